@@ -278,7 +278,7 @@ def _user_files(where: Path) -> None:
     columns of README's serving example) with a few missing values and a yes/no ``label``;
     ``new.csv`` has no label. ``big/``: four Parquet files of 1,500 rows (two row groups each),
     eight numbers and a 0/1 ``y`` from a noisy linear rule (enough rows for README's two processes with a global
-    batch of 4096).
+    batch of 4096); ``valid/``: two more such files of 500 rows, the pages' own validation folder (``--validation valid/``).
     """
     rng = np.random.default_rng(0)
 
@@ -300,6 +300,12 @@ def _user_files(where: Path) -> None:
         # a noisy linear rule: the held-out score levels off within tens of epochs, so early stopping ends the pages' fits
         frame["y"] = (X[:, 0] + X[:, 1] - X[:, 2] + rng.normal(0, 0.5, size=1500) > 0).astype(int)
         frame.to_parquet(where / "big" / f"part{k}.parquet", index=False, row_group_size=750)
+    (where / "valid").mkdir()
+    for k in range(2):
+        X = rng.normal(size=(500, 8))
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
+        frame["y"] = (X[:, 0] + X[:, 1] - X[:, 2] + rng.normal(0, 0.5, size=500) > 0).astype(int)
+        frame.to_parquet(where / "valid" / f"part{k}.parquet", index=False)
 
 
 def shown_value(line: str) -> tuple[str, object] | None:

@@ -383,7 +383,7 @@ def test_row_weights_accepts_exactly_what_fit_accepts(cells):
 
 def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, monkeypatch):
     """`--workers 2 --sample-weight w` (before: refused) trains both processes on their shares' weights; rank 0 saves the
-    model, which records the column. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)
+    model, which records the column. `--validation FILE` (before: refused with --workers) is every rank's early stopping rows. (Weighted two-rank equality with one process: tests/training/test_distributed.py.)
     The launcher runs in this process (as README's `train big/ --workers 2` does in tests/test_docs_examples.py); the
     workers are torchrun's processes."""
     import os
@@ -396,8 +396,8 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, m
     monkeypatch.setenv("PYTHONPATH", src + os.pathsep + os.environ.get("PYTHONPATH", ""))  # the workers import this checkout
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("HIDDENLAYERS_BACKEND", "gloo")
-    args = ["train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",
-            "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--no-early-stopping", "-o", str(out)]
+    args = ["train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",  # --validation: each rank streams it too
+            "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--validation", str(weighted), "-o", str(out)]
     monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
     res = run(*args)
     assert res.exit_code == 0, res.output[-3000:]
@@ -405,6 +405,7 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, m
     model = _load(out)
     assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)
     assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]
+    assert "early stopping scored 120 rows of " in res.stderr and len(model.validation_scores_) == model.n_iter_ == 3
 
 
 def test_rows_of_weight_zero_are_as_if_absent_from_the_split_and_the_preprocessing(weighted, tmp_path):

@@ -88,8 +88,79 @@ def test_classes_of_the_file_checked_and_options_that_cannot_apply_refused(serie
                       "drop --validation-fraction")
     assert_user_error(run("train", data, "-t", "y", "--validation", val, "--solver", "lbfgs", *TRAIN, "-o", out), "--solver lbfgs runs none")
     assert_user_error(run("train", data, "-t", "y", "--validation", tmp_path / "none.csv", *TRAIN, "-o", out), "--validation ")
-    folder = tmp_path / "parts"
-    folder.mkdir()
-    pd.read_csv(data).to_csv(folder / "a.csv", index=False)
-    assert_user_error(run("train", folder, "-t", "y", "--validation", val, *TRAIN, "-o", out), "a folder of files (or --workers) is streamed")
     assert not out.exists()
+
+
+# --- DATA streamed (a folder or glob): --validation a folder, glob or file, streamed too -------------------------------
+
+
+def _folder(frame: pd.DataFrame, folder: Path, parts: int = 2) -> Path:
+    """``frame`` as ``parts`` CSV files of ``folder``."""
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        frame.iloc[part].to_csv(folder / f"p{i}.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def streamed(series, tmp_path_factory) -> tuple[Path, Path, pd.DataFrame]:
+    """DATA's 300 rows as a folder of 3 CSV files, the 100 later rows as a folder of 2."""
+    data, _, late = series
+    root = tmp_path_factory.mktemp("streamval")
+    return _folder(pd.read_csv(data), root / "train", 3), _folder(late, root / "valid"), late
+
+
+def test_a_streamed_fit_scores_the_validation_folder_and_every_file_trains(streamed, tmp_path) -> None:
+    train, valid, late = streamed
+    out = tmp_path / "m.safetensors"
+    summary = json.loads(ok("train", train, "-t", "y", "--features", "x1,x2,kind", "--sample-weight", "w", "--validation", valid,
+                            *TRAIN, "-o", out).stdout)
+    assert summary["validation_rows"] == 100 and summary["validation"] == str(valid)
+    model = hl.load(out)
+    assert model.t_ == model.n_iter_ * 300  # 3 files: without --validation one would be held out
+    assert len(model.validation_scores_) == model.n_iter_
+    # the kept model is the best pass's: R² of the validation folder's rows (weighted by w) read by DATA's preprocessing
+    best = r2_score(late["y"], model.predict(late[["x1", "x2", "kind"]]), sample_weight=late["w"])
+    assert summary["best_validation_score"] == pytest.approx(best, abs=1e-5) == model.best_validation_score_
+    glob = json.loads(ok("train", f"{train}/*.csv", "-t", "y", "--features", "x1,x2,kind", "--validation", f"{valid}/p0.csv",
+                         *TRAIN, "-o", tmp_path / "g.safetensors").stdout)  # a glob of DATA, one file of validation
+    assert glob["validation_rows"] == 50
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("case", "words"), [
+    ("other_columns", "--validation {val}: it has other feature columns than DATA ({train}): it lacks 'x2'; has besides 'z'"),
+    ("unseen_label", "--validation {val}: it holds labels in 'y' that DATA does not ('down')"),
+    ("empty", "--validation {val}: {val} has no rows to score"),
+    ("same_folder", "--validation {val}: '{train}/p0.csv', '{train}/p1.csv', '{train}/p2.csv' are also in DATA ({train})"),
+    ("one_file_of_data", "--validation {val}: '{train}/p1.csv' is also in DATA ({train}), so early stopping would score rows the model "
+                         "trains on (leakage)"),
+    ("out_in_valid", "--out '{val}/m.csv' is a data file of the folder '{val}' this command reads"),
+    ("missing", "--validation {val}: no such file or directory: {val}"),
+    ("jsonl", "--validation {val}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from Parquet or CSV"),
+    ("no_early_stopping", "--validation {val}: its rows are scored by early stopping, which --no-early-stopping turns off"),
+])
+def test_a_validation_folder_that_cannot_score_is_one_line_and_nothing_is_written(streamed, tmp_path, case, words) -> None:
+    train, valid, late = streamed
+    data = train
+    if case == "unseen_label":  # DATA's labels up/flat, the validation's up/down
+        data = _folder(pd.read_csv(train / "p0.csv").assign(y=lambda f: np.where(f["y"] > 0, "up", "flat")), tmp_path / "cls")
+    val = {
+        "other_columns": lambda: _write_csv(late.rename(columns={"x2": "z"}), tmp_path / "cols" / "v.csv").parent,
+        "unseen_label": lambda: _write_csv(late.assign(y=np.where(late["y"] > 0, "up", "down")), tmp_path / "lab" / "v.csv").parent,
+        "empty": lambda: _write_csv(late.iloc[:0], tmp_path / "empty" / "v.csv").parent,
+        "same_folder": lambda: train, "one_file_of_data": lambda: train / "p1.csv", "out_in_valid": lambda: valid,
+        "missing": lambda: tmp_path / "none", "no_early_stopping": lambda: valid,
+        "jsonl": lambda: Path(late.to_json(tmp_path / "v.jsonl", orient="records", lines=True) or tmp_path / "v.jsonl"),
+    }[case]()
+    out = val / "m.csv" if case == "out_in_valid" else tmp_path / "m.safetensors"
+    features = [] if case == "other_columns" else ["--features", "x1,x2,kind"]
+    off = ["--no-early-stopping"] if case == "no_early_stopping" else []
+    res = run("train", data, "-t", "y", *features, *off, "--validation", val, *TRAIN, "-o", out)
+    assert_user_error(res, words.format(val=val, train=data))
+    assert not out.exists() and not Path(f"{out}.ckpt").exists()

@@ -143,12 +143,13 @@ def test_regressor_y_val_checked() -> None:
         reg.fit(X[40:], y[40:], X_val=X[:40], y_val=np.c_[y[:40], y[:40]])
 
 
-def test_streamed_fit_refuses_x_val(tmp_path: Any) -> None:
+def test_streamed_fit_takes_x_val(tmp_path: Any) -> None:
+    """(Refused before feat/streamval; the streamed rules: tests/estimators/test_fit_stream_validation.py.)"""
     X, y, Xv, yv = _iris()
     path = tmp_path / "t.parquet"
     pd.DataFrame(X, columns=list("abcd")).assign(t=y).to_parquet(path)
-    with pytest.raises(ValueError, match=r"X_val and y_val are for a fit on arrays: a streamed fit"):
-        hl.MLPClassifier(early_stopping=True).fit(hl.data.ParquetSource(path, target="t"), X_val=Xv, y_val=yv)
+    clf = _quiet(hl.MLPClassifier((4,), early_stopping=True, max_iter=2).fit, hl.data.ParquetSource(str(path), target="t"), X_val=Xv, y_val=yv)
+    assert len(clf.validation_scores_) == 2 and clf.t_ == 2 * len(y)
 
 
 def test_grid_search_passes_the_validation_rows_to_every_fit() -> None:

@@ -9,6 +9,7 @@ One launch checks all: each torchrun start costs a launcher, two ranks, a torch 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,7 +48,9 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
     ``plain.safetensors``: a classifier on ``data`` (target ``y``);
     ``weighted.safetensors``: the same on ``weighted``, a source with a weight column (``ParquetSource(weight=)``);
     ``weighted.reg.safetensors``: ``MLPRegressor(scale_target=True)`` on ``weighted``'s digit read as a number
-    (its target statistics and weights), 2 epochs.
+    (its target statistics and weights), 2 epochs;
+    ``val.safetensors``: the classifier on ``data`` with early stopping on a validation source (``weighted``'s folder read with
+    ``data``'s columns), each rank writing what it scored to ``val.rank{R}.json`` (its scores, ``t_``, best score).
     Each source's statistics pass (its data check: most of a fit's time here) is made once and cached, as in use.
     """
     reg = hl.MLPRegressor(hidden_layer_sizes=(8,), batch_size=batch, max_iter=2, shuffle=False, random_state=0, alpha=1e-3,
@@ -58,6 +61,13 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
         model.fit(source)
         if is_writer():
             model.save(out / f"{name}.safetensors")
+    val = ParquetSource(weighted.path, target="y", features=data.features)  # the same columns as data's, no weight column
+    clf = _classifier(batch).set_params(early_stopping=True)
+    clf.fit(data, X_val=val)
+    if is_writer():
+        clf.save(out / "val.safetensors")
+    seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_}
+    (out / f"val.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
 
 
 def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:

@@ -116,6 +116,22 @@ def test_two_ranks_with_weights_match_one_process(runs: dict[str, Path], weighte
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
+def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) -> None:
+    """fit(source, X_val=other_source) under torch.distributed: each rank scores its share of the validation source and the
+    ranks all-reduce the sums, so both ranks hold the same scores (so early stopping stops them together), those of one process,
+    and no unit of the training source is held out (t_: 3 epochs of all 640 rows, a rank's t_ its half of them)."""
+    import json
+
+    ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
+    one = json.loads((runs["one"] / "val.rank0.json").read_text())
+    assert ranks[0] == ranks[1]
+    assert len(one["scores"]) == 3 and one["t"] == 3 * 640 and ranks[0]["t"] == 3 * 320  # each rank its half of every row group
+    np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 640)  # weights equal to 1e-5: a row at most may flip
+    assert len(set(one["scores"])) > 1
+    for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "val.safetensors")):
+        np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+
+
 def test_a_bad_master_address_is_one_clear_line(data: str, tmp_path: Path) -> None:
     env = _env(WORLD_SIZE="2", RANK="0", LOCAL_RANK="0", MASTER_ADDR="no-such-host.invalid", MASTER_PORT="29531")
     cmd = [sys.executable, "-m", "hiddenlayers", "train", data, "--target", "y", "--out", str(tmp_path / "m.safetensors"), "--join-timeout", "1"]

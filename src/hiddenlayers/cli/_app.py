@@ -152,8 +152,9 @@ LabelSmoothing = Annotated[float | None, typer.Option("--label-smoothing", help=
 ScaleTarget = Annotated[bool | None, typer.Option("--scale-target/--no-scale-target", help="Regression: standardize the target for training and "
                                                   "predict in its units (default: on for --loss squared_error, in memory or streamed; the model file keeps the scaling).", show_default=False)]
 #: train's own validation file (cli/_validation.py): the rows early stopping scores
-Validation = Annotated[str | None, typer.Option("--validation", help="Your own validation file (DATA's columns, e.g. a later time span): early "
-                                                 "stopping scores its rows instead of holding out --validation-fraction; every training row trains.",
+Validation = Annotated[str | None, typer.Option("--validation", help="Your own validation file (DATA's columns, e.g. a later time span; a folder "
+                                                 "or glob where DATA is streamed, none of DATA's files): early stopping scores its rows instead of "
+                                                 "holding out --validation-fraction; every training row trains.",
                                                  show_default=False)]
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
@@ -268,13 +269,13 @@ def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
                         "none out, so it would be ignored; drop --early-stopping, or pick another --solver.")
 
 
-def _check_validation(o: dict[str, Any], given: Collection[str], *, streamed: bool) -> None:
-    """``--validation FILE`` with what early stopping on its rows needs: a table in memory, early stopping on, a stochastic
-    solver, no ``--validation-fraction`` (no rows of DATA are held out for it); each refusal one line naming the fix."""
+def _check_validation(o: dict[str, Any], given: Collection[str]) -> None:
+    """``--validation FILE`` (or a folder or glob, where DATA is streamed) with what early stopping on its rows needs: early
+    stopping on, a stochastic solver, no ``--validation-fraction`` (no rows of DATA are held out for it); each refusal one line
+    naming the fix."""
     if o["validation"] is None:
         return
     for bad, why in (
-        (streamed, "a folder of files (or --workers) is streamed, and its early stopping holds out whole row groups: load one table, or drop --validation"),
         (o["early_stopping"] is False, "its rows are scored by early stopping, which --no-early-stopping turns off: drop one of them"),
         (o["solver"] == "lbfgs", "its rows are scored by early stopping, and --solver lbfgs runs none: pick adam or sgd, or drop --validation"),
         ("validation_fraction" in given, "its rows replace the --validation-fraction share of DATA, which would be ignored: drop --validation-fraction"),
@@ -413,7 +414,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     _check_settings(o["loss"], o["gce_q"], o["weight_averaging"], o["ema_decay"], o["swa_start"], o["swa_lr"], o["swa_anneal_epochs"],
                     o["swa_anneal_strategy"])
     _check_early_stopping(o["solver"], o["early_stopping"])
-    _check_validation(o, given, streamed=o["workers"] > 1 or is_stream_input(data))
+    _check_validation(o, given)
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
     if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
@@ -428,7 +429,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
                   force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"])
     if is_stream_input(data):
-        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], **common)
+        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], validation=o["validation"], **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],
               validation=o["validation"], **common)

@@ -23,6 +23,7 @@ from typing import Any
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
+from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
 #: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
@@ -156,7 +157,7 @@ def _without_option(argv: list[str], name: str) -> list[str]:
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
-    gradient_flow: bool = False,
+    gradient_flow: bool = False, validation: str | None = None,
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
@@ -167,6 +168,8 @@ def run_train_stream(
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
     ``gradient_flow``: ``--gradient-flow``'s :class:`hiddenlayers.lens.GradientFlow` each pass (:func:`_add_gradient_flow`).
+    ``validation``: ``--validation``'s folder, glob or file, streamed as the fit's ``X_val`` (:func:`~._validation.validation_source`):
+    early stopping scores its rows and every unit of ``data`` trains.
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -174,7 +177,7 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
-    out_path = check_output(out, force=force or resume, inputs=(data,), what="--out")
+    out_path = check_output(out, force=force or resume, inputs=(data,) if validation is None else (data, validation), what="--out")
     model = None
     try:
         init_from_env(join_timeout)
@@ -183,19 +186,23 @@ def run_train_stream(
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
+        val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
+                                                                max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
             task = scan.inferred_task()
         from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
-        if params.get("early_stopping") is None:
-            params = {**params, "early_stopping": len(src.units) >= 4}
+        if params.get("early_stopping") is None:  # on with --validation (its rows score it), else from 4 units (some held out)
+            params = {**params, "early_stopping": val is not None or len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         if not is_writer():  # --set verbose=true: rank 0's lines only (every rank printed the same lines, interleaved)
             model.set_params(verbose=False)
         if gradient_flow:
             _add_gradient_flow(model, src, seed)
+        if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
+            _check_validation_source(model, src, scan, val, validation)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
@@ -206,19 +213,7 @@ def run_train_stream(
         if is_writer():
             _print_notes(src, hints, checked)
         start = time.perf_counter()
-        from sklearn.exceptions import ConvergenceWarning
-
-        # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
-        # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
-        quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
-        with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout:
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            try:
-                model.fit(src)
-            except HiddenLayersError:
-                raise
-            except (ValueError, TypeError) as exc:
-                raise _training_failed(exc) from None
+        _fit(model, src, val, validation, ckpt, as_json)
         elapsed = time.perf_counter() - start
         if not is_writer():
             return None
@@ -227,10 +222,42 @@ def run_train_stream(
         if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
             model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
         _save(model, out_path, ckpt)
-        return _summary(model, src, out_path, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json)
+        return _summary(model, src, out_path, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json, val=val)
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
+    """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
+    # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
+    quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
+    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout:
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            model.fit(src, X_val=val)
+        except (ValueError, TypeError) as exc:
+            said = None if validation is None else validation_failed(exc, validation)
+            if said is not None:
+                raise said from None
+            if isinstance(exc, HiddenLayersError):
+                raise
+            raise _training_failed(exc) from None
+
+
+def _check_validation_source(model: Any, src: Any, scan: Any, val: Any, path: str) -> None:
+    """``--validation``'s source checked as ``model.fit(src, X_val=val)`` will check it (columns, labels, rows, weights), each
+    refusal one line naming ``--validation``."""
+    from ..estimators import stream_validation
+
+    try:
+        stream_validation(model, src, scan, val, None, None)
+    except ValueError as exc:
+        said = validation_failed(exc, path)
+        raise (said or _training_failed(exc)) from None
 
 
 def _save(model: Any, out_path: Any, ckpt: str) -> None:
@@ -262,14 +289,17 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -
         print_check_summary(checked)
 
 
-def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool) -> dict[str, Any]:
-    """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as two notes on stderr."""
+def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool,
+             val: Any = None) -> dict[str, Any]:
+    """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as notes on stderr; ``val``: ``--validation``'s source."""
     summary = {
         "model": str(out_path), "task": task, "target": target, "rows": n_rows, "row_groups": len(src.units),
         "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
         "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
+    if val is not None:  # the rows early stopping scored (its statistics pass is cached)
+        summary.update(validation=val.path, validation_rows=val.scan().n_rows)
     if task == "regression":  # scale_target (the default; --no-scale-target: None), as info shows it
         scaled = hasattr(model, "target_mean_")
         summary["target_scaling"] = scaling_text({"mean": model.target_mean_, "scale": model.target_scale_} if scaled else None)
@@ -279,6 +309,8 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         note(f"trained on {n_rows:,} rows streamed from {len(src.files)} file(s) in {elapsed:.1f} s "
              f"({_count(summary['processes'], 'process', 'processes')}): {_count(model.n_iter_, 'epoch', 'epochs')}, {model.stop_reason_}, "
              f"loss {model.loss_:.4g}")
+        if val is not None:
+            note(f"early stopping scored {summary['validation_rows']:,} rows of {val.path} (best score {model.best_validation_score_:.4g})")
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")

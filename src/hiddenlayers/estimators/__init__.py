@@ -30,6 +30,8 @@ _EXPORTS = {
     # fit's own validation set (X_val, y_val, sample_weight_val): the pairing rules and the label check the apps share
     "validation_given": "._validation_data",
     "validation_labels": "._validation_data",
+    # a streamed fit's own validation rows, checked as fit(source, X_val=) checks them (train DIR --validation, before the data check)
+    "stream_validation": "._stream_validation",
     "loss_row_weights": "._checks",
     # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
     "swa_start_epoch": "._checks",

@@ -76,6 +76,7 @@ from ._stream_plan import (
     stream_seed,
 )
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
+from ._stream_validation import StreamValidation, score_of, score_sums, stream_validation, validation_score
 from ._target_scale import restore_checkpoint_scaling, scaling_to_json, streamed_chunks
 from ._transfer import head_first_passes
 
@@ -103,10 +104,19 @@ class _Stream:
     offset: float = 0.0  # seconds the history this call continues already counts (history_.time runs on over warm calls)
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
     stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
+    val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
+
+    @property
+    def held_out(self) -> bool:
+        """Whether early stopping scores rows after each pass (held-out units, or the user's own validation rows)."""
+        return bool(self.val_units) or self.val is not None
 
 
-def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP:
+def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: tuple[Any, Any, Any] | None = None) -> _BaseMLP:
     """``est.fit(src)`` (``max_iter`` epochs, early stopping on held-out units) or ``est.partial_fit(src)`` (one epoch).
+
+    ``given_val``: ``fit``'s ``(X_val, y_val, sample_weight_val)`` (checked by ``refuse_misused``), the rows early stopping
+    scores instead of held-out units (:mod:`._stream_validation`); checked here against the statistics pass, before any step.
 
     ``freeze="head_first"`` runs two such runs (:func:`~._transfer.head_first_passes`); its phase 1 keeps no
     checkpoint, so a restarted run trains phase 1 again and resumes phase 2 from its last epoch.
@@ -120,9 +130,10 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool) -> _BaseMLP
     fresh = forget_if_fresh(est, incremental)
     # scale_target: y's mean and std from the statistics pass (the same on every rank: each scans every unit in order)
     est._fit_target_scaling(None, None, incremental=incremental, first_pass=fresh, streamed=True, moments=scan.target_moments)
-    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank)
+    val = None if given_val is None else stream_validation(est, src, scan, *given_val)
+    val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
-                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_))
+                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val)
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
@@ -145,7 +156,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
 
     epochs = 1 if incremental else est.max_iter
     history = est.history_ if (not fresh and hasattr(est, "history_")) else History()
-    no_imp, best_state = no_improvement_rule(est, bool(s.val_units), fresh)
+    no_imp, best_state = no_improvement_rule(est, s.held_out, fresh)
     # the optimizer states of the weights Ctrl-C may go back to: references suffice, as training never writes into one
     best_opt = est._optimizer_state if best_state is not None else None
     rows_per_chunk = s.batch * CHUNK_BATCHES
@@ -189,17 +200,17 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             go_back(est, schedule, no_imp, {}, best_at if best_at is not None else (start_t, None, no_imp.count), keep_rate=True)
             break
         train_loss, val_score = _record_pass(est, s, history, epoch, loss_sum, rows, rate)
-        improved = no_imp.update(val_score if s.val_units else train_loss)
+        improved = no_imp.update(val_score if s.held_out else train_loss)
         if improved:
             history.best_epoch = epoch
-            if s.val_units:
+            if s.held_out:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
         logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": math.nan, "val_score": val_score, "lr": schedule.lr}
         hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
         reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training, limits)
-        if improved and s.val_units:
+        if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
             save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
@@ -224,7 +235,10 @@ def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_s
     seconds = s.offset + time.perf_counter() - s.started
     loss_sum, rows, seconds = reduce_sum([loss_sum, rows, seconds])  # agreed by every rank
     train_loss = loss_sum / rows
-    val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
+    if s.val is not None:  # the user's rows: each rank its share, the sums all-reduced
+        val_score = validation_score(est, s.val, s.rank, s.world)
+    else:
+        val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
     _record(history, epoch, train_loss, val_score, rate, seconds / s.world)
     return train_loss, val_score
 
@@ -241,7 +255,7 @@ def _end_run(est: _BaseMLP, s: _Stream, history: History, hooks: PassHooks, no_i
         history.held_epoch = history.best_epoch
     elif history.stop_reason not in ("interrupted", "diverged"):
         history.held_epoch = history.epoch[-1] if history.epoch else None
-    _set_fitted(est, history, bool(s.val_units), len(history) - before, incremental, no_imp)
+    _set_fitted(est, history, s.held_out, len(history) - before, incremental, no_imp)
     est._no_improvement_count = no_imp.count  # the epochs' count, not the chunks' partial_fit calls'
     scan = s.scan
     est.preprocessing_ = {**scan.preprocessor.to_dict(), "target": s.src.target, "task": "classification" if is_classifier(est) else "regression"}
@@ -382,23 +396,8 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
 def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
     """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk, weighted as the in-memory
     held-out score is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
-    n = hits = sse = s1 = s2 = 0.0
-    for X, y, w in src.weighted_chunks(units, rows=65_536):
-        pred = est._predict_validated(X)
-        rw = _row_weights(est, X, y, w)
-        rw = np.ones(len(y)) if rw is None else rw
-        n += float(rw.sum())
-        if is_classifier(est):
-            hits += float(rw[pred == y].sum())
-        else:
-            yv = y.astype(np.float64)
-            sse += float((rw * (pred.reshape(yv.shape) - yv) ** 2).sum())
-            s1 += float((rw * yv).sum())
-            s2 += float((rw * yv**2).sum())
-    if is_classifier(est):
-        return hits / n
-    sst = s2 - s1 * s1 / n
-    return 1.0 - sse / sst if sst > 0 else 0.0
+    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in src.weighted_chunks(units, rows=65_536))
+    return score_of(est, score_sums(est, chunks))
 
 
 __all__ = ["fit_source"]

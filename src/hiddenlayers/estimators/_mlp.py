@@ -130,6 +130,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         scored by early stopping after each epoch in place of the ``validation_fraction`` split, so every row of ``X``
         trains; given together, with ``early_stopping=True`` (scikit-learn's ``HistGradientBoosting*`` rule).
         ``sample_weight_val`` ``(n_val,)``: weights of that score (with ``X_val`` only; ``class_weight`` is not applied to it).
+        A streamed fit (``X`` a source) takes them as a DataFrame of the source's feature columns (or an array in their order),
+        or ``X_val`` alone as another source of the same columns (its target and weight columns the labels and weights),
+        read through the preprocessing learned from ``X`` (:mod:`._stream_validation`); no row group of ``X`` is held out.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
                          val=(X_val, y_val, sample_weight_val))
@@ -295,7 +298,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
         loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
         ``X_val``, ``y_val`` (targets in ``y``'s units, ``(n_val,)`` or ``(n_val, n_outputs)``), ``sample_weight_val``:
-        your own held-out rows for early stopping's R², as the classifier's.
+        your own held-out rows for early stopping's R², as the classifier's (a streamed fit's too: a validation source, or a
+        DataFrame of the source's feature columns).
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
                          val=(X_val, y_val, sample_weight_val))

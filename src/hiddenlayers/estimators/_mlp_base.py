@@ -214,7 +214,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 restart_changed_rate(self)
             if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
                 self._fit_target_scaling(None, None, incremental=incremental, first_pass=False, streamed=True)
-                fitted = fit_source(self, X, incremental)
+                fitted = fit_source(self, X, incremental, given_val)
             else:
                 first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
                 fitted = self._fit_arrays(X, y, sample_weight, incremental, X_target, first_pass, given_val)

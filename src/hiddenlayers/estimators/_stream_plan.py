@@ -34,11 +34,12 @@ def check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
 
 
 def plan_units(
-    est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int, rank: int = 0,
+    est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, world: int, rank: int = 0, hold_out: bool = True,
 ) -> tuple[list[int], list[list[int]], int, int]:
     """``(validation units, each rank's training units, per-rank batch, rows per rank per epoch)``.
 
-    Early stopping holds out whole units (row groups or CSV files); every rank
+    Early stopping holds out whole units (row groups or CSV files), unless ``hold_out`` is False (the user's own
+    validation rows score it: every unit trains); every rank
     reads the same number of rows, cut to whole batches, so all take the same steps.
     The units are shared out by their rows (:func:`balanced_shards`), so a large row group
     among small ones does not cut every rank's epoch to the smallest share; what is still
@@ -46,7 +47,7 @@ def plan_units(
     """
     units = list(range(len(src.units)))
     val_units: list[int] = []
-    if est.early_stopping and not incremental:
+    if est.early_stopping and not incremental and hold_out:
         k = max(1, round(est.validation_fraction * len(units)))
         if k >= len(units):
             raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")

@@ -60,13 +60,22 @@ def refuse_misused(est: _BaseMLP, X_val: Any, y_val: Any, sample_weight_val: Any
     """Whether a validation set is given; a ValueError for one that cannot be used, before anything is fitted.
 
     :func:`validation_given`'s pairing rules; they score early stopping, so they need ``early_stopping=True`` and a
-    stochastic solver, and an in-memory fit.
+    stochastic solver. A streamed fit (``streamed``: ``fit(source)``) also takes a source of the same columns as ``X_val``
+    alone: its target (and weight) column are the labels (and weights), so ``y_val`` and ``sample_weight_val`` are refused
+    with it; a fit on arrays takes no source.
     """
-    if not validation_given(X_val, y_val, sample_weight_val):
+    from ..data import is_source
+
+    if is_source(X_val):
+        if not streamed:
+            raise ValueError("X_val is a streamed source (ParquetSource), which only a streamed fit (fit(source)) reads: pass X_val and "
+                             "y_val as arrays, or fit on a source too.")
+        for name, given in (("y_val", y_val), ("sample_weight_val", sample_weight_val)):
+            if given is not None:
+                raise ValueError(f"{name} is given with a source X_val, whose target column (and weight column) are its labels (and "
+                                 f"weights): drop {name}, or pass X_val as arrays.")
+    elif not validation_given(X_val, y_val, sample_weight_val):
         return False
-    if streamed:
-        raise ValueError("X_val and y_val are for a fit on arrays: a streamed fit (fit(source)) holds out whole row groups of its "
-                         "source (validation_fraction); load the table into memory to score your own rows, or drop X_val and y_val.")
     if not est.early_stopping:
         raise ValueError(_NO_EARLY_STOPPING)
     if est.solver == "lbfgs":

@@ -1,0 +1,192 @@
+"""fit(source, X_val=other_source) and fit(source, X_val=, y_val=): a streamed fit's early stopping on the user's own rows
+(estimators/_stream_validation): the score is the given rows' through the training source's preprocessing, every
+training unit trains, and each refusal is one line that leaves the model as it was."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+
+import hiddenlayers as hl
+from hiddenlayers.data import ParquetSource
+
+
+def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fn(*args, **kwargs)
+
+
+def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    """Three numbers and a category; a label and a number to predict, and a weight column."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.normal(loc=shift, size=(n, 3)), columns=list("abc"))
+    df["kind"] = rng.choice(["u", "v"], size=n)
+    df["y"] = (df["a"] - df["b"] + (df["kind"] == "u") + 0.5 * rng.normal(size=n) > 0.5).astype(int)
+    df["t"] = 2 * df["a"] - df["c"] + (df["kind"] == "u") + 0.3 * rng.normal(size=n)
+    df["w"] = rng.uniform(0.2, 3.0, size=n)
+    return df
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.DataFrame, pd.DataFrame]:
+    """``train/`` (600 rows, 6 row groups) and ``valid/`` (150 rows of shifted features, 2 files)."""
+    root = tmp_path_factory.mktemp("streamval")
+    train, valid = root / "train", root / "valid"
+    train.mkdir()
+    valid.mkdir()
+    tr, va = _frame(600, 0), _frame(150, 1, shift=0.4)
+    tr.to_parquet(train / "t.parquet", row_group_size=100, index=False)
+    va.iloc[:70].to_parquet(valid / "v1.parquet", index=False)
+    va.iloc[70:].to_parquet(valid / "v2.parquet", index=False)
+    return train, valid, tr, va
+
+
+class _ByHand(hl.Callback):
+    """The score of the network as each pass left it, from its raw outputs on already preprocessed rows."""
+
+    def __init__(self, A: np.ndarray, score: Any) -> None:
+        self.A, self.score, self.scores = torch.as_tensor(A, dtype=torch.float32), score, []
+
+    def on_epoch_end(self, *, network: Any, **kwargs: Any) -> None:
+        with torch.no_grad():
+            self.scores.append(self.score(network(self.A).numpy()))
+
+
+def _matrix(src: ParquetSource, frame: pd.DataFrame) -> np.ndarray:
+    return src.scan().preprocessor.transform(frame[list(src.features or [])]).matrix  # the training source's preprocessing
+
+
+def test_a_validation_source_scores_its_weighted_rows_and_every_training_unit_trains(folders) -> None:
+    train, valid, _, va = folders
+    src = ParquetSource(str(train), target="y", weight="w", features=["a", "b", "c", "kind"])
+    val = ParquetSource(str(valid), target="y", weight="w", features=["a", "b", "c", "kind"])
+    by_hand = _ByHand(_matrix(src, va), lambda z: accuracy_score(va["y"], (z.ravel() > 0).astype(int), sample_weight=va["w"]))  # one logit
+    clf = hl.MLPClassifier((8,), early_stopping=True, max_iter=12, n_iter_no_change=100, learning_rate_init=0.01, batch_size=50,
+                           random_state=0, callbacks=[by_hand])
+    _quiet(clf.fit, src, X_val=val)
+    assert clf.n_iter_ == len(by_hand.scores) == 12
+    assert clf.validation_scores_ == pytest.approx(by_hand.scores, abs=1e-9)
+    assert list(clf.history_.val_score) == clf.validation_scores_
+    assert clf.best_validation_score_ == pytest.approx(max(by_hand.scores), abs=1e-9)
+    assert len(set(clf.validation_scores_)) > 3  # a weighted accuracy of 150 rows that moved
+    assert clf.t_ == 12 * 600  # no training row group held out (validation_fraction unused)
+
+
+def test_arrays_score_a_regression_in_the_sources_preprocessing(folders) -> None:
+    train, _, _, va = folders
+    src = ParquetSource(str(train), target="t", features=["a", "b", "c", "kind"])
+    wv = np.random.default_rng(2).uniform(0.5, 2.0, len(va))
+    by_hand = _ByHand(_matrix(src, va), lambda z: r2_score(va["t"], z.ravel(), sample_weight=wv))
+    reg = hl.MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=10, n_iter_no_change=100, learning_rate_init=0.01, batch_size=50,
+                          random_state=0, scale_target=False, validation_fraction=0.5, callbacks=[by_hand])
+    _quiet(reg.fit, src, X_val=va[["kind", "c", "b", "a"]], y_val=va["t"].to_numpy(), sample_weight_val=wv)  # by name, any order
+    assert reg.validation_scores_ == pytest.approx(by_hand.scores, abs=1e-6)  # float32 outputs summed in another order
+    assert reg.t_ == 10 * 600
+    numeric = ParquetSource(str(train), target="t", features=["a", "b", "c"])
+    by_pos = hl.MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, max_iter=2, random_state=0, scale_target=False)
+    _quiet(by_pos.fit, numeric, X_val=va[["a", "b", "c"]].to_numpy(), y_val=va["t"])  # a 2-D array: the source's feature order
+    assert len(by_pos.validation_scores_) == 2
+
+
+def test_one_row_group_trains_with_its_own_validation_source(tmp_path: Path, folders) -> None:
+    _, valid, tr, _ = folders
+    (tmp_path / "one").mkdir()
+    tr.to_parquet(tmp_path / "one" / "t.parquet", index=False)  # one row group: nothing could be held out
+    src = ParquetSource(str(tmp_path / "one"), target="y", weight="w")
+    clf = _quiet(hl.MLPClassifier((4,), early_stopping=True, max_iter=3, random_state=0).fit, src,
+                 X_val=ParquetSource(str(valid), target="y", weight="w"))
+    assert clf.t_ == 3 * 600 and len(clf.validation_scores_) == 3
+    with pytest.raises(ValueError, match="has only 1"):  # without it, early stopping holds out row groups
+        hl.MLPClassifier((4,), early_stopping=True, max_iter=3).fit(src)
+
+
+def _write(folder: Path, frame: pd.DataFrame) -> str:
+    folder.mkdir(exist_ok=True)
+    frame.drop(columns="t").to_parquet(folder / "v.parquet", index=False)  # the refusals' training source reads a, b, c, kind
+    return str(folder)
+
+
+@pytest.mark.parametrize(("case", "words"), [
+    ("no_early_stopping", "X_val and y_val are passed to fit while early_stopping=False"),
+    ("y_val_with_source", "y_val is given with a source X_val"),
+    ("weights_with_source", "sample_weight_val is given with a source X_val"),
+    ("y_val_alone", "y_val is provided, but X_val was not provided"),
+    ("other_columns", "has other feature columns than the training source (TRAIN): it lacks 'c'; has besides 'd'"),
+    ("other_target", "has the target column 'k' and the training source 'y'"),
+    ("no_weight", "has the weight column None and the training source 'w'"),
+    ("unseen_label", "holds labels in 'y' that the training source does not (7)"),
+    ("empty", "X_val: VALID has no rows to score"),
+    ("one_row", "has 1 row(s): early stopping scores at least 2"),
+    ("missing_target", "X_val: the target column 'y' has missing values"),
+    ("frame_lacks", "X_val lacks column(s) 'kind' that the training source has"),
+    ("array_shape", "X_val has shape (150, 3), and a streamed fit reads the 4 feature columns"),
+    ("array_labels", "y_val holds labels that y does not (7)"),
+    ("array_weights", "sample_weight_val is 0 for every row of X_val"),
+])
+def test_refusals_in_one_line_and_the_model_unchanged(folders, tmp_path: Path, case: str, words: str) -> None:
+    train, valid, _, va = folders
+    src = ParquetSource(str(train), target="y", weight="w", features=["a", "b", "c", "kind"])
+    clf = _quiet(hl.MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0, warm_start=True).fit, src)
+    before = [c.copy() for c in clf.coefs_], clf.n_iter_, list(clf.validation_scores_)
+    val = ParquetSource(str(valid), target="y", weight="w", features=["a", "b", "c", "kind"])
+    y7 = va["y"].to_numpy().copy()
+    y7[3] = 7
+    kwargs: dict[str, Any] = {
+        "no_early_stopping": {"X_val": val}, "y_val_with_source": {"X_val": val, "y_val": va["y"]},
+        "weights_with_source": {"X_val": val, "sample_weight_val": va["w"]}, "y_val_alone": {"y_val": va["y"]},
+        "other_columns": {"X_val": ParquetSource(_write(tmp_path / "cols", va.rename(columns={"c": "d"})), target="y", weight="w")},
+        "other_target": {"X_val": ParquetSource(_write(tmp_path / "tg", va.rename(columns={"y": "k"})), target="k", weight="w")},
+        "no_weight": {"X_val": ParquetSource(str(valid), target="y", features=["a", "b", "c", "kind"])},
+        "unseen_label": {"X_val": ParquetSource(_write(tmp_path / "seven", va.assign(y=y7)), target="y", weight="w")},
+        "empty": {"X_val": ParquetSource(_write(tmp_path / "empty", va.iloc[:0]), target="y", weight="w")},
+        "one_row": {"X_val": ParquetSource(_write(tmp_path / "one", va.iloc[:1]), target="y", weight="w")},
+        "missing_target": {"X_val": ParquetSource(_write(tmp_path / "na", va.assign(y=va["y"].where(va.index != 5))), target="y", weight="w")},
+        "frame_lacks": {"X_val": va[["a", "b", "c"]], "y_val": va["y"]},
+        "array_shape": {"X_val": va[["a", "b", "c"]].to_numpy(), "y_val": va["y"]},
+        "array_labels": {"X_val": va[["a", "b", "c", "kind"]], "y_val": y7},
+        "array_weights": {"X_val": va[["a", "b", "c", "kind"]], "y_val": va["y"], "sample_weight_val": np.zeros(len(va))},
+    }[case]
+    if case == "no_early_stopping":
+        clf.set_params(early_stopping=False)
+    with pytest.raises(ValueError) as err:
+        clf.fit(src, **kwargs)
+    message = str(err.value).replace(str(train), "TRAIN").replace(str(tmp_path / "empty"), "VALID")
+    assert words in message and "\n" not in message
+    assert all(np.array_equal(a, b) for a, b in zip(before[0], clf.coefs_))
+    assert (clf.n_iter_, list(clf.validation_scores_)) == before[1:]  # the model as it was
+
+
+def test_a_source_as_x_val_of_a_fit_on_arrays_is_refused(folders) -> None:
+    train, valid, tr, _ = folders
+    clf = hl.MLPClassifier((4,), early_stopping=True, max_iter=2)
+    with pytest.raises(ValueError, match=r"^X_val is a streamed source \(ParquetSource\), which only a streamed fit"):
+        clf.fit(tr[["a", "b", "c"]], tr["y"], X_val=ParquetSource(str(valid), target="y"))
+    assert not hasattr(clf, "network_")
+
+
+def test_digits_in_two_parquet_folders_learn_on_their_validation_folder(tmp_path: Path) -> None:
+    """Learning test: digits' first 1400 images train (7 row groups), the last 397 (another folder) score early stopping."""
+    X, y = load_digits(return_X_y=True)
+    df = pd.DataFrame(X, columns=[f"p{i}" for i in range(64)]).assign(y=y)
+    (tmp_path / "train").mkdir()
+    (tmp_path / "valid").mkdir()
+    df.iloc[:1400].to_parquet(tmp_path / "train" / "t.parquet", row_group_size=200, index=False)
+    df.iloc[1400:].to_parquet(tmp_path / "valid" / "v.parquet", index=False)
+    src, val = ParquetSource(str(tmp_path / "train"), target="y"), ParquetSource(str(tmp_path / "valid"), target="y")
+    clf = _quiet(hl.MLPClassifier((64,), early_stopping=True, max_iter=60, n_iter_no_change=8, learning_rate_init=0.005,
+                                  random_state=0).fit, src, X_val=val)
+    assert clf.t_ == clf.n_iter_ * 1400
+    A = _matrix(src, df.iloc[1400:])
+    kept = accuracy_score(y[1400:], clf.predict(A))
+    assert kept == pytest.approx(clf.best_validation_score_, abs=1e-12)  # the kept weights are the best pass's
+    assert kept >= 0.9
