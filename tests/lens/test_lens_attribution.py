@@ -363,3 +363,30 @@ def test_a_train_made_models_mean_baseline_is_its_stored_training_mean_categorie
     clf.preprocessing_ = old
     np.testing.assert_allclose(attribute(clf, few, target=1, baseline="mean"),
                                attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0)), rtol=1e-5, atol=1e-7)
+
+
+def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_in_pixel_units():
+    """An ImageClassifier standardises its pixels, so its network's 0 is the training mean (a grey image). "auto" is a
+    black image in X's units, and a baseline given in pixels goes through the same standardisation: before, both
+    were read in network units, and a digit's attributions summed to f(x) - f(grey) (0.35) for f(x) - f(black) (-0.57)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    imgs = (X / 16).reshape(-1, 8, 8).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.ImageClassifier("conv4k3,8", max_iter=2, random_state=0).fit(imgs[:300], y[:300])
+    x = imgs[:4]
+
+    def score(images: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return clf.network_.eval()(torch.as_tensor(clf._check_X(images)).float())[:, 3].numpy()
+
+    gap = score(x) - score(np.zeros_like(x))  # from a black image, in pixels
+    grey = score(x) - score(np.broadcast_to(clf.mean_[0], x.shape).astype(np.float32))
+    assert np.abs(gap - grey).min() > 0.05  # the two references differ: the test can tell them apart
+    for baseline in ("auto", 0.0, np.zeros((8, 8), np.float32), np.zeros_like(x)):
+        a, delta = attribute(clf, x, target=3, baseline=baseline, n_steps=100, return_convergence_delta=True)
+        np.testing.assert_allclose(a.reshape(4, -1).sum(1), gap, atol=0.02 + 2 * np.abs(delta).max())
+    np.testing.assert_allclose(attribute(clf, x, target=3, baseline="zeros").reshape(4, -1).sum(1), grey, atol=0.05)  # network zeros
+    np.testing.assert_allclose(feature_importance(clf, x, max_rows=None), feature_importance(clf, x, baseline=0.0, max_rows=None), atol=1e-6)
