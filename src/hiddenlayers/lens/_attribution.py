@@ -214,8 +214,16 @@ def _setup(
     elif not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
+    if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
+        base = base.masked_fill(torch.isnan(x), float("nan"))  # the baseline has each row's own length: no path from a longer one
     _check_finite_output(target.module, x, base, out_x)
     return target.module, x, base
+
+
+def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``attr`` with 0 at ``x``'s padding (NaN steps of a padded sequence, whose attribution Captum leaves NaN): no step, no share."""
+    pad = torch.isnan(x) if x.is_floating_point() else None
+    return attr.masked_fill(pad, 0.0) if pad is not None and attr.shape == x.shape and bool(pad.any()) else attr
 
 
 def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
@@ -396,7 +404,11 @@ def attribute(
     _check_delta_flag(return_convergence_delta)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr, delta = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
+    ig = IntegratedGradients(module)
+    attr, delta = ig.attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
+    if not bool(torch.isfinite(delta).all()) and bool(torch.isnan(x).any()):  # padding: its NaN attributions made the sums NaN
+        attr = _unpadded(attr, x)
+        delta = ig.compute_convergence_delta(attr, base, x, target=tgt)
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "integrated gradients")
 
 
@@ -460,7 +472,7 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
     mod = _layer(module, layer)
     selector = _neuron_selector(module, mod, x, layer, unit)
     attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return _unpadded(attr.detach(), x).cpu().numpy()
 
 
 def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any) -> Any:
@@ -547,7 +559,7 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
         )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().abs().mean(0).cpu().numpy().astype(np.float64)
+    return _unpadded(attr.detach(), x).abs().mean(0).cpu().numpy().astype(np.float64)
 
 
 __all__ = ["attribute", "feature_importance", "layer_attribution", "neuron_attribution"]
