@@ -49,8 +49,11 @@ _ACT_TYPES: dict[type, str] = {
 }
 
 
+_DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+
+
 def activation_of(module: nn.Module) -> str | None:
-    """The activation name a module's output passes through, when known."""
+    """The activation name a module's output passes through, when known (a block ending in dropout: its last other child's)."""
     name = getattr(module, "activation_name", None)
     if isinstance(name, str):
         return name
@@ -59,7 +62,7 @@ def activation_of(module: nn.Module) -> str | None:
     for t, act in _ACT_TYPES.items():
         if type(module) is t:
             return act
-    children = list(module.children())
+    children = [c for c in module.children() if not isinstance(c, _DROPOUT)]  # dropout keeps the sign: look before it
     return activation_of(children[-1]) if children else None
 
 
