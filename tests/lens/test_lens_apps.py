@@ -299,3 +299,29 @@ def test_lens_functions_that_draw_rows_take_an_applications_list_of_examples() -
     assert sim.rows == ["hidden1", "hidden2"] and np.allclose(np.diag(sim.matrix), 1.0)
     with pytest.raises(TypeError, match="X is a list: pass the rows as one"):  # a plain module still says what to pass
         hl.lens.layer_similarity(torch.nn.Sequential(torch.nn.Linear(2, 3)), [[0.0, 1.0], [1.0, 0.0]])
+
+
+def test_padded_sequence_steps_are_no_data_for_stats_features_or_cka() -> None:
+    """A ``:seq`` recurrent layer of sequences of different lengths: its output is zero past each end. The
+    statistics, features (for CKA, probes, projections) and units count only each row's real steps; before,
+    the padding's zeros were samples (661 real steps read as 1140, active 30% instead of 52%, features off by 0.2)."""
+    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 20, size=60)
+    seqs = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(lengths)]
+    clf = seq.SequenceClassifier("lstm8:seq,lstm6,4", max_iter=3, early_stopping=False, random_state=0).fit(seqs, np.tile([0, 1], 30))
+    rec = hl.lens.record(clf, seqs)
+    a = rec["hidden1"]  # (60, 19, 8), zeros past each sequence's end
+    real = np.concatenate([a[i, : lengths[i]] for i in range(60)])  # (661, 8): the real steps only
+    s = rec.stats["hidden1"]
+    assert s.samples == int(lengths.sum()) and np.array_equal(rec.lengths["hidden1"], lengths)
+    np.testing.assert_allclose(s.fraction_active, (real > 0).mean(0), atol=1e-12)
+    np.testing.assert_allclose(s.std, real.std(0), atol=1e-5)
+    assert s.sparsity == pytest.approx(float((np.abs(real) <= 1e-7).mean()))
+    np.testing.assert_array_equal(rec.units("hidden1"), real)
+    per_row = np.stack([a[i, : lengths[i]].mean(0) for i in range(60)])
+    np.testing.assert_allclose(rec.features("hidden1"), per_row, atol=1e-6)
+    sim = hl.lens.layer_similarity(clf, seqs, layers=["hidden1", "hidden2"])
+    assert sim.matrix[0, 1] == pytest.approx(hl.lens.cka(per_row, rec["hidden2"]), abs=1e-6)
+    streamed = hl.lens.record(clf, seqs, stream=True, sample=10).stats["hidden1"]
+    assert streamed.samples == int(lengths.sum()) and np.allclose(streamed.fraction_active, s.fraction_active)

@@ -252,3 +252,26 @@ def test_activation_statistics_use_rows_drawn_at_random_not_the_first() -> None:
         model(torch.from_numpy(X)).sum().backward()
         every.step()
     assert float(every.to_frame()["fraction_active"].iloc[0]) == 0.5
+
+
+def test_a_bare_linear_layers_activation_statistics_are_read_after_its_activation() -> None:
+    """``layers=nn.Linear`` on a Sequential: a ReLU unit whose pre-activation is never positive is dead, and the statistics
+    are the ReLU's outputs (a Linear's pre-activation is no unit's activation). Before, the Linear's output was read under
+    the constant rule: 0 dead where the ReLU after it had one, and the mean/std of pre-activations."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.1), nn.ReLU(), nn.Linear(4, 2), nn.Tanh(), nn.Linear(2, 1))
+    with torch.no_grad():
+        model[0].bias[1] = -100.0  # unit 1 never on
+    X = torch.randn(64, 3)
+    flow = GradientFlow(X, layers=nn.Linear)
+    with flow.epoch(model):
+        model(X).sum().backward()
+        flow.step()
+    rows = flow.records[0]["layers"]
+    model.eval()
+    with torch.no_grad():
+        relu, tanh = model[:3](X), model[:5](X)
+    assert rows["0"]["dead"] == 1 == int((relu.max(0).values <= 0).sum())
+    assert rows["0"]["act_mean"] == pytest.approx(float(relu.double().mean()), rel=1e-6)
+    assert rows["3"]["act_std"] == pytest.approx(float(tanh.double().std(0, unbiased=False).mean()), rel=1e-5)
+    assert math.isnan(rows["5"].get("fraction_active", math.nan)) is False and rows["5"]["dead"] == 0  # the head: its own output

@@ -175,3 +175,20 @@ def test_one_example_without_a_rows_axis_is_refused_not_cut_into_rows():
     ids = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 2))  # ids are rows of one value: still recorded
     rec = record(ids, np.array([1, 2, 3, 4, 5]))
     assert rec["0"].shape == (5, 4) and rec["1"].shape == (5, 2) and rec.n_rows == 5
+
+
+def test_a_block_ending_in_dropout_has_the_activation_before_it():
+    """``Sequential(Linear, ReLU, Dropout)`` recorded as one layer is a ReLU layer (eval-mode dropout keeps every sign);
+    before, its last child, the dropout, made its activation unknown: "active" n/a and only constant units counted."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Dropout(0.2)), nn.Linear(4, 1))
+    with torch.no_grad():
+        m[0][0].bias.copy_(torch.tensor([0.0, -100.0, 0.0, 0.0]))
+        m[0][0].weight[2].zero_()  # unit 2: constant 0, also never active
+    X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    rec = hl.lens.record(m, X, ["0"])
+    s = rec.stats["0"]
+    assert rec.activations["0"] == "relu" and s.dead_rule == "never active"
+    h = torch.relu(m[0][0](torch.from_numpy(X))).detach().numpy()
+    np.testing.assert_allclose(s.fraction_active, (h > 0).mean(0))
+    assert s.dead.tolist() == [False, True, True, False]

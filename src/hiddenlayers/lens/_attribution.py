@@ -7,7 +7,8 @@
 Baseline (``baseline=``), the reference input the path starts from: ``"auto"`` (the default;
 None means the same), ``"mean"``, ``"median"``, ``"zeros"``, or a number, ``(features,)`` row or
 ``(n, features)`` array in the units of ``X`` (for a model whose ``network_input`` rescales rows,
-such as an Autoencoder, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
+such as an Autoencoder, or that standardises by its training ``mean_``/``scale_``, an ImageClassifier's
+pixels, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
 network input's mean/median over the rows of ``X`` given (all of them, before ``max_rows`` draws;
 SHAP's background mean; at least 2 rows), except that a model standardising its input with its
 training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``, and a model
@@ -17,7 +18,8 @@ frequency (a file written before these were stored: the rows given, as before). 
 zero in a table's raw units is usually no "absent" value (a column that is 5 everywhere would get
 the weight of the gap 5 - 0 and rank first), while the mean is the typical row, so a column that never
 changes gets exactly zero attribution. For images ``(n, C, H, W)`` and sequences ``(n, T, F)`` it is
-``"zeros"``: a black image, all-zero frames, the usual references there. ``"zeros"``: the network
+zeros in ``X``'s units: a black image, all-zero frames, the usual references there (an ImageClassifier
+standardises its pixels, so its black image is not its network's zeros: it goes through the same standardisation). ``"zeros"``: the network
 input's zeros (the default before; an estimator trained by ``hiddenlayers train`` standardises its
 numeric columns, so zero there is the training mean).
 A network whose output on ``X`` or the baseline is NaN or inf (diverged) is refused, as
@@ -143,19 +145,44 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
     standardised values". A number stands for every input value (a row full of it).
     Other shapes pass through for :func:`_baseline` to check.
     """
-    if baseline is None or target.estimator is None or not hasattr(target.estimator, "network_input"):
+    if baseline is None or not _rescales(target, X):
         return baseline
     b = np.asarray(baseline.detach().cpu() if isinstance(baseline, torch.Tensor) else baseline, dtype=np.float64)
     shape = tuple(np.shape(X))
     if b.ndim == 0:
-        b = np.full(shape, float(b))
+        b = np.full(shape[1:], float(b))  # one row full of the number
     if not bool(np.isfinite(b).all()):
         return baseline  # _baseline names the problem
     if tuple(b.shape) == shape:
         return target.prepared(b)
-    if len(shape) == 2 and tuple(b.shape) == shape[1:]:
+    if tuple(b.shape) == shape[1:]:
         return target.prepared(b[None])[0]
     return baseline
+
+
+def _rescales(target: Any, X: Any) -> bool:
+    """Whether the model turns ``X`` into network input by more than a check, so a baseline in ``X``'s units must go the same way.
+
+    ``network_input`` (Autoencoder, Forecaster...) or a standardisation by the training data's ``mean_``/``scale_``
+    (an ImageClassifier's pixels, a SequenceClassifier's frames) on an ``X`` with a shape (not a list of sequences).
+    """
+    est = target.estimator
+    if est is None or target.prepare is None:
+        return False
+    if hasattr(est, "network_input"):
+        return True
+    return hasattr(est, "mean_") and hasattr(est, "scale_") and hasattr(X, "shape") and not isinstance(X, torch.Tensor)
+
+
+def _auto_for_images(target: Any, X: Any, baseline: Any, ndim: int) -> Any:
+    """``"auto"`` (or None) for images or sequences of a model that standardises them (an ImageClassifier): zeros in ``X``'s
+    units, a black image, turned into network input as ``X`` is (its network's 0 is the training mean, a grey image);
+    any other baseline unchanged."""
+    if not (baseline is None or (isinstance(baseline, str) and baseline.strip().lower() == "auto")) or ndim <= 2:
+        return baseline
+    if not _rescales(target, X) or hasattr(target.estimator, "network_input"):
+        return baseline  # network_input models (Autoencoder, Forecaster) take their training mean, as documented
+    return _baseline_in_network_units(target, X, 0.0)
 
 
 def _check_n_steps(n_steps: Any) -> None:
@@ -180,13 +207,23 @@ def _setup(
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
     out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
+    if not prepared:
+        baseline = _auto_for_images(target, X, baseline, x.ndim)
     if baseline is None or isinstance(baseline, str):
         baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
     elif not prepared:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
+    if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
+        base = base.masked_fill(torch.isnan(x), float("nan"))  # the baseline has each row's own length: no path from a longer one
     _check_finite_output(target.module, x, base, out_x)
     return target.module, x, base
+
+
+def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``attr`` with 0 at ``x``'s padding (NaN steps of a padded sequence, whose attribution Captum leaves NaN): no step, no share."""
+    pad = torch.isnan(x) if x.is_floating_point() else None
+    return attr.masked_fill(pad, 0.0) if pad is not None and attr.shape == x.shape and bool(pad.any()) else attr
 
 
 def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
@@ -367,7 +404,11 @@ def attribute(
     _check_delta_flag(return_convergence_delta)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr, delta = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
+    ig = IntegratedGradients(module)
+    attr, delta = ig.attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
+    if not bool(torch.isfinite(delta).all()) and bool(torch.isnan(x).any()):  # padding: its NaN attributions made the sums NaN
+        attr = _unpadded(attr, x)
+        delta = ig.compute_convergence_delta(attr, base, x, target=tgt)
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "integrated gradients")
 
 
@@ -431,7 +472,7 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
     mod = _layer(module, layer)
     selector = _neuron_selector(module, mod, x, layer, unit)
     attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
-    return attr.detach().cpu().numpy()
+    return _unpadded(attr.detach(), x).cpu().numpy()
 
 
 def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any) -> Any:
@@ -498,6 +539,7 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
+    baseline = _auto_for_images(target, X, baseline, len(np.shape(Xp)))
     named = baseline is None or isinstance(baseline, str)
     b = named_baseline(baseline, Xp, target.estimator) if named else _baseline_in_network_units(target, X, baseline)  # over every row of X
     idx = sample_index(n_rows(Xp), max_rows, 0)
@@ -517,7 +559,7 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
         )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
     attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
-    return attr.detach().abs().mean(0).cpu().numpy().astype(np.float64)
+    return _unpadded(attr.detach(), x).abs().mean(0).cpu().numpy().astype(np.float64)
 
 
 __all__ = ["attribute", "feature_importance", "layer_attribution", "neuron_attribution"]

@@ -45,6 +45,7 @@ import torch
 from torch import nn
 
 from ..training import Callback
+from ._record import activation_of
 from ._select import Selector, select_layers
 from ._target import check_max_rows, default_layers, n_rows, require_finite, sample_index, take_rows
 
@@ -82,6 +83,29 @@ def _layers(module: nn.Module, layers: Selector, *, strict: bool) -> dict[str, l
             "select layers that hold weights (Linear, Conv, RNN, attention), e.g. layers=torch.nn.Linear."
         )
     return found
+
+
+def activation_after(module: nn.Module, name: str) -> str:
+    """The module whose output holds layer ``name``'s units after their activation: ``name`` itself, or, for a bare weight
+    layer of an ``nn.Sequential`` (``Linear``, ``Conv``), the activation that follows it there (past dropout and normalisation).
+
+    Why: ``GradientFlow(layers=nn.Linear)`` reads activation statistics where the weights are; a bare ``Linear``'s output
+    is the pre-activation, on which a ReLU unit that is never on is no "dead" unit (it is not constant), so the table
+    showed no dead units where the ReLU after it had some.
+    """
+    parent_name, _, child = name.rpartition(".")
+    parent = module.get_submodule(parent_name) if parent_name else module
+    if not isinstance(parent, nn.Sequential) or activation_of(parent.get_submodule(child)) != "identity":
+        return name
+    names = [n for n, _ in parent.named_children()]
+    for sibling in names[names.index(child) + 1:]:
+        nxt = parent.get_submodule(sibling)
+        if isinstance(nxt, (nn.Dropout, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm)):
+            continue  # the same units, before their activation
+        if any(True for _ in nxt.parameters()) or activation_of(nxt) in (None, "identity"):
+            return name  # another weight layer, or a module that is no activation: the layer's own output
+        return f"{parent_name}.{sibling}" if parent_name else sibling
+    return name
 
 
 class _Epoch:
@@ -280,15 +304,17 @@ class GradientFlow(Callback):
 
         X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
         X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # the same rows each epoch, drawn at random: not the first (sorted data)
-        names = [n for n in layers if n in dict(network.named_modules())]
-        if not names:
+        modules = dict(network.named_modules())
+        read = {n: activation_after(network, n) for n in layers if n in modules}  # weight layer -> the module whose output is read
+        if not read:
             return
         try:
-            rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), names, stream=True, sample=1, pre=False)
+            rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), sorted(set(read.values())), stream=True, sample=1, pre=False)
         except NonFiniteActivations:
             return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
-        for name, s in rec.stats.items():
-            if name in layers:
+        for name, source in read.items():
+            s = rec.stats.get(source)
+            if s is not None:
                 layers[name].update(
                     act_mean=float(s.mean.mean()), act_std=float(s.std.mean()), fraction_active=float(s.fraction_active.mean()),
                     dead=s.n_dead, saturated=s.n_saturated, units=s.units,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -49,8 +49,11 @@ _ACT_TYPES: dict[type, str] = {
 }
 
 
+_DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+
+
 def activation_of(module: nn.Module) -> str | None:
-    """The activation name a module's output passes through, when known."""
+    """The activation name a module's output passes through, when known (a block ending in dropout: its last other child's)."""
     name = getattr(module, "activation_name", None)
     if isinstance(name, str):
         return name
@@ -59,7 +62,7 @@ def activation_of(module: nn.Module) -> str | None:
     for t, act in _ACT_TYPES.items():
         if type(module) is t:
             return act
-    children = list(module.children())
+    children = [c for c in module.children() if not isinstance(c, _DROPOUT)]  # dropout keeps the sign: look before it
     return activation_of(children[-1]) if children else None
 
 
@@ -95,13 +98,38 @@ def to_numpy(t: Tensor) -> np.ndarray:
     return (t.float() if t.dtype == torch.bfloat16 else t).cpu().numpy()
 
 
-def as_units(x: Tensor, kind: str) -> Tensor:
-    """``(samples, units)`` view of one layer output: channels or last axis are the units."""
+def as_units(x: Tensor, kind: str, lengths: Tensor | None = None) -> Tensor:
+    """``(samples, units)`` view of one layer output: channels or last axis are the units.
+
+    ``lengths``: ``(N,)`` real steps per row of a recurrent ``(N, T, units)`` output whose rows are padded
+    sequences (see :class:`Recording`); only those steps are samples, the padding after them is left out.
+    """
     if kind == "dense":
         return x.reshape(x.shape[0], -1) if x.ndim != 2 else x
     if kind == "conv":
         return x.movedim(1, -1).reshape(-1, x.shape[1])  # (N*H*W, C)
+    if lengths is not None and x.ndim == 3:
+        return x[step_mask(lengths, x.shape[1]).to(x.device)]  # (Σ lengths, units)
     return x.reshape(-1, x.shape[-1])  # (N*T, units)
+
+
+def step_mask(lengths: Tensor, steps: int) -> Tensor:
+    """``(N, steps)`` bool: True at each row's real steps (the first ``lengths[i]``)."""
+    return torch.arange(steps)[None, :] < lengths.detach().cpu().to(torch.int64)[:, None]
+
+
+def _output_lengths(module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> Tensor | None:
+    """The real steps per row of ``module``'s output when it is a length-aware sequence layer, else None.
+
+    The protocol: a layer called as ``layer(x, lengths)`` (or ``lengths=``) with an ``output_lengths(lengths)``
+    method (the sequence applications' recurrent, convolution and embedding layers, which zero their output
+    past each sequence's end) says how many of its output steps are real; the padding is no data.
+    """
+    out_lengths = getattr(module, "output_lengths", None)
+    lengths = args[1] if len(args) > 1 else kwargs.get("lengths")
+    if not callable(out_lengths) or not isinstance(lengths, Tensor):
+        return None
+    return cast(Tensor, out_lengths(lengths)).detach()
 
 
 class NonFiniteActivations(ValueError):
@@ -126,6 +154,7 @@ class Recorder:
         self.root = root
         self.keep, self.want_pre, self.stream = keep, pre, stream
         self.outputs: dict[str, list[Tensor]] = {n: [] for n in layers}
+        self.steps: dict[str, list[Tensor]] = {}  # per batch, each row's real steps of a padded sequence output
         self.pre: dict[str, list[Tensor]] = {}
         self.kinds: dict[str, str] = {}
         self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
@@ -174,7 +203,7 @@ class Recorder:
             "for divergence (retrain with a lower learning rate) before reading its statistics."
         )
 
-    def _take(self, name: str, out: Any) -> None:
+    def _take(self, name: str, out: Any, lengths: Tensor | None = None) -> None:
         key = self._key(name)
         t = _first_tensor(out)
         if t is None:
@@ -183,13 +212,17 @@ class Recorder:
         self._check_finite(key, t)
         if key not in self.kinds:
             self.kinds[key] = _kind(self.layers[name], t)
+        if lengths is not None and (self.kinds[key] != "recurrent" or t.ndim != 3 or lengths.shape != t.shape[:1]):
+            lengths = None  # only a (N, T, units) output is padded by steps
         if self.stream:
             acc = self.acc.get(key)
             if acc is None:
                 acc = self.acc[key] = UnitAccumulator(self.acts[key])
-            acc.update(as_units(t, self.kinds[key]))
+            acc.update(as_units(t, self.kinds[key], lengths))
         if self.keep:
             self.outputs[key].append(t)
+            if lengths is not None:
+                self.steps.setdefault(key, []).append(lengths)
 
     def attach(self) -> None:
         if self.root is not None:
@@ -206,10 +239,10 @@ class Recorder:
 
                 self.handles.append(act.register_forward_hook(dense_hook))
 
-            def hook(_m: nn.Module, _inp: tuple, out: Any, name: str = name) -> None:
-                self._take(name, out)
+            def hook(m: nn.Module, args: tuple, kwargs: dict[str, Any], out: Any, name: str = name) -> None:
+                self._take(name, out, _output_lengths(m, args, kwargs))
 
-            self.handles.append(mod.register_forward_hook(hook))
+            self.handles.append(mod.register_forward_hook(hook, with_kwargs=True))
 
     def detach(self) -> None:
         while self.handles:
@@ -251,7 +284,11 @@ class Recording(Mapping):
     dense layers only); ``activations``: activation name per layer or None;
     ``stats``: :class:`~hiddenlayers.lens.LayerStats` per layer;
     ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
-    rows are kept as arrays; statistics cover every row.
+    rows are kept as arrays; statistics cover every row. ``lengths``: for a
+    recurrent layer of padded sequences of different lengths (a
+    SequenceClassifier's or TextClassifier's), ``(N,)`` real steps per row:
+    its array keeps the padding (zeros), but its statistics, :meth:`units`
+    and :meth:`features` read only each row's real steps.
     """
 
     arrays: dict[str, np.ndarray]
@@ -261,6 +298,7 @@ class Recording(Mapping):
     n_rows: int
     pre: dict[str, np.ndarray] = field(default_factory=dict)
     output: np.ndarray | None = None
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -271,18 +309,25 @@ class Recording(Mapping):
     def __len__(self) -> int:
         return len(self.arrays)
 
-    def units(self, name: str) -> np.ndarray:
-        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per step)."""
-        return as_units(torch.from_numpy(self.arrays[name]), self.kinds[name]).numpy()
+    def units(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per real step); ``rows``: of these rows only."""
+        a, lengths = self.arrays[name], self.lengths.get(name)
+        if rows is not None:
+            a, lengths = a[rows], (lengths[rows] if lengths is not None else None)
+        return as_units(torch.from_numpy(a), self.kinds[name], None if lengths is None else torch.from_numpy(lengths)).numpy()
 
     def features(self, name: str) -> np.ndarray:
-        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time."""
+        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time (a padded sequence over its real steps)."""
         a = self.arrays[name]
         if self.kinds[name] == "dense":
             return a.reshape(a.shape[0], -1)
         if self.kinds[name] == "conv":
             return a.reshape(a.shape[0], a.shape[1], -1).mean(axis=2)
-        return a.mean(axis=1)
+        lengths = self.lengths.get(name)
+        if lengths is None or a.ndim != 3:
+            return a.mean(axis=1)
+        mask = step_mask(torch.from_numpy(lengths), a.shape[1]).numpy()[..., None]  # (N, T, 1)
+        return (a * mask).sum(axis=1) / np.maximum(lengths, 1)[:, None].astype(a.dtype)
 
 
 def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[str]) -> None:
@@ -423,6 +468,7 @@ def _record_blocks(
     selection = layers if layers is not None else target.default_layers
     arrays: dict[str, list[np.ndarray]] = {}
     pres: dict[str, list[np.ndarray]] = {}
+    steps: dict[str, list[np.ndarray]] = {}
     outs: list[np.ndarray] = []
     kept = n = 0
     with (evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward,
@@ -442,19 +488,24 @@ def _record_blocks(
                 for name, lst in rec.pre.items():
                     if lst:
                         pres.setdefault(name, []).append(to_numpy(lst.pop()[:take]))
+                for name, lst in rec.steps.items():
+                    if lst:
+                        steps.setdefault(name, []).append(lst.pop()[:take].cpu().numpy())
                 first = _first_tensor(out)
                 if keep_output and first is not None:
                     outs.append(to_numpy(first[:take]))
                 kept += take
     _check_ran(module, rec, every_leaf=selection is None, got=set(arrays) | set(rec.acc))
     full = {name: np.concatenate(parts) for name, parts in arrays.items()}
+    lengths = {name: np.concatenate(parts) for name, parts in steps.items() if name in full and sum(map(len, parts)) == len(full[name])}
     if stream:
         stats = {name: acc.result(name) for name, acc in rec.acc.items()}
     else:
         stats = {}
         for name, a in full.items():
             acc = UnitAccumulator(rec.acts[name])
-            acc.update(as_units(torch.from_numpy(a), rec.kinds[name]))
+            ln = lengths.get(name)
+            acc.update(as_units(torch.from_numpy(a), rec.kinds[name], None if ln is None else torch.from_numpy(ln)))
             stats[name] = acc.result(name)
     return Recording(
         arrays=full,
@@ -464,6 +515,7 @@ def _record_blocks(
         n_rows=n,
         pre={name: np.concatenate(p) for name, p in pres.items() if p},
         output=np.concatenate(outs) if outs else None,
+        lengths=lengths,
     )
 
 

@@ -380,10 +380,10 @@ def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows
         sections.append(("layers", "Hidden layers", f"Statistics of every hidden unit on {rec.n_rows:,} rows.", table))
     if "activations" in wanted:
         from ._plots import histograms
-        from ._target import sample_index, take_rows
+        from ._target import sample_index
 
         idx = sample_index(rec[names[0]].shape[0], plot_rows, 0) if names else None  # at random, as the projections: not X's first rows
-        sample = {n: take_rows(rec[n], idx) for n in names}
+        sample = {n: rec.units(n, idx) for n in names}  # a padded sequence's real steps only
         sections.append(("activations", "Activations", "Distribution of each layer's outputs (log count).", H.figure_html(histograms(sample))))
     return sections, warns
 

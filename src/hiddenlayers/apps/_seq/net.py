@@ -56,6 +56,10 @@ def zero_padding(h: Tensor, lengths: Tensor) -> Tensor:
 class _Masked:
     """Mixin: run the layer, then zero its output past each sample's new length."""
 
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        """Each sample's real steps in this layer's output, ``(N,)``, given its input's: the lens counts only those steps."""
+        return step_lengths(cast(nn.Module, self), lengths)
+
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         h = super().forward(x)  # type: ignore[misc]
         if lengths is None or h.ndim != 3:
@@ -84,6 +88,10 @@ class PackedRecurrent(RecurrentLayer):
     faster than a packed sequence). A bidirectional layer's backward
     direction would start in the padding, so it runs on a ``PackedSequence``.
     """
+
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        """Each sample's real steps in a ``:seq`` output, ``(N,)`` (zeros after them): the lens counts only those steps."""
+        return lengths
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         if lengths is None:
