@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .budget import check_resumed_budget
+from .heldout import check_heldout, heldout_of, heldout_score_weights, refuse_split_settings
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
@@ -113,7 +114,7 @@ def search(
     max_flops: int | None = None,
     max_latency_us: float | None = None,
     max_epochs: int = 100,
-    validation_fraction: float = 0.2,
+    validation_fraction: float | None = None,
     storage: Any = None,
     study_name: str = "hiddenlayers",
     workers: int = 1,
@@ -132,6 +133,9 @@ def search(
     class_weight: Any = None,
     label_smoothing: float = 0.0,
     scale_target: bool = False,
+    X_val: Any = None,
+    y_val: Any = None,
+    sample_weight_val: Any = None,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -142,7 +146,7 @@ def search(
     whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local processes on it (without one, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
-    one ``validation_fraction`` split); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
+    one ``validation_fraction`` split; None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
     are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
@@ -161,22 +165,35 @@ def search(
     majority class rules. ``scale_target``: regression only, every trial's and refit's
     :class:`~hiddenlayers.MLPRegressor` standardizes y (as ``hiddenlayers train`` does by default).
 
+    ``X_val`` ``(n_val, n_features)``, ``y_val`` and ``sample_weight_val`` ``(n_val,)``: your own validation rows (a later time span, other
+    groups), checked as ``X``/``y``. Every trial is then scored on them after each epoch (no folds, no split of ``X``: ``cv`` and
+    ``validation_fraction`` are refused beside them), pruning reads that curve, and the refit trains on all of ``X`` for the epochs it
+    peaked at. ``sample_weight_val`` (and ``class_weight``, over ``y_val``) weights that score. A study records a fingerprint of these
+    rows: resuming it with others, or without them, is refused as other data is.
+
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
+    from ...estimators import validation_given
+
+    given_val = validation_given(X_val, y_val, sample_weight_val)
+    if given_val:
+        refuse_split_settings(cv, validation_fraction)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
         workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
         patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
+    validation_fraction = 0.2 if validation_fraction is None else validation_fraction
     space = space if space is not None else SearchSpace()
     setup, threads, rows = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
         max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
-        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target)
+        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target,
+        validation=(X_val, y_val, sample_weight_val) if given_val else None)
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
@@ -187,24 +204,30 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
                  threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
                  validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
                  random_state: int, patience: int, sample_weight: Any = None, class_weight: Any = None,
-                 label_smoothing: float = 0.0, scale_target: bool = False) -> tuple[TrialSetup, int | None, np.ndarray | None]:
+                 label_smoothing: float = 0.0, scale_target: bool = False,
+                 validation: tuple[Any, Any, Any] | None = None) -> tuple[TrialSetup, int | None, np.ndarray | None]:
     """``(setup, threads, rows)``: the checked data as dense arrays and what every trial needs, ``cv``
     and ``threads`` resolved for the number of rows (:func:`_row_defaults`); ``rows``: the indices of the rows of
     ``sample_weight`` > 0 the setup keeps (None: all). A row of weight 0 is as if absent, as in ``fit``: it would
     otherwise take a place in a fold (other rows' folds change) and count in the rows that set ``cv="auto"``.
+
+    ``validation``: ``(X_val, y_val, sample_weight_val)`` or None (:mod:`~hiddenlayers.rightsize._search.heldout`): checked here,
+    one "fold" then (``cv`` 1), and the data record holds their fingerprint.
 
     The weights are checked here, before any trial: a trial's ValueError only fails that
     trial, so a ``class_weight`` that does not fit ``y`` would otherwise fail them all, unsaid.
     """
     from ...estimators import check_sample_weight
 
+    names = getattr(X, "columns", None)
     X, y = _inputs(X, y, task)
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
     rows = None if sw is None or (sw > 0).all() or not (sw > 0).any() else np.flatnonzero(sw > 0)  # all 0: the fold check says so
     if rows is not None and sw is not None:
         X, y, sw = X[rows], y[rows], sw[rows]
     folds, threads = _row_defaults(X.shape[0], cv, threads)
-    if X.shape[0] < max(folds, 2):  # before scikit-learn's KFold says it in its words
+    folds = 1 if validation is not None else folds  # the user's validation rows: one part, all of X trains
+    if validation is None and X.shape[0] < max(folds, 2):  # before scikit-learn's KFold says it in its words
         rows_text = f"{X.shape[0]} row(s)" + ("" if sw is None else " of sample_weight > 0 (rows of weight 0 are as if absent)")
         raise ValueError(f"search() scores each trial on {max(folds, 2)} parts of the data and got {rows_text}: "
                          f"give at least {max(folds, 2)} rows a weight > 0, or pass a smaller cv (1 is one validation split).")
@@ -216,13 +239,17 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         raise TypeError(f"scale_target must be True or False. Received: scale_target={scale_target!r}.")
     if classifier and scale_target:
         raise ValueError("scale_target applies to regression, and y holds class labels: drop it, or pass task='regression' for numbers.")
+    held = None if validation is None else check_heldout(X, y, *validation, classifier=classifier, names=names)
+    data = data_of(X, y, classifier) if held is None else {**data_of(X, y, classifier), "validation": heldout_of(held)}
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
         class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target),
-        data=data_of(X, y, classifier))
+        data=data, heldout=held)
     score_weights(setup)  # the estimator's error for a class_weight that does not fit y (every kept row weighs > 0: no fold weighs 0)
+    if held is not None:
+        heldout_score_weights(held, class_weight, classifier)
     return setup, threads, rows
 
 
