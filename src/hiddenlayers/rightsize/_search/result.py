@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .budget import budget_of
 from .run import AVERAGED_ATTR, FAILED_ATTR, FIXED_ATTR, FOLD_SCORES_ATTR, TrialSetup, build_estimator, fit_or_interrupt
 from .scoring import scoring_text
 from .space import RATE, is_rate_name
@@ -32,7 +33,9 @@ class SearchResult:
     latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
     ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
     ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched; ``n_failed``: trials that raised (a diverged one, say),
-    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. Each row says its ``solver``, ``weight_averaging`` and
+    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. ``budget``: what each trial was scored under
+    (``max_epochs``, ``cv`` as resolved, ``validation_fraction`` (None without a split), ``patience``); ``validation``: the
+    fingerprint (``rows``, ``digest``) of the user's ``X_val`` rows that scored every trial, None when folds of ``X`` did. Each row says its ``solver``, ``weight_averaging`` and
     whether its score was of ``averaged`` weights (an SWA stopped or peaking before its start epoch averaged none).
     """
 
@@ -53,6 +56,8 @@ class SearchResult:
     sample_weight: bool = False
     space: Any = field(default=None, repr=False)
     n_failed: int = 0
+    budget: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, Any] | None = None
 
     @property
     def best(self) -> dict[str, Any]:
@@ -69,7 +74,7 @@ class SearchResult:
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "n_failed": self.n_failed, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible, "same_latency": self.same_latency_rule(),
-            "within_noise": self.within_noise(),
+            "within_noise": self.within_noise(), "budget": self.budget, "validation_set": self.validation,
             **self._scoring(), "trials": self.trials(),
         }
 
@@ -420,7 +425,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         storage=None if storage is None else str(storage), study=study,
         max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
         class_weight=setup.class_weight, label_smoothing=setup.label_smoothing, sample_weight=setup.sample_weight is not None,
-        space=setup.space,
+        space=setup.space, budget=budget_of(setup), validation=(setup.data or {}).get("validation"),
     )
     if refit:
         for r in rows[:max_saved]:

@@ -119,23 +119,13 @@ def search(
     study_name: str = "hiddenlayers",
     workers: int = 1,
     timeout: float | None = None,
-    random_state: int = 0,
-    warmup_epochs: int = 5,
-    min_peers: int = 4,
-    save_dir: str | os.PathLike[str] | None = None,
-    max_saved: int = 10,
-    refit: bool = True,
-    progress: bool = False,
-    cv: int | str = "auto",
-    patience: int = 10,
-    threads: int | None = None,
-    sample_weight: Any = None,
-    class_weight: Any = None,
-    label_smoothing: float = 0.0,
-    scale_target: bool = False,
-    X_val: Any = None,
-    y_val: Any = None,
-    sample_weight_val: Any = None,
+    random_state: int = 0, warmup_epochs: int = 5, min_peers: int = 4,
+    save_dir: str | os.PathLike[str] | None = None, max_saved: int = 10,
+    refit: bool = True, progress: bool = False,
+    cv: int | str = "auto", patience: int = 10, threads: int | None = None,
+    sample_weight: Any = None, class_weight: Any = None,
+    label_smoothing: float = 0.0, scale_target: bool = False,
+    X_val: Any = None, y_val: Any = None, sample_weight_val: Any = None,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -146,7 +136,7 @@ def search(
     whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local processes on it (without one, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
-    one ``validation_fraction`` split; None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
+    one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
     are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
@@ -165,39 +155,43 @@ def search(
     majority class rules. ``scale_target``: regression only, every trial's and refit's
     :class:`~hiddenlayers.MLPRegressor` standardizes y (as ``hiddenlayers train`` does by default).
 
-    ``X_val`` ``(n_val, n_features)``, ``y_val`` and ``sample_weight_val`` ``(n_val,)``: your own validation rows (a later time span, other
-    groups), checked as ``X``/``y``. Every trial is then scored on them after each epoch (no folds, no split of ``X``: ``cv`` and
-    ``validation_fraction`` are refused beside them), pruning reads that curve, and the refit trains on all of ``X`` for the epochs it
-    peaked at. ``sample_weight_val`` (and ``class_weight``, over ``y_val``) weights that score. A study records a fingerprint of these
-    rows: resuming it with others, or without them, is refused as other data is.
+    ``X_val`` ``(n_val, n_features)``, ``y_val``, ``sample_weight_val`` ``(n_val,)``: your own validation rows, checked as ``X``/``y``; every trial
+    is scored on them each epoch (no folds or split of ``X``: ``cv``/``validation_fraction`` refused beside them), pruning reads that curve, the
+    refit trains on all of ``X``; ``sample_weight_val`` and ``class_weight`` weight the score. A study resumed on other rows (or none) is refused.
 
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
-    from ...estimators import validation_given
-
-    given_val = validation_given(X_val, y_val, sample_weight_val)
-    if given_val:
-        refuse_split_settings(cv, validation_fraction)
+    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
         workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
         patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
-    validation_fraction = 0.2 if validation_fraction is None else validation_fraction
     space = space if space is not None else SearchSpace()
     setup, threads, rows = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
-        max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
+        max_epochs=max_epochs, validation_fraction=0.2 if validation_fraction is None else validation_fraction, max_latency_us=max_latency_us,
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
         sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target,
-        validation=(X_val, y_val, sample_weight_val) if given_val else None)
+        validation=validation)
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
+
+
+def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any) -> tuple[Any, Any, Any] | None:
+    """``(X_val, y_val, sample_weight_val)`` as given, or None without them; a ValueError for a pairing that cannot be used
+    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`)."""
+    from ...estimators import validation_given
+
+    if not validation_given(X_val, y_val, sample_weight_val):
+        return None
+    refuse_split_settings(cv, validation_fraction)
+    return X_val, y_val, sample_weight_val
 
 
 def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
