@@ -320,7 +320,7 @@ def measure_latency(model: Any, X: Any, calls: int) -> tuple[float, float]:
 
     ``spread`` is half the interquartile range of the calls: how far one timing
     strays from the median, which the Pareto front takes as the latency's resolution
-    (:func:`~hiddenlayers.rightsize._search.result.same_latency`).
+    (:func:`~hiddenlayers.rightsize._search.dominance.same_latency`).
     """
     from .._cost import time_calls
 
@@ -508,8 +508,11 @@ def constraints_func(trial: Any) -> list[float]:
     return list(trial.user_attrs.get("constraints", [0.0]))
 
 
-def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | None) -> Any:
+def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | None, latency_at: int | None = None) -> Any:
     """TPE for one objective, NSGA-II for several; constrained by the trials' latency under ``max_latency_us`` (µs) when given.
+
+    ``latency_at``: the latency's index among the objectives (None: not one). NSGA-II then picks its parents under the
+    Pareto front's rule, latencies within the timing's resolution the same (:class:`~hiddenlayers.rightsize._search.elite.SameLatencyElite`).
 
     Optuna 5 reads the constraint each trial sets (``set_constraint``), so the
     sampler gets no ``constraints_func`` there (it is deprecated and warned about).
@@ -519,6 +522,7 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
     """
     import optuna
 
+    from .elite import SameLatencyElite
     from .limit import LimitSampler, trial_constraints
 
     cf = constraints_func if max_latency_us is not None and not trial_constraints() else None
@@ -527,8 +531,14 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
         if n_objectives == 1:
             inner: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
         else:
-            inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+            elite = SameLatencyElite(16, latency_at, max_latency_us) if latency_at is not None else None
+            inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16, elite_population_selection_strategy=elite)
     return LimitSampler(inner, max_latency_us)
+
+
+def latency_index(objectives: tuple[str, ...]) -> int | None:
+    """The latency's index among ``objectives``, None when it is not one."""
+    return objectives.index("latency") if "latency" in objectives else None
 
 
 def resumed_seed(seed: int | None, before: int) -> int | None:
@@ -560,7 +570,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage(storage, check=False)  # checked by search() before the workers started
-    sampler = make_sampler(len(directions), seed, setup.max_latency_us)
+    sampler = make_sampler(len(directions), seed, setup.max_latency_us, latency_index(setup.objectives))
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
     before = len(study.get_trials(deepcopy=False))
@@ -568,7 +578,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if remaining <= 0:
         return
     if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
-        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us)
+        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us, latency_index(setup.objectives))
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
         study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],

@@ -36,7 +36,7 @@ from .heldout import check_heldout, heldout_of, heldout_score_weights, refuse_sp
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
-from .run import TrialSetup, data_of, make_sampler, run_worker, score_weights
+from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
@@ -264,7 +264,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     trials are copied into memory before the file goes, and ``storage`` comes back None.
     """
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
-    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
+    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us, latency_index(setup.objectives))
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
