@@ -74,3 +74,14 @@ def test_a_resumed_study_refuses_other_validation_rows_or_none(iris, tmp_path) -
         search(X, y, X_val=Xv, y_val=yv, sample_weight_val=np.arange(1.0, 51.0), trials=2, **tiny)
     assert len(optuna.load_study(study_name="hiddenlayers", storage=storage).trials) == 1  # nothing ran
     assert search(X, y, X_val=Xv, y_val=yv, trials=2, **tiny).n_trials == 2  # the same rows go on
+
+
+def test_worker_processes_score_the_same_validation_rows(iris, tmp_path) -> None:
+    X, y, Xv, yv = _split(iris)
+    wv = np.linspace(0.5, 2.0, len(yv))
+    found = search(X, y, X_val=Xv, y_val=yv, sample_weight_val=wv, trials=2, space=SPACE, max_epochs=2, workers=2,
+                   storage=str(tmp_path / "s.log"), refit=False)
+    assert found.n_complete == 2
+    alone = search(X, y, X_val=Xv, y_val=yv, sample_weight_val=wv, trials=1, space=SPACE, max_epochs=2, refit=False)
+    # the job file carried the rows and their weights: the workers' trials record the same fingerprint as one in this process
+    assert {t.user_attrs["data"]["validation"]["digest"] for t in found.study.trials} == {alone.validation_set["digest"]}

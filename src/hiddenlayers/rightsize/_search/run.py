@@ -615,7 +615,7 @@ def write_job(setup: TrialSetup, folder: str, storage: str, name: str, direction
     job["objectives"] = list(setup.objectives)
     job["space"] = dataclasses.asdict(setup.space)
     job.update(storage=storage, name=name, directions=directions, trials=trials, timeout=timeout,
-               data=os.path.join(folder, "data.npz"))
+               arrays=os.path.join(folder, "data.npz"))  # not "data": that is the setup's data record, which the trials keep
     path = os.path.join(folder, "job.json")
     with open(path, "w") as fh:
         json.dump(job, fh)
@@ -632,7 +632,7 @@ def worker_main(job_path: str, seed: int) -> None:
         job = json.load(fh)
     from ...estimators import class_weight_from_json
 
-    with np.load(job.pop("data"), allow_pickle=False) as data:
+    with np.load(job.pop("arrays"), allow_pickle=False) as data:
         X, y = data["X"], data["y"]
         sample_weight = data["sample_weight"] if "sample_weight" in data.files else None
         heldout = None
