@@ -39,12 +39,13 @@ test: install system-deps
 	$(MAKE) docs
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
-# reading, so its tests also run on the oldest allowed release (installed beside the venv, not in it).
+# reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
 OLDEST_OPTUNA := $(VENV)/optuna-4.0.0
 test-oldest-optuna: install
 	test -d $(OLDEST_OPTUNA) || $(PY) -m pip install --quiet --no-deps --target $(OLDEST_OPTUNA) optuna==4.0.0
 	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -c "import optuna, sys; sys.exit(optuna.__version__ != '4.0.0')"
 	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py -k "deprecated_constraints or resumed_study or limit"
+	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search_elite.py
 
 # The property-based tests with fresh random examples (make test draws the same ones every run).
 fuzz: install

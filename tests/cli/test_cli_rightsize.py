@@ -709,16 +709,15 @@ def test_search_resumed_with_other_epochs_is_refused_before_any_trial(tmp_path):
                               "under another training budget do not rank together. Pass --epochs 2 (the study's), or a new --study.")
     assert len(optuna.load_study(study_name="st", storage=f"sqlite:///{storage}").trials) == 1  # nothing ran
     ok(*args, "--trials", "2", "--epochs", "2", "--timeout", "600")  # the study's epochs go on; --timeout, --workers are no budget
-    # a study scored under a setting the command has no option for (patience, from Python): a new --study, or Python
+    # a study scored under another patience (from Python): the command's --patience resumes it
     done = optuna.load_study(study_name="st", storage=f"sqlite:///{storage}").trials
     other = optuna.create_study(study_name="py", storage=f"sqlite:///{storage}", direction="maximize")
     for t in done:
         attrs = {**t.user_attrs, "budget": {**t.user_attrs["budget"], "patience": 3}}
         other.add_trial(optuna.trial.create_trial(params=t.params, distributions=t.distributions, value=t.value, state=t.state, user_attrs=attrs))
     result = run(*args[:-6], "--study", "py", "--out-dir", tmp_path / "found", "--force", "--no-check", "--trials", "3", "--epochs", "2")
-    assert_user_error(result, "holds trials scored with patience=3, and this search has patience=10: scores earned under another training "
-                              "budget do not rank together. Pass a new --study: the command has no option for patience (resume the "
-                              "study from Python with hiddenlayers.rightsize.search(patience=3)).")
+    assert_user_error(result, "holds trials scored with --patience 3, and this search has --patience 10: scores earned under another training "
+                              "budget do not rank together. Pass --patience 3 (the study's), or a new --study.")
 
 
 def test_search_whose_trials_all_diverge_says_why_in_one_line(tmp_path):

@@ -933,7 +933,8 @@ def _lat_trial(name: str, score: float, latency: float, spread: float | None = N
 
 def test_pareto_front_takes_latencies_within_their_resolution_as_the_same() -> None:
     """A model worse on score and 0.01 µs faster is dominated (the front kept it); within 5% or the timings' spread is the same."""
-    from hiddenlayers.rightsize._search.result import pareto_front, same_latency
+    from hiddenlayers.rightsize._search.dominance import same_latency
+    from hiddenlayers.rightsize._search.result import pareto_front
 
     objectives = ("score", "latency")
     front = {t.name for t in pareto_front([_lat_trial("a", 0.9, 10.00), _lat_trial("b", 0.8, 9.99)], objectives)}
@@ -957,12 +958,13 @@ def test_pareto_front_takes_latencies_within_their_resolution_as_the_same() -> N
                 min_size=1, max_size=12))
 def test_pareto_front_with_a_latency_resolution_is_never_empty(points) -> None:
     """Comparing within a resolution is no order; still no cycle: some trial always stays, and none kept is dominated."""
-    from hiddenlayers.rightsize._search.result import _dominates, pareto_front
+    from hiddenlayers.rightsize._search.dominance import dominates
+    from hiddenlayers.rightsize._search.result import pareto_front
 
     trials = [_lat_trial(str(i), s, lat, spread) for i, (s, lat, spread) in enumerate(points)]
     front = pareto_front(trials, ("score", "latency"))
     assert front
-    assert not any(_dominates(b, a, 1) for a in front for b in trials if b is not a)
+    assert not any(dominates(b, a, 1) for a in front for b in trials if b is not a)
     best = max(s for s, _, _ in points)
     assert any(t.values[0] == best for t in front)
 

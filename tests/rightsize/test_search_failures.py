@@ -83,10 +83,10 @@ def test_a_failed_worker_process_names_its_kept_log(iris, tmp_path, monkeypatch)
         return path
 
     monkeypatch.setattr(run_module, "write_job", broken_job)
-    with pytest.raises(RuntimeError, match=r"2 search worker process\(es\) failed \(exit 1: KeyError: 'data' \(log: ") as caught:
+    with pytest.raises(RuntimeError, match=r"2 search worker process\(es\) failed \(exit 1: KeyError: 'arrays' \(log: ") as caught:
         search(X, y, trials=2, space=TINY, max_epochs=1, cv=1, refit=False, workers=2, storage=str(tmp_path / "s.log"))
     # before: the line named no log, and the worker's log (its traceback) was removed with the job's temporary folder
     log = str(caught.value).split("(log: ")[1].split(")")[0]
     text = Path(log).read_text()
     shutil.rmtree(Path(log).parent)
-    assert "Traceback" in text and "KeyError: 'data'" in text
+    assert "Traceback" in text and "KeyError: 'arrays'" in text

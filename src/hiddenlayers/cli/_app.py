@@ -801,6 +801,14 @@ def search(
     lr: Annotated[str | None, typer.Option("--lr", help="Learning-rate range (log scale): LOW,HIGH for every solver, or SOLVER=LOW:HIGH,... per solver "
                                            "(unnamed solvers keep theirs). Default per solver: adam/adamw/rmsprop 3e-4:3e-2, sgd 3e-3:0.1.")] = None,
     epochs: Annotated[int, typer.Option("--epochs", help="Maximum epochs per trial (hopeless trials stop earlier).")] = 100,
+    cv: Annotated[str, typer.Option("--cv", help="Folds per trial: auto (3 up to 20,000 rows, else 1), a number, or 1 (one --validation-fraction split).")] = "auto",
+    patience: Annotated[int, typer.Option(help="Epochs without improvement before a trial's fold stops.")] = 10,
+    validation_fraction: Annotated[float | None, typer.Option(help="With --cv 1: share of rows held out to score each trial (default 0.2).",
+                                                              show_default=False)] = None,
+    validation: Annotated[str | None, typer.Option("--validation", help="Your own validation file (DATA's columns, e.g. a later time span): every trial "
+                                                   "is scored on its rows, not on folds of DATA; the refit trains on all of DATA.", show_default=False)] = None,
+    max_flops: Annotated[int | None, typer.Option(help="Only configurations with at most this many FLOPs per prediction.")] = None,
+    max_saved: Annotated[int, typer.Option(help="How many of the chosen configurations are refitted and saved.")] = 10,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
@@ -822,6 +830,8 @@ def search(
     Example: hiddenlayers search data.csv --target label --objectives accuracy,latency --trials 40 --html search.html
 
     Example: hiddenlayers search data.csv --target label --weight-averaging none,swa --solvers adam,sgd
+
+    Example: hiddenlayers search train.csv --target label --validation later.csv --patience 5
     """
     from ._rightsize import run_search
 
@@ -831,6 +841,8 @@ def search(
         epochs=epochs, max_categories=max_categories, seed=seed, out_dir=out_dir, html=html, force=force, as_json=json,
         check=not no_check, class_weight=class_weight, label_smoothing=label_smoothing, sample_weight=sample_weight,
         scale_target=scale_target, weight_averaging=weight_averaging, solvers=solvers, lr=lr,
+        budget={"cv": cv, "patience": patience, "validation_fraction": validation_fraction, "max_flops": max_flops, "max_saved": max_saved},
+        validation=validation,
     )
 
 

@@ -349,7 +349,8 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
                layers: str, widths: str, activations: str, epochs: int, max_categories: int, seed: int, out_dir: str,
                html: str | None, force: bool, as_json: bool, check: bool = True, class_weight: str | None = None,
                label_smoothing: float | None = None, sample_weight: str | None = None, scale_target: bool | None = None,
-               weight_averaging: str = "none", solvers: str = "adam", lr: str | None = None) -> dict[str, Any]:
+               weight_averaging: str = "none", solvers: str = "adam", lr: str | None = None, budget: dict[str, Any] | None = None,
+               validation: str | None = None) -> dict[str, Any]:
     """Search hidden-layer configurations on a table; save the best (or the Pareto front) as model files.
 
     ``check`` runs the fast data checks first, as ``train`` does: a short summary
@@ -358,9 +359,11 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     of the ``sample_weight`` column, which also weight the held-out score that ranks the trials. ``scale_target``
     (``--scale-target``, None: unset): decided as ``train`` decides it, so a regression's trials train as ``train`` would.
     ``weight_averaging`` and ``solvers``: ``--weight-averaging`` / ``--solvers``' comma lists, the choices every trial samples among;
-    ``lr``: ``--lr``'s text (:func:`parse_learning_rates`; None: each solver's default range).
+    ``lr``: ``--lr``'s text (:func:`parse_learning_rates`; None: each solver's default range). ``budget``: ``--cv`` (text),
+    ``--patience``, ``--validation-fraction``, ``--max-flops`` and ``--max-saved`` as given (None: search()'s defaults);
+    ``validation``: a file of DATA's columns whose rows score every trial (search()'s ``X_val``; :func:`~._validation.validation_rows`).
     """
-    from ._train import _with_option, classifier_options, target_scaling_option
+    from ._train import classifier_options, model_state, target_scaling_option
 
     tried = parse_solvers(solvers)
     settings, folder = _search_settings(
@@ -368,20 +371,26 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         max_params=max_params, max_latency_us=max_latency_us, layers=layers, widths=widths, activations=activations,
         epochs=epochs, max_categories=max_categories, out_dir=out_dir, html=html, force=force,
         classifier={"class_weight": class_weight, "label_smoothing": label_smoothing},
-        choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)})
+        choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)},
+        budget=budget, validation=validation)
     from ..rightsize import ResumedBudgetError, search
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
     given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
     settings.update({k: v for k, v in given.items() if v is not None})
     settings.update(target_scaling_option(prep["task"], {"scale_target": scale_target}))  # {} for classification
+    val: dict[str, Any] = {}
+    if validation is not None:  # read through DATA's preprocessing, as train --validation reads it
+        from ._validation import validation_rows
+
+        val = dict(zip(("X_val", "y_val", "sample_weight_val"), validation_rows(validation, pre, model_state(pre, prep), prep["task"], prep["y"])))
     try:
-        found = search(matrix, prep["y"], **settings, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
+        found = search(matrix, prep["y"], **settings, **val, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
                        refit=True, progress=not as_json, sample_weight=prep["w"])
     except ResumedBudgetError as exc:
         raise UserError(_budget_refusal(exc)) from None
     except (ValueError, TypeError) as exc:
-        raise UserError(_study_option(_with_option(one_line(exc)))) from None
+        raise UserError(_study_option(_search_option(one_line(exc)))) from None
     except RuntimeError as exc:
         if str(exc).startswith(("no feasible trial", "no trial finished")):
             raise UserError(one_line(exc)) from None
@@ -390,16 +399,55 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(f"the finished trials are kept in {storage}: the same command resumes study '{study}'" if storage else
              "the trials were in memory and are lost: pass --storage FILE.db to make a search resumable")
         raise
-    from ._train import model_state
-
     if timeout is not None and found.n_trials < trials:  # Optuna's timeout: no trial starts after it, and the study is short
         how = "the same command resumes it" if storage else "pass --storage FILE.db to make a search resumable"
         note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
-    return _save_found(found, model_state(pre, prep), folder, study, html, as_json)
+    extra = {"max_flops": settings["max_flops"], "max_saved": settings["max_saved"], "validation": validation,
+             "validation_rows": len(val["y_val"]) if val else None}
+    return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra)
 
 
-#: search()'s budget settings the command sets, and its option for each (the others keep search()'s defaults)
-_BUDGET_OPTIONS = {"max_epochs": "--epochs"}
+#: search()'s budget settings, and the command's option for each
+_BUDGET_OPTIONS = {"max_epochs": "--epochs", "cv": "--cv", "validation_fraction": "--validation-fraction", "patience": "--patience"}
+#: search()'s settings whose errors name them as search() takes them: the command's option leads the line
+_SEARCH_OPTIONS = {**_BUDGET_OPTIONS, "max_flops": "--max-flops", "max_saved": "--max-saved"}
+
+
+def _search_option(message: str) -> str:
+    """search()'s error about one of its settings, led by the command's option (``--cv: cv must be 'auto' or ...``); else train's rule."""
+    from ._train import _with_option
+
+    name = message.split(" ", 1)[0]
+    return f"{_SEARCH_OPTIONS[name]}: {message}" if name in _SEARCH_OPTIONS else _with_option(message)
+
+
+def parse_cv(text: str) -> int | str:
+    """``--cv``'s text: ``"auto"`` or a whole number of folds (its range is search()'s check); else one line naming ``--cv``."""
+    body = (text or "").strip().lower()
+    if body == "auto":
+        return "auto"
+    if not re.fullmatch(r"\d{1,6}", body):
+        raise UserError(f"--cv takes auto or a number of folds, e.g. 5 (1: one --validation-fraction split). Received: {text!r}.")
+    return int(body)
+
+
+def _budget_settings(budget: dict[str, Any] | None, validation: str | None) -> dict[str, Any]:
+    """search()'s ``cv``, ``patience``, ``validation_fraction``, ``max_flops`` and ``max_saved`` from the options (their defaults when
+    absent); ``--validation`` with ``--cv`` or ``--validation-fraction`` refused (its rows replace the folds and the split)."""
+    b = {"cv": "auto", "patience": 10, "validation_fraction": None, "max_flops": None, "max_saved": 10, **(budget or {})}
+    for name in ("--patience", "--max-saved"):
+        v = b[name[2:].replace("-", "_")]
+        if v < 1:
+            raise UserError(f"{name} must be an integer >= 1. Received: {v}.")
+    if b["max_flops"] is not None and b["max_flops"] < 1:
+        raise UserError(f"--max-flops must be a positive integer (FLOPs of one prediction). Received: {b['max_flops']}.")
+    cv = parse_cv(b["cv"]) if isinstance(b["cv"], str) else b["cv"]
+    if validation is not None and cv != "auto":
+        raise UserError(f"--validation {validation}: its rows score every trial, with no folds of DATA, so --cv would be ignored: drop --cv.")
+    if validation is not None and b["validation_fraction"] is not None:
+        raise UserError(f"--validation {validation}: its rows replace the --validation-fraction share of DATA, which would be ignored: "
+                        "drop --validation-fraction.")
+    return {**b, "cv": cv}
 
 
 def _budget_refusal(exc: Any) -> str:
@@ -425,15 +473,16 @@ def _study_option(message: str) -> str:
 def _search_settings(data: str, *, objectives: str, trials: int, timeout: float | None, storage: str | None, study: str,
                      workers: int, max_params: int | None, max_latency_us: float | None, layers: str, widths: str,
                      activations: str, epochs: int, max_categories: int, out_dir: str, html: str | None,
-                     force: bool, classifier: dict[str, Any] | None = None,
-                     choices: dict[str, Any] | None = None) -> tuple[dict[str, Any], Path]:
+                     force: bool, classifier: dict[str, Any] | None = None, choices: dict[str, Any] | None = None,
+                     budget: dict[str, Any] | None = None, validation: str | None = None) -> tuple[dict[str, Any], Path]:
     """``search``'s options checked before the table is read (an option's mistake is one line, said at once); its settings and the output folder.
 
     ``classifier``: ``--class-weight`` (text) and ``--label-smoothing`` as given, checked here without
     the labels (the classes a ``LABEL=WEIGHT`` names are matched once the table is read); not in the settings.
     ``choices``: the space's ``weight_averaging``, ``solvers`` and ``learning_rate_init`` (parsed; absent: the space's defaults).
+    ``budget``, ``validation``: see :func:`_budget_settings` (in the settings).
     """
-    from ._train import _with_option, class_weight_option
+    from ._train import class_weight_option
     objs = parse_objectives(objectives)
     lo_hi, ws, acts = parse_layers(layers), parse_widths(widths), parse_activations(activations)
     for name, v in (("--trials", trials), ("--workers", workers), ("--epochs", epochs)):
@@ -447,6 +496,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
         raise UserError(f"--timeout must be a positive number of seconds. Received: {timeout}.")
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    more = _budget_settings(budget, validation)
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
@@ -454,7 +504,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     if old and not force:
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
-        check_report_output(html, force=force, inputs=(data,), what="--html")
+        check_report_output(html, force=force, inputs=(data,) if validation is None else (data, validation), what="--html")
     if storage is not None:
         _check_storage(storage)
     _check_folder_writable(folder)
@@ -463,14 +513,14 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     space = SearchSpace(layers=lo_hi, widths=ws, activations=acts, **(choices or {}))
     settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
                                 "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
-                                "workers": workers, "timeout": timeout}
+                                "workers": workers, "timeout": timeout, **more}
     given = {k: v for k, v in (classifier or {}).items() if v is not None}
     if isinstance(given.get("class_weight"), str):
         given["class_weight"] = class_weight_option(given["class_weight"], None)
     try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
         check_search_options(**settings, **given)
     except (ValueError, TypeError) as exc:
-        raise UserError(_with_option(one_line(exc))) from None
+        raise UserError(_search_option(one_line(exc))) from None
     return settings, folder
 
 
@@ -521,7 +571,8 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
         pre = TablePreprocessor(max_categories=max_categories).fit(prep["X"], where)
     t = pre.transform(prep["X"], where)
     try:
-        check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"])
+        check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"],
+                          max_flops=settings.get("max_flops"))
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
     for msg in [prep["dropped"], *t.notes] if prep["dropped"] else t.notes:
@@ -545,10 +596,12 @@ def _search_record(found: Any, row: dict[str, Any]) -> dict[str, Any]:
             "score": row["score"], "score_sd": row.get("score_sd"), "n_trials": found.n_trials}
 
 
-def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool) -> dict[str, Any]:
+def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
 
-    The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one).
+    The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one); ``extra``: more of the
+    command's settings for the summary (``max_flops``, ``max_saved``, the ``--validation`` file and its rows).
     """
     earlier = _study_files(folder, study)  # there only under --force (refused before the search otherwise)
     paths = []
@@ -570,7 +623,7 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if failures:  # on stderr, --json too: a failed trial is no row of the table
         more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
         note(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)")
-    summary = {**found.to_dict(), "html": html}
+    summary = {**found.to_dict(), **(extra or {}), "html": html}
     if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
         summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)
     if as_json:
@@ -578,6 +631,7 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
         return summary
     con = _console()
     con.print(found.table())
+    con.print(_scored_line(summary))
     for p in paths:
         con.print(f"saved {p}")
     if html is not None:
@@ -585,5 +639,17 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     return summary
 
 
-__all__ = ["parse_activations", "parse_layers", "parse_learning_rates", "parse_objectives", "parse_solvers", "parse_weight_averaging", "parse_widths", "run_cost", "run_export",
+def _scored_line(summary: dict[str, Any]) -> str:
+    """``"each trial: 3 folds, up to 100 epochs, patience 10"`` (or the ``--validation`` file's rows): what scored the trials."""
+    b = summary["budget"]
+    if summary.get("validation"):
+        how = f"scored on {summary['validation_rows']} rows of {summary['validation']}"
+    elif b["cv"] == 1:
+        how = f"one split, {b['validation_fraction']:g} of the rows held out"
+    else:
+        how = f"{b['cv']} folds"
+    return f"each trial: {how}, up to {b['max_epochs']} epochs, patience {b['patience']}"
+
+
+__all__ = ["parse_activations", "parse_cv", "parse_layers", "parse_learning_rates", "parse_objectives", "parse_solvers", "parse_weight_averaging", "parse_widths", "run_cost", "run_export",
            "run_prune", "run_search"]

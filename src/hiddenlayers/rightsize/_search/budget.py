@@ -35,10 +35,11 @@ def budget_of(setup: TrialSetup) -> dict[str, Any]:
     """``{"max_epochs", "cv", "validation_fraction", "patience"}``: the budget every trial of this search is scored under.
 
     ``cv`` is the number of folds as resolved (``"auto"`` on the rows given); ``validation_fraction`` is None
-    with more than one fold, where no split uses it (so a study of 3 folds resumes under any of it).
+    with more than one fold, where no split uses it (so a study of 3 folds resumes under any of it), and with the user's own
+    validation rows (``cv`` 1 then; which rows is the data record's, :func:`~hiddenlayers.rightsize._search.heldout.heldout_of`).
     """
     return {"max_epochs": int(setup.max_epochs), "cv": int(setup.cv),
-            "validation_fraction": float(setup.validation_fraction) if int(setup.cv) == 1 else None,
+            "validation_fraction": float(setup.validation_fraction) if int(setup.cv) == 1 and setup.heldout is None else None,
             "patience": int(setup.patience)}
 
 

@@ -31,7 +31,7 @@ def check_search_options(
     max_flops: Any = None,
     max_latency_us: Any = None,
     max_epochs: Any = 100,
-    validation_fraction: Any = 0.2,
+    validation_fraction: Any = None,
     storage: Any = None,
     workers: Any = 1,
     timeout: Any = None,
@@ -72,7 +72,7 @@ def check_search_options(
         raise TypeError(f"space must be a SearchSpace or None. Received: {type(space).__name__}.")
     space.check()
     _check_counts(max_epochs=max_epochs, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved)
-    if not _real(validation_fraction) or not 0 < validation_fraction < 1:
+    if validation_fraction is not None and (not _real(validation_fraction) or not 0 < validation_fraction < 1):  # None: 0.2
         raise ValueError(f"validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction={validation_fraction!r}.")
     if timeout is not None and (not _real(timeout) or not timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None. Received: timeout={timeout!r}.")

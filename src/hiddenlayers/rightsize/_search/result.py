@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .budget import budget_of
+from .dominance import SAME_LATENCY_RULE, dominates
 from .run import AVERAGED_ATTR, FAILED_ATTR, FIXED_ATTR, FOLD_SCORES_ATTR, TrialSetup, build_estimator, fit_or_interrupt
 from .scoring import scoring_text
 from .space import RATE, is_rate_name
@@ -32,7 +34,9 @@ class SearchResult:
     latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
     ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
     ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched; ``n_failed``: trials that raised (a diverged one, say),
-    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. Each row says its ``solver``, ``weight_averaging`` and
+    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. ``budget``: what each trial was scored under
+    (``max_epochs``, ``cv`` as resolved, ``validation_fraction`` (None without a split), ``patience``); ``validation_set``: the
+    fingerprint (``rows``, ``digest``) of the user's ``X_val`` rows that scored every trial, None when folds of ``X`` did. Each row says its ``solver``, ``weight_averaging`` and
     whether its score was of ``averaged`` weights (an SWA stopped or peaking before its start epoch averaged none).
     """
 
@@ -53,6 +57,8 @@ class SearchResult:
     sample_weight: bool = False
     space: Any = field(default=None, repr=False)
     n_failed: int = 0
+    budget: dict[str, Any] = field(default_factory=dict)
+    validation_set: dict[str, Any] | None = None
 
     @property
     def best(self) -> dict[str, Any]:
@@ -69,7 +75,7 @@ class SearchResult:
             "objectives": list(self.objectives), "rows": self.rows, "n_trials": self.n_trials, "n_complete": self.n_complete,
             "n_pruned": self.n_pruned, "n_failed": self.n_failed, "study_name": self.study_name, "storage": self.storage, "paths": self.paths,
             "max_latency_us": self.max_latency_us, "n_infeasible": self.n_infeasible, "same_latency": self.same_latency_rule(),
-            "within_noise": self.within_noise(),
+            "within_noise": self.within_noise(), "budget": self.budget, "validation_set": self.validation_set,
             **self._scoring(), "trials": self.trials(),
         }
 
@@ -316,47 +322,6 @@ def _trial_extra(t: Any) -> dict[str, Any]:
     return {"duration_s": duration, "stopped_at": None if stopped is None else int(stopped), "failed_because": failed}
 
 
-#: latencies closer than this share of the faster one are the same on the Pareto front (timing noise, not speed)
-LATENCY_TOLERANCE = 0.05
-#: the rule, as the table, the page and ``to_dict`` state it
-SAME_LATENCY_RULE = (f"latencies count as the same when they differ by at most {LATENCY_TOLERANCE:.0%} of the faster one or by "
-                     "the spread of either trial's timed calls (half their interquartile range), whichever is more")
-
-
-def same_latency(a: float, b: float, spread_a: float | None = None, spread_b: float | None = None) -> bool:
-    """Whether latencies ``a`` and ``b`` (µs) are the same within the measurement's resolution (:data:`SAME_LATENCY_RULE`).
-
-    Why: a median latency moves by more than a few percent between two runs of the
-    same model on a busy machine, so a model 0.01 µs faster is not faster. ``spread_*``:
-    half the interquartile range of each trial's timed calls (None for trials stored before it was recorded).
-    """
-    resolution = max(LATENCY_TOLERANCE * min(a, b), spread_a or 0.0, spread_b or 0.0)
-    return abs(a - b) <= resolution
-
-
-def _dominates(b: Any, a: Any, latency_at: int | None) -> bool:
-    """Whether trial ``b`` dominates ``a``: at least as good in every objective and better in one.
-
-    Score (``values[0]``) is maximised, the rest minimised; the latency (at ``latency_at``) compares within
-    :func:`same_latency`: a latency no more than the resolution above ``a``'s is as good, and only one
-    below it by more than that is better.
-    """
-    va, vb = a.values, b.values
-    at_least, better = vb[0] >= va[0], vb[0] > va[0]
-    for i in range(1, len(va)):
-        if i == latency_at and same_latency(va[i], vb[i], _spread(a), _spread(b)):
-            continue  # as good, not better
-        at_least, better = at_least and vb[i] <= va[i], better or vb[i] < va[i]
-    return at_least and better
-
-
-def _spread(t: Any) -> float | None:
-    """Trial ``t``'s latency spread (µs), None when not recorded."""
-    from .limit import LATENCY_SPREAD_ATTR
-
-    return getattr(t, "user_attrs", {}).get(LATENCY_SPREAD_ATTR)
-
-
 def pareto_front(trials: list[Any], objectives: tuple[str, ...] | None = None) -> list[Any]:
     """The trials no other trial dominates: score (``values[0]``) maximised, every other value minimised.
 
@@ -367,7 +332,7 @@ def pareto_front(trials: list[Any], objectives: tuple[str, ...] | None = None) -
     not meaningfully faster is dominated. Without ``objectives`` every value compares exactly.
     """
     latency_at = objectives.index("latency") if objectives is not None and "latency" in objectives else None
-    return [a for a in trials if not any(b is not a and _dominates(b, a, latency_at) for b in trials)]
+    return [a for a in trials if not any(b is not a and dominates(b, a, latency_at) for b in trials)]
 
 
 def _feasible(t: Any, max_latency_us: float | None) -> bool:
@@ -420,7 +385,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         storage=None if storage is None else str(storage), study=study,
         max_latency_us=setup.max_latency_us, n_infeasible=len(complete) - len(feasible),
         class_weight=setup.class_weight, label_smoothing=setup.label_smoothing, sample_weight=setup.sample_weight is not None,
-        space=setup.space,
+        space=setup.space, budget=budget_of(setup), validation_set=(setup.data or {}).get("validation"),
     )
     if refit:
         for r in rows[:max_saved]:

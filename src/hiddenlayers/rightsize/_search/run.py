@@ -105,6 +105,7 @@ class TrialSetup:
     label_smoothing: float = 0.0
     scale_target: bool = False
     data: dict[str, Any] | None = None  # what the trials are scored on (:func:`data_of`); a resumed study refuses other data
+    heldout: Any = None  # the user's own validation rows (:class:`~hiddenlayers.rightsize._search.heldout.HeldOut`): no folds then
 
 
 def data_of(X: np.ndarray, y: np.ndarray, classifier: bool) -> dict[str, Any]:
@@ -142,6 +143,20 @@ def score_weights(setup: TrialSetup) -> np.ndarray | None:
         rows = class_row_weights(setup.class_weight, np.unique(y) if y.ndim == 1 else np.arange(y.shape[1]), y, type_of_target(y),
                                  incremental=False)
     return combine(rows, None if setup.sample_weight is None else np.asarray(setup.sample_weight, dtype=np.float64))
+
+
+def scored_parts(setup: TrialSetup) -> list[tuple[Any, Any, Any, Any, Any, Any]]:
+    """``(X_train, y_train, sample_weight_train, X_held, y_held, score_weights_held)`` per fold (:func:`make_folds`), or the one
+    part of the user's validation rows (``setup.heldout``: all of ``X`` trains, ``X_val`` is scored; no folds)."""
+    sw = setup.sample_weight
+    if setup.heldout is not None:
+        from .heldout import heldout_score_weights
+
+        h = setup.heldout
+        return [(setup.X, setup.y, sw, h.X, h.y, heldout_score_weights(h, setup.class_weight, setup.classifier))]
+    weights = score_weights(setup)
+    return [(setup.X[tr], setup.y[tr], None if sw is None else sw[tr], setup.X[va], setup.y[va], None if weights is None else weights[va])
+            for tr, va in make_folds(setup)]
 
 
 def make_folds(setup: TrialSetup) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -305,7 +320,7 @@ def measure_latency(model: Any, X: Any, calls: int) -> tuple[float, float]:
 
     ``spread`` is half the interquartile range of the calls: how far one timing
     strays from the median, which the Pareto front takes as the latency's resolution
-    (:func:`~hiddenlayers.rightsize._search.result.same_latency`).
+    (:func:`~hiddenlayers.rightsize._search.dominance.same_latency`).
     """
     from .._cost import time_calls
 
@@ -445,14 +460,12 @@ def _trial_values(trial: Any, setup: TrialSetup) -> Any:
         trial.set_user_attr("scale_target", bool(setup.scale_target))
     trial.set_user_attr(BUDGET_ATTR, budget_of(setup))  # a resumed study refuses another budget (budget.check_resumed_budget)
     curves, model = [], None
-    weights, sw = score_weights(setup), setup.sample_weight
-    for i, (tr, va) in enumerate(make_folds(setup)):
-        scorer = FoldScore(setup.X[va], setup.y[va], setup.patience, None if weights is None else weights[va],
-                           hold=max(1, averaging_start(cfg, setup)))
+    for i, (X_tr, y_tr, sw_tr, X_va, y_va, w_va) in enumerate(scored_parts(setup)):
+        scorer = FoldScore(X_va, y_va, setup.patience, w_va, hold=max(1, averaging_start(cfg, setup)))
         stop = HopelessStop(peers, setup.warmup, setup.min_peers, None if multi else trial) if i == 0 else None
         model = build_estimator(cfg, setup, [scorer] + ([stop] if stop else []))
         scorer.model = model
-        fit_or_interrupt(model, setup.X[tr], setup.y[tr], None if sw is None else sw[tr])
+        fit_or_interrupt(model, X_tr, y_tr, sw_tr)
         curves.append(scorer.curve)
         if stop is not None:  # the first fold screens: peers compare against it
             trial.set_user_attr("curve", [float(v) if v == v else None for v in scorer.curve])
@@ -495,8 +508,11 @@ def constraints_func(trial: Any) -> list[float]:
     return list(trial.user_attrs.get("constraints", [0.0]))
 
 
-def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | None) -> Any:
+def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | None, latency_at: int | None = None) -> Any:
     """TPE for one objective, NSGA-II for several; constrained by the trials' latency under ``max_latency_us`` (µs) when given.
+
+    ``latency_at``: the latency's index among the objectives (None: not one). NSGA-II then picks its parents under the
+    Pareto front's rule, latencies within the timing's resolution the same (:class:`~hiddenlayers.rightsize._search.elite.SameLatencyElite`).
 
     Optuna 5 reads the constraint each trial sets (``set_constraint``), so the
     sampler gets no ``constraints_func`` there (it is deprecated and warned about).
@@ -506,6 +522,7 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
     """
     import optuna
 
+    from .elite import SameLatencyElite
     from .limit import LimitSampler, trial_constraints
 
     cf = constraints_func if max_latency_us is not None and not trial_constraints() else None
@@ -514,8 +531,14 @@ def make_sampler(n_objectives: int, seed: int | None, max_latency_us: float | No
         if n_objectives == 1:
             inner: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf, n_startup_trials=8)
         else:
-            inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16)
+            elite = SameLatencyElite(16, latency_at, max_latency_us) if latency_at is not None else None
+            inner = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf, population_size=16, elite_population_selection_strategy=elite)
     return LimitSampler(inner, max_latency_us)
+
+
+def latency_index(objectives: tuple[str, ...]) -> int | None:
+    """The latency's index among ``objectives``, None when it is not one."""
+    return objectives.index("latency") if "latency" in objectives else None
 
 
 def resumed_seed(seed: int | None, before: int) -> int | None:
@@ -547,7 +570,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage(storage, check=False)  # checked by search() before the workers started
-    sampler = make_sampler(len(directions), seed, setup.max_latency_us)
+    sampler = make_sampler(len(directions), seed, setup.max_latency_us, latency_index(setup.objectives))
     study = create_or_load(storage, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
     before = len(study.get_trials(deepcopy=False))
@@ -555,7 +578,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if remaining <= 0:
         return
     if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
-        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us)
+        study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us, latency_index(setup.objectives))
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
         study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
@@ -563,7 +586,7 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
 
 
 __all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FAILED_ATTR", "FIXED_ATTR", "FOLD_SCORES_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
-           "make_storage", "objective", "resumed_seed", "run_worker", "score_weights"]
+           "make_storage", "objective", "resumed_seed", "run_worker", "score_weights", "scored_parts"]
 
 
 # ------------------------------------------------------- worker processes
@@ -581,13 +604,18 @@ def write_job(setup: TrialSetup, folder: str, storage: str, name: str, direction
     arrays: dict[str, Any] = {"X": np.asarray(setup.X), "y": y}
     if setup.sample_weight is not None:
         arrays["sample_weight"] = np.asarray(setup.sample_weight, dtype=np.float64)
+    if setup.heldout is not None:  # the user's validation rows
+        h = setup.heldout
+        arrays.update(X_val=h.X, y_val=h.y.astype(str) if h.y.dtype == object else h.y)
+        if h.w is not None:
+            arrays["sample_weight_val"] = h.w
     np.savez(os.path.join(folder, "data.npz"), **arrays)
-    job = {k: v for k, v in vars(setup).items() if k not in ("X", "y", "space", "sample_weight")}
+    job = {k: v for k, v in vars(setup).items() if k not in ("X", "y", "space", "sample_weight", "heldout")}
     job["class_weight"] = class_weight_to_json(setup.class_weight)  # a dict's labels keep their type
     job["objectives"] = list(setup.objectives)
     job["space"] = dataclasses.asdict(setup.space)
     job.update(storage=storage, name=name, directions=directions, trials=trials, timeout=timeout,
-               data=os.path.join(folder, "data.npz"))
+               arrays=os.path.join(folder, "data.npz"))  # not "data": that is the setup's data record, which the trials keep
     path = os.path.join(folder, "job.json")
     with open(path, "w") as fh:
         json.dump(job, fh)
@@ -604,9 +632,14 @@ def worker_main(job_path: str, seed: int) -> None:
         job = json.load(fh)
     from ...estimators import class_weight_from_json
 
-    with np.load(job.pop("data"), allow_pickle=False) as data:
+    with np.load(job.pop("arrays"), allow_pickle=False) as data:
         X, y = data["X"], data["y"]
         sample_weight = data["sample_weight"] if "sample_weight" in data.files else None
+        heldout = None
+        if "X_val" in data.files:
+            from .heldout import HeldOut
+
+            heldout = HeldOut(data["X_val"], data["y_val"], data["sample_weight_val"] if "sample_weight_val" in data.files else None)
     job["class_weight"] = class_weight_from_json(job["class_weight"])
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in job.pop("space").items()}
     if isinstance(fields["learning_rate_init"], dict):  # per-solver ranges: JSON made each pair a list
@@ -615,7 +648,7 @@ def worker_main(job_path: str, seed: int) -> None:
     storage, name, directions = job.pop("storage"), job.pop("name"), job.pop("directions")
     trials, timeout = job.pop("trials"), job.pop("timeout")
     job["objectives"] = tuple(job["objectives"])
-    setup = TrialSetup(X=X, y=y, space=space, sample_weight=sample_weight, **job)
+    setup = TrialSetup(X=X, y=y, space=space, sample_weight=sample_weight, heldout=heldout, **job)
     run_worker(setup, storage, name, directions, trials, seed, timeout, threads=1)
 
 

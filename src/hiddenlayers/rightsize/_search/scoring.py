@@ -74,7 +74,9 @@ def check_resumed_scoring(study: Any, setup: TrialSetup, storage: Any) -> None:
 
 def _data_text(data: dict[str, Any]) -> str:
     """``"classification on 178 rows x 13 columns (digest 0123abcd...)"``: a trial's recorded data in words."""
-    return f"{data['task']} on {data['rows']} rows x {data['columns']} columns (digest {data['digest']})"
+    held = data.get("validation")
+    scored = "scored on folds of them" if held is None else f"scored on {held['rows']} validation rows (digest {held['digest']})"
+    return f"{data['task']} on {data['rows']} rows x {data['columns']} columns (digest {data['digest']}), {scored}"
 
 
 def check_resumed_data(study: Any, setup: TrialSetup, storage: Any) -> None:

@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 
 from .budget import check_resumed_budget
+from .heldout import check_heldout, heldout_of, heldout_score_weights, refuse_split_settings
 from .options import OBJECTIVES, check_search_options
 from .result import SearchResult, _result
 from .resumed import check_resumed_space
-from .run import TrialSetup, data_of, make_sampler, run_worker, score_weights
+from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
@@ -113,25 +114,18 @@ def search(
     max_flops: int | None = None,
     max_latency_us: float | None = None,
     max_epochs: int = 100,
-    validation_fraction: float = 0.2,
+    validation_fraction: float | None = None,
     storage: Any = None,
     study_name: str = "hiddenlayers",
     workers: int = 1,
     timeout: float | None = None,
-    random_state: int = 0,
-    warmup_epochs: int = 5,
-    min_peers: int = 4,
-    save_dir: str | os.PathLike[str] | None = None,
-    max_saved: int = 10,
-    refit: bool = True,
-    progress: bool = False,
-    cv: int | str = "auto",
-    patience: int = 10,
-    threads: int | None = None,
-    sample_weight: Any = None,
-    class_weight: Any = None,
-    label_smoothing: float = 0.0,
-    scale_target: bool = False,
+    random_state: int = 0, warmup_epochs: int = 5, min_peers: int = 4,
+    save_dir: str | os.PathLike[str] | None = None, max_saved: int = 10,
+    refit: bool = True, progress: bool = False,
+    cv: int | str = "auto", patience: int = 10, threads: int | None = None,
+    sample_weight: Any = None, class_weight: Any = None,
+    label_smoothing: float = 0.0, scale_target: bool = False,
+    X_val: Any = None, y_val: Any = None, sample_weight_val: Any = None,
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
@@ -142,7 +136,7 @@ def search(
     whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local processes on it (without one, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
-    one ``validation_fraction`` split); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
+    one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
     are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
@@ -161,11 +155,16 @@ def search(
     majority class rules. ``scale_target``: regression only, every trial's and refit's
     :class:`~hiddenlayers.MLPRegressor` standardizes y (as ``hiddenlayers train`` does by default).
 
+    ``X_val`` ``(n_val, n_features)``, ``y_val``, ``sample_weight_val`` ``(n_val,)``: your own validation rows, checked as ``X``/``y``; every trial
+    is scored on them each epoch (no folds or split of ``X``: ``cv``/``validation_fraction`` refused beside them), pruning reads that curve, the
+    refit trains on all of ``X``; ``sample_weight_val`` and ``class_weight`` weight the score. A study resumed on other rows (or none) is refused.
+
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
+    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
@@ -174,37 +173,55 @@ def search(
     space = space if space is not None else SearchSpace()
     setup, threads, rows = _trial_setup(
         X, y, objectives, space, task=task, cv=cv, threads=threads, max_params=max_params, max_flops=max_flops,
-        max_epochs=max_epochs, validation_fraction=validation_fraction, max_latency_us=max_latency_us,
+        max_epochs=max_epochs, validation_fraction=0.2 if validation_fraction is None else validation_fraction, max_latency_us=max_latency_us,
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
-        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target)
+        sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target,
+        validation=validation)
     with _threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
 
 
+def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any) -> tuple[Any, Any, Any] | None:
+    """``(X_val, y_val, sample_weight_val)`` as given, or None without them; a ValueError for a pairing that cannot be used
+    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`)."""
+    from ...estimators import validation_given
+
+    if not validation_given(X_val, y_val, sample_weight_val):
+        return None
+    refuse_split_settings(cv, validation_fraction)
+    return X_val, y_val, sample_weight_val
+
+
 def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace, *, task: str, cv: int | str,
                  threads: int | None, max_params: int | None, max_flops: int | None, max_epochs: int,
                  validation_fraction: float, max_latency_us: float | None, warmup_epochs: int, min_peers: int,
                  random_state: int, patience: int, sample_weight: Any = None, class_weight: Any = None,
-                 label_smoothing: float = 0.0, scale_target: bool = False) -> tuple[TrialSetup, int | None, np.ndarray | None]:
+                 label_smoothing: float = 0.0, scale_target: bool = False,
+                 validation: tuple[Any, Any, Any] | None = None) -> tuple[TrialSetup, int | None, np.ndarray | None]:
     """``(setup, threads, rows)``: the checked data as dense arrays and what every trial needs, ``cv``
     and ``threads`` resolved for the number of rows (:func:`_row_defaults`); ``rows``: the indices of the rows of
     ``sample_weight`` > 0 the setup keeps (None: all). A row of weight 0 is as if absent, as in ``fit``: it would
     otherwise take a place in a fold (other rows' folds change) and count in the rows that set ``cv="auto"``.
+
+    ``validation``: ``(X_val, y_val, sample_weight_val)`` or None (:mod:`~hiddenlayers.rightsize._search.heldout`): checked here,
+    one "fold" then (``cv`` 1), and the data record holds their fingerprint.
 
     The weights are checked here, before any trial: a trial's ValueError only fails that
     trial, so a ``class_weight`` that does not fit ``y`` would otherwise fail them all, unsaid.
     """
     from ...estimators import check_sample_weight
 
+    names = getattr(X, "columns", None)
     X, y = _inputs(X, y, task)
     sw = None if sample_weight is None else check_sample_weight(sample_weight, X)
     rows = None if sw is None or (sw > 0).all() or not (sw > 0).any() else np.flatnonzero(sw > 0)  # all 0: the fold check says so
     if rows is not None and sw is not None:
         X, y, sw = X[rows], y[rows], sw[rows]
     folds, threads = _row_defaults(X.shape[0], cv, threads)
-    if X.shape[0] < max(folds, 2):  # before scikit-learn's KFold says it in its words
+    folds = 1 if validation is not None else folds  # the user's validation rows: one part, all of X trains
+    if validation is None and X.shape[0] < max(folds, 2):  # before scikit-learn's KFold says it in its words
         rows_text = f"{X.shape[0]} row(s)" + ("" if sw is None else " of sample_weight > 0 (rows of weight 0 are as if absent)")
         raise ValueError(f"search() scores each trial on {max(folds, 2)} parts of the data and got {rows_text}: "
                          f"give at least {max(folds, 2)} rows a weight > 0, or pass a smaller cv (1 is one validation split).")
@@ -216,13 +233,17 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         raise TypeError(f"scale_target must be True or False. Received: scale_target={scale_target!r}.")
     if classifier and scale_target:
         raise ValueError("scale_target applies to regression, and y holds class labels: drop it, or pass task='regression' for numbers.")
+    held = None if validation is None else check_heldout(X, y, *validation, classifier=classifier, names=names)
+    data = data_of(X, y, classifier) if held is None else {**data_of(X, y, classifier), "validation": heldout_of(held)}
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
         random_state=random_state, latency_calls=300, cv=folds, patience=patience, sample_weight=sw,
         class_weight=class_weight, label_smoothing=float(label_smoothing), scale_target=bool(scale_target),
-        data=data_of(X, y, classifier))
+        data=data, heldout=held)
     score_weights(setup)  # the estimator's error for a class_weight that does not fit y (every kept row weighs > 0: no fold weighs 0)
+    if held is not None:
+        heldout_score_weights(held, class_weight, classifier)
     return setup, threads, rows
 
 
@@ -243,7 +264,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     trials are copied into memory before the file goes, and ``storage`` comes back None.
     """
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
-    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us)
+    sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us, latency_index(setup.objectives))
     with _shared_storage(storage, workers) as (storage, temporary):
         store, study = _open_study(storage, name, directions, sampler)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
