@@ -339,11 +339,11 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """The padded array ``(N, T, F)`` the network reads: frames standardised with ``mean_`` / ``scale_``, whole NaN steps after
         each utterance's end (``T``: the longest in ``X``). What the lens runs ``network_`` on."""
         self._require_fitted()
-        seqs = as_frames(X)
+        seqs = as_frames(X, np.float64 if next(self.network_.parameters()).dtype == torch.float64 else np.float32)  # the network's float type
         if seqs[0].shape[1] != self.n_features_in_:
             raise DataError(f"X has {seqs[0].shape[1]} features per frame but the model was fitted on {self.n_features_in_}: pass the same features.")
         lengths = check_lengths(seqs, self.min_length_)
-        return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_)
+        return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_, seqs[0].dtype)
 
     def frame_log_probs(self, X: Any) -> list[np.ndarray]:
         """Per utterance, the natural-log probabilities ``(T'_i, 1 + len(alphabet_))`` of each output frame; column 0 is the blank,
