@@ -36,3 +36,28 @@ def test_export_dtype_float32_of_a_float64_gru_app_and_the_refusals(tmp_path: Pa
     done = runner.invoke(app, ["export", str(model), "--out", str(tmp_path / "c.onnx"), "--dtype", "float32"])
     assert done.exit_code == 0, done.output
     assert describe_onnx(tmp_path / "c.onnx")["dtype"] == "float32"
+
+
+def test_predict_of_a_float64_image_export_reads_and_answers_in_float64(tmp_path: Path) -> None:
+    """predict/evaluate of an export (cli/_apponnx's stand-in over the server's adapter) read float pixels by the pixel rule in
+    float64 and hand the graph's float64 probabilities on: they match the app's to 1e-8 on pixels float32 would round."""
+    from sklearn.datasets import load_digits
+
+    import hiddenlayers as hl
+    from hiddenlayers.apps import ImageClassifier
+    from hiddenlayers.cli._appfiles import read_images
+    from hiddenlayers.cli._apponnx import exported_app
+
+    digits = load_digits()
+    X = digits.images[:200] / 16.0 + 1e-9 * np.random.default_rng(1).standard_normal((200, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = ImageClassifier("conv3k3,pool2,8", max_iter=1, early_stopping=False, random_state=0, device="cpu", dtype="float64").fit(X, digits.target[:200])
+    hl.export_onnx(clf, tmp_path / "img64.onnx", X=X[:20])
+    stand = exported_app(str(tmp_path / "img64.onnx"))
+    assert stand.dtype == "float64"  # the table writer keeps float64 digits (cli/_table_out.network_precision)
+    pixels = read_images(stand, X[150:], "float32", "hwc", "X")
+    assert pixels.dtype == np.float64
+    P = stand.predict_proba(pixels)
+    assert P.dtype == np.float64
+    np.testing.assert_allclose(P, clf.predict_proba(X[150:]), rtol=1e-8, atol=1e-12)
