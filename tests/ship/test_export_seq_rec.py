@@ -163,10 +163,12 @@ def test_sequence_classifier_bidirectional_graph_takes_any_steps_from_the_unroll
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
-def test_sequence_classifier_float64_runs_as_float32(frames, tmp_path: Path) -> None:
-    X, y = frames  # onnxruntime's LSTM has no float64 kernel: the graph runs the weights as float32, within the tolerance
+def test_sequence_classifier_float64_lstm_is_refused_or_runs_as_float32_when_asked(frames, tmp_path: Path) -> None:
+    X, y = frames  # onnxruntime's LSTM has no float64 kernel: no silent float32 graph, dtype='float32' asks for one
     clf = SequenceClassifier("lstm6,4", dtype="float64", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
-    assert export_onnx(clf, tmp_path / "f64.onnx", X=X[:20]).max_abs_diff < 1e-4
+    with pytest.raises(ValueError, match=r"^this float64 model's graph cannot run in onnxruntime: its LSTM layer has no float64 kernel there"):
+        export_onnx(clf, tmp_path / "f64.onnx", X=X[:20])
+    assert export_onnx(clf, tmp_path / "f32.onnx", X=X[:20], dtype="float32").max_abs_diff < 1e-4
 
 
 def test_sequence_classifier_refusals_are_one_line(frames, tmp_path: Path) -> None:

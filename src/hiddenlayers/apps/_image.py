@@ -230,7 +230,11 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             raise DataError(f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
-        scaled = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+        # pixels in the float type the network computes in (its own once fitted): a float64 model reads float64 pixels, as its ONNX graph does
+        network = getattr(self, "network_", None)
+        double = str(next(network.parameters()).dtype) == "torch.float64" if network is not None else self.dtype == "float64"
+        floats: Any = np.float64 if double else np.float32
+        scaled = a.astype(floats) / floats(255.0) if a.dtype == np.uint8 else a.astype(floats)
         if not np.isfinite(scaled).all():
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         if a.dtype != np.uint8 and getattr(self, "mean_", None) is not None:

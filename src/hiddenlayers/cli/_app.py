@@ -885,6 +885,8 @@ def export(
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,
     input_dtype: Annotated[str, typer.Option("--input-dtype", help="The ONNX input X's element type: float32, or uint8 for a saved "
                                              "ImageClassifier's 0-255 pixels as a camera gives them (the division by 255 runs in the graph).")] = "float32",
+    dtype: Annotated[str | None, typer.Option("--dtype", help="An application's graph float type: float32 or float64 (default: the model's own; "
+                                              "float32 exports a float64 app whose layers onnxruntime cannot run in float64, e.g. LSTM/GRU).")] = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -894,7 +896,7 @@ def export(
     """
     from ._rightsize import run_export
 
-    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype)
+    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype, dtype=dtype)
 
 
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)

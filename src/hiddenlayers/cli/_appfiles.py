@@ -261,7 +261,8 @@ def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_whe
     from ..ship import PixelError, image_input
 
     try:
-        return image_input(model, a, dtype, layout=layout)
+        # a float64 model (or its float64 export) reads float64 pixels, not held to float32's range
+        return image_input(model, a, dtype, layout=layout, float64=getattr(model, "dtype", "float32") == "float64")
     except PixelError as exc:
         raise UserError(_says(model, exc, where, layout, row_where)) from None
 

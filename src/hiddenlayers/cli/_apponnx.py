@@ -33,12 +33,13 @@ def _answers(adapter: Any, body: dict[str, Any], n: int, proba: bool = False) ->
 
 
 class _Export:
-    """What every stand-in holds: the export's adapter, the columns the app's file kept, and float32 numbers (the graph's)."""
-
-    dtype = "float32"  # ._table_out.network_precision: the graph computes in float32, as the .safetensors file's network
+    """What every stand-in holds: the export's adapter, the columns the app's file kept, and the graph's float type (its numbers')."""
 
     def __init__(self, adapter: Any, columns: dict[str, Any]) -> None:
         self.adapter, self.app = adapter, adapter.app
+        # ._table_out.network_precision: the float type the graph computes in (float64 for a float64 model's export), as the .safetensors file's network
+        self.dtype = "float64" if getattr(adapter, "double", False) else "float32"
+        self.floats: Any = np.float64 if self.dtype == "float64" else np.float32
         self.data_columns_ = columns.get("data_columns")
 
 
@@ -121,7 +122,7 @@ class ImageClassifier(_Export):
         if dtype == "float32" and self.adapter.runner.dtype == "uint8":
             raise UserError("this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with "
                             "--image-dtype uint8, or predict with the .safetensors file.")
-        return np.asarray(_answers(self.adapter, {"images": X.tolist(), "dtype": dtype}, len(X), proba=True), dtype=np.float32)
+        return np.asarray(_answers(self.adapter, {"images": X.tolist(), "dtype": dtype}, len(X), proba=True), dtype=self.floats)
 
 
 class SequenceClassifier(_Export):
@@ -141,7 +142,7 @@ class SequenceClassifier(_Export):
 
     def predict_proba(self, sequences: list[np.ndarray]) -> np.ndarray:
         body = {"sequences": [np.asarray(s, dtype=np.float64).tolist() for s in sequences]}
-        return np.asarray(_answers(self.adapter, body, len(sequences), proba=True), dtype=np.float32)
+        return np.asarray(_answers(self.adapter, body, len(sequences), proba=True), dtype=self.floats)
 
     def predict(self, sequences: list[np.ndarray]) -> np.ndarray:
         return self.classes_[self.predict_proba(sequences).argmax(axis=1)]  # type: ignore[no-any-return]

@@ -294,12 +294,15 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
 
 # ------------------------------------------------------------------ export
 def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool,
-               input_dtype: str = "float32") -> dict[str, Any]:
-    """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8."""
+               input_dtype: str = "float32", dtype: str | None = None) -> dict[str, Any]:
+    """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8.
+    ``dtype``: an application's graph float type (``--dtype``; None: the model's own)."""
     from ..ship import INPUT_DTYPES
 
     if input_dtype not in INPUT_DTYPES:
         raise UserError(f"--input-dtype must be one of {', '.join(INPUT_DTYPES)}. Received: {input_dtype!r}.")
+    if dtype not in (None, "float32", "float64"):
+        raise UserError(f"--dtype must be float32 or float64 (an application's graph float type; default: the model's own). Received: {dtype!r}.")
     if Path(out).suffix.lower() != ".onnx":
         raise UserError(f"--out must end in .onnx. Received: {out!r}.")
     out_path = check_output(out, force=force, what="--out", example="model.onnx")
@@ -324,7 +327,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     from ..ship import export_onnx
 
     try:
-        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None, input_dtype=input_dtype)
+        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None, input_dtype=input_dtype, dtype=dtype)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
     _show(report, as_json, {"model": model_path})

@@ -39,6 +39,7 @@ class AppGraph:
     dynamic_shapes: Any = None  # torch.onnx.export's dynamic_shapes (None: a dynamic batch on ``forward(x)``)
     edit: Callable[[Any], None] | None = None  # changes the exported ModelProto in place (input names, id lookups)
     fallback: Callable[[], AppGraph] | None = None  # the graph to export instead when this one's export fails (a fixed steps axis)
+    double: bool = False  # the graph computes and answers in float64 (a dtype="float64" model's), else float32
 
     def all_feeds(self) -> dict[str, np.ndarray]:
         """The parity feeds of every ONNX input, by name."""
@@ -71,4 +72,40 @@ def cpu_network(network: Any) -> Any:
     return copy.deepcopy(network).to(device="cpu").eval()
 
 
-__all__ = ["APP_INPUT_KEY", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network"]
+GRAPH_DTYPES = ("float32", "float64")  # what export_onnx's dtype can ask for (None: the fitted network's own)
+
+
+def fitted_dtype(model: Any) -> str:
+    """The float type a fitted app's network computes in (``"float64"`` for ``dtype="float64"``, else ``"float32"``)."""
+    network: Any = getattr(model, "network_", None)
+    network = getattr(model, "q_network_", None) if network is None else network  # a DQNAgent's network is its Q-network
+    return "float64" if str(next(network.parameters()).dtype) == "torch.float64" else "float32"
+
+
+def graph_dtype(model: Any, dtype: str | None) -> str:
+    """The float type of ``model``'s ONNX graph: ``dtype`` (``"float32"``/``"float64"``), or the fitted network's for None.
+
+    A float64 graph of a float32 model would only hold float32 weights in float64: refused in one line.
+    """
+    fitted = fitted_dtype(model)
+    if dtype is None or dtype == fitted:
+        return fitted
+    if dtype == "float64":
+        raise ValueError(f"dtype='float64' needs a model that computes in float64, and this {type(model).__name__} computes in float32"
+                         + (" (fit it with dtype='float64')" if "dtype" in getattr(model, "get_params", dict)() else "")
+                         + ": leave dtype=None, or 'float32'.")
+    return dtype
+
+
+def graph_network(network: Any, double: bool) -> Any:
+    """A CPU copy of ``network`` in eval mode to trace in the graph's float type: float32, or (``double``) float64 with the
+    operators onnxruntime has no float64 kernel for rewritten or refused in one line (:func:`._double_ops.double_exportable`)."""
+    copy = cpu_network(network)
+    if not double:
+        return copy.float()
+    from ._double_ops import double_exportable
+
+    return double_exportable(copy.double())
+
+
+__all__ = ["APP_INPUT_KEY", "GRAPH_DTYPES", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network", "fitted_dtype", "graph_dtype", "graph_network"]

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import APP_INPUT_KEY, AppGraph
+from ._app_base import APP_INPUT_KEY, AppGraph, graph_dtype, graph_network
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
 from ._app_graph_agent import agent_graph
@@ -57,25 +57,31 @@ def app_kind(model: Any) -> str | None:
     return None
 
 
-def build_app_graph(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
+def build_app_graph(model: Any, X: Any, input_dtype: str = "float32", dtype: str | None = None) -> AppGraph:
     """The :class:`AppGraph` of a fitted supported app; ``X``: parity inputs, random ones around the training data when ``None``.
 
     ``input_dtype``: the ONNX input's element type, ``"float32"``, or ``"uint8"`` for an ImageClassifier's raw pixels.
+    ``dtype``: the float type the graph computes in (:func:`._app_base.graph_dtype`; None: the fitted network's). A float64
+    graph (an ImageClassifier, SequenceClassifier or SpeechRecognizer fitted with ``dtype="float64"``) reads float X
+    and answers in float64; the other apps compute in float32 only.
     """
     kind = app_kind(model)
     if input_dtype != "float32" and kind != "ImageClassifier":
         raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {kind}'s input is real values: leave input_dtype='float32'.")
+    double = graph_dtype(model, dtype) == "float64"
     if kind == "ImageClassifier":
-        return _image(model, X, input_dtype)
-    builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster,
-               "SequenceClassifier": sequence_graph, "Recommender": recommender_graph, "SpeechRecognizer": speech_graph, "DQNAgent": agent_graph}[kind or ""]
+        return _image(model, X, input_dtype, double)
+    if kind in ("SequenceClassifier", "SpeechRecognizer"):
+        return (sequence_graph if kind == "SequenceClassifier" else speech_graph)(model, X, double=double)
+    builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster, "Recommender": recommender_graph, "DQNAgent": agent_graph}[kind or ""]
     return builder(model, X)
 
 
-def _float_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
-    """``X`` as finite float32 rows of ``(n, *shape)``, n >= 1, or a one-line ``ValueError`` naming the expected shape."""
+def _float_rows(X: Any, shape: tuple[int, ...], what: str, dtype: Any = np.float32) -> np.ndarray:
+    """``X`` as finite rows of ``dtype`` (float32, or float64 for a float64 graph) of ``(n, *shape)``, n >= 1, or a one-line
+    ``ValueError`` naming the expected shape."""
     try:
-        rows = np.asarray(X, dtype=np.float32)
+        rows = np.asarray(X, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X must be numbers, {what}, for this model's ONNX input: {exc}.") from None
     if rows.ndim != len(shape) + 1 or tuple(rows.shape[1:]) != shape or rows.shape[0] == 0:
@@ -98,11 +104,12 @@ def _uint8_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     return rows
 
 
-def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
+def _image(model: Any, X: Any, input_dtype: str = "float32", double: bool = False) -> AppGraph:
     """ImageClassifier: raw pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``.
 
     ``input_dtype="float32"``: float pixels as ``predict`` reads them (uint8 images / 255 outside
-    the graph); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does.
+    the graph; float64 pixels where ``double``); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does.
+    ``double``: the graph computes and answers in float64 (a ``dtype="float64"`` model), else float32.
     """
     import torch
     from torch import Tensor
@@ -117,7 +124,7 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
     if X is None:  # random images around the training pixels' per-channel mean and spread
         rng = np.random.default_rng(0)
         chw = rng.standard_normal((64, channels, height, width)) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
-        raw: Any = chw.astype(np.float32).transpose(0, 2, 3, 1)
+        raw: Any = chw.astype(np.float64 if double else np.float32).transpose(0, 2, 3, 1)
         raw = raw[..., 0] if channels == 1 else raw
         if pixels8:  # the same, as 0-255 pixels (the mean and spread are of pixels / 255)
             raw = np.clip(np.rint(raw * 255), 0, 255).astype(np.uint8)
@@ -126,32 +133,37 @@ def _image(model: Any, X: Any, input_dtype: str = "float32") -> AppGraph:
     if pixels8:
         feeds = raw = _uint8_rows(raw, shape, what)
     else:
-        feeds = _float_rows(raw, shape, what)
+        floats = np.float64 if double else np.float32
+        feeds = _float_rows(raw, shape, what, floats)
         if raw.dtype == np.uint8:
-            feeds = feeds / np.float32(255.0)  # as predict scales uint8 pixels
+            feeds = feeds / floats(255.0)  # as predict scales uint8 pixels
+        raw = raw if raw.dtype == np.uint8 else feeds  # the pixels the graph reads, in its float type
     reference = np.asarray(model.predict_proba(raw), dtype=np.float64)
-    network = _cpu_network(model.network_)
-    dtype = next(network.parameters()).dtype
+    network = graph_network(model.network_, double)
+    dtype = torch.float64 if double else torch.float32
 
     class _Image(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
             if pixels8:
-                x = x.to(torch.float32) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
+                x = x.to(dtype) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
             x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
             z = (x - self.mean) / self.scale
-            return torch.softmax(self.network(z.to(dtype)).to(torch.float64), dim=1).to(torch.float32)
+            p = torch.softmax(self.network(z).to(torch.float64), dim=1)
+            return p if double else p.to(torch.float32)
 
     values = ("uint8 pixels 0-255 as a camera gives them; the division by 255 is in the graph" if pixels8
               else "float pixels as predict reads them: uint8 images divided by 255")
-    meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, values, input_dtype)
+    x_type = "float64" if double and not pixels8 else input_dtype
+    meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, values, x_type)
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
     # the per-channel standardisation as the graph holds it: the server's 0-1 scale rule for float pixels reads it (fitted_on_unit_scale)
     meta[PIXELS_KEY] = json.dumps({"mean": np.asarray(model.mean_, dtype=np.float64).ravel().tolist(), "scale": np.asarray(model.scale_, dtype=np.float64).ravel().tolist()})
     notes = [f"input X is uint8 pixels {layout}, 0-255; the division by 255, the channel transpose and per-channel standardisation are in the graph"
              if pixels8 else
              f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
-    sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else torch.float32)
-    return AppGraph(_Image(network, model.mean_, model.scale_, (1, channels, 1, 1)).eval(), sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes, input_types=[input_dtype])
+    sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else dtype)
+    module = _Image(network, model.mean_, model.scale_, (1, channels, 1, 1), dtype).eval()
+    return AppGraph(module, sample, feeds, reference, ["probabilities"], ["batch", *shape], meta, notes, input_types=[x_type], double=double)
 
 
 def _autoencoder(model: Any, X: Any) -> AppGraph:

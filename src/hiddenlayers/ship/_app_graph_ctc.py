@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import AppGraph, base_metadata, cpu_network
+from ._app_base import AppGraph, base_metadata, graph_network
 from ._app_graph_seq import pad_with_nan, parity_sequences, unpack_bidirectional
 
 SPEECH_KEY = "speech"
@@ -39,30 +39,33 @@ def _padded_reference(log_probs: list[np.ndarray], out_steps: int) -> tuple[np.n
     return ref, np.array([lp.shape[0] for lp in log_probs], dtype=np.int64)
 
 
-def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
+def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) -> AppGraph:
     """SpeechRecognizer: NaN-padded raw frames ``(N, steps, F)`` -> ``log_probs`` ``(N, out_steps, symbols)`` and ``frames`` ``(N,)``,
     traced and checked on the utterances of ``X`` (parity utterances; random ones around the training frames when None).
 
-    ``steps`` is dynamic; its ``fallback`` (for an export that fails so) fixes it (``fixed=True``) at the longest of ``max_len_`` and ``X``'s."""
+    ``steps`` is dynamic; its ``fallback`` (for an export that fails so) fixes it (``fixed=True``) at the longest of ``max_len_`` and ``X``'s.
+    ``double``: frames and ``log_probs`` are float64 and the network computes in float64 (a ``dtype="float64"`` model; LSTM/GRU layers
+    refused in one line, as onnxruntime has no float64 kernel for them), else float32."""
     import torch
     from torch import Tensor
 
     from ..exceptions import DataError
     from ._scaled_graph import ScaledGraph
 
-    seqs = [np.asarray(s, dtype=np.float32) for s in parity_sequences(model, X)]
+    network = graph_network(model.network_, double)  # first: a float64 LSTM/GRU is refused before any work
+    floats = np.float64 if double else np.float32
+    seqs = [np.asarray(s, dtype=floats) for s in parity_sequences(model, X)]
     n_features, width = int(model.n_features_in_), max(s.shape[0] for s in seqs)
     width = max(width, int(model.max_len_)) if fixed else width
     try:
         log_probs = model.frame_log_probs(seqs)  # also checks every utterance as predict does
     except (DataError, TypeError) as exc:
         raise ValueError(f"X cannot be the parity utterances: {exc}") from None
-    network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
     for layer in network.hidden_layers:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
     reference, frames = _padded_reference(log_probs, int(network.output_lengths(torch.tensor([width]))[0]))
-    feeds = pad_with_nan(seqs, width)
+    feeds = pad_with_nan(seqs, width, floats)
 
     class _Speech(ScaledGraph):
         def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -74,14 +77,17 @@ def speech_graph(model: Any, X: Any, fixed: bool = False) -> AppGraph:
             return torch.where(keep[..., None], lp, torch.zeros_like(lp)), out_frames
 
     shape: list[int | str] = ["batch", width if fixed else "steps", n_features]
-    meta = base_metadata(model, "log_probs", shape, "(batch, steps, n_features)", "raw feature frames; steps after an utterance's end are NaN")
+    meta = base_metadata(model, "log_probs", shape, "(batch, steps, n_features)", "raw feature frames; steps after an utterance's end are NaN",
+                         "float64" if double else "float32")
     meta[SPEECH_KEY] = json.dumps({"alphabet": model.alphabet_, "min_length": int(model.min_length_), "steps": width if fixed else None,
                                    "long_columns": getattr(model, "long_columns_", None)})
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
-    return AppGraph(_Speech(network, model.mean_, model.scale_).eval(), torch.zeros(2, width, n_features), feeds, reference, ["log_probs", "frames"], shape, meta,
-                    _notes(model, width if fixed else None), extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": axes},
+    dtype = torch.float64 if double else torch.float32
+    return AppGraph(_Speech(network, model.mean_, model.scale_, (-1,), dtype).eval(), torch.zeros(2, width, n_features, dtype=dtype), feeds, reference,
+                    ["log_probs", "frames"], shape, meta, input_types=["float64" if double else "float32"], double=double, notes=_notes(model, width if fixed else None),
+                    extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": axes},
                     edit=None if fixed else (lambda proto: _dynamic_steps(proto, feeds)),
-                    fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True)))
+                    fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True, double=double)))
 
 
 def _notes(model: Any, steps: int | None) -> list[str]:
@@ -117,7 +123,7 @@ def _dynamic_steps(proto: Any, feeds: np.ndarray) -> None:
     opts.log_severity_level = 3
     sess = ort.InferenceSession(proto.SerializeToString(), opts, providers=["CPUExecutionProvider"])
     base, frames = sess.run(None, {"X": feeds})
-    longer = np.concatenate([feeds, np.full((feeds.shape[0], 2 * feeds.shape[1], feeds.shape[2]), np.nan, dtype=np.float32)], axis=1)
+    longer = np.concatenate([feeds, np.full((feeds.shape[0], 2 * feeds.shape[1], feeds.shape[2]), np.nan, dtype=feeds.dtype)], axis=1)
     try:
         more, more_frames = sess.run(None, {"X": longer})
         diff = max(float(np.max(np.abs(more[:, : base.shape[1]] - base))), float(np.max(np.abs(more[:, base.shape[1]:]), initial=0.0)),

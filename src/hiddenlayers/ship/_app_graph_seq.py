@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._app_base import AppGraph, base_metadata, cpu_network
+from ._app_base import AppGraph, base_metadata, graph_network
 
 
 def _check_exportable(model: Any) -> None:
@@ -49,17 +49,19 @@ def parity_sequences(model: Any, X: Any) -> list[np.ndarray]:
     return [(rng.standard_normal((int(t), model.n_features_in_)) * model.scale_ + model.mean_).astype(np.float32) for t in lengths]
 
 
-def pad_with_nan(seqs: list[np.ndarray], steps: int | None = None) -> np.ndarray:
-    """``(N, steps, F)`` float32: each ``(T_i, F)`` sequence then whole NaN steps (``steps``: default the longest)."""
+def pad_with_nan(seqs: list[np.ndarray], steps: int | None = None, dtype: Any = np.float32) -> np.ndarray:
+    """``(N, steps, F)`` of ``dtype`` (float32, or float64 for a float64 graph): each ``(T_i, F)`` sequence then whole NaN steps
+    (``steps``: default the longest)."""
     steps = max(s.shape[0] for s in seqs) if steps is None else steps
-    out = np.full((len(seqs), steps, seqs[0].shape[1]), np.nan, dtype=np.float32)
+    out = np.full((len(seqs), steps, seqs[0].shape[1]), np.nan, dtype=dtype)
     for i, s in enumerate(seqs):
         out[i, : min(s.shape[0], steps)] = s[:steps]
     return out
 
 
-def sequence_graph(model: Any, X: Any) -> AppGraph:
-    """SequenceClassifier: NaN-padded raw frames ``(N, steps, F)`` -> class probabilities ``(N, n_classes)``."""
+def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
+    """SequenceClassifier: NaN-padded raw frames ``(N, steps, F)`` -> class probabilities ``(N, n_classes)``, in float32, or in
+    float64 from input to output where ``double`` (a ``dtype="float64"`` model without LSTM/GRU layers: onnxruntime has no float64 kernel for them)."""
     import torch
     from torch import Tensor
 
@@ -67,14 +69,15 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     from ._scaled_graph import ScaledGraph
 
     _check_exportable(model)
+    network = graph_network(model.network_, double)  # first: a float64 LSTM/GRU is refused before any work
+    floats = np.float64 if double else np.float32
     n_features, cut = int(model.n_features_in_), model.max_len
     seqs = parity_sequences(model, X)
     try:
         reference = np.asarray(model.predict_proba(seqs), dtype=np.float64)  # also checks every sequence as predict does
     except (DataError, TypeError) as exc:
         raise ValueError(f"X cannot be the parity sequences: {exc}") from None
-    seqs = [np.asarray(s, dtype=np.float32) for s in seqs]
-    network = cpu_network(model.network_).float()  # onnxruntime's LSTM and GRU take no float64: a float64 model runs in float32
+    seqs = [np.asarray(s, dtype=floats) for s in seqs]
     for layer in network.hidden_layers:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
@@ -82,13 +85,14 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     class _Sequence(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
             z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
-            return torch.softmax(self.network(z).to(torch.float64), dim=1).to(torch.float32)
+            p = torch.softmax(self.network(z).to(torch.float64), dim=1)
+            return p if double else p.to(torch.float32)
 
     longest = int(model.max_len_)
     layers_fix = _steps_fixed(model.network_)
     fixed = layers_fix or cut is not None  # a slice to max_len on a dynamic axis breaks the exporter's recurrent layers: fix it instead
     width = longest if model.network_.fixed_length or cut is None else int(cut)
-    feeds = pad_with_nan(seqs, width if fixed else None)  # longer sequences keep their first max_len steps, as predict does
+    feeds = pad_with_nan(seqs, width if fixed else None, floats)  # longer sequences keep their first max_len steps, as predict does
     if fixed and cut is None and any(s.shape[0] > width for s in seqs):
         raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
                          f"but X has a sequence of {max(s.shape[0] for s in seqs)}: pass sequences of at most {width} steps.")
@@ -106,7 +110,8 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
         dim.dim_param = "steps"
         _check_padding_invariance(proto, feeds)
 
-    meta = base_metadata(model, "probabilities", shape, "(batch, steps, n_features)", "raw feature frames; steps after a sequence's end are NaN")
+    meta = base_metadata(model, "probabilities", shape, "(batch, steps, n_features)", "raw feature frames; steps after a sequence's end are NaN",
+                         "float64" if double else "float32")
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
     meta["sequence"] = json.dumps({"min_length": int(model.min_length_), "max_len": cut, "fitted_steps": longest, "steps_fixed": fixed,
                                    "fixed_length": bool(model.network_.fixed_length)})  # the layers read exactly fitted_steps (a server's check)
@@ -118,8 +123,9 @@ def sequence_graph(model: Any, X: Any) -> AppGraph:
     elif fixed:
         notes.append(f"steps is fixed at max_len = {width}: feed each sequence's first {width} steps (all that predict reads), padded with NaN")
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
-    return AppGraph(_Sequence(network, model.mean_, model.scale_).eval(), torch.zeros(2, width, n_features), feeds, reference, ["probabilities"], shape, meta, notes,
-                    dynamic_shapes={"x": axes}, edit=edit)
+    dtype = torch.float64 if double else torch.float32
+    return AppGraph(_Sequence(network, model.mean_, model.scale_, (-1,), dtype).eval(), torch.zeros(2, width, n_features, dtype=dtype), feeds, reference,
+                    ["probabilities"], shape, meta, notes, dynamic_shapes={"x": axes}, edit=edit, input_types=["float64" if double else "float32"], double=double)
 
 
 def _reversal(x: Any, lengths: Any) -> Any:
@@ -198,7 +204,7 @@ def _check_padding_invariance(proto: Any, feeds: np.ndarray) -> None:
     import onnxruntime as ort
 
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    longer = np.concatenate([feeds, np.full((feeds.shape[0], 3, feeds.shape[2]), np.nan, dtype=np.float32)], axis=1)
+    longer = np.concatenate([feeds, np.full((feeds.shape[0], 3, feeds.shape[2]), np.nan, dtype=feeds.dtype)], axis=1)
     base = sess.run(None, {"X": feeds})[0]  # at the parity feeds' own step count (a failure here is not about steps)
     try:
         diff = float(np.max(np.abs(sess.run(None, {"X": longer})[0] - base)))

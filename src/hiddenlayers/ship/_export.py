@@ -40,7 +40,7 @@ import numpy as np
 
 from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
-from ._app_base import AppGraph
+from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
@@ -232,6 +232,18 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
         raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {type(model).__name__} reads real values: leave input_dtype='float32'.")
 
 
+def _check_dtype(model: Any, dtype: Any) -> None:
+    """One-line errors for ``dtype``: None, or ``"float32"``/``"float64"`` for an application (a table model's graph is its fitted type)."""
+    if dtype is None:
+        return
+    if not isinstance(dtype, str) or dtype not in GRAPH_DTYPES:
+        raise ValueError(f"dtype must be None (the model's own float type) or one of {', '.join(map(repr, GRAPH_DTYPES))} (the float type "
+                         f"the application's graph computes in). Received: dtype={dtype!r}.")
+    if app_kind(model) is None:
+        raise ValueError(f"dtype={dtype!r} is for the applications' graphs; a {type(model).__name__}'s graph computes in the dtype it was fitted "
+                         "with: leave dtype=None (refit with that dtype for another).")
+
+
 def _check_onnx_suffix(path: str | os.PathLike[str], name: str) -> None:
     """Refuse an ONNX file named otherwise (``model.txt``): onnxruntime's users and the CLI (``predict``, ``serve``) know one by ``.onnx``."""
     p = Path(path)
@@ -244,6 +256,7 @@ def _verified_bytes(
     module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
     reference: np.ndarray | None = None, input_names: list[str] | None = None, dynamic_shapes: Any = None, edit: Any = None,
+    double: bool | None = None,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
     """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
@@ -251,7 +264,8 @@ def _verified_bytes(
     ``reference``: what the first output must match (default: ``module`` on ``features``);
     ``sample``: a tensor, or a tuple of them when ``input_names`` names several inputs;
     ``dynamic_shapes``: torch's, by ``forward``'s argument names (default: a dynamic batch on ``x``);
-    ``edit``: a function that changes the exported ModelProto in place before it is checked.
+    ``edit``: a function that changes the exported ModelProto in place before it is checked;
+    ``double``: the graph computes in float64 (default: where ``sample`` is a float64 tensor).
     Returns ``(file bytes, reference, ONNX output, largest absolute difference)``.
     Raises ``ValueError`` above ``tolerance``.
     """
@@ -275,7 +289,8 @@ def _verified_bytes(
     # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
     # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
     del proto.graph.value_info[:]
-    double = getattr(sample, "dtype", None) == torch.float64  # a float64 model's graph: float64 from input to output
+    if double is None:
+        double = getattr(sample, "dtype", None) == torch.float64  # a float64 model's graph: float64 from input to output
     if categorical:
         _add_string_inputs(proto, columns or [], token, double)
     if edit is not None:
@@ -293,10 +308,13 @@ def _verified_bytes(
             raise
         import re
 
-        op = re.search(r"implementation for (\w+)", str(exc))
-        what = f"its {op.group(1)} operator" + (" (the gelu activation)" if op.group(1) == "Erf" else "") if op else "one of its operators"
-        raise ValueError(f"this float64 model's graph cannot run in onnxruntime: {what} has no float64 kernel there. "
-                         "Fit the model with dtype='float32' (or another activation) to export it.") from None
+        from ._double_ops import FLOAT32_FIX
+
+        op = re.search(r"implementation for (\w+)|(\w+) operator does not support double", str(exc))
+        name = (op.group(1) or op.group(2)) if op else None
+        what = f"its {name} operator" + (" (the gelu activation)" if name == "Erf" else "") if name else "one of its operators"
+        fix = FLOAT32_FIX if edit is not None or input_names is not None else "fit the model with dtype='float32' (or another activation) to export it"
+        raise ValueError(f"this float64 model's graph cannot run in onnxruntime: {what} has no float64 kernel there: {fix}.") from None
     diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
     if not diff <= tolerance:
         raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
@@ -315,6 +333,7 @@ def export_onnx(
     opset: int = 18,
     tolerance: float | None = None,
     input_dtype: str = "float32",
+    dtype: str | None = None,
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
@@ -349,6 +368,12 @@ def export_onnx(
     ``input_dtype="uint8"`` (ImageClassifier only): ``X`` is uint8 pixels
     0-255, as a camera gives them, and the division by 255 that ``predict``
     applies to uint8 images runs inside the graph (parity ``X``: uint8 images).
+    An ImageClassifier, SequenceClassifier or SpeechRecognizer fitted with ``dtype="float64"`` exports a float64
+    graph too (float inputs, weights and outputs; a uint8 ``X`` stays uint8): convolutions and average pooling,
+    which onnxruntime has no float64 kernel for, run as slices and matrix products; LSTM/GRU layers are refused in one line.
+    ``dtype``: the float type of an application's graph, ``"float32"`` (a float64 app exported as before: a float32 copy of
+    its network, parity default 1e-4) or ``"float64"``; None (default): the fitted network's. A table model's graph computes in its
+    fitted type: leave it None.
 
     >>> report = export_onnx(clf, "model.onnx", quantize=True, X=X_test, y=y_test)  # doctest: +SKIP
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
@@ -360,6 +385,7 @@ def export_onnx(
     from .._files import check_writable
 
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
+    _check_dtype(model, dtype)
     _check_onnx_suffix(path, "path")
     path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
     qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
@@ -369,7 +395,7 @@ def export_onnx(
     if app_kind(model) is not None:
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
-        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=1e-4 if tolerance is None else tolerance, input_dtype=input_dtype)
+        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype, dtype=dtype)
     return _export_table(model, path, qpath, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
 
 
@@ -438,7 +464,7 @@ def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph,
     def run(g: AppGraph) -> tuple[bytes, np.ndarray, np.ndarray, float]:
         return _verified_bytes(g.module, g.sample, input_name="X", out_name=g.outputs, opset=opset, columns=None, token="", metadata=g.metadata,
                                features=g.feeds, feeds=g.all_feeds(), tolerance=tolerance, reference=g.reference, input_names=g.inputs,
-                               dynamic_shapes=g.dynamic_shapes, edit=g.edit)
+                               dynamic_shapes=g.dynamic_shapes, edit=g.edit, double=g.double)
 
     try:
         return (graph, *run(graph))
@@ -449,14 +475,20 @@ def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph,
     return (fallback, *run(fallback))
 
 
-def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float, input_dtype: str = "float32") -> ExportReport:
-    """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`)."""
+def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float | None, input_dtype: str = "float32",
+                dtype: str | None = None) -> ExportReport:
+    """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`), its graph in ``dtype``
+    (None: the fitted network's); ``tolerance`` None: 1e-4 for a float32 graph, 1e-8 for a float64 one."""
     from .._files import atomic_write_files
 
     kind = app_kind(model)
     if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
-    graph = build_app_graph(model, X, input_dtype)  # before any export: bad rows are refused at once
+    graph = build_app_graph(model, X, input_dtype, dtype)  # before any export: bad rows are refused at once
+    if graph.double and qpath is not None:
+        raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
+                         "export without quantize, or with dtype='float32'.")
+    tolerance = (1e-8 if graph.double else 1e-4) if tolerance is None else tolerance
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
     graph, data, ref, got, diff = _app_bytes(graph, opset, tolerance)
@@ -471,7 +503,7 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
         path=str(path), input_name=", ".join(graph.inputs), output_name=", ".join(graph.outputs),
         n_inputs=math.prod(d for d in graph.input_shape[1:] if isinstance(d, int)),  # per row; a dynamic axis (steps) counts as 1
         input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
-        notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=input_dtype, input_types=list(graph.input_types),
+        notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=graph.input_types[0], input_types=list(graph.input_types),
     )
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:

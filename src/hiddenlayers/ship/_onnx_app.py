@@ -53,7 +53,8 @@ def onnx_estimator(path: str | Path) -> str | None:
 
 class AppOnnx:
     """An application's ONNX export: ``estimator``, ``shape`` (one input's shape, without the batch axis; -1 for a dynamic axis), ``dtype`` (``X``'s
-    element type, ``"float32"`` or ``"uint8"``), :meth:`info` (a JSON metadata key of the app), :meth:`run`."""
+    element type, ``"float32"``, ``"float64"`` (a float64 graph's) or ``"uint8"``), ``double`` (the graph computes in float64),
+    :meth:`info` (a JSON metadata key of the app), :meth:`run`."""
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         self.session = session(path, threads)
@@ -63,6 +64,8 @@ class AppOnnx:
         x = self.info(APP_INPUT_KEY)
         self.shape = tuple(-1 if isinstance(d, str) else int(d) for d in x["shape"][1:])  # -1: a named (dynamic) axis, e.g. "steps"
         self.dtype = str(x.get("dtype", "float32"))
+        # the graph's float type, from its first output (an ImageClassifier's uint8 X feeds a float64 graph too)
+        self.double = self.session.get_outputs()[0].type == "tensor(double)"
 
     def info(self, key: str, default: Any = ...) -> Any:
         """Metadata ``key`` decoded from JSON; ``default`` where the file has none (older exports), else a ModelFileError."""

@@ -25,7 +25,8 @@ ESTIMATOR = "SpeechRecognizer"
 
 class SpeechOnnx:
     """A SpeechRecognizer's ONNX file: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's
-    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features`` and ``long_columns`` (``fit_long``'s columns, or None).
+    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features``, ``long_columns`` (``fit_long``'s columns, or None)
+    and ``dtype`` (the frames' float type, ``np.float32`` or ``np.float64`` for a float64 graph).
 
     ``threads``: onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`)."""
 
@@ -42,13 +43,15 @@ class SpeechOnnx:
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
         self.n_features = int(self.session.get_inputs()[0].shape[2])
+        # the frames' float type: float64 where the export of a dtype="float64" model computes in float64, else float32
+        self.dtype: Any = np.float64 if self.session.get_inputs()[0].type == "tensor(double)" else np.float32
         self.path = str(path)
 
     def _check(self, sequences: Sequence[np.ndarray], names: Sequence[str] | None) -> list[np.ndarray]:
-        """Each utterance as float32 ``(T_i, F)``; a wrong feature count or length is a DataError naming the utterance."""
+        """Each utterance as ``(T_i, F)`` of the graph's float type; a wrong feature count or length is a DataError naming the utterance."""
         out = []
         for i, s in enumerate(sequences):
-            a = np.asarray(s, dtype=np.float32)
+            a = np.asarray(s, dtype=self.dtype)
             name = names[i] if names is not None else f"utterance {i}"
             if a.ndim != 2 or a.shape[1] != self.n_features:
                 raise DataError(f"{name} has frames of shape {a.shape[1:]} but the model reads {self.n_features} features per frame: pass the same features.")
@@ -73,7 +76,7 @@ class SpeechOnnx:
         for start in range(0, len(seqs), batch):
             part = order[start : start + batch].tolist()
             steps = self.steps if self.steps is not None else max(seqs[i].shape[0] for i in part)
-            X = np.full((len(part), steps, self.n_features), np.nan, dtype=np.float32)
+            X = np.full((len(part), steps, self.n_features), np.nan, dtype=self.dtype)
             for k, i in enumerate(part):
                 X[k, : seqs[i].shape[0]] = seqs[i]
             lp, frames = self.session.run(["log_probs", "frames"], {"X": X})

@@ -46,14 +46,15 @@ def image_shapes(app: Any, layout: str = "any") -> dict[tuple[int, ...], tuple[i
     return shapes
 
 
-def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = "hwc") -> np.ndarray:
+def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = "hwc", float64: bool = False) -> np.ndarray:
     """Pixel ``values`` of a fitted ImageClassifier ``app`` as its ``predict`` reads them, checked.
 
     ``values``: ``(N, H*W*C)`` (each image flattened in ``layout`` order) or ``(N, *image)`` with each image
     of a shape of :func:`image_shapes` (``layout="any"``: each of them). ``dtype``: ``"float32"`` (pixels as
     given: finite, within float32's range; a model fitted on pixels 0-1 refuses pixels above
     :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats) or ``"uint8"`` (whole numbers 0-255, which
-    the app scales by 1/255). Returns float32 or uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``.
+    the app scales by 1/255). ``float64``: the model computes in float64 (a float64 ONNX graph), so float pixels are
+    float64 and need no float32 range. Returns float32 (float64) or uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``.
     Raises :class:`PixelError` naming the rule broken.
 
     >>> import numpy as np
@@ -83,10 +84,10 @@ def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = 
     if a.shape[1:] not in shapes:
         raise PixelError("shape", f"each image has shape {a.shape[1:]}, but the model reads {h} x {w} pixels with {c} channel(s): "
                                   f"give {' or '.join(str(list(s)) for s in shapes)}, resized as in fit.")
-    _check_values(app, a, dtype)
+    _check_values(app, a, dtype, float64)
     perm = shapes[a.shape[1:]]
     a = a.transpose(0, *(p + 1 for p in perm)) if perm is not None else a.reshape(len(a), *((h, w) if c == 1 else (h, w, c)))
-    return np.ascontiguousarray(a, dtype=np.uint8 if dtype == "uint8" else np.float32)
+    return np.ascontiguousarray(a, dtype=np.uint8 if dtype == "uint8" else np.float64 if float64 else np.float32)
 
 
 def _first(bad: np.ndarray) -> int:
@@ -94,14 +95,15 @@ def _first(bad: np.ndarray) -> int:
     return int(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[0])
 
 
-def _check_values(app: Any, a: np.ndarray, dtype: str) -> None:
-    """Raise :class:`PixelError` for the first rule the pixels ``a`` (N, ...) break: finite, float32's range, the 0-1 scale, uint8's 0-255."""
+def _check_values(app: Any, a: np.ndarray, dtype: str, float64: bool = False) -> None:
+    """Raise :class:`PixelError` for the first rule the pixels ``a`` (N, ...) break: finite, float32's range (unless ``float64``),
+    the 0-1 scale, uint8's 0-255."""
     if not a.size:
         return
     if not np.isfinite(a).all():
         raise PixelError("finite", f"image {_first(~np.isfinite(a))} holds NaN or infinity: give finite pixel values.", image=_first(~np.isfinite(a)))
     if dtype == "float32":
-        big = np.abs(a) > F32_MAX  # else the app's float32 pass makes it inf
+        big = np.abs(a) > (np.inf if float64 else F32_MAX)  # else the app's float32 pass makes it inf
         if big.any():
             i = _first(big)
             v = float(np.abs(a[i]).max())

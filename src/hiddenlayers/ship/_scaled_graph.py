@@ -14,8 +14,9 @@ from torch import Tensor, nn
 
 
 class ScaledGraph(nn.Module):
-    """An app's ``network`` and its fitted per-feature ``mean``/``scale`` as float32 buffers (reshaped to ``shape``,
-    e.g. ``(1, C, 1, 1)`` for images, to broadcast over the input), which a subclass's ``forward`` standardises by.
+    """An app's ``network`` and its fitted per-feature ``mean``/``scale`` as buffers of ``dtype`` (float32, or float64 for a
+    graph that computes in float64), reshaped to ``shape`` (e.g. ``(1, C, 1, 1)`` for images, to broadcast over the input),
+    which a subclass's ``forward`` standardises by.
 
     The ImageClassifier, Autoencoder, SequenceClassifier and SpeechRecognizer graphs derive from it; each writes its own
     ``forward`` (the layout change before, the softmax or decoding after).
@@ -25,11 +26,12 @@ class ScaledGraph(nn.Module):
     mean: Tensor
     scale: Tensor
 
-    def __init__(self, network: nn.Module, mean: Any, scale: Any, shape: tuple[int, ...] = (-1,)) -> None:
+    def __init__(self, network: nn.Module, mean: Any, scale: Any, shape: tuple[int, ...] = (-1,),
+                 dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.network = network
-        self.register_buffer("mean", torch.tensor(np.asarray(mean), dtype=torch.float32).reshape(shape))
-        self.register_buffer("scale", torch.tensor(np.asarray(scale), dtype=torch.float32).reshape(shape))
+        self.register_buffer("mean", torch.tensor(np.asarray(mean), dtype=dtype).reshape(shape))
+        self.register_buffer("scale", torch.tensor(np.asarray(scale), dtype=dtype).reshape(shape))
 
 
 __all__ = ["ScaledGraph"]

@@ -31,8 +31,9 @@ def _items(X: Any) -> list[Any] | np.ndarray:
     return items
 
 
-def as_sequences(X: Any, max_len: int | None = None) -> tuple[str, list[np.ndarray]]:
-    """``(kind, sequences)``: kind ``"ids"`` (1-D int64 arrays) or ``"features"`` (2-D float32 arrays).
+def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) -> tuple[str, list[np.ndarray]]:
+    """``(kind, sequences)``: kind ``"ids"`` (1-D int64 arrays) or ``"features"`` (2-D arrays of ``dtype``: float32, or float64
+    for a model that computes in float64, so its frames keep their digits).
 
     Sequences longer than ``max_len`` keep their first ``max_len`` steps.
     Raises :class:`DataError` naming the first bad sample.
@@ -43,7 +44,7 @@ def as_sequences(X: Any, max_len: int | None = None) -> tuple[str, list[np.ndarr
         if a.dtype.kind not in "iufb":
             raise DataError(f"X must be numeric. Received dtype {a.dtype}: for texts use TextClassifier.")
         if a.ndim == 3:
-            seqs = list(a.astype(np.float32, copy=False))
+            seqs = list(a.astype(dtype, copy=False))
         elif a.ndim == 2 and a.dtype.kind in "iu":
             seqs = list(a.astype(np.int64, copy=False))
         elif a.ndim == 2:
@@ -77,7 +78,7 @@ def as_sequences(X: Any, max_len: int | None = None) -> tuple[str, list[np.ndarr
                 raise DataError(f"sequence {i} has shape {s.shape}: each sample must be (steps, features).")
             if s.shape[1] != first.shape[1]:
                 raise DataError(f"sequence {i} has {s.shape[1]} features per step but sequence 0 has {first.shape[1]}: every step needs the same features.")
-            s = s.astype(np.float32, copy=False)
+            s = s.astype(dtype, copy=False)
             if not np.isfinite(s).all():
                 raise DataError(f"sequence {i} contains NaN or infinity: clean or impute it first.")
         if s.shape[0] == 0:
@@ -98,14 +99,14 @@ def pad_ids(seqs: list[np.ndarray], steps: int) -> np.ndarray:
     return out
 
 
-def pad_frames(seqs: list[np.ndarray], steps: int, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``(N, steps, F)`` float32 standardised with ``mean``/``scale``, whole NaN steps after each end."""
+def pad_frames(seqs: list[np.ndarray], steps: int, mean: np.ndarray, scale: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
+    """``(N, steps, F)`` of ``dtype`` (float32, or float64 for a float64 model) standardised with ``mean``/``scale``, whole NaN steps after each end."""
     n_features = seqs[0].shape[1]
-    m, sc = mean.astype(np.float32), scale.astype(np.float32)
+    m, sc = mean.astype(dtype), scale.astype(dtype)
     lengths = lengths_of(seqs)
     if (lengths == steps).all():
         return (np.stack(seqs) - m) / sc
-    out = np.full((len(seqs), steps, n_features), np.nan, dtype=np.float32)
+    out = np.full((len(seqs), steps, n_features), np.nan, dtype=dtype)
     for i, s in enumerate(seqs):
         out[i, : s.shape[0]] = (s - m) / sc
     return out

@@ -107,11 +107,11 @@ def _frame_scale(seqs: list[np.ndarray]) -> dict[str, Any]:
 
 
 def _pad_array(kind: str, seqs: list[np.ndarray], lengths: np.ndarray, mean: np.ndarray | None, scale: np.ndarray | None) -> np.ndarray:
-    """``(N, T)`` ids, or ``(N, T, F)`` frames standardised with ``mean``/``scale``; ``T`` the longest of ``lengths``."""
+    """``(N, T)`` ids, or ``(N, T, F)`` frames standardised with ``mean``/``scale`` in the frames' float type; ``T`` the longest of ``lengths``."""
     steps = int(lengths.max())
     if kind == IDS:
         return pad_ids(seqs, steps)
-    return pad_frames(seqs, steps, cast(np.ndarray, mean), cast(np.ndarray, scale))  # frames always have both
+    return pad_frames(seqs, steps, cast(np.ndarray, mean), cast(np.ndarray, scale), seqs[0].dtype)  # frames always have both
 
 
 SEQUENCE_PARAMS: tuple[Param, ...] = (
@@ -231,7 +231,9 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
     # -- data (TextClassifier overrides _sequences and _fit_sequences) ---------------
     def _sequences(self, X: Any) -> tuple[str, list[np.ndarray]]:
         """``(kind, sequences)`` with ids already shifted so that 0 is free for padding."""
-        kind, seqs = as_sequences(X, self.max_len)
+        network = getattr(self, "network_", None)  # frames in the float type the network computes in (its own once fitted)
+        double = str(next(network.parameters()).dtype) == "torch.float64" if network is not None else self.dtype == "float64"
+        kind, seqs = as_sequences(X, self.max_len, np.float64 if double else np.float32)
         if kind == IDS:
             seqs = [s + self._id_shift for s in seqs]
         return kind, seqs

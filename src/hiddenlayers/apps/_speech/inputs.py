@@ -37,8 +37,9 @@ def _strip_padding(a: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def as_frames(X: Any) -> list[np.ndarray]:
-    """Utterances ``X`` as a list of float32 ``(T_i, F)`` arrays (see the module for the forms taken); DataError naming the first bad one."""
+def as_frames(X: Any, dtype: Any = np.float32) -> list[np.ndarray]:
+    """Utterances ``X`` as a list of ``(T_i, F)`` arrays of ``dtype`` (float32, or float64 for a float64 model; see the module for the
+    forms taken); DataError naming the first bad one."""
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 3:
@@ -46,7 +47,7 @@ def as_frames(X: Any) -> list[np.ndarray]:
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 2:  # the sequence reader would suggest token ids
         t, f = X.shape
         raise DataError(f"X is a 2-D float array {X.shape}: one utterance of {t} frames x {f} features is [X] (a list of one); several are a list of (T_i, F) arrays or a 3-D array.")
-    kind, seqs = as_sequences(X)
+    kind, seqs = as_sequences(X, dtype=dtype)
     if kind == IDS:
         raise DataError("X holds integer token ids, but a SpeechRecognizer reads feature frames: pass float arrays (T_i, F) such as MFCCs.")
     return seqs

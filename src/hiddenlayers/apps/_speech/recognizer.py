@@ -180,7 +180,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """
         validate(self, SPEECH_PARAMS)
         spec = _spec(self.hidden_layer_sizes)
-        seqs = as_frames(X)
+        seqs = as_frames(X, np.float64 if self.dtype == "float64" else np.float32)  # frames in the float type the network computes in
         self._fit(spec, seqs, check_transcripts(y, len(seqs)))
         self.__dict__.pop("long_columns_", None)
         return self
@@ -210,7 +210,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         check_emittable(texts, frames_out, names)
         fixed = frozen_names(self, network.hidden_names)
         copied, counts = start_from(source, network, alphabet) if source is not None else ([], {})
-        padded = pad_frames(seqs, max_len, mean, scale)  # (N, T, F), NaN steps past each end
+        padded = pad_frames(seqs, max_len, mean, scale, seqs[0].dtype)  # (N, T, F), NaN steps past each end
         Y = target_rows(texts, alphabet, frames_out)
         train_idx, val_idx = self._split(len(seqs))
         with frozen(network, fixed):
@@ -241,7 +241,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         frames_out = self.network_.output_lengths(torch.as_tensor(lengths)).numpy()
         check_emittable(texts, frames_out, names)
         longest = max(int(self.max_len_), int(lengths.max()))  # longer utterances are read in full, as predict reads them
-        padded = pad_frames(seqs, longest, self.mean_, self.scale_)  # (N, longest, F), NaN steps past each end
+        padded = pad_frames(seqs, longest, self.mean_, self.scale_, seqs[0].dtype)  # (N, longest, F), NaN steps past each end
         Y = target_rows(texts, self.alphabet_, frames_out)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(len(seqs))
@@ -265,7 +265,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         names = long_features(frame, {"id_column": id_column, "order_column": order_column, "target": target}, features)
         long = long_sequences(frame, id_column, names, order_column, where)
         texts = long_transcripts(frame, target, long, id_column, where)
-        self._fit(spec, [s.astype(np.float32) for s in long.sequences], texts, utterance_names(long, id_column, where))
+        floats = np.float64 if self.dtype == "float64" else np.float32  # frames in the float type the network computes in
+        self._fit(spec, [s.astype(floats) for s in long.sequences], texts, utterance_names(long, id_column, where))
         self.long_columns_ = {"id_column": id_column, "order_column": order_column, "features": names, "target": target}
         return self
 
@@ -339,11 +340,11 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """The padded array ``(N, T, F)`` the network reads: frames standardised with ``mean_`` / ``scale_``, whole NaN steps after
         each utterance's end (``T``: the longest in ``X``). What the lens runs ``network_`` on."""
         self._require_fitted()
-        seqs = as_frames(X)
+        seqs = as_frames(X, np.float64 if next(self.network_.parameters()).dtype == torch.float64 else np.float32)  # the network's float type
         if seqs[0].shape[1] != self.n_features_in_:
             raise DataError(f"X has {seqs[0].shape[1]} features per frame but the model was fitted on {self.n_features_in_}: pass the same features.")
         lengths = check_lengths(seqs, self.min_length_)
-        return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_)
+        return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_, seqs[0].dtype)
 
     def frame_log_probs(self, X: Any) -> list[np.ndarray]:
         """Per utterance, the natural-log probabilities ``(T'_i, 1 + len(alphabet_))`` of each output frame; column 0 is the blank,

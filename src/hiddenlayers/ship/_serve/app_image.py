@@ -18,6 +18,7 @@ class ImageModel(_Classifier):
     """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
 
     form = '{"images": [image, ...], "dtype": "float32" or "uint8"} with each image nested lists (H, W), (H, W, C) or (C, H, W)'
+    double = False  # float pixels read in float64 (a float64 ONNX graph): no float32 range check
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -37,7 +38,7 @@ class ImageModel(_Classifier):
     def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
         """Image ``i`` by :func:`~hiddenlayers.ship.image_input`'s rule, in the shape the app reads; a broken rule is a 422 in the request's words."""
         try:
-            return image_input(self.app, [x], dtype, layout="any")[0]
+            return image_input(self.app, [x], dtype, layout="any", float64=self.double)[0]
         except PixelError as exc:
             raise RequestError(422, self._says(exc, i, np.asarray(x).shape if exc.problem == "shape" else ())) from None
 

@@ -78,6 +78,7 @@ class ImageOnnx(_Exported, ImageModel):
         facts = SimpleNamespace(image_shape_=(c[0] if c else 1, h, w), classes_=np.asarray(runner.info("classes")),
                                 mean_=np.asarray(pixels["mean"]) if pixels else np.nan, scale_=np.asarray(pixels["scale"]) if pixels else np.nan)
         _opened(self, ImageModel, runner, facts, path, version)
+        self.double = runner.double
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         rows = super().rows(body, max_rows)
@@ -93,8 +94,9 @@ class ImageOnnx(_Exported, ImageModel):
 
     def _proba(self, rows: list[Any]) -> np.ndarray:
         X = self._X(rows)
-        if self.runner.dtype == "float32" and X.dtype == np.uint8:
-            X = X.astype(np.float32) / np.float32(255.0)  # as predict scales uint8 images
+        if self.runner.dtype in ("float32", "float64") and X.dtype == np.uint8:
+            floats = np.float64 if self.double else np.float32
+            X = X.astype(floats) / floats(255.0)  # as predict scales uint8 images
         return _call(self.runner.run, X)
 
 
@@ -123,6 +125,7 @@ class SpeechOnnxModel(_Exported, SpeechModel):
         limit, why = ((runner.steps, "its export's fixed step count") if runner.steps is not None
                       else (MIN_STEP_LIMIT, "the export does not store the longest utterance in fit"))
         self.describe(runner.n_features, runner.min_length, limit, why, runner.alphabet)
+        self.double = runner.dtype == np.float64
 
     def transcribe(self, X: list[np.ndarray], beam_size: int) -> list[str]:
         return self.runner.transcripts(X, beam_size)  # type: ignore[no-any-return]
@@ -156,10 +159,11 @@ class SequenceOnnx(_Exported, SequenceModel):
                                 min_length_=int(seq["min_length"]), network_=SimpleNamespace(fixed_length=bool(exact)),
                                 classes_=np.asarray(runner.info("classes")), predict_proba=self._graph_proba)
         _opened(self, SequenceModel, runner, facts, path, version)
+        self.double = runner.double
 
     def _graph_proba(self, seqs: list[np.ndarray]) -> np.ndarray:
         """The graph's probabilities ``(n, n_classes)`` for checked sequences ``(T_i, F)``, NaN-padded to the batch's longest or the fixed steps."""
-        return self.runner.run(pad_with_nan(seqs, self.graph_steps))  # type: ignore[no-any-return]
+        return self.runner.run(pad_with_nan(seqs, self.graph_steps, np.float64 if self.double else np.float32))  # type: ignore[no-any-return]
 
     def _length(self, a: np.ndarray, i: int) -> np.ndarray:
         a = super()._length(a, i)

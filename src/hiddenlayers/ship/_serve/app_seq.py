@@ -67,22 +67,25 @@ def item_numbers(s: Any, where: str, what: str, step: str) -> np.ndarray:
     return _numbers(s)
 
 
-def checked_frames(a: np.ndarray, where: str, width: int) -> np.ndarray:
+def checked_frames(a: np.ndarray, where: str, width: int, double: bool = False) -> np.ndarray:
     """Frames ``a`` of request item ``where`` (from :func:`item_numbers`) checked as the apps check frames, as float64 ``(T, width)``:
-    ``width`` numbers each (a 422 naming the shape, or text/null/ragged frames), finite, within float32's range (the apps read frames
-    as float32: such a value would be infinite there)."""
+    ``width`` numbers each (a 422 naming the shape, or text/null/ragged frames), finite, within float32's range where the model
+    reads frames as float32 (such a value would be infinite there); ``double``: it computes in float64 (a float64 ONNX graph), whose
+    range a finite JSON number never leaves."""
     if a.ndim != 2 or a.shape[1] != width:
         raise RequestError(422, f"{where} must be a list of frames, each a list of {width} numbers, as the model was fitted on"
                                 + (f". Received shape {a.shape}." if a.dtype.kind != "O" else ": check for text, null or frames of different lengths."))
     if not np.isfinite(a).all():
         raise RequestError(422, f"{where} holds NaN or infinity: send finite values.")
-    if np.abs(a).max() > F32_MAX:
+    if not double and np.abs(a).max() > F32_MAX:
         raise RequestError(422, f"{where} holds {shown(a.flat[np.abs(a).argmax()])}, beyond {F32_TEXT}: send a smaller number.")
     return a.astype(np.float64)
 
 
 class SequenceModel(_Classifier):
     """A SequenceClassifier: ``{"sequences": [...]}`` of frames or token ids, as it was fitted."""
+
+    double = False  # frames read in float64 (a float64 ONNX graph): no float32 range check
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -111,7 +114,7 @@ class SequenceModel(_Classifier):
                 raise RequestError(422, f"sequences[{i}] holds the token id {bad:g}, outside the ids seen in fit (0 to {self.max_id}): map unseen tokens to an id seen in fit.")
             a = a.astype(np.int64)
         else:
-            a = checked_frames(a, f"sequences[{i}]", self.width)
+            a = checked_frames(a, f"sequences[{i}]", self.width, self.double)
         return self._length(a, i)
 
     def _length(self, a: np.ndarray, i: int) -> np.ndarray:

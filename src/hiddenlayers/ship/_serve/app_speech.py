@@ -20,6 +20,8 @@ from .app_seq import MIN_STEP_LIMIT, checked_frames, item_numbers
 class SpeechModel(AppModel):
     """A SpeechRecognizer: ``{"utterances": [[[f1, ...], ...], ...], "beam_size": k}`` -> ``{"transcripts": [...]}``."""
 
+    double = False  # frames read in float64 (a float64 ONNX graph): no float32 range check
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.describe(int(self.app.n_features_in_), int(self.app.min_length_), max(4 * int(self.app.max_len_), MIN_STEP_LIMIT),
@@ -40,7 +42,7 @@ class SpeechModel(AppModel):
 
     def _utterance(self, u: Any, i: int) -> np.ndarray:
         """Utterance ``i`` as float64 ``(T, F)``, checked as the app checks frames, and against the server's step limit."""
-        a = checked_frames(item_numbers(u, f"utterances[{i}]", "frames", "frame"), f"utterances[{i}]", self.width)
+        a = checked_frames(item_numbers(u, f"utterances[{i}]", "frames", "frame"), f"utterances[{i}]", self.width, self.double)
         if len(a) > self.limit:
             raise RequestError(413, f"utterances[{i}] has {len(a)} frames, over this server's limit of {self.limit} for this model ({self.why}): split it.")
         if len(a) < self.min_steps:

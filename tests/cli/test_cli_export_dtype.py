@@ -1,0 +1,63 @@
+"""`hiddenlayers export --dtype` (cli/_rightsize.run_export): a float64 application whose LSTM/GRU onnxruntime cannot run in
+float64 is refused in one line (exit 2, nothing written) and exported as a float32 graph with --dtype float32."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("onnxruntime")
+
+from hiddenlayers.cli import app  # noqa: E402
+
+
+def test_export_dtype_float32_of_a_float64_gru_app_and_the_refusals(tmp_path: Path) -> None:
+    from hiddenlayers.apps import SequenceClassifier
+    from hiddenlayers.ship import describe_onnx
+
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((int(t), 2)) for t in rng.integers(4, 9, size=30)]
+    y = np.array(["a" if x[:, 0].mean() > 0 else "b" for x in X])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = SequenceClassifier("gru3", max_iter=1, early_stopping=False, random_state=0, device="cpu", dtype="float64").fit(X, y)
+    model = tmp_path / "gru64.safetensors"
+    clf.save(model)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["export", str(model), "--out", str(tmp_path / "a.onnx")])
+    assert refused.exit_code == 2 and "its GRU layer has no float64 kernel there" in refused.output and "--dtype float32" in refused.output
+    assert "Traceback" not in refused.output and not (tmp_path / "a.onnx").exists()
+    bad = runner.invoke(app, ["export", str(model), "--out", str(tmp_path / "b.onnx"), "--dtype", "double"])
+    assert bad.exit_code == 2 and "--dtype must be float32 or float64" in bad.output and not (tmp_path / "b.onnx").exists()
+    done = runner.invoke(app, ["export", str(model), "--out", str(tmp_path / "c.onnx"), "--dtype", "float32"])
+    assert done.exit_code == 0, done.output
+    assert describe_onnx(tmp_path / "c.onnx")["dtype"] == "float32"
+
+
+def test_predict_of_a_float64_image_export_reads_and_answers_in_float64(tmp_path: Path) -> None:
+    """predict/evaluate of an export (cli/_apponnx's stand-in over the server's adapter) read float pixels by the pixel rule in
+    float64 and hand the graph's float64 probabilities on: they match the app's to 1e-8 on pixels float32 would round."""
+    from sklearn.datasets import load_digits
+
+    import hiddenlayers as hl
+    from hiddenlayers.apps import ImageClassifier
+    from hiddenlayers.cli._appfiles import read_images
+    from hiddenlayers.cli._apponnx import exported_app
+
+    digits = load_digits()
+    X = digits.images[:200] / 16.0 + 1e-9 * np.random.default_rng(1).standard_normal((200, 8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = ImageClassifier("conv3k3,pool2,8", max_iter=1, early_stopping=False, random_state=0, device="cpu", dtype="float64").fit(X, digits.target[:200])
+    hl.export_onnx(clf, tmp_path / "img64.onnx", X=X[:20])
+    stand = exported_app(str(tmp_path / "img64.onnx"))
+    assert stand.dtype == "float64"  # the table writer keeps float64 digits (cli/_table_out.network_precision)
+    pixels = read_images(stand, X[150:], "float32", "hwc", "X")
+    assert pixels.dtype == np.float64
+    P = stand.predict_proba(pixels)
+    assert P.dtype == np.float64
+    np.testing.assert_allclose(P, clf.predict_proba(X[150:]), rtol=1e-8, atol=1e-12)
