@@ -64,6 +64,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
     network_: Network  # set by fit: input -> hidden1..N -> head
     _optimizer_state: dict[str, Any] | None  # the optimizer's moments and rate, carried to warm_start and partial_fit
     _no_improvement_count: int  # epochs without tol progress so far (scikit-learn's), carried to warm_start and partial_fit
+    _split_state: Any  # the RandomState state the early-stopping split was drawn from: warm fits hold out the same rows
 
     def __init__(
         self,
@@ -256,6 +257,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
             n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
             self._random_state = check_random_state(self.random_state)
             if first_pass:
+                self._split_state = None  # a new model draws its own early-stopping split (split_validation keeps it for warm fits)
                 self.n_outputs_ = n_outputs
                 self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
                 with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
