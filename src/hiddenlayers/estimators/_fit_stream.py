@@ -8,7 +8,8 @@ Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
-each epoch and a new run resumes from it (``torchrun --max-restarts``).
+each epoch and a new run resumes from it (``torchrun --max-restarts``), its clock too: ``history_.time``
+runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
 ``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
 weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
 ``sample_weight``); a checkpoint holds them, and a resumed run takes them back from it.
@@ -152,18 +153,20 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     seed = stream_seed(est)
     target_epochs = len(history) + epochs
     saved = read_checkpoint(ckpt) if ckpt else None
+    call_from = s.offset  # the seconds before this call (max_time's start): a resumed run's call is the broken run's
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with one_epoch_settings(est, s.batch):
             X, y = next(s.src.chunks(s.shards[s.rank], rows=s.batch, limit=s.batch))
             est.partial_fit(X, y, **s.kw)
         history, best_state = _resume(est, saved, str(ckpt), no_imp)
+        s.offset = last_time(history)  # the broken run's seconds: history_.time runs on, and max_time counts them
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = _schedule(est, lr0, saved, fresh, len(history), first)
     hooks = PassHooks.make(fit_callbacks(est, schedule, epochs), history)
     # t_, the schedule and the no-improvement count with the best weights
     best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
-    limits = stream_limits(est, s.offset, incremental)  # loss_threshold, max_time: as in memory
+    limits = stream_limits(est, call_from, incremental)  # loss_threshold, max_time: as in memory
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + s.rank
