@@ -91,7 +91,7 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
     The split is scikit-learn's (stratified for one-output classifiers, from
-    ``est._random_state``); ``validate()`` returns ``(nan, score)`` on the held-out part.
+    ``est._random_state``); ``validate()`` returns ``(loss, score)`` on the held-out part.
     A later split of the same model (a warm fit, ``freeze="head_first"``'s second phase) is drawn from the
     state the model's first split was drawn from (:func:`_split_rng`), so on the same ``X`` it holds out the
     same rows: the rows it scores were never trained on, and its scores compare with the kept best.
@@ -141,12 +141,12 @@ def _split_rng(est: _BaseMLP) -> np.random.RandomState:
 
 
 def _scorer(est: _BaseMLP, X_val: Any, y_val: np.ndarray, w_val: Any) -> Callable[[], tuple[float, float]]:
-    """``validate()`` for :func:`train`: ``(nan, score)`` of the network as it stands on the held-out rows (accuracy or R²)."""
+    """``validate()`` for :func:`train`: ``(loss, score)`` of the network as it stands on the held-out rows (the training
+    loss's weighted mean without the L2 term, ``history_.val_loss``; accuracy or R²)."""
     def validate() -> tuple[float, float]:
         est._cache_weights()
         # X_val is validated already: scored without input checks (and their feature-name warning)
-        score = est._score(X_val, y_val, sample_weight=w_val)
-        return math.nan, float(score)
+        return est._held_out(X_val, y_val, sample_weight=w_val)
 
     return validate
 

@@ -66,6 +66,8 @@ from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
 from ._checkpoint import checked_weights, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._held_out import loss_sum
+from ._predict import raw_output
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
     balanced_from_scan,
@@ -199,7 +201,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
-        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": math.nan, "val_score": val_score, "lr": schedule.lr}
+        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": history.val_loss[-1], "val_score": val_score, "lr": schedule.lr}
         hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
         reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training, limits)
         if improved and s.val_units:
@@ -227,8 +229,8 @@ def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_s
     seconds = s.offset + time.perf_counter() - s.started
     loss_sum, rows, seconds = reduce_sum([loss_sum, rows, seconds])  # agreed by every rank
     train_loss = loss_sum / rows
-    val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
-    _record(history, epoch, train_loss, val_score, rate, seconds / s.world)
+    val_loss, val_score = _stream_score(est, s.src, s.val_units) if s.val_units else (math.nan, math.nan)
+    _record(history, epoch, train_loss, val_score, rate, seconds / s.world, val_loss)
     return train_loss, val_score
 
 
@@ -355,11 +357,12 @@ def _weight_sum(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | Non
     return float(len(y)) if rw is None else float(np.sum(rw))
 
 
-def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float, seconds: float = math.nan) -> None:
-    """One streamed epoch's row of ``history`` (no validation loss: NaN; ``seconds`` since the fit's first call)."""
+def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float, seconds: float = math.nan,
+            val_loss: float = math.nan) -> None:
+    """One streamed epoch's row of ``history`` (``seconds`` since the fit's first call; ``val_loss`` NaN without held-out units)."""
     history.epoch.append(epoch)
     history.train_loss.append(train_loss)
-    history.val_loss.append(math.nan)
+    history.val_loss.append(val_loss)
     history.val_score.append(val_score)
     history.lr.append(lr)
     history.time.append(seconds)
@@ -382,14 +385,17 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed
 
 
-def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
-    """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk, weighted as the in-memory
-    held-out score is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
-    n = hits = sse = s1 = s2 = 0.0
+def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> tuple[float, float]:
+    """``(loss, score)`` over ``units``: the training loss's weighted mean (``history_.val_loss``, as in memory:
+    :func:`~._held_out.loss_sum`) and accuracy (classifier) or R² (regressor), summed chunk by chunk, weighted as the
+    in-memory held-out score is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
+    n = hits = sse = s1 = s2 = loss = 0.0
     for X, y, w in src.weighted_chunks(units, rows=65_536):
-        pred = est._predict_validated(X)
+        raw = raw_output(est, X, check_input=False)
+        pred = est._from_raw(raw, X)
         rw = _row_weights(est, X, y, w)
         rw = np.ones(len(y)) if rw is None else rw
+        loss += loss_sum(est, raw, y, rw)[0]
         n += float(rw.sum())
         if is_classifier(est):
             hits += float(rw[pred == y].sum())
@@ -399,9 +405,9 @@ def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
             s1 += float((rw * yv).sum())
             s2 += float((rw * yv**2).sum())
     if is_classifier(est):
-        return hits / n
+        return loss / n, hits / n
     sst = s2 - s1 * s1 / n
-    return 1.0 - sse / sst if sst > 0 else 0.0
+    return loss / n, (1.0 - sse / sst if sst > 0 else 0.0)
 
 
 __all__ = ["fit_source"]

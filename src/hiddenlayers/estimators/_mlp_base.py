@@ -30,8 +30,9 @@ from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float3
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
 from ._fit_stream import fit_source
+from ._held_out import loss_sum
 from ._mlp_params import SHARED
-from ._predict import cache_weights, check_X, sparse_hidden, torch_forward
+from ._predict import cache_weights, check_X, raw_output, sparse_hidden, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
@@ -179,6 +180,10 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
         """``predict`` of an ``X`` that has passed :func:`check_X` already."""
 
     @abstractmethod
+    def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
+        """``predict``'s answer from the head outputs ``raw`` of ``X`` (already checked)."""
+
+    @abstractmethod
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         """The metric of ``score`` (accuracy or R²)."""
 
@@ -282,6 +287,16 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, BaseEstimator, ABC):
                 raise ValueError(NON_FINITE)
             self._cache_weights()
         return self
+
+    def _held_out(self, X: Any, y: Any, sample_weight: Any = None) -> tuple[float, float]:
+        """``(loss, score)`` of already validated held-out rows from one forward pass: :meth:`_score`'s score and the training
+        loss's weighted mean over the rows (``history_.val_loss``; :func:`~._held_out.loss_sum`)."""
+        raw = raw_output(self, X, check_input=False)
+        y_pred = self._from_raw(raw, X)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return math.nan, math.nan
+        total, weight = loss_sum(self, raw, y, sample_weight)
+        return total / weight, float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Score on an already validated ``X`` (the early-stopping split), as scikit-learn's ``_score``.
