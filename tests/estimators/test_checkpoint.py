@@ -32,3 +32,41 @@ def test_a_fits_own_checkpoint_passes_and_another_networks_is_stale(classes, tmp
     (tmp_path / "fit.ckpt").write_bytes(b"junk")
     with pytest.raises(ValueError, match="cannot be read"):
         check_checkpoint(est, src, ckpt)
+
+
+class _Die(hl.Callback):
+    """The process dies at the end of epoch ``at``, before that epoch's checkpoint is written."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, logs, **kwargs) -> None:
+        if logs["epoch"] == self.at:
+            raise RuntimeError("the process died")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_resumed_fit_runs_the_broken_runs_clock_on(tmp_path, monkeypatch):
+    # the resumed run's epochs were timed from 0 again: history_.time went back (epoch 3 at 2.46 s after epoch 2's 2.48 s
+    # on digits), and max_time gave the restarted run the whole budget again
+    from hiddenlayers.training import load_checkpoint, save_checkpoint
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 3))
+    pd.DataFrame({"a": a[:, 0], "b": a[:, 1], "y": (a.sum(1) > 0).astype(int)}).to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(tmp_path / "t.parquet", target="y")
+    ckpt = tmp_path / "fit.ckpt"
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+    kw = dict(hidden_layer_sizes=(4,), max_iter=6, random_state=0, tol=0.0, n_iter_no_change=100)
+    with pytest.raises(RuntimeError, match="the process died"):
+        hl.MLPClassifier(**kw, callbacks=[_Die(3)]).fit(src)
+    saved = load_checkpoint(str(ckpt))
+    assert len(saved["history"]["time"]) == 2
+    saved["history"]["time"] = [500.0, 1000.0]  # the broken run had trained 1000 s by its second epoch's end
+    save_checkpoint(str(ckpt), saved)
+    resumed = hl.MLPClassifier(**kw).fit(src)
+    assert resumed.history_.epoch == [1, 2, 3, 4, 5, 6] and resumed.history_.time[2] > 1000.0
+    assert np.all(np.diff(resumed.history_.time) > 0)
+    save_checkpoint(str(ckpt), saved)
+    limited = hl.MLPClassifier(**kw, max_time=900.0).fit(src)  # 1000 s of the 900 spent: the first resumed epoch is the last
+    assert limited.stop_reason_ == "time_limit" and limited.history_.epoch == [1, 2, 3]

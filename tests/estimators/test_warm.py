@@ -97,3 +97,54 @@ def test_a_warm_call_at_the_same_learning_rate_init_goes_on_at_the_schedules_rat
         warnings.simplefilter("ignore")
         clf.fit(X, y)
     assert left < 0.1 and clf.history_.lr[3] == left
+
+
+
+def _held_out_rows(monkeypatch, fit, module=None) -> list[set[int]]:
+    """The rows each early-stopping split of ``fit()`` held out, by the id in X's last column (a spy on ``module``'s split)."""
+    if module is None:
+        import hiddenlayers.estimators._fit as module
+    splits: list[set[int]] = []
+    real = module.train_test_split
+
+    def spy(*arrays, **kwargs):
+        parts = real(*arrays, **kwargs)
+        splits.append({int(i) for i in parts[1][:, -1]})
+        return parts
+
+    monkeypatch.setattr(module, "train_test_split", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2 epochs do not converge: not the point here
+        fit()
+    return splits
+
+
+@pytest.mark.parametrize("random_state", [0, None])
+def test_a_warm_fit_holds_out_the_rows_the_first_fit_held_out(iris, monkeypatch, random_state):
+    # scikit-learn's rule drew each call's split after the initial weights, which a warm fit does not draw: the second
+    # call held out other rows (161 of digits' 180 had trained in the call before), so early stopping scored rows the
+    # model had learned, against a best score of other rows
+    X, y = iris
+    Xi = np.c_[X, np.arange(len(X))]
+    clf = hl.MLPClassifier((4,), max_iter=2, early_stopping=True, warm_start=True, random_state=random_state)
+    first, second, third = _held_out_rows(monkeypatch, lambda: [clf.fit(Xi, y) for _ in range(3)])
+    assert len(first) == 15 and first == second == third
+    if random_state is None:
+        return
+    # a new model draws its split as scikit-learn's does (its first call's rows, for an int seed)
+    clf.set_params(warm_start=False)
+    (fresh,) = _held_out_rows(monkeypatch, lambda: clf.fit(Xi, y))
+    import sklearn.neural_network._multilayer_perceptron as sk_mlp
+
+    (theirs,) = _held_out_rows(monkeypatch, lambda: sk_mlp.MLPClassifier((4,), max_iter=2, early_stopping=True, random_state=0).fit(Xi, y),
+                               module=sk_mlp)
+    assert fresh == first == theirs
+
+
+def test_head_first_scores_its_second_phase_on_the_rows_of_its_first(iris, monkeypatch):
+    # phase 2 (every layer) drew a new split: it early-stopped on rows phase 1 had trained the head on
+    X, y = iris
+    Xi = np.c_[X, np.arange(len(X))]
+    clf = hl.MLPClassifier((4,), max_iter=2, early_stopping=True, freeze="head_first", random_state=0)
+    one, two = _held_out_rows(monkeypatch, lambda: clf.fit(Xi, y))
+    assert one == two

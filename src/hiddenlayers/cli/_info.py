@@ -195,6 +195,7 @@ def model_info(path: str) -> dict[str, Any]:
             "layers": layers, "parameters": sum(r["parameters"] for r in layers),
             "training": {
                 "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
+                "weights_of_epoch": _kept_epoch(history),
                 "best_validation_score": _num(fitted.get("best_validation_score_")), "seconds": times[-1] if times else None,
                 "solver": params.get("solver"), "learning_rate_init": params.get("learning_rate_init"), "loss": _loss_name(params),
                 "class_weight": _class_weight_text(params.get("class_weight")), "label_smoothing": params.get("label_smoothing") or None,
@@ -210,6 +211,13 @@ def model_info(path: str) -> dict[str, Any]:
         })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+
+
+def _kept_epoch(history: dict[str, Any]) -> int | None:
+    """The epoch whose weights the file holds when it is not the last one run (early stopping's best, or where Ctrl-C or a
+    divergence went back to), else None: ``final loss`` is the last epoch's, which may not be these weights'."""
+    held, epochs = history.get("held_epoch"), history.get("epoch") or []
+    return int(held) if isinstance(held, int) and epochs and held != epochs[-1] else None
 
 
 def _search_text(record: Any) -> str | None:

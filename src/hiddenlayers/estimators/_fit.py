@@ -91,7 +91,10 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     """``(X, Y, sample_weight, validate)``: with ``early_stopping``, the training part and the held-out score.
 
     The split is scikit-learn's (stratified for one-output classifiers, from
-    ``est._random_state``); ``validate()`` returns ``(nan, score)`` on the held-out part.
+    ``est._random_state``); ``validate()`` returns ``(loss, score)`` on the held-out part.
+    A later split of the same model (a warm fit, ``freeze="head_first"``'s second phase) is drawn from the
+    state the model's first split was drawn from (:func:`_split_rng`), so on the same ``X`` it holds out the
+    same rows: the rows it scores were never trained on, and its scores compare with the kept best.
     ``given``: the user's own held-out rows (``fit``'s ``X_val``/``y_val``): no split is drawn, every row trains.
     Without early stopping the data comes back whole and ``validate`` is None.
     """
@@ -106,7 +109,7 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     if stratify is not None:
         _check_stratifiable(stratify)
     arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
-    parts = train_test_split(*arrays, random_state=est._random_state, test_size=est.validation_fraction, stratify=stratify)
+    parts = train_test_split(*arrays, random_state=_split_rng(est), test_size=est.validation_fraction, stratify=stratify)
     X, X_val, Y, Y_val, _, y_val = parts[:6]
     if sample_weight is not None:
         sample_weight, w_val = parts[6], parts[7]
@@ -119,13 +122,31 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     return X, Y, sample_weight, _scorer(est, X_val, y_val, w_val)
 
 
+def _split_rng(est: _BaseMLP) -> np.random.RandomState:
+    """The RandomState the early-stopping split is drawn from: the model's first split's, kept in ``est._split_state``.
+
+    scikit-learn draws each call's split from ``_random_state`` after the initial weights, which a warm
+    fit does not draw, so a warm fit on the same rows held out other rows (161 of 180 of digits' had
+    trained in the call before): early stopping then scored rows the model had learned, against a best
+    score of other rows. The first split (``_split_state`` None: set so by a new model) draws as scikit-learn
+    does, from ``est._random_state``, and its state is kept; later ones draw from a copy of that state.
+    """
+    state = getattr(est, "_split_state", None)
+    if state is None:
+        est._split_state = est._random_state.get_state()
+        return est._random_state
+    rng = np.random.RandomState()
+    rng.set_state(state)
+    return rng
+
+
 def _scorer(est: _BaseMLP, X_val: Any, y_val: np.ndarray, w_val: Any) -> Callable[[], tuple[float, float]]:
-    """``validate()`` for :func:`train`: ``(nan, score)`` of the network as it stands on the held-out rows (accuracy or R²)."""
+    """``validate()`` for :func:`train`: ``(loss, score)`` of the network as it stands on the held-out rows (the training
+    loss's weighted mean without the L2 term, ``history_.val_loss``; accuracy or R²)."""
     def validate() -> tuple[float, float]:
         est._cache_weights()
         # X_val is validated already: scored without input checks (and their feature-name warning)
-        score = est._score(X_val, y_val, sample_weight=w_val)
-        return math.nan, float(score)
+        return est._held_out(X_val, y_val, sample_weight=w_val)
 
     return validate
 

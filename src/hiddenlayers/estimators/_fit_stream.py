@@ -8,7 +8,8 @@ Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
-each epoch and a new run resumes from it (``torchrun --max-restarts``).
+each epoch and a new run resumes from it (``torchrun --max-restarts``), its clock too: ``history_.time``
+runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
 ``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
 weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
 ``sample_weight``); a checkpoint holds them, and a resumed run takes them back from it.
@@ -76,7 +77,7 @@ from ._stream_plan import (
     stream_seed,
 )
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
-from ._stream_validation import StreamValidation, score_of, score_sums, stream_validation, validation_score
+from ._stream_validation import StreamValidation, loss_of, score_of, score_sums, stream_validation, validation_score
 from ._target_scale import restore_checkpoint_scaling, scaling_to_json, streamed_chunks
 from ._transfer import head_first_passes
 
@@ -163,18 +164,20 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     seed = stream_seed(est)
     target_epochs = len(history) + epochs
     saved = read_checkpoint(ckpt) if ckpt else None
+    call_from = s.offset  # the seconds before this call (max_time's start): a resumed run's call is the broken run's
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with one_epoch_settings(est, s.batch):
             X, y = next(s.src.chunks(s.shards[s.rank], rows=s.batch, limit=s.batch))
             est.partial_fit(X, y, **s.kw)
         history, best_state = _resume(est, saved, str(ckpt), no_imp)
+        s.offset = last_time(history)  # the broken run's seconds: history_.time runs on, and max_time counts them
         best_opt = est._optimizer_state  # the nearest kept: the checkpoint holds the best epoch's weights only (and t_, rate: the epoch's)
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = _schedule(est, lr0, saved, fresh, len(history), first)
     hooks = PassHooks.make(fit_callbacks(est, schedule, epochs), history)
     # t_, the schedule and the no-improvement count with the best weights
     best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
-    limits = stream_limits(est, s.offset, incremental)  # loss_threshold, max_time: as in memory
+    limits = stream_limits(est, call_from, incremental)  # loss_threshold, max_time: as in memory
     while len(history) < target_epochs:
         epoch = len(history) + 1
         order = None if not est.shuffle else seed + 1000 * epoch + s.rank
@@ -207,7 +210,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
         schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
-        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": math.nan, "val_score": val_score, "lr": schedule.lr}
+        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": history.val_loss[-1], "val_score": val_score, "lr": schedule.lr}
         hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
         reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training, limits)
         if improved and s.held_out:
@@ -236,10 +239,10 @@ def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_s
     loss_sum, rows, seconds = reduce_sum([loss_sum, rows, seconds])  # agreed by every rank
     train_loss = loss_sum / rows
     if s.val is not None:  # the user's rows: each rank its share, the sums all-reduced
-        val_score = validation_score(est, s.val, s.rank, s.world)
+        val_loss, val_score = validation_score(est, s.val, s.rank, s.world)
     else:
-        val_score = _stream_score(est, s.src, s.val_units) if s.val_units else math.nan
-    _record(history, epoch, train_loss, val_score, rate, seconds / s.world)
+        val_loss, val_score = _stream_score(est, s.src, s.val_units) if s.val_units else (math.nan, math.nan)
+    _record(history, epoch, train_loss, val_score, rate, seconds / s.world, val_loss)
     return train_loss, val_score
 
 
@@ -366,11 +369,12 @@ def _weight_sum(est: _BaseMLP, X: np.ndarray, y: np.ndarray, w: np.ndarray | Non
     return float(len(y)) if rw is None else float(np.sum(rw))
 
 
-def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float, seconds: float = math.nan) -> None:
-    """One streamed epoch's row of ``history`` (no validation loss: NaN; ``seconds`` since the fit's first call)."""
+def _record(history: History, epoch: int, train_loss: float, val_score: float, lr: float, seconds: float = math.nan,
+            val_loss: float = math.nan) -> None:
+    """One streamed epoch's row of ``history`` (``seconds`` since the fit's first call; ``val_loss`` NaN without held-out units)."""
     history.epoch.append(epoch)
     history.train_loss.append(train_loss)
-    history.val_loss.append(math.nan)
+    history.val_loss.append(val_loss)
     history.val_score.append(val_score)
     history.lr.append(lr)
     history.time.append(seconds)
@@ -393,11 +397,13 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed
 
 
-def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> float:
-    """Accuracy (classifier) or R² (regressor) over ``units``, summed chunk by chunk, weighted as the in-memory
-    held-out score is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
+def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> tuple[float, float]:
+    """``(loss, score)`` over ``units``: the training loss's weighted mean (``history_.val_loss``, as in memory) and accuracy
+    (classifier) or R² (regressor), summed chunk by chunk, weighted as the in-memory held-out score is (the weight column
+    times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
     chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in src.weighted_chunks(units, rows=65_536))
-    return score_of(est, score_sums(est, chunks))
+    sums = score_sums(est, chunks)
+    return loss_of(sums), score_of(est, sums)
 
 
 __all__ = ["fit_source"]

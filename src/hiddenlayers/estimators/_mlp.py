@@ -184,6 +184,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _predict_validated(self, X: Any) -> np.ndarray:
         return self._decode(raw_output(self, X, check_input=False))
 
+    def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
+        return self._decode(raw)
+
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``ClassifierMixin.score``).
 
@@ -321,7 +324,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._predict_validated(check_X(self, X))
 
     def _predict_validated(self, X: Any) -> np.ndarray:
-        y = unscaled(self, self._loss().np_output(raw_output(self, X, check_input=False)).astype(output_dtype(self, X), copy=False))
+        return self._from_raw(raw_output(self, X, check_input=False), X)
+
+    def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
+        y = unscaled(self, self._loss().np_output(raw).astype(output_dtype(self, X), copy=False))
         return y.ravel() if y.shape[1] == 1 else y
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:

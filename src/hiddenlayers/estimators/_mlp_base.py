@@ -30,8 +30,9 @@ from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float3
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
 from ._fit_stream import fit_source
+from ._held_out import loss_sum
 from ._mlp_params import SHARED
-from ._predict import cache_weights, check_X, sparse_hidden, torch_forward
+from ._predict import cache_weights, check_X, raw_output, sparse_hidden, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
@@ -64,6 +65,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
     network_: Network  # set by fit: input -> hidden1..N -> head
     _optimizer_state: dict[str, Any] | None  # the optimizer's moments and rate, carried to warm_start and partial_fit
     _no_improvement_count: int  # epochs without tol progress so far (scikit-learn's), carried to warm_start and partial_fit
+    _split_state: Any  # the RandomState state the early-stopping split was drawn from: warm fits hold out the same rows
 
     def __init__(
         self,
@@ -178,6 +180,10 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         """``predict`` of an ``X`` that has passed :func:`check_X` already."""
 
     @abstractmethod
+    def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
+        """``predict``'s answer from the head outputs ``raw`` of ``X`` (already checked)."""
+
+    @abstractmethod
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         """The metric of ``score`` (accuracy or R²)."""
 
@@ -256,6 +262,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
             n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
             self._random_state = check_random_state(self.random_state)
             if first_pass:
+                self._split_state = None  # a new model draws its own early-stopping split (split_validation keeps it for warm fits)
                 self.n_outputs_ = n_outputs
                 self._fit_dtype = X.dtype.name  # coefs_ and predictions take X's float dtype, as in sklearn
                 with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
@@ -280,6 +287,16 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 raise ValueError(NON_FINITE)
             self._cache_weights()
         return self
+
+    def _held_out(self, X: Any, y: Any, sample_weight: Any = None) -> tuple[float, float]:
+        """``(loss, score)`` of already validated held-out rows from one forward pass: :meth:`_score`'s score and the training
+        loss's weighted mean over the rows (``history_.val_loss``; :func:`~._held_out.loss_sum`)."""
+        raw = raw_output(self, X, check_input=False)
+        y_pred = self._from_raw(raw, X)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return math.nan, math.nan
+        total, weight = loss_sum(self, raw, y, sample_weight)
+        return total / weight, float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Score on an already validated ``X`` (the early-stopping split), as scikit-learn's ``_score``.

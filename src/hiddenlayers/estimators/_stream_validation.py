@@ -9,8 +9,8 @@ memory (a DataFrame by column name, or a 2-D array in the source's feature order
 pass, never one learned from them; ``class_weight`` weights training rows only, as in memory.
 
 Under ``torch.distributed`` each rank scores its share of the validation rows (a source's units shared out by their
-rows, an array's rows cut in ``world`` slices) and the ranks all-reduce the score's five sums (weights, hits or squared
-errors, and the target's two moments), so every rank computes the same score from the same numbers and early
+rows, an array's rows cut in ``world`` slices) and the ranks all-reduce the score's six sums (weights, hits or squared
+errors, the target's two moments and the weighted loss), so every rank computes the same score and ``val_loss`` from the same numbers and early
 stopping stops them at the same pass. That reads each validation row once per pass over all ranks, where scoring
 on rank 0 and broadcasting would read all of them on one rank while the others wait.
 """
@@ -26,6 +26,8 @@ from sklearn.base import is_classifier
 
 from ..exceptions import DataError
 from ._checks import check_sample_weight
+from ._held_out import loss_sum
+from ._predict import raw_output
 from ._stream_plan import balanced_shards
 from ._validation_data import validation_labels
 
@@ -149,13 +151,16 @@ def _labels(est: _BaseMLP, scan: Any, y_val: Any, n: int) -> np.ndarray:
 
 
 def score_sums(est: _BaseMLP, chunks: Iterator[Chunk]) -> list[float]:
-    """``[weight, hits, squared error, weighted y, weighted y²]`` summed over ``chunks`` (``w`` None: 1 a row): what
-    :func:`score_of` turns into accuracy or R², so that ranks' sums add up to the score of all their rows."""
-    n = hits = sse = s1 = s2 = 0.0
+    """``[weight, hits, squared error, weighted y, weighted y², weighted loss]`` summed over ``chunks`` (``w`` None: 1 a
+    row): what :func:`score_of` and :func:`loss_of` turn into accuracy or R² and the loss's weighted mean (the training
+    loss without its L2 term, :func:`~._held_out.loss_sum`), so that ranks' sums add up to those of all their rows."""
+    n = hits = sse = s1 = s2 = loss = 0.0
     classifier = is_classifier(est)
     for X, y, w in chunks:
-        pred = est._predict_validated(X)
+        raw = raw_output(est, X, check_input=False)
+        pred = est._from_raw(raw, X)
         rw = np.ones(len(y)) if w is None else w
+        loss += loss_sum(est, raw, y, rw)[0]
         n += float(rw.sum())
         if classifier:
             hits += float(rw[pred == y].sum())
@@ -164,23 +169,29 @@ def score_sums(est: _BaseMLP, chunks: Iterator[Chunk]) -> list[float]:
             sse += float((rw * (pred.reshape(yv.shape) - yv) ** 2).sum())
             s1 += float((rw * yv).sum())
             s2 += float((rw * yv**2).sum())
-    return [n, hits, sse, s1, s2]
+    return [n, hits, sse, s1, s2, loss]
 
 
 def score_of(est: _BaseMLP, sums: list[float]) -> float:
     """Accuracy (classifier) or R² (regressor) from :func:`score_sums`' sums."""
-    n, hits, sse, s1, s2 = sums
+    n, hits, sse, s1, s2 = sums[:5]
     if is_classifier(est):
         return hits / n
     sst = s2 - s1 * s1 / n
     return 1.0 - sse / sst if sst > 0 else 0.0
 
 
-def validation_score(est: _BaseMLP, val: StreamValidation, rank: int, world: int) -> float:
-    """The score of ``val``'s rows, this rank's share summed and the sums all-reduced: the same number on every rank."""
+def loss_of(sums: list[float]) -> float:
+    """The held-out loss's weighted mean ``Σ w·loss / Σ w`` from :func:`score_sums`' sums (``history_.val_loss``)."""
+    return sums[5] / sums[0]
+
+
+def validation_score(est: _BaseMLP, val: StreamValidation, rank: int, world: int) -> tuple[float, float]:
+    """``(loss, score)`` of ``val``'s rows, this rank's share summed and the sums all-reduced: the same numbers on every rank."""
     from ..training import reduce_sum
 
-    return score_of(est, reduce_sum(score_sums(est, val.chunks(rank, world))))
+    sums = reduce_sum(score_sums(est, val.chunks(rank, world)))
+    return loss_of(sums), score_of(est, sums)
 
 
-__all__ = ["StreamValidation", "score_of", "score_sums", "stream_validation", "validation_score"]
+__all__ = ["StreamValidation", "loss_of", "score_of", "score_sums", "stream_validation", "validation_score"]

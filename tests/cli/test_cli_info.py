@@ -1,0 +1,39 @@
+"""info names the epoch whose weights a model file holds when it is not the last one run: early stopping keeps the best
+held-out epoch's weights, but info showed only the epochs run and the last epoch's loss (a file of 30 epochs holding
+epoch 26's weights read as the 30th)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from cli_helpers import run
+
+
+def _saved(tmp_path, **kw):
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached: not the point here
+        clf = hl.MLPClassifier((8,), max_iter=30, random_state=0, **kw).fit(X / 16, y)
+    out = tmp_path / "m.safetensors"
+    clf.save(out)
+    return clf, out
+
+
+def test_info_names_the_kept_epoch_of_an_early_stopped_model(tmp_path):
+    clf, out = _saved(tmp_path, early_stopping=True, learning_rate_init=0.05)
+    held, last = clf.history_.held_epoch, clf.history_.epoch[-1]
+    assert held < last  # the best held-out epoch is not the last one here
+    info = json.loads(run("info", out, "--json").stdout)
+    assert info["training"]["weights_of_epoch"] == held and info["training"]["epochs"] == last
+    assert f"weights of epoch │ {held}" in " ".join(run("info", out).stdout.split()).replace("│ │", "│")
+
+
+def test_info_says_nothing_more_when_the_file_holds_the_last_epoch(tmp_path):
+    clf, out = _saved(tmp_path)
+    assert clf.history_.held_epoch == clf.history_.epoch[-1]
+    assert json.loads(run("info", out, "--json").stdout)["training"].get("weights_of_epoch") is None
+    assert "weights of epoch" not in run("info", out).stdout
