@@ -14,7 +14,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, log_loss, r2_score
 
 import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource
@@ -71,9 +71,11 @@ def test_a_validation_source_scores_its_weighted_rows_and_every_training_unit_tr
     src = ParquetSource(str(train), target="y", weight="w", features=["a", "b", "c", "kind"])
     val = ParquetSource(str(valid), target="y", weight="w", features=["a", "b", "c", "kind"])
     by_hand = _ByHand(_matrix(src, va), lambda z: accuracy_score(va["y"], (z.ravel() > 0).astype(int), sample_weight=va["w"]))  # one logit
+    loss_by_hand = _ByHand(_matrix(src, va), lambda z: log_loss(va["y"], 1 / (1 + np.exp(-z.ravel().astype(np.float64))), sample_weight=va["w"]))
     clf = hl.MLPClassifier((8,), early_stopping=True, max_iter=12, n_iter_no_change=100, learning_rate_init=0.01, batch_size=50,
-                           random_state=0, callbacks=[by_hand])
+                           random_state=0, callbacks=[by_hand, loss_by_hand])
     _quiet(clf.fit, src, X_val=val)
+    assert list(clf.history_.val_loss) == pytest.approx(loss_by_hand.scores, rel=1e-5)  # the held-out loss of the given rows
     assert clf.n_iter_ == len(by_hand.scores) == 12
     assert clf.validation_scores_ == pytest.approx(by_hand.scores, abs=1e-9)
     assert list(clf.history_.val_score) == clf.validation_scores_
