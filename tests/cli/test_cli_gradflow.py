@@ -1,4 +1,5 @@
-"""Gradient flow from the command line: `train --gradient-flow` keeps it in the model file; `demo` and `inspect` show it."""
+"""Gradient flow from the command line: `train --gradient-flow` keeps it in the model file; `inspect` shows it
+(`demo`'s report shows it too: tests/cli/test_cli.py::test_demo checks it on the run it makes already)."""
 
 from __future__ import annotations
 
@@ -81,18 +82,6 @@ def test_inspect_shows_saved_gradient_flow(flow_model, table, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["gradient_flow_epochs"] == EPOCHS
     assert_shows_gradient_flow(out.read_text(encoding="utf-8"))
-
-
-def test_demo_report_shows_gradient_flow(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run("demo", "--epochs", "3", "--json")
-    assert result.exit_code == 0, result.output
-    d = json.loads(result.stdout)
-    assert d["report"] is not None
-    assert_shows_gradient_flow(Path(d["report"]).read_text(encoding="utf-8"))
-    records = hl.load(d["model"]).history_.extra["gradient_flow"]
-    assert len(records) == d["hiddenlayers"]["epochs"] == 3
-    assert set(records[-1]["layers"]) == {"hidden1", "hidden2"}
 
 
 def test_train_lbfgs_records_gradient_flow_per_iteration(table, tmp_path):
