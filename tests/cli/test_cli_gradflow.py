@@ -1,4 +1,5 @@
-"""Gradient flow from the command line: `train --gradient-flow` keeps it in the model file; `demo` and `inspect` show it."""
+"""Gradient flow from the command line: `train --gradient-flow` keeps it in the model file; `inspect` shows it
+(`demo`'s report shows it too: tests/cli/test_cli.py::test_demo checks it on the run it makes already)."""
 
 from __future__ import annotations
 
@@ -77,22 +78,11 @@ def test_train_without_flag_records_nothing(table, tmp_path):
 def test_inspect_shows_saved_gradient_flow(flow_model, table, tmp_path):
     path, _ = flow_model
     out = tmp_path / "r.html"
-    result = run("inspect", path, table, "-o", out, "--json")
+    # the gradient-flow section alone: every section of a table model's report is tests/cli/test_cli_inspect.py's first test
+    result = run("inspect", path, table, "-o", out, "--json", "--sections", "gradient-flow")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["gradient_flow_epochs"] == EPOCHS
     assert_shows_gradient_flow(out.read_text(encoding="utf-8"))
-
-
-def test_demo_report_shows_gradient_flow(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run("demo", "--epochs", "3", "--json")
-    assert result.exit_code == 0, result.output
-    d = json.loads(result.stdout)
-    assert d["report"] is not None
-    assert_shows_gradient_flow(Path(d["report"]).read_text(encoding="utf-8"))
-    records = hl.load(d["model"]).history_.extra["gradient_flow"]
-    assert len(records) == d["hiddenlayers"]["epochs"] == 3
-    assert set(records[-1]["layers"]) == {"hidden1", "hidden2"}
 
 
 def test_train_lbfgs_records_gradient_flow_per_iteration(table, tmp_path):

