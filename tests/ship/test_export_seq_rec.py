@@ -147,7 +147,8 @@ def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones
 
 def test_sequence_classifier_bidirectional_graph_takes_any_steps_from_the_unrolled_rnn_kernel(frames, tmp_path: Path, monkeypatch) -> None:
     """Without the exporter's while-loop LSTM/GRU kernel (older torch; or a stale dispatch cache) a recurrent output has the
-    traced 12 steps as a constant: the graph's reversals take their step indices from the layer input, so no 12 is baked in."""
+    traced steps (3: export traces a dynamic axis short) as a constant: the graph's reversals take their step indices from the
+    layer input, so no 3 is baked in."""
     from torch.onnx._internal.exporter import _capture_strategies as capture
 
     if not hasattr(capture, "_patch_dynamic_shape_rnn_decompositions"):
@@ -161,6 +162,24 @@ def test_sequence_classifier_bidirectional_graph_takes_any_steps_from_the_unroll
     seqs = _frames(np.random.default_rng(8), [2, 6, 15])
     for steps in (None, 20):
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
+
+
+def test_a_dynamic_steps_axis_is_traced_short_and_reads_longer_sequences_than_fit(tmp_path: Path) -> None:
+    """The exporter traces a recurrent layer step by step: the sample of a dynamic steps axis has max(3, min_length_) steps
+    (before: the longest sequence in fit, here 40), and the graph still reads every length, the fitted 40 and beyond."""
+    from hiddenlayers.ship._app_graph_seq import sequence_graph
+
+    rng = np.random.default_rng(9)
+    X = _frames(rng, rng.integers(30, 41, size=40))
+    y = np.array([x[:, 0].mean() > 1 for x in X])
+    clf = SequenceClassifier("lstm4,3", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    assert clf.max_len_ == 40 and tuple(sequence_graph(clf, None).sample.shape) == (2, 3, 3)
+    conv = SequenceClassifier("conv4k5,gap,3", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X[:8], y[:8])
+    assert tuple(sequence_graph(conv, None).sample.shape) == (2, conv.min_length_, 3) and conv.min_length_ >= 5  # what its kernel needs
+    r = export_onnx(clf, tmp_path / "long.onnx", X=X[:10])
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", "steps", 3]
+    seqs = _frames(rng, [2, 40, 55])
+    np.testing.assert_allclose(_session(tmp_path / "long.onnx").run(None, {"X": _padded(seqs)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
 def test_sequence_classifier_float64_lstm_is_refused_or_runs_as_float32_when_asked(frames, tmp_path: Path) -> None:

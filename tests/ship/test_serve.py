@@ -78,6 +78,13 @@ def _offline_each(model, requests: list[list[dict]]) -> list[list]:
     return [flat[e - len(rows):e] for e, rows in zip(ends, requests, strict=True)]
 
 
+def _onnx_each(model, requests: list[list[dict]]) -> list[list]:
+    """An ``OnnxModel``'s labels for each request's rows, computed as one batch, as ``_offline_each``."""
+    flat = model.predict(pd.DataFrame([r for rows in requests for r in rows])).tolist()
+    ends = np.cumsum([len(rows) for rows in requests]).tolist()
+    return [flat[e - len(rows):e] for e, rows in zip(ends, requests, strict=True)]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -445,8 +452,14 @@ def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Pa
     # --workers 2: SIGHUP to the main process replaces the workers one by one (uvicorn's supervisor);
     # every request is answered by the old file's model or the new one's, none fails. The load goes on from before
     # the SIGHUP until only the new model answers (both workers replaced), so it covers the whole replacement.
-    path = tmp_path / "m.safetensors"
-    path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
+    # The ONNX exports are served: no process imports PyTorch (the supervisor's, two workers, two replacements), the
+    # replacement is the same; a .safetensors file under --workers: test_serve_supervisor.py.
+    from hiddenlayers.ship import OnnxModel
+
+    hl.export_onnx(models["b"], tmp_path / "b.onnx")
+    old, new = OnnxModel(models["dir"] / "a.onnx"), OnnxModel(tmp_path / "b.onnx")
+    path = tmp_path / "m.onnx"
+    path.write_bytes((models["dir"] / "a.onnx").read_bytes())
     pool = _rows(2000, 50)  # the requests' rows, made before the load starts (a DataFrame per request kept the client busy)
     s = Server(path, "--workers", "2")
     try:
@@ -460,13 +473,13 @@ def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Pa
         t.start()
         try:
             time.sleep(1.0)
-            path.write_bytes((models["dir"] / "b.safetensors").read_bytes())
+            path.write_bytes((tmp_path / "b.onnx").read_bytes())
             s.proc.send_signal(signal.SIGHUP)
             deadline, streak, seed = time.time() + 120, 0, 1000  # once both workers are replaced, only the new model answers
             while streak < 10 and time.time() < deadline:
                 seed += 1
                 rows = _rows(8, seed)
-                a, b = _offline(models["a"], rows), _offline(models["b"], rows)
+                a, b = old.predict(pd.DataFrame(rows)).tolist(), new.predict(pd.DataFrame(rows)).tolist()
                 if a == b:  # these rows cannot tell the two models apart
                     continue
                 streak = streak + 1 if s.post("/predict", {"rows": rows})[1]["predictions"] == b else 0
@@ -477,7 +490,7 @@ def test_rolling_reload_with_workers_loses_no_request(models: dict, tmp_path: Pa
         assert streak == 10
         assert done and all(status == 200 for _, (status, _) in done)
         requests = [rows for rows, _ in done]
-        olds, news = _offline_each(models["a"], requests), _offline_each(models["b"], requests)
+        olds, news = _onnx_each(old, requests), _onnx_each(new, requests)
         assert all(got["predictions"] in (a, b) for a, b, (_, (_, got)) in zip(olds, news, done, strict=True))
     finally:
         assert s.stop() == 0

@@ -124,8 +124,19 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
         notes.append(f"steps is fixed at max_len = {width}: feed each sequence's first {width} steps (all that predict reads), padded with NaN")
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     dtype = torch.float64 if double else torch.float32
-    return AppGraph(_Sequence(network, model.mean_, model.scale_, (-1,), dtype).eval(), torch.zeros(2, width, n_features, dtype=dtype), feeds, reference,
-                    ["probabilities"], shape, meta, notes, dynamic_shapes={"x": axes}, edit=edit, input_types=["float64" if double else "float32"], double=double)
+    sample = torch.zeros(2, width if fixed else trace_steps(model), n_features, dtype=dtype)
+    return AppGraph(_Sequence(network, model.mean_, model.scale_, (-1,), dtype).eval(), sample, feeds, reference, ["probabilities"], shape, meta,
+                    notes, dynamic_shapes={"x": axes}, edit=edit, input_types=["float64" if double else "float32"], double=double)
+
+
+TRACE_STEPS = 3
+
+
+def trace_steps(model: Any) -> int:
+    """The steps of the sample a dynamic steps axis is traced with: few, as PyTorch's exporter traces a recurrent layer step by
+    step (an export's time grows with them), but at least ``min_length_`` and at least 3 (a size of 1 or of the batch, 2, would be
+    specialised or tied to it). The graph is the same for any length; the parity check runs on the full-length sequences."""
+    return max(TRACE_STEPS, int(model.min_length_))
 
 
 def _reversal(x: Any, lengths: Any) -> Any:
@@ -217,4 +228,4 @@ def _check_padding_invariance(proto: Any, feeds: np.ndarray) -> None:
                          "with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["pad_with_nan", "parity_sequences", "sequence_graph", "unpack_bidirectional"]
+__all__ = ["pad_with_nan", "parity_sequences", "sequence_graph", "trace_steps", "unpack_bidirectional"]
