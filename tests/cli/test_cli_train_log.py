@@ -100,3 +100,18 @@ def test_log_with_two_workers_is_written_by_rank_zero(tmp_path, monkeypatch) -> 
     assert "(2 processes)" in res.stderr
     assert list(pd.read_csv(log)["epoch"]) == [1, 2]
     _same(log, out)
+
+
+def test_a_restarted_run_adds_to_the_log(tmp_path, monkeypatch) -> None:
+    """A run torchrun restarted (``--max-restarts``) finds the broken run's log: it is no 'already exists' refusal, and the
+    epochs the run trains again replace their old rows (here no checkpoint is left, so it trains from epoch 1 again)."""
+    d, out, log = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "log.csv"
+    log.write_text("epoch,train_loss,val_loss,val_score,lr,time\n1,9.0,,,0.001,1.0\n2,8.0,,,0.001,2.0\n")
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    ok("train", d, "-t", "y", "--hidden", "4", "--epochs", "2", "-o", out, "--log", log)
+    _same(log, out)
+    log.write_text("step,loss\n1,0.5\n")  # a file of something else: one line, the file kept
+    out.unlink()
+    assert_user_error(run("train", d, "-t", "y", "--hidden", "4", "--epochs", "2", "--no-check", "-o", out, "--log", log),
+                      "has the header 'step,loss', but this log writes 'epoch,train_loss,val_loss,val_score,lr,time'")
+    assert log.read_text() == "step,loss\n1,0.5\n" and not out.exists()

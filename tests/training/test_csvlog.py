@@ -16,7 +16,7 @@ from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
 from hiddenlayers.training import CSVLogger
-from hiddenlayers.training._csvlog import COLUMNS
+from hiddenlayers.training._csvlog import COLUMNS, _text
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,23 @@ def test_file_equals_history_frame(tmp_path, iris) -> None:
     assert len(path.read_text().splitlines()) == 1 + len(model.history_)
     _same(path, model.history_)
     assert not _read(path)["val_loss"].isna().any()  # early stopping: the held-out loss is recorded
+
+
+def test_lbfgs_iterations_are_rows(tmp_path, iris) -> None:
+    path = tmp_path / "log.csv"
+    model = _fit(_clf([CSVLogger(path)], solver="lbfgs", max_iter=4), *iris)
+    assert len(model.history_) == 4
+    _same(path, model.history_)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(2**53), 2**53))
+def test_a_cell_reads_back_as_its_number(value: float) -> None:
+    """Every float (NaN empty, infinities too) and whole number reads back exactly, as pandas parses a cell."""
+    import io
+
+    cell = _text(value)
+    read = pd.read_csv(io.StringIO(f"x\n{cell}\n"), dtype={"x": float})["x"].iloc[0]
+    assert (np.isnan(read) and np.isnan(float(value))) or read == float(value)
 
 
 def test_nan_is_an_empty_cell(tmp_path, iris) -> None:
