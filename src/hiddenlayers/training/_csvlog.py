@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -144,22 +143,21 @@ class CSVLogger(Callback):
         return self.separator.join(cells) + "\n"
 
     def _write(self, history: History, logs: dict[str, Any]) -> None:
+        """The history's rows from ``self._next`` on (``logs``: the last one's, whose extra numbers fill the extra columns)."""
         rows = range(self._next, len(history))
-        if not rows:
+        self._next = max(self._next, len(history))
+        if not rows or not self._writes:
             return
-        self._next = len(history)
-        if not self._writes:
-            return
-        last = rows[-1]
-        lines = [self._row(history, i, logs if i == last else {}) for i in rows] if self._header is not None else None
-        if lines is None:  # this run's first rows: the header (with the extras of this epoch's logs), then the file
-            extras = [k for k, v in logs.items() if k not in COLUMNS and isinstance(k, str) and (n := _number(v)) is not None and math.isfinite(n)]
+        first = self._header is None
+        if first:  # this run's first rows: the header, with the finite extra numbers of this epoch's logs
+            extras = [k for k, v in logs.items() if isinstance(k, str) and k not in COLUMNS and (n := _number(v)) is not None and math.isfinite(n)]
             self._header = [*COLUMNS, *extras]
-            lines = [self._row(history, i, logs if i == last else {}) for i in rows]
+        lines = [self._row(history, i, logs if i == rows[-1] else {}) for i in rows]
+        if first:
             self._open(int(history.epoch[rows[0]]), lines)
         else:
             self._put(lines)
-        self._last = int(history.epoch[last])
+        self._last = int(history.epoch[rows[-1]])
 
     def _open(self, first_epoch: int, lines: list[str]) -> None:
         """Start this logger's file with ``lines``: a new file (replacing any, atomically), or appended to one of the same header."""
@@ -189,15 +187,10 @@ class CSVLogger(Callback):
         return None if len(kept) == len(lines) else kept
 
     def _replace(self, path: Path, text: str) -> None:
-        """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then ``os.replace``)."""
+        from .._files import atomic_write_bytes
+
+        atomic_write_bytes(path, text.encode("utf-8"))
 
     def _put(self, lines: list[str]) -> None:
         """Add ``lines`` to the file, each row whole in one ``write`` (a short write, rare on a local file, is finished at once).
