@@ -272,3 +272,29 @@ def test_folder_path_refused(tmp_path, iris) -> None:
         _fit(_clf([CSVLogger(tmp_path)]), *iris)
     with pytest.raises(ValueError, match="does not exist"):
         _fit(_clf([CSVLogger(tmp_path / "nope" / "log.csv")]), *iris)
+
+
+def test_a_run_resumed_from_a_checkpoint_replaces_the_epoch_it_trains_again(tmp_path, monkeypatch) -> None:
+    """The log's row of epoch 3 was written, then the run died before epoch 3's checkpoint: the resumed run (append=True, as
+    `train --max-restarts` gives it) trains epoch 3 again, and the file holds each epoch once, equal to the resumed history."""
+    from hiddenlayers.data import ParquetSource
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.normal(size=(300, 3)), columns=list("abc"))
+    df["y"] = (df["a"] > 0).astype(int)
+    (tmp_path / "data").mkdir()
+    df.to_parquet(tmp_path / "data" / "t.parquet", row_group_size=50)
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(tmp_path / "run.ckpt"))
+    path = tmp_path / "log.csv"
+
+    class _DiesBeforeCheckpoint(hl.Callback):  # after the logger's row of epoch 3, before that epoch's checkpoint
+        def on_epoch_end(self, **kw: Any) -> None:
+            if kw["logs"]["epoch"] == 3:
+                raise RuntimeError("worker died")
+
+    with pytest.raises(RuntimeError, match="worker died"):
+        _fit(_clf([CSVLogger(path), _DiesBeforeCheckpoint()], max_iter=5), ParquetSource(str(tmp_path / "data"), target="y"))
+    assert list(_read(path).index) == [1, 2, 3]
+    resumed = _fit(_clf([CSVLogger(path, append=True)], max_iter=5), ParquetSource(str(tmp_path / "data"), target="y"))
+    assert len(resumed.history_) == 5
+    _same(path, resumed.history_)
