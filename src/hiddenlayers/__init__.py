@@ -44,6 +44,7 @@ _EXPORTS = {
     "LRFindResult": ".training",
     "History": ".training",
     "Callback": ".training",
+    "CSVLogger": ".training",
     "StoppingRule": ".training",
     "MaxEpochs": ".training",
     "LossBelow": ".training",

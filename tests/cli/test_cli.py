@@ -501,7 +501,7 @@ def test_set_refuses_what_an_option_sets(table, tmp_path, item, option):
 def test_set_callbacks_points_to_both_callback_options(table, tmp_path):
     out = tmp_path / "m.safetensors"
     result = run("train", table, "-t", "label", "--set", "callbacks=[]", "-q", "-o", out)
-    assert_user_error(result, "use --gradient-flow or --timelapse instead of --set callbacks=[]: those options set callbacks.")
+    assert_user_error(result, "use --gradient-flow, --timelapse or --log instead of --set callbacks=[]: those options set callbacks.")
     assert not out.exists()
 
 

@@ -322,8 +322,7 @@ def train(
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
     max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached; with --app, the app's max_time (an agent's: seconds of play).")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
-    loss: Loss = None,
-    gce_q: GceQ = None,
+    loss: Loss = None, gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None, scale_target: ScaleTarget = None, weight_averaging: WeightAveraging = None,
@@ -337,6 +336,7 @@ def train(
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     timelapse: Annotated[str | None, typer.Option("--timelapse", help="Also write this .html page: the hidden units' maps at every epoch, with a slider (hl.lens.Timelapse).", show_default=False)] = None,
+    log: Annotated[str | None, typer.Option("--log", "--log-file", help="Also write this CSV file as training runs: one row per epoch (epoch, train_loss, val_loss, val_score, lr, time); `tail -f` it (hl.CSVLogger).", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.", callback=at_least("--workers", 1))] = 1,
     max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
@@ -384,6 +384,10 @@ def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str
     """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
     flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
     given = _typed(ctx, flags)
+    if "log" in given:
+        from ._log import APP_REFUSAL
+
+        raise UserError(APP_REFUSAL.format(app=app))
     if app == "agent":
         from ._apptrain_agent import run_agent_train
 
@@ -427,7 +431,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
         return
     params: dict[str, Any] = {"hidden_layer_sizes": o["hidden"], **{k: o[k] for k in TABLE_PARAMS}, **_given(**{k: o[k] for k in TABLE_OPTIONAL})}
     common = dict(target=o["target"], features=o["features"], out=o["out"], task=o["task"], max_categories=o["max_categories"], seed=o["seed"],
-                  force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"])
+                  force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"],
+                  log=o["log"])
     if is_stream_input(data):
         run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], validation=o["validation"], **common)
         return

@@ -29,6 +29,7 @@ from ._data import (
     prepare,
     show_evaluation,
 )
+from ._log import log_callback
 from ._table_out import write_table
 from ._validation import validation_rows
 
@@ -42,7 +43,7 @@ DEDICATED = {
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
     "swa_anneal_epochs": "--swa-anneal-epochs", "swa_anneal_strategy": "--swa-anneal-strategy", "device": "--device", "dtype": "--dtype", "init_from": "--init-from", "freeze": "--freeze",
-    "scale_target": "--scale-target", "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow or --timelapse",
+    "scale_target": "--scale-target", "random_state": "--seed", "progress_bar": "--quiet", "callbacks": "--gradient-flow, --timelapse or --log",
 }
 #: training rows from which `train` turns early stopping on when --early-stopping is not given (`lr-find` follows it)
 EARLY_STOPPING_ROWS = 1000
@@ -232,24 +233,26 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = N
         return TablePreprocessor(max_categories=max_categories).fit(X, where)
 
 
-def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bool) -> tuple[Path, Path | None]:
-    """``train``'s model path and ``--timelapse`` page path, checked before any work: neither one of the data files
-    ``inputs`` (DATA, and a ``--validation`` file), nor one the other."""
-    out_path = check_output(out, force=force, inputs=inputs, what="--out")
-    if timelapse is None:
-        return out_path, None
-    from ._common import check_report_output
+def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bool, log: str | None = None) -> tuple[Path, Path | None, Path | None]:
+    """``train``'s model path, ``--timelapse`` page path and ``--log`` file, checked before any work: none one of the data files
+    ``inputs`` (DATA, and a ``--validation`` file), nor one another."""
+    from ._log import log_path
 
-    lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=inputs, page="timelapse")
-    if lapse_path.resolve() == out_path.resolve():  # the page was written over the model just saved
-        raise UserError(f"--timelapse '{timelapse}' is the --out path: the page would replace the model file; give each its own path.")
-    return out_path, lapse_path
+    out_path = check_output(out, force=force, inputs=inputs, what="--out")
+    lapse_path = None
+    if timelapse is not None:
+        from ._common import check_report_output
+
+        lapse_path = check_report_output(timelapse, force=force, what="--timelapse", inputs=inputs, page="timelapse")
+        if lapse_path.resolve() == out_path.resolve():  # the page was written over the model just saved
+            raise UserError(f"--timelapse '{timelapse}' is the --out path: the page would replace the model file; give each its own path.")
+    return out_path, lapse_path, log_path(log, force=force, inputs=inputs, out_path=out_path, others=(("--timelapse", lapse_path),))
 
 
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None,
+    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None, log: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
 
@@ -263,8 +266,9 @@ def run_train(
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
+    ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`).
     """
-    out_path, lapse_path = _outputs((data,) if validation is None else (data, validation), out, timelapse, force)
+    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force, log)
     params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
@@ -302,8 +306,7 @@ def run_train(
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
     lapse = timelapse_callback(A_tr.matrix, y_tr, prep["task"]) if lapse_path is not None else None
-    if lapse is not None:
-        model.set_params(callbacks=[*(model.callbacks or []), lapse])
+    _add_callbacks(model, lapse, log_callback(log_file))
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
         model = fit_model(model, A_tr.matrix, y_tr, w_tr, val)
@@ -321,6 +324,13 @@ def run_train(
         sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
     _show_summary(summary, as_json)
     return summary
+
+
+def _add_callbacks(model: Any, *callbacks: Any) -> None:
+    """Add the given callbacks (None: none) after the model's own; the CSV log last, so it sees what the others add to the logs."""
+    given = [cb for cb in callbacks if cb is not None]
+    if given:
+        model.set_params(callbacks=[*(model.callbacks or []), *given])
 
 
 def _save_timelapse(lapse: Any, path: Path, data: str) -> None:

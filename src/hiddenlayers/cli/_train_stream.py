@@ -23,6 +23,7 @@ from typing import Any
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
+from ._log import log_callback, log_path
 from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
@@ -45,7 +46,7 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         raise UserError(f"--workers must be >= 1. Received: {workers}.")
     if max_restarts < 0:
         raise UserError(f"--max-restarts must be >= 0. Received: {max_restarts}.")
-    args = _without_option(argv, "--workers")
+    args = _torchrun_safe(_without_option(argv, "--workers"))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={workers}",
            f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
     with tempfile.TemporaryDirectory(prefix="hiddenlayers-workers-") as tmp:
@@ -142,6 +143,20 @@ def _training_failed(exc: Exception) -> UserError:
     return UserError(f"training failed: {one_line(exc)}")
 
 
+#: options of this command that torchrun's own parser takes for an ambiguous abbreviation of one of its options, even after the
+#: script's name (``--log`` of ``--log-dir``/``--logs-specs``), given to the workers by their other name
+_TORCHRUN_SPELLING = {"--log": "--log-file"}
+
+
+def _torchrun_safe(argv: list[str]) -> list[str]:
+    """``argv`` with each option of :data:`_TORCHRUN_SPELLING` (``--log F``, ``--log=F``) spelled by its other name."""
+    out = []
+    for a in argv:
+        name, eq, value = a.partition("=")
+        out.append(_TORCHRUN_SPELLING[name] + eq + value if name in _TORCHRUN_SPELLING else a)
+    return out
+
+
 def _without_option(argv: list[str], name: str) -> list[str]:
     out, skip = [], False
     for a in argv:
@@ -157,7 +172,7 @@ def _without_option(argv: list[str], name: str) -> list[str]:
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
-    gradient_flow: bool = False, validation: str | None = None,
+    gradient_flow: bool = False, validation: str | None = None, log: str | None = None,
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
@@ -170,6 +185,7 @@ def run_train_stream(
     ``gradient_flow``: ``--gradient-flow``'s :class:`hiddenlayers.lens.GradientFlow` each pass (:func:`_add_gradient_flow`).
     ``validation``: ``--validation``'s folder, glob or file, streamed as the fit's ``X_val`` (:func:`~._validation.validation_source`):
     early stopping scores its rows and every unit of ``data`` trains.
+    ``log``: ``--log``'s CSV file, one row per pass written by rank 0 as the fit runs; a restarted run adds to it (:mod:`._log`).
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -177,7 +193,9 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
-    out_path = check_output(out, force=force or resume, inputs=(data,) if validation is None else (data, validation), what="--out")
+    inputs = (data,) if validation is None else (data, validation)
+    out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
+    log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
     model = None
     try:
         init_from_env(join_timeout)
@@ -201,6 +219,8 @@ def run_train_stream(
             model.set_params(verbose=False)
         if gradient_flow:
             _add_gradient_flow(model, src, seed)
+        if log_file is not None:  # last: it logs what the other callbacks add to the logs
+            model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
         ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
