@@ -77,7 +77,10 @@ def _layout_once(fig: Any, dpi: float) -> None:
 
 
 def figure_html(fig: Any, caption: str = "", *, dpi: int = 90, alt: str = "") -> str:
-    """A Matplotlib figure as an inline base64 PNG ``<figure>`` (no external files); ``alt`` defaults to the caption."""
+    """A Matplotlib figure as an inline base64 PNG ``<figure>`` (no external files); ``alt`` defaults to the caption.
+
+    ``fig`` is laid out for ``dpi`` and its layout engine then removed (:func:`_layout_once`): pass a figure made for the page.
+    """
     buf = io.BytesIO()
     _layout_once(fig, dpi)
     fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the contents: no second, "tight" draw
