@@ -50,9 +50,39 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _layout_once(fig: Any, dpi: float) -> None:
+    """Run ``fig``'s layout engine (constrained layout) once at the ``dpi`` it is saved at, then switch it off.
+
+    Why: ``savefig`` on a figure with a layout engine first draws the whole figure without rendering just to
+    run the engine, then draws it again for real; the second pass of tick and text layout bought nothing.
+    Placed here the engine runs exactly as that hidden pass runs it (same renderer resolution, same figure),
+    so the PNG is the same, pixel for pixel, one full draw cheaper (~1/4 of a report figure's time).
+    """
+    import matplotlib as mpl
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if engine is None or isinstance(engine, PlaceHolderLayoutEngine) or not fig.axes:
+        return
+    saved = fig.dpi
+    fig.dpi = dpi  # the renderer the engine measures text with is the figure's, at the figure's resolution
+    try:
+        engine.execute(fig)
+    except ValueError:  # as Figure.draw: an engine that cannot fit the figure leaves the positions as they are
+        pass
+    finally:
+        fig.dpi = saved
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # None, not "none": a placeholder engine makes savefig draw twice again
+
+
 def figure_html(fig: Any, caption: str = "", *, dpi: int = 90, alt: str = "") -> str:
-    """A Matplotlib figure as an inline base64 PNG ``<figure>`` (no external files); ``alt`` defaults to the caption."""
+    """A Matplotlib figure as an inline base64 PNG ``<figure>`` (no external files); ``alt`` defaults to the caption.
+
+    ``fig`` is laid out for ``dpi`` and its layout engine then removed (:func:`_layout_once`): pass a figure made for the page.
+    """
     buf = io.BytesIO()
+    _layout_once(fig, dpi)
     fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the contents: no second, "tight" draw
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
