@@ -4,6 +4,7 @@ training unit trains, and each refusal is one line that leaves the model as it w
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,13 @@ def _write(folder: Path, frame: pd.DataFrame) -> str:
     return str(folder)
 
 
+@pytest.fixture(scope="module")
+def warm_fitted(folders) -> hl.MLPClassifier:
+    """A warm-start classifier fitted on ``train/`` (2 passes); tests take a deep copy, never this object itself."""
+    src = ParquetSource(str(folders[0]), target="y", weight="w", features=["a", "b", "c", "kind"])
+    return _quiet(hl.MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0, warm_start=True).fit, src)
+
+
 @pytest.mark.parametrize(("case", "words"), [
     ("no_early_stopping", "X_val and y_val are passed to fit while early_stopping=False"),
     ("y_val_with_source", "y_val is given with a source X_val"),
@@ -135,10 +143,10 @@ def _write(folder: Path, frame: pd.DataFrame) -> str:
     ("array_labels", "y_val holds labels that y does not (7)"),
     ("array_weights", "sample_weight_val is 0 for every row of X_val"),
 ])
-def test_refusals_in_one_line_and_the_model_unchanged(folders, tmp_path: Path, case: str, words: str) -> None:
+def test_refusals_in_one_line_and_the_model_unchanged(folders, warm_fitted, tmp_path: Path, case: str, words: str) -> None:
     train, valid, _, va = folders
     src = ParquetSource(str(train), target="y", weight="w", features=["a", "b", "c", "kind"])
-    clf = _quiet(hl.MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0, warm_start=True).fit, src)
+    clf = copy.deepcopy(warm_fitted)  # each case refuses on its own copy of the one fitted model
     before = [c.copy() for c in clf.coefs_], clf.n_iter_, list(clf.validation_scores_)
     val = ParquetSource(str(valid), target="y", weight="w", features=["a", "b", "c", "kind"])
     y7 = va["y"].to_numpy().copy()
@@ -185,7 +193,9 @@ def test_digits_in_two_parquet_folders_learn_on_their_validation_folder(tmp_path
     df.iloc[:1400].to_parquet(tmp_path / "train" / "t.parquet", row_group_size=200, index=False)
     df.iloc[1400:].to_parquet(tmp_path / "valid" / "v.parquet", index=False)
     src, val = ParquetSource(str(tmp_path / "train"), target="y"), ParquetSource(str(tmp_path / "valid"), target="y")
-    clf = _quiet(hl.MLPClassifier((64,), early_stopping=True, max_iter=60, n_iter_no_change=8, learning_rate_init=0.005,
+    # 12 passes of 28 batches of 50: the kept held-out accuracy is 0.912 to 0.932 over random_state 0-3 (60 passes of 7 batches
+    # of 200, stopped after 27 to 43: 0.917 to 0.930)
+    clf = _quiet(hl.MLPClassifier((64,), early_stopping=True, max_iter=12, n_iter_no_change=5, learning_rate_init=0.005, batch_size=50,
                                   random_state=0).fit, src, X_val=val)
     assert clf.t_ == clf.n_iter_ * 1400
     A = _matrix(src, df.iloc[1400:])

@@ -236,13 +236,13 @@ def test_domain_shift_max_rows_as_a_float_or_none(iris):
     clf, X, _ = iris
     Xt = X[50:110] + 0.5
 
-    def rows(**kw):
-        return [(r.layer, r.mmd2, r.p_value) for r in domain_shift(clf, X[:50], Xt, n_permutations=19, **kw).rows]
+    def rows(shift=None, **kw):
+        return [(r.layer, r.mmd2, r.p_value) for r in (shift or domain_shift(clf, X[:50], Xt, n_permutations=19, **kw)).rows]
 
     assert rows(max_rows=20.0) == rows(max_rows=20)
     shift = domain_shift(clf, X[:50], Xt, n_permutations=19, max_rows=None)
     assert (shift.n_source, shift.n_target) == (50, 60)
-    assert rows(max_rows=None) == rows(max_rows=1e5) == rows(max_rows=100_000)
+    assert rows(shift) == rows(max_rows=1e5) == rows(max_rows=100_000)  # the max_rows=None shift's rows: no second run of it
     with_labels = {"y_target": np.arange(60) % 2}
     assert rows(max_rows=None, **with_labels) == rows(max_rows=10**9, **with_labels)
 

@@ -134,11 +134,15 @@ def test_layers_not_on_the_forward_path_are_reported():
 
 
 def test_hl_lens_is_lazy_subpackage():
+    """``import hiddenlayers`` loads neither torch nor the lens (a fresh process: it stops there, no torch import to pay);
+    the first touch of ``hl.lens`` imports it (the module ``__getattr__``, called here as that touch calls it)."""
     import subprocess
     import sys
 
-    code = "import sys, hiddenlayers as hl; assert 'torch' not in sys.modules; assert callable(hl.lens.record)"
+    code = "import sys, hiddenlayers as hl; assert 'torch' not in sys.modules and 'hiddenlayers.lens' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+    lens = hl.__getattr__("lens")
+    assert lens is sys.modules["hiddenlayers.lens"] and callable(lens.record) and hl.lens is lens
 
 
 @pytest.mark.parametrize(("net", "one", "layer", "out"), [

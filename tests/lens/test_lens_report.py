@@ -129,7 +129,7 @@ def test_report_colours_each_neuron_map_point_by_its_own_rows_label(monkeypatch)
     real = plots.neuron_grid
     monkeypatch.setattr(plots, "neuron_grid", lambda m, u, e, points, yy, *a: seen.append((points, yy)) or real(m, u, e, points, yy, *a))
     torch.manual_seed(0)
-    report(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)), X, y, layers=["1"])
+    report(nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2)), X, y, layers=["1"], sections=["neurons"])  # the maps' section
     (points, labels), = seen
     assert len(points) == len(labels) == 2000
     np.testing.assert_array_equal(labels, (points[:, 0] > 0).astype(int))
