@@ -163,3 +163,17 @@ def test_a_worker_process_job_carries_the_validation_rows_and_weights(iris, tmp_
         torch.set_num_threads(before)
     (trial,) = optuna.load_study(study_name="v", storage=make_storage(storage)).get_trials()
     assert trial.state == optuna.trial.TrialState.COMPLETE and trial.user_attrs["data"] == setup.data
+
+
+def test_stopping_lets_a_process_that_is_ending_end_and_terminates_the_others() -> None:
+    """After a terminal's Ctrl-C each worker fails its trial and exits by itself: no SIGTERM cuts that write."""
+    import signal
+    import sys
+
+    from hiddenlayers.rightsize._search.workers import _stop
+
+    ending = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.1)"])
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    _stop([ending, stuck], settle=3.0)
+    # before (terminate at once): both ended by SIGTERM
+    assert (ending.returncode, stuck.returncode) == (0, -signal.SIGTERM)

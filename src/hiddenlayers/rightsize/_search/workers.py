@@ -121,14 +121,21 @@ def _wait(procs: list[Any], bar: ProgressCallback | None, study: Any) -> None:
         time.sleep(0.2)
 
 
-def _stop(procs: list[Any], grace: float = 5.0) -> None:
-    """Stop the worker processes still running (SIGTERM, then SIGKILL after ``grace`` seconds) and reap every one.
+def _stop(procs: list[Any], settle: float = 2.0, grace: float = 5.0) -> None:
+    """Stop the worker processes and reap every one: those that end within ``settle`` seconds end on their own,
+    the others get SIGTERM, then SIGKILL after ``grace`` seconds.
 
-    A process cut so leaves its running trial RUNNING; the next search on the storage fails it
+    Why wait first: a terminal's Ctrl-C reaches every process of the group, and each worker then fails its
+    running trial as ``interrupted (Ctrl-C)`` and exits; a SIGTERM in that moment could cut its write. A process
+    cut by SIGTERM leaves its running trial RUNNING; the next search on the storage fails it
     (:func:`~.storage.fail_dead_local_trials`): its finished trials are whole.
     """
     import subprocess
+    import time
 
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+        time.sleep(0.05)
     for p in procs:
         if p.poll() is None:
             p.terminate()
