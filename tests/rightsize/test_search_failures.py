@@ -83,8 +83,9 @@ def test_a_failed_worker_process_names_its_kept_log(iris, tmp_path, monkeypatch)
         return path
 
     monkeypatch.setattr(run_module, "write_job", broken_job)
+    # workers=3: this process is worker 0 (it reads no job file) and runs the trials; the 2 processes fail
     with pytest.raises(RuntimeError, match=r"2 search worker process\(es\) failed \(exit 1: KeyError: 'arrays' \(log: ") as caught:
-        search(X, y, trials=2, space=TINY, max_epochs=1, cv=1, refit=False, workers=2, storage=str(tmp_path / "s.log"))
+        search(X, y, trials=2, space=TINY, max_epochs=1, cv=1, refit=False, workers=3, storage=str(tmp_path / "s.log"))
     # before: the line named no log, and the worker's log (its traceback) was removed with the job's temporary folder
     log = str(caught.value).split("(log: ")[1].split(")")[0]
     text = Path(log).read_text()

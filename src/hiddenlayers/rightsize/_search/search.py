@@ -16,7 +16,8 @@ The chosen rows, refits and their table / HTML page are
 :class:`~hiddenlayers.rightsize.SearchResult`.
 
 A ``storage`` (journal file, SQLite, PostgreSQL) makes the search resumable
-and shareable: ``workers=N`` runs N local processes on it, and other machines
+and shareable: ``workers=N`` runs N local workers on it (this process and N - 1
+fresh ones: :mod:`~hiddenlayers.rightsize._search.workers`), and other machines
 can join with the same ``storage`` and ``study_name``.
 """
 
@@ -40,6 +41,7 @@ from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, s
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of
 from .storage import create_or_load, fail_dead_local_trials, make_storage
+from .workers import ProgressCallback, limited_threads, run_workers
 
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
 
@@ -134,12 +136,13 @@ def search(
     overshoot by workers - 1). ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
     learns; the sampler and the result judge every trial by its measured latency under this limit (a resumed study's earlier trials too,
     whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
-    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers>1`` starts local processes on it (without one, a temporary
+    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers=N>1`` runs N local workers on it: this process is worker 0
+    and N - 1 fresh processes are workers 1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
     are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
-    and spare threads only spin; else as they are); worker processes always use one. ``X`` is taken as the estimators take it (arrays,
+    and spare threads only spin; else as they are); with ``workers>1`` every worker uses one, this process's settings restored after. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
     ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
     :class:`SearchSpace` (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds scoring the averaged
@@ -177,7 +180,7 @@ def search(
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
         sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target,
         validation=validation)
-    with _threads(threads):
+    with limited_threads(threads):
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
@@ -258,7 +261,8 @@ def _rows(X: Any, y: Any, rows: np.ndarray | None) -> tuple[Any, Any]:
 
 def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,
                progress: bool) -> tuple[Any, Any]:
-    """``(study, storage)`` once study ``name`` holds ``trials`` trials, run in this process or in ``workers`` processes.
+    """``(study, storage)`` once study ``name`` holds ``trials`` trials, run in this process alone or, for ``workers`` > 1,
+    in this process and ``workers - 1`` others (:func:`~.workers.run_workers`).
 
     Without a ``storage``, several workers share a temporary journal file; its
     trials are copied into memory before the file goes, and ``storage`` comes back None.
@@ -273,14 +277,14 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
         check_resumed_budget(study, setup, storage)  # ... earned under our epochs, folds and patience
         check_resumed_space(study, setup, storage)  # ... and its choice lists be ours (Optuna fails every trial otherwise)
         if workers == 1:
-            bars = [_ProgressCallback(trials)] if progress else []
+            bars = [ProgressCallback(trials)] if progress else []
             try:
                 run_worker(setup, store, name, directions, trials, seed, timeout, threads=None, callbacks=bars)
             finally:  # Ctrl-C included: a live bar left running swallowed what the command printed after it
                 for bar in bars:
                     bar.progress.stop()
         else:
-            _run_processes(setup, storage, name, directions, trials, seed, timeout, workers, progress, study)
+            run_workers(setup, storage, store, name, directions, trials, seed, timeout, workers, progress, study)
         if temporary:  # the journal is ours and goes on exit: keep the trials in memory
             return _in_memory(study, store), None
         return study, storage
@@ -309,24 +313,6 @@ def _open_study(storage: Any, name: str, directions: list[str], sampler: Any) ->
     return store, study
 
 
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    """torch intra-op and BLAS threads set to ``n`` inside the block (``None``: unchanged), restored after."""
-    if n is None:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(n):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` checked as the estimators check them (same errors), as dense float arrays for the trials."""
     import scipy.sparse as sp
@@ -343,77 +329,6 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
                              "reduce the columns (e.g. TruncatedSVD) or search on a sample of rows.")
         X = X.toarray()
     return np.asarray(X), np.asarray(y)
-
-
-class _ProgressCallback:
-    def __init__(self, total: int) -> None:
-        import sys
-
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.progress = Progress(console=Console(file=sys.stderr), transient=True)  # stdout stays clean for pipes
-        self.task = self.progress.add_task("search", total=total)
-        self.progress.start()
-
-    def __call__(self, study: Any, trial: Any) -> None:
-        done = len(study.get_trials(deepcopy=False))
-        self.progress.update(self.task, completed=done)
-        if done >= (self.progress.tasks[0].total or 0):
-            self.progress.stop()
-
-
-def _run_processes(setup: TrialSetup, storage: Any, name: str, directions: list[str], trials: int, seed: int,
-                   timeout: float | None, workers: int, progress: bool, study: Any) -> None:
-    """Start ``workers`` fresh Python processes on the shared storage and wait for them."""
-    import subprocess
-    import sys
-    import time
-
-    from .run import write_job
-
-    with tempfile.TemporaryDirectory(prefix="hl-search-job-") as folder:
-        job = write_job(setup, folder, os.fspath(storage), name, directions, trials, timeout)
-        logs = [open(os.path.join(folder, f"worker{i}.log"), "w+") for i in range(workers)]
-        procs = [subprocess.Popen([sys.executable, "-m", "hiddenlayers.rightsize._search.run", job, str(seed + i)], stdout=log, stderr=log)
-                 for i, log in enumerate(logs)]
-        bar = _ProgressCallback(trials) if progress else None
-        try:
-            while any(p.poll() is None for p in procs):
-                if bar is not None:
-                    bar(study, None)
-                time.sleep(0.2)
-        except BaseException:
-            for p in procs:
-                p.terminate()
-            raise
-        finally:
-            if bar is not None:
-                bar.progress.stop()
-        failed = _failed_workers(procs, logs)
-    if failed:
-        raise RuntimeError(f"{len(failed)} search worker process(es) failed ({'; '.join(failed)}); completed trials are kept in the storage.")
-
-
-def _failed_workers(procs: list[Any], logs: list[Any]) -> list[str]:
-    """``"exit 1: KeyError: 'trials' (log: /tmp/hl-search-logs-.../worker0.log)"`` for each worker process that failed; the logs closed.
-
-    A failed worker's log (its traceback) is copied into a kept folder whose path the line names:
-    the job's temporary folder, where the worker wrote it, is removed when the search ends.
-    """
-    failed, kept = [], None
-    for i, (p, log) in enumerate(zip(procs, logs)):
-        if p.returncode != 0:
-            log.seek(0)
-            text = log.read()
-            tail = text.strip().splitlines()[-1:] or ["(no output)"]
-            kept = kept or tempfile.mkdtemp(prefix="hl-search-logs-")
-            path = os.path.join(kept, f"worker{i}.log")
-            with open(path, "w") as fh:
-                fh.write(text)
-            failed.append(f"exit {p.returncode}: {tail[0]} (log: {path})")
-        log.close()
-    return failed
 
 
 __all__ = ["OBJECTIVES", "SearchResult", "SearchSpace", "search"]
