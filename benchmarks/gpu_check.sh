@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One prepared device run: the CUDA-graph tests (watched: a stall is dumped with py-spy and
-# stopped), the GPU benchmark, then the other CUDA tests; logs under $OUT.
+# stopped), the profiles, the other CUDA tests, then the GPU benchmark; logs under $OUT.
 # Run from the repository root. Wheels the device image lacks (captum for the lens test,
 # py-spy for the stall dump) come in .gpu_wheels/ (git-ignored; see RESULTS.md for the command).
 set -o pipefail
@@ -29,11 +29,13 @@ timeout 120 python3 benchmarks/profile_gpu.py >"$OUT/profile.log" 2>&1; head -32
 # 2b. the host work before the first step, ours beside a plain loop's
 timeout 60 python3 benchmarks/bench_fit_setup.py --device cuda --repeats 3 >"$OUT/setup.log" 2>&1; head -6 "$OUT/setup.log"
 
-# 3. the benchmark
-(cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
+# 3. every other CUDA test of tests/test_cuda.py and the precision tests (before the benchmark: the
+# tests of code that never ran on a GPU matter more than the figures measured on 2026-12-04, should the
+# run's 10 minutes end early; the pickling tests start two subprocesses)
+timeout 180 $PYTEST tests/test_cuda.py tests/training/test_precision.py -k "not graph" 2>&1 | tee "$OUT/tests.log" | tail -25
 
-# 4. every other CUDA test of tests/test_cuda.py and the precision tests
-timeout 150 $PYTEST tests/test_cuda.py tests/training/test_precision.py -k "not graph" 2>&1 | tee "$OUT/tests.log" | tail -25
-
-# 5. the CUDA tests that live beside their CPU twins (transfer of a CPU-fitted speech or translator source to a GPU model)
+# 4. the CUDA tests that live beside their CPU twins (transfer of a CPU-fitted speech or translator source to a GPU model)
 timeout 120 $PYTEST tests/apps/test_apps_speech_init.py tests/apps/test_apps_translate_init.py -k "gpu_model" 2>&1 | tee "$OUT/apps_tests.log" | tail -8
+
+# 5. the benchmark
+(cd benchmarks && timeout 230 python3 bench_gpu.py --repeats 2 2>&1 | tee "$OUT/bench.log")
