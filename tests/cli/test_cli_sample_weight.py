@@ -389,7 +389,7 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, m
     import os
 
     folder = _parts(weighted, tmp_path / "parts")
-    out = tmp_path / "m.safetensors"
+    out, log = tmp_path / "m.safetensors", tmp_path / "log.csv"
     src = str(Path(__file__).parents[2] / "src")
     for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         monkeypatch.delenv(name, raising=False)
@@ -397,7 +397,7 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, m
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("HIDDENLAYERS_BACKEND", "gloo")
     args = ["train", str(folder), "-t", "label", "--sample-weight", "w", "--workers", "2",  # --validation: each rank streams it too
-            "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--validation", str(weighted), "-o", str(out)]
+            "--hidden", "8", "--epochs", "3", "--batch-size", "20", "--validation", str(weighted), "-o", str(out), "--log", str(log)]
     monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
     res = run(*args)
     assert res.exit_code == 0, res.output[-3000:]
@@ -406,6 +406,10 @@ def test_streamed_train_with_two_workers_reads_the_weights(weighted, tmp_path, m
     assert model.preprocessing_["sample_weight_column"] == "w" and np.isfinite(model.loss_)
     assert [c["name"] for c in model.preprocessing_["columns"]] == ["a", "b", "color"]
     assert "early stopping scored 120 rows of " in res.stderr and len(model.validation_scores_) == model.n_iter_ == 3
+    logged = pd.read_csv(log, index_col="epoch")  # rank 0's rows only, number for number the saved history
+    assert list(logged.index) == [1, 2, 3]
+    columns = ["train_loss", "val_loss", "val_score", "lr", "time"]
+    pd.testing.assert_frame_equal(logged[columns], model.history_.to_frame()[columns], check_exact=True)
 
 
 def test_rows_of_weight_zero_are_as_if_absent_from_the_split_and_the_preprocessing(weighted, tmp_path):

@@ -3,7 +3,6 @@ rules (checked before any work, nothing written) and its refusal by ``train --ap
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -84,22 +83,7 @@ def test_train_app_refuses_log(tmp_path, app, args) -> None:
     assert not log.exists()
 
 
-def test_log_with_two_workers_is_written_by_rank_zero(tmp_path, monkeypatch) -> None:
-    """`--workers 2 --log FILE`: torchrun's two processes train, rank 0 alone writes the log (one row per pass, not two)."""
-    d, out, log = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "log.csv"
-    src = str(Path(__file__).parents[2] / "src")
-    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTHONPATH", src + os.pathsep + os.environ.get("PYTHONPATH", ""))  # the workers import this checkout
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setenv("HIDDENLAYERS_BACKEND", "gloo")
-    args = ["train", str(d), "-t", "y", "--workers", "2", "--hidden", "4", "--epochs", "2", "-o", str(out), "--log", str(log)]
-    monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
-    res = run(*args)
-    assert res.exit_code == 0, res.output[-3000:]
-    assert "(2 processes)" in res.stderr
-    assert list(pd.read_csv(log)["epoch"]) == [1, 2]
-    _same(log, out)
+# `--workers 2 --log FILE` (rank 0 alone writes, one row per pass): tests/cli/test_cli_sample_weight.py's two-worker launch.
 
 
 def test_a_restarted_run_adds_to_the_log(tmp_path, monkeypatch) -> None:
