@@ -8,7 +8,7 @@ The lens report of the Q-network, on the states of 3 greedy episodes
 labelled with the action taken, is written to examples/reports/cartpole_agent.html.
 
 Run: python examples/cartpole_agent.py
-     python examples/cartpole_agent.py --smoke   # seconds: 2,000 steps, 10 scoring episodes (not the RESULTS.md numbers)
+     python examples/cartpole_agent.py --smoke   # seconds: 2,000 steps, 10 scoring episodes, report on 1 episode (not the RESULTS.md numbers)
 """
 
 import argparse
@@ -27,7 +27,7 @@ REPORTS = Path(__file__).parent / "reports"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line: ``--smoke`` for a seconds-long run, ``--out-dir`` for the lens report's folder."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--smoke", action="store_true", help="seconds-long check of the same code path: 2,000 training steps, 3-episode evaluations, 10 scoring episodes")
+    p.add_argument("--smoke", action="store_true", help="seconds-long check of the same code path: 2,000 training steps, 3-episode evaluations, 10 scoring episodes, lens report on one episode's states")
     p.add_argument("--out-dir", type=Path, default=None, help=f"folder for the lens report (default {REPORTS}, or {REPORTS / 'smoke'} with --smoke)")
     return p.parse_args(argv)
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  random policy   average return {np.mean(random_returns):.1f} over {n_score} episodes")
     print(f"  DQNAgent        average return {returns.mean():.1f} over {n_score} episodes (min {returns.min():.0f}; goal >= 475)")
     t = time.perf_counter()
-    states, actions = agent.rollout("CartPole-v1", episodes=3, seed=20_000)  # the states the agent visits
+    states, actions = agent.rollout("CartPole-v1", episodes=1 if args.smoke else 3, seed=20_000)  # the states the agent visits
     report_path = out_dir / "cartpole_agent.html"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     names = ["cart position", "cart velocity", "pole angle", "pole angular velocity"]

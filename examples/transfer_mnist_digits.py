@@ -40,13 +40,15 @@ def main() -> None:
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     con = Console()
-    Xs, ys = load_mnist_as_digits(n_images=n_images)
-    Xs = (Xs / 16.0).astype(np.float32)
+    # the plain source is the first rows of the augmented set (the originals come first): one conversion of the images, not two
+    augment = 1 if args.smoke else 4
+    Xa, ya = load_mnist_as_digits(augment=augment, n_images=n_images)
+    n_source = len(ya) // (1 + augment)
+    Xs, ys = (Xa[:n_source] / 16.0).astype(np.float32), ya[:n_source]
     Xd, yd = load_digits(return_X_y=True)
     Xd = (Xd / 16.0).astype(np.float32)
     src = hl.MLPClassifier(SIZES, max_iter=epochs, early_stopping=True, random_state=0).fit(Xs, ys)
     # a second source on 4 augmented copies of each MNIST image (rotated, elastically distorted, varied ink and width)
-    Xa, ya = load_mnist_as_digits(augment=1 if args.smoke else 4, n_images=n_images)
     src_aug = hl.MLPClassifier(SIZES, max_iter=epochs, early_stopping=True, random_state=0).fit((Xa / 16.0).astype(np.float32), ya)
     arms = {"from scratch": {}, "init_from, k=0": {"freeze": 0}, "init_from, k=1": {"freeze": 1}, "init_from, head_first": {"freeze": "head_first"},
             "init_from augmented source, k=0": {"freeze": 0, "init_from": src_aug}}
