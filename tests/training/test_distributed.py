@@ -60,8 +60,9 @@ def weighted(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The worker's fits (global batch 32) in this process (``one``) and in one torchrun launch of two ranks (``two``),
-    whose first attempt loses rank 1 at step 30 of the checkpointed fit (mid-epoch 2: 20 steps an epoch): torchrun
-    restarts both, they resume from epoch 1's checkpoint, then make the other fits. Read only by the tests."""
+    whose first attempt loses rank 1 at step 30 of the checkpointed fit (mid-epoch 2: 20 steps an epoch; the fit with a
+    validation source, ``val`` in this process): torchrun restarts both, they resume from epoch 1's checkpoint, then make
+    the other fits. Read only by the tests."""
     one, two = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("two")
     spec = importlib.util.spec_from_file_location("ddp_worker", WORKER)
     assert spec is not None and spec.loader is not None
@@ -71,7 +72,9 @@ def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> 
         for name in ("WORLD_SIZE", "RANK", "HIDDENLAYERS_CHECKPOINT"):
             mp.delenv(name, raising=False)
         warnings.simplefilter("ignore")  # 3 epochs do not converge, on purpose
-        worker.fit_all(*worker.sources(data, weighted), one, 32)
+        both = worker.sources(data, weighted)
+        worker.fit_all(*both, one, 32)
+        worker.fit_val(*both, one, "val", 32)
     run = _torchrun(data, weighted, str(two), "32", "30", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"))
     assert run.returncode == 0, run.stderr[:3000]
     assert "exitcode: 3" in run.stderr, run.stderr[-3000:]  # rank 1 was killed (KillAt's exit status), and the restart finished
@@ -88,7 +91,9 @@ def test_two_ranks_with_global_batch_b_match_one_process_and_resume_after_a_kill
     for a, b in zip(_weights(one), _weights(two)):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     assert hl.load(two).n_iter_ == 3
-    resumed = runs["two"] / "resumed.safetensors"  # the fit that lost rank 1 mid-epoch 2 and resumed from the checkpoint
+    # the fit that lost rank 1 mid-epoch 2 and resumed from the checkpoint: early stopping on a validation source, whose rising
+    # scores keep the last epoch's weights (test_two_ranks_agree_on_the_validation_sources_score)
+    resumed = runs["two"] / "resumed.safetensors"
     model = hl.load(resumed)
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     for a, b in zip(_weights(two), _weights(resumed)):
@@ -119,7 +124,8 @@ def test_two_ranks_with_weights_match_one_process(runs: dict[str, Path], weighte
 def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) -> None:
     """fit(source, X_val=other_source) under torch.distributed: each rank scores its share of the validation source and the
     ranks all-reduce the sums, so both ranks hold the same scores (so early stopping stops them together), those of one process,
-    and no unit of the training source is held out (t_: 3 epochs of all 640 rows, a rank's t_ its half of them)."""
+    and no unit of the training source is held out (t_: 3 epochs of all 640 rows, a rank's t_ its half of them). The two ranks'
+    fit is the launch's checkpointed one: resumed after rank 1 was killed mid-epoch 2, it holds every epoch's score."""
     import json
 
     ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
@@ -128,7 +134,7 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
     assert len(one["scores"]) == 3 and one["t"] == 3 * 640 and ranks[0]["t"] == 3 * 320  # each rank its half of every row group
     np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 640)  # weights equal to 1e-5: a row at most may flip
     assert len(set(one["scores"])) > 1
-    for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "val.safetensors")):
+    for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "resumed.safetensors")):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
