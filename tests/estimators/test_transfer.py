@@ -610,8 +610,8 @@ def test_cli_train_init_from_freeze_info_and_shift(csvs):
     from hiddenlayers.ship import read_metadata
 
     d = csvs
-    ok("train", d / "source.csv", "--target", "y", "--hidden", "16,8", "--epochs", "10", "--out", d / "src.safetensors", "-q")
-    ok("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "1", "--epochs", "5", "--out", d / "tgt.safetensors", "-q")
+    ok("train", d / "source.csv", "--target", "y", "--hidden", "16,8", "--epochs", "3", "--out", d / "src.safetensors", "-q")
+    ok("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "1", "--epochs", "2", "--out", d / "tgt.safetensors", "-q")
     src, tgt = hl.load(d / "src.safetensors"), hl.load(d / "tgt.safetensors")
     assert tgt.network_.spec.to_text() == src.network_.spec.to_text()  # --hidden defaults to the source's layers
     np.testing.assert_array_equal(tgt.coefs_[0], src.coefs_[0])  # frozen, and read through the source's column order
@@ -619,7 +619,8 @@ def test_cli_train_init_from_freeze_info_and_shift(csvs):
     assert prov["source"] == "src.safetensors" and prov["frozen"] == ["hidden1"] and len(prov["source_sha256"]) == 64
     info = ok("info", d / "tgt.safetensors").output
     assert "started from" in info and "src.safetensors" in info and "frozen layers" in info
-    res = ok("inspect", d / "src.safetensors", d / "target.csv", "--shift-from", d / "source.csv", "--out", d / "shift.html")
+    # one report section besides the shift's (--sections): the shift section is added whatever sections are asked for
+    res = ok("inspect", d / "src.safetensors", d / "target.csv", "--shift-from", d / "source.csv", "--sections", "layers", "--out", d / "shift.html")
     assert "domain shift per hidden layer" in res.output
     assert "Domain shift" in (d / "shift.html").read_text()
     assert_user_error(run("train", d / "target.csv", "--target", "y", "--freeze", "1", "--out", d / "x.safetensors"), "--freeze needs --init-from")

@@ -1,9 +1,10 @@
 """A training script for tests/training/test_distributed.py: run by ``torch.distributed.run``, or called in process.
 
 ``python ddp_worker.py DATA WEIGHTED OUT BATCH KILL_AT``: the fits of :func:`fit_all`, rank 0 saving to the folder
-OUT, after a checkpointed fit that rank 1 of the first attempt (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting
-hard at global step KILL_AT, as a killed worker would; torchrun restarts both ranks, which resume that fit from
-``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as ``OUT/resumed.safetensors``.
+OUT, after :func:`fit_val`'s checkpointed fit (early stopping on a validation source) that rank 1 of the first attempt
+(``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed worker would; torchrun
+restarts both ranks, which resume that fit from ``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as
+``OUT/resumed.safetensors``.
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
@@ -48,9 +49,7 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
     ``plain.safetensors``: a classifier on ``data`` (target ``y``);
     ``weighted.safetensors``: the same on ``weighted``, a source with a weight column (``ParquetSource(weight=)``);
     ``weighted.reg.safetensors``: ``MLPRegressor(scale_target=True)`` on ``weighted``'s digit read as a number
-    (its target statistics and weights), 2 epochs;
-    ``val.safetensors``: the classifier on ``data`` with early stopping on a validation source (``weighted``'s folder read with
-    ``data``'s columns), each rank writing what it scored to ``val.rank{R}.json`` (its scores, ``t_``, best score).
+    (its target statistics and weights), 2 epochs.
     Each source's statistics pass (its data check: most of a fit's time here) is made once and cached, as in use.
     """
     reg = hl.MLPRegressor(hidden_layer_sizes=(8,), batch_size=batch, max_iter=2, shuffle=False, random_state=0, alpha=1e-3,
@@ -61,11 +60,18 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
         model.fit(source)
         if is_writer():
             model.save(out / f"{name}.safetensors")
+
+
+def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, batch: int, kill_at: int = -1) -> None:
+    """The classifier on ``data`` with early stopping on a validation source (``weighted``'s folder read with ``data``'s
+    columns), saved (rank 0) as ``out/{name}.safetensors``; each rank writes what it scored to ``out/val.rank{R}.json``
+    (its scores, ``t_``, best score). Its scores rise each of the 3 epochs, so the weights kept are the last epoch's,
+    those of ``plain.safetensors``: the launch's checkpointed fit is this one, one fit checking resume and validation."""
     val = ParquetSource(weighted.path, target="y", features=data.features)  # the same columns as data's, no weight column
-    clf = _classifier(batch).set_params(early_stopping=True)
+    clf = _classifier(batch, kill_at).set_params(early_stopping=True)
     clf.fit(data, X_val=val)
     if is_writer():
-        clf.save(out / "val.safetensors")
+        clf.save(out / f"{name}.safetensors")
     seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_}
     (out / f"val.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
 
@@ -82,10 +88,7 @@ def main() -> None:
     rank, _ = distributed_world()
     kill = rank == 1 and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     plain, with_weights = sources(data, weighted)
-    clf = _classifier(batch, kill_at if kill else -1)
-    clf.fit(plain)
-    if is_writer():
-        clf.save(out / "resumed.safetensors")
+    fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
     del os.environ["HIDDENLAYERS_CHECKPOINT"]  # the other fits start from scratch
     fit_all(plain, with_weights, out, batch)
     shutdown_distributed()

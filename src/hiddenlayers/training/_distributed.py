@@ -65,7 +65,7 @@ def init_from_env(timeout_s: float = 60.0) -> bool:
         quiet.restore()  # c10d raises RuntimeError / DistNetworkError / ValueError
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise DistributedError(
-            f"cannot form the process group at {addr}:{port} within {timeout_s:.0f} s ({first}): "
+            f"cannot form the process group at {addr}:{port} within {timeout_s:g} s ({first}): "
             "check --master-addr/--master-port and that every worker started."
         ) from None
     quiet.restore()
