@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
+from fit_helpers import quiet_fit
 from hiddenlayers.ship import OnnxModel, export_onnx
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
-
-
-def _fit(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return est.fit(X, y)
 
 
 def _mixed_regressor():
@@ -33,7 +26,7 @@ def _mixed_regressor():
     frame.loc[::13, "city"] = None
     y = np.nan_to_num(frame["a"].to_numpy(), nan=1e3) / 50 + frame["b"].to_numpy() + (frame["city"] == "Nice").to_numpy()
     pre = TablePreprocessor().fit(frame)
-    reg = _fit(hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0, dtype="float64", scale_target=True), pre.transform(frame).matrix, y)
+    reg = quiet_fit(hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0, dtype="float64", scale_target=True), pre.transform(frame).matrix, y)
     reg.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "regression"}
     return reg, pre, frame
 
@@ -64,7 +57,7 @@ def test_a_float64_classifier_without_preprocessing_the_server_and_info(tmp_path
     from hiddenlayers.ship._serve.model import ServedModel
 
     X, y = load_iris(return_X_y=True)
-    clf = _fit(hl.MLPClassifier(("8:tanh:norm=batch", "6:silu:norm=layer"), max_iter=20, random_state=0, dtype="float64"), X, y)
+    clf = quiet_fit(hl.MLPClassifier(("8:tanh:norm=batch", "6:silu:norm=layer"), max_iter=20, random_state=0, dtype="float64"), X, y)
     path = tmp_path / "iris64.onnx"
     r = export_onnx(clf, path, X=X)
     assert r.max_abs_diff < 1e-10
@@ -82,10 +75,10 @@ def test_a_float64_classifier_without_preprocessing_the_server_and_info(tmp_path
 
 def test_a_float64_graph_onnxruntime_cannot_run_or_quantise_is_refused_in_one_line(tmp_path) -> None:
     X, y = load_iris(return_X_y=True)
-    gelu = _fit(hl.MLPClassifier(("4:gelu",), max_iter=5, random_state=0, dtype="float64"), X, y)
+    gelu = quiet_fit(hl.MLPClassifier(("4:gelu",), max_iter=5, random_state=0, dtype="float64"), X, y)
     with pytest.raises(ValueError, match=r"its Erf operator \(the gelu activation\) has no float64 kernel.*dtype='float32'"):
         export_onnx(gelu, tmp_path / "g.onnx")
-    relu = _fit(hl.MLPClassifier((4,), max_iter=5, random_state=0, dtype="float64"), X, y)
+    relu = quiet_fit(hl.MLPClassifier((4,), max_iter=5, random_state=0, dtype="float64"), X, y)
     with pytest.raises(ValueError, match="quantize=True needs a float32 graph"):
         export_onnx(relu, tmp_path / "q.onnx", quantize=True)
     assert list(tmp_path.iterdir()) == []
