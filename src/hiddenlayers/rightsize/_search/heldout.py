@@ -15,7 +15,6 @@ validation rows, or on folds, is refused as other data is.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,15 +73,12 @@ def check_heldout(X: np.ndarray, y: np.ndarray, X_val: Any, y_val: Any, sample_w
     return HeldOut(Xv, yv, w)
 
 
-def heldout_of(held: HeldOut) -> dict[str, Any]:
-    """``{"rows", "digest"}``: the fingerprint of the validation rows a study's trials were scored on (the first 16 hex
-    digits of the SHA-256 of ``X_val`` (float64), ``y_val`` (as text for labels) and ``sample_weight_val``)."""
-    digest = hashlib.sha256(np.ascontiguousarray(held.X).tobytes())
-    yy = held.y
-    digest.update((yy.astype(str) if yy.dtype.kind in "OUS" else np.asarray(yy, dtype=np.float64)).tobytes())
-    if held.w is not None:
-        digest.update(np.asarray(held.w, dtype=np.float64).tobytes())
-    return {"rows": int(held.X.shape[0]), "digest": digest.hexdigest()[:16]}
+def heldout_of(held: HeldOut, classifier: bool) -> dict[str, Any]:
+    """``{"rows", "digest"}``: the fingerprint of the validation rows a study's trials were scored on (the data record's
+    :func:`~hiddenlayers.rightsize._search.run.rows_digest` of ``X_val``, ``y_val`` and ``sample_weight_val``)."""
+    from .run import rows_digest
+
+    return {"rows": int(held.X.shape[0]), "digest": rows_digest(held.X, held.y, classifier, held.w)}
 
 
 def heldout_score_weights(held: HeldOut, class_weight: Any, classifier: bool) -> np.ndarray | None:

@@ -111,18 +111,26 @@ class TrialSetup:
 def data_of(X: np.ndarray, y: np.ndarray, classifier: bool) -> dict[str, Any]:
     """``{"task", "rows", "columns", "digest"}``: the data a search's trials are scored on, as each trial records it.
 
-    ``digest``: the first 16 hex digits of the SHA-256 of ``X`` (float64) and ``y`` (as text for labels).
+    ``digest``: :func:`rows_digest` of ``X`` and ``y``.
     Why: a resumed study whose trials were scored on another target or other rows would rank their
     scores (an accuracy beside an R², say) with this search's, and refit the winner on this data.
     """
+    return {"task": "classification" if classifier else "regression", "rows": int(X.shape[0]), "columns": int(X.shape[1]),
+            "digest": rows_digest(X, y, classifier)}
+
+
+def rows_digest(X: np.ndarray, y: np.ndarray, classifier: bool, w: np.ndarray | None = None) -> str:
+    """The first 16 hex digits of the SHA-256 of ``X`` (float64), ``y`` (as text for labels) and, given, the weights ``w``
+    (float64): the fingerprint of the rows a study's trials were scored on (:func:`data_of`, and its validation rows)."""
     import hashlib
 
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
     yy = np.asarray(y)
     digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
-    return {"task": "classification" if classifier else "regression", "rows": int(X.shape[0]), "columns": int(X.shape[1]),
-            "digest": digest.hexdigest()[:16]}
+    if w is not None:
+        digest.update(np.asarray(w, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def score_weights(setup: TrialSetup) -> np.ndarray | None:

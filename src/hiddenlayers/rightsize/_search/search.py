@@ -237,7 +237,7 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
     if classifier and scale_target:
         raise ValueError("scale_target applies to regression, and y holds class labels: drop it, or pass task='regression' for numbers.")
     held = None if validation is None else check_heldout(X, y, *validation, classifier=classifier, names=names)
-    data = data_of(X, y, classifier) if held is None else {**data_of(X, y, classifier), "validation": heldout_of(held)}
+    data = data_of(X, y, classifier) if held is None else {**data_of(X, y, classifier), "validation": heldout_of(held, classifier)}
     setup = TrialSetup(
         X=X, y=y, classifier=classifier, objectives=objectives, choices=choices, space=space, max_epochs=max_epochs,
         validation_fraction=validation_fraction, max_latency_us=max_latency_us, warmup=warmup_epochs, min_peers=min_peers,
