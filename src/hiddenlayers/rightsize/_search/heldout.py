@@ -73,11 +73,23 @@ def check_heldout(X: np.ndarray, y: np.ndarray, X_val: Any, y_val: Any, sample_w
     return HeldOut(Xv, yv, w)
 
 
+def rows_digest(X: np.ndarray, y: np.ndarray, classifier: bool, w: np.ndarray | None = None) -> str:
+    """The first 16 hex digits of the SHA-256 of ``X`` (float64), ``y`` (as text for labels) and, given, the weights ``w``
+    (float64): the fingerprint of the rows a study's trials were scored on (:func:`~hiddenlayers.rightsize._search.run.data_of`, and its validation rows)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
+    yy = np.asarray(y)
+    digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
+    if w is not None:
+        digest.update(np.asarray(w, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def heldout_of(held: HeldOut, classifier: bool) -> dict[str, Any]:
     """``{"rows", "digest"}``: the fingerprint of the validation rows a study's trials were scored on (the data record's
-    :func:`~hiddenlayers.rightsize._search.run.rows_digest` of ``X_val``, ``y_val`` and ``sample_weight_val``)."""
-    from .run import rows_digest
-
+    :func:`rows_digest` of ``X_val``, ``y_val`` and ``sample_weight_val``)."""
     return {"rows": int(held.X.shape[0]), "digest": rows_digest(held.X, held.y, classifier, held.w)}
 
 
@@ -101,4 +113,4 @@ def _dict_weights(class_weight: dict[Any, Any], y: np.ndarray) -> np.ndarray:
     return np.array([float(class_weight[v]) for v in y.tolist()], dtype=np.float64)
 
 
-__all__ = ["HeldOut", "check_heldout", "heldout_of", "heldout_score_weights", "refuse_split_settings"]
+__all__ = ["HeldOut", "check_heldout", "heldout_of", "heldout_score_weights", "refuse_split_settings", "rows_digest"]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...training import Callback
+from .heldout import rows_digest
 from .space import RATE, flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
@@ -117,20 +118,6 @@ def data_of(X: np.ndarray, y: np.ndarray, classifier: bool) -> dict[str, Any]:
     """
     return {"task": "classification" if classifier else "regression", "rows": int(X.shape[0]), "columns": int(X.shape[1]),
             "digest": rows_digest(X, y, classifier)}
-
-
-def rows_digest(X: np.ndarray, y: np.ndarray, classifier: bool, w: np.ndarray | None = None) -> str:
-    """The first 16 hex digits of the SHA-256 of ``X`` (float64), ``y`` (as text for labels) and, given, the weights ``w``
-    (float64): the fingerprint of the rows a study's trials were scored on (:func:`data_of`, and its validation rows)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
-    yy = np.asarray(y)
-    digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
-    if w is not None:
-        digest.update(np.asarray(w, dtype=np.float64).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def score_weights(setup: TrialSetup) -> np.ndarray | None:
