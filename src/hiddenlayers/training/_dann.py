@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,10 @@ from torch import Tensor, nn
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ._divergence import diverged_message, has_diverged, note_start_loss
+from ._hooks import LoopHooks
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, clip_grad_norm_, make_optimizer
-from ._stopping import History, StoppingRule, held_at_start, kept_weights, warn_interrupted
+from ._stopping import Callback, History, StoppingRule, held_at_start, kept_weights, warn_interrupted
 
 
 class GradientReversal(torch.autograd.Function):
@@ -80,12 +82,23 @@ class _DANN(nn.Module):
         return task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label), task_sum
 
 
-def _record(history: History, train_loss: float, lr: float, seconds: float) -> None:
-    """One epoch's row in ``history`` (DANN has no validation split: its scores are NaN)."""
+def _held_out(model: _DANN, validate: Callable[[], tuple[float, float]] | None) -> tuple[float, float]:
+    """The epoch's held-out ``(loss, score)`` from ``validate`` in eval mode (NaN, NaN without held-out rows)."""
+    if validate is None:
+        return math.nan, math.nan
+    model.eval()
+    try:
+        return validate()
+    finally:
+        model.train()
+
+
+def _record(history: History, train_loss: float, lr: float, seconds: float, held_out: tuple[float, float]) -> None:
+    """One epoch's row in ``history``; ``held_out``: the held-out ``(val_loss, val_score)``, NaN without held-out rows."""
     history.epoch.append(len(history.epoch) + 1)
     history.train_loss.append(train_loss)
-    history.val_loss.append(math.nan)
-    history.val_score.append(math.nan)
+    history.val_loss.append(held_out[0])
+    history.val_score.append(held_out[1])
     history.lr.append(lr)
     history.time.append(seconds)
 
@@ -112,9 +125,11 @@ def _l2_penalty(weights: list[Tensor], alpha: float, rows: int) -> Tensor | floa
 
 def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: list[Tensor], data: tuple[Tensor, Tensor, Tensor],
                  history: History, *, loss: Loss, step: int, total_steps: int, learning_rate_init: float, batch_size: int, alpha: float,
-                 domain_weight: float, clip_grad_norm: float | None, generator: torch.Generator | None) -> tuple[float, int, float]:
+                 domain_weight: float, clip_grad_norm: float | None, generator: torch.Generator | None,
+                 hooks: LoopHooks | None = None) -> tuple[float, int, float]:
     """One epoch of DANN steps over ``data`` = (X ``(n, ...)``, Y ``(n, k)``, X_target ``(n_t, ...)``), each source batch paired with
-    a target batch of its size (the target rows cycle): ``(the epoch's mean task loss, steps taken so far, the last step's rate)``."""
+    a target batch of its size (the target rows cycle): ``(the epoch's mean task loss, steps taken so far, the last step's rate)``.
+    ``hooks`` get each step's ``on_batch_end`` (``batch_loss``: the epoch's task-loss sum so far)."""
     X, Y, X_target = data
     n, n_t = X.shape[0], X_target.shape[0]
     perm = torch.randperm(n, generator=generator).to(X.device)
@@ -136,6 +151,8 @@ def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: 
         optimizer.step(lr)
         total += batch_sum
         step += 1
+        if hooks is not None and hooks.reads_batches:
+            hooks.batch_end(total)
     return total / n, step, lr
 
 
@@ -159,6 +176,8 @@ def train_dann(
     history: History | None = None,
     clip_grad_norm: float | None = None,
     stopping: StoppingRule | None = None,
+    callbacks: Sequence[Callback] = (),
+    validate: Callable[[], tuple[float, float]] | None = None,
 ) -> History:
     """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
 
@@ -173,11 +192,11 @@ def train_dann(
     are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller raises: ``refuse_unusable``).
     ``clip_grad_norm`` caps each step's whole gradient (network and domain head) at that L2 norm; ``stopping`` (e.g. ``LossBelow``,
     ``TimeLimit``) is asked after each epoch that did not diverge and stops the run there with its reason. A resumed ``history``'s
-    clock runs on, as in :func:`~._loop.train`.
-    """
-    history = history if history is not None else History()
-    n, n_t = X.shape[0], X_target.shape[0]
-    if n_t < 1:
+    clock runs on, as in :func:`~._loop.train`. ``callbacks`` get ``train``'s hooks on ``network`` (:class:`~._hooks.LoopHooks`);
+    ``state.stop_training`` stops after that epoch (``"callback"``). ``validate()`` (None: no held-out rows) gives each epoch's
+    held-out ``(loss, score)``, recorded as ``val_loss`` and ``val_score``."""
+    history, n = history if history is not None else History(), X.shape[0]
+    if X_target.shape[0] < 1:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     batch_size = max(1, min(int(batch_size), n))
     model, flat, optimizer, weights = _build(network, X, domain_width, solver, optimizer_kwargs)
@@ -185,20 +204,23 @@ def train_dann(
     step, lr, t0 = 0, learning_rate_init, time.perf_counter() - (history.time[-1] if history.time else 0.0)
     model.train()
     kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
-    at_start = held_at_start(history)  # the epoch of the weights the run began with
+    at_start, hooks = held_at_start(history), LoopHooks(list(callbacks), network, history)  # the epoch the run began with
+    hooks.begin()
     try:
         for _epoch in range(max_epochs):
+            hooks.epoch_begin(len(history) + 1)
             train_loss, step, lr = _epoch_steps(model, flat, optimizer, weights, (X, Y, X_target), history, loss=loss, step=step,
                                                 total_steps=total_steps, learning_rate_init=learning_rate_init, batch_size=batch_size,
-                                                alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator)
-            _record(history, train_loss, lr, time.perf_counter() - t0)
+                                                alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator,
+                                                hooks=hooks)
+            _record(history, train_loss, lr, time.perf_counter() - t0, _held_out(model, validate))
             if has_diverged(train_loss, history.start_loss):
                 history.stop_reason = "diverged"
                 _fall_back(flat, kept, kept_epoch or at_start, bool(kept_epoch), history, learning_rate_init)
                 break
             kept.copy_(flat.data)
             kept_epoch = len(history)
-            reason = stopping(history) if stopping is not None else None
+            reason = "callback" if hooks.epoch_end() else (stopping(history) if stopping is not None else None)  # a callback's stop wins
             if reason:
                 history.stop_reason = reason
                 break
@@ -213,6 +235,7 @@ def train_dann(
         history.held_epoch = kept_epoch or at_start or 0  # 0 after a divergence: no usable epoch (the caller raises)
         model.eval()
         flat.release()
+    hooks.end()
     return history
 
 
