@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -82,23 +82,12 @@ class _DANN(nn.Module):
         return task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label), task_sum
 
 
-def _held_out(model: _DANN, validate: Callable[[], tuple[float, float]] | None) -> tuple[float, float]:
-    """The epoch's held-out ``(loss, score)`` from ``validate`` in eval mode (NaN, NaN without held-out rows)."""
-    if validate is None:
-        return math.nan, math.nan
-    model.eval()
-    try:
-        return validate()
-    finally:
-        model.train()
-
-
-def _record(history: History, train_loss: float, lr: float, seconds: float, held_out: tuple[float, float]) -> None:
-    """One epoch's row in ``history``; ``held_out``: the held-out ``(val_loss, val_score)``, NaN without held-out rows."""
+def _record(history: History, train_loss: float, lr: float, seconds: float) -> None:
+    """One epoch's row in ``history`` (DANN has no validation split: its scores are NaN)."""
     history.epoch.append(len(history.epoch) + 1)
     history.train_loss.append(train_loss)
-    history.val_loss.append(held_out[0])
-    history.val_score.append(held_out[1])
+    history.val_loss.append(math.nan)
+    history.val_score.append(math.nan)
     history.lr.append(lr)
     history.time.append(seconds)
 
@@ -177,7 +166,6 @@ def train_dann(
     clip_grad_norm: float | None = None,
     stopping: StoppingRule | None = None,
     callbacks: Sequence[Callback] = (),
-    validate: Callable[[], tuple[float, float]] | None = None,
 ) -> History:
     """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
 
@@ -193,8 +181,7 @@ def train_dann(
     ``clip_grad_norm`` caps each step's whole gradient (network and domain head) at that L2 norm; ``stopping`` (e.g. ``LossBelow``,
     ``TimeLimit``) is asked after each epoch that did not diverge and stops the run there with its reason. A resumed ``history``'s
     clock runs on, as in :func:`~._loop.train`. ``callbacks`` get ``train``'s hooks on ``network`` (:class:`~._hooks.LoopHooks`);
-    ``state.stop_training`` stops after that epoch (``"callback"``). ``validate()`` (None: no held-out rows) gives each epoch's
-    held-out ``(loss, score)``, recorded as ``val_loss`` and ``val_score``."""
+    ``state.stop_training`` stops after that epoch (``"callback"``). DANN holds out no rows: ``val_loss`` and ``val_score`` are NaN."""
     history, n = history if history is not None else History(), X.shape[0]
     if X_target.shape[0] < 1:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
@@ -213,7 +200,7 @@ def train_dann(
                                                 total_steps=total_steps, learning_rate_init=learning_rate_init, batch_size=batch_size,
                                                 alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator,
                                                 hooks=hooks)
-            _record(history, train_loss, lr, time.perf_counter() - t0, _held_out(model, validate))
+            _record(history, train_loss, lr, time.perf_counter() - t0)
             if has_diverged(train_loss, history.start_loss):
                 history.stop_reason = "diverged"
                 _fall_back(flat, kept, kept_epoch or at_start, bool(kept_epoch), history, learning_rate_init)
