@@ -14,7 +14,6 @@ from sklearn.ensemble import RandomForestClassifier
 
 import hiddenlayers as hl
 
-
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 

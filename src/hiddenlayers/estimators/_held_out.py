@@ -30,12 +30,11 @@ def loss_sum(est: _BaseMLP, raw: np.ndarray, y: Any, sample_weight: Any, targets
     """
     if targets is None and est.__dict__.get("_distilling") is not None:
         return math.nan, 1.0
-    if targets is None:
-        targets = est._targets(np.asarray(y))
-    targets = torch.from_numpy(np.asarray(targets, dtype=np.float64).reshape(raw.shape[0], -1))
+    rows = est._targets(np.asarray(y)) if targets is None else targets
+    target = torch.from_numpy(np.asarray(rows, dtype=np.float64).reshape(raw.shape[0], -1))
     w = None if sample_weight is None else torch.from_numpy(np.asarray(sample_weight, dtype=np.float64))
     with torch.no_grad():
-        total = float(est._loss().value(torch.from_numpy(np.asarray(raw, dtype=np.float64)), targets, w))
+        total = float(est._loss().value(torch.from_numpy(np.asarray(raw, dtype=np.float64)), target, w))
     return total, float(raw.shape[0] if w is None else w.sum())
 
 
