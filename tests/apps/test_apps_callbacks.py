@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from torch import nn
 
@@ -126,3 +127,22 @@ def test_the_parameter_is_documented_on_every_app() -> None:
     for app in EPOCH_APPS:
         model, _ = app_case(app)
         assert "callbacks : list of Callback or None, default=None" in type(model).__doc__
+
+
+def _weights(model: Any) -> list[Any]:
+    net = model.model_ if hasattr(model, "model_") else model.network_
+    return [t.detach().clone() for t in net.state_dict().values()]
+
+
+@pytest.mark.parametrize("app", EPOCH_APPS)
+def test_a_callback_stop_keeps_the_weights_a_fit_of_that_many_epochs_keeps(app: str) -> None:
+    """Stopped by a callback after epoch 2 of 5, the model is the one max_iter=2 gives (the same rule picks the weights kept:
+    the best held-out epoch's with early stopping, else the last), and its history is that fit's but for the stop reason."""
+    stopped, args = app_case(app, max_iter=5, callbacks=[Recorder(stop_at=2)])
+    two, _ = app_case(app, max_iter=2)
+    stopped.fit(*args)
+    two.fit(*args)
+    assert two.stop_reason_ != "callback" and stopped.history_.held_epoch == two.history_.held_epoch
+    assert stopped.history_.train_loss == two.history_.train_loss
+    for a, b in zip(_weights(stopped), _weights(two), strict=True):  # float32 rounding apart (the Autoencoder's: 1e-9)
+        assert torch.allclose(a.float(), b.float(), rtol=1e-5, atol=1e-7)
