@@ -136,7 +136,7 @@ def test_ctrl_c_in_a_dann_fit_names_the_users_line(monkeypatch: pytest.MonkeyPat
 
 
 def _ctrl_c_at_epoch_2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ctrl-C at the end of the fit loop's second epoch (apps take no callbacks)."""
+    """Ctrl-C at the end of the fit loop's second epoch (raised by the loop itself, whatever callbacks the app has)."""
     from hiddenlayers.training import _loop
 
     real = _loop._record_epoch

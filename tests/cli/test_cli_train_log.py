@@ -1,5 +1,5 @@
 """``train --log FILE``: the per-epoch CSV log of a table MLP's fit (in memory, a streamed folder, ``--workers 2``), its output-path
-rules (checked before any work, nothing written) and its refusal by ``train --app``."""
+rules (checked before any work, nothing written), and of ``train --app``'s fit (every app but the agent, which has no epochs)."""
 
 from __future__ import annotations
 
@@ -71,15 +71,45 @@ def test_log_of_a_streamed_folder(tmp_path) -> None:
                       f"--log '{d / 'log.csv'}' is a data file of the folder '{d}' this command reads")
 
 
+def _app_files(d: Path) -> dict[str, Path]:
+    """Small data files of two apps: texts for TextClassifier (trained by training.train) and ratings for the Recommender (its own loop)."""
+    rng = np.random.default_rng(0)
+    good = rng.integers(0, 2, 80).astype(bool)
+    texts = np.where(good, "good great fine film", "bad awful dull film")
+    pd.DataFrame({"review": texts, "label": np.where(good, "pos", "neg")}).to_csv(d / "reviews.csv", index=False)
+    users, items = rng.integers(0, 10, 300), rng.integers(0, 8, 300)
+    pd.DataFrame({"user": users, "item": items, "rating": rng.integers(1, 6, 300)}).to_csv(d / "ratings.csv", index=False)
+    return {"text": d / "reviews.csv", "recommender": d / "ratings.csv"}
+
+
 @pytest.mark.parametrize("app, args", [
-    ("text", ["--text-column", "review"]),
-    ("agent", ["--env", "CartPole-v1"]),
+    ("text", ["--text-column", "review", "--target", "label", "--hidden", "embed4,gru4"]),
+    ("recommender", ["--target", "rating"]),
 ])
-def test_train_app_refuses_log(tmp_path, app, args) -> None:
+def test_train_app_logs_its_epochs(tmp_path, app, args) -> None:
+    data, out, log = _app_files(tmp_path)[app], tmp_path / "m.safetensors", tmp_path / "log.csv"
+    ok("train", data, "--app", app, *args, "--epochs", "2", "-q", "-o", out, "--log", log)
+    assert log.read_text().splitlines()[0] == "epoch,train_loss,val_loss,val_score,lr,time"
+    assert list(pd.read_csv(log)["epoch"]) == [1, 2]
+    if app == "recommender":  # its file keeps loss_curve_, not the whole history_
+        assert list(pd.read_csv(log)["train_loss"]) == hl.load(out).loss_curve_
+    else:
+        _same(log, out)
+
+
+def test_train_app_log_path_and_set_refusals(tmp_path) -> None:
+    data, out = _app_files(tmp_path)["text"], tmp_path / "m.safetensors"
+    args = ["--app", "text", "--text-column", "review", "--target", "label", "--epochs", "1", "-q", "-o", out]
+    assert_user_error(run("train", data, *args, "--log", out), f"--log '{out}' is the --out path")
+    assert_user_error(run("train", data, *args, "--log", data), "is the data file this command reads")
+    assert_user_error(run("train", data, *args, "--set", "callbacks=x"), "instead of --set callbacks=x: those options set callbacks.")
+    assert not out.exists()
+
+
+def test_train_app_agent_has_no_epochs_to_log(tmp_path) -> None:
     log = tmp_path / "log.csv"
-    data = [] if app == "agent" else ["reviews.csv"]
-    result = run("train", *data, "--app", app, *args, "-o", tmp_path / "m.safetensors", "--log", log)
-    assert_user_error(result, f"--log writes the epochs of a table MLP's fit (its callbacks); the applications' fits take no callbacks, so train --app {app} cannot log them")
+    result = run("train", "--app", "agent", "--env", "CartPole-v1", "-o", tmp_path / "m.safetensors", "--log", log)
+    assert_user_error(result, "--log does not apply to train --app agent (a DQNAgent): drop it")
     assert not log.exists()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
 from ..estimators import check_class_weight
 from ..network import activation_names, resolve_device
-from ..training import SCHEDULES, SOLVERS, schedule_refusal
+from ..training import SCHEDULES, SOLVERS, check_callbacks, schedule_refusal
 from ._fit import hidden_spec
 
 
@@ -66,6 +66,9 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "random_state": (AnyOf(Options((None,)), Interval(Integral, None, None), text="None or an integer", type="int or None"),
                      "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),
     "verbose": (Bool(), "Print one line per epoch (checked by fit)", False),
+    "callbacks": (Checked(check_callbacks, text="None or a list of hl.Callback objects", type="list of Callback or None"),
+                  "Callback objects (hl.Callback, e.g. hl.CSVLogger) called each epoch as the MLP estimators' are (hooks, logs and "
+                  "state.stop_training = True, stop_reason_ 'callback'); not saved in model files", True),
     "progress_bar": (Bool(), "Show a Rich progress bar over epochs on stderr while fitting, as the MLP estimators' (checked by fit)", False),
     "warm_start": (Bool(), "fit goes on from the fitted network's weights for max_iter epochs more (the optimizer restarts, as "
                    "scikit-learn's MLP's); what the first fit learned from the data (classes, vocabulary, shapes, standardisation) is kept", False),

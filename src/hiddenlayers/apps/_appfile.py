@@ -26,10 +26,12 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
 
     ``params["hidden_layer_sizes"]`` is stored in the form the user gave it (see
     :func:`hiddenlayers.estimators.sizes_to_json`), so the loaded model's ``get_params()`` equals the saved one's;
-    a ``class_weight`` dict as ``[[label, weight], ...]``, so its labels keep their type (JSON keys are text).
+    a ``class_weight`` dict as ``[[label, weight], ...]``, so its labels keep their type (JSON keys are text);
+    ``callbacks`` is left out (a loaded model has none).
     """
     from ..estimators import class_weight_to_json, sizes_to_json
 
+    params = {k: v for k, v in params.items() if k != "callbacks"}  # live objects, as the MLP estimators' files leave them out
     if "hidden_layer_sizes" in params:
         params = {**params, "hidden_layer_sizes": sizes_to_json(params["hidden_layer_sizes"])}
     if "class_weight" in params:

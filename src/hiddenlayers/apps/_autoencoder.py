@@ -43,11 +43,11 @@ from ._appfile import (
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
     device_of,
+    fit_callbacks,
     fit_squared_error,
     float_tensor,
     forward_batches,
     hidden_spec,
-    progress_callbacks,
     seed_everything,
 )
 from ._fitted import FitRequired, refuses_empty
@@ -126,6 +126,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.1),
     row("device", "auto"),
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more on the rows given (the optimizer "
         "restarts, as scikit-learn's MLP's); the first fit's columns, mean_ and scale_ are kept, offset_ is set from these rows"),
@@ -176,6 +177,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         validation_fraction: float = 0.1,
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
         init_from: Any = None,
@@ -201,6 +203,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
 
     @property
@@ -296,7 +299,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=progress_callbacks(self), history=history,
+            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=fit_callbacks(self), history=history,
             max_time=self.max_time,
         )
 

@@ -35,7 +35,7 @@ from ..estimators import (
     validation_labels,
 )
 from ..training import Callback, History, Loss, classification_loss
-from ._fit import progress_callbacks
+from ._fit import fit_callbacks
 from ._fitted import FitRequired, refuses_empty
 from ._partial import partial_codes
 
@@ -256,7 +256,7 @@ class ClassifierFitting(FitRequired):
         return np.sort(train_idx), np.sort(val_idx)
 
     def _callbacks(self) -> list[Callback]:
-        return [*([_EpochPrinter()] if self.verbose else []), *progress_callbacks(self)]
+        return fit_callbacks(self, *([_EpochPrinter()] if self.verbose else []))
 
     def _set_history(self, history: History) -> None:
         """scikit-learn's fitted attributes from the training ``history`` (of a fit, or of a loaded file).

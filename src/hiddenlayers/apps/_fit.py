@@ -11,7 +11,19 @@ import torch
 from torch import Tensor, nn
 
 from ..network import Spec, evaluating
-from ..training import Callback, History, Loss, NoImprovement, ProgressBar, get_loss, refuse_unusable, time_limit, to_tensor, train
+from ..training import (
+    Callback,
+    History,
+    Loss,
+    NoImprovement,
+    ProgressBar,
+    check_callbacks,
+    get_loss,
+    refuse_unusable,
+    time_limit,
+    to_tensor,
+    train,
+)
 from ._trimmed import trimmed_mean
 
 #: the remedy after "Lower learning_rate_init" in the divergence messages (the error and the warning) of an app without gradient clipping
@@ -94,6 +106,12 @@ def progress_callbacks(est: Any) -> list[Callback]:
     return [ProgressBar(int(est.max_iter), f"training {type(est).__name__}")] if getattr(est, "progress_bar", False) else []
 
 
+def fit_callbacks(est: Any, *own: Callback) -> list[Callback]:
+    """The callbacks of one fit of application ``est``: the user's ``est.callbacks`` (checked: a TypeError in the MLP
+    estimators' words), then the app's ``own`` (its ``verbose`` lines), then its progress bar, the MLP estimators' order."""
+    return [*check_callbacks(getattr(est, "callbacks", None)), *own, *progress_callbacks(est)]
+
+
 def fit_squared_error(
     module: nn.Module,
     X: Tensor,
@@ -149,4 +167,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["DATA_FIX", "hidden_layer_index", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["DATA_FIX", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

@@ -32,11 +32,11 @@ from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
     device_of,
+    fit_callbacks,
     fit_squared_error,
     float_tensor,
     forward_batches,
     hidden_spec,
-    progress_callbacks,
     seed_everything,
 )
 from ._fitted import FitRequired, refuses_empty
@@ -114,6 +114,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
     row("validation_fraction", 0.15),
     row("device", "auto"),
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more on the windows of the series given "
         "(the optimizer restarts, as scikit-learn's MLP's); the first fit's mean_ and scale_ are kept, and predict(steps) forecasts after this series"),
@@ -177,6 +178,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         validation_fraction: float = 0.15,
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
         init_from: Any = None,
@@ -201,6 +203,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         self.validation_fraction = validation_fraction
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -299,7 +302,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             return fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-                callbacks=progress_callbacks(self), history=history, max_time=self.max_time,
+                callbacks=fit_callbacks(self), history=history, max_time=self.max_time,
             )
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:

@@ -103,6 +103,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("dtype", "float32"),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("verbose", False),
     row("warm_start", False),
@@ -155,6 +156,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         dtype: str = "float32",
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
         warm_start: bool = False,
@@ -188,6 +190,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.verbose = verbose
 

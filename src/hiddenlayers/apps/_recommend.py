@@ -32,6 +32,7 @@ from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
     FlatParams,
     History,
+    LoopHooks,
     NoImprovement,
     Optimizer,
     diverged_message,
@@ -58,7 +59,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._fit import device_of, forward_batches, hidden_spec, one_thread, progress_callbacks, seed_everything
+from ._fit import device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_rows import RowAdam
 from ._recommend_warm import copy_known_rows, joined_ids
@@ -254,6 +255,8 @@ def _fit_penalized(
     ``"diverged"`` and the best weights, with the estimators' ``DivergedWarning`` when they are an epoch's (``history.held_epoch``;
     0: no usable epoch, and ``Recommender.fit`` raises). ``est.max_time`` stops it after the epoch in which this call's seconds
     reach it (``stop_reason`` ``"time_limit"``, training's rule :func:`~hiddenlayers.training.time_limit`; ``history.time`` runs on).
+    ``est.callbacks`` (then the progress bar) get the hooks as ``training.train`` calls them (:class:`~hiddenlayers.training.LoopHooks`); a
+    callback's ``state.stop_training`` stops after that epoch (``stop_reason`` ``"callback"``) with the best weights.
     """
     device = X.device
     flat = FlatParams(net.mlp)
@@ -267,23 +270,24 @@ def _fit_penalized(
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
         stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
-    callbacks = progress_callbacks(est)  # called as hl.training.train calls them: the progress bar
-    for cb in callbacks:
-        cb.on_train_begin()
+    hooks = LoopHooks(fit_callbacks(est), net, hist)
+    hooks.begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):
-            train_loss, first_batch = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype)
+            hooks.epoch_begin(epoch)
+            train_loss, first_batch = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)
             note_start_loss(hist, first_batch)
             val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
             _record(hist, epoch, train_loss, val, est.learning_rate_init, time.perf_counter() - t0)
-            for cb in callbacks:
-                cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
             if has_diverged(train_loss, hist.start_loss):
                 hist.stop_reason = "diverged"
                 break
             if stop.update(val if validation is not None else train_loss):
                 best = (flat.data.clone(), rows.state())
                 hist.best_epoch = epoch
+            if hooks.epoch_end():  # a callback's stop wins, as in training.train
+                hist.stop_reason = "callback"
+                break
             if stop(hist):
                 hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
                 break
@@ -300,8 +304,7 @@ def _fit_penalized(
     flat.release()
     _note_held(hist, first, began, est.learning_rate_init)
     net.eval()
-    for cb in callbacks:
-        cb.on_train_end(history=hist)
+    hooks.end()
     return hist
 
 
@@ -344,10 +347,11 @@ def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float,
 
 def _penalized_epoch(
     est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimizer, rows: RowAdam, X: Tensor, Y: Tensor, gen: torch.Generator,
-    acc_dtype: torch.dtype,
+    acc_dtype: torch.dtype, hooks: LoopHooks,
 ) -> tuple[float, float]:
     """One pass over ``X`` (n, 2) codes and ``Y`` (n, 1) ratings in shuffled mini-batches of :func:`_step`: ``(the epoch's mean
-    squared error, the first batch's, before its step)``, the second the divergence rule's reference in a history's first epoch."""
+    squared error, the first batch's, before its step)``, the second the divergence rule's reference in a history's first epoch.
+    ``hooks`` get each step's ``on_batch_end`` (``batch_loss``: the epoch's summed squared error so far, a 0-d tensor)."""
     net.train()
     n, device = X.shape[0], X.device
     perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
@@ -356,6 +360,8 @@ def _penalized_epoch(
         for start in range(0, n, est.batch_size):
             idx = perm[start : start + est.batch_size]
             losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
+            if hooks.reads_batches:
+                hooks.batch_end(torch.stack(losses).sum())
     return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, est.batch_size)
 
 
@@ -388,6 +394,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
           "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
     row("device", "auto"),
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("warm_start", False, "fit goes on from the fitted network for max_iter epochs more on the ratings given (the optimizers restart, "
         "as scikit-learn's MLP's); the first fit's user and item ids, biases as trained and global_mean_ are kept, a new id is refused"),
@@ -453,6 +460,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         clip: tuple[float, float] | None = None,
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
         init_from: Any = None,
@@ -479,6 +487,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.clip = clip
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
 
     def _check_params(self) -> torch.device:

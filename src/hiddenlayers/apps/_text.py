@@ -55,7 +55,7 @@ TEXT_PARAMS: tuple[Param, ...] = (
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter", "max_time",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
-                               "device", "random_state", "progress_bar", "verbose", "warm_start", "init_from", "freeze", "loss", "gce_q",
+                               "device", "random_state", "callbacks", "progress_bar", "verbose", "warm_start", "init_from", "freeze", "loss", "gce_q",
                                "class_weight", "label_smoothing")),
 )
 
@@ -97,6 +97,7 @@ class TextClassifier(SequenceClassifier):
         dtype: str = "float32",
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
         warm_start: bool = False,
@@ -112,7 +113,7 @@ class TextClassifier(SequenceClassifier):
             learning_rate_init=learning_rate_init, alpha=alpha, batch_size=batch_size, max_iter=max_iter, max_time=max_time,
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
-            random_state=random_state, progress_bar=progress_bar, verbose=verbose, warm_start=warm_start, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,
+            random_state=random_state, callbacks=callbacks, progress_bar=progress_bar, verbose=verbose, warm_start=warm_start, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,
             class_weight=class_weight, label_smoothing=label_smoothing,
         )
         self.tokenizer = tokenizer

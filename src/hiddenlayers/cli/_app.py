@@ -336,7 +336,7 @@ def train(
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
     timelapse: Annotated[str | None, typer.Option("--timelapse", help="Also write this .html page: the hidden units' maps at every epoch, with a slider (hl.lens.Timelapse).", show_default=False)] = None,
-    log: Annotated[str | None, typer.Option("--log", "--log-file", help="Also write this CSV file as training runs: one row per epoch (epoch, train_loss, val_loss, val_score, lr, time); `tail -f` it (hl.CSVLogger).", show_default=False)] = None,
+    log: Annotated[str | None, typer.Option("--log", "--log-file", help="Also write this CSV file as training runs: one row per epoch (epoch, train_loss, val_loss, val_score, lr, time) of a table model or of --app (all but agent); `tail -f` it (hl.CSVLogger).", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.", callback=at_least("--workers", 1))] = 1,
     max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
@@ -384,10 +384,6 @@ def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str
     """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
     flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
     given = _typed(ctx, flags)
-    if "log" in given:
-        from ._log import APP_REFUSAL
-
-        raise UserError(APP_REFUSAL.format(app=app))
     if app == "agent":
         from ._apptrain_agent import run_agent_train
 

@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 from ._common import UserError, check_output, is_stream_input, one_line, summary_table
+from ._log import log_callback, log_path
 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
@@ -37,6 +38,8 @@ APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "
 #: options every app takes (the command's parameter names); an agent reads no data, so it holds none out (--test-size)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "set_")
 _HOLD_OUT = ("test_size",)
+#: the per-epoch CSV log (hl.CSVLogger, the app's callbacks): every app trained by epochs; an agent has no epochs (nor a History)
+_LOGS = ("log",)
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
@@ -75,7 +78,7 @@ def refuse_app_options(**given: Any) -> None:
 
 def applicable(app: str) -> tuple[str, ...]:
     """The command's parameter names that ``train --app app`` takes."""
-    return (*_EVERY, *(_HOLD_OUT if app != "agent" else ()), *_common(app), *_PARAMS[app], *_READS[app])
+    return (*_EVERY, *((*_HOLD_OUT, *_LOGS) if app != "agent" else ()), *_common(app), *_PARAMS[app], *_READS[app])
 
 
 def _common(app: str) -> dict[str, str]:
@@ -215,11 +218,14 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     if is_stream_input(data):
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
+    log_file = log_path(options.get("log"), force=options["force"], inputs=(data,), out_path=out)  # checked before any work
     cls = getattr(apps, kind)
     defaults = cls().get_params()
     params = transfer_params(app, app_params(app, options, given, defaults))
     if "progress_bar" in defaults:  # every app's, a Translator's too
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
+    if log_file is not None:  # --log: one CSV row per epoch as the fit runs, as for a table model
+        params["callbacks"] = [log_callback(log_file)]
     by_param = param_options(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = maker(cls, params, int(options["seed"]), by_param)

@@ -1,4 +1,5 @@
-"""``train --log FILE``: the per-epoch CSV log (:class:`hiddenlayers.training.CSVLogger`) of a table MLP's fit, in memory or streamed.
+"""``train --log FILE``: the per-epoch CSV log (:class:`hiddenlayers.training.CSVLogger`) of a table MLP's fit, in memory or streamed,
+or of ``train --app``'s (the app's ``callbacks``; every app but ``agent``, which has no epochs).
 
 The path follows the rules of the command's other outputs (:func:`~._common.check_output`), checked before any work:
 not a folder, not a file the command reads, not the ``--out`` model file (nor the ``--timelapse`` page), and an existing
@@ -11,10 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ._common import UserError, check_output
-
-#: why ``train --app`` refuses ``--log``: no application's fit takes callbacks
-APP_REFUSAL = ("--log writes the epochs of a table MLP's fit (its callbacks); the applications' fits take no callbacks, so train --app {app} "
-               "cannot log them: drop --log (the model file keeps the app's history; `hiddenlayers info` shows it).")
 
 
 def log_path(log: str | None, *, force: bool, inputs: tuple[str, ...], out_path: Path, others: tuple[tuple[str, Path | None], ...] = ()) -> Path | None:
@@ -38,4 +35,4 @@ def log_callback(path: Path | None, *, resume: bool = False) -> Any:
     return CSVLogger(path, append=resume)
 
 
-__all__ = ["APP_REFUSAL", "log_callback", "log_path"]
+__all__ = ["log_callback", "log_path"]

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from ..data import require_2d
-from ..training import refuse_unusable, to_tensor, train_dann
+from ..training import Schedule, refuse_unusable, to_tensor, train_dann
 from ._checks import _DTYPES, _validate
-from ._fit import _stopping_rules, optimizer_kwargs
+from ._fit import _stopping_rules, fit_callbacks, optimizer_kwargs
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -28,7 +28,8 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
 
     DANN runs ``max_iter`` epochs (its lambda ramp is set by them): no-improvement does not
     stop it; ``loss_threshold`` and ``max_time`` stop it after the epoch that crosses them, as in the other
-    fits, and ``clip_grad_norm`` caps each step's whole gradient (the domain head's included). It still keeps scikit-learn's count of epochs without ``tol`` progress of the
+    fits, as does a callback's ``state.stop_training`` (``est.callbacks``, then the verbose lines and progress bar, get the
+    MLP fit's hooks each epoch; ``stop_reason_`` ``"callback"``), and ``clip_grad_norm`` caps each step's whole gradient (the domain head's included). It still keeps scikit-learn's count of epochs without ``tol`` progress of the
     task loss, carried on from earlier calls, so a later warm fit or ``partial_fit`` without
     DANN carries on from it as after any stochastic fit.
     """
@@ -67,6 +68,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
             batch_size=batch_size, max_epochs=est.max_iter, alpha=est.alpha if est.solver != "adamw" else 0.0,
             generator=torch.Generator().manual_seed(seed), optimizer_kwargs=optimizer_kwargs(est), history=est.history_,
             clip_grad_norm=est.clip_grad_norm, stopping=stopping,
+            callbacks=fit_callbacks(est, Schedule("constant", lr0, max_epochs=est.max_iter), est.max_iter),
         )
     refuse_unusable(hist, lr0)  # a first epoch that diverged: no usable weights (the caller puts the model back)
     est._optimizer_state = None
@@ -78,7 +80,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     est.loss_curve_ = list(hist.train_loss)
     est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
     est.best_loss_ = float(no_imp.best)  # the rule's, as the MLPs' (inf before any finite loss; was NaN after a Ctrl-C in epoch 1)
-    est.stop_reason_ = hist.stop_reason  # max_iter epochs (its λ ramp is set by them), unless interrupted, diverged, or loss_threshold/max_time
+    est.stop_reason_ = hist.stop_reason  # max_iter epochs (its λ ramp is set by them), unless interrupted, diverged, a callback, or loss_threshold/max_time
 
 
 __all__ = ["DOMAIN_ADAPTATIONS", "fit_dann"]

@@ -113,13 +113,14 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
     X, X_val, Y, Y_val, _, y_val = parts[:6]
     if sample_weight is not None:
         sample_weight, w_val = parts[6], parts[7]
-    distilling = est.__dict__.get("_distilling")
+    distilling, loss_rows = est.__dict__.get("_distilling"), None
     if distilling is not None:  # hl.distill: scored on the labelled rows only, or on agreement with the teacher when none is
+        loss_rows = (Y_val, w_val)  # its val_loss: the distillation objective on these rows' own targets, weighted as in training
         w_val = distilling.validation_weight(Y_val, w_val)
     if X_val.shape[0] < 2:
         raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your dataset.")
     _check_split_weights(sample_weight, w_val)
-    return X, Y, sample_weight, _scorer(est, X_val, y_val, w_val)
+    return X, Y, sample_weight, _scorer(est, X_val, y_val, w_val, loss_rows)
 
 
 def _split_rng(est: _BaseMLP) -> np.random.RandomState:
@@ -140,13 +141,15 @@ def _split_rng(est: _BaseMLP) -> np.random.RandomState:
     return rng
 
 
-def _scorer(est: _BaseMLP, X_val: Any, y_val: np.ndarray, w_val: Any) -> Callable[[], tuple[float, float]]:
+def _scorer(est: _BaseMLP, X_val: Any, y_val: np.ndarray, w_val: Any,
+            loss_rows: tuple[np.ndarray, Any] | None = None) -> Callable[[], tuple[float, float]]:
     """``validate()`` for :func:`train`: ``(loss, score)`` of the network as it stands on the held-out rows (the training
-    loss's weighted mean without the L2 term, ``history_.val_loss``; accuracy or R²)."""
+    loss's weighted mean without the L2 term, ``history_.val_loss``; accuracy or R²). ``loss_rows``: that loss's
+    ``(targets, weights)`` where they are not ``y_val``'s and ``w_val`` (``hl.distill``'s student)."""
     def validate() -> tuple[float, float]:
         est._cache_weights()
         # X_val is validated already: scored without input checks (and their feature-name warning)
-        return est._held_out(X_val, y_val, sample_weight=w_val)
+        return est._held_out(X_val, y_val, sample_weight=w_val, loss_rows=loss_rows)
 
     return validate
 

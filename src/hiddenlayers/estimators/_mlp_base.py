@@ -288,14 +288,15 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
             self._cache_weights()
         return self
 
-    def _held_out(self, X: Any, y: Any, sample_weight: Any = None) -> tuple[float, float]:
+    def _held_out(self, X: Any, y: Any, sample_weight: Any = None, loss_rows: tuple[np.ndarray, Any] | None = None) -> tuple[float, float]:
         """``(loss, score)`` of already validated held-out rows from one forward pass: :meth:`_score`'s score and the training
-        loss's weighted mean over the rows (``history_.val_loss``; :func:`~._held_out.loss_sum`)."""
+        loss's weighted mean over the rows (``history_.val_loss``; :func:`~._held_out.loss_sum`). ``loss_rows``: ``(targets,
+        weights)`` of that loss when they are not ``y``'s and ``sample_weight`` (``hl.distill``'s student: the rows' teacher targets)."""
         raw = raw_output(self, X, check_input=False)
         y_pred = self._from_raw(raw, X)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return math.nan, math.nan
-        total, weight = loss_sum(self, raw, y, sample_weight)
+        total, weight = loss_sum(self, raw, y, sample_weight) if loss_rows is None else loss_sum(self, raw, y, loss_rows[1], loss_rows[0])
         return total / weight, float(self._score_function(y, y_pred, sample_weight=sample_weight))
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

@@ -62,6 +62,7 @@ _EXPORTS = {
     "AnyOf": "._stopping",
     "Callback": "._stopping",
     "check_callbacks": "._stopping",
+    "LoopHooks": "._hooks",
     "History": "._stopping",
     "LossBelow": "._stopping",
     "MaxEpochs": "._stopping",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,10 @@ from torch import Tensor, nn
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ._divergence import diverged_message, has_diverged, note_start_loss
+from ._hooks import LoopHooks
 from ._losses import Loss
 from ._optim import FlatParams, Optimizer, clip_grad_norm_, make_optimizer
-from ._stopping import History, StoppingRule, held_at_start, kept_weights, warn_interrupted
+from ._stopping import Callback, History, StoppingRule, held_at_start, kept_weights, warn_interrupted
 
 
 class GradientReversal(torch.autograd.Function):
@@ -112,9 +114,11 @@ def _l2_penalty(weights: list[Tensor], alpha: float, rows: int) -> Tensor | floa
 
 def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: list[Tensor], data: tuple[Tensor, Tensor, Tensor],
                  history: History, *, loss: Loss, step: int, total_steps: int, learning_rate_init: float, batch_size: int, alpha: float,
-                 domain_weight: float, clip_grad_norm: float | None, generator: torch.Generator | None) -> tuple[float, int, float]:
+                 domain_weight: float, clip_grad_norm: float | None, generator: torch.Generator | None,
+                 hooks: LoopHooks | None = None) -> tuple[float, int, float]:
     """One epoch of DANN steps over ``data`` = (X ``(n, ...)``, Y ``(n, k)``, X_target ``(n_t, ...)``), each source batch paired with
-    a target batch of its size (the target rows cycle): ``(the epoch's mean task loss, steps taken so far, the last step's rate)``."""
+    a target batch of its size (the target rows cycle): ``(the epoch's mean task loss, steps taken so far, the last step's rate)``.
+    ``hooks`` get each step's ``on_batch_end`` (``batch_loss``: the epoch's task-loss sum so far)."""
     X, Y, X_target = data
     n, n_t = X.shape[0], X_target.shape[0]
     perm = torch.randperm(n, generator=generator).to(X.device)
@@ -136,6 +140,8 @@ def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: 
         optimizer.step(lr)
         total += batch_sum
         step += 1
+        if hooks is not None and hooks.reads_batches:
+            hooks.batch_end(total)
     return total / n, step, lr
 
 
@@ -159,6 +165,7 @@ def train_dann(
     history: History | None = None,
     clip_grad_norm: float | None = None,
     stopping: StoppingRule | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> History:
     """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
 
@@ -173,11 +180,10 @@ def train_dann(
     are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller raises: ``refuse_unusable``).
     ``clip_grad_norm`` caps each step's whole gradient (network and domain head) at that L2 norm; ``stopping`` (e.g. ``LossBelow``,
     ``TimeLimit``) is asked after each epoch that did not diverge and stops the run there with its reason. A resumed ``history``'s
-    clock runs on, as in :func:`~._loop.train`.
-    """
-    history = history if history is not None else History()
-    n, n_t = X.shape[0], X_target.shape[0]
-    if n_t < 1:
+    clock runs on, as in :func:`~._loop.train`. ``callbacks`` get ``train``'s hooks on ``network`` (:class:`~._hooks.LoopHooks`);
+    ``state.stop_training`` stops after that epoch (``"callback"``). DANN holds out no rows: ``val_loss`` and ``val_score`` are NaN."""
+    history, n = history if history is not None else History(), X.shape[0]
+    if X_target.shape[0] < 1:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     batch_size = max(1, min(int(batch_size), n))
     model, flat, optimizer, weights = _build(network, X, domain_width, solver, optimizer_kwargs)
@@ -185,12 +191,15 @@ def train_dann(
     step, lr, t0 = 0, learning_rate_init, time.perf_counter() - (history.time[-1] if history.time else 0.0)
     model.train()
     kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
-    at_start = held_at_start(history)  # the epoch of the weights the run began with
+    at_start, hooks = held_at_start(history), LoopHooks(list(callbacks), network, history)  # the epoch the run began with
+    hooks.begin()
     try:
         for _epoch in range(max_epochs):
+            hooks.epoch_begin(len(history) + 1)
             train_loss, step, lr = _epoch_steps(model, flat, optimizer, weights, (X, Y, X_target), history, loss=loss, step=step,
                                                 total_steps=total_steps, learning_rate_init=learning_rate_init, batch_size=batch_size,
-                                                alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator)
+                                                alpha=alpha, domain_weight=domain_weight, clip_grad_norm=clip_grad_norm, generator=generator,
+                                                hooks=hooks)
             _record(history, train_loss, lr, time.perf_counter() - t0)
             if has_diverged(train_loss, history.start_loss):
                 history.stop_reason = "diverged"
@@ -198,7 +207,7 @@ def train_dann(
                 break
             kept.copy_(flat.data)
             kept_epoch = len(history)
-            reason = stopping(history) if stopping is not None else None
+            reason = "callback" if hooks.epoch_end() else (stopping(history) if stopping is not None else None)  # a callback's stop wins
             if reason:
                 history.stop_reason = reason
                 break
@@ -213,6 +222,7 @@ def train_dann(
         history.held_epoch = kept_epoch or at_start or 0  # 0 after a divergence: no usable epoch (the caller raises)
         model.eval()
         flat.release()
+    hooks.end()
     return history
 
 

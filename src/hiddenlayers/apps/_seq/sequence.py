@@ -133,6 +133,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("dtype", "float32"),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("verbose", False),
     row("warm_start", False),
@@ -190,6 +191,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         dtype: str = "float32",
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
         warm_start: bool = False,
@@ -224,6 +226,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.verbose = verbose
         self.warm_start = warm_start

@@ -47,7 +47,7 @@ from ...training import (
 )
 from .._app_params import positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
-from .._fit import hidden_layer_index, hidden_spec, one_thread, progress_callbacks, seed_everything
+from .._fit import fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
@@ -90,6 +90,7 @@ SPEECH_PARAMS: tuple[Param, ...] = (
     row("dtype", "float32"),
     row("device", "auto", check=False),
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("verbose", False),
     row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more (the optimizer restarts, as "
@@ -145,7 +146,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self, hidden_layer_sizes: Any = DEFAULT_SPEC, *, activation: str = "relu", solver: str = "adam", learning_rate: str = "constant",
         learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, max_time: float | None = None,
         early_stopping: bool = True, validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
-        dtype: str = "float32", device: str = "auto", random_state: int | None = None, progress_bar: bool = False, verbose: bool = False,
+        dtype: str = "float32", device: str = "auto", random_state: int | None = None, callbacks: Any = None, progress_bar: bool = False, verbose: bool = False,
         warm_start: bool = False, init_from: Any = None, freeze: Any = None,
     ) -> None:
         self.warm_start = warm_start
@@ -166,6 +167,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.verbose = verbose
         self.init_from = init_from
@@ -309,7 +311,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 return loss / len(refs), 1.0 - character_error_rate(refs, hyps)
 
         rule = _PatienceAfterBlanks("val_score", self.tol, self.n_iter_no_change) if validate_fn is not None else NoImprovement("train_loss", self.tol, self.n_iter_no_change)
-        callbacks = [*([_EpochPrinter()] if self.verbose else []), *progress_callbacks(self)]
+        callbacks = fit_callbacks(self, *([_EpochPrinter()] if self.verbose else []))
         with one_thread():  # small recurrent steps: one thread is fastest
             result = train(
                 network, Xt, Yt, loss=ctc_loss(Y.shape[1] - 2), solver=self.solver, learning_rate_init=float(self.learning_rate_init),

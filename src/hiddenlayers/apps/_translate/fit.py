@@ -23,8 +23,8 @@ import torch
 
 from ...training import (
     STOP_REASONS,
-    Callback,
     History,
+    LoopHooks,
     MaxEpochs,
     NoImprovement,
     TimeLimit,
@@ -34,7 +34,7 @@ from ...training import (
     note_start_loss,
     warn_interrupted,
 )
-from .._fit import progress_callbacks
+from .._fit import fit_callbacks
 from .text import PAD
 
 if TYPE_CHECKING:
@@ -57,22 +57,22 @@ def train(
     ``history`` (a warm fit's) goes on: epochs numbered on, ``max_iter`` more at most, its clock run on (``max_time`` bounds this call);
     Adam starts afresh.
 
-    ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``. ``tr.progress_bar``: the other
-    apps' Rich bar over the ``max_iter`` epochs on stderr (:func:`~.._fit.progress_callbacks`), called as ``training.train`` calls it."""
-    callbacks = progress_callbacks(tr)
-    for cb in callbacks:
-        cb.on_train_begin()
+    ``clock`` reads seconds (``time.perf_counter``, passed by ``Translator.fit``) for ``max_time``. ``tr.callbacks`` (the user's),
+    then with ``tr.progress_bar`` the other apps' Rich bar over the ``max_iter`` epochs on stderr (:func:`~.._fit.fit_callbacks`),
+    are called as ``training.train`` calls them (:class:`~hiddenlayers.training.LoopHooks`); a callback's ``state.stop_training`` stops
+    after that epoch (``stop_reason`` ``"callback"``), keeping the weights any stop keeps."""
     history = History() if history is None else history
+    hooks = LoopHooks(fit_callbacks(tr), tr.model_, history)
+    hooks.begin()
     try:
-        return _train(tr, src, tgt, train_idx, val_idx, rng, clock, history, callbacks)
+        return _train(tr, src, tgt, train_idx, val_idx, rng, clock, history, hooks)
     finally:  # after a Ctrl-C or an error too: the bar stops and gives the terminal back
-        for cb in callbacks:
-            cb.on_train_end(history=history)
+        hooks.end()
 
 
 def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx: np.ndarray, val_idx: np.ndarray | None,
-           rng: np.random.Generator, clock: Callable[[], float], history: History, callbacks: list[Callback]) -> History:
-    """:func:`train`'s epochs, recorded in ``history``; each epoch's end goes to ``callbacks``."""
+           rng: np.random.Generator, clock: Callable[[], float], history: History, hooks: LoopHooks) -> History:
+    """:func:`train`'s epochs, recorded in ``history``; each epoch's hooks go to ``hooks``."""
     model = tr.model_
     optimizer = torch.optim.Adam(model.parameters(), lr=float(tr.learning_rate_init))
     monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", tr.tol, tr.n_iter_no_change)
@@ -86,16 +86,15 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
     tr_lengths = [len(src[i]) for i in train_idx]
     try:
         for epoch in range(first + 1, first + tr.max_iter + 1):
-            reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, elapsed=lambda: before + clock() - t0)
-            for cb in callbacks:
-                cb.on_epoch_end(logs={"epoch": epoch, "train_loss": history.train_loss[-1], "val_score": history.val_score[-1]})
+            hooks.epoch_begin(epoch)
+            reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, hooks, elapsed=lambda: before + clock() - t0)
             if reason == "diverged":
                 break
             if monitor.update(history.val_loss[-1] if val_idx is not None else history.train_loss[-1]):
                 best, history.best_epoch = copy.deepcopy(model.state_dict()), epoch
             if val_idx is None:
                 last, last_epoch = (best if history.best_epoch == epoch else copy.deepcopy(model.state_dict())), epoch
-            reason = rule(history)
+            reason = "callback" if hooks.epoch_end() else rule(history)  # a callback's stop wins, as in training.train
             if not reason and tr.max_time is not None:
                 spent = history.time[-1] - (history.time[-2] if len(history.time) > 1 else 0.0)
                 if history.time[-1] + spent > before + float(tr.max_time):  # another epoch like the last would overrun
@@ -151,10 +150,12 @@ def _epoch(
     tr_lengths: list[int],
     rng: np.random.Generator,
     history: History,
+    hooks: LoopHooks,
     *,
     elapsed: Callable[[], float],
 ) -> str | None:
-    """One teacher-forced pass over the training pairs, then validation; records the epoch in ``history``.
+    """One teacher-forced pass over the training pairs, then validation; records the epoch in ``history``. ``hooks``
+    get each step's ``on_batch_end`` (``batch_loss``: the epoch's summed per-token cross entropy so far).
 
     Returns ``"diverged"`` when the training loss (cross-entropy per target token) has diverged (``has_diverged``), else None."""
     model = tr.model_
@@ -172,6 +173,7 @@ def _epoch(
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
         optimizer.step()
         total, tokens = total + loss.item(), tokens + n_tok
+        hooks.batch_end(total)
     train_loss = total / tokens
     val_loss, val_acc = evaluate(tr, src, tgt, val_idx) if val_idx is not None else (math.nan, math.nan)
     epoch = len(history) + 1

@@ -80,6 +80,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("tol", 1e-4),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
+    row("callbacks", None),
     row("progress_bar", False),
     row("verbose", False),
     row("warm_start", False, "fit goes on from the fitted model's weights for max_iter epochs more (Adam restarts, as scikit-learn's "
@@ -142,6 +143,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         tol: float = 1e-4,
         device: str = "auto",
         random_state: int | None = None,
+        callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
         warm_start: bool = False,
@@ -175,6 +177,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.tol = tol
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
         self.progress_bar = progress_bar
         self.verbose = verbose
         self.init_from = init_from
