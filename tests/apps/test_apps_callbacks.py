@@ -61,37 +61,6 @@ class Recorder(hl.Callback):
 
 
 @pytest.mark.parametrize("app", EPOCH_APPS)
-def test_csvlogger_writes_the_history(app: str, tmp_path: Path) -> None:
-    path = tmp_path / "log.csv"
-    model, args = app_case(app, max_iter=2, callbacks=[hl.CSVLogger(path)])
-    model.fit(*args)
-    assert model.n_iter_ == 2
-    pd.testing.assert_frame_equal(pd.read_csv(path, index_col="epoch"), model.history_.to_frame())
-
-
-@pytest.mark.parametrize("app", EPOCH_APPS)
-def test_hooks_come_in_the_mlps_order_with_their_logs(app: str) -> None:
-    rec = Recorder()
-    model, args = app_case(app, max_iter=2, callbacks=[rec])
-    model.fit(*args)
-    assert rec.calls == ["train_begin", "epoch_begin", "epoch_end", "epoch_begin", "epoch_end", "train_end"]
-    assert [set(logs) for logs in rec.logs] == [LOG_KEYS, LOG_KEYS]
-    h = model.history_
-    for i, logs in enumerate(rec.logs):
-        assert logs["epoch"] == h.epoch[i] and logs["train_loss"] == h.train_loss[i] and logs["lr"] == h.lr[i]
-        assert logs["val_score"] == h.val_score[i] or (logs["val_score"] != logs["val_score"] and h.val_score[i] != h.val_score[i])
-    assert rec.batches >= 2 and len(rec.networks) == 1
-
-
-@pytest.mark.parametrize("app", EPOCH_APPS)
-def test_a_callback_stops_training_and_says_so(app: str) -> None:
-    model, args = app_case(app, max_iter=5, callbacks=[Recorder(stop_at=2)])
-    model.fit(*args)
-    assert model.n_iter_ == 2 and model.history_.epoch == [1, 2]
-    assert model.stop_reason_ == "callback"
-
-
-@pytest.mark.parametrize("app", EPOCH_APPS)
 def test_bad_callbacks_are_refused_by_fit_in_the_mlps_words(app: str) -> None:
     cb = hl.CSVLogger("unused.csv")
     model, args = app_case(app, callbacks=cb)
@@ -135,14 +104,27 @@ def _weights(model: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("app", EPOCH_APPS)
-def test_a_callback_stop_keeps_the_weights_a_fit_of_that_many_epochs_keeps(app: str) -> None:
-    """Stopped by a callback after epoch 2 of 5, the model is the one max_iter=2 gives (the same rule picks the weights kept:
-    the best held-out epoch's with early stopping, else the last), and its history is that fit's but for the stop reason."""
-    stopped, args = app_case(app, max_iter=5, callbacks=[Recorder(stop_at=2)])
-    two, _ = app_case(app, max_iter=2)
-    stopped.fit(*args)
+def test_callbacks_get_the_mlps_hooks_and_a_stop_keeps_what_a_fit_of_that_many_epochs_keeps(app: str, tmp_path: Path) -> None:
+    """Two epochs with a CSVLogger and a recorder: the log is ``history_.to_frame()`` and the hooks come in the MLPs'
+    order with their logs. Stopped by a callback after epoch 2 of 5, the model is the one those two epochs gave (the same
+    rule picks the weights kept: the best held-out epoch's with early stopping, else the last), its history that fit's
+    but for the stop reason."""
+    path, rec = tmp_path / "log.csv", Recorder()
+    two, args = app_case(app, max_iter=2, callbacks=[hl.CSVLogger(path), rec])
     two.fit(*args)
-    assert two.stop_reason_ != "callback" and stopped.history_.held_epoch == two.history_.held_epoch
-    assert stopped.history_.train_loss == two.history_.train_loss
+    assert two.n_iter_ == 2 and two.stop_reason_ != "callback"
+    pd.testing.assert_frame_equal(pd.read_csv(path, index_col="epoch"), two.history_.to_frame())
+    assert rec.calls == ["train_begin", "epoch_begin", "epoch_end", "epoch_begin", "epoch_end", "train_end"]
+    assert [set(logs) for logs in rec.logs] == [LOG_KEYS, LOG_KEYS]
+    h = two.history_
+    for i, logs in enumerate(rec.logs):
+        assert logs["epoch"] == h.epoch[i] and logs["train_loss"] == h.train_loss[i] and logs["lr"] == h.lr[i]
+        assert logs["val_score"] == h.val_score[i] or (logs["val_score"] != logs["val_score"] and h.val_score[i] != h.val_score[i])
+    assert rec.batches >= 2 and len(rec.networks) == 1
+
+    stopped, _ = app_case(app, max_iter=5, callbacks=[Recorder(stop_at=2)])
+    stopped.fit(*args)
+    assert stopped.n_iter_ == 2 and stopped.history_.epoch == [1, 2] and stopped.stop_reason_ == "callback"
+    assert stopped.history_.held_epoch == two.history_.held_epoch and stopped.history_.train_loss == two.history_.train_loss
     for a, b in zip(_weights(stopped), _weights(two), strict=True):  # float32 rounding apart (the Autoencoder's: 1e-9)
         assert torch.allclose(a.float(), b.float(), rtol=1e-5, atol=1e-7)
