@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from .._meta import PIPELINE_KEY, pipeline_steps
 from ..exceptions import ModelFileError
 
-PIPELINE_KEY = "pipeline"
 _MLPS = ("MLPClassifier", "MLPRegressor")
 _ENCODER = "TableEncoder"
-_SKIPS = ("passthrough", None)
 _SHAPE = "{what} takes a Pipeline of a hl.TableEncoder then a hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside)"
 
 
@@ -113,33 +112,6 @@ def pipeline_as_model(pipe: Any) -> Any:
         path = Path(tmp) / "pipeline.safetensors"
         save_pipeline(pipe, path)
         return getattr(estimators, type(pipe.steps[-1][1]).__name__).load(path)
-
-
-def pipeline_steps(record: Any, estimator: str) -> list[tuple[str, str | None]]:
-    """The ``(name, kind)`` steps of a file's ``"pipeline"`` record, checked (a damaged record: ``TypeError``/``ValueError``).
-
-    Names are distinct, non-empty and free of ``__``; the steps not skipped are a TableEncoder then ``estimator``, last.
-    """
-    if not isinstance(record, dict):
-        raise TypeError(f"'{PIPELINE_KEY}' is {type(record).__name__}, not a JSON object")
-    steps = record["steps"]
-    if not isinstance(steps, list) or not all(isinstance(s, list) and len(s) == 2 for s in steps):
-        raise TypeError("the pipeline steps are not a list of [name, kind] pairs")
-    out = [(s[0], s[1]) for s in steps]
-    names = [n for n, _ in out]
-    if not all(isinstance(n, str) and n and "__" not in n for n in names) or len(set(names)) != len(names):
-        raise ValueError(f"the pipeline step names {names!r} are not distinct non-empty names without '__'")
-    kinds = [k for _, k in out]
-    if not all(k in (_ENCODER, *_MLPS, *_SKIPS) for k in kinds):
-        raise ValueError(f"the pipeline steps hold unknown kinds {kinds!r}")
-    if [k for k in kinds if k not in _SKIPS] != [_ENCODER, estimator] or kinds[-1] != estimator:
-        raise ValueError(f"the pipeline steps {kinds!r} are not a TableEncoder then the file's {estimator}")
-    return out
-
-
-def pipeline_text(record: Any, estimator: str) -> str:
-    """A file's Pipeline in one line (``info``): ``pre: TableEncoder -> clf: MLPClassifier``."""
-    return " -> ".join(f"{name}: {kind}" for name, kind in pipeline_steps(record, estimator))
 
 
 def _names(value: Any, what: str) -> list[str] | None:
