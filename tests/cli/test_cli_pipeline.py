@@ -77,3 +77,19 @@ def test_export_and_serve_read_the_file_as_its_mlp(saved: tuple, tmp_path: Path)
     ok("export", path, "-o", onnx)
     got = pd.read_csv(io.StringIO(ok("predict", onnx, data).stdout))
     assert got["predicted_value"].tolist() == pipe.predict(inputs).tolist()
+
+
+def test_info_on_an_edited_pipeline_record_is_one_line(saved: tuple, tmp_path: Path) -> None:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from safetensors.torch import save as st_save
+
+    _, path, _, _ = saved
+    with safe_open(str(path), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    meta["pipeline"]["steps"] = [["clf", "MLPClassifier"], ["pre", "TableEncoder"]]
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
+    assert_user_error(run("info", bad), f"'{bad}' has inconsistent contents (ValueError: the pipeline steps ['MLPClassifier', 'TableEncoder'] "
+                                        "are not a TableEncoder then the file's MLPClassifier)")
+    assert ok("predict", bad, saved[2]).stdout  # the commands read the MLP, not the record
