@@ -134,11 +134,9 @@ def _encoder(record: dict[str, Any], state: Any) -> Any:
     params = rec["params"]
     if not isinstance(params, dict) or set(params) != set(TableEncoder().get_params()):
         raise TypeError(f"the encoder's parameters are not {sorted(TableEncoder().get_params())}")
-    k, ratio = params["max_categories"], params["numeric_text_ratio"]
-    if isinstance(k, bool) or not isinstance(k, int) or k != pre.max_categories:
-        raise ValueError(f"the encoder's max_categories={k!r} is not its preprocessing's {pre.max_categories}")
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0.0 < ratio <= 1.0:
-        raise ValueError(f"the encoder's numeric_text_ratio={ratio!r} is not a number in (0, 1]")
+    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in params.values()):
+        raise TypeError("the encoder's parameters are not numbers or text")
+    # stored as the user left them (a set_params after fit included), checked at the next fit as scikit-learn does
     names = _names(rec["feature_names_in_"], "the encoder's feature_names_in_")
     n = rec["n_features_in_"]
     if names is not None and names != pre.feature_names:
