@@ -121,6 +121,13 @@ def test_a_train_made_file_loads_as_a_pipeline_on_request(wine_pipe: tuple, tmp_
     as_pipe = hl.load(path, as_pipeline=True)
     assert [n for n, _ in as_pipe.steps] == ["tableencoder", "mlpclassifier"] and as_pipe[0].max_categories == 5
     assert _same(as_pipe.predict_proba(Xte), mlp.predict_proba(Xte))
+    hl.save(as_pipe, tmp_path / "again.safetensors")  # and saved as a Pipeline from there
+    assert _same(hl.load(tmp_path / "again.safetensors").predict_proba(Xte), mlp.predict_proba(Xte))
+    twice = Pipeline([("pre", as_pipe[0]), ("clf", hl.load(path))])  # the MLP as loaded reads raw tables itself
+    with pytest.raises(ValueError, match=r"^MLPClassifier in the Pipeline already stores its own table preprocessing \(a model from "
+                                         r"`hiddenlayers train`\), so the encoder would run twice: save the MLP alone with hl\.save\(pipe\[-1\], path\)\.$"):
+        hl.save(twice, tmp_path / "twice.safetensors")
+    assert not (tmp_path / "twice.safetensors").exists()
     plain = tmp_path / "p.safetensors"
     quiet_fit(hl.MLPClassifier((4,), max_iter=2), np.ones((4, 2)), [0, 1, 0, 1]).save(plain)
     with pytest.raises(ValueError, match=re.escape(f"as_pipeline=True gives a TableEncoder and the MLP, but '{plain}' holds a MLPClassifier "
