@@ -406,3 +406,17 @@ def test_an_older_state_without_frequencies_loads_and_has_no_training_mean():
     state["columns"][1]["frequencies"] = [0.5]
     with pytest.raises(DataError, match="stored preprocessing is damaged.*1 frequencies for"):
         TablePreprocessor.from_dict(state)
+
+
+@pytest.mark.parametrize(("column", "key", "value", "problem"), [
+    (1, "other", None, "column 'c' has a name that is not text or a flag that is not true/false"),
+    (0, "missing_indicator", "yes", "column 'a' has a name that is not text or a flag that is not true/false"),
+    (1, "categories", ["x", 2], "column 'c' has categories that are not a list of text"),
+    (1, "categories", "xy", "column 'c' has categories that are not a list of text"),
+])
+def test_a_stored_state_that_would_break_transform_is_refused_when_read(column: int, key: str, value: object, problem: str) -> None:
+    """A null `other` (an edited model file) was read as False by bool() and transform then raised TypeError at predict."""
+    state = json.loads(json.dumps(TablePreprocessor().fit(pd.DataFrame({"a": [1.0, 2.0], "c": ["x", "y"]})).to_dict()))
+    state["columns"][column][key] = value
+    with pytest.raises(DataError, match=re.escape(f"the stored preprocessing is damaged (ValueError: {problem}).")):
+        TablePreprocessor.from_dict(state)

@@ -185,3 +185,19 @@ def test_table_preprocessor_in_a_pipeline_names_table_encoder() -> None:
 @parametrize_with_checks([hl.TableEncoder()])
 def test_sklearn_estimator_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
+
+
+def test_from_preprocessor_is_the_encoder_fit_leaves() -> None:
+    """A stored preprocessing (a saved Pipeline's) gives back the fitted encoder, without a refit: same matrix, names, params."""
+    from hiddenlayers.data import TableEncoder
+
+    X = pd.DataFrame({"a": [1.0, None, 3.0, 4.0], "c": ["x", "y", "x", None]})
+    fitted = TableEncoder(max_categories=3).fit(X)
+    back = TableEncoder.from_preprocessor(TablePreprocessor.from_dict(fitted.preprocessor_.to_dict()), named=True, max_categories=3)
+    assert back.get_params() == fitted.get_params() and list(back.feature_names_in_) == ["a", "c"] and back.n_features_in_ == 2
+    assert (back.transform(X) == fitted.transform(X)).all()
+    by_position = TableEncoder().fit(X.to_numpy())
+    again = TableEncoder.from_preprocessor(by_position.preprocessor_, named=False)
+    assert not hasattr(again, "feature_names_in_") and (again.transform(X.to_numpy()) == by_position.transform(X.to_numpy())).all()
+    with pytest.raises(ValueError, match=r"^an encoder fitted by position names its columns x0, x1, \.\.\.; this preprocessing reads \['a', 'c'\]$"):
+        TableEncoder.from_preprocessor(fitted.preprocessor_, named=False)

@@ -299,7 +299,8 @@ def test_load_never_unpickles(saved: Path, iris: tuple[np.ndarray, np.ndarray], 
 
 
 def test_save_rejects_other_objects(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application\. Received: dict\.$"):
+    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder then an MLP\. "
+                                        r"Received: dict\.$"):
         hl.save({}, tmp_path / "x.safetensors")
 
 

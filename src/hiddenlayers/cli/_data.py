@@ -223,9 +223,10 @@ def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sam
 
 
 def load_model(path: str) -> Any:
+    """The model in ``path``; a saved Pipeline as its MLP with the encoder's preprocessing, which the commands read raw tables through."""
     from ..ship import load
 
-    return load(path)
+    return load(path, as_pipeline=False)
 
 
 def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> np.ndarray:

@@ -421,17 +421,21 @@ class TablePreprocessor:
             pre = cls(max_categories=int(state["max_categories"]))
             cols = [dict(c) for c in state["columns"]]
             for c in cols:
+                if c["kind"] not in ("numeric", "categorical"):
+                    raise DataError(f"unknown preprocessing column kind {c['kind']!r}.")
+                flags = [c["missing_indicator"]] + ([c["other"]] if c["kind"] == "categorical" else [])
+                if not isinstance(c["name"], str) or not all(isinstance(f, (bool, int, np.bool_, np.integer)) for f in flags):  # bool(None) passed; transform failed
+                    raise ValueError(f"column {c['name']!r} has a name that is not text or a flag that is not true/false")
                 if c["kind"] == "numeric":
-                    float(c["fill"]), float(c["mean"]), float(c["scale"]), bool(c["missing_indicator"])
+                    float(c["fill"]), float(c["mean"]), float(c["scale"])
                     if "missing_rate" in c:  # optional: older files lack it
                         float(c["missing_rate"])
-                elif c["kind"] == "categorical":
-                    list(c["categories"]), bool(c["other"]), bool(c["missing_indicator"])
+                else:
+                    if not isinstance(c["categories"], list) or not all(isinstance(v, str) for v in c["categories"]):
+                        raise ValueError(f"column {c['name']!r} has categories that are not a list of text")
                     width = len(c["categories"]) + int(bool(c["other"])) + int(bool(c["missing_indicator"]))
                     if "frequencies" in c and len([float(f) for f in c["frequencies"]]) != width:  # optional: older files lack it
                         raise ValueError(f"column {c['name']!r} has {len(c['frequencies'])} frequencies for {width} encoded columns")
-                else:
-                    raise DataError(f"unknown preprocessing column kind {c['kind']!r}.")
         except DataError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

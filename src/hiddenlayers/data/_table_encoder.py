@@ -131,6 +131,26 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         return self
 
+    @classmethod
+    def from_preprocessor(cls, preprocessor: TablePreprocessor, *, named: bool, **params: Any) -> TableEncoder:
+        """A fitted encoder around ``preprocessor`` (a model file's, :meth:`TablePreprocessor.from_dict`), as :meth:`fit` leaves one.
+
+        Used to give back the ``Pipeline`` a model file stores without refitting. ``named``: whether :meth:`fit` read a
+        DataFrame by its text column names (then ``feature_names_in_`` is the preprocessor's ``feature_names``; else the
+        columns are read by position and were named ``x0``, ``x1``, ...). ``params``: the constructor's parameters.
+        """
+        names = preprocessor.feature_names
+        if not names:
+            raise ValueError("the preprocessing reads no column: an encoder needs at least one.")
+        if not named and names != [f"x{i}" for i in range(len(names))]:
+            raise ValueError(f"an encoder fitted by position names its columns x0, x1, ...; this preprocessing reads {names[:3]}")
+        enc = cls(**params)
+        enc.preprocessor_ = preprocessor
+        enc.n_features_in_ = len(names)
+        if named:
+            enc.feature_names_in_ = np.asarray(names, dtype=object)
+        return enc
+
     def transform(self, X: Any) -> Any:
         """``X`` (``(n_samples, n_features)``) -> the encoded ``(n_samples, n_outputs)`` float64 array.
 

@@ -20,6 +20,8 @@ _EXPORTS = {
     # set_output / get_feature_names_out for every estimator whose transform returns hidden activations
     "HiddenOutput": "._set_output",
     "hidden_output": "._set_output",
+    # the model file of an MLP; ship's Pipeline files store the TableEncoder's preprocessing and the steps with it
+    "to_file": "._file",
     "sizes_to_json": "._file",
     "sizes_from_json": "._file",
     "explain_model": "._explain",

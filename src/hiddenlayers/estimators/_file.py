@@ -68,14 +68,26 @@ def _params(est: Any) -> dict[str, Any]:
     return jsonable(params)
 
 
-def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
-    """Write the fitted estimator ``model`` to ``path`` (one ``.safetensors`` file, atomic)."""
+def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None, *,
+            preprocessing: dict[str, Any] | None = None, sections: dict[str, dict[str, Any]] | None = None) -> None:
+    """Write the fitted estimator ``model`` to ``path`` (one ``.safetensors`` file, atomic).
+
+    ``extra``: the user's JSON, read back by ``read_metadata``. ``preprocessing``: a table preprocessing that runs
+    before ``model`` outside it (a ``Pipeline``'s ``TableEncoder``: ``preprocessor_.to_dict()``), stored in place of
+    ``model.preprocessing_``, so the file reads raw tables as a ``train``-made one does; the network's own input names
+    (``feature_names_in_``, the encoded columns) are then left out, as the table's names are the preprocessing's.
+    ``sections``: more JSON objects a later stage records (the ``Pipeline`` around ``model``), by a name the file
+    does not use already; :func:`from_file` ignores them.
+    """
     name = type(model).__name__
     model._require_fitted()
+    clash = sorted(set(sections or {}) & {*_SECTIONS, "extra", "format", "format_version", "library_version", "estimator"})
+    if clash:
+        raise ValueError(f"sections may not replace the file's own {clash}: name them otherwise.")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
     fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
     fitted["n_features_in_"] = int(model.n_features_in_)
-    if hasattr(model, "feature_names_in_"):
+    if hasattr(model, "feature_names_in_") and preprocessing is None:
         fitted["feature_names_in_"] = [str(c) for c in model.feature_names_in_]
     fitted["loss_curve_"] = list(getattr(model, "loss_curve_", []))
     fitted["validation_scores_"] = getattr(model, "validation_scores_", None)
@@ -88,14 +100,15 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
     if hasattr(model, "classes_"):
         classes = np.asarray(model.classes_)
         meta["classes"] = {"values": classes.tolist(), "dtype": classes.dtype.str if classes.dtype != object else "object", "y_type": model._label_binarizer.y_type_}
-    if getattr(model, "preprocessing_", None) is not None:
-        meta["preprocessing"] = model.preprocessing_
+    if preprocessing is not None or getattr(model, "preprocessing_", None) is not None:
+        meta["preprocessing"] = preprocessing if preprocessing is not None else model.preprocessing_
     if getattr(model, "provenance_", None) is not None:
         meta["provenance"] = model.provenance_  # init_from's source file hash, copied and frozen layers
     if (scaling := scaling_to_json(model)) is not None:
         meta["target_scaling"] = scaling  # scale_target: predictions are out * scale + mean
     if extra:
         meta["extra"] = extra
+    meta.update(sections or {})
     write_model_file(path, name, meta, tensors)
 
 

@@ -46,6 +46,7 @@ from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
+from ._pipeline import is_pipeline, pipeline_as_model
 from ._torchlib_registry import reused_registry
 
 
@@ -337,7 +338,8 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
-    ``model``: a fitted MLPClassifier or MLPRegressor, or an ImageClassifier
+    ``model``: a fitted MLPClassifier or MLPRegressor, a ``Pipeline`` of a TableEncoder then one (exported as
+    :func:`~hiddenlayers.save` stores it: the encoder's preprocessing in the graph, raw columns in), or an ImageClassifier
     (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in
     colour, uint8 images divided by 255; output ``probabilities``), an
     Autoencoder (raw rows -> ``scores`` = ``score_samples`` and
@@ -384,6 +386,8 @@ def export_onnx(
 
     from .._files import check_writable
 
+    if is_pipeline(model):  # a TableEncoder then an MLP: the MLP its file holds, the encoder's preprocessing in the graph
+        model = pipeline_as_model(model)
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
     _check_dtype(model, dtype)
     _check_onnx_suffix(path, "path")

@@ -2,7 +2,8 @@
 
 Every estimator and application writes itself (``model.save(path)``) into the
 one container of :mod:`hiddenlayers._files`; this module is the front door that
-needs no class: :func:`save` any fitted model, :func:`read_metadata` without
+needs no class: :func:`save` any fitted model (a ``Pipeline`` of a ``TableEncoder``
+then an MLP too, :mod:`._pipeline`), :func:`read_metadata` without
 loading tensors, and :func:`load` whatever a file holds. Loading parses JSON and
 raw tensors only: it never runs code or unpickles anything. Writes are atomic.
 """
@@ -14,18 +15,27 @@ from typing import Any
 
 from .._files import read_metadata
 from .._meta import FORMAT_VERSION, MODEL_KINDS
+from ._pipeline import PIPELINE_KEY, is_pipeline, pipeline_from_file, pipeline_of_model, save_pipeline
 
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 
 
 def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | None = None) -> None:
-    """Save a fitted estimator or application to ``path`` (one ``.safetensors`` file, atomic).
+    """Save a fitted estimator, application or ``Pipeline`` to ``path`` (one ``.safetensors`` file, atomic).
 
-    ``extra`` (JSON-able) is stored with an MLP estimator and read back by :func:`read_metadata`.
+    A ``Pipeline`` (or ``make_pipeline``) of a :class:`~hiddenlayers.TableEncoder` then an ``MLPClassifier`` or
+    ``MLPRegressor`` (``"passthrough"`` steps allowed) is stored as the MLP with the encoder's preprocessing, as
+    ``hiddenlayers train`` stores a model, plus its steps; :func:`load` gives the Pipeline back. Other pipelines are a
+    ``TypeError`` naming the fix (a StandardScaler step: drop it, the encoder standardises). ``extra`` (JSON-able) is
+    stored with an MLP estimator or such a Pipeline and read back by :func:`read_metadata`.
     """
     name = type(model).__name__
+    if is_pipeline(model):
+        save_pipeline(model, path, extra)
+        return
     if name not in MODEL_KINDS:
-        raise TypeError(f"save() takes a fitted hiddenlayers estimator or application. Received: {name}.")
+        raise TypeError(f"save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder then an MLP. "
+                        f"Received: {name}.")
     if name in _ESTIMATORS:
         model.save(path, extra=extra)
     elif extra is not None:
@@ -34,20 +44,33 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
         model.save(path)
 
 
-def load(path: str | os.PathLike[str], *, device: str | None = None) -> Any:
+def load(path: str | os.PathLike[str], *, device: str | None = None, as_pipeline: bool | None = None) -> Any:
     """Load any model saved by hiddenlayers; predictions match the saved model exactly.
 
+    ``as_pipeline``: None (default) gives what was saved (a ``Pipeline`` for a file :func:`save` wrote from one, else
+    the model); False gives the MLP itself, reading raw tables through its stored preprocessing (as the CLI does);
+    True gives ``make_pipeline(TableEncoder, MLP)`` for a ``hiddenlayers train``-made MLP file too (columns read by name).
     Never executes code from the file. Raises :class:`ModelFileError` for a
     missing, truncated, foreign, tampered or newer-format file.
     """
     from .. import apps, estimators
     from ..network import resolve_device
 
+    if as_pipeline is not None and not isinstance(as_pipeline, bool):
+        raise TypeError(f"as_pipeline must be True, False or None (what was saved). Received: as_pipeline={as_pipeline!r}.")
     meta = read_metadata(path)
     if device is not None:
         resolve_device(device)  # a bad or missing device is the caller's error, not the file's
-    package = estimators if meta["estimator"] in _ESTIMATORS else apps
-    return getattr(package, meta["estimator"]).load(path, device=device)
+    kind = meta["estimator"]
+    if kind not in _ESTIMATORS:
+        if as_pipeline:
+            raise ValueError(f"as_pipeline=True is for MLPClassifier and MLPRegressor files; '{path}' holds a {kind}: load it with hl.load(path).")
+        return getattr(apps, kind).load(path, device=device)
+    model = getattr(estimators, kind).load(path, device=device)
+    record = meta.get(PIPELINE_KEY)
+    if as_pipeline is False or (as_pipeline is None and record is None):
+        return model
+    return pipeline_of_model(model, path) if record is None else pipeline_from_file(model, record, path)
 
 
 __all__ = ["FORMAT_VERSION", "load", "read_metadata", "save"]

@@ -111,7 +111,7 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
             return ServedModel(p, version, threads)
         from .._modelfile import load
 
-        return _ADAPTERS[kind](load(p), version, str(p.resolve()), _sha256(p))
+        return _ADAPTERS[kind](load(p, as_pipeline=False), version, str(p.resolve()), _sha256(p))
     kind = type(source).__name__
     if kind in TABLE_MODELS:
         return ServedModel(source, version, threads)

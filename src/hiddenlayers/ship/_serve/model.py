@@ -149,7 +149,7 @@ class ServedModel:
             else:
                 from .._modelfile import load
 
-                self.estimator = load(p)
+                self.estimator = load(p, as_pipeline=False)  # a saved Pipeline: its MLP, which reads raw rows
         elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
             _require_fitted(source)
             self.estimator = source

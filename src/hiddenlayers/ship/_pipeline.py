@@ -1,0 +1,201 @@
+"""Model files of a scikit-learn ``Pipeline`` of a ``TableEncoder`` then an MLP, without pickle.
+
+A fitted ``Pipeline([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier())])`` is the model that
+``hiddenlayers train`` makes: a table preprocessing, then a network on its matrix. So its file is an MLP's
+model file whose stored preprocessing is the encoder's ``preprocessor_.to_dict()`` (what ``train`` stores),
+plus a ``"pipeline"`` section that gives the Pipeline back: the step names and kinds (``"passthrough"`` and
+None steps kept in place), the Pipeline's ``verbose``/``transform_input``, the encoder's parameters,
+``n_features_in_`` and ``feature_names_in_``, and the MLP's own ``feature_names_in_`` (present when the
+encoder gave it a DataFrame: ``set_output(transform="pandas")``). The CLI, the server, the ONNX exporter and
+a hiddenlayers without this module read the file as the MLP with its preprocessing; :func:`hiddenlayers.load`
+gives the Pipeline. Other pipelines are refused in one line: they have no pickle-free file. A ``memory``
+cache is not a part of the model and is not stored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._meta import PIPELINE_KEY, pipeline_steps
+from ..exceptions import ModelFileError
+
+_MLPS = ("MLPClassifier", "MLPRegressor")
+_ENCODER = "TableEncoder"
+_SHAPE = "{what} takes a Pipeline of a hl.TableEncoder then a hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside)"
+
+
+def is_pipeline(model: Any) -> bool:
+    """Whether ``model`` is a scikit-learn ``Pipeline`` (the class itself: a subclass would not load back as itself)."""
+    from sklearn.pipeline import Pipeline
+
+    return type(model) is Pipeline
+
+
+def _kind(step: Any) -> str | None:
+    """A step as the file records it: its class name, or ``"passthrough"``/None for a skipped step."""
+    return step if step is None or isinstance(step, str) else type(step).__name__
+
+
+def _shape_problem(pipe: Any) -> str | None:
+    """What keeps ``pipe`` from being a TableEncoder then an MLP, with the fix; None when it is one."""
+    from ..data import TableEncoder
+    from ..estimators import MLPClassifier, MLPRegressor
+
+    kept = [(name, step) for name, step in pipe.steps if not (step is None or isinstance(step, str))]
+    for name, step in kept:
+        if type(step).__name__ == "StandardScaler":
+            return (f"step {name!r} is a StandardScaler: TableEncoder already standardises the numeric columns "
+                    "(median fill, mean 0, sd 1), so drop the step")
+    shown = ", ".join(f"{name!r} ({_kind(step)})" for name, step in pipe.steps)
+    if not kept or type(kept[-1][1]) not in (MLPClassifier, MLPRegressor) or pipe.steps[-1][1] is not kept[-1][1]:
+        return (f"its steps are {shown}: end it with a hl.MLPClassifier or hl.MLPRegressor (other estimators have no pickle-free "
+                "file; save them with their own library)")
+    if len(kept) != 2 or type(kept[0][1]) is not TableEncoder:
+        return (f"its steps are {shown}: put one hl.TableEncoder() before the MLP and nothing else (it fills, standardises and "
+                "one-hot encodes a DataFrame), or save the MLP alone with hl.save(pipe[-1], path)")
+    return None
+
+
+def pipeline_parts(pipe: Any, what: str = "save()") -> tuple[Any, Any, dict[str, Any]]:
+    """``pipe``'s fitted TableEncoder and MLP, and the ``"pipeline"`` record its file stores (``what``: the caller, for errors).
+
+    A Pipeline of another shape is a ``TypeError`` naming its steps and the fix; one not fitted is scikit-learn's
+    ``NotFittedError``; an MLP that already stores its own table preprocessing (a loaded ``train``-made one) is a ``ValueError``.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from .._files import jsonable
+
+    problem = _shape_problem(pipe)
+    if problem is not None:
+        raise TypeError(f"{_SHAPE.format(what=what)}; {problem}.")
+    check_is_fitted(pipe)  # scikit-learn's wording: "This Pipeline instance is not fitted yet. Call 'fit' ..."
+    kept = [step for _, step in pipe.steps if not (step is None or isinstance(step, str))]
+    enc, mlp = kept
+    check_is_fitted(enc, "preprocessor_")
+    if getattr(mlp, "preprocessing_", None) is not None:
+        raise ValueError(f"{type(mlp).__name__} in the Pipeline already stores its own table preprocessing (a model from "
+                         "`hiddenlayers train`), so the encoder would run twice: save the MLP alone with hl.save(pipe[-1], path).")
+    names = getattr(enc, "feature_names_in_", None)
+    final = getattr(mlp, "feature_names_in_", None)
+    record = {
+        "steps": [[str(name), _kind(step)] for name, step in pipe.steps],
+        "verbose": bool(pipe.verbose),
+        "transform_input": jsonable(getattr(pipe, "transform_input", None)),
+        "encoder": {"params": jsonable(enc.get_params(deep=False)), "n_features_in_": int(enc.n_features_in_),
+                    "feature_names_in_": None if names is None else [str(n) for n in names]},
+        "final_feature_names_in_": None if final is None else [str(n) for n in final],
+    }
+    return enc, mlp, record
+
+
+def save_pipeline(pipe: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+    """Write the fitted ``pipe`` (:func:`pipeline_parts`) to ``path``: an MLP file with the encoder's preprocessing and the steps."""
+    from ..estimators import to_file
+
+    enc, mlp, record = pipeline_parts(pipe)
+    to_file(mlp, path, extra, preprocessing=enc.preprocessor_.to_dict(), sections={PIPELINE_KEY: record})
+
+
+def pipeline_as_model(pipe: Any) -> Any:
+    """The MLP that ``pipe``'s file holds, with the encoder's preprocessing inside (for ONNX export): what
+    ``hl.load(path, as_pipeline=False)`` of :func:`save_pipeline`'s file gives, so the export is the saved model."""
+    from .. import estimators
+
+    pipeline_parts(pipe, "export_onnx()")  # refused in export_onnx's name, before any file
+    with tempfile.TemporaryDirectory(prefix="hl-pipeline-") as tmp:
+        path = Path(tmp) / "pipeline.safetensors"
+        save_pipeline(pipe, path)
+        return getattr(estimators, type(pipe.steps[-1][1]).__name__).load(path)
+
+
+def _names(value: Any, what: str) -> list[str] | None:
+    """A stored list of column names (None stays None); anything else is a ``TypeError`` naming ``what``."""
+    if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise TypeError(f"{what} is not a list of names")
+    return value
+
+
+def _encoder(record: dict[str, Any], state: Any) -> Any:
+    """The fitted TableEncoder a file's record and stored preprocessing ``state`` describe, checked against each other."""
+    from ..data import TableEncoder, TablePreprocessor
+
+    if not isinstance(state, dict):
+        raise TypeError("the file stores no table preprocessing for its TableEncoder")
+    pre = TablePreprocessor.from_dict(state)
+    rec = record["encoder"]
+    if not isinstance(rec, dict):
+        raise TypeError("the encoder's record is not a JSON object")
+    params = rec["params"]
+    if not isinstance(params, dict) or set(params) != set(TableEncoder().get_params()):
+        raise TypeError(f"the encoder's parameters are not {sorted(TableEncoder().get_params())}")
+    if not all(v is None or isinstance(v, (bool, int, float, str)) for v in params.values()):
+        raise TypeError("the encoder's parameters are not numbers or text")
+    # stored as the user left them (a set_params after fit included), checked at the next fit as scikit-learn does
+    names = _names(rec["feature_names_in_"], "the encoder's feature_names_in_")
+    n = rec["n_features_in_"]
+    if names is not None and names != pre.feature_names:
+        raise ValueError("the encoder's feature_names_in_ are not its preprocessing's columns")
+    if isinstance(n, bool) or n != len(pre.feature_names):
+        raise ValueError(f"the encoder's n_features_in_={n!r} is not its preprocessing's {len(pre.feature_names)} columns")
+    return TableEncoder.from_preprocessor(pre, named=names is not None, **params)
+
+
+def _rebuild(est: Any, record: Any) -> Any:
+    """The Pipeline of a file's ``"pipeline"`` record around ``est`` (the file's MLP, loaded with the preprocessing)."""
+    from sklearn.pipeline import Pipeline
+
+    steps = pipeline_steps(record, type(est).__name__)
+    enc = _encoder(record, est.preprocessing_)
+    final = _names(record["final_feature_names_in_"], "the MLP's feature_names_in_")
+    if final is not None and len(final) != est.n_features_in_:
+        raise ValueError(f"{len(final)} feature names for the MLP's {est.n_features_in_} inputs")
+    verbose, given = record["verbose"], record["transform_input"]
+    if not isinstance(verbose, bool):
+        raise TypeError("the pipeline's verbose is not true or false")
+    given = _names(given, "the pipeline's transform_input")
+    est.preprocessing_ = None  # the encoder runs it: the MLP reads the matrix, as the one saved did
+    if final is not None:
+        est.feature_names_in_ = np.asarray(final, dtype=object)
+    pipe = Pipeline([(name, enc if kind == _ENCODER else est if kind in _MLPS else kind) for name, kind in steps],
+                    verbose=verbose, transform_input=given)
+    return pipe.set_output(transform="pandas") if final is not None else pipe  # the MLP was fitted on the encoder's DataFrame
+
+
+def pipeline_from_file(est: Any, record: Any, path: str | os.PathLike[str]) -> Any:
+    """The fitted Pipeline that ``path`` stores (``record``: its ``"pipeline"`` section; ``est``: its MLP, loaded).
+
+    A damaged or edited record, or one that disagrees with the file's preprocessing, is a :class:`ModelFileError`.
+    """
+    from ..exceptions import DataError
+
+    try:
+        return _rebuild(est, record)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, DataError) as exc:
+        raise ModelFileError(f"'{path}' has inconsistent pipeline metadata ({type(exc).__name__}: {exc}); "
+                             "the file was altered or is damaged.") from None
+
+
+def pipeline_of_model(est: Any, path: str | os.PathLike[str]) -> Any:
+    """A ``train``-made MLP (table preprocessing stored) as ``make_pipeline(TableEncoder, MLP)``, reading columns by name.
+
+    Its records beside the encoding (target, weight column, search) stay in the file. An MLP fitted on a matrix has no encoder
+    to give: ``ValueError``.
+    """
+    from sklearn.pipeline import make_pipeline
+
+    from ..data import TableEncoder, TablePreprocessor
+
+    state = est.preprocessing_
+    if not (isinstance(state, dict) and state.get("kind") == "table"):
+        raise ValueError(f"as_pipeline=True gives a TableEncoder and the MLP, but '{path}' holds a {type(est).__name__} fitted on a "
+                         "matrix (no table preprocessing stored): load it with hl.load(path).")
+    pre = TablePreprocessor.from_dict(state)
+    enc = TableEncoder.from_preprocessor(pre, named=True, max_categories=pre.max_categories)
+    est.preprocessing_ = None
+    return make_pipeline(enc, est)

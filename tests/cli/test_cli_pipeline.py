@@ -1,0 +1,95 @@
+"""The commands on a model file saved from a scikit-learn Pipeline (hl.save(pipe)): they read it as a `train`-made model,
+the encoder's preprocessing turning the raw CSV into the network's matrix."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_wine
+from sklearn.pipeline import Pipeline
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+from fit_helpers import quiet_fit
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, Path, Path, pd.DataFrame]:
+    d = tmp_path_factory.mktemp("pipe")
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X.assign(band=pd.cut(X["alcohol"], 3, labels=["low", "mid", "high"]).astype(str))
+    labels = np.asarray(["a", "b", "c"], dtype=object)[y.to_numpy()]
+    pipe = Pipeline([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=150, random_state=0))])
+    quiet_fit(pipe, X, labels)
+    path, data = d / "pipe.safetensors", d / "wine.csv"
+    hl.save(pipe, path)
+    X.assign(label=labels).to_csv(data, index=False)
+    return pipe, path, data, pd.read_csv(data)
+
+
+def test_predict_reads_the_raw_csv_through_the_encoder(saved: tuple) -> None:
+    pipe, path, data, frame = saved
+    result = ok("predict", path, data, "--proba")
+    got = pd.read_csv(io.StringIO(result.stdout))
+    inputs = frame.drop(columns="label")
+    assert got["predicted_value"].tolist() == pipe.predict(inputs).tolist()
+    proba = got[[c for c in got.columns if c != "predicted_value"]].to_numpy()
+    np.testing.assert_allclose(proba, pipe.predict_proba(inputs), atol=1e-6)
+    assert "ignored 1 column(s) the model does not use: label" in result.stderr
+
+
+def test_evaluate_needs_the_target_column_named(saved: tuple) -> None:
+    pipe, path, data, frame = saved
+    assert_user_error(run("evaluate", path, data), "this model file does not record its target column: pass --target COLUMN.")
+    metrics = json.loads(ok("evaluate", path, data, "--target", "label", "--json").stdout)["metrics"]
+    assert metrics["accuracy"] == pytest.approx(pipe.score(frame.drop(columns="label"), frame["label"])) and metrics["accuracy"] > 0.9
+
+
+def test_info_names_the_pipeline_steps(saved: tuple) -> None:
+    _, path, _, frame = saved
+    info = json.loads(ok("info", path, "--json").stdout)
+    assert info["pipeline"] == "pre: TableEncoder -> clf: MLPClassifier" and info["estimator"] == "MLPClassifier"
+    assert [r["column"] for r in info["preprocessing"]] == [c for c in frame.columns if c != "label"]
+    text = " ".join(ok("info", path).stdout.split())
+    assert "saved from a scikit-learn Pipeline: pre: TableEncoder -> clf: MLPClassifier" in text
+
+
+def test_export_and_serve_read_the_file_as_its_mlp(saved: tuple, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("starlette")
+    from hiddenlayers.ship._serve.model import ServedModel
+
+    pipe, path, data, frame = saved
+    inputs = frame.drop(columns="label")
+    served = ServedModel(path)
+    rows = served.rows({"rows": json.loads(inputs.head(20).to_json(orient="records"))}, 100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.array_equal(served.encode(rows), pipe["pre"].transform(inputs.head(20)))
+    assert served.predict(rows, proba=False) == pipe.predict(inputs.head(20)).tolist()
+    onnx = tmp_path / "m.onnx"
+    ok("export", path, "-o", onnx)
+    got = pd.read_csv(io.StringIO(ok("predict", onnx, data).stdout))
+    assert got["predicted_value"].tolist() == pipe.predict(inputs).tolist()
+
+
+def test_info_on_an_edited_pipeline_record_is_one_line(saved: tuple, tmp_path: Path) -> None:
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from safetensors.torch import save as st_save
+
+    _, path, _, _ = saved
+    with safe_open(str(path), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    meta["pipeline"]["steps"] = [["clf", "MLPClassifier"], ["pre", "TableEncoder"]]
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
+    assert_user_error(run("info", bad), f"'{bad}' has inconsistent contents (ValueError: the pipeline steps ['MLPClassifier', 'TableEncoder'] "
+                                        "are not a TableEncoder then the file's MLPClassifier)")
+    assert ok("predict", bad, saved[2]).stdout  # the commands read the MLP, not the record

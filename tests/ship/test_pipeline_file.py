@@ -1,0 +1,262 @@
+"""hl.save / hl.load / hl.export_onnx of a scikit-learn Pipeline of a TableEncoder then an MLP: no pickle, exact round trips.
+
+Before, ``hl.save(pipe, path)`` raised "save() takes a fitted hiddenlayers estimator", so pickle was the only way to keep it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from safetensors import safe_open
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import hiddenlayers as hl
+from fit_helpers import quiet_fit
+from hiddenlayers.ship import read_metadata
+
+
+def _wine() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Wine as a DataFrame with a text column added (alcohol band, with a few missing cells), split 70/30."""
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X.copy()
+    X["band"] = pd.cut(X["alcohol"], 3, labels=["low", "mid", "high"]).astype(object)
+    X.loc[X.index[::17], "band"] = None
+    y = np.asarray(["a", "b", "c"], dtype=object)[y.to_numpy()]  # text labels
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    return Xtr, Xte, ytr, yte
+
+
+@pytest.fixture(scope="module")
+def wine_pipe() -> tuple[Pipeline, pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+    Xtr, Xte, ytr, yte = _wine()
+    pipe = Pipeline([("pre", hl.TableEncoder(max_categories=5)), ("skip", "passthrough"),
+                     ("clf", hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=200, random_state=0))])
+    quiet_fit(pipe, Xtr, ytr)
+    return pipe, Xtr, ytr, Xte, yte
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+
+
+def test_a_pipeline_learns_and_loads_back_bit_equal(wine_pipe: tuple, tmp_path: Path) -> None:
+    pipe, Xtr, ytr, Xte, yte = wine_pipe
+    assert pipe.score(Xte, yte) >= 0.9  # a real fit on wine, text column included
+    path = tmp_path / "m.safetensors"
+    hl.save(pipe, path, extra={"owner": "me"})
+    back = hl.load(path)
+    assert type(back) is Pipeline and [n for n, _ in back.steps] == ["pre", "skip", "clf"] and back.steps[1][1] == "passthrough"
+    assert back.get_params(deep=True).keys() == pipe.get_params(deep=True).keys()
+    assert back["pre"].get_params() == {"max_categories": 5, "numeric_text_ratio": 0.9}
+    assert list(back["pre"].feature_names_in_) == list(Xtr.columns) and back["pre"].n_features_in_ == Xtr.shape[1]
+    shuffled = Xte[list(reversed(Xte.columns))]  # read by name, as the saved one reads it
+    for X in (Xte, shuffled):
+        assert _same(back.predict(X), pipe.predict(X)) and _same(back.predict_proba(X), pipe.predict_proba(X))
+    assert back.score(Xte, yte) == pipe.score(Xte, yte)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "X does not have valid feature names": read by position, as the encoder does
+        assert _same(back.predict_proba(Xte.to_numpy()), pipe.predict_proba(Xte.to_numpy()))
+    assert read_metadata(path)["extra"] == {"owner": "me"}
+
+
+def test_the_file_is_a_train_made_models_file(wine_pipe: tuple, tmp_path: Path) -> None:
+    """The stored preprocessing is the encoder's to_dict(), so as_pipeline=False gives the MLP that reads raw frames."""
+    pipe, _, _, Xte, _ = wine_pipe
+    path = tmp_path / "m.safetensors"
+    hl.save(pipe, path)
+    meta = read_metadata(path)
+    assert meta["estimator"] == "MLPClassifier" and meta["preprocessing"] == pipe["pre"].preprocessor_.to_dict()
+    assert "feature_names_in_" not in meta["fitted"]
+    mlp = hl.load(path, as_pipeline=False)
+    assert type(mlp) is hl.MLPClassifier and _same(mlp.predict_proba(Xte), pipe.predict_proba(Xte))
+    assert not pipe["clf"].__dict__.get("preprocessing_")  # the user's MLP is not changed by saving
+
+
+def test_make_pipeline_regressor_with_pandas_output_and_none_step(tmp_path: Path) -> None:
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X = X.assign(sex=np.where(X["sex"] > 0, "f", "m"))
+    pipe = make_pipeline(None, hl.TableEncoder(), hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=40, random_state=0)).set_output(transform="pandas")
+    quiet_fit(pipe, X, y)
+    assert {"age", "sex=f", "sex=m"} <= set(pipe[-1].feature_names_in_)  # the MLP was fitted on the encoder's DataFrame
+    path = tmp_path / "r.safetensors"
+    hl.save(pipe, path)
+    back = hl.load(path)
+    assert [n for n, _ in back.steps] == [n for n, _ in pipe.steps] and back.steps[0][1] is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names": the output config came back
+        assert _same(back.predict(X), pipe.predict(X)) and back.score(X, y) == pipe.score(X, y)
+    assert list(back[-1].feature_names_in_) == list(pipe[-1].feature_names_in_)
+
+
+def test_an_array_fitted_pipeline_reads_by_position(tmp_path: Path) -> None:
+    X, y = load_wine(return_X_y=True)
+    pipe = quiet_fit(make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,), max_iter=5, random_state=0)), X, y)
+    hl.save(pipe, tmp_path / "a.safetensors")
+    back = hl.load(tmp_path / "a.safetensors")
+    assert not hasattr(back[0], "feature_names_in_") and _same(back.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_a_train_made_file_loads_as_a_pipeline_on_request(wine_pipe: tuple, tmp_path: Path) -> None:
+    pipe, Xtr, ytr, Xte, _ = wine_pipe
+    pre = hl.TablePreprocessor(max_categories=5).fit(Xtr)
+    mlp = quiet_fit(hl.MLPClassifier((8,), max_iter=5, random_state=0), pre.transform(Xtr).matrix, ytr)
+    mlp.preprocessing_ = {**pre.to_dict(), "target": "y", "task": "classification"}  # as `hiddenlayers train` stores it
+    path = tmp_path / "t.safetensors"
+    mlp.save(path)
+    assert type(hl.load(path)) is hl.MLPClassifier  # as before
+    as_pipe = hl.load(path, as_pipeline=True)
+    assert [n for n, _ in as_pipe.steps] == ["tableencoder", "mlpclassifier"] and as_pipe[0].max_categories == 5
+    assert _same(as_pipe.predict_proba(Xte), mlp.predict_proba(Xte))
+    hl.save(as_pipe, tmp_path / "again.safetensors")  # and saved as a Pipeline from there
+    assert _same(hl.load(tmp_path / "again.safetensors").predict_proba(Xte), mlp.predict_proba(Xte))
+    twice = Pipeline([("pre", as_pipe[0]), ("clf", hl.load(path))])  # the MLP as loaded reads raw tables itself
+    with pytest.raises(ValueError, match=r"^MLPClassifier in the Pipeline already stores its own table preprocessing \(a model from "
+                                         r"`hiddenlayers train`\), so the encoder would run twice: save the MLP alone with hl\.save\(pipe\[-1\], path\)\.$"):
+        hl.save(twice, tmp_path / "twice.safetensors")
+    assert not (tmp_path / "twice.safetensors").exists()
+    plain = tmp_path / "p.safetensors"
+    quiet_fit(hl.MLPClassifier((4,), max_iter=2), np.ones((4, 2)), [0, 1, 0, 1]).save(plain)
+    with pytest.raises(ValueError, match=re.escape(f"as_pipeline=True gives a TableEncoder and the MLP, but '{plain}' holds a MLPClassifier "
+                                                   "fitted on a matrix (no table preprocessing stored): load it with hl.load(path).")):
+        hl.load(plain, as_pipeline=True)
+    with pytest.raises(TypeError, match=r"^as_pipeline must be True, False or None \(what was saved\)\. Received: as_pipeline='yes'\.$"):
+        hl.load(plain, as_pipeline="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("steps", "message"), [
+    ([("pre", hl.TableEncoder()), ("scale", StandardScaler()), ("clf", hl.MLPClassifier())],
+     "step 'scale' is a StandardScaler: TableEncoder already standardises the numeric columns (median fill, mean 0, sd 1), so drop the step."),
+    ([("pre", hl.TableEncoder()), ("clf", LogisticRegression())],
+     "its steps are 'pre' (TableEncoder), 'clf' (LogisticRegression): end it with a hl.MLPClassifier or hl.MLPRegressor"),
+    ([("clf", hl.MLPClassifier())], "its steps are 'clf' (MLPClassifier): put one hl.TableEncoder() before the MLP and nothing else"),
+    ([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier()), ("end", "passthrough")], "end it with a hl.MLPClassifier or hl.MLPRegressor"),
+])
+def test_other_pipelines_are_refused_in_one_line_and_nothing_is_written(tmp_path: Path, steps: list, message: str) -> None:
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(TypeError) as info:
+        hl.save(Pipeline(steps), path)
+    text = str(info.value)
+    assert text.startswith("save() takes a Pipeline of a hl.TableEncoder then a hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside); ")
+    assert message in text and "\n" not in text and not path.exists()
+    with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a Pipeline of"):
+        hl.export_onnx(Pipeline(steps), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_parameters_set_after_fit_are_kept_as_the_user_left_them(tmp_path: Path) -> None:
+    """scikit-learn's rule: set_params after fit changes the next fit, not this one; the file keeps both as they are."""
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": ["x", "y", "x", "z"]})
+    pipe = quiet_fit(make_pipeline(hl.TableEncoder(), hl.MLPClassifier((3,), max_iter=2, random_state=0)), X, [0, 1, 0, 1])
+    pipe.set_params(tableencoder__max_categories=2)
+    hl.save(pipe, tmp_path / "m.safetensors")
+    back = hl.load(tmp_path / "m.safetensors")
+    assert back[0].max_categories == 2 and back[0].preprocessor_.max_categories == 20
+    assert _same(back.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_an_unfitted_pipeline_gets_scikit_learns_not_fitted_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(NotFittedError, match=r"^This Pipeline instance is not fitted yet\. Call 'fit' with appropriate arguments"):
+        hl.save(make_pipeline(hl.TableEncoder(), hl.MLPRegressor()), path)
+    assert not path.exists()
+
+
+def _rewrite(path: Path, out: Path, meta: dict) -> None:
+    out.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
+
+
+def _meta(path: Path) -> dict:
+    with safe_open(str(path), framework="pt") as fh:
+        return dict(json.loads(fh.metadata()["hiddenlayers"]))
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda p: p["encoder"].update(feature_names_in_=["a", "b"]), "ValueError: the encoder's feature_names_in_ are not its preprocessing's columns"),
+    (lambda p: p["encoder"]["params"].update(code="import os"), "TypeError: the encoder's parameters are not ['max_categories', 'numeric_text_ratio']"),
+    (lambda p: p["steps"].reverse(), "are not a TableEncoder then the file's MLPClassifier"),
+    (lambda p: p["steps"][0].__setitem__(1, "os.system"), "ValueError: the pipeline steps hold unknown kinds"),
+    (lambda p: p.update(steps=[["a", "TableEncoder"], ["a", "MLPClassifier"]]), "are not distinct non-empty names"),
+])
+def test_a_tampered_pipeline_record_is_a_model_file_error(wine_pipe: tuple, tmp_path: Path, edit: Any, problem: str) -> None:
+    path, bad = tmp_path / "m.safetensors", tmp_path / "bad.safetensors"
+    hl.save(wine_pipe[0], path)
+    meta = _meta(path)
+    edit(meta["pipeline"])
+    _rewrite(path, bad, meta)
+    with pytest.raises(hl.ModelFileError, match=re.escape(f"'{bad}' has inconsistent pipeline metadata (")) as info:
+        hl.load(bad)
+    assert problem in str(info.value) and str(info.value).endswith("the file was altered or is damaged.")
+    assert type(hl.load(bad, as_pipeline=False)) is hl.MLPClassifier  # the MLP itself does not read the record
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def test_any_edit_of_the_pipeline_metadata_loads_or_is_a_model_file_error(tmp_path: Path) -> None:
+    """Hypothesis: set any field of the pipeline record or the preprocessing to null or another type, or remove it:
+    loading gives a Pipeline that predicts or a one-line ModelFileError naming the file, never another exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": ["x", "y", "x", None]})
+    path = tmp_path / "m.safetensors"
+    hl.save(quiet_fit(make_pipeline(hl.TableEncoder(), hl.MLPClassifier((3,), max_iter=2, random_state=0)), X, [0, 1, 0, 1]), path)
+    original = _meta(path)
+    paths = [p for p in _paths(original) if p[0] in ("pipeline", "preprocessing")]
+    tensors = load_file(str(path))
+    bad = tmp_path / "h.safetensors"
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=st.sampled_from(paths), value=st.sampled_from([None, "x", -1, 2.5, True, [], {}, [0], ["a", "b"], {"a": 1}, "__delete__"]))
+    def check(path: tuple, value: Any) -> None:
+        meta = json.loads(json.dumps(original))
+        node = meta
+        for key in path[:-1]:
+            node = node[key]
+        if value == "__delete__":
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(meta)}))
+        try:
+            model = hl.load(bad)
+        except hl.ModelFileError as exc:
+            assert str(bad) in str(exc) and "\n" not in str(exc)
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert model.predict(X).shape == (4,)  # an edit it tolerates still gives a usable model
+
+    check()
+
+
+def test_export_onnx_puts_the_encoder_in_the_graph(wine_pipe: tuple, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pipe, Xtr, _, Xte, _ = wine_pipe
+    report = hl.export_onnx(pipe, tmp_path / "m.onnx", X=Xte)
+    assert report.input_columns == list(Xtr.columns) and report.string_input_columns == ["band"] and report.max_abs_diff < 1e-5
+    onnx = hl.ship.OnnxModel(tmp_path / "m.onnx")
+    np.testing.assert_allclose(onnx.predict_proba(Xte), pipe.predict_proba(Xte), atol=1e-5)
+    assert list(onnx.predict(Xte)) == list(pipe.predict(Xte))
