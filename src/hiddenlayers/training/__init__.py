@@ -52,6 +52,7 @@ _EXPORTS = {
     "ProgressBar": "._progress",
     "CSVLogger": "._csvlog",
     "BackupAndRestore": "._backup",
+    "backup_of": "._backup",
     "SklearnLines": "._progress",
     "STOP_REASONS": "._stopping",
     "DIVERGENCE_FACTOR": "._divergence",

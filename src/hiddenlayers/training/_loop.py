@@ -646,15 +646,14 @@ def train(
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step
     size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
     per step (capped at n); ``shuffle`` draws each epoch's order from
-    ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
+    ``generator``. ``callbacks`` get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it); ``clip_grad_norm`` caps the
     gradient's global norm. ``history`` and ``samples_seen`` resume a fit (an epoch adds its rows of weight > 0: :func:`_counted_rows`);
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
     the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
     no-improvement rules' best and count of that epoch (or of the start, before any improvement);
     after a divergence ``samples_seen``, the rules' best and count and the schedule's stalled epochs
     go back with the weights restored, and the rate stays the diverged epoch's. ``history`` keeps
-    every epoch run, undone ones included. ``device``:
-    where training runs (default: ``Y``'s). ``validate``
+    every epoch run, undone ones included. ``device``: where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
@@ -673,8 +672,7 @@ def train(
     ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the
     network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA
     with ``swa_lr`` sets its epochs' rates itself (SWALR's annealing). ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"``
-    (CUDA only; see ``_precision``). A :class:`~._backup.BackupAndRestore` among ``callbacks`` writes the run's state after
-    each epoch and, when its backup is present, the run resumes from it before the first step (the same network and rows only).
+    (CUDA only; see ``_precision``).
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)
@@ -690,15 +688,11 @@ def train(
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     schedule = averaging.schedule(schedule) if averaging is not None else schedule  # an SWA's swa_lr takes over at its first epoch
     history = _start_history(history, stopping, no_improvement)
-    backup = backup_of(callbacks)
-    record = backup.resume_record(loop_identity(network, X, Y, sample_weight)) if backup is not None else None
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
                  sw_total=sw_total, held=held_at_start(history), averaging=averaging)
-    plan.backup = backup
-    if record is not None:  # a backup: the broken run's state, put back before the first step
-        plan.call_first, samples_seen = resume_loop(record, plan, network, history, schedule, monitors)
+    samples_seen = _resumed(plan, callbacks, network, X, Y, sample_weight, history, schedule, monitors, samples_seen)
     rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history, plan.call_first)
     state = TrainState(averaging=averaging)  # a callback scores the averaged weights within state.averaging.swapped()
 
@@ -709,6 +703,19 @@ def train(
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     return _end_run(reason, plan, network, history, state, callbacks, schedule, epoch=epoch, steps=steps, samples_seen=samples_seen,
                     restore_best=restore_best, warn_at_start=warn_if_diverged_at_start, learning_rate_init=learning_rate_init, fix=diverged_fix)
+
+
+def _resumed(plan: _Plan, callbacks: list[Callback], network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None,
+             history: History, schedule: Schedule, monitors: list[NoImprovement], samples_seen: int) -> int:
+    """Give ``plan`` the run's :class:`BackupAndRestore` (if any) and put its backup back (the broken run's state, before the
+    first step): the samples seen to go on from. A backup of another network or other rows (:func:`~._backup.loop_identity`)
+    is refused first: the weights and ``history`` are as they came."""
+    plan.backup = backup = backup_of(callbacks)
+    record = backup.resume_record(loop_identity(network, X, Y, sample_weight)) if backup is not None else None
+    if record is None:
+        return samples_seen
+    plan.call_first, samples_seen = resume_loop(record, plan, network, history, schedule, monitors)
+    return samples_seen
 
 
 def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback],
