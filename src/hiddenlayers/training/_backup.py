@@ -31,7 +31,6 @@ from ._stopping import Callback, History
 BACKUP_FILE = "backup.pt"
 _FORMAT = "hiddenlayers-backup"
 _VERSION = 1
-_FIX = "delete it (or point BackupAndRestore at another folder) to train from the start"
 
 
 class BackupAndRestore(Callback):
@@ -47,6 +46,9 @@ class BackupAndRestore(Callback):
     >>> hl.BackupAndRestore("runs/backup")
     BackupAndRestore('runs/backup', delete_checkpoint=True)
     """
+
+    #: the remedy the refusals of a backup end with
+    fix = "delete it (or point BackupAndRestore at another folder) to train from the start"
 
     def __init__(self, backup_dir: str | os.PathLike[str], *, delete_checkpoint: bool = True) -> None:
         self.backup_dir = backup_dir
@@ -81,11 +83,11 @@ class BackupAndRestore(Callback):
         try:
             saved = torch.load(path, weights_only=True)  # never unpickles code
         except Exception as exc:  # torch.load's errors for a truncated or foreign file vary by version
-            raise ValueError(f"backup '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers backup; {_FIX}.") from None
+            raise ValueError(f"backup '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers backup; {self.fix}.") from None
         if not isinstance(saved, dict) or saved.get("format") != _FORMAT or not isinstance(saved.get("loop"), dict):
-            raise ValueError(f"backup '{path}' is not a hiddenlayers backup (no '{_FORMAT}' record): {_FIX}.")
+            raise ValueError(f"backup '{path}' is not a hiddenlayers backup (no '{_FORMAT}' record): {self.fix}.")
         if saved.get("version") != _VERSION:
-            raise ValueError(f"backup '{path}' has format version {saved.get('version')!r}, this release reads {_VERSION}: {_FIX}.")
+            raise ValueError(f"backup '{path}' has format version {saved.get('version')!r}, this release reads {_VERSION}: {self.fix}.")
         return saved
 
     def bind(self, identity: dict[str, str]) -> dict[str, Any] | None:
@@ -108,7 +110,7 @@ class BackupAndRestore(Callback):
             if theirs.get(key) != ours:
                 raise ValueError(
                     f"backup '{self.path}' was written by another fit ({key}: {theirs.get(key, 'absent')} there, {ours} here): "
-                    f"it resumes only the same model on the same rows; {_FIX}."
+                    f"it resumes only the same model on the same rows; {self.fix}."
                 )
 
     def resume_record(self, loop_identity: dict[str, str]) -> dict[str, Any] | None:
@@ -139,10 +141,11 @@ class BackupAndRestore(Callback):
         if history.stop_reason == "interrupted" or not self.delete_checkpoint:
             return
         self.path.unlink(missing_ok=True)
-        try:
-            self.path.parent.rmdir()  # only when empty: the user's other files stay
-        except OSError:
-            pass
+        if self.path.parent == Path(os.fspath(self.backup_dir)):  # the backup's own folder (a subclass's file path: not its folder)
+            try:
+                self.path.parent.rmdir()  # only when empty: the user's other files stay
+            except OSError:
+                pass
 
 
 def backup_of(callbacks: list[Callback]) -> BackupAndRestore | None:
