@@ -29,18 +29,16 @@ def checkpoint_path(out: str | os.PathLike[str]) -> Path:
 def checkpoint_callback(ckpt: Path, params: dict[str, Any]) -> Any:
     """The fit's backup callback writing ``ckpt`` each epoch, or None for a fit it cannot resume (``params``: the model's settings).
 
-    A checkpoint already there is read first: a damaged or foreign file is one line (a UserError); a good one is announced.
+    A checkpoint already there is read first: a damaged or foreign file is one line (a UserError). Resuming from it is
+    announced once the fit has found it is this model's and these rows' (a refusal is the one line then).
     """
     if params.get("solver") == "lbfgs" or params.get("freeze") == "head_first":
         return None
     backup = _checkpoint_file_class()(ckpt)
     try:
-        saved = backup.read()
+        backup.read()
     except (TypeError, ValueError) as exc:
         raise UserError(f"training failed: {one_line(exc)}") from None
-    if saved is not None:
-        epochs = saved["loop"].get("history", {}).get("epoch") or [0]
-        note(f"resuming from the checkpoint {ckpt} after epoch {epochs[-1]} (delete it to train from the start)")
     return backup
 
 
@@ -67,6 +65,13 @@ def _checkpoint_file_class() -> type:
         def check(self) -> None:
             if self.path.is_dir():
                 raise ValueError(f"the checkpoint path '{self.path}' is a folder: give a file ({CHECKPOINT_ENV}), or another --out.")
+
+        def resume_record(self, loop_identity: dict[str, str]) -> dict[str, Any] | None:
+            record: dict[str, Any] | None = super().resume_record(loop_identity)
+            if record is not None:
+                epochs = record.get("history", {}).get("epoch") or [0]
+                note(f"resuming from the checkpoint {self.path} after epoch {epochs[-1]} (delete it to train from the start)")
+            return record
 
     return CheckpointFile
 
