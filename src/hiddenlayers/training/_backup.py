@@ -105,7 +105,8 @@ class BackupAndRestore(Callback):
         return dict(extra) if isinstance(extra, dict) else {}
 
     def _compare(self, saved: dict[str, Any], identity: dict[str, str]) -> None:
-        theirs = saved.get("identity") if isinstance(saved.get("identity"), dict) else {}
+        found = saved.get("identity")
+        theirs: dict[str, Any] = found if isinstance(found, dict) else {}
         for key, ours in identity.items():
             if theirs.get(key) != ours:
                 raise ValueError(
@@ -136,8 +137,9 @@ class BackupAndRestore(Callback):
         """What the caller stores beside the loop's record in every backup (tensors, numbers, text: e.g. a split's RNG state)."""
         self._extra = dict(extra)
 
-    def on_train_end(self, *, history: History, **kwargs: Any) -> None:
+    def on_train_end(self, **kwargs: Any) -> None:
         """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; an empty folder made for it goes too."""
+        history: History = kwargs["history"]
         if history.stop_reason == "interrupted" or not self.delete_checkpoint:
             return
         self.path.unlink(missing_ok=True)
