@@ -30,8 +30,8 @@ from ._data import (
     show_evaluation,
 )
 from ._log import log_callback
-from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line
 from ._table_out import write_table
+from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line
 from ._validation import validation_rows
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
