@@ -138,7 +138,7 @@ class BackupAndRestore(Callback):
         self._extra = dict(extra)
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; an empty folder made for it goes too."""
+        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty."""
         history: History = kwargs["history"]
         if history.stop_reason == "interrupted" or not self.delete_checkpoint:
             return
