@@ -72,6 +72,7 @@ def test_interrupted_and_resumed_fit_equals_the_unbroken_fit(digits, tmp_path, c
     backup = hl.BackupAndRestore(tmp_path / "bk")
     model = _fit(hl.MLPClassifier(**kw, callbacks=[backup, BreakAt(4)]), X, y)
     assert model.stop_reason_ == "interrupted" and backup.path.exists()
+    _fit(model.set_params(callbacks=[backup, BreakAt(6)]), X, y)  # broken again, after a resume
     _fit(model.set_params(callbacks=[backup]), X, y)
     _same(ref, model)
     assert not backup.path.exists()
