@@ -353,6 +353,7 @@ def train(
 
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
+    A table MLP writes OUT.ckpt after every epoch (removed when the fit ends): after a kill the same command resumes from it (a file's fit after Ctrl-C too).
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
