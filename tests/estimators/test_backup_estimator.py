@@ -135,6 +135,18 @@ def test_backup_of_another_model_or_rows_is_refused(digits, tmp_path, change, me
     assert all(np.array_equal(a, b) for a, b in zip(coefs, model.coefs_))
 
 
+def test_backup_scored_on_other_validation_rows_is_refused(digits, tmp_path) -> None:
+    X, y = digits
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, random_state=0, early_stopping=True, callbacks=[backup, BreakAt(2)])
+    _fit(model, X[:250], y[:250], X_val=X[250:], y_val=y[250:])
+    model.set_params(callbacks=[backup])
+    with pytest.raises(ValueError, match=r"another fit \(X_val rows: 50 rows, digest \w+ there, 49 rows"):
+        _fit(model, X[:250], y[:250], X_val=X[251:], y_val=y[251:])
+    _fit(model, X[:250], y[:250], X_val=X[250:], y_val=y[250:])  # the same rows: resumed
+    assert model.stop_reason_ != "interrupted" and not backup.path.exists()
+
+
 @pytest.mark.parametrize("how, kw, message", [
     ("partial_fit", {}, "partial_fit trains one epoch per call"),
     ("fit", {"solver": "lbfgs"}, "solver='lbfgs' keeps its curvature pairs inside SciPy's minimize"),

@@ -69,9 +69,10 @@ def _setting_text(value: Any) -> str:
     return f"a {type(value).__name__}" if " at 0x" in text else text
 
 
-def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any) -> None:
+def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any, validation: Any = None) -> None:
     """Check that a backup present is this fit's (class, training settings, rows: ``X``, ``y``, ``sample_weight`` as
-    the fit trains on them), and take its early-stopping split's RNG state; no backup callback, or no file: nothing."""
+    the fit trains on them, and ``validation``'s, ``fit``'s ``X_val`` rows), and take its early-stopping split's RNG state;
+    no backup callback, or no file: nothing."""
     from ..data import rows_digest
 
     backup = backup_callback(est)
@@ -80,6 +81,8 @@ def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any) -> None:
     identity = {"model": type(est).__name__}
     identity.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items()) if name not in _NOT_TRAINING})
     identity["rows"] = f"{X.shape[0]} rows, digest {rows_digest(X, y, True, sample_weight)}"
+    if validation is not None:
+        identity["X_val rows"] = f"{validation.X.shape[0]} rows, digest {rows_digest(validation.X, validation.y, True, validation.w)}"
     extra = backup.bind(identity)
     if extra and extra.get("split_state") is not None:
         name, keys, pos, has_gauss, cached = extra["split_state"]

@@ -272,7 +272,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 start_from_source(self)  # init_from: copy the source's hidden layers
             elif n_outputs != self.n_outputs_:
                 raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
-            bind_backup(self, X, y, sample_weight)  # BackupAndRestore: a backup present must be this fit's (its split is taken back)
+            bind_backup(self, X, y, sample_weight, validation)  # BackupAndRestore: a backup present must be this fit's (its split is taken back)
             self.n_layers_ = len(self.network_.hidden_names) + 2
             self.out_activation_ = self._loss().out_activation
             if self.early_stopping and incremental:
