@@ -78,6 +78,8 @@ def test_checkpoint_of_another_model_is_one_line(table, tmp_path, monkeypatch) -
 
 
 def test_lbfgs_keeps_no_checkpoint(table, tmp_path) -> None:
-    out = tmp_path / "m.safetensors"
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
     ok("train", table, *ARGS, "--solver", "lbfgs", "-o", out)
-    assert out.exists() and not (tmp_path / "m.safetensors.ckpt").exists()
+    assert out.exists() and not ckpt.exists()
+    ckpt.write_bytes(b"a stale file")  # no resume for L-BFGS: the model file is not written over without --force
+    assert_user_error(run("train", table, *ARGS, "--solver", "lbfgs", "-o", out), "already exists: pass --force")

@@ -26,13 +26,23 @@ def checkpoint_path(out: str | os.PathLike[str]) -> Path:
     return Path(os.environ.get(CHECKPOINT_ENV) or f"{Path(out)}.ckpt")
 
 
+def keeps_checkpoint(params: dict[str, Any]) -> bool:
+    """Whether the fit of these settings (``params``: the model's or the command's) backs up each epoch: not L-BFGS, not ``head_first``."""
+    return params.get("solver") != "lbfgs" and params.get("freeze") != "head_first"
+
+
+def resumes(ckpt: Path, params: dict[str, Any]) -> bool:
+    """Whether this run resumes from ``ckpt``: it exists and the fit keeps one (then the broken run's model file may be written over)."""
+    return ckpt.exists() and keeps_checkpoint(params)
+
+
 def checkpoint_callback(ckpt: Path, params: dict[str, Any]) -> Any:
     """The fit's backup callback writing ``ckpt`` each epoch, or None for a fit it cannot resume (``params``: the model's settings).
 
     A checkpoint already there is read first: a damaged or foreign file is one line (a UserError). Resuming from it is
     announced once the fit has found it is this model's and these rows' (a refusal is the one line then).
     """
-    if params.get("solver") == "lbfgs" or params.get("freeze") == "head_first":
+    if not keeps_checkpoint(params):
         return None
     backup = _checkpoint_file_class()(ckpt)
     try:
@@ -76,4 +86,4 @@ def _checkpoint_file_class() -> type:
     return CheckpointFile
 
 
-__all__ = ["CHECKPOINT_ENV", "checkpoint_callback", "checkpoint_path", "interrupted_line"]
+__all__ = ["CHECKPOINT_ENV", "checkpoint_callback", "checkpoint_path", "interrupted_line", "keeps_checkpoint", "resumes"]
