@@ -45,6 +45,7 @@ _EXPORTS = {
     "History": ".training",
     "Callback": ".training",
     "CSVLogger": ".training",
+    "BackupAndRestore": ".training",
     "StoppingRule": ".training",
     "MaxEpochs": ".training",
     "LossBelow": ".training",

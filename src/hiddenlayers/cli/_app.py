@@ -354,7 +354,7 @@ def train(
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
 
-    Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors
+    Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed? the same command resumes: OUT.ckpt)
     A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
     An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors
     Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label

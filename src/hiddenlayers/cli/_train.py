@@ -31,6 +31,7 @@ from ._data import (
 )
 from ._log import log_callback
 from ._table_out import write_table
+from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line, resumes
 from ._validation import validation_rows
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
@@ -268,7 +269,8 @@ def run_train(
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
     ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`).
     """
-    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force, log)
+    ckpt = checkpoint_path(out)  # a re-run of a broken fit resumes from it, over the model file that fit wrote (OUT.ckpt)
+    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resumes(ckpt, params), log)
     params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
@@ -306,7 +308,7 @@ def run_train(
     if gradient_flow:
         model.set_params(callbacks=[*(model.callbacks or []), gradient_flow_callback(A_tr.matrix, seed)])
     lapse = timelapse_callback(A_tr.matrix, y_tr, prep["task"]) if lapse_path is not None else None
-    _add_callbacks(model, lapse, log_callback(log_file))
+    _add_callbacks(model, lapse, checkpoint_callback(ckpt, model.get_params()), log_callback(log_file, resume=resumes(ckpt, model.get_params())))
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
         model = fit_model(model, A_tr.matrix, y_tr, w_tr, val)
@@ -321,7 +323,7 @@ def run_train(
     if val is not None:
         summary.update(validation=validation, validation_rows=len(val[1]), best_validation_score=model.best_validation_score_)
     if model.stop_reason_ == "interrupted":
-        sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
+        sys.stderr.write(interrupted_line(out_path, ckpt))
     _show_summary(summary, as_json)
     return summary
 

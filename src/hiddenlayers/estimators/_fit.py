@@ -39,6 +39,7 @@ from ..training import (
     to_tensor,
     train,
 )
+from ._backup import keep_split
 from ._checks import _DTYPES, require_finite, swa_start_epoch
 from ._transfer import keep_frozen_record
 from ._validation_data import ValidationSet
@@ -367,6 +368,7 @@ def fit_stochastic(
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     dtype, device = _DTYPES[est.dtype], est._device
     X, Y, sample_weight, validate = split_validation(est, X, Y, y, sample_weight, validation)
+    keep_split(est)  # BackupAndRestore: a resumed fit holds out these rows again
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:

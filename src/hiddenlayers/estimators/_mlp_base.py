@@ -26,6 +26,7 @@ from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, PortablePickle, Spec, count_parameters, resolve_device
 from ..training import Loss, distributed_world, get_loss
+from ._backup import bind_backup, refuse_backup
 from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float32, validate_params
 from ._dann import fit_dann
 from ._fit import NON_FINITE, build, checked_training_tensor, fit_lbfgs, fit_stochastic, pass_over_unweighted, setup_threads
@@ -216,6 +217,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 setup()
             given_val = val if refuse_misused(self, *val, streamed=is_source(X)) else None
             _refuse_averaging(self, incremental, is_source(X), X_target)
+            refuse_backup(self, incremental, is_source(X), X_target)
             if hasattr(self, "network_"):  # a warm call (a cold fit's build clears the state)
                 restart_changed_rate(self)
             if is_source(X):  # a table streamed from files: y is its target column (each chunk's partial_fit is guarded too)
@@ -270,6 +272,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 start_from_source(self)  # init_from: copy the source's hidden layers
             elif n_outputs != self.n_outputs_:
                 raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
+            bind_backup(self, X, y, sample_weight, validation)  # BackupAndRestore: a backup present must be this fit's (its split is taken back)
             self.n_layers_ = len(self.network_.hidden_names) + 2
             self.out_activation_ = self._loss().out_activation
             if self.early_stopping and incremental:

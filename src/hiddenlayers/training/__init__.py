@@ -1,5 +1,5 @@
 """Train: the fit loop, the hand-written back-propagation engine, optimizers,
-losses, stopping rules and callbacks (``CSVLogger``: the per-epoch log on disk), L-BFGS, the learning-rate range test
+losses, stopping rules and callbacks (``CSVLogger``: the per-epoch log on disk; ``BackupAndRestore``: resume a killed fit), L-BFGS, the learning-rate range test
 (``lr_find``), the progress bar, and
 ``explain`` (one forward and backward pass written out with real numbers)."""
 
@@ -51,6 +51,8 @@ _EXPORTS = {
     "resolve_frozen": "._freeze",
     "ProgressBar": "._progress",
     "CSVLogger": "._csvlog",
+    "BackupAndRestore": "._backup",
+    "backup_of": "._backup",
     "SklearnLines": "._progress",
     "STOP_REASONS": "._stopping",
     "DIVERGENCE_FACTOR": "._divergence",

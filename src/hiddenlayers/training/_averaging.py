@@ -108,6 +108,17 @@ class WeightAveraging:
         self._bn = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
         self.n_averaged = 0
 
+    def state(self) -> dict[str, Any]:
+        """The average so far, for a backup: ``{"n_averaged", "avg"}`` (a CPU copy of the flat average ``(n_params,)``)."""
+        assert self._avg is not None
+        return {"n_averaged": self.n_averaged, "avg": self._avg.detach().cpu().clone()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Go on from :meth:`state` of the same run's earlier epochs (after :meth:`begin`): the average and its count."""
+        assert self._avg is not None
+        self._avg.copy_(state["avg"].to(self._avg.device))
+        self.n_averaged = int(state["n_averaged"])
+
     def _fold(self) -> None:
         """Fold the current weights into the average (the first update copies them, as ``AveragedModel`` does)."""
         assert self._flat is not None and self._avg is not None

@@ -12,6 +12,7 @@ end-of-epoch bookkeeping (``_epoch_loss``, ``_record_epoch``, ``_improved``,
 The epoch's loss accumulates on the device and is read once per epoch, so a
 step never waits on the host. A diverging loss (NaN/inf, or past ``_divergence``'s line) or Ctrl-C stops training,
 restores the best weights seen and records why in ``History.stop_reason``.
+A ``BackupAndRestore`` callback (``_backup``) gets the loop's whole state after each epoch, and gives it back to a new run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
 from ._averaging import WeightAveraging
+from ._backup import BackupAndRestore, backup_of, loop_identity, loop_record, resume_loop
 from ._batches import Batches, min_batch_rows
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
@@ -380,14 +382,17 @@ def _finish(
     optimizer.flat = None  # type: ignore[assignment]
 
 
-def _stopping_rule(no_improvement: NoImprovement | None, stopping: StoppingRule | None, max_epochs: int, history: History) -> StoppingRule:
-    """All the rules that stop this call: the given ones, plus ``max_epochs`` counted on from a resumed ``history``.
+def _stopping_rule(no_improvement: NoImprovement | None, stopping: StoppingRule | None, max_epochs: int, history: History,
+                   first: int | None = None) -> StoppingRule:
+    """All the rules that stop this call: the given ones, plus ``max_epochs`` counted on from a resumed ``history``
+    (``first``: the epoch to count from instead, a backup's call start).
 
     ``max_epochs`` (checked by ``check_numbers``) always bounds this call's
     epochs, whatever else is asked, so :func:`train` never loops for ever.
     """
     rules = [r for r in (no_improvement, stopping) if r is not None]
-    rules.append(MaxEpochs((history.epoch[-1] if history.epoch else 0) + int(max_epochs)))
+    start = first if first is not None else (history.epoch[-1] if history.epoch else 0)
+    rules.append(MaxEpochs(start + int(max_epochs)))
     return AnyOf(*rules)
 
 
@@ -430,6 +435,8 @@ class _Plan:
     steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
     zero_rows: bool = False  # some sample weight is 0: each batch's rows of weight 0 are left out of its step (_weighted_rows)
     start_loss: float | None = None  # the mean loss of this run's first batch, before its step (the divergence rule's reference)
+    backup: BackupAndRestore | None = None  # the run's backup, written after each epoch that does not end it
+    call_first: int | None = None  # a resumed run's last epoch before its call (None: the history's last, as it starts)
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
@@ -559,11 +566,13 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     flat, batches, runner, sync, averaging = plan.flat, plan.batches, plan.runner, plan.sync, plan.averaging
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     epoch = first = history.epoch[-1] if history.epoch else 0
+    first = first if plan.call_first is None else plan.call_first  # a resumed run counts its call's epochs from the broken run's start
     reason: str | None = None
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
-    plan.best.settle(samples_seen, schedule, monitors)  # "best" before any improvement: the run's start
+    if plan.call_first is None:  # (a resumed run's best is the backup's)
+        plan.best.settle(samples_seen, schedule, monitors)  # "best" before any improvement: the run's start
     sample = batches.X[:1] if batches.dense else None
     fresh = not history.epoch  # a history's first run: its first batch's loss becomes history.start_loss
     # a diverging NumPy step overflows: the loop's own check reports that (one DivergedWarning), not NumPy's RuntimeWarnings
@@ -607,6 +616,8 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 reason = _stop_reason(state, rule, history, schedule, monitors)
                 if improved:  # an 'adaptive' cut the stall rule made after this best epoch goes with it
                     plan.best.settle(samples_seen, schedule, monitors)
+                if plan.backup is not None and not reason:  # the state the next epoch starts from (a last epoch's is never resumed)
+                    plan.backup.write(loop_record(plan, network, history, schedule, monitors, samples_seen=samples_seen, first=first))
         except KeyboardInterrupt:
             reason = "interrupted"
     return reason, epoch, plan.steps, samples_seen
@@ -635,15 +646,14 @@ def train(
     ``learning_rate_init`` and ``schedule`` (default: constant) set its step
     size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
     per step (capped at n); ``shuffle`` draws each epoch's order from
-    ``generator``. ``callbacks`` get every hook; ``clip_grad_norm`` caps the
+    ``generator``. ``callbacks`` get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it); ``clip_grad_norm`` caps the
     gradient's global norm. ``history`` and ``samples_seen`` resume a fit (an epoch adds its rows of weight > 0: :func:`_counted_rows`);
     ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
     the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
     no-improvement rules' best and count of that epoch (or of the start, before any improvement);
     after a divergence ``samples_seen``, the rules' best and count and the schedule's stalled epochs
     go back with the weights restored, and the rate stays the diverged epoch's. ``history`` keeps
-    every epoch run, undone ones included. ``device``:
-    where training runs (default: ``Y``'s). ``validate``
+    every epoch run, undone ones included. ``device``: where training runs (default: ``Y``'s). ``validate``
     returns ``(val_loss, val_score)`` and is called after every epoch.
     ``no_improvement`` is the rule whose counter also drives "best weights"
     and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
@@ -678,11 +688,12 @@ def train(
     schedule = schedule or Schedule("constant", learning_rate_init, max_epochs=max_epochs)
     schedule = averaging.schedule(schedule) if averaging is not None else schedule  # an SWA's swa_lr takes over at its first epoch
     history = _start_history(history, stopping, no_improvement)
-    rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history)
     plan = _plan(network, X, Y, sample_weight, loss=loss, solver=solver, alpha=alpha, batch_size=batch_size, shuffle=shuffle,
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
                  sw_total=sw_total, held=held_at_start(history), averaging=averaging)
+    samples_seen = _resumed(plan, callbacks, network, X, Y, sample_weight, history, schedule, monitors, samples_seen)
+    rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history, plan.call_first)
     state = TrainState(averaging=averaging)  # a callback scores the averaged weights within state.averaging.swapped()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
@@ -692,6 +703,19 @@ def train(
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     return _end_run(reason, plan, network, history, state, callbacks, schedule, epoch=epoch, steps=steps, samples_seen=samples_seen,
                     restore_best=restore_best, warn_at_start=warn_if_diverged_at_start, learning_rate_init=learning_rate_init, fix=diverged_fix)
+
+
+def _resumed(plan: _Plan, callbacks: list[Callback], network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None,
+             history: History, schedule: Schedule, monitors: list[NoImprovement], samples_seen: int) -> int:
+    """Give ``plan`` the run's :class:`BackupAndRestore` (if any) and put its backup back (the broken run's state, before the
+    first step): the samples seen to go on from. A backup of another network or other rows (:func:`~._backup.loop_identity`)
+    is refused first: the weights and ``history`` are as they came."""
+    plan.backup = backup = backup_of(callbacks)
+    record = backup.resume_record(loop_identity(network, X, Y, sample_weight)) if backup is not None else None
+    if record is None:
+        return samples_seen
+    plan.call_first, samples_seen = resume_loop(record, plan, network, history, schedule, monitors)
+    return samples_seen
 
 
 def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback],

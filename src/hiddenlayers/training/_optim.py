@@ -196,6 +196,23 @@ class Optimizer(ABC):
             getattr(self, k)[...] = buf
         self.t = self._kept_t
 
+    def kept_state(self) -> dict[str, Any] | None:
+        """:meth:`keep_state`'s copy as :meth:`state` gives it (CPU tensors and the step count), or None before any; for a backup."""
+        kept = self.__dict__.get("_kept")
+        if kept is None:
+            return None
+        out: dict[str, Any] = {"t": self._kept_t}
+        for k, buf in kept.items():
+            out[k] = torch.as_tensor(buf).detach().cpu().clone()
+        return out
+
+    def load_kept(self, state: dict[str, Any]) -> None:
+        """Make :meth:`kept_state`'s ``state`` this optimizer's kept copy (a resumed backup's), so :meth:`restore_kept` goes back to it."""
+        self.keep_state()  # the buffers, of this optimizer's shapes and device
+        for k, buf in self.__dict__["_kept"].items():
+            buf[...] = state[k].numpy() if self.xp is np else state[k].to(buf.device)
+        self._kept_t = int(state["t"])
+
     def start_over(self, state: dict[str, Any] | None) -> None:
         """Moments and step count back to where this optimizer began: zeros, then :meth:`load_state` of ``state`` if given."""
         for k in self._state_keys:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ...data import rows_digest
+
 
 @dataclass
 class HeldOut:
@@ -71,20 +73,6 @@ def check_heldout(X: np.ndarray, y: np.ndarray, X_val: Any, y_val: Any, sample_w
         if not np.sum(w) > 0:
             raise ValueError("sample_weight_val is 0 for every row of X_val, so they cannot score the trials: give some rows a weight > 0.")
     return HeldOut(Xv, yv, w)
-
-
-def rows_digest(X: np.ndarray, y: np.ndarray, classifier: bool, w: np.ndarray | None = None) -> str:
-    """The first 16 hex digits of the SHA-256 of ``X`` (float64), ``y`` (as text for labels) and, given, the weights ``w``
-    (float64): the fingerprint of the rows a study's trials were scored on (:func:`~hiddenlayers.rightsize._search.run.data_of`, and its validation rows)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(np.asarray(X, dtype=np.float64)).tobytes())
-    yy = np.asarray(y)
-    digest.update((yy.astype(str) if yy.dtype == object or classifier else np.asarray(yy, dtype=np.float64)).tobytes())
-    if w is not None:
-        digest.update(np.asarray(w, dtype=np.float64).tobytes())
-    return digest.hexdigest()[:16]
 
 
 def heldout_of(held: HeldOut, classifier: bool) -> dict[str, Any]:

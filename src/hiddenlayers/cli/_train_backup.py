@@ -1,0 +1,89 @@
+"""``train FILE``'s per-epoch checkpoint: ``OUT.ckpt``, the name and resume rule of ``train DIR``'s.
+
+An in-memory fit (``train data.csv``) backs itself up after every epoch with a
+:class:`~hiddenlayers.training.BackupAndRestore` whose backup is the file ``OUT.ckpt``
+(``$HIDDENLAYERS_CHECKPOINT`` names another, as for a folder). A re-run of the same command
+finds it, says so and resumes (the model file of an interrupted run may be written over: it
+is that run's); a run that ends removes it; Ctrl-C or a kill leaves it, and Ctrl-C's line says
+how to resume. Fits a backup cannot resume (``--set solver=lbfgs``, ``--freeze head_first``)
+keep no checkpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from ._common import UserError, note, one_line
+
+CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # the streamed fit's variable: one name for both
+
+
+def checkpoint_path(out: str | os.PathLike[str]) -> Path:
+    """The checkpoint file of the fit that writes ``out``: ``$HIDDENLAYERS_CHECKPOINT``, else ``OUT.ckpt``."""
+    return Path(os.environ.get(CHECKPOINT_ENV) or f"{Path(out)}.ckpt")
+
+
+def keeps_checkpoint(params: dict[str, Any]) -> bool:
+    """Whether the fit of these settings (``params``: the model's or the command's) backs up each epoch: not L-BFGS, not ``head_first``."""
+    return params.get("solver") != "lbfgs" and params.get("freeze") != "head_first"
+
+
+def resumes(ckpt: Path, params: dict[str, Any]) -> bool:
+    """Whether this run resumes from ``ckpt``: it exists and the fit keeps one (then the broken run's model file may be written over)."""
+    return ckpt.exists() and keeps_checkpoint(params)
+
+
+def checkpoint_callback(ckpt: Path, params: dict[str, Any]) -> Any:
+    """The fit's backup callback writing ``ckpt`` each epoch, or None for a fit it cannot resume (``params``: the model's settings).
+
+    A checkpoint already there is read first: a damaged or foreign file is one line (a UserError). Resuming from it is
+    announced once the fit has found it is this model's and these rows' (a refusal is the one line then).
+    """
+    if not keeps_checkpoint(params):
+        return None
+    backup = _checkpoint_file_class()(ckpt)
+    try:
+        backup.read()
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"training failed: {one_line(exc)}") from None
+    return backup
+
+
+def interrupted_line(out_path: Path, ckpt: Path) -> str:
+    """Ctrl-C's line: the best model so far is saved, and (when a checkpoint is kept) how to resume."""
+    line = f"interrupted: the best model so far was saved to {out_path}"
+    if ckpt.exists():
+        line += f"; the checkpoint {ckpt} keeps the last whole epoch: run the same command again to resume (delete it to start over)"
+    return line + "\n"
+
+
+@functools.cache
+def _checkpoint_file_class() -> type:
+    """:class:`BackupAndRestore` whose backup is one file (``OUT.ckpt``) rather than a folder's ``backup.pt``."""
+    from ..training import BackupAndRestore
+
+    class CheckpointFile(BackupAndRestore):
+        fix = "delete it to train from the start, or write to another --out"
+
+        @property
+        def path(self) -> Path:
+            return Path(os.fspath(self.backup_dir))
+
+        def check(self) -> None:
+            if self.path.is_dir():
+                raise ValueError(f"the checkpoint path '{self.path}' is a folder: give a file ({CHECKPOINT_ENV}), or another --out.")
+
+        def resume_record(self, loop_identity: dict[str, str]) -> dict[str, Any] | None:
+            record: dict[str, Any] | None = super().resume_record(loop_identity)
+            if record is not None:
+                epochs = record.get("history", {}).get("epoch") or [0]
+                note(f"resuming from the checkpoint {self.path} after epoch {epochs[-1]} (delete it to train from the start)")
+            return record
+
+    return CheckpointFile
+
+
+__all__ = ["CHECKPOINT_ENV", "checkpoint_callback", "checkpoint_path", "interrupted_line", "keeps_checkpoint", "resumes"]

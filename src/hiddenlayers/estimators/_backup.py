@@ -1,0 +1,104 @@
+"""The estimators' side of :class:`~hiddenlayers.training.BackupAndRestore`: which fits it backs up, and whose backup it is.
+
+The fit loop backs up and resumes its own state (``training/_backup``); here the estimator
+refuses the fits a backup cannot resume (decided below, one line each), names what must match for
+a backup to be this fit's (the class, every setting that changes training, the rows' digest), and
+keeps the early-stopping split's RNG state in the backup, so a resumed ``random_state=None`` fit
+holds out the rows the broken one held out.
+
+Refused, with the reason: a streamed fit (it has its own per-epoch checkpoint, ``$HIDDENLAYERS_CHECKPOINT``,
+which ``hiddenlayers train DIR`` writes to ``OUT.ckpt``); ``partial_fit`` (one epoch per call: nothing inside a
+call to resume); ``solver='lbfgs'`` (SciPy's minimize keeps its curvature pairs inside, with no way to save them);
+``warm_start=True`` on a fitted model (the backup of one fit cannot say which earlier state it continued);
+``domain_adaptation`` and ``freeze='head_first'`` (their own loops or two runs); several processes (``torchrun``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..training import BackupAndRestore
+    from ._mlp_base import _BaseMLP
+
+#: settings that change no step of training: a backup resumes whatever they are
+_NOT_TRAINING = ("callbacks", "verbose", "progress_bar", "warm_start", "device")
+
+
+def backup_callback(est: _BaseMLP) -> BackupAndRestore | None:
+    """The :class:`~hiddenlayers.training.BackupAndRestore` among ``est.callbacks``, or None."""
+    from ..training import backup_of, check_callbacks
+
+    return backup_of(check_callbacks(est.callbacks))
+
+
+def refuse_backup(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
+    """Refuse, in one line and before anything changes, a fit with ``BackupAndRestore`` that a backup cannot resume."""
+    from ..training import distributed_world
+
+    if backup_callback(est) is None:
+        return
+    drop = "or drop BackupAndRestore from callbacks"
+    if streamed:
+        raise ValueError("BackupAndRestore backs up in-memory fits; a streamed fit writes its own checkpoint each epoch: set "
+                         "HIDDENLAYERS_CHECKPOINT=FILE (hiddenlayers train DIR writes OUT.ckpt), and drop BackupAndRestore from callbacks.")
+    reason = None
+    if incremental:
+        reason = "partial_fit trains one epoch per call, with nothing inside a call to resume: call fit, or save the model between calls"
+    elif est.solver == "lbfgs":
+        reason = "solver='lbfgs' keeps its curvature pairs inside SciPy's minimize, where they cannot be saved: use solver='adam' or 'sgd'"
+    elif est.warm_start and hasattr(est, "network_"):
+        reason = "warm_start=True continues this fitted model, which a backup of one fit cannot resume into: set warm_start=False"
+    elif est.domain_adaptation is not None or X_target is not None:
+        reason = "domain_adaptation trains in its own loop, which BackupAndRestore does not back up: fit without it"
+    elif est.freeze == "head_first":
+        reason = "freeze='head_first' trains in two runs, which one backup cannot resume: use freeze=None"
+    elif distributed_world()[1] > 1:
+        reason = "under torchrun, resume from the streamed fit's checkpoint (HIDDENLAYERS_CHECKPOINT)"
+    if reason is not None:
+        raise ValueError(f"BackupAndRestore cannot back this fit up: {reason}, {drop}.")
+
+
+def _setting_text(value: Any) -> str:
+    """A setting as the backup records it: its repr, or its type's name where the repr is an object's address."""
+    if isinstance(value, np.random.RandomState):
+        return "a RandomState"
+    text = repr(value)
+    return f"a {type(value).__name__}" if " at 0x" in text else text
+
+
+def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any, validation: Any = None) -> None:
+    """Check that a backup present is this fit's (class, training settings, rows: ``X``, ``y``, ``sample_weight`` as
+    the fit trains on them, and ``validation``'s, ``fit``'s ``X_val`` rows), and take its early-stopping split's RNG state;
+    no backup callback, or no file: nothing."""
+    from ..data import rows_digest
+
+    backup = backup_callback(est)
+    if backup is None:
+        return
+    identity = {"model": type(est).__name__}
+    identity.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items()) if name not in _NOT_TRAINING})
+    identity["rows"] = f"{X.shape[0]} rows, digest {rows_digest(X, y, True, sample_weight)}"
+    if validation is not None:
+        identity["X_val rows"] = f"{validation.X.shape[0]} rows, digest {rows_digest(validation.X, validation.y, True, validation.w)}"
+    extra = backup.bind(identity)
+    if extra and extra.get("split_state") is not None:
+        name, keys, pos, has_gauss, cached = extra["split_state"]
+        est._split_state = (name, keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached))
+
+
+def keep_split(est: _BaseMLP) -> None:
+    """Keep the early-stopping split's RNG state in the fit's backups (after the split is drawn), for a resumed fit."""
+    import torch
+
+    backup = backup_callback(est)
+    state = getattr(est, "_split_state", None)
+    if backup is None or state is None:
+        return
+    name, keys, pos, has_gauss, cached = state
+    backup.keep_extra({"split_state": [str(name), torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)]})
+
+
+__all__ = ["backup_callback", "bind_backup", "keep_split", "refuse_backup"]

@@ -1,0 +1,85 @@
+"""``train FILE``'s per-epoch checkpoint ``OUT.ckpt`` (as ``train DIR`` names it): removed by a run that ends, kept by Ctrl-C
+with a line saying how to resume, resumed by a re-run of the same command (which says so) to the model an unbroken run
+writes; a damaged checkpoint or one of another model is one line, nothing written."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+
+ARGS = ("-t", "label", "--hidden", "6", "--epochs", "6", "-q", "--no-check")
+
+
+class BreakAt(hl.Callback):
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, logs, **kwargs) -> None:
+        if logs["epoch"] == self.at:
+            raise KeyboardInterrupt
+
+
+def _break_at(monkeypatch, epoch: int) -> None:
+    """The next ``train``'s fit gets Ctrl-C at the end of ``epoch``."""
+    import hiddenlayers.cli._train as ct
+
+    real = ct.make_estimator
+
+    def make(*args, **kwargs):
+        model = real(*args, **kwargs)
+        return model.set_params(callbacks=[*(model.callbacks or []), BreakAt(epoch)])
+
+    monkeypatch.setattr(ct, "make_estimator", make)
+
+
+def test_a_run_that_ends_leaves_no_checkpoint(table, tmp_path) -> None:
+    out = tmp_path / "m.safetensors"
+    ok("train", table, *ARGS, "-o", out)
+    assert out.exists() and not (tmp_path / "m.safetensors.ckpt").exists()
+
+
+def test_interrupted_run_resumes_to_the_unbroken_model(table, tmp_path, monkeypatch) -> None:
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_at(m, 3)
+        result = ok("train", table, *ARGS, "-o", out)
+    assert ckpt.exists() and out.exists()
+    assert f"the checkpoint {ckpt} keeps the last whole epoch: run the same command again to resume" in result.stderr
+    result = ok("train", table, *ARGS, "-o", out)  # the same command: the interrupted run's model file is its own
+    assert f"note: resuming from the checkpoint {ckpt} after epoch 2" in result.stderr
+    assert not ckpt.exists()
+    ok("train", table, *ARGS, "-o", tmp_path / "unbroken.safetensors")
+    resumed, unbroken = hl.load(out), hl.load(tmp_path / "unbroken.safetensors")
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_, unbroken.coefs_ + unbroken.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.loss_curve_ == unbroken.loss_curve_ and len(resumed.loss_curve_) == 6
+
+
+def test_damaged_checkpoint_is_one_line_and_nothing_is_written(table, tmp_path) -> None:
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    ckpt.write_bytes(b"not a checkpoint")
+    assert_user_error(run("train", table, *ARGS, "-o", out),
+                      f"training failed: backup '{ckpt}' cannot be read (")
+    assert not out.exists() and ckpt.read_bytes() == b"not a checkpoint"
+
+
+def test_checkpoint_of_another_model_is_one_line(table, tmp_path, monkeypatch) -> None:
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_at(m, 2)
+        ok("train", table, *ARGS, "-o", out)
+    before, model_before = ckpt.read_bytes(), out.read_bytes()
+    result = run("train", table, *[a if a != "6" else "7" for a in ARGS], "-o", out)
+    assert_user_error(result, "was written by another fit (hidden_layer_sizes: '6' there, '7' here)")
+    assert "delete it to train from the start, or write to another --out" in result.stderr
+    assert ckpt.read_bytes() == before and out.read_bytes() == model_before
+
+
+def test_lbfgs_keeps_no_checkpoint(table, tmp_path) -> None:
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    ok("train", table, *ARGS, "--solver", "lbfgs", "-o", out)
+    assert out.exists() and not ckpt.exists()
+    ckpt.write_bytes(b"a stale file")  # no resume for L-BFGS: the model file is not written over without --force
+    assert_user_error(run("train", table, *ARGS, "--solver", "lbfgs", "-o", out), "already exists: pass --force")

@@ -1,0 +1,219 @@
+"""``MLPClassifier``/``MLPRegressor(callbacks=[hl.BackupAndRestore(dir)])``: a fit broken at epoch k (Ctrl-C, or a process
+killed with SIGKILL) and fitted again resumes from the backup and ends with the weights and ``history_`` of the unbroken fit;
+a backup of another model or other rows, and the fits a backup cannot resume, are refused in one line, the model and the
+backup as they were."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_digits
+
+import hiddenlayers as hl
+
+
+class BreakAt(hl.Callback):
+    """Ctrl-C at the end of epoch ``at``."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, logs, **kwargs) -> None:
+        if logs["epoch"] == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16, y[:300]
+
+
+def _fit(model, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y, **kw)
+
+
+def _same(a, b) -> None:
+    """Bit-equal weights, equal ``history_`` (its clock aside) and fitted counters."""
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(p, q)
+    ha, hb = a.history_.to_dict(), b.history_.to_dict()
+    ha.pop("time"), hb.pop("time")
+    assert repr(ha) == repr(hb)
+    assert (a.n_iter_, a.t_, a.stop_reason_, repr(a.loss_curve_)) == (b.n_iter_, b.t_, b.stop_reason_, repr(b.loss_curve_))
+
+
+CASES = {
+    "adam": {},
+    "dropout": {"hidden_layer_sizes": "16:dropout=0.3"},
+    "early stopping": {"early_stopping": True, "n_iter_no_change": 3, "max_iter": 12},
+    "sgd adaptive": {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 0.05},
+    "ema": {"weight_averaging": "ema", "ema_decay": 0.9},
+    "swa": {"weight_averaging": "swa", "swa_start": 2, "swa_lr": 0.01},
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_interrupted_and_resumed_fit_equals_the_unbroken_fit(digits, tmp_path, case) -> None:
+    X, y = digits
+    kw = {"hidden_layer_sizes": (16,), "max_iter": 8, "random_state": 0, **CASES[case]}
+    ref = _fit(hl.MLPClassifier(**kw), X, y)
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = _fit(hl.MLPClassifier(**kw, callbacks=[backup, BreakAt(4)]), X, y)
+    assert model.stop_reason_ == "interrupted" and backup.path.exists()
+    _fit(model.set_params(callbacks=[backup, BreakAt(6)]), X, y)  # broken again, after a resume
+    _fit(model.set_params(callbacks=[backup]), X, y)
+    _same(ref, model)
+    assert not backup.path.exists()
+
+
+def test_random_state_none_resumes_the_same_split(digits, tmp_path) -> None:
+    """With ``random_state=None`` the resumed fit holds out the rows the broken fit held out (the split's state is in the backup)."""
+    X, y = digits
+    kw = {"hidden_layer_sizes": (16,), "max_iter": 8, "early_stopping": True, "n_iter_no_change": 50}
+    np.random.seed(5)
+    ref = _fit(hl.MLPClassifier(**kw), X, y)
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    np.random.seed(5)
+    model = _fit(hl.MLPClassifier(**kw, callbacks=[backup, BreakAt(3)]), X, y)
+    np.random.seed(99)  # another global state: the split and the batches must come from the backup
+    _fit(model.set_params(callbacks=[backup]), X, y)
+    _same(ref, model)
+
+
+def test_regressor_resumes(tmp_path) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    kw = {"hidden_layer_sizes": (8,), "max_iter": 6, "random_state": 0, "scale_target": True, "learning_rate_init": 0.01}
+    ref = _fit(hl.MLPRegressor(**kw), X[:200], y[:200])
+    backup = hl.BackupAndRestore(tmp_path / "bk", delete_checkpoint=False)
+    model = _fit(hl.MLPRegressor(**kw, callbacks=[backup, BreakAt(2)]), X[:200], y[:200])
+    _fit(model.set_params(callbacks=[backup]), X[:200], y[:200])
+    _same(ref, model)
+    assert backup.path.exists()  # delete_checkpoint=False
+
+
+def _broken(X, y, tmp_path, **kw):
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = _fit(hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=0, callbacks=[backup, BreakAt(3)], **kw), X, y)
+    return model, backup
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"hidden_layer_sizes": (17,)}, "was written by another fit (hidden_layer_sizes: (16,) there, (17,) here)"),
+    ({"alpha": 0.5}, "was written by another fit (alpha: 0.0001 there, 0.5 here)"),
+    ("rows", "was written by another fit (rows: 300 rows, digest"),
+    ("weights", "was written by another fit (rows: 300 rows, digest"),
+])
+def test_backup_of_another_model_or_rows_is_refused(digits, tmp_path, change, message) -> None:
+    X, y = digits
+    model, backup = _broken(X, y, tmp_path)
+    before, coefs = backup.path.read_bytes(), [c.copy() for c in model.coefs_]
+    data = {"X": X, "y": y}
+    if change == "rows":
+        data["X"] = X[::-1].copy()
+        data["y"] = y[::-1].copy()
+    elif change == "weights":
+        data["sample_weight"] = np.linspace(0.5, 1.5, len(y))
+    else:
+        model.set_params(**change)
+    model.set_params(callbacks=[backup])
+    with pytest.raises(ValueError) as info:
+        _fit(model, **data)
+    assert message in str(info.value) and "delete it" in str(info.value) and "\n" not in str(info.value)
+    assert backup.path.read_bytes() == before
+    assert all(np.array_equal(a, b) for a, b in zip(coefs, model.coefs_))
+
+
+def test_backup_scored_on_other_validation_rows_is_refused(digits, tmp_path) -> None:
+    X, y = digits
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, random_state=0, early_stopping=True, callbacks=[backup, BreakAt(2)])
+    _fit(model, X[:250], y[:250], X_val=X[250:], y_val=y[250:])
+    model.set_params(callbacks=[backup])
+    with pytest.raises(ValueError, match=r"another fit \(X_val rows: 50 rows, digest \w+ there, 49 rows"):
+        _fit(model, X[:250], y[:250], X_val=X[251:], y_val=y[251:])
+    _fit(model, X[:250], y[:250], X_val=X[250:], y_val=y[250:])  # the same rows: resumed
+    assert model.stop_reason_ != "interrupted" and not backup.path.exists()
+
+
+@pytest.mark.parametrize("how, kw, message", [
+    ("partial_fit", {}, "partial_fit trains one epoch per call"),
+    ("fit", {"solver": "lbfgs"}, "solver='lbfgs' keeps its curvature pairs inside SciPy's minimize"),
+    ("warm", {"warm_start": True}, "warm_start=True continues this fitted model"),
+    ("fit", {"freeze": "head_first"}, "freeze='head_first' trains in two runs"),
+])
+def test_fits_a_backup_cannot_resume_are_refused(digits, tmp_path, how, kw, message) -> None:
+    X, y = digits
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0, **kw)
+    if how == "warm":
+        _fit(model, X, y)
+    model.set_params(callbacks=[backup])
+    with pytest.raises(ValueError, match=f"^BackupAndRestore cannot back this fit up: {message}.*drop BackupAndRestore from callbacks.$"):
+        if how == "partial_fit":
+            model.partial_fit(X, y, classes=np.arange(10))
+        else:
+            _fit(model, X, y)
+    assert not (tmp_path / "bk").exists()
+
+
+def test_streamed_fit_is_refused_naming_its_own_checkpoint(tmp_path) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200)
+    pd.DataFrame({"a": a, "y": (a > 0).astype(int)}).to_parquet(tmp_path / "p.parquet")
+    src = hl.data.ParquetSource(tmp_path / "p.parquet", target="y")
+    model = hl.MLPClassifier(max_iter=1, callbacks=[hl.BackupAndRestore(tmp_path / "bk")])
+    with pytest.raises(ValueError, match="a streamed fit writes its own checkpoint each epoch: set HIDDENLAYERS_CHECKPOINT=FILE"):
+        model.fit(src)
+
+
+_KILLED_FIT = textwrap.dedent("""
+    import sys, time
+    import hiddenlayers as hl
+    from sklearn.datasets import load_digits
+
+    class Stall(hl.Callback):  # at epoch 5's start (epoch 4's backup written): say so, then wait to be killed
+        def on_epoch_begin(self, *, epoch, **kwargs):
+            if epoch == 5:
+                open(sys.argv[2], "w").close()
+                time.sleep(120)
+
+    X, y = load_digits(return_X_y=True)
+    hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=8, random_state=0,
+                     callbacks=[hl.BackupAndRestore(sys.argv[1]), Stall()]).fit(X[:300] / 16, y[:300])
+""")
+
+
+def test_fit_killed_with_sigkill_resumes(digits, tmp_path) -> None:
+    X, y = digits
+    src = str(Path(hl.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    marker, folder = tmp_path / "at-epoch-5", tmp_path / "bk"
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_FIT, str(folder), str(marker)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), proc.stderr.read().decode() if proc.poll() is not None else "no epoch 5 within 120 s"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    kw = {"hidden_layer_sizes": (16,), "max_iter": 8, "random_state": 0}
+    model = _fit(hl.MLPClassifier(**kw, callbacks=[hl.BackupAndRestore(folder)]), X, y)
+    _same(_fit(hl.MLPClassifier(**kw), X, y), model)
+    assert not folder.exists()

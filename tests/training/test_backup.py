@@ -1,0 +1,166 @@
+"""``BackupAndRestore`` in :func:`hiddenlayers.training.train`: a run broken at epoch k and resumed from its backup gives the
+weights and history of the unbroken run, bit for bit; a backup of another network or other rows, a damaged or foreign file,
+is refused in one line with the network and the file as they were; the backup goes when a run ends (not after Ctrl-C)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+import hiddenlayers as hl
+from hiddenlayers.network import Network
+from hiddenlayers.training import BackupAndRestore, Callback, History, NoImprovement, WeightAveraging, train
+
+
+class BreakAt(Callback):
+    """Ctrl-C at the end of epoch ``at`` (before that epoch's backup is written)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, *, logs, **kwargs) -> None:
+        if logs["epoch"] == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = torch.tensor(X[:240] / 16, dtype=torch.float32)
+    Y = torch.nn.functional.one_hot(torch.tensor(y[:240]), 10).float()
+    return X, Y
+
+
+def _run(X, Y, callbacks=(), *, averaging=None, spec="12:dropout=0.2", seed=0):
+    """One run of 6 epochs on a fresh network (the same start for every call): (network, history)."""
+    torch.manual_seed(0)
+    net = Network(X.shape[1], spec, 10)
+    torch.manual_seed(seed)  # dropout's generator
+    gen = torch.Generator().manual_seed(1)
+    no_imp = NoImprovement("train_loss", 1e-4, 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = train(net, X, Y, loss="log_loss", batch_size=32, max_epochs=6, generator=gen, no_improvement=no_imp,
+                       callbacks=list(callbacks), averaging=averaging)
+    return net, result.history
+
+
+def _same_history(a: History, b: History) -> None:
+    da, db = a.to_dict(), b.to_dict()
+    da.pop("time"), db.pop("time")
+    assert repr(da) == repr(db)
+
+
+@pytest.mark.parametrize("averaging", [None, "ema", "swa"])
+def test_resumed_run_equals_the_unbroken_one(digits, tmp_path, averaging) -> None:
+    X, Y = digits
+
+    def avg():
+        return None if averaging is None else WeightAveraging(averaging, decay=0.9, start_epoch=2)
+
+    ref, ref_hist = _run(X, Y, averaging=avg())
+    backup = BackupAndRestore(tmp_path / "bk")
+    _, broken = _run(X, Y, [backup, BreakAt(4)], averaging=avg())
+    assert broken.stop_reason == "interrupted" and backup.path.exists()
+    # another global seed: dropout's draws must come from the backup, not from the caller's generator
+    net, hist = _run(X, Y, [backup], averaging=avg(), seed=123)
+    assert all(torch.equal(p, q) for p, q in zip(ref.state_dict().values(), net.state_dict().values()))
+    _same_history(ref_hist, hist)
+    assert not (tmp_path / "bk").exists()  # a run that ends deletes its backup (and the folder it made)
+
+
+def test_delete_checkpoint_false_keeps_the_backup(digits, tmp_path) -> None:
+    X, Y = digits
+    backup = BackupAndRestore(tmp_path / "bk", delete_checkpoint=False)
+    _run(X, Y, [backup])
+    saved = torch.load(backup.path, weights_only=True)
+    assert saved["loop"]["history"]["epoch"] == [1, 2, 3, 4, 5]  # the last epoch's state is never resumed: not written
+
+
+def test_backup_of_another_network_or_rows_is_refused_and_nothing_changes(digits, tmp_path) -> None:
+    X, Y = digits
+    backup = BackupAndRestore(tmp_path / "bk")
+    _run(X, Y, [backup, BreakAt(3)])
+    before = backup.path.read_bytes()
+    torch.manual_seed(0)
+    other = Network(X.shape[1], "13", 10)
+    start = {k: v.clone() for k, v in other.state_dict().items()}
+    with pytest.raises(ValueError, match=r"was written by another fit \(network: .* there, .* here\).*delete it"):
+        train(other, X, Y, loss="log_loss", max_epochs=2, callbacks=[backup])
+    assert all(torch.equal(start[k], v) for k, v in other.state_dict().items())
+    with pytest.raises(ValueError, match=r"another fit \(training rows: 240 rows, digest \w+ there, 239 rows"):
+        _run(X[:-1], Y[:-1], [backup])
+    assert backup.path.read_bytes() == before
+
+
+def test_damaged_and_foreign_files_are_one_line(digits, tmp_path) -> None:
+    X, Y = digits
+    backup = BackupAndRestore(tmp_path / "bk")
+    backup.path.parent.mkdir()
+    backup.path.write_bytes(b"PK\x03\x04 not a whole zip")
+    with pytest.raises(ValueError, match=r"cannot be read \(\w+\): it is damaged or not a hiddenlayers backup; delete it"):
+        _run(X, Y, [backup])
+    torch.save({"weights": torch.zeros(2)}, backup.path)
+    with pytest.raises(ValueError, match="is not a hiddenlayers backup"):
+        _run(X, Y, [backup])
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_loading_runs_no_code(tmp_path) -> None:
+    """A pickle that would run code on load is refused by torch.load(weights_only=True), as a damaged file."""
+    import os
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+
+    backup = BackupAndRestore(tmp_path / "bk")
+    backup.path.parent.mkdir()
+    backup.path.write_bytes(pickle.dumps({"format": "hiddenlayers-backup", "x": Evil()}))
+    with pytest.raises(ValueError, match="cannot be read"):
+        backup.read()
+    assert not (tmp_path / "ran").exists()
+
+
+def test_bad_settings_are_one_line(digits, tmp_path) -> None:
+    X, Y = digits
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="backup_dir '.*file' is a file: give a folder"):
+        _run(X, Y, [BackupAndRestore(tmp_path / "file")])
+    with pytest.raises(TypeError, match="backup_dir must be a folder path. Received: backup_dir=3"):
+        _run(X, Y, [BackupAndRestore(3)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="callbacks hold 2 BackupAndRestore callbacks"):
+        _run(X, Y, [BackupAndRestore(tmp_path / "a"), BackupAndRestore(tmp_path / "b")])
+
+
+def test_public_names_and_repr() -> None:
+    assert hl.BackupAndRestore is BackupAndRestore is hl.training.BackupAndRestore
+    assert repr(BackupAndRestore("runs/b", delete_checkpoint=False)) == "BackupAndRestore('runs/b', delete_checkpoint=False)"
+
+
+def test_optimizer_kept_state_round_trip(digits) -> None:
+    """``kept_state``/``load_kept``: a kept copy put into a fresh optimizer restores the same moments and step count."""
+    from hiddenlayers.training import FlatParams, make_optimizer
+
+    net = Network(4, "3", 2)
+    flat = FlatParams(net)
+    opt = make_optimizer("adam", flat)
+    assert opt.kept_state() is None
+    rng = np.random.default_rng(0)
+    for key in ("m", "v"):  # NumPy arrays or tensors, by engine
+        getattr(opt, key)[...] = torch.as_tensor(rng.normal(size=getattr(opt, key).shape)).numpy()
+    opt.t = 7
+    opt.keep_state()
+    kept = opt.kept_state()
+    assert kept is not None and kept["t"] == 7
+    other = make_optimizer("adam", FlatParams(Network(4, "3", 2)))
+    other.load_kept(kept)
+    other.restore_kept()
+    assert other.t == 7
+    for key in ("m", "v"):
+        np.testing.assert_array_equal(np.asarray(getattr(other, key)), np.asarray(getattr(opt, key)))
