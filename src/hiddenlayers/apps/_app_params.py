@@ -13,7 +13,7 @@ from typing import Any
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
 from ..estimators import check_class_weight
 from ..network import activation_names, resolve_device
-from ..training import SCHEDULES, SOLVERS, check_callbacks, schedule_refusal
+from ..training import SCHEDULES, SOLVERS, backup_of, check_callbacks, schedule_refusal
 from ._fit import hidden_spec
 
 
@@ -88,6 +88,22 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
                         "Share eps of each one-hot target spread evenly over the classes: (1 - eps) * onehot + eps / k (PyTorch's); "
                         "loss_curve_ is the smoothed loss, the validation loss stays plain cross entropy; loss='log_loss' only", True),
 }
+
+
+def _own_loop_callbacks(value: Any) -> list[Any]:
+    """``check_callbacks`` for an app that trains in a loop of its own: a ``BackupAndRestore`` there would never write."""
+    callbacks = check_callbacks(value)
+    if backup_of(callbacks) is not None:
+        raise ValueError("BackupAndRestore backs up the fits training.train runs (the MLP estimators and the Image, Sequence, "
+                         "Text, Speech, Autoencoder and Forecaster apps); this app trains in a loop of its own, which writes "
+                         "no backup: drop BackupAndRestore from callbacks.")
+    return callbacks
+
+
+def own_loop_callbacks_row() -> Param:
+    """The ``callbacks`` row of the Recommender and the Translator, whose own loops take every callback but ``BackupAndRestore``."""
+    shared, _, _ = _SHARED["callbacks"]
+    return row("callbacks", None, constraint=Checked(_own_loop_callbacks, text=shared.text, type=shared.type))
 
 
 def row(name: str, default: Any, doc: str | None = None, *, check: bool | None = None, constraint: Constraint | None = None) -> Param:

@@ -46,7 +46,7 @@ from ..training import (
     time_limit,
     warn_interrupted,
 )
-from ._app_params import number, positive_int, row
+from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
     columns_state,
     forget_columns,
@@ -394,7 +394,7 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
           "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
     row("device", "auto"),
     row("random_state", None),
-    row("callbacks", None),
+    own_loop_callbacks_row(),
     row("progress_bar", False),
     row("warm_start", False, "fit goes on from the fitted network for max_iter epochs more on the ratings given (the optimizers restart, "
         "as scikit-learn's MLP's); the first fit's user and item ids, biases as trained and global_mean_ are kept, a new id is refused"),

@@ -40,7 +40,8 @@ class BackupAndRestore(Callback):
     backup there resumes from its last epoch and ends with the weights and ``history_`` the uninterrupted fit
     would have (its ``time`` column aside). ``delete_checkpoint``: delete the file when the fit ends, for any
     reason but Ctrl-C (an interrupted fit keeps it, to resume); False keeps it. For ``MLPClassifier`` and
-    ``MLPRegressor`` (``callbacks=[...]``) with ``solver`` sgd/adam/adamw/rmsprop, and :func:`~hiddenlayers.training.train`.
+    ``MLPRegressor`` (``callbacks=[...]``) with ``solver`` sgd/adam/adamw/rmsprop, the applications that
+    :func:`~hiddenlayers.training.train` runs (all but the Recommender, Translator and DQNAgent), and ``train`` itself.
 
     >>> import hiddenlayers as hl
     >>> hl.BackupAndRestore("runs/backup")

@@ -35,7 +35,7 @@ from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ...estimators import KeepsFittedSource, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
-from .._app_params import number, positive_int, row
+from .._app_params import number, own_loop_callbacks_row, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
@@ -80,7 +80,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("tol", 1e-4),
     row("device", "auto", check=False),  # resolved by fit
     row("random_state", None),
-    row("callbacks", None),
+    own_loop_callbacks_row(),
     row("progress_bar", False),
     row("verbose", False),
     row("warm_start", False, "fit goes on from the fitted model's weights for max_iter epochs more (Adam restarts, as scikit-learn's "
