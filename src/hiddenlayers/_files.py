@@ -282,6 +282,29 @@ def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[st
     atomic_write_bytes(path, blob)
 
 
+def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Refuse a tensor of a model file whose kind differs from the freshly built model's (``expected``: name -> tensor) or that holds NaN/inf.
+
+    Why: ``load_state_dict`` casts what it is given, so a file altered to int32 weights loaded and predicted
+    0 for every row, and NaN or infinite weights loaded and predicted NaN or inf. A float tensor must be
+    float32 or float64 (what ``save`` writes; a float32 weight read into a float64 model is exact); names
+    and shapes are the caller's check. A tensor the fresh model holds non-finite (a mask) is not checked for NaN/inf.
+    """
+    import torch
+
+    for key, want in expected.items():
+        got = tensors.get(key)
+        if got is None:
+            continue
+        floating = got.is_floating_point()
+        if floating != want.is_floating_point() or (floating and got.dtype not in (torch.float32, torch.float64)):
+            raise ModelFileError(f"'{path}' tensor {key!r} is {str(got.dtype).removeprefix('torch.')} but the model's is "
+                                 f"{str(want.dtype).removeprefix('torch.')}: the file was altered; copy or save it again.")
+        if floating and bool(torch.isfinite(want).all()) and not bool(torch.isfinite(got).all()):
+            raise ModelFileError(f"'{path}' tensor {key!r} holds NaN or infinite values, so every prediction would be NaN or infinite: "
+                                 "the file was altered or damaged; copy or save it again.")
+
+
 def foreign_format(path: str | os.PathLike[str]) -> str | None:
     """What a file that is no safetensors file looks like (ONNX, a pickle, a zip such as ``torch.save``'s), and what reads it; None: unknown.
 

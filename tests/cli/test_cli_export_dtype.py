@@ -61,3 +61,32 @@ def test_predict_of_a_float64_image_export_reads_and_answers_in_float64(tmp_path
     P = stand.predict_proba(pixels)
     assert P.dtype == np.float64
     np.testing.assert_allclose(P, clf.predict_proba(X[150:]), rtol=1e-8, atol=1e-12)
+
+
+def test_a_float64_table_model_reads_values_beyond_float32_as_its_onnx_export_does(tmp_path: Path) -> None:
+    """A float64 model's .safetensors file refused -1e300 ('float32, which the model computes in') where its .onnx export and
+    the float64 network take it: predict of the two files now agree, and predict(frame) in Python too."""
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    import hiddenlayers as hl
+
+    frame = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, -1]]
+    frame.columns = ["radius", "texture", "perimeter", "label"]
+    frame.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
+    runner = CliRunner()
+    model, onnx_file = tmp_path / "m64.safetensors", tmp_path / "m64.onnx"
+    trained = runner.invoke(app, ["train", str(tmp_path / "train.csv"), "--target", "label", "--dtype", "float64", "--epochs", "5", "--out", str(model)])
+    assert trained.exit_code == 0, trained.output
+    assert runner.invoke(app, ["export", str(model), "--out", str(onnx_file)]).exit_code == 0
+    new = frame.iloc[300:310].drop(columns="label").reset_index(drop=True)
+    new.loc[0, "texture"], new.loc[1, "radius"] = -1e300, 1e39
+    new.to_csv(tmp_path / "new.csv", index=False)
+    outs = [runner.invoke(app, ["predict", str(f), str(tmp_path / "new.csv"), "--proba"]) for f in (model, onnx_file)]
+    assert [o.exit_code for o in outs] == [0, 0], outs[0].output
+    import io
+
+    a, b = (pd.read_csv(io.StringIO(o.stdout)) for o in outs)
+    assert len(a) == 10 and a["predicted_label"].tolist() == b["predicted_label"].tolist()
+    np.testing.assert_allclose(a.iloc[:, 1:].to_numpy(), b.iloc[:, 1:].to_numpy(), atol=1e-8)  # the export's float64 parity
+    np.testing.assert_allclose(hl.load(model).predict_proba(new), hl.ship.OnnxModel(onnx_file).predict_proba(pd.read_csv(tmp_path / "new.csv")), atol=1e-8)

@@ -517,3 +517,37 @@ def test_save_refuses_a_fifo_and_leaves_it_alone(saved: Path, tmp_path: Path) ->
         atomic_write_bytes(fifo, b"x")
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.safetensors", "model.safetensors"]
+
+
+# ------------------------------------------------------------------ tensors altered in kind or values: refused, never cast
+def _with_tensor(path: Path, out: Path, key: str, value: torch.Tensor) -> None:
+    """Copy a model file with tensor ``key`` replaced by ``value`` (the metadata kept)."""
+    with safe_open(str(path), framework="pt") as fh:
+        metadata = fh.metadata()
+    tensors = load_file(str(path))
+    tensors[key] = value
+    out.write_bytes(st_save(tensors, metadata=metadata))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda w: w.to(torch.int32), "is int32 but the model's is float32: the file was altered; copy or save it again."),
+    (lambda w: w.to(torch.float16), "is float16 but the model's is float32: the file was altered; copy or save it again."),
+    (lambda w: torch.full_like(w, float("nan")), "holds NaN or infinite values, so every prediction would be NaN or infinite"),
+    (lambda w: torch.full_like(w, float("inf")), "holds NaN or infinite values, so every prediction would be NaN or infinite"),
+], ids=["int32", "float16", "nan", "inf"])
+def test_weights_of_another_kind_or_not_finite_are_refused(saved: Path, tmp_path: Path, change: Any, message: str) -> None:
+    # load_state_dict cast them: int32 weights loaded and predicted one class for every row, NaN weights NaN probabilities
+    bad = tmp_path / "w.safetensors"
+    _with_tensor(saved, bad, "hidden1.linear.weight", change(load_file(str(saved))["hidden1.linear.weight"]))
+    with pytest.raises(hl.ModelFileError, match=r"^'.*w\.safetensors' tensor 'hidden1\.linear\.weight' " + re.escape(message)):
+        hl.load(bad)
+
+
+def test_an_application_file_with_int32_weights_is_refused(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    path, bad = tmp_path / "ae.safetensors", tmp_path / "bad.safetensors"
+    hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X).save(path)
+    key = next(k for k, v in load_file(str(path)).items() if v.is_floating_point() and v.ndim == 2)
+    _with_tensor(path, bad, key, load_file(str(path))[key].to(torch.int32))
+    with pytest.raises(hl.ModelFileError, match=re.escape(f"tensor {key.split('.', 1)[1]!r} is int32 but the model's is float32: the file was altered")):
+        hl.load(bad)

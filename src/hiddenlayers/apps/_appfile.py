@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._files import jsonable, read_metadata, unjson, write_model_file
+from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
 from ..exceptions import ModelFileError
 from ..network import PortablePickle
@@ -168,6 +168,7 @@ def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[s
 
 def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
     """Load ``tensors`` into ``module`` exactly; a mismatch means the file was altered."""
+    check_tensors(path, tensors, module.state_dict())
     try:
         module.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:

@@ -883,7 +883,7 @@ def export(
                                                "of `train --app speech`: a long table of frames, its parity utterances).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
-    int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 dynamically-quantised copy (OUT stem + .int8.onnx).")] = False,
+    int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 copy (OUT stem + .int8.onnx): weights stored as int8, computed in float32, each row's answer independent of its batch.")] = False,
     input_dtype: Annotated[str, typer.Option("--input-dtype", help="The ONNX input X's element type: float32, or uint8 for a saved "
                                              "ImageClassifier's 0-255 pixels as a camera gives them (the division by 255 runs in the graph).")] = "float32",
     dtype: Annotated[str | None, typer.Option("--dtype", help="An application's graph float type: float32 or float64 (default: the model's own; "

@@ -242,7 +242,8 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
         target, weight = state.get("target"), state.get(WEIGHT_COLUMN_KEY)
         own = [c for c in (target, weight) if c is not None and c in frame.columns and c not in pre.feature_names]
         res = pre.transform(frame.drop(columns=own), where)
-        check_float32(res.matrix, pre.output_names, frame, where)  # before the notes: an error stays the only line on stderr
+        if not _computes_in_float64(model):  # a float64 network takes it, as its .onnx export and predict(frame) do
+            check_float32(res.matrix, pre.output_names, frame, where)  # before the notes: an error stays the only line on stderr
         if weight in own:  # not "a column the model does not use": the user may wonder whether it was read
             say(f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         for msg in res.notes:
@@ -258,8 +259,14 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
     A = numeric_matrix(frame, where)  # booleans as 1.0/0.0, as the server and the preprocessing read them
     _refuse_missing(A, [str(c) for c in frame.columns], where)
-    check_float32(A, [str(c) for c in frame.columns], frame, where)
+    if not _computes_in_float64(model):
+        check_float32(A, [str(c) for c in frame.columns], frame, where)
     return A
+
+
+def _computes_in_float64(model: Any) -> bool:
+    """Whether ``model`` computes in float64 (``dtype="float64"``), where values beyond float32's range are finite."""
+    return getattr(model, "dtype", "float32") == "float64"
 
 
 def _refuse_missing(A: np.ndarray, names: list[str], where: Callable[[int], str] | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._files import jsonable, read_metadata, unjson, write_model_file
+from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
 from ..exceptions import ModelFileError
 from ._class_weight import class_weight_from_json, class_weight_to_json
 from ._target_scale import scaling_from_json, scaling_to_json
@@ -148,14 +148,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         # Cast before loading so float64 weights are not rounded through float32.
         dtype = {"float32": torch.float32, "float64": torch.float64}[model.dtype]
         net = Network.from_config(meta["network"]).to(dtype=dtype)
-        expected = net.state_dict()
-        for key, want in expected.items():  # in layer order, so the first mismatch named is the first layer's
-            tensor = tensors.get(key)
-            if tensor is not None and tuple(tensor.shape) != tuple(want.shape):
-                raise ModelFileError(
-                    f"'{path}' tensor {key!r} has shape {tuple(tensor.shape)} but its architecture needs "
-                    f"{tuple(want.shape)}: the file was altered."
-                )
+        _check_shapes(path, tensors, net.state_dict())
         missing, unexpected = net.load_state_dict(tensors, strict=False)
         if missing or unexpected:
             raise ModelFileError(
@@ -192,6 +185,18 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:  # any shape of edited JSON
         raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
     return model
+
+
+def _check_shapes(path: str | os.PathLike[str], tensors: dict[str, Any], expected: dict[str, Any]) -> None:
+    """A :class:`ModelFileError` for the first tensor (in layer order) whose shape, kind or values (NaN/inf) the network built from the file's config refuses."""
+    for key, want in expected.items():
+        tensor = tensors.get(key)
+        if tensor is not None and tuple(tensor.shape) != tuple(want.shape):
+            raise ModelFileError(
+                f"'{path}' tensor {key!r} has shape {tuple(tensor.shape)} but its architecture needs "
+                f"{tuple(want.shape)}: the file was altered."
+            )
+    check_tensors(path, tensors, expected)
 
 
 _SECTIONS = {"params": True, "network": True, "fitted": True, "history": True, "classes": False, "preprocessing": False, "provenance": False,

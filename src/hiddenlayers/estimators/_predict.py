@@ -90,8 +90,9 @@ def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
         return X
     pre = TablePreprocessor.from_dict(state)
     A = pre.transform(X).matrix
-    beyond = first_beyond_float32(A)
-    if beyond is not None:  # infinite inside the network (float32): NaN outputs; `hiddenlayers predict` refuses it alike
+    # infinite inside a float32 network: NaN outputs; `hiddenlayers predict` refuses it alike (a float64 network takes it, as its .onnx export does)
+    beyond = first_beyond_float32(A) if network_dtype(est.network_) != torch.float64 else None
+    if beyond is not None:
         r, k = beyond
         name = pre.output_names[k]  # a numeric column's own name: one-hot outputs are 0 or 1
         raw = X[name].iloc[r]

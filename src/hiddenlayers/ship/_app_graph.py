@@ -244,16 +244,4 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
 
 
-def quantized_ops(data: bytes) -> str:
-    """Which operators an int8 dynamically-quantised ONNX model (``data``) runs in int8, as one note."""
-    import onnx
-
-    ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
-    counts = {op: ops.count(op) for op in ("ConvInteger", "MatMulInteger") if op in ops}
-    floats = {op: ops.count(op) for op in ("Conv", "MatMul", "Gemm") if op in ops}
-    done = ", ".join(f"{n} {op}" for op, n in counts.items()) or "no operator"
-    left = (", still float: " + ", ".join(f"{n} {op}" for op, n in floats.items())) if floats else ""
-    return f"int8 (dynamic): weights of {done} stored as int8, activations quantised per call{left}"
-
-
-__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "PIXELS_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph", "quantized_ops"]
+__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "PIXELS_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph"]

@@ -41,9 +41,10 @@ import numpy as np
 from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
-from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph, quantized_ops
+from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
+from ._int8 import quantized_ops, weight_only_int8
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 from ._pipeline import is_pipeline, pipeline_as_model
@@ -356,8 +357,9 @@ def export_onnx(
     DataFrame, or an array of the raw columns in order; random rows with every
     category, unseen and missing values when omitted); ``y``: labels/targets
     for the score before/after int8 quantisation. ``quantize=True`` also
-    writes an int8 dynamically-quantised copy to ``quantized_path`` (default
-    ``<path stem>.int8.onnx``); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
+    writes an int8 copy to ``quantized_path`` (default ``<path stem>.int8.onnx``): the dense and
+    convolution weights stored as int8 with one scale per output unit, computed in float32, so a row's
+    answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read
     back from the file. Raises ``ValueError`` when the parity check's
@@ -513,28 +515,21 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     if y is not None:
         report.metric, report.score_before = _score(model, got, y)
     if qpath is not None:
-        files[qpath] = qdata = _quantize(report, qpath, data, feeds, ref, model, y)
-        report.notes.append(quantized_ops(qdata))
+        files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
     atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
     return report
 
 
 def _quantize(report: ExportReport, qpath: Path, data: bytes, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, y: Any) -> bytes:
-    """The int8 copy of the ONNX model ``data`` as bytes, its parity and (with ``y``) score recorded in ``report``."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with _scratch() as folder:
-        source, target = folder / "model.onnx", folder / "model.int8.onnx"
-        source.write_bytes(data)
-        with _quiet():
-            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
-        qdata = target.read_bytes()
+    """The int8 copy of the ONNX model ``data`` (weights int8, see :mod:`._int8`) as bytes, its parity and (with ``y``) score in ``report``."""
+    qdata = weight_only_int8(data)
     qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
     report.quantized_path = str(qpath)
     report.quantized_bytes = len(qdata)
     report.quantized_max_abs_diff = float(np.max(np.abs(qgot - ref))) if qgot.size else 0.0
     if y is not None:
         report.score_after = _score(model, qgot, y)[1]
+    report.notes.append(quantized_ops(qdata))
     return qdata
 
 

@@ -241,7 +241,8 @@ class OnnxModel:
 # ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
 _DENSE_OPS = ("Gemm", "MatMul", "MatMulInteger")
 _CONV_OPS = ("Conv", "ConvInteger")
-_QUANT_OPS = {"MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
+_QUANT_OPS = {  # DequantizeLinear: an int8 copy of ship._int8 (its weights); the others: older, dynamically quantised copies
+   "MatMulInteger", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "QLinearMatMul", "ConvInteger", "QLinearConv"}
 _PASS_THROUGH = {"Cast", "Mul"}  # between an int8 MatMulInteger/ConvInteger and its bias Add (rescaling)
 _POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
 _GLOBAL_POOL_OPS = ("GlobalAveragePool", "GlobalMaxPool")
@@ -258,7 +259,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     quantised, and one row per layer with stored weights, in graph order:
 
     * dense: a ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an
-      initializer gives ``inputs`` x ``units``;
+      initializer (or an int8 one read through ``DequantizeLinear``: an int8 copy) gives ``inputs`` x ``units``;
     * convolution: a ``Conv``/``ConvInteger`` node gives ``inputs`` (input
       channels) x ``units`` (filters), ``kernel``, ``stride``, ``padding``
       (ONNX ``pads``: begin of each axis, then end; ``"same"``/``"valid"``
@@ -390,9 +391,9 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
                          "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": 0})
             continue
         conv = n.op_type in _CONV_OPS
-        if not (conv or n.op_type in _DENSE_OPS) or len(n.input) < 2 or n.input[1] not in inits:
+        w = _weight(n.input[1], inits, producers) if len(n.input) >= 2 and (conv or n.op_type in _DENSE_OPS) else None
+        if w is None:
             continue
-        w = inits[n.input[1]]
         if conv:
             if len(w.dims) < 3:
                 continue
@@ -424,6 +425,14 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
     names = {r["layer"] for r in rows if r["kind"] in ("dense", "conv")}
     # a dense layer's own flattening of a convolution's output (no flatten layer in the spec) is part of that layer
     return [r for r in rows if r["kind"] in ("dense", "conv") or r["layer"] not in names]
+
+
+def _weight(name: str, inits: dict[str, Any], producers: dict[str, Any]) -> Any:
+    """The initializer of a layer's weight ``name``: itself, or the int8 one a ``DequantizeLinear`` reads (an int8 copy); else None."""
+    node = producers.get(name)
+    if node is not None and node.op_type == "DequantizeLinear":
+        name = node.input[0]
+    return inits.get(name)
 
 
 def _structural_kind(node: Any, in_conv: bool, is_stored: Callable[[str], bool]) -> str | None:

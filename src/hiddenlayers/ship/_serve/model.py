@@ -41,7 +41,7 @@ from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text
 from ...exceptions import DataError, ModelFileError
 from .._batcher import RowFailures
-from .values import F32_TEXT, category, number, shown
+from .values import F32_TEXT, F64_MAX, category, number, shown
 
 
 class RequestError(ValueError):
@@ -129,6 +129,7 @@ class ServedModel:
     """
 
     no_proba = "/predict_proba needs a classifier; this model is a regressor: use /predict."
+    _double, _limit = False, F32_MAX  # float32's range for the values a request sends; a float64 model's own (set in __init__)
 
     def __init__(self, source: Any, version: int = 1, threads: int | None = None) -> None:
         self.version = version
@@ -155,6 +156,9 @@ class ServedModel:
             self.estimator = source
         else:
             raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
+        # a float64 network (or float64 graph) takes any finite value, as its predict and `hiddenlayers predict` do
+        self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self.estimator, "dtype", "") == "float64"
+        self._limit = F64_MAX if self._double else F32_MAX
         self._describe()
 
     # ------------------------------------------------------------ what the model reads
@@ -346,7 +350,7 @@ class ServedModel:
         out = list(values)
         for j in self._num_idx:
             v = out[j]
-            if (type(v) is float or type(v) is int) and -F32_MAX <= v <= F32_MAX:  # the common case; NaN fails the test
+            if (type(v) is float or type(v) is int) and -self._limit <= v <= self._limit:  # the common case; NaN fails the test
                 continue
             out[j] = self._number(v, i, j)
         for j in self._cat_idx:
@@ -369,7 +373,7 @@ class ServedModel:
     def _number(self, v: Any, i: int, j: int) -> float:
         """One numeric cell by :func:`.values.number`; its ValueError becomes a 422."""
         try:
-            return number(v, f"row {i + 1}, column '{self.columns[j]}'")
+            return number(v, f"row {i + 1}, column '{self.columns[j]}'", self._double)
         except ValueError as exc:
             raise RequestError(422, str(exc)) from None
 
@@ -447,6 +451,8 @@ class ServedModel:
 
         Each such row of ``x`` is set to zeros (in place), so the pass answers the batch's other rows; its answer is never sent.
         """
+        if self._double:  # a float64 network: a value scaled to inf gives a non-finite output, refused by _require_finite
+            return {}
         scaled = x[:, self._num_pos]
         beyond = np.abs(scaled) > F32_MAX
         refused: dict[int, Refusal] = {}

@@ -21,14 +21,16 @@ the one rule of :mod:`hiddenlayers.data` (``numeric_values``): a model fitted
 in Python on a DataFrame's bool column learned it so, and ``hiddenlayers
 predict`` reads a CSV or Parquet bool column so.
 
-The network computes in float32: a value beyond its range (:data:`F32_MAX`)
-would become infinite inside and come out as NaN, so it is refused by name.
+A float32 network: a value beyond its range (:data:`F32_MAX`) would become
+infinite inside and come out as NaN, so it is refused by name; a float64 network
+(``dtype="float64"``, or its float64 ``.onnx`` export) takes any finite float64.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +38,8 @@ from ...data import BOOL_TEXT, F32_MAX, MISSING_TEXT
 
 _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
 F32_TEXT = "±3.4e38, the float32 range the model computes in"
+F64_MAX = sys.float_info.max
+F64_TEXT = "±1.8e308, the float64 range the model computes in"
 
 
 def text_number(text: str) -> float | None:
@@ -64,8 +68,9 @@ def category(text: str) -> str | None:
     return None if text.lstrip(" ") in MISSING_TEXT else text
 
 
-def number(v: Any, where: str) -> float:
-    """One value sent for a numeric column, checked: a float (NaN = missing) within float32's range; ``true``/``false`` are 1.0/0.0.
+def number(v: Any, where: str, double: bool = False) -> float:
+    """One value sent for a numeric column, checked: a float (NaN = missing) within float32's range (``double``: a model that
+    computes in float64, float64's); ``true``/``false`` are 1.0/0.0.
 
     ``where`` names the cell ("row 2, column 'age'"). Raises :class:`ValueError`
     with a one-line message naming it and the fix; the caller makes it a 422.
@@ -85,8 +90,9 @@ def number(v: Any, where: str) -> float:
         return math.nan
     if isinstance(v, float) and math.isinf(v):
         raise ValueError(f"{where} is infinite: send a finite number, or null for missing.")
-    if not -F32_MAX <= v <= F32_MAX:  # exact for Python ints of any size (no float conversion)
-        raise ValueError(f"{where} is out of range: {shown(v)} is beyond {F32_TEXT}: send a smaller number, or null for missing.")
+    limit, text = (F64_MAX, F64_TEXT) if double else (F32_MAX, F32_TEXT)
+    if not -limit <= v <= limit:  # exact for Python ints of any size (no float conversion)
+        raise ValueError(f"{where} is out of range: {shown(v)} is beyond {text}: send a smaller number, or null for missing.")
     return float(v)
 
 
@@ -98,4 +104,4 @@ def shown(v: float | int) -> str:
         return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(int(v))))} digits"
 
 
-__all__ = ["F32_MAX", "MISSING_TEXT", "category", "number", "shown", "text_number"]
+__all__ = ["F32_MAX", "F64_MAX", "MISSING_TEXT", "category", "number", "shown", "text_number"]
