@@ -304,7 +304,8 @@ def run_info(path: str, *, as_json: bool) -> None:
 
     con = Console()
     tr = info["training"]
-    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {info['outputs']} outputs, "
+    outputs = f"{info['outputs']} output{'' if info['outputs'] == 1 else 's'}"  # a two-class model has one logistic output
+    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
               f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
     t = Table(title="layers", title_justify="left")
     for col in ("layer", "inputs", "units", "activation", "parameters", "extra"):
