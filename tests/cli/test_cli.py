@@ -36,6 +36,21 @@ def test_help_has_an_example(command):
     assert "Example: hiddenlayers" in result.output
 
 
+def _every_command() -> list[str]:
+    import typer
+
+    return sorted(typer.main.get_command(app).commands)  # the Typer app is a click Group
+
+
+@pytest.mark.parametrize("command", _every_command())
+def test_help_shows_each_example_on_its_own(command):
+    """Click rewraps a docstring's lines into one paragraph: `train --help` ran its seven examples together
+    ("... --out model.safetensors A directory (or glob) ... hiddenlayers train big/ ...") and `evaluate --help` its two."""
+    help_text = run(command, "--help").output
+    for paragraph in help_text.split("\n\n")[1:]:  # the usage line apart
+        assert len(re.findall(r"(?<!`)hiddenlayers [a-z-]+ ", paragraph)) <= 1, paragraph
+
+
 def test_version_names_the_installed_versions_and_runs_no_command(tmp_path):
     from importlib.metadata import version
 

@@ -168,3 +168,25 @@ def test_a_timelapse_on_the_model_path_is_refused(table, tmp_path):
     assert_user_error(run("train", table, "-t", "label", "--epochs", "1", "-q", "--no-check", "--out", out, "--timelapse", out),
                       f"--timelapse '{out}' is the --out path: the page would replace the model file; give each its own path.")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["train", "nope.csv", "-t", "label"], "'nope.csv' is neither a file nor a bundled dataset: check the path, or use one of digits"),
+        (["train", "nobig/*.parquet", "-t", "y"], "the glob 'nobig/*.parquet' matches no files: check the pattern"),
+        (["train", "nope.csv", "--app", "text", "-t", "label"], "'nope.csv' is neither a file nor a bundled dataset"),
+        (["prune", "nope.safetensors", "{table}", "-t", "label"], "model file 'nope.safetensors' does not exist: check the path"),
+        (["distill", "{model}", "nope.csv", "-t", "label"], "'nope.csv' is neither a file nor a bundled dataset"),
+    ],
+)
+def test_a_missing_input_is_named_before_an_existing_output(model, table, tmp_path, monkeypatch, argv, problem):
+    """A first `train` leaves model.safetensors at the default --out; a second run with a mistyped DATA was told
+    "'model.safetensors' already exists: pass --force", the wrong fix, which hid the missing file."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "model.safetensors"
+    out.write_bytes(b"keep")
+    args = [a.format(table=table, model=model) for a in argv]
+    assert_user_error(run(*args, "--out", out), problem)
+    assert out.read_bytes() == b"keep"
+    assert_user_error(run("train", table, "-t", "label", "--out", out), "already exists: pass --force")  # a real input: as before

@@ -37,3 +37,14 @@ def test_info_says_nothing_more_when_the_file_holds_the_last_epoch(tmp_path):
     assert clf.history_.held_epoch == clf.history_.epoch[-1]
     assert json.loads(run("info", out, "--json").stdout)["training"].get("weights_of_epoch") is None
     assert "weights of epoch" not in run("info", out).stdout
+
+
+def test_info_counts_one_output_in_the_singular(tmp_path):
+    """A two-class model has one logistic output: its summary line read "-> 1 outputs"."""
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X / 16, y % 2).save(tmp_path / "two.safetensors")
+    _, ten = _saved(tmp_path)
+    assert "-> 4:relu -> 1 output, " in " ".join(run("info", tmp_path / "two.safetensors").stdout.split())
+    assert "-> 8:relu -> 10 outputs, " in " ".join(run("info", ten).stdout.split())

@@ -91,3 +91,28 @@ def test_a_model_with_stored_table_preprocessing_predicts_a_raw_frame(tmp_path) 
             loaded.predict(frame[["age"]])
         with pytest.raises(hl.DataError, match=r"^column 'age' must be within ±3.4e38 .* but row 2 holds 1e\+300"):
             loaded.predict(frame.iloc[:3].assign(age=[1.0, 1e300, 2.0]))
+
+
+def test_a_table_model_given_raw_rows_as_an_array_asks_for_a_frame(tmp_path) -> None:
+    """`hl.load(path).predict(frame.values)` (a scikit-learn habit) of a model that stores its table preprocessing said
+    "X has non-numeric values ... encode text or category columns as numbers first, e.g. with sklearn's OneHotEncoder",
+    though the model encodes them itself from a DataFrame; the encoded matrix itself still predicts."""
+    import numpy as np
+    import pandas as pd
+
+    from hiddenlayers.data import TablePreprocessor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 60), "city": rng.choice(["Paris", "Rome"], 60)})
+    pre = TablePreprocessor().fit(frame)
+    A = pre.transform(frame).matrix
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(A, frame["city"] == "Paris")
+    est.preprocessing_ = pre.to_dict()
+    message = (r"^this model reads a table through the preprocessing stored with it: pass a pandas DataFrame of its 2 column\(s\) "
+               r"'age', 'city' \(e.g. pd.read_csv\(...\)\), not an array of 2 column\(s\); its encoded matrix has 3 columns\.$")
+    for rows, width in ((frame.to_numpy(), 2), (frame.to_numpy().tolist(), 2), (frame[["age"]].to_numpy(), 1)):
+        with pytest.raises(hl.DataError, match=message.replace("array of 2", f"array of {width}")):
+            est.predict(rows)
+    assert (est.predict(A) == est.predict(frame)).all()

@@ -54,6 +54,15 @@ def test_sections_builds_only_the_named_ones_in_page_order(fitted, monkeypatch):
     assert report(clf, X, y, sections="data").sections[0][0] == "data"  # one id as a plain string
 
 
+def test_report_repr_is_one_line_not_the_page(fitted):
+    """`hl.lens.report(clf, X, y)` ending a REPL line printed the dataclass repr: every section's HTML with its
+    base64 images (about 750 kB for digits) in one line."""
+    clf, X, y = fitted
+    rep = report(clf, X, y, sections=["layers", "probes"])
+    assert repr(rep) == f"Report(title={rep.title!r}, sections=[layers, probes], warnings={len(rep.warnings)}; .save(path) writes the page)"
+    assert '<section id="layers">' in rep._repr_html_()  # Jupyter still shows the page
+
+
 @pytest.mark.parametrize(("sections", "message"), [
     (["layers", "probs"], r"unknown report section 'probs': the sections are architecture, .*, data\. Did you mean 'probes'\?$"),
     (["zzz"], r"unknown report section 'zzz': the sections are architecture, training, .*data\.$"),

@@ -79,6 +79,18 @@ def test_summary_prints_a_table_with_warnings(rng):
     assert "2 of 4 ReLU units are dead" in text
 
 
+def test_layer_stats_repr_is_one_line_of_layer_numbers(rng):
+    """`hl.lens.summary(clf, X)` as a notebook cell's last line echoes its list: each LayerStats printed its per-unit
+    arrays (mean, std, min, max, ... of every unit), pages of numbers after the table."""
+    from rich.console import Console
+
+    stats = summary(_net(), rng.uniform(size=(200, 2)).astype(np.float32), console=Console(file=io.StringIO()))
+    text = repr(stats)
+    assert "array" not in text and text.count("\n") == 0
+    assert repr(stats[0]) == ("LayerStats(name='hidden1', activation='relu', units=4, samples=200, dead=2, saturated=0, "
+                              f"sparsity={stats[0].sparsity:.3g}, effective_rank={stats[0].effective_rank:.3g})")
+
+
 def test_summary_off_a_terminal_prints_whole_cells(rng, capsys, monkeypatch):
     """Printed to a pipe or a log (no console given), the table is not squeezed into 80 columns of ellipses."""
     monkeypatch.delenv("COLUMNS", raising=False)

@@ -292,7 +292,20 @@ def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None, swa_a
                             f"or drop {option}.")
 
 
-@app.command()
+# train's other examples, one paragraph each (click rewraps a paragraph's lines into one), after its options
+_TRAIN_EXAMPLES = "\n\n".join((
+    "More examples:",
+    "A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2",
+    "An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors",
+    "Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label",
+    "A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors",
+    "Speech to text from MFCC frames (one row per frame): hiddenlayers train frames.csv --app speech --id-column utt --order-column t --target text",
+    "A game agent (no data file): hiddenlayers train --app agent --env CartPole-v1 --hidden 128,128 --total-steps 100000 "
+    "--target-return 500 --out agent.safetensors",
+))
+
+
+@app.command(epilog=_TRAIN_EXAMPLES)
 def train(
     ctx: typer.Context,
     data: Annotated[str | None, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz) or a bundled dataset name "
@@ -355,12 +368,6 @@ def train(
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed? the same command resumes: OUT.ckpt)
-    A directory (or glob) of Parquet or CSV files is streamed: hiddenlayers train big/ --target y --workers 2
-    An application: hiddenlayers train reviews.csv --app text --text-column review --target label --out reviews.safetensors
-    Sequences from a long table (one row per step): hiddenlayers train steps.csv --app sequence --id-column id --order-column t --target label
-    A translator from sentence pairs: hiddenlayers train pairs.tsv --app translator --source-column en --target es --out tr.safetensors
-    Speech to text from MFCC frames (one row per frame): hiddenlayers train frames.csv --app speech --id-column utt --order-column t --target text
-    A game agent (no data file): hiddenlayers train --app agent --env CartPole-v1 --hidden 128,128 --total-steps 100000 --target-return 500 --out agent.safetensors
     """
     from ._apptrain import refuse_app_options
 
@@ -600,6 +607,7 @@ def evaluate(
     and reports the returns (mean, median, min, max) and the episode lengths.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
+
     A game agent: hiddenlayers evaluate agent.safetensors --episodes 20
     """
 

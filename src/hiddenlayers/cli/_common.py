@@ -75,8 +75,31 @@ def check_output(
             kind = "model" if Path(given).suffix.lower() in (".safetensors", ".onnx") else "data"  # distill's teacher was 'the data file'
             raise UserError(f"{what} '{path}' is the {kind} file this command reads: writing there would replace it; choose another {what} path.")
     if path.exists() and not force:
+        # a mistyped DATA (or model) is the problem to name, not the output a first run left at the default --out:
+        # "pass --force" was the wrong fix for it, and every later error of the run hid behind it
+        for given in inputs:
+            if given and _absent(given):
+                raise UserError(_absent_message(given))
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
+
+
+def _absent(given: str) -> bool:
+    """True where ``given`` is no file or folder, matches no file as a glob, and names no bundled dataset."""
+    from ..data import find_dataset
+
+    return len(_matches(given)) == 1 and not Path(given).exists() and find_dataset(given) is None
+
+
+def _absent_message(given: str) -> str:
+    """The read's own words for an input that is not there (a model file's, or a data source's with the bundled names)."""
+    if Path(given).suffix.lower() in (".safetensors", ".onnx"):
+        return f"model file '{given}' does not exist: check the path, or train one with `hiddenlayers train`."
+    if any(c in given for c in "*?["):
+        return f"the glob '{given}' matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers)."
+    from ..data import DATASETS
+
+    return f"'{given}' is neither a file nor a bundled dataset: check the path, or use one of {', '.join(DATASETS)}."
 
 
 def check_report_output(

@@ -305,7 +305,8 @@ def run_info(path: str, *, as_json: bool) -> None:
 
     con = Console()
     tr = info["training"]
-    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {info['outputs']} outputs, "
+    outputs = f"{info['outputs']} output{'' if info['outputs'] == 1 else 's'}"  # a two-class model has one logistic output
+    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
               f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
     if info.get("pipeline"):
         con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; the commands read raw tables)")

@@ -86,7 +86,10 @@ def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
     import pandas as pd
 
     state = getattr(est, "preprocessing_", None)
-    if not (isinstance(X, pd.DataFrame) and isinstance(state, dict) and state.get("kind") == "table"):
+    if not (isinstance(state, dict) and state.get("kind") == "table"):
+        return X
+    if not isinstance(X, pd.DataFrame):
+        _refuse_raw_rows(est, X, TablePreprocessor.from_dict(state).feature_names)
         return X
     pre = TablePreprocessor.from_dict(state)
     A = pre.transform(X).matrix
@@ -100,6 +103,23 @@ def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
         raise DataError(f"column '{name}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
                         f"but row {r + 1} holds {shown}: fix the value or leave it empty.")
     return A
+
+
+def _refuse_raw_rows(est: _BaseMLP, X: Any, columns: list[str]) -> None:
+    """A table model given rows that are not a DataFrame (``frame.values``, a list of rows) of another width than its
+    encoded matrix: the rows are its raw columns, which only a DataFrame names. scikit-learn's check said "encode text
+    or category columns ... with sklearn's OneHotEncoder", or "X has 3 features, but ... is expecting 6", for a model
+    that encodes them itself."""
+    try:
+        shape = np.shape(X) if isinstance(X, (np.ndarray, list, tuple)) else None
+    except ValueError:  # ragged rows: scikit-learn's check names them
+        return
+    if shape is None or len(shape) != 2 or shape[1] == est.n_features_in_:
+        return  # the encoded matrix itself (n_features_in_ columns), or scikit-learn's own message
+    shown = ", ".join(repr(c) for c in columns[:8]) + (", ..." if len(columns) > 8 else "")
+    raise DataError(f"this model reads a table through the preprocessing stored with it: pass a pandas DataFrame of its "
+                    f"{len(columns)} column(s) {shown} (e.g. pd.read_csv(...)), not an array of {shape[1]} column(s); "
+                    f"its encoded matrix has {est.n_features_in_} columns.")
 
 
 def output_dtype(est: _BaseMLP, X: Any) -> np.dtype:

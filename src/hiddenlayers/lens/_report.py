@@ -30,9 +30,13 @@ PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report'
 REPORT_SECTIONS = SECTIONS = ("architecture", "training", "gradient-flow", "layers", "activations", "loss-landscape", "similarity", "probes", "projections", "neurons", "preferred-inputs", "features", "data")
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
-    """A rendered report; ``html`` is the page, ``warnings`` the plain-word findings."""
+    """A rendered report; ``html`` is the page, ``warnings`` the plain-word findings.
+
+    Its repr is one line (title, section ids, warning count), not the sections' HTML with their inline images:
+    ``hl.lens.report(clf, X, y)`` ending a REPL line printed about 750 kB of it.
+    """
 
     title: str
     sections: list[tuple[str, str, str, str]]
@@ -50,6 +54,10 @@ class Report:
 
     def _repr_html_(self) -> str:  # Jupyter
         return self.html
+
+    def __repr__(self) -> str:
+        ids = ", ".join(sid for sid, *_ in self.sections)
+        return f"Report(title={self.title!r}, sections=[{ids}], warnings={len(self.warnings)}; .save(path) writes the page)"
 
 
 def _params_line(model: Any) -> str:

@@ -40,9 +40,14 @@ _RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"}
 UNKNOWN_RULE = "activation unknown: constant units only"
 
 
-@dataclass
+@dataclass(repr=False)
 class LayerStats:
-    """Statistics of one layer; per-unit arrays have shape ``(units,)``."""
+    """Statistics of one layer; per-unit arrays have shape ``(units,)``.
+
+    Its repr is one line of the layer-level numbers (as :meth:`to_dict`), not the per-unit arrays:
+    ``hl.lens.summary(clf, X)`` ends a notebook cell or REPL line, and a list of 128-unit arrays
+    after the table buried it.
+    """
 
     name: str
     activation: str | None
@@ -104,6 +109,13 @@ class LayerStats:
                 "under 5%): most units repeat a few directions."
             )
         return out
+
+    def __repr__(self) -> str:
+        return (
+            f"LayerStats(name={self.name!r}, activation={self.activation!r}, units={self.units}, samples={self.samples}, "
+            f"dead={self.n_dead}, saturated={self.n_saturated}, sparsity={self.sparsity:.3g}, "
+            f"effective_rank={self.effective_rank:.3g})"
+        )
 
     def to_dict(self) -> dict[str, float | int | str | None]:
         """Layer-level numbers only (JSON-able)."""
