@@ -461,28 +461,40 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
     output column, a convolution's channel, a recurrent layer's unit; a channel or recurrent unit is
-    its output averaged over positions or steps (one number per row). A tuple of ints, Captum's own
+    its output averaged over positions or steps (one number per row; a padded sequence's real steps only, as the lens's
+    statistics count them, so a row's attributions are those of its sequence alone). A tuple of ints, Captum's own
     form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
     No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
     """
     from captum.attr import NeuronIntegratedGradients
 
+    from ._record import _output_lengths
+
     module, x, base = _setup(model, X, baseline, n_steps)
     mod = _layer(module, layer)
-    selector = _neuron_selector(module, mod, x, layer, unit)
-    attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+    lengths: list[torch.Tensor | None] = [None]  # the real steps per row of the layer's latest output (padded sequences)
+    selector = _neuron_selector(module, mod, x, layer, unit, lengths)
+    h = mod.register_forward_hook(lambda m, args, kwargs, _o: lengths.__setitem__(0, _output_lengths(m, args, kwargs)), with_kwargs=True)
+    try:
+        attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+    finally:
+        h.remove()
     return _unpadded(attr.detach(), x).cpu().numpy()
 
 
-def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any) -> Any:
+def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any,
+                     lengths: list[torch.Tensor | None] | None = None) -> Any:
     """``unit`` checked against the layer's output on one row, as Captum's ``neuron_selector``.
 
     A dense output ``(n, units)`` takes the index as is; a conv ``(n, C, ...)`` or recurrent ``(n, T, units)``
     output gets a callable averaging the unit over its positions (a bare index there would select a whole
     slice, which Captum cannot differentiate); a tuple indexes one position of the output.
+    ``lengths[0]``: the real steps ``(n,)`` of each row of the layer's latest output, set by a hook where the layer is a
+    length-aware sequence layer (:func:`~._record._output_lengths`); a recurrent unit is then averaged over those steps
+    only, as the lens's statistics read it, never over the padding after a short sequence's end.
     """
-    from ._record import _first_tensor, _kind
+    from ._record import _first_tensor, _kind, step_mask
 
     is_index = isinstance(unit, numbers.Integral) and not isinstance(unit, bool)
     is_tuple = isinstance(unit, tuple) and bool(unit) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in unit)
@@ -514,6 +526,10 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 
     def mean_of_unit(o: Any) -> torch.Tensor:
         t = o[0] if isinstance(o, (tuple, list)) else o  # an RNN's (output, state)
+        steps = None if lengths is None or kind != "recurrent" or t.ndim != 3 else lengths[0]
+        if steps is not None and steps.shape == t.shape[:1]:  # (n, T) of the unit, averaged over each row's real steps
+            real = step_mask(steps, t.shape[1]).to(t.device)
+            return (t.select(axis, u) * real.to(t.dtype)).sum(1) / real.sum(1).clamp(min=1).to(t.dtype)
         return t.select(axis, u).reshape(t.shape[0], -1).mean(1)  # (n,): the unit averaged over positions/steps
 
     return mean_of_unit
