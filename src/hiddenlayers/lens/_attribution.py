@@ -8,7 +8,9 @@ Baseline (``baseline=``), the reference input the path starts from: ``"auto"`` (
 None means the same), ``"mean"``, ``"median"``, ``"zeros"``, or a number, ``(features,)`` row or
 ``(n, features)`` array in the units of ``X`` (for a model whose ``network_input`` rescales rows,
 such as an Autoencoder, or that standardises by its training ``mean_``/``scale_``, an ImageClassifier's
-pixels, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
+pixels, the baseline is rescaled the same way: every array given is read in ``X``'s units, in any shape that
+broadcasts to ``X``'s, e.g. ``(8, 8)``, ``(1, 8, 8)`` or ``(n, 8, 8)`` for ``(n, 8, 8)`` images, even where that is also the
+network's own layout; for images a shape that does not broadcast is refused; only ``"zeros"`` means the network input's own zeros). ``"mean"``/``"median"``: each
 network input's mean/median over the rows of ``X`` given (all of them, before ``max_rows`` draws;
 SHAP's background mean; at least 2 rows), except that a model standardising its input with its
 training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``, and a model
@@ -143,7 +145,10 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
     standardises them, a Forecaster cuts standardised lag windows): ``X.mean(axis=0)``
     must mean the data's mean there too, not "the mean's raw numbers, read as
     standardised values". A number stands for every input value (a row full of it).
-    Other shapes pass through for :func:`_baseline` to check.
+    Any shape that broadcasts to ``X``'s is in ``X``'s units too: one image ``(8, 8)``, or
+    ``(1, 8, 8)`` (which is also the network's own layout of one image, read in pixels all the same), a row ``(8,)``
+    of every image; ``(n, ...)`` one per row. Images or sequences in a shape that does not broadcast to ``X``'s are
+    refused in one line (there is no reading of them in pixels); other shapes pass through for :func:`_baseline` to check.
     """
     if baseline is None or not _rescales(target, X):
         return baseline
@@ -157,6 +162,16 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
         return target.prepared(b)
     if tuple(b.shape) == shape[1:]:
         return target.prepared(b[None])[0]
+    try:
+        full = np.broadcast_shapes(b.shape, shape)
+    except ValueError:
+        full = None
+    if full == shape:
+        per_row = b.ndim == len(shape) and b.shape[0] == shape[0] > 1  # (n, ...): a baseline per row of X
+        return target.prepared(np.broadcast_to(b, shape).copy()) if per_row else target.prepared(np.broadcast_to(b, (1, *shape[1:])).copy())[0]
+    if len(shape) > 2:
+        raise ValueError(f"baseline is read in X's units (pixels, frames) and must broadcast to X's shape {shape}: a number, one "
+                         f"example of shape {shape[1:]} or X's shape. Received shape {tuple(b.shape)}; pass e.g. np.zeros({shape[1:]}).")
     return baseline
 
 
@@ -207,11 +222,12 @@ def _setup(
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
     out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
+    given = baseline
     if not prepared:
-        baseline = _auto_for_images(target, X, baseline, x.ndim)
+        baseline = _auto_for_images(target, X, baseline, x.ndim)  # "auto" for images: a black image, already in network units
     if baseline is None or isinstance(baseline, str):
         baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
-    elif not prepared:
+    elif not prepared and baseline is given:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
     if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
@@ -555,9 +571,13 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
-    baseline = _auto_for_images(target, X, baseline, len(np.shape(Xp)))
-    named = baseline is None or isinstance(baseline, str)
-    b = named_baseline(baseline, Xp, target.estimator) if named else _baseline_in_network_units(target, X, baseline)  # over every row of X
+    auto = _auto_for_images(target, X, baseline, len(np.shape(Xp)))  # "auto" for images: a black image, in network units
+    if auto is not baseline:
+        b = auto
+    elif baseline is None or isinstance(baseline, str):
+        b = named_baseline(baseline, Xp, target.estimator)  # over every row of X
+    else:
+        b = _baseline_in_network_units(target, X, baseline)
     idx = sample_index(n_rows(Xp), max_rows, 0)
     if idx is not None:
         if b is not None and not isinstance(b, numbers.Number):  # checked against all of X's rows, before some are drawn
