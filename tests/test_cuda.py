@@ -351,3 +351,16 @@ def test_a_recurrent_app_unpickles_on_cuda_in_cudnns_layout(tmp_path):
         warnings.simplefilter("error", UserWarning)  # cuDNN's "weights are not contiguous" note included
         back = pickle.loads(pickle.dumps(txt))
         np.testing.assert_allclose(back.predict_proba(texts), txt.predict_proba(texts), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("to", ["cpu", "cuda"])
+def test_a_warm_call_after_set_params_device_trains_on_the_new_device(digits, to):
+    Xtr, Xte, ytr, _ = digits
+    kw = dict(hidden_layer_sizes=(32,), random_state=0, shuffle=False, dtype="float64")
+    model = hl.MLPClassifier(**kw, device="cpu" if to == "cuda" else "cuda").partial_fit(Xtr[:600], ytr[:600], classes=np.arange(10))
+    twin = hl.MLPClassifier(**kw, device=to).partial_fit(Xtr[:600], ytr[:600], classes=np.arange(10))
+    model.set_params(device=to).partial_fit(Xtr[600:], ytr[600:])
+    twin.partial_fit(Xtr[600:], ytr[600:])
+    assert {p.device.type for p in model.network_.parameters()} == {to} and model._device.type == to
+    assert all(model._optimizer_state[k].device.type == to for k in ("m", "v"))
+    np.testing.assert_allclose(model.predict_proba(Xte), twin.predict_proba(Xte), rtol=0, atol=1e-6)

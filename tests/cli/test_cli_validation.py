@@ -164,3 +164,28 @@ def test_a_validation_folder_that_cannot_score_is_one_line_and_nothing_is_writte
     res = run("train", data, "-t", "y", *features, *off, "--validation", val, *TRAIN, "-o", out)
     assert_user_error(res, words.format(val=val, train=data))
     assert not out.exists() and not Path(f"{out}.ckpt").exists()
+
+
+@pytest.mark.parametrize("case", ["out_in_valid_glob", "out_in_data_glob", "checkpoint_in_valid", "text_in_numeric"])
+def test_outputs_in_the_validation_glob_and_text_in_a_numeric_column_are_one_line(streamed, tmp_path, monkeypatch, case) -> None:
+    train, valid, late = streamed
+    data, val, out = str(train), str(valid), tmp_path / "m.safetensors"
+    written = [out, Path(f"{out}.ckpt")]
+    if case == "out_in_valid_glob":  # m.csv is no file yet, so the glob matches nothing of it now: the next run would read it
+        val, out = f"{valid}/*.csv", valid / "m.csv"
+        words = f"--out '{out}' is a file the glob '{val}' this command reads matches: the next run would read it as data"
+    elif case == "out_in_data_glob":
+        data, out = f"{train}/*", train / "m.safetensors"
+        words = f"--out '{out}' is a file the glob '{data}' this command reads matches"
+    elif case == "checkpoint_in_valid":
+        monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(valid / "c.csv"))
+        words = f"the checkpoint '{valid / 'c.csv'}' is a data file of the folder '{valid}' this command reads"
+        written.append(valid / "c.csv")
+    else:  # 'x1' numeric in DATA, text in the validation folder (its own pass types it as a category)
+        val = str(_folder(late.assign(x1=np.where(late["x1"] > 0, "hi", "lo")), tmp_path / "txt", parts=1))
+        first = "hi" if late["x1"].iloc[0] > 0 else "lo"
+        words = f"--validation {val}: data check: column 'x1' must be numeric but '{val}/p0.csv' line 2 holds '{first}'"
+    written.append(Path(out))
+    res = run("train", data, "-t", "y", "--features", "x1,x2,kind", "--validation", val, *TRAIN, "-o", out)
+    assert_user_error(res, words)
+    assert not any(p.exists() for p in written)

@@ -202,3 +202,20 @@ def test_digits_in_two_parquet_folders_learn_on_their_validation_folder(tmp_path
     kept = accuracy_score(y[1400:], clf.predict(A))
     assert kept == pytest.approx(clf.best_validation_score_, abs=1e-12)  # the kept weights are the best pass's
     assert kept >= 0.9
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_text_in_a_column_numeric_in_training_is_named_by_file_and_row_before_training(folders, tmp_path: Path, fmt: str) -> None:
+    # The validation pass types 'a' as a category on its own rows; the training rows' preprocessing reads it as numbers.
+    train, _, _, va = folders
+    src = ParquetSource(str(train), target="y", weight="w", features=["a", "b", "c", "kind"])
+    bad = va.drop(columns="t").assign(a=np.where(np.arange(len(va)) % 2, "high", "low"))
+    (tmp_path / "txt").mkdir()
+    path = tmp_path / "txt" / f"v.{fmt}"
+    bad.to_parquet(path, index=False) if fmt == "parquet" else bad.to_csv(path, index=False)
+    clf = hl.MLPClassifier((4,), early_stopping=True, max_iter=2, random_state=0)
+    where = f"'{path}' row 1" if fmt == "parquet" else f"'{path}' line 2"  # a CSV file's line: the header is line 1
+    with pytest.raises(hl.DataError) as err:
+        clf.fit(src, X_val=ParquetSource(str(tmp_path / "txt"), target="y", weight="w"))
+    assert str(err.value) == f"X_val: data check: column 'a' must be numeric but {where} holds 'low': fix the value or leave it empty."
+    assert not hasattr(clf, "network_")  # refused before the first pass, not when the first pass's score reads the rows

@@ -148,3 +148,36 @@ def test_head_first_scores_its_second_phase_on_the_rows_of_its_first(iris, monke
     clf = hl.MLPClassifier((4,), max_iter=2, early_stopping=True, freeze="head_first", random_state=0)
     one, two = _held_out_rows(monkeypatch, lambda: clf.fit(Xi, y))
     assert one == two
+
+
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_set_params_device_cpu_between_warm_calls_moves_nothing_and_changes_no_bit(iris, call):
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, warm_start=True, device="cpu")
+    a, b = (hl.MLPClassifier(**kw).fit(X, y) for _ in range(2))
+    params, moments = list(b.network_.parameters()), dict(b._optimizer_state)
+    b.set_params(device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model in (a, b):
+            getattr(model, call)(X, y)
+    assert all(p is q for p, q in zip(b.network_.parameters(), params, strict=True))  # the same Parameter objects
+    assert b._optimizer_state["m"].device.type == "cpu" and moments["m"].device.type == "cpu"
+    for wa, wb in zip([*a.coefs_, *a.intercepts_], [*b.coefs_, *b.intercepts_]):
+        np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("solver, keys", [("adam", ("m", "v")), ("sgd", ("velocity",))])
+def test_follow_device_moves_the_network_and_the_kept_moments_to_the_resolved_device(iris, solver, keys):
+    # A second device on a CPU-only machine: "meta" (shapes only). tests/test_cuda.py does the GPU -> CPU warm fit itself.
+    from hiddenlayers.estimators._warm import follow_device
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0, solver=solver).fit(*iris)
+    model._device = torch.device("meta")  # as _fit_arrays sets it from set_params(device=...)
+    follow_device(model)
+    assert {t.device.type for t in (*model.network_.parameters(), *model.network_.buffers())} == {"meta"}
+    assert all(model._optimizer_state[k].device.type == "meta" for k in keys)
+    assert model._optimizer_state["t"] > 0  # the rest of the state kept
+

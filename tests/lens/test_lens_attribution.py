@@ -418,3 +418,43 @@ def test_padded_sequences_get_zero_attribution_at_their_padding_and_complete_sum
     n = neuron_attribution(clf, frames[:4], "hidden1", 2)
     assert np.isfinite(n).all() and (n[pad] == 0).all()
     assert np.isfinite(feature_importance(clf, frames[:10])).all()
+
+
+def test_neuron_attribution_of_a_recurrent_unit_averages_only_the_real_steps():
+    """A recurrent unit is its output averaged over steps: over a padded row's real steps only, so each row's attributions
+    equal those of its sequence attributed alone, unpadded. Before, the padded steps (0 after the end) counted in the mean,
+    shrinking a short row's attributions (by 0.005 to 0.018 here, against 4e-9 now)."""
+    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
+    rng = np.random.default_rng(0)
+    frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = seq.SequenceClassifier("lstm8:seq,lstm6,4", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
+    rows = frames[:6]
+    assert len({len(f) for f in rows}) > 2
+    together = neuron_attribution(clf, rows, "hidden1", 2, baseline="zeros", n_steps=64)
+    for i, f in enumerate(rows):
+        alone = neuron_attribution(clf, [f], "hidden1", 2, baseline="zeros", n_steps=64)[0]
+        np.testing.assert_allclose(together[i, :len(f)], alone, rtol=0, atol=1e-6)
+        assert (together[i, len(f):] == 0).all()
+
+
+def test_an_image_baseline_in_the_networks_own_shape_or_any_broadcastable_shape_is_read_in_pixels():
+    """``(1, 8, 8)`` is one (n, 8, 8) image and also the network's own layout of one image: it was read in network
+    (standardised) units, so its zeros were the grey training mean. Every shape that broadcasts to X's is now in pixels."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    imgs = (X / 16).reshape(-1, 8, 8).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.ImageClassifier("conv4k3,8", max_iter=2, random_state=0).fit(imgs[:300], y[:300])
+    x = imgs[:4]
+    light = np.full((8, 8), 0.25, np.float32)
+    want = attribute(clf, x, target=3, baseline=light, n_steps=64)  # one pixel image, the shape read in pixels before too
+    for baseline in (light[None], torch.as_tensor(light[None]), np.full((8,), 0.25), np.full((1, 1, 8), 0.25), np.broadcast_to(light, x.shape)):
+        np.testing.assert_allclose(attribute(clf, x, target=3, baseline=baseline, n_steps=64), want, rtol=0, atol=1e-5)
+    per_row = np.stack([np.full((8, 8), v, np.float32) for v in (0.0, 0.25, 0.5, 0.75)])[:, None]  # (4, 1, 8, 8): no broadcast to (4, 8, 8)
+    with pytest.raises(ValueError, match=r"^baseline is read in X's units \(pixels, frames\) and must broadcast to X's shape \(4, 8, 8\): .* "
+                                         r"Received shape \(4, 1, 8, 8\); pass e.g. np.zeros\(\(8, 8\)\)\.$"):
+        attribute(clf, x, target=3, baseline=per_row)

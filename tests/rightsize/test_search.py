@@ -193,6 +193,34 @@ def test_create_or_load_survives_concurrent_creation(tmp_path) -> None:
     assert errors == [] and len(set(ids)) == 1 and len(ids) == 6
 
 
+def test_a_sqlite_study_file_another_worker_is_creating_is_not_refused_as_foreign(tmp_path) -> None:
+    """The race behind the flaky test above (5 of 30 runs failed beside a CPU-heavy process): RDBStorage creates Optuna's
+    tables one at a time, and a worker checking the file in between saw 'studies' without 'version_info' and refused it
+    as "a SQLite database with other tables (studies)". Only tables that are not Optuna's make a file foreign."""
+    import sqlite3
+
+    import sqlalchemy
+    from optuna.storages._rdb.models import BaseModel
+
+    from hiddenlayers.rightsize._search.storage import check_storage_file
+
+    path = tmp_path / "half.db"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+    for name in ("studies", "study_directions"):  # the schema half made, as RDBStorage makes it: no version_info yet
+        BaseModel.metadata.tables[name].create(engine)
+    engine.dispose()
+    check_storage_file(f"sqlite:///{path}")  # no error
+    study = create_or_load(make_storage(f"sqlite:///{path}"), "half", ["maximize"], None)  # Optuna completes the schema
+    assert study.study_name == "half"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE people (name TEXT)")
+    with pytest.raises(ValueError, match=r"it is a SQLite database with other tables \(people\)\. Give a new file name"):
+        check_storage_file(f"sqlite:///{path}")
+    from hiddenlayers.rightsize._search.storage import OPTUNA_TABLES
+
+    assert set(BaseModel.metadata.tables) <= OPTUNA_TABLES  # this Optuna's tables, all known
+
+
 @pytest.mark.parametrize("kind", ["journal", "sqlite"])
 def test_two_worker_processes_share_one_storage(iris, tmp_path, kind) -> None:
     X, y = iris

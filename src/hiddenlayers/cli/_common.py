@@ -55,7 +55,7 @@ def check_output(
     command writes: by default a report for ``--html``, else a model file), a missing folder, something that is not a regular file
     (a device, FIFO or socket, which the atomic rename would replace), one of
     the files the command reads (``inputs``: the user's data, even with
-    ``force``), and an existing file unless ``force``.
+    ``force``; a file a glob of them would match, written or not), and an existing file unless ``force``.
     """
     from .._files import check_writable
 
@@ -74,6 +74,9 @@ def check_output(
         if given and any(_same_file(path, Path(i)) for i in _matches(str(given))):
             kind = "model" if Path(given).suffix.lower() in (".safetensors", ".onnx") else "data"  # distill's teacher was 'the data file'
             raise UserError(f"{what} '{path}' is the {kind} file this command reads: writing there would replace it; choose another {what} path.")
+        if given and _in_glob(path, str(given)):
+            raise UserError(f"{what} '{path}' is a file the glob '{given}' this command reads matches: the next run would read it as "
+                            "data; choose a path the glob does not match.")
     if path.exists() and not force:
         # a mistyped DATA (or model) is the problem to name, not the output a first run left at the default --out:
         # "pass --force" was the wrong fix for it, and every later error of the run hid behind it
@@ -140,6 +143,19 @@ def _matches(given: str) -> list[str]:
     import glob
 
     return [given, *glob.glob(given)] if any(c in given for c in "*?[") else [given]
+
+
+def _in_glob(path: Path, pattern: str) -> bool:
+    """True where the glob ``pattern`` matches ``path``, written or not: its name matches the pattern's last part and its
+    folder is one the pattern's folder part matches (``valid/*.csv`` reads ``valid/m.csv`` the next time it runs)."""
+    import fnmatch
+    import glob
+
+    if not any(c in pattern for c in "*?["):
+        return False
+    head, tail = os.path.split(pattern)
+    folders = glob.glob(head) if any(c in head for c in "*?[") else [head or "."]
+    return fnmatch.fnmatch(path.name, tail) and any(_same_file(path.parent, Path(f)) for f in folders)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -196,6 +196,8 @@ def run_train_stream(
     inputs = (data,) if validation is None else (data, validation)
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
+    ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"  # refused, as --out is, inside DATA or --validation
+    check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")
     model = None
     try:
         init_from_env(join_timeout)
@@ -223,7 +225,6 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
             check_checkpoint(model, src, ckpt)
         except ValueError as exc:

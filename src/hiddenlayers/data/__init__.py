@@ -44,6 +44,7 @@ _EXPORTS = {
     "ParquetSource": "._stream",
     "is_source": "._stream",
     "stream_file_columns": "._stream_files",
+    "refuse_unreadable": "._stream_readable",
     "Moments": "._moments",
     "load_shuttle": "._real",
     "load_sunspots": "._real",

@@ -38,7 +38,7 @@ from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 from ._validation_data import check_validation, refuse_misused
-from ._warm import record_rate, refuse_new_shape, restart_changed_rate
+from ._warm import follow_device, record_rate, refuse_new_shape, restart_changed_rate
 from ._zero_weight import drop_unweighted
 
 _PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
@@ -243,6 +243,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                      and X_target is None and not sp.issparse(X))
         if not first_pass:
             refuse_new_shape(self, spec, incremental)
+            follow_device(self)  # set_params(device=...) since the last call: train where it now resolves
         X, y = self._validate_input(X, y, incremental, reset=first_pass, check_finite=not on_tensor)
         refuse_beyond_float32(self, None if on_tensor else X, "X")  # on_tensor: the tensor's check (require_finite)
         refuse_beyond_float32(self, y if is_regressor(self) else None, "y")

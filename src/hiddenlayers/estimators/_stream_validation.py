@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
+from ..data import refuse_unreadable
 from ..exceptions import DataError
 from ._checks import check_sample_weight
 from ._held_out import loss_sum
@@ -86,6 +87,10 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
         raise ValueError(f"X_val ({val.path}): the target {src.target!r} is not numeric, and the regressor scores numbers.")
     if vscan.n_rows < 2:
         raise ValueError(f"X_val ({val.path}) has {vscan.n_rows} row(s): early stopping scores at least 2. Pass more validation rows.")
+    try:  # read as the training rows are: a column numeric there is numeric here, checked now, not after a pass of training
+        refuse_unreadable(val, scan.preprocessor)
+    except DataError as exc:
+        raise DataError(f"X_val: data check: {exc}") from None
 
     def chunks(rank: int, world: int) -> Iterator[Chunk]:
         share = balanced_shards(list(range(len(val.units))), vscan.units_rows, world)[rank]

@@ -4,6 +4,8 @@
 after :meth:`set_params` a warm fit would keep the old layers silently. Parameters of the training run itself
 (``learning_rate_init``, ``max_iter``, ``alpha``, ``batch_size``, the solver's settings, ...) are read by every fit and stay free:
 a ``learning_rate_init`` changed since the last call restarts the schedule at it (:func:`restart_changed_rate`).
+``device`` is free too: a warm call trains where ``device`` now resolves, the fitted network and the kept optimizer moments
+moved there first (:func:`follow_device`; a model unpickled on the CPU after a GPU fit, then ``set_params(device=...)``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from ..network import Dense, Spec
 
@@ -55,6 +58,27 @@ def refuse_new_shape(est: _BaseMLP, spec: Spec, incremental: bool) -> None:
     if changed is not None:
         raise ValueError(f"{how} goes on from the fitted network's layers, which this change would leave as they are. Received: "
                          f"{changed}; {fix}, or set the old value back.")
+
+
+def follow_device(est: _BaseMLP) -> None:
+    """Before a warm call: ``est.network_`` (parameters and buffers, in place) and the tensors of the kept optimizer state
+    (Adam's moments, SGD's velocity) on ``est._device``, the device ``device`` resolves to for this call.
+
+    Without it a warm fit after ``set_params(device=...)`` (or after unpickling a GPU model) trained the network where it
+    was while the data went to the new device. (``weight_averaging`` keeps no state between calls: each starts from these weights.)
+    Nothing moves when everything is already there (the usual ``"cpu"`` -> ``"cpu"``: the same tensors, bit for bit).
+    The parameters move in place (CPU <-> GPU), so a call that then fails puts their old data back (:func:`~._restore.restored_on_error`).
+    """
+    device, net = est._device, est.network_
+    if any(t.device != device for t in (*net.parameters(), *net.buffers())):
+        net.to(device=device)
+        if device.type == "cuda":
+            for module in net.modules():
+                if isinstance(module, nn.RNNBase):
+                    module.flatten_parameters()  # cuDNN's one weight buffer, as after unpickling onto a GPU
+    state = getattr(est, "_optimizer_state", None)
+    if state and any(isinstance(v, torch.Tensor) and v.device != device for v in state.values()):
+        est._optimizer_state = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 
 def restart_changed_rate(est: _BaseMLP) -> None:

@@ -8,7 +8,9 @@ Baseline (``baseline=``), the reference input the path starts from: ``"auto"`` (
 None means the same), ``"mean"``, ``"median"``, ``"zeros"``, or a number, ``(features,)`` row or
 ``(n, features)`` array in the units of ``X`` (for a model whose ``network_input`` rescales rows,
 such as an Autoencoder, or that standardises by its training ``mean_``/``scale_``, an ImageClassifier's
-pixels, the baseline is rescaled the same way). ``"mean"``/``"median"``: each
+pixels, the baseline is rescaled the same way: every array given is read in ``X``'s units, in any shape that
+broadcasts to ``X``'s, e.g. ``(8, 8)``, ``(1, 8, 8)`` or ``(n, 8, 8)`` for ``(n, 8, 8)`` images, even where that is also the
+network's own layout; for images a shape that does not broadcast is refused; only ``"zeros"`` means the network input's own zeros). ``"mean"``/``"median"``: each
 network input's mean/median over the rows of ``X`` given (all of them, before ``max_rows`` draws;
 SHAP's background mean; at least 2 rows), except that a model standardising its input with its
 training data's ``mean_``/``scale_`` (Autoencoder, Forecaster) takes that training mean for ``"mean"``, and a model
@@ -143,7 +145,10 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
     standardises them, a Forecaster cuts standardised lag windows): ``X.mean(axis=0)``
     must mean the data's mean there too, not "the mean's raw numbers, read as
     standardised values". A number stands for every input value (a row full of it).
-    Other shapes pass through for :func:`_baseline` to check.
+    Any shape that broadcasts to ``X``'s is in ``X``'s units too: one image ``(8, 8)``, or
+    ``(1, 8, 8)`` (which is also the network's own layout of one image, read in pixels all the same), a row ``(8,)``
+    of every image; ``(n, ...)`` one per row. Images or sequences in a shape that does not broadcast to ``X``'s are
+    refused in one line (there is no reading of them in pixels); other shapes pass through for :func:`_baseline` to check.
     """
     if baseline is None or not _rescales(target, X):
         return baseline
@@ -157,6 +162,16 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
         return target.prepared(b)
     if tuple(b.shape) == shape[1:]:
         return target.prepared(b[None])[0]
+    try:
+        full = np.broadcast_shapes(b.shape, shape)
+    except ValueError:
+        full = None
+    if full == shape:
+        per_row = b.ndim == len(shape) and b.shape[0] == shape[0] > 1  # (n, ...): a baseline per row of X
+        return target.prepared(np.broadcast_to(b, shape).copy()) if per_row else target.prepared(np.broadcast_to(b, (1, *shape[1:])).copy())[0]
+    if len(shape) > 2:
+        raise ValueError(f"baseline is read in X's units (pixels, frames) and must broadcast to X's shape {shape}: a number, one "
+                         f"example of shape {shape[1:]} or X's shape. Received shape {tuple(b.shape)}; pass e.g. np.zeros({shape[1:]}).")
     return baseline
 
 
@@ -207,11 +222,12 @@ def _setup(
     if not x.is_floating_point():
         raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
     out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
+    given = baseline
     if not prepared:
-        baseline = _auto_for_images(target, X, baseline, x.ndim)
+        baseline = _auto_for_images(target, X, baseline, x.ndim)  # "auto" for images: a black image, already in network units
     if baseline is None or isinstance(baseline, str):
         baseline = named_baseline(baseline, x, target.estimator)  # taken over the network-input rows: already in their units
-    elif not prepared:
+    elif not prepared and baseline is given:
         baseline = _baseline_in_network_units(target, X, baseline)
     base = _baseline(baseline, x)
     if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
@@ -461,28 +477,40 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
     output column, a convolution's channel, a recurrent layer's unit; a channel or recurrent unit is
-    its output averaged over positions or steps (one number per row). A tuple of ints, Captum's own
+    its output averaged over positions or steps (one number per row; a padded sequence's real steps only, as the lens's
+    statistics count them, so a row's attributions are those of its sequence alone). A tuple of ints, Captum's own
     form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
     No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
     """
     from captum.attr import NeuronIntegratedGradients
 
+    from ._record import _output_lengths
+
     module, x, base = _setup(model, X, baseline, n_steps)
     mod = _layer(module, layer)
-    selector = _neuron_selector(module, mod, x, layer, unit)
-    attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+    lengths: list[torch.Tensor | None] = [None]  # the real steps per row of the layer's latest output (padded sequences)
+    selector = _neuron_selector(module, mod, x, layer, unit, lengths)
+    h = mod.register_forward_hook(lambda m, args, kwargs, _o: lengths.__setitem__(0, _output_lengths(m, args, kwargs)), with_kwargs=True)
+    try:
+        attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+    finally:
+        h.remove()
     return _unpadded(attr.detach(), x).cpu().numpy()
 
 
-def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any) -> Any:
+def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any,
+                     lengths: list[torch.Tensor | None] | None = None) -> Any:
     """``unit`` checked against the layer's output on one row, as Captum's ``neuron_selector``.
 
     A dense output ``(n, units)`` takes the index as is; a conv ``(n, C, ...)`` or recurrent ``(n, T, units)``
     output gets a callable averaging the unit over its positions (a bare index there would select a whole
     slice, which Captum cannot differentiate); a tuple indexes one position of the output.
+    ``lengths[0]``: the real steps ``(n,)`` of each row of the layer's latest output, set by a hook where the layer is a
+    length-aware sequence layer (:func:`~._record._output_lengths`); a recurrent unit is then averaged over those steps
+    only, as the lens's statistics read it, never over the padding after a short sequence's end.
     """
-    from ._record import _first_tensor, _kind
+    from ._record import _first_tensor, _kind, step_mask
 
     is_index = isinstance(unit, numbers.Integral) and not isinstance(unit, bool)
     is_tuple = isinstance(unit, tuple) and bool(unit) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in unit)
@@ -514,6 +542,10 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 
     def mean_of_unit(o: Any) -> torch.Tensor:
         t = o[0] if isinstance(o, (tuple, list)) else o  # an RNN's (output, state)
+        steps = None if lengths is None or kind != "recurrent" or t.ndim != 3 else lengths[0]
+        if steps is not None and steps.shape == t.shape[:1]:  # (n, T) of the unit, averaged over each row's real steps
+            real = step_mask(steps, t.shape[1]).to(t.device)
+            return (t.select(axis, u) * real.to(t.dtype)).sum(1) / real.sum(1).clamp(min=1).to(t.dtype)
         return t.select(axis, u).reshape(t.shape[0], -1).mean(1)  # (n,): the unit averaged over positions/steps
 
     return mean_of_unit
@@ -539,9 +571,13 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
-    baseline = _auto_for_images(target, X, baseline, len(np.shape(Xp)))
-    named = baseline is None or isinstance(baseline, str)
-    b = named_baseline(baseline, Xp, target.estimator) if named else _baseline_in_network_units(target, X, baseline)  # over every row of X
+    auto = _auto_for_images(target, X, baseline, len(np.shape(Xp)))  # "auto" for images: a black image, in network units
+    if auto is not baseline:
+        b = auto
+    elif baseline is None or isinstance(baseline, str):
+        b = named_baseline(baseline, Xp, target.estimator)  # over every row of X
+    else:
+        b = _baseline_in_network_units(target, X, baseline)
     idx = sample_index(n_rows(Xp), max_rows, 0)
     if idx is not None:
         if b is not None and not isinstance(b, numbers.Number):  # checked against all of X's rows, before some are drawn

@@ -73,6 +73,12 @@ def storage_kind(storage: str) -> tuple[str, str]:
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
+# Optuna's RDB tables (its models' metadata, and alembic's version row): a file holding only some of them is a study
+# database another worker is creating right now (RDBStorage creates them one at a time), not a foreign one
+OPTUNA_TABLES = frozenset({
+    "studies", "study_directions", "study_system_attributes", "study_user_attributes", "trial_heartbeats", "trial_intermediate_values",
+    "trial_params", "trial_system_attributes", "trial_user_attributes", "trial_values", "trials", "version_info", "alembic_version",
+})
 _JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -122,8 +128,8 @@ def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     SQLite file takes a write lock (``BEGIN IMMEDIATE``) that is rolled back.
 
     The user's file is never written, so a corrupt or foreign file is left exactly as it was: a SQLite
-    file must carry SQLite's header and, if it holds tables, Optuna's
-    ``version_info``; a journal must be UTF-8 JSON lines (its last line may be
+    file must carry SQLite's header and hold no table but Optuna's (:data:`OPTUNA_TABLES`; some of them without
+    ``version_info`` is a study database a worker beside this one is creating, table by table); a journal must be UTF-8 JSON lines (its last line may be
     partly written by a running worker).
     """
     found = storage_file(storage)
@@ -269,8 +275,9 @@ def _sqlite_problem(path: str) -> str | None:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         return f"SQLite cannot read it ({exc}). Give a new file name, or the .db file of an earlier search."
-    if tables and "version_info" not in tables:
-        return f"it is a SQLite database with other tables ({', '.join(sorted(tables)[:3])}). Give a new file name, or the .db file of an earlier search."
+    other = sorted(tables - OPTUNA_TABLES)
+    if other:  # (Optuna's tables without version_info: a worker beside this one is creating the schema, table by table)
+        return f"it is a SQLite database with other tables ({', '.join(other[:3])}). Give a new file name, or the .db file of an earlier search."
     return None
 
 
