@@ -1,4 +1,5 @@
-"""What many test modules share: a fit that hides the ConvergenceWarning of a deliberately short run, and digits with wrong labels."""
+"""What many test modules share: a fit that hides the ConvergenceWarning of a deliberately short run, digits with wrong labels,
+and a callback that presses Ctrl-C at an epoch's end (the backup and resume tests)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+import hiddenlayers as hl
 
 
 def quiet_fit(est: Any, X: Any, y: Any, **kw: Any) -> Any:
@@ -126,3 +129,14 @@ class FakeClock:
 
         monkeypatch.setattr(_loop, "time", self)
         return self
+
+
+class BreakAt(hl.Callback):
+    """Ctrl-C (KeyboardInterrupt) at the end of epoch ``at``, before that epoch's backup is written."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        if kwargs["logs"]["epoch"] == self.at:
+            raise KeyboardInterrupt

@@ -16,17 +16,7 @@ import torch
 
 import hiddenlayers as hl
 from app_cases import app_case
-
-
-class CtrlCAt(hl.Callback):
-    """Raises KeyboardInterrupt at the end of epoch ``at``, as a Ctrl-C there would."""
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def on_epoch_end(self, **kwargs: Any) -> None:
-        if kwargs["logs"]["epoch"] == self.at:
-            raise KeyboardInterrupt
+from fit_helpers import BreakAt
 
 
 def _weights(model: Any) -> list[torch.Tensor]:
@@ -38,7 +28,7 @@ def _weights(model: Any) -> list[torch.Tensor]:
 def test_an_app_interrupted_by_ctrl_c_resumes_to_the_uninterrupted_fit(app: str, tmp_path: Path) -> None:
     whole, args = app_case(app, max_iter=4)
     whole.fit(*args)
-    broken, _ = app_case(app, max_iter=4, callbacks=[hl.BackupAndRestore(tmp_path / "b"), CtrlCAt(2)])
+    broken, _ = app_case(app, max_iter=4, callbacks=[hl.BackupAndRestore(tmp_path / "b"), BreakAt(2)])
     with pytest.warns(hl.InterruptedWarning):  # the apps keep an interrupted fit's weights (stop_reason_ 'interrupted') and its backup
         broken.fit(*args)
     assert broken.stop_reason_ == "interrupted" and (tmp_path / "b" / "backup.pt").exists()

@@ -8,17 +8,9 @@ import numpy as np
 
 import hiddenlayers as hl
 from cli_helpers import assert_user_error, ok, run
+from fit_helpers import BreakAt
 
 ARGS = ("-t", "label", "--hidden", "6", "--epochs", "6", "-q", "--no-check")
-
-
-class BreakAt(hl.Callback):
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def on_epoch_end(self, *, logs, **kwargs) -> None:
-        if logs["epoch"] == self.at:
-            raise KeyboardInterrupt
 
 
 def _break_at(monkeypatch, epoch: int) -> None:

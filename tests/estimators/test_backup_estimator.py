@@ -19,17 +19,7 @@ import pytest
 from sklearn.datasets import load_diabetes, load_digits
 
 import hiddenlayers as hl
-
-
-class BreakAt(hl.Callback):
-    """Ctrl-C at the end of epoch ``at``."""
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def on_epoch_end(self, *, logs, **kwargs) -> None:
-        if logs["epoch"] == self.at:
-            raise KeyboardInterrupt
+from fit_helpers import BreakAt
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,9 @@ import torch
 from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
+from fit_helpers import BreakAt
 from hiddenlayers.network import Network
-from hiddenlayers.training import BackupAndRestore, Callback, History, NoImprovement, WeightAveraging, train
-
-
-class BreakAt(Callback):
-    """Ctrl-C at the end of epoch ``at`` (before that epoch's backup is written)."""
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-
-    def on_epoch_end(self, *, logs, **kwargs) -> None:
-        if logs["epoch"] == self.at:
-            raise KeyboardInterrupt
+from hiddenlayers.training import BackupAndRestore, History, NoImprovement, WeightAveraging, train
 
 
 @pytest.fixture(scope="module")
