@@ -392,17 +392,24 @@ def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_i
     np.testing.assert_allclose(feature_importance(clf, x, max_rows=None), feature_importance(clf, x, baseline=0.0, max_rows=None), atol=1e-6)
 
 
-def test_padded_sequences_get_zero_attribution_at_their_padding_and_complete_sums():
-    """A SequenceClassifier's short sequences are NaN-padded: the baseline takes each row's own padding (zero frames of
-    its length, not of the longest) and the padding's attribution is 0. Before, attribute gave NaN there and a NaN delta
-    (no completeness check), feature_importance NaN for 15 of 24 cells, and conductance started from a full-length zero
-    sequence, missing f(x) - f(baseline) by over 100% on a padded row."""
+@pytest.fixture(scope="module")
+def padded_lstm():
+    """40 sequences of 3-9 frames (NaN-padded to 9) and a SequenceClassifier with a step-by-step LSTM layer fitted on them."""
     seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
     rng = np.random.default_rng(0)
     frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = seq.SequenceClassifier("lstm8:seq,lstm6,4", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
+    return frames, clf
+
+
+def test_padded_sequences_get_zero_attribution_at_their_padding_and_complete_sums(padded_lstm):
+    """A SequenceClassifier's short sequences are NaN-padded: the baseline takes each row's own padding (zero frames of
+    its length, not of the longest) and the padding's attribution is 0. Before, attribute gave NaN there and a NaN delta
+    (no completeness check), feature_importance NaN for 15 of 24 cells, and conductance started from a full-length zero
+    sequence, missing f(x) - f(baseline) by over 100% on a padded row."""
+    frames, clf = padded_lstm
     x = torch.as_tensor(hl.lens.as_target(clf).prepared(frames[:4])).float()
     pad = torch.isnan(x).numpy()
     assert pad.any()
@@ -420,16 +427,11 @@ def test_padded_sequences_get_zero_attribution_at_their_padding_and_complete_sum
     assert np.isfinite(feature_importance(clf, frames[:10])).all()
 
 
-def test_neuron_attribution_of_a_recurrent_unit_averages_only_the_real_steps():
+def test_neuron_attribution_of_a_recurrent_unit_averages_only_the_real_steps(padded_lstm):
     """A recurrent unit is its output averaged over steps: over a padded row's real steps only, so each row's attributions
     equal those of its sequence attributed alone, unpadded. Before, the padded steps (0 after the end) counted in the mean,
     shrinking a short row's attributions (by 0.005 to 0.018 here, against 4e-9 now)."""
-    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
-    rng = np.random.default_rng(0)
-    frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = seq.SequenceClassifier("lstm8:seq,lstm6,4", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
+    frames, clf = padded_lstm
     rows = frames[:6]
     assert len({len(f) for f in rows}) > 2
     together = neuron_attribution(clf, rows, "hidden1", 2, baseline="zeros", n_steps=64)
