@@ -93,3 +93,20 @@ def test_info_on_an_edited_pipeline_record_is_one_line(saved: tuple, tmp_path: P
     assert_user_error(run("info", bad), f"'{bad}' has inconsistent contents (ValueError: the pipeline steps ['MLPClassifier', 'TableEncoder'] "
                                         "are not a TableEncoder then the file's MLPClassifier)")
     assert ok("predict", bad, saved[2]).stdout  # the commands read the MLP, not the record
+
+
+def test_inspect_reads_the_file_as_its_mlp(saved: tuple, tmp_path: Path) -> None:
+    """``inspect`` on a saved Pipeline's file: the raw CSV read through the encoder, the report on the MLP's hidden layer
+    (its units active on the share of rows the fitted Pipeline's own encoder and weights give)."""
+    pipe, path, data, frame = saved
+    out = tmp_path / "pipe.html"
+    shown = json.loads(ok("inspect", path, data, "--target", "label", "-o", out, "--json", "--sections", "layers").stdout)
+    assert out.stat().st_size > 0 and shown["rows"] == len(frame)
+    (layer,) = shown["layers"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        encoded = pipe["pre"].transform(frame.drop(columns="label"))
+    hidden = np.maximum(np.asarray(encoded, dtype=np.float64) @ pipe["clf"].coefs_[0] + pipe["clf"].intercepts_[0], 0)
+    assert (layer["name"], layer["units"], layer["samples"]) == ("hidden1", 16, len(frame))
+    assert layer["fraction_active"] == pytest.approx(float((hidden > 0).mean()), abs=1e-9)
+    assert layer["mean"] == pytest.approx(float(hidden.mean()), rel=1e-4)

@@ -460,3 +460,25 @@ def test_an_image_baseline_in_the_networks_own_shape_or_any_broadcastable_shape_
     with pytest.raises(ValueError, match=r"^baseline is read in X's units \(pixels, frames\) and must broadcast to X's shape \(4, 8, 8\): .* "
                                          r"Received shape \(4, 1, 8, 8\); pass e.g. np.zeros\(\(8, 8\)\)\.$"):
         attribute(clf, x, target=3, baseline=per_row)
+
+
+def test_layer_conductance_of_padded_recurrent_layers_equals_each_sequence_alone():
+    """Layer conductance of a padded batch's recurrent layers (a per-step ``:seq`` output and a last-state one): each row's
+    conductances equal its sequence's attributed alone, unpadded, and the padded steps get none (checked after fixes17's
+    neuron_attribution fix: the masked layers give the padding a constant 0, so no path share leaks into it)."""
+    seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
+    rng = np.random.default_rng(0)
+    frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = seq.SequenceClassifier("lstm8:seq:bidirectional,gru6", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
+    rows = frames[:5]
+    assert len({len(f) for f in rows}) > 2
+    for layer in ("hidden1", "hidden2"):
+        together = layer_attribution(clf, rows, layer, target=1, baseline="zeros", n_steps=64)
+        for i, f in enumerate(rows):
+            alone = layer_attribution(clf, [f], layer, target=1, baseline="zeros", n_steps=64)[0]
+            real = together[i][: len(f)] if layer == "hidden1" else together[i]
+            np.testing.assert_allclose(real, alone, rtol=0, atol=1e-6)
+            if layer == "hidden1":
+                assert together.shape[1:] == (max(map(len, rows)), alone.shape[-1]) and (together[i, len(f):] == 0).all()

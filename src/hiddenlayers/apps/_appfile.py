@@ -19,6 +19,7 @@ from .._files import check_tensors, jsonable, read_metadata, unjson, write_model
 from .._meta import UNREADABLE
 from ..exceptions import ModelFileError
 from ..network import PortablePickle
+from ..training import History
 
 
 def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
@@ -135,6 +136,24 @@ def restore_names(model: Any, state: dict[str, Any], path: str | os.PathLike[str
     if not isinstance(names, list) or len(names) != n_columns or not all(isinstance(c, str) for c in names):
         raise ModelFileError(f"'{path}' feature_names_in_ is not a list of {n_columns} column names: the file was altered or is damaged.")
     model.feature_names_in_ = np.asarray(names, dtype=object)
+
+
+def history_state(model: Any) -> dict[str, dict[str, Any]]:
+    """``{"history": ...}``: the whole training History of a fitted ``model`` (epochs, losses, scores, learning rates, times,
+    the run's scalars) as ``state`` stores it, so a loaded model's ``history_`` is the fitted one's, as the MLPs' files keep it."""
+    return {"history": model.history_.to_dict()}
+
+
+def restore_history(model: Any, state: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Take ``history`` out of a loaded ``state`` onto ``model.history_``. Files written before it was stored keep only
+    ``loss_curve_`` (and ``n_iter_``, ``stop_reason_``): the model loads without ``history_``, and a warm fit goes on from
+    a history made of the curve (:func:`~hiddenlayers.apps._warm_fit.past_history`)."""
+    record = state.pop("history", None)
+    if record is None:
+        return
+    if not isinstance(record, dict) or not isinstance(record.get("epoch"), list):
+        raise ModelFileError(f"'{path}' history is not a training history record: the file was altered or is damaged.")
+    model.history_ = History.from_dict(record)
 
 
 def columns_state(model: Any) -> dict[str, dict[str, str]]:

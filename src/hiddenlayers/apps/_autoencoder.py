@@ -32,9 +32,11 @@ from ._appfile import (
     as_array,
     columns_state,
     forget_columns,
+    history_state,
     load_app,
     names_state,
     restore_columns,
+    restore_history,
     restore_names,
     restore_state,
     save_fitted,
@@ -389,7 +391,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
-                 **names_state(self), **columns_state(self)}
+                 **names_state(self), **columns_state(self), **history_state(self)}
         save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
@@ -403,6 +405,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
         restore_names(model, state, path, state["n_features_in_"])
         restore_columns(model, state, path)
+        restore_history(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
         mark_built(model, _BUILT_FROM)

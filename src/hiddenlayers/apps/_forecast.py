@@ -27,7 +27,7 @@ from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, load_app, open_model_file, restore_state, save_fitted, split_prefix
+from ._appfile import as_array, history_state, load_app, open_model_file, restore_history, restore_state, save_fitted, split_prefix
 from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
@@ -473,7 +473,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
-                 "n_features_in_": self.n_features_in_}
+                 "n_features_in_": self.n_features_in_, **history_state(self)}
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
@@ -486,6 +486,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read
+        restore_history(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
         mark_built(model, _BUILT_FROM)

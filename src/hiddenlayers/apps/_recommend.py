@@ -50,9 +50,11 @@ from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
     columns_state,
     forget_columns,
+    history_state,
     load_app,
     names_state,
     restore_columns,
+    restore_history,
     restore_names,
     restore_state,
     save_fitted,
@@ -694,7 +696,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
-            **columns_state(self),
+            **columns_state(self), **history_state(self),
         }
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
@@ -708,6 +710,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         model.users_, model.items_ = pd.Index(state.pop("users_")), pd.Index(state.pop("items_"))
         restore_names(model, state, path, 2)
         restore_columns(model, state, path)
+        restore_history(model, state, path)
         model.network_ = RecommenderNet(
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
         )

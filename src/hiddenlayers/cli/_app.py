@@ -367,7 +367,7 @@ def train(
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
 
-    Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed? the same command resumes: OUT.ckpt)
+    Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed or Ctrl-C, a file or a folder? the same command resumes: OUT.ckpt)
     """
     from ._apptrain import refuse_app_options
 

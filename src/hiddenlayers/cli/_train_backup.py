@@ -1,4 +1,4 @@
-"""``train FILE``'s per-epoch checkpoint: ``OUT.ckpt``, the name and resume rule of ``train DIR``'s.
+"""``train FILE``'s per-epoch checkpoint: ``OUT.ckpt``, the name, resume rule and Ctrl-C line of ``train DIR``'s.
 
 An in-memory fit (``train data.csv``) backs itself up after every epoch with a
 :class:`~hiddenlayers.training.BackupAndRestore` whose backup is the file ``OUT.ckpt``
@@ -52,10 +52,10 @@ def checkpoint_callback(ckpt: Path, params: dict[str, Any]) -> Any:
     return backup
 
 
-def interrupted_line(out_path: Path, ckpt: Path) -> str:
-    """Ctrl-C's line: the best model so far is saved, and (when a checkpoint is kept) how to resume."""
+def interrupted_line(out_path: Path, ckpt: Path | None) -> str:
+    """Ctrl-C's line of ``train FILE`` and ``train DIR``: the best model so far is saved, and (when the checkpoint ``ckpt`` is kept) how to resume."""
     line = f"interrupted: the best model so far was saved to {out_path}"
-    if ckpt.exists():
+    if ckpt is not None and ckpt.is_file():
         line += f"; the checkpoint {ckpt} keeps the last whole epoch: run the same command again to resume (delete it to start over)"
     return line + "\n"
 

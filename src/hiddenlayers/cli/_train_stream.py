@@ -4,7 +4,8 @@ A directory or glob of Parquet/CSV files is streamed (:class:`hiddenlayers.data.
 ``--workers N`` starts ``N`` processes with ``torch.distributed.run`` (each runs this
 same command); under ``torchrun`` the command joins the process group itself. Only
 rank 0 writes the model file and the per-epoch checkpoint (``OUT.ckpt``), from
-which a restarted run (``--max-restarts``) resumes.
+which a restarted run (``--max-restarts``) resumes. Ctrl-C saves the best model so far and keeps
+the checkpoint, as ``train FILE`` does: a re-run of the same command resumes from the last whole epoch.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
 from ._log import log_callback, log_path
+from ._train_backup import checkpoint_path, interrupted_line
 from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
@@ -101,8 +104,8 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
     worker's one-line error (a :class:`UserError`), as before.
     """
     if result is not None:
-        if result.get("stop_reason") == "interrupted":
-            return 0, f"interrupted: the best model so far was saved to {result.get('model')}"
+        if result.get("stop_reason") == "interrupted":  # the checkpoint rank 0 kept, named with how to resume
+            return 0, interrupted_line(Path(str(result.get("model"))), _path_or_none(result.get("checkpoint"))).rstrip("\n")
         if interrupted:  # Ctrl-C once the fit had ended (rank 0 saving, the workers leaving)
             return 0, f"interrupted after the fit ended: the model was saved to {result.get('model')}"
         return 0, (None if returncode == 0 else f"note: saved {result.get('model')}; a worker exited with status {returncode} after that")
@@ -117,13 +120,20 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
     return 0, None
 
 
-def write_result(out_path: Any, stop_reason: str) -> None:
-    """Rank 0, once the model is saved: the launcher's result file (:data:`RESULT_ENV`, when a launcher named one)."""
+def _path_or_none(path: Any) -> Path | None:
+    """The result file's ``checkpoint`` as a path; None where rank 0 kept none (or an older record has no such key)."""
+    return Path(path) if isinstance(path, str) and path else None
+
+
+def write_result(out_path: Any, stop_reason: str, checkpoint: str | None = None) -> None:
+    """Rank 0, once the model is saved: the launcher's result file (:data:`RESULT_ENV`, when a launcher named one);
+    ``checkpoint``: the checkpoint file a Ctrl-C'd fit kept, for the launcher's line (None: none kept)."""
     path = os.environ.get(RESULT_ENV)
     if path:
         from .._files import atomic_write_bytes
 
-        atomic_write_bytes(path, json.dumps({"model": str(out_path), "stop_reason": stop_reason}).encode())
+        record = {"model": str(out_path), "stop_reason": stop_reason, "checkpoint": checkpoint}
+        atomic_write_bytes(path, json.dumps(record).encode())
 
 
 _VERBOSE_LINES = ("Iteration ", "Validation score", "Training loss")  # how SklearnLines' lines begin (training/_progress.py)
@@ -192,11 +202,12 @@ def run_train_stream(
 
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
-    resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    ckpt = str(checkpoint_path(out))  # refused, as --out is, inside DATA or --validation
+    # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
+    resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 or os.path.isfile(ckpt)
     inputs = (data,) if validation is None else (data, validation)
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
-    ckpt = os.environ.get("HIDDENLAYERS_CHECKPOINT") or f"{out_path}.ckpt"  # refused, as --out is, inside DATA or --validation
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")
     model = None
     try:
@@ -243,7 +254,7 @@ def run_train_stream(
         if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
             model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
         _save(model, out_path, ckpt)
-        return _summary(model, src, out_path, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json, val=val)
+        return _summary(model, src, out_path, ckpt, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json, val=val)
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
@@ -282,10 +293,13 @@ def _check_validation_source(model: Any, src: Any, scan: Any, val: Any, path: st
 
 
 def _save(model: Any, out_path: Any, ckpt: str) -> None:
-    """Rank 0: the model file (atomic), then the launcher's result file (:func:`write_result`); the checkpoint, now done, removed."""
+    """Rank 0: the model file (atomic), then the launcher's result file (:func:`write_result`); the checkpoint of a fit that
+    ended removed. After Ctrl-C it stays (``train FILE``'s rule, Keras' ``BackupAndRestore``'s): the model file holds the
+    best weights so far and a re-run of the same command resumes from the last whole epoch."""
     model.save(out_path)
-    write_result(out_path, model.stop_reason_)
-    if os.path.exists(ckpt):
+    kept = model.stop_reason_ == "interrupted" and os.path.exists(ckpt)
+    write_result(out_path, model.stop_reason_, ckpt if kept else None)
+    if os.path.exists(ckpt) and not kept:
         os.remove(ckpt)
 
 
@@ -310,9 +324,10 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -
         print_check_summary(checked)
 
 
-def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool,
+def _summary(model: Any, src: Any, out_path: Any, ckpt: str, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool,
              val: Any = None) -> dict[str, Any]:
-    """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as notes on stderr; ``val``: ``--validation``'s source."""
+    """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as notes on stderr; ``val``: ``--validation``'s source;
+    ``ckpt``: the checkpoint, named in Ctrl-C's line when kept."""
     summary = {
         "model": str(out_path), "task": task, "target": target, "rows": n_rows, "row_groups": len(src.units),
         "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
@@ -335,8 +350,8 @@ def _summary(model: Any, src: Any, out_path: Any, *, task: str, target: str, n_r
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
-    if model.stop_reason_ == "interrupted":  # Ctrl-C: the fit kept its weights and the file is saved, as train FILE says
-        sys.stderr.write(f"interrupted: the best model so far was saved to {out_path}\n")
+    if model.stop_reason_ == "interrupted":  # Ctrl-C: the fit kept its weights, the file is saved and the checkpoint kept, as train FILE says
+        sys.stderr.write(interrupted_line(Path(out_path), Path(ckpt)))
     return summary
 
 

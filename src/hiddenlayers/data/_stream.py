@@ -30,20 +30,11 @@ from ..exceptions import DataError
 from ._check.report import DataReport
 from ._check.stream import StreamCheck, label_cap
 from ._check.stream_lines import rows_lines
-from ._csv_rows import ends_in_quote
 from ._float32 import F32_MAX
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
-from ._stream_files import (
-    check_columns,
-    common_schema,
-    file_columns,
-    file_lines,
-    find_files,
-    open_quote_at_end,
-    open_quote_error,
-    read_error,
-)
+from ._stream_csv import CsvReading, refuse_open_quote
+from ._stream_files import check_columns, common_schema, file_columns, file_lines, find_files
 from ._stream_weights import batch_weights, check_weight_files, check_weight_name, refuse_all_zero
 
 
@@ -186,67 +177,17 @@ class ParquetSource:
             self.features = [c for c in self.features if c != self.weight]
         if not self.features:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
-        self._headers = {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {}
-        self._blank_records: dict[str, set[int]] = {}  # CSV file -> pyarrow's record numbers of lines of spaces (skipped)
-        self._dropped: dict[str, dict[int | str, tuple[int, int]]] = {}  # CSV file -> pyarrow's record number (or text) -> (fields, header fields)
-        self._end_checked: set[str] = set()  # CSV files whose last line was checked for a quote that never closes
-        self._open_quote: set[str] = set()  # CSV files with a refused row that ends inside a quote
+        # the CSV files' reading rules and what they record (rows skipped, quotes never closed); empty for Parquet
+        self._csv = CsvReading(self.files, {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {})
         used = self._columns
         try:
             if self.file_format == "parquet":
                 return ds.dataset(self.files, format="parquet", schema=common_schema({f: s for f, (_, s) in listed.items()}, used))
-            return ds.dataset(self.files[0], format=self._csv_format(self.files[0]), schema=self._csv_schema(used))
+            return ds.dataset(self.files[0], format=self._csv.file_format(self.files[0]), schema=self._csv.schema(used))
         except DataError:
             raise
         except Exception as exc:  # pyarrow raises its own types for unreadable files
-            raise read_error(exc, self.files[0], None, self._headers.get(self.files[0]), self.files[0], self.files[0] in self._open_quote) from None
-
-    def _csv_schema(self, used: list[str]) -> Any:
-        """One Arrow schema of the ``used`` columns for every CSV file: each file's types as pyarrow infers them from its first
-        block, promoted as Parquet files' are (:func:`common_schema`), so a column of whole numbers in the first file and
-        decimals in a later one reads as decimals, and one empty in the first file takes a later file's type (the first
-        file's types alone refused ``127.5`` as "not a number", where pandas reads the files alike). Types that do not
-        promote (numbers and text) keep the first file's: the read then names the file, line and value that differ."""
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        types: dict[str, Any] = {}
-        for f in self.files:
-            try:
-                schema = ds.dataset(f, format=self._csv_format(f)).schema
-            except Exception as exc:  # pyarrow raises its own types for unreadable files
-                raise read_error(exc, f, None, self._headers.get(f), self.files[0], f in self._open_quote) from None
-            for c in used:
-                have, mine = types.get(c), schema.field(c).type
-                types[c] = mine if have is None else (_promoted(have, mine) or have)
-        # a column empty in every file's first block: float64, as pandas reads an empty column (so it is numeric, and
-        # refused as empty if it stays so, as read_table's is; a null column was learnt as a category-less categorical)
-        return pa.schema([(c, pa.float64() if pa.types.is_null(types[c]) else types[c]) for c in used])
-
-    def _csv_format(self, file: str) -> Any:
-        """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
-        import pyarrow.csv as pcsv
-        import pyarrow.dataset as ds
-
-        def skip(row: Any) -> str:
-            if ends_in_quote(row.text):  # an unclosed quote took the rest of the file: stop, read_error names its line
-                self._open_quote.add(file)
-                return "error"
-            if not row.text.strip(" \t\r\n"):  # spaces alone: a blank line to read_table, no dropped row
-                if row.number is not None:  # but a record to pyarrow: locate() counts it
-                    self._blank_records.setdefault(file, set()).add(int(row.number))
-                return "skip"
-            # pyarrow's record number (None where it reads blocks in parallel, which the dataset does not; keyed
-            # then by the text, as the first block is read twice); drop_notes turns it into the file line
-            key = row.text if row.number is None else int(row.number)
-            self._dropped.setdefault(file, {})[key] = (int(row.actual_columns), int(row.expected_columns))
-            return "skip"
-
-        # strings_can_be_null: an empty cell or "NA" in a text column is missing, as pandas reads it in read_table (by
-        # default pyarrow keeps them as the text "" and "NA", so a streamed fit learnt a class or category "" that
-        # prediction, which reads files through read_table, never sees); pyarrow's null spellings are pandas' own.
-        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
-                                convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+            raise self._csv.read_error(exc, self.files[0]) from None
 
     def _units(self) -> list[Any]:
         """Parquet row groups (one fragment each), or whole CSV files (each with its own row-skipping format)."""
@@ -255,7 +196,7 @@ class ParquetSource:
         if self.file_format != "parquet":
             schema = self._dataset.schema
             self._unit_files = list(self.files)
-            return [next(iter(ds.dataset(f, format=self._csv_format(f), schema=schema).get_fragments())) for f in self.files]
+            return [next(iter(ds.dataset(f, format=self._csv.file_format(f), schema=schema).get_fragments())) for f in self.files]
         units = [rg for f in self._dataset.get_fragments() for rg in f.split_by_row_group()]
         self._unit_files = [u.path for u in units]
         return units
@@ -267,20 +208,18 @@ class ParquetSource:
         unit = self.units[i]
         cols = self._columns
         file = self._unit_files[i]
-        if self.file_format == "csv" and file not in self._end_checked:
-            if (found := open_quote_at_end(file)) is not None:
-                raise found
-            self._end_checked.add(file)
+        if self.file_format == "csv":
+            self._csv.check_end(file)
         try:
             for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
                 if batch.num_rows:
                     frame = batch.to_pandas()
                     if self.file_format == "csv":
-                        _refuse_open_quote(frame, file)
+                        refuse_open_quote(frame, file)
                     yield frame
         except (pa.ArrowException, OSError) as exc:
             row_group = unit.row_groups[0].id if self.file_format == "parquet" and unit.row_groups else None
-            raise read_error(exc, file, row_group, self._headers.get(file), self.files[0], file in self._open_quote) from None
+            raise self._csv.read_error(exc, file, row_group) from None
 
     def drop_notes(self, no_target: Mapping[str, tuple[int, Sequence[int]]] | None = None) -> list[str]:
         """One note per file with rows left out so far, in :func:`~._table.drop_note`'s words (as ``read_table``'s one file):
@@ -293,8 +232,8 @@ class ParquetSource:
         rows.update(self._batch_rows)
         no_target = no_target or {}
         notes = []
-        for file in sorted(set(self._dropped) | {f for f, (n, _) in no_target.items() if n}):
-            records = self._dropped.get(file, {})
+        for file in sorted(set(self._csv.dropped) | {f for f, (n, _) in no_target.items() if n}):
+            records = self._csv.dropped.get(file, {})
             numbered = sorted(k for k in records if isinstance(k, int))
             at = file_lines(file, numbered)
             # file lines in order, then any pyarrow could not number ("unknown", never 0)
@@ -354,15 +293,7 @@ class ParquetSource:
         ``("row", data rows counted from 1)`` otherwise (or where a CSV line is not found)."""
         if self.file_format != "csv":
             return rows_lines(file, rows)
-        skipped = sorted({k for k in self._dropped.get(file, {}) if isinstance(k, int)} | self._blank_records.get(file, set()))
-        records = []
-        for row in rows:
-            record = row + 2  # pyarrow's record number: the header is record 1
-            for dropped in skipped:
-                if dropped > record:
-                    break
-                record += 1  # a dropped record before this row
-            records.append(record)
+        records = self._csv.records(file, rows)
         found = file_lines(file, records)
         if any(r not in found for r in records):
             return rows_lines(file, rows)
@@ -533,33 +464,6 @@ def _weights_array(values: Any) -> np.ndarray:
     import pandas as pd
 
     return np.asarray(pd.to_numeric(values.astype(np.float64) if pd.api.types.is_bool_dtype(values) else values), dtype=np.float64)
-
-
-def _refuse_open_quote(frame: Any, file: str) -> None:
-    """A DataError if a batch's last row holds a line break in a text cell and ``file`` has a quote that never closes.
-
-    A record of the right width whose last value opens a quote takes the rest
-    of the file as that value, and pyarrow reads it without a word; it is
-    always the last row read, and a line break inside a value shows it.
-    """
-    last = frame.iloc[-1]
-    if any(isinstance(v, str) and ("\n" in v or "\r" in v) for v in last.tolist()):
-        found = open_quote_error(file)
-        if found is not None:
-            raise found
-
-
-def _promoted(a: Any, b: Any) -> Any:
-    """The Arrow type CSV columns typed ``a`` and ``b`` both read into: the other where one is null (no value in its first
-    block), a number type where both are numbers (int64 and double: double); None otherwise (text and bytes that are not
-    UTF-8 stay apart, so the read names the cell)."""
-    import pyarrow as pa
-    import pyarrow.types as pt
-
-    if pt.is_null(a) or pt.is_null(b):
-        return b if pt.is_null(a) else a
-    number = (pt.is_integer(a) or pt.is_floating(a)) and (pt.is_integer(b) or pt.is_floating(b))
-    return pa.float64() if number and a != b else (a if a == b else None)
 
 
 def is_source(obj: Any) -> bool:

@@ -23,7 +23,7 @@ those columns (others are ignored); without, every file has exactly the first
 file's columns, in any order. Parquet types may differ only as Arrow's
 permissive promotion allows (``int64`` and ``double`` read as ``double``);
 CSV files' types (pyarrow's, from each file's first block) promote between numbers and from null alike
-(``ParquetSource._csv_schema``).
+(``_stream_csv.CsvReading.schema``).
 """
 
 from __future__ import annotations

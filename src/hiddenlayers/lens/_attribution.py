@@ -459,6 +459,8 @@ def layer_attribution(
     ``LayerConductance`` option) also returns ``delta``, ``(n,)``: each row's sum minus that gap, in the
     output's units. As in :func:`attribute`, a relative miss over :data:`COMPLETENESS_TOLERANCE`
     warns once whether or not it is returned. Returns the conductances, or ``(conductances, delta)``.
+    Padded sequences (a SequenceClassifier's rows of several lengths): each row's conductances are its sequence's
+    attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its masked layers hold them at 0).
     """
     from captum.attr import LayerConductance
 

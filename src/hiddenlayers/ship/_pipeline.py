@@ -102,12 +102,13 @@ def save_pipeline(pipe: Any, path: str | os.PathLike[str], extra: dict[str, Any]
     to_file(mlp, path, extra, preprocessing=enc.preprocessor_.to_dict(), sections={PIPELINE_KEY: record})
 
 
-def pipeline_as_model(pipe: Any) -> Any:
-    """The MLP that ``pipe``'s file holds, with the encoder's preprocessing inside (for ONNX export): what
-    ``hl.load(path, as_pipeline=False)`` of :func:`save_pipeline`'s file gives, so the export is the saved model."""
+def pipeline_as_model(pipe: Any, what: str = "export_onnx()") -> Any:
+    """The MLP that ``pipe``'s file holds, with the encoder's preprocessing inside (for ONNX export and ``serve``): what
+    ``hl.load(path, as_pipeline=False)`` of :func:`save_pipeline`'s file gives, so the export or the server is the saved
+    model's. ``what``: the caller, named in a refusal."""
     from .. import estimators
 
-    pipeline_parts(pipe, "export_onnx()")  # refused in export_onnx's name, before any file
+    pipeline_parts(pipe, what)  # refused in the caller's name, before any file
     with tempfile.TemporaryDirectory(prefix="hl-pipeline-") as tmp:
         path = Path(tmp) / "pipeline.safetensors"
         save_pipeline(pipe, path)

@@ -90,7 +90,8 @@ def check_servable(path: str | Path) -> str | None:
 
 
 def open_served(source: Any, version: int = 1, threads: int | None = None) -> Any:
-    """The served form of ``source`` (a model file path, a fitted estimator or app, or an already served model).
+    """The served form of ``source`` (a model file path, a fitted estimator or app, a fitted ``Pipeline`` of a TableEncoder
+    then an MLP (served as ``hl.save(pipe, path)``'s file is), or an already served model).
 
     Reads a ``.safetensors`` file's metadata first (no tensors) to pick the
     form; an ``.onnx`` file is a table model's export, or an application's (:mod:`.app_onnx`), and never imports PyTorch.
@@ -112,6 +113,10 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
         from .._modelfile import load
 
         return _ADAPTERS[kind](load(p, as_pipeline=False), version, str(p.resolve()), _sha256(p))
+    from .._pipeline import is_pipeline, pipeline_as_model
+
+    if is_pipeline(source):  # a fitted Pipeline(TableEncoder, MLP) served as its saved file is: the MLP with the encoder inside
+        source = pipeline_as_model(source, "serve()")
     kind = type(source).__name__
     if kind in TABLE_MODELS:
         return ServedModel(source, version, threads)

@@ -403,7 +403,8 @@ def serve(
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
     ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
-    imports PyTorch) or a fitted MLPClassifier / MLPRegressor (one worker);
+    imports PyTorch) or a fitted MLPClassifier / MLPRegressor, or a fitted ``Pipeline`` of a TableEncoder then one
+    (served as its ``hl.save`` file is: raw table rows by column name; one worker);
     a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
     Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
     :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same form, without PyTorch.
@@ -451,7 +452,7 @@ def serve(
                 signal.signal(signal.SIGTERM, previous)
         return
     if not path:
-        raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it and pass the path.")
+        raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it with hl.save(model, path) and pass the path.")
     open_served(path)  # a bad file (or one holding an app the server does not serve) fails here, once, not in every worker
     os.environ[CONFIG_ENV] = json.dumps(asdict(cfg))
     import inspect

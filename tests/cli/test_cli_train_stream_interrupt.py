@@ -1,0 +1,84 @@
+"""``train DIR``'s Ctrl-C does what ``train FILE``'s does: the best model so far saved, the checkpoint ``OUT.ckpt`` kept with a
+line saying how to resume, and a re-run of the same command resumes from the last whole epoch (over the model file the
+interrupted run wrote) to the model an unbroken run writes. Before, the streamed fit removed its checkpoint on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import hiddenlayers as hl
+from cli_helpers import ok
+from hiddenlayers.cli._train_stream import workers_outcome
+
+ARGS = ("--target", "y", "--epochs", "4", "--hidden", "4", "--no-check", "--no-early-stopping")
+
+
+def _folder(tmp_path):
+    d = tmp_path / "parts"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        a = rng.normal(size=120)
+        pd.DataFrame({"a": a, "b": rng.normal(size=120), "y": (a > 0).astype(int)}).to_parquet(d / f"part{i}.parquet")
+    return d
+
+
+class _CtrlCInEpoch(hl.Callback):
+    """Ctrl-C at the first batch of epoch ``at``."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.epoch = at, 0
+
+    def on_epoch_begin(self, **kw: Any) -> None:
+        self.epoch = kw.get("epoch", self.epoch + 1)
+
+    def on_batch_end(self, **kw: Any) -> None:
+        if self.epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def _break_in(monkeypatch, epoch: int) -> None:
+    import hiddenlayers.cli._train as ct
+
+    real = ct.make_estimator
+
+    def make(*args, **kwargs):
+        model = real(*args, **kwargs)
+        return model.set_params(callbacks=[*(model.callbacks or []), _CtrlCInEpoch(epoch)])
+
+    monkeypatch.setattr(ct, "make_estimator", make)
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_a_rerun_resumes_to_the_unbroken_model(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    d, out, ckpt = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_in(m, 3)
+        result = ok("train", d, *ARGS, "-o", out)
+    assert out.exists() and ckpt.exists()
+    assert (f"interrupted: the best model so far was saved to {out}; the checkpoint {ckpt} keeps the last whole epoch: run the same "
+            "command again to resume (delete it to start over)") in result.stderr
+    assert hl.load(out).n_iter_ == 2
+    ok("train", d, *ARGS, "-o", out)  # the same command: not refused for the model file the interrupted run wrote
+    assert not ckpt.exists()
+    ok("train", d, *ARGS, "-o", tmp_path / "unbroken.safetensors")
+    resumed, unbroken = hl.load(out), hl.load(tmp_path / "unbroken.safetensors")
+    assert resumed.n_iter_ == unbroken.n_iter_ == 4
+    np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-6)
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_, unbroken.coefs_ + unbroken.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_the_workers_launcher_names_the_kept_checkpoint(tmp_path) -> None:
+    ckpt = tmp_path / "m.safetensors.ckpt"
+    ckpt.write_bytes(b"x")
+    result = json.loads(json.dumps({"model": "m.safetensors", "stop_reason": "interrupted", "checkpoint": str(ckpt)}))
+    assert workers_outcome(1, True, result, "", 2) == (
+        0, f"interrupted: the best model so far was saved to m.safetensors; the checkpoint {ckpt} keeps the last whole epoch: run the "
+           "same command again to resume (delete it to start over)")
+    assert workers_outcome(1, True, {"model": "m.safetensors", "stop_reason": "interrupted"}, "", 2) == (
+        0, "interrupted: the best model so far was saved to m.safetensors")

@@ -1,0 +1,63 @@
+"""``hl.serve(pipe)`` of a fitted Pipeline(TableEncoder, MLP) serves it as ``hl.serve(path)`` serves its ``hl.save`` file:
+raw table rows by column name through the encoder, the same answers as the Pipeline's. Before, serve() refused a Pipeline
+("serve() takes a model file path or a fitted ... Received: Pipeline")."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_wine
+from sklearn.pipeline import Pipeline
+
+import hiddenlayers as hl
+from fit_helpers import quiet_fit
+
+pytest.importorskip("starlette")
+
+
+@pytest.fixture(scope="module")
+def wine_pipe() -> tuple[Pipeline, pd.DataFrame]:
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X.assign(band=pd.cut(X["alcohol"], 3, labels=["low", "mid", "high"]).astype(str))
+    labels = np.asarray(["a", "b", "c"], dtype=object)[y.to_numpy()]
+    pipe = Pipeline([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, random_state=0))])
+    quiet_fit(pipe, X, labels)
+    return pipe, X
+
+
+def test_a_served_pipeline_answers_as_its_saved_file_and_as_itself(wine_pipe: tuple, tmp_path: Path) -> None:
+    from serve_helpers import Client
+
+    pipe, X = wine_pipe
+    hl.save(pipe, tmp_path / "pipe.safetensors")
+    rows = json.loads(X.head(12).to_json(orient="records"))
+    live, filed = Client(pipe), Client(tmp_path / "pipe.safetensors")
+    try:
+        for route in ("/predict", "/predict_proba"):
+            got, want = live.post(route, {"rows": rows}), filed.post(route, {"rows": rows})
+            assert got[0] == want[0] == 200 and got[1] == want[1], route
+        status, answer = live.post("/predict", {"rows": rows})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert answer["predictions"] == pipe.predict(X.head(12)).tolist()
+    finally:
+        live.stop()
+        filed.stop()
+
+
+def test_other_pipelines_are_refused_in_serves_name(wine_pipe: tuple) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from hiddenlayers.ship._serve.app_model import open_served
+
+    _, X = wine_pipe
+    other = Pipeline([("pre", hl.TableEncoder()), ("lr", LogisticRegression())])
+    with pytest.raises(TypeError, match=r"^serve\(\) takes a Pipeline of a hl\.TableEncoder then a hl\.MLPClassifier or hl\.MLPRegressor"):
+        open_served(other)
+    with pytest.raises(ValueError, match=r"workers > 1 needs a model file path, not an in-memory model: save it with hl\.save\(model, path\)"):
+        hl.serve(wine_pipe[0], workers=2, port=0)
