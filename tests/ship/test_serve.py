@@ -529,6 +529,7 @@ def test_check_listen_accepts_a_free_loopback_port_and_names_host_in_the_api() -
 
 # ---------------------------------------------------------------- values, names and statuses the reviewer found wrong
 MODEL_COLUMNS = "('age', 'income', 'city', 'score'; see GET /metadata)"
+TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 HUGE = b"1" + b"0" * 400
 EXACT = [
     (b'{"rows": [{"age": ' + HUGE + b', "income": 1, "city": "Lyon", "score": 0}]}', 422,
@@ -551,6 +552,13 @@ EXACT = [
      "row 1: column 'label' is the model's target, not an input: leave it out."),
     (b'{"columns": {"age": [1], "income": [1], "city": ["a"], "score": [0], "extra": [1, 2]}}', 422,
      f"unknown column 'extra': send only the columns the model reads {MODEL_COLUMNS}."),
+    # top-level keys the server ignored: a typo answered as if absent, or a form refused without saying why
+    (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}], "foo": 1}', 400,
+     f"unknown key 'foo': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}."),
+    (b'{"row": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}]}', 400,
+     f"unknown key 'row': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}. Did you mean 'rows'?"),
+    (b'{"instances": [[40, 1, "Lyon", 0]], "Columns": {}}', 400,
+     f"unknown keys 'instances', 'Columns': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}. Did you mean 'columns' for 'Columns'?"),
 ]
 
 

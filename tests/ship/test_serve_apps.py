@@ -111,7 +111,7 @@ def test_recommender_rates_known_and_unseen_ids_as_its_predict(clients: dict, ap
 
 INF = float("inf")
 BAD = [
-    ("text", "/predict", b'{"text": ["x"]}', 400, "unknown key 'text' (did you mean 'texts'?): the body must be {\"texts\": [\"a text\", ...]}."),
+    ("text", "/predict", b'{"text": ["x"]}', 400, "unknown key 'text': the body takes only 'texts'; it must be {\"texts\": [\"a text\", ...]}. Did you mean 'texts'?"),
     ("text", "/predict", b'{"texts": "one text"}', 400, '"texts" must be a list of strings. Received: str.'),
     ("text", "/predict", b'{"texts": ["ok", 3]}', 400, "texts[1] must be a string. Received: int."),
     ("text", "/predict", b'{"texts": []}', 400, '"texts" is empty: send at least one.'),
@@ -129,6 +129,9 @@ BAD = [
     ("auto", "/predict", b'{"rows": [[1, 2, 3, null]]}', 422, "row 1, column 'd' is missing (null or NaN)"),
     ("auto", "/predict", b'{"rows": [{"a": 1, "b": 2, "c": 3, "dd": 4}]}', 422, "row 1: unknown column 'dd' (did you mean 'd'?)"),
     ("auto", "/predict", b'{"rows": []}', 400, "the request holds no rows: send at least one."),
+    ("auto", "/predict", b'{"row": [[1, 2, 3, 4]]}', 400, "unknown key 'row': the body takes only 'rows' and 'columns'; it must be a JSON object"),
+    ("auto", "/predict", b'{"rows": [[1, 2, 3, 4]], "threshold": 0}', 400, "unknown key 'threshold': the body takes only 'rows' and 'columns'"),
+    ("rec", "/predict", b'{"users": [1], "items": ["x"], "user": 2}', 400, "unknown key 'user': the body takes only 'users' and 'items'; it must be"),
     ("auto", "/predict_proba", b'{"rows": [[1, 2, 3, 4]]}', 400, "/predict_proba needs a classifier; an Autoencoder answers /predict with scores"),
     ("rec", "/predict", b'{"users": [1, 2], "items": ["x"]}', 400, '"users" has 2 ids but "items" has 1: send one user and one item per row.'),
     ("rec", "/predict", b'{"users": ["1"], "items": ["x"]}', 422, "users[0] is '1', but the model's user ids are integers: send them as integers"),
@@ -340,7 +343,7 @@ def test_a_forecast_that_overflows_is_a_422_and_the_batch_uses_forecast_many(seq
     assert isinstance(err, RequestError) and str(err) == str(e.value)
 
 SEQ_BAD = [
-    ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence' (did you mean 'sequences'?)"),
+    ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence': the body takes only 'sequences'"),
     ("seq", "/predict", {"sequences": [[[0, 0, 0]]] * 9}, 413, '"sequences" holds 9 items, more than the limit of 8'),
     ("seq", "/predict", {"sequences": ["abc"]}, 400, "sequences[0] must be a list of frames. Received: str."),
     ("seq", "/predict", {"sequences": [[]]}, 422, "sequences[0] is empty: send at least one step."),
@@ -510,7 +513,7 @@ def test_one_batch_of_requests_with_other_beam_widths_decodes_each_as_asked(spee
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [
-    ({"utterance": []}, 400, "unknown key 'utterance' (did you mean 'utterances'?)"),
+    ({"utterance": []}, 400, "unknown key 'utterance': the body takes only 'utterances' and 'beam_size'"),
     ({"utterances": [[[1.0, 2.0]]]}, 422, "utterances[0] must be a list of frames, each a list of 3 numbers"),
     ({"utterances": [[[1.0, 2.0, float("nan")]] * 4]}, 422, "utterances[0] holds NaN or infinity"),
     ({"utterances": [[[1.0, 2.0, 3.0]]]}, 422, "utterances[0] has 1 frames, too few for the model's convolution/pooling layers: send at least 2"),

@@ -10,7 +10,6 @@ refusal has the same shape: 400 for the body's form, 413 for too many items,
 
 from __future__ import annotations
 
-import difflib
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import DataError
+from .keys import unknown_keys
 from .model import RequestError, _require_finite, versions
 from .values import shown
 
@@ -26,15 +26,12 @@ MAX_BEAM = 64  # the widest beam search one request may ask for (SpeechRecognize
 
 
 def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
-    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
+    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``, nothing else); a 400 naming what is not (:func:`.keys.unknown_keys`)."""
     if not isinstance(body, dict):
         raise RequestError(400, f"the body must be a JSON object {form}. Received: {type(body).__name__}.")
-    known = keys + optional
-    for name in body:
-        if name not in known:
-            close = difflib.get_close_matches(str(name), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise RequestError(400, f"unknown key {name!r}{hint}: the body must be {form}.")
+    message = unknown_keys(body.keys(), keys + optional, form)
+    if message is not None:
+        raise RequestError(400, message)
     missing = [k for k in keys if k not in body]
     if missing:
         raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")

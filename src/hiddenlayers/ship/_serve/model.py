@@ -41,7 +41,10 @@ from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text
 from ...exceptions import DataError, ModelFileError
 from .._batcher import RowFailures
+from .keys import unknown_keys
 from .values import F32_TEXT, F64_MAX, category, number, shown
+
+TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 
 
 class RequestError(ValueError):
@@ -254,14 +257,19 @@ class ServedModel:
 
     # ------------------------------------------------------------ checking one request
     def rows(self, body: Any, max_rows: int) -> list[list[Any]]:
-        """Checked rows of a decoded JSON body ``{"rows": [...]}`` or ``{"columns": {...}}``.
+        """Checked rows of a decoded JSON body ``{"rows": [...]}`` or ``{"columns": {...}}`` (any other key is a 400).
 
         A row is an object by column name or a list in :attr:`columns` order.
         Every problem is a :class:`RequestError` (400 for the shape of the
         body, 413 for too many rows, 422 for a value) naming the row and column.
         """
-        if not isinstance(body, dict) or not ({"rows", "columns"} & body.keys()):
-            raise RequestError(400, 'the body must be a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists).')
+        if not isinstance(body, dict):
+            raise RequestError(400, f"the body must be {TABLE_FORM}.")
+        unknown = unknown_keys(body.keys(), ("rows", "columns"), TABLE_FORM)
+        if unknown is not None:  # a misspelt "rows", or a key the server would ignore: never answered as if it were not there
+            raise RequestError(400, unknown)
+        if not body:
+            raise RequestError(400, f"the body must be {TABLE_FORM}.")
         if "rows" in body and "columns" in body:
             raise RequestError(400, 'the body has both "rows" and "columns": send one of them.')
         if "rows" in body:
