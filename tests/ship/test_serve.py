@@ -555,6 +555,11 @@ EXACT = [
     # top-level keys the server ignored: a typo answered as if absent, or a form refused without saying why
     (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}], "foo": 1}', 400,
      f"unknown key 'foo': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}."),
+    # an overflowing JSON number in a categorical cell was read as the category text 'inf' and answered
+    (b'{"rows": [{"age": 40, "income": 1, "city": 1e400, "score": 0}]}', 422,
+     "row 1, column 'city' is infinite: send text or a finite number, or null for missing."),
+    (b'{"columns": {"age": [1, 2], "income": [1, 2], "city": ["Lyon", -1e400], "score": [0, 0]}}', 422,
+     "row 2, column 'city' is infinite: send text or a finite number, or null for missing."),
     (b'{"row": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}]}', 400,
      f"unknown key 'row': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}. Did you mean 'rows'?"),
     (b'{"instances": [[40, 1, "Lyon", 0]], "Columns": {}}', 400,
@@ -989,3 +994,18 @@ def test_a_category_spelled_as_a_missing_marker_can_be_sent(tmp_path: Path) -> N
         arrow = sm.arrow_rows(pa.table({c: [r[c] for r in rows] for c in ("region", "city", "v")}), 10)
         assert arrow == checked
     assert abs(want[0] - want[1]) > 0.3  # "NA" (North America) and a missing region are answered differently
+
+
+def test_an_infinite_number_in_a_categorical_cell_is_refused_from_json_and_arrow(models: dict) -> None:
+    # before: read as the category text 'inf' (unseen, so the 'other'/all-zero code) and answered
+    import pyarrow as pa
+
+    served = ServedModel(models["a"])
+    for city in (float("inf"), float("-inf")):
+        table = pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": pa.array([2.0, city]), "score": [0.0, 0.0]})
+        with pytest.raises(RequestError, match=r"^row 2, column 'city' is infinite: send text or a finite number, or null for missing\.$") as e:
+            served.arrow_rows(table, 10)
+        assert e.value.status == 422
+    # finite numbers keep their rule: a whole float is its integer's text, NaN (an Arrow float's missing) is missing
+    rows = served.arrow_rows(pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": [2.0, float("nan")], "score": [0.0, 0.0]}), 10)
+    assert [r[2] for r in rows] == ["2", None]

@@ -9,7 +9,8 @@ they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
 missing; text read by the CSV reader's rule, values within float32's range, see
 :mod:`.values`), categories as ``str`` (``None`` = missing: null, NaN, or
-a marker the CSV reader reads as missing, such as ``"NA"``). A column the
+a marker the CSV reader reads as missing, such as ``"NA"``; a number is the text of its category, a whole
+float that of its integer, and an infinite one, JSON's ``1e400``, is refused as a numeric cell refuses it). A column the
 model does not read is refused by name (with the nearest column it does read),
 never ignored: a misspelt name would otherwise send a missing value.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from functools import partial
@@ -371,6 +373,8 @@ class ServedModel:
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
+            if isinstance(v, float) and v in (math.inf, -math.inf):  # JSON 1e400: refused as a numeric cell refuses it, never the text "inf"
+                raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' is infinite: send text or a finite number, or null for missing.")
             out[j] = None if isinstance(v, float) and v != v else category_text(v)
         if not self.impute:
             for j in self._num_idx:
