@@ -530,3 +530,85 @@ def test_bad_speech_requests_are_one_line(speech: dict, body: Any, status: int, 
     with pytest.raises(RequestError) as err:
         model.rows(body, 8)
     assert err.value.status == status and message in str(err.value)
+
+
+def _replaced_during_load(monkeypatch: pytest.MonkeyPatch, path: Path, new: Path, when: str) -> None:
+    """The next ``_modelfile.load`` of ``path`` replaces it by a copy of ``new`` (one atomic rename, as a rolling deploy
+    does) just ``when`` ("before"/"after") it reads it; later loads read the file as it is."""
+    import os
+    import shutil
+
+    from hiddenlayers.ship import _modelfile
+
+    real, done = _modelfile.load, []
+
+    def load(p: Any, **kw: Any) -> Any:
+        def swap() -> None:
+            if not done and Path(p).resolve() == path.resolve():
+                done.append(1)
+                shutil.copyfile(new, path.with_suffix(".tmp"))
+                os.replace(path.with_suffix(".tmp"), path)
+
+        if when == "before":
+            swap()
+        out = real(p, **kw)
+        if when == "after":
+            swap()
+        return out
+
+    monkeypatch.setattr(_modelfile, "load", load)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("kind", ["table", "app"])
+def test_metadata_sha256_is_that_of_the_model_served_when_the_file_is_replaced_while_it_loads(
+        kind: str, when: str, apps: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: a table model was hashed, then loaded ("before": the new file served under the old sha256), and an app loaded,
+    # then hashed ("after": the old model served under the new file's sha256)
+    import hashlib
+
+    if kind == "table":
+        from sklearn.datasets import load_iris
+
+        X, y = load_iris(return_X_y=True)
+        import hiddenlayers as hl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, seed, target in (("old", 0, y), ("new", 1, y[::-1])):
+                hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=seed).fit(X, target).save(tmp_path / f"{name}.safetensors")
+        body, answer = {"rows": X[:40].tolist()}, (lambda m: hl.load(m).predict(X[:40]).tolist())
+    else:
+        for name, source in (("old", "text"), ("new", "text2")):
+            (tmp_path / f"{name}.safetensors").write_bytes((apps["dir"] / f"{source}.safetensors").read_bytes())
+        body, answer = {"texts": ASKED}, (lambda m: TextClassifier.load(m).predict(ASKED).tolist())
+    served_path = tmp_path / "served.safetensors"
+    served_path.write_bytes((tmp_path / "old.safetensors").read_bytes())
+    sha = {n: hashlib.sha256((tmp_path / f"{n}.safetensors").read_bytes()).hexdigest() for n in ("old", "new")}
+    want = {n: answer(tmp_path / f"{n}.safetensors") for n in ("old", "new")}
+    assert want["old"] != want["new"]
+    _replaced_during_load(monkeypatch, served_path, tmp_path / "new.safetensors", when)
+    model = open_served(served_path)
+    got = model.predict(model.rows(body, 100), False)
+    serving = "new" if got == want["new"] else "old"
+    assert got == want[serving]
+    assert model.metadata()["sha256"] == sha[serving] == sha["new"]  # the file changed while it loaded: it was loaded again
+
+
+def test_a_file_that_keeps_changing_while_it_loads_is_refused_in_one_line(apps: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiddenlayers.exceptions import ModelFileError
+    from hiddenlayers.ship import _modelfile
+
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((apps["dir"] / "text.safetensors").read_bytes())
+    real, sources = _modelfile.load, [apps["dir"] / "text2.safetensors", apps["dir"] / "text.safetensors"]
+
+    def load(p: Any, **kw: Any) -> Any:
+        out = real(p, **kw)
+        path.write_bytes(sources[0].read_bytes())  # rewritten in place with the other model after each load
+        sources.reverse()
+        return out
+
+    monkeypatch.setattr(_modelfile, "load", load)
+    with pytest.raises(ModelFileError, match=r"^model file '.*m\.safetensors' changed while it was being loaded, 3 times: replace it in one step"):
+        open_served(path)

@@ -118,6 +118,42 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+OPEN_TRIES = 3  # times a model file replaced while it was being opened is opened again, before the open is refused
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever the file at ``path`` does: its inode (a replacing rename), size and modification and change
+    times in ns (a write in place; ``ctime`` also where a copy restores the old ``mtime``); None where there is no file."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def unchanged_while(path: Path, build: Callable[[], Any]) -> Any:
+    """``build()`` (which hashes the model file ``path`` into its ``sha256``, and loads it) run while the file stays unchanged, so the sha256 it
+    records is that of the bytes it loaded: a rolling reload that replaces the file between the hash and the load (or
+    during the load) gets ``build`` run again on the new file, at most :data:`OPEN_TRIES` times, then a one-line
+    :class:`~hiddenlayers.ModelFileError`. An error of ``build`` on a file that changed meanwhile is retried alike (a
+    half-replaced file); on an unchanged file it is raised as it is.
+    """
+    for _ in range(OPEN_TRIES):
+        before = _identity(path)
+        try:
+            built = build()
+        except Exception:
+            if _identity(path) == before:
+                raise
+            continue
+        # the file as it was (no rename, write or copy since: timestamps alone may miss a write within a clock tick) and
+        # the bytes it holds now are those built hashed (a write that kept the timestamps)
+        if _identity(path) == before and _sha256(path) == built.sha256:
+            return built
+    raise ModelFileError(f"model file '{path}' changed while it was being loaded, {OPEN_TRIES} times: replace it in one step "
+                         "(hl.save and hiddenlayers train write atomically; or copy it beside, then mv), then load or reload again.")
+
+
 class ServedModel:
     """A loaded model plus what the server needs to check and encode rows for it.
 
@@ -543,4 +579,4 @@ def _require_finite(out: Any, results: list[Any], refused: dict[int, Refusal] | 
     return results
 
 
-__all__ = ["RequestError", "RowsRefused", "ServedModel"]
+__all__ = ["RequestError", "RowsRefused", "ServedModel", "unchanged_while"]
