@@ -100,10 +100,24 @@ def _call(method: Any, X: Any) -> np.ndarray:
         raise RequestError(422, str(exc).splitlines()[0]) from None
 
 
+def _fitted_in_float64(app: Any) -> bool:
+    """Whether the fitted ``app``'s network computes in float64 (``dtype="float64"``); False for what has no network of its
+    own here (an export's stand-in, whose adapter reads the graph's float type instead)."""
+    network = getattr(app, "network_", None)
+    if network is None:
+        network = getattr(app, "q_network_", None)
+    if not callable(getattr(network, "parameters", None)):
+        return False
+    from .._app_base import fitted_dtype  # NumPy only: the ONNX path stays free of PyTorch
+
+    return fitted_dtype(app) == "float64"
+
+
 class AppModel(ABC):
     """A fitted application behind the server; subclasses parse their request form."""
 
     form = ""  # the body, in words (messages and /metadata)
+    double = False  # values read in float64, to float64's range (a float64 network or graph), not float32's
     classes: list[Any] | None = None
     file_format = "safetensors"  # what /metadata calls a served file ("onnx": an export run by onnxruntime)
     runtime: tuple[str, ...] = ("torch", "numpy")  # the libraries whose versions /metadata shows
@@ -115,6 +129,8 @@ class AppModel(ABC):
         self.no_proba = f"/predict_proba needs a classifier; this model is a {self.estimator}: use /predict."
         if hasattr(app, "classes_"):
             self.classes = app.classes_.tolist()
+        # an app fitted with dtype="float64" reads any finite value, as its predict does (an export's adapter sets its graph's)
+        self.double = _fitted_in_float64(app)
 
     @abstractmethod
     def rows(self, body: Any, max_rows: int) -> list[Any]:
