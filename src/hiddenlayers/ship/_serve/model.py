@@ -343,6 +343,10 @@ class ServedModel:
             if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
                 raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats, decimals "
                                         "or booleans (or numbers as strings), null for missing.")
+            if name in self._index and not self._numeric[self._index[name]] and (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+                                                                                  or pa.types.is_fixed_size_binary(kind)):
+                # as text bytes would be "b'Lyon'", never a category: every row answered as an unseen one
+                raise RequestError(422, f"column {name!r} holds bytes (Arrow type {kind}), but the model learned it as text: send it as strings (utf8).")
             if name in self._index and not self._numeric[self._index[name]] and pa.types.is_temporal(kind):
                 # as text a timestamp would be '2021-01-01 00:00:00', never the '2021-01-01' a CSV gave in training: every row unseen
                 raise RequestError(422, f"column {name!r} holds dates or times (Arrow type {kind}), but the model learned it as text: "
