@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -529,6 +530,7 @@ def test_check_listen_accepts_a_free_loopback_port_and_names_host_in_the_api() -
 
 # ---------------------------------------------------------------- values, names and statuses the reviewer found wrong
 MODEL_COLUMNS = "('age', 'income', 'city', 'score'; see GET /metadata)"
+TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 HUGE = b"1" + b"0" * 400
 EXACT = [
     (b'{"rows": [{"age": ' + HUGE + b', "income": 1, "city": "Lyon", "score": 0}]}', 422,
@@ -551,6 +553,28 @@ EXACT = [
      "row 1: column 'label' is the model's target, not an input: leave it out."),
     (b'{"columns": {"age": [1], "income": [1], "city": ["a"], "score": [0], "extra": [1, 2]}}', 422,
      f"unknown column 'extra': send only the columns the model reads {MODEL_COLUMNS}."),
+    # top-level keys the server ignored: a typo answered as if absent, or a form refused without saying why
+    (b'{"rows": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}], "foo": 1}', 400,
+     f"unknown key 'foo': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}."),
+    # a key twice in one object: json kept the last value and the row was answered for it
+    (b'{"rows": [{"age": 70, "income": 1, "city": "Lyon", "score": 0, "age": 20}]}', 400,
+     "the body has the key 'age' twice in one object: send each key once (a JSON reader keeps one of the two values, "
+     "and the server does not guess which you meant)."),
+    (b'{"rows": [[70, 1, "Lyon", 0]], "rows": [[20, 1, "Lyon", 0]]}', 400,
+     "the body has the key 'rows' twice in one object: send each key once (a JSON reader keeps one of the two values, "
+     "and the server does not guess which you meant)."),
+    # an integer Python will not read: the interpreter's advice (sys.set_int_max_str_digits) cut at 120 characters
+    (b'{"rows": [[1, 1, "Lyon", ' + b"9" * 5000 + b"]]}", 400,
+     "the body holds an integer of more than 4300 digits, which the server does not read: send a shorter one (a category's as text)."),
+    # an overflowing JSON number in a categorical cell was read as the category text 'inf' and answered
+    (b'{"rows": [{"age": 40, "income": 1, "city": 1e400, "score": 0}]}', 422,
+     "row 1, column 'city' is infinite: send text or a finite number, or null for missing."),
+    (b'{"columns": {"age": [1, 2], "income": [1, 2], "city": ["Lyon", -1e400], "score": [0, 0]}}', 422,
+     "row 2, column 'city' is infinite: send text or a finite number, or null for missing."),
+    (b'{"row": [{"age": 40, "income": 1, "city": "Lyon", "score": 0}]}', 400,
+     f"unknown key 'row': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}. Did you mean 'rows'?"),
+    (b'{"instances": [[40, 1, "Lyon", 0]], "Columns": {}}', 400,
+     f"unknown keys 'instances', 'Columns': the body takes only 'rows' and 'columns'; it must be {TABLE_FORM}. Did you mean 'columns' for 'Columns'?"),
 ]
 
 
@@ -981,3 +1005,41 @@ def test_a_category_spelled_as_a_missing_marker_can_be_sent(tmp_path: Path) -> N
         arrow = sm.arrow_rows(pa.table({c: [r[c] for r in rows] for c in ("region", "city", "v")}), 10)
         assert arrow == checked
     assert abs(want[0] - want[1]) > 0.3  # "NA" (North America) and a missing region are answered differently
+
+
+def test_an_infinite_number_in_a_categorical_cell_is_refused_from_json_and_arrow(models: dict) -> None:
+    # before: read as the category text 'inf' (unseen, so the 'other'/all-zero code) and answered
+    import pyarrow as pa
+
+    served = ServedModel(models["a"])
+    for city in (float("inf"), float("-inf")):
+        table = pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": pa.array([2.0, city]), "score": [0.0, 0.0]})
+        with pytest.raises(RequestError, match=r"^row 2, column 'city' is infinite: send text or a finite number, or null for missing\.$") as e:
+            served.arrow_rows(table, 10)
+        assert e.value.status == 422
+    # finite numbers keep their rule: a whole float is its integer's text, NaN (an Arrow float's missing) is missing
+    rows = served.arrow_rows(pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": [2.0, float("nan")], "score": [0.0, 0.0]}), 10)
+    assert [r[2] for r in rows] == ["2", None]
+
+
+def test_bytes_in_an_arrow_categorical_column_are_refused_not_read_as_their_repr(models: dict) -> None:
+    # before: b"Lyon" became the category text "b'Lyon'", unseen, and the row was answered as an unknown city
+    import pyarrow as pa
+
+    served = ServedModel(models["a"])
+    for kind in (pa.binary(), pa.large_binary(), pa.binary(4)):
+        table = pa.table({"age": [40.0], "income": [1.0], "city": pa.array([b"Lyon"], kind), "score": [0.0]})
+        with pytest.raises(RequestError, match=rf"^column 'city' holds bytes \(Arrow type {re.escape(str(kind))}\), but the model learned it as text"):
+            served.arrow_rows(table, 10)
+    rows = served.arrow_rows(pa.table({"age": [40.0], "income": [1.0], "city": pa.array(["Lyon"]).dictionary_encode(), "score": [0.0]}), 10)
+    assert rows[0][2] == "Lyon"  # dictionary-encoded strings are strings
+
+
+def test_json_loads_refuses_repeated_keys_at_any_depth() -> None:
+    from hiddenlayers.ship._serve.serve import _loads
+
+    assert _loads(b'{"rows": [{"a": 1, "b": {"a": 2}}]}') == {"rows": [{"a": 1, "b": {"a": 2}}]}  # the same key in another object
+    for body in (b'{"a": 1, "a": 1}', b'{"rows": [{"x": {"k": 1, "k": 2}}]}'):
+        with pytest.raises(RequestError, match=r"^the body has the key '(a|k)' twice in one object") as e:
+            _loads(body)
+        assert e.value.status == 400

@@ -66,7 +66,7 @@ def test_ready_metadata_and_no_proba(agent: dict) -> None:
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [
-    ({"observation": [[0, 0, 0, 0]]}, 400, "unknown key 'observation' (did you mean 'observations'?)"),
+    ({"observation": [[0, 0, 0, 0]]}, 400, "unknown key 'observation': the body takes only 'observations' and 'return_q'"),
     ({"observations": [0, 0, 0, 0]}, 400, "observations[0] must be a list of 4 numbers. Received: int."),
     ({"observations": []}, 400, '"observations" is empty: send at least one.'),
     ({"observations": [[0, 0, 0, 0]] * 17}, 413, '"observations" holds 17 items, more than the limit of 16'),

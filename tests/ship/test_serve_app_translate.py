@@ -66,7 +66,7 @@ def test_ready_metadata_metrics_and_no_proba(translator: dict) -> None:
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [
-    ({"text": ["x"]}, 400, "unknown key 'text' (did you mean 'texts'?)"),
+    ({"text": ["x"]}, 400, "unknown key 'text': the body takes only 'texts' and 'beam_size'"),
     ({"texts": "the cat"}, 400, '"texts" must be a list of strings. Received: str.'),
     ({"texts": []}, 400, '"texts" is empty: send at least one.'),
     ({"texts": ["the cat", 3]}, 400, "texts[1] must be a string. Received: int."),

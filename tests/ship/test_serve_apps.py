@@ -111,7 +111,7 @@ def test_recommender_rates_known_and_unseen_ids_as_its_predict(clients: dict, ap
 
 INF = float("inf")
 BAD = [
-    ("text", "/predict", b'{"text": ["x"]}', 400, "unknown key 'text' (did you mean 'texts'?): the body must be {\"texts\": [\"a text\", ...]}."),
+    ("text", "/predict", b'{"text": ["x"]}', 400, "unknown key 'text': the body takes only 'texts'; it must be {\"texts\": [\"a text\", ...]}. Did you mean 'texts'?"),
     ("text", "/predict", b'{"texts": "one text"}', 400, '"texts" must be a list of strings. Received: str.'),
     ("text", "/predict", b'{"texts": ["ok", 3]}', 400, "texts[1] must be a string. Received: int."),
     ("text", "/predict", b'{"texts": []}', 400, '"texts" is empty: send at least one.'),
@@ -129,6 +129,9 @@ BAD = [
     ("auto", "/predict", b'{"rows": [[1, 2, 3, null]]}', 422, "row 1, column 'd' is missing (null or NaN)"),
     ("auto", "/predict", b'{"rows": [{"a": 1, "b": 2, "c": 3, "dd": 4}]}', 422, "row 1: unknown column 'dd' (did you mean 'd'?)"),
     ("auto", "/predict", b'{"rows": []}', 400, "the request holds no rows: send at least one."),
+    ("auto", "/predict", b'{"row": [[1, 2, 3, 4]]}', 400, "unknown key 'row': the body takes only 'rows' and 'columns'; it must be a JSON object"),
+    ("auto", "/predict", b'{"rows": [[1, 2, 3, 4]], "threshold": 0}', 400, "unknown key 'threshold': the body takes only 'rows' and 'columns'"),
+    ("rec", "/predict", b'{"users": [1], "items": ["x"], "user": 2}', 400, "unknown key 'user': the body takes only 'users' and 'items'; it must be"),
     ("auto", "/predict_proba", b'{"rows": [[1, 2, 3, 4]]}', 400, "/predict_proba needs a classifier; an Autoencoder answers /predict with scores"),
     ("rec", "/predict", b'{"users": [1, 2], "items": ["x"]}', 400, '"users" has 2 ids but "items" has 1: send one user and one item per row.'),
     ("rec", "/predict", b'{"users": ["1"], "items": ["x"]}', 422, "users[0] is '1', but the model's user ids are integers: send them as integers"),
@@ -340,7 +343,7 @@ def test_a_forecast_that_overflows_is_a_422_and_the_batch_uses_forecast_many(seq
     assert isinstance(err, RequestError) and str(err) == str(e.value)
 
 SEQ_BAD = [
-    ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence' (did you mean 'sequences'?)"),
+    ("seq", "/predict", {"sequence": [[[0, 0, 0]]]}, 400, "unknown key 'sequence': the body takes only 'sequences'"),
     ("seq", "/predict", {"sequences": [[[0, 0, 0]]] * 9}, 413, '"sequences" holds 9 items, more than the limit of 8'),
     ("seq", "/predict", {"sequences": ["abc"]}, 400, "sequences[0] must be a list of frames. Received: str."),
     ("seq", "/predict", {"sequences": [[]]}, 422, "sequences[0] is empty: send at least one step."),
@@ -510,7 +513,7 @@ def test_one_batch_of_requests_with_other_beam_widths_decodes_each_as_asked(spee
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [
-    ({"utterance": []}, 400, "unknown key 'utterance' (did you mean 'utterances'?)"),
+    ({"utterance": []}, 400, "unknown key 'utterance': the body takes only 'utterances' and 'beam_size'"),
     ({"utterances": [[[1.0, 2.0]]]}, 422, "utterances[0] must be a list of frames, each a list of 3 numbers"),
     ({"utterances": [[[1.0, 2.0, float("nan")]] * 4]}, 422, "utterances[0] holds NaN or infinity"),
     ({"utterances": [[[1.0, 2.0, 3.0]]]}, 422, "utterances[0] has 1 frames, too few for the model's convolution/pooling layers: send at least 2"),
@@ -527,3 +530,85 @@ def test_bad_speech_requests_are_one_line(speech: dict, body: Any, status: int, 
     with pytest.raises(RequestError) as err:
         model.rows(body, 8)
     assert err.value.status == status and message in str(err.value)
+
+
+def _replaced_during_load(monkeypatch: pytest.MonkeyPatch, path: Path, new: Path, when: str) -> None:
+    """The next ``_modelfile.load`` of ``path`` replaces it by a copy of ``new`` (one atomic rename, as a rolling deploy
+    does) just ``when`` ("before"/"after") it reads it; later loads read the file as it is."""
+    import os
+    import shutil
+
+    from hiddenlayers.ship import _modelfile
+
+    real, done = _modelfile.load, []
+
+    def load(p: Any, **kw: Any) -> Any:
+        def swap() -> None:
+            if not done and Path(p).resolve() == path.resolve():
+                done.append(1)
+                shutil.copyfile(new, path.with_suffix(".tmp"))
+                os.replace(path.with_suffix(".tmp"), path)
+
+        if when == "before":
+            swap()
+        out = real(p, **kw)
+        if when == "after":
+            swap()
+        return out
+
+    monkeypatch.setattr(_modelfile, "load", load)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("kind", ["table", "app"])
+def test_metadata_sha256_is_that_of_the_model_served_when_the_file_is_replaced_while_it_loads(
+        kind: str, when: str, apps: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: a table model was hashed, then loaded ("before": the new file served under the old sha256), and an app loaded,
+    # then hashed ("after": the old model served under the new file's sha256)
+    import hashlib
+
+    if kind == "table":
+        from sklearn.datasets import load_iris
+
+        X, y = load_iris(return_X_y=True)
+        import hiddenlayers as hl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, seed, target in (("old", 0, y), ("new", 1, y[::-1])):
+                hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=seed).fit(X, target).save(tmp_path / f"{name}.safetensors")
+        body, answer = {"rows": X[:40].tolist()}, (lambda m: hl.load(m).predict(X[:40]).tolist())
+    else:
+        for name, source in (("old", "text"), ("new", "text2")):
+            (tmp_path / f"{name}.safetensors").write_bytes((apps["dir"] / f"{source}.safetensors").read_bytes())
+        body, answer = {"texts": ASKED}, (lambda m: TextClassifier.load(m).predict(ASKED).tolist())
+    served_path = tmp_path / "served.safetensors"
+    served_path.write_bytes((tmp_path / "old.safetensors").read_bytes())
+    sha = {n: hashlib.sha256((tmp_path / f"{n}.safetensors").read_bytes()).hexdigest() for n in ("old", "new")}
+    want = {n: answer(tmp_path / f"{n}.safetensors") for n in ("old", "new")}
+    assert want["old"] != want["new"]
+    _replaced_during_load(monkeypatch, served_path, tmp_path / "new.safetensors", when)
+    model = open_served(served_path)
+    got = model.predict(model.rows(body, 100), False)
+    serving = "new" if got == want["new"] else "old"
+    assert got == want[serving]
+    assert model.metadata()["sha256"] == sha[serving] == sha["new"]  # the file changed while it loaded: it was loaded again
+
+
+def test_a_file_that_keeps_changing_while_it_loads_is_refused_in_one_line(apps: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiddenlayers.exceptions import ModelFileError
+    from hiddenlayers.ship import _modelfile
+
+    path = tmp_path / "m.safetensors"
+    path.write_bytes((apps["dir"] / "text.safetensors").read_bytes())
+    real, sources = _modelfile.load, [apps["dir"] / "text2.safetensors", apps["dir"] / "text.safetensors"]
+
+    def load(p: Any, **kw: Any) -> Any:
+        out = real(p, **kw)
+        path.write_bytes(sources[0].read_bytes())  # rewritten in place with the other model after each load
+        sources.reverse()
+        return out
+
+    monkeypatch.setattr(_modelfile, "load", load)
+    with pytest.raises(ModelFileError, match=r"^model file '.*m\.safetensors' changed while it was being loaded, 3 times: replace it in one step"):
+        open_served(path)

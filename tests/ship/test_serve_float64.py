@@ -54,3 +54,57 @@ def test_a_float32_model_still_refuses_them(float64_files: tuple[Path, Path, Pat
     *_, float32_file = float64_files
     with pytest.raises(RequestError, match=r"^row 1, column 'bmi' is out of range: 1e\+39 is beyond ±3\.4e38, the float32 range the model computes in"):
         _answer(ServedModel(float32_file), [{"age": 0.0, "bmi": 1e39, "bp": 0.0}])
+
+
+@pytest.fixture(scope="module")
+def float64_apps() -> dict[str, object]:
+    """Tiny ImageClassifier, SequenceClassifier and SpeechRecognizer fitted with dtype="float64" (and a float32 sequence model)."""
+    from hiddenlayers.apps import ImageClassifier, SequenceClassifier, SpeechRecognizer
+    from speech_helpers import toy_utterances
+
+    rng = np.random.default_rng(0)
+    frames, labels = [rng.standard_normal((6, 3)) for _ in range(40)], np.array(["a", "b"] * 20)
+    utterances, texts = toy_utterances(12)
+    common = {"random_state": 0, "device": "cpu", "early_stopping": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two epochs: convergence notes
+        return {
+            "sequence": SequenceClassifier("conv4k3:same,gap,4", max_iter=2, dtype="float64", **common).fit(frames, labels),
+            "image": ImageClassifier("conv4k3:same,pool2,8", max_iter=2, dtype="float64", **common).fit(rng.uniform(0, 3, (40, 8, 8)), labels),
+            "speech": SpeechRecognizer("conv6k3:same", max_iter=2, dtype="float64", **common).fit(utterances, texts),
+            "sequence32": SequenceClassifier("conv4k3:same,gap,4", max_iter=2, **common).fit(frames, labels),
+            "widths": utterances[0].shape[1],
+        }
+
+
+def test_apps_fitted_in_float64_are_served_values_beyond_float32_as_their_predict_takes_them(float64_apps: dict, tmp_path: Path) -> None:
+    # before: their .safetensors adapters refused 1e39 as 'beyond ±3.4e38, the float32 range the model computes in'
+    from hiddenlayers.ship._serve.app_model import open_served
+
+    rng = np.random.default_rng(1)
+    seq = rng.standard_normal((6, 3))
+    seq[2, 1] = 1e39
+    image = rng.uniform(0, 3, (8, 8))
+    image[0, 0] = -1e300
+    utterance = rng.standard_normal((8, float64_apps["widths"]))
+    utterance[3, 0] = 1e39
+    cases = [("sequence", {"sequences": [seq.tolist()]}, lambda m: m.predict_proba([seq]).tolist()),
+             ("image", {"images": [image.tolist()]}, lambda m: m.predict_proba(image[None]).tolist()),
+             ("speech", {"utterances": [utterance.tolist()]}, lambda m: m.predict([utterance]))]
+    for name, body, own in cases:
+        app = float64_apps[name]
+        app.save(tmp_path / f"{name}.safetensors")
+        served = open_served(tmp_path / f"{name}.safetensors")
+        assert served.double, name
+        assert served.predict(served.rows(body, 8), name != "speech") == own(app), name
+    served32 = open_served(float64_apps["sequence32"])
+    with pytest.raises(RequestError, match=r"^sequences\[0\] holds 1e\+39, beyond ±3\.4e38, the float32 range the model computes in"):
+        served32.rows({"sequences": [seq.tolist()]}, 8)
+
+
+def test_the_table_row_adapter_takes_the_range_of_the_float_type_it_is_given() -> None:
+    from hiddenlayers.ship._serve.app_auto import _NumericRows
+
+    assert _NumericRows(["a"], double=True).rows({"rows": [[1e300]]}, 8) == [[1e300]]
+    with pytest.raises(RequestError, match=r"^row 1, column 'a' is out of range: 1e\+300 is beyond ±3\.4e38"):
+        _NumericRows(["a"]).rows({"rows": [[1e300]]}, 8)

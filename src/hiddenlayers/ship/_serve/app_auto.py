@@ -9,15 +9,18 @@ from typing import Any
 
 import numpy as np
 
+from ...data import F32_MAX
 from .app_base import AppModel, _call
 from .model import ServedModel, _require_finite
+from .values import F64_MAX
 
 
 class _NumericRows(ServedModel):
     """The table path's row checks (names, counts, the CSV number rule) for an app reading numeric columns only."""
 
-    def __init__(self, columns: list[str]) -> None:  # no model: only what rows() and arrow_rows() read
+    def __init__(self, columns: list[str], double: bool = False) -> None:  # no model: only what rows() and arrow_rows() read
         self.impute, self.target, self.pre, self.weight_column = False, None, None, None  # an app file records no --sample-weight column
+        self._double, self._limit = double, (F64_MAX if double else F32_MAX)  # the range of the float type the app computes in
         self._index_columns([{"name": n, "kind": "numeric"} for n in columns])
 
 
@@ -30,7 +33,7 @@ class AutoencoderModel(AppModel):
         super().__init__(*args)
         names = getattr(self.app, "feature_names_in_", None)
         self.names = names is not None
-        self.table = _NumericRows([str(n) for n in names] if names is not None else [f"x{i}" for i in range(int(self.app.n_features_in_))])
+        self.table = _NumericRows([str(n) for n in names] if names is not None else [f"x{i}" for i in range(int(self.app.n_features_in_))], self.double)
         self.no_proba = "/predict_proba needs a classifier; an Autoencoder answers /predict with scores (higher is more normal) and predictions (+1 inlier, -1 outlier)."
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:

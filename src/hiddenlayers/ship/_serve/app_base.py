@@ -10,7 +10,6 @@ refusal has the same shape: 400 for the body's form, 413 for too many items,
 
 from __future__ import annotations
 
-import difflib
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import DataError
+from .keys import unknown_keys
 from .model import RequestError, _require_finite, versions
 from .values import shown
 
@@ -26,15 +26,12 @@ MAX_BEAM = 64  # the widest beam search one request may ask for (SpeechRecognize
 
 
 def _body(body: Any, keys: tuple[str, ...], optional: tuple[str, ...], form: str) -> dict[str, Any]:
-    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``); 400 naming the nearest key otherwise."""
+    """``body`` as a dict holding every key of ``keys`` (plus any of ``optional``, nothing else); a 400 naming what is not (:func:`.keys.unknown_keys`)."""
     if not isinstance(body, dict):
         raise RequestError(400, f"the body must be a JSON object {form}. Received: {type(body).__name__}.")
-    known = keys + optional
-    for name in body:
-        if name not in known:
-            close = difflib.get_close_matches(str(name), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise RequestError(400, f"unknown key {name!r}{hint}: the body must be {form}.")
+    message = unknown_keys(body.keys(), keys + optional, form)
+    if message is not None:
+        raise RequestError(400, message)
     missing = [k for k in keys if k not in body]
     if missing:
         raise RequestError(400, f"the body has no {missing[0]!r}: it must be {form}.")
@@ -103,10 +100,24 @@ def _call(method: Any, X: Any) -> np.ndarray:
         raise RequestError(422, str(exc).splitlines()[0]) from None
 
 
+def _fitted_in_float64(app: Any) -> bool:
+    """Whether the fitted ``app``'s network computes in float64 (``dtype="float64"``); False for what has no network of its
+    own here (an export's stand-in, whose adapter reads the graph's float type instead)."""
+    network = getattr(app, "network_", None)
+    if network is None:
+        network = getattr(app, "q_network_", None)
+    if not callable(getattr(network, "parameters", None)):
+        return False
+    from .._app_base import fitted_dtype  # NumPy only: the ONNX path stays free of PyTorch
+
+    return fitted_dtype(app) == "float64"
+
+
 class AppModel(ABC):
     """A fitted application behind the server; subclasses parse their request form."""
 
     form = ""  # the body, in words (messages and /metadata)
+    double = False  # values read in float64, to float64's range (a float64 network or graph), not float32's
     classes: list[Any] | None = None
     file_format = "safetensors"  # what /metadata calls a served file ("onnx": an export run by onnxruntime)
     runtime: tuple[str, ...] = ("torch", "numpy")  # the libraries whose versions /metadata shows
@@ -118,6 +129,8 @@ class AppModel(ABC):
         self.no_proba = f"/predict_proba needs a classifier; this model is a {self.estimator}: use /predict."
         if hasattr(app, "classes_"):
             self.classes = app.classes_.tolist()
+        # an app fitted with dtype="float64" reads any finite value, as its predict does (an export's adapter sets its graph's)
+        self.double = _fitted_in_float64(app)
 
     @abstractmethod
     def rows(self, body: Any, max_rows: int) -> list[Any]:

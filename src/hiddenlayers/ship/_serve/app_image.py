@@ -18,7 +18,7 @@ class ImageModel(_Classifier):
     """An ImageClassifier: ``{"images": [...], "dtype": ...}``, each image at the fitted size."""
 
     form = '{"images": [image, ...], "dtype": "float32" or "uint8"} with each image nested lists (H, W), (H, W, C) or (C, H, W)'
-    double = False  # float pixels read in float64 (a float64 ONNX graph): no float32 range check
+    double = False  # float pixels read in float64 (a dtype='float64' app, or its float64 ONNX graph): no float32 range check
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -52,7 +52,7 @@ from .app_rec import RecommenderModel
 from .app_seq import ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
 from .app_translate import TranslatorModel
-from .model import ServedModel, _sha256
+from .model import ServedModel, _sha256, unchanged_while
 
 TABLE_MODELS = ("MLPClassifier", "MLPRegressor")
 SERVED = ", ".join(TABLE_MODELS) + ", TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent"
@@ -93,26 +93,14 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
     """The served form of ``source`` (a model file path, a fitted estimator or app, a fitted ``Pipeline`` of a TableEncoder
     then an MLP (served as ``hl.save(pipe, path)``'s file is), or an already served model).
 
-    Reads a ``.safetensors`` file's metadata first (no tensors) to pick the
-    form; an ``.onnx`` file is a table model's export, or an application's (:mod:`.app_onnx`), and never imports PyTorch.
+    Reads a ``.safetensors`` file's metadata first (no tensors) to refuse a file it does not serve; an ``.onnx`` file is a
+    table model's export, or an application's (:mod:`.app_onnx`), and never imports PyTorch. A file is hashed and loaded
+    while it stays unchanged (:func:`.model.unchanged_while`), so ``/metadata``'s ``sha256`` is that of the bytes served.
     """
     if isinstance(source, (ServedModel, AppModel)):
         return source
     if isinstance(source, (str, Path)):
-        p = Path(source)
-        if p.suffix.lower() == ".onnx":
-            from .app_onnx import open_onnx_app
-
-            exported = open_onnx_app(p, version, threads)  # an app's export; None for a table model's
-            return exported if exported is not None else ServedModel(p, version, threads)
-        if not p.is_file():
-            return ServedModel(p, version, threads)
-        kind = str(check_servable(p))  # a file's kind (it exists), refused in one line if the server does not serve it
-        if kind in TABLE_MODELS:
-            return ServedModel(p, version, threads)
-        from .._modelfile import load
-
-        return _ADAPTERS[kind](load(p, as_pipeline=False), version, str(p.resolve()), _sha256(p))
+        return unchanged_while(Path(source), lambda: _open_file(Path(source), version, threads))
     from .._pipeline import is_pipeline, pipeline_as_model
 
     if is_pipeline(source):  # a fitted Pipeline(TableEncoder, MLP) served as its saved file is: the MLP with the encoder inside
@@ -124,6 +112,24 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
         _fitted_app(source)
         return _ADAPTERS[kind](source, version, None, None)
     raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}.")
+
+
+def _open_file(p: Path, version: int, threads: int | None) -> Any:
+    """The served form of the model file ``p``; :func:`open_served` runs it by :func:`.model.unchanged_while`."""
+    if p.suffix.lower() == ".onnx":
+        from .app_onnx import open_onnx_app
+
+        exported = open_onnx_app(p, version, threads)  # an app's export; None for a table model's
+        return exported if exported is not None else ServedModel(p, version, threads)
+    if not p.is_file():
+        return ServedModel(p, version, threads)
+    kind = str(check_servable(p))  # a file's kind (it exists), refused in one line if the server does not serve it
+    if kind in TABLE_MODELS:
+        return ServedModel(p, version, threads)
+    from .._modelfile import load
+
+    sha256 = _sha256(p)  # hashed, then loaded: both while the file stays unchanged (unchanged_while), so they name one file
+    return _ADAPTERS[kind](load(p, as_pipeline=False), version, str(p.resolve()), sha256)
 
 
 class TextModel(_Classifier):

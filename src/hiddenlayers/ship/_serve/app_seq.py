@@ -70,7 +70,7 @@ def item_numbers(s: Any, where: str, what: str, step: str) -> np.ndarray:
 def checked_frames(a: np.ndarray, where: str, width: int, double: bool = False) -> np.ndarray:
     """Frames ``a`` of request item ``where`` (from :func:`item_numbers`) checked as the apps check frames, as float64 ``(T, width)``:
     ``width`` numbers each (a 422 naming the shape, or text/null/ragged frames), finite, within float32's range where the model
-    reads frames as float32 (such a value would be infinite there); ``double``: it computes in float64 (a float64 ONNX graph), whose
+    reads frames as float32 (such a value would be infinite there); ``double``: it computes in float64 (fitted with dtype='float64', or its float64 ONNX graph), whose
     range a finite JSON number never leaves."""
     if a.ndim != 2 or a.shape[1] != width:
         raise RequestError(422, f"{where} must be a list of frames, each a list of {width} numbers, as the model was fitted on"
@@ -85,7 +85,7 @@ def checked_frames(a: np.ndarray, where: str, width: int, double: bool = False) 
 class SequenceModel(_Classifier):
     """A SequenceClassifier: ``{"sequences": [...]}`` of frames or token ids, as it was fitted."""
 
-    double = False  # frames read in float64 (a float64 ONNX graph): no float32 range check
+    double = False  # frames read in float64 (a dtype='float64' app, or its float64 ONNX graph): no float32 range check
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

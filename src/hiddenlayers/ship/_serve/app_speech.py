@@ -20,7 +20,7 @@ from .app_seq import MIN_STEP_LIMIT, checked_frames, item_numbers
 class SpeechModel(AppModel):
     """A SpeechRecognizer: ``{"utterances": [[[f1, ...], ...], ...], "beam_size": k}`` -> ``{"transcripts": [...]}``."""
 
-    double = False  # frames read in float64 (a float64 ONNX graph): no float32 range check
+    double = False  # frames read in float64 (a dtype='float64' app, or its float64 ONNX graph): no float32 range check
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -9,7 +9,8 @@ they join a batch (:meth:`ServedModel.rows`), so one bad request gets its own
 Python lists in :attr:`ServedModel.columns` order: numbers as ``float`` (NaN =
 missing; text read by the CSV reader's rule, values within float32's range, see
 :mod:`.values`), categories as ``str`` (``None`` = missing: null, NaN, or
-a marker the CSV reader reads as missing, such as ``"NA"``). A column the
+a marker the CSV reader reads as missing, such as ``"NA"``; a number is the text of its category, a whole
+float that of its integer, and an infinite one, JSON's ``1e400``, is refused as a numeric cell refuses it). A column the
 model does not read is refused by name (with the nearest column it does read),
 never ignored: a misspelt name would otherwise send a missing value.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from functools import partial
@@ -41,7 +43,10 @@ from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text
 from ...exceptions import DataError, ModelFileError
 from .._batcher import RowFailures
+from .keys import unknown_keys
 from .values import F32_TEXT, F64_MAX, category, number, shown
+
+TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 
 
 class RequestError(ValueError):
@@ -111,6 +116,42 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+OPEN_TRIES = 3  # times a model file replaced while it was being opened is opened again, before the open is refused
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever the file at ``path`` does: its inode (a replacing rename), size and modification and change
+    times in ns (a write in place; ``ctime`` also where a copy restores the old ``mtime``); None where there is no file."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def unchanged_while(path: Path, build: Callable[[], Any]) -> Any:
+    """``build()`` (which hashes the model file ``path`` into its ``sha256``, and loads it) run while the file stays unchanged, so the sha256 it
+    records is that of the bytes it loaded: a rolling reload that replaces the file between the hash and the load (or
+    during the load) gets ``build`` run again on the new file, at most :data:`OPEN_TRIES` times, then a one-line
+    :class:`~hiddenlayers.ModelFileError`. An error of ``build`` on a file that changed meanwhile is retried alike (a
+    half-replaced file); on an unchanged file it is raised as it is.
+    """
+    for _ in range(OPEN_TRIES):
+        before = _identity(path)
+        try:
+            built = build()
+        except Exception:
+            if _identity(path) == before:
+                raise
+            continue
+        # the file as it was (no rename, write or copy since: timestamps alone may miss a write within a clock tick) and
+        # the bytes it holds now are those built hashed (a write that kept the timestamps)
+        if _identity(path) == before and _sha256(path) == built.sha256:
+            return built
+    raise ModelFileError(f"model file '{path}' changed while it was being loaded, {OPEN_TRIES} times: replace it in one step "
+                         "(hl.save and hiddenlayers train write atomically; or copy it beside, then mv), then load or reload again.")
 
 
 class ServedModel:
@@ -254,14 +295,19 @@ class ServedModel:
 
     # ------------------------------------------------------------ checking one request
     def rows(self, body: Any, max_rows: int) -> list[list[Any]]:
-        """Checked rows of a decoded JSON body ``{"rows": [...]}`` or ``{"columns": {...}}``.
+        """Checked rows of a decoded JSON body ``{"rows": [...]}`` or ``{"columns": {...}}`` (any other key is a 400).
 
         A row is an object by column name or a list in :attr:`columns` order.
         Every problem is a :class:`RequestError` (400 for the shape of the
         body, 413 for too many rows, 422 for a value) naming the row and column.
         """
-        if not isinstance(body, dict) or not ({"rows", "columns"} & body.keys()):
-            raise RequestError(400, 'the body must be a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists).')
+        if not isinstance(body, dict):
+            raise RequestError(400, f"the body must be {TABLE_FORM}.")
+        unknown = unknown_keys(body.keys(), ("rows", "columns"), TABLE_FORM)
+        if unknown is not None:  # a misspelt "rows", or a key the server would ignore: never answered as if it were not there
+            raise RequestError(400, unknown)
+        if not body:
+            raise RequestError(400, f"the body must be {TABLE_FORM}.")
         if "rows" in body and "columns" in body:
             raise RequestError(400, 'the body has both "rows" and "columns": send one of them.')
         if "rows" in body:
@@ -297,6 +343,10 @@ class ServedModel:
             if name in self._index and self._numeric[self._index[name]] and not _arrow_numeric(pa, kind):
                 raise RequestError(422, f"column {name!r} must be numeric but has the Arrow type {kind}: send integers, floats, decimals "
                                         "or booleans (or numbers as strings), null for missing.")
+            if name in self._index and not self._numeric[self._index[name]] and (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+                                                                                  or pa.types.is_fixed_size_binary(kind)):
+                # as text bytes would be "b'Lyon'", never a category: every row answered as an unseen one
+                raise RequestError(422, f"column {name!r} holds bytes (Arrow type {kind}), but the model learned it as text: send it as strings (utf8).")
             if name in self._index and not self._numeric[self._index[name]] and pa.types.is_temporal(kind):
                 # as text a timestamp would be '2021-01-01 00:00:00', never the '2021-01-01' a CSV gave in training: every row unseen
                 raise RequestError(422, f"column {name!r} holds dates or times (Arrow type {kind}), but the model learned it as text: "
@@ -363,6 +413,8 @@ class ServedModel:
                 continue
             if isinstance(v, (dict, list)):
                 raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' holds a {type(v).__name__}: send text, a number or null.")
+            if isinstance(v, float) and v in (math.inf, -math.inf):  # JSON 1e400: refused as a numeric cell refuses it, never the text "inf"
+                raise RequestError(422, f"row {i + 1}, column '{self.columns[j]}' is infinite: send text or a finite number, or null for missing.")
             out[j] = None if isinstance(v, float) and v != v else category_text(v)
         if not self.impute:
             for j in self._num_idx:
@@ -531,4 +583,4 @@ def _require_finite(out: Any, results: list[Any], refused: dict[int, Refusal] | 
     return results
 
 
-__all__ = ["RequestError", "RowsRefused", "ServedModel"]
+__all__ = ["RequestError", "RowsRefused", "ServedModel", "unchanged_while"]

@@ -10,7 +10,7 @@ Endpoints:
   ``{"predictions": [...]}`` / ``{"probabilities": [[...]], "classes": [...]}``
   with ``model_version`` (and ``notes`` where a null filled a numeric column that had
   no missing value in training, as ``hiddenlayers predict`` notes it; the JSON tokens
-  ``NaN``/``Infinity`` are not JSON and are a 400); an application file (TextClassifier, ImageClassifier,
+  ``NaN``/``Infinity`` are not JSON and are a 400, as is a key repeated in one object); an application file (TextClassifier, ImageClassifier,
   SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster, DQNAgent) reads its own JSON form
   (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does the ``.onnx`` export of any of
   them but the TextClassifier and Translator, which have none (:mod:`.app_onnx`);
@@ -80,9 +80,31 @@ def _not_json(token: str) -> Any:
     raise RequestError(400, f"the body holds {token}, which is not JSON: send null for a missing value, a finite number otherwise.")
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object, refused when it names a key twice: ``json`` keeps the last value, so ``{"age": 70, "age": 20}``
+    was answered for 20, and ``{"rows": [...], "rows": [...]}`` for the second list, without a word."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        keys = [k for k, _ in pairs]
+        key = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise RequestError(400, f"the body has the key {key!r} twice in one object: send each key once (a JSON reader keeps one of the "
+                                "two values, and the server does not guess which you meant).")
+    return out
+
+
 def _loads(body: bytes) -> Any:
-    """``body`` decoded as standard JSON: Python's ``json`` would take the bare ``NaN``/``Infinity`` tokens, which are not JSON."""
-    return json.loads(body, parse_constant=_not_json)
+    """``body`` decoded as standard JSON: Python's ``json`` would take the bare ``NaN``/``Infinity`` tokens, which are not JSON,
+    and keep the last of an object's repeated keys (:func:`_unique`). An integer too long for Python to read (over
+    ``sys.get_int_max_str_digits()`` digits) is a 400 that says so, not the interpreter's advice."""
+    try:
+        return json.loads(body, parse_constant=_not_json, object_pairs_hook=_unique)
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        import sys
+
+        raise RequestError(400, f"the body holds an integer of more than {sys.get_int_max_str_digits()} digits, which the server does not read: "
+                                "send a shorter one (a category's as text).") from None
 
 
 def _error(status: int, message: str) -> Any:
