@@ -41,7 +41,9 @@ def data() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def trained(data: dict[str, list[str]]) -> Translator:
-    return Translator(hidden_size=64, embed_dim=32, batch_size=32, max_iter=8, random_state=0).fit(data["S"], data["T"])
+    """5 epochs: BLEU 97.4/96.0/97.6 (beam 4: 95.9/96.0/97.6), held-out token accuracy 0.989/0.988/0.992, first/last loss
+    32/23/28 at seeds 0/1/2 (8 epochs: 96.2-97.9): the assertions below hold with a margin."""
+    return Translator(hidden_size=64, embed_dim=32, batch_size=32, max_iter=5, random_state=0).fit(data["S"], data["T"])
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +60,16 @@ def test_learns_dictionary_with_reversal(trained: Translator, data: dict[str, li
     assert bleu >= 90.0, bleu
     assert trained.score(data["St"], data["Tt"], beam_size=4) >= 90.0
     assert trained.predict(["Red cat runs."]) == ["corre gato rojo."]
-    assert trained.n_iter_ == len(trained.loss_curve_) <= 8
+    assert trained.n_iter_ == len(trained.loss_curve_) <= 5
     assert trained.loss_curve_[-1] < trained.loss_curve_[0] / 5
     assert trained.stop_reason_ in ("max_epochs", "no_improvement_validation_loss")
     assert trained.validation_scores_ is not None and trained.validation_scores_[-1] > 0.95  # token accuracy
 
 
 def test_lstm_luong_learns(data: dict[str, list[str]]) -> None:
+    # 4 epochs: BLEU 94.0/94.1/94.4 at seeds 0/1/2 (8 epochs: 98.7-99.6; 3 epochs: 74.8-83.2, too close to the bar)
     tr = Translator(
-        hidden_size=64, embed_dim=32, cell="lstm", attention="luong", teacher_forcing=0.9, batch_size=32, max_iter=8, random_state=0
+        hidden_size=64, embed_dim=32, cell="lstm", attention="luong", teacher_forcing=0.9, batch_size=32, max_iter=4, random_state=0
     ).fit(data["S"][:800], data["T"][:800])
     assert tr.score(data["St"], data["Tt"]) >= 80.0
     assert tr.transform(data["St"][:3]).shape == (3, 128)
@@ -344,7 +347,7 @@ def test_input_feeding_and_bahdanau_keep_the_step_path() -> None:
 
 
 def test_tied_embeddings_learn_and_round_trip(data: dict[str, list[str]], tmp_path) -> None:
-    tr = Translator(hidden_size=48, embed_dim=24, tie_embeddings=True, batch_size=32, max_iter=8, random_state=0)
+    tr = Translator(hidden_size=48, embed_dim=24, tie_embeddings=True, batch_size=32, max_iter=5, random_state=0)  # BLEU 90.3/95.6/93.4, seeds 0-2
     tr.fit(data["S"][:800], data["T"][:800])
     names = dict(tr.model_.named_parameters())
     assert "out.weight" not in names and "out_bias" in names and names["project.weight"].shape == (24, 48)
