@@ -33,9 +33,9 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     the report) is shown apart.
     """
     # The demo may replace its own default output on a re-run; a path the user names is protected.
-    path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
-    if epochs < 1:
+    if epochs < 1:  # before the output check: an existing --out never hides a bad option
         raise UserError(f"--epochs must be an integer >= 1. Received: {epochs}.")
+    path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
     if out is None:
         DEFAULT_OUT.parent.mkdir(exist_ok=True)  # the demo's own folder; a user's --out folder must exist
     import torch
