@@ -16,6 +16,8 @@ from .common import Finding
 # drop=(...) names -> what they remove: rows (of X) or columns
 ROW_DROPS = ("duplicates", "near_duplicates", "conflicting_labels", "label_issues", "outliers", "missing_target", "missing_rows")
 COLUMN_DROPS = ("empty_columns", "constant_columns", "id_columns", "leakage")
+#: every name ``DataReport.clean(drop=...)`` takes (``hiddenlayers check --clean OUT --drop ...`` takes the same)
+CLEAN_DROPS = ROW_DROPS + COLUMN_DROPS
 _ORDER = {"fatal": 0, "warning": 1, "info": 2}
 
 
@@ -130,9 +132,9 @@ class DataReport:
 
         if isinstance(drop, str):
             drop = (drop,)
-        unknown = [d for d in drop if d not in ROW_DROPS + COLUMN_DROPS]
+        unknown = [d for d in drop if d not in CLEAN_DROPS]
         if unknown:
-            raise ValueError(f"drop holds unknown name(s) {unknown}: use any of {', '.join(ROW_DROPS + COLUMN_DROPS)}.")
+            raise ValueError(f"drop holds unknown name(s) {unknown}: use any of {', '.join(CLEAN_DROPS)}.")
         n = len(X)
         if n != self.n_rows:
             raise ValueError(f"X has {n} rows but this report was made on {self.n_rows}: clean the same data that was checked.")
