@@ -33,12 +33,13 @@ class Cleaned(tuple):
         return obj
 
 
-@dataclass
+@dataclass(repr=False)
 class DataReport:
     """The findings of :func:`hiddenlayers.check` on one table (and optionally new data).
 
     Rows are 0-based positions in ``X`` (in ``X_new`` for ``train_new_overlap``;
-    file line numbers for ``ragged_rows``/``empty_rows``).
+    file line numbers for ``ragged_rows``/``empty_rows``). Its repr is one line (:meth:`summary` and the checks
+    that found something), not every finding's rows; ``print()`` shows the findings and their fixes.
     """
 
     findings: list[Finding]
@@ -86,6 +87,13 @@ class DataReport:
 
     def __str__(self) -> str:
         return self.table()
+
+    def __repr__(self) -> str:
+        found = ", ".join(dict.fromkeys(f.check for f in self.findings))
+        return f"DataReport({self.summary()}{f' ({found})' if found else ''}; print() shows the findings and fixes)"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return self.html_section()
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.n_rows, "columns": self.n_columns, "task": self.task, "target": self.target,
