@@ -268,9 +268,25 @@ def document(table: Sequence[Param]) -> Callable[[T], T]:
         if tail:
             parts.append("\n".join(tail))
         cls.__doc__ = "\n\n".join(parts) + "\n"
+        _TABLES[cls] = tuple(table)
         return cls
 
     return decorate
+
+
+#: each documented class's parameter table (:func:`document` fills it), which :func:`check_given` reads
+_TABLES: dict[type, tuple[Param, ...]] = {}
+
+
+def check_given(est: Any, names: Iterable[str]) -> None:
+    """Check the parameters ``names`` of ``est`` against the table its class was documented with (:func:`document`).
+
+    Why: the command line checks the options a user typed before it reads data or refuses an existing
+    output, instead of at ``fit``. A class with no table (or a name not in it) is left to ``fit``.
+    Raises what :func:`validate` raises.
+    """
+    table = next((_TABLES[c] for c in type(est).__mro__ if c in _TABLES), ())
+    validate(est, table, names)
 
 
 def defaults_of(cls: type) -> dict[str, Any]:

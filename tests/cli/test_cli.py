@@ -381,7 +381,7 @@ def test_demo_first_screen(tmp_path, monkeypatch):
     """What a newcomer reads first: the like-with-like table, what the timing means, the extras, where the files are."""
     import hiddenlayers.cli._demo as demo
 
-    def tiny_report(model, X, y, path):  # the real report is covered by test_demo; this test pins the screen
+    def tiny_report(model, X, y, path, steps):  # the real report is covered by test_demo; this test pins the screen
         path.write_text("<html></html>")
         return str(path)
 
@@ -835,3 +835,23 @@ def test_early_stopping_with_lbfgs_is_refused_and_not_turned_on(tmp_path):
     assert result.exit_code == 0, result.output  # 1437 training rows: the default would turn early stopping on
     model = hl.load(out)
     assert model.early_stopping is False and model.validation_scores_ is None
+
+
+def test_demo_report_shows_its_progress_on_a_terminal(tmp_path):
+    """`demo` said "writing the report 35 s" only after the fact; on a terminal a status line names each section as it is drawn."""
+    import io
+
+    from rich.console import Console
+    from sklearn.datasets import load_digits
+
+    from hiddenlayers.cli._common import Steps
+    from hiddenlayers.cli._demo import _write_report
+
+    X, y = load_digits(return_X_y=True)
+    clf = hl.MLPClassifier((8,), max_iter=2, random_state=0).fit(X[:200], y[:200])
+    screen = io.StringIO()
+    path = tmp_path / "r.html"
+    with Steps("demo: report", quiet=False, console=Console(file=screen, force_terminal=True, width=200)) as steps:
+        assert _write_report(clf, X[:100], y[:100], path, steps) == str(path)
+    for step in ("recording the hidden layers", "Linear probes", "Top features", f"writing {path}"):
+        assert f"demo: report: {step} (" in screen.getvalue()

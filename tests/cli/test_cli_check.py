@@ -378,3 +378,51 @@ def test_check_and_train_warn_of_extreme_regression_targets_by_file_line(tmp_pat
     result = ok("train", p, "-t", "price", "-q", "--epochs", "2", "-o", tmp_path / "m.safetensors")
     assert "warning extreme_target: the target 'price' has 5 value(s) more than 20 robust SDs" in result.stderr
     assert (tmp_path / "m.safetensors").exists()  # a warning: training goes on
+
+
+@pytest.fixture()
+def repeated(tmp_path):
+    """iris with its first 20 rows repeated at the end and an ID column: duplicates and an id_columns finding."""
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame = pd.concat([frame, frame.head(20)], ignore_index=True)
+    frame.insert(0, "row_id", [f"r{i:04d}" for i in range(len(frame))])
+    p = tmp_path / "repeated.csv"
+    frame.to_csv(p, index=False)
+    return p
+
+
+def test_check_clean_writes_the_data_without_what_drop_names(repeated, tmp_path):
+    """`check --clean OUT --drop ...` does what the findings' fixes ask for (DataReport.clean), in command-line words."""
+    out = tmp_path / "clean.csv"
+    before = repeated.read_bytes()
+    result = ok("check", repeated, "--target", "target", "--fast", "--clean", out, "--drop", "duplicates,id_columns")
+    cleaned, original = pd.read_csv(out), pd.read_csv(repeated)
+    assert len(cleaned) == len(original.drop(columns="row_id").drop_duplicates()) <= 150  # every repeat gone, the first of each kept
+    assert list(cleaned.columns) == [c for c in original.columns if c != "row_id"]  # the target column kept, the ID column gone
+    assert not cleaned.duplicated().any() and repeated.read_bytes() == before
+    assert "note: wrote" in result.stderr and "row(s) (duplicates)" in result.stderr
+    assert "report.clean(" not in result.stdout  # the fix is a command, not Python
+    assert f"hiddenlayers check {repeated} --target target --clean clean.csv --drop duplicates" in result.stdout
+    parquet = tmp_path / "clean.parquet"
+    ok("check", repeated, "--target", "target", "--fast", "--clean", parquet)  # the default drop: duplicates, conflicting labels, label issues
+    assert len(pd.read_parquet(parquet)) == len(cleaned) and "row_id" in pd.read_parquet(parquet).columns
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--drop", "duplicates"], "--drop says what --clean leaves out, and no --clean was given"),
+        (["--clean", "{tmp}/c.csv", "--drop", "dupes"], "--drop: unknown check 'dupes': use any of duplicates"),
+        (["--clean", "{tmp}/c.txt"], "--clean must end in .csv, .tsv, .parquet, .jsonl"),
+        (["--clean", "{data}", "--force"], "is the data file this command reads"),
+        (["--clean", "{tmp}/old.csv"], "'{tmp}/old.csv' already exists: pass --force"),
+    ],
+)
+def test_check_clean_refusals(repeated, tmp_path, args, problem):
+    (tmp_path / "old.csv").write_text("keep")
+    before = repeated.read_bytes()
+    fill = {"tmp": tmp_path, "data": repeated}
+    assert_user_error(run("check", repeated, "--target", "target", *[a.format(**fill) for a in args]), problem.format(**fill))
+    assert repeated.read_bytes() == before and (tmp_path / "old.csv").read_text() == "keep" and not (tmp_path / "c.csv").exists()

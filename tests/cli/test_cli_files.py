@@ -190,3 +190,31 @@ def test_a_missing_input_is_named_before_an_existing_output(model, table, tmp_pa
     assert_user_error(run(*args, "--out", out), problem)
     assert out.read_bytes() == b"keep"
     assert_user_error(run("train", table, "-t", "label", "--out", out), "already exists: pass --force")  # a real input: as before
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["train", "{table}", "-t", "label", "--epochs", "0"], "--epochs: max_iter must be an integer >= 1. Received: max_iter=0."),
+        (["train", "{table}", "-t", "label", "--lr", "-1"], "--lr: learning_rate_init must be a number > 0"),
+        (["train", "{table}", "-t", "label", "--test-size", "1.5"], "--test-size must be in [0, 1). Received: 1.5."),
+        (["train", "{table}", "-t", "label", "--task", "clasification"], "--task must be one of auto, classification, regression"),
+        (["train", "{table}", "-t", "label", "--set", "momentun=0.8"], "unknown estimator parameter 'momentun' (did you mean 'momentum'?)"),
+        (["train", "{table}", "-t", "label", "--init-from", "nope.safetensors"], "nope.safetensors"),
+        (["train", "{table}", "--app", "text", "--text-column", "a", "-t", "label", "--epochs", "0"], "--epochs: max_iter must be an integer >= 1"),
+        (["train", "--app", "agent", "--env", "CartPole-v1", "--lr", "-1"], "--lr: learning_rate_init must be a number > 0"),
+        (["lr-find", "{table}", "-t", "label", "--batch-size", "x", "--plot", "{out}"], "--batch-size must be 'auto' or an integer >= 1"),
+        (["demo", "--epochs", "0", "--out", "{out}"], "--epochs must be an integer >= 1. Received: 0."),
+        (["search", "{table}", "-t", "label", "--class-weight", "zz", "--html", "{out}"], "--class-weight takes 'balanced' or LABEL=WEIGHT"),
+        (["search", "{table}", "-t", "label", "--label-smoothing", "2", "--html", "{out}"], "--label-smoothing"),
+    ],
+)
+def test_an_option_mistake_is_named_before_an_existing_output(table, tmp_path, monkeypatch, argv, problem):
+    """`train data.csv --epochs 0` beside a model.safetensors of an earlier run said "'model.safetensors' already exists:
+    pass --force" first: the user fixed the wrong thing, and the next run then refused --epochs. Options (and inputs) come first."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / {"lr-find": "lr.png", "search": "s.html"}.get(argv[0], "model.safetensors")
+    out.write_bytes(b"keep")
+    args = [a.format(table=table, out=out) for a in argv]
+    assert_user_error(run(*args) if "{out}" in argv else run(*args, "--out", out), problem)
+    assert out.read_bytes() == b"keep"

@@ -320,3 +320,37 @@ def test_another_datasets_table_is_refused_for_its_columns_before_its_labels(mod
     assert_user_error(run("evaluate", model, other), message)
     assert_user_error(run("prune", model, other, "-o", tmp_path / "small.safetensors"), message)
     assert not (tmp_path / "small.safetensors").exists()
+
+
+def test_inspect_shows_its_progress_on_a_terminal_unless_quiet_or_json(model, table, tmp_path, monkeypatch):
+    """inspect printed nothing for 30-45 s while it built the report; on a terminal a status line on stderr now names
+    each step as it starts, and goes before the results print (never on stdout; --quiet and --json: none)."""
+    import io
+
+    from rich.console import Console
+
+    import hiddenlayers.cli._common as common
+
+    screens: list[io.StringIO] = []
+
+    def terminal() -> Console:
+        screens.append(io.StringIO())
+        return Console(file=screens[-1], force_terminal=True, width=200)
+
+    monkeypatch.setattr(common, "stderr_console", terminal)
+    out = tmp_path / "r.html"
+    result = run("inspect", model, table, "-o", out, "--sections", "layers,probes")
+    assert result.exit_code == 0, result.output
+    shown = screens[0].getvalue()
+    said = [s for s in ("reading the model and the data", "recording the hidden layers", "Hidden layers", "Linear probes", f"writing {out}")
+            if f"inspect: {s} (" in shown]
+    assert said == ["reading the model and the data", "recording the hidden layers", "Hidden layers", "Linear probes", f"writing {out}"]
+    assert "inspect:" not in result.stdout + result.stderr
+    for flag in ("--quiet", "--json"):
+        screens.clear()
+        again = run("inspect", model, table, "-o", out, "--sections", "layers", "--force", flag)
+        assert again.exit_code == 0 and "inspect:" not in "".join(s.getvalue() for s in screens)
+    assert json.loads(again.stdout)["report"] == str(out)
+    screens.clear()
+    assert_user_error(run("inspect", model, table, "-o", out, "--image-shape", "8x9", "--sections", "preferred-inputs", "--force"),
+                      "--image-shape 8x9 holds 72 values")  # an error is still one line; the status line went with it

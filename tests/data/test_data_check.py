@@ -650,3 +650,15 @@ def test_repeated_column_names_are_one_clear_error():
         hl.check(frame, np.arange(8) % 2)
     with pytest.raises(hl.DataError, match=r"^X_new has the column '1' twice"):
         hl.check(ok, np.arange(8) % 2, X_new=pd.DataFrame([[1.0, 2.0]] * 3, columns=[1, "1"]))
+
+
+def test_report_repr_is_one_line_and_print_shows_the_findings() -> None:
+    """`hl.check(X, y)` ending a REPL line printed every finding's rows (kilobytes on one line); the repr is the summary."""
+    X = np.vstack([np.arange(400.0).reshape(200, 2)] * 2)  # every row twice: a duplicates finding of 200 rows
+    y = np.arange(400) % 2
+    report = check(X, y, fast=True)
+    line = repr(report)
+    assert "\n" not in line and len(line) < 250 and "duplicates" in line
+    assert line.startswith(f"DataReport({report.summary()} (")
+    assert str(report) == report.table() and "fix:" in str(report)
+    assert report._repr_html_() == report.html_section()

@@ -248,3 +248,12 @@ def test_top_rows_take_the_callers_row_names_and_say_what_they_are(rng):
     assert "top rows: lines of &#x27;d.csv&#x27;." in table
     with pytest.raises(ValueError, match=r"^X gives 200 rows but row_names has 3 names: pass one name per row of X\.$"):
         report(net, X, sections=["neurons"], row_names=[1, 2, 3])
+
+
+def test_progress_is_told_each_stage_as_it_starts(fitted):
+    """``progress`` hears the recording, the model's sections and each analysis section by title, in page order, and only
+    the sections built (``hiddenlayers inspect`` prints one line per stage: it printed nothing for 30-45 s)."""
+    clf, X, y = fitted
+    heard: list[str] = []
+    report(clf, X, y, sections=["probes", "layers", "neurons"], progress=heard.append)
+    assert heard == ["recording the hidden layers", "Hidden layers", "Linear probes", "Neurons"]

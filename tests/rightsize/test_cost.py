@@ -367,3 +367,12 @@ def test_the_cpu_estimate_charges_the_cpu_time_run_not_wall_time_x_threads() -> 
     assert "CPU time of this process" in m.method and "10 W assumed per busy CPU thread" in m.method
     given = _EstimateMeter(torch.device("cpu"), 5.0, "test")  # watts= given: that power for the wall time, as documented
     assert "measured wall time x 5 W assumed" in given.method
+
+
+def test_repr_is_one_short_line_and_print_shows_the_table(clf: hl.MLPClassifier) -> None:
+    """`hl.cost(clf)` ending a REPL line printed every field and layer on one line (kilobytes); print() keeps the table."""
+    report = cost(clf, n_calls=20, throughput_batch=64)
+    line = repr(report)
+    assert "\n" not in line and len(line) < 250
+    assert line.startswith(f"CostReport({len(report.layers)} layers, params={report.params:,}, flops_per_prediction={report.flops_per_prediction:,}")
+    assert "hidden1" in str(report) and "total" in str(report)  # the table, unchanged

@@ -325,3 +325,14 @@ def test_a_non_finite_input_is_one_short_line_naming_the_positions(n, bad, value
 def test_the_estimators_gce_name_points_to_the_tiny_networks_loss():
     with pytest.raises(ValueError, match=r"The estimators' loss='gce' is loss='generalized_cross_entropy' here, with q= for their gce_q\.$"):
         explain((2, 3, 2), loss="gce")
+
+
+def test_repr_is_one_line_and_print_shows_the_tables() -> None:
+    """`hl.explain(...)` ending a REPL line printed every array (~9 kB); the repr is the sizes, losses and the autograd check."""
+    ex = explain((2, 3, 2), seed=0)
+    line = repr(ex)
+    assert "\n" not in line and len(line) < 250
+    assert line.startswith(f"Explanation(sizes 2-3-2, tanh, squared_error loss {ex.loss:.6g} -> {ex.loss_after:.6g} after one step")
+    assert "gradients agree with autograd" in line
+    text = str(ex)
+    assert len(text.splitlines()) > 10 and "\x1b[" not in text  # the rendered tables, without colour codes

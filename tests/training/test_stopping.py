@@ -275,3 +275,16 @@ def test_history_to_frame_is_one_row_per_epoch() -> None:
     np.testing.assert_array_equal(frame["val_score"], clf.validation_scores_)
     older = hl.History(epoch=[1, 2], train_loss=[0.5, 0.4])  # a history with the loss alone
     assert list(older.to_frame().columns) == ["train_loss"]
+
+
+def test_history_repr_is_one_line_with_the_key_numbers() -> None:
+    """`clf.history_` ending a REPL line printed every epoch's lists; the repr names epochs, losses, best score, stop reason."""
+    n = 300
+    h = History(epoch=list(range(1, n + 1)), train_loss=[1.0 / e for e in range(1, n + 1)], val_loss=[0.5] * n,
+                val_score=[float("nan")] + [0.5 + e / 1000 for e in range(2, n + 1)], lr=[0.001] * n, time=[0.1 * e for e in range(n)],
+                stop_reason="max_epochs")
+    line = repr(h)
+    assert line == ("History(epochs=300, train_loss 1 -> 0.003333, best val_score 0.8 at epoch 300, stop_reason='max_epochs'; "
+                    ".to_frame() has every epoch)")
+    assert repr(History()) == "History(epochs=0; .to_frame() has every epoch)"
+    assert str(h).splitlines()[0].split() == ["train_loss", "val_loss", "val_score", "lr", "time"] and "<table" in h._repr_html_()

@@ -644,6 +644,7 @@ def inspect(
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on stderr while the report is built (shown on a terminal only; --json has none either).")] = False,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -654,11 +655,13 @@ def inspect(
 
     Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """
+    from ._common import Steps
     from ._inspect import run_inspect
 
-    run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout), sections=sections,
-                baseline=baseline)
+    with Steps("inspect", quiet or json) as steps:  # the status line on stderr goes before the results (or an error) print
+        run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
+                    landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout),
+                    sections=sections, baseline=baseline, steps=steps)
 
 
 @app.command()

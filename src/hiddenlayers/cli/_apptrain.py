@@ -217,17 +217,18 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
     if is_stream_input(data):
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
-    out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
-    log_file = log_path(options.get("log"), force=options["force"], inputs=(data,), out_path=out)  # checked before any work
     cls = getattr(apps, kind)
     defaults = cls().get_params()
     params = transfer_params(app, app_params(app, options, given, defaults))
+    by_param = param_options(app, flags)
+    by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
+    check_app_params(cls, params, by_param)  # the options before the outputs: an existing --out never hides a bad --epochs
+    out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
+    log_file = log_path(options.get("log"), force=options["force"], inputs=(data,), out_path=out)  # checked before any work
     if "progress_bar" in defaults:  # every app's, a Translator's too
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     if log_file is not None:  # --log: one CSV row per epoch as the fit runs, as for a table model
         params["callbacks"] = [log_callback(log_file)]
-    by_param = param_options(app, flags)
-    by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     make = maker(cls, params, int(options["seed"]), by_param)
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
@@ -273,6 +274,17 @@ def said_if_interrupted(stop_reason: str | None, out: Any) -> None:
     """After a Ctrl-C'd fit (the app kept its best weights and returned), the line `train` writes for a table model: where it saved."""
     if stop_reason == "interrupted":
         sys.stderr.write(f"interrupted: the best model so far was saved to {out}\n")
+
+
+def check_app_params(cls: Any, params: dict[str, Any], by_param: dict[str, str]) -> None:
+    """The app's parameters the options and ``--set`` gave, checked against its parameter table (as its ``fit`` checks them)
+    before any file is read or written; a bad value is one line led by its option (``by_param``)."""
+    from .._params import check_given
+
+    try:
+        check_given(cls(**params), params)
+    except (TypeError, ValueError) as exc:
+        raise option_error(exc, by_param) from None
 
 
 def maker(cls: Any, params: dict[str, Any], seed: int, by_param: dict[str, str]) -> Any:

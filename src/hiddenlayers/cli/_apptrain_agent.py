@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._appagent import make_env_or_fail, need_gymnasium
-from ._apptrain import app_params, check_app, fit_app, maker, param_options, said_if_interrupted
+from ._apptrain import app_params, check_app, check_app_params, fit_app, maker, param_options, said_if_interrupted
 from ._common import UserError, check_output, summary_table
 
 #: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default (--max-time sets the agent's max_time)
@@ -35,16 +35,17 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
     if options["env"] is None:
         raise UserError("train --app agent needs --env ID: the gymnasium environment to play, e.g. --env CartPole-v1.")
     _check_budget(options)
+    params = app_params("agent", options, given, DQNAgent().get_params())
+    params["progress_bar"] = not (options["quiet"] or options["json"])
+    by_param = param_options("agent", flags)
+    by_param.update({k: f"--set {k}" for k in params if k not in by_param})
+    check_app_params(DQNAgent, params, by_param)  # the options before the output: an existing --out never hides a bad --lr
     out = check_output(options["out"], force=options["force"], what="--out", example="agent.safetensors")
     need_gymnasium("train --app agent")
     env = make_env_or_fail(options["env"])
     if not hasattr(env.action_space, "n"):
         raise UserError(f"--env {options['env']}: a DQNAgent chooses among a discrete set of actions; this environment's actions are {env.action_space}: "
                         "pass an environment with discrete actions (e.g. CartPole-v1, Acrobot-v1, LunarLander-v3).")
-    params = app_params("agent", options, given, DQNAgent().get_params())
-    params["progress_bar"] = not (options["quiet"] or options["json"])
-    by_param = param_options("agent", flags)
-    by_param.update({k: f"--set {k}" for k in params if k not in by_param})
     agent = maker(DQNAgent, params, int(options["seed"]), by_param)()
     budget = {kw: options[name] for name, kw in _FIT.items() if options[name] is not None}  # the others: DQNAgent.fit's defaults
     start = time.perf_counter()

@@ -63,22 +63,28 @@ def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = (), t
 
 
 def run_check(data: str, *, target: str | None, features: str | None, against: str | None, task: str, fast: bool,
-              as_json: bool, html: str | None, force: bool, seed: int, sample_weight: str | None = None) -> int:
+              as_json: bool, html: str | None, force: bool, seed: int, sample_weight: str | None = None,
+              clean: str | None = None, drop: str | None = None) -> int:
     """Check ``data`` (and ``against``); print the report; return the exit status (2 when a finding is fatal).
 
     ``sample_weight``: the ``--sample-weight`` column, left out of the feature checks (and of ``against``'s) and checked as weights.
+    ``clean``: also write ``data`` without what the checks ``drop`` names found there (:mod:`._check_clean`).
     """
     from .._check import check
+    from ._check_clean import check_clean_path, parse_drop, write_clean
 
     if task not in ("auto", "classification", "regression"):
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
+    dropped = parse_drop(drop, clean)
+    streamed = is_stream_input(data)
     html_path = check_report_output(html, force=force, what="--html") if html else None
-    if is_stream_input(data):
+    clean_path = check_clean_path(clean, force=force, inputs=(data, against or ""), html=html_path, streamed=streamed)
+    if streamed:
         if sample_weight is not None:  # as `train DIR` refuses it
             raise UserError("--sample-weight is not supported for streamed data yet (a folder or glob of files): `train` reads no row "
                             "weights from one; check one file, or drop --sample-weight.")
         report = _check_folder(data, target, features, against, task)
-        return _show(report, html_path, as_json)
+        return _show(report, html_path, as_json, data, streamed=True)
     table, found = read_checked(data)
     frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)
     found += weight_found
@@ -92,7 +98,10 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         found += [_against(f) for f in new_found]
         new = new.drop(columns=[c for c in (name, sample_weight) if c is not None and c in new.columns])
     report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found, table=table)
-    return _show(report, html_path, as_json)
+    code = _show(report, html_path, as_json, data)
+    if clean_path is not None:  # DATA as read (the target and weight columns too), less what the checks --drop names found
+        write_clean(report, table.frame, dropped, clean_path)
+    return code
 
 
 def weight_column_findings(table: Any, data: str, name: str | None, target: str | None, features: str | None) -> tuple[Any, list[Any]]:
@@ -144,8 +153,11 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     return DataReport(ragged + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
-def _show(report: Any, html_path: Any, as_json: bool) -> int:
-    """Write ``report`` (HTML file, JSON or text on stdout); the exit status (2 when a finding is fatal)."""
+def _show(report: Any, html_path: Any, as_json: bool, data: str, streamed: bool = False) -> int:
+    """Write ``report`` (HTML file, JSON or text on stdout), its fixes in command-line words; the exit status (2 when a finding is fatal)."""
+    from ._check_clean import in_cli_words
+
+    report = in_cli_words(report, data, streamed)
     if html_path is not None:
         report.save(html_path)
         note(f"wrote {html_path}")
@@ -277,15 +289,24 @@ def check_command(
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for scripts).")] = False,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column holding each row's weight, as `train --sample-weight` "
                                                       "takes it: left out of the feature checks, its values checked as weights.")] = None,
+    clean: Annotated[str | None, typer.Option("--clean", help="Also write DATA without what the checks found (the rows and columns of the "
+                                              "--drop checks) to this new file: .csv, .tsv, .parquet or .jsonl. DATA itself is never written.",
+                                              show_default=False)] = None,
+    drop: Annotated[str | None, typer.Option("--drop", help="With --clean: the checks whose findings are left out, comma-separated: rows of "
+                                             "duplicates, near_duplicates, conflicting_labels, label_issues, outliers, missing_target, missing_rows; "
+                                             "columns of empty_columns, constant_columns, id_columns, leakage (as DataReport.clean's drop=). "
+                                             "Default: duplicates,conflicting_labels,label_issues.", show_default=False)] = None,
 ) -> None:
     """Check a table before training: ragged rows, bad numbers, missing values, constant/ID/leaky columns, duplicates, class balance, label errors, outliers, drift.
 
     Exit status 0 when the data can be trained on (warnings are printed), 2 when a finding is fatal.
 
     Example: hiddenlayers check data.csv --target label --against new.csv --html data.html
+
+    Example: hiddenlayers check data.csv --target label --clean clean.csv --drop duplicates,label_issues
     """
     code = run_check(data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
-                     force=force, seed=seed, sample_weight=sample_weight)
+                     force=force, seed=seed, sample_weight=sample_weight, clean=clean, drop=drop)
     if code:
         raise typer.Exit(code)
 

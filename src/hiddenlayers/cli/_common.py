@@ -216,6 +216,48 @@ def note(message: str) -> None:
     sys.stderr.write(f"note: {message}\n")
 
 
+class Steps:
+    """Progress of a long command on stderr: a Rich live status line (spinner) naming the step under way and the seconds since
+    the command began, ``inspect: Linear probes (8.7 s)``. Why: ``inspect`` printed nothing for 30-45 s while it drew the report.
+
+    Shown only on a terminal and not ``quiet`` (``--quiet``, ``--json``); transient, so what stays on the screen (and any
+    ``error:`` line) is the command's own output; never on stdout. Use as a context manager: the line goes when it ends.
+    ``console``: where to draw it (default: stderr).
+    """
+
+    def __init__(self, command: str, quiet: bool, console: Any = None) -> None:
+        import time
+
+        self.command, self.start = command, time.perf_counter()
+        self.status: Any = None  # the rich.live.Live once a step is shown
+        self.console = None if quiet else (console or stderr_console())
+        if self.console is not None and not self.console.is_terminal:
+            self.console = None
+
+    def __call__(self, step: str) -> None:
+        import time
+
+        if self.console is None:
+            return
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        line = Spinner("dots", f"{self.command}: {step} ({time.perf_counter() - self.start:.1f} s)")
+        if self.status is None:
+            self.status = Live(line, console=self.console, transient=True, refresh_per_second=8)
+            self.status.start(refresh=True)
+        else:
+            self.status.update(line, refresh=True)  # drawn now: a quick step is shown too, not skipped until the next tick
+
+    def __enter__(self) -> Steps:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
 class Labelled(NamedTuple):
     """Labelled data as the commands use it: features, target, and the :class:`hiddenlayers.data.Table` it came from."""
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, clean, note, print_json
+from ._common import Steps, UserError, check_output, clean, note, print_json
 
 DEFAULT_OUT = Path("out") / "demo-digits.safetensors"
 DIGIT_SHAPE = (8, 8)  # digits' 64 pixel columns, pixel_0_0 .. pixel_7_7, row by row
@@ -33,9 +33,9 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     the report) is shown apart.
     """
     # The demo may replace its own default output on a re-run; a path the user names is protected.
-    path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
-    if epochs < 1:
+    if epochs < 1:  # before the output check: an existing --out never hides a bad option
         raise UserError(f"--epochs must be an integer >= 1. Received: {epochs}.")
+    path = DEFAULT_OUT if out is None else check_output(out, force=force, what="--out")
     if out is None:
         DEFAULT_OUT.parent.mkdir(exist_ok=True)  # the demo's own folder; a user's --out folder must exist
     import torch
@@ -78,7 +78,8 @@ def run_demo(*, out: str | None, epochs: int, seed: int, force: bool, as_json: b
     save_s = _timed(model.save, path)
     report_path = path.with_suffix(".html")
     start = time.perf_counter()
-    report = _write_report(model, A_te, y_te, report_path)
+    with Steps("demo: report", quiet=as_json) as steps:  # a status line on a terminal while the report is drawn
+        report = _write_report(model, A_te, y_te, report_path, steps)
     report_s = time.perf_counter() - start
     ours_med, sk_med = statistics.median(ours_s), statistics.median(sk_s)
     result = clean({
@@ -121,14 +122,16 @@ def _timed(fn: Callable[..., Any], *args: Any) -> float:
     return time.perf_counter() - start
 
 
-def _write_report(model: Any, X_test: Any, y_test: Any, path: Path) -> str | None:
-    """The lens report, if that part of the library is installed; its path or ``None``."""
+def _write_report(model: Any, X_test: Any, y_test: Any, path: Path, steps: Steps) -> str | None:
+    """The lens report, if that part of the library is installed; its path or ``None``. ``steps``: its progress on stderr."""
     try:
         from ..lens import report
     except ImportError:
         note("hiddenlayers.lens is not available yet: skipped the inspection report")
         return None
-    report(model, X_test, y_test, image_shape=DIGIT_SHAPE).save(path)  # the preferred inputs drawn as 8x8 digits, not 64 bars
+    rep = report(model, X_test, y_test, image_shape=DIGIT_SHAPE, progress=steps)  # the preferred inputs drawn as 8x8 digits, not 64 bars
+    steps(f"writing {path}")
+    rep.save(path)
     return str(path)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import Table, default_target, missing_target_reason, read_table, resolve_column
 from ..exceptions import DataError
-from ._common import UserError, check_report_output, clean, note, one_line, print_json
+from ._common import Steps, UserError, check_report_output, clean, note, one_line, print_json
 from ._data import (
     MODEL_IS_REGRESSOR,
     class_labels,
@@ -82,7 +82,7 @@ APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
-    sections: str | None = None, baseline: str = "auto",
+    sections: str | None = None, baseline: str = "auto", steps: Steps | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -94,7 +94,10 @@ def run_inspect(
     keeps from ``train --app`` where ``data`` has it).
     ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
     ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
+    ``steps``: the progress line on stderr as the report is built (:class:`~._common.Steps`; None: none).
     """
+    steps = steps or Steps("inspect", quiet=True)
+    steps("reading the model and the data")  # from the start: the imports and checks before the report take seconds too
     wanted = parse_sections(sections)
     baseline = parse_baseline(baseline)
     out_path = check_report_output(out, force=force, what="--out")
@@ -107,7 +110,7 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline)
+        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline, steps)
     model = load_model(model_path)
     features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -124,7 +127,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
-                                   "baseline": baseline, **_file_rows(table, data, idx, len(A))}
+                                   "baseline": baseline, "progress": steps, **_file_rows(table, data, idx, len(A))}
         rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -132,10 +135,12 @@ def run_inspect(
     if landscape_path is not None:
         from ._landscape import write_landscape
 
+        steps(f"drawing the loss landscape to {landscape_path}")
         drawn = write_landscape(model, A, y, landscape_path)
     shift = _shift(model, shift_from, A, y, target) if shift_from else None
     if shift is not None:
         rep.sections.append(shift.html_section())
+    steps(f"writing {out_path}")
     rep.save(out_path)
     history = getattr(model, "history_", None)
     result = clean({
@@ -205,12 +210,14 @@ def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **
 
 
 def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                            sections: tuple[str, ...] | None = None, baseline: str = "auto") -> dict[str, Any]:
-    """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``)."""
+                            sections: tuple[str, ...] | None = None, baseline: str = "auto", steps: Steps | None = None) -> dict[str, Any]:
+    """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``);
+    ``steps``: the progress lines (none when None)."""
     from ..lens import record, report
     from ._appfiles import app_inputs, data_column
     from ._common import labelled_table
 
+    steps = steps or Steps("inspect", quiet=True)
     model = load_model(model_path)
     table = read_table(data)
     frame, y = table.frame, None
@@ -241,9 +248,10 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     try:
         stats = record(model, X, stream=True, sample=1).stats
         rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections,
-                     baseline=baseline, **rows)
+                     baseline=baseline, progress=steps, **rows)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
+    steps(f"writing {out_path}")
     rep.save(out_path)
     history = getattr(model, "history_", None)
     from ..lens import GRADIENT_FLOW_KEY

@@ -63,12 +63,13 @@ def run_lr_find(
     from ..data import TablePreprocessor
     from ..estimators import lr_find
     from ._data import prepare
-    from ._train import EARLY_STOPPING_ROWS, make_estimator, split_rows, weighted_rows
+    from ._train import EARLY_STOPPING_ROWS, check_params, make_estimator, split_rows, weighted_rows
 
     _check_numbers(start_lr, end_lr, num_steps, str(params.get("solver")))
-    plot_path = _check_plot(plot, data, force)
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    check_params(task, params, seed)  # --hidden, --batch-size, ... before the --plot check: an existing plot never hides them
+    plot_path = _check_plot(plot, data, force)
     prep = weighted_rows(prepare(data, target, features, task, max_categories, sample_weight=sample_weight))  # weight 0: as if absent, as in train
     X_tr, _, y_tr, _, w_tr, _ = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])  # train's test rows are never swept
     params = {**params, "early_stopping": len(y_tr) >= EARLY_STOPPING_ROWS}  # as train decides it: fit then holds out more rows

@@ -500,6 +500,22 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     more = _budget_settings(budget, validation)
+    from ..rightsize import SearchSpace, check_search_options
+
+    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts, **(choices or {}))
+    settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
+                                "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
+                                "workers": workers, "timeout": timeout, **more}
+    if storage is not None:  # in the CLI's words (--storage), before search()'s own check of it
+        _check_storage(storage)
+    given = {k: v for k, v in (classifier or {}).items() if v is not None}
+    if isinstance(given.get("class_weight"), str):
+        given["class_weight"] = class_weight_option(given["class_weight"], None)
+    try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
+        check_search_options(**settings, **given)
+    except (ValueError, TypeError) as exc:
+        raise UserError(_search_option(one_line(exc))) from None
+    # the outputs last: an existing study file or page never hides an option's mistake
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
@@ -508,22 +524,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
         check_report_output(html, force=force, inputs=(data,) if validation is None else (data, validation), what="--html")
-    if storage is not None:
-        _check_storage(storage)
     _check_folder_writable(folder)
-    from ..rightsize import SearchSpace, check_search_options
-
-    space = SearchSpace(layers=lo_hi, widths=ws, activations=acts, **(choices or {}))
-    settings: dict[str, Any] = {"objectives": objs, "trials": trials, "space": space, "max_params": max_params,
-                                "max_latency_us": max_latency_us, "max_epochs": epochs, "storage": storage,
-                                "workers": workers, "timeout": timeout, **more}
-    given = {k: v for k, v in (classifier or {}).items() if v is not None}
-    if isinstance(given.get("class_weight"), str):
-        given["class_weight"] = class_weight_option(given["class_weight"], None)
-    try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
-        check_search_options(**settings, **given)
-    except (ValueError, TypeError) as exc:
-        raise UserError(_search_option(one_line(exc))) from None
     return settings, folder
 
 

@@ -156,6 +156,27 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
     return model
 
 
+def check_params(task: str, params: dict[str, Any], seed: int) -> None:
+    """The estimator options (``--epochs``, ``--lr``, ``--hidden``, ``--set``, ...) checked before any output is looked at.
+
+    Why: an existing ``--out`` ("pass --force") said first hid a bad option, so the user fixed the wrong thing.
+    ``task``: ``--task``; with ``auto`` the data decides it later, so an option is refused here only
+    when neither a classifier nor a regressor takes it (``--loss poisson`` waits for the data).
+    """
+    if task not in TASKS:
+        raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
+    tasks = ("classification", "regression") if task == "auto" else (task,)
+    given = {k: v for k, v in params.items() if not (k == "early_stopping" and v is None)}  # None: decided from the rows later
+    errors: list[UserError] = []
+    for each in tasks:
+        try:
+            make_estimator(each, given, seed, quiet=True)
+        except UserError as exc:
+            errors.append(exc)
+    if len(errors) == len(tasks):
+        raise errors[0]
+
+
 def classifier_options(task: str, params: dict[str, Any], labels: Any, fix: str = "drop it, or pass --task classification") -> dict[str, Any]:
     """``params`` with ``--class-weight``'s text parsed against the target's ``labels``; a UserError when
     ``--class-weight`` or ``--label-smoothing`` is given for a ``task`` other than classification (``fix`` says what to do)."""
@@ -270,17 +291,20 @@ def run_train(
     ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`).
     """
     ckpt = checkpoint_path(out)  # a re-run of a broken fit resumes from it, over the model file that fit wrote (OUT.ckpt)
-    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resumes(ckpt, params), log)
+    resuming = resumes(ckpt, params)
+    # the options, then the inputs (--init-from), then the outputs: an existing --out is never said before a bad option
     params = {**params, **parse_set(extra)}
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    if not (0 <= test_size < 1):
+        raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
     params, source_pre = _transfer_params(params)
+    check_params(task, params, seed)
+    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resuming, log)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked, weight_column_findings
 
-        if task not in TASKS:
-            raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
         table, found = read_checked(data)
         frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)  # the weight column is no feature
         checked = fast_check_for_train(frame, found + weight_found, data, target, features, task, table)

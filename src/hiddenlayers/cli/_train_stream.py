@@ -179,6 +179,15 @@ def _without_option(argv: list[str], name: str) -> list[str]:
     return out
 
 
+def _check_options(task: str, params: dict[str, Any], seed: int, max_categories: int) -> None:
+    """The options and ``--init-from`` checked before ``--out``: an existing model file never hides a bad option."""
+    from ._train import _transfer_params, check_params
+
+    if max_categories < 2:
+        raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
+    check_params(task, _transfer_params(params)[0], seed)
+
+
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
@@ -206,6 +215,7 @@ def run_train_stream(
     # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 or os.path.isfile(ckpt)
     inputs = (data,) if validation is None else (data, validation)
+    _check_options(task, params, seed, max_categories)
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")

@@ -61,6 +61,7 @@ _EXPORTS = {
     "load_bible_pairs": "._bible",
     "check": "._check.check",
     "DataReport": "._check.report",
+    "CLEAN_DROPS": "._check.report",
     "Finding": "._check.common",
     "located": "._check.common",
     "weight_findings": "._check.weights",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,6 +287,7 @@ def report(
     baseline: Any = "auto",
     row_names: Sequence[Any] | None = None,
     row_names_note: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
@@ -318,6 +319,7 @@ def report(
     ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
     instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines,
     as ``X`` is a sample of the file there); ``row_names_note`` says on the page what they are.
+    ``progress``: told each stage's name as it starts (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines.
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
@@ -329,22 +331,20 @@ def report(
         named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
+    say = progress or (lambda stage: None)
+    say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     shown = _row_names(row_names, row_names_note, positions, len(Xa))
     pref = (resolve_layer(target, preferred_layer, list(rec)), check_image_shape(image_shape, Xa))  # bad arguments raise before the work
     t["record"] = time.perf_counter() - t0
-    if gradient_flow is not None:
-        from ._gradflow import GradientFlow
-
-        if not isinstance(gradient_flow, GradientFlow):
-            raise TypeError(f"gradient_flow must be an hl.lens.GradientFlow that measured the training. Received: {type(gradient_flow).__name__}.")
-    built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted)
+    _check_gradient_flow(gradient_flow)
+    built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted, say)
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
                                 feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
-                                baseline=baseline)
+                                baseline=baseline, say=say)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -367,10 +367,26 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
     return frozenset(names)
 
 
+def _check_gradient_flow(gradient_flow: Any) -> None:
+    """``report``'s ``gradient_flow``: None or a :class:`~hiddenlayers.lens.GradientFlow` (a TypeError naming what it got)."""
+    if gradient_flow is not None:
+        from ._gradflow import GradientFlow
+
+        if not isinstance(gradient_flow, GradientFlow):
+            raise TypeError(f"gradient_flow must be an hl.lens.GradientFlow that measured the training. Received: {type(gradient_flow).__name__}.")
+
+
+#: the sections :func:`_model_sections` builds (id, title), in page order: read off the model and its recording, quick
+_MODEL_SECTIONS = (("architecture", "Architecture"), ("training", "Training"), ("gradient-flow", "Gradient flow"), ("layers", "Hidden layers"),
+                   ("activations", "Activations"))
+
+
 def _model_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, plot_rows: int, gradient_flow_hint: str,
-                    flow: Any = None, wanted: frozenset[str] = frozenset(SECTIONS)) -> tuple[list[tuple[str, str, str, str]], list[str]]:
+                    flow: Any = None, wanted: frozenset[str] = frozenset(SECTIONS),
+                    say: Callable[[str], None] = lambda stage: None) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     """The ``wanted`` sections read off the model and its recording (architecture, training, gradient flow, layers,
-    activations), and the layers' warnings (always: they cost nothing and the CLI prints them)."""
+    activations), and the layers' warnings (always: they cost nothing and the CLI prints them); ``say`` is told their titles first."""
+    say(", ".join(title for sid, title in _MODEL_SECTIONS if sid in wanted) or "the layers' warnings")
     names = list(rec)
     history = getattr(model, "history_", None)
     sections: list[tuple[str, str, str, str]] = []
@@ -400,13 +416,13 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
                        wanted: frozenset[str] = frozenset(SECTIONS), shown: tuple[np.ndarray, str] | None = None,
-                       baseline: Any = "auto") -> list[tuple[str, str, str, str]]:
+                       baseline: Any = "auto", say: Callable[[str], None] = lambda stage: None) -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``shown``: the rows' names and what they are (:func:`_row_names`);
-    ``baseline``: the features section's (:func:`report`).
+    ``baseline``: the features section's (:func:`report`); ``say``: told each section's title as it starts.
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -427,6 +443,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
     sections: list[tuple[str, str, str, str]] = []
     for sid, title, key, build in stages:
         if sid in wanted:
+            say(title)
             lead, body = build()
             sections.append((sid, title, lead, body))
             t[key] = time.perf_counter() - t0

@@ -71,9 +71,12 @@ def with_remainder(layers: list[LayerCost], params: int, flops_pred: int, flops_
     return out
 
 
-@dataclass
+@dataclass(repr=False)
 class CostReport:
-    """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich.
+    """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich, ``print()`` for the table as text.
+
+    Its repr is one line of the key numbers (parameters, FLOPs, latency, throughput), not every field and layer:
+    ``hl.cost(clf)`` ending a REPL line printed kilobytes on one line.
 
     Units: bytes, FLOPs, microseconds, predictions per second, joules. FLOPs count 2 per
     multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
@@ -158,6 +161,11 @@ class CostReport:
 
     def __rich__(self) -> Any:
         return self.table()
+
+    def __repr__(self) -> str:
+        return (f"CostReport({len(self.layers)} layers, params={self.params:,}, flops_per_prediction={self.flops_per_prediction:,}, "
+                f"forward p50 {self.latency_forward_p50_us:.1f} µs, {self.throughput_per_s:,.0f} predictions/s on {self.device}; "
+                "print() shows the table)")
 
     def __str__(self) -> str:
         """The table as plain text, so ``print(hl.cost(model))`` shows it (no colours, 140 columns)."""

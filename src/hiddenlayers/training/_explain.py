@@ -84,9 +84,13 @@ class BackwardStep:
     act_grad: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
-    """Everything one forward + backward pass computed, in float64."""
+    """Everything one forward + backward pass computed, in float64.
+
+    Its repr is one line (layer sizes, loss before and after the step, agreement with autograd), not every array:
+    ``hl.explain(...)`` ending a REPL line printed about 9 kB. ``str()`` and :meth:`render` show the tables.
+    """
 
     sizes: list[int]
     activation: str
@@ -153,6 +157,23 @@ class Explanation:
         from ._explain_render import render
 
         render(self, console)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in self.sizes)
+        check = "agree with" if self.agrees else "DIFFER from"
+        return (f"Explanation(sizes {sizes}, {self.activation}, {self.loss_name} loss {self.loss:.6g} -> {self.loss_after:.6g} after one step "
+                f"at learning_rate {self.learning_rate:g}; gradients {check} autograd (max diff {self.max_abs_diff:.2g}); "
+                ".render() or print() shows the tables)")
+
+    def __str__(self) -> str:
+        """The tables of :meth:`render` as plain text (no colours, 140 columns), so ``print(ex)`` shows them."""
+        import io
+
+        from rich.console import Console
+
+        buf = io.StringIO()
+        self.render(Console(file=buf, width=140, color_system=None, force_terminal=False))
+        return buf.getvalue().rstrip("\n")
 
 
 def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:

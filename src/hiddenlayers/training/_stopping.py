@@ -75,9 +75,13 @@ def kept_weights(epoch: int | None, this_run: bool) -> str:
     return f"epoch {epoch}" if this_run else f"epoch {epoch} (the weights this call began with)"
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
+
+    Its repr is one line (epochs, first and last training loss, best validation score, stop reason), not every
+    epoch's lists: ``clf.history_`` ending a REPL line printed kilobytes. ``str()`` is the per-epoch table
+    (:meth:`to_frame`), as is the notebook view (``_repr_html_``).
 
     ``time`` is seconds since training started; ``val_score`` is accuracy for
     classifiers and R² for regressors; ``extra`` holds per-epoch records of
@@ -104,6 +108,24 @@ class History:
 
     def __len__(self) -> int:
         return len(self.epoch)
+
+    def __repr__(self) -> str:
+        parts = [f"epochs={len(self.epoch)}"]
+        if self.train_loss:
+            parts.append(f"train_loss {self.train_loss[0]:.4g} -> {self.train_loss[-1]:.4g}")
+        scores = [(v, e) for v, e in zip(self.val_score, self.epoch) if v == v]  # NaN: an epoch without a validation score
+        if scores:
+            best, at = max(scores)
+            parts.append(f"best val_score {best:.4g} at epoch {at}")
+        if self.stop_reason:
+            parts.append(f"stop_reason={self.stop_reason!r}")
+        return f"History({', '.join(parts)}; .to_frame() has every epoch)"
+
+    def __str__(self) -> str:
+        return self.to_frame().to_string()
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return str(self.to_frame()._repr_html_())
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}

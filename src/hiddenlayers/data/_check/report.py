@@ -16,6 +16,8 @@ from .common import Finding
 # drop=(...) names -> what they remove: rows (of X) or columns
 ROW_DROPS = ("duplicates", "near_duplicates", "conflicting_labels", "label_issues", "outliers", "missing_target", "missing_rows")
 COLUMN_DROPS = ("empty_columns", "constant_columns", "id_columns", "leakage")
+#: every name ``DataReport.clean(drop=...)`` takes (``hiddenlayers check --clean OUT --drop ...`` takes the same)
+CLEAN_DROPS = ROW_DROPS + COLUMN_DROPS
 _ORDER = {"fatal": 0, "warning": 1, "info": 2}
 
 
@@ -31,12 +33,13 @@ class Cleaned(tuple):
         return obj
 
 
-@dataclass
+@dataclass(repr=False)
 class DataReport:
     """The findings of :func:`hiddenlayers.check` on one table (and optionally new data).
 
     Rows are 0-based positions in ``X`` (in ``X_new`` for ``train_new_overlap``;
-    file line numbers for ``ragged_rows``/``empty_rows``).
+    file line numbers for ``ragged_rows``/``empty_rows``). Its repr is one line (:meth:`summary` and the checks
+    that found something), not every finding's rows; ``print()`` shows the findings and their fixes.
     """
 
     findings: list[Finding]
@@ -85,6 +88,13 @@ class DataReport:
     def __str__(self) -> str:
         return self.table()
 
+    def __repr__(self) -> str:
+        found = ", ".join(dict.fromkeys(f.check for f in self.findings))
+        return f"DataReport({self.summary()}{f' ({found})' if found else ''}; print() shows the findings and fixes)"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return self.html_section()
+
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.n_rows, "columns": self.n_columns, "task": self.task, "target": self.target,
                 "summary": self.summary(), "findings": [f.to_dict() for f in self.findings],
@@ -130,9 +140,9 @@ class DataReport:
 
         if isinstance(drop, str):
             drop = (drop,)
-        unknown = [d for d in drop if d not in ROW_DROPS + COLUMN_DROPS]
+        unknown = [d for d in drop if d not in CLEAN_DROPS]
         if unknown:
-            raise ValueError(f"drop holds unknown name(s) {unknown}: use any of {', '.join(ROW_DROPS + COLUMN_DROPS)}.")
+            raise ValueError(f"drop holds unknown name(s) {unknown}: use any of {', '.join(CLEAN_DROPS)}.")
         n = len(X)
         if n != self.n_rows:
             raise ValueError(f"X has {n} rows but this report was made on {self.n_rows}: clean the same data that was checked.")
