@@ -66,9 +66,9 @@ def test_no_averaging_is_bit_identical_and_averaging_leaves_the_raw_training_alo
 class _Scored(hl.MLPClassifier):
     """Records the weights that each early-stopping score is computed with."""
 
-    def _held_out(self, X: Any, y: Any, sample_weight: Any = None) -> tuple[float, float]:  # early stopping's loss and score
+    def _held_out(self, X: Any, y: Any, sample_weight: Any = None, **kw: Any) -> tuple[float, float]:  # early stopping's loss and score
         self.__dict__.setdefault("scored", []).append(flat(self.network_))
-        return super()._held_out(X, y, sample_weight)
+        return super()._held_out(X, y, sample_weight, **kw)
 
 
 def test_early_stopping_scores_and_keeps_the_averaged_weights(digits) -> None:

@@ -99,7 +99,7 @@ def test_autoencoder_report(autoencoder, tmp_path: Path) -> None:
     hl.lens.report(ae, X, units_per_layer=3).save(path)  # labels are optional for an autoencoder
     names = ["encoder.hidden1", "encoder.head", "decoder.hidden2"]
     check_page(path, names, [
-        "Autoencoder's fit loop takes no callbacks, so gradient flow was not recorded.",
+        "train with callbacks=[hl.lens.GradientFlow(X_sample)] to record gradient flow per epoch.",  # apps take callbacks now
         "pass y (one label per row) to probe the layers.",
     ])
     assert label.sum() > 0  # (the example passes such a label: it colours the projections and is probed)
@@ -132,7 +132,7 @@ def test_forecaster_report_labels_each_window(forecaster, tmp_path: Path) -> Non
     path = tmp_path / "f.html"
     lags = [f"t-{k}" for k in range(6, 0, -1)]
     hl.lens.report(f, s[:-1], s[6:], feature_names=lags, units_per_layer=3).save(path)  # window i of s[:-1] -> the value after it
-    text = check_page(path, ["hidden1", "hidden2"], ["fit loop takes no callbacks"])
+    text = check_page(path, ["hidden1", "hidden2"], ["train with callbacks=[hl.lens.GradientFlow(X_sample)]"])
     assert "Held-out r2" in text  # real-valued next values are probed by regression, not as 150 classes
     with pytest.raises(ValueError, match=r"X gives 155 network-input rows \(Forecaster.network_input\(X\)\) but y has 160: pass one label per row\."):
         hl.lens.report(f, s, s)

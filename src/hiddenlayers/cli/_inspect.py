@@ -75,8 +75,9 @@ def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
 
 
 GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
-#: an application's fit takes no callbacks, so nothing records its gradient flow (``train --app`` refuses ``--gradient-flow``)
-APP_GRADIENT_FLOW_HINT = "an application's fit does not record it; `hiddenlayers train --gradient-flow` records it for table MLPs."
+#: ``train --app`` refuses ``--gradient-flow``, so an app file from the command line never holds gradient flow
+APP_GRADIENT_FLOW_HINT = ("`hiddenlayers train --app` does not record it (in Python, fit the app with callbacks=[hl.lens.GradientFlow(X_sample)]); "
+                          "`hiddenlayers train --gradient-flow` records it for table MLPs.")
 
 
 def run_inspect(
