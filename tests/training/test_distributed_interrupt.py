@@ -71,7 +71,8 @@ def test_ctrl_c_while_the_ranks_read_a_chunk_or_step_saves_the_last_whole_epoch(
         for p in procs:
             p.kill()
     assert [p.returncode for p in procs] == [0, 0], results
-    assert json.loads((out / "result.json").read_text()) == {"model": str(model), "stop_reason": "interrupted"}
+    # rank 0 keeps the checkpoint, as train FILE does, and names it so the launcher can say how to resume
+    assert json.loads((out / "result.json").read_text()) == {"model": str(model), "stop_reason": "interrupted", "checkpoint": f"{model}.ckpt"}
     assert "interrupted: the best model so far was saved to" in results[0][1]
     saved = hl.MLPClassifier.load(model)
     assert saved.n_iter_ == 1 and saved.stop_reason_ == "interrupted" and len(saved.history_.train_loss) == 1
@@ -79,4 +80,4 @@ def test_ctrl_c_while_the_ranks_read_a_chunk_or_step_saves_the_last_whole_epoch(
     assert not (out / "epoch.2.pt").exists()
     for k, v in saved.network_.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), epoch1[k].numpy(), err_msg=k)
-    assert not Path(f"{model}.ckpt").exists()
+    assert Path(f"{model}.ckpt").exists()  # kept: the same command again resumes from it

@@ -161,7 +161,8 @@ def check_params(task: str, params: dict[str, Any], seed: int) -> None:
 
     Why: an existing ``--out`` ("pass --force") said first hid a bad option, so the user fixed the wrong thing.
     ``task``: ``--task``; with ``auto`` the data decides it later, so an option is refused here only
-    when neither a classifier nor a regressor takes it (``--loss poisson`` waits for the data).
+    when neither a classifier nor a regressor takes it, for the same reason (``--loss poisson`` waits for the data; so does
+    ``--scale-target --loss poisson``, which each refuses in its task's words: only the data says which is true).
     """
     if task not in TASKS:
         raise UserError(f"--task must be one of {', '.join(TASKS)}. Received: {task!r}.")
@@ -173,7 +174,7 @@ def check_params(task: str, params: dict[str, Any], seed: int) -> None:
             make_estimator(each, given, seed, quiet=True)
         except UserError as exc:
             errors.append(exc)
-    if len(errors) == len(tasks):
+    if len(errors) == len(tasks) and len({str(exc) for exc in errors}) == 1:
         raise errors[0]
 
 
