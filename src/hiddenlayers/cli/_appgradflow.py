@@ -6,7 +6,8 @@ form: ``hl.lens.as_target(app).prepared(rows)``, the preparation ``hl.lens.repor
 padded sequences). An app prepares its inputs inside ``fit`` (its scaler, vocabulary or id codes are learnt there), so the
 sample is prepared at the end of the first epoch (the app's ``network_input`` where it has one), or, for an app whose
 preprocessing exists only once ``fit`` returns, after it, each epoch's kept weights replayed on it. A Translator's network reads several tensors (source,
-target, lengths) and a DQNAgent learns from play, not rows: both refuse the option in one line.
+target, lengths), a SpeechRecognizer's padded input holds NaN steps the lens refuses, and a DQNAgent learns from play, not
+rows: those refuse the option in one line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ._common import UserError
 #: apps whose network the lens cannot feed one tensor of training inputs -> why (the refusal's words)
 REFUSED = {"translator": "a Translator's network reads several tensors (source tokens, target tokens, lengths), which the gradient-flow "
                          "lens cannot feed",
+           "speech": "a SpeechRecognizer's network input marks each utterance's end with NaN steps, which the gradient-flow lens's "
+                     "activation statistics refuse",
            "agent": "a DQNAgent learns from play, not from rows of a data file, and has no epochs to record"}
 #: rows of the training inputs the activation statistics use
 ROWS = 512
