@@ -82,8 +82,8 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     assert ((predicted["predicted_anomaly"] == -1) == above).mean() > 0.99
     # the lens report reads the app's file too (every section of an autoencoder's report: tests/cli/test_cli_apps.py's auto-inspect)
     shown = ok("inspect", model, files / "cancer.csv", "--sections", "gradient-flow", "--out", tmp_path / "auto.html").stdout
-    # an app's fit records no gradient flow, and train --app refuses --gradient-flow: the hint does not send the user there
-    assert "gradient flow: not recorded (`hiddenlayers train --app` does not record it" in " ".join(shown.split())
+    # trained without --gradient-flow: the hint names the option that records it for an app
+    assert "gradient flow: not recorded (train the app with `hiddenlayers train DATA --app KIND --gradient-flow`" in " ".join(shown.split())
     page = (tmp_path / "auto.html").read_text()
     assert "<html" in page.lower() and 'id="gradient-flow"' in page
 
@@ -161,7 +161,7 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
     predicted = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "d.npy").stdout))["predicted_label"]
     assert (predicted == digits.target[:600]).mean() >= 0.85
     shown = ok("inspect", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--out", tmp_path / "img.html").stdout
-    assert "gradient flow: not recorded (`hiddenlayers train --app` does not record it" in " ".join(shown.split())
+    assert "gradient flow: not recorded (train the app with `hiddenlayers train DATA --app KIND --gradient-flow`" in " ".join(shown.split())
 
 
 @pytest.mark.parametrize("layout", ["hwc", "chw"])

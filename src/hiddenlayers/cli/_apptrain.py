@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import UserError, check_output, is_stream_input, one_line, summary_table
+from ._common import UserError, check_output, is_stream_input, note, one_line, summary_table
 from ._log import log_callback, log_path
 
 #: ``--app`` name -> the application class it trains
@@ -38,8 +38,9 @@ APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "
 #: options every app takes (the command's parameter names); an agent reads no data, so it holds none out (--test-size)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "set_")
 _HOLD_OUT = ("test_size",)
-#: the per-epoch CSV log (hl.CSVLogger, the app's callbacks): every app trained by epochs; an agent has no epochs (nor a History)
-_LOGS = ("log",)
+#: the per-epoch CSV log (hl.CSVLogger, the app's callbacks) and the gradient flow (hl.lens.GradientFlow, kept in the app's History):
+#: every app trained by epochs; an agent has no epochs (nor a History). A Translator's --gradient-flow is refused by :mod:`._appgradflow`
+_LOGS = ("log", "gradient_flow")
 #: train's options that set the app parameter of the same meaning (parameter name -> the app's)
 _COMMON = {"hidden": "hidden_layer_sizes", "activation": "activation", "alpha": "alpha", "batch_size": "batch_size",
            "learning_rate_init": "learning_rate_init", "max_iter": "max_iter", "early_stopping": "early_stopping",
@@ -210,9 +211,12 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     Returns (and prints, or prints as JSON with ``--json``) the summary. ``--app agent`` reads no DATA: :mod:`._appagent` trains it.
     """
     from .. import apps
+    from ._appgradflow import add_gradient_flow, recorded_epochs, refuse_gradient_flow
     from ._apptrain_fit import FITS
 
     kind = check_app(app, flags, given)
+    if options.get("gradient_flow"):
+        refuse_gradient_flow(app)
     if data is None:
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
     if is_stream_input(data):
@@ -230,10 +234,25 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     if log_file is not None:  # --log: one CSV row per epoch as the fit runs, as for a table model
         params["callbacks"] = [log_callback(log_file)]
     make = maker(cls, params, int(options["seed"]), by_param)
+    flow = bool(options.get("gradient_flow"))
+
+    def fit(m: Any, *args: Any, lens_rows: Any = None, **kw: Any) -> Any:
+        """The app's fit; with --gradient-flow its callbacks gain the lens on ``lens_rows`` (default: the training inputs ``args[0]``)."""
+        if not flow:
+            return fit_app(m, by_param, *args, **kw)
+        lens = add_gradient_flow(app, m, args[0] if lens_rows is None else lens_rows, int(options["seed"]))
+        fitted = fit_app(m, by_param, *args, **kw)
+        lens.finish()
+        return fitted
+
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # the app's progress lines (--set verbose=true): stdout holds the summary only
-        model, summary = FITS[app](data, options, given, make, lambda m, *args, **kw: fit_app(m, by_param, *args, **kw))
+        model, summary = FITS[app](data, options, given, make, fit)
     elapsed = time.perf_counter() - start
+    if flow:
+        summary["gradient_flow_epochs"] = recorded_epochs(model)
+        if not summary["gradient_flow_epochs"]:
+            note("--gradient-flow recorded nothing: the fit ran no epoch.")
     remember_columns(app, data, model, summary)
     model.save(out)
     said_if_interrupted(model.stop_reason_, out)
@@ -357,6 +376,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     if s.get("test_cold_start_rows"):
         t.add_row("", f"{s['test_cold_start_rows']} with a user or item not in the training part (rated by the fallback; evaluate shows them apart)")
     t.add_row("epochs", str(s["epochs"]))
+    if "gradient_flow_epochs" in s:
+        t.add_row("gradient flow", f"recorded for {s['gradient_flow_epochs']} epochs (see `hiddenlayers inspect`)")
     t.add_row("stop reason", str(s["stop_reason"]))
     t.add_row("time", f"{s['seconds']:.2f} s")
     t.add_row("saved to", s["model"])

@@ -27,7 +27,9 @@ a trained file reads back with the same options. The held-out part is scored by 
   and the per-utterance transcript ``--target`` (a CSV column of digit strings is read as text); ``--test-size`` of the
   utterances held out -> CER, WER, exact-match rate.
 
-Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest.
+Every fit is on the training part only (as ``train`` fits a table model), so the held-out score is honest. ``fit`` (the
+command's) takes ``lens_rows=``: the training inputs as the app's ``predict`` takes them, where they are not ``fit``'s first
+argument (a long table's sequences), for ``--gradient-flow``'s sample (:mod:`._appgradflow`).
 """
 
 from __future__ import annotations
@@ -311,7 +313,8 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(long.ids), options, labels)
     rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
-    model = fit(make(**extra), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names, where=lambda i: where(int(rows[i])))
+    model = fit(make(**extra), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names,
+                where=lambda i: where(int(rows[i])), lens_rows=[long.sequences[i] for i in tr])  # --gradient-flow's sample: the training sequences
     summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
                                "sequences": len(tr), "rows": len(rows)}
     if te is not None:
@@ -341,7 +344,8 @@ def fit_speech(data: str, options: dict[str, Any], given: set[str], make: Callab
         raise UserError(one_line(exc)) from None
     tr, te = _split(len(long.ids), options)
     rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
-    model = fit(make(), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names, where=lambda i: where(int(rows[i])))
+    model = fit(make(), frame.iloc[rows], target, method="fit_long", id_column=id_column, order_column=order, features=names,
+                where=lambda i: where(int(rows[i])), lens_rows=[long.sequences[i] for i in tr])  # --gradient-flow's sample: the training utterances
     summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
                                "alphabet": model.alphabet_, "sequences": len(tr), "rows": len(rows)}
     if te is not None:

@@ -75,9 +75,9 @@ def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
 
 
 GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
-#: ``train --app`` refuses ``--gradient-flow``, so an app file from the command line never holds gradient flow
-APP_GRADIENT_FLOW_HINT = ("`hiddenlayers train --app` does not record it (in Python, fit the app with callbacks=[hl.lens.GradientFlow(X_sample)]); "
-                          "`hiddenlayers train --gradient-flow` records it for table MLPs.")
+#: an app file records gradient flow when ``train --app KIND --gradient-flow`` (or a fit with hl.lens.GradientFlow in its callbacks) wrote it
+APP_GRADIENT_FLOW_HINT = ("train the app with `hiddenlayers train DATA --app KIND --gradient-flow` to record gradient flow per epoch "
+                          "(in Python, fit it with callbacks=[hl.lens.GradientFlow(X_sample)]).")
 
 
 def run_inspect(

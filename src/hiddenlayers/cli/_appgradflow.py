@@ -1,0 +1,130 @@
+"""``train --app KIND --gradient-flow``: record the app network's gradient flow each epoch into its ``history_`` (kept in its file).
+
+The callback is :class:`hiddenlayers.lens.GradientFlow`; its activation statistics run the network on a sample of the
+training inputs (512 rows drawn with ``--seed``, as ``train --gradient-flow`` draws a table MLP's) in the network's input
+form: ``hl.lens.as_target(app).prepared(rows)``, the preparation ``hl.lens.report`` uses (scaled rows, id codes, lag windows,
+padded sequences). An app prepares its inputs inside ``fit`` (its scaler, vocabulary or id codes are learnt there), so the
+sample is prepared at the end of the first epoch (the app's ``network_input`` where it has one), or, for an app whose
+preprocessing exists only once ``fit`` returns, after it, each epoch's kept weights replayed on it. A Translator's network reads several tensors (source,
+target, lengths), a SpeechRecognizer's padded input holds NaN steps the lens refuses, and a DQNAgent learns from play, not
+rows: those refuse the option in one line.
+"""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from ..exceptions import NotFittedError
+from ..lens import GradientFlow, as_target
+from ._common import UserError
+
+#: apps whose network the lens cannot feed one tensor of training inputs -> why (the refusal's words)
+REFUSED = {"translator": "a Translator's network reads several tensors (source tokens, target tokens, lengths), which the gradient-flow "
+                         "lens cannot feed",
+           "speech": "a SpeechRecognizer's network input marks each utterance's end with NaN steps, which the gradient-flow lens's "
+                     "activation statistics refuse",
+           "agent": "a DQNAgent learns from play, not from rows of a data file, and has no epochs to record"}
+#: rows of the training inputs the activation statistics use
+ROWS = 512
+
+
+def refuse_gradient_flow(app: str) -> None:
+    """One line for ``--gradient-flow`` with an app in :data:`REFUSED`, naming why and what to do instead."""
+    if app in REFUSED:
+        raise UserError(f"--gradient-flow does not apply to train --app {app}: {REFUSED[app]}; drop --gradient-flow.")
+
+
+class AppGradientFlow(GradientFlow):
+    """A :class:`~hiddenlayers.lens.GradientFlow` for an application: ``raw`` (rows as the app's ``fit`` takes them) is turned
+    into the network's input by ``app`` when the first epoch ends, and used from then on.
+
+    An app that sets its preprocessing only when ``fit`` returns (an Autoencoder's scaling, a Recommender's id codes: its
+    ``network_input`` says it is not fitted yet) cannot prepare them mid-fit: then each epoch's weights are kept (a CPU copy)
+    and :meth:`finish`, called once ``fit`` has returned, adds every epoch's activation statistics to its record.
+    """
+
+    def __init__(self, app: Any, raw: Any) -> None:
+        super().__init__(None, max_rows=ROWS)
+        self.app, self.raw = app, raw
+        self.replay: list[tuple[int, dict[str, Any]]] = []  # (epoch, its weights) while the app cannot prepare ``raw`` yet
+        self.network: nn.Module | None = None
+
+    def _prepare(self) -> None:
+        """``raw`` as the network's input, once: the app's public ``network_input`` where it has one, else the lens's
+        preparation (``as_target(app).prepared``: an ImageClassifier's, a SequenceClassifier's checked arrays)."""
+        if self.X is None and self.raw is not None:
+            prepare = getattr(self.app, "network_input", None)
+            self.X = prepare(self.raw) if prepare is not None else as_target(self.app).prepared(self.raw)
+            self.raw = None
+
+    def on_epoch_end(self, **kwargs: Any) -> None:
+        network, history = kwargs.get("network"), kwargs.get("history")
+        if network is not None and self.X is None and self.raw is not None:
+            try:
+                self._prepare()
+            except NotFittedError:  # the app's preprocessing exists only once fit returns: replayed by finish()
+                if history is not None and history.epoch:
+                    self.network = network
+                    self.replay.append((int(history.epoch[-1]), {k: v.detach().to("cpu", copy=True) for k, v in network.state_dict().items()}))
+        super().on_epoch_end(**kwargs)
+
+    def finish(self) -> None:
+        """After ``fit`` returned: each kept epoch's weights run on the prepared sample, their activation statistics added to
+        that epoch's record (the same records the app's ``history_`` holds); the gradient and weight figures stay the fit's."""
+        if not self.replay or self.network is None:
+            return
+        self._prepare()
+        network = copy.deepcopy(self.network)  # the app's own network keeps its final weights
+        by_epoch = {int(r["epoch"]): r for r in self.records}
+        for epoch, weights in self.replay:
+            network.load_state_dict(weights)
+            probe = GradientFlow(self.X, layers=self.layers, max_rows=self.max_rows)
+            probe.on_epoch_end(network=network, history=SimpleNamespace(epoch=[epoch], extra={}))
+            record = by_epoch.get(epoch)
+            if record is None or not probe.records:
+                continue
+            for name, stats in probe.records[-1]["layers"].items():
+                layer = record["layers"].setdefault(name, {})
+                for key, value in stats.items():
+                    layer.setdefault(key, value)
+        self.replay, self.network = [], None
+
+
+def sample_rows(X: Any, seed: int, rows: int = ROWS) -> Any:
+    """At most ``rows`` of ``X`` (a DataFrame, an array or a list: what the app's ``fit`` takes), drawn at random with ``seed``, in order."""
+    n = len(X)
+    if n <= rows:
+        return X
+    idx = np.sort(np.random.default_rng(seed).permutation(n)[:rows])
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    return [X[i] for i in idx]
+
+
+def add_gradient_flow(app: str, model: Any, X: Any, seed: int) -> AppGradientFlow:
+    """Add an :class:`AppGradientFlow` to ``model``'s callbacks, on a sample of its training inputs ``X``; returned, for its
+    :meth:`~AppGradientFlow.finish` once ``fit`` has returned.
+
+    A Forecaster's ``X`` is its series, whose network input is every lag window: the whole series is kept and
+    GradientFlow draws ``ROWS`` of the windows; other apps' rows are sampled here.
+    """
+    raw = X if app == "forecaster" else sample_rows(X, seed)
+    flow = AppGradientFlow(model, raw)
+    model.set_params(callbacks=[*(model.callbacks or []), flow])
+    return flow
+
+
+def recorded_epochs(model: Any) -> int:
+    """How many epochs of gradient flow ``model.history_`` holds."""
+    history = getattr(model, "history_", None)
+    return len((getattr(history, "extra", None) or {}).get("gradient_flow", []))
+
+
+__all__ = ["AppGradientFlow", "REFUSED", "add_gradient_flow", "recorded_epochs", "refuse_gradient_flow", "sample_rows"]
