@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ._common import UserError, note, one_line
+from ._header import check_named_columns
 from ._options import at_least, seed_option
 
 #: the student's parameters that distill's options set, to name the option in their errors (``--epochs: max_iter must be ...``)
@@ -64,6 +65,7 @@ def run_distill(
     _check_student(sizes, max_iter, learning_rate_init, seed)
     if unlabeled is not None and alpha == 1.0:
         raise UserError("--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off: lower --alpha, e.g. 0.5.")
+    check_named_columns(data, target=target, sample_weight=sample_weight)  # a misspelt column before an existing --out
     out_path = check_output(out, force=force, inputs=(data, teacher_path, unlabeled or ""), what="--out")
     teacher = _load_teacher(teacher_path)
     from ._data import labelled_weighted, model_inputs
