@@ -85,3 +85,24 @@ def test_lr_find_and_prune_name_a_misspelt_column_before_an_existing_output(file
     assert_user_error(run("lr-find", files["csv"], "-t", "label", "--sample-weight", "ww", "--plot", plot), "unknown --sample-weight column 'ww'")
     assert_user_error(run("prune", files["model"], files["csv"], "-t", "lable", "-o", out), "unknown target column 'lable'")
     assert plot.read_bytes() == b"keep" and out.read_bytes() == b"keep"
+
+
+def test_text_column_is_named_before_an_existing_out(tmp_path):
+    """train --app text and predict with a TextClassifier file: a misspelt --text-column before 'already exists'."""
+    texts = tmp_path / "reviews.csv"
+    words = ["good fun", "bad dull", "great film", "awful plot"] * 6
+    pd.DataFrame({"review": words, "label": ["pos", "neg", "pos", "neg"] * 6}).to_csv(texts, index=False)
+    model = tmp_path / "text.safetensors"
+    ok("train", texts, "--app", "text", "--text-column", "review", "-t", "label", "--epochs", "1", "-q", "-o", model)
+    out = _existing(tmp_path, "m.safetensors")
+    assert_user_error(run("train", texts, "--app", "text", "--text-column", "reveiw", "-t", "label", "-o", out),
+                      "--text-column 'reveiw' is not a column of the data; its columns are 'review', 'label'. Did you mean 'review'?")
+    preds = _existing(tmp_path, "p.csv")
+    assert_user_error(run("predict", model, texts, "--text-column", "reveiw", "-o", preds), "--text-column 'reveiw' is not a column of the data")
+    assert out.read_bytes() == b"keep" and preds.read_bytes() == b"keep"
+
+
+def test_inspect_names_a_misspelt_target_before_an_existing_report(files, tmp_path):
+    page = _existing(tmp_path, "r.html")
+    assert_user_error(run("inspect", files["model"], files["csv"], "-t", "lable", "-o", page), "unknown target column 'lable'")
+    assert page.read_bytes() == b"keep"

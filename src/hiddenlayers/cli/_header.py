@@ -16,13 +16,14 @@ from ._options import parse_features
 
 def check_named_columns(
     data: str, *, target: str | None = None, features: str | None = None, sample_weight: str | None = None, keep: list[str] | None = None,
+    text_column: str | None = None,
 ) -> None:
     """Refuse a column option naming no column of ``data``'s header: ``target`` (a name, or a position in a single file),
     ``features`` (``--features``' comma-separated text), ``sample_weight`` (single files: a folder's weights are the streamed
-    read's to check), ``keep`` (``--keep``'s names). Nothing happens where the header is not cheap (a bundled dataset,
-    JSON, NumPy, a missing or unreadable file): the read names what is wrong there, in its own words, later.
+    read's to check), ``keep`` (``--keep``'s names), ``text_column`` (a TextClassifier's ``--text-column``). Nothing happens
+    where the header is not cheap (a bundled dataset, JSON, NumPy, a missing or unreadable file): the read names what is wrong there, in its own words, later.
     """
-    if target is None and features is None and sample_weight is None and not keep:
+    if target is None and features is None and sample_weight is None and not keep and text_column is None:
         return
     from ..data import header_columns
 
@@ -38,6 +39,11 @@ def check_named_columns(
     else:
         _check_table_columns(data, columns, target, features, sample_weight)
     _check_keep(columns, keep)
+    if text_column is not None and text_column not in columns:  # the words of _appfiles' text column check
+        from ..data import did_you_mean
+
+        raise UserError(f"--text-column '{text_column}' is not a column of the data; its columns are {', '.join(map(repr, columns[:10]))}."
+                        f"{did_you_mean([text_column], columns)}")
 
 
 def _check_table_columns(data: str, columns: list[str], target: str | None, features: str | None, sample_weight: str | None) -> None:
@@ -73,9 +79,17 @@ def split_columns(frame: Any, data: str, target: str | None, features: str | Non
     return X, (frame[name] if name is not None else None), name
 
 
+#: the starts of the names predict's outputs may have (_data.output_columns, _appfiles' apps): a --keep of one is named as
+#: a clash with an output by predict's own check, which knows the model's outputs, so the header check leaves it to that
+_OUTPUT_STARTS = ("predicted_", "proba_", "reconstruction_error")
+
+
 def _check_keep(columns: list[str], keep: list[str] | None) -> None:
-    """``--keep``'s names against ``columns``, in the words predict says them after reading the rows."""
-    absent = [k for k in keep or [] if k not in columns]
+    """``--keep``'s names against ``columns``, in the words predict says them after reading the rows; a name given twice or
+    one that may be an output's is left to predict's own check (its words come first there)."""
+    if not keep or len(set(keep)) < len(keep) or any(k.startswith(_OUTPUT_STARTS) for k in keep):
+        return
+    absent = [k for k in keep if k not in columns]
     if absent:
         from ..data import did_you_mean
 

@@ -547,7 +547,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     speech, table_export = exported == "SpeechRecognizer", exported in TABLE_EXPORTS
     kind = exported if speech or table_export else app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
-    check_named_columns(data, keep=keep)  # a misspelt --keep before an existing --out
+    check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
