@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hiddenlayers.data import header_columns
 
@@ -27,3 +29,20 @@ def test_no_header_columns_where_the_read_must_name_the_problem(tmp_path):
     for source in ("semi.csv", "empty.csv", "twice.csv", "t.jsonl", "missing.csv", "nothing/*.csv"):
         assert header_columns(str(tmp_path / source)) is None, source
     assert header_columns("iris") is None  # a bundled dataset: loading it is the read itself
+
+
+_NAME = st.text(alphabet=st.sampled_from(list("abcXYZ019_ ,;\"'\u00e9")), min_size=1, max_size=8).filter(lambda s: s == s.strip())
+
+
+@settings(max_examples=30, deadline=None)
+@given(names=st.lists(_NAME, min_size=1, max_size=5, unique=True))
+def test_header_columns_reads_back_any_names_pandas_writes(tmp_path_factory, names):
+    """Quoted commas and quotes, other files' separators, accents: the names pandas wrote (CSV and Parquet) read back
+    as written, or None where the read refuses the header (one name holding ';': read as another separator's file)."""
+    folder = tmp_path_factory.mktemp("names")
+    frame = pd.DataFrame([list(range(len(names)))], columns=names)
+    frame.to_csv(folder / "t.csv", index=False)
+    frame.to_parquet(folder / "t.parquet")
+    assert header_columns(str(folder / "t.parquet")) == names
+    got = header_columns(str(folder / "t.csv"))
+    assert got == names or (got is None and len(names) == 1 and ";" in names[0])
