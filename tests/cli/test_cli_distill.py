@@ -96,3 +96,17 @@ def test_a_regressor_teacher_is_named_with_its_type(table, tmp_path):
     model = tmp_path / "reg.safetensors"
     ok("train", reg, "-t", "y", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", model)
     assert_user_error(run("distill", model, table, "--out", tmp_path / "s.safetensors"), "holds a model of type MLPRegressor; distill takes a classifier")
+
+
+def test_student_option_mistakes_are_named_by_their_option_before_the_output_check(teacher, table, tmp_path):
+    """--epochs 0 said "distillation failed: max_iter must be ..." after reading the data (and "pass --force" first when
+    --out existed); --lr and --sizes mistakes alike: each is named by its option now, before any file is looked at."""
+    out = tmp_path / "s.safetensors"
+    out.write_bytes(b"keep")
+    for args, words in ((("--epochs", "0"), "--epochs must be an integer >= 1. Received: 0."),
+                        (("--lr", "-1"), "--lr: learning_rate_init must be a number > 0"),
+                        (("--sizes", "0"), "--sizes: dense layer units must be a positive integer")):
+        res = run("distill", teacher, table, *args, "--out", out)
+        assert_user_error(res, words)
+        assert "distillation failed" not in res.stderr and "already exists" not in res.stderr
+    assert out.read_bytes() == b"keep"

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ._common import UserError, check_report_output, is_stream_input, note
+from ._header import check_named_columns, split_columns
 from ._options import check_features, parse_features, seed_option
 
 EXIT_FATAL = 2
@@ -27,25 +28,6 @@ def read_checked(data: str) -> tuple[Any, list[Any]]:
     table = read_table(data)
     records = table.records()
     return table, (file_findings(records) if records is not None else [])
-
-
-def _split(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
-    from ..data import default_target, did_you_mean, resolve_column
-    from ..exceptions import DataError
-
-    name = target if target is not None else default_target(data, frame)
-    name = resolve_column(name, list(frame.columns)) if name is not None else None
-    X = frame.drop(columns=[name]) if name is not None else frame
-    feats = parse_features(features)
-    if feats is not None:
-        if name is not None and name in feats:  # the same words as data.split_target, which train reaches after this check
-            raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
-        unknown = [f for f in feats if f not in X.columns]
-        if unknown:
-            hint = did_you_mean(unknown, [c for c in X.columns if c not in set(feats)])
-            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.{hint}")
-        X = X[feats]
-    return X, (frame[name] if name is not None else None), name
 
 
 def _with_file(report: Any, found: list[Any], leave_out: tuple[str, ...] = (), table: Any = None) -> Any:
@@ -77,6 +59,7 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
     dropped = parse_drop(drop, clean)
     streamed = is_stream_input(data)
+    check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # before an existing --html or --clean
     html_path = check_report_output(html, force=force, what="--html") if html else None
     clean_path = check_clean_path(clean, force=force, inputs=(data, against or ""), html=html_path, streamed=streamed)
     if streamed:
@@ -88,7 +71,7 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
     table, found = read_checked(data)
     frame, weight_found = weight_column_findings(table, data, sample_weight, target, features)
     found += weight_found
-    X, y, name = _split(frame, data, target, features)
+    X, y, name = split_columns(frame, data, target, features)
     if y is None:
         note("no --target given: checking the features only (no label, leakage or label-error checks)")
     new = None
@@ -186,7 +169,7 @@ def fast_check_for_train(frame: Any, found: list[Any], data: str, target: str | 
     drop note, so each line is reported once; fatal findings are always kept.
     ``table``: the Table ``frame`` came from (same rows): the findings then name its file lines.
     """
-    X, y, _ = _split(frame, data, target, features)
+    X, y, _ = split_columns(frame, data, target, features)
     if y is None:
         return None
     return fast_check(X, y, found, task, table)

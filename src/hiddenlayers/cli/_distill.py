@@ -13,7 +13,11 @@ from typing import Annotated, Any
 import typer
 
 from ._common import UserError, note, one_line
-from ._options import seed_option
+from ._header import check_named_columns
+from ._options import at_least, seed_option
+
+#: the student's parameters that distill's options set, to name the option in their errors (``--epochs: max_iter must be ...``)
+_STUDENT_OPTIONS = {"max_iter": "--epochs", "learning_rate_init": "--lr", "hidden_layer_sizes": "--sizes"}
 
 
 def distill_command(
@@ -25,7 +29,7 @@ def distill_command(
     temperature: Annotated[float, typer.Option("--temperature", help="Softening of the teacher's and student's outputs (> 0; 2-5 is usual).")] = 2.0,
     alpha: Annotated[float, typer.Option("--alpha", help="Weight of the hard labels in [0, 1]; 1 - alpha goes to the teacher's soft targets.")] = 0.5,
     unlabeled: Annotated[str | None, typer.Option("--unlabeled", help="More rows without labels (same columns): they learn from the teacher only.")] = None,
-    max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
+    max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.", callback=at_least("--epochs", 1))] = 200,
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
     test_size: Annotated[float, typer.Option(help="Share of labelled rows held out to compare student and teacher (0 = none).")] = 0.2,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
@@ -58,8 +62,10 @@ def run_distill(
     from ._common import check_output
 
     _check_numbers(temperature, alpha)  # option mistakes first, before the files are looked at
+    _check_student(sizes, max_iter, learning_rate_init, seed)
     if unlabeled is not None and alpha == 1.0:
         raise UserError("--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off: lower --alpha, e.g. 0.5.")
+    check_named_columns(data, target=target, sample_weight=sample_weight)  # a misspelt column before an existing --out
     out_path = check_output(out, force=force, inputs=(data, teacher_path, unlabeled or ""), what="--out")
     teacher = _load_teacher(teacher_path)
     from ._data import labelled_weighted, model_inputs
@@ -156,6 +162,22 @@ def _student(sizes: str, max_iter: int, learning_rate_init: float, *, early_stop
 
     return MLPClassifier(hidden_layer_sizes=sizes, max_iter=max_iter, learning_rate_init=learning_rate_init, early_stopping=early_stopping,
                          random_state=seed)
+
+
+def _check_student(sizes: str, max_iter: int, learning_rate_init: float, seed: int) -> None:
+    """``--sizes``, ``--epochs`` and ``--lr`` checked by the student's own rules before any file is read, each error named by its
+    option. Why: they were found by ``fit`` after the data was read, as "distillation failed: max_iter must be ..." (or after
+    "already exists: pass --force"), naming a Python parameter the command does not have."""
+    from ..exceptions import SpecError
+
+    try:
+        _student(sizes, max_iter, learning_rate_init, early_stopping=False, seed=seed)._validate_params()
+    except SpecError as exc:  # the layer spec's own words (units, activation, dropout): only --sizes holds one
+        raise UserError(f"--sizes: {one_line(exc)}") from None
+    except (ValueError, TypeError) as exc:
+        text = one_line(exc)
+        option = _STUDENT_OPTIONS.get(text.split(" ", 1)[0])
+        raise UserError(f"{option}: {text}" if option else text) from None
 
 
 def _check_numbers(temperature: float, alpha: float) -> None:

@@ -26,6 +26,7 @@ from ._data import (
     refuse_missing_inputs,
     regression_target,
 )
+from ._header import check_named_columns
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
@@ -101,6 +102,7 @@ def run_inspect(
     steps("reading the model and the data")  # from the start: the imports and checks before the report take seconds too
     wanted = parse_sections(sections)
     baseline = parse_baseline(baseline)
+    check_named_columns(data, target=target, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
     if landscape is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import UserError, check_output, clean, note, one_line, print_json, rows_of
+from ._header import check_named_columns
 
 #: the plot's formats, by the --plot file's suffix (matplotlib writes each)
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -69,6 +70,7 @@ def run_lr_find(
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     check_params(task, params, seed)  # --hidden, --batch-size, ... before the --plot check: an existing plot never hides them
+    check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --plot
     plot_path = _check_plot(plot, data, force)
     prep = weighted_rows(prepare(data, target, features, task, max_categories, sample_weight=sample_weight))  # weight 0: as if absent, as in train
     X_tr, _, y_tr, _, w_tr, _ = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])  # train's test rows are never swept

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
+from ._header import check_named_columns
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
                      "flops": "flops", "latency": "latency"}
@@ -246,6 +247,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     columns, target and task), as ``train`` does: a short summary on stderr, and a
     fatal finding refused before any unit is cut.
     """
+    check_named_columns(data, target=target)  # a misspelt --target before an existing --out
     out_path = check_output(out, force=force, inputs=(data, model_path), what="--out")  # never the model being pruned, as distill never writes over its teacher
     if not 0 <= max_drop < 1:
         raise UserError(f"--max-drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: {max_drop}.")

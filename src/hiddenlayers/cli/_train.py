@@ -29,6 +29,7 @@ from ._data import (
     prepare,
     show_evaluation,
 )
+from ._header import check_named_columns
 from ._log import log_callback
 from ._table_out import write_table
 from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line, resumes
@@ -301,6 +302,7 @@ def run_train(
         raise UserError(f"--test-size must be in [0, 1). Received: {test_size}.")
     params, source_pre = _transfer_params(params)
     check_params(task, params, seed)
+    check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --out
     out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resuming, log)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
@@ -545,6 +547,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     speech, table_export = exported == "SpeechRecognizer", exported in TABLE_EXPORTS
     kind = exported if speech or table_export else app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
+    check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()

@@ -25,6 +25,7 @@ from typing import Any
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
 from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
+from ._header import check_named_columns
 from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line
 from ._validation import validation_failed, validation_source
@@ -179,13 +180,16 @@ def _without_option(argv: list[str], name: str) -> list[str]:
     return out
 
 
-def _check_options(task: str, params: dict[str, Any], seed: int, max_categories: int) -> None:
-    """The options and ``--init-from`` checked before ``--out``: an existing model file never hides a bad option."""
+def _check_options(task: str, params: dict[str, Any], seed: int, max_categories: int, columns: tuple[str, str, str | None]) -> None:
+    """The options, ``--init-from`` and the column options (``columns``: DATA, ``--target``, ``--features``, against the first
+    file's header) checked before ``--out``: an existing model file never hides a bad option or a misspelt column."""
     from ._train import _transfer_params, check_params
 
     if max_categories < 2:
         raise UserError(f"--max-categories must be >= 2. Received: {max_categories}.")
     check_params(task, _transfer_params(params)[0], seed)
+    data, target, features = columns
+    check_named_columns(data, target=target, features=features)
 
 
 def run_train_stream(
@@ -215,7 +219,7 @@ def run_train_stream(
     # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
     resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 or os.path.isfile(ckpt)
     inputs = (data,) if validation is None else (data, validation)
-    _check_options(task, params, seed, max_categories)
+    _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")

@@ -44,6 +44,8 @@ _EXPORTS = {
     "ParquetSource": "._stream",
     "is_source": "._stream",
     "stream_file_columns": "._stream_files",
+    "check_columns": "._stream_files",
+    "header_columns": "._header",
     "refuse_unreadable": "._stream_readable",
     "Moments": "._moments",
     "load_shuttle": "._real",

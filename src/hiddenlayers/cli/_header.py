@@ -1,0 +1,99 @@
+"""Column options checked against DATA's header before a command looks at its output (:func:`check_named_columns`).
+
+Why: an existing output was named first ("already exists: pass --force"), so a mistyped ``--target``, ``--features``,
+``--sample-weight`` or ``--keep`` was found only after the user had overwritten it. The header alone (a CSV/TSV line,
+a Parquet footer, a folder's first file's) is cheap to read, where the whole table may not be. The words are those
+the full read says later, so the error is the same with or without an output already there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import UserError, is_stream_input
+from ._options import parse_features
+
+
+def check_named_columns(
+    data: str, *, target: str | None = None, features: str | None = None, sample_weight: str | None = None, keep: list[str] | None = None,
+    text_column: str | None = None,
+) -> None:
+    """Refuse a column option naming no column of ``data``'s header: ``target`` (a name, or a position in a single file),
+    ``features`` (``--features``' comma-separated text), ``sample_weight`` (single files: a folder's weights are the streamed
+    read's to check), ``keep`` (``--keep``'s names), ``text_column`` (a TextClassifier's ``--text-column``). Nothing happens
+    where the header is not cheap (a bundled dataset, JSON, NumPy, a missing or unreadable file): the read names what is wrong there, in its own words, later.
+    """
+    if target is None and features is None and sample_weight is None and not keep and text_column is None:
+        return
+    from ..data import header_columns
+
+    columns = header_columns(data)
+    if columns is None:
+        return
+    feats = parse_features(features)
+    if is_stream_input(data):
+        from ..data import check_columns
+
+        if target is not None or feats is not None:
+            check_columns(data, {data: columns}, target, feats)  # as the streamed read says it ("no target column 'y' in big/: ...")
+    else:
+        _check_table_columns(data, columns, target, features, sample_weight)
+    _check_keep(columns, keep)
+    if text_column is not None and text_column not in columns:  # the words of _appfiles' text column check
+        from ..data import did_you_mean
+
+        raise UserError(f"--text-column '{text_column}' is not a column of the data; its columns are {', '.join(map(repr, columns[:10]))}."
+                        f"{did_you_mean([text_column], columns)}")
+
+
+def _check_table_columns(data: str, columns: list[str], target: str | None, features: str | None, sample_weight: str | None) -> None:
+    """``--target``, ``--features`` and ``--sample-weight`` against one file's ``columns``, in the words of ``train``/``check``."""
+    import pandas as pd
+
+    from ._weights import check_weight_column
+
+    _, _, name = split_columns(pd.DataFrame(columns=columns), data, target, features)
+    if sample_weight is not None:
+        check_weight_column(sample_weight, columns, target=name, features=parse_features(features))
+
+
+def split_columns(frame: Any, data: str, target: str | None, features: str | None) -> tuple[Any, Any, str | None]:
+    """(features X, target Series or None, the target's name or None) of ``frame``: ``target`` (else the data's default)
+    resolved as a name or position, ``features`` (``--features``' text) picked; a DataError names an unknown column.
+    A header-only frame (no rows) checks the names alone, before the output (:mod:`._header`)."""
+    from ..data import default_target, did_you_mean, resolve_column
+    from ..exceptions import DataError
+
+    name = target if target is not None else default_target(data, frame)
+    name = resolve_column(name, list(frame.columns)) if name is not None else None
+    X = frame.drop(columns=[name]) if name is not None else frame
+    feats = parse_features(features)
+    if feats is not None:
+        if name is not None and name in feats:  # the same words as data.split_target, which train reaches after this check
+            raise DataError(f"the target '{name}' is also listed in --features: remove it from --features.")
+        unknown = [f for f in feats if f not in X.columns]
+        if unknown:
+            hint = did_you_mean(unknown, [c for c in X.columns if c not in set(feats)])
+            raise DataError(f"unknown feature column(s) {', '.join(map(repr, unknown))}: the table has {', '.join(map(repr, list(X.columns)[:8]))}.{hint}")
+        X = X[feats]
+    return X, (frame[name] if name is not None else None), name
+
+
+#: the starts of the names predict's outputs may have (_data.output_columns, _appfiles' apps): a --keep of one is named as
+#: a clash with an output by predict's own check, which knows the model's outputs, so the header check leaves it to that
+_OUTPUT_STARTS = ("predicted_", "proba_", "reconstruction_error")
+
+
+def _check_keep(columns: list[str], keep: list[str] | None) -> None:
+    """``--keep``'s names against ``columns``, in the words predict says them after reading the rows; a name given twice or
+    one that may be an output's is left to predict's own check (its words come first there)."""
+    if not keep or len(set(keep)) < len(keep) or any(k.startswith(_OUTPUT_STARTS) for k in keep):
+        return
+    absent = [k for k in keep if k not in columns]
+    if absent:
+        from ..data import did_you_mean
+
+        raise UserError(f"--keep: the data has no column {absent[0]!r}.{did_you_mean(absent[:1], columns)}")
+
+
+__all__ = ["check_named_columns", "split_columns"]
