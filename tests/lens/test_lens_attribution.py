@@ -365,10 +365,9 @@ def test_a_train_made_models_mean_baseline_is_its_stored_training_mean_categorie
                                attribute(clf, few, target=1, baseline=pre.transform(few).matrix.mean(0)), rtol=1e-5, atol=1e-7)
 
 
-def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_in_pixel_units():
-    """An ImageClassifier standardises its pixels, so its network's 0 is the training mean (a grey image). "auto" is a
-    black image in X's units, and a baseline given in pixels goes through the same standardisation: before, both
-    were read in network units, and a digit's attributions summed to f(x) - f(grey) (0.35) for f(x) - f(black) (-0.57)."""
+@pytest.fixture(scope="module")
+def digit_cnn():
+    """Digits as (n, 8, 8) images in [0, 1] and a small ImageClassifier fitted on the first 300 (2 epochs)."""
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
@@ -376,6 +375,14 @@ def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_i
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = hl.ImageClassifier("conv4k3,8", max_iter=2, random_state=0).fit(imgs[:300], y[:300])
+    return imgs, clf
+
+
+def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_in_pixel_units(digit_cnn):
+    """An ImageClassifier standardises its pixels, so its network's 0 is the training mean (a grey image). "auto" is a
+    black image in X's units, and a baseline given in pixels goes through the same standardisation: before, both
+    were read in network units, and a digit's attributions summed to f(x) - f(grey) (0.35) for f(x) - f(black) (-0.57)."""
+    imgs, clf = digit_cnn
     x = imgs[:4]
 
     def score(images: np.ndarray) -> np.ndarray:
@@ -441,16 +448,10 @@ def test_neuron_attribution_of_a_recurrent_unit_averages_only_the_real_steps(pad
         assert (together[i, len(f):] == 0).all()
 
 
-def test_an_image_baseline_in_the_networks_own_shape_or_any_broadcastable_shape_is_read_in_pixels():
+def test_an_image_baseline_in_the_networks_own_shape_or_any_broadcastable_shape_is_read_in_pixels(digit_cnn):
     """``(1, 8, 8)`` is one (n, 8, 8) image and also the network's own layout of one image: it was read in network
     (standardised) units, so its zeros were the grey training mean. Every shape that broadcasts to X's is now in pixels."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    imgs = (X / 16).reshape(-1, 8, 8).astype(np.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = hl.ImageClassifier("conv4k3,8", max_iter=2, random_state=0).fit(imgs[:300], y[:300])
+    imgs, clf = digit_cnn
     x = imgs[:4]
     light = np.full((8, 8), 0.25, np.float32)
     want = attribute(clf, x, target=3, baseline=light, n_steps=64)  # one pixel image, the shape read in pixels before too
