@@ -28,3 +28,16 @@ def assert_user_error(result, message: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert message in lines[0], lines[0]
     assert "Traceback" not in result.output
+
+
+def add_train_callback(monkeypatch, callback) -> None:
+    """The next ``hiddenlayers train``'s estimator gets ``callback`` after its own (e.g. a Ctrl-C at an epoch)."""
+    import hiddenlayers.cli._train as ct
+
+    real = ct.make_estimator
+
+    def make(*args, **kwargs):
+        model = real(*args, **kwargs)
+        return model.set_params(callbacks=[*(model.callbacks or []), callback])
+
+    monkeypatch.setattr(ct, "make_estimator", make)

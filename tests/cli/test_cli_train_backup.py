@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import hiddenlayers as hl
-from cli_helpers import assert_user_error, ok, run
+from cli_helpers import add_train_callback, assert_user_error, ok, run
 from fit_helpers import BreakAt
 
 ARGS = ("-t", "label", "--hidden", "6", "--epochs", "6", "-q", "--no-check")
@@ -15,15 +15,7 @@ ARGS = ("-t", "label", "--hidden", "6", "--epochs", "6", "-q", "--no-check")
 
 def _break_at(monkeypatch, epoch: int) -> None:
     """The next ``train``'s fit gets Ctrl-C at the end of ``epoch``."""
-    import hiddenlayers.cli._train as ct
-
-    real = ct.make_estimator
-
-    def make(*args, **kwargs):
-        model = real(*args, **kwargs)
-        return model.set_params(callbacks=[*(model.callbacks or []), BreakAt(epoch)])
-
-    monkeypatch.setattr(ct, "make_estimator", make)
+    add_train_callback(monkeypatch, BreakAt(epoch))
 
 
 def test_a_run_that_ends_leaves_no_checkpoint(table, tmp_path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import hiddenlayers as hl
-from cli_helpers import ok
+from cli_helpers import add_train_callback, ok
 from hiddenlayers.cli._train_stream import workers_outcome
 
 ARGS = ("--target", "y", "--epochs", "4", "--hidden", "4", "--no-check", "--no-early-stopping")
@@ -42,15 +42,7 @@ class _CtrlCInEpoch(hl.Callback):
 
 
 def _break_in(monkeypatch, epoch: int) -> None:
-    import hiddenlayers.cli._train as ct
-
-    real = ct.make_estimator
-
-    def make(*args, **kwargs):
-        model = real(*args, **kwargs)
-        return model.set_params(callbacks=[*(model.callbacks or []), _CtrlCInEpoch(epoch)])
-
-    monkeypatch.setattr(ct, "make_estimator", make)
+    add_train_callback(monkeypatch, _CtrlCInEpoch(epoch))
 
 
 def test_ctrl_c_keeps_the_checkpoint_and_a_rerun_resumes_to_the_unbroken_model(tmp_path, monkeypatch) -> None:

@@ -399,12 +399,17 @@ def test_an_image_classifiers_auto_baseline_is_a_black_image_and_a_baseline_is_i
     np.testing.assert_allclose(feature_importance(clf, x, max_rows=None), feature_importance(clf, x, baseline=0.0, max_rows=None), atol=1e-6)
 
 
+def _padded_frames() -> list[np.ndarray]:
+    """40 sequences of 3-9 frames of 3 features, the odd ones shifted by 1 (two classes)."""
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
+
+
 @pytest.fixture(scope="module")
 def padded_lstm():
     """40 sequences of 3-9 frames (NaN-padded to 9) and a SequenceClassifier with a step-by-step LSTM layer fitted on them."""
     seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
-    rng = np.random.default_rng(0)
-    frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
+    frames = _padded_frames()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = seq.SequenceClassifier("lstm8:seq,lstm6,4", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
@@ -468,8 +473,7 @@ def test_layer_conductance_of_padded_recurrent_layers_equals_each_sequence_alone
     conductances equal its sequence's attributed alone, unpadded, and the padded steps get none (checked after fixes17's
     neuron_attribution fix: the masked layers give the padding a constant 0, so no path share leaks into it)."""
     seq = pytest.importorskip("hiddenlayers.apps._seq.sequence")
-    rng = np.random.default_rng(0)
-    frames = [rng.normal(size=(int(t), 3)) + i % 2 for i, t in enumerate(rng.integers(3, 10, size=40))]
+    frames = _padded_frames()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = seq.SequenceClassifier("lstm8:seq:bidirectional,gru6", max_iter=3, early_stopping=False, random_state=0).fit(frames, np.tile([0, 1], 20))
