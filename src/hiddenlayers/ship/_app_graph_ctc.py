@@ -9,7 +9,9 @@ an utterance's own frames), and ``frames`` ``(batch,)`` int64, each utterance's 
 convolution/pooling). Decoding (greedy or prefix beam search) is left to the reader: it is plain NumPy on those outputs.
 
 ``steps`` is dynamic (pad a batch to its longest utterance) for the specs a SpeechRecognizer takes, as measured: convolutions,
-1-D max/average pooling, (bi)LSTM/GRU layers returning every step, before a per-frame head. Each export checks it: the parity
+1-D max/average pooling, (bi)LSTM/GRU layers returning every step, before a per-frame head. Such a graph is traced on a few
+steps (:func:`trace_steps`: PyTorch's exporter decomposes a recurrent layer step by step, so tracing the longest utterance cost
+more), the same graph for any length. Each export checks it: the parity
 utterances padded to three times their steps must give the same outputs. Where the dynamic export fails (PyTorch's exporter
 cannot convert average pooling followed by a one-directional LSTM/GRU with a dynamic axis; any failure of the check), the
 export falls back to ``steps`` fixed at the longest of ``max_len_`` and the parity utterances, said in the report's notes; files
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._app_base import AppGraph, base_metadata, graph_network
-from ._app_graph_seq import pad_with_nan, parity_sequences, unpack_bidirectional
+from ._app_graph_seq import TRACE_STEPS, pad_with_nan, parity_sequences, unpack_bidirectional
 
 SPEECH_KEY = "speech"
 
@@ -41,7 +43,8 @@ def _padded_reference(log_probs: list[np.ndarray], out_steps: int) -> tuple[np.n
 
 def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) -> AppGraph:
     """SpeechRecognizer: NaN-padded raw frames ``(N, steps, F)`` -> ``log_probs`` ``(N, out_steps, symbols)`` and ``frames`` ``(N,)``,
-    traced and checked on the utterances of ``X`` (parity utterances; random ones around the training frames when None).
+    checked on the utterances of ``X`` (parity utterances; random ones around the training frames when None) and traced on a
+    sample of :func:`trace_steps` steps (a dynamic axis) or of the fixed width.
 
     ``steps`` is dynamic; its ``fallback`` (for an export that fails so) fixes it (``fixed=True``) at the longest of ``max_len_`` and ``X``'s.
     ``double``: frames and ``log_probs`` are float64 and the network computes in float64 (a ``dtype="float64"`` model; LSTM/GRU layers
@@ -83,11 +86,28 @@ def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) 
                                    "long_columns": getattr(model, "long_columns_", None)})
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     dtype = torch.float64 if double else torch.float32
-    return AppGraph(_Speech(network, model.mean_, model.scale_, (-1,), dtype).eval(), torch.zeros(2, width, n_features, dtype=dtype), feeds, reference,
+    sample = torch.zeros(2, width if fixed else trace_steps(network, int(model.min_length_), width), n_features, dtype=dtype)
+    return AppGraph(_Speech(network, model.mean_, model.scale_, (-1,), dtype).eval(), sample, feeds, reference,
                     ["log_probs", "frames"], shape, meta, input_types=["float64" if double else "float32"], double=double, notes=_notes(model, width if fixed else None),
                     extra_reference={"frames": frames.astype(np.float64)}, dynamic_shapes={"x": axes},
                     edit=None if fixed else (lambda proto: _dynamic_steps(proto, feeds)),
                     fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True, double=double)))
+
+
+def trace_steps(network: Any, min_length: int, width: int) -> int:
+    """The input steps of the sample a dynamic steps axis is traced with: the fewest from ``max(3, min_length)`` whose output
+    frames (after the spec's convolution/pooling) number at least 3, and at most ``width`` (the parity utterances' longest).
+
+    Few, as PyTorch's exporter traces a recurrent layer step by step (an export's time grows with the steps); 3 or more frames
+    in every layer, as a size of 1, or of the batch (2), would be specialised or tied to it. The graph is the same for any
+    length: the parity check and :func:`_dynamic_steps` run on the parity utterances, padded to ``width`` and to three times it.
+    """
+    import torch
+
+    steps = max(TRACE_STEPS, int(min_length))
+    while steps < width and int(network.output_lengths(torch.tensor([steps]))[0]) < TRACE_STEPS:
+        steps += 1
+    return min(steps, int(width))
 
 
 def _notes(model: Any, steps: int | None) -> list[str]:
@@ -136,4 +156,4 @@ def _dynamic_steps(proto: Any, feeds: np.ndarray) -> None:
                          "exportable with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["SPEECH_KEY", "speech_graph"]
+__all__ = ["SPEECH_KEY", "speech_graph", "trace_steps"]
