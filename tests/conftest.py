@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,29 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault(name, str(threads))
     torch.set_num_threads(threads)
     threadpool_limits(limits=threads)  # kept for the session: the already loaded BLAS and OpenMP libraries
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cli_command_built_once() -> Iterator[None]:
+    """Typer's ``CliRunner.invoke(app, ...)`` turns the Typer app into its click command on every call: it reads
+    every command's signature and evaluates its annotations again, ~0.1-0.3 s a call (most of a short command's
+    in-process run; tests/ holds ~1,100 run/ok/invoke call sites, many in loops and parametrized tests). The built command is kept per app for
+    the session, as the ``hiddenlayers`` process builds it once: click commands are made to be invoked many times,
+    and each invocation still gets its own context and streams. (Patches typer.testing's name for Typer's
+    ``get_command``; a Typer that renames it makes this setattr fail loudly, not the suite slow silently.)"""
+    import typer.testing
+
+    build = typer.testing._get_command
+    built: dict[int, tuple[object, object]] = {}
+
+    def get_command(app: object) -> object:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept beside its command: its id is not reused
+        return built[id(app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", get_command)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -483,7 +483,8 @@ def test_inspect_text_and_image_classifiers_report_their_hidden_layers(fitted: d
     got = _json(res)
     assert (got["rows"], got["target"]) == (24, "label") and got["layers"] and out.stat().st_size > 10_000
     assert "probe" in out.read_text().lower()  # labels given: the linear probes are in the report
-    res = run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--out", tmp_path / "image.html", "--json")
+    res = run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--out", tmp_path / "image.html", "--json",
+              "--sections", "layers")  # the layers below are recorded for any sections; every section of an image report: [image-inspect] above
     from hiddenlayers.lens import record
 
     expected = record(fitted["apps"]["image"], fitted["pixels"]).stats  # the layers and their dead units, as the lens reads the app in Python

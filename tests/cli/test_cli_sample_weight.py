@@ -41,6 +41,14 @@ def weighted_model(weighted, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def weighted_onnx(weighted_model, tmp_path_factory) -> Path:
+    """``weighted_model``'s ONNX export, read (never changed) by the tests of the export."""
+    out = tmp_path_factory.mktemp("swo") / "m.onnx"
+    ok("export", weighted_model, "--out", out)
+    return out
+
+
 def _load(path: Path):
     import hiddenlayers as hl
 
@@ -172,11 +180,10 @@ def test_predict_names_the_model_weight_column_and_still_notes_other_extras(weig
     assert "weight column" not in run("predict", weighted_model, without, "-o", tmp_path / "q.csv").stderr
 
 
-def test_an_onnx_export_names_the_weight_column_as_the_model_file_does(weighted, weighted_model, tmp_path):
+def test_an_onnx_export_names_the_weight_column_as_the_model_file_does(weighted, weighted_model, weighted_onnx):
     """The export did not record the weight column: predict/evaluate of the .onnx said "ignored 1 column(s) the model does not use: w",
     and the server called it an unknown column."""
-    onnx = tmp_path / "m.onnx"
-    ok("export", weighted_model, "--out", onnx)
+    onnx = weighted_onnx
     said = "left out column 'w': the weight column the model was trained with (train --sample-weight w), not an input"
     via_onnx, via_st = run("predict", onnx, weighted), run("predict", weighted_model, weighted)
     assert via_onnx.exit_code == 0 and said in via_onnx.stderr and "does not use" not in via_onnx.stderr
@@ -189,10 +196,8 @@ def test_an_onnx_export_names_the_weight_column_as_the_model_file_does(weighted,
         ServedModel(onnx).rows({"rows": [row]}, 10)
 
 
-def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, tmp_path):
-    onnx = tmp_path / "m.onnx"
-    ok("export", weighted_model, "--out", onnx)
-    got, want = _metrics(onnx, weighted, "--sample-weight", "w"), _metrics(weighted_model, weighted, "--sample-weight", "w")
+def test_evaluate_onnx_weighted_as_the_model_file(weighted, weighted_model, weighted_onnx):
+    got, want = _metrics(weighted_onnx, weighted, "--sample-weight", "w"), _metrics(weighted_model, weighted, "--sample-weight", "w")
     assert got["weighted_by"] == "w" and got["metrics"]["accuracy"] == pytest.approx(want["metrics"]["accuracy"])
 
 
