@@ -56,7 +56,7 @@ def main() -> None:
     calls: dict[str, list[float]] = {k: [] for k in ways}
     for _ in range(3):
         for name, fn in ways.items():
-            calls[name].append(_cpu(lambda fn=fn: [fn(batch) for _ in range(args.calls)]) / args.calls * 1e6)
+            calls[name].append(_cpu(lambda fn=fn: [fn(batch) for _ in range(args.calls)]) / args.calls * 1e6)  # type: ignore[misc]
 
     words = [f"w{i}" for i in range(30)]
     rows = [rng.integers(0, 30, rng.integers(2, 8)) for _ in range(400)]

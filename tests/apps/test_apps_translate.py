@@ -127,7 +127,7 @@ def test_pad_batch_puts_each_row_first_and_pads_the_rest(seqs: list[list[int]]) 
     width = max(map(len, seqs), default=0)
     assert ids.dtype == lengths.dtype == torch.long and tuple(ids.shape) == (len(seqs), width)
     assert ids.tolist() == [s + [PAD] * (width - len(s)) for s in seqs] and lengths.tolist() == [len(s) for s in seqs]
-    assert pad_batch([np.array(s, dtype=np.int32) for s in seqs])[0].tolist() == ids.tolist()  # arrays of ids too
+    assert pad_batch([np.array(s, dtype=np.int32) for s in seqs])[0].tolist() == ids.tolist()  # type: ignore[misc]  # arrays of ids too
 
 
 def test_padding_does_not_change_results(trained: Translator) -> None:
