@@ -6,6 +6,8 @@ that no two modules import each other, directly or through others."""
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +25,19 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports() -> list[tuple[str, str, int]]:
-    """(importing module, imported module, line) for every hiddenlayers import."""
+@functools.lru_cache(maxsize=1)
+def _imports() -> tuple[tuple[str, str, int], ...]:
+    """(importing module, imported module, line) for every hiddenlayers import.
+
+    Read once per process (three tests share it). An import is a statement, so only
+    statement bodies are walked, never expressions: the same imports as a walk of every node.
+    """
     found = []
     for path in sorted(SRC.rglob("*.py")):
         mod = _module_name(path)
         package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
         tree = ast.parse(path.read_text(), str(path))
-        # Imports under `if TYPE_CHECKING:` are for type hints only (a helper module
-        # naming the class it serves); they never run, so they make no circle.
-        typing_only = {id(n) for block in ast.walk(tree) if _is_type_checking(block) for n in ast.walk(block)}
-        for node in ast.walk(tree):
-            if id(node) in typing_only:
-                continue
+        for node in _statements(tree.body):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
                     base = package[: len(package) - node.level + 1]
@@ -48,7 +50,25 @@ def _imports() -> list[tuple[str, str, int]]:
                     found += [(mod, s if _exists(s) else target, node.lineno) for s in subs]
             elif isinstance(node, ast.Import):
                 found += [(mod, a.name, node.lineno) for a in node.names if a.name.startswith("hiddenlayers")]
-    return found
+    return tuple(found)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement in ``body`` and in the bodies nested in it (functions, classes, if/try/with/for/match).
+
+    Imports under `if TYPE_CHECKING:` are for type hints only (a helper module naming the
+    class it serves); they never run, so they make no circle: such a block is left out whole.
+    """
+    for node in body:
+        if _is_type_checking(node):
+            continue
+        yield node
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+        for block in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            yield from _statements(block.body)
 
 
 def _is_type_checking(node: ast.AST) -> bool:
@@ -131,3 +151,40 @@ def test_no_tracked_text_file_holds_a_merge_conflict_marker() -> None:
               for i, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), start=1)
               if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="]
     assert not marked, marked
+
+
+def test_the_statement_walk_finds_every_nested_import_but_type_checking_ones() -> None:
+    """The layout tests read imports through _statements: one it missed would hide an upward import or a circle."""
+    source = '''
+import a0
+if TYPE_CHECKING:
+    import hidden
+def f():
+    import a1
+    class C:
+        import a2
+try:
+    import a3
+except ImportError:
+    import a4
+else:
+    import a5
+finally:
+    import a6
+with x:
+    import a7
+for i in y:
+    import a8
+else:
+    import a9
+while z:
+    import a10
+match v:
+    case 1:
+        import a11
+async def g():
+    async with w:
+        import a12
+'''
+    names = {a.name for node in _statements(ast.parse(source).body) if isinstance(node, ast.Import) for a in node.names}
+    assert names == {f"a{i}" for i in range(13)}

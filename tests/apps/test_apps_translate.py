@@ -117,6 +117,19 @@ def test_decoder_scores_match_teacher_forced_log_probability(trained: Translator
     assert (trained.log_probability(sources, data["Tt"][:20]) <= 0).all()
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**31 - 1), max_size=7), max_size=6))
+def test_pad_batch_puts_each_row_first_and_pads_the_rest(seqs: list[list[int]]) -> None:
+    """pad_batch fills rows by one mask assignment: each row's ids in order, then PAD; lengths as given; empty rows and batches too."""
+    from hiddenlayers.apps._translate.text import PAD
+
+    ids, lengths = pad_batch(seqs)
+    width = max(map(len, seqs), default=0)
+    assert ids.dtype == lengths.dtype == torch.long and tuple(ids.shape) == (len(seqs), width)
+    assert ids.tolist() == [s + [PAD] * (width - len(s)) for s in seqs] and lengths.tolist() == [len(s) for s in seqs]
+    assert pad_batch([np.array(s, dtype=np.int32) for s in seqs])[0].tolist() == ids.tolist()  # type: ignore[misc]  # arrays of ids too
+
+
 def test_padding_does_not_change_results(trained: Translator) -> None:
     short = "Cat runs."
     long = " ".join(SOURCE_WORDS * 2) + "."
