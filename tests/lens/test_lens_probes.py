@@ -118,3 +118,25 @@ def test_a_plain_module_on_whole_number_regression_targets_is_probed_by_r2_and_t
     assert probe(net, X, y > np.median(y), layers=["1"], task="classification").metric == "accuracy"
     with pytest.raises(ValueError, match=r"^task must be 'classification', 'regression' or None"):
         probe(net, X, y, task="r2")
+
+
+def test_wide_features_are_probed_in_the_rows_span_with_the_same_optimum(rng):
+    """Fewer training rows than features: the logistic probe solved on the rows' span has the full problem's optimum."""
+    from sklearn.linear_model import LogisticRegression
+
+    from hiddenlayers.lens._probes import _row_space
+
+    A_tr, A_te = rng.normal(size=(40, 300)), rng.normal(size=(15, 300))
+    y_tr = np.argmax(A_tr[:, :3], axis=1)
+    Z_tr, Z_te = _row_space(A_tr, A_te)
+    assert Z_tr.shape == (40, 40) and Z_te.shape == (15, 40)  # one coordinate per training row, not per feature
+    full = LogisticRegression(tol=1e-10, max_iter=10_000).fit(A_tr, y_tr)
+    span = LogisticRegression(tol=1e-10, max_iter=10_000).fit(Z_tr, y_tr)
+    np.testing.assert_allclose(span.decision_function(Z_te), full.decision_function(A_te), atol=1e-4)
+    np.testing.assert_allclose(span.decision_function(Z_tr), full.decision_function(A_tr), atol=1e-4)
+    # as many rows as features (or more): the features as they are
+    narrow = rng.normal(size=(40, 30))
+    assert _row_space(narrow, A_te[:, :30])[0] is narrow
+    # constant features: one all-zero coordinate, the probe answers the majority class as before
+    zeros = probe_features({"f": np.zeros((30, 100))}, np.r_[np.zeros(20), np.ones(10)].astype(int))
+    assert zeros.test_score[0] == pytest.approx(zeros.chance)

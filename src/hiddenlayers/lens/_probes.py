@@ -3,7 +3,12 @@
 A probe is a linear model fitted on one layer's activations (train split) and
 scored on held-out rows. Classification: accuracy of a standardised
 ``LogisticRegression`` (chance = accuracy on the held-out rows of always
-answering the training split's most frequent class).
+answering the training split's most frequent class). With fewer training
+rows than features (a convolution's outputs on a few hundred images), the
+logistic regression is solved in the span of the standardised training rows
+(:func:`_row_space`): the same L2-penalised problem and optimum, with one
+coordinate per row instead of one per feature, so L-BFGS runs on a few
+hundred numbers, not tens of thousands.
 Regression: R² of ``RidgeCV`` (chance = 0). The input itself is probed too
 (``"input"``, depth 0), so the curve shows what each layer adds.
 """
@@ -87,6 +92,34 @@ def _can_stratify(y: np.ndarray, test_size: float) -> bool:
     return bool(counts.min() >= 2) and min(n_test, y.shape[0] - n_test) >= counts.size
 
 
+#: The most training rows for which :func:`_row_space` solves in the rows' span: its n x n Gram matrix and
+#: eigendecomposition cost ~n^2 d, which beyond a few thousand rows outgrows L-BFGS on the features themselves.
+ROW_SPACE_MAX_ROWS = 2000
+
+
+def _row_space(A_train: np.ndarray, A_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A_train, A_test)`` in coordinates of the training rows' span when ``A_train`` (n, d) has fewer rows than columns.
+
+    Why it is the same probe: an L2-penalised linear model's loss sees the weights ``w`` only through
+    ``A_train @ w``, and any part of ``w`` outside the rows' span adds to the penalty alone, so the optimum lies
+    in the span (the representer theorem). With ``A_train = U S V^T``, ``w = V a`` gives ``A_train @ w = (U S) a``
+    and ``|w| = |a|``: fitting on ``U S`` (n, r) is the same problem with r <= n unknowns per class, and a test
+    row scores ``A_test @ V a``, with ``V = A_train^T U S^-1``. U and S come from the n x n Gram matrix's
+    eigendecomposition (cheaper than an SVD when d >> n); directions with a singular value below 1e-5 of the
+    largest (rounding noise in the Gram matrix) are left out. Otherwise (n >= d, or n > :data:`ROW_SPACE_MAX_ROWS`)
+    both come back as they are.
+    """
+    n, d = A_train.shape
+    if n >= d or n > ROW_SPACE_MAX_ROWS:
+        return A_train, A_test
+    eigval, eigvec = np.linalg.eigh(A_train @ A_train.T)
+    keep = eigval > max(float(eigval[-1]), 0.0) * 1e-10
+    if not keep.any():  # every feature constant on the training rows: one all-zero coordinate, as the features give
+        return np.zeros((n, 1)), np.zeros((A_test.shape[0], 1))
+    U, s = eigvec[:, keep], np.sqrt(eigval[keep])
+    return U * s, (A_test @ (A_train.T @ U)) / s
+
+
 def probe_features(
     features: dict[str, np.ndarray], y: Any, *, test_size: float = 0.3, random_state: int = 0, max_iter: int = 500,
     task: str | None = None,
@@ -122,9 +155,13 @@ def probe_features(
     for f in features.values():
         f2 = f.reshape(n, -1).astype(np.float64)
         if clf:
-            est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
-        else:
-            est = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 7)))
+            scaler = StandardScaler().fit(f2[tr])
+            A_tr, A_te = _row_space(scaler.transform(f2[tr]), scaler.transform(f2[te]))
+            logistic = LogisticRegression(max_iter=max_iter).fit(A_tr, y[tr])
+            train_s.append(float(logistic.score(A_tr, y[tr])))
+            test_s.append(float(logistic.score(A_te, y[te])))
+            continue
+        est = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-3, 3, 7)))
         est.fit(f2[tr], y[tr])
         train_s.append(float(est.score(f2[tr], y[tr])))
         test_s.append(float(est.score(f2[te], y[te])))
