@@ -168,10 +168,11 @@ def _check_student(sizes: str, max_iter: int, learning_rate_init: float, seed: i
     """``--sizes``, ``--epochs`` and ``--lr`` checked by the student's own rules before any file is read, each error named by its
     option. Why: they were found by ``fit`` after the data was read, as "distillation failed: max_iter must be ..." (or after
     "already exists: pass --force"), naming a Python parameter the command does not have."""
+    from ..estimators import validate_params
     from ..exceptions import SpecError
 
     try:
-        _student(sizes, max_iter, learning_rate_init, early_stopping=False, seed=seed)._validate_params()
+        validate_params(_student(sizes, max_iter, learning_rate_init, early_stopping=False, seed=seed))
     except SpecError as exc:  # the layer spec's own words (units, activation, dropout): only --sizes holds one
         raise UserError(f"--sizes: {one_line(exc)}") from None
     except (ValueError, TypeError) as exc:

@@ -132,7 +132,7 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
 
     ``labels``: the target's classes, which ``--class-weight LABEL=WEIGHT`` names as text.
     """
-    from ..estimators import MLPClassifier, MLPRegressor
+    from ..estimators import MLPClassifier, MLPRegressor, validate_params
 
     cls = MLPClassifier if task == "classification" else MLPRegressor
     params = target_scaling_option(task, classifier_options(task, params, labels))
@@ -151,7 +151,7 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
         raise UserError(f"unknown estimator parameter '{unknown[0]}'{f' (did you mean {close[0]!r}?)' if close else ''}: see `hiddenlayers train --help`.")
     model = cls(random_state=seed, progress_bar=not quiet, **params)
     try:
-        model._validate_params()
+        validate_params(model)
     except (ValueError, TypeError) as exc:
         raise UserError(_with_option(one_line(exc))) from None
     return model

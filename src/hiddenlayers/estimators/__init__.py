@@ -29,6 +29,8 @@ _EXPORTS = {
     "distill": "._distill",
     # the weighting the applications' classifiers share with MLPClassifier
     "check_sample_weight": "._checks",
+    # an MLP's constructor parameters checked as fit checks them, before any data is read (the CLI's option checks)
+    "validate_params": "._checks",
     # fit's own validation set (X_val, y_val, sample_weight_val): the pairing rules and the label check the apps share
     "validation_given": "._validation_data",
     "validation_labels": "._validation_data",

@@ -88,7 +88,12 @@ def _refuse_unreadable_columns(X: Any) -> None:
 
 
 def validate_params(est: _BaseMLP) -> Spec:
-    """Check every constructor parameter of an MLP estimator against its table (one clear ValueError each); return the parsed spec."""
+    """Check every constructor parameter of an MLP estimator as ``fit`` does, before any data is read; return the parsed layer spec.
+
+    ``est``: an unfitted or fitted ``MLPClassifier``/``MLPRegressor``. Why public: the command line checks the options a
+    user typed (``train``, ``distill``) before it reads data or refuses an existing output.
+    Raises ``ValueError``/``TypeError`` naming the parameter (``SpecError`` for ``hidden_layer_sizes``).
+    """
     validate(est, est._param_table)
     if est.early_stopping and est.validation_fraction == 0:  # accepted alone, as scikit-learn's [0, 1): it holds out no rows
         raise ValueError(
