@@ -102,10 +102,13 @@ def test_units_are_row_groups_and_chunks_cover_every_row_once(digits_dir) -> Non
     assert sum(len(y) for _, y in src.chunks(range(15), rows=64, limit=250)) == 250
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # the bar is reached before convergence
 def test_fit_on_a_parquet_source_learns_digits_and_saves_its_preprocessing(digits_dir, tmp_path) -> None:
     path, df = digits_dir
     src = ParquetSource(path, target="y")
-    clf = hl.MLPClassifier(hidden_layer_sizes=(64,), max_iter=25, random_state=0, early_stopping=True, n_iter_no_change=5).fit(src)
+    # 6 epochs at rate 0.01 (seeds 0-3: validation 0.96-0.98, the held-out rows 0.879-0.899; 25 epochs at 0.001 gave 0.872-0.892)
+    clf = hl.MLPClassifier(hidden_layer_sizes=(64,), max_iter=6, learning_rate_init=0.01, random_state=0, early_stopping=True,
+                           n_iter_no_change=5).fit(src)
     assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
     assert clf.best_validation_score_ >= 0.9
     clf.save(tmp_path / "m.safetensors")
@@ -134,13 +137,15 @@ def test_early_stopping_needs_two_units(tmp_path) -> None:
         hl.MLPClassifier(early_stopping=True).fit(ParquetSource(str(tmp_path), target="y"))
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # the bar is reached before convergence
 def test_regressor_on_a_source(tmp_path) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 3))
     df = pd.DataFrame(X, columns=list("abc"))
     df["t"] = X @ [1.0, -2.0, 0.5] + 0.01 * rng.normal(size=2000)
     df.to_parquet(tmp_path / "r.parquet", row_group_size=250)
-    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(ParquetSource(str(tmp_path), target="t"))
+    # 8 epochs (seeds 0-3: best validation R² 0.990-0.994; 40 epochs, 32-40 of them run: 0.9992-0.9995)
+    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(ParquetSource(str(tmp_path), target="t"))
     assert reg.best_validation_score_ > 0.95
 
 

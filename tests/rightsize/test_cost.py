@@ -133,6 +133,27 @@ def test_energy_of_a_counter_that_never_moves_ends_and_reads_zero() -> None:
     assert per_call == 0.0 and 0.1 <= elapsed < 2.0 and n >= 1  # gave it ten windows, then stopped
 
 
+def test_fewer_calls_measure_throughput_and_energy_proportionally_shorter(clf: hl.MLPClassifier, monkeypatch) -> None:
+    """n_calls is how much measuring the caller asks for: the large-batch window (0.3 s) and the training steps' (0.2 s)
+    are full at the default 2000 calls and proportionally shorter below (they were 0.3 s and 0.2 s at any n_calls)."""
+    from hiddenlayers.rightsize import _energy, _measure
+
+    asked: list[tuple[int, float]] = []
+
+    def record(fn, meter, device, *, min_calls: int, min_seconds: float):
+        asked.append((min_calls, min_seconds))
+        return _energy_per_call(fn, meter, device, min_calls=min_calls, min_seconds=0.0)
+
+    monkeypatch.setattr(_measure, "_energy_per_call", record)
+    monkeypatch.setattr(_energy, "_energy_per_call", record)
+    cost(clf, n_calls=200, throughput_batch=16, per_layer_latency=False, epoch_samples=125)  # 2 steps of 50 and one of 25
+    assert asked == [(3, pytest.approx(0.03)), (2, pytest.approx(0.02)), (1, pytest.approx(0.02))]
+    asked.clear()
+    cost(clf, n_calls=2000, throughput_batch=16, per_layer_latency=False, epoch_samples=50)
+    assert asked == [(3, pytest.approx(0.3)), (1, pytest.approx(0.2))]
+    assert _energy.measuring_window(0.3, 10_000) == 0.3  # more calls time latency longer; the windows stay full
+
+
 def test_errors(clf: hl.MLPClassifier) -> None:
     with pytest.raises(hl.NotFittedError, match=r"cost\(\) needs a fitted model: call MLPClassifier.fit"):
         cost(hl.MLPClassifier())
@@ -334,7 +355,7 @@ def test_an_epochs_last_partial_step_is_costed_on_its_own_rows(samples: int, nor
 
     torch.manual_seed(0)
     net = Network(4, Spec((Dense(8, norm=norm),)), 3)
-    joules = _epoch_energy(net, 200, samples, True, _RowMeter(net), torch.device("cpu"), torch.float32)
+    joules = _epoch_energy(net, 200, samples, True, _RowMeter(net), torch.device("cpu"), torch.float32, n_calls=20)
     expected = samples if norm is None or samples % 200 != 1 else samples + 1  # batch norm's last step of 1 row is timed on 2
     assert joules == pytest.approx(expected)
 

@@ -34,6 +34,33 @@ def test_tables_fit_the_terminal_and_never_squeeze_a_number_to_an_ellipsis(sizes
         assert "left out" not in text
 
 
+def test_a_wide_table_is_fitted_in_a_few_measures_and_shows_the_most_columns_that_fit(monkeypatch) -> None:
+    """The widest table that fits is found by bisection (before: one measure per column left out, 12 at 120 columns)."""
+    from rich.table import Table
+
+    from hiddenlayers.training import _explain_render
+
+    def build(k: int) -> Table:
+        t = Table()
+        for c in range(k):
+            t.add_column(f"c{c}")
+        _explain_render._more(t, k, 40)
+        t.add_row(*(["+0.12345678"] * k), *(["…"] if k < 40 else []))  # cells wider than the 9 characters assumed
+        return t
+
+    for width in (50, 80, 120):
+        measured: list[int] = []
+        con = Console(file=io.StringIO(), width=width, color_system=None)
+        real = con.measure
+        monkeypatch.setattr(con, "measure", lambda r, options=None, real=real, seen=measured: seen.append(1) or real(r, options=options))
+        _explain_render._fitted(con, build, 40, "W")
+        shown = con.file.getvalue()
+        k = len(re.findall(r"\bc\d+\b", shown.splitlines()[1]))  # the header row's column names
+        fits = [j for j in range(1, 41) if real(build(j), options=con.options.update_width(10**6)).maximum <= width]
+        assert k == max(fits) > 1 and len(measured) <= 4  # ceil(log2(width // 9)) measures at most
+        assert ("left out to" in shown) == (k < 40)
+
+
 def _f4(v: float) -> str:
     return f"{v + 0.0:+.4f}"
 

@@ -778,7 +778,8 @@ def demo(
 def cost(
     model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`, or an application's file.")],
     batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
-    calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up).")] = 2000,
+    calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up); "
+                                       "below 2000, throughput and energy are measured proportionally shorter (a quick estimate).")] = 2000,
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
     json: Json = False,
 ) -> None:

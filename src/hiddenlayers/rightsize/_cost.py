@@ -272,7 +272,9 @@ def cost(
     ``torch.nn.Module`` with ``example_input``/``input_shape``.
     ``batch_size``: batch for the activation-memory figure (what a training forward keeps for backward, autograd's saved
     tensors: :mod:`hiddenlayers.rightsize._saved`); ``n_calls``: timed
-    batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls);
+    batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls), which also sets how
+    long throughput and energy are measured: 0.3 s of large-batch calls and 0.2 s of training steps at 2000
+    or more, proportionally less below (``n_calls=50``: a quick estimate), each over a few calls at least;
     ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
     of one training step (default: the model's own, as its fit took it: ``batch_size``
     capped at the epoch's rows, the whole epoch for L-BFGS); ``epoch_samples``: rows
@@ -330,12 +332,12 @@ def _network_cost(
         lat_fwd = _forward_times_us(net, x1, n_calls, device)
 
         # throughput and energy per prediction at a large batch
-        meter, e_call, reps, elapsed = _big_batch_energy(net, example, predict_big, throughput_batch, device, watts)
+        meter, e_call, reps, elapsed = _big_batch_energy(net, example, predict_big, throughput_batch, device, watts, n_calls)
 
     # energy per epoch from timed training steps (forward, backward, SGD step) on a copy
     e_epoch = None
     if epoch_samples:
-        e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype)
+        e_epoch = _epoch_energy(probe, train_batch_size, epoch_samples, is_clf, meter, device, dtype, n_calls)
     else:  # the figure is absent from the summary: say why and how to get it
         owner = type(est).__name__ if est is not None else "a bare Network"
         notes.append(f"energy per epoch not measured: {owner} records no rows per epoch; pass epoch_samples= (rows per epoch) for it")

@@ -150,7 +150,7 @@ def module_cost(
         layers = _module_layers(module, probe, example, f_pred, f_train, batch_size)
         torch_threads, numpy_threads = torch.get_num_threads(), blas_threads()
         lat = _forward_times_us(module, x1, n_calls, device)
-        meter, e_call, reps, elapsed = _big_batch_energy(module, example, None, throughput_batch, device, watts)
+        meter, e_call, reps, elapsed = _big_batch_energy(module, example, None, throughput_batch, device, watts, n_calls)
     if device.type == "cpu":
         notes.append("batch-1 latency includes Python call overhead")
     params = sum(p.numel() for p in module.parameters())

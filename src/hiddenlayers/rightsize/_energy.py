@@ -20,6 +20,17 @@ from torch import nn
 
 ASSUMED_WATTS_PER_CPU_THREAD = 10.0  # a busy server core under a dense matmul load, roughly TDP / cores
 ASSUMED_GPU_WATTS = 300.0
+FULL_WINDOW_CALLS = 2000  # cost()'s default n_calls: the measuring windows at their full length
+
+
+def measuring_window(seconds: float, n_calls: int) -> float:
+    """``seconds`` (a measuring window's full length) at ``n_calls`` >= 2000 (cost()'s default), proportionally shorter below.
+
+    ``n_calls`` is how much measuring the caller asks for: a quick estimate (``n_calls=50``) should not spend
+    half a second per figure on throughput and energy when its latencies took milliseconds. The windows' other
+    floors stay: each still makes its minimum of calls and lasts the meter's ``min_window_s``.
+    """
+    return seconds * min(1.0, n_calls / FULL_WINDOW_CALLS)
 
 
 class _Meter(ABC):
@@ -140,24 +151,28 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype) -> float:
-    """Joules for one epoch of ``samples`` rows in steps of ``batch``: each step's energy timed on a few steps.
+def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype,
+                  n_calls: int) -> float:
+    """Joules for one epoch of ``samples`` rows in steps of ``batch``: each step's energy timed on a few steps
+    (for 0.2 s at ``n_calls`` >= 2000, proportionally less below: :func:`measuring_window`).
 
     An epoch is ``samples // batch`` full steps and, when the rows do not divide, one last
     step of the rest, timed on its own rows: costing it as a full step overstated the
     epoch up to twice (201 rows at batch 200 are a step of 200 and one of 1, not two of 200).
     """
     full, rest = divmod(samples, batch)
-    joules = full * _step_energy(net, batch, is_clf, meter, device, dtype, min_calls=min(full, 5)) if full else 0.0
+    window = measuring_window(0.2, n_calls)
+    joules = full * _step_energy(net, batch, is_clf, meter, device, dtype, min_calls=min(full, 5), seconds=window) if full else 0.0
     if rest:  # batch norm cannot train on one row: such a last step is timed on two (a step's cost is mostly per call there)
         one_row_ok = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
-        joules += _step_energy(net, rest if one_row_ok else max(rest, 2), is_clf, meter, device, dtype, min_calls=1)
+        joules += _step_energy(net, rest if one_row_ok else max(rest, 2), is_clf, meter, device, dtype, min_calls=1, seconds=window)
     return joules
 
 
 def _step_energy(net: nn.Module, rows: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype, *,
-                 min_calls: int) -> float:
-    """Joules of one training step (forward, backward, SGD step) on ``rows`` random inputs, after 3 warm-up steps."""
+                 min_calls: int, seconds: float) -> float:
+    """Joules of one training step (forward, backward, SGD step) on ``rows`` random inputs, after 3 warm-up steps;
+    at least ``min_calls`` steps over at least ``seconds``."""
     shape = tuple(getattr(net, "input_shape", (net.in_features,)))
     vocab = getattr(net, "vocab_size", None)
     x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
@@ -174,7 +189,7 @@ def _step_energy(net: nn.Module, rows: int, is_clf: bool, meter: _Meter, device:
     for _ in range(3):
         step()
     _sync(device)
-    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min_calls, min_seconds=0.2)
+    e_step, _, _ = _energy_per_call(step, meter, device, min_calls=min_calls, min_seconds=seconds)
     return e_step
 
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..network import in_mode
-from ._energy import _energy_per_call, _Meter, _meter, _sync
+from ._energy import _energy_per_call, _Meter, _meter, _sync, measuring_window
 
 
 def blas_threads() -> int | None:
@@ -136,13 +136,14 @@ def _forward_times_us(net: Any, x1: torch.Tensor, n_calls: int, device: torch.de
 
 def _big_batch_energy(
     net: Any, example: Callable[[int], torch.Tensor], predict_big: Callable[[], Any] | None, throughput_batch: int, device: torch.device,
-    watts: float | None,
+    watts: float | None, n_calls: int,
 ) -> tuple[_Meter, float, int, float]:
     """``(meter, joules per call, calls, seconds)`` of repeated calls on ``throughput_batch`` inputs.
 
     Through ``predict_big`` when ``predict`` can be timed, else a raw forward
     on ``example(throughput_batch)``; one call first warms up. A large batch
-    gives both the throughput and an energy reading long enough to be measured.
+    gives both the throughput and an energy reading long enough to be measured:
+    at least 3 calls over 0.3 s at ``n_calls`` >= 2000, proportionally less below (:func:`measuring_window`).
     """
     xb = example(throughput_batch)
     if predict_big is not None:
@@ -153,7 +154,7 @@ def _big_batch_energy(
                 return net(xb)
     big()
     meter = _meter(device, watts)
-    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=0.3)
+    e_call, reps, elapsed = _energy_per_call(big, meter, device, min_calls=3, min_seconds=measuring_window(0.3, n_calls))
     return meter, e_call, reps, elapsed
 
 

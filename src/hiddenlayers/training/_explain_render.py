@@ -41,12 +41,18 @@ def _fitted(con: Any, build: Callable[[int], Any], n: int, what: str) -> None:
     """Print the widest ``build(k)`` (a table showing ``k`` of ``n`` columns) that fits ``con``'s width, and say what was left out.
 
     Rich would otherwise squeeze every column of a wide table down to ``…``
-    (16 inputs at 80 columns printed no digit at all).
+    (16 inputs at 80 columns printed no digit at all). A table is wider with each column it shows (the ``…`` column
+    standing for those left out is narrower than any), so ``k`` is found by bisection: a few measures, not one per column.
     """
     unbounded = con.options.update_width(1_000_000)  # measure the natural width, not one clamped to the console's
-    k = min(n, max(1, con.width // 9))  # a column of +0.1234 takes at least 9 characters: no need to measure wider tables
-    while k > 1 and con.measure(build(k), options=unbounded).maximum > con.width:
-        k -= 1
+    lo, hi = 1, min(n, max(1, con.width // 9))  # a column of +0.1234 takes at least 9 characters: no need to measure wider tables
+    while lo < hi:  # the widest k in lo..hi that fits (1 when none does: it is printed anyway)
+        mid = (lo + hi + 1) // 2
+        if con.measure(build(mid), options=unbounded).maximum <= con.width:
+            lo = mid
+        else:
+            hi = mid - 1
+    k = lo
     con.print(build(k))
     if k < n:
         con.print(f"[dim]({what} columns {k + 1}–{n} left out to fit {con.width} columns; --json / to_dict() has them all)[/]")
