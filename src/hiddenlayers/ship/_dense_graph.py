@@ -44,11 +44,11 @@ class _Builder:
         self._count += 1
         return f"{stem}_{self._count}"
 
-    def const(self, value: Any, stem: str = "c", dtype: Any = None) -> str:
-        """An initializer holding ``value`` (the graph's float type unless ``dtype``); returns its name."""
+    def const(self, value: Any, stem: str = "c", dtype: Any = None, name: str | None = None) -> str:
+        """An initializer holding ``value`` (the graph's float type unless ``dtype``), named ``name`` (default: ``stem`` numbered); returns its name."""
         from onnx import numpy_helper
 
-        name = self.name(stem)
+        name = name or self.name(stem)
         self.inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype or self.dtype), name))
         return name
 
@@ -131,8 +131,9 @@ def _array(t: Any) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
-def _norm(b: _Builder, x: str, norm: Any) -> str | None:
-    """A dense layer's batch or layer norm in inference form, or None when it has no exact form here."""
+def _norm(b: _Builder, x: str, norm: Any, scope: str) -> str | None:
+    """A dense layer's batch or layer norm in inference form, or None when it has no exact form here; ``scope``: its
+    parameters' name prefix (``network.hidden1.norm``)."""
     from torch import nn
 
     if norm is None:
@@ -143,23 +144,26 @@ def _norm(b: _Builder, x: str, norm: Any) -> str | None:
     if type(norm) is nn.BatchNorm1d:
         if norm.running_mean is None or norm.running_var is None:  # no running statistics: torch normalises by the batch's
             return None
-        return b.op("BatchNormalization", [x, b.const(weight), b.const(bias), b.const(_array(norm.running_mean)),
-                                           b.const(_array(norm.running_var))], epsilon=float(norm.eps))
+        stats = [b.const(weight, name=f"{scope}.weight"), b.const(bias, name=f"{scope}.bias"),
+                 b.const(_array(norm.running_mean), name=f"{scope}.running_mean"), b.const(_array(norm.running_var), name=f"{scope}.running_var")]
+        return b.op("BatchNormalization", [x, *stats], epsilon=float(norm.eps))
     if type(norm) is not nn.LayerNorm or len(norm.normalized_shape) != 1:
         return None
     if b.opset >= 17:
-        return b.op("LayerNormalization", [x, b.const(weight), b.const(bias)], axis=-1, epsilon=float(norm.eps))
+        return b.op("LayerNormalization", [x, b.const(weight, name=f"{scope}.weight"), b.const(bias, name=f"{scope}.bias")], axis=-1,
+                    epsilon=float(norm.eps))
     centred = b.op("Sub", [x, b.op("ReduceMean", [x], axes=[-1], keepdims=1)])  # opset 16: axes an attribute
     var = b.op("ReduceMean", [b.op("Mul", [centred, centred])], axes=[-1], keepdims=1)
     scaled = b.op("Div", [centred, b.op("Sqrt", [b.op("Add", [var, b.const(float(norm.eps))])])])
-    return b.op("Add", [b.op("Mul", [scaled, b.const(weight)]), b.const(bias)])
+    return b.op("Add", [b.op("Mul", [scaled, b.const(weight, name=f"{scope}.weight")]), b.const(bias, name=f"{scope}.bias")])
 
 
-def _linear(b: _Builder, x: str, linear: Any) -> str:
-    """``x @ W.T + b`` as one Gemm, the weight kept ``(out, in)`` (``transB=1``)."""
-    inputs = [x, b.const(_array(linear.weight), "weight")]
+def _linear(b: _Builder, x: str, linear: Any, scope: str) -> str:
+    """``x @ W.T + b`` as one Gemm, the weight kept ``(out, in)`` (``transB=1``); ``scope``: the parameters' name prefix,
+    as torch's exporter names them (``network.hidden1.linear``), from which ``hiddenlayers info`` names the layers."""
+    inputs = [x, b.const(_array(linear.weight), name=f"{scope}.weight")]
     if linear.bias is not None:
-        inputs.append(b.const(_array(linear.bias), "bias"))
+        inputs.append(b.const(_array(linear.bias), name=f"{scope}.bias"))
     return b.op("Gemm", inputs, "gemm", transB=1)
 
 
@@ -172,15 +176,15 @@ def _network(b: _Builder, x: str, network: Any) -> str | None:
     if type(network) is not Network or network.vocab_size is not None or len(network.input_shape) != 1:
         return None
     h = x
-    for layer in network.hidden_layers:
+    for name, layer in zip(network.hidden_names, network.hidden_layers):
         if type(layer) is not DenseLayer or not (layer.dropout is None or type(layer.dropout) is nn.Dropout):
             return None
-        z = _norm(b, _linear(b, h, layer.linear), layer.norm)
+        z = _norm(b, _linear(b, h, layer.linear, f"network.{name}.linear"), layer.norm, f"network.{name}.norm")
         a = _activation(b, z, layer.act) if z is not None else None
         if a is None:
             return None
         h = a
-    return _linear(b, h, network.head)
+    return _linear(b, h, network.head, "network.head")
 
 
 def _preprocess(b: _Builder, x: str, columns: list[dict[str, Any]] | None) -> str:
