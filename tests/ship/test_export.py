@@ -174,10 +174,11 @@ def test_errors_and_failed_parity_leave_no_file(tmp_path, monkeypatch) -> None:
 
 
 def test_bad_rows_and_settings_are_refused_before_any_export(tmp_path, monkeypatch) -> None:
-    """NaN rows, a wrong shape, a bad tolerance or opset: one line each, before torch's exporter runs; no file is left."""
+    """NaN rows, a wrong shape, a bad tolerance or opset: one line each, before either graph writer runs; no file is left."""
     import torch
 
     monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: pytest.fail("the exporter ran before the arguments were checked"))
+    monkeypatch.setattr("hiddenlayers.ship._export.dense_graph", lambda *a, **k: pytest.fail("the graph was written before the arguments were checked"))
     Xb, yb = load_breast_cancer(return_X_y=True)
     small = _fit(hl.MLPClassifier((8,), max_iter=2, random_state=0), Xb, yb)
     lo, hi = opset_range()
