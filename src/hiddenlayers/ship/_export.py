@@ -10,7 +10,8 @@ columns instead: numeric ones as ``X`` (missing = NaN), where the median
 fill, missing-value indicators and standardisation run inside the graph, and
 categorical ones as the string tensor ``C`` (missing = an empty string),
 one-hot encoded inside the graph with the ``<other>`` bucket for values
-unseen in training (the graph is built in :mod:`hiddenlayers.ship._onnx_graph`).
+unseen in training (the graph is built in :mod:`hiddenlayers.ship._onnx_graph`). A network of dense layers has its
+graph written directly (:mod:`hiddenlayers.ship._dense_graph`, milliseconds); any other is traced by torch's exporter.
 The column names, classes and target travel as JSON ``metadata_props``;
 :class:`hiddenlayers.ship.OnnxModel` runs the file on a raw table. The
 file is checked against the PyTorch model with onnxruntime and can be
@@ -42,6 +43,7 @@ from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
+from ._dense_graph import dense_graph
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8
@@ -254,11 +256,27 @@ def _check_onnx_suffix(path: str | os.PathLike[str], name: str) -> None:
         raise ValueError(f"{name} must end in .onnx (the file is an ONNX model), e.g. {str(example)!r}. Received: {name}={str(p)!r}.")
 
 
+def _torch_proto(module: Any, sample: Any, *, input_names: list[str], out_name: str | list[str], opset: int, dynamic_shapes: Any) -> Any:
+    """``module`` traced by torch's exporter (torch.export, torchlib) as a ``ModelProto``, in a scratch folder."""
+    import onnx
+    import torch
+
+    # each export as in a fresh process (see _fresh_dispatch), but for torch's torchlib registry, built once (_torchlib_registry)
+    with _scratch() as folder, _quiet(), fresh_dispatch(), reused_registry():
+        tmp = folder / "model.onnx"
+        torch.onnx.export(
+            module, sample if isinstance(sample, tuple) else (sample,), str(tmp), input_names=input_names,
+            output_names=[out_name] if isinstance(out_name, str) else list(out_name), opset_version=opset,
+            dynamic_shapes=dynamic_shapes or {"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
+        )
+        return onnx.load(str(tmp))
+
+
 def _verified_bytes(
     module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
     reference: np.ndarray | None = None, input_names: list[str] | None = None, dynamic_shapes: Any = None, edit: Any = None,
-    double: bool | None = None,
+    double: bool | None = None, proto: Any = None,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
     """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
@@ -267,7 +285,9 @@ def _verified_bytes(
     ``sample``: a tensor, or a tuple of them when ``input_names`` names several inputs;
     ``dynamic_shapes``: torch's, by ``forward``'s argument names (default: a dynamic batch on ``x``);
     ``edit``: a function that changes the exported ModelProto in place before it is checked;
-    ``double``: the graph computes in float64 (default: where ``sample`` is a float64 tensor).
+    ``double``: the graph computes in float64 (default: where ``sample`` is a float64 tensor);
+    ``proto``: the graph already written (:mod:`._dense_graph`'s ``ModelProto``), checked as torch's would be,
+    which is then not run (None: torch's exporter traces ``module``).
     Returns ``(file bytes, reference, ONNX output, largest absolute difference)``.
     Raises ``ValueError`` above ``tolerance``.
     """
@@ -275,15 +295,10 @@ def _verified_bytes(
     import torch
 
     categorical = [c for c in columns or [] if c["kind"] != "numeric"]
-    # each export as in a fresh process (see _fresh_dispatch), but for torch's torchlib registry, built once (_torchlib_registry)
-    with _scratch() as folder, _quiet(), fresh_dispatch(), reused_registry():
-        tmp = folder / "model.onnx"
-        torch.onnx.export(
-            module, sample if isinstance(sample, tuple) else (sample,), str(tmp), input_names=input_names or [input_name],
-            output_names=[out_name] if isinstance(out_name, str) else list(out_name), opset_version=opset,
-            dynamic_shapes=dynamic_shapes or {"x": {0: torch.export.Dim("batch")}}, external_data=False, verbose=False,
-        )
-        proto = onnx.load(str(tmp))
+    direct = proto is not None
+    if proto is None:
+        proto = _torch_proto(module, sample, input_names=input_names or [input_name], out_name=out_name, opset=opset,
+                             dynamic_shapes=dynamic_shapes)
     written = _written_opset(proto)
     if written != opset:  # the exporter falls back to its own opset when it cannot convert, silently
         raise ValueError(f"opset={opset} cannot be written for this model: the exporter could convert its operators only to opset {written}; "
@@ -297,7 +312,7 @@ def _verified_bytes(
         _add_string_inputs(proto, columns or [], token, double)
     if edit is not None:
         edit(proto)
-    if categorical or edit is not None:
+    if categorical or edit is not None or direct:
         onnx.checker.check_model(proto)
     onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)  # raises on an inconsistent graph
     onnx.helper.set_model_props(proto, metadata)
@@ -436,14 +451,18 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     out_act = model.out_activation_
     binary = is_clf and model.label_type_ == "binary"
     target = (model.target_mean_, model.target_scale_) if hasattr(model, "target_mean_") else None  # scale_target's affine map
-    module = _exportable(_cpu_copy(model.network_), out_act, binary, columns, target)
+    network = _cpu_copy(model.network_)
+    module = _exportable(network, out_act, binary, columns, target)  # the PyTorch reference of the parity check (and torch's exporter's input)
     out_name = "probabilities" if is_clf else "predictions"
+    input_name = _FEATURES if categorical else "X"
+    # dense layers only: the graph written directly, in milliseconds (_dense_graph); else None, and torch's exporter traces module
+    proto = dense_graph(network, out_act, binary, columns, target, opset=opset, input_name=input_name, out_name=out_name)
     width = n_inputs + sum(_width(c) for c in categorical)
     sample = torch.zeros(2, width, dtype=dt)
 
     data, ref, got, diff = _verified_bytes(
-        module, sample, input_name=_FEATURES if categorical else "X", out_name=out_name, opset=opset, columns=columns,
-        token=token, metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance)
+        module, sample, input_name=input_name, out_name=out_name, opset=opset, columns=columns, token=token,
+        metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance, proto=proto)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,  # _verified_bytes read the written opset back and refused any other
