@@ -312,7 +312,8 @@ def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
     assert ok >= 1 and count >= ok
 
 
-def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> None:
+def test_reload_under_load_loses_no_request_then_sigterm_under_load_answers_every_accepted_one(models: dict, tmp_path: Path) -> None:
+    # one server for both: the reloads by request and SIGHUP under load, then a SIGTERM under load (_sigterm_under_load)
     path = tmp_path / "m.safetensors"
     path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
     s = Server(path, "--reload-token", "s3cret")
@@ -346,12 +347,14 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
             assert got["predictions"] == offline[got["model_version"]][k]
         assert {1, 2} <= {got["model_version"] for _, (_, got) in done}
         assert json.loads(s.get("/ready")[1])["model_version"] == 3
+        _sigterm_under_load(s)
     finally:
         assert s.stop() == 0
 
 
-def test_sigterm_under_load_answers_every_accepted_request(models: dict) -> None:
-    s = Server(models["dir"] / "a.safetensors")
+def _sigterm_under_load(s: Server) -> None:
+    """SIGTERM to ``s`` while three 10,000-row requests are being read or computed and small ones keep coming: the three are
+    answered in full, every other request is answered (200) or refused (never accepted), and the server exits 0."""
     big = _rows(10_000, 9)
     results: list = []
 
