@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -231,16 +232,19 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
         assert proba["classes"] == ["no", "yes"]
 
 
-def test_onnx_server_matches_offline(models: dict) -> None:
+def test_onnx_server_matches_offline_and_answers_a_connection_made_before_sigterm(models: dict) -> None:
+    # one server process for both checks (the grace window is the HTTP protocol's, the same whatever model is served)
     from hiddenlayers.ship import OnnxModel
 
     s = Server(models["dir"] / "a.onnx")
+    offline = OnnxModel(models["dir"] / "a.onnx")
     try:
         rows = _rows(50, 11)
         status, got = s.post("/predict", {"rows": rows})
         assert status == 200
-        assert got["predictions"] == OnnxModel(models["dir"] / "a.onnx").predict(pd.DataFrame(rows)).tolist()
+        assert got["predictions"] == offline.predict(pd.DataFrame(rows)).tolist()
         assert json.loads(s.get("/metadata")[1])["format"] == "onnx"
+        _connected_before_sigterm_is_answered(s, lambda rows: offline.predict(pd.DataFrame(rows)).tolist())
     finally:
         assert s.stop() == 0
 
@@ -381,10 +385,10 @@ def _sigterm_under_load(s: Server) -> None:
     assert set(r for r in results if not isinstance(r, tuple)) <= {200, "refused"}
 
 
-def test_a_connection_made_before_sigterm_has_its_request_answered(models: dict) -> None:
+def _connected_before_sigterm_is_answered(s: Server, offline: Callable[[list[dict]], list]) -> None:
     """A client connected when the shutdown begins, its request not yet sent: uvicorn closed such a connection at once
-    (the request lost, the client reset), which a rolling restart under load hit now and then. It now has a grace window."""
-    s = Server(models["dir"] / "a.safetensors")
+    (the request lost, the client reset), which a rolling restart under load hit now and then. It now has a grace window:
+    the request is answered (``offline(rows)``'s labels) and ``s`` exits 0."""
     body = json.dumps({"rows": _rows(2, 3)}).encode()
     with socket.create_connection(("127.0.0.1", s.port), timeout=20) as raw:
         time.sleep(0.3)  # accepted by the server's event loop, no byte sent
@@ -397,7 +401,7 @@ def test_a_connection_made_before_sigterm_has_its_request_answered(models: dict)
             answer += chunk
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), answer[:200]
-    assert json.loads(payload)["predictions"] == _offline(models["a"], _rows(2, 3))
+    assert json.loads(payload)["predictions"] == offline(_rows(2, 3))
     assert s.proc.wait(timeout=30) == 0
 
 
