@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -231,16 +232,19 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
         assert proba["classes"] == ["no", "yes"]
 
 
-def test_onnx_server_matches_offline(models: dict) -> None:
+def test_onnx_server_matches_offline_and_answers_a_connection_made_before_sigterm(models: dict) -> None:
+    # one server process for both checks (the grace window is the HTTP protocol's, the same whatever model is served)
     from hiddenlayers.ship import OnnxModel
 
     s = Server(models["dir"] / "a.onnx")
+    offline = OnnxModel(models["dir"] / "a.onnx")
     try:
         rows = _rows(50, 11)
         status, got = s.post("/predict", {"rows": rows})
         assert status == 200
-        assert got["predictions"] == OnnxModel(models["dir"] / "a.onnx").predict(pd.DataFrame(rows)).tolist()
+        assert got["predictions"] == offline.predict(pd.DataFrame(rows)).tolist()
         assert json.loads(s.get("/metadata")[1])["format"] == "onnx"
+        _connected_before_sigterm_is_answered(s, lambda rows: offline.predict(pd.DataFrame(rows)).tolist())
     finally:
         assert s.stop() == 0
 
@@ -312,7 +316,8 @@ def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
     assert ok >= 1 and count >= ok
 
 
-def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> None:
+def test_reload_under_load_loses_no_request_then_sigterm_under_load_answers_every_accepted_one(models: dict, tmp_path: Path) -> None:
+    # one server for both: the reloads by request and SIGHUP under load, then a SIGTERM under load (_sigterm_under_load)
     path = tmp_path / "m.safetensors"
     path.write_bytes((models["dir"] / "a.safetensors").read_bytes())
     s = Server(path, "--reload-token", "s3cret")
@@ -346,12 +351,14 @@ def test_reload_under_load_loses_no_request(models: dict, tmp_path: Path) -> Non
             assert got["predictions"] == offline[got["model_version"]][k]
         assert {1, 2} <= {got["model_version"] for _, (_, got) in done}
         assert json.loads(s.get("/ready")[1])["model_version"] == 3
+        _sigterm_under_load(s)
     finally:
         assert s.stop() == 0
 
 
-def test_sigterm_under_load_answers_every_accepted_request(models: dict) -> None:
-    s = Server(models["dir"] / "a.safetensors")
+def _sigterm_under_load(s: Server) -> None:
+    """SIGTERM to ``s`` while three 10,000-row requests are being read or computed and small ones keep coming: the three are
+    answered in full, every other request is answered (200) or refused (never accepted), and the server exits 0."""
     big = _rows(10_000, 9)
     results: list = []
 
@@ -378,10 +385,10 @@ def test_sigterm_under_load_answers_every_accepted_request(models: dict) -> None
     assert set(r for r in results if not isinstance(r, tuple)) <= {200, "refused"}
 
 
-def test_a_connection_made_before_sigterm_has_its_request_answered(models: dict) -> None:
+def _connected_before_sigterm_is_answered(s: Server, offline: Callable[[list[dict]], list]) -> None:
     """A client connected when the shutdown begins, its request not yet sent: uvicorn closed such a connection at once
-    (the request lost, the client reset), which a rolling restart under load hit now and then. It now has a grace window."""
-    s = Server(models["dir"] / "a.safetensors")
+    (the request lost, the client reset), which a rolling restart under load hit now and then. It now has a grace window:
+    the request is answered (``offline(rows)``'s labels) and ``s`` exits 0."""
     body = json.dumps({"rows": _rows(2, 3)}).encode()
     with socket.create_connection(("127.0.0.1", s.port), timeout=20) as raw:
         time.sleep(0.3)  # accepted by the server's event loop, no byte sent
@@ -394,7 +401,7 @@ def test_a_connection_made_before_sigterm_has_its_request_answered(models: dict)
             answer += chunk
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), answer[:200]
-    assert json.loads(payload)["predictions"] == _offline(models["a"], _rows(2, 3))
+    assert json.loads(payload)["predictions"] == offline(_rows(2, 3))
     assert s.proc.wait(timeout=30) == 0
 
 
