@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import warnings
 
@@ -188,21 +189,31 @@ ONE_D = (
 )
 
 
+@pytest.fixture(scope="module")
+def fitted_small() -> dict[str, hl.MLPClassifier | hl.MLPRegressor]:
+    """A classifier and a regressor fitted on 20 rows of 3 features, fitted once for the module; tests take a deep copy."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 3)), np.arange(20) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return {kind: cls(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+                for kind, cls in (("classifier", hl.MLPClassifier), ("regressor", hl.MLPRegressor))}
+
+
 @pytest.mark.parametrize("kind,method", [("classifier", m) for m in ("fit", "partial_fit", "predict", "predict_proba", "score")]
                          + [("regressor", m) for m in ("fit", "partial_fit", "predict", "score")])
 @pytest.mark.parametrize("form", ["array", "list", "series"])
-def test_one_d_X_is_one_line_naming_the_shape_and_both_reshapes(method: str, kind: str, form: str) -> None:
+def test_one_d_X_is_one_line_naming_the_shape_and_both_reshapes(method: str, kind: str, form: str, fitted_small: dict) -> None:
     """scikit-learn's message spans three lines and prints every value; ours is one line, still a ValueError."""
     cls = hl.MLPClassifier if kind == "classifier" else hl.MLPRegressor
-    rng = np.random.default_rng(0)
     row = np.array([0.25, 1.5, 7.125])
     X = {"array": row, "list": row.tolist(), "series": pd.Series(row)}[form]
     y = np.array([0, 1, 0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = cls(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
-        if method not in ("fit", "partial_fit"):
-            model.fit(rng.random((20, 3)), np.arange(20) % 2)
+        if method not in ("fit", "partial_fit"):  # the fitted model's methods: one fit per module, not one per case
+            model = copy.deepcopy(fitted_small[kind])
         call = {
             "fit": lambda: model.fit(X, y),
             "partial_fit": lambda: model.partial_fit(X, y, classes=[0, 1]) if kind == "classifier" else model.partial_fit(X, y),
