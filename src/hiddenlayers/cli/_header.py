@@ -1,7 +1,7 @@
 """Column options checked against DATA's header before a command looks at its output (:func:`check_named_columns`).
 
 Why: an existing output was named first ("already exists: pass --force"), so a mistyped ``--target``, ``--features``,
-``--sample-weight`` or ``--keep`` was found only after the user had overwritten it. The header alone (a CSV/TSV line,
+``--sample-weight``, ``--keep`` or an app's column (:func:`check_app_columns`) was found only after the user had overwritten it. The header alone (a CSV/TSV line,
 a Parquet footer, a folder's first file's) is cheap to read, where the whole table may not be. The words are those
 the full read says later, so the error is the same with or without an output already there.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._common import UserError, is_stream_input
+from ._common import UserError, is_stream_input, one_line
 from ._options import parse_features
 
 
@@ -96,4 +96,45 @@ def _check_keep(columns: list[str], keep: list[str] | None) -> None:
         raise UserError(f"--keep: the data has no column {absent[0]!r}.{did_you_mean(absent[:1], columns)}")
 
 
-__all__ = ["check_named_columns", "split_columns"]
+def check_app_columns(data: str, app: str, options: dict[str, Any]) -> None:
+    """Refuse an app's column option naming no column of ``data``'s header, in the words ``train --app`` or ``predict`` reads it with later.
+
+    ``app``: ``sequence`` / ``speech`` (``options``' ``id_column``, ``order_column``: once ``id_column`` and ``target`` are given,
+    else the read asks for them first), ``translator`` (``source_column``: once ``target``, which the read checks first, is a
+    column) or ``forecaster`` (``value_column``). A folder or glob (which no app reads) and a source without a cheap header wait for the read.
+    """
+    given = {k: options.get(k) for k in ("id_column", "order_column", "source_column", "value_column", "target")}
+    if all(given[k] is None for k in _APP_COLUMNS.get(app, ())) or is_stream_input(data):
+        return
+    from ..data import header_columns
+
+    columns = header_columns(data)
+    if columns is None:
+        return
+    import pandas as pd
+
+    header = pd.DataFrame(columns=columns)  # no rows: the names alone, checked by the read's own code
+    if app in ("sequence", "speech") and given["id_column"] is not None and given["target"] is not None:
+        from ..apps import check_columns
+        from ..exceptions import DataError
+
+        try:  # as long_features checks them, id first, after the whole read
+            check_columns(header, {"--id-column": given["id_column"], "--order-column": given["order_column"]})
+        except DataError as exc:
+            raise UserError(one_line(exc)) from None
+    elif app == "translator" and given["source_column"] is not None and given["target"] in columns:
+        from ._apptranslate import read_sentences
+
+        read_sentences(header, given["source_column"], "--source-column")
+    elif app == "forecaster" and given["value_column"] is not None and given["value_column"] not in columns:
+        from ._appfiles import read_series
+
+        read_series(data, given["value_column"])  # its refusal lists the numeric columns, which only the read knows
+
+
+#: the column options of each app :func:`check_app_columns` checks
+_APP_COLUMNS = {"sequence": ("id_column", "order_column"), "speech": ("id_column", "order_column"), "translator": ("source_column",),
+                "forecaster": ("value_column",)}
+
+
+__all__ = ["check_app_columns", "check_named_columns", "split_columns"]

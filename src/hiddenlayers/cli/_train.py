@@ -29,7 +29,7 @@ from ._data import (
     prepare,
     show_evaluation,
 )
-from ._header import check_named_columns
+from ._header import check_app_columns, check_named_columns
 from ._log import log_callback
 from ._table_out import write_table
 from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line, resumes
@@ -548,6 +548,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     kind = exported if speech or table_export else app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
     check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
+    check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
