@@ -137,7 +137,7 @@ def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool, dtype: Any = 
     if np.isinf(rows).any() or (not missing_allowed and np.isnan(rows).any()):
         what = "infinite values" if missing_allowed else "NaN or infinite values"
         raise ValueError(f"X contains {what}: the parity check needs finite rows the model can predict; drop or fill those rows.")
-    return rows
+    return np.ascontiguousarray(rows)  # a view with negative strides (X[::-1]), kept by asarray when no conversion is needed, torch refuses
 
 
 def _written_opset(proto: Any) -> int:
