@@ -211,3 +211,78 @@ def test_random_dense_stacks_match_pytorch(layers, kinds, out, double, opset, se
     got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {name: x})[0]
     assert got.dtype == x.dtype and got.shape == ref.shape
     np.testing.assert_allclose(got, ref, rtol=1e-4 if not double else 1e-10, atol=1e-4 if not double else 1e-10)
+
+
+def _held_out(X, y):
+    """Rows the export never saw (its parity rows are the first half): the written graph must answer as the model does beyond them."""
+    half = len(X) // 2
+    return X[:half], y[:half], X[half:]
+
+
+def test_a_poisson_regressor_exports_its_exp_output_and_answers_as_predict_on_held_out_rows(tmp_path, no_torch_export) -> None:
+    """loss='poisson': the head's output goes through exp; the graph's Exp must be the last step before the output, as predict's."""
+    Xd, yd = load_diabetes(return_X_y=True)
+    X_fit, y_fit, X_new = _held_out(Xd, yd / 100.0)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes="8:tanh", loss="poisson", max_iter=30, random_state=0), X_fit, y_fit)
+    export_onnx(reg, tmp_path / "p.onnx", X=X_fit)
+    out = _run(tmp_path / "p.onnx", X_new)
+    assert out.shape == (len(X_new), 1) and (out > 0).all()
+    assert [n.op_type for n in onnx.load(str(tmp_path / "p.onnx")).graph.node][-2] == "Exp"
+    np.testing.assert_allclose(out.ravel(), reg.predict(X_new), rtol=1e-5, atol=1e-6)
+
+
+def test_float64_layer_norm_softplus_and_elu_at_opset_16_answer_as_predict_proba_for_any_batch(tmp_path, no_torch_export) -> None:
+    """What torch's exporter could not write (layer norm at opset 16; float64 Softplus and Elu, which onnxruntime has no
+    float64 kernel for): the decomposed forms, on held-out rows, one row and no rows."""
+    order = np.random.default_rng(0).permutation(len(X_IRIS))  # shuffled: both halves hold every class
+    X_fit, y_fit, X_new = _held_out(X_IRIS[order], Y_IRIS[order])
+    clf = _fit(hl.MLPClassifier("8:softplus:norm=layer,6:elu:norm=batch", max_iter=10, random_state=0, dtype="float64"), X_fit, y_fit)
+    report = export_onnx(clf, tmp_path / "m.onnx", X=X_fit, opset=16)
+    assert report.opset == 16 and report.input_dtype == "float64"
+    for rows in (X_new, X_new[:1], X_new[:0]):
+        out = _run(tmp_path / "m.onnx", rows, np.float64)
+        assert out.dtype == np.float64 and out.shape == (len(rows), 3)
+        if len(rows):
+            np.testing.assert_allclose(out, clf.predict_proba(rows), rtol=0, atol=1e-10)
+
+
+def test_parity_rows_that_are_a_reversed_view_are_accepted_by_a_float64_model(tmp_path, no_torch_export) -> None:
+    """``X[::-1]`` (negative strides): it was passed to torch.as_tensor as is, which refuses such arrays (a traceback)
+    for a float64 model, whose rows need no conversion and so no copy."""
+    clf = _fit(hl.MLPClassifier((6,), max_iter=5, random_state=0, dtype="float64"), X_IRIS, Y_IRIS)
+    report = export_onnx(clf, tmp_path / "m.onnx", X=X_IRIS[::-1])
+    assert report.parity_rows == 150 and report.max_abs_diff <= 1e-10
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", X_IRIS[::-1], np.float64), clf.predict_proba(X_IRIS[::-1]), atol=1e-10)
+
+
+def test_a_multi_output_scaled_regressor_and_its_int8_copy_answer_per_output_on_held_out_rows(tmp_path, no_torch_export) -> None:
+    """scale_target with two outputs in different units: each output's own ``* scale + mean``, in the float and the int8 file."""
+    Xd, yd = load_diabetes(return_X_y=True)
+    Y = np.stack([yd, -30.0 * yd + 5000.0], axis=1)  # a second target 30x larger, of the other sign
+    X_fit, Y_fit, X_new = _held_out(Xd, Y)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes="8:norm=batch", scale_target=True, max_iter=30, random_state=0), X_fit, Y_fit)
+    report = export_onnx(reg, tmp_path / "r.onnx", X=X_fit, quantize=True)
+    want = reg.predict(X_new)
+    out = _run(tmp_path / "r.onnx", X_new)
+    assert out.shape == want.shape == (len(X_new), 2)
+    assert (np.abs(out - want) <= 1e-5 * np.maximum(np.abs(want), reg.target_scale_)).all()  # float32 rounding of the scaled output x its scale
+    q = _run(tmp_path / "r.int8.onnx", X_new)
+    spread = want.max(0) - want.min(0)
+    assert (np.abs(q - want).max(0) < 0.05 * spread).all() and report.quantized_max_abs_diff is not None
+
+
+def test_the_parity_tolerance_is_relative_for_outputs_larger_than_one(tmp_path, monkeypatch) -> None:
+    """Predictions of ~1e4 carry float32 rounding of ~1e4 x 1e-7 each step; probabilities do not: the check allows
+    tolerance x |output| beyond size 1 (a relative 3e-5 passes at 1e-4), and still refuses a graph off by more (3e-4)."""
+    import hiddenlayers.ship._export as export_module
+
+    Xd, yd = load_diabetes(return_X_y=True)
+    reg = _fit(hl.MLPRegressor(hidden_layer_sizes=(4,), scale_target=True, max_iter=5, random_state=0), Xd, yd + 1e4)
+    reference = export_module._reference
+    monkeypatch.setattr(export_module, "_reference", lambda module, features: reference(module, features) * (1 + 3e-5))
+    report = export_onnx(reg, tmp_path / "r.onnx", X=Xd)
+    assert 0.1 < report.max_abs_diff < 1.0  # reported as the absolute difference, in y's units
+    monkeypatch.setattr(export_module, "_reference", lambda module, features: reference(module, features) * (1 + 3e-4))
+    with pytest.raises(ValueError, match=r"^ONNX output differs from PyTorch by 3\.\d+ \(0\.0003 of the output's size; > tolerance=0\.0001\)"):
+        export_onnx(reg, tmp_path / "s.onnx", X=Xd)
+    assert not (tmp_path / "s.onnx").exists()

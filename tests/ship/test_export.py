@@ -168,7 +168,7 @@ def test_errors_and_failed_parity_leave_no_file(tmp_path, monkeypatch) -> None:
 
     reference = export_module._reference
     monkeypatch.setattr(export_module, "_reference", lambda module, features: reference(module, features) + 0.5)  # an unfaithful graph
-    with pytest.raises(ValueError, match=r"^ONNX output differs from PyTorch by 0.5 \(> tolerance=0.0001\): the export is not faithful"):
+    with pytest.raises(ValueError, match=r"^ONNX output differs from PyTorch by 0.5 \(0.5 of the output\'s size; > tolerance=0.0001\): the export is not faithful"):
         export_onnx(clf, tmp_path / "a.onnx")
     assert list(tmp_path.iterdir()) == []
 
@@ -189,7 +189,7 @@ def test_bad_rows_and_settings_are_refused_before_any_export(tmp_path, monkeypat
         (dict(X=np.zeros((0, 30))), "X must be (n_rows, 30) with at least one row for this model's ONNX input. Received shape (0, 30)."),
         (dict(X=[["a"] * 30]), "X must be numbers, (n_rows, 30), for this model's ONNX input: could not convert string to float: 'a'."),
         (dict(X=Xb[:5], y=yb[:4]), "X and y have different numbers of rows: 5 and 4."),
-        (dict(tolerance=-1), "tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4, or None for the default of the graph's float type. Received: tolerance=-1."),
+        (dict(tolerance=-1), "tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted, relative to outputs beyond size 1), e.g. 1e-4, or None for the default of the graph's float type. Received: tolerance=-1."),
         (dict(tolerance=float("nan")), "tolerance must be a number >= 0"),
         (dict(opset=5), f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset=5."),
         (dict(opset=hi + 1), f"opset must be an integer from {lo} to {hi}"),

@@ -137,7 +137,7 @@ def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool, dtype: Any = 
     if np.isinf(rows).any() or (not missing_allowed and np.isnan(rows).any()):
         what = "infinite values" if missing_allowed else "NaN or infinite values"
         raise ValueError(f"X contains {what}: the parity check needs finite rows the model can predict; drop or fill those rows.")
-    return rows
+    return np.ascontiguousarray(rows)  # a view with negative strides (X[::-1]), kept by asarray when no conversion is needed, torch refuses
 
 
 def _written_opset(proto: Any) -> int:
@@ -220,7 +220,7 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
     if isinstance(opset, bool) or not isinstance(opset, int) or not lo <= opset <= hi:
         raise ValueError(f"opset must be an integer from {lo} to {hi} (the ONNX versions the exporter can write). Received: opset={opset!r}.")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0):
-        raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted), e.g. 1e-4, or None for the "
+        raise ValueError(f"tolerance must be a number >= 0 (the largest |ONNX - PyTorch| difference accepted, relative to outputs beyond size 1), e.g. 1e-4, or None for the "
                          f"default of the graph's float type. Received: tolerance={tolerance!r}.")
     from ..estimators import MLPClassifier, MLPRegressor
 
@@ -276,7 +276,7 @@ def _verified_bytes(
     module: Any, sample: Any, *, input_name: str, out_name: str | list[str], opset: int, columns: list[dict[str, Any]] | None,
     token: str, metadata: dict[str, str], features: np.ndarray, feeds: dict[str, np.ndarray], tolerance: float,
     reference: np.ndarray | None = None, input_names: list[str] | None = None, dynamic_shapes: Any = None, edit: Any = None,
-    double: bool | None = None, proto: Any = None,
+    double: bool | None = None, proto: Any = None, unit: Any = None,
 ) -> tuple[bytes, np.ndarray, np.ndarray, float]:
     """``module`` as ONNX bytes, once its output matches PyTorch's on ``features``; nothing is written to the user's folders.
 
@@ -287,9 +287,11 @@ def _verified_bytes(
     ``edit``: a function that changes the exported ModelProto in place before it is checked;
     ``double``: the graph computes in float64 (default: where ``sample`` is a float64 tensor);
     ``proto``: the graph already written (:mod:`._dense_graph`'s ``ModelProto``), checked as torch's would be,
-    which is then not run (None: torch's exporter traces ``module``).
+    which is then not run (None: torch's exporter traces ``module``);
+    ``unit``: each output column's own unit, ``(n_outputs,)`` (a scaled regressor's ``target_scale_``, by which the
+    network's rounding is multiplied), or None.
     Returns ``(file bytes, reference, ONNX output, largest absolute difference)``.
-    Raises ``ValueError`` above ``tolerance``.
+    Raises ``ValueError`` where a difference exceeds ``tolerance`` x the larger of the output's size, its ``unit`` and 1.
     """
     import onnx
     import torch
@@ -332,9 +334,15 @@ def _verified_bytes(
         what = f"its {name} operator" + (" (the gelu activation)" if name == "Erf" else "") if name else "one of its operators"
         fix = FLOAT32_FIX if edit is not None or input_names is not None else "fit the model with dtype='float32' (or another activation) to export it"
         raise ValueError(f"this float64 model's graph cannot run in onnxruntime: {what} has no float64 kernel there: {fix}.") from None
-    diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
-    if not diff <= tolerance:
-        raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} (> tolerance={tolerance}): the export is not faithful; report this model's spec.")
+    gap = np.abs(got - ref)
+    diff = float(np.max(gap)) if got.size else 0.0
+    # relative beyond size 1: a prediction of 1e4 in y's units carries float rounding of 1e4 x eps per operation, and one of a
+    # scaled regressor the network's rounding x target_scale_, whatever its own size
+    size = np.maximum(np.maximum(1.0, np.abs(ref)), np.asarray(unit, dtype=np.float64) if unit is not None else 1.0)
+    share = float(np.max(gap / size)) if got.size else 0.0
+    if not share <= tolerance:
+        raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} ({share:.3g} of the output's size; > tolerance={tolerance}): "
+                         "the export is not faithful; report this model's spec.")
     return data, ref, got, diff
 
 
@@ -377,9 +385,9 @@ def export_onnx(
     answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read
-    back from the file. Raises ``ValueError`` when the parity check's
-    largest difference exceeds ``tolerance`` (default ``None``: 1e-4 for a
-    float32 graph, 1e-8 for a float64 one). Files are written atomically.
+    back from the file. Raises ``ValueError`` when a parity difference exceeds ``tolerance`` (None: 1e-4 for a float32 graph, 1e-8
+    for float64) x the output's size beyond 1 (predictions in y's units) or a scaled regressor's ``target_scale_`` where larger
+    (the report's ``max_abs_diff`` stays absolute). Files are written atomically.
     A table model fitted with ``dtype="float64"`` exports a float64 graph: input
     ``X`` and the output are float64 and every operator computes in float64 (a network
     operator onnxruntime has no float64 kernel for is refused in one line); its
@@ -462,7 +470,8 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
 
     data, ref, got, diff = _verified_bytes(
         module, sample, input_name=input_name, out_name=out_name, opset=opset, columns=columns, token=token,
-        metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance, proto=proto)
+        metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance, proto=proto,
+        unit=np.abs(np.asarray(target[1], dtype=np.float64)) if target is not None else None)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,  # _verified_bytes read the written opset back and refused any other
