@@ -130,6 +130,30 @@ def test_categorical_one_hot_runs_in_the_graph(tmp_path) -> None:
     assert [(i.name, i.type) for i in sess.get_inputs()] == [("X", "tensor(float)"), ("C", "tensor(string)")]
 
 
+def test_onnx_model_takes_an_array_where_the_columns_have_no_names_and_names_them_otherwise(tmp_path) -> None:
+    """OnnxModel.predict/predict_proba on a NumPy array: an array-trained export answers as the estimator does; one that
+    reads named columns says to pass a DataFrame with them (an AttributeError traceback before)."""
+    from hiddenlayers.exceptions import DataError
+    from hiddenlayers.ship import OnnxModel
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    export_onnx(plain, tmp_path / "plain.onnx", X=X)
+    model = OnnxModel(tmp_path / "plain.onnx")
+    np.testing.assert_allclose(model.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    assert (model.predict(X) == plain.predict(X)).all()
+    with pytest.raises(DataError, match=r"X must be 2-D \(rows, 4 features\).*X.reshape\(1, -1\)"):
+        model.predict(X[0])
+    with warnings.catch_warnings():  # the category '' that CSV files cannot hold: not this test's point
+        warnings.simplefilter("ignore")
+        clf, _, frame, y2 = _categorical_model()
+    export_onnx(clf, tmp_path / "cat.onnx", X=frame, y=y2)
+    with pytest.raises(DataError, match=r"reads named columns \('a', 'color', 'size'\): pass a pandas DataFrame with them, not a ndarray"):
+        OnnxModel(tmp_path / "cat.onnx").predict_proba(frame.to_numpy())
+
+
 def test_categorical_only_model_with_int8(tmp_path) -> None:
     from hiddenlayers.ship import OnnxModel
 

@@ -157,7 +157,8 @@ class OnnxModel:
     """An ONNX file from :func:`hiddenlayers.export_onnx`, run with onnxruntime on raw tables.
 
     ``classes_`` (classifiers), ``target`` and ``task`` come from the file's
-    metadata; :meth:`predict` and :meth:`predict_proba` take a DataFrame.
+    metadata; :meth:`predict` and :meth:`predict_proba` take a DataFrame (a 2-D array too, for a
+    model exported without named columns).
     ``threads``: onnxruntime's threads per run, without spin-waiting between
     runs (None: onnxruntime's defaults, one spinning thread per core).
     """
@@ -209,8 +210,28 @@ class OnnxModel:
 
         return {"X": numeric_matrix(frame, where).astype(self.input_dtype)}, notes
 
+    def _as_frame(self, frame: Any) -> Any:
+        """``frame`` as a DataFrame: a 2-D array is taken for a model that reads unnamed numeric columns (exported without
+        preprocessing from arrays), as the estimator's ``predict`` takes it; a model that reads named columns needs them named."""
+        import pandas as pd
+
+        if isinstance(frame, pd.DataFrame):
+            return frame
+        if self.spec is None and not self.columns:
+            X = np.asarray(frame)
+            if X.ndim != 2:
+                raise DataError(f"X must be 2-D (rows, {self.n_inputs} features) or a DataFrame; got an array of shape {X.shape}: "
+                                "reshape it (X.reshape(1, -1) for one row).")
+            return pd.DataFrame(X)
+        names = self.columns or [*self.spec["numeric"], *(c["name"] for c in self.spec["categorical"])]  # type: ignore[index]
+        shown = ", ".join(repr(n) for n in names[:6]) + (", ..." if len(names) > 6 else "")
+        raise DataError(f"this ONNX model reads named columns ({shown}): pass a pandas DataFrame with them, "
+                        f"not a {type(frame).__name__} (e.g. pd.DataFrame(X, columns=[...])).")
+
     def run(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[np.ndarray, list[str]]:
-        """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes; ``where`` as in :func:`feeds_from_frame`."""
+        """The graph's output for ``frame`` (a DataFrame; a 2-D array for a model without named columns: probabilities or
+        predictions, ``(n, k)``) and notes; ``where`` as in :func:`feeds_from_frame`."""
+        frame = self._as_frame(frame)
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
         weight = self.weight_column if self.weight_column in frame.columns and self.weight_column not in (self.columns or []) else None
