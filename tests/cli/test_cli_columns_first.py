@@ -96,7 +96,7 @@ def test_text_column_is_named_before_an_existing_out(tmp_path):
     ok("train", texts, "--app", "text", "--text-column", "review", "-t", "label", "--epochs", "1", "-q", "-o", model)
     out = _existing(tmp_path, "m.safetensors")
     assert_user_error(run("train", texts, "--app", "text", "--text-column", "reveiw", "-t", "label", "-o", out),
-                      "--text-column 'reveiw' is not a column of the data; its columns are 'review', 'label'. Did you mean 'review'?")
+                      "--text-column 'reveiw' is not a column of the data; its columns are 'review'. Did you mean 'review'?")  # the read's words: the labels are no text column
     preds = _existing(tmp_path, "p.csv")
     assert_user_error(run("predict", model, texts, "--text-column", "reveiw", "-o", preds), "--text-column 'reveiw' is not a column of the data")
     assert out.read_bytes() == b"keep" and preds.read_bytes() == b"keep"

@@ -8,7 +8,8 @@
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
-  :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step).
+  :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step);
+  :func:`check_long_columns` checks its column names alone (a header's).
 * :class:`SpeechRecognizer` -- speech to text: conv/recurrent layers over MFCC frames trained by CTC; greedy or
   prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`;
   :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
@@ -42,6 +43,7 @@ _EXPORTS = {
     "LongSequences": "._seq.long",
     "long_features": "._seq.long",
     "check_columns": "._seq.long",
+    "check_long_columns": "._seq.long",
     "long_labels": "._seq.long",
     "long_sequences": "._seq.long",
     "SpeechRecognizer": "._speech.recognizer",

@@ -30,7 +30,7 @@ import time
 from typing import Any
 
 from ._common import UserError, check_output, is_stream_input, note, one_line, summary_table
-from ._header import check_app_columns, check_named_columns
+from ._header import check_app_columns
 from ._log import log_callback, log_path
 
 #: ``--app`` name -> the application class it trains
@@ -228,8 +228,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     by_param = param_options(app, flags)
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     check_app_params(cls, params, by_param)  # the options before the outputs: an existing --out never hides a bad --epochs
-    check_named_columns(data, text_column=options.get("text_column"))  # a misspelt --text-column before an existing --out
-    check_app_columns(data, app, options)  # and --id-column, --order-column, --source-column, --value-column
+    check_app_columns(data, app, options)  # a misspelt --target, --features or app column (--text-column, --id-column, ...) before an existing --out
     out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
     log_file = log_path(options.get("log"), force=options["force"], inputs=(data,), out_path=out)  # checked before any work
     if "progress_bar" in defaults:  # every app's, a Translator's too

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._appcolumns import check_text_column, feature_columns
 from ._appspeech import read_speech_table
 from ._common import UserError, labelled_table, note, one_line
 
@@ -76,8 +77,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     frame, target, where = _labelled(data, options["target"], "the labels")
     inputs = frame.drop(columns=[target])
     column = options["text_column"]
-    if column is not None and column == target:
-        raise UserError(f"--text-column '{column}' is the --target column: pass the column of texts, and the labels as --target.")
+    check_text_column(column, target)
     texts = np.asarray(read_texts(inputs, column, where), dtype=object)  # a column of numbers is refused there, as predict and evaluate refuse it
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
@@ -90,21 +90,6 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
         found = prediction_metrics(model.predict(list(texts[te])), labels[te], model.classes_)
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
     return model, summary
-
-
-def _columns(frame: pd.DataFrame, features: str | None, exclude: str | None) -> list[str]:
-    """``--features`` (checked to be columns of ``frame``), else every column but ``exclude``."""
-    from ._options import parse_features
-
-    names = parse_features(features)
-    if names is None:
-        return [str(c) for c in frame.columns if c != exclude]
-    missing = [n for n in names if n not in frame.columns]
-    if missing:
-        raise UserError(f"--features names '{missing[0]}', which is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.")
-    if exclude in names:
-        raise UserError(f"--features names the --target column '{exclude}': leave it out of --features.")
-    return names
 
 
 def _numeric(frame: pd.DataFrame, names: list[str], given: bool, where: Callable[[int], str]) -> list[str]:
@@ -132,13 +117,14 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
 
     if options["target"] is not None:
         frame, target, where = _labelled(data, options["target"], "the anomaly column")
-        anomaly: np.ndarray | None = anomaly_labels(frame[target], target)
     else:
         from ..data import read_table
 
         table = read_table(data).every_row()
-        frame, target, anomaly, where = table.frame, None, None, table.where
-    names = _numeric(frame, _columns(frame, options["features"], target), options["features"] is not None, where)
+        frame, target, where = table.frame, None, table.where
+    columns = feature_columns(frame, options["features"], target)  # the names before the values, as the header check (cli/_header.py)
+    anomaly: np.ndarray | None = None if target is None else anomaly_labels(frame[target], target)
+    names = _numeric(frame, columns, options["features"] is not None, where)
     tr, te = _split(len(frame), options, anomaly)
     if anomaly is not None:  # the rows marked normal teach "normal" (novelty detection); the held-out rows keep both kinds
         tr = tr[~anomaly[tr]]
@@ -163,7 +149,7 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     from ._appscore import score_recommender
 
     frame, target, where = _labelled(data, options["target"], "the ratings")
-    ids = _columns(frame, options["features"], target)
+    ids = feature_columns(frame, options["features"], target)
     if len(ids) != 2:
         which = f"--features names {len(ids)}" if options["features"] is not None else f"the data has {len(ids)} besides the rating"
         raise UserError(f"a Recommender reads two id columns, user then item, and {which} ({', '.join(map(repr, ids[:6]))}): pass --features USER,ITEM.")
@@ -261,7 +247,7 @@ def _column_images(data: str, options: dict[str, Any], layout: str) -> tuple[np.
     from ._appfiles import read_images
 
     frame, target, where = _labelled(data, options["target"], "the labels")
-    names = _columns(frame, options["features"], target)
+    names = feature_columns(frame, options["features"], target)
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n])]
     if text:
         raise UserError(f"column '{text[0]}' holds text: an ImageClassifier reads pixel columns (numbers); pass them with --features.")
@@ -356,7 +342,7 @@ def fit_speech(data: str, options: dict[str, Any], given: set[str], make: Callab
 def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Translator on a table of sentence pairs: ``--source-column`` into ``--target``; ``--test-size`` of the pairs held out -> BLEU, exact matches."""
     from ..data import read_table
-    from ._apptranslate import need_sacrebleu, read_sentences, translation_metrics
+    from ._apptranslate import check_pair_columns, need_sacrebleu, read_sentences, translation_metrics
 
     target = options["target"]
     if target is None:
@@ -365,14 +351,13 @@ def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Ca
     table = read_table(data).every_row()
     frame, where = table.frame, table.where
     source = options["source_column"]
+    check_pair_columns(frame, target, source)  # the names first, as the header check says them before the output (cli/_header.py)
     if source is None:
         texts = [str(c) for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
             found = f"{len(texts)} text columns ({', '.join(map(repr, texts[:8]))})" if texts else "no text column"
             raise UserError(f"a Translator reads one source column besides --target but the data has {found}: pass --source-column NAME.")
-        source = texts[0]
-    if source == target:
-        raise UserError(f"--source-column '{source}' is the --target column: pass the sentences to translate, and their translations as --target.")
+        source = texts[0]  # never the target: it is left out above
     targets = np.asarray(read_sentences(frame, target, "--target", where), dtype=object)
     sources = np.asarray(read_sentences(frame, source, "--source-column", where), dtype=object)
     tr, te = _split(len(sources), options)

@@ -36,6 +36,20 @@ def read_sentences(frame: pd.DataFrame, column: str, option: str, where: Callabl
     return [str(v) for v in values]
 
 
+def check_pair_columns(frame: pd.DataFrame, target: str, source: str | None) -> None:
+    """The names of ``train --app translator``'s columns, before a sentence is read: ``source`` (``--source-column``, None: found
+    later from the column types) is not the ``target`` (``--target``), and each is a column of ``frame`` (:func:`read_sentences`' words).
+
+    The fit runs it on the read table, the CLI on a zero-row frame of the file's header first (``cli/_header.py``), so the words are one.
+    """
+    if source is not None and source == target:
+        raise UserError(f"--source-column '{source}' is the --target column: pass the sentences to translate, and their translations as --target.")
+    names = pd.DataFrame(columns=list(frame.columns))  # no row, no type: the names alone, as a header gives them, by read_sentences' check
+    read_sentences(names, target, "--target")
+    if source is not None:
+        read_sentences(names, source, "--source-column")
+
+
 def _stored(model: Any, path: str) -> tuple[str, str]:
     """The source and target column names the file stores; a Translator fitted on lists (none stored) is one line."""
     if getattr(model, "source_column_", None) is None:
@@ -96,4 +110,4 @@ def evaluate_translations(model: Any, path: str, data: str, target: str | None, 
     return {"model": path, "data": data, "rows": len(sources), "target": name, "task": "translation", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["evaluate_translations", "need_sacrebleu", "predict_translations", "read_sentences", "translation_metrics"]
+__all__ = ["check_pair_columns", "evaluate_translations", "need_sacrebleu", "predict_translations", "read_sentences", "translation_metrics"]

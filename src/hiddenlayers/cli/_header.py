@@ -3,11 +3,15 @@
 Why: an existing output was named first ("already exists: pass --force"), so a mistyped ``--target``, ``--features``,
 ``--sample-weight``, ``--keep`` or an app's column (:func:`check_app_columns`) was found only after the user had overwritten it. The header alone (a CSV/TSV line,
 a Parquet footer, a folder's first file's) is cheap to read, where the whole table may not be. The words are those
-the full read says later, so the error is the same with or without an output already there.
+the full read says later, so the error is the same with or without an output already there: an app's columns are checked
+by the read's own check of the names, run here on a zero-row frame of the header (``tests/cli/test_cli_app_columns_first.py``
+compares each refusal with the read's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ._common import UserError, is_stream_input, one_line
@@ -97,14 +101,15 @@ def _check_keep(columns: list[str], keep: list[str] | None) -> None:
 
 
 def check_app_columns(data: str, app: str, options: dict[str, Any]) -> None:
-    """Refuse an app's column option naming no column of ``data``'s header, in the words ``train --app`` or ``predict`` reads it with later.
+    """Refuse ``train --app app``'s (or ``predict``'s) column options naming no column of ``data``'s header, in the words the read says later.
 
-    ``app``: ``sequence`` / ``speech`` (``options``' ``id_column``, ``order_column``: once ``id_column`` and ``target`` are given,
-    else the read asks for them first), ``translator`` (``source_column``: once ``target``, which the read checks first, is a
-    column) or ``forecaster`` (``value_column``). A folder or glob (which no app reads) and a source without a cheap header wait for the read.
+    ``options``: the command's options by parameter name (``target``, ``features``, ``text_column``, ``id_column``, ``order_column``,
+    ``source_column``, ``value_column``; those not given are None or absent). Each app's check is the read's own check of the names,
+    run on a zero-row frame of the header, in the read's order; an option the read asks for first (sequence and speech: ``--id-column``
+    and ``--target``; translator, and the apps that read labels: ``--target``) left out leaves the rest to the read. A folder or glob
+    (which no app reads) and a source without a cheap header (NumPy, JSON, a bundled dataset) wait for the read too.
     """
-    given = {k: options.get(k) for k in ("id_column", "order_column", "source_column", "value_column", "target")}
-    if all(given[k] is None for k in _APP_COLUMNS.get(app, ())) or is_stream_input(data):
+    if all(options.get(k) is None for k in _APP_COLUMNS.get(app, ())) or is_stream_input(data):
         return
     from ..data import header_columns
 
@@ -113,28 +118,73 @@ def check_app_columns(data: str, app: str, options: dict[str, Any]) -> None:
         return
     import pandas as pd
 
-    header = pd.DataFrame(columns=columns)  # no rows: the names alone, checked by the read's own code
-    if app in ("sequence", "speech") and given["id_column"] is not None and given["target"] is not None:
-        from ..apps import check_columns
-        from ..exceptions import DataError
+    _HEADER_CHECKS[app](data, pd.DataFrame(columns=columns), options)  # no rows: the names alone, checked by the read's own code
 
-        try:  # as long_features checks them, id first, after the whole read
-            check_columns(header, {"--id-column": given["id_column"], "--order-column": given["order_column"]})
-        except DataError as exc:
-            raise UserError(one_line(exc)) from None
-    elif app == "translator" and given["source_column"] is not None and given["target"] in columns:
-        from ._apptranslate import read_sentences
 
-        read_sentences(header, given["source_column"], "--source-column")
-    elif app == "forecaster" and given["value_column"] is not None and given["value_column"] not in columns:
+def _long_table(data: str, header: Any, options: dict[str, Any]) -> None:
+    """sequence, speech: the names as ``long_features`` checks them after the whole read (:func:`hiddenlayers.apps.check_long_columns`)."""
+    if options.get("id_column") is None or options.get("target") is None:
+        return  # the read asks for them first
+    from ..apps import check_long_columns
+    from ..exceptions import DataError
+
+    named = {"--id-column": options["id_column"], "--order-column": options.get("order_column"), "--target": options["target"]}
+    try:
+        check_long_columns(header, named, parse_features(options.get("features")), "--features")
+    except DataError as exc:
+        raise UserError(one_line(exc)) from None
+
+
+def _pairs(data: str, header: Any, options: dict[str, Any]) -> None:
+    """translator: ``--target`` and ``--source-column`` as the fit checks them first (:func:`._apptranslate.check_pair_columns`)."""
+    if options.get("target") is not None:
+        from ._apptranslate import check_pair_columns
+
+        check_pair_columns(header, options["target"], options.get("source_column"))
+
+
+def _series(data: str, header: Any, options: dict[str, Any]) -> None:
+    """forecaster: ``--value-column``; its refusal lists the numeric columns, which only the read knows, so a wrong name is read for them."""
+    column = options.get("value_column")
+    if column is not None and column not in header.columns:
         from ._appfiles import read_series
 
-        read_series(data, given["value_column"])  # its refusal lists the numeric columns, which only the read knows
+        read_series(data, column)
 
 
-#: the column options of each app :func:`check_app_columns` checks
-_APP_COLUMNS = {"sequence": ("id_column", "order_column"), "speech": ("id_column", "order_column"), "translator": ("source_column",),
-                "forecaster": ("value_column",)}
+def _labelled(data: str, header: Any, options: dict[str, Any], app: str) -> None:
+    """text, autoencoder, recommender, image (pixel columns): ``--target`` resolved as the labelled read resolves it (a name or a
+    position), then ``--text-column`` or ``--features`` as the fit checks them; no ``--target`` (an autoencoder's is optional) is the read's to say."""
+    from ..data import resolve_column
+    from ._appcolumns import check_text_column, feature_columns
+
+    target = options.get("target")
+    if target is None and app != "autoencoder":
+        return
+    if app == "image":
+        from ._appfiles import check_app_options
+
+        check_app_options("ImageClassifier", image_dtype=options.get("image_dtype"), image_layout=options.get("image_layout"))  # fit_image's first check
+    name = resolve_column(target, [str(c) for c in header.columns]) if target is not None else None
+    if app != "text":
+        feature_columns(header, options.get("features"), name)
+        return
+    column = options.get("text_column")
+    check_text_column(column, str(name))  # a text app's --target is given (else returned above)
+    if column is not None:
+        from ._appfiles import read_texts
+
+        read_texts(header.drop(columns=[name]), column)  # the read looks for it among the columns but the labels
+
+
+#: per app, the column options :func:`check_app_columns` checks, and its check of them
+_APP_COLUMNS = {"sequence": ("id_column", "order_column", "target", "features"), "speech": ("id_column", "order_column", "target", "features"),
+                "translator": ("source_column", "target"), "forecaster": ("value_column",), "text": ("target", "text_column"),
+                "autoencoder": ("target", "features"), "recommender": ("target", "features"), "image": ("target", "features")}
+_HEADER_CHECKS: dict[str, Callable[[str, Any, dict[str, Any]], None]] = {
+    "sequence": _long_table, "speech": _long_table, "translator": _pairs, "forecaster": _series,
+    **{app: partial(_labelled, app=app) for app in ("text", "autoencoder", "recommender", "image")},
+}
 
 
 __all__ = ["check_app_columns", "check_named_columns", "split_columns"]

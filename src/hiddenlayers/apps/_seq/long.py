@@ -47,12 +47,12 @@ def check_columns(frame: pd.DataFrame, names: dict[str, Any]) -> None:
                 raise DataError(f"{what} '{one}' is not a column of the data; its columns are {shown}.{did_you_mean([one], columns)}")
 
 
-def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: Sequence[str] | None = None, what: str = "features") -> list[str]:
-    """The feature columns of a long table: ``features``, else every column of ``frame`` but the ``named`` ones; the numbers read at each step.
+def check_long_columns(frame: pd.DataFrame, named: dict[str, str | None], features: Sequence[str] | None = None, what: str = "features") -> None:
+    """The names of a long table's columns, before any value is read: each named column and feature is a column of ``frame``
+    (with the closest name), no two named ones the same, no feature among them, and a feature column left; else a DataError.
 
-    ``named``: how a message names each column read besides the features -> the column (``{"id_column": "id", "order_column": None,
-    "target": "label"}``; the CLI passes its options' names); ``what``: how a message names ``features``. An unknown column
-    (with the closest name), a column named twice, a feature among the named columns or a text feature is a DataError.
+    :func:`long_features`' first step (its arguments); the CLI runs it on a zero-row frame of a file's header too, so a
+    misspelt column is refused before the whole table is read, in these words.
     """
     check_columns(frame, {**named, what: features})
     used = [n for n in named.values() if n is not None]
@@ -60,11 +60,21 @@ def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: S
         raise DataError(f"{', '.join(named)} must name different columns. Received: {', '.join(f'{k}={v!r}' for k, v in named.items() if v is not None)}.")
     if features is not None and set(features) & set(used):
         raise DataError(f"{what} names '{sorted(set(features) & set(used))[0]}', which is the id, order or label column: leave it out of {what}.")
-    exclude = used
-    given = features is not None
-    names = list(features) if features is not None else [str(c) for c in frame.columns if c not in exclude]
-    if not names:
+    if not (list(features) if features is not None else [c for c in frame.columns if c not in used]):
         raise DataError("the data has no feature column besides the id, order and label columns: a sequence needs numbers at each step.")
+
+
+def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: Sequence[str] | None = None, what: str = "features") -> list[str]:
+    """The feature columns of a long table: ``features``, else every column of ``frame`` but the ``named`` ones; the numbers read at each step.
+
+    ``named``: how a message names each column read besides the features -> the column (``{"id_column": "id", "order_column": None,
+    "target": "label"}``; the CLI passes its options' names); ``what``: how a message names ``features``. An unknown column
+    (with the closest name), a column named twice, a feature among the named columns (:func:`check_long_columns`) or a text feature is a DataError.
+    """
+    check_long_columns(frame, named, features, what)
+    used = [n for n in named.values() if n is not None]
+    given = features is not None
+    names = list(features) if features is not None else [str(c) for c in frame.columns if c not in used]
     text = [n for n in names if not pd.api.types.is_numeric_dtype(frame[n]) or pd.api.types.is_bool_dtype(frame[n])]
     if text:
         fix = f"leave it out of {what}" if given else f"pass the numeric feature columns as {what}"
@@ -144,4 +154,4 @@ def long_labels(labels: pd.Series, long: LongSequences, id_column: str, where: W
     return pd.Series(out, dtype=labels.dtype).to_numpy()
 
 
-__all__ = ["LongSequences", "check_columns", "long_features", "long_labels", "long_sequences"]
+__all__ = ["LongSequences", "check_columns", "check_long_columns", "long_features", "long_labels", "long_sequences"]
