@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
@@ -298,6 +300,74 @@ def test_slow_client_gets_408_and_does_not_block_others(server: Server) -> None:
                 break
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in reply
+
+
+LENGTH_FIX = "send one Content-Length header, the body's length in bytes as digits (e.g. Content-Length: 42)."
+FRAMING = [  # (headers after the Content-Type, the message); before: uvicorn's plain-text "Invalid HTTP request received."
+    (b"Content-Length: abc\r\n", f"the request's Content-Length is not a length in bytes (Invalid character in Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: -5\r\n", f"the request's Content-Length is not a length in bytes (Invalid character in Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: 99999999999999999999999\r\n", f"the request's Content-Length is too large to count (Content-Length overflow): {LENGTH_FIX}"),
+    (b"Content-Length: 29\r\nContent-Length: 30\r\n", f"the request has more than one Content-Length header (Duplicate Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: 29\r\nTransfer-Encoding: chunked\r\n",
+     "the request has both Content-Length and Transfer-Encoding (Transfer-Encoding can't be present with Content-Length): send one of them, "
+     "Content-Length with the body's length in bytes or Transfer-Encoding: chunked."),
+    (b"Content-Length: 5\r\n",  # shorter than the body: its rest is read as the next request on the connection
+     "the bytes after the previous request on this connection are not an HTTP request (Invalid method encountered): "
+     "the previous request's Content-Length was likely shorter than its body; send the body's length in bytes."),
+]
+
+
+def _raw(port: int, data: bytes, close: bool = False) -> bytes:
+    """What the server sends back on one connection for ``data`` until it closes it (``close``: the client closes first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(data)
+        if close:
+            return b""
+        reply = b""
+        while chunk := c.recv(4096):
+            reply += chunk
+        return reply
+
+
+def test_a_bad_content_length_is_a_counted_json_400_and_keep_alive_and_limits_still_hold(server: Server) -> None:
+    before = _metric(server, "/predict", "400"), _metric(server, "other", "400"), _metric(server, "/predict", "500")
+    body = b'{"rows": [[40, 1, "Lyon", 0]]}'
+    for headers, message in FRAMING:
+        reply = _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + headers + b"\r\n" + body)
+        head, _, text = reply.rpartition(b"\r\n\r\n")  # the last answer: a short Content-Length's request has its own before it
+        assert head.split(b"\r\n")[0] == b"HTTP/1.1 400 Bad Request", reply
+        assert b"content-type: application/json" in head and b"connection: close" in head
+        assert text.endswith(b"}\n") and text.count(b"\n") == 1 and json.loads(text) == {"error": message}
+    # a body shorter than its Content-Length from a client that then closes: a client's 400, not a server fault's 500
+    _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"rows\"", close=True)
+    # counted: each framing refusal of a /predict request, the short Content-Length's request (its 5 bytes are not JSON)
+    # and the closed one as /predict 400s, the bytes after that short body (no request, no path) as "other"
+    want = (before[0] + len(FRAMING) + 1, before[1] + 1, before[2])
+    deadline = time.time() + 10
+    while _metric(server, "/predict", "400") < want[0] and time.time() < deadline:
+        time.sleep(0.05)
+    assert (_metric(server, "/predict", "400"), _metric(server, "other", "400"), _metric(server, "/predict", "500")) == want
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)  # keep-alive: two requests on one connection
+    try:
+        for _ in range(2):
+            c.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            assert r.status == 200 and json.loads(r.read())["predictions"]
+        c.request("POST", "/predict", body=b"{}", headers={"Content-Length": "2000001"})  # the size limit still reads the header
+        r = c.getresponse()
+        assert r.status == 413 and "the body is 2000001 bytes, over the limit of 2000000" in json.loads(r.read())["error"]
+    finally:
+        c.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(reason=st.text(max_size=200), after=st.booleans())
+def test_every_framing_refusal_is_one_line_that_names_a_fix(reason: str, after: bool) -> None:
+    from hiddenlayers.ship._serve.framing import error_body, framing_refusal
+
+    message = framing_refusal(reason, after)
+    assert "\n" not in message and "\r" not in message and re.search(r"[:;] send ", message) and message.endswith(".")
+    assert error_body(message).count(b"\n") == 1 and json.loads(error_body(message)) == {"error": message}
 
 
 def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
