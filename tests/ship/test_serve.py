@@ -15,6 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -978,6 +979,16 @@ def test_whole_numbers_sent_for_a_category_match_its_text(tmp_path: Path) -> Non
     assert onnx.encode(onnx.rows({"rows": rows}, 10))["C"][:, 0].tolist() == ["2", "2", "2", "1"]
     feeds, notes = feeds_from_frame(pd.DataFrame({"code": [2.0, np.nan, 1.0], "v": [1.0, 2.0, 3.0]}), onnx.onnx.spec)
     assert feeds["C"][:, 0].tolist() == ["2", "", "1"] and notes == []
+    # a Decimal (a database's NUMERIC column, an Arrow decimal) is the category of its value too (before: "2.00", unseen)
+    import pyarrow as pa
+
+    decimals = pd.DataFrame({"code": pd.Series([Decimal("2.00"), Decimal("1"), Decimal("NaN")], dtype=object), "v": [1.0, 1.0, 1.0]})
+    want = pre.transform(pd.DataFrame({"code": ["2", "1", None], "v": [1.0, 1.0, 1.0]})).matrix
+    assert np.array_equal(pre.transform(decimals).matrix, want)
+    feeds, notes = feeds_from_frame(decimals, onnx.onnx.spec)
+    assert feeds["C"][:, 0].tolist() == ["2", "1", ""] and notes == []
+    arrow = pa.table({"code": pa.array([Decimal("2.00"), Decimal("1.00"), None], pa.decimal128(5, 2)), "v": [1.0, 1.0, 1.0]})
+    assert np.array_equal(sm.encode(sm.arrow_rows(arrow, 10)), want)
 
 
 def test_a_bool_column_is_one_and_zero_from_every_source(tmp_path: Path) -> None:
@@ -1097,6 +1108,22 @@ def test_an_infinite_number_in_a_categorical_cell_is_refused_from_json_and_arrow
     # finite numbers keep their rule: a whole float is its integer's text, NaN (an Arrow float's missing) is missing
     rows = served.arrow_rows(pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": [2.0, float("nan")], "score": [0.0, 0.0]}), 10)
     assert [r[2] for r in rows] == ["2", None]
+
+
+def test_an_infinite_number_in_a_categorical_cell_is_refused_by_the_library_the_onnx_runner_and_the_server(models: dict) -> None:
+    # before: TablePreprocessor and the ONNX runner read it as the category "inf" (unseen: the all-zero code) while the server refused it
+    from hiddenlayers.exceptions import DataError
+    from hiddenlayers.ship._onnx_run import feeds_from_frame
+
+    frame = pd.DataFrame({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": pd.Series(["Lyon", -np.inf], dtype=object), "score": [0.0, 0.0]})
+    message = ("column 'city' is categorical, but row 2 holds the infinite number -inf: replace it with text or a finite number, "
+               "or leave the cell empty.")
+    with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+        TablePreprocessor.from_dict(models["a"].preprocessing_).transform(frame)
+    with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+        feeds_from_frame(frame, ServedModel(models["dir"] / "a.onnx").onnx.spec)
+    with pytest.raises(RequestError, match=r"^row 2, column 'city' is infinite: send text or a finite number, or null for missing\.$"):
+        ServedModel(models["a"]).rows({"rows": frame.astype(object).to_dict("records")}, 10)
 
 
 def test_bytes_in_an_arrow_categorical_column_are_refused_not_read_as_their_repr(models: dict) -> None:
