@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hiddenlayers.data import TablePreprocessor, category_lookup, category_text, load_table
+from hiddenlayers.data import TablePreprocessor, category_lookup, category_text, is_missing, load_table
 from hiddenlayers.exceptions import DataError
 
 N = 8
@@ -103,6 +104,39 @@ def test_a_whole_float_is_written_as_its_integer(v: int) -> None:
 @given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f) or abs(f) >= 2**53))
 def test_other_floats_keep_their_text(v: float) -> None:
     assert category_text(v) == str(v)
+
+
+_PLACES = st.integers(0, 4)  # trailing zeros: NUMERIC(10, 2) gives Decimal("2.00") where the CSV gave 2
+
+
+@given(st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1), _PLACES)
+def test_a_whole_decimal_is_its_integers_category(v: int, places: int) -> None:
+    # before: Decimal("2.00") was the category "2.00", which a column read as 2 or 2.0 never stored
+    d = Decimal(v).quantize(Decimal(1).scaleb(-places))
+    assert category_text(d) == category_text(v) == category_text(float(v)) == str(v)
+    assert category_text(Decimal(v).scaleb(2).scaleb(-2)) == str(v)  # "1E+2"-style exponents too
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15).filter(lambda f: f != int(f)), _PLACES)
+def test_a_fractional_decimal_is_its_floats_category(v: float, places: int) -> None:
+    d = Decimal(repr(v) + "0" * places if "e" not in repr(v) else repr(v))  # the float's text, as a database or JSON reader gives it
+    assert category_text(d) == category_text(v) == str(v)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.integers(-3, 3), st.sampled_from([0.5, -1.25, 2.0])), min_size=1, max_size=8), _PLACES)
+def test_decimal_cells_encode_as_the_numbers_a_model_was_fitted_on(values: list, places: int) -> None:
+    fit_on = pd.DataFrame({"c": pd.Series([*values, "a"], dtype=object)})
+    pre = TablePreprocessor().fit(fit_on)
+    as_decimals = [Decimal(repr(v)).quantize(Decimal(1).scaleb(-places)) if float(v) * 10**places == int(float(v) * 10**places)
+                   else Decimal(repr(v)) for v in values]
+    got = pre.transform(pd.DataFrame({"c": pd.Series([*as_decimals, "a"], dtype=object)}))
+    assert np.array_equal(got.matrix, pre.transform(fit_on).matrix) and not got.unseen
+
+
+def test_decimal_nans_are_missing_and_other_decimals_keep_a_text() -> None:
+    assert is_missing(Decimal("NaN")) and is_missing(Decimal("sNaN"))  # sNaN made pd.isna raise
+    assert category_text(Decimal("1E+5000")) == "1E+5000" and category_text(Decimal("1E-400")) == "1E-400"  # no int text, no float 0
 
 
 def test_messy_dtypes_fit_and_missing_values_are_missing() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -420,3 +421,23 @@ def test_a_stored_state_that_would_break_transform_is_refused_when_read(column: 
     state["columns"][column][key] = value
     with pytest.raises(DataError, match=re.escape(f"the stored preprocessing is damaged (ValueError: {problem}).")):
         TablePreprocessor.from_dict(state)
+
+
+@pytest.mark.parametrize("inf", [float("inf"), float("-inf"), np.float32("inf"), Decimal("Infinity")])
+def test_an_infinite_number_in_a_categorical_column_is_refused_in_fit_partial_fit_and_transform(inf) -> None:
+    # before: the category "inf" (learned in fit, unseen in transform), where a numeric column and the server refuse it
+    bad = pd.DataFrame({"city": pd.Series(["paris", inf, None], dtype=object), "x": [1.0, 2.0, 3.0]})
+    message = (f"column 'city' is categorical, but {{}} holds the infinite number {inf}: replace it with text or a finite number, "
+               "or leave the cell empty.")
+    with pytest.raises(DataError, match="^" + re.escape(message.format("row 2")) + "$"):
+        TablePreprocessor().fit(bad)
+    with pytest.raises(DataError, match="^" + re.escape(message.format("line 3")) + "$"):
+        TablePreprocessor().fit(bad, where=lambda i: f"line {i + 2}")  # a CSV file: its header is line 1
+    with pytest.raises(DataError, match="^" + re.escape(message.format("a chunk")) + "$"):
+        TablePreprocessor().partial_fit(bad)
+    pre = TablePreprocessor().fit(bad.assign(city=["paris", "rome", None]))
+    with pytest.raises(DataError, match="^" + re.escape(message.format("row 2")) + "$"):
+        pre.transform(bad)
+    # NaN stays missing, as before, and text spelled "inf" stays text
+    ok = pre.transform(bad.assign(city=pd.Series(["paris", float("nan"), "inf"], dtype=object)))
+    assert ok.matrix[1].tolist() == pre.transform(bad.assign(city=["paris", None, None])).matrix[1].tolist() and ok.unseen == {"city": 1}

@@ -15,11 +15,14 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
@@ -298,6 +301,74 @@ def test_slow_client_gets_408_and_does_not_block_others(server: Server) -> None:
                 break
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in reply
+
+
+LENGTH_FIX = "send one Content-Length header, the body's length in bytes as digits (e.g. Content-Length: 42)."
+FRAMING = [  # (headers after the Content-Type, the message); before: uvicorn's plain-text "Invalid HTTP request received."
+    (b"Content-Length: abc\r\n", f"the request's Content-Length is not a length in bytes (Invalid character in Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: -5\r\n", f"the request's Content-Length is not a length in bytes (Invalid character in Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: 99999999999999999999999\r\n", f"the request's Content-Length is too large to count (Content-Length overflow): {LENGTH_FIX}"),
+    (b"Content-Length: 29\r\nContent-Length: 30\r\n", f"the request has more than one Content-Length header (Duplicate Content-Length): {LENGTH_FIX}"),
+    (b"Content-Length: 29\r\nTransfer-Encoding: chunked\r\n",
+     "the request has both Content-Length and Transfer-Encoding (Transfer-Encoding can't be present with Content-Length): send one of them, "
+     "Content-Length with the body's length in bytes or Transfer-Encoding: chunked."),
+    (b"Content-Length: 5\r\n",  # shorter than the body: its rest is read as the next request on the connection
+     "the bytes after the previous request on this connection are not an HTTP request (Invalid method encountered): "
+     "the previous request's Content-Length was likely shorter than its body; send the body's length in bytes."),
+]
+
+
+def _raw(port: int, data: bytes, close: bool = False) -> bytes:
+    """What the server sends back on one connection for ``data`` until it closes it (``close``: the client closes first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(data)
+        if close:
+            return b""
+        reply = b""
+        while chunk := c.recv(4096):
+            reply += chunk
+        return reply
+
+
+def test_a_bad_content_length_is_a_counted_json_400_and_keep_alive_and_limits_still_hold(server: Server) -> None:
+    before = _metric(server, "/predict", "400"), _metric(server, "other", "400"), _metric(server, "/predict", "500")
+    body = b'{"rows": [[40, 1, "Lyon", 0]]}'
+    for headers, message in FRAMING:
+        reply = _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + headers + b"\r\n" + body)
+        head, _, text = reply.rpartition(b"\r\n\r\n")  # the last answer: a short Content-Length's request has its own before it
+        assert head.split(b"\r\n")[0] == b"HTTP/1.1 400 Bad Request", reply
+        assert b"content-type: application/json" in head and b"connection: close" in head
+        assert text.endswith(b"}\n") and text.count(b"\n") == 1 and json.loads(text) == {"error": message}
+    # a body shorter than its Content-Length from a client that then closes: a client's 400, not a server fault's 500
+    _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"rows\"", close=True)
+    # counted: each framing refusal of a /predict request, the short Content-Length's request (its 5 bytes are not JSON)
+    # and the closed one as /predict 400s, the bytes after that short body (no request, no path) as "other"
+    want = (before[0] + len(FRAMING) + 1, before[1] + 1, before[2])
+    deadline = time.time() + 10
+    while _metric(server, "/predict", "400") < want[0] and time.time() < deadline:
+        time.sleep(0.05)
+    assert (_metric(server, "/predict", "400"), _metric(server, "other", "400"), _metric(server, "/predict", "500")) == want
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)  # keep-alive: two requests on one connection
+    try:
+        for _ in range(2):
+            c.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            assert r.status == 200 and json.loads(r.read())["predictions"]
+        c.request("POST", "/predict", body=b"{}", headers={"Content-Length": "2000001"})  # the size limit still reads the header
+        r = c.getresponse()
+        assert r.status == 413 and "the body is 2000001 bytes, over the limit of 2000000" in json.loads(r.read())["error"]
+    finally:
+        c.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(reason=st.text(max_size=200), after=st.booleans())
+def test_every_framing_refusal_is_one_line_that_names_a_fix(reason: str, after: bool) -> None:
+    from hiddenlayers.ship._serve.framing import error_body, framing_refusal
+
+    message = framing_refusal(reason, after)
+    assert "\n" not in message and "\r" not in message and re.search(r"[:;] send ", message) and message.endswith(".")
+    assert error_body(message).count(b"\n") == 1 and json.loads(error_body(message)) == {"error": message}
 
 
 def test_endpoints_and_metrics_parse_as_prometheus_text(server: Server) -> None:
@@ -908,6 +979,16 @@ def test_whole_numbers_sent_for_a_category_match_its_text(tmp_path: Path) -> Non
     assert onnx.encode(onnx.rows({"rows": rows}, 10))["C"][:, 0].tolist() == ["2", "2", "2", "1"]
     feeds, notes = feeds_from_frame(pd.DataFrame({"code": [2.0, np.nan, 1.0], "v": [1.0, 2.0, 3.0]}), onnx.onnx.spec)
     assert feeds["C"][:, 0].tolist() == ["2", "", "1"] and notes == []
+    # a Decimal (a database's NUMERIC column, an Arrow decimal) is the category of its value too (before: "2.00", unseen)
+    import pyarrow as pa
+
+    decimals = pd.DataFrame({"code": pd.Series([Decimal("2.00"), Decimal("1"), Decimal("NaN")], dtype=object), "v": [1.0, 1.0, 1.0]})
+    want = pre.transform(pd.DataFrame({"code": ["2", "1", None], "v": [1.0, 1.0, 1.0]})).matrix
+    assert np.array_equal(pre.transform(decimals).matrix, want)
+    feeds, notes = feeds_from_frame(decimals, onnx.onnx.spec)
+    assert feeds["C"][:, 0].tolist() == ["2", "1", ""] and notes == []
+    arrow = pa.table({"code": pa.array([Decimal("2.00"), Decimal("1.00"), None], pa.decimal128(5, 2)), "v": [1.0, 1.0, 1.0]})
+    assert np.array_equal(sm.encode(sm.arrow_rows(arrow, 10)), want)
 
 
 def test_a_bool_column_is_one_and_zero_from_every_source(tmp_path: Path) -> None:
@@ -1027,6 +1108,22 @@ def test_an_infinite_number_in_a_categorical_cell_is_refused_from_json_and_arrow
     # finite numbers keep their rule: a whole float is its integer's text, NaN (an Arrow float's missing) is missing
     rows = served.arrow_rows(pa.table({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": [2.0, float("nan")], "score": [0.0, 0.0]}), 10)
     assert [r[2] for r in rows] == ["2", None]
+
+
+def test_an_infinite_number_in_a_categorical_cell_is_refused_by_the_library_the_onnx_runner_and_the_server(models: dict) -> None:
+    # before: TablePreprocessor and the ONNX runner read it as the category "inf" (unseen: the all-zero code) while the server refused it
+    from hiddenlayers.exceptions import DataError
+    from hiddenlayers.ship._onnx_run import feeds_from_frame
+
+    frame = pd.DataFrame({"age": [40.0, 41.0], "income": [1.0, 2.0], "city": pd.Series(["Lyon", -np.inf], dtype=object), "score": [0.0, 0.0]})
+    message = ("column 'city' is categorical, but row 2 holds the infinite number -inf: replace it with text or a finite number, "
+               "or leave the cell empty.")
+    with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+        TablePreprocessor.from_dict(models["a"].preprocessing_).transform(frame)
+    with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+        feeds_from_frame(frame, ServedModel(models["dir"] / "a.onnx").onnx.spec)
+    with pytest.raises(RequestError, match=r"^row 2, column 'city' is infinite: send text or a finite number, or null for missing\.$"):
+        ServedModel(models["a"]).rows({"rows": frame.astype(object).to_dict("records")}, 10)
 
 
 def test_bytes_in_an_arrow_categorical_column_are_refused_not_read_as_their_repr(models: dict) -> None:

@@ -33,6 +33,7 @@ _EXPORTS = {
     "numeric_matrix": "._cells",
     "BOOL_TEXT": "._cells",
     "category_text": "._cells",
+    "category_texts": "._cells",
     "category_lookup": "._cells",
     "check_column_names": "._cells",
     "check_readable": "._cells",

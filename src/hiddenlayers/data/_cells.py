@@ -13,7 +13,13 @@ or Parquet file and a JSON request:
 * a number in a categorical column is compared as text in one spelling: a
   whole float is written as an integer (``1.0`` -> ``"1"``), as a CSV column
   that is read as integers on one day and as floats (a blank cell) on another
-  gives it; categories stored by older versions as ``"1.0"`` still match;
+  gives it; categories stored by older versions as ``"1.0"`` still match; a
+  ``decimal.Decimal`` (a database's NUMERIC column read by pandas, JSON read with
+  ``parse_float=Decimal``, an Arrow decimal) is spelled as the int or float of its
+  value (``Decimal("2.0")`` -> ``"2"``, ``Decimal("2.50")`` -> ``"2.5"``);
+* an infinite number in a categorical column (``inf``, ``Decimal("Infinity")``) is
+  refused with its column and row (:func:`category_texts`), as a numeric column and
+  the server refuse it: its text ``"inf"`` would be a category of its own;
 * a boolean in a numeric column is ``1.0`` / ``0.0``, whatever brings it: a
   bool column of a DataFrame or Parquet file (as NumPy and scikit-learn read
   it, so a model fitted in Python on one learned it so), JSON ``true``, an
@@ -25,7 +31,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from ..exceptions import DataError
@@ -98,6 +105,8 @@ def is_missing(value: Any) -> bool:
         return True
     if isinstance(value, float) and value != value:
         return True
+    if isinstance(value, Decimal):
+        return value.is_nan()  # NaN and sNaN (pd.isna raises on a signalling NaN)
     try:
         import pandas as pd
 
@@ -182,7 +191,49 @@ def category_text(value: Any) -> str:
 
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value) and abs(float(value)) < _EXACT:
         return str(int(value))
+    if isinstance(value, Decimal) and value.is_finite():
+        return _decimal_text(value)
     return str(value)
+
+
+def _decimal_text(value: Decimal) -> str:
+    """A finite Decimal as the int or float of the same value is spelled: its text (``"2.0"``, ``"2.50"``, ``"1E+2"``)
+    depends on how it was made, so a database column of NUMERIC(10, 2) would never meet the categories of a CSV file."""
+    if value == value.to_integral_value():
+        if value.adjusted() < 4000:  # an int's text (Python writes at most 4300 digits); exact, as an int column's categories
+            return str(int(value))
+    else:
+        as_float = float(value)
+        if as_float != 0.0:  # not a value below the smallest float: the float's shortest text ("2.5"), as a float column's
+            return category_text(as_float)
+    return str(value.normalize())
+
+
+def _infinite(value: Any) -> bool:
+    """Whether one present cell is an infinite number (a float, NumPy float or Decimal)."""
+    import numpy as np
+
+    if isinstance(value, (float, np.floating)):
+        return math.isinf(value)
+    return isinstance(value, Decimal) and value.is_infinite()
+
+
+def category_texts(name: str, cells: Iterable[Any], where: Callable[[int], str] | None = None) -> list[str | None]:
+    """The cells of categorical column ``name`` as :func:`category_text`, ``None`` where missing (:func:`is_missing`).
+
+    An infinite number is a :class:`DataError` naming the column and its row (``where``: as :func:`at_row`): a numeric
+    column refuses it, and so does the server in a categorical one, while its text ``"inf"`` would be a category.
+    """
+    out: list[str | None] = []
+    for i, value in enumerate(cells):
+        if is_missing(value):
+            out.append(None)
+        elif _infinite(value):
+            raise DataError(f"column '{name}' is categorical, but {at_row(i, where)} holds the infinite number {value}: "
+                            "replace it with text or a finite number, or leave the cell empty.")
+        else:
+            out.append(category_text(value))
+    return out
 
 
 def category_lookup(categories: list[str]) -> dict[str, int]:
@@ -195,4 +246,4 @@ def category_lookup(categories: list[str]) -> dict[str, int]:
     return codes
 
 
-__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "check_column_names", "check_readable", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]
+__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "category_texts", "check_column_names", "check_readable", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
-from ._cells import at_row, category_lookup, category_text, check_column_names, check_readable, is_missing, numeric_values
+from ._cells import at_row, category_lookup, category_texts, check_column_names, check_readable, is_missing, numeric_values
 from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 from ._float32 import F32_MAX
@@ -167,7 +167,7 @@ class TablePreprocessor:
                     "missing_rate": float(np.isnan(values).mean()),
                 })
             else:
-                text = _category_texts(col)
+                text = _category_texts(str(name), col, where)
                 counts = text.value_counts(dropna=True)
                 # most frequent first, ties in sorted order, so the result is deterministic
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -231,7 +231,7 @@ class TablePreprocessor:
                     st["m2"] += m2_b + delta * delta * st["n"] * n_b / n
                     st["n"] = n
             else:
-                text = _category_texts(col)
+                text = _category_texts(str(name), col, lambda _: "a chunk")
                 st["missing"] += int(text.isna().sum())
                 for k, v in text.value_counts(dropna=True).items():
                     st["counts"][k] = st["counts"].get(k, 0) + int(v)
@@ -352,7 +352,7 @@ class TablePreprocessor:
                 elif isnan.any():
                     unlearned[c["name"]] = int(isnan.sum())
             else:
-                text = _category_texts(col)
+                text = _category_texts(c["name"], col, where)
                 k = len(c["categories"])
                 width = k + int(c["other"]) + int(c["missing_indicator"])
                 lookup = category_lookup(c["categories"])
@@ -493,9 +493,12 @@ def _warn_missing_markers(name: str, categories: list[str]) -> bool:
     return bool(marked)
 
 
-def _category_texts(col: Any) -> Any:
-    """``col``'s cells as category text (:func:`category_text`), ``None`` where missing."""
-    return col.astype(object).map(lambda v: None if is_missing(v) else category_text(v))
+def _category_texts(name: str, col: Any, where: Callable[[int], str] | None) -> Any:
+    """``col``'s cells as category text (:func:`~._cells.category_texts`: ``None`` where missing, an infinite number refused
+    naming the row by ``where``), as a Series on ``col``'s index."""
+    import pandas as pd
+
+    return pd.Series(category_texts(name, col.to_numpy(dtype=object), where), index=col.index, dtype=object)
 
 
 __all__ = ["MISSING", "MISSING_TEXT", "OTHER", "TablePreprocessor", "Transformed"]

@@ -52,13 +52,6 @@ def choose_missing_token(columns: list[dict[str, Any]]) -> str:
     return token
 
 
-def _text(value: Any) -> str | None:
-    """A cell as the text the preprocessing compares (``None`` when missing), as ``TablePreprocessor`` does."""
-    from ..data import category_text, is_missing
-
-    return None if is_missing(value) else category_text(value)
-
-
 def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], str] | None = None,
                      dtype: Any = np.float32) -> tuple[dict[str, np.ndarray], list[str]]:
     """Graph inputs from a raw table (columns in any order, extras ignored); also one-line notes.
@@ -70,7 +63,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
     gives it; else ``row N`` counted from 1); unseen categories are counted
     in a note (the graph sends them to ``<other>``, or to no column).
     """
-    from ..data import category_lookup, check_column_names, check_readable, lacks_columns, numeric_values
+    from ..data import category_lookup, category_texts, check_column_names, check_readable, lacks_columns, numeric_values
 
     check_column_names(frame)
     frame = frame.rename(columns=str)
@@ -100,7 +93,7 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
         unseen: dict[str, int] = {}
         for j, c in enumerate(cats):
             check_readable(c["name"], frame[c["name"]], list(c["categories"]))
-            text = [_text(v) for v in frame[c["name"]].to_numpy(dtype=object)]  # not Series.map: it turns None into NaN
+            text = category_texts(c["name"], frame[c["name"]].to_numpy(dtype=object), where)  # None where missing; inf refused
             # the stored spelling of each known text (a category stored as "2.0" by an older version is sent as "2.0")
             stored = {t: str(c["categories"][i]) for t, i in category_lookup(c["categories"]).items()}
             new = int(sum(1 for v in text if v is not None and v not in stored))

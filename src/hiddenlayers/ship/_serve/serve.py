@@ -49,6 +49,7 @@ from typing import Any
 
 from .._batcher import MicroBatcher, Overloaded
 from .app_model import AppModel, check_servable, open_served
+from .framing import REFUSED_KEY, error_body
 from .metrics import Metrics
 from .model import RequestError, ServedModel
 
@@ -110,7 +111,7 @@ def _loads(body: bytes) -> Any:
 def _error(status: int, message: str) -> Any:
     from starlette.responses import Response
 
-    return Response(_json({"error": message}) + b"\n", status_code=status, media_type="application/json")
+    return Response(error_body(message), status_code=status, media_type="application/json")
 
 
 class _Server:
@@ -132,12 +133,19 @@ class _Server:
         chunks, size = [], 0
 
         async def read() -> None:
+            from starlette.requests import ClientDisconnect
+
             nonlocal size
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.cfg.max_body:
-                    raise RequestError(413, f"the body is over the limit of {self.cfg.max_body} bytes: split the rows, or start the server with a larger --max-body.")
-                chunks.append(chunk)
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > self.cfg.max_body:
+                        raise RequestError(413, f"the body is over the limit of {self.cfg.max_body} bytes: split the rows, or start the server with a larger --max-body.")
+                    chunks.append(chunk)
+            except ClientDisconnect:  # the client's fault, not the server's: a 400 for the count (the closed connection hears nothing)
+                announced = f" of the {length} that Content-Length announced" if length is not None else ""
+                raise RequestError(400, f"the connection closed after {size} bytes of the body{announced}: send the whole body "
+                                        "(Content-Length counts its bytes) and keep the connection open for the answer.") from None
 
         try:
             await asyncio.wait_for(read(), self.cfg.read_timeout)
@@ -272,7 +280,7 @@ class _Server:
                 # SIGHUP reloads; a server run in a thread (or on a platform without SIGHUP) reloads by /reload only
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
             try:
-                yield
+                yield {REFUSED_KEY: refused}  # uvicorn shares the state with its protocol (grace.py), which counts what it refuses
                 await self.batcher.drain()
             finally:
                 restore()
@@ -286,8 +294,13 @@ class _Server:
             Route("/metadata", self.metadata, methods=["GET"]), Route("/metrics", self.metrics_text, methods=["GET"]),
             Route("/reload", self.reload_endpoint, methods=["POST"]),
         ]
+        endpoints = frozenset(r.path for r in routes)
+
+        def refused(path: str, status: int, seconds: float) -> None:
+            self.metrics.request(path if path in endpoints else "other", status, seconds)
+
         app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error},
-                        middleware=[Middleware(_Counted, metrics=self.metrics, endpoints=frozenset(r.path for r in routes))])
+                        middleware=[Middleware(_Counted, metrics=self.metrics, endpoints=endpoints)])
         app.router.redirect_slashes = False  # "/predict/" is an unknown route (JSON 404), not an empty 307 to follow
         return app
 
