@@ -51,6 +51,19 @@ class DataError(HiddenLayersError, ValueError):
     """Input data cannot be used: wrong shape, non-finite values, unknown columns."""
 
 
+class NonFiniteOutputError(DataError):
+    """Finite input rows whose network output is NaN or infinite: the network overflowed inside (a float32 layer norm's
+    variance of a row of 1e30). ``rows``: their positions in ``X`` (0-based, ascending); ``answer``: what the method
+    computed, those rows NaN (``predict``'s labels or values, ``predict_proba``'s probabilities, also for
+    ``predict_log_proba``, ``predict_with_proba``'s pair), for callers that refuse row by row (``hiddenlayers predict``,
+    the server)."""
+
+    def __init__(self, message: str, rows: Any, answer: Any) -> None:
+        super().__init__(message)
+        self.rows = rows
+        self.answer = answer
+
+
 class DivergedWarning(UserWarning):
     """Training stopped because the loss became NaN or infinite."""
 
@@ -88,6 +101,7 @@ __all__ = [
     "HiddenLayersError",
     "InterruptedWarning",
     "ModelFileError",
+    "NonFiniteOutputError",
     "NotFittedError",
     "SpecError",
     "TableNoteWarning",

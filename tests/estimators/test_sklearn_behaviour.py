@@ -106,6 +106,40 @@ def test_lbfgs_on_huge_inputs_stops_as_sklearns(name: str) -> None:
     assert all(np.isfinite(c).all() for c in ours.coefs_ + ours.intercepts_)
 
 
+def test_a_row_that_overflows_inside_a_float32_layer_norm_is_refused_not_answered_nan() -> None:
+    """A row of 1e30 is within float32's range, so predict took it, but a layer norm squares its spread (1e60): the variance
+    was inf and predict_proba answered NaN, silently (the .onnx export answers finite values). Now every answering method
+    names the row in one line (NonFiniteOutputError, a DataError), as `hiddenlayers predict` and the server refuse a row
+    whose output is not finite; other rows still answer, and a float64 network, in whose range the variance fits, answers
+    that row."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = hl.MLPClassifier("8:tanh:norm=layer", max_iter=5, random_state=0).fit(X, y)
+        reg = hl.MLPRegressor(hidden_layer_sizes="8:tanh:norm=layer", max_iter=5, random_state=0).fit(X, y.astype(float))
+        wide = hl.MLPClassifier("8:tanh:norm=layer", max_iter=5, random_state=0, dtype="float64").fit(X, y)
+    big = X[:4].copy()
+    big[2, 1] = 1e30
+    message = re.escape("X[2] gives a network output that is not finite, though its values are: they are so large that the network "
+                        "overflows float32 inside (a layer norm's variance, say), so its answer would be NaN: rescale that row's values")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning first
+        for call in (clf.predict, clf.predict_proba, clf.predict_log_proba, clf.predict_logits, clf.predict_with_proba, reg.predict,
+                     lambda rows: clf.score(rows, y[:4])):
+            with pytest.raises(hl.DataError, match=message):
+                call(big)
+    with pytest.raises(hl.NonFiniteOutputError) as caught:  # what `hiddenlayers predict` and the server refuse row by row
+        clf.predict_with_proba(big)
+    labels, P = caught.value.answer
+    assert caught.value.rows.tolist() == [2] and np.isnan(P[2]).all() and np.isfinite(np.delete(P, 2, axis=0)).all()
+    np.testing.assert_array_equal(np.delete(labels, 2), clf.predict(np.delete(big, 2, axis=0)))
+    assert np.isfinite(clf.predict_proba(np.delete(big, 2, axis=0))).all()
+    proba = wide.predict_proba(big)
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(1), 1.0)
+
+
 def test_divergence_after_a_good_epoch_restores_and_warns(iris_raw) -> None:  # type: ignore[no-untyped-def]
     X, y = iris_raw
     reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, max_iter=20, random_state=0)

@@ -72,7 +72,7 @@ def test_norms_and_dropout_in_inference_form(tmp_path, no_torch_export, opset) -
     np.testing.assert_allclose(_run(path, X_IRIS), clf.predict_proba(X_IRIS), atol=1e-5)
     model = onnx.load(str(path))
     ops = {n.op_type for n in model.graph.node}
-    assert report.opset == opset and "BatchNormalization" in ops and "Dropout" not in ops
+    assert report.opset == opset and "BatchNormalization" not in ops and "Dropout" not in ops  # the batch norm folded into its Gemm
     assert ("LayerNormalization" in ops) == (opset >= 17)
 
 
@@ -286,3 +286,87 @@ def test_the_parity_tolerance_is_relative_for_outputs_larger_than_one(tmp_path, 
     with pytest.raises(ValueError, match=r"^ONNX output differs from PyTorch by 3\.\d+ \(0\.0003 of the output's size; > tolerance=0\.0001\)"):
         export_onnx(reg, tmp_path / "s.onnx", X=Xd)
     assert not (tmp_path / "s.onnx").exists()
+
+
+# ------------------------------------------------------------- every opset, int8 at each; the IR version; batch norm folded
+#: The IR version each opset's file declares: 10 (torch's exporter's, the newest onnxruntime 1.18 reads) up to opset 22,
+#: then the one onnx requires for the opset (onnx.helper.VERSION_TABLE); the direct writer said 8 at opsets 16-18.
+_IR = {**dict.fromkeys(range(16, 23), 10), 23: 11, 24: 12, 25: 13, 26: 13, 27: 13, 28: 14}
+
+
+def _opset_checks(path, int8_path, opset: int, X, want) -> None:
+    """Both files: onnx's full check, the IR version of the opset, onnxruntime's answers (int8 within its rounding)."""
+    for p in (path, int8_path):
+        model = onnx.load(str(p))
+        onnx.checker.check_model(model, full_check=True)
+        assert model.ir_version == _IR.get(opset, onnx.helper.find_min_ir_version_for([onnx.helper.make_opsetid("", opset)]))
+    np.testing.assert_allclose(_run(path, X), want, atol=1e-5)
+    assert np.abs(_run(int8_path, X) - want).max() < 0.05
+
+
+def test_every_opset_exports_with_its_int8_copy_through_the_direct_writer(tmp_path, no_torch_export) -> None:
+    """opset=28 with quantize=True ended in onnxruntime's raw NOT_IMPLEMENTED ("Could not find an implementation for
+    DequantizeLinear(28)"): there the int8 weights are read back by Cast and Mul. Every opset the API takes, with and
+    without int8, passes onnx's full check and runs; the IR version is the opset's (8 before, at opsets 16-18)."""
+    from hiddenlayers.ship._export import opset_range
+
+    clf = _fit(hl.MLPClassifier("8:relu:norm=batch,6:tanh:norm=layer", max_iter=5, random_state=0), X_IRIS, Y_IRIS)
+    want = clf.predict_proba(X_IRIS)
+    lo, hi = opset_range()
+    for opset in range(lo, hi + 1):
+        path = tmp_path / f"m{opset}.onnx"
+        report = export_onnx(clf, path, X=X_IRIS, opset=opset, quantize=True)
+        assert report.opset == opset and "weights of 3 Gemm stored as int8" in report.notes[-1]
+        _opset_checks(path, tmp_path / f"m{opset}.int8.onnx", opset, X_IRIS, want)
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "m28.int8.onnx")).graph.node}
+    assert "DequantizeLinear" not in ops and {"Cast", "Mul"} <= ops
+    assert "DequantizeLinear" in {n.op_type for n in onnx.load(str(tmp_path / "m27.int8.onnx")).graph.node}
+    layers = hl.ship.describe_onnx(tmp_path / "m28.int8.onnx")["layers"]
+    assert [(r["layer"], r["weight_type"], r["inputs"], r["units"]) for r in layers] == [
+        ("hidden1", "int8", 4, 8), ("hidden2", "int8", 8, 6), ("head", "int8", 6, 3)]
+
+
+@pytest.mark.parametrize("opset", [18, 23, 28])
+def test_torchs_exporter_at_the_int8_and_ir_boundaries(tmp_path, opset) -> None:
+    """The fallback writer too: int8 at opset 28 runs, and the IR version is the opset's (torch's exporter writes 10 at every
+    opset, below what onnx requires from opset 23 on)."""
+    clf = _fit(hl.MLPClassifier("8:norm=layer", max_iter=2, random_state=0), X_IRIS, Y_IRIS)
+    clf.network_.hidden1.act = nn.Hardswish()  # no exact form in the direct writer
+    path = tmp_path / "m.onnx"
+    export_onnx(clf, path, X=X_IRIS, opset=opset, quantize=True)
+    assert onnx.load(str(path)).producer_name == "pytorch"
+    _opset_checks(path, tmp_path / "m.int8.onnx", opset, X_IRIS, clf.predict_proba(X_IRIS))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_batch_norm_is_folded_into_its_gemm_exactly_and_int8_quantises_the_folded_weights(tmp_path, no_torch_export, dtype) -> None:
+    """The direct writer kept BatchNormalization after hidden1's Gemm (info: hidden1 followed by BatchNormalization) where
+    torch's exporter folds it: W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta, here in
+    float64 rounded once to the graph's type; parity holds and the int8 copy stores the folded weights."""
+    clf = _fit(hl.MLPClassifier("10:relu:norm=batch,6:tanh", max_iter=30, random_state=0, dtype=dtype), X_IRIS * 2 + 1, Y_IRIS)
+    net = clf.network_
+    with torch.no_grad():  # a norm that changes the numbers: non-trivial gamma, beta and running statistics
+        net.hidden1.norm.weight.uniform_(0.5, 2.0)
+        net.hidden1.norm.bias.uniform_(-1.0, 1.0)
+    bn, lin = net.hidden1.norm, net.hidden1.linear
+    assert float(bn.running_var.min()) != 1.0 and float(bn.running_mean.abs().max()) > 0.01  # trained statistics
+    f64 = lambda t: t.detach().double().numpy()  # noqa: E731
+    s = f64(bn.weight) / np.sqrt(f64(bn.running_var) + bn.eps)
+    W, b = f64(lin.weight) * s[:, None], (f64(lin.bias) - f64(bn.running_mean)) * s + f64(bn.bias)
+    report = export_onnx(clf, tmp_path / "m.onnx", X=X_IRIS * 2 + 1, quantize=dtype == "float32")
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    assert "BatchNormalization" not in {n.op_type for n in model.graph.node}
+    assert not any(name.startswith("network.hidden1.norm") for name in inits)
+    np.testing.assert_array_equal(inits["network.hidden1.linear.weight"], W.astype(dtype))
+    np.testing.assert_array_equal(inits["network.hidden1.linear.bias"], b.astype(dtype))
+    assert report.max_abs_diff < (1e-5 if dtype == "float32" else 1e-10)
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", X_IRIS * 2 + 1, np.dtype(dtype)), clf.predict_proba(X_IRIS * 2 + 1),
+                               atol=1e-5 if dtype == "float32" else 1e-10)
+    info = hl.ship.describe_onnx(tmp_path / "m.onnx")["layers"]
+    assert [(r["layer"], r["followed_by"]) for r in info] == [("hidden1", "Relu"), ("hidden2", "Tanh"), ("head", "Softmax")]
+    if dtype == "float32":  # the int8 copy holds the folded weights, one scale per output unit
+        g = onnx.load(str(tmp_path / "m.int8.onnx")).graph
+        q = {i.name: onnx.numpy_helper.to_array(i) for i in g.initializer}
+        back = q["network.hidden1.linear.weight_int8"].astype(np.float64) * q["network.hidden1.linear.weight_scale"][:, None]
+        assert np.abs(back - W).max() <= q["network.hidden1.linear.weight_scale"].max() / 2 * 1.001

@@ -45,9 +45,17 @@ def refuse_proba(model: Any, proba: bool) -> None:
 
 
 def labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(predict(A), predict_proba(A) or None for a regressor)``: one forward pass for an MLP classifier."""
+    """``(predict(A), predict_proba(A) or None for a regressor)``: one forward pass for an MLP classifier. Rows the network
+    overflows on keep their NaN answers here (the estimator's :class:`~hiddenlayers.exceptions.NonFiniteOutputError`
+    carries them), for :func:`~._data.check_finite_output` to name by their file line."""
     from ..estimators import MLPClassifier
+    from ..exceptions import NonFiniteOutputError
 
-    if isinstance(model, MLPClassifier):
-        return model.predict_with_proba(A)
-    return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
+    try:
+        if isinstance(model, MLPClassifier):
+            return model.predict_with_proba(A)  # type: ignore[no-any-return]
+        return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
+    except NonFiniteOutputError as exc:
+        if isinstance(exc.answer, tuple):
+            return exc.answer  # type: ignore[no-any-return]
+        return exc.answer, None  # a regressor's predictions

@@ -33,7 +33,7 @@ from ._checks import binarize, check_sample_weight, classifier_input, regressor_
 from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
-from ._predict import check_X, output_dtype, raw_output
+from ._predict import check_X, output_dtype, overflow_checked, raw_output
 from ._target_scale import scaled, set_target_scaling, unscaled
 
 
@@ -178,8 +178,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[pos.astype(np.intp)]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label)."""
-        return self._predict_validated(check_X(self, X))
+        """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label); a row whose network output
+        is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it."""
+        X = check_X(self, X)
+        return overflow_checked(self, raw_output(self, X, check_input=False), self._decode)
 
     def _predict_validated(self, X: Any) -> np.ndarray:
         return self._decode(raw_output(self, X, check_input=False))
@@ -208,7 +210,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn)."""
         X = check_X(self, X)
-        return self._proba(raw_output(self, X, check_input=False), X)
+        return overflow_checked(self, raw_output(self, X, check_input=False), lambda z: self._proba(z, X))
 
     def predict_logits(self, X: Any) -> np.ndarray:
         """Head outputs before the output activation, ``(n_samples, n_outputs)`` in the network's dtype.
@@ -218,7 +220,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         softmax. Multi-label: one logistic logit per label. For knowledge distillation
         (:func:`hiddenlayers.distill` softens these at its temperature) and calibration.
         """
-        return raw_output(self, check_X(self, X), check_input=False)
+        return overflow_checked(self, raw_output(self, check_X(self, X), check_input=False), lambda z: z)
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(predict(X), predict_proba(X))`` from one forward pass: for callers that want both (``hiddenlayers predict``, serving).
@@ -235,8 +237,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ((3,), (3, 3))
         """
         X = check_X(self, X)
-        z = raw_output(self, X, check_input=False)
-        return self._decode(z), self._proba(z, X)
+        return overflow_checked(self, raw_output(self, X, check_input=False), lambda z: (self._decode(z), self._proba(z, X)))
 
     def _proba(self, z: np.ndarray, X: Any) -> np.ndarray:
         """``predict_proba`` from head outputs ``z`` ``(n, n_outputs)`` of the checked ``X`` (which sets the dtype)."""
@@ -320,8 +321,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn)."""
-        return self._predict_validated(check_X(self, X))
+        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn); a row whose network
+        output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it."""
+        X = check_X(self, X)
+        return overflow_checked(self, raw_output(self, X, check_input=False), lambda z: self._from_raw(z, X))
 
     def _predict_validated(self, X: Any) -> np.ndarray:
         return self._from_raw(raw_output(self, X, check_input=False), X)

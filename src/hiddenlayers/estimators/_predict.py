@@ -8,20 +8,23 @@ go through the PyTorch network in blocks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from ..data import TablePreprocessor, first_beyond_float32
-from ..exceptions import DataError
+from ..exceptions import DataError, NonFiniteOutputError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
 from ._checks import _validate, refuse_beyond_float32
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
+
+_T = TypeVar("_T")
 
 
 def _stamp(params: tuple[torch.Tensor, ...]) -> tuple[tuple[int, int], ...]:
@@ -145,6 +148,30 @@ def raw_output(est: _BaseMLP, X: Any, check_input: bool = True) -> np.ndarray:
     if not np.isfinite(out).all():  # one pass over the small output; only then is X looked at
         refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 network: as fit refuses it
     return out
+
+
+def overflow_checked(est: _BaseMLP, out: np.ndarray, answer: Callable[[np.ndarray], _T]) -> _T:
+    """``answer(out)``, the answer of ``predict``, ``predict_proba`` or their kin from :func:`raw_output`'s head outputs
+    ``out``, once no row of ``out`` is NaN or infinite while the network's weights are finite; else a one-line
+    :class:`~hiddenlayers.exceptions.NonFiniteOutputError` naming the first such row, never a NaN answer.
+
+    Finite input within the network's float range can still overflow inside it: a float32 layer norm squares its
+    inputs' spread, so a row of 1e30 (after a table's standardisation, still ~1e29 at the first layer) makes the
+    variance infinite and the outputs NaN, where the ``.onnx`` export's ``LayerNormalization`` answers.
+    ``hiddenlayers predict`` and the server refuse such a row in their own words, row by row (the error carries the
+    answer and the rows); the estimators now refuse it too. A network whose own weights are NaN (set by hand) still
+    answers NaN, as ``predict`` decides it; fitting's scoring (early stopping) keeps :func:`raw_output` alone, whose
+    NaN marks a diverged network.
+    """
+    result = answer(out)
+    rows = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
+    if not rows.size or not all(bool(torch.isfinite(p).all()) for p in est.network_.parameters()):
+        return result
+    dtype = "float64" if network_dtype(est.network_) == torch.float64 else "float32"
+    fix = "rescale that row's values (other units, a log)" + (", or fit with dtype='float64'" if dtype == "float32" else "")
+    raise NonFiniteOutputError(f"X[{int(rows[0])}] gives a network output that is not finite, though its values are: they are so large that "
+                               f"the network overflows {dtype} inside (a layer norm's variance, say), so its answer would be NaN: {fix}.",
+                               rows, result)
 
 
 def numpy_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> np.ndarray:

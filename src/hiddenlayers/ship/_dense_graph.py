@@ -7,9 +7,10 @@ warm, for a graph of a few ``Gemm`` nodes (``benchmarks/bench_export.py``). :fun
 
 * the table preprocessing as :func:`._onnx_graph._exportable` computes it: the median fill of NaN (``IsNaN``,
   ``Where``), ``(x - mean) / scale``, the missing indicators, the one-hot blocks in the preprocessing's column order;
-* per dense layer ``Gemm`` (weight ``(out, in)``, ``transB=1``, so :mod:`._int8` quantises it per output unit), the
-  norm in inference form (``BatchNormalization`` with the running statistics; ``LayerNormalization`` from opset 17,
-  its decomposition at 16), the activation as standard operators, dropout left out (identity at inference);
+* per dense layer ``Gemm`` (weight ``(out, in)``, ``transB=1``, so :mod:`._int8` quantises it per output unit), a batch
+  norm folded into it with its running statistics (as torch's exporter folds it; :func:`_folded`), a layer norm in
+  inference form (``LayerNormalization`` from opset 17, its decomposition at 16), the activation as standard operators,
+  dropout left out (identity at inference);
 * the head, the output activation (softmax; sigmoid, two columns for a binary classifier; exp) and a scaled
   regressor's ``* scale + mean``.
 
@@ -132,23 +133,17 @@ def _array(t: Any) -> np.ndarray:
 
 
 def _norm(b: _Builder, x: str, norm: Any, scope: str) -> str | None:
-    """A dense layer's batch or layer norm in inference form, or None when it has no exact form here; ``scope``: its
-    parameters' name prefix (``network.hidden1.norm``)."""
+    """A dense layer's layer norm in inference form, or None when it has no exact form here (a batch norm is folded into
+    its layer's Gemm by :func:`_folded`); ``scope``: its parameters' name prefix (``network.hidden1.norm``)."""
     from torch import nn
 
     if norm is None:
         return x
-    width = int(norm.num_features if isinstance(norm, nn.BatchNorm1d) else math.prod(norm.normalized_shape))
-    weight = _array(norm.weight) if norm.weight is not None else np.ones(width)
-    bias = _array(norm.bias) if norm.bias is not None else np.zeros(width)
-    if type(norm) is nn.BatchNorm1d:
-        if norm.running_mean is None or norm.running_var is None:  # no running statistics: torch normalises by the batch's
-            return None
-        stats = [b.const(weight, name=f"{scope}.weight"), b.const(bias, name=f"{scope}.bias"),
-                 b.const(_array(norm.running_mean), name=f"{scope}.running_mean"), b.const(_array(norm.running_var), name=f"{scope}.running_var")]
-        return b.op("BatchNormalization", [x, *stats], epsilon=float(norm.eps))
     if type(norm) is not nn.LayerNorm or len(norm.normalized_shape) != 1:
         return None
+    width = int(math.prod(norm.normalized_shape))
+    weight = _array(norm.weight) if norm.weight is not None else np.ones(width)
+    bias = _array(norm.bias) if norm.bias is not None else np.zeros(width)
     if b.opset >= 17:
         return b.op("LayerNormalization", [x, b.const(weight, name=f"{scope}.weight"), b.const(bias, name=f"{scope}.bias")], axis=-1,
                     epsilon=float(norm.eps))
@@ -158,12 +153,38 @@ def _norm(b: _Builder, x: str, norm: Any, scope: str) -> str | None:
     return b.op("Add", [b.op("Mul", [scaled, b.const(weight, name=f"{scope}.weight")]), b.const(bias, name=f"{scope}.bias")])
 
 
-def _linear(b: _Builder, x: str, linear: Any, scope: str) -> str:
-    """``x @ W.T + b`` as one Gemm, the weight kept ``(out, in)`` (``transB=1``); ``scope``: the parameters' name prefix,
-    as torch's exporter names them (``network.hidden1.linear``), from which ``hiddenlayers info`` names the layers."""
-    inputs = [x, b.const(_array(linear.weight), name=f"{scope}.weight")]
-    if linear.bias is not None:
-        inputs.append(b.const(_array(linear.bias), name=f"{scope}.bias"))
+def _folded(linear: Any, norm: Any) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(W', b')`` of ``linear`` followed by ``norm`` in inference form, as one affine map: ``linear``'s own ``(W, b)`` where
+    ``norm`` is not a batch norm; a batch norm with running statistics folded in, ``s = gamma / sqrt(var + eps)``,
+    ``W' = W * s`` (per output unit), ``b' = (b - mean) * s + beta``, computed in float64 and rounded once to the graph's
+    type (:meth:`_Builder.const`); None for a batch norm without running statistics (torch normalises by the batch's).
+
+    Why: torch's exporter folds it so, and a Gemm alone is one operator fewer per layer, whose int8 copy quantises the
+    folded weights (:mod:`._int8`), the ones that compute."""
+    from torch import nn
+
+    weight = _array(linear.weight)
+    bias = _array(linear.bias) if linear.bias is not None else None
+    if type(norm) is not nn.BatchNorm1d:
+        return weight, bias
+    if norm.running_mean is None or norm.running_var is None:
+        return None
+    f64 = np.float64
+    out = weight.shape[0]
+    gamma = _array(norm.weight).astype(f64) if norm.weight is not None else np.ones(out)
+    beta = _array(norm.bias).astype(f64) if norm.bias is not None else np.zeros(out)
+    s = gamma / np.sqrt(_array(norm.running_var).astype(f64) + float(norm.eps))
+    b0 = bias.astype(f64) if bias is not None else np.zeros(out)
+    return weight.astype(f64) * s[:, None], (b0 - _array(norm.running_mean).astype(f64)) * s + beta
+
+
+def _linear(b: _Builder, x: str, weight: np.ndarray, bias: np.ndarray | None, scope: str) -> str:
+    """``x @ W.T + b`` as one Gemm, the weight ``(out, in)`` kept so (``transB=1``), ``bias`` ``(out,)`` or None; ``scope``: the
+    parameters' name prefix, as torch's exporter names them (``network.hidden1.linear``), from which ``hiddenlayers info``
+    names the layers."""
+    inputs = [x, b.const(weight, name=f"{scope}.weight")]
+    if bias is not None:
+        inputs.append(b.const(bias, name=f"{scope}.bias"))
     return b.op("Gemm", inputs, "gemm", transB=1)
 
 
@@ -179,12 +200,17 @@ def _network(b: _Builder, x: str, network: Any) -> str | None:
     for name, layer in zip(network.hidden_names, network.hidden_layers):
         if type(layer) is not DenseLayer or not (layer.dropout is None or type(layer.dropout) is nn.Dropout):
             return None
-        z = _norm(b, _linear(b, h, layer.linear, f"network.{name}.linear"), layer.norm, f"network.{name}.norm")
+        affine = _folded(layer.linear, layer.norm)  # a batch norm folded into the Gemm
+        if affine is None:
+            return None
+        gemm = _linear(b, h, *affine, f"network.{name}.linear")
+        z = _norm(b, gemm, layer.norm if type(layer.norm) is not nn.BatchNorm1d else None, f"network.{name}.norm")
         a = _activation(b, z, layer.act) if z is not None else None
         if a is None:
             return None
         h = a
-    return _linear(b, h, network.head, "network.head")
+    head = network.head
+    return _linear(b, h, _array(head.weight), _array(head.bias) if head.bias is not None else None, "network.head")
 
 
 def _preprocess(b: _Builder, x: str, columns: list[dict[str, Any]] | None) -> str:
@@ -280,8 +306,21 @@ def dense_graph(network: Any, out_activation: str, binary: bool, columns: list[d
                               [helper.make_tensor_value_info(out_name, real, ["batch", int(network.out_features) + int(binary)])], b.inits)
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="hiddenlayers", producer_version=__version__)
-    model.ir_version = helper.find_min_ir_version_for(opsets)  # the oldest runtime that knows the opset can read it
+    model.ir_version = ir_version_for(opset)
     return model
+
+
+#: The IR version torch's exporter writes, and the newest onnxruntime 1.18 (the oldest the project allows) reads.
+_IR_FLOOR = 10
+
+
+def ir_version_for(opset: int) -> int:
+    """The ONNX IR version a file of default-domain ``opset`` declares: 10, as torch's exporter writes and every onnxruntime
+    the project allows (1.18 on) reads, or the IR version onnx requires for an opset newer than IR 10's (11 at opset 23, ...,
+    14 at 28: ``onnx.helper.find_min_ir_version_for``), which torch's exporter leaves at 10."""
+    from onnx import helper
+
+    return max(_IR_FLOOR, int(helper.find_min_ir_version_for([helper.make_opsetid("", opset)])))
 
 
 def _input_width(columns: list[dict[str, Any]]) -> int:
@@ -291,4 +330,4 @@ def _input_width(columns: list[dict[str, Any]]) -> int:
     return sum(1 if c["kind"] == "numeric" else _width(c) for c in columns)
 
 
-__all__ = ["dense_graph"]
+__all__ = ["dense_graph", "ir_version_for"]

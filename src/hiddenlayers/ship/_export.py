@@ -44,7 +44,7 @@ from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
-from ._dense_graph import dense_graph
+from ._dense_graph import dense_graph, ir_version_for
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8
@@ -306,6 +306,7 @@ def _verified_bytes(
     if written != opset:  # the exporter falls back to its own opset when it cannot convert, silently
         raise ValueError(f"opset={opset} cannot be written for this model: the exporter could convert its operators only to opset {written}; "
                          f"pass opset={written} or higher (up to {opset_range()[1]}).")
+    proto.ir_version = max(int(proto.ir_version), ir_version_for(opset))  # torch's exporter writes 10 even where the opset needs more
     # value_info holds optional shape notes; some exporter versions write stale ones (a weight's
     # shape before a transpose) that make onnx's shape inference, and so int8 quantisation, fail
     del proto.graph.value_info[:]

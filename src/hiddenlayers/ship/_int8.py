@@ -12,6 +12,10 @@ int8 initializer with one float32 scale per output unit (symmetric, zero point
 0) and a ``DequantizeLinear`` before its layer; activations stay float32. The
 file's weights take a quarter of the bytes, and a row's answer is the same in
 any batch.
+
+At opset 28 and later, whose ``DequantizeLinear`` (version 28) onnxruntime has no kernel for (1.32: "Could not find
+an implementation for DequantizeLinear(28)"), each weight is read back as ``Cast`` to float32 then ``Mul`` by its
+scales instead: the same values (``q * scale``, zero point 0) from operators every runtime has.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 import numpy as np
 
 _WEIGHTED = ("MatMul", "Gemm", "Conv")
+#: The newest ``DequantizeLinear`` (the opset it changed in) onnxruntime runs: 28's has no kernel there.
+_NEWEST_DEQUANTIZE = 25
 
 
 def _output_axis(node: Any, dims: int) -> int | None:
@@ -46,14 +52,40 @@ def _quantised(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return q, scale
 
 
+def _dequantize_version(model: Any) -> int:
+    """The version of ``DequantizeLinear`` in force at ``model``'s default-domain opset (10, 13, 19, ..., 25, 28)."""
+    import onnx
+
+    opset = next(int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    return int(onnx.defs.get_schema("DequantizeLinear", opset).since_version)
+
+
+def _dequantize(g: Any, name: str, q: np.ndarray, scale: np.ndarray, axis: int, cast: bool) -> list[Any]:
+    """The initializers (added to ``g``) and nodes that read the int8 weight ``q`` back as float32 ``{name}_dq``:
+    ``DequantizeLinear`` (scales along ``axis``, zero point 0), or where ``cast`` ``Cast`` then ``Mul`` by the scales
+    shaped to broadcast along ``axis``."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    if not cast:
+        g.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"), numpy_helper.from_array(scale, f"{name}_scale"),
+                              numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}_zero")])
+        return [helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [f"{name}_dq"],
+                                 name=f"{name}_dequantize", axis=axis)]
+    shape = [1] * q.ndim
+    shape[axis] = -1
+    g.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"), numpy_helper.from_array(scale.reshape(shape), f"{name}_scale")])
+    return [helper.make_node("Cast", [f"{name}_int8"], [f"{name}_float"], name=f"{name}_cast", to=TensorProto.FLOAT),
+            helper.make_node("Mul", [f"{name}_float", f"{name}_scale"], [f"{name}_dq"], name=f"{name}_dequantize")]
+
+
 def weight_only_int8(data: bytes) -> bytes:
     """The ONNX model ``data`` with each float32 weight of a ``MatMul``, ``Gemm`` or ``Conv`` stored as int8 (per output unit scale).
 
-    Each weight is read back by a ``DequantizeLinear`` node, so the graph computes in float32 and a row's output does
-    not depend on the rows it is batched with. Weights of other operators (LSTM/GRU, biases, embeddings) stay float32.
+    Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
+    computes in float32 and a row's output does not depend on the rows it is batched with. Weights of other operators (LSTM/GRU, biases, embeddings) stay float32.
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, numpy_helper
 
     model = onnx.load_from_string(data)
     g = model.graph
@@ -63,6 +95,7 @@ def weight_only_int8(data: bytes) -> bytes:
         for name in n.input:
             users[name] = users.get(name, 0) + 1
     new_nodes, done = [], set()
+    cast = _dequantize_version(model) > _NEWEST_DEQUANTIZE
     for n in g.node:
         if n.op_type not in _WEIGHTED or len(n.input) < 2 or n.input[1] not in inits or users[n.input[1]] != 1:
             continue
@@ -71,13 +104,9 @@ def weight_only_int8(data: bytes) -> bytes:
         if init.data_type != TensorProto.FLOAT or axis is None:
             continue
         q, scale = _quantised(numpy_helper.to_array(init), axis)
-        name = init.name
-        g.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"), numpy_helper.from_array(scale, f"{name}_scale"),
-                              numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}_zero")])
-        new_nodes.append(helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"], [f"{name}_dq"],
-                                          name=f"{name}_dequantize", axis=axis))
-        n.input[1] = f"{name}_dq"
-        done.add(name)
+        new_nodes.extend(_dequantize(g, init.name, q, scale, axis, cast))
+        n.input[1] = f"{init.name}_dq"
+        done.add(init.name)
     kept = [i for i in g.initializer if i.name not in done]
     del g.initializer[:]
     g.initializer.extend(kept)
@@ -93,7 +122,9 @@ def quantized_ops(data: bytes) -> str:
     import onnx
 
     g = onnx.load_from_string(data).graph
-    dequantised = {n.output[0] for n in g.node if n.op_type == "DequantizeLinear"}
+    int8 = {i.name for i in g.initializer if i.data_type == onnx.TensorProto.INT8}
+    cast = {n.output[0] for n in g.node if n.op_type == "Cast" and n.input[0] in int8}
+    dequantised = {n.output[0] for n in g.node if n.op_type == "DequantizeLinear" or (n.op_type == "Mul" and n.input[0] in cast)}
     weighted = [n for n in g.node if n.op_type in _WEIGHTED and len(n.input) > 1]
     counts = {op: sum(1 for n in weighted if n.op_type == op and n.input[1] in dequantised) for op in _WEIGHTED}
     floats = {op: sum(1 for n in weighted if n.op_type == op and n.input[1] not in dequantised) for op in _WEIGHTED}

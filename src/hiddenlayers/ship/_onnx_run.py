@@ -442,9 +442,15 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
 
 
 def _weight(name: str, inits: dict[str, Any], producers: dict[str, Any]) -> Any:
-    """The initializer of a layer's weight ``name``: itself, or the int8 one a ``DequantizeLinear`` reads (an int8 copy); else None."""
+    """The initializer of a layer's weight ``name``: itself, or the int8 one a ``DequantizeLinear`` reads (an int8 copy), or
+    that a ``Cast`` then ``Mul`` by its scales reads (an int8 copy at opset 28 and later); else None."""
     node = producers.get(name)
-    if node is not None and node.op_type == "DequantizeLinear":
+    if node is not None and node.op_type == "Mul":
+        cast = producers.get(node.input[0])
+        node = cast if cast is not None and cast.op_type == "Cast" else None
+        if node is None:
+            return None
+    if node is not None and node.op_type in ("DequantizeLinear", "Cast"):
         name = node.input[0]
     return inits.get(name)
 

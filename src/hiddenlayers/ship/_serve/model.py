@@ -41,7 +41,7 @@ import numpy as np
 
 from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text
-from ...exceptions import DataError, ModelFileError
+from ...exceptions import DataError, ModelFileError, NonFiniteOutputError
 from .._batcher import RowFailures
 from .keys import unknown_keys
 from .values import F32_TEXT, F64_MAX, category, number, shown
@@ -494,6 +494,8 @@ class ServedModel:
                 res = p = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
             else:  # labels hide the outputs they come from: one pass gives both, the probabilities are checked
                 res, p = self.estimator.predict_with_proba(x)
+        except NonFiniteOutputError as exc:  # rows the network overflows on: refused one by one below, the others answered
+            res, p = exc.answer if isinstance(exc.answer, tuple) else (exc.answer, exc.answer)
         except (ValueError, DataError) as exc:
             raise RequestError(422, str(exc).splitlines()[0]) from None
         return _require_finite(p, res.tolist(), refused)
