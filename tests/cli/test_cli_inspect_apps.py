@@ -78,7 +78,7 @@ def test_inspect_reads_a_sequence_classifier_long_table_by_its_stored_columns(ap
     assert "top rows: values of the id column &#x27;ID&#x27;." in page  # the top rows are named by their sequence ids
     ids = {int(v) for cell in re.findall(r"<td>hidden\d</td><td>\d+</td><td>([^<]*)</td>", page) for v in cell.split(", ")}
     assert ids and ids <= set(range(100, 112))
-    bare = run("inspect", d / "seq.safetensors", d / "unlabelled.csv", "--out", tmp_path / "bare.html", "--json")
+    bare = run("inspect", d / "seq.safetensors", d / "unlabelled.csv", "--out", tmp_path / "bare.html", "--json", "--sections", "layers")
     assert _json(bare)["target"] is None and "the data has no 'label' column (the model's target)" in bare.stderr
     assert_user_error(run("inspect", d / "seq.safetensors", d / "long.csv", "--target", "lable", "--out", tmp_path / "x.html"),
                       "unknown target column 'lable'")  # before any reading, as for table models
@@ -96,7 +96,7 @@ def test_inspect_reads_a_forecaster_series_one_example_per_lag_window(apps: dict
     assert not any("takes its targets from X" in n for n in _notes(page)) and "direction 1" in page  # the loss landscape is drawn
     assert "top rows: the file line of each lag window&#x27;s last value." in page
     assert re.search(r"<td>hidden1</td><td>\d+</td><td>line \d+, line \d+, line \d+</td>", page)
-    two = run("inspect", d / "fc.safetensors", d / "two.csv", "--out", tmp_path / "two.html", "--value-column", "other", "--json")
+    two = run("inspect", d / "fc.safetensors", d / "two.csv", "--out", tmp_path / "two.html", "--value-column", "other", "--json", "--sections", "layers")
     assert _json(two)["value_column"] == "other"
     assert_user_error(run("inspect", d / "fc.safetensors", d / "two.csv", "--out", tmp_path / "x.html"), "pass --value-column NAME")
     assert_user_error(run("inspect", d / "fc.safetensors", d / "series.csv", "--target", "level", "--out", tmp_path / "x.html"),
@@ -124,7 +124,7 @@ def test_inspect_reads_a_recommender_pairs_and_leaves_out_cold_start_rows(apps: 
 
 def test_inspect_reads_a_speech_recognizer_long_table_of_frames(apps: dict[str, Any], tmp_path: Path) -> None:
     d, model = apps["dir"], apps["apps"]["speech"]
-    got = _json(run("inspect", d / "speech.safetensors", d / "frames.csv", "--out", tmp_path / "asr.html", "--json"))
+    got = _json(run("inspect", d / "speech.safetensors", d / "frames.csv", "--out", tmp_path / "asr.html", "--json", "--sections", "layers"))
     assert (got["rows"], got["target"]) == (12, None)  # one example per utterance; a transcript is no class label
     utterances = model.sequences_from_long(pd.read_csv(d / "frames.csv")).sequences
     assert _dead(got["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in record(model, utterances).stats.items()}
