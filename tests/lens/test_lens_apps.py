@@ -224,6 +224,38 @@ def test_image_classifier_records_conv_channels_once_scaled(images, tmp_path: Pa
 
 
 # ------------------------------------------------------------------ cross-cutting
+def _landscape_centre(rep: Any) -> str:
+    """The loss at the fitted weights in the report's loss-landscape table (the "at 0" cell of its first curve)."""
+    body = next(b for sid, _, _, b in rep.sections if sid == "loss-landscape")
+    cells = re.findall(r"<td>([^<]*)</td>", body)
+    assert cells[:1] == ["direction 1"], body[:300]
+    return cells[2]
+
+
+def test_report_draws_the_loss_landscape_of_a_model_whose_targets_come_from_its_input(forecaster, autoencoder) -> None:
+    """A Forecaster's (Autoencoder's) report has its series (rows) in X: its training targets are there. The section said
+    'Forecaster takes its targets from X: call hl.lens.loss_landscape(model, X)' instead of drawing it; it now draws it,
+    at the loss hl.lens.loss_landscape finds at the fitted weights on the same windows (rows)."""
+    for model, X in ((forecaster[0], forecaster[1]), (autoencoder[0], autoencoder[1])):
+        rep = hl.lens.report(model, X, sections=["loss-landscape"])
+        assert "takes its targets from X" not in rep.html
+        expected = hl.lens.loss_landscape(model, X, max_rows=2000, steps=5, random_state=0).center_loss
+        assert _landscape_centre(rep) == f"{expected:.4g}"
+        assert np.isfinite(expected) and expected > 0
+
+
+def test_activation_functions_refuse_an_application_without_a_network() -> None:
+    """layer_stats and cka take activations; a fitted Translator (no single network_) there was numpy's
+    "can't convert np.ndarray of type numpy.object_" instead of the line that says to record first."""
+    from hiddenlayers.apps import Translator
+
+    tr = Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d"] * 3, ["x y", "z w"] * 3)
+    with pytest.raises(TypeError, match=r"layer_stats takes activations, h as a \(n_rows, units\) array; received a model \(Translator\)"):
+        hl.lens.layer_stats(tr, ["a b"])
+    with pytest.raises(TypeError, match=r"received a model \(Translator\)"):
+        hl.lens.cka(tr, np.zeros((2, 2)))
+
+
 def test_unfitted_application_is_a_clear_error() -> None:
     with pytest.raises(hl.NotFittedError, match="This Forecaster instance is not fitted yet"):
         hl.lens.record(Forecaster(), np.arange(30.0))

@@ -648,14 +648,19 @@ def inspect(
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
+    value_column: ValueColumn = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on stderr while the report is built (shown on a terminal only; --json has none either).")] = False,
     force: Force = False,
     json: Json = False,
 ) -> None:
     """Look inside a saved model: write the one-page HTML report and list dead or saturated units.
 
-    A TextClassifier or ImageClassifier file reads its texts or pixel columns as `predict` does (labels: --target);
-    an Autoencoder file its numeric columns.
+    Application files read their examples as `predict` does: a TextClassifier or ImageClassifier its texts or pixel
+    columns (labels: --target), an Autoencoder its numeric columns, a SequenceClassifier of `train --app sequence` a long
+    table by its stored columns (one example per sequence; labels: its label column), a SpeechRecognizer of `train --app
+    speech` its long table of frames (one example per utterance), a Forecaster the series of --value-column (one example
+    per lag window, labelled by the value after it), a Recommender its user and item columns (labels: the ratings; users
+    or items not seen in fit are left out). A Translator or DQNAgent file is refused in one line that says what to use.
 
     Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """
@@ -664,7 +669,8 @@ def inspect(
 
     with Steps("inspect", quiet or json) as steps:  # the status line on stderr goes before the results (or an error) print
         run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
-                    landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout),
+                    landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout,
+                                                             value_column=value_column),
                     sections=sections, baseline=baseline, steps=steps)
 
 

@@ -4,7 +4,7 @@ A long table has one row per time step (the layout of tsfresh and sktime users):
 row's sequence, ``--order-column`` its step (absent: the file's order), ``--features`` the numbers read at each
 step (default: every other column) and ``--target`` the sequence's label, the same on all its rows
 (``hl.apps.long_sequences`` reads it; ``SequenceClassifier.fit_long`` fits on it; ``train --app sequence``: :mod:`._apptrain_fit`). The file stores those columns
-(``long_columns_``), so ``predict`` and ``evaluate`` read a new table of the same layout with no options; they
+(``long_columns_``), so ``predict``, ``evaluate`` and ``inspect`` read a new table of the same layout with no options; they
 write or score one row per sequence. A problem of the table is one line naming the column, the sequence id and the file lines.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._common import UserError, one_line
@@ -55,29 +56,41 @@ def predict_sequences(model: Any, path: str, data: str, proba: bool) -> pd.DataF
     return result
 
 
-def evaluate_sequences(model: Any, path: str, data: str, target: str | None) -> dict[str, Any]:
-    """``evaluate``'s result for a SequenceClassifier on the long table ``data``: accuracy, F1 and the confusion matrix over its sequences.
+def read_long(model: Any, path: str, data: str) -> tuple[Any, Any]:
+    """``(table, sequences)`` of the long table ``data``, read by the columns ``model`` (from ``path``) stored, as ``predict`` reads it."""
+    table = _read(data)
+    return table, _long(model, path, table)
 
-    The labels are ``target``, default the column the model was trained on.
-    """
+
+def sequence_labels(model: Any, table: Any, long: Any, name: str) -> np.ndarray:
+    """One label per sequence of ``long`` from the column ``name`` of ``table`` (the same on all of a sequence's rows), in ``model``'s classes."""
     from ..apps import long_labels
     from ..data import did_you_mean
     from ..exceptions import DataError
-    from ._data import class_labels, prediction_metrics
+    from ._data import class_labels
 
-    table = _read(data)
-    long = _long(model, path, table)
-    name = target or str(model.long_columns_["target"])
     columns = [str(c) for c in table.frame.columns]
     if name not in columns:
         raise UserError(f"the label column '{name}' is not a column of the data; its columns are {', '.join(map(repr, columns[:10]))}."
                         f"{did_you_mean([name], columns)} Pass --target COLUMN.")
     try:
-        labels = class_labels(pd.Series(long_labels(table.frame[name], long, model.long_columns_["id_column"], table.where)), model.classes_, name)
+        return class_labels(pd.Series(long_labels(table.frame[name], long, model.long_columns_["id_column"], table.where)), model.classes_, name)
     except DataError as exc:
         raise _problem(exc) from None
+
+
+def evaluate_sequences(model: Any, path: str, data: str, target: str | None) -> dict[str, Any]:
+    """``evaluate``'s result for a SequenceClassifier on the long table ``data``: accuracy, F1 and the confusion matrix over its sequences.
+
+    The labels are ``target``, default the column the model was trained on.
+    """
+    from ._data import prediction_metrics
+
+    table, long = read_long(model, path, data)
+    name = target or str(model.long_columns_["target"])
+    labels = sequence_labels(model, table, long, name)
     metrics = prediction_metrics(model.predict(long.sequences), labels, model.classes_)
     return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
 
 
-__all__ = ["evaluate_sequences", "predict_sequences"]
+__all__ = ["evaluate_sequences", "predict_sequences", "read_long", "sequence_labels"]

@@ -62,9 +62,14 @@ def _utterances(model: Any, path: str, table: Any) -> Any:
         raise UserError(one_line(exc)) from None
 
 
+def read_utterances(model: Any, path: str, data: str) -> Any:
+    """The utterances of the long table ``data`` by the columns the file stores (``ids``, ``sequences`` of frames), as ``predict`` reads them."""
+    return _utterances(model, path, read_speech_table(data, None))
+
+
 def long_utterances(model: Any, path: str, data: str) -> list[np.ndarray]:
     """The utterances (frames) of the long table ``data`` by the columns the file stores (``export``'s parity utterances)."""
-    return list(_utterances(model, path, read_speech_table(data, None)).sequences)
+    return list(read_utterances(model, path, data).sequences)
 
 
 def transcribe(model: Any, sequences: list[np.ndarray], beam_size: int | None) -> list[str]:
@@ -175,4 +180,4 @@ def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_s
     return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["evaluate_speech", "evaluate_speech_onnx", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "speech_metrics", "transcribe"]
+__all__ = ["evaluate_speech", "evaluate_speech_onnx", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "read_utterances", "speech_metrics", "transcribe"]

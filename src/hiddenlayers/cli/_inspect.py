@@ -27,6 +27,7 @@ from ._data import (
     regression_target,
 )
 from ._header import check_named_columns
+from ._inspect_apps import AppRows
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
@@ -112,8 +113,8 @@ def run_inspect(
     from ._appfiles import app_kind
 
     kind = app_kind(model_path)
-    if _app_file(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_classifier_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline, steps)
+    if _app_mode(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
+        return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline, steps)
     model = load_model(model_path)
     features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -196,32 +197,43 @@ def _file_rows(table: Table, data: str, idx: np.ndarray | None, n: int) -> dict[
     return {"row_names": [int(v) for v in chosen], "row_names_note": note}
 
 
-def _app_file(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
-    """Whether ``model_path`` holds a TextClassifier or ImageClassifier (inspected from its texts or images); an app with
-    no table form, an option it does not take, or a table-only option (``table_only``: given or None) is one line."""
-    from ._appfiles import CLASSIFIERS, app_refusal, check_app_options
+#: why ``inspect`` cannot read these applications' files, and what to do instead ({path}: the model file)
+_NOT_INSPECTED = {
+    "Translator": ("its encoder-decoder reads two inputs (the source and the target tokens) and the report runs networks of one input: "
+                   "use hl.load('{path}') from Python and hl.lens.recording(model.model_, layers) around your own forward call"),
+    "DQNAgent": ("it learns from an environment, not a data file: use hl.lens.report(hl.load('{path}'), observations) from Python "
+                 "(observations: an array of its environment's states), or `hiddenlayers evaluate {path}` to play it"),
+}
+
+
+def _app_mode(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
+    """Whether ``model_path`` holds an application whose examples are read as ``predict`` reads them (a Text or Image classifier,
+    a sequence, speech, forecaster or recommender file); False for a table model or an Autoencoder (a table form).
+
+    An app that cannot be inspected, an option it does not take, or a table-only option (``table_only``: given or None) is one line.
+    """
+    from ._appfiles import CLASSIFIERS, app_refusal, article, check_app_options
+    from ._inspect_apps import READ_AS_PREDICT
 
     check_app_options(kind, **app_options)
-    if kind in CLASSIFIERS:  # texts or images from the data file, as predict reads them
+    if kind in CLASSIFIERS or kind in READ_AS_PREDICT:  # texts, images, sequences, a series or id pairs from the data file, as predict reads them
         refused = ["--" + o.replace("_", "-") for o, v in table_only.items() if v is not None]
         if refused:
-            raise UserError(f"{refused[0]} is for table models and Autoencoder files; '{model_path}' holds {'an' if kind[0] == 'I' else 'a'} {kind}: drop {refused[0]}.")
+            raise UserError(f"{refused[0]} is for table models and Autoencoder files; '{model_path}' holds {article(kind)}: drop {refused[0]}.")
         return True
-    if kind is not None and kind != "Autoencoder":  # the other apps' inputs are no table rows (an Autoencoder's are)
-        raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train`, an Autoencoder, TextClassifier or ImageClassifier file (a table form)")
+    if kind in _NOT_INSPECTED:
+        raise UserError(f"'{model_path}' holds {article(kind)} (an application file), which inspect cannot read: {_NOT_INSPECTED[kind].format(path=model_path)}.")
+    if kind is not None and kind != "Autoencoder":  # an application this command does not know
+        raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train` or `hiddenlayers train --app` (an application file)")
     return False
 
 
-def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                            sections: tuple[str, ...] | None = None, baseline: str = "auto", steps: Steps | None = None) -> dict[str, Any]:
-    """The lens report of a TextClassifier or ImageClassifier file on ``data``'s texts or pixel columns (labels: ``target``);
-    ``steps``: the progress lines (none when None)."""
-    from ..lens import record, report
+def _classifier_rows(model: Any, data: str, target: str | None, options: dict[str, Any]) -> AppRows:
+    """A TextClassifier's texts or an ImageClassifier's images of ``data`` (:class:`~._inspect_apps.AppRows`), labels ``target``
+    (else the label column the file keeps from ``train --app``, where the data has it), each named by its file line."""
     from ._appfiles import app_inputs, data_column
     from ._common import labelled_table
 
-    steps = steps or Steps("inspect", quiet=True)
-    model = load_model(model_path)
     table = read_table(data)
     frame, y = table.frame, None
     kept = data_column(model, "target")  # the label column of train --app, where the data has it: labels for the probes
@@ -237,30 +249,45 @@ def _inspect_classifier_app(model_path: str, data: str, target: str | None, out_
     if table.n_dropped:
         note(table.drop_summary())
     X = app_inputs(model, frame, options, table.where)
+    return AppRows(X, y, target, **_file_rows(table, data, None, len(X)))
+
+
+def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
+                 sections: tuple[str, ...] | None = None, baseline: str = "auto", steps: Steps | None = None) -> dict[str, Any]:
+    """The lens report of an application file on ``data``'s examples, read as ``predict`` reads them (``options``: its column options);
+    labels: ``target``, else the app's own (:mod:`._inspect_apps`); ``steps``: the progress lines (none when None)."""
+    from ..lens import GRADIENT_FLOW_KEY, record, report
+    from ._appfiles import CLASSIFIERS
+    from ._inspect_apps import app_rows
+
+    steps = steps or Steps("inspect", quiet=True)
+    model = load_model(model_path)
+    kind = type(model).__name__
+    rows = _classifier_rows(model, data, target, options) if kind in CLASSIFIERS else app_rows(model, model_path, data, target, options)
+    X, y, names = rows.X, rows.y, rows.row_names
     if len(X) < 2:
-        raise DataError(f"the data has {len(X)} usable row(s): the report needs at least 2.")
-    idx = _sample(len(X), MAX_ROWS)
+        raise DataError(f"the data has {len(X)} usable example(s): the report needs at least 2.")
+    idx = None if kind == "Forecaster" else _sample(len(X), MAX_ROWS)  # a series stays whole: the report draws its windows
     if idx is not None:
-        X = X[idx] if isinstance(X, np.ndarray) else [X[i] for i in idx]
+        X = X[idx] if isinstance(X, np.ndarray) else X.iloc[idx].reset_index(drop=True) if hasattr(X, "iloc") else [X[i] for i in idx]
         y = None if y is None else y[idx]
-    rows = _file_rows(table, data, idx, len(X))
-    if y is not None and np.unique(y.astype(str)).size < 2:
+        names = None if names is None else [names[i] for i in idx]
+    if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
     start = time.perf_counter()
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections,
-                     baseline=baseline, progress=steps, **rows)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections, max_rows=MAX_ROWS,
+                     baseline=baseline, progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     steps(f"writing {out_path}")
     rep.save(out_path)
     history = getattr(model, "history_", None)
-    from ..lens import GRADIENT_FLOW_KEY
-
     result = clean({
-        "report": str(out_path), "model": model_path, "data": data, "rows": len(X), "target": target, "seconds": round(time.perf_counter() - start, 2),
+        "report": str(out_path), "model": model_path, "data": data, "rows": len(X) - int(model.window) + 1 if kind == "Forecaster" else len(X),  # network-input rows: a series' windows
+        **rows.extra, "target": rows.target, "seconds": round(time.perf_counter() - start, 2),
         "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADIENT_FLOW_KEY, [])),
         "layers": [s.to_dict() for s in stats.values()], "warnings": list(rep.warnings),
     })
@@ -340,6 +367,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         print_json(r)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     con = Console()
@@ -356,11 +384,11 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         con.print(f"note: {', '.join(s['name'] for s in unknown)}: {unknown[0]['dead_rule']} "
                   "(the dead column counts units that do not vary over >= 2 rows; active is n/a).", highlight=False, soft_wrap=True)
     for w in r["warnings"]:
-        con.print(f"[yellow]warning:[/yellow] {w}", highlight=False, soft_wrap=True)
+        con.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
     if not r["warnings"]:
         con.print("no dead or saturated units on this data.")
     if not r["gradient_flow_epochs"]:
-        con.print(f"gradient flow: not recorded ({hint})")
+        con.print(f"gradient flow: not recorded ({escape(hint)})", highlight=False, soft_wrap=True)  # the hint's [hl.lens.GradientFlow(...)] is no markup
     if r.get("landscape"):
         land = r["landscape"]
         unit = f" ({land['loss_unit']})" if land.get("loss_unit") else ""

@@ -119,7 +119,7 @@ def targets_from_X(est: Any) -> bool:
         return False
 
 
-def _self_targets(target: Target, X: Any, cap: int | None, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
+def self_target_rows(target: Target, X: Any, cap: int | None, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
     """Network input rows and their targets for a model whose targets come from ``X`` (at most ``cap`` pairs, drawn at random).
 
     The rows are made from all of ``X`` first and sampled after, so a Forecaster's
@@ -150,7 +150,7 @@ def _targets(target: Target, y: Any, loss: Any, rows: int) -> tuple[Tensor, Loss
         if not (callable(getattr(est, "network_loss", None)) and callable(getattr(est, "network_targets", None))):
             raise ValueError(f"{type(est).__name__} has no training loss the lens can evaluate (no network_loss): pass loss= a callable "
                              "taking (network output, y batch) and returning the batch's mean loss.")
-        ready = targets_from_X(est)  # then y already holds network_targets(X) (see _self_targets)
+        ready = targets_from_X(est)  # then y already holds network_targets(X) (see self_target_rows)
         Y = torch.as_tensor(np.asarray(y if ready else est.network_targets(y), dtype=np.float64), device=device).to(dtype)
         own = est.network_loss
         s = _target_scale(est, device, dtype)
@@ -313,7 +313,7 @@ def loss_landscape(
         sample_weight = check_weights(sample_weight, n)
     rng = np.random.default_rng(random_state)
     if self_targets:
-        Xs, Ys = _self_targets(target, X, rows_cap, rng)
+        Xs, Ys = self_target_rows(target, X, rows_cap, rng)
         return landscape_prepared(target, Xs, Ys, loss=None, directions=directions, span=span, steps=steps,
                                   normalization=normalization, between=between, rng=rng)
     if y is None:

@@ -429,7 +429,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
     method = "tsne" if tsne else "pca"
     # (id, title, timing key, builder of (lead, body)); the probes are not guarded: a y that cannot be probed is the caller's error
     stages: list[tuple[str, str, str, Any]] = [
-        ("loss-landscape", landscape.TITLE, "landscape", lambda: _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv)),
+        ("loss-landscape", landscape.TITLE, "landscape", lambda: _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv, data[1])),
         ("similarity", "Layer similarity", "cka", lambda: _guarded("Layer similarity.", _similarity, names, feats)),
         ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats)),
         ("projections", "Projections", "projections", lambda: _guarded("Projections.", _projections, feats, yv, plot_rows, method)),

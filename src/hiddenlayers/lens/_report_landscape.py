@@ -24,26 +24,45 @@ TITLE = "The loss around the fitted weights"
 LEAD = "How the training loss changes when the weights move away from the fitted ones."
 
 
-def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str, str]:
-    """``(lead, body)``: two 1-D landscapes on at most :data:`ROWS` of the report's rows ``Xp`` (network input), labels ``yv``."""
-    from ._landscape import landscape_prepared, targets_from_X
+def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None, X: Any = None) -> tuple[str, str]:
+    """``(lead, body)``: two 1-D landscapes on at most :data:`ROWS` of the report's rows ``Xp`` (network input), labels ``yv``.
+
+    A model whose targets come from its input (an Autoencoder's rows, a Forecaster's series) takes them from ``X``, the
+    report's own input: its network rows and their targets are made from all of ``X`` (a Forecaster's windows stay whole,
+    each with the ``horizon`` values after it), as :func:`~hiddenlayers.lens.loss_landscape` makes them, and ``yv`` is not used.
+    """
+    from ._landscape import targets_from_X
+
+    weights = None
+    if targets_from_X(target.estimator):
+        if X is None:
+            return LEAD, H.na_html(f"{type(target.estimator).__name__} takes its targets from X: call hl.lens.loss_landscape(model, X) to draw it.")
+        from ._landscape import self_target_rows
+
+        Xs, ys = self_target_rows(target, X, ROWS, np.random.default_rng(0))
+    else:
+        if yv is None:
+            return LEAD, H.na_html("pass y to the report to see the loss around the fitted weights.")
+        if target.estimator is None or not callable(getattr(target.estimator, "network_loss", None)):
+            what = type(target.estimator if target.estimator is not None else target.module).__name__
+            return LEAD, H.na_html(f"{what} has no training loss the report can evaluate: call "
+                                   "hl.lens.loss_landscape(model, X, y, loss=your_loss) to draw it.")
+        from ._landscape_weights import row_weights
+        from ._target import sample_index, take_rows
+
+        weights = row_weights(target, yv, None, len(yv), class_weighted=True)  # a class_weight model's own objective, as fit weighed it
+        idx = sample_index(len(yv), ROWS, 0)  # the report's rows are in X's order when all of them fit
+        Xs, ys = take_rows(Xp, idx), (yv if idx is None else yv[idx])
+        weights = weights if weights is None or idx is None else weights[idx]
+    return _curves_section(target, Xs, ys, weights)
+
+
+def _curves_section(target: Any, Xs: Any, ys: Any, ws: np.ndarray | None) -> tuple[str, str]:
+    """``(lead, body)``: the two random-direction curves through the fitted weights on network rows ``Xs`` and targets ``ys``
+    (row weights ``ws`` or None)."""
+    from ._landscape import landscape_prepared
     from ._plots import new_figure
 
-    if targets_from_X(target.estimator):  # its targets come from the raw X (a Forecaster's series), which the report no longer holds
-        return LEAD, H.na_html(f"{type(target.estimator).__name__} takes its targets from X: call hl.lens.loss_landscape(model, X) to draw it.")
-    if yv is None:
-        return LEAD, H.na_html("pass y to the report to see the loss around the fitted weights.")
-    if target.estimator is None or not callable(getattr(target.estimator, "network_loss", None)):
-        what = type(target.estimator if target.estimator is not None else target.module).__name__
-        return LEAD, H.na_html(f"{what} has no training loss the report can evaluate: call "
-                               "hl.lens.loss_landscape(model, X, y, loss=your_loss) to draw it.")
-    from ._landscape_weights import row_weights
-    from ._target import sample_index, take_rows
-
-    weights = row_weights(target, yv, None, len(yv), class_weighted=True)  # a class_weight model's own objective, as fit weighed it
-    idx = sample_index(len(yv), ROWS, 0)  # the report's rows are in X's order when all of them fit
-    Xs, ys = take_rows(Xp, idx), (yv if idx is None else yv[idx])
-    ws = weights if weights is None or idx is None else weights[idx]
     curves = [landscape_prepared(target, Xs, ys, loss=None, directions=1, span=SPAN, steps=STEPS, normalization="filter",
                                  between=None, rng=np.random.default_rng(seed), sample_weight=ws) for seed in (0, 1)]
     fig = new_figure(5.5, 3.4)
@@ -62,7 +81,7 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None) -> tuple[str,
     if any(abs(a) > 0.25 for a in lowest):
         notes.append("the training loss (without the L2 term) is lower away from the fitted weights along a random direction: training stopped "
                      "before the bottom of this valley (too few epochs, or early stopping), or the L2 penalty (alpha) holds the weights back from it.")
-    weighted = " (weighted by the model's class_weight, as in fit)" if weights is not None else ""
+    weighted = " (weighted by the model's class_weight, as in fit)" if ws is not None else ""
     unit = f"; {curves[0].unit}" if curves[0].unit else ""
     lead = (f"Training loss (no L2 term{unit}){weighted} on {curves[0].rows:,} rows along two random filter-normalised directions (Li et al., 2018); "
             "a narrow valley is a sharp minimum, a wide one a flat minimum.")

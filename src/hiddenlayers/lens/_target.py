@@ -97,7 +97,7 @@ def refuse_model(value: Any, name: str, func: str) -> None:
     :func:`~hiddenlayers.lens.top_activating` take recorded activations, while their neighbours take a
     model and X: a model there read as an array of objects ("can't convert np.ndarray of type numpy.object_").
     """
-    if isinstance(value, nn.Module) or _is_estimator(value):
+    if isinstance(value, nn.Module) or _is_estimator(value) or (hasattr(value, "get_params") and hasattr(value, "fit")):  # an app with no network_ (a Translator)
         raise TypeError(
             f"{func} takes activations, {name} as a (n_rows, units) array; received a model ({type(value).__name__}). "
             f"Record them first: acts = hl.lens.record(model, X); {func}(acts['layer name'], ...)."
