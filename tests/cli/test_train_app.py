@@ -130,6 +130,7 @@ def test_recommender_app_beats_the_mean_rating_and_evaluate_agrees(files: Path, 
 
 def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_path: Path) -> None:
     pytest.importorskip("statsmodels")
+    import hiddenlayers as hl
     from hiddenlayers.data import load_co2
 
     pd.DataFrame({"month": np.arange(526), "co2": load_co2().to_numpy()}).to_csv(tmp_path / "co2.csv", index=False)
@@ -138,10 +139,19 @@ def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_p
                        "--set", "target=delta", "--epochs", "100", "--out", model, "--json"))
     assert (summary["window"], summary["horizon"], summary["test_rows"], summary["rows"]) == (24, 12, 12, 514)
     assert summary["test_metrics"]["mae"] < summary["test_metrics"]["naive_mae"] / 3  # one epoch is about as bad as naive
-    scored = _json(ok("evaluate", model, tmp_path / "co2.csv", "--value-column", "co2", "--json"))
+    # the file keeps the value column it was trained on: evaluate and predict read it again without --value-column
+    scored = _json(ok("evaluate", model, tmp_path / "co2.csv", "--json"))
     assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"])  # the same backtest: fitted without those 12 values
+    assert scored["value_column"] == "co2"
     forecast = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "co2.csv", "--value-column", "co2").stdout))
     assert len(forecast) == 12 and forecast["forecast_co2"].between(360, 380).all()
+    kept = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "co2.csv").stdout))
+    pd.testing.assert_frame_equal(kept, forecast)
+    assert hl.load(model).data_columns_ == {"value_column": "co2"}
+    pd.DataFrame({"month": np.arange(40), "ppm": np.linspace(300, 340, 40)}).to_csv(tmp_path / "other.csv", index=False)
+    assert_user_error(run("predict", model, tmp_path / "other.csv"),
+                      "a Forecaster reads one value column (the series, oldest first) but the data has 2 numeric columns ('month', 'ppm') "
+                      "(the model was trained on a column 'co2', which it lacks): pass --value-column NAME.")
 
 
 def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike(tmp_path: Path) -> None:

@@ -27,7 +27,19 @@ from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import positive_int, row
-from ._appfile import as_array, history_state, load_app, open_model_file, restore_history, restore_state, save_fitted, split_prefix
+from ._appfile import (
+    as_array,
+    columns_state,
+    forget_columns,
+    history_state,
+    load_app,
+    open_model_file,
+    restore_columns,
+    restore_history,
+    restore_state,
+    save_fitted,
+    split_prefix,
+)
 from ._backtest import Backtest, run_backtest
 from ._fit import (
     check_positive_int,
@@ -274,7 +286,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             self.last_window_ = s[-self.window :].copy()
             self.n_features_in_ = 1  # scikit-learn's count of X's columns: one series, no exogenous features
             mark_built(self, _BUILT_FROM)
-        return self
+        return forget_columns(self)  # the value column train --app read describes an earlier fit
 
     def _check_source_window(self) -> None:
         """Refuse an ``init_from`` forecaster of another ``window``: its first layer reads that many values, so it cannot be copied,
@@ -473,7 +485,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
-                 "n_features_in_": self.n_features_in_, **history_state(self)}
+                 "n_features_in_": self.n_features_in_, **columns_state(self), **history_state(self)}
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
@@ -487,6 +499,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         model.last_window_ = as_array(tensors["last_window"])
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read
         restore_history(model, state, path)
+        restore_columns(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
         mark_built(model, _BUILT_FROM)

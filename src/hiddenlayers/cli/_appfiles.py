@@ -406,8 +406,9 @@ def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
 
 
 
-def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
-    """``data``'s value column ``column`` (default: its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line.
+def read_series(data: str, column: str | None, kept: str | None = None) -> tuple[np.ndarray, str, Any]:
+    """``data``'s value column ``column`` (default: the column ``kept``, the one the model file was trained on, where ``data``
+    has it as numbers, else its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line.
 
     A missing or infinite value is refused here, naming its file line, for ``train --app forecaster``, ``predict`` and ``evaluate`` alike.
     """
@@ -416,9 +417,12 @@ def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
     table = read_table(data).every_row()
     frame = table.frame
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    if column is None and kept in numeric:
+        column = kept
     if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
-        raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}: pass --value-column NAME.")
+        lacks = f" (the model was trained on a column '{kept}', which it lacks)" if kept is not None and kept not in frame.columns else ""
+        raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}{lacks}: pass --value-column NAME.")
     column = column or numeric[0]
     if column not in numeric:
         from ..data import did_you_mean
@@ -434,8 +438,9 @@ def read_series(data: str, column: str | None) -> tuple[np.ndarray, str, Any]:
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
-    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: its only numeric column), oldest first."""
-    values, column, _ = read_series(data, column)
+    """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: the one the model was
+    trained on, else the only numeric column), oldest first."""
+    values, column, _ = read_series(data, column, data_column(model, "value_column"))
     n = int(model.horizon) if steps is None else steps
     out = network_precision(model, _call(model.forecast, n, values))
     return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
@@ -474,7 +479,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
-        values, column, where = read_series(data, options.get("value_column"))
+        values, column, where = read_series(data, options.get("value_column"), data_column(model, "value_column"))
         result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"),
                                   lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"), where=where)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}

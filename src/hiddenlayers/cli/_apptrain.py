@@ -278,11 +278,12 @@ _TOKEN_COUNTS = {"source_tokens_copied": "source words from the source", "source
 
 #: per app, the columns of the data file its file keeps (``data_columns_``), which predict, evaluate and inspect then read by default
 #: (a SequenceClassifier, Translator or SpeechRecognizer keeps its own: ``long_columns_``, ``source_column_``)
-_KEPT_COLUMNS = {"text": ("text_column", "target"), "image": ("target",), "autoencoder": ("target",), "recommender": ("target",)}
+_KEPT_COLUMNS = {"text": ("text_column", "target"), "image": ("target",), "autoencoder": ("target",), "recommender": ("target",),
+                 "forecaster": ("value_column",)}
 
 
 def remember_columns(app: str, data: str, model: Any, summary: dict[str, Any]) -> None:
-    """Set ``model.data_columns_`` to the columns of ``data`` the fit read (the text column, the label, rating or anomaly column), which
+    """Set ``model.data_columns_`` to the columns of ``data`` the fit read (the text column, the label, rating or anomaly column, a Forecaster's value column), which
     its :meth:`save` stores; an ``.npz``'s labels are an array, not a column, and a column not given (an Autoencoder without ``--target``) is left out."""
     if data.lower().endswith(".npz"):
         return

@@ -74,12 +74,12 @@ def _sequences(model: Any, path: str, data: str, target: str | None) -> AppRows:
 
 def _series(model: Any, data: str, target: str | None, column: str | None) -> AppRows:
     """A Forecaster's series (all but its last value: each window's next value is its label), its windows named by their last value's line."""
-    from ._appfiles import read_series
+    from ._appfiles import data_column, read_series
 
     if target is not None:
         raise UserError("--target names a label column; a Forecaster reads one series, and the value after each window is its label: "
                         "drop --target (the series' column: --value-column).")
-    values, column, where = read_series(data, column)
+    values, column, where = read_series(data, column, data_column(model, "value_column"))
     window = int(model.window)
     if len(values) < window + 2:
         raise UserError(f"the series '{column}' has {len(values)} values; the report needs at least window {window} + 2 "
