@@ -197,7 +197,7 @@ def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path
     assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
 
 
-@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"], ["--weight-averaging", "ema"],
+@pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
     out = tmp_path / "m.safetensors"

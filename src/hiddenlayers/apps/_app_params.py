@@ -11,7 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
-from ..estimators import check_class_weight
+from ..estimators import AVERAGING_MEANING, AVERAGING_PARAMS, check_class_weight
 from ..network import activation_names, resolve_device
 from ..training import SCHEDULES, SOLVERS, backup_of, check_callbacks, schedule_refusal
 from ._fit import hidden_spec
@@ -104,6 +104,19 @@ def own_loop_callbacks_row() -> Param:
     """The ``callbacks`` row of the Recommender and the Translator, whose own loops take every callback but ``BackupAndRestore``."""
     shared, _, _ = _SHARED["callbacks"]
     return row("callbacks", None, constraint=Checked(_own_loop_callbacks, text=shared.text, type=shared.type))
+
+
+#: what an application's ``weight_averaging`` refuses (its other rules are the MLP estimators')
+_APP_AVERAGING = (AVERAGING_MEANING + "; the classifiers' partial_fit is unavailable with it (as the MLP estimators'), and solver='lbfgs' "
+                  "refuses it; a Recommender, Translator or DQNAgent has none (they train in loops of their own)")
+
+
+def averaging_rows() -> tuple[Param, ...]:
+    """The MLP estimators' six weight-averaging rows (``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr``,
+    ``swa_anneal_epochs``, ``swa_anneal_strategy``): same constraints, defaults and meanings, for the apps whose fit is
+    :func:`hiddenlayers.training.train` (``weight_averaging``'s meaning names what an app refuses)."""
+    return tuple(Param(p.name, p.constraint, p.default, _APP_AVERAGING if p.name == "weight_averaging" else p.doc, check=p.check, type=p.type)
+                 for p in AVERAGING_PARAMS)
 
 
 def row(name: str, default: Any, doc: str | None = None, *, check: bool | None = None, constraint: Constraint | None = None) -> Param:

@@ -23,11 +23,11 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
-from ..estimators import KeepsFittedSource, restored_on_error
+from ..estimators import KeepsFittedSource, check_averaging, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
-from ._app_params import positive_int, row
+from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
@@ -44,6 +44,8 @@ from ._appfile import (
 )
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import (
+    after_averaging,
+    averaging_for,
     device_of,
     fit_callbacks,
     fit_squared_error,
@@ -136,6 +138,7 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
         "output layer too: it reconstructs the same columns); the others start fresh, named in one warning (checked by fit)"),
     row("freeze", None, "Layers kept fixed during fit: the first k of encoder.hidden1.., encoder.head (the bottleneck), decoder.hidden1.. "
         "(the decoder's output layer always trains), or these names (checked by fit)"),
+    *averaging_rows(),
 )
 
 
@@ -184,7 +187,15 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.99,
+        swa_start: float = 0.75,
+        swa_lr: float | None = None,
+        swa_anneal_epochs: int = 10,
+        swa_anneal_strategy: str = "cos",
     ) -> None:
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr = weight_averaging, ema_decay, swa_start, swa_lr
+        self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
@@ -218,6 +229,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         validate(self, AUTOENCODER_PARAMS)
+        check_averaging(self)  # the MLP estimators' rules and words
         return resolve_device(self.device)
 
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> Autoencoder:
@@ -298,12 +310,15 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             Zv = float_tensor(Zvn, device)
             validation = (Zv, Zv)
         Z = float_tensor(Zn, device)
-        return fit_squared_error(
+        before = len(history) if history is not None else 0
+        fitted = fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
             loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=fit_callbacks(self), history=history,
-            max_time=self.max_time,
+            max_time=self.max_time, averaging=averaging_for(self, Z.shape[0], net),
         )
+        after_averaging(self, fitted, before)
+        return fitted
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""

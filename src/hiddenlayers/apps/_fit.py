@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..estimators import averaging_of, warn_nothing_averaged
 from ..network import Spec, evaluating
 from ..training import (
     Callback,
@@ -17,9 +18,11 @@ from ..training import (
     Loss,
     NoImprovement,
     ProgressBar,
+    WeightAveraging,
     check_callbacks,
     get_loss,
     refuse_unusable,
+    steps_per_epoch,
     time_limit,
     to_tensor,
     train,
@@ -112,6 +115,21 @@ def fit_callbacks(est: Any, *own: Callback) -> list[Callback]:
     return [*check_callbacks(getattr(est, "callbacks", None)), *own, *progress_callbacks(est)]
 
 
+def averaging_for(est: Any, n_train: int, module: nn.Module) -> WeightAveraging | None:
+    """Application ``est``'s weight averaging for one :func:`~hiddenlayers.training.train` call on ``n_train`` rows of ``module``
+    (None without ``weight_averaging``): the MLP estimators' :func:`~hiddenlayers.estimators.averaging_of`, with its warning
+    when an EMA spans more steps than ``max_iter`` epochs of ``batch_size`` rows take."""
+    if est.weight_averaging is None:
+        return None
+    return averaging_of(est, int(est.max_iter) * steps_per_epoch(max(1, int(n_train)), int(est.batch_size), module))
+
+
+def after_averaging(est: Any, history: History, epochs_before: int) -> None:
+    """After a fit call of application ``est`` that ``history`` records (``epochs_before`` of its epochs were earlier calls'):
+    the MLP estimators' warning when an SWA stopped before its first averaged epoch."""
+    warn_nothing_averaged(est, len(history) - epochs_before, history.stop_reason)
+
+
 def fit_squared_error(
     module: nn.Module,
     X: Tensor,
@@ -130,6 +148,7 @@ def fit_squared_error(
     callbacks: list[Callback] | None = None,
     history: History | None = None,
     max_time: float | None = None,
+    averaging: WeightAveraging | None = None,
 ) -> History:
     """Train ``module`` to map ``X`` to ``Y`` with half squared error; return its History.
 
@@ -142,6 +161,7 @@ def fit_squared_error(
     the largest error out of the validation loss (the trimmed fits of the Autoencoder); ``callbacks`` (e.g. :func:`progress_callbacks`) get the epochs;
     ``history`` (a warm fit's) goes on, its epochs numbered on, up to ``max_epochs`` more; ``max_time`` (seconds, None: no limit)
     stops it after the epoch in which this call's time reaches it (:func:`~hiddenlayers.training.time_limit`), with the weights any stop keeps.
+    ``averaging`` (:func:`averaging_for`): validation scores, and ``module`` ends with, the averaged weights (the loop's own).
     """
     validate = None
     if validation is not None:
@@ -160,11 +180,11 @@ def fit_squared_error(
             max_epochs=max_epochs, alpha=alpha, validate=validate,
             no_improvement=NoImprovement(monitor, tol, patience), stopping=time_limit(max_time, history), generator=generator, restore_best=validation is not None,
             device=Y.device, callbacks=callbacks, history=history, warn_if_diverged_at_start=False,  # no usable epoch: raised below
-            diverged_fix=DATA_FIX,  # no clip_grad_norm to name
+            diverged_fix=DATA_FIX, averaging=averaging,  # no clip_grad_norm to name
         )
     module.eval()
     refuse_unusable(result.history, learning_rate_init, DATA_FIX)  # a first epoch that diverged: no usable weights
     return result.history
 
 
-__all__ = ["DATA_FIX", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["DATA_FIX", "after_averaging", "averaging_for", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

@@ -22,11 +22,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import KeepsFittedSource, load_source, restored_on_error, reuse_layers
+from ..estimators import KeepsFittedSource, check_averaging, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
-from ._app_params import positive_int, row
+from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
@@ -42,6 +42,8 @@ from ._appfile import (
 )
 from ._backtest import Backtest, run_backtest
 from ._fit import (
+    after_averaging,
+    averaging_for,
     check_positive_int,
     device_of,
     fit_callbacks,
@@ -132,6 +134,7 @@ FORECASTER_PARAMS: tuple[Param, ...] = (
         "(the optimizer restarts, as scikit-learn's MLP's); the first fit's mean_ and scale_ are kept, and predict(steps) forecasts after this series"),
     row("init_from", None),
     row("freeze", None),
+    *averaging_rows(),
 )
 
 
@@ -195,7 +198,15 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         warm_start: bool = False,
         init_from: Any = None,
         freeze: Any = None,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.99,
+        swa_start: float = 0.75,
+        swa_lr: float | None = None,
+        swa_anneal_epochs: int = 10,
+        swa_anneal_strategy: str = "cos",
     ) -> None:
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr = weight_averaging, ema_decay, swa_start, swa_lr
+        self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.warm_start = warm_start
         self.init_from = init_from
         self.freeze = freeze
@@ -227,6 +238,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         validate(self, FORECASTER_PARAMS)
+        check_averaging(self)  # the MLP estimators' rules and words
         return resolve_device(self.device)
 
     # ----------------------------------------------------------- windows
@@ -310,12 +322,15 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             Xt, Yt = Xt[:-n_val], Yt[:-n_val]
         # init_from / freeze: the source's hidden layers, frozen ones kept fixed
         layers = reuse_layers(self, open_model_file) if history is None else frozen(self.network_, list(getattr(self, "frozen_", None) or []))
+        before = len(history) if history is not None else 0
         with layers:
-            return fit_squared_error(
+            fitted = fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-                callbacks=fit_callbacks(self), history=history, max_time=self.max_time,
+                callbacks=fit_callbacks(self), history=history, max_time=self.max_time, averaging=averaging_for(self, Xt.shape[0], self.network_),
             )
+        after_averaging(self, fitted, before)
+        return fitted
 
     def _predict_windows(self, s: np.ndarray) -> np.ndarray:
         X, _, anchor = self._windows(s, with_targets=False)

@@ -28,11 +28,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import HiddenOutput, KeepsFittedSource, fit_reused, hidden_output, load_source, restored_on_error
+from ..estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_reused, hidden_output, load_source, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
-from ._app_params import row
+from ._app_params import averaging_rows, row
 from ._appfile import (
     DevicePickle,
     columns_state,
@@ -46,7 +46,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._classify import ClassifierFitting, HeldOut, named
-from ._fit import DATA_FIX, hidden_layer_index, seed_everything
+from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
@@ -115,6 +115,7 @@ IMAGE_PARAMS: tuple[Param, ...] = (
     row("gce_q", 0.7),
     row("class_weight", None),
     row("label_smoothing", 0.0),
+    *averaging_rows(),
 )
 
 
@@ -166,6 +167,12 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         gce_q: float = 0.7,
         class_weight: Any = None,
         label_smoothing: float = 0.0,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.99,
+        swa_start: float = 0.75,
+        swa_lr: float | None = None,
+        swa_anneal_epochs: int = 10,
+        swa_anneal_strategy: str = "cos",
     ) -> None:
         self.warm_start = warm_start
         self.init_from = init_from
@@ -174,6 +181,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         self.gce_q = gce_q
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr = weight_averaging, ema_decay, swa_start, swa_lr
+        self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -291,6 +300,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
     def _validate_params(self) -> Spec:  # type: ignore[override]
         validate(self, IMAGE_PARAMS)
         self._check_smoothing()
+        check_averaging(self)  # the MLP estimators' rules and words
         return Spec.parse(self.hidden_layer_sizes)
 
     def _sized_spec(self, spec: Spec, image_shape: tuple[int, ...]) -> Spec:
@@ -428,6 +438,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
         monitor = "val_score" if validate is not None else "train_loss"
         limit = time_limit(self.max_time, self.history_ if warm else None)  # one deadline for the call (both phases of head_first)
+        before = len(self.history_) if warm else 0
 
         def run(lr: float, history: History | None) -> Any:  # history: the second phase of freeze="head_first" goes on
             return train(
@@ -437,6 +448,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 no_improvement=NoImprovement(monitor, self.tol, self.n_iter_no_change), stopping=limit, generator=generator, history=history,
                 restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
                 warn_if_diverged_at_start=False, diverged_fix=DATA_FIX,  # no usable epoch: refuse_unusable raises; no clip_grad_norm to name
+                averaging=averaging_for(self, len(train_idx), self.network_),  # a new average per train call (head_first's phases too)
             )
 
         if warm:  # the first fit's frozen layers stay fixed; its history goes on
@@ -447,6 +459,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         self.network_.eval()
         refuse_unusable(result.history, float(self.learning_rate_init), DATA_FIX)  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
+        after_averaging(self, result.history, before)
 
     # -- predict ----------------------------------------------------------
     @torch.inference_mode()

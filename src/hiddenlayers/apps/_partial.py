@@ -4,7 +4,8 @@ scikit-learn's rule: ``classes`` is required on the first call (every label the 
 later calls may repeat it unchanged. Each call is one pass over the batch given: the first call fits a new
 network and fixes what is learned from the data (the tokenizer's vocabulary, the input standardisation, the
 image shape) on that batch; later calls are warm fits (``warm_start``'s rules and refusals) of one epoch
-without early stopping. The optimizer restarts at every call, as at every warm ``fit``.
+without early stopping. The optimizer restarts at every call, as at every warm ``fit``. With ``weight_averaging`` there is
+no ``partial_fit`` (as for the MLP estimators: one epoch per call keeps no average).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from sklearn.utils.metaestimators import available_if
+
+from ..estimators import PARTIAL_FIT_AVERAGING
 
 _ONE_PASS = {"max_iter": 1, "early_stopping": False, "warm_start": True}
 
@@ -59,9 +63,18 @@ def _one_pass(model: Any, classes: np.ndarray | None) -> Iterator[None]:
         model.__dict__.pop("_partial_classes", None)
 
 
+def _without_averaging(model: Any) -> bool:
+    """``partial_fit`` exists without ``weight_averaging`` only (``available_if``), as the MLP estimators': each call is one
+    epoch and keeps no average, so ``hasattr(model, "partial_fit")`` tells scikit-learn's tools."""
+    if getattr(model, "weight_averaging", None) is not None:
+        raise AttributeError(PARTIAL_FIT_AVERAGING)
+    return True
+
+
 class PartialFitting:
     """Mixin: :meth:`partial_fit` for a classifier app whose ``fit(X, y, sample_weight)`` follows ``warm_start``'s rules."""
 
+    @available_if(_without_averaging)
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> Any:
         """One pass over the batch ``X`` with labels ``y`` (``sample_weight``: ``(n,)`` weights, as in ``fit``).
 

@@ -56,7 +56,8 @@ TEXT_PARAMS: tuple[Param, ...] = (
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter", "max_time",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
                                "device", "random_state", "callbacks", "progress_bar", "verbose", "warm_start", "init_from", "freeze", "loss", "gce_q",
-                               "class_weight", "label_smoothing")),
+                               "class_weight", "label_smoothing", "weight_averaging", "ema_decay", "swa_start", "swa_lr",
+                               "swa_anneal_epochs", "swa_anneal_strategy")),
 )
 
 
@@ -107,6 +108,12 @@ class TextClassifier(SequenceClassifier):
         gce_q: float = 0.7,
         class_weight: Any = None,
         label_smoothing: float = 0.0,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.99,
+        swa_start: float = 0.75,
+        swa_lr: float | None = None,
+        swa_anneal_epochs: int = 10,
+        swa_anneal_strategy: str = "cos",
     ) -> None:
         super().__init__(
             hidden_layer_sizes, activation=activation, solver=solver, learning_rate=learning_rate,
@@ -114,7 +121,8 @@ class TextClassifier(SequenceClassifier):
             early_stopping=early_stopping, validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
             tol=tol, clip_grad_norm=clip_grad_norm, max_len=max_len, dtype=dtype, device=device,
             random_state=random_state, callbacks=callbacks, progress_bar=progress_bar, verbose=verbose, warm_start=warm_start, init_from=init_from, freeze=freeze, loss=loss, gce_q=gce_q,
-            class_weight=class_weight, label_smoothing=label_smoothing,
+            class_weight=class_weight, label_smoothing=label_smoothing, weight_averaging=weight_averaging, ema_decay=ema_decay,
+            swa_start=swa_start, swa_lr=swa_lr, swa_anneal_epochs=swa_anneal_epochs, swa_anneal_strategy=swa_anneal_strategy,
         )
         self.tokenizer = tokenizer
         self.max_vocab = max_vocab

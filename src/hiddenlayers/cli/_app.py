@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 from ._common import UserError, is_user_error, note, one_line
 from ._options import (
     at_least,
+    check_averaging_options,
     check_ema_decay,
     check_features,
     check_image_shape,
@@ -255,11 +256,7 @@ def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str
     (the estimator ignores a setting of the other kind of averaging, or of none, silently, so an explicit one is a mistake).
     ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
     _check_gce_q(loss, gce_q)
-    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa"), ("--swa-lr", swa_lr, "swa")):
-        if value is not None and weight_averaging != kind:
-            given = f"--weight-averaging {weight_averaging} does not use it" if weight_averaging is not None else "no --weight-averaging was given"
-            raise UserError(f"{option} needs --weight-averaging {kind} ({given}): add --weight-averaging {kind}, or drop {option}.")
-    _check_swa_anneal(swa_lr, swa_anneal_epochs, swa_anneal_strategy)
+    check_averaging_options(weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs, swa_anneal_strategy)
 
 
 def _check_early_stopping(solver: str, early_stopping: bool | None) -> None:
@@ -282,14 +279,6 @@ def _check_validation(o: dict[str, Any], given: Collection[str]) -> None:
     ):
         if bad:
             raise UserError(f"--validation {o['validation']}: {why}.")
-
-
-def _check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None, swa_anneal_strategy: str | None = None) -> None:
-    """Refuse ``--swa-anneal-epochs`` or ``--swa-anneal-strategy`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
-    for option, value in (("--swa-anneal-epochs", swa_anneal_epochs), ("--swa-anneal-strategy", swa_anneal_strategy)):
-        if value is not None and swa_lr is None:
-            raise UserError(f"{option} sets how --swa-lr is reached, and no --swa-lr was given: add --swa-lr (e.g. --swa-lr 0.01), "
-                            f"or drop {option}.")
 
 
 # train's other examples, one paragraph each (click rewraps a paragraph's lines into one), after its options

@@ -5,8 +5,11 @@ The options are ``train``'s where they mean the same thing for the app (``--hidd
 and the app's inputs are named as ``predict`` and ``evaluate`` name them for the same app's file
 (``--text-column``, ``--value-column``, ``--steps``, ``--target``, ``--features``; a SequenceClassifier's file stores its
 ``--id-column`` and ``--order-column``, as a SpeechRecognizer's does), so the file written is
-read back by those commands with the same options. An option of ``train`` that the app has no use for
-(``--sample-weight``, ``--weight-averaging``, ``--workers``, ...) is refused in one line
+read back by those commands with the same options. ``--weight-averaging ema|swa`` (with ``--ema-decay``, ``--swa-start``,
+``--swa-lr``, ``--swa-anneal-epochs``, ``--swa-anneal-strategy``) sets the app's ``weight_averaging`` and its settings, for the apps
+trained by ``hl.training.train`` (text, sequence, image, speech, autoencoder, forecaster), with ``train``'s refusals of a setting it
+would ignore. An option of ``train`` that the app has no use for
+(``--sample-weight``, ``--workers``; ``--weight-averaging`` for a recommender, translator or agent, ...) is refused in one line
 that lists the options that apply, before anything is read or written. Any other parameter of the app:
 ``--set KEY=VALUE`` (``n_factors``, ``contamination``, ``tokenizer``, ``target=delta``, ...).
 ``--max-time SECONDS`` sets the app's ``max_time`` (seconds of training: the fit stops after the epoch that reaches them,
@@ -29,9 +32,10 @@ import sys
 import time
 from typing import Any
 
-from ._common import UserError, check_output, is_stream_input, note, one_line, summary_table
+from ._common import UserError, averaging_text, check_output, is_stream_input, note, one_line, summary_table
 from ._header import check_app_columns
 from ._log import log_callback, log_path
+from ._options import check_averaging_options
 
 #: ``--app`` name -> the application class it trains
 APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "Recommender", "forecaster": "Forecaster", "image": "ImageClassifier",
@@ -54,11 +58,15 @@ _COMMON_ONLY = {"translator": ("batch_size", "learning_rate_init", "max_iter", "
 #: apps' deprecated parameter names (-> the name an option sets now): --set may not set them (a DQNAgent's learning_rate is --lr)
 _DEPRECATED = {"agent": {"learning_rate": "learning_rate_init"}}
 #: per app: more options that set its parameters of the same name, and the options that say what it reads
-_PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "autoencoder": ("init_from", "freeze"), "recommender": ("init_from", "freeze"), "forecaster": ("window", "horizon", "init_from", "freeze"),
-           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze"),
-           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze"),
+#: the weight-averaging options of train (the estimators' parameters of the same names): the apps whose fit is hl.training.train take them
+_AVERAGING = ("weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "swa_anneal_strategy")
+_PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze", *_AVERAGING),
+           "autoencoder": ("init_from", "freeze", *_AVERAGING), "recommender": ("init_from", "freeze"),
+           "forecaster": ("window", "horizon", "init_from", "freeze", *_AVERAGING),
+           "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze", *_AVERAGING),
+           "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze",
+                        *_AVERAGING),
+           "translator": ("init_from", "freeze"), "speech": ("solver", "learning_rate", "clip_grad_norm", "dtype", "init_from", "freeze", *_AVERAGING),
            "agent": ()}
 _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features"), "recommender": ("target", "features"),
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
@@ -100,9 +108,25 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     takes = applicable(app)
     refused = [name for name in flags if name in given and name not in takes]
     if refused:
-        listed = ", ".join(flags[n] for n in takes if n in flags and n not in ("data", "app_"))
-        raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are {listed}.")
+        said = f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are "
+        raise UserError(said + _options_within(app, takes, flags, _LINE - len(said)))
     return APPS[app]
+
+
+#: the most characters of one error line (``_common.one_line`` cuts there)
+_LINE = 500
+
+
+def _options_within(app: str, takes: tuple[str, ...], flags: dict[str, str], room: int) -> str:
+    """The options ``app`` takes, as a sentence's end of at most ``room`` characters: what it reads first, the averaging settings said
+    with ``--weight-averaging``, and ``...`` for those left out (the every-app ones, last), so the line is never cut inside a name."""
+    order = [*_READS[app], *(n for n in takes if n not in _READS[app] and n not in _EVERY and n not in _AVERAGING[1:]), *_EVERY]
+    names = [flags[n] + (" (--ema-decay, --swa-*)" if n == "weight_averaging" else "") for n in order if n in flags and n not in ("data", "app_")]
+    for k in range(len(names), 0, -1):
+        text = ", ".join(names[:k]) + (", ..." if k < len(names) else ".")
+        if len(text) <= room:
+            return text
+    return "..."
 
 
 def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +242,8 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     kind = check_app(app, flags, given)
     if options.get("gradient_flow"):
         refuse_gradient_flow(app)
+    if "weight_averaging" in _PARAMS[app]:  # --ema-decay without --weight-averaging ema, ...: train's refusals, before any data is read
+        check_averaging_options(*(options[name] for name in _AVERAGING))
     if data is None:
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
     if is_stream_input(data):
@@ -260,6 +286,8 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     said_if_interrupted(model.stop_reason_, out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
+    if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as train says it of a table model
+        summary["weight_averaging"] = averaging_text(model.get_params())
     if params.get("init_from") is not None:
         summary.update(init_from=str(params["init_from"]), transferred=list(model.transferred_), frozen=list(model.frozen_))
         record = getattr(model, "provenance_", None) or {}
@@ -299,12 +327,16 @@ def said_if_interrupted(stop_reason: str | None, out: Any) -> None:
 
 
 def check_app_params(cls: Any, params: dict[str, Any], by_param: dict[str, str]) -> None:
-    """The app's parameters the options and ``--set`` gave, checked against its parameter table (as its ``fit`` checks them)
-    before any file is read or written; a bad value is one line led by its option (``by_param``)."""
+    """The app's parameters the options and ``--set`` gave, checked against its parameter table (as its ``fit`` checks them,
+    weight averaging's cross-checks too) before any file is read or written; a bad value is one line led by its option (``by_param``)."""
     from .._params import check_given
+    from ..estimators import check_averaging
 
     try:
-        check_given(cls(**params), params)
+        model = cls(**params)
+        check_given(model, params)
+        if "weight_averaging" in params:  # its cross-checks too (an --swa-start past --epochs), in the estimators' words, before any data is read
+            check_averaging(model)
     except (TypeError, ValueError) as exc:
         raise option_error(exc, by_param) from None
 
@@ -378,6 +410,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row("held-out sequences", str(s["test_sequences"]))
     if s.get("test_cold_start_rows"):
         t.add_row("", f"{s['test_cold_start_rows']} with a user or item not in the training part (rated by the fallback; evaluate shows them apart)")
+    if "weight_averaging" in s:
+        t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     t.add_row("epochs", str(s["epochs"]))
     if "gradient_flow_epochs" in s:
         t.add_row("gradient flow", f"recorded for {s['gradient_flow_epochs']} epochs (see `hiddenlayers inspect`)")

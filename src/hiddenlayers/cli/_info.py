@@ -83,12 +83,15 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         except (AttributeError, TypeError, ValueError):
             pass  # an altered value: shown as stored, loading the file says what is wrong
     state = meta.get("state") or {}
+    run = _agent_info(state) if meta["estimator"] == "DQNAgent" else _fit_info(state)
+    if averaging_text(params) is not None and "training" in run:  # the weights the file holds are an average: said, as for a table model
+        run["training"]["weight_averaging"] = averaging_text(params)
     return clean({
         "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
         "layers": [{**r, "tensors": ", ".join(r["tensors"])} for r in rows], "parameters": sum(r["parameters"] for r in rows),
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
-        **(_agent_info(state) if meta["estimator"] == "DQNAgent" else _fit_info(state)),
+        **run,
     })
 
 

@@ -106,6 +106,26 @@ def check_swa_anneal_epochs(value: int | None) -> int | None:
     return value
 
 
+def check_averaging_options(weight_averaging: str | None, ema_decay: float | None, swa_start: object, swa_lr: float | None = None,
+                            swa_anneal_epochs: int | None = None, swa_anneal_strategy: str | None = None) -> None:
+    """Refuse ``--ema-decay`` without ``--weight-averaging ema``, ``--swa-start``/``--swa-lr`` without ``swa`` and
+    ``--swa-anneal-epochs``/``--swa-anneal-strategy`` without ``--swa-lr``: ``train``'s rule for a table model and for ``--app``.
+    ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
+    for option, value, kind in (("--ema-decay", ema_decay, "ema"), ("--swa-start", swa_start, "swa"), ("--swa-lr", swa_lr, "swa")):
+        if value is not None and weight_averaging != kind:
+            given = f"--weight-averaging {weight_averaging} does not use it" if weight_averaging is not None else "no --weight-averaging was given"
+            raise UserError(f"{option} needs --weight-averaging {kind} ({given}): add --weight-averaging {kind}, or drop {option}.")
+    check_swa_anneal(swa_lr, swa_anneal_epochs, swa_anneal_strategy)
+
+
+def check_swa_anneal(swa_lr: float | None, swa_anneal_epochs: int | None, swa_anneal_strategy: str | None = None) -> None:
+    """Refuse ``--swa-anneal-epochs`` or ``--swa-anneal-strategy`` without ``--swa-lr``: with the schedule running on there is nothing to anneal to."""
+    for option, value in (("--swa-anneal-epochs", swa_anneal_epochs), ("--swa-anneal-strategy", swa_anneal_strategy)):
+        if value is not None and swa_lr is None:
+            raise UserError(f"{option} sets how --swa-lr is reached, and no --swa-lr was given: add --swa-lr (e.g. --swa-lr 0.01), "
+                            f"or drop {option}.")
+
+
 def parse_swa_start(text: str | None) -> float | int | None:
     """``--swa-start``: a share of the epochs in (0, 1] (``0.75``) or a whole epoch number >= 1 (``30``)."""
     if text is None:
@@ -175,6 +195,6 @@ def check_image_shape(value: str | None) -> str | None:
 
 
 __all__ = [
-    "MAX_SEED", "at_least", "check_features", "check_image_shape", "check_seed", "parse_features", "parse_image_shape", "positive_seconds",
+    "MAX_SEED", "at_least", "check_averaging_options", "check_features", "check_image_shape", "check_seed", "parse_features", "parse_image_shape", "positive_seconds",
     "seed_option",
 ]

@@ -38,7 +38,14 @@ _EXPORTS = {
     "stream_validation": "._stream_validation",
     "loss_row_weights": "._checks",
     # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
-    "swa_start_epoch": "._checks",
+    "swa_start_epoch": "._averaging",
+    # weight averaging as a fit option, shared with the applications: its parameter rows, refusals and the fit call's averager
+    "AVERAGING_MEANING": "._averaging",
+    "AVERAGING_PARAMS": "._averaging",
+    "PARTIAL_FIT_AVERAGING": "._averaging",
+    "averaging_of": "._averaging",
+    "check_averaging": "._averaging",
+    "warn_nothing_averaged": "._averaging",
     "check_class_weight": "._class_weight",
     "class_row_weights": "._class_weight",
     "combine": "._class_weight",

@@ -6,9 +6,7 @@ the classes keep thin ``_validate_params`` / ``_validate_input`` methods that ca
 
 from __future__ import annotations
 
-import math
 import re
-from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,11 +16,12 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
-from .._params import defaults_of, validate
+from .._params import validate
 from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
 from ..exceptions import DataError
 from ..network import Spec, resolve_device
 from ..training import check_precision
+from ._averaging import check_averaging
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -104,54 +103,8 @@ def validate_params(est: _BaseMLP) -> Spec:
     if est.precision != "fp32" and est.solver == "lbfgs":
         raise ValueError(f"precision={est.precision!r} applies to the stochastic solvers; solver='lbfgs' runs in 'fp32'. Use precision='fp32' or another solver.")
     check_precision(est.precision, resolve_device(est.device), _DTYPES[est.dtype])
-    _check_averaging(est)
+    check_averaging(est)
     return spec
-
-
-def _check_averaging(est: _BaseMLP) -> None:
-    """``weight_averaging`` with what it can average: a stochastic solver's own epochs, and an ``swa_start`` within ``max_iter``;
-    ``swa_lr`` only with ``weight_averaging='swa'`` (it sets the rate of SWA's epochs)."""
-    if est.swa_lr is not None and est.weight_averaging != "swa":
-        raise ValueError(f"swa_lr sets the learning rate of SWA's epochs and needs weight_averaging='swa'. Received: "
-                         f"swa_lr={est.swa_lr!r} with weight_averaging={est.weight_averaging!r}; set weight_averaging='swa', or swa_lr=None.")
-    _refuse_unused_averaging(est)
-    if est.weight_averaging is None:
-        return
-    if est.solver == "lbfgs":
-        raise ValueError(f"weight_averaging averages the steps of a stochastic solver, and solver='lbfgs' takes full-batch line-search "
-                         f"steps. Received: weight_averaging={est.weight_averaging!r}; use solver='adam' or 'sgd', or weight_averaging=None.")
-    if est.domain_adaptation is not None:
-        raise ValueError(f"weight_averaging is not supported with domain_adaptation={est.domain_adaptation!r}: "
-                         "set weight_averaging=None, or domain_adaptation=None.")
-    start = est.swa_start
-    if est.weight_averaging == "swa" and isinstance(start, Integral) and start > est.max_iter:
-        raise ValueError(f"swa_start must be an epoch <= max_iter={est.max_iter} (no epoch past it would be averaged). Received: "
-                         f"swa_start={start}; give an epoch <= {est.max_iter}, or a share of max_iter such as 0.75.")
-
-
-def _refuse_unused_averaging(est: _BaseMLP) -> None:
-    """A ValueError for a setting of an averaging the fit does not run, which it would ignore: ``ema_decay`` other than its
-    default without ``weight_averaging='ema'``, ``swa_start`` other than its default without ``'swa'``, ``swa_anneal_epochs``
-    (and ``swa_anneal_strategy``) other than its default without ``swa_lr``. As ``swa_lr`` without ``'swa'`` is refused, and as ``train --ema-decay`` without
-    ``--weight-averaging ema`` is (a grid over both parameters leaves the other one at its default where it does not apply)."""
-    defaults = defaults_of(type(est))
-    for name, kind in (("ema_decay", "ema"), ("swa_start", "swa")):
-        value, default = getattr(est, name), defaults.get(name)
-        if est.weight_averaging != kind and value != default:
-            raise ValueError(f"{name} is a setting of weight_averaging='{kind}' and would be ignored without it. Received: {name}={value!r} with "
-                             f"weight_averaging={est.weight_averaging!r}; set weight_averaging='{kind}', or leave {name} at its default {default!r}.")
-    for name in ("swa_anneal_epochs", "swa_anneal_strategy"):
-        anneal, default = getattr(est, name), defaults.get(name)
-        if est.swa_lr is None and anneal != default:
-            raise ValueError(f"{name} is a setting of swa_lr (how SWA's rate is reached) and would be ignored without it. Received: "
-                             f"{name}={anneal!r} with swa_lr=None; set swa_lr (e.g. 0.01), or leave {name} at its default {default!r}.")
-
-
-def swa_start_epoch(swa_start: float, max_iter: int) -> int:
-    """The first epoch (1-based) of a fit call that SWA averages: ``swa_start`` itself when an int, else ``ceil(swa_start * max_iter)``."""
-    if isinstance(swa_start, Integral):
-        return int(swa_start)
-    return max(1, math.ceil(float(swa_start) * int(max_iter) - 1e-9))
 
 
 def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:

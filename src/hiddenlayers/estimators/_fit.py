@@ -30,7 +30,6 @@ from ..training import (
     Schedule,
     StoppingRule,
     TrainResult,
-    WeightAveraging,
     check_callbacks,
     no_usable_epoch,
     steps_per_epoch,
@@ -39,8 +38,9 @@ from ..training import (
     to_tensor,
     train,
 )
+from ._averaging import averaging_of, warn_nothing_averaged
 from ._backup import keep_split
-from ._checks import _DTYPES, require_finite, swa_start_epoch
+from ._checks import _DTYPES, require_finite
 from ._transfer import keep_frozen_record
 from ._validation_data import ValidationSet
 
@@ -398,7 +398,7 @@ def fit_stochastic(
             optimizer_kwargs=optimizer_kwargs(est), optimizer_state=est._optimizer_state,
             history=est.history_, restore_best=est.early_stopping, samples_seen=est.t_, device=device,
             warn_if_diverged_at_start=est.early_stopping, precision=est.precision,
-            averaging=_averaging(est, max_epochs * steps_per_epoch(n, batch_size, est.network_)),
+            averaging=averaging_of(est, max_epochs * steps_per_epoch(n, batch_size, est.network_)),
         )
     hist = result.history
     if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
@@ -410,7 +410,7 @@ def fit_stochastic(
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)
-    _warn_nothing_averaged(est)
+    warn_nothing_averaged(est, est.n_iter_, est.stop_reason_)
     if incremental:
         est.stop_reason_ = "partial_fit"
 
@@ -431,37 +431,6 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
     est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
     est.stop_reason_ = "partial_fit"
     keep_frozen_record(est)
-
-
-def _averaging(est: _BaseMLP, most_steps: int) -> WeightAveraging | None:
-    """This call's :class:`WeightAveraging` from ``weight_averaging``, ``ema_decay``, ``swa_start``, ``swa_lr``, ``swa_anneal_epochs``
-    and ``swa_anneal_strategy``
-    (None without averaging).
-
-    A UserWarning when an EMA spans more steps (about ``1 / (1 - ema_decay)``) than the call can take (``most_steps``):
-    its average would still lean on the first steps' weights (benchmarks/bench_averaging.py: digits, 420 steps at 0.999, 0.81 accuracy against 0.97).
-    """
-    if est.weight_averaging is None:
-        return None
-    span = 1.0 / (1.0 - float(est.ema_decay))
-    if est.weight_averaging == "ema" and most_steps < span * (1 - 1e-9):
-        warnings.warn(f"ema_decay={est.ema_decay:g} averages over about {span:.0f} steps, but this fit takes at most {most_steps}: "
-                      f"the average still leans on the first steps' weights. Lower ema_decay below {1 - 1 / most_steps:.4g}, "
-                      "or train longer.", UserWarning, stacklevel=user_stacklevel())
-    return WeightAveraging(est.weight_averaging, decay=float(est.ema_decay), start_epoch=swa_start_epoch(est.swa_start, est.max_iter),
-                           swa_lr=None if est.swa_lr is None else float(est.swa_lr), anneal_epochs=int(est.swa_anneal_epochs),
-                           anneal_strategy=est.swa_anneal_strategy)
-
-
-def _warn_nothing_averaged(est: _BaseMLP) -> None:
-    """A UserWarning when an SWA fit stopped (early stopping, ``max_time``, ...) before its first averaged epoch: the model is the plain one."""
-    if est.weight_averaging != "swa":
-        return
-    start = swa_start_epoch(est.swa_start, est.max_iter)
-    if est.n_iter_ < start:
-        warnings.warn(f"the fit stopped after {est.n_iter_} epochs ({est.stop_reason_}), before swa_start's epoch {start}: no weights "
-                      "were averaged. Lower swa_start (e.g. 0.5, or an epoch number), or raise n_iter_no_change.",
-                      UserWarning, stacklevel=user_stacklevel())
 
 
 def warn_not_converged(est: _BaseMLP) -> None:

@@ -26,6 +26,7 @@ from ..data import is_source
 from ..exceptions import NotFittedError
 from ..network import Network, PortablePickle, Spec, count_parameters, resolve_device
 from ..training import Loss, distributed_world, get_loss
+from ._averaging import PARTIAL_FIT_AVERAGING
 from ._backup import bind_backup, refuse_backup
 from ._checks import check_sample_weight, loss_row_weights, refuse_beyond_float32, validate_params
 from ._dann import fit_dann
@@ -41,16 +42,13 @@ from ._validation_data import check_validation, refuse_misused
 from ._warm import follow_device, record_rate, refuse_new_shape, restart_changed_rate
 from ._zero_weight import drop_unweighted
 
-_PARTIAL_FIT_AVERAGING = ("weight_averaging is not supported with partial_fit: each call is one epoch and keeps no average between "
-                          "calls. Use fit (warm_start=True goes on from the model), or weight_averaging=None.")
-
 
 def _refuse_averaging(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
     """``weight_averaging`` needs an in-memory ``fit``: one line naming the combination and the alternative otherwise."""
     if getattr(est, "weight_averaging", None) is None:
         return
     if incremental:  # (partial_fit itself is unavailable: _check_solver)
-        raise ValueError(_PARTIAL_FIT_AVERAGING)
+        raise ValueError(PARTIAL_FIT_AVERAGING)
     if streamed:
         raise ValueError("weight_averaging is not supported with a streamed fit (fit(source)): load the table into memory and fit "
                          "arrays, or set weight_averaging=None.")
@@ -321,7 +319,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         if self.solver == "lbfgs":
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not stochastic.")
         if getattr(self, "weight_averaging", None) is not None:
-            raise AttributeError(_PARTIAL_FIT_AVERAGING)
+            raise AttributeError(PARTIAL_FIT_AVERAGING)
         return True
 
     def replace_network(self, network: Network) -> None:

@@ -20,6 +20,7 @@ from .._params import AnyOf, Bool, Checked, Interval, Options, Param, StrOptions
 from ..exceptions import SpecError
 from ..network import Spec, get_activation, resolve_device
 from ..training import SCHEDULES, SOLVERS, schedule_refusal
+from ._averaging import AVERAGING_PARAMS
 from ._class_weight import check_class_weight
 
 
@@ -138,32 +139,7 @@ SHARED: tuple[Param, ...] = (
           "layer at 0.1 x it, up to max_iter epochs each; n_iter_, history_ and loss_curve_ count both); checked by fit", check=False, type="int, list of str, str or None"),
     Param("domain_adaptation", Options((None, "dann"), text="None or 'dann'"), None,
           "'dann': domain-adversarial training on fit's unlabelled X_target (a gradient-reversal layer and a domain head)"),
-    Param("weight_averaging", Options((None, "ema", "swa"), text="None, 'ema' or 'swa'"), None,
-          "Average the weights as they train: 'ema' (an exponential moving average updated after every step, ema_decay) or "
-          "'swa' (the plain mean of the weights at the end of each epoch from swa_start on, Izmailov et al. 2018); early stopping, "
-          "validation_scores_ and the best weights score the averaged weights, and the fitted model holds them (batch-norm "
-          "statistics recomputed for them), while loss_curve_ stays the training loss of the raw weights; each fit call (warm_start "
-          "too) starts a new average from the model's weights; partial_fit is unavailable with it, and a streamed fit, solver='lbfgs' "
-          "and domain_adaptation refuse it"),
-    Param("ema_decay", Interval(Real, 0, 1, closed="neither", bools=False), 0.99,
-          "weight_averaging='ema': weight of the old average at each step, in (0, 1); the average spans about 1 / (1 - ema_decay) steps (0.99, Keras' default: 100); another value without weight_averaging='ema' is refused (it would be ignored)"),
-    Param("swa_start", AnyOf(Interval(Integral, 1, None, closed="left", bools=False), Interval(Real, 0, 1, closed="right", bools=False),
-                             text="a share of max_iter in (0, 1] or an epoch number >= 1", type="float or int"), 0.75,
-          "weight_averaging='swa': first averaged epoch of each fit call, a share of max_iter (0.75: epoch ceil(0.75 * max_iter)) "
-          "or an int epoch number (at most max_iter); another value than 0.75 without weight_averaging='swa' is refused (it would be ignored)"),
-    Param("swa_lr", _none_or(Interval(Real, 0, None, closed="neither", bools=False), "None or a number > 0"), None,
-          "weight_averaging='swa': SWA's own learning rate (None: the learning_rate schedule runs on, unchanged); from swa_start's "
-          "epoch the rate anneals from the schedule's to swa_lr over swa_anneal_epochs (by swa_anneal_strategy, as torch.optim.swa_utils.SWALR), "
-          "then stays there, and 'invscaling', 'adaptive', 'plateau' and 'cosine' stop driving it ('adaptive' no longer cuts "
-          "it, so n_iter_no_change stops training); a warm fit goes on from the schedule's rate, not swa_lr; refused without "
-          "weight_averaging='swa'"),
-    Param("swa_anneal_epochs", Interval(Integral, 0, None, closed="left", bools=False), 10,
-          "swa_lr: epochs from swa_start's over which the rate anneals to swa_lr (10, SWALR's and Lightning's default; 0: "
-          "swa_lr at once); they are averaged too; another value than 10 without swa_lr is refused (it would be ignored)"),
-    Param("swa_anneal_strategy", StrOptions(("cos", "linear"), text="'cos' or 'linear'"), "cos",
-          "swa_lr: how the rate goes from the schedule's to swa_lr over swa_anneal_epochs, PyTorch SWALR's anneal_strategy: "
-          "'cos' (its default: a half cosine, slow at both ends) or 'linear' (equal steps); another value than 'cos' "
-          "without swa_lr is refused (it would be ignored)"),
+    *AVERAGING_PARAMS,
 )
 
 # The classifier's own, after the shared ones (keyword arguments in practice).

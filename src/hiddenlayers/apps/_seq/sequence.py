@@ -29,11 +29,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
 from ..._params import Param, document, validate
-from ...estimators import HiddenOutput, KeepsFittedSource, hidden_output, restored_on_error, reuse_layers
+from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
-from .._app_params import positive_int, row
+from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
     DevicePickle,
     columns_state,
@@ -47,7 +47,7 @@ from .._appfile import (
     split_prefix,
 )
 from .._classify import ClassifierFitting, HeldOut, named
-from .._fit import hidden_layer_index, hidden_spec, one_thread, seed_everything
+from .._fit import after_averaging, averaging_for, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
 from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt
@@ -143,6 +143,7 @@ SEQUENCE_PARAMS: tuple[Param, ...] = (
     row("gce_q", 0.7),
     row("class_weight", None),
     row("label_smoothing", 0.0),
+    *averaging_rows(),
 )
 
 
@@ -201,6 +202,12 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         gce_q: float = 0.7,
         class_weight: Any = None,
         label_smoothing: float = 0.0,
+        weight_averaging: str | None = None,
+        ema_decay: float = 0.99,
+        swa_start: float = 0.75,
+        swa_lr: float | None = None,
+        swa_anneal_epochs: int = 10,
+        swa_anneal_strategy: str = "cos",
     ) -> None:
         self.init_from = init_from
         self.freeze = freeze
@@ -208,6 +215,8 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         self.gce_q = gce_q
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr = weight_averaging, ema_decay, swa_start, swa_lr
+        self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -283,6 +292,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
     def _validate_params(self) -> Spec:
         validate(self, self._param_table)
         self._check_smoothing()
+        check_averaging(self)  # the MLP estimators' rules and words
         return hidden_spec(self.hidden_layer_sizes)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
@@ -418,6 +428,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             validate = self._validator(lambda: self._forward(Xv, lv), yv, w_val)
 
         monitor, history = ("val_score" if validate is not None else "train_loss"), (self.history_ if warm else None)
+        before = len(history) if history is not None else 0
         # init_from / freeze: the source's layers (a warm fit: the first fit's frozen layers, kept fixed)
         layers = frozen(self.network_, list(getattr(self, "frozen_", None) or [])) if warm else reuse_layers(self, open_model_file)
         with one_thread(), layers:  # small recurrent steps: one thread
@@ -429,10 +440,12 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate is not None, device=self._device, callbacks=self._callbacks(),
                 history=history, warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises
+                averaging=averaging_for(self, len(train_idx), self.network_),
             )
         self.network_.eval()
         refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
+        after_averaging(self, result.history, before)
 
 
     @available_if(_reads_numbers)

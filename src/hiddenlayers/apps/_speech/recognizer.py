@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource, restored_on_error
+from ...estimators import KeepsFittedSource, check_averaging, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import (
@@ -45,9 +45,9 @@ from ...training import (
     to_tensor,
     train,
 )
-from .._app_params import positive_int, row
+from .._app_params import averaging_rows, positive_int, row
 from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
-from .._fit import fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
+from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
@@ -101,6 +101,7 @@ SPEECH_PARAMS: tuple[Param, ...] = (
         "others start fresh, named in one warning; the source's frame standardisation (mean_, scale_) is kept when the feature counts match"),
     row("freeze", None, "Hidden layers kept fixed during fit: the first k of hidden1, hidden2, ..., or these names; the output layer always "
         "trains, as it holds the new characters' rows (checked by fit)"),
+    *averaging_rows(),
 )
 
 
@@ -147,8 +148,11 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, max_time: float | None = None,
         early_stopping: bool = True, validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
         dtype: str = "float32", device: str = "auto", random_state: int | None = None, callbacks: Any = None, progress_bar: bool = False, verbose: bool = False,
-        warm_start: bool = False, init_from: Any = None, freeze: Any = None,
+        warm_start: bool = False, init_from: Any = None, freeze: Any = None, weight_averaging: str | None = None, ema_decay: float = 0.99,
+        swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10, swa_anneal_strategy: str = "cos",
     ) -> None:
+        self.weight_averaging, self.ema_decay, self.swa_start, self.swa_lr = weight_averaging, ema_decay, swa_start, swa_lr
+        self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.warm_start = warm_start
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -181,6 +185,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         network is trained apart: a refit that raises leaves a fitted model as it was.
         """
         validate(self, SPEECH_PARAMS)
+        check_averaging(self)  # the MLP estimators' rules and words
         spec = _spec(self.hidden_layer_sizes)
         seqs = as_frames(X, np.float64 if self.dtype == "float64" else np.float32)  # frames in the float type the network computes in
         self._fit(spec, seqs, check_transcripts(y, len(seqs)))
@@ -263,6 +268,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         (``where(i)``: row ``i``'s place, default ``row N``). The columns are kept as ``long_columns_`` (and in the model file).
         """
         validate(self, SPEECH_PARAMS)
+        check_averaging(self)  # the MLP estimators' rules and words
         spec = _spec(self.hidden_layer_sizes)
         names = long_features(frame, {"id_column": id_column, "order_column": order_column, "target": target}, features)
         long = long_sequences(frame, id_column, names, order_column, where)
@@ -312,6 +318,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
         rule = _PatienceAfterBlanks("val_score", self.tol, self.n_iter_no_change) if validate_fn is not None else NoImprovement("train_loss", self.tol, self.n_iter_no_change)
         callbacks = fit_callbacks(self, *([_EpochPrinter()] if self.verbose else []))
+        before = len(history) if history is not None else 0
         with one_thread():  # small recurrent steps: one thread is fastest
             result = train(
                 network, Xt, Yt, loss=ctc_loss(Y.shape[1] - 2), solver=self.solver, learning_rate_init=float(self.learning_rate_init),
@@ -321,9 +328,11 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
                 clip_grad_norm=None if self.clip_grad_norm is None else float(self.clip_grad_norm),
                 generator=generator, restore_best=validate_fn is not None, device=device, callbacks=callbacks, history=history,
                 warn_if_diverged_at_start=False,  # no usable epoch: refuse_unusable raises instead
+                averaging=averaging_for(self, len(train_idx), network),
             )
         network.eval()
         refuse_unusable(result.history, float(self.learning_rate_init))  # a first epoch that diverged: before fit sets an attribute
+        after_averaging(self, result.history, before)
         return result.history
 
     def _set_history(self, history: History) -> None:
