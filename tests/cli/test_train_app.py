@@ -480,7 +480,9 @@ def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picke
     with pytest.raises(UserError) as err:
         check_app(app, flags, given_names)
     first = next(n for n in flags if n in refused)
-    assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app}")
+    cls = check_app(app, flags, set())
+    article = "an" if cls[0] in "AEIOU" else "a"  # "an ImageClassifier", "an Autoencoder" (it said "a ImageClassifier")
+    assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app} ({article} {cls}): drop it;")
 
 
 @settings(max_examples=50, deadline=None)

@@ -108,7 +108,9 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     takes = applicable(app)
     refused = [name for name in flags if name in given and name not in takes]
     if refused:
-        said = f"{flags[refused[0]]} does not apply to train --app {app} (a {APPS[app]}): drop it; the options that apply are "
+        from ._appfiles import article
+
+        said = f"{flags[refused[0]]} does not apply to train --app {app} ({article(APPS[app])}): drop it; the options that apply are "
         raise UserError(said + _options_within(app, takes, flags, _LINE - len(said)))
     return APPS[app]
 

@@ -539,7 +539,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     ``keep``: ``--keep``, input columns written in front of the predictions (table models, their .onnx files, and the
     applications that predict one row per input row: :data:`._appfiles.KEEPS`).
     """
-    from ._appfiles import app_kind, check_app_options, predict_app
+    from ._appfiles import app_kind, article, check_app_options, predict_app
     from ._apponnx import TABLE_EXPORTS
 
     onnx = Path(model_path).suffix.lower() == ".onnx"
@@ -558,7 +558,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
 
     if is_folder_input(data):
         if onnx or kind is not None:
-            refuse_folder(data, "an .onnx export" if onnx else f"a {kind} file")
+            refuse_folder(data, "an .onnx export" if onnx or kind is None else f"{article(kind)} file")
         n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
         if out is not None:
             note(f"wrote {n} predictions to {out}")
@@ -631,7 +631,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     the model was trained with weights from a column that ``data`` holds.
     ``app_options``: ``text_column``, ``image_dtype``, ``steps``, ``value_column`` for an application file (see :mod:`._appfiles`); None when not given.
     """
-    from ._appfiles import app_kind, check_app_options, evaluate_app
+    from ._appfiles import app_kind, article, check_app_options, evaluate_app
     from ._weights import stored_weight_column
 
     kind = app_kind(model_path)
@@ -646,7 +646,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
 
     if is_folder_input(data):
         if kind is not None:
-            refuse_folder(data, f"a {kind} file")
+            refuse_folder(data, f"{article(kind)} file")
         result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
         show_evaluation(result, as_json)
         return result
