@@ -253,7 +253,7 @@ def _check_settings(loss: str | None, gce_q: float | None, weight_averaging: str
                     swa_lr: float | None = None, swa_anneal_epochs: int | None = None, swa_anneal_strategy: str | None = None) -> None:
     """Refuse a setting the fit would ignore: ``--gce-q`` without ``--loss gce`` (:func:`_check_gce_q`), ``--ema-decay`` without
     ``--weight-averaging ema``, ``--swa-start``/``--swa-lr`` without ``swa`` and ``--swa-anneal-epochs``/``--swa-anneal-strategy`` without ``--swa-lr``
-    (the estimator ignores a setting of the other kind of averaging, or of none, silently, so an explicit one is a mistake).
+    (the estimators refuse them too, as a setting the fit would ignore; checked here before any data is read).
     ``swa_start``: ``--swa-start`` as its callback parsed it, or None."""
     _check_gce_q(loss, gce_q)
     check_averaging_options(weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs, swa_anneal_strategy)
