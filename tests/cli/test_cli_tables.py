@@ -143,3 +143,27 @@ def test_numbers_as_text_in_parquet_are_said_once_and_csv_reads_numbers(tmp_path
     f.to_csv(tmp_path / "t.csv", index=False)
     res = ok("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2, "--force")
     assert "numbers as text" not in res.stderr, res.stderr
+
+
+def test_a_parquet_file_of_decimals_trains_as_numbers_and_predicts_as_its_csv(tmp_path: Path) -> None:
+    # a database's NUMERIC columns written to Parquet (decimal128): before, the feature was one-hot of every distinct
+    # amount and the decimal target a classification with a class per value
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    cents = rng.integers(0, 10**5, 80)
+    amount = [None if i % 9 == 4 else Decimal(int(c)).scaleb(-2) for i, c in enumerate(cents)]
+    y = [Decimal(int(c) % 997).scaleb(-1) for c in cents]
+    pq.write_table(pa.table({"amount": pa.array(amount, pa.decimal128(9, 2)), "city": rng.choice(["a", "b"], 80),
+                             "y": pa.array(y, pa.decimal128(6, 1))}), tmp_path / "t.parquet")
+    ok("train", tmp_path / "t.parquet", "--target", "y", "--out", tmp_path / "m.safetensors", "--quiet", "--epochs", 2)
+    meta = hl.load(tmp_path / "m.safetensors").preprocessing_
+    assert meta["task"] == "regression" and [c["kind"] for c in meta["columns"]] == ["numeric", "categorical"]
+    pd.read_parquet(tmp_path / "t.parquet").to_csv(tmp_path / "t.csv", index=False)  # its CSV export: the same amounts as text
+    a = ok("predict", tmp_path / "m.safetensors", tmp_path / "t.csv").stdout
+    assert a == ok("predict", tmp_path / "m.safetensors", tmp_path / "t.parquet").stdout

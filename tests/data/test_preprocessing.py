@@ -441,3 +441,64 @@ def test_an_infinite_number_in_a_categorical_column_is_refused_in_fit_partial_fi
     # NaN stays missing, as before, and text spelled "inf" stays text
     ok = pre.transform(bad.assign(city=pd.Series(["paris", float("nan"), "inf"], dtype=object)))
     assert ok.matrix[1].tolist() == pre.transform(bad.assign(city=["paris", None, None])).matrix[1].tolist() and ok.unseen == {"city": 1}
+
+
+def _decimals(values: list) -> pd.Series:
+    """An object column of Decimals, as pandas.read_sql gives a NUMERIC column (None where missing)."""
+    return pd.Series(values, dtype=object)
+
+
+def test_a_column_of_decimals_is_numeric_as_its_floats_in_fit_partial_fit_and_transform() -> None:
+    # before: learned as categorical, one one-hot column per distinct amount ("1.5", "2.25", ...)
+    amounts = [Decimal("1.50"), Decimal("2.25"), None, Decimal("NaN"), Decimal("4"), Decimal("-0.10")]
+    floats = [1.5, 2.25, np.nan, np.nan, 4.0, -0.1]
+    dec = pd.DataFrame({"amount": _decimals(amounts), "city": ["a", "b", "a", "b", "a", "b"]})
+    flo = dec.assign(amount=floats)
+    for fit in ("fit", "partial_fit"):
+        on_dec, on_flo = getattr(TablePreprocessor(), fit)(dec), getattr(TablePreprocessor(), fit)(flo)
+        assert on_dec.to_dict() == on_flo.to_dict() and on_dec.columns[0]["kind"] == "numeric"
+        want = on_flo.transform(flo).matrix
+        # fitted on Decimals or floats, given Decimals or floats: one matrix, bit for bit
+        for pre in (on_dec, on_flo):
+            for frame in (dec, flo):
+                assert np.array_equal(pre.transform(frame).matrix, want)
+    # a chunk of Decimals after a chunk of floats, and the reverse: the state of the whole table
+    whole = TablePreprocessor().partial_fit(flo).to_dict()
+    assert TablePreprocessor().partial_fit(flo[:3]).partial_fit(dec[3:]).to_dict() == whole
+    assert TablePreprocessor().partial_fit(dec[:3]).partial_fit(flo[3:]).to_dict() == whole
+
+
+def test_decimals_mixed_with_text_stay_categorical_and_infinite_or_huge_decimals_are_refused() -> None:
+    mixed = pd.DataFrame({"code": _decimals([Decimal("2.00"), "x", Decimal("2"), None]), "v": [1.0, 2.0, 3.0, 4.0]})
+    pre = TablePreprocessor().fit(mixed)
+    assert pre.columns[0]["kind"] == "categorical" and pre.columns[0]["categories"] == ["2", "x"]
+    inf = pd.DataFrame({"amount": _decimals([Decimal("1"), Decimal("-Infinity"), None])})
+    message = "column 'amount' holds infinite values: replace them with numbers or leave the cells empty."
+    for fit in (TablePreprocessor().fit, TablePreprocessor().partial_fit, TablePreprocessor().fit(inf[:1]).transform):
+        with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+            fit(inf)
+    huge = pd.DataFrame({"amount": _decimals([Decimal("1"), None, Decimal("-1E+400")])})  # beyond float64: float() gives -inf
+    with pytest.raises(DataError, match="^" + re.escape("column 'amount' must be within ±3.4e38 (float32, which the model computes in) "
+                                                         "but line 4 holds -1E+400: fix the value or leave it empty.") + "$"):
+        TablePreprocessor().fit(huge, where=lambda i: f"line {i + 2}")
+    with pytest.raises(DataError, match="but row 2 holds 1e\\+39: fix"):  # within float64, beyond float32: the float32 rule
+        TablePreprocessor().fit(pd.DataFrame({"amount": _decimals([Decimal("1"), Decimal("1E+39")])}))
+
+
+_DECIMAL = st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**30, max_value=10**30, places=None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_DECIMAL, st.none(), st.just(Decimal("NaN"))), min_size=1, max_size=12).filter(
+    lambda v: any(isinstance(d, Decimal) and not d.is_nan() for d in v)))
+def test_decimals_read_as_the_correctly_rounded_float_of_each_value(values: list) -> None:
+    from hiddenlayers.data import decimal_floats, numeric_values
+
+    floats = [np.nan if v is None or v.is_nan() else float(v) for v in values]
+    got = decimal_floats("a", _decimals(values))
+    assert got is not None and np.array_equal(got, floats, equal_nan=True)
+    assert np.array_equal(numeric_values("a", _decimals(values)), floats, equal_nan=True)
+    # a Decimal mixed with numbers as text in a numeric column: the same float, not its text re-read
+    assert np.array_equal(numeric_values("a", _decimals([*values, "3"])), [*floats, 3.0], equal_nan=True)
+    dec, flo = pd.DataFrame({"a": _decimals(values)}), pd.DataFrame({"a": floats})
+    assert TablePreprocessor().fit(dec).to_dict() == TablePreprocessor().fit(flo).to_dict()

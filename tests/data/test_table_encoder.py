@@ -201,3 +201,25 @@ def test_from_preprocessor_is_the_encoder_fit_leaves() -> None:
     assert not hasattr(again, "feature_names_in_") and (again.transform(X.to_numpy()) == by_position.transform(X.to_numpy())).all()
     with pytest.raises(ValueError, match=r"^an encoder fitted by position names its columns x0, x1, \.\.\.; this preprocessing reads \['a', 'c'\]$"):
         TableEncoder.from_preprocessor(fitted.preprocessor_, named=False)
+
+
+def test_a_frame_of_decimals_fits_as_its_floats_in_a_pipeline_and_in_the_estimators() -> None:
+    # pandas.read_sql's NUMERIC column: object cells of Decimal. Before, TableEncoder one-hot encoded every distinct
+    # amount (in a Pipeline with an MLP, and in `hiddenlayers train`); the estimators alone read it as floats already
+    from decimal import Decimal
+
+    rng = np.random.default_rng(0)
+    cents = rng.integers(-5000, 5000, 40)
+    floats = pd.DataFrame({"amount": cents / 100, "city": rng.choice(["a", "b"], 40)})
+    decimals = floats.assign(amount=pd.Series([Decimal(int(c)).scaleb(-2) for c in cents], dtype=object))
+    y = (cents > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [Pipeline([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0))]).fit(X, y)
+                for X in (decimals, floats)]
+        alone = [hl.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X[["amount"]], cents / 100) for X in (decimals, floats)]
+    names = list(fits[0].named_steps["pre"].get_feature_names_out())
+    assert names[0] == "amount" and len(names) == 3  # one numeric column, not a one-hot column per amount
+    for X in (decimals, floats):  # fitted on either, given either: one answer
+        assert np.array_equal(fits[0].predict_proba(X), fits[1].predict_proba(floats))
+        assert np.array_equal(alone[0].predict(X[["amount"]]), alone[1].predict(floats[["amount"]]))

@@ -1152,3 +1152,30 @@ def test_json_loads_refuses_repeated_keys_at_any_depth() -> None:
         with pytest.raises(RequestError, match=r"^the body has the key '(a|k)' twice in one object") as e:
             _loads(body)
         assert e.value.status == 400
+
+
+def test_decimals_for_numeric_columns_get_the_answers_of_their_floats(models: dict) -> None:
+    """A request's numbers as ``decimal.Decimal`` (JSON read with ``parse_float=Decimal``, an Arrow decimal128 column, a
+    DataFrame from ``pandas.read_sql``): the server on the .safetensors and the .onnx file, and ``OnnxModel``, give the
+    floats' answers. A guard: this agreed before (each Decimal read as ``float(value)``)."""
+    import pyarrow as pa
+
+    from hiddenlayers.ship import OnnxModel
+
+    rows = _rows(12, 5)
+    body = json.dumps({"rows": rows})
+    as_decimals = json.loads(body, parse_float=Decimal)
+    assert isinstance(as_decimals["rows"][0]["income"], Decimal)
+    arrow = pa.table({"age": pa.array([Decimal(str(r["age"])) for r in rows], pa.decimal128(6, 1)),
+                      "income": pa.array([None if r["income"] is None else Decimal(repr(r["income"])) for r in rows], pa.decimal256(60, 30)),
+                      "city": [r["city"] for r in rows], "score": [r["score"] for r in rows]})
+    for path in (models["dir"] / "a.safetensors", models["dir"] / "a.onnx"):
+        sm = ServedModel(path)
+        want = sm.predict(sm.rows(json.loads(body), 20), proba=True)
+        assert sm.predict(sm.rows(as_decimals, 20), proba=True) == want
+        assert sm.predict(sm.arrow_rows(arrow, 20), proba=True) == want
+    onnx = OnnxModel(models["dir"] / "a.onnx")
+    floats = pd.DataFrame(rows)
+    decimals = floats.assign(income=pd.Series([None if v is None else Decimal(repr(v)) for v in floats["income"]], dtype=object))
+    assert np.array_equal(onnx.predict_proba(decimals), onnx.predict_proba(floats))
+    assert np.array_equal(onnx.predict_proba(arrow.to_pandas()), onnx.predict_proba(floats))

@@ -31,6 +31,8 @@ _EXPORTS = {
     "at_row": "._cells",
     "numeric_values": "._cells",
     "numeric_matrix": "._cells",
+    "decimal_floats": "._cells",
+    "decimals_as_float": "._arrow_decimals",
     "BOOL_TEXT": "._cells",
     "category_text": "._cells",
     "category_texts": "._cells",

@@ -24,7 +24,12 @@ or Parquet file and a JSON request:
   bool column of a DataFrame or Parquet file (as NumPy and scikit-learn read
   it, so a model fitted in Python on one learned it so), JSON ``true``, an
   Arrow bool, or the text pandas' CSV reader takes for one (:data:`BOOL_TEXT`;
-  a CSV column of ``True``/``False`` cells is a bool column).
+  a CSV column of ``True``/``False`` cells is a bool column);
+* a column of ``decimal.Decimal`` (an object column whose present cells are all
+  Decimals: a database's NUMERIC column read by ``pandas.read_sql``) is numeric,
+  each cell ``float(value)`` (:func:`decimal_floats`), ``Decimal("NaN")`` missing and
+  ``Decimal("Infinity")`` refused as an infinite float is; a column that mixes
+  Decimals with text stays categorical, its Decimals spelled as above.
 """
 
 from __future__ import annotations
@@ -121,7 +126,7 @@ def _number_cell(value: Any) -> Any:
 
     if is_missing(value):
         return None
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_, Decimal)):  # a Decimal exactly as float() rounds it, not re-read from its text
         return float(value)
     text = str(value).strip()
     return BOOL_TEXT.get(text.lower(), text)
@@ -149,6 +154,8 @@ def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = Non
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     elif pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype=np.float64)
+    elif (decimals := decimal_floats(name, col, where)) is not None:
+        values = decimals
     else:
         cells = [_number_cell(v) for v in col.to_numpy(dtype=object)]
         parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
@@ -159,6 +166,33 @@ def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = Non
         values = parsed
     if np.isinf(values).any():
         raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+    return values
+
+
+def decimal_floats(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
+    """Column ``name`` as a float64 array when it is a column of Decimals, else ``None``.
+
+    A column of Decimals: an object column (a pandas Series) whose present cells
+    (:func:`is_missing` tells) are all ``decimal.Decimal`` and at least one is,
+    as ``pandas.read_sql`` gives a NUMERIC column. Each is ``float(value)``, the
+    correctly rounded float of its exact value; ``Decimal("NaN")`` is NaN
+    (missing) and ``Decimal("Infinity")`` is ``inf``, which the caller refuses as
+    any infinite number. A finite Decimal beyond float64's range (``1E+400``)
+    is a :class:`DataError` naming the column and row (``where``: as :func:`at_row`).
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.is_object_dtype(col) or pd.api.types.infer_dtype(col, skipna=True) != "decimal":
+        return None
+    cells = col.to_numpy(dtype=object)
+    values = np.full(len(cells), np.nan)
+    for i, value in enumerate(cells):
+        if isinstance(value, Decimal) and not value.is_nan():
+            values[i] = float(value)
+            if value.is_finite() and math.isinf(values[i]):
+                raise DataError(f"column '{name}' must be within ±3.4e38 (float32, which the model computes in) but "
+                                f"{at_row(i, where)} holds {value}: fix the value or leave it empty.")
     return values
 
 
@@ -246,4 +280,4 @@ def category_lookup(categories: list[str]) -> dict[str, int]:
     return codes
 
 
-__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "category_texts", "check_column_names", "check_readable", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]
+__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "category_texts", "check_column_names", "check_readable", "decimal_floats", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]

@@ -17,7 +17,8 @@ order) into the float matrix a network reads:
 Columns of dates, durations, periods, intervals or complex numbers, repeated
 column names and a MultiIndex header are a :class:`DataError` naming them
 (see :mod:`._cells`); a whole float in a categorical column is compared as
-its integer's text (``2.0`` is category ``"2"``).
+its integer's text (``2.0`` is category ``"2"``). A column of ``decimal.Decimal``
+(``pandas.read_sql``'s NUMERIC column) is numeric, read as floats.
 
 Its whole state is :meth:`to_dict` (JSON types only), so a saved model needs
 no pickle. Labels are not encoded here: the estimator's ``classes_`` does it.
@@ -39,7 +40,7 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
-from ._cells import at_row, category_lookup, category_texts, check_column_names, check_readable, is_missing, numeric_values
+from ._cells import at_row, category_lookup, category_texts, check_column_names, check_readable, decimal_floats, is_missing, numeric_values
 from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 from ._float32 import F32_MAX
@@ -74,15 +75,17 @@ class Transformed:
     unseen: dict[str, int] = field(default_factory=dict)
 
 
-def _numeric_or_none(col: Any) -> Any:
-    """``col`` as float64 if it is numeric (or numeric text), else ``None``."""
+def _numeric_or_none(name: str, col: Any, where: Callable[[int], str] | None) -> Any:
+    """``col`` as a float64 Series if it is numeric: a numeric dtype, or a column of ``decimal.Decimal``
+    (:func:`~._cells.decimal_floats`, which names column ``name`` and its row by ``where`` for one beyond float64); else ``None``."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(col):
         return None
     if pd.api.types.is_numeric_dtype(col):
         return col.astype(np.float64)
-    return None
+    decimals = decimal_floats(name, col, where)
+    return None if decimals is None else pd.Series(decimals, index=col.index)
 
 
 def unlearned_missing_note(counts: dict[str, int]) -> str:
@@ -149,7 +152,7 @@ class TablePreprocessor:
         for name in frame.columns:
             col = frame[name]
             check_readable(str(name), col)
-            num = _numeric_or_none(col)
+            num = _numeric_or_none(str(name), col, where)
             if num is None and not pd.api.types.is_bool_dtype(col):
                 self._check_numeric_text(str(name), col, where)
             if num is not None:
@@ -209,7 +212,7 @@ class TablePreprocessor:
             col = frame[name]
             check_readable(str(name), col)
             st = acc.get(str(name))
-            num = _numeric_or_none(col)
+            num = _numeric_or_none(str(name), col, lambda _: "a chunk")
             if st is None:
                 st = acc[str(name)] = {"kind": "numeric" if num is not None else "categorical", "n": 0, "mean": 0.0, "m2": 0.0, "missing": 0, "counts": {}}
             if st["kind"] == "numeric":

@@ -10,7 +10,8 @@ shuffled order through a bounded shuffle buffer, so memory holds one buffer,
 never the table. Units are what early stopping holds out and what the ranks of
 a distributed run share out (unit ``i`` to rank ``i % world``).
 The same pass tallies the fast data checks of every row (:class:`~._check.stream.StreamCheck`,
-read by :meth:`ParquetSource.check`): no file is read twice for them.
+read by :meth:`ParquetSource.check`): no file is read twice for them. A decimal column (a database's
+NUMERIC) is read as float64, cast by Arrow per batch (:mod:`._arrow_decimals`), in that pass and every epoch.
 
 >>> import pandas as pd, tempfile, os
 >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]}).to_parquet(os.path.join(d, "t.parquet"))
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
+from ._arrow_decimals import decimals_as_float
 from ._check.report import DataReport
 from ._check.stream import StreamCheck, label_cap
 from ._check.stream_lines import rows_lines
@@ -213,7 +215,7 @@ class ParquetSource:
         try:
             for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
                 if batch.num_rows:
-                    frame = batch.to_pandas()
+                    frame = decimals_as_float(batch).to_pandas()  # a decimal column as float64, by Arrow, not Decimal cells
                     if self.file_format == "csv":
                         refuse_open_quote(frame, file)
                     yield frame

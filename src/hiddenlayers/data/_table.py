@@ -240,7 +240,7 @@ def read_table(source: str | os.PathLike[str]) -> Table:
             table = _read_delimited(path, "\t" if kind == "tsv" else ",", text)
         else:
             if kind == "parquet":
-                frame = pd.read_parquet(path)
+                frame = _read_parquet(path)
             elif kind in ("jsonl", "json"):
                 frame = _read_json(path, kind)
             else:
@@ -316,6 +316,20 @@ def _read_delimited(path: Path, sep: str, text: str) -> Table:
         if mask.any():
             dropped[f"{reason} than the {rec.width} header columns"] = [int(v) for v in rec.start[mask]]
     return Table(frame, text, len(rec.start), dropped, "line", rec.start[keep], _records=rec)
+
+
+def _read_parquet(path: Path) -> Any:
+    """A Parquet file as pandas reads it, but for its decimal columns (a database's NUMERIC): float64, cast by Arrow
+    (:func:`~._arrow_decimals.decimals_as_float`), where pandas gives objects of ``decimal.Decimal`` that no numeric
+    check (``is_numeric_dtype``: the target's task, the data check) takes for numbers."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from ._arrow_decimals import decimals_as_float, has_decimals
+
+    if not has_decimals(pq.read_schema(path)):
+        return pd.read_parquet(path)
+    return decimals_as_float(pq.read_table(path)).to_pandas()
 
 
 def _read_json(path: Path, kind: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...exceptions import DataError
-from .._cells import check_column_names
+from .._cells import check_column_names, decimal_floats
 from .columns import check_constant, check_id_like, check_missing
 from .common import Finding, model_matrix
 from .drift import check_drift
@@ -43,7 +43,12 @@ def _frame(X: Any, what: str) -> Any:
         check_column_names(X, what)  # a repeated name makes frame[name] a frame: every check would fail in pandas
         frame = X.copy(deep=False)
         frame.columns = [str(c) for c in frame.columns]
-        return frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        for k, name in enumerate(frame.columns):  # a column of Decimals (pandas.read_sql's NUMERIC) is numbers, as the model reads it
+            floats = decimal_floats(name, frame.iloc[:, k])
+            if floats is not None:
+                frame[name] = floats
+        return frame
     if isinstance(X, (str, os.PathLike)):
         raise TypeError(f"{what} must be a table (DataFrame, array), not a path: read it first with hl.load_table({os.fspath(X)!r}).")
     try:
