@@ -419,6 +419,8 @@ def _edit_steps_file(path: Path, out: Path, edit: Any, tensors: Any = None) -> N
     (lambda p: None, lambda t: t.update({"pipeline.scale.scale_": t["pipeline.scale.scale_"][:2]}),
      "ValueError: operands could not be broadcast"),
     (lambda p: p["matrix_steps"].pop("scale"), None, "TypeError: the stored steps are not the pipeline's ['fill', 'scale']"),
+    (lambda p: p["matrix_steps"]["fill"]["fitted"]["n_features_in_"].update(value=10**12), None,
+     "ValueError: the first step's n_features_in_=1000000000000 is not a number of columns"),
 ])
 def test_a_tampered_steps_record_is_a_model_file_error(steps_file: tuple, tmp_path: Path, edit: Any, tensors: Any, problem: str) -> None:
     path, _ = steps_file
@@ -427,6 +429,18 @@ def test_a_tampered_steps_record_is_a_model_file_error(steps_file: tuple, tmp_pa
     with pytest.raises(hl.ModelFileError, match=re.escape(f"'{bad}' has inconsistent pipeline metadata (")) as info:
         hl.load(bad)
     assert problem in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_array_of_names_takes_its_width_from_its_items_not_from_the_file(steps_file: tuple, tmp_path: Path) -> None:
+    """A stored '<U2' (or a width of gigabytes) is not the width the names are read in: they come back whole."""
+    path, pipe = steps_file
+    bad = tmp_path / "names.safetensors"
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    _edit_steps_file(path, bad, lambda p: p["matrix_steps"]["fill"]["fitted"].update(feature_names_in_={"items": names, "dtype": "<U2"}))
+    back = hl.load(bad)
+    assert list(back[0].feature_names_in_) == names
+    X = pd.DataFrame(np.ones((2, 4)), columns=names)
+    assert _same(back.predict_proba(X), pipe.predict_proba(X.to_numpy()))
 
 
 def test_a_step_class_from_the_file_is_never_imported(steps_file: tuple, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from ..exceptions import ModelFileError
 from ._pipeline_steps import is_matrix_step, step_from_record, step_record
 
 _MLPS = ("MLPClassifier", "MLPRegressor")
+_MAX_WIDTH = 1 << 24  # columns a stored step may read: far beyond any table, far below a row that would not fit in memory
 _ENCODER = "TableEncoder"
 _SHAPE = ("{what} takes a Pipeline of a hl.TableEncoder, or of scikit-learn steps (" + ", ".join(MATRIX_STEPS) + "), then a "
           "hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside)")
@@ -206,7 +207,10 @@ def _check_widths(pipe: Any, est: Any) -> None:
     import pandas as pd
 
     first = _kept(pipe)[0][1]
-    row = np.zeros((1, int(first.n_features_in_)))
+    n = first.n_features_in_
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 < n <= _MAX_WIDTH:  # a row of 10**12 zeros is no check
+        raise ValueError(f"the first step's n_features_in_={n!r} is not a number of columns")
+    row = np.zeros((1, n))
     names = getattr(first, "feature_names_in_", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -118,7 +118,7 @@ def _value(stored: Any, tensors: dict[str, Any], name: str) -> Any:
         items, dtype = unjson(stored["items"]), np.dtype(str(stored["dtype"]))
         if not isinstance(items, list) or dtype.kind not in "OU" or not all(isinstance(v, _PLAIN) for v in items):
             raise TypeError(f"step {name!r} stores items that are not a list of names or numbers")
-        return np.asarray(items, dtype=dtype)
+        return np.asarray(items, dtype=object if dtype.kind == "O" else str)  # str: as wide as the items, not as a width the file gives
     value = unjson(stored["value"])
     if not isinstance(value, _PLAIN):
         raise TypeError(f"step {name!r} stores a value that is not a number, text or null")
