@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._meta import FORMAT, FORMAT_VERSION, META_KEY, UNREADABLE, parse_metadata
+from ._meta import BASE_FORMAT_VERSION, FORMAT, META_KEY, UNREADABLE, parse_metadata
 from .exceptions import ModelFileError
 
 _NONFINITE = "__nonfinite_float__"
@@ -270,14 +270,18 @@ def _write_temp(path: Path, data: bytes) -> tuple[int, str | None]:
     return fd, name
 
 
-def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any]) -> None:
+def write_model_file(path: str | os.PathLike[str], estimator: str, body: dict[str, Any], tensors: dict[str, Any],
+                     version: int = BASE_FORMAT_VERSION) -> None:
     """Write ``tensors`` (name -> torch tensor) and one JSON document (the format
-    header, ``estimator`` and ``body``) to ``path`` as safetensors, atomically."""
+    header, ``estimator`` and ``body``) to ``path`` as safetensors, atomically.
+
+    ``version``: the format version the file claims (:data:`hiddenlayers._meta.FORMAT_VERSION`): the base one, which every
+    hiddenlayers reads, unless an older reader must refuse the file rather than misread it."""
     from safetensors.torch import save as st_save
 
     from . import __version__
 
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "library_version": __version__, "estimator": estimator, **body}
+    meta = {"format": FORMAT, "format_version": version, "library_version": __version__, "estimator": estimator, **body}
     blob = st_save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={META_KEY: json.dumps(jsonable(meta), allow_nan=False)})
     atomic_write_bytes(path, blob)
 

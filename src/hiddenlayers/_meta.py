@@ -11,7 +11,11 @@ import json
 from typing import Any
 
 FORMAT = "hiddenlayers"
-FORMAT_VERSION = 1
+#: the newest model-file format this library reads. Version 2 is a Pipeline file whose MLP reads the output of scikit-learn
+#: steps (``MATRIX_STEPS``): a reader of version 1 would predict with the MLP alone, so it must refuse the file. Every other
+#: file is written as ``BASE_FORMAT_VERSION``, which every hiddenlayers reads.
+FORMAT_VERSION = 2
+BASE_FORMAT_VERSION = 1
 META_KEY = "hiddenlayers"
 # Every kind of model a file may hold: the two estimators and the applications.
 #: the key under which a model file's stored preprocessing records the column its row weights came from (``train
@@ -24,9 +28,11 @@ MODEL_KINDS = ("MLPClassifier", "MLPRegressor", "Autoencoder", "Forecaster", "Re
                "SequenceClassifier", "TextClassifier", "Translator", "SpeechRecognizer")
 
 #: the section of an MLP's file saved from a scikit-learn Pipeline (``hiddenlayers.ship._pipeline``): its steps, the
-#: TableEncoder's parameters and input names; the file's "preprocessing" is the encoder's
+#: TableEncoder's parameters and input names (the file's "preprocessing" is the encoder's), or the scikit-learn steps' records
 PIPELINE_KEY = "pipeline"
-_PIPELINE_KINDS = ("TableEncoder", "MLPClassifier", "MLPRegressor", "passthrough", None)
+#: the scikit-learn steps a Pipeline file may hold before its MLP (instead of a TableEncoder): the allow-list, by class name
+MATRIX_STEPS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "SimpleImputer", "PCA")
+_PIPELINE_KINDS = ("TableEncoder", "MLPClassifier", "MLPRegressor", "passthrough", None, *MATRIX_STEPS)
 
 
 #: the end of every "not a readable model file" message: what to do about a file that cannot be read
@@ -59,7 +65,8 @@ def parse_metadata(raw: Any, where: Any, error: type[Exception]) -> dict[str, An
 def pipeline_steps(record: Any, estimator: str) -> list[tuple[str, str | None]]:
     """The ``(name, kind)`` steps of a file's ``"pipeline"`` record, checked (a damaged record: ``TypeError``/``ValueError``).
 
-    Names are distinct, non-empty and free of ``__``; the steps not skipped are a TableEncoder then ``estimator``, last.
+    Names are distinct, non-empty and free of ``__``; the steps not skipped are a TableEncoder, or one or more of
+    ``MATRIX_STEPS``, then ``estimator``, last.
     """
     if not isinstance(record, dict):
         raise TypeError(f"'{PIPELINE_KEY}' is {type(record).__name__}, not a JSON object")
@@ -73,9 +80,22 @@ def pipeline_steps(record: Any, estimator: str) -> list[tuple[str, str | None]]:
     kinds = [k for _, k in out]
     if not all(k in _PIPELINE_KINDS for k in kinds):
         raise ValueError(f"the pipeline steps hold unknown kinds {kinds!r}")
-    if [k for k in kinds if k not in ("passthrough", None)] != ["TableEncoder", estimator] or kinds[-1] != estimator:
-        raise ValueError(f"the pipeline steps {kinds!r} are not a TableEncoder then the file's {estimator}")
+    kept = [k for k in kinds if k not in ("passthrough", None)]
+    before = kept[:-1]
+    if (kept[-1:] != [estimator] or kinds[-1] != estimator
+            or not (before == ["TableEncoder"] or (before and all(k in MATRIX_STEPS for k in before)))):
+        raise ValueError(f"the pipeline steps {kinds!r} are not a TableEncoder then the file's {estimator}, nor scikit-learn steps then it")
     return out
+
+
+def stored_steps(meta: dict[str, Any]) -> list[str]:
+    """The scikit-learn steps' class names (``MATRIX_STEPS``) of the Pipeline file whose metadata is ``meta`` (empty for any other
+    file): non-empty where the file's MLP alone does not read raw rows, so the CLI runs the Pipeline and the server refuses it."""
+    record = meta.get(PIPELINE_KEY)
+    steps = record.get("steps") if isinstance(record, dict) else None
+    if not isinstance(steps, list):
+        return []
+    return [s[1] for s in steps if isinstance(s, list) and len(s) == 2 and s[1] in MATRIX_STEPS]
 
 
 def pipeline_text(record: Any, estimator: str) -> str:
@@ -83,4 +103,4 @@ def pipeline_text(record: Any, estimator: str) -> str:
     return " -> ".join(f"{name}: {kind}" for name, kind in pipeline_steps(record, estimator))
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "META_KEY", "MODEL_KINDS", "PIPELINE_KEY", "parse_metadata", "pipeline_steps", "pipeline_text"]
+__all__ = ["BASE_FORMAT_VERSION", "FORMAT", "FORMAT_VERSION", "MATRIX_STEPS", "META_KEY", "MODEL_KINDS", "PIPELINE_KEY", "parse_metadata", "pipeline_steps", "pipeline_text", "stored_steps"]

@@ -1,5 +1,6 @@
 """The commands on a model file saved from a scikit-learn Pipeline (hl.save(pipe)): they read it as a `train`-made model,
-the encoder's preprocessing turning the raw CSV into the network's matrix."""
+the encoder's preprocessing turning the raw CSV into the network's matrix; a Pipeline of scikit-learn steps (scalers,
+imputers) is run whole by predict and evaluate, and refused in one line by the commands that read an MLP's file."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def test_info_on_an_edited_pipeline_record_is_one_line(saved: tuple, tmp_path: P
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
     assert_user_error(run("info", bad), f"'{bad}' has inconsistent contents (ValueError: the pipeline steps ['MLPClassifier', 'TableEncoder'] "
-                                        "are not a TableEncoder then the file's MLPClassifier)")
+                                        "are not a TableEncoder then the file's MLPClassifier, nor scikit-learn steps then it)")
     assert ok("predict", bad, saved[2]).stdout  # the commands read the MLP, not the record
 
 
@@ -110,3 +111,49 @@ def test_inspect_reads_the_file_as_its_mlp(saved: tuple, tmp_path: Path) -> None
     assert (layer["name"], layer["units"], layer["samples"]) == ("hidden1", 16, len(frame))
     assert layer["fraction_active"] == pytest.approx(float((hidden > 0).mean()), abs=1e-9)
     assert layer["mean"] == pytest.approx(float(hidden.mean()), rel=1e-4)
+
+
+@pytest.fixture(scope="module")
+def steps_saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, Path, Path, pd.DataFrame]:
+    """make_pipeline(SimpleImputer, StandardScaler, MLP) fitted on iris by column name, with holes, saved; the CSV has a label column."""
+    from sklearn.datasets import load_iris
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    d = tmp_path_factory.mktemp("steps")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X = X.copy()
+    X.iloc[::9, 1] = np.nan
+    pipe = quiet_fit(make_pipeline(SimpleImputer(), StandardScaler(), hl.MLPClassifier((8,), max_iter=150, learning_rate_init=0.01, random_state=0)), X, y.to_numpy())
+    path, data = d / "steps.safetensors", d / "iris.csv"
+    hl.save(pipe, path)
+    X.assign(label=y)[["label", *reversed(X.columns)]].to_csv(data, index=False)  # columns read by name, not position
+    return pipe, path, data, X
+
+
+def test_predict_and_evaluate_run_a_pipeline_of_steps_on_the_csv(steps_saved: tuple) -> None:
+    pipe, path, data, X = steps_saved
+    result = ok("predict", path, data, "--proba")
+    got = pd.read_csv(io.StringIO(result.stdout))
+    assert got["predicted_value"].tolist() == pipe.predict(X).tolist()  # rows with a hole filled by the stored imputer
+    np.testing.assert_allclose(got[["proba_0", "proba_1", "proba_2"]].to_numpy(), pipe.predict_proba(X), atol=1e-6)
+    assert "X does not have valid feature names" not in result.stderr
+    metrics = json.loads(ok("evaluate", path, data, "--target", "label", "--json").stdout)["metrics"]
+    assert metrics["accuracy"] == pytest.approx(pipe.score(X, pd.read_csv(data)["label"])) and metrics["accuracy"] > 0.8
+
+
+def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved: tuple, tmp_path: Path) -> None:
+    _, path, data, _ = steps_saved
+    info = json.loads(ok("info", path, "--json").stdout)
+    assert info["pipeline"] == "simpleimputer: SimpleImputer -> standardscaler: StandardScaler -> mlpclassifier: MLPClassifier"
+    assert info["pipeline_steps"] == ["SimpleImputer", "StandardScaler"] and not info["preprocessing"]
+    text = " ".join(ok("info", path).stdout.split())
+    assert "(hl.load gives the Pipeline; predict and evaluate run it on the table's numeric columns)" in text
+    assert "preprocessing: the Pipeline's scikit-learn steps (SimpleImputer, StandardScaler) on the numeric columns" in text
+    refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
+               "predict`, `evaluate` and `info` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+    assert_user_error(run("inspect", path, data, "--target", "label", "-o", tmp_path / "r.html"), refusal)
+    assert_user_error(run("export", path, "-o", tmp_path / "m.onnx"), refusal)
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "m.onnx").exists()
+    assert_user_error(run("serve", path, "--port", "0"), "which the server does not run: serve a Pipeline with a hl.TableEncoder in their place")

@@ -88,7 +88,7 @@ def test_file_is_safetensors_with_json_metadata(saved: Path) -> None:
         keys = set(fh.keys())
         meta = json.loads(fh.metadata()["hiddenlayers"])
     assert keys == {"hidden1.linear.weight", "hidden1.linear.bias", "hidden2.linear.weight", "hidden2.linear.bias", "head.weight", "head.bias"}
-    assert meta["format"] == "hiddenlayers" and meta["format_version"] == FORMAT_VERSION
+    assert meta["format"] == "hiddenlayers" and meta["format_version"] == 1 < FORMAT_VERSION  # version 2 is a Pipeline of scikit-learn steps' only
     assert meta["library_version"] == hl.__version__ and meta["estimator"] == "MLPClassifier"
     assert meta["network"]["spec"] == [
         {"kind": "dense", "units": 8, "activation": "tanh", "dropout": 0.0, "norm": None},
@@ -178,8 +178,8 @@ def test_foreign_safetensors_file(tmp_path: Path) -> None:
         (lambda m: "{not json", "has damaged hiddenlayers metadata (not valid JSON): the file was altered."),
         (lambda m: "[1, 2]", "metadata is not in the hiddenlayers format."),
         (lambda m: {**m, "format": "other"}, "metadata is not in the hiddenlayers format."),
-        (lambda m: {**m, "format_version": 99}, "uses model-file format 99, newer than this hiddenlayers reads (1): upgrade hiddenlayers."),
-        (lambda m: {**m, "format_version": "1"}, "uses model-file format '1', newer than this hiddenlayers reads (1): upgrade hiddenlayers."),
+        (lambda m: {**m, "format_version": 99}, "uses model-file format 99, newer than this hiddenlayers reads (2): upgrade hiddenlayers."),
+        (lambda m: {**m, "format_version": "1"}, "uses model-file format '1', newer than this hiddenlayers reads (2): upgrade hiddenlayers."),
         (lambda m: {**m, "estimator": "os.system"}, "holds an unknown model kind 'os.system'."),
     ],
     ids=["not-json", "not-object", "format", "newer", "version-type", "estimator"],
@@ -300,7 +300,7 @@ def test_load_never_unpickles(saved: Path, iris: tuple[np.ndarray, np.ndarray], 
 
 
 def test_save_rejects_other_objects(tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder then an MLP\. "
+    with pytest.raises(TypeError, match=r"^save\(\) takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder \(or scikit-learn scalers, imputers, PCA\) then an MLP\. "
                                         r"Received: dict\.$"):
         hl.save({}, tmp_path / "x.safetensors")
 

@@ -1,6 +1,8 @@
-"""hl.save / hl.load / hl.export_onnx of a scikit-learn Pipeline of a TableEncoder then an MLP: no pickle, exact round trips.
+"""hl.save / hl.load / hl.export_onnx of a scikit-learn Pipeline of a TableEncoder, or of scikit-learn scalers, imputers and
+PCA, then an MLP: no pickle, exact round trips.
 
-Before, ``hl.save(pipe, path)`` raised "save() takes a fitted hiddenlayers estimator", so pickle was the only way to keep it.
+Before, ``hl.save(pipe, path)`` raised "save() takes a fitted hiddenlayers estimator", so pickle was the only way to keep it;
+then a Pipeline of StandardScaler/SimpleImputer/... before the MLP was refused ("put one hl.TableEncoder() before the MLP").
 """
 
 from __future__ import annotations
@@ -17,17 +19,23 @@ import pytest
 from safetensors import safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as st_save
-from sklearn.datasets import load_diabetes, load_wine
+from sklearn.datasets import load_diabetes, load_iris, load_wine
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, Normalizer, RobustScaler, StandardScaler
 
 import hiddenlayers as hl
 from fit_helpers import quiet_fit
 from hiddenlayers.ship import read_metadata
 from metadata_edits import check_every_edit
+
+
+class _MyScaler(StandardScaler):
+    """A subclass of an allowed step: it would not load back as itself, so it is refused."""
 
 
 def _wine() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
@@ -143,7 +151,14 @@ def test_a_train_made_file_loads_as_a_pipeline_on_request(wine_pipe: tuple, tmp_
      "step 'scale' is a StandardScaler: TableEncoder already standardises the numeric columns (median fill, mean 0, sd 1), so drop the step."),
     ([("pre", hl.TableEncoder()), ("clf", LogisticRegression())],
      "its steps are 'pre' (TableEncoder), 'clf' (LogisticRegression): end it with a hl.MLPClassifier or hl.MLPRegressor"),
-    ([("clf", hl.MLPClassifier())], "its steps are 'clf' (MLPClassifier): put one hl.TableEncoder() before the MLP and nothing else"),
+    ([("clf", hl.MLPClassifier())], "its steps are 'clf' (MLPClassifier): put one hl.TableEncoder() (or scikit-learn steps) before the MLP"),
+    ([("pre", hl.TableEncoder()), ("mm", MinMaxScaler()), ("clf", hl.MLPClassifier())],
+     "put one hl.TableEncoder() before the MLP and nothing else (it fills, standardises and one-hot encodes a DataFrame), "
+     "or scikit-learn steps without it."),
+    ([("scale", StandardScaler()), ("norm", Normalizer()), ("clf", hl.MLPClassifier())],
+     "step 'norm' is a Normalizer, which has no pickle-free file: use StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, "
+     "SimpleImputer, PCA or one hl.TableEncoder() before the MLP, or save the Pipeline with its own library."),
+    ([("scale", _MyScaler()), ("clf", hl.MLPClassifier())], "step 'scale' is a _MyScaler, which has no pickle-free file"),
     ([("pre", hl.TableEncoder()), ("clf", hl.MLPClassifier()), ("end", "passthrough")], "end it with a hl.MLPClassifier or hl.MLPRegressor"),
 ])
 def test_other_pipelines_are_refused_in_one_line_and_nothing_is_written(tmp_path: Path, steps: list, message: str) -> None:
@@ -151,7 +166,8 @@ def test_other_pipelines_are_refused_in_one_line_and_nothing_is_written(tmp_path
     with pytest.raises(TypeError) as info:
         hl.save(Pipeline(steps), path)
     text = str(info.value)
-    assert text.startswith("save() takes a Pipeline of a hl.TableEncoder then a hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside); ")
+    assert text.startswith("save() takes a Pipeline of a hl.TableEncoder, or of scikit-learn steps (StandardScaler, MinMaxScaler, MaxAbsScaler, "
+                           "RobustScaler, SimpleImputer, PCA), then a hl.MLPClassifier or hl.MLPRegressor ('passthrough' steps aside); ")
     assert message in text and "\n" not in text and not path.exists()
     with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a Pipeline of"):
         hl.export_onnx(Pipeline(steps), tmp_path / "x.onnx")
@@ -227,3 +243,242 @@ def test_export_onnx_puts_the_encoder_in_the_graph(wine_pipe: tuple, tmp_path: P
     onnx = hl.ship.OnnxModel(tmp_path / "m.onnx")
     np.testing.assert_allclose(onnx.predict_proba(Xte), pipe.predict_proba(Xte), atol=1e-5)
     assert list(onnx.predict(Xte)) == list(pipe.predict(Xte))
+
+
+# --- scikit-learn steps before the MLP: scalers, imputers, PCA ---------------------------------------------------------
+
+def _iris_holes() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Iris with a few missing cells in two columns, split 70/30 (held-out rows have holes too)."""
+    X, y = load_iris(return_X_y=True)
+    X = X.copy()
+    X[::7, 1] = np.nan
+    X[3::11, 3] = np.nan
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    return Xtr, Xte, ytr, yte
+
+
+STEPS = {
+    "standard": lambda: [SimpleImputer(), StandardScaler()],
+    "standard-no-mean": lambda: [SimpleImputer(strategy="median"), StandardScaler(with_mean=False)],
+    "minmax": lambda: [SimpleImputer(strategy="most_frequent"), MinMaxScaler(feature_range=(-1, 1), clip=True)],
+    "maxabs": lambda: [SimpleImputer(strategy="constant", fill_value=0), MaxAbsScaler()],
+    "robust": lambda: [SimpleImputer(strategy="constant", fill_value=-1.5), RobustScaler(quantile_range=(10.0, 90.0), unit_variance=True)],
+    "pca": lambda: [SimpleImputer(), "passthrough", StandardScaler(), PCA(n_components=3, whiten=True)],
+}
+
+
+@pytest.mark.parametrize("kind", list(STEPS))
+def test_a_pipeline_of_scikit_learn_steps_loads_back_bit_equal(kind: str, tmp_path: Path) -> None:
+    Xtr, Xte, ytr, yte = _iris_holes()
+    pipe = quiet_fit(make_pipeline(*STEPS[kind](), hl.MLPClassifier((8,), max_iter=60, random_state=0)), Xtr, ytr)
+    path = tmp_path / "m.safetensors"
+    hl.save(pipe, path, extra={"kind": kind})
+    back = hl.load(path)
+    assert type(back) is Pipeline and [(n, _kind_of(s)) for n, s in back.steps] == [(n, _kind_of(s)) for n, s in pipe.steps]
+    assert repr(back.get_params(deep=True)) == repr(pipe.get_params(deep=True))  # repr: NaN parameters compare equal
+    for (_, mine), (_, theirs) in zip(back.steps[:-1], pipe.steps[:-1]):
+        if not isinstance(mine, str):
+            assert type(mine) is type(theirs) and mine is not theirs
+            _same_fitted(mine, theirs)
+    assert _same(back[:-1].transform(Xte), pipe[:-1].transform(Xte))
+    assert _same(back.predict(Xte), pipe.predict(Xte)) and _same(back.predict_proba(Xte), pipe.predict_proba(Xte))
+    assert back.score(Xte, yte) == pipe.score(Xte, yte)
+    meta = read_metadata(path)
+    assert meta["format_version"] == 2 and meta["extra"] == {"kind": kind} and "preprocessing" not in meta
+    mlp = hl.load(path, as_pipeline=False)  # the MLP alone reads the steps' output
+    assert type(mlp) is hl.MLPClassifier and _same(mlp.predict_proba(pipe[:-1].transform(Xte)), pipe.predict_proba(Xte))
+    arrays = {f"pipeline.{n}.{a}" for n, s in pipe.steps[:-1] if not isinstance(s, str) for a, v in vars(s).items()
+              if isinstance(v, np.ndarray) and v.dtype != object}  # every numeric array is a tensor of the file
+    with safe_open(str(path), framework="pt") as fh:
+        assert {k for k in fh.keys() if k.startswith("pipeline.")} == arrays
+
+
+def _kind_of(step: Any) -> Any:
+    return step if step is None or isinstance(step, str) else type(step).__name__
+
+
+def _same_fitted(mine: Any, theirs: Any) -> None:
+    """Every attribute of the loaded step is the saved one's: same type, dtype and bits (NaN equal to NaN)."""
+    assert vars(mine).keys() == vars(theirs).keys()
+    for key, want in vars(theirs).items():
+        got = vars(mine)[key]
+        assert type(got) is type(want), key
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype and got.shape == want.shape, key
+            assert [repr(v) for v in got.ravel().tolist()] == [repr(v) for v in want.ravel().tolist()], key
+        else:
+            assert repr(got) == repr(want), key
+
+
+def test_a_regressor_pipeline_of_steps_on_a_dataframe_with_pandas_output(tmp_path: Path) -> None:
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    pipe = make_pipeline(RobustScaler(), MaxAbsScaler(), hl.MLPRegressor(hidden_layer_sizes=(8,), max_iter=30, random_state=0))
+    quiet_fit(pipe.set_output(transform="pandas"), X, y)
+    hl.save(pipe, tmp_path / "r.safetensors")
+    back = hl.load(tmp_path / "r.safetensors")
+    assert list(back[0].feature_names_in_) == list(X.columns) and list(back[-1].feature_names_in_) == list(X.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names": the output config came back
+        assert _same(back.predict(X), pipe.predict(X)) and back.score(X, y) == pipe.score(X, y)
+        assert isinstance(back[:-1].transform(X), pd.DataFrame)
+
+
+@pytest.fixture(scope="module")
+def iris_mlp() -> tuple[Any, np.ndarray, np.ndarray]:
+    """One MLP fitted on 4 columns, put after steps fitted on their own (a Pipeline need not be fitted as a whole)."""
+    Xtr, Xte, ytr, _ = _iris_holes()
+    filled = np.nan_to_num(Xtr, nan=3.0)
+    return quiet_fit(hl.MLPClassifier((6,), max_iter=20, random_state=0), filled, ytr), Xtr, Xte
+
+
+def _step_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    low = st.floats(-5, 4, allow_nan=False).map(lambda v: round(v, 3))
+    quantiles = st.tuples(st.floats(1, 49), st.floats(51, 99))
+    return st.one_of(
+        st.builds(StandardScaler, with_mean=st.booleans(), with_std=st.booleans()),
+        st.builds(lambda lo, clip: MinMaxScaler(feature_range=(lo, lo + 1.5), clip=clip), low, st.booleans()),
+        st.builds(MaxAbsScaler, clip=st.booleans()),
+        st.builds(RobustScaler, with_centering=st.booleans(), with_scaling=st.booleans(), quantile_range=quantiles, unit_variance=st.booleans()),
+        st.builds(SimpleImputer, strategy=st.sampled_from(["mean", "median", "most_frequent"]), keep_empty_features=st.booleans()),
+        st.builds(lambda v: SimpleImputer(strategy="constant", fill_value=v), st.one_of(st.integers(-3, 3), low)),
+    )
+
+
+def test_any_step_parameters_round_trip_bit_for_bit(iris_mlp: tuple, tmp_path: Path) -> None:
+    """Hypothesis over each step kind's parameters: an imputer then the step, saved and loaded, transforms and predicts the
+    held-out rows to the same bits, and gives back the same parameters."""
+    from hypothesis import HealthCheck, given, settings
+
+    mlp, Xtr, Xte = iris_mlp
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(step=_step_strategy())
+    def check(step: Any) -> None:
+        first = SimpleImputer(strategy="median").fit(Xtr)
+        step.fit(first.transform(Xtr))
+        pipe = Pipeline([("fill", first), ("step", step), ("clf", mlp)])
+        hl.save(pipe, tmp_path / "h.safetensors")
+        back = hl.load(tmp_path / "h.safetensors")
+        assert repr(back["step"].get_params()) == repr(step.get_params())
+        _same_fitted(back["step"], step)
+        assert _same(back[:-1].transform(Xte), pipe[:-1].transform(Xte))
+        assert _same(back.predict_proba(Xte), pipe.predict_proba(Xte))
+
+    check()
+
+
+@pytest.mark.parametrize(("step", "message"), [
+    (PCA(n_components=2, random_state=np.random.RandomState(0)),
+     "step 'step' (PCA) has random_state of type RandomState, which is not plain data and has no pickle-free file: "
+     "set it to a number, text or None (or a list of them) before fitting."),
+    (SimpleImputer(add_indicator=True),
+     "step 'step' (SimpleImputer) holds indicator_ of type MissingIndicator, which has no pickle-free file: fit it with numeric data and "
+     "its default options (e.g. add_indicator=False), or save the Pipeline with its own library."),
+    (SimpleImputer(missing_values=pd.NA, strategy="most_frequent"), "step 'step' (SimpleImputer) has missing_values of type NAType, which is not plain data"),
+])
+def test_a_step_whose_state_is_not_plain_data_is_refused_in_one_line(iris_mlp: tuple, tmp_path: Path, step: Any, message: str) -> None:
+    mlp, Xtr, _ = iris_mlp
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        step.fit(np.nan_to_num(Xtr) if isinstance(step, PCA) else pd.DataFrame(Xtr).astype(object).where(pd.notna(Xtr), pd.NA)
+                 if step.get_params().get("missing_values") is pd.NA else Xtr)
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(TypeError) as info:
+        hl.save(Pipeline([("step", step), ("clf", mlp)]), path)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value) and not path.exists()
+
+
+@pytest.fixture(scope="module")
+def steps_file(iris_mlp: tuple, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pipeline]:
+    mlp, Xtr, _ = iris_mlp
+    first = SimpleImputer().fit(Xtr)
+    pipe = Pipeline([("fill", first), ("scale", StandardScaler().fit(first.transform(Xtr))), ("clf", mlp)])
+    path = tmp_path_factory.mktemp("steps") / "m.safetensors"
+    hl.save(pipe, path)
+    return path, pipe
+
+
+def _edit_steps_file(path: Path, out: Path, edit: Any, tensors: Any = None) -> None:
+    meta, arrays = _meta(path), load_file(str(path))
+    edit(meta["pipeline"])
+    if tensors is not None:
+        tensors(arrays)
+    out.write_bytes(st_save(arrays, metadata={"hiddenlayers": json.dumps(meta)}))
+
+
+@pytest.mark.parametrize(("edit", "tensors", "problem"), [
+    (lambda p: p["steps"][1].__setitem__(1, "Normalizer"), None, "ValueError: the pipeline steps hold unknown kinds"),
+    (lambda p: p["steps"][1].__setitem__(1, "MinMaxScaler"), None, "TypeError: step 'scale''s parameters are not MinMaxScaler's"),
+    (lambda p: p["matrix_steps"]["scale"]["params"]["values"].update(code="import os"), None, "TypeError: step 'scale''s parameters are not"),
+    (lambda p: p["matrix_steps"]["scale"]["fitted"].update(__class__={"value": "x"}), None, "ValueError: step 'scale' stores '__class__', not a fitted"),
+    (lambda p: p["matrix_steps"]["scale"]["fitted"]["mean_"].update(tensor="pipeline.fill.statistics_"), None,
+     "ValueError: step 'scale' names tensor 'pipeline.fill.statistics_', not one of its own"),
+    (lambda p: p["matrix_steps"]["fill"]["fitted"]["_fit_dtype"].update(dtype="<M8[ns]"), None, "ValueError: step 'fill' stores dtype datetime64[ns]"),
+    (lambda p: None, lambda t: t.update({"pipeline.scale.scale_": t["pipeline.scale.scale_"][:2]}),
+     "ValueError: operands could not be broadcast"),
+    (lambda p: p["matrix_steps"].pop("scale"), None, "TypeError: the stored steps are not the pipeline's ['fill', 'scale']"),
+    (lambda p: p["matrix_steps"]["fill"]["fitted"]["n_features_in_"].update(value=10**12), None,
+     "ValueError: the first step's n_features_in_=1000000000000 is not a number of columns"),
+])
+def test_a_tampered_steps_record_is_a_model_file_error(steps_file: tuple, tmp_path: Path, edit: Any, tensors: Any, problem: str) -> None:
+    path, _ = steps_file
+    bad = tmp_path / "bad.safetensors"
+    _edit_steps_file(path, bad, edit, tensors)
+    with pytest.raises(hl.ModelFileError, match=re.escape(f"'{bad}' has inconsistent pipeline metadata (")) as info:
+        hl.load(bad)
+    assert problem in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_array_of_names_takes_its_width_from_its_items_not_from_the_file(steps_file: tuple, tmp_path: Path) -> None:
+    """A stored '<U2' (or a width of gigabytes) is not the width the names are read in: they come back whole."""
+    path, pipe = steps_file
+    bad = tmp_path / "names.safetensors"
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    _edit_steps_file(path, bad, lambda p: p["matrix_steps"]["fill"]["fitted"].update(feature_names_in_={"items": names, "dtype": "<U2"}))
+    back = hl.load(bad)
+    assert list(back[0].feature_names_in_) == names
+    X = pd.DataFrame(np.ones((2, 4)), columns=names)
+    assert _same(back.predict_proba(X), pipe.predict_proba(X.to_numpy()))
+
+
+def test_a_step_class_from_the_file_is_never_imported(steps_file: tuple, tmp_path: Path) -> None:
+    """A tampered class name (a module path) is refused by the allow-list before anything is imported."""
+    import sys
+
+    path, _ = steps_file
+    bad = tmp_path / "bad.safetensors"
+    for name in ("antigravity", "this", "sklearn.svm.SVC"):
+        _edit_steps_file(path, bad, lambda p, n=name: p["steps"][1].__setitem__(1, n))
+        before = set(sys.modules)
+        with pytest.raises(hl.ModelFileError, match="the pipeline steps hold unknown kinds"):
+            hl.load(bad)
+        assert set(sys.modules) == before
+
+
+def test_any_edit_of_a_steps_record_loads_or_is_a_model_file_error(steps_file: tuple, tmp_path: Path) -> None:
+    """Hypothesis: any field of the scikit-learn steps' record set to null or another type, or removed: a Pipeline that
+    predicts, or one ModelFileError line naming the file."""
+    path, pipe = steps_file
+    X = np.asarray([[5.0, np.nan, 1.5, 0.2], [6.0, 3.0, 4.5, 1.5]])
+
+    def usable(model: Any) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert model.predict(X).shape == (2,)
+
+    check_every_edit(path, tmp_path / "h.safetensors", lambda p: p[0] == "pipeline", usable)
+
+
+def test_export_onnx_and_serve_refuse_a_pipeline_of_steps_in_one_line(steps_file: tuple, tmp_path: Path) -> None:
+    from hiddenlayers.ship import check_servable
+
+    path, pipe = steps_file
+    with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a Pipeline of a hl\.TableEncoder then an MLP; this one runs scikit-learn "
+                                        r"steps 'fill' \(SimpleImputer\), 'scale' \(StandardScaler\) before its MLP") as info:
+        hl.export_onnx(pipe, tmp_path / "x.onnx")
+    assert "\n" not in str(info.value) and not (tmp_path / "x.onnx").exists()
+    with pytest.raises(hl.ModelFileError, match=re.escape(f"'{path}' holds a Pipeline whose MLPClassifier reads the output of scikit-learn "
+                                                          "steps (SimpleImputer, StandardScaler), which the server does not run")):
+        check_servable(path)

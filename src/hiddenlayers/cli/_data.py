@@ -9,7 +9,9 @@ One shared module, so each command group (``_train``, ``_rightsize``,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -196,7 +198,18 @@ def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray 
     ``sample_weight`` ``(n_rows,)``: each row counts by its weight (scikit-learn's metrics' ``sample_weight``;
     the confusion matrix then sums weights), so a row of weight 2 counts as that row twice.
     """
-    return prediction_metrics(model.predict(A), y, getattr(model, "classes_", None), sample_weight)
+    with read_by_name():
+        pred = model.predict(A)
+    return prediction_metrics(pred, y, getattr(model, "classes_", None), sample_weight)
+
+
+@contextmanager
+def read_by_name() -> Iterator[None]:
+    """A context in which scikit-learn's "X does not have valid feature names" is not shown: :func:`model_inputs` has already
+    taken a Pipeline's columns by name (its first step's ``feature_names_in_``), in that order, into the matrix."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+        yield
 
 
 def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
@@ -222,11 +235,19 @@ def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sam
     }
 
 
-def load_model(path: str) -> Any:
-    """The model in ``path``; a saved Pipeline as its MLP with the encoder's preprocessing, which the commands read raw tables through."""
-    from ..ship import load
+def load_model(path: str, pipeline: bool = False) -> Any:
+    """The model in ``path``; a saved Pipeline as its MLP with the encoder's preprocessing, which the commands read raw tables through.
 
-    return load(path, as_pipeline=False)
+    A Pipeline of scikit-learn steps then an MLP (whose MLP alone does not read raw rows) is the Pipeline where ``pipeline``
+    (``predict`` and ``evaluate`` run it on the table's numeric columns), else a UserError naming the commands that read it.
+    """
+    from ..ship import load, read_metadata, stored_steps
+
+    steps = stored_steps(read_metadata(path)) if Path(path).suffix.lower() != ".onnx" else []
+    if steps and not pipeline:
+        raise UserError(f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps ({', '.join(steps)}): `hiddenlayers "
+                        "predict`, `evaluate` and `info` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+    return load(path) if steps else load(path, as_pipeline=False)
 
 
 def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> np.ndarray:
@@ -258,15 +279,27 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     if frame.shape[1] != model.n_features_in_:
         raise DataError(f"the model expects {model.n_features_in_} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
     A = numeric_matrix(frame, where)  # booleans as 1.0/0.0, as the server and the preprocessing read them
-    _refuse_missing(A, [str(c) for c in frame.columns], where)
+    if not _fills_missing(model):
+        _refuse_missing(A, [str(c) for c in frame.columns], where)
     if not _computes_in_float64(model):
         check_float32(A, [str(c) for c in frame.columns], frame, where)
     return A
 
 
 def _computes_in_float64(model: Any) -> bool:
-    """Whether ``model`` computes in float64 (``dtype="float64"``), where values beyond float32's range are finite."""
-    return getattr(model, "dtype", "float32") == "float64"
+    """Whether ``model`` (or a Pipeline's MLP) computes in float64 (``dtype="float64"``), where values beyond float32's range are finite."""
+    return getattr(final_estimator(model), "dtype", "float32") == "float64"
+
+
+def final_estimator(model: Any) -> Any:
+    """``model``'s network: the last step of a Pipeline (:func:`load_model`'s for a file of scikit-learn steps), else ``model``."""
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if isinstance(steps, list) and steps else model
+
+
+def _fills_missing(model: Any) -> bool:
+    """Whether ``model`` is a Pipeline with a SimpleImputer step, which fills missing cells itself (its ``missing_values`` is NaN by default)."""
+    return any(type(step).__name__ == "SimpleImputer" for _, step in (getattr(model, "steps", None) or [])[:-1])
 
 
 def _refuse_missing(A: np.ndarray, names: list[str], where: Callable[[int], str] | None = None) -> None:

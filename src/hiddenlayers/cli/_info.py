@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
-from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_text
+from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_text, stored_steps
 from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
 
 _MAX_HEADER = 100 * 1024 * 1024
@@ -212,6 +212,7 @@ def model_info(path: str) -> dict[str, Any]:
             "preprocessing": describe_preprocessing(pre),
             "provenance": meta.get("provenance"),
             "pipeline": None if meta.get(PIPELINE_KEY) is None else pipeline_text(meta[PIPELINE_KEY], meta["estimator"]),
+            "pipeline_steps": stored_steps(meta) or None,
         })
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
@@ -312,7 +313,9 @@ def run_info(path: str, *, as_json: bool) -> None:
     con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
               f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
     if info.get("pipeline"):
-        con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; the commands read raw tables)")
+        reads = ("predict and evaluate run it on the table's numeric columns" if info.get("pipeline_steps")
+                 else "the commands read raw tables")
+        con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; {reads})")
     t = Table(title="layers", title_justify="left")
     for col in ("layer", "inputs", "units", "activation", "parameters", "extra"):
         t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
@@ -339,6 +342,8 @@ def run_info(path: str, *, as_json: bool) -> None:
         for r in info["preprocessing"]:
             p.add_row(str(r["column"]), str(r["kind"]), r["detail"])
         con.print(p)
+    elif info.get("pipeline_steps"):
+        con.print(f"preprocessing: the Pipeline's scikit-learn steps ({', '.join(info['pipeline_steps'])}) on the numeric columns")
     else:
         con.print("preprocessing: none stored (the model reads numeric columns as given)")
 

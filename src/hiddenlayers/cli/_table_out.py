@@ -31,7 +31,10 @@ def network_precision(model: Any, values: np.ndarray) -> np.ndarray:
 
 
 def _network_dtype(model: Any) -> str | None:
-    """``model.dtype`` (``"float32"``, ``"float64"``), else the element type of its ``network_``'s first weight; None when neither is known."""
+    """``model.dtype`` (``"float32"``, ``"float64"``), else the element type of its ``network_``'s first weight; None when neither is known.
+    A Pipeline's is its last step's."""
+    steps = getattr(model, "steps", None)
+    model = steps[-1][1] if isinstance(steps, list) and steps else model
     dtype = getattr(model, "dtype", None)
     if dtype is not None:
         return str(dtype)

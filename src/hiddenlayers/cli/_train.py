@@ -601,7 +601,7 @@ def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | No
     """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame (``keep``: input columns in front)."""
     from ._predict_rows import predict_rows, refuse_proba
 
-    model = load_model(model_path)
+    model = load_model(model_path, pipeline=True)
     refuse_proba(model, proba)
     table = read_table(data).every_row()
     state = getattr(model, "preprocessing_", None) or {}
@@ -650,7 +650,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
         show_evaluation(result, as_json)
         return result
-    model = load_model(model_path)
+    model = load_model(model_path, pipeline=True)
     if kind is not None:
         result = evaluate_app(model, model_path, data, target, app_options or {})
         show_evaluation(result, as_json)

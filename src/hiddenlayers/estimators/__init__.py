@@ -22,6 +22,7 @@ _EXPORTS = {
     "hidden_output": "._set_output",
     # the model file of an MLP; ship's Pipeline files store the TableEncoder's preprocessing and the steps with it
     "to_file": "._file",
+    "SECTION_TENSORS": "._file",
     "sizes_to_json": "._file",
     "sizes_from_json": "._file",
     "explain_model": "._explain",

@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 
 from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
 from ..exceptions import ModelFileError
 from ._class_weight import class_weight_from_json, class_weight_to_json
 from ._target_scale import scaling_from_json, scaling_to_json
 
+#: the start of the name of every tensor a file's section (a Pipeline's steps) holds beside the network's weights
+SECTION_TENSORS = "pipeline."
 _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_outputs_", "n_layers_", "out_activation_", "stop_reason_",
                    "_fit_dtype")
 
@@ -69,7 +72,8 @@ def _params(est: Any) -> dict[str, Any]:
 
 
 def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None, *,
-            preprocessing: dict[str, Any] | None = None, sections: dict[str, dict[str, Any]] | None = None) -> None:
+            preprocessing: dict[str, Any] | None = None, sections: dict[str, dict[str, Any]] | None = None,
+            tensors: dict[str, Any] | None = None, version: int = BASE_FORMAT_VERSION) -> None:
     """Write the fitted estimator ``model`` to ``path`` (one ``.safetensors`` file, atomic).
 
     ``extra``: the user's JSON, read back by ``read_metadata``. ``preprocessing``: a table preprocessing that runs
@@ -77,14 +81,18 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
     ``model.preprocessing_``, so the file reads raw tables as a ``train``-made one does; the network's own input names
     (``feature_names_in_``, the encoded columns) are then left out, as the table's names are the preprocessing's.
     ``sections``: more JSON objects a later stage records (the ``Pipeline`` around ``model``), by a name the file
-    does not use already; :func:`from_file` ignores them.
+    does not use already; :func:`from_file` ignores them. ``tensors``: more arrays (name -> torch tensor) of such a
+    section, each named ``SECTION_TENSORS`` + ..., which :func:`from_file` leaves out of the network's. ``version``: the
+    format version the file claims (:func:`hiddenlayers._files.write_model_file`).
     """
     name = type(model).__name__
     model._require_fitted()
     clash = sorted(set(sections or {}) & {*_SECTIONS, "extra", "format", "format_version", "library_version", "estimator"})
     if clash:
         raise ValueError(f"sections may not replace the file's own {clash}: name them otherwise.")
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
+    if any(not k.startswith(SECTION_TENSORS) for k in tensors or {}):
+        raise ValueError(f"a section's tensors are named '{SECTION_TENSORS}...': name them so.")
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.network_.state_dict().items()}
     fitted: dict[str, Any] = {k: getattr(model, k) for k in _FITTED_SCALARS if hasattr(model, k)}
     fitted["n_features_in_"] = int(model.n_features_in_)
     if hasattr(model, "feature_names_in_") and preprocessing is None:
@@ -109,7 +117,7 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
     if extra:
         meta["extra"] = extra
     meta.update(sections or {})
-    write_model_file(path, name, meta, tensors)
+    write_model_file(path, name, meta, {**weights, **(tensors or {})}, version)
 
 
 def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None) -> Any:
@@ -134,6 +142,8 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         tensors = load_file(str(path))
     except Exception as exc:
         raise ModelFileError(f"'{path}' has unreadable tensor data ({type(exc).__name__}): the file is truncated or corrupt.") from None
+    if PIPELINE_KEY in meta:  # a Pipeline's steps' arrays are the Pipeline's (hiddenlayers.ship._pipeline), not the network's
+        tensors = {k: v for k, v in tensors.items() if not k.startswith(SECTION_TENSORS)}
     try:
         _check_sections(meta)
         params = dict(meta["params"])

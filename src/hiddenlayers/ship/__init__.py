@@ -13,6 +13,7 @@ _EXPORTS = {
     "load": "._modelfile",
     "read_metadata": "._modelfile",
     "save": "._modelfile",
+    "stored_steps": "._pipeline",
     "ExportReport": "._export_report",
     "export_onnx": "._export",
     "ONNX_APPS": "._app_graph",

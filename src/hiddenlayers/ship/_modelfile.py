@@ -2,8 +2,8 @@
 
 Every estimator and application writes itself (``model.save(path)``) into the
 one container of :mod:`hiddenlayers._files`; this module is the front door that
-needs no class: :func:`save` any fitted model (a ``Pipeline`` of a ``TableEncoder``
-then an MLP too, :mod:`._pipeline`), :func:`read_metadata` without
+needs no class: :func:`save` any fitted model (a ``Pipeline`` of a ``TableEncoder``,
+or of scikit-learn scalers, imputers and PCA, then an MLP too, :mod:`._pipeline`), :func:`read_metadata` without
 loading tensors, and :func:`load` whatever a file holds. Loading parses JSON and
 raw tensors only: it never runs code or unpickles anything. Writes are atomic.
 """
@@ -14,7 +14,8 @@ import os
 from typing import Any
 
 from .._files import read_metadata
-from .._meta import FORMAT_VERSION, MODEL_KINDS
+from .._meta import BASE_FORMAT_VERSION, FORMAT_VERSION, MODEL_KINDS, stored_steps
+from ..exceptions import ModelFileError
 from ._pipeline import PIPELINE_KEY, is_pipeline, pipeline_from_file, pipeline_of_model, save_pipeline
 
 _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
@@ -25,16 +26,19 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
 
     A ``Pipeline`` (or ``make_pipeline``) of a :class:`~hiddenlayers.TableEncoder` then an ``MLPClassifier`` or
     ``MLPRegressor`` (``"passthrough"`` steps allowed) is stored as the MLP with the encoder's preprocessing, as
-    ``hiddenlayers train`` stores a model, plus its steps; :func:`load` gives the Pipeline back. Other pipelines are a
-    ``TypeError`` naming the fix (a StandardScaler step: drop it, the encoder standardises). ``extra`` (JSON-able) is
-    stored with an MLP estimator or such a Pipeline and read back by :func:`read_metadata`.
+    ``hiddenlayers train`` stores a model, plus its steps; :func:`load` gives the Pipeline back. So is a Pipeline of
+    scikit-learn steps (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``, ``SimpleImputer``, ``PCA``)
+    then an MLP: the MLP plus each step's class name, parameters and fitted arrays (:mod:`._pipeline_steps`). Other
+    pipelines, and a step whose parameters or state are not plain data, are a ``TypeError`` naming the fix (a StandardScaler
+    after a TableEncoder: drop it, the encoder standardises). ``extra`` (JSON-able) is stored with an MLP estimator or such
+    a Pipeline and read back by :func:`read_metadata`.
     """
     name = type(model).__name__
     if is_pipeline(model):
         save_pipeline(model, path, extra)
         return
     if name not in MODEL_KINDS:
-        raise TypeError(f"save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder then an MLP. "
+        raise TypeError(f"save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder (or scikit-learn scalers, imputers, PCA) then an MLP. "
                         f"Received: {name}.")
     if name in _ESTIMATORS:
         model.save(path, extra=extra)
@@ -48,7 +52,8 @@ def load(path: str | os.PathLike[str], *, device: str | None = None, as_pipeline
     """Load any model saved by hiddenlayers; predictions match the saved model exactly.
 
     ``as_pipeline``: None (default) gives what was saved (a ``Pipeline`` for a file :func:`save` wrote from one, else
-    the model); False gives the MLP itself, reading raw tables through its stored preprocessing (as the CLI does);
+    the model); False gives the MLP itself, reading raw tables through its stored preprocessing (as the CLI does; after
+    scikit-learn steps it reads their output);
     True gives ``make_pipeline(TableEncoder, MLP)`` for a ``hiddenlayers train``-made MLP file too (columns read by name).
     Never executes code from the file. Raises :class:`ModelFileError` for a
     missing, truncated, foreign, tampered or newer-format file.
@@ -66,6 +71,9 @@ def load(path: str | os.PathLike[str], *, device: str | None = None, as_pipeline
         if as_pipeline:
             raise ValueError(f"as_pipeline=True is for MLPClassifier and MLPRegressor files; '{path}' holds a {kind}: load it with hl.load(path).")
         return getattr(apps, kind).load(path, device=device)
+    if meta["format_version"] > BASE_FORMAT_VERSION and not stored_steps(meta):  # its MLP alone would read raw rows wrongly
+        raise ModelFileError(f"'{path}' has inconsistent pipeline metadata (format version {meta['format_version']} holds scikit-learn steps, "
+                             "and its pipeline record has none); the file was altered or is damaged.")
     model = getattr(estimators, kind).load(path, device=device)
     record = meta.get(PIPELINE_KEY)
     if as_pipeline is False or (as_pipeline is None and record is None):

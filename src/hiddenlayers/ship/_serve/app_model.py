@@ -82,10 +82,15 @@ def check_servable(path: str | Path) -> str | None:
     if not p.is_file():
         return None
     from ..._files import read_metadata
+    from ..._meta import stored_steps
 
-    kind = str(read_metadata(p)["estimator"])
+    meta = read_metadata(p)
+    kind = str(meta["estimator"])
     if kind not in TABLE_MODELS and kind not in _ADAPTERS:
         raise ModelFileError(f"'{p}' holds a {kind}, which the server does not serve: it serves {SERVED} files. Use the {kind} from Python (hl.load).")
+    if stored_steps(meta):  # its MLP alone would answer for rows the steps never saw
+        raise ModelFileError(f"'{p}' holds a Pipeline whose {kind} reads the output of scikit-learn steps ({', '.join(stored_steps(meta))}), "
+                             "which the server does not run: serve a Pipeline with a hl.TableEncoder in their place, or run it from Python (hl.load).")
     return kind
 
 
