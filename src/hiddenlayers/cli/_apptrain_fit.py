@@ -157,6 +157,10 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     bad = np.flatnonzero(~np.isfinite(ratings))
     if bad.size:
         raise UserError(f"the rating column '{target}' holds a non-number on {where(int(bad[0]))} ({bad.size} row(s)): fix or drop those rows.")
+    for side, name in zip(("user", "item"), ids):  # here, by file line: Recommender.fit would name a position in the training part,
+        missing = np.flatnonzero(frame[name].isna().to_numpy())  # and the held-out part's would fail only after the whole fit
+        if missing.size:
+            raise UserError(f"the {side} id column '{name}' has no id on {where(int(missing[0]))} ({missing.size} row(s)): fill or drop those rows.")
     tr, te = _split(len(frame), options)
     model = fit(make(), frame.iloc[tr][ids], ratings[tr])
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
