@@ -296,6 +296,17 @@ def test_init_from_starts_an_autoencoder_from_another_machines(machines: Path, t
     assert new.provenance_["frozen"] == ["encoder.hidden1"]
 
 
+def test_the_anomaly_thresholds_meaning_stays_under_it_beside_init_from_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from hiddenlayers.cli._apptrain import show_summary
+
+    show_summary({"app": "Autoencoder", "threshold": 1.8, "init_from": "a.safetensors", "transferred": ["encoder.hidden1"], "frozen": [],
+                  "epochs": 5, "stop_reason": "max_epochs", "seconds": 0.1, "model": "b.safetensors"}, as_json=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    at = next(i for i, line in enumerate(lines) if "anomaly threshold" in line)
+    assert "reconstruction error above which" in lines[at + 1], lines
+    assert sum("reconstruction error above which" in line for line in lines) == 1
+
+
 def test_init_from_an_autoencoder_of_another_bottleneck_notes_the_layers_left_fresh(machines: Path, tmp_path: Path) -> None:
     result = ok("train", machines / "b.csv", "--app", "autoencoder", "--target", "malignant", "--init-from", machines / "a.safetensors",
                 "--set", "n_components=6", "--epochs", "2", "--out", tmp_path / "b.safetensors", "--json")
