@@ -272,6 +272,19 @@ def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line
     assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
 
 
+def test_a_missing_id_of_a_recommender_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """predict and evaluate said 'Missing user ids (NaN or None) in 1 of 100 rows (0-based: 3) ... before predict, e.g. df.dropna()',
+    a 0-based position and a Python fix; a command-line user gets the column and the file line, as train --app recommender says."""
+    for column, side in (("user", "user"), ("item", "item")):
+        gap = tmp_path / f"no_{column}.csv"
+        table = fitted["pairs"].assign(rating=fitted["ratings"]).astype({column: object})
+        table.loc[[3, 7], column] = None
+        table.to_csv(gap, index=False)
+        said = f"the {side} id column '{column}' has no id on line 5 (2 row(s)): fill or drop those rows."
+        assert_user_error(run("predict", fitted["dir"] / "rec.safetensors", gap), said)
+        assert_user_error(run("evaluate", fitted["dir"] / "rec.safetensors", gap, "--target", "rating"), said)
+
+
 def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:
     d = fitted["dir"]
     assert_user_error(run("predict", d / "text.safetensors", d / "texts.csv", "--steps", "3"), "--steps is for Forecaster files")
