@@ -77,7 +77,7 @@ def evaluate_sequences(model: Any, path: str, data: str, target: str | None) -> 
     except DataError as exc:
         raise _problem(exc) from None
     metrics = prediction_metrics(model.predict(long.sequences), labels, model.classes_)
-    return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
+    return {"model": path, "data": data, "rows": len(long.ids), "sequences": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
 
 
 __all__ = ["evaluate_sequences", "predict_sequences"]
