@@ -305,6 +305,9 @@ def test_the_anomaly_thresholds_meaning_stays_under_it_beside_init_from_rows(cap
     at = next(i for i, line in enumerate(lines) if "anomaly threshold" in line)
     assert "reconstruction error above which" in lines[at + 1], lines
     assert sum("reconstruction error above which" in line for line in lines) == 1
+    show_summary({"app": "TextClassifier", "text_column": "review", "rows": 2, "epochs": 1, "stop_reason": "max_epochs", "seconds": 0.1,
+                  "model": "t.safetensors"}, as_json=False)
+    assert "reconstruction error" not in capsys.readouterr().out  # no threshold, no line about it
 
 
 def test_init_from_an_autoencoder_of_another_bottleneck_notes_the_layers_left_fresh(machines: Path, tmp_path: Path) -> None:
