@@ -366,7 +366,8 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
 
         unread = [str(c) for c in frame.columns if c not in set(names)]
         hint = did_you_mean(missing, unread)
-        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on; the columns it does not "
+        lacks = ", ".join(map(repr, missing[:10])) + (f", ... ({len(missing)} of the {len(names)} in all)" if len(missing) > 10 else "")
+        raise UserError(f"the data lacks column(s) {lacks} that the {type(model).__name__} was fitted on; the columns it does not "
                         f"read are {', '.join(map(repr, unread[:10])) or 'none'}.{hint} Give those columns the names the model was fitted on.")
     return frame[list(names)]
 
