@@ -259,6 +259,17 @@ def test_a_renamed_column_of_a_recommender_table_is_named_with_the_columns_not_r
                       "Did you mean 'customer'? Give those columns the names the model was fitted on.")
 
 
+def test_a_table_of_other_columns_names_ten_of_the_missing_ones_and_the_count(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """An Autoencoder of 30 columns given another table listed all 30 names in one line of over 700 characters."""
+    import hiddenlayers as hl
+
+    wide = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 30)), columns=[f"sensor {i}" for i in range(30)])
+    hl.apps.Autoencoder((4,), n_components=2, max_iter=1, random_state=0).fit(wide).save(tmp_path / "wide.safetensors")
+    result = run("predict", tmp_path / "wide.safetensors", fitted["dir"] / "pairs.csv")
+    assert_user_error(result, "the data lacks column(s) 'sensor 0', 'sensor 1', ")
+    assert "'sensor 9', ... (30 of the 30 in all) that the Autoencoder was fitted on" in result.stderr and "'sensor 10'" not in result.stderr
+
+
 def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
     """predict and evaluate said 'X contains NaN or infinity in 1 of N rows (first: row 3): ... sklearn.impute.SimpleImputer in a
     Pipeline', a 0-based row and a Python fix; a command-line user gets the column and the file line, as other apps' readers say."""
@@ -270,6 +281,19 @@ def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line
     said = f"column '{column}' has a missing or infinite value in line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
     assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", gap), said)
     assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
+
+
+def test_a_missing_id_of_a_recommender_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """predict and evaluate said 'Missing user ids (NaN or None) in 1 of 100 rows (0-based: 3) ... before predict, e.g. df.dropna()',
+    a 0-based position and a Python fix; a command-line user gets the column and the file line, as train --app recommender says."""
+    for column, side in (("user", "user"), ("item", "item")):
+        gap = tmp_path / f"no_{column}.csv"
+        table = fitted["pairs"].assign(rating=fitted["ratings"]).astype({column: object})
+        table.loc[[3, 7], column] = None
+        table.to_csv(gap, index=False)
+        said = f"the {side} id column '{column}' has no id on line 5 (2 row(s)): fill or drop those rows."
+        assert_user_error(run("predict", fitted["dir"] / "rec.safetensors", gap), said)
+        assert_user_error(run("evaluate", fitted["dir"] / "rec.safetensors", gap, "--target", "rating"), said)
 
 
 def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any], tmp_path: Path) -> None:

@@ -306,6 +306,20 @@ def test_init_from_starts_an_autoencoder_from_another_machines(machines: Path, t
     assert new.provenance_["frozen"] == ["encoder.hidden1"]
 
 
+def test_the_anomaly_thresholds_meaning_stays_under_it_beside_init_from_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from hiddenlayers.cli._apptrain import show_summary
+
+    show_summary({"app": "Autoencoder", "threshold": 1.8, "init_from": "a.safetensors", "transferred": ["encoder.hidden1"], "frozen": [],
+                  "epochs": 5, "stop_reason": "max_epochs", "seconds": 0.1, "model": "b.safetensors"}, as_json=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    at = next(i for i, line in enumerate(lines) if "anomaly threshold" in line)
+    assert "reconstruction error above which" in lines[at + 1], lines
+    assert sum("reconstruction error above which" in line for line in lines) == 1
+    show_summary({"app": "TextClassifier", "text_column": "review", "rows": 2, "epochs": 1, "stop_reason": "max_epochs", "seconds": 0.1,
+                  "model": "t.safetensors"}, as_json=False)
+    assert "reconstruction error" not in capsys.readouterr().out  # no threshold, no line about it
+
+
 def test_init_from_an_autoencoder_of_another_bottleneck_notes_the_layers_left_fresh(machines: Path, tmp_path: Path) -> None:
     result = ok("train", machines / "b.csv", "--app", "autoencoder", "--target", "malignant", "--init-from", machines / "a.safetensors",
                 "--set", "n_components=6", "--epochs", "2", "--out", tmp_path / "b.safetensors", "--json")
@@ -387,6 +401,8 @@ def _bad_files(d: Path) -> None:
     pd.DataFrame({"v": np.arange(16.0)}).to_csv(d / "short.csv", index=False)
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "k": [5, 6] * 10, "r": [1.0, 2.0] * 10}).to_csv(d / "three_ids.csv", index=False)
     pd.DataFrame({"u": [1, 2] * 10, "i": [3, 4] * 10, "r": ["good", 2.0] * 10}).to_csv(d / "text_rating.csv", index=False)
+    pd.DataFrame({"u": [1.0, 2.0, np.nan, 2.0] * 5, "i": [3, 4] * 10, "r": [1.0, 2.0] * 10}).to_csv(d / "no_user.csv", index=False)
+    pd.DataFrame({"u": [1, 2] * 10, "i": ["a", "b"] * 9 + ["a", None], "r": [1.0, 2.0] * 10}).to_csv(d / "no_item.csv", index=False)
     (d / "empty.csv").write_text("review,label\n")
     np.save(d / "pixels.npy", np.zeros((4, 8, 8), dtype=np.uint8))
     np.savez(d / "pixels.npz", X=np.zeros((4, 8, 8), dtype=np.uint8), y=[0, 1, 0, 1])
@@ -414,6 +430,8 @@ def _bad_files(d: Path) -> None:
     ("nan.csv", ["--app", "autoencoder", "--features", "b,zz"], "--features names 'zz', which is not a column of the data"),
     ("three_ids.csv", ["--app", "recommender", "--target", "r"], "a Recommender reads two id columns, user then item, and the data has 3"),
     ("text_rating.csv", ["--app", "recommender", "--target", "r"], "the rating column 'r' holds a non-number on line 2"),
+    ("no_user.csv", ["--app", "recommender", "--target", "r"], "the user id column 'u' has no id on line 4 (5 row(s)): fill or drop those rows."),
+    ("no_item.csv", ["--app", "recommender", "--target", "r"], "the item id column 'i' has no id on line 21 (1 row(s)): fill or drop those rows."),
     ("short.csv", ["--app", "forecaster", "--window", "12", "--horizon", "3"], "the series 'v' has 16 values; window 12 + horizon 3 + 1 = 16 are needed to train and 3 held out (--steps)"),
     ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.2"], "a Forecaster holds out the series' last --steps values"),
     ("ratings.csv", ["--app", "forecaster"], "a Forecaster reads one value column"),

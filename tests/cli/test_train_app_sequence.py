@@ -52,7 +52,8 @@ def test_sequence_app_learns_digits_rows_and_predict_and_evaluate_read_its_file(
     assert summary["features"] == [f"f{j}" for j in range(8)]
     assert summary["test_metrics"]["accuracy"] >= 0.85  # chance is 0.1
     scored = _json(ok("evaluate", d / "seq.safetensors", d / "new.csv", "--json"))  # the label column: the training's
-    assert scored["rows"] == 300 and scored["target"] == "label" and scored["metrics"]["accuracy"] >= 0.85
+    assert scored["rows"] == scored["sequences"] == 300 and scored["target"] == "label" and scored["metrics"]["accuracy"] >= 0.85
+    assert "classification metrics on 300 sequences" in " ".join(ok("evaluate", d / "seq.safetensors", d / "new.csv").stdout.split())  # not 'rows' (2,400)
     got = pd.read_csv(io.StringIO(ok("predict", d / "seq.safetensors", d / "new.csv", "--proba").stdout))
     truth = pd.read_csv(d / "new.csv").groupby("ID")["label"].first()
     assert len(got) == 300 and list(got.columns[:2]) == ["ID", "predicted_label"] and got.shape[1] == 2 + 10

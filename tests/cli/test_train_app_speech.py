@@ -60,7 +60,8 @@ def test_speech_app_learns_digit_strings_and_predict_and_evaluate_read_its_file(
     assert summary["app"] == "SpeechRecognizer" and summary["alphabet"] == "0123456789" and summary["sequences"] == 300
     assert summary["features"] == [f"m{j}" for j in range(13)] and summary["target"] == "text"
     scored = _json(ok("evaluate", d / "asr.safetensors", d / "new.csv", "--json"))  # the transcript column: the training's
-    assert scored["rows"] == 100 and scored["target"] == "text" and scored["beam_size"] == 1
+    assert scored["rows"] == scored["sequences"] == 100 and scored["target"] == "text" and scored["beam_size"] == 1
+    assert "speech recognition metrics on 100 utterances" in " ".join(ok("evaluate", d / "asr.safetensors", d / "new.csv").stdout.split())
     assert scored["metrics"]["cer"] < 0.30 and scored["metrics"]["wer"] >= scored["metrics"]["cer"]
     got = pd.read_csv(io.StringIO(ok("predict", d / "asr.safetensors", d / "new.csv").stdout), dtype={"transcript": str}, keep_default_na=False)
     assert list(got.columns) == ["utt", "transcript"] and sorted(got["utt"]) == list(range(1000, 1100))

@@ -257,6 +257,15 @@ def test_errors(digits) -> None:
         prune(hl.MLPClassifier(), Xtr, ytr)
     with pytest.raises(TypeError, match=r"prune\(\) takes a fitted MLPClassifier or MLPRegressor. Received: list"):
         prune([], Xtr, ytr)
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    with warnings.catch_warnings():  # one iteration: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        fitted = SkMLP(hidden_layer_sizes=(4,), max_iter=1).fit(Xtr[:50], ytr[:50])
+    for sk in (SkMLP(), fitted):  # fitted, it was told to call fit first
+        with pytest.raises(TypeError, match=r"^prune\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: MLPClassifier from sklearn, not hiddenlayers: "
+                                            r"fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"):
+            prune(sk, Xtr, ytr)
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), Xtr, ytr)
     with pytest.raises(ValueError, match="max_drop must be a score drop in \\[0, 1\\)"):
         prune(clf, Xtr, ytr, max_drop=5)

@@ -159,6 +159,14 @@ def test_errors(clf: hl.MLPClassifier) -> None:
         cost(hl.MLPClassifier())
     with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch\.nn\.Module\. Received: str\.$"):
         cost("model.safetensors")
+    from sklearn.neural_network import MLPRegressor as SkMLP
+
+    with warnings.catch_warnings():  # one iteration: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        fitted = SkMLP(hidden_layer_sizes=(4,), max_iter=1).fit(np.ones((8, 3)), np.ones(8))
+    for sk in (SkMLP(), fitted):  # fitted, it was told to call fit first
+        with pytest.raises(TypeError, match=r"Received: MLPRegressor from sklearn, not hiddenlayers: fit hl\.MLPRegressor instead \(it takes the same parameters\)\.$"):
+            cost(sk)
     with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
         cost(clf, X=np.zeros((0, 4)), n_calls=10)
     with pytest.raises(ValueError, match="n_calls must be an integer >= 10. Received: n_calls=3"):

@@ -100,3 +100,18 @@ def test_the_warnings_remedy_is_the_callers_diverged_fix() -> None:
         train(net, Xs, Y, loss="squared_error", solver="sgd", learning_rate_init=1.0, batch_size=50, max_epochs=20, history=hist,
               optimizer_kwargs={"momentum": 0.9}, diverged_fix="or check the data")
     assert str(caught[0].message).endswith("Lower learning_rate_init (now 1.0), or check the data.")
+
+
+def test_a_first_epoch_nan_names_the_learning_rate_after_sklearns_words() -> None:
+    """A fresh fit whose first epoch's loss was NaN raised scikit-learn's words alone ('The input data may contain large values
+    and need to be preprocessed'), which blame the data where the step size is as likely: `train --app autoencoder --lr 1e6`."""
+    from hiddenlayers.training._divergence import no_usable_epoch
+
+    said = no_usable_epoch(float("nan"), 0.5, 1e6, "or check the data")
+    assert said == ("Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed. "
+                    "The loss became nan in the first epoch: lower learning_rate_init (now 1000000.0), or check the data.")
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"^Solver produced non-finite .* lower learning_rate_init \(now 1000000\.0\)"):
+            hl.apps.Autoencoder((8,), n_components=2, learning_rate_init=1e6, max_iter=3, random_state=0).fit(X)

@@ -366,7 +366,8 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
 
         unread = [str(c) for c in frame.columns if c not in set(names)]
         hint = did_you_mean(missing, unread)
-        raise UserError(f"the data lacks column(s) {', '.join(map(repr, missing))} that the {type(model).__name__} was fitted on; the columns it does not "
+        lacks = ", ".join(map(repr, missing[:10])) + (f", ... ({len(missing)} of the {len(names)} in all)" if len(missing) > 10 else "")
+        raise UserError(f"the data lacks column(s) {lacks} that the {type(model).__name__} was fitted on; the columns it does not "
                         f"read are {', '.join(map(repr, unread[:10])) or 'none'}.{hint} Give those columns the names the model was fitted on.")
     return frame[list(names)]
 
@@ -379,6 +380,7 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
         error = network_precision(model, _call(model.reconstruction_error, X))  # float32 text for a float32 network, as table models' (._table_out)
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
+        refuse_missing_ids(X, where)
         return pd.DataFrame({"predicted_rating": network_precision(model, _call(model.predict, X))})
     P = network_precision(model, _call(model.predict_proba, X))
     if not np.isfinite(P).all():
@@ -389,6 +391,19 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
     return result
+
+def refuse_missing_ids(ids: pd.DataFrame, where: Any = None) -> None:
+    """A Recommender's user and item columns ``ids`` (in that order) with an empty cell: one line naming the column and its file line
+    (``where``: :func:`at_row`), as ``train --app recommender``, ``predict`` and ``evaluate`` refuse it.
+
+    The app's own error names 0-based positions of the array it was given, which on the command line are no file's lines
+    (``train``'s are positions in its training part).
+    """
+    for side, name in zip(("user", "item"), ids.columns):
+        missing = np.flatnonzero(ids[name].isna().to_numpy())
+        if missing.size:
+            raise UserError(f"the {side} id column '{name}' has no id on {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
+
 
 def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
     """An Autoencoder's input columns ``X`` with a missing or infinite cell: one line naming its column and file line (``where``: :func:`at_row`).
@@ -533,6 +548,7 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str, where: Any 
     from ._appscore import score_recommender
     from ._common import note
 
+    refuse_missing_ids(_named_columns(model, frame), where)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
         result = score_recommender(model, frame, target, lambda f: _call(model.predict, _named_columns(model, f)),

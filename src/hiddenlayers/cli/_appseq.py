@@ -90,7 +90,7 @@ def evaluate_sequences(model: Any, path: str, data: str, target: str | None) -> 
     name = target or str(model.long_columns_["target"])
     labels = sequence_labels(model, table, long, name)
     metrics = prediction_metrics(model.predict(long.sequences), labels, model.classes_)
-    return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
+    return {"model": path, "data": data, "rows": len(long.ids), "sequences": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
 
 
 __all__ = ["evaluate_sequences", "predict_sequences", "read_long", "sequence_labels"]

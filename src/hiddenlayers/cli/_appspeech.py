@@ -165,7 +165,7 @@ def evaluate_speech_onnx(path: str, data: str, target: str | None, beam_size: in
     long, hypotheses = _onnx_transcripts(model, table, beam_size)
     references = _references(table.frame, name, long, columns["id_column"], table.where)
     metrics = speech_metrics(references, hypotheses)
-    return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
+    return {"model": path, "data": data, "rows": len(long.ids), "sequences": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
 def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def evaluate_speech(model: Any, path: str, data: str, target: str | None, beam_s
     long = _utterances(model, path, table)
     references = _references(table.frame, name, long, columns["id_column"], table.where)
     metrics = speech_metrics(references, transcribe(model, long.sequences, beam_size))
-    return {"model": path, "data": data, "rows": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
+    return {"model": path, "data": data, "rows": len(long.ids), "sequences": len(long.ids), "target": name, "task": "speech recognition", "beam_size": beam_size or 1, "metrics": metrics}
 
 
 __all__ = ["evaluate_speech", "evaluate_speech_onnx", "long_utterances", "predict_speech", "predict_speech_onnx", "read_speech_table", "read_utterances", "speech_metrics", "transcribe"]

@@ -402,8 +402,8 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
         if s.get(key) is not None:
             value = s[key]
             t.add_row(label, (_listed(value) or "none") if isinstance(value, list) else f"{value:.4g}" if isinstance(value, float) else str(value))
-    if s.get("threshold") is not None:
-        t.add_row("", "reconstruction error above which predict flags a row (-1)")
+            if key == "threshold":  # its meaning right under it, before an --init-from's rows
+                t.add_row("", "reconstruction error above which predict flags a row (-1)")
     for k, v in s.get("test_metrics", {}).items():
         t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
     if "test_rows" in s:

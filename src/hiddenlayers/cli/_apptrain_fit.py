@@ -146,6 +146,7 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
 
 def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE."""
+    from ._appfiles import refuse_missing_ids
     from ._appscore import score_recommender
 
     frame, target, where = _labelled(data, options["target"], "the ratings")
@@ -157,6 +158,7 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     bad = np.flatnonzero(~np.isfinite(ratings))
     if bad.size:
         raise UserError(f"the rating column '{target}' holds a non-number on {where(int(bad[0]))} ({bad.size} row(s)): fix or drop those rows.")
+    refuse_missing_ids(frame[ids], where)  # before the split: the held-out part's would fail only after the whole fit
     tr, te = _split(len(frame), options)
     model = fit(make(), frame.iloc[tr][ids], ratings[tr])
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}

@@ -409,7 +409,8 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         con.print(_rating_split_table(result))
         return
     weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
-    on = f"{result['rows']} rows" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
+    counted = "rows" if "sequences" not in result else "utterances" if result["task"] == "speech recognition" else "sequences"  # not the long table's rows
+    on = f"{result['rows']} {counted}" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
     if result.get("n_folds", 1) > 1:
         on = f"{result['n_folds']} forecast origins of {result['rows']} values, mean over the folds"
     t = Table(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")

@@ -57,10 +57,12 @@ def diverged_message(epoch: int, loss: float, start_loss: float | None, where: s
 
 def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX) -> str:
     """The ``ValueError`` of a fit whose first epoch diverged (nothing to fall back on): scikit-learn's words for a
-    non-finite loss, and for a finite explosion what the loss did and the fix (the weights are finite, so sklearn's
+    non-finite loss, then what the loss did and the fix (sklearn's words blame the data alone, where a step size too
+    large is as likely), and for a finite explosion what the loss did and the fix (the weights are finite, so sklearn's
     "non-finite parameter weights" would not be true); ``fix`` as in :func:`diverged_message`."""
     if not math.isfinite(loss):
-        return "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
+        return ("Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed. "
+                f"The loss became {loss} in the first epoch: lower learning_rate_init (now {learning_rate_init}), {fix}.")
     return (f"training diverged in its first epoch: {divergence_words(loss, start_loss)}, and no epoch is usable. "
             f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
