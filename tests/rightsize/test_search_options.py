@@ -37,6 +37,11 @@ def test_options_no_data_could_run_are_refused_without_data(kwargs, message, tmp
 
 def test_it_returns_the_objectives_and_passes_a_budget_some_data_may_meet():
     assert check_search_options(objectives=("Score", "LATENCY")) == ("score", "latency")
+    # the score by its metric's name, as --objectives and DESIGN's sketch write it: search(X, y, objectives=("accuracy", "latency"))
+    assert check_search_options(objectives=("accuracy", "latency")) == ("score", "latency")
+    assert check_search_options(objectives="R2") == ("score",)
+    with pytest.raises(ValueError, match="no repeats"):
+        check_search_options(objectives=("accuracy", "score"))
     # 1 input, 16 units, 1 output: 49 parameters; a wider data set may still break it, which search() says
     assert check_search_options(max_params=49, space=SearchSpace(widths=(16,), layers=(1, 1))) == ("score",)
     X = np.random.default_rng(0).normal(size=(40, 5))

@@ -95,15 +95,19 @@ def _check_classifier_options(class_weight: Any, label_smoothing: Any) -> None:
         raise ValueError(f"label_smoothing must be a share of each target in [0, 1), e.g. 0.1 (0: none). Received: label_smoothing={label_smoothing!r}.")
 
 
+#: other names of the validation score (the estimator's ``score``: accuracy for a classifier, R² for a regressor), as ``--objectives`` reads them
+_SCORE_NAMES = ("accuracy", "r2")
+
+
 def _objectives(objectives: Any) -> tuple[str, ...]:
-    """``objectives`` as a lower-case tuple: ``"score"`` first, then cost objectives, no repeats."""
+    """``objectives`` as a lower-case tuple: ``"score"`` first (``"accuracy"`` or ``"r2"`` read as it), then cost objectives, no repeats."""
     if isinstance(objectives, str):
         objectives = (objectives,)
     if not isinstance(objectives, (tuple, list)) or not all(isinstance(o, str) for o in objectives):
         raise ValueError(
             f"objectives must be a name or a list of names: 'score' followed by any of {', '.join(COST_OBJECTIVES)}. Received: objectives={objectives!r}."
         )
-    objectives = tuple(o.lower() for o in objectives)
+    objectives = tuple("score" if o.lower() in _SCORE_NAMES else o.lower() for o in objectives)
     if not objectives or objectives[0] != "score" or any(o not in OBJECTIVES for o in objectives) or len(set(objectives)) != len(objectives):
         raise ValueError(
             f"objectives must start with 'score' followed by any of {', '.join(COST_OBJECTIVES)} (no repeats). "

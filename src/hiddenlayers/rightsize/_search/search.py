@@ -131,8 +131,8 @@ def search(
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
-    ``objectives``: ``"score"`` (validation accuracy or R², maximised) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1
-    ``predict`` p50 µs), minimised. ``trials``: total trials in the study (a resumed study counts its earlier ones; parallel workers may
+    ``objectives``: ``"score"`` (validation accuracy or R², maximised; ``"accuracy"`` and ``"r2"`` name it too, as ``--objectives``
+    does) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50 µs), minimised. ``trials``: total trials in the study (a resumed study counts its earlier ones; parallel workers may
     overshoot by workers - 1). ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
     learns; the sampler and the result judge every trial by its measured latency under this limit (a resumed study's earlier trials too,
     whatever limit they ran under; their stored constraints are left as they are). ``storage``: see
