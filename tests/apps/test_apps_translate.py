@@ -190,7 +190,7 @@ def test_save_load_gives_identical_translations(trained: Translator, data: dict[
         assert loaded.loss_curve_ == trained.loss_curve_ and loaded.stop_reason_ == trained.stop_reason_
         assert loaded.get_params() == trained.get_params()
     assert hl.ship.read_metadata(path)["estimator"] == "Translator"
-    with pytest.raises(ModelFileError, match="holds a 'Translator' model, not a Autoencoder"):
+    with pytest.raises(ModelFileError, match="holds a 'Translator' model, not an Autoencoder"):
         hl.Autoencoder.load(path)
 
 

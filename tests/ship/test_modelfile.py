@@ -377,7 +377,7 @@ def test_save_and_load_take_applications_and_refuse_the_wrong_class(tmp_path: Pa
         hl.save(ae, tmp_path / "ae2.safetensors", extra={"a": 1})
     clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, X[:, 0] > 0)
     clf.save(tmp_path / "clf.safetensors")
-    with pytest.raises(hl.ModelFileError, match=r"holds a 'MLPClassifier' model, not a MLPRegressor: load it with hiddenlayers\.load\(path\)\.$"):
+    with pytest.raises(hl.ModelFileError, match=r"holds an 'MLPClassifier' model, not an MLPRegressor: load it with hiddenlayers\.load\(path\)\.$"):
         hl.MLPRegressor.load(tmp_path / "clf.safetensors")
 
 

@@ -139,7 +139,7 @@ def test_a_train_made_file_loads_as_a_pipeline_on_request(wine_pipe: tuple, tmp_
     assert not (tmp_path / "twice.safetensors").exists()
     plain = tmp_path / "p.safetensors"
     quiet_fit(hl.MLPClassifier((4,), max_iter=2), np.ones((4, 2)), [0, 1, 0, 1]).save(plain)
-    with pytest.raises(ValueError, match=re.escape(f"as_pipeline=True gives a TableEncoder and the MLP, but '{plain}' holds a MLPClassifier "
+    with pytest.raises(ValueError, match=re.escape(f"as_pipeline=True gives a TableEncoder and the MLP, but '{plain}' holds an MLPClassifier "
                                                    "fitted on a matrix (no table preprocessing stored): load it with hl.load(path).")):
         hl.load(plain, as_pipeline=True)
     with pytest.raises(TypeError, match=r"^as_pipeline must be True, False or None \(what was saved\)\. Received: as_pipeline='yes'\.$"):

@@ -213,7 +213,7 @@ def test_every_saved_app_is_served_and_other_inputs_are_refused_in_one_line(tmp_
     assert_user_error(run("serve", path, "--port", _free_port()), "holds an unknown model kind 'Teleporter'")
     monkeypatch.setattr(app_model, "_ADAPTERS", {k: v for k, v in app_model._ADAPTERS.items() if k != "ImageClassifier"})
     apps_path = tmp_path / "image.safetensors"
-    with pytest.raises(ModelFileError, match="holds a ImageClassifier, which the server does not serve: it serves MLPClassifier, MLPRegressor, "
+    with pytest.raises(ModelFileError, match="holds an ImageClassifier, which the server does not serve: it serves MLPClassifier, MLPRegressor, "
                        "TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster and DQNAgent files."):
         ImageClassifier("4", max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(np.zeros((4, 3, 3)), [0, 1, 0, 1]).save(apps_path)
         open_served(apps_path)

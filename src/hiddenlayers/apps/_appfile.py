@@ -17,6 +17,7 @@ import torch
 
 from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
+from .._words import article
 from ..exceptions import ModelFileError
 from ..network import PortablePickle
 from ..training import History
@@ -73,7 +74,7 @@ def load_app(
     except Exception as exc:  # safetensors raises its own error types for damaged tensor data
         raise ModelFileError(f"'{path}' is not a readable safetensors model file ({type(exc).__name__}): {UNREADABLE}") from None
     if meta.get("estimator") != estimator:
-        raise ModelFileError(f"'{path}' holds a {meta.get('estimator')!r} model, not a {estimator}: load it with that class's load().")
+        raise ModelFileError(f"'{path}' holds {article(str(meta.get('estimator')), quoted=True)} model, not {article(estimator)}: load it with that class's load().")
     from ..estimators import class_weight_from_json, sizes_from_json
 
     params = dict(meta.get("params", {}))

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._words import article
 from ..data import at_row
 from ._common import UserError, one_line
 from ._table_out import network_precision
@@ -76,11 +77,6 @@ def app_kind(path: str) -> str | None:
     except (ModelFileError, KeyError, OSError):
         return None
     return None if kind in ("MLPClassifier", "MLPRegressor") else kind
-
-
-def article(kind: str) -> str:
-    """``"an ImageClassifier"``, ``"a TextClassifier"``."""
-    return f"{'an' if kind[:1] in 'AEIOU' else 'a'} {kind}"
 
 
 _a = article

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._words import article
 from ._common import UserError, clean, one_line, print_json
 
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors)"
@@ -39,7 +40,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         raise app_refusal(model_path, kind, "explain --model")
     model = load_model(model_path)
     if not isinstance(model, (MLPClassifier, MLPRegressor)):
-        raise UserError(f"{SUPPORTED}; '{model_path}' holds a {type(model).__name__}.")
+        raise UserError(f"{SUPPORTED}; '{model_path}' holds {article(type(model).__name__)}.")
     refuse_input_as_target(model, target)
     table = read_table(data)
     frame = table.frame

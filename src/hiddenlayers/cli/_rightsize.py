@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._words import article
 from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
 from ._header import check_named_columns
 
@@ -160,7 +161,7 @@ def _load_estimator(path: str) -> Any:
         raise app_refusal(path, kind, "this command")
     model = load_model(path)
     if not hasattr(model, "network_") or type(model).__name__ not in ("MLPClassifier", "MLPRegressor"):
-        raise UserError(f"'{path}' holds a {type(model).__name__}; this command takes a model trained by `hiddenlayers train`.")
+        raise UserError(f"'{path}' holds {article(type(model).__name__)}; this command takes a model trained by `hiddenlayers train`.")
     return model
 
 

@@ -637,7 +637,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     kind = app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
     if kind is not None and sample_weight is not None:
-        raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds a {kind} (an application file): drop --sample-weight.")
+        raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds {article(kind)} (an application file): drop --sample-weight.")
     if kind == "DQNAgent":
         return _evaluate_agent(model_path, data, target, app_options or {}, as_json)
     if data is None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
+from .._words import article
 from ..exceptions import ModelFileError
 from ._class_weight import class_weight_from_json, class_weight_to_json
 from ._target_scale import scaling_from_json, scaling_to_json
@@ -137,7 +138,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     if device is not None:
         resolve_device(device)  # a bad or missing device is the caller's error, not the file's
     if meta["estimator"] != cls.__name__:
-        raise ModelFileError(f"'{path}' holds a {meta['estimator']!r} model, not a {cls.__name__}: load it with hiddenlayers.load(path).")
+        raise ModelFileError(f"'{path}' holds {article(str(meta['estimator']), quoted=True)} model, not {article(cls.__name__)}: load it with hiddenlayers.load(path).")
     try:
         tensors = load_file(str(path))
     except Exception as exc:

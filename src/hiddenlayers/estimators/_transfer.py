@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._words import article
 from ..training import copy_hidden_layers, file_sha256, frozen, resolve_frozen
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def open_mlp_file(path: str) -> Any:
 
     kind = read_metadata(path)["estimator"]
     if kind not in ("MLPClassifier", "MLPRegressor"):
-        raise ValueError(f"init_from: '{path}' holds a {kind}, not an MLP estimator: load it with hiddenlayers.load(path) and pass the model.")
+        raise ValueError(f"init_from: '{path}' holds {article(kind)}, not an MLP estimator: load it with hiddenlayers.load(path) and pass the model.")
     return getattr(estimators, kind).load(path)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._files import read_metadata
 from .._meta import BASE_FORMAT_VERSION, FORMAT_VERSION, MODEL_KINDS, stored_steps
+from .._words import article
 from ..exceptions import ModelFileError
 from ._pipeline import PIPELINE_KEY, is_pipeline, pipeline_from_file, pipeline_of_model, save_pipeline
 
@@ -69,7 +70,7 @@ def load(path: str | os.PathLike[str], *, device: str | None = None, as_pipeline
     kind = meta["estimator"]
     if kind not in _ESTIMATORS:
         if as_pipeline:
-            raise ValueError(f"as_pipeline=True is for MLPClassifier and MLPRegressor files; '{path}' holds a {kind}: load it with hl.load(path).")
+            raise ValueError(f"as_pipeline=True is for MLPClassifier and MLPRegressor files; '{path}' holds {article(kind)}: load it with hl.load(path).")
         return getattr(apps, kind).load(path, device=device)
     if meta["format_version"] > BASE_FORMAT_VERSION and not stored_steps(meta):  # its MLP alone would read raw rows wrongly
         raise ModelFileError(f"'{path}' has inconsistent pipeline metadata (format version {meta['format_version']} holds scikit-learn steps, "

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._meta import FORMAT_VERSION, MATRIX_STEPS, PIPELINE_KEY, pipeline_steps, stored_steps
+from .._words import article
 from ..exceptions import ModelFileError
 from ._pipeline_steps import is_matrix_step, step_from_record, step_record
 
@@ -278,7 +279,7 @@ def pipeline_of_model(est: Any, path: str | os.PathLike[str]) -> Any:
 
     state = est.preprocessing_
     if not (isinstance(state, dict) and state.get("kind") == "table"):
-        raise ValueError(f"as_pipeline=True gives a TableEncoder and the MLP, but '{path}' holds a {type(est).__name__} fitted on a "
+        raise ValueError(f"as_pipeline=True gives a TableEncoder and the MLP, but '{path}' holds {article(type(est).__name__)} fitted on a "
                          "matrix (no table preprocessing stored): load it with hl.load(path).")
     pre = TablePreprocessor.from_dict(state)
     enc = TableEncoder.from_preprocessor(pre, named=True, max_categories=pre.max_categories)

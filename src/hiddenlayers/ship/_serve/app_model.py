@@ -43,6 +43,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..._words import article
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
@@ -87,7 +88,7 @@ def check_servable(path: str | Path) -> str | None:
     meta = read_metadata(p)
     kind = str(meta["estimator"])
     if kind not in TABLE_MODELS and kind not in _ADAPTERS:
-        raise ModelFileError(f"'{p}' holds a {kind}, which the server does not serve: it serves {SERVED} files. Use the {kind} from Python (hl.load).")
+        raise ModelFileError(f"'{p}' holds {article(kind)}, which the server does not serve: it serves {SERVED} files. Use the {kind} from Python (hl.load).")
     if stored_steps(meta):  # its MLP alone would answer for rows the steps never saw
         raise ModelFileError(f"'{p}' holds a Pipeline whose {kind} reads the output of scikit-learn steps ({', '.join(stored_steps(meta))}), "
                              "which the server does not run: serve a Pipeline with a hl.TableEncoder in their place, or run it from Python (hl.load).")
