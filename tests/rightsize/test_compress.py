@@ -195,6 +195,9 @@ def test_prune_report_table_renders(digits) -> None:
     assert "hidden units" in text and "score drop (90% interval)" in text
     r = small.prune_report_
     assert f"[{r.drop_low:+.4f}, {r.drop_high:+.4f}]" in text and "each left out of one of 5 refits" in text
+    assert "hidden units" in str(r) and "score drop (90% interval)" in str(r) and "\x1b[" not in str(r)  # print(report): the table, plain
+    said = f"hidden units {r.units_before} -> {r.units_after}" if r.cut else f"no cut kept ({r.no_cut_reason})"
+    assert "\n" not in repr(r) and repr(r).startswith(f"PruneReport({said}") and repr(r).endswith("; print() shows the table)")
 
 
 def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:

@@ -78,6 +78,11 @@ def test_multi_objective_pareto_front_is_non_dominated(iris, tmp_path) -> None:
     console = Console(width=200, record=True)
     console.print(r)
     assert "Pareto front" in console.export_text()
+    # print(r) shows the same table as plain text; repr(r) is one line, not the dataclass's dump of rows, models and study
+    assert "Pareto front" in str(r) and "\x1b[" not in str(r)
+    front = r.rows[0]
+    assert repr(r) == (f"SearchResult(Pareto front ({len(r.rows)} configurations): best hidden={front['hidden']}, score={front['score']:.4g}, "
+                       f"params={front['params']:,.4g}; {r.n_complete} complete, {r.n_pruned} stopped early of 8 trials; print() shows the table)")
     r.save_html(tmp_path / "search.html")
     page = (tmp_path / "search.html").read_text(encoding="utf-8")
     assert "<svg" in page and "Pareto front" in page and r.rows[0]["hidden"] in page

@@ -169,13 +169,9 @@ class CostReport:
 
     def __str__(self) -> str:
         """The table as plain text, so ``print(hl.cost(model))`` shows it (no colours, 140 columns)."""
-        import io
+        from ._plain import plain_text
 
-        from rich.console import Console
-
-        buf = io.StringIO()
-        Console(file=buf, width=140, color_system=None, force_terminal=False).print(self.table())
-        return buf.getvalue().rstrip("\n")
+        return plain_text(self.table())
 
 
 def _fmt_bytes(n: int) -> str:

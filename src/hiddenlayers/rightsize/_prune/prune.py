@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .bound import DropEstimate
 
 
-@dataclass
+@dataclass(repr=False)  # a short repr, and print() the table
 class PruneReport:
     """Before/after figures of :func:`prune`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
@@ -150,6 +150,17 @@ class PruneReport:
 
     def __rich__(self) -> Any:
         return self.table()
+
+    def __repr__(self) -> str:
+        kept = (f"hidden units {self.units_before} -> {self.units_after}, score drop {self.drop:.4g} "
+                f"({100 * self.confidence:g}% interval {self.drop_low:.4g} to {self.drop_high:.4g})") if self.cut else f"no cut kept ({self.no_cut_reason})"
+        return f"PruneReport({kept}; print() shows the table)"
+
+    def __str__(self) -> str:
+        """The table as plain text, so ``print(model.prune_report_)`` shows it (no colours, 140 columns)."""
+        from .._plain import plain_text
+
+        return plain_text(self.table())
 
 
 def unit_scores(H: np.ndarray, W_next: np.ndarray) -> np.ndarray:

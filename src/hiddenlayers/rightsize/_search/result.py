@@ -21,7 +21,7 @@ from .scoring import scoring_text
 from .space import RATE, is_rate_name
 
 
-@dataclass
+@dataclass(repr=False)  # a short repr, and print() the table: the rows, models and study make the generated one pages long
 class SearchResult:
     """The outcome of :func:`~hiddenlayers.rightsize.search`: best trial(s), the study, saved model files.
 
@@ -186,6 +186,19 @@ class SearchResult:
 
     def __rich__(self) -> Any:
         return self.table()
+
+    def __repr__(self) -> str:
+        best = self.rows[0] if self.rows else None
+        shown = "no configuration finished" if best is None else (
+            f"best hidden={best.get('hidden')}, score={best.get('score', float('nan')):.4g}"
+            + "".join(f", {o}={best[o]:,.4g}" for o in self.objectives[1:] if isinstance(best.get(o), (int, float))))
+        return f"SearchResult({self._title()}: {shown}; {self._counts()}; print() shows the table)"
+
+    def __str__(self) -> str:
+        """The table as plain text, so ``print(hl.search(...))`` shows it (no colours, 140 columns)."""
+        from .._plain import plain_text
+
+        return plain_text(self.table())
 
     def save_html(self, path: str | os.PathLike[str]) -> None:
         """One self-contained HTML page (the reports' shared shell): the table and a plot (inline SVG) of every trial, best ones marked."""
