@@ -154,6 +154,29 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
                "predict`, `evaluate` and `info` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     assert_user_error(run("inspect", path, data, "--target", "label", "-o", tmp_path / "r.html"), refusal)
-    assert_user_error(run("export", path, "-o", tmp_path / "m.onnx"), refusal)
-    assert not (tmp_path / "r.html").exists() and not (tmp_path / "m.onnx").exists()
-    assert_user_error(run("serve", path, "--port", "0"), "which the server does not run: serve a Pipeline with a hl.TableEncoder in their place")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_export_then_predict_info_and_serve_the_onnx_of_a_pipeline_of_steps(steps_saved: tuple, tmp_path: Path) -> None:
+    """`export` writes the steps into the graph (parity on DATA's rows, holes included, read by name), `predict` and `info`
+    read the .onnx, and the server answers the .onnx and the .safetensors as the Pipeline predicts, holes filled."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("starlette")
+    from hiddenlayers.ship._serve.app_model import open_served
+
+    pipe, path, data, X = steps_saved
+    onnx = tmp_path / "p.onnx"
+    shown = json.loads(ok("export", path, data, "--target", "label", "-o", onnx, "--int8", "--json").stdout)
+    assert shown["parity_rows"] == len(X) + 64 and shown["max_abs_diff"] < 1e-5 and shown["input_columns"] == list(X.columns)
+    assert shown["score_before"] == pytest.approx(pipe.score(X, pd.read_csv(data)["label"]))
+    got = pd.read_csv(io.StringIO(ok("predict", onnx, data, "--proba").stdout))
+    assert got["predicted_value"].tolist() == pipe.predict(X).tolist()
+    np.testing.assert_allclose(got[["proba_0", "proba_1", "proba_2"]].to_numpy(), pipe.predict_proba(X), atol=1e-5)
+    info = json.loads(ok("info", onnx, "--json").stdout)
+    assert info["pipeline"] == "simpleimputer: SimpleImputer -> standardscaler: StandardScaler -> mlpclassifier: MLPClassifier"
+    assert info["fills_missing"] and info["input_columns"] == list(X.columns) and [r["layer"] for r in info["layers"]] == ["hidden1", "head"]
+    assert "the Pipeline's steps in the graph:" in " ".join(ok("info", onnx).stdout.split())  # the table wraps the rest
+    rows = json.loads(X.head(30).to_json(orient="records"))  # NaN cells as null
+    for source in (onnx, path):
+        served = open_served(source)
+        assert served.predict(served.rows({"rows": rows}, 100), proba=False) == pipe.predict(X.head(30)).tolist()

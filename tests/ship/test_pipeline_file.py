@@ -19,7 +19,7 @@ import pytest
 from safetensors import safe_open
 from safetensors.torch import load_file
 from safetensors.torch import save as st_save
-from sklearn.datasets import load_diabetes, load_iris, load_wine
+from sklearn.datasets import load_diabetes, load_wine
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
@@ -32,6 +32,7 @@ import hiddenlayers as hl
 from fit_helpers import quiet_fit
 from hiddenlayers.ship import read_metadata
 from metadata_edits import check_every_edit
+from pipeline_helpers import STEPS, iris_holes
 
 
 class _MyScaler(StandardScaler):
@@ -247,29 +248,9 @@ def test_export_onnx_puts_the_encoder_in_the_graph(wine_pipe: tuple, tmp_path: P
 
 # --- scikit-learn steps before the MLP: scalers, imputers, PCA ---------------------------------------------------------
 
-def _iris_holes() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Iris with a few missing cells in two columns, split 70/30 (held-out rows have holes too)."""
-    X, y = load_iris(return_X_y=True)
-    X = X.copy()
-    X[::7, 1] = np.nan
-    X[3::11, 3] = np.nan
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-    return Xtr, Xte, ytr, yte
-
-
-STEPS = {
-    "standard": lambda: [SimpleImputer(), StandardScaler()],
-    "standard-no-mean": lambda: [SimpleImputer(strategy="median"), StandardScaler(with_mean=False)],
-    "minmax": lambda: [SimpleImputer(strategy="most_frequent"), MinMaxScaler(feature_range=(-1, 1), clip=True)],
-    "maxabs": lambda: [SimpleImputer(strategy="constant", fill_value=0), MaxAbsScaler()],
-    "robust": lambda: [SimpleImputer(strategy="constant", fill_value=-1.5), RobustScaler(quantile_range=(10.0, 90.0), unit_variance=True)],
-    "pca": lambda: [SimpleImputer(), "passthrough", StandardScaler(), PCA(n_components=3, whiten=True)],
-}
-
-
 @pytest.mark.parametrize("kind", list(STEPS))
 def test_a_pipeline_of_scikit_learn_steps_loads_back_bit_equal(kind: str, tmp_path: Path) -> None:
-    Xtr, Xte, ytr, yte = _iris_holes()
+    Xtr, Xte, ytr, yte = iris_holes()
     pipe = quiet_fit(make_pipeline(*STEPS[kind](), hl.MLPClassifier((8,), max_iter=60, random_state=0)), Xtr, ytr)
     path = tmp_path / "m.safetensors"
     hl.save(pipe, path, extra={"kind": kind})
@@ -326,7 +307,7 @@ def test_a_regressor_pipeline_of_steps_on_a_dataframe_with_pandas_output(tmp_pat
 @pytest.fixture(scope="module")
 def iris_mlp() -> tuple[Any, np.ndarray, np.ndarray]:
     """One MLP fitted on 4 columns, put after steps fitted on their own (a Pipeline need not be fitted as a whole)."""
-    Xtr, Xte, ytr, _ = _iris_holes()
+    Xtr, Xte, ytr, _ = iris_holes()
     filled = np.nan_to_num(Xtr, nan=3.0)
     return quiet_fit(hl.MLPClassifier((6,), max_iter=20, random_state=0), filled, ytr), Xtr, Xte
 
@@ -471,14 +452,18 @@ def test_any_edit_of_a_steps_record_loads_or_is_a_model_file_error(steps_file: t
     check_every_edit(path, tmp_path / "h.safetensors", lambda p: p[0] == "pipeline", usable)
 
 
-def test_export_onnx_and_serve_refuse_a_pipeline_of_steps_in_one_line(steps_file: tuple, tmp_path: Path) -> None:
+def test_export_onnx_and_serve_take_a_pipeline_of_steps_whole(steps_file: tuple, tmp_path: Path) -> None:
+    """The steps run before the MLP in the export's graph and in the server (tests/ship/test_pipeline_onnx.py has the rest);
+    only the encoder's reading of a Pipeline as one MLP refuses them, in one line."""
     from hiddenlayers.ship import check_servable
+    from hiddenlayers.ship._pipeline import pipeline_as_model
 
     path, pipe = steps_file
-    with pytest.raises(TypeError, match=r"^export_onnx\(\) takes a Pipeline of a hl\.TableEncoder then an MLP; this one runs scikit-learn "
-                                        r"steps 'fill' \(SimpleImputer\), 'scale' \(StandardScaler\) before its MLP") as info:
-        hl.export_onnx(pipe, tmp_path / "x.onnx")
-    assert "\n" not in str(info.value) and not (tmp_path / "x.onnx").exists()
-    with pytest.raises(hl.ModelFileError, match=re.escape(f"'{path}' holds a Pipeline whose MLPClassifier reads the output of scikit-learn "
-                                                          "steps (SimpleImputer, StandardScaler), which the server does not run")):
-        check_servable(path)
+    X = np.asarray([[5.0, np.nan, 1.5, 0.2], [6.0, 3.0, 4.5, 1.5]])
+    hl.export_onnx(pipe, tmp_path / "x.onnx", X=X)
+    np.testing.assert_allclose(hl.ship.OnnxModel(tmp_path / "x.onnx").predict_proba(X), pipe.predict_proba(X), atol=1e-5)
+    assert check_servable(path) == "MLPClassifier"
+    with pytest.raises(TypeError, match=r"^serve\(\) reads a Pipeline of a hl\.TableEncoder then an MLP as one MLP; this one runs "
+                                        r"scikit-learn steps 'fill' \(SimpleImputer\), 'scale' \(StandardScaler\) before its MLP") as info:
+        pipeline_as_model(pipe, "serve()")
+    assert "\n" not in str(info.value)

@@ -1,6 +1,7 @@
 """``hl.serve(pipe)`` of a fitted Pipeline(TableEncoder, MLP) serves it as ``hl.serve(path)`` serves its ``hl.save`` file:
 raw table rows by column name through the encoder, the same answers as the Pipeline's. Before, serve() refused a Pipeline
-("serve() takes a model file path or a fitted ... Received: Pipeline")."""
+("serve() takes a model file path or a fitted ... Received: Pipeline"). A Pipeline of scikit-learn steps then an MLP, and
+its .onnx export, are served too (null cells filled where a SimpleImputer fills them)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,30 @@ def test_other_pipelines_are_refused_in_serves_name(wine_pipe: tuple) -> None:
         open_served(other)
     with pytest.raises(ValueError, match=r"workers > 1 needs a model file path, not an in-memory model: save it with hl\.save\(model, path\)"):
         hl.serve(wine_pipe[0], workers=2, port=0)
+
+
+def test_a_pipeline_of_steps_and_its_onnx_export_are_served_with_null_cells_filled(tmp_path: Path) -> None:
+    """A running server of a Pipeline of scikit-learn steps (in memory) and of its ``.onnx`` export: rows with null cells
+    answered as the Pipeline's predict_proba answers them (its SimpleImputer fills them; in the export, the graph's)."""
+    pytest.importorskip("onnxruntime")
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pipeline_helpers import iris_holes
+    from serve_helpers import Client
+
+    Xtr, Xte, ytr, _ = iris_holes()
+    pipe = quiet_fit(make_pipeline(SimpleImputer(), StandardScaler(), hl.MLPClassifier((8,), max_iter=40, random_state=0)), Xtr, ytr)
+    hl.export_onnx(pipe, tmp_path / "p.onnx", X=Xtr)
+    rows = [[None if np.isnan(v) else float(v) for v in row] for row in Xte[:20]]
+    assert any(v is None for row in rows for v in row)
+    live, exported = Client(pipe), Client(tmp_path / "p.onnx")
+    try:
+        for client in (live, exported):
+            status, answer = client.post("/predict_proba", {"rows": rows})
+            assert status == 200 and answer["classes"] == [0, 1, 2]
+            np.testing.assert_allclose(answer["probabilities"], pipe.predict_proba(Xte[:20]), atol=1e-5)
+    finally:
+        live.stop()
+        exported.stop()

@@ -472,8 +472,11 @@ def _show_onnx(info: dict[str, Any]) -> None:
             s.add_row("missing text in C", repr(info["missing_token"]))
     elif info["input_columns"]:
         s.add_row("input columns (X)", ", ".join(info["input_columns"]))
-    else:
+    elif not info.get("pipeline"):
         s.add_row("preprocessing", "none stored (X is the numeric matrix the network reads)")
+    if info.get("pipeline"):  # a Pipeline's export: its scikit-learn steps are nodes of the graph, ahead of the MLP
+        filled = "NaN cells of X filled in the graph" if info.get("fills_missing") else "no missing cells (no imputer fills them first)"
+        s.add_row("preprocessing", f"the Pipeline's steps in the graph: {info['pipeline']} ({filled})")
     con.print(s)
 
 

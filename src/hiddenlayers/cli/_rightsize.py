@@ -166,14 +166,17 @@ def _load_estimator(path: str) -> Any:
 
 
 def _load_exportable(path: str, data: str | None) -> Any:
-    """A model file ``export`` takes: a table model (from `hiddenlayers train`) or a saved app named in ``ONNX_APPS``."""
+    """A model file ``export`` takes: a table model (from `hiddenlayers train`), a saved Pipeline of scikit-learn steps then an MLP
+    (the Pipeline), or a saved app named in ``ONNX_APPS``."""
     if Path(path).suffix.lower() == ".onnx":
         return _load_estimator(path)  # its one-line refusal
     from ..ship import ONNX_APPS
     from ._data import load_model
 
-    model = load_model(path)
+    model = load_model(path, pipeline=True)  # a Pipeline of scikit-learn steps then an MLP: exported whole, its steps in the graph
     kind = type(model).__name__
+    if kind == "Pipeline":  # DATA's numeric columns read as predict reads them (by name where it was fitted on a DataFrame)
+        return model
     if kind in ONNX_APPS:
         if data is not None and kind == "SpeechRecognizer" and getattr(model, "long_columns_", None) is not None:
             return model  # its utterances from a long table: the parity check and the graph's step count (run_export)

@@ -274,7 +274,7 @@ def _output(b: _Builder, out: str, out_activation: str, binary: bool, target: tu
 
 
 def dense_graph(network: Any, out_activation: str, binary: bool, columns: list[dict[str, Any]] | None,
-                target: tuple[Any, Any] | None, *, opset: int, input_name: str, out_name: str) -> Any:
+                target: tuple[Any, Any] | None, *, opset: int, input_name: str, out_name: str, steps: list[tuple[str, Any]] | None = None) -> Any:
     """The ONNX ``ModelProto`` of preprocessing + ``network`` + output, as :func:`._onnx_graph._exportable` computes it, or None.
 
     ``network``: a fitted :class:`~hiddenlayers.network.Network` (CPU, eval mode) whose float type (float32 or float64)
@@ -282,7 +282,9 @@ def dense_graph(network: Any, out_activation: str, binary: bool, columns: list[d
     ``binary``: a binary classifier, whose one sigmoid becomes two columns ``[1 - p, p]``; ``columns``: the table
     preprocessing's column dicts (None: the input is the matrix the network reads); ``target``: a scaled regressor's
     ``(target_mean_, target_scale_)``, each ``(n_outputs,)``; ``opset``: the default domain's opset written;
-    ``input_name``/``out_name``: the graph's input ``(batch, width)`` and output ``(batch, n_outputs)``.
+    ``input_name``/``out_name``: the graph's input ``(batch, width)`` and output ``(batch, n_outputs)``;
+    ``steps``: a Pipeline's fitted scikit-learn steps before the network (:func:`._pipeline_graph.kept_steps`), written
+    ahead of it (:func:`._pipeline_graph.steps_graph`), the input then ``(batch, steps[0]'s n_features_in_)``; None: none.
     None where a layer, norm or activation has no exact form here: the caller uses torch's exporter.
     """
     import torch
@@ -295,12 +297,18 @@ def dense_graph(network: Any, out_activation: str, binary: bool, columns: list[d
     if dtype is None:  # another float type: torch's exporter decides
         return None
     b = _Builder(dtype, opset)
-    out = _network(b, _preprocess(b, input_name, columns), network)
+    if steps:
+        from ._pipeline_graph import steps_graph
+
+        first = steps_graph(b, input_name, steps)
+    else:
+        first = _preprocess(b, input_name, columns)
+    out = _network(b, first, network)
     out = _output(b, out, out_activation, binary, target) if out is not None else None
     if out is None:
         return None
     b.nodes.append(helper.make_node("Identity", [out], [out_name], name="output"))
-    width = int(network.in_features) if columns is None else _input_width(columns)
+    width = int(steps[0][1].n_features_in_) if steps else int(network.in_features) if columns is None else _input_width(columns)
     real = _onnx_type(dtype)
     graph = helper.make_graph(b.nodes, "main_graph", [helper.make_tensor_value_info(input_name, real, ["batch", width])],
                               [helper.make_tensor_value_info(out_name, real, ["batch", int(network.out_features) + int(binary)])], b.inits)

@@ -45,12 +45,13 @@ from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._dense_graph import dense_graph, ir_version_for
+from ._export_pipeline import check_missing_rows, numeric_rows, pipeline_plan, pipeline_report
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
-from ._pipeline import is_pipeline, pipeline_as_model
+from ._pipeline import is_pipeline, pipeline_as_model, pipeline_parts
 from ._torchlib_registry import reused_registry
 
 
@@ -97,7 +98,7 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
         if isinstance(X, pd.DataFrame) and columns is not None:
             X = feeds_from_frame(X, input_spec(columns, token), dtype=dtype)[0]["X"]
         if X is not None:
-            X = _numeric_rows(X, n_inputs, missing_allowed=columns is not None, dtype=dtype)
+            X = numeric_rows(X, n_inputs, missing_allowed=columns is not None, dtype=dtype)
             return {"X": X}, X
         rng = np.random.default_rng(0)
         Z = rng.standard_normal((256, n_inputs)).astype(dtype)
@@ -125,20 +126,6 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
     hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
     parts = ([feeds["X"]] if "X" in feeds else []) + hot
     return feeds, np.hstack(parts).astype(dtype)
-
-
-def _numeric_rows(X: Any, n_inputs: int, *, missing_allowed: bool, dtype: Any = np.float32) -> np.ndarray:
-    """``X`` as parity rows of ``dtype``, after one-line errors for its type, shape and values (NaN only where the graph fills missing values)."""
-    try:
-        rows = np.asarray(X, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X must be numbers, (n_rows, {n_inputs}), for this model's ONNX input: {exc}.") from None
-    if rows.ndim != 2 or rows.shape[1] != n_inputs or rows.shape[0] == 0:
-        raise ValueError(f"X must be (n_rows, {n_inputs}) with at least one row for this model's ONNX input. Received shape {rows.shape}.")
-    if np.isinf(rows).any() or (not missing_allowed and np.isnan(rows).any()):
-        what = "infinite values" if missing_allowed else "NaN or infinite values"
-        raise ValueError(f"X contains {what}: the parity check needs finite rows the model can predict; drop or fill those rows.")
-    return np.ascontiguousarray(rows)  # a view with negative strides (X[::-1]), kept by asarray when no conversion is needed, torch refuses
 
 
 def _written_opset(proto: Any) -> int:
@@ -365,18 +352,15 @@ def export_onnx(
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
     ``model``: a fitted MLPClassifier or MLPRegressor, a ``Pipeline`` of a TableEncoder then one (exported as
-    :func:`~hiddenlayers.save` stores it: the encoder's preprocessing in the graph, raw columns in), or an ImageClassifier
-    (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in
-    colour, uint8 images divided by 255; output ``probabilities``), an
-    Autoencoder (raw rows -> ``scores`` = ``score_samples`` and
-    ``reconstruction``), a Forecaster (``(batch, window)`` raw values ->
-    ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
-    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's
-    end -> ``probabilities``) or a Recommender (raw ids ``users`` and ``items``
-    ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X``
-    is their own kind of input (images; rows; a series or windows; a list of
-    ``(T_i, F)`` sequences; ``(users, items)`` pairs) and the reference is the
-    app's own method. Other applications are refused (``TypeError``).
+    :func:`~hiddenlayers.save` stores it: the encoder's preprocessing in the graph, raw columns in), a ``Pipeline`` of scikit-learn
+    steps then one (the steps as ONNX nodes, checked against the Pipeline's own predictions: :mod:`._export_pipeline`), or an ImageClassifier
+    (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in colour, uint8 images divided by 255; output
+    ``probabilities``), an Autoencoder (raw rows -> ``scores`` = ``score_samples`` and ``reconstruction``), a Forecaster
+    (``(batch, window)`` raw values -> ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
+    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``) or a Recommender
+    (raw ids ``users`` and ``items`` ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X`` is their own
+    kind of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; ``(users, items)`` pairs) and the
+    reference is the app's own method. Other applications are refused (``TypeError``).
 
     ``X``: rows for the parity check (with stored preprocessing: a raw
     DataFrame, or an array of the raw columns in order; random rows with every
@@ -413,8 +397,7 @@ def export_onnx(
 
     from .._files import check_writable
 
-    if is_pipeline(model):  # a TableEncoder then an MLP: the MLP its file holds, the encoder's preprocessing in the graph
-        model = pipeline_as_model(model)
+    pipe, model = _pipeline_and_model(model)
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
     _check_dtype(model, dtype)
     _check_onnx_suffix(path, "path")
@@ -423,11 +406,47 @@ def export_onnx(
     if qpath is not None:
         _check_onnx_suffix(qpath, "quantized_path")
         check_writable(qpath, what="the int8 ONNX file")
+    if pipe is not None:  # scikit-learn steps then an MLP: the steps as ONNX nodes ahead of its graph
+        return _export_steps(pipe, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing)
     if app_kind(model) is not None:
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
         return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype, dtype=dtype)
     return _export_table(model, path, qpath, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
+
+
+def _pipeline_and_model(model: Any) -> tuple[Any, Any]:
+    """``(the Pipeline, its MLP)`` for a Pipeline of scikit-learn steps then an MLP (exported whole, :mod:`._export_pipeline`);
+    ``(None, the MLP its file holds)`` for a TableEncoder then an MLP (the encoder's preprocessing in the graph); else
+    ``(None, model)``. Another Pipeline is refused in one line (:func:`._pipeline.pipeline_parts`)."""
+    if not is_pipeline(model):
+        return None, model
+    if pipeline_parts(model, "export_onnx()")[0] is None:
+        return model, model.steps[-1][1]
+    return None, pipeline_as_model(model)
+
+
+def _export_steps(pipe: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float | None,
+                  include_preprocessing: bool) -> ExportReport:
+    """:func:`export_onnx` of a Pipeline of scikit-learn steps then an MLP: the graph and parity rows of
+    :func:`._export_pipeline.pipeline_plan`, checked here against the Pipeline's own answers (and on rows with missing cells
+    where an imputer fills them), then written with its int8 copy."""
+    from .._files import atomic_write_files
+
+    plan = pipeline_plan(pipe, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing, quantize=qpath is not None)
+    data, ref, got, diff = _verified_bytes(
+        None, None, input_name="X", out_name=plan.out_name, opset=opset, columns=None, token="", metadata=plan.metadata(_metadata),
+        features=plan.rows, feeds={"X": plan.rows}, tolerance=plan.tolerance, reference=plan.reference, double=plan.double,
+        proto=plan.proto, unit=plan.unit)
+    extra = check_missing_rows(plan, lambda rows: _session(data).run(None, {"X": rows})[0])
+    report = pipeline_report(plan, path, opset, len(data), diff, extra)  # _verified_bytes refused another opset written
+    files: dict[str | os.PathLike[str], bytes] = {path: data}
+    if y is not None:
+        report.metric, report.score_before = _score(plan.mlp, got, y)
+    if qpath is not None:
+        files[qpath] = _quantize(report, qpath, data, {"X": plan.rows}, ref, plan.mlp, y)
+    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
+    return report
 
 
 def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,

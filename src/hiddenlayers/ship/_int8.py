@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ._pipeline_graph import STEP_PREFIX
+
 _WEIGHTED = ("MatMul", "Gemm", "Conv")
 #: The newest ``DequantizeLinear`` (the opset it changed in) onnxruntime runs: 28's has no kernel there.
 _NEWEST_DEQUANTIZE = 25
@@ -81,7 +83,8 @@ def _dequantize(g: Any, name: str, q: np.ndarray, scale: np.ndarray, axis: int, 
 def weight_only_int8(data: bytes) -> bytes:
     """The ONNX model ``data`` with each float32 weight of a ``MatMul``, ``Gemm`` or ``Conv`` stored as int8 (per output unit scale).
 
-    Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
+    The steps of a Pipeline ahead of its MLP (initializers named ``pipeline.*``: a PCA's projection) stay float32: only the
+    network's weights are quantised. Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
     computes in float32 and a row's output does not depend on the rows it is batched with. Weights of other operators (LSTM/GRU, biases, embeddings) stay float32.
     """
     import onnx
@@ -100,6 +103,8 @@ def weight_only_int8(data: bytes) -> bytes:
         if n.op_type not in _WEIGHTED or len(n.input) < 2 or n.input[1] not in inits or users[n.input[1]] != 1:
             continue
         init = inits[n.input[1]]
+        if init.name.startswith(STEP_PREFIX):  # a Pipeline's PCA step ahead of the MLP: preprocessing, kept exact
+            continue
         axis = _output_axis(n, len(init.dims))
         if init.data_type != TensorProto.FLOAT or axis is None:
             continue

@@ -26,8 +26,13 @@ import numpy as np
 from .._meta import UNREADABLE, WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, ModelFileError
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
+from ._pipeline_graph import STEP_PREFIX
 
 INPUTS_KEY = "hiddenlayers_inputs"
+#: metadata of a Pipeline's export (scikit-learn steps ahead of the MLP in the graph): its steps in one line, and whether the
+#: graph fills NaN cells of ``X`` (a SimpleImputer first), so the runner and the server take missing cells for it
+PIPELINE_META_KEY = "hiddenlayers_pipeline"
+FILLS_MISSING_KEY = "hiddenlayers_fills_missing"
 
 
 def input_spec(columns: list[dict[str, Any]], missing_token: str) -> dict[str, Any]:
@@ -119,7 +124,9 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
 
     Keys: ``output``, ``estimator``, ``classes`` (list or None), ``label_type``,
     ``target``, ``task``, ``spec`` (see :func:`input_spec`, or None),
-    ``input_columns``, ``library_version``, ``weight_column`` (the ``train --sample-weight`` column, or None) and, for an application's export,
+    ``input_columns``, ``library_version``, ``weight_column`` (the ``train --sample-weight`` column, or None), ``pipeline`` (a
+    Pipeline's steps in one line, or None), ``fills_missing`` (whether the graph fills NaN cells of a file without ``spec``: a
+    Pipeline's SimpleImputer; a table preprocessing's ``spec`` always fills them) and, for an application's export,
     ``app_input`` (its input's shape and layout; None when not recorded). A file
     without our metadata, or with metadata that does not decode, is a
     :class:`ModelFileError`.
@@ -135,7 +142,8 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
             "output": meta[REQUIRED_KEY], "estimator": meta.get("hiddenlayers_estimator", ""), "library_version": meta.get("hiddenlayers_version"),
             "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
             "spec": get(INPUTS_KEY), "input_columns": get("input_columns"), "app_input": get(APP_INPUT_KEY),
-            "weight_column": get(WEIGHT_COLUMN_KEY),
+            "weight_column": get(WEIGHT_COLUMN_KEY), "pipeline": meta.get(PIPELINE_META_KEY),
+            "fills_missing": get(FILLS_MISSING_KEY) is True,
         }
         if out["classes"] is not None and not isinstance(out["classes"], list):
             raise TypeError("classes is not a list")
@@ -180,6 +188,9 @@ class OnnxModel:
         self.weight_column: str | None = m["weight_column"]  # never an input: left out of a table, with a note
         self.spec: dict[str, Any] | None = m["spec"]
         self.columns: list[str] | None = m["input_columns"]
+        # whether a missing (NaN) cell is an input the graph fills: a stored preprocessing's or a Pipeline's SimpleImputer
+        self.fills_missing: bool = self.spec is not None or bool(m["fills_missing"])
+        self.pipeline: str | None = m["pipeline"]
         self.path = str(p)
         self.n_inputs = int(self.session.get_inputs()[0].shape[1]) if self.spec is None else len(self.spec["numeric"])
         # X's element type: float64 where the export of a dtype="float64" model computes in float64, else float32
@@ -201,7 +212,10 @@ class OnnxModel:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
         from ..data import numeric_matrix
 
-        return {"X": numeric_matrix(frame, where).astype(self.input_dtype)}, notes
+        X = numeric_matrix(frame, where)
+        if self.pipeline is not None and not self.fills_missing:
+            _refuse_missing(X, [str(c) for c in frame.columns], where)
+        return {"X": X.astype(self.input_dtype)}, notes
 
     def _as_frame(self, frame: Any) -> Any:
         """``frame`` as a DataFrame: a 2-D array is taken for a model that reads unnamed numeric columns (exported without
@@ -250,6 +264,20 @@ class OnnxModel:
             return (out > 0.5).astype(np.int64)
         return self.classes_[out.argmax(1)]
 
+
+
+def _refuse_missing(X: np.ndarray, names: list[str], where: Callable[[int], str] | None) -> None:
+    """A DataError naming the first missing cell of ``X`` for a Pipeline's export whose steps fill none (no SimpleImputer
+    before them): its graph would answer NaN for the row, as the Pipeline's own predict refuses it."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return
+    from ..data import at_row
+
+    r, k = (int(v[0]) for v in np.nonzero(missing))
+    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({int(missing.any(axis=1).sum())} row(s) with a missing value), "
+                    "and this Pipeline's export fills none (no SimpleImputer comes first in its steps): fill them first, or put a "
+                    "SimpleImputer first in the Pipeline and export it again.")
 
 
 # ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
@@ -333,6 +361,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
+        "pipeline": meta["pipeline"], "fills_missing": spec is not None or meta["fills_missing"],
         "quantized": quantized,
         "inputs": _model_inputs(weighted, graph_inputs), "outputs": weighted[-1]["units"] if weighted else None,
         "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
@@ -406,7 +435,7 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
             continue
         conv = n.op_type in _CONV_OPS
         w = _weight(n.input[1], inits, producers) if len(n.input) >= 2 and (conv or n.op_type in _DENSE_OPS) else None
-        if w is None:
+        if w is None or w.name.startswith(STEP_PREFIX):  # a Pipeline's PCA step ahead of the network is no layer
             continue
         if conv:
             if len(w.dims) < 3:
@@ -530,4 +559,4 @@ def _layer_name(weight: str, i: int, kind: str = "dense") -> str:
     return parts[1] if len(parts) > 2 and parts[0] == "network" else f"{kind}{i}"
 
 
-__all__ = ["INPUTS_KEY", "OnnxModel", "choose_missing_token", "describe_onnx", "feeds_from_frame", "input_spec", "parse_metadata"]
+__all__ = ["FILLS_MISSING_KEY", "INPUTS_KEY", "PIPELINE_META_KEY", "OnnxModel", "choose_missing_token", "describe_onnx", "feeds_from_frame", "input_spec", "parse_metadata"]

@@ -14,8 +14,8 @@ Or scikit-learn steps from the allow-list ``MATRIX_STEPS`` (``make_pipeline(Simp
 hl.MLPClassifier())``): the file is the MLP's, fitted on the steps' output, plus the same ``"pipeline"`` section with
 each step's class name, parameters and fitted attributes (:mod:`._pipeline_steps`; their arrays are tensors of the
 file). Its MLP alone does not read raw rows, so the file claims format version 2, which an older hiddenlayers refuses
-("upgrade hiddenlayers") rather than predict without the steps; the server and the ONNX exporter refuse it in one line,
-and the CLI's ``predict``/``evaluate`` run the whole Pipeline (``load_pipeline_steps``).
+("upgrade hiddenlayers") rather than predict without the steps; the server and the CLI's ``predict``/``evaluate`` run the
+whole Pipeline, and the ONNX exporter writes its steps as nodes ahead of the MLP's graph (:mod:`._export_pipeline`).
 
 Other pipelines are refused in one line: they have no pickle-free file. A ``memory`` cache is not a part of the
 model and is not stored.
@@ -145,15 +145,15 @@ def save_pipeline(pipe: Any, path: str | os.PathLike[str], extra: dict[str, Any]
 def pipeline_as_model(pipe: Any, what: str = "export_onnx()") -> Any:
     """The MLP that ``pipe``'s file holds, with the encoder's preprocessing inside (for ONNX export and ``serve``): what
     ``hl.load(path, as_pipeline=False)`` of :func:`save_pipeline`'s file gives, so the export or the server is the saved
-    model's. ``what``: the caller, named in a refusal (scikit-learn steps, which neither holds, are refused too)."""
+    model's. ``what``: the caller, named in a refusal. A Pipeline of scikit-learn steps has no such MLP (its MLP reads the
+    steps' output): a ``TypeError``; the callers run or export those whole."""
     from .. import estimators
 
     enc = pipeline_parts(pipe, what)[0]  # refused in the caller's name, before any file
     if enc is None:
         shown = ", ".join(f"{name!r} ({_kind(step)})" for name, step in _kept(pipe)[:-1])
-        raise TypeError(f"{what} takes a Pipeline of a hl.TableEncoder then an MLP; this one runs scikit-learn steps {shown} before "
-                        f"its MLP, which {what} does not hold yet: give it pipe[-1] (the MLP, which reads pipe[:-1].transform(X)), "
-                        "or use hl.TableEncoder() in place of the steps.")
+        raise TypeError(f"{what} reads a Pipeline of a hl.TableEncoder then an MLP as one MLP; this one runs scikit-learn steps {shown} "
+                        "before its MLP, which reads their output: pass the Pipeline itself.")
     with tempfile.TemporaryDirectory(prefix="hl-pipeline-") as tmp:
         path = Path(tmp) / "pipeline.safetensors"
         save_pipeline(pipe, path)

@@ -83,21 +83,18 @@ def check_servable(path: str | Path) -> str | None:
     if not p.is_file():
         return None
     from ..._files import read_metadata
-    from ..._meta import stored_steps
 
     meta = read_metadata(p)
     kind = str(meta["estimator"])
     if kind not in TABLE_MODELS and kind not in _ADAPTERS:
         raise ModelFileError(f"'{p}' holds {article(kind)}, which the server does not serve: it serves {SERVED} files. Use the {kind} from Python (hl.load).")
-    if stored_steps(meta):  # its MLP alone would answer for rows the steps never saw
-        raise ModelFileError(f"'{p}' holds a Pipeline whose {kind} reads the output of scikit-learn steps ({', '.join(stored_steps(meta))}), "
-                             "which the server does not run: serve a Pipeline with a hl.TableEncoder in their place, or run it from Python (hl.load).")
-    return kind
+    return kind  # a Pipeline of scikit-learn steps then an MLP too: the server runs it whole (.model.ServedModel)
 
 
 def open_served(source: Any, version: int = 1, threads: int | None = None) -> Any:
     """The served form of ``source`` (a model file path, a fitted estimator or app, a fitted ``Pipeline`` of a TableEncoder
-    then an MLP (served as ``hl.save(pipe, path)``'s file is), or an already served model).
+    then an MLP (served as ``hl.save(pipe, path)``'s file is) or of scikit-learn steps then an MLP (run whole), or an
+    already served model).
 
     Reads a ``.safetensors`` file's metadata first (no tensors) to refuse a file it does not serve; an ``.onnx`` file is a
     table model's export, or an application's (:mod:`.app_onnx`), and never imports PyTorch. A file is hashed and loaded
@@ -107,10 +104,12 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
         return source
     if isinstance(source, (str, Path)):
         return unchanged_while(Path(source), lambda: _open_file(Path(source), version, threads))
-    from .._pipeline import is_pipeline, pipeline_as_model
+    from .._pipeline import is_pipeline, pipeline_as_model, pipeline_parts
 
-    if is_pipeline(source):  # a fitted Pipeline(TableEncoder, MLP) served as its saved file is: the MLP with the encoder inside
-        source = pipeline_as_model(source, "serve()")
+    if is_pipeline(source):
+        if pipeline_parts(source, "serve()")[0] is None:  # scikit-learn steps then an MLP: run whole, as its file is
+            return ServedModel(source, version, threads)
+        source = pipeline_as_model(source, "serve()")  # a Pipeline(TableEncoder, MLP) as its saved file is: the MLP with the encoder inside
     kind = type(source).__name__
     if kind in TABLE_MODELS:
         return ServedModel(source, version, threads)

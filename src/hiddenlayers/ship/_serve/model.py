@@ -92,6 +92,13 @@ class RowsRefused(RequestError, RowFailures):
         return RequestError, (self.status, str(self))  # pickled as the plain 422 (the answers stay behind)
 
 
+def _fills_missing(pipe: Any) -> bool:
+    """Whether the Pipeline ``pipe``'s steps fill NaN cells before anything that cannot take them (a SimpleImputer first)."""
+    from .._pipeline_graph import fills_missing, kept_steps
+
+    return fills_missing(kept_steps(pipe))
+
+
 def _require_fitted(model: Any) -> None:
     """Refuse an unfitted estimator with :class:`~hiddenlayers.NotFittedError` naming its class.
 
@@ -189,16 +196,21 @@ class ServedModel:
 
                 self.onnx = OnnxModel(p, threads=threads)
             else:
+                from ..._files import read_metadata
+                from ..._meta import stored_steps
                 from .._modelfile import load
 
-                self.estimator = load(p, as_pipeline=False)  # a saved Pipeline: its MLP, which reads raw rows
-        elif type(source).__name__ in ("MLPClassifier", "MLPRegressor"):
+                # a saved Pipeline: its MLP, which reads raw rows; one of scikit-learn steps: the Pipeline, run whole
+                self.estimator = load(p) if stored_steps(read_metadata(p)) else load(p, as_pipeline=False)
+        elif type(source).__name__ in ("MLPClassifier", "MLPRegressor", "Pipeline"):  # a Pipeline: of scikit-learn steps (open_served)
             _require_fitted(source)
             self.estimator = source
         else:
             raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
+        # the network: a Pipeline's last step (its steps run before it, in predict)
+        self._network = self.estimator.steps[-1][1] if type(self.estimator).__name__ == "Pipeline" else self.estimator
         # a float64 network (or float64 graph) takes any finite value, as its predict and `hiddenlayers predict` do
-        self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self.estimator, "dtype", "") == "float64"
+        self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self._network, "dtype", "") == "float64"
         self._limit = F64_MAX if self._double else F32_MAX
         self._describe()
 
@@ -223,13 +235,13 @@ class ServedModel:
             else:
                 names = m.columns or [f"x{i}" for i in range(m.n_inputs)]
                 cols = [{"name": n, "kind": "numeric"} for n in names]
-                self.impute = False
+                self.impute = m.fills_missing  # a Pipeline's export whose SimpleImputer fills NaN in the graph
             self.pre: list[dict[str, Any]] | None = None
         else:
             est = self.estimator
             self.kind = "safetensors" if self.path else "estimator"
             self.classes = est.classes_.tolist() if hasattr(est, "classes_") else None
-            self.multilabel = getattr(est, "label_type_", "") == "multilabel-indicator"
+            self.multilabel = getattr(self._network, "label_type_", "") == "multilabel-indicator"
             state = getattr(est, "preprocessing_", None) or {}
             self.target, self.task = state.get("target"), state.get("task") or ("classification" if self.classes is not None else "regression")
             self.weight_column = state.get(WEIGHT_COLUMN_KEY)
@@ -241,7 +253,7 @@ class ServedModel:
             else:
                 names = [str(n) for n in getattr(est, "feature_names_in_", [])] or [f"x{i}" for i in range(int(est.n_features_in_))]
                 cols = [{"name": n, "kind": "numeric"} for n in names]
-                self.pre, self.impute = None, False
+                self.pre, self.impute = None, est is not self._network and _fills_missing(est)
         self._index_columns(cols)
         # numeric columns that had no missing value in training (no indicator learned): a null there is filled, and noted
         if self.pre is not None:
@@ -490,10 +502,13 @@ class ServedModel:
 
             x = pd.DataFrame(x, columns=self.columns)  # the names it was fitted with, so scikit-learn does not warn
         try:
+            net = self._network
+            if net is not self.estimator:  # a Pipeline of scikit-learn steps: the steps' output is what its MLP reads
+                x = self.estimator[:-1].transform(x)
             if proba or self.classes is None:
-                res = p = self.estimator.predict_proba(x) if proba else self.estimator.predict(x)
+                res = p = net.predict_proba(x) if proba else net.predict(x)
             else:  # labels hide the outputs they come from: one pass gives both, the probabilities are checked
-                res, p = self.estimator.predict_with_proba(x)
+                res, p = net.predict_with_proba(x)
         except NonFiniteOutputError as exc:  # rows the network overflows on: refused one by one below, the others answered
             res, p = exc.answer if isinstance(exc.answer, tuple) else (exc.answer, exc.answer)
         except (ValueError, DataError) as exc:
@@ -525,7 +540,7 @@ class ServedModel:
         """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
         return {
             "format": self.kind, "path": self.path, "sha256": self.sha256, "model_version": self.version, "loaded_at": self.loaded_at,
-            "estimator": self.onnx.estimator if self.onnx is not None else type(self.estimator).__name__,
+            "estimator": self.onnx.estimator if self.onnx is not None else type(self._network).__name__,  # a Pipeline's MLP, as its export names it
             "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
             "versions": versions(("onnxruntime",) if self.onnx is not None else ("torch", "numpy")),
         }
