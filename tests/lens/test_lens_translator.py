@@ -61,6 +61,14 @@ def test_record_reads_each_side_on_its_own_real_steps(which: str, request: pytes
     np.testing.assert_allclose(_teacher_forced_logp(model, rec, ES), model.log_probability(EN, ES), rtol=1e-4, atol=1e-4)
 
 
+def test_record_max_rows_takes_the_first_pairs(translator: Translator) -> None:
+    """max_rows cut only inputs with a shape: the pairs (and an app's list of texts) were recorded whole."""
+    few = hl.lens.record(translator, (EN, ES), max_rows=3)
+    assert few.n_rows == 3
+    first = hl.lens.record(translator, (EN[:3], ES[:3]))
+    np.testing.assert_allclose(few.units("decoder.rnn"), first.units("decoder.rnn"), rtol=1e-5, atol=1e-6)  # real steps; the padding may differ
+
+
 def test_padded_steps_leave_the_statistics_unchanged(translator: Translator) -> None:
     """A short pair recorded alone or beside a long one (more padding) gives the same real-step values."""
     alone = hl.lens.record(translator, (["a bird"], ["un pajaro"]))
