@@ -30,7 +30,7 @@ CALLS: dict[str, dict[str, tuple]] = {
     "TextClassifier": {**LOSS, "predict": (["a b", "c"],), "predict_proba": (["a b", "c"],), "transform": (["a b", "c"],), "score": (["a b", "c"], [0, 1]),
                        "save": ("m.safetensors",), "get_feature_names_out": ()},
     "Translator": {"predict": (["a b"],), "log_probability": (["a b"], ["c d"]), "score": (["a b"], ["c d"]), "attention_map": ("a b",),
-                   "transform": (["a b"],), "save": ("m.safetensors",)},
+                   "transform": (["a b"],), "save": ("m.safetensors",), "network_input": ((["a b"], ["c d"]),), "lens_network": ()},
     "Forecaster": {"network_targets": (np.arange(30.0),), "network_loss": (Z, Z), "network_input": (np.arange(30.0),), "forecast": (3,),
                    "forecast_many": (3, [np.arange(30.0)]), "backtest": (np.arange(30.0),), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
                    "save": ("m.safetensors",)},

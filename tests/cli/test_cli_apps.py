@@ -94,7 +94,8 @@ SCORED_BY = {"image": "--target label --image-dtype uint8", "rec": "--target rat
 COMMANDS = {
     "predict": ("predict {m} {d}", {"text", "image", "auto", "rec", "fc"}),
     "evaluate": ("evaluate {m} {L} {T}", {"text", "image", "auto", "rec", "fc", "dqn"}),
-    "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image", "rec", "fc"}),  # seq: fitted on arrays, no columns to read a file by
+    # seq and tr: fitted on arrays and lists, no columns to read a file by; dqn: table.csv's 4 columns are CartPole's observations
+    "inspect": ("inspect {m} {d} --out {o}.html", {"auto", "text", "image", "rec", "fc", "dqn"}),
     "explain": ("explain --model {m} --data {d}", set()),
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set(KINDS) - {"tr"}),  # each app on its fitted input (cli/_appcost); a Translator has several inputs

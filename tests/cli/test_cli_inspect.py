@@ -70,7 +70,8 @@ def test_inspect_without_labels_notes_it(model, table, tmp_path):
     assert "note: the data has no 'label' column (the model's target)" in result.stderr
     assert json.loads(result.stdout)["target"] is None
     html = out.read_text(encoding="utf-8")
-    assert "pass y (one label per row) to probe the layers." in html and list(section_titles(html)) == ["probes"]
+    assert list(section_titles(html)) == ["probes"]
+    assert "pass --target COLUMN (a column of labels in the data) to probe the layers." in html and "pass y" not in html  # the command's option
 
 
 def test_inspect_bundled_dataset_regressor(tmp_path):
@@ -141,7 +142,7 @@ def test_inspect_too_few_rows_to_probe_goes_on_without_labels(model, table, tmp_
     assert result.exit_code == 0, result.output
     assert "note: built the report without labels (the probe's training split holds a single class" in result.stderr
     html = out.read_text(encoding="utf-8")
-    assert list(section_titles(html)) == ["probes", "projections"] and "pass y (one label per row) to probe the layers." in html
+    assert list(section_titles(html)) == ["probes", "projections"] and "pass --target COLUMN (a column of labels in the data) to probe the layers." in html
 
 
 def test_inspect_sections_builds_only_those_and_still_lists_the_layers(model, table, tmp_path):

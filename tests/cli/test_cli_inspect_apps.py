@@ -1,8 +1,9 @@
 """`hiddenlayers inspect` of the application files whose examples are no table rows: a SequenceClassifier's and a
-SpeechRecognizer's long tables, a Forecaster's series, a Recommender's (user, item) pairs, each read as ``predict`` reads it.
+SpeechRecognizer's long tables, a Forecaster's series, a Recommender's (user, item) pairs, a Translator's table of sentence
+pairs, each read as ``predict`` (``evaluate``) reads it.
 
 Each app is fitted tiny (1 epoch) once for the module. Before, every one of them was refused ("inspect takes a model trained
-by `hiddenlayers train`, an Autoencoder, TextClassifier or ImageClassifier file"); a Translator and a DQNAgent still are, saying why.
+by `hiddenlayers train`, an Autoencoder, TextClassifier or ImageClassifier file"); a DQNAgent reads a table of observations.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "speech": SpeechRecognizer("gru4", **FAST).fit_long(frames, "text", id_column="ID", order_column="T"),
         "rec": Recommender(n_factors=4, hidden_layer_sizes=(8,), **FAST).fit(pairs, ratings),
         "tr": Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(["a b", "c d"] * 3, ["x y", "z w"] * 3),
+        "trt": Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(
+            pd.Series(["a b", "c d e", "a"] * 3, name="en"), pd.Series(["x y", "z w", "v u t"] * 3, name="es")),
     }
+    pd.DataFrame({"en": ["a b", "c d e", "a", "b c"], "es": ["x y", "z w", "v u t", "y z"], "alt": ["x", "w z", "u", "y"]}).to_csv(d / "pairs.csv", index=False)
     for name, app in fitted.items():
         app.save(d / f"{name}.safetensors")
     new = pd.concat([pairs, pd.DataFrame({"user": [999], "item": ["x"]})], ignore_index=True)  # user 999: never seen in fit, on line 62
@@ -132,11 +136,40 @@ def test_inspect_reads_a_speech_recognizer_long_table_of_frames(apps: dict[str, 
                       "a SpeechRecognizer's transcripts are no class labels: drop --target")
 
 
-def test_inspect_refuses_a_translator_saying_why_and_what_to_use(apps: dict[str, Any], tmp_path: Path) -> None:
+def test_inspect_reads_a_translator_table_of_sentence_pairs_encoder_and_decoder(apps: dict[str, Any], tmp_path: Path) -> None:
+    """Before, a Translator file was refused ("its encoder-decoder reads two inputs"); now its pairs are read as `evaluate` reads
+    them and the report shows the encoder's layers on the sources and the decoder's on the teacher-forced targets."""
+    d, model = apps["dir"], apps["apps"]["trt"]
+    out = tmp_path / "tr.html"
+    got = _json(run("inspect", d / "trt.safetensors", d / "pairs.csv", "--out", out, "--json"))
+    assert (got["rows"], got["target"]) == (4, "es")  # one example per pair; the stored target column
+    frame = pd.read_csv(d / "pairs.csv")
+    expected = record(model, (list(frame["en"]), list(frame["es"]))).stats
+    assert _dead(got["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in expected.items()}
+    assert set(_dead(got["layers"])) == {"encoder.embedding", "encoder.rnn", "decoder.embedding", "decoder.rnn", "decoder.attentional"}
+    page = out.read_text(encoding="utf-8")
+    notes = _notes(page)
+    assert "Not available: a Translator's pairs hold translations, not class labels: there is nothing to probe the layers with." in notes
+    assert "Not available: Translator has no training loss the report can evaluate: inspect draws the loss landscape of models with a training loss only." in notes
+    assert not any(w in n for n in notes for w in ("pass y", "data_report", "hl.check", "loss_landscape(")), notes  # the command's words, not Python's
+    assert ("Not available: `train --app translator --gradient-flow` does not apply: a Translator's network reads several tensors "
+            "(source tokens, target tokens, lengths), which the gradient-flow lens cannot feed.") in notes  # not an option it refuses
+    lines = {int(v) for cell in re.findall(r"<td>decoder.rnn</td><td>\d+</td><td>([^<]*)</td>", page) for v in cell.split(", ")}
+    assert "top rows: lines of" in page and lines and lines <= {2, 3, 4, 5}  # the pairs' file lines (header = line 1)
+    assert f"(`hiddenlayers check {d / 'pairs.csv'}` runs them all)" in html.unescape(page) and "hl.check(X, y)" not in page
+    alt = _json(run("inspect", d / "trt.safetensors", d / "pairs.csv", "--target", "alt", "--out", tmp_path / "alt.html", "--json", "--sections", "layers"))
+    other = record(model, (list(frame["en"]), list(frame["alt"]))).stats  # --target: another column of translations, as evaluate
+    assert alt["target"] == "alt" and _dead(alt["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in other.items()}
+
+
+def test_inspect_refuses_a_translator_without_columns_and_a_bad_pairs_table(apps: dict[str, Any], tmp_path: Path) -> None:
     d = apps["dir"]
-    path = d / "tr.safetensors"
-    assert_user_error(run("inspect", path, d / "series.csv", "--out", tmp_path / "x.html"),
-                      f"'{path}' holds a Translator (an application file), which inspect cannot read: its encoder-decoder reads two inputs")
+    path = d / "tr.safetensors"  # fitted on lists: no column names to read a file by
+    assert_user_error(run("inspect", path, d / "pairs.csv", "--out", tmp_path / "x.html"),
+                      f"'{path}' holds a Translator fitted on lists of sentences, which stores no column names to read a data file by")
+    assert_user_error(run("inspect", d / "trt.safetensors", d / "series.csv", "--out", tmp_path / "x.html"),
+                      "the source column 'en' is not a column of the data")
+    assert_user_error(run("inspect", d / "trt.safetensors", d / "pairs.csv", "--target", "esp", "--out", tmp_path / "x.html"), "'esp'")
     assert not (tmp_path / "x.html").exists()
 
 
@@ -145,3 +178,33 @@ def test_inspect_prints_the_gradient_flow_hint_as_written(apps: dict[str, Any], 
     d = apps["dir"]
     shown = " ".join(ok("inspect", d / "fc.safetensors", d / "series.csv", "--out", tmp_path / "fc.html", "--sections", "layers").stdout.split())
     assert "fit it with callbacks=[hl.lens.GradientFlow(X_sample)])" in shown
+
+
+def test_inspect_reads_a_dqn_agent_table_of_observations(tmp_path: Path) -> None:
+    """Before, a DQNAgent file was refused ("it learns from an environment, not a data file"), though hl.lens.report(agent,
+    observations) worked: now a table of observation columns (as `serve` takes observations) is read, --target naming labels."""
+    pytest.importorskip("gymnasium")
+    from hiddenlayers.apps import DQNAgent
+
+    agent = DQNAgent((8,), learning_starts=20, batch_size=8, random_state=0).fit("CartPole-v1", total_steps=40, eval_every=40, eval_episodes=1)
+    path = tmp_path / "dqn.safetensors"
+    agent.save(path)
+    states, actions = agent.rollout("CartPole-v1", episodes=1, seed=0)
+    frame = pd.DataFrame(states, columns=["x", "v", "angle", "spin"]).assign(action=actions)
+    frame.to_csv(tmp_path / "obs.csv", index=False)
+    out = tmp_path / "dqn.html"
+    got = _json(run("inspect", path, tmp_path / "obs.csv", "--target", "action", "--out", out, "--json"))
+    assert (got["rows"], got["target"]) == (len(states), "action")
+    assert _dead(got["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in record(agent, states).stats.items()}
+    page = out.read_text(encoding="utf-8")
+    assert "top rows: lines of" in page and "DQNAgent&#x27;s fit loop takes no callbacks" in page
+    frame.drop(columns=["action"]).to_csv(tmp_path / "bare.csv", index=False)
+    bare = out.with_name("bare.html")
+    assert _json(run("inspect", path, tmp_path / "bare.csv", "--out", bare, "--json", "--sections", "probes"))["target"] is None
+    assert "pass --target COLUMN (a column of labels in the data) to probe the layers." in bare.read_text(encoding="utf-8")
+    assert_user_error(run("inspect", path, tmp_path / "obs.csv", "--out", tmp_path / "x.html"),
+                      "the agent reads observations of 4 values, but")  # the action column is no observation value
+    frame.assign(spin="left").to_csv(tmp_path / "text.csv", index=False)
+    assert_user_error(run("inspect", path, tmp_path / "text.csv", "--target", "action", "--out", tmp_path / "x.html"),
+                      "column 'spin' holds text, not observation values")
+    assert not (tmp_path / "x.html").exists()

@@ -620,7 +620,7 @@ def evaluate(
 def inspect(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train`.")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (read with the model's stored preprocessing).")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present).")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Label column for probes and colours (default: the one used in training, if present); a Translator file: the translations' column.")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="HTML report to write.")] = "report.html",
     shift_from: Annotated[str | None, typer.Option("--shift-from", help="Source-domain data: add the per-layer domain shift (source vs DATA) to the report.")] = None,
     image_shape: Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape,
@@ -649,7 +649,9 @@ def inspect(
     table by its stored columns (one example per sequence; labels: its label column), a SpeechRecognizer of `train --app
     speech` its long table of frames (one example per utterance), a Forecaster the series of --value-column (one example
     per lag window, labelled by the value after it), a Recommender its user and item columns (labels: the ratings; users
-    or items not seen in fit are left out). A Translator or DQNAgent file is refused in one line that says what to use.
+    or items not seen in fit are left out), a Translator its table of sentence pairs as `evaluate` reads it (the encoder's
+    layers on the sources, the decoder's on the teacher-forced targets; --target: the translations' column), a DQNAgent a
+    table of observation columns (labels: --target).
 
     Example: hiddenlayers inspect model.safetensors data.csv --out report.html --landscape landscape.png
     """

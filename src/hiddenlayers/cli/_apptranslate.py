@@ -50,7 +50,7 @@ def check_pair_columns(frame: pd.DataFrame, target: str, source: str | None) -> 
         read_sentences(names, source, "--source-column")
 
 
-def _stored(model: Any, path: str) -> tuple[str, str]:
+def stored_columns(model: Any, path: str) -> tuple[str, str]:
     """The source and target column names the file stores; a Translator fitted on lists (none stored) is one line."""
     if getattr(model, "source_column_", None) is None:
         raise UserError(f"'{path}' holds a Translator fitted on lists of sentences, which stores no column names to read a data file by: "
@@ -71,7 +71,7 @@ def predict_translations(model: Any, path: str, data: str, beam_size: int | None
     """The translation of each row's source sentence of ``data``: columns the source column and ``translation``."""
     from ..data import read_table
 
-    source, _ = _stored(model, path)
+    source, _ = stored_columns(model, path)
     table = read_table(data).every_row()
     sources = read_sentences(table.frame, source, "the source column", table.where)
     return pd.DataFrame({source: sources, "translation": _translate(model, sources, beam_size)})
@@ -101,7 +101,7 @@ def evaluate_translations(model: Any, path: str, data: str, target: str | None, 
     from ..data import read_table
 
     need_sacrebleu("evaluate")
-    source, stored = _stored(model, path)
+    source, stored = stored_columns(model, path)
     table = read_table(data).every_row()
     name = target or stored
     sources = read_sentences(table.frame, source, "the source column", table.where)
@@ -110,4 +110,4 @@ def evaluate_translations(model: Any, path: str, data: str, target: str | None, 
     return {"model": path, "data": data, "rows": len(sources), "target": name, "task": "translation", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["check_pair_columns", "evaluate_translations", "need_sacrebleu", "predict_translations", "read_sentences", "translation_metrics"]
+__all__ = ["check_pair_columns", "stored_columns", "evaluate_translations", "need_sacrebleu", "predict_translations", "read_sentences", "translation_metrics"]

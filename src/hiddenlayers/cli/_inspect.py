@@ -77,6 +77,33 @@ def _sample(n: int, max_rows: int, seed: int = 0) -> np.ndarray | None:
 
 
 GRADIENT_FLOW_HINT = "train with `hiddenlayers train --gradient-flow` to record gradient flow per epoch."
+
+
+def report_advice(data: str, kind: str | None = None) -> dict[str, str]:
+    """The report's advice (``lens.report(advice=...)``) in the command's words: its options, not Python's arguments. ``kind``: the
+    app in the model file (None: a table model); labels come from ``--target`` except where the app has none to give (a Translator's
+    target sentences and a SpeechRecognizer's transcripts are no class labels)."""
+    labels = "pass --target COLUMN (a column of labels in the data)"
+    unlabelled = {"Translator": "a Translator's pairs hold translations, not class labels: there is nothing to probe the layers with",
+                  "SpeechRecognizer": "a SpeechRecognizer's transcripts are no class labels: there is nothing to probe the layers with"}
+    return {
+        "labels": unlabelled.get(kind or "", f"{labels} to probe the layers"),
+        "landscape-labels": f"{labels} to see the loss around the fitted weights",
+        "landscape-loss": "inspect draws the loss landscape of models with a training loss only",
+        "data": f"run `hiddenlayers check {data}` to check the data file itself",
+        "data-all": f"`hiddenlayers check {data}` runs them all",
+    }
+
+
+def app_gradient_flow_hint(kind: str) -> str:
+    """What a page of an app file of ``kind`` says when no gradient flow was recorded: how to record it, or, for an app whose
+    ``train --app NAME --gradient-flow`` is refused (:data:`._appgradflow.REFUSED`), why it is not recorded."""
+    from ._appgradflow import REFUSED
+
+    name = {"Translator": "translator", "SpeechRecognizer": "speech", "DQNAgent": "agent"}.get(kind)
+    return APP_GRADIENT_FLOW_HINT if name not in REFUSED else f"`train --app {name} --gradient-flow` does not apply: {REFUSED[str(name)]}."
+
+
 #: an app file records gradient flow when ``train --app KIND --gradient-flow`` (or a fit with hl.lens.GradientFlow in its callbacks) wrote it
 APP_GRADIENT_FLOW_HINT = ("train the app with `hiddenlayers train DATA --app KIND --gradient-flow` to record gradient flow per epoch "
                           "(in Python, fit it with callbacks=[hl.lens.GradientFlow(X_sample)]).")
@@ -131,7 +158,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
-                                   "baseline": baseline, "progress": steps, **_file_rows(table, data, idx, len(A))}
+                                   "baseline": baseline, "progress": steps, "advice": report_advice(data, kind), **_file_rows(table, data, idx, len(A))}
         rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -197,18 +224,9 @@ def _file_rows(table: Table, data: str, idx: np.ndarray | None, n: int) -> dict[
     return {"row_names": [int(v) for v in chosen], "row_names_note": note}
 
 
-#: why ``inspect`` cannot read these applications' files, and what to do instead ({path}: the model file)
-_NOT_INSPECTED = {
-    "Translator": ("its encoder-decoder reads two inputs (the source and the target tokens) and the report runs networks of one input: "
-                   "use hl.load('{path}') from Python and hl.lens.recording(model.model_, layers) around your own forward call"),
-    "DQNAgent": ("it learns from an environment, not a data file: use hl.lens.report(hl.load('{path}'), observations) from Python "
-                 "(observations: an array of its environment's states), or `hiddenlayers evaluate {path}` to play it"),
-}
-
-
 def _app_mode(model_path: str, kind: str | None, app_options: dict[str, Any], **table_only: Any) -> bool:
     """Whether ``model_path`` holds an application whose examples are read as ``predict`` reads them (a Text or Image classifier,
-    a sequence, speech, forecaster or recommender file); False for a table model or an Autoencoder (a table form).
+    a sequence, speech, forecaster, recommender, translator or agent file); False for a table model or an Autoencoder (a table form).
 
     An app that cannot be inspected, an option it does not take, or a table-only option (``table_only``: given or None) is one line.
     """
@@ -221,8 +239,6 @@ def _app_mode(model_path: str, kind: str | None, app_options: dict[str, Any], **
         if refused:
             raise UserError(f"{refused[0]} is for table models and Autoencoder files; '{model_path}' holds {article(kind)}: drop {refused[0]}.")
         return True
-    if kind in _NOT_INSPECTED:
-        raise UserError(f"'{model_path}' holds {article(kind)} (an application file), which inspect cannot read: {_NOT_INSPECTED[kind].format(path=model_path)}.")
     if kind is not None and kind != "Autoencoder":  # an application this command does not know
         raise app_refusal(model_path, kind, "inspect", "a model trained by `hiddenlayers train` or `hiddenlayers train --app` (an application file)")
     return False
@@ -275,11 +291,12 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
     if y is not None and hasattr(model, "classes_") and np.unique(y.astype(str)).size < 2:
         note("the labels hold a single class: the report is built without probes.")
         y = None
-    start = time.perf_counter()
+    start, hint = time.perf_counter(), app_gradient_flow_hint(kind)
     try:
         stats = record(model, X, stream=True, sample=1).stats
-        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=APP_GRADIENT_FLOW_HINT, sections=sections, max_rows=MAX_ROWS,
-                     baseline=baseline, progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None)
+        rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=hint, sections=sections, max_rows=MAX_ROWS,
+                     baseline=baseline, progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None,
+                     advice=report_advice(data, kind))
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     steps(f"writing {out_path}")
@@ -291,7 +308,7 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
         "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADIENT_FLOW_KEY, [])),
         "layers": [s.to_dict() for s in stats.values()], "warnings": list(rep.warnings),
     })
-    _show(result, as_json, APP_GRADIENT_FLOW_HINT)
+    _show(result, as_json, hint)
     return result
 
 

@@ -11,7 +11,15 @@
 * Recommender: the user and item columns it was fitted on (as ``predict``); its ratings (``--target``, else the rating column of
   the training where the data has it) are the labels. Rows with a user or item not seen in fit have no embedding: left out, with a note.
 
-A SequenceClassifier or SpeechRecognizer fitted on arrays stores no columns to read a file by: the readers' one-line refusal.
+* Translator: the table of sentence pairs ``predict``/``evaluate`` read (:mod:`._apptranslate`): its stored source column and
+  the target column (``--target``, else the stored one), one example per pair, named by its file line; the encoder's layers are
+  recorded on the sources and the decoder's on the teacher-forced targets. Translations are no class labels: no probes.
+* DQNAgent: a table of observations, one per row, its columns the observation's values in order (as ``serve`` takes
+  ``{"observations": [[x1, x2, ...], ...]}``; e.g. states logged from the environment), named by their file lines; ``--target``
+  names a column of labels for the probes (e.g. the action taken), left out of the observation.
+
+A SequenceClassifier, SpeechRecognizer or Translator fitted on lists or arrays stores no columns to read a file by: the readers'
+one-line refusal.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import numpy as np
 from ._common import UserError, note
 
 #: the applications ``inspect`` reads by ``predict``'s readers here (the Text and Image classifiers: :mod:`._inspect`)
-READ_AS_PREDICT = ("SequenceClassifier", "SpeechRecognizer", "Forecaster", "Recommender")
+READ_AS_PREDICT = ("SequenceClassifier", "SpeechRecognizer", "Forecaster", "Recommender", "Translator", "DQNAgent")
 
 
 @dataclass
@@ -54,7 +62,27 @@ def app_rows(model: Any, path: str, data: str, target: str | None, options: dict
         return AppRows(list(long.sequences), None, None, list(long.ids), f"values of the id column '{model.long_columns_['id_column']}'")
     if kind == "SequenceClassifier":
         return _sequences(model, path, data, target)
+    if kind == "Translator":
+        return _translations(model, path, data, target)
+    if kind == "DQNAgent":
+        return _observations(model, data, target)
     return _pairs(model, data, target)
+
+
+def _translations(model: Any, path: str, data: str, target: str | None) -> AppRows:
+    """A Translator's (source, target) sentence pairs of ``data``, read as ``evaluate`` reads them: a frame of the stored
+    source column and the target column (``--target``, else the stored one) under the names the model reads them by."""
+    import pandas as pd
+
+    from ..data import read_table
+    from ._apptranslate import read_sentences, stored_columns
+
+    source, stored = stored_columns(model, path)
+    table = read_table(data).every_row()
+    name = target or stored
+    sources = read_sentences(table.frame, source, "the source column", table.where)
+    references = read_sentences(table.frame, name, "--target" if target else "the target column", table.where)
+    return AppRows(pd.DataFrame({source: sources, stored: references}), None, name, *_line_names(table, data))
 
 
 def _sequences(model: Any, path: str, data: str, target: str | None) -> AppRows:
@@ -89,6 +117,38 @@ def _series(model: Any, data: str, target: str | None, column: str | None) -> Ap
                    "the file line of each lag window's last value", {"value_column": column})
 
 
+def _observations(model: Any, data: str, target: str | None) -> AppRows:
+    """A DQNAgent's observations of ``data`` (one per row, every column but ``target`` in order, ``obs_dim_`` numbers) and
+    the labels of ``target`` (None: no labels)."""
+    import pandas as pd
+
+    from ..data import read_table
+    from ._common import labelled_table
+
+    table = read_table(data)
+    if target is not None:
+        table, target = labelled_table(data, target, None, "", table=table)
+    if table.n_dropped:
+        note(table.drop_summary())
+    frame = table.frame
+    y = None if target is None else frame[target].to_numpy()
+    values = frame.drop(columns=[target]) if target is not None else frame
+    dim, columns = int(model.obs_dim_), [str(c) for c in values.columns]
+    if len(columns) != dim:
+        extra = " besides --target" if target is not None else ""
+        raise UserError(f"the agent reads observations of {dim} values, but '{data}' has {len(columns)} column(s){extra} ({', '.join(columns[:8])}): "
+                        f"pass a table of {dim} observation columns, in the environment's order" + ("" if target is not None else
+                        ", and name any other column (labels) with --target") + ".")
+    text = [c for c in columns if not pd.api.types.is_numeric_dtype(values[c])]
+    if text:
+        raise UserError(f"column '{text[0]}' holds text, not observation values: an observation is {dim} numbers; name a label column with --target.")
+    X = values.to_numpy(dtype=np.float32)
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        raise UserError(f"{table.where(int(bad[0]))} has a missing or infinite observation value ({bad.size} row(s)): fill or drop those rows.")
+    return AppRows(X, y, target, *_line_names(table, data))
+
+
 def _pairs(model: Any, data: str, target: str | None) -> AppRows:
     """A Recommender's (user, item) rows of ``data`` seen in fit, and their ratings where the data has them (see the module docstring)."""
     from ..data import read_table
@@ -109,10 +169,16 @@ def _pairs(model: Any, data: str, target: str | None) -> AppRows:
     seen = model.seen(X).all(axis=1)
     if not seen.all():
         note(f"{int((~seen).sum())} of {len(X)} rows have a user or item not seen in fit (cold start), which has no embedding: the report leaves them out.")
-    lines = table.lines()[seen]
+    lines, note_ = _line_names(table, data, seen)
+    return AppRows(X[seen].reset_index(drop=True), None if y is None else y[seen], name, lines, note_)
+
+
+def _line_names(table: Any, data: str, rows: np.ndarray | None = None) -> tuple[list[int], str]:
+    """``report``'s ``row_names`` and ``row_names_note`` for the rows of ``table`` (``rows``: a mask or positions of them; None:
+    all): each row's place in ``data``, its file line (header = line 1), or its data row counted from 1 for other formats."""
+    lines = table.lines() if rows is None else table.lines()[rows]
     unit = "lines" if table.unit == "line" else "data rows"
-    return AppRows(X[seen].reset_index(drop=True), None if y is None else y[seen], name, [int(v) for v in lines],
-                   f"{unit} of '{data}'" + (" (the file line, header = line 1)" if table.unit == "line" else ", counted from 1"))
+    return [int(v) for v in lines], f"{unit} of '{data}'" + (" (the file line, header = line 1)" if table.unit == "line" else ", counted from 1")
 
 
 __all__ = ["READ_AS_PREDICT", "AppRows", "app_rows"]

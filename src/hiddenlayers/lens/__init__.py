@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from ._advice import ADVICE as REPORT_ADVICE
 from ._attribution import BASELINES as ATTRIBUTION_BASELINES
 from ._attribution import attribute, feature_importance, layer_attribution, neuron_attribution
 from ._freeze_curve import FreezeCurve, freeze_curve
@@ -37,6 +38,7 @@ from ._timelapse import Timelapse, TimelapseFrame
 __all__ = [
     "ATTRIBUTION_BASELINES",
     "GRADIENT_FLOW_KEY",
+    "REPORT_ADVICE",
     "REPORT_SECTIONS",
     "CKAResult",
     "DomainShift",

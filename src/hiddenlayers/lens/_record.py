@@ -419,9 +419,13 @@ def record(
         return _record_blocks(target, blocks, layers, rows=None, batch_size=None, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
     if input_key is not None:
         raise TypeError(f"input_key={input_key!r} names the input in a DataLoader's dict batches, but X is a {type(X).__name__}: leave input_key out.")
-    if max_rows is not None and getattr(X, "shape", None) is not None:
+    rows = getattr(X, "shape", None) is not None
+    if max_rows is not None and rows:
         X = X.iloc[:max_rows] if hasattr(X, "iloc") else X[:max_rows]
-    return record_prepared(target, target.prepared(X), layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
+    prepared = target.prepared(X)
+    if max_rows is not None and not rows:  # an app's list of texts or sequences, a Translator's (sources, targets): its first examples
+        prepared = prepared[:max_rows]
+    return record_prepared(target, prepared, layers, batch_size=batch_size, stream=stream, sample=sample, pre=pre, keep_output=keep_output)
 
 
 def record_prepared(

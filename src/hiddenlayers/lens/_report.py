@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import torch
 
 from . import _html as H
 from . import _report_landscape as landscape
+from ._advice import ADVICE, report_advice
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
 from ._stats import unknown_activation_note
 
@@ -229,13 +230,14 @@ def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, st
         heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
 
 
-def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dict[str, np.ndarray]) -> tuple[str, str]:
-    """The linear-probes section: a held-out linear model on the input and on each layer (needs one label per row)."""
+def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dict[str, np.ndarray], advice: str = ADVICE["labels"]) -> tuple[str, str]:
+    """The linear-probes section: a held-out linear model on the input and on each layer (needs one label per row;
+    ``advice``: what the note says to do without them)."""
     from ._plots import probes
     from ._probes import probe_features
 
     if yv is None or yv.ndim != 1:
-        return "Linear probes.", H.na_html("pass y (one label per row) to probe the layers.")
+        return "Linear probes.", H.na_html(f"{advice}.")
     if np.unique(yv).size < 2:
         return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
     from ._target import sample_index, take_rows
@@ -288,38 +290,31 @@ def report(
     row_names: Sequence[Any] | None = None,
     row_names_note: str | None = None,
     progress: Callable[[str], None] | None = None,
+    advice: Mapping[str, str] | None = None,
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
-    ``X`` is what the model itself takes (a table, images, a series for a
-    Forecaster, (user, item) pairs for a Recommender, observations for a
-    DQNAgent); the lens turns it into the rows its network reads
-    (``model.network_input(X)``), and ``y`` holds one label per such row
-    (a Forecaster: one per lag window). Sections that cannot apply to a
-    model (attribution over integer ids, neuron maps over images, ...) say
-    why in one line. The "Data" section shows ``data_report`` (a
-    :class:`~hiddenlayers.DataReport`); without one, the fast data checks run
-    on ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the
-    advice shown when no gradient flow was recorded (the CLI names its
-    ``--gradient-flow`` flag instead of the Python callback). ``gradient_flow``:
-    a :class:`~hiddenlayers.lens.GradientFlow` that measured your own training
-    loop; its records fill the "Gradient flow" section (instead of the model's
-    ``history_``). "What each unit responds to most" shows
-    :func:`~hiddenlayers.lens.preferred_inputs` for ``preferred_layer`` (one
-    layer, as ``layers`` selects them; default: the first recorded layer), at
-    most 16 of its most active units: images when the input is ``(N, C, H, W)``
-    or ``image_shape`` (``(H, W)`` or ``(C, H, W)``) says how to fold a row of
-    pixels, else one bar chart per unit. ``sections``: the ids of the
-    sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``),
-    always in page order; default every one. The loss landscape, neurons,
-    preferred inputs and features take most of the time: leaving them out
-    gives a quick report. ``baseline``: the "Top features" section's reference input, as
-    :func:`~hiddenlayers.lens.feature_importance` takes it (default ``"auto"``: the rows' mean for a
-    table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row of network input).
-    ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
-    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines,
-    as ``X`` is a sample of the file there); ``row_names_note`` says on the page what they are.
-    ``progress``: told each stage's name as it starts (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines.
+    ``X`` is what the model itself takes (a table, images, a series for a Forecaster, (user, item) pairs for a Recommender,
+    observations for a DQNAgent); the lens turns it into the rows its network reads (``model.network_input(X)``), and ``y``
+    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). Sections
+    that cannot apply to a model (attribution over integer ids, neuron maps over images, ...) say why in one line. The
+    "Data" section shows ``data_report`` (a :class:`~hiddenlayers.DataReport`); without one, the fast data checks run on
+    ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the advice shown when no gradient flow was recorded
+    (the CLI names its ``--gradient-flow`` flag instead of the Python callback). ``gradient_flow``: a
+    :class:`~hiddenlayers.lens.GradientFlow` that measured your own training loop; its records fill the "Gradient flow"
+    section (instead of the model's ``history_``). "What each unit responds to most" shows
+    :func:`~hiddenlayers.lens.preferred_inputs` for ``preferred_layer`` (one layer, as ``layers`` selects them; default: the
+    first recorded layer), at most 16 of its most active units: images when the input is ``(N, C, H, W)`` or ``image_shape``
+    (``(H, W)`` or ``(C, H, W)``) says how to fold a row of pixels, else one bar chart per unit. ``sections``: the ids of
+    the sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``), always in page order; default every one. The
+    loss landscape, neurons, preferred inputs and features take most of the time: leaving them out gives a quick report.
+    ``baseline``: the "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it
+    (default ``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row
+    of network input). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
+    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample
+    of the file there); ``row_names_note`` says on the page what they are. ``progress``: told each stage's name as it starts
+    (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines. ``advice``: the "not available" notes'
+    fixes by :data:`ADVICE`'s keys (default Python's words; ``inspect`` names its options).
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
@@ -327,6 +322,7 @@ def report(
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
+    words = report_advice(advice)
     if isinstance(baseline, str):
         named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
@@ -344,7 +340,7 @@ def report(
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
                                 feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
-                                baseline=baseline, say=say)
+                                baseline=baseline, say=say, advice=words)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -416,29 +412,30 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
                        wanted: frozenset[str] = frozenset(SECTIONS), shown: tuple[np.ndarray, str] | None = None,
-                       baseline: Any = "auto", say: Callable[[str], None] = lambda stage: None) -> list[tuple[str, str, str, str]]:
+                       baseline: Any = "auto", say: Callable[[str], None] = lambda stage: None,
+                       advice: Mapping[str, str] = ADVICE) -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``shown``: the rows' names and what they are (:func:`_row_names`);
-    ``baseline``: the features section's (:func:`report`); ``say``: told each section's title as it starts.
+    ``baseline``: the features section's (:func:`report`); ``say``: told each section's title as it starts; ``advice``: the notes' fixes (:data:`ADVICE`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
     method = "tsne" if tsne else "pca"
     # (id, title, timing key, builder of (lead, body)); the probes are not guarded: a y that cannot be probed is the caller's error
     stages: list[tuple[str, str, str, Any]] = [
-        ("loss-landscape", landscape.TITLE, "landscape", lambda: _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv, data[1])),
+        ("loss-landscape", landscape.TITLE, "landscape", lambda: _guarded(landscape.LEAD, landscape.landscape_section, target, Xa, yv, data[1], advice)),
         ("similarity", "Layer similarity", "cka", lambda: _guarded("Layer similarity.", _similarity, names, feats)),
-        ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats)),
+        ("probes", "Linear probes", "probes", lambda: _probe_section(model, Xa, yv, feats, advice["labels"])),
         ("projections", "Projections", "projections", lambda: _guarded("Projections.", _projections, feats, yv, plot_rows, method)),
         ("neurons", "Neurons", "neurons", lambda: _guarded("What each hidden unit responds to.", lambda: (
             "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, shown)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
         ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, baseline)),
-        ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data)),
+        ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data, advice["data"], advice["data-all"])),
     ]
     sections: list[tuple[str, str, str, str]] = []
     for sid, title, key, build in stages:
@@ -450,16 +447,17 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
     return sections
 
 
-def _data_section(data_report: Any, X: Any, y: Any) -> tuple[str, str]:
-    """The "Data" section: the given report, else the fast checks on a 2-D table ``X``."""
+def _data_section(data_report: Any, X: Any, y: Any, advice: str = ADVICE["data"], all_checks: str = ADVICE["data-all"]) -> tuple[str, str]:
+    """The "Data" section: the given report, else the fast checks on a 2-D table ``X`` (``advice``: the note's fix for another
+    input; ``all_checks``: how to run every check, in the lead over the fast ones)."""
     from ..data import check
 
     lead = "What the data checks (hiddenlayers.check) found in the data."
     if data_report is None:
         if isinstance(X, (torch.Tensor, list, tuple)) or np.ndim(X) != 2 or hasattr(X, "toarray"):  # ids, sequences, images, sparse
-            return lead, H.na_html("the input is not a table; pass data_report=hl.check(...) for the data it came from.")
+            return lead, H.na_html(f"the input is not a table; {advice}.")
         data_report = check(X, y, fast=True)
-        lead = "The fast data checks on the rows given to the report (hl.check(X, y) runs them all)."
+        lead = f"The fast data checks on the rows given to the report ({all_checks})."
     return lead, data_report.html_section()
 
 
@@ -531,4 +529,4 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
     return "".join(parts)
 
 
-__all__ = ["REPORT_SECTIONS", "SECTIONS", "Report", "report", "report_sections"]
+__all__ = ["ADVICE", "REPORT_SECTIONS", "SECTIONS", "Report", "report", "report_advice", "report_sections"]

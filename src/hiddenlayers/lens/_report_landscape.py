@@ -11,11 +11,13 @@ can evaluate (a plain ``nn.Module``), or no ``y``, gets the one-line reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from . import _html as H
+from ._advice import ADVICE
 
 STEPS = 25  # points per curve: enough for the shape, half the default's forward passes
 ROWS = 2000  # rows of the report's sample the loss is taken on
@@ -24,12 +26,13 @@ TITLE = "The loss around the fitted weights"
 LEAD = "How the training loss changes when the weights move away from the fitted ones."
 
 
-def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None, X: Any = None) -> tuple[str, str]:
+def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None, X: Any = None, advice: Mapping[str, str] | None = None) -> tuple[str, str]:
     """``(lead, body)``: two 1-D landscapes on at most :data:`ROWS` of the report's rows ``Xp`` (network input), labels ``yv``.
 
     A model whose targets come from its input (an Autoencoder's rows, a Forecaster's series) takes them from ``X``, the
     report's own input: its network rows and their targets are made from all of ``X`` (a Forecaster's windows stay whole,
     each with the ``horizon`` values after it), as :func:`~hiddenlayers.lens.loss_landscape` makes them, and ``yv`` is not used.
+    ``advice``: the notes' fixes by key (``"landscape-labels"``, ``"landscape-loss"`` of :data:`._advice.ADVICE`; None: Python's words).
     """
     from ._landscape import targets_from_X
 
@@ -41,12 +44,14 @@ def landscape_section(target: Any, Xp: Any, yv: np.ndarray | None, X: Any = None
 
         Xs, ys = self_target_rows(target, X, ROWS, np.random.default_rng(0))
     else:
+        words = {**ADVICE, **(advice or {})}
+        no_loss = target.estimator is None or not callable(getattr(target.estimator, "network_loss", None))
+        if no_loss and target.estimator is not None:  # an app that has no loss to draw (a Translator): no y would help
+            return LEAD, H.na_html(f"{type(target.estimator).__name__} has no training loss the report can evaluate: {words['landscape-loss']}.")
         if yv is None:
-            return LEAD, H.na_html("pass y to the report to see the loss around the fitted weights.")
-        if target.estimator is None or not callable(getattr(target.estimator, "network_loss", None)):
-            what = type(target.estimator if target.estimator is not None else target.module).__name__
-            return LEAD, H.na_html(f"{what} has no training loss the report can evaluate: call "
-                                   "hl.lens.loss_landscape(model, X, y, loss=your_loss) to draw it.")
+            return LEAD, H.na_html(f"{words['landscape-labels']}.")
+        if no_loss:
+            return LEAD, H.na_html(f"{type(target.module).__name__} has no training loss the report can evaluate: {words['landscape-loss']}.")
         from ._landscape_weights import row_weights
         from ._target import sample_index, take_rows
 

@@ -14,15 +14,11 @@ from ..network import evaluating
 
 def module_of(model: Any) -> nn.Module | None:
     """The ``nn.Module`` the lens will run for ``model`` (a module, or an estimator's network), None when there is none yet."""
-    from ._target import NETWORK_ATTRS
+    from ._target import _network_of
 
     if isinstance(model, nn.Module):
         return model
-    for attr in NETWORK_ATTRS:
-        net = getattr(model, attr, None)
-        if isinstance(net, nn.Module):
-            return net
-    return None
+    return _network_of(model)
 
 
 __all__ = ["evaluating", "module_of"]

@@ -3,7 +3,10 @@
 The lens looks at one ``nn.Module``. A model hands it over in one of these ways:
 
 - a fitted estimator or application: its network is ``network_`` (or
-  ``q_network_`` for :class:`~hiddenlayers.apps.DQNAgent`); rows are turned
+  ``q_network_`` for :class:`~hiddenlayers.apps.DQNAgent`, or the one-input
+  view ``lens_network()`` makes of a network of several inputs: a
+  :class:`~hiddenlayers.apps.Translator`'s encoder-decoder reads its (source,
+  target) pairs packed as one ``(N, 2, W)`` block of ids); rows are turned
   into what that network reads by ``model.network_input(X)`` when the model
   has it (an Autoencoder's standardised rows, a Forecaster's lag windows, a
   Recommender's (user, item) codes), else by ``model._check_X(X)``
@@ -77,17 +80,27 @@ def _stored_table_input(estimator: Any, X: Any) -> bool:
 
 
 def _network_of(model: Any) -> nn.Module | None:
+    """The module the lens runs for a fitted ``model``: its ``network_`` (``q_network_``), else the one-input view its
+    ``lens_network()`` makes of a network of several inputs (a Translator's encoder-decoder); None before fit."""
     for attr in NETWORK_ATTRS:
         net = getattr(model, attr, None)
         if isinstance(net, nn.Module):
             return net
+    if _has_lens_view(model) and _looks_fitted(model):
+        net = model.lens_network()
+        return net if isinstance(net, nn.Module) else None
     return None
+
+
+def _has_lens_view(model: Any) -> bool:
+    """Whether ``model`` (not a module) hands the lens a one-input view of its network: ``lens_network()`` with ``network_input(X)``."""
+    return not isinstance(model, nn.Module) and callable(getattr(model, "lens_network", None)) and callable(getattr(model, "network_input", None))
 
 
 def _is_estimator(model: Any) -> bool:
     if isinstance(model, nn.Module):
         return False
-    return _network_of(model) is not None or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
+    return _network_of(model) is not None or _has_lens_view(model) or (hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes"))
 
 
 def refuse_model(value: Any, name: str, func: str) -> None:

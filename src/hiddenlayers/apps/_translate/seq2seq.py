@@ -159,15 +159,19 @@ class Seq2Seq(nn.Module):
 
     def encode(self, src: Tensor, lengths: Tensor) -> Encoded:
         """``src (B, S)`` ids padded with PAD, ``lengths (B,)`` -> :class:`Encoded`."""
-        packed = pack_padded_sequence(self.drop(self.src_embed(src)), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        return self.encode_embedded(self.src_embed(src), lengths, src != PAD)
+
+    def encode_embedded(self, emb: Tensor, lengths: Tensor, mask: Tensor) -> Encoded:
+        """The encoder on embedded source tokens ``emb (B, S, E)`` (``mask (B, S)``: True = real token) -> :class:`Encoded`."""
+        packed = pack_padded_sequence(self.drop(emb), lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, final = self.encoder(packed)
-        memory, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])  # (B, S, D), zeros at padding
+        memory, _ = pad_packed_sequence(out, batch_first=True, total_length=emb.shape[1])  # (B, S, D), zeros at padding
         if isinstance(final, tuple):
             assert self.bridge_cell is not None
             state: Any = (self._bridge(final[0], self.bridge), self._bridge(final[1], self.bridge_cell))
         else:
             state = self._bridge(final, self.bridge)
-        return Encoded(memory, self.attn.key(memory), src != PAD, state)
+        return Encoded(memory, self.attn.key(memory), mask, state)
 
     def initial_feed(self, enc: Encoded) -> Tensor:
         """The attentional vector fed at step 0 (Luong input feeding; unused by Bahdanau)."""
@@ -175,7 +179,11 @@ class Seq2Seq(nn.Module):
 
     def attend(self, prev: Tensor, state: Any, feed: Tensor, enc: Encoded) -> tuple[Any, Tensor, Tensor]:
         """One decoder step before the output layer: ``prev (B,)`` ids -> ``(state, attentional (B, H), weights (B, S))``."""
-        emb = self.drop(self.tgt_embed(prev))
+        state, s, context, weights = self._step_state(self.drop(self.tgt_embed(prev)), state, feed, enc)
+        return state, self.attentional(s, context), weights
+
+    def _step_state(self, emb: Tensor, state: Any, feed: Tensor, enc: Encoded) -> tuple[Any, Tensor, Tensor, Tensor]:
+        """One decoder RNN step on the embedded previous word ``emb (B, E)``: ``(state, output s (B, H), context (B, D), weights (B, S))``."""
         if self.attention_kind == "bahdanau":
             top = (state[0] if isinstance(state, tuple) else state)[-1]
             context, weights = self.attn(top, enc)
@@ -185,7 +193,28 @@ class Seq2Seq(nn.Module):
             out, state = self.decoder((torch.cat([emb, feed], 1) if self.input_feeding else emb).unsqueeze(1), state)
             s = out[:, 0]
             context, weights = self.attn(s, enc)
-        return state, torch.tanh(self.combine(torch.cat([s, context], 1))), weights
+        return state, s, context, weights
+
+    def attentional(self, s: Tensor, context: Tensor) -> Tensor:
+        """``tanh(W [s; c])``: decoder outputs ``s (..., H)`` and their contexts ``(..., D)`` -> attentional vectors ``(..., H)``."""
+        return torch.tanh(self.combine(torch.cat([s, context], -1)))
+
+    def teacher_forced(self, emb: Tensor, enc: Encoded) -> tuple[Tensor, Tensor]:
+        """The decoder on embedded teacher-forced inputs ``emb (B, T, E)`` (BOS + target): ``(outputs s (B, T, H), contexts (B, T, D))``.
+
+        One RNN call (Luong without input feeding, as :meth:`parallel`) or one step at a time (as :meth:`forward`);
+        :meth:`attentional` of the two is the vector the output layer reads at each step.
+        """
+        if self.parallel_ok:
+            states, _ = self.decoder(self.drop(emb), enc.state)
+            return states, self.attn.all_steps(states, enc)[0]
+        state, feed, outs, contexts = enc.state, self.initial_feed(enc), [], []
+        for t in range(emb.shape[1]):
+            state, s, context, _ = self._step_state(self.drop(emb[:, t]), state, feed, enc)
+            feed = self.attentional(s, context)
+            outs.append(s)
+            contexts.append(context)
+        return torch.stack(outs, 1), torch.stack(contexts, 1)
 
     def step(self, prev: Tensor, state: Any, feed: Tensor, enc: Encoded) -> tuple[Tensor, Any, Tensor, Tensor]:
         """One decoder step: ``prev (B,)`` ids -> ``(logits (B, V), state, attentional (B, H), weights (B, S))``."""
@@ -204,7 +233,7 @@ class Seq2Seq(nn.Module):
         context, _ = self.attn.all_steps(states, enc)  # (B, T, D)
         if mask is not None:
             states, context = states[mask], context[mask]
-        return self.logits(torch.tanh(self.combine(torch.cat([states, context], -1))))
+        return self.logits(self.attentional(states, context))
 
     def forward(self, src: Tensor, lengths: Tensor, tgt_in: Tensor, teacher_forcing: float = 1.0, mask: Tensor | None = None) -> Tensor:
         """Logits ``(B, T, V)`` for ``tgt_in (B, T)`` (BOS + target), or ``(mask.sum(), V)`` for the

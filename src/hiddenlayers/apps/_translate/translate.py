@@ -428,6 +428,50 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
                 out[b] = (enc.memory.sum(1) / lengths.to(enc.memory.device)[:, None]).double().cpu().numpy()
         return out
 
+    # -- the lens -----------------------------------------------------------
+    def network_input(self, pairs: Any) -> np.ndarray:
+        """``(N, 2, W)`` int64 ids of the sentence pairs ``pairs`` for :func:`hiddenlayers.lens.report` and ``record``: per pair,
+        the source ids (with EOS) and BOS + the target ids, each padded with PAD (0) to ``W`` (see :meth:`lens_network`).
+
+        ``pairs``: ``(sources, targets)``, two lists of sentences as :meth:`score` takes them, or a DataFrame holding the
+        ``source_column_`` and ``target_column_`` this model was fitted on. The targets are fed teacher-forced: the decoder reads
+        the reference translation, as in training, so each of its layers is seen on the words a good translation has.
+        """
+        self._require_fitted()
+        sources, targets = self._lens_pairs(pairs)
+        src_text, tgt_text = self._pairs(sources, targets)
+        if not src_text:
+            raise ValueError("pairs holds no sentence pair: pass at least one (source, target) pair.")
+        from .lens_view import pair_rows
+
+        return pair_rows(self._source_ids(src_text), self._target_ids(tgt_text))
+
+    def _lens_pairs(self, pairs: Any) -> tuple[Any, Any]:
+        """``(sources, targets)`` of :meth:`network_input`'s ``pairs`` (a one-line TypeError for another form)."""
+        if hasattr(pairs, "columns") and hasattr(pairs, "iloc"):
+            names = (getattr(self, "source_column_", None), getattr(self, "target_column_", None))
+            if names[0] is None or names[1] is None:
+                raise TypeError(f"{type(self).__name__} was fitted on lists, so it stores no column names to read a DataFrame by: "
+                                "pass (sources, targets), two lists of sentences.")
+            missing = [n for n in names if n not in pairs.columns]
+            if missing:
+                raise ValueError(f"the DataFrame has no column {missing[0]!r} (this model's {'source' if missing[0] == names[0] else 'target'} "
+                                 f"column); its columns are {', '.join(map(repr, map(str, pairs.columns[:10])))}.")
+            return pairs[names[0]], pairs[names[1]]
+        if isinstance(pairs, tuple) and len(pairs) == 2:
+            return pairs[0], pairs[1]
+        raise TypeError(f"a Translator's pairs are a tuple (sources, targets) of two lists of sentences, as score() takes them"
+                        f"{' or a DataFrame of its source and target columns' if getattr(self, 'source_column_', None) else ''}. "
+                        f"Received: {type(pairs).__name__}.")
+
+    def lens_network(self) -> torch.nn.Module:
+        """The fitted network as the one-input module :mod:`hiddenlayers.lens` runs on :meth:`network_input`'s rows: the
+        encoder's layers on the sources and the decoder's on the teacher-forced targets, named ``encoder.*`` and ``decoder.*``."""
+        self._require_fitted()
+        from .lens_view import TranslatorLens
+
+        return TranslatorLens(self.model_)
+
     # -- files ------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write weights, vocabularies and history to one ``.safetensors`` file (JSON metadata; no pickle)."""
