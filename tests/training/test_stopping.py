@@ -220,6 +220,46 @@ def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple
         train(net, torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=callbacks, max_epochs=1)
 
 
+
+class _KerasHook(hl.Callback):
+    """A hook written as Keras' ``on_epoch_end(self, epoch, logs=None)``."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_epoch_end(self, epoch, logs=None):  # type: ignore[override]
+        self.calls += 1
+
+
+class _KeywordsNoKwargs(hl.Callback):
+    def on_batch_end(self, *, network, history, state):  # type: ignore[override]
+        pass
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (_KerasHook, r"^callbacks\[1\] \(_KerasHook\)\.on_epoch_end\(epoch, logs=None\) must take \*\*kwargs: the fit calls each hook "
+                 r"with keywords only .*not Keras' \(epoch, logs\); define it as def on_epoch_end\(self, \*\*kwargs\)"),
+    (_KeywordsNoKwargs, r"^callbacks\[1\] \(_KeywordsNoKwargs\)\.on_batch_end\(\*, network, history, state\) must take \*\*kwargs"),
+])
+def test_a_hook_without_kwargs_is_refused_before_any_epoch(iris: tuple[np.ndarray, np.ndarray], make: Any, message: str) -> None:
+    """Before: the first epoch ran, then Python's "unexpected keyword argument 'network'" (on_batch_end: 'batch_loss'),
+    which did not say how a hook is called. Now one line naming the hook and its fix, before any step, and the
+    estimator stays unfitted; from train() too."""
+    X, y = iris
+    cb = make()
+    clf = hl.MLPClassifier((4,), max_iter=2, callbacks=[hl.Callback(), cb])
+    with pytest.raises(TypeError, match=message) as info:
+        clf.fit(X, y)
+    assert "\n" not in str(info.value)
+    assert getattr(cb, "calls", 0) == 0 and not hasattr(clf, "coefs_")
+    import torch
+
+    from hiddenlayers.training import train
+
+    with pytest.raises(TypeError, match=message):
+        train(hl.Network(4, "4", 3), torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=[hl.Callback(), cb], max_epochs=1)
+
+
 @pytest.mark.parametrize(("make", "exc", "message"), [
     (lambda: MaxEpochs(0), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=0."),
     (lambda: MaxEpochs(-1), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=-1."),
