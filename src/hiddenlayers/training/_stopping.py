@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ._numbers import real, whole
@@ -325,6 +325,22 @@ class TrainState:
     stop_training: bool = False
     start_time: float = field(default_factory=time.perf_counter)
     averaging: WeightAveraging | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set one of the fields; any other name is an AttributeError naming the nearest field.
+
+        Why: the loops read ``stop_training`` only, so ``state.stop_trainng = True`` (or Lightning's ``should_stop``)
+        set a new attribute that nothing read, and the fit ran on to ``max_iter`` with no sign of the typo.
+        """
+        names = [f.name for f in fields(self)]
+        if name not in names:
+            near = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise AttributeError(
+                f"TrainState has no attribute {name!r}: {hint}its attributes are {', '.join(names)}; "
+                "a callback stops the fit with state.stop_training = True (keep your own values on the callback, self.NAME)."
+            )
+        object.__setattr__(self, name, value)
 
 
 class Callback:
