@@ -209,3 +209,13 @@ def test_rows_that_fit_leave_the_fit_as_without_the_check():
         a = hl.MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[GradientFlow(X)]).fit(X, y)
         b = hl.MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[GradientFlow()]).fit(X, y)
     assert all((p == q).all() for p, q in zip(a.coefs_, b.coefs_))
+
+
+def test_repr_shows_the_arguments_as_an_estimator_repr_shows_its_callbacks():
+    """Before: print(clf) showed callbacks=[<hiddenlayers.lens._gradflow.GradientFlow object at 0x...>]."""
+    import torch
+
+    X = np.zeros((150, 4))
+    assert repr(GradientFlow(X, every=2)) == "GradientFlow(X=<150x4 rows>, layers=None, every=2, max_rows=1024)"
+    assert repr(GradientFlow(layers=torch.nn.Linear, max_rows=None)) == "GradientFlow(layers=Linear, every=1, max_rows=None)"
+    assert "GradientFlow(layers='hidden*', every=1" in repr(hl.MLPClassifier(callbacks=[GradientFlow(layers="hidden*")]))

@@ -207,6 +207,12 @@ class GradientFlow(Callback):
         # the latest epoch that ended unrecorded: (its record without activation statistics, its weights when X is given)
         self._pending: tuple[dict[str, Any], dict[str, torch.Tensor] | None] | None = None
 
+    def __repr__(self) -> str:
+        """The arguments, ``X`` by its shape: an estimator's repr shows its callbacks (it showed ``<... object at 0x...>``)."""
+        x = "" if self.X is None else f"X=<{'x'.join(map(str, np.shape(self.X)))} rows>, "
+        layers = self.layers.__qualname__ if isinstance(self.layers, type) else repr(self.layers)
+        return f"GradientFlow({x}layers={layers}, every={self.every}, max_rows={self.max_rows})"
+
     # ------------------------------------------------------------------ your own loop
 
     @contextmanager
