@@ -219,3 +219,25 @@ def test_repr_shows_the_arguments_as_an_estimator_repr_shows_its_callbacks():
     assert repr(GradientFlow(X, every=2)) == "GradientFlow(X=<150x4 rows>, layers=None, every=2, max_rows=1024)"
     assert repr(GradientFlow(layers=torch.nn.Linear, max_rows=None)) == "GradientFlow(layers=Linear, every=1, max_rows=None)"
     assert "GradientFlow(layers='hidden*', every=1" in repr(hl.MLPClassifier(callbacks=[GradientFlow(layers="hidden*")]))
+
+
+def test_a_new_fit_starts_the_records_afresh_and_a_warm_fit_numbers_on():
+    """Before: fitting again with the same GradientFlow (a re-run notebook cell) left records of epochs 1, 2, 1, 2, so
+    to_frame() and plot() mixed two runs. Now a fit with a new history starts afresh; warm fits and partial_fit go on."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    flow = GradientFlow(X[:20])
+    clf = hl.MLPClassifier((4,), max_iter=2, random_state=0, callbacks=[flow])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+        clf.fit(X, y)
+        assert [r["epoch"] for r in flow.records] == [1, 2]
+        assert flow.records == clf.history_.extra["gradient_flow"]
+        clf.set_params(warm_start=True).fit(X, y)
+        assert [r["epoch"] for r in flow.records] == [1, 2, 3, 4]
+        pf = hl.MLPClassifier((4,), random_state=0, callbacks=[flow])
+        pf.partial_fit(X, y, classes=[0, 1, 2])
+        pf.partial_fit(X, y)
+    assert [r["epoch"] for r in flow.records] == [1, 2]

@@ -249,9 +249,13 @@ class GradientFlow(Callback):
     # ------------------------------------------------------------------ the fit loop's callback hooks
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        network = kwargs.get("network")
+        """Check ``X`` against the network; a fit that starts a new history (not warm, not a later ``partial_fit``) starts
+        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table."""
+        network, history = kwargs.get("network"), kwargs.get("history")
         if network is not None:
             self._check_rows(network)
+        if history is not None and not history.epoch:
+            self.records, self._pending = [], None
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
         network = kwargs.get("network")
