@@ -162,3 +162,82 @@ def test_every_k_over_partial_fit_calls_records_every_kth_call_only():
         for _ in range(7):
             clf.partial_fit(X, y, classes=np.unique(y))
     assert [r["epoch"] for r in flow.records] == [3, 6]
+
+
+class _CountEpochs(hl.Callback):
+    def __init__(self) -> None:
+        self.epochs = 0
+
+    def on_epoch_end(self, **kwargs: object) -> None:
+        self.epochs += 1
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_rows_the_network_cannot_take_are_refused_before_any_epoch(warm):
+    """GradientFlow(X) of the wrong width was read only at the first epoch's end: an epoch ran, then an error about the
+    network's X that did not name GradientFlow. Now it is one line naming GradientFlow(X) before any step."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    clf = hl.MLPClassifier((8,), max_iter=2, random_state=0, warm_start=warm)
+    if warm:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.fit(X, y)
+    before = [c.copy() for c in clf.coefs_] if warm else None
+    counter = _CountEpochs()
+    clf.set_params(callbacks=[counter, GradientFlow(X[:, :3])])
+    with pytest.raises(ValueError, match=r"^GradientFlow\(X\): its rows do not fit the network being trained: .*\(150, 3\).*"
+                                         r"expects \(\.\.\., 4\).*GradientFlow\(X_train\)") as info:
+        clf.fit(X, y)
+    assert "\n" not in str(info.value)
+    assert counter.epochs == 0
+    if warm:
+        assert all((a == b).all() for a, b in zip(before, clf.coefs_))
+        assert clf.n_iter_ == 2
+    else:
+        assert not hasattr(clf, "coefs_")
+
+
+def test_rows_that_fit_leave_the_fit_as_without_the_check():
+    """The check runs one forward in eval mode under inference_mode: the fit's weights are those of a fit without X."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = hl.MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[GradientFlow(X)]).fit(X, y)
+        b = hl.MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[GradientFlow()]).fit(X, y)
+    assert all((p == q).all() for p, q in zip(a.coefs_, b.coefs_))
+
+
+def test_repr_shows_the_arguments_as_an_estimator_repr_shows_its_callbacks():
+    """Before: print(clf) showed callbacks=[<hiddenlayers.lens._gradflow.GradientFlow object at 0x...>]."""
+    import torch
+
+    X = np.zeros((150, 4))
+    assert repr(GradientFlow(X, every=2)) == "GradientFlow(X=<150x4 rows>, layers=None, every=2, max_rows=1024)"
+    assert repr(GradientFlow(layers=torch.nn.Linear, max_rows=None)) == "GradientFlow(layers=Linear, every=1, max_rows=None)"
+    assert "GradientFlow(layers='hidden*', every=1" in repr(hl.MLPClassifier(callbacks=[GradientFlow(layers="hidden*")]))
+
+
+def test_a_new_fit_starts_the_records_afresh_and_a_warm_fit_numbers_on():
+    """Before: fitting again with the same GradientFlow (a re-run notebook cell) left records of epochs 1, 2, 1, 2, so
+    to_frame() and plot() mixed two runs. Now a fit with a new history starts afresh; warm fits and partial_fit go on."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    flow = GradientFlow(X[:20])
+    clf = hl.MLPClassifier((4,), max_iter=2, random_state=0, callbacks=[flow])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+        clf.fit(X, y)
+        assert [r["epoch"] for r in flow.records] == [1, 2]
+        assert flow.records == clf.history_.extra["gradient_flow"]
+        clf.set_params(warm_start=True).fit(X, y)
+        assert [r["epoch"] for r in flow.records] == [1, 2, 3, 4]
+        pf = hl.MLPClassifier((4,), random_state=0, callbacks=[flow])
+        pf.partial_fit(X, y, classes=[0, 1, 2])
+        pf.partial_fit(X, y)
+    assert [r["epoch"] for r in flow.records] == [1, 2]

@@ -275,3 +275,14 @@ def test_a_bare_linear_layers_activation_statistics_are_read_after_its_activatio
     assert rows["0"]["act_mean"] == pytest.approx(float(relu.double().mean()), rel=1e-6)
     assert rows["3"]["act_std"] == pytest.approx(float(tanh.double().std(0, unbiased=False).mean()), rel=1e-5)
     assert math.isnan(rows["5"].get("fraction_active", math.nan)) is False and rows["5"]["dead"] == 0  # the head: its own output
+
+
+def test_own_loop_rows_the_model_cannot_take_fail_when_the_first_epoch_opens():
+    """Before: the first epoch's steps ran and its end failed; now `with flow.epoch(model):` refuses before the body."""
+    model = _model()
+    flow = GradientFlow(np.zeros((10, 3), dtype=np.float32))
+    ran = []
+    with pytest.raises(ValueError, match=r"^GradientFlow\(X\): its rows do not fit the network being trained: .*expects \(\.\.\., 4\)"):
+        with flow.epoch(model):
+            ran.append(1)
+    assert ran == [] and flow.records == []

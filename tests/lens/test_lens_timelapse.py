@@ -458,3 +458,13 @@ def test_a_timelapse_on_an_autoencoder_takes_its_raw_rows(moons):
     with pytest.raises(TypeError, match="Timelapse.epoch takes the torch.nn.Module being trained, or a fitted estimator"):
         with mine.epoch("net"):
             pass
+
+
+def test_repr_shows_the_arguments_as_an_estimator_repr_shows_its_callbacks():
+    """Before: print(clf) showed callbacks=[<hiddenlayers.lens._timelapse.Timelapse object at 0x...>]."""
+    X = np.random.default_rng(0).normal(size=(150, 4))
+    y = np.arange(150) % 3
+    assert repr(hl.lens.Timelapse(X, y, every=2)) == (
+        "Timelapse(X=<150x4 rows>, y=<labels>, every=2, layers=None, resolution=30, max_frames=60, max_rows=2000)"
+    )
+    assert "callbacks=[Timelapse(X=<150x4 rows>, y=None, every=1" in repr(hl.MLPClassifier(callbacks=[hl.lens.Timelapse(X)]))

@@ -36,6 +36,36 @@ def _refused(exc: type[Exception], message: str, X: Any = None, Y: Any = None, *
         assert len(history) == 0
 
 
+_NAN_X = "X holds NaN or infinite values (first in row {row}, counted from 0): drop or impute those rows (sklearn's SimpleImputer) " \
+         "before training; the loss would be NaN from the first step."
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_rows_are_refused_before_the_first_step_not_reported_as_divergence(bad: float) -> None:
+    """Before: train ran on a NaN row, the loss was NaN from the first step, and the DivergedWarning said to lower
+    the learning rate or scale the inputs. Now one line naming the first bad row; no weight moves."""
+    X, Y = _data()
+    X[7, 2] = bad
+    X[30, 0] = bad
+    _refused(ValueError, _NAN_X.format(row=7), X, Y, history=History())
+    import scipy.sparse as sp
+
+    _refused(ValueError, _NAN_X.format(row=7), sp.csr_matrix(X.numpy()), Y)
+    X, Y = _data()
+    Y[12, 1] = bad
+    _refused(ValueError, "Y holds NaN or infinite values (first in row 12, counted from 0): drop those rows, or give them a finite "
+             "target, before training; the loss would be NaN from the first step.", X, Y)
+
+
+def test_finite_rows_whose_sum_overflows_pass_the_check() -> None:
+    """The check reads one sum; a sum that overflows while every value is finite is no NaN."""
+    from hiddenlayers.training import get_loss
+    from hiddenlayers.training._inputs import check_finite
+
+    X = torch.full((4, 4), 3e38)
+    check_finite(hl.Network(4, "8", 2), X, torch.zeros(4, 2), get_loss("log_loss"))
+
+
 def test_lengths_must_match() -> None:
     X, Y = _data()
     _refused(ValueError, "X has 100 rows but Y has 80: give one row of Y per row of X.", X, Y[:80])

@@ -153,3 +153,17 @@ def test_suggestion_ignores_the_fall_back_from_a_blow_up() -> None:
     descent = 1.1 + 1.3 / (1 + np.exp(3 * (x + 2)))  # falls fastest at 1e-2, to its lowest at 0.1
     loss = np.where(x <= -1, descent, descent + 10 * (x + 1) - 7 * (x > 0))  # then the blow-up, and a fall of 7 at 1.0
     assert steepest_descent(lrs, loss) == pytest.approx(1e-2, rel=0.35)
+
+
+def test_a_nan_row_is_refused_not_swept_as_a_divergence() -> None:
+    """Before: a NaN in X made every step's loss NaN, and the sweep stopped at once as 'diverged' with no suggestion."""
+    import hiddenlayers as hl
+
+    X = torch.randn(64, 4)
+    X[5, 1] = math.nan
+    Y = torch.nn.functional.one_hot((X[:, 0] > 0).long(), 2).float()
+    net = hl.Network(4, "8", 2)
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"^X holds NaN or infinite values \(first in row 5, counted from 0\): drop or impute"):
+        lr_find(net, X, Y, loss="log_loss")
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))

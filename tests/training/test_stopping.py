@@ -220,6 +220,71 @@ def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple
         train(net, torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=callbacks, max_epochs=1)
 
 
+
+class _KerasHook(hl.Callback):
+    """A hook written as Keras' ``on_epoch_end(self, epoch, logs=None)``."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_epoch_end(self, epoch, logs=None):  # type: ignore[override]
+        self.calls += 1
+
+
+class _KeywordsNoKwargs(hl.Callback):
+    def on_batch_end(self, *, network, history, state):  # type: ignore[override]
+        pass
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (_KerasHook, r"^callbacks\[1\] \(_KerasHook\)\.on_epoch_end\(epoch, logs=None\) must take \*\*kwargs: the fit calls each hook "
+                 r"with keywords only .*not Keras' \(epoch, logs\); define it as def on_epoch_end\(self, \*\*kwargs\)"),
+    (_KeywordsNoKwargs, r"^callbacks\[1\] \(_KeywordsNoKwargs\)\.on_batch_end\(\*, network, history, state\) must take \*\*kwargs"),
+])
+def test_a_hook_without_kwargs_is_refused_before_any_epoch(iris: tuple[np.ndarray, np.ndarray], make: Any, message: str) -> None:
+    """Before: the first epoch ran, then Python's "unexpected keyword argument 'network'" (on_batch_end: 'batch_loss'),
+    which did not say how a hook is called. Now one line naming the hook and its fix, before any step, and the
+    estimator stays unfitted; from train() too."""
+    X, y = iris
+    cb = make()
+    clf = hl.MLPClassifier((4,), max_iter=2, callbacks=[hl.Callback(), cb])
+    with pytest.raises(TypeError, match=message) as info:
+        clf.fit(X, y)
+    assert "\n" not in str(info.value)
+    assert getattr(cb, "calls", 0) == 0 and not hasattr(clf, "coefs_")
+    import torch
+
+    from hiddenlayers.training import train
+
+    with pytest.raises(TypeError, match=message):
+        train(hl.Network(4, "4", 3), torch.zeros(6, 4), torch.zeros(6, 3), loss="squared_error", callbacks=[hl.Callback(), cb], max_epochs=1)
+
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("stop_trainng", r"^TrainState has no attribute 'stop_trainng': did you mean 'stop_training'\? its attributes are epoch, "
+                     r"stop_training, start_time, averaging; a callback stops the fit with state\.stop_training = True"),
+    ("should_stop", r"^TrainState has no attribute 'should_stop': its attributes are epoch, stop_training, start_time, averaging"),
+])
+def test_a_misspelt_stop_flag_is_an_error_not_a_fit_that_runs_on(iris: tuple[np.ndarray, np.ndarray], name: str, message: str) -> None:
+    """Before: ``state.stop_trainng = True`` (or Lightning's ``should_stop``) set an attribute nothing read and the
+    fit ran on to max_iter. Now an AttributeError naming the field; the spelt flag still stops the fit."""
+    X, y = iris
+
+    class Flag(hl.Callback):
+        def __init__(self, attr: str) -> None:
+            self.attr = attr
+
+        def on_epoch_end(self, *, logs: dict[str, Any], state: Any, **kwargs: Any) -> None:
+            if logs["epoch"] == 2:
+                setattr(state, self.attr, True)
+
+    with pytest.raises(AttributeError, match=message):
+        _fit(hl.MLPClassifier((4,), max_iter=5, random_state=0, callbacks=[Flag(name)]), X, y)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=5, random_state=0, callbacks=[Flag("stop_training")]), X, y)
+    assert (clf.n_iter_, clf.stop_reason_) == (2, "callback")
+
+
 @pytest.mark.parametrize(("make", "exc", "message"), [
     (lambda: MaxEpochs(0), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=0."),
     (lambda: MaxEpochs(-1), ValueError, "MaxEpochs n must be an integer >= 1 (the epoch after which training stops). Received: n=-1."),

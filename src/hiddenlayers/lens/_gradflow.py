@@ -207,6 +207,12 @@ class GradientFlow(Callback):
         # the latest epoch that ended unrecorded: (its record without activation statistics, its weights when X is given)
         self._pending: tuple[dict[str, Any], dict[str, torch.Tensor] | None] | None = None
 
+    def __repr__(self) -> str:
+        """The arguments, ``X`` by its shape: an estimator's repr shows its callbacks (it showed ``<... object at 0x...>``)."""
+        x = "" if self.X is None else f"X=<{'x'.join(map(str, np.shape(self.X)))} rows>, "
+        layers = self.layers.__qualname__ if isinstance(self.layers, type) else repr(self.layers)
+        return f"GradientFlow({x}layers={layers}, every={self.every}, max_rows={self.max_rows})"
+
     # ------------------------------------------------------------------ your own loop
 
     @contextmanager
@@ -221,6 +227,8 @@ class GradientFlow(Callback):
         if self._epoch is not None:
             raise RuntimeError("GradientFlow.epoch() is already open: epochs cannot nest; close the previous `with flow.epoch(model):` first.")
         number = int(self.records[-1]["epoch"]) + 1 if self.records else 1
+        if not self.records:
+            self._check_rows(model)  # before the first epoch's steps, not at its end
         self._epoch = _Epoch(model, _layers(model, self.layers, strict=True), number)
         try:
             yield self
@@ -239,6 +247,15 @@ class GradientFlow(Callback):
         self._epoch.step()
 
     # ------------------------------------------------------------------ the fit loop's callback hooks
+
+    def on_train_begin(self, **kwargs: Any) -> None:
+        """Check ``X`` against the network; a fit that starts a new history (not warm, not a later ``partial_fit``) starts
+        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table."""
+        network, history = kwargs.get("network"), kwargs.get("history")
+        if network is not None:
+            self._check_rows(network)
+        if history is not None and not history.epoch:
+            self.records, self._pending = [], None
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
         network = kwargs.get("network")
@@ -299,17 +316,46 @@ class GradientFlow(Callback):
             self._activation_stats(ep.module, layers)
         return {"epoch": ep.number, "layers": layers}
 
+    def _rows(self) -> Any:
+        """``X``'s sample as an array: at most ``max_rows`` rows, the same each epoch."""
+        X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
+        X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # drawn at random: not the first (sorted data)
+        return X if not hasattr(X, "to_numpy") else X.to_numpy()
+
+    def _check_rows(self, network: nn.Module) -> None:
+        """Run ``X``'s sample through ``network`` before it trains: rows it cannot take are one line now, not after an epoch.
+
+        Why: the activation statistics are read at each epoch's end, so ``GradientFlow(X)`` with the wrong width (the
+        target column left in, the raw table of a scaled fit) failed after a whole epoch with an error about the
+        network's input that did not say which ``X``. The fit is left as it was (no step has run).
+        """
+        from ._record import NonFiniteActivations, record
+
+        if self.X is None:
+            return
+        read = {activation_after(network, n) for n in _layers(network, self.layers, strict=False)}
+        if not read:
+            return
+        try:
+            # the sample each epoch reads (one forward of at most max_rows rows), so the message gives its shape
+            record(network, self._rows(), sorted(read), stream=True, sample=1, pre=False)
+        except NonFiniteActivations:
+            return  # initial weights that overflow: training reports what follows
+        except ValueError as e:
+            raise ValueError(
+                f"GradientFlow(X): its rows do not fit the network being trained: {e}; give GradientFlow rows as fit "
+                "takes them, e.g. GradientFlow(X_train) with the X passed to fit."
+            ) from None
+
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
         from ._record import NonFiniteActivations, record
 
-        X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
-        X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # the same rows each epoch, drawn at random: not the first (sorted data)
         modules = dict(network.named_modules())
         read = {n: activation_after(network, n) for n in layers if n in modules}  # weight layer -> the module whose output is read
         if not read:
             return
         try:
-            rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), sorted(set(read.values())), stream=True, sample=1, pre=False)
+            rec = record(network, self._rows(), sorted(set(read.values())), stream=True, sample=1, pre=False)
         except NonFiniteActivations:
             return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
         for name, source in read.items():

@@ -191,6 +191,12 @@ class Timelapse(Callback):
         self._open: _OpenEpoch | None = None
         self._prepared = False  # X turned into a model's network input (epoch(model) given an estimator or application)
 
+    def __repr__(self) -> str:
+        """The arguments, the plane's rows by their shape: an estimator's repr shows its callbacks (it showed ``<... object at 0x...>``)."""
+        layers = self.layers.__qualname__ if isinstance(self.layers, type) else repr(self.layers)
+        return (f"Timelapse(X=<{'x'.join(map(str, np.shape(self.X)))} rows>, y={'None' if self.labels is None else '<labels>'}, "
+                f"every={self.every}, layers={layers}, resolution={self.resolution}, max_frames={self.max_frames}, max_rows={self.max_rows})")
+
     # ------------------------------------------------------------------ results
 
     @property

@@ -88,6 +88,44 @@ def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
         )
 
 
+def check_finite(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
+    """No NaN or inf in a table network's ``X``, nor in ``Y`` for a plain loss: one reduction each (a sum).
+
+    Why: ``train`` on rows with a NaN ran, the loss was NaN from the first step, and the ``DivergedWarning`` said to
+    lower the learning rate or scale the inputs, which was no fix. The estimators refuse such rows before (scikit-learn's
+    check); this is for ``hl.train`` called on tensors. Only a network stating a 1-D ``input_shape`` (table columns, or ids)
+    is checked: sequence and speech networks read NaN as the padding past each sequence's end. ``Y`` of a loss with
+    masked targets (``target_width``) or of CTC is left as it is. The rows are searched only when a sum is not finite
+    (and a sum that overflowed while every value is finite passes).
+    """
+    shape = getattr(network, "input_shape", None)
+    if shape is None or len(tuple(shape)) != 1 or getattr(network, "any_length", False):
+        return
+    _refuse_non_finite("X", X, "drop or impute those rows (sklearn's SimpleImputer) before training")
+    if loss.target_width is None and loss.name != "ctc":
+        _refuse_non_finite("Y", Y, "drop those rows, or give them a finite target, before training")
+
+
+def _refuse_non_finite(name: str, a: Any, fix: str) -> None:
+    """One ValueError naming the first row of ``a`` (a float tensor or SciPy sparse matrix) that holds NaN or inf."""
+    if sp.issparse(a):
+        coo = a.tocoo()
+        rows = coo.row[~np.isfinite(coo.data)] if np.issubdtype(coo.data.dtype, np.floating) else coo.row[:0]
+        first = int(rows.min()) if rows.size else None
+    elif isinstance(a, Tensor) and a.is_floating_point() and not a.is_sparse and a.numel():
+        if bool(torch.isfinite(a.sum())):
+            return
+        bad = (~torch.isfinite(a)).reshape(a.shape[0], -1).any(dim=1).nonzero()
+        first = int(bad[0, 0]) if len(bad) else None
+    else:
+        return
+    if first is not None:
+        raise ValueError(
+            f"{name} holds NaN or infinite values (first in row {first}, counted from 0): {fix}; "
+            "the loss would be NaN from the first step."
+        )
+
+
 def _y_form(loss: Loss, k: int) -> str:
     """How ``Y`` is written for ``loss``: what the shape message adds."""
     if loss.name == "ctc":

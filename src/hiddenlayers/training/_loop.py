@@ -40,7 +40,7 @@ from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
 from ._divergence import CLIP_FIX, diverged_message, has_diverged
 from ._engine import AutogradStep, DenseEngine, make_step
-from ._inputs import as_tensor, check_lengths, check_numbers, check_rules, check_shapes, check_weights
+from ._inputs import as_tensor, check_finite, check_lengths, check_numbers, check_rules, check_shapes, check_weights
 from ._losses import Loss, get_loss
 from ._optim import FlatParams, Optimizer, Schedule, check_optimizer_kwargs, check_solver, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
@@ -790,6 +790,7 @@ def _checked_data(network: torch.nn.Module, X: Any, Y: Any, sample_weight: Any, 
         sample_weight = as_tensor("sample_weight", sample_weight, dtype, device)
     n = check_lengths(X, Y, sample_weight)
     check_shapes(network, X, Y, loss)
+    check_finite(network, X, Y, loss)
     # under DDP one rank's share may weigh nothing (its batches add a zero gradient); the ranks' sum is what counts
     allow_zero = gradient_sync() is not None
     return X, Y, sample_weight, (check_weights(sample_weight, allow_zero=allow_zero) if sample_weight is not None else float(n))

@@ -26,7 +26,7 @@ from torch import Tensor
 from ..network import in_mode
 from ._batches import Batches, min_batch_rows
 from ._engine import make_step
-from ._inputs import as_tensor, check_lengths, check_shapes, check_weights
+from ._inputs import as_tensor, check_finite, check_lengths, check_shapes, check_weights
 from ._loop import thread_limits
 from ._losses import Loss, get_loss
 from ._lr_find_result import LRFindResult, smoothed_losses, steepest_descent
@@ -140,6 +140,7 @@ def lr_find(
     W = None if sample_weight is None else as_tensor("sample_weight", sample_weight, dtype, device)
     n = check_lengths(Xt, Yt, W)
     check_shapes(module, Xt, Yt, loss)
+    check_finite(module, Xt, Yt, loss)  # a NaN row made the sweep stop at its first step as if every rate diverged
     if W is not None:
         check_weights(W)
     rates = sweep_rates(start, end, steps)

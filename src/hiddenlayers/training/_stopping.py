@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ._numbers import real, whole
@@ -326,6 +326,22 @@ class TrainState:
     start_time: float = field(default_factory=time.perf_counter)
     averaging: WeightAveraging | None = None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set one of the fields; any other name is an AttributeError naming the nearest field.
+
+        Why: the loops read ``stop_training`` only, so ``state.stop_trainng = True`` (or Lightning's ``should_stop``)
+        set a new attribute that nothing read, and the fit ran on to ``max_iter`` with no sign of the typo.
+        """
+        names = [f.name for f in fields(self)]
+        if name not in names:
+            near = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise AttributeError(
+                f"TrainState has no attribute {name!r}: {hint}its attributes are {', '.join(names)}; "
+                "a callback stops the fit with state.stop_training = True (keep your own values on the callback, self.NAME)."
+            )
+        object.__setattr__(self, name, value)
+
 
 class Callback:
     """Base callback: every hook does nothing and accepts ``**kwargs``.
@@ -369,7 +385,36 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
                 f"callbacks[{i}] is {cb!r}, not an hl.Callback: subclass hiddenlayers.Callback and override the hooks you need "
                 "(on_train_begin, on_epoch_begin, on_batch_end, on_epoch_end, on_train_end)."
             )
+        _check_hooks(i, cb)
     return out
+
+
+_HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+def _check_hooks(i: int, cb: Callback) -> None:
+    """Each hook ``cb`` overrides takes ``**kwargs`` (one TypeError naming the hook otherwise), before any step.
+
+    Why: the loops call hooks with keywords only (``network=``, ``history=``, ``state=``, ``logs=``, and more as
+    loops grow), so a Keras-style ``on_epoch_end(self, epoch, logs=None)`` failed after the first epoch had run,
+    with Python's "unexpected keyword argument 'network'", which did not say what the hook should look like.
+    """
+    import inspect
+
+    for name in _HOOKS:
+        if getattr(type(cb), name, None) is getattr(Callback, name):
+            continue  # not overridden: the base's do-nothing hook
+        hook = getattr(cb, name)
+        try:
+            params = inspect.signature(hook).parameters.values()
+        except (TypeError, ValueError):
+            continue  # a callable whose signature Python cannot read: called as it is
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            raise TypeError(
+                f"callbacks[{i}] ({type(cb).__name__}).{name}{inspect.signature(hook)} must take **kwargs: the fit calls each "
+                f"hook with keywords only (network=, history=, state=, and logs= at an epoch's end), not Keras' (epoch, logs); "
+                f"define it as def {name}(self, **kwargs) and read what it needs, e.g. def on_epoch_end(self, *, logs, **kwargs)."
+            )
 
 
 __all__ = [
