@@ -101,6 +101,8 @@ def app_gradient_flow_hint(kind: str) -> str:
     from ._appgradflow import REFUSED
 
     name = {"Translator": "translator", "SpeechRecognizer": "speech", "DQNAgent": "agent"}.get(kind)
+    if name == "translator":  # its fit hands callbacks the two-input Seq2Seq: only the command reads it through the lens's view
+        return "train the app with `hiddenlayers train DATA --app translator --gradient-flow` to record gradient flow per epoch."
     return APP_GRADIENT_FLOW_HINT if name not in REFUSED else f"`train --app {name} --gradient-flow` does not apply: {REFUSED[str(name)]}."
 
 

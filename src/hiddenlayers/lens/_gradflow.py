@@ -300,7 +300,8 @@ class GradientFlow(Callback):
         return {"epoch": ep.number, "layers": layers}
 
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
-        from ._record import NonFiniteActivations, record
+        from ._record import NonFiniteActivations, record_prepared
+        from ._target import as_target
 
         X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
         X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # the same rows each epoch, drawn at random: not the first (sorted data)
@@ -309,7 +310,10 @@ class GradientFlow(Callback):
         if not read:
             return
         try:
-            rec = record(network, X if not hasattr(X, "to_numpy") else X.to_numpy(), sorted(set(read.values())), stream=True, sample=1, pre=False)
+            # X is the network's input, checked for NaN when given (__init__) or made by an app (AppGradientFlow): a padded
+            # sequence's NaN steps (a SequenceClassifier's, a SpeechRecognizer's) are how the network reads its end, as in record_prepared
+            rows = X if not hasattr(X, "to_numpy") else X.to_numpy()
+            rec = record_prepared(as_target(network), rows, sorted(set(read.values())), stream=True, sample=1, pre=False)
         except NonFiniteActivations:
             return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
         for name, source in read.items():
