@@ -515,6 +515,11 @@ def test_inspect_text_and_image_classifiers_report_their_hidden_layers(fitted: d
     expected = record(fitted["apps"]["image"], fitted["pixels"]).stats  # the layers and their dead units, as the lens reads the app in Python
     got = {layer["name"]: layer["dead"] for layer in _json(res)["layers"]}
     assert got == {name: s.to_dict()["dead"] for name, s in expected.items()}
+    assert {layer["name"]: layer["role"] for layer in _json(res)["layers"]} == {"hidden1": None, "hidden2": "pooling", "hidden3": None}
+    shown = ok("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8", "--out", tmp_path / "i2.html",
+               "--sections", "layers").stdout  # the pooling layer has no activation: said as what it is, not "unknown" and a note
+    pool_row = next(line for line in shown.splitlines() if "hidden2" in line)
+    assert "(pooling)" in pool_row and "unknown" not in shown and "activation unknown" not in " ".join(shown.split())
     assert_user_error(run("inspect", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--out", tmp_path / "x.html"),
                       "pass --image-dtype uint8")  # 0-255 floats for a model fitted on 0-1 pixels
     assert_user_error(run("inspect", d / "text.safetensors", d / "texts.csv", "--landscape", tmp_path / "l.png", "--out", tmp_path / "y.html"),

@@ -152,8 +152,8 @@ def test_inspect_reads_a_translator_table_of_sentence_pairs_encoder_and_decoder(
     assert "Not available: a Translator's pairs hold translations, not class labels: there is nothing to probe the layers with." in notes
     assert "Not available: Translator has no training loss the report can evaluate: inspect draws the loss landscape of models with a training loss only." in notes
     assert not any(w in n for n in notes for w in ("pass y", "data_report", "hl.check", "loss_landscape(")), notes  # the command's words, not Python's
-    assert ("Not available: `train --app translator --gradient-flow` does not apply: a Translator's network reads several tensors "
-            "(source tokens, target tokens, lengths), which the gradient-flow lens cannot feed.") in notes  # not an option it refuses
+    assert ("Not available: train the app with `hiddenlayers train DATA --app translator --gradient-flow` to record gradient flow "
+            "per epoch.") in notes  # the option that records it (a Translator's fit in Python hands callbacks its two-input network)
     lines = {int(v) for cell in re.findall(r"<td>decoder.rnn</td><td>\d+</td><td>([^<]*)</td>", page) for v in cell.split(", ")}
     assert "top rows: lines of" in page and lines and lines <= {2, 3, 4, 5}  # the pairs' file lines (header = line 1)
     assert f"(`hiddenlayers check {d / 'pairs.csv'}` runs them all)" in html.unescape(page) and "hl.check(X, y)" not in page

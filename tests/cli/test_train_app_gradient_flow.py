@@ -2,7 +2,8 @@
 
 An Autoencoder prepares its inputs (scaling) only when ``fit`` returns, so its activation statistics are replayed on each
 epoch's kept weights: the last epoch's must equal what the lens gives on the saved network. An ImageClassifier's sample is
-prepared mid-fit. A Translator, a SpeechRecognizer and a DQNAgent refuse the option in one line, nothing written.
+prepared mid-fit; a Translator's pairs go through its lens view (``encoder.*``, ``decoder.*``), a SpeechRecognizer's
+NaN-padded frames are replayed after the fit. A DQNAgent refuses the option in one line, nothing written.
 """
 
 from __future__ import annotations
@@ -91,16 +92,65 @@ def test_without_the_option_nothing_is_recorded_and_the_summary_says_nothing(dat
     assert "gradient_flow_epochs" not in summary and "gradient_flow" not in hl.load(model).history_.extra
 
 
-@pytest.mark.parametrize(("args", "why"), [
-    (("DATA", "--app", "translator", "--target", "rating"), "a Translator's network reads several tensors"),
-    (("DATA", "--app", "speech", "--id-column", "user", "--target", "rating"), "a SpeechRecognizer's network input marks each utterance's end"),
-    (("--app", "agent"), "a DQNAgent learns from play"),
-])
-def test_translator_speech_and_agent_refuse_gradient_flow_naming_why(data: Path, tmp_path: Path, args: tuple[str, ...], why: str) -> None:
+def test_agent_refuses_gradient_flow_naming_why(tmp_path: Path) -> None:
     out = tmp_path / "m.safetensors"
-    given = [str(data / "ratings.csv") if a == "DATA" else a for a in args]
-    assert_user_error(run("train", *given, "--gradient-flow", "--out", out), why)
+    assert_user_error(run("train", "--app", "agent", "--gradient-flow", "--out", out), "a DQNAgent learns from play")
     assert not out.exists()
+
+
+def _same_stats(recorded: dict[str, Any], stats: Any) -> None:
+    """A record's activation statistics are the lens's ``LayerStats`` of that layer on the same rows."""
+    assert recorded["units"] == stats.units and recorded["dead"] == stats.n_dead
+    assert recorded["act_mean"] == pytest.approx(float(stats.mean.mean()), rel=1e-5, abs=1e-7)
+    assert recorded["act_std"] == pytest.approx(float(stats.std.mean()), rel=1e-5)
+    assert recorded["fraction_active"] == pytest.approx(float(stats.fraction_active.mean()), rel=1e-5)
+
+
+def test_translator_records_gradient_flow_on_its_encoder_and_decoder_and_inspect_shows_it(tmp_path: Path) -> None:
+    from test_train_app_translator import pairs
+
+    frame = pairs(120, seed=3)
+    frame.to_csv(tmp_path / "pairs.tsv", sep="\t", index=False)
+    model = tmp_path / "tr.safetensors"
+    summary = _json(ok("train", tmp_path / "pairs.tsv", "--app", "translator", "--source-column", "en", "--target", "es", "--set", "hidden_size=16",
+                       "--set", "embed_dim=8", "--epochs", "2", "--no-early-stopping", "--test-size", "0", "--gradient-flow", "--out", model, "--json"))
+    assert summary["gradient_flow_epochs"] == 2
+    records = _records(model)
+    names = ["encoder.embedding", "encoder.rnn", "decoder.embedding", "decoder.rnn", "decoder.attentional"]
+    assert [r["epoch"] for r in records] == [1, 2] and all(list(r["layers"]) == names for r in records)
+    for layer in records[-1]["layers"].values():  # the fit's gradients on the Seq2Seq's own weights, read through the lens's view
+        assert layer["steps"] >= 1 and layer["grad_norm"] > 0 and math.isfinite(layer["update_ratio"])
+    # the last epoch's activation statistics are the lens's on the saved Translator, on every training pair (fewer than 512)
+    app = hl.load(model)
+    rec = hl.lens.record(app, (list(frame["en"]), list(frame["es"])), names, stream=True)
+    for name in names:
+        _same_stats(records[-1]["layers"][name], rec.stats[name])
+    shown = _json(ok("inspect", model, tmp_path / "pairs.tsv", "--sections", "gradient-flow", "--out", tmp_path / "tr.html", "--json"))
+    assert shown["gradient_flow_epochs"] == 2
+    text = " ".join(ok("inspect", model, tmp_path / "pairs.tsv", "--sections", "gradient-flow", "--out", tmp_path / "t2.html").stdout.split())
+    assert "gradient flow: not recorded" not in text and "does not apply" not in text
+
+
+def test_speech_records_gradient_flow_on_its_nan_padded_frames(tmp_path: Path) -> None:
+    """Utterances of different lengths: the network's input pads each with NaN steps after its end, which the lens reads
+    as its end (not as bad rows), replayed after the fit on each epoch's weights (the frames' scaling is learnt by fit)."""
+    from test_train_app_speech import TRAIN, frames_long
+
+    rng = np.random.default_rng(0)
+    texts = ["".join(map(str, rng.integers(0, 10, rng.integers(1, 3)))) for _ in range(24)]
+    frames = [rng.normal(size=(int(rng.integers(12, 30)), 5)) for _ in texts]
+    frames_long(frames, texts).to_csv(tmp_path / "frames.csv", index=False)
+    model = tmp_path / "asr.safetensors"
+    summary = _json(ok("train", tmp_path / "frames.csv", *TRAIN, "--hidden", "conv4k3:same,pool2,gru4", "--epochs", "2", "--no-early-stopping", "--test-size", "0",
+                       "--gradient-flow", "--out", model, "--json"))
+    assert summary["gradient_flow_epochs"] == 2
+    records = _records(model)
+    assert [r["epoch"] for r in records] == [1, 2]
+    app = hl.load(model)
+    rec = hl.lens.record(app, frames, ["hidden1", "hidden3"], stream=True)
+    for name in ("hidden1", "hidden3"):  # the weight layers; the pool between them has none
+        assert records[0]["layers"][name]["steps"] >= 1
+        _same_stats(records[-1]["layers"][name], rec.stats[name])
 
 
 def test_sequence_app_samples_its_training_sequences_for_the_lens(tmp_path: Path) -> None:

@@ -192,24 +192,57 @@ def test_maxpool_and_custom_module_are_not_judged_like_relu(rng):
     stats = record(net, X).stats
     pool, custom = stats["1"], stats["2"]
     assert pool.activation is None and custom.activation is None
+    assert (pool.role, custom.role) == ("pooling", None)  # a pool has no activation by nature; the custom module's is unknown
     # ReLU rule would call channels 0 and 2 of the pool (and every channel of _Shift) dead
     assert pool.dead.tolist() == [False, False, True]
     assert custom.dead.tolist() == [False, False, True]
-    assert "1: 1 of 3 units is constant on this data (activation unknown: constant units only)." in pool.warnings()
+    assert "1: 1 of 3 units is constant on this data (constant)." in pool.warnings()
+    assert "2: 1 of 3 units is constant on this data (activation unknown: constant units only)." in custom.warnings()
     buf = io.StringIO()
     from rich.console import Console
 
     summary(net, X, console=Console(file=buf, width=200))
     text = buf.getvalue()
-    assert "unknown" in text
-    assert "note: 1, 2: activation unknown: constant units only (the dead column counts units that do not vary over >= 2 rows; " in text
+    assert "note: 2: activation unknown: constant units only (the dead column counts units that do not vary over >= 2 rows; " in text
     # the active column: a percentage where the activation defines "active", n/a for the pool and the custom module
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.count("│") > 2]
     rows = {c[0]: c for c in cells}
+    assert (rows["1"][2], rows["2"][2]) == ("(pooling)", "unknown")
     assert rows["1"][6] == "n/a" and rows["2"][6] == "n/a" and rows["0"][6].endswith("%")
     # every number about "active" says the same: not applicable, not the share above 0
     assert np.isnan(pool.fraction_active).all() and pool.to_dict()["fraction_active"] is None and pool.active_text == "n/a"
     assert stats["0"].activation == "identity" and stats["0"].active_text.endswith("%")
+
+
+def test_layers_without_an_activation_are_shown_as_what_they_are(rng):
+    """Pooling, flatten and dropout layers (a Network's own and torch's) have no activation: the table said "unknown" and a
+    note about an unknown activation followed. Now their kind shows, they count constant units as dead with no note, and no
+    saturation (no limit to saturate at); norms and embeddings are affine, shown as identity."""
+    from torch import nn
+
+    from hiddenlayers.lens import report
+
+    net = Network((1, 6, 6), "conv3k3,pool2,gap", 2)  # hidden2: the network's PoolLayer, hidden3 its global pool
+    X = rng.uniform(size=(12, 1, 6, 6)).astype(np.float32)
+    stats = record(net, X).stats
+    assert {n: (s.activation, s.role, s.activation_text) for n, s in stats.items()} == {
+        "hidden1": ("relu", None, "relu"), "hidden2": (None, "pooling", "(pooling)"), "hidden3": (None, "pooling", "(pooling)")}
+    seq = nn.Sequential(nn.Linear(3, 4), nn.Flatten(), nn.Dropout(0.5), nn.GroupNorm(2, 4), nn.Tanh())
+    rows, every = rng.normal(size=(20, 3)).astype(np.float32), ["0", "1", "2", "3", "4"]
+    plain = record(seq, rows, every).stats
+    assert {n: (s.activation, s.role) for n, s in plain.items()} == {
+        "0": ("identity", None), "1": (None, "flatten"), "2": (None, "dropout"), "3": ("identity", None), "4": ("tanh", None)}
+    for s in (stats["hidden2"], stats["hidden3"], plain["1"], plain["2"]):
+        assert s.dead_rule == "constant" and s.active_text == "n/a" and s.fraction_saturated is None and s.n_saturated == 0
+        assert s.to_dict()["role"] == s.role and s.to_dict()["activation"] is None
+    buf = io.StringIO()
+    from rich.console import Console
+
+    summary(seq, rows, layers=every, console=Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "(flatten)" in text and "(dropout)" in text and "unknown" not in text and "note:" not in text
+    html = report(net, X, sections=["layers"]).html
+    assert "<td>(pooling)</td>" in html and "activation unknown" not in html
 
 
 def test_report_says_which_dead_rule_it_applied(rng):

@@ -380,7 +380,7 @@ def _train_app(ctx: typer.Context, data: str | None, app: str, options: dict[str
     """``train --app``: the options typed told from the defaults (Click's parameter source); an agent plays ``--env``, the other apps read DATA."""
     flags = {p.name: p.opts[0] for p in ctx.command.params if p.name in options and p.opts}
     given = _typed(ctx, flags)
-    if options.get("gradient_flow"):  # an app whose network the lens cannot feed rows (a Translator's, an agent's): why, in one line
+    if options.get("gradient_flow"):  # an app with no training rows for the lens (an agent's): why, in one line
         from ._appgradflow import refuse_gradient_flow
 
         refuse_gradient_flow(app)

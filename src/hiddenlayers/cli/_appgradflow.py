@@ -3,11 +3,11 @@
 The callback is :class:`hiddenlayers.lens.GradientFlow`; its activation statistics run the network on a sample of the
 training inputs (512 rows drawn with ``--seed``, as ``train --gradient-flow`` draws a table MLP's) in the network's input
 form: ``hl.lens.as_target(app).prepared(rows)``, the preparation ``hl.lens.report`` uses (scaled rows, id codes, lag windows,
-padded sequences). An app prepares its inputs inside ``fit`` (its scaler, vocabulary or id codes are learnt there), so the
+padded sequences; a Translator's ``(sources, targets)`` pairs as ``(N, 2, W)`` ids, read by its ``lens_network()`` view, whose
+``encoder.*`` and ``decoder.*`` layers the records name). An app prepares its inputs inside ``fit`` (its scaler, vocabulary or id codes are learnt there), so the
 sample is prepared at the end of the first epoch (the app's ``network_input`` where it has one), or, for an app whose
-preprocessing exists only once ``fit`` returns, after it, each epoch's kept weights replayed on it. A Translator's network reads several tensors (source,
-target, lengths), a SpeechRecognizer's padded input holds NaN steps the lens refuses, and a DQNAgent learns from play, not
-rows: those refuse the option in one line.
+preprocessing exists only once ``fit`` returns, after it, each epoch's kept weights replayed on it (a SpeechRecognizer's: its padded frames, whose NaN steps mark each utterance's end
+as its network reads them). A DQNAgent learns from play, not rows: it refuses the option in one line.
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ from ..exceptions import NotFittedError
 from ..lens import GradientFlow, as_target
 from ._common import UserError
 
-#: apps whose network the lens cannot feed one tensor of training inputs -> why (the refusal's words)
-REFUSED = {"translator": "a Translator's network reads several tensors (source tokens, target tokens, lengths), which the gradient-flow "
-                         "lens cannot feed",
-           "speech": "a SpeechRecognizer's network input marks each utterance's end with NaN steps, which the gradient-flow lens's "
-                     "activation statistics refuse",
-           "agent": "a DQNAgent learns from play, not from rows of a data file, and has no epochs to record"}
+#: apps with no training rows for the lens to feed their network -> why (the refusal's words)
+REFUSED = {"agent": "a DQNAgent learns from play, not from rows of a data file, and has no epochs to record"}
 #: rows of the training inputs the activation statistics use
 ROWS = 512
 
@@ -53,6 +49,8 @@ class AppGradientFlow(GradientFlow):
         self.app, self.raw = app, raw
         self.replay: list[tuple[int, dict[str, Any]]] = []  # (epoch, its weights) while the app cannot prepare ``raw`` yet
         self.network: nn.Module | None = None
+        self._fit_net: nn.Module | None = None  # the network the fit loop passes, and the lens's view of it (_seen)
+        self._view: nn.Module | None = None
 
     def _prepare(self) -> None:
         """``raw`` as the network's input, once: the app's public ``network_input`` where it has one, else the lens's
@@ -62,7 +60,28 @@ class AppGradientFlow(GradientFlow):
             self.X = prepare(self.raw) if prepare is not None else as_target(self.app).prepared(self.raw)
             self.raw = None
 
+    def _seen(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``kwargs`` with the fit's ``network`` swapped for the one-input view the lens runs where the app makes one
+        (``lens_network()``: a Translator's encoder-decoder, named ``encoder.*`` / ``decoder.*``). The view shares the
+        network's parameters, so the gradients read are the fit's; it is made once per network, as GradientFlow tells an
+        epoch's network by identity."""
+        network, make = kwargs.get("network"), getattr(self.app, "lens_network", None)
+        if network is None or make is None:
+            return kwargs
+        if self._fit_net is not network:
+            view = make()
+            own = {id(p) for p in network.parameters()}
+            self._fit_net, self._view = network, view if own <= {id(p) for p in view.parameters()} else network
+        return {**kwargs, "network": self._view}
+
+    def on_epoch_begin(self, **kwargs: Any) -> None:
+        super().on_epoch_begin(**self._seen(kwargs))
+
+    def on_train_end(self, **kwargs: Any) -> None:
+        super().on_train_end(**self._seen(kwargs))
+
     def on_epoch_end(self, **kwargs: Any) -> None:
+        kwargs = self._seen(kwargs)
         network, history = kwargs.get("network"), kwargs.get("history")
         if network is not None and self.X is None and self.raw is not None:
             try:
@@ -83,7 +102,8 @@ class AppGradientFlow(GradientFlow):
         by_epoch = {int(r["epoch"]): r for r in self.records}
         for epoch, weights in self.replay:
             network.load_state_dict(weights)
-            probe = GradientFlow(self.X, layers=self.layers, max_rows=self.max_rows)
+            probe = GradientFlow(None, layers=self.layers, max_rows=self.max_rows)
+            probe.X = self.X  # the app's own input form, set as __init__ sets it: a padded sequence's NaN steps are no bad rows
             probe.on_epoch_end(network=network, history=SimpleNamespace(epoch=[epoch], extra={}))
             record = by_epoch.get(epoch)
             if record is None or not probe.records:
@@ -96,7 +116,10 @@ class AppGradientFlow(GradientFlow):
 
 
 def sample_rows(X: Any, seed: int, rows: int = ROWS) -> Any:
-    """At most ``rows`` of ``X`` (a DataFrame, an array or a list: what the app's ``fit`` takes), drawn at random with ``seed``, in order."""
+    """At most ``rows`` of ``X`` (a DataFrame, an array or a list: what the app's ``fit`` takes; or a tuple of such, a
+    Translator's ``(sources, targets)``, the same rows of each), drawn at random with ``seed``, in order."""
+    if isinstance(X, tuple):
+        return tuple(sample_rows(part, seed, rows) for part in X)  # one length, one seed: the same positions in each part
     n = len(X)
     if n <= rows:
         return X

@@ -366,7 +366,8 @@ def fit_translator(data: str, options: dict[str, Any], given: set[str], make: Ca
     if te is not None:
         need_sacrebleu("train --app translator (its held-out score)")
     index = frame.index[tr]  # named Series: the file keeps the column names for predict and evaluate
-    model = fit(make(), pd.Series(sources[tr], index=index, name=source), pd.Series(targets[tr], index=index, name=target))
+    pair = (pd.Series(sources[tr], index=index, name=source), pd.Series(targets[tr], index=index, name=target))
+    model = fit(make(), *pair, lens_rows=pair)  # --gradient-flow's sample: pairs, what the Translator's network_input reads
     summary: dict[str, Any] = {"source_column": source, "target": target, "rows": len(tr)}
     if te is not None:
         summary.update(test_rows=len(te), test_metrics=translation_metrics(model, list(sources[te]), list(targets[te]), None))

@@ -101,6 +101,8 @@ def app_gradient_flow_hint(kind: str) -> str:
     from ._appgradflow import REFUSED
 
     name = {"Translator": "translator", "SpeechRecognizer": "speech", "DQNAgent": "agent"}.get(kind)
+    if name == "translator":  # its fit hands callbacks the two-input Seq2Seq: only the command reads it through the lens's view
+        return "train the app with `hiddenlayers train DATA --app translator --gradient-flow` to record gradient flow per epoch."
     return APP_GRADIENT_FLOW_HINT if name not in REFUSED else f"`train --app {name} --gradient-flow` does not apply: {REFUSED[str(name)]}."
 
 
@@ -392,11 +394,11 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
     for col in ("layer", "activation", "units", "active", "dead", "saturated", "eff. rank"):
         t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
     for s in r["layers"]:
-        t.add_row(s["name"], s["activation"] or "unknown", str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
+        t.add_row(s["name"], s["activation"] or (f"({s['role']})" if s.get("role") else "unknown"), str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
                   f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
                   f"{s['effective_rank']:.1f}")
     con.print(t)
-    unknown = [s for s in r["layers"] if s["activation"] is None]
+    unknown = [s for s in r["layers"] if s["activation"] is None and not s.get("role")]  # a pooling layer has none by nature: no note
     if unknown:  # as lens.summary's note: the rule that gave these layers' dead column
         con.print(f"note: {', '.join(s['name'] for s in unknown)}: {unknown[0]['dead_rule']} "
                   "(the dead column counts units that do not vary over >= 2 rows; active is n/a).", highlight=False, soft_wrap=True)

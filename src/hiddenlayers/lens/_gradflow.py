@@ -329,7 +329,8 @@ class GradientFlow(Callback):
         target column left in, the raw table of a scaled fit) failed after a whole epoch with an error about the
         network's input that did not say which ``X``. The fit is left as it was (no step has run).
         """
-        from ._record import NonFiniteActivations, record
+        from ._record import NonFiniteActivations, record_prepared
+        from ._target import as_target
 
         if self.X is None:
             return
@@ -337,8 +338,9 @@ class GradientFlow(Callback):
         if not read:
             return
         try:
-            # the sample each epoch reads (one forward of at most max_rows rows), so the message gives its shape
-            record(network, self._rows(), sorted(read), stream=True, sample=1, pre=False)
+            # the sample each epoch reads (one forward of at most max_rows rows), so the message gives its shape; read as
+            # _activation_stats reads it (NaN steps of a padded sequence are its end, not missing values)
+            record_prepared(as_target(network), self._rows(), sorted(read), stream=True, sample=1, pre=False)
         except NonFiniteActivations:
             return  # initial weights that overflow: training reports what follows
         except ValueError as e:
@@ -348,14 +350,17 @@ class GradientFlow(Callback):
             ) from None
 
     def _activation_stats(self, network: nn.Module, layers: dict[str, dict[str, Any]]) -> None:
-        from ._record import NonFiniteActivations, record
+        from ._record import NonFiniteActivations, record_prepared
+        from ._target import as_target
 
         modules = dict(network.named_modules())
         read = {n: activation_after(network, n) for n in layers if n in modules}  # weight layer -> the module whose output is read
         if not read:
             return
         try:
-            rec = record(network, self._rows(), sorted(set(read.values())), stream=True, sample=1, pre=False)
+            # X is the network's input, checked for NaN when given (__init__) or made by an app (AppGradientFlow): a padded
+            # sequence's NaN steps (a SequenceClassifier's, a SpeechRecognizer's) are how the network reads its end, as in record_prepared
+            rec = record_prepared(as_target(network), self._rows(), sorted(set(read.values())), stream=True, sample=1, pre=False)
         except NonFiniteActivations:
             return  # a diverged epoch: training reports it; its activation statistics are left missing (NaN in the table)
         for name, source in read.items():

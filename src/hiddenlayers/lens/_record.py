@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..network import GlobalPoolLayer
 from ._batches import is_batch_source, loader_batches
 from ._one_example import check_rows, watching
 from ._runnable import check_runnable, diagnosed
@@ -45,11 +46,14 @@ _ACT_TYPES: dict[type, str] = {
     # bare convolutions and normalisations are affine too: a channel below 0 on every row is not "dead"
     nn.Conv1d: "identity", nn.Conv2d: "identity", nn.Conv3d: "identity",
     nn.BatchNorm1d: "identity", nn.BatchNorm2d: "identity", nn.BatchNorm3d: "identity", nn.LayerNorm: "identity",
+    nn.GroupNorm: "identity", nn.RMSNorm: "identity", nn.InstanceNorm1d: "identity", nn.InstanceNorm2d: "identity", nn.InstanceNorm3d: "identity",
     nn.LSTM: "tanh", nn.GRU: "tanh",  # outputs in (-1, 1), as the network's own RecurrentLayer says
 }
 
 
 _DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+_POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.LPPool1d, nn.LPPool2d,
+          nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
 
 
 def activation_of(module: nn.Module) -> str | None:
@@ -64,6 +68,25 @@ def activation_of(module: nn.Module) -> str | None:
             return act
     children = [c for c in module.children() if not isinstance(c, _DROPOUT)]  # dropout keeps the sign: look before it
     return activation_of(children[-1]) if children else None
+
+
+def layer_role(module: nn.Module) -> str | None:
+    """What a layer with no activation of its own is (``"pooling"``, ``"flatten"``, ``"dropout"``), else None.
+
+    Why: such a layer passes the units before it on (pooled, reshaped, dropped in training), so there is no threshold
+    for "active" and no limit to saturate at; the lens shows it as ``(pooling)``, counts only constant units as dead,
+    and says nothing of an unknown activation. A block ending in one is that kind too, as :func:`activation_of` reads it.
+    """
+    if activation_of(module) is not None:
+        return None
+    if isinstance(module, (*_POOLS, GlobalPoolLayer)):
+        return "pooling"
+    if isinstance(module, (nn.Flatten, nn.Unflatten)):
+        return "flatten"
+    if isinstance(module, _DROPOUT):
+        return "dropout"
+    children = [c for c in module.children() if not isinstance(c, _DROPOUT)]
+    return layer_role(children[-1]) if children else None
 
 
 def _kind(module: nn.Module, out: Tensor) -> str:
@@ -158,6 +181,7 @@ class Recorder:
         self.pre: dict[str, list[Tensor]] = {}
         self.kinds: dict[str, str] = {}
         self.acts: dict[str, str | None] = {n: activation_of(m) for n, m in layers.items()}
+        self.roles: dict[str, str | None] = {n: layer_role(m) for n, m in layers.items()}  # a layer with no activation: what it is
         self.acc: dict[str, UnitAccumulator] = {}
         self.handles: list[Any] = []
         self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
@@ -173,7 +197,7 @@ class Recorder:
         key = f"{name}#{k}"
         if key not in self.outputs:
             self.outputs[key] = []
-            self.acts[key] = self.acts[name]
+            self.acts[key], self.roles[key] = self.acts[name], self.roles[name]
         return key
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
@@ -217,7 +241,7 @@ class Recorder:
         if self.stream:
             acc = self.acc.get(key)
             if acc is None:
-                acc = self.acc[key] = UnitAccumulator(self.acts[key])
+                acc = self.acc[key] = UnitAccumulator(self.acts[key], role=self.roles[key])
             acc.update(as_units(t, self.kinds[key], lengths))
         if self.keep:
             self.outputs[key].append(t)
@@ -507,7 +531,7 @@ def _record_blocks(
     else:
         stats = {}
         for name, a in full.items():
-            acc = UnitAccumulator(rec.acts[name])
+            acc = UnitAccumulator(rec.acts[name], role=rec.roles.get(name))
             ln = lengths.get(name)
             acc.update(as_units(torch.from_numpy(a), rec.kinds[name], None if ln is None else torch.from_numpy(ln)))
             stats[name] = acc.result(name)

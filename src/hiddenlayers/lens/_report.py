@@ -150,7 +150,7 @@ def _gradflow(model: Any, history: Any, hint: str = GRADIENT_FLOW_HINT) -> tuple
 def _layers_table(rec: Any) -> tuple[str, list[str]]:
     rows, classes, warns = [], [], []
     for name, s in rec.stats.items():
-        rows.append([name, rec.kinds.get(name, ""), s.activation or "unknown", s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+        rows.append([name, rec.kinds.get(name, ""), s.activation_text, s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
                      s.active_text, s.n_dead, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
         classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead else "", "warn" if s.n_saturated else "", "", ""])
         warns.extend(s.warnings())

@@ -14,7 +14,9 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
   activation is unknown (pooling, a custom module, ``layer_stats`` called
   without one), only the second rule is safe — a max-pool channel below 0 on
   every row still carries information — so only constant units are counted,
-  and ``LayerStats.dead_rule`` says so (``UNKNOWN_RULE``).
+  and ``LayerStats.dead_rule`` says so (``UNKNOWN_RULE``). A layer that has no
+  activation by nature (``LayerStats.role``: pooling, flatten, dropout) takes the
+  same rule, named ``"constant"``: nothing about it is unknown.
 - **saturated unit**: for bounded activations (tanh, logistic), the output is
   within ``margin`` x range of a limit on at least ``stuck`` of the rows.
 - **sparsity**: fraction of outputs that are exactly zero (|h| <= 1e-7).
@@ -63,6 +65,12 @@ class LayerStats:
     saturated: np.ndarray
     sparsity: float
     effective_rank: float
+    role: str | None = None  # a layer with no activation of its own: "pooling", "flatten" or "dropout" (activation is None)
+
+    @property
+    def activation_text(self) -> str:
+        """The activation column of a table: its name, ``"(pooling)"`` (the layer's kind) for a layer that has none, else ``"unknown"``."""
+        return self.activation or (f"({self.role})" if self.role else "unknown")
 
     @property
     def n_dead(self) -> int:
@@ -80,7 +88,7 @@ class LayerStats:
     @property
     def dead_rule(self) -> str:
         """How ``dead`` was decided: ``"never active"``, ``"constant"`` or :data:`UNKNOWN_RULE`."""
-        return _dead_rule(self.activation)
+        return "constant" if self.activation is None and self.role else _dead_rule(self.activation)
 
     def warnings(self) -> list[str]:
         """Plain-word findings, e.g. ``"hidden2: 31 of 64 ReLU units are dead on this data"``."""
@@ -112,7 +120,7 @@ class LayerStats:
 
     def __repr__(self) -> str:
         return (
-            f"LayerStats(name={self.name!r}, activation={self.activation!r}, units={self.units}, samples={self.samples}, "
+            f"LayerStats(name={self.name!r}, activation={self.activation!r}, {f'role={self.role!r}, ' if self.role else ''}units={self.units}, samples={self.samples}, "
             f"dead={self.n_dead}, saturated={self.n_saturated}, sparsity={self.sparsity:.3g}, "
             f"effective_rank={self.effective_rank:.3g})"
         )
@@ -120,7 +128,7 @@ class LayerStats:
     def to_dict(self) -> dict[str, float | int | str | None]:
         """Layer-level numbers only (JSON-able)."""
         return {
-            "name": self.name, "activation": self.activation, "units": self.units, "samples": self.samples,
+            "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
             "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
@@ -154,11 +162,14 @@ class UnitAccumulator:
     """Streaming sums over ``(samples, units)`` batches; float64 on the host side.
 
     Memory is ``O(units²)`` (for the covariance that gives the effective rank),
-    independent of the number of rows.
+    independent of the number of rows. ``activation``: the name the units passed
+    through (None: unknown); ``margin``, ``stuck``: the saturation rule (within
+    ``margin`` x range of a limit on ``stuck`` of the rows); ``role``: what a layer
+    with no activation is (``"pooling"``, ...), kept in :attr:`LayerStats.role`.
     """
 
-    def __init__(self, activation: str | None = None, *, margin: float = 0.02, stuck: float = 0.95) -> None:
-        self.activation = activation
+    def __init__(self, activation: str | None = None, *, margin: float = 0.02, stuck: float = 0.95, role: str | None = None) -> None:
+        self.activation, self.role = activation, role
         act = get_activation(activation) if activation else None
         self.threshold = float(act.np_forward(np.zeros(1))[0]) if act is not None else 0.0
         self.bounds = act.saturation if act is not None else None
@@ -215,7 +226,7 @@ class UnitAccumulator:
             mean=mean.cpu().numpy(), std=np.sqrt(var.cpu().numpy()), min=lo, max=hi,
             fraction_active=frac_active, fraction_saturated=frac_sat, dead=dead.astype(bool),
             saturated=saturated.astype(bool) & ~dead, sparsity=float(self.zero.sum() / (n * mean.shape[0])),
-            effective_rank=float(pr),
+            effective_rank=float(pr), role=self.role,
         )
 
 

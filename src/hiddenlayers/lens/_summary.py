@@ -32,7 +32,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
         table.add_row(
-            s.name, rec.kinds.get(s.name, "?"), s.activation or "unknown", str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
+            s.name, rec.kinds.get(s.name, "?"), s.activation_text, str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
             s.active_text, dead, sat, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}",
         )
     if console is None:
