@@ -28,7 +28,8 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
     """
     for name in REMEDY_PARAMS:
         if name in by_param:
-            message = re.sub(rf"(?<![\w-]){name}(?!\w)", lambda _: by_param[name], message)
+            option = by_param[name].replace("\\", "\\\\")  # the option as typed: a backslash is no group reference
+            message = re.sub(rf"(?<![\w-]){name}(?!\w)", option, message)
     return message
 
 
