@@ -83,7 +83,6 @@ def run_distill(
 
     from ..estimators import distill
     from ..exceptions import HiddenLayersError
-
     from ._option_words import notes_in_option_words, option_words
 
     with warnings.catch_warnings(), notes_in_option_words(_STUDENT_OPTIONS):  # a divergence's remedy: --lr, not learning_rate_init
