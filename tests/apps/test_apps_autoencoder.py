@@ -311,3 +311,21 @@ def test_scikit_learn_checks_of_its_messages(check: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         getattr(estimator_checks, check)("Autoencoder", Autoencoder(max_iter=2, random_state=0))
+
+
+def test_a_code_at_least_as_wide_as_the_input_warns_once_at_fit_naming_n_components_and_the_width() -> None:
+    """A bottleneck no narrower than the input can learn the identity (the anomaly score then says little): one UserWarning at
+    fit naming n_components, the width and the fix; none where the code, or a hidden layer, is narrower; none on a warm fit."""
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    with pytest.warns(UserWarning) as caught:
+        model = Autoencoder((8,), n_components=10, max_iter=1, random_state=0, warm_start=True).fit(X)
+    said = [str(w.message) for w in caught if "n_components" in str(w.message)]
+    assert len(said) == 1 and "n_components=10 is at least the input's width, 6 columns" in said[0], said
+    assert "Set n_components below 6" in said[0] and "as is every hidden layer (the narrowest: 8)" in said[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X)  # a warm fit goes on with the network already warned of
+        Autoencoder((8,), n_components=5, max_iter=1, random_state=0).fit(X)  # the code is the bottleneck
+        Autoencoder((4,), n_components=10, max_iter=1, random_state=0).fit(X)  # the hidden layer of 4 is
+    with pytest.warns(UserWarning, match=r"n_components=6 is at least the input's width, 6 columns: the autoencoder"):
+        Autoencoder((16,), n_components=6, max_iter=1, random_state=0).fit(X)

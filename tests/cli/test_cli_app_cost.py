@@ -24,6 +24,7 @@ def test_cost_of_an_autoencoder_counts_its_network_on_its_fitted_columns(tmp_pat
     assert r["params"] == sum(p.numel() for p in auto.network_.parameters()) == 135
     assert r["flops_per_prediction"] == 2 * (5 * 8 + 8 * 2 + 2 * 8 + 8 * 5)  # 2 per multiply-add, one row of 5 columns
     assert "5 fitted columns" in " ".join(r["notes"])
+    assert "the Autoencoder's predict() not timed" in " ".join(r["notes"]) and "plain torch.nn.Module" not in " ".join(r["notes"])
     assert r["file_bytes"] == (tmp_path / "auto.safetensors").stat().st_size
 
 
@@ -35,6 +36,9 @@ def test_cost_of_a_recommender_and_a_forecaster(tmp_path: Path) -> None:
     r = json.loads(ok("cost", tmp_path / "rec.safetensors", "--calls", "10", "--json").stdout)
     assert r["params"] == sum(p.numel() for p in rec.network_.parameters())
     assert f"{len(rec.users_)} users and 4 items" in " ".join(r["notes"])
+    # the file holds a Recommender: named as cost names every app, never "a plain torch.nn.Module"
+    assert "the Recommender's predict() not timed" in " ".join(r["notes"]) and "plain torch.nn.Module" not in " ".join(r["notes"])
+    assert "plain torch.nn.Module" not in ok("cost", tmp_path / "rec.safetensors", "--calls", "10").stdout.replace("\n", " ")
     fc = Forecaster(window=8, horizon=2, hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(np.sin(np.arange(80) / 5))
     fc.save(tmp_path / "fc.safetensors")
     table = ok("cost", tmp_path / "fc.safetensors", "--calls", "10").stdout

@@ -110,3 +110,10 @@ def test_student_option_mistakes_are_named_by_their_option_before_the_output_che
         assert_user_error(res, words)
         assert "distillation failed" not in res.stderr and "already exists" not in res.stderr
     assert out.read_bytes() == b"keep"
+
+
+def test_a_student_that_diverges_names_lr(teacher, table, tmp_path):
+    """distill --lr 1e9: the student's divergence names --lr, the option the user typed, not learning_rate_init."""
+    result = run("distill", teacher, table, "--sizes", "4", "--epochs", "3", "--lr", "1e9", "--out", tmp_path / "s.safetensors")
+    said = [line for line in result.stderr.splitlines() if "(now 1000000000.0)" in line]
+    assert said and all("--lr (now 1000000000.0)" in line for line in said) and "learning_rate_init" not in result.stderr, result.stderr

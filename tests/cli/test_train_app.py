@@ -105,6 +105,15 @@ def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, t
     assert f"interrupted: the best model so far was saved to {out}" in result.stderr
 
 
+def test_autoencoder_with_a_code_as_wide_as_its_input_says_so_in_one_note(files: Path, tmp_path: Path) -> None:
+    """--set n_components=100 on 30 columns: the bottleneck can learn the identity; train says so once, as a note, and still trains."""
+    result = ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--set", "n_components=100",
+                "--epochs", "1", "--out", tmp_path / "wide.safetensors", "--quiet")
+    notes = [line for line in result.stderr.splitlines() if "n_components" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: n_components=100 is at least the input's width, 30 columns"), result.stderr
+    assert "Set n_components below 30" in notes[0] and (tmp_path / "wide.safetensors").exists()
+
+
 def test_autoencoder_without_target_reports_its_threshold(files: Path, tmp_path: Path) -> None:
     frame = pd.read_csv(files / "cancer.csv").drop(columns=["malignant"]).assign(note="x")
     frame.to_csv(tmp_path / "plain.csv", index=False)

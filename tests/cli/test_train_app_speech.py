@@ -199,4 +199,4 @@ def test_predict_with_the_onnx_export_writes_the_safetensors_transcripts(tmp_pat
               "except SystemExit as exc:\n    assert exc.code == 0, exc.code\nassert 'torch' not in sys.modules\n")
     done = subprocess.run([sys.executable, "-c", script, str(onnx), str(tmp_path / "new.csv")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr  # evaluate of the export runs without PyTorch
-    assert_user_error(run("export", asr, tmp_path / "new.csv", "--target", "text", "--out", tmp_path / "b.onnx", "--force"), "--target is for classifiers' labels")
+    assert_user_error(run("export", asr, tmp_path / "new.csv", "--target", "text", "--out", tmp_path / "b.onnx", "--force"), "a SpeechRecognizer's export checks parity on DATA's inputs alone: drop --target")

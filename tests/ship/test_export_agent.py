@@ -75,3 +75,18 @@ def test_an_unfitted_agent_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(NotFittedError, match="needs a fitted model: call DQNAgent.fit"):
         export_onnx(DQNAgent(), tmp_path / "a.onnx")
+
+
+def test_the_cli_export_checks_parity_on_a_table_of_observations(agent: DQNAgent, tmp_path: Path) -> None:
+    """``export AGENT DATA``: DATA's rows are observations (as ``inspect`` reads them), the parity rows; the wrong width is one line."""
+    import pandas as pd
+
+    from cli_helpers import assert_user_error, ok, run
+
+    agent.save(tmp_path / "agent.safetensors")
+    pd.DataFrame(np.random.default_rng(0).normal(0, 1, (11, 4)), columns=["x", "v", "angle", "spin"]).to_csv(tmp_path / "obs.csv", index=False)
+    report = json.loads(ok("export", tmp_path / "agent.safetensors", tmp_path / "obs.csv", "--out", tmp_path / "a.onnx", "--json").stdout)
+    assert report["parity_rows"] == 11
+    pd.DataFrame({"x": [0.1], "v": [0.2]}).to_csv(tmp_path / "narrow.csv", index=False)
+    assert_user_error(run("export", tmp_path / "agent.safetensors", tmp_path / "narrow.csv", "--out", tmp_path / "b.onnx"),
+                      "the agent reads observations of 4 values")

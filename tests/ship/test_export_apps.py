@@ -148,7 +148,7 @@ def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifi
     autoencoder.save(ae)
     ok("export", ae, "--out", tmp_path / "ae.onnx")
     assert [o["name"] for o in describe_onnx(tmp_path / "ae.onnx")["graph_outputs"]] == ["scores", "reconstruction"]
-    assert_user_error(run("export", ae, tmp_path / "x.csv", "--out", tmp_path / "ae2.onnx"), "DATA is a table for table models")
+    assert_user_error(run("export", ae, tmp_path / "x.csv", "--out", tmp_path / "ae2.onnx"), "x.csv")  # DATA: parity rows (a missing file: one line)
 
 
 def test_cli_refuses_an_unsupported_app_file(tmp_path: Path) -> None:

@@ -321,4 +321,4 @@ def test_cli_exports_saved_sequence_and_recommender_files(frames, rec: Recommend
     assert "Recommender" in shown and "users (batch,) int64, items (batch,) int64" in shown
     # predict reads a Recommender's export now (tests/cli/test_cli_app_onnx.py): a missing data file is its one line
     assert_user_error(run("predict", tmp_path / "rec.onnx", tmp_path / "x.csv"), "x.csv")
-    assert_user_error(run("export", st_rec, tmp_path / "x.csv", "--out", tmp_path / "rec2.onnx"), "DATA is a table for table models")
+    assert_user_error(run("export", st_rec, tmp_path / "x.csv", "--out", tmp_path / "rec2.onnx"), "x.csv")  # DATA: parity rows (a missing file: one line)

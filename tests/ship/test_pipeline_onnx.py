@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 import hiddenlayers as hl
+from cli_helpers import ok
 from fit_helpers import quiet_fit
 from pipeline_helpers import STEPS as FILE_STEPS
 from pipeline_helpers import iris_holes
@@ -56,6 +57,8 @@ def test_a_regressor_on_a_dataframe_exports_by_column_name_in_float64(tmp_path: 
     assert report.input_columns == list(X.columns) and report.parity_rows == len(X)  # no imputer: no rows with holes
     onnx = hl.ship.OnnxModel(tmp_path / "r.onnx")
     assert not onnx.fills_missing and onnx.columns == list(X.columns)
+    shown = json.loads(ok("info", tmp_path / "r.onnx", "--json").stdout)  # `hiddenlayers info`: the 10 columns it reads, not PCA's 6
+    assert shown["inputs"] == X.shape[1] == 10 and shown["layers"][0]["inputs"] == 6
     np.testing.assert_allclose(onnx.predict(X), pipe.predict(X), rtol=1e-10, atol=1e-8)
     with pytest.raises(ValueError, match=r"^X contains NaN or infinite values: the parity check needs finite rows"):
         hl.export_onnx(pipe, tmp_path / "nan.onnx", X=X.assign(age=np.nan))
@@ -98,6 +101,8 @@ def test_int8_quantises_the_mlps_weights_only(iris: tuple, tmp_path: Path) -> No
     info = hl.ship.describe_onnx(tmp_path / "m.int8.onnx")  # the PCA's projection is no layer of the network
     assert [r["layer"] for r in info["layers"]] == ["hidden1", "head"] and info["quantized"]
     assert info["pipeline"] == "simpleimputer: SimpleImputer -> standardscaler: StandardScaler -> pca: PCA -> mlpclassifier: MLPClassifier"
+    # inputs: the columns the graph takes (iris' 4), not the first dense layer's (the PCA's components)
+    assert info["inputs"] == Xtr.shape[1] == 4 and info["layers"][0]["inputs"] == pipe[-2].n_components_ != 4
 
 
 def test_random_parity_rows_are_drawn_where_x_is_not_given(iris: tuple, tmp_path: Path) -> None:

@@ -103,6 +103,26 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     return X
 
 
+def warn_if_identity(net: AutoencoderNet, n_features: int, n_components: int) -> None:
+    """One ``UserWarning`` (at the caller's line) when every layer of ``net``'s encoder is at least ``n_features`` wide: the
+    bottleneck is then no bottleneck, the network can learn to pass each row through unchanged (the identity), and the
+    reconstruction error, the anomaly score, says little about a row. The code is one of those layers, so ``n_components``
+    is at least ``n_features`` then, and is what the fix changes; a narrower hidden layer is itself the bottleneck (no warning).
+
+    ``n_features``: the input's width (columns); ``n_components``: the code's width.
+    """
+    import warnings
+
+    from .._stacklevel import user_stacklevel
+
+    widths = [m.out_features for m in net.encoder.modules() if isinstance(m, nn.Linear)]  # the hidden layers', then the code's
+    if widths and min(widths) >= n_features:
+        narrower = "" if min(widths) == n_components else f", as is every hidden layer (the narrowest: {min(widths)})"
+        warnings.warn(f"n_components={n_components} is at least the input's width, {n_features} columns{narrower}: the autoencoder can "
+                      f"learn to copy each row through (the identity), so its reconstruction error and anomaly score say little. "
+                      f"Set n_components below {n_features} (e.g. {max(1, n_features // 4)}).", UserWarning, stacklevel=user_stacklevel())
+
+
 def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
     """Mean squared error of ``net``'s reconstruction of each standardized row of ``Z`` (n, d): shape (n,)."""
     return ((forward_batches(net, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
@@ -110,7 +130,8 @@ def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
 
 AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (64, 32), "Encoder hidden layers, e.g. (64, 32); the decoder mirrors them"),
-    Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns)"),
+    Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns); below the number of columns, or fit warns (a code as "
+                                                    "wide as the input can learn the identity)"),
     row("activation", "relu"),
     Param("contamination", Interval(Real, 0.0, 0.5, closed="right", bools=False, text="a number > 0 and <= 0.5"), 0.1, "Expected fraction of outliers in the training data; sets offset_"),
     Param("trim_fraction", Interval(Real, 0.0, 0.5, closed="left", bools=False), 0.0,
@@ -266,7 +287,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else (Xv - mean) / scale)
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
-        if not warm:
+        if not warm:  # a fresh network's, once it trained (a refusal says nothing more); a warm fit goes on with the same network
+            warn_if_identity(net, X.shape[1], int(self.n_components))
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)

@@ -892,8 +892,9 @@ def prune(
 @app.command()
 def export(
     model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer or DQNAgent.")],
-    data: Annotated[str | None, typer.Argument(help="Optional labelled data: parity rows, and the score before/after --int8 (a SpeechRecognizer "
-                                               "of `train --app speech`: a long table of frames, its parity utterances).")] = None,
+    data: Annotated[str | None, typer.Argument(help="Optional data: a table model's labelled rows (parity rows, and the score before/after --int8); "
+                                               "an app's inputs as predict reads them (its parity rows: a Recommender's user and item columns, "
+                                               "a Forecaster's series, a long table of frames, a DQNAgent's observation columns).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 copy (OUT stem + .int8.onnx): weights stored as int8, computed in float32, each row's answer independent of its batch.")] = False,

@@ -33,18 +33,28 @@ def app_cost(model: Any, path: str, **options: Any) -> Any:
             n = int(model.n_features_in_)
             report = cost(model.network_, input_shape=(n,), **options)
             report.notes.insert(0, f"an Autoencoder file: its network measured on random rows of its {n} fitted columns (standardised scale)")
-            return report
+            return _named(report, kind)
         if kind == "Recommender":
             rng = np.random.default_rng(0)
             users, items = len(model.users_), len(model.items_)
             pairs = np.stack([rng.integers(0, users, _PAIRS), rng.integers(0, items, _PAIRS)], axis=1)  # (256, 2) fitted codes
             report = cost(model.network_, example_input=pairs.astype(np.float32), **options)
             report.notes.insert(0, f"a Recommender file: its network measured on random pairs of its {users} users and {items} items (codes)")
-            return report
+            return _named(report, kind)
         return cost(model, **options)
     except (TypeError, ValueError) as exc:
         raise UserError(f"'{path}' holds {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}, whose cost cannot be measured from the file alone "
                         f"({one_line(exc)}): use hl.cost(hl.load('{path}'), X=...) from Python with inputs it predicts on.") from None
+
+
+def _named(report: Any, kind: str) -> Any:
+    """``report`` of an app's network measured as a plain module, its note in the app's words: the file holds ``kind`` (an Autoencoder,
+    a Recommender), not "a plain torch.nn.Module", as cost names every other app; what was not measured, and why, is kept."""
+    plain = "a plain torch.nn.Module:"  # hl.cost's note for a module that is no hiddenlayers model (rightsize/_cost_module.py)
+    said = (f"the {kind}'s predict() not timed (its network's raw forward is), and its loss and rows per epoch are not measured, "
+            "so no energy per epoch")
+    report.notes = [said if note.startswith(plain) else note for note in report.notes]
+    return report
 
 
 __all__ = ["app_cost"]

@@ -351,6 +351,13 @@ def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[n
     return X, y, str(images), label
 
 
+def predict_inputs(model: Any, data: str) -> tuple[Any, Any]:
+    """An ImageClassifier's, Autoencoder's or Recommender's ``X`` from ``data`` as ``predict`` reads it (default options), and
+    ``where(i)``: row ``i``'s file line (None for an array of images): ``export``'s parity rows (:mod:`._appexport`)."""
+    X, where, _ = _inputs(model, data, {})
+    return X, where
+
+
 def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """The columns an Autoencoder or Recommender was fitted on (its ``feature_names_in_``), else all columns."""
     names = getattr(model, "feature_names_in_", None)

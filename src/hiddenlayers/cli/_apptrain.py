@@ -367,16 +367,20 @@ def spec_text(sizes: Any) -> str:
 
 def fit_app(model: Any, by_param: dict[str, str], *args: Any, method: str = "fit", **kwargs: Any) -> Any:
     """``model.fit(*args, **kwargs)`` (or its ``method``: ``fit_long``); a parameter the app refuses is one line naming the option,
-    a data problem one line ``training failed: ...``."""
+    a data problem one line ``training failed: ...``; a divergence's remedies (the error, the ``DivergedWarning``'s note) name the
+    options (``--lr``), not the parameters."""
     from ..exceptions import DataError
+    from ._option_words import REMEDY_PARAMS, notes_in_option_words, option_words
 
+    remedies = {**{name: f"--set {name}" for name in REMEDY_PARAMS}, **by_param}  # a divergence's remedy as typed: --lr, --set max_grad_norm
     try:
-        return getattr(model, method)(*args, **kwargs)
+        with notes_in_option_words(remedies):
+            return getattr(model, method)(*args, **kwargs)
     except DataError as exc:
-        raise UserError(f"training failed: {one_line(exc)}") from None
+        raise UserError(f"training failed: {option_words(one_line(exc), remedies)}") from None
     except (ValueError, TypeError) as exc:
         error = option_error(exc, by_param)
-        raise error if str(error) != one_line(exc) else UserError(f"training failed: {one_line(exc)}") from None
+        raise error if str(error) != one_line(exc) else UserError(f"training failed: {option_words(one_line(exc), remedies)}") from None
 
 
 def _listed(names: list[Any], most: int = 6) -> str:

@@ -83,15 +83,16 @@ def run_distill(
 
     from ..estimators import distill
     from ..exceptions import HiddenLayersError
+    from ._option_words import notes_in_option_words, option_words
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), notes_in_option_words(_STUDENT_OPTIONS):  # a divergence's remedy: --lr, not learning_rate_init
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             distill(student, teacher, A_tr, y_tr, temperature=temperature, alpha=alpha, X_unlabeled=A_unl, sample_weight=w_tr)
         except HiddenLayersError:
             raise
         except (ValueError, TypeError) as exc:
-            raise UserError(f"distillation failed: {one_line(exc)}") from None
+            raise UserError(f"distillation failed: {option_words(one_line(exc), _STUDENT_OPTIONS)}") from None
     student.preprocessing_ = _student_state(teacher, sample_weight)
     student.save(out_path)
     result = _comparison(student, teacher, A_te, y_te, w_te)

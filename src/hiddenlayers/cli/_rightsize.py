@@ -177,12 +177,7 @@ def _load_exportable(path: str, data: str | None) -> Any:
     kind = type(model).__name__
     if kind == "Pipeline":  # DATA's numeric columns read as predict reads them (by name where it was fitted on a DataFrame)
         return model
-    if kind in ONNX_APPS:
-        if data is not None and kind == "SpeechRecognizer" and getattr(model, "long_columns_", None) is not None:
-            return model  # its utterances from a long table: the parity check and the graph's step count (run_export)
-        if data is not None:
-            raise UserError(f"DATA is a table for table models; a {kind}'s export checks parity on random inputs: leave DATA out, "
-                            "or call hl.export_onnx(model, path, X=...) from Python with your own inputs.")
+    if kind in ONNX_APPS:  # DATA: its parity inputs, read as predict reads them (run_export, ._appexport)
         return model
     if not hasattr(model, "network_") or kind not in ("MLPClassifier", "MLPRegressor"):
         from ._appfiles import app_refusal
@@ -303,7 +298,7 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
                input_dtype: str = "float32", dtype: str | None = None) -> dict[str, Any]:
     """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8.
     ``dtype``: an application's graph float type (``--dtype``; None: the model's own)."""
-    from ..ship import INPUT_DTYPES
+    from ..ship import INPUT_DTYPES, ONNX_APPS
 
     if input_dtype not in INPUT_DTYPES:
         raise UserError(f"--input-dtype must be one of {', '.join(INPUT_DTYPES)}. Received: {input_dtype!r}.")
@@ -319,12 +314,10 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
         raise UserError("--target needs DATA: give the labelled data file after the model, e.g. `hiddenlayers export model.safetensors test.csv --target label`.")
     model = _load_exportable(model_path, data)
     X = y = None
-    if data is not None and type(model).__name__ == "SpeechRecognizer":
-        if target is not None:
-            raise UserError("--target is for classifiers' labels; a SpeechRecognizer's export checks its log-probabilities on DATA's utterances: drop --target.")
-        from ._appspeech import long_utterances
+    if data is not None and type(model).__name__ in ONNX_APPS:
+        from ._appexport import export_inputs
 
-        X = long_utterances(model, model_path, data)
+        X = export_inputs(model, model_path, data, target)
     elif data is not None:
         from ._data import labelled
 

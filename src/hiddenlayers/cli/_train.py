@@ -338,7 +338,7 @@ def run_train(
     _add_callbacks(model, lapse, checkpoint_callback(ckpt, model.get_params()), log_callback(log_file, resume=resumes(ckpt, model.get_params())))
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
-        model = fit_model(model, A_tr.matrix, y_tr, w_tr, val)
+        model = fit_model(model, A_tr.matrix, y_tr, w_tr, val, by_param=DEDICATED)
     elapsed = time.perf_counter() - start
     if lapse is not None and lapse_path is not None:
         _save_timelapse(lapse, lapse_path, data)
@@ -442,22 +442,26 @@ def timelapse_callback(A: Any, y: np.ndarray, task: str) -> Any:
 
 
 def fit_model(model: Any, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
-              val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None) -> Any:
+              val: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None, by_param: dict[str, str] | None = None) -> Any:
     """``model.fit(X, y, sample_weight=)``; estimator ValueErrors (bad parameter combinations, too little data) become UserErrors.
 
     ``val``: ``(X_val, y_val, sample_weight_val)``, the rows early stopping scores (``--validation``).
+    ``by_param``: parameter -> the option that sets it (``train``'s :data:`DEDICATED`): the divergence messages' remedies (the error
+    and the ``DivergedWarning``'s note) name the option, ``--lr``, not ``learning_rate_init``; None: the library's words.
     """
     from sklearn.exceptions import ConvergenceWarning
 
+    from ._option_words import notes_in_option_words, option_words
+
     given = {} if val is None else dict(zip(("X_val", "y_val", "sample_weight_val"), val))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), notes_in_option_words(by_param or {}):
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             model.fit(X, y, sample_weight=sample_weight, **given)
         except HiddenLayersError:
             raise
         except (ValueError, TypeError) as exc:
-            raise UserError(f"training failed: {one_line(exc)}") from None
+            raise UserError(f"training failed: {option_words(one_line(exc), by_param or {})}") from None
     return model
 
 

@@ -151,7 +151,10 @@ def _training_failed(exc: Exception) -> UserError:
         return UserError(f"training failed: checkpoint '{exc.path}' was written by a run {'with' if exc.have else 'without'} target "
                          f"scaling and this run {this}: delete it to train from the start, or add "
                          f"{'--scale-target' if exc.have else '--no-scale-target'} to resume it.")
-    return UserError(f"training failed: {one_line(exc)}")
+    from ._option_words import option_words
+    from ._train import DEDICATED
+
+    return UserError(f"training failed: {option_words(one_line(exc), DEDICATED)}")  # a divergence's remedy: --lr, not learning_rate_init
 
 
 #: options of this command that torchrun's own parser takes for an ambiguous abbreviation of one of its options, even after the
@@ -281,7 +284,10 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
     # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
     # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
-    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout:
+    from ._option_words import notes_in_option_words
+    from ._train import DEDICATED
+
+    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(DEDICATED):
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             model.fit(src, X_val=val)

@@ -319,7 +319,8 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
 
     with ``inputs``, ``units`` and ``weight_type`` None and 0 ``parameters``. A row is named by the
     exporter's scope (``hidden2``) when the graph records it. ``inputs`` is the model's input: for a
-    table model the first dense layer's inputs (the encoded features), for a model whose first layer
+    table model the first dense layer's inputs (the encoded features), for a Pipeline's export the columns its graph takes
+    (its steps, a PCA's projection too, come before the first dense layer), for a model whose first layer
     is a convolution the graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images);
     ``outputs`` the last weighted layer's units. Bad or foreign files raise :class:`ModelFileError`.
     """
@@ -363,13 +364,25 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,
         "pipeline": meta["pipeline"], "fills_missing": spec is not None or meta["fills_missing"],
         "quantized": quantized,
-        "inputs": _model_inputs(weighted, graph_inputs), "outputs": weighted[-1]["units"] if weighted else None,
+        "inputs": _model_inputs(weighted, graph_inputs, meta["pipeline"] is not None, meta["input_columns"]),
+        "outputs": weighted[-1]["units"] if weighted else None,
         "layers": layers, "parameters": sum(r["parameters"] for r in layers) if layers else None,
     }
 
 
-def _model_inputs(weighted: list[dict[str, Any]], graph_inputs: list[dict[str, Any]]) -> Any:
-    """The model's input: a table model's first dense layer's inputs; after a first convolution, the graph input's per-row shape."""
+def _model_inputs(weighted: list[dict[str, Any]], graph_inputs: list[dict[str, Any]], pipeline: bool = False, columns: list[str] | None = None) -> Any:
+    """The model's input: a table model's first dense layer's inputs; after a first convolution, the graph input's per-row shape.
+
+    ``pipeline``: the export of a scikit-learn Pipeline, whose steps (scaler, imputer, PCA) are in the graph before the first dense
+    layer: its input is the columns the graph takes (the width of its one input ``X``; else ``columns``, the input columns it
+    stores), not the first dense layer's inputs (a PCA's components). ``columns``: the metadata's ``input_columns`` (None: not stored).
+    """
+    if pipeline:
+        shape = graph_inputs[0]["shape"] if len(graph_inputs) == 1 else None
+        if shape and len(shape) == 2 and isinstance(shape[1], int):
+            return shape[1]
+        if columns:
+            return len(columns)
     if weighted and weighted[0]["kind"] == "conv" and len(graph_inputs) == 1 and graph_inputs[0]["shape"]:
         return graph_inputs[0]["shape"][1:]  # (batch, H, W) or (batch, C, H, W): the image's shape
     dense = [r for r in weighted if r["kind"] == "dense"]

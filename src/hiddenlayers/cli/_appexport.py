@@ -1,0 +1,51 @@
+"""``export MODEL DATA`` of an application file: DATA's inputs, read as ``predict`` reads them for that app, are the parity rows.
+
+DATA serves an export as the rows its graph must answer as the app does (``export_onnx``'s ``X``): without it, each app's
+export checks parity on random inputs of its fitted form. Every app :func:`hiddenlayers.ship.export_onnx` takes reads its
+parity inputs from the same file ``predict`` reads:
+
+* Recommender: the (user, item) columns it was fitted on (unseen ids too: the graph answers them as ``predict`` does);
+* Autoencoder: the rows of its fitted columns; ImageClassifier: the pixel table, ``.npy`` or ``.npz`` of images;
+* Forecaster: the series of its value column (every window of it); SequenceClassifier and SpeechRecognizer: the long
+  table by the columns the file stores (one sequence or utterance per id);
+* DQNAgent: a table of observations, one per row, its columns the observation's values in order (as ``inspect`` reads them).
+
+A label column the app's file keeps (a rating, an anomaly flag) is left out of the inputs, as ``predict`` leaves it.
+``--target`` names the labels of a table model's score before and after ``--int8``; an app's export reports parity only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import UserError
+
+
+def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
+    """The parity inputs ``X`` of application ``model`` (read from ``path``) in ``data``, in the form its ``predict`` takes;
+    a file the app's reader refuses is its one line. ``target``: ``--target``, refused (no score of an app is compared)."""
+    kind = type(model).__name__
+    if target is not None:
+        raise UserError(f"--target names the labels of a table model's score before and after --int8; a {kind}'s export checks parity "
+                        f"on DATA's inputs alone: drop --target.")
+    if kind == "Forecaster":
+        from ._appfiles import data_column, read_series
+
+        return read_series(data, None, data_column(model, "value_column"))[0]  # the whole series: the graph answers each window of it
+    if kind == "SpeechRecognizer":
+        from ._appspeech import long_utterances
+
+        return long_utterances(model, path, data)
+    if kind in ("SequenceClassifier", "DQNAgent"):
+        from ._inspect_apps import app_rows
+
+        return app_rows(model, path, data, None, {}).X
+    from ._appfiles import predict_inputs, refuse_missing_ids
+
+    X, where = predict_inputs(model, data)
+    if kind == "Recommender":
+        refuse_missing_ids(X, where)
+    return X
+
+
+__all__ = ["export_inputs"]

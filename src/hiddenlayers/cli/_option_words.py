@@ -1,0 +1,55 @@
+"""The training's remedies in the command line's words: a divergence message's ``learning_rate_init`` as ``--lr``.
+
+The library's divergence messages (``hiddenlayers.training``'s ``diverged_message`` and ``no_usable_epoch``: the
+``DivergedWarning`` and the ``ValueError`` of a first epoch that diverged) name the Python parameters to change
+(``Lower learning_rate_init (now 10.0), scale the inputs, or set clip_grad_norm``). A user of ``train`` set the rate with
+``--lr``, so the command says ``--lr``, as :func:`~._apptrain.option_error` leads a parameter error with its option.
+Only these remedy names are rewritten: each is an identifier no English sentence holds, where a name such as ``loss``
+or ``alpha`` is also a word ("the loss became inf") and is left as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+#: the parameters the training's messages name as a remedy: the step size, and the gradient clipping of the estimators and of a Translator
+REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm")
+
+
+def option_words(message: str, by_param: dict[str, str]) -> str:
+    """``message`` with each of :data:`REMEDY_PARAMS` that ``by_param`` maps named as its option instead
+    (``"Lower learning_rate_init (now 10.0)"`` -> ``"Lower --lr (now 10.0)"``).
+
+    ``by_param``: parameter name -> the option that sets it (``"--lr"``, ``"--set max_grad_norm"``); a name it lacks is left as it is.
+    """
+    for name in REMEDY_PARAMS:
+        if name in by_param:
+            option = by_param[name].replace("\\", "\\\\")  # the option as typed: a backslash is no group reference
+            message = re.sub(rf"(?<![\w-]){name}(?!\w)", option, message)
+    return message
+
+
+@contextlib.contextmanager
+def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
+    """Inside, each warning shown (``cli/_app.py`` shows it as a ``note:`` line) names its remedies by option (:func:`option_words`);
+    the display in place before is put back after, on error too.
+
+    ``by_param``: as in :func:`option_words`.
+    """
+    shown = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+        shown(option_words(" ".join(str(message).split()), by_param), category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+
+
+__all__ = ["REMEDY_PARAMS", "notes_in_option_words", "option_words"]
