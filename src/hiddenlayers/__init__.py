@@ -58,6 +58,7 @@ _EXPORTS = {
     "NotFittedError": ".exceptions",
     "ModelFileError": ".exceptions",
     "DataError": ".exceptions",
+    "DeviceUnavailableError": ".exceptions",
     "NonFiniteOutputError": ".exceptions",
     "ColumnWarning": ".exceptions",
     "DivergedWarning": ".exceptions",

@@ -47,6 +47,11 @@ class ModelFileError(HiddenLayersError, ValueError):
     """A model file is missing, truncated, foreign, tampered with or too new."""
 
 
+class DeviceUnavailableError(HiddenLayersError, ValueError):
+    """A well-formed ``device`` (``"cuda"``, ``"cuda:1"``, ``"mps"``) that this machine does not have; the message names
+    what it has and what to pass instead (``device="auto"`` or ``"cpu"``)."""
+
+
 class DataError(HiddenLayersError, ValueError):
     """Input data cannot be used: wrong shape, non-finite values, unknown columns."""
 
@@ -97,6 +102,7 @@ class TableNoteWarning(UserWarning):
 __all__ = [
     "ColumnWarning",
     "DataError",
+    "DeviceUnavailableError",
     "DivergedWarning",
     "HiddenLayersError",
     "InterruptedWarning",

@@ -90,6 +90,19 @@ def test_a_device_this_machine_lacks_fails_before_any_work() -> None:
             resolve_device("mps")
 
 
+def test_a_missing_device_is_a_public_error_type() -> None:
+    """A search's failed trial and a traceback print the type's name: it read the private ``_MissingDevice``."""
+    import hiddenlayers as hl
+    from hiddenlayers.rightsize._search.run import failure_text
+
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    with pytest.raises(hl.DeviceUnavailableError) as info:
+        resolve_device(f"cuda:{n}")
+    assert isinstance(info.value, hl.HiddenLayersError) and isinstance(info.value, ValueError)
+    assert type(info.value).__module__ == "hiddenlayers.exceptions" and not type(info.value).__name__.startswith("_")
+    assert failure_text(info.value).startswith(f"DeviceUnavailableError: device='cuda:{n}' but this machine has ")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_estimators_refuse_a_missing_gpu_at_fit() -> None:
     import hiddenlayers as hl

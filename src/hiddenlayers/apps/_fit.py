@@ -112,7 +112,10 @@ def progress_callbacks(est: Any) -> list[Callback]:
 def fit_callbacks(est: Any, *own: Callback) -> list[Callback]:
     """The callbacks of one fit of application ``est``: the user's ``est.callbacks`` (checked: a TypeError in the MLP
     estimators' words), then the app's ``own`` (its ``verbose`` lines), then its progress bar, the MLP estimators' order."""
-    return [*check_callbacks(getattr(est, "callbacks", None)), *own, *progress_callbacks(est)]
+    users = check_callbacks(getattr(est, "callbacks", None))
+    for cb in users:  # a GradientFlow(X) prepares X as this app does (its vocabulary, padding, lens view)
+        cb.set_estimator(est)
+    return [*users, *own, *progress_callbacks(est)]
 
 
 def averaging_for(est: Any, n_train: int, module: nn.Module) -> WeightAveraging | None:

@@ -52,6 +52,10 @@ class AppGradientFlow(GradientFlow):
         self._fit_net: nn.Module | None = None  # the network the fit loop passes, and the lens's view of it (_seen)
         self._view: nn.Module | None = None
 
+    def set_estimator(self, estimator: Any) -> None:
+        """Nothing: its app is given when it is made, and its own hooks prepare ``raw`` and swap in the lens view (the
+        base's binding would do both a second time)."""
+
     def _prepare(self) -> None:
         """``raw`` as the network's input, once: the app's public ``network_input`` where it has one, else the lens's
         preparation (``as_target(app).prepared``: an ImageClassifier's, a SequenceClassifier's checked arrays)."""

@@ -108,6 +108,16 @@ def activation_after(module: nn.Module, name: str) -> str:
     return name
 
 
+def _size(X: Any) -> str:
+    """``X`` in a few words for a repr: an array's shape, a Translator's pair count, a list's sequence count (a list of
+    sequences of different lengths has no shape: the repr raised on it)."""
+    if isinstance(X, tuple) and len(X) == 2 and all(hasattr(part, "__len__") for part in X):
+        return f"{len(X[0])} (source, target) pairs"
+    if isinstance(X, list):
+        return f"{len(X)} rows"
+    return f"{'x'.join(map(str, np.shape(X)))} rows"
+
+
 class _Epoch:
     """One epoch being measured: the weights at its start and each step's per-tensor gradient norms (on the device)."""
 
@@ -204,12 +214,15 @@ class GradientFlow(Callback):
         self.every = int(every)
         self.records: list[dict[str, Any]] = []
         self._epoch: _Epoch | None = None
+        self._app: Any = None  # the application whose fit runs this callback (set_estimator), and X as its network reads it
+        self._app_input: Any = None
+        self._app_view: tuple[nn.Module, nn.Module] | None = None  # (the fit's network, the lens's one-input view of it)
         # the latest epoch that ended unrecorded: (its record without activation statistics, its weights when X is given)
         self._pending: tuple[dict[str, Any], dict[str, torch.Tensor] | None] | None = None
 
     def __repr__(self) -> str:
         """The arguments, ``X`` by its shape: an estimator's repr shows its callbacks (it showed ``<... object at 0x...>``)."""
-        x = "" if self.X is None else f"X=<{'x'.join(map(str, np.shape(self.X)))} rows>, "
+        x = "" if self.X is None else f"X=<{_size(self.X)}>, "
         layers = self.layers.__qualname__ if isinstance(self.layers, type) else repr(self.layers)
         return f"GradientFlow({x}layers={layers}, every={self.every}, max_rows={self.max_rows})"
 
@@ -248,16 +261,57 @@ class GradientFlow(Callback):
 
     # ------------------------------------------------------------------ the fit loop's callback hooks
 
+    def set_estimator(self, estimator: Any) -> None:
+        """Bound by an application's ``fit``: ``X`` is read as that app's ``fit`` takes it (a Translator's ``(sources, targets)``,
+        a SequenceClassifier's sequences of different lengths), turned into its network's input by the app (its
+        ``network_input``, else the lens's preparation), and a Translator's two-input network is read through its
+        ``lens_network()`` view, whose layers are named ``encoder.*`` and ``decoder.*`` as ``train --app translator
+        --gradient-flow`` and ``inspect`` name them. Why: the fit handed the callback the raw two-input network, which the
+        lens cannot run, and a padded sequence's rows were read as a table."""
+        self._app, self._app_input, self._app_view = estimator, None, None
+
+    def _lens_view(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``kwargs`` with the fit's ``network`` swapped for the bound app's one-input lens view where it makes one (the view
+        shares the network's parameters, so the gradients read are the fit's; made once per network, as epochs are told apart
+        by the network's identity)."""
+        network, make = kwargs.get("network"), getattr(self._app, "lens_network", None)
+        if network is None or make is None:
+            return kwargs
+        if self._app_view is None or self._app_view[0] is not network:
+            view = make()
+            shared = {id(p) for p in network.parameters()} <= {id(p) for p in view.parameters()}
+            self._app_view = (network, view if shared else network)
+        return {**kwargs, "network": self._app_view[1]}
+
+    def _network_rows(self) -> Any:
+        """``X`` as the network reads it: prepared by the bound app once it can (its vocabulary or scaling exists), else
+        ``X`` itself (no app; or an app whose preparation exists only once ``fit`` returns: an Autoencoder's scaling)."""
+        if self._app is None or self.X is None:
+            return self.X
+        if self._app_input is None:
+            from ..exceptions import NotFittedError
+            from ._target import as_target
+
+            try:
+                prepare = getattr(self._app, "network_input", None)
+                self._app_input = prepare(self.X) if prepare is not None else as_target(self._app).prepared(self.X)
+            except NotFittedError:
+                return self.X
+        return self._app_input
+
     def on_train_begin(self, **kwargs: Any) -> None:
         """Check ``X`` against the network; a fit that starts a new history (not warm, not a later ``partial_fit``) starts
         ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table."""
+        kwargs = self._lens_view(kwargs)
         network, history = kwargs.get("network"), kwargs.get("history")
+        self._app_input = None  # this fit's preparation (a refit's vocabulary may differ)
         if network is not None:
             self._check_rows(network)
         if history is not None and not history.epoch:
             self.records, self._pending = [], None
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
+        kwargs = self._lens_view(kwargs)
         network = kwargs.get("network")
         epoch = int(kwargs.get("epoch", 0))
         self._epoch = None
@@ -271,6 +325,7 @@ class GradientFlow(Callback):
             self._epoch.step()
 
     def on_epoch_end(self, **kwargs: Any) -> None:
+        kwargs = self._lens_view(kwargs)
         network, history = kwargs.get("network"), kwargs.get("history")
         if network is None or history is None or not history.epoch:
             return
@@ -291,7 +346,15 @@ class GradientFlow(Callback):
         history.extra.setdefault(KEY, []).append(record)
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights."""
+        """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights; then forget
+        the app the fit bound (the same callback given to an MLP estimator next must not read X as that app's)."""
+        try:
+            self._record_pending(self._lens_view(kwargs))
+        finally:
+            self._app, self._app_input, self._app_view = None, None, None
+
+    def _record_pending(self, kwargs: dict[str, Any]) -> None:
+        """:meth:`on_train_end`'s record of an epoch ``every`` skipped, if the run ended on one."""
         network, history = kwargs.get("network"), kwargs.get("history")
         pending, self._pending = self._pending, None
         # a partial_fit call is one epoch of a longer run, not its end: every=k holds across the calls
@@ -318,7 +381,8 @@ class GradientFlow(Callback):
 
     def _rows(self) -> Any:
         """``X``'s sample as an array: at most ``max_rows`` rows, the same each epoch."""
-        X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
+        X = self._network_rows()
+        X = X if hasattr(X, "shape") else np.asarray(X)
         X = take_rows(X, sample_index(n_rows(X), self.max_rows, 0))  # drawn at random: not the first (sorted data)
         return X if not hasattr(X, "to_numpy") else X.to_numpy()
 

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .._stacklevel import user_stacklevel
-from ..exceptions import SpecError
+from ..exceptions import DeviceUnavailableError, SpecError
 from ._kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer, shape_error
 from ._layers import DenseLayer, init_dense_
 from ._modes import in_mode
@@ -241,10 +241,6 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-class _MissingDevice(ValueError):
-    """A well-formed device this machine does not have (``load_device`` falls back from it)."""
-
-
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here."""
     if device is None or device == "auto":
@@ -263,10 +259,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     # a device this machine lacks fails here, before any work, not deep inside PyTorch mid-fit
     if dev.type == "cuda" and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
         found = f"{torch.cuda.device_count()} CUDA GPU(s)" if torch.cuda.is_available() else "no CUDA GPU"
-        raise _MissingDevice(f"device={device!r} but this machine has {found}: use device='auto' (GPU when present, else CPU) or 'cpu'.")
+        raise DeviceUnavailableError(f"device={device!r} but this machine has {found}: use device='auto' (GPU when present, else CPU) or 'cpu'.")
     mps = getattr(torch.backends, "mps", None)
     if dev.type == "mps" and not (mps is not None and mps.is_available()):
-        raise _MissingDevice(f"device={device!r} but Apple MPS is not available on this machine: use device='auto' or 'cpu'.")
+        raise DeviceUnavailableError(f"device={device!r} but Apple MPS is not available on this machine: use device='auto' or 'cpu'.")
     return dev
 
 
@@ -278,7 +274,7 @@ def load_device(saved: Any, requested: Any = None) -> torch.device:
         return resolve_device(requested)
     try:
         return resolve_device(saved)
-    except _MissingDevice:
+    except DeviceUnavailableError:
         dev = resolve_device("auto")
         warnings.warn(f"the model was saved with device={saved!r}, which this machine lacks; loaded on {dev} instead (pass device= to choose).", UserWarning, stacklevel=user_stacklevel())
         return dev

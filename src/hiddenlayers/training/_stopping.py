@@ -352,6 +352,12 @@ class Callback:
     term, a float or a 0-d tensor (a streamed fit's: the pass's). Set ``state.stop_training = True`` to stop.
     """
 
+    def set_estimator(self, estimator: Any) -> None:
+        """Called by an application's ``fit`` (``Translator``, ``SequenceClassifier``, ...) before its loop starts, with the
+        application itself, so a callback that reads the app's inputs can prepare them as the app does (Keras'
+        ``set_model``): :class:`hiddenlayers.lens.GradientFlow` turns the ``(sources, targets)`` or variable-length
+        sequences it was given into the network's input with it. Does nothing here."""
+
     def on_train_begin(self, **kwargs: Any) -> None:
         pass
 
