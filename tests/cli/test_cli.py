@@ -130,8 +130,8 @@ def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
 
     real = ct.fit_model
 
-    def interrupted(model, X, y, sample_weight=None, val=None):
-        real(model, X, y, sample_weight, val)
+    def interrupted(model, X, y, sample_weight=None, val=None, **kw):
+        real(model, X, y, sample_weight, val, **kw)
         model.stop_reason_ = "interrupted"
         return model
 
