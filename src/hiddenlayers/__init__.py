@@ -59,6 +59,7 @@ _EXPORTS = {
     "ModelFileError": ".exceptions",
     "DataError": ".exceptions",
     "DeviceUnavailableError": ".exceptions",
+    "UnknownFitKeywordError": ".exceptions",
     "NonFiniteOutputError": ".exceptions",
     "ColumnWarning": ".exceptions",
     "DivergedWarning": ".exceptions",

@@ -52,6 +52,11 @@ class DeviceUnavailableError(HiddenLayersError, ValueError):
     what it has and what to pass instead (``device="auto"`` or ``"cpu"``)."""
 
 
+class UnknownFitKeywordError(HiddenLayersError, TypeError):
+    """A keyword ``fit`` does not take (``epochs=`` from Keras, ``max_epochs=`` from Lightning): Python's ``TypeError``
+    wording plus where that setting lives here (``max_iter``, a constructor parameter, ``X_val``/``y_val``)."""
+
+
 class DataError(HiddenLayersError, ValueError):
     """Input data cannot be used: wrong shape, non-finite values, unknown columns."""
 

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
 from .._params import AnyOf, Bool, DefaultsOnUnpickle, Interval, Options, Param, document, validate
-from ..estimators import restored_on_error
+from ..estimators import fit_keywords, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, evaluating, resolve_device
 from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
@@ -325,6 +325,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         return np.stack(states), np.asarray(actions, dtype=np.int64)
 
     # ----------------------------------------------------------- learning
+    @fit_keywords
     def fit(
         self,
         env: Any,

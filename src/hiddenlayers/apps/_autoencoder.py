@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
-from ..estimators import KeepsFittedSource, check_averaging, restored_on_error
+from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
@@ -253,6 +253,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         check_averaging(self)  # the MLP estimators' rules and words
         return resolve_device(self.device)
 
+    @fit_keywords
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> Autoencoder:
         """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised).
 

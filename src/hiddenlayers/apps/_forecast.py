@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import KeepsFittedSource, check_averaging, load_source, restored_on_error, reuse_layers
+from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
@@ -256,6 +256,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         Y = blocks[:, self.window :] - anchor[:, None] if with_targets else None
         return np.ascontiguousarray(X), Y, anchor
 
+    @fit_keywords
     def fit(self, series: Any, y: Any = None) -> Forecaster:
         """Learn from all windows of ``series`` (1-D, oldest first).
 

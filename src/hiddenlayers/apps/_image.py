@@ -28,7 +28,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .._params import Checked, Param, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_reused, hidden_output, load_source, restored_on_error
+from ..estimators import (
+    HiddenOutput,
+    KeepsFittedSource,
+    check_averaging,
+    fit_keywords,
+    fit_reused,
+    hidden_output,
+    load_source,
+    restored_on_error,
+)
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
@@ -329,6 +338,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
         return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
 
+    @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names).

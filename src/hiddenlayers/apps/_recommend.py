@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import KeepsFittedSource, restored_on_error
+from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
@@ -497,6 +497,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         validate(self, RECOMMENDER_PARAMS)
         return resolve_device(self.device)
 
+    @fit_keywords
     def fit(self, X: Any, y: Any) -> Recommender:
         """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``.
 

@@ -47,6 +47,9 @@ _EXPORTS = {
     "averaging_of": "._averaging",
     "check_averaging": "._averaging",
     "warn_nothing_averaged": "._averaging",
+    # fit(X, y, epochs=5) from Keras / Lightning: one TypeError naming our equivalent (the apps' fit shares it)
+    "fit_keywords": "._fit_keywords",
+    "UnknownFitKeywordError": "._fit_keywords",
     "check_class_weight": "._class_weight",
     "class_row_weights": "._class_weight",
     "combine": "._class_weight",

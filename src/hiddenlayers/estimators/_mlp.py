@@ -31,6 +31,7 @@ from ..network import Spec
 from ..training import Loss, classification_loss, get_loss
 from ._checks import binarize, check_sample_weight, classifier_input, regressor_input
 from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
+from ._fit_keywords import fit_keywords
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import check_X, output_dtype, overflow_checked, raw_output
@@ -118,6 +119,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                                  f"pass labels from classes_ {self.classes_.tolist()[:10]}.")
         return y
 
+    @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> MLPClassifier:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
@@ -294,6 +296,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                             streamed: bool, moments: Any = None) -> None:
         set_target_scaling(self, y, sample_weight, incremental=incremental, first_pass=first_pass, streamed=streamed, moments=moments)
 
+    @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> MLPRegressor:
         """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).

@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
 from ..._params import Param, document, validate
-from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, hidden_output, restored_on_error, reuse_layers
+from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_keywords, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
@@ -295,6 +295,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         check_averaging(self)  # the MLP estimators' rules and words
         return hidden_spec(self.hidden_layer_sizes)
 
+    @fit_keywords
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> SequenceClassifier:
         """Train on sequences ``X`` with one label per sequence ``y``.

@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource, check_averaging, restored_on_error
+from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import (
@@ -178,6 +178,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.freeze = freeze
 
     # -- fit ----------------------------------------------------------------------
+    @fit_keywords
     def fit(self, X: Any, y: Any) -> SpeechRecognizer:
         """Train on utterances ``X`` (frames, see :mod:`.inputs`) and their transcripts ``y`` (one text each, not empty nor whitespace alone, as :meth:`fit_long` requires).
 

@@ -32,7 +32,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
-from ...estimators import KeepsFittedSource, restored_on_error
+from ...estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
@@ -228,6 +228,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     # -- fit --------------------------------------------------------------
     @single_thread
+    @fit_keywords
     def fit(self, sources: Any, targets: Any) -> Translator:
         """Learn to translate each ``sources[i]`` into ``targets[i]`` (lists of strings).
 
