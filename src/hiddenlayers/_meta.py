@@ -98,9 +98,28 @@ def stored_steps(meta: dict[str, Any]) -> list[str]:
     return [s[1] for s in steps if isinstance(s, list) and len(s) == 2 and s[1] in MATRIX_STEPS]
 
 
+def pipeline_inputs(meta: dict[str, Any]) -> int | None:
+    """The columns a Pipeline file of scikit-learn steps takes (its first step's fitted ``n_features_in_``), or None for any
+    other file or a record without it. Why: its MLP reads the steps' output (a PCA's 3 components), so the network's width is
+    not what the Pipeline is given; ``info`` of its ONNX export says the raw columns, and the file's ``info`` must agree.
+
+    ``meta``: the file's metadata document (:func:`parse_metadata`).
+    """
+    record = meta.get(PIPELINE_KEY)
+    stored = record.get("matrix_steps") if isinstance(record, dict) else None
+    steps = record.get("steps") if isinstance(record, dict) else None
+    if not isinstance(stored, dict) or not isinstance(steps, list):
+        return None
+    first = next((s[0] for s in steps if isinstance(s, list) and len(s) == 2 and isinstance(s[0], str) and s[0] in stored), None)
+    fitted = stored[first].get("fitted") if first is not None and isinstance(stored[first], dict) else None
+    entry = fitted.get("n_features_in_") if isinstance(fitted, dict) else None
+    n = entry.get("value") if isinstance(entry, dict) else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
 def pipeline_text(record: Any, estimator: str) -> str:
     """A file's Pipeline in one line (``info``): ``pre: TableEncoder -> clf: MLPClassifier``."""
     return " -> ".join(f"{name}: {kind}" for name, kind in pipeline_steps(record, estimator))
 
 
-__all__ = ["BASE_FORMAT_VERSION", "FORMAT", "FORMAT_VERSION", "MATRIX_STEPS", "META_KEY", "MODEL_KINDS", "PIPELINE_KEY", "parse_metadata", "pipeline_steps", "pipeline_text", "stored_steps"]
+__all__ = ["BASE_FORMAT_VERSION", "FORMAT", "FORMAT_VERSION", "MATRIX_STEPS", "META_KEY", "MODEL_KINDS", "PIPELINE_KEY", "parse_metadata", "pipeline_inputs", "pipeline_steps", "pipeline_text", "stored_steps"]

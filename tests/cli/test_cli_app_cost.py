@@ -54,3 +54,15 @@ def test_cost_refuses_a_translator_file_in_one_line(tmp_path: Path) -> None:
     tr.save(tmp_path / "tr.safetensors")
     assert_user_error(run("cost", tmp_path / "tr.safetensors", "--calls", "10"), "holds a Translator, whose encoder-decoder reads several inputs")
     assert_user_error(run("cost", tmp_path / "tr.safetensors", "--calls", "5"), "--calls must be an integer >= 10")
+
+
+def test_cost_of_an_app_file_words_its_notes_for_the_command(tmp_path: Path) -> None:
+    """cost has no option for hl.cost's X= or epoch_samples=: its notes said "pass X=" and "pass epoch_samples="; they say
+    what the command measured instead (the network's forward on random inputs; energy per prediction, none per epoch)."""
+    fc = Forecaster(window=6, horizon=1, hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(np.sin(np.arange(40) / 5))
+    fc.save(tmp_path / "fc.safetensors")
+    notes = json.loads(ok("cost", tmp_path / "fc.safetensors", "--calls", "10", "--json").stdout)["notes"]
+    said = " ".join(notes)
+    assert "pass X=" not in said and "epoch_samples" not in said, notes
+    assert "Forecaster.predict not timed: the file holds no inputs of the form it predicts on, so the latencies are its network's raw forward" in said
+    assert "energy per epoch not measured: the Forecaster file records no rows per epoch (the energy per 1000 predictions is measured)" in said

@@ -117,3 +117,18 @@ def test_a_student_that_diverges_names_lr(teacher, table, tmp_path):
     result = run("distill", teacher, table, "--sizes", "4", "--epochs", "3", "--lr", "1e9", "--out", tmp_path / "s.safetensors")
     said = [line for line in result.stderr.splitlines() if "(now 1000000000.0)" in line]
     assert said and all("--lr (now 1000000000.0)" in line for line in said) and "learning_rate_init" not in result.stderr, result.stderr
+
+
+def test_a_student_that_diverges_names_clip_grad_norm_which_distill_takes(teacher, table, tmp_path):
+    """The divergence's remedy "or set clip_grad_norm" is distill's --clip-grad-norm (it named a parameter the command lacked);
+    the option reaches the student, and a bad value is one line naming it before any file is written."""
+    result = run("distill", teacher, table, "--sizes", "4", "--epochs", "3", "--lr", "1e9", "--out", tmp_path / "s.safetensors")
+    said = [line for line in result.stderr.splitlines() if "(now 1000000000.0)" in line]
+    assert said and all("or set --clip-grad-norm" in line for line in said) and "clip_grad_norm" not in result.stderr, result.stderr
+    out = tmp_path / "c.safetensors"
+    ok("distill", teacher, table, "--sizes", "4", "--epochs", "2", "--clip-grad-norm", "0.5", "--out", out)
+    from hiddenlayers.ship import read_metadata
+
+    assert read_metadata(out)["params"]["clip_grad_norm"] == 0.5
+    assert_user_error(run("distill", teacher, table, "--clip-grad-norm", "0", "--out", tmp_path / "z.safetensors"), "--clip-grad-norm: clip_grad_norm must be")
+    assert not (tmp_path / "z.safetensors").exists()

@@ -180,3 +180,24 @@ def test_export_then_predict_info_and_serve_the_onnx_of_a_pipeline_of_steps(step
     for source in (onnx, path):
         served = open_served(source)
         assert served.predict(served.rows({"rows": rows}, 100), proba=False) == pipe.predict(X.head(30)).tolist()
+
+
+def test_info_of_a_pca_pipeline_gives_the_raw_columns_as_its_onnx_does(tmp_path: Path) -> None:
+    """StandardScaler -> PCA(2) -> MLP on iris's 4 columns: ``info`` of the file said 2 inputs (the MLP's, PCA's components)
+    where ``info`` of its ONNX export says 4 (the columns the Pipeline takes); both say 4, the layer table keeps the MLP's 2."""
+    pytest.importorskip("onnx")
+    from sklearn.datasets import load_iris
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    pipe = quiet_fit(make_pipeline(StandardScaler(), PCA(2), hl.MLPClassifier((3,), max_iter=2, random_state=0)), X, y)
+    path, onnx = tmp_path / "p.safetensors", tmp_path / "p.onnx"
+    hl.save(pipe, path)
+    hl.export_onnx(pipe, onnx)
+    info = json.loads(ok("info", path, "--json").stdout)
+    assert info["inputs"] == json.loads(ok("info", onnx, "--json").stdout)["inputs"] == 4
+    assert info["layers"][0]["inputs"] == 2
+    text = " ".join(ok("info", path).stdout.split())
+    assert "MLPClassifier, 4 inputs -> 3:relu" in text and "its MLP reads the steps' 2 outputs" in text

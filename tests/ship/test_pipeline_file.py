@@ -467,3 +467,30 @@ def test_export_onnx_and_serve_take_a_pipeline_of_steps_whole(steps_file: tuple,
                                         r"scikit-learn steps 'fill' \(SimpleImputer\), 'scale' \(StandardScaler\) before its MLP") as info:
         pipeline_as_model(pipe, "serve()")
     assert "\n" not in str(info.value)
+
+
+def test_pipeline_inputs_reads_the_first_steps_width_and_nothing_from_a_damaged_record(tmp_path: Path) -> None:
+    """``info``'s input width of a Pipeline file of steps: the first step's ``n_features_in_``; a record edited into any shape
+    gives None (info falls back to the network's width), never an exception."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from hiddenlayers._meta import PIPELINE_KEY, pipeline_inputs
+
+    X, y = load_wine(return_X_y=True)
+    pipe = quiet_fit(make_pipeline(StandardScaler(), PCA(3), hl.MLPClassifier((4,), max_iter=2, random_state=0)), X, y)
+    hl.save(pipe, tmp_path / "p.safetensors")
+    meta = read_metadata(tmp_path / "p.safetensors")
+    assert pipeline_inputs(meta) == 13 and pipeline_inputs({}) is None
+    for first in ([["a"], "StandardScaler"], ["a", "StandardScaler"]):  # an unhashable name; a width that is no stored value
+        assert pipeline_inputs({PIPELINE_KEY: {"steps": [first], "matrix_steps": {"a": {"fitted": {"n_features_in_": 5}}}}}) is None
+
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                               lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+    @given(json_values)
+    def edited(record: Any) -> None:
+        n = pipeline_inputs({PIPELINE_KEY: record})
+        assert n is None or (isinstance(n, int) and n > 0)
+
+    edited()

@@ -41,7 +41,7 @@ def app_cost(model: Any, path: str, **options: Any) -> Any:
             report = cost(model.network_, example_input=pairs.astype(np.float32), **options)
             report.notes.insert(0, f"a Recommender file: its network measured on random pairs of its {users} users and {items} items (codes)")
             return _named(report, kind)
-        return cost(model, **options)
+        return _cli_notes(cost(model, **options), kind)
     except (TypeError, ValueError) as exc:
         raise UserError(f"'{path}' holds {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}, whose cost cannot be measured from the file alone "
                         f"({one_line(exc)}): use hl.cost(hl.load('{path}'), X=...) from Python with inputs it predicts on.") from None
@@ -54,6 +54,21 @@ def _named(report: Any, kind: str) -> Any:
     said = (f"the {kind}'s predict() not timed (its network's raw forward is), and its loss and rows per epoch are not measured, "
             "so no energy per epoch")
     report.notes = [said if note.startswith(plain) else note for note in report.notes]
+    return report
+
+
+def _cli_notes(report: Any, kind: str) -> Any:
+    """``report`` with ``hl.cost``'s Python advice said in the command's words. ``cost`` has no option for ``X=`` or
+    ``epoch_samples=``, so a note that told the user to pass one says instead what the command measured: the network's raw
+    forward on random inputs of its fitted shape (no ``predict``), and the energy per prediction (none per epoch).
+
+    ``kind``: the app's class name (``Forecaster``), as the notes name it.
+    """
+    said = {"pass X=": f"{kind}.predict not timed: the file holds no inputs of the form it predicts on, so the latencies are its network's "
+                       "raw forward on random inputs of its fitted shape",
+            "pass epoch_samples=": f"energy per epoch not measured: the {kind} file records no rows per epoch (the energy per 1000 "
+                                   "predictions is measured)"}
+    report.notes = [next((words for advice, words in said.items() if advice in note), note) for note in report.notes]
     return report
 
 

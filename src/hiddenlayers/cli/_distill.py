@@ -17,7 +17,7 @@ from ._header import check_named_columns
 from ._options import at_least, seed_option
 
 #: the student's parameters that distill's options set, to name the option in their errors (``--epochs: max_iter must be ...``)
-_STUDENT_OPTIONS = {"max_iter": "--epochs", "learning_rate_init": "--lr", "hidden_layer_sizes": "--sizes"}
+_STUDENT_OPTIONS = {"max_iter": "--epochs", "learning_rate_init": "--lr", "hidden_layer_sizes": "--sizes", "clip_grad_norm": "--clip-grad-norm"}
 
 
 def distill_command(
@@ -31,6 +31,8 @@ def distill_command(
     unlabeled: Annotated[str | None, typer.Option("--unlabeled", help="More rows without labels (same columns): they learn from the teacher only.")] = None,
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.", callback=at_least("--epochs", 1))] = 200,
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
+    clip_grad_norm: Annotated[float | None, typer.Option("--clip-grad-norm", help="Clip the student's gradient norm to this (> 0; as train's "
+                                                         "--clip-grad-norm): the remedy a divergence names besides --lr.")] = None,
     test_size: Annotated[float, typer.Option(help="Share of labelled rows held out to compare student and teacher (0 = none).")] = 0.2,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA holding each labelled row's weight (numbers >= 0, "
@@ -48,21 +50,23 @@ def distill_command(
     """
     run_distill(teacher, data, target=target, sizes=sizes, out=out, temperature=temperature, alpha=alpha, unlabeled=unlabeled,
                 max_iter=max_iter, learning_rate_init=learning_rate_init, test_size=test_size, seed=seed, force=force, as_json=json,
-                sample_weight=sample_weight)
+                sample_weight=sample_weight, clip_grad_norm=clip_grad_norm)
 
 
 def run_distill(
     teacher_path: str, data: str, *, target: str | None, sizes: str, out: str, temperature: float, alpha: float, unlabeled: str | None,
     max_iter: int, learning_rate_init: float, test_size: float, seed: int, force: bool, as_json: bool, sample_weight: str | None = None,
+    clip_grad_norm: float | None = None,
 ) -> dict[str, Any]:
     """Distil, save the student atomically with the teacher's preprocessing, print the comparison; returns it.
 
     ``sample_weight``: a column of ``data`` whose weights reach :func:`hiddenlayers.distill` and weight the held-out comparison.
+    ``clip_grad_norm``: the student's gradient clipping (``--clip-grad-norm``; None: none), the remedy its divergence message names.
     """
     from ._common import check_output
 
     _check_numbers(temperature, alpha)  # option mistakes first, before the files are looked at
-    _check_student(sizes, max_iter, learning_rate_init, seed)
+    _check_student(sizes, max_iter, learning_rate_init, seed, clip_grad_norm)
     if unlabeled is not None and alpha == 1.0:
         raise UserError("--unlabeled rows get only the teacher's soft term, which --alpha 1 switches off: lower --alpha, e.g. 0.5.")
     check_named_columns(data, target=target, sample_weight=sample_weight)  # a misspelt column before an existing --out
@@ -78,7 +82,7 @@ def run_distill(
         table = read_table(unlabeled)
         A_unl = model_inputs(teacher, table.frame, lambda r: f"'{unlabeled}' {table.where(r)}")
     A_tr, A_te, y_tr, y_te, w_tr, w_te = _split(A, y, test_size, seed, w)
-    student = _student(sizes, max_iter, learning_rate_init, early_stopping=len(y_tr) >= 1000, seed=seed)
+    student = _student(sizes, max_iter, learning_rate_init, early_stopping=len(y_tr) >= 1000, seed=seed, clip_grad_norm=clip_grad_norm)
     from sklearn.exceptions import ConvergenceWarning
 
     from ..estimators import distill
@@ -157,23 +161,23 @@ def _split(A: Any, y: Any, test_size: float, seed: int, w: Any = None) -> tuple[
     return parts[0], parts[1], parts[2], parts[3], (parts[4] if w is not None else None), (parts[5] if w is not None else None)
 
 
-def _student(sizes: str, max_iter: int, learning_rate_init: float, *, early_stopping: bool, seed: int) -> Any:
+def _student(sizes: str, max_iter: int, learning_rate_init: float, *, early_stopping: bool, seed: int, clip_grad_norm: float | None = None) -> Any:
     """The unfitted student ``MLPClassifier`` (its fit checks the sizes and numbers: one line each, through ``distill``)."""
     from ..estimators import MLPClassifier
 
     return MLPClassifier(hidden_layer_sizes=sizes, max_iter=max_iter, learning_rate_init=learning_rate_init, early_stopping=early_stopping,
-                         random_state=seed)
+                         random_state=seed, clip_grad_norm=clip_grad_norm)
 
 
-def _check_student(sizes: str, max_iter: int, learning_rate_init: float, seed: int) -> None:
-    """``--sizes``, ``--epochs`` and ``--lr`` checked by the student's own rules before any file is read, each error named by its
+def _check_student(sizes: str, max_iter: int, learning_rate_init: float, seed: int, clip_grad_norm: float | None = None) -> None:
+    """``--sizes``, ``--epochs``, ``--lr`` and ``--clip-grad-norm`` checked by the student's own rules before any file is read, each error named by its
     option. Why: they were found by ``fit`` after the data was read, as "distillation failed: max_iter must be ..." (or after
     "already exists: pass --force"), naming a Python parameter the command does not have."""
     from ..estimators import validate_params
     from ..exceptions import SpecError
 
     try:
-        validate_params(_student(sizes, max_iter, learning_rate_init, early_stopping=False, seed=seed))
+        validate_params(_student(sizes, max_iter, learning_rate_init, early_stopping=False, seed=seed, clip_grad_norm=clip_grad_norm))
     except SpecError as exc:  # the layer spec's own words (units, activation, dropout): only --sizes holds one
         raise UserError(f"--sizes: {one_line(exc)}") from None
     except (ValueError, TypeError) as exc:

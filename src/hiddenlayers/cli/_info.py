@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
-from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_text, stored_steps
+from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_inputs, pipeline_text, stored_steps
 from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
 
 _MAX_HEADER = 100 * 1024 * 1024
@@ -194,7 +194,8 @@ def model_info(path: str) -> dict[str, Any]:
         return clean({
             "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
             "spec": ",".join(f"{r['units']}:{r['activation']}" for r in layers[:-1]),
-            "inputs": meta["network"]["in_features"], "outputs": meta["network"]["out_features"],
+            # a Pipeline of scikit-learn steps takes the raw columns (as its ONNX export's info says), its MLP the steps' output
+            "inputs": pipeline_inputs(meta) or meta["network"]["in_features"], "outputs": meta["network"]["out_features"],
             "layers": layers, "parameters": sum(r["parameters"] for r in layers),
             "training": {
                 "epochs": fitted.get("n_iter_"), "stop_reason": fitted.get("stop_reason_"), "final_loss": _num(fitted.get("loss_")),
@@ -315,7 +316,9 @@ def run_info(path: str, *, as_json: bool) -> None:
     if info.get("pipeline"):
         reads = ("predict and evaluate run it on the table's numeric columns" if info.get("pipeline_steps")
                  else "the commands read raw tables")
-        con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; {reads})")
+        mlp_reads = info["layers"][0]["inputs"]
+        steps_out = f"; its MLP reads the steps' {mlp_reads} outputs" if info.get("pipeline_steps") and mlp_reads != info["inputs"] else ""
+        con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; {reads}{steps_out})")
     t = Table(title="layers", title_justify="left")
     for col in ("layer", "inputs", "units", "activation", "parameters", "extra"):
         t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -387,15 +389,16 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
 
         val = dict(zip(("X_val", "y_val", "sample_weight_val"), validation_rows(validation, pre, model_state(pre, prep), prep["task"], prep["y"])))
     try:
-        found = search(matrix, prep["y"], **settings, **val, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
-                       refit=True, progress=not as_json, sample_weight=prep["w"])
+        with _trial_log_in_option_words():
+            found = search(matrix, prep["y"], **settings, **val, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
+                           refit=True, progress=not as_json, sample_weight=prep["w"])
     except ResumedBudgetError as exc:
         raise UserError(_budget_refusal(exc)) from None
     except (ValueError, TypeError) as exc:
         raise UserError(_study_option(_search_option(one_line(exc)))) from None
     except RuntimeError as exc:
         if str(exc).startswith(("no feasible trial", "no trial finished")):
-            raise UserError(one_line(exc)) from None
+            raise UserError(trial_words(one_line(exc))) from None
         raise
     except KeyboardInterrupt:
         note(f"the finished trials are kept in {storage}: the same command resumes study '{study}'" if storage else
@@ -407,6 +410,48 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     extra = {"max_flops": settings["max_flops"], "max_saved": settings["max_saved"], "validation": validation,
              "validation_rows": len(val["y_val"]) if val else None}
     return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra)
+
+
+#: the divergence remedy a failed trial names, as search's option: the trial's rate came from the --lr range
+_TRIAL_REMEDIES = {"learning_rate_init": "--lr"}
+
+
+def trial_words(message: str) -> str:
+    """A failed trial's reason in the command's words: ``lower learning_rate_init (now 0.3), scale the inputs, or set clip_grad_norm``
+    -> ``lower --lr (now 0.3), or scale the inputs``. Why: search has no option for the trials' ``clip_grad_norm``, so that remedy
+    is dropped rather than named as a Python parameter (``train --clip-grad-norm`` has it for the chosen configuration).
+
+    ``message``: the text that holds the trials' reasons (``search()``'s "no trial finished" error, the failures note).
+    """
+    from ._option_words import option_words
+
+    return option_words(re.sub(r", scale the inputs, or set clip_grad_norm\b", ", or scale the inputs", message), _TRIAL_REMEDIES)
+
+
+class _TrialLogWords:
+    """A logging filter on Optuna's trial log: the reason of its "Trial N failed with parameters: {...} because of the following
+    error: ..." line in :func:`trial_words` (the sampled parameters' names before it are kept: they are the study's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        head, sep, reason = record.getMessage().partition(_BECAUSE)
+        if sep:
+            record.msg, record.args = head + sep + trial_words(reason), ()
+        return True
+
+
+_BECAUSE = " because of the following error: "  # Optuna's words before a failed trial's exception (optuna/study/_optimize.py)
+
+
+@contextlib.contextmanager
+def _trial_log_in_option_words() -> Iterator[None]:
+    """Inside, Optuna's line for a failed trial says its remedy as :func:`trial_words` does (it is on stderr beside the command's own)."""
+    logger = logging.getLogger("optuna.study._optimize")  # where Optuna logs the line (a filter sees its own logger's records only)
+    words = _TrialLogWords()
+    logger.addFilter(words)
+    try:
+        yield
+    finally:
+        logger.removeFilter(words)
 
 
 #: search()'s budget settings, and the command's option for each
@@ -625,7 +670,7 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     failures = found.failures()
     if failures:  # on stderr, --json too: a failed trial is no row of the table
         more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
-        note(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)")
+        note(trial_words(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)"))
     summary = {**found.to_dict(), **(extra or {}), "html": html}
     if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
         summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)
