@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._words import article
 from ._common import UserError, one_line
 
 #: rows of (user code, item code) a Recommender is timed on (cycled where a batch needs more)
@@ -43,7 +44,7 @@ def app_cost(model: Any, path: str, **options: Any) -> Any:
             return _named(report, kind)
         return _cli_notes(cost(model, **options), kind)
     except (TypeError, ValueError) as exc:
-        raise UserError(f"'{path}' holds {'an' if kind[:1] in 'AEIOU' else 'a'} {kind}, whose cost cannot be measured from the file alone "
+        raise UserError(f"'{path}' holds {article(kind)}, whose cost cannot be measured from the file alone "
                         f"({one_line(exc)}): use hl.cost(hl.load('{path}'), X=...) from Python with inputs it predicts on.") from None
 
 

@@ -45,7 +45,7 @@ from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._dense_graph import dense_graph, ir_version_for
-from ._export_pipeline import check_missing_rows, numeric_rows, pipeline_plan, pipeline_report
+from ._export_pipeline import check_missing_rows, numeric_rows, output_share, pipeline_plan, pipeline_report
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8
@@ -323,12 +323,8 @@ def _verified_bytes(
         what = f"its {name} operator" + (" (the gelu activation)" if name == "Erf" else "") if name else "one of its operators"
         fix = FLOAT32_FIX if edit is not None or input_names is not None else "fit the model with dtype='float32' (or another activation) to export it"
         raise ValueError(f"this float64 model's graph cannot run in onnxruntime: {what} has no float64 kernel there: {fix}.") from None
-    gap = np.abs(got - ref)
-    diff = float(np.max(gap)) if got.size else 0.0
-    # relative beyond size 1: a prediction of 1e4 in y's units carries float rounding of 1e4 x eps per operation, and one of a
-    # scaled regressor the network's rounding x target_scale_, whatever its own size
-    size = np.maximum(np.maximum(1.0, np.abs(ref)), np.asarray(unit, dtype=np.float64) if unit is not None else 1.0)
-    share = float(np.max(gap / size)) if got.size else 0.0
+    diff = float(np.max(np.abs(got - ref))) if got.size else 0.0
+    share = output_share(got, ref, unit)
     if not share <= tolerance:
         raise ValueError(f"ONNX output differs from PyTorch by {diff:.3g} ({share:.3g} of the output's size; > tolerance={tolerance}): "
                          "the export is not faithful; report this model's spec.")

@@ -109,6 +109,8 @@ def check_finite(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
 def _refuse_non_finite(name: str, a: Any, fix: str) -> None:
     """One ValueError naming the first row of ``a`` (a float tensor or SciPy sparse matrix) that holds NaN or inf."""
     if sp.issparse(a):
+        if not np.issubdtype(a.dtype, np.floating) or np.isfinite(a.sum()):  # the dense branch's shortcut: no copy for the usual case
+            return
         coo = a.tocoo()
         rows = coo.row[~np.isfinite(coo.data)] if np.issubdtype(coo.data.dtype, np.floating) else coo.row[:0]
         first = int(rows.min()) if rows.size else None

@@ -20,20 +20,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .seq2seq import Encoded, Seq2Seq
+from .seq2seq import Encoded, Seq2Seq, pad_batch
 from .text import BOS, PAD
 
 
 def pair_rows(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]) -> np.ndarray:
     """``(N, 2, W)`` int64 ids: row ``[i, 0]`` is source ``i`` (with its EOS), ``[i, 1]`` BOS + target ``i``, each padded
     with PAD to ``W``, the longest of either side."""
-    inputs = [[BOS, *t] for t in targets]
-    width = max(max(map(len, sources)), max(map(len, inputs)))
-    out = np.full((len(sources), 2, width), PAD, dtype=np.int64)
-    for i, (s, t) in enumerate(zip(sources, inputs)):
-        out[i, 0, : len(s)] = s
-        out[i, 1, : len(t)] = t
-    return out
+    ids, _ = pad_batch([*sources, *([BOS, *t] for t in targets)])  # one padding to the longest of either side, as a fit's batches
+    return np.ascontiguousarray(ids.numpy().reshape(2, len(sources), -1).transpose(1, 0, 2))
 
 
 class _Steps(nn.Module):
