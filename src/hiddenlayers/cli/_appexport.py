@@ -36,7 +36,11 @@ def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
         from ._appspeech import long_utterances
 
         return long_utterances(model, path, data)
-    if kind in ("SequenceClassifier", "DQNAgent"):
+    if kind == "SequenceClassifier":  # predict's reader: the labels, which inspect reads beside them, are not the export's
+        from ._appseq import read_long
+
+        return list(read_long(model, path, data)[1].sequences)
+    if kind == "DQNAgent":
         from ._inspect_apps import app_rows
 
         return app_rows(model, path, data, None, {}).X

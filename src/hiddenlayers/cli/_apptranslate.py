@@ -96,18 +96,25 @@ def need_sacrebleu(command: str) -> None:
         raise UserError(f"{command} of a Translator reports BLEU, which needs sacrebleu: pip install 'hiddenlayers[apps]' (or sacrebleu).")
 
 
-def evaluate_translations(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
-    """``evaluate``'s result for a Translator on a table of pairs: the stored source column against ``target`` (default the stored one)."""
+def read_pairs(model: Any, path: str, data: str, target: str | None) -> tuple[Any, str, str, str, list[str], list[str]]:
+    """``(table, source, stored, name, sources, references)`` of a table of pairs for a Translator: the stored source column's
+    sentences and those of ``target`` (``name``; default the stored target column, ``stored``), as ``evaluate`` and ``inspect`` read them."""
     from ..data import read_table
 
-    need_sacrebleu("evaluate")
     source, stored = stored_columns(model, path)
     table = read_table(data).every_row()
     name = target or stored
     sources = read_sentences(table.frame, source, "the source column", table.where)
     references = read_sentences(table.frame, name, "--target" if target else "the target column", table.where)
+    return table, source, stored, name, sources, references
+
+
+def evaluate_translations(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
+    """``evaluate``'s result for a Translator on a table of pairs: the stored source column against ``target`` (default the stored one)."""
+    need_sacrebleu("evaluate")
+    _, _, _, name, sources, references = read_pairs(model, path, data, target)
     metrics = translation_metrics(model, sources, references, beam_size)
     return {"model": path, "data": data, "rows": len(sources), "target": name, "task": "translation", "beam_size": beam_size or 1, "metrics": metrics}
 
 
-__all__ = ["check_pair_columns", "stored_columns", "evaluate_translations", "need_sacrebleu", "predict_translations", "read_sentences", "translation_metrics"]
+__all__ = ["check_pair_columns", "stored_columns", "evaluate_translations", "need_sacrebleu", "predict_translations", "read_pairs", "read_sentences", "translation_metrics"]

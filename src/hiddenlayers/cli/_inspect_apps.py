@@ -74,14 +74,9 @@ def _translations(model: Any, path: str, data: str, target: str | None) -> AppRo
     source column and the target column (``--target``, else the stored one) under the names the model reads them by."""
     import pandas as pd
 
-    from ..data import read_table
-    from ._apptranslate import read_sentences, stored_columns
+    from ._apptranslate import read_pairs
 
-    source, stored = stored_columns(model, path)
-    table = read_table(data).every_row()
-    name = target or stored
-    sources = read_sentences(table.frame, source, "the source column", table.where)
-    references = read_sentences(table.frame, name, "--target" if target else "the target column", table.where)
+    table, source, stored, name, sources, references = read_pairs(model, path, data, target)
     return AppRows(pd.DataFrame({source: sources, stored: references}), None, name, *_line_names(table, data))
 
 
