@@ -49,12 +49,17 @@ class AppGradientFlow(GradientFlow):
         self.app, self.raw = app, raw
         self.replay: list[tuple[int, dict[str, Any]]] = []  # (epoch, its weights) while the app cannot prepare ``raw`` yet
         self.network: nn.Module | None = None
-        self._fit_net: nn.Module | None = None  # the network the fit loop passes, and the lens's view of it (_seen)
-        self._view: nn.Module | None = None
+        super().set_estimator(app)  # the base's binding: a Translator's network read through its lens view (encoder.*, decoder.*)
 
-    def set_estimator(self, estimator: Any) -> None:
-        """Nothing: its app is given when it is made, and its own hooks prepare ``raw`` and swap in the lens view (the
-        base's binding would do both a second time)."""
+    def on_train_end(self, **kwargs: Any) -> None:
+        """The base's end of a fit, which forgets the bound app; this callback's app stays bound (it was given when it was made,
+        and a fit in phases, or :meth:`finish`'s replay, reads the same network again)."""
+        super().on_train_end(**kwargs)
+        super().set_estimator(self.app)
+
+    def _network_rows(self) -> Any:
+        """``X``: already the network's input (:meth:`_prepare`), not prepared by the app a second time as the base would."""
+        return self.X
 
     def _prepare(self) -> None:
         """``raw`` as the network's input, once: the app's public ``network_input`` where it has one, else the lens's
@@ -64,29 +69,8 @@ class AppGradientFlow(GradientFlow):
             self.X = prepare(self.raw) if prepare is not None else as_target(self.app).prepared(self.raw)
             self.raw = None
 
-    def _seen(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """``kwargs`` with the fit's ``network`` swapped for the one-input view the lens runs where the app makes one
-        (``lens_network()``: a Translator's encoder-decoder, named ``encoder.*`` / ``decoder.*``). The view shares the
-        network's parameters, so the gradients read are the fit's; it is made once per network, as GradientFlow tells an
-        epoch's network by identity."""
-        network, make = kwargs.get("network"), getattr(self.app, "lens_network", None)
-        if network is None or make is None:
-            return kwargs
-        if self._fit_net is not network:
-            view = make()
-            own = {id(p) for p in network.parameters()}
-            self._fit_net, self._view = network, view if own <= {id(p) for p in view.parameters()} else network
-        return {**kwargs, "network": self._view}
-
-    def on_epoch_begin(self, **kwargs: Any) -> None:
-        super().on_epoch_begin(**self._seen(kwargs))
-
-    def on_train_end(self, **kwargs: Any) -> None:
-        super().on_train_end(**self._seen(kwargs))
-
     def on_epoch_end(self, **kwargs: Any) -> None:
-        kwargs = self._seen(kwargs)
-        network, history = kwargs.get("network"), kwargs.get("history")
+        network, history = self._lens_view(kwargs).get("network"), kwargs.get("history")
         if network is not None and self.X is None and self.raw is not None:
             try:
                 self._prepare()
