@@ -34,13 +34,18 @@ def first_beyond_float32(A: Any) -> tuple[int, int] | None:
     return r, k
 
 
-def first_non_finite_row(out: Any) -> int | None:
-    """Index of the first row of ``out`` (``(n, ...)`` model outputs) holding a NaN or an infinity; None if every row is finite."""
+def non_finite_rows(out: Any) -> np.ndarray:
+    """The 0-based indices of the rows of ``out`` (``(n, ...)`` model outputs) holding a NaN or an infinity."""
     a = np.asarray(out)
     if a.dtype.kind not in "fc":
         a = a.astype(np.float64)
-    ok = np.isfinite(a).reshape(len(a), -1).all(axis=1)
-    return None if ok.all() else int(np.flatnonzero(~ok)[0])
+    return np.flatnonzero(~np.isfinite(a).reshape(len(a), -1).all(axis=1))
 
 
-__all__ = ["F32_MAX", "first_beyond_float32", "first_non_finite_row"]
+def first_non_finite_row(out: Any) -> int | None:
+    """Index of the first row of ``out`` (``(n, ...)`` model outputs) holding a NaN or an infinity; None if every row is finite."""
+    rows = non_finite_rows(out)
+    return int(rows[0]) if rows.size else None
+
+
+__all__ = ["F32_MAX", "first_beyond_float32", "first_non_finite_row", "non_finite_rows"]

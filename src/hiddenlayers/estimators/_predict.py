@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..data import TablePreprocessor, first_beyond_float32
+from ..data import TablePreprocessor, first_beyond_float32, non_finite_rows
 from ..exceptions import DataError, NonFiniteOutputError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
@@ -164,7 +164,7 @@ def overflow_checked(est: _BaseMLP, out: np.ndarray, answer: Callable[[np.ndarra
     NaN marks a diverged network.
     """
     result = answer(out)
-    rows = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
+    rows = non_finite_rows(out)
     if not rows.size or not all(bool(torch.isfinite(p).all()) for p in est.network_.parameters()):
         return result
     dtype = "float64" if network_dtype(est.network_) == torch.float64 else "float32"

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..._meta import WEIGHT_COLUMN_KEY
-from ...data import F32_MAX, category_lookup, category_text
+from ...data import F32_MAX, category_lookup, category_text, non_finite_rows
 from ...exceptions import DataError, ModelFileError, NonFiniteOutputError
 from .._batcher import RowFailures
 from .keys import unknown_keys
@@ -578,14 +578,6 @@ def _not_finite(r: int) -> str:
             "that the network overflows): send values of the size the model was trained on.")
 
 
-def _non_finite_rows(out: Any) -> np.ndarray:
-    """The 0-based indices of the rows of ``out`` (``(n, ...)`` outputs) holding a NaN or an infinity."""
-    a = np.asarray(out)
-    if a.dtype.kind not in "fc":
-        a = a.astype(np.float64)
-    return np.flatnonzero(~np.isfinite(a).reshape(len(a), -1).all(axis=1))
-
-
 def _require_finite(out: Any, results: list[Any], refused: dict[int, Refusal] | None = None, message: Refusal = _not_finite) -> list[Any]:
     """``results`` (one answer per row) when every row of ``out`` is finite and none is ``refused``; else :class:`RowsRefused`.
 
@@ -593,7 +585,7 @@ def _require_finite(out: Any, results: list[Any], refused: dict[int, Refusal] | 
     is arbitrary): its row gets ``message``, the other rows their answers.
     """
     refused = dict(refused or {})
-    for r in _non_finite_rows(out).tolist():
+    for r in non_finite_rows(out).tolist():
         refused.setdefault(r, message)
     if refused:
         raise RowsRefused(results, refused)
