@@ -307,14 +307,10 @@ def _refuse_missing(A: np.ndarray, names: list[str], where: Callable[[int], str]
 
     The estimator's own check would say "Input X contains NaN" with no column or row (and the CLI would call it an internal error).
     """
-    missing = np.isnan(A)
-    if not missing.any():
-        return
-    r, k = (int(v[0]) for v in np.nonzero(missing))
-    count = int(missing.any(axis=1).sum())
-    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({count} row(s) with a missing value), and this model has no stored "
-                    "preprocessing to fill one (it was fitted in Python on numbers): fill them first, or train with `hiddenlayers train`, "
-                    "which stores how to fill them.")
+    from ..data import refuse_missing_cells
+
+    refuse_missing_cells(A, names, where, "and this model has no stored preprocessing to fill one (it was fitted in Python on numbers): "
+                         "fill them first, or train with `hiddenlayers train`, which stores how to fill them.")
 
 
 def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame, where: Callable[[int], str] | None = None) -> None:

@@ -29,6 +29,7 @@ _EXPORTS = {
     "TableEncoder": "._table_encoder",
     "is_missing": "._cells",
     "at_row": "._cells",
+    "refuse_missing_cells": "._cells",
     "numeric_values": "._cells",
     "numeric_matrix": "._cells",
     "decimal_floats": "._cells",

@@ -138,6 +138,18 @@ def at_row(row: int, where: Callable[[int], str] | None = None) -> str:
     return where(row) if where is not None else f"row {row + 1}"
 
 
+def refuse_missing_cells(A: Any, names: list[str], where: Callable[[int], str] | None, why: str) -> None:
+    """A DataError naming the first missing (NaN) cell of the 2-D float array ``A`` (columns ``names``), its place by
+    :func:`at_row` and how many rows have one, then ``why`` (why nothing fills it, and the fix); nothing when none is missing."""
+    import numpy as np
+
+    missing = np.isnan(A)
+    if not missing.any():
+        return
+    r, k = (int(v[0]) for v in np.nonzero(missing))
+    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({int(missing.any(axis=1).sum())} row(s) with a missing value), {why}")
+
+
 def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
     """Column ``name`` (a pandas Series) as the float64 array a numeric column reads, NaN where missing.
 

@@ -269,15 +269,10 @@ class OnnxModel:
 def _refuse_missing(X: np.ndarray, names: list[str], where: Callable[[int], str] | None) -> None:
     """A DataError naming the first missing cell of ``X`` for a Pipeline's export whose steps fill none (no SimpleImputer
     before them): its graph would answer NaN for the row, as the Pipeline's own predict refuses it."""
-    missing = np.isnan(X)
-    if not missing.any():
-        return
-    from ..data import at_row
+    from ..data import refuse_missing_cells
 
-    r, k = (int(v[0]) for v in np.nonzero(missing))
-    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({int(missing.any(axis=1).sum())} row(s) with a missing value), "
-                    "and this Pipeline's export fills none (no SimpleImputer comes first in its steps): fill them first, or put a "
-                    "SimpleImputer first in the Pipeline and export it again.")
+    refuse_missing_cells(X, names, where, "and this Pipeline's export fills none (no SimpleImputer comes first in its steps): fill them "
+                         "first, or put a SimpleImputer first in the Pipeline and export it again.")
 
 
 # ------------------------------------------------------------------ what a file holds (for `hiddenlayers info`)
