@@ -9,8 +9,7 @@ One shared module, so each command group (``_train``, ``_rightsize``,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,18 +197,8 @@ def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray 
     ``sample_weight`` ``(n_rows,)``: each row counts by its weight (scikit-learn's metrics' ``sample_weight``;
     the confusion matrix then sums weights), so a row of weight 2 counts as that row twice.
     """
-    with read_by_name():
-        pred = model.predict(A)
+    pred = model.predict(A)  # a Pipeline's columns were taken by name (model_inputs); _Group.main hides sklearn's no-names warning
     return prediction_metrics(pred, y, getattr(model, "classes_", None), sample_weight)
-
-
-@contextmanager
-def read_by_name() -> Iterator[None]:
-    """A context in which scikit-learn's "X does not have valid feature names" is not shown: :func:`model_inputs` has already
-    taken a Pipeline's columns by name (its first step's ``feature_names_in_``), in that order, into the matrix."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
-        yield
 
 
 def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sample_weight: np.ndarray | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import UserError
-from ._data import check_finite_output, model_columns, model_inputs, read_by_name, with_kept, without_kept
+from ._data import check_finite_output, model_columns, model_inputs, with_kept, without_kept
 from ._table_out import network_precision
 
 
@@ -54,8 +54,8 @@ def labels_and_proba(model: Any, A: np.ndarray) -> tuple[np.ndarray, np.ndarray 
     try:
         if isinstance(model, MLPClassifier):
             return model.predict_with_proba(A)  # type: ignore[no-any-return]
-        with read_by_name():  # a Pipeline of scikit-learn steps (load_model(path, pipeline=True)): its columns were taken by name
-            return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
+        # a Pipeline of scikit-learn steps (load_model(path, pipeline=True)) too: its columns were taken by name (model_inputs)
+        return model.predict(A), (model.predict_proba(A) if hasattr(model, "classes_") else None)
     except NonFiniteOutputError as exc:
         if isinstance(exc.answer, tuple):
             return exc.answer  # type: ignore[no-any-return]
