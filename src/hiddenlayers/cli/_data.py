@@ -32,6 +32,7 @@ from ..data import (
 from ..exceptions import DataError
 from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, read_labelled
 from ._options import parse_features
+from ._table_out import final_estimator
 
 TASKS = ("auto", "classification", "regression")
 #: Fewer usable rows than this (after dropping ragged and unlabelled ones) cannot be trained on.
@@ -278,12 +279,6 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
 def _computes_in_float64(model: Any) -> bool:
     """Whether ``model`` (or a Pipeline's MLP) computes in float64 (``dtype="float64"``), where values beyond float32's range are finite."""
     return getattr(final_estimator(model), "dtype", "float32") == "float64"
-
-
-def final_estimator(model: Any) -> Any:
-    """``model``'s network: the last step of a Pipeline (:func:`load_model`'s for a file of scikit-learn steps), else ``model``."""
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if isinstance(steps, list) and steps else model
 
 
 def _fills_missing(model: Any) -> bool:

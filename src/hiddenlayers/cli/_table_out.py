@@ -30,11 +30,16 @@ def network_precision(model: Any, values: np.ndarray) -> np.ndarray:
     return values
 
 
+def final_estimator(model: Any) -> Any:
+    """``model``'s network: the last step of a Pipeline (:func:`~._data.load_model`'s for a file of scikit-learn steps), else ``model``."""
+    steps = getattr(model, "steps", None)
+    return steps[-1][1] if isinstance(steps, list) and steps else model
+
+
 def _network_dtype(model: Any) -> str | None:
     """``model.dtype`` (``"float32"``, ``"float64"``), else the element type of its ``network_``'s first weight; None when neither is known.
     A Pipeline's is its last step's."""
-    steps = getattr(model, "steps", None)
-    model = steps[-1][1] if isinstance(steps, list) and steps else model
+    model = final_estimator(model)
     dtype = getattr(model, "dtype", None)
     if dtype is not None:
         return str(dtype)
