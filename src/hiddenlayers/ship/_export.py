@@ -48,7 +48,7 @@ from ._dense_graph import dense_graph, ir_version_for
 from ._export_pipeline import check_missing_rows, numeric_rows, output_share, pipeline_plan, pipeline_report
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
-from ._int8 import quantized_ops, weight_only_int8
+from ._int8 import quantized_ops, weight_only_int8, written_opset
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 from ._pipeline import is_pipeline, pipeline_as_model, pipeline_parts
@@ -126,11 +126,6 @@ def _parity(model: Any, columns: list[dict[str, Any]] | None, n_inputs: int, X: 
     hot = [matrix[:, starts[i] : starts[i + 1]] for i, c in enumerate(columns) if c["kind"] != "numeric"]
     parts = ([feeds["X"]] if "X" in feeds else []) + hot
     return feeds, np.hstack(parts).astype(dtype)
-
-
-def _written_opset(proto: Any) -> int:
-    """The default-domain (``ai.onnx``) opset recorded in the model ``proto``."""
-    return next(int(o.version) for o in proto.opset_import if o.domain in ("", "ai.onnx"))
 
 
 def _random_frame(columns: list[dict[str, Any]], n: int = 256) -> Any:
@@ -289,7 +284,7 @@ def _verified_bytes(
     if proto is None:
         proto = _torch_proto(module, sample, input_names=input_names or [input_name], out_name=out_name, opset=opset,
                              dynamic_shapes=dynamic_shapes)
-    written = _written_opset(proto)
+    written = written_opset(proto)
     if written != opset:  # the exporter falls back to its own opset when it cannot convert, silently
         raise ValueError(f"opset={opset} cannot be written for this model: the exporter could convert its operators only to opset {written}; "
                          f"pass opset={written} or higher (up to {opset_range()[1]}).")

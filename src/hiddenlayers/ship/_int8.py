@@ -54,12 +54,16 @@ def _quantised(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return q, scale
 
 
+def written_opset(proto: Any) -> int:
+    """The default-domain (``ai.onnx``) opset recorded in the model ``proto``."""
+    return next(int(o.version) for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+
+
 def _dequantize_version(model: Any) -> int:
     """The version of ``DequantizeLinear`` in force at ``model``'s default-domain opset (10, 13, 19, ..., 25, 28)."""
     import onnx
 
-    opset = next(int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx"))
-    return int(onnx.defs.get_schema("DequantizeLinear", opset).since_version)
+    return int(onnx.defs.get_schema("DequantizeLinear", written_opset(model)).since_version)
 
 
 def _dequantize(g: Any, name: str, q: np.ndarray, scale: np.ndarray, axis: int, cast: bool) -> list[Any]:
@@ -140,4 +144,4 @@ def quantized_ops(data: bytes) -> str:
             f"so a row's answer does not depend on its batch{', still float: ' + left if left else ''}")
 
 
-__all__ = ["weight_only_int8", "quantized_ops"]
+__all__ = ["quantized_ops", "weight_only_int8", "written_opset"]
