@@ -427,6 +427,33 @@ def test_a_killed_worker_loses_only_its_running_trial(iris, tmp_path) -> None:
     assert fail_dead_local_trials(study) == []  # nothing left to fail; live trials are never touched
 
 
+def test_a_trial_whose_worker_never_recorded_itself_is_failed_once_old(tmp_path) -> None:
+    """A process stopped between Optuna creating its trial and the objective's first line leaves a trial with no
+    ``worker``: nobody can tell whether it lives, so it is failed only once older than ORPHAN_AFTER_S."""
+    import datetime
+
+    from hiddenlayers.rightsize._search.storage import ORPHAN_AFTER_S, WORKER_ATTR, this_worker
+
+    S = optuna.trial.TrialState
+    study = create_or_load(make_storage(str(tmp_path / "o.log")), "o", ["maximize"], None)
+    now = datetime.datetime.now()
+
+    def running(age_s: float, attrs: dict) -> int:
+        template = optuna.trial.FrozenTrial(number=0, state=S.RUNNING, value=None, datetime_start=now - datetime.timedelta(seconds=age_s),
+                                            datetime_complete=None, params={}, distributions={}, user_attrs=attrs,
+                                            system_attrs={}, intermediate_values={}, trial_id=0)
+        return study._storage.create_new_trial(study._study_id, template_trial=template)
+
+    running(ORPHAN_AFTER_S + 60, {})  # orphaned long ago
+    running(5, {})  # another worker's trial, a moment old: its objective has not begun
+    running(ORPHAN_AFTER_S + 60, {WORKER_ATTR: this_worker()})  # old, but its worker (this process) lives
+    assert fail_dead_local_trials(study) == [0]
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [S.FAIL, S.RUNNING, S.RUNNING]
+    assert trials[0].user_attrs["failed_because"].startswith("its worker stopped before recording itself (trial created ")
+    assert fail_dead_local_trials(study) == []
+
+
 def test_a_resumed_study_counts_its_earlier_trials(iris, tmp_path) -> None:
     """``trials`` is the study's total: resuming a study that already holds them runs none, and asking one more runs one."""
     X, y = iris

@@ -33,8 +33,9 @@ def _count_processes(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen]:
     return started
 
 
-def _pid(trial: optuna.trial.FrozenTrial) -> int:
-    return int(trial.user_attrs["worker"]["pid"])
+def _pid(trial: optuna.trial.FrozenTrial) -> int | None:
+    """The pid of the process that ran ``trial``; None for a trial whose process was stopped before its objective began."""
+    return trial.user_attrs.get("worker", {}).get("pid")
 
 
 def test_this_process_runs_trials_beside_n_minus_1_processes_on_one_thread(iris, tmp_path, monkeypatch) -> None:

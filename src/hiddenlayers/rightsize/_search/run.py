@@ -412,6 +412,7 @@ def objective(trial: Any, setup: TrialSetup) -> Any:
     """
     import optuna
 
+    trial.set_user_attr(WORKER_ATTR, this_worker())  # first: lets a later search fail this trial if the process dies
     try:
         return _trial_values(trial, setup)
     except optuna.TrialPruned:
@@ -432,7 +433,6 @@ def _trial_values(trial: Any, setup: TrialSetup) -> Any:
     from .budget import BUDGET_ATTR, budget_of
     from .limit import CONSTRAINT_KEY, LATENCY_ATTR, LATENCY_SPREAD_ATTR, trial_constraints
 
-    trial.set_user_attr(WORKER_ATTR, this_worker())  # lets a resumed search fail this trial if the process dies
     cfg = suggest(trial, setup)
     widths = [int(w) for w in cfg["hidden"].split(",")]
     n_in = setup.X.shape[1]

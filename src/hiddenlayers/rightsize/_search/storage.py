@@ -6,7 +6,9 @@ RDB storages fail it by heartbeat (after ``grace_period``), and every storage
 (the journal file too, which has no heartbeat in Optuna 5) gets
 :func:`fail_dead_local_trials`, run whenever a worker starts or a search
 resumes: a running trial whose recorded local worker process is gone is
-marked ``FAIL`` at once.
+marked ``FAIL`` at once, and one that never recorded its worker (its process
+was stopped between Optuna creating the trial and the objective's first line)
+once it is :data:`ORPHAN_AFTER_S` old.
 """
 
 from __future__ import annotations
@@ -373,6 +375,13 @@ def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any)
 
 # ------------------------------------------------------------ dead workers
 WORKER_ATTR = "worker"
+ORPHAN_AFTER_S = 300.0
+"""Age (seconds since Optuna created it) after which a running trial without a ``worker`` attribute is failed.
+
+The objective records its worker first, milliseconds after the trial is created, so such a trial's process was
+stopped in between (a SIGTERM after Ctrl-C, say); five minutes leaves room for a slow storage and for clocks
+of other hosts that disagree by a little.
+"""
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -410,21 +419,32 @@ def _alive(worker: dict[str, Any]) -> bool:
 
 
 def fail_dead_local_trials(study: Any) -> list[int]:
-    """Mark ``FAIL`` every running trial whose worker process on this host has died; return their numbers.
+    """Mark ``FAIL`` every running trial whose worker process on this host has died, and every running trial
+    older than :data:`ORPHAN_AFTER_S` that never recorded a worker; return their numbers.
 
     Works on every storage (Optuna's heartbeat covers RDB storages only, and
-    only after its grace period). Trials of other hosts are left to them.
+    only after its grace period, and never fails a trial that wrote no heartbeat).
+    Trials of other hosts that recorded their worker are left to them.
     """
+    import datetime
+
     import optuna
 
     S = optuna.trial.TrialState
     failed = []
+    now = datetime.datetime.now()  # Optuna stamps datetime_start with the creating process's local time
     for t in study.get_trials(deepcopy=False, states=(S.RUNNING,)):
         worker = t.user_attrs.get(WORKER_ATTR)
-        if not isinstance(worker, dict) or _alive(worker):
+        if isinstance(worker, dict):
+            if _alive(worker):
+                continue
+            why = f"worker process {worker.get('pid')} died"
+        elif t.datetime_start is not None and (now - t.datetime_start).total_seconds() > ORPHAN_AFTER_S:
+            why = f"its worker stopped before recording itself (trial created {t.datetime_start:%Y-%m-%d %H:%M:%S})"
+        else:
             continue
         try:
-            study._storage.set_trial_user_attr(t._trial_id, "failed_because", f"worker process {worker.get('pid')} died")
+            study._storage.set_trial_user_attr(t._trial_id, "failed_because", why)
             if study._storage.set_trial_state_values(t._trial_id, state=S.FAIL):
                 failed.append(t.number)
         except optuna.exceptions.UpdateFinishedTrialError:  # another process failed it first
@@ -432,4 +452,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]
+__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]
