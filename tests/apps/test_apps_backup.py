@@ -48,3 +48,30 @@ def test_apps_with_loops_of_their_own_refuse_the_callback(app: str, tmp_path: Pa
     assert not hasattr(model, "history_") and not (tmp_path / "b").exists()
     model.set_params(callbacks=[hl.CSVLogger(tmp_path / "log.csv")]).fit(*args)  # every other callback still runs
     assert (tmp_path / "log.csv").exists()
+
+
+def test_an_app_resumed_with_a_larger_max_iter_trains_to_it(tmp_path: Path) -> None:
+    """The apps resume through the loop's backup, so they take its rule: a fit broken at epoch 2 of 4 and fitted again with
+    max_iter=6 trains on to 6, bit-equal to an unbroken fit of 6 epochs; under learning_rate='cosine', which anneals over
+    max_iter, another max_iter is refused in one line naming it, the backup left as it was."""
+    whole, args = app_case("image", max_iter=6)
+    whole.fit(*args)
+    broken, _ = app_case("image", max_iter=4, callbacks=[hl.BackupAndRestore(tmp_path / "b"), BreakAt(3)])
+    with pytest.warns(hl.InterruptedWarning):
+        broken.fit(*args)
+    resumed, _ = app_case("image", max_iter=6, callbacks=[hl.BackupAndRestore(tmp_path / "b")])
+    resumed.fit(*args)
+    assert resumed.history_.epoch == whole.history_.epoch == [1, 2, 3, 4, 5, 6]
+    assert resumed.history_.train_loss == whole.history_.train_loss
+    assert all(torch.equal(a, b) for a, b in zip(_weights(resumed), _weights(whole), strict=True))
+    assert not (tmp_path / "b").exists()
+
+    broken, _ = app_case("image", max_iter=4, learning_rate="cosine", callbacks=[hl.BackupAndRestore(tmp_path / "c"), BreakAt(3)])
+    with pytest.warns(hl.InterruptedWarning):
+        broken.fit(*args)
+    before = (tmp_path / "c" / "backup.pt").read_bytes()
+    again, _ = app_case("image", max_iter=6, learning_rate="cosine", callbacks=[hl.BackupAndRestore(tmp_path / "c")])
+    with pytest.raises(ValueError, match=r"^backup '.*': max_iter changed from 4 to 6, but learning_rate='cosine' anneals over max_iter, "
+                                         r"so the resumed fit would not equal a fit of 6 epochs: keep max_iter=4, or delete it .*\.$"):
+        again.fit(*args)
+    assert (tmp_path / "c" / "backup.pt").read_bytes() == before and not hasattr(again, "history_")

@@ -67,3 +67,40 @@ def test_lbfgs_keeps_no_checkpoint(table, tmp_path) -> None:
     assert out.exists() and not ckpt.exists()
     ckpt.write_bytes(b"a stale file")  # no resume for L-BFGS: the model file is not written over without --force
     assert_user_error(run("train", table, *ARGS, "--solver", "lbfgs", "-o", out), "already exists: pass --force")
+
+
+def test_rerun_with_more_epochs_trains_to_them_and_says_so(table, tmp_path, monkeypatch) -> None:
+    """Keras' rule: a run broken at epoch 3 of 6, run again with --epochs 9, resumes and trains to 9, the model of an unbroken
+    9-epoch run; under --learning-rate cosine (which anneals over the epochs) another --epochs is one line naming it."""
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    nine = [a if a != "6" or i != ARGS.index("--epochs") + 1 else "9" for i, a in enumerate(ARGS)]
+    with monkeypatch.context() as m:
+        _break_at(m, 3)
+        ok("train", table, *ARGS, "-o", out)
+    result = ok("train", table, *nine, "-o", out)
+    assert f"note: resuming from the checkpoint {ckpt} after epoch 2, training to epoch 9 (delete it to train from the start)" in result.stderr
+    ok("train", table, *nine, "-o", tmp_path / "unbroken.safetensors")
+    resumed, unbroken = hl.load(out), hl.load(tmp_path / "unbroken.safetensors")
+    for a, b in zip(resumed.coefs_ + resumed.intercepts_, unbroken.coefs_ + unbroken.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.loss_curve_ == unbroken.loss_curve_ and len(resumed.loss_curve_) == 9
+
+    with monkeypatch.context() as m:
+        _break_at(m, 3)
+        ok("train", table, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
+    before = ckpt.read_bytes()
+    assert_user_error(run("train", table, *nine, "--learning-rate", "cosine", "-o", out),
+                      "--epochs changed from 6 to 9, but learning_rate='cosine' anneals over --epochs, so the resumed fit would not "
+                      "equal a fit of 9 epochs: keep --epochs 6, or delete it to train from the start, or write to another --out.")
+    assert ckpt.read_bytes() == before
+
+
+def test_rerun_with_fewer_epochs_than_the_checkpoint_holds_ends_there(table, tmp_path, monkeypatch) -> None:
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_at(m, 5)
+        ok("train", table, *ARGS, "-o", out)
+    fewer = [a if a != "6" or i != ARGS.index("--epochs") + 1 else "3" for i, a in enumerate(ARGS)]
+    result = ok("train", table, *fewer, "-o", out)
+    assert f"resuming from the checkpoint {ckpt} after epoch 4: it holds --epochs 3 already, so the fit ends there (delete it to train from the start)" in result.stderr
+    assert not ckpt.exists() and len(hl.load(out).loss_curve_) == 4

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 import hiddenlayers as hl
 from fit_helpers import BreakAt
@@ -207,3 +208,73 @@ def test_fit_killed_with_sigkill_resumes(digits, tmp_path) -> None:
     model = _fit(hl.MLPClassifier(**kw, callbacks=[hl.BackupAndRestore(folder)]), X, y)
     _same(_fit(hl.MLPClassifier(**kw), X, y), model)
     assert not folder.exists()
+
+
+MORE_EPOCHS = {
+    "adam": {},
+    "early stopping": {"early_stopping": True, "n_iter_no_change": 3},
+    "sgd adaptive": {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 0.05},
+    "invscaling": {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.05},
+    "plateau": {"learning_rate": "plateau", "n_iter_no_change": 2, "tol": 0.05},
+    "ema": {"weight_averaging": "ema", "ema_decay": 0.9},
+    "swa from an epoch": {"weight_averaging": "swa", "swa_start": 2, "swa_lr": 0.01},
+    "swa share not reached": {"weight_averaging": "swa", "swa_start": 0.75, "swa_lr": 0.01, "swa_anneal_epochs": 0},
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_EPOCHS))
+def test_resumed_with_a_larger_max_iter_equals_the_unbroken_fit_of_it(digits, tmp_path, case) -> None:
+    """Keras' rule: a fit broken at epoch 3 of 6 and fitted again with max_iter=9 trains on to 9, bit-equal to a fit of 9
+    epochs never broken (SWA's share of max_iter, epochs 5 and 7, is not reached by the backup's 2 epochs)."""
+    X, y = digits
+    kw = {"hidden_layer_sizes": (16,), "random_state": 0, **MORE_EPOCHS[case]}
+    ref = _fit(hl.MLPClassifier(max_iter=9, **kw), X, y)
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = _fit(hl.MLPClassifier(max_iter=6, **kw, callbacks=[backup, BreakAt(3)]), X, y)
+    assert model.stop_reason_ == "interrupted" and backup.path.exists()
+    _fit(model.set_params(max_iter=9, callbacks=[backup]), X, y)
+    _same(ref, model)
+    assert not backup.path.exists()
+
+
+@pytest.mark.parametrize("max_iter", [4, 2])
+def test_resumed_with_max_iter_at_or_below_the_backup_ends_at_once(digits, tmp_path, max_iter) -> None:
+    """A backup of epoch 4 resumed with max_iter=4 or 2: no step, the fit ends as the one that reached epoch 4 ended (its
+    weights, history_, n_iter_=4, 'max_epochs', scikit-learn's ConvergenceWarning), and the backup is deleted."""
+    X, y = digits
+    kw = {"hidden_layer_sizes": (16,), "random_state": 0, "early_stopping": True, "n_iter_no_change": 50}
+    ref = _fit(hl.MLPClassifier(max_iter=4, **kw), X, y)
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = _fit(hl.MLPClassifier(max_iter=8, **kw, callbacks=[backup, BreakAt(5)]), X, y)
+    assert model.stop_reason_ == "interrupted" and backup.path.exists()
+    with pytest.warns(ConvergenceWarning, match=rf"Maximum iterations \({max_iter}\) reached"):
+        model.set_params(max_iter=max_iter, callbacks=[backup]).fit(X, y)
+    _same(ref, model)
+    assert (model.n_iter_, model.stop_reason_, len(model.loss_curve_)) == (4, "max_epochs", 4)
+    assert not backup.path.exists()
+
+
+@pytest.mark.parametrize("kw, broken_at, message", [
+    ({"learning_rate": "cosine"}, 3,
+     "max_iter changed from 6 to 9, but learning_rate='cosine' anneals over max_iter, so the resumed fit would not equal a fit of 9 "
+     "epochs: keep max_iter=6, or delete it"),
+    ({"learning_rate": "cosine", "solver": "sgd"}, 5,
+     "max_iter changed from 6 to 4, but learning_rate='cosine' anneals over max_iter, so the resumed fit would not equal a fit of 4 "
+     "epochs: keep max_iter=6, or delete it"),
+    ({"weight_averaging": "swa", "swa_start": 0.75}, 5,
+     "max_iter changed from 6 to 9, but SWA's first averaged epoch (swa_start) follows it, epoch 5 there and 7 here, and the backup's "
+     "4 epochs ran up to it, so the resumed fit would not equal a fit of 9 epochs: keep max_iter=6, or delete it"),
+])
+def test_another_max_iter_that_the_saved_epochs_depend_on_is_refused(digits, tmp_path, kw, broken_at, message) -> None:
+    X, y = digits
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = _fit(hl.MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=0, callbacks=[backup, BreakAt(broken_at)], **kw), X, y)
+    before, coefs, curve = backup.path.read_bytes(), [c.copy() for c in model.coefs_], list(model.loss_curve_)
+    new = 4 if "to 4" in message else 9
+    with pytest.raises(ValueError) as info:
+        _fit(model.set_params(max_iter=new, callbacks=[backup]), X, y)
+    assert str(info.value) == f"backup '{backup.path}': {message} (or point BackupAndRestore at another folder) to train from the start."
+    assert backup.path.read_bytes() == before and model.loss_curve_ == curve
+    assert all(np.array_equal(a, b) for a, b in zip(coefs, model.coefs_))
+    _fit(model.set_params(max_iter=6), X, y)  # the broken fit's max_iter: resumed
+    assert model.n_iter_ == 6 and not backup.path.exists()

@@ -14,7 +14,7 @@ from sklearn.datasets import load_digits
 import hiddenlayers as hl
 from fit_helpers import BreakAt
 from hiddenlayers.network import Network
-from hiddenlayers.training import BackupAndRestore, History, NoImprovement, WeightAveraging, train
+from hiddenlayers.training import BackupAndRestore, History, NoImprovement, Schedule, WeightAveraging, train
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,34 @@ def test_optimizer_kept_state_round_trip(digits) -> None:
     assert other.t == 7
     for key in ("m", "v"):
         np.testing.assert_array_equal(np.asarray(getattr(other, key)), np.asarray(getattr(opt, key)))
+
+
+
+def test_train_resumed_with_more_epochs_equals_the_unbroken_run_and_a_new_cosine_cycle_is_refused(digits, tmp_path) -> None:
+    """``train(max_epochs=...)`` is free on resuming (the constant schedule never reads it); a cosine ``Schedule`` whose cycle
+    changed is refused, naming it, before the weights or history change."""
+    X, Y = digits
+
+    def run(max_epochs, callbacks=(), schedule=None):
+        torch.manual_seed(0)
+        net = Network(X.shape[1], "12", 10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = train(net, X, Y, loss="log_loss", batch_size=32, max_epochs=max_epochs, generator=torch.Generator().manual_seed(1),
+                           callbacks=list(callbacks), schedule=schedule)
+        return net, result.history
+
+    net, hist = run(7)
+    backup = BackupAndRestore(tmp_path / "bk")
+    run(4, [backup, BreakAt(3)])
+    got, got_hist = run(7, [backup])
+    _same_history(got_hist, hist)
+    assert all(torch.equal(a, b) for a, b in zip(got.state_dict().values(), net.state_dict().values()))
+
+    run(4, [backup, BreakAt(3)], Schedule("cosine", 0.01, max_epochs=4))
+    before = backup.path.read_bytes()
+    with pytest.raises(ValueError, match=r"max_epochs changed from 4 to 7, but learning_rate='cosine' anneals over max_epochs"):
+        run(7, [backup], Schedule("cosine", 0.01, max_epochs=7))
+    assert backup.path.read_bytes() == before
+    _, resumed = run(7, [backup], Schedule("cosine", 0.01, max_epochs=4))  # the same cycle, more epochs: resumed
+    assert resumed.epoch == list(range(1, 8)) and not backup.path.exists()

@@ -4,7 +4,8 @@ An in-memory fit (``train data.csv``) backs itself up after every epoch with a
 :class:`~hiddenlayers.training.BackupAndRestore` whose backup is the file ``OUT.ckpt``
 (``$HIDDENLAYERS_CHECKPOINT`` names another, as for a folder). A re-run of the same command
 finds it, says so and resumes (the model file of an interrupted run may be written over: it
-is that run's); a run that ends removes it; Ctrl-C or a kill leaves it, and Ctrl-C's line says
+is that run's); with another ``--epochs`` it trains to that many, and says so, unless what the saved epochs did
+depends on it (``--learning-rate cosine``, SWA's share of the epochs: refused in one line); a run that ends removes it; Ctrl-C or a kill leaves it, and Ctrl-C's line says
 how to resume. Fits a backup cannot resume (``--set solver=lbfgs``, ``--freeze head_first``)
 keep no checkpoint.
 """
@@ -60,6 +61,19 @@ def interrupted_line(out_path: Path, ckpt: Path | None) -> str:
     return line + "\n"
 
 
+def _resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | None] | None) -> str:
+    """The note of a run that resumes from the checkpoint ``path`` (its loop ``record``): after which epoch, and to which
+    (``epochs``: what the run's epochs depend on, ``max_epochs`` its ``--epochs``, which may differ from the broken run's)."""
+    done = (record.get("history", {}).get("epoch") or [0])[-1]
+    line = f"resuming from the checkpoint {path} after epoch {done}"
+    end = None if epochs is None else int(record.get("first", 0)) + int(epochs["max_epochs"] or 0)
+    if end is not None and end > done:
+        line += f", training to epoch {end}"
+    elif end is not None:
+        line += f": it holds --epochs {end} already, so the fit ends there"
+    return line + " (delete it to train from the start)"
+
+
 @functools.cache
 def _checkpoint_file_class() -> type:
     """:class:`BackupAndRestore` whose backup is one file (``OUT.ckpt``) rather than a folder's ``backup.pt``."""
@@ -67,6 +81,10 @@ def _checkpoint_file_class() -> type:
 
     class CheckpointFile(BackupAndRestore):
         fix = "delete it to train from the start, or write to another --out"
+        epochs_name = "--epochs"
+
+        def set_estimator(self, estimator: Any) -> None:  # the command's option, not the model's max_iter
+            pass
 
         @property
         def path(self) -> Path:
@@ -76,11 +94,10 @@ def _checkpoint_file_class() -> type:
             if self.path.is_dir():
                 raise ValueError(f"the checkpoint path '{self.path}' is a folder: give a file ({CHECKPOINT_ENV}), or another --out.")
 
-        def resume_record(self, loop_identity: dict[str, str]) -> dict[str, Any] | None:
-            record: dict[str, Any] | None = super().resume_record(loop_identity)
+        def resume_record(self, loop_identity: dict[str, str], epochs: dict[str, int | None] | None = None) -> dict[str, Any] | None:
+            record: dict[str, Any] | None = super().resume_record(loop_identity, epochs)
             if record is not None:
-                epochs = record.get("history", {}).get("epoch") or [0]
-                note(f"resuming from the checkpoint {self.path} after epoch {epochs[-1]} (delete it to train from the start)")
+                note(_resuming_line(self.path, record, epochs))
             return record
 
     return CheckpointFile

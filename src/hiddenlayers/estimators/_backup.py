@@ -2,7 +2,8 @@
 
 The fit loop backs up and resumes its own state (``training/_backup``); here the estimator
 refuses the fits a backup cannot resume (decided below, one line each), names what must match for
-a backup to be this fit's (the class, every setting that changes training, the rows' digest), and
+a backup to be this fit's (the class, every setting that changes training, the rows' digest; ``max_iter`` may
+change unless the saved epochs depended on it, as the loop judges: ``BackupAndRestore.check_epochs``), and
 keeps the early-stopping split's RNG state in the backup, so a resumed ``random_state=None`` fit
 holds out the rows the broken one held out.
 
@@ -83,7 +84,8 @@ def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any, validation: A
     identity["rows"] = f"{X.shape[0]} rows, digest {rows_digest(X, y, True, sample_weight)}"
     if validation is not None:
         identity["X_val rows"] = f"{validation.X.shape[0]} rows, digest {rows_digest(validation.X, validation.y, True, validation.w)}"
-    extra = backup.bind(identity)
+    backup.set_estimator(est)  # a refusal of another max_iter names it
+    extra = backup.bind(identity, judged=("max_iter",))  # a new max_iter resumes unless what ran depended on it (the loop's check)
     if extra and extra.get("split_state") is not None:
         name, keys, pos, has_gauss, cached = extra["split_state"]
         est._split_state = (name, keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached))

@@ -12,6 +12,12 @@ history an uninterrupted run gives, bit for bit. A run that ends (any reason but
 The file is read with ``torch.load(weights_only=True)``: loading runs no code. A backup of another
 network, other rows, or (through :meth:`BackupAndRestore.bind`) another model's settings is refused
 in one line, before anything changes.
+
+A run's number of epochs is free (Keras' rule: killed at epoch 40 of 50, resumed with ``epochs=80``, it trains to
+80) where nothing the saved epochs did depends on it: the backup records what does (:func:`epochs_record`: a cosine
+schedule's cycle, SWA's first averaged epoch), and :meth:`BackupAndRestore.check_epochs` refuses, naming it, a run
+whose new count changes one of them, since the resumed run would not equal an unbroken run of the new count. A run
+whose backup already holds its epochs ends before any step, as a run that reached them does (``_loop``).
 """
 
 from __future__ import annotations
@@ -50,12 +56,15 @@ class BackupAndRestore(Callback):
 
     #: the remedy the refusals of a backup end with
     fix = "delete it (or point BackupAndRestore at another folder) to train from the start"
+    #: the setting a refusal of another number of epochs names (:meth:`set_estimator`: an estimator's or app's ``max_iter``)
+    epochs_name = "max_epochs"
 
     def __init__(self, backup_dir: str | os.PathLike[str], *, delete_checkpoint: bool = True) -> None:
         self.backup_dir = backup_dir
         self.delete_checkpoint = delete_checkpoint
         self._identity: dict[str, str] = {}  # what the file must have been written by: the caller's (bind) and the loop's
         self._extra: dict[str, Any] = {}  # the caller's record beside the loop's (keep_extra)
+        self._judged: tuple[str, ...] = ()  # identity names check_epochs judges instead, in a backup with an epochs record (bind)
 
     def __repr__(self) -> str:
         return f"BackupAndRestore({os.fspath(self.backup_dir)!r}, delete_checkpoint={self.delete_checkpoint})"
@@ -91,14 +100,21 @@ class BackupAndRestore(Callback):
             raise ValueError(f"backup '{path}' has format version {saved.get('version')!r}, this release reads {_VERSION}: {self.fix}.")
         return saved
 
-    def bind(self, identity: dict[str, str]) -> dict[str, Any] | None:
+    def set_estimator(self, estimator: Any) -> None:
+        """Called with the estimator or application whose fit this backs up: a refusal of another number of epochs names its ``max_iter``."""
+        if hasattr(estimator, "max_iter"):
+            self.epochs_name = "max_iter"
+
+    def bind(self, identity: dict[str, str], judged: tuple[str, ...] = ()) -> dict[str, Any] | None:
         """Say what writes this fit's backup (``identity``: name -> text, e.g. each model setting and the rows' digest), and
         read the backup there: its ``extra`` record (what the caller stored with :meth:`write`), or None when there is none.
 
         A backup whose identity differs on one of these names is refused (ValueError naming it); nothing is changed.
+        ``judged``: the names that set the number of epochs (``max_iter``), compared only in a backup written before the
+        loop recorded what depends on them; in the others :meth:`check_epochs` judges a change.
         """
         saved = self.read()
-        self._identity = dict(identity)
+        self._identity, self._judged = dict(identity), tuple(judged)
         if saved is None:
             return None
         self._compare(saved, identity)
@@ -108,22 +124,50 @@ class BackupAndRestore(Callback):
     def _compare(self, saved: dict[str, Any], identity: dict[str, str]) -> None:
         found = saved.get("identity")
         theirs: dict[str, Any] = found if isinstance(found, dict) else {}
+        judged = self._judged if isinstance(saved["loop"].get("epochs"), dict) else ()
         for key, ours in identity.items():
-            if theirs.get(key) != ours:
+            if key not in judged and theirs.get(key) != ours:
                 raise ValueError(
                     f"backup '{self.path}' was written by another fit ({key}: {theirs.get(key, 'absent')} there, {ours} here): "
                     f"it resumes only the same model on the same rows; {self.fix}."
                 )
 
-    def resume_record(self, loop_identity: dict[str, str]) -> dict[str, Any] | None:
-        """The loop's record to resume from (None without a backup), once the backup's network and rows are ``loop_identity``'s."""
+    def resume_record(self, loop_identity: dict[str, str], epochs: dict[str, int | None] | None = None) -> dict[str, Any] | None:
+        """The loop's record to resume from (None without a backup), once the backup's network and rows are ``loop_identity``'s
+        and its epochs fit this run's ``epochs`` (:func:`epochs_record`, :meth:`check_epochs`)."""
         saved = self.read()
         self._identity.update(loop_identity)
         if saved is None:
             return None
         self._compare(saved, self._identity)
         loop: dict[str, Any] = saved["loop"]
+        if epochs is not None:
+            self.check_epochs(loop, epochs)
         return loop
+
+    def check_epochs(self, loop: dict[str, Any], ours: dict[str, int | None]) -> None:
+        """Refuse, in one line naming the setting, a run whose number of epochs (``ours``, :func:`epochs_record`) changes
+        what the backup's epochs (its loop record ``loop``) depended on, so the resumed run would not equal an unbroken one.
+
+        A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch from the epoch before
+        it on (SWA's rate may take over at that epoch's end): a backup short of both the old and the new one is free.
+        A backup written before the loop kept this record is not judged here (the caller's identity compares the count).
+        """
+        theirs = loop.get("epochs")
+        if not isinstance(theirs, dict):
+            return
+        epochs = loop["history"].get("epoch") or [0]
+        done, name = int(epochs[-1]) - int(loop["first"]), self.epochs_name
+        was, now = theirs.get("max_epochs"), ours["max_epochs"]
+        ca, cb = theirs.get("cosine_cycle"), ours["cosine_cycle"]
+        if ca is not None and cb is not None and ca != cb:
+            raise ValueError(f"backup '{self.path}': {name} changed from {ca} to {cb}, but learning_rate='cosine' anneals over {name}, so the "
+                             f"resumed fit would not equal a fit of {cb} epochs: keep {_setting(name, ca)}, or {self.fix}.")
+        sa, sb = theirs.get("swa_start"), ours["swa_start"]
+        if sa is not None and sb is not None and sa != sb and done >= min(sa, sb) - 1:
+            raise ValueError(f"backup '{self.path}': {name} changed from {was} to {now}, but SWA's first averaged epoch (swa_start) "
+                             f"follows it, epoch {sa} there and {sb} here, and the backup's {done} epochs ran up to it, so the resumed fit would not "
+                             f"equal a fit of {now} epochs: keep {_setting(name, was)}, or {self.fix}.")
 
     def write(self, loop: dict[str, Any]) -> None:
         """Write the loop's record (and the caller's :meth:`keep_extra`) atomically: a kill mid-write leaves the last backup whole."""
@@ -149,6 +193,21 @@ class BackupAndRestore(Callback):
                 self.path.parent.rmdir()  # only when empty: the user's other files stay
             except OSError:
                 pass
+
+
+def _setting(name: str, value: Any) -> str:
+    """A setting as the user writes it: ``max_iter=50``, or ``--epochs 50`` for a command-line option."""
+    return f"{name} {value}" if name.startswith("--") else f"{name}={value}"
+
+
+def epochs_record(max_epochs: int, schedule: Any, averaging: Any) -> dict[str, int | None]:
+    """What of a run depends on its number of epochs, for its backups: ``max_epochs`` itself, a cosine ``schedule``'s cycle
+    (its own ``max_epochs``: the estimators' and apps' ``max_iter``; None for the other schedules, which never read it),
+    and an SWA ``averaging``'s first averaged epoch (a share of ``max_iter`` there; None without SWA). An EMA, the stopping
+    rules and the progress bar's total take nothing from it that the epochs run so far depend on."""
+    swa = averaging is not None and averaging.kind == "swa"
+    return {"max_epochs": int(max_epochs), "cosine_cycle": int(schedule.max_epochs) if schedule.kind == "cosine" else None,
+            "swa_start": int(averaging.start_epoch) if swa else None}
 
 
 def backup_of(callbacks: list[Callback]) -> BackupAndRestore | None:
@@ -204,6 +263,7 @@ def loop_record(plan: Any, network: torch.nn.Module, history: History, schedule:
         "samples_seen": int(samples_seen), "steps": int(plan.steps), "first": int(first),
         "generator": plan.generator.get_state() if plan.generator is not None else None, "rng": _rng_states(plan.device),
         "averaging": plan.averaging.state() if plan.averaging is not None else None,
+        "epochs": plan.epochs,  # what depends on the number of epochs (epochs_record), which a resumed run may change
     }
 
 
@@ -247,4 +307,4 @@ def _resume_schedule(schedule: Any, record: dict[str, Any]) -> None:
     schedule.lr = float(record["lr"])
 
 
-__all__ = ["BACKUP_FILE", "BackupAndRestore", "backup_of", "loop_identity", "loop_record", "resume_loop"]
+__all__ = ["BACKUP_FILE", "BackupAndRestore", "backup_of", "epochs_record", "loop_identity", "loop_record", "resume_loop"]

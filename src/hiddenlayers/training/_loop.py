@@ -34,7 +34,7 @@ from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
 from ._averaging import WeightAveraging
-from ._backup import BackupAndRestore, backup_of, loop_identity, loop_record, resume_loop
+from ._backup import BackupAndRestore, backup_of, epochs_record, loop_identity, loop_record, resume_loop
 from ._batches import Batches, min_batch_rows
 from ._cuda_graph import GraphEpochs
 from ._distributed import GradientSync, gradient_sync
@@ -437,6 +437,7 @@ class _Plan:
     start_loss: float | None = None  # the mean loss of this run's first batch, before its step (the divergence rule's reference)
     backup: BackupAndRestore | None = None  # the run's backup, written after each epoch that does not end it
     call_first: int | None = None  # a resumed run's last epoch before its call (None: the history's last, as it starts)
+    epochs: dict[str, int | None] | None = None  # what of the run depends on max_epochs, for its backups (_backup.epochs_record)
 
 
 def _plan(network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None, *, loss: Loss, solver: str, alpha: float,
@@ -555,19 +556,19 @@ def _note_start_loss(history: History, plan: _Plan, fresh: bool) -> None:
 
 def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callback], history: History, state: TrainState, *,
                 schedule: Schedule, rule: StoppingRule, monitors: list[NoImprovement], validate: Validator | None,
-                samples_seen: int, precision: str) -> tuple[str | None, int, int, int]:
+                samples_seen: int, precision: str, reason: str | None = None) -> tuple[str | None, int, int, int]:
     """The fit loop, written out: each epoch's steps, then its bookkeeping and stopping checks.
 
     Runs until a stopping rule, a callback, a non-finite loss or Ctrl-C stops
     it, under :func:`thread_limits` and the ``precision`` scope. A resumed
-    ``history``'s epochs and clock run on. Returns ``(reason, last epoch,
+    ``history``'s epochs and clock run on. ``reason``: why the run ends before
+    its first epoch (:func:`_past_end`), or None. Returns ``(reason, last epoch,
     steps taken, samples_seen)``.
     """
     flat, batches, runner, sync, averaging = plan.flat, plan.batches, plan.runner, plan.sync, plan.averaging
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     epoch = first = history.epoch[-1] if history.epoch else 0
     first = first if plan.call_first is None else plan.call_first  # a resumed run counts its call's epochs from the broken run's start
-    reason: str | None = None
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 
@@ -660,7 +661,7 @@ def train(
     (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement``
     inside ``stopping`` is fed every epoch too (the first one takes the
     ``no_improvement`` role when that is None). Rules start over unless ``history`` resumes a fit.
-    ``max_epochs`` always bounds the epochs of this call, counted on from a resumed ``history``.
+    ``max_epochs`` always bounds the epochs of this call, counted on from a resumed ``history`` (or a backup's: may differ, ``check_epochs``).
     NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
     ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
     the first step, so a call that raises changes no weight and no ``history``.
@@ -692,13 +693,13 @@ def train(
                  generator=generator, engine=engine, optimizer_kwargs=opt_kwargs, optimizer_state=optimizer_state,
                  clip_grad_norm=clip_grad_norm, callbacks=callbacks, device=device, precision=precision, cuda_graphs=cuda_graphs,
                  sw_total=sw_total, held=held_at_start(history), averaging=averaging)
-    samples_seen = _resumed(plan, callbacks, network, X, Y, sample_weight, history, schedule, monitors, samples_seen)
+    samples_seen = _resumed(plan, callbacks, network, X, Y, sample_weight, history, schedule, monitors, samples_seen, int(max_epochs))
     rule = _stopping_rule(no_improvement, stopping, int(max_epochs), history, plan.call_first)
     state = TrainState(averaging=averaging)  # a callback scores the averaged weights within state.averaging.swapped()
 
     # -- the loop: forward, loss, backward, step; then the epoch's bookkeeping and stopping checks
-    reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule,
-                                                     monitors=monitors, validate=validate, samples_seen=samples_seen, precision=precision)
+    reason, epoch, steps, samples_seen = _run_epochs(plan, network, callbacks, history, state, schedule=schedule, rule=rule, monitors=monitors, validate=validate,
+                                                     samples_seen=samples_seen, precision=precision, reason=_past_end(plan, history, int(max_epochs)))
 
     # -- finish: best weights back where asked, stop reason recorded, callbacks told
     return _end_run(reason, plan, network, history, state, callbacks, schedule, epoch=epoch, steps=steps, samples_seen=samples_seen,
@@ -706,16 +707,27 @@ def train(
 
 
 def _resumed(plan: _Plan, callbacks: list[Callback], network: torch.nn.Module, X: Any, Y: Tensor, sample_weight: Tensor | None,
-             history: History, schedule: Schedule, monitors: list[NoImprovement], samples_seen: int) -> int:
+             history: History, schedule: Schedule, monitors: list[NoImprovement], samples_seen: int, max_epochs: int) -> int:
     """Give ``plan`` the run's :class:`BackupAndRestore` (if any) and put its backup back (the broken run's state, before the
-    first step): the samples seen to go on from. A backup of another network or other rows (:func:`~._backup.loop_identity`)
+    first step): the samples seen to go on from. A backup of another network or other rows (:func:`~._backup.loop_identity`),
+    or one whose epochs depended on a ``max_epochs`` other than this one (a cosine cycle, SWA's start: ``check_epochs``),
     is refused first: the weights and ``history`` are as they came."""
     plan.backup = backup = backup_of(callbacks)
-    record = backup.resume_record(loop_identity(network, X, Y, sample_weight)) if backup is not None else None
+    plan.epochs = epochs_record(max_epochs, schedule, plan.averaging)
+    record = backup.resume_record(loop_identity(network, X, Y, sample_weight), plan.epochs) if backup is not None else None
     if record is None:
         return samples_seen
     plan.call_first, samples_seen = resume_loop(record, plan, network, history, schedule, monitors)
     return samples_seen
+
+
+def _past_end(plan: _Plan, history: History, max_epochs: int) -> str | None:
+    """``"max_epochs"`` when a resumed run's backup holds ``max_epochs`` epochs of its call already (resumed with fewer than
+    the broken run's), else None. Such a run ends before any step, as the run that reaches that epoch ends: the backup's
+    weights (or the best epoch's, with ``restore_best``; the average, with weight averaging) and all its epochs, none undone."""
+    if plan.call_first is None or not history.epoch:
+        return None
+    return "max_epochs" if history.epoch[-1] - plan.call_first >= max_epochs else None
 
 
 def _end_run(reason: str | None, plan: _Plan, network: torch.nn.Module, history: History, state: TrainState, callbacks: Sequence[Callback],
