@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import hiddenlayers as hl
-from cli_helpers import add_train_callback, ok
+from cli_helpers import add_train_callback, assert_user_error, ok, run
 from hiddenlayers.cli._train_stream import workers_outcome
 
 ARGS = ("--target", "y", "--epochs", "4", "--hidden", "4", "--no-check", "--no-early-stopping")
@@ -74,3 +74,25 @@ def test_the_workers_launcher_names_the_kept_checkpoint(tmp_path) -> None:
            "same command again to resume (delete it to start over)")
     assert workers_outcome(1, True, {"model": "m.safetensors", "stop_reason": "interrupted"}, "", 2) == (
         0, "interrupted: the best model so far was saved to m.safetensors")
+
+
+def test_a_rerun_with_more_epochs_trains_to_them_unless_cosine_depends_on_them(tmp_path, monkeypatch) -> None:
+    """``train DIR``'s checkpoint takes ``train FILE``'s rule: a re-run with another ``--epochs`` trains on to it, and one
+    under ``--learning-rate cosine`` (which anneals over the epochs) is one line naming ``--epochs``, before the data check."""
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    d, out, ckpt = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    six = [a if i != ARGS.index("--epochs") + 1 else "6" for i, a in enumerate(ARGS)]
+    with monkeypatch.context() as m:
+        _break_in(m, 3)
+        ok("train", d, *ARGS, "-o", out)
+    ok("train", d, *six, "-o", out)
+    assert hl.load(out).n_iter_ == 6 and not ckpt.exists()
+
+    with monkeypatch.context() as m:
+        _break_in(m, 3)
+        ok("train", d, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
+    before = ckpt.read_bytes()
+    assert_user_error(run("train", d, *six, "--learning-rate", "cosine", "-o", out),
+                      f"training failed: checkpoint '{ckpt}': --epochs changed from 4 to 6, but learning_rate='cosine' anneals over --epochs, "
+                      "so the resumed fit would not equal a fit of 6 epochs: keep --epochs 4, or delete it to train from the start.")
+    assert ckpt.read_bytes() == before

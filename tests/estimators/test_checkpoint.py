@@ -70,3 +70,36 @@ def test_a_resumed_fit_runs_the_broken_runs_clock_on(tmp_path, monkeypatch):
     save_checkpoint(str(ckpt), saved)
     limited = hl.MLPClassifier(**kw, max_time=900.0).fit(src)  # 1000 s of the 900 spent: the first resumed epoch is the last
     assert limited.stop_reason_ == "time_limit" and limited.history_.epoch == [1, 2, 3]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_streamed_fit_resumed_with_another_max_iter(tmp_path, monkeypatch):
+    """A streamed fit killed at epoch 3 of 4 and fitted again with max_iter=6 trains on to 6, the weights and losses of an
+    unbroken 6-epoch fit; under learning_rate='cosine' (a cycle of max_iter epochs) the checkpoint is refused in one line,
+    by check_checkpoint and by the fit, the file as it was."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 3))
+    pd.DataFrame({"a": a[:, 0], "b": a[:, 1], "y": (a.sum(1) > 0).astype(int)}).to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(tmp_path / "t.parquet", target="y")
+    ckpt = tmp_path / "fit.ckpt"
+    kw = dict(hidden_layer_sizes=(4,), random_state=0, tol=0.0, n_iter_no_change=100)
+    ref = hl.MLPClassifier(**kw, max_iter=6).fit(src)
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+    with pytest.raises(RuntimeError, match="the process died"):
+        hl.MLPClassifier(**kw, max_iter=4, callbacks=[_Die(3)]).fit(src)
+    resumed = hl.MLPClassifier(**kw, max_iter=6).fit(src)
+    assert resumed.history_.epoch == [1, 2, 3, 4, 5, 6] and resumed.loss_curve_ == ref.loss_curve_
+    assert all(np.array_equal(p, q) for p, q in zip(resumed.coefs_, ref.coefs_))
+
+    ckpt.unlink(missing_ok=True)
+    with pytest.raises(RuntimeError, match="the process died"):
+        hl.MLPClassifier(**kw, max_iter=4, learning_rate="cosine", callbacks=[_Die(3)]).fit(src)
+    before = ckpt.read_bytes()
+    message = (f"checkpoint '{ckpt}': max_iter changed from 4 to 6, but learning_rate='cosine' anneals over max_iter, so the resumed "
+               "fit would not equal a fit of 6 epochs: keep max_iter=4, or delete it to train from the start.")
+    cosine = hl.MLPClassifier(**kw, max_iter=6, learning_rate="cosine")
+    for call in (lambda: check_checkpoint(cosine, src, str(ckpt)), lambda: cosine.fit(src)):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+    assert ckpt.read_bytes() == before and not hasattr(cosine, "history_")

@@ -254,7 +254,7 @@ def run_train_stream(
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
         try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
-            check_checkpoint(model, src, ckpt)
+            check_checkpoint(model, src, ckpt, epochs_name="--epochs")
         except ValueError as exc:
             raise _training_failed(exc) from None
         checked = stream_check(src, task) if check else None

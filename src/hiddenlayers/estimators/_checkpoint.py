@@ -44,9 +44,31 @@ def checked_weights(net: Any, state: Any, path: str) -> Any:
     return state
 
 
-def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
+def epochs_of(est: _BaseMLP) -> dict[str, int | None]:
+    """What of a streamed fit depends on ``max_iter``, for its checkpoint: the count, and the cosine schedule's cycle (a
+    streamed fit has no weight averaging); as the in-memory loop records it (``training.epochs_refusal`` reads both)."""
+    return {"max_epochs": int(est.max_iter), "cosine_cycle": int(est.max_iter) if est.learning_rate == "cosine" else None, "swa_start": None}
+
+
+def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "max_iter") -> None:
+    """Refuse, in one line, resuming the checkpoint ``saved`` (at ``path``) with a ``max_iter`` its epochs depended on
+    (``learning_rate='cosine'`` anneals over it); another ``max_iter`` is free otherwise: the fit trains on to it, or
+    ends at once when the checkpoint holds it already. ``name``: the setting as the caller's user writes it (``--epochs``).
+    A checkpoint written before it recorded this is not judged."""
+    from ..training import epochs_refusal
+
+    theirs = saved.get("epochs")
+    if not isinstance(theirs, dict):
+        return
+    refusal = epochs_refusal(theirs, epochs_of(est), len(saved["history"].get("epoch") or []), name)
+    if refusal is not None:
+        raise ValueError(f"checkpoint '{path}': {refusal}, or delete it to train from the start.")
+
+
+def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> None:
     """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
-    (another network, or written with the other ``scale_target``).
+    (another network, or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
+    :func:`check_epochs`, naming it ``epochs_name``).
 
     Nothing is trained and no weights are allocated: the network ``fit`` builds
     (the source's preprocessed columns in, one output per class, or one for two
@@ -69,6 +91,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str) -> None:
         net = Network(len(scan.preprocessor.output_names), est._validate_params(), n_out, activation=est.activation, init="none")
     checked_weights(net, saved["network"], path)
     check_checkpoint_scaling(est, saved.get("target_scaling"), path)
+    check_epochs(est, saved, path, epochs_name)
 
 
-__all__ = ["check_checkpoint", "checked_weights", "read_checkpoint"]
+__all__ = ["check_checkpoint", "check_epochs", "checked_weights", "epochs_of", "read_checkpoint"]

@@ -64,7 +64,7 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
-from ._checkpoint import checked_weights, read_checkpoint
+from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -277,7 +277,9 @@ def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bo
 
 
 def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:
-    """Put a checkpoint's network, optimizer, samples seen and no-improvement count into ``est``: ``(history, best weights)``."""
+    """Put a checkpoint's network, optimizer, samples seen and no-improvement count into ``est``: ``(history, best weights)``;
+    one written with a ``max_iter`` its epochs depended on is refused first (:func:`~._checkpoint.check_epochs`)."""
+    check_epochs(est, saved, path)
     est.network_.load_state_dict(checked_weights(est.network_, saved["network"], path))
     est._optimizer_state, est.t_ = saved["optimizer"], int(saved["t"])
     restore_checkpoint_scaling(est, saved.get("target_scaling"), path)  # absent: a checkpoint of an unscaled fit
@@ -292,6 +294,7 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
         "network": est.network_.state_dict(), "optimizer": est._optimizer_state, "t": int(est.t_),
         "history": history.to_dict(), "no_improvement": [float(no_imp.best), int(no_imp.count), int(schedule.stalled)], "best": best_state,
         "target_scaling": scaling_to_json(est),  # scale_target's, restored as it was on resuming
+        "epochs": epochs_of(est),  # what depends on max_iter, which a resumed run may change (check_epochs)
     }
 
 

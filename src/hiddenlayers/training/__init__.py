@@ -53,6 +53,7 @@ _EXPORTS = {
     "CSVLogger": "._csvlog",
     "BackupAndRestore": "._backup",
     "backup_of": "._backup",
+    "epochs_refusal": "._backup",
     "SklearnLines": "._progress",
     "STOP_REASONS": "._stopping",
     "DIVERGENCE_FACTOR": "._divergence",

@@ -146,28 +146,16 @@ class BackupAndRestore(Callback):
         return loop
 
     def check_epochs(self, loop: dict[str, Any], ours: dict[str, int | None]) -> None:
-        """Refuse, in one line naming the setting, a run whose number of epochs (``ours``, :func:`epochs_record`) changes
-        what the backup's epochs (its loop record ``loop``) depended on, so the resumed run would not equal an unbroken one.
-
-        A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch from the epoch before
-        it on (SWA's rate may take over at that epoch's end): a backup short of both the old and the new one is free.
-        A backup written before the loop kept this record is not judged here (the caller's identity compares the count).
-        """
+        """Refuse, in one line naming the setting (:func:`epochs_refusal`), a run whose number of epochs (``ours``,
+        :func:`epochs_record`) changes what the backup's epochs (its loop record ``loop``) depended on. A backup written
+        before the loop kept this record is not judged here (the caller's identity compares the count)."""
         theirs = loop.get("epochs")
         if not isinstance(theirs, dict):
             return
         epochs = loop["history"].get("epoch") or [0]
-        done, name = int(epochs[-1]) - int(loop["first"]), self.epochs_name
-        was, now = theirs.get("max_epochs"), ours["max_epochs"]
-        ca, cb = theirs.get("cosine_cycle"), ours["cosine_cycle"]
-        if ca is not None and cb is not None and ca != cb:
-            raise ValueError(f"backup '{self.path}': {name} changed from {ca} to {cb}, but learning_rate='cosine' anneals over {name}, so the "
-                             f"resumed fit would not equal a fit of {cb} epochs: keep {_setting(name, ca)}, or {self.fix}.")
-        sa, sb = theirs.get("swa_start"), ours["swa_start"]
-        if sa is not None and sb is not None and sa != sb and done >= min(sa, sb) - 1:
-            raise ValueError(f"backup '{self.path}': {name} changed from {was} to {now}, but SWA's first averaged epoch (swa_start) "
-                             f"follows it, epoch {sa} there and {sb} here, and the backup's {done} epochs ran up to it, so the resumed fit would not "
-                             f"equal a fit of {now} epochs: keep {_setting(name, was)}, or {self.fix}.")
+        refusal = epochs_refusal(theirs, ours, int(epochs[-1]) - int(loop["first"]), self.epochs_name)
+        if refusal is not None:
+            raise ValueError(f"backup '{self.path}': {refusal}, or {self.fix}.")
 
     def write(self, loop: dict[str, Any]) -> None:
         """Write the loop's record (and the caller's :meth:`keep_extra`) atomically: a kill mid-write leaves the last backup whole."""
@@ -208,6 +196,26 @@ def epochs_record(max_epochs: int, schedule: Any, averaging: Any) -> dict[str, i
     swa = averaging is not None and averaging.kind == "swa"
     return {"max_epochs": int(max_epochs), "cosine_cycle": int(schedule.max_epochs) if schedule.kind == "cosine" else None,
             "swa_start": int(averaging.start_epoch) if swa else None}
+
+
+def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: int, name: str) -> str | None:
+    """Why a run of ``ours`` epochs (:func:`epochs_record`) cannot resume ``done`` epochs of one of ``theirs``, the start
+    of a one-line refusal that names the setting (``name``: ``max_iter``, ``--epochs``) and what to keep; None when it can.
+
+    A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch matters from the epoch
+    before it on (SWA's rate may take over at that epoch's end): ``done`` epochs short of both the old and the new one are free.
+    """
+    was, now = theirs.get("max_epochs"), ours.get("max_epochs")
+    ca, cb = theirs.get("cosine_cycle"), ours.get("cosine_cycle")
+    if ca is not None and cb is not None and ca != cb:
+        return (f"{name} changed from {ca} to {cb}, but learning_rate='cosine' anneals over {name}, so the resumed fit would not "
+                f"equal a fit of {cb} epochs: keep {_setting(name, ca)}")
+    sa, sb = theirs.get("swa_start"), ours.get("swa_start")
+    if sa is not None and sb is not None and sa != sb and done >= min(sa, sb) - 1:
+        return (f"{name} changed from {was} to {now}, but SWA's first averaged epoch (swa_start) follows it, epoch {sa} there and "
+                f"{sb} here, and the backup's {done} epochs ran up to it, so the resumed fit would not equal a fit of {now} epochs: "
+                f"keep {_setting(name, was)}")
+    return None
 
 
 def backup_of(callbacks: list[Callback]) -> BackupAndRestore | None:
@@ -307,4 +315,4 @@ def _resume_schedule(schedule: Any, record: dict[str, Any]) -> None:
     schedule.lr = float(record["lr"])
 
 
-__all__ = ["BACKUP_FILE", "BackupAndRestore", "backup_of", "epochs_record", "loop_identity", "loop_record", "resume_loop"]
+__all__ = ["BACKUP_FILE", "BackupAndRestore", "backup_of", "epochs_record", "epochs_refusal", "loop_identity", "loop_record", "resume_loop"]
