@@ -102,5 +102,5 @@ def test_rerun_with_fewer_epochs_than_the_checkpoint_holds_ends_there(table, tmp
         ok("train", table, *ARGS, "-o", out)
     fewer = [a if a != "6" or i != ARGS.index("--epochs") + 1 else "3" for i, a in enumerate(ARGS)]
     result = ok("train", table, *fewer, "-o", out)
-    assert f"resuming from the checkpoint {ckpt} after epoch 4: it holds --epochs 3 already, so the fit ends there (delete it to train from the start)" in result.stderr
+    assert f"resuming from the checkpoint {ckpt} after epoch 4: --epochs 3 are trained already, so the fit ends there (delete it to train from the start)" in result.stderr
     assert not ckpt.exists() and len(hl.load(out).loss_curve_) == 4

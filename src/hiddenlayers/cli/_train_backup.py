@@ -70,7 +70,7 @@ def _resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | N
     if end is not None and end > done:
         line += f", training to epoch {end}"
     elif end is not None:
-        line += f": it holds --epochs {end} already, so the fit ends there"
+        line += f": --epochs {end} are trained already, so the fit ends there"
     return line + " (delete it to train from the start)"
 
 
