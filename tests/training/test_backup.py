@@ -185,3 +185,24 @@ def test_train_resumed_with_more_epochs_equals_the_unbroken_run_and_a_new_cosine
     assert backup.path.read_bytes() == before
     _, resumed = run(7, [backup], Schedule("cosine", 0.01, max_epochs=4))  # the same cycle, more epochs: resumed
     assert resumed.epoch == list(range(1, 8)) and not backup.path.exists()
+
+
+@pytest.mark.parametrize("theirs, ours, done, refused", [
+    ({"max_epochs": 6, "cosine_cycle": None, "swa_start": None}, {"max_epochs": 9, "cosine_cycle": None, "swa_start": None}, 5, False),
+    ({"max_epochs": 6, "cosine_cycle": 6, "swa_start": None}, {"max_epochs": 9, "cosine_cycle": 9, "swa_start": None}, 1, True),
+    ({"max_epochs": 6, "cosine_cycle": 6, "swa_start": None}, {"max_epochs": 9, "cosine_cycle": 6, "swa_start": None}, 5, False),
+    ({"max_epochs": 6, "cosine_cycle": None, "swa_start": 5}, {"max_epochs": 9, "cosine_cycle": None, "swa_start": 7}, 3, False),
+    ({"max_epochs": 6, "cosine_cycle": None, "swa_start": 5}, {"max_epochs": 9, "cosine_cycle": None, "swa_start": 7}, 4, True),
+    ({"max_epochs": 9, "cosine_cycle": None, "swa_start": 7}, {"max_epochs": 6, "cosine_cycle": None, "swa_start": 5}, 4, True),
+    ({"max_epochs": 6, "cosine_cycle": None, "swa_start": 2}, {"max_epochs": 9, "cosine_cycle": None, "swa_start": 2}, 5, False),
+    ({"max_epochs": "6", "cosine_cycle": [6], "swa_start": True}, {"max_epochs": 9, "cosine_cycle": 9, "swa_start": 7}, 5, False),
+])
+def test_epochs_refusal_judges_what_the_saved_epochs_depend_on(theirs, ours, done, refused) -> None:
+    """Refused: any change of a cosine cycle, and an SWA start that moved once the saved epochs reach the epoch before the
+    earlier of the two; free: the count alone, an unchanged cycle or start, and values no backup writes (a foreign record)."""
+    from hiddenlayers.training import epochs_refusal
+
+    got = epochs_refusal(theirs, ours, done, "max_iter")
+    assert (got is not None) == refused
+    if refused:
+        assert got.startswith("max_iter changed from ") and got.endswith(f"keep max_iter={theirs['max_epochs']}") and "\n" not in got

@@ -198,6 +198,11 @@ def epochs_record(max_epochs: int, schedule: Any, averaging: Any) -> dict[str, i
             "swa_start": int(averaging.start_epoch) if swa else None}
 
 
+def _whole(value: Any) -> int | None:
+    """A whole number read from a file, or None for anything else (absent, or not what :func:`epochs_record` writes)."""
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: int, name: str) -> str | None:
     """Why a run of ``ours`` epochs (:func:`epochs_record`) cannot resume ``done`` epochs of one of ``theirs``, the start
     of a one-line refusal that names the setting (``name``: ``max_iter``, ``--epochs``) and what to keep; None when it can.
@@ -205,12 +210,12 @@ def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: in
     A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch matters from the epoch
     before it on (SWA's rate may take over at that epoch's end): ``done`` epochs short of both the old and the new one are free.
     """
-    was, now = theirs.get("max_epochs"), ours.get("max_epochs")
-    ca, cb = theirs.get("cosine_cycle"), ours.get("cosine_cycle")
+    was, now = _whole(theirs.get("max_epochs")), ours.get("max_epochs")
+    ca, cb = _whole(theirs.get("cosine_cycle")), ours.get("cosine_cycle")
     if ca is not None and cb is not None and ca != cb:
         return (f"{name} changed from {ca} to {cb}, but learning_rate='cosine' anneals over {name}, so the resumed fit would not "
                 f"equal a fit of {cb} epochs: keep {_setting(name, ca)}")
-    sa, sb = theirs.get("swa_start"), ours.get("swa_start")
+    sa, sb = _whole(theirs.get("swa_start")), ours.get("swa_start")
     if sa is not None and sb is not None and sa != sb and done >= min(sa, sb) - 1:
         return (f"{name} changed from {was} to {now}, but SWA's first averaged epoch (swa_start) follows it, epoch {sa} there and "
                 f"{sb} here, and the backup's {done} epochs ran up to it, so the resumed fit would not equal a fit of {now} epochs: "
