@@ -357,8 +357,8 @@ def export_onnx(
     DataFrame, or an array of the raw columns in order; random rows with every
     category, unseen and missing values when omitted); ``y``: labels/targets
     for the score before/after int8 quantisation. ``quantize=True`` also
-    writes an int8 copy to ``quantized_path`` (default ``<path stem>.int8.onnx``): the dense and
-    convolution weights stored as int8 with one scale per output unit, computed in float32, so a row's
+    writes an int8 copy to ``quantized_path`` (default ``<path stem>.int8.onnx``): the dense,
+    convolution and LSTM/GRU weights stored as int8 with one scale per output unit, computed in float32, so a row's
     answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read

@@ -7,11 +7,19 @@ other row's activations to zero (breast_cancer, a row of 1e30 in a batch of 5:
 the other rows' probabilities of 'yes' all became 0.544; run alone, 0.665,
 0.956 and 0.893). A server batches rows of different clients together, so one client's
 row changed another's answer. Here only the weights are quantised: each weight
-matrix (``MatMul``/``Gemm``) or convolution filter bank (``Conv``) becomes an
-int8 initializer with one float32 scale per output unit (symmetric, zero point
-0) and a ``DequantizeLinear`` before its layer; activations stay float32. The
-file's weights take a quarter of the bytes, and a row's answer is the same in
-any batch.
+matrix (``MatMul``/``Gemm``), convolution filter bank (``Conv``) and recurrent
+layer's input and hidden-state weights (``LSTM``/``GRU``/``RNN``: ``W`` and ``R``,
+``(directions, gates x hidden, inputs)``) becomes an int8 initializer with one
+float32 scale per output unit (a recurrent layer's: per gate row; symmetric, zero
+point 0) and a ``DequantizeLinear`` before its layer; biases and activations stay
+float32. The file's weights take a quarter of the bytes, and a row's answer is the
+same in any batch. Before the recurrent weights were quantised too, a
+SequenceClassifier's or SpeechRecognizer's int8 file kept its LSTM/GRU weights in
+float32 and was barely smaller than the float file (``lstm64,32`` on spoken digits:
+0.96 of its bytes, now 0.52; most of what is left is the exporter's per-node
+metadata: ``benchmarks/bench_int8_recurrent.py``). torch's exporter leaves a large
+recurrent weight as its PyTorch tensor reordered by ``Slice``/``Concat``: that
+is folded (:func:`_folded`) and quantised, and the layout nodes dropped.
 
 At opset 28 and later, whose ``DequantizeLinear`` (version 28) onnxruntime has no kernel for (1.32: "Could not find
 an implementation for DequantizeLinear(28)"), each weight is read back as ``Cast`` to float32 then ``Mul`` by its
@@ -20,6 +28,7 @@ scales instead: the same values (``q * scale``, zero point 0) from operators eve
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import numpy as np
@@ -27,12 +36,28 @@ import numpy as np
 from ._pipeline_graph import STEP_PREFIX
 
 _WEIGHTED = ("MatMul", "Gemm", "Conv")
+#: ONNX's recurrent operators: inputs 1 and 2 are ``W`` and ``R``, ``(directions, gates x hidden, inputs or hidden)``.
+_RECURRENT = ("LSTM", "GRU", "RNN")
+#: Operators that only move or reshape values: a recurrent weight made by these from initializers alone is folded, then quantised.
+_LAYOUT_OPS = frozenset({"Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Transpose", "Identity", "Gather", "Split", "Constant"})
 #: The newest ``DequantizeLinear`` (the opset it changed in) onnxruntime runs: 28's has no kernel there.
 _NEWEST_DEQUANTIZE = 25
 
 
+def _weight_inputs(node: Any) -> tuple[int, ...]:
+    """The positions of ``node``'s inputs that are weights to quantise: ``W`` and ``R`` of a recurrent layer, else the second."""
+    if node.op_type in _RECURRENT:
+        return (1, 2)
+    return (1,) if node.op_type in _WEIGHTED else ()
+
+
 def _output_axis(node: Any, dims: int) -> int | None:
-    """The weight axis that indexes the layer's outputs (one scale each), or None for a weight left in float32."""
+    """The weight axis that indexes the layer's outputs (one scale each), or None for a weight left in float32.
+
+    A recurrent layer's ``W``/``R`` ``(directions, gates x hidden, k)``: axis 1, one scale per gate row (each row is one
+    gate unit's weights; a two-direction op's row ``j`` shares its scale across both directions)."""
+    if node.op_type in _RECURRENT:
+        return 1 if dims == 3 else None
     if node.op_type == "Conv":
         return 0 if dims >= 3 else None
     if dims != 2:
@@ -84,12 +109,78 @@ def _dequantize(g: Any, name: str, q: np.ndarray, scale: np.ndarray, axis: int, 
             helper.make_node("Mul", [f"{name}_float", f"{name}_scale"], [f"{name}_dq"], name=f"{name}_dequantize")]
 
 
+def _layout_cone(name: str, producers: dict[str, Any], inits: dict[str, Any]) -> list[Any] | None:
+    """The nodes that make ``name`` from initializers through layout operators alone (:data:`_LAYOUT_OPS`), or None when
+    anything else (a graph input, an arithmetic operator) takes part; ``[]`` for an initializer itself."""
+    cone: dict[int, Any] = {}
+    stack, seen = [name], set()
+    while stack:
+        value = stack.pop()
+        if value in seen or value in inits or value == "":
+            continue
+        seen.add(value)
+        node = producers.get(value)
+        if node is None or node.op_type not in _LAYOUT_OPS:
+            return None
+        cone[id(node)] = node
+        stack.extend(node.input)
+    return list(cone.values())
+
+
+def _folded(model: Any, name: str, cone: list[Any], inits: dict[str, Any]) -> np.ndarray:
+    """The value of ``name``, which the layout nodes ``cone`` make from initializers, by onnx's reference evaluator.
+
+    Why: torch's exporter folds a small LSTM/GRU weight into one ``(1, gates x hidden, k)`` initializer, but leaves a large
+    one (``R`` of ``lstm64``: 256 x 64) as its PyTorch tensor reordered into ONNX's gate order by ``Slice`` and ``Concat``,
+    then ``Unsqueeze``: the values the layer reads are those of this small graph."""
+    from onnx import TensorProto, helper
+    from onnx.reference import ReferenceEvaluator
+
+    order = [n for n in model.graph.node if any(n is c for c in cone)]  # the graph's own order is a topological one
+    used = {i for n in order for i in n.input}
+    graph = helper.make_graph(order, "fold", [], [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)],
+                              initializer=[inits[i] for i in sorted(used) if i in inits])
+    fold = helper.make_model(graph, opset_imports=list(model.opset_import), ir_version=model.ir_version)
+    outputs = typing.cast("list[Any]", ReferenceEvaluator(fold).run(None, {}))  # a list without intermediate=True
+    return np.asarray(outputs[0], dtype=np.float32)
+
+
+def _drop_dead(g: Any, nodes: list[Any]) -> None:
+    """Remove from ``g`` those of ``nodes`` (a folded weight's layout nodes), and the initializers they read, that nothing reads now."""
+    def readers() -> set[str]:
+        names = {o.name for o in g.output}
+        stack = [g]
+        while stack:  # nested graphs (a Loop's body) may read the outer graph's values too
+            graph = stack.pop()
+            for n in graph.node:
+                names.update(n.input)
+                stack.extend(a.g for a in n.attribute if a.HasField("g"))
+                stack.extend(sub for a in n.attribute for sub in a.graphs)
+        return names
+
+    candidates = {o for n in nodes for o in n.output}  # by name: protobuf's extend copies the nodes, so no identity survives
+    inputs = {i for n in nodes for i in n.input}
+    while True:
+        read = readers()
+        dead = [n for n in g.node if n.output and set(n.output) <= candidates and not any(o in read for o in n.output)]
+        if not dead:
+            break
+        for n in dead:
+            g.node.remove(n)
+    read = readers()
+    kept = [i for i in g.initializer if i.name not in inputs or i.name in read]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+
+
 def weight_only_int8(data: bytes) -> bytes:
-    """The ONNX model ``data`` with each float32 weight of a ``MatMul``, ``Gemm`` or ``Conv`` stored as int8 (per output unit scale).
+    """The ONNX model ``data`` with each float32 weight of a ``MatMul``, ``Gemm`` or ``Conv``, and ``W`` and ``R`` of an ``LSTM``,
+    ``GRU`` or ``RNN``, stored as int8 (per output unit scale; a recurrent layer's per gate row).
 
     The steps of a Pipeline ahead of its MLP (initializers named ``pipeline.*``: a PCA's projection) stay float32: only the
     network's weights are quantised. Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
-    computes in float32 and a row's output does not depend on the rows it is batched with. Weights of other operators (LSTM/GRU, biases, embeddings) stay float32.
+    computes in float32 and a row's output does not depend on the rows it is batched with. Biases (a recurrent layer's ``B``
+    too) and embeddings stay float32, as does a weight that more than one input reads.
     """
     import onnx
     from onnx import TensorProto, numpy_helper
@@ -97,31 +188,43 @@ def weight_only_int8(data: bytes) -> bytes:
     model = onnx.load_from_string(data)
     g = model.graph
     inits = {i.name: i for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
     users: dict[str, int] = {}
     for n in g.node:
         for name in n.input:
             users[name] = users.get(name, 0) + 1
-    new_nodes, done = [], set()
+    new_nodes, done, folded = [], set(), []
+    cone: list[Any] | None
     cast = _dequantize_version(model) > _NEWEST_DEQUANTIZE
     for n in g.node:
-        if n.op_type not in _WEIGHTED or len(n.input) < 2 or n.input[1] not in inits or users[n.input[1]] != 1:
-            continue
-        init = inits[n.input[1]]
-        if init.name.startswith(STEP_PREFIX):  # a Pipeline's PCA step ahead of the MLP: preprocessing, kept exact
-            continue
-        axis = _output_axis(n, len(init.dims))
-        if init.data_type != TensorProto.FLOAT or axis is None:
-            continue
-        q, scale = _quantised(numpy_helper.to_array(init), axis)
-        new_nodes.extend(_dequantize(g, init.name, q, scale, axis, cast))
-        n.input[1] = f"{init.name}_dq"
-        done.add(init.name)
+        for slot in _weight_inputs(n):
+            name = n.input[slot] if len(n.input) > slot else ""
+            if not name or users[name] != 1 or name.startswith(STEP_PREFIX):  # a Pipeline's PCA step ahead of the MLP: kept exact
+                continue
+            if name in inits:
+                if inits[name].data_type != TensorProto.FLOAT:
+                    continue
+                w, cone = numpy_helper.to_array(inits[name]), []
+            else:  # a recurrent weight torch's exporter left as layout operators over its tensor (see _folded)
+                cone = _layout_cone(name, producers, inits) if n.op_type in _RECURRENT else None
+                if not cone:
+                    continue
+                w = _folded(model, name, cone, inits)
+            axis = _output_axis(n, w.ndim)
+            if axis is None:
+                continue
+            q, scale = _quantised(w, axis)
+            new_nodes.extend(_dequantize(g, name, q, scale, axis, cast))
+            n.input[slot] = f"{name}_dq"
+            done.add(name)
+            folded.extend(cone)
     kept = [i for i in g.initializer if i.name not in done]
     del g.initializer[:]
     g.initializer.extend(kept)
     nodes = new_nodes + list(g.node)  # the dequantisations read initializers only, so they may run first
     del g.node[:]
     g.node.extend(nodes)
+    _drop_dead(g, folded)  # the layout nodes of the weights folded above, and their PyTorch tensors, now unread
     onnx.checker.check_model(model)
     return bytes(model.SerializeToString())
 
@@ -134,14 +237,18 @@ def quantized_ops(data: bytes) -> str:
     int8 = {i.name for i in g.initializer if i.data_type == onnx.TensorProto.INT8}
     cast = {n.output[0] for n in g.node if n.op_type == "Cast" and n.input[0] in int8}
     dequantised = {n.output[0] for n in g.node if n.op_type == "DequantizeLinear" or (n.op_type == "Mul" and n.input[0] in cast)}
-    weighted = [n for n in g.node if n.op_type in _WEIGHTED and len(n.input) > 1]
-    counts = {op: sum(1 for n in weighted if n.op_type == op and n.input[1] in dequantised) for op in _WEIGHTED}
-    floats = {op: sum(1 for n in weighted if n.op_type == op and n.input[1] not in dequantised) for op in _WEIGHTED}
-    floats.update({op: sum(1 for n in g.node if n.op_type == op) for op in ("LSTM", "GRU")})
-    done = ", ".join(f"{k} {op}" for op, k in counts.items() if k) or "no operator"
-    left = ", ".join(f"{k} {op}" for op, k in floats.items() if k)
-    return (f"int8 (weights): weights of {done} stored as int8 (one scale per output unit), computed in float32, "
-            f"so a row's answer does not depend on its batch{', still float: ' + left if left else ''}")
+    ops = _WEIGHTED + _RECURRENT
+    done, left = dict.fromkeys(ops, 0), dict.fromkeys(ops, 0)
+    for n in g.node:
+        slots = _weight_inputs(n)
+        if slots and len(n.input) > max(slots):
+            tally = done if all(n.input[i] in dequantised for i in slots) else left
+            tally[n.op_type] += 1
+    stored = ", ".join(f"{k} {op}" for op, k in done.items() if k) or "no operator"
+    floats = ", ".join(f"{k} {op}" for op, k in left.items() if k)
+    rows = "; an LSTM/GRU/RNN's W and R: one per gate row" if any(done[op] for op in _RECURRENT) else ""
+    return (f"int8 (weights): weights of {stored} stored as int8 (one scale per output unit{rows}), computed in float32, "
+            f"so a row's answer does not depend on its batch{', still float: ' + floats if floats else ''}")
 
 
 __all__ = ["quantized_ops", "weight_only_int8", "written_opset"]
