@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, summary_table
+from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stop_if_interrupted, summary_table
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -349,9 +349,10 @@ def run_train(
     summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te)
     if val is not None:
         summary.update(validation=validation, validation_rows=len(val[1]), best_validation_score=model.best_validation_score_)
-    if model.stop_reason_ == "interrupted":
-        sys.stderr.write(interrupted_line(out_path, ckpt))
+    if model.stop_reason_ == "interrupted" and ckpt.is_file():  # for a script: the file the same command resumes from
+        summary["checkpoint"] = str(ckpt)
     _show_summary(summary, as_json)
+    stop_if_interrupted(model.stop_reason_, interrupted_line(out_path, ckpt))  # Ctrl-C: saved and said, then exit 130
     return summary
 
 
