@@ -592,3 +592,15 @@ def test_train_help_names_every_app_it_takes() -> None:
     shown = " ".join(ok("train", "--help").stdout.split())
     missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
     assert not missing, missing
+
+
+def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch_2_in_both_lines(files: Path, tmp_path: Path) -> None:
+    """The progress bar said "stopped after epoch 2" and the error "The loss became inf in the first epoch": epoch 1's training
+    loss (before its steps) was finite, its held-out error already inf. The error now names epoch 2 too."""
+    out = tmp_path / "a.safetensors"
+    result = run("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--lr", "1e6", "--out", out)
+    assert result.exit_code == 2 and not out.exists(), result.output
+    *bar, error = result.stderr.strip().splitlines()  # the progress bar's lines, then the one error line
+    assert error.startswith("error: training failed: Solver produced non-finite parameter weights.")
+    assert "The loss became inf at epoch 2, and no earlier epoch is usable (none had a finite held-out score): lower --lr (now 1000000.0)" in error
+    assert "stopped after epoch 2" in " ".join(bar)
