@@ -171,16 +171,9 @@ def test_export_errors(model, mixed, onnx_file):
 def test_ctrl_c_stops_prune_saves_nothing_and_exits_130(model, mixed, tmp_path, monkeypatch):
     """A Ctrl-C landed in one of prune's fits, which took it as "stop this fit" and returned: prune went on with the next
     refit or cut, saved its choice and exited 0. Now the prune stops: nothing written, "interrupted", exit 130."""
-    import hiddenlayers as hl
+    from fit_helpers import fits_interrupted
 
-    real = hl.MLPClassifier.fit
-
-    def fit(self, *args, **kwargs):  # as a fit that caught Ctrl-C returns: its best weights, stop_reason_ "interrupted"
-        real(self, *args, **kwargs)
-        self.stop_reason_ = "interrupted"
-        return self
-
-    monkeypatch.setattr(hl.MLPClassifier, "fit", fit)
+    fits_interrupted(monkeypatch)
     out = tmp_path / "small.safetensors"
     result = run("prune", model, mixed, "--max-drop", "0.05", "--epochs", "2", "--out", out, "--json")
     assert result.exit_code == 130, result.output

@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
+from fit_helpers import fits_interrupted
 from hiddenlayers.rightsize._prune.prune import _fine_tune
 
 
@@ -204,14 +205,7 @@ def test_ctrl_c_in_fine_tuning_stops_it_and_goes_on_as_keyboard_interrupt(fitted
 def test_ctrl_c_in_a_cross_fitted_refit_stops_prune_and_leaves_the_model(fitted, monkeypatch):
     clf, X, y = fitted
     before = _weights(clf)
-    real = hl.MLPClassifier.fit
-
-    def fit(self, *args, **kwargs):  # as a fit that caught Ctrl-C returns: its best weights, stop_reason_ "interrupted"
-        real(self, *args, **kwargs)
-        self.stop_reason_ = "interrupted"
-        return self
-
-    monkeypatch.setattr(hl.MLPClassifier, "fit", fit)
+    fits_interrupted(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         hl.prune(clf, X[:600], y[:600], max_drop=0.2, cv=2, fine_tune_epochs=1, latency_calls=0)
     assert _same(_weights(clf), before)

@@ -286,10 +286,7 @@ def run_train_stream(
         if sample_weight is not None:  # a record for info and evaluate (predicting never reads it)
             model.preprocessing_ = {**model.preprocessing_, WEIGHT_COLUMN_KEY: sample_weight}
         _save(model, out_path, ckpt)
-        summary = _summary(model, src, out_path, ckpt, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json, val=val)
-        if os.environ.get(RESULT_ENV) is None:  # Ctrl-C: exit 130 once saved and said; under --workers the launcher says it and exits 130
-            stop_if_interrupted(model.stop_reason_, interrupted_line(Path(out_path), Path(ckpt)))  # (a worker's 130 is a failure torchrun restarts)
-        return summary
+        return _summary(model, src, out_path, ckpt, task=task, target=target, n_rows=scan.n_rows, elapsed=elapsed, as_json=as_json, val=val)
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
@@ -365,7 +362,8 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -
 def _summary(model: Any, src: Any, out_path: Any, ckpt: str, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool,
              val: Any = None) -> dict[str, Any]:
     """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as notes on stderr; ``val``: ``--validation``'s source;
-    ``ckpt``: the checkpoint, named in Ctrl-C's line when kept."""
+    ``ckpt``: the checkpoint, named in the summary and in Ctrl-C's line when kept. After Ctrl-C, once printed, the command ends
+    with that line and exit 130 (:class:`~._common.Interrupted`), but in a worker of ``--workers``, whose launcher does that."""
     summary = {
         "model": str(out_path), "task": task, "target": target, "rows": n_rows, "row_groups": len(src.units),
         "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
@@ -390,6 +388,8 @@ def _summary(model: Any, src: Any, out_path: Any, ckpt: str, *, task: str, targe
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
+    if os.environ.get(RESULT_ENV) is None:  # Ctrl-C: exit 130 once saved and said; under --workers the launcher says it and exits 130
+        stop_if_interrupted(model.stop_reason_, interrupted_line(Path(out_path), Path(ckpt)))  # (a worker's 130 is a failure torchrun restarts)
     return summary
 
 
