@@ -21,6 +21,16 @@ def ok(*args: object):
     return result
 
 
+def interrupted_run(*args: object):
+    """Like :func:`run`, for a command Ctrl-C stopped after it saved what it had: exit status 130 (so ``a && b`` and a shell
+    script stop there), the last line on stderr saying what was saved and where, no traceback."""
+    result = run(*args)
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("interrupted"), result.stderr
+    assert "Traceback" not in result.output
+    return result
+
+
 def assert_user_error(result, message: str) -> None:
     """A user mistake: exit status 2, one ``error: ...`` line on stderr containing ``message``, no traceback."""
     assert result.exit_code == 2, result.output

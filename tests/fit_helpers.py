@@ -1,5 +1,5 @@
 """What many test modules share: a fit that hides the ConvergenceWarning of a deliberately short run, digits with wrong labels,
-and a callback that presses Ctrl-C at an epoch's end (the backup and resume tests)."""
+a callback that presses Ctrl-C at an epoch's end (the backup and resume tests), and fits that return as one Ctrl-C stopped."""
 
 from __future__ import annotations
 
@@ -140,3 +140,16 @@ class BreakAt(hl.Callback):
     def on_epoch_end(self, **kwargs: Any) -> None:
         if kwargs["logs"]["epoch"] == self.at:
             raise KeyboardInterrupt
+
+
+def fits_interrupted(monkeypatch: Any, cls: type = hl.MLPClassifier) -> None:
+    """From now on every ``cls.fit`` returns as a fit that caught Ctrl-C does: its weights, ``stop_reason_ == "interrupted"``
+    (for the jobs made of fits, which must stop rather than go on: prune's refits)."""
+    real = cls.fit
+
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        real(self, *args, **kwargs)
+        self.stop_reason_ = "interrupted"
+        return self
+
+    monkeypatch.setattr(cls, "fit", fit)

@@ -121,3 +121,36 @@ def test_apps_without_clip_grad_norm_name_a_fix_they_have(app: str) -> None:
     assert message.endswith("Lower learning_rate_init (now 10000000.0), or check the data for huge values.") and "clip_grad_norm" not in message
     assert not hasattr(model, "clip_grad_norm")
     assert model.stop_reason_ == "diverged"
+
+
+def test_an_autoencoder_whose_held_out_error_was_never_finite_names_the_epoch_that_diverged() -> None:
+    """One batch an epoch: epoch 1's training loss is the start's (taken before its one step, finite), while the step at
+    rate 1e6 sends the held-out error to inf; epoch 2's loss is inf. No epoch is usable, and the error said "The loss
+    became inf in the first epoch" while the progress bar and the history said 2 epochs: it names epoch 2 now."""
+    from hiddenlayers.apps import _fit
+
+    X, _ = load_wine(return_X_y=True)
+    seen: list[Any] = []
+    real = _fit.refuse_unusable
+
+    def spy(history: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append(list(history.epoch))
+        real(history, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_fit, "refuse_unusable", spy)
+        with pytest.raises(ValueError) as raised:
+            Autoencoder(learning_rate_init=1e6, batch_size=500, random_state=0).fit(X)
+    assert seen == [[1, 2]]  # the run this test is about: a finite first epoch, whose held-out error was not
+    assert "in the first epoch" not in str(raised.value)
+    assert str(raised.value).endswith("The loss became inf at epoch 2, and no earlier epoch is usable (none had a finite held-out "
+                                      "score): lower learning_rate_init (now 1000000.0), or check the data for huge values.")
+
+
+def test_no_usable_epoch_names_the_epoch_of_a_finite_explosion() -> None:
+    from hiddenlayers.training import no_usable_epoch
+
+    assert no_usable_epoch(2e9, 1.0, 10.0, "or check the data", epoch=3) == (
+        "training diverged at epoch 3: the loss grew to 2e+09, more than 10000 times its start (1), and no earlier epoch is usable "
+        "(none had a finite held-out score). Lower learning_rate_init (now 10.0), or check the data.")
+    assert no_usable_epoch(2e9, 1.0, 10.0, "or check the data").startswith("training diverged in its first epoch: ")  # as before

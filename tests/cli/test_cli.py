@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -138,8 +139,9 @@ def test_train_interrupt_says_where_it_saved(table, tmp_path, monkeypatch):
     monkeypatch.setattr(ct, "fit_model", interrupted)
     out = tmp_path / "m.safetensors"
     result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
-    assert result.exit_code == 0 and out.exists()
-    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+    assert result.exit_code == 130 and out.exists(), result.output  # before: 0, and `train ... && next` went on
+    assert result.stderr.strip().splitlines()[-1] == f"interrupted: the best model so far was saved to {out}"
+    assert "held-out accuracy" in result.stdout  # the summary, before the exit
 
 
 def test_info(model):
@@ -375,6 +377,36 @@ def test_demo(tmp_path, monkeypatch):
     (tmp_path / "mine.safetensors").write_text("precious")
     assert_user_error(run("demo", "--epochs", "1", "-o", "mine.safetensors"), "'mine.safetensors' already exists: pass --force")
     assert_user_error(run("demo", "--epochs", "0"), "--epochs must be an integer >= 1. Received: 0.")
+
+
+@pytest.mark.parametrize("cut", ["shown", "sklearn"])
+def test_ctrl_c_stops_the_demo_saves_nothing_and_exits_130(tmp_path, monkeypatch, cut):
+    """Every fit of the demo took Ctrl-C as "stop this fit" and returned (ours with stop_reason_ "interrupted", scikit-learn's
+    MLP with a warning): the demo went on with its timed fits, timed the cut one, saved a model and report and exited 0."""
+    import sklearn.neural_network
+
+    import hiddenlayers.cli._train as ct
+
+    if cut == "shown":  # the fit the user watches, with its progress bar
+        real = ct.fit_model
+
+        def fit_model(model, *args, **kwargs):  # as a fit that caught Ctrl-C returns
+            real(model, *args, **kwargs)
+            model.stop_reason_ = "interrupted"
+            return model
+
+        monkeypatch.setattr(ct, "fit_model", fit_model)
+    else:  # scikit-learn's timed fit, which warns and returns
+        def sk_fit(self, X, y):
+            warnings.warn("Training interrupted by user.", stacklevel=2)
+            return self
+
+        monkeypatch.setattr(sklearn.neural_network.MLPClassifier, "fit", sk_fit)
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--epochs", "1", "--json")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines()[-1] == "interrupted" and result.stdout == ""
+    assert not list(tmp_path.glob("out/*"))
 
 
 def test_demo_first_screen(tmp_path, monkeypatch):

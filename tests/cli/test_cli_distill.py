@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli_helpers import assert_user_error, ok, run
+from cli_helpers import assert_user_error, interrupted_run, ok, run
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,20 @@ def test_a_student_that_diverges_names_clip_grad_norm_which_distill_takes(teache
     assert read_metadata(out)["params"]["clip_grad_norm"] == 0.5
     assert_user_error(run("distill", teacher, table, "--clip-grad-norm", "0", "--out", tmp_path / "z.safetensors"), "--clip-grad-norm: clip_grad_norm must be")
     assert not (tmp_path / "z.safetensors").exists()
+
+
+def test_ctrl_c_saves_the_best_student_so_far_says_where_and_exits_130(teacher, table, tmp_path, monkeypatch):
+    """The student's fit takes Ctrl-C as "stop, keep the best weights": distill saved that student and exited 0 without a word
+    that it was cut short (a script's `distill ... && export ...` went on). Now: the file, the summary, the line, exit 130."""
+    import hiddenlayers as hl
+    import hiddenlayers.cli._distill as cd
+    from fit_helpers import BreakAt
+
+    real = cd._student
+    monkeypatch.setattr(cd, "_student", lambda *a, **k: real(*a, **k).set_params(callbacks=[BreakAt(3)]))
+    out = tmp_path / "student.safetensors"
+    result = interrupted_run("distill", teacher, table, "--sizes", "4", "--epochs", "20", "--out", out, "--json")
+    r = json.loads(result.stdout)
+    assert r["stop_reason"] == "interrupted" and r["epochs"] == 3 and r["model"] == str(out)
+    assert hl.load(out).stop_reason_ == "interrupted"
+    assert result.stderr.strip().splitlines()[-1] == f"interrupted: the best model so far was saved to {out}"

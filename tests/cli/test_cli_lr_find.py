@@ -160,3 +160,22 @@ def test_the_sweep_runs_on_exactly_the_rows_train_fits_on(tmp_path, monkeypatch:
 def test_the_table_says_which_rows_were_swept(table) -> None:
     out = ok("lr-find", table, "-t", "label", "--sizes", "4", "--num-steps", "10").stdout
     assert "swept on the 120 of 150 rows train fits on" in " ".join(out.split())
+
+
+def test_ctrl_c_stops_the_sweep_writes_no_plot_and_exits_130(table, tmp_path, monkeypatch) -> None:
+    """The sweep has its own loop, which lets Ctrl-C through (it is no fit to keep): nothing is printed or written, exit 130."""
+    import hiddenlayers.training._lr_find as lf
+
+    real = lf._batches_forever
+
+    def batches(*args, **kwargs):
+        for i, batch in enumerate(real(*args, **kwargs)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(lf, "_batches_forever", batches)
+    plot = tmp_path / "lr.png"
+    result = run("lr-find", table, "-t", "label", "--num-steps", "30", "--plot", plot, "--json")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines()[-1] == "interrupted" and result.stdout == "" and not plot.exists()

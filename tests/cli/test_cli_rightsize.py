@@ -168,6 +168,18 @@ def test_export_errors(model, mixed, onnx_file):
     assert_user_error(run("export", onnx_file[0], "--out", onnx_file[0].parent / "z.onnx"), "is an ONNX file")
 
 
+def test_ctrl_c_stops_prune_saves_nothing_and_exits_130(model, mixed, tmp_path, monkeypatch):
+    """A Ctrl-C landed in one of prune's fits, which took it as "stop this fit" and returned: prune went on with the next
+    refit or cut, saved its choice and exited 0. Now the prune stops: nothing written, "interrupted", exit 130."""
+    from fit_helpers import fits_interrupted
+
+    fits_interrupted(monkeypatch)
+    out = tmp_path / "small.safetensors"
+    result = run("prune", model, mixed, "--max-drop", "0.05", "--epochs", "2", "--out", out, "--json")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip().splitlines()[-1] == "interrupted" and not out.exists() and result.stdout == ""
+
+
 def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path):
     out = tmp_path / "small.safetensors"
     r = json.loads(ok("prune", model, mixed, "--max-drop", "0.05", "--epochs", "2", "--out", out, "--json").stdout)

@@ -4,10 +4,12 @@ writes; a damaged checkpoint or one of another model is one line, nothing writte
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 import hiddenlayers as hl
-from cli_helpers import add_train_callback, assert_user_error, ok, run
+from cli_helpers import add_train_callback, assert_user_error, interrupted_run, ok, run
 from fit_helpers import BreakAt
 
 ARGS = ("-t", "label", "--hidden", "6", "--epochs", "6", "-q", "--no-check")
@@ -28,9 +30,10 @@ def test_interrupted_run_resumes_to_the_unbroken_model(table, tmp_path, monkeypa
     out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
     with monkeypatch.context() as m:
         _break_at(m, 3)
-        result = ok("train", table, *ARGS, "-o", out)
+        result = interrupted_run("train", table, *ARGS, "-o", out)  # exit 130: before, 0, and `train ... && next` went on
     assert ckpt.exists() and out.exists()
-    assert f"the checkpoint {ckpt} keeps the last whole epoch: run the same command again to resume" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (f"interrupted: the best model so far was saved to {out}; the checkpoint {ckpt} keeps the "
+                                                      "last whole epoch: run the same command again to resume (delete it to start over)")
     result = ok("train", table, *ARGS, "-o", out)  # the same command: the interrupted run's model file is its own
     assert f"note: resuming from the checkpoint {ckpt} after epoch 2" in result.stderr
     assert not ckpt.exists()
@@ -39,6 +42,25 @@ def test_interrupted_run_resumes_to_the_unbroken_model(table, tmp_path, monkeypa
     for a, b in zip(resumed.coefs_ + resumed.intercepts_, unbroken.coefs_ + unbroken.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert resumed.loss_curve_ == unbroken.loss_curve_ and len(resumed.loss_curve_) == 6
+
+
+def test_ctrl_c_with_json_prints_the_whole_summary_then_exits_130(table, tmp_path, monkeypatch) -> None:
+    """``train --json`` after Ctrl-C: stdout is the summary alone (the stop reason, the model file, the checkpoint a re-run
+    resumes from, the held-out metrics), stderr's last line says what was saved, and the exit status is 130 (it was 0)."""
+    out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_at(m, 3)
+        result = interrupted_run("train", table, *ARGS, "-o", out, "--json")
+    summary = json.loads(result.stdout)
+    assert summary["stop_reason"] == "interrupted" and summary["stop_message"] == "interrupted by the user (Ctrl-C); best weights restored"
+    assert summary["model"] == str(out) and summary["checkpoint"] == str(ckpt) and ckpt.is_file()
+    assert summary["epochs"] == hl.load(out).n_iter_ == 3 and 0 <= summary["test_metrics"]["accuracy"] <= 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"interrupted: the best model so far was saved to {out}; the checkpoint {ckpt}")
+
+
+def test_a_run_that_ends_names_no_checkpoint_in_its_json(table, tmp_path) -> None:
+    summary = json.loads(ok("train", table, *ARGS, "-o", tmp_path / "m.safetensors", "--json").stdout)
+    assert summary["stop_reason"] != "interrupted" and "checkpoint" not in summary
 
 
 def test_damaged_checkpoint_is_one_line_and_nothing_is_written(table, tmp_path) -> None:
@@ -53,7 +75,7 @@ def test_checkpoint_of_another_model_is_one_line(table, tmp_path, monkeypatch) -
     out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
     with monkeypatch.context() as m:
         _break_at(m, 2)
-        ok("train", table, *ARGS, "-o", out)
+        interrupted_run("train", table, *ARGS, "-o", out)
     before, model_before = ckpt.read_bytes(), out.read_bytes()
     result = run("train", table, *[a if a != "6" else "7" for a in ARGS], "-o", out)
     assert_user_error(result, "was written by another fit (hidden_layer_sizes: '6' there, '7' here)")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import hiddenlayers as hl
-from cli_helpers import add_train_callback, assert_user_error, ok, run
+from cli_helpers import add_train_callback, assert_user_error, interrupted_run, ok, run
 from hiddenlayers.cli._train_stream import workers_outcome
 
 ARGS = ("--target", "y", "--epochs", "4", "--hidden", "4", "--no-check", "--no-early-stopping")
@@ -50,7 +50,7 @@ def test_ctrl_c_keeps_the_checkpoint_and_a_rerun_resumes_to_the_unbroken_model(t
     d, out, ckpt = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
     with monkeypatch.context() as m:
         _break_in(m, 3)
-        result = ok("train", d, *ARGS, "-o", out)
+        result = interrupted_run("train", d, *ARGS, "-o", out)  # exit 130: before, 0
     assert out.exists() and ckpt.exists()
     assert (f"interrupted: the best model so far was saved to {out}; the checkpoint {ckpt} keeps the last whole epoch: run the same "
             "command again to resume (delete it to start over)") in result.stderr
@@ -65,15 +65,26 @@ def test_ctrl_c_keeps_the_checkpoint_and_a_rerun_resumes_to_the_unbroken_model(t
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
+def test_ctrl_c_with_json_prints_the_summary_naming_the_checkpoint_then_exits_130(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    d, out, ckpt = _folder(tmp_path), tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
+    with monkeypatch.context() as m:
+        _break_in(m, 3)
+        result = interrupted_run("train", d, *ARGS, "-o", out, "--json")
+    summary = json.loads(result.stdout)  # stdout: the summary alone, printed before the exit
+    assert summary["stop_reason"] == "interrupted" and summary["epochs"] == 2
+    assert summary["model"] == str(out) and summary["checkpoint"] == str(ckpt) and ckpt.is_file()
+
+
 def test_the_workers_launcher_names_the_kept_checkpoint(tmp_path) -> None:
     ckpt = tmp_path / "m.safetensors.ckpt"
     ckpt.write_bytes(b"x")
     result = json.loads(json.dumps({"model": "m.safetensors", "stop_reason": "interrupted", "checkpoint": str(ckpt)}))
     assert workers_outcome(1, True, result, "", 2) == (
-        0, f"interrupted: the best model so far was saved to m.safetensors; the checkpoint {ckpt} keeps the last whole epoch: run the "
+        130, f"interrupted: the best model so far was saved to m.safetensors; the checkpoint {ckpt} keeps the last whole epoch: run the "
            "same command again to resume (delete it to start over)")
     assert workers_outcome(1, True, {"model": "m.safetensors", "stop_reason": "interrupted"}, "", 2) == (
-        0, "interrupted: the best model so far was saved to m.safetensors")
+        130, "interrupted: the best model so far was saved to m.safetensors")
 
 
 def test_a_rerun_with_more_epochs_trains_to_them_unless_cosine_depends_on_them(tmp_path, monkeypatch) -> None:
@@ -84,13 +95,13 @@ def test_a_rerun_with_more_epochs_trains_to_them_unless_cosine_depends_on_them(t
     six = [a if i != ARGS.index("--epochs") + 1 else "6" for i, a in enumerate(ARGS)]
     with monkeypatch.context() as m:
         _break_in(m, 3)
-        ok("train", d, *ARGS, "-o", out)
+        interrupted_run("train", d, *ARGS, "-o", out)
     ok("train", d, *six, "-o", out)
     assert hl.load(out).n_iter_ == 6 and not ckpt.exists()
 
     with monkeypatch.context() as m:
         _break_in(m, 3)
-        ok("train", d, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
+        interrupted_run("train", d, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
     before = ckpt.read_bytes()
     assert_user_error(run("train", d, *six, "--learning-rate", "cosine", "-o", out),
                       f"training failed: checkpoint '{ckpt}': --epochs changed from 4 to 6, but learning_rate='cosine' anneals over --epochs, "

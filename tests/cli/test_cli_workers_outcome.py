@@ -1,7 +1,8 @@
 """`train DIR --workers N`: what the launcher says and its exit status come from what rank 0 did, not torchrun's status.
 
 After Ctrl-C torchrun exits non-zero even when rank 0 stopped the fit and saved the model: the launcher said
-"interrupted" (exit 130) or "the 2 workers failed (exit 1)". No torchrun is started here: a stand-in for its process
+"interrupted" (exit 130) or "the 2 workers failed (exit 1)". It now names the saved file and exits 130 (a Ctrl-C'd
+command's status, so a script stops there), as the one-process path does. No torchrun is started here: a stand-in for its process
 writes (or not) rank 0's result file where the launcher asked for it, and exits as torchrun does after a signal.
 """
 
@@ -14,7 +15,7 @@ import signal
 import pytest
 
 import hiddenlayers.cli._train_stream as train_stream
-from cli_helpers import run
+from cli_helpers import interrupted_run, run
 from hiddenlayers.cli._common import UserError
 from hiddenlayers.cli._train_stream import RESULT_ENV, workers_outcome
 
@@ -60,11 +61,10 @@ def torchrun(monkeypatch):
     return T
 
 
-def test_ctrl_c_after_rank_0_saved_is_exit_0_naming_the_file(torchrun, tmp_path):
+def test_ctrl_c_after_rank_0_saved_is_exit_130_naming_the_file(torchrun, tmp_path):
     torchrun.saved = str(tmp_path / "m.safetensors")
-    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
-    assert res.exit_code == 0, res.output
-    assert f"interrupted: the best model so far was saved to {tmp_path / 'm.safetensors'}" in res.stderr
+    res = interrupted_run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")  # before: exit 0
+    assert res.stderr.strip().splitlines()[-1] == f"interrupted: the best model so far was saved to {tmp_path / 'm.safetensors'}"
     assert "failed" not in res.stderr and torchrun.signals == [signal.SIGINT]  # passed on once to torchrun's own session
 
 
@@ -75,17 +75,30 @@ def test_ctrl_c_before_anything_was_saved_is_exit_130_saying_so_never_failed(tor
     assert "failed" not in res.stderr
 
 
-def test_workers_interrupted_directly_and_saved_is_exit_0(torchrun, tmp_path):
-    torchrun.ctrl_c, torchrun.saved = False, str(tmp_path / "m.safetensors")
+def test_workers_interrupted_directly_and_saved_is_exit_130(torchrun, tmp_path):
+    torchrun.ctrl_c, torchrun.saved = False, str(tmp_path / "m.safetensors")  # a SIGINT sent to the workers, not the launcher
+    res = interrupted_run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert "interrupted: the best model so far was saved to" in res.stderr
+
+
+def test_ctrl_c_after_the_fit_ended_is_exit_130_naming_the_saved_file(torchrun, tmp_path):
+    torchrun.saved, torchrun.stop_reason = str(tmp_path / "m.safetensors"), "max_epochs"
+    res = interrupted_run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.stderr.strip().splitlines()[-1] == f"interrupted after the fit ended: the model was saved to {tmp_path / 'm.safetensors'}"
+
+
+def test_a_run_that_ended_is_exit_0(torchrun, tmp_path):
+    torchrun.ctrl_c, torchrun.saved, torchrun.stop_reason, torchrun.returncode_after = False, str(tmp_path / "m.safetensors"), "max_epochs", 0
     res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
-    assert res.exit_code == 0 and "interrupted: the best model so far was saved to" in res.stderr, res.output
+    assert res.exit_code == 0 and "interrupted" not in res.stderr, res.output
 
 
 def test_the_outcome_from_the_exit_status_and_rank_0s_result():
     saved = {"model": "m.safetensors", "stop_reason": "max_epochs"}
     assert workers_outcome(0, False, saved, "", 2) == (0, None)
-    assert workers_outcome(1, True, {**saved, "stop_reason": "interrupted"}, "", 2) == (0, "interrupted: the best model so far was saved to m.safetensors")
-    assert workers_outcome(1, True, saved, "", 2) == (0, "interrupted after the fit ended: the model was saved to m.safetensors")
+    assert workers_outcome(1, True, {**saved, "stop_reason": "interrupted"}, "", 2) == (130, "interrupted: the best model so far was saved to m.safetensors")
+    assert workers_outcome(1, False, {**saved, "stop_reason": "interrupted"}, "", 2)[0] == 130  # the workers' own SIGINT
+    assert workers_outcome(1, True, saved, "", 2) == (130, "interrupted after the fit ended: the model was saved to m.safetensors")
     code, line = workers_outcome(1, False, saved, "", 2)  # saved, then a worker failed on its way out
     assert code == 0 and "saved m.safetensors" in line
     assert workers_outcome(-2, True, None, "", 2)[0] == 130

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import assert_user_error, ok, run
+from cli_helpers import assert_user_error, interrupted_run, ok, run
 
 POSITIVE = ["a fine film", "great acting and a fine cast", "a wonderful moving story", "brilliant and fun", "fine work, great fun"]
 NEGATIVE = ["a dull mess", "boring and slow", "a terrible plot", "dull acting and a weak cast", "an awful film"]
@@ -100,9 +100,10 @@ def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, t
 
     monkeypatch.setattr(at, "fit_app", interrupted)
     out = tmp_path / "a.safetensors"
-    result = ok("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "8", "--epochs", "2", "--out", out, "--json")
-    assert _json(result)["stop_reason"] == "interrupted" and out.exists()
-    assert f"interrupted: the best model so far was saved to {out}" in result.stderr
+    result = interrupted_run("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--hidden", "8", "--epochs", "2",
+                             "--out", out, "--json")  # exit 130: before, 0
+    assert _json(result)["stop_reason"] == "interrupted" and out.exists()  # the JSON summary is still printed, before the exit
+    assert result.stderr.strip().splitlines()[-1] == f"interrupted: the best model so far was saved to {out}"
 
 
 def test_autoencoder_with_a_code_as_wide_as_its_input_says_so_in_one_note(files: Path, tmp_path: Path) -> None:
@@ -541,7 +542,7 @@ def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
 
 def test_ctrl_c_during_a_recommender_fit_keeps_the_best_epoch_and_saves(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Recommender trains in its own loop, which let Ctrl-C through: `train --app recommender` printed 'interrupted', wrote
-    nothing and exited 130, losing every epoch. It now stops as the other apps do: the best epoch's weights, the file, exit 0."""
+    nothing and exited 130, losing every epoch. It now stops as the other apps do: the best epoch's weights, the file, then exit 130."""
     import hiddenlayers.apps._recommend as rec
 
     real, calls = rec.forward_batches, []
@@ -554,8 +555,7 @@ def test_ctrl_c_during_a_recommender_fit_keeps_the_best_epoch_and_saves(files: P
 
     monkeypatch.setattr(rec, "forward_batches", forward_batches)
     out = tmp_path / "r.safetensors"
-    result = run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "50", "--out", out, "--json")
-    assert result.exit_code == 0, result.output
+    result = interrupted_run("train", files / "ratings.csv", "--app", "recommender", "--target", "rating", "--epochs", "50", "--out", out, "--json")
     summary = _json(result)
     assert summary["stop_reason"] == "interrupted" and summary["epochs"] == 3 and out.exists()
     assert f"interrupted: the best model so far was saved to {out}" in result.stderr
@@ -592,3 +592,15 @@ def test_train_help_names_every_app_it_takes() -> None:
     shown = " ".join(ok("train", "--help").stdout.split())
     missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
     assert not missing, missing
+
+
+def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch_2_in_both_lines(files: Path, tmp_path: Path) -> None:
+    """The progress bar said "stopped after epoch 2" and the error "The loss became inf in the first epoch": epoch 1's training
+    loss (before its steps) was finite, its held-out error already inf. The error now names epoch 2 too."""
+    out = tmp_path / "a.safetensors"
+    result = run("train", files / "cancer.csv", "--app", "autoencoder", "--target", "malignant", "--lr", "1e6", "--out", out)
+    assert result.exit_code == 2 and not out.exists(), result.output
+    *bar, error = result.stderr.strip().splitlines()  # the progress bar's lines, then the one error line
+    assert error.startswith("error: training failed: Solver produced non-finite parameter weights.")
+    assert "The loss became inf at epoch 2, and no earlier epoch is usable (none had a finite held-out score): lower --lr (now 1000000.0)" in error
+    assert "stopped after epoch 2" in " ".join(bar)

@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
+from fit_helpers import fits_interrupted
 from hiddenlayers.rightsize._prune.prune import _fine_tune
 
 
@@ -166,3 +167,45 @@ def test_an_averaged_model_fine_tunes_without_averaging_and_keeps_its_setting(fi
     ref, _ = _fine_tune(plain, X[:600][rows], y[:600][rows], None, None, 2)
     assert out.weight_averaging == "swa" and out.swa_start == 0.5 and out.swa_lr == 0.01 and out.swa_anneal_epochs == 3
     assert _same(_weights(out), _weights(ref))  # the fine-tuning epochs' own weights, not an average of them
+
+
+def _ctrl_c_at_epoch(monkeypatch, at):
+    """Ctrl-C (a KeyboardInterrupt, which the fit catches: stop, keep the best weights, return) at the end of fine-tuning epoch ``at``."""
+    from hiddenlayers.rightsize._prune import prune as pr
+
+    seen = []
+    real = pr._EpochWeights.on_epoch_end
+
+    def on_epoch_end(self, **kwargs):
+        seen.append(1)
+        if len(seen) == at:
+            raise KeyboardInterrupt
+        real(self, **kwargs)
+
+    monkeypatch.setattr(pr._EpochWeights, "on_epoch_end", on_epoch_end)
+    return seen
+
+
+@pytest.mark.parametrize("lacking", [False, True])
+def test_ctrl_c_in_fine_tuning_stops_it_and_goes_on_as_keyboard_interrupt(fitted, monkeypatch, lacking):
+    """The fine-tuning fit (or partial_fit) took Ctrl-C as "stop this fit" and returned: prune went on to the next cut and
+    saved its choice. The KeyboardInterrupt now goes on (prune stops), and the settings fine-tuning borrowed are put back."""
+    clf, X, y = fitted
+    rows = y[:600] != 9 if lacking else np.ones(600, bool)  # lacking a class: one partial_fit per epoch
+    model = copy.deepcopy(clf)
+    seen = _ctrl_c_at_epoch(monkeypatch, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hl.InterruptedWarning)
+        with pytest.raises(KeyboardInterrupt):
+            _fine_tune(model, X[:600][rows], y[:600][rows], X[600:700], y[600:700], 5)
+    assert len(seen) == 2  # no epoch after the Ctrl-C
+    assert (model.max_iter, model.warm_start, model.shuffle, model.n_iter_no_change, model.callbacks) == (3, False, True, 10, None)
+
+
+def test_ctrl_c_in_a_cross_fitted_refit_stops_prune_and_leaves_the_model(fitted, monkeypatch):
+    clf, X, y = fitted
+    before = _weights(clf)
+    fits_interrupted(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        hl.prune(clf, X[:600], y[:600], max_drop=0.2, cv=2, fine_tune_epochs=1, latency_calls=0)
+    assert _same(_weights(clf), before)

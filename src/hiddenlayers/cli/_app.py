@@ -22,7 +22,7 @@ import typer
 from typer._click.core import ParameterSource
 from typer.core import TyperGroup
 
-from ._common import UserError, is_user_error, note, one_line
+from ._common import EXIT_INTERRUPTED, Interrupted, UserError, is_user_error, note, one_line
 from ._options import (
     at_least,
     check_averaging_options,
@@ -43,7 +43,6 @@ from ._options import (
 
 EXIT_USER = 2
 EXIT_INTERNAL = 1
-EXIT_INTERRUPTED = 130
 
 
 class _Group(TyperGroup):
@@ -79,6 +78,9 @@ class _Group(TyperGroup):
             code = int(exc.exit_code or 0)
         except (Abort, KeyboardInterrupt):
             sys.stderr.write("interrupted\n")
+            code = EXIT_INTERRUPTED
+        except Interrupted as exc:  # Ctrl-C, after the command saved what it had: its line says what and where
+            sys.stderr.write(f"{exc}\n")
             code = EXIT_INTERRUPTED
         except Exception as exc:
             if is_user_error(exc):

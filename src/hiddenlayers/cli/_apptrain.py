@@ -32,7 +32,17 @@ import sys
 import time
 from typing import Any
 
-from ._common import UserError, averaging_text, check_output, is_stream_input, note, one_line, summary_table
+from ._common import (
+    UserError,
+    averaging_text,
+    check_output,
+    is_stream_input,
+    note,
+    one_line,
+    saved_line,
+    stop_if_interrupted,
+    summary_table,
+)
 from ._header import check_app_columns
 from ._log import log_callback, log_path
 from ._options import check_averaging_options
@@ -285,7 +295,6 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
     remember_columns(app, data, model, summary)
     model.save(out)
-    said_if_interrupted(model.stop_reason_, out)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as train says it of a table model
@@ -296,6 +305,7 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
         summary.update({k: record[k] for k in ("users_from_source", "new_users", "items_from_source", "new_items", *_TOKEN_COUNTS, *_CHARACTER_COUNTS)
                         if k in record})
     show_summary(summary, bool(options["json"]))
+    stop_if_interrupted(model.stop_reason_, saved_line(out))  # Ctrl-C: the app kept its best weights; saved and said, then exit 130
     return summary
 
 
@@ -320,12 +330,6 @@ def remember_columns(app: str, data: str, model: Any, summary: dict[str, Any]) -
     columns = {role: str(summary[role]) for role in _KEPT_COLUMNS.get(app, ()) if summary.get(role) is not None}
     if columns:
         model.data_columns_ = columns
-
-
-def said_if_interrupted(stop_reason: str | None, out: Any) -> None:
-    """After a Ctrl-C'd fit (the app kept its best weights and returned), the line `train` writes for a table model: where it saved."""
-    if stop_reason == "interrupted":
-        sys.stderr.write(f"interrupted: the best model so far was saved to {out}\n")
 
 
 def check_app_params(cls: Any, params: dict[str, Any], by_param: dict[str, str]) -> None:

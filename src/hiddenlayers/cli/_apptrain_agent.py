@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ._appagent import make_env_or_fail, need_gymnasium
-from ._apptrain import app_params, check_app, check_app_params, fit_app, maker, param_options, said_if_interrupted
-from ._common import UserError, check_output, summary_table
+from ._apptrain import app_params, check_app, check_app_params, fit_app, maker, param_options
+from ._common import UserError, check_output, saved_line, stop_if_interrupted, summary_table
 
 #: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default (--max-time sets the agent's max_time)
 _FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return"}
@@ -54,9 +54,9 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
     elapsed = time.perf_counter() - start
     agent.save(out)  # after a Ctrl-C too: fit caught it and restored the best evaluation's weights, as train's models do
     summary = agent_summary(agent)
-    said_if_interrupted(summary["stop_reason"], out)
     summary.update(model=str(out), seconds=round(elapsed, 3))
     show_agent_summary(summary, bool(options["json"]))
+    stop_if_interrupted(summary["stop_reason"], saved_line(out))  # Ctrl-C: saved and said, then exit 130
     return summary
 
 

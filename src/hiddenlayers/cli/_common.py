@@ -22,6 +22,30 @@ class UserError(Exception):
     """A mistake the user can fix: printed as one ``error: ...`` line, exit status 2."""
 
 
+#: the exit status of a command Ctrl-C (SIGINT) stopped: 128 + 2, the shell's own for a child a SIGINT killed
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped a command after it saved what it had: the message is its last line on stderr (what was saved,
+    where), and the command exits 130, as one a SIGINT stopped does, so ``a && b``, ``make`` or a script stops there too
+    (bash goes on after a child that exits 0 after a SIGINT: it takes the signal as handled)."""
+
+
+def stop_if_interrupted(stop_reason: str | None, line: str) -> None:
+    """Raise :class:`Interrupted` with ``line`` (what was saved, where) when ``stop_reason`` is a Ctrl-C's (``"interrupted"``).
+
+    Called once the command has saved its file and printed its summary (``--json`` too), so both are there before exit 130.
+    """
+    if stop_reason == "interrupted":
+        raise Interrupted(line)
+
+
+def saved_line(out: Any) -> str:
+    """Ctrl-C's line of a command that saved the best model its fit kept (the fit restores the best weights on Ctrl-C)."""
+    return f"interrupted: the best model so far was saved to {out}"
+
+
 def is_user_error(exc: BaseException) -> bool:
     """True for errors caused by input (ours, and hiddenlayers' own exception tree)."""
     if isinstance(exc, (UserError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError)):

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, note, one_line
+from ._common import UserError, note, one_line, saved_line, stop_if_interrupted
 from ._header import check_named_columns
 from ._options import at_least, seed_option
 
@@ -104,6 +104,8 @@ def run_distill(
                   unlabeled_rows=0 if A_unl is None else len(A_unl), epochs=int(student.n_iter_), stop_reason=student.stop_reason_,
                   weighted_by=sample_weight)
     _show(result, as_json)
+    # Ctrl-C: the student's fit kept its best weights and returned; saved and said, then exit 130
+    stop_if_interrupted(student.stop_reason_, saved_line(out_path))
     return result
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, summary_table
+from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stop_if_interrupted, summary_table
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -349,9 +349,17 @@ def run_train(
     summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te)
     if val is not None:
         summary.update(validation=validation, validation_rows=len(val[1]), best_validation_score=model.best_validation_score_)
-    if model.stop_reason_ == "interrupted":
-        sys.stderr.write(interrupted_line(out_path, ckpt))
+    return _show_and_end(summary, model.stop_reason_, out_path, ckpt, as_json)
+
+
+def _show_and_end(summary: dict[str, Any], stop_reason: str | None, out_path: Path, ckpt: Path, as_json: bool) -> dict[str, Any]:
+    """Print ``summary`` (a table, or JSON with ``as_json``) and return it; after Ctrl-C (``stop_reason`` ``"interrupted"``: the fit
+    kept its best weights and the model file at ``out_path`` is saved) the summary names the checkpoint ``ckpt`` kept to resume
+    from, and the command ends with :func:`interrupted_line` and exit 130 (:class:`~._common.Interrupted`)."""
+    if stop_reason == "interrupted" and ckpt.is_file():  # for a script: the file the same command resumes from
+        summary["checkpoint"] = str(ckpt)
     _show_summary(summary, as_json)
+    stop_if_interrupted(stop_reason, interrupted_line(out_path, ckpt))
     return summary
 
 

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, note, one_line
+from ._common import UserError, note, one_line, saved_line
 
 CHECKPOINT_ENV = "HIDDENLAYERS_CHECKPOINT"  # the streamed fit's variable: one name for both
 
@@ -55,10 +55,10 @@ def checkpoint_callback(ckpt: Path, params: dict[str, Any]) -> Any:
 
 def interrupted_line(out_path: Path, ckpt: Path | None) -> str:
     """Ctrl-C's line of ``train FILE`` and ``train DIR``: the best model so far is saved, and (when the checkpoint ``ckpt`` is kept) how to resume."""
-    line = f"interrupted: the best model so far was saved to {out_path}"
+    line = saved_line(out_path)
     if ckpt is not None and ckpt.is_file():
         line += f"; the checkpoint {ckpt} keeps the last whole epoch: run the same command again to resume (delete it to start over)"
-    return line + "\n"
+    return line
 
 
 def _resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | None] | None) -> str:

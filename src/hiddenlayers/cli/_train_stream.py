@@ -24,7 +24,19 @@ from typing import Any
 
 from ..exceptions import ColumnWarning, HiddenLayersError
 from ._check import hinted_columns, print_check_summary, refuse_fatal, stream_check
-from ._common import WEIGHT_COLUMN_KEY, UserError, check_output, is_stream_input, note, one_line, print_json, scaling_text
+from ._common import (
+    EXIT_INTERRUPTED,
+    WEIGHT_COLUMN_KEY,
+    Interrupted,
+    UserError,
+    check_output,
+    is_stream_input,
+    note,
+    one_line,
+    print_json,
+    scaling_text,
+    stop_if_interrupted,
+)
 from ._header import check_named_columns
 from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line
@@ -80,6 +92,8 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ", *_VERBOSE_LINES)):
             sys.stderr.write(ln + "\n")
     code, message = workers_outcome(proc.returncode, interrupted, result, stderr, workers)
+    if code == EXIT_INTERRUPTED and result is not None and message:  # rank 0 saved, then Ctrl-C: its line last (no bare "interrupted")
+        raise Interrupted(message)
     if message:
         sys.stderr.write(message + "\n")
     return code
@@ -98,20 +112,21 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
     """``(exit status, last line for stderr or None)`` of a ``--workers`` run, from what rank 0 did.
 
     ``returncode``: torchrun's; ``interrupted``: the launcher was sent Ctrl-C; ``result``: rank 0's result file (None: it
-    saved nothing); ``stderr``: the workers' and torchrun's. Rank 0 saved: exit 0, as the one-process path after Ctrl-C
-    (``interrupted: the best model so far was saved to PATH`` where the fit was interrupted), whatever torchrun's status
-    (it is non-zero after a signal). Nothing saved after Ctrl-C: exit 130 saying so (the command then says
+    saved nothing); ``stderr``: the workers' and torchrun's. Rank 0 saved: exit 0 whatever torchrun's status (it is
+    non-zero after a signal); after a Ctrl-C (the fit's, or the launcher's once the fit had ended) exit 130 saying what
+    was saved (``interrupted: the best model so far was saved to PATH``), as the one-process path does, so a script
+    stops there. Nothing saved after Ctrl-C: exit 130 saying so (the command then says
     ``interrupted``), never "failed". Otherwise a
     worker's one-line error (a :class:`UserError`), as before.
     """
     if result is not None:
         if result.get("stop_reason") == "interrupted":  # the checkpoint rank 0 kept, named with how to resume
-            return 0, interrupted_line(Path(str(result.get("model"))), _path_or_none(result.get("checkpoint"))).rstrip("\n")
+            return EXIT_INTERRUPTED, interrupted_line(Path(str(result.get("model"))), _path_or_none(result.get("checkpoint")))
         if interrupted:  # Ctrl-C once the fit had ended (rank 0 saving, the workers leaving)
-            return 0, f"interrupted after the fit ended: the model was saved to {result.get('model')}"
+            return EXIT_INTERRUPTED, f"interrupted after the fit ended: the model was saved to {result.get('model')}"
         return 0, (None if returncode == 0 else f"note: saved {result.get('model')}; a worker exited with status {returncode} after that")
     if interrupted:
-        return 130, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
+        return EXIT_INTERRUPTED, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
     if returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead. A worker's own error (a full disk,
         # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
@@ -347,13 +362,16 @@ def _print_notes(src: Any, hints: list[warnings.WarningMessage], checked: Any) -
 def _summary(model: Any, src: Any, out_path: Any, ckpt: str, *, task: str, target: str, n_rows: int, elapsed: float, as_json: bool,
              val: Any = None) -> dict[str, Any]:
     """The fitted run's summary (``elapsed`` in seconds), printed as JSON or as notes on stderr; ``val``: ``--validation``'s source;
-    ``ckpt``: the checkpoint, named in Ctrl-C's line when kept."""
+    ``ckpt``: the checkpoint, named in the summary and in Ctrl-C's line when kept. After Ctrl-C, once printed, the command ends
+    with that line and exit 130 (:class:`~._common.Interrupted`), but in a worker of ``--workers``, whose launcher does that."""
     summary = {
         "model": str(out_path), "task": task, "target": target, "rows": n_rows, "row_groups": len(src.units),
         "epochs": model.n_iter_, "stop_reason": model.stop_reason_, "train_loss": model.loss_,
         "best_validation_score": model.best_validation_score_, "seconds": round(elapsed, 2),
         "processes": int(os.environ.get("WORLD_SIZE", "1")),
     }
+    if model.stop_reason_ == "interrupted" and os.path.isfile(ckpt):  # for a script: the file the same command resumes from
+        summary["checkpoint"] = ckpt
     if val is not None:  # the rows early stopping scored (its statistics pass is cached)
         summary.update(validation=val.path, validation_rows=val.scan().n_rows)
     if task == "regression":  # scale_target (the default; --no-scale-target: None), as info shows it
@@ -370,8 +388,8 @@ def _summary(model: Any, src: Any, out_path: Any, ckpt: str, *, task: str, targe
         if summary.get("target_scaling"):
             note(f"trained on {summary['target_scaling']}; predictions are in y's units (--no-scale-target: unscaled)")
         note(f"saved {out_path}")
-    if model.stop_reason_ == "interrupted":  # Ctrl-C: the fit kept its weights, the file is saved and the checkpoint kept, as train FILE says
-        sys.stderr.write(interrupted_line(Path(out_path), Path(ckpt)))
+    if os.environ.get(RESULT_ENV) is None:  # Ctrl-C: exit 130 once saved and said; under --workers the launcher says it and exits 130
+        stop_if_interrupted(model.stop_reason_, interrupted_line(Path(out_path), Path(ckpt)))  # (a worker's 130 is a failure torchrun restarts)
     return summary
 
 

@@ -55,16 +55,25 @@ def diverged_message(epoch: int, loss: float, start_loss: float | None, where: s
             f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
-def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX) -> str:
-    """The ``ValueError`` of a fit whose first epoch diverged (nothing to fall back on): scikit-learn's words for a
+def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX, epoch: int = 1) -> str:
+    """The ``ValueError`` of a fresh fit that diverged with nothing to fall back on: scikit-learn's words for a
     non-finite loss, then what the loss did and the fix (sklearn's words blame the data alone, where a step size too
     large is as likely), and for a finite explosion what the loss did and the fix (the weights are finite, so sklearn's
-    "non-finite parameter weights" would not be true); ``fix`` as in :func:`diverged_message`."""
+    "non-finite parameter weights" would not be true); ``fix`` as in :func:`diverged_message`.
+
+    ``epoch``: the epoch whose training loss diverged (1: the first). A later one has no usable epoch before it when
+    the best weights are chosen by a held-out score and none of the earlier epochs had a finite one (an Autoencoder whose
+    first step sent the weights to inf: its first epoch's training loss, taken before the steps, was finite); the
+    message says so rather than "the first epoch", which contradicted the progress bar's "stopped after epoch 2"."""
+    when = "in the first epoch" if epoch <= 1 else f"at epoch {epoch}, and no earlier epoch is usable (none had a finite held-out score)"
     if not math.isfinite(loss):
         return ("Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed. "
-                f"The loss became {loss} in the first epoch: lower learning_rate_init (now {learning_rate_init}), {fix}.")
-    return (f"training diverged in its first epoch: {divergence_words(loss, start_loss)}, and no epoch is usable. "
-            f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
+                f"The loss became {loss} {when}: lower learning_rate_init (now {learning_rate_init}), {fix}.")
+    if epoch <= 1:
+        return (f"training diverged in its first epoch: {divergence_words(loss, start_loss)}, and no epoch is usable. "
+                f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
+    return (f"training diverged at epoch {epoch}: {divergence_words(loss, start_loss)}, and no earlier epoch is usable (none had a "
+            f"finite held-out score). Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
 def note_start_loss(history: History, batch_loss: float) -> None:
@@ -84,7 +93,7 @@ def refuse_unusable(history: History, learning_rate_init: float, fix: str = CLIP
 
     The caller raises before it sets a fitted attribute (or inside ``restored_on_error``), so the model stays as it was."""
     if history.stop_reason == "diverged" and not history.held_epoch:
-        raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix))
+        raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix, epoch=history.epoch[-1] if history.epoch else 1))
 
 
 __all__ = ["CLIP_FIX", "DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "no_usable_epoch", "note_start_loss", "refuse_unusable"]

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from .._interrupt import reraise_interrupt
+
 
 @dataclass(frozen=True)
 class DropEstimate:
@@ -148,7 +150,7 @@ def fold_models(model: Any, X: np.ndarray, y: np.ndarray, cv: int, random_state:
             m = clone(model)
             params = m.get_params()
             m.set_params(**{k: v for k, v in (("verbose", False), ("callbacks", None)) if k in params})
-            out.append((m.fit(X[train], y[train]), train, test))
+            out.append((reraise_interrupt(m.fit(X[train], y[train])), train, test))  # Ctrl-C stops prune, not this refit alone
     return out
 
 

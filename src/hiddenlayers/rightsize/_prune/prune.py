@@ -38,6 +38,7 @@ from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
 from ...training import Callback
+from .._interrupt import reraise_interrupt
 
 if TYPE_CHECKING:
     from .bound import DropEstimate
@@ -371,10 +372,10 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the run ends at max_iter: that is the plan, not a convergence problem
             if one_run:
-                model.fit(X, y)
+                reraise_interrupt(model.fit(X, y))  # Ctrl-C stops prune: a cut fine-tuned part way is no cut to judge or keep
             else:
                 for _ in range(epochs):  # (the callback sees each of these epochs too)
-                    model.partial_fit(X, y)
+                    reraise_interrupt(model.partial_fit(X, y))
     finally:
         model.set_params(**saved)
     if kept is not None:
@@ -606,6 +607,8 @@ def prune(
     timing and reports NaN). ``model`` is not changed; the result has smaller
     ``hidden_layer_sizes`` and ``prune_report_`` (a :class:`PruneReport`).
     Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
+    Ctrl-C (``KeyboardInterrupt``) stops the prune in whichever refit or fine-tuning it lands (which, alone, would stop
+    and return as ``fit`` does, and the prune went on) and returns nothing; ``model`` is unchanged.
 
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
     >>> small.prune_report_.drop_high             # doctest: +SKIP

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...training import Callback
+from .._interrupt import reraise_interrupt
 from .heldout import rows_digest
 from .space import RATE, flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
@@ -350,8 +351,7 @@ def fit_or_interrupt(model: Any, X: Any, y: Any, sample_weight: Any) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y, sample_weight=sample_weight)
-    if getattr(model, "stop_reason_", None) == "interrupted":
-        raise KeyboardInterrupt
+    reraise_interrupt(model)
 
 
 class QuietInterrupt:

@@ -1,0 +1,21 @@
+"""Ctrl-C inside a longer job (a search's trial, prune's refits and fine-tuning) stops the job, not just one fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def reraise_interrupt(model: Any) -> Any:
+    """``model``, after a fit or ``partial_fit``; raises ``KeyboardInterrupt`` when Ctrl-C stopped it (its stop reason ``"interrupted"``).
+
+    Why: the estimators take Ctrl-C as "stop this fit, keep the best weights" and return, which is right for one fit
+    and wrong for a fit that is one step of a longer job: the job went on as if the fit had finished (a search scored
+    the cut trial; prune fine-tuned the next cut and saved its choice). Raised again, the job stops where it was asked to.
+    """
+    history = getattr(model, "history_", None)  # partial_fit's stop_reason_ is "partial_fit"; its run's reason is in history_
+    if "interrupted" in (getattr(model, "stop_reason_", None), getattr(history, "stop_reason", None)):
+        raise KeyboardInterrupt
+    return model
+
+
+__all__ = ["reraise_interrupt"]
