@@ -98,7 +98,7 @@ def test_rerun_with_more_epochs_trains_to_them_and_says_so(table, tmp_path, monk
     nine = [a if a != "6" or i != ARGS.index("--epochs") + 1 else "9" for i, a in enumerate(ARGS)]
     with monkeypatch.context() as m:
         _break_at(m, 3)
-        ok("train", table, *ARGS, "-o", out)
+        interrupted_run("train", table, *ARGS, "-o", out)
     result = ok("train", table, *nine, "-o", out)
     assert f"note: resuming from the checkpoint {ckpt} after epoch 2, training to epoch 9 (delete it to train from the start)" in result.stderr
     ok("train", table, *nine, "-o", tmp_path / "unbroken.safetensors")
@@ -109,7 +109,7 @@ def test_rerun_with_more_epochs_trains_to_them_and_says_so(table, tmp_path, monk
 
     with monkeypatch.context() as m:
         _break_at(m, 3)
-        ok("train", table, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
+        interrupted_run("train", table, *ARGS, "--learning-rate", "cosine", "-o", out, "--force")
     before = ckpt.read_bytes()
     assert_user_error(run("train", table, *nine, "--learning-rate", "cosine", "-o", out),
                       "--epochs changed from 6 to 9, but learning_rate='cosine' anneals over --epochs, so the resumed fit would not "
@@ -121,7 +121,7 @@ def test_rerun_with_fewer_epochs_than_the_checkpoint_holds_ends_there(table, tmp
     out, ckpt = tmp_path / "m.safetensors", tmp_path / "m.safetensors.ckpt"
     with monkeypatch.context() as m:
         _break_at(m, 5)
-        ok("train", table, *ARGS, "-o", out)
+        interrupted_run("train", table, *ARGS, "-o", out)
     fewer = [a if a != "6" or i != ARGS.index("--epochs") + 1 else "3" for i, a in enumerate(ARGS)]
     result = ok("train", table, *fewer, "-o", out)
     assert f"resuming from the checkpoint {ckpt} after epoch 4: --epochs 3 are trained already, so the fit ends there (delete it to train from the start)" in result.stderr
