@@ -322,3 +322,22 @@ def test_cli_exports_saved_sequence_and_recommender_files(frames, rec: Recommend
     # predict reads a Recommender's export now (tests/cli/test_cli_app_onnx.py): a missing data file is its one line
     assert_user_error(run("predict", tmp_path / "rec.onnx", tmp_path / "x.csv"), "x.csv")
     assert_user_error(run("export", st_rec, tmp_path / "x.csv", "--out", tmp_path / "rec2.onnx"), "x.csv")  # DATA: parity rows (a missing file: one line)
+
+
+@pytest.mark.parametrize("spec", ["lstm8,6", "gru5:bi:layers=2,4"])
+def test_info_of_a_recurrent_export_counts_the_recurrent_layers(spec: str, frames, tmp_path: Path) -> None:
+    """``describe_onnx``/``info`` list each LSTM/GRU op with its sizes and weight type, so the parameters add up to the
+    network's (they named only the dense layers: a third of an ``lstm8,6`` model), in the int8 copy too."""
+    X, y = frames
+    clf = SequenceClassifier(spec, max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    export_onnx(clf, tmp_path / "s.onnx", X=X[:10], quantize=True)
+    want = sum(p.numel() for p in clf.network_.parameters())
+    for name, weights in (("s.onnx", "float"), ("s.int8.onnx", "int8")):
+        info = describe_onnx(tmp_path / name)
+        recurrent = [r for r in info["layers"] if r["kind"] == "recurrent"]
+        assert info["parameters"] == want and recurrent and {r["weight_type"] for r in recurrent} == {weights}
+        assert recurrent[0]["inputs"] == 3 and info["inputs"][-1] == 3  # features a step, not the first dense layer's inputs
+    first = recurrent[0]
+    assert (first["op"], first["hidden"], first["units"]) == (("LSTM", 8, 8) if spec.startswith("lstm") else ("GRU", 5, 5))
+    text = ok("info", tmp_path / "s.onnx").stdout
+    assert "recurrent and dense layers found in the graph" in text and f"{want:,} parameters in these layers" in text

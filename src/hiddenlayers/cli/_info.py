@@ -432,13 +432,16 @@ def _show_onnx(info: dict[str, Any]) -> None:
     if info["layers"]:
         kinds = {r.get("kind") for r in info["layers"]}
         conv = bool(kinds & {"conv", "pool"})
-        title = ("convolution, pooling" if kinds - {"conv", "dense"} else "convolution") + " and " if conv or kinds - {"dense"} else ""
-        t = Table(title=f"{title}dense layers found in the graph", title_justify="left")
+        named = [("convolution" if "conv" in kinds else None), ("pooling" if kinds - {"conv", "dense", "recurrent"} else None),
+                 ("recurrent" if "recurrent" in kinds else None), "dense"]
+        words = [w for w in named if w]
+        title = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+        t = Table(title=f"{title} layers found in the graph", title_justify="left")
         cols = ("layer", "op", "inputs", "units", *(("kernel",) if conv else ()), "weights", "bias", "followed by", "parameters")
         for col in cols:
             t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left", no_wrap=col in ("layer", "kernel", "parameters"))
         for r in info["layers"]:
-            weighted = r.get("kind") in (None, "dense", "conv")
+            weighted = r.get("kind") in (None, "dense", "conv", "recurrent")
             kernel: tuple[str, ...] = ((_conv_text(r) if r.get("kind") in ("conv", "pool") else "-"),) if conv else ()
             op = r["op"] if weighted else _NO_WEIGHTS.get(r["op"], r["op"])
             t.add_row(r["layer"], op, *(str(r[k]) if weighted else "-" for k in ("inputs", "units")), *kernel,
@@ -446,11 +449,14 @@ def _show_onnx(info: dict[str, Any]) -> None:
         con.print(t)
         if conv:
             con.print("convolutions: inputs = input channels, units = filters; kernel 3x3 s1 p1 = a 3 x 3 kernel, stride 1, padding 1 (pads per side)")
-        if kinds - {"conv", "dense"}:
+        if "recurrent" in kinds:
+            con.print("recurrent layers: inputs = features a step, units = output features a step (hidden size x directions; "
+                      "PyTorch's exporter writes a two-direction layer as two ops); parameters: W, R and the biases")
+        if kinds - {"conv", "dense", "recurrent"}:
             con.print("layers without weights: max/avg = max/average pooling (kernel, stride, padding), gap/gmp = global average/max pooling, flat = flatten")
         con.print(f"{info['parameters']:,} parameters in these layers")
     else:
-        con.print("layers: no dense (Gemm/MatMul) or convolution (Conv) node with stored weights found in the graph")
+        con.print("layers: no dense (Gemm/MatMul), convolution (Conv) or recurrent (LSTM/GRU/RNN) node with stored weights found in the graph")
     s = Table(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")

@@ -285,6 +285,7 @@ _POOL_OPS = ("MaxPool", "AveragePool", "LpPool")
 _GLOBAL_POOL_OPS = ("GlobalAveragePool", "GlobalMaxPool")
 _REDUCE_OPS = ("ReduceMean", "ReduceMax")  # PyTorch exports gap/gmp (a mean/amax over H, W) as these
 _SHAPE_OPS = {"Reshape", "Unsqueeze"}  # a bias reshaped for broadcasting before its Add
+_RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}  # ONNX's recurrent ops and their gates: W is (directions, gates x hidden, inputs)
 
 
 def describe_onnx(path: str | Path) -> dict[str, Any]:
@@ -302,8 +303,11 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
       (ONNX ``pads``: begin of each axis, then end; ``"same"``/``"valid"``
       where the graph says ``auto_pad``), ``dilation`` and ``groups``;
 
-    each with ``kind`` (``"dense"``/``"conv"``), its bias (``Gemm``'s or
-    ``Conv``'s own, or the next ``Add``) and the op that consumes its output;
+    * recurrent: an ``LSTM``/``GRU``/``RNN`` node gives ``inputs`` (features a step) x ``units`` (hidden size x
+      directions), ``directions``, ``hidden``; its ``W``, ``R``, ``B`` counted from the op's sizes (:func:`_recurrent_row`);
+
+    each with ``kind`` (``"dense"``/``"conv"``/``"recurrent"``), its bias (``Gemm``'s or
+    ``Conv``'s own, the next ``Add``, or a recurrent op's ``B``) and the op that consumes its output;
     and, between them, the layers without weights of a convolutional network:
 
     * ``"pool"``: a ``MaxPool``/``AveragePool`` node (``kernel``, ``stride``, ``padding``);
@@ -316,7 +320,8 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     exporter's scope (``hidden2``) when the graph records it. ``inputs`` is the model's input: for a
     table model the first dense layer's inputs (the encoded features), for a Pipeline's export the columns its graph takes
     (its steps, a PCA's projection too, come before the first dense layer), for a model whose first layer
-    is a convolution the graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images);
+    is a convolution or a recurrent layer the graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images,
+    ``["steps", 13]`` for sequences of 13 features a step);
     ``outputs`` the last weighted layer's units. Bad or foreign files raise :class:`ModelFileError`.
     """
     import onnx
@@ -338,10 +343,10 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
     g = proto.graph
     opsets = {(o.domain or "ai.onnx"): int(o.version) for o in proto.opset_import}
     weight_types = {init.name: init.data_type for init in g.initializer}
-    layers = _graph_layers(g)
+    layers = _graph_layers(g, _value_shapes(proto))
     quantized = any(n.op_type in _QUANT_OPS for n in g.node) or any(r["weight_type"] in ("int8", "uint8") for r in layers)
     spec = meta["spec"]
-    weighted = [r for r in layers if r["kind"] in ("dense", "conv")]
+    weighted = [r for r in layers if r["kind"] in _WEIGHTED_KINDS]
     graph_inputs = [_value_info(v) for v in g.input if v.name not in weight_types]
     return {
         "file": str(p), "format": "onnx", "bytes": p.stat().st_size, "ir_version": int(proto.ir_version),
@@ -378,8 +383,8 @@ def _model_inputs(weighted: list[dict[str, Any]], graph_inputs: list[dict[str, A
             return shape[1]
         if columns:
             return len(columns)
-    if weighted and weighted[0]["kind"] == "conv" and len(graph_inputs) == 1 and graph_inputs[0]["shape"]:
-        return graph_inputs[0]["shape"][1:]  # (batch, H, W) or (batch, C, H, W): the image's shape
+    if weighted and weighted[0]["kind"] in ("conv", "recurrent") and len(graph_inputs) == 1 and graph_inputs[0]["shape"]:
+        return graph_inputs[0]["shape"][1:]  # (batch, H, W) or (batch, C, H, W): the image's shape; (batch, steps, features)
     dense = [r for r in weighted if r["kind"] == "dense"]
     return dense[0]["inputs"] if dense else None
 
@@ -400,9 +405,53 @@ def _value_info(v: Any) -> dict[str, Any]:
     return {"name": v.name, "type": _type_name(t.elem_type), "shape": dims if t.HasField("shape") else None}
 
 
-def _graph_layers(g: Any) -> list[dict[str, Any]]:
-    """One row per dense or convolution node (graph order) whose weight is an initializer: sizes, bias, next op, parameters;
-    and one per pooling, global pooling or flattening node of a convolutional network (:func:`_structural_kind`)."""
+_WEIGHTED_KINDS = ("dense", "conv", "recurrent")
+
+
+def _value_shapes(proto: Any) -> dict[str, list[Any]]:
+    """The shapes ONNX's shape inference finds for the graph's values (a recurrent weight the exporter builds from
+    PyTorch's tensor by ``Slice``/``Concat`` has one); ``{}`` where inference fails on the file."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto).graph.value_info
+    except Exception:  # noqa: BLE001 - a file inference cannot read still gets its other rows
+        return {}
+    return {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
+            for v in inferred if v.type.tensor_type.HasField("shape")}
+
+
+def _recurrent_row(node: Any, inits: dict[str, Any], producers: dict[str, Any], shapes: dict[str, list[Any]],
+                   before: list[str]) -> dict[str, Any] | None:
+    """A row for an ``LSTM``/``GRU``/``RNN`` node (see :func:`describe_onnx`; its next op aside), or None when its sizes cannot be read.
+
+    ``inits``, ``producers``: the graph's initializers and each value's producing node, by name; ``shapes``: shape
+    inference's value shapes (:func:`_value_shapes`: a weight the exporter builds from PyTorch's tensor has no
+    initializer); ``before``: the earlier rows' names. PyTorch's exporter writes a two-direction layer as two forward ops (the second reads the steps
+    reversed): the second of a layer is named ``hidden1 (2)``."""
+    import onnx
+
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    gates = _RECURRENT_GATES[node.op_type]
+    directions = 2 if attrs.get("direction", b"forward") == b"bidirectional" else 1
+    stored = _weight(node.input[1], inits, producers) if len(node.input) > 1 else None  # an int8 copy's: through its dequantisation
+    w_dims = [int(d) for d in stored.dims] if stored is not None else shapes.get(node.input[1]) if len(node.input) > 1 else None
+    hidden = attrs.get("hidden_size") or (w_dims[1] // gates if w_dims and len(w_dims) == 3 and w_dims[1] else None)
+    n_in = w_dims[2] if w_dims and len(w_dims) == 3 else None
+    if not hidden or not n_in:
+        return None
+    has_bias = len(node.input) > 3 and bool(node.input[3])
+    params = directions * gates * int(hidden) * (int(n_in) + int(hidden)) + (directions * 2 * gates * int(hidden) if has_bias else 0)
+    name = _scope_name(node) or f"{node.op_type.lower()}{len(before) + 1}"
+    seen = sum(1 for r in before if r == name or r.startswith(f"{name} ("))
+    return {"layer": f"{name} ({seen + 1})" if seen else name, "op": node.op_type, "kind": "recurrent", "inputs": int(n_in), "units": int(hidden) * directions, "directions": directions, "hidden": int(hidden),
+            "weight_type": _type_name(stored.data_type) if stored is not None else "float", "bias": has_bias, "parameters": params}
+
+
+def _graph_layers(g: Any, shapes: dict[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+    """One row per dense or convolution node (graph order) whose weight is an initializer, and per recurrent node: sizes,
+    bias, next op, parameters; and one per pooling, global pooling or flattening node of a convolutional network
+    (:func:`_structural_kind`). ``shapes``: value shapes from shape inference (:func:`_value_shapes`), for recurrent weights."""
     inits = {i.name: i for i in g.initializer}
     producers = {out: n for n in g.node for out in n.output}
     consumers: dict[str, list[Any]] = {}
@@ -434,6 +483,12 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     in_conv = False  # after a convolution, before the next dense layer: where pooling and flattening happen
     for n in g.node:
+        if n.op_type in _RECURRENT_GATES:
+            rec = _recurrent_row(n, inits, producers, shapes or {}, [r["layer"] for r in rows])
+            after = consumers.get(n.output[0], []) if n.output else []
+            rows.extend([{**rec, "followed_by": after[0].op_type if len(after) == 1 else None}] if rec is not None else [])
+            in_conv = in_conv and rec is None
+            continue
         kind = _structural_kind(n, in_conv, lambda name: stored(name) is not None)
         if kind is not None:
             after = consumers.get(n.output[0], []) if n.output else []
@@ -456,10 +511,7 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
         else:
             if len(w.dims) != 2:
                 continue
-            trans_b = next((a.i for a in n.attribute if a.name == "transB"), 0) if n.op_type == "Gemm" else 0
-            n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
-            row = {"kind": "dense", "inputs": n_in, "units": units, "weights": n_in * units}
-            bias, out = None, n.output[0]
+            row, bias, out = _dense_row(n, w), None, n.output[0]
             if n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] in inits:
                 bias = inits[n.input[2]]
             else:  # MatMul (+ Cast/Mul rescaling for int8) then Add(bias)
@@ -473,9 +525,9 @@ def _graph_layers(g: Any) -> list[dict[str, Any]]:
             "weight_type": _type_name(w.data_type), "bias": bias is not None,
             "followed_by": after[0].op_type if len(after) == 1 else None, "parameters": weights + n_bias,
         })
-    names = {r["layer"] for r in rows if r["kind"] in ("dense", "conv")}
+    names = {r["layer"] for r in rows if r["kind"] in _WEIGHTED_KINDS}
     # a dense layer's own flattening of a convolution's output (no flatten layer in the spec) is part of that layer
-    return [r for r in rows if r["kind"] in ("dense", "conv") or r["layer"] not in names]
+    return [r for r in rows if r["kind"] in _WEIGHTED_KINDS or r["layer"] not in names]
 
 
 def _weight(name: str, inits: dict[str, Any], producers: dict[str, Any]) -> Any:
@@ -543,6 +595,13 @@ def _scope_name(node: Any) -> str | None:
         return None
     found = [m.group(1) for v in names if isinstance(v, str) and (m := re.fullmatch(r"network\.(hidden\d+|head)", v))]
     return found[-1] if found else None
+
+
+def _dense_row(node: Any, w: Any) -> dict[str, Any]:
+    """A ``Gemm``/``MatMul`` node's sizes from its 2-D weight ``w``: ``inputs`` x ``units`` (``Gemm``'s ``transB`` read)."""
+    trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0) if node.op_type == "Gemm" else 0
+    n_in, units = (int(w.dims[1]), int(w.dims[0])) if trans_b else (int(w.dims[0]), int(w.dims[1]))
+    return {"kind": "dense", "inputs": n_in, "units": units, "weights": n_in * units}
 
 
 def _conv_row(node: Any, w: Any) -> dict[str, Any]:
