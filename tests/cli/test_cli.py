@@ -474,6 +474,21 @@ def test_error_bad_option_values(table, tmp_path):
     assert_user_error(run("train", table, "--nope"), "No such option")
 
 
+def test_an_option_naming_an_estimator_parameter_says_which_set_sets_it(table):
+    """`train --momentum 0.8` read only "No such option: --momentum": the parameters without an option of their own are set by --set."""
+    hint = "is an estimator parameter without an option of its own; pass --set"
+    assert_user_error(run("train", table, "-t", "label", "--momentum", "0.8"),
+                      f"No such option: --momentum: momentum {hint} momentum=0.8 (see `hiddenlayers train --help`)")
+    assert_user_error(run("train", table, "-t", "label", "--momentum=-0.3"), f"momentum {hint} momentum=-0.3 (see")
+    assert_user_error(run("train", table, "-t", "label", "--beta-1", "0.8"), f"beta_1 {hint} beta_1=0.8 (see")
+    assert_user_error(run("train", table, "--nesterovs-momentum", "--epochs", "3"), f"nesterovs_momentum {hint} nesterovs_momentum=VALUE (see")
+    assert_user_error(run("train", table, "--max_iter", "3"), ": --epochs sets max_iter (see")  # a parameter with its own option: that option
+    for args in (("train", table, "--nope"), ("predict", table, table, "--momentum", "0.8")):  # no parameter, or a command without --set
+        result = run(*args)
+        assert_user_error(result, "No such option")
+        assert "--set" not in result.stderr and " sets " not in result.stderr
+
+
 
 def test_test_size_that_leaves_no_training_rows(table, tmp_path):
     out = tmp_path / "m.safetensors"
