@@ -474,6 +474,25 @@ def test_error_bad_option_values(table, tmp_path):
     assert_user_error(run("train", table, "--nope"), "No such option")
 
 
+def test_early_stopping_on_too_few_rows_names_the_options(table, tmp_path):
+    """`train --early-stopping` on a few rows said "The test_size = 1 should be greater or equal to the number of classes = 2"
+    (not --test-size: the early-stopping share), or "pass early_stopping=False": each now names the options."""
+    frame = pd.read_csv(table)
+    few = pd.concat([frame[frame["label"] == "yes"].head(4), frame[frame["label"] == "no"].head(4)])
+    few.to_csv(tmp_path / "few.csv", index=False)
+    result = run("train", tmp_path / "few.csv", "-t", "label", "--early-stopping", "--no-check", "-q", "-o", tmp_path / "m.safetensors")
+    assert_user_error(result, "training failed: --early-stopping holds out --validation-fraction=0.1 of the 8 rows (1 held out, 7 to train on), and "
+                              "its split by class needs at least one row of each of the 2 classes on each side: raise --validation-fraction to "
+                              "at least 0.25, use more rows, or pass --no-early-stopping.")
+    frame.dropna().head(40).assign(w=[1.0] * 3 + [0.0] * 37).to_csv(tmp_path / "weighted.csv", index=False)
+    result = run("train", tmp_path / "weighted.csv", "-t", "label", "--sample-weight", "w", "--early-stopping", "--no-check", "-q",
+                 "-o", tmp_path / "m.safetensors")
+    assert_user_error(result, "training failed: --early-stopping holds out --validation-fraction=0.1 of the rows to score each epoch and needs at "
+                              "least 11 rows for it (2 held out, 1 to train on), and 3 row(s) have sample_weight > 0 (rows of weight 0 are as "
+                              "if absent): give at least 11 rows a weight > 0, or pass --no-early-stopping.")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 def test_an_option_naming_an_estimator_parameter_says_which_set_sets_it(table):
     """`train --momentum 0.8` read only "No such option: --momentum": the parameters without an option of their own are set by --set."""
     hint = "is an estimator parameter without an option of its own; pass --set"
