@@ -764,14 +764,14 @@ def explain(
         run_explain_model(model, data, row=row, target=target, learning_rate=lr, as_json=json)
         return
     from ..training import explain as run
-    from ._explain import check_tiny_loss
+    from ._explain import check_tiny_loss, option_error
 
     check_tiny_loss(loss)
     try:
         result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
                      seed=0 if seed is None else seed, q=q)
     except ValueError as exc:
-        raise UserError(one_line(exc)) from exc
+        raise option_error(exc) from exc
     if json:
         from ._common import print_json
 
