@@ -204,6 +204,10 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
         ([hl.Callback(), lambda **kw: None], r"callbacks\[1\] is <function"),
         ("cb", r"must be a list of hl.Callback objects. Received: 'cb'"),
         (hl.Callback(), r"wrap one in a list: callbacks=\[cb\]"),
+        # the class, not a callback made from it: "subclass hiddenlayers.Callback" was no fix for what already is one
+        ([hl.CSVLogger], r"^callbacks\[0\] is the class CSVLogger, not a callback made from it: pass callbacks=\[CSVLogger\(path\)\]\.$"),
+        ([hl.Callback(), hl.lens.GradientFlow], r"^callbacks\[1\] is the class GradientFlow, not a callback made from it: pass callbacks=\[GradientFlow\(\)\]\.$"),
+        ([hl.BackupAndRestore], r"pass callbacks=\[BackupAndRestore\(backup_dir\)\]\.$"),
     ],
 )
 def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple[np.ndarray, np.ndarray], callbacks: Any, message: str) -> None:
