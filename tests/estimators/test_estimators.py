@@ -257,8 +257,16 @@ def test_a_binary_early_stopping_split_with_fewer_rows_than_classes_names_valida
 
 def test_string_features_and_bad_labels(iris: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = iris
-    with pytest.raises(ValueError, match=r"^X has non-numeric values \(could not convert string to float: 'a'\): encode text or category columns as numbers first, e\.g\. with sklearn's OneHotEncoder\.$"):
+    with pytest.raises(ValueError, match=r"^X has non-numeric values \(could not convert string to float: 'a'\): encode text or category columns as numbers first, e\.g\. make_pipeline\(hl\.TableEncoder\(\), MLPClassifier\(\.\.\.\)\) \(what hiddenlayers train does\) or sklearn's OneHotEncoder\.$"):
         hl.MLPClassifier().fit(np.array([["a", "b"], ["c", "d"]]), [0, 1])
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    frame = pd.DataFrame({"size": X[:, 0], "colour": np.array(["red", "green", "blue"])[y]})
+    with pytest.raises(hl.DataError, match=r"in column 'colour'\): .* e\.g\. make_pipeline\(hl\.TableEncoder\(\), MLPRegressor\(\.\.\.\)\)"):
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(frame, X[:, 1])
+    fixed = _quiet_fit(make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,), max_iter=2, random_state=0)), frame, y)  # the fix it names fits
+    assert fixed.predict(frame.iloc[:3]).shape == (3,)
     with pytest.raises(ValueError, match=r"^Unknown label type: 'continuous'\. MLPClassifier needs class labels \(integers, strings or booleans\); for real-valued targets use MLPRegressor\.$"):
         hl.MLPClassifier().fit(X, y + 0.5)
     with pytest.raises(hl.DataError, match=r"^y has non-numeric values \(could not convert string to float: 'x'\): MLPRegressor needs numeric targets; for class labels use MLPClassifier\.$"):
