@@ -177,6 +177,20 @@ def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
         record(make_pipeline(StandardScaler(), SkMLP()), X)
 
 
+@pytest.mark.parametrize(("method", "least"), [("pca", 2), ("tsne", 3)])
+def test_project_refuses_fewer_rows_than_it_can_place(iris, method, least):
+    """One row projected by PCA came back as zeros, as if placed; t-SNE on 1 or 2 rows failed with scikit-learn's
+    'perplexity (2.0) must be less than n_samples', a setting project never takes. Both now name the rows it needs."""
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match="^" + re.escape(f"project(method={method!r}) needs at least {least} rows of X to place them in "
+                                                         f"2-D, relative to each other. Received: {least - 1}; pass more rows.") + "$"):
+        project(clf, X[:least - 1], method=method)
+    with pytest.raises(ValueError, match=re.escape(f"an integer >= {least} (method={method!r} places at least {least} rows)")):
+        project(clf, X, method=method, max_rows=least - 1)
+    placed = project(clf, X[:least], method=method, max_rows=least)  # the least it names places them apart
+    assert placed["hidden1"].shape == (least, 2) and np.ptp(placed["hidden1"], axis=0).max() > 0
+
+
 def test_recording_refuses_nan_where_it_summarises():
     """The user's own forward pass under recording(stream=True): a NaN layer is named, not counted as dead units."""
     msg = re.escape(
@@ -300,7 +314,7 @@ def test_other_row_caps_are_refused_below_their_minimum(iris, max_rows):
     msg = re.escape(f"max_rows must be None (every row) or an integer >= 1. Received: max_rows={max_rows!r}.")
     with pytest.raises(ValueError, match=msg):
         feature_importance(clf, X, max_rows=max_rows)
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(ValueError, match=re.escape("an integer >= 2 (method='pca' places at least 2 rows)")):
         project(clf, X, max_rows=max_rows)
     with pytest.raises(ValueError, match=msg):
         GradientFlow(X, max_rows=max_rows)
