@@ -389,6 +389,12 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
         if isinstance(cb, type) and issubclass(cb, Callback):  # callbacks=[hl.CSVLogger]: "subclass hl.Callback" would be no fix
             raise TypeError(f"callbacks[{i}] is the class {cb.__name__}, not a callback made from it: "
                             f"pass callbacks=[{cb.__name__}({_example_arguments(cb)})].")
+        if isinstance(cb, StoppingRule):  # Keras passes EarlyStopping as a callback; here a rule is a setting of its own
+            raise TypeError(
+                f"callbacks[{i}] is {cb!r}, a stopping rule, not a callback: pass it to hl.train(..., stopping={cb!r}); "
+                "an estimator takes the same rules as its max_iter, loss_threshold, max_time and n_iter_no_change "
+                "(with early_stopping=True for the validation score)."
+            )
         if not isinstance(cb, Callback):
             raise TypeError(
                 f"callbacks[{i}] is {cb!r}, not an hl.Callback: subclass hiddenlayers.Callback and override the hooks you need "
