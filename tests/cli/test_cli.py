@@ -448,6 +448,16 @@ def test_error_corrupt_model(tmp_path, table):
     assert_user_error(run("info", tmp_path / "none.safetensors"), "does not exist")
 
 
+def test_the_data_file_given_as_the_model_says_the_model_comes_first(tmp_path, table):
+    """`hiddenlayers predict data.csv model.safetensors` (the two paths swapped) said the CSV "may be truncated, corrupt or
+    of another format: copy or save it again", which no copy fixes."""
+    said = ("is not a readable safetensors model file: it is a data file, not a model: a command takes the model file first "
+            "(hiddenlayers predict MODEL DATA)")
+    for args in (("info", table), ("predict", table, table), ("evaluate", table, table), ("inspect", table, table, "-o", tmp_path / "r.html"),
+                 ("explain", "--model", table, "--data", table)):
+        assert_user_error(run(*args), said.replace("file: it", "file (SafetensorError): it") if args[0] != "info" else said)
+
+
 def test_a_pickled_model_is_named_by_info_and_predict(tmp_path, table):
     import pickle
 
