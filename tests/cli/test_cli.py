@@ -480,6 +480,16 @@ def test_error_corrupt_model(tmp_path, table):
     assert_user_error(run("info", tmp_path / "none.safetensors"), "does not exist")
 
 
+def test_the_data_file_given_as_the_model_says_the_model_comes_first(tmp_path, table):
+    """`hiddenlayers predict data.csv model.safetensors` (the two paths swapped) said the CSV "may be truncated, corrupt or
+    of another format: copy or save it again", which no copy fixes."""
+    said = ("is not a readable safetensors model file: it is a data file, not a model: a command takes the model file first "
+            "(hiddenlayers predict MODEL DATA)")
+    for args in (("info", table), ("predict", table, table), ("evaluate", table, table), ("inspect", table, table, "-o", tmp_path / "r.html"),
+                 ("explain", "--model", table, "--data", table)):
+        assert_user_error(run(*args), said.replace("file: it", "file (SafetensorError): it") if args[0] != "info" else said)
+
+
 def test_a_pickled_model_is_named_by_info_and_predict(tmp_path, table):
     import pickle
 
@@ -504,6 +514,40 @@ def test_error_bad_option_values(table, tmp_path):
                       "loss='cross_entropy' needs at least 2 outputs (a softmax over one output is always 1: loss and gradients 0); "
                       "for one output use loss='binary_cross_entropy' (logistic), or end sizes with 2 or more. Received: sizes=2,3,1.")
     assert_user_error(run("train", table, "--nope"), "No such option")
+
+
+def test_early_stopping_on_too_few_rows_names_the_options(table, tmp_path):
+    """`train --early-stopping` on a few rows said "The test_size = 1 should be greater or equal to the number of classes = 2"
+    (not --test-size: the early-stopping share), or "pass early_stopping=False": each now names the options."""
+    frame = pd.read_csv(table)
+    few = pd.concat([frame[frame["label"] == "yes"].head(4), frame[frame["label"] == "no"].head(4)])
+    few.to_csv(tmp_path / "few.csv", index=False)
+    result = run("train", tmp_path / "few.csv", "-t", "label", "--early-stopping", "--no-check", "-q", "-o", tmp_path / "m.safetensors")
+    assert_user_error(result, "training failed: --early-stopping holds out --validation-fraction=0.1 of the 8 rows (1 held out, 7 to train on), and "
+                              "its split by class needs at least one row of each of the 2 classes on each side: raise --validation-fraction to "
+                              "at least 0.25, use more rows, or pass --no-early-stopping.")
+    frame.dropna().head(40).assign(w=[1.0] * 3 + [0.0] * 37).to_csv(tmp_path / "weighted.csv", index=False)
+    result = run("train", tmp_path / "weighted.csv", "-t", "label", "--sample-weight", "w", "--early-stopping", "--no-check", "-q",
+                 "-o", tmp_path / "m.safetensors")
+    assert_user_error(result, "training failed: --early-stopping holds out --validation-fraction=0.1 of the rows to score each epoch and needs at "
+                              "least 11 rows for it (2 held out, 1 to train on), and 3 row(s) have sample_weight > 0 (rows of weight 0 are as "
+                              "if absent): give at least 11 rows a weight > 0, or pass --no-early-stopping.")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_an_option_naming_an_estimator_parameter_says_which_set_sets_it(table):
+    """`train --momentum 0.8` read only "No such option: --momentum": the parameters without an option of their own are set by --set."""
+    hint = "is an estimator parameter without an option of its own; pass --set"
+    assert_user_error(run("train", table, "-t", "label", "--momentum", "0.8"),
+                      f"No such option: --momentum: momentum {hint} momentum=0.8 (see `hiddenlayers train --help`)")
+    assert_user_error(run("train", table, "-t", "label", "--momentum=-0.3"), f"momentum {hint} momentum=-0.3 (see")
+    assert_user_error(run("train", table, "-t", "label", "--beta-1", "0.8"), f"beta_1 {hint} beta_1=0.8 (see")
+    assert_user_error(run("train", table, "--nesterovs-momentum", "--epochs", "3"), f"nesterovs_momentum {hint} nesterovs_momentum=VALUE (see")
+    assert_user_error(run("train", table, "--max_iter", "3"), ": --epochs sets max_iter (see")  # a parameter with its own option: that option
+    for args in (("train", table, "--nope"), ("predict", table, table, "--momentum", "0.8")):  # no parameter, or a command without --set
+        result = run(*args)
+        assert_user_error(result, "No such option")
+        assert "--set" not in result.stderr and " sets " not in result.stderr
 
 
 

@@ -68,6 +68,10 @@ def test_option_words_names_the_remedies_by_option_and_leaves_other_words() -> N
     assert option_words(said, by) == "Lower --lr (now 10.0), or lower --set max_grad_norm (now 5.0); the loss became inf"
     assert option_words("set clip_grad_norm.", {}) == "set clip_grad_norm."  # no option for it: the parameter's name stays
     assert option_words("my_learning_rate_init_x", by) == "my_learning_rate_init_x"  # only the whole name
+    flags = {"early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction"}
+    assert option_words("early_stopping=True holds out validation_fraction=0.1; pass early_stopping=False.", flags) == (
+        "--early-stopping holds out --validation-fraction=0.1; pass --no-early-stopping.")
+    assert option_words("pass early_stopping=False.", {"early_stopping": "--set early_stopping"}) == "pass early_stopping=False."  # no flag to name
 
 
 @given(st.text())

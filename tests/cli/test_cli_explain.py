@@ -106,6 +106,18 @@ def test_bad_input_is_one_line(files, tmp_path):
     assert_user_error(run("explain", "--model", m, "--data", gap, "--row", 1), "row 1 (line 2 of")
 
 
+def test_a_bad_value_is_led_by_the_option_that_set_it(files):
+    """`explain --lr 0` said "learning_rate must be ... Received: learning_rate=0.0", the library's name for --lr (and q, sizes
+    for --q, --sizes): the line now leads with the option, as train's parameter errors do; other messages stay as they were."""
+    lr = "learning_rate must be a finite number > 0 (the step size of the one gradient-descent step). Received: learning_rate="
+    assert_user_error(run("explain", "--lr", "0"), f"error: --lr: {lr}0.0.")
+    assert_user_error(run("explain", "--model", files["cls"], "--data", files["cls_csv"], "--lr", "-1"), f"error: --lr: {lr}-1.0.")
+    assert_user_error(run("explain", "--q", "0.5"), "error: --q: q is the generalized cross entropy's exponent: it goes with loss=")
+    assert_user_error(run("explain", "--sizes", "2"), "error: --sizes: sizes needs at least 3 positive integers")
+    assert_user_error(run("explain", "--input", "0.5"), "error: --input: input must have 2 numbers (one per input). Received 1.")
+    assert_user_error(run("explain", "--activation", "rleu"), "error: unknown activation 'rleu'")  # names no parameter first
+
+
 def test_application_file_is_refused(files, tmp_path):
     X = np.random.default_rng(0).normal(size=(30, 4))
     path = tmp_path / "ae.safetensors"

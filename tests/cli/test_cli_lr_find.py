@@ -157,9 +157,19 @@ def test_the_sweep_runs_on_exactly_the_rows_train_fits_on(tmp_path, monkeypatch:
         assert "--seed 4" in data["train_command"] and "--test-size 0.3" in data["train_command"]  # the pasted line holds out the same rows
 
 
-def test_the_table_says_which_rows_were_swept(table) -> None:
+def test_the_table_says_which_rows_were_swept(table, tmp_path) -> None:
+    """It said "(its --test-size rows and early stopping's held-out rows left out)" whatever was left out: now it counts them."""
+    import pandas as pd
+
     out = ok("lr-find", table, "-t", "label", "--sizes", "4", "--num-steps", "10").stdout
-    assert "swept on the 120 of 150 rows train fits on" in " ".join(out.split())
+    assert "swept on the 120 of 150 rows train fits on (30 --test-size rows left out)" in " ".join(out.split())
+    frame = pd.read_csv(table).dropna()
+    frame.head(8).to_csv(tmp_path / "few.csv", index=False)  # below 10 rows train holds out no test rows
+    out = ok("lr-find", tmp_path / "few.csv", "-t", "label", "--sizes", "4", "--num-steps", "10").stdout
+    assert "swept on the 8 of 8 rows train fits on (none left out)" in " ".join(out.split())
+    frame.head(60).assign(w=[0.0] * 10 + [1.0] * 50).to_csv(tmp_path / "w.csv", index=False)
+    out = ok("lr-find", tmp_path / "w.csv", "-t", "label", "--sample-weight", "w", "--sizes", "4", "--num-steps", "10").stdout
+    assert "swept on the 40 of 60 rows train fits on (10 rows of weight 0 and 10 --test-size rows left out)" in " ".join(out.split())
 
 
 def test_ctrl_c_stops_the_sweep_writes_no_plot_and_exits_130(table, tmp_path, monkeypatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -227,10 +228,45 @@ def test_wrong_feature_count_empty_and_one_sample(iris: tuple[np.ndarray, np.nda
         hl.MLPClassifier(early_stopping=True).fit(X[:5], y[:5])
 
 
+@pytest.mark.parametrize(("n_per_class", "fraction", "fix"), [
+    (4, 0.1, "raise validation_fraction to at least 0.25, use more rows"),  # 1 held out of 8
+    (2, 0.1, "raise validation_fraction to at least 0.5, use more rows"),  # 1 held out of 4
+    (4, 0.9, "lower validation_fraction to at most 0.75, use more rows"),  # 8 held out of 8: none to train on
+    (2, 0.6, "lower validation_fraction to at most 0.5, use more rows"),  # 3 held out of 4, 1 to train on
+])
+def test_a_binary_early_stopping_split_with_fewer_rows_than_classes_names_validation_fraction(n_per_class: int, fraction: float, fix: str) -> None:
+    """scikit-learn's "The test_size = 1 should be greater or equal to the number of classes = 2" named train_test_split's
+    test_size, which no parameter here is (and `hiddenlayers train --test-size` is another split): the user changed the wrong one.
+    Only a binary classifier's split is stratified (scikit-learn's rule: one output), so two classes; from 4 rows a share fits."""
+    X, y = load_breast_cancer(return_X_y=True)
+    idx = np.r_[np.flatnonzero(y == 0)[:n_per_class], np.flatnonzero(y == 1)[:n_per_class]]
+    model = hl.MLPClassifier((4,), max_iter=2, random_state=0, early_stopping=True, validation_fraction=fraction)
+    n = 2 * n_per_class
+    held = math.ceil(fraction * n)
+    with pytest.raises(ValueError) as err:
+        model.fit(X[idx], y[idx])
+    assert str(err.value) == (f"early_stopping=True holds out validation_fraction={fraction:g} of the {n} rows ({held} held out, {n - held} to "
+                              f"train on), and its split by class needs at least one row of each of the 2 classes on each side: {fix}, or pass "
+                              "early_stopping=False.")
+    assert not hasattr(model, "coefs_")
+    if fix != "use more rows":  # the share it names fits
+        share = float(fix.split(" ")[5].rstrip(","))
+        _quiet_fit(model.set_params(validation_fraction=share), X[idx], y[idx])
+        assert len(model.validation_scores_) == 2
+
+
 def test_string_features_and_bad_labels(iris: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = iris
-    with pytest.raises(ValueError, match=r"^X has non-numeric values \(could not convert string to float: 'a'\): encode text or category columns as numbers first, e\.g\. with sklearn's OneHotEncoder\.$"):
+    with pytest.raises(ValueError, match=r"^X has non-numeric values \(could not convert string to float: 'a'\): encode text or category columns as numbers first, e\.g\. make_pipeline\(hl\.TableEncoder\(\), MLPClassifier\(\.\.\.\)\) \(what hiddenlayers train does\) or sklearn's OneHotEncoder\.$"):
         hl.MLPClassifier().fit(np.array([["a", "b"], ["c", "d"]]), [0, 1])
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    frame = pd.DataFrame({"size": X[:, 0], "colour": np.array(["red", "green", "blue"])[y]})
+    with pytest.raises(hl.DataError, match=r"in column 'colour'\): .* e\.g\. make_pipeline\(hl\.TableEncoder\(\), MLPRegressor\(\.\.\.\)\)"):
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2).fit(frame, X[:, 1])
+    fixed = _quiet_fit(make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,), max_iter=2, random_state=0)), frame, y)  # the fix it names fits
+    assert fixed.predict(frame.iloc[:3]).shape == (3,)
     with pytest.raises(ValueError, match=r"^Unknown label type: 'continuous'\. MLPClassifier needs class labels \(integers, strings or booleans\); for real-valued targets use MLPRegressor\.$"):
         hl.MLPClassifier().fit(X, y + 0.5)
     with pytest.raises(hl.DataError, match=r"^y has non-numeric values \(could not convert string to float: 'x'\): MLPRegressor needs numeric targets; for class labels use MLPClassifier\.$"):

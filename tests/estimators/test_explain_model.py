@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -166,6 +167,32 @@ def test_refusals_name_the_problem_and_the_fix(classifier, iris):
     odd._loss = lambda: Loss("huber", "identity", *([None] * 4))  # type: ignore[method-assign]
     with pytest.raises(ValueError, match=r"trained on log_loss, gce, squared_error or poisson; this model trains on huber, which explain does not write out"):
         hl.explain(odd, Xi[0], 0.5)
+
+
+def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
+    """scikit-learn's MLPClassifier read "explain supports MLPClassifier ... Received: MLPClassifier."; a Pipeline named no step."""
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris
+    with warnings.catch_warnings():  # a few iterations: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        sk = SkMLP(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+        pipe = make_pipeline(StandardScaler(), hl.MLPClassifier((4,), max_iter=5, random_state=0)).fit(X, y)
+    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: MLPClassifier "
+                                        r"from sklearn, not hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"):
+        hl.explain(sk, X[0], y[0])
+    fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
+    with pytest.raises(TypeError, match="^" + re.escape("explain supports MLPClassifier and MLPRegressor models with dense hidden layers. Received: "
+                                                        f"Pipeline (a scikit-learn Pipeline: pass its last step, MLPClassifier: {fix}).") + "$"):
+        hl.explain(pipe, X[0], y[0])
+    i = 7  # the fix as written: the row the network reads, its input x the scaled row
+    ex = hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i])
+    assert ex.agrees
+    np.testing.assert_allclose(ex.output, pipe.predict_proba(X[i:i + 1])[0], rtol=1e-5)
 
 
 def test_numeric_classes_accept_their_text_form(iris):

@@ -148,6 +148,49 @@ def test_every_entry_point_checks_x_first(iris):
         domain_shift(clf, X, Xn, max_rows=10)  # checked in full, not only the sampled rows
 
 
+def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
+    """scikit-learn's own MLP was "not fitted yet" (unfitted) or told to "wrap your own forward call" (fitted), and a
+    Pipeline(StandardScaler(), hl.MLPClassifier()) was an unknown object: each now names what to pass, and the fix runs."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    clf, X, y = iris
+    with warnings.catch_warnings():  # a few iterations: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        sk = SkMLP(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+        pipe = make_pipeline(StandardScaler(), hl.MLPClassifier((6,), max_iter=5, random_state=0)).fit(X, y)
+    head = "model must be a fitted estimator or application of hiddenlayers (MLPClassifier, Autoencoder, Forecaster, ...) or a torch.nn.Module. "
+    sk_msg = "^" + re.escape(head + "Received: MLPClassifier from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it takes the same parameters).") + "$"
+    pipe_msg = "^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline: pass its last step, MLPClassifier: "
+                               "model=pipe[-1] and X=pipe[:-1].transform(X), the rows it reads).") + "$"
+    for model, message in ((sk, sk_msg), (SkMLP(), sk_msg), (pipe, pipe_msg)):
+        for call in (lambda m: record(m, X), lambda m: summary(m, X), lambda m: layer_similarity(m, X), lambda m: probe(m, X, y),
+                     lambda m: project(m, X), lambda m: attribute(m, X, target=0), lambda m: hl.lens.report(m, X, y, sections=["layers"])):
+            with pytest.raises(TypeError, match=message):
+                call(model)
+    # the fix as written records what the Pipeline's model computes on the rows its scaler makes
+    got = record(pipe[-1], pipe[:-1].transform(X))["hidden1"]
+    np.testing.assert_allclose(got, pipe[-1].transform(StandardScaler().fit_transform(X), layer=1), rtol=1e-5, atol=1e-6)
+    # a Pipeline whose last step is not ours keeps the plain refusal: no step of it would help
+    with pytest.raises(TypeError, match=r"Received: Pipeline\.$"):
+        record(make_pipeline(StandardScaler(), SkMLP()), X)
+
+
+@pytest.mark.parametrize(("method", "least"), [("pca", 2), ("tsne", 3)])
+def test_project_refuses_fewer_rows_than_it_can_place(iris, method, least):
+    """One row projected by PCA came back as zeros, as if placed; t-SNE on 1 or 2 rows failed with scikit-learn's
+    'perplexity (2.0) must be less than n_samples', a setting project never takes. Both now name the rows it needs."""
+    clf, X, _ = iris
+    with pytest.raises(ValueError, match="^" + re.escape(f"project(method={method!r}) needs at least {least} rows of X to place them in "
+                                                         f"2-D, relative to each other. Received: {least - 1}; pass more rows.") + "$"):
+        project(clf, X[:least - 1], method=method)
+    with pytest.raises(ValueError, match=re.escape(f"an integer >= {least} (method={method!r} places at least {least} rows)")):
+        project(clf, X, method=method, max_rows=least - 1)
+    placed = project(clf, X[:least], method=method, max_rows=least)  # the least it names places them apart
+    assert placed["hidden1"].shape == (least, 2) and np.ptp(placed["hidden1"], axis=0).max() > 0
+
+
 def test_recording_refuses_nan_where_it_summarises():
     """The user's own forward pass under recording(stream=True): a NaN layer is named, not counted as dead units."""
     msg = re.escape(
@@ -271,7 +314,7 @@ def test_other_row_caps_are_refused_below_their_minimum(iris, max_rows):
     msg = re.escape(f"max_rows must be None (every row) or an integer >= 1. Received: max_rows={max_rows!r}.")
     with pytest.raises(ValueError, match=msg):
         feature_importance(clf, X, max_rows=max_rows)
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(ValueError, match=re.escape("an integer >= 2 (method='pca' places at least 2 rows)")):
         project(clf, X, max_rows=max_rows)
     with pytest.raises(ValueError, match=msg):
         GradientFlow(X, max_rows=max_rows)

@@ -148,7 +148,17 @@ def test_sklearn_style_sizes(value: object, expected: tuple[int, ...]) -> None:
         ('"12"', f"layer '\"12\"' does not start with a number of units: {_TEXT_HELP}."),
         ('[{"units": 3, "size": 2}]', "unknown key(s) size in a dense layer: use activation, dropout, norm, units."),
         ('[{"kind": "attention", "units": 3}]', "unknown layer kind 'attention': use one of dense, conv, pool, flatten, globalpool, recurrent, embed."),
-        ("[3]", "each layer in a JSON spec must be an object. Received: 3."),
+        ("[3]", """each layer in a JSON spec must be an object, e.g. {"units": 3}; for widths alone write the text '3' or the sequence (3,). """
+                "Received: [3]."),
+        # widths written as Python or another tool writes them: each says the form that parses (the old messages named "'(128'")
+        ("[128, 64]", """each layer in a JSON spec must be an object, e.g. {"units": 128}; for widths alone write the text '128,64' or the """
+                      "sequence (128, 64). Received: [128, 64]."),
+        ('[{"units": 3}, 4.5]', "each layer in a JSON spec must be an object. Received: 4.5."),
+        ("(128, 64)", "hidden layers as text are the widths separated by commas, without brackets: '128,64'. Received: '(128, 64)'."),
+        ("()", "hidden layers as text are the widths separated by commas, without brackets: '' (no hidden layers). Received: '()'."),
+        ("128 64", "layer '128 64' is several widths: separate the layers with commas, '128,64'."),
+        ("128-64-32", "layer '128-64-32' is several widths: separate the layers with commas, '128,64,32'."),
+        ("10,128x64:relu", "layer '128x64:relu' is several widths: separate the layers with commas, '128,64'."),
         (None, "hidden layers must be an int, a sequence such as (128, 64), or text such as '256:gelu:dropout=0.1,128'. Received: None."),
         (b"12", "hidden layers must be text, not bytes: decode it first. Received: b'12'."),
         ("128:relu:tanh", "activation given twice in '128:relu:tanh': keep one."),

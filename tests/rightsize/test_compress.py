@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -269,6 +270,13 @@ def test_errors(digits) -> None:
         with pytest.raises(TypeError, match=r"^prune\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: MLPClassifier from sklearn, not hiddenlayers: "
                                             r"fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"):
             prune(sk, Xtr, ytr)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    fix = "small = hl.prune(pipe[-1], pipe[:-1].transform(X), y), then pipe.steps[-1] = (pipe.steps[-1][0], small)"
+    with pytest.raises(TypeError, match="^" + re.escape("prune() takes a fitted MLPClassifier or MLPRegressor. Received: Pipeline (a scikit-learn "
+                                                        f"Pipeline: pass its last step, MLPClassifier: {fix}).") + "$"):
+        prune(make_pipeline(StandardScaler(), hl.MLPClassifier()), Xtr, ytr)
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), Xtr, ytr)
     with pytest.raises(ValueError, match="max_drop must be a score drop in \\[0, 1\\)"):
         prune(clf, Xtr, ytr, max_drop=5)

@@ -167,6 +167,12 @@ def test_errors(clf: hl.MLPClassifier) -> None:
     for sk in (SkMLP(), fitted):  # fitted, it was told to call fit first
         with pytest.raises(TypeError, match=r"Received: MLPRegressor from sklearn, not hiddenlayers: fit hl\.MLPRegressor instead \(it takes the same parameters\)\.$"):
             cost(sk)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    with pytest.raises(TypeError, match=r"Received: Pipeline \(a scikit-learn Pipeline: pass its last step, MLPClassifier: "
+                                        r"hl\.cost\(pipe\[-1\]\), which leaves out the steps before it\)\.$"):
+        cost(make_pipeline(StandardScaler(), clf))  # a fitted model in an (unfitted) Pipeline: the note reads only its steps
     with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
         cost(clf, X=np.zeros((0, 4)), n_calls=10)
     with pytest.raises(ValueError, match="n_calls must be an integer >= 10. Received: n_calls=3"):

@@ -156,6 +156,23 @@ def test_a_torch_checkpoint_and_an_onnx_file_are_named(tmp_path: Path) -> None:
             hl.load(path)
 
 
+def test_a_data_file_is_named_as_data_not_as_a_damaged_model(tmp_path: Path) -> None:
+    """hl.load("data.csv") (or the paths of a command swapped) said "it may be truncated, corrupt or of another format: copy
+    or save it again": by its suffix (CSV has no magic bytes) or Parquet's and NumPy's first bytes, it is now named as data."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "label": ["x", "y"]})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    np.save(tmp_path / "X.npy", np.zeros((2, 3)))
+    (tmp_path / "renamed.safetensors").write_bytes((tmp_path / "data.parquet").read_bytes())  # by its first bytes alone
+    for name in ("data.csv", "data.parquet", "X.npy", "renamed.safetensors"):
+        with pytest.raises(hl.ModelFileError, match=rf"^'.*{re.escape(name)}' is not a readable safetensors model file \(\w+\): it is a data "
+                           r"file, not a model: a command takes the model file first \(hiddenlayers predict MODEL DATA\), and a model file "
+                           r"is the \.safetensors file that `hiddenlayers train --out` or \.save\(path\) writes\.$"):
+            hl.load(tmp_path / name)
+
+
 def test_truncated_tensor_data(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "short.safetensors"
     bad.write_bytes(saved.read_bytes()[:-8])  # header intact, last tensor cut

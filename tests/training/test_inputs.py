@@ -90,7 +90,11 @@ def test_bad_sample_weights(weights: torch.Tensor, message: str) -> None:
 
 def test_shapes_say_what_is_needed() -> None:
     X, Y = _data()
-    _refused(ValueError, "Y must be (n, 2) for this network's 2 outputs (one-hot for log_loss); got (100,).", X, Y.argmax(1))
+    # one class index per row (what F.cross_entropy takes): the message gives the line that one-hots it, and that line works
+    indices = Y.argmax(1)
+    _refused(ValueError, "Y must be (n, 2) for this network's 2 outputs (one-hot for log_loss); got (100,): for class indices 0..1, "
+             "pass Y = torch.nn.functional.one_hot(Y.long(), 2).float().", X, indices)
+    assert torch.equal(torch.nn.functional.one_hot(indices.long(), 2).float(), Y)
     _refused(ValueError, "Y must be (n, 2) for this network's 2 outputs (one-hot for log_loss); got (100, 3).", X, torch.zeros(100, 3))
     _refused(ValueError, "X must be (n, 4) for this network's in_features=4; got (100, 3).", X[:, :3], Y)
     _refused(ValueError, "Y must be (n, 2) for this network's 2 outputs (one column per output for squared_error); got (100,).",

@@ -204,6 +204,16 @@ def test_train_called_directly_stops_at_max_epochs(iris: tuple[np.ndarray, np.nd
         ([hl.Callback(), lambda **kw: None], r"callbacks\[1\] is <function"),
         ("cb", r"must be a list of hl.Callback objects. Received: 'cb'"),
         (hl.Callback(), r"wrap one in a list: callbacks=\[cb\]"),
+        # the class, not a callback made from it: "subclass hiddenlayers.Callback" was no fix for what already is one
+        ([hl.CSVLogger], r"^callbacks\[0\] is the class CSVLogger, not a callback made from it: pass callbacks=\[CSVLogger\(path\)\]\.$"),
+        ([hl.Callback(), hl.lens.GradientFlow], r"^callbacks\[1\] is the class GradientFlow, not a callback made from it: pass callbacks=\[GradientFlow\(\)\]\.$"),
+        ([hl.BackupAndRestore], r"pass callbacks=\[BackupAndRestore\(backup_dir\)\]\.$"),
+        # a stopping rule where Keras puts EarlyStopping: "subclass hiddenlayers.Callback" sent the user the wrong way
+        ([hl.NoImprovement(patience=3)], r"^callbacks\[0\] is NoImprovement\(monitor='train_loss', tol=0\.0001, patience=3\), a stopping rule, not "
+                                         r"a callback: pass it to hl\.train\(\.\.\., stopping=NoImprovement\(monitor='train_loss', tol=0\.0001, "
+                                         r"patience=3\)\); an estimator takes the same rules as its max_iter, loss_threshold, max_time and "
+                                         r"n_iter_no_change \(with early_stopping=True for the validation score\)\.$"),
+        ([hl.Callback(), hl.LossBelow(0.5) | hl.TimeLimit(5)], r"^callbacks\[1\] is LossBelow\(0\.5\) \| TimeLimit\(5\.0\), a stopping rule"),
     ],
 )
 def test_callbacks_that_are_not_callback_objects_get_one_clear_error(iris: tuple[np.ndarray, np.ndarray], callbacks: Any, message: str) -> None:

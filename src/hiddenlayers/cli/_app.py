@@ -73,7 +73,7 @@ class _Group(TyperGroup):
             code = 0
         except UsageError as exc:
             cmd = exc.ctx.command_path if exc.ctx else "hiddenlayers"
-            code = _fail(f"{exc.format_message().strip()} (see `{cmd} --help`)", EXIT_USER, exc if debug else None)
+            code = _fail(f"{exc.format_message().strip()}{_set_hint(exc, argv)} (see `{cmd} --help`)", EXIT_USER, exc if debug else None)
         except Exit as exc:
             code = int(exc.exit_code or 0)
         except (Abort, KeyboardInterrupt):
@@ -91,6 +91,32 @@ class _Group(TyperGroup):
                     EXIT_INTERNAL, exc if debug else None,
                 )
         sys.exit(code)
+
+
+def _set_hint(exc: Exception, argv: list[str]) -> str:
+    """For ``train --momentum 0.8``: the estimator parameter that option names, and the ``--set`` that sets it ("" otherwise).
+
+    Why: ``train`` has options for the common parameters and ``--set KEY=VALUE`` for the rest (momentum, beta_1,
+    nesterovs_momentum, ...); a scikit-learn user types ``--momentum`` and read only "No such option: --momentum".
+    """
+    from typer._click.exceptions import NoSuchOption
+
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, NoSuchOption) or ctx is None or ctx.command.name != "train":
+        return ""
+    from ..estimators import MLPClassifier, MLPRegressor
+    from ._train import DEDICATED
+
+    key = exc.option_name.lstrip("-").replace("-", "_")
+    if key in DEDICATED:
+        return f": {DEDICATED[key]} sets {key}"
+    if key not in set(MLPClassifier().get_params()) | set(MLPRegressor().get_params()):
+        return ""
+    at = next((i for i, a in enumerate(argv) if a == exc.option_name or a.startswith(exc.option_name + "=")), None)
+    given = argv[at].partition("=")[2] if at is not None and "=" in argv[at] else None
+    if at is not None and given is None and at + 1 < len(argv) and not argv[at + 1].startswith("--"):
+        given = argv[at + 1]
+    return f": {key} is an estimator parameter without an option of its own; pass --set {key}={given if given is not None else 'VALUE'}"
 
 
 def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
@@ -740,14 +766,14 @@ def explain(
         run_explain_model(model, data, row=row, target=target, learning_rate=lr, as_json=json)
         return
     from ..training import explain as run
-    from ._explain import check_tiny_loss
+    from ._explain import check_tiny_loss, option_error
 
     check_tiny_loss(loss)
     try:
         result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
                      seed=0 if seed is None else seed, q=q)
     except ValueError as exc:
-        raise UserError(one_line(exc)) from exc
+        raise option_error(exc) from exc
     if json:
         from ._common import print_json
 

@@ -9,12 +9,25 @@ which applies the stored preprocessing itself and shows both forms.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._words import article
 from ._common import UserError, clean, one_line, print_json
 
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors)"
+#: hl.explain's parameters by the options that set them: its errors name the parameter (learning_rate), the user typed --lr
+OPTIONS = {"learning_rate": "--lr", "q": "--q", "sizes": "--sizes", "input": "--input", "target": "--target", "loss": "--loss",
+           "seed": "--seed", "activation": "--activation"}
+
+
+def option_error(exc: Exception) -> UserError:
+    """``exc`` of :func:`hiddenlayers.explain` as one line led by the option that sets the parameter it names, as ``train``'s
+    parameter errors are (``--lr: learning_rate must be a finite number > 0 ...``); a message naming no parameter stays as it is."""
+    message = one_line(exc)
+    first = re.match(r"[a-z_]+", message)
+    option = OPTIONS.get(first.group(0)) if first else None
+    return UserError(f"{option}: {message}" if option else message)
 
 
 def check_tiny_loss(loss: str | None) -> None:
@@ -72,7 +85,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:
-        raise UserError(one_line(exc)) from exc
+        raise option_error(exc) from exc
     ex.source.update({"where": f"Data: {where}", "model_file": model_path, "row": row, "target_column": name})
     if as_json:
         print_json(clean(ex.to_dict()))

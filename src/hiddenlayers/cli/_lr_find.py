@@ -72,7 +72,8 @@ def run_lr_find(
     check_params(task, params, seed)  # --hidden, --batch-size, ... before the --plot check: an existing plot never hides them
     check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --plot
     plot_path = _check_plot(plot, data, force)
-    prep = weighted_rows(prepare(data, target, features, task, max_categories, sample_weight=sample_weight))  # weight 0: as if absent, as in train
+    raw = prepare(data, target, features, task, max_categories, sample_weight=sample_weight)
+    prep = weighted_rows(raw)  # weight 0: as if absent, as in train
     X_tr, _, y_tr, _, w_tr, _ = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])  # train's test rows are never swept
     params = {**params, "early_stopping": len(y_tr) >= EARLY_STOPPING_ROWS}  # as train decides it: fit then holds out more rows
     labels = prep["y"] if prep["task"] == "classification" else None  # --class-weight LABEL=WEIGHT names these, as in train
@@ -91,8 +92,20 @@ def run_lr_find(
            "--sample-weight": sample_weight}
     summary = _summary(found, data, prep, params, plot_path, cli)
     summary["rows_swept"] = _rows_fit_trains_on(len(y_tr), model)
+    summary["rows_left_out"] = {"weight_zero": len(raw["y"]) - len(prep["y"]), "test_size": len(prep["y"]) - len(y_tr),
+                                "early_stopping": len(y_tr) - summary["rows_swept"]}
     _show(summary, found, as_json)
     return summary
+
+
+def _left_out(counts: dict[str, int]) -> str:
+    """What the sweep left out, as counted: ``"30 --test-size rows left out"``, ``"... and 12 early-stopping rows ..."``, ``"none left out"``.
+
+    Why: the line said "its --test-size rows and early stopping's held-out rows left out" whether or not there were any
+    (below 10 rows train holds out no test rows; below 1000 training rows early stopping is off)."""
+    named = (("", "weight_zero", " of weight 0"), ("--test-size ", "test_size", ""), ("early-stopping ", "early_stopping", ""))
+    parts = [f"{counts[key]} {before}row{'s' * (counts[key] != 1)}{after}" for before, key, after in named if counts[key]]
+    return f"{', '.join(parts[:-1]) + ' and ' if len(parts) > 1 else ''}{parts[-1]} left out" if parts else "none left out"
 
 
 def _rows_fit_trains_on(n_train: int, model: Any) -> int:
@@ -179,8 +192,7 @@ def _show(s: dict[str, Any], found: Any, as_json: bool) -> None:
         t.add_row(f"{found.lrs[i]:.3g}", f"{v:.4f}" if math.isfinite(v) else str(v), "<- suggestion" if found.lrs[i] == found.suggestion else "")
     console = Console()
     console.print(t)
-    console.print(f"swept on the {s['rows_swept']} of {s['rows']} rows train fits on (its --test-size rows and early stopping's "
-                  "held-out rows left out)", highlight=False)
+    console.print(f"swept on the {s['rows_swept']} of {s['rows']} rows train fits on ({_left_out(s['rows_left_out'])})", highlight=False)
     if found.suggestion is None:
         console.print("no suggestion: the sweep stopped before the loss fell (try a lower --end-lr or more --num-steps).")
     else:

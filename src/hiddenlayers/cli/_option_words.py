@@ -16,8 +16,11 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-#: the parameters the training's messages name as a remedy: the step size, and the gradient clipping of the estimators and of a Translator
-REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm")
+#: the parameters the training's messages name as a remedy: the step size, the gradient clipping of the estimators and of a
+#: Translator, and the early-stopping share (scikit-learn's "The validation set is too small. Increase 'validation_fraction' ...")
+REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm", "validation_fraction")
+#: on/off parameters the messages name with their value (``early_stopping=False``): a ``--flag`` option reads ``--no-flag`` for False
+FLAG_PARAMS = ("early_stopping",)
 
 
 def option_words(message: str, by_param: dict[str, str]) -> str:
@@ -30,6 +33,11 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
         if name in by_param:
             option = by_param[name].replace("\\", "\\\\")  # the option as typed: a backslash is no group reference
             message = re.sub(rf"(?<![\w-]){name}(?!\w)", option, message)
+    for name in FLAG_PARAMS:
+        option = by_param.get(name, "")
+        if re.fullmatch(r"--[a-z][\w-]*", option):  # a plain on/off option: --early-stopping / --no-early-stopping
+            message = re.sub(rf"(?<![\w-]){name}=False\b", f"--no-{option[2:]}", message)
+            message = re.sub(rf"(?<![\w-]){name}=True\b", option, message)
     return message
 
 
@@ -52,4 +60,4 @@ def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
         warnings.showwarning = shown
 
 
-__all__ = ["REMEDY_PARAMS", "notes_in_option_words", "option_words"]
+__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "notes_in_option_words", "option_words"]

@@ -46,7 +46,7 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
         except (ValueError, TypeError):
             raise DataError(
                 f"X has non-numeric values ({detail}{_first_text_column(X)}): encode text or category columns as numbers first, "
-                "e.g. with sklearn's OneHotEncoder."
+                f"e.g. make_pipeline(hl.TableEncoder(), {type(est).__name__}(...)) (what hiddenlayers train does) or sklearn's OneHotEncoder."
             ) from None
         raise DataError(
             f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."

@@ -70,10 +70,12 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     True
     """
     from ..training import explain_network
+    from ._foreign import foreign_note, pipeline_note
     from ._mlp_base import _BaseMLP
 
     if not isinstance(model, _BaseMLP):
-        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}.")
+        fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
+        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}{pipeline_note(model, fix)}.")
     model._require_fitted()
     layers = _dense_layers(model)
     x, input_names, raw, notes = _inputs(model, X_row)

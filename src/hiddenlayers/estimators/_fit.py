@@ -108,7 +108,7 @@ def split_validation(est: _BaseMLP, X: Any, Y: np.ndarray, y: np.ndarray, sample
         _check_weighted_split(X.shape[0], float(est.validation_fraction))
     stratify = y if is_classifier(est) and est.n_outputs_ == 1 and y.ndim == 1 else None
     if stratify is not None:
-        _check_stratifiable(stratify)
+        _check_stratifiable(stratify, float(est.validation_fraction))
     arrays = [X, Y, y] + ([sample_weight] if sample_weight is not None else [])
     parts = train_test_split(*arrays, random_state=_split_rng(est), test_size=est.validation_fraction, stratify=stratify)
     X, X_val, Y, Y_val, _, y_val = parts[:6]
@@ -487,11 +487,15 @@ def _check_weighted_split(n: int, fraction: float) -> None:
                      f"weight 0 are as if absent): give at least {need} rows a weight > 0, or pass early_stopping=False.")
 
 
-def _check_stratifiable(y: np.ndarray) -> None:
-    """scikit-learn's error for a class too small to split, naming the classes as given (``['True']``).
+def _check_stratifiable(y: np.ndarray, fraction: float) -> None:
+    """scikit-learn's error for a class too small to split, naming the classes as given (``['True']``); and one line
+    for a split with fewer held-out (or training) rows than classes, naming ``validation_fraction`` and the share that fits.
 
     sklearn stratifies on its 0/1 indicator column and so names ``'True'``/``'False'``
-    whatever the labels; the split is the same either way (classes sorted alike).
+    whatever the labels; the split is the same either way (classes sorted alike). Its error for too few
+    rows per side, "The test_size = 1 should be greater or equal to the number of classes = 2", names
+    ``train_test_split``'s ``test_size``, which no parameter of the estimator is (and which ``hiddenlayers
+    train --test-size`` is: another split), so a user changed the wrong setting.
     """
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < 2:
@@ -500,6 +504,21 @@ def _check_stratifiable(y: np.ndarray) -> None:
             "The least populated classes in y have only 1 member, which is too few. The minimum number of groups "
             f"for any class cannot be less than 2. Classes with too few members are: {too_few}"
         )
+    n, k = len(y), len(classes)
+    train, held = _split_sizes(n, fraction)
+    if held >= k and train >= k:
+        return
+    if held < k:  # the least share, in hundredths, that holds out one row of each class (and the 2 rows scoring needs)
+        share, way = math.ceil(max(k, 2) / n * 100) / 100, "raise validation_fraction to at least"
+    else:  # the most share that leaves one row of each class to train on
+        share, way = math.floor((n - k) / n * 100) / 100, "lower validation_fraction to at most"
+    train_at, held_at = _split_sizes(n, share)
+    fits = 0 < share < 1 and train_at >= k and held_at >= max(k, 2)
+    fix = f"{way} {share:g}, use more rows" if fits else "use more rows"
+    raise ValueError(
+        f"early_stopping=True holds out validation_fraction={fraction:g} of the {n} rows ({held} held out, {train} to train on), and its "
+        f"split by class needs at least one row of each of the {k} classes on each side: {fix}, or pass early_stopping=False."
+    )
 
 
 def optimizer_kwargs(est: _BaseMLP) -> dict[str, Any]:

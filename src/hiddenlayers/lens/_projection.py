@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 METHODS = ("pca", "tsne")
+#: the fewest rows each method places: PCA needs 2 to have a direction, t-SNE 3 (its smallest perplexity, 2, must be below the rows)
+MIN_ROWS = {"pca": 2, "tsne": 3}
 
 
 def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int = 0) -> np.ndarray:
@@ -55,8 +57,14 @@ def project(
     from ._record import record
     from ._target import check_max_rows, count_rows, sample_index, take_rows
 
-    max_rows = check_max_rows(max_rows)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}. Received: method={method!r}.")
+    least = MIN_ROWS[method]
+    max_rows = check_max_rows(max_rows, least, f" (method={method!r} places at least {least} rows)")
     n = count_rows(X)
+    if n < least:  # one row's PCA was all zeros; t-SNE failed on a perplexity the user never set
+        raise ValueError(f"project(method={method!r}) needs at least {least} rows of X to place them in 2-D, relative to each other. "
+                         f"Received: {n}; pass more rows.")
     idx = sample_index(n, max_rows, random_state)
     rec = record(model, take_rows(X, idx), layers)
     coords = {name: project_2d(rec.features(name), method=method, random_state=random_state) for name in rec}

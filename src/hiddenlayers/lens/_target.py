@@ -158,8 +158,27 @@ def _tensor_fn(module: nn.Module) -> Callable[[Any], Tensor]:
     return to_tensor
 
 
+def _refuse_not_ours(model: Any) -> None:
+    """A one-line ``TypeError`` for scikit-learn's own MLP or a Pipeline around one of ours, naming what to pass instead.
+
+    Why: scikit-learn's ``MLPClassifier`` has no PyTorch network (the lens said "not fitted yet" or "wrap your own forward call"),
+    and a ``Pipeline(StandardScaler(), hl.MLPClassifier())`` read as an unknown object with no hint of its last step.
+    """
+    from ..estimators import foreign, foreign_note, pipeline_note
+
+    if isinstance(model, nn.Module) or not foreign(model):
+        return
+    note = foreign_note(model) or pipeline_note(model, "model=pipe[-1] and X=pipe[:-1].transform(X), the rows it reads")
+    if note:
+        raise TypeError(
+            "model must be a fitted estimator or application of hiddenlayers (MLPClassifier, Autoencoder, Forecaster, ...) "
+            f"or a torch.nn.Module. Received: {type(model).__name__}{note}."
+        )
+
+
 def as_target(model: Any) -> Target:
     """Resolve an estimator or application, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
+    _refuse_not_ours(model)
     if _is_estimator(model):
         net = _network_of(model)
         if net is None and _looks_fitted(model):

@@ -332,6 +332,10 @@ class Spec:
             text = value.strip()
             if text.startswith(("[", "{")):
                 return cls.from_json(text)
+            if text.startswith("(") and text.endswith(")"):  # Python's tuple written as text: "(128, 64)"
+                widths = ",".join(t.strip() for t in text[1:-1].split(",") if t.strip())
+                raise SpecError(f"hidden layers as text are the widths separated by commas, without brackets: '{widths}'"
+                                f"{' (no hidden layers)' if not widths else ''}. Received: {value!r}.")
             if not text:
                 return cls(())
             return cls(tuple(_coerce_layer(tok, i + 1) for i, tok in enumerate(text.split(","))))
@@ -359,6 +363,9 @@ class Spec:
             data = [data]  # one layer object
         if not isinstance(data, list):
             raise SpecError(f"spec JSON must be a list of layer objects. Received: {type(data).__name__}.")
+        if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):  # "[128, 64]": widths in Python's list form
+            raise SpecError(f"each layer in a JSON spec must be an object, e.g. {{\"units\": {data[0]}}}; for widths alone write the text "
+                            f"'{','.join(map(str, data))}' or the sequence ({', '.join(map(str, data))}{',' * (len(data) == 1)}). Received: {text}.")
         return cls(tuple(_layer_from_dict(d) for d in data))
 
     def to_list(self) -> list[dict[str, Any]]:

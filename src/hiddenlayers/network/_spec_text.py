@@ -82,6 +82,9 @@ def dense_from_text(cls: type[Dense], token: str) -> Dense:
     head, *opts = token.split(":")
     head = head.strip()
     if not (head.isascii() and head.isdigit()):
+        if re.fullmatch(r"\d+(?:\s*[-x ]\s*\d+)+", head, re.ASCII):  # "128 64", "128-64", "128x64": widths joined otherwise than by commas
+            raise SpecError(f"layer {token!r} is several widths: separate the layers with commas, "
+                            f"'{','.join(re.findall(r'[0-9]+', head))}'.")
         raise SpecError(f"layer {token!r} does not start with a number of units: {_TEXT_HELP}.")
     units = int(head)
     kwargs: dict[str, Any] = {}

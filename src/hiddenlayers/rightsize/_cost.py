@@ -50,27 +50,14 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
             f"{type(net).__name__}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
             "network takes them (batch first), or pass one of the Networks inside it."
         )
+    from ..estimators import foreign, foreign_note, pipeline_note
+
     if hasattr(model, "hidden_layer_sizes") and not foreign(model):
         from ..exceptions import NotFittedError
 
         raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch.nn.Module. Received: {type(model).__name__}"
-                    f"{foreign_note(model)}.")
-
-
-def foreign(model: Any) -> bool:
-    """Whether ``model`` is no hiddenlayers class (nor a subclass of one): scikit-learn's ``MLPClassifier`` has ``hidden_layer_sizes`` too,
-    and, fitted, is no unfitted model of ours."""
-    return not any(c.__module__.split(".")[0] == "hiddenlayers" for c in type(model).__mro__)
-
-
-def foreign_note(model: Any) -> str:
-    """For a refusal of ``model``: where another library's estimator comes from, and the hiddenlayers class that takes its parameters."""
-    if not foreign(model) or not hasattr(model, "hidden_layer_sizes"):
-        return ""
-    name = type(model).__name__
-    mlp = name in ("MLPClassifier", "MLPRegressor")
-    return f" from {type(model).__module__.split('.')[0]}, not hiddenlayers" + (f": fit hl.{name} instead (it takes the same parameters)" if mlp else "")
+                    f"{foreign_note(model)}{pipeline_note(model, 'hl.cost(pipe[-1]), which leaves out the steps before it')}.")
 
 
 def _is_plain_module(model: Any, example_input: Any, input_shape: Any) -> bool:

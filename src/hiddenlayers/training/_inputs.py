@@ -84,7 +84,8 @@ def check_shapes(network: torch.nn.Module, X: Any, Y: Any, loss: Loss) -> None:
     k = getattr(network, "out_features", None)
     if k is not None and (Y.ndim != 2 or int(Y.shape[1]) != loss.y_columns(k)):
         raise ValueError(
-            f"Y must be (n, {loss.y_columns(k)}) for this network's {k} output{'s' * (k != 1)} ({_y_form(loss, k)}); got {tuple(Y.shape)}."
+            f"Y must be (n, {loss.y_columns(k)}) for this network's {k} output{'s' * (k != 1)} ({_y_form(loss, k)}); got {tuple(Y.shape)}"
+            f"{_one_hot_fix(loss, k, Y)}."
         )
 
 
@@ -126,6 +127,17 @@ def _refuse_non_finite(name: str, a: Any, fix: str) -> None:
             f"{name} holds NaN or infinite values (first in row {first}, counted from 0): {fix}; "
             "the loss would be NaN from the first step."
         )
+
+
+def _one_hot_fix(loss: Loss, k: int, Y: Any) -> str:
+    """The conversion to add when ``Y`` is one class index per row for a softmax loss, as PyTorch's ``cross_entropy`` takes it.
+
+    Why: a PyTorch user passes ``y`` of class indices (``F.cross_entropy(logits, y)``), and "must be (n, 3) ... one-hot"
+    alone left them to find the one line that makes it.
+    """
+    if loss.out_activation != "softmax" or loss.target_width is not None or Y.ndim != 1:
+        return ""
+    return f": for class indices 0..{k - 1}, pass Y = torch.nn.functional.one_hot(Y.long(), {k}).float()"
 
 
 def _y_form(loss: Loss, k: int) -> str:

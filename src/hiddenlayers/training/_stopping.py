@@ -386,6 +386,15 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
         raise TypeError(f"callbacks must be a list of hl.Callback objects. Received: {callbacks!r}; wrap one in a list: callbacks=[cb].")
     out = list(callbacks)
     for i, cb in enumerate(out):
+        if isinstance(cb, type) and issubclass(cb, Callback):  # callbacks=[hl.CSVLogger]: "subclass hl.Callback" would be no fix
+            raise TypeError(f"callbacks[{i}] is the class {cb.__name__}, not a callback made from it: "
+                            f"pass callbacks=[{cb.__name__}({_example_arguments(cb)})].")
+        if isinstance(cb, StoppingRule):  # Keras passes EarlyStopping as a callback; here a rule is a setting of its own
+            raise TypeError(
+                f"callbacks[{i}] is {cb!r}, a stopping rule, not a callback: pass it to hl.train(..., stopping={cb!r}); "
+                "an estimator takes the same rules as its max_iter, loss_threshold, max_time and n_iter_no_change "
+                "(with early_stopping=True for the validation score)."
+            )
         if not isinstance(cb, Callback):
             raise TypeError(
                 f"callbacks[{i}] is {cb!r}, not an hl.Callback: subclass hiddenlayers.Callback and override the hooks you need "
@@ -393,6 +402,18 @@ def check_callbacks(callbacks: Any) -> list[Callback]:
             )
         _check_hooks(i, cb)
     return out
+
+
+def _example_arguments(cls: type) -> str:
+    """The required arguments of ``cls(...)`` by name, for the fix in :func:`check_callbacks` (``CSVLogger`` -> ``path``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return ""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return ", ".join(p.name for p in params if p.default is inspect.Parameter.empty and p.kind in kinds)
 
 
 _HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")

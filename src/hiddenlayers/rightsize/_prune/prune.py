@@ -451,11 +451,13 @@ def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, m
                       search_steps: int, fine_tune_epochs: int, latency_threads: int | None) -> None:
     """One-line errors for what :func:`prune` cannot work with (an unfitted model, out-of-range settings)."""
     if not hasattr(model, "network_"):
-        from .._cost import foreign, foreign_note
+        from ...estimators import foreign, foreign_note, pipeline_note
 
         if hasattr(model, "hidden_layer_sizes") and not foreign(model):
             raise NotFittedError(f"prune() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")
-        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}{foreign_note(model)}.")
+        fix = "small = hl.prune(pipe[-1], pipe[:-1].transform(X), y), then pipe.steps[-1] = (pipe.steps[-1][0], small)"
+        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}{foreign_note(model)}"
+                        f"{pipeline_note(model, fix)}.")
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
