@@ -682,6 +682,18 @@ def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypa
     )
 
 
+def test_an_infinite_regression_target_names_its_line():
+    """Before: "regression target 'y' holds infinite values: replace them.", no row (evaluate of a saved regressor reads it so)."""
+    from hiddenlayers.cli._data import regression_target
+    from hiddenlayers.exceptions import DataError
+
+    y = pd.Series(["0.5", "1.5", "-inf", "2"])
+    with pytest.raises(DataError, match="^" + re.escape("regression target 'y' holds an infinite value (line 4): replace it with a number, "
+                                                        "or drop the row.") + "$"):
+        regression_target(y, "y", lambda i: f"line {i + 2}")
+    assert regression_target(y.iloc[[0, 1, 3]], "y").tolist() == [0.5, 1.5, 2.0]
+
+
 def test_task_classification_of_real_numbers_names_the_value_and_the_option(tmp_path, monkeypatch):
     """--task classification on a target of real numbers failed in the data check ("one row per class") or after it
     ("training failed: Unknown label type: 'continuous' ... use MLPRegressor", a class the command does not have);

@@ -229,6 +229,21 @@ def test_every_file_has_the_first_files_columns(tmp_path, parts, message) -> Non
     assert str(info.value) == message.format(d=d)
 
 
+@pytest.mark.parametrize("empty", [0, 1])
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_an_empty_csv_file_of_a_folder_is_named_as_empty(tmp_path, empty, content) -> None:
+    """A 0-byte (or blank) CSV beside good ones: one line saying the file is empty. Before: "has no column 'y' (the target;
+    ...)" or, for a model, "lacks column(s) 'a', 'y' ... (it has )", as if the file had other columns."""
+    parts: list = [_frame(a=A, y=None)]
+    parts.insert(empty, content)
+    d = _files(tmp_path, "d", parts, "csv")
+    message = f"'{d}/part{empty}.csv' is empty (no header line, no rows): remove it from the source, or write its header and rows."
+    for make in (lambda: ParquetSource(d, target="y"), lambda: hl.data.stream_file_columns(d)):
+        with pytest.raises(DataError) as info:
+            make()
+        assert str(info.value) == message
+
+
 def test_named_features_need_only_those_columns_and_ints_read_as_floats(tmp_path) -> None:
     d = _files(tmp_path, "d", [_frame(a=A, b=A, y=None), _frame(a=np.arange(300), c=A, y=None)])
     src = ParquetSource(d, target="y", features=["a"])

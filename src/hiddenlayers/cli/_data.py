@@ -121,7 +121,8 @@ def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | Non
         raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at_row(row, where)}): fix it, or {fix}.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
-        raise DataError(f"regression target '{name}' holds infinite values: replace them.")
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise DataError(f"regression target '{name}' holds an infinite value ({at_row(row, where)}): replace it with a number, or drop the row.")
     return values
 
 
