@@ -349,6 +349,27 @@ def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tu
     return X, A, y
 
 
+def export_rows(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
+    """``export``'s DATA as ``(raw table, model matrix, labels or None)``: :func:`labelled` rows, whose labels score the model
+    before and after ``--int8``; or, with no ``target`` given and no column of the target the model records, the rows
+    unlabelled, read as ``predict`` reads them, for the parity check alone (a note says so).
+
+    Why: new rows without labels are what a user has at hand to check an export on; they were refused as an
+    "unknown target column" that the user never named.
+    """
+    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    table = read_table(data)
+    if target is not None or stored is None or stored in table.frame.columns:
+        return labelled(model, data, target, table=table)
+    refuse_missing_inputs(model, [str(c) for c in table.frame.columns])
+    A = model_inputs(model, table.frame, table.where)
+    if table.n_dropped:
+        note(table.drop_summary())
+    note(f"'{data}' has no column '{stored}' (the target): parity checked on its {len(A)} row(s), no score (give labelled rows "
+         "for the score before and after --int8)")
+    return table.frame, A, None
+
+
 def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: str | None, table: Any = None) -> tuple[Any, Any, Any, Any]:
     """:func:`labelled` and the ``--sample-weight`` column's checked weights ``(n_rows,)`` (None without it).
 

@@ -321,9 +321,9 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
         X = export_inputs(model, model_path, data, target)
     elif data is not None:
-        from ._data import labelled
+        from ._data import export_rows
 
-        raw, A, y = labelled(model, data, target)
+        raw, A, y = export_rows(model, data, target)
         X = raw if getattr(model, "preprocessing_", None) else A
     from ..ship import export_onnx
 
