@@ -145,8 +145,16 @@ def test_regressor_on_a_source(tmp_path) -> None:
     df["t"] = X @ [1.0, -2.0, 0.5] + 0.01 * rng.normal(size=2000)
     df.to_parquet(tmp_path / "r.parquet", row_group_size=250)
     # 8 epochs (seeds 0-3: best validation R² 0.990-0.994; 40 epochs, 32-40 of them run: 0.9992-0.9995)
-    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(ParquetSource(str(tmp_path), target="t"))
+    src = ParquetSource(str(tmp_path), target="t")
+    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(src)
     assert reg.best_validation_score_ > 0.95
+    # predicting the source fit streamed: one line naming the ways to do it (before: "X must be 2-D ... Received shape ()")
+    said = re.escape(f"predicting takes rows in memory (a DataFrame or an array), not {src!r}, which fit streams: score a folder batch by "
+                     "batch with `hiddenlayers predict MODEL DIR`")
+    for call in (reg.predict, lambda s: reg.score(s, df["t"])):
+        with pytest.raises(DataError, match="^" + said):
+            call(src)
+    assert reg.score(df[list("abc")], df["t"]) > 0.95  # the rows in memory, read by name through the stored preprocessing
 
 
 def test_read_ahead_keeps_order_raises_where_the_reader_failed_and_stops_with_the_consumer():
