@@ -51,6 +51,18 @@ def test_help_shows_each_example_on_its_own(command):
         assert len(re.findall(r"(?<!`)hiddenlayers [a-z-]+ ", paragraph)) <= 1, paragraph
 
 
+def test_serve_help_names_the_request_form_of_every_model_it_serves():
+    """`serve --help` listed the forms of seven apps but not a Translator's or a DQNAgent's (both served), and said only
+    "JSON rows by column name" of a table model, which also takes rows as lists, "columns" and Arrow."""
+    from hiddenlayers.ship._serve.app_model import _ADAPTERS  # every app the server has an adapter for
+
+    said = " ".join(run("serve", "--help").output.split())
+    for app_name in _ADAPTERS:
+        assert f"({app_name}" in said, app_name
+    for key in ('"rows"', '"columns"', "Arrow", '"texts"', '"images"', '"sequences"', '"utterances"', '"users"', '"series"', '"observations"'):
+        assert key in said, key
+
+
 def test_version_names_the_installed_versions_and_runs_no_command(tmp_path):
     from importlib.metadata import version
 
