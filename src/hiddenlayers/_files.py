@@ -309,6 +309,10 @@ def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expecte
                                  "the file was altered or damaged; copy or save it again.")
 
 
+#: suffixes of the data tables the commands read, never a model file's (a .gz: a compressed CSV)
+_TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".json", ".jsonl", ".parquet", ".pq", ".gz", ".npy", ".npz")
+
+
 def foreign_format(path: str | os.PathLike[str]) -> str | None:
     """What a file that is no safetensors file looks like (ONNX, a pickle, a zip such as ``torch.save``'s), and what reads it; None: unknown.
 
@@ -325,6 +329,9 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return ("it is a zip archive (a torch.save checkpoint?): read a checkpoint with torch.load(path, weights_only=True); "
                 "a hiddenlayers model file is written by .save(path).")
+    if head == b"PAR1" or Path(path).suffix.lower() in _TABLE_SUFFIXES:  # a data file given where the model goes (`predict data.csv new.csv`)
+        return ("it is a data table (CSV, Parquet, JSON), not a model file: pass the model file (.safetensors) here, and on the command "
+                "line the data after it (`hiddenlayers predict MODEL DATA`); train a model on the table with `hiddenlayers train DATA --target COLUMN`.")
     # ONNX's protobuf opens with ir_version (field 1, a small varint), then producer_name, opset_import or graph
     if Path(path).suffix.lower() == ".onnx" or (len(head) >= 3 and head[0] == 0x08 and 3 <= head[1] <= 20 and head[2] in (0x12, 0x3A, 0x42)):
         return ("it looks like an ONNX file: run it with hl.ship.OnnxModel(path) or `hiddenlayers predict FILE.onnx`, "

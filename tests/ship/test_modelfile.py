@@ -156,6 +156,36 @@ def test_a_torch_checkpoint_and_an_onnx_file_are_named(tmp_path: Path) -> None:
             hl.load(path)
 
 
+def test_a_data_table_given_as_the_model_is_named(tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]) -> None:
+    """`hiddenlayers predict data.csv new.csv` (the arguments swapped) and hl.load of a table: before, "it may be truncated,
+    corrupt or of another format: copy or save it again", a fix that does not apply; a Parquet file is known by its bytes."""
+    import pandas as pd
+
+    frame = pd.DataFrame(iris[0], columns=list("abcd"))
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    frame.to_parquet(tmp_path / "data.parquet")
+    (tmp_path / "renamed.safetensors").write_bytes((tmp_path / "data.parquet").read_bytes())
+    for name in ("data.csv", "data.parquet", "renamed.safetensors"):
+        with pytest.raises(hl.ModelFileError, match=r"it is a data table \(CSV, Parquet, JSON\), not a model file: pass the model file "
+                           r"\(\.safetensors\) here, and on the command line the data after it \(`hiddenlayers predict MODEL DATA`\)"):
+            hl.load(tmp_path / name)
+
+
+def test_scikit_learns_own_mlp_is_refused_by_save_naming_its_drop_in(tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]) -> None:
+    """scikit-learn's MLPClassifier has our class name: save() passed its name check, then failed with "AttributeError:
+    'MLPClassifier' object has no attribute 'save'"."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    sk = _fit(SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0), *iris)
+    message = ("save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder (or scikit-learn scalers, "
+               "imputers, PCA) then an MLP. Received: scikit-learn's MLPClassifier (sklearn.neural_network.MLPClassifier). Fit "
+               "hl.MLPClassifier (scikit-learn's parameters and fitted attributes, a drop-in) to save or export it here; scikit-learn's own "
+               "exports to ONNX with skl2onnx.")
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        hl.save(sk, tmp_path / "sk.safetensors")
+    assert not list(tmp_path.iterdir())
+
+
 def test_truncated_tensor_data(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "short.safetensors"
     bad.write_bytes(saved.read_bytes()[:-8])  # header intact, last tensor cut
