@@ -13,31 +13,20 @@ def article(name: str, *, quoted: bool = False) -> str:
     return f"{'an' if text and text[:1].upper() in ('AEFHILMNORSX' if spelt else 'AEIOU') else 'a'} {shown}"
 
 
-def type_name(obj: object) -> str:
-    """``obj``'s class as a message names what it received: ``"MLPClassifier"`` for hiddenlayers' own, and with its
-    library for another's, ``"scikit-learn's MLPClassifier (sklearn.neural_network.MLPClassifier)"``.
-
-    Why: "takes a fitted MLPClassifier ... Received: MLPClassifier" reads as a contradiction when the object is
-    scikit-learn's class of the same name.
-    """
-    cls = type(obj)
-    module = cls.__module__
-    if module.split(".")[0] in ("hiddenlayers", "builtins"):
-        return cls.__name__
-    top = module.split(".")[0]
-    public = ".".join(p for p in module.split(".") if not p.startswith("_"))  # sklearn.neural_network._multilayer_perceptron -> sklearn.neural_network
-    library = {"sklearn": "scikit-learn", "torch": "PyTorch"}.get(top, top)
-    return f"{library}'s {cls.__name__} ({public}.{cls.__name__})"
+def foreign(model: object) -> bool:
+    """Whether ``model`` is no hiddenlayers class (nor a subclass of one): scikit-learn's ``MLPClassifier`` has our class name and
+    ``hidden_layer_sizes`` too, and, fitted, is no unfitted model of ours."""
+    return not any(c.__module__.split(".")[0] == "hiddenlayers" for c in type(model).__mro__)
 
 
-def sklearn_mlp_hint(obj: object) -> str:
-    """``" Fit hl.MLPClassifier ..."``: the way on for scikit-learn's own MLPClassifier/MLPRegressor given where a hiddenlayers model
-    is taken (its drop-in, the same parameters); ``""`` for anything else."""
-    cls = type(obj)
-    if not cls.__module__.startswith("sklearn.") or cls.__name__ not in ("MLPClassifier", "MLPRegressor"):
+def foreign_note(model: object) -> str:
+    """For a refusal of ``model``: where another library's estimator comes from, and the hiddenlayers class that takes its parameters
+    (``" from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it takes the same parameters)"``); ``""`` for others."""
+    if not foreign(model) or not hasattr(model, "hidden_layer_sizes"):
         return ""
-    return (f" Fit hl.{cls.__name__} (scikit-learn's parameters and fitted attributes, a drop-in) to save or export it here; "
-            "scikit-learn's own exports to ONNX with skl2onnx.")
+    name = type(model).__name__
+    mlp = name in ("MLPClassifier", "MLPRegressor")
+    return f" from {type(model).__module__.split('.')[0]}, not hiddenlayers" + (f": fit hl.{name} instead (it takes the same parameters)" if mlp else "")
 
 
-__all__ = ["article", "sklearn_mlp_hint", "type_name"]
+__all__ = ["article", "foreign", "foreign_note"]

@@ -160,16 +160,16 @@ def test_onnx_model_takes_an_array_where_the_columns_have_no_names_and_names_the
     assert repr(OnnxModel(tmp_path / "cat.onnx")) == f"OnnxModel({str(tmp_path / 'cat.onnx')!r}, MLPClassifier, 3 inputs, 2 classes)"
 
 
-def test_scikit_learns_own_mlp_is_named_with_its_library(tmp_path) -> None:
-    """Before: "export_onnx() takes a fitted MLPClassifier, ... Received: MLPClassifier", which reads as a contradiction."""
+def test_scikit_learns_own_mlp_is_named_by_its_library(tmp_path) -> None:
+    """Before: "export_onnx() takes a fitted MLPClassifier, MLPRegressor ... Received: MLPRegressor", which reads as a contradiction."""
     from sklearn.neural_network import MLPRegressor as SkMLP
 
     X, y = load_iris(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk = SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
-    with pytest.raises(TypeError, match=re.escape("Received: scikit-learn's MLPRegressor (sklearn.neural_network.MLPRegressor). Fit "
-                                                  "hl.MLPRegressor (scikit-learn's parameters and fitted attributes, a drop-in)")):
+    with pytest.raises(TypeError, match=re.escape("Received: MLPRegressor from sklearn, not hiddenlayers: fit hl.MLPRegressor instead (it "
+                                                  "takes the same parameters).")):
         export_onnx(sk, tmp_path / "sk.onnx")
     with pytest.raises(TypeError, match=r"Received: dict\.$"):
         export_onnx({}, tmp_path / "d.onnx")

@@ -178,9 +178,8 @@ def test_scikit_learns_own_mlp_is_refused_by_save_naming_its_drop_in(tmp_path: P
 
     sk = _fit(SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0), *iris)
     message = ("save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder (or scikit-learn scalers, "
-               "imputers, PCA) then an MLP. Received: scikit-learn's MLPClassifier (sklearn.neural_network.MLPClassifier). Fit "
-               "hl.MLPClassifier (scikit-learn's parameters and fitted attributes, a drop-in) to save or export it here; scikit-learn's own "
-               "exports to ONNX with skl2onnx.")
+               "imputers, PCA) then an MLP. Received: MLPClassifier from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it "
+               "takes the same parameters).")
     with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
         hl.save(sk, tmp_path / "sk.safetensors")
     assert not list(tmp_path.iterdir())

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._words import foreign, foreign_note
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
@@ -56,21 +57,6 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
         raise NotFittedError(f"cost() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     raise TypeError(f"cost() takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a torch.nn.Module. Received: {type(model).__name__}"
                     f"{foreign_note(model)}.")
-
-
-def foreign(model: Any) -> bool:
-    """Whether ``model`` is no hiddenlayers class (nor a subclass of one): scikit-learn's ``MLPClassifier`` has ``hidden_layer_sizes`` too,
-    and, fitted, is no unfitted model of ours."""
-    return not any(c.__module__.split(".")[0] == "hiddenlayers" for c in type(model).__mro__)
-
-
-def foreign_note(model: Any) -> str:
-    """For a refusal of ``model``: where another library's estimator comes from, and the hiddenlayers class that takes its parameters."""
-    if not foreign(model) or not hasattr(model, "hidden_layer_sizes"):
-        return ""
-    name = type(model).__name__
-    mlp = name in ("MLPClassifier", "MLPRegressor")
-    return f" from {type(model).__module__.split('.')[0]}, not hiddenlayers" + (f": fit hl.{name} instead (it takes the same parameters)" if mlp else "")
 
 
 def _is_plain_module(model: Any, example_input: Any, input_shape: Any) -> bool:

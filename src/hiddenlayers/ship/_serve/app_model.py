@@ -43,7 +43,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..._words import article, sklearn_mlp_hint, type_name
+from ..._words import article, foreign, foreign_note
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
@@ -111,14 +111,13 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
             return ServedModel(source, version, threads)
         source = pipeline_as_model(source, "serve()")  # a Pipeline(TableEncoder, MLP) as its saved file is: the MLP with the encoder inside
     kind = type(source).__name__
-    ours = type(source).__module__.startswith("hiddenlayers.")  # scikit-learn's MLPClassifier has our name, not our methods
+    ours = not foreign(source)  # scikit-learn's MLPClassifier has our name, not our methods
     if kind in TABLE_MODELS and ours:
         return ServedModel(source, version, threads)
     if kind in _ADAPTERS and ours:
         _fitted_app(source)
         return _ADAPTERS[kind](source, version, None, None)
-    raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {type_name(source)}."
-                    f"{sklearn_mlp_hint(source).replace('save or export', 'serve')}")
+    raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}{foreign_note(source)}.")
 
 
 def _open_file(p: Path, version: int, threads: int | None) -> Any:
