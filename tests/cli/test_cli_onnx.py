@@ -271,5 +271,8 @@ def test_a_float64_model_exports_predicts_and_shows_float64(data) -> None:
     from_onnx = pd.read_csv(__import__("io").StringIO(ok("predict", onnx_path, data).stdout))
     from_file = pd.read_csv(__import__("io").StringIO(ok("predict", st_path, data).stdout))
     np.testing.assert_allclose(from_onnx.iloc[:, -1], from_file.iloc[:, -1], rtol=0, atol=1e-10)
-    assert_user_error(run("export", st_path, "--out", data.parent / "q64.onnx", "--int8"), "quantize=True needs a float32 graph")
+    # in the command's words (before: "quantize=True ... export without quantize, or fit with dtype='float32'", Python's)
+    assert_user_error(run("export", st_path, "--out", data.parent / "q64.onnx", "--int8"),
+                      "--int8 needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: export without "
+                      "--int8, or train it with --dtype float32.")
     assert not (data.parent / "q64.onnx").exists()
