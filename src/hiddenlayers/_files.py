@@ -309,9 +309,9 @@ def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expecte
                                  "the file was altered or damaged; copy or save it again.")
 
 
-#: the suffixes of the tables and arrays the commands read as data (read_table's formats): such a file given as the model
-#: is the user's data, most often the two paths swapped (`hiddenlayers predict data.csv model.safetensors`)
-DATA_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".npy", ".npz"})
+#: the suffixes of the tables and arrays the commands read as data (read_table's formats; a .gz: a compressed CSV): such a
+#: file given as the model is the user's data, most often the two paths swapped (`hiddenlayers predict data.csv model.safetensors`)
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".txt", ".gz", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".npy", ".npz"})
 
 
 def foreign_format(path: str | os.PathLike[str]) -> str | None:

@@ -52,6 +52,18 @@ def test_help_shows_each_example_on_its_own(command):
         assert len(re.findall(r"(?<!`)hiddenlayers [a-z-]+ ", paragraph)) <= 1, paragraph
 
 
+def test_serve_help_names_the_request_form_of_every_model_it_serves():
+    """`serve --help` listed the forms of seven apps but not a Translator's or a DQNAgent's (both served), and said only
+    "JSON rows by column name" of a table model, which also takes rows as lists, "columns" and Arrow."""
+    from hiddenlayers.ship._serve.app_model import _ADAPTERS  # every app the server has an adapter for
+
+    said = " ".join(run("serve", "--help").output.split())
+    for app_name in _ADAPTERS:
+        assert f"({app_name}" in said, app_name
+    for key in ('"rows"', '"columns"', "Arrow", '"texts"', '"images"', '"sequences"', '"utterances"', '"users"', '"series"', '"observations"'):
+        assert key in said, key
+
+
 def test_version_names_the_installed_versions_and_runs_no_command(tmp_path):
     from importlib.metadata import version
 
@@ -756,6 +768,18 @@ def test_a_regression_target_that_is_no_number_names_its_line(tmp_path, monkeypa
         run("train", "r.csv", "--target", "y", "--task", "regression", "-q", "-o", "m.safetensors"),
         "regression target 'y' must be numeric but holds 'abc' (line 5): fix it, or use --task classification.",
     )
+
+
+def test_an_infinite_regression_target_names_its_line():
+    """Before: "regression target 'y' holds infinite values: replace them.", no row (evaluate of a saved regressor reads it so)."""
+    from hiddenlayers.cli._data import regression_target
+    from hiddenlayers.exceptions import DataError
+
+    y = pd.Series(["0.5", "1.5", "-inf", "2"])
+    with pytest.raises(DataError, match="^" + re.escape("regression target 'y' holds an infinite value (line 4): replace it with a number, "
+                                                        "or drop the row.") + "$"):
+        regression_target(y, "y", lambda i: f"line {i + 2}")
+    assert regression_target(y.iloc[[0, 1, 3]], "y").tolist() == [0.5, 1.5, 2.0]
 
 
 def test_task_classification_of_real_numbers_names_the_value_and_the_option(tmp_path, monkeypatch):

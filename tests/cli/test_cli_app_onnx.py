@@ -163,3 +163,8 @@ def test_an_image_export_reads_pixel_tables_and_arrays_as_its_file(tmp_path: Pat
     if input_dtype == "uint8":  # float pixels that are no 0-255 whole numbers: one line
         pd.DataFrame(pixels.reshape(60, -1) / 300).to_csv(tmp_path / "frac.csv", index=False)
         assert_user_error(run("predict", ox, tmp_path / "frac.csv"), "this export reads uint8 pixels 0-255")
+        # 0-255 pixels without --image-dtype uint8: before, the pixel rule's "or divide them by 255", a fix this export refuses
+        for option in ((), ("--image-dtype", "float32")):
+            assert_user_error(run("predict", ox, tmp_path / "px.csv", "--keep", "key,label", *option),
+                              "this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with --image-dtype uint8")
+        assert_user_error(run("predict", ox, tmp_path / "px.npy", "--image-dtype", "float32"), "this export reads uint8 pixels 0-255")

@@ -95,6 +95,28 @@ def test_evaluate_int8_and_target_choice(clf, data, tmp_path):
     assert evaluate_json(clf[1], gaps)["rows"] == evaluate_json(clf[0], gaps)["rows"] == 230
 
 
+def test_rows_without_the_models_target_evaluate_in_one_line_and_export_on_parity_alone(clf, data, tmp_path):
+    """Rows without the target column the model records (new rows, or a misspelt header): evaluate said "unknown target
+    column 'label'", a column the user never named, and export refused them though it needs no label for its parity check."""
+    frame = pd.read_csv(data)
+    unlabelled, renamed = tmp_path / "new.csv", tmp_path / "renamed.csv"
+    frame.drop(columns=["label"]).to_csv(unlabelled, index=False)
+    frame.rename(columns={"label": "Label"}).to_csv(renamed, index=False)
+    said = ("the data has no column 'label', the target the model was trained on: give labelled rows (with a 'label' column), "
+            "or pass --target COLUMN naming the labels' column.")
+    for model in clf:
+        assert_user_error(run("evaluate", model, unlabelled), said)
+        assert_user_error(run("evaluate", model, renamed), said + " Did you mean 'Label'?")
+    res = ok("export", clf[0], unlabelled, "--out", tmp_path / "p.onnx", "--int8", "--json")
+    report = json.loads(res.stdout)
+    assert report["parity_rows"] == len(frame) and report["max_abs_diff"] < 1e-4 and report["quantized_path"]
+    assert report["score_before"] is None and report["score_after"] is None
+    assert f"'{unlabelled}' has no column 'label' (the target): parity checked on its {len(frame)} row(s), no score" in res.stderr
+    labelled = json.loads(ok("export", clf[0], data, "--out", tmp_path / "q.onnx", "--int8", "--json").stdout)
+    assert labelled["metric"] == "accuracy" and labelled["score_before"] is not None  # labelled rows still give the score
+    assert_user_error(run("export", clf[0], unlabelled, "--target", "label", "--out", tmp_path / "r.onnx"), "unknown target column 'label'")
+
+
 def test_evaluate_onnx_refuses_app_options_as_the_safetensors_does(clf, data):
     """--beam-size, --text-column, --steps on a table model's export were ignored silently; now one line, as for its .safetensors."""
     for option, value in (("--beam-size", "3"), ("--text-column", "x"), ("--steps", "2")):
@@ -249,5 +271,8 @@ def test_a_float64_model_exports_predicts_and_shows_float64(data) -> None:
     from_onnx = pd.read_csv(__import__("io").StringIO(ok("predict", onnx_path, data).stdout))
     from_file = pd.read_csv(__import__("io").StringIO(ok("predict", st_path, data).stdout))
     np.testing.assert_allclose(from_onnx.iloc[:, -1], from_file.iloc[:, -1], rtol=0, atol=1e-10)
-    assert_user_error(run("export", st_path, "--out", data.parent / "q64.onnx", "--int8"), "quantize=True needs a float32 graph")
+    # in the command's words (before: "quantize=True ... export without quantize, or fit with dtype='float32'", Python's)
+    assert_user_error(run("export", st_path, "--out", data.parent / "q64.onnx", "--int8"),
+                      "--int8 needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: export without "
+                      "--int8, or train it with --dtype float32.")
     assert not (data.parent / "q64.onnx").exists()

@@ -141,6 +141,35 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(tra
     assert out.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f", "p.csv"]
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_an_infinite_cell_in_a_later_file_names_its_file_and_line(trained, tmp_path, kind):
+    """Before: "column 'a' holds infinite values", naming neither the file nor the row, for a folder of any size."""
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[1].loc[7, "a"] = -np.inf
+    for i, f in enumerate(frames[:2]):
+        f.to_parquet(folder / f"p{i}.parquet") if kind == "parquet" else f.to_csv(folder / f"p{i}.csv", index=False)
+    place = "'p1.parquet' row 8" if kind == "parquet" else "'p1.csv' line 9"
+    for command in ("predict", "evaluate"):
+        res = run(command, model, folder)
+        said = res.stderr.replace(f"{folder}/", "")
+        assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+        assert f"error: column 'a' is numeric, but {place} holds the infinite number -inf: replace it" in said, said
+
+
+def test_an_empty_csv_file_in_the_folder_is_named_as_empty(trained, tmp_path):
+    """Before: "'p1.csv': the data lacks column(s) 'a', 'b', 'c' that the model was trained on: ... (it has )."."""
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    _frames("classification")[0].to_csv(folder / "p0.csv", index=False)
+    (folder / "p1.csv").write_bytes(b"")
+    for command in ("predict", "evaluate"):
+        assert_user_error(run(command, model, folder), f"'{folder}/p1.csv' is empty (no header line, no rows): remove it from the source")
+
+
 def test_an_app_file_or_an_onnx_export_refuses_a_folder(tmp_path, trained):
     d, model, _ = trained
     onnx = tmp_path / "m.onnx"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,7 +92,9 @@ def test_errors(tmp_path):
     (tmp_path / "t.xlsx").write_text("x")
     with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
         load_table(tmp_path / "t.xlsx")
-    with pytest.raises(DataError, match="is a folder"):
+    with pytest.raises(DataError, match=re.escape(f"'{tmp_path}' is a folder: give a data file (CSV, TSV, Parquet, JSON lines, .npy or .npz); "
+                                                  "a folder of Parquet or CSV files is streamed, never read whole, by "
+                                                  "hl.data.ParquetSource(path, target=...)")):  # before: what reads a folder, unsaid
         load_table(tmp_path)
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
     with pytest.raises(DataError, match="cannot read"):

@@ -145,8 +145,16 @@ def test_regressor_on_a_source(tmp_path) -> None:
     df["t"] = X @ [1.0, -2.0, 0.5] + 0.01 * rng.normal(size=2000)
     df.to_parquet(tmp_path / "r.parquet", row_group_size=250)
     # 8 epochs (seeds 0-3: best validation R² 0.990-0.994; 40 epochs, 32-40 of them run: 0.9992-0.9995)
-    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(ParquetSource(str(tmp_path), target="t"))
+    src = ParquetSource(str(tmp_path), target="t")
+    reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(src)
     assert reg.best_validation_score_ > 0.95
+    # predicting the source fit streamed: one line naming the ways to do it (before: "X must be 2-D ... Received shape ()")
+    said = re.escape(f"predicting takes rows in memory (a DataFrame or an array), not {src!r}, which fit streams: score a folder batch by "
+                     "batch with `hiddenlayers predict MODEL DIR`")
+    for call in (reg.predict, lambda s: reg.score(s, df["t"])):
+        with pytest.raises(DataError, match="^" + said):
+            call(src)
+    assert reg.score(df[list("abc")], df["t"]) > 0.95  # the rows in memory, read by name through the stored preprocessing
 
 
 def test_read_ahead_keeps_order_raises_where_the_reader_failed_and_stops_with_the_consumer():
@@ -227,6 +235,21 @@ def test_every_file_has_the_first_files_columns(tmp_path, parts, message) -> Non
     with pytest.raises(DataError) as info:
         ParquetSource(d, target="y")
     assert str(info.value) == message.format(d=d)
+
+
+@pytest.mark.parametrize("empty", [0, 1])
+@pytest.mark.parametrize("content", [b"", b"\n\n"])
+def test_an_empty_csv_file_of_a_folder_is_named_as_empty(tmp_path, empty, content) -> None:
+    """A 0-byte (or blank) CSV beside good ones: one line saying the file is empty. Before: "has no column 'y' (the target;
+    ...)" or, for a model, "lacks column(s) 'a', 'y' ... (it has )", as if the file had other columns."""
+    parts: list = [_frame(a=A, y=None)]
+    parts.insert(empty, content)
+    d = _files(tmp_path, "d", parts, "csv")
+    message = f"'{d}/part{empty}.csv' is empty (no header line, no rows): remove it from the source, or write its header and rows."
+    for make in (lambda: ParquetSource(d, target="y"), lambda: hl.data.stream_file_columns(d)):
+        with pytest.raises(DataError) as info:
+            make()
+        assert str(info.value) == message
 
 
 def test_named_features_need_only_those_columns_and_ints_read_as_floats(tmp_path) -> None:

@@ -473,9 +473,10 @@ def test_decimals_mixed_with_text_stay_categorical_and_infinite_or_huge_decimals
     pre = TablePreprocessor().fit(mixed)
     assert pre.columns[0]["kind"] == "categorical" and pre.columns[0]["categories"] == ["2", "x"]
     inf = pd.DataFrame({"amount": _decimals([Decimal("1"), Decimal("-Infinity"), None])})
-    message = "column 'amount' holds infinite values: replace them with numbers or leave the cells empty."
-    for fit in (TablePreprocessor().fit, TablePreprocessor().partial_fit, TablePreprocessor().fit(inf[:1]).transform):
-        with pytest.raises(DataError, match="^" + re.escape(message) + "$"):
+    message = "column 'amount' is numeric, but {} holds the infinite number -inf: replace it with a finite number, or leave the cell empty."
+    for fit, place in ((TablePreprocessor().fit, "row 2"), (TablePreprocessor().partial_fit, "a chunk"),
+                       (TablePreprocessor().fit(inf[:1]).transform, "row 2")):
+        with pytest.raises(DataError, match="^" + re.escape(message.format(place)) + "$"):
             fit(inf)
     huge = pd.DataFrame({"amount": _decimals([Decimal("1"), None, Decimal("-1E+400")])})  # beyond float64: float() gives -inf
     with pytest.raises(DataError, match="^" + re.escape("column 'amount' must be within ±3.4e38 (float32, which the model computes in) "
@@ -483,6 +484,25 @@ def test_decimals_mixed_with_text_stay_categorical_and_infinite_or_huge_decimals
         TablePreprocessor().fit(huge, where=lambda i: f"line {i + 2}")
     with pytest.raises(DataError, match="but row 2 holds 1e\\+39: fix"):  # within float64, beyond float32: the float32 rule
         TablePreprocessor().fit(pd.DataFrame({"amount": _decimals([Decimal("1"), Decimal("1E+39")])}))
+
+
+def test_an_infinite_number_in_a_numeric_column_is_named_by_its_line_and_counted() -> None:
+    """Before: "column 'a' holds infinite values", with no row, in fit and transform alike: a user with thousands of rows
+    (or a folder of files, whose ``where`` names the file) had to search for the cell."""
+    frame = pd.DataFrame({"a": [1.0, 2.0, np.inf, 4.0, -np.inf], "c": ["x", "y", "x", "y", "x"]})
+    line = lambda i: f"line {i + 2}"  # noqa: E731 - a CSV file: its header is line 1
+    message = ("column 'a' is numeric, but {} holds the infinite number inf (2 infinite cells in all): "
+               "replace it with a finite number, or leave the cell empty.")
+    with pytest.raises(DataError, match="^" + re.escape(message.format("line 4")) + "$"):
+        TablePreprocessor().fit(frame, where=line)
+    pre = TablePreprocessor().fit(frame.iloc[:2])
+    with pytest.raises(DataError, match="^" + re.escape(message.format("row 3")) + "$"):
+        pre.transform(frame)
+    with pytest.raises(DataError, match="^" + re.escape(message.format("line 4")) + "$"):
+        pre.transform(frame.astype({"a": str}), line)  # text cells ("inf") read as numbers: the same rule
+    one = "column 'a' is numeric, but line 3 holds the infinite number -inf: replace it with a finite number, or leave the cell empty."
+    with pytest.raises(DataError, match="^" + re.escape(one) + "$"):
+        pre.transform(frame.iloc[[0, 4]], line)
 
 
 _DECIMAL = st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**30, max_value=10**30, places=None)

@@ -81,6 +81,10 @@ def test_regressor_with_numeric_preprocessing_in_graph(tmp_path) -> None:
     assert out.shape == (200, 1)
     np.testing.assert_allclose(out.ravel(), reg.predict(pre.transform(frame).matrix), atol=1e-4)
     assert r.metric == "r2" and r.score_before is not None
+    from hiddenlayers.ship import OnnxModel
+
+    # a repr that says what the file is (was <...OnnxModel object at 0x...>)
+    assert repr(OnnxModel(tmp_path / "reg.onnx")) == f"OnnxModel({str(tmp_path / 'reg.onnx')!r}, MLPRegressor, 2 inputs)"
 
 
 def _categorical_model(max_categories: int = 3, numeric: bool = True):
@@ -144,6 +148,7 @@ def test_onnx_model_takes_an_array_where_the_columns_have_no_names_and_names_the
     model = OnnxModel(tmp_path / "plain.onnx")
     np.testing.assert_allclose(model.predict_proba(X), plain.predict_proba(X), atol=1e-5)
     assert (model.predict(X) == plain.predict(X)).all()
+    assert repr(model) == f"OnnxModel({str(tmp_path / 'plain.onnx')!r}, MLPClassifier, 4 inputs, 3 classes)"
     with pytest.raises(DataError, match=r"X must be 2-D \(rows, 4 features\).*X.reshape\(1, -1\)"):
         model.predict(X[0])
     with warnings.catch_warnings():  # the category '' that CSV files cannot hold: not this test's point
@@ -152,6 +157,23 @@ def test_onnx_model_takes_an_array_where_the_columns_have_no_names_and_names_the
     export_onnx(clf, tmp_path / "cat.onnx", X=frame, y=y2)
     with pytest.raises(DataError, match=r"reads named columns \('a', 'color', 'size'\): pass a pandas DataFrame with them, not a ndarray"):
         OnnxModel(tmp_path / "cat.onnx").predict_proba(frame.to_numpy())
+    assert repr(OnnxModel(tmp_path / "cat.onnx")) == f"OnnxModel({str(tmp_path / 'cat.onnx')!r}, MLPClassifier, 3 inputs, 2 classes)"
+
+
+def test_scikit_learns_own_mlp_is_named_by_its_library(tmp_path) -> None:
+    """Before: "export_onnx() takes a fitted MLPClassifier, MLPRegressor ... Received: MLPRegressor", which reads as a contradiction."""
+    from sklearn.neural_network import MLPRegressor as SkMLP
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match=re.escape("Received: MLPRegressor from sklearn, not hiddenlayers: fit hl.MLPRegressor instead (it "
+                                                  "takes the same parameters).")):
+        export_onnx(sk, tmp_path / "sk.onnx")
+    with pytest.raises(TypeError, match=r"Received: dict\.$"):
+        export_onnx({}, tmp_path / "d.onnx")
+    assert not list(tmp_path.iterdir())
 
 
 def test_categorical_only_model_with_int8(tmp_path) -> None:

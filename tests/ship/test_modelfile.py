@@ -173,6 +173,20 @@ def test_a_data_file_is_named_as_data_not_as_a_damaged_model(tmp_path: Path) -> 
             hl.load(tmp_path / name)
 
 
+def test_scikit_learns_own_mlp_is_refused_by_save_naming_its_drop_in(tmp_path: Path, iris: tuple[np.ndarray, np.ndarray]) -> None:
+    """scikit-learn's MLPClassifier has our class name: save() passed its name check, then failed with "AttributeError:
+    'MLPClassifier' object has no attribute 'save'"."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    sk = _fit(SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0), *iris)
+    message = ("save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder (or scikit-learn scalers, "
+               "imputers, PCA) then an MLP. Received: MLPClassifier from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it "
+               "takes the same parameters).")
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        hl.save(sk, tmp_path / "sk.safetensors")
+    assert not list(tmp_path.iterdir())
+
+
 def test_truncated_tensor_data(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "short.safetensors"
     bad.write_bytes(saved.read_bytes()[:-8])  # header intact, last tensor cut

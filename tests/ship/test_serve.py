@@ -283,6 +283,22 @@ def test_bad_requests_get_a_4xx_and_one_json_line(server: Server, body: bytes, s
     assert server.post("/predict", {"rows": _rows(1, 0)})[0] == 200  # still serving
 
 
+def test_a_csv_body_is_answered_with_the_forms_the_server_reads(server: Server) -> None:
+    """A CSV file posted as it is (curl --data-binary @new.csv -H 'Content-Type: text/csv'): before, only "the body is not
+    valid JSON (Expecting value ...)", which leaves a user wondering whether a CSV is read at all."""
+    csv = b"age,income,city,score\n41,52000,Lyon,0\n"
+    got, text = server.request("POST", "/predict", csv, {"Content-Type": "text/csv; charset=utf-8"})
+    error = json.loads(text)["error"]
+    assert got == 400 and error.startswith("the body is not valid JSON (")
+    assert error.endswith("). Its Content-Type is text/csv (CSV), which the server does not read: send JSON ({\"rows\": [...]} or "
+                          "{\"columns\": {...}}) or an Arrow IPC stream (Content-Type: application/vnd.apache.arrow.stream); "
+                          "`hiddenlayers predict MODEL FILE` reads a CSV file."), error
+    got, text = server.request("POST", "/predict", csv)  # sent as JSON: no word about a Content-Type it did not have
+    assert got == 400 and json.loads(text)["error"].endswith(")."), text
+    # a JSON body labelled text/csv is still read as JSON, as any other non-Arrow type
+    assert server.request("POST", "/predict", json.dumps({"rows": _rows(1, 0)}).encode(), {"Content-Type": "text/csv"})[0] == 200
+
+
 def test_size_limits(server: Server, models: dict) -> None:
     rows = _rows(10_000, 5)
     status, got = server.post("/predict", {"rows": rows})

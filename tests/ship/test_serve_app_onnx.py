@@ -74,8 +74,12 @@ def test_a_uint8_image_export_reads_uint8_requests_only(exports: dict) -> None:
     status, got = client.post("/predict_proba", {"images": X.tolist(), "dtype": "uint8"})
     assert status == 200
     np.testing.assert_allclose(got["probabilities"], clf.predict_proba(X), atol=1e-5)
-    assert client.post("/predict", {"images": (X / 255.0).tolist()}) == (
-        422, {"error": 'this export reads uint8 pixels 0-255 (exported with input_dtype="uint8"): send them with "dtype": "uint8".'})
+    refusal = (422, {"error": 'this export reads uint8 pixels 0-255 (exported with input_dtype="uint8"): send them with "dtype": "uint8".'})
+    assert client.post("/predict", {"images": (X / 255.0).tolist()}) == refusal
+    # 0-255 pixels sent without "dtype": before, the pixel rule's 422 came first, whose "or float pixels divided by 255"
+    # only led to the refusal above; the dtype is the fix, so it is said first
+    assert client.post("/predict", {"images": X.tolist()}) == refusal
+    assert client.post("/predict", {"images": X.astype(float).tolist(), "dtype": "float32"}) == refusal
 
 
 def test_speech_export_transcribes_as_the_recognizer_greedy_and_by_beam(exports: dict) -> None:

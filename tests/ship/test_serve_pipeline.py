@@ -64,6 +64,23 @@ def test_other_pipelines_are_refused_in_serves_name(wine_pipe: tuple) -> None:
         hl.serve(wine_pipe[0], workers=2, port=0)
 
 
+def test_scikit_learns_own_mlp_is_refused_before_the_server_starts() -> None:
+    """scikit-learn's MLPClassifier has our class name: hl.serve() started on it, answered /predict_proba and failed every
+    /predict with a 500 ("'MLPClassifier' object has no attribute 'predict_with_proba'" in its log)."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    from hiddenlayers.ship._serve.app_model import open_served
+
+    X, y = load_wine(return_X_y=True)
+    sk = quiet_fit(SkMLP(hidden_layer_sizes=(4,), max_iter=3, random_state=0), X, y)
+    said = (r"^serve\(\) takes a model file path or a fitted MLPClassifier, .* or DQNAgent\. Received: MLPClassifier from sklearn, not "
+            r"hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$")
+    with pytest.raises(TypeError, match=said):
+        open_served(sk)
+    with pytest.raises(TypeError, match=said):
+        hl.serve(sk, port=0)  # port 0: were it served, the test would hang, not pass
+
+
 def test_a_pipeline_of_steps_and_its_onnx_export_are_served_with_null_cells_filled(tmp_path: Path) -> None:
     """A running server of a Pipeline of scikit-learn steps (in memory) and of its ``.onnx`` export: rows with null cells
     answered as the Pipeline's predict_proba answers them (its SimpleImputer fills them; in the export, the graph's)."""

@@ -920,7 +920,8 @@ def prune(
 @app.command()
 def export(
     model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer or DQNAgent.")],
-    data: Annotated[str | None, typer.Argument(help="Optional data: a table model's labelled rows (parity rows, and the score before/after --int8); "
+    data: Annotated[str | None, typer.Argument(help="Optional data: a table model's rows (the parity rows; with the target column, "
+                                               "also the score before/after --int8); "
                                                "an app's inputs as predict reads them (its parity rows: a Recommender's user and item columns, "
                                                "a Forecaster's series, a long table of frames, a DQNAgent's observation columns).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,

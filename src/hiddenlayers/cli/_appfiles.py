@@ -299,8 +299,19 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], wher
         raise UserError(f"the data has {frame.shape[1]} columns but the model reads {pixels} pixel columns ({h} x {w}, {c} channel(s)): name the other "
                         f"{frame.shape[1] - pixels} (a label or id column) with predict's --keep NAME (written beside the predictions, not read as "
                         "pixels) or --target (evaluate, inspect), or drop them.")
-    return read_images(model, numeric_matrix(frame, where), options.get("image_dtype") or "float32", options.get("image_layout") or "hwc", "the data",
-                       where)
+    dtype = options.get("image_dtype") or "float32"
+    refuse_float_pixels(model, dtype)
+    return read_images(model, numeric_matrix(frame, where), dtype, options.get("image_layout") or "hwc", "the data", where)
+
+
+def refuse_float_pixels(model: Any, dtype: str) -> None:
+    """A UserError when ``model`` is an ``input_dtype="uint8"`` export and the pixels are read as ``dtype`` float32.
+
+    Before the pixel rule: its fix for 0-255 floats ("or divide them by 255") would only lead to this refusal.
+    """
+    if dtype != "uint8" and getattr(model, "input_dtype", None) == "uint8":
+        raise UserError("this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with "
+                        "--image-dtype uint8, or predict with the .safetensors file.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -318,6 +329,7 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     A uint8 array follows the uint8 rule (0-255, scaled by 1/255) unless ``--image-dtype`` says otherwise; any other, float32's.
     """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
+    refuse_float_pixels(model, dtype)
     return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
 
 

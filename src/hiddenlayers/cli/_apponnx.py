@@ -113,15 +113,16 @@ class ImageClassifier(_Export):
         super().__init__(adapter, columns)
         self.image_shape_, self.classes_ = self.app.image_shape_, np.asarray(self.app.classes_)
         self.mean_, self.scale_ = self.app.mean_, self.app.scale_  # the fitted pixels' statistics (the 0-1 scale check), NaN in older exports
+        self.input_dtype = self.adapter.runner.dtype  # "uint8": the export reads 0-255 pixels only (refuse_float_pixels)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` of the images ``X`` as the pixel rule gave them (uint8 0-255, or float pixels as given),
         sent to the server's adapter with that ``dtype``, which scales uint8 by 1/255 as the app's ``predict_proba`` does."""
         X = np.asarray(X)
+        from ._appfiles import refuse_float_pixels
+
         dtype = "uint8" if X.dtype == np.uint8 else "float32"
-        if dtype == "float32" and self.adapter.runner.dtype == "uint8":
-            raise UserError("this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with "
-                            "--image-dtype uint8, or predict with the .safetensors file.")
+        refuse_float_pixels(self, dtype)
         return np.asarray(_answers(self.adapter, {"images": X.tolist(), "dtype": dtype}, len(X), proba=True), dtype=self.floats)
 
 

@@ -336,6 +336,11 @@ def labelled_table(
     name = target or stored or default_target(data, table.frame)
     if name is None:
         raise UserError(missing(columns) if callable(missing) else missing)
+    if target is None and name == stored and stored not in columns:  # not "unknown target column": the user named none
+        from ..data import did_you_mean
+
+        raise DataError(f"the data has no column '{stored}', the target the model was trained on: give labelled rows (with a "
+                        f"'{stored}' column), or pass --target COLUMN naming the labels' column.{did_you_mean([stored], columns)}")
     name = resolve_column(name, columns)
     table = table.drop_missing(name, missing_target_reason(name))
     n, summary = len(table.frame), table.drop_summary()

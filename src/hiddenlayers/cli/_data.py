@@ -121,7 +121,8 @@ def regression_target(y: pd.Series, name: str, where: Callable[[int], str] | Non
         raise DataError(f"regression target '{name}' must be numeric but holds {str(y.iloc[row])!r} ({at_row(row, where)}): fix it, or {fix}.")
     values = num.to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values)):
-        raise DataError(f"regression target '{name}' holds infinite values: replace them.")
+        row = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise DataError(f"regression target '{name}' holds an infinite value ({at_row(row, where)}): replace it with a number, or drop the row.")
     return values
 
 
@@ -346,6 +347,27 @@ def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tu
     """
     X, A, y, _ = labelled_weighted(model, data, target, None, table=table)
     return X, A, y
+
+
+def export_rows(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
+    """``export``'s DATA as ``(raw table, model matrix, labels or None)``: :func:`labelled` rows, whose labels score the model
+    before and after ``--int8``; or, with no ``target`` given and no column of the target the model records, the rows
+    unlabelled, read as ``predict`` reads them, for the parity check alone (a note says so).
+
+    Why: new rows without labels are what a user has at hand to check an export on; they were refused as an
+    "unknown target column" that the user never named.
+    """
+    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    table = read_table(data)
+    if target is not None or stored is None or stored in table.frame.columns:
+        return labelled(model, data, target, table=table)
+    refuse_missing_inputs(model, [str(c) for c in table.frame.columns])
+    A = model_inputs(model, table.frame, table.where)
+    if table.n_dropped:
+        note(table.drop_summary())
+    note(f"'{data}' has no column '{stored}' (the target): parity checked on its {len(A)} row(s), no score (give labelled rows "
+         "for the score before and after --int8)")
+    return table.frame, A, None
 
 
 def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: str | None, table: Any = None) -> tuple[Any, Any, Any, Any]:

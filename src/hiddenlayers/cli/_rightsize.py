@@ -321,18 +321,27 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
         X = export_inputs(model, model_path, data, target)
     elif data is not None:
-        from ._data import labelled
+        from ._data import export_rows
 
-        raw, A, y = labelled(model, data, target)
+        raw, A, y = export_rows(model, data, target)
         X = raw if getattr(model, "preprocessing_", None) else A
     from ..ship import export_onnx
 
     try:
         report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None, input_dtype=input_dtype, dtype=dtype)
     except ValueError as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_export_words(one_line(exc))) from None
     _show(report, as_json, {"model": model_path})
     return report.to_dict()
+
+
+def _export_words(message: str) -> str:
+    """``export_onnx``'s remedies in ``export``'s options: ``quantize=True`` is ``--int8``, ``dtype='float32'`` is ``--dtype float32``
+    (an app's graph type) or ``train --dtype float32`` (a table model's). Only these phrases, each in one message's words."""
+    for said, option in (("quantize=True", "--int8"), ("without quantize", "without --int8"),
+                         ("fit with dtype='float32'", "train it with --dtype float32"), ("or with dtype='float32'", "or with --dtype float32")):
+        message = message.replace(said, option)
+    return message
 
 
 # ------------------------------------------------------------------ predict (.onnx)

@@ -31,11 +31,14 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (critical, error, warning, info, debug).")] = "info",
     threads: Annotated[int, typer.Option("--threads", help="Threads per forward pass in each worker (micro-batches are small: use --workers for more cores).")] = 1,
 ) -> None:
-    """Serve a model over HTTP: POST /predict and /predict_proba (JSON rows by column name), GET /health, /ready, /metadata, /metrics.
+    """Serve a model over HTTP: POST /predict and /predict_proba, GET /health, /ready, /metadata, /metrics.
 
-    An application file reads its own JSON form: {"texts": [...]} (TextClassifier), {"images": [...]} (ImageClassifier),
+    A table model reads {"rows": [{column: value, ...}, ...]} (or rows as lists in /metadata's column order),
+    {"columns": {column: [...], ...}}, or an Arrow IPC stream; null is a missing value.
+    An application file reads its own JSON form: {"texts": [...]} (TextClassifier), {"images": [...], "dtype": "uint8"} (ImageClassifier),
     {"sequences": [...]} (SequenceClassifier), {"utterances": [...], "beam_size": k} (SpeechRecognizer: transcripts), table rows (Autoencoder: scores and +1/-1), {"users": [...], "items": [...]} (Recommender),
-    {"series": [...], "steps": n} (Forecaster); GET /metadata shows it.
+    {"series": [...], "steps": n} (Forecaster), {"texts": [...], "beam_size": k} (Translator: translations),
+    {"observations": [...], "return_q": true} (DQNAgent: actions); GET /metadata shows it.
     Requests that arrive together share one forward pass (micro-batching); a lone request never waits.
     SIGHUP (or POST /reload with --reload-token) swaps in the model file again; SIGTERM drains and exits 0.
 

@@ -176,9 +176,24 @@ def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = Non
             row = int(np.flatnonzero(bad)[0])
             raise DataError(f"column '{name}' must be numeric but {at_row(row, where)} holds {str(col.iloc[row])!r}: fix the value or leave it empty.")
         values = parsed
-    if np.isinf(values).any():
-        raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+    refuse_infinite(name, values, where)
     return values
+
+
+def refuse_infinite(name: str, values: Any, where: Callable[[int], str] | None = None, place: str = "") -> None:
+    """A DataError naming numeric column ``name``'s first infinite value in the float array ``values`` and its place
+    (``place`` when given, such as ``"a chunk"``, else :func:`at_row` with ``where``: a folder's file and line); nothing when none is.
+
+    Why the place: in a table of thousands of rows, or a folder of files, "holds infinite values" alone leaves the
+    user searching for the cell; the row (file line) and how many cells are infinite say where to look.
+    """
+    import numpy as np
+
+    bad = np.flatnonzero(np.isinf(values))
+    if bad.size:
+        more = f" ({bad.size} infinite cells in all)" if bad.size > 1 else ""
+        raise DataError(f"column '{name}' is numeric, but {place or at_row(int(bad[0]), where)} holds the infinite number {float(values[bad[0]])}{more}: "
+                        "replace it with a finite number, or leave the cell empty.")
 
 
 def decimal_floats(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
@@ -292,4 +307,4 @@ def category_lookup(categories: list[str]) -> dict[str, int]:
     return codes
 
 
-__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "category_texts", "check_column_names", "check_readable", "decimal_floats", "is_missing", "numeric_matrix", "numeric_values", "unreadable_kind"]
+__all__ = ["BOOL_TEXT", "category_lookup", "category_text", "category_texts", "check_column_names", "check_readable", "decimal_floats", "is_missing", "numeric_matrix", "numeric_values", "refuse_infinite", "unreadable_kind"]

@@ -40,7 +40,17 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
-from ._cells import at_row, category_lookup, category_texts, check_column_names, check_readable, decimal_floats, is_missing, numeric_values
+from ._cells import (
+    at_row,
+    category_lookup,
+    category_texts,
+    check_column_names,
+    check_readable,
+    decimal_floats,
+    is_missing,
+    numeric_values,
+    refuse_infinite,
+)
 from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 from ._float32 import F32_MAX
@@ -466,8 +476,7 @@ def _refuse_beyond_float32(name: str, values: np.ndarray, where: Callable[[int],
     it would also overflow the column's variance to ``inf``, a scale no model file can store. ``where`` names
     the row as in :meth:`TablePreprocessor.fit`; ``chunk`` (partial_fit's ``"a chunk"``) replaces it.
     """
-    if np.isinf(values).any():
-        raise DataError(f"column '{name}' holds infinite values: replace them with numbers or leave the cells empty.")
+    refuse_infinite(name, values, where, chunk)
     with np.errstate(invalid="ignore"):
         big = np.flatnonzero(np.abs(values) > F32_MAX)
     if big.size:

@@ -103,7 +103,10 @@ def _glob_for(path: str, file: str) -> str:
 def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
     """``(column names, Arrow schema or None)`` of one file: a Parquet footer or a CSV header line."""
     if kind == "csv":
-        return read_header(Path(file), ",", file), None
+        names = read_header(Path(file), ",", file)
+        if not names:  # else every check after this one says the file lacks each column, as if it had others
+            raise DataError(f"'{file}' is empty (no header line, no rows): remove it from the source, or write its header and rows.")
+        return names, None
     import pyarrow.parquet as pq
 
     try:

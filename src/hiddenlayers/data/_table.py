@@ -227,7 +227,9 @@ def read_table(source: str | os.PathLike[str]) -> Table:
         names = ", ".join(DATASETS)
         raise DataError(f"'{text}' is neither a file nor a bundled dataset: check the path, or use one of {names}.")
     if path.is_dir():
-        raise DataError(f"'{text}' is a folder: give a data file (CSV, TSV, Parquet, JSON lines, .npy or .npz).")
+        raise DataError(f"'{text}' is a folder: give a data file (CSV, TSV, Parquet, JSON lines, .npy or .npz); a folder of Parquet or CSV "
+                        "files is streamed, never read whole, by hl.data.ParquetSource(path, target=...) and `hiddenlayers train`, "
+                        "`predict` and `evaluate`.")
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise DataError(

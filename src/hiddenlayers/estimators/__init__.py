@@ -57,9 +57,6 @@ _EXPORTS = {
     "class_weight_to_json": "._class_weight",
     "class_weight_from_json": "._class_weight",
     # a refusal's note for another library's MLP or a Pipeline around ours (lens, cost, prune, explain)
-    "foreign": "._foreign",
-    "foreign_note": "._foreign",
-    "pipeline_note": "._foreign",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -69,8 +69,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     >>> explain_model(clf, X[0], "a").agrees
     True
     """
+    from .._words import foreign_note, pipeline_note
     from ..training import explain_network
-    from ._foreign import foreign_note, pipeline_note
     from ._mlp_base import _BaseMLP
 
     if not isinstance(model, _BaseMLP):

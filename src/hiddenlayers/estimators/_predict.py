@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..data import TablePreprocessor, first_beyond_float32, non_finite_rows
+from ..data import TablePreprocessor, first_beyond_float32, is_source, non_finite_rows
 from ..exceptions import DataError, NonFiniteOutputError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
@@ -64,6 +64,10 @@ def weights_fresh(est: _BaseMLP) -> bool:
 def check_X(est: _BaseMLP, X: Any) -> Any:
     """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks."""
     est._require_fitted()
+    if is_source(X):  # before: "X must be 2-D ... Received shape ()", from scikit-learn's check of an object it cannot read
+        raise DataError(f"predicting takes rows in memory (a DataFrame or an array), not {X!r}, which fit streams: score a folder "
+                        "batch by batch with `hiddenlayers predict MODEL DIR` (or `hiddenlayers evaluate MODEL DIR`), or read the rows "
+                        "to predict into a DataFrame (pd.read_parquet(path)).")
     X = stored_table_matrix(est, X)
     if (
         type(X) is np.ndarray

@@ -164,7 +164,7 @@ def _refuse_not_ours(model: Any) -> None:
     Why: scikit-learn's ``MLPClassifier`` has no PyTorch network (the lens said "not fitted yet" or "wrap your own forward call"),
     and a ``Pipeline(StandardScaler(), hl.MLPClassifier())`` read as an unknown object with no hint of its last step.
     """
-    from ..estimators import foreign, foreign_note, pipeline_note
+    from .._words import foreign, foreign_note, pipeline_note
 
     if isinstance(model, nn.Module) or not foreign(model):
         return

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._words import foreign, foreign_note, pipeline_note
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
@@ -50,8 +51,6 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
             f"{type(net).__name__}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
             "network takes them (batch first), or pass one of the Networks inside it."
         )
-    from ..estimators import foreign, foreign_note, pipeline_note
-
     if hasattr(model, "hidden_layer_sizes") and not foreign(model):
         from ..exceptions import NotFittedError
 

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .._meta import WEIGHT_COLUMN_KEY
+from .._words import foreign_note
 from ..exceptions import DataError, NotFittedError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
@@ -208,7 +209,7 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
     from ..estimators import MLPClassifier, MLPRegressor
 
     if not isinstance(model, (MLPClassifier, MLPRegressor)) and app_kind(model) is None:
-        raise TypeError(f"export_onnx() takes a fitted {SUPPORTED}. Received: {type(model).__name__}.")
+        raise TypeError(f"export_onnx() takes a fitted {SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}.")
     if not (hasattr(model, "network_") or hasattr(model, "q_network_")):  # a DQNAgent's network is its Q-network
         raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     if quantize is False and quantized_path is not None:

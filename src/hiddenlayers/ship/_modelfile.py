@@ -15,7 +15,7 @@ from typing import Any
 
 from .._files import read_metadata
 from .._meta import BASE_FORMAT_VERSION, FORMAT_VERSION, MODEL_KINDS, stored_steps
-from .._words import article
+from .._words import article, foreign, foreign_note
 from ..exceptions import ModelFileError
 from ._pipeline import PIPELINE_KEY, is_pipeline, pipeline_from_file, pipeline_of_model, save_pipeline
 
@@ -38,9 +38,9 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
     if is_pipeline(model):
         save_pipeline(model, path, extra)
         return
-    if name not in MODEL_KINDS:
+    if name not in MODEL_KINDS or foreign(model):  # scikit-learn's MLPClassifier has our name, not our save()
         raise TypeError(f"save() takes a fitted hiddenlayers estimator or application, or a Pipeline of a TableEncoder (or scikit-learn scalers, imputers, PCA) then an MLP. "
-                        f"Received: {name}.")
+                        f"Received: {name}{foreign_note(model)}.")
     if name in _ESTIMATORS:
         model.save(path, extra=extra)
     elif extra is not None:

@@ -196,6 +196,12 @@ class OnnxModel:
         # X's element type: float64 where the export of a dtype="float64" model computes in float64, else float32
         self.input_dtype: Any = np.float64 if any(i.name == "X" and i.type == "tensor(double)" for i in self.session.get_inputs()) else np.float32
 
+    def __repr__(self) -> str:
+        """What the file is, at a glance: ``OnnxModel('model.onnx', MLPClassifier, 64 inputs, 10 classes)`` (a regressor: its target)."""
+        inputs = len(self.columns) if self.columns else self.n_inputs if self.spec is None else len(self.spec["numeric"]) + len(self.spec["categorical"])
+        what = f", {len(self.classes_)} classes" if self.classes_ is not None else f", target {self.target!r}" if self.target else ""
+        return f"OnnxModel({self.path!r}, {self.estimator}, {inputs} inputs{what})"
+
     def feeds(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
         """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`, also for ``where``)."""
         if self.spec is not None:

@@ -451,7 +451,7 @@ def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, m
                       search_steps: int, fine_tune_epochs: int, latency_threads: int | None) -> None:
     """One-line errors for what :func:`prune` cannot work with (an unfitted model, out-of-range settings)."""
     if not hasattr(model, "network_"):
-        from ...estimators import foreign, foreign_note, pipeline_note
+        from ..._words import foreign, foreign_note, pipeline_note
 
         if hasattr(model, "hidden_layer_sizes") and not foreign(model):
             raise NotFittedError(f"prune() needs a fitted model: call {type(model).__name__}.fit(X, y) first.")

@@ -33,7 +33,12 @@ class ImageModel(_Classifier):
         dtype = b.get("dtype", "float32")
         if dtype not in PIXEL_DTYPES:
             raise RequestError(400, f'"dtype" must be "float32" (pixels as given) or "uint8" (whole numbers 0-255, scaled by 1/255). Received: {dtype!r:.40}.')
+        self.refuse_dtype(dtype)
         return [(dtype, self._image(x, i, dtype)) for i, x in enumerate(_items(b, "images", "images (nested lists of numbers)", max_rows))]
+
+    def refuse_dtype(self, dtype: str) -> None:
+        """A RequestError when the model cannot read pixels of request ``dtype`` at all (none here: a fitted app reads both),
+        before any pixel is checked, so the refusal names the dtype rather than a pixel rule the fix would not satisfy."""
 
     def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
         """Image ``i`` by :func:`~hiddenlayers.ship.image_input`'s rule, in the shape the app reads; a broken rule is a 422 in the request's words."""

@@ -43,7 +43,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..._words import article
+from ..._words import article, foreign, foreign_note
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
@@ -111,12 +111,13 @@ def open_served(source: Any, version: int = 1, threads: int | None = None) -> An
             return ServedModel(source, version, threads)
         source = pipeline_as_model(source, "serve()")  # a Pipeline(TableEncoder, MLP) as its saved file is: the MLP with the encoder inside
     kind = type(source).__name__
-    if kind in TABLE_MODELS:
+    ours = not foreign(source)  # scikit-learn's MLPClassifier has our name, not our methods
+    if kind in TABLE_MODELS and ours:
         return ServedModel(source, version, threads)
-    if kind in _ADAPTERS:
+    if kind in _ADAPTERS and ours:
         _fitted_app(source)
         return _ADAPTERS[kind](source, version, None, None)
-    raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}.")
+    raise TypeError(f"serve() takes a model file path or a fitted {SERVED.replace(' and ', ' or ')}. Received: {kind}{foreign_note(source)}.")
 
 
 def _open_file(p: Path, version: int, threads: int | None) -> Any:

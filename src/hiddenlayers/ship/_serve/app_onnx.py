@@ -80,11 +80,11 @@ class ImageOnnx(_Exported, ImageModel):
         _opened(self, ImageModel, runner, facts, path, version)
         self.double = runner.double
 
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        rows = super().rows(body, max_rows)
-        if self.runner.dtype == "uint8" and rows[0][0] != "uint8":
+    def refuse_dtype(self, dtype: str) -> None:
+        """An ``input_dtype="uint8"`` export reads uint8 requests only: float pixels are refused before the pixel rule, whose
+        fix for 0-255 floats ("or divide the floats by 255") would only lead to this refusal."""
+        if self.runner.dtype == "uint8" and dtype != "uint8":
             raise RequestError(422, 'this export reads uint8 pixels 0-255 (exported with input_dtype="uint8"): send them with "dtype": "uint8".')
-        return rows
 
     def inputs(self) -> dict[str, Any]:
         info = super().inputs()

@@ -158,14 +158,15 @@ class _Server:
 
     async def _rows(self, request: Any, model: ServedModel | AppModel) -> list[Any]:
         body = await self._body(request)
-        if request.headers.get("content-type", "").split(";")[0].strip() == ARROW:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == ARROW:
             return await asyncio.to_thread(_arrow_rows, body, model, self.cfg.max_rows)
         try:
             data = _loads(body) if len(body) < 65536 else await asyncio.to_thread(_loads, body)
         except RequestError:
             raise
         except (ValueError, RecursionError) as exc:
-            raise RequestError(400, f"the body is not valid JSON ({str(exc).splitlines()[0][:120]}).") from None
+            raise RequestError(400, f"the body is not valid JSON ({str(exc).splitlines()[0][:120]}).{_other_media(media)}") from None
         if len(body) < 65536:
             return model.rows(data, self.cfg.max_rows)
         return await asyncio.to_thread(model.rows, data, self.cfg.max_rows)
@@ -394,6 +395,21 @@ def _arrow_rows(body: bytes, model: ServedModel | AppModel, max_rows: int) -> li
 
 def _ignore(signum: int, frame: Any) -> None:
     """SIGTERM after uvicorn's drain: nothing left to do."""
+
+
+#: media types of tables the server does not read, which a client may send as they are (a CSV file posted with curl --data-binary)
+_TABLE_MEDIA = {"text/csv": "CSV", "application/csv": "CSV", "text/tab-separated-values": "TSV", "application/vnd.apache.parquet": "Parquet",
+                "application/x-parquet": "Parquet", "application/x-ndjson": "JSON lines", "application/jsonl": "JSON lines"}
+
+
+def _other_media(media: str) -> str:
+    """For a body that is not JSON, sent as a table of another format (``Content-Type: text/csv``): what the server reads
+    instead, and what reads that format (``hiddenlayers predict``); ``""`` for any other type."""
+    kind = _TABLE_MEDIA.get(media)
+    if kind is None:
+        return ""
+    return (f" Its Content-Type is {media} ({kind}), which the server does not read: send JSON ({{\"rows\": [...]}} or {{\"columns\": {{...}}}}) "
+            f"or an Arrow IPC stream (Content-Type: {ARROW}); `hiddenlayers predict MODEL FILE` reads a {kind} file.")
 
 
 def make_app(cfg: ServeConfig, model: Any = None) -> Any:
