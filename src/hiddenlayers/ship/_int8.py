@@ -16,8 +16,7 @@ float32. The file's weights take a quarter of the bytes, and a row's answer is t
 same in any batch. Before the recurrent weights were quantised too, a
 SequenceClassifier's or SpeechRecognizer's int8 file kept its LSTM/GRU weights in
 float32 and was barely smaller than the float file (``lstm64,32`` on spoken digits:
-0.96 of its bytes, now 0.52; most of what is left is the exporter's per-node
-metadata: ``benchmarks/bench_int8_recurrent.py``). torch's exporter leaves a large
+0.94 of its bytes, now 0.36: ``benchmarks/bench_int8_recurrent.py``). torch's exporter leaves a large
 recurrent weight as its PyTorch tensor reordered by ``Slice``/``Concat``: that
 is folded (:func:`_folded`) and quantised, and the layout nodes dropped.
 
