@@ -341,3 +341,18 @@ def test_info_of_a_recurrent_export_counts_the_recurrent_layers(spec: str, frame
     assert (first["op"], first["hidden"], first["units"]) == (("LSTM", 8, 8) if spec.startswith("lstm") else ("GRU", 5, 5))
     text = ok("info", tmp_path / "s.onnx").stdout
     assert "recurrent and dense layers found in the graph" in text and f"{want:,} parameters in these layers" in text
+
+
+def test_an_export_keeps_no_file_paths_of_the_machine_that_wrote_it(seq_clf: SequenceClassifier, tmp_path: Path) -> None:
+    """torch's exporter notes each node's stack trace (the exporting machine's absolute file paths), FX node and class
+    path: a shipped model carried them, and they were a third of its bytes. Only the module path ``info`` reads is kept."""
+    import hiddenlayers
+
+    export_onnx(seq_clf, tmp_path / "s.onnx", quantize=True)
+    source = str(Path(hiddenlayers.__file__).resolve().parent.parent).encode()
+    for name in ("s.onnx", "s.int8.onnx"):
+        data = (tmp_path / name).read_bytes()
+        assert source not in data and b"stack_trace" not in data and b"site-packages" not in data
+        keys = {p.key for n in onnx.load_from_string(data).graph.node for p in n.metadata_props}
+        assert keys == {"pkg.torch.onnx.name_scopes"}
+    assert [r["layer"] for r in describe_onnx(tmp_path / "s.onnx")["layers"]] == ["hidden1", "hidden2", "head"]
