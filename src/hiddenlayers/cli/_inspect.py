@@ -395,7 +395,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
     for s in r["layers"]:
         t.add_row(s["name"], s["activation"] or (f"({s['role']})" if s.get("role") else "unknown"), str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
-                  f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
+                  "n/a" if not s.get("dead_known", True) else f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
                   f"{s['effective_rank']:.1f}")
     con.print(t)
     unknown = [s for s in r["layers"] if s["activation"] is None and not s.get("role")]  # a pooling layer has none by nature: no note

@@ -24,7 +24,7 @@ from . import _html as H
 from . import _report_landscape as landscape
 from ._advice import ADVICE, report_advice
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
-from ._stats import unknown_activation_note
+from ._stats import few_rows_note, unknown_activation_note
 
 PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report's
 #: the report's section ids, in page order (``report(sections=...)``, ``hiddenlayers inspect --sections``)
@@ -151,12 +151,12 @@ def _layers_table(rec: Any) -> tuple[str, list[str]]:
     rows, classes, warns = [], [], []
     for name, s in rec.stats.items():
         rows.append([name, rec.kinds.get(name, ""), s.activation_text, s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
-                     s.active_text, s.n_dead, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
-        classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead else "", "warn" if s.n_saturated else "", "", ""])
+                     s.active_text, s.dead_text, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
+        classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead and s.dead_known else "", "warn" if s.n_saturated else "", "", ""])
         warns.extend(s.warnings())
     header = ["layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "effective rank"]
-    note = unknown_activation_note({n: s.dead_rule for n, s in rec.stats.items()})
-    return H.table_html(header, rows, classes) + (H.note_html(note) if note else "") + H.warnings_html(warns, "No dead or saturated units on this data."), warns
+    notes = [unknown_activation_note({n: s.dead_rule for n, s in rec.stats.items()}), few_rows_note(list(rec.stats.values()))]
+    return H.table_html(header, rows, classes) + "".join(H.note_html(n) for n in notes if n) + H.warnings_html(warns, "No dead or saturated units on this data."), warns
 
 
 def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:
