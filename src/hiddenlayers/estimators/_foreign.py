@@ -1,6 +1,6 @@
 """What a refusal adds when it is handed a model that is not one of ours: another library's MLP, or a Pipeline around ours.
 
-The lens, ``cost``, ``prune`` and ``explain`` run one fitted hiddenlayers model. scikit-learn's own
+``cost``, ``prune`` and ``explain`` run one fitted hiddenlayers model (the lens also takes a Pipeline ending in one). scikit-learn's own
 ``MLPClassifier`` (same class name, same ``hidden_layer_sizes``) and a ``Pipeline(StandardScaler(), hl.MLPClassifier())``
 (scikit-learn's recipe for an MLP, and what ``hl.load`` gives back for a saved Pipeline) are neither, and
 "Received: MLPClassifier" or "Received: Pipeline" alone did not say what to pass instead.

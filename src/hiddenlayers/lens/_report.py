@@ -296,7 +296,9 @@ def report(
 
     ``X`` is what the model itself takes (a table, images, a series for a Forecaster, (user, item) pairs for a Recommender,
     observations for a DQNAgent); the lens turns it into the rows its network reads (``model.network_input(X)``), and ``y``
-    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). Sections
+    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). A Pipeline
+    ending in one of ours takes its raw rows: its earlier steps make the network's rows, whose columns
+    (``pipe[:-1].get_feature_names_out()``) name the features unless ``feature_names`` does. Sections
     that cannot apply to a model (attribution over integer ids, neuron maps over images, ...) say why in one line. The
     "Data" section shows ``data_report`` (a :class:`~hiddenlayers.DataReport`); without one, the fast data checks run on
     ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the advice shown when no gradient flow was recorded
@@ -330,6 +332,10 @@ def report(
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
+    if target.head is not None:  # a Pipeline: its last step's history and parameters, the names of the columns its network reads
+        title = title or f"Inside {type(model).__name__} ({', '.join(type(step).__name__ for _, step in model.steps if not isinstance(step, (str, type(None))))})"
+        feature_names = feature_names or target.feature_names
+        model = target.estimator
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     shown = _row_names(row_names, row_names_note, positions, len(Xa))
