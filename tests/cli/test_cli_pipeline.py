@@ -149,12 +149,25 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     assert info["pipeline"] == "simpleimputer: SimpleImputer -> standardscaler: StandardScaler -> mlpclassifier: MLPClassifier"
     assert info["pipeline_steps"] == ["SimpleImputer", "StandardScaler"] and not info["preprocessing"]
     text = " ".join(ok("info", path).stdout.split())
-    assert "(hl.load gives the Pipeline; predict and evaluate run it on the table's numeric columns)" in text
+    assert "(hl.load gives the Pipeline; predict, evaluate and inspect run it on the table's numeric columns)" in text
     assert "preprocessing: the Pipeline's scikit-learn steps (SimpleImputer, StandardScaler) on the numeric columns" in text
     refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
-               "predict`, `evaluate` and `info` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
-    assert_user_error(run("inspect", path, data, "--target", "label", "-o", tmp_path / "r.html"), refusal)
-    assert not (tmp_path / "r.html").exists()
+               "predict`, `evaluate`, `info` and `inspect` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+    assert_user_error(run("cost", path, "--calls", "10"), refusal)
+
+
+def test_inspect_runs_a_pipeline_of_steps_before_its_mlp(steps_saved: tuple, tmp_path: Path) -> None:
+    """``inspect`` refused a saved Pipeline of scikit-learn steps ("this command reads an MLP's file"): it now reads the CSV's
+    columns by name, fills and scales them with the stored steps, and reports the MLP's layer on the rows they make."""
+    pipe, path, data, X = steps_saved
+    out = tmp_path / "steps.html"
+    shown = json.loads(ok("inspect", path, data, "--target", "label", "-o", out, "--json", "--sections", "layers,features").stdout)
+    assert out.stat().st_size > 0 and shown["rows"] == len(X)
+    (layer,) = shown["layers"]
+    hidden = np.maximum(pipe[:-1].transform(X) @ pipe[-1].coefs_[0] + pipe[-1].intercepts_[0], 0)  # rows with holes filled by the imputer
+    assert layer["fraction_active"] == pytest.approx(float((hidden > 0).mean()), abs=1e-9)
+    assert layer["mean"] == pytest.approx(float(hidden.mean()), rel=1e-4)
+    assert "sepal width (cm)" in out.read_text()  # the features section names the columns the network reads
 
 
 def test_export_then_predict_info_and_serve_the_onnx_of_a_pipeline_of_steps(steps_saved: tuple, tmp_path: Path) -> None:

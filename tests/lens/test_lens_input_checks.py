@@ -148,9 +148,10 @@ def test_every_entry_point_checks_x_first(iris):
         domain_shift(clf, X, Xn, max_rows=10)  # checked in full, not only the sampled rows
 
 
-def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
-    """scikit-learn's own MLP was "not fitted yet" (unfitted) or told to "wrap your own forward call" (fitted), and a
-    Pipeline(StandardScaler(), hl.MLPClassifier()) was an unknown object: each now names what to pass, and the fix runs."""
+def test_scikit_learns_mlp_is_refused_naming_what_to_pass_and_a_pipeline_of_ours_is_taken(iris):
+    """scikit-learn's own MLP was "not fitted yet" (unfitted) or told to "wrap your own forward call" (fitted): it names what
+    to pass. A Pipeline(StandardScaler(), hl.MLPClassifier()) was an unknown object, then a refusal naming its last step:
+    the lens now runs its scaler first (tests/lens/test_lens_pipeline.py has every entry point)."""
     from sklearn.neural_network import MLPClassifier as SkMLP
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -162,15 +163,13 @@ def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
         pipe = make_pipeline(StandardScaler(), hl.MLPClassifier((6,), max_iter=5, random_state=0)).fit(X, y)
     head = "model must be a fitted estimator or application of hiddenlayers (MLPClassifier, Autoencoder, Forecaster, ...) or a torch.nn.Module. "
     sk_msg = "^" + re.escape(head + "Received: MLPClassifier from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it takes the same parameters).") + "$"
-    pipe_msg = "^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline: pass its last step, MLPClassifier: "
-                               "model=pipe[-1] and X=pipe[:-1].transform(X), the rows it reads).") + "$"
-    for model, message in ((sk, sk_msg), (SkMLP(), sk_msg), (pipe, pipe_msg)):
+    for model, message in ((sk, sk_msg), (SkMLP(), sk_msg)):
         for call in (lambda m: record(m, X), lambda m: summary(m, X), lambda m: layer_similarity(m, X), lambda m: probe(m, X, y),
                      lambda m: project(m, X), lambda m: attribute(m, X, target=0), lambda m: hl.lens.report(m, X, y, sections=["layers"])):
             with pytest.raises(TypeError, match=message):
                 call(model)
-    # the fix as written records what the Pipeline's model computes on the rows its scaler makes
-    got = record(pipe[-1], pipe[:-1].transform(X))["hidden1"]
+    # the Pipeline records what its model computes on the rows its scaler makes
+    got = record(pipe, X)["hidden1"]
     np.testing.assert_allclose(got, pipe[-1].transform(StandardScaler().fit_transform(X), layer=1), rtol=1e-5, atol=1e-6)
     # a Pipeline whose last step is not ours keeps the plain refusal: no step of it would help
     with pytest.raises(TypeError, match=r"Received: Pipeline\.$"):

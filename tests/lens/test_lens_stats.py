@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hiddenlayers import Network
-from hiddenlayers.lens import layer_stats, record, summary
+from hiddenlayers.lens import MIN_DEAD_ROWS, layer_stats, record, summary
 
 
 def _net() -> Network:
@@ -101,18 +101,20 @@ def test_summary_off_a_terminal_prints_whole_cells(rng, capsys, monkeypatch):
 
 
 def test_one_row_judges_activity_not_variation():
-    """One row cannot show that a unit is constant: a ReLU unit active on it is alive, a saturated tanh unit is saturated."""
+    """One row cannot show that a unit is constant: a ReLU unit active on it is alive, a saturated tanh unit is saturated;
+    one off on it is inactive there, not dead (it said "2 of 4 ReLU units are dead on this data")."""
     s = layer_stats(np.array([[0.0, 1.0, 2.0, -1.0]]), "relu")
-    assert s.dead.tolist() == [True, False, False, True]
-    assert s.warnings() == ["layer: 2 of 4 ReLU units are dead on this data (never active)."]
+    assert s.dead.tolist() == [True, False, False, True] and not s.dead_known and s.dead_text == "n/a"
+    assert s.warnings() == ["layer: 2 of 4 ReLU units are inactive on this 1 row, too few to call a unit dead (that takes at least 30 rows): "
+                            "look again on more rows."]
     t = layer_stats(np.tanh(np.array([[0.1, 5.0]])), "tanh")
     assert t.dead.tolist() == [False, False] and t.saturated.tolist() == [False, True]
 
 
 def test_dead_means_never_active_for_relu_and_constant_otherwise():
     # ReLU: a unit stuck at one positive value is active (and still learns); only "never > 0" is dead
-    s = layer_stats(np.tile([[0.0, 2.0, 3.0]], (5, 1)), "relu")
-    assert s.dead.tolist() == [True, False, False]
+    s = layer_stats(np.tile([[0.0, 2.0, 3.0]], (MIN_DEAD_ROWS, 1)), "relu")
+    assert s.dead.tolist() == [True, False, False] and s.dead_known
     assert s.warnings() == [
         "layer: 1 of 3 ReLU units is dead on this data (never active).",
         "layer: the representation does not vary on this data (every unit is constant).",
@@ -285,3 +287,21 @@ def test_summary_keeps_layer_names_whole_and_prints_in_full_to_a_pipe(rng, capsy
     narrow = buf.getvalue()
     assert "hidden1" in narrow and "hidden2" in narrow
     assert max(len(line) for line in narrow.splitlines()) <= 60
+
+
+@pytest.mark.parametrize("rows", [1, 5, MIN_DEAD_ROWS - 1])
+def test_summary_calls_no_relu_unit_dead_on_too_few_rows(rows, rng, capsys):
+    """summary on one row printed "dead (never active)" for every unit off on that row: a unit off on a few rows may be on
+    for others (one on for a tenth of the rows is off on all of 5 rows 59% of the time), so below MIN_DEAD_ROWS rows the
+    dead column reads n/a, a note says why, and the warnings count the units inactive on these rows."""
+    net = _net()
+    (s1, _) = summary(net, rng.uniform(size=(rows, 2)).astype(np.float32))
+    assert s1.n_dead == 2 and not s1.dead_known and s1.to_dict()["dead_known"] is False
+    text = " ".join(capsys.readouterr().out.split())
+    these = "this 1 row" if rows == 1 else f"these {rows} rows"
+    assert f"hidden1: 2 of 4 ReLU units are inactive on {these}, too few to call a unit dead (that takes at least 30 rows)" in text
+    assert "never active" not in text and "dead on this data" not in text
+    assert f"note: dead is n/a: {'1 row is' if rows == 1 else f'{rows} rows are'} too few to call a ReLU unit dead (it takes 30" in text
+    assert (1 - 0.1) ** MIN_DEAD_ROWS < 0.05 <= (1 - 0.1) ** 28  # the reason for 30, as the note gives it
+    many = summary(net, rng.uniform(size=(MIN_DEAD_ROWS, 2)).astype(np.float32))[0]
+    assert many.dead_known and "hidden1: 2 of 4 ReLU units are dead on this data (never active)." in many.warnings()

@@ -314,7 +314,7 @@ def run_info(path: str, *, as_json: bool) -> None:
     con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
               f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
     if info.get("pipeline"):
-        reads = ("predict and evaluate run it on the table's numeric columns" if info.get("pipeline_steps")
+        reads = ("predict, evaluate and inspect run it on the table's numeric columns" if info.get("pipeline_steps")
                  else "the commands read raw tables")
         mlp_reads = info["layers"][0]["inputs"]
         steps_out = f"; its MLP reads the steps' {mlp_reads} outputs" if info.get("pipeline_steps") and mlp_reads != info["inputs"] else ""

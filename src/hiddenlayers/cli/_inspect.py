@@ -28,6 +28,7 @@ from ._data import (
 )
 from ._header import check_named_columns
 from ._inspect_apps import AppRows
+from ._table_out import final_estimator
 
 MAX_ROWS = 10_000  # the report's own cap; larger data is sampled at random, not cut at the top
 
@@ -144,7 +145,7 @@ def run_inspect(
     kind = app_kind(model_path)
     if _app_mode(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
         return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline, steps)
-    model = load_model(model_path)
+    model = load_model(model_path, pipeline=True)  # a Pipeline of scikit-learn steps then an MLP: the lens runs the steps first
     features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
         from ._landscape import check_landscape_labels
@@ -175,7 +176,7 @@ def run_inspect(
         rep.sections.append(shift.html_section())
     steps(f"writing {out_path}")
     rep.save(out_path)
-    history = getattr(model, "history_", None)
+    history = getattr(final_estimator(model), "history_", None)
     result = clean({
         "report": str(out_path), "model": model_path, "data": data, "rows": int(A.shape[0]), "target": name,
         "seconds": round(time.perf_counter() - start, 2),
@@ -303,7 +304,7 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
         raise UserError(f"could not build the report: {one_line(exc)}") from None
     steps(f"writing {out_path}")
     rep.save(out_path)
-    history = getattr(model, "history_", None)
+    history = getattr(final_estimator(model), "history_", None)
     result = clean({
         "report": str(out_path), "model": model_path, "data": data, "rows": len(X) - int(model.window) + 1 if kind == "Forecaster" else len(X),  # network-input rows: a series' windows
         **rows.extra, "target": rows.target, "seconds": round(time.perf_counter() - start, 2),
@@ -395,7 +396,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
     for s in r["layers"]:
         t.add_row(s["name"], s["activation"] or (f"({s['role']})" if s.get("role") else "unknown"), str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
-                  f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
+                  "n/a" if not s.get("dead_known", True) else f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
                   f"{s['effective_rank']:.1f}")
     con.print(t)
     unknown = [s for s in r["layers"] if s["activation"] is None and not s.get("role")]  # a pooling layer has none by nature: no note

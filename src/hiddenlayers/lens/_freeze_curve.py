@@ -87,6 +87,17 @@ def _check_params(model: Any, params: dict[str, Any]) -> None:
         raise ValueError(f"params names {', '.join(repr(k) for k in unknown)}, not a parameter of {type(model).__name__}.{hint}")
 
 
+def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
+    """``(pipe[-1], pipe[:-1].transform(X))`` for a Pipeline ending in one of ours (the step fine-tuned, on the rows it reads); else ``(model, X)``."""
+    from ._target import pipeline_parts
+
+    parts = pipeline_parts(model)
+    if parts is None:
+        return model, X
+    head, last = parts
+    return last, (X if head is None else head.transform(X))
+
+
 def freeze_curve(
     model: Any,
     X_target: Any,
@@ -99,8 +110,8 @@ def freeze_curve(
 ) -> FreezeCurve:
     """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
 
-    ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`
-    (its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``,
+    ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in one
+    (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``; its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``,
     but not ``init_from``, ``freeze`` or ``random_state``, which the curve sets for each run).
     ``X_target``: ``(n, features)`` rows with the source's columns; ``y_target``: one label or value per row.
     Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
@@ -119,6 +130,7 @@ def freeze_curve(
 
     from ._target import require_finite
 
+    model, X_target = _last_step(model, X_target)
     if not hasattr(model, "network_") or not hasattr(model, "set_params") or "freeze" not in model.get_params():
         raise TypeError(f"freeze_curve takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}.")
     if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 1:

@@ -24,6 +24,12 @@ bisection and taken from the ball's side, so the answer is in both.
 Where the gradient at the mean is zero (a ReLU unit off at the mean), the
 ascent starts from the best of a seeded set of probes: the mean plus a tiny
 perturbation, and random points at 1/4, 1/2 and all of the radius.
+
+For a scikit-learn Pipeline ending in one of our models, the input space is that
+of the Pipeline's earlier steps' output (a TableEncoder's ``color=red`` columns,
+a PCA's components): the preferred inputs are in those encoded columns, named by
+``pipe[:-1].get_feature_names_out()``, and ``PreferredInputs.input_space`` says so.
+No step is inverted (a one-hot optimum such as ``color=red`` 0.7 has no raw row).
 """
 
 from __future__ import annotations
@@ -122,6 +128,7 @@ def preferred_inputs(
         image_shape=shape,
         feature_names=names,
         bounds=None if box is None else (box[0].reshape(input_shape), box[1].reshape(input_shape)),
+        input_space=target.input_space,
     )
 
 
@@ -299,13 +306,16 @@ def _image_shape(given: Any, input_shape: tuple[int, ...]) -> tuple[int, ...] | 
 
 
 def _feature_names(given: Any, target: Target, X: Any, width: int) -> list[str] | None:
-    """One name per input value: ``given``, else the model's ``feature_names_in_``, else a DataFrame's columns the module reads as they are."""
+    """One name per input value: ``given``, else the names the target knows (a Pipeline's encoded columns), else the model's
+    ``feature_names_in_``, else a DataFrame's columns the module reads as they are."""
     if given is not None:
         names = [str(n) for n in given]
         if len(names) != width:
             raise ValueError(f"feature_names has {len(names)} names but one input has {width} values: pass one name per input value.")
         return names
-    found = getattr(target.estimator, "feature_names_in_", None) if target.estimator is not None else None
+    found = target.feature_names
+    if found is None and target.estimator is not None:
+        found = getattr(target.estimator, "feature_names_in_", None)
     if found is None and target.prepare is None:
         found = getattr(X, "columns", None)
     if found is not None and len(found) == width:

@@ -25,7 +25,9 @@ class PreferredInputs:
     at the mean and at every probe (constant near the data: a dead ReLU unit),
     whose input is the mean itself. ``image_shape``: ``(H, W)`` or ``(C, H, W)``
     when the inputs are images; ``feature_names``: one per input value, when known;
-    ``bounds``: ``(low, high)``, each ``input_shape``, the box the inputs were kept in (None: the ball only).
+    ``bounds``: ``(low, high)``, each ``input_shape``, the box the inputs were kept in (None: the ball only);
+    ``input_space``: what the input values are when they are not the model's raw columns (a Pipeline's encoded
+    columns, shown in the plot's title: no step is inverted), None otherwise.
     """
 
     layer: str
@@ -39,6 +41,7 @@ class PreferredInputs:
     image_shape: tuple[int, ...] | None = None
     feature_names: list[str] | None = None
     bounds: tuple[np.ndarray, np.ndarray] | None = None
+    input_space: str | None = None
 
     def images(self, *, relative: bool = False) -> np.ndarray:
         """The inputs as images: ``(k, H, W)`` for one channel, ``(k, H, W, 3)`` for colour (RGBA: its RGB).
@@ -125,7 +128,8 @@ class PreferredInputs:
         from ._plot_text import label
 
         what = "input − data mean" if relative else "input"
-        return f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g})"
+        space = "; in the encoded columns the network reads" if self.input_space else ""
+        return f"preferred {what} of {label(self.layer)} (radius {self.radius:.3g}{space})"
 
 
 GAP = 0.08  # inches between a text and the next thing

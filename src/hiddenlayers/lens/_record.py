@@ -401,7 +401,8 @@ def record(
     """Run ``X`` through ``model`` in batches and return the hidden activations.
 
     ``model``: a fitted estimator, a :class:`~hiddenlayers.Network` or any
-    ``nn.Module``. ``X``: ``(N, ...)`` array/tensor/DataFrame, or a
+    ``nn.Module``, or a fitted scikit-learn ``Pipeline`` ending in an estimator
+    (``X`` goes through its earlier steps first, as ``pipe.predict`` sends it). ``X``: ``(N, ...)`` array/tensor/DataFrame, or a
     ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a
     generator) whose batches are fed as they come (``batch_size`` is then
     unused): each batch is the input tensor/array, a tuple or list whose first

@@ -24,7 +24,7 @@ from . import _html as H
 from . import _report_landscape as landscape
 from ._advice import ADVICE, report_advice
 from ._report_preferred import LEAD, check_image_shape, preferred_section, resolve_layer
-from ._stats import unknown_activation_note
+from ._stats import few_rows_note, unknown_activation_note
 
 PROBE_ROWS = 5000  # the probes section's rows, drawn at random from the report's
 #: the report's section ids, in page order (``report(sections=...)``, ``hiddenlayers inspect --sections``)
@@ -151,12 +151,12 @@ def _layers_table(rec: Any) -> tuple[str, list[str]]:
     rows, classes, warns = [], [], []
     for name, s in rec.stats.items():
         rows.append([name, rec.kinds.get(name, ""), s.activation_text, s.units, f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
-                     s.active_text, s.n_dead, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
-        classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead else "", "warn" if s.n_saturated else "", "", ""])
+                     s.active_text, s.dead_text, s.n_saturated, f"{s.sparsity:.0%}", f"{s.effective_rank:.1f}"])
+        classes.append(["", "", "", "", "", "", "", "bad" if s.n_dead and s.dead_known else "", "warn" if s.n_saturated else "", "", ""])
         warns.extend(s.warnings())
     header = ["layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "effective rank"]
-    note = unknown_activation_note({n: s.dead_rule for n, s in rec.stats.items()})
-    return H.table_html(header, rows, classes) + (H.note_html(note) if note else "") + H.warnings_html(warns, "No dead or saturated units on this data."), warns
+    notes = [unknown_activation_note({n: s.dead_rule for n, s in rec.stats.items()}), few_rows_note(list(rec.stats.values()))]
+    return H.table_html(header, rows, classes) + "".join(H.note_html(n) for n in notes if n) + H.warnings_html(warns, "No dead or saturated units on this data."), warns
 
 
 def _guarded(reason_prefix: str, fn: Any, *args: Any) -> tuple[str, str]:
@@ -296,7 +296,9 @@ def report(
 
     ``X`` is what the model itself takes (a table, images, a series for a Forecaster, (user, item) pairs for a Recommender,
     observations for a DQNAgent); the lens turns it into the rows its network reads (``model.network_input(X)``), and ``y``
-    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). Sections
+    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). A Pipeline
+    ending in one of ours takes its raw rows: its earlier steps make the network's rows, whose columns
+    (``pipe[:-1].get_feature_names_out()``) name the features unless ``feature_names`` does. Sections
     that cannot apply to a model (attribution over integer ids, neuron maps over images, ...) say why in one line. The
     "Data" section shows ``data_report`` (a :class:`~hiddenlayers.DataReport`); without one, the fast data checks run on
     ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the advice shown when no gradient flow was recorded
@@ -330,6 +332,10 @@ def report(
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
+    if target.head is not None:  # a Pipeline: its last step's history and parameters, the names of the columns its network reads
+        title = title or f"Inside {type(model).__name__} ({', '.join(type(step).__name__ for _, step in model.steps if not isinstance(step, (str, type(None))))})"
+        feature_names = feature_names or target.feature_names
+        model = target.estimator
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     shown = _row_names(row_names, row_names_note, positions, len(Xa))

@@ -86,7 +86,8 @@ def preferred_section(target: Any, rec: Any, Xa: np.ndarray, name: str, *, image
         caption = (f"{name}: {which}; each image is the input within radius {pref.radius:.3g} of the data mean{kept} "
                    "that drives the unit highest (title: unit, activation there)")
     else:
-        caption = f"{name}: {which}; bars: how far each input feature moves from the data mean (the {MAX_FEATURES} that move most), in the network's input units"
+        units_of = f"in {target.input_space}" if target.input_space else "in the network's input units"
+        caption = f"{name}: {which}; bars: how far each input feature moves from the data mean (the {MAX_FEATURES} that move most), {units_of}"
     alt = f"preferred inputs of {name}, units " + ", ".join(str(int(u)) for u in pref.units) if image else _bars_alt(pref)
     body = H.figure_html(pref.plot(max_units=MAX_UNITS, max_features=MAX_FEATURES), caption, alt=alt)
     rows = [[int(u), f"{a0:.3g}", f"{a:.3g}"] for u, a0, a in zip(pref.units, pref.activation_at_mean, pref.activation)]

@@ -13,12 +13,14 @@ from ..network import evaluating
 
 
 def module_of(model: Any) -> nn.Module | None:
-    """The ``nn.Module`` the lens will run for ``model`` (a module, or an estimator's network), None when there is none yet."""
-    from ._target import _network_of
+    """The ``nn.Module`` the lens will run for ``model`` (a module, an estimator's network, or that of a Pipeline's
+    last step), None when there is none yet."""
+    from ._target import _network_of, pipeline_parts
 
     if isinstance(model, nn.Module):
         return model
-    return _network_of(model)
+    parts = pipeline_parts(model)
+    return _network_of(model if parts is None else parts[1])
 
 
 __all__ = ["evaluating", "module_of"]

@@ -8,7 +8,12 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
   there is no threshold to count; ``sparsity`` (exact zeros) is still reported.
 - **dead unit**: for ReLU-like activations, never active on the data (it gets
   no, or almost no, gradient either) — PyTorch's "dead ReLU"; a unit stuck at
-  one positive value is active and still learns, so it is not dead. For the
+  one positive value is active and still learns, so it is not dead. Called
+  dead only on at least ``MIN_DEAD_ROWS`` (30) rows: a unit can be off on a few
+  rows and on for others, and one on for a tenth of the rows is off on all of 30
+  rows drawn at random only 0.9³⁰ ≈ 4% of the time (29 rows: 4.7%, 20 rows: 12%).
+  On fewer rows such units are "inactive on these N rows" (``dead`` still marks
+  them; ``LayerStats.dead_known`` is False and tables show "n/a"). For the
   other activations (tanh, logistic, linear), an output that does not vary on
   the data (at least 2 rows: one row cannot show variation). When the
   activation is unknown (pooling, a custom module, ``layer_stats`` called
@@ -38,6 +43,8 @@ from ..network import get_activation
 _ZERO = 1e-7
 # ReLU-like: a unit that is never active passes no (or almost no) gradient.
 _RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"}
+# Rows below which a ReLU-like unit off on every row is "inactive on these rows", not "dead" (see the module doc).
+MIN_DEAD_ROWS = 30
 # Shown wherever a layer's "dead" count was made without knowing its activation.
 UNKNOWN_RULE = "activation unknown: constant units only"
 
@@ -86,6 +93,16 @@ class LayerStats:
         return "n/a" if self.activation is None else f"{float(self.fraction_active.mean()):.0%}"
 
     @property
+    def dead_known(self) -> bool:
+        """Whether these rows are enough to call a unit dead: ``MIN_DEAD_ROWS`` for a ReLU-like layer (see the module doc)."""
+        return not (self.activation in _RELU_LIKE and self.samples < MIN_DEAD_ROWS)
+
+    @property
+    def dead_text(self) -> str:
+        """The dead column of a table: the count, or ``"n/a"`` when the rows are too few to call a unit dead."""
+        return str(self.n_dead) if self.dead_known else "n/a"
+
+    @property
     def dead_rule(self) -> str:
         """How ``dead`` was decided: ``"never active"``, ``"constant"`` or :data:`UNKNOWN_RULE`."""
         return "constant" if self.activation is None and self.role else _dead_rule(self.activation)
@@ -94,7 +111,12 @@ class LayerStats:
         """Plain-word findings, e.g. ``"hidden2: 31 of 64 ReLU units are dead on this data"``."""
         out = []
         label = _label(self.activation)
-        if self.n_dead:
+        if self.n_dead and not self.dead_known:
+            verb = "is" if self.n_dead == 1 else "are"
+            rows = "this 1 row" if self.samples == 1 else f"these {self.samples} rows"
+            out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} inactive on {rows}, too few to call a unit dead "
+                       f"(that takes at least {MIN_DEAD_ROWS} rows): look again on more rows.")
+        elif self.n_dead:
             verb = "is" if self.n_dead == 1 else "are"
             state = "constant" if self.activation is None else "dead"
             out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} {state} on this data ({self.dead_rule}).")
@@ -130,7 +152,7 @@ class LayerStats:
         return {
             "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
-            "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule,
+            "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
         }
 
@@ -150,6 +172,17 @@ def unknown_activation_note(rules: dict[str, str]) -> str | None:
         f"{', '.join(names)}: {UNKNOWN_RULE} (the dead column counts units that do not vary over >= 2 rows; "
         "active is n/a: with no known activation, no threshold says when a unit is on)."
     )
+
+
+def few_rows_note(stats: list[LayerStats]) -> str | None:
+    """One line under a stats table whose dead column reads "n/a" for too few rows (None when every layer's count stands)."""
+    short = [s for s in stats if not s.dead_known]
+    if not short:
+        return None
+    n = short[0].samples
+    rows = "1 row is" if n == 1 else f"{n} rows are"
+    return (f"dead is n/a: {rows} too few to call a ReLU unit dead (it takes {MIN_DEAD_ROWS}: a unit on for a tenth of the rows is off "
+            f"on all of {MIN_DEAD_ROWS} random rows only 4% of the time); the warnings count the units inactive on these rows.")
 
 
 def _label(activation: str | None) -> str:
@@ -254,4 +287,4 @@ def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str
     return acc.result(name)
 
 
-__all__ = ["UNKNOWN_RULE", "LayerStats", "UnitAccumulator", "layer_stats", "unknown_activation_note"]
+__all__ = ["MIN_DEAD_ROWS", "UNKNOWN_RULE", "LayerStats", "UnitAccumulator", "few_rows_note", "layer_stats", "unknown_activation_note"]

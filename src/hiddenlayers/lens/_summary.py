@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._stats import LayerStats, unknown_activation_note
+from ._stats import LayerStats, few_rows_note, unknown_activation_note
 
 
 def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stream: bool = True) -> list[LayerStats]:
@@ -29,7 +29,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
         table.add_column(col, justify="left" if col in ("layer", "kind", "activation") else "right",
                          min_width=min(longest, 40) if col == "layer" else None, no_wrap=True)
     for s in stats:
-        dead = f"[red]{s.n_dead}[/red]" if s.n_dead else "0"
+        dead = f"[red]{s.n_dead}[/red]" if s.n_dead and s.dead_known else s.dead_text
         sat = f"[yellow]{s.n_saturated}[/yellow]" if s.n_saturated else "0"
         table.add_row(
             s.name, rec.kinds.get(s.name, "?"), s.activation_text, str(s.units), f"{s.mean.mean():.3g}", f"{s.std.mean():.3g}",
@@ -42,9 +42,9 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
             wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
             console = Console(width=max(console.width, wide))
     console.print(table)
-    note = unknown_activation_note({s.name: s.dead_rule for s in stats})
-    if note:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    for note in (unknown_activation_note({s.name: s.dead_rule for s in stats}), few_rows_note(stats)):
+        if note:
+            console.print(f"note: {note}", highlight=False, soft_wrap=True)
     for s in stats:
         for w in s.warnings():
             console.print(f"[yellow]warning:[/yellow] {w}")

@@ -11,6 +11,12 @@ The lens looks at one ``nn.Module``. A model hands it over in one of these ways:
   has it (an Autoencoder's standardised rows, a Forecaster's lag windows, a
   Recommender's (user, item) codes), else by ``model._check_X(X)``
   (scikit-learn-style validation);
+- a fitted scikit-learn ``Pipeline`` whose last step is one of those (``make_pipeline(hl.TableEncoder(),
+  hl.MLPClassifier())``, or what ``hl.load`` gives back for a saved Pipeline): rows go through the earlier
+  steps first (``pipe[:-1].transform(X)``, as ``pipe.predict`` sends them), then as that step takes them;
+  ``Target.feature_names`` are then the columns the network reads, ``pipe[:-1].get_feature_names_out()``
+  (``color=red``), and whatever the lens makes in the network's input space (preferred inputs) is in those
+  encoded columns, not the raw ones: no step is inverted;
 - any ``torch.nn.Module``: rows are used as they are.
 
 Default layers: a module's ``lens_layers`` (a list of names) when it has
@@ -40,6 +46,10 @@ class Target:
     ``prepare`` maps the user's rows to the module's input rows (``(n, ...)``);
     ``to_tensor`` maps a block of prepared rows to a tensor on the module's
     device (floating point in the module's dtype; integer ids kept as int64).
+    ``head``: a Pipeline's steps before ``estimator`` (``pipe[:-1]``), run on the
+    user's rows before anything else; ``feature_names``: one name per value of the
+    network's input row when known (a Pipeline's encoded columns, else the
+    estimator's ``feature_names_in_``).
     """
 
     module: nn.Module
@@ -47,6 +57,8 @@ class Target:
     default_layers: list[str] | None
     estimator: Any = None
     prepare: Callable[[Any], Any] | None = None
+    head: Any = None
+    feature_names: list[str] | None = None
 
     def prepared(self, X: Any, *, offset: int = 0) -> Any:
         """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does).
@@ -54,8 +66,12 @@ class Target:
         Numeric ``X`` is checked for NaN and inf first, before the model's own
         checks, so every model gives the same message: a NaN row would otherwise
         run through the network and read as dead units. ``offset``: the row
-        number of ``X[0]`` in the message (a loader's later batches).
+        number of ``X[0]`` in the message (a loader's later batches). A Pipeline's
+        earlier steps run first, and the check reads their output: an imputer's
+        step fills the NaN that ``pipe.predict`` would fill.
         """
+        if self.head is not None:
+            X = self.head.transform(X)
         if not _stored_table_input(self.estimator, X):  # its stored preprocessing imputes missing cells and refuses inf
             require_finite(X, offset=offset)
         if self.prepare is not None:
@@ -67,7 +83,15 @@ class Target:
     @property
     def as_module(self) -> Target:
         """The same network with no preparation step: for rows that are already prepared."""
-        return Target(self.module, self.to_tensor, self.default_layers, None, None)
+        return Target(self.module, self.to_tensor, self.default_layers, None, None, None, self.feature_names)
+
+    @property
+    def input_space(self) -> str | None:
+        """What the network's input values are when a Pipeline's steps made them (for results in that space); None otherwise."""
+        if self.head is None:
+            return None
+        steps = ", ".join(type(step).__name__ for _, step in self.head.steps if not (step is None or isinstance(step, str)))
+        return f"the encoded columns the network reads (the output of the Pipeline's {steps}), not the raw columns"
 
 
 def _stored_table_input(estimator: Any, X: Any) -> bool:
@@ -176,8 +200,57 @@ def _refuse_not_ours(model: Any) -> None:
         )
 
 
+def pipeline_parts(model: Any) -> tuple[Any, Any] | None:
+    """``(pipe[:-1] or None, pipe[-1])`` for a scikit-learn ``Pipeline`` whose last step is a hiddenlayers model and whose
+    earlier steps all transform; None for anything else (the Pipeline of another library's model is refused as before)."""
+    from .._words import foreign
+
+    steps = getattr(model, "steps", None)
+    if isinstance(model, nn.Module) or not (isinstance(steps, list) and steps and hasattr(model, "named_steps")):
+        return None
+    last = steps[-1][1]
+    if last is None or isinstance(last, str) or foreign(last):
+        return None
+    kept = [step for _, step in steps[:-1] if not (step is None or isinstance(step, str))]
+    if not all(callable(getattr(step, "transform", None)) for step in kept):
+        return None
+    return (model[:-1] if kept else None), last
+
+
+def _head_names(head: Any, estimator: Any, width: int | None) -> list[str] | None:
+    """The names of the ``width`` columns the network reads: ``head.get_feature_names_out()`` when the steps give them,
+    else the estimator's ``feature_names_in_`` (None when neither has ``width`` names)."""
+    found: Any = None
+    if head is not None:
+        try:
+            found = head.get_feature_names_out()
+        except (AttributeError, TypeError, ValueError):  # a step with no names out (sklearn raises AttributeError for those)
+            found = None
+    if found is None or (width is not None and len(found) != width):
+        found = getattr(estimator, "feature_names_in_", None)
+    if found is None or (width is not None and len(found) != width):
+        return None
+    return [str(n) for n in found]
+
+
+def _pipeline_target(model: Any, parts: tuple[Any, Any]) -> Target:
+    """The Target of a Pipeline's last step whose rows pass through the steps before it first."""
+    head, last = parts
+    if not isinstance(last, nn.Module) and _network_of(last) is None and not _looks_fitted(last):
+        from ..exceptions import NotFittedError
+
+        raise NotFittedError(f"This Pipeline's last step, {type(last).__name__}, is not fitted yet: call pipe.fit(X, y) before looking inside it.")
+    inner = as_target(last)
+    width = getattr(last, "n_features_in_", None)
+    names = _head_names(head, last, int(width) if isinstance(width, numbers.Integral) else None)
+    return Target(inner.module, inner.to_tensor, inner.default_layers, inner.estimator, inner.prepare, head, names)
+
+
 def as_target(model: Any) -> Target:
-    """Resolve an estimator or application, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
+    """Resolve an estimator or application, a Pipeline ending in one, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
+    parts = pipeline_parts(model)
+    if parts is not None:
+        return _pipeline_target(model, parts)
     _refuse_not_ours(model)
     if _is_estimator(model):
         net = _network_of(model)
@@ -316,6 +389,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "pipeline_parts", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
