@@ -38,7 +38,8 @@ def explain(
     step with ``learning_rate`` (not the estimator's optimizer). No ``sample_weight``:
     the fit divides a batch's weighted loss by its summed weights, so one row's
     weight cancels (it only turns ``alpha`` into ``alpha / w``). ``activation``,
-    ``x``, ``target``, ``loss``, ``seed`` and ``q`` then do not apply.
+    ``x``, ``target``, ``loss``, ``seed`` and ``q`` then do not apply. A fitted scikit-learn ``Pipeline`` ending in one
+    of them takes the row as the Pipeline does: it passes through the steps first, and the inputs are named by theirs.
 
     ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see
     :func:`hiddenlayers.training.explain`; ``q``, in (0, 1], default 0.7: the

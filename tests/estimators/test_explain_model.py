@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
-import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -171,8 +171,6 @@ def test_refusals_name_the_problem_and_the_fix(classifier, iris):
 
 def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
     """scikit-learn's MLPClassifier read "explain supports MLPClassifier ... Received: MLPClassifier."; a Pipeline named no step."""
-    import warnings
-
     from sklearn.neural_network import MLPClassifier as SkMLP
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -185,14 +183,44 @@ def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
     with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: MLPClassifier "
                                         r"from sklearn, not hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"):
         hl.explain(sk, X[0], y[0])
-    fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
-    with pytest.raises(TypeError, match="^" + re.escape("explain supports MLPClassifier and MLPRegressor models with dense hidden layers. Received: "
-                                                        f"Pipeline (a scikit-learn Pipeline: pass its last step, MLPClassifier: {fix}).") + "$"):
-        hl.explain(pipe, X[0], y[0])
-    i = 7  # the fix as written: the row the network reads, its input x the scaled row
-    ex = hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i])
+    sk_pipe = make_pipeline(StandardScaler().fit(X), sk)  # fitted steps
+    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: Pipeline\.$"):
+        hl.explain(sk_pipe, X[0], y[0])  # a Pipeline ending in scikit-learn's MLP: still refused in one line
+    i = 7  # a Pipeline of ours is explained as its last step on the row through the steps before it
+    ex = hl.explain(pipe, X[i], y[i])
     assert ex.agrees
     np.testing.assert_allclose(ex.output, pipe.predict_proba(X[i:i + 1])[0], rtol=1e-5)
+
+
+def test_a_pipeline_is_explained_as_its_last_step_on_the_row_through_its_steps(iris_raw):
+    """explain refused a Pipeline ending in our MLP with a note to pass pipe[-1] and the transformed row; now it takes the
+    Pipeline and the row as the Pipeline takes it: the same numbers as the two-step call, inputs named by the steps."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris_raw
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), PCA(3), hl.MLPClassifier((5,), max_iter=20, random_state=0)).fit(X, y)
+        frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+        named = make_pipeline(StandardScaler(), hl.MLPClassifier((5,), max_iter=20, random_state=0)).fit(frame, y)
+    i = 60
+    ex = hl.explain(pipe, X[i], y[i])
+    two = hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i])
+    assert ex.agrees and ex.loss == two.loss
+    np.testing.assert_array_equal(ex.x, two.x)
+    np.testing.assert_array_equal(ex.output, two.output)
+    assert ex.input_names == ["pca0", "pca1", "pca2"]  # pipe[:-1].get_feature_names_out()
+    assert ex.source["raw"] == dict(zip(["x0", "x1", "x2", "x3"], X[i].tolist()))  # the row as given, by scikit-learn's names
+    assert ex.source["notes"][0] == "the row passed through the Pipeline's steps before MLPClassifier (StandardScaler, PCA) first: x is their output"
+    ex = hl.explain(named, frame.iloc[i], y[i])  # a Series, as a frame's row comes
+    assert ex.input_names == ["sl", "sw", "pl", "pw"] and ex.source["raw"] == dict(zip(["sl", "sw", "pl", "pw"], X[i].tolist()))
+    np.testing.assert_allclose(ex.output, named.predict_proba(frame.iloc[[i]])[0], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"^X_row must be one row\. Received: 2 rows"):
+        hl.explain(named, frame.iloc[:2], y[0])
+    with pytest.raises(hl.NotFittedError, match=r"^explain needs a fitted model: this Pipeline's steps before MLPClassifier are not fitted yet"):
+        hl.explain(make_pipeline(StandardScaler(), pipe[-1]), X[i], y[i])
 
 
 def test_numeric_classes_accept_their_text_form(iris):

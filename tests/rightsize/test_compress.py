@@ -273,10 +273,11 @@ def test_errors(digits) -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    fix = "small = hl.prune(pipe[-1], pipe[:-1].transform(X), y), then pipe.steps[-1] = (pipe.steps[-1][0], small)"
-    with pytest.raises(TypeError, match="^" + re.escape("prune() takes a fitted MLPClassifier or MLPRegressor. Received: Pipeline (a scikit-learn "
-                                                        f"Pipeline: pass its last step, MLPClassifier: {fix}).") + "$"):
+    with pytest.raises(hl.NotFittedError, match="^" + re.escape("prune() needs a fitted model: this Pipeline's last step, MLPClassifier, is not "
+                                                                "fitted yet; call pipe.fit(X, y) first.") + "$"):
         prune(make_pipeline(StandardScaler(), hl.MLPClassifier()), Xtr, ytr)
+    with pytest.raises(TypeError, match=r"^prune\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: Pipeline\.$"):
+        prune(make_pipeline(StandardScaler(), fitted), Xtr[:50], ytr[:50])  # scikit-learn's own MLP at the end: still refused in one line
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), Xtr, ytr)
     with pytest.raises(ValueError, match="max_drop must be a score drop in \\[0, 1\\)"):
         prune(clf, Xtr, ytr, max_drop=5)

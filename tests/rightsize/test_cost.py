@@ -170,9 +170,15 @@ def test_errors(clf: hl.MLPClassifier) -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    with pytest.raises(TypeError, match=r"Received: Pipeline \(a scikit-learn Pipeline: pass its last step, MLPClassifier: "
-                                        r"hl\.cost\(pipe\[-1\]\), which leaves out the steps before it\)\.$"):
-        cost(make_pipeline(StandardScaler(), clf))  # a fitted model in an (unfitted) Pipeline: the note reads only its steps
+    with pytest.raises(hl.NotFittedError, match=r"^cost\(\) needs a fitted model: this Pipeline's steps before MLPClassifier are not fitted yet; "
+                                                r"call pipe\.fit\(X, y\) first\.$"):
+        cost(make_pipeline(StandardScaler(), clf))  # a fitted model in an (unfitted) Pipeline: no step could transform its rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk_pipe = make_pipeline(StandardScaler(), SkMLP(hidden_layer_sizes=(4,), max_iter=1)).fit(np.ones((8, 3)), np.ones(8))
+    with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a "
+                                        r"torch\.nn\.Module\. Received: Pipeline\.$"):
+        cost(sk_pipe)  # scikit-learn's own MLP at the end: still refused in one line
     with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
         cost(clf, X=np.zeros((0, 4)), n_calls=10)
     with pytest.raises(ValueError, match="n_calls must be an integer >= 10. Received: n_calls=3"):

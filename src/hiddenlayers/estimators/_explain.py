@@ -62,6 +62,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``class_weight`` a note gives the row's weight and the L2 strength it implies. With
     ``label_smoothing`` the target is the smoothed one the model trains on; with ``scale_target``
     the standardized one (outputs and loss in those units, as ``loss_curve_``).
+    ``model`` may be a fitted scikit-learn ``Pipeline`` ending in one of them: ``X_row`` is then the row as the Pipeline
+    takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
+    ``pipe[:-1].get_feature_names_out()``.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -69,16 +72,16 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     >>> explain_model(clf, X[0], "a").agrees
     True
     """
-    from .._words import foreign_note, pipeline_note
+    from .._pipe import split_pipeline
     from ..training import explain_network
-    from ._mlp_base import _BaseMLP
 
-    if not isinstance(model, _BaseMLP):
-        fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
-        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}{pipeline_note(model, fix)}.")
-    model._require_fitted()
+    parts = split_pipeline(model)
+    model = _require_mlp(model if parts is None else parts[1])
     layers = _dense_layers(model)
-    x, input_names, raw, notes = _inputs(model, X_row)
+    if parts is None:
+        x, input_names, raw, notes = _inputs(model, X_row)
+    else:
+        x, input_names, raw, notes = _pipeline_inputs(parts[0], model, X_row)
     target, output_names, label = _target(model, y_row)
     eps = float(getattr(model, "label_smoothing", 0.0) or 0.0)
     if hasattr(model, "target_mean_"):
@@ -114,6 +117,58 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     }
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+
+
+def _require_mlp(model: Any) -> _BaseMLP:
+    """``model`` when it is a fitted MLP of ours; else a one-line ``TypeError`` naming what it is (scikit-learn's MLP, or a
+    Pipeline ending in it, too), or ``NotFittedError``."""
+    from .._words import foreign_note, pipeline_note
+    from ._mlp_base import _BaseMLP
+
+    if not isinstance(model, _BaseMLP):
+        fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
+        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}{pipeline_note(model, fix)}.")
+    model._require_fitted()
+    return model
+
+
+def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray, list[str] | None, dict[str, Any] | None, list[str]]:
+    """:func:`_inputs` of a Pipeline's last step ``model``: the row as the Pipeline takes it, through ``head`` (its steps before
+    ``model``, None when only ``"passthrough"`` steps precede it), then read by ``model`` as its own numbers.
+
+    The raw row is shown by the Pipeline's input names (``feature_names_in_``, or scikit-learn's ``x0``, ``x1``, ... without
+    them); the network's input by ``head.get_feature_names_out()`` (a one-hot step's ``color_red``), else ``model``'s own.
+    """
+    import pandas as pd
+
+    from .._pipe import head_names, require_fitted_head, through_head
+
+    require_fitted_head(head, model, "explain")
+    if isinstance(X_row, dict):
+        X_row = pd.DataFrame([X_row])
+    elif isinstance(X_row, pd.Series):
+        X_row = X_row.to_frame().T
+    if not isinstance(X_row, pd.DataFrame):
+        try:
+            X_row = np.asarray(X_row).reshape(1, -1)
+        except (TypeError, ValueError):
+            raise ValueError(f"X_row must be one row as the Pipeline takes it. Received: {_short(X_row)}.") from None
+    if len(X_row) != 1:
+        raise ValueError(f"X_row must be one row. Received: {len(X_row)} rows; pick one, e.g. frame.iloc[[3]].")
+    first = head.steps[0][1] if head is not None else model
+    names_in = getattr(first, "feature_names_in_", None)
+    if isinstance(X_row, pd.DataFrame):
+        raw_names, values = [str(c) for c in X_row.columns], X_row.iloc[0].tolist()
+    else:
+        raw_names = [str(n) for n in names_in] if names_in is not None and len(names_in) == X_row.shape[1] else [f"x{i}" for i in range(X_row.shape[1])]
+        values = X_row[0].tolist()
+    moved = through_head(head, X_row)
+    moved = moved.toarray() if hasattr(moved, "toarray") else np.asarray(moved)  # a sparse one-hot output, or a DataFrame (set_output)
+    x, own_names, _, notes = _inputs(model, moved)
+    steps = "" if head is None else ", ".join(type(step).__name__ for _, step in head.steps if not (step is None or isinstance(step, str)))
+    if head is not None:
+        notes.insert(0, f"the row passed through the Pipeline's steps before {type(model).__name__} ({steps}) first: x is their output")
+    return x, head_names(head, x.shape[0]) or own_names, {n: _plain(v) for n, v in zip(raw_names, values)}, notes
 
 
 def _class_weight_note(model: _BaseMLP, label: Any, alpha: float) -> str | None:

@@ -202,31 +202,20 @@ def _refuse_not_ours(model: Any) -> None:
 
 def pipeline_parts(model: Any) -> tuple[Any, Any] | None:
     """``(pipe[:-1] or None, pipe[-1])`` for a scikit-learn ``Pipeline`` whose last step is a hiddenlayers model and whose
-    earlier steps all transform; None for anything else (the Pipeline of another library's model is refused as before)."""
-    from .._words import foreign
+    earlier steps all transform; None for anything else (the Pipeline of another library's model is refused as before).
+    The rule is :func:`hiddenlayers._pipe.split_pipeline`'s, which ``cost``, ``prune`` and ``explain`` share."""
+    from .._pipe import split_pipeline
 
-    steps = getattr(model, "steps", None)
-    if isinstance(model, nn.Module) or not (isinstance(steps, list) and steps and hasattr(model, "named_steps")):
-        return None
-    last = steps[-1][1]
-    if last is None or isinstance(last, str) or foreign(last):
-        return None
-    kept = [step for _, step in steps[:-1] if not (step is None or isinstance(step, str))]
-    if not all(callable(getattr(step, "transform", None)) for step in kept):
-        return None
-    return (model[:-1] if kept else None), last
+    return split_pipeline(model)
 
 
 def _head_names(head: Any, estimator: Any, width: int | None) -> list[str] | None:
     """The names of the ``width`` columns the network reads: ``head.get_feature_names_out()`` when the steps give them,
     else the estimator's ``feature_names_in_`` (None when neither has ``width`` names)."""
-    found: Any = None
-    if head is not None:
-        try:
-            found = head.get_feature_names_out()
-        except (AttributeError, TypeError, ValueError):  # a step with no names out (sklearn raises AttributeError for those)
-            found = None
-    if found is None or (width is not None and len(found) != width):
+    from .._pipe import head_names
+
+    found: Any = head_names(head, width)
+    if found is None:
         found = getattr(estimator, "feature_names_in_", None)
     if found is None or (width is not None and len(found) != width):
         return None

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._pipe import require_fitted_head, split_pipeline, through_head
 from .._words import foreign, foreign_note, pipeline_note
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
@@ -271,7 +272,9 @@ def cost(
     """Measure what ``model`` costs, per hidden layer and in total.
 
     ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any
-    ``torch.nn.Module`` with ``example_input``/``input_shape``.
+    ``torch.nn.Module`` with ``example_input``/``input_shape``; or a fitted scikit-learn ``Pipeline`` ending in one of
+    ours: its last step's cost on ``X`` through the steps before it, which are not counted (a note says so, and
+    ``str(report)`` names the Pipeline's steps).
     ``batch_size``: batch for the activation-memory figure (what a training forward keeps for backward, autograd's saved
     tensors: :mod:`hiddenlayers.rightsize._saved`); ``n_calls``: timed
     batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls), which also sets how
@@ -295,11 +298,40 @@ def cost(
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """
     _check_args(batch_size, n_calls, throughput_batch, watts, train_batch_size, epoch_samples)
+    parts = split_pipeline(model)
+    if parts is not None:
+        return _pipeline_cost(model, parts, X=X, example_input=example_input, input_shape=input_shape, batch_size=batch_size, n_calls=n_calls,
+                              throughput_batch=throughput_batch, train_batch_size=train_batch_size, epoch_samples=epoch_samples, watts=watts,
+                              per_layer_latency=per_layer_latency)
     if _is_plain_module(model, example_input, input_shape):
         return _plain_module_cost(model, X=X, example_input=example_input, input_shape=input_shape, epoch_samples=epoch_samples, batch_size=batch_size,
                                   n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size, watts=watts)
     return _network_cost(model, batch_size=batch_size, n_calls=n_calls, throughput_batch=throughput_batch, train_batch_size=train_batch_size,
                          epoch_samples=epoch_samples, watts=watts, per_layer_latency=per_layer_latency, X=X)
+
+
+def _pipeline_cost(pipe: Any, parts: tuple[Any, Any], *, X: Any, example_input: Any, input_shape: Any, **kwargs: Any) -> CostReport:
+    """:func:`cost` of a scikit-learn ``Pipeline`` ending in a hiddenlayers model: its last step's, on ``X`` through the steps before it.
+
+    The steps before the model are not counted, and the report says so: they run in NumPy or pandas, where PyTorch's FLOP
+    counter sees nothing, and most of them (an imputer, a one-hot encoder, a TableEncoder) do no multiply-adds to count;
+    a scaler's or a PCA's exact few FLOPs per row summed with the network's would make the table's total no layer's sum.
+    """
+    head, last = parts
+    if example_input is not None or input_shape is not None:
+        raise ValueError("example_input= and input_shape= are for a plain torch.nn.Module; a Pipeline makes its own inputs: pass X= "
+                         "(rows in the form pipe.predict takes) instead.")
+    require_fitted_head(head, last, "cost()")
+    if X is not None and len(X) == 0:
+        raise ValueError("X is empty: pass at least one input to time the model on.")
+    report = cost(last, X=None if X is None else through_head(head, X), **kwargs)
+    report.pipeline = [f"{name}: {step if step is None or isinstance(step, str) else type(step).__name__}" for name, step in pipe.steps]
+    if head is not None:
+        before = ", ".join(f"{name!r} ({type(step).__name__})" for name, step in head.steps if not (step is None or isinstance(step, str)))
+        fed = "X transformed by them" if X is not None else "random rows of the network's width (pass X= for real ones)"
+        report.notes.insert(0, f"the Pipeline's steps before {type(last).__name__}, {before}, are not counted: every figure is "
+                               f"{type(last).__name__}'s, on {fed}; predict() is pipe[-1].predict")
+    return report
 
 
 def _network_cost(

@@ -88,7 +88,9 @@ class CostReport:
     the row that first saves it (``ACTIVATION_CONVENTION``; measured by :mod:`~hiddenlayers.rightsize._saved`).
     ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
     ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
-    the conditions the latencies were measured under.
+    the conditions the latencies were measured under. ``pipeline``: for a scikit-learn ``Pipeline`` ending in a hiddenlayers
+    model, its steps as ``"name: Class"`` (the figures are its last step's, on rows the steps before it transformed: a note
+    says so); None for a model given alone.
     """
 
     layers: list[LayerCost]
@@ -115,6 +117,7 @@ class CostReport:
     energy_method: str
     n_calls: int
     notes: list[str] = field(default_factory=list)
+    pipeline: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (for ``--json``)."""
@@ -125,7 +128,8 @@ class CostReport:
         from rich.table import Table
 
         blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
-        t = Table(title=f"cost on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
+        of = "" if self.pipeline is None else f"of Pipeline({', '.join(self.pipeline)}) "
+        t = Table(title=f"cost {of}on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
         for col in ("layer", "shape", "act", "params", "FLOPs/pred", f"FLOPs/step@{self.train_batch_size}", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..._pipe import require_fitted_head, split_pipeline, through_head
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
@@ -612,10 +613,40 @@ def prune(
     Ctrl-C (``KeyboardInterrupt``) stops the prune in whichever refit or fine-tuning it lands (which, alone, would stop
     and return as ``fit`` does, and the prune went on) and returns nothing; ``model`` is unchanged.
 
+    A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the steps
+    before it (``X``: rows as ``pipe.predict`` takes them); the result is a Pipeline of the same fitted steps (the same
+    objects, not refitted) then the pruned MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its
+    ``prune_report_`` is the MLP's (latency: the MLP's ``predict`` on the transformed rows).
+
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
     >>> small.prune_report_.drop_high             # doctest: +SKIP
     """
+    settings: dict[str, Any] = {"max_drop": max_drop, "cv": cv, "confidence": confidence, "fine_tune_epochs": fine_tune_epochs, "max_ratio": max_ratio,
+                "search_steps": search_steps, "latency_calls": latency_calls, "big_batch": big_batch, "random_state": random_state,
+                "latency_threads": latency_threads}
+    parts = split_pipeline(model)
+    if parts is not None:
+        return _prune_pipeline(model, parts, X, y, settings)
+    return _prune_model(model, X, y, **settings)
 
+
+def _prune_pipeline(pipe: Any, parts: tuple[Any, Any], X: Any, y: Any, settings: dict[str, Any]) -> Any:
+    """:func:`prune` of a fitted ``Pipeline`` ending in an MLP of ours: the MLP pruned on ``X`` through the steps before it, in a
+    new Pipeline of the same step objects (its parameters as ``pipe``'s: ``memory``, ``verbose``)."""
+    head, last = parts
+    if hasattr(last, "hidden_layer_sizes") and not hasattr(last, "network_"):
+        raise NotFittedError(f"prune() needs a fitted model: this Pipeline's last step, {type(last).__name__}, is not fitted yet; "
+                             "call pipe.fit(X, y) first.")
+    require_fitted_head(head, last, "prune()")
+    small = _prune_model(last, through_head(head, X), y, **settings)
+    pruned = type(pipe)(**{**pipe.get_params(deep=False), "steps": [*pipe.steps[:-1], (pipe.steps[-1][0], small)]})
+    pruned.prune_report_ = small.prune_report_
+    return pruned
+
+
+def _prune_model(model: Any, X: Any, y: Any, *, max_drop: float, cv: int, confidence: float, fine_tune_epochs: int, max_ratio: float,
+                 search_steps: int, latency_calls: int, big_batch: int, random_state: int | None, latency_threads: int | None) -> Any:
+    """:func:`prune` of an MLP of ours (the settings documented there)."""
     from .bound import resolution
 
     _check_prune_args(model, max_drop, cv, confidence, max_ratio, latency_calls, big_batch, search_steps, fine_tune_epochs, latency_threads)

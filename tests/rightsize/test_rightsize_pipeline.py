@@ -1,0 +1,91 @@
+"""cost() and prune() of a fitted scikit-learn Pipeline ending in our MLP: the last step's figures on the rows through the steps
+before it, equal to the two-step call they used to ask for; prune gives back a Pipeline of the same fitted steps."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import hiddenlayers as hl
+from hiddenlayers.rightsize import cost, prune
+
+
+@pytest.fixture(scope="module")
+def pipe(iris_raw) -> Pipeline:
+    X, y = iris_raw
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        return make_pipeline(StandardScaler(), PCA(3), hl.MLPClassifier((16, 8), max_iter=30, random_state=0, engine="autograd")).fit(X, y)
+
+
+_FIGURES = ("params", "flops_per_prediction", "flops_per_train_step", "train_batch_size", "weight_bytes", "activation_bytes", "epoch_samples")
+
+
+def test_cost_of_a_pipeline_is_its_last_steps_on_the_transformed_rows(pipe, iris_raw) -> None:
+    X, _ = iris_raw
+    r = cost(pipe, X=X, n_calls=10, throughput_batch=16, per_layer_latency=False)
+    two = cost(pipe[-1], X=pipe[:-1].transform(X), n_calls=10, throughput_batch=16, per_layer_latency=False)
+    assert [getattr(r, f) for f in _FIGURES] == [getattr(two, f) for f in _FIGURES]
+    assert [(lc.name, lc.in_features, lc.out_features, lc.flops_per_prediction, lc.activation_bytes) for lc in r.layers] == \
+        [(lc.name, lc.in_features, lc.out_features, lc.flops_per_prediction, lc.activation_bytes) for lc in two.layers]
+    assert r.layers[0].in_features == 3  # PCA's 3 components, not the 4 raw columns
+    assert r.pipeline == ["standardscaler: StandardScaler", "pca: PCA", "mlpclassifier: MLPClassifier"] and two.pipeline is None
+    assert r.latency_predict_p50_us is not None  # X passed through the steps: pipe[-1].predict takes it
+    note = ("the Pipeline's steps before MLPClassifier, 'standardscaler' (StandardScaler), 'pca' (PCA), are not counted: every figure is "
+            "MLPClassifier's, on X transformed by them; predict() is pipe[-1].predict")
+    assert r.notes[0] == note and r.notes[1:] == two.notes
+    text = " ".join(str(r).split())
+    assert "cost of Pipeline(standardscaler: StandardScaler, pca: PCA, mlpclassifier: MLPClassifier) on cpu" in text
+    assert note in text
+    assert r.to_dict()["pipeline"] == r.pipeline
+    bare = cost(pipe, n_calls=10, throughput_batch=16, per_layer_latency=False)  # no X: random rows of the network's width
+    assert bare.flops_per_prediction == r.flops_per_prediction and "on random rows of the network's width (pass X= for real ones)" in bare.notes[0]
+
+
+def test_cost_of_a_pipeline_refuses_what_it_cannot_use(pipe, iris_raw) -> None:
+    X, _ = iris_raw
+    with pytest.raises(ValueError, match=r"^example_input= and input_shape= are for a plain torch\.nn\.Module; a Pipeline makes its own inputs"):
+        cost(pipe, example_input=torch.zeros(2, 3), n_calls=10)
+    with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
+        cost(pipe, X=X[:0], n_calls=10)
+    with pytest.raises(ValueError, match="X has 2 features, but StandardScaler is expecting 4"):  # scikit-learn's own words, one line
+        cost(pipe, X=X[:, :2], n_calls=10)
+
+
+def test_prune_of_a_pipeline_prunes_its_last_step_and_keeps_the_fitted_steps(pipe, iris_raw, tmp_path) -> None:
+    X, y = iris_raw
+    settings = {"max_drop": 0.2, "cv": 3, "search_steps": 2, "fine_tune_epochs": 2, "latency_calls": 0}
+    small = prune(pipe, X, y, **settings)
+    two = prune(pipe[-1], pipe[:-1].transform(X), y, **settings)
+    assert type(small) is Pipeline and [name for name, _ in small.steps] == [name for name, _ in pipe.steps]
+    assert small[0] is pipe[0] and small[1] is pipe[1]  # the same fitted steps, not refitted
+    assert small[-1] is not pipe[-1] and pipe[-1].hidden_layer_sizes == (16, 8)  # the model given is unchanged
+    r, r2 = small.prune_report_, two.prune_report_
+    assert r is small[-1].prune_report_ and r.cut
+    for name in ("units_before", "units_after", "params_before", "params_after", "score_before", "score_after", "ratio", "drop", "drop_high", "tried"):
+        assert getattr(r, name) == getattr(r2, name), name
+    assert r.units_after != r.units_before
+    for a, b in zip(small[-1].network_.parameters(), two.network_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    np.testing.assert_array_equal(small.predict(X), two.predict(pipe[:-1].transform(X)))  # raw rows in, through the steps
+    path = tmp_path / "small.safetensors"
+    hl.save(small, path)
+    back = hl.load(path)
+    assert type(back) is Pipeline and back[-1].hidden_layer_sizes == small[-1].hidden_layer_sizes
+    np.testing.assert_array_equal(back.predict(X), small.predict(X))
+
+
+def test_prune_of_a_pipeline_says_what_is_not_fitted(pipe, iris_raw) -> None:
+    X, y = iris_raw
+    with pytest.raises(hl.NotFittedError, match="^" + re.escape("prune() needs a fitted model: this Pipeline's steps before MLPClassifier are not "
+                                                                "fitted yet; call pipe.fit(X, y) first.") + "$"):
+        prune(make_pipeline(StandardScaler(), pipe[-1]), X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but StandardScaler is expecting 4"):
+        prune(pipe, X[:, :2], y)
