@@ -763,3 +763,36 @@ def test_search_says_when_timeout_cut_the_trials_short(tmp_path):
     assert json.loads(result.stdout)["n_trials"] == 1  # Optuna runs the first trial, then starts none after the timeout
     # before: the summary said 1 trial of the 5 asked for, and nothing said why
     assert "note: --timeout 0.001 s stopped the search at 1 of 5 trials" in result.stderr
+
+
+def test_prune_a_saved_pipeline_file_writes_a_pipeline_file(mixed, tmp_path):
+    """`prune` refused a saved Pipeline of scikit-learn steps then an MLP ("this command reads an MLP's file"), and wrote an
+    encoder's Pipeline file back as a bare MLP file; now it prunes the MLP on the rows through the steps and writes the Pipeline."""
+    import warnings
+
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import hiddenlayers as hl
+
+    frame = pd.read_csv(mixed)
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        steps = make_pipeline(SimpleImputer(), StandardScaler(), hl.MLPClassifier((12, 6), max_iter=40, random_state=0)).fit(frame[["a", "b"]], frame["label"])
+        encoded = make_pipeline(hl.TableEncoder(max_categories=3), hl.MLPClassifier((12, 6), max_iter=40, random_state=0)).fit(
+            frame.drop(columns="label"), frame["label"])
+    for pipe, name in ((steps, "steps"), (encoded, "encoded")):
+        path, out = tmp_path / f"{name}.safetensors", tmp_path / f"{name}-small.safetensors"
+        hl.save(pipe, path)
+        r = json.loads(ok("prune", path, mixed, "-t", "label", "--max-drop", "0.2", "--epochs", "1", "--out", out, "--json").stdout)
+        assert r["units_before"] == [12, 6] and r["model"] == str(out)
+        back = hl.load(out)
+        assert type(back) is Pipeline and [n for n, _ in back.steps] == [n for n, _ in pipe.steps], name
+        assert [layer.out_features for layer in back[-1].network_.hidden_layers] == r["units_after"]
+        raw = frame.drop(columns="label")[["a", "b"]] if name == "steps" else frame.drop(columns="label")
+        with warnings.catch_warnings():  # the encoder's note on the rare colour
+            warnings.simplefilter("ignore")
+            assert (back.predict(raw) == pipe.predict(raw)).all() or r["cut"], name  # uncut: the same model, predicting as before
+            np.testing.assert_array_equal(back[:-1].transform(raw), pipe[:-1].transform(raw))  # the steps as they were fitted
+        assert ok("predict", out, mixed).stdout.startswith("predicted_")

@@ -230,7 +230,7 @@ def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) ->
         from ._data import load_model
 
         return app_cost(load_model(model_path), model_path, batch_size=batch, n_calls=calls, watts=watts)
-    model = _load_estimator(model_path)
+    model = _load_prunable(model_path)[0]  # a Pipeline of scikit-learn steps: its MLP's cost, the steps not counted (a note says so)
     from ..rightsize import cost
 
     try:
@@ -254,7 +254,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
         raise UserError(f"--max-drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: {max_drop}.")
     if epochs < 0:
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
-    model = _load_estimator(model_path)
+    model, encoded = _load_prunable(model_path)
     from ._check import fast_check_for_model, print_check_summary, read_checked, refuse_fatal
     from ._data import labelled
 
@@ -283,8 +283,7 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
     for w in caught:  # one line each, not Python's warning format; a no-cut warning is the no-cut note below
         if str(w.message).startswith("prune()") and "nothing was cut" not in str(w.message):
             note(one_line(w.message) if isinstance(w.message, Warning) else str(w.message))
-    small.preprocessing_ = getattr(model, "preprocessing_", None)
-    small.save(out_path)  # unchanged when no cut is kept: the user asked for a file at --out, and gets the model as it is
+    _save_pruned(small, model, encoded, out_path)  # unchanged when no cut is kept: the user asked for a file at --out, and gets the model as it is
     _show(report, as_json, {"model": str(out_path)})
     if not report.cut:
         note(f"no cut kept: {report.no_cut_reason}; the model is unchanged (wrote an unchanged copy of it to {out_path})")
@@ -293,6 +292,43 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
              f"[{report.drop_low:+.4f}, {report.drop_high:+.4f}] (cut kept only when its upper end <= {report.max_drop})")
         note(f"saved the pruned model to {out_path}")
     return report.to_dict()
+
+
+def _load_prunable(path: str) -> tuple[Any, Any]:
+    """``(model, encoded)``: what ``prune`` reads ``path``'s table through and cuts, and the saved Pipeline of a TableEncoder then
+    the MLP when the file holds one (else None).
+
+    A saved Pipeline of scikit-learn steps then an MLP is the Pipeline itself (``hl.prune`` cuts its MLP on the rows through its
+    steps, as ``predict`` reads them); an encoder's Pipeline is its MLP with the stored preprocessing, as every command reads it,
+    and the Pipeline beside it, so the pruned file is a Pipeline file again.
+    """
+    if Path(path).suffix.lower() == ".onnx":
+        return _load_estimator(path), None  # its one-line refusal
+    from .._meta import PIPELINE_KEY
+    from ..ship import load, read_metadata, stored_steps
+
+    meta = read_metadata(path)
+    if stored_steps(meta):
+        from ._data import load_model
+
+        return load_model(path, pipeline=True), None
+    model = _load_estimator(path)
+    return model, (load(path) if isinstance(meta.get(PIPELINE_KEY), dict) else None)
+
+
+def _save_pruned(small: Any, model: Any, encoded: Any, out_path: Path) -> None:
+    """Write ``prune``'s result to ``out_path`` in the form ``model``'s file had: the Pipeline of scikit-learn steps, the encoder's
+    Pipeline (``encoded``, its MLP the pruned one), or the MLP with ``model``'s stored preprocessing (atomic, each)."""
+    from ..ship import save
+
+    if type(small).__name__ == "Pipeline":
+        save(small, out_path)
+    elif encoded is not None:
+        small.preprocessing_ = None  # the encoder's Pipeline file stores it from the encoder: the MLP alone must not hold it too
+        save(type(encoded)(**{**encoded.get_params(deep=False), "steps": [*encoded.steps[:-1], (encoded.steps[-1][0], small)]}), out_path)
+    else:
+        small.preprocessing_ = getattr(model, "preprocessing_", None)
+        small.save(out_path)
 
 
 # ------------------------------------------------------------------ export
