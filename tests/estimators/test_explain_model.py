@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import warnings
 
@@ -433,3 +434,31 @@ def test_a_one_row_slice_of_y_is_its_label_as_a_one_row_slice_of_x_is_its_row(cl
     with pytest.raises(ValueError, match=r"^y_row must be one label, one of the classes 'setosa', 'versicolor', 'virginica'. "
                                          r"Received: 60 versicolor 61 versicolor Name: species, dtype: \w+\.$"):
         hl.explain(clf, X[60], y.iloc[[60, 61]])
+
+
+@functools.lru_cache(maxsize=1)
+def _named_iris_pipe():
+    """A Pipeline fitted on a frame of iris (named columns), built once for the hypothesis test below."""
+    from sklearn.datasets import load_iris
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        return make_pipeline(StandardScaler(), hl.MLPClassifier((3,), max_iter=5, random_state=0)).fit(X, y), X, y
+
+
+@settings(max_examples=25, deadline=None)
+@given(i=st.integers(0, 149), form=st.sampled_from(["series", "dict", "frame", "array", "list"]))
+def test_a_pipelines_row_reads_alike_in_every_form_it_takes(i, form):
+    """The one row as a Series, a dict, a one-row frame, an array or a list of numbers (by position): the same x, raw row and output."""
+    pipe, X, y = _named_iris_pipe()
+    row = {"series": X.iloc[i], "dict": X.iloc[i].to_dict(), "frame": X.iloc[[i]], "array": X.iloc[i].to_numpy(),
+           "list": X.iloc[i].tolist()}[form]
+    with warnings.catch_warnings():  # an array given to steps fitted on a frame: scikit-learn's "no valid feature names"
+        warnings.simplefilter("ignore")
+        ex = hl.explain(pipe, row, y.iloc[i])
+    np.testing.assert_allclose(ex.x, pipe[:-1].transform(X.iloc[[i]])[0], rtol=0, atol=0)
+    assert ex.input_names == list(X.columns) and list(ex.source["raw"].values()) == X.iloc[i].tolist()
+    assert list(ex.source["raw"]) == list(X.columns)  # a frame's names, or the Pipeline's own for numbers by position
