@@ -170,13 +170,109 @@ def test_an_empty_csv_file_in_the_folder_is_named_as_empty(trained, tmp_path):
         assert_user_error(run(command, model, folder), f"'{folder}/p1.csv' is empty (no header line, no rows): remove it from the source")
 
 
-def test_an_app_file_or_an_onnx_export_refuses_a_folder(tmp_path, trained):
-    d, model, _ = trained
-    onnx = tmp_path / "m.onnx"
-    pytest.importorskip("onnx")
-    ok("export", model, "--out", onnx)
-    assert_user_error(run("predict", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")
-    assert_user_error(run("evaluate", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")
+@pytest.fixture(scope="module")
+def exported(trained):
+    """The folder model's .onnx export (float64, as the model: its batches agree with the one file's to 1e-12)."""
+    pytest.importorskip("onnxruntime")
+    d, model, task = trained
+    onnx = d / "m.onnx"
+    if not onnx.exists():
+        ok("export", model, "--out", onnx)
+    return d, onnx, task
+
+
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_an_onnx_export_predicts_a_folder_as_its_single_file(exported, kind):
+    """Before: "an .onnx export reads one data file: pass one file". Now the export streams a folder (or glob) as the .safetensors
+    file does: the rows of the one file in file order, --keep and --proba columns alike, to Parquet, CSV and stdout."""
+    d, onnx, task = exported
+    proba = ["--proba"] if task == "classification" else []
+    single = "all.parquet" if kind == "pq" else "all.csv"
+    ok("predict", onnx, d / single, "--keep", "id", *proba, "--out", d / f"onnx_one_{kind}.parquet")
+    res = ok("predict", onnx, d / kind, "--keep", "id", *proba, "--out", d / f"onnx_dir_{kind}.parquet")
+    assert f"wrote {3 * ROWS} predictions" in res.stderr
+    one, many = pd.read_parquet(d / f"onnx_one_{kind}.parquet"), pd.read_parquet(d / f"onnx_dir_{kind}.parquet")
+    pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
+    assert list(many["id"]) == list(pd.read_parquet(d / "all.parquet")["id"])
+    ext = "parquet" if kind == "pq" else "csv"
+    text = pd.read_csv(io.StringIO(ok("predict", onnx, str(d / kind / f"*.{ext}"), "--keep", "id").stdout))
+    pd.testing.assert_frame_equal(text, one[text.columns], check_exact=False, rtol=0, atol=1e-12)
+    assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_an_onnx_export_evaluates_a_folder_as_its_single_file(exported, weighted):
+    d, onnx, task = exported
+    w = ["--sample-weight", "w"] if weighted else []
+    one = json.loads(ok("evaluate", onnx, d / "all.csv", *w, "--json").stdout)
+    for folder in ("pq", "csv"):
+        many = json.loads(ok("evaluate", onnx, d / folder, *w, "--json").stdout)
+        assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task and many["weighted_by"] == one["weighted_by"]
+        assert many["metrics"].keys() == one["metrics"].keys()
+        for k, v in one["metrics"].items():
+            assert many["metrics"][k] == (v if k == "confusion_matrix" else pytest.approx(v, abs=1e-12, rel=0)), k
+
+
+def test_an_onnx_export_reads_the_folder_in_bounded_batches(exported, monkeypatch):
+    """The graph runs on record batches of at most read_rows rows, every row once: never the whole folder."""
+    from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
+    from hiddenlayers.ship import OnnxModel
+
+    d, onnx, _ = exported
+    seen: list[int] = []
+    real = OnnxModel.run
+
+    def counting(self, frame, *args, **kwargs):
+        seen.append(len(frame))
+        return real(self, frame, *args, **kwargs)
+
+    monkeypatch.setattr(OnnxModel, "run", counting)
+    assert predict_stream(str(onnx), str(d / "csv"), proba=False, out=str(d / "ob.csv"), keep=None, read_rows=40) == 3 * ROWS
+    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
+    seen.clear()
+    evaluate_stream(str(onnx), str(d / "pq"), target=None, sample_weight=None, read_rows=40)
+    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
+
+
+def test_an_onnx_export_names_a_bad_cell_by_file_and_line_and_leaves_no_file(exported, tmp_path):
+    d, onnx, _ = exported
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[0].to_csv(folder / "p0.csv", index=False)
+    bad = frames[1].astype({"a": object})
+    bad.loc[7, "a"] = "oops"
+    bad.to_csv(folder / "p1.csv", index=False)
+    for command in ("predict", "evaluate"):
+        res = run(command, onnx, folder, *(["--out", tmp_path / "p.csv"] if command == "predict" else []))
+        said = res.stderr.replace(f"{folder}/", "")
+        assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in said and "Traceback" not in res.output, res.output
+        assert os.listdir(tmp_path) == ["f"]
+
+
+def test_an_onnx_export_names_the_file_without_a_model_column(exported, tmp_path):
+    d, onnx, _ = exported
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[0].to_parquet(folder / "p0.parquet")
+    frames[1].drop(columns=["b"]).to_parquet(folder / "p1.parquet")
+    out = tmp_path / "p.parquet"
+    for command in ("predict", "evaluate"):
+        assert_user_error(run(command, onnx, folder, *(["--out", out] if command == "predict" else [])),
+                          f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
+    assert os.listdir(tmp_path) == ["f"]
+    assert_user_error(run("evaluate", onnx, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
+
+
+@pytest.mark.parametrize("which", ["safetensors", "onnx"])
+def test_an_empty_folder_is_one_line_naming_it(exported, tmp_path, which):
+    d, onnx, _ = exported
+    model = onnx if which == "onnx" else d / "m.safetensors"
+    (tmp_path / "empty").mkdir()
+    for command in ("predict", "evaluate"):
+        assert_user_error(run(command, model, tmp_path / "empty"), f"no .parquet/.pq/.csv/.csv.gz files in {tmp_path / 'empty'}")
+    assert_user_error(run("predict", model, str(tmp_path / "none*.parquet")), "matches no files")
 
 
 @pytest.mark.parametrize("kind", ["pq", "csv"])
