@@ -47,70 +47,96 @@ def trained(request, tmp_path_factory):
     return d, model, request.param
 
 
+def _model(exported, which):
+    """(folder, model path, task): the .safetensors file or its .onnx export."""
+    d, onnx, task = exported
+    return d, (onnx if which == "onnx" else d / "m.safetensors"), task
+
+
+BOTH = pytest.mark.parametrize("which", ["safetensors", "onnx"])  # the .onnx export: refused a folder before this branch
+
+
+@BOTH
 @pytest.mark.parametrize("kind", ["pq", "csv"])
-def test_predict_on_a_folder_writes_the_rows_of_the_single_file_in_file_order(trained, kind):
-    d, model, task = trained
+def test_predict_on_a_folder_writes_the_rows_of_the_single_file_in_file_order(exported, kind, which):
+    d, model, task = _model(exported, which)
     proba = ["--proba"] if task == "classification" else []
     single = "all.parquet" if kind == "pq" else "all.csv"
-    ok("predict", model, d / single, "--keep", "id", *proba, "--out", d / f"one_{kind}.parquet")
-    res = ok("predict", model, d / kind, "--keep", "id", *proba, "--out", d / f"dir_{kind}.parquet")
+    ok("predict", model, d / single, "--keep", "id", *proba, "--out", d / f"one_{kind}_{which}.parquet")
+    res = ok("predict", model, d / kind, "--keep", "id", *proba, "--out", d / f"dir_{kind}_{which}.parquet")
     assert f"wrote {3 * ROWS} predictions" in res.stderr
-    one, many = pd.read_parquet(d / f"one_{kind}.parquet"), pd.read_parquet(d / f"dir_{kind}.parquet")
+    one, many = pd.read_parquet(d / f"one_{kind}_{which}.parquet"), pd.read_parquet(d / f"dir_{kind}_{which}.parquet")
     pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
     assert list(many["id"]) == list(pd.read_parquet(d / "all.parquet")["id"])
     assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
 
 
-def test_predict_on_a_glob_to_stdout_and_csv_equals_the_single_file(trained):
-    d, model, _ = trained
+@BOTH
+def test_predict_on_a_glob_to_stdout_and_csv_equals_the_single_file(exported, which):
+    d, model, _ = _model(exported, which)
     one = pd.read_csv(io.StringIO(ok("predict", model, d / "all.csv", "--keep", "id").stdout))
     many = pd.read_csv(io.StringIO(ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id").stdout))
     pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
-    ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id", "--out", d / "dir.csv")
-    pd.testing.assert_frame_equal(pd.read_csv(d / "dir.csv"), one, check_exact=False, rtol=0, atol=1e-12)
+    ok("predict", model, str(d / "pq" / "*.parquet"), "--keep", "id", "--out", d / f"dir_{which}.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(d / f"dir_{which}.csv"), one, check_exact=False, rtol=0, atol=1e-12)
 
 
+@BOTH
 @pytest.mark.parametrize("weighted", [False, True])
-def test_evaluate_on_a_folder_gives_the_single_file_metrics(trained, weighted):
-    d, model, task = trained
+def test_evaluate_on_a_folder_gives_the_single_file_metrics(exported, weighted, which):
+    d, model, task = _model(exported, which)
     w = ["--sample-weight", "w"] if weighted else []
     one = json.loads(ok("evaluate", model, d / "all.parquet", *w, "--json").stdout)
-    many = json.loads(ok("evaluate", model, d / "pq", *w, "--json").stdout)
-    assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task
-    assert many["weighted_by"] == one["weighted_by"]
-    assert many["metrics"].keys() == one["metrics"].keys()
-    for k, v in one["metrics"].items():
-        if k == "confusion_matrix":
-            assert many["metrics"][k] == v
-        else:
-            assert many["metrics"][k] == pytest.approx(v, abs=1e-12, rel=0), k
+    for folder in ("pq", "csv"):
+        many = json.loads(ok("evaluate", model, d / folder, *w, "--json").stdout)
+        assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task
+        assert many["weighted_by"] == one["weighted_by"]
+        assert many["metrics"].keys() == one["metrics"].keys()
+        for k, v in one["metrics"].items():
+            assert many["metrics"][k] == (v if k == "confusion_matrix" else pytest.approx(v, abs=1e-12, rel=0)), k
 
 
-def test_the_folder_is_read_in_bounded_batches(trained, monkeypatch):
-    """The model sees record batches of at most read_rows rows, every row once: never the whole folder."""
+@pytest.fixture(scope="module")
+def exported(trained):
+    """The folder model's .onnx export (float64, as the model: its batches agree with the one file's to 1e-12)."""
+    pytest.importorskip("onnxruntime")
+    d, model, task = trained
+    onnx = d / "m.onnx"
+    if not onnx.exists():
+        ok("export", model, "--out", onnx)
+    return d, onnx, task
+
+
+@BOTH
+def test_the_folder_is_read_in_bounded_batches(exported, monkeypatch, which):
+    """The model (the .onnx export's graph too) sees record batches of at most read_rows rows, every row once: never the whole folder."""
     from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
+    from hiddenlayers.ship import OnnxModel
 
-    d, model, _ = trained
+    d, model, _ = _model(exported, which)
     seen: list[int] = []
-    real = predict_rows_module.model_inputs
+    owner, name = (OnnxModel, "run") if which == "onnx" else (predict_rows_module, "model_inputs")
+    real = getattr(owner, name)
 
     def counting(model, frame, *args, **kwargs):
         seen.append(len(frame))
         return real(model, frame, *args, **kwargs)
 
-    monkeypatch.setattr(predict_rows_module, "model_inputs", counting)
+    monkeypatch.setattr(owner, name, counting)
+    if which == "safetensors":  # evaluate reads through _predict_rows; before this branch, through _data's own import
+        import hiddenlayers.cli._data as data_module
+
+        monkeypatch.setattr(data_module, "model_inputs", counting)
     assert predict_stream(str(model), str(d / "pq"), proba=False, out=str(d / "b.csv"), keep=None, read_rows=40) == 3 * ROWS
     assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12  # 6 row groups of 75 rows: 2 batches each at least
-    import hiddenlayers.cli._data as data_module
-
     seen.clear()
-    monkeypatch.setattr(data_module, "model_inputs", counting)
     evaluate_stream(str(model), str(d / "csv"), target=None, sample_weight=None, read_rows=40)
     assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
 
 
-def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_written(trained, tmp_path):
-    d, model, _ = trained
+@BOTH
+def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_written(exported, tmp_path, which):
+    d, model, _ = _model(exported, which)
     folder = tmp_path / "f"
     folder.mkdir()
     frames = _frames("classification")
@@ -121,10 +147,12 @@ def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_writ
     assert not out.exists() and os.listdir(tmp_path) == ["f"]
     assert_user_error(run("evaluate", model, folder), f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
     assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")
+    assert_user_error(run("evaluate", model, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
 
 
-def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(trained, tmp_path):
-    d, model, _ = trained
+@BOTH
+def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exported, tmp_path, which):
+    d, model, _ = _model(exported, which)
     folder = tmp_path / "f"
     folder.mkdir()
     frames = _frames("classification")
@@ -133,9 +161,11 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(tra
     bad.loc[7, "a"] = "oops"
     bad.to_csv(folder / "p1.csv", index=False)
     out = tmp_path / "p.csv"
-    res = run("predict", model, folder, "--out", out)
-    assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in res.stderr.replace(f"{folder}/", "") and "Traceback" not in res.output, res.output
-    assert os.listdir(tmp_path) == ["f"]  # the first file's rows were written to a temp file, removed
+    for command in ("predict", "evaluate"):
+        res = run(command, model, folder, *(["--out", out] if command == "predict" else []))
+        said = res.stderr.replace(f"{folder}/", "")
+        assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in said and "Traceback" not in res.output, res.output
+        assert os.listdir(tmp_path) == ["f"]  # the first file's rows were written to a temp file, removed
     out.write_text("old")
     assert run("predict", model, folder, "--out", out, "--force").exit_code == 2
     assert out.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f", "p.csv"]
@@ -170,105 +200,9 @@ def test_an_empty_csv_file_in_the_folder_is_named_as_empty(trained, tmp_path):
         assert_user_error(run(command, model, folder), f"'{folder}/p1.csv' is empty (no header line, no rows): remove it from the source")
 
 
-@pytest.fixture(scope="module")
-def exported(trained):
-    """The folder model's .onnx export (float64, as the model: its batches agree with the one file's to 1e-12)."""
-    pytest.importorskip("onnxruntime")
-    d, model, task = trained
-    onnx = d / "m.onnx"
-    if not onnx.exists():
-        ok("export", model, "--out", onnx)
-    return d, onnx, task
-
-
-@pytest.mark.parametrize("kind", ["pq", "csv"])
-def test_an_onnx_export_predicts_a_folder_as_its_single_file(exported, kind):
-    """Before: "an .onnx export reads one data file: pass one file". Now the export streams a folder (or glob) as the .safetensors
-    file does: the rows of the one file in file order, --keep and --proba columns alike, to Parquet, CSV and stdout."""
-    d, onnx, task = exported
-    proba = ["--proba"] if task == "classification" else []
-    single = "all.parquet" if kind == "pq" else "all.csv"
-    ok("predict", onnx, d / single, "--keep", "id", *proba, "--out", d / f"onnx_one_{kind}.parquet")
-    res = ok("predict", onnx, d / kind, "--keep", "id", *proba, "--out", d / f"onnx_dir_{kind}.parquet")
-    assert f"wrote {3 * ROWS} predictions" in res.stderr
-    one, many = pd.read_parquet(d / f"onnx_one_{kind}.parquet"), pd.read_parquet(d / f"onnx_dir_{kind}.parquet")
-    pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
-    assert list(many["id"]) == list(pd.read_parquet(d / "all.parquet")["id"])
-    ext = "parquet" if kind == "pq" else "csv"
-    text = pd.read_csv(io.StringIO(ok("predict", onnx, str(d / kind / f"*.{ext}"), "--keep", "id").stdout))
-    pd.testing.assert_frame_equal(text, one[text.columns], check_exact=False, rtol=0, atol=1e-12)
-    assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-def test_an_onnx_export_evaluates_a_folder_as_its_single_file(exported, weighted):
-    d, onnx, task = exported
-    w = ["--sample-weight", "w"] if weighted else []
-    one = json.loads(ok("evaluate", onnx, d / "all.csv", *w, "--json").stdout)
-    for folder in ("pq", "csv"):
-        many = json.loads(ok("evaluate", onnx, d / folder, *w, "--json").stdout)
-        assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task and many["weighted_by"] == one["weighted_by"]
-        assert many["metrics"].keys() == one["metrics"].keys()
-        for k, v in one["metrics"].items():
-            assert many["metrics"][k] == (v if k == "confusion_matrix" else pytest.approx(v, abs=1e-12, rel=0)), k
-
-
-def test_an_onnx_export_reads_the_folder_in_bounded_batches(exported, monkeypatch):
-    """The graph runs on record batches of at most read_rows rows, every row once: never the whole folder."""
-    from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
-    from hiddenlayers.ship import OnnxModel
-
-    d, onnx, _ = exported
-    seen: list[int] = []
-    real = OnnxModel.run
-
-    def counting(self, frame, *args, **kwargs):
-        seen.append(len(frame))
-        return real(self, frame, *args, **kwargs)
-
-    monkeypatch.setattr(OnnxModel, "run", counting)
-    assert predict_stream(str(onnx), str(d / "csv"), proba=False, out=str(d / "ob.csv"), keep=None, read_rows=40) == 3 * ROWS
-    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
-    seen.clear()
-    evaluate_stream(str(onnx), str(d / "pq"), target=None, sample_weight=None, read_rows=40)
-    assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
-
-
-def test_an_onnx_export_names_a_bad_cell_by_file_and_line_and_leaves_no_file(exported, tmp_path):
-    d, onnx, _ = exported
-    folder = tmp_path / "f"
-    folder.mkdir()
-    frames = _frames("classification")
-    frames[0].to_csv(folder / "p0.csv", index=False)
-    bad = frames[1].astype({"a": object})
-    bad.loc[7, "a"] = "oops"
-    bad.to_csv(folder / "p1.csv", index=False)
-    for command in ("predict", "evaluate"):
-        res = run(command, onnx, folder, *(["--out", tmp_path / "p.csv"] if command == "predict" else []))
-        said = res.stderr.replace(f"{folder}/", "")
-        assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in said and "Traceback" not in res.output, res.output
-        assert os.listdir(tmp_path) == ["f"]
-
-
-def test_an_onnx_export_names_the_file_without_a_model_column(exported, tmp_path):
-    d, onnx, _ = exported
-    folder = tmp_path / "f"
-    folder.mkdir()
-    frames = _frames("classification")
-    frames[0].to_parquet(folder / "p0.parquet")
-    frames[1].drop(columns=["b"]).to_parquet(folder / "p1.parquet")
-    out = tmp_path / "p.parquet"
-    for command in ("predict", "evaluate"):
-        assert_user_error(run(command, onnx, folder, *(["--out", out] if command == "predict" else [])),
-                          f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
-    assert os.listdir(tmp_path) == ["f"]
-    assert_user_error(run("evaluate", onnx, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
-
-
-@pytest.mark.parametrize("which", ["safetensors", "onnx"])
+@BOTH
 def test_an_empty_folder_is_one_line_naming_it(exported, tmp_path, which):
-    d, onnx, _ = exported
-    model = onnx if which == "onnx" else d / "m.safetensors"
+    d, model, _ = _model(exported, which)
     (tmp_path / "empty").mkdir()
     for command in ("predict", "evaluate"):
         assert_user_error(run(command, model, tmp_path / "empty"), f"no .parquet/.pq/.csv/.csv.gz files in {tmp_path / 'empty'}")
