@@ -6,7 +6,8 @@ every 10 ms; the streamed phases first, so the whole-table phase's memory cannot
 1. ``stream .onnx``: ``hiddenlayers predict model.onnx DIR --keep id --proba --out preds.parquet`` (cli/_score_stream,
    record batches of 65,536 rows through onnxruntime);
 2. ``stream .safetensors``: the same with the model file (its stored preprocessing, the NumPy forward pass);
-3. ``whole .onnx``: ``pd.read_parquet(DIR)`` then ``OnnxModel.predict_proba`` on every row at once (the in-memory path).
+3. ``Python predict_proba(source)``: ``hl.load(model).predict_proba(ParquetSource(DIR, target=None, features=...))``;
+4. ``whole .onnx``: ``pd.read_parquet(DIR)`` then ``OnnxModel.predict_proba`` on every row at once (the in-memory path).
 
 The streamed output is checked against the whole table's probabilities (the same rows, the same order). The model is
 a small MLPClassifier fitted with ``fit(ParquetSource)`` on 20,000 rows of the same generator (its preprocessing stored).
@@ -111,6 +112,9 @@ def main() -> None:
 
         n, onnx_row = _measure("stream .onnx", lambda: stream("m.onnx", "onnx.parquet"))
         _, st_row = _measure("stream .safetensors", lambda: stream("m.safetensors", "st.parquet"))
+        model = hl.load(d / "m.safetensors")
+        features = [f"x{i}" for i in range(NUMERIC)] + ["cat"]
+        P_src, py_row = _measure("Python predict_proba", lambda: model.predict_proba(ParquetSource(str(d / "big"), target=None, features=features)))
 
         def whole() -> np.ndarray:
             frame = pd.read_parquet(d / "big")
@@ -121,10 +125,13 @@ def main() -> None:
         assert n == len(streamed) == len(P) == args.files * args.rows
         assert (streamed["id"].to_numpy() == np.arange(n)).all()
         gap = float(np.abs(streamed[["proba_0", "proba_1"]].to_numpy() - P).max())
+        py_gap = float(np.abs(P_src - P).max())
+        print(f"predict_proba(source) vs whole table: {len(P_src):,} rows, largest probability difference {py_gap:.2g}")
         print(f"streamed .onnx vs whole table: {n:,} rows in order, largest probability difference {gap:.2g}")
         print(f"peak RSS ratio whole / stream (.onnx): {whole_row['peak_mb'] / onnx_row['peak_mb']:.2f}; "
               f"growth while running: stream .onnx +{onnx_row['peak_mb'] - onnx_row['start_mb']:.0f} MB, "
-              f"stream .safetensors +{st_row['peak_mb'] - st_row['start_mb']:.0f} MB, whole +{whole_row['peak_mb'] - whole_row['start_mb']:.0f} MB")
+              f"stream .safetensors +{st_row['peak_mb'] - st_row['start_mb']:.0f} MB, "
+              f"predict_proba(source) +{py_row['peak_mb'] - py_row['start_mb']:.0f} MB, whole +{whole_row['peak_mb'] - whole_row['start_mb']:.0f} MB")
         os.sync()
 
 

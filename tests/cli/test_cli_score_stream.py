@@ -12,6 +12,7 @@ import pytest
 
 import hiddenlayers.cli._predict_rows as predict_rows_module
 from cli_helpers import assert_user_error, ok, run
+from stream_helpers import write_folders
 
 ROWS = 150  # per file
 
@@ -31,13 +32,7 @@ def _frames(task: str) -> list[pd.DataFrame]:
 def trained(request, tmp_path_factory):
     """A folder of three Parquet files (two row groups each) and a CSV twin, one file of every row, a model trained on the folder."""
     d = tmp_path_factory.mktemp(request.param)
-    frames = _frames(request.param)
-    (d / "pq").mkdir()
-    (d / "csv").mkdir()
-    for i, f in enumerate(frames):
-        f.to_parquet(d / "pq" / f"part{i}.parquet", row_group_size=ROWS // 2)
-        f.to_csv(d / "csv" / f"part{i}.csv", index=False)
-    whole = pd.concat(frames, ignore_index=True)
+    whole = write_folders(d, _frames(request.param), ROWS // 2)
     whole.to_parquet(d / "all.parquet")
     whole.to_csv(d / "all.csv", index=False)
     model = d / "m.safetensors"
