@@ -72,6 +72,10 @@ def test_a_recommender_export_predicts_and_evaluates_as_its_file(tmp_path: Path)
     assert_user_error(run("predict", ox, tmp_path / "new.csv", "--proba"), "--proba needs a classifier")
     assert_user_error(run("predict", ox, tmp_path / "new.csv", "--steps", "2"), "--steps is for Forecaster files")
     assert_user_error(run("evaluate", ox, tmp_path / "rated.csv", "--target", "rating", "--sample-weight", "id"), "drop --sample-weight")
+    (tmp_path / "dir").mkdir()
+    new.to_csv(tmp_path / "dir" / "new.csv", index=False)
+    for command in ("predict", "evaluate"):  # an application's export reads one file (a table model's streams a folder)
+        assert_user_error(run(command, ox, tmp_path / "dir"), "the export of a Recommender reads one data file: pass one file")
 
 
 def test_a_forecaster_export_forecasts_and_backtests_as_its_file(tmp_path: Path) -> None:

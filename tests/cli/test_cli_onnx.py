@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -231,22 +232,28 @@ def test_help_mentions_onnx():
     assert ".onnx" in ok("evaluate", "--help").output and ".onnx" in ok("info", "--help").output
 
 
-def test_onnx_commands_do_not_import_torch(clf, data):
-    """`evaluate` and `info` on an .onnx file run without PyTorch (start-up time, deployment without torch)."""
+def test_onnx_commands_do_not_import_torch(clf, data, tmp_path):
+    """`evaluate` and `info` on an .onnx file run without PyTorch (start-up time, deployment without torch); so do `predict`
+    and `evaluate` of a folder, streamed batch by batch."""
+    (tmp_path / "dir").mkdir()
+    shutil.copy(data, tmp_path / "dir" / "part.csv")
     script = (
         "import sys\n"
         "from hiddenlayers.cli import app\n"
         "codes = []\n"
-        "for args in (['evaluate', sys.argv[1], sys.argv[2], '--json'], ['info', sys.argv[1], '--json']):\n"
+        "for args in (['evaluate', sys.argv[1], sys.argv[2], '--json'], ['info', sys.argv[1], '--json'],\n"
+        "             ['evaluate', sys.argv[1], sys.argv[3], '--json'], ['predict', sys.argv[1], sys.argv[3], '--out', sys.argv[4]]):\n"
         "    try:\n"
         "        app(args)\n"
         "    except SystemExit as exc:\n"
         "        codes.append(exc.code)\n"
         "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', codes)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(clf[1]), str(data)], capture_output=True, text=True, timeout=120)
+    args = [str(clf[1]), str(data), str(tmp_path / "dir"), str(tmp_path / "p.csv")]
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "NO-TORCH [0, 0]", out.stdout[-500:] + out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "NO-TORCH [0, 0, 0, 0]", out.stdout[-500:] + out.stderr
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(pd.read_csv(data))
 
 
 def test_evaluate_onnx_with_labels_the_model_does_not_know(clf, data, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 import hiddenlayers.cli._predict_rows as predict_rows_module
 from cli_helpers import assert_user_error, ok, run
+from stream_helpers import write_folders
 
 ROWS = 150  # per file
 
@@ -31,13 +32,7 @@ def _frames(task: str) -> list[pd.DataFrame]:
 def trained(request, tmp_path_factory):
     """A folder of three Parquet files (two row groups each) and a CSV twin, one file of every row, a model trained on the folder."""
     d = tmp_path_factory.mktemp(request.param)
-    frames = _frames(request.param)
-    (d / "pq").mkdir()
-    (d / "csv").mkdir()
-    for i, f in enumerate(frames):
-        f.to_parquet(d / "pq" / f"part{i}.parquet", row_group_size=ROWS // 2)
-        f.to_csv(d / "csv" / f"part{i}.csv", index=False)
-    whole = pd.concat(frames, ignore_index=True)
+    whole = write_folders(d, _frames(request.param), ROWS // 2)
     whole.to_parquet(d / "all.parquet")
     whole.to_csv(d / "all.csv", index=False)
     model = d / "m.safetensors"
@@ -47,70 +42,96 @@ def trained(request, tmp_path_factory):
     return d, model, request.param
 
 
+def _model(exported, which):
+    """(folder, model path, task): the .safetensors file or its .onnx export."""
+    d, onnx, task = exported
+    return d, (onnx if which == "onnx" else d / "m.safetensors"), task
+
+
+BOTH = pytest.mark.parametrize("which", ["safetensors", "onnx"])  # the .onnx export: refused a folder before this branch
+
+
+@BOTH
 @pytest.mark.parametrize("kind", ["pq", "csv"])
-def test_predict_on_a_folder_writes_the_rows_of_the_single_file_in_file_order(trained, kind):
-    d, model, task = trained
+def test_predict_on_a_folder_writes_the_rows_of_the_single_file_in_file_order(exported, kind, which):
+    d, model, task = _model(exported, which)
     proba = ["--proba"] if task == "classification" else []
     single = "all.parquet" if kind == "pq" else "all.csv"
-    ok("predict", model, d / single, "--keep", "id", *proba, "--out", d / f"one_{kind}.parquet")
-    res = ok("predict", model, d / kind, "--keep", "id", *proba, "--out", d / f"dir_{kind}.parquet")
+    ok("predict", model, d / single, "--keep", "id", *proba, "--out", d / f"one_{kind}_{which}.parquet")
+    res = ok("predict", model, d / kind, "--keep", "id", *proba, "--out", d / f"dir_{kind}_{which}.parquet")
     assert f"wrote {3 * ROWS} predictions" in res.stderr
-    one, many = pd.read_parquet(d / f"one_{kind}.parquet"), pd.read_parquet(d / f"dir_{kind}.parquet")
+    one, many = pd.read_parquet(d / f"one_{kind}_{which}.parquet"), pd.read_parquet(d / f"dir_{kind}_{which}.parquet")
     pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
     assert list(many["id"]) == list(pd.read_parquet(d / "all.parquet")["id"])
     assert not [f for f in os.listdir(d) if f.endswith(".tmp")]
 
 
-def test_predict_on_a_glob_to_stdout_and_csv_equals_the_single_file(trained):
-    d, model, _ = trained
+@BOTH
+def test_predict_on_a_glob_to_stdout_and_csv_equals_the_single_file(exported, which):
+    d, model, _ = _model(exported, which)
     one = pd.read_csv(io.StringIO(ok("predict", model, d / "all.csv", "--keep", "id").stdout))
     many = pd.read_csv(io.StringIO(ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id").stdout))
     pd.testing.assert_frame_equal(many, one, check_exact=False, rtol=0, atol=1e-12)
-    ok("predict", model, str(d / "csv" / "*.csv"), "--keep", "id", "--out", d / "dir.csv")
-    pd.testing.assert_frame_equal(pd.read_csv(d / "dir.csv"), one, check_exact=False, rtol=0, atol=1e-12)
+    ok("predict", model, str(d / "pq" / "*.parquet"), "--keep", "id", "--out", d / f"dir_{which}.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(d / f"dir_{which}.csv"), one, check_exact=False, rtol=0, atol=1e-12)
 
 
+@BOTH
 @pytest.mark.parametrize("weighted", [False, True])
-def test_evaluate_on_a_folder_gives_the_single_file_metrics(trained, weighted):
-    d, model, task = trained
+def test_evaluate_on_a_folder_gives_the_single_file_metrics(exported, weighted, which):
+    d, model, task = _model(exported, which)
     w = ["--sample-weight", "w"] if weighted else []
     one = json.loads(ok("evaluate", model, d / "all.parquet", *w, "--json").stdout)
-    many = json.loads(ok("evaluate", model, d / "pq", *w, "--json").stdout)
-    assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task
-    assert many["weighted_by"] == one["weighted_by"]
-    assert many["metrics"].keys() == one["metrics"].keys()
-    for k, v in one["metrics"].items():
-        if k == "confusion_matrix":
-            assert many["metrics"][k] == v
-        else:
-            assert many["metrics"][k] == pytest.approx(v, abs=1e-12, rel=0), k
+    for folder in ("pq", "csv"):
+        many = json.loads(ok("evaluate", model, d / folder, *w, "--json").stdout)
+        assert many["rows"] == one["rows"] == 3 * ROWS and many["task"] == one["task"] == task
+        assert many["weighted_by"] == one["weighted_by"]
+        assert many["metrics"].keys() == one["metrics"].keys()
+        for k, v in one["metrics"].items():
+            assert many["metrics"][k] == (v if k == "confusion_matrix" else pytest.approx(v, abs=1e-12, rel=0)), k
 
 
-def test_the_folder_is_read_in_bounded_batches(trained, monkeypatch):
-    """The model sees record batches of at most read_rows rows, every row once: never the whole folder."""
+@pytest.fixture(scope="module")
+def exported(trained):
+    """The folder model's .onnx export (float64, as the model: its batches agree with the one file's to 1e-12)."""
+    pytest.importorskip("onnxruntime")
+    d, model, task = trained
+    onnx = d / "m.onnx"
+    if not onnx.exists():
+        ok("export", model, "--out", onnx)
+    return d, onnx, task
+
+
+@BOTH
+def test_the_folder_is_read_in_bounded_batches(exported, monkeypatch, which):
+    """The model (the .onnx export's graph too) sees record batches of at most read_rows rows, every row once: never the whole folder."""
     from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
+    from hiddenlayers.ship import OnnxModel
 
-    d, model, _ = trained
+    d, model, _ = _model(exported, which)
     seen: list[int] = []
-    real = predict_rows_module.model_inputs
+    owner, name = (OnnxModel, "run") if which == "onnx" else (predict_rows_module, "model_inputs")
+    real = getattr(owner, name)
 
     def counting(model, frame, *args, **kwargs):
         seen.append(len(frame))
         return real(model, frame, *args, **kwargs)
 
-    monkeypatch.setattr(predict_rows_module, "model_inputs", counting)
+    monkeypatch.setattr(owner, name, counting)
+    if which == "safetensors":  # evaluate reads through _predict_rows; before this branch, through _data's own import
+        import hiddenlayers.cli._data as data_module
+
+        monkeypatch.setattr(data_module, "model_inputs", counting)
     assert predict_stream(str(model), str(d / "pq"), proba=False, out=str(d / "b.csv"), keep=None, read_rows=40) == 3 * ROWS
     assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12  # 6 row groups of 75 rows: 2 batches each at least
-    import hiddenlayers.cli._data as data_module
-
     seen.clear()
-    monkeypatch.setattr(data_module, "model_inputs", counting)
     evaluate_stream(str(model), str(d / "csv"), target=None, sample_weight=None, read_rows=40)
     assert max(seen) <= 40 and sum(seen) == 3 * ROWS and len(seen) >= 12
 
 
-def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_written(trained, tmp_path):
-    d, model, _ = trained
+@BOTH
+def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_written(exported, tmp_path, which):
+    d, model, _ = _model(exported, which)
     folder = tmp_path / "f"
     folder.mkdir()
     frames = _frames("classification")
@@ -121,10 +142,12 @@ def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_writ
     assert not out.exists() and os.listdir(tmp_path) == ["f"]
     assert_user_error(run("evaluate", model, folder), f"'{folder}/p1.parquet': the data lacks column(s) 'b'")
     assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")
+    assert_user_error(run("evaluate", model, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
 
 
-def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(trained, tmp_path):
-    d, model, _ = trained
+@BOTH
+def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exported, tmp_path, which):
+    d, model, _ = _model(exported, which)
     folder = tmp_path / "f"
     folder.mkdir()
     frames = _frames("classification")
@@ -133,9 +156,11 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(tra
     bad.loc[7, "a"] = "oops"
     bad.to_csv(folder / "p1.csv", index=False)
     out = tmp_path / "p.csv"
-    res = run("predict", model, folder, "--out", out)
-    assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in res.stderr.replace(f"{folder}/", "") and "Traceback" not in res.output, res.output
-    assert os.listdir(tmp_path) == ["f"]  # the first file's rows were written to a temp file, removed
+    for command in ("predict", "evaluate"):
+        res = run(command, model, folder, *(["--out", out] if command == "predict" else []))
+        said = res.stderr.replace(f"{folder}/", "")
+        assert res.exit_code == 2 and "'p1.csv' line 9: column 'a' holds 'oops'" in said and "Traceback" not in res.output, res.output
+        assert os.listdir(tmp_path) == ["f"]  # the first file's rows were written to a temp file, removed
     out.write_text("old")
     assert run("predict", model, folder, "--out", out, "--force").exit_code == 2
     assert out.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f", "p.csv"]
@@ -170,13 +195,13 @@ def test_an_empty_csv_file_in_the_folder_is_named_as_empty(trained, tmp_path):
         assert_user_error(run(command, model, folder), f"'{folder}/p1.csv' is empty (no header line, no rows): remove it from the source")
 
 
-def test_an_app_file_or_an_onnx_export_refuses_a_folder(tmp_path, trained):
-    d, model, _ = trained
-    onnx = tmp_path / "m.onnx"
-    pytest.importorskip("onnx")
-    ok("export", model, "--out", onnx)
-    assert_user_error(run("predict", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")
-    assert_user_error(run("evaluate", onnx, d / "pq"), "an .onnx export reads one data file: pass one file")
+@BOTH
+def test_an_empty_folder_is_one_line_naming_it(exported, tmp_path, which):
+    d, model, _ = _model(exported, which)
+    (tmp_path / "empty").mkdir()
+    for command in ("predict", "evaluate"):
+        assert_user_error(run(command, model, tmp_path / "empty"), f"no .parquet/.pq/.csv/.csv.gz files in {tmp_path / 'empty'}")
+    assert_user_error(run("predict", model, str(tmp_path / "none*.parquet")), "matches no files")
 
 
 @pytest.mark.parametrize("kind", ["pq", "csv"])

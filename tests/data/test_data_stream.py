@@ -148,12 +148,12 @@ def test_regressor_on_a_source(tmp_path) -> None:
     src = ParquetSource(str(tmp_path), target="t")
     reg = hl.MLPRegressor(hidden_layer_sizes=(16,), max_iter=8, learning_rate_init=0.01, random_state=0, early_stopping=True).fit(src)
     assert reg.best_validation_score_ > 0.95
-    # predicting the source fit streamed: one line naming the ways to do it (before: "X must be 2-D ... Received shape ()")
-    said = re.escape(f"predicting takes rows in memory (a DataFrame or an array), not {src!r}, which fit streams: score a folder batch by "
-                     "batch with `hiddenlayers predict MODEL DIR`")
-    for call in (reg.predict, lambda s: reg.score(s, df["t"])):
-        with pytest.raises(DataError, match="^" + said):
-            call(src)
+    # the source fit streamed is predicted and scored batch by batch (tests/estimators/test_predict_source.py); a method that
+    # does not stream says which do (before: "X must be 2-D ... Received shape ()")
+    assert reg.score(src) == pytest.approx(reg.score(df[list("abc")], df["t"]), rel=1e-6)
+    said = re.escape(f"this method takes rows in memory (a DataFrame or an array), not {src!r}: predict, predict_proba and score take a source")
+    with pytest.raises(DataError, match="^" + said):
+        reg.transform(src)  # hidden activations: rows in memory
     assert reg.score(df[list("abc")], df["t"]) > 0.95  # the rows in memory, read by name through the stored preprocessing
 
 

@@ -516,7 +516,7 @@ def lr_find(
 def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
-                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files).")],
+                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -565,9 +565,13 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     check_app_options(kind, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
-    from ._score_stream import refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
-    refuse_folder(data, "an .onnx export")
+    if kind is not None:
+        refuse_folder(data, f"the export of a {kind}")
+    elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
+        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
+        return
     if kind is not None and sample_weight is not None:
         raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a {kind}: drop --sample-weight.")
     if kind == "SpeechRecognizer":
@@ -590,7 +594,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
-                                               "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files).",
+                                               "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports).",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "

@@ -84,7 +84,12 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
 
 
 def input_columns(model: Any) -> list[str]:
-    """The table columns ``model`` reads: its stored preprocessing's features, else ``feature_names_in_`` (may be empty)."""
+    """The table columns ``model`` reads: its stored preprocessing's features, else ``feature_names_in_`` (may be empty);
+    an ``.onnx`` export's (:class:`~hiddenlayers.ship.OnnxModel`) as its metadata names them."""
+    from ..ship import OnnxModel
+
+    if isinstance(model, OnnxModel):
+        return model.inputs
     state = getattr(model, "preprocessing_", None)
     if state:
         return [str(n) for n in TablePreprocessor.from_dict(state).feature_names]
@@ -99,9 +104,18 @@ def refuse_input_as_target(model: Any, target: str | None) -> None:
     """
     if target is None or target not in input_columns(model):
         return
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     fix = f"the model predicts '{stored}': pass --target {stored}, or leave --target out." if stored else "pass the column the model predicts."
     raise UserError(f"--target '{target}' is one of the model's input columns, not a target: {fix}")
+
+
+def stored_target(model: Any) -> str | None:
+    """The target column the model records: a ``.safetensors`` model's stored preprocessing's, an ``.onnx`` export's metadata's; or None."""
+    from ..ship import OnnxModel
+
+    if isinstance(model, OnnxModel):
+        return model.target
+    return (getattr(model, "preprocessing_", None) or {}).get("target")  # type: ignore[no-any-return]
 
 
 MODEL_IS_REGRESSOR = "check --target (the model is a regressor: its target holds numbers)"
@@ -515,30 +529,3 @@ def with_kept(result: Any, frame: Any, keep: list[str] | None) -> Any:
         return result
     kept = frame[keep].reset_index(drop=True)
     return kept.join(result.reset_index(drop=True))
-
-
-def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None) -> Any:
-    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame (``keep``: input columns in front)."""
-    import numpy as np
-    import pandas as pd
-
-    from ..ship import OnnxModel
-
-    model = OnnxModel(model_path)
-    if proba and model.classes_ is None:
-        raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
-    table = read_table(data).every_row()
-    check_keep(table.frame, keep, output_columns(model.target, model.classes_, proba))
-    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
-        inputs = None if model.spec is None else list(model.spec["numeric"]) + [c["name"] for c in model.spec["categorical"]]
-        out, notes = model.run(without_kept(table.frame, keep, inputs), table.where)
-    check_finite_output(out, table.where)
-    for msg in notes:
-        note(msg)
-    pred = model.decode(out)
-    col = f"predicted_{model.target or 'value'}"
-    result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
-    if proba and model.classes_ is not None:
-        for i, c in enumerate(model.classes_):
-            result[f"proba_{c}"] = out[:, i]
-    return with_kept(result, table.frame, keep)

@@ -1,7 +1,8 @@
 """``predict``'s output for rows of a table model: the predictions (and probabilities) of one table or one record batch.
 
 One module, so ``predict FILE`` (:mod:`._train`) and ``predict DIR`` (:mod:`._score_stream`, batch by batch) write the same
-columns, checked alike.
+columns, checked alike, for a ``.safetensors`` model and for its ``.onnx`` export (:class:`~hiddenlayers.ship.OnnxModel`,
+its preprocessing inside the graph).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import UserError
-from ._data import check_finite_output, model_columns, model_inputs, with_kept, without_kept
+from ._common import UserError, note
+from ._data import check_finite_output, check_keep, model_columns, model_inputs, output_columns, with_kept, without_kept
 from ._table_out import network_precision
 
 
@@ -22,8 +23,13 @@ def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     """``predicted_<target>`` (and ``proba_<class>`` with ``proba``) for each row of ``frame``, ``keep`` columns in front.
 
     ``where(i)`` names row ``i`` of ``frame`` in the user's file (errors); ``notes`` as :func:`~._data.model_inputs` takes it.
-    The caller has checked ``proba`` (a classifier) and ``keep`` (:func:`~._data.check_keep`).
+    The caller has checked ``proba`` (a classifier) and ``keep`` (:func:`~._data.check_keep`). ``model``: an estimator
+    (or a Pipeline) from a ``.safetensors`` file, or an :class:`~hiddenlayers.ship.OnnxModel`.
     """
+    from ..ship import OnnxModel
+
+    if isinstance(model, OnnxModel):
+        return _onnx_rows(model, frame, where, proba, keep, notes)
     state = getattr(model, "preprocessing_", None) or {}
     A = model_inputs(model, without_kept(frame, keep, model_columns(model)), where, notes)
     col = f"predicted_{state.get('target') or 'value'}"
@@ -38,9 +44,51 @@ def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     return with_kept(result, frame, keep)
 
 
+def _onnx_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, proba: bool, keep: list[str] | None,
+               notes: list[str] | None) -> pd.DataFrame:
+    """:func:`predict_rows` of an ``.onnx`` export: the graph's output for ``frame``, decoded (its notes to ``notes``, or printed
+    once the outputs are checked finite, so an error stays the only line)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
+        out, said = model.run(without_kept(frame, keep, model.inputs or None), where)
+    check_finite_output(out, where)
+    for msg in said:
+        note(msg) if notes is None else notes.append(msg)
+    pred = model.decode(out)
+    col = f"predicted_{model.target or 'value'}"
+    result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
+    if proba and model.classes_ is not None:
+        for i, c in enumerate(model.classes_):
+            result[f"proba_{c}"] = out[:, i]
+    return with_kept(result, frame, keep)
+
+
+def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
+    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame (``keep``: input columns in front)."""
+    from ..data import read_table
+    from ..ship import OnnxModel
+
+    model = OnnxModel(model_path)
+    refuse_proba(model, proba)
+    table = read_table(data).every_row()
+    check_keep(table.frame, keep, output_columns(model.target, model.classes_, proba))
+    return _onnx_rows(model, table.frame, table.where, proba, keep, None)
+
+
+def predictions(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, notes: list[str]) -> np.ndarray:
+    """``model``'s predictions ``(n,)`` (class labels, or values) for the raw rows of ``frame`` (``evaluate``'s), its notes to
+    ``notes``: a ``.safetensors`` model through its stored preprocessing, an ``.onnx`` export through its graph."""
+    from ..ship import OnnxModel
+
+    if isinstance(model, OnnxModel):
+        out, said = model.run(frame, where)
+        notes.extend(said)
+        return model.decode(out)
+    return model.predict(model_inputs(model, frame, where, notes))  # type: ignore[no-any-return]
+
+
 def refuse_proba(model: Any, proba: bool) -> None:
-    """``--proba`` of a regressor: a UserError (it has no class probabilities)."""
-    if proba and not hasattr(model, "classes_"):
+    """``--proba`` of a regressor (an .onnx export's too, whose ``classes_`` is None): a UserError (it has no class probabilities)."""
+    if proba and getattr(model, "classes_", None) is None:
         raise UserError("--proba needs a classifier; this model is a regressor: drop --proba.")
 
 

@@ -6,7 +6,8 @@ at a time. ``predict`` writes each batch's rows as they come (``--out``: a temp 
 so a failure or Ctrl-C leaves no half file; stdout: CSV); ``evaluate`` adds each batch to :class:`~._stream_metrics.MetricSums`,
 whose metrics equal those of every row at once. Every file's columns are checked against the model's before a row
 is read, with the one-file messages and the file named; a cell is named by its file and line (Parquet: row).
-Table models' ``.safetensors`` files only: an application file or an ``.onnx`` export reads one file.
+Table models only: a ``.safetensors`` file, or its ``.onnx`` export (:class:`~hiddenlayers.ship.OnnxModel`, run by onnxruntime on
+each batch: the same output file, rows, errors and metrics). An application file, or an application's export, reads one file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..exceptions import DataError
 from ._common import UserError, note
-from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs
+from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
 
 #: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
 READ_ROWS = 65_536
@@ -33,9 +34,9 @@ def is_folder_input(data: str) -> bool:
 
 
 def refuse_folder(data: str, what: str) -> None:
-    """A UserError when ``data`` is a folder or glob and ``what`` (an application file, an .onnx export) reads one file."""
+    """A UserError when ``data`` is a folder or glob and ``what`` (an application file, or its .onnx export) reads one file."""
     if is_folder_input(data):
-        raise UserError(f"'{data}' is a folder or a glob, which is scored batch by batch for a table model's .safetensors file only; "
+        raise UserError(f"'{data}' is a folder or a glob, which is scored batch by batch for a table model's .safetensors file or .onnx export only; "
                         f"{what} reads one data file: pass one file.")
 
 
@@ -55,6 +56,24 @@ def _checked_files(model: Any, data: str, extra: list[str], check: Callable[[pd.
         except (DataError, UserError) as exc:
             raise type(exc)(f"'{file}': {exc}") from None
     return [*inputs, *[c for c in extra if c not in inputs]]
+
+
+def _load(model_path: str) -> Any:
+    """The table model in ``model_path``: an :class:`~hiddenlayers.ship.OnnxModel` for an ``.onnx`` export, else the
+    ``.safetensors`` file's estimator (a Pipeline's MLP with its encoder's preprocessing)."""
+    if Path(model_path).suffix.lower() == ".onnx":
+        from ..ship import OnnxModel
+
+        return OnnxModel(model_path)
+    return load_model(model_path)
+
+
+def _trained_weight(model: Any) -> str | None:
+    """The weight column the model was trained with (``train --sample-weight``), as its file records it; None if none."""
+    from ..ship import OnnxModel
+    from ._weights import stored_weight_column
+
+    return model.weight_column if isinstance(model, OnnxModel) else stored_weight_column(model)
 
 
 def _where(src: Any, file: str, at: int, rows: Any = None) -> Callable[[int], str]:
@@ -79,10 +98,9 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
     from ..data import ParquetSource
     from ._predict_rows import predict_rows, refuse_proba
 
-    model = load_model(model_path)
+    model = _load(model_path)
     refuse_proba(model, proba)
-    state = getattr(model, "preprocessing_", None) or {}
-    outputs = output_columns(state.get("target"), getattr(model, "classes_", None), proba)
+    outputs = output_columns(stored_target(model), getattr(model, "classes_", None), proba)
     columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
     src = ParquetSource(data, target=None, features=columns, read_rows=read_rows)
     notes: list[str] = []
@@ -138,12 +156,13 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     and cells are checked as there, a bad one named by its file and line.
     """
     from ..data import SHOW_LINES, ParquetSource
-    from ._data import MODEL_IS_REGRESSOR, class_labels, model_inputs, refuse_input_as_target, regression_target
+    from ._data import MODEL_IS_REGRESSOR, class_labels, refuse_input_as_target, regression_target
+    from ._predict_rows import predictions
     from ._stream_metrics import MetricSums
-    from ._weights import stored_weight_column, take_weights
+    from ._weights import take_weights
 
-    model = load_model(model_path)
-    name = target or (getattr(model, "preprocessing_", None) or {}).get("target")
+    model = _load(model_path)
+    name = target or stored_target(model)
     if name is None:
         raise UserError("this model file does not record its target column: pass --target COLUMN.")
     refuse_input_as_target(model, target)
@@ -166,13 +185,13 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         frame, w = take_weights(frame, sample_weight, target=name, where=where)
         yv = class_labels(y, classes, name) if classes is not None else regression_target(y, name, where, MODEL_IS_REGRESSOR)
         if len(yv):
-            sums.add(yv, model.predict(model_inputs(model, frame, where, notes)), w)
+            sums.add(yv, predictions(model, frame, where, notes), w)
     if sums.rows == 0:
         raise DataError(f"{data} has no rows with a value of the target '{name}' to score the model on.")
     _say_notes(notes)
     for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
         note(msg)
-    trained = stored_weight_column(model)
+    trained = _trained_weight(model)
     if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
     return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",

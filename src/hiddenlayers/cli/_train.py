@@ -569,8 +569,8 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     from ._score_stream import is_folder_input, predict_stream, refuse_folder
 
     if is_folder_input(data):
-        if onnx or kind is not None:
-            refuse_folder(data, "an .onnx export" if onnx or kind is None else f"{article(kind)} file")
+        if kind is not None:  # an application file, or an application's export (a table model's .onnx export streams)
+            refuse_folder(data, f"the export of {article(kind)}" if onnx else f"{article(kind)} file")
         n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
         if out is not None:
             note(f"wrote {n} predictions to {out}")
@@ -584,7 +584,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
 
         result = predict_app(exported_app(model_path), model_path, data, app_options or {}, proba=proba, keep=keep)
     elif onnx:
-        from ._data import predict_onnx
+        from ._predict_rows import predict_onnx
 
         result = predict_onnx(model_path, data, proba=proba, keep=keep)
     elif kind is not None:
@@ -603,7 +603,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
 
 def _onnx_kind(path: str) -> str | None:
     """The estimator whose ONNX export ``path`` is (a SpeechRecognizer's is read by :mod:`._appspeech`, a Recommender's, Forecaster's,
-    SequenceClassifier's, Autoencoder's or ImageClassifier's by :mod:`._apponnx`, a table model's by :func:`._data.predict_onnx`); None for a missing or foreign file."""
+    SequenceClassifier's, Autoencoder's or ImageClassifier's by :mod:`._apponnx`, a table model's by :func:`._predict_rows.predict_onnx`); None for a missing or foreign file."""
     from ..ship import onnx_estimator
 
     return onnx_estimator(path)

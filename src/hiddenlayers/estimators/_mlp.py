@@ -35,6 +35,7 @@ from ._fit_keywords import fit_keywords
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import check_X, output_dtype, overflow_checked, raw_output
+from ._predict_source import NO_Y, source_answers, source_score
 from ._target_scale import scaled, set_target_scaling, unscaled
 
 
@@ -181,7 +182,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label); a row whose network output
-        is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it."""
+        is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it. ``X`` may be a
+        :class:`~hiddenlayers.data.ParquetSource`: its rows are predicted batch by batch, in file order."""
+        if is_source(X):
+            return source_answers(self, X, self._from_raw)
         X = check_X(self, X)
         return overflow_checked(self, raw_output(self, X, check_input=False), self._decode)
 
@@ -191,8 +195,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
         return self._decode(raw)
 
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``ClassifierMixin.score``).
+
+        ``score(source)``: a :class:`~hiddenlayers.data.ParquetSource` streamed batch by batch, ``y`` its target column
+        and the weights its weight column (none given beside it).
 
         Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``, or the
         reverse) raise one ``ValueError`` naming both types and the conversion, before any
@@ -200,6 +207,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``score`` uses the same check (:func:`hiddenlayers.data.check_score_labels`).
         """
         self._require_fitted()
+        if is_source(X):
+            y, pred, w = source_score(self, X, y, sample_weight)
+            check_score_labels(y, self.classes_, type(self).__name__)
+            return self._score_function(y, pred, w)
+        if y is None:
+            raise TypeError(NO_Y)
         if not sp.issparse(y):  # a sparse label-indicator matrix holds numbers, as multi-label classes_ do
             check_score_labels(y, self.classes_, type(self).__name__)
         return float(super().score(X, y, sample_weight))
@@ -210,7 +223,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn)."""
+        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn);
+        a :class:`~hiddenlayers.data.ParquetSource` ``X`` batch by batch, as :meth:`predict`."""
+        if is_source(X):
+            return source_answers(self, X, self._proba)
         X = check_X(self, X)
         return overflow_checked(self, raw_output(self, X, check_input=False), lambda z: self._proba(z, X))
 
@@ -325,7 +341,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn); a row whose network
-        output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it."""
+        output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it. ``X`` may be a
+        :class:`~hiddenlayers.data.ParquetSource`: its rows are predicted batch by batch, in file order."""
+        if is_source(X):
+            return source_answers(self, X, self._from_raw)
         X = check_X(self, X)
         return overflow_checked(self, raw_output(self, X, check_input=False), lambda z: self._from_raw(z, X))
 
@@ -335,6 +354,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
         y = unscaled(self, self._loss().np_output(raw).astype(output_dtype(self, X), copy=False))
         return y.ravel() if y.shape[1] == 1 else y
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """R² of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``RegressorMixin.score``);
+        ``score(source)`` streams a :class:`~hiddenlayers.data.ParquetSource` as the classifier's ``score`` does."""
+        if is_source(X):
+            self._require_fitted()
+            return self._score_function(*source_score(self, X, y, sample_weight))
+        if y is None:
+            raise TypeError(NO_Y)
+        return float(super().score(X, y, sample_weight))
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         from sklearn.metrics import r2_score

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..data import TablePreprocessor, first_beyond_float32, is_source, non_finite_rows
+from ..data import TablePreprocessor, at_row, first_beyond_float32, is_source, non_finite_rows
 from ..exceptions import DataError, NonFiniteOutputError
 from ..network import evaluating, get_activation
 from ..training import to_tensor
@@ -61,14 +61,15 @@ def weights_fresh(est: _BaseMLP) -> bool:
     return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
-def check_X(est: _BaseMLP, X: Any) -> Any:
-    """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks."""
+def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None) -> Any:
+    """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks. ``where(i)``: row ``i`` of a
+    DataFrame ``X`` by its file and line, for an error (a streamed source's record batch); None: ``row N``."""
     est._require_fitted()
     if is_source(X):  # before: "X must be 2-D ... Received shape ()", from scikit-learn's check of an object it cannot read
-        raise DataError(f"predicting takes rows in memory (a DataFrame or an array), not {X!r}, which fit streams: score a folder "
-                        "batch by batch with `hiddenlayers predict MODEL DIR` (or `hiddenlayers evaluate MODEL DIR`), or read the rows "
-                        "to predict into a DataFrame (pd.read_parquet(path)).")
-    X = stored_table_matrix(est, X)
+        raise DataError(f"this method takes rows in memory (a DataFrame or an array), not {X!r}: predict, predict_proba and score "
+                        "take a source and stream it batch by batch (as `hiddenlayers predict MODEL DIR` does), or read the rows "
+                        "into a DataFrame (pd.read_parquet(path)).")
+    X = stored_table_matrix(est, X, where)
     if (
         type(X) is np.ndarray
         and X.ndim == 2
@@ -82,13 +83,13 @@ def check_X(est: _BaseMLP, X: Any) -> Any:
     return _validate(est, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
 
 
-def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
+def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None) -> Any:
     """A raw table ``X`` (a DataFrame of the training columns) through ``est``'s stored table preprocessing; other ``X`` as is.
 
     A model trained by ``hiddenlayers train`` on a file, or by ``fit(ParquetSource)``, reads its columns through the
     :class:`~hiddenlayers.data.TablePreprocessor` it stores (``preprocessing_``), as ``hiddenlayers predict`` does:
     so ``hl.load(path).predict(frame)`` takes the frame that training read, text columns and missing cells included
-    (extra columns are ignored; unseen categories go to ``<other>``). Shape ``(n, n_features_in_)``.
+    (extra columns are ignored; unseen categories go to ``<other>``). Shape ``(n, n_features_in_)``. ``where``: as :func:`check_X`.
     """
     import pandas as pd
 
@@ -99,7 +100,7 @@ def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
         _refuse_raw_rows(est, X, TablePreprocessor.from_dict(state).feature_names)
         return X
     pre = TablePreprocessor.from_dict(state)
-    A = pre.transform(X).matrix
+    A = pre.transform(X, where).matrix
     # infinite inside a float32 network: NaN outputs; `hiddenlayers predict` refuses it alike (a float64 network takes it, as its .onnx export does)
     beyond = first_beyond_float32(A) if network_dtype(est.network_) != torch.float64 else None
     if beyond is not None:
@@ -108,7 +109,7 @@ def stored_table_matrix(est: _BaseMLP, X: Any) -> Any:
         raw = X[name].iloc[r]
         shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
         raise DataError(f"column '{name}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
-                        f"but row {r + 1} holds {shown}: fix the value or leave it empty.")
+                        f"but {at_row(r, where)} holds {shown}: fix the value or leave it empty.")
     return A
 
 

@@ -196,6 +196,14 @@ class OnnxModel:
         # X's element type: float64 where the export of a dtype="float64" model computes in float64, else float32
         self.input_dtype: Any = np.float64 if any(i.name == "X" and i.type == "tensor(double)" for i in self.session.get_inputs()) else np.float32
 
+    @property
+    def inputs(self) -> list[str]:
+        """The raw table columns the export reads by name, in the graph's order (its stored preprocessing's numeric then
+        categorical columns, else its named numeric columns); empty for a model exported from an unnamed array."""
+        if self.spec is not None:
+            return [*self.spec["numeric"], *(c["name"] for c in self.spec["categorical"])]
+        return list(self.columns or [])
+
     def __repr__(self) -> str:
         """What the file is, at a glance: ``OnnxModel('model.onnx', MLPClassifier, 64 inputs, 10 classes)`` (a regressor: its target)."""
         inputs = len(self.columns) if self.columns else self.n_inputs if self.spec is None else len(self.spec["numeric"]) + len(self.spec["categorical"])
@@ -236,7 +244,7 @@ class OnnxModel:
                 raise DataError(f"X must be 2-D (rows, {self.n_inputs} features) or a DataFrame; got an array of shape {X.shape}: "
                                 "reshape it (X.reshape(1, -1) for one row).")
             return pd.DataFrame(X)
-        names = self.columns or [*self.spec["numeric"], *(c["name"] for c in self.spec["categorical"])]  # type: ignore[index]
+        names = self.inputs
         shown = ", ".join(repr(n) for n in names[:6]) + (", ..." if len(names) > 6 else "")
         raise DataError(f"this ONNX model reads named columns ({shown}): pass a pandas DataFrame with them, "
                         f"not a {type(frame).__name__} (e.g. pd.DataFrame(X, columns=[...])).")
