@@ -123,6 +123,25 @@ def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_writ
     assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")
 
 
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_a_keep_column_only_in_a_later_file_names_the_files_that_lack_it(trained, tmp_path, kind):
+    """Before: "--keep: the data has no column 'id'." (the first file's header alone), though a file has it."""
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    ext = "parquet" if kind == "pq" else "csv"
+    for i, f in enumerate([frames[0].drop(columns=["id"]), frames[1], frames[2].drop(columns=["id"])]):
+        f.to_parquet(folder / f"p{i}.parquet") if kind == "pq" else f.to_csv(folder / f"p{i}.csv", index=False)
+    out = tmp_path / "p.parquet"
+    for data in (folder, str(folder / f"*.{ext}")):
+        assert_user_error(run("predict", model, data, "--keep", "id", "--out", out),
+                          f"--keep: 2 of the 3 files have no column 'id' ('{folder}/p0.{ext}', '{folder}/p2.{ext}'; '{folder}/p1.{ext}' has it): "
+                          f"keep a column every file has, or leave those files out of '{data}'.")
+    assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")  # in no file: as before
+    assert os.listdir(tmp_path) == ["f"]
+
+
 def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(trained, tmp_path):
     d, model, _ = trained
     folder = tmp_path / "f"
