@@ -108,6 +108,19 @@ class ProgressBar(Callback):
             self._progress.stop()
             if history is not None and history.stop_reason:
                 epochs = history.epoch[-1] if history.epoch else 0
-                why = f"{history.stop_message} ({history.stop_reason})" if history.stop_message else history.stop_reason
+                why = f"{_restored_words(history)} ({history.stop_reason})" if history.stop_message else history.stop_reason
                 self._progress.console.print(f"{self.description} stopped after epoch {epochs}: {why}", highlight=False, soft_wrap=True)
             self._progress = None
+
+
+_RESTORED = "; best weights restored"
+
+
+def _restored_words(history: Any) -> str:
+    """``history.stop_message``, less its claim that best weights were restored where none were: a divergence that left the
+    network no epoch's weights (``held_epoch`` 0 or None: a fresh fit's start), which the fit then refuses ("no epoch is usable"),
+    by :func:`~._divergence.refuse_unusable`'s rule."""
+    message = str(history.stop_message)
+    if history.stop_reason == "diverged" and not history.held_epoch and message.endswith(_RESTORED):
+        return message[: -len(_RESTORED)] + "; no epoch is usable"
+    return message
