@@ -90,7 +90,11 @@ class ProgressBar(Callback):
             transient=False,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=self.total_epochs, loss="-", val="-")
+        # a fit resumed from a backup has done some of this call's epochs already: the bar starts at them (k of N), with their last loss
+        done = int(getattr(kwargs.get("state"), "resumed_epochs", 0) or 0)
+        history = kwargs.get("history")
+        loss = f"{history.train_loss[-1]:.4f}" if done and history is not None and history.train_loss else "-"
+        self._task = self._progress.add_task(self.description, total=self.total_epochs, completed=done, loss=loss, val="-")
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs.get("logs", {})
