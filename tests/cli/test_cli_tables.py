@@ -188,6 +188,12 @@ def test_a_model_fitted_on_an_array_says_once_that_it_reads_a_file_by_position(t
     res = ok("predict", tmp_path / "m.safetensors", tmp_path / "x.csv")
     assert res.stderr.splitlines() == [said] and len(res.stdout.splitlines()) == 41
     assert said in ok("evaluate", tmp_path / "m.safetensors", tmp_path / "xy.csv", "--target", "y").stderr.splitlines()
+    hl.export_onnx(hl.load(tmp_path / "m.safetensors"), tmp_path / "m.onnx", X=X)  # its ONNX export reads the file alike
+    assert ok("predict", tmp_path / "m.onnx", tmp_path / "x.csv").stderr.splitlines() == [said]
+    assert said in ok("evaluate", tmp_path / "m.onnx", tmp_path / "xy.csv", "--target", "y").stderr.splitlines()
+    f.drop(columns=["y"]).rename(columns=lambda c: f"x{'dbac'.index(c)}").to_csv(tmp_path / "x0.csv", index=False)
+    for model in ("m.safetensors", "m.onnx"):  # columns named x0, x1, ...: scikit-learn's names for the positions, no note
+        assert ok("predict", tmp_path / model, tmp_path / "x0.csv").stderr == ""
     # a model fitted on a DataFrame matches by name: no such note
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

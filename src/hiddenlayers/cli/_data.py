@@ -19,6 +19,7 @@ import pandas as pd
 from ..data import (
     TablePreprocessor,
     at_row,
+    by_position_note,
     first_beyond_float32,
     first_non_finite_row,
     infer_task,
@@ -274,19 +275,10 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
         _refuse_missing(A, [str(c) for c in frame.columns], where)
     if not _computes_in_float64(model):
         check_float32(A, [str(c) for c in frame.columns], frame, where)
-    columns = [str(c) for c in frame.columns]
-    if not names and columns != [f"x{i}" for i in range(len(columns))]:  # x0, x1, ...: scikit-learn's names for positions
-        say(by_position_note(columns))  # after the checks: an error stays the only line on stderr
+    positional = None if names else by_position_note(frame.columns)
+    if positional:
+        say(positional)  # after the checks: an error stays the only line on stderr
     return A
-
-
-def by_position_note(columns: list[str]) -> str:
-    """The note that a model fitted without column names reads ``columns`` (a table's, in its order) by position.
-
-    Why: a file whose columns are in another order than the training array's would otherwise give wrong answers with no word.
-    """
-    return (f"the model was fitted without column names, so the file's columns are read by position: {', '.join(columns)} "
-            "(fit it on a DataFrame to have them matched by name)")
 
 
 def _computes_in_float64(model: Any) -> bool:

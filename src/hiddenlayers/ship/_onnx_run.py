@@ -216,12 +216,13 @@ class OnnxModel:
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-        from ..data import numeric_matrix
+        from ..data import by_position_note, numeric_matrix
 
         X = numeric_matrix(frame, where)
         if self.pipeline is not None and not self.fills_missing:
             _refuse_missing(X, [str(c) for c in frame.columns], where)
-        return {"X": X.astype(self.input_dtype)}, notes
+        positional = None if self.columns else by_position_note(frame.columns)  # as the model file's commands say it
+        return {"X": X.astype(self.input_dtype)}, notes + ([positional] if positional else [])
 
     def _as_frame(self, frame: Any) -> Any:
         """``frame`` as a DataFrame: a 2-D array is taken for a model that reads unnamed numeric columns (exported without
