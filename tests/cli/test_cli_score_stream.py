@@ -28,6 +28,15 @@ def _frames(task: str) -> list[pd.DataFrame]:
     return frames
 
 
+def _folder(tmp_path, frames: list[pd.DataFrame], kind: str):
+    """A folder ``tmp_path/f`` of ``frames`` as ``p0``, ``p1``, ... files (``kind``: "pq"/"parquet" or "csv")."""
+    folder = tmp_path / "f"
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        f.to_csv(folder / f"p{i}.csv", index=False) if kind == "csv" else f.to_parquet(folder / f"p{i}.parquet")
+    return folder
+
+
 @pytest.fixture(scope="module", params=["classification", "regression"])
 def trained(request, tmp_path_factory):
     """A folder of three Parquet files (two row groups each) and a CSV twin, one file of every row, a model trained on the folder."""
@@ -145,6 +154,22 @@ def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_writ
     assert_user_error(run("evaluate", model, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
 
 
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_a_keep_column_only_in_a_later_file_names_the_files_that_lack_it(trained, tmp_path, kind):
+    """Before: "--keep: the data has no column 'id'." (the first file's header alone), though a file has it."""
+    d, model, _ = trained
+    frames = _frames("classification")
+    folder = _folder(tmp_path, [frames[0].drop(columns=["id"]), frames[1], frames[2].drop(columns=["id"])], kind)
+    ext = "parquet" if kind == "pq" else "csv"
+    out = tmp_path / "p.parquet"
+    for data in (folder, str(folder / f"*.{ext}")):
+        assert_user_error(run("predict", model, data, "--keep", "id", "--out", out),
+                          f"--keep: 2 of the 3 files have no column 'id' ('{folder}/p0.{ext}', '{folder}/p2.{ext}'; '{folder}/p1.{ext}' has it): "
+                          f"keep a column every file has, or leave those files out of '{data}'.")
+    assert_user_error(run("predict", model, folder, "--keep", "idd"), "--keep: the data has no column 'idd'")  # in no file: as before
+    assert os.listdir(tmp_path) == ["f"]
+
+
 @BOTH
 def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exported, tmp_path, which):
     d, model, _ = _model(exported, which)
@@ -170,12 +195,9 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exp
 def test_an_infinite_cell_in_a_later_file_names_its_file_and_line(trained, tmp_path, kind):
     """Before: "column 'a' holds infinite values", naming neither the file nor the row, for a folder of any size."""
     d, model, _ = trained
-    folder = tmp_path / "f"
-    folder.mkdir()
     frames = _frames("classification")
     frames[1].loc[7, "a"] = -np.inf
-    for i, f in enumerate(frames[:2]):
-        f.to_parquet(folder / f"p{i}.parquet") if kind == "parquet" else f.to_csv(folder / f"p{i}.csv", index=False)
+    folder = _folder(tmp_path, frames[:2], kind)
     place = "'p1.parquet' row 8" if kind == "parquet" else "'p1.csv' line 9"
     for command in ("predict", "evaluate"):
         res = run(command, model, folder)
@@ -240,12 +262,9 @@ def test_a_keep_column_of_another_type_in_a_later_file_is_one_line_and_nothing_i
     """--keep id, whole numbers in one file and text in the next: one line naming the column and both files (not pyarrow's
     error), exit 2, no output. (Already so before this branch: a guard, the brief's item 1 found done.)"""
     d, model, _ = trained
-    folder = tmp_path / "f"
-    folder.mkdir()
     frames = _frames("classification")
     frames[1]["id"] = [f"r{i}" for i in range(ROWS)]
-    for i, f in enumerate(frames[:2]):
-        f.to_parquet(folder / f"p{i}.parquet") if kind == "pq" else f.to_csv(folder / f"p{i}.csv", index=False)
+    folder = _folder(tmp_path, frames[:2], kind)
     out = tmp_path / "p.parquet"
     res = run("predict", model, folder, "--keep", "id", "--out", out)
     ext = "parquet" if kind == "pq" else "csv"

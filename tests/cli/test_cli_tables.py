@@ -167,3 +167,35 @@ def test_a_parquet_file_of_decimals_trains_as_numbers_and_predicts_as_its_csv(tm
     pd.read_parquet(tmp_path / "t.parquet").to_csv(tmp_path / "t.csv", index=False)  # its CSV export: the same amounts as text
     a = ok("predict", tmp_path / "m.safetensors", tmp_path / "t.csv").stdout
     assert a == ok("predict", tmp_path / "m.safetensors", tmp_path / "t.parquet").stdout
+
+
+def test_a_model_fitted_on_an_array_says_once_that_it_reads_a_file_by_position(tmp_path: Path) -> None:
+    # before: a file whose columns are in another order than the training array's gave other answers with no word
+    import warnings
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in 5 iterations
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, X[:, 0]).save(tmp_path / "m.safetensors")
+    f = pd.DataFrame(X, columns=["d", "b", "a", "c"]).assign(y=X[:, 0])
+    f.drop(columns=["y"]).to_csv(tmp_path / "x.csv", index=False)
+    f.to_csv(tmp_path / "xy.csv", index=False)
+    said = ("note: the model was fitted without column names, so the file's columns are read by position: d, b, a, c "
+            "(fit it on a DataFrame to have them matched by name)")
+    res = ok("predict", tmp_path / "m.safetensors", tmp_path / "x.csv")
+    assert res.stderr.splitlines() == [said] and len(res.stdout.splitlines()) == 41
+    assert said in ok("evaluate", tmp_path / "m.safetensors", tmp_path / "xy.csv", "--target", "y").stderr.splitlines()
+    hl.export_onnx(hl.load(tmp_path / "m.safetensors"), tmp_path / "m.onnx", X=X)  # its ONNX export reads the file alike
+    assert ok("predict", tmp_path / "m.onnx", tmp_path / "x.csv").stderr.splitlines() == [said]
+    assert said in ok("evaluate", tmp_path / "m.onnx", tmp_path / "xy.csv", "--target", "y").stderr.splitlines()
+    f.drop(columns=["y"]).rename(columns=lambda c: f"x{'dbac'.index(c)}").to_csv(tmp_path / "x0.csv", index=False)
+    for model in ("m.safetensors", "m.onnx"):  # columns named x0, x1, ...: scikit-learn's names for the positions, no note
+        assert ok("predict", tmp_path / model, tmp_path / "x0.csv").stderr == ""
+    # a model fitted on a DataFrame matches by name: no such note
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(f[["a", "b", "c", "d"]], X[:, 0]).save(tmp_path / "n.safetensors")
+    assert "without column names" not in ok("predict", tmp_path / "n.safetensors", tmp_path / "x.csv").stderr

@@ -604,3 +604,4 @@ def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch
     assert error.startswith("error: training failed: Solver produced non-finite parameter weights.")
     assert "The loss became inf at epoch 2, and no earlier epoch is usable (none had a finite held-out score): lower --lr (now 1000000.0)" in error
     assert "stopped after epoch 2" in " ".join(bar)
+    assert "no epoch is usable (diverged)" in bar[-1] and "restored" not in " ".join(bar)  # none was: it claimed "best weights restored"

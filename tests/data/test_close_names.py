@@ -14,6 +14,9 @@ def test_a_renamed_column_is_suggested_case_blind() -> None:
     assert did_you_mean(["age"], ["Age", "income"]) == " Did you mean 'Age'?"
     assert did_you_mean(["sepal length"], ["sepal_length", "petal_length"]) == " Did you mean 'sepal_length'?"
     assert did_you_mean(["zzz"], ["Age", "income"]) == ""  # nothing close: no guess
+    assert did_you_mean(["nope"], ["Age", "income"]) == ""  # n, o, e in order (ratio 0.6) offered 'income' before
+    assert did_you_mean(["items"], ["texts"]) == ""  # i, t, s (0.6): another word
+    assert did_you_mean(["user"], ["customer", "item"]) == " Did you mean 'customer'?"  # a renamed column (0.67) still is
 
 
 def test_several_missing_names_each_get_their_own_match_used_once() -> None:

@@ -245,3 +245,18 @@ def test_mistyped_numeric_target(values, rows):
 
     assert mistyped_numeric_target(pd.Series(values, dtype=object)) == rows
     assert mistyped_numeric_target(pd.Series(np.arange(40.5))) == []  # a numeric column has no text cells
+
+
+def test_a_parquet_file_of_no_rows_or_columns_is_told_what_it_is_not_to_add_a_header_row(tmp_path) -> None:
+    """read_table told an empty Parquet file to be "a file with a header row", which Parquet has not."""
+    pd.DataFrame({"a": [1.0], "y": [0]}).iloc[:0].to_parquet(tmp_path / "rows.parquet")
+    pd.DataFrame(index=range(0)).to_parquet(tmp_path / "cols.parquet")
+    with pytest.raises(DataError) as info:
+        read_table(tmp_path / "rows.parquet")
+    assert str(info.value) == f"'{tmp_path}/rows.parquet' is a Parquet file with no rows (its columns: a, y): give a file with at least one row of data."
+    with pytest.raises(DataError) as info:
+        read_table(tmp_path / "cols.parquet")
+    assert str(info.value) == f"'{tmp_path}/cols.parquet' is a Parquet file with no columns: write it again with its columns and rows, or give another file."
+    (tmp_path / "rows.csv").write_text("a,y\n")
+    with pytest.raises(DataError, match="has no data rows: give a file with a header row"):  # a CSV file has one
+        read_table(tmp_path / "rows.csv")

@@ -252,6 +252,19 @@ def test_an_empty_csv_file_of_a_folder_is_named_as_empty(tmp_path, empty, conten
         assert str(info.value) == message
 
 
+@pytest.mark.parametrize("empty", [0, 1])
+def test_a_parquet_file_of_no_columns_in_a_folder_is_named_as_such(tmp_path, empty) -> None:
+    """Before: "has no column 'y' (the target; ...)" or, for a model, "lacks column(s) 'a', 'y' ... (it has )"."""
+    parts: list = [_frame(a=A, y=None)]
+    parts.insert(empty, pd.DataFrame(index=range(0)))
+    d = _files(tmp_path, "d", parts)
+    message = f"'{d}/part{empty}.parquet' is a Parquet file with no columns: remove it from the source, or write it again with its columns and rows."
+    for make in (lambda: ParquetSource(d, target="y"), lambda: hl.data.stream_file_columns(d)):
+        with pytest.raises(DataError) as info:
+            make()
+        assert str(info.value) == message
+
+
 def test_named_features_need_only_those_columns_and_ints_read_as_floats(tmp_path) -> None:
     d = _files(tmp_path, "d", [_frame(a=A, b=A, y=None), _frame(a=np.arange(300), c=A, y=None)])
     src = ParquetSource(d, target="y", features=["a"])

@@ -151,12 +151,22 @@ def test_onnx_model_takes_an_array_where_the_columns_have_no_names_and_names_the
     assert repr(model) == f"OnnxModel({str(tmp_path / 'plain.onnx')!r}, MLPClassifier, 4 inputs, 3 classes)"
     with pytest.raises(DataError, match=r"X must be 2-D \(rows, 4 features\).*X.reshape\(1, -1\)"):
         model.predict(X[0])
+    # zero rows: refused as the estimator refuses them (the graph answered [] before)
+    with pytest.raises(ValueError) as refused:
+        plain.predict(X[:0])
+    for rows in (X[:0], pd.DataFrame(X[:0])):
+        for method in (model.predict, model.predict_proba):
+            with pytest.raises(DataError) as got:
+                method(rows)
+            assert str(got.value) == str(refused.value) == "Found array with 0 sample(s) (shape=(0, 4)) while a minimum of 1 is required by MLPClassifier."
     with warnings.catch_warnings():  # the category '' that CSV files cannot hold: not this test's point
         warnings.simplefilter("ignore")
         clf, _, frame, y2 = _categorical_model()
     export_onnx(clf, tmp_path / "cat.onnx", X=frame, y=y2)
     with pytest.raises(DataError, match=r"reads named columns \('a', 'color', 'size'\): pass a pandas DataFrame with them, not a ndarray"):
         OnnxModel(tmp_path / "cat.onnx").predict_proba(frame.to_numpy())
+    with pytest.raises(DataError, match=r"^Found array with 0 sample\(s\) \(shape=\(0, 3\)\) while a minimum of 1 is required by MLPClassifier\.$"):
+        OnnxModel(tmp_path / "cat.onnx").predict(frame.iloc[:0].assign(extra=0))
     assert repr(OnnxModel(tmp_path / "cat.onnx")) == f"OnnxModel({str(tmp_path / 'cat.onnx')!r}, MLPClassifier, 3 inputs, 2 classes)"
 
 

@@ -197,6 +197,22 @@ def test_the_models_weight_column_is_named_as_such_in_a_request(models: dict) ->
         ServedModel(models["dir"] / "a.safetensors").rows({"rows": [row]}, 10)
 
 
+def test_probabilities_have_float32s_digits_as_predict_writes_them(models: dict) -> None:
+    # before: a float32 network's 0.3 was sent as 0.30000001192092896 (float64's digits), where `predict` writes 0.3
+    rows = _rows(30, 5)
+    A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame(rows)).matrix
+    want = models["a"].predict_proba(A).astype(np.float32)
+    for name in ("a.safetensors", "a.onnx"):
+        sm = ServedModel(models["dir"] / name)
+        got = sm.predict(sm.rows({"rows": rows}, 100), True)
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float32), want, rtol=1e-5)
+        tokens = re.findall(r"[-0-9.e+]+", json.dumps(got))
+        assert len(tokens) == want.size and all(t == str(np.float32(t)) for t in tokens), json.dumps(got)[:200]
+        if name == "a.safetensors":
+            assert np.array_equal(np.asarray(got, dtype=np.float32), want)
+        assert sm.predict(sm.rows({"rows": rows}, 100), False) == models["a"].predict(A).tolist()  # labels as they are
+
+
 def test_nan_refused_where_the_model_cannot_fill_it() -> None:
     X = np.random.default_rng(0).normal(size=(60, 3))
     with warnings.catch_warnings():

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from hiddenlayers.ship._serve.model import RequestError, ServedModel
+from hiddenlayers.ship._serve.values import float32_numbers
 
 pytest.importorskip("onnxruntime")
 
@@ -108,3 +111,20 @@ def test_the_table_row_adapter_takes_the_range_of_the_float_type_it_is_given() -
     assert _NumericRows(["a"], double=True).rows({"rows": [[1e300]]}, 8) == [[1e300]]
     with pytest.raises(RequestError, match=r"^row 1, column 'a' is out of range: 1e\+300 is beyond ±3\.4e38"):
         _NumericRows(["a"]).rows({"rows": [[1e300]]}, 8)
+
+
+def test_a_float32_regressor_answers_with_float32s_digits(float64_files: tuple[Path, Path, Path]) -> None:
+    # before: float64's digits of float32 values (152.33999633789062 where `predict` writes 152.34)
+    *_, float32_file = float64_files
+    rows = [{"age": 0.01 * i, "bmi": -0.02 * i, "bp": 0.03} for i in range(20)]
+    got = _answer(ServedModel(float32_file), rows)
+    want = hl.load(float32_file).predict(pd.DataFrame(rows)).astype(np.float32)
+    assert np.array_equal(np.asarray(got, dtype=np.float32), want)
+    assert [repr(v) for v in got] == [str(w) for w in want]
+
+
+@given(st.floats(width=32, allow_nan=False, allow_infinity=False))
+def test_float32_numbers_print_float32s_shortest_digits_and_read_back(x: float) -> None:
+    f = np.float32(x)
+    [[got]] = float32_numbers(np.array([[f]], dtype=np.float32))
+    assert type(got) is float and np.float32(got) == f and repr(got) == repr(float(str(f)))

@@ -63,6 +63,31 @@ def test_resumed_run_equals_the_unbroken_one(digits, tmp_path, averaging) -> Non
     assert not (tmp_path / "bk").exists()  # a run that ends deletes its backup (and the folder it made)
 
 
+def test_a_resumed_runs_progress_bar_starts_at_the_epochs_done(digits, tmp_path, capsys) -> None:
+    # before: the bar of the run resumed after epoch 3 of 6 started at 0/6 and ended at 3/6
+    from hiddenlayers.training import ProgressBar
+
+    class Bar(ProgressBar):
+        def on_train_begin(self, **kwargs) -> None:
+            super().on_train_begin(**kwargs)
+            self.started = (self._progress.tasks[0].completed, getattr(kwargs["state"], "resumed_epochs", None))
+
+        def on_train_end(self, **kwargs) -> None:
+            self.ended = self._progress.tasks[0].completed
+            super().on_train_end(**kwargs)
+
+    X, Y = digits
+    backup = BackupAndRestore(tmp_path / "bk")
+    fresh = Bar(6)
+    _, broken = _run(X, Y, [backup, BreakAt(4), fresh])
+    assert fresh.started[0] == 0 and broken.epoch == [1, 2, 3, 4]
+    resumed = Bar(6)
+    _, hist = _run(X, Y, [backup, resumed])
+    assert resumed.started[0] == 3 and resumed.ended == 6 and hist.epoch == [1, 2, 3, 4, 5, 6]  # the backup holds epoch 3's state
+    assert (fresh.started[1], resumed.started[1]) == (0, 3)  # TrainState.resumed_epochs, which the bar reads
+    assert "6/6" in capsys.readouterr().err
+
+
 def test_delete_checkpoint_false_keeps_the_backup(digits, tmp_path) -> None:
     X, Y = digits
     backup = BackupAndRestore(tmp_path / "bk", delete_checkpoint=False)

@@ -28,3 +28,18 @@ def test_quiet_by_default(capsys) -> None:
     hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, np.asarray(y))
     out = capsys.readouterr()
     assert "stopped after" not in out.err and out.out == ""
+
+
+def test_a_divergence_with_no_usable_epoch_does_not_claim_a_restore(capsys) -> None:
+    # before: "... grew past 1e4 times its start; best weights restored (diverged)", just before the error that no epoch is usable
+    from hiddenlayers.training import History, ProgressBar
+    from hiddenlayers.training._stopping import STOP_REASONS
+
+    for held, words in ((0, "no epoch is usable"), (None, "no epoch is usable"), (1, "best weights restored")):
+        bar = ProgressBar(5, "Autoencoder")
+        bar.on_train_begin()
+        history = History(epoch=[1, 2], stop_reason="diverged", stop_message=STOP_REASONS["diverged"], held_epoch=held)
+        bar.on_train_end(history=history)
+        last = [line for line in capsys.readouterr().err.splitlines() if line.strip()][-1]
+        assert last == f"Autoencoder stopped after epoch 2: the loss became NaN or infinite, or grew past 1e4 times its start; {words} (diverged)"
+

@@ -19,6 +19,7 @@ import pandas as pd
 from ..data import (
     TablePreprocessor,
     at_row,
+    by_position_note,
     first_beyond_float32,
     first_non_finite_row,
     infer_task,
@@ -288,6 +289,9 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
         _refuse_missing(A, [str(c) for c in frame.columns], where)
     if not _computes_in_float64(model):
         check_float32(A, [str(c) for c in frame.columns], frame, where)
+    positional = None if names else by_position_note(frame.columns)
+    if positional:
+        say(positional)  # after the checks: an error stays the only line on stderr
     return A
 
 

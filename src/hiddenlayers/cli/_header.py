@@ -42,6 +42,8 @@ def check_named_columns(
             check_columns(data, {data: columns}, target, feats)  # as the streamed read says it ("no target column 'y' in big/: ...")
     else:
         _check_table_columns(data, columns, target, features, sample_weight)
+    if is_stream_input(data):
+        _check_keep_in_every_file(data, keep)
     _check_keep(columns, keep)
     if text_column is not None and text_column not in columns:  # the words of _appfiles' text column check
         from ..data import did_you_mean
@@ -98,6 +100,28 @@ def _check_keep(columns: list[str], keep: list[str] | None) -> None:
         from ..data import did_you_mean
 
         raise UserError(f"--keep: the data has no column {absent[0]!r}.{did_you_mean(absent[:1], columns)}")
+
+
+def _check_keep_in_every_file(data: str, keep: list[str] | None) -> None:
+    """``--keep``'s names against every file of the folder or glob ``data``: a name that some files have and others lack is
+    refused naming the files that lack it (the header check read the first file alone, and said the data had no such column).
+    A name no file has is left to :func:`_check_keep`; a file that cannot be read, to the read."""
+    if not keep or len(set(keep)) < len(keep) or any(k.startswith(_OUTPUT_STARTS) for k in keep):
+        return
+    from ..data import stream_file_columns
+    from ..exceptions import DataError
+
+    try:
+        files = stream_file_columns(data)
+    except DataError:
+        return
+    for k in keep:
+        lacking = [f for f, names in files.items() if k not in names]
+        if lacking and len(lacking) < len(files):
+            shown = ", ".join(repr(f) for f in lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+            has = next(f for f in files if f not in set(lacking))
+            raise UserError(f"--keep: {len(lacking)} of the {len(files)} files have no column {k!r} ({shown}; {has!r} has it): "
+                            f"keep a column every file has, or leave those files out of '{data}'.")
 
 
 def check_app_columns(data: str, app: str, options: dict[str, Any]) -> None:

@@ -75,6 +75,7 @@ _EXPORTS = {
     "as_weights": "._check.weights",
     "preview": "._check.common",
     "did_you_mean": "._close_names",
+    "by_position_note": "._by_position",
     "lacks_columns": "._close_names",
     "F32_MAX": "._float32",
     "first_beyond_float32": "._float32",

@@ -113,6 +113,8 @@ def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
         schema = pq.read_schema(file)
     except Exception as exc:  # pyarrow's own error types for a file that is not Parquet
         raise DataError(f"cannot read '{file}' as Parquet: {_first_line(exc)}: the file is corrupt or not Parquet; rewrite it, or move it out of the source.") from None
+    if not schema.names:  # else it is said to lack every column, "(it has )"
+        raise DataError(f"'{file}' is a Parquet file with no columns: remove it from the source, or write it again with its columns and rows.")
     return list(schema.names), schema
 
 

@@ -202,6 +202,21 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     return read_table(source).every_row().frame
 
 
+def _no_data(text: str, kind: str, frame: Any) -> str:
+    """The error for a table ``frame`` of no rows or no columns read from ``text`` (of ``kind``), in that format's words.
+
+    A Parquet or JSON file has no header row, so telling it to have one (as a CSV file is told) named nothing it lacks.
+    """
+    if kind in ("csv", "tsv"):
+        return f"'{text}' has no data rows: give a file with a header row and at least one row of data."
+    what = {"parquet": "a Parquet file", "jsonl": "a JSON lines file", "json": "a JSON file"}.get(kind, "a file")
+    if frame.shape[1] == 0:
+        return f"'{text}' is {what} with no columns: write it again with its columns and rows, or give another file."
+    names = [str(c) for c in frame.columns]
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"'{text}' is {what} with no rows (its columns: {shown}): give a file with at least one row of data."
+
+
 def read_table(source: str | os.PathLike[str]) -> Table:
     """Read ``source`` (a file path or a bundled dataset name) into a :class:`Table`.
 
@@ -265,7 +280,7 @@ def read_table(source: str | os.PathLike[str]) -> Table:
     if frame.shape[0] == 0 and table.n_dropped:
         raise DataError(f"no usable rows: {table.drop_summary()}. Fix those lines: every row needs one value per header column.")
     if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise DataError(f"'{text}' has no data rows: give a file with a header row and at least one row of data.")
+        raise DataError(_no_data(text, kind, frame))
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]

@@ -224,12 +224,13 @@ class OnnxModel:
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-        from ..data import numeric_matrix
+        from ..data import by_position_note, numeric_matrix
 
         X = numeric_matrix(frame, where)
         if self.pipeline is not None and not self.fills_missing:
             _refuse_missing(X, [str(c) for c in frame.columns], where)
-        return {"X": X.astype(self.input_dtype)}, notes
+        positional = None if self.columns else by_position_note(frame.columns)  # as the model file's commands say it
+        return {"X": X.astype(self.input_dtype)}, notes + ([positional] if positional else [])
 
     def _as_frame(self, frame: Any) -> Any:
         """``frame`` as a DataFrame: a 2-D array is taken for a model that reads unnamed numeric columns (exported without
@@ -256,7 +257,11 @@ class OnnxModel:
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
         weight = self.weight_column if self.weight_column in frame.columns and self.weight_column not in (self.columns or []) else None
-        feeds, notes = self.feeds(frame if weight is None else frame.drop(columns=[weight]), where)
+        frame = frame if weight is None else frame.drop(columns=[weight])
+        feeds, notes = self.feeds(frame, where)
+        if len(frame) == 0:  # the graph would answer [] where the estimator refuses, in scikit-learn's words
+            width = len(self.columns) if self.columns else self.n_inputs if self.spec is None else self.n_inputs + len(self.spec["categorical"])
+            raise DataError(f"Found array with 0 sample(s) (shape=(0, {width})) while a minimum of 1 is required by {self.estimator}.")
         if weight is not None:  # as the model file's commands say it
             notes.insert(0, f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         return self.session.run(None, feeds)[0], notes

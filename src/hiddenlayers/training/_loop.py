@@ -569,6 +569,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)
     epoch = first = history.epoch[-1] if history.epoch else 0
     first = first if plan.call_first is None else plan.call_first  # a resumed run counts its call's epochs from the broken run's start
+    state.resumed_epochs = epoch - first  # 0 unless resumed: the epochs of this call the backup holds (a progress bar starts there)
     for cb in callbacks:
         cb.on_train_begin(network=network, history=history, state=state)
 

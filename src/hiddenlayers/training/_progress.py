@@ -90,7 +90,11 @@ class ProgressBar(Callback):
             transient=False,
         )
         self._progress.start()
-        self._task = self._progress.add_task(self.description, total=self.total_epochs, loss="-", val="-")
+        # a fit resumed from a backup has done some of this call's epochs already: the bar starts at them (k of N), with their last loss
+        done = int(getattr(kwargs.get("state"), "resumed_epochs", 0) or 0)
+        history = kwargs.get("history")
+        loss = f"{history.train_loss[-1]:.4f}" if done and history is not None and history.train_loss else "-"
+        self._task = self._progress.add_task(self.description, total=self.total_epochs, completed=done, loss=loss, val="-")
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs.get("logs", {})
@@ -108,6 +112,19 @@ class ProgressBar(Callback):
             self._progress.stop()
             if history is not None and history.stop_reason:
                 epochs = history.epoch[-1] if history.epoch else 0
-                why = f"{history.stop_message} ({history.stop_reason})" if history.stop_message else history.stop_reason
+                why = f"{_restored_words(history)} ({history.stop_reason})" if history.stop_message else history.stop_reason
                 self._progress.console.print(f"{self.description} stopped after epoch {epochs}: {why}", highlight=False, soft_wrap=True)
             self._progress = None
+
+
+_RESTORED = "; best weights restored"
+
+
+def _restored_words(history: Any) -> str:
+    """``history.stop_message``, less its claim that best weights were restored where none were: a divergence that left the
+    network no epoch's weights (``held_epoch`` 0 or None: a fresh fit's start), which the fit then refuses ("no epoch is usable"),
+    by :func:`~._divergence.refuse_unusable`'s rule."""
+    message = str(history.stop_message)
+    if history.stop_reason == "diverged" and not history.held_epoch and message.endswith(_RESTORED):
+        return message[: -len(_RESTORED)] + "; no epoch is usable"
+    return message

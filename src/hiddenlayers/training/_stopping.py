@@ -319,12 +319,16 @@ class TrainState:
     ``averaging``: the run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA), or None. The
     callbacks' ``on_epoch_end`` sees the raw weights in the network (the ones the steps run on); a callback
     that scores the model as the run's own validation does scores inside ``state.averaging.swapped()``.
+    ``resumed_epochs``: the epochs of this call that a broken run had done before a
+    :class:`~hiddenlayers.training.BackupAndRestore` resumed it (0 for a call that starts afresh), so a
+    progress display starts at them, not at 0.
     """
 
     epoch: int = 0
     stop_training: bool = False
     start_time: float = field(default_factory=time.perf_counter)
     averaging: WeightAveraging | None = None
+    resumed_epochs: int = 0
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Set one of the fields; any other name is an AttributeError naming the nearest field.

@@ -44,7 +44,7 @@ from ...data import F32_MAX, category_lookup, category_text, non_finite_rows
 from ...exceptions import DataError, ModelFileError, NonFiniteOutputError
 from .._batcher import RowFailures
 from .keys import unknown_keys
-from .values import F32_TEXT, F64_MAX, category, number, shown
+from .values import F32_TEXT, F64_MAX, category, float32_numbers, number, shown
 
 TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 
@@ -495,7 +495,7 @@ class ServedModel:
         x = self.encode(rows)
         if self.onnx is not None:
             out = self.onnx.session.run(None, x)[0]
-            return _require_finite(out, (out if proba else self.onnx.decode(out)).tolist())
+            return _require_finite(out, self._answers(out if proba else self.onnx.decode(out), proba))
         refused = self._check_scaled(x, rows) if self.pre is not None else {}
         if self.pre is None and hasattr(self.estimator, "feature_names_in_"):
             import pandas as pd
@@ -513,7 +513,14 @@ class ServedModel:
             res, p = exc.answer if isinstance(exc.answer, tuple) else (exc.answer, exc.answer)
         except (ValueError, DataError) as exc:
             raise RequestError(422, str(exc).splitlines()[0]) from None
-        return _require_finite(p, res.tolist(), refused)
+        return _require_finite(p, self._answers(res, proba), refused)
+
+    def _answers(self, values: np.ndarray, proba: bool) -> list[Any]:
+        """``values`` (labels, probabilities or a regressor's values) as JSON-able lists; a float32 network's numbers with
+        float32's shortest digits (0.3, not 0.30000001192092896), as ``hiddenlayers predict`` writes them. Labels stay as they are."""
+        if (proba or self.classes is None) and not self._double and np.issubdtype(values.dtype, np.floating):
+            return float32_numbers(values)
+        return values.tolist()  # type: ignore[no-any-return]
 
     def _check_scaled(self, x: np.ndarray, rows: list[list[Any]]) -> dict[int, Refusal]:
         """The rows holding a value the stored scaling takes beyond float32's range (a raw value within it, a tiny scale).
