@@ -206,9 +206,13 @@ class OnnxModel:
 
     def __repr__(self) -> str:
         """What the file is, at a glance: ``OnnxModel('model.onnx', MLPClassifier, 64 inputs, 10 classes)`` (a regressor: its target)."""
-        inputs = len(self.columns) if self.columns else self.n_inputs if self.spec is None else len(self.spec["numeric"]) + len(self.spec["categorical"])
         what = f", {len(self.classes_)} classes" if self.classes_ is not None else f", target {self.target!r}" if self.target else ""
-        return f"OnnxModel({self.path!r}, {self.estimator}, {inputs} inputs{what})"
+        return f"OnnxModel({self.path!r}, {self.estimator}, {self._width} inputs{what})"
+
+    @property
+    def _width(self) -> int:
+        """How many raw columns a row has: :attr:`inputs`' count, else (an unnamed array's export) the graph's ``X`` width."""
+        return len(self.inputs) or self.n_inputs
 
     def feeds(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
         """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`, also for ``where``)."""
@@ -260,8 +264,7 @@ class OnnxModel:
         frame = frame if weight is None else frame.drop(columns=[weight])
         feeds, notes = self.feeds(frame, where)
         if len(frame) == 0:  # the graph would answer [] where the estimator refuses, in scikit-learn's words
-            width = len(self.columns) if self.columns else self.n_inputs if self.spec is None else self.n_inputs + len(self.spec["categorical"])
-            raise DataError(f"Found array with 0 sample(s) (shape=(0, {width})) while a minimum of 1 is required by {self.estimator}.")
+            raise DataError(f"Found array with 0 sample(s) (shape=(0, {self._width})) while a minimum of 1 is required by {self.estimator}.")
         if weight is not None:  # as the model file's commands say it
             notes.insert(0, f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
         return self.session.run(None, feeds)[0], notes
