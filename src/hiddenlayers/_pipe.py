@@ -51,15 +51,21 @@ def head_names(head: Any, width: int | None = None) -> list[str] | None:
 
 
 def require_fitted_head(head: Any, last: Any, what: str) -> None:
-    """A one-line ``NotFittedError`` (ours, also scikit-learn's) in ``what``'s words when ``head``, the steps before ``last``, is
-    not fitted: a fitted model put into an unfitted Pipeline would otherwise be measured on rows no step could transform."""
+    """A one-line ``NotFittedError`` (ours, also scikit-learn's) in ``what``'s words when a step of ``head``, the steps before
+    ``last``, is not fitted: a fitted model put into an unfitted Pipeline would otherwise be measured on rows no step could transform.
+
+    Each step is checked, not ``head`` as a Pipeline: scikit-learn judges a Pipeline by its last step only, and takes one
+    that ends in a None step as fitted whatever precedes it (``[StandardScaler(), None]``).
+    """
     if head is None:
         return
     from sklearn.exceptions import NotFittedError as SklearnNotFittedError
     from sklearn.utils.validation import check_is_fitted
 
     try:
-        check_is_fitted(head)
+        for _, step in head.steps:
+            if not (step is None or isinstance(step, str)):  # None and "passthrough" steps have nothing to fit
+                check_is_fitted(step)
     except SklearnNotFittedError:
         from .exceptions import NotFittedError
 
