@@ -147,3 +147,18 @@ def test_a_symlink_output_stays_a_link_and_its_file_is_written(tmp_path: Path) -
         fh.write(b"a\n")
     assert dangling.is_symlink() and (tmp_path / "made.csv").read_bytes() == b"a\n"
     assert _left(tmp_path) == ["current.safetensors", "made.csv", "next.csv", "v3.safetensors"]
+
+
+def test_every_suffix_read_table_reads_is_named_a_data_file(tmp_path: Path) -> None:
+    # two lists of one rule (_files cannot import data, which imports it): a format read_table learns must be named here too
+    from hiddenlayers._files import DATA_SUFFIXES, foreign_format
+    from hiddenlayers.data._table import SUFFIXES
+
+    assert set(SUFFIXES) <= DATA_SUFFIXES
+    for suffix in SUFFIXES:
+        data = tmp_path / f"rows{suffix.upper()}"
+        data.write_bytes(b"a,b\n1,2\n")
+        assert (foreign_format(data) or "").startswith("it is a data file, not a model:"), suffix
+    parquet = tmp_path / "rows"  # no suffix: known by Parquet's magic bytes
+    parquet.write_bytes(b"PAR1" + b"\0" * 8)
+    assert (foreign_format(parquet) or "").startswith("it is a data file, not a model:")
