@@ -17,3 +17,31 @@ def test_the_article_follows_the_sound_of_the_name(name: str, said: str) -> None
 
 def test_a_quoted_name_keeps_its_article() -> None:
     assert article("Autoencoder", quoted=True) == "an 'Autoencoder'"
+
+
+class _NoTransform:
+    """A fitted step with no transform() (a classifier, say): no Pipeline step before the model may be one."""
+
+
+class _Scale:
+    def transform(self, X: object) -> object:
+        return X
+
+
+def _pipe(*steps: object) -> object:
+    from sklearn.pipeline import Pipeline
+
+    import hiddenlayers as hl
+
+    return Pipeline([*((f"s{i}", s) for i, s in enumerate(steps)), ("mlp", hl.MLPClassifier())])
+
+
+def test_a_pipeline_with_a_step_that_cannot_transform_names_that_step() -> None:
+    from hiddenlayers._words import pipeline_note
+
+    # the stages take a Pipeline whose steps all transform; the one they refuse is told why, not to call pipe[:-1].transform
+    assert pipeline_note(_pipe(_Scale(), None, _NoTransform()), "FIX") == (
+        " (a scikit-learn Pipeline whose step 's2', _NoTransform, has no transform(): every step before MLPClassifier must "
+        "transform the rows it reads)")
+    assert pipeline_note(_pipe(_Scale(), "passthrough"), "FIX") == " (a scikit-learn Pipeline: pass its last step, MLPClassifier: FIX)"
+    assert pipeline_note(_Scale(), "FIX") == ""

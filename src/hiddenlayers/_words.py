@@ -30,10 +30,13 @@ def foreign_note(model: object) -> str:
 
 
 def pipeline_note(model: object, fix: str) -> str:
-    """For a refusal of ``model``: when it is a scikit-learn ``Pipeline`` whose last step is a hiddenlayers model, how to pass that step.
+    """For a refusal of ``model``: when it is a scikit-learn ``Pipeline`` whose last step is a hiddenlayers model, why it is
+    refused and what to pass.
 
-    ``fix`` is the call to write, with ``pipe`` for the Pipeline: ``pipe[-1]`` is the fitted model and
-    ``pipe[:-1].transform(X)`` the rows it reads. Empty for anything else (a Pipeline of another library's model too).
+    The stages take such a Pipeline whole when every step before the model transforms (:func:`hiddenlayers._pipe.split_pipeline`),
+    so one they refuse has a step that does not (a classifier in the middle): that step is named, as ``pipe[:-1].transform``
+    cannot run either. ``fix`` is the call to write otherwise, with ``pipe`` for the Pipeline: ``pipe[-1]`` is the fitted
+    model and ``pipe[:-1].transform(X)`` the rows it reads. Empty for anything else (a Pipeline of another library's model too).
     """
     steps = getattr(model, "steps", None)
     if not (isinstance(steps, list) and steps and hasattr(model, "named_steps")):
@@ -41,6 +44,11 @@ def pipeline_note(model: object, fix: str) -> str:
     last = steps[-1][1]
     if foreign(last):
         return ""
+    stuck = next(((name, step) for name, step in steps[:-1]
+                  if not (step is None or isinstance(step, str) or callable(getattr(step, "transform", None)))), None)
+    if stuck is not None:
+        return (f" (a scikit-learn Pipeline whose step {stuck[0]!r}, {type(stuck[1]).__name__}, has no transform(): every step before "
+                f"{type(last).__name__} must transform the rows it reads)")
     return f" (a scikit-learn Pipeline: pass its last step, {type(last).__name__}: {fix})"
 
 

@@ -160,8 +160,8 @@ def test_refusals_stay_one_line(table_pipe: tuple, iris: tuple) -> None:
         with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline.") + "$"):
             call(sk_pipe)
     no_transform = Pipeline([("fit_only", _FitOnly()), ("clf", pipe[-1])])
-    with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline: pass its last step, MLPClassifier: "
-                                                        "model=pipe[-1] and X=pipe[:-1].transform(X), the rows it reads).") + "$"):
+    with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline whose step 'fit_only', _FitOnly, "
+                                                        "has no transform(): every step before MLPClassifier must transform the rows it reads).") + "$"):
         lens.record(no_transform, X)
     unfitted = make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,)))
     with pytest.raises(NotFittedError, match=r"^This Pipeline's last step, MLPClassifier, is not fitted yet: call pipe\.fit\(X, y\) before looking inside it\.$"):
