@@ -162,3 +162,16 @@ def test_every_suffix_read_table_reads_is_named_a_data_file(tmp_path: Path) -> N
     parquet = tmp_path / "rows"  # no suffix: known by Parquet's magic bytes
     parquet.write_bytes(b"PAR1" + b"\0" * 8)
     assert (foreign_format(parquet) or "").startswith("it is a data file, not a model:")
+
+
+def test_a_compressed_model_is_not_called_a_data_file(tmp_path: Path) -> None:
+    import gzip
+
+    from hiddenlayers._files import foreign_format
+
+    rows = tmp_path / "rows.csv.gz"
+    rows.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    assert (foreign_format(rows) or "").startswith("it is a data file, not a model:")
+    model = tmp_path / "model.safetensors.gz"  # the one .gz suffix made it 'a data file' that the command takes second
+    model.write_bytes(gzip.compress(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      "))
+    assert "data file" not in (foreign_format(model) or "")

@@ -309,9 +309,9 @@ def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expecte
                                  "the file was altered or damaged; copy or save it again.")
 
 
-#: the suffixes of the tables and arrays the commands read as data (read_table's formats; a .gz: a compressed CSV): such a
-#: file given as the model is the user's data, most often the two paths swapped (`hiddenlayers predict data.csv model.safetensors`)
-DATA_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".txt", ".gz", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".npy", ".npz"})
+#: the suffixes of the tables and arrays the commands read as data (read_table's formats; before a .gz too: a compressed CSV): such
+#: a file given as the model is the user's data, most often the two paths swapped (`hiddenlayers predict data.csv model.safetensors`)
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".npy", ".npz"})
 
 
 def foreign_format(path: str | os.PathLike[str]) -> str | None:
@@ -328,7 +328,9 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
     if len(head) >= 3 and head[0] == 0x80 and (head[1] in (2, 3) or (head[1] in (4, 5) and head[2] == 0x95)):  # PROTO n (FRAME)
         return ("it is a Python pickle, which is never loaded (unpickling runs code): "
                 "save the fitted model with its .save(path) to a .safetensors file, and load that.")
-    if Path(path).suffix.lower() in DATA_SUFFIXES or head.startswith((b"PAR1", b"\x93NUM")):  # Parquet's and NumPy's magic
+    name = Path(path).name.lower()
+    suffix = Path(name.removesuffix(".gz")).suffix  # data.csv.gz is data; model.safetensors.gz is a compressed model, not data
+    if suffix in DATA_SUFFIXES or head.startswith((b"PAR1", b"\x93NUM")):  # Parquet's and NumPy's magic
         return ("it is a data file, not a model: a command takes the model file first (hiddenlayers predict MODEL DATA), and a model "
                 "file is the .safetensors file that `hiddenlayers train --out` or .save(path) writes.")
     if head.startswith(b"PK\x03\x04"):
