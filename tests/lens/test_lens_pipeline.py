@@ -121,6 +121,19 @@ def test_report_names_the_encoded_columns_and_matches_the_two_step_call(table_pi
     assert "color=red" in body["preferred-inputs"] and "encoded columns the network reads" in body["preferred-inputs"]
 
 
+def test_report_takes_feature_names_as_columns_or_an_array(table_pipe: tuple) -> None:
+    """``feature_names=frame.columns`` (a pandas Index) or an ndarray names the features, for a Pipeline and a model alone.
+    Before, ``feature_names or ...`` asked the Index its truth: the Pipeline's report raised "The truth value of a Index is
+    ambiguous", and the model's "Top features" section read "could not be computed"."""
+    pipe, X, y = table_pipe
+    mlp, Xt = _two_step(pipe, X)
+    names = pd.Index(["s", "w", "blue", "green", "red"])
+    for model, rows in ((pipe, X), (mlp, Xt)):
+        for given in (names, names.to_numpy()):
+            body = {sid: b for sid, _, _, b in lens.report(model, rows, y, sections=["features"], feature_names=given).sections}["features"]
+            assert "could not be computed" not in body and "green" in body and "color=green" not in body
+
+
 def test_steps_that_fill_and_project_run_first_and_name_their_outputs(iris: tuple) -> None:
     """make_pipeline(SimpleImputer, StandardScaler, PCA(3), MLP): a NaN the imputer fills is no error (pipe.predict takes
     it), the network's inputs are named pca0..pca2; a Pipeline with no imputer still refuses the NaN row in one line."""
