@@ -89,9 +89,9 @@ def _check_params(model: Any, params: dict[str, Any]) -> None:
 
 def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
     """``(pipe[-1], pipe[:-1].transform(X))`` for a Pipeline ending in one of ours (the step fine-tuned, on the rows it reads); else ``(model, X)``."""
-    from ._target import pipeline_parts
+    from .._pipe import split_pipeline
 
-    parts = pipeline_parts(model)
+    parts = split_pipeline(model)
     if parts is None:
         return model, X
     head, last = parts

@@ -320,6 +320,7 @@ def report(
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
+    from .._pipe import step_classes
     from ._attribution import named_baseline
     from ._record import record_prepared
 
@@ -334,7 +335,7 @@ def report(
     say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
     if target.head is not None:  # a Pipeline: its last step's history and parameters, the names of the columns its network reads
-        title = title or f"Inside {type(model).__name__} ({', '.join(type(step).__name__ for _, step in model.steps if not isinstance(step, (str, type(None))))})"
+        title = title or f"Inside {type(model).__name__} ({step_classes(model.steps)})"
         names = target.feature_names if names is None else names
         model = target.estimator
     rec = record_prepared(target, Xp, layers)
