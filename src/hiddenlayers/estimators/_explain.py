@@ -141,7 +141,7 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
     """
     import pandas as pd
 
-    from .._pipe import head_names, require_fitted_head, step_classes, through_head
+    from .._pipe import head_names, real_steps, require_fitted_head, step_classes, through_head
 
     require_fitted_head(head, model, "explain")
     if isinstance(X_row, dict):
@@ -155,7 +155,7 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
             raise ValueError(f"X_row must be one row as the Pipeline takes it. Received: {_short(X_row)}.") from None
     if len(X_row) != 1:
         raise ValueError(f"X_row must be one row. Received: {len(X_row)} rows; pick one, e.g. frame.iloc[[3]].")
-    first = head.steps[0][1] if head is not None else model
+    first = real_steps(head.steps)[0][1] if head is not None else model  # the step that reads the row: a "passthrough" has no names
     names_in = getattr(first, "feature_names_in_", None)
     if isinstance(X_row, pd.DataFrame):
         raw_names, values = [str(c) for c in X_row.columns], X_row.iloc[0].tolist()
