@@ -179,3 +179,17 @@ def test_refusals_stay_one_line(table_pipe: tuple, iris: tuple) -> None:
     unfitted = make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,)))
     with pytest.raises(NotFittedError, match=r"^This Pipeline's last step, MLPClassifier, is not fitted yet: call pipe\.fit\(X, y\) before looking inside it\.$"):
         lens.record(unfitted, X)
+
+
+def test_a_fitted_model_behind_unfitted_steps_is_refused_in_the_lens_words(table_pipe: tuple) -> None:
+    """A fitted MLP put into a new Pipeline whose steps are not fitted: the lens refuses it as cost, prune and explain do
+    (hiddenlayers' NotFittedError, one line, naming the Pipeline's steps). Before, scikit-learn's NotFittedError of the
+    first step came out of the first batch ("This TableEncoder instance is not fitted yet"), not ours."""
+    pipe, X, y = table_pipe
+    fresh = make_pipeline(hl.TableEncoder(), pipe[-1])
+    line = r"^{} needs a fitted model: this Pipeline's steps before MLPClassifier are not fitted yet; call pipe\.fit\(X, y\) first\.$"
+    for what, call in (("the lens", lambda: lens.record(fresh, X)), ("the lens", lambda: lens.summary(fresh, X)),
+                       ("the lens", lambda: lens.domain_shift(fresh, X[:40], X[40:])),
+                       ("freeze_curve", lambda: lens.freeze_curve(fresh, X, y, n_splits=1))):
+        with pytest.raises(NotFittedError, match=line.format(what)):
+            call()

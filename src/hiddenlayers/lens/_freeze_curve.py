@@ -89,13 +89,14 @@ def _check_params(model: Any, params: dict[str, Any]) -> None:
 
 def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
     """``(pipe[-1], pipe[:-1].transform(X))`` for a Pipeline ending in one of ours (the step fine-tuned, on the rows it reads); else ``(model, X)``."""
-    from .._pipe import split_pipeline
+    from .._pipe import require_fitted_head, split_pipeline, through_head
 
     parts = split_pipeline(model)
     if parts is None:
         return model, X
     head, last = parts
-    return last, (X if head is None else head.transform(X))
+    require_fitted_head(head, last, "freeze_curve")
+    return last, through_head(head, X)
 
 
 def freeze_curve(

@@ -216,11 +216,14 @@ def _head_names(head: Any, estimator: Any, width: int | None) -> list[str] | Non
 
 def _pipeline_target(model: Any, parts: tuple[Any, Any]) -> Target:
     """The Target of a Pipeline's last step whose rows pass through the steps before it first."""
+    from .._pipe import require_fitted_head
+
     head, last = parts
     if not isinstance(last, nn.Module) and _network_of(last) is None and not _looks_fitted(last):
         from ..exceptions import NotFittedError
 
         raise NotFittedError(f"This Pipeline's last step, {type(last).__name__}, is not fitted yet: call pipe.fit(X, y) before looking inside it.")
+    require_fitted_head(head, last, "the lens")  # else scikit-learn's NotFittedError of the first step, from the first batch
     inner = as_target(last)
     width = getattr(last, "n_features_in_", None)
     names = _head_names(head, last, int(width) if isinstance(width, numbers.Integral) else None)
