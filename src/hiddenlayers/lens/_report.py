@@ -320,7 +320,6 @@ def report(
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
-    from .._pipe import step_classes
     from ._attribution import named_baseline
     from ._record import record_prepared
 
@@ -334,10 +333,7 @@ def report(
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
-    if target.head is not None:  # a Pipeline: its last step's history and parameters, the names of the columns its network reads
-        title = title or f"Inside {type(model).__name__} ({step_classes(model.steps)})"
-        names = target.feature_names if names is None else names
-        model = target.estimator
+    model, title, names = _pipeline_view(model, target, title, names)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     shown = _row_names(row_names, row_names_note, positions, len(Xa))
@@ -369,6 +365,17 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
     if not names:
         raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or pass None for all of them).")
     return frozenset(names)
+
+
+def _pipeline_view(model: Any, target: Any, title: str | None, names: list[str] | None) -> tuple[Any, str | None, list[str] | None]:
+    """``(model, title, names)`` for the page: a Pipeline's (``target.head`` set) last step, whose history and parameters
+    the page shows, a title naming its steps, and the names of the columns its network reads unless ``names`` gives them;
+    anything else as given."""
+    from .._pipe import step_classes
+
+    if target.head is None:
+        return model, title, names
+    return target.estimator, title or f"Inside {type(model).__name__} ({step_classes(model.steps)})", target.feature_names if names is None else names
 
 
 def _check_gradient_flow(gradient_flow: Any) -> None:
