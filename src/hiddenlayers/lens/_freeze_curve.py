@@ -129,6 +129,7 @@ def freeze_curve(
     from sklearn.base import is_classifier
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
+    from ..training import reraise_interrupt
     from ._target import require_finite
 
     model, X_target = _last_step(model, X_target)
@@ -166,7 +167,7 @@ def freeze_curve(
             est = type(model)(**{**base, "random_state": random_state + seed, "init_from": init_from, "freeze": freeze})
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a short fine-tune rarely "converges": not the point here
-                est.fit(take(X_target, tr), y[tr])
+                reraise_interrupt(est.fit(take(X_target, tr), y[tr]))  # Ctrl-C stops the curve: a cut fine-tune is no point of it
             out.append(float(est.score(take(X_target, te), y[te])))
         return out
 
