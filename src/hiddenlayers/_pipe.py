@@ -30,10 +30,20 @@ def split_pipeline(model: Any) -> tuple[Any, Any] | None:
     last = steps[-1][1]
     if last is None or isinstance(last, str) or foreign(last):
         return None
-    kept = [step for _, step in steps[:-1] if not (step is None or isinstance(step, str))]
+    kept = [step for _, step in real_steps(steps[:-1])]
     if not all(callable(getattr(step, "transform", None)) for step in kept):
         return None
     return (model[:-1] if kept else None), last
+
+
+def real_steps(steps: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The ``(name, step)`` pairs of a Pipeline's ``steps`` that do something: ``"passthrough"`` and None steps left out."""
+    return [(name, step) for name, step in steps if not (step is None or isinstance(step, str))]
+
+
+def step_classes(steps: list[tuple[str, Any]]) -> str:
+    """The classes of the ``steps`` that do something, for a message or a title: ``"StandardScaler, PCA"``."""
+    return ", ".join(type(step).__name__ for _, step in real_steps(steps))
 
 
 def head_names(head: Any, width: int | None = None) -> list[str] | None:
@@ -78,4 +88,4 @@ def through_head(head: Any, X: Any) -> Any:
     return X if head is None else head.transform(X)
 
 
-__all__ = ["head_names", "require_fitted_head", "split_pipeline", "through_head"]
+__all__ = ["head_names", "real_steps", "require_fitted_head", "split_pipeline", "step_classes", "through_head"]

@@ -103,3 +103,31 @@ def test_a_streamed_fit_resumed_with_another_max_iter(tmp_path, monkeypatch):
             call()
         assert str(info.value) == message
     assert ckpt.read_bytes() == before and not hasattr(cosine, "history_")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_streamed_fit_resumed_from_its_checkpoint_starts_its_progress_bar_at_the_passes_done(tmp_path, monkeypatch):
+    """As the in-memory loop resumed from a BackupAndRestore does (TrainState.resumed_epochs): the restarted run's bar
+    starts at the 2 passes the checkpoint holds and ends at 5/5. Before, it started at 0/5 and ended at 3/5."""
+    from hiddenlayers.training import ProgressBar
+
+    class Bar(ProgressBar):
+        def on_train_begin(self, **kwargs) -> None:
+            super().on_train_begin(**kwargs)
+            self.started = self._progress.tasks[0].completed
+
+        def on_train_end(self, **kwargs) -> None:
+            self.ended = self._progress.tasks[0].completed
+            super().on_train_end(**kwargs)
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 2))
+    pd.DataFrame({"a": a[:, 0], "b": a[:, 1], "y": (a.sum(1) > 0).astype(int)}).to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    src = ParquetSource(tmp_path / "t.parquet", target="y")
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(tmp_path / "fit.ckpt"))
+    kw = dict(hidden_layer_sizes=(3,), max_iter=5, random_state=0, tol=0.0, n_iter_no_change=100)
+    with pytest.raises(RuntimeError, match="the process died"):
+        hl.MLPClassifier(**kw, callbacks=[_Die(3)]).fit(src)
+    bar = Bar(5)
+    resumed = hl.MLPClassifier(**kw, callbacks=[bar]).fit(src)
+    assert resumed.history_.epoch == [1, 2, 3, 4, 5] and (bar.started, bar.ended) == (2, 5)

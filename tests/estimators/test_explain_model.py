@@ -224,6 +224,24 @@ def test_a_pipeline_is_explained_as_its_last_step_on_the_row_through_its_steps(i
         hl.explain(make_pipeline(StandardScaler(), pipe[-1]), X[i], y[i])
 
 
+def test_a_pipeline_led_by_passthrough_names_the_raw_row_by_the_columns_it_was_fitted_on(iris_raw):
+    """The raw row of an array is named by the first step that reads it: Pipeline([("p", "passthrough"), scaler, MLP])
+    fitted on a frame shows {"sl": ...}, as the same Pipeline without the passthrough does. Before, the names were looked up
+    on the "passthrough" string and the row read {"x0": ...}."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = iris_raw
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    mlp = hl.MLPClassifier((3,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        pipe = Pipeline([("p", "passthrough"), ("s", StandardScaler()), ("m", mlp)]).fit(frame, y)
+    ex = hl.explain(pipe, X[7], y[7])
+    assert ex.source["raw"] == dict(zip(["sl", "sw", "pl", "pw"], X[7].tolist()))
+    assert ex.source["notes"][0].startswith("the row passed through the Pipeline's steps before MLPClassifier (StandardScaler) first")
+
+
 def test_numeric_classes_accept_their_text_form(iris):
     X, y = iris
     clf = hl.MLPClassifier((3,), max_iter=2, random_state=0).fit(X, y)

@@ -70,3 +70,14 @@ def test_rows_as_a_list_are_read_as_scikit_learn_reads_them(source):
     as_list = hl.lens.freeze_curve(model, X.tolist(), y, n_splits=1, params={"max_iter": 2})
     as_array = hl.lens.freeze_curve(model, X, y, n_splits=1, params={"max_iter": 2})
     assert as_list.scores == as_array.scores
+
+
+def test_ctrl_c_in_a_fine_tune_stops_the_curve(source, monkeypatch):
+    """A fine-tune that Ctrl-C stopped returns (stop_reason_ 'interrupted', its warning silenced here); the curve went on
+    with the next fits and scored the cut one as a point. It now stops at that fit, as prune and search do."""
+    from fit_helpers import fits_interrupted
+
+    model, X, y = source
+    fits_interrupted(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        hl.lens.freeze_curve(model, X, y, n_splits=1, params={"max_iter": 2})

@@ -121,6 +121,19 @@ def test_report_names_the_encoded_columns_and_matches_the_two_step_call(table_pi
     assert "color=red" in body["preferred-inputs"] and "encoded columns the network reads" in body["preferred-inputs"]
 
 
+def test_report_takes_feature_names_as_columns_or_an_array(table_pipe: tuple) -> None:
+    """``feature_names=frame.columns`` (a pandas Index) or an ndarray names the features, for a Pipeline and a model alone.
+    Before, ``feature_names or ...`` asked the Index its truth: the Pipeline's report raised "The truth value of a Index is
+    ambiguous", and the model's "Top features" section read "could not be computed"."""
+    pipe, X, y = table_pipe
+    mlp, Xt = _two_step(pipe, X)
+    names = pd.Index(["s", "w", "blue", "green", "red"])
+    for model, rows in ((pipe, X), (mlp, Xt)):
+        for given in (names, names.to_numpy()):
+            body = {sid: b for sid, _, _, b in lens.report(model, rows, y, sections=["features"], feature_names=given).sections}["features"]
+            assert "could not be computed" not in body and "green" in body and "color=green" not in body
+
+
 def test_steps_that_fill_and_project_run_first_and_name_their_outputs(iris: tuple) -> None:
     """make_pipeline(SimpleImputer, StandardScaler, PCA(3), MLP): a NaN the imputer fills is no error (pipe.predict takes
     it), the network's inputs are named pca0..pca2; a Pipeline with no imputer still refuses the NaN row in one line."""
@@ -166,3 +179,17 @@ def test_refusals_stay_one_line(table_pipe: tuple, iris: tuple) -> None:
     unfitted = make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,)))
     with pytest.raises(NotFittedError, match=r"^This Pipeline's last step, MLPClassifier, is not fitted yet: call pipe\.fit\(X, y\) before looking inside it\.$"):
         lens.record(unfitted, X)
+
+
+def test_a_fitted_model_behind_unfitted_steps_is_refused_in_the_lens_words(table_pipe: tuple) -> None:
+    """A fitted MLP put into a new Pipeline whose steps are not fitted: the lens refuses it as cost, prune and explain do
+    (hiddenlayers' NotFittedError, one line, naming the Pipeline's steps). Before, scikit-learn's NotFittedError of the
+    first step came out of the first batch ("This TableEncoder instance is not fitted yet"), not ours."""
+    pipe, X, y = table_pipe
+    fresh = make_pipeline(hl.TableEncoder(), pipe[-1])
+    line = r"^{} needs a fitted model: this Pipeline's steps before MLPClassifier are not fitted yet; call pipe\.fit\(X, y\) first\.$"
+    for what, call in (("the lens", lambda: lens.record(fresh, X)), ("the lens", lambda: lens.summary(fresh, X)),
+                       ("the lens", lambda: lens.domain_shift(fresh, X[:40], X[40:])),
+                       ("freeze_curve", lambda: lens.freeze_curve(fresh, X, y, n_splits=1))):
+        with pytest.raises(NotFittedError, match=line.format(what)):
+            call()

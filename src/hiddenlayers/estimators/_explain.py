@@ -141,7 +141,7 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
     """
     import pandas as pd
 
-    from .._pipe import head_names, require_fitted_head, through_head
+    from .._pipe import head_names, real_steps, require_fitted_head, step_classes, through_head
 
     require_fitted_head(head, model, "explain")
     if isinstance(X_row, dict):
@@ -155,7 +155,7 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
             raise ValueError(f"X_row must be one row as the Pipeline takes it. Received: {_short(X_row)}.") from None
     if len(X_row) != 1:
         raise ValueError(f"X_row must be one row. Received: {len(X_row)} rows; pick one, e.g. frame.iloc[[3]].")
-    first = head.steps[0][1] if head is not None else model
+    first = real_steps(head.steps)[0][1] if head is not None else model  # the step that reads the row: a "passthrough" has no names
     names_in = getattr(first, "feature_names_in_", None)
     if isinstance(X_row, pd.DataFrame):
         raw_names, values = [str(c) for c in X_row.columns], X_row.iloc[0].tolist()
@@ -165,9 +165,8 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
     moved = through_head(head, X_row)
     moved = moved.toarray() if hasattr(moved, "toarray") else np.asarray(moved)  # a sparse one-hot output, or a DataFrame (set_output)
     x, own_names, _, notes = _inputs(model, moved)
-    steps = "" if head is None else ", ".join(type(step).__name__ for _, step in head.steps if not (step is None or isinstance(step, str)))
     if head is not None:
-        notes.insert(0, f"the row passed through the Pipeline's steps before {type(model).__name__} ({steps}) first: x is their output")
+        notes.insert(0, f"the row passed through the Pipeline's steps before {type(model).__name__} ({step_classes(head.steps)}) first: x is their output")
     return x, head_names(head, x.shape[0]) or own_names, {n: _plain(v) for n, v in zip(raw_names, values)}, notes
 
 

@@ -175,6 +175,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     first = target_epochs - epochs if not incremental else len(history) - len(history) % max(1, est.max_iter)
     schedule = _schedule(est, lr0, saved, fresh, len(history), first)
     hooks = PassHooks.make(fit_callbacks(est, schedule, epochs), history)
+    hooks.state.resumed_epochs = len(history) - first if saved is not None else 0  # the checkpoint's passes of this call: a bar starts there
     # t_, the schedule and the no-improvement count with the best weights
     best_at = (int(est.t_), schedule.state(), no_imp.count) if best_state is not None else None
     limits = stream_limits(est, call_from, incremental)  # loss_threshold, max_time: as in memory

@@ -89,13 +89,14 @@ def _check_params(model: Any, params: dict[str, Any]) -> None:
 
 def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
     """``(pipe[-1], pipe[:-1].transform(X))`` for a Pipeline ending in one of ours (the step fine-tuned, on the rows it reads); else ``(model, X)``."""
-    from ._target import pipeline_parts
+    from .._pipe import require_fitted_head, split_pipeline, through_head
 
-    parts = pipeline_parts(model)
+    parts = split_pipeline(model)
     if parts is None:
         return model, X
     head, last = parts
-    return last, (X if head is None else head.transform(X))
+    require_fitted_head(head, last, "freeze_curve")
+    return last, through_head(head, X)
 
 
 def freeze_curve(
@@ -128,6 +129,7 @@ def freeze_curve(
     from sklearn.base import is_classifier
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
+    from ..training import reraise_interrupt
     from ._target import require_finite
 
     model, X_target = _last_step(model, X_target)
@@ -165,7 +167,7 @@ def freeze_curve(
             est = type(model)(**{**base, "random_state": random_state + seed, "init_from": init_from, "freeze": freeze})
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a short fine-tune rarely "converges": not the point here
-                est.fit(take(X_target, tr), y[tr])
+                reraise_interrupt(est.fit(take(X_target, tr), y[tr]))  # Ctrl-C stops the curve: a cut fine-tune is no point of it
             out.append(float(est.score(take(X_target, te), y[te])))
         return out
 

@@ -279,7 +279,7 @@ def report(
     plot_rows: int = 2000,
     tsne: bool = False,
     units_per_layer: int = 8,
-    feature_names: list[str] | None = None,
+    feature_names: Sequence[Any] | None = None,
     data_report: Any = None,
     gradient_flow_hint: str = GRADIENT_FLOW_HINT,
     gradient_flow: Any = None,
@@ -324,6 +324,7 @@ def report(
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
+    names = None if feature_names is None else [str(n) for n in feature_names]  # X.columns or an array: `or` would ask its truth
     words = report_advice(advice)
     if isinstance(baseline, str):
         named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
@@ -332,10 +333,7 @@ def report(
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
-    if target.head is not None:  # a Pipeline: its last step's history and parameters, the names of the columns its network reads
-        title = title or f"Inside {type(model).__name__} ({', '.join(type(step).__name__ for _, step in model.steps if not isinstance(step, (str, type(None))))})"
-        feature_names = feature_names or target.feature_names
-        model = target.estimator
+    model, title, names = _pipeline_view(model, target, title, names)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
     shown = _row_names(row_names, row_names_note, positions, len(Xa))
@@ -345,7 +343,7 @@ def report(
     built, warns = _model_sections(model, target, rec, Xa, plot_rows, gradient_flow_hint, gradient_flow, wanted, say)
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
-                                feature_names=feature_names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
+                                feature_names=names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
                                 baseline=baseline, say=say, advice=words)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
@@ -367,6 +365,17 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
     if not names:
         raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or pass None for all of them).")
     return frozenset(names)
+
+
+def _pipeline_view(model: Any, target: Any, title: str | None, names: list[str] | None) -> tuple[Any, str | None, list[str] | None]:
+    """``(model, title, names)`` for the page: a Pipeline's (``target.head`` set) last step, whose history and parameters
+    the page shows, a title naming its steps, and the names of the columns its network reads unless ``names`` gives them;
+    anything else as given."""
+    from .._pipe import step_classes
+
+    if target.head is None:
+        return model, title, names
+    return target.estimator, title or f"Inside {type(model).__name__} ({step_classes(model.steps)})", target.feature_names if names is None else names
 
 
 def _check_gradient_flow(gradient_flow: Any) -> None:

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._pipe import through_head
 from ._probes import probe_features, probe_task
 from ._record import record
 from ._similarity import cka
-from ._target import check_max_rows, count_rows, pipeline_parts, require_finite, sample_index, take_rows
+from ._target import as_target, check_max_rows, count_rows, require_finite, sample_index, take_rows
 
 
 @dataclass
@@ -217,9 +218,9 @@ def domain_shift(
     cap = check_max_rows(max_rows, 2, " (MMD² and the domain probe need 2 rows per domain)")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1). Received: level={level!r}.")
-    head = (pipeline_parts(model) or (None, None))[0]  # a Pipeline's steps run first: an imputer fills the cells pipe.predict fills
-    require_finite(X_source if head is None else head.transform(X_source), "X_source")  # every row, not only the sampled ones
-    require_finite(X_target if head is None else head.transform(X_target), "X_target")
+    head = as_target(model).head  # a Pipeline's (fitted) steps run first: an imputer fills the cells pipe.predict fills
+    require_finite(through_head(head, X_source), "X_source")  # every row, not only the sampled ones
+    require_finite(through_head(head, X_target), "X_target")
     if cap is None:  # every row: the same draws as a cap above both domains' sizes
         cap = max(count_rows(X_source), count_rows(X_target))
     rng = np.random.default_rng(random_state)

@@ -182,7 +182,7 @@ def few_rows_note(stats: list[LayerStats]) -> str | None:
     n = short[0].samples
     rows = "1 row is" if n == 1 else f"{n} rows are"
     return (f"dead is n/a: {rows} too few to call a ReLU unit dead (it takes {MIN_DEAD_ROWS}: a unit on for a tenth of the rows is off "
-            f"on all of {MIN_DEAD_ROWS} random rows only 4% of the time); the warnings count the units inactive on these rows.")
+            f"on all of {MIN_DEAD_ROWS} random rows only {0.9 ** MIN_DEAD_ROWS:.0%} of the time); the warnings count the units inactive on these rows.")
 
 
 def _label(activation: str | None) -> str:

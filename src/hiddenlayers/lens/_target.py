@@ -90,8 +90,9 @@ class Target:
         """What the network's input values are when a Pipeline's steps made them (for results in that space); None otherwise."""
         if self.head is None:
             return None
-        steps = ", ".join(type(step).__name__ for _, step in self.head.steps if not (step is None or isinstance(step, str)))
-        return f"the encoded columns the network reads (the output of the Pipeline's {steps}), not the raw columns"
+        from .._pipe import step_classes
+
+        return f"the encoded columns the network reads (the output of the Pipeline's {step_classes(self.head.steps)}), not the raw columns"
 
 
 def _stored_table_input(estimator: Any, X: Any) -> bool:
@@ -200,15 +201,6 @@ def _refuse_not_ours(model: Any) -> None:
         )
 
 
-def pipeline_parts(model: Any) -> tuple[Any, Any] | None:
-    """``(pipe[:-1] or None, pipe[-1])`` for a scikit-learn ``Pipeline`` whose last step is a hiddenlayers model and whose
-    earlier steps all transform; None for anything else (the Pipeline of another library's model is refused as before).
-    The rule is :func:`hiddenlayers._pipe.split_pipeline`'s, which ``cost``, ``prune`` and ``explain`` share."""
-    from .._pipe import split_pipeline
-
-    return split_pipeline(model)
-
-
 def _head_names(head: Any, estimator: Any, width: int | None) -> list[str] | None:
     """The names of the ``width`` columns the network reads: ``head.get_feature_names_out()`` when the steps give them,
     else the estimator's ``feature_names_in_`` (None when neither has ``width`` names)."""
@@ -224,11 +216,14 @@ def _head_names(head: Any, estimator: Any, width: int | None) -> list[str] | Non
 
 def _pipeline_target(model: Any, parts: tuple[Any, Any]) -> Target:
     """The Target of a Pipeline's last step whose rows pass through the steps before it first."""
+    from .._pipe import require_fitted_head
+
     head, last = parts
     if not isinstance(last, nn.Module) and _network_of(last) is None and not _looks_fitted(last):
         from ..exceptions import NotFittedError
 
         raise NotFittedError(f"This Pipeline's last step, {type(last).__name__}, is not fitted yet: call pipe.fit(X, y) before looking inside it.")
+    require_fitted_head(head, last, "the lens")  # else scikit-learn's NotFittedError of the first step, from the first batch
     inner = as_target(last)
     width = getattr(last, "n_features_in_", None)
     names = _head_names(head, last, int(width) if isinstance(width, numbers.Integral) else None)
@@ -237,7 +232,9 @@ def _pipeline_target(model: Any, parts: tuple[Any, Any]) -> Target:
 
 def as_target(model: Any) -> Target:
     """Resolve an estimator or application, a Pipeline ending in one, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
-    parts = pipeline_parts(model)
+    from .._pipe import split_pipeline
+
+    parts = split_pipeline(model)  # the rule cost, prune and explain share; another library's model's Pipeline is refused below
     if parts is not None:
         return _pipeline_target(model, parts)
     _refuse_not_ours(model)
@@ -378,6 +375,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "pipeline_parts", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]

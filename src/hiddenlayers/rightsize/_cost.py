@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._pipe import require_fitted_head, split_pipeline, through_head
+from .._pipe import real_steps, require_fitted_head, split_pipeline, through_head
 from .._words import foreign, foreign_note, pipeline_note
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
@@ -327,7 +327,7 @@ def _pipeline_cost(pipe: Any, parts: tuple[Any, Any], *, X: Any, example_input: 
     report = cost(last, X=None if X is None else through_head(head, X), **kwargs)
     report.pipeline = [f"{name}: {step if step is None or isinstance(step, str) else type(step).__name__}" for name, step in pipe.steps]
     if head is not None:
-        before = ", ".join(f"{name!r} ({type(step).__name__})" for name, step in head.steps if not (step is None or isinstance(step, str)))
+        before = ", ".join(f"{name!r} ({type(step).__name__})" for name, step in real_steps(head.steps))
         fed = "X transformed by them" if X is not None else "random rows of the network's width (pass X= for real ones)"
         report.notes.insert(0, f"the Pipeline's steps before {type(last).__name__}, {before}, are not counted: every figure is "
                                f"{type(last).__name__}'s, on {fed}; predict() is pipe[-1].predict")

@@ -54,6 +54,7 @@ _EXPORTS = {
     "BackupAndRestore": "._backup",
     "backup_of": "._backup",
     "epochs_refusal": "._backup",
+    "reraise_interrupt": "._interrupt",
     "SklearnLines": "._progress",
     "STOP_REASONS": "._stopping",
     "DIVERGENCE_FACTOR": "._divergence",

@@ -86,14 +86,20 @@ def note_start_loss(history: History, batch_loss: float) -> None:
         history.start_loss = float(batch_loss)
 
 
+def left_unusable(history: History) -> bool:
+    """Whether the run on ``history`` diverged and left the network no epoch's weights (``held_epoch`` 0 or None: a fresh
+    fit's untrained start), so that no epoch is usable: the rule :func:`refuse_unusable` raises on and the progress bar words."""
+    return history.stop_reason == "diverged" and not history.held_epoch
+
+
 def refuse_unusable(history: History, learning_rate_init: float, fix: str = CLIP_FIX) -> None:
     """Raise :func:`no_usable_epoch`'s ``ValueError`` when the run on ``history`` diverged and the weights it was left with
     are no epoch's (``held_epoch`` 0: a fresh fit's untrained start). A warm run that falls back on the weights it began
     with has a usable epoch (its ``held_epoch`` is an earlier call's) and is kept, with the ``DivergedWarning`` alone.
 
     The caller raises before it sets a fitted attribute (or inside ``restored_on_error``), so the model stays as it was."""
-    if history.stop_reason == "diverged" and not history.held_epoch:
+    if left_unusable(history):
         raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix, epoch=history.epoch[-1] if history.epoch else 1))
 
 
-__all__ = ["CLIP_FIX", "DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "no_usable_epoch", "note_start_loss", "refuse_unusable"]
+__all__ = ["CLIP_FIX", "DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "left_unusable", "no_usable_epoch", "note_start_loss", "refuse_unusable"]

@@ -122,9 +122,10 @@ _RESTORED = "; best weights restored"
 
 def _restored_words(history: Any) -> str:
     """``history.stop_message``, less its claim that best weights were restored where none were: a divergence that left the
-    network no epoch's weights (``held_epoch`` 0 or None: a fresh fit's start), which the fit then refuses ("no epoch is usable"),
-    by :func:`~._divergence.refuse_unusable`'s rule."""
+    network no epoch's weights, which the fit then refuses ("no epoch is usable"; :func:`~._divergence.left_unusable`)."""
+    from ._divergence import left_unusable
+
     message = str(history.stop_message)
-    if history.stop_reason == "diverged" and not history.held_epoch and message.endswith(_RESTORED):
+    if left_unusable(history) and message.endswith(_RESTORED):
         return message[: -len(_RESTORED)] + "; no epoch is usable"
     return message

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from .._interrupt import reraise_interrupt
+from ...training import reraise_interrupt
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ from ..._pipe import require_fitted_head, split_pipeline, through_head
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
-from ...training import Callback
-from .._interrupt import reraise_interrupt
+from ...training import Callback, reraise_interrupt
 
 if TYPE_CHECKING:
     from .bound import DropEstimate

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ...training import Callback
-from .._interrupt import reraise_interrupt
+from ...training import Callback, reraise_interrupt
 from .heldout import rows_digest
 from .space import RATE, flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker

@@ -1,4 +1,5 @@
-"""Ctrl-C inside a longer job (a search's trial, prune's refits and fine-tuning) stops the job, not just one fit."""
+"""Ctrl-C inside a longer job made of fits (a search's trial, prune's refits and fine-tuning, the lens's freeze curve)
+stops the job, not just one fit. Here, below every stage that runs such a job, so each takes the one rule."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ def reraise_interrupt(model: Any) -> Any:
 
     Why: the estimators take Ctrl-C as "stop this fit, keep the best weights" and return, which is right for one fit
     and wrong for a fit that is one step of a longer job: the job went on as if the fit had finished (a search scored
-    the cut trial; prune fine-tuned the next cut and saved its choice). Raised again, the job stops where it was asked to.
+    the cut trial; prune fine-tuned the next cut and saved its choice; freeze_curve scored the cut fine-tune and ran the
+    rest). Raised again, the job stops where it was asked to.
     """
     history = getattr(model, "history_", None)  # partial_fit's stop_reason_ is "partial_fit"; its run's reason is in history_
     if "interrupted" in (getattr(model, "stop_reason_", None), getattr(history, "stop_reason", None)):
