@@ -273,8 +273,8 @@ def test_a_hook_without_kwargs_is_refused_before_any_epoch(iris: tuple[np.ndarra
 
 @pytest.mark.parametrize(("name", "message"), [
     ("stop_trainng", r"^TrainState has no attribute 'stop_trainng': did you mean 'stop_training'\? its attributes are epoch, "
-                     r"stop_training, start_time, averaging; a callback stops the fit with state\.stop_training = True"),
-    ("should_stop", r"^TrainState has no attribute 'should_stop': its attributes are epoch, stop_training, start_time, averaging"),
+                     r"stop_training, start_time, averaging, resumed_epochs; a callback stops the fit with state\.stop_training = True"),
+    ("should_stop", r"^TrainState has no attribute 'should_stop': its attributes are epoch, stop_training, start_time, averaging, resumed_epochs"),
 ])
 def test_a_misspelt_stop_flag_is_an_error_not_a_fit_that_runs_on(iris: tuple[np.ndarray, np.ndarray], name: str, message: str) -> None:
     """Before: ``state.stop_trainng = True`` (or Lightning's ``should_stop``) set an attribute nothing read and the
