@@ -218,3 +218,21 @@ def test_info_of_a_pca_pipeline_gives_the_raw_columns_as_its_onnx_does(tmp_path:
     assert info["layers"][0]["inputs"] == 2
     text = " ".join(ok("info", path).stdout.split())
     assert "MLPClassifier, 4 inputs -> 3:relu" in text and "its MLP reads the steps' 2 outputs" in text
+
+
+def test_predict_and_evaluate_run_a_pipeline_of_steps_on_a_folder(steps_saved: tuple, tmp_path: Path) -> None:
+    """A folder of the CSV's rows in two files: `predict DIR` and `evaluate DIR` refused the Pipeline file with the line
+    "`hiddenlayers predict`, `evaluate` ... read it, this command reads an MLP's file"; they now run the Pipeline on each
+    batch (its steps work row by row), giving the one file's predictions, in order, and its metrics."""
+    pipe, path, data, X = steps_saved
+    frame = pd.read_csv(data)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame.iloc[:70].to_csv(folder / "a.csv", index=False)
+    frame.iloc[70:].to_csv(folder / "b.csv", index=False)
+    got = pd.read_csv(io.StringIO(ok("predict", path, folder, "--proba").stdout))
+    assert got.equals(pd.read_csv(io.StringIO(ok("predict", path, data, "--proba").stdout)))
+    assert got["predicted_value"].tolist() == pipe.predict(X).tolist()  # rows with a hole filled by the stored imputer
+    shown = json.loads(ok("evaluate", path, folder, "--target", "label", "--json").stdout)
+    assert shown["rows"] == len(X)
+    assert shown["metrics"]["accuracy"] == pytest.approx(pipe.score(X, frame["label"]))

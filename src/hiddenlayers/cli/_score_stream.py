@@ -60,12 +60,13 @@ def _checked_files(model: Any, data: str, extra: list[str], check: Callable[[pd.
 
 def _load(model_path: str) -> Any:
     """The table model in ``model_path``: an :class:`~hiddenlayers.ship.OnnxModel` for an ``.onnx`` export, else the
-    ``.safetensors`` file's estimator (a Pipeline's MLP with its encoder's preprocessing)."""
+    ``.safetensors`` file's estimator (a TableEncoder Pipeline's MLP with its encoder's preprocessing), or its Pipeline of
+    scikit-learn steps then an MLP, run whole on each batch as ``predict FILE`` runs it (fitted steps work row by row)."""
     if Path(model_path).suffix.lower() == ".onnx":
         from ..ship import OnnxModel
 
         return OnnxModel(model_path)
-    return load_model(model_path)
+    return load_model(model_path, pipeline=True)
 
 
 def _trained_weight(model: Any) -> str | None:
