@@ -337,7 +337,7 @@ def labelled_table(
     if name is None:
         raise UserError(missing(columns) if callable(missing) else missing)
     if target is None and name == stored and stored not in columns:  # not "unknown target column": the user named none
-        raise no_stored_target(stored, columns)
+        raise no_stored_target(name, columns)  # name is stored here
     name = resolve_column(name, columns)
     table = table.drop_missing(name, missing_target_reason(name))
     n, summary = len(table.frame), table.drop_summary()
