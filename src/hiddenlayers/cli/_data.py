@@ -375,7 +375,7 @@ def export_rows(model: Any, data: str, target: str | None) -> tuple[Any, Any, An
     Why: new rows without labels are what a user has at hand to check an export on; they were refused as an
     "unknown target column" that the user never named.
     """
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     table = read_table(data)
     if target is not None or stored is None or stored in table.frame.columns:
         return labelled(model, data, target, table=table)
@@ -394,7 +394,7 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     The weight column is taken out of the raw table before the model reads it; one the model
     reads as an input is refused (it would be a feature and a weight at once).
     """
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     refuse_input_as_target(model, target)
     if sample_weight is not None and sample_weight in input_columns(model):
         raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
