@@ -140,6 +140,22 @@ def test_export_of_a_model_fitted_in_python_checks_parity_on_rows_of_its_inputs_
     assert scored["score_before"] == pytest.approx(model.score(X, y))
 
 
+def test_evaluate_onnx_refuses_a_row_the_graph_overflows_on_as_predict_does(reg, data, tmp_path):
+    """A cell of 1e300 overflows the float32 graph's cast: `predict` named its line, `evaluate` (a file, and a folder
+    batch by batch) scored the row's NaN answer into its metrics; now the same one line, naming the row."""
+    frame = pd.read_csv(data)
+    frame.loc[2, "b"] = 1e300
+    bad, folder = tmp_path / "bad.csv", tmp_path / "parts"
+    frame.to_csv(bad, index=False)
+    folder.mkdir()
+    frame.iloc[:100].to_csv(folder / "p0.csv", index=False)
+    frame.iloc[100:].to_csv(folder / "p1.csv", index=False)
+    said = "is not finite (its values are so far from the training data that the network overflows): fix that row's values."
+    assert_user_error(run("predict", reg[1], bad), f"the model's output for line 4 {said}")
+    assert_user_error(run("evaluate", reg[1], bad), f"the model's output for line 4 {said}")
+    assert_user_error(run("evaluate", reg[1], folder), f"the model's output for '{folder / 'p0.csv'}' line 4 {said}")
+
+
 def test_evaluate_onnx_refuses_app_options_as_the_safetensors_does(clf, data):
     """--beam-size, --text-column, --steps on a table model's export were ignored silently; now one line, as for its .safetensors."""
     for option, value in (("--beam-size", "3"), ("--text-column", "x"), ("--steps", "2")):
