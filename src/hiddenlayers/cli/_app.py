@@ -582,15 +582,16 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     check_app_options(kind, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    from .._words import article
     from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
     if kind is not None:
-        refuse_folder(data, f"the export of a {kind}")
+        refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
         return
     if kind is not None and sample_weight is not None:
-        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a {kind}: drop --sample-weight.")
+        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of {article(kind)}: drop --sample-weight.")
     if kind == "SpeechRecognizer":
         from ._appspeech import evaluate_speech_onnx
 
