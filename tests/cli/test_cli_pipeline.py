@@ -152,7 +152,7 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     assert "(hl.load gives the Pipeline; predict, evaluate and inspect run it on the table's numeric columns)" in text
     assert "preprocessing: the Pipeline's scikit-learn steps (SimpleImputer, StandardScaler) on the numeric columns" in text
     refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
-               "predict`, `evaluate`, `info`, `inspect`, `cost` and `prune` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+               "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     assert_user_error(run("explain", "--model", path, "--data", data, "--row", "1"), refusal)
     shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)  # cost reads it: the MLP's figures, the steps named, not counted
     assert shown["pipeline"] == ["simpleimputer: SimpleImputer", "standardscaler: StandardScaler", "mlpclassifier: MLPClassifier"]
