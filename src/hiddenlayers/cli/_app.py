@@ -572,13 +572,11 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
     ``options``: the app options given (one the export's app does not take is refused in one line)."""
-    from ..ship import onnx_estimator
     from ._appfiles import check_app_options
-    from ._apponnx import TABLE_EXPORTS
+    from ._apponnx import export_app
     from ._data import show_evaluation
 
-    kind = onnx_estimator(model)
-    kind = kind if kind == "SpeechRecognizer" or kind in TABLE_EXPORTS else None  # an app export read here (None: a table model's)
+    kind = export_app(model)  # an app export read here (None: a table model's)
     check_app_options(kind, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
