@@ -556,6 +556,11 @@ def test_an_option_naming_an_estimator_parameter_says_which_set_sets_it(table):
     assert_user_error(run("train", table, "-t", "label", "--beta-1", "0.8"), f"beta_1 {hint} beta_1=0.8 (see")
     assert_user_error(run("train", table, "--nesterovs-momentum", "--epochs", "3"), f"nesterovs_momentum {hint} nesterovs_momentum=VALUE (see")
     assert_user_error(run("train", table, "--max_iter", "3"), ": --epochs sets max_iter (see")  # a parameter with its own option: that option
+    # with --app, that app's parameters: a TextClassifier has no momentum (--set momentum would be refused), it has lowercase
+    result = run("train", table, "--app", "text", "--momentum", "0.8")
+    assert_user_error(result, "No such option: --momentum (see `hiddenlayers train --help`)")
+    assert "--set" not in result.stderr
+    assert_user_error(run("train", table, "--app=text", "--lowercase"), f"lowercase {hint} lowercase=VALUE (see")
     for args in (("train", table, "--nope"), ("predict", table, table, "--momentum", "0.8")):  # no parameter, or a command without --set
         result = run(*args)
         assert_user_error(result, "No such option")

@@ -137,6 +137,13 @@ def test_an_autoencoder_export_scores_rows_as_its_file(tmp_path: Path) -> None:
     gap.loc[3, "b"] = np.nan
     gap.to_csv(tmp_path / "gap.csv", index=False)
     assert_user_error(run("predict", ox, tmp_path / "gap.csv"), "column 'b' has a missing or infinite value in line 5")
+    (tmp_path / "dir").mkdir()
+    marked.to_csv(tmp_path / "dir" / "marked.csv", index=False)
+    for command in ("predict", "evaluate"):  # "the export of a Autoencoder" before, in evaluate
+        assert_user_error(run(command, ox, tmp_path / "dir"), "the export of an Autoencoder reads one data file: pass one file")
+    assert_user_error(run("evaluate", ox, tmp_path / "marked.csv", "--sample-weight", "key"), "is the export of an Autoencoder: drop --sample-weight")
+    assert_user_error(run("export", st, tmp_path / "marked.csv", "--target", "anomaly", "--out", tmp_path / "x.onnx"),
+                      "an Autoencoder's export checks parity on DATA's inputs alone: drop --target")
 
 
 @pytest.mark.parametrize("input_dtype", ["float32", "uint8"])

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import hiddenlayers
 from cli_helpers import assert_user_error, ok, run
+from fit_helpers import quiet_fit
 from hiddenlayers.exceptions import ModelFileError
 from hiddenlayers.ship import describe_onnx
 
@@ -116,6 +117,43 @@ def test_rows_without_the_models_target_evaluate_in_one_line_and_export_on_parit
     labelled = json.loads(ok("export", clf[0], data, "--out", tmp_path / "q.onnx", "--int8", "--json").stdout)
     assert labelled["metric"] == "accuracy" and labelled["score_before"] is not None  # labelled rows still give the score
     assert_user_error(run("export", clf[0], unlabelled, "--target", "label", "--out", tmp_path / "r.onnx"), "unknown target column 'label'")
+
+
+def test_export_of_a_model_fitted_in_python_checks_parity_on_rows_of_its_inputs_alone(tmp_path):
+    """A model that records no target (fitted and saved in Python): `export m.safetensors rows.csv` with rows of its input
+    columns refused them with "pass --target COLUMN", a column those rows cannot have; now the parity alone, a note saying so.
+    Rows with another column still need --target (which one is the labels cannot be told)."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    y = (X["a"] > 0).astype(int)
+    model = quiet_fit(hiddenlayers.MLPClassifier((3,), max_iter=5, random_state=0), X, y)
+    path, rows, labelled = tmp_path / "m.safetensors", tmp_path / "rows.csv", tmp_path / "labelled.csv"
+    hiddenlayers.save(model, path)
+    X[["b", "a"]].to_csv(rows, index=False)  # read by name, in any order
+    X.assign(y=y).to_csv(labelled, index=False)
+    res = ok("export", path, rows, "--out", tmp_path / "m.onnx", "--json")
+    report = json.loads(res.stdout)
+    assert report["parity_rows"] == 60 and report["max_abs_diff"] < 1e-4 and report["score_before"] is None
+    assert f"'{rows}' holds the model's input columns alone: parity checked on its 60 row(s), no score" in res.stderr
+    assert_user_error(run("export", path, labelled, "--out", tmp_path / "n.onnx"), "does not record its target column: pass --target COLUMN")
+    scored = json.loads(ok("export", path, labelled, "--target", "y", "--out", tmp_path / "n.onnx", "--json").stdout)
+    assert scored["score_before"] == pytest.approx(model.score(X, y))
+
+
+def test_evaluate_onnx_refuses_a_row_the_graph_overflows_on_as_predict_does(reg, data, tmp_path):
+    """A cell of 1e300 overflows the float32 graph's cast: `predict` named its line, `evaluate` (a file, and a folder
+    batch by batch) scored the row's NaN answer into its metrics; now the same one line, naming the row."""
+    frame = pd.read_csv(data)
+    frame.loc[2, "b"] = 1e300
+    bad, folder = tmp_path / "bad.csv", tmp_path / "parts"
+    frame.to_csv(bad, index=False)
+    folder.mkdir()
+    frame.iloc[:100].to_csv(folder / "p0.csv", index=False)
+    frame.iloc[100:].to_csv(folder / "p1.csv", index=False)
+    said = "is not finite (its values are so far from the training data that the network overflows): fix that row's values."
+    assert_user_error(run("predict", reg[1], bad), f"the model's output for line 4 {said}")
+    assert_user_error(run("evaluate", reg[1], bad), f"the model's output for line 4 {said}")
+    assert_user_error(run("evaluate", reg[1], folder), f"the model's output for '{folder / 'p0.csv'}' line 4 {said}")
 
 
 def test_evaluate_onnx_refuses_app_options_as_the_safetensors_does(clf, data):

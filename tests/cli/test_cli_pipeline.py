@@ -152,7 +152,7 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     assert "(hl.load gives the Pipeline; predict, evaluate and inspect run it on the table's numeric columns)" in text
     assert "preprocessing: the Pipeline's scikit-learn steps (SimpleImputer, StandardScaler) on the numeric columns" in text
     refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
-               "predict`, `evaluate`, `info`, `inspect`, `cost` and `prune` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+               "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     assert_user_error(run("explain", "--model", path, "--data", data, "--row", "1"), refusal)
     shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)  # cost reads it: the MLP's figures, the steps named, not counted
     assert shown["pipeline"] == ["simpleimputer: SimpleImputer", "standardscaler: StandardScaler", "mlpclassifier: MLPClassifier"]
@@ -218,3 +218,21 @@ def test_info_of_a_pca_pipeline_gives_the_raw_columns_as_its_onnx_does(tmp_path:
     assert info["layers"][0]["inputs"] == 2
     text = " ".join(ok("info", path).stdout.split())
     assert "MLPClassifier, 4 inputs -> 3:relu" in text and "its MLP reads the steps' 2 outputs" in text
+
+
+def test_predict_and_evaluate_run_a_pipeline_of_steps_on_a_folder(steps_saved: tuple, tmp_path: Path) -> None:
+    """A folder of the CSV's rows in two files: `predict DIR` and `evaluate DIR` refused the Pipeline file with the line
+    "`hiddenlayers predict`, `evaluate` ... read it, this command reads an MLP's file"; they now run the Pipeline on each
+    batch (its steps work row by row), giving the one file's predictions, in order, and its metrics."""
+    pipe, path, data, X = steps_saved
+    frame = pd.read_csv(data)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    frame.iloc[:70].to_csv(folder / "a.csv", index=False)
+    frame.iloc[70:].to_csv(folder / "b.csv", index=False)
+    got = pd.read_csv(io.StringIO(ok("predict", path, folder, "--proba").stdout))
+    assert got.equals(pd.read_csv(io.StringIO(ok("predict", path, data, "--proba").stdout)))
+    assert got["predicted_value"].tolist() == pipe.predict(X).tolist()  # rows with a hole filled by the stored imputer
+    shown = json.loads(ok("evaluate", path, folder, "--target", "label", "--json").stdout)
+    assert shown["rows"] == len(X)
+    assert shown["metrics"]["accuracy"] == pytest.approx(pipe.score(X, frame["label"]))

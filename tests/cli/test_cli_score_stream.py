@@ -154,6 +154,20 @@ def test_a_file_without_a_model_column_is_one_line_naming_it_and_nothing_is_writ
     assert_user_error(run("evaluate", model, folder, "--target", "a"), "--target 'a' is one of the model's input columns")
 
 
+@BOTH
+def test_evaluate_on_a_folder_without_the_recorded_target_says_so_as_one_file_does(exported, tmp_path, which):
+    """No --target and files without the model's target 'y': "no target column 'y' in DIR: choose one of ..." before,
+    naming a column the user never typed; now the line of evaluate FILE, naming --target."""
+    d, model, _ = _model(exported, which)
+    frames = [f.drop(columns=["y"]) for f in _frames("classification")[:2]]
+    folder = _folder(tmp_path, frames, "pq")
+    frames[0].to_csv(tmp_path / "one.csv", index=False)
+    said = "the data has no column 'y', the target the model was trained on: give labelled rows (with a 'y' column), or pass --target COLUMN"
+    assert_user_error(run("evaluate", model, tmp_path / "one.csv"), said)
+    assert_user_error(run("evaluate", model, folder), said)
+    assert_user_error(run("evaluate", model, folder / "p0.parquet"), said)
+
+
 @pytest.mark.parametrize("kind", ["pq", "csv"])
 def test_a_keep_column_only_in_a_later_file_names_the_files_that_lack_it(trained, tmp_path, kind):
     """Before: "--keep: the data has no column 'id'." (the first file's header alone), though a file has it."""

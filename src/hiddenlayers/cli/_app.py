@@ -104,19 +104,36 @@ def _set_hint(exc: Exception, argv: list[str]) -> str:
     ctx = getattr(exc, "ctx", None)
     if not isinstance(exc, NoSuchOption) or ctx is None or ctx.command.name != "train":
         return ""
-    from ..estimators import MLPClassifier, MLPRegressor
     from ._train import DEDICATED
 
     key = exc.option_name.lstrip("-").replace("-", "_")
     if key in DEDICATED:
         return f": {DEDICATED[key]} sets {key}"
-    if key not in set(MLPClassifier().get_params()) | set(MLPRegressor().get_params()):
+    if key not in _trained_params(argv):
         return ""
     at = next((i for i, a in enumerate(argv) if a == exc.option_name or a.startswith(exc.option_name + "=")), None)
     given = argv[at].partition("=")[2] if at is not None and "=" in argv[at] else None
     if at is not None and given is None and at + 1 < len(argv) and not argv[at + 1].startswith("--"):
         given = argv[at + 1]
     return f": {key} is an estimator parameter without an option of its own; pass --set {key}={given if given is not None else 'VALUE'}"
+
+
+def _trained_params(argv: list[str]) -> set[str]:
+    """The parameters ``train``'s ``--set`` takes on the command line ``argv``: the ``--app`` it names (a TextClassifier has
+    no ``momentum``), else the table MLPs'; none for an ``--app`` that is no app (its own error comes once the option is fixed)."""
+    from ._apptrain import APPS
+
+    at = next((i for i, a in enumerate(argv) if a == "--app" or a.startswith("--app=")), None)
+    app = None if at is None else argv[at].partition("=")[2] if "=" in argv[at] else argv[at + 1] if at + 1 < len(argv) else ""
+    if app is None:
+        from ..estimators import MLPClassifier, MLPRegressor
+
+        return set(MLPClassifier().get_params()) | set(MLPRegressor().get_params())
+    if app not in APPS:
+        return set()
+    from .. import apps
+
+    return set(getattr(apps, APPS[app])().get_params())
 
 
 def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
@@ -555,25 +572,24 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
     ``options``: the app options given (one the export's app does not take is refused in one line)."""
-    from ..ship import onnx_estimator
     from ._appfiles import check_app_options
-    from ._apponnx import TABLE_EXPORTS
+    from ._apponnx import export_app
     from ._data import show_evaluation
 
-    kind = onnx_estimator(model)
-    kind = kind if kind == "SpeechRecognizer" or kind in TABLE_EXPORTS else None  # an app export read here (None: a table model's)
+    kind = export_app(model)  # an app export read here (None: a table model's)
     check_app_options(kind, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    from .._words import article
     from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
     if kind is not None:
-        refuse_folder(data, f"the export of a {kind}")
+        refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
         return
     if kind is not None and sample_weight is not None:
-        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of a {kind}: drop --sample-weight.")
+        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of {article(kind)}: drop --sample-weight.")
     if kind == "SpeechRecognizer":
         from ._appspeech import evaluate_speech_onnx
 

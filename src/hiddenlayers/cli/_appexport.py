@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._words import article
 from ._common import UserError
 
 
@@ -26,7 +27,7 @@ def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
     a file the app's reader refuses is its one line. ``target``: ``--target``, refused (no score of an app is compared)."""
     kind = type(model).__name__
     if target is not None:
-        raise UserError(f"--target names the labels of a table model's score before and after --int8; a {kind}'s export checks parity "
+        raise UserError(f"--target names the labels of a table model's score before and after --int8; {article(kind)}'s export checks parity "
                         f"on DATA's inputs alone: drop --target.")
     if kind == "Forecaster":
         from ._appfiles import data_column, read_series

@@ -165,4 +165,14 @@ def exported_app(path: str) -> Any:
     return kinds[adapter.estimator](adapter, columns)
 
 
-__all__ = ["TABLE_EXPORTS", "exported_app"]
+def export_app(path: str) -> str | None:
+    """The application whose ``.onnx`` export ``path`` is, where the commands read it as that app: a SpeechRecognizer
+    (:mod:`._appspeech`) or one of :data:`TABLE_EXPORTS` (:func:`exported_app`); None for a table model's export
+    (:func:`._predict_rows.predict_onnx`), or a missing or foreign file. ``predict`` and ``evaluate`` both ask it."""
+    from ..ship import onnx_estimator
+
+    kind = onnx_estimator(path)
+    return kind if kind == "SpeechRecognizer" or kind in TABLE_EXPORTS else None
+
+
+__all__ = ["TABLE_EXPORTS", "export_app", "exported_app"]

@@ -202,9 +202,9 @@ def fast_check_for_model(model: Any, frame: Any, found: list[Any], target: str |
     """
     from ..data import resolve_column
     from ..exceptions import DataError
-    from ._data import input_columns
+    from ._data import input_columns, stored_target
 
-    name = target or (getattr(model, "preprocessing_", None) or {}).get("target")
+    name = target or stored_target(model)
     try:
         name = resolve_column(name, [str(c) for c in frame.columns]) if name is not None else None
     except DataError:

@@ -337,10 +337,7 @@ def labelled_table(
     if name is None:
         raise UserError(missing(columns) if callable(missing) else missing)
     if target is None and name == stored and stored not in columns:  # not "unknown target column": the user named none
-        from ..data import did_you_mean
-
-        raise DataError(f"the data has no column '{stored}', the target the model was trained on: give labelled rows (with a "
-                        f"'{stored}' column), or pass --target COLUMN naming the labels' column.{did_you_mean([stored], columns)}")
+        raise no_stored_target(name, columns)  # name is stored here
     name = resolve_column(name, columns)
     table = table.drop_missing(name, missing_target_reason(name))
     n, summary = len(table.frame), table.drop_summary()
@@ -354,6 +351,16 @@ def labelled_table(
             raise DataError(f"{purpose} needs at least {min_rows} rows but {have}: {summary}. Fix those lines or add rows.")
         raise DataError(f"{purpose} needs at least {min_rows} rows but '{data}' has {n}: add rows.")
     return table, name
+
+
+def no_stored_target(stored: str, columns: list[str]) -> Exception:
+    """The DataError of labelled data (``evaluate``'s, one file or a folder) lacking ``stored``, the target column the model
+    records, when no ``--target`` was given: not "unknown target column", a name the user never typed. ``columns``: the data's."""
+    from ..data import did_you_mean
+    from ..exceptions import DataError
+
+    return DataError(f"the data has no column '{stored}', the target the model was trained on: give labelled rows (with a "
+                     f"'{stored}' column), or pass --target COLUMN naming the labels' column.{did_you_mean([stored], columns)}")
 
 
 def is_stream_input(data: str) -> bool:

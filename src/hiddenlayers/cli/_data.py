@@ -252,7 +252,7 @@ def load_model(path: str, pipeline: bool = False) -> Any:
     steps = stored_steps(read_metadata(path)) if Path(path).suffix.lower() != ".onnx" else []
     if steps and not pipeline:
         raise UserError(f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps ({', '.join(steps)}): `hiddenlayers "
-                        "predict`, `evaluate`, `info`, `inspect`, `cost` and `prune` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+                        "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     return load(path) if steps else load(path, as_pipeline=False)
 
 
@@ -370,22 +370,32 @@ def labelled(model: Any, data: str, target: str | None, table: Any = None) -> tu
 def export_rows(model: Any, data: str, target: str | None) -> tuple[Any, Any, Any]:
     """``export``'s DATA as ``(raw table, model matrix, labels or None)``: :func:`labelled` rows, whose labels score the model
     before and after ``--int8``; or, with no ``target`` given and no column of the target the model records, the rows
-    unlabelled, read as ``predict`` reads them, for the parity check alone (a note says so).
+    unlabelled, read as ``predict`` reads them, for the parity check alone (a note says so). A model that records no
+    target (fitted in Python) takes rows of its input columns alone, and nothing else, as unlabelled too.
 
     Why: new rows without labels are what a user has at hand to check an export on; they were refused as an
-    "unknown target column" that the user never named.
+    "unknown target column" that the user never named, or, for a model fitted in Python, with "pass --target COLUMN"
+    for data that has no such column.
     """
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     table = read_table(data)
-    if target is not None or stored is None or stored in table.frame.columns:
+    columns = [str(c) for c in table.frame.columns]
+    if target is not None or (stored in columns if stored is not None else not _inputs_only(model, columns)):
         return labelled(model, data, target, table=table)
-    refuse_missing_inputs(model, [str(c) for c in table.frame.columns])
+    refuse_missing_inputs(model, columns)
     A = model_inputs(model, table.frame, table.where)
     if table.n_dropped:
         note(table.drop_summary())
-    note(f"'{data}' has no column '{stored}' (the target): parity checked on its {len(A)} row(s), no score (give labelled rows "
+    said = f"has no column '{stored}' (the target)" if stored is not None else "holds the model's input columns alone"
+    note(f"'{data}' {said}: parity checked on its {len(A)} row(s), no score (give labelled rows{'' if stored else ' and --target'} "
          "for the score before and after --int8)")
     return table.frame, A, None
+
+
+def _inputs_only(model: Any, columns: list[str]) -> bool:
+    """``columns`` are those ``model`` reads and no other (by name; a model fitted without names: as many as its inputs)."""
+    names = input_columns(model)
+    return set(columns) == set(names) if names else len(columns) == getattr(model, "n_features_in_", -1)
 
 
 def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: str | None, table: Any = None) -> tuple[Any, Any, Any, Any]:
@@ -394,7 +404,7 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     The weight column is taken out of the raw table before the model reads it; one the model
     reads as an input is refused (it would be a feature and a weight at once).
     """
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     refuse_input_as_target(model, target)
     if sample_weight is not None and sample_weight in input_columns(model):
         raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "

@@ -42,7 +42,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
-    from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target
+    from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target, stored_target
 
     if model_path.lower().endswith(".onnx"):
         raise UserError(f"{SUPPORTED}; '{model_path}' is an ONNX export, which keeps no training loss: pass the .safetensors file it came from.")
@@ -60,7 +60,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     n = len(frame)
     if not 1 <= row <= n:
         raise UserError(f"--row must be between 1 and {n} (the data rows of '{data}', 1 = the first after the header). Received: {row}.")
-    stored = (getattr(model, "preprocessing_", None) or {}).get("target")
+    stored = stored_target(model)
     name = target or stored
     if name is None:
         raise UserError("this model file does not record its target column: pass --target COLUMN.")

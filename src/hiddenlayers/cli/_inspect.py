@@ -25,6 +25,7 @@ from ._data import (
     refuse_input_as_target,
     refuse_missing_inputs,
     regression_target,
+    stored_target,
 )
 from ._header import check_named_columns
 from ._inspect_apps import AppRows
@@ -150,7 +151,7 @@ def run_inspect(
     if landscape_path is not None:
         from ._landscape import check_landscape_labels
 
-        check_landscape_labels(y, target=name, model_target=(getattr(model, "preprocessing_", None) or {}).get("target"))
+        check_landscape_labels(y, target=name, model_target=stored_target(model))
     A, features, y, idx = _report_rows(model, features, y, image_shape, table.where)
     from ..lens import GRADIENT_FLOW_KEY as GRADFLOW
     from ..lens import record

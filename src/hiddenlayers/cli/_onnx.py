@@ -23,13 +23,14 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     """
     from ..ship import OnnxModel
     from ._data import MODEL_IS_REGRESSOR, class_labels, prediction_metrics, regression_target, show_evaluation
+    from ._predict_rows import onnx_output
     from ._weights import take_weights
 
     model = OnnxModel(model_path)
     missing = f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN."
     lab = read_labelled(data, target, model.target, missing)
     X, w = take_weights(lab.X, sample_weight, target=lab.name, where=lab.where)
-    out, notes = model.run(X, lab.where)  # (n, classes) probabilities or (n, outputs) predictions
+    out, notes = onnx_output(model, X, lab.where)  # (n, classes) probabilities or (n, outputs) predictions
     classes = model.classes_
     y = class_labels(lab.y, classes, lab.name) if classes is not None else regression_target(lab.y, lab.name, lab.where, MODEL_IS_REGRESSOR)
     for msg in [lab.table.drop_summary(), *notes] if lab.table.n_dropped else notes:

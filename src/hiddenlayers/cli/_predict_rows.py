@@ -48,9 +48,7 @@ def _onnx_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | No
                notes: list[str] | None) -> pd.DataFrame:
     """:func:`predict_rows` of an ``.onnx`` export: the graph's output for ``frame``, decoded (its notes to ``notes``, or printed
     once the outputs are checked finite, so an error stays the only line)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 overflows in the cast: the check below names its row
-        out, said = model.run(without_kept(frame, keep, model.inputs or None), where)
-    check_finite_output(out, where)
+    out, said = onnx_output(model, without_kept(frame, keep, model.inputs or None), where)
     for msg in said:
         note(msg) if notes is None else notes.append(msg)
     pred = model.decode(out)
@@ -60,6 +58,16 @@ def _onnx_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | No
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = out[:, i]
     return with_kept(result, frame, keep)
+
+
+def onnx_output(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None) -> tuple[np.ndarray, list[str]]:
+    """The ``.onnx`` export's graph output for ``frame`` (:meth:`~hiddenlayers.ship.OnnxModel.run`) and its notes, the output
+    checked finite: a value beyond float32 overflows in the graph's cast, and a NaN row is a DataError naming it (as
+    ``predict`` says it, and the ``.safetensors`` file's float32 check), never a class that argmax picks from NaN."""
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow in the cast: the check below names its row
+        out, said = model.run(frame, where)
+    check_finite_output(out, where)
+    return out, said
 
 
 def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
@@ -80,7 +88,7 @@ def predictions(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | N
     from ..ship import OnnxModel
 
     if isinstance(model, OnnxModel):
-        out, said = model.run(frame, where)
+        out, said = onnx_output(model, frame, where)
         notes.extend(said)
         return model.decode(out)
     return model.predict(model_inputs(model, frame, where, notes))  # type: ignore[no-any-return]

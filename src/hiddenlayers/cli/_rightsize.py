@@ -319,9 +319,11 @@ def _load_prunable(path: str) -> tuple[Any, Any]:
 def _save_pruned(small: Any, model: Any, encoded: Any, out_path: Path) -> None:
     """Write ``prune``'s result to ``out_path`` in the form ``model``'s file had: the Pipeline of scikit-learn steps, the encoder's
     Pipeline (``encoded``, its MLP the pruned one), or the MLP with ``model``'s stored preprocessing (atomic, each)."""
+    from sklearn.pipeline import Pipeline
+
     from ..ship import save
 
-    if type(small).__name__ == "Pipeline":
+    if isinstance(small, Pipeline):
         save(small, out_path)
     elif encoded is not None:
         small.preprocessing_ = None  # the encoder's Pipeline file stores it from the encoder: the MLP alone must not hold it too

@@ -60,12 +60,13 @@ def _checked_files(model: Any, data: str, extra: list[str], check: Callable[[pd.
 
 def _load(model_path: str) -> Any:
     """The table model in ``model_path``: an :class:`~hiddenlayers.ship.OnnxModel` for an ``.onnx`` export, else the
-    ``.safetensors`` file's estimator (a Pipeline's MLP with its encoder's preprocessing)."""
+    ``.safetensors`` file's estimator (a TableEncoder Pipeline's MLP with its encoder's preprocessing), or its Pipeline of
+    scikit-learn steps then an MLP, run whole on each batch as ``predict FILE`` runs it (fitted steps work row by row)."""
     if Path(model_path).suffix.lower() == ".onnx":
         from ..ship import OnnxModel
 
         return OnnxModel(model_path)
-    return load_model(model_path)
+    return load_model(model_path, pipeline=True)
 
 
 def _trained_weight(model: Any) -> str | None:
@@ -169,7 +170,10 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     if sample_weight is not None and sample_weight in input_columns(model):
         raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
                         "pass a column the model does not read.")
-    src = ParquetSource(data, target=name, features=_checked_files(model, data, []), weight=sample_weight, read_rows=read_rows)
+    features = _checked_files(model, data, [])  # the model's columns first, as evaluate FILE: another dataset's files, not their labels
+    if target is None:
+        _refuse_unlabelled(data, name)
+    src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows)
     classes = getattr(model, "classes_", None)
     sums, no_target = MetricSums(classes), dict[str, tuple[int, list[int]]]()
     notes: list[str] = []
@@ -196,6 +200,20 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
     return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",
             "weighted_by": sample_weight, "metrics": sums.metrics()}
+
+
+def _refuse_unlabelled(data: str, stored: str) -> None:
+    """Rows without ``stored``, the target the model records (no ``--target`` given), in the words ``evaluate FILE`` says
+    it (:func:`~._common.no_stored_target`), not the source's "no target column ... choose one of"; the first file's
+    columns decide, as the header checks read them (an unreadable or empty folder is left to the source's own error)."""
+    try:
+        columns = next(iter(_file_columns(data).values()), None)
+    except DataError:
+        return
+    if columns is not None and stored not in columns:
+        from ._common import no_stored_target
+
+        raise no_stored_target(stored, [str(c) for c in columns])
 
 
 def _file_columns(data: str) -> dict[str, list[str]]:

@@ -552,12 +552,12 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     applications that predict one row per input row: :data:`._appfiles.KEEPS`).
     """
     from ._appfiles import app_kind, article, check_app_options, predict_app
-    from ._apponnx import TABLE_EXPORTS
+    from ._apponnx import export_app
 
     onnx = Path(model_path).suffix.lower() == ".onnx"
-    exported = _onnx_kind(model_path) if onnx else None  # the app an .onnx file is the export of (None: a table model's)
-    speech, table_export = exported == "SpeechRecognizer", exported in TABLE_EXPORTS
-    kind = exported if speech or table_export else app_kind(model_path)
+    exported = export_app(model_path) if onnx else None  # the app an .onnx file is the export of (None: a table model's)
+    speech, table_export = exported == "SpeechRecognizer", exported not in (None, "SpeechRecognizer")
+    kind = exported or app_kind(model_path)
     check_app_options(kind, **(app_options or {}))
     check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
@@ -599,14 +599,6 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         return
     write_table(result, Path(out))
     note(f"wrote {len(result)} predictions to {out}")
-
-
-def _onnx_kind(path: str) -> str | None:
-    """The estimator whose ONNX export ``path`` is (a SpeechRecognizer's is read by :mod:`._appspeech`, a Recommender's, Forecaster's,
-    SequenceClassifier's, Autoencoder's or ImageClassifier's by :mod:`._apponnx`, a table model's by :func:`._predict_rows.predict_onnx`); None for a missing or foreign file."""
-    from ..ship import onnx_estimator
-
-    return onnx_estimator(path)
 
 
 def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
