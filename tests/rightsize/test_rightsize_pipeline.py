@@ -89,3 +89,25 @@ def test_prune_of_a_pipeline_says_what_is_not_fitted(pipe, iris_raw) -> None:
         prune(make_pipeline(StandardScaler(), pipe[-1]), X, y)
     with pytest.raises(ValueError, match="X has 2 features, but StandardScaler is expecting 4"):
         prune(pipe, X[:, :2], y)
+
+
+def test_a_one_hot_step_s_sparse_rows_are_measured_and_pruned() -> None:
+    """A ColumnTransformer with a OneHotEncoder hands the MLP a SciPy sparse matrix (which the MLP fits on): cost said
+    "sparse array length is ambiguous" and prune "Sparse data was passed, but dense data is required"."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=120), "c": rng.choice(list("xyz"), 120)})
+    y = ((df["a"] > 0) ^ (df["c"] == "x")).astype(int)
+    steps = make_column_transformer((StandardScaler(), ["a"]), (OneHotEncoder(), ["c"]), sparse_threshold=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sp = make_pipeline(steps, hl.MLPClassifier((8,), max_iter=20, random_state=0)).fit(df, y)
+        dense = sp[:-1].transform(df).toarray()
+        assert cost(sp, X=df).flops_per_prediction == cost(sp[-1], X=dense).flops_per_prediction
+        pruned = prune(sp, df, y, cv=2, fine_tune_epochs=1, search_steps=2, random_state=0)
+        twice = prune(sp[-1], dense, y, cv=2, fine_tune_epochs=1, search_steps=2, random_state=0)
+    assert pruned.prune_report_.units_after == twice.prune_report_.units_after
+    assert pruned.predict(df).shape == (120,)

@@ -90,9 +90,15 @@ def _is_table_model(est: Any, net: Any) -> bool:
         and not hasattr(est, "network_input") and type(est).__name__ in ("MLPClassifier", "MLPRegressor")
 
 
+def _n_rows(X: Any) -> int:
+    """The rows of ``X``: its first axis (a SciPy sparse matrix has no ``len``), or its length (a list of sequences)."""
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) else len(X)
+
+
 def _cycle_rows(X: Any, n: int) -> Any:
     """``n`` rows of ``X`` (repeated from the start when it has fewer), in X's own container."""
-    m = len(X)
+    m = _n_rows(X)
     idx = np.arange(n) % m
     if hasattr(X, "iloc"):
         return X.iloc[idx]
@@ -128,7 +134,7 @@ def _example_maker(est: Any, net: Any, X: Any) -> Callable[[int], torch.Tensor]:
     if X is not None:
         if est is None:
             raise ValueError("X is for an estimator or application: with a bare Network, omit X (random inputs of its shape are used).")
-        if len(X) == 0:
+        if _n_rows(X) == 0:
             raise ValueError("X is empty: pass at least one input to time the model on.")
         from ..lens import as_target
 
@@ -322,7 +328,7 @@ def _pipeline_cost(pipe: Any, parts: tuple[Any, Any], *, X: Any, example_input: 
         raise ValueError("example_input= and input_shape= are for a plain torch.nn.Module; a Pipeline makes its own inputs: pass X= "
                          "(rows in the form pipe.predict takes) instead.")
     require_fitted_head(head, last, "cost()")
-    if X is not None and len(X) == 0:
+    if X is not None and _n_rows(X) == 0:
         raise ValueError("X is empty: pass at least one input to time the model on.")
     report = cost(last, X=None if X is None else through_head(head, X), **kwargs)
     report.pipeline = [f"{name}: {step if step is None or isinstance(step, str) else type(step).__name__}" for name, step in pipe.steps]

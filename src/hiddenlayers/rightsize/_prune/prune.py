@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from scipy import sparse
 
 from ..._pipe import require_fitted_head, split_pipeline, through_head
 from ..._stacklevel import user_stacklevel
@@ -476,11 +477,20 @@ def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, m
         raise ValueError("this model has no hidden layers to prune.")
 
 
+#: The most values (rows x columns) a sparse ``X`` may have once dense: 1 GiB of float64.
+_MAX_DENSE_CELLS = 2**27
+
+
 def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
     from sklearn.utils.validation import check_array
 
-    X = check_array(X, dtype=(np.float64, np.float32))
+    X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr")
+    if sparse.issparse(X):  # a one-hot step's output: the refits, cuts and timings below index and tile dense rows
+        if X.shape[0] * X.shape[1] > _MAX_DENSE_CELLS:
+            raise ValueError(f"X is a sparse {X.shape[0]} x {X.shape[1]} matrix, which prune() reads dense: over {_MAX_DENSE_CELLS:,} "
+                             "values; pass fewer rows (a sample of the training rows).")
+        X = X.toarray()
     y = np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}.")
@@ -592,7 +602,8 @@ def prune(
     """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
 
     ``X``, ``y``: the data ``model`` was fitted on (the matrix the network
-    reads). Those rows are memorised, so they cannot show what a cut costs on
+    reads; a SciPy sparse matrix, such as a one-hot step's output, is read dense:
+    the refits, cuts and latencies run on its dense rows). Those rows are memorised, so they cannot show what a cut costs on
     new data: ``model``'s parameters are refitted on ``cv`` folds, each refit
     is cut and fine-tuned as the result will be, and pruned and unpruned are
     compared row by row on the left-out fold. A cut is kept when the upper end
