@@ -321,3 +321,23 @@ def test_a_float64_model_exports_predicts_and_shows_float64(data) -> None:
                       "--int8 needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: export without "
                       "--int8, or train it with --dtype float32.")
     assert not (data.parent / "q64.onnx").exists()
+
+
+def test_an_infinite_cell_for_an_export_without_stored_preprocessing_is_named_by_its_cell(tmp_path):
+    """A model fitted in Python on a DataFrame's numbers (no stored preprocessing) read an inf cell into its float32 graph,
+    and predict said "the model's output for row 4 is not finite": now the cell, as the .safetensors file's predict says."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = quiet_fit(hiddenlayers.MLPClassifier((4,), max_iter=5, random_state=0), X, y)
+    model.save(tmp_path / "m.safetensors")
+    hiddenlayers.export_onnx(model, tmp_path / "m.onnx")
+    bad = X.copy()
+    bad.iloc[3, 0] = np.inf
+    (tmp_path / "f").mkdir()
+    bad.to_parquet(tmp_path / "f" / "p0.parquet")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    said = "column 'sepal length (cm)' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) but "
+    for name in ("m.onnx", "m.safetensors"):
+        assert_user_error(run("predict", tmp_path / name, tmp_path / "bad.csv"), said + "line 5 holds inf")
+        assert_user_error(run("predict", tmp_path / name, tmp_path / "f"), said + f"'{tmp_path / 'f' / 'p0.parquet'}' row 4 holds inf")

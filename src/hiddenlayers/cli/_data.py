@@ -20,7 +20,7 @@ from ..data import (
     TablePreprocessor,
     at_row,
     by_position_note,
-    first_beyond_float32,
+    check_float32,
     first_non_finite_row,
     infer_task,
     lacks_columns,
@@ -314,24 +314,6 @@ def _refuse_missing(A: np.ndarray, names: list[str], where: Callable[[int], str]
 
     refuse_missing_cells(A, names, where, "and this model has no stored preprocessing to fill one (it was fitted in Python on numbers): "
                          "fill them first, or train with `hiddenlayers train`, which stores how to fill them.")
-
-
-def check_float32(A: np.ndarray, names: list[str], frame: pd.DataFrame, where: Callable[[int], str] | None = None) -> None:
-    """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
-
-    Such a value (a raw one, or one the stored scaling makes that large) turns
-    infinite inside the network (see :func:`hiddenlayers.data.first_beyond_float32`).
-    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows);
-    ``where``: as in :func:`model_inputs`.
-    """
-    found = first_beyond_float32(A)
-    if found is None:
-        return
-    r, k = found
-    raw = frame[names[k]].iloc[r] if names[k] in frame.columns else A[r, k]
-    shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
-    raise DataError(f"column '{names[k]}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
-                    f"but {at_row(r, where)} holds {shown}: fix the value or leave it empty.")
 
 
 def check_finite_output(out: np.ndarray, where: Callable[[int], str] | None = None) -> None:

@@ -17,9 +17,13 @@ row of a batch (it refuses only the rows that fail).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ..exceptions import DataError
+from ._cells import at_row
 
 #: The largest float32 (about 3.4e38): a larger magnitude becomes infinite inside the network.
 F32_MAX = float(np.finfo(np.float32).max)
@@ -48,4 +52,21 @@ def first_non_finite_row(out: Any) -> int | None:
     return int(rows[0]) if rows.size else None
 
 
-__all__ = ["F32_MAX", "first_beyond_float32", "first_non_finite_row", "non_finite_rows"]
+def check_float32(A: Any, names: list[str], frame: Any, where: Callable[[int], str] | None = None) -> None:
+    """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
+
+    Such a value (a raw one, or one the stored scaling makes that large) turns infinite inside the network.
+    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows);
+    ``where``: a row's place as :func:`~._cells.at_row` words it (a folder's file and line).
+    """
+    found = first_beyond_float32(A)
+    if found is None:
+        return
+    r, k = found
+    raw = frame[names[k]].iloc[r] if names[k] in frame.columns else A[r, k]
+    shown = repr(raw) if isinstance(raw, str) else f"{float(raw):.3g}"
+    raise DataError(f"column '{names[k]}' must be within ±3.4e38 (float32, which the model computes in; after the stored scaling) "
+                    f"but {at_row(r, where)} holds {shown}: fix the value or leave it empty.")
+
+
+__all__ = ["F32_MAX", "check_float32", "first_beyond_float32", "first_non_finite_row", "non_finite_rows"]

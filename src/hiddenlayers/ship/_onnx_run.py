@@ -228,11 +228,13 @@ class OnnxModel:
             frame = frame[self.columns]
         if frame.shape[1] != self.n_inputs:
             raise DataError(f"the model expects {self.n_inputs} numeric columns; the data has {frame.shape[1]}: pass the same columns as in training.")
-        from ..data import by_position_note, numeric_matrix
+        from ..data import by_position_note, check_float32, numeric_matrix
 
         X = numeric_matrix(frame, where)
         if self.pipeline is not None and not self.fills_missing:
             _refuse_missing(X, [str(c) for c in frame.columns], where)
+        if self.input_dtype == np.float32:  # an infinite or too large cell named as predict of the .safetensors file names it,
+            check_float32(X, [str(c) for c in frame.columns], frame, where)  # not as the row whose output overflowed
         positional = None if self.columns else by_position_note(frame.columns)  # as the model file's commands say it
         return {"X": X.astype(self.input_dtype)}, notes + ([positional] if positional else [])
 
