@@ -61,6 +61,7 @@ _EXPORTS = {
     "DeviceUnavailableError": ".exceptions",
     "UnknownFitKeywordError": ".exceptions",
     "NonFiniteOutputError": ".exceptions",
+    "QuantizedToleranceError": ".exceptions",
     "ColumnWarning": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",

@@ -74,6 +74,19 @@ class NonFiniteOutputError(DataError):
         self.answer = answer
 
 
+class QuantizedToleranceError(HiddenLayersError, ValueError):
+    """An export's int8 copy answers further from the model than the ``quantized_tolerance`` asked for: the int8 file
+    was not written (what was at its path is as it was), the float file was. ``report``: the export's
+    :class:`~hiddenlayers.ship.ExportReport`, with the measured ``quantized_max_abs_diff`` and ``quantized_refused`` (this message)."""
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (str(self), self.report)
+
+
 class DivergedWarning(UserWarning):
     """Training stopped because the loss became NaN or infinite."""
 
@@ -114,6 +127,7 @@ __all__ = [
     "ModelFileError",
     "NonFiniteOutputError",
     "NotFittedError",
+    "QuantizedToleranceError",
     "SpecError",
     "TableNoteWarning",
 ]

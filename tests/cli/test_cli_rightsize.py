@@ -385,6 +385,34 @@ def test_a_failing_export_leaves_the_old_file_and_nothing_else(model, mixed, tmp
         assert sorted(p.name for p in tmp_path.iterdir()) == ["e.onnx"]
 
 
+def test_export_int8_tolerance_refuses_the_int8_file_over_it_and_writes_the_float_file(model, mixed, onnx_file, tmp_path):
+    measured = onnx_file[1]["quantized_max_abs_diff"]
+    assert onnx_file[1]["quantized_tolerance"] is None and "200 parity rows of X" in onnx_file[1]["quantized_compared"]
+    out, qout = tmp_path / "t.onnx", tmp_path / "t.int8.onnx"
+    result = run("export", model, mixed, "--out", out, "--int8", "--int8-tolerance", measured / 2, "--json")
+    assert result.exit_code == 2 and "Traceback" not in result.output  # after the data's note: one error line, last
+    assert result.stderr.strip().splitlines()[-1] == (f"error: the int8 copy's answers differ from the model's by {measured:.3g} on 200 parity rows of X, over "
+                              f"--int8-tolerance {measured / 2:g}: {qout} was not written (the float file {out} was); ship the float "
+                              "file, or raise --int8-tolerance if that difference is acceptable.")
+    report = json.loads(result.stdout)  # the float file's report, and why the int8 one is not there
+    assert report["quantized_path"] is None and report["quantized_refused"] and report["quantized_tolerance"] == measured / 2
+    assert out.exists() and not qout.exists()
+    table = run("export", model, mixed, "--out", out, "--int8", "--int8-tolerance", measured / 2, "-f")
+    assert table.exit_code == 2 and "not written: over the tolerance" in table.stdout and not qout.exists()
+    report = json.loads(ok("export", model, mixed, "--out", out, "--int8", "--int8-tolerance", measured * 2, "-f", "--json").stdout)
+    assert report["quantized_path"] == str(qout) and qout.exists() and report["quantized_tolerance"] == measured * 2
+
+
+def test_export_int8_tolerance_errors(model, tmp_path):
+    out = tmp_path / "e.onnx"
+    assert_user_error(run("export", model, "--out", out, "--int8-tolerance", "0.1"),
+                      "--int8-tolerance bounds the int8 copy's answers: pass --int8 too, or leave --int8-tolerance out.")
+    for bad in ("-0.1", "nan"):
+        assert_user_error(run("export", model, "--out", out, "--int8", "--int8-tolerance", bad),
+                          "--int8-tolerance must be a number >= 0 (the largest difference of the int8 copy's answers from the model's), e.g. 0.05.")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_export_refuses_a_missing_folder_and_a_fifo(model, tmp_path):
     """Like every writer: a missing folder is not created, and a FIFO (or device) is never replaced by a plain file."""
     import os

@@ -947,6 +947,10 @@ def export(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 copy (OUT stem + .int8.onnx): weights stored as int8, computed in float32, each row's answer independent of its batch.")] = False,
+    int8_tolerance: Annotated[float | None, typer.Option("--int8-tolerance", help="With --int8: the largest difference of the int8 copy's answers "
+                                                         "from the model's on the parity rows (DATA, else generated), as a share of the output's "
+                                                         "size beyond 1; over it the int8 file is not written (the float one is) and the "
+                                                         "command fails. Default: no limit.")] = None,
     input_dtype: Annotated[str, typer.Option("--input-dtype", help="The ONNX input X's element type: float32, or uint8 for a saved "
                                              "ImageClassifier's 0-255 pixels as a camera gives them (the division by 255 runs in the graph).")] = "float32",
     dtype: Annotated[str | None, typer.Option("--dtype", help="An application's graph float type: float32 or float64 (default: the model's own; "
@@ -960,7 +964,8 @@ def export(
     """
     from ._rightsize import run_export
 
-    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype, dtype=dtype)
+    run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype, dtype=dtype,
+               int8_tolerance=int8_tolerance)
 
 
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)

@@ -335,10 +335,18 @@ def _save_pruned(small: Any, model: Any, encoded: Any, out_path: Path) -> None:
 
 # ------------------------------------------------------------------ export
 def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool,
-               input_dtype: str = "float32", dtype: str | None = None) -> dict[str, Any]:
+               input_dtype: str = "float32", dtype: str | None = None, int8_tolerance: float | None = None) -> dict[str, Any]:
     """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8.
-    ``dtype``: an application's graph float type (``--dtype``; None: the model's own)."""
+    ``dtype``: an application's graph float type (``--dtype``; None: the model's own); ``int8_tolerance``: ``--int8-tolerance``,
+    the largest difference of the int8 copy's answers from the model's that its file is written with (None: no limit)."""
+    from ..exceptions import QuantizedToleranceError
     from ..ship import INPUT_DTYPES, ONNX_APPS
+
+    if int8_tolerance is not None and not int8_tolerance >= 0:
+        raise UserError(f"--int8-tolerance must be a number >= 0 (the largest difference of the int8 copy's answers from the model's), "
+                        f"e.g. 0.05. Received: {int8_tolerance}.")
+    if int8_tolerance is not None and not int8:
+        raise UserError("--int8-tolerance bounds the int8 copy's answers: pass --int8 too, or leave --int8-tolerance out.")
 
     if input_dtype not in INPUT_DTYPES:
         raise UserError(f"--input-dtype must be one of {', '.join(INPUT_DTYPES)}. Received: {input_dtype!r}.")
@@ -366,7 +374,11 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
     from ..ship import export_onnx
 
     try:
-        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None, input_dtype=input_dtype, dtype=dtype)
+        report = export_onnx(model, out_path, X=X, y=y, quantize=int8, quantized_path=qpath if int8 else None,
+                             quantized_tolerance=int8_tolerance, input_dtype=input_dtype, dtype=dtype)
+    except QuantizedToleranceError as exc:  # the float file was written: show its report, then refuse in one line (exit 2)
+        _show(exc.report, as_json, {"model": model_path})
+        raise UserError(_export_words(one_line(exc))) from None
     except ValueError as exc:
         raise UserError(_export_words(one_line(exc))) from None
     _show(report, as_json, {"model": model_path})
@@ -377,7 +389,8 @@ def _export_words(message: str) -> str:
     """``export_onnx``'s remedies in ``export``'s options: ``quantize=True`` is ``--int8``, ``dtype='float32'`` is ``--dtype float32``
     (an app's graph type) or ``train --dtype float32`` (a table model's). Only these phrases, each in one message's words."""
     for said, option in (("quantize=True", "--int8"), ("without quantize", "without --int8"),
-                         ("fit with dtype='float32'", "train it with --dtype float32"), ("or with dtype='float32'", "or with --dtype float32")):
+                         ("fit with dtype='float32'", "train it with --dtype float32"), ("or with dtype='float32'", "or with --dtype float32"),
+                         ("quantized_tolerance=", "--int8-tolerance "), ("raise quantized_tolerance", "raise --int8-tolerance")):
         message = message.replace(said, option)
     return message
 

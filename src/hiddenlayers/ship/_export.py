@@ -35,6 +35,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ import numpy as np
 
 from .._meta import WEIGHT_COLUMN_KEY
 from .._words import foreign_note
-from ..exceptions import DataError, NotFittedError
+from ..exceptions import DataError, NotFittedError, QuantizedToleranceError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._dense_graph import dense_graph, ir_version_for
@@ -50,6 +51,7 @@ from ._export_pipeline import check_missing_rows, numeric_rows, output_share, pi
 from ._export_report import ExportReport
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8, written_opset
+from ._int8_check import check_quantized_tolerance, record_int8_parity
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 from ._pipeline import is_pipeline, pipeline_as_model, pipeline_parts
@@ -358,6 +360,7 @@ def export_onnx(
     y: Any = None,
     quantize: bool = False,
     quantized_path: str | os.PathLike[str] | None = None,
+    quantized_tolerance: float | None = None,
     opset: int = 18,
     tolerance: float | None = None,
     input_dtype: str = "float32",
@@ -382,7 +385,9 @@ def export_onnx(
     for the score before/after int8 quantisation. ``quantize=True`` also
     writes an int8 copy to ``quantized_path`` (default ``<path stem>.int8.onnx``): the dense,
     convolution and LSTM/GRU weights stored as int8 with one scale per output unit, computed in float32, so a row's
-    answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``opset``: the ONNX opset to write, from 16 to
+    answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``quantized_tolerance``
+    (None: no limit) bounds the int8 copy's difference from the model on the parity rows, as ``tolerance`` measures it: over it the
+    int8 file is not written (nor one there touched), the float file is, and ``QuantizedToleranceError`` says so (:mod:`._int8_check`). ``opset``: the ONNX opset to write, from 16 to
     the newest the installed onnx knows (``opset_range()``; 16 and 17 only
     where the model's operators convert down); the report's ``opset`` is read
     back from the file. Raises ``ValueError`` when a parity difference exceeds ``tolerance`` (None: 1e-4 for a float32 graph, 1e-8
@@ -413,20 +418,18 @@ def export_onnx(
 
     pipe, model = _pipeline_and_model(model)
     _check_export_args(model, quantize, quantized_path, X, y, opset, tolerance, input_dtype)
+    check_quantized_tolerance(quantized_tolerance, quantize)
     _check_dtype(model, dtype)
     _check_onnx_suffix(path, "path")
     path = check_writable(path, what="the ONNX file")  # before any work: a missing folder or a device is refused at once
-    qpath = (Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")) if quantize else None
-    if qpath is not None:
-        _check_onnx_suffix(qpath, "quantized_path")
-        check_writable(qpath, what="the int8 ONNX file")
+    int8 = _Int8.asked(path, quantized_path, quantized_tolerance, X is not None) if quantize else None
     if pipe is not None:  # scikit-learn steps then an MLP: the steps as ONNX nodes ahead of its graph
-        return _export_steps(pipe, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing)
+        return _export_steps(pipe, path, int8, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing)
     if app_kind(model) is not None:
         if not include_preprocessing:
             raise ValueError(f"include_preprocessing=False is for table models: a {type(model).__name__}'s input preprocessing is always in the graph; leave it True.")
-        return _export_app(model, path, qpath, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype, dtype=dtype)
-    return _export_table(model, path, qpath, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
+        return _export_app(model, path, int8, X=X, y=y, opset=opset, tolerance=tolerance, input_dtype=input_dtype, dtype=dtype)
+    return _export_table(model, path, int8, include_preprocessing=include_preprocessing, X=X, y=y, opset=opset, tolerance=tolerance)
 
 
 def _pipeline_and_model(model: Any) -> tuple[Any, Any]:
@@ -440,14 +443,12 @@ def _pipeline_and_model(model: Any) -> tuple[Any, Any]:
     return None, pipeline_as_model(model)
 
 
-def _export_steps(pipe: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float | None,
+def _export_steps(pipe: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, opset: int, tolerance: float | None,
                   include_preprocessing: bool) -> ExportReport:
     """:func:`export_onnx` of a Pipeline of scikit-learn steps then an MLP: the graph and parity rows of
     :func:`._export_pipeline.pipeline_plan`, checked here against the Pipeline's own answers (and on rows with missing cells
     where an imputer fills them), then written with its int8 copy."""
-    from .._files import atomic_write_files
-
-    plan = pipeline_plan(pipe, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing, quantize=qpath is not None)
+    plan = pipeline_plan(pipe, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing, quantize=int8 is not None)
     data, ref, got, diff = _verified_bytes(
         None, None, input_name="X", out_name=plan.out_name, opset=opset, columns=None, token="", metadata=plan.metadata(_metadata),
         features=plan.rows, feeds={"X": plan.rows}, tolerance=plan.tolerance, reference=plan.reference, double=plan.double,
@@ -457,23 +458,20 @@ def _export_steps(pipe: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, 
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:
         report.metric, report.score_before = _score(plan.mlp, got, y)
-    if qpath is not None:
-        files[qpath] = _quantize(report, qpath, data, {"X": plan.rows}, ref, plan.mlp, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
-    return report
+    if int8 is not None:
+        _quantize(report, int8, files, data, {"X": plan.rows}, ref, plan.mlp, y, unit=plan.unit)
+    return _written(files, report)
 
 
-def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
+def _export_table(model: Any, path: Path, int8: _Int8 | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
                   tolerance: float | None) -> ExportReport:
     """:func:`export_onnx` for an MLPClassifier or MLPRegressor: its table preprocessing (unless left out) in the graph,
     in the network's float type (float32, or float64 from input to output)."""
     import torch
 
-    from .._files import atomic_write_files
-
     dt = next(model.network_.parameters()).dtype
     double = dt == torch.float64
-    if double and qpath is not None:
+    if double and int8 is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or fit with dtype='float32'.")
     tolerance = (1e-8 if double else 1e-4) if tolerance is None else tolerance
@@ -503,10 +501,10 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     width = n_inputs + sum(_width(c) for c in categorical)
     sample = torch.zeros(2, width, dtype=dt)
 
+    unit = np.abs(np.asarray(target[1], dtype=np.float64)) if target is not None else None
     data, ref, got, diff = _verified_bytes(
         module, sample, input_name=input_name, out_name=out_name, opset=opset, columns=columns, token=token,
-        metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance, proto=proto,
-        unit=np.abs(np.asarray(target[1], dtype=np.float64)) if target is not None else None)
+        metadata=_metadata(model, columns, out_name, token), features=features, feeds=feeds, tolerance=tolerance, proto=proto, unit=unit)
     report = ExportReport(
         path=str(path), input_name="X", output_name=out_name, n_inputs=n_inputs,
         input_columns=[c["name"] for c in columns] if columns is not None else None, opset=opset,  # _verified_bytes read the written opset back and refused any other
@@ -521,10 +519,9 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:
         report.metric, report.score_before = _score(model, got, y)
-    if qpath is not None:
-        files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
-    return report
+    if int8 is not None:
+        _quantize(report, int8, files, data, feeds, ref, model, y, unit=unit)
+    return _written(files, report)
 
 
 def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph, bytes, np.ndarray, np.ndarray, float]:
@@ -544,17 +541,15 @@ def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph,
     return (fallback, *run(fallback))
 
 
-def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, opset: int, tolerance: float | None, input_dtype: str = "float32",
+def _export_app(model: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, opset: int, tolerance: float | None, input_dtype: str = "float32",
                 dtype: str | None = None) -> ExportReport:
     """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`), its graph in ``dtype``
     (None: the fitted network's); ``tolerance`` None: 1e-4 for a float32 graph, 1e-8 for a float64 one."""
-    from .._files import atomic_write_files
-
     kind = app_kind(model)
     if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
     graph = build_app_graph(model, X, input_dtype, dtype)  # before any export: bad rows are refused at once
-    if graph.double and qpath is not None:
+    if graph.double and int8 is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or with dtype='float32'.")
     tolerance = (1e-8 if graph.double else 1e-4) if tolerance is None else tolerance
@@ -577,23 +572,56 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:
         report.metric, report.score_before = _score(model, got, y)
-    if qpath is not None:
-        files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
-    return report
+    if int8 is not None:
+        _quantize(report, int8, files, data, feeds, ref, model, y)
+    return _written(files, report)
 
 
-def _quantize(report: ExportReport, qpath: Path, data: bytes, feeds: dict[str, np.ndarray], ref: np.ndarray, model: Any, y: Any) -> bytes:
-    """The int8 copy of the ONNX model ``data`` (weights int8, see :mod:`._int8`) as bytes, its parity and (with ``y``) score in ``report``."""
+@dataclass(frozen=True)
+class _Int8:
+    """The int8 copy asked of :func:`export_onnx`: its ``path``, the ``tolerance`` on its answers (None: no limit), and
+    whether the parity rows are the caller's ``X`` (``given``) or generated."""
+
+    path: Path
+    tolerance: float | None
+    given: bool
+
+    @classmethod
+    def asked(cls, path: Path, quantized_path: str | os.PathLike[str] | None, tolerance: float | None, given: bool) -> _Int8:
+        """The int8 copy of the export to ``path``: at ``quantized_path`` (None: ``<path stem>.int8.onnx``), checked writable now."""
+        from .._files import check_writable
+
+        qpath = Path(quantized_path) if quantized_path is not None else path.with_name(path.stem + ".int8.onnx")
+        _check_onnx_suffix(qpath, "quantized_path")
+        check_writable(qpath, what="the int8 ONNX file")
+        return cls(qpath, tolerance, given)
+
+
+def _quantize(report: ExportReport, int8: _Int8, files: dict[str | os.PathLike[str], bytes], data: bytes, feeds: dict[str, np.ndarray],
+              ref: np.ndarray, model: Any, y: Any, *, unit: Any = None) -> None:
+    """The int8 copy of the ONNX model ``data`` (weights int8, see :mod:`._int8`) added to ``files`` at ``int8.path``, its parity
+    and (with ``y``) score in ``report``; over ``int8.tolerance`` it is left out and ``report.quantized_refused`` says why.
+    ``unit``: the output columns' own unit, as the float parity check read it (None: none)."""
     qdata = weight_only_int8(data)
     qgot = _session(qdata).run(None, feeds)[0].astype(np.float64)
-    report.quantized_path = str(qpath)
-    report.quantized_bytes = len(qdata)
-    report.quantized_max_abs_diff = float(np.max(np.abs(qgot - ref))) if qgot.size else 0.0
+    report.quantized_refused = record_int8_parity(report, qgot, ref, unit=unit, given=int8.given, limit=int8.tolerance, qpath=int8.path)
     if y is not None:
         report.score_after = _score(model, qgot, y)[1]
     report.notes.append(quantized_ops(qdata))
-    return qdata
+    if report.quantized_refused is None:
+        report.quantized_path, report.quantized_bytes = str(int8.path), len(qdata)
+        files[int8.path] = qdata
+
+
+def _written(files: dict[str | os.PathLike[str], bytes], report: ExportReport) -> ExportReport:
+    """Write ``files`` together (last: everything that can fail has run, so a failed export changes no file) and return
+    ``report``; then, where the int8 copy was left out (over its tolerance), raise :class:`QuantizedToleranceError`."""
+    from .._files import atomic_write_files
+
+    atomic_write_files(files)
+    if report.quantized_refused is not None:
+        raise QuantizedToleranceError(report.quantized_refused, report)
+    return report
 
 
 __all__ = ["export_onnx"]

@@ -23,7 +23,11 @@ class ExportReport:
     missing_token: str | None = None
     quantized_path: str | None = None
     quantized_bytes: int | None = None
-    quantized_max_abs_diff: float | None = None
+    quantized_max_abs_diff: float | None = None  # largest |int8 - model| on the parity rows (see quantized_compared)
+    quantized_relative_diff: float | None = None  # the same as a share of the output's size beyond 1: what quantized_tolerance bounds
+    quantized_tolerance: float | None = None  # the limit asked for (None: no limit)
+    quantized_compared: str | None = None  # what the int8 parity compared: which output, against what, on which rows
+    quantized_refused: str | None = None  # why the int8 file was not written (over quantized_tolerance); quantized_path is then None
     score_before: float | None = None
     score_after: float | None = None
     metric: str | None = None
@@ -54,7 +58,16 @@ class ExportReport:
         t.add_row("parity", f"largest |onnx - torch| = {self.max_abs_diff:.3g} over {self.parity_rows} rows")
         if self.quantized_path:
             t.add_row("int8 file", f"{self.quantized_path} ({self.quantized_bytes:,} bytes)")
-            t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}")
+        elif self.quantized_refused:
+            t.add_row("int8 file", f"not written: over the tolerance {self.quantized_tolerance:g}")
+        if self.quantized_max_abs_diff is not None:
+            share, parts = self.quantized_relative_diff, []
+            if share is not None and share != self.quantized_max_abs_diff:
+                parts.append(f"{share:.3g} of the output's size")
+            if self.quantized_tolerance is not None:
+                parts.append(f"tolerance {self.quantized_tolerance:g}")
+            said = f" ({'; '.join(parts)})" if parts else ""
+            t.add_row("int8 parity", f"largest |int8 - torch| = {self.quantized_max_abs_diff:.3g}{said}")
         if self.score_before is not None:
             after = f" (float) -> {self.score_after:.4f} (int8)" if self.score_after is not None else ""
             t.add_row(self.metric or "score", f"{self.score_before:.4f}{after}")
