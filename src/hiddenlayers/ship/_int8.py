@@ -146,30 +146,46 @@ def _folded(model: Any, name: str, cone: list[Any], inits: dict[str, Any]) -> np
 
 def _drop_dead(g: Any, nodes: list[Any]) -> None:
     """Remove from ``g`` those of ``nodes`` (a folded weight's layout nodes), and the initializers they read, that nothing reads now."""
-    def readers() -> set[str]:
-        names = {o.name for o in g.output}
-        stack = [g]
-        while stack:  # nested graphs (a Loop's body) may read the outer graph's values too
-            graph = stack.pop()
-            for n in graph.node:
-                names.update(n.input)
-                stack.extend(a.g for a in n.attribute if a.HasField("g"))
-                stack.extend(sub for a in n.attribute for sub in a.graphs)
-        return names
-
     candidates = {o for n in nodes for o in n.output}  # by name: protobuf's extend copies the nodes, so no identity survives
     inputs = {i for n in nodes for i in n.input}
     while True:
-        read = readers()
+        read = set(_read_counts(g))  # nested graphs (a Loop's body) may read the outer graph's values too
         dead = [n for n in g.node if n.output and set(n.output) <= candidates and not any(o in read for o in n.output)]
         if not dead:
             break
         for n in dead:
             g.node.remove(n)
-    read = readers()
+    read = set(_read_counts(g))
     kept = [i for i in g.initializer if i.name not in inputs or i.name in read]
     del g.initializer[:]
     g.initializer.extend(kept)
+
+
+def _nested_graphs(node: Any) -> list[Any]:
+    """The graphs ``node``'s attributes hold: an ``If``'s branches, a ``Loop``'s or ``Scan``'s body."""
+    return [a.g for a in node.attribute if a.HasField("g")] + [sub for a in node.attribute for sub in a.graphs]
+
+
+def _read_counts(g: Any) -> dict[str, int]:
+    """How many times each value name of the graph ``g`` is read: by its nodes, by the nodes of the graphs nested in them (at
+    any depth: a ``Loop`` body reads the main graph's weights by name, which no input of the ``Loop`` node shows), and as an
+    output of ``g``. A weight read more than once stays float32: each reader would otherwise need its own dequantisation.
+
+    Why: counting the main graph's nodes alone, a ``MatMul`` weight that an ``If`` branch or ``Loop`` body also read counted
+    one reader; it was quantised and its float initializer removed under that body, which still named it."""
+    counts: dict[str, int] = {}
+    for o in g.output:
+        counts[o.name] = counts.get(o.name, 0) + 1
+    stack = list(g.node)
+    while stack:
+        node = stack.pop()
+        for name in node.input:
+            counts[name] = counts.get(name, 0) + 1
+        for sub in _nested_graphs(node):
+            stack.extend(sub.node)
+            for o in sub.output:  # a body's output may be the outer value itself, read through no node
+                counts[o.name] = counts.get(o.name, 0) + 1
+    return counts
 
 
 def weight_only_int8(data: bytes) -> bytes:
@@ -179,7 +195,8 @@ def weight_only_int8(data: bytes) -> bytes:
     The steps of a Pipeline ahead of its MLP (initializers named ``pipeline.*``: a PCA's projection) stay float32: only the
     network's weights are quantised. Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
     computes in float32 and a row's output does not depend on the rows it is batched with. Biases (a recurrent layer's ``B``
-    too) and embeddings stay float32, as does a weight that more than one input reads.
+    too) and embeddings stay float32, as does a weight read more than once (by a node of a nested graph, an ``If``
+    branch or a ``Loop`` body, too: :func:`_read_counts`).
     """
     import onnx
     from onnx import TensorProto, numpy_helper
@@ -188,10 +205,7 @@ def weight_only_int8(data: bytes) -> bytes:
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     producers = {o: n for n in g.node for o in n.output}
-    users: dict[str, int] = {}
-    for n in g.node:
-        for name in n.input:
-            users[name] = users.get(name, 0) + 1
+    users = _read_counts(g)
     new_nodes, done, folded = [], set(), []
     cone: list[Any] | None
     cast = _dequantize_version(model) > _NEWEST_DEQUANTIZE
