@@ -242,4 +242,4 @@ def test_a_weight_computed_by_arithmetic_stays_float_and_the_note_says_so() -> N
     g = onnx.load_from_string(q).graph
     (lstm,) = [n for n in g.node if n.op_type == "LSTM"]
     assert lstm.input[2] == "R" and "Neg" in [n.op_type for n in g.node]  # R left as it was; W alone is int8
-    assert quantized_ops(q).endswith("still float: 1 LSTM")
+    assert quantized_ops(q).endswith("still float: 1 LSTM (its weight is computed in the graph)")  # R = Neg(...): why it stayed

@@ -18,7 +18,9 @@ SequenceClassifier's or SpeechRecognizer's int8 file kept its LSTM/GRU weights i
 float32 and was barely smaller than the float file (``lstm64,32`` on spoken digits:
 0.94 of its bytes, now 0.36: ``benchmarks/bench_int8_recurrent.py``). torch's exporter leaves a large
 recurrent weight as its PyTorch tensor reordered by ``Slice``/``Concat``: that
-is folded (:func:`_folded`) and quantised, and the layout nodes dropped.
+is folded (:func:`_folded`) and quantised, and the layout nodes dropped. A layer inside a nested graph (a recurrent
+cell exported as a ``Loop`` body) is quantised when its weight is the main graph's, read back once outside the body;
+:func:`quantized_ops` names each layer left float and why (a weight read twice, computed, or the body's own).
 
 At opset 28 and later, whose ``DequantizeLinear`` (version 28) onnxruntime has no kernel for (1.32: "Could not find
 an implementation for DequantizeLinear(28)"), each weight is read back as ``Cast`` to float32 then ``Mul`` by its
@@ -188,6 +190,17 @@ def _read_counts(g: Any) -> dict[str, int]:
     return counts
 
 
+def _all_nodes(g: Any, where: str = "") -> list[tuple[Any, Any, str]]:
+    """Every node of ``g`` and of the graphs nested in it, at any depth, as ``(node, its graph, where)``: ``where`` is ``""``
+    in ``g`` itself, else the innermost operator holding it (``"Loop"``, ``"If"``, ``"Scan"``)."""
+    found = []
+    for n in g.node:
+        found.append((n, g, where))
+        for sub in _nested_graphs(n):
+            found.extend(_all_nodes(sub, n.op_type))
+    return found
+
+
 def weight_only_int8(data: bytes) -> bytes:
     """The ONNX model ``data`` with each float32 weight of a ``MatMul``, ``Gemm`` or ``Conv``, and ``W`` and ``R`` of an ``LSTM``,
     ``GRU`` or ``RNN``, stored as int8 (per output unit scale; a recurrent layer's per gate row).
@@ -196,7 +209,9 @@ def weight_only_int8(data: bytes) -> bytes:
     network's weights are quantised. Each weight is read back by a ``DequantizeLinear`` node (``Cast`` and ``Mul`` from opset 28, see above), so the graph
     computes in float32 and a row's output does not depend on the rows it is batched with. Biases (a recurrent layer's ``B``
     too) and embeddings stay float32, as does a weight read more than once (by a node of a nested graph, an ``If``
-    branch or a ``Loop`` body, too: :func:`_read_counts`).
+    branch or a ``Loop`` body, too: :func:`_read_counts`). A layer inside a nested graph (a recurrent cell exported as a
+    ``Loop``) whose weight is the main graph's has it read back once, in the main graph, not at every step; one whose
+    weight is the nested graph's own stays float32 (its read-back would run at every step), and :func:`quantized_ops` says so.
     """
     import onnx
     from onnx import TensorProto, numpy_helper
@@ -209,17 +224,17 @@ def weight_only_int8(data: bytes) -> bytes:
     new_nodes, done, folded = [], set(), []
     cone: list[Any] | None
     cast = _dequantize_version(model) > _NEWEST_DEQUANTIZE
-    for n in g.node:
+    for n, owner, where in _all_nodes(g):
         for slot in _weight_inputs(n):
             name = n.input[slot] if len(n.input) > slot else ""
             if not name or users[name] != 1 or name.startswith(STEP_PREFIX):  # a Pipeline's PCA step ahead of the MLP: kept exact
                 continue
-            if name in inits:
+            if name in inits and not (where and any(i.name == name for i in owner.initializer)):
                 if inits[name].data_type != TensorProto.FLOAT:
                     continue
                 w, cone = numpy_helper.to_array(inits[name]), []
             else:  # a recurrent weight torch's exporter left as layout operators over its tensor (see _folded)
-                cone = _layout_cone(name, producers, inits) if n.op_type in _RECURRENT else None
+                cone = _layout_cone(name, producers, inits) if n.op_type in _RECURRENT and not where else None
                 if not cone:
                     continue
                 w = _folded(model, name, cone, inits)
@@ -228,7 +243,7 @@ def weight_only_int8(data: bytes) -> bytes:
                 continue
             q, scale = _quantised(w, axis)
             new_nodes.extend(_dequantize(g, name, q, scale, axis, cast))
-            n.input[slot] = f"{name}_dq"
+            n.input[slot] = f"{name}_dq"  # in a nested graph: the main graph's value, by name, as the weight was
             done.add(name)
             folded.extend(cone)
     kept = [i for i in g.initializer if i.name not in done]
@@ -242,26 +257,50 @@ def weight_only_int8(data: bytes) -> bytes:
     return bytes(model.SerializeToString())
 
 
+def _why_float(name: str, owner: Any, where: str, inits: dict[str, Any], counts: dict[str, int]) -> str:
+    """Why the weight ``name`` of a layer in ``owner`` (nested in a ``where`` operator, or ``""``) was left float32, in a few words."""
+    import onnx
+
+    if where and any(i.name == name for i in owner.initializer):
+        return f"its weight is the {'body' if where in ('Loop', 'Scan') else 'branch'}'s own"
+    if name not in inits:
+        return "its weight is computed in the graph"
+    if counts.get(name, 0) > 1:
+        return "its weight is read by more than one node"
+    if inits[name].data_type != onnx.TensorProto.FLOAT or name.startswith(STEP_PREFIX):
+        return "its weight is not the network's float32"
+    return "its weight's shape has no output axis"
+
+
 def quantized_ops(data: bytes) -> str:
-    """Which operators of the int8 ONNX model ``data`` (from :func:`weight_only_int8`) read int8 weights, as one note."""
+    """Which operators of the int8 ONNX model ``data`` (from :func:`weight_only_int8`) read int8 weights, and which stayed float
+    and why (a nested graph's named: ``in a Loop body``), as one note."""
     import onnx
 
     g = onnx.load_from_string(data).graph
-    int8 = {i.name for i in g.initializer if i.data_type == onnx.TensorProto.INT8}
+    inits = {i.name: i for i in g.initializer}
+    counts = _read_counts(g)
+    int8 = {name for name, i in inits.items() if i.data_type == onnx.TensorProto.INT8}
     cast = {n.output[0] for n in g.node if n.op_type == "Cast" and n.input[0] in int8}
     dequantised = {n.output[0] for n in g.node if n.op_type == "DequantizeLinear" or (n.op_type == "Mul" and n.input[0] in cast)}
-    ops = _WEIGHTED + _RECURRENT
-    done, left = dict.fromkeys(ops, 0), dict.fromkeys(ops, 0)
-    for n in g.node:
+    done = dict.fromkeys(_WEIGHTED + _RECURRENT, 0)
+    left: dict[str, int] = {}
+    for n, owner, where in _all_nodes(g):
         slots = _weight_inputs(n)
-        if slots and len(n.input) > max(slots):
-            tally = done if all(n.input[i] in dequantised for i in slots) else left
-            tally[n.op_type] += 1
+        if not slots or len(n.input) <= max(slots):
+            continue
+        floats = [n.input[i] for i in slots if n.input[i] not in dequantised]
+        if not floats:
+            done[n.op_type] += 1
+            continue
+        place = f" in {'a Loop body' if where == 'Loop' else 'a Scan body' if where == 'Scan' else 'an If branch'}" if where else ""
+        key = f"{n.op_type}{place} ({_why_float(floats[0], owner, where, inits, counts)})"
+        left[key] = left.get(key, 0) + 1
     stored = ", ".join(f"{k} {op}" for op, k in done.items() if k) or "no operator"
-    floats = ", ".join(f"{k} {op}" for op, k in left.items() if k)
+    still = ", ".join(f"{k} {what}" for what, k in left.items())
     rows = "; an LSTM/GRU/RNN's W and R: one per gate row" if any(done[op] for op in _RECURRENT) else ""
     return (f"int8 (weights): weights of {stored} stored as int8 (one scale per output unit{rows}), computed in float32, "
-            f"so a row's answer does not depend on its batch{', still float: ' + floats if floats else ''}")
+            f"so a row's answer does not depend on its batch{', still float: ' + still if still else ''}")
 
 
 __all__ = ["quantized_ops", "weight_only_int8", "written_opset"]
