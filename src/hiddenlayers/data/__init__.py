@@ -80,6 +80,7 @@ _EXPORTS = {
     "F32_MAX": "._float32",
     "first_beyond_float32": "._float32",
     "check_float32": "._float32",
+    "float32_numbers": "._float32",
     "first_non_finite_row": "._float32",
     "non_finite_rows": "._float32",
     "unlearned_missing_note": "._preprocessing",
