@@ -47,7 +47,7 @@ from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._dense_graph import dense_graph, ir_version_for
 from ._export_pipeline import check_missing_rows, numeric_rows, output_share, pipeline_plan, pipeline_report
-from ._export_report import ExportReport
+from ._export_report import ExportReport, parity_tolerance
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8, written_opset
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
@@ -445,8 +445,6 @@ def _export_steps(pipe: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, 
     """:func:`export_onnx` of a Pipeline of scikit-learn steps then an MLP: the graph and parity rows of
     :func:`._export_pipeline.pipeline_plan`, checked here against the Pipeline's own answers (and on rows with missing cells
     where an imputer fills them), then written with its int8 copy."""
-    from .._files import atomic_write_files
-
     plan = pipeline_plan(pipe, X=X, y=y, opset=opset, tolerance=tolerance, include_preprocessing=include_preprocessing, quantize=qpath is not None)
     data, ref, got, diff = _verified_bytes(
         None, None, input_name="X", out_name=plan.out_name, opset=opset, columns=None, token="", metadata=plan.metadata(_metadata),
@@ -454,13 +452,7 @@ def _export_steps(pipe: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, 
         proto=plan.proto, unit=plan.unit)
     extra = check_missing_rows(plan, lambda rows: _session(data).run(None, {"X": rows})[0])
     report = pipeline_report(plan, path, opset, len(data), diff, extra)  # _verified_bytes refused another opset written
-    files: dict[str | os.PathLike[str], bytes] = {path: data}
-    if y is not None:
-        report.metric, report.score_before = _score(plan.mlp, got, y)
-    if qpath is not None:
-        files[qpath] = _quantize(report, qpath, data, {"X": plan.rows}, ref, plan.mlp, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
-    return report
+    return _written(report, path, qpath, data, got=got, ref=ref, feeds={"X": plan.rows}, model=plan.mlp, y=y)
 
 
 def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
@@ -469,14 +461,12 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
     in the network's float type (float32, or float64 from input to output)."""
     import torch
 
-    from .._files import atomic_write_files
-
     dt = next(model.network_.parameters()).dtype
     double = dt == torch.float64
     if double and qpath is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or fit with dtype='float32'.")
-    tolerance = (1e-8 if double else 1e-4) if tolerance is None else tolerance
+    tolerance = parity_tolerance(tolerance, double)
 
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
@@ -518,13 +508,7 @@ def _export_table(model: Any, path: Path, qpath: Path | None, *, include_preproc
         report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")
     if numeric:
         report.notes.append("input X is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
-    files: dict[str | os.PathLike[str], bytes] = {path: data}
-    if y is not None:
-        report.metric, report.score_before = _score(model, got, y)
-    if qpath is not None:
-        files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
-    return report
+    return _written(report, path, qpath, data, got=got, ref=ref, feeds=feeds, model=model, y=y)
 
 
 def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph, bytes, np.ndarray, np.ndarray, float]:
@@ -548,8 +532,6 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
                 dtype: str | None = None) -> ExportReport:
     """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`), its graph in ``dtype``
     (None: the fitted network's); ``tolerance`` None: 1e-4 for a float32 graph, 1e-8 for a float64 one."""
-    from .._files import atomic_write_files
-
     kind = app_kind(model)
     if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
@@ -557,7 +539,7 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
     if graph.double and qpath is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or with dtype='float32'.")
-    tolerance = (1e-8 if graph.double else 1e-4) if tolerance is None else tolerance
+    tolerance = parity_tolerance(tolerance, graph.double)
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
     graph, data, ref, got, diff = _app_bytes(graph, opset, tolerance)
@@ -574,12 +556,25 @@ def _export_app(model: Any, path: Path, qpath: Path | None, *, X: Any, y: Any, o
         input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
         notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=graph.input_types[0], input_types=list(graph.input_types),
     )
+    return _written(report, path, qpath, data, got=got, ref=ref, feeds=feeds, model=model, y=y)
+
+
+def _written(report: ExportReport, path: Path, qpath: Path | None, data: bytes, *, got: np.ndarray, ref: np.ndarray,
+             feeds: dict[str, np.ndarray], model: Any, y: Any) -> ExportReport:
+    """The end of every export (a table model's, an application's, a Pipeline's): with ``y``, the score of ``model`` on the
+    ONNX outputs ``got``; with ``qpath``, the int8 copy of ``data``, checked on ``feeds`` against the reference ``ref``; then
+    ``path`` (and ``qpath``) written at once, atomically, and ``report`` returned.
+
+    Last: everything that can fail has run, so a failed export changes no file.
+    """
+    from .._files import atomic_write_files
+
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:
         report.metric, report.score_before = _score(model, got, y)
     if qpath is not None:
         files[qpath] = _quantize(report, qpath, data, feeds, ref, model, y)
-    atomic_write_files(files)  # last: everything that can fail has run, so a failed export changes no file
+    atomic_write_files(files)
     return report
 
 
