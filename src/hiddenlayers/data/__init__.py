@@ -45,6 +45,7 @@ _EXPORTS = {
     "check_class_labels": "._labels",
     "check_score_labels": "._labels",
     "require_2d": "._shape",
+    "row_count": "._shape",
     "ParquetSource": "._stream",
     "is_source": "._stream",
     "stream_file_columns": "._stream_files",
