@@ -122,3 +122,14 @@ def rows_or_refusal(model: Any, body: Any, max_rows: int) -> list[Any] | None:
     except RequestError as exc:
         assert 400 <= exc.status < 500 and "\n" not in str(exc)
         return None
+
+
+def assert_float32_digits(got: Any, want: Any) -> None:
+    """``got`` (an answer's nested lists of numbers) holds each float32 value of ``want`` with float32's shortest digits
+    (``0.3``), as ``hiddenlayers predict`` writes it, not its float64 copy's (``0.30000001192092896``)."""
+    import numpy as np
+
+    flat = np.asarray(got, dtype=np.float64).ravel().tolist()
+    expected = np.asarray(want, dtype=np.float32).ravel()
+    assert len(flat) == len(expected) and np.array_equal(np.asarray(flat, dtype=np.float32), expected)
+    assert [repr(v) for v in flat] == [repr(float(str(w))) for w in expected]

@@ -131,6 +131,33 @@ def test_no_import_circles() -> None:
     assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
 
 
+def _from_imports(path: Path, bound: bool = False) -> Iterator[tuple[str, str, int]]:
+    """(module imported from, name, line) of every ``from ... import name`` in ``path`` (nested ones too, not TYPE_CHECKING's);
+    ``bound``: the name it is bound to there (``as`` names) rather than the name imported."""
+    mod = _module_name(path)
+    package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+    for node in _statements(ast.parse(path.read_text(), str(path)).body):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            source = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
+            yield from ((source, (a.asname or a.name) if bound else a.name, node.lineno) for a in node.names)
+
+
+def test_no_cli_module_takes_a_lower_stages_name_through_another_cli_module() -> None:
+    # a name of hiddenlayers.data (or any lower stage) is imported from that stage, not from the cli module that imported
+    # it first (cli/_train took check_float32 from cli/_data's namespace)
+    cli = SRC / "hiddenlayers" / "cli"
+    lower = {path.stem: {name: source for source, name, _ in _from_imports(path, bound=True) if _stage(source) not in (None, "cli")}
+             for path in cli.glob("_*.py")}
+    found = [
+        f"cli/{path.name}:{line} imports {name} from {source}: import it from {lower[source.rsplit('.', 1)[1]][name]}"
+        for path in sorted(cli.glob("*.py"))
+        for source, name, line in _from_imports(path)
+        if source.startswith("hiddenlayers.cli._") and name in lower.get(source.rsplit(".", 1)[1], {})
+    ]
+    assert not found, "\n".join(found)
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_is_a_package_with_a_docstring(stage: str) -> None:
     init = SRC / "hiddenlayers" / stage / "__init__.py"

@@ -1,4 +1,5 @@
-"""The float32 range shared by `hiddenlayers predict` and the server: the first cell beyond it, the first non-finite output row."""
+"""The float32 rules shared by `hiddenlayers predict` and the server: the first cell beyond its range, the first non-finite output row,
+the shortest digits its numbers are written with."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hiddenlayers.data import F32_MAX, first_beyond_float32, first_non_finite_row, preview, split_target
+from hiddenlayers.data import F32_MAX, first_beyond_float32, first_non_finite_row, float32_numbers, preview, split_target
 from hiddenlayers.exceptions import DataError
 
 VALUES = st.sampled_from([0.0, -1.0, 3e38, -3.4e38, F32_MAX, np.nextafter(F32_MAX, np.inf), -1e39, 1e300, np.inf, -np.inf, np.nan])
@@ -42,3 +43,15 @@ def test_column_lists_in_messages_use_the_one_preview() -> None:
     from hiddenlayers.cli._data import _no_target
 
     assert _no_target(list(frame.columns)) == str(info.value)
+
+
+@given(st.floats(width=32, allow_nan=False, allow_infinity=False))
+def test_float32_numbers_print_float32s_shortest_digits_and_read_back(x: float) -> None:
+    f = np.float32(x)
+    [[got]] = float32_numbers(np.array([[f]], dtype=np.float32))
+    assert type(got) is float and np.float32(got) == f and repr(got) == repr(float(str(f)))
+
+
+def test_float32_numbers_round_float64_input_to_float32_and_keep_nan_and_infinities() -> None:
+    got = float32_numbers(np.array([0.30000001192092896, 1 / 3, np.nan, np.inf, -np.inf]))
+    assert got[:2] == [0.3, 0.33333334] and np.isnan(got[2]) and got[3:] == [np.inf, -np.inf]

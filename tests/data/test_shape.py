@@ -1,4 +1,5 @@
-"""``data.require_2d``: a 1-D or scalar X is one line naming its shape and both reshapes; 2-D and more pass."""
+"""``data.require_2d``: a 1-D or scalar X is one line naming its shape and both reshapes; 2-D and more pass. ``data.row_count``:
+the rows of any container the lens and ``cost`` take, None for what has none."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiddenlayers.data import require_2d
+from hiddenlayers.data import require_2d, row_count
 from hiddenlayers.exceptions import DataError
 
 
@@ -48,3 +49,16 @@ def test_tables_and_ragged_lists_pass(X: object) -> None:
 def test_the_message_keeps_scikit_learns_phrase() -> None:
     with pytest.raises(ValueError, match=re.escape("Reshape your data")):
         require_2d(np.arange(3.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 5), k=st.integers(1, 3))
+def test_row_count_is_the_first_axis_of_every_container_with_a_shape_and_a_lists_length(n: int, k: int) -> None:
+    A = np.ones((n, k))
+    for X in (A, A[:, 0], torch.as_tensor(A), pd.DataFrame(A), pd.Series(A[:, 0]), sp.csr_matrix(A), A.tolist(), [f"text {i}" for i in range(n)]):
+        assert row_count(X) == n, type(X).__name__  # a sparse matrix has no len(): counted by its shape
+
+
+def test_row_count_is_none_for_what_has_no_rows_so_each_caller_can_say_why_in_its_own_words() -> None:
+    for X in (np.float64(1.0), np.array(2.0), (np.ones(3), np.ones(3)), iter([1, 2]), {"a": 1}, None):
+        assert row_count(X) is None, type(X).__name__

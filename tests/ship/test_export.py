@@ -15,6 +15,7 @@ from sklearn.datasets import load_breast_cancer, load_iris
 import hiddenlayers as hl
 from hiddenlayers.ship import describe_onnx, export_onnx
 from hiddenlayers.ship._export import opset_range
+from hiddenlayers.ship._export_report import parity_tolerance
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -317,3 +318,9 @@ def test_a_name_not_ending_in_onnx_is_refused_before_any_work(tmp_path: Path, na
         export_onnx(clf, tmp_path / name, **kw)
     assert list(tmp_path.iterdir()) == []
     assert export_onnx(clf, tmp_path / "upper.ONNX").max_abs_diff < 1e-4  # the suffix in any case, as the CLI takes it
+
+
+def test_the_default_parity_tolerance_is_the_graphs_float_types_and_a_given_one_is_kept() -> None:
+    # one rule for the table, application and Pipeline exports: 1e-4 for a float32 graph, 1e-8 for a float64 one
+    assert parity_tolerance(None, False) == 1e-4 and parity_tolerance(None, True) == 1e-8
+    assert parity_tolerance(0.0, True) == 0.0 and parity_tolerance(0.5, False) == 0.5  # 0 is a tolerance, not "none given"

@@ -14,7 +14,7 @@ pytest.importorskip("starlette")
 
 from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
-from serve_helpers import Client, json_bodies, rows_or_refusal  # noqa: E402
+from serve_helpers import Client, assert_float32_digits, json_bodies, rows_or_refusal  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,7 @@ def test_actions_are_its_greedy_act_and_q_values_on_request(agent: dict) -> None
     status, got = client.post("/predict", {"observations": obs.tolist(), "return_q": True})
     assert status == 200 and got["actions"] == ag.act(obs).tolist()
     np.testing.assert_allclose(got["q_values"], ag.q_values(obs), rtol=1e-6)
+    assert_float32_digits(got["q_values"], ag.q_values(obs))  # the Q-network's float32 digits (before: its float64 copy's)
     assert client.post("/predict", {"observations": obs[:2].tolist(), "return_q": False})[1] == {"actions": ag.act(obs[:2]).tolist(), "model_version": 1}
 
 

@@ -25,7 +25,7 @@ from cli_helpers import assert_user_error, run  # noqa: E402
 from hiddenlayers.apps import Autoencoder, Forecaster, ImageClassifier, Recommender, SequenceClassifier, TextClassifier  # noqa: E402
 from hiddenlayers.ship._serve.app_model import open_served  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError  # noqa: E402
-from serve_helpers import Client, _free_port  # noqa: E402
+from serve_helpers import Client, _free_port, assert_float32_digits  # noqa: E402
 
 TEXTS = ["a fine film", "a dull mess", "fine acting", "a dull plot", "what a fine cast", "dull and slow"] * 4
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"] * 4
@@ -319,6 +319,28 @@ def test_forecaster_answers_as_forecast_for_direct_and_recursive_steps(seq_clien
     for g, s in zip(got, series):
         np.testing.assert_allclose(g, fc.forecast(len(g), s), atol=1e-6)
 
+
+
+def test_every_apps_numbers_have_float32s_shortest_digits_as_predict_writes_them(clients: dict, apps: dict, seq_clients: dict, seq_apps: dict) -> None:
+    # before: the apps' answers held float64's digits of float32 values (0.30000001192092896 where `predict` writes 0.3)
+    status, got = clients["text"].post("/predict_proba", {"texts": ASKED})
+    assert status == 200
+    assert_float32_digits(got["probabilities"], apps["text"].predict_proba(ASKED))
+    rows = apps["table"].iloc[:6]
+    status, got = clients["auto"].post("/predict", {"rows": rows.to_numpy().tolist()})
+    assert status == 200
+    assert_float32_digits(got["scores"], apps["auto"].score_samples(rows))
+    status, got = clients["rec"].post("/predict", {"users": [0, 3, 5], "items": ["x", "y", "w"]})
+    assert status == 200
+    assert_float32_digits(got["predictions"], apps["rec"].predict((np.array([0, 3, 5]), np.array(["x", "y", "w"]))))
+    X = seq_apps["frames"][:4]
+    status, got = seq_clients["seq"].post("/predict_proba", {"sequences": [x.tolist() for x in X]})
+    assert status == 200
+    assert_float32_digits(got["probabilities"], seq_apps["seq"].predict_proba(X))
+    series = [np.sin(np.arange(k, k + 7) / 4).tolist() for k in range(3)]
+    status, got = seq_clients["fc"].post("/predict", {"series": series, "steps": 3})
+    assert status == 200
+    assert_float32_digits(got["forecasts"], seq_apps["fc"].forecast_many(3, np.array([s[-6:] for s in series])))  # the batch's one call
 
 
 def test_a_forecast_that_overflows_is_a_422_and_the_batch_uses_forecast_many(seq_apps: dict, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,12 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import hiddenlayers as hl
 from hiddenlayers.ship._serve.model import RequestError, ServedModel
-from hiddenlayers.ship._serve.values import float32_numbers
 
 pytest.importorskip("onnxruntime")
 
@@ -121,10 +118,3 @@ def test_a_float32_regressor_answers_with_float32s_digits(float64_files: tuple[P
     want = hl.load(float32_file).predict(pd.DataFrame(rows)).astype(np.float32)
     assert np.array_equal(np.asarray(got, dtype=np.float32), want)
     assert [repr(v) for v in got] == [str(w) for w in want]
-
-
-@given(st.floats(width=32, allow_nan=False, allow_infinity=False))
-def test_float32_numbers_print_float32s_shortest_digits_and_read_back(x: float) -> None:
-    f = np.float32(x)
-    [[got]] = float32_numbers(np.array([[f]], dtype=np.float32))
-    assert type(got) is float and np.float32(got) == f and repr(got) == repr(float(str(f)))

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..data import float32_numbers
 
 
 def network_precision(model: Any, values: np.ndarray) -> np.ndarray:
@@ -54,8 +57,8 @@ def jsonl_bytes(frame: pd.DataFrame) -> bytes:
     text = frame.to_json(orient="records", lines=True)
     if not f32:
         return text.encode()
-    # float(str(v)): the shortest decimal that reads back as the float32 v; json writes that double's repr, the same digits
-    columns = {c: [None if not np.isfinite(v) else float(str(v)) for v in frame[c].to_numpy()] for c in f32}
+    # data.float32_numbers, the server's rule too: json writes each float with float32's shortest digits; NaN is null, as pandas writes it
+    columns = {c: [v if math.isfinite(v) else None for v in float32_numbers(frame[c].to_numpy())] for c in f32}
     lines = []
     for i, line in enumerate(x for x in text.splitlines() if x):  # pandas writes one bare newline for no rows
         row = json.loads(line)

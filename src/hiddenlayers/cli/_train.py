@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import TablePreprocessor, read_table
+from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
 from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stop_if_interrupted, summary_table
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
-    check_float32,
     check_keep,
     labelled_weighted,
     load_model,

@@ -1,4 +1,5 @@
-"""The float32 range a network computes in: the first input cell beyond it, the first output row that is not finite.
+"""The float32 a network computes in: the first input cell beyond its range, the first output row that is not finite, and
+the digits its outputs are written with.
 
 A value beyond ±3.4e38 (:data:`F32_MAX`; a raw one, or one the stored scaling
 makes that large) turns infinite inside the network, whose outputs are then
@@ -13,6 +14,13 @@ row of a batch (it refuses only the rows that fail).
 (1, 1)
 >>> first_non_finite_row(np.array([[0.5, 0.5], [np.nan, 0.1]]))
 1
+
+A float32 network's output carries float32's precision: :func:`float32_numbers` is the one rule by which
+``hiddenlayers predict`` (its JSON lines) and the model server (table models and applications) write it, with
+float32's shortest digits (``0.3``) rather than those of its float64 copy (``0.30000001192092896``).
+
+>>> float32_numbers(np.array([0.3, 1 / 3], dtype=np.float32))
+[0.3, 0.33333334]
 """
 
 from __future__ import annotations
@@ -52,6 +60,17 @@ def first_non_finite_row(out: Any) -> int | None:
     return int(rows[0]) if rows.size else None
 
 
+def float32_numbers(values: Any) -> list[Any]:
+    """``values`` (any shape) as float32, then as nested lists of Python floats that JSON writes with float32's shortest digits.
+
+    A float32 network's probability 0.3 is ``np.float32(0.3)``; ``tolist()`` widens it to 0.30000001192092896, the digits
+    past float32's being noise. Each float here is the float64 nearest float32's shortest decimal text (NumPy's, which
+    reads back as the same float32), so it prints that text and reads back (as float32) to the same value. NaN and
+    infinities stay so (a caller that sends them says what they mean).
+    """
+    return np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()  # type: ignore[no-any-return]
+
+
 def check_float32(A: Any, names: list[str], frame: Any, where: Callable[[int], str] | None = None) -> None:
     """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
 
@@ -69,4 +88,4 @@ def check_float32(A: Any, names: list[str], frame: Any, where: Callable[[int], s
                     f"but {at_row(r, where)} holds {shown}: fix the value or leave it empty.")
 
 
-__all__ = ["F32_MAX", "check_float32", "first_beyond_float32", "first_non_finite_row", "non_finite_rows"]
+__all__ = ["F32_MAX", "check_float32", "first_beyond_float32", "float32_numbers", "first_non_finite_row", "non_finite_rows"]

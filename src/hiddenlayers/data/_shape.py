@@ -1,4 +1,5 @@
-"""One check of X's shape that every estimator shares (``MLPClassifier``, ``MLPRegressor`` and the applications).
+"""One check of X's shape that every estimator shares (``MLPClassifier``, ``MLPRegressor`` and the applications), and
+one count of X's rows (:func:`row_count`) that the lens and ``cost`` share.
 
 scikit-learn's ``check_array`` answers a 1-D X with a message over three lines
 that prints every value; this one is a single line naming the shape and both
@@ -44,4 +45,18 @@ def require_2d(X: Any, name: str = "X") -> None:
         )
 
 
-__all__ = ["require_2d"]
+def row_count(X: Any) -> int | None:
+    """The rows of ``X``: the first axis of anything with a shape (an array, tensor, DataFrame, or a SciPy sparse matrix,
+    which has no ``len``), the length of a list (an application's texts or sequences); None for anything else (a 0-d
+    array, a tuple, a loader), which each caller answers in its own words (the lens says what to pass instead).
+
+    >>> row_count(np.zeros((3, 2))), row_count(["a text", "another"]), row_count(np.float64(1.0))
+    (3, 2, None)
+    """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape):
+        return int(shape[0])
+    return len(X) if isinstance(X, list) else None
+
+
+__all__ = ["require_2d", "row_count"]

@@ -64,7 +64,7 @@ class Scan:
         self.n_rows = int(sum(self.units_rows))
 
     def inferred_task(self) -> str:
-        """``"classification"`` or ``"regression"``: :func:`~._table.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
+        """``"classification"`` or ``"regression"``: :func:`~._target.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
         on the target's distinct values, so ``train DIR`` and ``check DIR`` judge a folder as they judge the same rows in
         one file: text, booleans or at most 20 distinct whole numbers are classes (diabetes' 214 whole numbers are a
         regression). Text is always classes, however many (over :data:`~._check.stream.MAX_TEXT_CLASSES` the check
@@ -75,7 +75,7 @@ class Scan:
             return "regression"
         import pandas as pd
 
-        from ._table import infer_task
+        from ._target import infer_task
 
         return infer_task(pd.Series(self.classes))
 
@@ -224,11 +224,11 @@ class ParquetSource:
             raise self._csv.read_error(exc, file, row_group) from None
 
     def drop_notes(self, no_target: Mapping[str, tuple[int, Sequence[int]]] | None = None) -> list[str]:
-        """One note per file with rows left out so far, in :func:`~._table.drop_note`'s words (as ``read_table``'s one file):
+        """One note per file with rows left out so far, in :func:`~._table_record.drop_note`'s words (as ``read_table``'s one file):
         ``"dropped 3 of 101 data rows of 'p1.csv': 1 with fewer fields than the 3 header columns (line 102); 2 with no value
         in the target column 'y' (lines 5, 9)"``. CSV rows of the wrong width are the source's own; ``no_target``: file ->
         (rows the caller left out for a missing target, the first of them, 0-based among the rows read from the file)."""
-        from ._table import TOO_FEW, TOO_MANY, drop_note, missing_target_reason
+        from ._table_record import TOO_FEW, TOO_MANY, drop_note, missing_target_reason
 
         rows = dict(zip(self.files, self._scan.units_rows)) if self._scan is not None and self.file_format == "csv" else {}
         rows.update(self._batch_rows)

@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..data import row_count
+
 NETWORK_ATTRS = ("network_", "q_network_")
 
 
@@ -340,8 +342,10 @@ def n_rows(X: Any) -> int:
 def count_rows(X: Any) -> int:
     """The rows of ``X`` as :func:`n_rows` counts them, and of a list of examples (an application's texts or
     sequences: ``len(X)``), for functions that draw rows before :func:`~hiddenlayers.lens.record`, which
-    reads such a list through the model (a plain module's list is refused there, in one line)."""
-    return len(X) if isinstance(X, list) else n_rows(X)
+    reads such a list through the model (a plain module's list is refused there, in one line). The count is
+    :func:`hiddenlayers.data.row_count`, which ``cost`` shares; what it cannot count gets :func:`n_rows`' TypeError."""
+    n = row_count(X)
+    return n_rows(X) if n is None else n
 
 
 def sample_index(n: int, cap: int | None, rng: np.random.Generator | int = 0) -> np.ndarray | None:

@@ -25,6 +25,7 @@ from torch import nn
 
 from .._pipe import real_steps, require_fitted_head, split_pipeline, through_head
 from .._words import foreign, foreign_note, pipeline_note
+from ..data import row_count
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
 from ._energy import ASSUMED_GPU_WATTS as ASSUMED_GPU_WATTS
@@ -91,9 +92,10 @@ def _is_table_model(est: Any, net: Any) -> bool:
 
 
 def _n_rows(X: Any) -> int:
-    """The rows of ``X``: its first axis (a SciPy sparse matrix has no ``len``), or its length (a list of sequences)."""
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None and len(shape) else len(X)
+    """The rows of ``X`` by :func:`hiddenlayers.data.row_count` (a SciPy sparse matrix's first axis: it has no ``len``; a
+    list of sequences' length); anything else by its ``len()``, whose TypeError says what it is."""
+    n = row_count(X)
+    return len(X) if n is None else n
 
 
 def _cycle_rows(X: Any, n: int) -> Any:

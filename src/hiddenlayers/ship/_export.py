@@ -48,7 +48,7 @@ from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
 from ._dense_graph import dense_graph, ir_version_for
 from ._export_pipeline import check_missing_rows, numeric_rows, output_share, pipeline_plan, pipeline_report
-from ._export_report import ExportReport
+from ._export_report import ExportReport, parity_tolerance
 from ._fresh_dispatch import fresh_dispatch
 from ._int8 import quantized_ops, weight_only_int8, written_opset
 from ._int8_check import check_quantized_tolerance, record_int8_parity
@@ -455,12 +455,7 @@ def _export_steps(pipe: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, 
         proto=plan.proto, unit=plan.unit)
     extra = check_missing_rows(plan, lambda rows: _session(data).run(None, {"X": rows})[0])
     report = pipeline_report(plan, path, opset, len(data), diff, extra)  # _verified_bytes refused another opset written
-    files: dict[str | os.PathLike[str], bytes] = {path: data}
-    if y is not None:
-        report.metric, report.score_before = _score(plan.mlp, got, y)
-    if int8 is not None:
-        _quantize(report, int8, files, data, {"X": plan.rows}, ref, plan.mlp, y, unit=plan.unit)
-    return _written(files, report)
+    return _written(report, path, int8, data, got=got, ref=ref, feeds={"X": plan.rows}, model=plan.mlp, y=y, unit=plan.unit)
 
 
 def _export_table(model: Any, path: Path, int8: _Int8 | None, *, include_preprocessing: bool, X: Any, y: Any, opset: int,
@@ -474,7 +469,7 @@ def _export_table(model: Any, path: Path, int8: _Int8 | None, *, include_preproc
     if double and int8 is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or fit with dtype='float32'.")
-    tolerance = (1e-8 if double else 1e-4) if tolerance is None else tolerance
+    tolerance = parity_tolerance(tolerance, double)
 
     columns = _columns(model) if include_preprocessing else None
     numeric = [c for c in columns if c["kind"] == "numeric"] if columns is not None else None
@@ -516,12 +511,7 @@ def _export_table(model: Any, path: Path, int8: _Int8 | None, *, include_preproc
         report.notes.append(f"input C is the raw categorical columns as text (missing = {token!r}); one-hot encoding, <other> and unseen values are in the graph")
     if numeric:
         report.notes.append("input X is the raw numeric columns (NaN = missing); fill, indicators and standardisation are in the graph")
-    files: dict[str | os.PathLike[str], bytes] = {path: data}
-    if y is not None:
-        report.metric, report.score_before = _score(model, got, y)
-    if int8 is not None:
-        _quantize(report, int8, files, data, feeds, ref, model, y, unit=unit)
-    return _written(files, report)
+    return _written(report, path, int8, data, got=got, ref=ref, feeds=feeds, model=model, y=y, unit=unit)
 
 
 def _app_bytes(graph: AppGraph, opset: int, tolerance: float) -> tuple[AppGraph, bytes, np.ndarray, np.ndarray, float]:
@@ -552,7 +542,7 @@ def _export_app(model: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, o
     if graph.double and int8 is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "
                          "export without quantize, or with dtype='float32'.")
-    tolerance = (1e-8 if graph.double else 1e-4) if tolerance is None else tolerance
+    tolerance = parity_tolerance(tolerance, graph.double)
     if y is not None and len(y) != graph.feeds.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: {graph.feeds.shape[0]} and {len(y)}.")
     graph, data, ref, got, diff = _app_bytes(graph, opset, tolerance)
@@ -569,12 +559,30 @@ def _export_app(model: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, o
         input_columns=None, opset=opset, bytes=len(data), max_abs_diff=diff, parity_rows=int(graph.feeds.shape[0]),
         notes=list(graph.notes), input_shape=graph.input_shape, input_dtype=graph.input_types[0], input_types=list(graph.input_types),
     )
+    return _written(report, path, int8, data, got=got, ref=ref, feeds=feeds, model=model, y=y)
+
+
+def _written(report: ExportReport, path: Path, int8: _Int8 | None, data: bytes, *, got: np.ndarray, ref: np.ndarray,
+             feeds: dict[str, np.ndarray], model: Any, y: Any, unit: Any = None) -> ExportReport:
+    """The end of every export (a table model's, an application's, a Pipeline's): with ``y``, the score of ``model`` on the
+    ONNX outputs ``got``; with ``int8``, the int8 copy of ``data``, checked on ``feeds`` against the reference ``ref``
+    (``unit``: the output columns' own unit, see :func:`_quantize`); then ``path`` (and the int8 copy, unless over its
+    tolerance) written at once, atomically, and ``report`` returned; an int8 copy over its tolerance then raises
+    :class:`QuantizedToleranceError`.
+
+    Last: everything that can fail has run, so a failed export changes no file.
+    """
+    from .._files import atomic_write_files
+
     files: dict[str | os.PathLike[str], bytes] = {path: data}
     if y is not None:
         report.metric, report.score_before = _score(model, got, y)
     if int8 is not None:
-        _quantize(report, int8, files, data, feeds, ref, model, y)
-    return _written(files, report)
+        _quantize(report, int8, files, data, feeds, ref, model, y, unit=unit)
+    atomic_write_files(files)
+    if report.quantized_refused is not None:
+        raise QuantizedToleranceError(report.quantized_refused, report)
+    return report
 
 
 @dataclass(frozen=True)
@@ -611,17 +619,6 @@ def _quantize(report: ExportReport, int8: _Int8, files: dict[str | os.PathLike[s
     if report.quantized_refused is None:
         report.quantized_path, report.quantized_bytes = str(int8.path), len(qdata)
         files[int8.path] = qdata
-
-
-def _written(files: dict[str | os.PathLike[str], bytes], report: ExportReport) -> ExportReport:
-    """Write ``files`` together (last: everything that can fail has run, so a failed export changes no file) and return
-    ``report``; then, where the int8 copy was left out (over its tolerance), raise :class:`QuantizedToleranceError`."""
-    from .._files import atomic_write_files
-
-    atomic_write_files(files)
-    if report.quantized_refused is not None:
-        raise QuantizedToleranceError(report.quantized_refused, report)
-    return report
 
 
 __all__ = ["export_onnx"]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataError
-from ._export_report import ExportReport
+from ._export_report import ExportReport, parity_tolerance
 from ._onnx_run import FILLS_MISSING_KEY, PIPELINE_META_KEY
 from ._pipeline_graph import fills_missing, kept_steps, spread, steps_problem
 
@@ -162,7 +162,7 @@ def pipeline_plan(pipe: Any, *, X: Any, y: Any, opset: int, tolerance: float | N
         raise ValueError(f"this Pipeline's {type(mlp).__name__} has a layer, norm or activation without a direct ONNX form, which its steps "
                          "need: export the MLP alone, hl.export_onnx(pipe[-1], path, X=pipe[:-1].transform(X)), and run the steps before it.")
     return PipelinePlan(pipe=pipe, mlp=mlp, steps=steps, names=names, fills=fills, is_clf=is_clf, double=double,
-                        tolerance=(1e-8 if double else 1e-4) if tolerance is None else tolerance, rows=rows,
+                        tolerance=parity_tolerance(tolerance, double), rows=rows,
                         reference=_pipeline_out(pipe, rows, names, is_clf), proto=proto, out_name=out_name,
                         unit=np.abs(np.asarray(target[1], dtype=np.float64)) if target is not None else None)
 

@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: The default parity tolerance of a float32 graph and of a float64 one (the largest ONNX - reference difference accepted).
+FLOAT32_TOLERANCE, FLOAT64_TOLERANCE = 1e-4, 1e-8
+
+
+def parity_tolerance(tolerance: float | None, double: bool) -> float:
+    """``tolerance`` as given, or for None the default of the graph's float type: :data:`FLOAT64_TOLERANCE` (1e-8) where it
+    computes in float64 (``double``), else :data:`FLOAT32_TOLERANCE` (1e-4); every export path (table, application, Pipeline) asks here."""
+    if tolerance is not None:
+        return tolerance
+    return FLOAT64_TOLERANCE if double else FLOAT32_TOLERANCE
+
 
 @dataclass
 class ExportReport:
@@ -79,4 +90,4 @@ class ExportReport:
         return self.table()
 
 
-__all__ = ["ExportReport"]
+__all__ = ["FLOAT32_TOLERANCE", "FLOAT64_TOLERANCE", "ExportReport", "parity_tolerance"]

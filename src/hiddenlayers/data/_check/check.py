@@ -304,15 +304,15 @@ def _slow_checks(
 
 def _checked_target(ys: Any, task: str, frame: Any, run: _Run, name: str | None = None) -> _Target:
     """The target's task kind, values and usable rows, its findings added through ``run`` (``name``: the target's, for messages)."""
-    from .. import _table
+    from .. import _target
 
     keep = np.ones(len(frame), dtype=bool)
     if ys is None:
         return _Target(None, None, keep, None)
     present = ys.dropna()
-    kind: str | None = (_table.infer_task(present) if len(present) else "classification") if task == "auto" else task
+    kind: str | None = (_target.infer_task(present) if len(present) else "classification") if task == "auto" else task
     run("target", check_target, ys.to_numpy(), frame.shape[1], kind)
-    typos = _table.mistyped_numeric_target(ys) if task == "auto" else []
+    typos = _target.mistyped_numeric_target(ys) if task == "auto" else []
     if typos:  # train refuses it too: read as text, it would be one class per number
         from .common import preview
 

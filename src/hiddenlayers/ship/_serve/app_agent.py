@@ -70,7 +70,7 @@ class AgentModel(AppModel):
 
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         q = np.asarray(self.q_values(np.stack([o for o, _ in rows])), dtype=np.float64).reshape(len(rows), self.n_actions)
-        results = [(int(np.argmax(r)), r.tolist() if want else None) for r, (_, want) in zip(q, rows)]
+        results = [(int(np.argmax(r)), qs if want else None) for r, qs, (_, want) in zip(q, self.numbers(q), rows)]
         return _require_finite(q, results, message=_not_finite)  # a row with a non-finite Q-value has no greedy action
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class AutoencoderModel(AppModel):
             X = pd.DataFrame(X, columns=self.table.columns)  # the names it was fitted with, so scikit-learn does not warn
         scores = self.scores(X)
         labels = np.where(scores - self.app.offset_ >= 0, 1, -1)  # predict's rule (decision_function >= 0), without a second pass
-        return _require_finite(scores, [[s, k] for s, k in zip(scores.tolist(), labels.tolist())])
+        return _require_finite(scores, [[s, k] for s, k in zip(self.numbers(scores), labels.tolist())])
 
     def scores(self, X: Any) -> np.ndarray:
         """``score_samples`` of the checked rows ``X`` (an array, or a DataFrame of the fitted names): the app's own."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ...data import float32_numbers
 from ...exceptions import DataError
 from .keys import unknown_keys
 from .model import RequestError, _require_finite, versions
@@ -117,7 +118,7 @@ class AppModel(ABC):
     """A fitted application behind the server; subclasses parse their request form."""
 
     form = ""  # the body, in words (messages and /metadata)
-    double = False  # values read in float64, to float64's range (a float64 network or graph), not float32's
+    double = False  # values read in float64, to float64's range (a float64 network or graph), not float32's; numbers answered with float64's digits
     classes: list[Any] | None = None
     file_format = "safetensors"  # what /metadata calls a served file ("onnx": an export run by onnxruntime)
     runtime: tuple[str, ...] = ("torch", "numpy")  # the libraries whose versions /metadata shows
@@ -143,6 +144,13 @@ class AppModel(ABC):
     @abstractmethod
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         """One JSON-able answer per item of ``rows`` (a batch of several requests' items)."""
+
+    def numbers(self, values: Any) -> list[Any]:
+        """``values`` (probabilities, scores, Q-values, ratings, forecasts; any shape) as JSON-able nested lists of floats:
+        a float32 model's with float32's shortest digits (0.3, not 0.30000001192092896), as ``hiddenlayers predict`` writes
+        them and the table models' answers hold them (:func:`~hiddenlayers.data.float32_numbers`); a float64 one's
+        (:attr:`double`) with float64's."""
+        return np.asarray(values).tolist() if self.double else float32_numbers(values)  # type: ignore[no-any-return]
 
     def notes(self, rows: list[Any]) -> list[str]:
         """Notes on one request's checked items for its answer's ``notes`` (none for an application)."""
@@ -178,7 +186,7 @@ class _Classifier(AppModel):
     def predict(self, rows: list[Any], proba: bool) -> list[Any]:
         p = self._proba(rows)
         # the app's predict, without a second pass; a row whose probabilities are not finite is refused alone (RowsRefused)
-        return _require_finite(p, p.tolist() if proba else self.app.classes_[p.argmax(axis=1)].tolist())
+        return _require_finite(p, self.numbers(p) if proba else self.app.classes_[p.argmax(axis=1)].tolist())
 
 
 __all__ = ["MAX_BEAM", "AppModel", "RequestError"]

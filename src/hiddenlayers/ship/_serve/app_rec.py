@@ -55,7 +55,7 @@ class RecommenderModel(AppModel):
             cols.append(np.asarray(ids) if self.kinds["user" if side == 0 else "item"] is not None else np.array(ids, dtype=object))
         ratings = _call(self.app.predict, tuple(cols))
         seen = (self.app.users_.get_indexer(cols[0]) >= 0) & (self.app.items_.get_indexer(cols[1]) >= 0)
-        return _require_finite(ratings, [[r, bool(s)] for r, s in zip(ratings.tolist(), seen.tolist())])
+        return _require_finite(ratings, [[r, bool(s)] for r, s in zip(self.numbers(ratings), seen.tolist())])
 
     def answer(self, result: list[Any], proba: bool) -> dict[str, Any]:
         return {"predictions": [r for r, _ in result], "unseen": [k for k, (_, s) in enumerate(result) if not s]}

@@ -184,7 +184,7 @@ class ForecasterModel(AppModel):
         out = _call(partial(self.app.forecast_many, max(want)), np.stack([w for w, _ in rows]))  # (batch, max steps)
         got = [f[:n] for f, n in zip(out, want)]  # row-wise: a series' forecast reads only its own window
         bad: dict[int, Refusal] = {i: _not_finite for i, f in enumerate(got) if not np.isfinite(f).all()}
-        results = [f.tolist() for f in got]
+        results = [self.numbers(f) for f in got]
         if bad:
             raise RowsRefused(results, bad)  # only the requests holding such a series are refused
         return results

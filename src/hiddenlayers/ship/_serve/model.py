@@ -40,11 +40,11 @@ from typing import Any
 import numpy as np
 
 from ..._meta import WEIGHT_COLUMN_KEY
-from ...data import F32_MAX, category_lookup, category_text, non_finite_rows
+from ...data import F32_MAX, category_lookup, category_text, float32_numbers, non_finite_rows
 from ...exceptions import DataError, ModelFileError, NonFiniteOutputError
 from .._batcher import RowFailures
 from .keys import unknown_keys
-from .values import F32_TEXT, F64_MAX, category, float32_numbers, number, shown
+from .values import F32_TEXT, F64_MAX, category, number, shown
 
 TABLE_FORM = 'a JSON object with "rows" (a list of objects or lists) or "columns" (an object of lists)'
 

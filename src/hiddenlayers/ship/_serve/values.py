@@ -34,8 +34,6 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-
 from ...data import BOOL_TEXT, F32_MAX, MISSING_TEXT
 
 _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)", re.IGNORECASE)
@@ -106,15 +104,5 @@ def shown(v: float | int) -> str:
         return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(int(v))))} digits"
 
 
-def float32_numbers(values: np.ndarray) -> list[Any]:
-    """``values`` (any shape) as nested lists of Python floats that JSON writes with float32's shortest digits.
-
-    A float32 network's probability 0.3 is ``np.float32(0.3)``; ``tolist()`` widens it to 0.30000001192092896, the
-    digits past float32's being noise, where ``hiddenlayers predict`` writes ``0.3``. Each float here is the float64
-    nearest float32's shortest decimal text, so it prints that text and reads back (as float32) to the same value.
-    """
-    return np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()  # type: ignore[no-any-return]
-
-
-__all__ = ["F32_MAX", "F64_MAX", "MISSING_TEXT", "category", "float32_numbers", "number", "shown", "text_number"]
+__all__ = ["F32_MAX", "F64_MAX", "MISSING_TEXT", "category", "number", "shown", "text_number"]
 
