@@ -98,8 +98,8 @@ def test_table_encoder_reads_an_arrow_decimal_column_as_numbers() -> None:
     assert TablePreprocessor().fit(floats).output_names == list(got.get_feature_names_out())
 
 
-def test_table_encoder_reads_arrow_decimals_as_the_float_of_each_value_through_table_preprocessor() -> None:
-    # one rule for Decimal cells (TablePreprocessor's, _cells.decimal_floats): an Arrow table and a DataFrame of Decimals
+def test_table_encoder_reads_arrow_decimals_as_the_float_of_each_value() -> None:
+    # float(Decimal) either way: an Arrow table (by the Arrow cast) and a DataFrame of Decimals
     # (pd.read_sql's NUMERIC) give the same matrix as the floats, to the bit, for values Arrow's direct cast misses by an ulp
     values = [Decimal("355.7041204026"), Decimal("-0.1000000001"), None, Decimal("12345678.9012345678")]
     floats = pd.DataFrame({"amount": [np.nan if v is None else float(v) for v in values], "city": ["a", "b", "a", "b"]})

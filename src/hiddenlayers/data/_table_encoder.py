@@ -36,6 +36,19 @@ from ._preprocessing import NUMERIC_TEXT_RATIO, TablePreprocessor
 _SKLEARN = (os.path.dirname(os.path.abspath(sklearn.__file__)),)  # warnings name the user's line, not a Pipeline's
 
 
+def _arrow_decimals_as_float(X: Any) -> Any:
+    """A ``pyarrow.Table``/``RecordBatch`` with its decimal columns cast to float64 by Arrow (:mod:`._arrow_decimals`), as
+    :func:`~hiddenlayers.data.read_table` reads a Parquet file; anything else (polars) as it is."""
+    import sys
+
+    pa = sys.modules.get("pyarrow")  # an Arrow table was made with pyarrow imported: no import for anything else
+    if pa is None or not isinstance(X, (pa.Table, pa.RecordBatch)):
+        return X
+    from ._arrow_decimals import decimals_as_float
+
+    return decimals_as_float(X)
+
+
 def _as_frame(X: Any) -> tuple[Any, bool]:
     """``X`` as a pandas DataFrame and whether its column names are all text (a DataFrame's own names).
 
@@ -48,8 +61,7 @@ def _as_frame(X: Any) -> tuple[Any, bool]:
     if sp.issparse(X):
         raise TypeError("TableEncoder reads a table of columns, not a sparse matrix: pass X.toarray() or a DataFrame.")
     if not isinstance(X, pd.DataFrame) and hasattr(X, "to_pandas"):
-        # an Arrow decimal column arrives as Decimal cells, which TablePreprocessor reads as numbers (_cells.decimal_floats)
-        X = X.to_pandas()
+        X = _arrow_decimals_as_float(X).to_pandas()
     if isinstance(X, pd.DataFrame):
         return X, all(isinstance(c, str) for c in X.columns)
     arr = np.asarray(X)
