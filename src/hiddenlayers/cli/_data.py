@@ -252,7 +252,7 @@ def load_model(path: str, pipeline: bool = False) -> Any:
     steps = stored_steps(read_metadata(path)) if Path(path).suffix.lower() != ".onnx" else []
     if steps and not pipeline:
         raise UserError(f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps ({', '.join(steps)}): `hiddenlayers "
-                        "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+                        "predict`, `evaluate`, `info`, `inspect`, `explain`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     return load(path) if steps else load(path, as_pipeline=False)
 
 
