@@ -113,6 +113,20 @@ def test_inspect_reads_the_file_as_its_mlp(saved: tuple, tmp_path: Path) -> None
     assert layer["mean"] == pytest.approx(float(hidden.mean()), rel=1e-4)
 
 
+def test_cost_says_the_file_is_a_pipeline_whose_encoder_is_not_counted(saved: tuple) -> None:
+    """`cost` of a TableEncoder's Pipeline file gave its MLP's table with no word that the file is a Pipeline, nor that the
+    encoder is not counted (hl.cost(pipe) says both): it now names the steps in the title and the JSON, and says so in a note."""
+    pipe, path, _, _ = saved
+    shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)
+    assert shown["pipeline"] == ["pre: TableEncoder", "clf: MLPClassifier"]
+    assert shown["params"] == sum(w.size + b.size for w, b in zip(pipe[-1].coefs_, pipe[-1].intercepts_))  # the MLP's figures
+    assert shown["notes"][0] == ("the Pipeline's steps before MLPClassifier, 'pre' (TableEncoder), are not counted: every figure is "
+                                 "MLPClassifier's, on random rows of the network's width; predict() is the MLP's own, on those rows")
+    text = " ".join(ok("cost", path, "--calls", "10").stdout.split())
+    assert "cost of Pipeline(pre: TableEncoder, clf: MLPClassifier)" in text and "'pre' (TableEncoder), are not counted" in text
+    assert "X=" not in text and "pipe[-1]" not in text  # the command's words, not Python's
+
+
 @pytest.fixture(scope="module")
 def steps_saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, Path, Path, pd.DataFrame]:
     """make_pipeline(SimpleImputer, StandardScaler, MLP) fitted on iris by column name, with holes, saved; the CSV has a label column."""
@@ -157,8 +171,9 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     assert_user_error(run("distill", path, data, "--target", "label", "-o", tmp_path / "student.safetensors"), refusal)
     shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)  # cost reads it: the MLP's figures, the steps named, not counted
     assert shown["pipeline"] == ["simpleimputer: SimpleImputer", "standardscaler: StandardScaler", "mlpclassifier: MLPClassifier"]
-    assert shown["notes"][0].startswith("the Pipeline's steps before MLPClassifier, 'simpleimputer' (SimpleImputer), 'standardscaler' "
-                                        "(StandardScaler), are not counted")
+    assert shown["notes"][0] == ("the Pipeline's steps before MLPClassifier, 'simpleimputer' (SimpleImputer), 'standardscaler' "
+                                 "(StandardScaler), are not counted: every figure is MLPClassifier's, on random rows of the network's "
+                                 "width; predict() is the MLP's own, on those rows")
 
 
 def test_inspect_runs_a_pipeline_of_steps_before_its_mlp(steps_saved: tuple, tmp_path: Path) -> None:

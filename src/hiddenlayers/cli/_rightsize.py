@@ -230,13 +230,23 @@ def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) ->
         from ._data import load_model
 
         return app_cost(load_model(model_path), model_path, batch_size=batch, n_calls=calls, watts=watts)
-    model = _load_prunable(model_path)[0]  # a Pipeline of scikit-learn steps: its MLP's cost, the steps not counted (a note says so)
+    model, encoded = _load_prunable(model_path)
     from ..rightsize import cost
 
-    try:
-        return cost(model, batch_size=batch, n_calls=calls, watts=watts)
+    try:  # a Pipeline (of scikit-learn steps, or a TableEncoder's) as hl.cost(pipe) measures it: its MLP's, the steps named, not counted
+        report = cost(model if encoded is None else encoded, batch_size=batch, n_calls=calls, watts=watts)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
+    report.notes = [_cost_words(n) for n in report.notes]
+    return report
+
+
+def _cost_words(message: str) -> str:
+    """A note of ``hl.cost(pipe)`` in ``cost``'s words: the command times random rows (it takes no data, so no ``X=`` to pass),
+    and its ``predict()`` figure is the MLP's on them, not ``pipe[-1].predict`` (a Python name the user never typed)."""
+    for said, words in ((" (pass X= for real ones)", ""), ("predict() is pipe[-1].predict", "predict() is the MLP's own, on those rows")):
+        message = message.replace(said, words)
+    return message
 
 
 # ------------------------------------------------------------------ prune
