@@ -295,6 +295,16 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     return A
 
 
+def named_rows(model: Any, A: np.ndarray) -> Any:
+    """``A`` (:func:`model_inputs`' matrix) as a DataFrame of the input names a Pipeline of scikit-learn steps was fitted on,
+    so its steps read the names they were fitted with (scikit-learn warns on each call without them, and ``explain`` shows the
+    raw row by them); ``A`` itself for an MLP, or a Pipeline fitted on an array."""
+    names = [str(n) for n in getattr(model, "feature_names_in_", [])]
+    if getattr(model, "steps", None) is None or len(names) != A.shape[1]:
+        return A
+    return pd.DataFrame(A, columns=names)
+
+
 def _computes_in_float64(model: Any) -> bool:
     """Whether ``model`` (or a Pipeline's MLP) computes in float64 (``dtype="float64"``), where values beyond float32's range are finite."""
     return getattr(final_estimator(model), "dtype", "float32") == "float64"

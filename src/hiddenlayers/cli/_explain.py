@@ -45,7 +45,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
-    from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, refuse_input_as_target, regression_target, stored_target
+    from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target, stored_target
     from ._table_out import final_estimator
 
     if model_path.lower().endswith(".onnx"):
@@ -86,7 +86,12 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     state = getattr(model, "preprocessing_", None)
     if state:  # read here first, so a bad cell is named by its file line (explain_model would call it "row 1" of the one row)
         TablePreprocessor.from_dict(state).transform(X, lambda _: where)
-    X_row = X if state else _numeric_row(model, X, where)
+        X_row: Any = X
+    else:  # numbers by name where fitted on them; a Pipeline of steps fitted on a DataFrame gets a one-row DataFrame, its raw row shown by them
+        from ._data import named_rows
+
+        A = model_inputs(model, X, lambda _: where)
+        X_row = named_rows(model, A) if getattr(model, "steps", None) is not None else A[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:
@@ -98,20 +103,3 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         ex.render()
     return ex
 
-
-def _numeric_row(model: Any, X: Any, where: str) -> Any:
-    """The one-row frame ``X`` as a model without stored preprocessing reads it: its numeric columns, by name where it was
-    fitted on named columns (:func:`~._data.model_inputs`: a missing cell or an overflowing value is an error naming ``where``).
-
-    A Pipeline fitted on a DataFrame gets a one-row DataFrame of those columns: its steps read names, and the explanation shows
-    the raw row by them; an MLP (or a Pipeline fitted on an array) gets the row of numbers it was fitted on.
-    """
-    import pandas as pd
-
-    from ._data import model_inputs
-
-    A = model_inputs(model, X, lambda _: where)
-    names = [str(n) for n in getattr(model, "feature_names_in_", [])]
-    if getattr(model, "steps", None) is not None and len(names) == A.shape[1]:
-        return pd.DataFrame(A, columns=names)
-    return A[0]

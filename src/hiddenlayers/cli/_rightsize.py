@@ -266,12 +266,13 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
     model, encoded = _load_prunable(model_path)
     from ._check import fast_check_for_model, print_check_summary, read_checked, refuse_fatal
-    from ._data import labelled
+    from ._data import labelled, named_rows
 
     table, found = read_checked(data) if check else (None, [])
     held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
     with contextlib.redirect_stderr(held):
         _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
+    A = named_rows(model, A)  # a Pipeline of steps fitted on a DataFrame: its predict, timed, reads the names it was fitted with
     checked = fast_check_for_model(model, table.frame, found, target, table) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:
