@@ -113,6 +113,20 @@ def test_inspect_reads_the_file_as_its_mlp(saved: tuple, tmp_path: Path) -> None
     assert layer["mean"] == pytest.approx(float(hidden.mean()), rel=1e-4)
 
 
+def test_cost_says_the_file_is_a_pipeline_whose_encoder_is_not_counted(saved: tuple) -> None:
+    """`cost` of a TableEncoder's Pipeline file gave its MLP's table with no word that the file is a Pipeline, nor that the
+    encoder is not counted (hl.cost(pipe) says both): it now names the steps in the title and the JSON, and says so in a note."""
+    pipe, path, _, _ = saved
+    shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)
+    assert shown["pipeline"] == ["pre: TableEncoder", "clf: MLPClassifier"]
+    assert shown["params"] == sum(w.size + b.size for w, b in zip(pipe[-1].coefs_, pipe[-1].intercepts_))  # the MLP's figures
+    assert shown["notes"][0] == ("the Pipeline's steps before MLPClassifier, 'pre' (TableEncoder), are not counted: every figure is "
+                                 "MLPClassifier's, on random rows of the network's width; predict() is the MLP's own, on those rows")
+    text = " ".join(ok("cost", path, "--calls", "10").stdout.split())
+    assert "cost of Pipeline(pre: TableEncoder, clf: MLPClassifier)" in text and "'pre' (TableEncoder), are not counted" in text
+    assert "X=" not in text and "pipe[-1]" not in text  # the command's words, not Python's
+
+
 @pytest.fixture(scope="module")
 def steps_saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, Path, Path, pd.DataFrame]:
     """make_pipeline(SimpleImputer, StandardScaler, MLP) fitted on iris by column name, with holes, saved; the CSV has a label column."""
@@ -152,12 +166,14 @@ def test_info_shows_the_steps_and_other_commands_refuse_in_one_line(steps_saved:
     assert "(hl.load gives the Pipeline; predict, evaluate and inspect run it on the table's numeric columns)" in text
     assert "preprocessing: the Pipeline's scikit-learn steps (SimpleImputer, StandardScaler) on the numeric columns" in text
     refusal = (f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps (SimpleImputer, StandardScaler): `hiddenlayers "
-               "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
-    assert_user_error(run("explain", "--model", path, "--data", data, "--row", "1"), refusal)
+               "predict`, `evaluate`, `info`, `inspect`, `explain`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; "
+               "in Python, hl.load(path)[-1] is the MLP.")
+    assert_user_error(run("distill", path, data, "--target", "label", "-o", tmp_path / "student.safetensors"), refusal)
     shown = json.loads(ok("cost", path, "--calls", "10", "--json").stdout)  # cost reads it: the MLP's figures, the steps named, not counted
     assert shown["pipeline"] == ["simpleimputer: SimpleImputer", "standardscaler: StandardScaler", "mlpclassifier: MLPClassifier"]
-    assert shown["notes"][0].startswith("the Pipeline's steps before MLPClassifier, 'simpleimputer' (SimpleImputer), 'standardscaler' "
-                                        "(StandardScaler), are not counted")
+    assert shown["notes"][0] == ("the Pipeline's steps before MLPClassifier, 'simpleimputer' (SimpleImputer), 'standardscaler' "
+                                 "(StandardScaler), are not counted: every figure is MLPClassifier's, on random rows of the network's "
+                                 "width; predict() is the MLP's own, on those rows")
 
 
 def test_inspect_runs_a_pipeline_of_steps_before_its_mlp(steps_saved: tuple, tmp_path: Path) -> None:
@@ -236,3 +252,24 @@ def test_predict_and_evaluate_run_a_pipeline_of_steps_on_a_folder(steps_saved: t
     shown = json.loads(ok("evaluate", path, folder, "--target", "label", "--json").stdout)
     assert shown["rows"] == len(X)
     assert shown["metrics"]["accuracy"] == pytest.approx(pipe.score(X, frame["label"]))
+
+
+def test_explain_runs_a_pipeline_of_steps_before_its_mlp(steps_saved: tuple) -> None:
+    """`explain --model PIPE_FILE` refused a saved Pipeline of scikit-learn steps ("this command reads an MLP's file") that
+    hl.explain(pipe, ...) takes: it now reads the row's columns by name (the CSV has them reversed, the label first), fills
+    its hole with the stored imputer, and shows what hl.explain(pipe, row, label) shows, the network's inputs named by the steps."""
+    pipe, path, data, X = steps_saved
+    frame = pd.read_csv(data)
+    assert np.isnan(X.iloc[0, 1])  # data row 1 has a hole in 'sepal width (cm)'
+    for row in (1, 5):
+        shown = json.loads(ok("explain", "--model", path, "--data", data, "--row", str(row), "--target", "label", "--json").stdout)
+        want = hl.explain(pipe, X.iloc[[row - 1]], frame["label"].iloc[row - 1]).to_dict()
+        assert shown["input_names"] == want["input_names"] == [str(c) for c in pipe[:-1].get_feature_names_out()]
+        np.testing.assert_allclose(shown["x"], want["x"], rtol=1e-12)
+        np.testing.assert_allclose(shown["x"], pipe[:-1].transform(X.iloc[[row - 1]])[0], rtol=1e-12)
+        assert shown["loss"] == pytest.approx(want["loss"], rel=1e-12)
+        assert shown["source"]["model_file"] == str(path) and shown["source"]["row"] == row
+        assert any("passed through the Pipeline's steps before MLPClassifier (SimpleImputer, StandardScaler)" in n for n in shown["source"]["notes"])
+        assert list(shown["source"]["raw"]) == list(X.columns)
+    text = " ".join(ok("explain", "--model", path, "--data", data, "--row", "2", "--target", "label").stdout.split())
+    assert "petal length (cm)" in text

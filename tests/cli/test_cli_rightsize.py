@@ -815,6 +815,9 @@ def test_prune_a_saved_pipeline_file_writes_a_pipeline_file(mixed, tmp_path):
         hl.save(pipe, path)
         r = json.loads(ok("prune", path, mixed, "-t", "label", "--max-drop", "0.2", "--epochs", "1", "--out", out, "--json").stdout)
         assert r["units_before"] == [12, 6] and r["model"] == str(out)
+        if name == "steps":  # the whole Pipeline's predict timed on the table's rows, beside the network's alone
+            assert r["pipeline"] == ["simpleimputer: SimpleImputer", "standardscaler: StandardScaler", "mlpclassifier: MLPClassifier"]
+            assert r["pipeline_b1_before_us"] > 0 and r["latency_b1_before_us"] > 0
         back = hl.load(out)
         assert type(back) is Pipeline and [n for n, _ in back.steps] == [n for n, _ in pipe.steps], name
         assert [layer.out_features for layer in back[-1].network_.hidden_layers] == r["units_after"]

@@ -286,3 +286,28 @@ def test_a_keep_column_of_another_type_in_a_later_file_is_one_line_and_nothing_i
     assert res.exit_code == 2 and "Traceback" not in res.output and len(said.strip().splitlines()) == 1, res.output
     assert f"'p1.{ext}'" in said and "column 'id'" in said and f"'p0.{ext}'" in said and "write the column with one type in every file" in said
     assert os.listdir(tmp_path) == ["f"]
+
+
+@BOTH
+def test_counted_notes_add_up_every_batch_in_one_line(exported, tmp_path, which, capsys):
+    """predict DIR and evaluate DIR said each record batch's "N value(s) outside the categories ..." as its own line, the
+    first five only ("... and 4 more notes of later record batches"): the counts of the later batches were never said. Each
+    kind is now one line whose counts add up every batch (read_rows=40: the cells lie in seven batches of two files of three)."""
+    from hiddenlayers.cli._score_stream import evaluate_stream, predict_stream
+
+    d, model, _ = _model(exported, which)
+    frames = _frames("classification")
+    frames[0].loc[[0, 45, 90, 140], "c"] = "s"  # four batches of p0
+    frames[2].loc[[5, 50, 100], "c"] = "t"  # three of p2
+    frames[2].loc[[60, 149], "a"] = np.nan  # training had no missing a: filled, and said so
+    folder = _folder(tmp_path, frames, "csv")
+    unseen = ("note: 7 value(s) outside the categories kept in training (unseen, or rarer than max_categories) (c: 7) were encoded as "
+              f"unknown / <other> (in 2 files: '{folder / 'p0.csv'}', '{folder / 'p2.csv'}')")
+    missing = ("note: 2 missing value(s) in column(s) that had none in training (a: 2) were filled with the stored fill value (the "
+               f"training median; a streamed fit's mean): the model never saw them missing (in 1 file: '{folder / 'p2.csv'}')")
+    for score in (lambda: predict_stream(str(model), str(folder), proba=False, out=str(tmp_path / "p.csv"), keep=None, read_rows=40),
+                  lambda: evaluate_stream(str(model), str(folder), target=None, sample_weight=None, read_rows=40)):
+        capsys.readouterr()
+        score()
+        said = [line for line in capsys.readouterr().err.splitlines() if "in training" in line or "more notes" in line]
+        assert said == [unseen, missing]

@@ -72,6 +72,7 @@ def test_prune_of_a_pipeline_prunes_its_last_step_and_keeps_the_fitted_steps(pip
     for name in ("units_before", "units_after", "params_before", "params_after", "score_before", "score_after", "ratio", "drop", "drop_high", "tried"):
         assert getattr(r, name) == getattr(r2, name), name
     assert r.units_after != r.units_before
+    assert np.isnan(r.pipeline_b1_before_us) and np.isnan(r.pipeline_b1_after_us) and r2.pipeline_b1_before_us is None  # not timed
     for a, b in zip(small[-1].network_.parameters(), two.network_.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     np.testing.assert_array_equal(small.predict(X), two.predict(pipe[:-1].transform(X)))  # raw rows in, through the steps
@@ -107,7 +108,61 @@ def test_a_one_hot_step_s_sparse_rows_are_measured_and_pruned() -> None:
         sp = make_pipeline(steps, hl.MLPClassifier((8,), max_iter=20, random_state=0)).fit(df, y)
         dense = sp[:-1].transform(df).toarray()
         assert cost(sp, X=df).flops_per_prediction == cost(sp[-1], X=dense).flops_per_prediction
-        pruned = prune(sp, df, y, cv=2, fine_tune_epochs=1, search_steps=2, random_state=0)
+        pruned = prune(sp, df, y, cv=2, fine_tune_epochs=1, search_steps=2, random_state=0, latency_calls=20, big_batch=64)
         twice = prune(sp[-1], dense, y, cv=2, fine_tune_epochs=1, search_steps=2, random_state=0)
     assert pruned.prune_report_.units_after == twice.prune_report_.units_after
     assert pruned.predict(df).shape == (120,)
+
+
+def test_prune_of_a_pipeline_times_the_whole_pipeline_and_the_network_alone(iris_raw) -> None:
+    """prune(pipe) reported the MLP's predict latency on rows already transformed as 'predict' latency, though the steps
+    (a TableEncoder, a one-hot step) may take longer than the network: the report now also times the whole Pipeline's predict
+    on X as given, before and after, and labels which figure is which in its table, its repr and to_dict()."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = iris_raw
+    seen: list[int] = []  # the rows each call of the step got
+
+    def noted(rows: np.ndarray) -> np.ndarray:
+        seen.append(len(rows))
+        return rows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(StandardScaler(), FunctionTransformer(noted), hl.MLPClassifier((16, 8), max_iter=30, random_state=0)).fit(X, y)
+    seen.clear()
+    small = prune(pipe, X, y, max_drop=0.2, cv=3, search_steps=2, fine_tune_epochs=1, latency_calls=20, big_batch=64)
+    r = small.prune_report_
+    assert r.cut and r.pipeline == ["standardscaler: StandardScaler", "functiontransformer: FunctionTransformer", "mlpclassifier: MLPClassifier"]
+    assert seen.count(len(X)) == 1  # the rows the MLP is pruned and timed on, transformed once
+    assert seen.count(1) >= 2 * 20 and seen.count(64) >= 2 * 2  # batch-1 and big-batch predict of the Pipeline before and after
+    figures = (r.pipeline_b1_before_us, r.pipeline_b1_after_us, r.pipeline_big_before_ms, r.pipeline_big_after_ms, r.latency_b1_after_us)
+    assert all(np.isfinite(f) and f > 0 for f in figures)
+    d = r.to_dict()
+    assert d["pipeline"] == r.pipeline and d["pipeline_speedup_b1"] == pytest.approx(r.pipeline_b1_before_us / r.pipeline_b1_after_us)
+    text = " ".join(str(r).split())
+    assert "network alone: predict batch 1 (p50 µs)" in text and "whole Pipeline: predict batch 64 (p50 ms)" in text
+    assert "'network alone' is the MLP's predict on rows its steps transformed (the steps not timed)" in text
+    assert re.search(r"batch-1 predict x[0-9.]+ faster for the whole Pipeline, x[0-9.]+ for its network alone", repr(r))
+    alone = prune(pipe[-1], pipe[:-1].transform(X), y, max_drop=0.2, cv=3, search_steps=2, fine_tune_epochs=1, latency_calls=0).prune_report_
+    assert alone.pipeline is None and "network alone" not in str(alone) and "whole Pipeline" not in repr(alone)
+    assert np.isnan(alone.to_dict()["pipeline_speedup_b1"])
+
+
+def test_prune_of_a_pipeline_times_a_frame_as_a_frame() -> None:
+    """The whole Pipeline is timed on X in its own form: a DataFrame's first row and tiled big batch stay DataFrames with
+    its column names, which a step fitted on names needs (an array would make scikit-learn warn on every timed call)."""
+    import pandas as pd
+
+    from hiddenlayers.rightsize._prune.latency import timing_batches
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]})
+    one, big = timing_batches(frame, 7)
+    assert list(one.columns) == list(big.columns) == ["a", "b"] and len(one) == 1 and big["a"].tolist() == [1, 2, 3, 1, 2, 3, 1]
+    from scipy import sparse
+
+    one, big = timing_batches(sparse.csr_matrix(np.eye(3)), 5)
+    assert sparse.issparse(big) and big.shape == (5, 3) and big.toarray()[3:].tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert timing_batches(["p", "q"], 3) == (["p"], ["p", "q", "p"])
+    one, big = timing_batches(np.arange(6.0).reshape(3, 2), 4)
+    assert one.tolist() == [[0, 1]] and big[:, 0].tolist() == [0, 2, 4, 0] and big.flags["C_CONTIGUOUS"]

@@ -252,7 +252,7 @@ def load_model(path: str, pipeline: bool = False) -> Any:
     steps = stored_steps(read_metadata(path)) if Path(path).suffix.lower() != ".onnx" else []
     if steps and not pipeline:
         raise UserError(f"'{path}' holds a Pipeline whose MLP reads the output of scikit-learn steps ({', '.join(steps)}): `hiddenlayers "
-                        "predict`, `evaluate`, `info`, `inspect`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
+                        "predict`, `evaluate`, `info`, `inspect`, `explain`, `cost`, `prune`, `export` and `serve` read it, this command reads an MLP's file; in Python, hl.load(path)[-1] is the MLP.")
     return load(path) if steps else load(path, as_pipeline=False)
 
 
@@ -293,6 +293,16 @@ def model_inputs(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     if positional:
         say(positional)  # after the checks: an error stays the only line on stderr
     return A
+
+
+def named_rows(model: Any, A: np.ndarray) -> Any:
+    """``A`` (:func:`model_inputs`' matrix) as a DataFrame of the input names a Pipeline of scikit-learn steps was fitted on,
+    so its steps read the names they were fitted with (scikit-learn warns on each call without them, and ``explain`` shows the
+    raw row by them); ``A`` itself for an MLP, or a Pipeline fitted on an array."""
+    names = [str(n) for n in getattr(model, "feature_names_in_", [])]
+    if getattr(model, "steps", None) is None or len(names) != A.shape[1]:
+        return A
+    return pd.DataFrame(A, columns=names)
 
 
 def _computes_in_float64(model: Any) -> bool:

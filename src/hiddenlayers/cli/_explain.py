@@ -4,7 +4,10 @@ The row is read as ``predict`` and ``evaluate`` read a table (every data row
 kept in file order; ``--row 1`` is the first row after the header, a count of
 data rows; messages name its file line, as every command's do), its target from the column the model file records (or
 ``--target``), and handed raw to :func:`hiddenlayers.estimators.explain_model`,
-which applies the stored preprocessing itself and shows both forms.
+which applies the stored preprocessing itself and shows both forms. A saved Pipeline of scikit-learn steps then an MLP
+is explained as ``hl.explain(pipe, ...)`` explains it: the row's numeric columns (read as ``predict`` reads them, by
+name where the Pipeline was fitted on a DataFrame) pass through the steps, and the network's inputs are named by the
+steps' ``get_feature_names_out()``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from .._words import article
 from ._common import UserError, clean, one_line, print_json
 
-SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors)"
+SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors), and saved Pipelines ending in one"
 #: hl.explain's parameters by the options that set them: its errors name the parameter (learning_rate), the user typed --lr
 OPTIONS = {"learning_rate": "--lr", "q": "--q", "sizes": "--sizes", "input": "--input", "target": "--target", "loss": "--loss",
            "seed": "--seed", "activation": "--activation"}
@@ -43,6 +46,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
     from ._data import MODEL_IS_REGRESSOR, class_labels, load_model, model_inputs, refuse_input_as_target, regression_target, stored_target
+    from ._table_out import final_estimator
 
     if model_path.lower().endswith(".onnx"):
         raise UserError(f"{SUPPORTED}; '{model_path}' is an ONNX export, which keeps no training loss: pass the .safetensors file it came from.")
@@ -51,9 +55,10 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     kind = app_kind(model_path)
     if kind is not None:
         raise app_refusal(model_path, kind, "explain --model")
-    model = load_model(model_path)
-    if not isinstance(model, (MLPClassifier, MLPRegressor)):
-        raise UserError(f"{SUPPORTED}; '{model_path}' holds {article(type(model).__name__)}.")
+    model = load_model(model_path, pipeline=True)  # a Pipeline of scikit-learn steps then an MLP: the row goes through the steps
+    net = final_estimator(model)
+    if not isinstance(net, (MLPClassifier, MLPRegressor)):
+        raise UserError(f"{SUPPORTED}; '{model_path}' holds {article(type(net).__name__)}.")
     refuse_input_as_target(model, target)
     table = read_table(data)
     frame = table.frame
@@ -74,14 +79,19 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     y = frame[name].iloc[[row - 1]]
     if y.isna().iloc[0]:
         raise DataError(f"{where} has no value in the target column '{name}': choose another row or fill it in.")
-    if isinstance(model, MLPClassifier):
-        label: Any = class_labels(y, model.classes_, name)[0]
+    if isinstance(net, MLPClassifier):
+        label: Any = class_labels(y, net.classes_, name)[0]
     else:
         label = regression_target(y, name, lambda _: where, MODEL_IS_REGRESSOR)[0]
     state = getattr(model, "preprocessing_", None)
     if state:  # read here first, so a bad cell is named by its file line (explain_model would call it "row 1" of the one row)
         TablePreprocessor.from_dict(state).transform(X, lambda _: where)
-    X_row = X if state else model_inputs(model, X, lambda _: where)[0]
+        X_row: Any = X
+    else:  # numbers by name where fitted on them; a Pipeline of steps fitted on a DataFrame gets a one-row DataFrame, its raw row shown by them
+        from ._data import named_rows
+
+        A = model_inputs(model, X, lambda _: where)
+        X_row = named_rows(model, A) if getattr(model, "steps", None) is not None else A[0]
     try:
         ex = explain_model(model, X_row, label, learning_rate=learning_rate)
     except (TypeError, ValueError) as exc:
@@ -92,3 +102,4 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     else:
         ex.render()
     return ex
+

@@ -230,13 +230,23 @@ def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) ->
         from ._data import load_model
 
         return app_cost(load_model(model_path), model_path, batch_size=batch, n_calls=calls, watts=watts)
-    model = _load_prunable(model_path)[0]  # a Pipeline of scikit-learn steps: its MLP's cost, the steps not counted (a note says so)
+    model, encoded = _load_prunable(model_path)
     from ..rightsize import cost
 
-    try:
-        return cost(model, batch_size=batch, n_calls=calls, watts=watts)
+    try:  # a Pipeline (of scikit-learn steps, or a TableEncoder's) as hl.cost(pipe) measures it: its MLP's, the steps named, not counted
+        report = cost(model if encoded is None else encoded, batch_size=batch, n_calls=calls, watts=watts)
     except ValueError as exc:
         raise UserError(one_line(exc)) from None
+    report.notes = [_cost_words(n) for n in report.notes]
+    return report
+
+
+def _cost_words(message: str) -> str:
+    """A note of ``hl.cost(pipe)`` in ``cost``'s words: the command times random rows (it takes no data, so no ``X=`` to pass),
+    and its ``predict()`` figure is the MLP's on them, not ``pipe[-1].predict`` (a Python name the user never typed)."""
+    for said, words in ((" (pass X= for real ones)", ""), ("predict() is pipe[-1].predict", "predict() is the MLP's own, on those rows")):
+        message = message.replace(said, words)
+    return message
 
 
 # ------------------------------------------------------------------ prune
@@ -256,12 +266,13 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
         raise UserError(f"--epochs must be >= 0. Received: {epochs}.")
     model, encoded = _load_prunable(model_path)
     from ._check import fast_check_for_model, print_check_summary, read_checked, refuse_fatal
-    from ._data import labelled
+    from ._data import labelled, named_rows
 
     table, found = read_checked(data) if check else (None, [])
     held = io.StringIO()  # its notes (unseen values, dropped rows) wait: a refusal below stays the only line on stderr
     with contextlib.redirect_stderr(held):
         _, A, y = labelled(model, data, target, table=table)  # its errors first: they name the problem more precisely than a finding
+    A = named_rows(model, A)  # a Pipeline of steps fitted on a DataFrame: its predict, timed, reads the names it was fitted with
     checked = fast_check_for_model(model, table.frame, found, target, table) if table is not None else None
     refuse_fatal(checked, table.drop_summary() if table is not None else "")
     if len(y) < 10:

@@ -82,13 +82,28 @@ def _where(src: Any, file: str, at: int, rows: Any = None) -> Callable[[int], st
     return lambda i: src.locate(file, at + (i if rows is None else int(rows[i])))
 
 
-def _say_notes(notes: list[str]) -> None:
-    """The preprocessing's notes of every batch, each text once (a batch's counts are its own: the first batches' are shown)."""
-    shown = list(dict.fromkeys(notes))
-    for msg in shown[:5]:
-        note(msg)
-    if len(shown) > 5:
-        note(f"... and {len(shown) - 5} more notes of later record batches")
+class _Notes(list[str]):
+    """The preprocessing's notes of a folder's record batches (a list that :func:`~._data.model_inputs` appends to), and the
+    file each came from (:meth:`read`, after each batch), for :func:`~hiddenlayers.data.joined_notes`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[str] = []
+
+    def read(self, file: str) -> None:
+        """The notes added since the last call came from ``file``."""
+        self.files.extend([file] * (len(self) - len(self.files)))
+
+    def say(self) -> None:
+        """Each note once at the end: a counted one (unseen categories, missing cells the model never saw) as one line with
+        its counts over every batch and the files they are in; up to 5 others, then how many more."""
+        from ..data import joined_notes
+
+        shown = joined_notes(self, self.files)
+        for msg in shown[:5]:
+            note(msg)
+        if len(shown) > 5:
+            note(f"... and {len(shown) - 5} more notes of later record batches")
 
 
 def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS) -> int:
@@ -104,16 +119,22 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
     outputs = output_columns(stored_target(model), getattr(model, "classes_", None), proba)
     columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
     src = ParquetSource(data, target=None, features=columns, read_rows=read_rows)
-    notes: list[str] = []
-    batches = (predict_rows(model, frame, _where(src, file, at), proba, keep, notes) for file, at, frame in src.batches())
+    notes = _Notes()
+
+    def batches() -> Any:
+        for file, at, frame in src.batches():
+            rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes)
+            notes.read(file)
+            yield rows
+
     if out is None:
-        n = _write_batches(batches, sys.stdout, ".csv", text=True)
+        n = _write_batches(batches(), sys.stdout, ".csv", text=True)
     else:
         from .._files import atomic_stream
 
         with atomic_stream(out) as fh:
-            n = _write_batches(batches, fh, Path(out).suffix.lower(), text=False)
-    _say_notes(notes)
+            n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False)
+    notes.say()
     for msg in src.drop_notes():
         note(msg)
     return n
@@ -176,7 +197,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows)
     classes = getattr(model, "classes_", None)
     sums, no_target = MetricSums(classes), dict[str, tuple[int, list[int]]]()
-    notes: list[str] = []
+    notes = _Notes()
     for file, at, frame in src.batches():
         y = frame.pop(name)
         labelled = y.notna().to_numpy()
@@ -190,9 +211,10 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         yv = class_labels(y, classes, name) if classes is not None else regression_target(y, name, where, MODEL_IS_REGRESSOR)
         if len(yv):
             sums.add(yv, predictions(model, frame, where, notes), w)
+            notes.read(file)
     if sums.rows == 0:
         raise DataError(f"{data} has no rows with a value of the target '{name}' to score the model on.")
-    _say_notes(notes)
+    notes.say()
     for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
         note(msg)
     trained = _trained_weight(model)

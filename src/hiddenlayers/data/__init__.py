@@ -84,7 +84,10 @@ _EXPORTS = {
     "float32_numbers": "._float32",
     "first_non_finite_row": "._float32",
     "non_finite_rows": "._float32",
-    "unlearned_missing_note": "._preprocessing",
+    "unlearned_missing_note": "._count_notes",
+    "unseen_note": "._count_notes",
+    "joined_notes": "._count_notes",
+    "CountNote": "._count_notes",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

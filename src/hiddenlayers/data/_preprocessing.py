@@ -53,6 +53,7 @@ from ._cells import (
 )
 from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
+from ._count_notes import unlearned_missing_note, unseen_note
 from ._float32 import F32_MAX
 
 NUMERIC_TEXT_RATIO = 0.9
@@ -96,14 +97,6 @@ def _numeric_or_none(name: str, col: Any, where: Callable[[int], str] | None) ->
         return col.astype(np.float64)
     decimals = decimal_floats(name, col, where)
     return None if decimals is None else pd.Series(decimals, index=col.index)
-
-
-def unlearned_missing_note(counts: dict[str, int]) -> str:
-    """The note for missing cells of numeric columns that had none in training (column -> count): filled with the stored
-    value, though the model learned no indicator for them. One wording for ``transform`` and the ONNX runner."""
-    parts = ", ".join(f"{k}: {v}" for k, v in counts.items())
-    return (f"{sum(counts.values())} missing value(s) in column(s) that had none in training ({parts}) were filled with the "
-            "stored fill value (the training median; a streamed fit's mean): the model never saw them missing")
 
 
 def _check_where(where: Any, method: str) -> None:
@@ -384,8 +377,7 @@ class TablePreprocessor:
                     unseen[c["name"]] = n_unseen
                 blocks.append(block)
         if unseen:
-            parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
-            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+            notes.append(unseen_note(unseen))
         if unlearned:
             notes.append(unlearned_missing_note(unlearned))
         matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))

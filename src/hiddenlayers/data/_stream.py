@@ -21,7 +21,7 @@ NUMERIC) is read as float64, cast by Arrow per batch (:mod:`._arrow_decimals`), 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -395,6 +395,29 @@ class ParquetSource:
                 at = in_file.get(file, 0)
                 in_file[file] = at + len(frame)
                 yield file, at, frame
+
+    def apply(self, fn: Callable[[Any], Any]) -> Any:
+        """``fn`` of every record batch's feature columns (a DataFrame, the target and weight columns left out), in file
+        order, the answers joined along the rows: how a fitted scikit-learn ``Pipeline`` predicts a table larger than
+        memory, ``source.apply(pipe.predict)`` (``pipe.predict(source)`` cannot: its steps read rows in memory). Memory holds
+        one batch and the answers; a ``ValueError`` in a batch is a DataError naming its file and lines
+        (:mod:`._stream_apply`).
+
+        >>> import pandas as pd, tempfile, os
+        >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [0, 1, 0]}).to_parquet(os.path.join(d, "t.parquet"))
+        >>> ParquetSource(d, target="y").apply(lambda frame: frame["a"].to_numpy() * 2)
+        array([2., 4., 6.])
+        """
+        from ._stream_apply import apply_batches
+
+        return apply_batches(self, fn)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Refused in one line: a step that reads rows in memory (scikit-learn's, given ``pipe.predict(source)``) calls
+        ``np.asarray`` on what it gets, and would otherwise fail on a 0-d object array with no word of what to do."""
+        from ._stream_apply import NOT_AN_ARRAY
+
+        raise TypeError(NOT_AN_ARRAY)
 
     def _feature_batches(self) -> Iterator[Any]:
         """Every unit's record batches again, in the scan's order, without the target and weight columns (the check's second read)."""

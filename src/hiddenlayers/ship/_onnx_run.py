@@ -107,8 +107,9 @@ def feeds_from_frame(frame: Any, spec: dict[str, Any], where: Callable[[int], st
             C[:, j] = [token if v is None else stored.get(v, v) for v in text]
         feeds["C"] = C
         if unseen:
-            parts = ", ".join(f"{k}: {v}" for k, v in unseen.items())
-            notes.append(f"{sum(unseen.values())} value(s) outside the categories kept in training (unseen, or rarer than max_categories) ({parts}) were encoded as unknown / <other>")
+            from ..data import unseen_note
+
+            notes.append(unseen_note(unseen))
     if unlearned:
         from ..data import unlearned_missing_note
 

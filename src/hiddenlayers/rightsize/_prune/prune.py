@@ -35,11 +35,12 @@ import numpy as np
 import torch
 from scipy import sparse
 
-from ..._pipe import require_fitted_head, split_pipeline, through_head
+from ..._pipe import split_pipeline
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
 from ...training import Callback, reraise_interrupt
+from .latency import interleaved_latency
 
 if TYPE_CHECKING:
     from .bound import DropEstimate
@@ -63,7 +64,11 @@ class PruneReport:
     null; the table shows "—"), not a drop of 0 that no comparison gave. Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
     ``big_batch`` (p50, ms), before and after timed in alternating rounds
     (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
-    a busy machine slows both alike.
+    a busy machine slows both alike. ``pipeline``: for a scikit-learn ``Pipeline`` ending in the MLP, its steps as
+    ``"name: Class"`` (None for a model given alone); the ``latency_*`` figures are then the MLP's alone on rows the steps
+    transformed (the steps not timed), and ``pipeline_*`` the whole Pipeline's ``predict`` on the rows as given, before
+    and after, timed interleaved as well: what a user of the Pipeline waits for, steps included (None for a model given
+    alone; NaN where not measured, as the ``latency_*`` figures).
     """
 
     units_before: list[int]
@@ -92,6 +97,11 @@ class PruneReport:
     resolution: float = math.nan
     resolved: bool = True
     no_cut_reason: str = ""
+    pipeline: list[str] | None = None
+    pipeline_b1_before_us: float | None = None
+    pipeline_b1_after_us: float | None = None
+    pipeline_big_before_ms: float | None = None
+    pipeline_big_after_ms: float | None = None
 
     @property
     def cut(self) -> bool:
@@ -112,10 +122,17 @@ class PruneReport:
         """``big_batch`` ``predict`` latency before / after."""
         return self.latency_big_before_ms / self.latency_big_after_ms if self.latency_big_after_ms else math.nan
 
+    @property
+    def pipeline_speedup_b1(self) -> float:
+        """The whole Pipeline's batch-1 ``predict`` latency before / after (NaN for a model given alone, or not measured)."""
+        before, after = self.pipeline_b1_before_us, self.pipeline_b1_after_us
+        return before / after if before is not None and after else math.nan
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["units_removed_fraction"] = self.units_removed_fraction
         d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
+        d["pipeline_speedup_b1"] = self.pipeline_speedup_b1
         d["cut"] = self.cut
         return d
 
@@ -140,14 +157,21 @@ class PruneReport:
         row("held-out score (cross-fitted)", self.score_before, self.score_after, ".4f", points=True)
         interval = f"[{self.drop_low:+.4f}, {self.drop_high:+.4f}]" if self.cut else ""
         t.add_row(f"score drop ({100 * self.confidence:g}% interval)", "", shown(self.drop, "+.4f"), interval)
-        row("predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
-        row(f"predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
+        alone = "" if self.pipeline is None else "network alone: "
+        row(f"{alone}predict batch 1 (p50 µs)", self.latency_b1_before_us, self.latency_b1_after_us, ".1f")
+        row(f"{alone}predict batch {self.big_batch} (p50 ms)", self.latency_big_before_ms, self.latency_big_after_ms, ".2f")
+        if self.pipeline is not None:
+            nan = math.nan
+            row("whole Pipeline: predict batch 1 (p50 µs)", self.pipeline_b1_before_us or nan, self.pipeline_b1_after_us or nan, ".1f")
+            row(f"whole Pipeline: predict batch {self.big_batch} (p50 ms)", self.pipeline_big_before_ms or nan, self.pipeline_big_after_ms or nan, ".2f")
         threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
         unresolved = f"; no cut kept: {self.no_cut_reason} (— : not measured)" if not self.cut else ""
+        of = "" if self.pipeline is None else (f"; Pipeline({', '.join(self.pipeline)}): 'network alone' is the MLP's predict on rows "
+                                               "its steps transformed (the steps not timed), 'whole Pipeline' its predict on the rows as given")
         t.caption = (f"max_drop={self.max_drop}: a cut is kept when its interval's upper end is within it; "
                      f"{self.validation_rows} rows, each left out of one of {self.cv} refits{unresolved}; "
                      f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
-                     f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}")
+                     f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}{of}")
         return t
 
     def __rich__(self) -> Any:
@@ -156,6 +180,9 @@ class PruneReport:
     def __repr__(self) -> str:
         kept = (f"hidden units {self.units_before} -> {self.units_after}, score drop {self.drop:.4g} "
                 f"({100 * self.confidence:g}% interval {self.drop_low:.4g} to {self.drop_high:.4g})") if self.cut else f"no cut kept ({self.no_cut_reason})"
+        if self.pipeline is not None and self.cut and self.latency_calls:
+            kept += (f"; batch-1 predict x{self.pipeline_speedup_b1:.2f} faster for the whole Pipeline, "
+                     f"x{self.speedup_b1:.2f} for its network alone")
         return f"PruneReport({kept}; print() shows the table)"
 
     def __str__(self) -> str:
@@ -391,48 +418,6 @@ def _fine_tune(model: Any, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None, 
     return model, best_score
 
 
-def _predict(model: Any, X: np.ndarray) -> Any:
-    return model.predict(X)
-
-
-def interleaved_latency(models: list[Any], X: np.ndarray, *, big_batch: int = 4096, calls: int = 1000,
-                        rounds: int = 10, threads: int | None = 1) -> list[tuple[float, float]]:
-    """``predict`` latency of each model at batch 1 (p50, µs) and at ``big_batch`` rows (p50, ms).
-
-    The models take turns: ``rounds`` rounds, each timing ``calls / rounds``
-    batch-1 calls (and a few big-batch calls) of every model in a row, so
-    load from other processes lands on all of them alike; the median of all
-    calls is reported. ``threads`` caps BLAS threads while timing (``None``:
-    leave as is). ``X``: rows like the training data (tiled up to ``big_batch``).
-    """
-    from threadpoolctl import threadpool_limits
-
-    from .._cost import time_calls
-
-    x1 = np.ascontiguousarray(X[:1])
-    xb = np.ascontiguousarray(np.tile(X, (-(-big_batch // X.shape[0]), 1))[:big_batch])
-    per_round = max(1, calls // rounds)
-    big_per_round = max(2, calls // (50 * rounds))
-    small_t: list[list[np.ndarray]] = [[] for _ in models]
-    big_t: list[list[np.ndarray]] = [[] for _ in models]
-    limits = threadpool_limits(threads) if threads else None
-    try:
-        calls_b1 = [functools.partial(_predict, m, x1) for m in models]
-        calls_big = [functools.partial(_predict, m, xb) for m in models]
-        for f1, fb in zip(calls_b1, calls_big):  # warm-up: caches, lazy weights, BLAS thread pools
-            time_calls(f1, 1, warmup=20)
-            time_calls(fb, 1, warmup=1)
-        for r in range(rounds):
-            order = list(range(len(models))) if r % 2 == 0 else list(reversed(range(len(models))))  # neither always goes first
-            for i in order:
-                small_t[i].append(time_calls(calls_b1[i], per_round, warmup=3))
-                big_t[i].append(time_calls(calls_big[i], big_per_round, warmup=0))
-    finally:
-        if limits is not None:
-            limits.restore_original_limits()
-    return [(float(np.median(np.concatenate(s))) * 1e6, float(np.median(np.concatenate(b))) * 1e3) for s, b in zip(small_t, big_t)]
-
-
 def _ranked_units(model: Any, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Activations on ``X`` per hidden layer and each layer's units, best first."""
     H = _activations(model, X)
@@ -626,7 +611,8 @@ def prune(
     A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the steps
     before it (``X``: rows as ``pipe.predict`` takes them); the result is a Pipeline of the same fitted steps (the same
     objects, not refitted) then the pruned MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its
-    ``prune_report_`` is the MLP's (latency: the MLP's ``predict`` on the transformed rows).
+    ``prune_report_`` is the MLP's, whose latency is timed twice: the MLP's ``predict`` on the transformed rows (the network
+    alone) and the whole Pipeline's ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
 
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
     >>> small.prune_report_.drop_high             # doctest: +SKIP
@@ -636,22 +622,10 @@ def prune(
                 "latency_threads": latency_threads}
     parts = split_pipeline(model)
     if parts is not None:
-        return _prune_pipeline(model, parts, X, y, settings)
+        from .pipeline import prune_pipeline
+
+        return prune_pipeline(model, parts, X, y, functools.partial(_prune_model, **settings), settings)
     return _prune_model(model, X, y, **settings)
-
-
-def _prune_pipeline(pipe: Any, parts: tuple[Any, Any], X: Any, y: Any, settings: dict[str, Any]) -> Any:
-    """:func:`prune` of a fitted ``Pipeline`` ending in an MLP of ours: the MLP pruned on ``X`` through the steps before it, in a
-    new Pipeline of the same step objects (its parameters as ``pipe``'s: ``memory``, ``verbose``)."""
-    head, last = parts
-    if hasattr(last, "hidden_layer_sizes") and not hasattr(last, "network_"):
-        raise NotFittedError(f"prune() needs a fitted model: this Pipeline's last step, {type(last).__name__}, is not fitted yet; "
-                             "call pipe.fit(X, y) first.")
-    require_fitted_head(head, last, "prune()")
-    small = _prune_model(last, through_head(head, X), y, **settings)
-    pruned = type(pipe)(**{**pipe.get_params(deep=False), "steps": [*pipe.steps[:-1], (pipe.steps[-1][0], small)]})
-    pruned.prune_report_ = small.prune_report_
-    return pruned
 
 
 def _prune_model(model: Any, X: Any, y: Any, *, max_drop: float, cv: int, confidence: float, fine_tune_epochs: int, max_ratio: float,

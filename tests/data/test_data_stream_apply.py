@@ -1,0 +1,116 @@
+"""ParquetSource.apply: a fitted scikit-learn Pipeline predicts a table larger than memory one record batch at a time
+(pipe.predict(source) cannot: its steps read rows in memory, and a source handed to them says so in one line)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import hiddenlayers as hl
+from hiddenlayers.data import ParquetSource
+from hiddenlayers.exceptions import DataError
+
+
+@pytest.fixture(scope="module")
+def table() -> tuple[Pipeline, pd.DataFrame]:
+    """Three numeric columns with holes and a 0/1 target; a Pipeline of an imputer, a scaler and our MLP fitted on them by name."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+    y = (X["a"] - X["b"] > 0).astype(int)
+    X.iloc[::7, 1] = np.nan
+    with warnings.catch_warnings():  # a few epochs: ConvergenceWarning
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(SimpleImputer(), StandardScaler(), hl.MLPClassifier((8,), max_iter=20, random_state=0)).fit(X, y)
+    return pipe, X.assign(y=y)
+
+
+def _parts(frame: pd.DataFrame, cuts: list[int]) -> list[pd.DataFrame]:
+    """``frame``'s rows cut before each row of ``cuts``."""
+    bounds = [0, *cuts, len(frame)]
+    return [frame.iloc[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _files(frame: pd.DataFrame, folder, kind: str, cuts: list[int]) -> None:
+    """``frame`` split at ``cuts`` into files of ``folder`` (Parquet row groups of 16 rows, or CSV)."""
+    folder.mkdir()
+    for i, part in enumerate(_parts(frame, cuts)):
+        name = folder / f"p{i}.{kind}"
+        part.to_parquet(name, index=False, row_group_size=16) if kind == "parquet" else part.to_csv(name, index=False)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_apply_predicts_every_batch_as_the_pipeline_predicts_the_table(table, tmp_path, kind) -> None:
+    """The answers of source.apply(pipe.predict) and of predict_proba are the Pipeline's on the whole table, in file order,
+    from several batches (the holes filled by its imputer; the target column left out, as the Pipeline never saw it)."""
+    pipe, frame = table
+    _files(frame, tmp_path / "big", kind, [50, 90])
+    src = ParquetSource(str(tmp_path / "big"), target="y", read_rows=16)
+    seen: list[int] = []
+
+    def predict(rows: pd.DataFrame) -> np.ndarray:
+        seen.append(len(rows))
+        assert list(rows.columns) == ["a", "b", "c"]
+        return pipe.predict(rows)
+
+    X = frame.drop(columns="y")
+    np.testing.assert_array_equal(src.apply(predict), pipe.predict(X))
+    assert len(seen) > 3 and sum(seen) == len(frame)
+    np.testing.assert_allclose(src.apply(pipe.predict_proba), pipe.predict_proba(X), rtol=1e-6)
+    shown = ParquetSource(str(tmp_path / "big"), target=None, features=["c", "a"], read_rows=16).apply(lambda rows: rows * 2)
+    assert list(shown.index) == list(range(len(frame)))  # frames joined, a fresh index
+    pd.testing.assert_frame_equal(shown, frame[["c", "a"]].reset_index(drop=True) * 2, check_dtype=False)
+
+
+def test_a_pipeline_given_the_source_itself_says_to_apply_it(table, tmp_path) -> None:
+    """pipe.predict(source) failed inside scikit-learn with "float() argument must be a string or a real number, not
+    'ParquetSource'" (a TableEncoder first: "got a 0D array"); a step given a source now says what to call instead."""
+    pipe, frame = table
+    _files(frame, tmp_path / "big", "parquet", [60])
+    src = ParquetSource(str(tmp_path / "big"), target="y")
+    said = re.escape("a ParquetSource streams files larger than memory and is not an array, so a step that reads rows in memory (a "
+                     "Pipeline's) cannot take it: predict it one record batch at a time with source.apply(pipe.predict) (our "
+                     "estimators also take it whole: clf.predict(source)).")
+    with pytest.raises(TypeError, match=f"^{said}$"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's 'X does not have valid feature names', before it reads the rows
+        pipe.predict(src)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        encoded = make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,), max_iter=5, random_state=0)).fit(frame.drop(columns="y"), frame["y"])
+    with pytest.raises(TypeError, match=f"^{said}$"):
+        encoded.predict(src)
+
+
+def test_a_batch_the_function_refuses_is_named_by_its_file_and_lines(table, tmp_path) -> None:
+    pipe, frame = table
+    _files(frame, tmp_path / "big", "csv", [60])
+    src = ParquetSource(str(tmp_path / "big"), target=None, features=["a", "c"])
+    with pytest.raises(DataError, match=re.escape(f"Pipeline.predict failed on the record batch of '{tmp_path / 'big' / 'p0.csv'}' lines 2 to 61: "
+                                                  "The feature names should match those that were passed during fit.")):
+        src.apply(pipe.predict)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    frame.iloc[:0].to_parquet(empty / "e.parquet", index=False)
+    with pytest.raises(DataError, match="has no rows: its files hold a header"):
+        ParquetSource(str(empty), target="y").apply(pipe.predict)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(1, 30), min_size=1, max_size=4), read_rows=st.integers(1, 40))
+def test_apply_gives_every_row_once_in_file_order(tmp_path_factory, sizes, read_rows) -> None:
+    """Whatever the files' sizes and the batch size, the rows reach ``fn`` once each, in file order, and the answers join in that order."""
+    folder = tmp_path_factory.mktemp("src")
+    n = sum(sizes)
+    frame = pd.DataFrame({"i": np.arange(n, dtype=float), "y": np.arange(n) % 2})
+    for k, part in enumerate(_parts(frame, list(np.cumsum(sizes)[:-1]))):
+        part.to_parquet(folder / f"p{k}.parquet", index=False, row_group_size=7)
+    got = ParquetSource(str(folder), target="y", read_rows=read_rows).apply(lambda rows: rows["i"].to_numpy()[:, None] * [1, -1])
+    np.testing.assert_array_equal(got, np.c_[np.arange(n), -np.arange(n)])
