@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hiddenlayers as hl
-from cli_helpers import assert_user_error, ok, run, runner
+from cli_helpers import assert_user_error, bracketed_model, ok, run, runner
 from hiddenlayers.cli import app
 
 COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
@@ -960,3 +960,11 @@ def test_demo_report_shows_its_progress_on_a_terminal(tmp_path):
         assert _write_report(clf, X[:100], y[:100], path, steps) == str(path)
     for step in ("recording the hidden layers", "Linear probes", "Top features", f"writing {path}"):
         assert f"demo: report: {step} (" in screen.getvalue()
+
+
+def test_evaluate_prints_class_labels_in_brackets_as_they_are(tmp_path):
+    """The confusion matrix read a class '[ok]' as Rich markup and printed an empty label for its row and column."""
+    out, table = bracketed_model(tmp_path)
+    result = run("evaluate", out, table)
+    assert result.exit_code == 0, result.output
+    assert len(re.findall(r"│ \[ok\]\s+│", result.stdout)) == 1 and "┃ [ok] ┃" in result.stdout
