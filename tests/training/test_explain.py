@@ -54,6 +54,10 @@ def test_to_dict_is_json_and_render_prints_every_step():
     [
         ({"sizes": "2,3"}, "sizes needs at least 3 positive integers"),
         ({"sizes": "2,a,2"}, "sizes must be integers separated by commas"),
+        # '2,0,2' has 3 numbers: it was told "sizes needs at least 3 positive integers", not which one was wrong
+        ({"sizes": "2,0,2"}, r"^sizes must be positive integers: hidden layer 1 cannot have 0 units \(every layer has at least 1\)"),
+        ({"sizes": "0,3,2"}, r"^sizes must be positive integers: the inputs cannot have 0 units"),
+        ({"sizes": (2, 3, 3, -1)}, r"^sizes must be positive integers: the outputs cannot have -1 units"),
         ({"sizes": "2,99,2"}, "capped at 16 units"),
         ({"x": "1,2,3"}, "input must have 2 numbers"),
         ({"x": "1,b"}, "input must be 2 comma-separated numbers"),

@@ -214,8 +214,13 @@ def parse_sizes(value: Any) -> list[int]:
     if len(sizes) > MAX_HIDDEN + 2:
         raise ValueError(f"sizes allows at most {MAX_HIDDEN} hidden layers ({MAX_HIDDEN + 2} numbers with the inputs and outputs) so the walk-through "
                          f"stays readable, e.g. '2,3,3,2'. Received: {len(sizes)} numbers.")
-    if len(sizes) < 3 or any(s < 1 for s in sizes):
+    if len(sizes) < 3:
         raise ValueError(f"sizes needs at least 3 positive integers (inputs, one or more hidden layers, outputs), e.g. '2,3,2'. Received: {_short(value)}.")
+    if any(s < 1 for s in sizes):  # '2,0,2' has 3 numbers: "needs at least 3" would not name its problem
+        i = next(i for i, s in enumerate(sizes) if s < 1)
+        which = "the inputs" if i == 0 else "the outputs" if i == len(sizes) - 1 else f"hidden layer {i}"
+        raise ValueError(f"sizes must be positive integers: {which} cannot have {sizes[i]} units (every layer has at least 1), "
+                         f"e.g. '2,3,2'. Received: {_short(value)}.")
     if max(sizes) > MAX_UNITS:
         raise ValueError(f"sizes are capped at {MAX_UNITS} units per layer so the tables stay readable. Received: {_short(value)}.")
     return sizes
