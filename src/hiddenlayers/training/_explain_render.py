@@ -70,9 +70,9 @@ def _more(t: Any, k: int, n: int) -> None:
         t.add_column("…", justify="center")
 
 
-#: what the output layer's z is, by loss: the prediction itself only for squared error
+#: what the output layer's z is, by loss: the output y itself only for squared error
 _OUTPUT_HOW = {
-    "squared_error": "y = z (no activation: z is the prediction)",
+    "squared_error": "y = z (no activation)",
     "cross_entropy": "z are raw scores (logits): the softmax below turns them into probabilities p",
     "generalized_cross_entropy": "z are raw scores (logits): the softmax below turns them into probabilities p",
     "binary_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
