@@ -968,3 +968,17 @@ def test_evaluate_prints_class_labels_in_brackets_as_they_are(tmp_path):
     result = run("evaluate", out, table)
     assert result.exit_code == 0, result.output
     assert len(re.findall(r"│ \[ok\]\s+│", result.stdout)) == 1 and "┃ [ok] ┃" in result.stdout
+
+
+def test_train_summary_prints_a_target_and_a_path_in_brackets_as_they_are(tmp_path):
+    """The summary table read them as Rich markup: a target 'label [kind]' printed as 'label ', a model saved to
+    'runs [v2]/m.safetensors' as 'runs /m.safetensors'."""
+    rng = np.random.default_rng(0)
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": rng.normal(size=30), "label [kind]": np.arange(30) % 2}).to_csv(table, index=False)
+    (tmp_path / "runs [v2]").mkdir()
+    out = tmp_path / "runs [v2]" / "m.safetensors"
+    result = run("train", table, "--target", "label [kind]", "--hidden", "3", "--epochs", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "│ target │ label [kind] │" in text and "[v2]/m.safetensors" in text
