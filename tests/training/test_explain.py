@@ -64,6 +64,11 @@ def test_to_dict_is_json_and_render_prints_every_step():
         ({"loss": "hinge"}, "loss must be one of squared_error, cross_entropy, binary_cross_entropy"),
         ({"loss": "binary_cross_entropy", "target": "1.5,0"}, r"each target must be in \[0, 1\]"),
         ({"loss": "cross_entropy", "target": "2,0"}, "probabilities summing to 1"),
+        # a class index, as fit takes a label, was told only "target must have 2 numbers (one per output). Received 1."
+        ({"loss": "cross_entropy", "target": "1"}, r"class 1 \(counted from 0\) is the one-hot '0,1'\. Received: '1'\.$"),
+        ({"loss": "generalized_cross_entropy", "target": 0}, r"class 0 \(counted from 0\) is the one-hot '1,0'\. Received: 0\.$"),
+        ({"loss": "cross_entropy", "target": "5"}, r"^target must have 2 numbers \(one per output\)\. Received 1\.$"),  # no class 5
+        ({"target": "1"}, r"^target must have 2 numbers \(one per output\)\. Received 1\.$"),  # squared error: values, no classes
         ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
         ({"activation": "rleu"}, "unknown activation 'rleu'"),
     ],
