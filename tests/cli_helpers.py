@@ -51,3 +51,19 @@ def add_train_callback(monkeypatch, callback) -> None:
         return model.set_params(callbacks=[*(model.callbacks or []), callback])
 
     monkeypatch.setattr(ct, "make_estimator", make)
+
+
+def bracketed_model(tmp_path):
+    """A model trained by ``train`` on columns, categories and labels written in brackets, and its table."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"length [cm]": rng.normal(size=30), "color": np.where(np.arange(30) % 2, "[red]", "[/blue]"),
+                          "label": np.where(np.arange(30) % 3, "[ok]", "bad")})
+    table, out = tmp_path / "b.csv", tmp_path / "b.safetensors"
+    frame.to_csv(table, index=False)
+    trained = run("train", table, "--target", "label", "--hidden", "4", "--epochs", "2", "-q", "--out", out)
+    assert trained.exit_code == 0, trained.output
+    return out, table
+

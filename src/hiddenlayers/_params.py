@@ -145,10 +145,40 @@ class StrOptions(Options):
         return isinstance(value, str) and value in self.values
 
     def check(self, name: str, value: Any) -> None:
-        """The generic check, or ``refusal``'s message where one is given."""
-        if self.refusal is not None and not self.allows(value):
-            raise self.error(self.refusal(value))
-        super().check(name, value)
+        """The generic check, or ``refusal``'s message where one is given; a misspelt name is told the nearest option
+        (``solver='sdg'``: "Did you mean 'sgd'?"), as an unknown activation is."""
+        if self.allows(value):
+            return
+        message = self.refusal(value) if self.refusal is not None else f"{name} must be {self.text}. Received: {name}={value!r}."
+        near = _nearest(value, self.values)
+        raise self.error(f"{message} Did you mean {near!r}?" if near else message)
+
+
+def _nearest(value: Any, options: Iterable[Any]) -> str | None:
+    """The option a misspelt string most likely meant, or None when none is one slip away.
+
+    One slip (case ignored): a letter left out, added, replaced, or two neighbours swapped (``'sdg'``,
+    ``'constnat'``); ``'float16'`` or ``'fp16'`` are other values, not misspellings, and are told only the list.
+    """
+    if not isinstance(value, str):
+        return None
+    typed = value.lower()
+    return next((o for o in options if isinstance(o, str) and _one_slip(typed, o.lower())), None)
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one edit or one swap of neighbouring letters."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1:] == shorter[i:]
 
 
 class Bool(Constraint):

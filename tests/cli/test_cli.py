@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hiddenlayers as hl
-from cli_helpers import assert_user_error, ok, run, runner
+from cli_helpers import assert_user_error, bracketed_model, ok, run, runner
 from hiddenlayers.cli import app
 
 COMMANDS = ["train", "predict", "evaluate", "info", "datasets", "explain", "demo"]
@@ -960,3 +960,25 @@ def test_demo_report_shows_its_progress_on_a_terminal(tmp_path):
         assert _write_report(clf, X[:100], y[:100], path, steps) == str(path)
     for step in ("recording the hidden layers", "Linear probes", "Top features", f"writing {path}"):
         assert f"demo: report: {step} (" in screen.getvalue()
+
+
+def test_evaluate_prints_class_labels_in_brackets_as_they_are(tmp_path):
+    """The confusion matrix read a class '[ok]' as Rich markup and printed an empty label for its row and column."""
+    out, table = bracketed_model(tmp_path)
+    result = run("evaluate", out, table)
+    assert result.exit_code == 0, result.output
+    assert len(re.findall(r"│ \[ok\]\s+│", result.stdout)) == 1 and "┃ [ok] ┃" in result.stdout
+
+
+def test_train_summary_prints_a_target_and_a_path_in_brackets_as_they_are(tmp_path):
+    """The summary table read them as Rich markup: a target 'label [kind]' printed as 'label ', a model saved to
+    'runs [v2]/m.safetensors' as 'runs /m.safetensors'."""
+    rng = np.random.default_rng(0)
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": rng.normal(size=30), "label [kind]": np.arange(30) % 2}).to_csv(table, index=False)
+    (tmp_path / "runs [v2]").mkdir()
+    out = tmp_path / "runs [v2]" / "m.safetensors"
+    result = run("train", table, "--target", "label [kind]", "--hidden", "3", "--epochs", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "│ target │ label [kind] │" in text and "[v2]/m.safetensors" in text

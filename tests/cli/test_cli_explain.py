@@ -118,6 +118,17 @@ def test_a_bad_value_is_led_by_the_option_that_set_it(files):
     assert_user_error(run("explain", "--activation", "rleu"), "error: unknown activation 'rleu'")  # names no parameter first
 
 
+def test_row_without_a_model_is_refused_and_a_tiny_network_option_with_one_is_named(files):
+    """`explain --row 5` (no --model) explained the tiny network and ignored --row; `--model ... --activation relu` said
+    "--activation describe the tiny network"."""
+    assert_user_error(run("explain", "--row", "5"), "error: --row picks a row of --data for --model; the tiny network's input is --input")
+    assert_user_error(run("explain", "--row", "1", "--sizes", "2,3,2"), "drop --row, or add --model model.safetensors --data table.csv.")
+    m, csv = files["cls"], files["cls_csv"]
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--activation", "relu"), "error: --activation describes the tiny network;")
+    assert_user_error(run("explain", "--model", m, "--data", csv, "--seed", "1", "--loss", "poisson"), "error: --loss, --seed describe the tiny network;")
+    assert json.loads(ok("explain", "--model", m, "--data", csv, "--json").stdout)["source"]["row"] == 1  # --row's default is still 1
+
+
 def test_application_file_is_refused(files, tmp_path):
     X = np.random.default_rng(0).normal(size=(30, 4))
     path = tmp_path / "ae.safetensors"

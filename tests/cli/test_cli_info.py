@@ -10,7 +10,7 @@ import warnings
 from sklearn.datasets import load_digits
 
 import hiddenlayers as hl
-from cli_helpers import run
+from cli_helpers import bracketed_model, run
 
 
 def _saved(tmp_path, **kw):
@@ -48,3 +48,13 @@ def test_info_counts_one_output_in_the_singular(tmp_path):
     _, ten = _saved(tmp_path)
     assert "-> 4:relu -> 1 output, " in " ".join(run("info", tmp_path / "two.safetensors").stdout.split())
     assert "-> 8:relu -> 10 outputs, " in " ".join(run("info", ten).stdout.split())
+
+
+def test_info_prints_labels_columns_and_categories_in_brackets_as_they_are(tmp_path):
+    """Rich read them as markup: the class '[ok]' and the unit '[cm]' vanished, and a category '[/blue]' stopped info
+    with an internal MarkupError."""
+    out, _ = bracketed_model(tmp_path)
+    result = run("info", out)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "classes │ [ok], bad" in text and "length [cm]" in text and "[/blue], [red]" in text

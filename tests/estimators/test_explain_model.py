@@ -149,6 +149,8 @@ def test_refusals_name_the_problem_and_the_fix(classifier, iris):
         hl.explain(clf, X[0], "rose")
     with pytest.raises(ValueError, match="X_row must have 4 values"):
         hl.explain(clf, X[0, :3], "setosa")
+    with pytest.raises(ValueError, match=r"^X_row must be one row\. Received: 2 rows \(shape \(2, 4\)\); pick one, e\.g\. X\[3\]"):
+        hl.explain(clf, X[:2], "setosa")  # was "X_row must have 4 values ... Received: 8": the two rows read as one
     with pytest.raises(TypeError, match="drop activation"):
         hl.explain(clf, X[0], "setosa", activation="relu")
     with pytest.raises(TypeError, match="needs the row and its label"):

@@ -235,3 +235,29 @@ def test_a_bool_is_no_count(param: str, says: str) -> None:
     with pytest.raises(ValueError) as info:
         validate(est, _table(type(est)))
     assert str(info.value) == says
+
+
+@pytest.mark.parametrize(("params", "meant"), [({"solver": "sdg"}, "sgd"), ({"solver": "Adam"}, "adam"),
+                                              ({"learning_rate": "constnat"}, "constant"), ({"solver": "xyz"}, None),
+                                              ({"solver": 3}, None)])
+def test_a_misspelt_option_is_told_the_nearest(params: dict, meant: str | None) -> None:
+    """solver='sdg' was told only the list; as an unknown activation is, it is now told the option it most likely meant."""
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError) as info:
+        hl.MLPClassifier((2,), max_iter=1, **params).fit(X, y)
+    message = str(info.value)
+    name, value = next(iter(params.items()))
+    assert message.startswith(f"{name} must be one of ") and f"Received: {name}={value!r}." in message
+    assert message.endswith(f" Did you mean {meant!r}?") if meant else "Did you mean" not in message
+
+
+@given(st.text(max_size=12))
+def test_str_options_suggest_only_one_of_their_options(value: str) -> None:
+    opts = StrOptions(("constant", "invscaling", "adaptive"))
+    if opts.allows(value):
+        opts.check("schedule", value)
+        return
+    with pytest.raises(ValueError, match=r"^schedule must be one of ") as info:
+        opts.check("schedule", value)
+    said = re.findall(r"Did you mean '([^']*)'\?$", str(info.value))
+    assert not said or said[0] in opts.values

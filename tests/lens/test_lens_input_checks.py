@@ -543,3 +543,24 @@ def test_functions_of_activations_given_a_model_say_to_record_first(model) -> No
     with pytest.raises(TypeError, match=r"^cka takes activations, Y as"):
         hl.lens.cka(acts, model)
     assert hl.lens.cka(acts, acts) == pytest.approx(1.0)  # activations still pass
+
+
+def test_functions_of_one_layers_activations_given_a_whole_recording_name_its_layers() -> None:
+    """top_activating(acts) on what record returns said "acts must be (n_rows, units). Received shape (2,)", and
+    layer_stats and cka "can't convert np.ndarray of type numpy.str_": the recording was read as an array of its names."""
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2), torch.nn.Tanh())
+    acts = hl.lens.record(net, X)
+    first = next(iter(acts))
+    calls = {
+        "top_activating": (lambda: hl.lens.top_activating(acts), "acts"),
+        "layer_stats": (lambda: hl.lens.layer_stats(acts), "h"),
+        "cka": (lambda: hl.lens.cka(acts, acts[first]), "X"),
+    }
+    for func, (call, name) in calls.items():
+        with pytest.raises(TypeError, match=rf"^{func} takes one layer's activations, {name} as a \(n_rows, units\) array; received a "
+                           rf"recording of layers {', '.join(map(re.escape, acts))}: pass one of them, {func}\(acts\['{re.escape(first)}'\], \.\.\.\)"):
+            call()
+    with pytest.raises(TypeError, match=r"cka_matrix\(acts\) compares every pair of layers"):
+        hl.lens.cka(acts[first], dict(acts))
+    assert hl.lens.top_activating(acts[first], k=2).shape == (acts[first].shape[1], 2)  # one layer still passes

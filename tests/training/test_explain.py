@@ -54,12 +54,21 @@ def test_to_dict_is_json_and_render_prints_every_step():
     [
         ({"sizes": "2,3"}, "sizes needs at least 3 positive integers"),
         ({"sizes": "2,a,2"}, "sizes must be integers separated by commas"),
+        # '2,0,2' has 3 numbers: it was told "sizes needs at least 3 positive integers", not which one was wrong
+        ({"sizes": "2,0,2"}, r"^sizes must be positive integers: hidden layer 1 cannot have 0 units \(every layer has at least 1\)"),
+        ({"sizes": "0,3,2"}, r"^sizes must be positive integers: the inputs cannot have 0 units"),
+        ({"sizes": (2, 3, 3, -1)}, r"^sizes must be positive integers: the outputs cannot have -1 units"),
         ({"sizes": "2,99,2"}, "capped at 16 units"),
         ({"x": "1,2,3"}, "input must have 2 numbers"),
         ({"x": "1,b"}, "input must be 2 comma-separated numbers"),
         ({"loss": "hinge"}, "loss must be one of squared_error, cross_entropy, binary_cross_entropy"),
         ({"loss": "binary_cross_entropy", "target": "1.5,0"}, r"each target must be in \[0, 1\]"),
         ({"loss": "cross_entropy", "target": "2,0"}, "probabilities summing to 1"),
+        # a class index, as fit takes a label, was told only "target must have 2 numbers (one per output). Received 1."
+        ({"loss": "cross_entropy", "target": "1"}, r"class 1 \(counted from 0\) is the one-hot '0,1'\. Received: '1'\.$"),
+        ({"loss": "generalized_cross_entropy", "target": 0}, r"class 0 \(counted from 0\) is the one-hot '1,0'\. Received: 0\.$"),
+        ({"loss": "cross_entropy", "target": "5"}, r"^target must have 2 numbers \(one per output\)\. Received 1\.$"),  # no class 5
+        ({"target": "1"}, r"^target must have 2 numbers \(one per output\)\. Received 1\.$"),  # squared error: values, no classes
         ({"learning_rate": -1.0}, "learning_rate must be a finite number > 0"),
         ({"activation": "rleu"}, "unknown activation 'rleu'"),
     ],

@@ -119,3 +119,39 @@ def test_a_given_networks_long_title_wraps_instead_of_being_cut():
     ex = explain_network(pairs, ["relu"], [1.0, 0.0], [1.0], loss="binary_generalized_cross_entropy", q=0.7)
     lines = rendered(ex, 80).splitlines()
     assert "…" not in " ".join(lines[:3]) and "entropy (q=0.7) loss" in " ".join(" ".join(lines[:3]).split())
+
+
+def test_the_binary_cross_entropy_formula_is_printed_whole():
+    """'-Σ [t·log p + (1 - t)·log(1 - p)]' was read as a Rich tag and printed as 'loss L = -Σ  = 1.11'."""
+    text = rendered(explain((2, 3, 2), loss="binary_cross_entropy", seed=0), 120)
+    assert "loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = " in text
+
+
+def test_names_labels_and_paths_in_brackets_are_printed_as_given():
+    """A model's column 'length [cm]', a category '[red]' and a label '[setosa]' vanished (Rich markup), and a value
+    '[/blue]' stopped the command with an internal MarkupError."""
+    from hiddenlayers.training._explain import explain_network
+
+    pairs = [([[0.5, -0.5, 0.1], [0.2, 0.1, 0.3]], [0.0, 0.1]), ([[1.0, -1.0], [0.5, 0.2]], [0.0, 0.0])]
+    source = {"model": "MLPClassifier", "where": "Data: row 1 (line 2 of 'iris [v2].csv')", "label": "[setosa]",
+              "raw": {"length [cm]": 4.9, "color": "[/blue]"}, "notes": ["column [b] left out"]}
+    ex = explain_network(pairs, ["relu"], [1.0, 0.0, 1.0], [1.0, 0.0], loss="cross_entropy",
+                         input_names=["length [cm]", "color=[/blue]", "color=[red]"], output_names=["[setosa]", "other"], source=source)
+    text = " ".join(rendered(ex, 200).split())
+    for shown in ("length [cm]=4.9", "color=[/blue]", "color=[red]=+1.0000", "label '[setosa]'", "classes [setosa], other",
+                  "'iris [v2].csv'", "note: column [b] left out"):
+        assert shown in text
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy", "generalized_cross_entropy", "poisson", "squared_error"])
+def test_the_output_table_calls_z_the_prediction_only_where_it_is(loss):
+    """The output table had a column 'y' equal to z under every loss, headed 'y = z (raw scores, no activation)': under
+    poisson the lines below print y = e^z, other numbers than that column; under a softmax or logistic the prediction is p."""
+    ex = explain((2, 3, 2), loss=loss, seed=0)
+    text = rendered(ex, 120)
+    table = text[text.index("output: z = W·h1 + b"):text.index("2. Backward pass")]
+    header = next(line for line in table.splitlines() if "unit" in line)
+    assert [c.strip() for c in header.split("┃")[-3:-1]] == (["z", "y"] if loss == "squared_error" else ["b", "z"])
+    assert "raw scores, no activation" not in text
+    if loss == "poisson":
+        assert "y = e^z, below" in table and np.allclose(ex.output, np.exp(ex.forward[-1].z))

@@ -744,7 +744,8 @@ def datasets(json: Json = False) -> None:
 def explain(
     model: Annotated[str | None, typer.Option("--model", "-m", help="A model file of MLPClassifier/MLPRegressor (.safetensors): explain it on --data's --row.")] = None,
     data: Annotated[str | None, typer.Option("--data", help="With --model: the table holding the row (CSV, Parquet, ...; raw columns, as for predict).")] = None,
-    row: Annotated[int, typer.Option("--row", help="With --model: the data row, 1 = the first after the header (messages name its file line).")] = 1,
+    row: Annotated[int | None, typer.Option("--row", help="With --model: the data row, 1 = the first after the header (messages name its file line). "
+                                            "[default: 1]", show_default=False)] = None,
     sizes: Annotated[str | None, typer.Option(help="Tiny network: layer widths, inputs, hidden..., outputs (at most 8 hidden layers, 16 units each). [default: 2,3,2]", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
@@ -780,11 +781,15 @@ def explain(
         given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed))
                  if v is not None]
         if given:
-            raise UserError(f"{', '.join(given)} describe the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
+            verb = "describes" if len(given) == 1 else "describe"
+            raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
         from ._explain import run_explain_model
 
-        run_explain_model(model, data, row=row, target=target, learning_rate=lr, as_json=json)
+        run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json)
         return
+    if row is not None:  # the tiny network has no table: --row 5 was ignored, and row 1 of nothing explained
+        raise UserError("--row picks a row of --data for --model; the tiny network's input is --input: drop --row, or add "
+                        "--model model.safetensors --data table.csv.")
     from ..training import explain as run
     from ._explain import check_tiny_loss, option_error
 

@@ -228,8 +228,15 @@ def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
         print_json(clean(summary))
         return None
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title="training summary", show_header=False, title_justify="left")
+    class PlainRows(Table):
+        """Rows of plain text: a target 'price [usd]' or a path 'runs [v2]/m.safetensors' is no Rich markup (it vanished)."""
+
+        def add_row(self, *cells: Any, **kwargs: Any) -> None:
+            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
+
+    t = PlainRows(title="training summary", show_header=False, title_justify="left")
     t.add_column("", style="bold")
     t.add_column("")
     return t

@@ -422,6 +422,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         return
     m = result["metrics"]
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     con = Console()
@@ -430,7 +431,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     if "cold_start" in result:
         con.print(_rating_split_table(result))
         return
-    weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
+    weighted = f" (weighted by column '{escape(result['weighted_by'])}')" if result.get("weighted_by") else ""
     counted = "rows" if "sequences" not in result else "utterances" if result["task"] == "speech recognition" else "sequences"  # not the long table's rows
     on = f"{result['rows']} {counted}" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
     if result.get("n_folds", 1) > 1:
@@ -446,10 +447,10 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         cm = m["confusion_matrix"]
         c = Table(title=f"confusion matrix (rows: true, columns: predicted{'; sums of weights' if weighted else ''})", title_justify="left")
         c.add_column("")
-        for lab in cm["labels"]:
-            c.add_column(lab, justify="right")
+        for lab in cm["labels"]:  # the labels are the user's text: a class '[ok]' is no Rich markup
+            c.add_column(escape(str(lab)), justify="right")
         for lab, row in zip(cm["labels"], cm["matrix"]):
-            c.add_row(lab, *(f"{v:g}" for v in row))
+            c.add_row(escape(str(lab)), *(f"{v:g}" for v in row))
         con.print(c)
 
 

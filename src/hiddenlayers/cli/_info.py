@@ -306,12 +306,13 @@ def run_info(path: str, *, as_json: bool) -> None:
         _show_app(info)
         return
     from rich.console import Console
+    from rich.markup import escape  # class labels, column names, categories and paths are the user's text, not Rich markup
     from rich.table import Table
 
     con = Console()
     tr = info["training"]
     outputs = f"{info['outputs']} output{'' if info['outputs'] == 1 else 's'}"  # a two-class model has one logistic output
-    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
+    con.print(f"[bold]{escape(info['file'])}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
               f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
     if info.get("pipeline"):
         reads = ("predict, evaluate and inspect run it on the table's numeric columns" if info.get("pipeline_steps")
@@ -333,9 +334,9 @@ def run_info(path: str, *, as_json: bool) -> None:
             s.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
     if info["classes"] is not None:
         cl = info["classes"]
-        s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
+        s.add_row("classes", escape(", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else "")))
     if info["target"]:
-        s.add_row("target", f"{info['target']} ({info['task']})")
+        s.add_row("target", escape(f"{info['target']} ({info['task']})"))
     _provenance_rows(s, info.get("provenance"))
     con.print(s)
     if info["preprocessing"]:
@@ -343,7 +344,7 @@ def run_info(path: str, *, as_json: bool) -> None:
         for col in ("column", "kind", "detail"):
             p.add_column(col)
         for r in info["preprocessing"]:
-            p.add_row(str(r["column"]), str(r["kind"]), r["detail"])
+            p.add_row(escape(str(r["column"])), str(r["kind"]), escape(str(r["detail"])))
         con.print(p)
     elif info.get("pipeline_steps"):
         con.print(f"preprocessing: the Pipeline's scikit-learn steps ({', '.join(info['pipeline_steps'])}) on the numeric columns")

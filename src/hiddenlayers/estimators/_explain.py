@@ -251,9 +251,12 @@ def _inputs(model: _BaseMLP, X_row: Any) -> tuple[np.ndarray, list[str] | None, 
             X_row = X_row[names]
         X_row = X_row.to_numpy()
     try:
-        x = np.asarray(X_row, dtype=np.float64).reshape(-1)
+        x = np.asarray(X_row, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"X_row must be {model.n_features_in_} numbers (this model has no stored preprocessing). Received: {_short(X_row)}.") from None
+    if x.ndim == 2 and x.shape[0] > 1:  # X[:2]: read flat it was "8 values", which named the wrong problem
+        raise ValueError(f"X_row must be one row. Received: {x.shape[0]} rows (shape {x.shape}); pick one, e.g. X[3] (and y[3]).")
+    x = x.reshape(-1)
     if x.shape[0] != model.n_features_in_:
         raise ValueError(f"X_row must have {model.n_features_in_} values, one per feature the model was trained on. Received: {x.shape[0]}.")
     return x, names, None, []

@@ -28,7 +28,7 @@ leaf module except dropout, identity and flatten.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,7 +131,7 @@ def _is_estimator(model: Any) -> bool:
 
 
 def refuse_model(value: Any, name: str, func: str) -> None:
-    """Raise a one-line ``TypeError`` when ``value`` (an argument meant to hold activations) is a model.
+    """Raise a one-line ``TypeError`` when ``value`` (an argument meant to hold activations) is a model, or a whole recording.
 
     :func:`~hiddenlayers.lens.cka`, :func:`~hiddenlayers.lens.layer_stats` and
     :func:`~hiddenlayers.lens.top_activating` take recorded activations, while their neighbours take a
@@ -141,6 +141,15 @@ def refuse_model(value: Any, name: str, func: str) -> None:
         raise TypeError(
             f"{func} takes activations, {name} as a (n_rows, units) array; received a model ({type(value).__name__}). "
             f"Record them first: acts = hl.lens.record(model, X); {func}(acts['layer name'], ...)."
+        )
+    if isinstance(value, Mapping):  # what record returns, whole: read as an array of its layer names ("numpy.str_", "shape (2,)")
+        names = [str(k) for k in value]
+        shown = ", ".join(names[:8]) + (f", ... ({len(names)})" if len(names) > 8 else "")
+        first = names[0] if names else "layer name"
+        whole = " (cka_matrix(acts) compares every pair of layers)" if func == "cka" else ""
+        raise TypeError(
+            f"{func} takes one layer's activations, {name} as a (n_rows, units) array; received a recording of layers {shown or '(none)'}: "
+            f"pass one of them, {func}(acts[{first!r}], ...){whole}."
         )
 
 

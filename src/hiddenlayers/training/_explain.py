@@ -196,6 +196,24 @@ def _parse_vector(value: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
+def _refuse_class_index(target: Any, loss: str, n_out: int) -> None:
+    """A softmax loss's target given as a class index (``--target 1``, as a label is given to ``fit``): name its one-hot form.
+
+    It was told "target must have 3 numbers (one per output). Received 1.", which did not say how to write class 1.
+    """
+    if loss not in ("cross_entropy", "generalized_cross_entropy") or n_out < 2:
+        return
+    try:
+        values = np.asarray(target.split(",") if isinstance(target, str) else target, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return  # not numbers: _parse_vector words that
+    k = float(values[0]) if values.shape == (1,) else None
+    if k is not None and k.is_integer() and 0 <= k < n_out:
+        onehot = ",".join("1" if i == int(k) else "0" for i in range(n_out))
+        raise ValueError(f"target must have {n_out} numbers (one per output), the probabilities the softmax should give: class {int(k)} "
+                         f"(counted from 0) is the one-hot '{onehot}'. Received: {target!r}.")
+
+
 def parse_sizes(value: Any) -> list[int]:
     """``"2,3,2"`` (or a sequence) -> ``[2, 3, 2]``: inputs, hidden layer widths, outputs.
 
@@ -214,8 +232,13 @@ def parse_sizes(value: Any) -> list[int]:
     if len(sizes) > MAX_HIDDEN + 2:
         raise ValueError(f"sizes allows at most {MAX_HIDDEN} hidden layers ({MAX_HIDDEN + 2} numbers with the inputs and outputs) so the walk-through "
                          f"stays readable, e.g. '2,3,3,2'. Received: {len(sizes)} numbers.")
-    if len(sizes) < 3 or any(s < 1 for s in sizes):
+    if len(sizes) < 3:
         raise ValueError(f"sizes needs at least 3 positive integers (inputs, one or more hidden layers, outputs), e.g. '2,3,2'. Received: {_short(value)}.")
+    if any(s < 1 for s in sizes):  # '2,0,2' has 3 numbers: "needs at least 3" would not name its problem
+        i = next(i for i, s in enumerate(sizes) if s < 1)
+        which = "the inputs" if i == 0 else "the outputs" if i == len(sizes) - 1 else f"hidden layer {i}"
+        raise ValueError(f"sizes must be positive integers: {which} cannot have {sizes[i]} units (every layer has at least 1), "
+                         f"e.g. '2,3,2'. Received: {_short(value)}.")
     if max(sizes) > MAX_UNITS:
         raise ValueError(f"sizes are capped at {MAX_UNITS} units per layer so the tables stay readable. Received: {_short(value)}.")
     return sizes
@@ -287,6 +310,7 @@ def explain(
         t_arr = np.zeros(sizes[-1])
         t_arr[0] = 1.0
     else:
+        _refuse_class_index(target, loss, sizes[-1])
         t_arr = _parse_vector(target, sizes[-1], "target")
     _check_target(t_arr, loss, sizes)
     if loss == "cross_entropy" and (np.any(t_arr < 0) or abs(t_arr.sum() - 1.0) > 1e-9):

@@ -70,6 +70,17 @@ def _more(t: Any, k: int, n: int) -> None:
         t.add_column("…", justify="center")
 
 
+#: what the output layer's z is, by loss: the output y itself only for squared error
+_OUTPUT_HOW = {
+    "squared_error": "y = z (no activation)",
+    "cross_entropy": "z are raw scores (logits): the softmax below turns them into probabilities p",
+    "generalized_cross_entropy": "z are raw scores (logits): the softmax below turns them into probabilities p",
+    "binary_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
+    "binary_generalized_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
+    "poisson": "z is the log of the prediction: y = e^z, below",
+}
+
+
 def render(ex: Any, console: Any = None) -> None:
     """Print ``ex`` step by step: forward tables, loss, backward tables, autograd check, one update."""
     from rich.console import Console
@@ -103,17 +114,21 @@ def _title(con: Any, title: str) -> None:
 
 def _named(names: list[str], values: Any, raw: bool = False) -> str:
     """``name=value`` pairs (``raw``: values as the user gave them), at most :data:`MAX_VEC`, then a count of the rest."""
-    pairs = [f"{n}={v!s}" if raw else f"{n}={_f(v)}" for n, v in zip(names, values)]
+    from rich.markup import escape  # a column "length [cm]" or a value "[red]" is the user's text, not Rich markup
+
+    pairs = [escape(f"{n}={v!s}") if raw else escape(f"{n}={_f(v)}") for n, v in zip(names, values)]
     return ", ".join(pairs[:MAX_VEC]) + (f", … {len(pairs) - MAX_VEC} more" if len(pairs) > MAX_VEC else "")
 
 
 def _source(con: Any, ex: Any) -> None:
     """Where the row and the weights came from: the model, the raw row, after preprocessing, the label."""
+    from rich.markup import escape  # names, labels and paths are the user's text: "[cm]" would vanish, "[/x]" raise
+
     src = ex.source
     if not src:
         return
-    con.print(f"The fitted model's own weights (trained with solver={src.get('solver')}, loss={src.get('estimator_loss')}, alpha={src.get('alpha', 0):g}), "
-              "in float64." + (f" {src['where']}." if src.get("where") else ""))
+    con.print(escape(f"The fitted model's own weights (trained with solver={src.get('solver')}, loss={src.get('estimator_loss')}, "
+                     f"alpha={src.get('alpha', 0):g}), in float64." + (f" {src['where']}." if src.get("where") else "")))
     if src.get("raw") is not None:
         raw = src["raw"]
         con.print(f"raw row: {_named(list(raw), list(raw.values()), raw=True)}")
@@ -124,11 +139,11 @@ def _source(con: Any, ex: Any) -> None:
         outs = ", ".join(ex.output_names[:MAX_VEC]) + (" …" if len(ex.output_names) > MAX_VEC else "")
         binary = ex.loss_name in ("binary_cross_entropy", "binary_generalized_cross_entropy")
         kind = "P(class " + ex.output_names[0] + ")" if binary and len(ex.output_names) == 1 else "classes " + outs
-        con.print(f"label {src.get('label')!r} → target t below; outputs: {kind}")
+        con.print(escape(f"label {src.get('label')!r} → target t below; outputs: {kind}"))
     elif "label" in src:
-        con.print(f"target value(s): {src['label']}")
+        con.print(escape(f"target value(s): {src['label']}"))
     for n in src.get("notes", []):
-        con.print(f"[dim]note: {n}[/]")
+        con.print(f"[dim]note: {escape(str(n))}[/]")
 
 
 def _forward(con: Any, ex: Any) -> None:
@@ -138,13 +153,16 @@ def _forward(con: Any, ex: Any) -> None:
     prev = "x"
     for i, s in enumerate(ex.forward):
         is_out = s.name == "output"
-        how = "y = z (raw scores, no activation)" if is_out else f"h{i + 1} = {s.activation}(z)"
+        how = _OUTPUT_HOW.get(ex.loss_name, _OUTPUT_HOW["cross_entropy"]) if is_out else f"h{i + 1} = {s.activation}(z)"
+        # a y column only where y is z: a softmax, logistic or exp output is below the table, z would be mislabelled y
+        y_column = not is_out or ex.loss_name == "squared_error"
         n_out, n_in = s.W.shape
         con.print(f"[bold]{s.name}[/]: z = W·{prev} + b, {how}   [dim](W: {n_out}×{n_in})[/]")
 
         rows = _rows(con, n_out, s.name)
 
-        def table(k: int, s: Any = s, prev: str = prev, is_out: bool = is_out, rows: int = rows, n_out: int = n_out) -> Table:
+        def table(k: int, s: Any = s, prev: str = prev, is_out: bool = is_out, rows: int = rows, n_out: int = n_out,
+                  y_column: bool = y_column) -> Table:
             t = Table()
             t.add_column("unit", justify="right")
             for c in range(k):
@@ -152,9 +170,11 @@ def _forward(con: Any, ex: Any) -> None:
             _more(t, k, s.W.shape[1])
             t.add_column("b", justify="right")
             t.add_column("z", justify="right", style="cyan")
-            t.add_column("y" if is_out else "h", justify="right", style="green")
+            if y_column:
+                t.add_column("y" if is_out else "h", justify="right", style="green")
             for j in range(rows):
-                t.add_row(str(j + 1), *(_f(w) for w in s.W[j, :k]), *(["…"] if k < s.W.shape[1] else []), _f(s.b[j]), _f(s.z[j]), _f(s.h[j]))
+                t.add_row(str(j + 1), *(_f(w) for w in s.W[j, :k]), *(["…"] if k < s.W.shape[1] else []), _f(s.b[j]), _f(s.z[j]),
+                          *([_f(s.h[j])] if y_column else []))
             _more_rows(t, rows, n_out)
             return t
 
@@ -166,7 +186,7 @@ def _forward(con: Any, ex: Any) -> None:
                   "but steps along this sum's gradient, as this model does)" if len(ex.output) > 1 and ex.source else ""))
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
-        con.print(f"loss L = -Σ [t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")
+        con.print(f"loss L = -Σ \\[t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")  # escaped: "[t·log p ...]" read as a Rich tag printed "-Σ  ="
     elif ex.loss_name == "poisson":
         con.print(f"output y = e^z (the expected count or rate) = {_vec(ex.output)}")
         con.print(f"loss L = Σ (y - t·z + t·log t - t) (half the Poisson deviance; t·log t = 0 for t = 0) = [bold]{ex.loss:.6f}[/]")
