@@ -311,6 +311,17 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate", "inspect"])
+def test_an_app_option_with_a_missing_or_broken_model_file_names_the_file_not_the_option(fitted: dict[str, Any], tmp_path: Path, command: str) -> None:
+    """A mistyped model path was "this model file holds a table model: drop --image-dtype": the wrong fix for a file not there."""
+    d = fitted["dir"]
+    for missing in ("nofile.safetensors", "nofile.onnx"):
+        assert_user_error(run(command, tmp_path / missing, d / "pixels.csv", "--image-dtype", "uint8"), f"model file '{tmp_path / missing}' does not exist: check the path")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_text("not a model")
+    assert_user_error(run(command, junk, d / "pixels.csv", "--image-dtype", "uint8"), f"'{junk}' is not a readable safetensors model file")
+
+
 def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
     model, pixels, labels = fitted["dir"] / "image.safetensors", fitted["pixels"], fitted["labels"]
     np.savez(tmp_path / "d.npz", X=pixels, y=labels)

@@ -577,7 +577,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     from ._data import show_evaluation
 
     kind = export_app(model)  # an app export read here (None: a table model's)
-    check_app_options(kind, **options)
+    check_app_options(kind, model, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article

@@ -237,7 +237,7 @@ def _app_mode(model_path: str, kind: str | None, app_options: dict[str, Any], **
     from ._appfiles import CLASSIFIERS, app_refusal, article, check_app_options
     from ._inspect_apps import READ_AS_PREDICT
 
-    check_app_options(kind, **app_options)
+    check_app_options(kind, model_path, **app_options)
     if kind in CLASSIFIERS or kind in READ_AS_PREDICT:  # texts, images, sequences, a series or id pairs from the data file, as predict reads them
         refused = ["--" + o.replace("_", "-") for o, v in table_only.items() if v is not None]
         if refused:
