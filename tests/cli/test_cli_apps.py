@@ -498,6 +498,11 @@ def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: di
     words = tmp_path / "words.csv"
     marked.assign(anomaly=["odd"] * 68).to_csv(words, index=False)
     assert_user_error(run("evaluate", d / "auto.safetensors", words, "--target", "anomaly"), "must hold 0/1 or True/False")
+    normal = tmp_path / "normal.csv"  # every row normal: nothing for ROC-AUC to rank, said with the fix
+    marked.assign(anomaly=0).to_csv(normal, index=False)
+    assert_user_error(run("evaluate", d / "auto.safetensors", normal, "--target", "anomaly"),
+                      "the anomaly column 'anomaly' holds one value only (0): ROC-AUC and the flag's precision and recall need normal rows (0, False or +1) "
+                      "and anomalies (1, True or -1) both: score rows of both kinds, or write the flags alone with `hiddenlayers predict` (no --target).")
 
 
 def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str, Any]) -> None:
@@ -550,6 +555,9 @@ def test_anomaly_labels_are_0_1_or_plus_minus_1_with_both_present(values: list[A
         got = anomaly_labels(column, "anomaly")
         marker = -1 if found == {-1, 1} else 1
         assert got.tolist() == [v == marker for v in column.astype(float).tolist()]
+    elif len(found) == 1 and found <= {0, 1, -1}:  # one kind only: named as such, with the fix
+        with pytest.raises(UserError, match=r"the anomaly column 'anomaly' holds one value only \((0|1|-1|True|False)\): ROC-AUC"):
+            anomaly_labels(column, "anomaly")
     else:
         with pytest.raises(UserError, match="the anomaly column 'anomaly' must hold 0/1"):
             anomaly_labels(column, "anomaly")

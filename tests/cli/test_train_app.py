@@ -88,6 +88,20 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     assert "<html" in page.lower() and 'id="gradient-flow"' in page
 
 
+@pytest.mark.parametrize("kind", [0, 1])
+def test_an_anomaly_column_of_one_kind_says_so_and_how_to_train_on_normal_rows(files: Path, tmp_path: Path, kind: int) -> None:
+    """A column of one value (every row normal, or every row an anomaly) was told it "must hold 0/1 ..., both present.
+    Received values 0", which names no fix; the novelty-detection user with clean rows is told how to train on them."""
+    data = tmp_path / "one_kind.csv"
+    pd.read_csv(files / "cancer.csv").assign(malignant=kind).to_csv(data, index=False)
+    out = tmp_path / "one.safetensors"
+    assert_user_error(run("train", data, "--app", "autoencoder", "--target", "malignant", "--epochs", "1", "--out", out),
+                      f"the anomaly column 'malignant' holds one value only ({kind}): ROC-AUC and the flag's precision and recall need normal rows "
+                      "(0, False or +1) and anomalies (1, True or -1) both: to learn from rows that are all normal, leave out --target and name the "
+                      "input columns with --features")
+    assert not out.exists()
+
+
 def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hiddenlayers.cli._apptrain as at
 
