@@ -221,6 +221,18 @@ def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path
     assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
 
 
+def test_the_summarys_image_shape_is_the_fitted_models_for_channels_first_arrays(tmp_path: Path) -> None:
+    """A PyTorch-ordered (N, 1, 8, 8) .npz without --image-layout chw fits 8 x 8 images of one channel (the app reads the
+    channels-first array as such), but the summary said 'image shape (C x H x W) 8x1x8' from the hwc axes."""
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "chw.npz", X=rng.integers(0, 256, (40, 1, 8, 8), dtype=np.uint8), y=np.repeat([0, 1], 20))
+    model = tmp_path / "chw.safetensors"
+    summary = _json(ok("train", tmp_path / "chw.npz", "--app", "image", "--hidden", "conv2k3:same,4", "--epochs", "1", "--out", model, "--json"))
+    assert summary["image_shape"] == "x".join(map(str, hl.load(model).image_shape_)) == "1x8x8"
+
+
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"],
                                     ["--scale-target"], ["--timelapse", "t.html"], ["--max-categories", "5"], ["--features", "review"]])
 def test_options_that_do_not_apply_are_refused_naming_what_applies(files: Path, tmp_path: Path, option: list[str]) -> None:
