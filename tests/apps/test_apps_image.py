@@ -179,6 +179,24 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
         on_255.predict(X.astype(np.float32))
 
 
+def test_uint8_images_given_to_a_model_fitted_on_0_255_floats_warn():
+    """The converse: fitted on 0-255 pixels given as floats (X.astype(np.float32)), predict read a uint8 array 255 times too
+    dark (uint8 is scaled by 1/255) and answered at chance (0.10 on digits, 0.91 as floats) without a word."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
+    on_255 = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X.astype(np.float32), rng.integers(0, 2, 60))
+    with pytest.warns(UserWarning, match=r"^these uint8 images are read as pixels 0-1 \(scaled by 1/255\), but the model was fitted on float pixels "
+                                         r"from 0 to 255: pass them on its training scale, e.g. X.astype\(np.float32\) for 0-255 pixels\.$"):
+        on_255.predict(X)
+    on_unit = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X / 255.0, rng.integers(0, 2, 60))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitted on 0-1 floats, or on uint8 images: uint8 is their scale
+        on_unit.predict(X)
+        on_255.predict(X.astype(np.float32))
+
+
 def test_pipeline_set_output_pandas_works_as_with_the_mlps(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
     # transform() makes ImageClassifier a transformer: Pipeline.set_output(transform="pandas") called its set_output,
     # which it lacked ("`set_output` is not available"), where the MLP estimators' works

@@ -322,6 +322,23 @@ def test_an_app_option_with_a_missing_or_broken_model_file_names_the_file_not_th
     assert_user_error(run(command, junk, d / "pixels.csv", "--image-dtype", "uint8"), f"'{junk}' is not a readable safetensors model file")
 
 
+def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_image_dtype_float32(tmp_path: Path) -> None:
+    """A uint8 .npy (read as uint8, scaled by 1/255) or --image-dtype uint8 given to a model fitted on 0-255 floats was read
+    255 times too dark: predictions of one class, exit 0. Now one line naming --image-dtype float32, which reads them right."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
+    app = ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X.astype(np.float32), np.repeat(["a", "b"], 20))
+    model, images = tmp_path / "f255.safetensors", tmp_path / "u8.npy"
+    app.save(model)
+    np.save(images, X)
+    fix = "holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels from 0 to 255: pass --image-dtype float32"
+    assert_user_error(run("predict", model, images), f"'{images}' {fix}")
+    pd.DataFrame(X.reshape(40, 64)).to_csv(tmp_path / "pixels.csv", index=False)
+    assert_user_error(run("predict", model, tmp_path / "pixels.csv", "--image-dtype", "uint8"), f"the data {fix}")
+    got = _csv(ok("predict", model, images, "--image-dtype", "float32"))["predicted_label"].tolist()
+    assert got == app.predict(X.astype(np.float32)).tolist()
+
+
 def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
     model, pixels, labels = fitted["dir"] / "image.safetensors", fitted["pixels"], fitted["labels"]
     np.savez(tmp_path / "d.npz", X=pixels, y=labels)

@@ -323,6 +323,7 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], wher
                         "pixels) or --target (evaluate, inspect), or drop them.")
     dtype = options.get("image_dtype") or "float32"
     refuse_float_pixels(model, dtype)
+    refuse_uint8_pixels(model, dtype, "the data")
     return read_images(model, numeric_matrix(frame, where), dtype, options.get("image_layout") or "hwc", "the data", where)
 
 
@@ -334,6 +335,20 @@ def refuse_float_pixels(model: Any, dtype: str) -> None:
     if dtype != "uint8" and getattr(model, "input_dtype", None) == "uint8":
         raise UserError("this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with "
                         "--image-dtype uint8, or predict with the .safetensors file.")
+
+
+def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
+    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier fitted on float
+    pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and predict one class
+    for all, which it did without a word. The fix is the option that reads them as given."""
+    from ..apps import ImageClassifier, fitted_on_unit_scale
+
+    if dtype != "uint8" or not isinstance(model, ImageClassifier) or getattr(model, "mean_", None) is None or fitted_on_unit_scale(model):
+        return
+    span = getattr(model, "pixel_range_", None)
+    fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
+    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
+                    "pass --image-dtype float32 to read them as given.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -352,6 +367,7 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
     refuse_float_pixels(model, dtype)
+    refuse_uint8_pixels(model, dtype, where)
     return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
 
 
