@@ -30,6 +30,7 @@ from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
+    STOP_REASONS,
     FlatParams,
     History,
     LoopHooks,
@@ -304,6 +305,7 @@ def _fit_penalized(
     flat.data.copy_(best[0])
     rows.restore(best[1])
     flat.release()
+    hist.stop_message = STOP_REASONS.get(hist.stop_reason or "", "")  # the words training.train gives (progress bar, summary)
     _note_held(hist, first, began, est.learning_rate_init)
     net.eval()
     hooks.end()
