@@ -14,7 +14,6 @@ from its ``.safetensors`` file); a SpeechRecognizer's is read by :mod:`._appspee
 from __future__ import annotations
 
 import warnings
-
 from typing import Any
 
 import numpy as np
