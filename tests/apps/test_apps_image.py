@@ -123,6 +123,10 @@ def test_clone_and_params() -> None:
         (np.zeros((4, 8)), [0, 1, 0, 1], r"^images must have shape \(N, H, W\) or \(N, H, W, C\) with C in 1, 3, 4\. Received shape \(4, 8\)"),
         (np.full((4, 8, 8), np.nan), [0, 1, 0, 1], r"^images contain NaN or infinity"),
         (np.zeros((4, 8, 8)), [0, 1, 0], r"^y must hold one label per image: X has 4 images, y has shape \(3,\)\.$"),
+        # Keras' to_categorical labels: said as such, with the labels to pass
+        (np.zeros((4, 8, 8)), np.eye(3)[[0, 1, 2, 0]], r"^y must hold one label per image: X has 4 images, y has shape \(4, 3\)\. These are one-hot rows: "
+                                                     r"pass the labels, y\.argmax\(axis=1\)\.$"),
+        (np.zeros((4, 8, 8)), np.ones((4, 3)), r"^y must hold one label per image: X has 4 images, y has shape \(4, 3\)\.$"),
         (np.zeros((4, 8, 8)), [1, 1, 1, 1], r"^y has a single class 1: a classifier needs at least two\.$"),
         (np.array([["a"] * 8] * 8)[None], [0], r"^images must be a numeric array"),
     ],
