@@ -618,6 +618,8 @@ def test_train_help_names_every_app_it_takes() -> None:
     shown = " ".join(ok("train", "--help").stdout.split())
     missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
     assert not missing, missing
+    # "[default: 200]" beside --epochs is a table model's: an app not given --epochs keeps its own (a Recommender's 100), and help says so
+    assert "With --app an option not given keeps the app's own default (e.g. a Recommender's 100 epochs): the defaults shown below are a table model's." in shown
 
 
 def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch_2_in_both_lines(files: Path, tmp_path: Path) -> None:

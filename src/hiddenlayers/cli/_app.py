@@ -400,6 +400,7 @@ def train(
 
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
+    With --app an option not given keeps the app's own default (e.g. a Recommender's 100 epochs): the defaults shown below are a table model's.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed or Ctrl-C, a file or a folder? the same command resumes: OUT.ckpt)
     """
