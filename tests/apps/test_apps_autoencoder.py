@@ -117,6 +117,17 @@ def test_one_d_input_is_a_one_line_error_naming_shape_and_reshape(fitted: Autoen
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore:X has feature names")  # `fitted` read an array: a frame is named as such before it is read
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
+def test_a_text_column_is_one_line_naming_the_column_and_the_encoder(fitted: Autoencoder, method: str) -> None:
+    """scikit-learn's bare "could not convert string to float: 'x'" named neither the column nor what to do."""
+    X = pd.DataFrame({f"x{j}": np.arange(6.0) for j in range(7)}).assign(city=["oslo", "rome"] * 3)
+    model = Autoencoder(max_iter=1) if method == "fit" else fitted
+    with pytest.raises(DataError, match=r"^X has non-numeric values \(could not convert string to float: 'oslo', in column 'city'\): an autoencoder "
+                                        r"reads numbers; drop text columns, or encode them first, e.g. make_pipeline\(hl.TableEncoder\(\), Autoencoder"):
+        getattr(model, method)(X)
+
+
 # ------------------------------------------------------------------ device
 NO_GPU = pytest.mark.skipif(
     torch.cuda.is_available() or torch.backends.mps.is_available(), reason="device='auto' picks a GPU here, so it need not equal 'cpu' bit for bit"

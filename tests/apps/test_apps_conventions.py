@@ -212,6 +212,8 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     model = PROGRESS[name](True)
     shown = capsys.readouterr()
     assert f"training {name}" in shown.err and "2/2" in shown.err and shown.out == ""
+    # the closing line in training's words for every app (the Recommender's own loop said a bare "max_epochs")
+    assert f"training {name} stopped after epoch 2: reached the maximum number of epochs (max_epochs)" in " ".join(shown.err.split())
     assert model.get_params()["progress_bar"] is True and model.n_iter_ == 2
     PROGRESS[name](False)
     assert capsys.readouterr() == ("", "")

@@ -64,6 +64,10 @@ def test_a_recommender_export_predicts_and_evaluates_as_its_file(tmp_path: Path)
     new.to_csv(tmp_path / "new.csv", index=False)
     a, b = _table(st, tmp_path / "new.csv", "--keep", "id"), _table(ox, tmp_path / "new.csv", "--keep", "id")
     assert list(b.columns) == list(a.columns) == ["id", "predicted_rating"]
+    # the cold-start note the file's predict gives (its warning), the export's too: it gave none
+    notes = [ok("predict", m, tmp_path / "new.csv").stderr for m in (st, ox)]
+    assert notes[0] == notes[1] == ("note: 2 of 6 rows have a user (1) or item (1) not seen in fit: predicted from the global mean plus the known "
+                                    "side's bias.\n")
     np.testing.assert_allclose(b["predicted_rating"], a["predicted_rating"], rtol=TOL, atol=TOL)
     text = pd.read_csv(io.StringIO(ok("predict", ox, tmp_path / "new.csv").stdout), dtype=str)["predicted_rating"]
     assert all(str(np.float32(float(t))) == t for t in text)  # float32's shortest text, as the .safetensors file writes it

@@ -311,6 +311,34 @@ def test_app_options_are_refused_on_files_they_do_not_fit(fitted: dict[str, Any]
     assert_user_error(run("predict", table_model, d / "table.csv", "--text-column", "b"), "--text-column is for TextClassifier files")
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate", "inspect"])
+def test_an_app_option_with_a_missing_or_broken_model_file_names_the_file_not_the_option(fitted: dict[str, Any], tmp_path: Path, command: str) -> None:
+    """A mistyped model path was "this model file holds a table model: drop --image-dtype": the wrong fix for a file not there."""
+    d = fitted["dir"]
+    for missing in ("nofile.safetensors", "nofile.onnx"):
+        assert_user_error(run(command, tmp_path / missing, d / "pixels.csv", "--image-dtype", "uint8"), f"model file '{tmp_path / missing}' does not exist: check the path")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_text("not a model")
+    assert_user_error(run(command, junk, d / "pixels.csv", "--image-dtype", "uint8"), f"'{junk}' is not a readable safetensors model file")
+
+
+def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_image_dtype_float32(tmp_path: Path) -> None:
+    """A uint8 .npy (read as uint8, scaled by 1/255) or --image-dtype uint8 given to a model fitted on 0-255 floats was read
+    255 times too dark: predictions of one class, exit 0. Now one line naming --image-dtype float32, which reads them right."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
+    app = ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X.astype(np.float32), np.repeat(["a", "b"], 20))
+    model, images = tmp_path / "f255.safetensors", tmp_path / "u8.npy"
+    app.save(model)
+    np.save(images, X)
+    fix = "holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels from 0 to 255: pass --image-dtype float32"
+    assert_user_error(run("predict", model, images), f"'{images}' {fix}")
+    pd.DataFrame(X.reshape(40, 64)).to_csv(tmp_path / "pixels.csv", index=False)
+    assert_user_error(run("predict", model, tmp_path / "pixels.csv", "--image-dtype", "uint8"), f"the data {fix}")
+    got = _csv(ok("predict", model, images, "--image-dtype", "float32"))["predicted_label"].tolist()
+    assert got == app.predict(X.astype(np.float32)).tolist()
+
+
 def test_image_npz_is_read_by_predict_and_evaluate_and_bad_ones_are_one_line(fitted: dict[str, Any], tmp_path: Path) -> None:
     model, pixels, labels = fitted["dir"] / "image.safetensors", fitted["pixels"], fitted["labels"]
     np.savez(tmp_path / "d.npz", X=pixels, y=labels)
@@ -487,6 +515,11 @@ def test_evaluate_autoencoder_ranks_anomalies_by_reconstruction_error(fitted: di
     words = tmp_path / "words.csv"
     marked.assign(anomaly=["odd"] * 68).to_csv(words, index=False)
     assert_user_error(run("evaluate", d / "auto.safetensors", words, "--target", "anomaly"), "must hold 0/1 or True/False")
+    normal = tmp_path / "normal.csv"  # every row normal: nothing for ROC-AUC to rank, said with the fix
+    marked.assign(anomaly=0).to_csv(normal, index=False)
+    assert_user_error(run("evaluate", d / "auto.safetensors", normal, "--target", "anomaly"),
+                      "the anomaly column 'anomaly' holds one value only (0): ROC-AUC and the flag's precision and recall need normal rows (0, False or +1) "
+                      "and anomalies (1, True or -1) both: score rows of both kinds, or write the flags alone with `hiddenlayers predict` (no --target).")
 
 
 def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str, Any]) -> None:
@@ -539,6 +572,9 @@ def test_anomaly_labels_are_0_1_or_plus_minus_1_with_both_present(values: list[A
         got = anomaly_labels(column, "anomaly")
         marker = -1 if found == {-1, 1} else 1
         assert got.tolist() == [v == marker for v in column.astype(float).tolist()]
+    elif len(found) == 1 and found <= {0, 1, -1}:  # one kind only: named as such, with the fix
+        with pytest.raises(UserError, match=r"the anomaly column 'anomaly' holds one value only \((0|1|-1|True|False)\): ROC-AUC"):
+            anomaly_labels(column, "anomaly")
     else:
         with pytest.raises(UserError, match="the anomaly column 'anomaly' must hold 0/1"):
             anomaly_labels(column, "anomaly")

@@ -112,6 +112,27 @@ def test_inspect_reads_a_forecaster_series_one_example_per_lag_window(apps: dict
     assert not (tmp_path / "x.html").exists()
 
 
+def test_inspect_reads_an_image_classifiers_npz_and_npy_as_predict_and_evaluate_do(tmp_path: Path) -> None:
+    """`inspect image.safetensors digits.npz` was "'digits.npz' holds an array of shape (1797, 8, 8): give a 2-D table" though
+    predict and evaluate read the same file; now the .npz's X (labels y for the probes) and an .npy's images are read alike."""
+    from hiddenlayers.apps import ImageClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, (40, 8, 8), dtype=np.uint8), np.repeat(["a", "b"], 20)
+    model = ImageClassifier("conv2k3:same,4", **FAST).fit(X, y)
+    model.save(tmp_path / "img.safetensors")
+    np.savez(tmp_path / "img.npz", X=X, y=y)
+    np.save(tmp_path / "img.npy", X)
+    got = _json(run("inspect", tmp_path / "img.safetensors", tmp_path / "img.npz", "--out", tmp_path / "a.html", "--json"))
+    assert (got["rows"], got["target"]) == (40, "y")
+    assert _dead(got["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in record(model, X).stats.items()}
+    assert "Held-out accuracy of a linear model" in (tmp_path / "a.html").read_text(encoding="utf-8")  # y's labels feed the probes
+    got = _json(run("inspect", tmp_path / "img.safetensors", tmp_path / "img.npy", "--out", tmp_path / "b.html", "--json", "--sections", "layers"))
+    assert (got["rows"], got["target"]) == (40, None)
+    assert_user_error(run("inspect", tmp_path / "img.safetensors", tmp_path / "img.npy", "--target", "y", "--out", tmp_path / "c.html"),
+                      "--target names the labels, and an .npy array holds none")
+
+
 def test_inspect_reads_a_recommender_pairs_and_leaves_out_cold_start_rows(apps: dict[str, Any], tmp_path: Path) -> None:
     d, model = apps["dir"], apps["apps"]["rec"]
     out = tmp_path / "rec.html"

@@ -88,6 +88,20 @@ def test_autoencoder_app_learns_normal_rows_and_ranks_the_anomalies(files: Path,
     assert "<html" in page.lower() and 'id="gradient-flow"' in page
 
 
+@pytest.mark.parametrize("kind", [0, 1])
+def test_an_anomaly_column_of_one_kind_says_so_and_how_to_train_on_normal_rows(files: Path, tmp_path: Path, kind: int) -> None:
+    """A column of one value (every row normal, or every row an anomaly) was told it "must hold 0/1 ..., both present.
+    Received values 0", which names no fix; the novelty-detection user with clean rows is told how to train on them."""
+    data = tmp_path / "one_kind.csv"
+    pd.read_csv(files / "cancer.csv").assign(malignant=kind).to_csv(data, index=False)
+    out = tmp_path / "one.safetensors"
+    assert_user_error(run("train", data, "--app", "autoencoder", "--target", "malignant", "--epochs", "1", "--out", out),
+                      f"the anomaly column 'malignant' holds one value only ({kind}): ROC-AUC and the flag's precision and recall need normal rows "
+                      "(0, False or +1) and anomalies (1, True or -1) both: to learn from rows that are all normal, leave out --target and name the "
+                      "input columns with --features")
+    assert not out.exists()
+
+
 def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hiddenlayers.cli._apptrain as at
 
@@ -205,6 +219,18 @@ def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path
     assert (predicted == digits.target).mean() >= 0.85
     from_npz = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "digits.npz", "--image-layout", layout).stdout))["predicted_label"]
     assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
+
+
+def test_the_summarys_image_shape_is_the_fitted_models_for_channels_first_arrays(tmp_path: Path) -> None:
+    """A PyTorch-ordered (N, 1, 8, 8) .npz without --image-layout chw fits 8 x 8 images of one channel (the app reads the
+    channels-first array as such), but the summary said 'image shape (C x H x W) 8x1x8' from the hwc axes."""
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "chw.npz", X=rng.integers(0, 256, (40, 1, 8, 8), dtype=np.uint8), y=np.repeat([0, 1], 20))
+    model = tmp_path / "chw.safetensors"
+    summary = _json(ok("train", tmp_path / "chw.npz", "--app", "image", "--hidden", "conv2k3:same,4", "--epochs", "1", "--out", model, "--json"))
+    assert summary["image_shape"] == "x".join(map(str, hl.load(model).image_shape_)) == "1x8x8"
 
 
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"],
@@ -592,6 +618,8 @@ def test_train_help_names_every_app_it_takes() -> None:
     shown = " ".join(ok("train", "--help").stdout.split())
     missing = [name for name in [*APPS, "agent"] if f"{name} (" not in shown]
     assert not missing, missing
+    # "[default: 200]" beside --epochs is a table model's: an app not given --epochs keeps its own (a Recommender's 100), and help says so
+    assert "With --app an option not given keeps the app's own default (e.g. a Recommender's 100 epochs): the defaults shown below are a table model's." in shown
 
 
 def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch_2_in_both_lines(files: Path, tmp_path: Path) -> None:

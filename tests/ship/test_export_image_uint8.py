@@ -60,6 +60,20 @@ def test_uint8_input_matches_predict_proba(cnn: ImageClassifier, digits, tmp_pat
     assert _session(tmp_path / "random.onnx").get_inputs()[0].type == "tensor(uint8)"
 
 
+def test_random_parity_images_raise_no_pixel_scale_warning(cnn: ImageClassifier, tmp_path: Path) -> None:
+    """Without X the export draws its own parity images: they stay in the training range, so predict's 0-1 scale rule
+    (float pixels above 1.5 on a model fitted on 0-1 pixels) no longer told the user, who gave no pixels, to divide by 255."""
+    import warnings
+
+    d = load_digits()
+    float_fit = ImageClassifier("conv4k3:same,8", max_iter=1, device="cpu", random_state=0).fit(d.images[:100] / 16, d.target[:100])  # 0-1 floats
+    for model in (cnn, float_fit):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            report = export_onnx(model, tmp_path / f"{id(model)}.onnx")
+        assert report.parity_rows == 64 and report.max_abs_diff < 1e-5
+
+
 def test_uint8_colour_channels_last(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X, y = rng.integers(0, 256, size=(60, 6, 6, 3), dtype=np.uint8), np.repeat(["a", "b"], 30)

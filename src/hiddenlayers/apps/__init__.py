@@ -31,6 +31,7 @@ _EXPORTS = {
     "run_backtest": "._backtest",
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
+    "cold_start_words": "._recommend",
     "DQNAgent": "._agent",
     "make_env": "._agent",
     "renamed_stop_reason": "._deprecated",

@@ -93,7 +93,16 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     reshapes, where scikit-learn's message spans lines and prints the values.
     """
     require_2d(X, name)
-    X = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
+    try:
+        rows = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
+    except ValueError as exc:  # scikit-learn's "could not convert string to float: 'x'" names neither the column nor the fix
+        if not str(exc).startswith("could not convert string to float"):
+            raise
+        from ..estimators import first_text_column
+
+        raise DataError(f"{name} has non-numeric values ({exc}{first_text_column(X)}): an autoencoder reads numbers; drop text columns, or encode "
+                        "them first, e.g. make_pipeline(hl.TableEncoder(), Autoencoder(...)) or sklearn's OneHotEncoder.") from None
+    X = rows
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
         raise DataError(

@@ -177,7 +177,10 @@ class ClassifierFitting(FitRequired):
         During a first :meth:`partial_fit` call its ``classes`` are the classes (``y``'s labels must be among them)."""
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(f"y must hold one label per {self._samples[:-1]}: X has {n} {self._samples}, y has shape {y.shape}.")
+            # Keras' to_categorical rows: an (n, k) 0/1 array with one 1 a row, which scikit-learn's classifiers take as labels
+            one_hot = y.ndim == 2 and y.shape[0] == n and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
+            fix = " These are one-hot rows: pass the labels, y.argmax(axis=1)." if one_hot else ""
+            raise ValueError(f"y must hold one label per {self._samples[:-1]}: X has {n} {self._samples}, y has shape {y.shape}.{fix}")
         check_class_labels(y, type(self).__name__)
         try:
             classes, codes = np.unique(y, return_inverse=True)

@@ -258,14 +258,24 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         scaled = a.astype(floats) / floats(255.0) if a.dtype == np.uint8 else a.astype(floats)
         if not np.isfinite(scaled).all():
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
-        if a.dtype != np.uint8 and getattr(self, "mean_", None) is not None:
-            self._warn_if_on_another_scale(scaled)
+        if getattr(self, "mean_", None) is not None:
+            self._warn_if_on_another_scale(scaled, uint8=a.dtype == np.uint8)
         return scaled, a
 
-    def _warn_if_on_another_scale(self, scaled: np.ndarray) -> None:
+    def _warn_if_on_another_scale(self, scaled: np.ndarray, uint8: bool = False) -> None:
         """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
         the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``).
-        The advice names the model's own training range (``scale_advice``): 255 is the divisor only for 0-255 images."""
+        The advice names the model's own training range (``scale_advice``): 255 is the divisor only for 0-255 images.
+
+        ``uint8``: the images came as uint8, scaled to 0-1; a model fitted on floats on a larger scale (0-255 pixels given as
+        floats, ``X.astype(np.float32)``) would read them 255 times too dark, and predicted one class for all without a word."""
+        if uint8:
+            if not fitted_on_unit_scale(self):
+                span = getattr(self, "pixel_range_", None)
+                fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
+                warnings.warn(f"these uint8 images are read as pixels 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
+                              "pass them on its training scale, e.g. X.astype(np.float32) for 0-255 pixels.", UserWarning, stacklevel=user_stacklevel())
+            return
         top = float(scaled.max())
         if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
             said = scale_advice(self, top, "pass the images as a uint8 array") or ("the model was fitted on pixels 0-1 (uint8 images "

@@ -30,6 +30,7 @@ from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
+    STOP_REASONS,
     FlatParams,
     History,
     LoopHooks,
@@ -125,6 +126,14 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     if users.ndim != 1 or users.shape != items.shape:
         raise DataError(f"users and items must be 1-D and the same length. Received {users.shape} and {items.shape}.")
     return users, items
+
+
+def cold_start_words(user_seen: np.ndarray, item_seen: np.ndarray) -> str:
+    """The warning of ``predict`` (and the CLI's note, for a file or its ``.onnx`` export) on rows whose user or item was not
+    seen in fit; ``user_seen``, ``item_seen``: bool ``(n,)``, as :meth:`Recommender.seen`'s columns."""
+    cold = int((~(user_seen & item_seen)).sum())
+    return (f"{cold} of {len(user_seen)} rows have a user ({int((~user_seen).sum())}) or item ({int((~item_seen).sum())}) not seen in fit: "
+            "predicted from the global mean plus the known side's bias.")
 
 
 _AT_PREDICT = "; an id not seen in fit is predicted from the global mean plus the known side's bias, a missing one is refused"
@@ -304,6 +313,7 @@ def _fit_penalized(
     flat.data.copy_(best[0])
     rows.restore(best[1])
     flat.release()
+    hist.stop_message = STOP_REASONS.get(hist.stop_reason or "", "")  # the words training.train gives (progress bar, summary)
     _note_held(hist, first, began, est.learning_rate_init)
     net.eval()
     hooks.end()
@@ -629,13 +639,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                 ub = self.network_.user_bias.weight[:, 0].cpu().numpy().astype(np.float64)
                 ib = self.network_.item_bias.weight[:, 0].cpu().numpy().astype(np.float64)
             out[~known] += np.where(u[~known] >= 0, ub[u[~known]], 0.0) + np.where(i[~known] >= 0, ib[i[~known]], 0.0)
-            n_users, n_items = int((u < 0).sum()), int((i < 0).sum())
-            warnings.warn(
-                f"{int((~known).sum())} of {len(u)} rows have a user ({n_users}) or item ({n_items}) not seen in fit: "
-                "predicted from the global mean plus the known side's bias.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
+            warnings.warn(cold_start_words(u >= 0, i >= 0), UserWarning, stacklevel=user_stacklevel())
         return np.clip(out, *self.clip) if self.clip is not None else out
 
     def seen(self, X: Any) -> np.ndarray:

@@ -400,6 +400,7 @@ def train(
 
     The fast data checks run first and print a short summary; only fatal findings (e.g. fewer rows than classes) stop training.
     --app trains an application on its data (no data checks); `predict`, `evaluate` and `inspect` read its file with the same options.
+    With --app an option not given keeps the app's own default (e.g. a Recommender's 100 epochs): the defaults shown below are a table model's.
 
     Example: hiddenlayers train data.csv --target label --hidden 64,32 --out model.safetensors (killed or Ctrl-C, a file or a folder? the same command resumes: OUT.ckpt)
     """
@@ -577,7 +578,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     from ._data import show_evaluation
 
     kind = export_app(model)  # an app export read here (None: a table model's)
-    check_app_options(kind, **options)
+    check_app_options(kind, model, **options)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article

@@ -93,14 +93,21 @@ def app_refusal(path: str, kind: str, command: str, takes: str = "a model traine
     return UserError(f"'{path}' holds {_a(kind)} (an application file); {command} takes {takes}: {instead(kind, path)}.")
 
 
-def check_app_options(kind: str | None, **given: Any) -> None:
+def check_app_options(kind: str | None, model_path: str | None = None, **given: Any) -> None:
     """Refuse an app-only option (``--text-column``, ``--steps``, ``--folds``, ``--stride``, ``--value-column``, ``--image-dtype``,
-    ``--image-layout``) on a file it does not apply to, or a value it does not take."""
+    ``--image-layout``) on a file it does not apply to, or a value it does not take.
+
+    ``model_path``: the model file ``kind`` was read from. ``kind`` None means a table model, or no model file at all: a
+    missing or unreadable file is named as such (the loader's words) before any option is blamed, as "this model file holds
+    a table model: drop --steps" sent the user of a mistyped path after the wrong fix.
+    """
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):
             option = "--" + name.replace("_", "-")
+            if kind is None and model_path is not None:
+                _check_model_file(model_path)
             raise UserError(f"{option} is for {owners[name]} files; this model file holds {_a(kind) if kind else 'a table model'}: drop {option}.")
     from ..ship import PIXEL_DTYPES
 
@@ -116,6 +123,21 @@ def check_app_options(kind: str | None, **given: Any) -> None:
         raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
     if given.get("stride") is not None and given["stride"] < 1:
         raise UserError(f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {given['stride']}.")
+
+
+def _check_model_file(path: str) -> None:
+    """A one-line UserError where ``path`` is no model file: missing, a folder, or not a readable ``.safetensors`` file."""
+    from ..exceptions import ModelFileError
+    from ..ship import read_metadata
+    from ._common import _absent_message
+
+    if not Path(path).exists():
+        raise UserError(_absent_message(path))
+    if Path(path).suffix.lower() != ".onnx":
+        try:
+            read_metadata(path)
+        except ModelFileError as exc:
+            raise UserError(str(exc)) from None
 
 
 def data_column(model: Any, role: str) -> str | None:
@@ -301,6 +323,7 @@ def _pixel_images(model: Any, frame: pd.DataFrame, options: dict[str, Any], wher
                         "pixels) or --target (evaluate, inspect), or drop them.")
     dtype = options.get("image_dtype") or "float32"
     refuse_float_pixels(model, dtype)
+    refuse_uint8_pixels(model, dtype, "the data")
     return read_images(model, numeric_matrix(frame, where), dtype, options.get("image_layout") or "hwc", "the data", where)
 
 
@@ -312,6 +335,20 @@ def refuse_float_pixels(model: Any, dtype: str) -> None:
     if dtype != "uint8" and getattr(model, "input_dtype", None) == "uint8":
         raise UserError("this export reads uint8 pixels 0-255 (exported with input_dtype='uint8'): pass whole numbers 0-255 with "
                         "--image-dtype uint8, or predict with the .safetensors file.")
+
+
+def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
+    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier fitted on float
+    pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and predict one class
+    for all, which it did without a word. The fix is the option that reads them as given."""
+    from ..apps import ImageClassifier, fitted_on_unit_scale
+
+    if dtype != "uint8" or not isinstance(model, ImageClassifier) or getattr(model, "mean_", None) is None or fitted_on_unit_scale(model):
+        return
+    span = getattr(model, "pixel_range_", None)
+    fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
+    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
+                    "pass --image-dtype float32 to read them as given.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -330,6 +367,7 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
     refuse_float_pixels(model, dtype)
+    refuse_uint8_pixels(model, dtype, where)
     return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
 
 

@@ -13,6 +13,7 @@ from its ``.safetensors`` file); a SpeechRecognizer's is read by :mod:`._appspee
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -56,8 +57,14 @@ class Recommender(_Export):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The graph's rating of each row of ``X`` (the user column, then the item column), checked as a request's ids."""
+        from ..apps import cold_start_words
+
         users, items = (X.iloc[:, k].tolist() for k in (0, 1))
-        return np.asarray([rating for rating, _ in _answers(self.adapter, {"users": users, "items": items}, len(users))], dtype=np.float32)
+        ratings = np.asarray([rating for rating, _ in _answers(self.adapter, {"users": users, "items": items}, len(users))], dtype=np.float32)
+        seen = self.seen(X)
+        if not seen.all():  # the .safetensors file's warning, which the commands show as a note
+            warnings.warn(cold_start_words(seen[:, 0], seen[:, 1]), UserWarning, stacklevel=2)
+        return ratings
 
     def seen(self, X: pd.DataFrame) -> np.ndarray:
         """Bool ``(n, 2)``: whether each row's user (column 0) and item (column 1) are among the fitted ids the export stores."""

@@ -28,6 +28,10 @@ from ._common import UserError
 
 #: the anomaly column's two values -> which one marks an anomaly (0/1 and booleans: 1; the outlier detectors' +1/-1: -1)
 _ANOMALY = {frozenset({0, 1}): 1, frozenset({-1, 1}): -1}
+#: what to do about an anomaly column of one kind only, for evaluate (the default of anomaly_labels) and for train --app autoencoder
+ONE_KIND_EVALUATE = "score rows of both kinds, or write the flags alone with `hiddenlayers predict` (no --target)"
+ONE_KIND_TRAIN = ("to learn from rows that are all normal, leave out --target and name the input columns with --features "
+                  "(every row then trains as normal); to score the model, give rows of both kinds")
 
 
 def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any, seen: Any, where: Any = None) -> dict[str, Any]:
@@ -87,12 +91,20 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     return {"task": "forecast", "steps": k, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
 
 
-def anomaly_labels(column: pd.Series, name: str) -> np.ndarray:
-    """``column`` as booleans (True: an anomaly): 0/1 or True/False (1 marks one), or +1/-1 as an outlier detector writes them (-1 marks one)."""
+def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUATE) -> np.ndarray:
+    """``column`` as booleans (True: an anomaly): 0/1 or True/False (1 marks one), or +1/-1 as an outlier detector writes them (-1 marks one).
+
+    ``one_kind``: the fix named when the column holds one of those values only (every row normal, or every row an anomaly),
+    which the scores cannot rank (ROC-AUC needs both kinds) and which, for ``1`` alone, does not even say which kind it is.
+    """
     values = column.to_numpy()
     numbers = values.astype(np.float64) if column.dtype == bool else pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     found = set(np.unique(numbers[np.isfinite(numbers)]).tolist())
     marker = _ANOMALY.get(frozenset(found)) if np.isfinite(numbers).all() else None
+    if marker is None and len(found) == 1 and found <= {0, 1, -1} and np.isfinite(numbers).all():
+        value = str(bool(values[0])) if column.dtype == bool else f"{next(iter(found)):g}"
+        raise UserError(f"the anomaly column '{name}' holds one value only ({value}): ROC-AUC and the flag's precision and recall need "
+                        f"normal rows (0, False or +1) and anomalies (1, True or -1) both: {one_kind}.")
     if marker is None:
         shown = ", ".join(map(repr, list(dict.fromkeys(values.tolist()))[:6]))
         raise UserError(f"the anomaly column '{name}' must hold 0/1 or True/False (1: an anomaly), or +1/-1 (-1: an anomaly), both present. "

@@ -113,7 +113,7 @@ def _numeric(frame: pd.DataFrame, names: list[str], given: bool, where: Callable
 
 def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """An Autoencoder on numeric columns; the anomaly threshold, and with an anomaly column ``--target`` the held-out ROC-AUC."""
-    from ._appscore import anomaly_labels, score_autoencoder
+    from ._appscore import ONE_KIND_TRAIN, anomaly_labels, score_autoencoder
 
     if options["target"] is not None:
         frame, target, where = _labelled(data, options["target"], "the anomaly column")
@@ -123,7 +123,7 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
         table = read_table(data).every_row()
         frame, target, where = table.frame, None, table.where
     columns = feature_columns(frame, options["features"], target)  # the names before the values, as the header check (cli/_header.py)
-    anomaly: np.ndarray | None = None if target is None else anomaly_labels(frame[target], target)
+    anomaly: np.ndarray | None = None if target is None else anomaly_labels(frame[target], target, ONE_KIND_TRAIN)
     names = _numeric(frame, columns, options["features"] is not None, where)
     tr, te = _split(len(frame), options, anomaly)
     if anomaly is not None:  # the rows marked normal teach "normal" (novelty detection); the held-out rows keep both kinds
@@ -234,7 +234,8 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
     model = fit(make(**extra), images[tr], labels[tr])
-    summary: dict[str, Any] = {"image_shape": "x".join(map(str, shape)), "image_layout": layout, **read, "rows": len(tr)}
+    # the shape the model fitted, not the one the layout's axes gave: a (N, 1, 8, 8) array read as hwc is (1, 8, 8) to fit, not 8 channels
+    summary: dict[str, Any] = {"image_shape": "x".join(str(int(v)) for v in model.image_shape_), "image_layout": layout, **read, "rows": len(tr)}
     if te is not None:
         found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})

@@ -237,7 +237,7 @@ def _app_mode(model_path: str, kind: str | None, app_options: dict[str, Any], **
     from ._appfiles import CLASSIFIERS, app_refusal, article, check_app_options
     from ._inspect_apps import READ_AS_PREDICT
 
-    check_app_options(kind, **app_options)
+    check_app_options(kind, model_path, **app_options)
     if kind in CLASSIFIERS or kind in READ_AS_PREDICT:  # texts, images, sequences, a series or id pairs from the data file, as predict reads them
         refused = ["--" + o.replace("_", "-") for o, v in table_only.items() if v is not None]
         if refused:
@@ -254,6 +254,8 @@ def _classifier_rows(model: Any, data: str, target: str | None, options: dict[st
     from ._appfiles import app_inputs, data_column
     from ._common import labelled_table
 
+    if type(model).__name__ == "ImageClassifier" and Path(data).suffix.lower() in (".npy", ".npz"):
+        return _image_array_rows(model, data, target, options)
     table = read_table(data)
     frame, y = table.frame, None
     kept = data_column(model, "target")  # the label column of train --app, where the data has it: labels for the probes
@@ -270,6 +272,25 @@ def _classifier_rows(model: Any, data: str, target: str | None, options: dict[st
         note(table.drop_summary())
     X = app_inputs(model, frame, options, table.where)
     return AppRows(X, y, target, **_file_rows(table, data, None, len(X)))
+
+
+def _image_array_rows(model: Any, data: str, target: str | None, options: dict[str, Any]) -> AppRows:
+    """An ImageClassifier's images of an ``.npy``, or of an ``.npz``'s ``X`` with its labels ``y`` (``--target``: another array) for
+    the probes, read as ``predict`` and ``evaluate`` read them; each named by its place in the array (inspect refused them as no table)."""
+    import pandas as pd
+
+    from ._appfiles import _npy_images, array_images, npz_arrays
+
+    if Path(data).suffix.lower() == ".npy":
+        if target is not None:
+            raise UserError("--target names the labels, and an .npy array holds none: drop --target, or pass an .npz of images X and labels y (np.savez).")
+        X, y, label = _npy_images(model, data, options), None, None
+    else:
+        images, labels, name, label = npz_arrays(data, target, labels=target is not None)
+        X = array_images(model, images, options, f"the images '{name}' in '{data}'")
+        y = None if labels is None else class_labels(pd.Series(labels), model.classes_, label)
+        label = None if labels is None else label
+    return AppRows(X, y, label, list(range(1, len(X) + 1)), f"images of '{data}', counted from 1")
 
 
 def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,

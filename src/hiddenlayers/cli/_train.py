@@ -557,7 +557,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     exported = export_app(model_path) if onnx else None  # the app an .onnx file is the export of (None: a table model's)
     speech, table_export = exported == "SpeechRecognizer", exported not in (None, "SpeechRecognizer")
     kind = exported or app_kind(model_path)
-    check_app_options(kind, **(app_options or {}))
+    check_app_options(kind, model_path, **(app_options or {}))
     check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
     if out is not None:
@@ -638,7 +638,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     from ._weights import stored_weight_column
 
     kind = app_kind(model_path)
-    check_app_options(kind, **(app_options or {}))
+    check_app_options(kind, model_path, **(app_options or {}))
     if kind is not None and sample_weight is not None:
         raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds {article(kind)} (an application file): drop --sample-weight.")
     if kind == "DQNAgent":

@@ -38,6 +38,8 @@ _EXPORTS = {
     # a streamed fit's own validation rows, checked as fit(source, X_val=) checks them (train DIR --validation, before the data check)
     "stream_validation": "._stream_validation",
     "loss_row_weights": "._checks",
+    # the first text column of a DataFrame, for the apps' "X has non-numeric values" message (the Autoencoder's)
+    "first_text_column": "._checks",
     # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
     "swa_start_epoch": "._averaging",
     # weight averaging as a fit option, shared with the applications: its parameter rows, refusals and the fit call's averager

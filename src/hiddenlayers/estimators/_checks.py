@@ -45,7 +45,7 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
             np.asarray(X, dtype=np.float64)
         except (ValueError, TypeError):
             raise DataError(
-                f"X has non-numeric values ({detail}{_first_text_column(X)}): encode text or category columns as numbers first, "
+                f"X has non-numeric values ({detail}{first_text_column(X)}): encode text or category columns as numbers first, "
                 f"e.g. make_pipeline(hl.TableEncoder(), {type(est).__name__}(...)) (what hiddenlayers train does) or sklearn's OneHotEncoder."
             ) from None
         raise DataError(
@@ -53,7 +53,7 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
-def _first_text_column(X: Any) -> str:
+def first_text_column(X: Any) -> str:
     """``", in column 'city'"``: the first DataFrame column that is not numbers, for the message; else ``""``."""
     import pandas as pd
 

@@ -104,6 +104,24 @@ def _uint8_rows(X: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
     return rows
 
 
+def _in_fitted_range(model: Any, pixels: np.ndarray) -> np.ndarray:
+    """Random parity ``pixels`` (as ``predict`` reads them: uint8 images already / 255) clipped to the training pixels' range.
+
+    A normal draw around the per-channel mean and spread leaves [0, 1] (a few pixels up to ~1.5-2 on digits), and
+    ``predict`` takes float pixels above :data:`~hiddenlayers.apps.UNIT_SCALE_MAX` for 0-255 ones: it warned the user, who
+    gave no pixels, that "these float pixels" were on the wrong scale. Clipped to ``pixel_range_`` (in 0-1 units for a
+    model fitted on uint8 images) they are pixels the model could have seen; a file without the range, fitted on 0-1
+    pixels, is clipped to [0, 1].
+    """
+    from ..apps import fitted_on_unit_scale
+
+    span = getattr(model, "pixel_range_", None)
+    if span is not None:
+        low, high = (float(v) / (255.0 if getattr(model, "pixel_dtype_", None) == "uint8" else 1.0) for v in span)
+        return np.clip(pixels, low, high)
+    return np.clip(pixels, 0.0, 1.0) if fitted_on_unit_scale(model) else pixels
+
+
 def _image(model: Any, X: Any, input_dtype: str = "float32", double: bool = False) -> AppGraph:
     """ImageClassifier: raw pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``.
 
@@ -124,7 +142,7 @@ def _image(model: Any, X: Any, input_dtype: str = "float32", double: bool = Fals
     if X is None:  # random images around the training pixels' per-channel mean and spread
         rng = np.random.default_rng(0)
         chw = rng.standard_normal((64, channels, height, width)) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
-        raw: Any = chw.astype(np.float64 if double else np.float32).transpose(0, 2, 3, 1)
+        raw: Any = _in_fitted_range(model, chw).astype(np.float64 if double else np.float32).transpose(0, 2, 3, 1)
         raw = raw[..., 0] if channels == 1 else raw
         if pixels8:  # the same, as 0-255 pixels (the mean and spread are of pixels / 255)
             raw = np.clip(np.rint(raw * 255), 0, 255).astype(np.uint8)
