@@ -153,6 +153,9 @@ Z = np.zeros((4, 2), dtype=np.float32)
         (np.zeros((2, 3, 4, 5)), [0, 1], r"^X must be 3-D \(N, T, F\) or 2-D integer token ids \(N, T\)\. Received an array of shape \(2, 3, 4, 5\)\.$"),
         ([Z, np.full((3, 2), np.nan)], [0, 1], r"^sequence 1 contains NaN or infinity: clean or impute it first\.$"),
         ([Z, np.zeros((0, 2))], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),
+        # an empty list of token ids (a sentence whose words were all dropped) is empty, not "a 1-D float64 array" or of another kind
+        ([[1, 2], []], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),
+        ([[], [1, 2]], [0, 1], r"^sequence 0 is empty \(0 steps\): drop it or give it at least one step\.$"),
         ([Z, np.zeros((3, 5))], [0, 1], r"^sequence 1 has 5 features per step but sequence 0 has 2: every step needs the same features\.$"),
         ([Z, np.zeros(3)], [0, 1], r"^sequence 1 is a 1-D float64 array: for token ids pass integers; for one feature per step reshape it to \(T, 1\)\.$"),
         ([np.array([1, 2]), Z], [0, 1], r"^sequence 1 has shape \(4, 2\) and dtype float32, but sequence 0 is 1-D token ids"),

@@ -63,6 +63,9 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
     kind = IDS if first.ndim == 1 and first.dtype.kind in "iu" else FRAMES
     out: list[np.ndarray] = []
     for i, s in enumerate(seqs):
+        # first: an empty list reads as a 1-D float64 array, which the checks below would call the wrong kind of sequence
+        if s.ndim >= 1 and s.shape[0] == 0:
+            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
         if s.dtype.kind not in "iufb":
             raise DataError(f"sequence {i} has dtype {s.dtype}: every sample must be a numeric array.")
         if kind == IDS:
@@ -81,8 +84,6 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
             s = s.astype(dtype, copy=False)
             if not np.isfinite(s).all():
                 raise DataError(f"sequence {i} contains NaN or infinity: clean or impute it first.")
-        if s.shape[0] == 0:
-            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
         out.append(s if max_len is None else s[:max_len])
     return kind, out
 
