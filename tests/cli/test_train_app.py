@@ -228,6 +228,22 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate", "inspect", "export"])
+def test_the_trained_value_column_holding_text_is_refused_never_another_column_forecast(series: Path, tmp_path: Path, command: str) -> None:
+    # the file's 'v' has one cell of text, so pandas reads it as text; beside it a numeric row number 't': every command read
+    # (and predict forecast) 't' as the series, silently ('forecast_t'), as it was the only numeric column
+    data = tmp_path / "q.csv"
+    v = pd.read_csv(series / "a.csv")["v"].astype(object)
+    v[3] = "?"
+    pd.DataFrame({"t": np.arange(len(v)), "v": v}).to_csv(data, index=False)
+    out = ["--out", tmp_path / ("q.onnx" if command == "export" else "q.html")] if command in ("inspect", "export") else []
+    assert_user_error(run(command, series / "a.safetensors", data, *out),
+                      "the value column 'v' (the model's, from training) holds text, not numbers (line 5: '?'): make every cell a number "
+                      "(or empty it and fill the gap), or pass --value-column NAME.")
+    got = ok("predict", series / "a.safetensors", data, "--value-column", "t", "--steps", "1").stdout  # named, another column is read
+    assert got.startswith("step,forecast_t")
+
+
 def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series: Path, tmp_path: Path) -> None:
     import torch
 

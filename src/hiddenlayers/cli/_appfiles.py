@@ -447,7 +447,9 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     table = read_table(data).every_row()
     frame = table.frame
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
-    if column is None and kept in numeric:
+    if column is None and kept is not None and kept in frame.columns:
+        if kept not in numeric:  # never fall back to another numeric column (a row number): that forecast would be of the wrong series
+            _refuse_text_series(frame[kept], kept, table.where)
         column = kept
     if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
@@ -465,6 +467,15 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
     return values, column, table.where
+
+
+def _refuse_text_series(values: pd.Series, column: str, where: Any) -> None:
+    """The model's value column ``column``, read as text (a cell such as ``?`` or ``1,234``): one line naming its first such cell."""
+    cells = values.dropna()
+    text = cells[pd.to_numeric(cells, errors="coerce").isna()]
+    place = f" ({at_row(values.index.get_loc(text.index[0]), where)}: {str(text.iloc[0])!r})" if len(text) else ""
+    raise UserError(f"the value column '{column}' (the model's, from training) holds text, not numbers{place}: "
+                    "make every cell a number (or empty it and fill the gap), or pass --value-column NAME.")
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
