@@ -60,6 +60,23 @@ def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files
     assert (predicted["predicted_label"] == truth).mean() >= 0.9
 
 
+def test_the_stored_text_column_of_numbers_is_named_as_the_models_not_as_an_option_never_given(files: Path, tmp_path: Path) -> None:
+    import typing
+
+    from hiddenlayers.cli._app import TextColumn, ValueColumn
+
+    model = tmp_path / "t.safetensors"
+    ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "1", "--out", model, "-q")
+    numbers = tmp_path / "numbers.csv"
+    pd.read_csv(files / "reviews.csv").assign(review=lambda f: np.arange(len(f))).to_csv(numbers, index=False)
+    # no --text-column was given: the message said "--text-column 'review' holds numbers"
+    assert_user_error(run("predict", model, numbers), "the text column 'review' (the model's, from training) holds numbers, not text: "
+                      "a TextClassifier reads words; pass the column of texts as --text-column NAME.")
+    # predict's and evaluate's help said the default is the only text (numeric) column; it is the stored one first
+    for option, words in ((TextColumn, "the one a file of `train --app text` keeps"), (ValueColumn, "the one the model was trained on")):
+        assert words in typing.get_args(option)[1].help
+
+
 def test_verbose_progress_lines_go_to_stderr_and_json_stdout_is_one_document(files: Path, tmp_path: Path) -> None:
     result = ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "3",
                 "--set", "verbose=true", "--out", tmp_path / "t.safetensors", "--json")

@@ -225,8 +225,9 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
     ``train --app text``, ``predict`` and ``evaluate`` read a TextClassifier's texts here, so one rule refuses a
     ``--text-column`` of numbers (or booleans) for all three.
     """
+    named = None  # how the message names the column: the option, or the column the model file keeps
     if column is None and stored is not None and stored in frame.columns:
-        column = stored
+        column, named = stored, f"the text column '{stored}' (the model's, from training)"
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
@@ -241,7 +242,8 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
         raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.{hint}")
     values = frame[column]
     if pd.api.types.is_numeric_dtype(values):  # bool too: True/False are no words either
-        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
+        fix = " as --text-column NAME" if named else ""
+        raise UserError(f"{named or f'--text-column {column!r}'} holds numbers, not text: a TextClassifier reads words; pass the column of texts{fix}.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
         raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
