@@ -261,6 +261,16 @@ def test_the_trained_value_column_holding_text_is_refused_never_another_column_f
     assert got.startswith("step,forecast_t")
 
 
+def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:
+    data = tmp_path / "q.csv"  # it said "--value-column 'v' holds text, not numbers; the numeric columns are 't'.", leaving the cell to find
+    v = pd.read_csv(series / "a.csv")["v"].astype(object)
+    v[6] = "1,234"
+    pd.DataFrame({"t": np.arange(len(v)), "v": v}).to_csv(data, index=False)
+    assert_user_error(run("train", data, "--app", "forecaster", "--value-column", "v", "--out", tmp_path / "q.safetensors"),
+                      "--value-column 'v' holds text, not numbers (line 8: '1,234'): make every cell a number (or empty it and fill the gap)")
+    assert not (tmp_path / "q.safetensors").exists()
+
+
 def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series: Path, tmp_path: Path) -> None:
     import torch
 

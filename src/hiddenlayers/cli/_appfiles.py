@@ -451,19 +451,20 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if column is None and kept is not None and kept in frame.columns:
         if kept not in numeric:  # never fall back to another numeric column (a row number): that forecast would be of the wrong series
-            _refuse_text_series(frame[kept], kept, table.where)
+            _refuse_text_series(frame[kept], f"the value column '{kept}' (the model's, from training)", table.where)
         column = kept
     if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
         lacks = f" (the model was trained on a column '{kept}', which it lacks)" if kept is not None and kept not in frame.columns else ""
         raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}{lacks}: pass --value-column NAME.")
     column = column or numeric[0]
+    if column in frame.columns and column not in numeric:
+        _refuse_text_series(frame[column], f"--value-column '{column}'", table.where)
     if column not in numeric:
         from ..data import did_you_mean
 
-        what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
-        hint = did_you_mean([column], numeric) if column not in frame.columns else ""
-        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
+        raise UserError(f"--value-column '{column}' is not a column of the data; the numeric columns are "
+                        f"{', '.join(map(repr, numeric[:10])) or 'none'}.{did_you_mean([column], numeric)}")
     values = frame[column].to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
     if bad.size:
@@ -471,13 +472,13 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     return values, column, table.where
 
 
-def _refuse_text_series(values: pd.Series, column: str, where: Any) -> None:
-    """The model's value column ``column``, read as text (a cell such as ``?`` or ``1,234``): one line naming its first such cell."""
+def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
+    """A value column read as text (a cell such as ``?`` or ``1,234``), ``named`` as the message names it: one line naming its
+    first such cell, so the fix is that cell (the column's name alone left the user to search the file)."""
     cells = values.dropna()
     text = cells[pd.to_numeric(cells, errors="coerce").isna()]
     place = f" ({at_row(values.index.get_loc(text.index[0]), where)}: {str(text.iloc[0])!r})" if len(text) else ""
-    raise UserError(f"the value column '{column}' (the model's, from training) holds text, not numbers{place}: "
-                    "make every cell a number (or empty it and fill the gap), or pass --value-column NAME.")
+    raise UserError(f"{named} holds text, not numbers{place}: make every cell a number (or empty it and fill the gap), or pass --value-column NAME.")
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
