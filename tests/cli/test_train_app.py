@@ -261,6 +261,21 @@ def test_the_trained_value_column_holding_text_is_refused_never_another_column_f
     assert got.startswith("step,forecast_t")
 
 
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+def test_a_forecaster_file_whose_dates_go_back_in_time_is_refused(series: Path, tmp_path: Path, command: str) -> None:
+    # a newest-first export: the series was read in the file's order, so trained on, forecast from and scored reversed, silently
+    v = pd.read_csv(series / "a.csv")["v"]
+    dates = pd.date_range("2000-01-01", periods=len(v), freq="D").strftime("%Y-%m-%d")
+    data = tmp_path / "newest_first.csv"
+    pd.DataFrame({"date": dates, "v": v}).iloc[::-1].to_csv(data, index=False)
+    args = ["--app", "forecaster", "--window", "8", "--epochs", "1", "--out", tmp_path / "n.safetensors"] if command == "train" else []
+    model = [] if command == "train" else [series / "a.safetensors"]
+    assert_user_error(run(command, *model, data, *args), "the column 'date' holds dates out of order (line 3: 2000-10-25 after 2000-10-26): "
+                      "a Forecaster reads the series in the file's order, oldest first; sort the file by 'date' first.")
+    pd.DataFrame({"date": dates, "v": v}).to_csv(data, index=False)  # oldest first: read as before
+    ok(command, *model, data, *args)
+
+
 def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:
     data = tmp_path / "q.csv"  # it said "--value-column 'v' holds text, not numbers; the numeric columns are 't'.", leaving the cell to find
     v = pd.read_csv(series / "a.csv")["v"].astype(object)

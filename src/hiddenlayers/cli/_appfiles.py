@@ -448,6 +448,7 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
 
     table = read_table(data).every_row()
     frame = table.frame
+    _refuse_dates_out_of_order(frame, table.where)
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if column is None and kept is not None and kept in frame.columns:
         if kept not in numeric:  # never fall back to another numeric column (a row number): that forecast would be of the wrong series
@@ -470,6 +471,32 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
     return values, column, table.where
+
+
+def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> None:
+    """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
+
+    A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
+    be trained on, forecast from and scored as the series reversed, silently; its date column tells.
+    """
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        dates = col
+        if not pd.api.types.is_datetime64_any_dtype(col):
+            try:
+                dates = pd.to_datetime(col, format="ISO8601", errors="coerce")
+            except (ValueError, TypeError):  # mixed time zones, say: no column of plain dates
+                continue
+        d = dates.to_numpy()
+        if dates.isna().any() or len(d) < 2:
+            continue
+        back = np.flatnonzero(d[1:] < d[:-1])
+        if back.size:
+            i = int(back[0]) + 1
+            raise UserError(f"the column '{name}' holds dates out of order ({at_row(i, where)}: {col.iloc[i]} after {col.iloc[i - 1]}): a Forecaster "
+                            f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
 
 
 def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
