@@ -76,6 +76,24 @@ def test_errors(fitted: Forecaster) -> None:
         fitted.predict(WAVE[:10])
 
 
+def test_a_series_on_a_time_index_out_of_order_is_refused_not_read_reversed(fitted: Forecaster) -> None:
+    import pandas as pd
+
+    # read_csv(..., index_col="date", parse_dates=True) of a newest-first export: the values were read in that order, so fit
+    # learnt, and forecast continued, the series backwards, with no word
+    wave = pd.Series(WAVE[:300], index=pd.date_range("2020-01-01", periods=300, freq="D"))
+    with pytest.raises(DataError, match=r"^the time index of series is out of order: 2020-10-25 00:00:00 comes after 2020-10-26 00:00:00 "
+                       r"\(position 1\); the values are read in order, so sort it first \(series.sort_index\(\)\)\.$"):
+        Forecaster(window=25, max_iter=1).fit(wave.iloc[::-1])
+    with pytest.raises(DataError, match=r"^the time index of series holds 2020-01-05 00:00:00 twice \(positions 4 and 5\)"):
+        fitted.forecast(3, pd.concat([wave.iloc[:5], wave.iloc[4:40]]))
+    monthly = wave.iloc[:40].to_period("D")
+    with pytest.raises(DataError, match=r"^the time index of series is out of order"):
+        fitted.backtest(monthly.sample(frac=1, random_state=0), steps=3)
+    np.testing.assert_allclose(fitted.forecast(3, wave.iloc[::-1].sort_index()), fitted.forecast(3, WAVE[:300]))  # sorted: read as the array
+    fitted.forecast(3, pd.Series(WAVE[:300][::-1]))  # a plain index is no time order: read as given
+
+
 @pytest.mark.parametrize(
     "window, horizon, n, fix",
     [(12, 400, 300, "shorten the horizon"), (400, 12, 300, "shorten the window"), (24, 1, 10, "shorten the window")],

@@ -101,6 +101,24 @@ def test_array_and_list_inputs_agree(fitted: SequenceClassifier) -> None:
     np.testing.assert_allclose(clf.predict_proba(ids), clf.predict_proba(list(ids)), rtol=1e-6)
 
 
+def test_a_nan_padded_array_reads_as_its_ragged_sequences(fitted: SequenceClassifier) -> None:
+    # the ONNX export reads (N, T, F) with whole NaN steps after each end, as the SpeechRecognizer does; predict refused the
+    # same array ("sequence 0 contains NaN or infinity"), so the export's own input could not be checked against the model
+    rng = np.random.default_rng(6)
+    ragged = [rng.normal(size=(n, 3)).astype(np.float32) for n in (4, 12, 7)]
+    padded = np.full((3, 12, 3), np.nan, dtype=np.float32)
+    for i, x in enumerate(ragged):
+        padded[i, : len(x)] = x
+    np.testing.assert_allclose(fitted.predict_proba(padded), fitted.predict_proba(ragged), **PAD_TOL)
+    clf = SequenceClassifier("gru4", max_iter=2, early_stopping=False, random_state=0)
+    np.testing.assert_array_equal(clf.fit(padded, [0, 1, 0]).predict_proba(ragged), clf.fit(ragged, [0, 1, 0]).predict_proba(ragged))
+    padded[1, 2, 0] = np.nan  # a NaN inside a sequence is no padding
+    with pytest.raises(ValueError, match=r"^sequence 1 has NaN at step 2, which is not padding \(padding is whole NaN steps after the last real one\): clean or impute those steps first\.$"):
+        fitted.predict(padded)
+    with pytest.raises(ValueError, match=r"^sequence 0 is empty \(0 steps\)"):
+        fitted.predict(np.full((1, 5, 3), np.nan))
+
+
 def test_save_load_and_pickle(fitted: SequenceClassifier, frames: tuple[list[np.ndarray], np.ndarray], tmp_path: Path) -> None:
     X, _ = frames
     path = tmp_path / "seq.safetensors"
@@ -153,6 +171,9 @@ Z = np.zeros((4, 2), dtype=np.float32)
         (np.zeros((2, 3, 4, 5)), [0, 1], r"^X must be 3-D \(N, T, F\) or 2-D integer token ids \(N, T\)\. Received an array of shape \(2, 3, 4, 5\)\.$"),
         ([Z, np.full((3, 2), np.nan)], [0, 1], r"^sequence 1 contains NaN or infinity: clean or impute it first\.$"),
         ([Z, np.zeros((0, 2))], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),
+        # an empty list of token ids (a sentence whose words were all dropped) is empty, not "a 1-D float64 array" or of another kind
+        ([[1, 2], []], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),
+        ([[], [1, 2]], [0, 1], r"^sequence 0 is empty \(0 steps\): drop it or give it at least one step\.$"),
         ([Z, np.zeros((3, 5))], [0, 1], r"^sequence 1 has 5 features per step but sequence 0 has 2: every step needs the same features\.$"),
         ([Z, np.zeros(3)], [0, 1], r"^sequence 1 is a 1-D float64 array: for token ids pass integers; for one feature per step reshape it to \(T, 1\)\.$"),
         ([np.array([1, 2]), Z], [0, 1], r"^sequence 1 has shape \(4, 2\) and dtype float32, but sequence 0 is 1-D token ids"),

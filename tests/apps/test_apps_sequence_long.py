@@ -57,6 +57,23 @@ def test_order_column_puts_the_steps_back_in_order() -> None:
     assert [s[:, 0].tolist() for s in unordered.sequences] == [[30.0, 10.0, 20.0], [2.0, 1.0]]
 
 
+def test_an_order_column_of_dates_orders_by_date_never_as_text() -> None:
+    # days across a month's end: as text, "01/02/2020" sorted before "30/01/2020", so the steps ran February first, silently
+    days = pd.date_range("2020-01-30", periods=4)
+    frame = pd.DataFrame({"id": [1] * 4 + [2] * 4, "x": [0.0, 1.0, 2.0, 3.0] * 2})
+    iso = frame.assign(when=list(days.strftime("%Y-%m-%d")) + list(days.strftime("%Y-%m-%dT%H:%M")))  # ISO 8601 text: dates
+    assert [s[:, 0].tolist() for s in long_sequences(iso, "id", ["x"], "when").sequences] == [[0.0, 1.0, 2.0, 3.0]] * 2
+    as_dates = frame.assign(when=list(days) * 2)  # datetime64, and numbers written as text ("10" after "9"), keep their order
+    assert [s[:, 0].tolist() for s in long_sequences(as_dates, "id", ["x"], "when").sequences] == [[0.0, 1.0, 2.0, 3.0]] * 2
+    numbers = frame.assign(when=["8", "9", "10", "11"] * 2)
+    assert [s[:, 0].tolist() for s in long_sequences(numbers, "id", ["x"], "when").sequences] == [[0.0, 1.0, 2.0, 3.0]] * 2
+    with pytest.raises(DataError, match=r"^the order column 'when' holds '30/01/2020' on row 1, neither a number nor an ISO 8601 date: sorted as text, "
+                       r"the steps would be out of order \(28/01 after 03/02\); give numbers, or dates as YYYY-MM-DD"):
+        long_sequences(frame.assign(when=list(days.strftime("%d/%m/%Y")) * 2), "id", ["x"], "when")
+    with pytest.raises(DataError, match=r"^sequence id=1 has two rows at when='2020-01-30T00:00' \(row 1 and row 2\)"):  # one time, two spellings
+        long_sequences(frame.assign(when=["2020-01-30T00:00", "2020-01-30", "2020-01-31", "2020-02-01"] * 2), "id", ["x"], "when")
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 4), min_size=2, max_size=40), st.randoms(use_true_random=False))
 def test_every_row_lands_in_its_sequence_at_its_step(groups: list[int], rnd) -> None:

@@ -60,6 +60,23 @@ def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files
     assert (predicted["predicted_label"] == truth).mean() >= 0.9
 
 
+def test_the_stored_text_column_of_numbers_is_named_as_the_models_not_as_an_option_never_given(files: Path, tmp_path: Path) -> None:
+    import typing
+
+    from hiddenlayers.cli._app import TextColumn, ValueColumn
+
+    model = tmp_path / "t.safetensors"
+    ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "1", "--out", model, "-q")
+    numbers = tmp_path / "numbers.csv"
+    pd.read_csv(files / "reviews.csv").assign(review=lambda f: np.arange(len(f))).to_csv(numbers, index=False)
+    # no --text-column was given: the message said "--text-column 'review' holds numbers"
+    assert_user_error(run("predict", model, numbers), "the text column 'review' (the model's, from training) holds numbers, not text: "
+                      "a TextClassifier reads words; pass the column of texts as --text-column NAME.")
+    # predict's and evaluate's help said the default is the only text (numeric) column; it is the stored one first
+    for option, words in ((TextColumn, "the one a file of `train --app text` keeps"), (ValueColumn, "the one the model was trained on")):
+        assert words in typing.get_args(option)[1].help
+
+
 def test_verbose_progress_lines_go_to_stderr_and_json_stdout_is_one_document(files: Path, tmp_path: Path) -> None:
     result = ok("train", files / "reviews.csv", "--app", "text", "--target", "label", "--hidden", "embed4,gru4", "--epochs", "3",
                 "--set", "verbose=true", "--out", tmp_path / "t.safetensors", "--json")
@@ -252,6 +269,47 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pd.DataFrame({"w": 2 * np.sin(t / 3) + 1}).to_csv(d / "b.csv", index=False)
     ok("train", d / "a.csv", "--app", "forecaster", "--window", "8", "--horizon", "2", "--hidden", "8,8", "--epochs", "20", "--out", d / "a.safetensors")
     return d
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "inspect", "export"])
+def test_the_trained_value_column_holding_text_is_refused_never_another_column_forecast(series: Path, tmp_path: Path, command: str) -> None:
+    # the file's 'v' has one cell of text, so pandas reads it as text; beside it a numeric row number 't': every command read
+    # (and predict forecast) 't' as the series, silently ('forecast_t'), as it was the only numeric column
+    data = tmp_path / "q.csv"
+    v = pd.read_csv(series / "a.csv")["v"].astype(object)
+    v[3] = "?"
+    pd.DataFrame({"t": np.arange(len(v)), "v": v}).to_csv(data, index=False)
+    out = ["--out", tmp_path / ("q.onnx" if command == "export" else "q.html")] if command in ("inspect", "export") else []
+    assert_user_error(run(command, series / "a.safetensors", data, *out),
+                      "the value column 'v' (the model's, from training) holds text, not numbers (line 5: '?'): make every cell a number "
+                      "(or empty it and fill the gap), or pass --value-column NAME.")
+    got = ok("predict", series / "a.safetensors", data, "--value-column", "t", "--steps", "1").stdout  # named, another column is read
+    assert got.startswith("step,forecast_t")
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+def test_a_forecaster_file_whose_dates_go_back_in_time_is_refused(series: Path, tmp_path: Path, command: str) -> None:
+    # a newest-first export: the series was read in the file's order, so trained on, forecast from and scored reversed, silently
+    v = pd.read_csv(series / "a.csv")["v"]
+    dates = pd.date_range("2000-01-01", periods=len(v), freq="D").strftime("%Y-%m-%d")
+    data = tmp_path / "newest_first.csv"
+    pd.DataFrame({"date": dates, "v": v}).iloc[::-1].to_csv(data, index=False)
+    args = ["--app", "forecaster", "--window", "8", "--epochs", "1", "--out", tmp_path / "n.safetensors"] if command == "train" else []
+    model = [] if command == "train" else [series / "a.safetensors"]
+    assert_user_error(run(command, *model, data, *args), "the column 'date' holds dates out of order (line 3: 2000-10-25 after 2000-10-26): "
+                      "a Forecaster reads the series in the file's order, oldest first; sort the file by 'date' first.")
+    pd.DataFrame({"date": dates, "v": v}).to_csv(data, index=False)  # oldest first: read as before
+    ok(command, *model, data, *args)
+
+
+def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:
+    data = tmp_path / "q.csv"  # it said "--value-column 'v' holds text, not numbers; the numeric columns are 't'.", leaving the cell to find
+    v = pd.read_csv(series / "a.csv")["v"].astype(object)
+    v[6] = "1,234"
+    pd.DataFrame({"t": np.arange(len(v)), "v": v}).to_csv(data, index=False)
+    assert_user_error(run("train", data, "--app", "forecaster", "--value-column", "v", "--out", tmp_path / "q.safetensors"),
+                      "--value-column 'v' holds text, not numbers (line 8: '1,234'): make every cell a number (or empty it and fill the gap)")
+    assert not (tmp_path / "q.safetensors").exists()
 
 
 def test_init_from_starts_a_forecaster_from_one_trained_on_another_series(series: Path, tmp_path: Path) -> None:

@@ -119,6 +119,16 @@ def test_a_sequence_file_fitted_on_arrays_is_refused_in_one_line(trained: tuple[
     SequenceClassifier("gru4", max_iter=1, random_state=0).fit([rng.normal(size=(4, 8)) for _ in range(6)], [0, 1] * 3).save(tmp_path / "a.safetensors")
     for command in ("predict", "evaluate"):
         assert_user_error(run(command, tmp_path / "a.safetensors", trained[0] / "new.csv"), "fitted on arrays")
+    # export reads DATA only for its parity rows and works without it: the refusal says so (it said to use Python or serve)
+    onnx = tmp_path / "a.onnx"
+    assert_user_error(run("export", tmp_path / "a.safetensors", trained[0] / "new.csv", "--out", onnx),
+                      f"which stores no long-table columns to read DATA by: drop DATA (`hiddenlayers export {tmp_path / 'a.safetensors'} --out model.onnx`")
+    assert not onnx.exists()
+    ok("export", tmp_path / "a.safetensors", "--out", onnx)
+    assert onnx.exists()
+    # a token-id model has no export at all: its refusal says why, not that DATA cannot be read
+    SequenceClassifier("embed4,gru4", max_iter=1, random_state=0).fit([[1, 2, 3], [3, 2, 1]] * 3, [0, 1] * 3).save(tmp_path / "ids.safetensors")
+    assert_user_error(run("export", tmp_path / "ids.safetensors", trained[0] / "new.csv", "--out", tmp_path / "ids.onnx"), "reads token ids")
 
 
 def test_sequences_of_any_length_in_file_order(tmp_path: Path) -> None:

@@ -91,6 +91,8 @@ def test_a_file_fitted_on_arrays_is_refused_in_one_line(tmp_path: Path) -> None:
     SpeechRecognizer("gru4", max_iter=1, early_stopping=False, random_state=0).fit([rng.normal(size=(8, 2)) for _ in range(4)], ["a", "b"] * 2).save(tmp_path / "a.safetensors")
     _write(tmp_path, GOOD)
     assert_user_error(run("predict", tmp_path / "a.safetensors", tmp_path / "bad.csv"), "holds a SpeechRecognizer fitted on frame arrays")
+    assert_user_error(run("export", tmp_path / "a.safetensors", tmp_path / "bad.csv", "--out", tmp_path / "a.onnx"),
+                      "holds a SpeechRecognizer fitted on frame arrays (SpeechRecognizer.fit), which stores no long-table columns to read DATA by: drop DATA")
 
 
 def _write(tmp_path: Path, frame: pd.DataFrame) -> Path:

@@ -106,6 +106,8 @@ def test_forecaster_windows_to_next_values(target: str, tmp_path: Path) -> None:
     path = tmp_path / "f.onnx"
     r = export_onnx(f, path, X=s[300:])  # a series: every window of it
     assert r.parity_rows == 100 - 12 + 1 and r.max_abs_diff < 1e-4 and r.output_name == "forecasts"
+    done = "scaling and the delta from the last value are" if target == "delta" else "scaling is"  # it said "scaling are"
+    assert r.notes[0].startswith(f"input X is windows of the last 12 raw values (oldest first); {done} in the graph; ")
     sess = _session(path)
     windows = np.lib.stride_tricks.sliding_window_view(s[300:], 12).astype(np.float32)
     for n in (1, 7):

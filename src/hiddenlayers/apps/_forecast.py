@@ -61,7 +61,26 @@ TARGETS = ("level", "delta")
 _BUILT_FROM = ("window", "horizon", "hidden_layer_sizes", "activation", "target")  # what shaped the network: a warm fit refuses another value
 
 
+def _check_time_index(series: Any, name: str) -> None:
+    """A pandas series on a time index (dates, periods) must be in time order, each time once: the values are read in their
+    order, so a shuffled or descending index (read_csv of a newest-first file) would train and forecast a reversed series."""
+    import pandas as pd
+
+    index = getattr(series, "index", None)
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or index.is_monotonic_increasing and index.is_unique:
+        return
+    if index.hasnans:
+        raise DataError(f"the time index of {name} has a missing time (NaT) at position {int(np.flatnonzero(index.isna())[0])}: fill or drop that value.")
+    step = int(np.flatnonzero(np.asarray(index[1:] <= index[:-1]))[0]) + 1  # the first time not after the one before it
+    if index[step] == index[step - 1]:
+        raise DataError(f"the time index of {name} holds {index[step]} twice (positions {step - 1} and {step}): give each time one value "
+                        f"(e.g. {name}.groupby(level=0).mean()).")
+    raise DataError(f"the time index of {name} is out of order: {index[step]} comes after {index[step - 1]} (position {step}); the values are "
+                    f"read in order, so sort it first ({name}.sort_index()).")
+
+
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
+    _check_time_index(series, name)
     try:
         s = np.asarray(series, dtype=np.float64)
     except (TypeError, ValueError):

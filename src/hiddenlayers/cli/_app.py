@@ -221,7 +221,8 @@ SwaAnnealStrategy = Annotated[str | None, typer.Option("--swa-anneal-strategy", 
                                                        "the default, as SWALR's) or linear (equal steps).", show_default=False,
                                                        callback=check_swa_anneal_strategy)]
 #: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
-TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the only text column).", show_default=False)]
+TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the one a file of "
+                                                "`train --app text` keeps, where the data has it, else the only text column).", show_default=False)]
 ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClassifier file: float32 (pixels as given) or uint8 (whole numbers 0-255, "
                                                 "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
 ImageLayout = Annotated[str | None, typer.Option("--image-layout", help="ImageClassifier file: the order of each image's pixel columns (or .npy axes): hwc "
@@ -232,7 +233,8 @@ Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, eva
                                            "the metrics are their mean). [default: 1, the one hold-out of the last --steps values]", show_default=False)]
 Stride = Annotated[int | None, typer.Option("--stride", help="Forecaster file, evaluate: values between one fold's forecast origin and the next "
                                              "(below --steps: overlapping folds). [default: --steps]", show_default=False)]
-ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the only numeric column).",
+ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the one the "
+                                                 "model was trained on, where the data has it, else the only numeric column).",
                                                  show_default=False)]
 GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in (0, 1] (default 0.7).", show_default=False)]
 #: train --app's own options (cli/_apptrain.py): the names predict and evaluate read the same app's file with

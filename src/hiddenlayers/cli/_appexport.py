@@ -29,6 +29,10 @@ def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
     if target is not None:
         raise UserError(f"--target names the labels of a table model's score before and after --int8; {article(kind)}'s export checks parity "
                         f"on DATA's inputs alone: drop --target.")
+    if kind in ("SequenceClassifier", "SpeechRecognizer") and getattr(model, "long_columns_", None) is None:
+        if getattr(model, "input_kind_", None) == "ids":
+            return None  # no export at all: export_onnx's own one line says why, not that DATA cannot be read
+        _refuse_array_fitted(model, path)
     if kind == "Forecaster":
         from ._appfiles import data_column, read_series
 
@@ -51,6 +55,16 @@ def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
     if kind == "Recommender":
         refuse_missing_ids(X, where)
     return X
+
+
+def _refuse_array_fitted(model: Any, path: str) -> None:
+    """A sequence or speech model fitted on arrays stores no columns to read DATA by, but exports without it: one line saying so
+    (``predict``'s refusal sent the user to Python or ``serve``, though ``export PATH --out OUT`` works as it is)."""
+    kind = type(model).__name__
+    what = "frame arrays" if kind == "SpeechRecognizer" else "arrays"
+    raise UserError(f"'{path}' holds {article(kind)} fitted on {what} ({kind}.fit), which stores no long-table columns to read DATA by: "
+                    f"drop DATA (`hiddenlayers export {path} --out model.onnx` checks parity on random frames of its fitted width), "
+                    f"or check it on your own from Python: hl.export_onnx(hl.load('{path}'), 'model.onnx', X=frames).")
 
 
 __all__ = ["export_inputs"]

@@ -247,8 +247,9 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
     ``train --app text``, ``predict`` and ``evaluate`` read a TextClassifier's texts here, so one rule refuses a
     ``--text-column`` of numbers (or booleans) for all three.
     """
+    named = None  # how the message names the column: the option, or the column the model file keeps
     if column is None and stored is not None and stored in frame.columns:
-        column = stored
+        column, named = stored, f"the text column '{stored}' (the model's, from training)"
     if column is None:
         texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if len(texts) != 1:
@@ -263,7 +264,8 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
         raise UserError(f"--text-column '{column}' is not a column of the data; its columns are {', '.join(map(repr, list(frame.columns)[:10]))}.{hint}")
     values = frame[column]
     if pd.api.types.is_numeric_dtype(values):  # bool too: True/False are no words either
-        raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
+        fix = " as --text-column NAME" if named else ""
+        raise UserError(f"{named or f'--text-column {column!r}'} holds numbers, not text: a TextClassifier reads words; pass the column of texts{fix}.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
         raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
@@ -484,25 +486,64 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
 
     table = read_table(data).every_row()
     frame = table.frame
+    _refuse_dates_out_of_order(frame, table.where)
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
-    if column is None and kept in numeric:
+    if column is None and kept is not None and kept in frame.columns:
+        if kept not in numeric:  # never fall back to another numeric column (a row number): that forecast would be of the wrong series
+            _refuse_text_series(frame[kept], f"the value column '{kept}' (the model's, from training)", table.where)
         column = kept
     if column is None and len(numeric) != 1:
         found = f"{len(numeric)} numeric columns ({', '.join(map(repr, numeric[:8]))})" if numeric else "no numeric column"
         lacks = f" (the model was trained on a column '{kept}', which it lacks)" if kept is not None and kept not in frame.columns else ""
         raise UserError(f"a Forecaster reads one value column (the series, oldest first) but the data has {found}{lacks}: pass --value-column NAME.")
     column = column or numeric[0]
+    if column in frame.columns and column not in numeric:
+        _refuse_text_series(frame[column], f"--value-column '{column}'", table.where)
     if column not in numeric:
         from ..data import did_you_mean
 
-        what = "is not a column of the data" if column not in frame.columns else "holds text, not numbers"
-        hint = did_you_mean([column], numeric) if column not in frame.columns else ""
-        raise UserError(f"--value-column '{column}' {what}; the numeric columns are {', '.join(map(repr, numeric[:10])) or 'none'}.{hint}")
+        raise UserError(f"--value-column '{column}' is not a column of the data; the numeric columns are "
+                        f"{', '.join(map(repr, numeric[:10])) or 'none'}.{did_you_mean([column], numeric)}")
     values = frame[column].to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
     return values, column, table.where
+
+
+def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> None:
+    """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
+
+    A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
+    be trained on, forecast from and scored as the series reversed, silently; its date column tells.
+    """
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        dates = col
+        if not pd.api.types.is_datetime64_any_dtype(col):
+            try:
+                dates = pd.to_datetime(col, format="ISO8601", errors="coerce")
+            except (ValueError, TypeError):  # mixed time zones, say: no column of plain dates
+                continue
+        d = dates.to_numpy()
+        if dates.isna().any() or len(d) < 2:
+            continue
+        back = np.flatnonzero(d[1:] < d[:-1])
+        if back.size:
+            i = int(back[0]) + 1
+            raise UserError(f"the column '{name}' holds dates out of order ({at_row(i, where)}: {col.iloc[i]} after {col.iloc[i - 1]}): a Forecaster "
+                            f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
+
+
+def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
+    """A value column read as text (a cell such as ``?`` or ``1,234``), ``named`` as the message names it: one line naming its
+    first such cell, so the fix is that cell (the column's name alone left the user to search the file)."""
+    cells = values.dropna()
+    text = cells[pd.to_numeric(cells, errors="coerce").isna()]
+    place = f" ({at_row(values.index.get_loc(text.index[0]), where)}: {str(text.iloc[0])!r})" if len(text) else ""
+    raise UserError(f"{named} holds text, not numbers{place}: make every cell a number (or empty it and fill the gap), or pass --value-column NAME.")
 
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:

@@ -257,7 +257,7 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
 
     meta = _base_metadata(model, "forecasts", ["batch", window], "(batch, window)", "the last window values of the series, oldest first")
     meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target, "mean": mean, "scale": scale})  # the server's value check
-    notes = [f"input X is windows of the last {window} raw values (oldest first); scaling{' and the delta from the last value' if delta else ''} are in the graph; "
+    notes = [f"input X is windows of the last {window} raw values (oldest first); {'scaling and the delta from the last value are' if delta else 'scaling is'} in the graph; "
              f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
 

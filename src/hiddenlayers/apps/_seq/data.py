@@ -1,6 +1,7 @@
 """Sequence inputs: parse the accepted forms of ``X`` and pad them into one array.
 
-Accepted: a 3-D numeric array ``(N, T, F)``; a 2-D integer array ``(N, T)``
+Accepted: a 3-D numeric array ``(N, T, F)`` (a float one may end each sequence in whole NaN steps of
+padding, the form the ONNX export reads and the SpeechRecognizer takes); a 2-D integer array ``(N, T)``
 of token ids; or a list (tuple, object array, pandas Series) whose items are
 all 2-D float arrays ``(T_i, F)`` (e.g. MFCC frames) or all 1-D integer
 arrays ``(T_i,)`` of token ids >= 0.
@@ -31,6 +32,24 @@ def _items(X: Any) -> list[Any] | np.ndarray:
     return items
 
 
+def strip_padding(a: np.ndarray, noun: str = "sequence", steps: str = "steps") -> list[np.ndarray]:
+    """The sequences of a 3-D float array ``(N, T, F)`` without their trailing all-NaN steps (padding); a NaN elsewhere is
+    refused, naming the ``noun`` (sequence, utterance) and its step. A sequence of padding only is left empty (refused as empty)."""
+    out = []
+    for i, u in enumerate(a):
+        nan = np.isnan(u)
+        whole = nan.all(axis=1)  # (T,) steps that are padding if they end the sequence
+        real = int(np.flatnonzero(~whole)[-1]) + 1 if (~whole).any() else 0
+        bad = np.flatnonzero(nan[:real].any(axis=1))
+        if bad.size:
+            raise DataError(
+                f"{noun} {i} has NaN at step {int(bad[0])}, which is not padding (padding is whole NaN steps after the last real one): "
+                f"clean or impute those {steps} first."
+            )
+        out.append(u[:real])
+    return out
+
+
 def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) -> tuple[str, list[np.ndarray]]:
     """``(kind, sequences)``: kind ``"ids"`` (1-D int64 arrays) or ``"features"`` (2-D arrays of ``dtype``: float32, or float64
     for a model that computes in float64, so its frames keep their digits).
@@ -43,7 +62,9 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
         a = items
         if a.dtype.kind not in "iufb":
             raise DataError(f"X must be numeric. Received dtype {a.dtype}: for texts use TextClassifier.")
-        if a.ndim == 3:
+        if a.ndim == 3 and a.dtype.kind == "f":
+            seqs = strip_padding(a.astype(dtype, copy=False))
+        elif a.ndim == 3:
             seqs = list(a.astype(dtype, copy=False))
         elif a.ndim == 2 and a.dtype.kind in "iu":
             seqs = list(a.astype(np.int64, copy=False))
@@ -63,6 +84,9 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
     kind = IDS if first.ndim == 1 and first.dtype.kind in "iu" else FRAMES
     out: list[np.ndarray] = []
     for i, s in enumerate(seqs):
+        # first: an empty list reads as a 1-D float64 array, which the checks below would call the wrong kind of sequence
+        if s.ndim >= 1 and s.shape[0] == 0:
+            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
         if s.dtype.kind not in "iufb":
             raise DataError(f"sequence {i} has dtype {s.dtype}: every sample must be a numeric array.")
         if kind == IDS:
@@ -81,8 +105,6 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
             s = s.astype(dtype, copy=False)
             if not np.isfinite(s).all():
                 raise DataError(f"sequence {i} contains NaN or infinity: clean or impute it first.")
-        if s.shape[0] == 0:
-            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
         out.append(s if max_len is None else s[:max_len])
     return kind, out
 
@@ -112,4 +134,4 @@ def pad_frames(seqs: list[np.ndarray], steps: int, mean: np.ndarray, scale: np.n
     return out
 
 
-__all__ = ["FRAMES", "IDS", "as_sequences", "lengths_of", "pad_frames", "pad_ids"]
+__all__ = ["FRAMES", "IDS", "as_sequences", "lengths_of", "pad_frames", "pad_ids", "strip_padding"]

@@ -96,8 +96,9 @@ def long_sequences(frame: pd.DataFrame, id_column: str, features: Sequence[str],
             i = int(np.flatnonzero(frame[column].isna().to_numpy())[0])
             raise DataError(f"the {'id' if column == id_column else 'order'} column '{column}' has no value on {at_row(i, where)}: fill or drop that row.")
     positions = np.arange(len(frame))
-    if order_column is not None:
-        positions = positions[np.argsort(frame[order_column].to_numpy(), kind="stable")]
+    order = None if order_column is None else _order_keys(frame[order_column], order_column, where)
+    if order is not None:
+        positions = positions[np.argsort(order, kind="stable")]
     groups = pd.Series(positions).groupby(ids.to_numpy()[positions], sort=False).agg(list)
     first = {key: min(rows) for key, rows in groups.items()}
     keys = sorted(groups.index, key=lambda k: first[k])  # sequences in the order their ids first appear
@@ -105,22 +106,46 @@ def long_sequences(frame: pd.DataFrame, id_column: str, features: Sequence[str],
     out_ids, seqs, rows = [], [], []
     for key in keys:
         r = np.asarray(groups[key], dtype=np.int64)
-        _check_sequence(frame, key, r, values, features, id_column, order_column, where)
+        _check_sequence(frame, key, r, values, features, id_column, order_column, order, where)
         out_ids.append(key)
         seqs.append(values[r])
         rows.append(r)
     return LongSequences(pd.Series(out_ids, dtype=ids.dtype).to_numpy(), seqs, rows)
 
 
+def _order_keys(column: pd.Series, name: str, where: Where = None) -> np.ndarray:
+    """The values the steps are sorted by: the order column's numbers or dates as they are, its text as numbers or ISO 8601 dates.
+
+    Other text is refused: sorted as text, steps dated ``28/01/2020`` ... ``03/02/2020`` would run February first (and
+    ``10`` before ``9``), a silently scrambled sequence.
+    """
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column.to_numpy()
+    numbers = pd.to_numeric(column, errors="coerce")
+    if not numbers.isna().any():
+        return numbers.to_numpy()
+    try:
+        dates = pd.to_datetime(column, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed time zones, say
+        dates = pd.Series(pd.NaT, index=column.index)
+    if not dates.isna().any():
+        return dates.to_numpy()
+    i = int(np.flatnonzero((dates.isna() & numbers.isna()).to_numpy())[0])
+    raise DataError(f"the order column '{name}' holds {_shown(column.iloc[i])} on {at_row(i, where)}, neither a number nor an ISO 8601 date: "
+                    "sorted as text, the steps would be out of order (28/01 after 03/02); give numbers, or dates as YYYY-MM-DD "
+                    "(e.g. pd.to_datetime(col, dayfirst=True).dt.strftime('%Y-%m-%d')).")
+
+
 def _check_sequence(frame: pd.DataFrame, key: Any, r: np.ndarray, values: np.ndarray, features: Sequence[str], id_column: str,
-                    order_column: str | None, where: Where) -> None:
-    """One sequence's rows ``r`` (in step order): more than one, distinct order values, finite features."""
+                    order_column: str | None, sort_keys: np.ndarray | None, where: Where) -> None:
+    """One sequence's rows ``r`` (in step order): more than one, distinct order values (``sort_keys``: :func:`_order_keys`), finite features."""
     if len(r) == 1:
         raise DataError(f"sequence {id_column}={_shown(key)} has one row ({at_row(int(r[0]), where)}): a sequence needs two or more time steps; "
                         f"check that '{id_column}' names whole sequences (not rows), or drop that row.")
-    if order_column is not None:
-        order = frame[order_column].to_numpy()[r]
-        same = np.flatnonzero(order[1:] == order[:-1])
+    if order_column is not None and sort_keys is not None:
+        order = frame[order_column].to_numpy()[r]  # as the user wrote them, for the message
+        keys = sort_keys[r]
+        same = np.flatnonzero(keys[1:] == keys[:-1])
         if same.size:
             a, b = int(r[same[0]]), int(r[same[0] + 1])
             raise DataError(f"sequence {id_column}={_shown(key)} has two rows at {order_column}={_shown(order[same[0]])} ({at_row(a, where)} and {at_row(b, where)}): "

@@ -1,6 +1,7 @@
 """``SequenceClassifier``: recurrent / 1-D convolutional hidden layers with the scikit-learn API.
 
-Input ``X``: a 3-D array ``(N, T, F)``; a list of ``(T_i, F)`` float arrays
+Input ``X``: a 3-D array ``(N, T, F)`` (each sequence may end in whole NaN steps of padding, as the ONNX
+export reads it); a list of ``(T_i, F)`` float arrays
 of any lengths (e.g. MFCC frames); or token ids -- a list of 1-D integer
 arrays or a 2-D integer array. Feature frames are standardised per feature
 with the training set's mean and standard deviation (kept in the model

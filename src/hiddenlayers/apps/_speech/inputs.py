@@ -15,26 +15,8 @@ from typing import Any
 import numpy as np
 
 from ...exceptions import DataError
-from .._seq.data import IDS, as_sequences, lengths_of
+from .._seq.data import IDS, as_sequences, lengths_of, strip_padding
 from .metrics import check_texts
-
-
-def _strip_padding(a: np.ndarray) -> list[np.ndarray]:
-    """The utterances of a 3-D float array ``(N, T, F)`` without their trailing all-NaN steps; other NaNs refused by place."""
-    out = []
-    for i, u in enumerate(a):
-        nan = np.isnan(u)
-        whole = nan.all(axis=1)  # (T,) steps that are padding if they end the utterance
-        real = int(np.flatnonzero(~whole)[-1]) + 1 if (~whole).any() else 0
-        bad = np.flatnonzero(nan[:real].any(axis=1))
-        if bad.size:
-            t = int(bad[0])
-            raise DataError(
-                f"utterance {i} has NaN at step {t}, which is not padding (padding is whole NaN steps after the last real one): "
-                "clean or impute those frames first."
-            )
-        out.append(u[:real])
-    return out
 
 
 def as_frames(X: Any, dtype: Any = np.float32) -> list[np.ndarray]:
@@ -43,7 +25,7 @@ def as_frames(X: Any, dtype: Any = np.float32) -> list[np.ndarray]:
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 3:
-        X = _strip_padding(X)
+        X = strip_padding(X, "utterance", "frames")
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 2:  # the sequence reader would suggest token ids
         t, f = X.shape
         raise DataError(f"X is a 2-D float array {X.shape}: one utterance of {t} frames x {f} features is [X] (a list of one); several are a list of (T_i, F) arrays or a 3-D array.")
