@@ -95,7 +95,7 @@ def test_autoencoder_raw_rows_to_scores_and_reconstruction(autoencoder: Autoenco
         np.testing.assert_allclose(scores, autoencoder.score_samples(rows), atol=1e-4)
         np.testing.assert_allclose(scores - offset, autoencoder.decision_function(rows), atol=1e-4)
         np.testing.assert_allclose(recon, autoencoder.inverse_transform(autoencoder.transform(rows)), rtol=1e-4, atol=1e-3)
-    with pytest.raises(ValueError, match=r"^y is for classifiers .* a Autoencoder is scored by its own outputs: leave y out\.$"):
+    with pytest.raises(ValueError, match=r"^y is for classifiers .* an Autoencoder is scored by its own outputs: leave y out\.$"):
         export_onnx(autoencoder, tmp_path / "y.onnx", X=X[:10], y=np.zeros(10))
 
 

@@ -97,7 +97,7 @@ def test_bad_input_dtype_and_pixels_are_one_line(cnn: ImageClassifier, digits, t
     with pytest.raises(ValueError, match=r"^X must be images \(n, 8, 8\) with at least one row .* Received shape \(5, 8\)\.$"):
         export_onnx(cnn, out, X=X[:5, 0], input_dtype="uint8")
     ae = Autoencoder((4,), n_components=2, max_iter=2, device="cpu", random_state=0).fit(np.random.default_rng(0).random((30, 5)))
-    with pytest.raises(ValueError, match=r"^input_dtype='uint8' is for an ImageClassifier's pixels; a Autoencoder reads real values"):
+    with pytest.raises(ValueError, match=r"^input_dtype='uint8' is for an ImageClassifier's pixels; an Autoencoder reads real values"):
         export_onnx(ae, out, input_dtype="uint8")
     assert not out.exists()
     # whole numbers 0-255 of another integer type are the same pixels

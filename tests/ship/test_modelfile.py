@@ -404,7 +404,7 @@ def test_save_and_load_take_applications_and_refuse_the_wrong_class(tmp_path: Pa
     ae = hl.Autoencoder((4,), n_components=2, max_iter=2, random_state=0).fit(X)
     hl.save(ae, tmp_path / "ae.safetensors")
     np.testing.assert_allclose(hl.load(tmp_path / "ae.safetensors").score_samples(X), ae.score_samples(X), rtol=1e-6)
-    with pytest.raises(TypeError, match=r"^extra= is stored only with MLPClassifier and MLPRegressor\. Received a Autoencoder\.$"):
+    with pytest.raises(TypeError, match=r"^extra= is stored only with MLPClassifier and MLPRegressor\. Received an Autoencoder\.$"):
         hl.save(ae, tmp_path / "ae2.safetensors", extra={"a": 1})
     clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, X[:, 0] > 0)
     clf.save(tmp_path / "clf.safetensors")

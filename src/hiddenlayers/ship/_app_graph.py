@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._words import article
 from ._app_base import APP_INPUT_KEY, AppGraph, graph_dtype, graph_network
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
@@ -67,7 +68,7 @@ def build_app_graph(model: Any, X: Any, input_dtype: str = "float32", dtype: str
     """
     kind = app_kind(model)
     if input_dtype != "float32" and kind != "ImageClassifier":
-        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {kind}'s input is real values: leave input_dtype='float32'.")
+        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; {article(kind)}'s input is real values: leave input_dtype='float32'.")
     double = graph_dtype(model, dtype) == "float64"
     if kind == "ImageClassifier":
         return _image(model, X, input_dtype, double)

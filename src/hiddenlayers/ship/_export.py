@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .._meta import WEIGHT_COLUMN_KEY
-from .._words import foreign_note
+from .._words import article, foreign_note
 from ..exceptions import DataError, NotFittedError, QuantizedToleranceError
 from ._app_base import GRAPH_DTYPES, AppGraph
 from ._app_graph import INPUT_DTYPES, ONNX_APPS, app_kind, build_app_graph
@@ -219,7 +219,7 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
     if y is not None and X is None:
         raise ValueError("y was given without X: pass the rows X that y labels.")
     if input_dtype != "float32" and app_kind(model) != "ImageClassifier":
-        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; a {type(model).__name__} reads real values: leave input_dtype='float32'.")
+        raise ValueError(f"input_dtype={input_dtype!r} is for an ImageClassifier's pixels; {article(type(model).__name__)} reads real values: leave input_dtype='float32'.")
 
 
 def _check_dtype(model: Any, dtype: Any) -> None:
@@ -537,7 +537,7 @@ def _export_app(model: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, o
     (None: the fitted network's); ``tolerance`` None: 1e-4 for a float32 graph, 1e-8 for a float64 one."""
     kind = app_kind(model)
     if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
-        raise ValueError(f"y is for classifiers (the accuracy before and after int8); a {kind} is scored by its own outputs: leave y out.")
+        raise ValueError(f"y is for classifiers (the accuracy before and after int8); {article(kind)} is scored by its own outputs: leave y out.")
     graph = build_app_graph(model, X, input_dtype, dtype)  # before any export: bad rows are refused at once
     if graph.double and int8 is not None:
         raise ValueError("quantize=True needs a float32 graph (onnxruntime quantises float32 only), and this model computes in float64: "

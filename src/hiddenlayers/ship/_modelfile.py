@@ -44,7 +44,7 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
     if name in _ESTIMATORS:
         model.save(path, extra=extra)
     elif extra is not None:
-        raise TypeError(f"extra= is stored only with MLPClassifier and MLPRegressor. Received a {name}.")
+        raise TypeError(f"extra= is stored only with MLPClassifier and MLPRegressor. Received {article(name)}.")
     else:
         model.save(path)
 
