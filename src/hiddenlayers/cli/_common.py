@@ -175,7 +175,7 @@ def _in_glob(path: Path, pattern: str) -> bool:
     import fnmatch
     import glob
 
-    if not any(c in pattern for c in "*?["):
+    if not any(c in pattern for c in "*?[") or os.path.isfile(pattern):  # a file named 'd [v2].csv' is no glob
         return False
     head, tail = os.path.split(pattern)
     folders = glob.glob(head) if any(c in head for c in "*?[") else [head or "."]
@@ -371,8 +371,11 @@ def no_stored_target(stored: str, columns: list[str]) -> Exception:
 
 
 def is_stream_input(data: str) -> bool:
-    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it."""
-    return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it.
+
+    A file that is there is a file, whatever its name: ``runs [v2].csv`` is no glob (as a glob, ``[v2]`` matches one character).
+    """
+    return os.path.isdir(data) or (any(ch in data for ch in "*?[") and not os.path.isfile(data)) or int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def averaging_text(params: dict[str, Any]) -> str | None:
