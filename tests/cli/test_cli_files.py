@@ -218,3 +218,13 @@ def test_an_option_mistake_is_named_before_an_existing_output(table, tmp_path, m
     args = [a.format(table=table, out=out) for a in argv]
     assert_user_error(run(*args) if "{out}" in argv else run(*args, "--out", out), problem)
     assert out.read_bytes() == b"keep"
+
+
+def test_a_data_file_whose_name_has_brackets_is_read_as_a_file(table, tmp_path):
+    """'d [v2].csv' was taken for a glob (streamed; its '[v2]' one character): train said 'the glob ... matches no files'."""
+    import shutil
+
+    data = tmp_path / "d [v2].csv"
+    shutil.copy(table, data)
+    ok("train", data, "-t", "label", "--hidden", "4", "--epochs", "1", "-q", "--no-check", "-o", tmp_path / "m.safetensors")
+    assert ok("check", data, "-t", "label").exit_code == 0

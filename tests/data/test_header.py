@@ -46,3 +46,15 @@ def test_header_columns_reads_back_any_names_pandas_writes(tmp_path_factory, nam
     assert header_columns(str(folder / "t.parquet")) == names
     got = header_columns(str(folder / "t.csv"))
     assert got == names or (got is None and len(names) == 1 and ";" in names[0])
+
+
+def test_a_file_whose_name_has_brackets_is_a_file_not_a_glob(tmp_path):
+    """'d [v2].csv' was read as a glob, whose '[v2]' matches one character: the file that is there 'matched no files'."""
+    from hiddenlayers.data._stream_files import find_files
+
+    frame = pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1]})
+    frame.to_csv(tmp_path / "d [v2].csv", index=False)
+    frame.to_csv(tmp_path / "d2.csv", index=False)
+    assert header_columns(str(tmp_path / "d [v2].csv")) == ["a", "y"]
+    assert find_files(str(tmp_path / "d [v2].csv"), "auto") == [str(tmp_path / "d [v2].csv")]
+    assert find_files(str(tmp_path / "d[0-9].csv"), "auto") == [str(tmp_path / "d2.csv")]  # a glob that is no file stays a glob

@@ -305,3 +305,20 @@ def test_summary_calls_no_relu_unit_dead_on_too_few_rows(rows, rng, capsys):
     assert (1 - 0.1) ** MIN_DEAD_ROWS < 0.05 <= (1 - 0.1) ** 28  # the reason for 30, as the note gives it
     many = summary(net, rng.uniform(size=(MIN_DEAD_ROWS, 2)).astype(np.float32))[0]
     assert many.dead_known and "hidden1: 2 of 4 ReLU units are dead on this data (never active)." in many.warnings()
+
+
+def test_summary_prints_layer_names_in_brackets_as_given(rng) -> None:
+    """Any nn.Module's layer names reach the table and the warnings: '[bold]' vanished as Rich markup (on the caller's
+    console too), and '[/blue]' raised MarkupError."""
+    from collections import OrderedDict
+
+    from rich.console import Console
+    from torch import nn
+
+    net = nn.Sequential(OrderedDict([("[bold]", nn.Linear(2, 4)), ("a [cm]", nn.ReLU()), ("[/blue]", nn.Linear(4, 1))]))
+    buf = io.StringIO()
+    summary(net, rng.uniform(size=(50, 2)).astype(np.float32), console=Console(file=buf, width=140))  # markup on
+    lines = [" ".join(line.replace("│", " ").split()) for line in buf.getvalue().splitlines()]
+    assert [line.split()[0] for line in lines if line.startswith(("[bold] dense", "[/blue] dense"))] == ["[bold]", "[/blue]"]
+    assert any(line.startswith("a [cm] dense relu") for line in lines)
+    assert any(line.startswith("warning: a [cm]: ") for line in lines)

@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hiddenlayers import Network, Spec
 from hiddenlayers.network import count_parameters, resolve_device
@@ -135,3 +137,44 @@ def test_bad_network_arguments_are_one_line_value_errors(kwargs: dict[str, objec
 def test_numpy_integer_out_features_is_accepted() -> None:
     net = Network(4, (8,), np.int64(3), init="none")
     assert net.out_features == 3 and type(net.out_features) is int
+
+
+def test_a_wrong_input_width_or_dtype_is_one_line_naming_both() -> None:
+    """PyTorch's words were 'mat1 and mat2 shapes cannot be multiplied (2x3 and 4x8)' and 'mat1 and mat2 must have the
+    same dtype, but got Double and Float': neither says what the network expects."""
+    net = Network(4, "8", 2)
+    with pytest.raises(ValueError, match=re.escape("Network expects an input of shape (N, 4): 4 features per row (in_features=4), float32. "
+                                                   "Received: shape (2, 3), dtype float32; give it rows of 4 values.")):
+        net(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=re.escape("Received: shape (2, 5), dtype float64;")):
+        net(torch.zeros(2, 5, dtype=torch.float64))
+    with pytest.raises(TypeError, match=re.escape("Network computes in float32. Received: an input of shape (2, 4), dtype float64; "
+                                                  "convert it with x.to(torch.float32), or the network with net.to(torch.float64).")):
+        net(torch.zeros(2, 4, dtype=torch.float64))
+    with pytest.raises(TypeError, match=re.escape("Received: an input of shape (2, 4), dtype int64; convert it with x.to(torch.float32).")):
+        net(torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(TypeError, match=re.escape("Network takes a torch.Tensor of shape (N, 4). Received: ndarray; convert it first")):
+        net(np.zeros((2, 4), dtype=np.float32))
+    assert net.double()(torch.zeros(2, 4, dtype=torch.float64)).dtype == torch.float64  # a float64 network takes float64
+
+
+def test_an_error_that_is_not_the_inputs_is_pytorchs_own() -> None:
+    """An image network given the wrong channels keeps PyTorch's message, which names them; the input's dtype is named."""
+    net = Network((1, 8, 8), "conv4k3,8", 2)
+    with pytest.raises(RuntimeError, match="expected input.* to have 1 channels, but got 3 channels"):
+        net(torch.zeros(2, 3, 8, 8))
+    with pytest.raises(TypeError, match=re.escape("Network computes in float32. Received: an input of shape (2, 1, 8, 8), dtype float64;")):
+        net(torch.zeros(2, 1, 8, 8, dtype=torch.float64))
+
+
+@settings(max_examples=30, deadline=None)
+@given(width=st.integers(1, 6), given_width=st.integers(1, 6), rows=st.integers(1, 3))
+def test_any_table_width_but_in_features_is_refused_by_name(width: int, given_width: int, rows: int) -> None:
+    net = Network(width, "3", 2)
+    x = torch.zeros(rows, given_width)
+    if given_width == width:
+        assert net(x).shape == (rows, 2)
+    else:
+        with pytest.raises(ValueError, match=re.escape(f"shape (N, {width}): {width} features per row") + ".*" +
+                           re.escape(f"Received: shape ({rows}, {given_width}), dtype float32")):
+            net(x)

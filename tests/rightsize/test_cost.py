@@ -417,3 +417,19 @@ def test_repr_is_one_short_line_and_print_shows_the_table(clf: hl.MLPClassifier)
     assert "\n" not in line and len(line) < 250
     assert line.startswith(f"CostReport({len(report.layers)} layers, params={report.params:,}, flops_per_prediction={report.flops_per_prediction:,}")
     assert "hidden1" in str(report) and "total" in str(report)  # the table, unchanged
+
+
+def test_a_pipelines_step_names_print_as_given(clf: hl.MLPClassifier) -> None:
+    """The table's title names the user's Pipeline steps: Rich read '[bold] scale' as markup in print() and on a user's
+    console, and a step '[/blue] mlp' raised MarkupError there."""
+    from rich.console import Console
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    pipe = Pipeline([("[bold] scale", StandardScaler().fit(X)), ("[/blue] mlp", clf)])
+    r = cost(pipe, n_calls=20, throughput_batch=16, per_layer_latency=False)
+    console = Console(width=300, record=True)  # markup on, as a notebook's or rich.print's console
+    console.print(r)
+    for text in (str(r), console.export_text()):
+        assert "cost of Pipeline([bold] scale: StandardScaler, [/blue] mlp: MLPClassifier) on cpu" in " ".join(text.split())

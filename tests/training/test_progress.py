@@ -43,3 +43,18 @@ def test_a_divergence_with_no_usable_epoch_does_not_claim_a_restore(capsys) -> N
         last = [line for line in capsys.readouterr().err.splitlines() if line.strip()][-1]
         assert last == f"Autoencoder stopped after epoch 2: the loss became NaN or infinite, or grew past 1e4 times its start; {words} (diverged)"
 
+
+
+def test_a_description_naming_a_file_prints_as_given(capsys) -> None:
+    """ProgressBar(total, description) read the description as Rich markup: 'fit of [bold] d.csv' lost '[bold]', and
+    '[/blue]' raised MarkupError."""
+    from hiddenlayers.training import History, ProgressBar
+
+    for description in ("fit of [bold] d.csv", "fit of runs[/blue].csv :x:"):
+        bar = ProgressBar(2, description)
+        bar.on_train_begin()
+        bar.on_epoch_end(logs={"train_loss": 0.5})
+        bar.on_train_end(history=History(epoch=[1], stop_reason="max_epochs"))
+        err = capsys.readouterr().err
+        assert f"{description} stopped after epoch 1: max_epochs" in err.splitlines()
+        assert any(line.startswith(description) and "1/2" in line for line in err.splitlines())

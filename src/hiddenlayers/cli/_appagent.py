@@ -68,17 +68,17 @@ def show_agent_evaluation(result: dict[str, Any], as_json: bool) -> None:
 
         print_json(clean(result))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable
+    from ._common import stdout_console
 
-    t = Table(title=f"greedy play of {result['env']}", title_justify="left")  # short: a title wraps at the table's width
+    t = PlainTable(title=f"greedy play of {result['env']}", title_justify="left")  # short: a title wraps at the table's width
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_row("episodes", str(result["episodes"]))
     t.add_row("seeds", result["seeds"])
     for k, v in result["metrics"].items():
         t.add_row(k.replace("_", " "), f"{v:.4f}" if isinstance(v, float) else str(v))
-    Console().print(t)
+    stdout_console().print(t)
 
 
 __all__ = ["evaluate_agent", "make_env_or_fail", "need_gymnasium", "show_agent_evaluation"]

@@ -40,6 +40,7 @@ from ._common import (
     note,
     one_line,
     saved_line,
+    stdout_console,
     stop_if_interrupted,
     summary_table,
 )
@@ -398,8 +399,6 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     t = summary_table(s, as_json)
     if t is None:
         return
-    from rich.console import Console
-
     for key, label in (("app", "application"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("source_column", "source column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("alphabet", "alphabet"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
@@ -428,7 +427,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     t.add_row("stop reason", str(s["stop_reason"]))
     t.add_row("time", f"{s['seconds']:.2f} s")
     t.add_row("saved to", s["model"])
-    Console().print(t)
+    stdout_console().print(t)
 
 
 __all__ = ["APPS", "applicable", "app_params", "check_app", "fit_app", "maker", "param_options", "refuse_app_options", "run_app_train", "show_summary",

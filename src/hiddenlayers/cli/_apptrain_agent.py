@@ -18,7 +18,7 @@ import numpy as np
 
 from ._appagent import make_env_or_fail, need_gymnasium
 from ._apptrain import app_params, check_app, check_app_params, fit_app, maker, param_options
-from ._common import UserError, check_output, saved_line, stop_if_interrupted, summary_table
+from ._common import UserError, check_output, saved_line, stdout_console, stop_if_interrupted, summary_table
 
 #: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default (--max-time sets the agent's max_time)
 _FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return"}
@@ -95,14 +95,12 @@ def show_agent_summary(s: dict[str, Any], as_json: bool) -> None:
     t = summary_table(s, as_json)
     if t is None:
         return
-    from rich.console import Console
-
     for key, label in _SUMMARY_ROWS:
         if s.get(key) is not None:
             t.add_row(label, f"{s[key]:.4g}" if isinstance(s[key], float) else str(s[key]))
     t.add_row("time", f"{s['seconds']:.2f} s")
     t.add_row("saved to", s["model"])
-    Console().print(t)
+    stdout_console().print(t)
 
 
 __all__ = ["agent_summary", "run_agent_train", "show_agent_summary"]

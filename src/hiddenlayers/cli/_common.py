@@ -175,7 +175,7 @@ def _in_glob(path: Path, pattern: str) -> bool:
     import fnmatch
     import glob
 
-    if not any(c in pattern for c in "*?["):
+    if not any(c in pattern for c in "*?[") or os.path.isfile(pattern):  # a file named 'd [v2].csv' is no glob
         return False
     head, tail = os.path.split(pattern)
     folders = glob.glob(head) if any(c in head for c in "*?[") else [head or "."]
@@ -216,9 +216,18 @@ def clean(value: Any) -> Any:
 
 
 def stderr_console() -> Any:
-    from rich.console import Console
+    """The Rich console of a command's lines on stderr: no markup, no emoji codes (``_rich_plain``'s rule)."""
+    from .._rich_plain import console
 
-    return Console(stderr=True)
+    return console(stderr=True)
+
+
+def stdout_console() -> Any:
+    """The Rich console of a command's tables and lines on stdout: no markup, no emoji codes, so a column ``length [cm]``, a
+    label ``[setosa]`` or a path ``runs [v2]/m.safetensors`` prints as given (``_rich_plain``'s rule)."""
+    from .._rich_plain import console
+
+    return console()
 
 
 def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
@@ -227,16 +236,9 @@ def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
     if as_json:
         print_json(clean(summary))
         return None
-    from rich.table import Table
-    from rich.text import Text
+    from .._rich_plain import PlainTable
 
-    class PlainRows(Table):
-        """Rows of plain text: a target 'price [usd]' or a path 'runs [v2]/m.safetensors' is no Rich markup (it vanished)."""
-
-        def add_row(self, *cells: Any, **kwargs: Any) -> None:
-            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
-
-    t = PlainRows(title="training summary", show_header=False, title_justify="left")
+    t = PlainTable(title="training summary", show_header=False, title_justify="left")
     t.add_column("", style="bold")
     t.add_column("")
     return t
@@ -272,8 +274,9 @@ class Steps:
             return
         from rich.live import Live
         from rich.spinner import Spinner
+        from rich.text import Text
 
-        line = Spinner("dots", f"{self.command}: {step} ({time.perf_counter() - self.start:.1f} s)")
+        line = Spinner("dots", Text(f"{self.command}: {step} ({time.perf_counter() - self.start:.1f} s)"))  # a Spinner reads a str as markup
         if self.status is None:
             self.status = Live(line, console=self.console, transient=True, refresh_per_second=8)
             self.status.start(refresh=True)
@@ -371,8 +374,11 @@ def no_stored_target(stored: str, columns: list[str]) -> Exception:
 
 
 def is_stream_input(data: str) -> bool:
-    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it."""
-    return os.path.isdir(data) or any(ch in data for ch in "*?[") or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    """A directory or a glob: streamed rather than loaded (a single file keeps the in-memory path); ``train`` and ``check`` share it.
+
+    A file that is there is a file, whatever its name: ``runs [v2].csv`` is no glob (as a glob, ``[v2]`` matches one character).
+    """
+    return os.path.isdir(data) or (any(ch in data for ch in "*?[") and not os.path.isfile(data)) or int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
 def averaging_text(params: dict[str, Any]) -> str | None:

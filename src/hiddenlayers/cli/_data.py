@@ -31,7 +31,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, read_labelled
+from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, read_labelled, stdout_console
 from ._options import parse_features
 from ._table_out import final_estimator
 
@@ -421,22 +421,20 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         print_json(clean(result))
         return
     m = result["metrics"]
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
-    con = Console()
+    con = stdout_console()  # markup off: labels, the weight column and the task's words print as given
     if result.get("n_folds", 1) > 1:
         con.print(_fold_table(result))
     if "cold_start" in result:
         con.print(_rating_split_table(result))
         return
-    weighted = f" (weighted by column '{escape(result['weighted_by'])}')" if result.get("weighted_by") else ""
+    weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
     counted = "rows" if "sequences" not in result else "utterances" if result["task"] == "speech recognition" else "sequences"  # not the long table's rows
     on = f"{result['rows']} {counted}" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
     if result.get("n_folds", 1) > 1:
         on = f"{result['n_folds']} forecast origins of {result['rows']} values, mean over the folds"
-    t = Table(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
+    t = PlainTable(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")
     for k, v in m.items():
@@ -445,12 +443,12 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     con.print(t)
     if "confusion_matrix" in m:
         cm = m["confusion_matrix"]
-        c = Table(title=f"confusion matrix (rows: true, columns: predicted{'; sums of weights' if weighted else ''})", title_justify="left")
+        c = PlainTable(title=f"confusion matrix (rows: true, columns: predicted{'; sums of weights' if weighted else ''})", title_justify="left")
         c.add_column("")
-        for lab in cm["labels"]:  # the labels are the user's text: a class '[ok]' is no Rich markup
-            c.add_column(escape(str(lab)), justify="right")
+        for lab in cm["labels"]:
+            c.add_column(str(lab), justify="right")
         for lab, row in zip(cm["labels"], cm["matrix"]):
-            c.add_row(escape(str(lab)), *(f"{v:g}" for v in row))
+            c.add_row(str(lab), *(f"{v:g}" for v in row))
         con.print(c)
 
 
@@ -461,9 +459,9 @@ def _cell(value: float | None) -> str:
 
 def _fold_table(result: dict[str, Any]) -> Any:
     """A Forecaster backtest's folds, one line each: the data rows forecast, the values before them, the scores."""
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
-    t = Table(title=f"forecast backtest: {result['n_folds']} folds of {result['steps']} values, origins {result['stride']} apart (data rows)", title_justify="left")
+    t = PlainTable(title=f"forecast backtest: {result['n_folds']} folds of {result['steps']} values, origins {result['stride']} apart (data rows)", title_justify="left")
     for name in ("fold", "rows", "history", "mae", "rmse", "mase", "naive mae"):
         t.add_column(name, justify="right")
     for f in result["folds"]:
@@ -473,10 +471,10 @@ def _fold_table(result: dict[str, Any]) -> Any:
 
 def _rating_split_table(result: dict[str, Any]) -> Any:
     """A Recommender's RMSE and MAE on all rows, the rows of known users and items, and the cold-start rows."""
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
     cold = result["cold_start"]
-    t = Table(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
+    t = PlainTable(title=f"{result['task']} metrics on {result['rows']} rows", title_justify="left")
     t.add_column("rows")
     for name in ("count", "rmse", "mae"):
         t.add_column(name, justify="right")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import Steps, UserError, check_output, clean, note, print_json
+from ._common import Steps, UserError, check_output, clean, note, print_json, stdout_console
 
 DEFAULT_OUT = Path("out") / "demo-digits.safetensors"
 DIGIT_SHAPE = (8, 8)  # digits' 64 pixel columns, pixel_0_0 .. pixel_7_7, row by row
@@ -166,12 +166,11 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(r)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
-    con = Console()
+    con = stdout_console()  # markup off: the model and report paths print as given
     con.print(f"digits: MLPClassifier, hidden layers {r['hidden']}, {r['solver']}, early stopping, at most {r['max_epochs']} epochs")
-    t = Table()
+    t = PlainTable()
     for col in ("library", "device", "accuracy", "epochs", "fit seconds", "ms per epoch"):
         t.add_column(col, justify="left" if col in ("library", "device") else "right")
     for name, key in (("hiddenlayers", "hiddenlayers"), ("scikit-learn", "sklearn")):

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_inputs, pipeline_text, stored_steps
-from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text
+from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text, stdout_console
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -305,28 +305,26 @@ def run_info(path: str, *, as_json: bool) -> None:
     if info["estimator"] in APP_KINDS:
         _show_app(info)
         return
-    from rich.console import Console
-    from rich.markup import escape  # class labels, column names, categories and paths are the user's text, not Rich markup
-    from rich.table import Table
+    from .._rich_plain import PlainTable, styled
 
-    con = Console()
+    con = stdout_console()  # markup off: class labels, column names, categories and paths print as given
     tr = info["training"]
     outputs = f"{info['outputs']} output{'' if info['outputs'] == 1 else 's'}"  # a two-class model has one logistic output
-    con.print(f"[bold]{escape(info['file'])}[/]: {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
-              f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
+    con.print(styled((info["file"], "bold"), f": {info['estimator']}, {info['inputs']} inputs -> {info['spec'] or '(no hidden layers)'} -> {outputs}, "
+              f"{info['parameters']:,} parameters (hiddenlayers {info['library_version']})"))
     if info.get("pipeline"):
         reads = ("predict, evaluate and inspect run it on the table's numeric columns" if info.get("pipeline_steps")
                  else "the commands read raw tables")
         mlp_reads = info["layers"][0]["inputs"]
         steps_out = f"; its MLP reads the steps' {mlp_reads} outputs" if info.get("pipeline_steps") and mlp_reads != info["inputs"] else ""
         con.print(f"saved from a scikit-learn Pipeline: {info['pipeline']} (hl.load gives the Pipeline; {reads}{steps_out})")
-    t = Table(title="layers", title_justify="left")
+    t = PlainTable(title="layers", title_justify="left")
     for col in ("layer", "inputs", "units", "activation", "parameters", "extra"):
         t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
     for r in info["layers"]:
         t.add_row(r["layer"], str(r["inputs"]), str(r["units"]), r["activation"], f"{r['parameters']:,}", r["extra"])
     con.print(t)
-    s = Table(title="training", title_justify="left", show_header=False)
+    s = PlainTable(title="training", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
     for k, v in tr.items():
@@ -334,17 +332,17 @@ def run_info(path: str, *, as_json: bool) -> None:
             s.add_row(k.replace("_", " "), f"{v:.4g}" if isinstance(v, float) else str(v))
     if info["classes"] is not None:
         cl = info["classes"]
-        s.add_row("classes", escape(", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else "")))
+        s.add_row("classes", ", ".join(map(str, cl[:10])) + (f" ... ({len(cl)})" if len(cl) > 10 else ""))
     if info["target"]:
-        s.add_row("target", escape(f"{info['target']} ({info['task']})"))
+        s.add_row("target", f"{info['target']} ({info['task']})")
     _provenance_rows(s, info.get("provenance"))
     con.print(s)
     if info["preprocessing"]:
-        p = Table(title="preprocessing (stored in the file)", title_justify="left")
+        p = PlainTable(title="preprocessing (stored in the file)", title_justify="left")
         for col in ("column", "kind", "detail"):
             p.add_column(col)
         for r in info["preprocessing"]:
-            p.add_row(escape(str(r["column"])), str(r["kind"]), escape(str(r["detail"])))
+            p.add_row(str(r["column"]), str(r["kind"]), str(r["detail"]))
         con.print(p)
     elif info.get("pipeline_steps"):
         con.print(f"preprocessing: the Pipeline's scikit-learn steps ({', '.join(info['pipeline_steps'])}) on the numeric columns")
@@ -363,18 +361,17 @@ def _provenance_rows(table: Any, prov: dict[str, Any] | None) -> None:
 
 def _show_app(info: dict[str, Any]) -> None:
     """``info`` of an application's file as text: a summary line, its layers' tensors, its settings and provenance."""
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable, styled
 
-    con = Console()
-    con.print(f"[bold]{info['file']}[/]: {info['estimator']}, {info['parameters']:,} parameters (hiddenlayers {info['library_version']})")
-    t = Table(title="layers (from the stored tensors)", title_justify="left")
+    con = stdout_console()  # markup off: the path, an app's settings (columns, vocabularies) print as given
+    con.print(styled((info["file"], "bold"), f": {info['estimator']}, {info['parameters']:,} parameters (hiddenlayers {info['library_version']})"))
+    t = PlainTable(title="layers (from the stored tensors)", title_justify="left")
     for col in ("layer", "tensors", "parameters"):
         t.add_column(col, justify="right" if col == "parameters" else "left")
     for r in info["layers"]:
         t.add_row(r["layer"], r["tensors"], f"{r['parameters']:,}" if r["layer"] != "(state)" else "-")
     con.print(t)
-    s = Table(title="settings", title_justify="left", show_header=False)
+    s = PlainTable(title="settings", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
     for k, v in info["settings"].items():
@@ -384,7 +381,7 @@ def _show_app(info: dict[str, Any]) -> None:
     con.print(s)
     for section, title in (("environment", "environment (gymnasium)"), ("training", "training")):
         if info.get(section):  # a DQNAgent's environment and run; another app's epochs and stop reason
-            t = Table(title=title, title_justify="left", show_header=False)
+            t = PlainTable(title=title, title_justify="left", show_header=False)
             t.add_column("", style="bold")
             t.add_column("")
             for k, v in info[section].items():
@@ -414,15 +411,14 @@ def _conv_text(row: dict[str, Any]) -> str:
 
 def _show_onnx(info: dict[str, Any]) -> None:
     """``info`` of an ONNX file as text: a summary line, the graph's inputs and outputs, its dense layers, the metadata."""
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable, styled
 
-    con = Console()
+    con = stdout_console()  # markup off: the path, target, classes, columns and categories print as given
     opsets = ", ".join(f"{k} {v}" for k, v in info["opset_imports"].items())
     written = f"hiddenlayers {info['library_version']}" if info["library_version"] else "hiddenlayers (version not recorded)"
-    con.print(f"[bold]{info['file']}[/]: ONNX (opset {opsets}), {info['bytes']:,} bytes, {info['estimator'] or 'model'}"
-              f"{', int8-quantised' if info['quantized'] else ''}, computes in {info.get('dtype') or 'unknown'}; written by {written}, producer {info['producer'] or 'unknown'}")
-    io = Table(title="graph inputs and outputs", title_justify="left")
+    con.print(styled((info["file"], "bold"), f": ONNX (opset {opsets}), {info['bytes']:,} bytes, {info['estimator'] or 'model'}"
+                  f"{', int8-quantised' if info['quantized'] else ''}, computes in {info.get('dtype') or 'unknown'}; written by {written}, producer {info['producer'] or 'unknown'}"))
+    io = PlainTable(title="graph inputs and outputs", title_justify="left")
     for col in ("", "name", "type", "shape"):
         io.add_column(col)
     for kind, rows in (("input", info["graph_inputs"]), ("output", info["graph_outputs"])):
@@ -437,7 +433,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
                  ("recurrent" if "recurrent" in kinds else None), "dense"]
         words = [w for w in named if w]
         title = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
-        t = Table(title=f"{title} layers found in the graph", title_justify="left")
+        t = PlainTable(title=f"{title} layers found in the graph", title_justify="left")
         cols = ("layer", "op", "inputs", "units", *(("kernel",) if conv else ()), "weights", "bias", "followed by", "parameters")
         for col in cols:
             t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left", no_wrap=col in ("layer", "kernel", "parameters"))
@@ -458,7 +454,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
         con.print(f"{info['parameters']:,} parameters in these layers")
     else:
         con.print("layers: no dense (Gemm/MatMul), convolution (Conv) or recurrent (LSTM/GRU/RNN) node with stored weights found in the graph")
-    s = Table(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
+    s = PlainTable(title="metadata (written by hiddenlayers export)", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
     s.add_row("output", str(info["output"]))
@@ -497,12 +493,11 @@ def run_datasets(*, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
-    t = Table(title="bundled datasets (use the name wherever a data file goes, e.g. `hiddenlayers train digits`)", title_justify="left")
+    t = PlainTable(title="bundled datasets (use the name wherever a data file goes, e.g. `hiddenlayers train digits`)", title_justify="left")
     for col in ("name", "task", "description", "source"):
         t.add_column(col)
     for r in rows:
         t.add_row(r["name"], r["task"], r["description"], r["source"])
-    Console().print(t)
+    stdout_console().print(t)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import Table, default_target, missing_target_reason, read_table, resolve_column
 from ..exceptions import DataError
-from ._common import Steps, UserError, check_report_output, clean, note, one_line, print_json
+from ._common import Steps, UserError, check_report_output, clean, note, one_line, print_json, stdout_console
 from ._data import (
     MODEL_IS_REGRESSOR,
     class_labels,
@@ -189,9 +189,7 @@ def run_inspect(
     })
     _show(result, as_json, hint)
     if shift is not None and not as_json:
-        from rich.console import Console
-
-        Console().print(shift.table())
+        stdout_console().print(shift.table())
     return result
 
 
@@ -408,17 +406,15 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
     if as_json:
         print_json(r)
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from .._rich_plain import PlainTable, styled
 
-    con = Console()
-    t = Table(title=f"hidden layers on {r['rows']:,} rows" + (f" (labels: {r['target']})" if r["target"] else " (no labels)"), title_justify="left")
+    con = stdout_console()  # markup off: the target, a layer's name, the report's path print as given
+    t = PlainTable(title=f"hidden layers on {r['rows']:,} rows" + (f" (labels: {r['target']})" if r["target"] else " (no labels)"), title_justify="left")
     for col in ("layer", "activation", "units", "active", "dead", "saturated", "eff. rank"):
         t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
     for s in r["layers"]:
         t.add_row(s["name"], s["activation"] or (f"({s['role']})" if s.get("role") else "unknown"), str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
-                  "n/a" if not s.get("dead_known", True) else f"[red]{s['dead']}[/red]" if s["dead"] else "0", f"[yellow]{s['saturated']}[/yellow]" if s["saturated"] else "0",
+                  "n/a" if not s.get("dead_known", True) else styled((str(s["dead"]), "red")) if s["dead"] else "0", styled((str(s["saturated"]), "yellow")) if s["saturated"] else "0",
                   f"{s['effective_rank']:.1f}")
     con.print(t)
     unknown = [s for s in r["layers"] if s["activation"] is None and not s.get("role")]  # a pooling layer has none by nature: no note
@@ -426,11 +422,11 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         con.print(f"note: {', '.join(s['name'] for s in unknown)}: {unknown[0]['dead_rule']} "
                   "(the dead column counts units that do not vary over >= 2 rows; active is n/a).", highlight=False, soft_wrap=True)
     for w in r["warnings"]:
-        con.print(f"[yellow]warning:[/yellow] {escape(w)}", highlight=False, soft_wrap=True)
+        con.print(styled(("warning:", "yellow"), f" {w}"), highlight=False, soft_wrap=True)
     if not r["warnings"]:
         con.print("no dead or saturated units on this data.")
     if not r["gradient_flow_epochs"]:
-        con.print(f"gradient flow: not recorded ({escape(hint)})", highlight=False, soft_wrap=True)  # the hint's [hl.lens.GradientFlow(...)] is no markup
+        con.print(f"gradient flow: not recorded ({hint})", highlight=False, soft_wrap=True)
     if r.get("landscape"):
         land = r["landscape"]
         unit = f" ({land['loss_unit']})" if land.get("loss_unit") else ""

@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, clean, note, one_line, print_json, rows_of
+from ._common import UserError, check_output, clean, note, one_line, print_json, rows_of, stdout_console
 from ._header import check_named_columns
 
 #: the plot's formats, by the --plot file's suffix (matplotlib writes each)
@@ -180,17 +180,16 @@ def _show(s: dict[str, Any], found: Any, as_json: bool) -> None:
     if as_json:
         print_json(clean(s))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .._rich_plain import PlainTable
 
-    t = Table(title=f"learning-rate range test: {s['solver']}, {s['steps']} steps ({s['stop_reason']})", title_justify="left")
+    t = PlainTable(title=f"learning-rate range test: {s['solver']}, {s['steps']} steps ({s['stop_reason']})", title_justify="left")
     t.add_column("learning rate", justify="right")
     t.add_column("smoothed loss", justify="right")
     t.add_column("")
     for i in _table_rows(found):
         v = found.smoothed[i]
         t.add_row(f"{found.lrs[i]:.3g}", f"{v:.4f}" if math.isfinite(v) else str(v), "<- suggestion" if found.lrs[i] == found.suggestion else "")
-    console = Console()
+    console = stdout_console()  # markup off: the train command names the user's file and columns
     console.print(t)
     console.print(f"swept on the {s['rows_swept']} of {s['rows']} rows train fits on ({_left_out(s['rows_left_out'])})", highlight=False)
     if found.suggestion is None:

@@ -196,11 +196,12 @@ def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> No
 
 
 def _console() -> Any:
-    """Rich console on stdout; when piped (no terminal to fit), wide enough for the cost table's ten columns."""
-    from rich.console import Console
+    """Rich console on stdout (markup off: paths and layer names print as given); when piped (no terminal to fit), wide enough
+    for the cost table's ten columns."""
+    from .._rich_plain import console
 
-    con = Console()
-    return con if con.is_terminal else Console(width=160)
+    con = console()
+    return con if con.is_terminal else console(width=160)
 
 
 # ------------------------------------------------------------------ cost

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stop_if_interrupted, summary_table
+from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stdout_console, stop_if_interrupted, summary_table
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -517,8 +517,6 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     t = summary_table(s, as_json)
     if t is None:
         return
-    from rich.console import Console
-
     for k, v in [("task", s["task"]), ("target", s["target"]), ("hidden layers", s["spec"])]:
         t.add_row(k, str(v))
     weighted = bool(s.get("test_metrics_weighted"))
@@ -539,7 +537,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
         t.add_row("gradient flow", f"recorded for {s['gradient_flow_epochs']} epochs (see `hiddenlayers inspect`)")
     t.add_row("time", f"{s['seconds']:.2f} s")
     t.add_row("saved to", s["model"])
-    Console().print(t)
+    stdout_console().print(t)
 
 
 def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool, app_options: dict[str, Any] | None = None,

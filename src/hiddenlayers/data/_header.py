@@ -25,7 +25,7 @@ def header_columns(source: str) -> list[str] | None:
     those in its own words, later).
     """
     try:
-        if os.path.isdir(source) or any(ch in source for ch in "*?["):
+        if os.path.isdir(source) or (any(ch in source for ch in "*?[") and not os.path.isfile(source)):  # 'd [v2].csv' is a file
             first = find_files(source, "auto")[0]
             names = file_columns(first, "csv" if first.lower().endswith((".csv", ".csv.gz")) else "parquet")[0]
             return names or None

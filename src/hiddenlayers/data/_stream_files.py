@@ -52,7 +52,7 @@ def find_files(path: str, format: str) -> list[str]:
     exts = EXTENSIONS[format]
     if os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
-    elif any(ch in path for ch in "*?["):
+    elif any(ch in path for ch in "*?[") and not os.path.isfile(path):  # a file named 'd [v2].csv' is a file, not a glob
         files = sorted(glob.glob(path))
         if not files:
             raise DataError(f"the glob {path!r} matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers).")

@@ -42,9 +42,9 @@ class FreezeCurve:
 
     def table(self) -> Any:
         """A Rich table: k, the frozen layers, mean ± std of the score; the best k marked."""
-        from rich.table import Table
+        from .._rich_plain import PlainTable
 
-        t = Table(title=f"freeze curve: target {self.metric} by frozen layers (best k = {self.best_k})", title_justify="left")
+        t = PlainTable(title=f"freeze curve: target {self.metric} by frozen layers (best k = {self.best_k})", title_justify="left")
         for col in ("k", "frozen", self.metric, "± std"):
             t.add_column(col, justify="left" if col == "frozen" else "right")
         for k, m, s in zip(self.ks, self.mean, self.std):

@@ -68,14 +68,14 @@ class DomainShift:
 
     def table(self) -> Any:
         """A Rich table, one row per hidden layer."""
-        from rich.table import Table
+        from .._rich_plain import PlainTable, styled
 
-        t = Table(title=f"domain shift per hidden layer ({self.n_source} source rows, {self.n_target} target rows)", title_justify="left")
+        t = PlainTable(title=f"domain shift per hidden layer ({self.n_source} source rows, {self.n_target} target rows)", title_justify="left")
         for col in ("layer", "units", "MMD²", "p", "A-dist", "dead s/t", "sat. s/t", "target probe", "CKA tuned"):
             t.add_column(col, justify="left" if col == "layer" else "right")
         for row, cells in zip(self.rows, self._cells()):
             p = cells[3]
-            t.add_row(*cells[:3], f"[red]{p}[/red]" if row.p_value < self.level else p, *cells[4:])
+            t.add_row(*cells[:3], styled((p, "red")) if row.p_value < self.level else p, *cells[4:])
         return t
 
     def _cells(self) -> list[list[str]]:

@@ -186,12 +186,41 @@ class Network(nn.Module):
     def forward(self, x: Tensor, return_hidden: bool = False) -> Any:
         hidden = []
         h = x  # (N, *input_shape)
-        for layer in self.hidden_layers:
-            h = layer(h)  # (N, units) or (N, C, H, W) or (N, steps, units)
-            if return_hidden:
-                hidden.append(h)
-        out = self.head(h.flatten(1) if h.ndim > 2 else h)  # (N, out_features) raw scores
+        try:  # no check before the pass: a try costs nothing until PyTorch raises, and then says what was wrong with x
+            for layer in self.hidden_layers:
+                h = layer(h)  # (N, units) or (N, C, H, W) or (N, steps, units)
+                if return_hidden:
+                    hidden.append(h)
+            out = self.head(h.flatten(1) if h.ndim > 2 else h)  # (N, out_features) raw scores
+        except (RuntimeError, TypeError):
+            problem = self._input_problem(x)
+            if problem is None:
+                raise  # not x's width, dtype or type: PyTorch's own error is the clearest
+            raise problem from None
         return (out, hidden) if return_hidden else out
+
+    def _input_problem(self, x: Any) -> Exception | None:
+        """What is wrong with ``x`` for this network, as one line, after PyTorch refused it; None where nothing we can name is.
+
+        A tensor is expected; a table network's ``x`` is ``(N, in_features)`` in the weights' dtype (PyTorch said
+        ``mat1 and mat2 shapes cannot be multiplied (2x3 and 4x8)`` or ``... must have the same dtype, but got Double and Float``).
+        """
+        if not isinstance(x, Tensor):
+            return TypeError(f"Network takes a torch.Tensor of shape (N, {_shape_text(self.input_shape)}). Received: {type(x).__name__}; "
+                             "convert it first, e.g. torch.as_tensor(X, dtype=torch.float32).")
+        if self.vocab_size is not None:
+            return None  # ids: the embedding names its own dtype and index errors
+        want = self.head.weight.dtype
+        given = f"shape {tuple(x.shape)}, dtype {_dtype_text(x.dtype)}"
+        if len(self.input_shape) == 1 and (x.ndim != 2 or x.shape[1] != self.input_shape[0]):
+            return ValueError(f"Network expects an input of shape (N, {self.input_shape[0]}): {self.input_shape[0]} features per row "
+                              f"(in_features={self.input_shape[0]}), {_dtype_text(want)}. Received: {given}; give it rows of "
+                              f"{self.input_shape[0]} values.")
+        if x.dtype != want:
+            other = f", or the network with net.to(torch.{_dtype_text(x.dtype)})" if x.is_floating_point() else ""
+            return TypeError(f"Network computes in {_dtype_text(want)}. Received: an input of {given}; convert it with "
+                             f"x.to(torch.{_dtype_text(want)}){other}.")
+        return None
 
     def is_plain_dense(self) -> bool:
         """True when every hidden layer is dense with no norm and no dropout, on a table.
@@ -234,6 +263,16 @@ class Network(nn.Module):
             init="none",
             vocab_size=config.get("vocab_size"),
         )
+
+
+def _dtype_text(dtype: torch.dtype) -> str:
+    """``torch.float32`` as ``float32``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """A per-sample shape as its numbers, ``4`` or ``1, 8, 8``."""
+    return ", ".join(map(str, shape))
 
 
 def count_parameters(module: nn.Module) -> int:

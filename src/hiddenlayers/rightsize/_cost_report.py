@@ -125,11 +125,11 @@ class CostReport:
 
     def table(self) -> Any:
         """A Rich table: one row per layer, then the total, then the measurements."""
-        from rich.table import Table
+        from .._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         blas = "" if self.blas_threads is None else f", {self.blas_threads} BLAS thread(s)"
         of = "" if self.pipeline is None else f"of Pipeline({', '.join(self.pipeline)}) "
-        t = Table(title=f"cost {of}on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
+        t = PlainTable(title=f"cost {of}on {self.device} ({self.threads} torch thread(s){blas})", show_footer=False)
         for col in ("layer", "shape", "act", "params", "FLOPs/pred", f"FLOPs/step@{self.train_batch_size}", "weights", f"acts@{self.batch_size}", "p50 µs", "est. energy %"):
             t.add_column(col, justify="left" if col in ("layer", "shape", "act") else "right")
         for lc in self.layers:

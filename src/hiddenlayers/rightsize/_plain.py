@@ -12,10 +12,10 @@ def plain_text(renderable: Any, width: int = PLAIN_WIDTH) -> str:
     """``renderable`` (a Rich table, say) rendered as plain text ``width`` columns wide, without the trailing newline."""
     import io
 
-    from rich.console import Console
+    from .._rich_plain import console
 
     buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, force_terminal=False).print(renderable)
+    console(file=buf, width=width, color_system=None, force_terminal=False).print(renderable)
     return buf.getvalue().rstrip("\n")
 
 

@@ -51,9 +51,9 @@ class ExportReport:
         return asdict(self)
 
     def table(self) -> Any:
-        from rich.table import Table
+        from .._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
-        t = Table(title="ONNX export", show_header=False)
+        t = PlainTable(title="ONNX export", show_header=False)
         t.add_column("what")
         t.add_column("value")
         t.add_row("file", f"{self.path} ({self.bytes:,} bytes)")

@@ -75,18 +75,19 @@ class ProgressBar(Callback):
         self._task: Any = None
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+        from .._rich_plain import console
+
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),  # the description may name the user's file: never markup
             BarColumn(bar_width=20),  # the whole line fits 80 columns (pipes, CI logs, small terminals)
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
             TextColumn("val {task.fields[val]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
+            console=console(file=sys.stderr),
             transient=False,
         )
         self._progress.start()

@@ -137,10 +137,10 @@ class PruneReport:
         return d
 
     def table(self) -> Any:
-        from rich.table import Table
+        from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         title = f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units" if self.cut else "no cut kept: the model is unchanged"
-        t = Table(title=title)
+        t = PlainTable(title=title)
         for col in ("", "before", "after", "change"):
             t.add_column(col, justify="left" if not col else "right")
 

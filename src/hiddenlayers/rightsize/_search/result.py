@@ -174,9 +174,9 @@ class SearchResult:
         return len(set(offered)) > 1 or any(r.get(key, UNSEARCHED[key]) != UNSEARCHED[key] for r in self.rows)
 
     def table(self) -> Any:
-        from rich.table import Table
+        from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
-        t = Table(title=f"{self._title()} — {self._counts()}", caption=self._caption())
+        t = PlainTable(title=f"{self._title()} — {self._counts()}", caption=self._caption())
         cols = self._columns()
         for c in cols:
             t.add_column(c, justify="left" if c in ("hidden", "activation", "solver", "averaging") else "right")

@@ -45,10 +45,13 @@ class ProgressCallback:
     def __init__(self, total: int) -> None:
         import sys
 
-        from rich.console import Console
-        from rich.progress import Progress
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-        self.progress = Progress(console=Console(file=sys.stderr), transient=True)  # stdout stays clean for pipes
+        from ..._rich_plain import console
+
+        # Rich's default columns, the description read as plain text (_rich_plain's rule); stdout stays clean for pipes
+        self.progress = Progress(TextColumn("{task.description}", style="progress.description", markup=False), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                                 console=console(file=sys.stderr), transient=True)
         self.task = self.progress.add_task("search", total=total)
         self.progress.start()
 
