@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def article(name: str, *, quoted: bool = False) -> str:
+def article(name: object, *, quoted: bool = False) -> str:
     """``name`` with its indefinite article, by its first letter: ``"an Autoencoder"``, ``"a TextClassifier"``,
     ``"an MLPClassifier"`` (an initialism is read by its letters);
     ``quoted=True`` quotes the name (``"an 'ImageClassifier'"``), as messages naming a file's stored class do."""
