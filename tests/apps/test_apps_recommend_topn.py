@@ -288,3 +288,23 @@ def test_ranking_metrics_refuses_lists_without_their_columns_and_other_models() 
         hl.apps.ranking_metrics(object(), test, ratings)
     with pytest.raises(DataError, match=r"X_test has 7 rows but y_test has 2 ratings"):
         hl.apps.ranking_metrics(lists, test, ratings[:2])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 8))
+def test_ranking_metrics_ndcg_agrees_with_scikit_learn(seed: int, k: int) -> None:
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(seed)
+    n_users, n_items = 6, 10
+    scores = rng.permutation(n_users * n_items).reshape(n_users, n_items).astype(float)  # distinct: no ties
+    liked = rng.random((n_users, n_items)) < 0.3
+    liked[np.arange(n_users), rng.integers(0, n_items, n_users)] = True  # every user likes something
+    order = np.argsort(-scores, axis=1)[:, :k]
+    lists = pd.DataFrame({"user": np.repeat(np.arange(n_users), k), "rank": np.tile(np.arange(1, k + 1), n_users), "item": order.reshape(-1)})
+    u, i = np.nonzero(np.ones_like(liked))
+    got = hl.apps.ranking_metrics(lists, (u, i), np.where(liked[u, i], 5.0, 1.0), k=k, relevant=4.0)
+    assert got["ndcg"] == pytest.approx(ndcg_score(liked.astype(float), scores, k=k))
+    hits = np.take_along_axis(liked, order, axis=1)
+    assert got["precision"] == pytest.approx(hits.sum(1).mean() / k)
+    assert got["recall"] == pytest.approx((hits.sum(1) / liked.sum(1)).mean())

@@ -444,12 +444,18 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     as ``torch.optim.SparseAdam``: a row's moments and value are unchanged by steps whose batch
     lacks it), and the MLP by AdamW with ``alpha``'s decoupled decay on its linear weights.
 
+    :meth:`recommend` gives each user's top-N items, leaving out ``rated_``: the (user, item) pairs
+    fit rated, a boolean SciPy CSR matrix (users x items, in ``users_`` and ``items_`` order) that the
+    model file keeps; :func:`~hiddenlayers.apps.ranking_metrics` scores the lists on held-out ratings.
+
     Example
     -------
     >>> import hiddenlayers as hl
     >>> rec = hl.Recommender(n_factors=8, max_iter=5, random_state=0)
     >>> rec.fit(([1, 1, 2, 2], ["a", "b", "a", "c"]), [5, 3, 4, 1]).predict(([1], ["c"])).shape
     (1,)
+    >>> rec.recommend([1], n=2)["item"].tolist()  # user 1 rated a and b: c is the one left
+    ['c']
     """
 
     def __init__(
