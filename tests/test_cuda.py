@@ -158,6 +158,10 @@ def test_dense_apps_on_cuda_load_on_cpu(digits, tmp_path):
     rec.save(tmp_path / "r.safetensors")
     assert rec.network_.mean.device.type == "cuda"
     np.testing.assert_allclose(hl.Recommender.load(tmp_path / "r.safetensors", device="cpu").predict((u, i)), rec.predict((u, i)), atol=1e-5)
+    on_cpu = hl.Recommender.load(tmp_path / "r.safetensors", device="cpu")  # top-N lists: scored on the GPU, rated pairs left out
+    lists = rec.recommend([0, 1, 2], n=5)
+    np.testing.assert_allclose(lists.score.to_numpy(), on_cpu.recommend([0, 1, 2], n=5).score.to_numpy(), atol=1e-5)
+    assert not set(zip(lists.user, lists.item, strict=True)) & set(zip(u, i, strict=True))
 
 
 def _train_digits(digits, *, cuda_graphs, solver="adam", sample_weight=False, **kw):

@@ -3,7 +3,8 @@
 * :class:`Autoencoder` -- encode/decode, reconstruction-error anomaly scores.
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
   several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy).
-* :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
+* :class:`Recommender` -- user/item embeddings through hidden layers -> ratings; ``recommend`` gives top-N lists and
+  :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
@@ -32,6 +33,7 @@ _EXPORTS = {
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
     "cold_start_words": "._recommend",
+    "ranking_metrics": "._recommend_metrics",
     "DQNAgent": "._agent",
     "make_env": "._agent",
     "renamed_stop_reason": "._deprecated",

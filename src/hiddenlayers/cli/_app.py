@@ -988,6 +988,10 @@ from ._distill import distill_command as _distill  # noqa: E402  (imports only T
 
 app.command(name="distill")(_distill)
 
+from ._recommend import recommend_command as _recommend  # noqa: E402  (imports only Typer)
+
+app.command(name="recommend")(_recommend)
+
 
 def main() -> None:
     """Entry point of the ``hiddenlayers`` console script."""

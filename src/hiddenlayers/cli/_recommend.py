@@ -1,0 +1,100 @@
+"""The ``recommend`` command: top-N lists of a saved Recommender, written as ``predict`` writes its tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import UserError, check_output, note
+
+_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+
+
+def recommend_command(
+    model: Annotated[str, typer.Argument(help="A Recommender file (.safetensors): from `hiddenlayers train --app recommender`, or Recommender.save.")],
+    users: Annotated[str, typer.Option("--users", "-u", help="User ids, comma-separated, as fitted (e.g. 1,2,3); each once.", show_default=False)],
+    n: Annotated[int, typer.Option("--n", "-n", help="Items per user (at most the model's items).")] = 10,
+    include_seen: Annotated[bool, typer.Option("--include-seen", help="Also rank the items each user rated in training (left out by default).")] = False,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write the lists here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Each user's N items of highest predicted rating from a saved Recommender: rows of user, rank, item, score.
+
+    Items the user rated in training are left out (--include-seen keeps them); a user not seen in training gets
+    the items the model rates highest for an unknown user (global mean plus item bias), with a note.
+
+    Example: hiddenlayers recommend stars.safetensors --users 1,2,3 -n 5 --out lists.csv
+    """
+    if n < 1:
+        raise UserError(f"-n must be at least 1 (items per user). Received: {n}.")
+    if out is not None:
+        check_output(out, force=force, inputs=(model,), what="--out", example="lists.csv")
+        if Path(out).suffix.lower() not in _SUFFIXES:
+            raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
+    lists = _lists(model, users, n, not include_seen)
+    if out is None:
+        try:
+            lists.to_csv(sys.stdout, index=False)
+        except BrokenPipeError:  # e.g. `| head`: the reader left
+            sys.stderr.close()
+        return
+    from ._table_out import write_table
+
+    write_table(lists, Path(out))
+    note(f"wrote {len(lists)} rows of {lists['user'].nunique()} user(s)' lists to {out}")
+
+
+def _lists(path: str, users: str, n: int, exclude_seen: bool) -> Any:
+    """The lists of the Recommender in ``path`` for the ``--users`` text; the library's argument errors as one line."""
+    from ._appfiles import app_kind
+    from ._data import load_model
+    from ._table_out import network_precision
+
+    kind = app_kind(path)
+    model = load_model(path)
+    if kind != "Recommender":
+        raise UserError(f"'{path}' holds {kind or 'a table model'}, not a Recommender: recommend reads a file of "
+                        "`hiddenlayers train --app recommender` (or Recommender.save).")
+    ids = parse_user_ids(users, model.users_.dtype.kind)
+    try:
+        lists = model.recommend(ids, n=min(n, len(model.items_)), exclude_seen=exclude_seen)
+    except (TypeError, ValueError) as exc:  # a DataError is a user error already; a file older than its pairs is one too
+        if "exclude_seen" in str(exc):
+            raise UserError(f"'{path}' was saved before Recommender files kept the pairs each user rated: pass --include-seen, "
+                            "or train it again.") from None
+        raise UserError(" ".join(str(exc).split())) from None
+    if n > len(model.items_):
+        note(f"-n {n} is more than the model's {len(model.items_)} items: each list holds at most {len(model.items_)}")
+    lists["score"] = network_precision(model, lists["score"].to_numpy())
+    return lists
+
+
+def parse_user_ids(text: str, kind: str) -> list[Any]:
+    """``--users`` as ids of the model's type (``kind``: its ``users_``' NumPy dtype kind; integers for ``"i"``/``"u"``, else text)."""
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise UserError(f"--users must be comma-separated user ids, e.g. --users 1,2,3. Received: {text!r}.")
+    twice = next((p for i, p in enumerate(parts) if p in parts[:i]), None)
+    if twice is not None:
+        raise UserError(f"--users names {twice!r} more than once: give each user once.")
+    if kind not in "iuf":
+        return parts
+    try:
+        return [int(p) if kind in "iu" else float(p) for p in parts]
+    except ValueError:
+        bad = next(p for p in parts if not _number(p))
+        raise UserError(f"--users holds {bad!r}, but the model's user ids are numbers: pass ids as fitted, e.g. --users 1,2,3.") from None
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+__all__ = ["parse_user_ids", "recommend_command"]
