@@ -15,7 +15,8 @@
   :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
   :func:`utterance_names` names its utterances in messages.
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
-* :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
+* :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU); :func:`unknown_words_note` is its
+  one warning on source words not seen in fit (the server's note).
 
 Each saves to and loads from one ``.safetensors`` file (``save`` / ``Cls.load``).
 """
@@ -57,6 +58,7 @@ _EXPORTS = {
     "utterance_names": "._speech.long",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
+    "unknown_words_note": "._translate.text",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
