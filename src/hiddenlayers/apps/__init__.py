@@ -2,7 +2,8 @@
 
 * :class:`Autoencoder` -- encode/decode, reconstruction-error anomaly scores.
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
-  several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy).
+  several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy);
+  :func:`date_gaps` finds where a series' dates skip steps (:func:`date_gaps_message`: fit's warning, the CLI's note).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings.
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
@@ -29,6 +30,9 @@ _EXPORTS = {
     "Autoencoder": "._autoencoder",
     "Forecaster": "._forecast",
     "Backtest": "._backtest",
+    "DateGaps": "._date_gaps",
+    "date_gaps": "._date_gaps",
+    "date_gaps_message": "._date_gaps",
     "run_backtest": "._backtest",
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
