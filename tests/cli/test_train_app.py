@@ -322,6 +322,20 @@ def test_train_of_a_forecaster_on_dates_with_gaps_notes_them_once_and_trains(ser
     assert "not evenly spaced" not in ok("train", data, *args, "--out", tmp_path / "b.safetensors").stderr
 
 
+def test_order_column_with_a_forecaster_says_how_its_series_is_ordered_and_help_says_it_too(series: Path, tmp_path: Path) -> None:
+    """The sequence apps' --order-column sorts each sequence's steps; a Forecaster reads its file's order, checked by its date
+    column: the refusal said only "drop it" and listed options, and --help did not say how the series is ordered."""
+    assert_user_error(run("train", series / "a.csv", "--app", "forecaster", "--order-column", "t", "--out", tmp_path / "o.safetensors"),
+                      "--order-column does not apply to train --app forecaster (a Forecaster): a Forecaster reads its series in the "
+                      "file's order, which the table's date column (its first column of dates or ISO 8601 date text) checks: a date "
+                      "that goes back is refused, skipped dates are noted; sort the file by that column; drop --order-column.")
+    assert not (tmp_path / "o.safetensors").exists()
+    shown = " ".join(ok("train", "--help").stdout.split())
+    assert ("A forecaster has none: its series is read in the file's order, checked by its date column (see --value-column)." in shown
+            and "read in the file's order: the first column of dates (or ISO 8601 date text), if any, checks it (a date going back "
+                "is refused; skipped dates are noted)." in shown), shown
+
+
 def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:
     data = tmp_path / "q.csv"  # it said "--value-column 'v' holds text, not numbers; the numeric columns are 't'.", leaving the cell to find
     v = pd.read_csv(series / "a.csv")["v"].astype(object)
