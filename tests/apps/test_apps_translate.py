@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -165,17 +166,44 @@ def test_attention_map(trained: Translator) -> None:
 
 
 def test_unknown_and_empty_sources(trained: Translator) -> None:
-    out = trained.predict(["", "Zebra cat."])
+    with pytest.warns(UserWarning, match="not seen in fit"):
+        out = trained.predict(["", "Zebra cat."])
     assert len(out) == 2 and all(isinstance(o, str) for o in out)
     assert trained.predict(["Red cat runs."], max_len=1) == ["corre"]
+
+
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_an_empty_source_translates_to_an_empty_string_and_leaves_the_others_alone(rough: Translator, beam_size: int) -> None:
+    """Line-aligned translators keep a blank line blank: "" and blanks are not decoded (the old code wrote max_len tokens)."""
+    said = ["Red cat runs.", "Two dog eats."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every word known: no warning
+        alone = rough.predict(said, beam_size=beam_size)
+        assert rough.predict(["", said[0], "  \t ", said[1]], beam_size=beam_size) == ["", alone[0], "", alone[1]]
+        assert rough.predict([""], beam_size=beam_size, max_len=20) == [""]
+    att = rough.attention_map("")
+    assert att.translation == "" and att.target_tokens == att.source_tokens == ["<eos>"] and att.weights.tolist() == [[1.0]]
+
+
+def test_source_words_not_seen_in_fit_are_counted_in_one_warning(rough: Translator) -> None:
+    sources = ["Zebra cat runs.", "Red cat runs.", "Moses and the zebra.", "Red qux."]
+    assert rough.unknown_words(sources) == [["zebra"], [], ["moses", "and", "the", "zebra"], ["qux"]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rough.predict(sources)
+    assert [str(w.message) for w in caught] == [
+        "3 of 4 source sentences have words not seen in fit (5 distinct: 'zebra', 'moses', 'and', ...): each reads as the unknown "
+        "token, which the model cannot translate (with copy_unknown a translation may copy it through as is)."]
+    assert caught[0].filename == __file__  # at the user's line
 
 
 def test_copy_unknown_replaces_unk_by_attended_source_word(trained: Translator, monkeypatch: pytest.MonkeyPatch) -> None:
     unk, gato = trained.target_vocab_.index("<unk>"), trained.target_vocab_.index("gato")
     # decoder output "<unk> gato <unk>" attending to source positions 0, 1 and 3 (3 = the source's EOS)
     monkeypatch.setattr(trained, "_decode", lambda texts, *a: [([unk, gato, unk], -1.0, [0, 1, 3])] * len(texts))
-    assert trained.predict(["Moses cat runs"]) == ["moses gato"]
-    assert trained.predict(["Moses cat runs"], copy_unknown=False) == ["<unk> gato <unk>"]
+    with pytest.warns(UserWarning, match="1 distinct: 'moses'"):  # the unknown source word, counted
+        assert trained.predict(["Moses cat runs"]) == ["moses gato"]
+        assert trained.predict(["Moses cat runs"], copy_unknown=False) == ["<unk> gato <unk>"]
 
 
 # -- files ----------------------------------------------------------------

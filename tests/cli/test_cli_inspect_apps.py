@@ -164,6 +164,7 @@ def test_inspect_reads_a_translator_table_of_sentence_pairs_encoder_and_decoder(
     out = tmp_path / "tr.html"
     got = _json(run("inspect", d / "trt.safetensors", d / "pairs.csv", "--out", out, "--json"))
     assert (got["rows"], got["target"]) == (4, "es")  # one example per pair; the stored target column
+    assert (got["labels"], got["source_column"]) == (None, "en")  # translations are no labels: the probes had none
     frame = pd.read_csv(d / "pairs.csv")
     expected = record(model, (list(frame["en"]), list(frame["es"]))).stats
     assert _dead(got["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in expected.items()}
@@ -180,6 +181,9 @@ def test_inspect_reads_a_translator_table_of_sentence_pairs_encoder_and_decoder(
     assert f"(`hiddenlayers check {d / 'pairs.csv'}` runs them all)" in html.unescape(page) and "hl.check(X, y)" not in page
     alt = _json(run("inspect", d / "trt.safetensors", d / "pairs.csv", "--target", "alt", "--out", tmp_path / "alt.html", "--json", "--sections", "layers"))
     other = record(model, (list(frame["en"]), list(frame["alt"]))).stats  # --target: another column of translations, as evaluate
+    shown = " ".join(ok("inspect", d / "trt.safetensors", d / "pairs.csv", "--out", tmp_path / "t.html", "--sections", "layers").stdout.split())
+    assert "labels: es" not in shown and ("hidden layers on 4 sentence pairs (encoder on 'en', decoder teacher-forced on 'es'; "
+                                          "translations are no labels: no probes)") in shown, shown  # it said "(labels: es)"
     assert alt["target"] == "alt" and _dead(alt["layers"]) == {n: (s.units, s.to_dict()["dead"]) for n, s in other.items()}
 
 

@@ -302,6 +302,40 @@ def test_a_forecaster_file_whose_dates_go_back_in_time_is_refused(series: Path, 
     ok(command, *model, data, *args)
 
 
+def test_train_of_a_forecaster_on_dates_with_gaps_notes_them_once_and_trains(series: Path, tmp_path: Path) -> None:
+    """Daily dates with days missing were read as evenly spaced without a word; now one note (gaps, the first by line and
+    date, the step), and the model is trained all the same. Business days are a step of their own: no note."""
+    v = pd.read_csv(series / "a.csv")["v"]
+    days = pd.date_range("2000-01-01", periods=len(v) + 3, freq="D").delete([20, 100, 101])
+    data = tmp_path / "gaps.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "v": v}).to_csv(data, index=False)
+    args = ["--app", "forecaster", "--window", "8", "--epochs", "1", "--quiet"]
+    result = ok("train", data, *args, "--out", tmp_path / "g.safetensors")
+    assert result.stderr.splitlines() == [
+        "note: the dates of column 'date' are not evenly spaced: 2 gap(s) (3 missing step(s) of 'D'), the first after 2000-01-20 "
+        "(line 21), whose next date is 2000-01-22. A Forecaster reads the values as evenly spaced steps, so a lag window across a gap "
+        "spans more time than the others: add the missing dates' rows (with their values) to the file, or leave them if the gaps are "
+        "meant (market days, say)."]
+    assert (tmp_path / "g.safetensors").exists()
+    assert "not evenly spaced" not in ok("evaluate", tmp_path / "g.safetensors", data).stderr  # said once, in train
+    pd.DataFrame({"date": pd.bdate_range("2000-01-03", periods=len(v)).strftime("%Y-%m-%d"), "v": v}).to_csv(data, index=False)
+    assert "not evenly spaced" not in ok("train", data, *args, "--out", tmp_path / "b.safetensors").stderr
+
+
+def test_order_column_with_a_forecaster_says_how_its_series_is_ordered_and_help_says_it_too(series: Path, tmp_path: Path) -> None:
+    """The sequence apps' --order-column sorts each sequence's steps; a Forecaster reads its file's order, checked by its date
+    column: the refusal said only "drop it" and listed options, and --help did not say how the series is ordered."""
+    assert_user_error(run("train", series / "a.csv", "--app", "forecaster", "--order-column", "t", "--out", tmp_path / "o.safetensors"),
+                      "--order-column does not apply to train --app forecaster (a Forecaster): a Forecaster reads its series in the "
+                      "file's order, which the table's date column (its first column of dates or ISO 8601 date text) checks: a date "
+                      "that goes back is refused, skipped dates are noted; sort the file by that column; drop --order-column.")
+    assert not (tmp_path / "o.safetensors").exists()
+    shown = " ".join(ok("train", "--help").stdout.split())
+    assert ("A forecaster has none: its series is read in the file's order, checked by its date column (see --value-column)." in shown
+            and "read in the file's order: the first column of dates (or ISO 8601 date text), if any, checks it (a date going back "
+                "is refused; skipped dates are noted)." in shown), shown
+
+
 def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:
     data = tmp_path / "q.csv"  # it said "--value-column 'v' holds text, not numbers; the numeric columns are 't'.", leaving the cell to find
     v = pd.read_csv(series / "a.csv")["v"].astype(object)

@@ -85,6 +85,28 @@ def test_predict_and_evaluate_refuse_a_table_without_the_stored_columns(trained:
     assert_user_error(run("evaluate", d / "tr.safetensors", d / "new.csv", "--steps", "2"), "--steps is for Forecaster files")
 
 
+def test_predict_and_evaluate_translate_a_blank_source_row_as_empty_and_note_unknown_words(trained: tuple[Path, dict[str, Any]],
+                                                                                          tmp_path: Path) -> None:
+    """A blank source cell translates to "" (as Translator.predict), with one note naming its line; unknown words: one note."""
+    from hiddenlayers.apps import Translator
+
+    d, _ = trained
+    table = pd.DataFrame({"en": ["red cat runs", None, "zebra dog eats", "  "], "es": ["corre gato rojo", "x", "come perro cebra", "y"]})
+    table.to_csv(tmp_path / "blank.csv", index=False)
+    model = Translator.load(d / "tr.safetensors")
+    result = ok("predict", d / "tr.safetensors", tmp_path / "blank.csv")
+    got = pd.read_csv(io.StringIO(result.stdout), keep_default_na=False)
+    with pytest.warns(UserWarning):
+        expected = model.predict(["red cat runs", "", "zebra dog eats", ""])
+    assert got["translation"].tolist() == expected and expected[1] == expected[3] == "" and expected[0] != ""
+    assert result.stderr.splitlines() == [
+        "note: column 'en' has no sentence on line 3 (2 row(s)): their translation is empty.",
+        "note: 1 of 4 source sentences have words not seen in fit (1 distinct: 'zebra'): each reads as the unknown token, which the model "
+        "cannot translate (with copy_unknown a translation may copy it through as is)."]
+    scored = run("evaluate", d / "tr.safetensors", tmp_path / "blank.csv", "--json")
+    assert scored.exit_code == 0 and _json(scored)["rows"] == 4 and "line 3 (2 row(s)): their translation is empty" in scored.stderr
+
+
 @pytest.mark.parametrize(("frame", "options", "message"), [
     (pd.DataFrame({"en": ["a b", None, "c d"], "es": ["x", "y", "z"]}), ("--source-column", "en"), "column 'en' has no sentence on line 3"),
     (pd.DataFrame({"en": ["a b", "c", "d"], "es": ["x", "y", "z"]}), ("--source-column", "EN"), "Did you mean 'en'?"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from typing import Any
 
 import pytest
@@ -18,6 +19,12 @@ from serve_helpers import Client, json_bodies, rows_or_refusal  # noqa: E402
 ENGLISH = ["the cat sleeps", "the dog eats", "a cat eats", "the dog sleeps"] * 3
 SPANISH = ["el gato duerme", "el perro come", "un gato come", "el perro duerme"] * 3
 ASKED = ["the cat eats", "a dog", "the dog sleeps", "", "the zebra sleeps"]
+
+
+def tr_note(texts: list[str]) -> str:
+    """The answer's note on ``texts`` holding "the zebra sleeps", whose 'zebra' the toy pairs lack."""
+    return (f"1 of {len(texts)} source sentences have words not seen in fit (1 distinct: 'zebra'): each reads as the unknown token, "
+            "which the model cannot translate (with copy_unknown a translation may copy it through as is).")
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +43,13 @@ def translator(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_translations_are_its_predict_greedy_and_by_beam_search(translator: dict) -> None:
     tr, client = translator["tr"], translator["client"]
     assert tr.predict(ASKED[:3]) == ["el gato come", "un perro come", "el perro duerme"]  # it learnt: equal answers mean something
-    assert client.post("/predict", {"texts": ASKED}) == (200, {"translations": tr.predict(ASKED), "model_version": 1})
-    assert client.post("/predict", {"texts": ASKED, "beam_size": 3}) == (200, {"translations": tr.predict(ASKED, beam_size=3), "model_version": 1})
+    note = [tr_note(ASKED)]
+    with pytest.warns(UserWarning):
+        greedy, beam = tr.predict(ASKED), tr.predict(ASKED, beam_size=3)
+    assert greedy[3] == beam[3] == ""  # the empty text
+    assert client.post("/predict", {"texts": ASKED}) == (200, {"translations": greedy, "notes": note, "model_version": 1})
+    assert client.post("/predict", {"texts": ASKED, "beam_size": 3}) == (200, {"translations": beam, "notes": note, "model_version": 1})
+    assert client.post("/predict", {"texts": ASKED[:3]}) == (200, {"translations": tr.predict(ASKED[:3]), "model_version": 1})  # all known: no notes
     assert client.post("/predict", {"texts": ASKED, "beam_size": 3.0})[1]["translations"] == tr.predict(ASKED, beam_size=3)
 
 
@@ -94,7 +106,12 @@ def test_concurrent_requests_each_get_their_own_translations(translator: dict) -
     for t in threads:
         t.join(60)
     for body, answer in zip(bodies, answers):
-        assert answer == (200, {"translations": tr.predict(body["texts"], beam_size=body["beam_size"]), "model_version": 1})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "the zebra sleeps": its note is in the answer
+            expected = {"translations": tr.predict(body["texts"], beam_size=body["beam_size"])}
+        if "the zebra sleeps" in body["texts"]:
+            expected["notes"] = [tr_note(body["texts"])]
+        assert answer == (200, {**expected, "model_version": 1})
 
 
 @settings(max_examples=60, deadline=None)

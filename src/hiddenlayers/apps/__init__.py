@@ -2,7 +2,8 @@
 
 * :class:`Autoencoder` -- encode/decode, reconstruction-error anomaly scores.
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
-  several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy).
+  several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy);
+  :func:`date_gaps` finds where a series' dates skip steps (:func:`date_gaps_message`: fit's warning, the CLI's note).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings; ``recommend`` gives top-N lists and
   :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
@@ -16,7 +17,8 @@
   :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
   :func:`utterance_names` names its utterances in messages.
 * :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
-* :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU).
+* :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU); :func:`unknown_words_note` is its
+  one warning on source words not seen in fit (the server's note).
 
 Each saves to and loads from one ``.safetensors`` file (``save`` / ``Cls.load``).
 """
@@ -29,6 +31,9 @@ _EXPORTS = {
     "Autoencoder": "._autoencoder",
     "Forecaster": "._forecast",
     "Backtest": "._backtest",
+    "DateGaps": "._date_gaps",
+    "date_gaps": "._date_gaps",
+    "date_gaps_message": "._date_gaps",
     "run_backtest": "._backtest",
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
@@ -59,6 +64,7 @@ _EXPORTS = {
     "utterance_names": "._speech.long",
     "TextClassifier": "._text",
     "Translator": "._translate.translate",
+    "unknown_words_note": "._translate.text",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -41,6 +41,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._backtest import Backtest, run_backtest
+from ._date_gaps import warn_series_gaps
 from ._fit import (
     after_averaging,
     averaging_for,
@@ -279,12 +280,17 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
     def fit(self, series: Any, y: Any = None) -> Forecaster:
         """Learn from all windows of ``series`` (1-D, oldest first).
 
+        The values are read as evenly spaced steps: a pandas Series on dates that skip steps (daily with days missing) is
+        fitted all the same, with one ``UserWarning`` (how many gaps, the first, the step inferred); business days or
+        month starts are steps of their own, not gaps.
+
         ``y`` is scikit-learn's slot and must stay None: the model reads no exogenous inputs, and a second
         series given here (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
         """
         _refuse_y(y, "fit")
         device = self._check_params()
         s = _as_series(series)
+        warn_series_gaps(series)  # dates that skip steps: read as evenly spaced all the same (they may be meant), said once
         need = self.window + self.horizon + 1
         if len(s) < need:
             longer = "horizon" if self.horizon > self.window else "window"

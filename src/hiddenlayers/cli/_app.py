@@ -241,7 +241,9 @@ GceQ = Annotated[float | None, typer.Option("--gce-q", help="q of --loss gce, in
 AppTextColumn = Annotated[str | None, typer.Option("--text-column", help="--app text: the column of texts (default: the only text column "
                                                    "besides --target).", show_default=False)]
 AppValueColumn = Annotated[str | None, typer.Option("--value-column", help="--app forecaster: the series' column, oldest first (default: the only "
-                                                    "numeric column).", show_default=False)]
+                                                    "numeric column), read in the file's order: the first column of dates (or ISO 8601 "
+                                                    "date text), if any, checks it (a date going back is refused; skipped dates are noted).",
+                                                    show_default=False)]
 Window = Annotated[int | None, typer.Option("--window", help="--app forecaster: past values each forecast reads (default 24).", show_default=False)]
 Horizon = Annotated[int | None, typer.Option("--horizon", help="--app forecaster: future values each forecast gives (default 1).", show_default=False)]
 AppImageShape = Annotated[str | None, typer.Option("--image-shape", callback=check_image_shape, help="--app image: each image's shape, HxW or CxHxW "
@@ -253,7 +255,8 @@ AppImageLayout = Annotated[str | None, typer.Option("--image-layout", help="--ap
 AppIdColumn = Annotated[str | None, typer.Option("--id-column", help="--app sequence / speech: the column naming each row's sequence "
                                                  "(utterance) in a long table (one row per time step).", show_default=False)]
 AppOrderColumn = Annotated[str | None, typer.Option("--order-column", help="--app sequence / speech: the column ordering each sequence's steps "
-                                                    "(default: the file's order).", show_default=False)]
+                                                    "(default: the file's order). A forecaster has none: its series is read in the "
+                                                    "file's order, checked by its date column (see --value-column).", show_default=False)]
 AppSourceColumn = Annotated[str | None, typer.Option("--source-column", help="--app translator: the column of sentences to translate "
                                                      "(default: the only text column besides --target).", show_default=False)]
 BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator or SpeechRecognizer file: beam search of this width "

@@ -476,17 +476,21 @@ def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
 
 
 
-def read_series(data: str, column: str | None, kept: str | None = None) -> tuple[np.ndarray, str, Any]:
+def read_series(data: str, column: str | None, kept: str | None = None, *, gaps: bool = False) -> tuple[np.ndarray, str, Any]:
     """``data``'s value column ``column`` (default: the column ``kept``, the one the model file was trained on, where ``data``
     has it as numbers, else its only numeric column), oldest first, its name, and ``where(i)``: value ``i``'s file line.
 
     A missing or infinite value is refused here, naming its file line, for ``train --app forecaster``, ``predict`` and ``evaluate`` alike.
+    The table's date column (its first column of dates, found by the type of its cells) must go forward in time; with ``gaps``
+    (``train``) dates that skip steps are one note (:func:`~hiddenlayers.apps.date_gaps`), not refused: they may be meant.
     """
     from ..data import read_table
 
     table = read_table(data).every_row()
     frame = table.frame
-    _refuse_dates_out_of_order(frame, table.where)
+    dated = _refuse_dates_out_of_order(frame, table.where)
+    if gaps and dated is not None:
+        _warn_date_gaps(*dated, table.where)
     numeric = [str(c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if column is None and kept is not None and kept in frame.columns:
         if kept not in numeric:  # never fall back to another numeric column (a row number): that forecast would be of the wrong series
@@ -511,12 +515,29 @@ def read_series(data: str, column: str | None, kept: str | None = None) -> tuple
     return values, column, table.where
 
 
-def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> None:
+def _warn_date_gaps(name: str, dates: pd.Series, where: Any) -> None:
+    """One warning (the command's note) when the date column ``name`` (``dates``, parsed) skips steps: how many gaps, the first
+    by its file line and date, the step inferred."""
+    import warnings
+
+    from ..apps import date_gaps, date_gaps_message
+    from ..data import at_row
+
+    index = pd.DatetimeIndex(dates)
+    found = date_gaps(index)
+    if found is not None:
+        fix = "add the missing dates' rows (with their values) to the file"
+        warnings.warn(date_gaps_message(found, index, f"the dates of column '{name}'", lambda i: at_row(i, where), fix), UserWarning, stacklevel=2)
+
+
+def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd.Series] | None:
     """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
 
     A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
-    be trained on, forecast from and scored as the series reversed, silently; its date column tells.
+    be trained on, forecast from and scored as the series reversed, silently; its date column tells. Returns the first date
+    column's name and its dates (parsed), or None when the table has none.
     """
+    first: tuple[str, pd.Series] | None = None
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
@@ -535,6 +556,8 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> None:
             i = int(back[0]) + 1
             raise UserError(f"the column '{name}' holds dates out of order ({at_row(i, where)}: {col.iloc[i]} after {col.iloc[i - 1]}): a Forecaster "
                             f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
+        first = first or (str(name), dates)
+    return first
 
 
 def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:

@@ -121,10 +121,20 @@ def check_app(app: str, flags: dict[str, str], given: set[str]) -> str:
     if refused:
         from ._appfiles import article
 
+        why = _WHY_NOT.get((app, refused[0]))
+        if why:  # an option of the same idea that the app gets another way: say which
+            raise UserError(f"{flags[refused[0]]} does not apply to train --app {app} ({article(APPS[app])}): {why}; drop {flags[refused[0]]}.")
         said = f"{flags[refused[0]]} does not apply to train --app {app} ({article(APPS[app])}): drop it; the options that apply are "
         raise UserError(said + _options_within(app, takes, flags, _LINE - len(said)))
     return APPS[app]
 
+
+#: why ``train --app APP`` refuses an option that names what it does another way, instead of the list of options that apply
+_WHY_NOT = {
+    ("forecaster", "order_column"): "a Forecaster reads its series in the file's order, which the table's date column (its first column "
+                                    "of dates or ISO 8601 date text) checks: a date that goes back is refused, skipped dates are noted; "
+                                    "sort the file by that column",
+}
 
 #: the most characters of one error line (``_common.one_line`` cuts there)
 _LINE = 500

@@ -178,7 +178,7 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
     from ._appfiles import read_series
     from ._appscore import score_forecaster
 
-    values, column, where = read_series(data, options["value_column"])  # a gap refused there, naming its line
+    values, column, where = read_series(data, options["value_column"], gaps=True)  # a missing value refused there, naming its line; skipped dates noted
     model = make()
     if "test_size" in given and float(options["test_size"]) != 0:
         raise UserError("a Forecaster holds out the series' last --steps values (default: its horizon), not a share of rows: "

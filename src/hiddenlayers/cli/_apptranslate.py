@@ -19,9 +19,13 @@ import pandas as pd
 from ._common import UserError
 
 
-def read_sentences(frame: pd.DataFrame, column: str, option: str, where: Callable[[int], str] | None = None) -> list[str]:
+def read_sentences(frame: pd.DataFrame, column: str, option: str, where: Callable[[int], str] | None = None, *,
+                   blank: bool = False) -> list[str]:
     """The sentences of ``column`` (named by ``option`` in a message): a missing column (with the closest name), a column of
-    numbers or a missing sentence (its file line, ``where``) is one line."""
+    numbers or a missing sentence (its file line, ``where``) is one line.
+
+    ``blank``: a missing or blank sentence reads as ``""`` (the empty source, whose translation is empty, as
+    ``Translator.predict``'s), counted in one note naming the first line, instead of being refused."""
     from ..data import at_row, did_you_mean
 
     columns = [str(c) for c in frame.columns]
@@ -31,6 +35,13 @@ def read_sentences(frame: pd.DataFrame, column: str, option: str, where: Callabl
     if pd.api.types.is_numeric_dtype(values):
         raise UserError(f"{option} '{column}' holds numbers, not sentences: a Translator reads text; pass the column of sentences.")
     missing = np.flatnonzero(values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy())
+    if missing.size and blank:
+        from ._common import note
+
+        note(f"column '{column}' has no sentence on {at_row(int(missing[0]), where)} ({missing.size} row(s)): "
+             "their translation is empty.")
+        empty = set(missing.tolist())
+        return ["" if i in empty else str(v) for i, v in enumerate(values)]
     if missing.size:
         raise UserError(f"column '{column}' has no sentence on {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
     return [str(v) for v in values]
@@ -73,7 +84,7 @@ def predict_translations(model: Any, path: str, data: str, beam_size: int | None
 
     source, _ = stored_columns(model, path)
     table = read_table(data).every_row()
-    sources = read_sentences(table.frame, source, "the source column", table.where)
+    sources = read_sentences(table.frame, source, "the source column", table.where, blank=True)
     return pd.DataFrame({source: sources, "translation": _translate(model, sources, beam_size)})
 
 
@@ -96,15 +107,16 @@ def need_sacrebleu(command: str) -> None:
         raise UserError(f"{command} of a Translator reports BLEU, which needs sacrebleu: pip install 'hiddenlayers[apps]' (or sacrebleu).")
 
 
-def read_pairs(model: Any, path: str, data: str, target: str | None) -> tuple[Any, str, str, str, list[str], list[str]]:
+def read_pairs(model: Any, path: str, data: str, target: str | None, *, blank: bool = False) -> tuple[Any, str, str, str, list[str], list[str]]:
     """``(table, source, stored, name, sources, references)`` of a table of pairs for a Translator: the stored source column's
-    sentences and those of ``target`` (``name``; default the stored target column, ``stored``), as ``evaluate`` and ``inspect`` read them."""
+    sentences and those of ``target`` (``name``; default the stored target column, ``stored``), as ``evaluate`` and ``inspect`` read them.
+    ``blank``: a blank source reads as ``""`` (``evaluate``: its translation is empty), as :func:`read_sentences` says."""
     from ..data import read_table
 
     source, stored = stored_columns(model, path)
     table = read_table(data).every_row()
     name = target or stored
-    sources = read_sentences(table.frame, source, "the source column", table.where)
+    sources = read_sentences(table.frame, source, "the source column", table.where, blank=blank)
     references = read_sentences(table.frame, name, "--target" if target else "the target column", table.where)
     return table, source, stored, name, sources, references
 
@@ -112,7 +124,7 @@ def read_pairs(model: Any, path: str, data: str, target: str | None) -> tuple[An
 def evaluate_translations(model: Any, path: str, data: str, target: str | None, beam_size: int | None) -> dict[str, Any]:
     """``evaluate``'s result for a Translator on a table of pairs: the stored source column against ``target`` (default the stored one)."""
     need_sacrebleu("evaluate")
-    _, _, _, name, sources, references = read_pairs(model, path, data, target)
+    _, _, _, name, sources, references = read_pairs(model, path, data, target, blank=True)
     metrics = translation_metrics(model, sources, references, beam_size)
     return {"model": path, "data": data, "rows": len(sources), "target": name, "task": "translation", "beam_size": beam_size or 1, "metrics": metrics}
 

@@ -327,7 +327,7 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
     history = getattr(final_estimator(model), "history_", None)
     result = clean({
         "report": str(out_path), "model": model_path, "data": data, "rows": len(X) - int(model.window) + 1 if kind == "Forecaster" else len(X),  # network-input rows: a series' windows
-        **rows.extra, "target": rows.target, "seconds": round(time.perf_counter() - start, 2),
+        **rows.extra, "target": rows.target, "labels": None if y is None else rows.target, "seconds": round(time.perf_counter() - start, 2),
         "gradient_flow_epochs": len((getattr(history, "extra", None) or {}).get(GRADIENT_FLOW_KEY, [])),
         "layers": [s.to_dict() for s in stats.values()], "warnings": list(rep.warnings),
     })
@@ -401,6 +401,16 @@ def _output_names(model: Any) -> list[str]:
     return [str(n) for n in TablePreprocessor.from_dict(model.preprocessing_).output_names]
 
 
+def _title(r: dict[str, Any]) -> str:
+    """The layers table's title: how many examples, and the labels the probes used (``r["labels"]``; a table model's: its
+    ``target``), or, for a Translator (``r["source_column"]``), the two columns its encoder and decoder read, which are no labels."""
+    if r.get("source_column"):
+        return (f"hidden layers on {r['rows']:,} sentence pairs (encoder on '{r['source_column']}', decoder teacher-forced on "
+                f"'{r['target']}'; translations are no labels: no probes)")
+    labels = r["labels"] if "labels" in r else r["target"]
+    return f"hidden layers on {r['rows']:,} rows" + (f" (labels: {labels})" if labels else " (no labels)")
+
+
 def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> None:
     """The inspect result ``r`` as tables (or JSON); ``hint`` says how to record gradient flow when none was."""
     if as_json:
@@ -409,7 +419,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
     from .._rich_plain import PlainTable, styled
 
     con = stdout_console()  # markup off: the target, a layer's name, the report's path print as given
-    t = PlainTable(title=f"hidden layers on {r['rows']:,} rows" + (f" (labels: {r['target']})" if r["target"] else " (no labels)"), title_justify="left")
+    t = PlainTable(title=_title(r), title_justify="left")
     for col in ("layer", "activation", "units", "active", "dead", "saturated", "eff. rank"):
         t.add_column(col, justify="left" if col in ("layer", "activation") else "right")
     for s in r["layers"]:

@@ -77,7 +77,8 @@ def _translations(model: Any, path: str, data: str, target: str | None) -> AppRo
     from ._apptranslate import read_pairs
 
     table, source, stored, name, sources, references = read_pairs(model, path, data, target)
-    return AppRows(pd.DataFrame({source: sources, stored: references}), None, name, *_line_names(table, data))
+    return AppRows(pd.DataFrame({source: sources, stored: references}), None, name, *_line_names(table, data),
+                   {"source_column": source})  # the result says what was read: no labels, the pairs' two columns
 
 
 def _sequences(model: Any, path: str, data: str, target: str | None) -> AppRows:

@@ -102,6 +102,28 @@ def check_texts(values: Any, name: str) -> list[str]:
     return items
 
 
+def unknown_words(tokens: Iterable[Sequence[str]], vocab: Vocab) -> list[list[str]]:
+    """Per sentence of ``tokens`` (token lists), the tokens ``vocab`` lacks, each once, in order of first appearance."""
+    return [list(dict.fromkeys(t for t in toks if t not in vocab.stoi)) for toks in tokens]
+
+
+def unknown_words_note(unknown: Sequence[Sequence[str]], tokenizer: str = "word", shown: int = 3) -> str | None:
+    """The one warning (the CLI's and the server's note) for source sentences holding tokens not seen in fit; None when none do.
+
+    ``unknown``: per sentence, its unknown tokens (:func:`unknown_words`); ``tokenizer``: ``"word"`` or ``"char"`` (what a
+    token is called); ``shown``: how many of the distinct tokens the message quotes. The rows are counted, as the
+    Recommender counts its cold-start rows."""
+    rows = sum(1 for u in unknown if u)
+    if not rows:
+        return None
+    distinct = list(dict.fromkeys(t for u in unknown for t in u))
+    what = "words" if tokenizer == "word" else "characters"
+    more = ", ..." if len(distinct) > shown else ""
+    return (f"{rows} of {len(unknown)} source sentences have {what} not seen in fit ({len(distinct)} distinct: "
+            f"{', '.join(map(repr, distinct[:shown]))}{more}): each reads as the unknown token, which the model cannot "
+            "translate (with copy_unknown a translation may copy it through as is).")
+
+
 @dataclass
 class AttentionMap:
     """Attention of one translation: ``weights[i, j]`` = weight of source token ``j``
@@ -119,4 +141,5 @@ class AttentionMap:
         return pd.DataFrame(self.weights, index=self.target_tokens, columns=self.source_tokens)
 
 
-__all__ = ["BOS", "EOS", "PAD", "SPECIALS", "UNK", "AttentionMap", "Vocab", "check_texts", "detokenize", "single_thread", "tokenize"]
+__all__ = ["BOS", "EOS", "PAD", "SPECIALS", "UNK", "AttentionMap", "Vocab", "check_texts", "detokenize", "single_thread", "tokenize", "unknown_words",
+           "unknown_words_note"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Real
 from typing import Any
@@ -32,6 +33,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
+from ..._stacklevel import user_stacklevel
 from ...estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
@@ -43,7 +45,7 @@ from .._warm import frozen_names, open_source, provenance_record
 from .._warm_fit import continues, mark_built, refuse_rebuilt
 from .fit import diverged_fix, train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
-from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize
+from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize, unknown_words, unknown_words_note
 from .warm import check_same_tokens, freezable, start_from
 
 _FLAG = Bool(error=TypeError)
@@ -195,6 +197,12 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         vocab = self._src_vocab
         return [vocab.encode(self._tokens(s)) + [EOS] for s in sources]
 
+    def unknown_words(self, sources: Any) -> list[list[str]]:
+        """Per source sentence, its tokens (as tokenized: lowercased with ``lowercase``) that the source vocabulary lacks, each
+        once, in order: they read as the unknown token. :meth:`predict` counts them in one warning."""
+        self._require_fitted()
+        return unknown_words((self._tokens(s) for s in check_texts(sources, "sources")), self._src_vocab)
+
     def _target_ids(self, targets: Sequence[str]) -> list[list[int]]:
         return [self._tgt_vocab.encode(self._tokens(t)) for t in targets]
 
@@ -335,10 +343,18 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         finished hypotheses are ranked by log-probability / length ** ``length_penalty``.
         ``max_len`` (default: the ``max_len`` parameter) bounds the tokens written. With
         ``copy_unknown`` an output ``<unk>`` is replaced by the source word it attended to most
-        (names and rare words pass through, as in Luong et al. 2015)."""
+        (names and rare words pass through, as in Luong et al. 2015).
+
+        A source with no token (``""``, blanks) translates to ``""``, as line-aligned translators (Marian, OpenNMT) keep
+        blank lines blank: nothing is decoded for it. Source words not seen in fit are counted in one ``UserWarning``
+        (how many sentences, the first few words: :meth:`unknown_words` lists them)."""
         texts = check_texts(sources, "sources")
+        decoded = self._decode(texts, beam_size, max_len, length_penalty)
+        note = unknown_words_note(self.unknown_words(texts), self.tokenizer)
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=user_stacklevel())
         out = []
-        for text, (ids, _, align) in zip(texts, self._decode(texts, beam_size, max_len, length_penalty)):
+        for text, (ids, _, align) in zip(texts, decoded):
             words = self._tgt_vocab.decode(ids)
             if copy_unknown:
                 source = self._tokens(text)
@@ -357,9 +373,11 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) or length_penalty < 0:
             raise ValueError(f"length_penalty must be a number >= 0. Received: length_penalty={length_penalty!r}.")
         src = self._source_ids(texts)
-        out: list[tuple[list[int], float, list[int]]] = [([], 0.0, [])] * len(src)
+        out: list[tuple[list[int], float, list[int]]] = [([], 0.0, [])] * len(src)  # an empty source's: the empty translation
+        said = np.flatnonzero([len(s) > 1 for s in src])  # sources with a token besides EOS; the others are not decoded
         with evaluating(self.model_):  # no dropout; each submodule's own mode back after
-            for b in self._batches([len(s) for s in src], shuffle=False):
+            for batch in self._batches([len(src[i]) for i in said], shuffle=False):
+                b = said[batch]
                 s, lengths = pad_batch([src[i] for i in b], self._device)
                 if beam_size == 1:
                     ids, scores, maps = greedy_decode(self.model_, s, lengths, limit)
@@ -406,8 +424,10 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         if not isinstance(source, str):
             raise TypeError(f"source must be one sentence (str). Received: {type(source).__name__}; use predict() for lists.")
         src = self._source_ids([source])
-        s, lengths = pad_batch(src, self._device)
         limit = check_positive_int(self.max_len if max_len is None else max_len, "max_len")
+        if len(src[0]) == 1:  # no token: the empty translation, as predict's, its EOS on the source's EOS
+            return AttentionMap(np.ones((1, 1)), ["<eos>"], ["<eos>"], "")
+        s, lengths = pad_batch(src, self._device)
         with evaluating(self.model_):
             ids, _, maps = greedy_decode(self.model_, s, lengths, limit)
         weights = maps[0].double().numpy()

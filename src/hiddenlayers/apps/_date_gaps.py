@@ -1,0 +1,158 @@
+"""Gaps in a series' dates: the step they mostly take, and where steps are missing.
+
+A :class:`~hiddenlayers.apps.Forecaster` reads its values as evenly spaced steps, so a series of dates with gaps (daily
+with some days missing) is trained on as if no day were missing: a lag window across a gap spans more time than the
+others. statsmodels warns about a date index without a frequency; here :func:`date_gaps` finds the step (pandas'
+``infer_freq`` on the whole index, else the most common answer on short stretches of it: calendar steps such as business
+days or month starts are found as such) and counts the places where steps are missing, and :func:`date_gaps_message` says
+it once (``Forecaster.fit``'s warning, ``train --app forecaster``'s note). Gaps are not refused: they may be meant.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_STRETCH = 8  # values per stretch whose step is inferred when the whole index has none
+_STRETCHES = 51  # at most this many stretches, spread over the index
+_GRID_ROOM = 20  # a calendar grid of more than this many steps per value is not built (the step is then the modal difference)
+
+
+@dataclass(frozen=True)
+class DateGaps:
+    """Where a series' dates skip steps. ``step``: the inferred step as pandas' alias (``"D"``, ``"B"``, ``"MS"``, ``"2h"``);
+    ``gaps``: the places where at least one step is missing; ``missing``: the steps missing in all; ``first``: the
+    position of the first date after a gap (the one before it is ``first - 1``); ``off_step``: dates not on the step's grid
+    (irregular times), counted apart."""
+
+    step: str
+    gaps: int
+    missing: int
+    first: int
+    off_step: int
+
+
+def _infer(index: Any) -> Any:
+    """pandas' inferred frequency of ``index`` as an offset, or None (irregular, or too short)."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3's notice that infer_freq will return an offset, not a string
+        try:
+            freq = pd.infer_freq(index)
+        except (TypeError, ValueError):
+            return None
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+
+
+def _common_step(index: Any) -> Any:
+    """The step most short stretches of ``index`` take (an offset), or its most common difference where none has one."""
+    import pandas as pd
+
+    n = len(index)
+    width = min(_STRETCH, n)
+    starts = np.unique(np.linspace(0, n - width, num=min(_STRETCHES, n - width + 1)).astype(int))
+    found = Counter(f for s in starts if (f := _infer(index[s : s + width])) is not None)
+    if found:
+        return found.most_common(1)[0][0]
+    diffs = np.diff(index.asi8)
+    values, counts = np.unique(diffs[diffs > 0], return_counts=True)
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(int(values[counts.argmax()]), unit="ns")) if values.size else None
+
+
+def _positions(index: Any, step: Any) -> np.ndarray:
+    """Each date's step number counted from the first date (-1: off the step's grid)."""
+    import pandas as pd
+
+    ns = index.asi8
+    try:
+        fixed = pd.Timedelta(step).as_unit("ns").value  # a fixed duration (hours, seconds): arithmetic, no grid
+    except (TypeError, ValueError):
+        fixed = None
+    span = int(ns[-1] - ns[0])
+    typical = int(np.median(np.diff(ns))) or 1
+    if fixed is None and span // typical > _GRID_ROOM * len(index):
+        fixed = typical  # a calendar grid this large is not built: the typical difference stands in
+    if fixed is not None:
+        offset = ns - ns[0]
+        return np.where(offset % fixed == 0, offset // fixed, -1)
+    grid = pd.date_range(index[0], index[-1], freq=step)
+    pos = grid.get_indexer(index)
+    return pos if len(grid) and grid[0] == index[0] else np.where(pos >= 0, pos + 1, -1)
+
+
+def date_gaps(dates: Any) -> DateGaps | None:
+    """The gaps of ``dates`` (a pandas DatetimeIndex or PeriodIndex, or anything ``pd.DatetimeIndex`` reads; in time order),
+    or None where they are evenly spaced in some step (pandas' frequencies: days, business days, month ends, ...), have
+    fewer than 3 dates, or any missing date."""
+    import pandas as pd
+
+    index = dates.to_timestamp() if isinstance(dates, pd.PeriodIndex) else pd.DatetimeIndex(dates)
+    if len(index) < 3 or index.hasnans or _infer(index) is not None:
+        return None
+    try:
+        index = index.as_unit("ns")  # one unit for the index's and the step's integers
+    except (ValueError, OverflowError):  # dates beyond nanoseconds' range (years before 1677 or after 2262): not checked
+        return None
+    step = _common_step(index)
+    if step is None:
+        return None
+    pos = _positions(index, step)
+    both = (pos[:-1] >= 0) & (pos[1:] >= 0)  # pairs of neighbours both on the grid: a jump of more than one step is a gap
+    jumps = np.diff(pos)
+    skipped = np.flatnonzero(both & (jumps > 1))
+    off_step = int((pos < 0).sum())
+    if not skipped.size and not off_step:
+        return None
+    first = int(skipped[0]) + 1 if skipped.size else int(np.flatnonzero(pos < 0)[0])
+    return DateGaps(step.freqstr, int(skipped.size), int((jumps[skipped] - 1).sum()), first, off_step)
+
+
+def _shown(date: Any) -> str:
+    """A date as a user wrote it: ``2024-01-05`` at midnight, else with its time (a Period as itself)."""
+    import pandas as pd
+
+    if isinstance(date, pd.Timestamp) and date == date.normalize():
+        return date.date().isoformat()
+    return str(date)
+
+
+def date_gaps_message(gaps: DateGaps, dates: Any, named: str, where: Callable[[int], str], fix: str) -> str:
+    """The one warning on ``gaps`` of ``dates`` (as :func:`date_gaps` read them): ``named`` names the dates ("the series'
+    dates", "the dates of column 'day'"), ``where(i)`` places date ``i`` ("position 4", "line 6"), ``fix`` is the remedy
+    in the caller's words."""
+    i = gaps.first
+    before, after = (_shown(dates[j]) for j in (i - 1, max(i, 1)))
+    if gaps.gaps:
+        what = (f"{gaps.gaps} gap(s) ({gaps.missing} missing step(s) of '{gaps.step}'), the first after {before} ({where(i - 1)}), "
+                f"whose next date is {after}")
+        what += f"; {gaps.off_step} date(s) are off that step" if gaps.off_step else ""
+    else:
+        what = f"{gaps.off_step} date(s) off its step of '{gaps.step}', the first {after} ({where(i)}, after {before})"
+    return (f"{named} are not evenly spaced: {what}. A Forecaster reads the values as evenly spaced steps, so a lag window "
+            f"across a gap spans more time than the others: {fix}, or leave them if the gaps are meant (market days, say).")
+
+
+def warn_series_gaps(series: Any) -> None:
+    """``Forecaster.fit``'s one ``UserWarning`` when ``series`` is a pandas Series on a time index (dates, periods) whose dates
+    skip steps (:func:`date_gaps`); nothing for another series."""
+    import pandas as pd
+
+    from .._stacklevel import user_stacklevel
+
+    index = getattr(series, "index", None)
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return
+    gaps = date_gaps(index)
+    if gaps is not None:
+        fix = f"fill the missing dates first (e.g. series.asfreq('{gaps.step}').interpolate())"
+        warnings.warn(date_gaps_message(gaps, index, "the series' dates", lambda i: f"position {i}", fix), UserWarning,
+                      stacklevel=user_stacklevel())
+
+
+__all__ = ["DateGaps", "date_gaps", "date_gaps_message", "warn_series_gaps"]
