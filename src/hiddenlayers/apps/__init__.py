@@ -36,6 +36,7 @@ _EXPORTS = {
     "make_env": "._agent",
     "renamed_stop_reason": "._deprecated",
     "ImageClassifier": "._image",
+    "fitted_beyond_unit_scale": "._pixel_scale",
     "fitted_on_unit_scale": "._pixel_scale",
     "scale_advice": "._pixel_scale",
     "UNIT_SCALE_FIT": "._pixel_scale",

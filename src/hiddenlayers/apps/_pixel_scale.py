@@ -31,6 +31,17 @@ def fitted_on_unit_scale(app: Any) -> bool:
     return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
 
 
+def fitted_beyond_unit_scale(app: Any) -> bool:
+    """Whether ``app`` (a fitted ImageClassifier, or an export's stand-in) is known to be fitted on float pixels beyond 0-1
+    (0-255 images given as floats): its stored ``mean_``/``scale_`` are finite and off :func:`fitted_on_unit_scale`'s scale.
+
+    Such a model reads uint8 pixels scaled by 1/255 255 times too dark: predict warns, the server and the CLI refuse them.
+    An export from before the statistics were stored (NaN) is neither on nor beyond the 0-1 scale: nothing is refused.
+    """
+    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
+    return bool(mean.size and np.isfinite(mean + scale).all() and not fitted_on_unit_scale(app))
+
+
 def scale_advice(app: Any, value: float, uint8_fix: str) -> str | None:
     """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
 
@@ -49,4 +60,4 @@ def scale_advice(app: Any, value: float, uint8_fix: str) -> str | None:
             f"e.g. divide them by {factor} if {value:.4g} is their full scale.")
 
 
-__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_on_unit_scale", "scale_advice"]
+__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_beyond_unit_scale", "fitted_on_unit_scale", "scale_advice"]

@@ -338,17 +338,20 @@ def refuse_float_pixels(model: Any, dtype: str) -> None:
 
 
 def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
-    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier fitted on float
-    pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and predict one class
-    for all, which it did without a word. The fix is the option that reads them as given."""
-    from ..apps import ImageClassifier, fitted_on_unit_scale
+    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier, or its export,
+    fitted on float pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and
+    predict one class for all, which it did without a word. The fix is the option that reads them as given; an
+    ``input_dtype="uint8"`` export that divides by 255 (one written before such a graph read uint8 as given) is exported again.
+    """
+    from ..apps import fitted_beyond_unit_scale
 
-    if dtype != "uint8" or not isinstance(model, ImageClassifier) or getattr(model, "mean_", None) is None or fitted_on_unit_scale(model):
+    if dtype != "uint8" or not getattr(model, "uint8_scaled", True) or not fitted_beyond_unit_scale(model):
         return
     span = getattr(model, "pixel_range_", None)
     fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
-    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
-                    "pass --image-dtype float32 to read them as given.")
+    fix = ("export the model again with this version, whose uint8 graph reads them as given" if getattr(model, "input_dtype", None) == "uint8"
+           else "pass --image-dtype float32 to read them as given")
+    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: {fix}.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
