@@ -159,7 +159,7 @@ def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any]
     assert got["predicted_label"].tolist() == fitted["apps"]["text"].predict(["a fine film", "dull"]).tolist()
     gap = tmp_path / "gap.csv"  # a missing text is named by its file line (it said "data row 2")
     pd.DataFrame({"title": ["x", "y", "z"], "body": ["a fine film", None, "dull"]}).to_csv(gap, index=False)
-    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text in line 3 (1 row(s))")
+    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text on line 3 (1 row(s))")
 
 
 @pytest.mark.parametrize("column", ["stars", "liked"])
@@ -215,15 +215,15 @@ def test_a_bad_pixel_of_a_pixel_table_is_named_by_its_file_line(fitted: dict[str
     frame = pd.DataFrame(px.reshape(100, -1) / 255)
     frame.iloc[6, 3] = 1e39
     frame.to_csv(big, index=False)
-    assert_user_error(run("predict", d / "image.safetensors", big), "the data holds pixels beyond float32's range in line 8 (largest 1e+39)")
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data holds pixels beyond float32's range on line 8 (largest 1e+39)")
     frame.iloc[6, 3] = np.inf
     frame.to_csv(big, index=False)
-    assert_user_error(run("predict", d / "image.safetensors", big), "the data has a missing or infinite pixel in line 8: fill it.")
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data has a missing or infinite pixel on line 8: fill it.")
     labelled = tmp_path / "labelled.csv"
     frame.assign(label=fitted["labels"]).to_csv(labelled, index=False)  # train --app image: the same line
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", labelled, "--app", "image", "--target", "label", "--image-shape", "8x8", "-o", out),
-                      "the data has a missing or infinite pixel in line 8: fill it.")
+                      "the data has a missing or infinite pixel on line 8: fill it.")
     assert not out.exists()
     npy = tmp_path / "big.npy"
     np.save(npy, np.where(np.arange(100)[:, None, None] == 6, np.inf, px / 255))
@@ -279,7 +279,7 @@ def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line
     table.iloc[3, 1] = np.nan
     gap = tmp_path / "gap.csv"
     table.assign(anomaly=np.arange(len(table)) % 2).to_csv(gap, index=False)
-    said = f"column '{column}' has a missing or infinite value in line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
+    said = f"column '{column}' has a missing or infinite value on line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
     assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", gap), said)
     assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
 
@@ -388,6 +388,11 @@ def test_evaluate_recommender_scores_its_ratings_against_the_rating_column(fitte
     assert got["metrics"]["rmse"] == pytest.approx(root_mean_squared_error(fitted["ratings"], pred))
     assert got["metrics"]["mae"] == pytest.approx(mean_absolute_error(fitted["ratings"], pred))
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "pairs.csv"), "pass --target COLUMN (the rating column)")
+    bad = pd.read_csv(d / "ratings.csv", dtype={"rating": object})
+    bad.loc[2, "rating"] = "five"  # file line 4; train says "on line 4" for the same column, and so does evaluate now (was "in line 4")
+    bad.to_csv(d / "bad_ratings.csv", index=False)
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "bad_ratings.csv", "--target", "rating"),
+                      "the rating column 'rating' holds a non-number on line 4 (1 row(s)): fix or drop those rows.")
 
 
 def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: dict[str, Any]) -> None:

@@ -570,7 +570,7 @@ def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
     p.write_text("text,label\nhello world,a\n,b\ngood day,a\nbad day,b\n")
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", p, "--app", "text", "--target", "label", "-o", out),
-                      "text column 'text' has no text in line 3 (1 row(s)): fill or drop those rows.")
+                      "text column 'text' has no text on line 3 (1 row(s)): fill or drop those rows.")
     assert not out.exists()
 
 

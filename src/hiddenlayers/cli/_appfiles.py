@@ -266,7 +266,7 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
         raise UserError(f"--text-column '{column}' holds numbers, not text: a TextClassifier reads words; pass the column of texts.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
-        raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
+        raise UserError(f"text column '{column}' has no text on {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
     return [str(v) for v in values]
 
 
@@ -288,7 +288,7 @@ def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_whe
 def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Callable[[int], str] | None = None) -> str:
     """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it (``row_where``: as :func:`read_images`')."""
     c, h, w = (int(d) for d in model.image_shape_)
-    image = "" if exc.image is None else f" in {row_where(exc.image)}" if row_where is not None else f" in image {exc.image + 1}"
+    image = "" if exc.image is None else f" on {row_where(exc.image)}" if row_where is not None else f" in image {exc.image + 1}"
     if exc.problem == "numbers":
         return f"{where} must hold numbers (pixels): {exc}"
     if exc.problem == "shape":
@@ -472,7 +472,7 @@ def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value in {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
+        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value on {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
                         "an Autoencoder reads every fitted column of every row; fill or drop those rows.")
 
 
