@@ -322,6 +322,17 @@ def test_an_app_option_with_a_missing_or_broken_model_file_names_the_file_not_th
     assert_user_error(run(command, junk, d / "pixels.csv", "--image-dtype", "uint8"), f"'{junk}' is not a readable safetensors model file")
 
 
+def test_an_int64_array_of_0_255_pixels_is_called_int64_pixels_not_float_pixels(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """An int64 .npy read as float32 (not uint8) by a model fitted on uint8 images was said to hold "float pixels" and told to
+    "divide the floats by 255"; the line now names the array's own dtype."""
+    images = tmp_path / "i64.npy"
+    np.save(images, fitted["pixels"].astype(np.int64))
+    top = int(fitted["pixels"][0].max())
+    assert_user_error(run("predict", fitted["dir"] / "image.safetensors", images),
+                      f"'{images}' holds int64 pixels up to {top} in image 1, but the model was fitted on uint8 images 0-255 (scaled by 1/255): "
+                      "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
+
+
 def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_image_dtype_float32(tmp_path: Path) -> None:
     """A uint8 .npy (read as uint8, scaled by 1/255) or --image-dtype uint8 given to a model fitted on 0-255 floats was read
     255 times too dark: predictions of one class, exit 0. Now one line naming --image-dtype float32, which reads them right."""

@@ -39,6 +39,7 @@ _EXPORTS = {
     "fitted_beyond_unit_scale": "._pixel_scale",
     "fitted_on_unit_scale": "._pixel_scale",
     "scale_advice": "._pixel_scale",
+    "pixel_words": "._pixel_scale",
     "UNIT_SCALE_FIT": "._pixel_scale",
     "UNIT_SCALE_MAX": "._pixel_scale",
     "SequenceClassifier": "._seq.sequence",
