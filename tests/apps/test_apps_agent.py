@@ -117,13 +117,15 @@ def test_errors() -> None:
 @pytest.mark.parametrize(
     ("env", "tail"),
     [
-        ("CartPol-v1", "; close matches: 'CartPole-v1', 'CartPole-v0', 'phys2d/CartPole-v1'. Pass a registered id (gymnasium.registry) or an environment object."),
-        ("cartpole-v1", "; close matches: 'CartPole-v1', 'CartPole-v0', 'phys2d/CartPole-v1'. Pass a registered id (gymnasium.registry) or an environment object."),
+        # phys2d/CartPole-v1 needs jax: not suggested where it cannot be made (nor Hopper-v5, a continuous MuJoCo one, for Nope-v1)
+        ("CartPol-v1", "; close matches: 'CartPole-v1', 'CartPole-v0', 'Acrobot-v1'. Pass a registered id (gymnasium.registry) or an environment object."),
+        ("cartpole-v1", "; close matches: 'CartPole-v1', 'CartPole-v0'. Pass a registered id (gymnasium.registry) or an environment object."),
         ("NoSuchGame-v0", ": pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), or install and import the package that registers it."),
+        ("Nope-v1", ": pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), or install and import the package that registers it."),
         ("NoSuchSpace/Game-v0", ": pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), or install and import the package that registers it."),
         ("no_such_module_xyz:Game-v0", ": its module 'no_such_module_xyz' cannot be imported; install the package that registers it."),
     ],
-    ids=["typo", "case", "no-match", "namespace", "module"],
+    ids=["typo", "case", "no-match", "continuous-only", "namespace", "module"],
 )
 def test_an_unknown_environment_id_is_one_line_with_close_matches(trained: DQNAgent, env: str, tail: str) -> None:
     msg = f"Unknown gymnasium environment id {env!r}{tail}"
@@ -139,10 +141,24 @@ def test_close_matches_come_from_the_registry() -> None:
     from hiddenlayers.apps._agent import _unknown_env
 
     registered = ["Alpha-v0", "Alpha-v1", "Beta-v0"]  # difflib orders equally close ones by its own rule
-    assert _unknown_env("alpha-v2", registered) == (
+    assert _unknown_env("alpha-v2", registered, accepts=lambda name: True) == (
         "Unknown gymnasium environment id 'alpha-v2'; close matches: 'Alpha-v1', 'Alpha-v0'. Pass a registered id (gymnasium.registry) or an environment object."
     )
-    assert "close matches" not in _unknown_env("Zzz", registered)
+    assert "close matches" not in _unknown_env("Zzz", registered, accepts=lambda name: True)
+
+
+def test_close_matches_are_only_environments_the_agent_accepts() -> None:
+    """`Nope-v1` suggested 'Hopper-v5' (continuous actions, and MuJoCo), which fit then refused: a suggestion is now one the
+    agent takes, the closest that are, and none when no close one is."""
+    from hiddenlayers.apps._agent import _agent_accepts, _unknown_env
+
+    assert [_agent_accepts(e) for e in ("CartPole-v1", "Acrobot-v1", "Pendulum-v1", "MountainCarContinuous-v0", "Hopper-v5", "NoSuch-v0")] == [
+        True, True, False, False, False, False]
+    registered = ["Walk-v0", "Walk-v1", "Walker-v1", "Talk-v1"]
+    assert _unknown_env("walk-v2", registered, accepts=lambda name: name != "Walk-v1") == (
+        "Unknown gymnasium environment id 'walk-v2'; close matches: 'Walk-v0', 'Walker-v1', 'Talk-v1'. Pass a registered id (gymnasium.registry) or an environment object."
+    )
+    assert "close matches" not in _unknown_env("walk-v2", registered, accepts=lambda name: False)
 
 
 class _StopsAt(gym.Wrapper):

@@ -219,6 +219,27 @@ def test_progress_bar_shows_the_epochs_on_stderr_as_the_mlps_does(name: str, cap
     assert capsys.readouterr() == ("", "")
 
 
+def test_the_apps_that_watch_an_error_show_it_positive_and_labelled_in_the_bar(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Autoencoder's bar showed "val -1.0234", its validation score (the error negated, summed over the columns); the
+    Forecaster's and Recommender's the negated error too. Now "val error" (the Autoencoder's mean squared reconstruction
+    error of the validation rows, reconstruction_error's units) and "val loss" (the others' validation loss), as fit watches them."""
+    monkeypatch.setenv("COLUMNS", "200")  # one line per bar, whole
+    fits = {"Autoencoder": lambda: Autoencoder((4,), n_components=2, max_iter=2, early_stopping=True, random_state=0, progress_bar=True).fit(ROWS),
+            "Forecaster": lambda: Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, random_state=0, progress_bar=True).fit(SERIES),
+            "Recommender": lambda: Recommender(n_factors=2, hidden_layer_sizes=(4,), max_iter=2, early_stopping=True, random_state=0,
+                                               progress_bar=True).fit(PAIRS, RATINGS)}
+    for name, fit in fits.items():
+        model = fit()
+        bar = [line for line in capsys.readouterr().err.splitlines() if "2/2" in line][-1]
+        label, expected = ("val error", model.history_.val_loss[-1] / ROWS.shape[1]) if name == "Autoencoder" else ("val loss", model.history_.val_loss[-1])
+        assert expected > 0 and f" {label} {expected:.4f} " in bar, (name, bar)
+        assert " val -" not in bar
+    # the figure is reconstruction_error's mean on the validation rows: for X_val, at the best epoch, whose weights fit keeps
+    auto = Autoencoder((4,), n_components=2, max_iter=3, random_state=0).fit(ROWS[:40], X_val=ROWS[40:])
+    best = auto.history_.val_loss[auto.history_.epoch.index(auto.history_.best_epoch)] / ROWS.shape[1]
+    assert best == pytest.approx(auto.reconstruction_error(ROWS[40:]).mean(), rel=1e-5)
+
+
 LEARNING_RATE_FITS: dict[str, tuple[type, tuple[Any, Any]]] = {
     "image": (ImageClassifier, (RNG.normal(size=(6, 8, 8)), [0, 1] * 3)),
     "text": (TextClassifier, (["a b", "c"] * 3, [0, 1] * 3)),

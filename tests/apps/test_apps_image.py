@@ -174,6 +174,9 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     model = hl.apps.ImageClassifier(max_iter=1, random_state=0).fit(X, rng.integers(0, 2, 60))
     with pytest.warns(UserWarning, match=r"float pixels go up to 255, but the model was fitted on uint8 images 0-255 \(scaled by 1/255\): pass the images as a uint8 array, or divide the floats by 255\.$"):
         model.predict(X.astype(np.float32))
+    with pytest.warns(UserWarning, match=r"^these int64 pixels go up to 255, but the model was fitted on uint8 images 0-255 \(scaled by 1/255\): "
+                                         r"pass the images as a uint8 array, or divide them by 255\.$"):  # an int64 array is no "float pixels"
+        model.predict(X.astype(np.int64))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the scales the model was fitted on: no warning
         assert (model.predict(X) == model.predict(X / 255.0)).all()

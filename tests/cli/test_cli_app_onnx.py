@@ -140,7 +140,7 @@ def test_an_autoencoder_export_scores_rows_as_its_file(tmp_path: Path) -> None:
     gap = marked.copy()
     gap.loc[3, "b"] = np.nan
     gap.to_csv(tmp_path / "gap.csv", index=False)
-    assert_user_error(run("predict", ox, tmp_path / "gap.csv"), "column 'b' has a missing or infinite value in line 5")
+    assert_user_error(run("predict", ox, tmp_path / "gap.csv"), "column 'b' has a missing or infinite value on line 5")
     (tmp_path / "dir").mkdir()
     marked.to_csv(tmp_path / "dir" / "marked.csv", index=False)
     for command in ("predict", "evaluate"):  # "the export of a Autoencoder" before, in evaluate

@@ -159,7 +159,7 @@ def test_text_predict_needs_one_text_column_or_the_option(fitted: dict[str, Any]
     assert got["predicted_label"].tolist() == fitted["apps"]["text"].predict(["a fine film", "dull"]).tolist()
     gap = tmp_path / "gap.csv"  # a missing text is named by its file line (it said "data row 2")
     pd.DataFrame({"title": ["x", "y", "z"], "body": ["a fine film", None, "dull"]}).to_csv(gap, index=False)
-    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text in line 3 (1 row(s))")
+    assert_user_error(run("predict", fitted["dir"] / "text.safetensors", gap, "--text-column", "body"), "text column 'body' has no text on line 3 (1 row(s))")
 
 
 @pytest.mark.parametrize("column", ["stars", "liked"])
@@ -215,15 +215,15 @@ def test_a_bad_pixel_of_a_pixel_table_is_named_by_its_file_line(fitted: dict[str
     frame = pd.DataFrame(px.reshape(100, -1) / 255)
     frame.iloc[6, 3] = 1e39
     frame.to_csv(big, index=False)
-    assert_user_error(run("predict", d / "image.safetensors", big), "the data holds pixels beyond float32's range in line 8 (largest 1e+39)")
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data holds pixels beyond float32's range on line 8 (largest 1e+39)")
     frame.iloc[6, 3] = np.inf
     frame.to_csv(big, index=False)
-    assert_user_error(run("predict", d / "image.safetensors", big), "the data has a missing or infinite pixel in line 8: fill it.")
+    assert_user_error(run("predict", d / "image.safetensors", big), "the data has a missing or infinite pixel on line 8: fill it.")
     labelled = tmp_path / "labelled.csv"
     frame.assign(label=fitted["labels"]).to_csv(labelled, index=False)  # train --app image: the same line
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", labelled, "--app", "image", "--target", "label", "--image-shape", "8x8", "-o", out),
-                      "the data has a missing or infinite pixel in line 8: fill it.")
+                      "the data has a missing or infinite pixel on line 8: fill it.")
     assert not out.exists()
     npy = tmp_path / "big.npy"
     np.save(npy, np.where(np.arange(100)[:, None, None] == 6, np.inf, px / 255))
@@ -279,7 +279,7 @@ def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line
     table.iloc[3, 1] = np.nan
     gap = tmp_path / "gap.csv"
     table.assign(anomaly=np.arange(len(table)) % 2).to_csv(gap, index=False)
-    said = f"column '{column}' has a missing or infinite value in line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
+    said = f"column '{column}' has a missing or infinite value on line 5 (1 row(s) in all): an Autoencoder reads every fitted column of every row"
     assert_user_error(run("predict", fitted["dir"] / "auto.safetensors", gap), said)
     assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
 
@@ -320,6 +320,17 @@ def test_an_app_option_with_a_missing_or_broken_model_file_names_the_file_not_th
     junk = tmp_path / "junk.safetensors"
     junk.write_text("not a model")
     assert_user_error(run(command, junk, d / "pixels.csv", "--image-dtype", "uint8"), f"'{junk}' is not a readable safetensors model file")
+
+
+def test_an_int64_array_of_0_255_pixels_is_called_int64_pixels_not_float_pixels(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """An int64 .npy read as float32 (not uint8) by a model fitted on uint8 images was said to hold "float pixels" and told to
+    "divide the floats by 255"; the line now names the array's own dtype."""
+    images = tmp_path / "i64.npy"
+    np.save(images, fitted["pixels"].astype(np.int64))
+    top = int(fitted["pixels"][0].max())
+    assert_user_error(run("predict", fitted["dir"] / "image.safetensors", images),
+                      f"'{images}' holds int64 pixels up to {top} in image 1, but the model was fitted on uint8 images 0-255 (scaled by 1/255): "
+                      "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
 
 
 def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_image_dtype_float32(tmp_path: Path) -> None:
@@ -388,6 +399,11 @@ def test_evaluate_recommender_scores_its_ratings_against_the_rating_column(fitte
     assert got["metrics"]["rmse"] == pytest.approx(root_mean_squared_error(fitted["ratings"], pred))
     assert got["metrics"]["mae"] == pytest.approx(mean_absolute_error(fitted["ratings"], pred))
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "pairs.csv"), "pass --target COLUMN (the rating column)")
+    bad = pd.read_csv(d / "ratings.csv", dtype={"rating": object})
+    bad.loc[2, "rating"] = "five"  # file line 4; train says "on line 4" for the same column, and so does evaluate now (was "in line 4")
+    bad.to_csv(d / "bad_ratings.csv", index=False)
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "bad_ratings.csv", "--target", "rating"),
+                      "the rating column 'rating' holds a non-number on line 4 (1 row(s)): fix or drop those rows.")
 
 
 def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: dict[str, Any]) -> None:

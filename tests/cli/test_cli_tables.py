@@ -76,7 +76,7 @@ def test_a_model_fitted_in_python_on_a_dataframe_predicts_a_parquet_file(tmp_pat
     assert res.stderr == "" and len(res.stdout.splitlines()) == 61
     X.assign(b=pd.array([None, *X["b"].iloc[1:]], dtype="Float64")).to_parquet(tmp_path / "na.parquet")
     assert_user_error(run("predict", tmp_path / "m.safetensors", tmp_path / "na.parquet"),
-                      "column 'b' has no value in row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")
+                      "column 'b' has no value on row 1 (1 row(s) with a missing value), and this model has no stored preprocessing")
 
 
 def test_a_python_warning_in_a_command_is_one_note_line(tmp_path: Path) -> None:

@@ -248,6 +248,14 @@ def test_the_summarys_image_shape_is_the_fitted_models_for_channels_first_arrays
     model = tmp_path / "chw.safetensors"
     summary = _json(ok("train", tmp_path / "chw.npz", "--app", "image", "--hidden", "conv2k3:same,4", "--epochs", "1", "--out", model, "--json"))
     assert summary["image_shape"] == "x".join(map(str, hl.load(model).image_shape_)) == "1x8x8"
+    assert summary["image_layout"] == "chw"  # as read: the summary said hwc, the option's default, for this channels-first array
+    np.savez(tmp_path / "rgb.npz", X=rng.integers(0, 256, (40, 3, 6, 6), dtype=np.uint8), y=np.repeat([0, 1], 20))
+    for layout in ([], ["--image-layout", "chw"]):
+        summary = _json(ok("train", tmp_path / "rgb.npz", "--app", "image", *layout, "--hidden", "conv2k3:same,4", "--epochs", "1", "--out", model, "--force", "--json"))
+        assert (summary["image_shape"], summary["image_layout"]) == ("3x6x6", "chw")
+    np.savez(tmp_path / "hwc.npz", X=rng.integers(0, 256, (40, 6, 6, 3), dtype=np.uint8), y=np.repeat([0, 1], 20))
+    summary = _json(ok("train", tmp_path / "hwc.npz", "--app", "image", "--hidden", "conv2k3:same,4", "--epochs", "1", "--out", model, "--force", "--json"))
+    assert (summary["image_shape"], summary["image_layout"]) == ("3x6x6", "hwc")
 
 
 @pytest.mark.parametrize("option", [["--sample-weight", "stars"], ["--workers", "2"],
@@ -654,7 +662,7 @@ def test_train_app_text_names_a_missing_text_by_its_file_line(tmp_path):
     p.write_text("text,label\nhello world,a\n,b\ngood day,a\nbad day,b\n")
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", p, "--app", "text", "--target", "label", "-o", out),
-                      "text column 'text' has no text in line 3 (1 row(s)): fill or drop those rows.")
+                      "text column 'text' has no text on line 3 (1 row(s)): fill or drop those rows.")
     assert not out.exists()
 
 

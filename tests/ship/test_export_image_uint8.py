@@ -83,6 +83,48 @@ def test_uint8_colour_channels_last(tmp_path: Path) -> None:
     np.testing.assert_allclose(_session(tmp_path / "rgb.onnx").run(None, {"X": X[20:27]})[0], clf.predict_proba(X[20:27]), atol=1e-5)
 
 
+def test_a_model_fitted_on_0_255_floats_reads_uint8_pixels_as_given_in_its_uint8_export_and_refuses_them_scaled(digits, tmp_path: Path) -> None:
+    """Fitted on 0-255 pixels given as floats: its input_dtype="uint8" graph divided by 255, so a camera's pixels were read 255
+    times too dark (answers at chance, parity "passed" against predict's own too-dark reading, with its warning). The graph now
+    reads them as given: predict_proba of the same pixels as floats. Where uint8 pixels are still divided by 255 (a float32
+    export served or predicted with "dtype": "uint8" / a uint8 .npy; a uint8 export without the divisor, written before) they
+    are refused, as the .safetensors file's server and CLI refuse them."""
+    import warnings
+
+    from hiddenlayers.ship import app_export
+    from hiddenlayers.ship._serve.model import RequestError
+
+    X, y = digits
+    app = ImageClassifier("conv4k3:same,8", max_iter=2, device="cpu", random_state=0).fit(X[:300].astype(np.float32), y[:300])
+    u8, f32, images = tmp_path / "u8.onnx", tmp_path / "f32.onnx", tmp_path / "u8.npy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "these uint8 images are read as pixels 0-1" from the parity check
+        r = export_onnx(app, u8, X=X[300:400], input_dtype="uint8")
+        assert export_onnx(app, tmp_path / "random.onnx", input_dtype="uint8").max_abs_diff < 1e-5  # random 0-255 parity pixels
+    assert r.max_abs_diff < 1e-5 and "read as given" in r.notes[0]
+    expected = app.predict_proba(X[400:420].astype(np.float32))
+    np.testing.assert_allclose(_session(u8).run(None, {"X": X[400:420]})[0], expected, atol=1e-5)
+    served = app_export(u8)
+    np.testing.assert_allclose(served.predict(served.rows({"images": X[400:420].tolist(), "dtype": "uint8"}, 32), True), expected, atol=1e-5)
+    export_onnx(app, f32, X=X[300:310].astype(np.float32))
+    scaled = app_export(f32)
+    with pytest.raises(RequestError, match=r'^"dtype": "uint8" pixels are read as 0-1 \(scaled by 1/255\), but the model was fitted on float pixels beyond 0-1: '):
+        scaled.rows({"images": X[:2].tolist(), "dtype": "uint8"}, 8)
+    np.save(images, X[400:420])
+    assert_user_error(run("predict", f32, images), f"'{images}' holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on "
+                                                   "float pixels beyond 0-1: pass --image-dtype float32 to read them as given.")
+    got = ok("predict", u8, images).stdout.split()[1:]  # the header, then one label a line
+    assert got == [str(v) for v in app.classes_[expected.argmax(1)]]
+    older = onnx.load(str(u8))  # an export from before the divisor was stored: its uint8 graph divided by 255
+    for p in older.metadata_props:
+        if p.key == "pixels":
+            p.value = json.dumps({k: v for k, v in json.loads(p.value).items() if k != "uint8_divisor"})
+    onnx.save(older, str(tmp_path / "older.onnx"))
+    with pytest.raises(RequestError, match=r"^this export divides uint8 pixels by 255, but the model was fitted on float pixels beyond 0-1: export it again"):
+        app_export(tmp_path / "older.onnx").rows({"images": X[:2].tolist(), "dtype": "uint8"}, 8)
+    assert_user_error(run("predict", tmp_path / "older.onnx", images), "float pixels beyond 0-1: export the model again with this version")
+
+
 def test_bad_input_dtype_and_pixels_are_one_line(cnn: ImageClassifier, digits, tmp_path: Path) -> None:
     X, _ = digits
     out = tmp_path / "bad.onnx"

@@ -65,7 +65,7 @@ def test_a_regressor_on_a_dataframe_exports_by_column_name_in_float64(tmp_path: 
     assert not (tmp_path / "nan.onnx").exists()
     holes = X.copy()
     holes.iloc[[4, 9], 2] = np.nan  # no imputer: the runner refuses the cell by name, as the Pipeline's predict refuses it
-    with pytest.raises(hl.DataError, match=r"^column 'bmi' has no value in row 5 \(2 row\(s\) with a missing value\), and this "
+    with pytest.raises(hl.DataError, match=r"^column 'bmi' has no value on row 5 \(2 row\(s\) with a missing value\), and this "
                                            r"Pipeline's export fills none"):
         onnx.predict(holes)
 

@@ -460,12 +460,28 @@ def test_whole_number_pixels_sent_as_floats_to_a_model_fitted_on_uint8_images_ar
     assert raw.predict(raw.rows({"images": X.astype(float).tolist()}, 8), False) == apps["image_raw"].predict(X.astype(np.float32)).tolist()
 
 
+def test_uint8_pixels_sent_to_a_model_fitted_on_0_255_floats_are_refused(clients: dict, apps: dict) -> None:
+    """The converse: "dtype": "uint8" pixels (scaled by 1/255) reached a model fitted on 0-255 floats 255 times too dark and
+    were answered at chance, where predict warns and the CLI refuses. A 422 now names "dtype": "float32", which reads them right."""
+    X = apps["pixels"][:3]
+    raw = open_served(apps["dir"] / "image_raw.safetensors")
+    with pytest.raises(RequestError) as err:
+        raw.rows({"images": X.tolist(), "dtype": "uint8"}, 8)
+    assert err.value.status == 422 and str(err.value) == (
+        '"dtype": "uint8" pixels are read as 0-1 (scaled by 1/255), but the model was fitted on float pixels from 0 to 255: '
+        'send pixels on its training scale with "dtype": "float32" (0-255 pixels: as given).')
+    assert raw.predict(raw.rows({"images": X.tolist(), "dtype": "float32"}, 8), False) == apps["image_raw"].predict(X.astype(np.float32)).tolist()
+    status, got = clients["image"].post("/predict", {"images": X.tolist(), "dtype": "uint8"})  # fitted on uint8 images: its scale
+    assert status == 200 and got["predictions"] == apps["image"].predict(X).tolist()
+
+
 def test_an_image_or_row_that_overflows_in_a_batch_fails_only_its_own_request(apps: dict) -> None:
     """ImageClassifier (one dtype, and a uint8 + float32 batch: two passes) and Autoencoder: the 422 names the bad request's own row,
     the good request gets its solo answer, and no request is run again."""
     from serve_helpers import batched
 
     image = open_served(apps["dir"] / "image_narrow.safetensors")  # fitted off the 0-1 scale: huge floats pass the scale check
+    image.beyond_unit = False  # and uint8 pixels, which it refuses (test_uint8_pixels_...): the two-pass batch needs both dtypes
     good = apps["pixels"][:2].tolist()
     huge = [[3e38] * 8] * 8  # within float32's range, so accepted; the convolution overflows
     for dtype in ("float32", "uint8"):

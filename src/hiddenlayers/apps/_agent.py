@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
@@ -59,14 +60,40 @@ def make_env(env: Any) -> Any:
     return env
 
 
-def _unknown_env(env: str, registered: list[str]) -> str:
-    """The one-line message for an id gymnasium does not know, with up to 3 close registered ids (case ignored)."""
+def _unknown_env(env: str, registered: list[str], accepts: Callable[[str], bool] | None = None) -> str:
+    """The one-line message for an id gymnasium does not know, with up to 3 close registered ids (case ignored) that the agent
+    accepts (``accepts(id)``, default :func:`_agent_accepts`): ``Nope-v1`` suggested ``Hopper-v5``, which has a continuous
+    action space (and needs MuJoCo), so following the advice led to another refusal."""
+    accepts = _agent_accepts if accepts is None else accepts
     by_lower = {name.lower(): name for name in registered}
-    close = [by_lower[m] for m in difflib.get_close_matches(env.lower(), list(by_lower), n=3, cutoff=0.6)]
+    ranked = [by_lower[m] for m in difflib.get_close_matches(env.lower(), list(by_lower), n=len(by_lower), cutoff=0.6)]
+    close = [name for name in ranked[:_TRIED] if accepts(name)][:3]
     if close:
         return f"Unknown gymnasium environment id {env!r}; close matches: {', '.join(repr(c) for c in close)}. Pass a registered id (gymnasium.registry) or an environment object."
     return (f"Unknown gymnasium environment id {env!r}: pass a registered id (gymnasium.registry, e.g. 'CartPole-v1'), "
             "or install and import the package that registers it.")
+
+
+_TRIED = 12  # the closest registered ids _unknown_env makes to see whether the agent accepts them (each a gymnasium.make: ~1 ms)
+
+
+def _agent_accepts(env_id: str) -> bool:
+    """Whether ``DQNAgent.fit`` takes the registered environment ``env_id``: it can be made here (its packages installed:
+    not MuJoCo's or Box2D's without them) and has a discrete action space and an observation array (a shape)."""
+    import warnings
+
+    try:
+        import gymnasium as gym
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated versions warn as they are made
+            made = gym.make(env_id)
+    except Exception:  # a missing package (DependencyNotInstalled, ImportError), a broken registration: not one to suggest
+        return False
+    try:
+        return hasattr(made.action_space, "n") and getattr(made.observation_space, "shape", None) is not None
+    finally:
+        made.close()
 
 
 class ReplayBuffer:

@@ -11,6 +11,7 @@ the training rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -161,7 +162,8 @@ AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("device", "auto"),
     row("random_state", None),
     row("callbacks", None),
-    row("progress_bar", False),
+    row("progress_bar", False, "Show a Rich progress bar over epochs on stderr while fitting, as the MLP estimators' (loss: the training loss; "
+        "val error: the validation rows' mean squared reconstruction error, reconstruction_error's units)"),
     row("warm_start", False, "fit goes on from the fitted network's weights for max_iter epochs more on the rows given (the optimizer "
         "restarts, as scikit-learn's MLP's); the first fit's columns, mean_ and scale_ are kept, offset_ is set from these rows"),
     row("init_from", None, "Start from this fitted Autoencoder (or its saved file): each layer whose shape matches is copied (the decoder's "
@@ -346,11 +348,18 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         fitted = fit_squared_error(
             net, Z, Z, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
             max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=fit_callbacks(self), history=history,
+            loss=trimmed_squared_error(trim) if trim else None, val_trim=trim, callbacks=fit_callbacks(self, val=self._val_column(Z.shape[1])), history=history,
             max_time=self.max_time, averaging=averaging_for(self, Z.shape[0], net),
         )
         after_averaging(self, fitted, before)
         return fitted
+
+    @staticmethod
+    def _val_column(n_features: int) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+        """The progress bar's validation column: the validation rows' mean squared reconstruction error in standardized units
+        (``reconstruction_error``'s, trimmed as early stopping trims it), where the score (its negation, summed over the
+        ``n_features`` columns) showed as a negative "val"."""
+        return "val error", lambda logs: None if logs.get("val_loss") is None else logs["val_loss"] / n_features
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -104,18 +104,24 @@ def hidden_layer_index(layer: Any, n_hidden: int) -> int:
     return int(layer) - 1 if layer > 0 else n_hidden + int(layer)
 
 
-def progress_callbacks(est: Any) -> list[Callback]:
-    """``est``'s Rich progress bar over its ``max_iter`` epochs (on stderr) when ``est.progress_bar``; else none."""
-    return [ProgressBar(int(est.max_iter), f"training {type(est).__name__}")] if getattr(est, "progress_bar", False) else []
+#: the validation column of an app that watches an error (its val_score is the error negated): its val_loss, positive
+VAL_LOSS: tuple[str, Callable[[dict[str, Any]], Any]] = ("val loss", lambda logs: logs.get("val_loss"))
 
 
-def fit_callbacks(est: Any, *own: Callback) -> list[Callback]:
+def progress_callbacks(est: Any, val: tuple[str, Callable[[dict[str, Any]], Any]] | None = None) -> list[Callback]:
+    """``est``'s Rich progress bar over its ``max_iter`` epochs (on stderr) when ``est.progress_bar``; else none.
+    ``val``: its validation column (:class:`~hiddenlayers.training.ProgressBar`'s; None: the score)."""
+    return [ProgressBar(int(est.max_iter), f"training {type(est).__name__}", val)] if getattr(est, "progress_bar", False) else []
+
+
+def fit_callbacks(est: Any, *own: Callback, val: tuple[str, Callable[[dict[str, Any]], Any]] | None = None) -> list[Callback]:
     """The callbacks of one fit of application ``est``: the user's ``est.callbacks`` (checked: a TypeError in the MLP
-    estimators' words), then the app's ``own`` (its ``verbose`` lines), then its progress bar, the MLP estimators' order."""
+    estimators' words), then the app's ``own`` (its ``verbose`` lines), then its progress bar (``val``: its validation
+    column, e.g. :data:`VAL_LOSS`), the MLP estimators' order."""
     users = check_callbacks(getattr(est, "callbacks", None))
     for cb in users:  # a GradientFlow(X) prepares X as this app does (its vocabulary, padding, lens view)
         cb.set_estimator(est)
-    return [*users, *own, *progress_callbacks(est)]
+    return [*users, *own, *progress_callbacks(est, val)]
 
 
 def averaging_for(est: Any, n_train: int, module: nn.Module) -> WeightAveraging | None:
@@ -190,4 +196,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["DATA_FIX", "after_averaging", "averaging_for", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["DATA_FIX", "VAL_LOSS", "after_averaging", "averaging_for", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]

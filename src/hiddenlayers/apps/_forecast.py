@@ -43,6 +43,7 @@ from ._appfile import (
 from ._backtest import Backtest, run_backtest
 from ._date_gaps import warn_series_gaps
 from ._fit import (
+    VAL_LOSS,
     after_averaging,
     averaging_for,
     check_positive_int,
@@ -353,7 +354,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             fitted = fit_squared_error(
                 self.network_, Xt, Yt, validation=validation, learning_rate_init=self.learning_rate_init, batch_size=self.batch_size,
                 max_epochs=self.max_iter, patience=self.n_iter_no_change, tol=self.tol, alpha=self.alpha, generator=gen,
-                callbacks=fit_callbacks(self), history=history, max_time=self.max_time, averaging=averaging_for(self, Xt.shape[0], self.network_),
+                callbacks=fit_callbacks(self, val=VAL_LOSS), history=history, max_time=self.max_time, averaging=averaging_for(self, Xt.shape[0], self.network_),
             )
         after_averaging(self, fitted, before)
         return fitted

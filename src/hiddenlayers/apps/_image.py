@@ -58,7 +58,7 @@ from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._partial import PartialFitting
-from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, scale_advice
+from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
@@ -259,16 +259,17 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         if not np.isfinite(scaled).all():
             raise DataError("images contain NaN or infinity: clean or impute the pixels first.")
         if getattr(self, "mean_", None) is not None:
-            self._warn_if_on_another_scale(scaled, uint8=a.dtype == np.uint8)
+            self._warn_if_on_another_scale(scaled, uint8=a.dtype == np.uint8, given=a.dtype)
         return scaled, a
 
-    def _warn_if_on_another_scale(self, scaled: np.ndarray, uint8: bool = False) -> None:
+    def _warn_if_on_another_scale(self, scaled: np.ndarray, uint8: bool = False, given: Any = None) -> None:
         """A UserWarning when float pixels above 1.5 reach a model fitted on 0-1 pixels: 0-255 pixels given as floats, which
         the network would read 255 times too bright (the server and the CLI refuse them by the same rule, ``hl.ship.image_input``).
         The advice names the model's own training range (``scale_advice``): 255 is the divisor only for 0-255 images.
 
         ``uint8``: the images came as uint8, scaled to 0-1; a model fitted on floats on a larger scale (0-255 pixels given as
-        floats, ``X.astype(np.float32)``) would read them 255 times too dark, and predicted one class for all without a word."""
+        floats, ``X.astype(np.float32)``) would read them 255 times too dark, and predicted one class for all without a word.
+        ``given``: the images' dtype as given, which the warning names (an int64 array's are no "float pixels")."""
         if uint8:
             if not fitted_on_unit_scale(self):
                 span = getattr(self, "pixel_range_", None)
@@ -278,9 +279,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             return
         top = float(scaled.max())
         if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
-            said = scale_advice(self, top, "pass the images as a uint8 array") or ("the model was fitted on pixels 0-1 (uint8 images "
-                                                                                 "scaled by 1/255): pass the images as a uint8 array, or divide the floats by 255.")
-            warnings.warn(f"these float pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
+            kind, these = pixel_words(given)
+            said = scale_advice(self, top, "pass the images as a uint8 array", these) or (
+                f"the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): pass the images as a uint8 array, or divide {these} by 255.")
+            warnings.warn(f"these {kind} pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
 
     def _shape_hint(self, a: np.ndarray) -> str:
         """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""

@@ -31,22 +31,41 @@ def fitted_on_unit_scale(app: Any) -> bool:
     return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
 
 
-def scale_advice(app: Any, value: float, uint8_fix: str) -> str | None:
+def fitted_beyond_unit_scale(app: Any) -> bool:
+    """Whether ``app`` (a fitted ImageClassifier, or an export's stand-in) is known to be fitted on float pixels beyond 0-1
+    (0-255 images given as floats): its stored ``mean_``/``scale_`` are finite and off :func:`fitted_on_unit_scale`'s scale.
+
+    Such a model reads uint8 pixels scaled by 1/255 255 times too dark: predict warns, the server and the CLI refuse them.
+    An export from before the statistics were stored (NaN) is neither on nor beyond the 0-1 scale: nothing is refused.
+    """
+    mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
+    return bool(mean.size and np.isfinite(mean + scale).all() and not fitted_on_unit_scale(app))
+
+
+def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the floats") -> str | None:
     """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
 
     ``uint8_fix``: the caller's words for giving 0-255 pixels as uint8 (``"pass the images as a uint8 array"``), offered only
     for a model fitted on uint8 images. A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a
     division by ``value / high`` (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
+    ``these``: what the pixels are called in "or divide {these} by 255" (``"them"`` for an integer array, which holds no floats).
     """
     span, dtype = getattr(app, "pixel_range_", None), getattr(app, "pixel_dtype_", None)
     if span is None or dtype is None:
         return None
     low, high = (float(v) for v in span)
     if dtype == "uint8":
-        return f"the model was fitted on uint8 images 0-255 (scaled by 1/255): {uint8_fix}, or divide the floats by 255."
+        return f"the model was fitted on uint8 images 0-255 (scaled by 1/255): {uint8_fix}, or divide {these} by 255."
     factor = f"{value / high:.4g}" if high > 0 else f"{value:.4g}"
     return (f"the model was fitted on float pixels from {low:.4g} to {high:.4g}: scale these as its training images were, "
             f"e.g. divide them by {factor} if {value:.4g} is their full scale.")
 
 
-__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_on_unit_scale", "scale_advice"]
+def pixel_words(dtype: Any) -> tuple[str, str]:
+    """``(adjective, pronoun)`` for pixels of NumPy ``dtype`` in a message: ``("float", "the floats")`` for floats (or an unknown
+    dtype: a table's numbers), ``("int64", "them")`` for an integer array, which an "int64 array of float pixels" misnamed."""
+    kind = np.dtype(dtype) if dtype is not None else None
+    return ("float", "the floats") if kind is None or kind.kind == "f" else (str(kind), "them")
+
+
+__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_beyond_unit_scale", "fitted_on_unit_scale", "pixel_words", "scale_advice"]

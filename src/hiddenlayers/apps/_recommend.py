@@ -62,7 +62,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._fit import device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_rows import RowAdam
 from ._recommend_topn import check_n, id_array, rated_from_file, rated_pairs, rated_tensors, top_n
@@ -282,7 +282,7 @@ def _fit_penalized(
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
         stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
-    hooks = LoopHooks(fit_callbacks(est), net, hist)
+    hooks = LoopHooks(fit_callbacks(est, val=VAL_LOSS), net, hist)
     hooks.begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):

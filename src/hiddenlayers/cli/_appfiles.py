@@ -268,15 +268,17 @@ def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, store
         raise UserError(f"{named or f'--text-column {column!r}'} holds numbers, not text: a TextClassifier reads words; pass the column of texts{fix}.")
     missing = np.flatnonzero(values.isna().to_numpy())
     if missing.size:
-        raise UserError(f"text column '{column}' has no text in {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
+        raise UserError(f"text column '{column}' has no text on {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
     return [str(v) for v in values]
 
 
-def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_where: Callable[[int], str] | None = None) -> np.ndarray:
+def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_where: Callable[[int], str] | None = None,
+                given: Any = None) -> np.ndarray:
     """``a`` (N, H*W*C flattened in ``layout`` order) or (N, image) as the app's images, by :func:`hiddenlayers.ship.image_input`'s rule; a broken rule is one line.
 
     ``row_where(i)``: where image ``i`` is in the user's file when each is a row of pixel columns (``Table.where``:
-    ``"line 7"``); without it (an array of images) ``image N``, counted from 1.
+    ``"line 7"``); without it (an array of images) ``image N``, counted from 1. ``given``: the dtype of the user's array
+    (an ``.npy``'s), which a message names (``int64 pixels``); None: a table's numbers, called float pixels.
     """
     from ..ship import PixelError, image_input
 
@@ -284,13 +286,13 @@ def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_whe
         # a float64 model (or its float64 export) reads float64 pixels, not held to float32's range
         return image_input(model, a, dtype, layout=layout, float64=getattr(model, "dtype", "float32") == "float64")
     except PixelError as exc:
-        raise UserError(_says(model, exc, where, layout, row_where)) from None
+        raise UserError(_says(model, exc, where, layout, row_where, given)) from None
 
 
-def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Callable[[int], str] | None = None) -> str:
-    """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it (``row_where``: as :func:`read_images`')."""
+def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Callable[[int], str] | None = None, given: Any = None) -> str:
+    """The CLI line of pixel rule ``exc.problem`` broken in ``where``, with the option that fixes it (``row_where``, ``given``: as :func:`read_images`')."""
     c, h, w = (int(d) for d in model.image_shape_)
-    image = "" if exc.image is None else f" in {row_where(exc.image)}" if row_where is not None else f" in image {exc.image + 1}"
+    image = "" if exc.image is None else f" on {row_where(exc.image)}" if row_where is not None else f" in image {exc.image + 1}"
     if exc.problem == "numbers":
         return f"{where} must hold numbers (pixels): {exc}"
     if exc.problem == "shape":
@@ -302,11 +304,12 @@ def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Calla
     if exc.problem == "float32_range":
         return f"{where} holds pixels beyond float32's range{image} (largest {exc.value:.3g}): pass pixels as fitted, e.g. 0-1 or 0-255."
     if exc.problem == "unit_scale":  # the fix from the model's own training range; a file without it: the generic 0-1 advice
-        from ..apps import scale_advice
+        from ..apps import pixel_words, scale_advice
 
-        said = scale_advice(model, float(exc.value or 0.0), "pass --image-dtype uint8 for 0-255 pixels")
-        return f"{where} holds float pixels up to {exc.value:.4g}{image}, but " + (said or "the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): "
-                                                                              "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
+        kind, these = pixel_words(given)
+        said = scale_advice(model, float(exc.value or 0.0), "pass --image-dtype uint8 for 0-255 pixels", these)
+        return f"{where} holds {kind} pixels up to {exc.value:.4g}{image}, but " + (said or "the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): "
+                                                                               "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
     return f"{where} holds pixels that are not whole numbers 0-255{image}, as --image-dtype uint8 needs: fix them, or use --image-dtype float32."
 
 
@@ -340,17 +343,20 @@ def refuse_float_pixels(model: Any, dtype: str) -> None:
 
 
 def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
-    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier fitted on float
-    pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and predict one class
-    for all, which it did without a word. The fix is the option that reads them as given."""
-    from ..apps import ImageClassifier, fitted_on_unit_scale
+    """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier, or its export,
+    fitted on float pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and
+    predict one class for all, which it did without a word. The fix is the option that reads them as given; an
+    ``input_dtype="uint8"`` export that divides by 255 (one written before such a graph read uint8 as given) is exported again.
+    """
+    from ..apps import fitted_beyond_unit_scale
 
-    if dtype != "uint8" or not isinstance(model, ImageClassifier) or getattr(model, "mean_", None) is None or fitted_on_unit_scale(model):
+    if dtype != "uint8" or not getattr(model, "uint8_scaled", True) or not fitted_beyond_unit_scale(model):
         return
     span = getattr(model, "pixel_range_", None)
     fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
-    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
-                    "pass --image-dtype float32 to read them as given.")
+    fix = ("export the model again with this version, whose uint8 graph reads them as given" if getattr(model, "input_dtype", None) == "uint8"
+           else "pass --image-dtype float32 to read them as given")
+    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: {fix}.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -370,7 +376,7 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
     refuse_float_pixels(model, dtype)
     refuse_uint8_pixels(model, dtype, where)
-    return read_images(model, a, dtype, options.get("image_layout") or "hwc", where)
+    return read_images(model, a, dtype, options.get("image_layout") or "hwc", where, given=a.dtype)
 
 
 def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[np.ndarray, Any, str, str]:
@@ -471,7 +477,7 @@ def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value in {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
+        raise UserError(f"column '{X.columns[col]}' has a missing or infinite value on {at_row(row, where)} ({int(bad.any(axis=1).sum())} row(s) in all): "
                         "an Autoencoder reads every fitted column of every row; fill or drop those rows.")
 
 

@@ -121,6 +121,7 @@ class ImageClassifier(_Export):
         self.image_shape_, self.classes_ = self.app.image_shape_, np.asarray(self.app.classes_)
         self.mean_, self.scale_ = self.app.mean_, self.app.scale_  # the fitted pixels' statistics (the 0-1 scale check), NaN in older exports
         self.input_dtype = self.adapter.runner.dtype  # "uint8": the export reads 0-255 pixels only (refuse_float_pixels)
+        self.uint8_scaled = self.adapter.uint8_scaled  # False: its uint8 graph reads 0-255 as given (refuse_uint8_pixels)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` of the images ``X`` as the pixel rule gave them (uint8 0-255, or float pixels as given),

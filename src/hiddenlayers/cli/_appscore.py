@@ -45,7 +45,7 @@ def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any,
     y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
-        raise UserError(f"the rating column '{target}' holds a non-number in {at_row(int(bad[0]), where)} ({bad.size} row(s)): fix or drop those rows.")
+        raise UserError(f"the rating column '{target}' holds a non-number on {at_row(int(bad[0]), where)} ({bad.size} row(s)): fix or drop those rows.")
     X = frame.drop(columns=[target])
     pred, ids = inputs(X), seen(X)
     known = ids.all(axis=1)

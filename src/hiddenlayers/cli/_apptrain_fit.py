@@ -234,8 +234,13 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
     model = fit(make(**extra), images[tr], labels[tr])
-    # the shape the model fitted, not the one the layout's axes gave: a (N, 1, 8, 8) array read as hwc is (1, 8, 8) to fit, not 8 channels
-    summary: dict[str, Any] = {"image_shape": "x".join(str(int(v)) for v in model.image_shape_), "image_layout": layout, **read, "rows": len(tr)}
+    # the shape the model fitted, not the one the layout's axes gave: a (N, 1, 8, 8) array read as hwc is (1, 8, 8) to fit, not 8 channels,
+    # and the layout it was read in: such an array is channels-first (the pixel rule hands over (H, W, C) images, which the app
+    # reads channels-last; any other 4-D array it reads channels-first), not the hwc the option defaulted to
+    c, h, w = (int(v) for v in model.image_shape_)
+    if images.ndim == 4 and tuple(images.shape[1:]) != (h, w, c):
+        layout = "chw"
+    summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", "image_layout": layout, **read, "rows": len(tr)}
     if te is not None:
         found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})

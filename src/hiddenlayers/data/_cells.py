@@ -147,7 +147,7 @@ def refuse_missing_cells(A: Any, names: list[str], where: Callable[[int], str] |
     if not missing.any():
         return
     r, k = (int(v[0]) for v in np.nonzero(missing))
-    raise DataError(f"column '{names[k]}' has no value in {at_row(r, where)} ({int(missing.any(axis=1).sum())} row(s) with a missing value), {why}")
+    raise DataError(f"column '{names[k]}' has no value on {at_row(r, where)} ({int(missing.any(axis=1).sum())} row(s) with a missing value), {why}")
 
 
 def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:

@@ -123,62 +123,76 @@ def _in_fitted_range(model: Any, pixels: np.ndarray) -> np.ndarray:
     return np.clip(pixels, 0.0, 1.0) if fitted_on_unit_scale(model) else pixels
 
 
+def _image_feeds(model: Any, X: Any, shape: tuple[int, ...], what: str, pixels8: bool, as_given: bool, double: bool) -> tuple[np.ndarray, Any]:
+    """``(feeds, reference)``: the parity images the graph reads (``X``, else random ones around the training pixels) and
+    ``predict_proba`` of the same pixels as the model reads them (uint8 read ``as_given``: as floats, not / 255)."""
+    floats: Any = np.float64 if double else np.float32
+    if X is None:  # random images around the training pixels' per-channel mean and spread
+        channels = int(model.image_shape_[0])
+        rng = np.random.default_rng(0)
+        chw = rng.standard_normal((64, channels, *model.image_shape_[1:])) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
+        raw: Any = _in_fitted_range(model, chw).astype(floats).transpose(0, 2, 3, 1)
+        raw = raw[..., 0] if channels == 1 else raw
+        if pixels8:  # the same, as 0-255 pixels (the mean and spread are of pixels / 255, or of the pixels as given)
+            raw = np.clip(np.rint(raw if as_given else raw * 255), 0, 255).astype(np.uint8)
+    else:
+        raw = np.asarray(X)
+    if pixels8:
+        feeds = raw = _uint8_rows(raw, shape, what)
+        return feeds, np.asarray(model.predict_proba(raw.astype(floats) if as_given else raw), dtype=np.float64)
+    feeds = _float_rows(raw, shape, what, floats)
+    if raw.dtype == np.uint8:
+        feeds = feeds / floats(255.0)  # as predict scales uint8 pixels
+    raw = raw if raw.dtype == np.uint8 else feeds  # the pixels the graph reads, in its float type
+    return feeds, np.asarray(model.predict_proba(raw), dtype=np.float64)
+
+
 def _image(model: Any, X: Any, input_dtype: str = "float32", double: bool = False) -> AppGraph:
     """ImageClassifier: raw pixels ``(N, H, W)`` / ``(N, H, W, C)`` -> class probabilities ``(N, n_classes)``.
 
     ``input_dtype="float32"``: float pixels as ``predict`` reads them (uint8 images / 255 outside
-    the graph; float64 pixels where ``double``); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does.
+    the graph; float64 pixels where ``double``); ``"uint8"``: the camera's 0-255 pixels, divided by 255 inside, as ``predict`` does,
+    except for a model fitted on float pixels beyond 0-1 (0-255 images given as floats), which reads them as given, as its
+    ``predict`` reads ``X.astype(np.float32)``: / 255 it would read them 255 times too dark.
     ``double``: the graph computes and answers in float64 (a ``dtype="float64"`` model), else float32.
     """
     import torch
     from torch import Tensor
 
+    from ..apps import fitted_beyond_unit_scale
     from ._scaled_graph import ScaledGraph
 
     pixels8 = input_dtype == "uint8"
+    as_given = pixels8 and fitted_beyond_unit_scale(model)  # uint8 0-255 are this model's own scale: no division by 255
     channels, height, width = (int(d) for d in model.image_shape_)
     shape = (height, width) if channels == 1 else (height, width, channels)
     layout = "(batch, H, W)" if channels == 1 else "(batch, H, W, C)"
-    what = f"images ({', '.join(['n', *map(str, shape)])})"
-    if X is None:  # random images around the training pixels' per-channel mean and spread
-        rng = np.random.default_rng(0)
-        chw = rng.standard_normal((64, channels, height, width)) * model.scale_[None, :, None, None] + model.mean_[None, :, None, None]
-        raw: Any = _in_fitted_range(model, chw).astype(np.float64 if double else np.float32).transpose(0, 2, 3, 1)
-        raw = raw[..., 0] if channels == 1 else raw
-        if pixels8:  # the same, as 0-255 pixels (the mean and spread are of pixels / 255)
-            raw = np.clip(np.rint(raw * 255), 0, 255).astype(np.uint8)
-    else:
-        raw = np.asarray(X)
-    if pixels8:
-        feeds = raw = _uint8_rows(raw, shape, what)
-    else:
-        floats = np.float64 if double else np.float32
-        feeds = _float_rows(raw, shape, what, floats)
-        if raw.dtype == np.uint8:
-            feeds = feeds / floats(255.0)  # as predict scales uint8 pixels
-        raw = raw if raw.dtype == np.uint8 else feeds  # the pixels the graph reads, in its float type
-    reference = np.asarray(model.predict_proba(raw), dtype=np.float64)
+    feeds, reference = _image_feeds(model, X, shape, f"images ({', '.join(['n', *map(str, shape)])})", pixels8, as_given, double)
     network = graph_network(model.network_, double)
     dtype = torch.float64 if double else torch.float32
 
     class _Image(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
             if pixels8:
-                x = x.to(dtype) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
+                x = x.to(dtype) if as_given else x.to(dtype) / 255.0  # uint8 0-255 -> [0, 1], as predict scales uint8 images
             x = x.unsqueeze(1) if channels == 1 else x.permute(0, 3, 1, 2)  # -> (N, C, H, W)
             z = (x - self.mean) / self.scale
             p = torch.softmax(self.network(z).to(torch.float64), dim=1)
             return p if double else p.to(torch.float32)
 
-    values = ("uint8 pixels 0-255 as a camera gives them; the division by 255 is in the graph" if pixels8
+    values = ("uint8 pixels 0-255, read as given (the model was fitted on float pixels beyond 0-1)" if as_given
+              else "uint8 pixels 0-255 as a camera gives them; the division by 255 is in the graph" if pixels8
               else "float pixels as predict reads them: uint8 images divided by 255")
     x_type = "float64" if double and not pixels8 else input_dtype
     meta = _base_metadata(model, "probabilities", ["batch", *shape], layout, values, x_type)
     meta["classes"] = json.dumps(np.asarray(model.classes_).tolist())
-    # the per-channel standardisation as the graph holds it: the server's 0-1 scale rule for float pixels reads it (fitted_on_unit_scale)
-    meta[PIXELS_KEY] = json.dumps({"mean": np.asarray(model.mean_, dtype=np.float64).ravel().tolist(), "scale": np.asarray(model.scale_, dtype=np.float64).ravel().tolist()})
-    notes = [f"input X is uint8 pixels {layout}, 0-255; the division by 255, the channel transpose and per-channel standardisation are in the graph"
-             if pixels8 else
+    # the per-channel standardisation as the graph holds it: the server's 0-1 scale rule for float pixels reads it (fitted_on_unit_scale);
+    # a uint8 graph's divisor (1: read as given), without which a uint8 export of a model fitted beyond 0-1 divides by 255 (older exports)
+    pixels = {"mean": np.asarray(model.mean_, dtype=np.float64).ravel().tolist(), "scale": np.asarray(model.scale_, dtype=np.float64).ravel().tolist()}
+    meta[PIXELS_KEY] = json.dumps({**pixels, "uint8_divisor": 1 if as_given else 255} if pixels8 else pixels)
+    notes = [f"input X is uint8 pixels {layout}, 0-255; "
+             + ("read as given (the model was fitted on float pixels beyond 0-1: no division by 255)" if as_given else "the division by 255")
+             + ", the channel transpose and per-channel standardisation are in the graph" if pixels8 else
              f"input X is raw float pixels {layout} (uint8 images / 255, as predict reads them); the channel transpose and per-channel standardisation are in the graph"]
     sample = torch.zeros(2, *shape, dtype=torch.uint8 if pixels8 else dtype)
     module = _Image(network, model.mean_, model.scale_, (1, channels, 1, 1), dtype).eval()

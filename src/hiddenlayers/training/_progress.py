@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._stopping import Callback
@@ -66,11 +67,18 @@ class SklearnLines(Callback):
 
 
 class ProgressBar(Callback):
-    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``)."""
+    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``).
 
-    def __init__(self, total_epochs: int, description: str = "training") -> None:
+    ``val``: the validation column's label and how to read it from an epoch's ``logs`` (default ``("val", val_score)``: the
+    score, higher is better). A fit that watches an error passes its own, e.g. the Autoencoder's ``("val error", ...)``, the
+    validation rows' mean squared reconstruction error, where the score, its negation, showed as a negative number.
+    """
+
+    def __init__(self, total_epochs: int, description: str = "training", val: tuple[str, Callable[[dict[str, Any]], Any]] | None = None) -> None:
         self.total_epochs = int(total_epochs)
         self.description = description
+        self.val_label: str = (val or ("val",))[0]
+        self.val_of: Callable[[dict[str, Any]], Any] = val[1] if val is not None else (lambda logs: logs.get("val_score"))
         self._progress: Any = None
         self._task: Any = None
 
@@ -84,7 +92,7 @@ class ProgressBar(Callback):
             BarColumn(bar_width=20),  # the whole line fits 80 columns (pipes, CI logs, small terminals)
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
-            TextColumn("val {task.fields[val]}"),
+            TextColumn(f"{self.val_label} {{task.fields[val]}}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console(file=sys.stderr),
@@ -99,7 +107,7 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         logs = kwargs.get("logs", {})
-        val = logs.get("val_score")
+        val = self.val_of(logs)
         self._progress.update(
             self._task,
             advance=1,

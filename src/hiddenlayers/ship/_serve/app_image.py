@@ -19,14 +19,16 @@ class ImageModel(_Classifier):
 
     form = '{"images": [image, ...], "dtype": "float32" or "uint8"} with each image nested lists (H, W), (H, W, C) or (C, H, W)'
     double = False  # float pixels read in float64 (a dtype='float64' app, or its float64 ONNX graph): no float32 range check
+    uint8_scaled = True  # uint8 pixels reach the network divided by 255 (predict's rule); an export's graph may read them as given
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.shape = tuple(int(d) for d in self.app.image_shape_)  # (C, H, W)
         self.accepted = image_shapes(self.app)  # each image's shape may say its layout: (H, W[, C]) or (C, H, W)
-        from ...apps import fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
+        from ...apps import fitted_beyond_unit_scale, fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
 
         self.unit_scale = fitted_on_unit_scale(self.app)  # float pixels above UNIT_SCALE_MAX are then refused
+        self.beyond_unit = fitted_beyond_unit_scale(self.app)  # uint8 pixels scaled by 1/255 are then refused
 
     def rows(self, body: Any, max_rows: int) -> list[Any]:
         b = _body(body, ("images",), ("dtype",), self.form)
@@ -37,8 +39,15 @@ class ImageModel(_Classifier):
         return [(dtype, self._image(x, i, dtype)) for i, x in enumerate(_items(b, "images", "images (nested lists of numbers)", max_rows))]
 
     def refuse_dtype(self, dtype: str) -> None:
-        """A RequestError when the model cannot read pixels of request ``dtype`` at all (none here: a fitted app reads both),
-        before any pixel is checked, so the refusal names the dtype rather than a pixel rule the fix would not satisfy."""
+        """A RequestError when the model cannot read pixels of request ``dtype`` at all, before any pixel is checked, so the
+        refusal names the dtype rather than a pixel rule the fix would not satisfy: uint8 pixels (scaled by 1/255) for a model
+        fitted on float pixels beyond 0-1 (0-255 images given as floats), which it would read 255 times too dark, as
+        ``predict`` warns and the command line refuses."""
+        if dtype == "uint8" and self.uint8_scaled and self.beyond_unit:
+            span = getattr(self.app, "pixel_range_", None)
+            fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
+            raise RequestError(422, f'"dtype": "uint8" pixels are read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: '
+                                    'send pixels on its training scale with "dtype": "float32" (0-255 pixels: as given).')
 
     def _image(self, x: Any, i: int, dtype: str) -> np.ndarray:
         """Image ``i`` by :func:`~hiddenlayers.ship.image_input`'s rule, in the shape the app reads; a broken rule is a 422 in the request's words."""

@@ -22,7 +22,9 @@ Request bodies (``/metadata`` shows the form for the loaded model):
   ``mean_ + scale_`` at most :data:`~hiddenlayers.apps.UNIT_SCALE_FIT`, as for uint8 images it scaled by
   1/255) refuses float pixels above :data:`~hiddenlayers.apps.UNIT_SCALE_MAX` with a 422 that says to
   send ``"dtype": "uint8"``, instead of answering for pixels 255 times too bright
-  (the rule is :func:`hiddenlayers.ship.image_input`'s, shared with the command line);
+  (the rule is :func:`hiddenlayers.ship.image_input`'s, shared with the command line); conversely a model
+  fitted on float pixels beyond 0-1 (0-255 images given as floats) refuses ``"dtype": "uint8"`` with a 422
+  that says to send ``"float32"``, instead of answering for pixels 255 times too dark;
 * Autoencoder: ``{"rows": [...]}`` or ``{"columns": {...}}``, checked by the
   table path's rules (numbers only, none missing), answered with ``scores``
   (``score_samples``: higher is more normal) and ``predictions`` (+1 / -1);

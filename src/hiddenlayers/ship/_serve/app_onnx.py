@@ -9,7 +9,8 @@ one computing step run by the graph:
 
 * ImageClassifier: the probabilities of the graph (labels are their argmax, in the stored ``classes``); uint8 pixels are
   divided by 255 before a float32 graph, as ``predict`` does; a graph exported with ``input_dtype="uint8"`` reads only
-  ``"dtype": "uint8"`` requests. Float pixels above 1.5 are refused for a model fitted on 0-1 pixels by the stored
+  ``"dtype": "uint8"`` requests. A model fitted on float pixels beyond 0-1 (0-255 images given as floats) refuses uint8
+  pixels divided by 255, as its ``.safetensors`` server does; its ``input_dtype="uint8"`` graph reads them as given. Float pixels above 1.5 are refused for a model fitted on 0-1 pixels by the stored
   per-channel standardisation (exports from before it was stored skip that check);
 * SpeechRecognizer: per-frame log-probabilities decoded in NumPy (greedy, or the prefix beam search of ``beam_size``),
   as ``hiddenlayers predict``/``evaluate`` decode the export (:meth:`~hiddenlayers.ship.SpeechOnnx.transcripts`).
@@ -79,12 +80,20 @@ class ImageOnnx(_Exported, ImageModel):
                                 mean_=np.asarray(pixels["mean"]) if pixels else np.nan, scale_=np.asarray(pixels["scale"]) if pixels else np.nan)
         _opened(self, ImageModel, runner, facts, path, version)
         self.double = runner.double
+        # a uint8 graph of a model fitted beyond 0-1 reads uint8 pixels as given; one without the divisor divides by 255 (older exports)
+        self.uint8_scaled = runner.dtype != "uint8" or (pixels or {}).get("uint8_divisor", 255) == 255
 
     def refuse_dtype(self, dtype: str) -> None:
         """An ``input_dtype="uint8"`` export reads uint8 requests only: float pixels are refused before the pixel rule, whose
-        fix for 0-255 floats ("or divide the floats by 255") would only lead to this refusal."""
+        fix for 0-255 floats ("or divide the floats by 255") would only lead to this refusal. Where the model was fitted on
+        float pixels beyond 0-1 and the uint8 pixels are divided by 255 (by this adapter for a float graph, or inside a uint8
+        graph exported before such a graph read them as given), uint8 is refused as for the ``.safetensors`` file."""
         if self.runner.dtype == "uint8" and dtype != "uint8":
             raise RequestError(422, 'this export reads uint8 pixels 0-255 (exported with input_dtype="uint8"): send them with "dtype": "uint8".')
+        if self.runner.dtype == "uint8" and self.uint8_scaled and self.beyond_unit:
+            raise RequestError(422, "this export divides uint8 pixels by 255, but the model was fitted on float pixels beyond 0-1: export it again "
+                                    "with this version, whose uint8 graph reads them as given.")
+        super().refuse_dtype(dtype)
 
     def inputs(self) -> dict[str, Any]:
         info = super().inputs()
