@@ -112,6 +112,7 @@ def test_tokens(text: str, layer: object, canonical: str) -> None:
         ('[{"kind": "recurrent", "units": 3, "cell": "rnn"}]', "recurrent layer cell must be one of 'lstm', 'gru'. Received: cell='rnn'."),
         ('[{"kind": "pool", "size": 2, "op": "sum"}]', "pool layer op must be one of 'max', 'avg'. Received: op='sum'."),
         ('[{"kind": "flatten", "units": 2}]', "unknown key(s) units in a flatten layer: use only kind."),
+        ('[{"kind": "embed", "dim": 2, "units": 2}]', "unknown key(s) units in an embed layer: use dim, dropout."),
         ('[{"kind": "attention"}]', "unknown layer kind 'attention': use one of dense, conv, pool, flatten, globalpool, recurrent, embed."),
     ],
 )

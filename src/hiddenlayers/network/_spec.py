@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
+from .._words import article
 from ..exceptions import SpecError
 from . import _spec_text as _text
 from ._layers import canonical_activation
@@ -282,7 +283,7 @@ def _layer_from_dict(d: dict[str, Any]) -> LayerSpec:
     extra = set(d) - names - {"kind"}
     if extra:
         raise SpecError(
-            f"unknown key(s) {', '.join(sorted(extra))} in a {kind} layer: use {', '.join(sorted(names)) or 'only kind'}."
+            f"unknown key(s) {', '.join(sorted(extra))} in {article(kind)} layer: use {', '.join(sorted(names)) or 'only kind'}."
         )
     try:
         return cls(**{k: v for k, v in d.items() if k != "kind"})  # type: ignore[no-any-return]

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .._words import article
+
 #: the name prefix of every initializer a Pipeline's steps hold in the graph (not the MLP's weights)
 STEP_PREFIX = "pipeline."
 
@@ -112,7 +114,7 @@ def steps_graph(b: Any, x: str, steps: list[tuple[str, Any]]) -> str:
         elif kind == "PCA":
             x = _pca(b, x, name, step)
         else:  # pipeline_parts admits the allow-list only
-            raise TypeError(f"step {name!r} is a {kind}, which has no ONNX form here")
+            raise TypeError(f"step {name!r} is {article(kind)}, which has no ONNX form here")
     return x
 
 
