@@ -332,3 +332,16 @@ def test_an_agent_pickled_before_the_rename_unpickles_with_learning_rate_init() 
     old.__setstate__({**state, "learning_rate": 0.003})
     again = pickle.loads(pickle.dumps(old))
     assert again.learning_rate_init == 0.003 and again.learning_rate == "deprecated"
+
+
+def test_an_observation_space_with_no_array_shape_names_the_flattening_wrapper(trained: DQNAgent) -> None:
+    # Blackjack-v1 observes a Tuple of Discrete spaces: fit crashed in a bare TypeError (np.prod(None)), evaluate said "None values"
+    with pytest.raises(DataError, match=r"observation space is Tuple\(Discrete\(32\), .*FlattenObservation first\.$"):
+        DQNAgent((8,), random_state=0).fit("Blackjack-v1", total_steps=10)
+    with pytest.raises(DataError, match="FlattenObservation first"):
+        trained.evaluate("Blackjack-v1", episodes=1)
+    import gymnasium as gym
+
+    flat = gym.wrappers.FlattenObservation(gym.make("Blackjack-v1"))  # the fix the message names trains
+    agent = DQNAgent((8,), learning_starts=5, random_state=0).fit(flat, total_steps=20, eval_every=10, eval_episodes=1)
+    assert agent.obs_dim_ == 45 and agent.n_actions_ == 2

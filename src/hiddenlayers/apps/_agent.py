@@ -173,6 +173,29 @@ AGENT_PARAMS: tuple[Param, ...] = (
 
 
 @document(AGENT_PARAMS)
+def _eval_env(env: Any) -> Any:
+    """A second copy of ``env`` for the evaluation episodes, wrappers included (``gymnasium.make`` of its spec: a
+    ``FlattenObservation``-wrapped environment is evaluated wrapped, not as its bare id); its registered id where a wrapper
+    records no constructor arguments (gymnasium cannot remake it); ``env`` itself where it has no spec."""
+    spec = getattr(env, "spec", None)
+    if spec is None:
+        return env
+    import gymnasium as gym
+
+    try:
+        return gym.make(spec)
+    except (gym.error.Error, TypeError, ValueError):  # a wrapper gymnasium cannot remake: the bare environment, as before
+        return make_env(spec.id)
+
+
+def _refuse_unshaped(space: Any) -> None:
+    """A ``DataError`` for an observation space with no array shape (gymnasium's ``Tuple``/``Dict``, e.g. Blackjack-v1's),
+    which the Q-network cannot read: naming the wrapper that flattens it."""
+    if getattr(space, "shape", None) is None:
+        raise DataError(f"DQNAgent reads each observation as one array, and this environment's observation space is {space}: "
+                        "wrap the environment in gymnasium.wrappers.FlattenObservation first.")
+
+
 class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
@@ -322,7 +345,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         space, actions = getattr(env, "observation_space", None), getattr(env, "action_space", None)
         if space is None or actions is None:  # a bare object with reset/step: its observations are checked as they come
             return env
-        obs_dim = int(np.prod(space.shape)) if space.shape is not None else None
+        _refuse_unshaped(space)
+        obs_dim = int(np.prod(space.shape))
         n_actions = int(actions.n) if hasattr(actions, "n") else None
         if (obs_dim, n_actions) != (self.obs_dim_, self.n_actions_):
             name = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
@@ -380,9 +404,10 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None,
              lr: float) -> DQNAgent:
         env = make_env(env)
-        eval_env = make_env(env.spec.id) if getattr(env, "spec", None) is not None else env
+        eval_env = _eval_env(env)
         if not hasattr(env.action_space, "n"):
             raise DataError(f"DQNAgent needs a discrete action space; this environment has {env.action_space}.")
+        _refuse_unshaped(env.observation_space)
         gen_seed = seed_everything(self.random_state).initial_seed()  # before a fresh Q-network is built: its weights come from this seed
         rng = np.random.default_rng(gen_seed)
         online, hist = self._start(env)
