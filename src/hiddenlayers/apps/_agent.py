@@ -172,7 +172,6 @@ AGENT_PARAMS: tuple[Param, ...] = (
 )
 
 
-@document(AGENT_PARAMS)
 def _eval_env(env: Any) -> Any:
     """A second copy of ``env`` for the evaluation episodes, wrappers included (``gymnasium.make`` of its spec: a
     ``FlattenObservation``-wrapped environment is evaluated wrapped, not as its bare id); its registered id where a wrapper
@@ -196,6 +195,7 @@ def _refuse_unshaped(space: Any) -> None:
                         "wrap the environment in gymnasium.wrappers.FlattenObservation first.")
 
 
+@document(AGENT_PARAMS)
 class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     """Double DQN with experience replay and a periodically copied target network.
 
