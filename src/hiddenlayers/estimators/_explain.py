@@ -46,7 +46,9 @@ _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
 
 
-def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1) -> Explanation:
+def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1, solver: str | None = None, steps: int = 1,
+                  momentum: float | None = None, nesterovs_momentum: bool | None = None, beta_1: float | None = None,
+                  beta_2: float | None = None, epsilon: float | None = None) -> Explanation:
     """Explain one forward and backward pass of fitted ``model`` on one row.
 
     ``X_row``: the row as the user has it: for a model with stored table
@@ -65,6 +67,11 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``model`` may be a fitted scikit-learn ``Pipeline`` ending in one of them: ``X_row`` is then the row as the Pipeline
     takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
     ``pipe[:-1].get_feature_names_out()``.
+
+    ``solver`` (``"sgd"`` or ``"adam"``), ``steps`` (1 to 10) and the solver's settings: instead of the plain step,
+    that many updates on this row by the rule ``fit`` uses, from zero optimizer state, written out and checked
+    against ``torch.optim`` (see :func:`hiddenlayers.training.explain_network`). A setting left None is the model's
+    own where ``solver`` is the model's solver (``clf.momentum``, ``clf.beta_1``, ...), else the estimators' default.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -115,8 +122,13 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
+    optim = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
+    if solver is not None and solver == model.solver:  # the settings the model was fitted with, where the user gave none
+        mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
+        optim.update({k: getattr(model, k) for k in mine if optim[k] is None})
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
-                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q,
+                           solver=solver, steps=steps, **optim)
 
 
 def _require_mlp(model: Any) -> _BaseMLP:
