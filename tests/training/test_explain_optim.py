@@ -18,8 +18,7 @@ from rich.console import Console
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 import hiddenlayers as hl
-from hiddenlayers.training import check_optim, explain, explain_network
-from hiddenlayers.training import _explain_optim
+from hiddenlayers.training import _explain_optim, check_optim, explain, explain_network
 
 W1 = np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.25]])
 B1 = np.array([0.05, -0.1, 0.2])

@@ -818,23 +818,10 @@ def explain(
     if row is not None:  # the tiny network has no table: --row 5 was ignored, and row 1 of nothing explained
         raise UserError("--row picks a row of --data for --model; the tiny network's input is --input: drop --row, or add "
                         "--model model.safetensors --data table.csv.")
-    from ..training import explain as run
-    from ._explain import check_optim_agrees, check_tiny_loss, option_error
+    from ._explain import run_explain_tiny
 
-    check_tiny_loss(loss)
-    try:
-        result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
-                     seed=0 if seed is None else seed, q=q, **optim)
-    except ValueError as exc:
-        raise option_error(exc) from exc
-    if json:
-        from ._common import print_json
-
-        print_json(result.to_dict())
-    else:
-        result.render()
-    check_optim_agrees(result)
-
+    run_explain_tiny(sizes=sizes, activation=activation, input_=input_, target=target, loss=loss, q=q, learning_rate=lr, seed=seed,
+                     as_json=json, optim=optim)
 
 @app.command()
 def demo(

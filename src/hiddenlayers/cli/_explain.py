@@ -63,6 +63,25 @@ def check_optim_agrees(ex: Any) -> None:
                         f"(by {max(o.fit_diffs):.2e}) beyond float64 rounding: a bug in explain; please report it with this command line.")
 
 
+def run_explain_tiny(*, sizes: str | None, activation: str | None, input_: str | None, target: str | None, loss: str | None,
+                     q: float | None, learning_rate: float, seed: int | None, as_json: bool, optim: dict[str, Any]) -> Any:
+    """Explain the tiny network the options describe (None: its default); print tables or JSON. ``optim``: the optimizer options."""
+    from ..training import explain
+
+    check_tiny_loss(loss)
+    try:
+        result = explain(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error",
+                         learning_rate=learning_rate, seed=0 if seed is None else seed, q=q, **optim)
+    except ValueError as exc:
+        raise option_error(exc) from exc
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        result.render()
+    check_optim_agrees(result)
+    return result
+
+
 def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool,
                       optim: dict[str, Any] | None = None) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON.

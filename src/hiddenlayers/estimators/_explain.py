@@ -68,10 +68,9 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
     ``pipe[:-1].get_feature_names_out()``.
 
-    ``solver`` (``"sgd"`` or ``"adam"``), ``steps`` (1 to 10) and the solver's settings: instead of the plain step,
-    that many updates on this row by the rule ``fit`` uses, from zero optimizer state, written out and checked
-    against ``torch.optim`` (see :func:`hiddenlayers.training.explain_network`). A setting left None is the model's
-    own where ``solver`` is the model's solver (``clf.momentum``, ``clf.beta_1``, ...), else the estimators' default.
+    ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings: that many updates by ``fit``'s rule from zero
+    state instead (see :func:`hiddenlayers.training.explain_network`); a setting left None is the model's own
+    (``clf.momentum``, ``clf.beta_1``, ...) where ``solver`` is the model's solver, else the estimators' default.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -122,13 +121,20 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
-    optim = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
-    if solver is not None and solver == model.solver:  # the settings the model was fitted with, where the user gave none
-        mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
-        optim.update({k: getattr(model, k) for k in mine if optim[k] is None})
+    optim = _optim_settings(model, solver, {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1,
+                                            "beta_2": beta_2, "epsilon": epsilon})
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q,
                            solver=solver, steps=steps, **optim)
+
+
+def _optim_settings(model: Any, solver: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (the optimizer settings by the estimators' names, None where not given) with the model's own values filled in
+    where ``solver`` is the model's solver: the steps shown are then the ones its ``fit`` would take from zero state."""
+    if solver is None or solver != model.solver:
+        return given
+    mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
+    return {**given, **{k: getattr(model, k) for k in mine if given.get(k) is None}}
 
 
 def _require_mlp(model: Any) -> _BaseMLP:

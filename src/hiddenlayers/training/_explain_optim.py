@@ -274,7 +274,7 @@ def _fit_optimizer_steps(weights: Pairs, fixed: list[int], alpha: float, lr: flo
 
     from ._optim import FlatParams, make_optimizer
 
-    linears = nn.ModuleList()
+    linears: list[nn.Linear] = []
     for i, (W, b) in enumerate(weights):
         lin = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
         with torch.no_grad():
@@ -282,7 +282,7 @@ def _fit_optimizer_steps(weights: Pairs, fixed: list[int], alpha: float, lr: flo
             lin.bias.copy_(torch.from_numpy(b))
         lin.requires_grad_(i not in fixed)
         linears.append(lin)
-    flat = FlatParams(linears)
+    flat = FlatParams(nn.ModuleList(linears))  # the trained layers' weights and biases, in order, as one buffer
     opt = make_optimizer(spec.solver, flat, momentum=spec.momentum, nesterov=spec.nesterovs_momentum,
                          beta_1=spec.beta_1, beta_2=spec.beta_2, epsilon=spec.epsilon)
     out = []
@@ -290,8 +290,7 @@ def _fit_optimizer_steps(weights: Pairs, fixed: list[int], alpha: float, lr: flo
         loss = torch_loss([(lin.weight, lin.bias) for lin in linears])
         grads = torch.autograd.grad(loss, flat.params)
         with torch.no_grad():
-            for p, g in zip(flat.params, grads):
-                p.grad.copy_(g)  # a view of flat.grad, which the optimizer reads
+            flat.grad.copy_(torch.cat([g.reshape(-1) for g in grads]))  # the buffer the optimizer reads, in flat.params' order
         opt.step(lr, l2=alpha)
         out.append([(lin.weight.detach().numpy().copy(), lin.bias.detach().numpy().copy()) for lin in linears])
     return out

@@ -80,7 +80,7 @@ def _one_step(con: Any, step: Any, spec: Any) -> None:
         state = [(head, cols[key]) for key, head in _STATE[spec.solver]]
         groups = [[("g", cols["grad"]), *state], [("update", cols["update"]), ("new", cols["new"])]]
 
-        def table(groups: list[list[tuple[str, np.ndarray]]], title: str = u.name) -> Table:
+        def table(groups: list[list[tuple[str, np.ndarray]]], title: str = u.name, names: list[str] = names, k: int = k, n: int = n) -> Table:
             t = Table(title=title, title_justify="left")
             t.add_column("param")
             for g in groups:
