@@ -240,3 +240,20 @@ def test_check_optim_accepts_exactly_the_valid_options(solver, steps, value, key
         assert str(exc).split()[0].split("=")[0] in (key, "steps", "solver")
         return
     assert valid and spec is not None and getattr(spec, key) == value and spec.steps == steps
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_an_overflowing_step_is_one_error_without_numpy_warnings(solver, recwarn):
+    """A learning rate so large that a step overflows float64 is refused in one line; NumPy's overflow warnings, which the
+    CLI printed as `note: overflow encountered in multiply` lines before it, are not raised."""
+    with pytest.raises(ValueError, match=f"learning_rate=1e\\+300 is so large that step 2 of {solver} overflows float64"):
+        explain(solver=solver, steps=3, learning_rate=1e300)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_diverging_loss_is_printed_in_exponent_form():
+    ex = explain(solver="sgd", steps=10, learning_rate=1e6)
+    buf = io.StringIO()
+    ex.render(Console(file=buf, width=200, color_system=None))
+    text = buf.getvalue()
+    assert f"after 10 steps {ex.optim.loss_after:.6e}" in text and ex.optim.agrees

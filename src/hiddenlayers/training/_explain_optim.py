@@ -182,6 +182,21 @@ def run_steps(weights: Pairs, names: list[str], fixed: list[int], alpha: float, 
     ``names``: one per layer; ``torch_loss``: the same loss in PyTorch float64, for the checks' autograd. A step that
     overflows float64 is refused (the learning rate is too large), as the plain step's is.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an overflow is refused below in one line, not warned of
+        steps = _hand_steps(weights, names, fixed, alpha, lr, spec, grads)
+        loss_after = grads([u.new for u in steps[-1].layers])[0]
+    if not np.isfinite(loss_after):
+        raise ValueError(f"learning_rate={lr:g} is so large that the loss after {spec.steps} {spec.solver} step(s) overflows float64: "
+                         "choose a smaller learning rate, e.g. 0.1.")
+    hand = [[u.new for u in s.layers] for s in steps]
+    torch_w = _torch_optim_steps(weights, fixed, alpha, lr, spec, torch_loss)
+    fit_w = _fit_optimizer_steps(weights, fixed, alpha, lr, spec, torch_loss)
+    return OptimTrace(spec, lr, alpha, steps, float(loss_after), _diffs(hand, torch_w), _diffs(hand, fit_w),
+                      [max(float(np.abs(np.concatenate([W.ravel(), b])).max()) for W, b in ws) for ws in hand])
+
+
+def _hand_steps(weights: Pairs, names: list[str], fixed: list[int], alpha: float, lr: float, spec: OptimSpec, grads: GradFn) -> list[OptimStep]:
+    """The steps by hand: each step's gradient at the current weights, each layer's state, update and new weights."""
     state: list[dict[str, tuple[np.ndarray, np.ndarray]]] = [{} for _ in weights]
     current = [(W.copy(), b.copy()) for W, b in weights]
     steps = []
@@ -203,16 +218,7 @@ def run_steps(weights: Pairs, names: list[str], fixed: list[int], alpha: float, 
         if not all(np.all(np.isfinite(W)) and np.all(np.isfinite(b)) for W, b in current):
             raise ValueError(f"learning_rate={lr:g} is so large that step {t} of {spec.solver} overflows float64: choose a smaller learning rate, e.g. 0.1.")
         steps.append(OptimStep(t, loss, layers, scalars))
-    with np.errstate(over="ignore", invalid="ignore"):
-        loss_after = grads(current)[0]
-    if not np.isfinite(loss_after):
-        raise ValueError(f"learning_rate={lr:g} is so large that the loss after {spec.steps} {spec.solver} step(s) overflows float64: "
-                         "choose a smaller learning rate, e.g. 0.1.")
-    hand = [[u.new for u in s.layers] for s in steps]
-    torch_w = _torch_optim_steps(weights, fixed, alpha, lr, spec, torch_loss)
-    fit_w = _fit_optimizer_steps(weights, fixed, alpha, lr, spec, torch_loss)
-    return OptimTrace(spec, lr, alpha, steps, float(loss_after), _diffs(hand, torch_w), _diffs(hand, fit_w),
-                      [max(float(np.abs(np.concatenate([W.ravel(), b])).max()) for W, b in ws) for ws in hand])
+    return steps
 
 
 def _scalars(spec: OptimSpec, t: int) -> dict[str, float]:

@@ -22,6 +22,11 @@ def _g(v: float) -> str:
     return f"{v + 0.0:+.4g}"
 
 
+def _loss(v: float) -> str:
+    """A loss with 6 decimals, as the plain step prints it; past 1e6 (a diverging step) in exponent form, not 80 digits."""
+    return f"{v:.6f}" if abs(v) < 1e6 else f"{v:.6e}"
+
+
 def render_optim(con: Any, ex: Any) -> None:
     """Section 4 of :func:`~._explain_render.render` for an explanation with ``optim``: the rule, each step, the checks."""
     from rich.markup import escape
@@ -41,8 +46,9 @@ def render_optim(con: Any, ex: Any) -> None:
     con.print()
     for step in o.steps:
         _one_step(con, step, spec)
-    con.print(f"loss before [bold]{ex.loss:.6f}[/] → after {spec.steps} step{'s' if spec.steps > 1 else ''} [bold]{o.loss_after:.6f}[/] "
-              f"({o.loss_after - ex.loss:+.6f})" + (f"; L2 term {ex.penalty:.6f} → {ex.penalty_after:.6f}" if ex.alpha else ""))
+    change = _loss(o.loss_after - ex.loss)
+    con.print(f"loss before [bold]{_loss(ex.loss)}[/] → after {spec.steps} step{'s' if spec.steps > 1 else ''} [bold]{_loss(o.loss_after)}[/] "
+              f"({'' if change.startswith('-') else '+'}{change})" + (f"; L2 term {ex.penalty:.6f} → {ex.penalty_after:.6f}" if ex.alpha else ""))
     ok = "[green]agree[/]" if o.agrees else "[red]DISAGREE[/]"
     con.print(f"Check: the same steps by torch.optim.{'SGD' if spec.solver == 'sgd' else 'Adam'} (largest weight difference over the steps "
               f"{max(o.torch_diffs):.2e}) and by the optimizer fit uses (hiddenlayers.training, {max(o.fit_diffs):.2e}): {ok} with the steps "
@@ -69,7 +75,7 @@ def _one_step(con: Any, step: Any, spec: Any) -> None:
     if step.scalars:
         s = step.scalars
         extra = (f": 1 - β1^t = {s['bias_correction_1']:.6g}, 1 - β2^t = {s['bias_correction_2']:.6g}, ε^ = {s['epsilon_hat']:.4g}")
-    con.print(f"[bold]step t = {step.t}[/] (loss at its start {step.loss:.6f}){extra}")
+    con.print(f"[bold]step t = {step.t}[/] (loss at its start {_loss(step.loss)}){extra}")
     for u in step.layers:
         if u.fixed:
             con.print(f"  {u.name}: frozen, unchanged (no gradient step, no optimizer state)")
