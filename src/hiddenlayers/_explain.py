@@ -28,6 +28,13 @@ def explain(
     learning_rate: float = 0.1,
     seed: int = 0,
     q: float | None = None,
+    solver: str | None = None,
+    steps: int = 1,
+    momentum: float | None = None,
+    nesterovs_momentum: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    epsilon: float | None = None,
 ) -> Explanation:
     """One forward + backward pass by hand, checked against autograd.
 
@@ -45,10 +52,16 @@ def explain(
     :func:`hiddenlayers.training.explain`; ``q``, in (0, 1], default 0.7: the
     exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``).
 
+    Both forms take ``solver="sgd"`` or ``"adam"`` with ``steps`` (1 to 10) and the estimators' settings
+    (``momentum``, ``nesterovs_momentum``; ``beta_1``, ``beta_2``, ``epsilon``): the optimizer's updates on the
+    row, its state (velocity; m, v, m^, v^) written out and checked against ``torch.optim``, in place of the
+    plain step. With a model, a setting left None is the model's own when ``solver`` is its solver.
+
     >>> import hiddenlayers as hl
     >>> hl.explain((2, 3, 2), seed=0).agrees
     True
     """
+    optim = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
     if hasattr(sizes, "fit") and hasattr(sizes, "get_params"):  # an estimator, fitted or not: its own checks say which
         given = [n for n, v, d in (("activation", activation, "tanh"), ("x", x, None), ("target", target, None), ("loss", loss, "squared_error"),
                                    ("seed", seed, 0), ("q", q, None)) if v != d]
@@ -58,11 +71,12 @@ def explain(
             raise TypeError("hl.explain(model, X_row, y_row) needs the row and its label or target, e.g. hl.explain(clf, X[0], y[0]).")
         from .estimators import explain_model
 
-        return explain_model(sizes, X_row, y_row, learning_rate=learning_rate)
+        return explain_model(sizes, X_row, y_row, learning_rate=learning_rate, solver=solver, steps=steps, **optim)
     if X_row is not None or y_row is not None:
         raise TypeError("X_row and y_row go with a fitted MLPClassifier/MLPRegressor, hl.explain(model, X_row, y_row); "
                         "for the tiny network pass x= and target=.")
-    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed, q=q)
+    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed, q=q,
+                         solver=solver, steps=steps, **optim)
 
 
 __all__ = ["explain"]

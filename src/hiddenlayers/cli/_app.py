@@ -761,9 +761,22 @@ def explain(
                                              show_default=False)] = None,
     q: Annotated[float | None, typer.Option("--q", "--gce-q", help="Tiny network: the generalized cross entropy's exponent, in (0, 1] (only with those losses). "
                                             "[default: 0.7]", show_default=False)] = None,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the one plain gradient-descent step shown (not the model's own optimizer).")] = 0.1,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the step(s) shown: one plain gradient-descent step, or --solver's.")] = 0.1,
     seed: Annotated[int | None, typer.Option("--seed", help="Tiny network: seed of the weights and default input. [default: 0]", show_default=False,
                                              callback=lambda v: v if v is None else check_seed(v))] = None,
+    solver: Annotated[str | None, typer.Option("--solver", help="sgd or adam: show that optimizer's update(s), its state written out and checked "
+                                               "against torch.optim and fit's optimizer, instead of one plain step.")] = None,
+    steps: Annotated[int, typer.Option("--steps", help="With --solver: updates on the same row, 1 to 10.")] = 1,
+    momentum: Annotated[float | None, typer.Option("--momentum", help="--solver sgd: the velocity's decay, in [0, 1]. [default: 0.9, or the model's]",
+                                                   show_default=False)] = None,
+    nesterov: Annotated[bool | None, typer.Option("--nesterov/--no-nesterov", help="--solver sgd: Nesterov's momentum (nesterovs_momentum). "
+                                                  "[default: on, or the model's]", show_default=False)] = None,
+    beta_1: Annotated[float | None, typer.Option("--beta1", "--beta-1", help="--solver adam: the first moment's decay, in [0, 1). "
+                                                 "[default: 0.9, or the model's]", show_default=False)] = None,
+    beta_2: Annotated[float | None, typer.Option("--beta2", "--beta-2", help="--solver adam: the second moment's decay, in [0, 1). "
+                                                 "[default: 0.999, or the model's]", show_default=False)] = None,
+    epsilon: Annotated[float | None, typer.Option("--epsilon", help="--solver adam: added to √v so no step divides by 0, > 0. "
+                                                  "[default: 1e-8, or the model's]", show_default=False)] = None,
     json: Json = False,
 ) -> None:
     """One forward and backward pass by hand, checked against PyTorch autograd: of your saved model on one of your rows, or of a tiny drawn network.
@@ -773,6 +786,8 @@ def explain(
     gradient-descent step with --lr. With --model the weights, activations, loss and L2 term
     (alpha, stated apart) are the model's, the row is shown raw and after the stored
     preprocessing, and its label comes from the target column the file records.
+    --solver sgd|adam shows --steps updates of that optimizer instead (gradient, velocity or
+    m, v, m^, v^, update, per layer and step), checked against torch.optim and fit's optimizer.
     Columns and units that do not fit the terminal are left out, and it says so; --json has every number.
 
     Example: hiddenlayers explain --model model.safetensors --data data.csv --row 3
@@ -780,7 +795,14 @@ def explain(
     Example: hiddenlayers explain --sizes 2,3,2 --activation relu --input 0.5,-1
 
     Example: hiddenlayers explain --sizes 2,3,2 --loss generalized_cross_entropy --q 0.5
+
+    Example: hiddenlayers explain --sizes 2,3,2 --solver adam --steps 2
     """
+    optim = {"solver": solver, "steps": steps, "momentum": momentum, "nesterovs_momentum": nesterov, "beta_1": beta_1, "beta_2": beta_2,
+             "epsilon": epsilon}
+    from ._explain import check_optim_options
+
+    check_optim_options(optim)
     if model is not None or data is not None:
         if model is None or data is None:
             raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
@@ -791,27 +813,15 @@ def explain(
             raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
         from ._explain import run_explain_model
 
-        run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json)
+        run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json, optim=optim)
         return
     if row is not None:  # the tiny network has no table: --row 5 was ignored, and row 1 of nothing explained
         raise UserError("--row picks a row of --data for --model; the tiny network's input is --input: drop --row, or add "
                         "--model model.safetensors --data table.csv.")
-    from ..training import explain as run
-    from ._explain import check_tiny_loss, option_error
+    from ._explain import run_explain_tiny
 
-    check_tiny_loss(loss)
-    try:
-        result = run(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error", learning_rate=lr,
-                     seed=0 if seed is None else seed, q=q)
-    except ValueError as exc:
-        raise option_error(exc) from exc
-    if json:
-        from ._common import print_json
-
-        print_json(result.to_dict())
-    else:
-        result.render()
-
+    run_explain_tiny(sizes=sizes, activation=activation, input_=input_, target=target, loss=loss, q=q, learning_rate=lr, seed=seed,
+                     as_json=json, optim=optim)
 
 @app.command()
 def demo(

@@ -21,14 +21,15 @@ from ._common import UserError, clean, one_line, print_json
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safetensors), and saved Pipelines ending in one"
 #: hl.explain's parameters by the options that set them: its errors name the parameter (learning_rate), the user typed --lr
 OPTIONS = {"learning_rate": "--lr", "q": "--q", "sizes": "--sizes", "input": "--input", "target": "--target", "loss": "--loss",
-           "seed": "--seed", "activation": "--activation"}
+           "seed": "--seed", "activation": "--activation", "solver": "--solver", "steps": "--steps", "momentum": "--momentum",
+           "nesterovs_momentum": "--nesterov/--no-nesterov", "beta_1": "--beta1", "beta_2": "--beta2", "epsilon": "--epsilon"}
 
 
 def option_error(exc: Exception) -> UserError:
     """``exc`` of :func:`hiddenlayers.explain` as one line led by the option that sets the parameter it names, as ``train``'s
     parameter errors are (``--lr: learning_rate must be a finite number > 0 ...``); a message naming no parameter stays as it is."""
     message = one_line(exc)
-    first = re.match(r"[a-z_]+", message)
+    first = re.match(r"[a-z][a-z_0-9]*", message)  # beta_1 has a digit
     option = OPTIONS.get(first.group(0)) if first else None
     return UserError(f"{option}: {message}" if option else message)
 
@@ -40,8 +41,53 @@ def check_tiny_loss(loss: str | None) -> None:
                         "generalized_cross_entropy: pass --loss generalized_cross_entropy --q Q (Q in (0, 1], default 0.7).")
 
 
-def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool) -> Any:
-    """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON."""
+def check_optim_options(optim: dict[str, Any]) -> None:
+    """Refuse a bad optimizer option before anything is read or drawn, worded with the command's options (``--solver adam``)."""
+    from ..training import check_optim
+
+    try:
+        check_optim(**optim, options=OPTIONS)
+    except (TypeError, ValueError) as exc:
+        raise option_error(exc) from exc
+
+
+def check_optim_agrees(ex: Any) -> None:
+    """After the tables: an optimizer's steps by hand that disagree with ``torch.optim`` or ``fit``'s optimizer end the command with an error.
+
+    The hand steps claim to be what ``fit`` does; printing them with a red DISAGREE and exit status 0 would let a
+    script (or a teacher's handout) take wrong numbers for right ones.
+    """
+    o = getattr(ex, "optim", None)
+    if o is not None and not o.agrees:
+        raise UserError(f"the {o.spec.solver} steps written out differ from torch.optim's (by {max(o.torch_diffs):.2e}) or fit's optimizer's "
+                        f"(by {max(o.fit_diffs):.2e}) beyond float64 rounding: a bug in explain; please report it with this command line.")
+
+
+def run_explain_tiny(*, sizes: str | None, activation: str | None, input_: str | None, target: str | None, loss: str | None,
+                     q: float | None, learning_rate: float, seed: int | None, as_json: bool, optim: dict[str, Any]) -> Any:
+    """Explain the tiny network the options describe (None: its default); print tables or JSON. ``optim``: the optimizer options."""
+    from ..training import explain
+
+    check_tiny_loss(loss)
+    try:
+        result = explain(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error",
+                         learning_rate=learning_rate, seed=0 if seed is None else seed, q=q, **optim)
+    except ValueError as exc:
+        raise option_error(exc) from exc
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        result.render()
+    check_optim_agrees(result)
+    return result
+
+
+def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool,
+                      optim: dict[str, Any] | None = None) -> Any:
+    """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON.
+
+    ``optim``: :func:`hiddenlayers.estimators.explain_model`'s optimizer parameters (``solver``, ``steps``, ``momentum``, ...).
+    """
     from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model
     from ..exceptions import DataError
@@ -93,7 +139,7 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         A = model_inputs(model, X, lambda _: where)
         X_row = named_rows(model, A) if getattr(model, "steps", None) is not None else A[0]
     try:
-        ex = explain_model(model, X_row, label, learning_rate=learning_rate)
+        ex = explain_model(model, X_row, label, learning_rate=learning_rate, **(optim or {}))
     except (TypeError, ValueError) as exc:
         raise option_error(exc) from exc
     ex.source.update({"where": f"Data: {where}", "model_file": model_path, "row": row, "target_column": name})
@@ -101,5 +147,6 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
         print_json(clean(ex.to_dict()))
     else:
         ex.render()
+    check_optim_agrees(ex)
     return ex
 

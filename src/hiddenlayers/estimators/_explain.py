@@ -46,7 +46,9 @@ _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
 
 
-def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1) -> Explanation:
+def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1, solver: str | None = None, steps: int = 1,
+                  momentum: float | None = None, nesterovs_momentum: bool | None = None, beta_1: float | None = None,
+                  beta_2: float | None = None, epsilon: float | None = None) -> Explanation:
     """Explain one forward and backward pass of fitted ``model`` on one row.
 
     ``X_row``: the row as the user has it: for a model with stored table
@@ -65,6 +67,10 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``model`` may be a fitted scikit-learn ``Pipeline`` ending in one of them: ``X_row`` is then the row as the Pipeline
     takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
     ``pipe[:-1].get_feature_names_out()``.
+
+    ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings: that many updates by ``fit``'s rule from zero
+    state instead (see :func:`hiddenlayers.training.explain_network`); a setting left None is the model's own
+    (``clf.momentum``, ``clf.beta_1``, ...) where ``solver`` is the model's solver, else the estimators' default.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -115,8 +121,20 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
+    optim = _optim_settings(model, solver, {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1,
+                                            "beta_2": beta_2, "epsilon": epsilon})
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
-                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q)
+                           alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q,
+                           solver=solver, steps=steps, **optim)
+
+
+def _optim_settings(model: Any, solver: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (the optimizer settings by the estimators' names, None where not given) with the model's own values filled in
+    where ``solver`` is the model's solver: the steps shown are then the ones its ``fit`` would take from zero state."""
+    if solver is None or solver != model.solver:
+        return given
+    mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
+    return {**given, **{k: getattr(model, k) for k in mine if given.get(k) is None}}
 
 
 def _require_mlp(model: Any) -> _BaseMLP:

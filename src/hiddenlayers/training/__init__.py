@@ -1,7 +1,7 @@
 """Train: the fit loop, the hand-written back-propagation engine, optimizers,
 losses, stopping rules and callbacks (``CSVLogger``: the per-epoch log on disk; ``BackupAndRestore``: resume a killed fit), L-BFGS, the learning-rate range test
 (``lr_find``), the progress bar, and
-``explain`` (one forward and backward pass written out with real numbers)."""
+``explain`` (one forward and backward pass written out with real numbers, then a plain step or ``--solver``'s steps)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,11 @@ _EXPORTS = {
     "Explanation": "._explain",
     "explain": "._explain",
     "explain_network": "._explain",
+    "OptimTrace": "._explain_optim",
+    "OptimStep": "._explain_optim",
+    "LayerUpdate": "._explain_optim",
+    "OptimSpec": "._explain_optim",
+    "check_optim": "._explain_optim",
     "DistributedError": "._distributed",
     "AgreedInterrupt": "._distributed",
     "agreed_interrupts": "._distributed",

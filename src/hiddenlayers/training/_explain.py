@@ -46,6 +46,7 @@ import numpy as np
 
 from ..network import get_activation
 from ._explain_losses import DEFAULT_Q, GCE, LOSSES, gce, loss_value_grad, torch_loss
+from ._explain_optim import OptimSpec, OptimTrace, check_optim, run_steps
 from ._numbers import real, whole
 
 MAX_UNITS = 16  # per layer: wider tables stop being readable
@@ -116,6 +117,7 @@ class Explanation:
     fixed: list[int] = field(default_factory=list)  # the layers (0-based, input side first) the step leaves unchanged: a model's frozen ones
     q: float | None = None  # the generalized cross entropy's q (None for the other losses)
     p_y: np.ndarray | None = None  # gce: the probability given to the labelled class (softmax: one value; logistic: one per output)
+    optim: OptimTrace | None = None  # solver="sgd"/"adam": its steps written out (then ``updated``/``loss_after`` are after the last)
 
     @property
     def max_abs_diff(self) -> float:
@@ -129,14 +131,15 @@ class Explanation:
         Relative, not absolute: with inputs near 1e6 the gradients reach 1e12 and
         rounding alone differs by 1e-4, which is agreement.
         """
-        return all(d <= AGREE_TOL * max(1.0, self.autograd_sizes.get(k, 0.0)) for k, d in self.autograd_diffs.items())
+        ok = all(d <= AGREE_TOL * max(1.0, self.autograd_sizes.get(k, 0.0)) for k, d in self.autograd_diffs.items())
+        return ok and (self.optim is None or self.optim.agrees)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (arrays as nested lists)."""
         def arr(a: np.ndarray | None) -> Any:
             return None if a is None else np.asarray(a).tolist()
 
-        return {
+        out = {
             "sizes": self.sizes, "activation": self.activation, "loss_name": self.loss_name,
             "x": arr(self.x), "target": arr(self.target),
             "forward": [{"layer": s.name, "activation": s.activation, "W": arr(s.W), "b": arr(s.b), "z": arr(s.z), "h": arr(s.h)} for s in self.forward],
@@ -151,6 +154,9 @@ class Explanation:
             "fixed": [self.forward[i].name for i in self.fixed],
             "gce_q": self.q, "p_y": arr(self.p_y),
         }
+        if self.optim is not None:  # only then: the plain step's JSON stays as it was
+            out["optimizer"] = self.optim.to_dict()
+        return out
 
     def render(self, console: Any = None) -> None:
         """Print the pass step by step as Rich tables on ``console`` (stdout by default)."""
@@ -161,8 +167,11 @@ class Explanation:
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in self.sizes)
         check = "agree with" if self.agrees else "DIFFER from"
-        return (f"Explanation(sizes {sizes}, {self.activation}, {self.loss_name} loss {self.loss:.6g} -> {self.loss_after:.6g} after one step "
-                f"at learning_rate {self.learning_rate:g}; gradients {check} autograd (max diff {self.max_abs_diff:.2g}); "
+        o = self.optim
+        after = "one step" if o is None else f"{o.spec.steps} {o.spec.solver} step{'s' if o.spec.steps > 1 else ''}"
+        checked = "autograd" if o is None else "autograd, torch.optim and fit's optimizer"
+        return (f"Explanation(sizes {sizes}, {self.activation}, {self.loss_name} loss {self.loss:.6g} -> {self.loss_after:.6g} after {after} "
+                f"at learning_rate {self.learning_rate:g}; gradients {check} {checked} (max diff {self.max_abs_diff:.2g}); "
                 ".render() or print() shows the tables)")
 
     def __str__(self) -> str:
@@ -279,6 +288,13 @@ def explain(
     learning_rate: float = 0.1,
     seed: int = 0,
     q: float | None = None,
+    solver: str | None = None,
+    steps: int = 1,
+    momentum: float | None = None,
+    nesterovs_momentum: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    epsilon: float | None = None,
 ) -> Explanation:
     """Run one forward + backward pass of a tiny dense network by hand and check it.
 
@@ -298,7 +314,13 @@ def explain(
     At most 8 hidden layers of at most 16 units; inputs and targets within
     ±1e6. The result keeps every number printed, the new weights after the
     ``learning_rate`` step included (``updated``).
+
+    ``solver``: None (one plain gradient-descent step), ``"sgd"`` or ``"adam"``: then ``steps`` (1 to 10) updates
+    on this row by the estimators' own rule, with their settings ``momentum`` and ``nesterovs_momentum`` (sgd; default
+    0.9 and True) or ``beta_1``, ``beta_2``, ``epsilon`` (adam; default 0.9, 0.999, 1e-8), written out in ``optim``
+    and checked against ``torch.optim`` and ``fit``'s optimizer (see :mod:`._explain_optim`).
     """
+    spec = check_optim(solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon)
     sizes = parse_sizes(sizes)
     act = get_activation(activation)
     _check_loss(loss)
@@ -319,7 +341,7 @@ def explain(
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append((np.round(rng.uniform(-bound, bound, (fan_out, fan_in)), 2), np.round(rng.uniform(-0.5, 0.5, fan_out), 2)))
-    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0, q=q)
+    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0, q=q, spec=spec)
 
 
 def _check_loss(loss: Any) -> None:
@@ -358,6 +380,13 @@ def explain_network(
     source: dict[str, Any] | None = None,
     fixed: Any = (),
     q: float | None = None,
+    solver: str | None = None,
+    steps: int = 1,
+    momentum: float | None = None,
+    nesterovs_momentum: bool | None = None,
+    beta_1: float | None = None,
+    beta_2: float | None = None,
+    epsilon: float | None = None,
 ) -> Explanation:
     """One forward + backward pass of the dense network ``weights``, by hand, checked against autograd.
 
@@ -374,6 +403,9 @@ def explain_network(
     ``fixed``: indices of hidden layers (0-based) the step leaves unchanged and the L2 term
     leaves out, as training does with frozen layers (``requires_grad=False``: no step, no penalty).
     No size cap: the renderer truncates wide layers and says so.
+    ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings (``momentum``, ``nesterovs_momentum``;
+    ``beta_1``, ``beta_2``, ``epsilon``): instead of the plain step, ``steps`` updates by that optimizer, as
+    :func:`explain` takes them; ``alpha`` is then added to the gradient the optimizer reads, as ``fit`` adds it.
 
     >>> W1, W2 = [[0.5, -0.5]], [[1.0]]
     >>> ex = explain_network([(W1, [0.0]), (W2, [0.0])], ["relu"], [1.0, 0.0], [1.0], loss="squared_error")
@@ -382,6 +414,7 @@ def explain_network(
     """
     _check_loss(loss)
     q = _check_q(loss, q)
+    spec = check_optim(solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon)
     pairs = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64).reshape(-1)) for W, b in weights]
     if not pairs:
         raise ValueError("weights must hold at least one (W, b) pair: the output layer.")
@@ -401,7 +434,8 @@ def explain_network(
     _check_target(t_arr, loss, sizes)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
     alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
-    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {}, _check_fixed(fixed, len(pairs) - 1), q)
+    return _run(pairs, acts, x_arr, t_arr, loss, learning_rate, alpha, input_names, output_names, source or {}, _check_fixed(fixed, len(pairs) - 1), q,
+                spec)
 
 
 def _check_fixed(fixed: Any, n_hidden: int) -> list[int]:
@@ -416,8 +450,9 @@ def _check_fixed(fixed: Any, n_hidden: int) -> list[int]:
 
 def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: np.ndarray, t_arr: np.ndarray, loss: str, learning_rate: float,
          alpha: float, input_names: list[str] | None = None, output_names: list[str] | None = None, source: dict[str, Any] | None = None,
-         fixed: list[int] | None = None, q: float | None = None) -> Explanation:
-    """The pass itself, on checked inputs: forward, loss, backward, autograd check, one step (``fixed`` layers kept as they are)."""
+         fixed: list[int] | None = None, q: float | None = None, spec: OptimSpec | None = None) -> Explanation:
+    """The pass itself, on checked inputs: forward, loss, backward, autograd check, then one plain step or ``spec``'s optimizer steps
+    (``fixed`` layers kept as they are)."""
     fixed = fixed or []
     sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     forward, z_out = _forward(weights, x_arr, acts)
@@ -428,15 +463,14 @@ def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: n
                          "outputs stay within float64's range on this row (check the row's scale, or refit the model).")
     backward = _backward(weights, forward, dz, acts)
     diffs, sizes_of = _autograd_check(weights, x_arr, t_arr, acts, loss, backward, q)
+    trace = None
+    if spec is None:
+        stepped, loss_after = _plain_step(weights, backward, x_arr, t_arr, acts, loss, q, learning_rate, alpha, fixed)
+    else:
+        trace = run_steps(weights, [s.name for s in forward], fixed, alpha, learning_rate, spec, _grads_fn(x_arr, t_arr, acts, loss, q),
+                          lambda params: _torch_loss_of(params, x_arr, t_arr, acts, loss, q))
+        stepped, loss_after = [u.new for u in trace.steps[-1].layers], trace.loss_after
 
-    stepped = [(W, b) if i in fixed else (W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db)
-               for i, ((W, b), s) in enumerate(zip(weights, reversed(backward)))]
-    with np.errstate(over="ignore", invalid="ignore"):
-        _, z_after = _forward(stepped, x_arr, acts)
-        loss_after = loss_value_grad(z_after, t_arr, loss, q)[0]
-    if not (np.isfinite(loss_after) and all(np.all(np.isfinite(W)) for W, _ in stepped)):
-        raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
-                         "choose a smaller learning rate, e.g. 0.1.")
     def l2(ws: list[tuple[np.ndarray, np.ndarray]]) -> float:
         return float(0.5 * alpha * sum(float(np.vdot(W, W)) for i, (W, _) in enumerate(ws) if i not in fixed)) if alpha else 0.0
 
@@ -446,8 +480,46 @@ def _run(weights: list[tuple[np.ndarray, np.ndarray]], acts: list[str], x_arr: n
         output=output, loss=loss_value, dL_dout=dz, backward=backward, autograd_diffs=diffs, learning_rate=learning_rate,
         loss_after=loss_after, updated=stepped, autograd_sizes=sizes_of, alpha=alpha, penalty=l2(weights), penalty_after=l2(stepped),
         input_names=input_names, output_names=output_names, source=dict(source or {}), fixed=fixed,
-        q=q, p_y=gce(z_out, t_arr, loss == GCE[1], float(q or 0.0))[2] if loss in GCE else None,
+        q=q, p_y=gce(z_out, t_arr, loss == GCE[1], float(q or 0.0))[2] if loss in GCE else None, optim=trace,
     )
+
+
+def _plain_step(weights: list[tuple[np.ndarray, np.ndarray]], backward: list[BackwardStep], x_arr: np.ndarray, t_arr: np.ndarray, acts: list[str],
+                loss: str, q: float | None, learning_rate: float, alpha: float, fixed: list[int]) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+    """One plain gradient-descent step ``W ← W - lr·(dL/dW + alpha·W)``: the new weights and the loss after; refused where it overflows."""
+    stepped = [(W, b) if i in fixed else (W - learning_rate * (s.dL_dW + alpha * W), b - learning_rate * s.dL_db)
+               for i, ((W, b), s) in enumerate(zip(weights, reversed(backward)))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, z_after = _forward(stepped, x_arr, acts)
+        loss_after = loss_value_grad(z_after, t_arr, loss, q)[0]
+    if not (np.isfinite(loss_after) and all(np.all(np.isfinite(W)) for W, _ in stepped)):
+        raise ValueError(f"learning_rate={learning_rate:g} is so large that the step overflows float64 (the loss after it is {loss_after}): "
+                         "choose a smaller learning rate, e.g. 0.1.")
+    return stepped, loss_after
+
+
+def _grads_fn(x_arr: np.ndarray, t_arr: np.ndarray, acts: list[str], loss: str, q: float | None) -> Any:
+    """``weights -> (data loss, [(dL/dW, dL/db)] input side first)`` by the hand forward and backward pass, for the optimizer steps."""
+    def grads(weights: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, list[tuple[np.ndarray, np.ndarray]]]:
+        forward, z_out = _forward(weights, x_arr, acts)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, _, dz = loss_value_grad(z_out, t_arr, loss, q)
+            backward = _backward(weights, forward, dz, acts)
+        return float(value), [(s.dL_dW, s.dL_db) for s in reversed(backward)]
+
+    return grads
+
+
+def _torch_loss_of(params: list[tuple[Any, Any]], x: np.ndarray, t: np.ndarray, acts: list[str], loss: str, q: float | None,
+                   xt: Any = None) -> Any:
+    """The loss of the network ``params`` (``(W, b)`` torch float64 tensors) on the row, as a torch scalar (``xt``: the input tensor)."""
+    import torch
+
+    h = torch.tensor(x, dtype=torch.float64) if xt is None else xt
+    for i, (W, b) in enumerate(params):
+        z = W @ h + b
+        h = z if i == len(params) - 1 else get_activation(acts[i]).forward(z)
+    return torch_loss(h, torch.tensor(t, dtype=torch.float64), loss, q)
 
 
 def _forward(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, acts: list[str]) -> tuple[list[ForwardStep], np.ndarray]:
@@ -485,11 +557,7 @@ def _autograd_check(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
 
     params = [(torch.tensor(W, dtype=torch.float64, requires_grad=True), torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in weights]
     xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-    h = xt
-    for i, (W, b) in enumerate(params):
-        z = W @ h + b
-        h = z if i == len(params) - 1 else get_activation(acts[i]).forward(z)
-    L = torch_loss(h, torch.tensor(t, dtype=torch.float64), loss, q)
+    L = _torch_loss_of(params, x, t, acts, loss, q, xt)
     L.backward()
     diffs: dict[str, float] = {}
     sizes: dict[str, float] = {}

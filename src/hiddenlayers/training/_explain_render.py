@@ -82,7 +82,7 @@ _OUTPUT_HOW = {
 
 
 def render(ex: Any, console: Any = None) -> None:
-    """Print ``ex`` step by step: forward tables, loss, backward tables, autograd check, one update."""
+    """Print ``ex`` step by step: forward tables, loss, backward tables, autograd check, one update (or the optimizer's steps)."""
     from rich.console import Console
 
     con = console or Console()
@@ -97,7 +97,12 @@ def render(ex: Any, console: Any = None) -> None:
     _forward(con, ex)
     _backward(con, ex)
     _check(con, ex)
-    _step(con, ex)
+    if ex.optim is not None:
+        from ._explain_optim_render import render_optim
+
+        render_optim(con, ex)
+    else:
+        _step(con, ex)
 
 
 def _title(con: Any, title: str) -> None:
