@@ -64,7 +64,7 @@ from ._appfile import (
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired, refuses_empty
-from ._recommend_bpr import bpr_training_data
+from ._recommend_bpr import batch_pass, bpr_training_data
 from ._recommend_rows import RowAdam
 from ._recommend_topn import check_n, id_array, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
@@ -372,16 +372,8 @@ def _penalized_epoch(
     squared error, the first batch's, before its step)``, the second the divergence rule's reference in a history's first epoch.
     ``hooks`` get each step's ``on_batch_end`` (``batch_loss``: the epoch's summed squared error so far, a 0-d tensor)."""
     net.train()
-    n, device = X.shape[0], X.device
-    perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-    losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step's overflow: the DivergedWarning or the error says it
-        for start in range(0, n, est.batch_size):
-            idx = perm[start : start + est.batch_size]
-            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
-            if hooks.reads_batches:
-                hooks.batch_end(torch.stack(losses).sum())
-    return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, est.batch_size)
+    perm = torch.randperm(X.shape[0], generator=gen).to(X.device)  # drawn on the CPU: the same order on every device
+    return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: _step(est, net, flat, opt, rows, X[idx], Y[idx]))
 
 
 class _SquaredError:

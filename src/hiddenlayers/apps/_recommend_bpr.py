@@ -15,6 +15,7 @@ Negatives are drawn exactly, not by rejection: with the user's interacted items 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -111,14 +112,20 @@ class BprObjective:
         n, device = X.shape[0], X.device
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
         negatives = torch.as_tensor(self.sampler.draw(X[:, 0].cpu().numpy(), gen), device=device)  # (n,)
-        losses = []
-        with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, n, est.batch_size):
-                idx = perm[start : start + est.batch_size]
-                losses.append(bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
-                if hooks.reads_batches:
-                    hooks.batch_end(torch.stack(losses).sum())
-        return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, est.batch_size)
+        return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
+
+
+def batch_pass(perm: Tensor, batch_size: int, hooks: LoopHooks, acc_dtype: torch.dtype, step: Callable[[Tensor], Tensor]) -> tuple[float, float]:
+    """``step`` on each ``batch_size`` slice of the row order ``perm`` (n,): ``(the summed losses it returns over n, the first
+    batch's loss over its rows)``, added up on the device once (in ``acc_dtype``). ``hooks`` get each step's ``on_batch_end``
+    (the summed loss so far, a 0-d tensor). Both of the Recommender's objectives run their epochs through it."""
+    n, losses = len(perm), []
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step's overflow: the DivergedWarning or the error says it
+        for start in range(0, n, batch_size):
+            losses.append(step(perm[start : start + batch_size]))
+            if hooks.reads_batches:
+                hooks.batch_end(torch.stack(losses).sum())
+    return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, batch_size)
 
 
 def bpr_step(est: Any, net: Any, flat: FlatParams, opt: Optimizer, rows: RowAdam, xb: Tensor, neg: Tensor) -> Tensor:
@@ -153,4 +160,4 @@ def bpr_training_data(
     return torch.as_tensor(positives, dtype=torch.int64, device=device), validation, BprObjective(sampler)
 
 
-__all__ = ["BprObjective", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]
+__all__ = ["BprObjective", "batch_pass", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]
