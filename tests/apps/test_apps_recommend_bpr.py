@@ -211,3 +211,28 @@ def test_an_unseen_user_gets_the_item_biases(clustered: tuple[pd.DataFrame, dict
         scores = rec.predict(([999, 999], [0, 1]))
     codes = rec.items_.get_indexer([0, 1])
     assert np.allclose(scores, rec.network_.item_bias.weight[codes, 0].detach().numpy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(), st.text(max_size=3), st.none()))
+def test_positive_threshold_takes_finite_numbers_or_none(value: Any) -> None:
+    rec = Recommender(loss="bpr", positive_threshold=value)
+    fine = value is None or (not isinstance(value, (bool, str)) and np.isfinite(value))
+    if fine:
+        rec._check_params()
+    else:
+        with pytest.raises(ValueError, match="positive_threshold"):
+            rec._check_params()
+
+
+def test_the_rating_loops_rules_hold_for_bpr(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    import pickle
+
+    df, _, rec = clustered
+    X = df[["user", "item"]]
+    timed = Recommender(n_factors=4, hidden_layer_sizes=(8,), loss="bpr", max_iter=50, max_time=1e-6, random_state=0).fit(X, df.rating)
+    assert timed.stop_reason_ == "time_limit" and timed.n_iter_ == 1
+    back = pickle.loads(pickle.dumps(rec))
+    assert back.loss == "bpr" and np.array_equal(back.predict(X), rec.predict(X))
+    warm = Recommender(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", max_iter=2, random_state=0, init_from=rec).fit(X, df.rating)
+    assert warm.global_mean_ == 0.0 and "mlp.hidden1" in warm.transferred_
