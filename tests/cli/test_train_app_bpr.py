@@ -57,3 +57,12 @@ def test_a_bad_loss_is_one_line(ratings: Path, tmp_path: Path) -> None:
     assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--set", "positive_threshold=4", "--out", out),
                       "positive_threshold=4")
     assert not out.exists()
+
+
+def test_the_onnx_export_of_a_bpr_model_is_not_scored_as_ratings(ratings: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    model, onnx = tmp_path / "rank.safetensors", tmp_path / "rank.onnx"
+    ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--epochs", "2", "--seed", "0", "--out", model, "--quiet")
+    ok("export", model, "--out", onnx)
+    assert_user_error(run("evaluate", onnx, ratings, "--target", "rating"),
+                      "trained with loss='bpr', whose outputs are ranking scores, not ratings")

@@ -75,6 +75,9 @@ def score_ranking(model: Any, frame: pd.DataFrame, target: str, pairs: Any, wher
     """
     from ..apps import ranking_metrics
 
+    if not hasattr(model, "recommend"):  # an .onnx export scores pairs; its lists need the model's
+        raise UserError("this export is of a Recommender trained with loss='bpr', whose outputs are ranking scores, not ratings: it is scored by "
+                        "its top-10 lists, which need the .safetensors file; evaluate that file instead.")
     y = _ratings(frame, target, where)
     threshold = model.positive_threshold
     relevant = float(threshold) if threshold is not None else float(y.min()) if len(y) else 0.0
