@@ -449,7 +449,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     recommender metric.
 
     ``loss="bpr"`` trains the same network to rank instead (implicit feedback, BPR): every pair of
-    ``fit`` (or those rated at least ``positive_threshold``) is a positive, each epoch ranks it above
+    ``fit`` (or those rated at least ``positive_threshold``; ``y`` is still passed, and for clicks or
+    views without ratings any numbers do, e.g. ones) is a positive, each epoch ranks it above
     an item the user did not interact with, drawn uniformly afresh (seeded by ``random_state``); early
     stopping watches the held-out pairs' BPR loss. ``predict`` then gives scores, not ratings, so
     ``score`` and :meth:`rmse` refuse; :meth:`recommend` ranks by them. Top-N lists from a rating
