@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 
-from .._params import Checked, DefaultsOnUnpickle, Interval, Param, document, validate
+from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
 from ..exceptions import DataError, DivergedWarning
@@ -64,6 +64,7 @@ from ._appfile import (
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired, refuses_empty
+from ._recommend_bpr import batch_pass, bpr_training_data
 from ._recommend_rows import RowAdam
 from ._recommend_topn import check_n, id_array, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
@@ -181,7 +182,9 @@ def _rows(bad: np.ndarray) -> str:
     return f"{int(bad.sum())} of {len(bad)} rows (0-based: {where}{more})"
 
 
-_BUILT_FROM = ("n_factors", "hidden_layer_sizes", "activation", "dropout")  # what shaped the network: a warm fit refuses another value
+#: the Recommender's training objectives (its ``loss`` parameter)
+LOSSES = ("squared_error", "bpr")
+_BUILT_FROM = ("n_factors", "hidden_layer_sizes", "activation", "dropout", "loss")  # what shaped the network: a warm fit refuses another value
 _NO_FLOATS = ("string", "bytes", "integer", "boolean", "empty")  # object ids pandas' fast scan proves hold no float
 
 
@@ -248,7 +251,7 @@ def start_biases(net: RecommenderNet, X: Tensor, Y: Tensor, mean: float, lam: fl
 
 def _fit_penalized(
     est: Recommender, net: RecommenderNet, X: Tensor, Y: Tensor, validation: tuple[Tensor, Tensor] | None, gen: torch.Generator,
-    history: History | None = None,
+    history: History | None = None, objective: Any = None,
 ) -> History:
     """Mini-batch Adam on squared error + ``reg`` · (squared norms of the batch's embeddings and biases).
 
@@ -269,8 +272,11 @@ def _fit_penalized(
     reach it (``stop_reason`` ``"time_limit"``, training's rule :func:`~hiddenlayers.training.time_limit`; ``history.time`` runs on).
     ``est.callbacks`` (then the progress bar) get the hooks as ``training.train`` calls them (:class:`~hiddenlayers.training.LoopHooks`); a
     callback's ``state.stop_training`` stops after that epoch (``stop_reason`` ``"callback"``) with the best weights.
+    ``objective``: what an epoch minimises and how ``validation`` is scored (default :class:`_SquaredError`; ``loss="bpr"``'s
+    :class:`~hiddenlayers.apps._recommend_bpr.BprObjective`, whose ``Y`` is None and ``validation`` pairs with fixed negatives).
     """
     device = X.device
+    objective = _SquaredError() if objective is None else objective
     flat = FlatParams(net.mlp)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)  # decoupled decay on the MLP's linear weights
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
@@ -281,15 +287,15 @@ def _fit_penalized(
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
-        stop.update(float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
+        stop.update(objective.held_out(net, validation))
     hooks = LoopHooks(fit_callbacks(est, val=VAL_LOSS), net, hist)
     hooks.begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):
             hooks.epoch_begin(epoch)
-            train_loss, first_batch = _penalized_epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)
+            train_loss, first_batch = objective.epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)
             note_start_loss(hist, first_batch)
-            val = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean()) if validation is not None else float("nan")
+            val = objective.held_out(net, validation) if validation is not None else float("nan")
             _record(hist, epoch, train_loss, val, est.learning_rate_init, time.perf_counter() - t0)
             if has_diverged(train_loss, hist.start_loss):
                 hist.stop_reason = "diverged"
@@ -366,16 +372,18 @@ def _penalized_epoch(
     squared error, the first batch's, before its step)``, the second the divergence rule's reference in a history's first epoch.
     ``hooks`` get each step's ``on_batch_end`` (``batch_loss``: the epoch's summed squared error so far, a 0-d tensor)."""
     net.train()
-    n, device = X.shape[0], X.device
-    perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-    losses = []  # each batch's summed squared error, a 0-d tensor: added up once per epoch
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step's overflow: the DivergedWarning or the error says it
-        for start in range(0, n, est.batch_size):
-            idx = perm[start : start + est.batch_size]
-            losses.append(_step(est, net, flat, opt, rows, X[idx], Y[idx]))
-            if hooks.reads_batches:
-                hooks.batch_end(torch.stack(losses).sum())
-    return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, est.batch_size)
+    perm = torch.randperm(X.shape[0], generator=gen).to(X.device)  # drawn on the CPU: the same order on every device
+    return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: _step(est, net, flat, opt, rows, X[idx], Y[idx]))
+
+
+class _SquaredError:
+    """The rating objective (``loss="squared_error"``) for :func:`_fit_penalized`: :func:`_penalized_epoch`, and the held-out mean squared error."""
+
+    epoch = staticmethod(_penalized_epoch)
+
+    @staticmethod
+    def held_out(net: nn.Module, validation: tuple[Tensor, Tensor]) -> float:
+        return float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean())
 
 
 #: the Recommender's remedy after "Lower learning_rate_init" in the divergence messages (it has no gradient clipping)
@@ -394,6 +402,13 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     Param("dropout", Interval(Real, 0, 1, closed="left"), 0.0, "Dropout on the hidden layers while training"),
     Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings and biases of each batch's users and items"),
     Param("bias_reg", number(0, strict=False), 5.0, "L2 penalty on the user and item biases (shrinks rarely rated ones to the mean)"),
+    Param("loss", StrOptions(LOSSES, text="'squared_error' or 'bpr'", type="str"), "squared_error",
+          "What fit learns: 'squared_error' the ratings (predict gives stars); 'bpr' a ranking from implicit feedback (Rendle et al. "
+          "2009): each pair of fit is a positive, ranked above an item its user did not interact with, drawn afresh each epoch; "
+          "predict then gives a score for ordering items (not a rating), and score/rmse refuse"),
+    Param("positive_threshold", number(-np.inf, strict=True, none=True), None,
+          "With loss='bpr': only pairs rated at least this are positives (the others are neither positives nor drawn as "
+          "negatives); None: every pair"),
     row("alpha", 1e-4),
     row("learning_rate_init", 1e-3),
     row("batch_size", 256),
@@ -433,6 +448,14 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     (scikit-learn regressors' convention); use :meth:`rmse` for the usual
     recommender metric.
 
+    ``loss="bpr"`` trains the same network to rank instead (implicit feedback, BPR): every pair of
+    ``fit`` (or those rated at least ``positive_threshold``; ``y`` is still passed, and for clicks or
+    views without ratings any numbers do, e.g. ones) is a positive, each epoch ranks it above
+    an item the user did not interact with, drawn uniformly afresh (seeded by ``random_state``); early
+    stopping watches the held-out pairs' BPR loss. ``predict`` then gives scores, not ratings, so
+    ``score`` and :meth:`rmse` refuse; :meth:`recommend` ranks by them. Top-N lists from a rating
+    model rank by the stars a user would give *if* they rated an item, which is not what they choose.
+
     ``init_from`` warm-starts from a fitted Recommender (last month's model, or its
     file): the new model knows the source's users and items (its vectors and biases,
     matched by id, those this month's data lacks too) plus the new ids (fresh rows),
@@ -467,6 +490,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         dropout: float = 0.0,
         reg: float = 0.05,
         bias_reg: float = 5.0,
+        loss: str = "squared_error",
+        positive_threshold: float | None = None,
         alpha: float = 1e-4,
         learning_rate_init: float = 1e-3,
         batch_size: int = 256,
@@ -494,6 +519,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.dropout = dropout
         self.reg = reg
         self.bias_reg = bias_reg
+        self.loss = loss
+        self.positive_threshold = positive_threshold
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -512,6 +539,11 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def _check_params(self) -> torch.device:
         """Validate the parameters; return the resolved ``device`` (a GPU this machine lacks fails here, before any data work)."""
         validate(self, RECOMMENDER_PARAMS)
+        if self.loss != "bpr" and self.positive_threshold is not None:
+            raise ValueError(f"positive_threshold={self.positive_threshold!r} picks the positive pairs of loss='bpr', but loss={self.loss!r}: "
+                             "set loss='bpr', or leave positive_threshold=None.")
+        if self.loss == "bpr" and self.clip is not None:
+            raise ValueError(f"clip={self.clip!r} clips ratings, but loss='bpr' predicts ranking scores, not ratings: leave clip=None.")
         return resolve_device(self.device)
 
     @fit_keywords
@@ -543,7 +575,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             check_id_kinds("user", users, source.users_.get_indexer(users), source.users_)
             check_id_kinds("item", items, source.items_.get_indexer(items), source.items_)
         users_, items_ = joined_ids(known[0], users), joined_ids(known[1], items)
-        mean = float(source.global_mean_ if source is not None else ratings.mean())
+        mean = 0.0 if self.loss == "bpr" else float(source.global_mean_ if source is not None else ratings.mean())  # BPR's scores: no offset
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
@@ -607,6 +639,12 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         ``history``: a warm fit's, which goes on."""
         Xt = torch.as_tensor(codes, dtype=torch.int64, device=device)  # (n, 2) user and item codes
         Yt = torch.as_tensor(ratings[:, None], dtype=torch.float32, device=device)  # (n, 1)
+        if self.loss == "bpr":
+            positives, held, objective = bpr_training_data(self, codes, ratings, (net.user.num_embeddings, net.item.num_embeddings), device, gen)
+            with one_thread():
+                result = _fit_penalized(self, net, positives, None, held, gen, history, objective)  # type: ignore[arg-type]
+            refuse_unusable(result, self.learning_rate_init, RATINGS_FIX)
+            return result
         validation = None
         if self.early_stopping and len(ratings) >= 20:
             tr, va = train_test_split(np.arange(len(ratings)), test_size=self.validation_fraction, random_state=self.random_state)
@@ -637,7 +675,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean."""
+        """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean.
+
+        With ``loss="bpr"`` these are ranking scores, not ratings: only their order within a user means anything
+        (higher: more likely chosen); ``global_mean_`` is 0, so an unseen user's score is the item's bias."""
         u, i = self._codes(X)
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean_)
@@ -663,7 +704,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return np.stack([u >= 0, i >= 0], axis=1)
 
     def recommend(self, users: Any, n: int = 10, *, exclude_seen: bool = True, items: Any = None) -> pd.DataFrame:
-        """Each user's ``n`` items of highest predicted rating: a DataFrame with columns ``user``, ``rank``, ``item``, ``score``.
+        """Each user's ``n`` items of highest :meth:`predict` (rating, or ``loss="bpr"``'s score): a DataFrame with columns ``user``, ``rank``, ``item``, ``score``.
 
         ``users``: one id or a 1-D list of distinct ids, as fitted. ``n``: items per user (a whole number from 1;
         more than there are candidates is clipped to them with a warning, as implicit clips ``N``). ``exclude_seen``:
@@ -733,8 +774,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
         Row ``i`` pairs with row ``i`` of :meth:`network_input`. For tools that
         evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        Refused for a ``loss="bpr"`` model: its loss pairs each row with a sampled negative, not a target.
         """
-        self._require_fitted()
+        self._refuse_ranking("network_targets (the squared-error loss)")
         try:
             ratings = np.asarray(y, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):
@@ -748,13 +790,27 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
         Squared error ``Σ(z - r)²`` (no ½: fit's loop minimises this and reports its
         mean as ``loss_curve_``), without the embedding penalty ``reg`` and the weight
-        decay ``alpha``; divide by ``n`` for the mean.
+        decay ``alpha``; divide by ``n`` for the mean. Refused for a ``loss="bpr"`` model (see :meth:`network_targets`).
         """
-        self._require_fitted()
+        self._refuse_ranking("network_loss (the squared-error loss)")
         return ((z - targets) ** 2).sum()
 
+    def _refuse_ranking(self, what: str) -> None:
+        """A ValueError naming ``what`` when this model was fitted with ``loss="bpr"``, whose predictions are not ratings."""
+        self._require_fitted()
+        if self.loss == "bpr":
+            raise ValueError(f"{what} compares predictions with ratings, but this Recommender was fitted with loss='bpr': its predict gives "
+                             "ranking scores, not ratings. Score its lists with hl.apps.ranking_metrics, or fit with loss='squared_error'.")
+
+    @refuses_empty
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² of :meth:`predict` against ratings ``y`` (scikit-learn regressors' ``score``); refused for a ``loss="bpr"`` model."""
+        self._refuse_ranking("score (R²)")
+        return float(super().score(X, y, sample_weight=sample_weight))
+
     def rmse(self, X: Any, y: Any) -> float:
-        """Root mean squared error of :meth:`predict` against ratings ``y``."""
+        """Root mean squared error of :meth:`predict` against ratings ``y``; refused for a ``loss="bpr"`` model."""
+        self._refuse_ranking("rmse")
         return float(np.sqrt(np.mean((self.predict(X) - np.asarray(y, dtype=np.float64)) ** 2)))
 
     # --------------------------------------------------------------- files

@@ -668,10 +668,12 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str, where: Any 
     """
     import warnings
 
-    from ._appscore import score_recommender
+    from ._appscore import is_ranking, score_ranking, score_recommender
     from ._common import note
 
     refuse_missing_ids(_named_columns(model, frame), where)
+    if is_ranking(model):  # scores, not ratings: its top-10 lists are scored
+        return score_ranking(model, frame, target, lambda f: _named_columns(model, f), where)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
         result = score_recommender(model, frame, target, lambda f: _call(model.predict, _named_columns(model, f)),

@@ -52,6 +52,7 @@ class Recommender(_Export):
         info = adapter.runner.info("recommender", {})
         self.users_, self.items_ = self.app.users_, self.app.items_
         self.global_mean_, self.clip = float(info.get("global_mean", np.nan)), info.get("clip")
+        self.loss = info.get("loss", "squared_error")  # "bpr": the graph gives ranking scores (an export from before: ratings)
         names = adapter.runner.info("input_columns", None)
         self.feature_names_in_ = None if names is None else np.asarray(names, dtype=object)
 

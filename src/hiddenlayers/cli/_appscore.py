@@ -3,6 +3,8 @@
 * Recommender: RMSE and MAE of the predicted rating against the rating column ``--target``
   (the user and item columns as fitted), overall and apart on the rows of known users and items
   and on the cold-start rows (an unseen user or item, rated by ``Recommender.predict``'s fallback);
+  one fitted with ``loss="bpr"`` predicts ranking scores, not ratings: its top-10 lists are scored instead
+  (``hl.apps.ranking_metrics``: precision, recall, NDCG, MAP, hit rate at 10);
 * Forecaster: a rolling-origin backtest (``Forecaster.backtest``), as sktime / darts score a
   forecaster: ``--folds`` origins (default 1: the one hold-out this command always gave, so its
   figures and the series length it needs stay as they were), the last ``--steps`` values (default:
@@ -42,15 +44,52 @@ def score_recommender(model: Any, frame: pd.DataFrame, target: str, inputs: Any,
     figure hides how many rows are which. ``inputs(frame)`` is the app's ``predict``, ``seen(frame)`` its
     ``seen`` ((n, 2) booleans: user seen, item seen); ``where(i)``: row ``i``'s file line, for an error naming a row.
     """
-    y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
-        raise UserError(f"the rating column '{target}' holds a non-number on {at_row(int(bad[0]), where)} ({bad.size} row(s)): fix or drop those rows.")
+    y = _ratings(frame, target, where)
     X = frame.drop(columns=[target])
     pred, ids = inputs(X), seen(X)
     known = ids.all(axis=1)
     cold = {"rows": int((~known).sum()), "unseen_user": int((~ids[:, 0]).sum()), "unseen_item": int((~ids[:, 1]).sum()), **_errors(y[~known], pred[~known])}
     return {"task": "rating", "metrics": _errors(y, pred), "known": {"rows": int(known.sum()), **_errors(y[known], pred[known])}, "cold_start": cold}
+
+
+def _ratings(frame: pd.DataFrame, target: str, where: Any = None) -> np.ndarray:
+    """Column ``target`` of ``frame`` as float64 ratings; a non-number is one line naming its row (``where(i)``: row ``i``'s file line)."""
+    y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:
+        raise UserError(f"the rating column '{target}' holds a non-number on {at_row(int(bad[0]), where)} ({bad.size} row(s)): fix or drop those rows.")
+    return y
+
+
+#: the list length a ranking Recommender's lists are scored at
+RANKING_K = 10
+
+
+def score_ranking(model: Any, frame: pd.DataFrame, target: str, pairs: Any, where: Any = None) -> dict[str, Any]:
+    """Precision, recall, NDCG, MAP and hit rate at :data:`RANKING_K` of a ``loss="bpr"`` Recommender's lists on ``frame``'s pairs.
+
+    ``pairs(frame)``: the user and item columns as fitted. A held-out pair is relevant when its rating in column ``target``
+    is at least the model's ``positive_threshold`` (what it was trained to rank first), every pair when that is None. The
+    lists leave out the items each user had in fit (``hl.apps.ranking_metrics``); users not seen in fit have no list and
+    are counted in ``users_left_out``. ``where(i)``: row ``i``'s file line, for an error naming a row.
+    """
+    from ..apps import ranking_metrics
+
+    if not hasattr(model, "recommend"):  # an .onnx export scores pairs; its lists need the model's
+        raise UserError("this export is of a Recommender trained with loss='bpr', whose outputs are ranking scores, not ratings: it is scored by "
+                        "its top-10 lists, which need the .safetensors file; evaluate that file instead.")
+    y = _ratings(frame, target, where)
+    threshold = model.positive_threshold
+    relevant = float(threshold) if threshold is not None else float(y.min()) if len(y) else 0.0
+    found = ranking_metrics(model, pairs(frame.drop(columns=[target])), y, k=RANKING_K, relevant=relevant)
+    metrics = {f"{name}_at_{RANKING_K}": float(found[name]) for name in ("precision", "recall", "ndcg", "map", "hit_rate")}
+    return {"task": "ranking", "metrics": metrics, "relevant_from": relevant, "users": int(found["users"]),
+            "users_left_out": int(found["users_left_out"])}
+
+
+def is_ranking(model: Any) -> bool:
+    """Whether ``model`` is a Recommender fitted with ``loss="bpr"`` (scores, not ratings)."""
+    return getattr(model, "loss", None) == "bpr"
 
 
 def _errors(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:

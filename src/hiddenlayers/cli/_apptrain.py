@@ -72,7 +72,7 @@ _DEPRECATED = {"agent": {"learning_rate": "learning_rate_init"}}
 #: the weight-averaging options of train (the estimators' parameters of the same names): the apps whose fit is hl.training.train take them
 _AVERAGING = ("weight_averaging", "ema_decay", "swa_start", "swa_lr", "swa_anneal_epochs", "swa_anneal_strategy")
 _PARAMS = {"text": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze", *_AVERAGING),
-           "autoencoder": ("init_from", "freeze", *_AVERAGING), "recommender": ("init_from", "freeze"),
+           "autoencoder": ("init_from", "freeze", *_AVERAGING), "recommender": ("loss", "init_from", "freeze"),
            "forecaster": ("window", "horizon", "init_from", "freeze", *_AVERAGING),
            "image": ("solver", "learning_rate", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze", *_AVERAGING),
            "sequence": ("solver", "learning_rate", "clip_grad_norm", "dtype", "loss", "gce_q", "class_weight", "label_smoothing", "init_from", "freeze",

@@ -145,9 +145,9 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
 
 
 def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
-    """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE."""
+    """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE (``loss="bpr"``: ranking metrics at 10)."""
     from ._appfiles import refuse_missing_ids
-    from ._appscore import score_recommender
+    from ._appscore import is_ranking, score_ranking, score_recommender
 
     frame, target, where = _labelled(data, options["target"], "the ratings")
     ids = feature_columns(frame, options["features"], target)
@@ -162,7 +162,10 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
     tr, te = _split(len(frame), options)
     model = fit(make(), frame.iloc[tr][ids], ratings[tr])
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
-    if te is not None:
+    if te is not None and is_ranking(model):  # scores, not ratings: the held-out pairs score its top-10 lists
+        ranked = score_ranking(model, frame.iloc[te][[*ids, target]], target, lambda f: f[ids])
+        summary.update(test_rows=len(te), test_metrics=ranked["metrics"], test_users=ranked["users"])
+    elif te is not None:
         held = frame.iloc[te][[*ids, target]]
         with warnings.catch_warnings():  # held-out rows of users or items only in the held-out part: counted in the summary instead
             warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)

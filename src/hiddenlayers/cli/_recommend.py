@@ -21,7 +21,7 @@ def recommend_command(
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the lists here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
 ) -> None:
-    """Each user's N items of highest predicted rating from a saved Recommender: rows of user, rank, item, score.
+    """Each user's N items of highest predicted rating (a loss=bpr model's: ranking score) from a saved Recommender: rows of user, rank, item, score.
 
     Items the user rated in training are left out (--include-seen keeps them); a user not seen in training gets
     the items the model rates highest for an unknown user (global mean plus item bias), with a note.

@@ -148,7 +148,7 @@ def recommender_graph(model: Any, X: Any) -> AppGraph:
                           "raw user and item ids as in fit; an id not seen in fit falls back to the global mean plus the known side's bias")
     app = json.loads(meta[APP_INPUT_KEY])
     meta[APP_INPUT_KEY] = json.dumps({**app, "inputs": {"users": types[0], "items": types[1]}, "dtype": ""})
-    meta["recommender"] = json.dumps({"global_mean": float(model.global_mean_), "clip": list(clip) if clip else None,
+    meta["recommender"] = json.dumps({"global_mean": float(model.global_mean_), "clip": list(clip) if clip else None, "loss": model.loss,
                                       "n_users": len(model.users_), "n_items": len(model.items_)})
     meta[IDS_KEY] = json.dumps({"users": _fitted_ids(model.users_, types[0]), "items": _fitted_ids(model.items_, types[1])})
     names = getattr(model, "feature_names_in_", None)

@@ -1,0 +1,163 @@
+"""The ``Recommender``'s ranking objective, ``loss="bpr"``: Bayesian personalized ranking (Rendle et al. 2009).
+
+A rating model ranks items by the stars a user would give *if* they rated them, not by what they
+choose to rate (Cremonesi et al. 2010): on MovieLens its top-10 lists lose to a popularity ranking.
+BPR trains the same network on implicit feedback instead: every (user, item) pair of fit (or, with
+``positive_threshold``, those rated at least that) is a positive ``i``; each epoch pairs each positive
+with an item ``j`` drawn uniformly among those the user did not interact with, and the loss is the
+batch mean of ``-log σ(s(u, i) - s(u, j))`` (``F.logsigmoid``), so the network learns to score a
+user's items above the others. implicit, LightFM and Spotlight rank with this loss.
+
+Negatives are drawn exactly, not by rejection: with the user's interacted items ``s_0 < s_1 < ...``
+(a CSR row), ``t_m = s_m - m`` counts the free items below ``s_m``, so the ``r``-th free item is
+``r + #{m : t_m <= r}``, one ``searchsorted`` over all users at once (:class:`NegativeSampler`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from sklearn.model_selection import train_test_split
+from torch import Tensor, nn
+
+from ..exceptions import DataError
+from ..training import FlatParams, LoopHooks, Optimizer
+from ._fit import forward_batches
+from ._recommend_rows import RowAdam
+
+#: fewer positives than this trains on all of them (no held-out pairs for early stopping), as the rating fit's 20 ratings
+MIN_HELD_OUT = 20
+
+
+class NegativeSampler:
+    """Uniform draws, for given users, among the items each did not interact with.
+
+    ``interacted``: a boolean users x items CSR matrix with sorted indices (:func:`rated_pairs`). ``free``: each
+    user's count of items not interacted with (a user with 0 has no negative: :func:`bpr_pairs` leaves such users out).
+    """
+
+    def __init__(self, interacted: sp.csr_array) -> None:
+        n_users, self.n_items = interacted.shape
+        self.indptr = interacted.indptr.astype(np.int64)
+        counts = np.diff(self.indptr)
+        self.free = self.n_items - counts  # (n_users,)
+        rank = np.arange(len(interacted.indices)) - np.repeat(self.indptr[:-1], counts)  # each entry's position in its row
+        below = interacted.indices.astype(np.int64) - rank  # t_m: free items below the interacted item s_m (sorted per row)
+        self.keys = np.repeat(np.arange(n_users, dtype=np.int64), counts) * (self.n_items + 1) + below  # sorted overall
+
+    def draw(self, users: np.ndarray, gen: torch.Generator) -> np.ndarray:
+        """One item code per entry of ``users`` ``(n,)`` (codes with ``free > 0``), uniform among that user's free items; ``gen`` seeds it."""
+        free = self.free[users]
+        r = np.minimum((torch.rand(len(users), generator=gen, dtype=torch.float64).numpy() * free).astype(np.int64), free - 1)
+        before = np.searchsorted(self.keys, users * (self.n_items + 1) + r, side="right") - self.indptr[users]
+        return r + before
+
+
+def bpr_pairs(codes: np.ndarray, ratings: np.ndarray, threshold: float | None, shape: tuple[int, int]) -> tuple[np.ndarray, NegativeSampler]:
+    """The positives ``(m, 2)`` (distinct pairs; rated at least ``threshold`` when given) and the sampler of their negatives.
+
+    Every pair of ``codes`` ``(n, 2)`` counts as interacted (a pair below the threshold is neither a positive nor drawn as a
+    negative). Positives of users who interacted with every item have no negative and are left out; none left is a DataError."""
+    interacted = sp.csr_array((np.ones(len(codes), dtype=bool), (codes[:, 0], codes[:, 1])), shape=shape)
+    interacted.sum_duplicates()
+    interacted.sort_indices()
+    sampler = NegativeSampler(interacted)
+    chosen = codes if threshold is None else codes[ratings >= threshold]
+    if not len(chosen):
+        raise DataError(f"No rating is at least positive_threshold={threshold!r} (the highest is {ratings.max():g}), so loss='bpr' has no "
+                        "positive pair: lower positive_threshold, or set it to None (every pair a positive).")
+    keys = np.unique(chosen[:, 0].astype(np.int64) * shape[1] + chosen[:, 1])
+    positives = np.stack([keys // shape[1], keys % shape[1]], axis=1)
+    positives = positives[sampler.free[positives[:, 0]] > 0]
+    if not len(positives):
+        raise DataError("Every user with a positive pair interacted with every item, so loss='bpr' has no negative to rank them above: "
+                        "fit on more items than each user has, or use loss='squared_error'.")
+    return positives, sampler
+
+
+def bpr_loss(positive: Tensor, negative: Tensor) -> Tensor:
+    """BPR's per-pair loss ``-log σ(positive - negative)`` (``F.logsigmoid``, stable for large gaps); scores ``(B, 1)`` each."""
+    return -F.logsigmoid(positive - negative)
+
+
+class BprObjective:
+    """``loss="bpr"`` for the Recommender's loop: an epoch of BPR steps on fresh negatives, and the held-out pairs' loss.
+
+    ``sampler`` draws the negatives; ``validation``, when set, is ``(pairs (m, 2), negatives (m,))`` on the device,
+    negatives drawn once at fit (fixed, so epochs compare)."""
+
+    def __init__(self, sampler: NegativeSampler) -> None:
+        self.sampler = sampler
+
+    def held_out(self, net: nn.Module, validation: tuple[Tensor, Tensor]) -> float:
+        """The mean BPR loss of the held-out positives against their fixed negatives, in eval mode."""
+        pairs, negatives = validation
+        with torch.no_grad():
+            pos = forward_batches(net, pairs)
+            neg = forward_batches(net, torch.stack([pairs[:, 0], negatives], dim=1))
+            return float(bpr_loss(pos, neg).mean())
+
+    def epoch(
+        self, est: Any, net: Any, flat: FlatParams, opt: Optimizer, rows: RowAdam, X: Tensor, Y: Tensor | None, gen: torch.Generator,
+        acc_dtype: torch.dtype, hooks: LoopHooks,
+    ) -> tuple[float, float]:
+        """One shuffled pass over the positives ``X`` (n, 2) codes, each with a negative drawn now (``Y`` unused): ``(the epoch's
+        mean BPR loss, the first batch's, before its step)``. ``hooks`` get each step's ``on_batch_end`` (the summed loss so far)."""
+        net.train()
+        n, device = X.shape[0], X.device
+        perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
+        negatives = torch.as_tensor(self.sampler.draw(X[:, 0].cpu().numpy(), gen), device=device)  # (n,)
+        return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
+
+
+def batch_pass(perm: Tensor, batch_size: int, hooks: LoopHooks, acc_dtype: torch.dtype, step: Callable[[Tensor], Tensor]) -> tuple[float, float]:
+    """``step`` on each ``batch_size`` slice of the row order ``perm`` (n,): ``(the summed losses it returns over n, the first
+    batch's loss over its rows)``, added up on the device once (in ``acc_dtype``). ``hooks`` get each step's ``on_batch_end``
+    (the summed loss so far, a 0-d tensor). Both of the Recommender's objectives run their epochs through it."""
+    n, losses = len(perm), []
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step's overflow: the DivergedWarning or the error says it
+        for start in range(0, n, batch_size):
+            losses.append(step(perm[start : start + batch_size]))
+            if hooks.reads_batches:
+                hooks.batch_end(torch.stack(losses).sum())
+    return float(torch.stack(losses).to(acc_dtype).sum()) / n, float(losses[0]) / min(n, batch_size)
+
+
+def bpr_step(est: Any, net: Any, flat: FlatParams, opt: Optimizer, rows: RowAdam, xb: Tensor, neg: Tensor) -> Tensor:
+    """One step on positives ``xb`` (B, 2) and negatives ``neg`` (B,): ``(Σ bpr_loss + reg · Σ ‖looked-up row‖²) / B``.
+
+    The positive and negative items are looked up together (one item-table lookup of ``2B`` codes, so a row drawn
+    twice sums its gradients); the MLP steps by ``opt``, the rows by ``rows``. Returns the batch's summed BPR loss (detached)."""
+    u, b = xb[:, 0], len(xb)
+    items = torch.cat([xb[:, 1], neg])  # (2B,)
+    eu, ei, bu, bi = rows.lookup([u, items, u, items])  # (B, f), (2B, f), (B, 1), (2B, 1)
+    flat.grad.zero_()
+    scores = net.rate(torch.cat([eu, eu]), ei, torch.cat([bu, bu]), bi)  # (2B, 1): the positives', then the negatives'
+    total = bpr_loss(scores[:b], scores[b:]).sum()
+    (total / b).backward()
+    opt.step(est.learning_rate_init)
+    rows.step(est.learning_rate_init, est.reg / b)
+    return total.detach()
+
+
+def bpr_training_data(
+    est: Any, codes: np.ndarray, ratings: np.ndarray, shape: tuple[int, int], device: torch.device, gen: torch.Generator,
+) -> tuple[Tensor, tuple[Tensor, Tensor] | None, BprObjective]:
+    """Fit's positives on ``device`` (n, 2), the held-out ``validation`` (``validation_fraction`` of them, with one fixed
+    negative each, when ``early_stopping`` and there are at least :data:`MIN_HELD_OUT`) and the objective."""
+    positives, sampler = bpr_pairs(codes, ratings, est.positive_threshold, shape)
+    validation = None
+    if est.early_stopping and len(positives) >= MIN_HELD_OUT:
+        tr, va = train_test_split(np.arange(len(positives)), test_size=est.validation_fraction, random_state=est.random_state)
+        negatives = sampler.draw(positives[va, 0], gen)
+        validation = (torch.as_tensor(positives[va], device=device), torch.as_tensor(negatives, device=device))
+        positives = positives[tr]
+    return torch.as_tensor(positives, dtype=torch.int64, device=device), validation, BprObjective(sampler)
+
+
+__all__ = ["BprObjective", "batch_pass", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]

@@ -1,0 +1,238 @@
+"""Recommender(loss="bpr"): the negative sampler (exact, uniform, never an interacted item), the BPR loss against its
+formula, a clustered case whose ranking BPR recovers, positive_threshold, early stopping on held-out pairs, the refusals
+of rating-only methods, parameter checks, warm fits and the model file round trip."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetensors import safe_open
+
+from hiddenlayers import Recommender
+from hiddenlayers.apps._recommend_bpr import NegativeSampler, bpr_loss, bpr_pairs
+from hiddenlayers.exceptions import DataError
+
+N_CLUSTERS, PER_CLUSTER, N_USERS, SEEN = 4, 10, 60, 6
+
+
+def _clustered(seed: int = 0) -> tuple[pd.DataFrame, dict[int, set[int]]]:
+    """Users in 4 groups; each interacts with 6 random items of its group's 10 (rating 5) and 3 of the next group's (rating 1).
+
+    Returns the pairs (columns user, item, rating) and each user's 4 other items of its own group: those a ranking should find."""
+    rng = np.random.default_rng(seed)
+    rows, held = [], {}
+    for u in range(N_USERS):
+        own = rng.permutation(np.arange(u % N_CLUSTERS * PER_CLUSTER, (u % N_CLUSTERS + 1) * PER_CLUSTER))
+        nxt = (u + 1) % N_CLUSTERS * PER_CLUSTER + rng.choice(PER_CLUSTER, 3, replace=False)
+        rows += [(u, int(i), 5.0) for i in own[:SEEN]] + [(u, int(i), 1.0) for i in nxt]
+        held[u] = set(own[SEEN:].tolist())
+    return pd.DataFrame(rows, columns=["user", "item", "rating"]), held
+
+
+def _hit_share(rec: Recommender, held: dict[int, set[int]], n: int = 4) -> float:
+    """The share of the users' top-``n`` items (rated ones left out) that are among their held-out own-group items."""
+    top = rec.recommend(list(held), n=n)
+    return float(np.mean([item in held[user] for user, item in zip(top.user, top.item, strict=True)]))
+
+
+@pytest.fixture(scope="module")
+def clustered() -> tuple[pd.DataFrame, dict[int, set[int]], Recommender]:
+    df, held = _clustered()
+    rec = Recommender(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", positive_threshold=4.0, learning_rate_init=0.01,
+                      max_iter=60, early_stopping=False, n_iter_no_change=60, random_state=0)
+    return df, held, rec.fit(df[["user", "item"]], df.rating)
+
+
+# ------------------------------------------------------------------ sampler and loss
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(2, 15), st.data())
+def test_negatives_are_never_interacted_and_every_free_item_can_come(n_users: int, n_items: int, data: st.DataObject) -> None:
+    dense = np.array(data.draw(st.lists(st.lists(st.booleans(), min_size=n_items, max_size=n_items), min_size=n_users, max_size=n_users)))
+    dense[:, -1] = False  # every user has a free item
+    interacted = sp.csr_array(dense)
+    interacted.sort_indices()
+    sampler = NegativeSampler(interacted)
+    users = np.repeat(np.arange(n_users), 400)
+    drawn = sampler.draw(users, torch.Generator().manual_seed(data.draw(st.integers(0, 2**31 - 1))))
+    assert ((drawn >= 0) & (drawn < n_items)).all()
+    assert not dense[users, drawn].any()  # never an item the user interacted with
+    for u in range(n_users):  # 400 draws among at most 15 free items: each comes (a miss has odds below 1e-10)
+        assert set(drawn[users == u].tolist()) == set(np.flatnonzero(~dense[u]).tolist())
+
+
+def test_negatives_are_uniform_among_the_free_items() -> None:
+    dense = np.zeros((1, 10), dtype=bool)
+    dense[0, [0, 2, 3, 7, 9]] = True  # free: 1, 4, 5, 6, 8
+    drawn = NegativeSampler(sp.csr_array(dense)).draw(np.zeros(50_000, dtype=np.int64), torch.Generator().manual_seed(0))
+    share = np.bincount(drawn, minlength=10)[[1, 4, 5, 6, 8]] / len(drawn)
+    assert np.abs(share - 0.2).max() < 0.01  # 4.5 standard errors
+
+
+def test_the_sampler_is_seeded() -> None:
+    sampler = NegativeSampler(sp.csr_array(np.eye(5, 50, dtype=bool)))
+    users = np.arange(5).repeat(20)
+    first = sampler.draw(users, torch.Generator().manual_seed(3))
+    assert np.array_equal(first, sampler.draw(users, torch.Generator().manual_seed(3)))
+    assert not np.array_equal(first, sampler.draw(users, torch.Generator().manual_seed(4)))
+
+
+def test_bpr_loss_is_minus_log_sigmoid_of_the_gap_and_its_gradient_autograds() -> None:
+    pos = torch.tensor([[2.0], [-1.0], [0.0], [60.0], [-60.0]], dtype=torch.float64, requires_grad=True)
+    neg = torch.tensor([[0.5], [1.0], [0.0], [0.0], [0.0]], dtype=torch.float64)
+    loss = bpr_loss(pos, neg)
+    gap = (pos - neg).detach().numpy()
+    assert np.allclose(loss.detach().numpy(), np.logaddexp(0.0, -gap))  # log(1 + e^-gap), finite at large gaps
+    loss.sum().backward()
+    assert np.allclose(pos.grad.numpy(), -1.0 / (1.0 + np.exp(gap)))  # d/dpos = -(1 - σ(gap))
+    assert torch.autograd.gradcheck(lambda p: bpr_loss(p, neg).sum(), (pos.detach().requires_grad_(),))
+
+
+def test_bpr_pairs_keeps_distinct_positives_above_the_threshold_and_users_with_a_negative() -> None:
+    codes = np.array([[0, 0], [0, 0], [0, 1], [1, 0], [1, 1], [2, 2]])
+    ratings = np.array([5.0, 5.0, 2.0, 4.0, 5.0, 5.0])
+    positives, sampler = bpr_pairs(codes, ratings, 4.0, (3, 3))
+    assert positives.tolist() == [[0, 0], [1, 0], [1, 1], [2, 2]]  # (0, 0) once; (0, 1) rated 2 is out
+    assert sampler.free.tolist() == [1, 1, 2]  # (0, 1) stays interacted: user 0's only free item is 2
+    with pytest.raises(DataError, match=r"No rating is at least positive_threshold=6.*highest is 5"):
+        bpr_pairs(codes, ratings, 6.0, (3, 3))
+    full = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    with pytest.raises(DataError, match="interacted with every item"):
+        bpr_pairs(full, np.ones(4), None, (2, 2))
+    kept, _ = bpr_pairs(np.vstack([full, [[2, 0]]]), np.ones(5), None, (3, 2))
+    assert kept.tolist() == [[2, 0]]  # users 0 and 1 have no negative
+
+
+# ------------------------------------------------------------------ what BPR learns
+def test_bpr_recovers_each_users_own_cluster(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    _, held, rec = clustered
+    assert _hit_share(rec, held) >= 0.9
+    assert rec.loss_curve_[-1] < 0.5 * rec.loss_curve_[0]
+    assert rec.global_mean_ == 0.0
+
+
+def test_without_a_threshold_the_disliked_items_are_positives_too() -> None:
+    df, held = _clustered()
+    rec = Recommender(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", learning_rate_init=0.01, max_iter=60,
+                      early_stopping=False, n_iter_no_change=60, random_state=0).fit(df[["user", "item"]], df.rating)
+    # the next group's items are now liked as much as the own group's: the lists mix both, so fewer hits
+    assert _hit_share(rec, held) < 0.8
+
+
+def test_early_stopping_watches_the_held_out_pairs_bpr_loss() -> None:
+    df, _ = _clustered()
+    make = lambda: Recommender(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", learning_rate_init=0.01, max_iter=8, random_state=1)  # noqa: E731
+    rec = make().fit(df[["user", "item"]], df.rating)
+    val = np.array(rec.history_.val_loss)
+    assert np.isfinite(val).all() and 0.0 < val[0] < 0.75  # a mean -log σ(gap) near log 2 at the start
+    assert val[-1] < val[0]
+    again = make().fit(df[["user", "item"]], df.rating)  # seeded: negatives, split and weights
+    assert np.array_equal(rec.predict(df[["user", "item"]]), again.predict(df[["user", "item"]]))
+
+
+# ------------------------------------------------------------------ refusals and parameters
+def test_rating_only_methods_refuse_a_bpr_model(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    df, _, rec = clustered
+    X, y = df[["user", "item"]], df.rating
+    for call in (lambda: rec.score(X, y), lambda: rec.rmse(X, y), lambda: rec.network_targets(y)):
+        with pytest.raises(ValueError, match=r"fitted with loss='bpr'.*ranking scores, not ratings.*ranking_metrics"):
+            call()
+    z = torch.zeros((2, 1))
+    with pytest.raises(ValueError, match="loss='bpr'"):
+        rec.network_loss(z, z)
+    rating = Recommender(n_factors=4, max_iter=2, random_state=0).fit(X, y)
+    assert np.isfinite(rating.score(X, y)) and rating.rmse(X, y) > 0
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"loss": "hinge"}, r"loss.*'squared_error' or 'bpr'"),
+    ({"loss": None}, r"loss.*'squared_error' or 'bpr'"),
+    ({"loss": "bpr", "positive_threshold": "4"}, "positive_threshold"),
+    ({"loss": "bpr", "positive_threshold": float("nan")}, "positive_threshold"),
+    ({"loss": "bpr", "positive_threshold": True}, "positive_threshold"),
+    ({"positive_threshold": 4.0}, r"positive_threshold=4.0 picks the positive pairs of loss='bpr', but loss='squared_error'"),
+    ({"loss": "bpr", "clip": (0.5, 5.0)}, r"clip=\(0.5, 5.0\) clips ratings, but loss='bpr' predicts ranking scores"),
+])
+def test_bad_parameters_are_refused_before_any_work(params: dict[str, Any], message: str) -> None:
+    df, _ = _clustered()
+    rec = Recommender(**params)
+    with pytest.raises(ValueError, match=message):
+        rec.fit(df[["user", "item"]], df.rating)
+    assert not hasattr(rec, "network_")
+
+
+def test_default_loss_is_unchanged() -> None:
+    assert Recommender().loss == "squared_error" and Recommender().positive_threshold is None
+
+
+def test_a_warm_fit_keeps_the_loss(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    df, held, rec = clustered
+    warm = Recommender(**{**rec.get_params(), "warm_start": True, "max_iter": 2})
+    warm.fit(df[["user", "item"]], df.rating)  # a fresh (cold) fit first
+    warm.set_params(loss="squared_error", positive_threshold=None)
+    with pytest.raises(ValueError, match="loss"):
+        warm.fit(df[["user", "item"]], df.rating)
+    warm.set_params(loss="bpr", positive_threshold=4.0)
+    before = warm.n_iter_
+    warm.fit(df[["user", "item"]], df.rating)
+    assert warm.n_iter_ > before and warm.global_mean_ == 0.0
+
+
+# ------------------------------------------------------------------ file
+def test_the_file_records_the_loss_and_round_trips(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender], tmp_path: Path) -> None:
+    df, _, rec = clustered
+    path = tmp_path / "bpr.safetensors"
+    rec.save(path)
+    with safe_open(str(path), "pt") as f:
+        metadata = json.dumps(f.metadata())
+    assert '\\"loss\\": \\"bpr\\"' in metadata and '\\"positive_threshold\\": 4.0' in metadata
+    back = Recommender.load(path)
+    assert back.loss == "bpr" and back.positive_threshold == 4.0
+    X = df[["user", "item"]]
+    assert np.array_equal(back.predict(X), rec.predict(X))
+    pd.testing.assert_frame_equal(back.recommend([0, 5], n=3), rec.recommend([0, 5], n=3))
+    with pytest.raises(ValueError, match="loss='bpr'"):
+        back.rmse(X, df.rating)
+
+
+def test_an_unseen_user_gets_the_item_biases(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    _, _, rec = clustered
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = rec.predict(([999, 999], [0, 1]))
+    codes = rec.items_.get_indexer([0, 1])
+    assert np.allclose(scores, rec.network_.item_bias.weight[codes, 0].detach().numpy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6), st.booleans(), st.text(max_size=3), st.none()))
+def test_positive_threshold_takes_finite_numbers_or_none(value: Any) -> None:
+    rec = Recommender(loss="bpr", positive_threshold=value)
+    fine = value is None or (not isinstance(value, (bool, str)) and np.isfinite(value))
+    if fine:
+        rec._check_params()
+    else:
+        with pytest.raises(ValueError, match="positive_threshold"):
+            rec._check_params()
+
+
+def test_the_rating_loops_rules_hold_for_bpr(clustered: tuple[pd.DataFrame, dict[int, set[int]], Recommender]) -> None:
+    import pickle
+
+    df, _, rec = clustered
+    X = df[["user", "item"]]
+    timed = Recommender(n_factors=4, hidden_layer_sizes=(8,), loss="bpr", max_iter=50, max_time=1e-6, random_state=0).fit(X, df.rating)
+    assert timed.stop_reason_ == "time_limit" and timed.n_iter_ == 1
+    back = pickle.loads(pickle.dumps(rec))
+    assert back.loss == "bpr" and np.array_equal(back.predict(X), rec.predict(X))
+    warm = Recommender(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", max_iter=2, random_state=0, init_from=rec).fit(X, df.rating)
+    assert warm.global_mean_ == 0.0 and "mlp.hidden1" in warm.transferred_

@@ -1,0 +1,68 @@
+"""``train --app recommender --loss bpr``: the ranking Recommender through the parameter table, scored by its top-10 lists
+(not by a rating error its scores have no meaning for), in ``train``'s summary and in ``evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hiddenlayers as hl
+from cli_helpers import assert_user_error, ok, run
+
+
+def _json(result: Any) -> dict[str, Any]:
+    out = result.stdout
+    return json.loads(out[out.index("{"):])
+
+
+@pytest.fixture(scope="module")
+def ratings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, 40, 800)
+    items = (users % 4) * 10 + rng.integers(0, 10, 800)  # each user's items come from its group's 10
+    frame = pd.DataFrame({"user": users, "item": items, "rating": rng.integers(1, 6, 800)}).drop_duplicates(["user", "item"])
+    path = tmp_path_factory.mktemp("bpr") / "ratings.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_train_and_evaluate_score_a_bpr_model_by_its_lists(ratings: Path, tmp_path: Path) -> None:
+    model = tmp_path / "rank.safetensors"
+    summary = _json(ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--set", "positive_threshold=3",
+                       "--epochs", "20", "--lr", "0.01", "--seed", "0", "--out", model, "--json", "--quiet"))
+    metrics = summary["test_metrics"]
+    assert set(metrics) == {"precision_at_10", "recall_at_10", "ndcg_at_10", "map_at_10", "hit_rate_at_10"}  # no rmse of scores
+    assert 0.0 < metrics["hit_rate_at_10"] <= 1.0
+    rec = hl.Recommender.load(model)
+    assert rec.loss == "bpr" and rec.positive_threshold == 3
+    evaluated = _json(ok("evaluate", model, ratings, "--target", "rating", "--json"))
+    frame = pd.read_csv(ratings)
+    expected = hl.apps.ranking_metrics(rec, frame[["user", "item"]], frame.rating, k=10, relevant=3.0)
+    assert evaluated["task"] == "ranking" and evaluated["relevant_from"] == 3.0
+    assert evaluated["metrics"]["ndcg_at_10"] == pytest.approx(expected["ndcg"])
+    assert evaluated["metrics"]["hit_rate_at_10"] == pytest.approx(expected["hit_rate"])
+    table = ok("evaluate", model, ratings, "--target", "rating").stdout
+    assert "ranking metrics" in table and "ndcg at 10" in table and "rmse" not in table
+
+
+def test_a_bad_loss_is_one_line(ratings: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "hinge", "--out", out),
+                      "loss must be 'squared_error' or 'bpr'")
+    assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--set", "positive_threshold=4", "--out", out),
+                      "positive_threshold=4")
+    assert not out.exists()
+
+
+def test_the_onnx_export_of_a_bpr_model_is_not_scored_as_ratings(ratings: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    model, onnx = tmp_path / "rank.safetensors", tmp_path / "rank.onnx"
+    ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--epochs", "2", "--seed", "0", "--out", model, "--quiet")
+    ok("export", model, "--out", onnx)
+    assert_user_error(run("evaluate", onnx, ratings, "--target", "rating"),
+                      "trained with loss='bpr', whose outputs are ranking scores, not ratings")
