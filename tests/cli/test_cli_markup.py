@@ -27,6 +27,17 @@ def work(tmp_path_factory):
     """A folder holding 'd [bold].csv' (columns 'a [cm]', '[bold]', 'n :x:', 'c [/blue]' with categories '[red]' and
     '[/blue]', target 'y [bold]' with the labels LABELS) and 'm [bold].safetensors' trained on it by ``train``."""
     folder = tmp_path_factory.mktemp("markup")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLUMNS", "400")  # a wide terminal: CI's longer temporary paths would otherwise wrap inside a cell
+        return _trained(folder)
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def _trained(folder):
     rng = np.random.default_rng(0)
     n = 60
     frame = pd.DataFrame({"a [cm]": rng.normal(size=n), "[bold]": rng.normal(size=n), "n :x:": rng.normal(size=n),

@@ -72,7 +72,7 @@ def test_frozen_puts_the_batch_norm_mode_back_after_a_forward_that_raises(in_sha
     shape = (3, in_shape) if isinstance(in_shape, int) else (3, *in_shape)
     with frozen(net, ["hidden1"]):
         net(torch.randn(shape) + 3.0)  # inference mode: running statistics unchanged
-        with pytest.raises(RuntimeError):
+        with pytest.raises((RuntimeError, ValueError)):  # ValueError: a dense input of the wrong width, named by Network
             net(torch.zeros(bad))
     assert net.hidden1.norm.training and torch.equal(net.hidden1.norm.running_mean, torch.zeros(6))
     net(torch.randn(shape) + 3.0)  # outside the block it trains again

@@ -187,8 +187,9 @@ def test_rows_the_network_cannot_take_are_refused_before_any_epoch(warm):
     before = [c.copy() for c in clf.coefs_] if warm else None
     counter = _CountEpochs()
     clf.set_params(callbacks=[counter, GradientFlow(X[:, :3])])
-    with pytest.raises(ValueError, match=r"^GradientFlow\(X\): its rows do not fit the network being trained: .*\(150, 3\).*"
-                                         r"expects \(\.\.\., 4\).*GradientFlow\(X_train\)") as info:
+    with pytest.raises(ValueError, match=r"^GradientFlow\(X\): its rows do not fit the network being trained: Network expects an input of shape "
+                                         r"\(N, 4\).*Received: shape \(150, 3\), dtype float32; give it rows of 4 values; give "
+                                         r"GradientFlow rows as fit takes them, e\.g\. GradientFlow\(X_train\)") as info:
         clf.fit(X, y)
     assert "\n" not in str(info.value)
     assert counter.epochs == 0

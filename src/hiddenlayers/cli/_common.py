@@ -240,7 +240,7 @@ def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
 
     t = PlainTable(title="training summary", show_header=False, title_justify="left")
     t.add_column("", style="bold")
-    t.add_column("")
+    t.add_column("", overflow="fold")  # a long path wraps whole rather than ending in an ellipsis
     return t
 
 

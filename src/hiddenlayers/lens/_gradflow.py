@@ -409,7 +409,7 @@ class GradientFlow(Callback):
             return  # initial weights that overflow: training reports what follows
         except ValueError as e:
             raise ValueError(
-                f"GradientFlow(X): its rows do not fit the network being trained: {e}; give GradientFlow rows as fit "
+                f"GradientFlow(X): its rows do not fit the network being trained: {str(e).rstrip('.')}; give GradientFlow rows as fit "
                 "takes them, e.g. GradientFlow(X_train) with the X passed to fit."
             ) from None
 
