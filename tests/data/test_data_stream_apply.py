@@ -114,3 +114,19 @@ def test_apply_gives_every_row_once_in_file_order(tmp_path_factory, sizes, read_
         part.to_parquet(folder / f"p{k}.parquet", index=False, row_group_size=7)
     got = ParquetSource(str(folder), target="y", read_rows=read_rows).apply(lambda rows: rows["i"].to_numpy()[:, None] * [1, -1])
     np.testing.assert_array_equal(got, np.c_[np.arange(n), -np.arange(n)])
+
+
+@pytest.mark.parametrize(("fn", "got"), [
+    (lambda rows: rows.to_numpy()[:2], "gave 2 row(s) for the 16 rows"),  # a short answer: joined, later rows would get others' answers
+    (lambda rows: None, "gave a NoneType with no rows"),
+    (lambda rows: float(rows["a"].mean()), "gave a float with no rows"),  # a summary, not one answer per row
+])
+def test_apply_refuses_an_answer_without_one_row_per_row(table, tmp_path, fn, got) -> None:
+    """An fn whose answer has not one row per row of its batch is one DataError naming the batch and the rule, not
+    answers silently joined out of step with the rows (or NumPy's 'zero-dimensional arrays cannot be concatenated')."""
+    _, frame = table
+    _files(frame, tmp_path / "big", "parquet", [])
+    src = ParquetSource(str(tmp_path / "big"), target="y", read_rows=16)
+    with pytest.raises(DataError, match=re.escape(got)) as err:
+        src.apply(fn)
+    assert "rows 1 to 16" in str(err.value) and "one row per row" in str(err.value) and "\n" not in str(err.value)

@@ -400,8 +400,8 @@ class ParquetSource:
         """``fn`` of every record batch's feature columns (a DataFrame, the target and weight columns left out), in file
         order, the answers joined along the rows: how a fitted scikit-learn ``Pipeline`` predicts a table larger than
         memory, ``source.apply(pipe.predict)`` (``pipe.predict(source)`` cannot: its steps read rows in memory). Memory holds
-        one batch and the answers; a ``ValueError`` in a batch is a DataError naming its file and lines
-        (:mod:`._stream_apply`).
+        one batch and the answers; a ``ValueError`` in a batch is a DataError naming its file and lines, and so is an
+        answer without one row per row of its batch (a summary, a short array, None: joined, it would misalign) (:mod:`._stream_apply`).
 
         >>> import pandas as pd, tempfile, os
         >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [0, 1, 0]}).to_parquet(os.path.join(d, "t.parquet"))

@@ -6,6 +6,8 @@ scikit-learn. ``source.apply(pipe.predict)`` hands ``fn`` each record batch's fe
 target and weight columns left out, the columns in the source's order), in file order, and joins the answers, so memory
 holds one batch and the answers, as ``predict(source)`` does. A ``ValueError`` in a batch (a cell a step cannot read)
 is a :class:`~hiddenlayers.exceptions.DataError` naming the batch's file and its first and last line (Parquet: row).
+An answer whose rows are not the batch's (a summary, a filtered array, None) is the same DataError: joined, it
+would pair later rows with other rows' answers.
 """
 
 from __future__ import annotations
@@ -36,11 +38,18 @@ def apply_batches(src: ParquetSource, fn: Callable[[Any], Any]) -> Any:
     parts = []
     for file, at, frame in src.batches():
         try:
-            parts.append(fn(frame.drop(columns=own)))
+            answer = fn(frame.drop(columns=own))
         except ValueError as exc:
             unit, (first, last) = src.lines_of(file, [at, at + len(frame) - 1])
             message = " ".join(str(exc).split()) or type(exc).__name__
             raise DataError(f"{_name(fn)} failed on the record batch of '{file}' {unit}s {first} to {last}: {message}") from exc
+        rows = _rows(answer)
+        if rows != len(frame):  # joined, a short or long answer would pair later rows with other rows' answers
+            unit, (first, last) = src.lines_of(file, [at, at + len(frame) - 1])
+            got = f"{rows} row(s)" if rows is not None else f"a {type(answer).__name__} with no rows"
+            raise DataError(f"{_name(fn)} gave {got} for the {len(frame)} rows of the record batch of '{file}' {unit}s {first} to {last}: "
+                            "apply joins one answer per row, so fn must return one row per row it is given (e.g. pipe.predict, not a summary).")
+        parts.append(answer)
     if not parts:
         raise DataError(f"{src.path} has no rows: its files hold a header (or schema) and no rows.")
     return _joined(parts)
@@ -51,6 +60,18 @@ def _name(fn: Callable[[Any], Any]) -> str:
     owner = getattr(fn, "__self__", None)
     name = getattr(fn, "__name__", None) or type(fn).__name__
     return f"{type(owner).__name__}.{name}" if owner is not None else name
+
+
+def _rows(answer: Any) -> int | None:
+    """How many rows ``answer`` holds (its first dimension: an array's, a pandas object's, a sparse matrix's); None for a scalar,
+    None or another object without rows."""
+    shape = getattr(answer, "shape", None)
+    if shape is None:
+        try:
+            shape = np.shape(answer)
+        except (TypeError, ValueError):  # a ragged list: no row count to trust
+            return None
+    return int(shape[0]) if len(shape) else None
 
 
 def _joined(parts: list[Any]) -> Any:
