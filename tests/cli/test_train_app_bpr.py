@@ -66,3 +66,10 @@ def test_the_onnx_export_of_a_bpr_model_is_not_scored_as_ratings(ratings: Path, 
     ok("export", model, "--out", onnx)
     assert_user_error(run("evaluate", onnx, ratings, "--target", "rating"),
                       "trained with loss='bpr', whose outputs are ranking scores, not ratings")
+
+
+def test_train_help_names_the_recommenders_losses() -> None:
+    """`train --help`'s --loss listed the table models' losses only: --app recommender's bpr (the ranking model) was not named."""
+    shown = " ".join(ok("train", "--help").stdout.split())
+    loss = shown[shown.index("--loss"):]
+    assert "--app recommender: squared_error" in loss and "or bpr" in loss

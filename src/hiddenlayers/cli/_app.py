@@ -206,7 +206,7 @@ Validation = Annotated[str | None, typer.Option("--validation", help="Your own v
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
 #: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
-Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression).", show_default=False)]
+Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression); --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
 LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
                                            callback=check_schedule)]
