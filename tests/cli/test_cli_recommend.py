@@ -71,6 +71,10 @@ def test_user_errors_are_one_line(model_file: tuple[Path, Recommender], args: li
 def test_other_files_are_refused(tmp_path: Path) -> None:
     assert_user_error(run("recommend", LEGACY / "recommender.safetensors", "--users", "1"), "was saved before Recommender files kept the pairs")
     assert_user_error(run("recommend", tmp_path / "none.safetensors", "--users", "1"), "does not exist")
+    # another app's file named its class without an article: "holds Forecaster, not a Recommender"
+    assert_user_error(run("recommend", LEGACY / "forecaster.safetensors", "--users", "1"), "holds a Forecaster, not a Recommender")
+    assert_user_error(run("recommend", LEGACY / "autoencoder.safetensors", "--users", "1"), "holds an Autoencoder, not a Recommender")
+    assert_user_error(run("recommend", LEGACY / "mlp_classifier.safetensors", "--users", "1"), "holds a table model, not a Recommender")
 
 
 @settings(max_examples=50, deadline=None)

@@ -49,6 +49,7 @@ def recommend_command(
 
 def _lists(path: str, users: str, n: int, exclude_seen: bool) -> Any:
     """The lists of the Recommender in ``path`` for the ``--users`` text; the library's argument errors as one line."""
+    from .._words import article
     from ._appfiles import app_kind
     from ._data import load_model
     from ._table_out import network_precision
@@ -56,7 +57,7 @@ def _lists(path: str, users: str, n: int, exclude_seen: bool) -> Any:
     kind = app_kind(path)
     model = load_model(path)
     if kind != "Recommender":
-        raise UserError(f"'{path}' holds {kind or 'a table model'}, not a Recommender: recommend reads a file of "
+        raise UserError(f"'{path}' holds {article(kind) if kind else 'a table model'}, not a Recommender: recommend reads a file of "
                         "`hiddenlayers train --app recommender` (or Recommender.save).")
     ids = parse_user_ids(users, model.users_.dtype.kind)
     try:
