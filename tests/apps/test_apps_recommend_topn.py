@@ -308,3 +308,27 @@ def test_ranking_metrics_ndcg_agrees_with_scikit_learn(seed: int, k: int) -> Non
     hits = np.take_along_axis(liked, order, axis=1)
     assert got["precision"] == pytest.approx(hits.sum(1).mean() / k)
     assert got["recall"] == pytest.approx((hits.sum(1) / liked.sum(1)).mean())
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # ranks from 0: NDCG and MAP were inf (a hit at rank 0), precision counted k + 1 items
+    (lambda lists: lists.assign(rank=lists["rank"] - 1), r"rank column must hold whole numbers from 1 \(1 = first\); row 0 has 0: .*add 1 to ranks from 0"),
+    (lambda lists: lists.assign(rank=lists["rank"] + 0.5), r"rank column must hold whole numbers from 1 \(1 = first\); row 0 has 1.5:"),
+    (lambda lists: lists.assign(rank=lists["rank"].astype(object).where(lists.index != 2, None)), r"row 2 has None"),
+    # every item at rank 1 (ties): more than k items counted in the first k, precision past its bound
+    (lambda lists: lists.assign(rank=1), r"lists give user 'a' the rank 1 twice: .*distinct ranks \(1, 2, \.\.\.: no ties\)"),
+    # an item listed twice counted its hit twice
+    (lambda lists: lists.assign(item=["x", "y", "y", "w", "p", "q", "r"]), r"lists give user 'a' the item 'y' twice"),
+])
+def test_ranking_metrics_refuses_lists_whose_ranks_or_items_break_the_figures(change: Any, message: str) -> None:
+    """Lists given as a DataFrame (a baseline's) are checked: ranks from 0, fractional or tied ranks, or an item listed twice
+    gave figures past their bounds (NDCG inf, precision over 1 per slot) instead of an error."""
+    lists, test, ratings = _hand_case()
+    with pytest.raises(DataError, match=message):
+        hl.apps.ranking_metrics(change(lists), test, ratings, k=3, relevant=4.0)
+
+
+def test_ranking_metrics_reads_float_ranks_that_are_whole() -> None:
+    lists, test, ratings = _hand_case()
+    as_float = hl.apps.ranking_metrics(lists.assign(rank=lists["rank"].astype(float)), test, ratings, k=3, relevant=4.0)
+    assert as_float == hl.apps.ranking_metrics(lists, test, ratings, k=3, relevant=4.0)

@@ -30,7 +30,8 @@ def ranking_metrics(model: Any, X_test: Any, y_test: Any, *, k: int = 10, releva
     model
         A fitted ``Recommender`` (its lists: ``recommend(users, n=k, exclude_seen=True)``, so items rated in fit
         are left out), or a DataFrame of lists with columns ``user``, ``rank`` (1 = first) and ``item``, as
-        ``recommend`` returns (e.g. a popularity baseline's); ranks past ``k`` are ignored.
+        ``recommend`` returns (e.g. a popularity baseline's): each user's ranks whole numbers from 1, distinct, and its
+        items distinct (else a DataError); ranks past ``k`` are ignored.
     X_test
         Held-out ``(user, item)`` pairs, in any form ``Recommender.predict`` reads.
     y_test
@@ -93,7 +94,7 @@ def _lists(model: Any, users: np.ndarray, k: int) -> pd.DataFrame:
         missing = [c for c in LIST_COLUMNS if c not in model.columns]
         if missing:
             raise DataError(f"The lists lack column(s) {missing}: pass columns user, rank, item, as Recommender.recommend returns.")
-        return model.loc[:, list(LIST_COLUMNS)]
+        return _checked_lists(model.loc[:, list(LIST_COLUMNS)])
     recommend = getattr(model, "recommend", None)
     if recommend is None:
         raise TypeError(f"model must be a fitted Recommender or a DataFrame of lists (user, rank, item). Received: {type(model).__name__}.")
@@ -104,6 +105,32 @@ def _lists(model: Any, users: np.ndarray, k: int) -> pd.DataFrame:
     if not len(known):
         raise DataError("No held-out user was seen in fit, so the model has no list for any: hold out ratings of users it was fitted on.")
     return recommend(known, n=min(k, len(model.items_)), exclude_seen=True)
+
+
+def _checked_lists(lists: pd.DataFrame) -> pd.DataFrame:
+    """``lists`` (user, rank, item) if each user's ranks are distinct whole numbers from 1 and its items distinct; else a DataError.
+
+    Ranks from 0 made NDCG and MAP infinite (a hit at rank 0), ties let more than ``k`` items into the first ``k``, and an item
+    listed twice counted its hit twice: each gave figures past their bounds, not an error."""
+    try:
+        rank = np.asarray(lists["rank"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"The lists' rank column must hold whole numbers from 1 (1 = first); it has {lists['rank'].head(3).tolist()}.") from None
+    bad = ~(np.isfinite(rank) & (rank >= 1) & (rank == np.floor(rank)))
+    if bad.any():
+        raise DataError(f"The lists' rank column must hold whole numbers from 1 (1 = first); row {int(np.flatnonzero(bad)[0])} has "
+                        f"{_plain(lists['rank'].iloc[int(np.flatnonzero(bad)[0])])!r}: number each user's list 1, 2, ... (add 1 to ranks from 0).")
+    for columns, what in ((["user", "rank"], "rank"), (["user", "item"], "item")):
+        twice = lists.duplicated(columns).to_numpy()
+        if twice.any():
+            first = lists.iloc[int(np.flatnonzero(twice)[0])]
+            raise DataError(f"The lists give user {_plain(first['user'])!r} the {what} {_plain(first[what])!r} twice: each user's list needs "
+                            "distinct ranks (1, 2, ...: no ties) and distinct items, as Recommender.recommend returns.")
+    return lists.assign(rank=rank.astype(np.int64))
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _means(hits: pd.DataFrame, n_relevant: np.ndarray, evaluated: pd.Index, k: int) -> dict[str, float]:
