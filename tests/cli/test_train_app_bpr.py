@@ -73,3 +73,15 @@ def test_train_help_names_the_recommenders_losses() -> None:
     shown = " ".join(ok("train", "--help").stdout.split())
     loss = shown[shown.index("--loss"):]
     assert "--app recommender: squared_error" in loss and "or bpr" in loss
+
+
+def test_predict_of_a_bpr_file_names_its_scores_as_scores(ratings: Path, tmp_path: Path) -> None:
+    """predict of a loss='bpr' file wrote its ranking scores under 'predicted_rating', as if they were stars."""
+    model = tmp_path / "rank.safetensors"
+    ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--epochs", "2", "--out", model, "--quiet")
+    out = tmp_path / "scores.csv"
+    ok("predict", model, ratings, "--out", out)
+    got = pd.read_csv(out)
+    assert "predicted_score" in got.columns and "predicted_rating" not in got.columns
+    frame = pd.read_csv(ratings)
+    np.testing.assert_allclose(got["predicted_score"], hl.load(model).predict(frame[["user", "item"]]), rtol=1e-6)

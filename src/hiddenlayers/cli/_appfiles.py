@@ -236,8 +236,14 @@ def _output_names(model: Any) -> list[str]:
     if kind == "Autoencoder":
         return ["reconstruction_error", "predicted_anomaly"]
     if kind == "Recommender":
-        return ["predicted_rating"]
+        return [_recommender_column(model)]
     return ["predicted_label", *(f"proba_{c}" for c in getattr(model, "classes_", ()))]
+
+
+def _recommender_column(model: Any) -> str:
+    """The column a Recommender's predictions go in: ``predicted_rating``, or ``predicted_score`` for a ``loss="bpr"`` model,
+    whose predict gives ranking scores (only their order within a user means anything), not ratings."""
+    return "predicted_score" if getattr(model, "loss", None) == "bpr" else "predicted_rating"
 
 
 def read_texts(frame: pd.DataFrame, column: str | None, where: Any = None, stored: str | None = None) -> list[str]:
@@ -442,7 +448,7 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame
         return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
     if kind == "Recommender":
         refuse_missing_ids(X, where)
-        return pd.DataFrame({"predicted_rating": network_precision(model, _call(model.predict, X))})
+        return pd.DataFrame({_recommender_column(model): network_precision(model, _call(model.predict, X))})
     P = network_precision(model, _call(model.predict_proba, X))
     if not np.isfinite(P).all():
         row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
