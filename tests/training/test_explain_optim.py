@@ -205,7 +205,7 @@ def test_model_settings_are_the_models_own():
     ({"solver": "adam", "momentum": 0.9}, "momentum is a setting of solver='sgd', not of solver='adam': drop momentum."),
     ({"solver": "sgd", "epsilon": 1e-6}, "epsilon is a setting of solver='adam', not of solver='sgd'"),
     ({"beta_2": 0.99}, "beta_2 is a setting of solver='adam', and no solver is chosen"),
-    ({"steps": 2}, "steps=2 needs a solver"),
+    ({"steps": 2}, "steps=2 needs a solver (the default is one plain gradient-descent step): add solver='sgd' or solver='adam' (solver='sgd' with momentum=0 steps plainly)."),  # it said momentum='0', a string
     ({"solver": "rmsprop"}, "solver must be one of sgd, adam"),
     ({"solver": "adam", "epsilon": 0.0}, "epsilon must be a finite number > 0"),
     ({"solver": "sgd", "momentum": 1.5}, "momentum must be a finite number in [0, 1]"),

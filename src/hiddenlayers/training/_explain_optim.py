@@ -70,10 +70,10 @@ def check_optim(solver: Any = None, steps: Any = 1, momentum: Any = None, nester
     parameter (``{"solver": "--solver", ...}``), to word the refusals as the user typed them (``--solver adam``, ``drop
     --momentum``) rather than by the parameters (``solver='adam'``).
     """
-    def opt(name: str, value: str | None = None) -> str:
+    def opt(name: str, value: object = None) -> str:
         if options:
             return options.get(name, name) + ("" if value is None else f" {value}")
-        return name if value is None else f"{name}='{value}'"
+        return name if value is None else f"{name}={value!r}"  # solver='adam', momentum=0: as the call is written
 
     sgd_given = [n for n, v in (("momentum", momentum), ("nesterovs_momentum", nesterovs_momentum)) if v is not None]
     adam_given = [n for n, v in (("beta_1", beta_1), ("beta_2", beta_2), ("epsilon", epsilon)) if v is not None]
@@ -86,7 +86,7 @@ def check_optim(solver: Any = None, steps: Any = 1, momentum: Any = None, nester
                              f"step): add {opt('solver', which)}, or drop {opt(name)}.")
         if n != 1:
             raise ValueError(f"steps={n} needs a solver (the default is one plain gradient-descent step): add {opt('solver', 'sgd')} or "
-                             f"{opt('solver', 'adam')} ({opt('solver', 'sgd')} with {opt('momentum', '0')} steps plainly).")
+                             f"{opt('solver', 'adam')} ({opt('solver', 'sgd')} with {opt('momentum', 0)} steps plainly).")
         return None
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)} (the estimators' step-by-step solvers explain writes out); leave it out "
