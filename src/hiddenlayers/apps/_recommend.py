@@ -460,7 +460,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     file): the new model knows the source's users and items (its vectors and biases,
     matched by id, those this month's data lacks too) plus the new ids (fresh rows),
     and starts from the source's global mean and MLP, so before any epoch it rates a
-    known pair as the source did; training on the new ratings then moves it.
+    known pair as the source did; training on the new ratings then moves it. A source of the
+    other ``loss`` (a rating model from a ``loss="bpr"`` one, or the reverse) gives its vectors
+    and hidden layers only: its mean, biases and head are in its own units (a BPR score's mean
+    is 0), so they start as a model without a source starts them.
 
     ``fit`` is mini-batch Adam on the squared error plus ``reg`` times the squared norms of
     the vectors and biases the batch looks up; each step updates only those rows (lazy Adam,
@@ -575,17 +578,20 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             check_id_kinds("user", users, source.users_.get_indexer(users), source.users_)
             check_id_kinds("item", items, source.items_.get_indexer(items), source.items_)
         users_, items_ = joined_ids(known[0], users), joined_ids(known[1], items)
-        mean = 0.0 if self.loss == "bpr" else float(source.global_mean_ if source is not None else ratings.mean())  # BPR's scores: no offset
+        # BPR's scores: no offset; a rating model starts from its source's mean only if the source rates too (a BPR source's is 0)
+        same_loss = source is not None and getattr(source, "loss", "squared_error") == self.loss
+        mean = 0.0 if self.loss == "bpr" else float(source.global_mean_ if same_loss else ratings.mean())
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
         net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean).to(device)
         fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
-        copied = self._start_from(source, net) if source is not None else []
+        copied = self._start_from(source, net, head=same_loss) if source is not None else []
         with frozen(net, fixed):
             kept = (len(source.users_), len(source.items_)) if source is not None else (0, 0)
-            history = self._train(net, mean, codes, ratings, device, gen, kept, "mlp.head" in copied)
+            # a source of the other loss gives vectors and hidden layers only: its biases and head are in its scores' units
+            history = self._train(net, mean, codes, ratings, device, gen, kept if same_loss else (0, 0), "mlp.head" in copied)
         self.network_, self.users_, self.items_, self.global_mean_, self.history_ = net, users_, items_, mean, history
         self.rated_ = rated_pairs(codes[:, 0], codes[:, 1], (len(users_), len(items_)), getattr(source, "rated_", None))
         self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
@@ -624,10 +630,12 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
     @staticmethod
-    def _start_from(source: Recommender, net: RecommenderNet) -> list[str]:
-        """Copy ``source``'s known ids' embedding rows and biases and its MLP's layers of matching shape into ``net``; the names copied."""
+    def _start_from(source: Recommender, net: RecommenderNet, head: bool = True) -> list[str]:
+        """Copy ``source``'s known ids' embedding rows and biases and its MLP's layers of matching shape into ``net``; the names copied.
+
+        ``head``: copy the MLP's head too (False for a source of the other loss, whose head outputs its own units)."""
         done, not_done = copy_known_rows(source.network_, net)
-        return copy_layers(source.network_, net, [*(f"mlp.{n}" for n in net.mlp.hidden_names), "mlp.head"], done, not_done)
+        return copy_layers(source.network_, net, [*(f"mlp.{n}" for n in net.mlp.hidden_names), *(["mlp.head"] if head else [])], done, not_done)
 
     def _train(
         self, net: RecommenderNet, mean: float, codes: np.ndarray, ratings: np.ndarray, device: torch.device, gen: torch.Generator,
