@@ -633,8 +633,11 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def _start_from(source: Recommender, net: RecommenderNet, head: bool = True) -> list[str]:
         """Copy ``source``'s known ids' embedding rows and biases and its MLP's layers of matching shape into ``net``; the names copied.
 
-        ``head``: copy the MLP's head too (False for a source of the other loss, whose head outputs its own units)."""
+        ``head``: copy the MLP's head and count the biases as copied (False for a source of the other loss, whose head and
+        biases are in its own units: fit starts them afresh, so they are not named)."""
         done, not_done = copy_known_rows(source.network_, net)
+        if not head:
+            done = [name for name in done if name not in ("user_bias", "item_bias")]
         return copy_layers(source.network_, net, [*(f"mlp.{n}" for n in net.mlp.hidden_names), *(["mlp.head"] if head else [])], done, not_done)
 
     def _train(
