@@ -85,3 +85,18 @@ def test_predict_of_a_bpr_file_names_its_scores_as_scores(ratings: Path, tmp_pat
     assert "predicted_score" in got.columns and "predicted_rating" not in got.columns
     frame = pd.read_csv(ratings)
     np.testing.assert_allclose(got["predicted_score"], hl.load(model).predict(frame[["user", "item"]]), rtol=1e-6)
+
+
+def test_evaluate_of_a_bpr_file_says_whom_its_figures_cover(ratings: Path, tmp_path: Path) -> None:
+    """evaluate's table gave the ranking figures without a word of the users left out (not seen in fit: no list) or of
+    which pairs counted as relevant; only --json's users_left_out held them."""
+    model = tmp_path / "rank.safetensors"
+    ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--epochs", "2", "--out", model, "--quiet")
+    frame = pd.read_csv(ratings)
+    data = tmp_path / "with_new_users.csv"
+    pd.concat([frame, pd.DataFrame({"user": [900, 901], "item": [1, 2], "rating": [5, 4]})]).to_csv(data, index=False)
+    result = ok("evaluate", model, data)
+    users = frame["user"].nunique()
+    assert (f"note: ranking metrics over {users} user(s) with a pair rated 1 or more in the data" in result.stderr
+            and "; 2 user(s) not seen in fit have no list and are left out" in result.stderr)
+    assert _json(ok("evaluate", model, data, "--json"))["users_left_out"] == 2

@@ -679,7 +679,11 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str, where: Any 
 
     refuse_missing_ids(_named_columns(model, frame), where)
     if is_ranking(model):  # scores, not ratings: its top-10 lists are scored
-        return score_ranking(model, frame, target, lambda f: _named_columns(model, f), where)
+        ranked = score_ranking(model, frame, target, lambda f: _named_columns(model, f), where)
+        left = f"; {ranked['users_left_out']} user(s) not seen in fit have no list and are left out" if ranked["users_left_out"] else ""
+        note(f"ranking metrics over {ranked['users']} user(s) with a pair rated {ranked['relevant_from']:g} or more in the data (those pairs "
+             f"are the relevant items; each list leaves out the pairs the user had in fit){left}")
+        return ranked
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"\d+ of \d+ rows have a user", category=UserWarning)
         result = score_recommender(model, frame, target, lambda f: _call(model.predict, _named_columns(model, f)),
