@@ -93,3 +93,10 @@ def test_parse_user_ids_refuses_or_reads_every_text(text: str) -> None:
         assert str(exc).startswith("--users ")
     else:
         assert len(ids) == len(set(ids)) == len(text.split(","))
+
+
+def test_help_says_which_rated_items_are_left_out() -> None:
+    """A file of train --app holds out --test-size of the ratings (never fitted, so not in rated_): recommend lists those items as
+    unrated, and its help did not say so (a user expects every rating of the training file left out)."""
+    shown = " ".join(ok("recommend", "--help").stdout.split())
+    assert "rows it held out to score" in shown and "--test-size 0" in shown

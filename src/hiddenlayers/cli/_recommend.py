@@ -23,7 +23,9 @@ def recommend_command(
 ) -> None:
     """Each user's N items of highest predicted rating (a loss=bpr model's: ranking score) from a saved Recommender: rows of user, rank, item, score.
 
-    Items the user rated in training are left out (--include-seen keeps them); a user not seen in training gets
+    Items the user rated in training are left out (--include-seen keeps them): for a file of `train --app recommender`,
+    the rows it trained on, not the --test-size rows it held out to score (train with --test-size 0 to fit, and leave
+    out, every rating of the file); a user not seen in training gets
     the items the model rates highest for an unknown user (global mean plus item bias), with a note.
 
     Example: hiddenlayers recommend stars.safetensors --users 1,2,3 -n 5 --out lists.csv
