@@ -346,6 +346,11 @@ def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_imag
     assert_user_error(run("predict", model, images), f"'{images}' {fix}")
     pd.DataFrame(X.reshape(40, 64)).to_csv(tmp_path / "pixels.csv", index=False)
     assert_user_error(run("predict", model, tmp_path / "pixels.csv", "--image-dtype", "uint8"), f"the data {fix}")
+    # a float32 array read as uint8 by the option was said to hold uint8 pixels
+    np.save(tmp_path / "f32.npy", X.astype(np.float32))
+    assert_user_error(run("predict", model, tmp_path / "f32.npy", "--image-dtype", "uint8"),
+                      f"'{tmp_path / 'f32.npy'}' holds float32 pixels, read by --image-dtype uint8 as 0-1 (scaled by 1/255), but the model "
+                      "was fitted on float pixels from 0 to 255: pass --image-dtype float32")
     got = _csv(ok("predict", model, images, "--image-dtype", "float32"))["predicted_label"].tolist()
     assert got == app.predict(X.astype(np.float32)).tolist()
 

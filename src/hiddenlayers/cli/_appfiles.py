@@ -348,11 +348,13 @@ def refuse_float_pixels(model: Any, dtype: str) -> None:
                         "--image-dtype uint8, or predict with the .safetensors file.")
 
 
-def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
+def refuse_uint8_pixels(model: Any, dtype: str, where: str, given: Any = None) -> None:
     """A UserError when ``where``'s pixels are read as ``dtype`` uint8 (scaled by 1/255) by an ImageClassifier, or its export,
     fitted on float pixels beyond 0-1 (0-255 images given as floats): the network would read them 255 times too dark and
     predict one class for all, which it did without a word. The fix is the option that reads them as given; an
     ``input_dtype="uint8"`` export that divides by 255 (one written before such a graph read uint8 as given) is exported again.
+    ``given``: the array's own dtype (None: a table's cells), so an array of another dtype read as uint8 by ``--image-dtype``
+    is said to be one, not called uint8 pixels.
     """
     from ..apps import fitted_beyond_unit_scale
 
@@ -362,7 +364,8 @@ def refuse_uint8_pixels(model: Any, dtype: str, where: str) -> None:
     fitted = f"from {span[0]:.4g} to {span[1]:.4g}" if span is not None else "beyond 0-1"
     fix = ("export the model again with this version, whose uint8 graph reads them as given" if getattr(model, "input_dtype", None) == "uint8"
            else "pass --image-dtype float32 to read them as given")
-    raise UserError(f"{where} holds uint8 pixels, read as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: {fix}.")
+    held = "uint8 pixels, read" if given is None or np.dtype(given) == np.uint8 else f"{np.dtype(given)} pixels, read by --image-dtype uint8"
+    raise UserError(f"{where} holds {held} as 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: {fix}.")
 
 
 def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
@@ -381,7 +384,7 @@ def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str)
     """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
     refuse_float_pixels(model, dtype)
-    refuse_uint8_pixels(model, dtype, where)
+    refuse_uint8_pixels(model, dtype, where, a.dtype)
     return read_images(model, a, dtype, options.get("image_layout") or "hwc", where, given=a.dtype)
 
 
