@@ -130,12 +130,14 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     return users, items
 
 
-def cold_start_words(user_seen: np.ndarray, item_seen: np.ndarray) -> str:
+def cold_start_words(user_seen: np.ndarray, item_seen: np.ndarray, loss: str = "squared_error") -> str:
     """The warning of ``predict`` (and the CLI's note, for a file or its ``.onnx`` export) on rows whose user or item was not
-    seen in fit; ``user_seen``, ``item_seen``: bool ``(n,)``, as :meth:`Recommender.seen`'s columns."""
+    seen in fit; ``user_seen``, ``item_seen``: bool ``(n,)``, as :meth:`Recommender.seen`'s columns; ``loss``: the model's
+    (a ``"bpr"`` model has no global mean: such a row's score is the known side's bias alone)."""
     cold = int((~(user_seen & item_seen)).sum())
+    fallback = "scored by the known side's bias alone" if loss == "bpr" else "predicted from the global mean plus the known side's bias"
     return (f"{cold} of {len(user_seen)} rows have a user ({int((~user_seen).sum())}) or item ({int((~item_seen).sum())}) not seen in fit: "
-            "predicted from the global mean plus the known side's bias.")
+            f"{fallback}.")
 
 
 _AT_PREDICT = "; an id not seen in fit is predicted from the global mean plus the known side's bias, a missing one is refused"
@@ -701,7 +703,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                 ub = self.network_.user_bias.weight[:, 0].cpu().numpy().astype(np.float64)
                 ib = self.network_.item_bias.weight[:, 0].cpu().numpy().astype(np.float64)
             out[~known] += np.where(u[~known] >= 0, ub[u[~known]], 0.0) + np.where(i[~known] >= 0, ib[i[~known]], 0.0)
-            warnings.warn(cold_start_words(u >= 0, i >= 0), UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(cold_start_words(u >= 0, i >= 0, self.loss), UserWarning, stacklevel=user_stacklevel())
         return np.clip(out, *self.clip) if self.clip is not None else out
 
     def seen(self, X: Any) -> np.ndarray:

@@ -64,7 +64,7 @@ class Recommender(_Export):
         ratings = np.asarray([rating for rating, _ in _answers(self.adapter, {"users": users, "items": items}, len(users))], dtype=np.float32)
         seen = self.seen(X)
         if not seen.all():  # the .safetensors file's warning, which the commands show as a note
-            warnings.warn(cold_start_words(seen[:, 0], seen[:, 1]), UserWarning, stacklevel=2)
+            warnings.warn(cold_start_words(seen[:, 0], seen[:, 1], self.loss), UserWarning, stacklevel=2)
         return ratings
 
     def seen(self, X: pd.DataFrame) -> np.ndarray:
