@@ -25,7 +25,7 @@ def explain(
     x: Any = None,
     target: Any = None,
     loss: str = "squared_error",
-    learning_rate: float = 0.1,
+    learning_rate: float | None = None,
     seed: int = 0,
     q: float | None = None,
     solver: str | None = None,
@@ -55,7 +55,8 @@ def explain(
     Both forms take ``solver="sgd"`` or ``"adam"`` with ``steps`` (1 to 10) and the estimators' settings
     (``momentum``, ``nesterovs_momentum``; ``beta_1``, ``beta_2``, ``epsilon``): the optimizer's updates on the
     row, its state (velocity; m, v, m^, v^) written out and checked against ``torch.optim``, in place of the
-    plain step. With a model, a setting left None is the model's own when ``solver`` is its solver.
+    plain step. ``learning_rate`` None is 0.1, but with a model and ``solver`` the model's own ``learning_rate_init``; with a
+    model, a setting left None is the model's own when ``solver`` is its solver (``source["from_model"]`` lists them).
 
     >>> import hiddenlayers as hl
     >>> hl.explain((2, 3, 2), seed=0).agrees
@@ -75,8 +76,8 @@ def explain(
     if X_row is not None or y_row is not None:
         raise TypeError("X_row and y_row go with a fitted MLPClassifier/MLPRegressor, hl.explain(model, X_row, y_row); "
                         "for the tiny network pass x= and target=.")
-    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=learning_rate, seed=seed, q=q,
-                         solver=solver, steps=steps, **optim)
+    return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=0.1 if learning_rate is None else learning_rate,
+                         seed=seed, q=q, solver=solver, steps=steps, **optim)
 
 
 __all__ = ["explain"]

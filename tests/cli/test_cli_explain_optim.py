@@ -16,13 +16,13 @@ from cli_helpers import assert_user_error, ok, run
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A small regressor trained by `hiddenlayers train` with sgd and momentum 0.6, and its CSV."""
+    """A small regressor trained by `hiddenlayers train` with sgd, learning_rate_init 0.03 and momentum 0.6, and its CSV."""
     d = tmp_path_factory.mktemp("explain_optim")
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(size=40).round(2), "b": rng.normal(size=40).round(2)})
     frame["y"] = frame["a"] - 2 * frame["b"]
     frame.to_csv(d / "t.csv", index=False)
-    ok("train", d / "t.csv", "--target", "y", "--hidden", "4", "--epochs", "3", "--solver", "sgd", "--set", "momentum=0.6",
+    ok("train", d / "t.csv", "--target", "y", "--hidden", "4", "--epochs", "3", "--solver", "sgd", "--set", "momentum=0.6", "--lr", "0.03",
        "--out", d / "m.safetensors", "-q", "--no-check")
     return d / "m.safetensors", d / "t.csv"
 
@@ -52,6 +52,25 @@ def test_model_file_steps_use_the_models_momentum(model):
     assert d["optimizer"]["settings"] == {"momentum": 0.6, "nesterovs_momentum": True} and d["optimizer"]["agrees"]
     out = " ".join(ok("explain", "--model", path, "--data", csv, "--solver", "adam").stdout.split())  # lines wrap at 80 columns
     assert "Steps from zero optimizer state on this row alone (the model was trained with solver=sgd" in out
+
+
+def test_model_file_steps_use_the_models_learning_rate_and_say_so(model):
+    """--solver steps with the model's learning_rate_init (not --lr's 0.1) unless --lr is given; the output names what the model gave."""
+    path, csv = model
+    d = json.loads(ok("explain", "--model", path, "--data", csv, "--solver", "sgd", "--json").stdout)
+    assert d["optimizer"]["learning_rate"] == d["learning_rate"] == 0.03 and d["optimizer"]["agrees"]
+    assert d["source"]["from_model"] == {"learning_rate_init": 0.03, "momentum": 0.6, "nesterovs_momentum": True}
+    out = " ".join(ok("explain", "--model", path, "--data", csv, "--solver", "sgd").stdout.split())
+    assert "learning rate 0.03 (the model's learning_rate_init), momentum=0.6, nesterovs_momentum=True" in out
+    assert "velocity v ← 0.6·v - 0.03·g" in out
+    assert "The model's own: learning_rate_init=0.03, momentum=0.6, nesterovs_momentum=True, as its fit steps with" in out
+    d = json.loads(ok("explain", "--model", path, "--data", csv, "--solver", "sgd", "--lr", "0.2", "--momentum", "0.5", "--json").stdout)
+    assert d["optimizer"]["learning_rate"] == 0.2 and d["optimizer"]["settings"]["momentum"] == 0.5
+    assert d["source"]["from_model"] == {"nesterovs_momentum": True}
+    out = " ".join(ok("explain", "--model", path, "--data", csv, "--solver", "adam", "--lr", "0.2").stdout.split())
+    assert "learning rate 0.2 (--lr / learning_rate), beta_1=0.9" in out and "The model's own" not in out  # another solver: defaults
+    d = json.loads(ok("explain", "--model", path, "--data", csv, "--json").stdout)  # the plain step is not the model's optimizer: 0.1
+    assert d["learning_rate"] == 0.1 and d["source"]["from_model"] == {} and "optimizer" not in d
 
 
 @pytest.mark.parametrize(("args", "message"), [

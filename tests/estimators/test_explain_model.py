@@ -255,6 +255,20 @@ def test_the_old_signature_still_draws_a_tiny_network():
     assert ex.sizes == [2, 3, 2] and ex.agrees and ex.source == {} and ex.alpha == 0.0
 
 
+def test_solver_steps_use_the_models_learning_rate_unless_given(classifier):
+    """With ``solver`` the steps are the model's fit's: its learning_rate_init and betas, named in ``source["from_model"]``."""
+    clf, X, labels = classifier
+    model = copy.deepcopy(clf).set_params(learning_rate_init=0.02, beta_1=0.8)
+    ex = hl.explain(model, X[60], labels[60], solver="adam")
+    assert ex.optim.learning_rate == ex.learning_rate == 0.02 and ex.optim.spec.beta_1 == 0.8 and ex.agrees
+    assert ex.source["from_model"] == {"learning_rate_init": 0.02, "beta_1": 0.8, "beta_2": 0.999, "epsilon": 1e-8}
+    ex = hl.explain(model, X[60], labels[60], solver="adam", learning_rate=0.05, beta_2=0.99)
+    assert ex.optim.learning_rate == 0.05 and ex.source["from_model"] == {"beta_1": 0.8, "epsilon": 1e-8}
+    ex = hl.explain(model, X[60], labels[60], solver="sgd")  # not its solver: its learning rate, the estimators' default momentum
+    assert ex.optim.learning_rate == 0.02 and ex.optim.spec.momentum == 0.9 and ex.source["from_model"] == {"learning_rate_init": 0.02}
+    assert hl.explain(model, X[60], labels[60]).learning_rate == 0.1  # the plain step is not the model's optimizer
+
+
 def test_wide_layers_stay_readable_at_80_columns(iris):
     X, y = iris
     clf = hl.MLPClassifier((128,), max_iter=2, random_state=0).fit(X, y)

@@ -761,7 +761,8 @@ def explain(
                                              show_default=False)] = None,
     q: Annotated[float | None, typer.Option("--q", "--gce-q", help="Tiny network: the generalized cross entropy's exponent, in (0, 1] (only with those losses). "
                                             "[default: 0.7]", show_default=False)] = None,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate of the step(s) shown: one plain gradient-descent step, or --solver's.")] = 0.1,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate of the step(s) shown: one plain gradient-descent step, or --solver's. "
+                                             "[default: 0.1; with --model and --solver the model's learning_rate_init]", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Tiny network: seed of the weights and default input. [default: 0]", show_default=False,
                                              callback=lambda v: v if v is None else check_seed(v))] = None,
     solver: Annotated[str | None, typer.Option("--solver", help="sgd or adam: show that optimizer's update(s), its state written out and checked "
@@ -787,7 +788,9 @@ def explain(
     (alpha, stated apart) are the model's, the row is shown raw and after the stored
     preprocessing, and its label comes from the target column the file records.
     --solver sgd|adam shows --steps updates of that optimizer instead (gradient, velocity or
-    m, v, m^, v^, update, per layer and step), checked against torch.optim and fit's optimizer.
+    m, v, m^, v^, update, per layer and step), checked against torch.optim and fit's optimizer;
+    with --model they step with the model's learning_rate_init (and its momentum or betas
+    when --solver is its solver) unless --lr and the others are given, and the output says which.
     Columns and units that do not fit the terminal are left out, and it says so; --json has every number.
 
     Example: hiddenlayers explain --model model.safetensors --data data.csv --row 3

@@ -64,14 +64,15 @@ def check_optim_agrees(ex: Any) -> None:
 
 
 def run_explain_tiny(*, sizes: str | None, activation: str | None, input_: str | None, target: str | None, loss: str | None,
-                     q: float | None, learning_rate: float, seed: int | None, as_json: bool, optim: dict[str, Any]) -> Any:
-    """Explain the tiny network the options describe (None: its default); print tables or JSON. ``optim``: the optimizer options."""
+                     q: float | None, learning_rate: float | None, seed: int | None, as_json: bool, optim: dict[str, Any]) -> Any:
+    """Explain the tiny network the options describe (None: its default, ``learning_rate`` 0.1); print tables or JSON. ``optim``: the
+    optimizer options."""
     from ..training import explain
 
     check_tiny_loss(loss)
     try:
         result = explain(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error",
-                         learning_rate=learning_rate, seed=0 if seed is None else seed, q=q, **optim)
+                         learning_rate=0.1 if learning_rate is None else learning_rate, seed=0 if seed is None else seed, q=q, **optim)
     except ValueError as exc:
         raise option_error(exc) from exc
     if as_json:
@@ -82,11 +83,12 @@ def run_explain_tiny(*, sizes: str | None, activation: str | None, input_: str |
     return result
 
 
-def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float, as_json: bool,
+def run_explain_model(model_path: str, data: str, *, row: int, target: str | None, learning_rate: float | None, as_json: bool,
                       optim: dict[str, Any] | None = None) -> Any:
     """Explain ``model_path``'s forward and backward pass on data row ``row`` (1-based); print tables or JSON.
 
-    ``optim``: :func:`hiddenlayers.estimators.explain_model`'s optimizer parameters (``solver``, ``steps``, ``momentum``, ...).
+    ``learning_rate``: None for :func:`hiddenlayers.estimators.explain_model`'s default (the model's ``learning_rate_init`` with a
+    solver, 0.1 for the plain step). ``optim``: its optimizer parameters (``solver``, ``steps``, ``momentum``, ...).
     """
     from ..data import TablePreprocessor, did_you_mean, read_table, resolve_column
     from ..estimators import MLPClassifier, MLPRegressor, explain_model

@@ -44,9 +44,10 @@ if TYPE_CHECKING:
 #: the estimator's loss name -> the name :func:`explain_network` writes out (gce: see _loss_of)
 _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error", "poisson": "poisson"}
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
+PLAIN_LEARNING_RATE = 0.1  # the plain step's learning rate when none is given: it is not the model's optimizer, whose rate is its own
 
 
-def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 0.1, solver: str | None = None, steps: int = 1,
+def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | None = None, solver: str | None = None, steps: int = 1,
                   momentum: float | None = None, nesterovs_momentum: bool | None = None, beta_1: float | None = None,
                   beta_2: float | None = None, epsilon: float | None = None) -> Explanation:
     """Explain one forward and backward pass of fitted ``model`` on one row.
@@ -57,7 +58,7 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     shown before and after preprocessing; otherwise ``n_features_in_`` numbers.
     ``y_row``: its label (one of ``classes_``; a 0/1 vector for multilabel) or
     its target value(s). The step shown is one plain gradient-descent step with
-    ``learning_rate``, not the estimator's own optimizer (e.g. Adam); it leaves the
+    ``learning_rate`` (None: 0.1), not the estimator's own optimizer (e.g. Adam); it leaves the
     layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
     No ``sample_weight``: for a batch of this one row the fit's weight cancels
     (see the module docstring): the loss and gradients shown are the weighted fit's too; with
@@ -69,8 +70,10 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
     ``pipe[:-1].get_feature_names_out()``.
 
     ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings: that many updates by ``fit``'s rule from zero
-    state instead (see :func:`hiddenlayers.training.explain_network`); a setting left None is the model's own
-    (``clf.momentum``, ``clf.beta_1``, ...) where ``solver`` is the model's solver, else the estimators' default.
+    state instead (see :func:`hiddenlayers.training.explain_network`), with ``learning_rate`` None the model's own
+    ``learning_rate_init``; a setting left None is the model's own (``clf.momentum``, ``clf.beta_1``, ...) where
+    ``solver`` is the model's solver, else the estimators' default. ``source["from_model"]`` names the values taken
+    from the model (``{"learning_rate_init": 0.001, "momentum": 0.9, ...}``), and the rendering says which they are.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -121,20 +124,32 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float = 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
-    optim = _optim_settings(model, solver, {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1,
-                                            "beta_2": beta_2, "epsilon": epsilon})
+    learning_rate, optim, source["from_model"] = _optim_settings(model, solver, learning_rate, {
+        "momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q,
                            solver=solver, steps=steps, **optim)
 
 
-def _optim_settings(model: Any, solver: str | None, given: dict[str, Any]) -> dict[str, Any]:
-    """``given`` (the optimizer settings by the estimators' names, None where not given) with the model's own values filled in
-    where ``solver`` is the model's solver: the steps shown are then the ones its ``fit`` would take from zero state."""
-    if solver is None or solver != model.solver:
-        return given
-    mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
-    return {**given, **{k: getattr(model, k) for k in mine if given.get(k) is None}}
+def _optim_settings(model: Any, solver: str | None, learning_rate: float | None,
+                    given: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The step's learning rate, ``given`` (the optimizer settings by the estimators' names, None where not given) with the
+    model's own values filled in, and the values taken from the model by name (so the output can say which they are).
+
+    With ``solver`` the steps are the ones the model's ``fit`` would take from zero state: ``learning_rate`` None is the
+    model's ``learning_rate_init``, and a setting left None is the model's (``momentum``, ...) where ``solver`` is the model's
+    solver (another solver's settings keep the estimators' defaults). Without one the step is one plain gradient-descent
+    step, not the model's optimizer, and ``learning_rate`` None is :data:`PLAIN_LEARNING_RATE`.
+    """
+    if solver is None:
+        return (PLAIN_LEARNING_RATE if learning_rate is None else learning_rate), given, {}
+    taken: dict[str, Any] = {}
+    if learning_rate is None:
+        learning_rate = taken["learning_rate_init"] = model.learning_rate_init
+    if solver == model.solver:
+        mine = ("momentum", "nesterovs_momentum") if solver == "sgd" else ("beta_1", "beta_2", "epsilon")
+        taken.update({k: getattr(model, k) for k in mine if given.get(k) is None})
+    return learning_rate, {**given, **{k: v for k, v in taken.items() if k in given}}, taken
 
 
 def _require_mlp(model: Any) -> _BaseMLP:

@@ -22,6 +22,11 @@ def _g(v: float) -> str:
     return f"{v + 0.0:+.4g}"
 
 
+def _setting(name: str, value: Any) -> str:
+    """``name=value``: a number with ``:g`` (``momentum=0.9``), a flag as it is (``nesterovs_momentum=True``)."""
+    return f"{name}={value}" if isinstance(value, (bool, np.bool_)) else f"{name}={value:g}"
+
+
 def _loss(v: float) -> str:
     """A loss with 6 decimals, as the plain step prints it; past 1e6 (a diverging step) in exponent form, not 80 digits."""
     return f"{v:.6f}" if abs(v) < 1e6 else f"{v:.6e}"
@@ -33,9 +38,14 @@ def render_optim(con: Any, ex: Any) -> None:
 
     o = ex.optim
     spec = o.spec
-    settings = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}" for k, v in spec.settings().items())
+    settings = ", ".join(_setting(k, v) for k, v in spec.settings().items())
+    taken = ex.source.get("from_model") or {}
+    lr_from = "the model's learning_rate_init" if "learning_rate_init" in taken else "--lr / learning_rate"
     con.rule(f"[bold]4. {spec.steps} {spec.solver} step{'s' if spec.steps > 1 else ''} on this row")
-    con.print(escape(f"solver={spec.solver}, learning rate {o.learning_rate:g} (--lr / learning_rate), {settings}; float64."))
+    con.print(escape(f"solver={spec.solver}, learning rate {o.learning_rate:g} ({lr_from}), {settings}; float64."))
+    if taken:  # which numbers are the model's and which the user's (or the defaults): the steps are only fit's when all are its
+        con.print(escape(f"The model's own: {', '.join(_setting(k, v) for k, v in taken.items())}, as its fit steps with; "
+                         "the options (--lr, --momentum, --beta1, ...; learning_rate=, momentum=, ...) set others."))
     if ex.source.get("solver"):
         con.print(f"Steps from zero optimizer state on this row alone (the model was trained with solver={ex.source['solver']}; its fit also "
                   "carried state across batches).")
