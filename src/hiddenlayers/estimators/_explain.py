@@ -70,10 +70,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
     ``pipe[:-1].get_feature_names_out()``.
 
     ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings: that many updates by ``fit``'s rule from zero
-    state instead (see :func:`hiddenlayers.training.explain_network`), with ``learning_rate`` None the model's own
-    ``learning_rate_init``; a setting left None is the model's own (``clf.momentum``, ``clf.beta_1``, ...) where
-    ``solver`` is the model's solver, else the estimators' default. ``source["from_model"]`` names the values taken
-    from the model (``{"learning_rate_init": 0.001, "momentum": 0.9, ...}``), and the rendering says which they are.
+    state instead (see :func:`hiddenlayers.training.explain_network`), ``learning_rate`` None being the model's ``learning_rate_init``
+    and a setting left None the model's (``clf.momentum``, ...) where ``solver`` is its solver, else the estimators' default.
 
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -124,8 +122,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
         "raw": raw, "label": label, "notes": notes,
     }
-    learning_rate, optim, source["from_model"] = _optim_settings(model, solver, learning_rate, {
-        "momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon})
+    given = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
+    learning_rate, optim, source["from_model"] = _optim_settings(model, solver, learning_rate, given)  # from_model: what the output names
     return explain_network(weights, model.network_.activation_names(), x, target, loss=network_loss, learning_rate=learning_rate,
                            alpha=alpha, input_names=input_names, output_names=output_names, source=source, fixed=fixed, q=q,
                            solver=solver, steps=steps, **optim)
@@ -134,7 +132,7 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
 def _optim_settings(model: Any, solver: str | None, learning_rate: float | None,
                     given: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """The step's learning rate, ``given`` (the optimizer settings by the estimators' names, None where not given) with the
-    model's own values filled in, and the values taken from the model by name (so the output can say which they are).
+    model's own values filled in, and the values taken from the model by name (``source["from_model"]``: the output names them).
 
     With ``solver`` the steps are the ones the model's ``fit`` would take from zero state: ``learning_rate`` None is the
     model's ``learning_rate_init``, and a setting left None is the model's (``momentum``, ...) where ``solver`` is the model's
