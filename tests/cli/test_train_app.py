@@ -177,7 +177,7 @@ def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_p
     pd.DataFrame({"month": np.arange(526), "co2": load_co2().to_numpy()}).to_csv(tmp_path / "co2.csv", index=False)
     model = tmp_path / "fc.safetensors"
     summary = _json(ok("train", tmp_path / "co2.csv", "--app", "forecaster", "--value-column", "co2", "--window", "24", "--horizon", "12",
-                       "--set", "target=delta", "--epochs", "100", "--out", model, "--json"))
+                       "--set", "target=delta", "--epochs", "100", "--steps", "12", "--out", model, "--json"))
     assert (summary["window"], summary["horizon"], summary["test_rows"], summary["rows"]) == (24, 12, 12, 514)
     assert summary["test_metrics"]["mae"] < summary["test_metrics"]["naive_mae"] / 3  # one epoch is about as bad as naive
     # the file keeps the value column it was trained on: evaluate and predict read it again without --value-column
@@ -193,6 +193,24 @@ def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_p
     assert_user_error(run("predict", model, tmp_path / "other.csv"),
                       "a Forecaster reads one value column (the series, oldest first) but the data has 2 numeric columns ('month', 'ppm') "
                       "(the model was trained on a column 'co2', which it lacks): pass --value-column NAME.")
+
+
+@pytest.mark.parametrize(("n", "args", "held"), [
+    (100, [], 20),  # 0.2 of the series by default, as --test-size for every app (it was --horizon's 1 value)
+    (100, ["--horizon", "30"], 30),  # at least one horizon
+    (18, [], 4),  # ceil(0.2 x 18) = 4 leaves window 8 + horizon 1 + 1 = 10 to train on
+    (12, [], 2),  # fewer: the default shrinks to leave those 10 (it never goes below --horizon)
+    (100, ["--test-size", "0.1"], 10), (100, ["--test-size", "0"], 0), (100, ["--steps", "7"], 7),
+])
+def test_forecaster_app_holds_out_a_share_of_the_series_by_default(tmp_path: Path, n: int, args: list[str], held: int) -> None:
+    pd.DataFrame({"v": np.sin(np.arange(n) / 5)}).to_csv(tmp_path / "s.csv", index=False)
+    model = tmp_path / "f.safetensors"
+    summary = _json(ok("train", tmp_path / "s.csv", "--app", "forecaster", "--window", "8", "--hidden", "4", "--epochs", "1", *args,
+                       "--out", model, "--json"))
+    assert summary["rows"] == n - held and summary.get("test_rows", 0) == held
+    if held:  # forecast from the one origin before them: evaluate --steps HELD's backtest of the same file
+        scored = _json(ok("evaluate", model, tmp_path / "s.csv", "--steps", str(held), "--json"))
+        assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"]) and scored["history"] == n - held
 
 
 def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike(tmp_path: Path) -> None:
@@ -568,8 +586,13 @@ def _bad_files(d: Path) -> None:
     ("text_rating.csv", ["--app", "recommender", "--target", "r"], "the rating column 'r' holds a non-number on line 2"),
     ("no_user.csv", ["--app", "recommender", "--target", "r"], "the user id column 'u' has no id on line 4 (5 row(s)): fill or drop those rows."),
     ("no_item.csv", ["--app", "recommender", "--target", "r"], "the item id column 'i' has no id on line 21 (1 row(s)): fill or drop those rows."),
-    ("short.csv", ["--app", "forecaster", "--window", "12", "--horizon", "3"], "the series 'v' has 16 values; window 12 + horizon 3 + 1 = 16 are needed to train and 3 held out (--steps)"),
-    ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.2"], "a Forecaster holds out the series' last --steps values"),
+    ("short.csv", ["--app", "forecaster", "--window", "12", "--horizon", "3"], "the series 'v' has 16 values; window 12 + horizon 3 + 1 = 16 are needed to train and 3 held out "
+     "(by default at least --horizon; --test-size 0: none): pass a longer series, or a smaller --window/--horizon/--test-size."),
+    ("short.csv", ["--app", "forecaster", "--window", "12", "--steps", "3"], "are needed to train and 3 held out (--steps): pass a longer series, "
+     "or a smaller --window/--horizon/--steps."),
+    ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.2", "--steps", "2"],
+     "--steps and --test-size both set how many of the series' last values are held out (a count, a share): drop one of them."),
+    ("short.csv", ["--app", "forecaster", "--window", "4", "--test-size", "0.9"], "window 4 + horizon 1 + 1 = 6 are needed to train and 15 held out (--test-size)"),
     ("ratings.csv", ["--app", "forecaster"], "a Forecaster reads one value column"),
     ("ratings.csv", ["--app", "image", "--target", "rating"], "the data has 2 pixel columns, which is no square image: pass --image-shape"),
     ("ratings.csv", ["--app", "image", "--target", "rating", "--image-shape", "3x2x2"], "--image-shape 3x2x2 has 12 pixels but the data has 2"),

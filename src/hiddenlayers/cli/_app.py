@@ -262,7 +262,8 @@ AppSourceColumn = Annotated[str | None, typer.Option("--source-column", help="--
 BeamSize = Annotated[int | None, typer.Option("--beam-size", help="Translator or SpeechRecognizer file: beam search of this width "
                                             "(default 1: greedy).", show_default=False)]
 AppSteps = Annotated[int | None, typer.Option("--steps", help="--app forecaster: the series' last values held out and forecast from the rest "
-                                              "for the held-out MAE, as evaluate's backtest (default: --horizon; --test-size 0: none).", show_default=False)]
+                                              "for the held-out MAE, as evaluate --steps's backtest (default: --test-size of the series, 0.2, "
+                                              "at least --horizon values; --test-size 0: none).", show_default=False)]
 #: train --app agent's options (cli/_appagent.py): the environment it plays and its play budget; evaluate plays an agent's file with --env too
 AppEnv = Annotated[str | None, typer.Option("--env", help="--app agent: the gymnasium environment to play, e.g. CartPole-v1 (discrete actions).", show_default=False)]
 TotalSteps = Annotated[int | None, typer.Option("--total-steps", help="--app agent: environment steps to learn from (default 100000; fewer once "
@@ -383,7 +384,8 @@ def train(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
-    test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none).")] = 0.2,
+    test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none); --app forecaster: "
+                                             "of the series' last values (at least --horizon), forecast from the rest.")] = 0.2,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,

@@ -11,8 +11,9 @@ a trained file reads back with the same options. The held-out part is scored by 
   average precision); the summary gives the anomaly threshold (the reconstruction error above which ``predict`` says -1);
 * recommender: two id columns, user then item (``--features USER,ITEM``, default the two besides ``--target``),
   and the rating ``--target`` -> held-out RMSE and MAE, beside the RMSE of the training mean rating;
-* forecaster: a series (``--value-column``, oldest first); its last ``--steps`` values (default ``horizon``)
-  are held out and forecast from the rest -> MAE, RMSE, MASE and the naive forecast's MAE (``evaluate``'s backtest);
+* forecaster: a series (``--value-column``, oldest first); its last ``--steps`` values (or ``--test-size`` of the series;
+  default 0.2 of it, at least ``horizon`` values) are held out and forecast from the rest -> MAE, RMSE, MASE and the naive
+  forecast's MAE (``evaluate --steps K``'s backtest);
 * image: pixel columns (``--features``, default every column but ``--target``) in ``--image-layout`` order, each image
   ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
   reader); the labels ``--target``; or an ``.npz`` with the images ``X`` (N, H, W[, C]; ``chw``: (N, C, H, W)) and the labels ``y``
@@ -34,6 +35,7 @@ argument (a long table's sequences), for ``--gradient-flow``'s sample (:mod:`._a
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +48,7 @@ from ._appspeech import read_speech_table
 from ._common import UserError, labelled_table, note, one_line
 
 Fit = Callable[..., Any]
+FORECAST_TEST_SIZE = 0.2  # train --app forecaster's default share of the series held out: --test-size's default for every app
 
 
 def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -177,32 +180,49 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
 
 
 def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
-    """A Forecaster on the series ``--value-column``; its last ``--steps`` values held out and forecast (evaluate's backtest)."""
+    """A Forecaster on the series ``--value-column``; its tail held out (:func:`forecast_hold_out`) and forecast from the rest (evaluate's backtest)."""
     from ._appfiles import read_series
     from ._appscore import score_forecaster
 
     values, column, where = read_series(data, options["value_column"], gaps=True)  # a missing value refused there, naming its line; skipped dates noted
     model = make()
-    if "test_size" in given and float(options["test_size"]) != 0:
-        raise UserError("a Forecaster holds out the series' last --steps values (default: its horizon), not a share of rows: "
-                        "drop --test-size, or pass --test-size 0 to hold out none.")
-    steps = options["steps"]
-    if steps is not None and "test_size" in given:
-        raise UserError("--steps sets how many of the series' last values are held out, and --test-size 0 holds out none: drop one of them.")
-    if steps is not None and steps < 1:
-        raise UserError(f"--steps must be a whole number >= 1 (values held out). Received: {steps}.")
-    k = 0 if "test_size" in given else int(model.horizon) if steps is None else int(steps)
+    share = float(options["test_size"]) if "test_size" in given else None
+    k = forecast_hold_out(len(values), int(model.window), int(model.horizon), options["steps"], share)
     need = int(model.window) + int(model.horizon) + 1
     if len(values) - k < need:
-        held = f" and {k} held out (--steps)" if k else ""
+        why = "--steps" if options["steps"] is not None else "--test-size" if share is not None else "by default at least --horizon; --test-size 0: none"
+        held = f" and {k} held out ({why})" if k else ""
+        smaller = "" if not k else "/--steps" if options["steps"] is not None else "/--test-size"
         raise UserError(f"the series '{column}' has {len(values)} values; window {model.window} + horizon {model.horizon} + 1 = {need} are needed "
-                        f"to train{held}: pass a longer series, or a smaller --window/--horizon{'/--steps' if k else ''}.")
+                        f"to train{held}: pass a longer series, or a smaller --window/--horizon{smaller}.")
     model = fit(model, values[: len(values) - k])
     summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
     if k:
-        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where)  # evaluate's one hold-out
+        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where)  # evaluate --steps k
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
+
+
+def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test_size: float | None) -> int:
+    """How many of a series' ``n`` last values ``train --app forecaster`` holds out, to forecast them from the values before.
+
+    ``--steps`` is that count; ``--test-size`` a share of the series (sktime's ``temporal_train_test_split``: ``ceil(test_size·n)``
+    values, at least ``horizon``), 0 for none. Neither given: :data:`FORECAST_TEST_SIZE` of the series, at least ``horizon`` values
+    and at most what leaves ``window + horizon + 1`` to train on. (It was ``horizon`` values: a default Forecaster, horizon 1, was
+    scored on one value, which says next to nothing.) The one origin is statsmodels' and sktime's usual hold-out: fit on the head,
+    forecast the whole tail (recursively past ``horizon``).
+    """
+    if steps is not None and test_size is not None:
+        raise UserError("--steps and --test-size both set how many of the series' last values are held out (a count, a share): drop one of them.")
+    if steps is not None:
+        if steps < 1:
+            raise UserError(f"--steps must be a whole number >= 1 (values held out). Received: {steps}.")
+        return int(steps)
+    if test_size is not None:
+        if not 0 <= test_size < 1:
+            raise UserError(f"--test-size must be in [0, 1) (the share of the series' last values held out). Received: {test_size}.")
+        return 0 if test_size == 0 else max(horizon, math.ceil(test_size * n))
+    return max(horizon, min(math.ceil(FORECAST_TEST_SIZE * n), n - (window + horizon + 1)))
 
 
 def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
