@@ -94,6 +94,42 @@ def test_batches_of_users_give_what_one_pass_gives(fitted: tuple[pd.DataFrame, R
     pd.testing.assert_frame_equal(rec.recommend(users, n=7), whole)
 
 
+def _all_tied(rec: Recommender) -> Recommender:
+    """A copy of ``rec`` whose items share one vector and bias: every candidate scores the same for each user."""
+    import copy
+
+    tied = copy.deepcopy(rec)
+    net = tied.network_
+    net.item.weight.data[:] = net.item.weight.data[0]
+    net.item_bias.weight.data[:] = net.item_bias.weight.data[0]
+    return tied
+
+
+def test_equal_scores_rank_by_item_id(fitted: tuple[pd.DataFrame, Recommender]) -> None:
+    """Ties went in torch.topk's order (none set): now by item id, ascending, whatever the order items_ holds them in."""
+    df, rec = fitted
+    tied = _all_tied(rec)
+    assert list(tied.items_) != sorted(tied.items_)  # fit's first-appearance order: the codes are not in id order
+    out = tied.recommend([3, 0], n=12)
+    for user in (3, 0):
+        unrated = sorted(i for i in tied.items_ if (user, i) not in _pairs(df))
+        assert out[out.user == user].item.tolist() == unrated[:12]
+        assert out[out.user == user].score.nunique() == 1
+    pool = ["m7", "m29", "m11", "m2"]  # candidates given in any order rank alike
+    assert tied.recommend([1], n=4, items=pool, exclude_seen=False).item.tolist() == ["m11", "m2", "m29", "m7"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an unseen user: the fallback, mean + item bias, ties too
+        assert tied.recommend([999], n=3).item.tolist() == ["m0", "m1", "m10"]
+
+
+@pytest.mark.parametrize(("ids", "order"), [
+    ([30, 4, 17], [4, 17, 30]), (["b", "a", "c"], ["a", "b", "c"]), ([3, "a", 1, "B"], [1, 3, "B", "a"]), ([2.5, 1, "x"], [1, 2.5, "x"]),
+])
+def test_id_order_sorts_numbers_then_text(ids: list[Any], order: list[Any]) -> None:
+    index = pd.Index(ids, dtype=object if any(isinstance(i, str) for i in ids) else None)
+    assert [ids[k] for k in _recommend_topn.id_order(index)] == order
+
+
 def test_candidate_items(fitted: tuple[pd.DataFrame, Recommender]) -> None:
     df, rec = fitted
     pool = ["m3", "m7", "m11", "m2", "m29"]

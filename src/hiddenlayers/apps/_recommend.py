@@ -66,7 +66,7 @@ from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_sp
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_bpr import batch_pass, bpr_training_data
 from ._recommend_rows import RowAdam
-from ._recommend_topn import check_n, id_array, rated_from_file, rated_pairs, rated_tensors, top_n
+from ._recommend_topn import check_n, id_array, id_order, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
@@ -725,9 +725,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         user with fewer than ``n`` other candidates gets fewer rows. ``items``: the candidate item ids (default every
         item of ``items_``); ids not seen in fit are refused (they have no vector).
 
-        Rows come in the order of ``users``, ranks 1, 2, ... within each (equal scores in no set order). ``score``
-        is :meth:`predict`'s rating of the pair (clipped to ``clip`` when set; the order is by the unclipped rating,
-        so clipped ties keep it). A user not seen in fit gets :meth:`predict`'s fallback, the global mean plus each
+        Rows come in the order of ``users``, ranks 1, 2, ... within each; equal scores rank by item id, ascending
+        (numbers by value, text alphabetically; where the ids mix the two, numbers first), so a list is the same on
+        every call, device and batch. ``score`` is :meth:`predict`'s rating of the pair (clipped to ``clip`` when set;
+        the order is by the unclipped rating, so clipped ties keep it, and only equal unclipped ratings go by id). A user not seen in fit gets :meth:`predict`'s fallback, the global mean plus each
         item's bias (the items rated above average most surely), and one warning counts such users.
 
         Every candidate is scored for a batch of users in one forward pass (users x items pairs, about 131,000
@@ -746,6 +747,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         u = self.users_.get_indexer(wanted)
         check_id_kinds("user", wanted, u, self.users_)
         candidates = self._candidate_codes(items)
+        candidates = candidates[id_order(self.items_[candidates])]  # in item id order: the sort keeps it among equal scores
         if n > len(candidates):
             warnings.warn(f"n={n} is more than the {len(candidates)} candidate items: each list holds at most {len(candidates)}.",
                           UserWarning, stacklevel=user_stacklevel())

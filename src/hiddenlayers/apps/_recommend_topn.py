@@ -3,8 +3,10 @@
 ``Recommender.recommend`` scores every candidate item for a batch of users in one forward pass
 (``(users, items)`` pairs through ``RecommenderNet.rate``, no Python loop over items), leaves out
 what each user rated in fit (a CSR matrix of the training pairs: row ``u`` holds the item codes user
-code ``u`` rated), and keeps the ``n`` best by ``torch.topk``. The pairs travel in the model file as two
-integer tensors (``rated.indptr``, ``rated.indices``: 8 bytes per user and 4 per training rating).
+code ``u`` rated), and keeps the ``n`` best by a stable descending sort of the candidates taken in ascending
+item id order (:func:`id_order`), so equal scores rank by item id: the same lists on every run, device and batch
+(``torch.topk`` returns ties in no set order). The pairs travel in the model file as two integer tensors
+(``rated.indptr``, ``rated.indices``: 8 bytes per user and 4 per training rating).
 """
 
 from __future__ import annotations
@@ -90,6 +92,17 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def id_order(ids: pd.Index) -> np.ndarray:
+    """Positions that put ``ids`` in ascending order (stable): numbers by value, text alphabetically, and where a model's ids
+    mix the two (a warm fit's new ids of another kind), the numbers first. Ties of ``recommend`` rank by this order."""
+    values = ids.to_numpy()
+    try:
+        return np.argsort(values, kind="stable")
+    except TypeError:  # ints beside strings: no common order, so by kind, then value
+        key = [(0, v, "") if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else (1, 0, str(v)) for v in values]
+        return np.array(sorted(range(len(values)), key=key.__getitem__), dtype=np.int64)
+
+
 def excluded_mask(rated: sp.csr_array, user_codes: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) positions in a ``(len(user_codes), candidates)`` score matrix of the pairs ``rated`` holds.
 
@@ -133,8 +146,9 @@ def top_n(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, n: int, mean
     """Each user's ``n`` best candidates: (row of ``user_codes``, rank 1.., item code, unclipped score), users in order, ranks ascending.
 
     Scores ``users x candidates`` in batches of about :data:`PAIRS_PER_PASS` pairs; pairs in ``rated`` (None: exclude
-    nothing) are set to -inf before ``torch.topk`` and dropped after it, so a user with fewer than ``n`` candidates
-    left gets fewer rows. ``n`` is at most ``len(item_codes)``."""
+    nothing) are set to -inf before the sort and dropped after it, so a user with fewer than ``n`` candidates
+    left gets fewer rows. ``n`` is at most ``len(item_codes)``. The sort is stable: equal scores keep the order of
+    ``item_codes`` (``recommend`` passes them in item id order)."""
     position = np.full(int(net.item.num_embeddings), -1, dtype=np.int64)
     position[item_codes] = np.arange(len(item_codes))
     step = max(1, PAIRS_PER_PASS // len(item_codes))
@@ -146,7 +160,7 @@ def top_n(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, n: int, mean
             if rated is not None:
                 rows, cols = excluded_mask(rated, batch, position)
                 scores[torch.as_tensor(rows), torch.as_tensor(cols)] = -torch.inf
-            best, where = torch.topk(scores, n, dim=1)  # (b, n), each row in descending order
+            best, where = (t[:, :n] for t in torch.sort(scores, dim=1, descending=True, stable=True))  # (b, n); topk breaks ties at random
             best_np, where_np = best.numpy(), where.numpy()
             keep = np.isfinite(best_np)  # an excluded pair ranks last, and only where fewer than n were left
             row = np.broadcast_to(np.arange(start, start + len(batch))[:, None], keep.shape)
@@ -155,4 +169,4 @@ def top_n(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, n: int, mean
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-__all__ = ["PAIRS_PER_PASS", "candidate_scores", "check_n", "excluded_mask", "id_array", "rated_from_file", "rated_pairs", "rated_tensors", "top_n"]
+__all__ = ["PAIRS_PER_PASS", "candidate_scores", "check_n", "excluded_mask", "id_array", "id_order", "rated_from_file", "rated_pairs", "rated_tensors", "top_n"]
