@@ -100,3 +100,46 @@ def test_help_says_which_rated_items_are_left_out() -> None:
     unrated, and its help did not say so (a user expects every rating of the training file left out)."""
     shown = " ".join(ok("recommend", "--help").stdout.split())
     assert "rows it held out to score" in shown and "--test-size 0" in shown
+
+
+def test_items_ranks_only_those_candidates_as_pythons_items(model_file: tuple[Path, Recommender], tmp_path: Path) -> None:
+    path, rec = model_file
+    got = pd.read_csv(io.StringIO(ok("recommend", path, "--users", "3,1", "-n", "3", "--items", "7, 2,30,11,5").stdout))
+    expected = rec.recommend([3, 1], n=3, items=[7, 2, 30, 11, 5])
+    pd.testing.assert_frame_equal(got[["user", "rank", "item"]], expected[["user", "rank", "item"]])
+    assert set(got.item) <= {7, 2, 30, 11, 5}
+    (tmp_path / "items.txt").write_text("7\n2\n\n30,11\n5\n")  # a file of ids, one per line (or comma-separated): the same lists
+    (tmp_path / "users.txt").write_text("3\n1\n")
+    from_files = pd.read_csv(io.StringIO(ok("recommend", path, "--users", tmp_path / "users.txt", "-n", "3", "--items", tmp_path / "items.txt").stdout))
+    pd.testing.assert_frame_equal(from_files, got)
+    result = ok("recommend", path, "--users", "2", "-n", "5", "--items", "4,9", "--include-seen")
+    assert "note: -n 5 is more than the 2 --items: each list holds at most 2" in result.stderr
+    assert sorted(pd.read_csv(io.StringIO(result.stdout)).item) == [4, 9]
+
+
+def test_tied_scores_are_listed_by_item_id(model_file: tuple[Path, Recommender], tmp_path: Path) -> None:
+    """Every item given one vector: all scores tie, and the CLI's list is the candidates in id order (topk's order before)."""
+    import copy
+
+    rec = copy.deepcopy(model_file[1])
+    rec.network_.item.weight.data[:] = rec.network_.item.weight.data[0]
+    rec.network_.item_bias.weight.data[:] = rec.network_.item_bias.weight.data[0]
+    rec.save(tmp_path / "tied.safetensors")
+    got = pd.read_csv(io.StringIO(ok("recommend", tmp_path / "tied.safetensors", "--users", "5", "-n", "40", "--include-seen").stdout))
+    assert got.item.tolist() == sorted(rec.items_) and got.score.nunique() == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--items", "1,x"], "--items holds 'x', but the model's item ids are numbers"),
+    (["--items", "4,4"], "--items names '4' more than once: give each item once."),
+    (["--items", "4,,5"], "--items must be comma-separated item ids (or a file of them), e.g. --items 10,20,30."),
+    (["--items", "4,999"], "items holds 1 id(s) not seen in fit (first: 999), which have no vector to rank"),
+    (["--items", "EMPTY"], "holds no item ids: write them one per line."),
+    (["--items", "DUPS"], "names '3' more than once: give each item once."),
+])
+def test_items_errors_are_one_line(model_file: tuple[Path, Recommender], tmp_path: Path, args: list[str], message: str) -> None:
+    path, _ = model_file
+    (tmp_path / "empty.txt").write_text("\n\n")
+    (tmp_path / "dups.txt").write_text("3\n4\n3\n")
+    files = {"EMPTY": str(tmp_path / "empty.txt"), "DUPS": str(tmp_path / "dups.txt")}
+    assert_user_error(run("recommend", path, "--users", "1", *[files.get(a, a) for a in args]), message)
