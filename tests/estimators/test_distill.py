@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -228,6 +229,16 @@ class _NanTeacher:
         return p
 
 
+def test_rows_are_counted_as_row_count_counts_them(iris: tuple[np.ndarray, np.ndarray]) -> None:
+    """Lists of rows and sparse matrices are counted by the one count (data.row_count), so X's and y's lengths are compared."""
+    import scipy.sparse as sp
+
+    from hiddenlayers.estimators import _distill
+
+    X, _ = iris
+    assert _distill._rows(X[:7].tolist()) == _distill._rows(sp.csr_matrix(X[:7])) == _distill._rows(pd.DataFrame(X[:7])) == 7
+
+
 def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
     X, y = iris
     s = hl.MLPClassifier((4,), max_iter=5)
@@ -245,6 +256,10 @@ def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_tea
         (lambda: hl.distill(hl.MLPRegressor(), iris_teacher, X, y), TypeError, "student must be a hiddenlayers MLPClassifier"),
         (lambda: hl.distill(s, iris_teacher, X, y[:-1]), ValueError, "same number of rows"),
         (lambda: hl.distill(s, multilabel, X, y), ValueError, "the teacher is a multi-label MLPClassifier"),
+        # rows counted by data.row_count: a 0-d X was an IndexError, None a TypeError about len()
+        (lambda: hl.distill(s, iris_teacher, np.float64(1.0), None), ValueError,
+         r"X must be rows of features \(n_samples, n_features\): an array, a DataFrame, a sparse matrix or a list of rows. Received: a 0-d array"),
+        (lambda: hl.distill(s, iris_teacher, None, y), ValueError, "X must be rows of features .* Received: NoneType."),
     ]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message) as info:

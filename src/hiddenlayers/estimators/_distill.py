@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
+from ..data import row_count
 from ..training import Loss, distillation_loss, get_loss
 from ._checks import check_sample_weight
 from ._mlp import MLPClassifier
@@ -145,7 +146,7 @@ def _row_weights(X: Any, X_unlabeled: Any, sample_weight: Any, unlabeled_weight:
     if X_unlabeled is None:
         u = np.zeros(0)
     elif unlabeled_weight is None:
-        u = np.full(_rows(X_unlabeled), float(w[w > 0].mean()) if w.any() else 1.0)
+        u = np.full(_rows(X_unlabeled, "X_unlabeled"), float(w[w > 0].mean()) if w.any() else 1.0)
     else:
         u = _weights_of(unlabeled_weight, X_unlabeled, "unlabeled_weight")
     if not (w.any() or u.any()):
@@ -167,8 +168,15 @@ def _weights_of(weights: Any, X: Any, name: str) -> np.ndarray:
     return np.zeros_like(sw) if zero else sw
 
 
-def _rows(X: Any) -> int:
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+def _rows(X: Any, name: str = "X") -> int:
+    """The rows of ``X`` by :func:`hiddenlayers.data.row_count` (the project's one count: arrays, DataFrames, sparse
+    matrices, lists of rows); anything else (a number, None, a tuple) is one ``ValueError`` naming ``name`` and what to pass."""
+    n = row_count(X)
+    if n is None:
+        got = f"a 0-d array ({X!r})" if np.ndim(X) == 0 and hasattr(X, "shape") else type(X).__name__
+        raise ValueError(f"{name} must be rows of features (n_samples, n_features): an array, a DataFrame, a sparse matrix or a list of rows. "
+                         f"Received: {got}.")
+    return n
 
 
 @contextmanager
