@@ -58,3 +58,27 @@ def test_a_description_naming_a_file_prints_as_given(capsys) -> None:
         err = capsys.readouterr().err
         assert f"{description} stopped after epoch 1: max_epochs" in err.splitlines()
         assert any(line.startswith(description) and "1/2" in line for line in err.splitlines())
+
+
+def _bar_lines(capsys, monkeypatch, columns: int, description: str, label: str, total: int = 500) -> list[str]:
+    from hiddenlayers.training import History, ProgressBar
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    bar = ProgressBar(total, description, (label, lambda logs: logs.get("v")))
+    bar.on_train_begin()
+    for _ in range(3):
+        bar.on_epoch_end(logs={"train_loss": 123.456789, "v": 0.123456})
+    bar.on_train_end(history=History(epoch=[3], stop_reason="max_epochs"))
+    return [line for line in capsys.readouterr().err.splitlines() if "3/" in line]
+
+
+def test_an_apps_bar_keeps_every_figure_within_80_columns(capsys, monkeypatch) -> None:
+    """'training Autoencoder' with a 20-column bar, both times and 'val error' was 96 columns: cut to '3/5…' and '0:00:…' at 80,
+    and 96 wide on a wider terminal. Now the bar takes what the text leaves of at most 80 columns."""
+    for description, label in (("training Autoencoder", "val error"), ("training SpeechRecognizer", "val CER"), ("MLPClassifier", "val")):
+        for columns in (80, 200):
+            lines = _bar_lines(capsys, monkeypatch, columns, description, label)
+            assert lines and all(len(line) <= 80 for line in lines), lines
+            last = lines[-1]
+            assert last.startswith(description) and "…" not in last
+            assert f" 3/500 loss 123.4568 {label} 0.1235 " in last

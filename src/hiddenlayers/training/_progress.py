@@ -66,8 +66,14 @@ class SklearnLines(Callback):
             print(self.message + tail)
 
 
+#: the progress line's widest (columns): pipes, CI logs and terminals of 80 columns show it whole
+MAX_WIDTH = 80
+
+
 class ProgressBar(Callback):
-    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``).
+    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``): one line of at most
+    :data:`MAX_WIDTH` columns and the terminal's width (the description, the bar, epochs done of all, the loss, the
+    validation figure, the time left).
 
     ``val``: the validation column's label and how to read it from an epoch's ``logs`` (default ``("val", val_score)``: the
     score, higher is better). A fit that watches an error passes its own, e.g. the Autoencoder's ``("val error", ...)``, the
@@ -83,20 +89,25 @@ class ProgressBar(Callback):
         self._task: Any = None
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         from .._rich_plain import console
 
+        # The line is at most MAX_WIDTH columns and never wider than the terminal: the bar takes what the text leaves (Rich narrows
+        # a flexible column first). A fixed 20-column bar beside the elapsed and remaining times made "training Autoencoder ...
+        # val error" 96 columns, which Rich cut to fit 80 ("3/5…", "0:00:…"); the elapsed time is left out, the time left kept.
+        con = console(file=sys.stderr)
+        con.width = min(con.width, MAX_WIDTH)
         self._progress = Progress(
             TextColumn("{task.description}", style="bold", markup=False),  # the description may name the user's file: never markup
-            BarColumn(bar_width=20),  # the whole line fits 80 columns (pipes, CI logs, small terminals)
+            BarColumn(bar_width=None),
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"),
             TextColumn(f"{self.val_label} {{task.fields[val]}}"),
-            TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=console(file=sys.stderr),
+            console=con,
             transient=False,
+            expand=True,
         )
         self._progress.start()
         # a fit resumed from a backup has done some of this call's epochs already: the bar starts at them (k of N), with their last loss
