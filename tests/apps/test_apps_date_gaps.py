@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,3 +67,37 @@ def test_forecaster_fit_on_dates_with_gaps_warns_once_and_still_fits() -> None:
         warnings.simplefilter("error")  # business days, or a plain array: no warning
         model.fit(pd.Series(np.sin(np.arange(60) / 4), index=pd.bdate_range("2024-01-01", periods=60)))
         model.fit(series.to_numpy())
+
+
+@settings(max_examples=30, deadline=None)
+@given(tz=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Sydney"]), freq=st.sampled_from(["D", "2D", "W-SUN", "MS", "B"]),
+       data=st.data())
+def test_a_time_zone_aware_series_across_dst_counts_local_calendar_steps(tz: str, freq: str, data: st.DataObject) -> None:
+    """A daily series in a zone with daylight saving has a 23- and a 25-hour day each year: they were off-step dates (every date
+    after the change, counted in 24-hour steps). Now days are local calendar days: only the dates dropped are gaps."""
+    index = pd.date_range("2023-09-01", "2025-05-01", freq=freq, tz=tz)  # both of each zone's changes, twice
+    if freq in ("D", "2D", "B"):
+        index = index[: 220]  # a few hundred dates keep it cheap, still across a change
+    n = len(index)
+    dropped = sorted(data.draw(st.sets(st.integers(1, n - 2), min_size=1, max_size=3)))
+    runs = 1 + int(np.sum(np.diff(dropped) > 1))
+    kept = index.delete(dropped)
+    assert date_gaps(kept) == DateGaps(pd.tseries.frequencies.to_offset(freq).freqstr, runs, len(dropped), dropped[0], 0)
+    assert date_gaps(pd.DatetimeIndex(list(index))) is None  # no freq attribute: the steps are read from the dates alone
+
+
+def test_an_hourly_series_across_dst_counts_elapsed_hours() -> None:
+    """Hours stay hours of elapsed time: the clock's skipped or repeated hour at a change is no gap, a dropped hour is one."""
+    index = pd.date_range("2024-03-30 20:00", "2024-04-01", freq="h", tz="Europe/Berlin")  # 2024-03-31 02:00 does not exist
+    assert date_gaps(pd.DatetimeIndex(list(index))) is None
+    assert date_gaps(index.delete(12)) == DateGaps("h", 1, 1, 12, 0)
+    fall = pd.date_range("2024-10-26 20:00", "2024-10-28", freq="h", tz="Europe/Berlin")  # 02:00 comes twice
+    assert date_gaps(fall.delete([5, 6])) == DateGaps("h", 1, 2, 5, 0)
+
+
+def test_forecaster_fit_on_a_daily_series_across_dst_warns_of_the_dropped_day_only() -> None:
+    index = pd.date_range("2024-03-20", periods=30, freq="D", tz="Europe/Berlin").delete(20)  # DST starts 2024-03-31
+    series = pd.Series(np.sin(np.arange(29) / 3), index=index)
+    with pytest.warns(UserWarning, match=r"1 gap\(s\) \(1 missing step\(s\) of 'D'\), the first after 2024-04-08 .*next date is 2024-04-10") as caught:
+        Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(series)
+    assert not any("off that step" in str(w.message) for w in caught)

@@ -4,8 +4,8 @@ A :class:`~hiddenlayers.apps.Forecaster` reads its values as evenly spaced steps
 with some days missing) is trained on as if no day were missing: a lag window across a gap spans more time than the
 others. statsmodels warns about a date index without a frequency; here :func:`date_gaps` finds the step (pandas'
 ``infer_freq`` on the whole index, else the most common answer on short stretches of it: calendar steps such as business
-days or month starts are found as such) and counts the places where steps are missing, and :func:`date_gaps_message` says
-it once (``Forecaster.fit``'s warning, ``train --app forecaster``'s note). Gaps are not refused: they may be meant.
+days or month starts are found as such) and counts the places where steps are missing (a time-zone-aware index's days in
+local calendar days, so a daylight-saving change is no gap), and :func:`date_gaps_message` says it once (``Forecaster.fit``'s warning, ``train --app forecaster``'s note). Gaps are not refused: they may be meant.
 """
 
 from __future__ import annotations
@@ -86,6 +86,23 @@ def _positions(index: Any, step: Any) -> np.ndarray:
     return pos if len(grid) and grid[0] == index[0] else np.where(pos >= 0, pos + 1, -1)
 
 
+def _calendar_view(index: Any, step: Any) -> Any:
+    """``index`` as its steps are counted: a time-zone-aware index whose step is a day or longer (days, weeks, business days,
+    months) in local wall-clock time, so the 23- and 25-hour days of a daylight-saving change are one day each, not off the
+    step; a step shorter than a day (hours, minutes) in elapsed time, as the index holds it (a DST change skips or repeats
+    an hour of the clock, not of the series)."""
+    import pandas as pd
+
+    if index.tz is None:
+        return index
+    try:
+        if pd.Timedelta(step) < pd.Timedelta(days=1):
+            return index
+    except (TypeError, ValueError):  # a calendar step (weeks, months, business days): no fixed duration
+        pass
+    return index.tz_localize(None)
+
+
 def date_gaps(dates: Any) -> DateGaps | None:
     """The gaps of ``dates`` (a pandas DatetimeIndex or PeriodIndex, or anything ``pd.DatetimeIndex`` reads; in time order),
     or None where they are evenly spaced in some step (pandas' frequencies: days, business days, month ends, ...), have
@@ -102,7 +119,7 @@ def date_gaps(dates: Any) -> DateGaps | None:
     step = _common_step(index)
     if step is None:
         return None
-    pos = _positions(index, step)
+    pos = _positions(_calendar_view(index, step), step)
     both = (pos[:-1] >= 0) & (pos[1:] >= 0)  # pairs of neighbours both on the grid: a jump of more than one step is a gap
     jumps = np.diff(pos)
     skipped = np.flatnonzero(both & (jumps > 1))
