@@ -63,7 +63,7 @@ def test_model_file_steps_use_the_models_learning_rate_and_say_so(model):
     out = " ".join(ok("explain", "--model", path, "--data", csv, "--solver", "sgd").stdout.split())
     assert "learning rate 0.03 (the model's learning_rate_init), momentum=0.6, nesterovs_momentum=True" in out
     assert "velocity v ← 0.6·v - 0.03·g" in out
-    assert "The model's own: learning_rate_init=0.03, momentum=0.6, nesterovs_momentum=True, as its fit steps with" in out
+    assert "The model's own: learning_rate_init=0.03, momentum=0.6, nesterovs_momentum=True; the options (--lr, --momentum" in out
     d = json.loads(ok("explain", "--model", path, "--data", csv, "--solver", "sgd", "--lr", "0.2", "--momentum", "0.5", "--json").stdout)
     assert d["optimizer"]["learning_rate"] == 0.2 and d["optimizer"]["settings"]["momentum"] == 0.5
     assert d["source"]["from_model"] == {"nesterovs_momentum": True}

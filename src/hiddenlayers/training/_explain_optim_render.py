@@ -44,7 +44,7 @@ def render_optim(con: Any, ex: Any) -> None:
     con.rule(f"[bold]4. {spec.steps} {spec.solver} step{'s' if spec.steps > 1 else ''} on this row")
     con.print(escape(f"solver={spec.solver}, learning rate {o.learning_rate:g} ({lr_from}), {settings}; float64."))
     if taken:  # which numbers are the model's and which the user's (or the defaults): the steps are only fit's when all are its
-        con.print(escape(f"The model's own: {', '.join(_setting(k, v) for k, v in taken.items())}, as its fit steps with; "
+        con.print(escape(f"The model's own: {', '.join(_setting(k, v) for k, v in taken.items())}; "
                          "the options (--lr, --momentum, --beta1, ...; learning_rate=, momentum=, ...) set others."))
     if ex.source.get("solver"):
         con.print(f"Steps from zero optimizer state on this row alone (the model was trained with solver={ex.source['solver']}; its fit also "
