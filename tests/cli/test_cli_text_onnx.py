@@ -86,3 +86,16 @@ def test_export_reads_the_parity_texts_from_text_column(files: Path, tmp_path: P
     assert_user_error(run("export", tmp_path / "ae.safetensors", tmp_path / "rows.csv", "--text-column", "x0", "--out", tmp_path / "c.onnx"),
                       "--text-column is for TextClassifier files; this model file holds an Autoencoder: drop --text-column.")
     assert not (tmp_path / "b.onnx").exists() and not (tmp_path / "c.onnx").exists()
+
+
+def test_predict_of_a_token_id_export_without_a_table_form_names_the_python_runner(tmp_path: Path) -> None:
+    from hiddenlayers.apps import SequenceClassifier
+
+    ids = [np.arange(t) % 5 for t in range(2, 12)]
+    SequenceClassifier("embed4,gru4", max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(ids, [0, 1] * 5).save(tmp_path / "ids.safetensors")
+    ok("export", tmp_path / "ids.safetensors", "--out", tmp_path / "ids.onnx")
+    pd.DataFrame({"id": [1, 1], "t": [0, 1], "x": [3, 4]}).to_csv(tmp_path / "long.csv", index=False)
+    # it said hl.load('ids.onnx'), which reads .safetensors files only
+    assert_user_error(run("predict", tmp_path / "ids.onnx", tmp_path / "long.csv"),
+                      f"which stores no long-table columns to read a data file by: use hl.ship.TokenOnnx('{tmp_path / 'ids.onnx'}') from Python, "
+                      f"or `hiddenlayers serve {tmp_path / 'ids.onnx'}`")

@@ -142,6 +142,7 @@ class SequenceClassifier(_Export):
         super().__init__(adapter, columns)
         self.long_columns_ = columns.get("long_columns")
         self.classes_ = np.asarray(self.app.classes_)
+        self.ids = adapter.ids  # an export of token ids (hl.ship.TokenOnnx runs it from Python), else of frames
 
     def sequences_from_long(self, frame: pd.DataFrame, where: Any = None) -> Any:
         from ..apps import check_columns, long_sequences
