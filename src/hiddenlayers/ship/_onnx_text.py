@@ -40,6 +40,8 @@ class TokenOnnx(AppOnnx):
     ``threads``: onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`); ``opened``: the file's
     session where the caller has made it.
 
+    On a TextClassifier's export (an exported file, so the example is not run here):
+
     >>> model = TokenOnnx("text.onnx")  # doctest: +SKIP
     >>> model.predict(["a fine film", ""])  # doctest: +SKIP
     array(['pos', 'neg'], dtype='<U3')
