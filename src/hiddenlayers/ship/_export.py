@@ -374,9 +374,8 @@ def export_onnx(
     (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in colour, uint8 images divided by 255; output
     ``probabilities``), an Autoencoder (raw rows -> ``scores`` = ``score_samples`` and ``reconstruction``), a Forecaster
     (``(batch, window)`` raw values -> ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
-    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``), a TextClassifier
-    (int64 token ids ``(batch, steps)`` padded with 0, its tokenizer's JSON in the metadata ``tokenizer``) or a SequenceClassifier on
-    token ids (its ids padded with -1) -> ``probabilities`` (:mod:`._app_graph_ids`), or a Recommender
+    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``), a TextClassifier or a
+    token-id SequenceClassifier (int64 ids ``(batch, steps)``, padded; the tokenizer in the metadata: :mod:`._app_graph_ids`) or a Recommender
     (raw ids ``users`` and ``items`` ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X`` is their own
     kind of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences; ``(users, items)`` pairs) and the
     reference is the app's own method. Other applications are refused (``TypeError``).
