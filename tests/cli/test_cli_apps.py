@@ -100,7 +100,7 @@ COMMANDS = {
     "info": ("info {m}", set(KINDS)),
     "cost": ("cost {m} --calls 10", set(KINDS) - {"tr"}),  # each app on its fitted input (cli/_appcost); a Translator has several inputs
     "prune": ("prune {m} {d} --out {o}.safetensors --epochs 1", set()),
-    "export": ("export {m} --out {o}.onnx", {"image", "auto", "rec", "fc", "seq", "dqn"}),
+    "export": ("export {m} --out {o}.onnx", {"text", "image", "auto", "rec", "fc", "seq", "dqn"}),
     "distill": ("distill {m} {d} --out {o}.safetensors", set()),
     "train-init-from": ("train {d} --target a --init-from {m} --out {o}.safetensors --epochs 1", set()),
 }

@@ -1,6 +1,6 @@
 """Applications fitted with dtype="float64" export float64 graphs (ship/_app_graph*.py, ship/_double_ops.py), and the
 server and predict of those exports read float64 values (ship/_serve/app_onnx.py): ImageClassifier, SequenceClassifier and
-SpeechRecognizer are the apps with a dtype parameter that export_onnx takes (TextClassifier and Translator have no export)."""
+SpeechRecognizer are the apps with a dtype parameter that export_onnx takes (the TextClassifier's float64 export: tests/ship/test_export_text.py; the Translator has no export)."""
 
 from __future__ import annotations
 

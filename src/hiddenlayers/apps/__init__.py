@@ -16,7 +16,8 @@
   prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`;
   :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
   :func:`utterance_names` names its utterances in messages.
-* :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers.
+* :class:`TextClassifier` -- texts through a word/char tokenizer, an embedding and recurrent layers; :class:`Tokenizer`
+  (NumPy only: the ONNX runner tokenizes with it) and its reserved ids :data:`PAD_ID` (0) and :data:`UNKNOWN_ID` (1).
 * :class:`Translator` -- encoder-decoder with attention: sentences -> sentences (BLEU); :func:`unknown_words_note` is its
   one warning on source words not seen in fit (the server's note).
 
@@ -65,6 +66,10 @@ _EXPORTS = {
     "long_transcripts": "._speech.long",
     "utterance_names": "._speech.long",
     "TextClassifier": "._text",
+    "Tokenizer": "._tokenize",
+    "PAD_ID": "._tokenize",
+    "UNKNOWN_ID": "._tokenize",
+    "as_texts": "._tokenize",
     "Translator": "._translate.translate",
     "unknown_words_note": "._translate.text",
 }

@@ -25,7 +25,7 @@ from ._app_params import positive_int, row
 from ._appfile import open_model_file
 from ._seq.data import IDS
 from ._seq.sequence import SEQUENCE_PARAMS, SequenceClassifier
-from ._tokenize import UNKNOWN_ID, Tokenizer, as_texts
+from ._tokenize import Tokenizer, as_texts
 
 DEFAULT_SPEC = "embed64,gru64"
 
@@ -41,9 +41,8 @@ def _texts(X: Any) -> list[str]:
 
 
 def _ids(texts: list[str], tokenizer: Tokenizer) -> list[np.ndarray]:
-    """Each text's token ids; a text with no tokens reads as one unknown token."""
-    unknown = np.array([UNKNOWN_ID], dtype=np.int64)
-    return [ids if ids.size else unknown for ids in tokenizer.encode(texts)]
+    """Each text's token ids; a text with no tokens reads as one unknown token (:meth:`Tokenizer.text_ids`, the ONNX runner's rule too)."""
+    return tokenizer.text_ids(texts)
 
 
 TEXT_PARAMS: tuple[Param, ...] = (

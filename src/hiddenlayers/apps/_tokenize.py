@@ -120,6 +120,13 @@ class Tokenizer:
             out.append(np.fromiter((index.get(t, UNKNOWN_ID) for t in toks), dtype=np.int64, count=len(toks)))
         return out
 
+    def text_ids(self, texts: Iterable[str]) -> list[np.ndarray]:
+        """What a TextClassifier reads: :meth:`encode`'s ids, a text with no tokens (``""``, only spaces in word mode)
+        read as one unknown token (``[UNKNOWN_ID]``), so every text has at least one step. NumPy only: an ONNX runner
+        (:mod:`hiddenlayers.ship`) tokenizes with it, without PyTorch."""
+        unknown = np.array([UNKNOWN_ID], dtype=np.int64)
+        return [ids if ids.size else unknown for ids in self.encode(texts)]
+
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Tokens for ids (``"<pad>"`` and ``"<unk>"`` for the reserved ones)."""
         names = ["<pad>", "<unk>", *self.tokens]

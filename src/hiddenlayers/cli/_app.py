@@ -965,11 +965,11 @@ def prune(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer or DQNAgent.")],
+    model: Annotated[str, typer.Argument(help="Model file (.safetensors) to export: from `hiddenlayers train`, or a saved ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, TextClassifier, Recommender, SpeechRecognizer or DQNAgent.")],
     data: Annotated[str | None, typer.Argument(help="Optional data: a table model's rows (the parity rows; with the target column, "
                                                "also the score before/after --int8); "
                                                "an app's inputs as predict reads them (its parity rows: a Recommender's user and item columns, "
-                                               "a Forecaster's series, a long table of frames, a DQNAgent's observation columns).")] = None,
+                                               "a Forecaster's series, a long table of frames, a TextClassifier's text column, a DQNAgent's observation columns).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column of DATA (default: the one used in training).")] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="ONNX file to write.")] = "model.onnx",
     int8: Annotated[bool, typer.Option("--int8", help="Also write an int8 copy (OUT stem + .int8.onnx): weights stored as int8, computed in float32, each row's answer independent of its batch.")] = False,
@@ -981,6 +981,7 @@ def export(
                                              "ImageClassifier's 0-255 pixels as a camera gives them (the division by 255 runs in the graph).")] = "float32",
     dtype: Annotated[str | None, typer.Option("--dtype", help="An application's graph float type: float32 or float64 (default: the model's own; "
                                               "float32 exports a float64 app whose layers onnxruntime cannot run in float64, e.g. LSTM/GRU).")] = None,
+    text_column: TextColumn = None,
     force: Force = False,
     json: Json = False,
 ) -> None:
@@ -991,7 +992,7 @@ def export(
     from ._rightsize import run_export
 
     run_export(model, data, target=target, out=out, int8=int8, force=force, as_json=json, input_dtype=input_dtype, dtype=dtype,
-               int8_tolerance=int8_tolerance)
+               int8_tolerance=int8_tolerance, text_column=text_column)
 
 
 from ._serve import serve as _serve  # noqa: E402  (imports only Typer)

@@ -6,6 +6,7 @@ parity inputs from the same file ``predict`` reads:
 
 * Recommender: the (user, item) columns it was fitted on (unseen ids too: the graph answers them as ``predict`` does);
 * Autoencoder: the rows of its fitted columns; ImageClassifier: the pixel table, ``.npy`` or ``.npz`` of images;
+* TextClassifier: the texts of its text column (``--text-column``, else the one its file keeps, else the only text column);
 * Forecaster: the series of its value column (every window of it); SequenceClassifier and SpeechRecognizer: the long
   table by the columns the file stores (one sequence or utterance per id);
 * DQNAgent: a table of observations, one per row, its columns the observation's values in order (as ``inspect`` reads them).
@@ -22,16 +23,15 @@ from .._words import article
 from ._common import UserError
 
 
-def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
+def export_inputs(model: Any, path: str, data: str, target: str | None, text_column: str | None = None) -> Any:
     """The parity inputs ``X`` of application ``model`` (read from ``path``) in ``data``, in the form its ``predict`` takes;
-    a file the app's reader refuses is its one line. ``target``: ``--target``, refused (no score of an app is compared)."""
+    a file the app's reader refuses is its one line. ``target``: ``--target``, refused (no score of an app is compared);
+    ``text_column``: ``--text-column``, a TextClassifier's column of texts (None: ``predict``'s default)."""
     kind = type(model).__name__
     if target is not None:
         raise UserError(f"--target names the labels of a table model's score before and after --int8; {article(kind)}'s export checks parity "
                         f"on DATA's inputs alone: drop --target.")
     if kind in ("SequenceClassifier", "SpeechRecognizer") and getattr(model, "long_columns_", None) is None:
-        if getattr(model, "input_kind_", None) == "ids":
-            return None  # no export at all: export_onnx's own one line says why, not that DATA cannot be read
         _refuse_array_fitted(model, path)
     if kind == "Forecaster":
         from ._appfiles import data_column, read_series
@@ -51,7 +51,7 @@ def export_inputs(model: Any, path: str, data: str, target: str | None) -> Any:
         return app_rows(model, path, data, None, {}).X
     from ._appfiles import predict_inputs, refuse_missing_ids
 
-    X, where = predict_inputs(model, data)
+    X, where = predict_inputs(model, data, {"text_column": text_column})
     if kind == "Recommender":
         refuse_missing_ids(X, where)
     return X
@@ -61,10 +61,12 @@ def _refuse_array_fitted(model: Any, path: str) -> None:
     """A sequence or speech model fitted on arrays stores no columns to read DATA by, but exports without it: one line saying so
     (``predict``'s refusal sent the user to Python or ``serve``, though ``export PATH --out OUT`` works as it is)."""
     kind = type(model).__name__
-    what = "frame arrays" if kind == "SpeechRecognizer" else "arrays"
+    ids = getattr(model, "input_kind_", None) == "ids"
+    what = "frame arrays" if kind == "SpeechRecognizer" else "token id arrays" if ids else "arrays"
+    random = "random id sequences of the ids seen in fit" if ids else "random frames of its fitted width"
     raise UserError(f"'{path}' holds {article(kind)} fitted on {what} ({kind}.fit), which stores no long-table columns to read DATA by: "
-                    f"drop DATA (`hiddenlayers export {path} --out model.onnx` checks parity on random frames of its fitted width), "
-                    f"or check it on your own from Python: hl.export_onnx(hl.load('{path}'), 'model.onnx', X=frames).")
+                    f"drop DATA (`hiddenlayers export {path} --out model.onnx` checks parity on {random}), "
+                    f"or check it on your own from Python: hl.export_onnx(hl.load('{path}'), 'model.onnx', X={'ids' if ids else 'frames'}).")
 
 
 __all__ = ["export_inputs"]

@@ -418,10 +418,11 @@ def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[n
     return X, y, str(images), label
 
 
-def predict_inputs(model: Any, data: str) -> tuple[Any, Any]:
-    """An ImageClassifier's, Autoencoder's or Recommender's ``X`` from ``data`` as ``predict`` reads it (default options), and
-    ``where(i)``: row ``i``'s file line (None for an array of images): ``export``'s parity rows (:mod:`._appexport`)."""
-    X, where, _ = _inputs(model, data, {})
+def predict_inputs(model: Any, data: str, options: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """An ImageClassifier's, Autoencoder's, Recommender's or TextClassifier's ``X`` from ``data`` as ``predict`` reads it
+    (``options`` as :func:`predict_app`'s: ``text_column``; None: the defaults), and ``where(i)``: row ``i``'s file line (None for
+    an array of images): ``export``'s parity rows (:mod:`._appexport`)."""
+    X, where, _ = _inputs(model, data, options or {})
     return X, where
 
 

@@ -1,5 +1,5 @@
-"""``predict`` and ``evaluate`` of an application's ``.onnx`` export (a Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's
-or ImageClassifier's).
+"""``predict`` and ``evaluate`` of an application's ``.onnx`` export (a Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's,
+ImageClassifier's or TextClassifier's: its texts tokenized by the tokenizer the file holds).
 
 Each export is opened as the server opens it (:func:`hiddenlayers.ship.app_export`: the app's request form, its checks and
 its graph-backed answers, one place for each app's ONNX input rule) and wrapped here in a stand-in of the fitted app that
@@ -22,7 +22,7 @@ import pandas as pd
 from ._common import UserError, one_line
 
 #: the exports predict and evaluate read through this module
-TABLE_EXPORTS = ("Recommender", "Forecaster", "SequenceClassifier", "Autoencoder", "ImageClassifier")
+TABLE_EXPORTS = ("Recommender", "Forecaster", "SequenceClassifier", "Autoencoder", "ImageClassifier", "TextClassifier")
 
 
 def _answers(adapter: Any, body: dict[str, Any], n: int, proba: bool = False) -> list[Any]:
@@ -142,6 +142,7 @@ class SequenceClassifier(_Export):
         super().__init__(adapter, columns)
         self.long_columns_ = columns.get("long_columns")
         self.classes_ = np.asarray(self.app.classes_)
+        self.ids = adapter.ids  # an export of token ids (hl.ship.TokenOnnx runs it from Python), else of frames
 
     def sequences_from_long(self, frame: pd.DataFrame, where: Any = None) -> Any:
         from ..apps import check_columns, long_sequences
@@ -158,6 +159,21 @@ class SequenceClassifier(_Export):
         return self.classes_[self.predict_proba(sequences).argmax(axis=1)]  # type: ignore[no-any-return]
 
 
+class TextClassifier(_Export):
+    """A TextClassifier's export: probabilities of the texts of a text column (read by :func:`._appfiles.read_texts`, by the text
+    column the export stores), each tokenized by the tokenizer the file holds and run by the graph, through the server's adapter."""
+
+    def __init__(self, adapter: Any, columns: dict[str, Any]) -> None:
+        super().__init__(adapter, columns)
+        self.classes_ = np.asarray(self.app.classes_)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(_answers(self.adapter, {"texts": list(texts)}, len(texts), proba=True), dtype=self.floats)
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]  # type: ignore[no-any-return]
+
+
 def exported_app(path: str) -> Any:
     """The stand-in of the app whose export ``path`` is (one of :data:`TABLE_EXPORTS`), for :func:`._appfiles.predict_app` and
     :func:`._appfiles.evaluate_app`; an export written before its columns were stored reads as a file fitted from Python."""
@@ -170,7 +186,7 @@ def exported_app(path: str) -> Any:
         raise UserError(one_line(exc)) from None
     columns = adapter.runner.info(TABLE_COLUMNS_KEY, None) or {}
     kinds = {"Recommender": Recommender, "Forecaster": Forecaster, "SequenceClassifier": SequenceClassifier, "Autoencoder": Autoencoder,
-             "ImageClassifier": ImageClassifier}
+             "ImageClassifier": ImageClassifier, "TextClassifier": TextClassifier}
     return kinds[adapter.estimator](adapter, columns)
 
 

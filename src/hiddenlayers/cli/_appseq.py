@@ -10,6 +10,7 @@ write or score one row per sequence. A problem of the table is one line naming t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,10 @@ def _long(model: Any, path: str, table: Any) -> Any:
     from ..exceptions import DataError
 
     if getattr(model, "long_columns_", None) is None:
+        onnx = Path(path).suffix.lower() == ".onnx"  # an export: hl.load reads .safetensors files only
+        python = f"hl.ship.TokenOnnx('{path}')" if onnx and getattr(model, "ids", False) else "onnxruntime" if onnx else f"hl.load('{path}')"
         raise UserError(f"'{path}' holds a SequenceClassifier fitted on arrays (SequenceClassifier.fit), which stores no long-table columns "
-                        f"to read a data file by: use hl.load('{path}') from Python, or `hiddenlayers serve {path}`, "
+                        f"to read a data file by: use {python} from Python, or `hiddenlayers serve {path}`, "
                         "or train it from a long table with `hiddenlayers train --app sequence`.")
     try:
         return model.sequences_from_long(table.frame, table.where)

@@ -409,6 +409,21 @@ def _conv_text(row: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _token_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
+    """A token-id export's metadata rows: the ids ``X`` holds and how rows are padded, and a TextClassifier's tokenizer (none for other files)."""
+    rows = []
+    if info.get("token_ids"):
+        t = info["token_ids"]
+        text = t.get("unknown_id") is not None  # a tokenizer's ids: 0 is padding, the unknown id the lowest real one
+        rows.append(("token ids (X)", f"{t['unknown_id'] if text else 0} to {t['max_id']}, padded with {t['pad_id']}" + (f"; {t['unknown_id']} = unknown" if text else "")
+                     + ("" if not t.get("id_shift") else f"; the graph adds {t['id_shift']}")))
+    if info.get("tokenizer"):  # a TextClassifier's export: the tokenizer travels in the file (metadata 'tokenizer')
+        k = info["tokenizer"]
+        rows.append(("tokenizer", f"{k['mode']}s, {'lowercased, ' if k['lowercase'] else ''}{k['vocab_size']:,} ids (0 pad, 1 unknown), "
+                                  f"first {k['max_len'] if k['max_len'] is not None else 'all'} tokens; metadata key 'tokenizer'"))
+    return rows
+
+
 def _show_onnx(info: dict[str, Any]) -> None:
     """``info`` of an ONNX file as text: a summary line, the graph's inputs and outputs, its dense layers, the metadata."""
     from .._rich_plain import PlainTable, styled
@@ -469,6 +484,8 @@ def _show_onnx(info: dict[str, Any]) -> None:
         s.add_row("input (X)" if "inputs" not in a else "inputs", f"{typed}: {a.get('values')}")
         if info["input_columns"]:
             s.add_row("input columns (X)", ", ".join(info["input_columns"]))
+        for row in _token_rows(info):
+            s.add_row(*row)
     elif info["numeric_columns"] is not None:
         s.add_row("numeric columns (X)", ", ".join(info["numeric_columns"]) or "-")
         for c in info["categorical_columns"]:

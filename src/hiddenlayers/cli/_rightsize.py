@@ -347,10 +347,12 @@ def _save_pruned(small: Any, model: Any, encoded: Any, out_path: Path) -> None:
 
 # ------------------------------------------------------------------ export
 def run_export(model_path: str, data: str | None, *, target: str | None, out: str, int8: bool, force: bool, as_json: bool,
-               input_dtype: str = "float32", dtype: str | None = None, int8_tolerance: float | None = None) -> dict[str, Any]:
+               input_dtype: str = "float32", dtype: str | None = None, int8_tolerance: float | None = None,
+               text_column: str | None = None) -> dict[str, Any]:
     """Write the ONNX file (and its int8 copy); report parity and, with data, the score before/after int8.
     ``dtype``: an application's graph float type (``--dtype``; None: the model's own); ``int8_tolerance``: ``--int8-tolerance``,
-    the largest difference of the int8 copy's answers from the model's that its file is written with (None: no limit)."""
+    the largest difference of the int8 copy's answers from the model's that its file is written with (None: no limit);
+    ``text_column``: ``--text-column``, DATA's column of texts for a TextClassifier's parity (None: predict's default)."""
     from ..exceptions import QuantizedToleranceError
     from ..ship import INPUT_DTYPES, ONNX_APPS
 
@@ -372,12 +374,19 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
         check_output(qpath, force=force, what="int8 output")
     if target is not None and data is None:
         raise UserError("--target needs DATA: give the labelled data file after the model, e.g. `hiddenlayers export model.safetensors test.csv --target label`.")
+    if text_column is not None and data is None:
+        raise UserError("--text-column names DATA's column of texts: give the data file after the model, or drop --text-column.")
     model = _load_exportable(model_path, data)
+    if text_column is not None:
+        from ._appfiles import check_app_options
+
+        kind = type(model).__name__
+        check_app_options(kind if kind in ONNX_APPS else None, model_path, text_column=text_column)
     X = y = None
     if data is not None and type(model).__name__ in ONNX_APPS:
         from ._appexport import export_inputs
 
-        X = export_inputs(model, model_path, data, target)
+        X = export_inputs(model, model_path, data, target, text_column)
     elif data is not None:
         from ._data import export_rows
 

@@ -20,6 +20,8 @@ method returns for them (the parity reference):
 * ``Forecaster``: ``X`` float32 ``(batch, window)``, each row the last
   ``window`` values of a series, oldest first; output ``forecasts``
   ``(batch, horizon)`` in series units = the rows of ``predict(series)``.
+* ``TextClassifier`` and ``SequenceClassifier`` on token ids: int64 ids ``(batch, steps)``, padded, -> ``probabilities``, the
+  tokenizer in the metadata (:mod:`hiddenlayers.ship._app_graph_ids`).
 * ``SequenceClassifier`` (feature frames), ``Recommender``, ``SpeechRecognizer`` (its acoustic network: per-frame
   log-probabilities) and ``DQNAgent`` (observations -> Q-values): see :mod:`hiddenlayers.ship._app_graph_seq`,
   :mod:`hiddenlayers.ship._app_graph_rec`, :mod:`hiddenlayers.ship._app_graph_ctc` and :mod:`hiddenlayers.ship._app_graph_agent`.
@@ -38,21 +40,21 @@ from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
 from ._app_graph_agent import agent_graph
 from ._app_graph_ctc import speech_graph
+from ._app_graph_ids import ids_graph
 from ._app_graph_rec import recommender_graph
 from ._app_graph_seq import sequence_graph
+from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY
 
-ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "Recommender", "SpeechRecognizer", "DQNAgent")  # the applications export_onnx takes
+ONNX_APPS = ("ImageClassifier", "Autoencoder", "Forecaster", "SequenceClassifier", "TextClassifier", "Recommender", "SpeechRecognizer", "DQNAgent")  # the applications export_onnx takes
 PIXELS_KEY = "pixels"  # an ImageClassifier's metadata: JSON {"mean": [...], "scale": [...]} per channel, of the pixels as predict reads them
 INPUT_DTYPES = ("float32", "uint8")  # what export_onnx's input X can be: uint8 for an ImageClassifier's pixels only
 
 
 def app_kind(model: Any) -> str | None:
-    """The name in ``ONNX_APPS`` of the app ``model`` is; ``None`` for anything else (a TextClassifier, though a SequenceClassifier, too)."""
+    """The name in ``ONNX_APPS`` of the app ``model`` is (a TextClassifier's own, though it is a SequenceClassifier too); ``None`` for anything else."""
     from ..apps import Autoencoder, DQNAgent, Forecaster, ImageClassifier, Recommender, SequenceClassifier, SpeechRecognizer, TextClassifier
 
-    if isinstance(model, TextClassifier):
-        return None
-    for cls in (ImageClassifier, Autoencoder, Forecaster, SequenceClassifier, Recommender, SpeechRecognizer, DQNAgent):
+    for cls in (ImageClassifier, Autoencoder, Forecaster, TextClassifier, SequenceClassifier, Recommender, SpeechRecognizer, DQNAgent):
         if isinstance(model, cls):
             return cls.__name__
     return None
@@ -72,6 +74,8 @@ def build_app_graph(model: Any, X: Any, input_dtype: str = "float32", dtype: str
     double = graph_dtype(model, dtype) == "float64"
     if kind == "ImageClassifier":
         return _image(model, X, input_dtype, double)
+    if kind == "TextClassifier" or (kind == "SequenceClassifier" and model.input_kind_ == "ids"):
+        return ids_graph(model, X, double=double)
     if kind in ("SequenceClassifier", "SpeechRecognizer"):
         return (sequence_graph if kind == "SequenceClassifier" else speech_graph)(model, X, double=double)
     builder = {"Autoencoder": _autoencoder, "Forecaster": _forecaster, "Recommender": recommender_graph, "DQNAgent": agent_graph}[kind or ""]
@@ -277,4 +281,4 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)
 
 
-__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "PIXELS_KEY", "INPUT_DTYPES", "AppGraph", "app_kind", "build_app_graph"]
+__all__ = ["ONNX_APPS", "APP_INPUT_KEY", "PIXELS_KEY", "INPUT_DTYPES", "TOKENIZER_KEY", "TOKENS_KEY", "AppGraph", "app_kind", "build_app_graph"]

@@ -16,24 +16,18 @@ fix it: 1-D max/avg pooling, a recurrent layer that returns every step
 (``:seq``), or a dense layer over the flattened time axis. Bidirectional
 recurrent layers, which the app runs on a packed sequence (no ONNX
 operator), run each direction on its own, the backward one on every sequence
-reversed within its length. Token-id models are refused in one line.
+reversed within its length. A model fitted on token ids has its own graph (:mod:`._app_graph_ids`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ._app_base import AppGraph, base_metadata, graph_network
-
-
-def _check_exportable(model: Any) -> None:
-    """One-line refusals for the sequence models this graph cannot express."""
-    if model.input_kind_ != "features":
-        raise ValueError("export_onnx() takes a SequenceClassifier fitted on feature frames (T, F); this one reads token ids, "
-                         "whose padding and id shift are not in the graph yet: fit on frames, or serve it with PyTorch.")
 
 
 def parity_sequences(model: Any, X: Any) -> list[np.ndarray]:
@@ -68,7 +62,6 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
     from ..exceptions import DataError
     from ._scaled_graph import ScaledGraph
 
-    _check_exportable(model)
     network = graph_network(model.network_, double)  # first: a float64 LSTM/GRU is refused before any work
     floats = np.float64 if double else np.float32
     n_features, cut = int(model.n_features_in_), model.max_len
@@ -89,7 +82,7 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
             return p if double else p.to(torch.float32)
 
     longest = int(model.max_len_)
-    layers_fix = _steps_fixed(model.network_)
+    layers_fix = steps_fixed(model.network_)
     fixed = layers_fix or cut is not None  # a slice to max_len on a dynamic axis breaks the exporter's recurrent layers: fix it instead
     width = longest if model.network_.fixed_length or cut is None else int(cut)
     feeds = pad_with_nan(seqs, width if fixed else None, floats)  # longer sequences keep their first max_len steps, as predict does
@@ -98,17 +91,6 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
                          f"but X has a sequence of {max(s.shape[0] for s in seqs)}: pass sequences of at most {width} steps.")
     steps: int | str = width if fixed else "steps"
     shape: list[int | str] = ["batch", steps, n_features]
-
-    def edit(proto: Any) -> None:
-        """Name the dynamic step axis ``steps``; refuse a graph whose step axis the exporter fixed unexpectedly."""
-        dim = proto.graph.input[0].type.tensor_type.shape.dim[1]
-        if fixed:
-            return
-        if dim.HasField("dim_value"):
-            raise ValueError(f"the exporter fixed the ONNX input at {dim.dim_value} steps for this spec, so the graph would not take other lengths; "
-                             "report this spec, or pad every sequence to the fitted length and refit.")
-        dim.dim_param = "steps"
-        _check_padding_invariance(proto, feeds)
 
     meta = base_metadata(model, "probabilities", shape, "(batch, steps, n_features)", "raw feature frames; steps after a sequence's end are NaN",
                          "float64" if double else "float32")
@@ -126,7 +108,8 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
     dtype = torch.float64 if double else torch.float32
     sample = torch.zeros(2, width if fixed else trace_steps(model), n_features, dtype=dtype)
     return AppGraph(_Sequence(network, model.mean_, model.scale_, (-1,), dtype).eval(), sample, feeds, reference, ["probabilities"], shape, meta,
-                    notes, dynamic_shapes={"x": axes}, edit=edit, input_types=["float64" if double else "float32"], double=double)
+                    notes, dynamic_shapes={"x": axes}, edit=steps_edit(fixed, feeds, fix="report this spec, or pad every sequence to the fitted length and refit"),
+                    input_types=["float64" if double else "float32"], double=double)
 
 
 TRACE_STEPS = 3
@@ -201,7 +184,7 @@ def unpack_bidirectional(layer: Any) -> None:
     layer.__class__ = type("ExportableBidirectional", (type(layer),), {"forward": forward})
 
 
-def _steps_fixed(network: Any) -> bool:
+def steps_fixed(network: Any) -> bool:
     """Whether the graph's step axis must be the fitted length: a flattened time axis needs it, and PyTorch's
     exporter bakes the traced length into 1-D pooling and into what follows a recurrent layer that returns every step."""
     from ..network import PoolLayer, RecurrentLayer
@@ -210,22 +193,39 @@ def _steps_fixed(network: Any) -> bool:
         isinstance(layer, PoolLayer) or (isinstance(layer, RecurrentLayer) and layer.sequence) for layer in network.hidden_layers)
 
 
-def _check_padding_invariance(proto: Any, feeds: np.ndarray) -> None:
-    """Refuse a graph whose output changes when the same sequences come with more NaN steps: its step axis is not truly dynamic."""
+def steps_edit(fixed: bool, feeds: np.ndarray, pad: Any = np.nan, fix: str = "report this spec") -> Callable[[Any], None]:
+    """The ``AppGraph.edit`` of a sequence graph: where its steps axis is dynamic (not ``fixed``), name it ``steps``, and refuse
+    a graph whose steps axis the exporter fixed (``fix``: the refusal's remedy) or whose answers change with more ``pad`` steps
+    after the parity ``feeds`` (:func:`check_padding_invariance`)."""
+    def edit(proto: Any) -> None:
+        dim = proto.graph.input[0].type.tensor_type.shape.dim[1]
+        if fixed:
+            return
+        if dim.HasField("dim_value"):
+            raise ValueError(f"the exporter fixed the ONNX input at {dim.dim_value} steps for this spec, so the graph would not take other lengths; {fix}.")
+        dim.dim_param = "steps"
+        check_padding_invariance(proto, feeds, pad)
+
+    return edit
+
+
+def check_padding_invariance(proto: Any, feeds: np.ndarray, pad: Any = np.nan) -> None:
+    """Refuse a graph whose output changes when the same sequences come with 3 more steps of padding (``pad``: whole NaN frames,
+    or a token-id graph's pad id): its step axis is not truly dynamic."""
     import onnxruntime as ort
 
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    longer = np.concatenate([feeds, np.full((feeds.shape[0], 3, feeds.shape[2]), np.nan, dtype=feeds.dtype)], axis=1)
+    longer = np.concatenate([feeds, np.full((feeds.shape[0], 3, *feeds.shape[2:]), pad, dtype=feeds.dtype)], axis=1)
     base = sess.run(None, {"X": feeds})[0]  # at the parity feeds' own step count (a failure here is not about steps)
     try:
         diff = float(np.max(np.abs(sess.run(None, {"X": longer})[0] - base)))
     except Exception as exc:  # onnxruntime's own error types: a shape baked into the graph
         diff, why = float("inf"), f"onnxruntime fails at 3 more steps: {type(exc).__name__}"
     else:
-        why = f"3 more NaN steps change the outputs by {diff:.3g}"
+        why = f"3 more padding steps change the outputs by {diff:.3g}"
     if not diff <= 1e-5:
         raise ValueError(f"the exported graph does not take other step counts than the traced one ({why}): this spec's layers are not exportable "
                          "with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["pad_with_nan", "parity_sequences", "sequence_graph", "trace_steps", "unpack_bidirectional"]
+__all__ = ["check_padding_invariance", "pad_with_nan", "parity_sequences", "sequence_graph", "steps_edit", "steps_fixed", "trace_steps", "unpack_bidirectional"]

@@ -19,10 +19,10 @@ file is checked against the PyTorch model with onnxruntime and can be
 quantised to int8.
 
 The applications in ``ONNX_APPS`` (ImageClassifier, Autoencoder, Forecaster,
-SequenceClassifier, Recommender, DQNAgent) export with their own input preprocessing in
+SequenceClassifier, TextClassifier, Recommender, SpeechRecognizer, DQNAgent) export with their own input preprocessing in
 the graph and are checked against their own ``predict_proba``,
 ``score_samples``, ``predict`` and ``q_values``; their graphs are in
-:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_rec``, ``_app_graph_agent``).
+:mod:`hiddenlayers.ship._app_graph` (and ``_app_graph_seq``, ``_app_graph_ids``, ``_app_graph_rec``, ``_app_graph_agent``).
 """
 
 from __future__ import annotations
@@ -374,9 +374,10 @@ def export_onnx(
     (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in colour, uint8 images divided by 255; output
     ``probabilities``), an Autoencoder (raw rows -> ``scores`` = ``score_samples`` and ``reconstruction``), a Forecaster
     (``(batch, window)`` raw values -> ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
-    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``) or a Recommender
+    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``), a TextClassifier or a
+    token-id SequenceClassifier (int64 ids ``(batch, steps)``, padded; the tokenizer in the metadata: :mod:`._app_graph_ids`) or a Recommender
     (raw ids ``users`` and ``items`` ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X`` is their own
-    kind of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; ``(users, items)`` pairs) and the
+    kind of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences; ``(users, items)`` pairs) and the
     reference is the app's own method. Other applications are refused (``TypeError``).
 
     ``X``: rows for the parity check (with stored preprocessing: a raw
@@ -536,7 +537,7 @@ def _export_app(model: Any, path: Path, int8: _Int8 | None, *, X: Any, y: Any, o
     """:func:`export_onnx` for an application with numeric inputs (see :mod:`hiddenlayers.ship._app_graph`), its graph in ``dtype``
     (None: the fitted network's); ``tolerance`` None: 1e-4 for a float32 graph, 1e-8 for a float64 one."""
     kind = app_kind(model)
-    if y is not None and kind not in ("ImageClassifier", "SequenceClassifier"):
+    if y is not None and kind not in ("ImageClassifier", "SequenceClassifier", "TextClassifier"):
         raise ValueError(f"y is for classifiers (the accuracy before and after int8); {article(kind)} is scored by its own outputs: leave y out.")
     graph = build_app_graph(model, X, input_dtype, dtype)  # before any export: bad rows are refused at once
     if graph.double and int8 is not None:

@@ -296,6 +296,11 @@ def quantized_ops(data: bytes) -> str:
         place = f" in {'a Loop body' if where == 'Loop' else 'a Scan body' if where == 'Scan' else 'an If branch'}" if where else ""
         key = f"{n.op_type}{place} ({_why_float(floats[0], owner, where, inits, counts)})"
         left[key] = left.get(key, 0) + 1
+    # an embedding (a token-id model's): its table is a float32 initializer a Gather looks rows up in, left float32 (a lookup has no output axis to scale)
+    tables = sum(1 for n in g.node if n.op_type == "Gather" and n.input[0] in inits and inits[n.input[0]].data_type == onnx.TensorProto.FLOAT
+                 and len(inits[n.input[0]].dims) == 2)
+    if tables:
+        left["Gather (an embedding table: rows looked up, kept float32)"] = tables
     stored = ", ".join(f"{k} {op}" for op, k in done.items() if k) or "no operator"
     still = ", ".join(f"{k} {what}" for what, k in left.items())
     rows = "; an LSTM/GRU/RNN's W and R: one per gate row" if any(done[op] for op in _RECURRENT) else ""

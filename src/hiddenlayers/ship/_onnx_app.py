@@ -54,10 +54,11 @@ def onnx_estimator(path: str | Path) -> str | None:
 class AppOnnx:
     """An application's ONNX export: ``estimator``, ``shape`` (one input's shape, without the batch axis; -1 for a dynamic axis), ``dtype`` (``X``'s
     element type, ``"float32"``, ``"float64"`` (a float64 graph's) or ``"uint8"``), ``double`` (the graph computes in float64),
-    :meth:`info` (a JSON metadata key of the app), :meth:`run`."""
+    :meth:`info` (a JSON metadata key of the app), :meth:`run`. ``opened``: the file's onnxruntime session where the caller has
+    made it (None: made here by :func:`session`, with ``threads``)."""
 
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
-        self.session = session(path, threads)
+    def __init__(self, path: str | Path, threads: int | None = None, opened: Any = None) -> None:
+        self.session = session(path, threads) if opened is None else opened  # opened: this file's session, already made
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.path = str(path)
         self.estimator = str(self.metadata.get("hiddenlayers_estimator"))

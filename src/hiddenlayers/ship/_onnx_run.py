@@ -26,6 +26,7 @@ import numpy as np
 from .._meta import UNREADABLE, WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, ModelFileError
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
+from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY
 from ._pipeline_graph import STEP_PREFIX
 
 INPUTS_KEY = "hiddenlayers_inputs"
@@ -128,7 +129,8 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
     ``input_columns``, ``library_version``, ``weight_column`` (the ``train --sample-weight`` column, or None), ``pipeline`` (a
     Pipeline's steps in one line, or None), ``fills_missing`` (whether the graph fills NaN cells of a file without ``spec``: a
     Pipeline's SimpleImputer; a table preprocessing's ``spec`` always fills them) and, for an application's export,
-    ``app_input`` (its input's shape and layout; None when not recorded). A file
+    ``app_input`` (its input's shape and layout; None when not recorded); for a token-id export, ``token_ids`` (pad id, id shift,
+    largest id, unknown id) and, a TextClassifier's, ``tokenizer`` (its mode, lowercase, vocab_size and max_len; None otherwise). A file
     without our metadata, or with metadata that does not decode, is a
     :class:`ModelFileError`.
     """
@@ -144,7 +146,7 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
             "classes": get("classes"), "label_type": get("label_type"), "target": get("target"), "task": get("task"),
             "spec": get(INPUTS_KEY), "input_columns": get("input_columns"), "app_input": get(APP_INPUT_KEY),
             "weight_column": get(WEIGHT_COLUMN_KEY), "pipeline": meta.get(PIPELINE_META_KEY),
-            "fills_missing": get(FILLS_MISSING_KEY) is True,
+            "fills_missing": get(FILLS_MISSING_KEY) is True, "token_ids": get(TOKENS_KEY), "tokenizer": _tokenizer_summary(get(TOKENIZER_KEY)),
         }
         if out["classes"] is not None and not isinstance(out["classes"], list):
             raise TypeError("classes is not a list")
@@ -153,6 +155,13 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelFileError(f"'{path}' has damaged hiddenlayers metadata ({type(exc).__name__}): export the model again.") from None
     return out
+
+
+def _tokenizer_summary(data: Any) -> dict[str, Any] | None:
+    """A TextClassifier export's tokenizer (``Tokenizer.to_dict()``) in a few facts (no vocabulary list), None for none."""
+    if data is None:
+        return None
+    return {"mode": data["mode"], "lowercase": bool(data["lowercase"]), "vocab_size": len(data["tokens"]) + 2, "max_len": data["max_len"]}
 
 
 class OnnxModel:
@@ -383,7 +392,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         "graph_outputs": [_value_info(v) for v in g.output],
         # the float type the graph computes and answers in: float64 for a dtype="float64" model's export
         "dtype": {"float": "float32", "double": "float64"}.get(_value_info(g.output[0])["type"], _value_info(g.output[0])["type"]) if g.output else None,
-        "input_columns": meta["input_columns"], "app_input": meta["app_input"],
+        "input_columns": meta["input_columns"], "app_input": meta["app_input"], "token_ids": meta["token_ids"], "tokenizer": meta["tokenizer"],
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,

@@ -49,11 +49,12 @@ from ..._words import article, foreign, foreign_note
 from ...exceptions import ModelFileError
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
-from .app_base import AppModel, _body, _Classifier, _texts
+from .app_base import AppModel
 from .app_image import ImageModel
 from .app_rec import RecommenderModel
 from .app_seq import ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
+from .app_text import TextModel
 from .app_translate import TranslatorModel
 from .model import ServedModel, _sha256, unchanged_while
 
@@ -138,21 +139,6 @@ def _open_file(p: Path, version: int, threads: int | None) -> Any:
 
     sha256 = _sha256(p)  # hashed, then loaded: both while the file stays unchanged (unchanged_while), so they name one file
     return _ADAPTERS[kind](load(p, as_pipeline=False), version, str(p.resolve()), sha256)
-
-
-class TextModel(_Classifier):
-    """A TextClassifier: ``{"texts": [...]}``."""
-
-    form = '{"texts": ["a text", ...]}'
-
-    def rows(self, body: Any, max_rows: int) -> list[Any]:
-        return _texts(_body(body, ("texts",), (), self.form), max_rows)
-
-    def _X(self, rows: list[Any]) -> Any:
-        return list(rows)
-
-    def inputs(self) -> dict[str, Any]:
-        return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token"}
 
 
 _ADAPTERS: dict[str, type[AppModel]] = {

@@ -21,9 +21,11 @@ one computing step run by the graph:
 * Recommender: ratings by the graph, whose id lookup rates unseen ids as ``predict`` does (cold start); the answer's
   ``unseen`` rows from the fitted ids the metadata lists (an export from before they were stored is refused in one line
   saying to export it again);
-* SequenceClassifier (feature frames; ``export_onnx`` takes no token-id model): probabilities by the graph on the
-  sequences padded with NaN steps, the same step limits; a graph whose steps axis is fixed (1-D pooling, a recurrent
-  layer returning every step) reads at most the fitted length, one whose layers flatten time exactly that length;
+* SequenceClassifier: probabilities by the graph on the sequences padded with NaN steps (frames) or with the export's
+  pad id (token ids, checked against its largest id), the same step limits; a graph whose steps axis is fixed (1-D pooling,
+  a recurrent layer returning every step) reads at most the fitted length, one whose layers flatten time exactly that length;
+* TextClassifier: each text tokenized in NumPy by the tokenizer the file holds (:class:`~.._onnx_text.TokenOnnx`), then
+  probabilities by the graph, labels their argmax;
 * Forecaster: each ``horizon`` block one pass of the graph, fed back recursively past ``horizon``
   (:func:`hiddenlayers.apps.recursive_forecast`, the loop of ``forecast_many``).
 """
@@ -44,6 +46,7 @@ from .._app_graph_rec import IDS_KEY
 from .._app_graph_seq import pad_with_nan
 from .._onnx_app import AppOnnx, onnx_estimator, session
 from .._onnx_speech import SpeechOnnx
+from .._onnx_text import TOKENS_KEY, TokenOnnx
 from .app_agent import AgentModel
 from .app_auto import AutoencoderModel
 from .app_base import AppModel, RequestError, _call
@@ -51,6 +54,7 @@ from .app_image import ImageModel
 from .app_rec import RecommenderModel
 from .app_seq import MIN_STEP_LIMIT, ForecasterModel, SequenceModel
 from .app_speech import SpeechModel
+from .app_text import TextModel
 from .model import _sha256
 from .values import F32_TEXT, shown
 
@@ -155,23 +159,34 @@ class AgentOnnx(_Exported, AgentModel):
 
 
 class SequenceOnnx(_Exported, SequenceModel):
-    """A SequenceClassifier's export (feature frames): ``{"sequences": [...]}`` -> labels or probabilities, by the graph on the
-    sequences padded with NaN steps; a graph whose steps axis is fixed reads at most that many steps."""
+    """A SequenceClassifier's export: ``{"sequences": [...]}`` of frames (padded with NaN steps) or of token ids (padded with
+    the export's pad id, checked against its largest id) -> labels or probabilities, by the graph; a graph whose steps axis is
+    fixed reads at most that many steps."""
 
     def __init__(self, path: Path, version: int, threads: int | None) -> None:
-        runner = AppOnnx(path, threads)
-        seq, (steps, width) = runner.info("sequence"), runner.shape
+        runner: Any = AppOnnx(path, threads)
+        ids = TOKENS_KEY in runner.metadata
+        if ids:  # token ids: the runner that checks and pads them, on the same session
+            runner = TokenOnnx(path, threads, opened=runner.session)
+        seq, steps = runner.info("sequence"), runner.shape[0]
         self.graph_steps = steps if steps > 0 else None  # the graph's fixed step count (pad to it), None where it is dynamic
         # exports from before "fixed_length" was stored: a fixed graph at the fitted length reads only that length (the safe reading)
         exact = seq.get("fixed_length", self.graph_steps == int(seq["fitted_steps"]))
-        facts = SimpleNamespace(input_kind_="features", n_features_in_=width, max_len=seq["max_len"], max_len_=int(seq["fitted_steps"]),
+        facts = SimpleNamespace(input_kind_="ids" if ids else "features", max_len=seq["max_len"], max_len_=int(seq["fitted_steps"]),
                                 min_length_=int(seq["min_length"]), network_=SimpleNamespace(fixed_length=bool(exact)),
                                 classes_=np.asarray(runner.info("classes")), predict_proba=self._graph_proba)
+        if ids:
+            facts.max_id_ = runner.max_id
+        else:
+            facts.n_features_in_ = runner.shape[1]
         _opened(self, SequenceModel, runner, facts, path, version)
         self.double = runner.double
 
     def _graph_proba(self, seqs: list[np.ndarray]) -> np.ndarray:
-        """The graph's probabilities ``(n, n_classes)`` for checked sequences ``(T_i, F)``, NaN-padded to the batch's longest or the fixed steps."""
+        """The graph's probabilities ``(n, n_classes)`` for checked sequences (``(T_i, F)`` frames, NaN-padded, or ids, padded
+        with the pad id) to the batch's longest or the fixed steps."""
+        if self.ids:
+            return self.runner.proba_of_ids(seqs)  # type: ignore[no-any-return]
         return self.runner.run(pad_with_nan(seqs, self.graph_steps, np.float64 if self.double else np.float32))  # type: ignore[no-any-return]
 
     def _length(self, a: np.ndarray, i: int) -> np.ndarray:
@@ -185,6 +200,26 @@ class SequenceOnnx(_Exported, SequenceModel):
         info = super().inputs()
         if self.graph_steps is not None and self.app.max_len is None:  # (with max_len, longer sequences are cut: no limit)
             info["max_steps"] = self.graph_steps
+        return info
+
+
+class TextOnnxModel(_Exported, TextModel):
+    """A TextClassifier's export: ``{"texts": [...]}`` -> labels or probabilities, each text tokenized in NumPy by the tokenizer
+    the file holds (:class:`~.._onnx_text.TokenOnnx`), then run by the graph; a text the graph cannot read (more tokens than its
+    fixed steps, fewer than its layers need) is a 422 of its one line, as the ``.safetensors`` server's refusal."""
+
+    def __init__(self, path: Path, version: int, threads: int | None) -> None:
+        runner = TokenOnnx(path, threads)
+        facts = SimpleNamespace(classes_=runner.classes, predict_proba=runner.predict_proba)
+        _opened(self, TextModel, runner, facts, path, version)
+        self.double = runner.double
+
+    def inputs(self) -> dict[str, Any]:
+        info = super().inputs()
+        tok = self.runner.tokenizer
+        info.update(tokenizer=tok.mode, lowercase=tok.lowercase, vocab_size=tok.vocab_size, max_len=tok.max_len)
+        if self.runner.graph_steps is not None:
+            info["max_tokens"] = self.runner.graph_steps
         return info
 
 
@@ -245,7 +280,7 @@ class RecommenderOnnx(_Exported, RecommenderModel):
 
 _ONNX_ADAPTERS: dict[str, Callable[[Path, int, int | None], AppModel]] = {
     "ImageClassifier": ImageOnnx, "Autoencoder": AutoencoderOnnx, "SpeechRecognizer": SpeechOnnxModel, "DQNAgent": AgentOnnx,
-    "Recommender": RecommenderOnnx, "SequenceClassifier": SequenceOnnx, "Forecaster": ForecasterOnnx,
+    "Recommender": RecommenderOnnx, "SequenceClassifier": SequenceOnnx, "Forecaster": ForecasterOnnx, "TextClassifier": TextOnnxModel,
 }
 
 

@@ -13,7 +13,7 @@ Endpoints:
   ``NaN``/``Infinity`` are not JSON and are a 400, as is a key repeated in one object); an application file (TextClassifier, ImageClassifier,
   SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender, Forecaster, DQNAgent) reads its own JSON form
   (``{"texts": [...]}``, ...; see :mod:`.app_model` and ``GET /metadata``), as does the ``.onnx`` export of any of
-  them but the TextClassifier and Translator, which have none (:mod:`.app_onnx`);
+  them but the Translator, which has none (:mod:`.app_onnx`; a TextClassifier's tokenizes texts in NumPy by the tokenizer it holds);
 * ``GET /health`` (the process answers), ``GET /ready`` (a model is loaded and
   the server is not draining), ``GET /metadata``, ``GET /metrics`` (Prometheus text);
 * ``POST /reload`` re-reads the model file, only with ``Authorization: Bearer
