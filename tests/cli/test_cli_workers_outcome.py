@@ -12,10 +12,11 @@ import io
 import json
 import signal
 
+import pandas as pd
 import pytest
 
 import hiddenlayers.cli._train_stream as train_stream
-from cli_helpers import interrupted_run, run
+from cli_helpers import assert_user_error, interrupted_run, run
 from hiddenlayers.cli._common import UserError
 from hiddenlayers.cli._train_stream import RESULT_ENV, workers_outcome
 
@@ -117,3 +118,37 @@ def test_a_workers_own_error_is_shown_before_the_others_broken_connection():
         workers_outcome(1, False, None, stderr, 2)
     with pytest.raises(UserError, match=r"^internal error RuntimeError: \[gloo"):  # nothing better to show: the first
         workers_outcome(1, False, None, stderr.splitlines()[0] + "\n", 2)
+
+
+def _no_torchrun(*args, **kwargs):
+    raise AssertionError("torchrun was started")
+
+
+def test_a_batch_that_does_not_share_out_over_the_workers_is_refused_before_any_worker_starts(tmp_path, monkeypatch) -> None:
+    """`--workers 3 --batch-size 100` started three processes, each read and checked every file, then each failed with
+    "training failed: batch_size=100 must be a multiple of the 3 processes"; the launcher refuses it, naming the options and
+    the batches that fit."""
+    monkeypatch.setattr(train_stream.subprocess, "Popen", _no_torchrun)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    d = tmp_path / "parts"
+    d.mkdir()
+    assert_user_error(run("train", d, "--target", "y", "--workers", "3", "--batch-size", "100"),
+                      "--batch-size 100 is the global batch, shared out equally over the 3 processes of --workers, so it must be a "
+                      "multiple of 3: use --batch-size 99 or 102.")
+
+
+def test_max_restarts_without_workers_is_refused_rather_than_ignored(tmp_path, monkeypatch) -> None:
+    """`train DIR --max-restarts 2` in one process trained as if it were not there (nothing restarts one process)."""
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    d = tmp_path / "parts"
+    d.mkdir()
+    pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_parquet(d / "part0.parquet")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", d, "--target", "y", "--max-restarts", "2", "--epochs", "1", "--out", out),
+                      f"--max-restarts 2 restarts the processes of --workers N (2 or more), and this run has one: add --workers 2, or drop "
+                      f"--max-restarts (a killed run resumes from {out}.ckpt when the same command runs again).")
+    assert not out.exists()
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")  # a worker of --workers: its argv keeps the option, which torchrun acted on
+    calls: list[str] = []
+    monkeypatch.setattr(train_stream, "run_train_stream", lambda data, **kw: calls.append(str(data)))
+    assert run("train", d, "--target", "y", "--max-restarts", "2", "--out", out).exit_code == 0 and calls == [str(d)]

@@ -39,7 +39,7 @@ from ._common import (
 )
 from ._header import check_named_columns
 from ._log import log_callback, log_path
-from ._train_backup import checkpoint_path, interrupted_line
+from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
@@ -253,7 +253,6 @@ def run_train_stream(
                                                                 max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
             task = scan.inferred_task()
-        from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
@@ -268,10 +267,7 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
-            check_checkpoint(model, src, ckpt, epochs_name="--epochs")
-        except ValueError as exc:
-            raise _training_failed(exc) from None
+        _check_checkpoint(model, src, ckpt)
         checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
@@ -292,9 +288,25 @@ def run_train_stream(
         shutdown_distributed()
 
 
+def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:
+    """A damaged, foreign or stale checkpoint ``ckpt``: one line, before the data check's summary. One the fit will resume
+    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word)."""
+    from ..estimators import check_checkpoint, epochs_of
+    from ..training import is_writer
+
+    try:
+        saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs")
+    except ValueError as exc:
+        raise _training_failed(exc) from None
+    if saved is not None and is_writer():
+        note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
+
+
 def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
     """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words."""
     from sklearn.exceptions import ConvergenceWarning
+
+    from ..training import is_writer
 
     # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
     # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
@@ -304,6 +316,8 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
 
     with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(DEDICATED):
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if not is_writer():  # the ranks agree on what the fit warns (interrupted, diverged): rank 0 says it once
+            warnings.simplefilter("ignore")
         try:
             model.fit(src, X_val=val)
         except (ValueError, TypeError) as exc:
