@@ -144,6 +144,31 @@ def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], v
                          "so they cannot score the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
 
 
+@contextlib.contextmanager
+def agreed_seed(est: _BaseMLP, fresh: bool, rank: int, world: int) -> Iterator[None]:
+    """Within: a new model's ``random_state`` the same on every rank, so every rank starts from rank 0's initial weights.
+
+    Only gradients are all-reduced, so ranks that start apart stay apart: ``random_state=None`` (scikit-learn's default)
+    under ``torchrun`` gave each rank its own initial weights, and rank 0 saved a model the others never matched (DDP
+    broadcasts rank 0's parameters when it wraps a module). Rank 0 draws a seed (from ``random_state``: None or a
+    ``RandomState``) and the ranks agree on it for the call; ``random_state`` is the user's again after it.
+    """
+    rs = est.random_state
+    if world < 2 or not fresh or isinstance(rs, (int, np.integer)):
+        yield
+        return
+    from sklearn.utils import check_random_state
+
+    from ..training import reduce_sum
+
+    drawn = int(check_random_state(rs).randint(np.iinfo(np.int32).max)) if rank == 0 else 0
+    est.random_state = int(reduce_sum([drawn])[0])  # < 2**31: exact in float64
+    try:
+        yield
+    finally:
+        est.random_state = rs
+
+
 def stream_seed(est: _BaseMLP) -> int:
     rs = est.random_state
     return int(rs) if isinstance(rs, (int, np.integer)) else 0
