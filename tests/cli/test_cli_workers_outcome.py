@@ -152,3 +152,24 @@ def test_max_restarts_without_workers_is_refused_rather_than_ignored(tmp_path, m
     calls: list[str] = []
     monkeypatch.setattr(train_stream, "run_train_stream", lambda data, **kw: calls.append(str(data)))
     assert run("train", d, "--target", "y", "--max-restarts", "2", "--out", out).exit_code == 0 and calls == [str(d)]
+
+
+def test_a_restart_after_the_fit_ended_keeps_the_saved_model(tmp_path, monkeypatch) -> None:
+    """A worker that died after rank 0 had saved the finished fit (and removed the checkpoint) made torchrun restart every
+    rank, which trained from epoch 1 again and wrote over the model (seen with a SIGKILL as the workers left). A restarted
+    attempt that finds rank 0's result file of a finished fit ends at once, the model as it was."""
+    d = tmp_path / "parts"
+    d.mkdir()
+    pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_parquet(d / "part0.parquet")
+    out, result = tmp_path / "m.safetensors", tmp_path / "result.json"
+    out.write_bytes(b"the finished fit")
+    result.write_text(json.dumps({"model": str(out), "stop_reason": "max_epochs", "checkpoint": None}))
+    monkeypatch.setenv(RESULT_ENV, str(result))
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    res = run("train", d, "--target", "y", "--epochs", "1", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == b"the finished fit"
+    assert f"note: a worker exited after rank 0 had saved the finished fit to {out}: not training it again" in res.stderr
+    result.write_text(json.dumps({"model": str(out), "stop_reason": "interrupted", "checkpoint": None}))  # Ctrl-C'd: a restart resumes
+    assert run("train", d, "--target", "y", "--epochs", "1", "--out", out, "--no-check").exit_code == 0
+    assert out.read_bytes() != b"the finished fit"

@@ -108,6 +108,20 @@ def _read_result(path: str) -> dict[str, Any] | None:
         return None
 
 
+def _ended_before_restart() -> bool:
+    """Whether this restarted attempt of ``--workers`` comes after rank 0 had saved the finished fit (its result file there):
+    a worker that died after that (while leaving) made torchrun restart every rank, and with the checkpoint removed the
+    restart trained from the first epoch again and wrote over the model. Every rank then ends at once; rank 0 says why.
+    """
+    path = os.environ.get(RESULT_ENV)
+    result = _read_result(path) if path else None
+    if result is None or result.get("stop_reason") == "interrupted":
+        return False
+    if os.environ.get("RANK", "0") == "0":
+        note(f"a worker exited after rank 0 had saved the finished fit to {result.get('model')}: not training it again")
+    return True
+
+
 def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] | None, stderr: str, workers: int) -> tuple[int, str | None]:
     """``(exit status, last line for stderr or None)`` of a ``--workers`` run, from what rank 0 did.
 
@@ -234,8 +248,11 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     ckpt = str(checkpoint_path(out))  # refused, as --out is, inside DATA or --validation
+    restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    if restarted and _ended_before_restart():
+        return None
     # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
-    resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 or os.path.isfile(ckpt)
+    resume = restarted or os.path.isfile(ckpt)
     inputs = (data,) if validation is None else (data, validation)
     _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
