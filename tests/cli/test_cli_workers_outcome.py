@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 
 import pandas as pd
@@ -173,3 +174,28 @@ def test_a_restart_after_the_fit_ended_keeps_the_saved_model(tmp_path, monkeypat
     result.write_text(json.dumps({"model": str(out), "stop_reason": "interrupted", "checkpoint": None}))  # Ctrl-C'd: a restart resumes
     assert run("train", d, "--target", "y", "--epochs", "1", "--out", out, "--no-check").exit_code == 0
     assert out.read_bytes() != b"the finished fit"
+
+
+def test_sigterm_to_the_launcher_stops_the_workers_and_exits_143(torchrun, tmp_path, monkeypatch) -> None:
+    """`kill PID` (or `timeout`, a scheduler's cancel) of `train DIR --workers 2` ended the launcher alone: torchrun, in its
+    own session, and both workers trained on as orphans and wrote --out after the command had exited 143. The launcher
+    passes the signal on to torchrun, waits for it, and exits 143 saying so."""
+
+    class Terminated(torchrun):  # type: ignore[misc,valid-type]
+        ctrl_c = False
+
+        def wait(self):
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):  # the old launcher: SIGTERM would end pytest itself
+                raise AssertionError("the launcher leaves SIGTERM to its default: it ends the launcher alone")
+            if not type(self).signals:
+                os.kill(os.getpid(), signal.SIGTERM)  # runs the launcher's handler here, in the main thread
+            self.returncode = -signal.SIGTERM
+            return self.returncode
+
+    monkeypatch.setattr(train_stream.subprocess, "Popen", Terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.exit_code == 143, res.output
+    assert Terminated.signals == [signal.SIGTERM]  # passed on to torchrun's session
+    assert res.stderr.strip().splitlines()[-1].startswith("terminated by SIGTERM: the workers were stopped with it")
+    assert signal.getsignal(signal.SIGTERM) == before  # put back

@@ -74,18 +74,24 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
         reader.start()
         interrupted = False
-        while True:
-            try:
-                proc.wait()
-                break
-            except KeyboardInterrupt:
-                if interrupted:  # a second Ctrl-C: stop the workers now
-                    proc.terminate()
-                    continue
-                interrupted = True
-                proc.send_signal(signal.SIGINT)
+        with _passed_on(proc) as terminated:
+            while True:
+                try:
+                    proc.wait()
+                    break
+                except KeyboardInterrupt:
+                    if interrupted:  # a second Ctrl-C: stop the workers now
+                        proc.terminate()
+                        continue
+                    interrupted = True
+                    proc.send_signal(signal.SIGINT)
         reader.join()
         result = _read_result(result_file)
+    if terminated:  # kill, timeout, a scheduler's cancel, a closed terminal: the workers stopped too, as they would in one process
+        name = signal.Signals(terminated[0]).name
+        sys.stderr.write(f"terminated by {name}: the workers were stopped with it; a checkpoint of the last whole epoch, if one was "
+                         "written, resumes when the same command runs again\n")
+        return 128 + terminated[0]
     stderr = "".join(err)
     for ln in stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
         # rank 0's data-check summary too, and its --set verbose=true lines, which --json sends to stderr
@@ -97,6 +103,31 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     if message:
         sys.stderr.write(message + "\n")
     return code
+
+
+@contextmanager
+def _passed_on(proc: Any) -> Iterator[list[int]]:
+    """Within: SIGTERM and SIGHUP sent to the launcher are passed on to torchrun (which stops its workers), and listed.
+
+    torchrun runs in its own session (so that Ctrl-C reaches the launcher alone), so a ``kill``, ``timeout``, a scheduler's
+    cancel or a closed terminal stopped the launcher and left torchrun and every worker training on, orphaned, to write
+    ``--out`` after the command had exited 143. The launcher now waits for them to stop, then exits as the signal says.
+    """
+    import signal
+
+    got: list[int] = []
+
+    def pass_on(signum: int, frame: Any) -> None:
+        got.append(signum)
+        proc.send_signal(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    before = {s: signal.signal(s, pass_on) for s in wanted}
+    try:
+        yield got
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def _read_result(path: str) -> dict[str, Any] | None:
