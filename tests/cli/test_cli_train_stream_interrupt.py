@@ -55,7 +55,10 @@ def test_ctrl_c_keeps_the_checkpoint_and_a_rerun_resumes_to_the_unbroken_model(t
     assert (f"interrupted: the best model so far was saved to {out}; the checkpoint {ckpt} keeps the last whole epoch: run the same "
             "command again to resume (delete it to start over)") in result.stderr
     assert hl.load(out).n_iter_ == 2
-    ok("train", d, *ARGS, "-o", out)  # the same command: not refused for the model file the interrupted run wrote
+    resumed_run = ok("train", d, *ARGS, "-o", out)  # the same command: not refused for the model file the interrupted run wrote
+    # train FILE's note (train DIR resumed without a word, a run --max-restarts restarted too)
+    assert (f"note: resuming from the checkpoint {ckpt} after epoch 2, training to epoch 4 (delete it to train from the start)"
+            in resumed_run.stderr)
     assert not ckpt.exists()
     ok("train", d, *ARGS, "-o", tmp_path / "unbroken.safetensors")
     resumed, unbroken = hl.load(out), hl.load(tmp_path / "unbroken.safetensors")
@@ -96,7 +99,7 @@ def test_a_rerun_with_more_epochs_trains_to_them_unless_cosine_depends_on_them(t
     with monkeypatch.context() as m:
         _break_in(m, 3)
         interrupted_run("train", d, *ARGS, "-o", out)
-    ok("train", d, *six, "-o", out)
+    assert "after epoch 2, training to epoch 6 (delete" in ok("train", d, *six, "-o", out).stderr
     assert hl.load(out).n_iter_ == 6 and not ckpt.exists()
 
     with monkeypatch.context() as m:
@@ -107,3 +110,16 @@ def test_a_rerun_with_more_epochs_trains_to_them_unless_cosine_depends_on_them(t
                       f"training failed: checkpoint '{ckpt}': --epochs changed from 4 to 6, but learning_rate='cosine' anneals over --epochs, "
                       "so the resumed fit would not equal a fit of 6 epochs: keep --epochs 4, or delete it to train from the start.")
     assert ckpt.read_bytes() == before
+
+
+def test_only_rank_0_says_what_the_fit_warns(tmp_path, monkeypatch) -> None:
+    """Under --workers every rank's fit warns the same (the ranks agree on a Ctrl-C), and the launcher passes on every rank's
+    notes: "training interrupted by the user; restored the weights of epoch 12." came twice. Another rank's fit warns nothing."""
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    monkeypatch.setattr("hiddenlayers.training.is_writer", lambda: False)  # this process as rank 1 (no group: the fit itself runs alone)
+    d, out = _folder(tmp_path), tmp_path / "m.safetensors"
+    with monkeypatch.context() as m:
+        _break_in(m, 3)
+        result = run("train", d, *ARGS, "-o", out)
+    assert "training interrupted" not in result.stderr, result.stderr
+    assert not out.exists()  # rank 0 alone writes

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 
+import pandas as pd
 import pytest
 
 import hiddenlayers.cli._train_stream as train_stream
-from cli_helpers import interrupted_run, run
+from cli_helpers import assert_user_error, interrupted_run, run
 from hiddenlayers.cli._common import UserError
 from hiddenlayers.cli._train_stream import RESULT_ENV, workers_outcome
 
@@ -117,3 +119,83 @@ def test_a_workers_own_error_is_shown_before_the_others_broken_connection():
         workers_outcome(1, False, None, stderr, 2)
     with pytest.raises(UserError, match=r"^internal error RuntimeError: \[gloo"):  # nothing better to show: the first
         workers_outcome(1, False, None, stderr.splitlines()[0] + "\n", 2)
+
+
+def _no_torchrun(*args, **kwargs):
+    raise AssertionError("torchrun was started")
+
+
+def test_a_batch_that_does_not_share_out_over_the_workers_is_refused_before_any_worker_starts(tmp_path, monkeypatch) -> None:
+    """`--workers 3 --batch-size 100` started three processes, each read and checked every file, then each failed with
+    "training failed: batch_size=100 must be a multiple of the 3 processes"; the launcher refuses it, naming the options and
+    the batches that fit."""
+    monkeypatch.setattr(train_stream.subprocess, "Popen", _no_torchrun)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    d = tmp_path / "parts"
+    d.mkdir()
+    assert_user_error(run("train", d, "--target", "y", "--workers", "3", "--batch-size", "100"),
+                      "--batch-size 100 is the global batch, shared out equally over the 3 processes of --workers, so it must be a "
+                      "multiple of 3: use --batch-size 99 or 102.")
+
+
+def test_max_restarts_without_workers_is_refused_rather_than_ignored(tmp_path, monkeypatch) -> None:
+    """`train DIR --max-restarts 2` in one process trained as if it were not there (nothing restarts one process)."""
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    d = tmp_path / "parts"
+    d.mkdir()
+    pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_parquet(d / "part0.parquet")
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", d, "--target", "y", "--max-restarts", "2", "--epochs", "1", "--out", out),
+                      f"--max-restarts 2 restarts the processes of --workers N (2 or more), and this run has one: add --workers 2, or drop "
+                      f"--max-restarts (a killed run resumes from {out}.ckpt when the same command runs again).")
+    assert not out.exists()
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")  # a worker of --workers: its argv keeps the option, which torchrun acted on
+    calls: list[str] = []
+    monkeypatch.setattr(train_stream, "run_train_stream", lambda data, **kw: calls.append(str(data)))
+    assert run("train", d, "--target", "y", "--max-restarts", "2", "--out", out).exit_code == 0 and calls == [str(d)]
+
+
+def test_a_restart_after_the_fit_ended_keeps_the_saved_model(tmp_path, monkeypatch) -> None:
+    """A worker that died after rank 0 had saved the finished fit (and removed the checkpoint) made torchrun restart every
+    rank, which trained from epoch 1 again and wrote over the model (seen with a SIGKILL as the workers left). A restarted
+    attempt that finds rank 0's result file of a finished fit ends at once, the model as it was."""
+    d = tmp_path / "parts"
+    d.mkdir()
+    pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "y": [0, 1, 0, 1]}).to_parquet(d / "part0.parquet")
+    out, result = tmp_path / "m.safetensors", tmp_path / "result.json"
+    out.write_bytes(b"the finished fit")
+    result.write_text(json.dumps({"model": str(out), "stop_reason": "max_epochs", "checkpoint": None}))
+    monkeypatch.setenv(RESULT_ENV, str(result))
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    res = run("train", d, "--target", "y", "--epochs", "1", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == b"the finished fit"
+    assert f"note: a worker exited after rank 0 had saved the finished fit to {out}: not training it again" in res.stderr
+    result.write_text(json.dumps({"model": str(out), "stop_reason": "interrupted", "checkpoint": None}))  # Ctrl-C'd: a restart resumes
+    assert run("train", d, "--target", "y", "--epochs", "1", "--out", out, "--no-check").exit_code == 0
+    assert out.read_bytes() != b"the finished fit"
+
+
+def test_sigterm_to_the_launcher_stops_the_workers_and_exits_143(torchrun, tmp_path, monkeypatch) -> None:
+    """`kill PID` (or `timeout`, a scheduler's cancel) of `train DIR --workers 2` ended the launcher alone: torchrun, in its
+    own session, and both workers trained on as orphans and wrote --out after the command had exited 143. The launcher
+    passes the signal on to torchrun, waits for it, and exits 143 saying so."""
+
+    class Terminated(torchrun):  # type: ignore[misc,valid-type]
+        ctrl_c = False
+
+        def wait(self):
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):  # the old launcher: SIGTERM would end pytest itself
+                raise AssertionError("the launcher leaves SIGTERM to its default: it ends the launcher alone")
+            if not type(self).signals:
+                os.kill(os.getpid(), signal.SIGTERM)  # runs the launcher's handler here, in the main thread
+            self.returncode = -signal.SIGTERM
+            return self.returncode
+
+    monkeypatch.setattr(train_stream.subprocess, "Popen", Terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    res = run("train", tmp_path, "--target", "y", "--workers", "2", "--out", tmp_path / "m.safetensors")
+    assert res.exit_code == 143, res.output
+    assert Terminated.signals == [signal.SIGTERM]  # passed on to torchrun's session
+    assert res.stderr.strip().splitlines()[-1].startswith("terminated by SIGTERM: the workers were stopped with it")
+    assert signal.getsignal(signal.SIGTERM) == before  # put back

@@ -227,6 +227,12 @@ A = np.arange(300.0)
      "'{d}/part1.parquet' has no column 'y' (the target; '{d}/part0.parquet' has it): add it to every file, or move '{d}/part1.parquet' out of {d}."),
     ([_frame(a=A, b=A, c=A), _frame(a=A, b=A, y=None)],
      "'{d}/part0.parquet' has no column 'y' (the target; '{d}/part1.parquet' has it): add it to every file, or move '{d}/part0.parquet' out of {d}."),
+    # a header spelled otherwise in one file (a CSV export's capitals, a renamed column): the name it has is offered, as
+    # predict and evaluate of a folder offer it (it said only "has no column 'y'")
+    ([_frame(a=A, y=None), _frame(A=A, Y=None)],
+     "'{d}/part1.parquet' has no column 'y' (the target; '{d}/part0.parquet' has it): add it to every file, or move '{d}/part1.parquet' out of {d}. Did you mean 'Y'?"),
+    ([_frame(x_1=A, y=None), _frame(x1=A, y=None)],
+     "'{d}/part1.parquet' lacks column 'x_1' that '{d}/part0.parquet' has: write every file with the same columns, or leave 'x_1' out of features= (--features). Did you mean 'x1'?"),
     ([_frame(a=A, y=None), _frame(a=A, y=np.where(np.arange(300) % 2, "x", "z"))],
      "'{d}/part1.parquet' column 'y' holds large_string where '{d}/part0.parquet' holds int64: write the column with one type in every file."),
 ])

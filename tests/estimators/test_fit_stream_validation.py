@@ -127,7 +127,14 @@ def warm_fitted(folders) -> hl.MLPClassifier:
 
 
 @pytest.mark.parametrize(("case", "words"), [
-    ("no_early_stopping", "X_val and y_val are passed to fit while early_stopping=False"),
+    ("no_early_stopping", "X_val, a source of validation rows, is passed to fit while early_stopping=False: its rows are what early "
+                          "stopping scores. Set early_stopping=True, or drop X_val."),  # it named a y_val not given
+    # y or weights beside a source were ignored: fit(train_src, valid_src) trained with no validation rows, without a word
+    ("y_beside_source", "fit(source) reads y from the source's target column 'y', so y given beside it would be ignored: drop y "
+                        "(validation rows go in X_val=: fit(source, X_val=other_source))."),
+    ("labels_beside_source", "so y given beside it would be ignored: drop y."),
+    ("weights_beside_source", "fit(source) reads the rows' weights from the source's weight column (ParquetSource(..., weight='w')), so "
+                              "sample_weight given beside it would be ignored"),
     ("y_val_with_source", "y_val is given with a source X_val"),
     ("weights_with_source", "sample_weight_val is given with a source X_val"),
     ("y_val_alone", "y_val is provided, but X_val was not provided"),
@@ -153,6 +160,7 @@ def test_refusals_in_one_line_and_the_model_unchanged(folders, warm_fitted, tmp_
     y7[3] = 7
     kwargs: dict[str, Any] = {
         "no_early_stopping": {"X_val": val}, "y_val_with_source": {"X_val": val, "y_val": va["y"]},
+        "y_beside_source": {"y": val}, "labels_beside_source": {"y": va["y"]}, "weights_beside_source": {"sample_weight": va["w"]},
         "weights_with_source": {"X_val": val, "sample_weight_val": va["w"]}, "y_val_alone": {"y_val": va["y"]},
         "other_columns": {"X_val": ParquetSource(_write(tmp_path / "cols", va.rename(columns={"c": "d"})), target="y", weight="w")},
         "other_target": {"X_val": ParquetSource(_write(tmp_path / "tg", va.rename(columns={"y": "k"})), target="k", weight="w")},
@@ -219,3 +227,12 @@ def test_text_in_a_column_numeric_in_training_is_named_by_file_and_row_before_tr
         clf.fit(src, X_val=ParquetSource(str(tmp_path / "txt"), target="y", weight="w"))
     assert str(err.value) == f"X_val: data check: column 'a' must be numeric but {where} holds 'low': fix the value or leave it empty."
     assert not hasattr(clf, "network_")  # refused before the first pass, not when the first pass's score reads the rows
+
+
+def test_partial_fit_of_a_source_refuses_y_beside_it_and_stays_unfitted(folders) -> None:
+    """``partial_fit(source, y)`` dropped y without a word (the classifier's source path passed None on)."""
+    src = ParquetSource(str(folders[0]), target="y", weight="w", features=["a", "b", "c", "kind"])
+    for est in (hl.MLPClassifier((4,)), hl.MLPRegressor((4,))):
+        with pytest.raises(ValueError, match=r"^partial_fit\(source\) reads y from the source's target column 'y'"):
+            est.partial_fit(src, folders[2]["y"])
+        assert not hasattr(est, "network_")

@@ -48,3 +48,45 @@ def test_rows_still_left_out_by_one_large_row_group_are_a_warning_on_rank_0_only
 def test_balanced_shards_keep_unit_order_and_one_rank_takes_all() -> None:
     assert balanced_shards([0, 2, 5], [9, 0, 3, 0, 0, 4], 1) == [[0, 2, 5]]
     assert balanced_shards([0, 1, 2, 3], [1, 5, 2, 2], 2) == [[1], [0, 2, 3]]
+
+
+def test_fewer_units_than_ranks_is_refused_naming_the_units_not_the_rows(tmp_path) -> None:
+    """One 20,000-row CSV file (one unit) over two processes: one rank would read nothing. The refusal said the file had
+    "too few rows for 2 processes: each needs at least one batch"; it names the units and how to make more."""
+    src = _folder(tmp_path, [2000])
+    est = hl.MLPRegressor(early_stopping=False, batch_size=10)
+    with pytest.raises(ValueError, match=r"has 1 row group\(s\) or CSV file\(s\) to train on, fewer than the 2 processes: each process "
+                                         r"reads whole row groups .* more row groups \(pyarrow's row_group_size=\) or more files"):
+        plan_units(est, src, src.scan(), False, 2)
+    (tmp_path / "two").mkdir()
+    two = _folder(tmp_path / "two", [100, 100])
+    held = hl.MLPRegressor(early_stopping=True, validation_fraction=0.5, batch_size=10)
+    with pytest.raises(ValueError, match=r"has 1 row group\(s\) or CSV file\(s\) to train on after early stopping holds out 1, fewer than"):
+        plan_units(held, two, two.scan(), False, 2)
+
+
+def test_the_default_batch_shares_out_over_any_number_of_ranks_and_a_given_one_names_the_nearest_that_do(tmp_path) -> None:
+    """batch_size="auto" (200) refused three processes ("batch_size=200 must be a multiple of the 3 processes"), so
+    `train DIR --workers 3` failed with the default batch after every rank had started; it rounds up to 201 now."""
+    src = _folder(tmp_path, [300, 300, 300])
+    _, _, batch, _ = plan_units(hl.MLPRegressor(early_stopping=False), src, src.scan(), False, 3, rank=1)  # (rank 0 notes 804 of 900 rows)
+    assert batch == 67
+    _, _, batch, _ = plan_units(hl.MLPRegressor(early_stopping=False), src, src.scan(), False, 1)
+    assert batch == 200  # one process: scikit-learn's 200
+    with pytest.raises(ValueError, match=r"batch_size=100 is the global batch, shared out equally over the 3 processes, so it must be a "
+                                         r"multiple of 3: use 99 or 102\."):
+        plan_units(hl.MLPRegressor(early_stopping=False, batch_size=100), src, src.scan(), False, 3)
+    with pytest.raises(ValueError, match=r"must be a multiple of 3: use 3\."):
+        plan_units(hl.MLPRegressor(early_stopping=False, batch_size=2), src, src.scan(), False, 3)
+
+
+def test_rows_left_out_by_whole_batches_name_the_batch_not_the_row_groups(tmp_path) -> None:
+    """Two row groups of 175 rows split evenly; a global batch of 100 (50 a rank) reads 150 of each: the warning blamed the
+    row groups ("do not split evenly ... write smaller row groups"), which no smaller row group fixes."""
+    src = _folder(tmp_path, [175, 175])
+    est = hl.MLPRegressor(early_stopping=False, batch_size=100)
+    with pytest.warns(UserWarning) as caught:
+        plan_units(est, src, src.scan(), False, 2, 0)
+    assert [str(w.message) for w in caught] == [
+        "each epoch trains on 300 of the 350 training rows: each of the 2 processes reads whole batches of 50 rows (the global "
+        "batch_size=100) of its share of 175: lower batch_size, or give the fit more rows."]

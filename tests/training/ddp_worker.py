@@ -4,7 +4,7 @@
 OUT, after :func:`fit_val`'s checkpointed fit (early stopping on a validation source) that rank 1 of the first attempt
 (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed worker would; torchrun
 restarts both ranks, which resume that fit from ``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as
-``OUT/resumed.safetensors``.
+``OUT/resumed.safetensors``. The script never joins the process group itself: ``fit(source)`` does, as in a user's script.
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
@@ -19,7 +19,7 @@ import torch
 
 import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource
-from hiddenlayers.training import Callback, distributed_world, init_from_env, is_writer, shutdown_distributed
+from hiddenlayers.training import Callback, distributed_world, is_writer, shutdown_distributed
 
 
 class KillAt(Callback):
@@ -60,6 +60,10 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
         model.fit(source)
         if is_writer():
             model.save(out / f"{name}.safetensors")
+    # random_state=None (scikit-learn's default): each rank's weights after the fit, which must be rank 0's on every rank
+    seedless = _classifier(batch).set_params(random_state=None).fit(data)
+    weights = [w.tolist() for w in (*seedless.coefs_, *seedless.intercepts_)]
+    (out / f"seedless.rank{distributed_world()[0]}.json").write_text(json.dumps(weights))
 
 
 def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, batch: int, kill_at: int = -1) -> None:
@@ -84,9 +88,8 @@ def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
 def main() -> None:
     torch.set_num_threads(1)
     data, weighted, out, batch, kill_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    init_from_env(timeout_s=30)
-    rank, _ = distributed_world()
-    kill = rank == 1 and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+    # no init_from_env here: the first fit(source) joins torchrun's process group itself, as a user's script does
+    kill = os.environ.get("RANK") == "1" and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     plain, with_weights = sources(data, weighted)
     fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
     del os.environ["HIDDENLAYERS_CHECKPOINT"]  # the other fits start from scratch

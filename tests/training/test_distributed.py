@@ -140,6 +140,18 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
 
 
+def test_fit_joins_torchruns_group_and_a_seedless_fit_starts_every_rank_from_rank_0s_weights(runs: dict[str, Path]) -> None:
+    """The worker script calls no init: its first ``fit(source)`` joins torchrun's group (before, each rank fitted every row
+    alone, and both wrote val.rank0.json). With ``random_state=None`` each rank drew its own initial weights and, only
+    gradients being all-reduced, the ranks ended with different models; they start from rank 0's draw now."""
+    import json
+
+    assert (runs["two"] / "val.rank1.json").is_file()
+    ranks = [json.loads((runs["two"] / f"seedless.rank{r}.json").read_text()) for r in (0, 1)]
+    for a, b in zip(*ranks):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def _train_joining(monkeypatch: pytest.MonkeyPatch, data: str, out: Path, addr: str, port: int) -> Result:
     """``hiddenlayers train`` in this process as rank 0 of 2 joining at ``addr:port`` with a 0.5 s join timeout.
     In-process: the point is the one-line error of a failed join, not a process of its own (torchrun's launches

@@ -293,6 +293,21 @@ def _check_in_memory(timelapse: str | None, weight_averaging: str | None, *, wor
                         "drop one of them.")
 
 
+def _check_workers(workers: int, max_restarts: int, batch_size: str, given: Collection[str], out: str) -> None:
+    """Before any worker starts: ``--max-restarts`` restarts ``--workers`` processes (one process was run once, the option ignored),
+    and a given ``--batch-size``, the global batch, shares out equally over them (refused after every rank's start-up and data check)."""
+    under_torchrun = "TORCHELASTIC_RUN_ID" in os.environ  # a worker of --workers (its argv keeps the option) or of torchrun by hand
+    if "max_restarts" in given and max_restarts > 0 and workers <= 1 and not under_torchrun:
+        raise UserError(f"--max-restarts {max_restarts} restarts the processes of --workers N (2 or more), and this run has one: "
+                        f"add --workers 2, or drop --max-restarts (a killed run resumes from {out}.ckpt when the same command runs again).")
+    size = batch_size.strip()
+    if workers > 1 and size.isdigit() and int(size) % workers:
+        lower, upper = int(size) - int(size) % workers, int(size) - int(size) % workers + workers
+        fits = f"{lower} or {upper}" if lower else f"{upper}"
+        raise UserError(f"--batch-size {int(size)} is the global batch, shared out equally over the {workers} processes of --workers, so it "
+                        f"must be a multiple of {workers}: use --batch-size {fits}.")
+
+
 def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
     """Refuse ``--gce-q`` without ``--loss gce``: the q would be ignored, so an explicit one is a mistake (the estimator ignores it silently)."""
     if gce_q is not None and (loss or "").strip().lower() != "gce":
@@ -364,12 +379,12 @@ def train(
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
     solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
-    batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto'.")] = "auto",
+    batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto' (200 rows, or every row when fewer). With --workers: the global batch, a multiple of --workers ('auto' rounds up to one).")] = "auto",
     learning_rate: LearningRate = "constant",
     learning_rate_init: Annotated[float, typer.Option("--lr", "--learning-rate-init", help="Initial learning rate.")] = 0.001,
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
-    early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
-    validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping.")] = 0.1,
+    early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows, or for a folder from 4 row groups or CSV files; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
+    validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping (a folder: of its row groups or CSV files, held out whole, at least one).")] = 0.1,
     n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
     tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
@@ -469,6 +484,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     _check_early_stopping(o["solver"], o["early_stopping"])
     _check_validation(o, given)
     _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
+    _check_workers(o["workers"], o["max_restarts"], o["batch_size"], given, o["out"])
     if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "

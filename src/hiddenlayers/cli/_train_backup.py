@@ -61,7 +61,7 @@ def interrupted_line(out_path: Path, ckpt: Path | None) -> str:
     return line
 
 
-def _resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | None] | None) -> str:
+def resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | None] | None) -> str:
     """The note of a run that resumes from the checkpoint ``path`` (its loop ``record``): after which epoch, and to which
     (``epochs``: what the run's epochs depend on, ``max_epochs`` its ``--epochs``, which may differ from the broken run's)."""
     done = (record.get("history", {}).get("epoch") or [0])[-1]
@@ -97,7 +97,7 @@ def _checkpoint_file_class() -> type:
         def resume_record(self, loop_identity: dict[str, str], epochs: dict[str, int | None] | None = None) -> dict[str, Any] | None:
             record: dict[str, Any] | None = super().resume_record(loop_identity, epochs)
             if record is not None:
-                note(_resuming_line(self.path, record, epochs))
+                note(resuming_line(self.path, record, epochs))
             return record
 
     return CheckpointFile

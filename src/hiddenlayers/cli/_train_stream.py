@@ -39,7 +39,7 @@ from ._common import (
 )
 from ._header import check_named_columns
 from ._log import log_callback, log_path
-from ._train_backup import checkpoint_path, interrupted_line
+from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
@@ -74,18 +74,24 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
         reader.start()
         interrupted = False
-        while True:
-            try:
-                proc.wait()
-                break
-            except KeyboardInterrupt:
-                if interrupted:  # a second Ctrl-C: stop the workers now
-                    proc.terminate()
-                    continue
-                interrupted = True
-                proc.send_signal(signal.SIGINT)
+        with _passed_on(proc) as terminated:
+            while True:
+                try:
+                    proc.wait()
+                    break
+                except KeyboardInterrupt:
+                    if interrupted:  # a second Ctrl-C: stop the workers now
+                        proc.terminate()
+                        continue
+                    interrupted = True
+                    proc.send_signal(signal.SIGINT)
         reader.join()
         result = _read_result(result_file)
+    if terminated:  # kill, timeout, a scheduler's cancel, a closed terminal: the workers stopped too, as they would in one process
+        name = signal.Signals(terminated[0]).name
+        sys.stderr.write(f"terminated by {name}: the workers were stopped with it; a checkpoint of the last whole epoch, if one was "
+                         "written, resumes when the same command runs again\n")
+        return 128 + terminated[0]
     stderr = "".join(err)
     for ln in stderr.splitlines():  # the workers' notes (rank 0's), without torchrun's own log
         # rank 0's data-check summary too, and its --set verbose=true lines, which --json sends to stderr
@@ -99,6 +105,31 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     return code
 
 
+@contextmanager
+def _passed_on(proc: Any) -> Iterator[list[int]]:
+    """Within: SIGTERM and SIGHUP sent to the launcher are passed on to torchrun (which stops its workers), and listed.
+
+    torchrun runs in its own session (so that Ctrl-C reaches the launcher alone), so a ``kill``, ``timeout``, a scheduler's
+    cancel or a closed terminal stopped the launcher and left torchrun and every worker training on, orphaned, to write
+    ``--out`` after the command had exited 143. The launcher now waits for them to stop, then exits as the signal says.
+    """
+    import signal
+
+    got: list[int] = []
+
+    def pass_on(signum: int, frame: Any) -> None:
+        got.append(signum)
+        proc.send_signal(signum)
+
+    wanted = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    before = {s: signal.signal(s, pass_on) for s in wanted}
+    try:
+        yield got
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
 def _read_result(path: str) -> dict[str, Any] | None:
     """Rank 0's result file (:data:`RESULT_ENV`), or None where it wrote none (nothing saved)."""
     try:
@@ -106,6 +137,20 @@ def _read_result(path: str) -> dict[str, Any] | None:
             return dict(json.load(fh))
     except (OSError, ValueError):
         return None
+
+
+def _ended_before_restart() -> bool:
+    """Whether this restarted attempt of ``--workers`` comes after rank 0 had saved the finished fit (its result file there):
+    a worker that died after that (while leaving) made torchrun restart every rank, and with the checkpoint removed the
+    restart trained from the first epoch again and wrote over the model. Every rank then ends at once; rank 0 says why.
+    """
+    path = os.environ.get(RESULT_ENV)
+    result = _read_result(path) if path else None
+    if result is None or result.get("stop_reason") == "interrupted":
+        return False
+    if os.environ.get("RANK", "0") == "0":
+        note(f"a worker exited after rank 0 had saved the finished fit to {result.get('model')}: not training it again")
+    return True
 
 
 def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] | None, stderr: str, workers: int) -> tuple[int, str | None]:
@@ -234,8 +279,11 @@ def run_train_stream(
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
     ckpt = str(checkpoint_path(out))  # refused, as --out is, inside DATA or --validation
+    restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+    if restarted and _ended_before_restart():
+        return None
     # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
-    resume = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0 or os.path.isfile(ckpt)
+    resume = restarted or os.path.isfile(ckpt)
     inputs = (data,) if validation is None else (data, validation)
     _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
@@ -253,7 +301,6 @@ def run_train_stream(
                                                                 max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
             task = scan.inferred_task()
-        from ..estimators import check_checkpoint
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
@@ -268,10 +315,7 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        try:  # a damaged, foreign or stale checkpoint: one line, before the data check's summary
-            check_checkpoint(model, src, ckpt, epochs_name="--epochs")
-        except ValueError as exc:
-            raise _training_failed(exc) from None
+        _check_checkpoint(model, src, ckpt)
         checked = stream_check(src, task) if check else None
         refuse_fatal(checked)
         if is_writer():
@@ -292,9 +336,25 @@ def run_train_stream(
         shutdown_distributed()
 
 
+def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:
+    """A damaged, foreign or stale checkpoint ``ckpt``: one line, before the data check's summary. One the fit will resume
+    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word)."""
+    from ..estimators import check_checkpoint, epochs_of
+    from ..training import is_writer
+
+    try:
+        saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs")
+    except ValueError as exc:
+        raise _training_failed(exc) from None
+    if saved is not None and is_writer():
+        note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
+
+
 def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
     """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words."""
     from sklearn.exceptions import ConvergenceWarning
+
+    from ..training import is_writer
 
     # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
     # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
@@ -304,6 +364,8 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
 
     with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(DEDICATED):
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if not is_writer():  # the ranks agree on what the fit warns (interrupted, diverged): rank 0 says it once
+            warnings.simplefilter("ignore")
         try:
             model.fit(src, X_val=val)
         except (ValueError, TypeError) as exc:

@@ -138,7 +138,8 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str | None, 
                         + f": choose one of {', '.join(names[:10])}{', ...' if len(names) > 10 else ''}.{did_you_mean([target], names)}")
     if len(having) < len(files):
         lacking = next(f for f in files if f not in having)
-        raise DataError(f"'{lacking}' has no column {target!r} (the target; '{having[0]}' has it): add it to every file, or move '{lacking}' out of {path}.")
+        hint = did_you_mean([target], [c for c in columns[lacking] if c not in set(names)])  # a header spelled otherwise ('Y', ' y')
+        raise DataError(f"'{lacking}' has no column {target!r} (the target; '{having[0]}' has it): add it to every file, or move '{lacking}' out of {path}.{hint}")
     if features is None:
         used = [n for n in names if n != target]
     else:
@@ -154,7 +155,8 @@ def check_columns(path: str, columns: dict[str, list[str]], target: str | None, 
         have = set(columns[file])
         missing = next((c for c in used if c not in have), None)
         if missing is not None:
-            raise DataError(f"'{file}' lacks column {missing!r} that '{first}' has: write every file with the same columns, or leave {missing!r} out of features= (--features).")
+            hint = did_you_mean([missing], [c for c in columns[file] if c not in set(names)])
+            raise DataError(f"'{file}' lacks column {missing!r} that '{first}' has: write every file with the same columns, or leave {missing!r} out of features= (--features).{hint}")
         extra = next((c for c in columns[file] if c not in set(names)), None)
         if extra is not None:
             raise DataError(f"'{file}' has column {extra!r} that '{first}' lacks: write every file with the same columns, or name the columns to use with features= (--features).")

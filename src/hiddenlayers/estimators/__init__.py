@@ -8,6 +8,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "check_training_data": "._training_data",
     "check_checkpoint": "._checkpoint",
+    "epochs_of": "._checkpoint",
     "CheckpointScalingMismatch": "._target_scale",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",

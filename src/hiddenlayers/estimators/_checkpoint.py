@@ -65,10 +65,11 @@ def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "m
         raise ValueError(f"checkpoint '{path}': {refusal}, or delete it to train from the start.")
 
 
-def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> None:
+def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> dict[str, Any] | None:
     """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
     (another network, or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
-    :func:`check_epochs`, naming it ``epochs_name``).
+    :func:`check_epochs`, naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there),
+    so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
 
     Nothing is trained and no weights are allocated: the network ``fit`` builds
     (the source's preprocessed columns in, one output per class, or one for two
@@ -83,7 +84,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
 
     saved = read_checkpoint(path)
     if saved is None:
-        return
+        return None
     scan = src.scan()
     n_classes = len(scan.classes) if scan.classes is not None else 0
     n_out = (1 if n_classes <= 2 else n_classes) if is_classifier(est) else 1
@@ -92,6 +93,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     checked_weights(net, saved["network"], path)
     check_checkpoint_scaling(est, saved.get("target_scaling"), path)
     check_epochs(est, saved, path, epochs_name)
+    return saved
 
 
 __all__ = ["check_checkpoint", "check_epochs", "checked_weights", "epochs_of", "read_checkpoint"]

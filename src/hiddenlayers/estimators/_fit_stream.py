@@ -68,6 +68,7 @@ from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoi
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
+    agreed_seed,
     balanced_from_scan,
     check_target,
     forget_if_fresh,
@@ -122,13 +123,23 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
     ``freeze="head_first"`` runs two such runs (:func:`~._transfer.head_first_passes`); its phase 1 keeps no
     checkpoint, so a restarted run trains phase 1 again and resumes phase 2 from its last epoch.
     """
-    from ..training import agreed_interrupts, distributed_world
+    from ..training import distributed_world, init_from_env
 
+    init_from_env()  # under torchrun, its process group (the command line has joined it already; else one process)
     rank, world = distributed_world()
     scan = src.scan()
-    classifier = is_classifier(est)
-    check_target(src, scan, classifier)
+    check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
+    with agreed_seed(est, fresh, rank, world):  # every rank starts from rank 0's initial weights
+        return _fit_planned(est, src, scan, incremental, fresh, rank, world, given_val)
+
+
+def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, fresh: bool, rank: int, world: int,
+                 given_val: tuple[Any, Any, Any] | None) -> _BaseMLP:
+    """:func:`fit_source` once the source is scanned and the ranks share a seed: the plan, then the passes."""
+    from ..training import agreed_interrupts
+
+    classifier = is_classifier(est)
     # scale_target: y's mean and std from the statistics pass (the same on every rank: each scans every unit in order)
     est._fit_target_scaling(None, None, incremental=incremental, first_pass=fresh, streamed=True, moments=scan.target_moments)
     val = None if given_val is None else stream_validation(est, src, scan, *given_val)

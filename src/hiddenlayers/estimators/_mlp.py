@@ -150,8 +150,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         weights (times ``class_weight``) are all 0 is a no-op, where scikit-learn refuses it: no step,
         ``n_iter_`` 0, ``t_`` counts its rows (a first call still learns the classes and builds the network).
         """
-        if is_source(X):
-            return self._fit(X, None, incremental=True)  # type: ignore[no-any-return]
+        if is_source(X):  # its labels and weights are its columns (y or sample_weight beside it: refused); classes from its scan
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 
         def first_call() -> None:  # sets classes_: inside the guard, so a first call that fails leaves none
             if _check_partial_fit_first_call(self, classes):

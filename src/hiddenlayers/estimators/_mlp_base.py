@@ -210,6 +210,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         A call that raises (bad data, a callback's error at epoch 7 of a warm fit, a bad row in a streamed
         file's fifth chunk) leaves the model as it was: fitted as before, or unfitted (no ``classes_`` of a failed first call).
         """
+        if is_source(X):
+            _refuse_source_arrays(X, y, sample_weight, "partial_fit" if incremental else "fit")
         with restored_on_error(self):
             if setup is not None:
                 setup()
@@ -454,3 +456,18 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         super().__setstate__({**missing_defaults(type(self), state), **state})  # an older pickle: parameters added since
         if "network_" in state:
             self._cache_weights()
+
+
+def _refuse_source_arrays(src: Any, y: Any, sample_weight: Any, call: str) -> None:
+    """``fit(source, y)`` / ``fit(source, sample_weight=w)``: a source brings its labels (its target column) and weights (its
+    ``weight=`` column), and the ``y`` or weights given beside it were ignored without a word (``fit(train_src, valid_src)``,
+    Keras' ``fit(x, validation_data)`` habit, trained with no validation rows at all). ``call``: ``"fit"`` or ``"partial_fit"``."""
+    from ..data import is_source
+
+    if y is not None:
+        also = " (validation rows go in X_val=: fit(source, X_val=other_source))" if is_source(y) else ""
+        raise ValueError(f"{call}(source) reads y from the source's target column {src.target!r}, so y given beside it would be ignored: "
+                         f"drop y{also}.")
+    if sample_weight is not None:
+        raise ValueError(f"{call}(source) reads the rows' weights from the source's weight column (ParquetSource(..., weight='w')), so "
+                         "sample_weight given beside it would be ignored: drop sample_weight, and name the column with weight=.")

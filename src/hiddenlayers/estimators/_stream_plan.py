@@ -54,25 +54,63 @@ def plan_units(
         val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
     train_units = [u for u in units if u not in set(val_units)]
     _check_unit_weights(src, scan, train_units, val_units)
+    _check_units_per_rank(src, len(train_units), len(val_units), world)
     shards = balanced_shards(train_units, scan.units_rows, world)
-    global_batch = 200 if est.batch_size == "auto" else int(est.batch_size)
-    if global_batch % world:
-        raise ValueError(f"batch_size={global_batch} must be a multiple of the {world} processes: each takes an equal share.")
-    batch = global_batch // world
-    limit = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
-    if world > 1:
-        limit -= limit % batch
+    batch = rank_batch(est.batch_size, world)
+    share = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
+    limit = share - share % batch if world > 1 else share
     if limit < 1:
-        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch.")
-    total = sum(scan.units_rows[u] for u in train_units)
-    if world > 1 and rank == 0 and total - world * limit > 0.05 * total:
-        largest = max(scan.units_rows[u] for u in train_units)
-        warnings.warn(
-            f"each epoch trains on {world * limit:,} of the {total:,} training rows: the row groups (or CSV files) of {src.path} do not "
-            f"split evenly over {world} processes (each takes the rows of the smallest share; the largest unit holds {largest:,} rows): "
-            "write smaller row groups (pyarrow's row_group_size=) or more files, or train with fewer processes.",
-            UserWarning, stacklevel=user_stacklevel())
+        raise ValueError(f"{src.path} has too few rows for {world} processes: each needs at least one batch ({batch} rows, of a "
+                         f"global batch_size={batch * world}), and the smallest share holds {share:,}: lower batch_size, or train with fewer processes.")
+    if world > 1 and rank == 0:
+        _warn_rows_left_out(src, scan, train_units, world, share, limit, batch)
     return val_units, shards, batch, limit
+
+
+def rank_batch(batch_size: Any, world: int) -> int:
+    """Each of ``world`` ranks' batch: the global ``batch_size`` shared out equally.
+
+    ``"auto"`` (scikit-learn's 200) rounds up to a multiple of the ranks (201 over 3), so ``--workers 3`` runs with the
+    default batch; a given batch that does not share out equally is refused, naming the nearest ones that do.
+    """
+    if batch_size == "auto":
+        return -(-200 // world)
+    global_batch = int(batch_size)
+    if global_batch % world:
+        lower, upper = global_batch - global_batch % world, global_batch - global_batch % world + world
+        fits = f"{lower} or {upper}" if lower else f"{upper}"
+        raise ValueError(f"batch_size={global_batch} is the global batch, shared out equally over the {world} processes, so it must be "
+                         f"a multiple of {world}: use {fits}.")
+    return global_batch // world
+
+
+def _check_units_per_rank(src: ParquetSource, n_train: int, n_held: int, world: int) -> None:
+    """Refuse, before any step, fewer training units than ranks: a unit (a row group, or a CSV file) is read whole by one rank,
+    so a rank would have nothing (the refusal said "too few rows" of a 20,000-row CSV file over 2 processes)."""
+    if world < 2 or n_train >= world:
+        return
+    held = f" after early stopping holds out {n_held}" if n_held else ""
+    raise ValueError(
+        f"{src.path} has {n_train} row group(s) or CSV file(s) to train on{held}, fewer than the {world} processes: each process reads whole "
+        "row groups (Parquet) or whole CSV files, so one would have none: write the rows as more row groups (pyarrow's row_group_size=) "
+        "or more files, or train with fewer processes.")
+
+
+def _warn_rows_left_out(src: ParquetSource, scan: Any, train_units: list[int], world: int, share: int, limit: int, batch: int) -> None:
+    """Warn when an epoch leaves out over 5 % of the training rows, naming the cause: row groups (or CSV files) too
+    large to share out evenly (each rank takes the smallest share), or whole batches (each rank reads whole batches of its share)."""
+    total = sum(scan.units_rows[u] for u in train_units)
+    if total - world * limit <= 0.05 * total:
+        return
+    if total - world * share > 0.05 * total:
+        largest = max(scan.units_rows[u] for u in train_units)
+        why = (f"the row groups (or CSV files) of {src.path} do not split evenly over {world} processes (each takes the rows of the "
+               f"smallest share; the largest unit holds {largest:,} rows): write smaller row groups (pyarrow's row_group_size=) or more files, "
+               "or train with fewer processes.")
+    else:
+        why = (f"each of the {world} processes reads whole batches of {batch} rows (the global batch_size={batch * world}) of its share of "
+               f"{share:,}: lower batch_size, or give the fit more rows.")
+    warnings.warn(f"each epoch trains on {world * limit:,} of the {total:,} training rows: {why}", UserWarning, stacklevel=user_stacklevel())
 
 
 def balanced_shards(units: list[int], rows: list[int], world: int) -> list[list[int]]:
@@ -104,6 +142,31 @@ def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], v
     if val_units and not sum(sums[u] for u in val_units) > 0:
         raise ValueError(f"the units (row groups or CSV files) held out for early stopping all have weight 0 in the column {src.weight!r}, "
                          "so they cannot score the model: give more rows a weight > 0, raise validation_fraction, or early_stopping=False.")
+
+
+@contextlib.contextmanager
+def agreed_seed(est: _BaseMLP, fresh: bool, rank: int, world: int) -> Iterator[None]:
+    """Within: a new model's ``random_state`` the same on every rank, so every rank starts from rank 0's initial weights.
+
+    Only gradients are all-reduced, so ranks that start apart stay apart: ``random_state=None`` (scikit-learn's default)
+    under ``torchrun`` gave each rank its own initial weights, and rank 0 saved a model the others never matched (DDP
+    broadcasts rank 0's parameters when it wraps a module). Rank 0 draws a seed (from ``random_state``: None or a
+    ``RandomState``) and the ranks agree on it for the call; ``random_state`` is the user's again after it.
+    """
+    rs = est.random_state
+    if world < 2 or not fresh or isinstance(rs, (int, np.integer)):
+        yield
+        return
+    from sklearn.utils import check_random_state
+
+    from ..training import reduce_sum
+
+    drawn = int(check_random_state(rs).randint(np.iinfo(np.int32).max)) if rank == 0 else 0
+    est.random_state = int(reduce_sum([drawn])[0])  # < 2**31: exact in float64
+    try:
+        yield
+    finally:
+        est.random_state = rs
 
 
 def stream_seed(est: _BaseMLP) -> int:

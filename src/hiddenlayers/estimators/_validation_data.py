@@ -34,6 +34,8 @@ class ValidationSet:
 
 _NO_EARLY_STOPPING = ("X_val and y_val are passed to fit while early_stopping=False: they are the rows early stopping scores. "
                       "Set early_stopping=True, or drop X_val and y_val.")
+_NO_EARLY_STOPPING_SOURCE = ("X_val, a source of validation rows, is passed to fit while early_stopping=False: its rows are what early "
+                             "stopping scores. Set early_stopping=True, or drop X_val.")
 
 
 def validation_given(X_val: Any, y_val: Any, sample_weight_val: Any, early_stopping: bool | None = None) -> bool:
@@ -76,8 +78,8 @@ def refuse_misused(est: _BaseMLP, X_val: Any, y_val: Any, sample_weight_val: Any
                                  f"weights): drop {name}, or pass X_val as arrays.")
     elif not validation_given(X_val, y_val, sample_weight_val):
         return False
-    if not est.early_stopping:
-        raise ValueError(_NO_EARLY_STOPPING)
+    if not est.early_stopping:  # a source is X_val alone (its target column the labels): the message names what was passed
+        raise ValueError(_NO_EARLY_STOPPING_SOURCE if is_source(X_val) else _NO_EARLY_STOPPING)
     if est.solver == "lbfgs":
         raise ValueError("X_val and y_val are the rows early stopping scores, and solver='lbfgs' runs no early stopping (it trains on "
                          "every row and ignores early_stopping, as scikit-learn's does): use solver='adam' or 'sgd', or drop X_val and y_val.")
