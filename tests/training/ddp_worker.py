@@ -4,7 +4,7 @@
 OUT, after :func:`fit_val`'s checkpointed fit (early stopping on a validation source) that rank 1 of the first attempt
 (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed worker would; torchrun
 restarts both ranks, which resume that fit from ``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as
-``OUT/resumed.safetensors``.
+``OUT/resumed.safetensors``; then :func:`fit_held_out`'s early stopping on held-out row groups.
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
@@ -76,6 +76,15 @@ def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, 
     (out / f"val.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
 
 
+def fit_held_out(data: ParquetSource, out: Path, batch: int) -> None:
+    """The classifier on ``data`` with early stopping on 4 of its row groups held out; each rank writes the scores and
+    losses it recorded to ``out/held.rank{R}.json`` (each rank scores its share of those row groups, the sums all-reduced)."""
+    clf = _classifier(batch).set_params(early_stopping=True, validation_fraction=0.2)
+    clf.fit(data)
+    seen = {"scores": clf.validation_scores_, "loss": clf.history_.val_loss}
+    (out / f"held.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
+
+
 def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
     """The Parquet directories ``data`` and ``weighted`` (its weight column ``w``) as the fits read them."""
     return ParquetSource(data, target="y"), ParquetSource(weighted, target="y", weight="w")
@@ -91,6 +100,7 @@ def main() -> None:
     fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
     del os.environ["HIDDENLAYERS_CHECKPOINT"]  # the other fits start from scratch
     fit_all(plain, with_weights, out, batch)
+    fit_held_out(plain, out, batch)
     shutdown_distributed()
 
 

@@ -52,6 +52,7 @@ _EXPORTS = {
     "check_columns": "._stream_files",
     "header_columns": "._header",
     "refuse_unreadable": "._stream_readable",
+    "UnreadableRowError": "._stream_readable",
     "Moments": "._moments",
     "load_shuttle": "._real",
     "load_sunspots": "._real",

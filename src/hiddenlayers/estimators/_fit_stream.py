@@ -3,7 +3,8 @@
 An epoch is one pass over the source's training units, chunk by chunk; each
 chunk is one ``partial_fit`` (the same fit loop as in memory, the optimizer
 state carried over). The epoch's loss is the row-weighted mean of the chunks'.
-With ``early_stopping`` whole units are held out and scored after each epoch.
+With ``early_stopping`` whole units are held out and scored after each epoch (under ``torch.distributed`` each rank
+its share, the sums all-reduced: each held-out row read once a pass), read again each pass rather than kept in memory.
 Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
@@ -71,6 +72,7 @@ from ._stream_plan import (
     balanced_from_scan,
     check_target,
     forget_if_fresh,
+    held_out_share,
     no_improvement_rule,
     one_epoch_settings,
     plan_units,
@@ -242,7 +244,7 @@ def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_s
     if s.val is not None:  # the user's rows: each rank its share, the sums all-reduced
         val_loss, val_score = validation_score(est, s.val, s.rank, s.world)
     else:
-        val_loss, val_score = _stream_score(est, s.src, s.val_units) if s.val_units else (math.nan, math.nan)
+        val_loss, val_score = _stream_score(est, s) if s.val_units else (math.nan, math.nan)
     _record(history, epoch, train_loss, val_score, rate, seconds / s.world, val_loss)
     return train_loss, val_score
 
@@ -401,12 +403,20 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed
 
 
-def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> tuple[float, float]:
-    """``(loss, score)`` over ``units``: the training loss's weighted mean (``history_.val_loss``, as in memory) and accuracy
-    (classifier) or R² (regressor), summed chunk by chunk, weighted as the in-memory held-out score is (the weight column
-    times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
-    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in src.weighted_chunks(units, rows=65_536))
-    sums = score_sums(est, chunks)
+def _stream_score(est: _BaseMLP, s: _Stream) -> tuple[float, float]:
+    """``(loss, score)`` over the held-out units ``s.val_units``: the training loss's weighted mean (``history_.val_loss``, as
+    in memory) and accuracy (classifier) or R² (regressor), summed chunk by chunk, weighted as the in-memory held-out score
+    is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score).
+
+    Under ``torch.distributed`` each rank sums its share of the units (:func:`~._stream_plan.held_out_share`) and the
+    ranks all-reduce the sums, as for the user's validation rows: each held-out row is read once per pass over all
+    ranks (every rank read them all, ``world`` reads a pass), and every rank gets the same score from the same numbers.
+    """
+    from ..training import reduce_sum
+
+    share = held_out_share(s.val_units, s.scan.units_rows, s.rank, s.world)
+    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in s.src.weighted_chunks(share, rows=65_536))
+    sums = reduce_sum(score_sums(est, chunks))
     return loss_of(sums), score_of(est, sums)
 
 
