@@ -89,6 +89,7 @@ _EXPORTS = {
     "unseen_note": "._count_notes",
     "joined_notes": "._count_notes",
     "CountNote": "._count_notes",
+    "BatchNotes": "._count_notes",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

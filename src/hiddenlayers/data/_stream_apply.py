@@ -28,7 +28,7 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 from ..exceptions import DataError, TableNoteWarning
-from ._count_notes import joined_notes
+from ._count_notes import BatchNotes
 
 if TYPE_CHECKING:
     from ._stream import ParquetSource
@@ -46,11 +46,10 @@ def apply_batches(src: ParquetSource, fn: Callable[[Any], Any]) -> Any:
     step set to ``transform="pandas"``: joined with a fresh index) or SciPy sparse matrices (stacked).
     """
     own = [c for c in (src.target, src.weight) if c is not None]
-    notes: list[str] = []
-    files: list[str] = []
+    notes = BatchNotes()
     with _table_notes(notes):
-        parts = _answers(src, fn, own, notes, files)
-    for msg in joined_notes(notes, files):
+        parts = _answers(src, fn, own, notes)
+    for msg in notes.joined():
         warnings.warn(msg, TableNoteWarning, stacklevel=user_stacklevel())
     return _joined(parts)
 
@@ -73,9 +72,9 @@ def _table_notes(notes: list[str]) -> Iterator[None]:
         yield
 
 
-def _answers(src: ParquetSource, fn: Callable[[Any], Any], own: list[str], notes: list[str], files: list[str]) -> list[Any]:
+def _answers(src: ParquetSource, fn: Callable[[Any], Any], own: list[str], notes: BatchNotes) -> list[Any]:
     """``fn``'s answer of each record batch of ``src`` (``own``: the columns left out), each checked to hold the batch's rows;
-    ``files`` gets the file of each note added to ``notes`` meanwhile."""
+    the notes added to ``notes`` meanwhile recorded as that batch's file's."""
     parts = []
     for file, at, frame in src.batches():
         try:
@@ -90,7 +89,7 @@ def _answers(src: ParquetSource, fn: Callable[[Any], Any], own: list[str], notes
             got = f"{rows} row(s)" if rows is not None else f"a {type(answer).__name__} with no rows"
             raise DataError(f"{_name(fn)} gave {got} for the {len(frame)} rows of the record batch of '{file}' {unit}s {first} to {last}: "
                             "apply joins one answer per row, so fn must return one row per row it is given (e.g. pipe.predict, not a summary).")
-        files.extend([file] * (len(notes) - len(files)))
+        notes.read(file)
         parts.append(answer)
     if not parts:
         raise DataError(f"{src.path} has no rows: its files hold a header (or schema) and no rows.")

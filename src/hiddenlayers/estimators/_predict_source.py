@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._stacklevel import user_stacklevel
+from ..data import BatchNotes
 from ..exceptions import DataError, NonFiniteOutputError, TableNoteWarning
 from ._predict import check_X, overflow_checked, raw_output
 
@@ -37,23 +38,13 @@ NO_Y = "score(X, y) needs y, the true labels or values of X's rows (only score(s
 Answer = Callable[[np.ndarray, Any], np.ndarray]
 
 
-class _Notes(list[str]):
+class _Notes(BatchNotes):
     """The preprocessing's notes of a source's batches (a list :func:`~._predict.check_X` appends to) and the file each came from."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.files: list[str] = []
-
-    def read(self, file: str) -> None:
-        """The notes added since the last call came from ``file``."""
-        self.files.extend([file] * (len(self) - len(self.files)))
 
     def warn(self) -> None:
         """Each note once, a counted one with its counts over every batch (:func:`~hiddenlayers.data.joined_notes`), as a
         :class:`~hiddenlayers.TableNoteWarning` naming the user's line."""
-        from ..data import joined_notes
-
-        for msg in joined_notes(self, self.files):
+        for msg in self.joined():
             warnings.warn(msg, TableNoteWarning, stacklevel=user_stacklevel())
 
 
