@@ -133,12 +133,14 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
 
     ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
     one = json.loads((runs["one"] / "val.rank0.json").read_text())
-    assert ranks[0] == ranks[1]
+    assert ranks[0] == ranks[1] and ranks[0]["first_epoch"] == 2 and one["first_epoch"] == 1  # the restarted ranks began at epoch 2
     assert len(one["scores"]) == 3 and one["t"] == 3 * 320 and ranks[0]["t"] == 3 * 160  # each rank its half of every row group
     np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 640)  # weights equal to 1e-5: a row of the 320 at most may flip
     assert len(set(one["scores"])) > 1
     for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "resumed.safetensors")):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    # its checkpoint was BackupAndRestore's (before: refused under torchrun), written by rank 0 and deleted by it at the end
+    assert not (runs["two"] / "backup").exists() and not (runs["one"] / "backup").exists()
 
 
 def test_two_ranks_agree_on_the_held_out_row_groups_score(runs: dict[str, Path]) -> None:
@@ -151,6 +153,7 @@ def test_two_ranks_agree_on_the_held_out_row_groups_score(runs: dict[str, Path])
     assert ranks[0] == ranks[1] and len(one["scores"]) == 3
     np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 64)  # weights equal to 1e-5: a row of the 64 at most may flip
     np.testing.assert_allclose(ranks[0]["loss"], one["loss"], rtol=1e-4)
+    assert (runs["two"] / "run.ckpt").is_file()  # $HIDDENLAYERS_CHECKPOINT's, which this fit wrote each epoch
 
 
 def _train_joining(monkeypatch: pytest.MonkeyPatch, data: str, out: Path, addr: str, port: int) -> Result:

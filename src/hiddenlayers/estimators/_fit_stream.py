@@ -8,8 +8,11 @@ its share, the sums all-reduced: each held-out row read once a pass), read again
 Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
-When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
-each epoch and a new run resumes from it (``torchrun --max-restarts``), its clock too: ``history_.time``
+When ``$HIDDENLAYERS_CHECKPOINT`` names a file (or a ``BackupAndRestore`` callback its ``backup.pt``), the state is saved
+there after each epoch (rank 0, atomically) and a new run resumes from it (``torchrun --max-restarts``), the weights and
+history bit for bit those of an unbroken run (each chunk's ``partial_fit`` draws from ``random_state`` afresh, so the resumed
+run's batch order and dropout are the unbroken one's); a ``BackupAndRestore``'s checkpoint of another model or other rows is
+refused (the variable's is judged by its network, scaling and epochs). Its clock runs on too: ``history_.time``
 runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
 ``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
 weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
@@ -65,7 +68,8 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
-from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
+from ._backup import backup_callback, stream_checkpoint, stream_identity
+from ._checkpoint import check_epochs, check_identity, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -108,6 +112,8 @@ class _Stream:
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
     stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
     val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
+    identity: dict[str, str] = field(default_factory=dict)  # what wrote the checkpoint (_backup.stream_identity), kept in it
+    strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (identity) is refused, as its in-memory backup is
 
     @property
     def held_out(self) -> bool:
@@ -136,8 +142,10 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
     val = None if given_val is None else stream_validation(est, src, scan, *given_val)
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
-                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val)
-    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
+                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
+                     identity=stream_identity(est, src, scan, None if val is None else val.rows), strict=backup_callback(est) is not None)
+    # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
+    ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
@@ -165,7 +173,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     rows_per_chunk = s.batch * CHUNK_BATCHES
     seed = stream_seed(est)
     target_epochs = len(history) + epochs
-    saved = read_checkpoint(ckpt) if ckpt else None
+    saved = _read_saved(ckpt, s)
     call_from = s.offset  # the seconds before this call (max_time's start): a resumed run's call is the broken run's
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with one_epoch_settings(est, s.batch):
@@ -219,7 +227,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
-            save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
+            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "identity": s.identity})
         if reason:
             history.stop_reason = reason
             break
@@ -277,6 +285,15 @@ def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bo
     if saved is not None and len(saved["no_improvement"]) > 2:
         schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
     return schedule
+
+
+def _read_saved(ckpt: str | None, s: _Stream) -> dict[str, Any] | None:
+    """The checkpoint at ``ckpt`` to resume from (None: none); a ``BackupAndRestore``'s of another model or other rows is
+    refused (:func:`~._checkpoint.check_identity`), before anything changes."""
+    saved = read_checkpoint(ckpt) if ckpt else None
+    if saved is not None and s.strict:
+        check_identity(saved, s.identity, str(ckpt))
+    return saved
 
 
 def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:
