@@ -15,6 +15,13 @@ peak RSS is its own:
 Throughput is rows per second of training (the epoch), medians over
 ``--repeats``, with the ratio stream / memory. Run:
 ``python benchmarks/bench_scale.py --gb 5``.
+
+``--validation-gb G`` measures instead what a validation source (``fit(src, X_val=ParquetSource(...))``,
+``train DIR --validation``) costs before training, on a G GB file: its statistics pass and the check of
+every row through the training preprocessing (``refuse_unreadable``) as two reads, as before, against
+the one read that now serves both (the source made as ``train DIR --validation`` makes it, ``data_checks=False``:
+its pass keeps no data-check tallies); both sides in this process, alternated, CPU seconds
+(``time.process_time``, pyarrow's threads included) and wall seconds, medians over ``--repeats``.
 """
 
 from __future__ import annotations
@@ -99,6 +106,49 @@ def child(mode: str, path: str, memory_rows: int, hidden: tuple[int, ...], batch
     return {"rows": src.scan().n_rows, "seconds": time.perf_counter() - t, "scan_s": scan_s}
 
 
+def validation_reads(path: str, repeats: int) -> None:
+    """The validation source's checks before training: two reads (its pass, then ``refuse_unreadable``) against one (both in its pass)."""
+    from hiddenlayers.data import ParquetSource, refuse_unreadable
+
+    pre = ParquetSource(path, target="y").scan().preprocessor  # the training preprocessing's stand-in: the same columns
+    reads = {"units": 0}
+    real = ParquetSource.read_unit
+
+    def counted(src: ParquetSource, i: int):  # type: ignore[no-untyped-def]
+        reads["units"] += 1
+        return real(src, i)
+
+    ParquetSource.read_unit = counted  # type: ignore[method-assign]
+
+    def two_reads(src: ParquetSource) -> None:  # before: the pass, then every row again
+        src.scan()
+        refuse_unreadable(src, pre)
+
+    def one_read(src: ParquetSource) -> None:  # now: the check inside the pass
+        refuse_unreadable(src, pre)
+        src.scan()
+
+    sides = {"two reads (before)": two_reads, "one read (now)": one_read}
+    cpu: dict[str, list[float]] = {k: [] for k in sides}
+    wall: dict[str, list[float]] = {k: [] for k in sides}
+    units = {}
+    for _ in range(repeats):
+        for name, fn in sides.items():  # alternated in one process
+            src = ParquetSource(path, target="y", data_checks=False)  # as train DIR --validation makes it
+            reads["units"] = 0
+            c, t = time.process_time(), time.perf_counter()
+            fn(src)
+            cpu[name].append(time.process_time() - c)
+            wall[name].append(time.perf_counter() - t)
+            units[name] = (reads["units"], len(src.units))
+    for name in sides:
+        r, n = units[name]
+        print(f"  {name:20s} {r} unit reads of {n}  CPU {statistics.median(cpu[name]):6.2f} s  wall {statistics.median(wall[name]):6.2f} s (medians of {repeats})")
+    a, b = (statistics.median(cpu[k]) for k in sides)
+    aw, bw = (statistics.median(wall[k]) for k in sides)
+    print(f"one read / two reads: CPU {b / a:.2f}, wall {bw / aw:.2f}")
+
+
 def run_child(args: argparse.Namespace, mode: str) -> dict:
     import psutil
     from _rss import peak_rss  # benchmarks/_rss.py, beside this script (its folder is on sys.path when run)
@@ -123,8 +173,17 @@ def main() -> None:
     ap.add_argument("--hidden", default="64")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--validation-gb", type=float, default=None, help="measure a validation source's checks before training on a file this size instead")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.validation_gb is not None:
+        os.makedirs(args.dir, exist_ok=True)
+        vpath = os.path.join(args.dir, f"valid_{args.validation_gb:g}gb.parquet")
+        if not os.path.exists(vpath):
+            generate(vpath, args.validation_gb)
+        print(f"validation file {vpath}: {os.path.getsize(vpath) / 1e9:.2f} GB")
+        validation_reads(vpath, args.repeats)
+        return
     path = os.path.join(args.dir, f"big_{args.gb:g}gb.parquet")
     hidden = tuple(int(h) for h in args.hidden.split(","))
     if args.child:

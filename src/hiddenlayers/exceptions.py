@@ -114,7 +114,10 @@ class ColumnWarning(UserWarning):
 
 class TableNoteWarning(UserWarning):
     """A note of :class:`~hiddenlayers.TableEncoder`'s ``transform``: extra columns ignored, values outside the
-    categories kept in training, or missing cells in a column that had none in training (filled, no indicator learned)."""
+    categories kept in training, or missing cells in a column that had none in training (filled, no indicator learned).
+    Also the stored preprocessing's notes of ``predict``/``predict_proba``/``score`` of a
+    :class:`~hiddenlayers.data.ParquetSource`, and a ``TableEncoder``'s under ``source.apply(pipe.predict)``: each kind
+    one warning once the last record batch is done, its counts summed over every batch."""
 
 
 __all__ = [

@@ -130,3 +130,45 @@ def test_apply_refuses_an_answer_without_one_row_per_row(table, tmp_path, fn, go
     with pytest.raises(DataError, match=re.escape(got)) as err:
         src.apply(fn)
     assert "rows 1 to 16" in str(err.value) and "one row per row" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_table_encoders_notes_are_one_warning_per_kind_counted_over_every_batch(tmp_path) -> None:
+    """Before: a TableEncoder step warned per batch (one warning per batch with that batch's counts, or one batch's worth
+    where a warning shows once); apply now warns each kind once, its counts those of every row at once, at the user's line."""
+    rng = np.random.default_rng(1)
+    train = pd.DataFrame({"a": rng.normal(size=80), "c": rng.choice(["p", "q"], 80)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(hl.TableEncoder(), hl.MLPClassifier((4,), max_iter=5, random_state=0)).fit(train, train["a"] > 0)
+    new = train.assign(y=0)
+    new.loc[[1, 20, 41, 77], "c"] = "zz"  # unseen, in three files and four batches
+    new.loc[[30, 50], "a"] = np.nan  # missing where training had none
+    _files(new, tmp_path / "big", "csv", [25, 45])
+    expected = pipe[0].preprocessor_.transform(new[["a", "c"]]).notes
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        got = ParquetSource(str(tmp_path / "big"), target="y", read_rows=10).apply(pipe.predict)
+    np.testing.assert_array_equal(got, pipe.predict(new[["a", "c"]]))
+    noted = [w for w in seen if issubclass(w.category, hl.TableNoteWarning)]
+    assert [str(w.message).split(" (in ")[0] for w in noted] == [str(n) for n in expected]
+    assert [n.counts for n in expected] == [{"c": 4}, {"a": 2}]
+    assert "(in 3 files: " in str(noted[0].message) and "(in 2 files: " in str(noted[1].message)
+    assert {w.filename for w in noted} == {__file__}
+
+
+def test_other_warnings_of_fn_pass_through(table, tmp_path) -> None:
+    """Only TableNoteWarnings are gathered: any other warning fn gives reaches the user's filters as it comes, once per call."""
+    _, frame = table
+    _files(frame, tmp_path / "big", "parquet", [60])
+    calls = []
+
+    def fn(rows: pd.DataFrame) -> np.ndarray:
+        calls.append(len(rows))
+        warnings.warn(f"batch {len(calls)}", UserWarning, stacklevel=1)
+        return rows["a"].to_numpy()
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ParquetSource(str(tmp_path / "big"), target="y", read_rows=16).apply(fn)
+    assert len(calls) > 3 and [str(w.message) for w in seen] == [f"batch {i + 1}" for i in range(len(calls))]
+    assert {w.category for w in seen} == {UserWarning} and {w.filename for w in seen} == {__file__}

@@ -159,16 +159,97 @@ def test_fits_a_backup_cannot_resume_are_refused(digits, tmp_path, how, kw, mess
     assert not (tmp_path / "bk").exists()
 
 
-def test_streamed_fit_is_refused_naming_its_own_checkpoint(tmp_path) -> None:
+class _Die(hl.Callback):
+    """The process dies (an error) at the end of epoch ``at``, before that epoch's backup is written."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def on_epoch_end(self, **kwargs) -> None:
+        if kwargs["logs"]["epoch"] == self.at:
+            raise RuntimeError("the process died")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A Parquet file of 600 rows in 6 row groups (a numeric target too), and a validation file of 100 rows."""
     import pandas as pd
 
+    d = tmp_path_factory.mktemp("streamed_backup")
     rng = np.random.default_rng(0)
-    a = rng.normal(size=200)
-    pd.DataFrame({"a": a, "y": (a > 0).astype(int)}).to_parquet(tmp_path / "p.parquet")
-    src = hl.data.ParquetSource(tmp_path / "p.parquet", target="y")
-    model = hl.MLPClassifier(max_iter=1, callbacks=[hl.BackupAndRestore(tmp_path / "bk")])
-    with pytest.raises(ValueError, match="a streamed fit writes its own checkpoint each epoch: set HIDDENLAYERS_CHECKPOINT=FILE"):
-        model.fit(src)
+    a = rng.normal(size=(700, 3))
+    frame = pd.DataFrame({"a": a[:, 0], "b": a[:, 1], "k": rng.choice(["u", "v"], 700), "y": (a.sum(1) > 0).astype(int), "t": a @ [1.0, -2.0, 0.5]})
+    (d / "train").mkdir()
+    (d / "valid").mkdir()
+    frame.iloc[:600].to_parquet(d / "train" / "t.parquet", row_group_size=100)
+    frame.iloc[600:].to_parquet(d / "valid" / "v.parquet")
+    return d
+
+
+STREAMED = {
+    "dropout, held-out row groups": (hl.MLPClassifier, "y", {"hidden_layer_sizes": "8:dropout=0.2", "early_stopping": True}),
+    "a validation source": (hl.MLPClassifier, "y", {"early_stopping": True, "learning_rate": "plateau"}),
+    "scaled regression target": (hl.MLPRegressor, "t", {"scale_target": True, "solver": "sgd", "learning_rate": "adaptive", "tol": 0.05}),
+}
+
+
+@pytest.mark.parametrize("case", list(STREAMED))
+def test_a_streamed_fit_broken_and_resumed_equals_the_unbroken_fit(folder, tmp_path, case) -> None:
+    """Before: BackupAndRestore was refused for a streamed fit. Now it keeps the streamed fit's own per-epoch checkpoint in
+    backup_dir/backup.pt: a fit broken at epoch 3, fitted again, resumes at epoch 3 and ends with the unbroken fit's weights,
+    history_ (its clock aside) and counters, bit for bit; the ended fit deletes the backup."""
+    from hiddenlayers.data import ParquetSource
+
+    cls, target, extra = STREAMED[case]
+    kw = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, "batch_size": 32, "n_iter_no_change": 100, **extra}
+    val = {"X_val": ParquetSource(str(folder / "valid"), target=target, features=["a", "b", "k"])} if case == "a validation source" else {}
+
+    def src() -> ParquetSource:
+        return ParquetSource(str(folder / "train"), target=target, features=["a", "b", "k"], read_rows=50)
+
+    ref = _fit(cls(**kw), src(), None, **val)
+    backup = hl.BackupAndRestore(tmp_path / "bk")
+    model = cls(**kw, callbacks=[backup, _Die(3)])
+    with pytest.raises(RuntimeError, match="the process died"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(src(), **val)
+    assert backup.path.is_file() and not hasattr(model, "network_")  # epoch 2's checkpoint; the model as it was
+    _fit(model.set_params(callbacks=[backup]), src(), None, **val)
+    _same(ref, model)
+    assert not backup.path.exists() and not (tmp_path / "bk").exists()
+
+
+def test_a_streamed_backup_of_another_fit_is_refused_and_partial_fit_keeps_none(folder, tmp_path, monkeypatch) -> None:
+    from hiddenlayers.data import ParquetSource
+
+    src = ParquetSource(str(folder / "train"), target="y", features=["a", "b", "k"])
+    backup = hl.BackupAndRestore(tmp_path / "bk", delete_checkpoint=False)
+    kw = {"hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0, "callbacks": [backup]}
+    _fit(hl.MLPClassifier(**kw), src, None)
+    assert backup.path.is_file()  # delete_checkpoint=False keeps it
+    with pytest.raises(ValueError, match=r"was written by another fit \(alpha: 0.0001 there, 0.01 here\): it resumes only the same model"):
+        _fit(hl.MLPClassifier(**kw, alpha=0.01), src, None)
+    fewer = ParquetSource(str(folder / "train" / "t.parquet"), target="y", features=["a", "b"])
+    with pytest.raises(ValueError, match=r"was written by another fit \(columns: "):
+        _fit(hl.MLPClassifier(**kw), fewer, None)
+    with pytest.raises(ValueError, match="^BackupAndRestore cannot back this fit up: partial_fit trains one epoch per call"):
+        hl.MLPClassifier(**kw).partial_fit(src)
+    memory = hl.BackupAndRestore(tmp_path / "mem", delete_checkpoint=False)
+    _fit(hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0, callbacks=[memory]), np.ones((20, 2)), np.arange(20) % 2)
+    with pytest.raises(ValueError, match="is an in-memory fit's backup .* which a streamed fit cannot resume"):
+        _fit(hl.MLPClassifier(**{**kw, "callbacks": [memory]}), src, None)
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(tmp_path / "other.ckpt"))
+    with pytest.raises(ValueError, match="a fit keeps one checkpoint, so unset HIDDENLAYERS_CHECKPOINT or drop BackupAndRestore"):
+        _fit(hl.MLPClassifier(**kw), src, None)
+
+
+def test_an_in_memory_fit_under_torchrun_is_refused_naming_the_streamed_fit(digits, tmp_path, monkeypatch) -> None:
+    from hiddenlayers import training
+
+    monkeypatch.setattr(training, "distributed_world", lambda: (0, 2))
+    model = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0, callbacks=[hl.BackupAndRestore(tmp_path / "bk")])
+    with pytest.raises(ValueError, match="under torchrun, several processes train a streamed source: fit a ParquetSource, whose checkpoint"):
+        _fit(model, *digits)
 
 
 _KILLED_FIT = textwrap.dedent("""

@@ -236,3 +236,59 @@ def test_partial_fit_of_a_source_refuses_y_beside_it_and_stays_unfitted(folders)
         with pytest.raises(ValueError, match=r"^partial_fit\(source\) reads y from the source's target column 'y'"):
             est.partial_fit(src, folders[2]["y"])
         assert not hasattr(est, "network_")
+
+
+class _CountReads:
+    """``ParquetSource.read_unit`` counting each ``(folder name, unit)`` read (every read of a file goes through it)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads: dict[tuple[str, int], int] = {}
+        real = ParquetSource.read_unit
+
+        def counted(src: ParquetSource, i: int) -> Any:
+            key = (Path(src.path).name, i)
+            self.reads[key] = self.reads.get(key, 0) + 1
+            return real(src, i)
+
+        monkeypatch.setattr(ParquetSource, "read_unit", counted)
+
+    def of(self, folder: str) -> list[int]:
+        return [n for (f, _), n in sorted(self.reads.items()) if f == folder]
+
+
+def test_a_validation_source_is_read_once_before_training_and_once_a_pass(folders, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: its statistics pass read every validation row, then refuse_unreadable read them all again through the
+    training preprocessing (and train DIR --validation's own check a third time): now both ride on one read."""
+    train, valid, _, _ = folders
+    count = _CountReads(monkeypatch)
+    src, val = ParquetSource(str(train), target="y"), ParquetSource(str(valid), target="y")
+    model = _quiet(hl.MLPClassifier((4,), max_iter=3, early_stopping=True, n_iter_no_change=100, random_state=0).fit, src, X_val=val)
+    assert model.n_iter_ == 3
+    assert count.of("valid") == [1 + 3] * len(val.units)  # the pass (with the readability check), then each epoch's score
+    from hiddenlayers.estimators import stream_validation
+
+    stream_validation(model, src, src.scan(), val, None, None)  # checked again against the same preprocessing: no read
+    assert count.of("valid") == [1 + 3] * len(val.units)
+
+
+def test_held_out_units_are_scored_once_a_pass_over_all_ranks(folders, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: under torch.distributed every rank read and scored every held-out unit each pass (``world`` reads of each);
+    now each rank reads its share and the ranks all-reduce the sums, which add up to one process's sums."""
+    from hiddenlayers import training
+    from hiddenlayers.estimators import _fit_stream
+    from hiddenlayers.training import History
+
+    train, _, _, _ = folders
+    src = ParquetSource(str(train), target="y")
+    model = _quiet(hl.MLPClassifier((4,), max_iter=1, random_state=0).fit, src)
+    scan = src.scan()
+    val_units = [0, 2, 5]
+    sums: list[list[float]] = []
+    monkeypatch.setattr(training, "reduce_sum", lambda values: sums.append(list(values)) or [float(v) for v in values])
+    count = _CountReads(monkeypatch)
+    for rank, world in [(0, 1), (0, 2), (1, 2)]:
+        s = _fit_stream._Stream(src, scan, {}, val_units, [[1, 3, 4]], 32, 96, rank, world)
+        _fit_stream._record_pass(model, s, History(), 1, 1.0, 1.0, 1e-3)
+    assert count.of("train") == [2, 2, 2]  # units 0, 2, 5: one process's read, then each by one of the two ranks (was 3)
+    one, (r0, r1) = sums[1], sums[3::2]  # each _record_pass all-reduces the training loss, then the held-out sums
+    np.testing.assert_allclose(np.add(r0, r1), one, rtol=1e-12)

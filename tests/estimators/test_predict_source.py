@@ -7,6 +7,8 @@ apart from the same row of a 900-row one, as any other batching does).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,3 +126,44 @@ def test_score_of_a_source_takes_its_labels_from_it(folders):
         clf.score(whole[FEATURES])
     with pytest.raises(DataError, match="predict, predict_proba and score take a source"):  # the methods that do not stream say which do
         clf.predict_logits(src)
+
+
+def _noted_frames() -> list[pd.DataFrame]:
+    """The fixture's files with cells its preprocessing notes: categories training never saw (files 0 and 2) and missing
+    cells in 'a', which had none in training (files 1 and 2)."""
+    frames = _frames()
+    frames[0].loc[[3, 70, 110], "c"] = "s"  # in both record batches of 50 rows and the last one
+    frames[1].loc[[5, 99], "a"] = np.nan
+    frames[2].loc[[0, 1], "c"] = "t"
+    frames[2].loc[[60], "a"] = np.nan
+    return frames
+
+
+@pytest.mark.parametrize("kind", ["pq", "csv"])
+def test_the_preprocessings_notes_are_one_warning_per_kind_counted_over_every_batch(folders, tmp_path, kind):
+    """Before: predict(source), predict_proba and score dropped the stored preprocessing's notes (the CLI's ``predict DIR``
+    counted them); now each kind is one TableNoteWarning at the user's line, its counts those of every row at once."""
+    _, _, clf, reg = folders
+    whole = write_folders(tmp_path, _noted_frames(), ROWS // 2)
+    expected = hl.data.TablePreprocessor.from_dict(clf.preprocessing_).transform(whole[FEATURES]).notes  # every row at once
+    assert [n.kind for n in expected] == ["unseen", "unlearned"] and expected[0].counts == {"c": 5} and expected[1].counts == {"a": 3}
+    src = ParquetSource(str(tmp_path / kind), target="y", features=FEATURES, read_rows=50)
+    for call in (lambda: clf.predict(src), lambda: clf.predict_proba(src), lambda: clf.score(src)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            call()
+        noted = [w for w in seen if issubclass(w.category, hl.TableNoteWarning)]
+        assert [str(w.message).split(" (in ")[0] for w in noted] == [str(n) for n in expected]
+        assert "(in 2 files: " in str(noted[0].message) and "part0" in str(noted[0].message) and "part2" in str(noted[0].message)
+        assert {w.filename for w in noted} == {__file__}  # the user's line, not the package's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hl.TableNoteWarning)  # the user's filters apply to the joined warning
+        with pytest.raises(hl.TableNoteWarning, match=r"^5 value\(s\) outside the categories"):
+            reg.predict(ParquetSource(str(tmp_path / kind), target=None, features=FEATURES, read_rows=50))
+
+
+def test_rows_without_notes_warn_nothing(folders):
+    d, _, clf, _ = folders
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hl.TableNoteWarning)
+        clf.predict(ParquetSource(str(d / "csv"), target="y", features=FEATURES, read_rows=50))

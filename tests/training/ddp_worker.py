@@ -1,10 +1,12 @@
 """A training script for tests/training/test_distributed.py: run by ``torch.distributed.run``, or called in process.
 
 ``python ddp_worker.py DATA WEIGHTED OUT BATCH KILL_AT``: the fits of :func:`fit_all`, rank 0 saving to the folder
-OUT, after :func:`fit_val`'s checkpointed fit (early stopping on a validation source) that rank 1 of the first attempt
-(``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed worker would; torchrun
-restarts both ranks, which resume that fit from ``$HIDDENLAYERS_CHECKPOINT`` (written after each epoch) and save it as
-``OUT/resumed.safetensors``. The script never joins the process group itself: ``fit(source)`` does, as in a user's script.
+OUT, after :func:`fit_val`'s backed-up fit (early stopping on a validation source, ``BackupAndRestore(OUT/backup)``) that
+rank 1 of the first attempt (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed
+worker would; torchrun restarts both ranks, which resume that fit from the backup (the streamed checkpoint, written by
+rank 0 after each epoch) and save it as ``OUT/resumed.safetensors``; then :func:`fit_held_out`'s early stopping on
+held-out row groups, checkpointed to ``$HIDDENLAYERS_CHECKPOINT``. The script never joins the process
+group itself: ``fit(source)`` does, as in a user's script.
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
@@ -32,6 +34,16 @@ class KillAt(Callback):
         self.steps += 1
         if self.steps == self.at:
             os._exit(3)
+
+
+class FirstEpoch(Callback):
+    """The first epoch this run begins (1, or the epoch after the one a resumed run's checkpoint holds)."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+
+    def on_epoch_begin(self, *, epoch: int, **kw: object) -> None:
+        self.first = epoch if self.first is None else self.first
 
 
 def _classifier(batch: int, kill_at: int = -1) -> hl.MLPClassifier:
@@ -72,12 +84,23 @@ def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, 
     (its scores, ``t_``, best score). Its scores rise each of the 3 epochs, so the weights kept are the last epoch's,
     those of ``plain.safetensors``: the launch's checkpointed fit is this one, one fit checking resume and validation."""
     val = ParquetSource(weighted.path, target="y", features=data.features)  # the same columns as data's, no weight column
-    clf = _classifier(batch, kill_at).set_params(early_stopping=True)
+    clf = _classifier(batch, kill_at)
+    first = FirstEpoch()
+    clf.set_params(early_stopping=True, callbacks=[*clf.callbacks, first, hl.BackupAndRestore(out / "backup")])
     clf.fit(data, X_val=val)
     if is_writer():
         clf.save(out / f"{name}.safetensors")
-    seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_}
+    seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_, "first_epoch": first.first}
     (out / f"val.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
+
+
+def fit_held_out(data: ParquetSource, out: Path, batch: int) -> None:
+    """The classifier on ``data`` with early stopping on 4 of its row groups held out; each rank writes the scores and
+    losses it recorded to ``out/held.rank{R}.json`` (each rank scores its share of those row groups, the sums all-reduced)."""
+    clf = _classifier(batch).set_params(early_stopping=True, validation_fraction=0.2)
+    clf.fit(data)
+    seen = {"scores": clf.validation_scores_, "loss": clf.history_.val_loss}
+    (out / f"held.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
 
 
 def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
@@ -91,9 +114,11 @@ def main() -> None:
     # no init_from_env here: the first fit(source) joins torchrun's process group itself, as a user's script does
     kill = os.environ.get("RANK") == "1" and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
     plain, with_weights = sources(data, weighted)
+    ckpt = os.environ.pop("HIDDENLAYERS_CHECKPOINT")  # fit_val's checkpoint is its BackupAndRestore's; the next fits start from scratch
     fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
-    del os.environ["HIDDENLAYERS_CHECKPOINT"]  # the other fits start from scratch
     fit_all(plain, with_weights, out, batch)
+    os.environ["HIDDENLAYERS_CHECKPOINT"] = ckpt  # the variable's checkpoint, written each epoch by rank 0
+    fit_held_out(plain, out, batch)
     shutdown_distributed()
 
 

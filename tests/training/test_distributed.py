@@ -77,6 +77,7 @@ def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> 
         both = worker.sources(data, weighted)
         worker.fit_all(*both, one, 32)
         worker.fit_val(*both, one, "val", 32)
+        worker.fit_held_out(both[0], one, 32)
     run = _torchrun(data, weighted, str(two), "32", "15", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"))
     assert run.returncode == 0, run.stderr[:3000]
     assert "exitcode: 3" in run.stderr, run.stderr[-3000:]  # rank 1 was killed (KillAt's exit status), and the restart finished
@@ -132,12 +133,27 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
 
     ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
     one = json.loads((runs["one"] / "val.rank0.json").read_text())
-    assert ranks[0] == ranks[1]
+    assert ranks[0] == ranks[1] and ranks[0]["first_epoch"] == 2 and one["first_epoch"] == 1  # the restarted ranks began at epoch 2
     assert len(one["scores"]) == 3 and one["t"] == 3 * 320 and ranks[0]["t"] == 3 * 160  # each rank its half of every row group
     np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 640)  # weights equal to 1e-5: a row of the 320 at most may flip
     assert len(set(one["scores"])) > 1
     for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "resumed.safetensors")):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
+    # its checkpoint was BackupAndRestore's (before: refused under torchrun), written by rank 0 and deleted by it at the end
+    assert not (runs["two"] / "backup").exists() and not (runs["one"] / "backup").exists()
+
+
+def test_two_ranks_agree_on_the_held_out_row_groups_score(runs: dict[str, Path]) -> None:
+    """Early stopping on held-out row groups under torch.distributed: each rank scores its share of them and the ranks
+    all-reduce the sums (every rank read and scored all of them, each pass), so both hold the same scores, those of one process."""
+    import json
+
+    ranks = [json.loads((runs["two"] / f"held.rank{r}.json").read_text()) for r in (0, 1)]
+    one = json.loads((runs["one"] / "held.rank0.json").read_text())
+    assert ranks[0] == ranks[1] and len(one["scores"]) == 3
+    np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 64)  # weights equal to 1e-5: a row of the 64 at most may flip
+    np.testing.assert_allclose(ranks[0]["loss"], one["loss"], rtol=1e-4)
+    assert (runs["two"] / "run.ckpt").is_file()  # $HIDDENLAYERS_CHECKPOINT's, which this fit wrote each epoch
 
 
 def test_fit_joins_torchruns_group_and_a_seedless_fit_starts_every_rank_from_rank_0s_weights(runs: dict[str, Path]) -> None:

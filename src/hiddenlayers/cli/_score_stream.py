@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from ..data import BatchNotes
 from ..exceptions import DataError
 from ._common import UserError, note
 from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
@@ -82,24 +83,14 @@ def _where(src: Any, file: str, at: int, rows: Any = None) -> Callable[[int], st
     return lambda i: src.locate(file, at + (i if rows is None else int(rows[i])))
 
 
-class _Notes(list[str]):
+class _Notes(BatchNotes):
     """The preprocessing's notes of a folder's record batches (a list that :func:`~._data.model_inputs` appends to), and the
     file each came from (:meth:`read`, after each batch), for :func:`~hiddenlayers.data.joined_notes`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.files: list[str] = []
-
-    def read(self, file: str) -> None:
-        """The notes added since the last call came from ``file``."""
-        self.files.extend([file] * (len(self) - len(self.files)))
 
     def say(self) -> None:
         """Each note once at the end: a counted one (unseen categories, missing cells the model never saw) as one line with
         its counts over every batch and the files they are in; up to 5 others, then how many more."""
-        from ..data import joined_notes
-
-        shown = joined_notes(self, self.files)
+        shown = self.joined()
         for msg in shown[:5]:
             note(msg)
         if len(shown) > 5:

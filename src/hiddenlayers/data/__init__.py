@@ -52,6 +52,7 @@ _EXPORTS = {
     "check_columns": "._stream_files",
     "header_columns": "._header",
     "refuse_unreadable": "._stream_readable",
+    "UnreadableRowError": "._stream_readable",
     "Moments": "._moments",
     "load_shuttle": "._real",
     "load_sunspots": "._real",
@@ -88,6 +89,7 @@ _EXPORTS = {
     "unseen_note": "._count_notes",
     "joined_notes": "._count_notes",
     "CountNote": "._count_notes",
+    "BatchNotes": "._count_notes",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

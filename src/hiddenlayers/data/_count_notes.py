@@ -84,4 +84,22 @@ def joined_notes(notes: Sequence[str], files: Sequence[str]) -> list[str]:
     return out
 
 
-__all__ = ["WORDS", "CountNote", "joined_notes", "unlearned_missing_note", "unseen_note"]
+class BatchNotes(list[str]):
+    """The notes of a table's record batches, gathered as they come (a list that a batch's reader appends to), and the file
+    each came from (:meth:`read`, after each batch), for :func:`joined_notes`: ``predict DIR``/``evaluate DIR``,
+    ``predict(source)`` and ``source.apply`` say them so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[str] = []
+
+    def read(self, file: str) -> None:
+        """The notes added since the last call came from ``file``."""
+        self.files.extend([file] * (len(self) - len(self.files)))
+
+    def joined(self) -> list[str]:
+        """Each note once, a counted one with its counts summed over every batch (:func:`joined_notes`)."""
+        return joined_notes(self, self.files)
+
+
+__all__ = ["WORDS", "BatchNotes", "CountNote", "joined_notes", "unlearned_missing_note", "unseen_note"]

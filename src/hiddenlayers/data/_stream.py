@@ -154,6 +154,7 @@ class ParquetSource:
         self.units = self._units()
         self._scan: Scan | None = None
         self._batch_rows: dict[str, int] = {}  # file -> rows batches() has read from it (drop_notes' counts)
+        self._readable_by: list[TablePreprocessor] = []  # preprocessings every row was read through (refuse_unreadable): not again
 
     def __repr__(self) -> str:
         weight = f", weight={self.weight!r}" if self.weight is not None else ""
@@ -254,7 +255,7 @@ class ParquetSource:
             notes.append(drop_note(file, rows.get(file, 0) + len(records), counted, unit))
         return notes
 
-    def scan(self, *, refuse_infinite: bool = True) -> Scan:
+    def scan(self, *, refuse_infinite: bool = True, each_batch: Callable[[str, int, Any], None] | None = None) -> Scan:
         """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows, and the data check's tallies.
 
         A missing target stops the pass, a :class:`DataError` naming its file and row. So does
@@ -264,11 +265,16 @@ class ParquetSource:
         preprocessing), so that :meth:`check` reports them beside every other finding. A scan
         holding either is still refused by ``scan()`` (as ``fit`` calls it), with the same
         error: no training on it.
+
+        ``each_batch(file, row, features)``: called with each record batch of the pass once the pass's own checks passed
+        it (``row``: its first row among ``file``'s, as :meth:`batches` gives it; ``features``: its feature columns), so a
+        second look at every row rides on this read (:func:`~._stream_readable.refuse_unreadable`); not called when the
+        pass already ran (cached). What it raises ends the pass, which is then not cached.
         """
         if self.target is None:
             raise ValueError("this source has no target (target=None: read with batches()): make it with target= to scan or fit it.")
         if self._scan is None:
-            self._scan = self._pass(stop_at_infinite=refuse_infinite)
+            self._scan = self._pass(stop_at_infinite=refuse_infinite, each_batch=each_batch)
         if refuse_infinite and self._scan.checks is not None:
             self._refuse(self._scan.checks)
         return self._scan
@@ -301,8 +307,9 @@ class ParquetSource:
             return rows_lines(file, rows)
         return "line", [found[r] for r in records]
 
-    def _pass(self, stop_at_infinite: bool) -> Scan:
-        """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``."""
+    def _pass(self, stop_at_infinite: bool, each_batch: Callable[[str, int, Any], None] | None = None) -> Scan:
+        """Read every unit once (see :meth:`scan`); stop at the first missing target or infinite value when ``stop_at_infinite``;
+        ``each_batch`` as :meth:`scan` says."""
         import pandas as pd
 
         pre = TablePreprocessor(max_categories=self.max_categories)
@@ -335,6 +342,8 @@ class ParquetSource:
                             raise DataError(f"data check: {f.message}: {f.fix}.")
                     frame = _as_missing_beyond_float32(frame)  # the check's pass: read on, those cells (inf, 1e308) as missing
                 pre.partial_fit(frame, wait_for_values=True)  # a column empty in the first files: refused only if empty in all
+                if each_batch is not None:
+                    each_batch(file, at, frame)
                 numeric = numeric and pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
                 if numeric:  # (missing targets, which training refuses, left out)
                     known = y.notna().to_numpy()

@@ -8,16 +8,27 @@ holds one batch and the answers, as ``predict(source)`` does. A ``ValueError`` i
 is a :class:`~hiddenlayers.exceptions.DataError` naming the batch's file and its first and last line (Parquet: row).
 An answer whose rows are not the batch's (a summary, a filtered array, None) is the same DataError: joined, it
 would pair later rows with other rows' answers.
+
+A :class:`~hiddenlayers.TableEncoder` step warns its notes (unseen categories, missing cells it never saw, ignored
+columns) per ``transform``, so per batch: counts that differ batch by batch, each a warning of its own, or one batch's
+worth where a filter shows a warning once. ``apply`` keeps each batch's TableNoteWarning and,
+once every batch is done, warns each kind once with its counts over every batch and the files they are in
+(:func:`~._count_notes.joined_notes`, as ``predict DIR`` says them and ``clf.predict(source)`` warns them). Other
+warnings pass through as they come. (Like :class:`warnings.catch_warnings`, which it uses, this is not thread-safe.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DataError
+from .._stacklevel import user_stacklevel
+from ..exceptions import DataError, TableNoteWarning
+from ._count_notes import BatchNotes
 
 if TYPE_CHECKING:
     from ._stream import ParquetSource
@@ -35,6 +46,35 @@ def apply_batches(src: ParquetSource, fn: Callable[[Any], Any]) -> Any:
     step set to ``transform="pandas"``: joined with a fresh index) or SciPy sparse matrices (stacked).
     """
     own = [c for c in (src.target, src.weight) if c is not None]
+    notes = BatchNotes()
+    with _table_notes(notes):
+        parts = _answers(src, fn, own, notes)
+    for msg in notes.joined():
+        warnings.warn(msg, TableNoteWarning, stacklevel=user_stacklevel())
+    return _joined(parts)
+
+
+@contextlib.contextmanager
+def _table_notes(notes: list[str]) -> Iterator[None]:
+    """Within: every :class:`~hiddenlayers.TableNoteWarning` is appended to ``notes`` (its text: a ``CountNote`` keeps its
+    counts) instead of shown; other warnings are shown as they come, by the user's filters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TableNoteWarning)  # every batch's, to be counted: the joined ones obey the user's filters
+        shown = warnings.showwarning
+
+        def show(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+            if issubclass(category, TableNoteWarning):
+                notes.append(message.args[0] if isinstance(message, Warning) and message.args else str(message))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+def _answers(src: ParquetSource, fn: Callable[[Any], Any], own: list[str], notes: BatchNotes) -> list[Any]:
+    """``fn``'s answer of each record batch of ``src`` (``own``: the columns left out), each checked to hold the batch's rows;
+    the notes added to ``notes`` meanwhile recorded as that batch's file's."""
     parts = []
     for file, at, frame in src.batches():
         try:
@@ -49,10 +89,11 @@ def apply_batches(src: ParquetSource, fn: Callable[[Any], Any]) -> Any:
             got = f"{rows} row(s)" if rows is not None else f"a {type(answer).__name__} with no rows"
             raise DataError(f"{_name(fn)} gave {got} for the {len(frame)} rows of the record batch of '{file}' {unit}s {first} to {last}: "
                             "apply joins one answer per row, so fn must return one row per row it is given (e.g. pipe.predict, not a summary).")
+        notes.read(file)
         parts.append(answer)
     if not parts:
         raise DataError(f"{src.path} has no rows: its files hold a header (or schema) and no rows.")
-    return _joined(parts)
+    return parts
 
 
 def _name(fn: Callable[[Any], Any]) -> str:

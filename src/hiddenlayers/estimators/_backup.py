@@ -7,20 +7,30 @@ change unless the saved epochs depended on it, as the loop judges: ``BackupAndRe
 keeps the early-stopping split's RNG state in the backup, so a resumed ``random_state=None`` fit
 holds out the rows the broken one held out.
 
-Refused, with the reason: a streamed fit (it has its own per-epoch checkpoint, ``$HIDDENLAYERS_CHECKPOINT``,
-which ``hiddenlayers train DIR`` writes to ``OUT.ckpt``); ``partial_fit`` (one epoch per call: nothing inside a
+A streamed fit (``fit(ParquetSource(...))``, alone or under ``torchrun``) already writes a per-epoch checkpoint that
+resumes it bit for bit (``$HIDDENLAYERS_CHECKPOINT``; ``hiddenlayers train DIR`` writes ``OUT.ckpt``): a
+``BackupAndRestore`` given to it makes that checkpoint its file, ``backup_dir/backup.pt`` (:func:`stream_checkpoint`),
+rather than run a second machinery. Rank 0 alone writes it, atomically, after each epoch; a fit that ends (not by
+Ctrl-C) deletes it when ``delete_checkpoint`` says so; a checkpoint of another model or other rows is refused in one line
+(:func:`stream_identity`, checked by :func:`~._checkpoint.check_identity`). Inside a streamed pass each chunk's
+``partial_fit`` sees no backup (:func:`backup_callback`): the stream backs the pass up, not its chunks.
+
+Refused, with the reason: ``partial_fit`` (one epoch per call: nothing inside a
 call to resume); ``solver='lbfgs'`` (SciPy's minimize keeps its curvature pairs inside, with no way to save them);
 ``warm_start=True`` on a fitted model (the backup of one fit cannot say which earlier state it continued);
-``domain_adaptation`` and ``freeze='head_first'`` (their own loops or two runs); several processes (``torchrun``).
+``domain_adaptation`` and ``freeze='head_first'`` (their own loops or two runs); an in-memory fit under ``torchrun``
+(several processes train a streamed source).
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..data import ParquetSource
     from ..training import BackupAndRestore
     from ._mlp_base import _BaseMLP
 
@@ -29,10 +39,47 @@ _NOT_TRAINING = ("callbacks", "verbose", "progress_bar", "warm_start", "device")
 
 
 def backup_callback(est: _BaseMLP) -> BackupAndRestore | None:
-    """The :class:`~hiddenlayers.training.BackupAndRestore` among ``est.callbacks``, or None."""
+    """The :class:`~hiddenlayers.training.BackupAndRestore` among ``est.callbacks``, or None; None too for a chunk's
+    ``partial_fit`` inside a streamed pass, which the stream's own checkpoint backs up."""
     from ..training import backup_of, check_callbacks
 
+    if est.__dict__.get("_pass_callbacks") is not None:  # a streamed pass's chunk (_stream_plan.one_epoch_settings)
+        return None
     return backup_of(check_callbacks(est.callbacks))
+
+
+def stream_checkpoint(est: _BaseMLP, env: str | None) -> str | None:
+    """The checkpoint file of a streamed ``fit``: the ``BackupAndRestore``'s ``backup.pt`` (its folder made by rank 0), else
+    ``env`` (``$HIDDENLAYERS_CHECKPOINT``), else None. Both, naming other files, is one ValueError: one fit, one checkpoint."""
+    from ..training import is_writer
+
+    backup = backup_callback(est)
+    if backup is None:
+        return env or None
+    path = backup.path
+    if env and os.path.abspath(env) != os.path.abspath(path):
+        raise ValueError(f"BackupAndRestore writes this streamed fit's checkpoint to '{path}' and HIDDENLAYERS_CHECKPOINT names "
+                         f"'{env}': a fit keeps one checkpoint, so unset HIDDENLAYERS_CHECKPOINT or drop BackupAndRestore from callbacks.")
+    if is_writer():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def stream_identity(est: _BaseMLP, src: ParquetSource, scan: Any, val_rows: int | None) -> dict[str, str]:
+    """What a streamed fit's checkpoint must have been written by: the class, every setting that changes training (``max_iter``
+    aside: :func:`~._checkpoint.check_epochs` judges it), the source's columns and rows per unit (a digest), and the
+    count of the user's validation rows (``val_rows``; None: held-out units or none)."""
+    import hashlib
+
+    identity = {"model": type(est).__name__}
+    identity.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items())
+                     if name not in _NOT_TRAINING and name != "max_iter"})
+    identity["columns"] = f"target {src.target!r}, weight {src.weight!r}, features {list(src.features or [])!r}"
+    digest = hashlib.sha256(repr(list(scan.units_rows)).encode()).hexdigest()[:16]
+    identity["rows"] = f"{scan.n_rows} rows in {len(scan.units_rows)} row groups or files, digest {digest}"
+    if val_rows is not None:
+        identity["X_val rows"] = str(val_rows)
+    return identity
 
 
 def refuse_backup(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
@@ -42,9 +89,6 @@ def refuse_backup(est: _BaseMLP, incremental: bool, streamed: bool, X_target: An
     if backup_callback(est) is None:
         return
     drop = "or drop BackupAndRestore from callbacks"
-    if streamed:
-        raise ValueError("BackupAndRestore backs up in-memory fits; a streamed fit writes its own checkpoint each epoch: set "
-                         "HIDDENLAYERS_CHECKPOINT=FILE (hiddenlayers train DIR writes OUT.ckpt), and drop BackupAndRestore from callbacks.")
     reason = None
     if incremental:
         reason = "partial_fit trains one epoch per call, with nothing inside a call to resume: call fit, or save the model between calls"
@@ -56,8 +100,8 @@ def refuse_backup(est: _BaseMLP, incremental: bool, streamed: bool, X_target: An
         reason = "domain_adaptation trains in its own loop, which BackupAndRestore does not back up: fit without it"
     elif est.freeze == "head_first":
         reason = "freeze='head_first' trains in two runs, which one backup cannot resume: use freeze=None"
-    elif distributed_world()[1] > 1:
-        reason = "under torchrun, resume from the streamed fit's checkpoint (HIDDENLAYERS_CHECKPOINT)"
+    elif distributed_world()[1] > 1 and not streamed:
+        reason = "under torchrun, several processes train a streamed source: fit a ParquetSource, whose checkpoint BackupAndRestore keeps"
     if reason is not None:
         raise ValueError(f"BackupAndRestore cannot back this fit up: {reason}, {drop}.")
 
@@ -103,4 +147,4 @@ def keep_split(est: _BaseMLP) -> None:
     backup.keep_extra({"split_state": [str(name), torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)]})
 
 
-__all__ = ["backup_callback", "bind_backup", "keep_split", "refuse_backup"]
+__all__ = ["backup_callback", "bind_backup", "keep_split", "refuse_backup", "stream_checkpoint", "stream_identity"]

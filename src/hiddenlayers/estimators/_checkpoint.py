@@ -26,6 +26,9 @@ def read_checkpoint(path: str) -> dict[str, Any] | None:
         saved = load_checkpoint(path)
     except Exception as exc:  # torch.load's errors for a truncated or foreign file vary by version
         raise ValueError(f"checkpoint '{path}' cannot be read ({type(exc).__name__}): it is damaged or not a hiddenlayers checkpoint; {fix}.") from None
+    if isinstance(saved, dict) and saved.get("format") == "hiddenlayers-backup":  # BackupAndRestore's folder of an in-memory fit
+        raise ValueError(f"checkpoint '{path}' is an in-memory fit's backup (BackupAndRestore of fit(X, y)), which a streamed fit cannot "
+                         f"resume: {fix}, or give BackupAndRestore another folder.")
     if saved is not None and (not isinstance(saved, dict) or any(k not in saved for k in _CHECKPOINT_KEYS)):
         raise ValueError(f"checkpoint '{path}' is not a hiddenlayers checkpoint (it lacks {', '.join(_CHECKPOINT_KEYS)}): {fix}.")
     return saved
@@ -65,6 +68,21 @@ def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "m
         raise ValueError(f"checkpoint '{path}': {refusal}, or delete it to train from the start.")
 
 
+def check_identity(saved: dict[str, Any], identity: dict[str, str], path: str) -> None:
+    """Refuse, in one line naming the first difference, resuming the checkpoint ``saved`` (at ``path``) written by another fit
+    than ``identity`` (:func:`~._backup.stream_identity`: the class, the training settings, the source's columns and rows).
+    A ``BackupAndRestore``'s checkpoint is judged so, as its in-memory backup is; ``$HIDDENLAYERS_CHECKPOINT``'s (``train DIR``'s
+    ``OUT.ckpt``) only by its network, target scaling and epochs, so a re-run may change a stopping rule or the rate.
+    A checkpoint written before it recorded this is not judged."""
+    theirs = saved.get("identity")
+    if not isinstance(theirs, dict):
+        return
+    for key, ours in identity.items():
+        if theirs.get(key) != ours:
+            raise ValueError(f"checkpoint '{path}' was written by another fit ({key}: {theirs.get(key, 'absent')} there, {ours} here): "
+                             "it resumes only the same model on the same rows; delete it to train from the start.")
+
+
 def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> dict[str, Any] | None:
     """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
     (another network, or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
@@ -96,4 +114,4 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     return saved
 
 
-__all__ = ["check_checkpoint", "check_epochs", "checked_weights", "epochs_of", "read_checkpoint"]
+__all__ = ["check_checkpoint", "check_epochs", "check_identity", "checked_weights", "epochs_of", "read_checkpoint"]

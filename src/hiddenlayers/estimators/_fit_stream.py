@@ -3,12 +3,16 @@
 An epoch is one pass over the source's training units, chunk by chunk; each
 chunk is one ``partial_fit`` (the same fit loop as in memory, the optimizer
 state carried over). The epoch's loss is the row-weighted mean of the chunks'.
-With ``early_stopping`` whole units are held out and scored after each epoch.
+With ``early_stopping`` whole units are held out and scored after each epoch (under ``torch.distributed`` each rank
+its share, the sums all-reduced: each held-out row read once a pass), read again each pass rather than kept in memory.
 Under a ``torch.distributed`` process group each rank reads units
 ``rank::world`` and the fit loop all-reduces the gradients; every rank reads
 the same number of rows, so every rank takes the same number of steps.
-When ``$HIDDENLAYERS_CHECKPOINT`` names a file, the state is saved there after
-each epoch and a new run resumes from it (``torchrun --max-restarts``), its clock too: ``history_.time``
+When ``$HIDDENLAYERS_CHECKPOINT`` names a file (or a ``BackupAndRestore`` callback its ``backup.pt``), the state is saved
+there after each epoch (rank 0, atomically) and a new run resumes from it (``torchrun --max-restarts``), the weights and
+history bit for bit those of an unbroken run (each chunk's ``partial_fit`` draws from ``random_state`` afresh, so the resumed
+run's batch order and dropout are the unbroken one's); a ``BackupAndRestore``'s checkpoint of another model or other rows is
+refused (the variable's is judged by its network, scaling and epochs). Its clock runs on too: ``history_.time``
 runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
 ``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
 weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
@@ -64,7 +68,8 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
-from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
+from ._backup import backup_callback, stream_checkpoint, stream_identity
+from ._checkpoint import check_epochs, check_identity, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -72,6 +77,7 @@ from ._stream_plan import (
     balanced_from_scan,
     check_target,
     forget_if_fresh,
+    held_out_share,
     no_improvement_rule,
     one_epoch_settings,
     plan_units,
@@ -107,6 +113,8 @@ class _Stream:
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
     stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
     val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
+    identity: dict[str, str] = field(default_factory=dict)  # what wrote the checkpoint (_backup.stream_identity), kept in it
+    strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (identity) is refused, as its in-memory backup is
 
     @property
     def held_out(self) -> bool:
@@ -145,8 +153,10 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     val = None if given_val is None else stream_validation(est, src, scan, *given_val)
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
-                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val)
-    ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
+                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
+                     identity=stream_identity(est, src, scan, None if val is None else val.rows), strict=backup_callback(est) is not None)
+    # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
+    ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
@@ -174,7 +184,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     rows_per_chunk = s.batch * CHUNK_BATCHES
     seed = stream_seed(est)
     target_epochs = len(history) + epochs
-    saved = read_checkpoint(ckpt) if ckpt else None
+    saved = _read_saved(ckpt, s)
     call_from = s.offset  # the seconds before this call (max_time's start): a resumed run's call is the broken run's
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with one_epoch_settings(est, s.batch):
@@ -228,7 +238,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
-            save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
+            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "identity": s.identity})
         if reason:
             history.stop_reason = reason
             break
@@ -253,7 +263,7 @@ def _record_pass(est: _BaseMLP, s: _Stream, history: History, epoch: int, loss_s
     if s.val is not None:  # the user's rows: each rank its share, the sums all-reduced
         val_loss, val_score = validation_score(est, s.val, s.rank, s.world)
     else:
-        val_loss, val_score = _stream_score(est, s.src, s.val_units) if s.val_units else (math.nan, math.nan)
+        val_loss, val_score = _stream_score(est, s) if s.val_units else (math.nan, math.nan)
     _record(history, epoch, train_loss, val_score, rate, seconds / s.world, val_loss)
     return train_loss, val_score
 
@@ -286,6 +296,15 @@ def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bo
     if saved is not None and len(saved["no_improvement"]) > 2:
         schedule.stalled = int(saved["no_improvement"][2])  # plateau's epochs without progress
     return schedule
+
+
+def _read_saved(ckpt: str | None, s: _Stream) -> dict[str, Any] | None:
+    """The checkpoint at ``ckpt`` to resume from (None: none); a ``BackupAndRestore``'s of another model or other rows is
+    refused (:func:`~._checkpoint.check_identity`), before anything changes."""
+    saved = read_checkpoint(ckpt) if ckpt else None
+    if saved is not None and s.strict:
+        check_identity(saved, s.identity, str(ckpt))
+    return saved
 
 
 def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:
@@ -412,12 +431,20 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed
 
 
-def _stream_score(est: _BaseMLP, src: ParquetSource, units: list[int]) -> tuple[float, float]:
-    """``(loss, score)`` over ``units``: the training loss's weighted mean (``history_.val_loss``, as in memory) and accuracy
-    (classifier) or R² (regressor), summed chunk by chunk, weighted as the in-memory held-out score is (the weight column
-    times ``class_weight``: scikit-learn's ``sample_weight`` of the score)."""
-    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in src.weighted_chunks(units, rows=65_536))
-    sums = score_sums(est, chunks)
+def _stream_score(est: _BaseMLP, s: _Stream) -> tuple[float, float]:
+    """``(loss, score)`` over the held-out units ``s.val_units``: the training loss's weighted mean (``history_.val_loss``, as
+    in memory) and accuracy (classifier) or R² (regressor), summed chunk by chunk, weighted as the in-memory held-out score
+    is (the weight column times ``class_weight``: scikit-learn's ``sample_weight`` of the score).
+
+    Under ``torch.distributed`` each rank sums its share of the units (:func:`~._stream_plan.held_out_share`) and the
+    ranks all-reduce the sums, as for the user's validation rows: each held-out row is read once per pass over all
+    ranks (every rank read them all, ``world`` reads a pass), and every rank gets the same score from the same numbers.
+    """
+    from ..training import reduce_sum
+
+    share = held_out_share(s.val_units, s.scan.units_rows, s.rank, s.world)
+    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in s.src.weighted_chunks(share, rows=65_536))
+    sums = reduce_sum(score_sums(est, chunks))
     return loss_of(sums), score_of(est, sums)
 
 

@@ -61,15 +61,16 @@ def weights_fresh(est: _BaseMLP) -> bool:
     return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
-def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None) -> Any:
+def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> Any:
     """``X`` ready for the network: a clean float ndarray passes as is, else scikit-learn's checks. ``where(i)``: row ``i`` of a
-    DataFrame ``X`` by its file and line, for an error (a streamed source's record batch); None: ``row N``."""
+    DataFrame ``X`` by its file and line, for an error (a streamed source's record batch); None: ``row N``. ``notes``: a list
+    the stored preprocessing's notes on ``X`` are appended to (:func:`stored_table_matrix`)."""
     est._require_fitted()
     if is_source(X):  # before: "X must be 2-D ... Received shape ()", from scikit-learn's check of an object it cannot read
         raise DataError(f"this method takes rows in memory (a DataFrame or an array), not {X!r}: predict, predict_proba and score "
                         "take a source and stream it batch by batch (as `hiddenlayers predict MODEL DIR` does), or read the rows "
                         "into a DataFrame (pd.read_parquet(path)).")
-    X = stored_table_matrix(est, X, where)
+    X = stored_table_matrix(est, X, where, notes)
     if (
         type(X) is np.ndarray
         and X.ndim == 2
@@ -83,13 +84,15 @@ def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None) ->
     return _validate(est, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
 
 
-def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None) -> Any:
+def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> Any:
     """A raw table ``X`` (a DataFrame of the training columns) through ``est``'s stored table preprocessing; other ``X`` as is.
 
     A model trained by ``hiddenlayers train`` on a file, or by ``fit(ParquetSource)``, reads its columns through the
     :class:`~hiddenlayers.data.TablePreprocessor` it stores (``preprocessing_``), as ``hiddenlayers predict`` does:
     so ``hl.load(path).predict(frame)`` takes the frame that training read, text columns and missing cells included
     (extra columns are ignored; unseen categories go to ``<other>``). Shape ``(n, n_features_in_)``. ``where``: as :func:`check_X`.
+    ``notes``: where the preprocessing's notes (ignored columns, unseen categories, missing cells it never saw) are appended,
+    for a streamed source's methods to say once over every batch (:mod:`._predict_source`); None: dropped.
     """
     import pandas as pd
 
@@ -100,7 +103,10 @@ def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | Non
         _refuse_raw_rows(est, X, TablePreprocessor.from_dict(state).feature_names)
         return X
     pre = TablePreprocessor.from_dict(state)
-    A = pre.transform(X, where).matrix
+    out = pre.transform(X, where)
+    A = out.matrix
+    if notes is not None:
+        notes.extend(out.notes)
     # infinite inside a float32 network: NaN outputs; `hiddenlayers predict` refuses it alike (a float64 network takes it, as its .onnx export does)
     beyond = first_beyond_float32(A) if network_dtype(est.network_) != torch.float64 else None
     if beyond is not None:

@@ -7,16 +7,24 @@ Memory holds one record batch (``read_rows`` rows of the features) and the answe
 ``(n, classes)`` probabilities, small next to the features. A bad cell, or a row the network overflows on, is named by
 its file and CSV line or Parquet row (:meth:`~hiddenlayers.data.ParquetSource.locate`), not by its place in a batch.
 ``score`` keeps the target (and weight) column's values too, then scores them as ``score`` of the rows in memory does.
+
+The stored preprocessing's notes (columns the model ignores, values outside the categories kept in training, missing
+cells in a column that had none) are gathered over every batch and said once the last batch is done, each kind one
+:class:`~hiddenlayers.TableNoteWarning` with its counts summed over every batch and the files they are in
+(:func:`~hiddenlayers.data.joined_notes`, the words of ``hiddenlayers predict DIR``): said per batch, they were dropped.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import DataError, NonFiniteOutputError
+from .._stacklevel import user_stacklevel
+from ..data import BatchNotes
+from ..exceptions import DataError, NonFiniteOutputError, TableNoteWarning
 from ._predict import check_X, overflow_checked, raw_output
 
 if TYPE_CHECKING:
@@ -30,13 +38,25 @@ NO_Y = "score(X, y) needs y, the true labels or values of X's rows (only score(s
 Answer = Callable[[np.ndarray, Any], np.ndarray]
 
 
-def _batches(src: ParquetSource) -> Iterator[tuple[Any, Any, Callable[[int], str]]]:
-    """``(features, target and weight columns, where)`` of each record batch of ``src``; ``where(i)`` names row ``i``."""
+class _Notes(BatchNotes):
+    """The preprocessing's notes of a source's batches (a list :func:`~._predict.check_X` appends to) and the file each came from."""
+
+    def warn(self) -> None:
+        """Each note once, a counted one with its counts over every batch (:func:`~hiddenlayers.data.joined_notes`), as a
+        :class:`~hiddenlayers.TableNoteWarning` naming the user's line."""
+        for msg in self.joined():
+            warnings.warn(msg, TableNoteWarning, stacklevel=user_stacklevel())
+
+
+def _batches(src: ParquetSource, notes: _Notes) -> Iterator[tuple[Any, Any, Callable[[int], str]]]:
+    """``(features, target and weight columns, where)`` of each record batch of ``src``; ``where(i)`` names row ``i``. The
+    notes added to ``notes`` while a batch is out are recorded as its file's."""
     from functools import partial
 
     own = [c for c in (src.target, src.weight) if c is not None]
     for file, at, frame in src.batches():
         yield frame.drop(columns=own), frame[own], partial(_locate, src, file, at)
+        notes.read(file)
 
 
 def _locate(src: ParquetSource, file: str, at: int, i: int) -> str:
@@ -44,9 +64,10 @@ def _locate(src: ParquetSource, file: str, at: int, i: int) -> str:
     return src.locate(file, at + i)
 
 
-def _answer(est: _BaseMLP, frame: Any, where: Callable[[int], str], answer: Answer) -> np.ndarray:
-    """``answer`` of one batch, as the method answers a DataFrame; an overflowing row named by ``where``."""
-    A = check_X(est, frame, where)
+def _answer(est: _BaseMLP, frame: Any, where: Callable[[int], str], answer: Answer, notes: _Notes) -> np.ndarray:
+    """``answer`` of one batch, as the method answers a DataFrame; an overflowing row named by ``where``; the preprocessing's
+    notes added to ``notes``."""
+    A = check_X(est, frame, where, notes)
     try:
         return overflow_checked(est, raw_output(est, A, check_input=False), lambda z: answer(z, A))
     except NonFiniteOutputError as exc:
@@ -56,10 +77,13 @@ def _answer(est: _BaseMLP, frame: Any, where: Callable[[int], str], answer: Answ
 
 
 def source_answers(est: _BaseMLP, src: ParquetSource, answer: Answer) -> np.ndarray:
-    """``answer`` of every row of ``src`` in file order (``predict``: ``(n,)`` or ``(n, outputs)``; ``predict_proba``: ``(n, classes)``)."""
-    parts = [_answer(est, frame, where, answer) for frame, _, where in _batches(src)]
+    """``answer`` of every row of ``src`` in file order (``predict``: ``(n,)`` or ``(n, outputs)``; ``predict_proba``: ``(n, classes)``);
+    the preprocessing's notes said once at the end (see the module docstring)."""
+    notes = _Notes()
+    parts = [_answer(est, frame, where, answer, notes) for frame, _, where in _batches(src, notes)]
     if not parts:
         raise DataError(f"{src.path} has no rows to predict: its files hold a header (or schema) and no rows.")
+    notes.warn()
     return np.concatenate(parts)
 
 
@@ -75,18 +99,20 @@ def source_score(est: _BaseMLP, src: ParquetSource, y: Any, sample_weight: Any) 
     if src.target is None:
         raise ValueError("score(source) needs the source's target column: make it with ParquetSource(path, target=COLUMN).")
     ys, ws, preds = [], [], []
-    for frame, own, where in _batches(src):
+    notes = _Notes()
+    for frame, own, where in _batches(src, notes):
         target = own[src.target]
         missing = target.isna().to_numpy()
         if missing.any():
             raise DataError(f"the target column {src.target!r} has missing values (first at {where(int(missing.argmax()))}): "
                             "drop those rows to score the model.")
-        preds.append(_answer(est, frame, where, est._from_raw))
+        preds.append(_answer(est, frame, where, est._from_raw, notes))
         ys.append(target)
         if src.weight is not None:
             ws.append(own[src.weight])
     if not preds:
         raise DataError(f"{src.path} has no rows to score: its files hold a header (or schema) and no rows.")
+    notes.warn()
     w = np.asarray(pd.concat(ws, ignore_index=True), dtype=np.float64) if ws else None
     return pd.concat(ys, ignore_index=True).to_numpy(), np.concatenate(preds), w
 

@@ -131,6 +131,12 @@ def balanced_shards(units: list[int], rows: list[int], world: int) -> list[list[
     return [sorted(s) for s in shares]
 
 
+def held_out_share(units: list[int], rows: list[int], rank: int, world: int) -> list[int]:
+    """Rank ``rank``'s share of the held-out ``units`` (``rows[u]``: unit ``u``'s rows) that it scores after each pass, shared
+    out by their rows (:func:`balanced_shards`); the shares of all ranks hold every unit once (one rank: all of them)."""
+    return balanced_shards(units, rows, world)[rank]
+
+
 def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], val_units: list[int]) -> None:
     """Refuse, before any step, training or held-out units whose rows all have weight 0 (the in-memory split's rule)."""
     sums = scan.units_weight

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..data import refuse_unreadable
+from ..data import UnreadableRowError, refuse_unreadable
 from ..exceptions import DataError
 from ._checks import check_sample_weight
 from ._held_out import loss_sum
@@ -72,8 +72,11 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
                          (("lacks", missing), ("has besides", extra)) if v)
         raise ValueError(f"X_val ({val.path}) has other feature columns than the training source ({src.path}): it {said}. "
                          "Give both the same columns (or features= naming the training source's).")
-    try:
+    try:  # read as the training rows are (a column numeric there is numeric here), checked now, not after a pass of training;
+        refuse_unreadable(val, scan.preprocessor)  # inside val's own statistics pass when it has not run: one read for both
         vscan = val.scan()
+    except UnreadableRowError as exc:
+        raise DataError(f"X_val: data check: {exc}") from None
     except DataError as exc:
         raise DataError(f"X_val: {str(exc).replace('has no rows to learn from', 'has no rows to score')}") from None
     if is_classifier(est):
@@ -87,10 +90,6 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
         raise ValueError(f"X_val ({val.path}): the target {src.target!r} is not numeric, and the regressor scores numbers.")
     if vscan.n_rows < 2:
         raise ValueError(f"X_val ({val.path}) has {vscan.n_rows} row(s): early stopping scores at least 2. Pass more validation rows.")
-    try:  # read as the training rows are: a column numeric there is numeric here, checked now, not after a pass of training
-        refuse_unreadable(val, scan.preprocessor)
-    except DataError as exc:
-        raise DataError(f"X_val: data check: {exc}") from None
 
     def chunks(rank: int, world: int) -> Iterator[Chunk]:
         share = balanced_shards(list(range(len(val.units))), vscan.units_rows, world)[rank]

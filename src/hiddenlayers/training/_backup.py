@@ -40,7 +40,7 @@ _VERSION = 1
 
 
 class BackupAndRestore(Callback):
-    """Back an in-memory fit up after every epoch in ``backup_dir``, and resume a fit from it (Keras' ``BackupAndRestore``).
+    """Back a fit up after every epoch in ``backup_dir``, and resume a fit from it (Keras' ``BackupAndRestore``).
 
     ``backup_dir``: a folder (made when first written) that holds one file, ``backup.pt``. A fit started with a
     backup there resumes from its last epoch and ends with the weights and ``history_`` the uninterrupted fit
@@ -48,6 +48,8 @@ class BackupAndRestore(Callback):
     reason but Ctrl-C (an interrupted fit keeps it, to resume); False keeps it. For ``MLPClassifier`` and
     ``MLPRegressor`` (``callbacks=[...]``) with ``solver`` sgd/adam/adamw/rmsprop, the applications that
     :func:`~hiddenlayers.training.train` runs (all but the Recommender, Translator and DQNAgent), and ``train`` itself.
+    A streamed fit (``fit(ParquetSource(...))``, under ``torchrun`` too) keeps its own per-epoch checkpoint in
+    ``backup.pt`` instead (written by rank 0 alone), which resumes it as bit for bit.
 
     >>> import hiddenlayers as hl
     >>> hl.BackupAndRestore("runs/backup")
@@ -172,8 +174,10 @@ class BackupAndRestore(Callback):
 
     def on_train_end(self, **kwargs: Any) -> None:
         """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty."""
+        from ._distributed import is_writer
+
         history: History = kwargs["history"]
-        if history.stop_reason == "interrupted" or not self.delete_checkpoint:
+        if history.stop_reason == "interrupted" or not self.delete_checkpoint or not is_writer():  # rank 0 alone writes the file
             return
         self.path.unlink(missing_ok=True)
         if self.path.parent == Path(os.fspath(self.backup_dir)):  # the backup's own folder (a subclass's file path: not its folder)
