@@ -47,8 +47,8 @@ class MetricSums:
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         e = np.asarray(y, dtype=np.float64) - np.asarray(pred, dtype=np.float64).ravel()
         self.weight += float(w.sum())
-        self.abs_error += float(np.dot(w, np.abs(e)))
-        self.sq_error += float(np.dot(w, e * e))
+        self.abs_error += float((w * np.abs(e)).sum())  # numpy's pairwise sum, not a BLAS dot (threads: see data.Moments)
+        self.sq_error += float((w * e * e).sum())
         self.target.add(np.asarray(y, dtype=np.float64), w)
 
     def metrics(self) -> dict[str, Any]:
