@@ -284,32 +284,33 @@ def _fit_penalized(
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
     hist, best = History() if history is None else history, (flat.data.clone(), rows.state())
     first, began = len(hist), held_at_start(hist) or 0  # a warm fit's epochs so far; the epoch whose weights the run begins with
-    stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
+    monitor = objective.monitor if validation is not None else "train_loss"  # the rating fit's val_loss, BPR's val_score (NDCG@10)
+    stop = NoImprovement(monitor, est.tol, est.n_iter_no_change)
     limit, t0 = time_limit(est.max_time, hist), time.perf_counter() - (hist.time[-1] if hist.time else 0.0)  # the clock runs on
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
-        stop.update(objective.held_out(net, validation))
-    hooks = LoopHooks(fit_callbacks(est, val=VAL_LOSS), net, hist)
+        stop.update(objective.held_out(net, validation)[monitor == "val_score"])
+    hooks = LoopHooks(fit_callbacks(est, val=VAL_NDCG if monitor == "val_score" else VAL_LOSS), net, hist)
     hooks.begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):
             hooks.epoch_begin(epoch)
             train_loss, first_batch = objective.epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)
             note_start_loss(hist, first_batch)
-            val = objective.held_out(net, validation) if validation is not None else float("nan")
+            val = objective.held_out(net, validation) if validation is not None else (float("nan"), float("nan"))
             _record(hist, epoch, train_loss, val, est.learning_rate_init, time.perf_counter() - t0)
             if has_diverged(train_loss, hist.start_loss):
                 hist.stop_reason = "diverged"
                 break
-            if stop.update(val if validation is not None else train_loss):
+            if stop.update(val[monitor == "val_score"] if validation is not None else train_loss):
                 best = (flat.data.clone(), rows.state())
                 hist.best_epoch = epoch
             if hooks.epoch_end():  # a callback's stop wins, as in training.train
                 hist.stop_reason = "callback"
                 break
-            if stop(hist):
-                hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
+            if reason := stop(hist):
+                hist.stop_reason = reason
                 break
             if limit is not None and limit(hist):
                 hist.stop_reason = "time_limit"
@@ -356,12 +357,13 @@ def _step(est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimize
     return sq.detach()
 
 
-def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float, seconds: float) -> None:
-    """Append an epoch's figures to ``hist`` (``val``: NaN without a validation set; ``seconds``: since the history's first run)."""
+def _record(hist: History, epoch: int, train_loss: float, val: tuple[float, float], lr: float, seconds: float) -> None:
+    """Append an epoch's figures to ``hist`` (``val``: the objective's held-out ``(loss, score)``, NaNs without a validation
+    set; ``seconds``: since the history's first run)."""
     hist.epoch.append(epoch)
     hist.train_loss.append(train_loss)
-    hist.val_loss.append(val)
-    hist.val_score.append(-val)
+    hist.val_loss.append(val[0])
+    hist.val_score.append(val[1])
     hist.lr.append(lr)
     hist.time.append(seconds)
 
@@ -379,17 +381,34 @@ def _penalized_epoch(
 
 
 class _SquaredError:
-    """The rating objective (``loss="squared_error"``) for :func:`_fit_penalized`: :func:`_penalized_epoch`, and the held-out mean squared error."""
+    """The rating objective (``loss="squared_error"``) for :func:`_fit_penalized`: :func:`_penalized_epoch`, and the held-out
+    mean squared error, which early stopping watches (``monitor``; the score is its negative)."""
 
     epoch = staticmethod(_penalized_epoch)
+    monitor = "val_loss"
 
     @staticmethod
-    def held_out(net: nn.Module, validation: tuple[Tensor, Tensor]) -> float:
-        return float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean())
+    def held_out(net: nn.Module, validation: tuple[Tensor, Tensor]) -> tuple[float, float]:
+        mse = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean())
+        return mse, -mse
 
+
+#: the progress bar's validation column of a loss="bpr" fit: the held-out users' NDCG@10, which early stopping watches
+VAL_NDCG: tuple[str, Any] = ("val ndcg@10", lambda logs: logs.get("val_score"))
 
 #: the Recommender's remedy after "Lower learning_rate_init" in the divergence messages (it has no gradient clipping)
 RATINGS_FIX = "or check the ratings for huge values"
+
+
+def _validation_scores(loss: str, history: History) -> tuple[list[float] | None, float | None]:
+    """``validation_scores_`` and ``best_validation_score_`` of a fit that ``history`` records: a ``loss="bpr"`` fit's held-out
+    NDCG@10 per epoch (NaN for an epoch without one: a warm fit's earlier run without early stopping) and the highest; None
+    and None without any (no early stopping, or too few positives to hold some out) and for ``loss="squared_error"``, whose
+    early stopping watches the held-out error (``history_.val_loss``)."""
+    scores = [float(v) for v in history.val_score]
+    if loss != "bpr" or not np.isfinite(scores).any():
+        return None, None
+    return scores, float(np.nanmax(scores))
 
 
 def _check_clip(clip: Any) -> None:
@@ -408,6 +427,10 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
           "What fit learns: 'squared_error' the ratings (predict gives stars); 'bpr' a ranking from implicit feedback (Rendle et al. "
           "2009): each pair of fit is a positive, ranked above an item its user did not interact with, drawn afresh each epoch; "
           "predict then gives a score for ordering items (not a rating), and score/rmse refuse"),
+    Param("n_negatives", positive_int(), 1,
+          "With loss='bpr': negatives drawn per positive each epoch (uniform, with replacement, among the items its user did not "
+          "interact with; LightFM's and Spotlight's knob); the loss is the mean over every (positive, negative) pair, and an epoch "
+          "costs about (1 + n_negatives) / 2 times one of a single negative"),
     Param("positive_threshold", number(-np.inf, strict=True, none=True), None,
           "With loss='bpr': only pairs rated at least this are positives (the others are neither positives nor drawn as "
           "negatives); None: every pair"),
@@ -418,7 +441,8 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("max_time", None),
     row("tol", 1e-4),
     row("n_iter_no_change", 3),
-    row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling"),
+    row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling (loss='bpr': of the "
+        "positives, and stop when the held-out users' NDCG@10 stops rising, validation_scores_); the best epoch's weights are kept"),
     row("validation_fraction", 0.1),
     Param("clip", Checked(_check_clip, text="None or (low, high) with low < high", type="tuple of float or None"), None,
           "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
@@ -453,8 +477,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     ``loss="bpr"`` trains the same network to rank instead (implicit feedback, BPR): every pair of
     ``fit`` (or those rated at least ``positive_threshold``; ``y`` is still passed, and for clicks or
     views without ratings any numbers do, e.g. ones) is a positive, each epoch ranks it above
-    an item the user did not interact with, drawn uniformly afresh (seeded by ``random_state``); early
-    stopping watches the held-out pairs' BPR loss. ``predict`` then gives scores, not ratings, so
+    ``n_negatives`` items the user did not interact with, drawn uniformly afresh (seeded by ``random_state``),
+    the loss the mean over the (positive, negative) pairs. Early stopping holds out ``validation_fraction``
+    of the positives and watches a ranking metric, not the held-out BPR loss (which rose while the lists went
+    on improving): NDCG@10 of the held-out users' lists, their pairs of fit left out, on at most 200 of them
+    (a seeded sample: ``_recommend_heldout.VALIDATION_USERS``); the best epoch's weights are kept, and
+    ``validation_scores_`` (also ``history_.val_score``; ``history_.val_loss`` is the held-out BPR loss) and
+    ``best_validation_score_`` record it. ``predict`` then gives scores, not ratings, so
     ``score`` and :meth:`rmse` refuse; :meth:`recommend` ranks by them. Top-N lists from a rating
     model rank by the stars a user would give *if* they rated an item, which is not what they choose.
 
@@ -497,6 +526,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         bias_reg: float = 5.0,
         loss: str = "squared_error",
         positive_threshold: float | None = None,
+        n_negatives: int = 1,
         alpha: float = 1e-4,
         learning_rate_init: float = 1e-3,
         batch_size: int = 256,
@@ -526,6 +556,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.bias_reg = bias_reg
         self.loss = loss
         self.positive_threshold = positive_threshold
+        self.n_negatives = n_negatives
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -547,6 +578,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if self.loss != "bpr" and self.positive_threshold is not None:
             raise ValueError(f"positive_threshold={self.positive_threshold!r} picks the positive pairs of loss='bpr', but loss={self.loss!r}: "
                              "set loss='bpr', or leave positive_threshold=None.")
+        if self.loss != "bpr" and self.n_negatives != 1:
+            raise ValueError(f"n_negatives={self.n_negatives!r} sets the negatives per positive of loss='bpr', but loss={self.loss!r} "
+                             "has none: set loss='bpr', or leave n_negatives=1.")
         if self.loss == "bpr" and self.clip is not None:
             raise ValueError(f"clip={self.clip!r} clips ratings, but loss='bpr' predicts ranking scores, not ratings: leave clip=None.")
         return resolve_device(self.device)
@@ -604,6 +638,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
+        self.validation_scores_, self.best_validation_score_ = _validation_scores(self.loss, history)
         mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
@@ -627,6 +662,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))
         self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason
+        self.validation_scores_, self.best_validation_score_ = _validation_scores(self.loss, history)
         if getattr(self, "rated_", None) is not None:  # a model from before rated_ knows not its first fit's pairs: it stays without
             self.rated_ = rated_pairs(u, i, self.rated_.shape, self.rated_)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
@@ -837,6 +873,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
+            "validation_scores_": getattr(self, "validation_scores_", None), "best_validation_score_": getattr(self, "best_validation_score_", None),
             **columns_state(self), **history_state(self),
         }
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
@@ -858,6 +895,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         restore_state(model.network_, split_prefix(tensors, "net"), path)
         model.network_.to(load_device(model.device, device))
         model.rated_ = rated_from_file(tensors, (len(model.users_), len(model.items_)), path)
+        model.validation_scores_ = model.best_validation_score_ = None  # a file from before they were kept
         for k, v in state.items():
             setattr(model, k, v)
         mark_built(model, _BUILT_FROM)
@@ -870,6 +908,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if "network_" in self.__dict__:
             self.__dict__.setdefault("n_features_in_", 2)
             self.__dict__.setdefault("rated_", None)  # pickled before the training pairs were kept: recommend(exclude_seen=True) refuses
+            self.__dict__.setdefault("validation_scores_", None)
+            self.__dict__.setdefault("best_validation_score_", None)
 
 
 __all__ = ["Recommender", "RecommenderNet"]
