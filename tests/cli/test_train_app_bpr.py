@@ -113,3 +113,14 @@ def test_n_negatives_goes_through_the_parameter_table(ratings: Path, tmp_path: P
     assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--set", "n_negatives=3", "--out", out),
                       "n_negatives=3 sets the negatives per positive of loss='bpr'")
     assert not out.exists()
+
+
+def test_matrix_factorization_trains_from_the_command_line(ratings: Path, tmp_path: Path) -> None:
+    """`--hidden ""` (no hidden layer: with interaction=dot, matrix factorization) saved the model, then the summary took the
+    empty spec for a Translator's ('no attribute bidirectional') and the command ended in an internal error."""
+    model = tmp_path / "mf.safetensors"
+    summary = _json(ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--set", "interaction=dot",
+                       "--hidden", "", "--epochs", "2", "--seed", "0", "--out", model, "--json", "--quiet"))
+    assert summary["hidden_layers"] == "none"
+    rec = hl.Recommender.load(model)
+    assert rec.interaction == "dot" and rec.network_.gmf
