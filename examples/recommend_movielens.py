@@ -13,7 +13,7 @@ per positive, and with early stopping). The lens report of the Recommender
 (user and item embeddings and its hidden layer, on 3,000 training ratings)
 is written to examples/reports/recommend_movielens.html.
 
-Run: python examples/recommend_movielens.py
+Run: python examples/recommend_movielens.py              # 536 s on the shared 2-core machine at load 5-7 (about 200 CPU s)
      python examples/recommend_movielens.py --smoke   # seconds: the first 28 users' 5,000 ratings, 3 epochs (not the RESULTS.md numbers)
 """
 

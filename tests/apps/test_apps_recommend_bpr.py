@@ -400,3 +400,14 @@ def test_several_negatives_per_positive_learn_the_clusters_and_the_file_keeps_th
     assert back.n_negatives == 5 and np.array_equal(back.predict(X), rec.predict(X))
     again = Recommender(**rec.get_params()).fit(X, df.rating)  # seeded: the k negatives too
     assert np.array_equal(again.predict(X), rec.predict(X))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=3), st.none()))
+def test_n_negatives_takes_whole_numbers_from_1(value: Any) -> None:
+    rec = Recommender(loss="bpr", n_negatives=value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        rec._check_params()
+    else:
+        with pytest.raises(ValueError, match=r"n_negatives must be .*Received: n_negatives="):
+            rec._check_params()
