@@ -234,6 +234,10 @@ def test_the_apps_that_watch_an_error_show_it_positive_and_labelled_in_the_bar(c
         label, expected = ("val error", model.history_.val_loss[-1] / ROWS.shape[1]) if name == "Autoencoder" else ("val loss", model.history_.val_loss[-1])
         assert expected > 0 and f" {label} {expected:.4f} " in bar, (name, bar)
         assert " val -" not in bar
+    # a loss="bpr" Recommender watches its held-out users' NDCG@10, a score (higher is better): its bar says so
+    ranker = Recommender(n_factors=2, hidden_layer_sizes=(4,), loss="bpr", max_iter=2, random_state=0, progress_bar=True).fit(PAIRS, RATINGS)
+    bar = [line for line in capsys.readouterr().err.splitlines() if "2/2" in line][-1]
+    assert f" val ndcg@10 {ranker.validation_scores_[-1]:.4f} " in bar and " val loss" not in bar, bar
     # the figure is reconstruction_error's mean on the validation rows: for X_val, at the best epoch, whose weights fit keeps
     auto = Autoencoder((4,), n_components=2, max_iter=3, random_state=0).fit(ROWS[:40], X_val=ROWS[40:])
     best = auto.history_.val_loss[auto.history_.epoch.index(auto.history_.best_epoch)] / ROWS.shape[1]

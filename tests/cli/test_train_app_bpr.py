@@ -100,3 +100,27 @@ def test_evaluate_of_a_bpr_file_says_whom_its_figures_cover(ratings: Path, tmp_p
     assert (f"note: ranking metrics over {users} user(s) with a pair rated 1 or more in the data" in result.stderr
             and "; 2 user(s) not seen in fit have no list and are left out" in result.stderr)
     assert _json(ok("evaluate", model, data, "--json"))["users_left_out"] == 2
+
+
+def test_n_negatives_goes_through_the_parameter_table(ratings: Path, tmp_path: Path) -> None:
+    model = tmp_path / "k3.safetensors"
+    ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--set", "n_negatives=3", "--epochs", "2",
+       "--seed", "0", "--out", model, "--quiet")
+    assert hl.Recommender.load(model).n_negatives == 3
+    out = tmp_path / "bad.safetensors"
+    assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--set", "n_negatives=0",
+                          "--out", out), "n_negatives")
+    assert_user_error(run("train", ratings, "--app", "recommender", "--target", "rating", "--set", "n_negatives=3", "--out", out),
+                      "n_negatives=3 sets the negatives per positive of loss='bpr'")
+    assert not out.exists()
+
+
+def test_matrix_factorization_trains_from_the_command_line(ratings: Path, tmp_path: Path) -> None:
+    """`--hidden ""` (no hidden layer: with interaction=dot, matrix factorization) saved the model, then the summary took the
+    empty spec for a Translator's ('no attribute bidirectional') and the command ended in an internal error."""
+    model = tmp_path / "mf.safetensors"
+    summary = _json(ok("train", ratings, "--app", "recommender", "--target", "rating", "--loss", "bpr", "--set", "interaction=dot",
+                       "--hidden", "", "--epochs", "2", "--seed", "0", "--out", model, "--json", "--quiet"))
+    assert summary["hidden_layers"] == "none"
+    rec = hl.Recommender.load(model)
+    assert rec.interaction == "dot" and rec.network_.gmf

@@ -3,7 +3,10 @@
 ``rating ≈ μ + b_user + b_item + MLP([e_user, e_item])``: ``μ`` is the
 training mean, ``b`` learned biases (one-wide embeddings), ``e`` the learned
 user and item vectors (``nn.Embedding``), and the MLP a
-:class:`~hiddenlayers.Network` whose hidden layers model the interaction.
+:class:`~hiddenlayers.Network` whose hidden layers model the interaction;
+``interaction="dot"`` feeds it ``e_user ⊙ e_item`` (elementwise) instead, and
+with no hidden layer the score is matrix factorization's ``b_user + b_item +
+e_user · e_item`` (NCF's GMF, He et al. 2017, with its weights fixed at 1).
 Rows whose user or item was not seen in ``fit`` fall back to ``μ`` plus
 the bias of whichever side is known, and one warning counts them; ids of
 another type than fit's (``"1"`` for ``1``) that match no known id are a ``DataError``.
@@ -73,24 +76,47 @@ from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
 
 
 class RecommenderNet(nn.Module):
-    """Maps ``(B, 2)`` integer (user, item) codes to ``(B, 1)`` predicted ratings."""
+    """Maps ``(B, 2)`` integer (user, item) codes to ``(B, 1)`` predicted ratings.
+
+    ``interaction``: what the MLP reads, ``"concat"`` (the two vectors side by side, ``2·n_factors`` wide) or ``"dot"``
+    (their elementwise product, ``n_factors`` wide; with no hidden layer the head's weights are fixed at 1, see :attr:`gmf`)."""
 
     mean: Tensor  # the training mean rating, a 0-d buffer
 
-    def __init__(self, n_users: int, n_items: int, n_factors: int, spec: Any, activation: str, dropout: float, mean: float, init: str = "auto") -> None:
+    def __init__(self, n_users: int, n_items: int, n_factors: int, spec: Any, activation: str, dropout: float, mean: float, init: str = "auto",
+                 interaction: str = "concat") -> None:
         super().__init__()
+        self.interaction = interaction
         self.user = nn.Embedding(n_users, n_factors)
         self.item = nn.Embedding(n_items, n_factors)
         self.user_bias = nn.Embedding(n_users, 1)
         self.item_bias = nn.Embedding(n_items, 1)
         self.dropout = nn.Dropout(dropout)
-        self.mlp = Network(2 * n_factors, hidden_spec(spec), 1, activation=activation, init=init)
+        width = 2 * n_factors if interaction == "concat" else n_factors
+        self.mlp = Network(width, hidden_spec(spec), 1, activation=activation, init=init)
         self.register_buffer("mean", torch.tensor(float(mean)))
         if init != "none":
             for emb in (self.user, self.item):
                 nn.init.normal_(emb.weight, std=0.1)
             for emb in (self.user_bias, self.item_bias):
                 nn.init.zeros_(emb.weight)
+            if self.gmf:
+                with torch.no_grad():
+                    self.mlp.head.weight.fill_(1.0)
+                    self.mlp.head.bias.zero_()
+        if self.gmf:  # h = 1 for good: a learnt h let the vectors' scale escape reg's penalty (MovieLens NDCG@10 0.153-0.163, not 0.191)
+            self.mlp.head.weight.requires_grad_(False)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a network pickled before ``interaction`` existed read its vectors side by side."""
+        state.setdefault("interaction", "concat")
+        super().__setstate__(state)
+
+    @property
+    def gmf(self) -> bool:
+        """True for ``interaction="dot"`` with no hidden layer: the head is GMF's ``h·(e_user ⊙ e_item) + c`` with ``h`` fixed at 1
+        (not trained: ``requires_grad`` False), so the score is the biases plus the plain dot product (and ``c``, one trained offset)."""
+        return self.interaction == "dot" and not self.mlp.hidden_names
 
     @property
     def lens_layers(self) -> list[str]:
@@ -105,7 +131,8 @@ class RecommenderNet(nn.Module):
         """Ratings ``(B, 1)`` from the pairs' looked-up rows: vectors ``(B, n_factors)``, biases ``(B, 1)``.
 
         ``forward`` after its lookups; fit's loop calls it on rows it gathered itself (see :class:`RowAdam`)."""
-        pair = self.dropout(torch.cat([user, item], dim=1))  # (B, 2·n_factors)
+        # (B, 2·n_factors) side by side, or (B, n_factors) elementwise: with no hidden layer the head makes it h·(e_u ⊙ e_i), GMF
+        pair = self.dropout(torch.cat([user, item], dim=1) if self.interaction == "concat" else user * item)
         return self.mean + user_bias + item_bias + self.mlp(pair)  # (B, 1)
 
 
@@ -186,7 +213,9 @@ def _rows(bad: np.ndarray) -> str:
 
 #: the Recommender's training objectives (its ``loss`` parameter)
 LOSSES = ("squared_error", "bpr")
-_BUILT_FROM = ("n_factors", "hidden_layer_sizes", "activation", "dropout", "loss")  # what shaped the network: a warm fit refuses another value
+#: what its MLP reads of the user and item vectors (its ``interaction`` parameter): both side by side, or their elementwise product
+INTERACTIONS = ("concat", "dot")
+_BUILT_FROM = ("n_factors", "hidden_layer_sizes", "activation", "dropout", "loss", "interaction")  # what shaped the network: a warm fit refuses another value
 _NO_FLOATS = ("string", "bytes", "integer", "boolean", "empty")  # object ids pandas' fast scan proves hold no float
 
 
@@ -240,14 +269,16 @@ def damped_biases(users: np.ndarray, items: np.ndarray, residual: np.ndarray, n_
 @torch.no_grad()
 def start_biases(net: RecommenderNet, X: Tensor, Y: Tensor, mean: float, lam: float, kept: tuple[int, int] = (0, 0), head_kept: bool = False) -> None:
     """Start from the damped-bias model: biases of ``Y - mean`` by :func:`damped_biases`, the MLP's head zero, so the
-    hidden layers learn what the biases miss. ``kept``: the first (users, items) rows whose biases a source gave (left
+    hidden layers learn what the biases miss (GMF's fixed ``h = 1`` is kept, its bias zeroed: the small random vectors' dot
+    product is all it adds). ``kept``: the first (users, items) rows whose biases a source gave (left
     as they are); ``head_kept``: the head too came from a source (not zeroed). ``X`` (n, 2) codes, ``Y`` (n, 1) ratings."""
     codes, ratings = X.cpu().numpy(), Y[:, 0].cpu().double().numpy()
     bu, bi = damped_biases(codes[:, 0], codes[:, 1], ratings - mean, net.user_bias.num_embeddings, net.item_bias.num_embeddings, lam)
     net.user_bias.weight[kept[0]:, 0] = torch.as_tensor(bu[kept[0]:], device=X.device)
     net.item_bias.weight[kept[1]:, 0] = torch.as_tensor(bi[kept[1]:], device=X.device)
     if not head_kept:
-        net.mlp.head.weight.zero_()
+        if not net.gmf:  # GMF's h is fixed at 1
+            net.mlp.head.weight.zero_()
         net.mlp.head.bias.zero_()
 
 
@@ -284,32 +315,33 @@ def _fit_penalized(
     rows = RowAdam([net.user, net.item, net.user_bias, net.item_bias])
     hist, best = History() if history is None else history, (flat.data.clone(), rows.state())
     first, began = len(hist), held_at_start(hist) or 0  # a warm fit's epochs so far; the epoch whose weights the run begins with
-    stop = NoImprovement("val_loss" if validation is not None else "train_loss", est.tol, est.n_iter_no_change)
+    monitor = objective.monitor if validation is not None else "train_loss"  # the rating fit's val_loss, BPR's val_score (NDCG@10)
+    stop = NoImprovement(monitor, est.tol, est.n_iter_no_change)
     limit, t0 = time_limit(est.max_time, hist), time.perf_counter() - (hist.time[-1] if hist.time else 0.0)  # the clock runs on
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
-        stop.update(objective.held_out(net, validation))
-    hooks = LoopHooks(fit_callbacks(est, val=VAL_LOSS), net, hist)
+        stop.update(objective.held_out(net, validation)[monitor == "val_score"])
+    hooks = LoopHooks(fit_callbacks(est, val=VAL_NDCG if monitor == "val_score" else VAL_LOSS), net, hist)
     hooks.begin()
     try:
         for epoch in range(first + 1, first + est.max_iter + 1):
             hooks.epoch_begin(epoch)
             train_loss, first_batch = objective.epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)
             note_start_loss(hist, first_batch)
-            val = objective.held_out(net, validation) if validation is not None else float("nan")
+            val = objective.held_out(net, validation) if validation is not None else (float("nan"), float("nan"))
             _record(hist, epoch, train_loss, val, est.learning_rate_init, time.perf_counter() - t0)
             if has_diverged(train_loss, hist.start_loss):
                 hist.stop_reason = "diverged"
                 break
-            if stop.update(val if validation is not None else train_loss):
+            if stop.update(val[monitor == "val_score"] if validation is not None else train_loss):
                 best = (flat.data.clone(), rows.state())
                 hist.best_epoch = epoch
             if hooks.epoch_end():  # a callback's stop wins, as in training.train
                 hist.stop_reason = "callback"
                 break
-            if stop(hist):
-                hist.stop_reason = "no_improvement_validation_loss" if validation is not None else "no_improvement_train_loss"
+            if reason := stop(hist):
+                hist.stop_reason = reason
                 break
             if limit is not None and limit(hist):
                 hist.stop_reason = "time_limit"
@@ -356,12 +388,13 @@ def _step(est: Recommender, net: RecommenderNet, flat: FlatParams, opt: Optimize
     return sq.detach()
 
 
-def _record(hist: History, epoch: int, train_loss: float, val: float, lr: float, seconds: float) -> None:
-    """Append an epoch's figures to ``hist`` (``val``: NaN without a validation set; ``seconds``: since the history's first run)."""
+def _record(hist: History, epoch: int, train_loss: float, val: tuple[float, float], lr: float, seconds: float) -> None:
+    """Append an epoch's figures to ``hist`` (``val``: the objective's held-out ``(loss, score)``, NaNs without a validation
+    set; ``seconds``: since the history's first run)."""
     hist.epoch.append(epoch)
     hist.train_loss.append(train_loss)
-    hist.val_loss.append(val)
-    hist.val_score.append(-val)
+    hist.val_loss.append(val[0])
+    hist.val_score.append(val[1])
     hist.lr.append(lr)
     hist.time.append(seconds)
 
@@ -379,17 +412,34 @@ def _penalized_epoch(
 
 
 class _SquaredError:
-    """The rating objective (``loss="squared_error"``) for :func:`_fit_penalized`: :func:`_penalized_epoch`, and the held-out mean squared error."""
+    """The rating objective (``loss="squared_error"``) for :func:`_fit_penalized`: :func:`_penalized_epoch`, and the held-out
+    mean squared error, which early stopping watches (``monitor``; the score is its negative)."""
 
     epoch = staticmethod(_penalized_epoch)
+    monitor = "val_loss"
 
     @staticmethod
-    def held_out(net: nn.Module, validation: tuple[Tensor, Tensor]) -> float:
-        return float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean())
+    def held_out(net: nn.Module, validation: tuple[Tensor, Tensor]) -> tuple[float, float]:
+        mse = float(((forward_batches(net, validation[0]) - validation[1]) ** 2).mean())
+        return mse, -mse
 
+
+#: the progress bar's validation column of a loss="bpr" fit: the held-out users' NDCG@10, which early stopping watches
+VAL_NDCG: tuple[str, Any] = ("val ndcg@10", lambda logs: logs.get("val_score"))
 
 #: the Recommender's remedy after "Lower learning_rate_init" in the divergence messages (it has no gradient clipping)
 RATINGS_FIX = "or check the ratings for huge values"
+
+
+def _validation_scores(loss: str, history: History) -> tuple[list[float] | None, float | None]:
+    """``validation_scores_`` and ``best_validation_score_`` of a fit that ``history`` records: a ``loss="bpr"`` fit's held-out
+    NDCG@10 per epoch (NaN for an epoch without one: a warm fit's earlier run without early stopping) and the highest; None
+    and None without any (no early stopping, or too few positives to hold some out) and for ``loss="squared_error"``, whose
+    early stopping watches the held-out error (``history_.val_loss``)."""
+    scores = [float(v) for v in history.val_score]
+    if loss != "bpr" or not np.isfinite(scores).any():
+        return None, None
+    return scores, float(np.nanmax(scores))
 
 
 def _check_clip(clip: Any) -> None:
@@ -401,6 +451,10 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     Param("n_factors", positive_int(), 32, "Width of each user and item embedding"),
     row("hidden_layer_sizes", (64,), "Hidden layers over the concatenated user and item embeddings"),
     row("activation", "relu"),
+    Param("interaction", StrOptions(INTERACTIONS, text="'concat' or 'dot'", type="str"), "concat",
+          "What the hidden layers read of the user and item vectors: 'concat', the two side by side; 'dot', their elementwise "
+          "product, and with hidden_layer_sizes=() the score is matrix factorization's: the biases plus the vectors' dot product "
+          "(NCF's GMF, He et al. 2017, its weights fixed at 1), which ranks best with loss='bpr' on MovieLens (examples/RESULTS.md)"),
     Param("dropout", Interval(Real, 0, 1, closed="left"), 0.0, "Dropout on the hidden layers while training"),
     Param("reg", number(0, strict=False), 0.05, "L2 penalty on the embeddings and biases of each batch's users and items"),
     Param("bias_reg", number(0, strict=False), 5.0, "L2 penalty on the user and item biases (shrinks rarely rated ones to the mean)"),
@@ -408,6 +462,10 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
           "What fit learns: 'squared_error' the ratings (predict gives stars); 'bpr' a ranking from implicit feedback (Rendle et al. "
           "2009): each pair of fit is a positive, ranked above an item its user did not interact with, drawn afresh each epoch; "
           "predict then gives a score for ordering items (not a rating), and score/rmse refuse"),
+    Param("n_negatives", positive_int(), 1,
+          "With loss='bpr': negatives drawn per positive each epoch (uniform, with replacement, among the items its user did not "
+          "interact with; LightFM's and Spotlight's knob); the loss is the mean over every (positive, negative) pair, and an epoch "
+          "costs about (1 + n_negatives) / 2 times one of a single negative"),
     Param("positive_threshold", number(-np.inf, strict=True, none=True), None,
           "With loss='bpr': only pairs rated at least this are positives (the others are neither positives nor drawn as "
           "negatives); None: every pair"),
@@ -418,7 +476,8 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     row("max_time", None),
     row("tol", 1e-4),
     row("n_iter_no_change", 3),
-    row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling"),
+    row("early_stopping", True, "Hold out validation_fraction of the ratings and stop when their error stops falling (loss='bpr': of the "
+        "positives, and stop when the held-out users' NDCG@10 stops rising, validation_scores_); the best epoch's weights are kept"),
     row("validation_fraction", 0.1),
     Param("clip", Checked(_check_clip, text="None or (low, high) with low < high", type="tuple of float or None"), None,
           "Clip predictions to the rating scale, e.g. (0.5, 5.0); None: no clipping"),
@@ -453,8 +512,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     ``loss="bpr"`` trains the same network to rank instead (implicit feedback, BPR): every pair of
     ``fit`` (or those rated at least ``positive_threshold``; ``y`` is still passed, and for clicks or
     views without ratings any numbers do, e.g. ones) is a positive, each epoch ranks it above
-    an item the user did not interact with, drawn uniformly afresh (seeded by ``random_state``); early
-    stopping watches the held-out pairs' BPR loss. ``predict`` then gives scores, not ratings, so
+    ``n_negatives`` items the user did not interact with, drawn uniformly afresh (seeded by ``random_state``),
+    the loss the mean over the (positive, negative) pairs. Early stopping holds out ``validation_fraction``
+    of the positives and watches a ranking metric, not the held-out BPR loss (which rose while the lists went
+    on improving): NDCG@10 of the held-out users' lists, their pairs of fit left out, on at most 200 of them
+    (a seeded sample: ``_recommend_heldout.VALIDATION_USERS``); the best epoch's weights are kept, and
+    ``validation_scores_`` (also ``history_.val_score``; ``history_.val_loss`` is the held-out BPR loss) and
+    ``best_validation_score_`` record it. ``predict`` then gives scores, not ratings, so
     ``score`` and :meth:`rmse` refuse; :meth:`recommend` ranks by them. Top-N lists from a rating
     model rank by the stars a user would give *if* they rated an item, which is not what they choose.
 
@@ -492,11 +556,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         hidden_layer_sizes: Any = (64,),
         *,
         activation: str = "relu",
+        interaction: str = "concat",
         dropout: float = 0.0,
         reg: float = 0.05,
         bias_reg: float = 5.0,
         loss: str = "squared_error",
         positive_threshold: float | None = None,
+        n_negatives: int = 1,
         alpha: float = 1e-4,
         learning_rate_init: float = 1e-3,
         batch_size: int = 256,
@@ -521,11 +587,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.n_factors = n_factors
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.interaction = interaction
         self.dropout = dropout
         self.reg = reg
         self.bias_reg = bias_reg
         self.loss = loss
         self.positive_threshold = positive_threshold
+        self.n_negatives = n_negatives
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -547,6 +615,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if self.loss != "bpr" and self.positive_threshold is not None:
             raise ValueError(f"positive_threshold={self.positive_threshold!r} picks the positive pairs of loss='bpr', but loss={self.loss!r}: "
                              "set loss='bpr', or leave positive_threshold=None.")
+        if self.loss != "bpr" and self.n_negatives != 1:
+            raise ValueError(f"n_negatives={self.n_negatives!r} sets the negatives per positive of loss='bpr', but loss={self.loss!r} "
+                             "has none: set loss='bpr', or leave n_negatives=1.")
         if self.loss == "bpr" and self.clip is not None:
             raise ValueError(f"clip={self.clip!r} clips ratings, but loss='bpr' predicts ranking scores, not ratings: leave clip=None.")
         return resolve_device(self.device)
@@ -587,7 +658,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         gen = seed_everything(self.random_state)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
-        net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean).to(device)
+        net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean,
+                             interaction=self.interaction).to(device)
         fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
         copied = self._start_from(source, net, head=same_loss) if source is not None else []
         with frozen(net, fixed):
@@ -604,6 +676,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.n_iter_ = len(history)
         self.loss_curve_ = list(history.train_loss)
         self.stop_reason_ = history.stop_reason
+        self.validation_scores_, self.best_validation_score_ = _validation_scores(self.loss, history)
         mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
 
@@ -627,6 +700,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))
         self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason
+        self.validation_scores_, self.best_validation_score_ = _validation_scores(self.loss, history)
         if getattr(self, "rated_", None) is not None:  # a model from before rated_ knows not its first fit's pairs: it stays without
             self.rated_ = rated_pairs(u, i, self.rated_.shape, self.rated_)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
@@ -640,6 +714,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         done, not_done = copy_known_rows(source.network_, net)
         if not head:
             done = [name for name in done if name not in ("user_bias", "item_bias")]
+        head = head and not net.gmf  # GMF's head is its fixed h = 1, not a learnt layer to copy
         return copy_layers(source.network_, net, [*(f"mlp.{n}" for n in net.mlp.hidden_names), *(["mlp.head"] if head else [])], done, not_done)
 
     def _train(
@@ -839,6 +914,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         state = {
             "users_": self.users_.tolist(), "items_": self.items_.tolist(), "global_mean_": self.global_mean_,
             "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_, **names_state(self),
+            "validation_scores_": getattr(self, "validation_scores_", None), "best_validation_score_": getattr(self, "best_validation_score_", None),
             **columns_state(self), **history_state(self),
         }
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
@@ -855,11 +931,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         restore_columns(model, state, path)
         restore_history(model, state, path)
         model.network_ = RecommenderNet(
-            len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none"
+            len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none",
+            interaction=model.interaction,  # a file from before interaction: the default, "concat"
         )
         restore_state(model.network_, split_prefix(tensors, "net"), path)
         model.network_.to(load_device(model.device, device))
         model.rated_ = rated_from_file(tensors, (len(model.users_), len(model.items_)), path)
+        model.validation_scores_ = model.best_validation_score_ = None  # a file from before they were kept
         for k, v in state.items():
             setattr(model, k, v)
         mark_built(model, _BUILT_FROM)
@@ -872,6 +950,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if "network_" in self.__dict__:
             self.__dict__.setdefault("n_features_in_", 2)
             self.__dict__.setdefault("rated_", None)  # pickled before the training pairs were kept: recommend(exclude_seen=True) refuses
+            self.__dict__.setdefault("validation_scores_", None)
+            self.__dict__.setdefault("best_validation_score_", None)
 
 
 __all__ = ["Recommender", "RecommenderNet"]

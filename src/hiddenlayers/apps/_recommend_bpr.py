@@ -4,9 +4,10 @@ A rating model ranks items by the stars a user would give *if* they rated them, 
 choose to rate (Cremonesi et al. 2010): on MovieLens its top-10 lists lose to a popularity ranking.
 BPR trains the same network on implicit feedback instead: every (user, item) pair of fit (or, with
 ``positive_threshold``, those rated at least that) is a positive ``i``; each epoch pairs each positive
-with an item ``j`` drawn uniformly among those the user did not interact with, and the loss is the
-batch mean of ``-log σ(s(u, i) - s(u, j))`` (``F.logsigmoid``), so the network learns to score a
-user's items above the others. implicit, LightFM and Spotlight rank with this loss.
+with ``n_negatives`` items ``j`` drawn uniformly (with replacement) among those the user did not interact with,
+and the loss is the batch mean over every (positive, negative) pair of ``-log σ(s(u, i) - s(u, j))``
+(``F.logsigmoid``), so the network learns to score a user's items above the others. implicit, LightFM and
+Spotlight rank with this loss (LightFM's and Spotlight's several negatives per positive too).
 
 Negatives are drawn exactly, not by rejection: with the user's interacted items ``s_0 < s_1 < ...``
 (a CSR row), ``t_m = s_m - m`` counts the free items below ``s_m``, so the ``r``-th free item is
@@ -28,6 +29,7 @@ from torch import Tensor, nn
 from ..exceptions import DataError
 from ..training import FlatParams, LoopHooks, Optimizer
 from ._fit import forward_batches
+from ._recommend_heldout import HeldOutRanking
 from ._recommend_rows import RowAdam
 
 #: fewer positives than this trains on all of them (no held-out pairs for early stopping), as the rating fit's 20 ratings
@@ -37,11 +39,12 @@ MIN_HELD_OUT = 20
 class NegativeSampler:
     """Uniform draws, for given users, among the items each did not interact with.
 
-    ``interacted``: a boolean users x items CSR matrix with sorted indices (:func:`rated_pairs`). ``free``: each
+    ``interacted``: a boolean users x items CSR matrix with sorted indices (:func:`rated_pairs`; kept as ``interacted``). ``free``: each
     user's count of items not interacted with (a user with 0 has no negative: :func:`bpr_pairs` leaves such users out).
     """
 
     def __init__(self, interacted: sp.csr_array) -> None:
+        self.interacted = interacted
         n_users, self.n_items = interacted.shape
         self.indptr = interacted.indptr.astype(np.int64)
         counts = np.diff(self.indptr)
@@ -86,33 +89,49 @@ def bpr_loss(positive: Tensor, negative: Tensor) -> Tensor:
 
 
 class BprObjective:
-    """``loss="bpr"`` for the Recommender's loop: an epoch of BPR steps on fresh negatives, and the held-out pairs' loss.
+    """``loss="bpr"`` for the Recommender's loop: an epoch of BPR steps on fresh negatives, and the held-out pairs' scores.
 
-    ``sampler`` draws the negatives; ``validation``, when set, is ``(pairs (m, 2), negatives (m,))`` on the device,
-    negatives drawn once at fit (fixed, so epochs compare)."""
+    ``sampler`` draws the negatives, ``n_negatives`` per positive each epoch; ``validation``, when set, is ``(pairs (m, 2),
+    negatives (m,))`` on the device, one negative per held-out pair drawn once at fit (fixed, so epochs compare), and
+    ``ranking`` scores the held-out users' lists (:class:`HeldOutRanking`), which early stopping watches (``monitor``)."""
 
-    def __init__(self, sampler: NegativeSampler) -> None:
+    monitor = "val_score"
+
+    def __init__(self, sampler: NegativeSampler, n_negatives: int = 1, ranking: HeldOutRanking | None = None) -> None:
         self.sampler = sampler
+        self.n_negatives = n_negatives
+        self.ranking = ranking
 
-    def held_out(self, net: nn.Module, validation: tuple[Tensor, Tensor]) -> float:
-        """The mean BPR loss of the held-out positives against their fixed negatives, in eval mode."""
+    def held_out(self, net: nn.Module, validation: tuple[Tensor, Tensor]) -> tuple[float, float]:
+        """``(the held-out positives' mean BPR loss against their fixed negatives, NDCG@10 of the held-out users' lists)``, in eval mode."""
         pairs, negatives = validation
         with torch.no_grad():
             pos = forward_batches(net, pairs)
             neg = forward_batches(net, torch.stack([pairs[:, 0], negatives], dim=1))
-            return float(bpr_loss(pos, neg).mean())
+            loss = float(bpr_loss(pos, neg).mean())
+        return loss, self.ranking(net) if self.ranking is not None else float("nan")
 
     def epoch(
         self, est: Any, net: Any, flat: FlatParams, opt: Optimizer, rows: RowAdam, X: Tensor, Y: Tensor | None, gen: torch.Generator,
         acc_dtype: torch.dtype, hooks: LoopHooks,
     ) -> tuple[float, float]:
-        """One shuffled pass over the positives ``X`` (n, 2) codes, each with a negative drawn now (``Y`` unused): ``(the epoch's
-        mean BPR loss, the first batch's, before its step)``. ``hooks`` get each step's ``on_batch_end`` (the summed loss so far)."""
+        """One shuffled pass over the positives ``X`` (n, 2) codes, each with ``n_negatives`` negatives drawn now (``Y`` unused):
+        ``(the epoch's mean BPR loss over its (positive, negative) pairs, the first batch's, before its step)``. ``hooks`` get each
+        step's ``on_batch_end`` (the summed loss so far). The negatives come in one vectorised draw of ``n · n_negatives`` items
+        (each positive's ``n_negatives`` in a row), so ``n_negatives=1`` draws exactly what one negative per positive drew."""
         net.train()
-        n, device = X.shape[0], X.device
+        n, device, k = X.shape[0], X.device, self.n_negatives
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-        negatives = torch.as_tensor(self.sampler.draw(X[:, 0].cpu().numpy(), gen), device=device)  # (n,)
+        negatives = torch.as_tensor(draw_negatives(self.sampler, X[:, 0].cpu().numpy(), k, gen), device=device)  # (n, k)
         return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
+
+
+def draw_negatives(sampler: NegativeSampler, users: np.ndarray, k: int, gen: torch.Generator) -> np.ndarray:
+    """``k`` negatives for each entry of ``users`` ``(n,)``: ``(n, k)`` item codes, row ``p`` drawn for ``users[p]``.
+
+    One vectorised draw of ``n·k`` items (row ``p``'s at ``p·k .. p·k + k - 1`` of the stream), so ``k=1`` is exactly
+    ``sampler.draw(users, gen)``: a fit with one negative per positive draws what it drew before ``n_negatives`` existed."""
+    return sampler.draw(np.repeat(users, k), gen).reshape(len(users), k)
 
 
 def batch_pass(perm: Tensor, batch_size: int, hooks: LoopHooks, acc_dtype: torch.dtype, step: Callable[[Tensor], Tensor]) -> tuple[float, float]:
@@ -129,35 +148,40 @@ def batch_pass(perm: Tensor, batch_size: int, hooks: LoopHooks, acc_dtype: torch
 
 
 def bpr_step(est: Any, net: Any, flat: FlatParams, opt: Optimizer, rows: RowAdam, xb: Tensor, neg: Tensor) -> Tensor:
-    """One step on positives ``xb`` (B, 2) and negatives ``neg`` (B,): ``(Σ bpr_loss + reg · Σ ‖looked-up row‖²) / B``.
+    """One step on positives ``xb`` (B, 2) and their negatives ``neg`` (B, k): ``Σ bpr_loss / (B·k) + reg · Σ ‖looked-up row‖² / B``.
 
-    The positive and negative items are looked up together (one item-table lookup of ``2B`` codes, so a row drawn
-    twice sums its gradients); the MLP steps by ``opt``, the rows by ``rows``. Returns the batch's summed BPR loss (detached)."""
-    u, b = xb[:, 0], len(xb)
-    items = torch.cat([xb[:, 1], neg])  # (2B,)
-    eu, ei, bu, bi = rows.lookup([u, items, u, items])  # (B, f), (2B, f), (B, 1), (2B, 1)
+    The loss is the mean over the ``B·k`` (positive, negative) pairs; the penalty falls on every looked-up row (the ``B`` users',
+    the ``B`` positives' and the ``B·k`` negatives'). The positive and negative items are looked up together (one item-table
+    lookup of ``B + B·k`` codes, so a row drawn twice sums its gradients) and each positive is scored once; the MLP steps by
+    ``opt``, the rows by ``rows``. Returns the batch's BPR loss summed over positives of each one's mean over its ``k`` (detached)."""
+    u, (b, k) = xb[:, 0], neg.shape
+    items = torch.cat([xb[:, 1], neg.reshape(-1)])  # (B + B·k,): the positives, then each positive's k negatives in a row
+    eu, ei, bu, bi = rows.lookup([u, items, u, items])  # (B, f), (B + B·k, f), (B, 1), (B + B·k, 1)
     flat.grad.zero_()
-    scores = net.rate(torch.cat([eu, eu]), ei, torch.cat([bu, bu]), bi)  # (2B, 1): the positives', then the negatives'
-    total = bpr_loss(scores[:b], scores[b:]).sum()
-    (total / b).backward()
+    # (B + B·k, 1): the positives' scores, then the negatives', each user's row repeated for its k negatives
+    scores = net.rate(torch.cat([eu, eu.repeat_interleave(k, 0)]), ei, torch.cat([bu, bu.repeat_interleave(k, 0)]), bi)
+    total = bpr_loss(scores[:b].repeat_interleave(k, 0), scores[b:]).sum()
+    (total / (b * k)).backward()
     opt.step(est.learning_rate_init)
     rows.step(est.learning_rate_init, est.reg / b)
-    return total.detach()
+    return total.detach() / k
 
 
 def bpr_training_data(
     est: Any, codes: np.ndarray, ratings: np.ndarray, shape: tuple[int, int], device: torch.device, gen: torch.Generator,
 ) -> tuple[Tensor, tuple[Tensor, Tensor] | None, BprObjective]:
     """Fit's positives on ``device`` (n, 2), the held-out ``validation`` (``validation_fraction`` of them, with one fixed
-    negative each, when ``early_stopping`` and there are at least :data:`MIN_HELD_OUT`) and the objective."""
+    negative each, when ``early_stopping`` and there are at least :data:`MIN_HELD_OUT`) and the objective (with the held-out
+    users' :class:`HeldOutRanking` then)."""
     positives, sampler = bpr_pairs(codes, ratings, est.positive_threshold, shape)
-    validation = None
+    validation, ranking = None, None
     if est.early_stopping and len(positives) >= MIN_HELD_OUT:
         tr, va = train_test_split(np.arange(len(positives)), test_size=est.validation_fraction, random_state=est.random_state)
         negatives = sampler.draw(positives[va, 0], gen)
         validation = (torch.as_tensor(positives[va], device=device), torch.as_tensor(negatives, device=device))
+        ranking = HeldOutRanking(positives[va], sampler.interacted, est.random_state)
         positives = positives[tr]
-    return torch.as_tensor(positives, dtype=torch.int64, device=device), validation, BprObjective(sampler)
+    return torch.as_tensor(positives, dtype=torch.int64, device=device), validation, BprObjective(sampler, est.n_negatives, ranking)
 
 
-__all__ = ["BprObjective", "batch_pass", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]
+__all__ = ["BprObjective", "batch_pass", "draw_negatives", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..exceptions import DataError
 from ._recommend import _pairs, check_id_kinds, check_ids
+from ._recommend_means import list_means
 from ._recommend_topn import check_n
 
 LIST_COLUMNS = ("user", "rank", "item")
@@ -66,7 +67,7 @@ def ranking_metrics(model: Any, X_test: Any, y_test: Any, *, k: int = 10, releva
         hits = lists.merge(liked, on=["user", "item"])
     except ValueError as err:  # ids of another type on the two sides: pandas refuses the merge
         raise DataError(f"The lists' ids and X_test's are of different types ({err}): convert one side, e.g. .astype(int).") from None
-    return _means(hits, liked.groupby("user").size().reindex(evaluated).to_numpy(), evaluated, k) | {
+    return list_means(hits, liked.groupby("user").size().reindex(evaluated).to_numpy(), evaluated, k) | {
         "users": len(evaluated), "users_left_out": len(wanted) - len(evaluated)}
 
 
@@ -131,25 +132,6 @@ def _checked_lists(lists: pd.DataFrame) -> pd.DataFrame:
 
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _means(hits: pd.DataFrame, n_relevant: np.ndarray, evaluated: pd.Index, k: int) -> dict[str, float]:
-    """The five means from the hits (user, rank) of the ``evaluated`` users, each with ``n_relevant`` relevant items."""
-    hits = hits.sort_values(["user", "rank"], kind="stable")
-    rank = hits["rank"].to_numpy(dtype=np.float64)
-    nth = hits.groupby("user", sort=False).cumcount().to_numpy() + 1  # this hit is the user's nth
-    per_user = pd.DataFrame({"user": hits["user"].to_numpy(), "gain": 1.0 / np.log2(rank + 1.0), "precision_at": nth / rank})
-    sums = per_user.groupby("user").agg(hits=("gain", "size"), dcg=("gain", "sum"), ap=("precision_at", "sum")).reindex(evaluated, fill_value=0)
-    ideal = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))  # ideal[j]: the DCG of hits at ranks 1..j+1
-    depth = np.minimum(k, n_relevant)
-    n_hits = sums["hits"].to_numpy(dtype=np.float64)
-    return {
-        "precision": float(np.mean(n_hits / k)),
-        "recall": float(np.mean(n_hits / n_relevant)),
-        "ndcg": float(np.mean(sums["dcg"].to_numpy() / ideal[depth - 1])),
-        "map": float(np.mean(sums["ap"].to_numpy() / depth)),
-        "hit_rate": float(np.mean(n_hits > 0)),
-    }
 
 
 __all__ = ["ranking_metrics"]

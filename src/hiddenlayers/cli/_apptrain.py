@@ -306,7 +306,9 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
     remember_columns(app, data, model, summary)
     model.save(out)
-    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": spec_text(getattr(model, "hidden_layer_sizes", None) or _seq2seq(model)),
+    # an app without hidden_layer_sizes is the Translator; an empty spec ("", ()) is a model without hidden layers, not one
+    layers = spec_text(model.hidden_layer_sizes) if hasattr(model, "hidden_layer_sizes") else _seq2seq(model)
+    summary = {"model": str(out), "app": kind, **summary, "hidden_layers": layers,
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as train says it of a table model
         summary["weight_averaging"] = averaging_text(model.get_params())
@@ -377,7 +379,9 @@ def _seq2seq(model: Any) -> str:
 
 
 def spec_text(sizes: Any) -> str:
-    return ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
+    """A hidden-layer spec as the summary shows it: ``"64,32"``; ``"none"`` for no hidden layer (``()``, ``[]``, ``""``)."""
+    text = ",".join(str(s) for s in sizes) if isinstance(sizes, (tuple, list)) else str(sizes)
+    return text or "none"
 
 
 def fit_app(model: Any, by_param: dict[str, str], *args: Any, method: str = "fit", **kwargs: Any) -> Any:
