@@ -226,8 +226,12 @@ def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, st
     if len(names) < 2:
         return "Layer similarity.", H.na_html("only one hidden layer; nothing to compare.")
     sim = cka_matrix(feats, unbiased=False)
+    caption = "1 = the same geometry up to rotation and scale"
+    flat = [n for n, d in zip(sim.rows, np.diag(sim.matrix), strict=True) if np.isnan(d)]
+    if flat:  # CKA is 0/0 for a layer that does not vary: no number, not a 0 that reads as "nothing in common"
+        caption += f"; n/a: {', '.join(flat)} {'does' if len(flat) == 1 else 'do'} not vary on these rows (every unit dead or constant)"
     return "How similar the layers' representations are (linear CKA).", H.figure_html(
-        heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
+        heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), caption)
 
 
 def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dict[str, np.ndarray], advice: str = ADVICE["labels"]) -> tuple[str, str]:
