@@ -530,22 +530,38 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
         y_pts = yv if yv is None or nm.rows is None else np.asarray(yv)[nm.rows]  # the labels of the sampled points
         for n in names:
             m = nm.maps[n]
-            units = [int(u) for u in np.argsort(-m.reshape(m.shape[0], -1).std(1))[:k]]
+            units = _varying_units(m.reshape(m.shape[0], -1).T, k)
+            if not units:  # a flat map per unit says nothing: the layer is dead or constant over the plane
+                parts.append(H.na_html(f"{n}: every unit has one output over the whole plane (dead or constant): no map to draw."))
+                continue
             parts.append(H.figure_html(neuron_grid(m, sorted(units), nm.extent, nm.points, y_pts, n, nm.axes),
                                        f"{n}: the {len(units)} most varying units; red = high output, dots = data"))
-    rows = []
+    rows, flat = [], []
     for n in names:
         f = rec.features(n)
         top = top_activating(f, 3)
-        order = np.argsort(-f.std(0))[: min(k, f.shape[1])]
+        order = _varying_units(f, k)
+        if not order:
+            flat.append(n)
         for u in order:
             r = top[u]
             lab = "" if yv is None else ", ".join(str(yv[i]) for i in r)
             at = [str(int(i)) for i in r] if shown is None else [str(shown[0][i]) for i in r]  # names in X or the file, not places in the sample
             rows.append([n, int(u), ", ".join(at), f"{f[r[0], u]:.3g}", lab])
     note = "positions in X, counted from 0" if shown is None else shown[1]
+    if flat:  # a constant unit's "top rows" would be ties broken by position: rows named for no reason
+        note += f"; units constant on these rows are left out (every unit of {', '.join(flat)})"
     parts.append(f"<h3>Rows that activate each unit most</h3><p>top rows: {H.esc(note)}.</p>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
     return "".join(parts)
+
+
+def _varying_units(f: np.ndarray, k: int) -> list[int]:
+    """At most ``k`` units of ``f`` ``(n, units)``, the most varying first, leaving out the constant ones (a dead unit's
+    rows all tie, so its "most active rows" would be the first or last positions, and its map one flat colour)."""
+    lo, hi = f.min(0), f.max(0)
+    varies = (hi - lo) > 1e-6 * (1.0 + np.maximum(np.abs(lo), np.abs(hi)))  # the lens's rule for a constant unit
+    order = np.argsort(-f.std(0), kind="stable")
+    return [int(u) for u in order if varies[u]][:k]
 
 
 __all__ = ["ADVICE", "REPORT_SECTIONS", "SECTIONS", "Report", "report", "report_advice", "report_sections"]
