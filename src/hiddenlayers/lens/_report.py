@@ -336,6 +336,10 @@ def report(
     t0 = time.perf_counter()
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
+    if y is not None and "probes" in wanted:  # before any work, not "Input y contains NaN." half-way through
+        from ._probes import refuse_missing_labels
+
+        refuse_missing_labels(np.asarray(y))
     target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
     model, title, names = _pipeline_view(model, target, title, names)
     rec = record_prepared(target, Xp, layers)

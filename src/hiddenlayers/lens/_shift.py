@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .._pipe import through_head
-from ._probes import probe_features, probe_task
+from ._probes import probe_features, probe_task, refuse_missing_labels
 from ._record import record
 from ._similarity import cka
 from ._target import as_target, check_max_rows, count_rows, require_finite, sample_index, take_rows
@@ -231,6 +231,7 @@ def domain_shift(
         n_t = count_rows(X_target)
         if y_target.shape[0] != n_t:
             raise ValueError(f"X_target has {n_t} rows but y_target has {y_target.shape[0]}: pass one label per target row.")
+        refuse_missing_labels(y_target, "y_target")
         idx = np.sort(rng.choice(n_t, size=min(cap, n_t), replace=False))
         Xt = take_rows(X_target, idx)
         y_t = y_target[idx]
