@@ -10,6 +10,7 @@ import torch
 
 from hiddenlayers import Network
 from hiddenlayers.lens import MIN_DEAD_ROWS, layer_stats, record, summary
+from hiddenlayers.lens._stats import UnitAccumulator
 
 
 def _net() -> Network:
@@ -322,3 +323,21 @@ def test_summary_prints_layer_names_in_brackets_as_given(rng) -> None:
     assert [line.split()[0] for line in lines if line.startswith(("[bold] dense", "[/blue] dense"))] == ["[bold]", "[/blue]"]
     assert any(line.startswith("a [cm] dense relu") for line in lines)
     assert any(line.startswith("warning: a [cm]: ") for line in lines)
+
+
+@pytest.mark.parametrize("offset", [1e5, -3e6])
+def test_std_and_effective_rank_survive_a_large_mean(rng, offset):
+    """The variance was E[h²] - E[h]², which cancels when the mean dwarfs the spread (a unit at 1e5 ± 0.01 read its std 1%
+    off in float64, and the effective rank with it); a streamed pass gives the numbers of numpy's two-pass formulas."""
+    h = offset + 0.01 * rng.normal(size=(500, 6)) @ np.diag([3.0, 1.0, 1.0, 0.5, 0.2, 0.1])
+    s = layer_stats(h, "identity")
+    np.testing.assert_allclose(s.std, h.std(0), rtol=1e-7)
+    lam = np.linalg.eigvalsh(np.cov(h.T, bias=True))
+    assert s.effective_rank == pytest.approx(lam.sum() ** 2 / (lam**2).sum(), rel=1e-7)
+    acc = UnitAccumulator("identity")
+    for part in np.array_split(h, 7):  # batches as record(stream=True) feeds them
+        acc.update(torch.from_numpy(part))
+    streamed = acc.result("layer")
+    np.testing.assert_allclose(streamed.std, h.std(0), rtol=1e-7)
+    np.testing.assert_allclose(streamed.mean, h.mean(0), rtol=1e-12)
+    assert streamed.effective_rank == pytest.approx(s.effective_rank, rel=1e-7)

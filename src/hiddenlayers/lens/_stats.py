@@ -220,11 +220,15 @@ class UnitAccumulator:
             self.active, self.zero, self.sat = z.clone(), z.clone(), z.clone()
             self.lo = torch.full_like(z, float("inf"))
             self.hi = torch.full_like(z, float("-inf"))
+            self.shift: Tensor | None = None
         if h.shape[0] == 0:
             return
+        if self.shift is None:  # the first batch's mean: sums of h - shift keep the variance from cancelling (below)
+            self.shift = h.mean(0)
         self.n += h.shape[0]
-        self.sum += h.sum(0)
-        self.gram += h.T @ h  # (units, units)
+        d = h - self.shift
+        self.sum += d.sum(0)
+        self.gram += d.T @ d  # (units, units)
         self.active += (h > self.threshold).sum(0)
         self.zero += (h.abs() <= _ZERO).sum(0)
         self.lo = torch.minimum(self.lo, h.min(0).values)
@@ -239,8 +243,11 @@ class UnitAccumulator:
         if self.sum is None or self.n == 0:
             raise ValueError(f"layer {name!r} produced no rows: record at least one row before reading statistics.")
         n = float(self.n)
-        mean = self.sum / n
-        cov = self.gram / n - torch.outer(mean, mean)
+        # Shifted data: cov = E[d dᵀ] - E[d] E[d]ᵀ with d = h - shift, E[d] ≈ 0. Unshifted, E[h²] - E[h]² cancelled
+        # when the mean dwarfs the spread (a unit at 1e5 ± 0.01 read std 0 in float64).
+        offset = self.sum / n
+        mean = offset if self.shift is None else self.shift + offset  # shift: set with the first row (n > 0 here)
+        cov = self.gram / n - torch.outer(offset, offset)
         var = torch.clamp(torch.diagonal(cov), min=0.0)
         # Participation ratio without an eigendecomposition: for symmetric cov,
         # sum(λ) = trace and sum(λ²) = squared Frobenius norm (eigvalsh cost ~10 ms
