@@ -341,3 +341,20 @@ def test_std_and_effective_rank_survive_a_large_mean(rng, offset):
     np.testing.assert_allclose(streamed.std, h.std(0), rtol=1e-7)
     np.testing.assert_allclose(streamed.mean, h.mean(0), rtol=1e-12)
     assert streamed.effective_rank == pytest.approx(s.effective_rank, rel=1e-7)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conv_channel_is_judged_dead_on_images_not_on_their_positions(rng, stream, capsys):
+    """Each of a conv layer's positions was counted as a row: on one 8x8 image (64 positions) a channel off there was
+    called dead, though the next image may turn it on; the 30-row rule counts images (and sequences), not positions."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU())
+    with torch.no_grad():
+        net[0].bias.copy_(torch.tensor([-50.0, 0.0, 0.0]))  # channel 0 off everywhere
+    few = record(net, rng.uniform(size=(2, 1, 8, 8)).astype(np.float32), stream=stream).stats["1"]
+    assert few.samples == 128 and few.n_rows == 2 and few.to_dict()["rows"] == 2
+    assert few.n_dead == 1 and not few.dead_known and few.dead_text == "n/a"
+    assert few.warnings()[0].startswith("1: 1 of 3 ReLU units is inactive on these 2 rows, too few to call a unit dead")
+    many = record(net, rng.uniform(size=(MIN_DEAD_ROWS, 1, 8, 8)).astype(np.float32), stream=stream).stats["1"]
+    assert many.n_rows == MIN_DEAD_ROWS and many.dead_known and many.n_dead == 1
+    one = record(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Tanh()), np.ones((1, 1, 6, 6), np.float32)).stats["1"]
+    assert one.n_dead == 0  # a constant image's channel is constant over its positions: one example cannot show variation
