@@ -277,3 +277,13 @@ def test_neurons_leave_out_constant_units_instead_of_naming_tied_rows(rng):
     maps = body[: body.index("Rows that activate each unit most")]
     assert "3: every unit has one output over the whole plane (dead or constant): no map to draw." in maps
     assert "1: the 2 most varying units" in maps
+
+
+def test_a_bare_leaf_module_gets_its_architecture_table(rng):
+    """record names a bare nn.Linear's one layer 'linear' (its type), which is no submodule path: the architecture
+    section asked module.get_submodule('linear') and the report died with "AttributeError: Linear has no attribute `linear`"."""
+    X = rng.normal(size=(40, 4)).astype(np.float32)
+    body = report(nn.Linear(4, 3), X, sections=["architecture", "layers"]).html
+    arch = body[body.index('id="architecture"'):body.index('id="layers"')]
+    assert re.search(r"<td>linear</td><td>Linear</td><td>3</td>", arch)
+    assert "<b>15</b>" in arch  # 4 x 3 weights + 3 biases

@@ -80,9 +80,10 @@ def _architecture(model: Any, module: torch.nn.Module, rec: Any, in_shape: tuple
 
     names = list(rec)
     rows = [["input", in_dtype, " × ".join(map(str, in_shape)) or "1", "", ""]]
-    heads = [n for n, _ in module.named_modules() if (n == "head" or n.endswith(".head")) and n not in names]
+    mods = dict(module.named_modules())
+    heads = [n for n in mods if (n == "head" or n.endswith(".head")) and n not in names]
     for name in names + heads:
-        mod = module.get_submodule(name)
+        mod = mods.get(name, module)  # not a path: a bare leaf module (nn.Linear, nn.GRU) recorded under its type's name
         if name in rec.arrays:
             shape = " × ".join(map(str, rec.arrays[name].shape[1:]))
             act = rec.activations.get(name) or ""
