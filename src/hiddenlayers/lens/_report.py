@@ -183,16 +183,21 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
-def _prepare(model: Any, X: Any, y: Any, max_rows: int | None, n_names: int | None = None) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
+def _prepare(model: Any, X: Any, y: Any, max_rows: int | None, n_names: int | None = None, *,
+             probes: bool = False) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
     """``(target, network-input rows, labels, their positions)``, at most ``max_rows`` of each; ``y`` must give one label per row.
 
     The positions are those of the drawn rows among the network-input rows (None: every row, in order), so the
     page names a row by its place in ``X``, not in the sample. ``n_names``: the length of :func:`report`'s ``row_names``,
-    which must give one name per network-input row.
+    which must give one name per network-input row. ``probes``: the page probes the layers on ``y``, so a missing
+    label is refused now, naming its row, not as scikit-learn's "Input y contains NaN." half-way through the page.
     """
+    from ._probes import refuse_missing_labels
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
 
+    if y is not None and probes:
+        refuse_missing_labels(np.asarray(y))
     cap = check_max_rows(max_rows, 2)  # X[:-5] used to drop the last rows silently
     target = as_target(model)
     Xp = target.prepared(X)
@@ -337,11 +342,7 @@ def report(
     t0 = time.perf_counter()
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
-    if y is not None and "probes" in wanted:  # before any work, not "Input y contains NaN." half-way through
-        from ._probes import refuse_missing_labels
-
-        refuse_missing_labels(np.asarray(y))
-    target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
+    target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names), probes="probes" in wanted)
     model, title, names = _pipeline_view(model, target, title, names)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
