@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from hiddenlayers.lens import probe
@@ -140,3 +142,44 @@ def test_wide_features_are_probed_in_the_rows_span_with_the_same_optimum(rng):
     # constant features: one all-zero coordinate, the probe answers the majority class as before
     zeros = probe_features({"f": np.zeros((30, 100))}, np.r_[np.zeros(20), np.ones(10)].astype(int))
     assert zeros.test_score[0] == pytest.approx(zeros.chance)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, None])
+def test_a_missing_label_is_one_line_naming_its_row_before_any_probe(rng, bad):
+    """scikit-learn's "Input y contains NaN." named neither y's row nor the fix; the report raised it half-way through."""
+    import hiddenlayers as hl
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.array([0.0, 1.0] * 20, dtype=object if bad is None else float)
+    y[7] = bad
+    expected = r"^y holds 1 missing or infinite label\(s\) \(first in row 7\): drop those rows \(from X too\) or fill them in\.$"
+    with pytest.raises(ValueError, match=expected):
+        probe(net, X, y)
+    with pytest.raises(ValueError, match=expected):
+        hl.lens.report(net, X, y, sections=["probes"])
+    with pytest.raises(ValueError, match=expected.replace("^y", "^y_target")):
+        hl.lens.domain_shift(net, X, X + 1, y_target=y, n_permutations=10)
+    hl.lens.report(net, X, y, sections=["layers"])  # a page without probes still takes such labels, as before
+
+
+def test_one_row_is_one_line_saying_a_probe_needs_two(rng):
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    with pytest.raises(ValueError, match=r"^a probe needs at least 2 rows, one to fit on and one held out to score it\. Received 1; pass more rows\.$"):
+        probe_features({"h": rng.normal(size=(1, 4))}, np.array([1]))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        probe(net, rng.normal(size=(1, 3)).astype(np.float32), np.array([1]), max_rows=None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.5, np.nan, np.inf, -np.inf]), min_size=1, max_size=30))
+def test_refuse_missing_labels_names_the_first_bad_row_and_passes_clean_labels(values):
+    from hiddenlayers.lens._probes import refuse_missing_labels
+
+    y = np.array(values, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size == 0:
+        refuse_missing_labels(y)
+        return
+    with pytest.raises(ValueError, match=rf"^y holds {bad.size} missing or infinite label\(s\) \(first in row {bad[0]}\)"):
+        refuse_missing_labels(y)

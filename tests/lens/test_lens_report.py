@@ -257,3 +257,33 @@ def test_progress_is_told_each_stage_as_it_starts(fitted):
     heard: list[str] = []
     report(clf, X, y, sections=["probes", "layers", "neurons"], progress=heard.append)
     assert heard == ["recording the hidden layers", "Hidden layers", "Linear probes", "Neurons"]
+
+
+def test_neurons_leave_out_constant_units_instead_of_naming_tied_rows(rng):
+    """A dead unit ties on every row: it was listed with 'top rows' 97, 98, 99 (the last positions), and a dead layer's
+    maps were flat panels picked as its 'most varying units'."""
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU())
+    with torch.no_grad():
+        net[0].bias.copy_(torch.tensor([-100.0, -100.0, 0.0, 0.0]))  # units 0 and 1 of layer "1" dead
+        net[2].bias.fill_(-100.0)  # layer "3": every unit dead
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    body = report(net, X, layers=["1", "3"], sections=["neurons"]).html
+    table = body[body.index("Rows that activate each unit most"):]
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td><td>([\d, ]+)</td>", table)
+    acts = hl.lens.record(net, X, layers=["1"])["1"]
+    live = {u for u in range(4) if np.ptp(acts[:, u]) > 0}
+    assert live == {2, 3} and {(layer, int(unit)) for layer, unit, _ in rows} == {("1", 2), ("1", 3)}
+    assert "units constant on these rows are left out (every unit of 3)." in table
+    maps = body[: body.index("Rows that activate each unit most")]
+    assert "3: every unit has one output over the whole plane (dead or constant): no map to draw." in maps
+    assert "1: the 2 most varying units" in maps
+
+
+def test_a_bare_leaf_module_gets_its_architecture_table(rng):
+    """record names a bare nn.Linear's one layer 'linear' (its type), which is no submodule path: the architecture
+    section asked module.get_submodule('linear') and the report died with "AttributeError: Linear has no attribute `linear`"."""
+    X = rng.normal(size=(40, 4)).astype(np.float32)
+    body = report(nn.Linear(4, 3), X, sections=["architecture", "layers"]).html
+    arch = body[body.index('id="architecture"'):body.index('id="layers"')]
+    assert re.search(r"<td>linear</td><td>Linear</td><td>3</td>", arch)
+    assert "<b>15</b>" in arch  # 4 x 3 weights + 3 biases

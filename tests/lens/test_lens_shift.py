@@ -157,3 +157,14 @@ def test_many_identical_rows_do_not_blind_the_kernel():
     mmd2, p = mmd2_permutation(A, B, n_permutations=199, rng=np.random.default_rng(0))
     assert mmd2 > 0.05 and p < 0.05
     assert mmd2_permutation(A, A.copy(), n_permutations=19, rng=np.random.default_rng(0)) == (0.0, 1.0)  # all equal: no shift
+
+
+def test_cka_to_the_tuned_layer_reads_n_a_where_a_layer_does_not_vary() -> None:
+    """CKA is NaN for a constant layer (0/0); the table and page say n/a, never "nan" or a 0 that reads "moved entirely"."""
+    from hiddenlayers.lens import DomainShift, LayerShift
+
+    row = LayerShift(layer="hidden1", units=4, mmd2=0.0, p_value=1.0, a_distance=0.0, dead_source=1.0, dead_target=1.0,
+                     saturated_source=0.0, saturated_target=0.0, cka_tuned=float("nan"))
+    shift = DomainShift([row], 10, 10, 20)
+    assert shift._cells()[0][-1] == "n/a"
+    assert "nan" not in shift.html_section()[3]

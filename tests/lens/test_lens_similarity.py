@@ -61,7 +61,7 @@ def test_errors():
         cka(np.full((5, 2), np.nan), np.ones((5, 2)))
     with pytest.raises(ValueError, match=r"\(n_rows, n_features\)"):
         cka(np.ones(5), np.ones(5))
-    assert cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2))) == 0.0
+    assert np.isnan(cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2))))  # undefined (0/0), not 0
 
 
 def test_layer_similarity_one_model_two_models_two_datasets():
@@ -124,9 +124,11 @@ def test_large_offsets_and_extreme_scales_do_not_change_cka(rng, unbiased):
 
 
 @pytest.mark.parametrize("value", [0.1, 1 / 3, 123.456])
-def test_a_constant_representation_scores_exactly_zero(rng, value):
+def test_a_constant_representation_has_no_cka(rng, value):
     X, Y = np.full((7, 2), value), rng.normal(size=(7, 3))
-    assert cka(X, Y) == 0.0 and cka(X, Y, unbiased=True) == 0.0  # rounding noise of the centring is not structure
+    # 0/0: NaN, never a number from the centring's rounding noise, and never 0 ("nothing in common")
+    assert np.isnan(cka(X, Y)) and np.isnan(cka(X, Y, unbiased=True))
+    assert np.isnan(cka(X, X)) and np.isnan(cka(X, X, unbiased=True))  # not even with itself: there is no geometry
     mixed = np.hstack([np.full((50, 2), value), rng.normal(size=(50, 3))])  # constant columns drop out
     Z = mixed[:, 2:] @ rng.normal(size=(3, 2)) + rng.normal(size=(50, 2))
     for unbiased in (False, True):
@@ -154,3 +156,31 @@ def test_cka_matrix_reads_a_recording_as_layer_similarity_does(rng) -> None:
     assert half.matrix.shape == (3, 1) and half.matrix[0, 0] == pytest.approx(cka(rec["0"], X), rel=1e-12)
     with pytest.raises(ValueError, match=r"^cka_matrix needs A as a non-empty dict .* or a Recording"):
         cka_matrix([rec["0"]])
+
+
+def test_a_dead_layer_is_nan_in_the_matrix_not_zero_and_its_diagonal_is_never_zero(rng) -> None:
+    """A ReLU layer whose every unit is dead read CKA 0 with every layer, itself included, under "1 = the same geometry"."""
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    with torch.no_grad():
+        net[0].bias.fill_(-1000.0)  # every unit of the ReLU off on every row
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    sim = layer_similarity(net, X)
+    assert sim.rows == ["0", "1", "2"]
+    assert sim.matrix[0, 0] == pytest.approx(1.0)
+    assert np.isnan(sim.matrix[1]).all() and np.isnan(sim.matrix[:, 1]).all()  # the dead ReLU: no CKA at all
+    assert np.isnan(sim.matrix[2, 2])  # the head after it is constant too
+
+
+def test_the_reports_heatmap_says_n_a_for_a_constant_layer_and_names_it(rng, monkeypatch) -> None:
+    from hiddenlayers.lens import _plots
+
+    drawn: list[np.ndarray] = []
+    real = _plots.heatmap
+    monkeypatch.setattr(_plots, "heatmap", lambda m, *a: drawn.append(m) or real(m, *a))
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    with torch.no_grad():
+        net[0].bias.fill_(-1000.0)
+    rep = hl.lens.report(net, rng.normal(size=(80, 4)).astype(np.float32), sections=["similarity"])
+    assert np.isnan(drawn[0][1, 1]) and drawn[0][0, 0] == pytest.approx(1.0)
+    html = rep.html
+    assert "n/a: 1, 2 do not vary on these rows (every unit dead or constant)" in html

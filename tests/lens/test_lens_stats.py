@@ -10,6 +10,7 @@ import torch
 
 from hiddenlayers import Network
 from hiddenlayers.lens import MIN_DEAD_ROWS, layer_stats, record, summary
+from hiddenlayers.lens._stats import UnitAccumulator
 
 
 def _net() -> Network:
@@ -322,3 +323,38 @@ def test_summary_prints_layer_names_in_brackets_as_given(rng) -> None:
     assert [line.split()[0] for line in lines if line.startswith(("[bold] dense", "[/blue] dense"))] == ["[bold]", "[/blue]"]
     assert any(line.startswith("a [cm] dense relu") for line in lines)
     assert any(line.startswith("warning: a [cm]: ") for line in lines)
+
+
+@pytest.mark.parametrize("offset", [1e5, -3e6])
+def test_std_and_effective_rank_survive_a_large_mean(rng, offset):
+    """The variance was E[h²] - E[h]², which cancels when the mean dwarfs the spread (a unit at 1e5 ± 0.01 read its std 1%
+    off in float64, and the effective rank with it); a streamed pass gives the numbers of numpy's two-pass formulas."""
+    h = offset + 0.01 * rng.normal(size=(500, 6)) @ np.diag([3.0, 1.0, 1.0, 0.5, 0.2, 0.1])
+    s = layer_stats(h, "identity")
+    np.testing.assert_allclose(s.std, h.std(0), rtol=1e-7)
+    lam = np.linalg.eigvalsh(np.cov(h.T, bias=True))
+    assert s.effective_rank == pytest.approx(lam.sum() ** 2 / (lam**2).sum(), rel=1e-7)
+    acc = UnitAccumulator("identity")
+    for part in np.array_split(h, 7):  # batches as record(stream=True) feeds them
+        acc.update(torch.from_numpy(part))
+    streamed = acc.result("layer")
+    np.testing.assert_allclose(streamed.std, h.std(0), rtol=1e-7)
+    np.testing.assert_allclose(streamed.mean, h.mean(0), rtol=1e-12)
+    assert streamed.effective_rank == pytest.approx(s.effective_rank, rel=1e-7)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_conv_channel_is_judged_dead_on_images_not_on_their_positions(rng, stream, capsys):
+    """Each of a conv layer's positions was counted as a row: on one 8x8 image (64 positions) a channel off there was
+    called dead, though the next image may turn it on; the 30-row rule counts images (and sequences), not positions."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU())
+    with torch.no_grad():
+        net[0].bias.copy_(torch.tensor([-50.0, 0.0, 0.0]))  # channel 0 off everywhere
+    few = record(net, rng.uniform(size=(2, 1, 8, 8)).astype(np.float32), stream=stream).stats["1"]
+    assert few.samples == 128 and few.n_rows == 2 and few.to_dict()["rows"] == 2
+    assert few.n_dead == 1 and not few.dead_known and few.dead_text == "n/a"
+    assert few.warnings()[0].startswith("1: 1 of 3 ReLU units is inactive on these 2 rows, too few to call a unit dead")
+    many = record(net, rng.uniform(size=(MIN_DEAD_ROWS, 1, 8, 8)).astype(np.float32), stream=stream).stats["1"]
+    assert many.n_rows == MIN_DEAD_ROWS and many.dead_known and many.n_dead == 1
+    one = record(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Tanh()), np.ones((1, 1, 6, 6), np.float32)).stats["1"]
+    assert one.n_dead == 0  # a constant image's channel is constant over its positions: one example cannot show variation

@@ -468,3 +468,17 @@ def test_repr_shows_the_arguments_as_an_estimator_repr_shows_its_callbacks():
         "Timelapse(X=<150x4 rows>, y=<labels>, every=2, layers=None, resolution=30, max_frames=60, max_rows=2000)"
     )
     assert "callbacks=[Timelapse(X=<150x4 rows>, y=None, every=1" in repr(hl.MLPClassifier(callbacks=[hl.lens.Timelapse(X)]))
+
+
+def test_the_curves_caption_names_a_validation_line_only_where_one_is_drawn(watched, moons, tmp_path):
+    """A fit without validation drew no green line, yet the caption read "validation score (green, dashed)"."""
+    _, tl = watched  # no early stopping: no validation score
+    page = tmp_path / "plain.html"
+    tl.save(page)
+    assert "training loss (blue); red line = this frame" in page.read_text()
+    assert "green, dashed" not in page.read_text()
+    X, y = moons
+    scored = Timelapse(X, y, every=4, resolution=4)
+    _fit(X, y, [scored], max_iter=4, early_stopping=True)
+    scored.save(tmp_path / "scored.html")
+    assert "training loss (blue), validation score (green, dashed); red line = this frame" in (tmp_path / "scored.html").read_text()

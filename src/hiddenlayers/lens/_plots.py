@@ -118,12 +118,17 @@ def heatmap(matrix: np.ndarray, rows: list[str], cols: list[str], title: str) ->
     n, m = matrix.shape
     fig = new_figure(max(3.5, 0.9 * m + 1.8), max(3.0, 0.7 * n + 1.2))
     ax = fig.add_subplot(1, 1, 1)
-    im = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d9d9d9")  # NaN (undefined: a constant layer's CKA) in grey
+    im = ax.imshow(np.ma.masked_invalid(matrix), vmin=0, vmax=1, cmap=cmap)
     ax.set_xticks(range(m), [label(c) for c in cols], rotation=30, ha="right", fontsize=9)
     ax.set_yticks(range(n), [label(r) for r in rows], fontsize=9)
     for i in range(n):
         for j in range(m):
-            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=8, color="white" if matrix[i, j] < 0.6 else "black")
+            v = matrix[i, j]
+            text, dark = ("n/a", False) if np.isnan(v) else (f"{v:.2f}", v < 0.6)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, shrink=0.8)
     return fig

@@ -92,6 +92,25 @@ def _can_stratify(y: np.ndarray, test_size: float) -> bool:
     return bool(counts.min() >= 2) and min(n_test, y.shape[0] - n_test) >= counts.size
 
 
+def refuse_missing_labels(y: np.ndarray, name: str = "y") -> None:
+    """One line naming the first row of ``y`` that is NaN, None or infinite, before any probe (scikit-learn's
+    "Input y contains NaN." named neither the argument's row nor the fix)."""
+    if y.dtype.kind in "fc":
+        bad = ~np.isfinite(y)
+    elif y.dtype.kind == "O":
+        import pandas as pd
+
+        bad = np.asarray(pd.isna(y), dtype=bool) | np.array([isinstance(v, float) and not np.isfinite(v) for v in y.ravel()]).reshape(y.shape)
+    else:
+        return
+    if bad.any():
+        first = int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(1))[0])
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} missing or infinite label(s) (first in row {first}): "
+            "drop those rows (from X too) or fill them in."
+        )
+
+
 #: The most training rows for which :func:`_row_space` solves in the rows' span: its n x n Gram matrix and
 #: eigendecomposition cost ~n^2 d, which beyond a few thousand rows outgrows L-BFGS on the features themselves.
 ROW_SPACE_MAX_ROWS = 2000
@@ -139,7 +158,10 @@ def probe_features(
         raise ValueError(f"y must be 1-D labels or targets, one per row. Received shape {y.shape}.")
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be in (0, 1). Received: test_size={test_size!r}.")
+    refuse_missing_labels(y)
     n = y.shape[0]
+    if n < 2:
+        raise ValueError(f"a probe needs at least 2 rows, one to fit on and one held out to score it. Received {n}; pass more rows.")
     for name, f in features.items():
         if f.shape[0] != n:
             raise ValueError(f"{name} has {f.shape[0]} rows but y has {n}: pass one label per row of X.")
@@ -205,6 +227,7 @@ def probe(
     Xp = target.prepared(X)
     if n_rows(Xp) != y.shape[0]:
         raise ValueError(f"X has {Xp.shape[0]} rows but y has {y.shape[0]}: pass one label per row.")
+    refuse_missing_labels(y)  # rows named in y as given, before a sample is drawn
     idx = sample_index(int(Xp.shape[0]), cap, random_state)
     if idx is not None:
         Xp, y = take_rows(Xp, idx), y[idx]
@@ -217,4 +240,4 @@ def probe(
     return probe_features(feats, y, test_size=test_size, random_state=random_state, task=task)
 
 
-__all__ = ["ProbeResult", "model_task", "probe", "probe_features", "probe_task"]
+__all__ = ["ProbeResult", "model_task", "probe", "probe_features", "probe_task", "refuse_missing_labels"]

@@ -242,7 +242,7 @@ class Recorder:
             acc = self.acc.get(key)
             if acc is None:
                 acc = self.acc[key] = UnitAccumulator(self.acts[key], role=self.roles[key])
-            acc.update(as_units(t, self.kinds[key], lengths))
+            acc.update(as_units(t, self.kinds[key], lengths), rows=t.shape[0])
         if self.keep:
             self.outputs[key].append(t)
             if lengths is not None:
@@ -534,7 +534,7 @@ def _record_blocks(
         for name, a in full.items():
             acc = UnitAccumulator(rec.acts[name], role=rec.roles.get(name))
             ln = lengths.get(name)
-            acc.update(as_units(torch.from_numpy(a), rec.kinds[name], None if ln is None else torch.from_numpy(ln)))
+            acc.update(as_units(torch.from_numpy(a), rec.kinds[name], None if ln is None else torch.from_numpy(ln)), rows=a.shape[0])
             stats[name] = acc.result(name)
     return Recording(
         arrays=full,

@@ -80,9 +80,10 @@ def _architecture(model: Any, module: torch.nn.Module, rec: Any, in_shape: tuple
 
     names = list(rec)
     rows = [["input", in_dtype, " × ".join(map(str, in_shape)) or "1", "", ""]]
-    heads = [n for n, _ in module.named_modules() if (n == "head" or n.endswith(".head")) and n not in names]
+    mods = dict(module.named_modules())
+    heads = [n for n in mods if (n == "head" or n.endswith(".head")) and n not in names]
     for name in names + heads:
-        mod = module.get_submodule(name)
+        mod = mods.get(name, module)  # not a path: a bare leaf module (nn.Linear, nn.GRU) recorded under its type's name
         if name in rec.arrays:
             shape = " × ".join(map(str, rec.arrays[name].shape[1:]))
             act = rec.activations.get(name) or ""
@@ -182,16 +183,21 @@ def _to_array(Xp: Any) -> np.ndarray:
     return np.asarray(Xp)
 
 
-def _prepare(model: Any, X: Any, y: Any, max_rows: int | None, n_names: int | None = None) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
+def _prepare(model: Any, X: Any, y: Any, max_rows: int | None, n_names: int | None = None, *,
+             probes: bool = False) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None]:
     """``(target, network-input rows, labels, their positions)``, at most ``max_rows`` of each; ``y`` must give one label per row.
 
     The positions are those of the drawn rows among the network-input rows (None: every row, in order), so the
     page names a row by its place in ``X``, not in the sample. ``n_names``: the length of :func:`report`'s ``row_names``,
-    which must give one name per network-input row.
+    which must give one name per network-input row. ``probes``: the page probes the layers on ``y``, so a missing
+    label is refused now, naming its row, not as scikit-learn's "Input y contains NaN." half-way through the page.
     """
+    from ._probes import refuse_missing_labels
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
 
+    if y is not None and probes:
+        refuse_missing_labels(np.asarray(y))
     cap = check_max_rows(max_rows, 2)  # X[:-5] used to drop the last rows silently
     target = as_target(model)
     Xp = target.prepared(X)
@@ -226,8 +232,12 @@ def _similarity(names: list[str], feats: dict[str, np.ndarray]) -> tuple[str, st
     if len(names) < 2:
         return "Layer similarity.", H.na_html("only one hidden layer; nothing to compare.")
     sim = cka_matrix(feats, unbiased=False)
+    caption = "1 = the same geometry up to rotation and scale"
+    flat = [n for n, d in zip(sim.rows, np.diag(sim.matrix), strict=True) if np.isnan(d)]
+    if flat:  # CKA is 0/0 for a layer that does not vary: no number, not a 0 that reads as "nothing in common"
+        caption += f"; n/a: {', '.join(flat)} {'does' if len(flat) == 1 else 'do'} not vary on these rows (every unit dead or constant)"
     return "How similar the layers' representations are (linear CKA).", H.figure_html(
-        heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), "1 = the same geometry up to rotation and scale")
+        heatmap(sim.matrix, sim.rows, sim.cols, "linear CKA (biased estimator)"), caption)
 
 
 def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dict[str, np.ndarray], advice: str = ADVICE["labels"]) -> tuple[str, str]:
@@ -332,7 +342,7 @@ def report(
     t0 = time.perf_counter()
     say = progress or (lambda stage: None)
     say("recording the hidden layers")
-    target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names))
+    target, Xp, yv, positions = _prepare(model, X, y, max_rows, None if row_names is None else len(row_names), probes="probes" in wanted)
     model, title, names = _pipeline_view(model, target, title, names)
     rec = record_prepared(target, Xp, layers)
     Xa = _to_array(Xp)
@@ -526,22 +536,38 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
         y_pts = yv if yv is None or nm.rows is None else np.asarray(yv)[nm.rows]  # the labels of the sampled points
         for n in names:
             m = nm.maps[n]
-            units = [int(u) for u in np.argsort(-m.reshape(m.shape[0], -1).std(1))[:k]]
+            units = _varying_units(m.reshape(m.shape[0], -1).T, k)
+            if not units:  # a flat map per unit says nothing: the layer is dead or constant over the plane
+                parts.append(H.na_html(f"{n}: every unit has one output over the whole plane (dead or constant): no map to draw."))
+                continue
             parts.append(H.figure_html(neuron_grid(m, sorted(units), nm.extent, nm.points, y_pts, n, nm.axes),
                                        f"{n}: the {len(units)} most varying units; red = high output, dots = data"))
-    rows = []
+    rows, flat = [], []
     for n in names:
         f = rec.features(n)
         top = top_activating(f, 3)
-        order = np.argsort(-f.std(0))[: min(k, f.shape[1])]
+        order = _varying_units(f, k)
+        if not order:
+            flat.append(n)
         for u in order:
             r = top[u]
             lab = "" if yv is None else ", ".join(str(yv[i]) for i in r)
             at = [str(int(i)) for i in r] if shown is None else [str(shown[0][i]) for i in r]  # names in X or the file, not places in the sample
             rows.append([n, int(u), ", ".join(at), f"{f[r[0], u]:.3g}", lab])
     note = "positions in X, counted from 0" if shown is None else shown[1]
+    if flat:  # a constant unit's "top rows" would be ties broken by position: rows named for no reason
+        note += f"; units constant on these rows are left out (every unit of {', '.join(flat)})"
     parts.append(f"<h3>Rows that activate each unit most</h3><p>top rows: {H.esc(note)}.</p>" + H.table_html(["layer", "unit", "top rows", "max output", "their labels"], rows))
     return "".join(parts)
+
+
+def _varying_units(f: np.ndarray, k: int) -> list[int]:
+    """At most ``k`` units of ``f`` ``(n, units)``, the most varying first, leaving out the constant ones (a dead unit's
+    rows all tie, so its "most active rows" would be the first or last positions, and its map one flat colour)."""
+    lo, hi = f.min(0), f.max(0)
+    varies = (hi - lo) > 1e-6 * (1.0 + np.maximum(np.abs(lo), np.abs(hi)))  # the lens's rule for a constant unit
+    order = np.argsort(-f.std(0), kind="stable")
+    return [int(u) for u in order if varies[u]][:k]
 
 
 __all__ = ["ADVICE", "REPORT_SECTIONS", "SECTIONS", "Report", "report", "report_advice", "report_sections"]

@@ -12,7 +12,8 @@ One row per hidden layer:
 * ``dead_source``/``dead_target`` and ``saturated_*``: unit rates per domain (from the lens stats);
 * ``target_probe``: held-out linear-probe accuracy on the target when ``y_target`` is given;
 * ``cka_tuned``: linear CKA between the source layer and the fine-tuned layer on target rows
-  when ``tuned`` (the model after fine-tuning) is given: 1 = the layer did not move.
+  when ``tuned`` (the model after fine-tuning) is given: 1 = the layer did not move; NaN (shown n/a) where
+  either layer does not vary on those rows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from .._pipe import through_head
-from ._probes import probe_features, probe_task
+from ._probes import probe_features, probe_task, refuse_missing_labels
 from ._record import record
 from ._similarity import cka
 from ._target import as_target, check_max_rows, count_rows, require_finite, sample_index, take_rows
@@ -84,7 +85,7 @@ class DomainShift:
             out.append([
                 r.layer, str(r.units), f"{r.mmd2:.4f}", f"{r.p_value:.3f}", f"{r.a_distance:.2f}",
                 f"{r.dead_source:.0%} / {r.dead_target:.0%}", f"{r.saturated_source:.0%} / {r.saturated_target:.0%}",
-                "-" if r.target_probe is None else f"{r.target_probe:.3f}", "-" if r.cka_tuned is None else f"{r.cka_tuned:.3f}",
+                "-" if r.target_probe is None else f"{r.target_probe:.3f}", "-" if r.cka_tuned is None else "n/a" if np.isnan(r.cka_tuned) else f"{r.cka_tuned:.3f}",
             ])
         return out
 
@@ -230,6 +231,7 @@ def domain_shift(
         n_t = count_rows(X_target)
         if y_target.shape[0] != n_t:
             raise ValueError(f"X_target has {n_t} rows but y_target has {y_target.shape[0]}: pass one label per target row.")
+        refuse_missing_labels(y_target, "y_target")
         idx = np.sort(rng.choice(n_t, size=min(cap, n_t), replace=False))
         Xt = take_rows(X_target, idx)
         y_t = y_target[idx]

@@ -12,6 +12,11 @@ Both estimators are computed in feature space, ``O(n·d²)`` instead of the
   features outnumber rows. Needs at least 4 rows.
 
 Rows must correspond: row ``i`` of ``X`` and ``Y`` is the same example.
+
+A representation that does not vary over the rows (a layer whose units are all dead or
+constant) has no similarity structure: CKA is 0/0 there, NaN (Kornblith et al.'s own code
+and torch-cka divide by zero too), not 0, which read as "nothing in common", also for the
+layer against itself, where CKA is 1 by definition.
 """
 
 from __future__ import annotations
@@ -77,8 +82,9 @@ def _hsic_unbiased(X: Tensor, Y: Tensor) -> Tensor:
 def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
     """Linear CKA between ``X (n, d1)`` and ``Y (n, d2)``, a number in [0, 1] (unbiased: may dip below 0).
 
-    Computed in float64 on column-centred data; 0.0 when either representation
-    is constant (it carries no similarity structure).
+    Computed in float64 on column-centred data. NaN where it is undefined: either
+    representation constant over the rows (every unit dead or stuck: 0/0), or, unbiased,
+    a self-HSIC estimate at or below 0 (too few rows for the estimator).
 
     >>> import numpy as np
     >>> h1 = np.random.default_rng(0).normal(size=(50, 4))
@@ -101,18 +107,18 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
         raise ValueError("CKA needs at least 2 rows.")
     Xc, Yc = _centred(Xt), _centred(Yt)
     if Xc is None or Yc is None:
-        return 0.0  # a constant representation carries no similarity structure
+        return float("nan")  # a constant representation: 0/0, no similarity structure to compare
     hsic = _hsic_unbiased if unbiased else _hsic_biased
     xy, xx, yy = hsic(Xc, Yc), hsic(Xc, Xc), hsic(Yc, Yc)
     denom = torch.sqrt(torch.clamp(xx, min=0.0) * torch.clamp(yy, min=0.0))
     if float(denom) <= 0.0:
-        return 0.0  # unbiased, few rows: a self-HSIC estimate at or below 0
+        return float("nan")  # unbiased, few rows: a self-HSIC estimate at or below 0
     return float(xy / denom)
 
 
 @dataclass
 class CKAResult:
-    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``)."""
+    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``); NaN where a layer is constant (see :func:`cka`)."""
 
     rows: list[str]
     cols: list[str]

@@ -73,6 +73,15 @@ class LayerStats:
     sparsity: float
     effective_rank: float
     role: str | None = None  # a layer with no activation of its own: "pooling", "flatten" or "dropout" (activation is None)
+    # Examples the statistics come from; ``samples`` counts a conv layer's positions and a recurrent layer's steps
+    # too (N*H*W, N*T), which are no independent rows: a channel off at all 64 positions of one image may be on for
+    # the next image. None: each sample is a row (``layer_stats`` of an (n, units) matrix).
+    rows: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """The examples behind the statistics: ``rows``, or ``samples`` where each sample is a row."""
+        return self.samples if self.rows is None else self.rows
 
     @property
     def activation_text(self) -> str:
@@ -95,7 +104,7 @@ class LayerStats:
     @property
     def dead_known(self) -> bool:
         """Whether these rows are enough to call a unit dead: ``MIN_DEAD_ROWS`` for a ReLU-like layer (see the module doc)."""
-        return not (self.activation in _RELU_LIKE and self.samples < MIN_DEAD_ROWS)
+        return not (self.activation in _RELU_LIKE and self.n_rows < MIN_DEAD_ROWS)
 
     @property
     def dead_text(self) -> str:
@@ -113,7 +122,7 @@ class LayerStats:
         label = _label(self.activation)
         if self.n_dead and not self.dead_known:
             verb = "is" if self.n_dead == 1 else "are"
-            rows = "this 1 row" if self.samples == 1 else f"these {self.samples} rows"
+            rows = "this 1 row" if self.n_rows == 1 else f"these {self.n_rows} rows"
             out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} inactive on {rows}, too few to call a unit dead "
                        f"(that takes at least {MIN_DEAD_ROWS} rows): look again on more rows.")
         elif self.n_dead:
@@ -150,7 +159,7 @@ class LayerStats:
     def to_dict(self) -> dict[str, float | int | str | None]:
         """Layer-level numbers only (JSON-able)."""
         return {
-            "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples,
+            "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples, "rows": self.n_rows,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
             "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
@@ -179,7 +188,7 @@ def few_rows_note(stats: list[LayerStats]) -> str | None:
     short = [s for s in stats if not s.dead_known]
     if not short:
         return None
-    n = short[0].samples
+    n = short[0].n_rows
     rows = "1 row is" if n == 1 else f"{n} rows are"
     return (f"dead is n/a: {rows} too few to call a ReLU unit dead (it takes {MIN_DEAD_ROWS}: a unit on for a tenth of the rows is off "
             f"on all of {MIN_DEAD_ROWS} random rows only {0.9 ** MIN_DEAD_ROWS:.0%} of the time); the warnings count the units inactive on these rows.")
@@ -208,10 +217,12 @@ class UnitAccumulator:
         self.bounds = act.saturation if act is not None else None
         self.margin, self.stuck = margin, stuck
         self.n = 0
+        self.rows: int | None = 0  # None once a batch came without its row count: each sample is then a row
         self.sum: Tensor | None = None
 
-    def update(self, h: Tensor) -> None:
-        """Add one batch ``h`` of shape ``(samples, units)``."""
+    def update(self, h: Tensor, rows: int | None = None) -> None:
+        """Add one batch ``h`` of shape ``(samples, units)``; ``rows``: the examples it holds, where a conv layer's positions
+        or a recurrent layer's steps make several samples of one example (None: each sample is one)."""
         h = h.detach().to(torch.float64)
         if self.sum is None:
             u = h.shape[1]
@@ -220,11 +231,16 @@ class UnitAccumulator:
             self.active, self.zero, self.sat = z.clone(), z.clone(), z.clone()
             self.lo = torch.full_like(z, float("inf"))
             self.hi = torch.full_like(z, float("-inf"))
+            self.shift: Tensor | None = None
         if h.shape[0] == 0:
             return
+        if self.shift is None:  # the first batch's mean: sums of h - shift keep the variance from cancelling (below)
+            self.shift = h.mean(0)
         self.n += h.shape[0]
-        self.sum += h.sum(0)
-        self.gram += h.T @ h  # (units, units)
+        self.rows = None if rows is None or self.rows is None else self.rows + int(rows)
+        d = h - self.shift
+        self.sum += d.sum(0)
+        self.gram += d.T @ d  # (units, units)
         self.active += (h > self.threshold).sum(0)
         self.zero += (h.abs() <= _ZERO).sum(0)
         self.lo = torch.minimum(self.lo, h.min(0).values)
@@ -239,8 +255,11 @@ class UnitAccumulator:
         if self.sum is None or self.n == 0:
             raise ValueError(f"layer {name!r} produced no rows: record at least one row before reading statistics.")
         n = float(self.n)
-        mean = self.sum / n
-        cov = self.gram / n - torch.outer(mean, mean)
+        # Shifted data: cov = E[d dᵀ] - E[d] E[d]ᵀ with d = h - shift, E[d] ≈ 0. Unshifted, E[h²] - E[h]² cancelled
+        # when the mean dwarfs the spread (a unit at 1e5 ± 0.01 read std 0 in float64).
+        offset = self.sum / n
+        mean = offset if self.shift is None else self.shift + offset  # shift: set with the first row (n > 0 here)
+        cov = self.gram / n - torch.outer(offset, offset)
         var = torch.clamp(torch.diagonal(cov), min=0.0)
         # Participation ratio without an eigendecomposition: for symmetric cov,
         # sum(λ) = trace and sum(λ²) = squared Frobenius norm (eigvalsh cost ~10 ms
@@ -250,7 +269,8 @@ class UnitAccumulator:
         frac_active = (self.active / n).cpu().numpy() if self.activation is not None else np.full(int(mean.shape[0]), np.nan)
         lo, hi = self.lo.cpu().numpy(), self.hi.cpu().numpy()
         scale = np.maximum(np.abs(lo), np.abs(hi))
-        constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (self.n >= 2)
+        n_rows = self.n if self.rows is None else self.rows
+        constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (n_rows >= 2)  # one example cannot show variation, at any position
         dead = (frac_active == 0) if self.activation in _RELU_LIKE else constant
         frac_sat = (self.sat / n).cpu().numpy() if self.bounds is not None else None
         saturated = (frac_sat >= self.stuck) if frac_sat is not None else np.zeros_like(dead)
@@ -259,7 +279,7 @@ class UnitAccumulator:
             mean=mean.cpu().numpy(), std=np.sqrt(var.cpu().numpy()), min=lo, max=hi,
             fraction_active=frac_active, fraction_saturated=frac_sat, dead=dead.astype(bool),
             saturated=saturated.astype(bool) & ~dead, sparsity=float(self.zero.sum() / (n * mean.shape[0])),
-            effective_rank=float(pr), role=self.role,
+            effective_rank=float(pr), role=self.role, rows=self.rows,
         )
 
 

@@ -173,6 +173,13 @@ def _curve_svg(tl: Timelapse, w: int = 260, h: int = 150) -> tuple[str, dict[int
     return svg, {e: x(e) for e in tl.epochs}
 
 
+def _curve_caption(tl: Timelapse) -> str:
+    """What the curve draws: the validation score's dashed line only where a fit scored one (no early stopping, no line)."""
+    curve = tl.curve or [(f.epoch, f.train_loss, f.val_score) for f in tl.frames]
+    scored = any(math.isfinite(v) for _, _, v in curve)
+    return "training loss (blue)" + (", validation score (green, dashed)" if scored else "") + "; red line = this frame"
+
+
 def _label(frame: TimelapseFrame) -> str:
     parts = [f"epoch {frame.epoch}"]
     if math.isfinite(frame.train_loss):
@@ -207,7 +214,7 @@ def page(tl: Timelapse, title: str) -> str:
                 f'<span id="label" class="mono">{esc(_label(frames[-1]))}</span></div>')
     left = (f'<div><div class="outwrap">{"".join(outs)}{_points_svg(tl)}</div>'
             f'<p class="lead">{esc(tl.output_label)} over the {esc(axes)} plane; dots = data</p>{curve}'
-            '<p class="lead">training loss (blue), validation score (green, dashed); red line = this frame</p></div>')
+            f'<p class="lead">{_curve_caption(tl)}</p></div>')
     body = (f"<section><h2>Hidden units during training</h2><p class=\"lead\">Each unit's output over the {esc(axes)} plane "
             f"(red = positive, blue = negative, white = 0; each layer scaled by its largest |output| in that frame). "
             f"{len(frames)} frames, epochs {frames[0].epoch}–{frames[-1].epoch}.</p>{note}{controls}"
