@@ -84,6 +84,29 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
+    """A run killed mid-fit, then a file added to the folder: the re-run resumed silently on the new files; now one line naming
+    the file and the fix, the checkpoint kept."""
+    from hiddenlayers.data import ParquetSource
+
+    class Die(hl.Callback):
+        def on_epoch_end(self, *, logs, **kwargs) -> None:
+            if logs["epoch"] == 2:
+                raise RuntimeError("killed")
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ckpt = tmp_path / "model.safetensors.ckpt"
+    with monkeypatch.context() as mp:
+        mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        with pytest.raises(RuntimeError, match="killed"):
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[Die()]).fit(ParquetSource(str(d), target="y"))
+    pd.read_parquet(d / "part1.parquet").to_parquet(d / "part2.parquet")
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"checkpoint '{ckpt}' was written by a run on other files: since then 'part2.parquet' was added")
+    assert "data check" not in result.stderr and ckpt.is_file() and not out.exists()
+
+
 def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_findings(tmp_path):
     """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks every row
     from the streaming pass (near duplicates too, from a second read: the summary has no first-batch caveat), and leaves out the

@@ -48,6 +48,7 @@ _EXPORTS = {
     "row_count": "._shape",
     "ParquetSource": "._stream",
     "is_source": "._stream",
+    "fingerprint_change": "._stream_fingerprint",
     "stream_file_columns": "._stream_files",
     "check_columns": "._stream_files",
     "header_columns": "._header",

@@ -203,6 +203,19 @@ class ParquetSource:
         self._unit_files = [u.path for u in units]
         return units
 
+    def fingerprint(self) -> dict[str, Any]:
+        """A cheap record of the files read (no row read): each file's path relative to their folder, size, modification time and,
+        for Parquet, rows from the footers. A streamed fit's checkpoint keeps it, to refuse resuming on other files
+        (:func:`~._stream_fingerprint.fingerprint_change` says what differs)."""
+        from ._stream_fingerprint import fingerprint
+
+        rows: dict[str, int] | None = None
+        if self.file_format == "parquet":
+            rows = {}
+            for unit, file in zip(self.units, self._unit_files):
+                rows[file] = rows.get(file, 0) + sum(int(rg.num_rows) for rg in unit.row_groups)
+        return fingerprint(self.files, rows)
+
     def read_unit(self, i: int) -> Iterator[Any]:
         """The record batches of unit ``i`` as pandas DataFrames (features, target, weight); a failed read is a DataError naming the file."""
         import pyarrow as pa

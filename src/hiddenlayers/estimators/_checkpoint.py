@@ -65,9 +65,37 @@ def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "m
         raise ValueError(f"checkpoint '{path}': {refusal}, or delete it to train from the start.")
 
 
+def check_inputs(saved: dict[str, Any] | None, inputs: dict[str, Any], path: str, *, warn_unrecorded: bool = True) -> dict[str, Any] | None:
+    """``saved`` (a checkpoint, or None) when it was written by a run on the files ``inputs`` fingerprints
+    (:meth:`~hiddenlayers.data.ParquetSource.fingerprint`), else one ValueError naming what changed: resuming on other
+    files would go on with the old files' epochs, statistics and held-out units as if nothing had happened.
+
+    A checkpoint written before it recorded its files resumes as before, with a warning (``warn_unrecorded``) that they were
+    not compared."""
+    from ..data import fingerprint_change
+
+    if saved is None:
+        return None
+    if "inputs" not in saved:
+        if warn_unrecorded:
+            import warnings
+
+            from .._stacklevel import user_stacklevel
+
+            warnings.warn(f"checkpoint '{path}' records no fingerprint of the files it was trained on (an older hiddenlayers wrote it): "
+                          "resuming without checking that they are these files.", UserWarning, stacklevel=user_stacklevel())
+        return saved
+    changed = fingerprint_change(saved["inputs"], inputs)
+    if changed is not None:
+        raise ValueError(f"checkpoint '{path}' was written by a run on other files: since then {changed}. Resuming would go on with "
+                         "the old files' epochs and statistics: delete the checkpoint to train from the start on these files, "
+                         "or put back the files it was trained on.")
+    return saved
+
+
 def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> dict[str, Any] | None:
     """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
-    (another network, or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
+    (another network, or on other files (:func:`check_inputs`), or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
     :func:`check_epochs`, naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there),
     so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
 
@@ -91,9 +119,10 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     with torch.device("meta"):
         net = Network(len(scan.preprocessor.output_names), est._validate_params(), n_out, activation=est.activation, init="none")
     checked_weights(net, saved["network"], path)
+    check_inputs(saved, src.fingerprint(), path, warn_unrecorded=False)  # the fit warns of a checkpoint without a record
     check_checkpoint_scaling(est, saved.get("target_scaling"), path)
     check_epochs(est, saved, path, epochs_name)
     return saved
 
 
-__all__ = ["check_checkpoint", "check_epochs", "checked_weights", "epochs_of", "read_checkpoint"]
+__all__ = ["check_checkpoint", "check_epochs", "check_inputs", "checked_weights", "epochs_of", "read_checkpoint"]

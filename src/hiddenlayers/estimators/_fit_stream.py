@@ -64,7 +64,7 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
-from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
+from ._checkpoint import check_epochs, check_inputs, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -107,6 +107,7 @@ class _Stream:
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
     stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
     val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
+    inputs: dict[str, Any] = field(default_factory=dict)  # the source's files when the call began (its checkpoint records them)
 
     @property
     def held_out(self) -> bool:
@@ -145,7 +146,7 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     val = None if given_val is None else stream_validation(est, src, scan, *given_val)
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
-                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val)
+                     offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val, inputs=src.fingerprint())
     ckpt = os.environ.get(CHECKPOINT_ENV) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
@@ -174,7 +175,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
     rows_per_chunk = s.batch * CHUNK_BATCHES
     seed = stream_seed(est)
     target_epochs = len(history) + epochs
-    saved = read_checkpoint(ckpt) if ckpt else None
+    saved = check_inputs(read_checkpoint(ckpt), s.inputs, ckpt) if ckpt else None  # refused when written on other files
     call_from = s.offset  # the seconds before this call (max_time's start): a resumed run's call is the broken run's
     if saved is not None:  # a restarted run: set the estimator up on one chunk, then take the saved state
         with one_epoch_settings(est, s.batch):
@@ -228,7 +229,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
-            save_checkpoint(ckpt, _checkpoint(est, history, no_imp, schedule, best_state))
+            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "inputs": s.inputs})
         if reason:
             history.stop_reason = reason
             break
