@@ -271,3 +271,29 @@ def test_no_check_makes_a_source_whose_pass_keeps_no_check_bookkeeping(tmp_path,
     ok("train", d, "--target", "y", "--epochs", "1", "--no-check", "--out", tmp_path / "a.safetensors")
     ok("train", d, "--target", "y", "--epochs", "1", "--out", tmp_path / "b.safetensors")
     assert made == [False, True]
+
+
+def test_a_validation_fraction_early_stopping_would_ignore_is_refused(tmp_path):
+    """Two CSV files (two units): early stopping stays off by default, and a typed --validation-fraction was ignored without a
+    word; --no-early-stopping with it too. Both one line, before any row is read; with --early-stopping it holds out a file."""
+    d, out = _folder(tmp_path, "csv"), tmp_path / "m.safetensors"
+    result = run("train", d, "--target", "y", "--validation-fraction", "0.3", "--out", out)
+    assert_user_error(result, f"--validation-fraction 0.3 would be ignored: early stopping is off for {d}, which has 2 row group(s) or "
+                              "CSV file(s) (it turns on from 4): add --early-stopping to hold out whole row groups, or drop --validation-fraction.")
+    assert "data check" not in result.stderr
+    (tmp_path / "p").mkdir()
+    assert_user_error(run("train", _folder(tmp_path / "p"), "--target", "y", "--validation-fraction", "0.3", "--no-early-stopping", "--out", out),
+                      "--validation-fraction 0.3 would be ignored: early stopping is off, so nothing is held out")
+    ok("train", d, "--target", "y", "--validation-fraction", "0.3", "--early-stopping", "--epochs", "1", "--hidden", "3", "--out", out)
+    assert len(hl.load(out).validation_scores_) == 1
+
+
+def test_too_few_files_for_early_stopping_is_refused_before_the_data_check(tmp_path):
+    """One CSV file with --early-stopping holds out the only unit: the refusal came after the data check had read every row
+    (its summary printed first); now from the file count, before it."""
+    d = tmp_path / "one"
+    d.mkdir()
+    pd.DataFrame({"a": np.arange(50.0), "b": np.ones(50), "y": np.arange(50) % 2}).to_csv(d / "a.csv", index=False)
+    result = run("train", d, "--target", "y", "--early-stopping", "--out", tmp_path / "m.safetensors")
+    assert_user_error(result, f"training failed: early stopping holds out whole row groups (or CSV files), and {d} has only 1")
+    assert "data check" not in result.stderr

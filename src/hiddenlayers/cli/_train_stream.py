@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -258,7 +258,7 @@ def _check_options(task: str, params: dict[str, Any], seed: int, max_categories:
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
-    gradient_flow: bool = False, validation: str | None = None, log: str | None = None,
+    gradient_flow: bool = False, validation: str | None = None, log: str | None = None, typed: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
@@ -272,6 +272,7 @@ def run_train_stream(
     ``validation``: ``--validation``'s folder, glob or file, streamed as the fit's ``X_val`` (:func:`~._validation.validation_source`):
     early stopping scores its rows and every unit of ``data`` trains.
     ``log``: ``--log``'s CSV file, one row per pass written by rank 0 as the fit runs; a restarted run adds to it (:mod:`._log`).
+    ``typed``: the options the user typed (by parameter name), so a ``--validation-fraction`` the fit would ignore is refused.
     """
     from ..data import ParquetSource
     from ..training import init_from_env, is_writer, shutdown_distributed
@@ -294,6 +295,7 @@ def run_train_stream(
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
                             max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
+        params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = src.scan()
@@ -304,8 +306,6 @@ def run_train_stream(
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
-        if params.get("early_stopping") is None:  # on with --validation (its rows score it), else from 4 units (some held out)
-            params = {**params, "early_stopping": val is not None or len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         if not is_writer():  # --set verbose=true: rank 0's lines only (every rank printed the same lines, interleaved)
             model.set_params(verbose=False)
@@ -334,6 +334,30 @@ def run_train_stream(
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _early_stopping_for(src: Any, params: dict[str, Any], validation: str | None, typed: Collection[str]) -> dict[str, Any]:
+    """``params`` with early stopping decided for ``src`` (on with ``--validation``, whose rows score it, else from 4 units),
+    once its units are enough for it and the ranks (:func:`~hiddenlayers.estimators.refuse_unit_counts`: from the footers, before
+    the data check reads every row, which it did first); a typed ``--validation-fraction`` it would ignore (early stopping
+    off) is refused (``typed``: the options the user typed)."""
+    from ..estimators import refuse_unit_counts
+    from ..training import distributed_world
+
+    if params.get("early_stopping") is None:
+        params = {**params, "early_stopping": validation is not None or len(src.units) >= 4}
+    if "validation_fraction" in typed and not params["early_stopping"]:
+        few = "early_stopping" not in typed and len(src.units) < 4
+        why = (f"early stopping is off for {src.path}, which has {len(src.units)} row group(s) or CSV file(s) (it turns on from 4): "
+               "add --early-stopping to hold out whole row groups, or drop --validation-fraction" if few else
+               "early stopping is off, so nothing is held out: drop --validation-fraction, or turn early stopping on")
+        raise UserError(f"--validation-fraction {params['validation_fraction']:g} would be ignored: {why}.")
+    held = bool(params["early_stopping"]) and validation is None
+    try:
+        refuse_unit_counts(src, held, float(params["validation_fraction"]), distributed_world()[1])
+    except ValueError as exc:
+        raise _training_failed(exc) from None
+    return params
 
 
 def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:

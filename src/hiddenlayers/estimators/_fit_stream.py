@@ -75,6 +75,7 @@ from ._stream_plan import (
     no_improvement_rule,
     one_epoch_settings,
     plan_units,
+    refuse_unit_counts,
     stream_seed,
 )
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
@@ -128,6 +129,9 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
 
     init_from_env()  # under torchrun, its process group (the command line has joined it already; else one process)
     rank, world = distributed_world()
+    est._validate_params()
+    # too few units for early stopping or the ranks: refused from the footers, before the statistics pass reads every row
+    refuse_unit_counts(src, bool(est.early_stopping and not incremental and given_val is None), est.validation_fraction, world)
     scan = src.scan()
     check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
