@@ -297,3 +297,24 @@ def test_too_few_files_for_early_stopping_is_refused_before_the_data_check(tmp_p
     result = run("train", d, "--target", "y", "--early-stopping", "--out", tmp_path / "m.safetensors")
     assert_user_error(result, f"training failed: early stopping holds out whole row groups (or CSV files), and {d} has only 1")
     assert "data check" not in result.stderr
+
+
+def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(tmp_path, monkeypatch):
+    """Rank 0 alone runs the statistics pass and the data check now (each worker read every file for them before); its fatal
+    finding reaches the other rank through the process group, so both stop with the same line, which the launcher says once."""
+    import os
+    from pathlib import Path
+
+    d = tmp_path / "few"
+    d.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", "c", "d"]}).to_parquet(d / "p.parquet", row_group_size=2)
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    src = str(Path(__file__).parents[2] / "src")
+    monkeypatch.setenv("PYTHONPATH", src + os.pathsep + os.environ.get("PYTHONPATH", ""))  # the workers import this checkout
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    args = ["train", str(d), "--target", "y", "--workers", "2", "--batch-size", "2", "--out", str(tmp_path / "f.safetensors")]
+    monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
+    result = run(*args)
+    assert_user_error(result, "data check: 4 labelled row(s) for 4 classes, one row per class: give several rows per class (better: dozens)")
+    assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()

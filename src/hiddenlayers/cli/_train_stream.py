@@ -264,8 +264,8 @@ def run_train_stream(
 
     ``check`` runs the fast data checks, as in-memory ``train`` does, on every row,
     from the tallies of the streaming pass and, for near duplicates, a second read of the files
-    (:meth:`ParquetSource.check`): every
-    rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
+    (:meth:`ParquetSource.check`): rank 0 alone runs that pass and the checks, and sends the other ranks the
+    statistics and any fatal finding's line (:func:`_rank_0_check`), so a fatal finding stops every worker, and rank 0 prints the summary.
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
     ``gradient_flow``: ``--gradient-flow``'s :class:`hiddenlayers.lens.GradientFlow` each pass (:func:`_add_gradient_flow`).
@@ -275,6 +275,7 @@ def run_train_stream(
     ``typed``: the options the user typed (by parameter name), so a ``--validation-fraction`` the fit would ignore is refused.
     """
     from ..data import ParquetSource
+    from ..estimators import shared_scan
     from ..training import init_from_env, is_writer, shutdown_distributed
 
     if target is None:
@@ -298,7 +299,7 @@ def run_train_stream(
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
-            scan = src.scan()
+            scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
         val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
                                                                 max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
@@ -316,8 +317,7 @@ def run_train_stream(
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
         _check_checkpoint(model, src, ckpt)
-        checked = stream_check(src, task) if check else None
-        refuse_fatal(checked)
+        checked = _rank_0_check(src, task) if check else None
         if is_writer():
             _print_notes(src, hints, checked)
         start = time.perf_counter()
@@ -358,6 +358,24 @@ def _early_stopping_for(src: Any, params: dict[str, Any], validation: str | None
     except ValueError as exc:
         raise _training_failed(exc) from None
     return params
+
+
+def _rank_0_check(src: Any, task: str) -> Any:
+    """The fast data checks of every row (:func:`~._check.stream_check`), a fatal finding refused in one line: run by rank 0 alone
+    under ``--workers`` (each rank read every file again for them, twice for near duplicates), its refusal raised on every rank
+    (:func:`~hiddenlayers.training.from_rank_0`). The report on rank 0 (it prints the summary), None on the others."""
+    from ..exceptions import DataError
+    from ..training import from_rank_0
+
+    report = None
+
+    def check() -> None:
+        nonlocal report
+        report = stream_check(src, task)
+        refuse_fatal(report)
+
+    from_rank_0(check, errors=(UserError, DataError, ValueError, TypeError))
+    return report
 
 
 def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:

@@ -47,6 +47,7 @@ _EXPORTS = {
     "require_2d": "._shape",
     "row_count": "._shape",
     "ParquetSource": "._stream",
+    "Scan": "._scan",
     "is_source": "._stream",
     "fingerprint_change": "._stream_fingerprint",
     "stream_file_columns": "._stream_files",

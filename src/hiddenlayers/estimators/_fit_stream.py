@@ -76,6 +76,7 @@ from ._stream_plan import (
     one_epoch_settings,
     plan_units,
     refuse_unit_counts,
+    shared_scan,
     stream_seed,
 )
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
@@ -132,7 +133,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
     est._validate_params()
     # too few units for early stopping or the ranks: refused from the footers, before the statistics pass reads every row
     refuse_unit_counts(src, bool(est.early_stopping and not incremental and given_val is None), est.validation_fraction, world)
-    scan = src.scan()
+    scan = shared_scan(src)  # under torchrun: rank 0 reads the files, the others take its statistics
     check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
     with agreed_seed(est, fresh, rank, world):  # every rank starts from rank 0's initial weights

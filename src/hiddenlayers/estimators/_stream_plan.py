@@ -25,6 +25,23 @@ if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
+def shared_scan(src: ParquetSource) -> Any:
+    """``src.scan()``, read by rank 0 alone under ``torch.distributed`` and sent to the other ranks as plain data
+    (:meth:`~hiddenlayers.data.Scan.to_plain`), which take it as their source's (:meth:`~hiddenlayers.data.ParquetSource.use_scan`).
+
+    Each rank read every file for the statistics pass before (``N`` processes, ``N`` reads of the folder before the first
+    step); the others now wait for rank 0's, the same to the bit (its preprocessing, classes, units, weights and target moments).
+    Rank 0's refusal (a missing target, an infinite value) is raised on every rank with its message."""
+    from ..data import Scan
+    from ..exceptions import DataError
+    from ..training import distributed_world, from_rank_0
+
+    if distributed_world()[1] == 1:
+        return src.scan()
+    plain = from_rank_0(lambda: src.scan().to_plain(), errors=(DataError, ValueError, TypeError))
+    return src.use_scan(Scan.from_plain(plain))
+
+
 def check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
     """The source's target suits the estimator: at most 1000 labels for a classifier, numbers for a regressor."""
     if classifier and scan.classes is None:
