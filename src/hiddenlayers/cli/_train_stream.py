@@ -297,6 +297,7 @@ def run_train_stream(
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
                             max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
+        _check_inputs(src, ckpt)  # a checkpoint of other files: one line before any row is read too
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
@@ -376,6 +377,17 @@ def _rank_0_check(src: Any, task: str) -> Any:
 
     from_rank_0(check, errors=(UserError, DataError, ValueError, TypeError))
     return report
+
+
+def _check_inputs(src: Any, ckpt: str) -> None:
+    """A checkpoint ``ckpt`` written on other files than ``src``'s (:func:`~hiddenlayers.estimators.check_inputs`), or damaged:
+    one line from the files' fingerprint, before the statistics pass reads every row (its network is judged after it)."""
+    from ..estimators import check_inputs, read_checkpoint
+
+    try:
+        check_inputs(read_checkpoint(ckpt), src.fingerprint(), ckpt, warn_unrecorded=False)
+    except ValueError as exc:
+        raise _training_failed(exc) from None
 
 
 def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:

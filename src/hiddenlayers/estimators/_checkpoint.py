@@ -99,7 +99,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     :func:`check_epochs`, naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there),
     so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
 
-    Nothing is trained and no weights are allocated: the network ``fit`` builds
+    Other files are refused first, from their fingerprint (no row read). Nothing is trained and no weights are allocated: the network ``fit`` builds
     (the source's preprocessed columns in, one output per class, or one for two
     classes or a numeric target) is made on PyTorch's ``meta`` device to compare
     shapes. No file at ``path``: nothing to check.
@@ -110,7 +110,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     from ..network import Network
     from ._target_scale import check_checkpoint_scaling
 
-    saved = read_checkpoint(path)
+    saved = check_inputs(read_checkpoint(path), src.fingerprint(), path, warn_unrecorded=False)  # (the fit warns of one without a record)
     if saved is None:
         return None
     scan = src.scan()
@@ -119,7 +119,6 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     with torch.device("meta"):
         net = Network(len(scan.preprocessor.output_names), est._validate_params(), n_out, activation=est.activation, init="none")
     checked_weights(net, saved["network"], path)
-    check_inputs(saved, src.fingerprint(), path, warn_unrecorded=False)  # the fit warns of a checkpoint without a record
     check_checkpoint_scaling(est, saved.get("target_scaling"), path)
     check_epochs(est, saved, path, epochs_name)
     return saved
