@@ -84,6 +84,34 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
+    """A run killed mid-fit, then a file added to the folder: the re-run resumed silently on the new files; now one line naming
+    the file and the fix, the checkpoint kept."""
+    from hiddenlayers.data import ParquetSource
+
+    class Die(hl.Callback):
+        def on_epoch_end(self, *, logs, **kwargs) -> None:
+            if logs["epoch"] == 2:
+                raise RuntimeError("killed")
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ckpt = tmp_path / "model.safetensors.ckpt"
+    with monkeypatch.context() as mp:
+        mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        with pytest.raises(RuntimeError, match="killed"):
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[Die()]).fit(ParquetSource(str(d), target="y"))
+    pd.read_parquet(d / "part1.parquet").to_parquet(d / "part2.parquet")
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("the statistics pass ran")
+
+    monkeypatch.setattr(ParquetSource, "scan", no_pass)  # refused from the files' fingerprint, before any row is read
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"checkpoint '{ckpt}' was written by a run on other files: since then 'part2.parquet' was added")
+    assert "data check" not in result.stderr and ckpt.is_file() and not out.exists()
+
+
 def test_streamed_train_prints_the_data_check_of_every_row_and_refuses_fatal_findings(tmp_path):
     """Streamed train ran no data check where in-memory train does: its findings went unsaid. It checks every row
     from the streaming pass (near duplicates too, from a second read: the summary has no first-batch caveat), and leaves out the
@@ -248,3 +276,50 @@ def test_no_check_makes_a_source_whose_pass_keeps_no_check_bookkeeping(tmp_path,
     ok("train", d, "--target", "y", "--epochs", "1", "--no-check", "--out", tmp_path / "a.safetensors")
     ok("train", d, "--target", "y", "--epochs", "1", "--out", tmp_path / "b.safetensors")
     assert made == [False, True]
+
+
+def test_a_validation_fraction_early_stopping_would_ignore_is_refused(tmp_path):
+    """Two CSV files (two units): early stopping stays off by default, and a typed --validation-fraction was ignored without a
+    word; --no-early-stopping with it too. Both one line, before any row is read; with --early-stopping it holds out a file."""
+    d, out = _folder(tmp_path, "csv"), tmp_path / "m.safetensors"
+    result = run("train", d, "--target", "y", "--validation-fraction", "0.3", "--out", out)
+    assert_user_error(result, f"--validation-fraction 0.3 would be ignored: early stopping is off for {d}, which has 2 row group(s) or "
+                              "CSV file(s) (it turns on from 4): add --early-stopping to hold out whole row groups, or drop --validation-fraction.")
+    assert "data check" not in result.stderr
+    (tmp_path / "p").mkdir()
+    assert_user_error(run("train", _folder(tmp_path / "p"), "--target", "y", "--validation-fraction", "0.3", "--no-early-stopping", "--out", out),
+                      "--validation-fraction 0.3 would be ignored: early stopping is off, so nothing is held out")
+    ok("train", d, "--target", "y", "--validation-fraction", "0.3", "--early-stopping", "--epochs", "1", "--hidden", "3", "--out", out)
+    assert len(hl.load(out).validation_scores_) == 1
+
+
+def test_too_few_files_for_early_stopping_is_refused_before_the_data_check(tmp_path):
+    """One CSV file with --early-stopping holds out the only unit: the refusal came after the data check had read every row
+    (its summary printed first); now from the file count, before it."""
+    d = tmp_path / "one"
+    d.mkdir()
+    pd.DataFrame({"a": np.arange(50.0), "b": np.ones(50), "y": np.arange(50) % 2}).to_csv(d / "a.csv", index=False)
+    result = run("train", d, "--target", "y", "--early-stopping", "--out", tmp_path / "m.safetensors")
+    assert_user_error(result, f"training failed: early stopping holds out whole row groups (or CSV files), and {d} has only 1")
+    assert "data check" not in result.stderr
+
+
+def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(tmp_path, monkeypatch):
+    """Rank 0 alone runs the statistics pass and the data check now (each worker read every file for them before); its fatal
+    finding reaches the other rank through the process group, so both stop with the same line, which the launcher says once."""
+    import os
+    from pathlib import Path
+
+    d = tmp_path / "few"
+    d.mkdir()
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", "c", "d"]}).to_parquet(d / "p.parquet", row_group_size=2)
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    src = str(Path(__file__).parents[2] / "src")
+    monkeypatch.setenv("PYTHONPATH", src + os.pathsep + os.environ.get("PYTHONPATH", ""))  # the workers import this checkout
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    args = ["train", str(d), "--target", "y", "--workers", "2", "--batch-size", "2", "--out", str(tmp_path / "f.safetensors")]
+    monkeypatch.setattr("sys.argv", ["hiddenlayers", *args])  # the launcher passes its command line on to the workers
+    result = run(*args)
+    assert_user_error(result, "data check: 4 labelled row(s) for 4 classes, one row per class: give several rows per class (better: dozens)")
+    assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()

@@ -128,9 +128,11 @@ class _CrashAtBatch(hl.training.Callback):
 
 
 def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chunky, monkeypatch) -> None:
-    """A run that dies in epoch 3 and restarts goes on as the unbroken run; restarted on data whose y has moved, it keeps
-    the checkpoint's scaling (the one its network was trained against), not a recomputed one."""
+    """A run that dies in epoch 3 and restarts goes on as the unbroken run; restarted on data whose y has moved, it is refused
+    (the checkpoint records its files); with a record that matched, it would keep the checkpoint's scaling (the one its network
+    was trained against), not a recomputed one."""
     from hiddenlayers.estimators import _fit_stream
+    from hiddenlayers.training import load_checkpoint, save_checkpoint
 
     df = _frame()
     df.to_parquet(tmp_path / "t.parquet", row_group_size=100)
@@ -151,6 +153,10 @@ def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chun
             _sgd(callbacks=[_CrashAtBatch(2 * 8 + 3)]).fit(src)
         df.assign(y=df["y"] * 3 + 1000).to_parquet(tmp_path / "t.parquet", row_group_size=100)
         moved = ParquetSource(str(tmp_path), target="y", features=list("abc"))
+        with pytest.raises(ValueError, match="was written by a run on other files: since then 't.parquet'"):
+            _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
+        saved = load_checkpoint(str(ckpt))
+        save_checkpoint(str(ckpt), {**saved, "inputs": moved.fingerprint()})  # as if its files' record had not changed
         again = _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
     np.testing.assert_array_equal(again.target_mean_, unbroken.target_mean_)
     np.testing.assert_array_equal(again.target_scale_, unbroken.target_scale_)

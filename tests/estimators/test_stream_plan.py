@@ -90,3 +90,22 @@ def test_rows_left_out_by_whole_batches_name_the_batch_not_the_row_groups(tmp_pa
     assert [str(w.message) for w in caught] == [
         "each epoch trains on 300 of the 350 training rows: each of the 2 processes reads whole batches of 50 rows (the global "
         "batch_size=100) of its share of 175: lower batch_size, or give the fit more rows."]
+
+
+
+def test_too_few_row_groups_for_early_stopping_are_refused_before_the_statistics_pass(tmp_path, monkeypatch) -> None:
+    """Two row groups: validation_fraction=0.8 holds out both, refused from the footers' count as before, but now before the
+    pass over every row (which the fit ran first: on a large folder, every file read for one line)."""
+    from hiddenlayers.estimators import refuse_unit_counts
+
+    src = _folder(tmp_path, [50, 50])
+    assert refuse_unit_counts(src, True, 0.5, 1) == 1 and refuse_unit_counts(src, False, 0.5, 2) == 0
+    with pytest.raises(ValueError, match="1 row group\\(s\\) or CSV file\\(s\\) to train on after early stopping holds out 1, fewer than the 2"):
+        refuse_unit_counts(src, True, 0.5, 2)
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("the statistics pass ran")
+
+    monkeypatch.setattr(ParquetSource, "scan", no_pass)
+    with pytest.raises(ValueError, match=f"early stopping holds out whole row groups \\(or CSV files\\), and {src.path} has only 2"):
+        hl.MLPRegressor(early_stopping=True, validation_fraction=0.8).fit(src)

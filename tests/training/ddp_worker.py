@@ -72,6 +72,9 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
         model.fit(source)
         if is_writer():
             model.save(out / f"{name}.safetensors")
+    # whether this rank read the files for the statistics pass (rank 0) or took rank 0's result (its scan has no check tallies)
+    read = {name: source.scan().checks is not None for name, _, source in fits}
+    (out / f"scan.rank{distributed_world()[0]}.json").write_text(json.dumps(read))
     # random_state=None (scikit-learn's default): each rank's weights after the fit, which must be rank 0's on every rank
     seedless = _classifier(batch).set_params(random_state=None).fit(data)
     weights = [w.tolist() for w in (*seedless.coefs_, *seedless.intercepts_)]

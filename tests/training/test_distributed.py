@@ -156,6 +156,18 @@ def test_two_ranks_agree_on_the_held_out_row_groups_score(runs: dict[str, Path])
     assert (runs["two"] / "run.ckpt").is_file()  # $HIDDENLAYERS_CHECKPOINT's, which this fit wrote each epoch
 
 
+def test_rank_0_alone_reads_the_files_for_the_statistics_pass(runs: dict[str, Path]) -> None:
+    """Every rank ran the statistics pass (and its data-check tallies) over every file before: N processes read the folder N
+    times before the first step. Rank 1 now takes rank 0's statistics (its scan holds no tallies: it read no row for them),
+    and the fits above still equal one process's to 1e-5 (the preprocessing, classes, weights and target scaling it took)."""
+    import json
+
+    ranks = [json.loads((runs["two"] / f"scan.rank{r}.json").read_text()) for r in (0, 1)]
+    one = json.loads((runs["one"] / "scan.rank0.json").read_text())
+    assert one == ranks[0] == {"plain": True, "weighted": True, "weighted.reg": True}
+    assert ranks[1] == {"plain": False, "weighted": False, "weighted.reg": False}
+
+
 def test_fit_joins_torchruns_group_and_a_seedless_fit_starts_every_rank_from_rank_0s_weights(runs: dict[str, Path]) -> None:
     """The worker script calls no init: its first ``fit(source)`` joins torchrun's group (before, each rank fitted every row
     alone, and both wrote val.rank0.json). With ``random_state=None`` each rank drew its own initial weights and, only

@@ -499,7 +499,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                   force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"],
                   log=o["log"])
     if is_stream_input(data):
-        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], validation=o["validation"], **common)
+        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], validation=o["validation"],
+                         typed=given, **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],
               validation=o["validation"], **common)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -258,22 +258,24 @@ def _check_options(task: str, params: dict[str, Any], seed: int, max_categories:
 def run_train_stream(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], task: str,
     max_categories: int, seed: int, force: bool, as_json: bool, join_timeout: float, check: bool = True, sample_weight: str | None = None,
-    gradient_flow: bool = False, validation: str | None = None, log: str | None = None,
+    gradient_flow: bool = False, validation: str | None = None, log: str | None = None, typed: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """Stream ``data``, fit (joining the process group when there is one), rank 0 saves; the summary on rank 0.
 
     ``check`` runs the fast data checks, as in-memory ``train`` does, on every row,
     from the tallies of the streaming pass and, for near duplicates, a second read of the files
-    (:meth:`ParquetSource.check`): every
-    rank runs them, so a fatal finding stops every worker, and rank 0 prints the summary.
+    (:meth:`ParquetSource.check`): rank 0 alone runs that pass and the checks, and sends the other ranks the
+    statistics and any fatal finding's line (:func:`_rank_0_check`), so a fatal finding stops every worker, and rank 0 prints the summary.
     ``sample_weight``: the ``--sample-weight`` column, streamed as the source's weight column (``ParquetSource(weight=)``:
     never a feature, nor judged by the data check) and recorded in the model file, as the in-memory path records it.
     ``gradient_flow``: ``--gradient-flow``'s :class:`hiddenlayers.lens.GradientFlow` each pass (:func:`_add_gradient_flow`).
     ``validation``: ``--validation``'s folder, glob or file, streamed as the fit's ``X_val`` (:func:`~._validation.validation_source`):
     early stopping scores its rows and every unit of ``data`` trains.
     ``log``: ``--log``'s CSV file, one row per pass written by rank 0 as the fit runs; a restarted run adds to it (:mod:`._log`).
+    ``typed``: the options the user typed (by parameter name), so a ``--validation-fraction`` the fit would ignore is refused.
     """
     from ..data import ParquetSource
+    from ..estimators import shared_scan
     from ..training import init_from_env, is_writer, shutdown_distributed
 
     if target is None:
@@ -294,9 +296,11 @@ def run_train_stream(
         init_from_env(join_timeout)
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
                             max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
+        params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
+        _check_inputs(src, ckpt)  # a checkpoint of other files: one line before any row is read too
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
-            scan = src.scan()
+            scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
         val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
                                                                 max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
@@ -304,8 +308,6 @@ def run_train_stream(
         from ._train import _transfer_params, make_estimator
 
         params, _ = _transfer_params(params)  # the in-memory path's defaults too: --hidden 100, --freeze parsed
-        if params.get("early_stopping") is None:  # on with --validation (its rows score it), else from 4 units (some held out)
-            params = {**params, "early_stopping": val is not None or len(src.units) >= 4}
         model = make_estimator(task, params, seed, quiet=True, labels=scan.classes)
         if not is_writer():  # --set verbose=true: rank 0's lines only (every rank printed the same lines, interleaved)
             model.set_params(verbose=False)
@@ -316,8 +318,7 @@ def run_train_stream(
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
         _check_checkpoint(model, src, ckpt)
-        checked = stream_check(src, task) if check else None
-        refuse_fatal(checked)
+        checked = _rank_0_check(src, task) if check else None
         if is_writer():
             _print_notes(src, hints, checked)
         start = time.perf_counter()
@@ -334,6 +335,59 @@ def run_train_stream(
     finally:
         del model  # gloo can abort at exit unless the model is freed before the group is destroyed
         shutdown_distributed()
+
+
+def _early_stopping_for(src: Any, params: dict[str, Any], validation: str | None, typed: Collection[str]) -> dict[str, Any]:
+    """``params`` with early stopping decided for ``src`` (on with ``--validation``, whose rows score it, else from 4 units),
+    once its units are enough for it and the ranks (:func:`~hiddenlayers.estimators.refuse_unit_counts`: from the footers, before
+    the data check reads every row, which it did first); a typed ``--validation-fraction`` it would ignore (early stopping
+    off) is refused (``typed``: the options the user typed)."""
+    from ..estimators import refuse_unit_counts
+    from ..training import distributed_world
+
+    if params.get("early_stopping") is None:
+        params = {**params, "early_stopping": validation is not None or len(src.units) >= 4}
+    if "validation_fraction" in typed and not params["early_stopping"]:
+        few = "early_stopping" not in typed and len(src.units) < 4
+        why = (f"early stopping is off for {src.path}, which has {len(src.units)} row group(s) or CSV file(s) (it turns on from 4): "
+               "add --early-stopping to hold out whole row groups, or drop --validation-fraction" if few else
+               "early stopping is off, so nothing is held out: drop --validation-fraction, or turn early stopping on")
+        raise UserError(f"--validation-fraction {params['validation_fraction']:g} would be ignored: {why}.")
+    held = bool(params["early_stopping"]) and validation is None
+    try:
+        refuse_unit_counts(src, held, float(params["validation_fraction"]), distributed_world()[1])
+    except ValueError as exc:
+        raise _training_failed(exc) from None
+    return params
+
+
+def _rank_0_check(src: Any, task: str) -> Any:
+    """The fast data checks of every row (:func:`~._check.stream_check`), a fatal finding refused in one line: run by rank 0 alone
+    under ``--workers`` (each rank read every file again for them, twice for near duplicates), its refusal raised on every rank
+    (:func:`~hiddenlayers.training.from_rank_0`). The report on rank 0 (it prints the summary), None on the others."""
+    from ..exceptions import DataError
+    from ..training import from_rank_0
+
+    report = None
+
+    def check() -> None:
+        nonlocal report
+        report = stream_check(src, task)
+        refuse_fatal(report)
+
+    from_rank_0(check, errors=(UserError, DataError, ValueError, TypeError))
+    return report
+
+
+def _check_inputs(src: Any, ckpt: str) -> None:
+    """A checkpoint ``ckpt`` written on other files than ``src``'s (:func:`~hiddenlayers.estimators.check_inputs`), or damaged:
+    one line from the files' fingerprint, before the statistics pass reads every row (its network is judged after it)."""
+    from ..estimators import check_inputs, read_checkpoint
+
+    try:
+        check_inputs(read_checkpoint(ckpt), src.fingerprint(), ckpt, warn_unrecorded=False)
+    except ValueError as exc:
+        raise _training_failed(exc) from None
 
 
 def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:

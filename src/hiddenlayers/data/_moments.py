@@ -47,6 +47,17 @@ class Moments:
         self._m2 += m2b + delta * delta * (self.weight * wb / total)
         self.weight = total
 
+    def state(self) -> tuple[float, float, float]:
+        """``(weight, mean, sum of squared deviations)``: everything it holds, as numbers (:meth:`from_state` rebuilds it)."""
+        return float(self.weight), float(self._mean), float(self._m2)
+
+    @classmethod
+    def from_state(cls, weight: float, mean: float, m2: float) -> Moments:
+        """The moments :meth:`state` gave (sent from one process to another as plain numbers)."""
+        out = cls()
+        out.weight, out._mean, out._m2 = float(weight), float(mean), float(m2)
+        return out
+
     @property
     def mean(self) -> float:
         """The weighted mean (NaN before any weighted row)."""

@@ -22,7 +22,6 @@ NUMERIC) is read as float64, cast by Arrow per batch (:mod:`._arrow_decimals`), 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,56 +34,10 @@ from ._check.stream_lines import rows_lines
 from ._float32 import F32_MAX
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
+from ._scan import Scan
 from ._stream_csv import CsvReading, refuse_open_quote
 from ._stream_files import check_columns, common_schema, file_columns, file_lines, find_files
 from ._stream_weights import batch_weights, check_weight_files, check_weight_name, refuse_all_zero
-
-
-@dataclass
-class Scan:
-    """What one streaming pass learned: the preprocessing, the classes and the row counts.
-
-    ``units[i]`` holds ``units_rows[i]`` rows; ``classes`` is the sorted set of
-    target values (``None`` for a numeric target read as regression).
-    ``units_weight[i]`` is the sum of unit ``i``'s row weights (None without a weight column).
-    ``target_moments``: a numeric target's mean and variance over every row, held-out units
-    included (as the preprocessing's), weighted by the weight column; None for a target that is not numeric.
-    """
-
-    preprocessor: TablePreprocessor
-    units_rows: list[int]
-    classes: np.ndarray | None
-    target_numeric: bool
-    n_rows: int = field(init=False)
-    checks: StreamCheck | None = None  # the fast data checks' tallies of every row (see :meth:`ParquetSource.check`)
-    units_weight: list[float] | None = None
-    target_moments: Moments | None = None
-
-    def __post_init__(self) -> None:
-        self.n_rows = int(sum(self.units_rows))
-
-    def inferred_task(self) -> str:
-        """``"classification"`` or ``"regression"``: :func:`~._target.infer_task`'s rule (``train FILE``'s and ``check FILE``'s)
-        on the target's distinct values, so ``train DIR`` and ``check DIR`` judge a folder as they judge the same rows in
-        one file: text, booleans or at most 20 distinct whole numbers are classes (diabetes' 214 whole numbers are a
-        regression). Text is always classes, however many (over :data:`~._check.stream.MAX_TEXT_CLASSES` the check
-        refuses it: ``too_many_classes``); numbers with over 1000 distinct values (no longer collected) are a regression."""
-        if not self.target_numeric:
-            return "classification"
-        if self.classes is None:
-            return "regression"
-        import pandas as pd
-
-        from ._target import infer_task
-
-        return infer_task(pd.Series(self.classes))
-
-    def class_counts(self) -> dict[Any, int] | None:
-        """Rows of each class of ``classes`` (the statistics pass's label tallies); None for a numeric target or without tallies."""
-        if self.classes is None or self.checks is None:
-            return None
-        labels = self.checks.labels
-        return {c: int(labels.get(c, 0)) for c in self.classes.tolist()}
 
 
 class ParquetSource:
@@ -204,6 +157,19 @@ class ParquetSource:
         self._unit_files = [u.path for u in units]
         return units
 
+    def fingerprint(self) -> dict[str, Any]:
+        """A cheap record of the files read (no row read): each file's path relative to their folder, size, modification time and,
+        for Parquet, rows from the footers. A streamed fit's checkpoint keeps it, to refuse resuming on other files
+        (:func:`~._stream_fingerprint.fingerprint_change` says what differs)."""
+        from ._stream_fingerprint import fingerprint
+
+        rows: dict[str, int] | None = None
+        if self.file_format == "parquet":
+            rows = {}
+            for unit, file in zip(self.units, self._unit_files):
+                rows[file] = rows.get(file, 0) + sum(int(rg.num_rows) for rg in unit.row_groups)
+        return fingerprint(self.files, rows)
+
     def read_unit(self, i: int) -> Iterator[Any]:
         """The record batches of unit ``i`` as pandas DataFrames (features, target, weight); a failed read is a DataError naming the file."""
         import pyarrow as pa
@@ -277,6 +243,14 @@ class ParquetSource:
             self._scan = self._pass(stop_at_infinite=refuse_infinite, each_batch=each_batch)
         if refuse_infinite and self._scan.checks is not None:
             self._refuse(self._scan.checks)
+        return self._scan
+
+    def use_scan(self, scan: Scan) -> Scan:
+        """Take ``scan`` (another process's statistics pass over the same files: :meth:`Scan.from_plain`) as this source's, instead of
+        reading every file again; a source that has scanned already keeps its own (the same files give the same). Returns the scan
+        in effect. :meth:`check` needs a scan of its own (the data check's tallies stay with the process that read the rows)."""
+        if self._scan is None:
+            self._scan = scan
         return self._scan
 
     def _refuse(self, checks: StreamCheck) -> None:

@@ -9,6 +9,12 @@ _EXPORTS = {
     "check_training_data": "._training_data",
     "check_checkpoint": "._checkpoint",
     "epochs_of": "._checkpoint",
+    "check_inputs": "._checkpoint",
+    "read_checkpoint": "._checkpoint",
+    # a folder's row groups counted against early stopping's share and the ranks before any row is read (train DIR, the fit)
+    "refuse_unit_counts": "._stream_plan",
+    # a streamed fit's statistics pass read by rank 0 alone under torch.distributed, the others given its result (train DIR too)
+    "shared_scan": "._stream_plan",
     "CheckpointScalingMismatch": "._target_scale",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",

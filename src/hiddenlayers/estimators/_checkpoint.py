@@ -83,13 +83,41 @@ def check_identity(saved: dict[str, Any], identity: dict[str, str], path: str) -
                              "it resumes only the same model on the same rows; delete it to train from the start.")
 
 
+def check_inputs(saved: dict[str, Any] | None, inputs: dict[str, Any], path: str, *, warn_unrecorded: bool = True) -> dict[str, Any] | None:
+    """``saved`` (a checkpoint, or None) when it was written by a run on the files ``inputs`` fingerprints
+    (:meth:`~hiddenlayers.data.ParquetSource.fingerprint`), else one ValueError naming what changed: resuming on other
+    files would go on with the old files' epochs, statistics and held-out units as if nothing had happened.
+
+    A checkpoint written before it recorded its files resumes as before, with a warning (``warn_unrecorded``) that they were
+    not compared."""
+    from ..data import fingerprint_change
+
+    if saved is None:
+        return None
+    if "inputs" not in saved:
+        if warn_unrecorded:
+            import warnings
+
+            from .._stacklevel import user_stacklevel
+
+            warnings.warn(f"checkpoint '{path}' records no fingerprint of the files it was trained on (an older hiddenlayers wrote it): "
+                          "resuming without checking that they are these files.", UserWarning, stacklevel=user_stacklevel())
+        return saved
+    changed = fingerprint_change(saved["inputs"], inputs)
+    if changed is not None:
+        raise ValueError(f"checkpoint '{path}' was written by a run on other files: since then {changed}. Resuming would go on with "
+                         "the old files' epochs and statistics: delete the checkpoint to train from the start on these files, "
+                         "or put back the files it was trained on.")
+    return saved
+
+
 def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> dict[str, Any] | None:
     """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
-    (another network, or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
+    (another network, or on other files (:func:`check_inputs`), or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
     :func:`check_epochs`, naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there),
     so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
 
-    Nothing is trained and no weights are allocated: the network ``fit`` builds
+    Other files are refused first, from their fingerprint (no row read). Nothing is trained and no weights are allocated: the network ``fit`` builds
     (the source's preprocessed columns in, one output per class, or one for two
     classes or a numeric target) is made on PyTorch's ``meta`` device to compare
     shapes. No file at ``path``: nothing to check.
@@ -100,7 +128,7 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     from ..network import Network
     from ._target_scale import check_checkpoint_scaling
 
-    saved = read_checkpoint(path)
+    saved = check_inputs(read_checkpoint(path), src.fingerprint(), path, warn_unrecorded=False)  # (the fit warns of one without a record)
     if saved is None:
         return None
     scan = src.scan()
@@ -114,4 +142,4 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     return saved
 
 
-__all__ = ["check_checkpoint", "check_epochs", "check_identity", "checked_weights", "epochs_of", "read_checkpoint"]
+__all__ = ["check_checkpoint", "check_epochs", "check_identity", "check_inputs", "checked_weights", "epochs_of", "read_checkpoint"]

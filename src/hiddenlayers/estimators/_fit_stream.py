@@ -69,7 +69,7 @@ from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
 from ._backup import backup_callback, stream_checkpoint, stream_identity
-from ._checkpoint import check_epochs, check_identity, checked_weights, epochs_of, read_checkpoint
+from ._checkpoint import check_epochs, check_identity, check_inputs, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -81,6 +81,8 @@ from ._stream_plan import (
     no_improvement_rule,
     one_epoch_settings,
     plan_units,
+    refuse_unit_counts,
+    shared_scan,
     stream_seed,
 )
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
@@ -115,6 +117,7 @@ class _Stream:
     val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
     identity: dict[str, str] = field(default_factory=dict)  # what wrote the checkpoint (_backup.stream_identity), kept in it
     strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (identity) is refused, as its in-memory backup is
+    inputs: dict[str, Any] = field(default_factory=dict)  # the source's files when the call began (its checkpoint records them)
 
     @property
     def held_out(self) -> bool:
@@ -135,7 +138,10 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
 
     init_from_env()  # under torchrun, its process group (the command line has joined it already; else one process)
     rank, world = distributed_world()
-    scan = src.scan()
+    est._validate_params()
+    # too few units for early stopping or the ranks: refused from the footers, before the statistics pass reads every row
+    refuse_unit_counts(src, bool(est.early_stopping and not incremental and given_val is None), est.validation_fraction, world)
+    scan = shared_scan(src)  # under torchrun: rank 0 reads the files, the others take its statistics
     check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
     with agreed_seed(est, fresh, rank, world):  # every rank starts from rank 0's initial weights
@@ -154,7 +160,8 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
-                     identity=stream_identity(est, src, scan, None if val is None else val.rows), strict=backup_callback(est) is not None)
+                     identity=stream_identity(est, src, scan, None if val is None else val.rows), strict=backup_callback(est) is not None,
+                     inputs=src.fingerprint())
     # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
     ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
@@ -238,7 +245,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
-            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "identity": s.identity})
+            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "identity": s.identity, "inputs": s.inputs})
         if reason:
             history.stop_reason = reason
             break
@@ -300,8 +307,9 @@ def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bo
 
 def _read_saved(ckpt: str | None, s: _Stream) -> dict[str, Any] | None:
     """The checkpoint at ``ckpt`` to resume from (None: none); a ``BackupAndRestore``'s of another model or other rows is
-    refused (:func:`~._checkpoint.check_identity`), before anything changes."""
-    saved = read_checkpoint(ckpt) if ckpt else None
+    refused (:func:`~._checkpoint.check_identity`), and any written on other files (:func:`~._checkpoint.check_inputs`), before
+    anything changes."""
+    saved = check_inputs(read_checkpoint(ckpt), s.inputs, ckpt) if ckpt else None  # refused when written on other files
     if saved is not None and s.strict:
         check_identity(saved, s.identity, str(ckpt))
     return saved

@@ -25,6 +25,23 @@ if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
+def shared_scan(src: ParquetSource) -> Any:
+    """``src.scan()``, read by rank 0 alone under ``torch.distributed`` and sent to the other ranks as plain data
+    (:meth:`~hiddenlayers.data.Scan.to_plain`), which take it as their source's (:meth:`~hiddenlayers.data.ParquetSource.use_scan`).
+
+    Each rank read every file for the statistics pass before (``N`` processes, ``N`` reads of the folder before the first
+    step); the others now wait for rank 0's, the same to the bit (its preprocessing, classes, units, weights and target moments).
+    Rank 0's refusal (a missing target, an infinite value) is raised on every rank with its message."""
+    from ..data import Scan
+    from ..exceptions import DataError
+    from ..training import distributed_world, from_rank_0
+
+    if distributed_world()[1] == 1:
+        return src.scan()
+    plain = from_rank_0(lambda: src.scan().to_plain(), errors=(DataError, ValueError, TypeError))
+    return src.use_scan(Scan.from_plain(plain))
+
+
 def check_target(src: ParquetSource, scan: Any, classifier: bool) -> None:
     """The source's target suits the estimator: at most 1000 labels for a classifier, numbers for a regressor."""
     if classifier and scan.classes is None:
@@ -47,14 +64,11 @@ def plan_units(
     """
     units = list(range(len(src.units)))
     val_units: list[int] = []
-    if est.early_stopping and not incremental and hold_out:
-        k = max(1, round(est.validation_fraction * len(units)))
-        if k >= len(units):
-            raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {len(units)}: write more row groups, or set early_stopping=False.")
+    k = refuse_unit_counts(src, bool(est.early_stopping and not incremental and hold_out), est.validation_fraction, world)
+    if k:
         val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
     train_units = [u for u in units if u not in set(val_units)]
     _check_unit_weights(src, scan, train_units, val_units)
-    _check_units_per_rank(src, len(train_units), len(val_units), world)
     shards = balanced_shards(train_units, scan.units_rows, world)
     batch = rank_batch(est.batch_size, world)
     share = min(sum(scan.units_rows[u] for u in s) for s in shards)  # same rows on every rank: same steps
@@ -65,6 +79,20 @@ def plan_units(
     if world > 1 and rank == 0:
         _warn_rows_left_out(src, scan, train_units, world, share, limit, batch)
     return val_units, shards, batch, limit
+
+
+def refuse_unit_counts(src: ParquetSource, holds_out: bool, validation_fraction: float, world: int) -> int:
+    """The units early stopping holds out (0 when ``holds_out`` is False), once the source's units (row groups or CSV files, known
+    from the footers and the file list when the source is made) are enough for it and for ``world`` ranks; else one ValueError.
+
+    Called before the statistics pass (by the fit, and by ``train DIR`` before its data check), so a folder with too few row groups
+    is refused before any row is read, not after a pass over every file."""
+    n = len(src.units)
+    k = max(1, round(validation_fraction * n)) if holds_out else 0
+    if holds_out and k >= n:
+        raise ValueError(f"early stopping holds out whole row groups (or CSV files), and {src.path} has only {n}: write more row groups, or set early_stopping=False.")
+    _check_units_per_rank(src, n - k, k, world)
+    return k
 
 
 def rank_batch(batch_size: Any, world: int) -> int:

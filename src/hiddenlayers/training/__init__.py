@@ -92,6 +92,7 @@ _EXPORTS = {
     "AgreedInterrupt": "._distributed",
     "agreed_interrupts": "._distributed",
     "distributed_world": "._distributed",
+    "from_rank_0": "._distributed",
     "gradient_sync": "._distributed",
     "init_from_env": "._distributed",
     "is_writer": "._distributed",

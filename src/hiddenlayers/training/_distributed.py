@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -187,6 +187,39 @@ def reduce_sum(values: Sequence[float]) -> list[float]:
     return t.tolist()
 
 
+def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (ValueError, TypeError)) -> Any:
+    """``fn()`` run by rank 0 alone and its answer sent to every rank (``broadcast_object_list``); ``fn()`` itself in one process.
+
+    Why: work whose answer every rank needs but that reads every row (a streamed fit's statistics pass, its data check) cost
+    ``world`` times the reading when each rank did it. ``fn`` must answer with plain data (lists, dicts, numbers, text, None):
+    it is pickled to travel, and a receiver unpickles only what rank 0 of the same command made, never a user's file.
+    An exception of rank 0's is raised there as it is, and on the other ranks as the first class of ``errors`` it is an instance
+    of, with the same message (so every rank stops with one line, and the launcher shows it once); of none of them, as a
+    :class:`DistributedError` naming it. Every rank must call it at the same point, as every collective.
+    """
+    rank, world = distributed_world()
+    if world == 1:
+        return fn()
+    import torch.distributed as dist
+
+    box: list[Any] = [None]
+    failure: BaseException | None = None
+    if rank == 0:
+        try:
+            box[0] = ("ok", fn())
+        except Exception as exc:
+            failure = exc
+            kind = next((i for i, cls in enumerate(errors) if isinstance(exc, cls)), -1)
+            box[0] = ("error", kind, str(exc) if kind >= 0 else f"{type(exc).__name__}: {exc}")
+    dist.broadcast_object_list(box, src=0)
+    if failure is not None:
+        raise failure
+    answer = box[0]
+    if answer[0] == "error":
+        raise (errors[answer[1]](answer[2]) if answer[1] >= 0 else DistributedError(f"rank 0 failed ({answer[2]})")) from None
+    return answer[1]
+
+
 def is_writer() -> bool:
     """Whether this process writes files (rank 0, or no process group)."""
     return distributed_world()[0] == 0
@@ -275,6 +308,7 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "AgreedInterrupt", "agreed_interrupts", "DistributedError", "GradientSync", "barrier", "distributed_world", "gradient_sync", "init_from_env",
+    "AgreedInterrupt", "agreed_interrupts", "DistributedError", "GradientSync", "barrier", "distributed_world", "from_rank_0", "gradient_sync",
+    "init_from_env",
     "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
 ]
