@@ -352,6 +352,11 @@ def parse_sections(text: str | None) -> tuple[str, ...] | None:
     from ..lens import report_sections
 
     names = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not names:  # the library's own line names its Python parameter; here it is the option
+        from ..lens import REPORT_SECTIONS
+
+        raise UserError(f"--sections names no section: name at least one of {', '.join(REPORT_SECTIONS)}, "
+                        "or leave --sections out for all of them.")
     try:
         report_sections(names)
     except ValueError as exc:

@@ -373,7 +373,7 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown report section {unknown[0]!r}: the sections are {', '.join(SECTIONS)}.{did_you_mean(unknown[:1], SECTIONS)}")
     if not names:
-        raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or pass None for all of them).")
+        raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or leave sections out for all of them).")
     return frozenset(names)
 
 
