@@ -10,8 +10,8 @@ import torch
 from captum import attr as ca
 from torch import nn
 
-from hiddenlayers.lens import attribute, feature_importance
-from hiddenlayers.lens._methods import METHODS, seeded
+from hiddenlayers.lens import attribute, feature_importance, layer_attribution, neuron_attribution
+from hiddenlayers.lens._methods import LAYER_METHODS, METHODS, NEURON_METHODS, seeded
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,20 @@ def net_and_rows():
     net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).eval()
     X = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
     return net, X
+
+
+@pytest.fixture(scope="module")
+def tensors(net_and_rows):
+    """The rows as a tensor and their mean row broadcast to them: the default "auto" baseline of a table."""
+    X = net_and_rows[1]
+    return torch.from_numpy(X), torch.from_numpy(X.mean(0, keepdims=True)).expand(len(X), -1)
+
+
+def _quiet(call):
+    """Captum called directly, its notices (requires_grad set for you, DeepLift's hooks) silenced: the numbers to compare."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call().detach().numpy()
 
 
 def _direct(method, net, x, base, target, n_steps=50, seed=0):
@@ -39,12 +53,9 @@ def _direct(method, net, x, base, target, n_steps=50, seed=0):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_each_method_equals_captum_called_directly(net_and_rows, method):
+def test_each_method_equals_captum_called_directly(net_and_rows, tensors, method):
     net, X = net_and_rows
-    x, base = torch.from_numpy(X), torch.from_numpy(X.mean(0, keepdims=True)).expand(len(X), -1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        want = _direct(method, net, x, base, 1).detach().numpy()
+    want = _quiet(lambda: _direct(method, net, *tensors, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no Captum notice reaches the user (requires_grad, DeepLift's hooks)
         got = attribute(net, X, target=1, method=method)
@@ -102,3 +113,61 @@ def test_bad_method_and_delta_requests_are_one_line(net_and_rows):
         attribute(net, X, target=0, method="saliency", return_convergence_delta=True)
     with pytest.raises(ValueError, match=r"^random_state must be an integer >= 0"):
         feature_importance(net, X, method="gradient_shap", random_state=-1)
+
+
+def _direct_layer(method, net, layer, x, base, target):
+    if method == "conductance":
+        return ca.LayerConductance(net, layer).attribute(x, baselines=base, target=target, n_steps=50)
+    if method == "integrated_gradients":
+        return ca.LayerIntegratedGradients(net, layer).attribute(x, baselines=base, target=target, n_steps=50)
+    if method == "deeplift":
+        return ca.LayerDeepLift(net, layer).attribute(x.clone().requires_grad_(), baselines=base, target=target)
+    if method == "gradient_x_activation":
+        return ca.LayerGradientXActivation(net, layer).attribute(x, target=target)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    return ca.LayerGradientShap(net, layer).attribute(x, baselines=x.clone(), target=target, n_samples=50)
+
+
+@pytest.mark.parametrize("method", LAYER_METHODS)
+def test_each_layer_method_equals_captum_called_directly(net_and_rows, tensors, method):
+    net, X = net_and_rows
+    want = _quiet(lambda: _direct_layer(method, net, net[1], *tensors, 2))
+    got = layer_attribution(net, X, "1", target=2, method=method)
+    assert got.shape == (12, 8)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def _direct_neuron(method, net, layer, x, base):
+    if method == "integrated_gradients":
+        return ca.NeuronIntegratedGradients(net, layer).attribute(x, neuron_selector=3, baselines=base, n_steps=50)
+    if method == "gradient":
+        return ca.NeuronGradient(net, layer).attribute(x.clone().requires_grad_(), neuron_selector=3)
+    if method == "deeplift":
+        return ca.NeuronDeepLift(net, layer).attribute(x.clone().requires_grad_(), neuron_selector=3, baselines=base)
+    if method == "feature_ablation":
+        return ca.NeuronFeatureAblation(net, layer).attribute(x, neuron_selector=3, baselines=base)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    return ca.NeuronGradientShap(net, layer).attribute(x, neuron_selector=3, baselines=x.clone(), n_samples=50)
+
+
+@pytest.mark.parametrize("method", NEURON_METHODS)
+def test_each_neuron_method_equals_captum_called_directly(net_and_rows, tensors, method):
+    net, X = net_and_rows
+    want = _quiet(lambda: _direct_neuron(method, net, net[1], *tensors))
+    np.testing.assert_allclose(neuron_attribution(net, X, "1", 3, method=method), want, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_deeplift_is_complete_and_bad_layer_or_neuron_methods_are_one_line(net_and_rows):
+    net, X = net_and_rows
+    cond, delta = layer_attribution(net, X, "1", target=0, method="deeplift", return_convergence_delta=True)
+    with torch.no_grad():
+        gap = (net(torch.from_numpy(X)) - net(torch.from_numpy(X.mean(0, keepdims=True))))[:, 0].numpy()
+    np.testing.assert_allclose(cond.sum(1), gap, atol=1e-5)
+    with pytest.raises(ValueError, match=r"^layer_attribution's method must be one of conductance, .*Received: method='saliency'\.$"):
+        layer_attribution(net, X, "1", target=0, method="saliency")
+    with pytest.raises(ValueError, match=r"^method='gradient_x_activation' has no convergence delta"):
+        layer_attribution(net, X, "1", target=0, method="gradient_x_activation", return_convergence_delta=True)
+    with pytest.raises(ValueError, match=r"^neuron_attribution's method must be one of integrated_gradients, gradient, .*Did you mean 'gradient'\?$"):
+        neuron_attribution(net, X, "1", 0, method="gradients")

@@ -470,15 +470,17 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
 @overload
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ...,
-    return_convergence_delta: Literal[False] = ...,
+    return_convergence_delta: Literal[False] = ..., method: str = ..., random_state: int = ...,
 ) -> np.ndarray: ...
 @overload
 def layer_attribution(
-    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True]
+    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
+    method: str = ..., random_state: int = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def layer_attribution(
-    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False
+    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
+    method: str = "conductance", random_state: int = 0,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``.
 
@@ -489,20 +491,32 @@ def layer_attribution(
     warns once whether or not it is returned. Returns the conductances, or ``(conductances, delta)``.
     Padded sequences (a SequenceClassifier's rows of several lengths): each row's conductances are its sequence's
     attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its masked layers hold them at 0).
+    ``method`` (:data:`~._methods.LAYER_METHODS`): ``"conductance"`` (the default), ``"integrated_gradients"`` (of the
+    layer's output), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``,
+    ``n_steps`` samples) or ``"gradient_x_activation"``; the delta and the completeness warning are for the first three.
     """
-    from captum.attr import LayerConductance
+    from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
 
     _check_delta_flag(return_convergence_delta)
+    method = check_method_of(method, LAYER_METHODS, "layer_attribution")
+    if return_convergence_delta and method not in LAYER_COMPLETE:
+        raise ValueError(f"method={method!r} has no convergence delta: pass return_convergence_delta=False, or method="
+                         f"{', '.join(map(repr, LAYER_COMPLETE))}.")
+    _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr, delta = LayerConductance(module, _layer(module, layer)).attribute(
-        x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True
-    )
-    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "layer conductance")
+    if method != "conductance":
+        check_padding(method, x)
+    attr, delta = run_layer_method(method, module, _layer(module, layer), x, base, tgt, n_steps, random_state)
+    if delta is None:
+        return sign * attr.detach().cpu().numpy()
+    name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
+    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), name)
 
 
 @_in_eval_mode
-def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50,
+                       method: str = "integrated_gradients", random_state: int = 0) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
@@ -512,18 +526,22 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
     form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
     No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
+    ``method`` (:data:`~._methods.NEURON_METHODS`): ``"integrated_gradients"`` (the default), ``"gradient"``, ``"deeplift"``,
+    ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``, ``n_steps`` samples) or ``"feature_ablation"``.
     """
-    from captum.attr import NeuronIntegratedGradients
-
+    from ._methods import NEURON_METHODS, check_method_of, check_padding, run_neuron_method
     from ._record import _output_lengths
 
+    method = check_method_of(method, NEURON_METHODS, "neuron_attribution")
+    _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
+    check_padding(method, x)
     mod = _layer(module, layer)
     lengths: list[torch.Tensor | None] = [None]  # the real steps per row of the layer's latest output (padded sequences)
     selector = _neuron_selector(module, mod, x, layer, unit, lengths)
     h = mod.register_forward_hook(lambda m, args, kwargs, _o: lengths.__setitem__(0, _output_lengths(m, args, kwargs)), with_kwargs=True)
     try:
-        attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+        attr = run_neuron_method(method, module, mod, x, base, selector, n_steps, random_state)
     finally:
         h.remove()
     return _unpadded(attr.detach(), x).cpu().numpy()

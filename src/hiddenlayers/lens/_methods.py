@@ -84,6 +84,75 @@ def run_method(method: str, module: torch.nn.Module, x: torch.Tensor, base: torc
     raise ValueError(f"method={method!r} is not run here")  # integrated gradients: attribute() runs it itself
 
 
+LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation")
+"""What :func:`~hiddenlayers.lens.layer_attribution`'s ``method`` takes: Captum's ``LayerConductance`` (the default: each
+unit's share of the output's change, complete), ``LayerIntegratedGradients`` (integrated gradients w.r.t. the layer's
+output: complete), ``LayerDeepLift`` (complete, one pass), ``LayerGradientShap`` (baselines drawn from the rows, seeded) and
+``LayerGradientXActivation`` (activation x gradient at the row: one pass, no baseline)."""
+LAYER_COMPLETE = ("conductance", "integrated_gradients", "deeplift")
+
+NEURON_METHODS = ("integrated_gradients", "gradient", "deeplift", "gradient_shap", "feature_ablation")
+"""What :func:`~hiddenlayers.lens.neuron_attribution`'s ``method`` takes: Captum's ``NeuronIntegratedGradients`` (the
+default), ``NeuronGradient`` (the unit's gradient at the row: one pass, no baseline), ``NeuronDeepLift``,
+``NeuronGradientShap`` (baselines drawn from the rows, seeded) and ``NeuronFeatureAblation``."""
+
+
+def check_method_of(method: Any, allowed: tuple[str, ...], what: str) -> str:
+    """``method`` as one of ``allowed`` (``what``: the function, named in the error); else one line listing them."""
+    from ..data import did_you_mean
+
+    name = method.strip().lower().replace("-", "_") if isinstance(method, str) else None
+    if name not in allowed:
+        hint = did_you_mean([str(method)], allowed) if isinstance(method, str) else ""
+        raise ValueError(f"{what}'s method must be one of {', '.join(allowed)}. Received: method={method!r}.{hint}")
+    return name
+
+
+def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any,
+                     n_steps: int, random_state: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Captum's layer ``method`` (:data:`LAYER_METHODS`) for ``layer`` of ``module`` on rows ``x``: ``(attributions of the layer's
+    units, convergence delta (n,) or None)``; arguments as :func:`run_method` reads them."""
+    from captum import attr as ca
+
+    if method == "conductance":
+        out, delta = ca.LayerConductance(module, layer).attribute(x, baselines=base, target=target, n_steps=n_steps,
+                                                                 return_convergence_delta=True)
+        return out, delta
+    if method == "integrated_gradients":
+        out, delta = ca.LayerIntegratedGradients(module, layer).attribute(x, baselines=base, target=target, n_steps=n_steps,
+                                                                         return_convergence_delta=True)
+        return out, delta
+    if method == "deeplift":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+            out, delta = ca.LayerDeepLift(module, layer).attribute(x, baselines=base, target=target, return_convergence_delta=True)
+        return out, delta
+    if method == "gradient_shap":
+        with seeded(random_state):
+            return ca.LayerGradientShap(module, layer).attribute(x, baselines=x.detach().clone(), target=target, n_samples=n_steps), None
+    return ca.LayerGradientXActivation(module, layer).attribute(x, target=target), None
+
+
+def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor,
+                      selector: Any, n_steps: int, random_state: int) -> torch.Tensor:
+    """Captum's neuron ``method`` (:data:`NEURON_METHODS`) of the unit ``selector`` picks in ``layer``, w.r.t. the inputs ``x``."""
+    from captum import attr as ca
+
+    if method == "integrated_gradients":
+        return ca.NeuronIntegratedGradients(module, layer).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+    x = x.detach().clone().requires_grad_(True)
+    if method == "gradient":
+        return ca.NeuronGradient(module, layer).attribute(x, neuron_selector=selector)
+    if method == "deeplift":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+            return ca.NeuronDeepLift(module, layer).attribute(x, neuron_selector=selector, baselines=base)
+    if method == "gradient_shap":
+        with seeded(random_state):
+            return ca.NeuronGradientShap(module, layer).attribute(x, neuron_selector=selector, baselines=x.detach().clone(), n_samples=n_steps)
+    return ca.NeuronFeatureAblation(module, layer).attribute(x, neuron_selector=selector, baselines=base)
+
+
 class seeded:
     """Within it, NumPy's and torch's global generators are seeded with ``seed`` (GradientSHAP draws from both); after it,
     both are as they were, so a call of the lens does not move the user's random streams."""
@@ -103,4 +172,5 @@ class seeded:
         np.random.set_state(self.np_state)
 
 
-__all__ = ["COMPLETE", "LABELS", "METHODS", "NO_BASELINE", "check_method", "check_padding", "run_method", "seeded"]
+__all__ = ["COMPLETE", "LABELS", "LAYER_COMPLETE", "LAYER_METHODS", "METHODS", "NEURON_METHODS", "NO_BASELINE", "check_method",
+           "check_method_of", "check_padding", "run_layer_method", "run_method", "run_neuron_method", "seeded"]
