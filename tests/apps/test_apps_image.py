@@ -141,6 +141,10 @@ def test_bad_params_and_shapes(fitted: ImageClassifier) -> None:
         ImageClassifier(max_iter=0).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
     with pytest.raises(DataError, match=r"^X has 81 features \(pixels per image, shape \(1, 9, 9\) \(C, H, W\)\), but ImageClassifier is expecting 64 features as input \(shape \(1, 8, 8\)\): resize them to 8 x 8 pixels\.$"):
         fitted.predict(np.zeros((2, 9, 9)))
+    # as many pixels in another layout: the counts agree ("64 features ... expecting 64" said nothing), the shapes differ
+    with pytest.raises(DataError, match=r"^X holds images of 4 x 16 pixels \(shape \(1, 4, 16\) \(C, H, W\)\), but ImageClassifier was fitted on "
+                       r"8 x 8 \(shape \(1, 8, 8\)\): the same 64 pixels in another layout; reshape them to 8 x 8"):
+        fitted.predict(np.zeros((2, 4, 16)))
     with pytest.raises(ValueError, match=r"^layer must be 1\.\.3 \(or -1\.\.-3 from the end\)\. Received: layer=4\.$"):
         fitted.transform(np.zeros((2, 8, 8)), layer=4)
     with pytest.raises(ValueError, match=r"^y is required"):

@@ -155,12 +155,14 @@ def test_inspect_sections_builds_only_those_and_still_lists_the_layers(model, ta
 
 @pytest.mark.parametrize(("sections", "message"), [
     ("layers,probs", "--sections: unknown report section 'probs': the sections are architecture, training,"),
-    (" , ", "--sections: sections is empty: name at least one of architecture,"),
+    # it said "(or pass None for all of them)", Python's words in the CLI
+    (" , ", "--sections names no section: name at least one of architecture,"),
 ])
 def test_inspect_bad_sections_are_one_line_before_reading_anything(tmp_path, sections, message):
     result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--sections", sections)
     assert_user_error(result, message)
     assert "Did you mean 'probes'?" in result.stderr or "probs" not in sections
+    assert "None" not in result.stderr and ("leave --sections out for all of them" in result.stderr or "probs" in sections)
     assert not (tmp_path / "r.html").exists()
 
 
@@ -355,3 +357,22 @@ def test_inspect_shows_its_progress_on_a_terminal_unless_quiet_or_json(model, ta
     screens.clear()
     assert_user_error(run("inspect", model, table, "-o", out, "--image-shape", "8x9", "--sections", "preferred-inputs", "--force"),
                       "--image-shape 8x9 holds 72 values")  # an error is still one line; the status line went with it
+
+
+def test_inspect_method_picks_the_features_attribution(model, table, tmp_path):
+    """--method: the 'Top features' section by Captum's DeepLift (or saliency, which reads no baseline), not only IG."""
+    out = tmp_path / "d.html"
+    result = run("inspect", model, table, "-o", out, "--sections", "features", "--method", "DeepLift")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "(DeepLift from the training mean, Captum)" in page
+    out2 = tmp_path / "s.html"
+    assert run("inspect", model, table, "-o", out2, "--sections", "features", "--method", "saliency").exit_code == 0
+    assert "(saliency, Captum)" in out2.read_text(encoding="utf-8")
+
+
+def test_inspect_bad_method_is_one_line_before_reading_anything(tmp_path):
+    result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--method", "deep-lfit")
+    assert_user_error(result, "--method must be one of integrated_gradients, saliency, input_x_gradient, deeplift, gradient_shap, "
+                              "feature_ablation. Received: 'deep-lfit'. Did you mean 'deeplift'?")
+    assert not (tmp_path / "r.html").exists()

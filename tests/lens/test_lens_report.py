@@ -106,6 +106,10 @@ def test_top_activating_and_neuron_maps_and_projection(fitted, rng):
     with pytest.raises(ValueError, match="k must be"):
         top_activating(acts, 0)
     assert top_activating(acts, np.int64(2)).tolist() == [[1, 2], [2, 0]]  # a NumPy integer (e.g. from np.argmax) is a count
+    # a constant (dead) unit: every row ties, so it has no top rows; it got rows 0 and 1 as if they drove it
+    with pytest.warns(UserWarning, match=r"^unit\(s\) 1 are constant on these rows \(dead or stuck\): no row activates them"):
+        tied = top_activating(np.array([[0.0, 0.0], [3.0, 0.0], [2.0, 0.0]]), 2)
+    assert tied.tolist() == [[1, 2], [None, None]] and tied.mask.tolist() == [[False, False], [True, True]]
     for bad in (True, 1.0):  # True used to count as k=1
         with pytest.raises(ValueError, match=r"^k must be an integer >= 1\. Received: k="):
             top_activating(acts, bad)

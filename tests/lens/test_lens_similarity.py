@@ -64,6 +64,15 @@ def test_errors():
     assert np.isnan(cka(np.ones((5, 2)), np.random.default_rng(0).normal(size=(5, 2))))  # undefined (0/0), not 0
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_biased_cka_on_fewer_than_four_rows_is_refused(n):
+    """Centred, 2 rows are one line through the origin: biased CKA was exactly 1 for unrelated data (3 rows: nearly 1)."""
+    A, B = np.random.default_rng(1).normal(size=(2, n, 8))
+    with pytest.raises(ValueError, match=rf"^CKA needs at least 4 rows: on {n} it is 1 or nearly 1 whatever the data .*Received {n}: pass more rows\.$"):
+        cka(A, B)
+    assert cka(np.vstack([A, A]), np.vstack([B, A])) < 1.0  # 4 rows: a number again
+
+
 def test_layer_similarity_one_model_two_models_two_datasets():
     from sklearn.datasets import load_iris
 

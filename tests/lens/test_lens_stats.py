@@ -211,10 +211,10 @@ def test_maxpool_and_custom_module_are_not_judged_like_relu(rng):
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.count("│") > 2]
     rows = {c[0]: c for c in cells}
     assert (rows["1"][2], rows["2"][2]) == ("(pooling)", "unknown")
-    assert rows["1"][6] == "n/a" and rows["2"][6] == "n/a" and rows["0"][6].endswith("%")
+    assert rows["1"][6] == "n/a" and rows["2"][6] == "n/a" and rows["0"][6] == "n/a"  # a bare conv is affine: no "on"
     # every number about "active" says the same: not applicable, not the share above 0
     assert np.isnan(pool.fraction_active).all() and pool.to_dict()["fraction_active"] is None and pool.active_text == "n/a"
-    assert stats["0"].activation == "identity" and stats["0"].active_text.endswith("%")
+    assert stats["0"].activation == "identity" and stats["0"].active_text == "n/a"
 
 
 def test_layers_without_an_activation_are_shown_as_what_they_are(rng):
@@ -358,3 +358,36 @@ def test_a_conv_channel_is_judged_dead_on_images_not_on_their_positions(rng, str
     assert many.n_rows == MIN_DEAD_ROWS and many.dead_known and many.n_dead == 1
     one = record(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Tanh()), np.ones((1, 1, 6, 6), np.float32)).stats["1"]
     assert one.n_dead == 0  # a constant image's channel is constant over its positions: one example cannot show variation
+
+
+@pytest.mark.parametrize(("activation", "label", "f"), [
+    ("gelu", "GELU", torch.nn.functional.gelu), ("silu", "SiLU", torch.nn.functional.silu),
+    ("elu", "ELU", torch.nn.functional.elu), ("leaky_relu", "leaky ReLU", torch.nn.functional.leaky_relu),
+])
+def test_units_that_still_pass_gradient_are_never_active_not_dead(activation, label, f, rng):
+    """GELU/SiLU/ELU/leaky-ReLU units whose pre-activation is never positive were called "dead", yet they pass gradient
+    there: they are "never active", and dead only when constant, as for any activation with gradient below 0."""
+    z = torch.as_tensor(np.column_stack([rng.uniform(-3.0, -0.5, 40), rng.normal(size=40), np.full(40, -2.0)]))
+    s = layer_stats(f(z), activation)
+    assert s.dead.tolist() == [False, False, True] and s.dead_rule == "constant"
+    assert s.never_active is not None and s.never_active.tolist() == [True, False, True] and s.n_never_active == 1
+    assert f"layer: 1 of 3 {label} units is never active on these 40 rows (pre-activation never positive); not dead: {label} passes gradient " \
+           "below 0, so it can still learn." in s.warnings()
+    assert f"layer: 1 of 3 {label} units is dead on this data (constant)." in s.warnings()
+    assert s.to_dict()["never_active"] == 1 and s.to_dict()["dead"] == 1
+    relu = layer_stats(torch.relu(z), "relu")  # zero gradient below 0: never active is dead
+    assert relu.dead.tolist() == [True, False, True] and relu.never_active is None and relu.n_never_active == 0
+
+
+def test_a_linear_layer_of_a_sequential_shows_no_active_fraction(rng, capsys):
+    """A bare nn.Linear (activation "identity") showed "active 50%": the sign of a linear output says nothing of a unit
+    being on. The summary of one row is titled "on 1 row" (it said "1 rows")."""
+    net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3))
+    stats = summary(net, rng.normal(size=(1, 2)).astype(np.float32))
+    text = capsys.readouterr().out
+    assert "hidden layers on 1 row " in text and "1 rows" not in text
+    lin = {s.name: s for s in stats}["0"]
+    assert lin.activation == "identity" and lin.active_text == "n/a" and lin.to_dict()["fraction_active"] is None
+    line = next(ln for ln in text.splitlines() if ln.strip("│ ").startswith("0 "))
+    assert "n/a" in line and "%" not in line.replace("0%", "")  # sparsity's "0%" is the only percent on the row
+    assert {s.name: s for s in stats}["1"].active_text.endswith("%")

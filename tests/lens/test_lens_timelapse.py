@@ -482,3 +482,32 @@ def test_the_curves_caption_names_a_validation_line_only_where_one_is_drawn(watc
     _fit(X, y, [scored], max_iter=4, early_stopping=True)
     scored.save(tmp_path / "scored.html")
     assert "training loss (blue), validation score (green, dashed); red line = this frame" in (tmp_path / "scored.html").read_text()
+
+
+def test_units_that_die_during_training_are_counted_on_the_page(moons, tmp_path):
+    """A ReLU unit alive on the rows at epoch 0 and dead at the end was drawn as a blue map, and nothing said it had died."""
+    X, y = moons
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 6), torch.nn.ReLU(), torch.nn.Linear(6, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]] * 3))
+        model[0].bias.fill_(0.0)  # each unit on for about half of the rows
+    tl = Timelapse(X, y, layers=["1"], resolution=10)
+    for epoch in range(3):
+        with tl.epoch(model):
+            if epoch == 1:
+                with torch.no_grad():
+                    model[0].bias[[1, 4]] = -100.0  # units 1 and 4 never on again: dead
+            tl.step(torch.tensor(0.5))
+    assert tl.died == {"1": [1, 4]}
+    assert tl.frames[0].rows is not None and tl.frames[1].rows is None and tl.frames[-1].rows is not None  # first and last kept
+    assert "2 units died during training (alive on the rows at epoch 0, dead at epoch 3): 1 units 1, 4." in tl.note
+    tl.save(tmp_path / "t.html")
+    assert "2 units died during training" in (tmp_path / "t.html").read_text(encoding="utf-8")
+    with torch.no_grad():
+        model[0].bias.fill_(0.0)  # alive again: a fresh timelapse of the same training counts none
+    quiet = Timelapse(X, y, layers=["1"], resolution=10)
+    for _ in range(2):
+        with quiet.epoch(model):
+            quiet.step(torch.tensor(0.5))
+    assert quiet.died == {} and "died" not in quiet.note

@@ -310,9 +310,20 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 f"convert them to {name} first, e.g. with PIL's Image.convert({mode!r})."
             )
         if a.shape[1:] != fitted:
-            raise DataError(f"X has {int(np.prod(a.shape[1:]))} features (pixels per image, shape {a.shape[1:]} (C, H, W)), but {type(self).__name__} is "
-                            f"expecting {int(np.prod(fitted))} features as input (shape {fitted}): resize them to {fitted[1]} x {fitted[2]} pixels.")
+            raise DataError(self._shape_error(tuple(a.shape[1:]), fitted))
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
+
+    def _shape_error(self, got: tuple[int, ...], fitted: tuple[int, ...]) -> str:
+        """The line for images of shape ``got`` (C, H, W) where the model was fitted on ``fitted``: scikit-learn's "X has N features,
+        but ... is expecting M" where the counts differ; where they agree (8 x 8 and 4 x 16 are both 64 pixels) that line said
+        "64 features ... expecting 64", so the shapes lead instead."""
+        n_got, n_fit = int(np.prod(got)), int(np.prod(fitted))
+        if n_got != n_fit:
+            return (f"X has {n_got} features (pixels per image, shape {got} (C, H, W)), but {type(self).__name__} is "
+                    f"expecting {n_fit} features as input (shape {fitted}): resize them to {fitted[1]} x {fitted[2]} pixels.")
+        return (f"X holds images of {got[1]} x {got[2]} pixels (shape {got} (C, H, W)), but {type(self).__name__} was fitted on "
+                f"{fitted[1]} x {fitted[2]} (shape {fitted}): the same {n_got} pixels in another layout; reshape them to "
+                f"{fitted[1]} x {fitted[2]} if that is what they are, else resize them.")
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return to_tensor(a, _DTYPES[self.dtype], self._device)

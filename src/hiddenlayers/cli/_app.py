@@ -707,6 +707,9 @@ def inspect(
     baseline: Annotated[str, typer.Option("--baseline", help="Reference input of the 'Top features' attribution: auto (default: the mean for "
                                           "table rows, zeros for images), mean, median or zeros. The mean is the training rows' (category frequencies included) "
                                           "for a model of hiddenlayers train, else the rows'. A column that never changes gets 0 from the mean.")] = "auto",
+    method: Annotated[str, typer.Option("--method", help="Captum attribution of the 'Top features' section: integrated_gradients (default; complete), "
+                                        "saliency (|gradient|, one pass), input_x_gradient, deeplift (complete, one pass), gradient_shap (baselines "
+                                        "drawn from the rows, seeded) or feature_ablation (each column set to the baseline in turn).")] = "integrated_gradients",
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -735,7 +738,7 @@ def inspect(
         run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
                     landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout,
                                                              value_column=value_column),
-                    sections=sections, baseline=baseline, steps=steps)
+                    sections=sections, baseline=baseline, steps=steps, method=method)
 
 
 @app.command()

@@ -116,7 +116,7 @@ APP_GRADIENT_FLOW_HINT = ("train the app with `hiddenlayers train DATA --app KIN
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
-    sections: str | None = None, baseline: str = "auto", steps: Steps | None = None,
+    sections: str | None = None, baseline: str = "auto", steps: Steps | None = None, method: str = "integrated_gradients",
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -129,11 +129,13 @@ def run_inspect(
     ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
     ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
     ``steps``: the progress line on stderr as the report is built (:class:`~._common.Steps`; None: none).
+    ``method``: ``--method``, the features section's Captum attribution (integrated_gradients, saliency, ...).
     """
     steps = steps or Steps("inspect", quiet=True)
     steps("reading the model and the data")  # from the start: the imports and checks before the report take seconds too
     wanted = parse_sections(sections)
     baseline = parse_baseline(baseline)
+    method = parse_method(method)
     check_named_columns(data, target=target, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
@@ -145,7 +147,7 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_mode(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, baseline, steps)
+        return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, (baseline, method), steps)
     model = load_model(model_path, pipeline=True)  # a Pipeline of scikit-learn steps then an MLP: the lens runs the steps first
     features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -162,7 +164,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
-                                   "baseline": baseline, "progress": steps, "advice": report_advice(data, kind), **_file_rows(table, data, idx, len(A))}
+                                   "baseline": baseline, "attribution_method": method, "progress": steps, "advice": report_advice(data, kind), **_file_rows(table, data, idx, len(A))}
         rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -292,7 +294,8 @@ def _image_array_rows(model: Any, data: str, target: str | None, options: dict[s
 
 
 def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                 sections: tuple[str, ...] | None = None, baseline: str = "auto", steps: Steps | None = None) -> dict[str, Any]:
+                 sections: tuple[str, ...] | None = None, baseline: tuple[str, str] = ("auto", "integrated_gradients"),
+                 steps: Steps | None = None) -> dict[str, Any]:
     """The lens report of an application file on ``data``'s examples, read as ``predict`` reads them (``options``: its column options);
     labels: ``target``, else the app's own (:mod:`._inspect_apps`); ``steps``: the progress lines (none when None)."""
     from ..lens import GRADIENT_FLOW_KEY, record, report
@@ -318,7 +321,7 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
     try:
         stats = record(model, X, stream=True, sample=1).stats
         rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=hint, sections=sections, max_rows=MAX_ROWS,
-                     baseline=baseline, progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None,
+                     baseline=baseline[0], attribution_method=baseline[1], progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None,
                      advice=report_advice(data, kind))
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -333,6 +336,17 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
     })
     _show(result, as_json, hint)
     return result
+
+
+def parse_method(text: str) -> str:
+    """``--method``'s attribution name (``deeplift``, ``gradient-shap``...); an unknown one is one line before any work."""
+    from ..data import did_you_mean
+    from ..lens import ATTRIBUTION_METHODS as METHODS
+
+    name = text.strip().lower().replace("-", "_")
+    if name not in METHODS:
+        raise UserError(f"--method must be one of {', '.join(METHODS)}. Received: {text!r}.{did_you_mean([name], METHODS)}")
+    return name
 
 
 def parse_baseline(text: str) -> str:
@@ -352,6 +366,11 @@ def parse_sections(text: str | None) -> tuple[str, ...] | None:
     from ..lens import report_sections
 
     names = tuple(s.strip() for s in text.split(",") if s.strip())
+    if not names:  # the library's own line names its Python parameter; here it is the option
+        from ..lens import REPORT_SECTIONS
+
+        raise UserError(f"--sections names no section: name at least one of {', '.join(REPORT_SECTIONS)}, "
+                        "or leave --sections out for all of them.")
     try:
         report_sections(names)
     except ValueError as exc:

@@ -21,6 +21,7 @@ from ._gradflow import KEY as GRADIENT_FLOW_KEY
 from ._gradflow import GradientFlow, gradient_flow_table
 from ._landscape import loss_landscape
 from ._landscape_result import LossLandscape
+from ._methods import METHODS as ATTRIBUTION_METHODS
 from ._neurons import NeuronMaps, neuron_maps, top_activating
 from ._preferred import preferred_inputs
 from ._preferred_result import PreferredInputs
@@ -37,6 +38,7 @@ from ._timelapse import Timelapse, TimelapseFrame
 
 __all__ = [
     "ATTRIBUTION_BASELINES",
+    "ATTRIBUTION_METHODS",
     "GRADIENT_FLOW_KEY",
     "MIN_DEAD_ROWS",
     "REPORT_ADVICE",

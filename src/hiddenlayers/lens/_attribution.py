@@ -1,6 +1,7 @@
 """Which input features drive the outputs, hidden layers and units (Captum).
 
-- :func:`attribute`: integrated gradients of an output (class) w.r.t. the inputs.
+- :func:`attribute`: integrated gradients (or another Captum method, ``method=``: :mod:`._methods`) of an output
+  (class) w.r.t. the inputs.
 - :func:`layer_attribution`: layer conductance — how much each hidden unit of a
   layer carries of an output's change from the baseline.
 - :func:`neuron_attribution`: integrated gradients of one hidden unit w.r.t. the inputs.
@@ -391,17 +392,20 @@ def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int, me
 
 @overload
 def attribute(
-    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[False] = ...
+    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[False] = ...,
+    method: str = ..., random_state: int = ...,
 ) -> np.ndarray: ...
 @overload
 def attribute(
-    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True]
+    model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
+    method: str = ..., random_state: int = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def attribute(
-    model: Any, X: Any, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False
+    model: Any, X: Any, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
+    method: str = "integrated_gradients", random_state: int = 0,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Integrated gradients of output ``target`` w.r.t. each input: ``(n, features)``.
+    """Attributions (integrated gradients by default) of output ``target`` w.r.t. each input: ``(n, features)``.
 
     The result has the network input's shape, in its units: ``X`` as the model feeds it to the
     network (an ``ImageClassifier``'s ``(n, C, H, W)`` for ``(n, H, W)`` images, an Autoencoder's
@@ -413,19 +417,43 @@ def attribute(
     ``delta``, ``(n,)``: each row's attributions summed minus ``f(x) - f(baseline)`` (in the
     output's units; 0 is exact). Whether or not it is returned, a relative miss over
     :data:`COMPLETENESS_TOLERANCE` warns once, naming the fix (more ``n_steps``).
+    ``method``: which Captum attribution (:data:`~._methods.METHODS`, when to use which in :mod:`._methods`):
+    ``"integrated_gradients"``, ``"saliency"`` (``|gradient|``: no sign, no baseline), ``"input_x_gradient"`` (no
+    baseline), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, ``n_steps`` samples per row,
+    seeded by ``random_state``) or ``"feature_ablation"``. ``return_convergence_delta`` and the completeness warning
+    are for the complete ones, integrated gradients and DeepLift; asking another for a delta is refused.
     Returns the attributions, or ``(attributions, delta)``.
     """
     from captum.attr import IntegratedGradients
 
+    from ._methods import COMPLETE, LABELS, check_method, check_padding, run_method
+
     _check_delta_flag(return_convergence_delta)
+    method = check_method(method)
+    if return_convergence_delta and method not in COMPLETE:
+        raise ValueError(f"method={method!r} has no convergence delta (its attributions need not sum to f(x) - f(baseline)): "
+                         f"pass return_convergence_delta=False, or method={' or '.join(map(repr, COMPLETE))}.")
+    _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
+    if method != "integrated_gradients":
+        check_padding(method, x)
+        attr, delta = run_method(method, module, x, base, tgt, n_steps, random_state)
+        if delta is not None:
+            return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), LABELS[method])
+        return (1.0 if method == "saliency" else sign) * attr.detach().cpu().numpy()  # saliency is |gradient|: the same for -z
     ig = IntegratedGradients(module)
     attr, delta = ig.attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
     if not bool(torch.isfinite(delta).all()) and bool(torch.isnan(x).any()):  # padding: its NaN attributions made the sums NaN
         attr = _unpadded(attr, x)
         delta = ig.compute_convergence_delta(attr, base, x, target=tgt)
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "integrated gradients")
+
+
+def _check_seed(random_state: Any) -> None:
+    """GradientSHAP's draws are seeded by ``random_state``: an integer >= 0."""
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
+        raise ValueError(f"random_state must be an integer >= 0 (the seed of GradientSHAP's draws). Received: random_state={random_state!r}.")
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
@@ -442,15 +470,17 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
 @overload
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ...,
-    return_convergence_delta: Literal[False] = ...,
+    return_convergence_delta: Literal[False] = ..., method: str = ..., random_state: int = ...,
 ) -> np.ndarray: ...
 @overload
 def layer_attribution(
-    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True]
+    model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
+    method: str = ..., random_state: int = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def layer_attribution(
-    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False
+    model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
+    method: str = "conductance", random_state: int = 0,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``.
 
@@ -461,20 +491,32 @@ def layer_attribution(
     warns once whether or not it is returned. Returns the conductances, or ``(conductances, delta)``.
     Padded sequences (a SequenceClassifier's rows of several lengths): each row's conductances are its sequence's
     attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its masked layers hold them at 0).
+    ``method`` (:data:`~._methods.LAYER_METHODS`): ``"conductance"`` (the default), ``"integrated_gradients"`` (of the
+    layer's output), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``,
+    ``n_steps`` samples) or ``"gradient_x_activation"``; the delta and the completeness warning are for the first three.
     """
-    from captum.attr import LayerConductance
+    from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
 
     _check_delta_flag(return_convergence_delta)
+    method = check_method_of(method, LAYER_METHODS, "layer_attribution")
+    if return_convergence_delta and method not in LAYER_COMPLETE:
+        raise ValueError(f"method={method!r} has no convergence delta: pass return_convergence_delta=False, or method="
+                         f"{', '.join(map(repr, LAYER_COMPLETE))}.")
+    _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    attr, delta = LayerConductance(module, _layer(module, layer)).attribute(
-        x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True
-    )
-    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), "layer conductance")
+    if method != "conductance":
+        check_padding(method, x)
+    attr, delta = run_layer_method(method, module, _layer(module, layer), x, base, tgt, n_steps, random_state)
+    if delta is None:
+        return sign * attr.detach().cpu().numpy()
+    name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
+    return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), name)
 
 
 @_in_eval_mode
-def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50) -> np.ndarray:
+def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50,
+                       method: str = "integrated_gradients", random_state: int = 0) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
@@ -484,18 +526,22 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
     form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
     No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
+    ``method`` (:data:`~._methods.NEURON_METHODS`): ``"integrated_gradients"`` (the default), ``"gradient"``, ``"deeplift"``,
+    ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``, ``n_steps`` samples) or ``"feature_ablation"``.
     """
-    from captum.attr import NeuronIntegratedGradients
-
+    from ._methods import NEURON_METHODS, check_method_of, check_padding, run_neuron_method
     from ._record import _output_lengths
 
+    method = check_method_of(method, NEURON_METHODS, "neuron_attribution")
+    _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
+    check_padding(method, x)
     mod = _layer(module, layer)
     lengths: list[torch.Tensor | None] = [None]  # the real steps per row of the layer's latest output (padded sequences)
     selector = _neuron_selector(module, mod, x, layer, unit, lengths)
     h = mod.register_forward_hook(lambda m, args, kwargs, _o: lengths.__setitem__(0, _output_lengths(m, args, kwargs)), with_kwargs=True)
     try:
-        attr = NeuronIntegratedGradients(module, mod).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
+        attr = run_neuron_method(method, module, mod, x, base, selector, n_steps, random_state)
     finally:
         h.remove()
     return _unpadded(attr.detach(), x).cpu().numpy()
@@ -554,8 +600,9 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 
 
 @_in_eval_mode
-def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: int | None = 300, n_steps: int = 32) -> np.ndarray:
-    """Mean |integrated gradients| per input feature, each row for its own predicted output: ``(features,)``.
+def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: int | None = 300, n_steps: int = 32,
+                       method: str = "integrated_gradients", random_state: int = 0) -> np.ndarray:
+    """Mean |attribution| (integrated gradients by default) per input feature, each row for its own predicted output: ``(features,)``.
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
     ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); the default
@@ -563,13 +610,17 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     nothing) and zeros for images and sequences, see the module docstring.
     ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
     sorted by label would be explained by its first classes only); None: every row.
-    ``n_steps``: integration steps per row.
+    ``n_steps``: integration steps per row (GradientSHAP: samples per row). ``method`` and ``random_state``: as
+    :func:`attribute` takes them (Captum's Saliency, InputXGradient, DeepLift, GradientShap, FeatureAblation).
     """
     from captum.attr import IntegratedGradients
 
+    from ._methods import check_method, check_padding, run_method
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
 
+    method = check_method(method)
+    _check_seed(random_state)
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
     Xp = target.prepared(X)
@@ -596,7 +647,11 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
             "pick the output to explain with hl.lens.attribute(model, X, target=...) (a tuple index into it)."
         )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
-    attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
+    if method == "integrated_gradients":
+        attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
+    else:
+        check_padding(method, x)
+        attr = run_method(method, module, x, base, tgt, n_steps, random_state)[0]
     return _unpadded(attr.detach(), x).abs().mean(0).cpu().numpy().astype(np.float64)
 
 

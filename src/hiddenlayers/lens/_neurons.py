@@ -9,18 +9,23 @@ principal components (``x = mean + a·pc1 + b·pc2``; see ``_plane``).
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .._stacklevel import user_stacklevel
 from ._plane import PLANE_MAX_ROWS, fit_plane, plane_rows
 
 
-def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
+def top_activating(acts: np.ndarray, k: int = 5) -> np.ma.MaskedArray:
     """Row indices of the ``k`` strongest activations per unit: ``(units, k)``, strongest first.
 
     ``acts``: ``(n, units)`` per-example activations (e.g. ``record(m, X)["hidden1"]``).
+    A unit constant on the rows (a dead unit: every row ties) has no top rows: its row of the result is masked
+    (``.tolist()`` gives None; the data under the mask is -1) and one ``UserWarning`` names such units. Before,
+    it got the first ``k`` rows, ties read as "the rows that drive it most".
     """
     from ._target import refuse_model
 
@@ -33,7 +38,15 @@ def top_activating(acts: np.ndarray, k: int = 5) -> np.ndarray:
     k = min(int(k), a.shape[0])
     part = np.argpartition(-a, k - 1, axis=0)[:k]  # (k, units), unordered
     order = np.take_along_axis(-a, part, axis=0).argsort(axis=0, kind="stable")
-    return np.take_along_axis(part, order, axis=0).T
+    top = np.take_along_axis(part, order, axis=0).T
+    flat = np.ptp(a, axis=0) <= 1e-6 * (1.0 + np.abs(a).max(axis=0)) if a.shape[0] else np.zeros(a.shape[1], dtype=bool)
+    if bool(flat.any()):  # the stats' rule for a constant unit
+        top[flat] = -1
+        units = np.flatnonzero(flat)
+        shown = ", ".join(map(str, units[:10])) + (f" and {len(units) - 10} more" if len(units) > 10 else "")
+        warnings.warn(f"unit(s) {shown} are constant on these rows (dead or stuck): no row activates them more than another, "
+                      "so they have no top rows (masked).", UserWarning, stacklevel=user_stacklevel())
+    return np.ma.MaskedArray(top, mask=np.broadcast_to(flat[:, None], top.shape).copy(), fill_value=-1)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -285,10 +286,7 @@ def report(
     *,
     layers: Any = None,
     title: str | None = None,
-    max_rows: int | None = 10000,
-    plot_rows: int = 2000,
-    tsne: bool = False,
-    units_per_layer: int = 8,
+    max_rows: int | None = 10000, plot_rows: int = 2000, tsne: bool = False, units_per_layer: int = 8,
     feature_names: Sequence[Any] | None = None,
     data_report: Any = None,
     gradient_flow_hint: str = GRADIENT_FLOW_HINT,
@@ -297,6 +295,7 @@ def report(
     image_shape: tuple[int, ...] | None = None,
     sections: Sequence[str] | None = None,
     baseline: Any = "auto",
+    attribution_method: str = "integrated_gradients",
     row_names: Sequence[Any] | None = None,
     row_names_note: str | None = None,
     progress: Callable[[str], None] | None = None,
@@ -322,7 +321,8 @@ def report(
     loss landscape, neurons, preferred inputs and features take most of the time: leaving them out gives a quick report.
     ``baseline``: the "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it
     (default ``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row
-    of network input). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
+    of network input). ``attribution_method``: that section's Captum method, as ``feature_importance``'s ``method``
+    takes it (default integrated gradients). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
     instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample
     of the file there); ``row_names_note`` says on the page what they are. ``progress``: told each stage's name as it starts
     (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines. ``advice``: the "not available" notes'
@@ -331,6 +331,7 @@ def report(
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._attribution import named_baseline
+    from ._methods import check_method
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
@@ -338,6 +339,7 @@ def report(
     words = report_advice(advice)
     if isinstance(baseline, str):
         named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
+    attribution_method = check_method(attribution_method)  # so does an unknown method
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
     say = progress or (lambda stage: None)
@@ -354,7 +356,7 @@ def report(
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
                                 feature_names=names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
-                                baseline=baseline, say=say, advice=words)
+                                baseline=(baseline, attribution_method), say=say, advice=words)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -373,7 +375,7 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown report section {unknown[0]!r}: the sections are {', '.join(SECTIONS)}.{did_you_mean(unknown[:1], SECTIONS)}")
     if not names:
-        raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or pass None for all of them).")
+        raise ValueError(f"sections is empty: name at least one of {', '.join(SECTIONS)} (or leave sections out for all of them).")
     return frozenset(names)
 
 
@@ -437,14 +439,14 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
                        wanted: frozenset[str] = frozenset(SECTIONS), shown: tuple[np.ndarray, str] | None = None,
-                       baseline: Any = "auto", say: Callable[[str], None] = lambda stage: None,
+                       baseline: tuple[Any, str] = ("auto", "integrated_gradients"), say: Callable[[str], None] = lambda stage: None,
                        advice: Mapping[str, str] = ADVICE) -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``shown``: the rows' names and what they are (:func:`_row_names`);
-    ``baseline``: the features section's (:func:`report`); ``say``: told each section's title as it starts; ``advice``: the notes' fixes (:data:`ADVICE`).
+    ``baseline``: the features section's baseline and method (:func:`report`); ``say``: told each section's title as it starts; ``advice``: the notes' fixes (:data:`ADVICE`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -459,7 +461,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
             "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, shown)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
-        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, baseline)),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, *baseline)),
         ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data, advice["data"], advice["data-all"])),
     ]
     sections: list[tuple[str, str, str, str]] = []
@@ -486,10 +488,13 @@ def _data_section(data_report: Any, X: Any, y: Any, advice: str = ADVICE["data"]
     return lead, data_report.html_section()
 
 
-def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto") -> tuple[str, str]:
-    """The "Top features" section: mean |integrated gradients| per input from ``baseline`` (network-input units;
-    a name is resolved over ``Xa`` with the model's own training mean where it stores one, as feature_importance does)."""
+def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto",
+              method: str = "integrated_gradients") -> tuple[str, str]:
+    """The "Top features" section: mean |attribution| of ``method`` (Captum's, :mod:`._methods`) per input from ``baseline``
+    (network-input units; a name is resolved over ``Xa`` with the model's own training mean where it stores one, as
+    feature_importance does)."""
     from ._attribution import feature_importance, named_baseline, stored_training_mean
+    from ._methods import LABELS, NO_BASELINE
     from ._plot_text import font_families, shortened
     from ._plots import bars, top_order
 
@@ -498,22 +503,24 @@ def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] 
     if Xa.ndim != 2:
         return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
     b = named_baseline(baseline, Xa, target.estimator)
-    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300)  # 300 of the rows at random, not the first (sorted data)
+    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300, method=method)  # 300 of the rows at random, not the first (sorted data)
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
     top = [int(i) for i in top_order(imp)]
     alt = "top input features, largest first: " + ", ".join(fnames[i] for i in top)
-    body = H.figure_html(bars(imp, fnames, "mean |integrated gradients|, all outputs"), "top input features", alt=alt)
+    body = H.figure_html(bars(imp, fnames, f"mean |{LABELS[method]}|, all outputs"), "top input features", alt=alt)
     if any(shortened(fnames[i]) for i in top) or font_families(fnames[i] for i in top) is None:
         # the chart shortens long names and no installed font draws some characters: the full names as text
         rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
-        body = f'<div class="side">{body}{H.table_html(["feature (full name)", "mean |IG|"], rows)}</div>'
+        short = "IG" if method == "integrated_gradients" else LABELS[method]
+        body = f'<div class="side">{body}{H.table_html(["feature (full name)", f"mean |{short}|"], rows)}</div>'
     named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
     stored = stored_training_mean(target.estimator)  # a train-made model's stored training mean, categories included
     trained = isinstance(b, float) or (stored is not None and isinstance(b, np.ndarray) and b.shape == stored.shape)
     mean = "the training mean" if trained and named in ("auto", "mean") else "the rows' mean"
     frm = {"auto": mean, "mean": mean, "median": "the rows' median", "zeros": "zeros", "given": "the given baseline"}[named]
-    return f"Which input features drive the outputs (integrated gradients from {frm}, Captum).", body
+    how = LABELS[method] if method in NO_BASELINE else f"{LABELS[method]} from {frm}"  # saliency, input x gradient: no baseline
+    return f"Which input features drive the outputs ({how}, Captum).", body
 
 
 def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: list[str], k: int, shown: tuple[np.ndarray, str] | None = None) -> str:
@@ -545,7 +552,9 @@ def _neurons(module: torch.nn.Module, Xa: np.ndarray, yv: Any, rec: Any, names: 
     rows, flat = [], []
     for n in names:
         f = rec.features(n)
-        top = top_activating(f, 3)
+        with warnings.catch_warnings():  # its constant units' notice: _varying_units leaves them out, and the page says so
+            warnings.simplefilter("ignore", UserWarning)
+            top = top_activating(f, 3)
         order = _varying_units(f, k)
         if not order:
             flat.append(n)

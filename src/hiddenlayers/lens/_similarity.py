@@ -13,6 +13,14 @@ Both estimators are computed in feature space, ``O(n·d²)`` instead of the
 
 Rows must correspond: row ``i`` of ``X`` and ``Y`` is the same example.
 
+At least :data:`MIN_ROWS` (4) rows, for both estimators. Centring leaves ``n`` rows ``n - 1`` directions:
+on 2 rows both representations are one line through the origin, ``Xc = [u, -u]``, and biased CKA is exactly 1
+for any data; on 3 rows it is near 1 for unrelated data too (random 3 x 8 matrices score 0.8 on average, 4 x 8 ones 0.7, 30 x 8 ones 0.2). Neither
+Kornblith et al.'s code nor torch-cka checks the row count (the unbiased estimator divides by ``n - 3``
+and fails below 4 there); a similarity of 1 that says nothing is worse than no number, so the lens refuses
+below 4, the unbiased estimator's own floor, which keeps one rule for both. Biased CKA stays biased upwards on
+few rows for many features: the unbiased estimator is the one to read there.
+
 A representation that does not vary over the rows (a layer whose units are all dead or
 constant) has no similarity structure: CKA is 0/0 there, NaN (Kornblith et al.'s own code
 and torch-cka divide by zero too), not 0, which read as "nothing in common", also for the
@@ -31,6 +39,10 @@ from torch import Tensor
 
 if TYPE_CHECKING:
     from ._record import Recording
+
+
+MIN_ROWS = 4
+"""Fewest rows :func:`cka` takes: on 2 rows biased CKA is 1 whatever the data, on 3 nearly (see the module doc)."""
 
 
 def _mat(a: Any, name: str) -> Tensor:
@@ -101,10 +113,11 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
             f"X and Y must have the same rows (the same examples in the same order). Received {Xt.shape[0]} and {Yt.shape[0]} rows."
         )
     n = Xt.shape[0]
-    if unbiased and n < 4:
-        raise ValueError(f"the unbiased CKA estimator needs at least 4 rows. Received {n}; use unbiased=False or more rows.")
-    if n < 2:
-        raise ValueError("CKA needs at least 2 rows.")
+    if unbiased and n < MIN_ROWS:
+        raise ValueError(f"the unbiased CKA estimator needs at least {MIN_ROWS} rows. Received {n}: pass more rows.")
+    if n < MIN_ROWS:
+        raise ValueError(f"CKA needs at least {MIN_ROWS} rows: on {n} it is 1 or nearly 1 whatever the data (centred, {n} rows span "
+                         f"{max(n - 1, 0)} direction{'' if n == 2 else 's'}). Received {n}: pass more rows.")
     Xc, Yc = _centred(Xt), _centred(Yt)
     if Xc is None or Yc is None:
         return float("nan")  # a constant representation: 0/0, no similarity structure to compare
@@ -183,13 +196,13 @@ def layer_similarity(
       rows of ``X2`` must be the same examples as ``X`` (e.g. shifted, noised or
       re-encoded), so the diagonal says how much each layer's geometry survives the shift.
     ``max_rows`` caps the rows used, keeping memory and time bounded: None (every row) or an
-    integer >= 2; the rows are drawn at random (seed 0, the same rows of ``X`` and ``X_other``),
+    integer >= :data:`MIN_ROWS` (4: on fewer, CKA is 1 or nearly whatever the data); the rows are drawn at random (seed 0, the same rows of ``X`` and ``X_other``),
     not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
     from ._target import check_max_rows, count_rows, sample_index, take_rows
 
-    max_rows = check_max_rows(max_rows, 2, " (CKA needs at least 2 rows)")
+    max_rows = check_max_rows(max_rows, MIN_ROWS, f" (CKA needs at least {MIN_ROWS} rows: on 2 it is 1 whatever the data, on 3 nearly)")
     idx = sample_index(count_rows(X), max_rows, 0)
     X_use = take_rows(X, idx)
     rec_a = record(model, X_use, layers)

@@ -6,9 +6,15 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
   logistic: ``h > 0.5``). Not applicable (NaN, shown as "n/a") when the
   activation is unknown: a max-pool or custom output below 0 is not "off", so
   there is no threshold to count; ``sparsity`` (exact zeros) is still reported.
-- **dead unit**: for ReLU-like activations, never active on the data (it gets
-  no, or almost no, gradient either) — PyTorch's "dead ReLU"; a unit stuck at
-  one positive value is active and still learns, so it is not dead. Called
+  Tables show "n/a" for a linear layer too (``identity``: a bare ``nn.Linear``
+  in an ``nn.Sequential``), whose sign means nothing; ``fraction_active`` is kept.
+- **dead unit**: for ReLU, never active on the data (it gets no gradient
+  either) — PyTorch's "dead ReLU"; a unit stuck at one positive value is
+  active and still learns, so it is not dead. Leaky ReLU, ELU, GELU, SiLU and
+  softplus still pass gradient where the pre-activation is negative (slope
+  0.01, ``exp(z)``, ...), so a unit of theirs that is never active is only
+  **never active** (``LayerStats.never_active``, its own warning), and dead
+  only by the constant rule below. Called
   dead only on at least ``MIN_DEAD_ROWS`` (30) rows: a unit can be off on a few
   rows and on for others, and one on for a tenth of the rows is off on all of 30
   rows drawn at random only 0.9³⁰ ≈ 4% of the time (29 rows: 4.7%, 20 rows: 12%).
@@ -41,8 +47,10 @@ from torch import Tensor
 from ..network import get_activation
 
 _ZERO = 1e-7
-# ReLU-like: a unit that is never active passes no (or almost no) gradient.
-_RELU_LIKE = {"relu", "leaky_relu", "elu", "gelu", "silu", "softplus"}
+# Zero gradient below 0: a unit of these that is never active learns no more (dead).
+_RELU_LIKE = {"relu"}
+# Active where the pre-activation is positive, yet with gradient below 0 too: never active is no death.
+_LEAKY = {"leaky_relu", "elu", "gelu", "silu", "softplus"}
 # Rows below which a ReLU-like unit off on every row is "inactive on these rows", not "dead" (see the module doc).
 MIN_DEAD_ROWS = 30
 # Shown wherever a layer's "dead" count was made without knowing its activation.
@@ -77,6 +85,9 @@ class LayerStats:
     # too (N*H*W, N*T), which are no independent rows: a channel off at all 64 positions of one image may be on for
     # the next image. None: each sample is a row (``layer_stats`` of an (n, units) matrix).
     rows: int | None = None
+    # Per unit, never active on the data (pre-activation never positive) for a unit of :data:`_LEAKY` activations that
+    # still passes gradient there, so it is no dead unit; None for the other activations.
+    never_active: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -93,13 +104,19 @@ class LayerStats:
         return int(self.dead.sum())
 
     @property
+    def n_never_active(self) -> int:
+        """Units never active that are not dead (:attr:`never_active`; 0 for ReLU and bounded activations)."""
+        return 0 if self.never_active is None else int((self.never_active & ~self.dead).sum())
+
+    @property
     def n_saturated(self) -> int:
         return int(self.saturated.sum())
 
     @property
     def active_text(self) -> str:
-        """The layer's mean active fraction for a table: ``"42%"``, or ``"n/a"`` when the activation is unknown."""
-        return "n/a" if self.activation is None else f"{float(self.fraction_active.mean()):.0%}"
+        """The layer's mean active fraction for a table: ``"42%"``, or ``"n/a"`` when the activation is unknown or linear
+        (``identity``: the sign of a linear output says nothing of a unit being on)."""
+        return "n/a" if self.activation in (None, "identity") else f"{float(self.fraction_active.mean()):.0%}"
 
     @property
     def dead_known(self) -> bool:
@@ -129,6 +146,11 @@ class LayerStats:
             verb = "is" if self.n_dead == 1 else "are"
             state = "constant" if self.activation is None else "dead"
             out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} {state} on this data ({self.dead_rule}).")
+        if self.n_never_active:
+            verb = "is" if self.n_never_active == 1 else "are"
+            out.append(f"{self.name}: {self.n_never_active} of {self.units} {label}units {verb} never active on "
+                       f"{'this 1 row' if self.n_rows == 1 else f'these {self.n_rows} rows'} (pre-activation never positive); "
+                       f"not dead: {label.strip()} passes gradient below 0, so {'it' if self.n_never_active == 1 else 'they'} can still learn.")
         if self.n_saturated:
             verb = "is" if self.n_saturated == 1 else "are"
             out.append(
@@ -161,7 +183,8 @@ class LayerStats:
         return {
             "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples, "rows": self.n_rows,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
-            "fraction_active": None if self.activation is None else float(self.fraction_active.mean()), "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known,
+            "fraction_active": None if self.activation in (None, "identity") else float(self.fraction_active.mean()),
+            "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known, "never_active": self.n_never_active,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
         }
 
@@ -272,6 +295,7 @@ class UnitAccumulator:
         n_rows = self.n if self.rows is None else self.rows
         constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (n_rows >= 2)  # one example cannot show variation, at any position
         dead = (frac_active == 0) if self.activation in _RELU_LIKE else constant
+        never = (frac_active == 0) if self.activation in _LEAKY else None
         frac_sat = (self.sat / n).cpu().numpy() if self.bounds is not None else None
         saturated = (frac_sat >= self.stuck) if frac_sat is not None else np.zeros_like(dead)
         return LayerStats(
@@ -279,7 +303,7 @@ class UnitAccumulator:
             mean=mean.cpu().numpy(), std=np.sqrt(var.cpu().numpy()), min=lo, max=hi,
             fraction_active=frac_active, fraction_saturated=frac_sat, dead=dead.astype(bool),
             saturated=saturated.astype(bool) & ~dead, sparsity=float(self.zero.sum() / (n * mean.shape[0])),
-            effective_rank=float(pr), role=self.role, rows=self.rows,
+            effective_rank=float(pr), role=self.role, rows=self.rows, never_active=never,
         )
 
 

@@ -21,7 +21,7 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
 
     rec = record(model, X, layers, stream=stream, sample=1)
     stats = list(rec.stats.values())
-    table = PlainTable(title=f"hidden layers on {rec.n_rows} rows", title_justify="left")
+    table = PlainTable(title=f"hidden layers on {rec.n_rows} row{'' if rec.n_rows == 1 else 's'}", title_justify="left")
     longest = max((len(s.name) for s in stats), default=5)
     for col in ("layer", "kind", "activation", "units", "mean", "std", "active", "dead", "saturated", "sparsity", "eff. rank"):
         # a layer's name is never cut to "hid…" (hidden1 and hidden2 would read the same): Rich narrows the others first
