@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, ok, run
 from hiddenlayers.apps import Recommender, SequenceClassifier
-from hiddenlayers.ship import describe_onnx, export_onnx
+from hiddenlayers.ship import ExportReport, describe_onnx, export_onnx
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -60,10 +60,19 @@ def seq_clf(frames) -> SequenceClassifier:
     return SequenceClassifier("lstm8,6", max_iter=3, early_stopping=False, device="cpu", random_state=0).fit(X, y)
 
 
-def test_sequence_classifier_nan_padded_frames_to_probabilities(seq_clf: SequenceClassifier, frames, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def seq_onnx(seq_clf: SequenceClassifier, frames, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExportReport]:
+    """``seq_clf`` exported once (an LSTM's export takes seconds), parity on the first 40 sequences, with its int8 copy
+    ``s.int8.onnx``: (folder, report). Read only: the tests run sessions on the files and read them."""
     X, y = frames
-    path = tmp_path / "seq.onnx"
-    r = export_onnx(seq_clf, path, X=X[:40], y=y[:40])
+    folder = tmp_path_factory.mktemp("seq")
+    return folder, export_onnx(seq_clf, folder / "s.onnx", X=X[:40], y=y[:40], quantize=True)
+
+
+def test_sequence_classifier_nan_padded_frames_to_probabilities(seq_clf: SequenceClassifier, frames, seq_onnx) -> None:
+    X, y = frames
+    folder, r = seq_onnx
+    path = folder / "s.onnx"
     assert r.max_abs_diff < 1e-4 and r.parity_rows == 40 and r.input_shape == ["batch", "steps", 3] and r.output_name == "probabilities"
     assert r.metric == "accuracy" and r.score_before == pytest.approx(seq_clf.score(X[:40], y[:40]))
     sess = _session(path)
@@ -119,26 +128,43 @@ def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, f
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
-def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones(frames, tmp_path: Path) -> None:
-    """Two exports of one model in one process: with 12-step parity sequences, then without X (random ones). The second used
-    to inherit the kernel the first left in PyTorch's dispatch cache, which baked the traced step count into its graph.
-    (A third export with 6-step parity sequences was dropped: a dynamic axis is traced at 3 steps whatever X holds, so it
-    traced what the first did.)"""
+@pytest.fixture(scope="module")
+def bi_gru(frames, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A two-layer bidirectional GRU (its export takes seconds, so two tests share it): the model, its weights and its
+    probabilities on ``_probe()`` before any export, and its first export ``at12.onnx`` (with the int8 copy) in ``folder``,
+    parity on three 12-step sequences and three others, with its report. Read only: no test changes the model or the files."""
+    X, y = frames
+    clf = SequenceClassifier("gru5:bi:layers=2,4", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    state = {k: v.clone() for k, v in clf.network_.state_dict().items()}
+    before = clf.predict_proba(_probe())
+    folder = tmp_path_factory.mktemp("bi_gru")
+    report = export_onnx(clf, folder / "at12.onnx", X=[x for x in X if len(x) == 12][:3] + X[:3], quantize=True)
+    return {"clf": clf, "state": state, "before": before, "folder": folder, "report": report}
+
+
+def _probe() -> list[np.ndarray]:
+    """Sequences of 1 to 14 steps: shorter and longer than the 12 an export traces or checks parity at."""
+    return _frames(np.random.default_rng(7), [1, 2, 5, 9, 12, 14])
+
+
+def test_sequence_classifier_bidirectional_exports_do_not_depend_on_earlier_ones(bi_gru: dict, tmp_path: Path) -> None:
+    """Two exports of one model in one process: with 12-step parity sequences (``bi_gru``'s), then without X (random ones).
+    The second used to inherit the kernel the first left in PyTorch's dispatch cache, which baked the traced step count into
+    its graph. (A third export with 6-step parity sequences was dropped: a dynamic axis is traced at 3 steps whatever X
+    holds, so it traced what the first did.)"""
     import torch
 
-    X, y = frames
-    clf = SequenceClassifier("gru3:bi,2", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
-    state = {k: v.clone() for k, v in clf.network_.state_dict().items()}
-    probe = _frames(np.random.default_rng(7), [1, 2, 5, 9, 12, 14])
-    before = clf.predict_proba(probe)
-    runs = {"at12.onnx": {"X": [x for x in X if len(x) == 12][:3] + X[:3]}, "random.onnx": {}}
-    for name, kwargs in runs.items():
-        assert export_onnx(clf, tmp_path / name, **kwargs).max_abs_diff < 1e-4
-        sess = _session(tmp_path / name)
+    clf, state, before, first = bi_gru["clf"], bi_gru["state"], bi_gru["before"], bi_gru["folder"] / "at12.onnx"
+    probe = _probe()
+    assert bi_gru["report"].max_abs_diff < 1e-4
+    runs = {"at12.onnx": first, "random.onnx": tmp_path / "random.onnx"}
+    assert export_onnx(clf, runs["random.onnx"]).max_abs_diff < 1e-4  # after the first, in this process
+    for path in runs.values():
+        sess = _session(path)
         for seqs in (probe, probe[:3], probe[3:4]):  # mixed lengths, shorter and longer than the traced 12 steps
             np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs)})[0], clf.predict_proba(seqs), atol=1e-4)
         np.testing.assert_allclose(sess.run(None, {"X": _padded(probe, 20)})[0], before, atol=1e-4)
-    (nodes, weights, inputs), (other_nodes, other_weights, other_inputs) = (_structure(tmp_path / name) for name in runs)
+    (nodes, weights, inputs), (other_nodes, other_weights, other_inputs) = (_structure(path) for path in runs.values())
     # the same graph whatever the parity sequences and whatever was exported before
     assert other_nodes == nodes and other_inputs == inputs and len(other_weights) == len(weights)
     assert all(np.array_equal(a, b) for a, b in zip(other_weights, weights, strict=True))
@@ -321,34 +347,40 @@ def test_cli_exports_saved_sequence_and_recommender_files(frames, rec: Recommend
 
 
 @pytest.mark.parametrize("spec", ["lstm8,6", "gru5:bi:layers=2,4"])
-def test_info_of_a_recurrent_export_counts_the_recurrent_layers(spec: str, frames, tmp_path: Path) -> None:
+def test_info_of_a_recurrent_export_counts_the_recurrent_layers(spec: str, request: pytest.FixtureRequest) -> None:
     """``describe_onnx``/``info`` list each LSTM/GRU op with its sizes and weight type, so the parameters add up to the
-    network's (they named only the dense layers: a third of an ``lstm8,6`` model), in the int8 copy too."""
-    X, y = frames
-    clf = SequenceClassifier(spec, max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
-    export_onnx(clf, tmp_path / "s.onnx", X=X[:10], quantize=True)
+    network's (they named only the dense layers: a third of an ``lstm8,6`` model), in the int8 copy too. The exports with
+    their int8 copies are the module's: ``seq_onnx``'s of ``seq_clf`` (lstm8,6) and ``bi_gru``'s (gru5:bi:layers=2,4)."""
+    if spec == "lstm8,6":
+        clf, folder = request.getfixturevalue("seq_clf"), request.getfixturevalue("seq_onnx")[0]
+        files = (("s.onnx", "float"), ("s.int8.onnx", "int8"))
+    else:
+        clf, folder = request.getfixturevalue("bi_gru")["clf"], request.getfixturevalue("bi_gru")["folder"]
+        files = (("at12.onnx", "float"), ("at12.int8.onnx", "int8"))
+    assert clf.hidden_layer_sizes == spec
     want = sum(p.numel() for p in clf.network_.parameters())
-    for name, weights in (("s.onnx", "float"), ("s.int8.onnx", "int8")):
-        info = describe_onnx(tmp_path / name)
+    for name, weights in files:
+        info = describe_onnx(folder / name)
         recurrent = [r for r in info["layers"] if r["kind"] == "recurrent"]
         assert info["parameters"] == want and recurrent and {r["weight_type"] for r in recurrent} == {weights}
         assert recurrent[0]["inputs"] == 3 and info["inputs"][-1] == 3  # features a step, not the first dense layer's inputs
     first = recurrent[0]
     assert (first["op"], first["hidden"], first["units"]) == (("LSTM", 8, 8) if spec.startswith("lstm") else ("GRU", 5, 5))
-    text = ok("info", tmp_path / "s.onnx").stdout
+    text = ok("info", folder / files[0][0]).stdout
     assert "recurrent and dense layers found in the graph" in text and f"{want:,} parameters in these layers" in text
 
 
-def test_an_export_keeps_no_file_paths_of_the_machine_that_wrote_it(seq_clf: SequenceClassifier, tmp_path: Path) -> None:
+def test_an_export_keeps_no_file_paths_of_the_machine_that_wrote_it(seq_onnx) -> None:
     """torch's exporter notes each node's stack trace (the exporting machine's absolute file paths), FX node and class
-    path: a shipped model carried them, and they were a third of its bytes. Only the module path ``info`` reads is kept."""
+    path: a shipped model carried them, and they were a third of its bytes. Only the module path ``info`` reads is kept.
+    (The files are ``seq_onnx``'s: ``seq_clf`` exported with its int8 copy.)"""
     import hiddenlayers
 
-    export_onnx(seq_clf, tmp_path / "s.onnx", quantize=True)
+    folder = seq_onnx[0]
     source = str(Path(hiddenlayers.__file__).resolve().parent.parent).encode()
     for name in ("s.onnx", "s.int8.onnx"):
-        data = (tmp_path / name).read_bytes()
+        data = (folder / name).read_bytes()
         assert source not in data and b"stack_trace" not in data and b"site-packages" not in data
         keys = {p.key for n in onnx.load_from_string(data).graph.node for p in n.metadata_props}
         assert keys == {"pkg.torch.onnx.name_scopes"}
-    assert [r["layer"] for r in describe_onnx(tmp_path / "s.onnx")["layers"]] == ["hidden1", "hidden2", "head"]
+    assert [r["layer"] for r in describe_onnx(folder / "s.onnx")["layers"]] == ["hidden1", "hidden2", "head"]
