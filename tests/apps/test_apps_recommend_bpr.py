@@ -411,3 +411,17 @@ def test_n_negatives_takes_whole_numbers_from_1(value: Any) -> None:
     else:
         with pytest.raises(ValueError, match=r"n_negatives must be .*Received: n_negatives="):
             rec._check_params()
+
+
+def test_early_stopping_of_a_new_fit_keeps_a_trained_epoch_not_the_random_start() -> None:
+    # ratings of random pairs: no epoch's held-out NDCG@10 beats the random vectors' by tol, and the fit kept those (zero biases)
+    rng = np.random.default_rng(0)
+    pairs = pd.DataFrame({"user": rng.integers(0, 40, 600), "item": rng.integers(0, 30, 600), "rating": rng.integers(1, 6, 600)})
+    pairs = pairs.drop_duplicates(["user", "item"])
+    from sklearn.model_selection import train_test_split
+
+    rows = np.sort(train_test_split(np.arange(len(pairs)), test_size=0.2, random_state=0)[0])
+    rank = Recommender(hidden_layer_sizes=(), interaction="dot", loss="bpr", n_negatives=3, max_iter=4, early_stopping=True, random_state=0)
+    rank.fit(pairs.iloc[rows][["user", "item"]], pairs.rating.to_numpy()[rows])
+    assert float(rank.network_.item_bias.weight.abs().max()) > 0  # trained: BPR moves the item biases from their zero start
+    assert rank.best_validation_score_ == max(rank.validation_scores_)

@@ -79,10 +79,11 @@ def test_a_model_with_stored_table_preprocessing_predicts_a_raw_frame(tmp_path) 
         est.save(path)
         loaded = hl.load(path)
         new = frame.iloc[:9].assign(extra="ignored")[["extra", "city", "age"]]  # columns in any order, extras ignored
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # no "X has feature names, but ... fitted without feature names"
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")  # no "X has feature names, but ... fitted without feature names"
             assert (loaded.predict(new) == est.predict(A[:9])).all()
             assert np.allclose(loaded.transform(new), est.transform(A[:9]))
+        assert [(w.category, str(w.message)) for w in seen] == [(hl.TableNoteWarning, "ignored 1 column(s) the model does not use: extra")] * 2
         assert loaded.score(frame, target) == est.score(A, target)
         if hasattr(est, "predict_proba"):
             assert np.allclose(loaded.predict_proba(new), est.predict_proba(A[:9]))

@@ -162,6 +162,25 @@ def test_the_preprocessings_notes_are_one_warning_per_kind_counted_over_every_ba
             reg.predict(ParquetSource(str(tmp_path / kind), target=None, features=FEATURES, read_rows=50))
 
 
+def test_rows_in_memory_warn_the_preprocessings_notes_too(folders):
+    """Before: predict(frame) of a model with stored preprocessing (fit(source), hl.load of a train file) filled missing
+    cells and mapped unseen categories without a word, while predict(source) and the CLI said so."""
+    _, _, clf, _ = folders
+    frame = pd.concat(_noted_frames(), ignore_index=True)[FEATURES]
+    expected = hl.data.TablePreprocessor.from_dict(clf.preprocessing_).transform(frame).notes
+    assert [n.kind for n in expected] == ["unseen", "unlearned"]
+    for call in (lambda: clf.predict(frame), lambda: clf.predict_proba(frame)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            call()
+        noted = [w for w in seen if issubclass(w.category, hl.TableNoteWarning)]
+        assert [str(w.message) for w in noted] == [str(n) for n in expected]
+        assert {w.filename for w in noted} == {__file__}  # the user's line, not the package's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", hl.TableNoteWarning)
+        clf.predict(_frames()[0][FEATURES].iloc[:5])  # rows the preprocessing has nothing to say of: no warning
+
+
 def test_rows_without_notes_warn_nothing(folders):
     d, _, clf, _ = folders
     with warnings.catch_warnings():

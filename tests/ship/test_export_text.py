@@ -131,16 +131,25 @@ def test_bidirectional_stacked_conv_and_fixed_step_specs(spec: str, tmp_path: Pa
     held = [t for t in HELD if len(t.strip()) >= 3 and len(t) <= int(clf.max_len_)]  # conv4k3 reads >= 3 characters
     assert (model.predict(held) == clf.predict(held)).all()
     np.testing.assert_allclose(model.predict_proba(held), clf.predict_proba(held), atol=1e-4)
-    if spec.endswith(":seq,gap"):  # a recurrent layer returning every step fixes the graph at the longest text in fit
-        assert r.input_shape == ["batch", int(clf.max_len_)] and model.graph_steps == int(clf.max_len_)
-        with pytest.raises(DataError, match=rf"^text 0 has 30 tokens, but this export's graph is fixed at {int(clf.max_len_)} steps \(the longest "
-                                            r"sequence in fit\): send at most \d+, or use the \.safetensors file, which reads longer ones\.$"):
-            model.predict_proba(["x" * 40])
+    if spec.endswith(":seq,gap"):  # a recurrent layer returning every step fixes the graph: at max_len, so every text predict reads fits
+        assert r.input_shape == ["batch", 30] and model.graph_steps == 30 and int(clf.max_len_) < 30
+        longer = ["x" * 40, "a fine film, " * 3, "great fun and a great cast"]  # longer than any text in fit: their first 30 characters
+        np.testing.assert_allclose(model.predict_proba(longer), clf.predict_proba(longer), atol=1e-4)
     else:
         assert r.input_shape == ["batch", "steps"]
     if "conv" in spec:
         with pytest.raises(DataError, match=r"^text 1 has 2 tokens, too few for the model's convolution/pooling layers: each needs at least 3\.$"):
             model.predict_proba(["a fine film", "ab"])
+
+
+def test_fixed_step_graph_without_max_len_is_fixed_at_the_longest_text_in_fit(tmp_path: Path) -> None:
+    clf = TextClassifier("embed4,gru4:seq,gap", tokenizer="char", max_len=None, **{**KW, "max_iter": 1}).fit(TEXTS, LABELS)
+    r = export_onnx(clf, tmp_path / "t.onnx")
+    model = TokenOnnx(tmp_path / "t.onnx")
+    assert r.input_shape == ["batch", int(clf.max_len_)] and model.graph_steps == int(clf.max_len_) and r.max_abs_diff < 1e-4
+    with pytest.raises(DataError, match=rf"^text 0 has 40 tokens, but this export's graph is fixed at {int(clf.max_len_)} steps \(the longest "
+                                        r"sequence in fit\): send at most \d+, or use the \.safetensors file, which reads longer ones\.$"):
+        model.predict_proba(["x" * 40])
 
 
 def test_float64_graph_of_a_conv_text_model_and_refusals(tmp_path: Path) -> None:
@@ -194,7 +203,9 @@ def test_token_id_refusals_are_one_line(ids_export: dict, tmp_path: Path) -> Non
     for bad, message in (([np.array([1.0, 2.0])], r"^sequence 0 has shape \(2,\) and dtype float64: token ids are 1-D integers \(0 to 8\); map tokens to ids first\.$"),
                          ([np.array([1]), np.array([2, -3])], r"^sequence 1 holds the negative token id -3: ids are 0 to 8"),
                          ([np.array([9])], r"^sequence 0 holds the token id 9, outside the ids the model reads \(0 to 8\): map unseen tokens to an id seen in fit\.$"),
-                         ([np.array([], dtype=np.int64)], r"^sequence 0 has 0 ids, too few"), ([], r"^X has 0 sequences")):
+                         ([np.array([], dtype=np.int64)], r"^sequence 0 has 0 ids, too few"), ([], r"^X has 0 sequences"),
+                         (["a fine film"], r"^sequence 0 is a text, but .*ids\.onnx' is a SequenceClassifier's export, which reads token ids "
+                                           r"\(0 to 8\), not texts: map each text's tokens to ids first\.$")):
         with pytest.raises(DataError, match=message):
             model.predict_proba(bad)
     with pytest.raises(ValueError, match=r"^X cannot be the parity sequences: token id 9 is larger than any id seen in fit \(8\)"):

@@ -295,8 +295,8 @@ def _fit_penalized(
     bias rows of the batch's users and items (:class:`RowAdam`, lazy Adam: other
     rows and their moments stay as they are) and the MLP by AdamW (``alpha``'s
     decoupled decay on its linear weights). Early stopping on ``validation`` restores
-    the best weights (the starting ones, :func:`start_biases`' or a source's, if no epoch
-    beats them). Ctrl-C (``KeyboardInterrupt``) stops there with those best weights, ``stop_reason`` ``"interrupted"``
+    the best weights (the starting ones, :func:`start_biases`' or a source's or a warm fit's, if no epoch
+    beats them; a new ``loss="bpr"`` fit starts from random vectors, no model, so it keeps its best epoch). Ctrl-C (``KeyboardInterrupt``) stops there with those best weights, ``stop_reason`` ``"interrupted"``
     and the estimators' warning. ``net``, ``X``, ``Y`` and ``validation`` share one device. ``est`` gives the parameters only.
     ``history`` (a warm fit's) goes on, its epochs numbered on; the optimizers start afresh. An epoch whose mean squared
     error diverges (NaN/inf, or past 1e4 x the history's first batch's: ``training``'s rule) stops it with ``stop_reason``
@@ -320,8 +320,8 @@ def _fit_penalized(
     limit, t0 = time_limit(est.max_time, hist), time.perf_counter() - (hist.time[-1] if hist.time else 0.0)  # the clock runs on
     # the epoch's squared error accumulates on the device, read once per epoch (float64 like Python's float, but MPS has none)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
-    if validation is not None:  # epoch 0 = the bias model; keep it if no epoch beats it
-        stop.update(objective.held_out(net, validation)[monitor == "val_score"])
+    if validation is not None and (monitor != "val_score" or first):  # epoch 0 = the bias model (or a warm fit's): kept if no epoch beats it;
+        stop.update(objective.held_out(net, validation)[monitor == "val_score"])  # a new BPR fit's epoch 0 is random vectors, no model
     hooks = LoopHooks(fit_callbacks(est, val=VAL_NDCG if monitor == "val_score" else VAL_LOSS), net, hist)
     hooks.begin()
     try:

@@ -8,6 +8,7 @@ go through the PyTorch network in blocks.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,8 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .._stacklevel import user_stacklevel
 from ..data import TablePreprocessor, at_row, first_beyond_float32, is_source, non_finite_rows
-from ..exceptions import DataError, NonFiniteOutputError
+from ..exceptions import DataError, NonFiniteOutputError, TableNoteWarning
 from ..network import evaluating, get_activation
 from ..training import to_tensor
 from ._checks import _validate, refuse_beyond_float32
@@ -92,7 +94,8 @@ def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | Non
     so ``hl.load(path).predict(frame)`` takes the frame that training read, text columns and missing cells included
     (extra columns are ignored; unseen categories go to ``<other>``). Shape ``(n, n_features_in_)``. ``where``: as :func:`check_X`.
     ``notes``: where the preprocessing's notes (ignored columns, unseen categories, missing cells it never saw) are appended,
-    for a streamed source's methods to say once over every batch (:mod:`._predict_source`); None: dropped.
+    for a streamed source's methods to say once over every batch (:mod:`._predict_source`); None: each is a
+    :class:`~hiddenlayers.TableNoteWarning` now, as a ``TableEncoder`` step warns them.
     """
     import pandas as pd
 
@@ -107,6 +110,9 @@ def stored_table_matrix(est: _BaseMLP, X: Any, where: Callable[[int], str] | Non
     A = out.matrix
     if notes is not None:
         notes.extend(out.notes)
+    else:  # rows in memory: said here, as a TableEncoder step says them, not dropped
+        for msg in out.notes:
+            warnings.warn(msg, TableNoteWarning, stacklevel=user_stacklevel())
     # infinite inside a float32 network: NaN outputs; `hiddenlayers predict` refuses it alike (a float64 network takes it, as its .onnx export does)
     beyond = first_beyond_float32(A) if network_dtype(est.network_) != torch.float64 else None
     if beyond is not None:

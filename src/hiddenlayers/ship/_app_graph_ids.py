@@ -14,7 +14,8 @@ are) and another runtime follows the rules written in ``docs/guide/ship.md``.
 
 ``steps`` is dynamic where the exporter keeps it so (recurrent layers returning their last step, 1-D convolutions,
 global pooling; bidirectional layers run each direction on its own, as :mod:`._app_graph_seq` does for frames);
-a spec whose layers fix it (1-D pooling, ``:seq``, a flattened time axis) is fixed at the longest sequence in fit.
+a spec whose layers fix it (1-D pooling, ``:seq``) is fixed at ``max_len`` (the TextClassifier's default 200), so the graph
+reads every text ``predict`` reads, or at the longest sequence in fit where ``max_len`` is None or the layers flatten time.
 ``max_len`` is the tokenizer's (or the runner's) cut, never the graph's: feed each sequence's first ``max_len`` ids.
 """
 
@@ -132,7 +133,8 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
             unpack_bidirectional(layer)
     shift = id_shift(model)
     fixed = steps_fixed(model.network_)
-    width = int(model.max_len_)
+    cut = model.max_len  # the tokenizer's (or the runner's) cut: predict reads no more ids than this
+    width = int(model.max_len_) if model.network_.fixed_length or cut is None else int(cut)  # fixed: every text predict reads fits
     if fixed and any(len(s) > width for s in seqs):
         raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
                          f"but X has a sequence of {max(len(s) for s in seqs)} tokens: pass {'texts' if is_text(model) else 'sequences'} of at most {width}.")
@@ -155,8 +157,10 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
         notes.append("the tokenizer (metadata 'tokenizer', Tokenizer.to_json) travels in the file: a text with no tokens reads as [1] (unknown)")
     else:
         notes.append(f"ids are the ones predict reads (0 to {int(model.max_id_)}); the graph adds the model's shift of 1")
-    if fixed:
+    if fixed and (model.network_.fixed_length or cut is None):
         notes.append(f"this spec's layers fix steps at {width} = the longest sequence in fit: pad every sequence to {width} steps")
+    elif fixed:
+        notes.append(f"this spec's layers fix steps at max_len = {width} (the most ids predict reads): pad every sequence's first {width} ids to {width}")
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     sample = torch.full((2, width if fixed else trace_steps(model)), 1 - shift, dtype=torch.int64)  # real ids (1: unknown; a user's 0)
     return AppGraph(_Ids().eval(), sample, feeds, reference, ["probabilities"], shape, ids_metadata(model, shape, fixed, width, double),

@@ -80,6 +80,9 @@ class TokenOnnx(AppOnnx):
             seqs = list(seqs)
         out = []
         for i, s in enumerate(seqs):
+            if isinstance(s, (str, np.str_)):  # texts given to a SequenceClassifier's export: it has no tokenizer
+                raise DataError(f"sequence {i} is a text, but '{self.path}' is a SequenceClassifier's export, which reads token ids "
+                                f"(0 to {self.max_id}), not texts: map each text's tokens to ids first.")
             a = np.asarray(s)
             if a.ndim != 1 or a.dtype.kind not in "iu":
                 raise DataError(f"sequence {i} has shape {a.shape} and dtype {a.dtype}: token ids are 1-D integers (0 to {self.max_id}); "
