@@ -210,7 +210,7 @@ def test_bad_params_and_predict_errors(fitted: SequenceClassifier) -> None:
 def test_length_rules_of_the_spec() -> None:
     conv = SequenceClassifier("conv4k5,pool2,gap", max_iter=1, early_stopping=False).fit([np.zeros((8, 2)), np.ones((9, 2))], [0, 1])
     assert conv.min_length_ == 6
-    with pytest.raises(DataError, match=r"^sequence 0 has 5 steps, too few for the spec's convolution/pooling layers: each needs at least 6\.$"):
+    with pytest.raises(DataError, match=r"^sequence 0 has 5 steps, too few for the spec's convolution/pooling layers: each needs at least 6; give the convolutions ':same' padding \(e\.g\. conv64k5:same\), which keeps every length, or pool less\.$"):
         conv.predict([np.zeros((5, 2))])
     with pytest.raises(DataError, match=r"^this spec flattens the time axis, so every sequence needs the same length, but X has lengths 3 to 4"):
         SequenceClassifier("conv4k2,8").fit([np.zeros((3, 2)), np.ones((4, 2))], [0, 1])

@@ -13,6 +13,7 @@ import pytest
 import hiddenlayers as hl
 from hiddenlayers.apps import TextClassifier
 from hiddenlayers.apps._tokenize import Tokenizer
+from hiddenlayers.exceptions import DataError
 
 POSITIVE = ["good", "great", "wonderful", "superb", "moving", "delightful"]
 NEGATIVE = ["bad", "awful", "dull", "boring", "terrible", "tedious"]
@@ -134,3 +135,13 @@ def test_bad_params() -> None:
         TextClassifier(max_len=0).fit(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match=r"^max_vocab must be an integer >= 1 or None\. Received: max_vocab=-5\.$"):
         TextClassifier(max_vocab=-5).fit(["a", "b"], [0, 1])
+
+
+def test_a_text_shorter_than_the_convolution_names_same_padding_which_reads_it() -> None:
+    """"fine acting" (2 tokens) under conv8k3 was refused with "pad X yourself", which a text's user cannot do: the line names ':same'
+    convolutions, and a ':same' spec fits and predicts such texts (and the empty text)."""
+    texts, y = ["a fine film here", "a dull mess indeed", "fine acting", "ok"] * 5, [1, 0, 1, 0] * 5
+    with pytest.raises(DataError, match=r"^sequence 2 has 2 steps, .* each needs at least 3; give the convolutions ':same' padding"):
+        TextClassifier("embed8,conv8k3,gmp", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
+    same = TextClassifier("embed8,conv8k3:same,gmp", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
+    assert same.min_length_ == 1 and same.predict(["fine", ""]).shape == (2,)

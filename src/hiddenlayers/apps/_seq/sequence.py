@@ -66,7 +66,8 @@ def _check_lengths(lengths: np.ndarray, min_length: int, fixed: int | None) -> N
     short = np.flatnonzero(lengths < min_length)
     if short.size:
         i = int(short[0])
-        raise DataError(f"sequence {i} has {lengths[i]} steps, too few for the spec's convolution/pooling layers: each needs at least {min_length}.")
+        raise DataError(f"sequence {i} has {lengths[i]} steps, too few for the spec's convolution/pooling layers: each needs at least {min_length}; "
+                        "give the convolutions ':same' padding (e.g. conv64k5:same), which keeps every length, or pool less.")
     if fixed is None:
         return
     bad = np.flatnonzero(lengths != fixed)
