@@ -557,7 +557,7 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
     column's name, its dates (parsed) and, for dates whose UTC offsets change, their local wall-clock times
     (:func:`_parse_dates`), or None when the table has none.
     """
-    first: tuple[str, pd.Series] | None = None
+    first: tuple[str, pd.Series, pd.Series | None] | None = None
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
