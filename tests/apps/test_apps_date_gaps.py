@@ -101,3 +101,16 @@ def test_forecaster_fit_on_a_daily_series_across_dst_warns_of_the_dropped_day_on
     with pytest.warns(UserWarning, match=r"1 gap\(s\) \(1 missing step\(s\) of 'D'\), the first after 2024-04-08 .*next date is 2024-04-10") as caught:
         Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(series)
     assert not any("off that step" in str(w.message) for w in caught)
+
+
+def test_utc_dates_with_their_local_wall_clock_count_calendar_days_and_elapsed_hours() -> None:
+    """Dates whose UTC offsets change at DST (a CSV of a tz-aware index) come as UTC instants plus their wall-clock times:
+    days are counted on the wall clock (the 23-hour day is no gap), hours in elapsed time (the clock's skipped hour is none)."""
+    days = pd.date_range("2024-03-20", periods=30, freq="D", tz="Europe/Berlin")
+    for index, expected in ((days, None), (days.delete(20), DateGaps("D", 1, 1, 20, 0))):
+        utc = index.tz_convert("UTC")
+        assert date_gaps(utc, wall=index.tz_localize(None)) == expected
+    assert date_gaps(days.tz_convert("UTC")).off_step > 0  # without the wall clock, UTC days after the change are off the step
+    hours = pd.date_range("2024-03-30 20:00", "2024-04-01", freq="h", tz="Europe/Berlin")  # 2024-03-31 02:00 does not exist
+    assert date_gaps(hours.tz_convert("UTC"), wall=hours.tz_localize(None)) is None
+    assert date_gaps(hours.delete(12).tz_convert("UTC"), wall=hours.delete(12).tz_localize(None)) == DateGaps("h", 1, 1, 12, 0)

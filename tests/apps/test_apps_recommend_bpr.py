@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from safetensors import safe_open
 
 from hiddenlayers import Recommender
+from hiddenlayers.apps import _recommend_bpr as bpr_module
 from hiddenlayers.apps._recommend_bpr import NegativeSampler, bpr_loss, bpr_pairs, bpr_step, bpr_training_data, draw_negatives
 from hiddenlayers.exceptions import DataError
 
@@ -425,3 +426,44 @@ def test_early_stopping_of_a_new_fit_keeps_a_trained_epoch_not_the_random_start(
     rank.fit(pairs.iloc[rows][["user", "item"]], pairs.rating.to_numpy()[rows])
     assert float(rank.network_.item_bias.weight.abs().max()) > 0  # trained: BPR moves the item biases from their zero start
     assert rank.best_validation_score_ == max(rank.validation_scores_)
+
+
+def _draw_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on NegativeSampler.draw: the list it fills with each draw's size."""
+    sizes: list[int] = []
+    real = NegativeSampler.draw
+
+    def spy(self: NegativeSampler, users: np.ndarray, gen: torch.Generator) -> np.ndarray:
+        sizes.append(len(users))
+        return real(self, users, gen)
+
+    monkeypatch.setattr(NegativeSampler, "draw", spy)
+    return sizes
+
+
+def test_many_negatives_are_drawn_per_batch_so_memory_stays_bounded_by_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above EPOCH_DRAW_LIMIT negatives an epoch, no draw is larger than batch_size x n_negatives (a huge n_negatives used to
+    draw positives x n_negatives codes at once and run out of memory); the fit is seeded and still learns the clusters."""
+    df, held = _clustered()
+    X = df[["user", "item"]]
+    n_pos = int((df.rating >= 4.0).sum())
+    monkeypatch.setattr(bpr_module, "EPOCH_DRAW_LIMIT", n_pos, raising=False)  # any n_negatives > 1 now draws per batch
+    sizes = _draw_sizes(monkeypatch)
+    params = dict(n_factors=8, hidden_layer_sizes=(16,), loss="bpr", positive_threshold=4.0, n_negatives=5, learning_rate_init=0.01,
+                  batch_size=32, max_iter=45, early_stopping=False, random_state=0)
+    rec = Recommender(**params).fit(X, df.rating)
+    assert sizes and max(sizes) <= 32 * 5
+    assert sum(sizes) == rec.n_iter_ * n_pos * 5  # every positive still gets its 5 negatives each epoch
+    assert _hit_share(rec, held) >= 0.9
+    again = Recommender(**params).fit(X, df.rating)
+    assert np.array_equal(again.predict(X), rec.predict(X))
+
+
+def test_below_the_limit_an_epoch_draws_its_negatives_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small n_negatives keeps the one draw per epoch of positives x n_negatives (so such fits keep their results)."""
+    df, _ = _clustered()
+    n_pos = int((df.rating >= 4.0).sum())
+    sizes = _draw_sizes(monkeypatch)
+    Recommender(n_factors=4, loss="bpr", positive_threshold=4.0, n_negatives=3, batch_size=32, max_iter=2, early_stopping=False,
+                random_state=0).fit(df[["user", "item"]], df.rating)
+    assert sizes == [n_pos * 3] * 2

@@ -756,3 +756,27 @@ def test_an_autoencoder_that_diverges_at_epoch_2_with_no_usable_epoch_says_epoch
     assert "The loss became inf at epoch 2, and no earlier epoch is usable (none had a finite held-out score): lower --lr (now 1000000.0)" in error
     assert "stopped after epoch 2" in " ".join(bar)
     assert "no epoch is usable (diverged)" in bar[-1] and "restored" not in " ".join(bar)  # none was: it claimed "best weights restored"
+
+
+def test_a_forecaster_csv_of_a_time_zone_aware_index_across_dst_has_its_dates_checked(series: Path, tmp_path: Path) -> None:
+    """pandas' to_csv writes a tz-aware index with each row's UTC offset ("+01:00", then "+02:00" after the change): pandas
+    refuses such a column ("Mixed timezones"), so the order check and the gap note skipped it. Now it is read as one time
+    zone: a dropped day is the one note (counted in local calendar days, so the 23-hour day is no gap) and newest first is refused."""
+    v = pd.read_csv(series / "a.csv")["v"][:40]
+    days = pd.date_range("2024-03-20", periods=41, freq="D", tz="Europe/Berlin").delete(25)  # DST starts 2024-03-31
+    frame = pd.DataFrame({"v": v.to_numpy()}, index=pd.Index(days, name="date"))
+    data = tmp_path / "dst.csv"
+    frame.to_csv(data)
+    assert "+01:00" in data.read_text() and "+02:00" in data.read_text()
+    args = ["--app", "forecaster", "--window", "8", "--epochs", "1", "--quiet"]
+    result = ok("train", data, *args, "--out", tmp_path / "d.safetensors")
+    (note,) = result.stderr.splitlines()  # one note, on the dropped day only: the 23-hour day of the change is no gap
+    assert note.startswith("note: the dates of column 'date' are not evenly spaced: 1 gap(s) (1 missing step(s) of 'D'), the first after "
+                           "2024-04-13 (line 26), whose next date is 2024-04-15. ")
+    frame.iloc[::-1].to_csv(data)
+    assert_user_error(run("predict", tmp_path / "d.safetensors", data),
+                      "the column 'date' holds dates out of order (line 3: 2024-04-28 00:00:00+02:00 after 2024-04-29 00:00:00+02:00): "
+                      "a Forecaster reads the series in the file's order, oldest first; sort the file by 'date' first.")
+    every_day = pd.date_range("2024-03-20", periods=40, freq="D", tz="Europe/Berlin", name="date")
+    pd.DataFrame({"v": v.to_numpy()}, index=every_day).to_csv(data)  # across the change, no day missing: no note
+    assert "not evenly spaced" not in ok("train", data, *args, "--out", tmp_path / "e.safetensors").stderr

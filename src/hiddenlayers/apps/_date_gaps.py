@@ -86,11 +86,11 @@ def _positions(index: Any, step: Any) -> np.ndarray:
     return pos if len(grid) and grid[0] == index[0] else np.where(pos >= 0, pos + 1, -1)
 
 
-def _calendar_view(index: Any, step: Any) -> Any:
+def _calendar_view(index: Any, step: Any, wall: Any = None) -> Any:
     """``index`` as its steps are counted: a time-zone-aware index whose step is a day or longer (days, weeks, business days,
-    months) in local wall-clock time, so the 23- and 25-hour days of a daylight-saving change are one day each, not off the
-    step; a step shorter than a day (hours, minutes) in elapsed time, as the index holds it (a DST change skips or repeats
-    an hour of the clock, not of the series)."""
+    months) in local wall-clock time (``wall`` where given, else the index's own), so the 23- and 25-hour days of a
+    daylight-saving change are one day each, not off the step; a step shorter than a day (hours, minutes) in elapsed time,
+    as the index holds it (a DST change skips or repeats an hour of the clock, not of the series)."""
     import pandas as pd
 
     if index.tz is None:
@@ -100,26 +100,32 @@ def _calendar_view(index: Any, step: Any) -> Any:
             return index
     except (TypeError, ValueError):  # a calendar step (weeks, months, business days): no fixed duration
         pass
-    return index.tz_localize(None)
+    return index.tz_localize(None) if wall is None else wall
 
 
-def date_gaps(dates: Any) -> DateGaps | None:
+def date_gaps(dates: Any, *, wall: Any = None) -> DateGaps | None:
     """The gaps of ``dates`` (a pandas DatetimeIndex or PeriodIndex, or anything ``pd.DatetimeIndex`` reads; in time order),
     or None where they are evenly spaced in some step (pandas' frequencies: days, business days, month ends, ...), have
-    fewer than 3 dates, or any missing date."""
+    fewer than 3 dates, or any missing date.
+
+    ``wall``: for ``dates`` in UTC whose rows each carried their own UTC offset (a CSV of a time-zone-aware index, whose
+    offset changes at daylight saving, so no one zone reads it), the same dates in local wall-clock time (time-zone-naive,
+    as written without the offset): steps of a day or longer are counted on it, as a time-zone-aware index's are."""
     import pandas as pd
 
     index = dates.to_timestamp() if isinstance(dates, pd.PeriodIndex) else pd.DatetimeIndex(dates)
-    if len(index) < 3 or index.hasnans or _infer(index) is not None:
+    local = None if wall is None else pd.DatetimeIndex(wall)
+    if len(index) < 3 or index.hasnans or _infer(index) is not None or (local is not None and _infer(local) is not None):
         return None
     try:
         index = index.as_unit("ns")  # one unit for the index's and the step's integers
+        local = None if local is None else local.as_unit("ns")
     except (ValueError, OverflowError):  # dates beyond nanoseconds' range (years before 1677 or after 2262): not checked
         return None
-    step = _common_step(index)
+    step = _common_step(index if local is None else local)
     if step is None:
         return None
-    pos = _positions(_calendar_view(index, step), step)
+    pos = _positions(_calendar_view(index, step, local), step)
     both = (pos[:-1] >= 0) & (pos[1:] >= 0)  # pairs of neighbours both on the grid: a jump of more than one step is a gap
     jumps = np.diff(pos)
     skipped = np.flatnonzero(both & (jumps > 1))

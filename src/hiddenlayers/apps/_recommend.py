@@ -465,7 +465,8 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
     Param("n_negatives", positive_int(), 1,
           "With loss='bpr': negatives drawn per positive each epoch (uniform, with replacement, among the items its user did not "
           "interact with; LightFM's and Spotlight's knob); the loss is the mean over every (positive, negative) pair, and an epoch "
-          "costs about (1 + n_negatives) / 2 times one of a single negative"),
+          "costs about (1 + n_negatives) / 2 times one of a single negative; past 2**21 negatives an epoch they are drawn per "
+          "batch, so memory grows with batch_size x n_negatives, not with the number of positives"),
     Param("positive_threshold", number(-np.inf, strict=True, none=True), None,
           "With loss='bpr': only pairs rated at least this are positives (the others are neither positives nor drawn as "
           "negatives); None: every pair"),

@@ -32,6 +32,11 @@ from ._fit import forward_batches
 from ._recommend_heldout import HeldOutRanking
 from ._recommend_rows import RowAdam
 
+#: at most this many negatives in an epoch (positives x n_negatives) are drawn at once before its first step; more are drawn per
+#: batch, so a large n_negatives costs batch_size x n_negatives codes at a time (the draw's temporaries take about 50 bytes
+#: a code, some 100 MB here) rather than running out of memory. n_negatives=1 always draws at once, as it did before.
+EPOCH_DRAW_LIMIT = 1 << 21
+
 #: fewer positives than this trains on all of them (no held-out pairs for early stopping), as the rating fit's 20 ratings
 MIN_HELD_OUT = 20
 
@@ -117,13 +122,24 @@ class BprObjective:
     ) -> tuple[float, float]:
         """One shuffled pass over the positives ``X`` (n, 2) codes, each with ``n_negatives`` negatives drawn now (``Y`` unused):
         ``(the epoch's mean BPR loss over its (positive, negative) pairs, the first batch's, before its step)``. ``hooks`` get each
-        step's ``on_batch_end`` (the summed loss so far). The negatives come in one vectorised draw of ``n · n_negatives`` items
-        (each positive's ``n_negatives`` in a row), so ``n_negatives=1`` draws exactly what one negative per positive drew."""
+        step's ``on_batch_end`` (the summed loss so far). With ``n_negatives=1``, or ``n · n_negatives`` at most
+        :data:`EPOCH_DRAW_LIMIT`, the negatives come in one vectorised draw of ``n · n_negatives`` items before the first step
+        (each positive's ``n_negatives`` in a row), so ``n_negatives=1`` draws exactly what one negative per positive drew;
+        above it each batch draws its own (``batch_size · n_negatives`` at a time, in the shuffled order), so memory stays
+        bounded by the batch however large ``n_negatives`` is."""
         net.train()
-        n, device, k = X.shape[0], X.device, self.n_negatives
+        n, device, k, sampler = X.shape[0], X.device, self.n_negatives, self.sampler
         perm = torch.randperm(n, generator=gen).to(device)  # drawn on the CPU: the same order on every device
-        negatives = torch.as_tensor(draw_negatives(self.sampler, X[:, 0].cpu().numpy(), k, gen), device=device)  # (n, k)
-        return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
+        if k == 1 or n * k <= EPOCH_DRAW_LIMIT:
+            negatives = torch.as_tensor(draw_negatives(sampler, X[:, 0].cpu().numpy(), k, gen), device=device)  # (n, k)
+            return batch_pass(perm, est.batch_size, hooks, acc_dtype, lambda idx: bpr_step(est, net, flat, opt, rows, X[idx], negatives[idx]))
+
+        def step(idx: Tensor) -> Tensor:  # this batch's (B, k) negatives, drawn now
+            xb = X[idx]
+            neg = torch.as_tensor(draw_negatives(sampler, xb[:, 0].cpu().numpy(), k, gen), device=device)
+            return bpr_step(est, net, flat, opt, rows, xb, neg)
+
+        return batch_pass(perm, est.batch_size, hooks, acc_dtype, step)
 
 
 def draw_negatives(sampler: NegativeSampler, users: np.ndarray, k: int, gen: torch.Generator) -> np.ndarray:
@@ -184,4 +200,4 @@ def bpr_training_data(
     return torch.as_tensor(positives, dtype=torch.int64, device=device), validation, BprObjective(sampler, est.n_negatives, ranking)
 
 
-__all__ = ["BprObjective", "batch_pass", "draw_negatives", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]
+__all__ = ["EPOCH_DRAW_LIMIT", "BprObjective", "batch_pass", "draw_negatives", "NegativeSampler", "bpr_loss", "bpr_pairs", "bpr_step", "bpr_training_data"]

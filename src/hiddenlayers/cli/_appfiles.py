@@ -38,6 +38,7 @@ by ``predict`` (a DQNAgent learns from an environment, not a file: ``evaluate`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -531,39 +532,39 @@ def read_series(data: str, column: str | None, kept: str | None = None, *, gaps:
     return values, column, table.where
 
 
-def _warn_date_gaps(name: str, dates: pd.Series, where: Any) -> None:
-    """One warning (the command's note) when the date column ``name`` (``dates``, parsed) skips steps: how many gaps, the first
-    by its file line and date, the step inferred."""
+def _warn_date_gaps(name: str, dates: pd.Series, wall: pd.Series | None, where: Any) -> None:
+    """One warning (the command's note) when the date column ``name`` (``dates``, parsed; ``wall``, their local wall-clock
+    times where their UTC offsets change) skips steps: how many gaps, the first by its file line and date, the step inferred."""
     import warnings
 
     from ..apps import date_gaps, date_gaps_message
     from ..data import at_row
 
     index = pd.DatetimeIndex(dates)
-    found = date_gaps(index)
+    local = None if wall is None else pd.DatetimeIndex(wall)
+    found = date_gaps(index, wall=local)
     if found is not None:
         fix = "add the missing dates' rows (with their values) to the file"
-        warnings.warn(date_gaps_message(found, index, f"the dates of column '{name}'", lambda i: at_row(i, where), fix), UserWarning, stacklevel=2)
+        shown = index if local is None else local  # the dates as the file writes them, less their offsets
+        warnings.warn(date_gaps_message(found, shown, f"the dates of column '{name}'", lambda i: at_row(i, where), fix), UserWarning, stacklevel=2)
 
 
-def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd.Series] | None:
+def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd.Series, pd.Series | None] | None:
     """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
 
     A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
     be trained on, forecast from and scored as the series reversed, silently; its date column tells. Returns the first date
-    column's name and its dates (parsed), or None when the table has none.
+    column's name, its dates (parsed) and, for dates whose UTC offsets change, their local wall-clock times
+    (:func:`_parse_dates`), or None when the table has none.
     """
-    first: tuple[str, pd.Series] | None = None
+    first: tuple[str, pd.Series, pd.Series | None] | None = None
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             continue
-        dates = col
-        if not pd.api.types.is_datetime64_any_dtype(col):
-            try:
-                dates = pd.to_datetime(col, format="ISO8601", errors="coerce")
-            except (ValueError, TypeError):  # mixed time zones, say: no column of plain dates
-                continue
+        dates, wall = _parse_dates(col)
+        if dates is None:
+            continue
         d = dates.to_numpy()
         if dates.isna().any() or len(d) < 2:
             continue
@@ -572,8 +573,34 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
             i = int(back[0]) + 1
             raise UserError(f"the column '{name}' holds dates out of order ({at_row(i, where)}: {col.iloc[i]} after {col.iloc[i - 1]}): a Forecaster "
                             f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
-        first = first or (str(name), dates)
+        first = first or (str(name), dates, wall)
     return first
+
+
+#: a time of day then its UTC offset ("00:00:00+01:00", "12:30Z"): the offset dropped leaves the local wall-clock time
+_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+
+
+def _parse_dates(col: pd.Series) -> tuple[pd.Series | None, pd.Series | None]:
+    """``col`` as dates (datetimes, or ISO 8601 text; None when it holds none) and, where its rows carry UTC offsets that
+    differ (what pandas' ``to_csv`` writes for a time-zone-aware index across daylight saving: "+01:00", then "+02:00"),
+    the same dates in local wall-clock time (else None).
+
+    Such a column has no one time zone, so pandas refuses it ("Mixed timezones"); it is read as instants in UTC (their
+    order is the true one, even where the clock repeats an hour) and, for counting calendar days, as written without
+    the offsets."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col, None
+    try:
+        return pd.to_datetime(col, format="ISO8601", errors="coerce"), None
+    except (ValueError, TypeError):  # mixed UTC offsets: read as one time zone below
+        pass
+    try:
+        dates = pd.to_datetime(col, format="ISO8601", errors="coerce", utc=True)
+        wall = pd.to_datetime(col.astype(str).str.strip().str.replace(_OFFSET, r"\1", regex=True), format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # some rows with an offset, others without: no column of plain dates
+        return None, None
+    return dates, (None if wall.isna().any() else wall)
 
 
 def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
