@@ -232,3 +232,11 @@ def test_tiny_network_gce_title_is_whole_at_80_columns(monkeypatch):
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 80 and "…" not in " ".join(lines[:3])
     assert "binary generalized cross entropy (q=0.7) loss" in " ".join(" ".join(lines[:3]).split())
+
+
+def test_a_row_outside_a_parquet_table_counts_from_the_first_row_not_a_header(files, tmp_path):
+    """A Parquet file has no header row: the refusal said "1 = the first after the header" of it too."""
+    parquet = tmp_path / "rows.parquet"
+    pd.read_csv(files["cls_csv"]).to_parquet(parquet)
+    assert_user_error(run("explain", "--model", files["cls"], "--data", parquet, "--row", 999),
+                      f"--row must be between 1 and 120 (the data rows of '{parquet}', 1 = the first row). Received: 999.")

@@ -112,7 +112,8 @@ def run_explain_model(model_path: str, data: str, *, row: int, target: str | Non
     frame = table.frame
     n = len(frame)
     if not 1 <= row <= n:
-        raise UserError(f"--row must be between 1 and {n} (the data rows of '{data}', 1 = the first after the header). Received: {row}.")
+        first = "the first after the header" if str(data).lower().endswith((".csv", ".tsv", ".txt")) else "the first row"  # a Parquet file has no header row
+        raise UserError(f"--row must be between 1 and {n} (the data rows of '{data}', 1 = {first}). Received: {row}.")
     stored = stored_target(model)
     name = target or stored
     if name is None:
