@@ -39,13 +39,7 @@ LABELS = {"integrated_gradients": "integrated gradients", "saliency": "saliency"
 
 def check_method(method: Any) -> str:
     """``method`` as one of :data:`METHODS`; anything else is one line listing them (and the closest one)."""
-    from ..data import did_you_mean
-
-    name = method.strip().lower().replace("-", "_") if isinstance(method, str) else None
-    if name not in METHODS:
-        hint = did_you_mean([str(method)], METHODS) if isinstance(method, str) else ""
-        raise ValueError(f"method must be one of {', '.join(METHODS)}. Received: method={method!r}.{hint}")
-    return name
+    return _one_of(method, METHODS, "method")
 
 
 def check_padding(method: str, x: torch.Tensor) -> None:
@@ -99,12 +93,17 @@ default), ``NeuronGradient`` (the unit's gradient at the row: one pass, no basel
 
 def check_method_of(method: Any, allowed: tuple[str, ...], what: str) -> str:
     """``method`` as one of ``allowed`` (``what``: the function, named in the error); else one line listing them."""
+    return _one_of(method, allowed, f"{what}'s method")
+
+
+def _one_of(method: Any, allowed: tuple[str, ...], named: str) -> str:
+    """``method`` (case and ``-``/``_`` forgiven) as one of ``allowed``; else one line, ``named`` first, listing them and the closest."""
     from ..data import did_you_mean
 
     name = method.strip().lower().replace("-", "_") if isinstance(method, str) else None
     if name not in allowed:
         hint = did_you_mean([str(method)], allowed) if isinstance(method, str) else ""
-        raise ValueError(f"{what}'s method must be one of {', '.join(allowed)}. Received: method={method!r}.{hint}")
+        raise ValueError(f"{named} must be one of {', '.join(allowed)}. Received: method={method!r}.{hint}")
     return name
 
 
