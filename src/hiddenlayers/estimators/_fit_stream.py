@@ -144,7 +144,7 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
     scan = shared_scan(src)  # under torchrun: rank 0 reads the files, the others take its statistics
     check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
-    with agreed_seed(est, fresh, rank, world):  # every rank starts from rank 0's initial weights
+    with agreed_seed(est, fresh, world):  # every rank starts from rank 0's initial weights
         return _fit_planned(est, src, scan, incremental, fresh, rank, world, given_val)
 
 

@@ -179,7 +179,7 @@ def _check_unit_weights(src: ParquetSource, scan: Any, train_units: list[int], v
 
 
 @contextlib.contextmanager
-def agreed_seed(est: _BaseMLP, fresh: bool, rank: int, world: int) -> Iterator[None]:
+def agreed_seed(est: _BaseMLP, fresh: bool, world: int) -> Iterator[None]:
     """Within: a new model's ``random_state`` the same on every rank, so every rank starts from rank 0's initial weights.
 
     Only gradients are all-reduced, so ranks that start apart stay apart: ``random_state=None`` (scikit-learn's default)
@@ -193,10 +193,9 @@ def agreed_seed(est: _BaseMLP, fresh: bool, rank: int, world: int) -> Iterator[N
         return
     from sklearn.utils import check_random_state
 
-    from ..training import reduce_sum
+    from ..training import from_rank_0
 
-    drawn = int(check_random_state(rs).randint(np.iinfo(np.int32).max)) if rank == 0 else 0
-    est.random_state = int(reduce_sum([drawn])[0])  # < 2**31: exact in float64
+    est.random_state = int(from_rank_0(lambda: int(check_random_state(rs).randint(np.iinfo(np.int32).max))))
     try:
         yield
     finally:
