@@ -421,7 +421,6 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert m["rmse"] == pytest.approx(np.sqrt(np.mean((pred - held) ** 2)))
     assert m["mase"] == pytest.approx(m["mae"] / np.mean(np.abs(np.diff(series[:-5]))))
     assert m["naive_mae"] == pytest.approx(np.mean(np.abs(held - series[-6])))
-    assert _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))["steps"] == app.horizon  # default: its horizon
     shown = run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5")
     assert shown.exit_code == 0 and "the last 5 of 80 values, forecast from the 75 before them" in " ".join(shown.stdout.split()), shown.output
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
@@ -429,6 +428,30 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
     pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
     assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (line 81, 1 in all)")  # the file line (was "data row 80")
+
+
+def test_evaluate_forecaster_holds_out_what_train_holds_out_by_default(fitted: dict[str, Any]) -> None:
+    """No --steps: 0.2 of the series (at least its horizon), as `train --app forecaster` holds out (it was `horizon` values: 2 here,
+    1 for a default Forecaster, a score of one value), said in the output; with --folds above 1, `horizon` values per fold."""
+    from hiddenlayers.cli._appscore import forecast_hold_out
+
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    got = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--json"))
+    assert forecast_hold_out(80, 8, 2, None, None) == 16  # ceil(0.2 x 80), the hold-out train gives the same series
+    assert (got["steps"], got["history"], got["n_folds"]) == (16, 64, 1)
+    assert got["steps_default"] == "by default 0.2 of the series, at least its horizon, as train --app forecaster holds out"
+    assert got["metrics"]["mae"] == pytest.approx(np.mean(np.abs(app.forecast(16, series[:-16]) - series[-16:])))
+    assert got["metrics"] == _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "16", "--json"))["metrics"]
+    assert "steps_default" not in _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "16", "--json"))  # given: no default said
+    shown = " ".join(run("evaluate", d / "fc.safetensors", d / "series.csv").stdout.split())
+    assert ("the last 16 of 80 values (by default 0.2 of the series, at least its horizon, as train --app forecaster holds out), "
+            "forecast from the 64 before them") in shown, shown
+    folds = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--folds", "3", "--json"))  # rolling origins: one horizon each
+    assert (folds["steps"], folds["stride"], folds["steps_default"]) == (app.horizon, app.horizon, "by default its horizon, with --folds")
+    assert folds["metrics"] == pytest.approx(app.backtest(series, steps=app.horizon, folds=3).mean)
+    short = d / "short.csv"  # 12 values: ceil(0.2 x 12) = 3 would leave less than window + horizon + 1 = 11, so train's rule gives the horizon
+    pd.DataFrame({"level": series[:12]}).to_csv(short, index=False)
+    assert _json(run("evaluate", d / "fc.safetensors", short, "--json"))["steps"] == forecast_hold_out(12, 8, 2, None, None) == 2
 
 
 def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: dict[str, Any]) -> None:

@@ -181,7 +181,7 @@ def test_forecaster_app_backtest_is_evaluates_and_beats_the_naive_forecast(tmp_p
     assert (summary["window"], summary["horizon"], summary["test_rows"], summary["rows"]) == (24, 12, 12, 514)
     assert summary["test_metrics"]["mae"] < summary["test_metrics"]["naive_mae"] / 3  # one epoch is about as bad as naive
     # the file keeps the value column it was trained on: evaluate and predict read it again without --value-column
-    scored = _json(ok("evaluate", model, tmp_path / "co2.csv", "--json"))
+    scored = _json(ok("evaluate", model, tmp_path / "co2.csv", "--steps", "12", "--json"))
     assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"])  # the same backtest: fitted without those 12 values
     assert scored["value_column"] == "co2"
     forecast = pd.read_csv(io.StringIO(ok("predict", model, tmp_path / "co2.csv", "--value-column", "co2").stdout))
@@ -211,6 +211,9 @@ def test_forecaster_app_holds_out_a_share_of_the_series_by_default(tmp_path: Pat
     if held:  # forecast from the one origin before them: evaluate --steps HELD's backtest of the same file
         scored = _json(ok("evaluate", model, tmp_path / "s.csv", "--steps", str(held), "--json"))
         assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"]) and scored["history"] == n - held
+    if not args:  # evaluate's default holds out what train's default held out: the same figures again (it held out --horizon's 1 value)
+        again = _json(ok("evaluate", model, tmp_path / "s.csv", "--json"))
+        assert again["steps"] == held and again["metrics"] == pytest.approx(summary["test_metrics"])
 
 
 def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike(tmp_path: Path) -> None:

@@ -227,8 +227,9 @@ ImageDtype = Annotated[str | None, typer.Option("--image-dtype", help="ImageClas
                                                 "scaled by 1/255), as the server's dtype (default float32; a uint8 .npy: uint8).", show_default=False)]
 ImageLayout = Annotated[str | None, typer.Option("--image-layout", help="ImageClassifier file: the order of each image's pixel columns (or .npy axes): hwc "
                                                   "(numpy's H, W, C; the default) or chw (PyTorch's C, H, W).", show_default=False)]
-Steps = Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series; evaluate: the last values held out and "
-                                           "forecast from the rest (default: its horizon).", show_default=False)]
+Steps = Annotated[int | None, typer.Option("--steps", help="Forecaster file: values to forecast after the series (default: its horizon); evaluate: "
+                                           "the last values held out and forecast from the rest (default: as train --app forecaster holds out, "
+                                           "0.2 of the series, at least its horizon; with --folds above 1: its horizon).", show_default=False)]
 Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, evaluate: forecast origins scored (rolling origin, each --stride before the next; "
                                            "the metrics are their mean). [default: 1, the one hold-out of the last --steps values]", show_default=False)]
 Stride = Annotated[int | None, typer.Option("--stride", help="Forecaster file, evaluate: values between one fold's forecast origin and the next "
@@ -664,8 +665,8 @@ def evaluate(
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
-    (default 1: the last --steps values forecast from the rest), each --stride (default --steps) before the next (MAE, RMSE, MASE
-    per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
+    (default 1: the last --steps values forecast from the rest; default 0.2 of the series, at least its horizon, as
+    train --app forecaster holds out), each --stride (default --steps) before the next (MAE, RMSE, MASE per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
     per sequence against its label column (default: the training's); a Translator's translations against the target column
     (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.

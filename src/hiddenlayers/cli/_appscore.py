@@ -6,10 +6,10 @@
   one fitted with ``loss="bpr"`` predicts ranking scores, not ratings: its top-10 lists are scored instead
   (``hl.apps.ranking_metrics``: precision, recall, NDCG, MAP, hit rate at 10);
 * Forecaster: a rolling-origin backtest (``Forecaster.backtest``), as sktime / darts score a
-  forecaster: ``--folds`` origins (default 1: the one hold-out this command always gave, so its
-  figures and the series length it needs stay as they were), the last ``--steps`` values (default:
-  its ``horizon``) held out, each earlier fold ``--stride`` (default ``--steps``) before the next, forecast from the values
-  before them and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
+  forecaster: ``--folds`` origins (default 1: one hold-out), the last ``--steps`` values held out (default:
+  with one fold, what ``train --app forecaster`` holds out, 0.2 of the series and at least its ``horizon``, so the
+  file scored on its training series repeats train's held-out figures; with more folds, its ``horizon``), each
+  earlier fold ``--stride`` (default ``--steps``) before the next, forecast from the values before them and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
   values before them, sktime's ``mean_absolute_scaled_error``: below 1 beats repeating the
   last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times);
   the metrics are the mean over the folds;
@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -101,17 +102,56 @@ def _errors(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return {"rmse": float(root_mean_squared_error(y, pred)), "mae": float(mean_absolute_error(y, pred))}
 
 
+#: train --app forecaster's default share of the series held out (--test-size's default for every app), and evaluate's
+FORECAST_TEST_SIZE = 0.2
+#: evaluate's words for the --steps it held out where none was given, one fold or several
+DEFAULT_STEPS = {True: f"by default {FORECAST_TEST_SIZE:g} of the series, at least its horizon, as train --app forecaster holds out",
+                 False: "by default its horizon, with --folds"}
+
+
+def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test_size: float | None) -> int:
+    """How many of a series' ``n`` last values ``train --app forecaster`` holds out, to forecast them from the values before.
+
+    ``evaluate`` of a Forecaster file holds out as many by default (one fold, no ``--steps``), so that the file scored on the
+    series it was trained on gives train's held-out figures again, and a default Forecaster is not scored on one value.
+
+    ``--steps`` is that count; ``--test-size`` a share of the series (sktime's ``temporal_train_test_split``: ``ceil(test_size·n)``
+    values, at least ``horizon``), 0 for none. Neither given: :data:`FORECAST_TEST_SIZE` of the series, at least ``horizon`` values
+    and at most what leaves ``window + horizon + 1`` to train on. (It was ``horizon`` values: a default Forecaster, horizon 1, was
+    scored on one value, which says next to nothing.) The one origin is statsmodels' and sktime's usual hold-out: fit on the head,
+    forecast the whole tail (recursively past ``horizon``).
+    """
+    if steps is not None and test_size is not None:
+        raise UserError("--steps and --test-size both set how many of the series' last values are held out (a count, a share): drop one of them.")
+    if steps is not None:
+        if steps < 1:
+            raise UserError(f"--steps must be a whole number >= 1 (values held out). Received: {steps}.")
+        return int(steps)
+    if test_size is not None:
+        if not 0 <= test_size < 1:
+            raise UserError(f"--test-size must be in [0, 1) (the share of the series' last values held out). Received: {test_size}.")
+        return 0 if test_size == 0 else max(horizon, math.ceil(test_size * n))
+    return max(horizon, min(math.ceil(FORECAST_TEST_SIZE * n), n - (window + horizon + 1)))
+
+
+
 def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
                      stride: int | None = None, where: Any = None) -> dict[str, Any]:
     """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
     The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
+    ``steps`` None: with one fold, what ``train --app forecaster`` holds out by default (:func:`forecast_hold_out`: 0.2 of
+    the series, at least ``horizon``), with several, ``horizon`` (each fold one forecast of the model's own length); the
+    result's ``steps_default`` then says which (absent where ``steps`` was given).
     ``backtest(values, steps, folds, stride)`` is the app's ``backtest`` (errors already one line). ``metrics``
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
     with its data rows (1-based, as the file's rows after the header). ``where(i)``: value ``i``'s file line, for an error.
     """
-    k = int(model.horizon) if steps is None else steps
     n_folds = 1 if folds is None else folds
+    if steps is not None:
+        k = steps
+    else:
+        k = forecast_hold_out(len(values), int(model.window), int(model.horizon), None, None) if n_folds == 1 else int(model.horizon)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), where)}, {bad.size} in all): fill or drop them.")
@@ -127,7 +167,8 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
     metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
-    return {"task": "forecast", "steps": k, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
+    default = {} if steps is not None else {"steps_default": DEFAULT_STEPS[n_folds == 1]}
+    return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
 
 
 def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUATE) -> np.ndarray:

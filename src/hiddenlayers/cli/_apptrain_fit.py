@@ -35,7 +35,6 @@ argument (a long table's sequences), for ``--gradient-flow``'s sample (:mod:`._a
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +47,6 @@ from ._appspeech import read_speech_table
 from ._common import UserError, labelled_table, note, one_line
 
 Fit = Callable[..., Any]
-FORECAST_TEST_SIZE = 0.2  # train --app forecaster's default share of the series held out: --test-size's default for every app
 
 
 def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -182,7 +180,7 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
 def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Forecaster on the series ``--value-column``; its tail held out (:func:`forecast_hold_out`) and forecast from the rest (evaluate's backtest)."""
     from ._appfiles import read_series
-    from ._appscore import score_forecaster
+    from ._appscore import forecast_hold_out, score_forecaster
 
     values, column, where = read_series(data, options["value_column"], gaps=True)  # a missing value refused there, naming its line; skipped dates noted
     model = make()
@@ -201,28 +199,6 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
         found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where)  # evaluate --steps k
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
-
-
-def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test_size: float | None) -> int:
-    """How many of a series' ``n`` last values ``train --app forecaster`` holds out, to forecast them from the values before.
-
-    ``--steps`` is that count; ``--test-size`` a share of the series (sktime's ``temporal_train_test_split``: ``ceil(test_size·n)``
-    values, at least ``horizon``), 0 for none. Neither given: :data:`FORECAST_TEST_SIZE` of the series, at least ``horizon`` values
-    and at most what leaves ``window + horizon + 1`` to train on. (It was ``horizon`` values: a default Forecaster, horizon 1, was
-    scored on one value, which says next to nothing.) The one origin is statsmodels' and sktime's usual hold-out: fit on the head,
-    forecast the whole tail (recursively past ``horizon``).
-    """
-    if steps is not None and test_size is not None:
-        raise UserError("--steps and --test-size both set how many of the series' last values are held out (a count, a share): drop one of them.")
-    if steps is not None:
-        if steps < 1:
-            raise UserError(f"--steps must be a whole number >= 1 (values held out). Received: {steps}.")
-        return int(steps)
-    if test_size is not None:
-        if not 0 <= test_size < 1:
-            raise UserError(f"--test-size must be in [0, 1) (the share of the series' last values held out). Received: {test_size}.")
-        return 0 if test_size == 0 else max(horizon, math.ceil(test_size * n))
-    return max(horizon, min(math.ceil(FORECAST_TEST_SIZE * n), n - (window + horizon + 1)))
 
 
 def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:

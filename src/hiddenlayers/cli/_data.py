@@ -431,7 +431,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         return
     weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
     counted = "rows" if "sequences" not in result else "utterances" if result["task"] == "speech recognition" else "sequences"  # not the long table's rows
-    on = f"{result['rows']} {counted}" if "steps" not in result else f"the last {result['steps']} of {result['rows']} values, forecast from the {result['history']} before them"
+    on = f"{result['rows']} {counted}" if "steps" not in result else _held_out(result)
     if result.get("n_folds", 1) > 1:
         on = f"{result['n_folds']} forecast origins of {result['rows']} values, mean over the folds"
     t = PlainTable(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
@@ -450,6 +450,12 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
         for lab, row in zip(cm["labels"], cm["matrix"]):
             c.add_row(str(lab), *(f"{v:g}" for v in row))
         con.print(c)
+
+
+def _held_out(result: dict[str, Any]) -> str:
+    """A one-fold Forecaster backtest's hold-out in words, saying where its length came from when ``--steps`` was not given."""
+    why = f" ({result['steps_default']})" if result.get("steps_default") else ""
+    return f"the last {result['steps']} of {result['rows']} values{why}, forecast from the {result['history']} before them"
 
 
 def _cell(value: float | None) -> str:
