@@ -11,7 +11,8 @@
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step);
-  :func:`check_long_columns` checks its column names alone (a header's).
+  :func:`check_long_columns` checks its column names alone (a header's); :func:`pad_ids` pads id sequences into one
+  array (NumPy only: the ONNX runner pads with it).
 * :class:`SpeechRecognizer` -- speech to text: conv/recurrent layers over MFCC frames trained by CTC; greedy or
   prefix-beam decoding (:func:`greedy_decode`, :func:`prefix_beam_search`), :func:`character_error_rate` / :func:`word_error_rate`;
   :func:`long_transcripts` reads one transcript per utterance of a long table (``SpeechRecognizer.fit_long``),
@@ -57,6 +58,7 @@ _EXPORTS = {
     "check_long_columns": "._seq.long",
     "long_labels": "._seq.long",
     "long_sequences": "._seq.long",
+    "pad_ids": "._seq.data",
     "SpeechRecognizer": "._speech.recognizer",
     "CTCNetwork": "._speech.net",
     "greedy_decode": "._speech.decode",

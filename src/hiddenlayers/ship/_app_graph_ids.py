@@ -28,7 +28,7 @@ import numpy as np
 
 from ._app_base import AppGraph, base_metadata, graph_network
 from ._app_graph_seq import steps_edit, steps_fixed, trace_steps, unpack_bidirectional
-from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY, pad_ids
+from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY
 
 PARITY_TEXTS = 64  # random parity texts or id sequences, where the caller gives none
 
@@ -126,6 +126,8 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
     import torch
     from torch import Tensor, nn
 
+    from ..apps import pad_ids
+
     network = graph_network(model.network_, double)  # first: a float64 LSTM/GRU is refused before any work
     seqs, reference = parity_ids(model, X)
     for layer in network.hidden_layers:
@@ -138,7 +140,7 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
     if fixed and any(len(s) > width for s in seqs):
         raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
                          f"but X has a sequence of {max(len(s) for s in seqs)} tokens: pass {'texts' if is_text(model) else 'sequences'} of at most {width}.")
-    feeds = pad_ids(seqs, -shift, width if fixed else None)
+    feeds = pad_ids(seqs, width if fixed else None, pad_id=-shift)
 
     class _Ids(nn.Module):
         def __init__(self) -> None:

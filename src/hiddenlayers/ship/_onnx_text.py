@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..apps import pad_ids  # apps/_seq/data: NumPy only, no PyTorch
 from ..exceptions import DataError, ModelFileError
 from ._onnx_app import AppOnnx
 
@@ -20,15 +21,6 @@ TOKENIZER_KEY = "tokenizer"  # a TextClassifier export's metadata: Tokenizer.to_
 #: a token-id export's metadata: JSON {"pad_id", "id_shift", "max_id", "unknown_id"}: X's pad id, what the graph adds to
 #: every id, the largest id X may hold, and the id of words outside the vocabulary (None: no tokenizer)
 TOKENS_KEY = "token_ids"
-
-
-def pad_ids(seqs: list[np.ndarray], pad_id: int, steps: int | None = None) -> np.ndarray:
-    """``(N, steps)`` int64: each 1-D id sequence, then ``pad_id`` after its end (``steps``: default the longest)."""
-    steps = max(len(s) for s in seqs) if steps is None else steps
-    out = np.full((len(seqs), steps), pad_id, dtype=np.int64)
-    for i, s in enumerate(seqs):
-        out[i, : min(len(s), steps)] = s[:steps]
-    return out
 
 
 class TokenOnnx(AppOnnx):
@@ -113,7 +105,7 @@ class TokenOnnx(AppOnnx):
 
     def proba_of_ids(self, seqs: list[np.ndarray]) -> np.ndarray:
         """Probabilities ``(n, n_classes)`` of checked id sequences (:meth:`checked`), padded with the pad id and run by the graph."""
-        return self.run(pad_ids(seqs, self.pad_id, self.graph_steps))
+        return self.run(pad_ids(seqs, self.graph_steps, pad_id=self.pad_id))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, n_classes)`` of texts (a TextClassifier's export) or of id sequences (a SequenceClassifier's)."""
@@ -129,4 +121,4 @@ class TokenOnnx(AppOnnx):
         return self.classes[self.predict_proba(X).argmax(axis=1)]  # type: ignore[no-any-return]
 
 
-__all__ = ["TOKENIZER_KEY", "TOKENS_KEY", "TokenOnnx", "pad_ids"]
+__all__ = ["TOKENIZER_KEY", "TOKENS_KEY", "TokenOnnx"]

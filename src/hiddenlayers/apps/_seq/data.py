@@ -113,11 +113,17 @@ def lengths_of(seqs: list[np.ndarray]) -> np.ndarray:
     return np.fromiter((s.shape[0] for s in seqs), dtype=np.int64, count=len(seqs))
 
 
-def pad_ids(seqs: list[np.ndarray], steps: int) -> np.ndarray:
-    """``(N, steps)`` int64, id 0 after each sequence's end."""
-    out = np.zeros((len(seqs), steps), dtype=np.int64)
+def pad_ids(seqs: list[np.ndarray], steps: int | None = None, pad_id: int = 0) -> np.ndarray:
+    """``(N, steps)`` int64: each 1-D id sequence of ``seqs``, cut at ``steps`` ids, then ``pad_id`` after its end.
+
+    ``steps``: default the longest sequence. ``pad_id``: 0, the id a SequenceClassifier's network reads as padding; the ONNX
+    runner (``ship``'s ``TokenOnnx``) pads with its export's pad id (-1 for a SequenceClassifier's ids, which the graph shifts
+    by 1). NumPy only, so that runner pads without PyTorch.
+    """
+    steps = max((len(s) for s in seqs), default=0) if steps is None else steps
+    out = np.full((len(seqs), steps), pad_id, dtype=np.int64)
     for i, s in enumerate(seqs):
-        out[i, : s.shape[0]] = s
+        out[i, : min(len(s), steps)] = s[:steps]
     return out
 
 
