@@ -129,11 +129,25 @@ def test_tied_scores_are_listed_by_item_id(model_file: tuple[Path, Recommender],
     assert got.item.tolist() == sorted(rec.items_) and got.score.nunique() == 1
 
 
+def test_unknown_items_are_refused_in_cli_words_not_pythons(model_file: tuple[Path, Recommender], tmp_path: Path) -> None:
+    """It said "pass items the model knows (its items_)": a Python attribute a CLI user never sees. Text ids are shown as text."""
+    path, _ = model_file
+    result = run("recommend", path, "--users", "1", "--items", "4,999")
+    assert_user_error(result, "it knows 40 items: 0, 1, 2, 3, 4, ...")
+    assert "items_" not in result.stderr and "(its " not in result.stderr
+    df = pd.DataFrame({"user": ["u1", "u2", "u1"], "item": ["b", "a", "c"], "rating": [4.0, 3.0, 5.0]})
+    Recommender(n_factors=2, hidden_layer_sizes=(), max_iter=1, random_state=0).fit(df[["user", "item"]], df.rating).save(tmp_path / "t.safetensors")
+    assert_user_error(run("recommend", tmp_path / "t.safetensors", "--users", "u1", "--items", "a,z"),
+                      "--items holds 1 item id(s) the model was not trained on (first: 'z'), which it has no vector to rank: "
+                      "pass ids from its training data (it knows 3 items: 'a', 'b', 'c'), or leave out --items to rank them all.")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--items", "1,x"], "--items holds 'x', but the model's item ids are numbers"),
     (["--items", "4,4"], "--items names '4' more than once: give each item once."),
     (["--items", "4,,5"], "--items must be comma-separated item ids (or a file of them), e.g. --items 10,20,30."),
-    (["--items", "4,999"], "items holds 1 id(s) not seen in fit (first: 999), which have no vector to rank"),
+    (["--items", "4,999,1000"], "--items holds 2 item id(s) the model was not trained on (first: 999), which it has no vector to rank: "
+                                "pass ids from its training data (it knows 40 items: 0, 1, 2, 3, 4, ...), or leave out --items to rank them all."),
     (["--items", "EMPTY"], "holds no item ids: write them one per line."),
     (["--items", "DUPS"], "names '3' more than once: give each item once."),
 ])

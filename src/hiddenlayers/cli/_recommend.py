@@ -69,6 +69,8 @@ def _lists(path: str, users: str, n: int, exclude_seen: bool, items: str | None 
                         "`hiddenlayers train --app recommender` (or Recommender.save).")
     ids = parse_user_ids(users, model.users_.dtype.kind)
     pool = None if items is None else parse_ids(items, model.items_.dtype.kind, "--items", "item")
+    if pool is not None:
+        refuse_unknown_items(model.items_, pool)
     m = len(model.items_) if pool is None else len(pool)
     try:
         lists = model.recommend(ids, n=min(n, m), exclude_seen=exclude_seen, items=pool)
@@ -82,6 +84,22 @@ def _lists(path: str, users: str, n: int, exclude_seen: bool, items: str | None 
         note(f"-n {n} is more than {what}: each list holds at most {m}")
     lists["score"] = network_precision(model, lists["score"].to_numpy())
     return lists
+
+
+def refuse_unknown_items(known: Any, pool: list[Any]) -> None:
+    """One line in the CLI's words for ``--items`` ids the model was not trained on (``known``: its fitted item ids, a
+    pandas Index), which have no vector to rank: how many, the first, and the model's own item count and first ids."""
+    unknown = [i for i, code in zip(pool, known.get_indexer(pool)) if code < 0]
+    if not unknown:
+        return
+    try:
+        shown = sorted(known.tolist())[:5]
+    except TypeError:  # ids of mixed types: as fitted
+        shown = known.tolist()[:5]
+    more = ", ..." if len(known) > len(shown) else ""
+    raise UserError(f"--items holds {len(unknown)} item id(s) the model was not trained on (first: {unknown[0]!r}), which it has no vector "
+                    f"to rank: pass ids from its training data (it knows {len(known)} items: {', '.join(map(repr, shown))}{more}), "
+                    "or leave out --items to rank them all.")
 
 
 def parse_user_ids(text: str, kind: str) -> list[Any]:
