@@ -114,6 +114,10 @@ def test_onnx_runner_refuses_what_the_graph_cannot_read(exported: tuple[SpeechRe
     model = SpeechOnnx(path)
     with pytest.raises(DataError, match=r"^utterance 1 has 1 frames, but the model reads at least 2 \(its convolution and pooling need them\)"):
         model.log_probs([X[0], np.zeros((1, 3), np.float32)])
+    for empty in (np.zeros((0, 3), np.float32), []):  # said empty (it was "has 0 frames, but the model reads at least 2"); [] is no wrong width
+        with pytest.raises(DataError, match=r"^utterance 1 is empty \(0 frames\): drop it or give it at least 2 frames \(the model's "
+                                            r"convolution/pooling layers need them\)\.$"):
+            model.log_probs([X[0], empty])
     proto = onnx.load(str(path))  # a file of the earlier export, whose steps were fixed at the longest utterance seen
     speech = next(p for p in proto.metadata_props if p.key == "speech")
     speech.value = json.dumps({**json.loads(speech.value), "steps": 30})

@@ -4,6 +4,7 @@
 ``threads`` for a server); :class:`AppOnnx` is an application's export as its metadata describes it (the estimator, its
 input ``X``'s shape and element type, the app's own keys) with :meth:`AppOnnx.run`, its first output for a batch.
 The SpeechRecognizer's export, which needs padding and decoding, has its own runner (:mod:`._onnx_speech`).
+:func:`empty_refusal` is the runners' one line for an empty sequence.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def session(path: str | Path, threads: int | None = None) -> Any:
         return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for any bad file
         raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): {UNREADABLE}") from None
+
+
+def empty_refusal(where: str, unit: str, least: int) -> str:
+    """The one line refusing ``where`` (``"sequence 3"``, ``"utterance 3"``) with no ``unit`` (plural: ``"ids"``, ``"frames"``).
+
+    Said as empty, whatever the model: ``least`` (the fewest the model reads) is 1 for one without convolution/pooling
+    layers, which the line then does not name (it said "too few for the model's convolution/pooling layers" of a GRU's).
+    """
+    need = f"at least {least} {unit} (the model's convolution/pooling layers need them)" if least > 1 else f"at least one {unit[:-1]}"
+    return f"{where} is empty (0 {unit}): drop it or give it {need}."
 
 
 def onnx_estimator(path: str | Path) -> str | None:
@@ -82,4 +93,4 @@ class AppOnnx:
         return np.asarray(self.session.run(None, {"X": X})[0])
 
 
-__all__ = ["AppOnnx", "onnx_estimator", "session"]
+__all__ = ["AppOnnx", "empty_refusal", "onnx_estimator", "session"]

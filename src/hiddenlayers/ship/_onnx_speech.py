@@ -18,7 +18,7 @@ import numpy as np
 
 from ..exceptions import DataError, ModelFileError
 from ._app_graph_ctc import SPEECH_KEY
-from ._onnx_app import onnx_estimator, session
+from ._onnx_app import empty_refusal, onnx_estimator, session
 
 ESTIMATOR = "SpeechRecognizer"
 
@@ -53,9 +53,11 @@ class SpeechOnnx:
         for i, s in enumerate(sequences):
             a = np.asarray(s, dtype=self.dtype)
             name = names[i] if names is not None else f"utterance {i}"
+            if a.ndim >= 1 and a.shape[0] == 0:  # first: an empty list reads as shape (0,), no frames of a wrong width
+                raise DataError(empty_refusal(name, "frames", max(1, self.min_length)))
             if a.ndim != 2 or a.shape[1] != self.n_features:
                 raise DataError(f"{name} has frames of shape {a.shape[1:]} but the model reads {self.n_features} features per frame: pass the same features.")
-            if a.shape[0] < self.min_length:
+            if a.shape[0] < self.min_length:  # 1 or more, below a least above 1: convolution/pooling layers set it
                 raise DataError(f"{name} has {a.shape[0]} frames, but the model reads at least {self.min_length} (its convolution and pooling "
                                 "need them): drop it or pad its frames.")
             if self.steps is not None and a.shape[0] > self.steps:

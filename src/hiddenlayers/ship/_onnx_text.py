@@ -15,7 +15,7 @@ import numpy as np
 
 from ..apps import pad_ids  # apps/_seq/data: NumPy only, no PyTorch
 from ..exceptions import DataError, ModelFileError
-from ._onnx_app import AppOnnx
+from ._onnx_app import AppOnnx, empty_refusal
 
 TOKENIZER_KEY = "tokenizer"  # a TextClassifier export's metadata: Tokenizer.to_json(), the vocabulary and the splitting rules
 #: a token-id export's metadata: JSON {"pad_id", "id_shift", "max_id", "unknown_id"}: X's pad id, what the graph adds to
@@ -94,7 +94,9 @@ class TokenOnnx(AppOnnx):
         """``a``, its length checked against the layers' fewest steps and the graph's fixed steps; ``where``: ``"text 3"`` or
         ``"sequence 3"``, ``unit``: ``"tokens"`` or ``"ids"`` (the words of a refusal)."""
         n, least = len(a), max(1, self.min_length)
-        if n < least:
+        if n == 0:
+            raise DataError(empty_refusal(where, unit, least))
+        if n < least:  # 1 or more, below a least above 1: convolution/pooling layers set it
             raise DataError(f"{where} has {n} {unit}, too few for the model's convolution/pooling layers: each needs at least {least}.")
         if self.exact and n != self.graph_steps:
             raise DataError(f"{where} has {n} {unit}, but this model's layers flatten the time axis: every one needs {self.graph_steps}, as in fit.")
