@@ -152,8 +152,8 @@ def _killed_at_epoch_2(folder, ckpt, monkeypatch, **kw) -> ParquetSource:
 def test_a_checkpoint_written_on_other_files_is_refused_naming_what_changed(change, tmp_path, monkeypatch):
     """The checkpoint records its source's files (paths relative to their folder, sizes, Parquet rows and footers, CSV times):
     before, a re-run on changed files resumed silently with the old files' epochs. Refused in one line by check_checkpoint and
-    by the fit, the checkpoint left as it was; the same files (the folder named another way) resume. (A new time alone:
-    tests/data/test_stream_fingerprint.py.)"""
+    by the fit, the checkpoint left as it was; the same files (the folder named another way) resume. (A new time alone, and
+    the older layouts: test_trained_on.py.)"""
     folder, ckpt = tmp_path / "d", tmp_path / "fit.ckpt"
     kw = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0, tol=0.0, n_iter_no_change=100)
     src = _killed_at_epoch_2(folder, ckpt, monkeypatch, **kw)
@@ -179,22 +179,3 @@ def test_a_checkpoint_written_on_other_files_is_refused_naming_what_changed(chan
         assert message.endswith("delete the checkpoint to train from the start on these files, or put back the files it was trained on.")
     assert ckpt.read_bytes() == before
     assert src.path == str(folder)
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_checkpoint_without_a_record_of_its_files_resumes_with_a_warning(tmp_path, monkeypatch):
-    """A checkpoint an older version wrote (no "inputs") resumes as before: the unbroken fit's weights, and one warning."""
-    from hiddenlayers.training import load_checkpoint, save_checkpoint
-
-    folder, ckpt = tmp_path / "d", tmp_path / "fit.ckpt"
-    kw = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0, tol=0.0, n_iter_no_change=100)
-    src = _killed_at_epoch_2(folder, ckpt, monkeypatch, **kw)
-    saved = load_checkpoint(str(ckpt))
-    assert set(saved["inputs"]["files"]) == {"p1.parquet", "p2.parquet"} and saved["inputs"]["files"]["p1.parquet"]["rows"] == 200
-    del saved["inputs"]
-    save_checkpoint(str(ckpt), saved)
-    with pytest.warns(UserWarning, match="records no fingerprint of the files it was trained on"):
-        resumed = hl.MLPClassifier(**kw).fit(src)
-    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT")
-    ref = hl.MLPClassifier(**kw).fit(src)
-    assert resumed.history_.epoch == [1, 2, 3] and resumed.loss_curve_ == ref.loss_curve_
