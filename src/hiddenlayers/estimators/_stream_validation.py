@@ -12,7 +12,9 @@ Under ``torch.distributed`` each rank scores its share of the validation rows (a
 rows, an array's rows cut in ``world`` slices) and the ranks all-reduce the score's six sums (weights, hits or squared
 errors, the target's two moments and the weighted loss), so every rank computes the same score and ``val_loss`` from the same numbers and early
 stopping stops them at the same pass. That reads each validation row once per pass over all ranks, where scoring
-on rank 0 and broadcasting would read all of them on one rank while the others wait.
+on rank 0 and broadcasting would read all of them on one rank while the others wait. A validation source's statistics pass
+and readability check, before training, are rank 0's alone (:func:`~._stream_plan.shared_scan`): the others take its
+result as plain data, and its refusal is raised on every rank with the same line.
 A checkpoint records the validation rows (``StreamValidation.record``: a source's files, or the rows' count and digest),
 so a resume scored on other rows is refused (:mod:`._trained_on`).
 """
@@ -31,7 +33,7 @@ from ..exceptions import DataError
 from ._checks import check_sample_weight
 from ._held_out import loss_sum
 from ._predict import raw_output
-from ._stream_plan import balanced_shards
+from ._stream_plan import balanced_shards, shared_scan
 from ._trained_on import validation_files, validation_rows
 from ._validation_data import validation_labels
 
@@ -77,8 +79,9 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
                          (("lacks", missing), ("has besides", extra)) if v)
         raise ValueError(f"X_val ({val.path}) has other feature columns than the training source ({src.path}): it {said}. "
                          "Give both the same columns (or features= naming the training source's).")
-    # read as the training rows are (a column numeric there is numeric here), checked now, not after a pass of training
-    vscan = _readable_scan(val, scan.preprocessor)
+    # read as the training rows are (a column numeric there is numeric here), checked now, not after a pass of training; under
+    # torch.distributed by rank 0 alone, its statistics (or its refusal, on every rank) sent to the others as plain data
+    vscan = shared_scan(val, lambda: _readable_scan(val, scan.preprocessor))
     if is_classifier(est):
         known = set(np.asarray(scan.classes).tolist())
         unseen = None if vscan.classes is None else [c for c in vscan.classes.tolist() if c not in known]
