@@ -84,23 +84,26 @@ def test_a_stale_damaged_or_foreign_checkpoint_is_one_line_exit_2(tmp_path):
     assert not out.exists()
 
 
+class _Killed(hl.Callback):
+    """The process dies at the end of epoch 2, before that epoch's checkpoint is written (it holds epoch 1)."""
+
+    def on_epoch_end(self, *, logs, **kwargs) -> None:
+        if logs["epoch"] == 2:
+            raise RuntimeError("killed")
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
     """A run killed mid-fit, then a file added to the folder: the re-run resumed silently on the new files; now one line naming
     the file and the fix, the checkpoint kept."""
     from hiddenlayers.data import ParquetSource
 
-    class Die(hl.Callback):
-        def on_epoch_end(self, *, logs, **kwargs) -> None:
-            if logs["epoch"] == 2:
-                raise RuntimeError("killed")
-
     d, out = _folder(tmp_path), tmp_path / "model.safetensors"
     ckpt = tmp_path / "model.safetensors.ckpt"
     with monkeypatch.context() as mp:
         mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
         with pytest.raises(RuntimeError, match="killed"):
-            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[Die()]).fit(ParquetSource(str(d), target="y"))
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[_Killed()]).fit(ParquetSource(str(d), target="y"))
     pd.read_parquet(d / "part1.parquet").to_parquet(d / "part2.parquet")
 
     def no_pass(*args, **kwargs):
@@ -109,6 +112,35 @@ def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tm
     monkeypatch.setattr(ParquetSource, "scan", no_pass)  # refused from the files' fingerprint, before any row is read
     result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
     assert_user_error(result, f"checkpoint '{ckpt}' was written by a run on other files: since then 'part2.parquet' was added")
+    assert "data check" not in result.stderr and ckpt.is_file() and not out.exists()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_checkpoint_scored_on_other_validation_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
+    """train DIR --validation V killed mid-fit, then a file added to V: the re-run resumed silently with early stopping's best
+    score and patience measured on V's old rows (V was in no record); now one line naming the file, before any row is read."""
+    from hiddenlayers.data import ParquetSource
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    v = tmp_path / "valid"
+    v.mkdir()
+    pd.read_parquet(d / "part1.parquet")[:80].to_parquet(v / "v1.parquet")
+    (d / "part1.parquet").rename(tmp_path / "held.parquet")  # (no file both in DATA and --validation)
+    ckpt = tmp_path / "model.safetensors.ckpt"
+    with monkeypatch.context() as mp:
+        mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        with pytest.raises(RuntimeError, match="killed"):
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, early_stopping=True, callbacks=[_Killed()]).fit(
+                ParquetSource(str(d), target="y"), X_val=ParquetSource(str(v), target="y"))
+    pd.read_parquet(tmp_path / "held.parquet")[80:].to_parquet(v / "v2.parquet")
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("a statistics pass ran")
+
+    monkeypatch.setattr(ParquetSource, "scan", no_pass)  # refused from the files' fingerprints, before any row is read
+    result = run("train", d, "--target", "y", "--validation", v, "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run scored on other validation files: since then "
+                              "'v2.parquet' was added. Resuming would go on with early stopping's best score and patience measured on other rows")
     assert "data check" not in result.stderr and ckpt.is_file() and not out.exists()
 
 

@@ -156,7 +156,8 @@ def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chun
         with pytest.raises(ValueError, match="was written by a run on other files: since then 't.parquet'"):
             _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
         saved = load_checkpoint(str(ckpt))
-        save_checkpoint(str(ckpt), {**saved, "inputs": moved.fingerprint()})  # as if its files' record had not changed
+        record = {**saved["trained_on"], "files": moved.fingerprint()["files"]}  # as if its files' record had not changed
+        save_checkpoint(str(ckpt), {**saved, "trained_on": record})
         again = _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
     np.testing.assert_array_equal(again.target_mean_, unbroken.target_mean_)
     np.testing.assert_array_equal(again.target_scale_, unbroken.target_scale_)

@@ -4,7 +4,8 @@
 OUT, after :func:`fit_val`'s backed-up fit (early stopping on a validation source, ``BackupAndRestore(OUT/backup)``) that
 rank 1 of the first attempt (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting hard at global step KILL_AT, as a killed
 worker would; torchrun restarts both ranks, which resume that fit from the backup (the streamed checkpoint, written by
-rank 0 after each epoch) and save it as ``OUT/resumed.safetensors``; then :func:`fit_held_out`'s early stopping on
+rank 0 after each epoch) and save it as ``OUT/resumed.safetensors``; then :func:`fit_bad_val`'s refused validation source
+(``OUT/badval``, which the test writes); then :func:`fit_held_out`'s early stopping on
 held-out row groups, checkpointed to ``$HIDDENLAYERS_CHECKPOINT``. The script never joins the process
 group itself: ``fit(source)`` does, as in a user's script.
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
@@ -93,8 +94,21 @@ def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, 
     clf.fit(data, X_val=val)
     if is_writer():
         clf.save(out / f"{name}.safetensors")
-    seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_, "first_epoch": first.first}
+    # read_val: whether this rank read the validation files for their statistics pass (rank 0) or took rank 0's (no tallies)
+    seen = {"scores": clf.validation_scores_, "t": int(clf.t_), "best": clf.best_validation_score_, "first_epoch": first.first,
+            "read_val": val.scan().checks is not None}
     (out / f"val.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
+
+
+def fit_bad_val(data: ParquetSource, out: Path, batch: int) -> None:
+    """The classifier on ``data`` scored on ``out/badval`` (a validation source with a missing label), which rank 0's pass
+    refuses: each rank writes the error it raised, ``[class name, message]``, to ``out/badval.rank{R}.json``."""
+    try:
+        _classifier(batch).set_params(early_stopping=True).fit(data, X_val=ParquetSource(str(out / "badval"), target="y"))
+        said = None
+    except Exception as exc:
+        said = [type(exc).__name__, str(exc)]
+    (out / f"badval.rank{distributed_world()[0]}.json").write_text(json.dumps(said))
 
 
 def fit_held_out(data: ParquetSource, out: Path, batch: int) -> None:
@@ -119,6 +133,7 @@ def main() -> None:
     plain, with_weights = sources(data, weighted)
     ckpt = os.environ.pop("HIDDENLAYERS_CHECKPOINT")  # fit_val's checkpoint is its BackupAndRestore's; the next fits start from scratch
     fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
+    fit_bad_val(plain, out, batch)
     fit_all(plain, with_weights, out, batch)
     os.environ["HIDDENLAYERS_CHECKPOINT"] = ckpt  # the variable's checkpoint, written each epoch by rank 0
     fit_held_out(plain, out, batch)

@@ -78,6 +78,10 @@ def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> 
         worker.fit_all(*both, one, 32)
         worker.fit_val(*both, one, "val", 32)
         worker.fit_held_out(both[0], one, 32)
+    bad = _frame(False)[:40].astype({"y": float})
+    bad.loc[5, "y"] = np.nan  # a validation source with a missing label, which its statistics pass refuses
+    (two / "badval").mkdir()
+    bad.to_parquet(two / "badval" / "v.parquet", index=False)
     run = _torchrun(data, weighted, str(two), "32", "15", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"))
     assert run.returncode == 0, run.stderr[:3000]
     assert "exitcode: 3" in run.stderr, run.stderr[-3000:]  # rank 1 was killed (KillAt's exit status), and the restart finished
@@ -133,14 +137,28 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
 
     ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
     one = json.loads((runs["one"] / "val.rank0.json").read_text())
-    assert ranks[0] == ranks[1] and ranks[0]["first_epoch"] == 2 and one["first_epoch"] == 1  # the restarted ranks began at epoch 2
+    assert {k: v for k, v in ranks[0].items() if k != "read_val"} == {k: v for k, v in ranks[1].items() if k != "read_val"}
+    assert ranks[0]["first_epoch"] == 2 and one["first_epoch"] == 1  # the restarted ranks began at epoch 2
     assert len(one["scores"]) == 3 and one["t"] == 3 * 320 and ranks[0]["t"] == 3 * 160  # each rank its half of every row group
     np.testing.assert_allclose(ranks[0]["scores"], one["scores"], atol=2 / 640)  # weights equal to 1e-5: a row of the 320 at most may flip
+    # rank 0 alone read the validation files for their statistics pass (each rank read them all before); rank 1 took its result
+    assert one["read_val"] and ranks[0]["read_val"] is True and ranks[1]["read_val"] is False
     assert len(set(one["scores"])) > 1
     for a, b in zip(_weights(runs["one"] / "val.safetensors"), _weights(runs["two"] / "resumed.safetensors")):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     # its checkpoint was BackupAndRestore's (before: refused under torchrun), written by rank 0 and deleted by it at the end
     assert not (runs["two"] / "backup").exists() and not (runs["one"] / "backup").exists()
+
+
+def test_rank_0s_refusal_of_the_validation_source_stops_every_rank_with_its_line(runs: dict[str, Path]) -> None:
+    """A validation source with a missing label: rank 0 reads it and refuses; rank 1, which reads no row of it, raises the same
+    class with the same line (a launcher shows it once), and both ranks go on in step (the fits after it in the launch)."""
+    import json
+
+    said = [json.loads((runs["two"] / f"badval.rank{r}.json").read_text()) for r in (0, 1)]
+    assert said[0] == said[1] and said[0][0] == "DataError"
+    where = runs["two"] / "badval" / "v.parquet"
+    assert said[0][1] == f"X_val: the target column 'y' has missing values (first at '{where}' row 6): drop those rows."
 
 
 def test_two_ranks_agree_on_the_held_out_row_groups_score(runs: dict[str, Path]) -> None:

@@ -297,12 +297,12 @@ def run_train_stream(
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
                             max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
-        _check_inputs(src, ckpt)  # a checkpoint of other files: one line before any row is read too
+        val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
+                                                                max_categories=max_categories)  # its footers too
+        _check_trained_on(src, val, ckpt)  # a checkpoint of other columns or files: one line before any row is read too
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
-        val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
-                                                                max_categories=max_categories)
         if task == "auto":  # train FILE's rule (data.infer_task), as check DIR judges it: labels for text, booleans or at most 20 whole numbers
             task = scan.inferred_task()
         from ._train import _transfer_params, make_estimator
@@ -317,7 +317,7 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        _check_checkpoint(model, src, ckpt)
+        _check_checkpoint(model, src, val, ckpt)
         checked = _rank_0_check(src, task) if check else None
         if is_writer():
             _print_notes(src, hints, checked)
@@ -379,25 +379,28 @@ def _rank_0_check(src: Any, task: str) -> Any:
     return report
 
 
-def _check_inputs(src: Any, ckpt: str) -> None:
-    """A checkpoint ``ckpt`` written on other files than ``src``'s (:func:`~hiddenlayers.estimators.check_inputs`), or damaged:
-    one line from the files' fingerprint, before the statistics pass reads every row (its network is judged after it)."""
-    from ..estimators import check_inputs, read_checkpoint
+def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
+    """A checkpoint ``ckpt`` trained on other columns or files than ``src``'s, or on other validation files than ``val``'s
+    (``--validation``'s source, or None) (:func:`~hiddenlayers.estimators.check_trained_on`), or damaged: one line from the
+    files' fingerprints, before the statistics pass reads every row (its network is judged after it)."""
+    from ..estimators import check_trained_on, read_checkpoint, trained_on, validation_files
 
     try:
-        check_inputs(read_checkpoint(ckpt), src.fingerprint(), ckpt, warn_unrecorded=False)
+        record = trained_on(src, validation=None if val is None else validation_files(val))
+        check_trained_on(read_checkpoint(ckpt), record, ckpt, warn_unrecorded=False)
     except ValueError as exc:
         raise _training_failed(exc) from None
 
 
-def _check_checkpoint(model: Any, src: Any, ckpt: str) -> None:
+def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
     """A damaged, foreign or stale checkpoint ``ckpt``: one line, before the data check's summary. One the fit will resume
-    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word)."""
+    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word).
+    ``val``: ``--validation``'s source (None: none), which the checkpoint records."""
     from ..estimators import check_checkpoint, epochs_of
     from ..training import is_writer
 
     try:
-        saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs")
+        saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs", X_val=val)
     except ValueError as exc:
         raise _training_failed(exc) from None
     if saved is not None and is_writer():

@@ -159,8 +159,9 @@ class ParquetSource:
 
     def fingerprint(self) -> dict[str, Any]:
         """A cheap record of the files read (no row read): each file's path relative to their folder, size, modification time and,
-        for Parquet, rows from the footers. A streamed fit's checkpoint keeps it, to refuse resuming on other files
-        (:func:`~._stream_fingerprint.fingerprint_change` says what differs)."""
+        for Parquet, rows from the footers and a digest of each footer. A streamed fit's checkpoint keeps it, to refuse resuming
+        on other files (:func:`~._stream_fingerprint.fingerprint_change` says what differs: for Parquet the footer, not the
+        modification time, so a copy that did not keep times resumes)."""
         from ._stream_fingerprint import fingerprint
 
         rows: dict[str, int] | None = None

@@ -1,39 +1,68 @@
 """A cheap fingerprint of the files behind a :class:`~._stream.ParquetSource`, and what changed between two of them.
 
-A streamed fit's checkpoint records it, so that a run resumed on other files (one added, removed, rewritten) is refused
-instead of going on silently with the statistics, units and epochs of the old ones. Nothing is read but what the source
-has read already when it was made: each file's size and modification time (``os.stat``) and, for Parquet, its rows from
-the footers (its row groups' counts). Paths are relative to the folder holding the files, so a folder moved or named
-another way (``data/`` or ``/abs/data``) has the same fingerprint; a copy that did not keep the modification times does not.
+A streamed fit's checkpoint records it (for its training files and for a validation source's), so that a run resumed
+on other files (one added, removed, rewritten) is refused instead of going on silently with the statistics, units,
+epochs and early-stopping state of the old ones. Nothing is read but the files' metadata: each file's size and
+modification time (``os.stat``) and, for Parquet, its rows from the footers (its row groups' counts) and a digest of its
+footer's bytes (SHA-256 of the Thrift footer the file ends with: one small read; it holds every column chunk's sizes,
+offsets and statistics, so a rewrite with other values almost always changes it). Paths are relative to the folder
+holding the files, so a folder moved or named another way (``data/`` or ``/abs/data``) has the same fingerprint.
 
-The fingerprint is plain data (``{"files": {relative path: {"bytes", "mtime_ns", "rows"}}}``, rows None for CSV), saved in
-the checkpoint as it is (``torch.save`` of lists, dicts and numbers, read back with ``weights_only=True``).
+What identifies a file: for Parquet its size, rows and footer digest, not its modification time, so a copy that did not
+keep times (``cp`` without ``-p``, a download, a checkout) still resumes; for CSV, whose rows would take a read of every
+line, its size and modification time. A record written before footers were digested (no ``"footer"``) is judged by the
+modification time, as it was then.
+
+The fingerprint is plain data (``{"files": {relative path: {"bytes", "mtime_ns", "rows", "footer"}}}``, rows and footer
+None for CSV), saved in the checkpoint as it is (``torch.save`` of lists, dicts, numbers and text, read back with
+``weights_only=True``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from typing import Any
 
+_MAGIC = (b"PAR1", b"PARE")  # a Parquet file's last 4 bytes: plain, or an encrypted footer (its bytes are hashed alike)
+
+
+def footer_digest(path: str) -> str | None:
+    """The first 16 hex digits of the SHA-256 of the Parquet file ``path``'s footer (the ``length`` bytes before its last 8:
+    a 4-byte little-endian length and the magic), or None where the file does not end as a Parquet file does."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size < 12:
+            return None
+        fh.seek(size - 8)
+        tail = fh.read(8)
+        length = int.from_bytes(tail[:4], "little")
+        if tail[4:] not in _MAGIC or length > size - 12:
+            return None
+        fh.seek(size - 8 - length)
+        return hashlib.sha256(fh.read(length)).hexdigest()[:16]
+
 
 def fingerprint(files: Sequence[str], rows: dict[str, int] | None) -> dict[str, Any]:
     """The fingerprint of ``files`` (their paths as the source lists them); ``rows``: each file's rows from its metadata
-    (Parquet), or None (CSV: counting would read every line)."""
+    (Parquet: its footer is digested too), or None (CSV: counting would read every line)."""
     root = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
     out: dict[str, Any] = {}
     for f in files:
         st = os.stat(f)
         rel = os.path.relpath(os.path.abspath(f), root).replace(os.sep, "/")
-        out[rel] = {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "rows": None if rows is None else int(rows.get(f, 0))}
+        out[rel] = {"bytes": int(st.st_size), "mtime_ns": int(st.st_mtime_ns), "rows": None if rows is None else int(rows.get(f, 0)),
+                    "footer": None if rows is None else footer_digest(f)}
     return {"files": out}
 
 
 def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
     """What differs from the fingerprint ``old`` (a checkpoint's) to ``new`` (the files now), in words, or None when nothing does.
 
-    The first difference found is named, in this order: files added, files removed, rows, size, modification time.
-    ``old`` that is not a fingerprint (a damaged record) reads as "recorded no files"."""
+    The first difference found is named, in this order: files added, files removed, rows, size, then the footer digest
+    where both record one (Parquet), else the modification time (CSV, or a record without footer digests).
+    ``old`` that is not a fingerprint (a damaged record) reads as "cannot be read"."""
     was = old.get("files") if isinstance(old, dict) else None
     if not isinstance(was, dict):
         return "the checkpoint's record of its files cannot be read"
@@ -49,7 +78,10 @@ def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
             return f"'{name}' holds {b['rows']:,} rows, not {_number(a.get('rows'))}"
         if a.get("bytes") != b["bytes"]:
             return f"'{name}' is {b['bytes']:,} bytes, not {_number(a.get('bytes'))}"
-        if a.get("mtime_ns") != b["mtime_ns"]:
+        if a.get("footer") is not None and b.get("footer") is not None:
+            if a["footer"] != b["footer"]:
+                return f"'{name}' was rewritten after the checkpoint's run read it (its Parquet footer changed)"
+        elif a.get("mtime_ns") != b["mtime_ns"]:
             return f"'{name}' was modified after the checkpoint's run read it (its modification time changed)"
     return None
 
@@ -65,4 +97,4 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-__all__ = ["fingerprint", "fingerprint_change"]
+__all__ = ["fingerprint", "fingerprint_change", "footer_digest"]

@@ -9,7 +9,9 @@ _EXPORTS = {
     "check_training_data": "._training_data",
     "check_checkpoint": "._checkpoint",
     "epochs_of": "._checkpoint",
-    "check_inputs": "._checkpoint",
+    "check_trained_on": "._trained_on",
+    "trained_on": "._trained_on",
+    "validation_files": "._trained_on",
     "read_checkpoint": "._checkpoint",
     # a folder's row groups counted against early stopping's share and the ranks before any row is read (train DIR, the fit)
     "refuse_unit_counts": "._stream_plan",

@@ -12,7 +12,7 @@ resumes it bit for bit (``$HIDDENLAYERS_CHECKPOINT``; ``hiddenlayers train DIR``
 ``BackupAndRestore`` given to it makes that checkpoint its file, ``backup_dir/backup.pt`` (:func:`stream_checkpoint`),
 rather than run a second machinery. Rank 0 alone writes it, atomically, after each epoch; a fit that ends (not by
 Ctrl-C) deletes it when ``delete_checkpoint`` says so; a checkpoint of another model or other rows is refused in one line
-(:func:`stream_identity`, checked by :func:`~._checkpoint.check_identity`). Inside a streamed pass each chunk's
+(:func:`training_settings` in the checkpoint's record, :mod:`._trained_on`). Inside a streamed pass each chunk's
 ``partial_fit`` sees no backup (:func:`backup_callback`): the stream backs the pass up, not its chunks.
 
 Refused, with the reason: ``partial_fit`` (one epoch per call: nothing inside a
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..data import ParquetSource
     from ..training import BackupAndRestore
     from ._mlp_base import _BaseMLP
 
@@ -65,21 +64,12 @@ def stream_checkpoint(est: _BaseMLP, env: str | None) -> str | None:
     return str(path)
 
 
-def stream_identity(est: _BaseMLP, src: ParquetSource, scan: Any, val_rows: int | None) -> dict[str, str]:
-    """What a streamed fit's checkpoint must have been written by: the class, every setting that changes training (``max_iter``
-    aside: :func:`~._checkpoint.check_epochs` judges it), the source's columns and rows per unit (a digest), and the
-    count of the user's validation rows (``val_rows``; None: held-out units or none)."""
-    import hashlib
-
-    identity = {"model": type(est).__name__}
-    identity.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items())
-                     if name not in _NOT_TRAINING and name != "max_iter"})
-    identity["columns"] = f"target {src.target!r}, weight {src.weight!r}, features {list(src.features or [])!r}"
-    digest = hashlib.sha256(repr(list(scan.units_rows)).encode()).hexdigest()[:16]
-    identity["rows"] = f"{scan.n_rows} rows in {len(scan.units_rows)} row groups or files, digest {digest}"
-    if val_rows is not None:
-        identity["X_val rows"] = str(val_rows)
-    return identity
+def training_settings(est: _BaseMLP) -> dict[str, str]:
+    """The class (``"model"``) and every setting of ``est`` that changes training, as text, by name: what a backup of this fit
+    must have been written with (``max_iter`` too: the caller judges it apart, as it may change)."""
+    settings = {"model": type(est).__name__}
+    settings.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items()) if name not in _NOT_TRAINING})
+    return settings
 
 
 def refuse_backup(est: _BaseMLP, incremental: bool, streamed: bool, X_target: Any) -> None:
@@ -123,8 +113,7 @@ def bind_backup(est: _BaseMLP, X: Any, y: Any, sample_weight: Any, validation: A
     backup = backup_callback(est)
     if backup is None:
         return
-    identity = {"model": type(est).__name__}
-    identity.update({name: _setting_text(v) for name, v in sorted(est.get_params(deep=False).items()) if name not in _NOT_TRAINING})
+    identity = training_settings(est)
     identity["rows"] = f"{X.shape[0]} rows, digest {rows_digest(X, y, True, sample_weight)}"
     if validation is not None:
         identity["X_val rows"] = f"{validation.X.shape[0]} rows, digest {rows_digest(validation.X, validation.y, True, validation.w)}"
@@ -147,4 +136,4 @@ def keep_split(est: _BaseMLP) -> None:
     backup.keep_extra({"split_state": [str(name), torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)]})
 
 
-__all__ = ["backup_callback", "bind_backup", "keep_split", "refuse_backup", "stream_checkpoint", "stream_identity"]
+__all__ = ["backup_callback", "bind_backup", "keep_split", "refuse_backup", "stream_checkpoint", "training_settings"]

@@ -3,7 +3,8 @@
 One job: the checks that turn a damaged, foreign or stale checkpoint into one
 clear ``ValueError``. The streamed fit runs them as it resumes; the command
 line runs :func:`check_checkpoint` before its data check, so such a file is one
-line, said before any table is read for the check.
+line, said before any table is read for the check. What the checkpoint was trained
+on (settings, columns, files, validation rows) is judged by :mod:`._trained_on`.
 """
 
 from __future__ import annotations
@@ -68,69 +69,38 @@ def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "m
         raise ValueError(f"checkpoint '{path}': {refusal}, or delete it to train from the start.")
 
 
-def check_identity(saved: dict[str, Any], identity: dict[str, str], path: str) -> None:
-    """Refuse, in one line naming the first difference, resuming the checkpoint ``saved`` (at ``path``) written by another fit
-    than ``identity`` (:func:`~._backup.stream_identity`: the class, the training settings, the source's columns and rows).
-    A ``BackupAndRestore``'s checkpoint is judged so, as its in-memory backup is; ``$HIDDENLAYERS_CHECKPOINT``'s (``train DIR``'s
-    ``OUT.ckpt``) only by its network, target scaling and epochs, so a re-run may change a stopping rule or the rate.
-    A checkpoint written before it recorded this is not judged."""
-    theirs = saved.get("identity")
-    if not isinstance(theirs, dict):
-        return
-    for key, ours in identity.items():
-        if theirs.get(key) != ours:
-            raise ValueError(f"checkpoint '{path}' was written by another fit ({key}: {theirs.get(key, 'absent')} there, {ours} here): "
-                             "it resumes only the same model on the same rows; delete it to train from the start.")
+def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter", *, X_val: Any = None,
+                     y_val: Any = None, sample_weight_val: Any = None) -> dict[str, Any] | None:
+    """Raise the ValueError ``est.fit(src, X_val=X_val, ...)`` would raise on resuming from the checkpoint ``path``: damaged,
+    foreign or stale (trained on other columns, files or validation rows: :func:`~._trained_on.check_trained_on`; another
+    network; written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on: :func:`check_epochs`,
+    naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there), so a caller can say so
+    (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
 
-
-def check_inputs(saved: dict[str, Any] | None, inputs: dict[str, Any], path: str, *, warn_unrecorded: bool = True) -> dict[str, Any] | None:
-    """``saved`` (a checkpoint, or None) when it was written by a run on the files ``inputs`` fingerprints
-    (:meth:`~hiddenlayers.data.ParquetSource.fingerprint`), else one ValueError naming what changed: resuming on other
-    files would go on with the old files' epochs, statistics and held-out units as if nothing had happened.
-
-    A checkpoint written before it recorded its files resumes as before, with a warning (``warn_unrecorded``) that they were
-    not compared."""
-    from ..data import fingerprint_change
-
-    if saved is None:
-        return None
-    if "inputs" not in saved:
-        if warn_unrecorded:
-            import warnings
-
-            from .._stacklevel import user_stacklevel
-
-            warnings.warn(f"checkpoint '{path}' records no fingerprint of the files it was trained on (an older hiddenlayers wrote it): "
-                          "resuming without checking that they are these files.", UserWarning, stacklevel=user_stacklevel())
-        return saved
-    changed = fingerprint_change(saved["inputs"], inputs)
-    if changed is not None:
-        raise ValueError(f"checkpoint '{path}' was written by a run on other files: since then {changed}. Resuming would go on with "
-                         "the old files' epochs and statistics: delete the checkpoint to train from the start on these files, "
-                         "or put back the files it was trained on.")
-    return saved
-
-
-def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter") -> dict[str, Any] | None:
-    """Raise the ValueError ``est.fit(src)`` would raise on resuming from the checkpoint ``path``: damaged, foreign or stale
-    (another network, or on other files (:func:`check_inputs`), or written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on:
-    :func:`check_epochs`, naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there),
-    so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
-
-    Other files are refused first, from their fingerprint (no row read). Nothing is trained and no weights are allocated: the network ``fit`` builds
-    (the source's preprocessed columns in, one output per class, or one for two
-    classes or a numeric target) is made on PyTorch's ``meta`` device to compare
-    shapes. No file at ``path``: nothing to check.
+    ``X_val``, ``y_val``, ``sample_weight_val``: ``fit``'s validation rows (a source, or rows in memory with their labels and
+    weights), which the checkpoint records. Other columns or files (a validation source's too) are refused first, from their
+    fingerprint (no row read; rows in memory are read through the statistics pass's preprocessing for their digest).
+    Nothing is trained and no weights are allocated: the network ``fit`` builds (the source's preprocessed columns in, one
+    output per class, or one for two classes or a numeric target) is made on PyTorch's ``meta`` device to compare shapes.
+    No file at ``path``: nothing to check. A ``BackupAndRestore``'s checkpoint is not judged by its settings here: the fit does.
     """
     import torch
     from sklearn.base import is_classifier
 
+    from ..data import is_source
     from ..network import Network
+    from ._stream_validation import stream_validation
     from ._target_scale import check_checkpoint_scaling
+    from ._trained_on import check_trained_on, trained_on, validation_files
 
-    saved = check_inputs(read_checkpoint(path), src.fingerprint(), path, warn_unrecorded=False)  # (the fit warns of one without a record)
+    saved = read_checkpoint(path)
     if saved is None:
         return None
+    if X_val is None or is_source(X_val):
+        validation = None if X_val is None else validation_files(X_val)
+    else:
+        validation = stream_validation(est, src, src.scan(), X_val, y_val, sample_weight_val).record
+    check_trained_on(saved, trained_on(src, validation=validation), path, warn_unrecorded=False)  # (the fit warns of one without a record)
     scan = src.scan()
     n_classes = len(scan.classes) if scan.classes is not None else 0
     n_out = (1 if n_classes <= 2 else n_classes) if is_classifier(est) else 1
@@ -142,4 +112,4 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
     return saved
 
 
-__all__ = ["check_checkpoint", "check_epochs", "check_identity", "check_inputs", "checked_weights", "epochs_of", "read_checkpoint"]
+__all__ = ["check_checkpoint", "check_epochs", "checked_weights", "epochs_of", "read_checkpoint"]

@@ -11,8 +11,9 @@ the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file (or a ``BackupAndRestore`` callback its ``backup.pt``), the state is saved
 there after each epoch (rank 0, atomically) and a new run resumes from it (``torchrun --max-restarts``), the weights and
 history bit for bit those of an unbroken run (each chunk's ``partial_fit`` draws from ``random_state`` afresh, so the resumed
-run's batch order and dropout are the unbroken one's); a ``BackupAndRestore``'s checkpoint of another model or other rows is
-refused (the variable's is judged by its network, scaling and epochs). Its clock runs on too: ``history_.time``
+run's batch order and dropout are the unbroken one's); a checkpoint trained on other columns, files or validation rows is
+refused, a ``BackupAndRestore``'s of another model too (the variable's settings are not judged, only its network, scaling and
+epochs: :mod:`._trained_on`). Its clock runs on too: ``history_.time``
 runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
 ``MLPRegressor(scale_target=True)`` trains every chunk on ``(y - mean) / std`` with the target's
 weighted mean and std over every row from the statistics pass (the in-memory fit's ``y`` and
@@ -68,8 +69,8 @@ from sklearn.base import is_classifier
 from ..data import read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
-from ._backup import backup_callback, stream_checkpoint, stream_identity
-from ._checkpoint import check_epochs, check_identity, check_inputs, checked_weights, epochs_of, read_checkpoint
+from ._backup import backup_callback, stream_checkpoint
+from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -88,6 +89,7 @@ from ._stream_plan import (
 from ._stream_stop import go_back, last_time, stop_diverged, stop_interrupted, stop_reason_after, stream_limits
 from ._stream_validation import StreamValidation, loss_of, score_of, score_sums, stream_validation, validation_score
 from ._target_scale import restore_checkpoint_scaling, scaling_to_json, streamed_chunks
+from ._trained_on import RECORD, check_trained_on, older_rows, trained_on
 from ._transfer import head_first_passes
 
 if TYPE_CHECKING:
@@ -115,9 +117,9 @@ class _Stream:
     started: float = field(default_factory=time.perf_counter)  # the call's start: each pass's time is offset + seconds since
     stop: Any = None  # under torch.distributed: the ranks' Ctrl-C flag (training.agreed_interrupts), else None
     val: StreamValidation | None = None  # the user's own validation rows (fit's X_val), scored instead of held-out units
-    identity: dict[str, str] = field(default_factory=dict)  # what wrote the checkpoint (_backup.stream_identity), kept in it
-    strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (identity) is refused, as its in-memory backup is
-    inputs: dict[str, Any] = field(default_factory=dict)  # the source's files when the call began (its checkpoint records them)
+    record: dict[str, Any] = field(default_factory=dict)  # what the call trains on (_trained_on.trained_on), kept in its checkpoint
+    strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (its settings) is refused, as its in-memory backup is
+    older: dict[str, str] = field(default_factory=dict)  # the rows as an older layout's "identity" said them (_trained_on.older_rows)
 
     @property
     def held_out(self) -> bool:
@@ -160,8 +162,8 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
-                     identity=stream_identity(est, src, scan, None if val is None else val.rows), strict=backup_callback(est) is not None,
-                     inputs=src.fingerprint())
+                     record=trained_on(src, est, None if val is None else val.record), strict=backup_callback(est) is not None,
+                     older=older_rows(scan, None if val is None else val.rows))
     # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
     ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
@@ -245,7 +247,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         if improved and s.held_out:
             best_at = (int(est.t_), schedule.state(), no_imp.count)
         if ckpt:
-            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), "identity": s.identity, "inputs": s.inputs})
+            save_checkpoint(ckpt, {**_checkpoint(est, history, no_imp, schedule, best_state), RECORD: s.record})
         if reason:
             history.stop_reason = reason
             break
@@ -306,13 +308,9 @@ def _schedule(est: _BaseMLP, lr0: float, saved: dict[str, Any] | None, fresh: bo
 
 
 def _read_saved(ckpt: str | None, s: _Stream) -> dict[str, Any] | None:
-    """The checkpoint at ``ckpt`` to resume from (None: none); a ``BackupAndRestore``'s of another model or other rows is
-    refused (:func:`~._checkpoint.check_identity`), and any written on other files (:func:`~._checkpoint.check_inputs`), before
-    anything changes."""
-    saved = check_inputs(read_checkpoint(ckpt), s.inputs, ckpt) if ckpt else None  # refused when written on other files
-    if saved is not None and s.strict:
-        check_identity(saved, s.identity, str(ckpt))
-    return saved
+    """The checkpoint at ``ckpt`` to resume from (None: none); one trained on other columns, files or validation rows (a
+    ``BackupAndRestore``'s: or with other settings) is refused (:func:`~._trained_on.check_trained_on`), before anything changes."""
+    return check_trained_on(read_checkpoint(ckpt), s.record, ckpt, strict=s.strict, rows=s.older) if ckpt else None
 
 
 def _resume(est: _BaseMLP, saved: dict[str, Any], path: str, no_imp: Any) -> tuple[History, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,20 +25,23 @@ if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
 
 
-def shared_scan(src: ParquetSource) -> Any:
-    """``src.scan()``, read by rank 0 alone under ``torch.distributed`` and sent to the other ranks as plain data
-    (:meth:`~hiddenlayers.data.Scan.to_plain`), which take it as their source's (:meth:`~hiddenlayers.data.ParquetSource.use_scan`).
+def shared_scan(src: ParquetSource, read: Callable[[], Any] | None = None) -> Any:
+    """``src.scan()`` (or ``read()``, a scan of ``src`` with checks of its own), read by rank 0 alone under ``torch.distributed``
+    and sent to the other ranks as plain data (:meth:`~hiddenlayers.data.Scan.to_plain`), which take it as their source's
+    (:meth:`~hiddenlayers.data.ParquetSource.use_scan`).
 
     Each rank read every file for the statistics pass before (``N`` processes, ``N`` reads of the folder before the first
     step); the others now wait for rank 0's, the same to the bit (its preprocessing, classes, units, weights and target moments).
-    Rank 0's refusal (a missing target, an infinite value) is raised on every rank with its message."""
+    Rank 0's refusal (a missing target, an infinite value, a row ``read`` refuses) is raised on every rank with its message.
+    A validation source's pass goes so too (:func:`~._stream_validation.stream_validation`, ``read`` its readability check)."""
     from ..data import Scan
     from ..exceptions import DataError
     from ..training import distributed_world, from_rank_0
 
+    scan = src.scan if read is None else read
     if distributed_world()[1] == 1:
-        return src.scan()
-    plain = from_rank_0(lambda: src.scan().to_plain(), errors=(DataError, ValueError, TypeError))
+        return scan()
+    plain = from_rank_0(lambda: scan().to_plain(), errors=(DataError, ValueError, TypeError))
     return src.use_scan(Scan.from_plain(plain))
 
 

@@ -12,7 +12,11 @@ Under ``torch.distributed`` each rank scores its share of the validation rows (a
 rows, an array's rows cut in ``world`` slices) and the ranks all-reduce the score's six sums (weights, hits or squared
 errors, the target's two moments and the weighted loss), so every rank computes the same score and ``val_loss`` from the same numbers and early
 stopping stops them at the same pass. That reads each validation row once per pass over all ranks, where scoring
-on rank 0 and broadcasting would read all of them on one rank while the others wait.
+on rank 0 and broadcasting would read all of them on one rank while the others wait. A validation source's statistics pass
+and readability check, before training, are rank 0's alone (:func:`~._stream_plan.shared_scan`): the others take its
+result as plain data, and its refusal is raised on every rank with the same line.
+A checkpoint records the validation rows (``StreamValidation.record``: a source's files, or the rows' count and digest),
+so a resume scored on other rows is refused (:mod:`._trained_on`).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..data import UnreadableRowError, refuse_unreadable
+from ..data import UnreadableRowError, refuse_unreadable, rows_digest
 from ..exceptions import DataError
 from ._checks import check_sample_weight
 from ._held_out import loss_sum
 from ._predict import raw_output
-from ._stream_plan import balanced_shards
+from ._stream_plan import balanced_shards, shared_scan
+from ._trained_on import validation_files, validation_rows
 from ._validation_data import validation_labels
 
 if TYPE_CHECKING:
@@ -42,10 +47,12 @@ SCORE_ROWS = 65_536  # rows per chunk while scoring
 
 @dataclass
 class StreamValidation:
-    """Checked validation rows: ``chunks(rank, world)`` yields that rank's share as preprocessed ``(X, y, w)`` chunks; ``rows`` in all."""
+    """Checked validation rows: ``chunks(rank, world)`` yields that rank's share as preprocessed ``(X, y, w)`` chunks; ``rows`` in all;
+    ``record``: what a checkpoint keeps of them (:func:`~._trained_on.validation_files` or :func:`~._trained_on.validation_rows`)."""
 
     chunks: Callable[[int, int], Iterator[Chunk]]
     rows: int
+    record: dict[str, Any]
 
 
 def stream_validation(est: _BaseMLP, src: ParquetSource, scan: Any, X_val: Any, y_val: Any, sample_weight_val: Any) -> StreamValidation:
@@ -72,13 +79,9 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
                          (("lacks", missing), ("has besides", extra)) if v)
         raise ValueError(f"X_val ({val.path}) has other feature columns than the training source ({src.path}): it {said}. "
                          "Give both the same columns (or features= naming the training source's).")
-    try:  # read as the training rows are (a column numeric there is numeric here), checked now, not after a pass of training;
-        refuse_unreadable(val, scan.preprocessor)  # inside val's own statistics pass when it has not run: one read for both
-        vscan = val.scan()
-    except UnreadableRowError as exc:
-        raise DataError(f"X_val: data check: {exc}") from None
-    except DataError as exc:
-        raise DataError(f"X_val: {str(exc).replace('has no rows to learn from', 'has no rows to score')}") from None
+    # read as the training rows are (a column numeric there is numeric here), checked now, not after a pass of training; under
+    # torch.distributed by rank 0 alone, its statistics (or its refusal, on every rank) sent to the others as plain data
+    vscan = shared_scan(val, lambda: _readable_scan(val, scan.preprocessor))
     if is_classifier(est):
         known = set(np.asarray(scan.classes).tolist())
         unseen = None if vscan.classes is None else [c for c in vscan.classes.tolist() if c not in known]
@@ -95,7 +98,19 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
         share = balanced_shards(list(range(len(val.units))), vscan.units_rows, world)[rank]
         yield from val.weighted_chunks(share, rows=SCORE_ROWS, preprocessor=scan.preprocessor)
 
-    return StreamValidation(chunks, vscan.n_rows)
+    return StreamValidation(chunks, vscan.n_rows, validation_files(val))
+
+
+def _readable_scan(val: ParquetSource, preprocessor: Any) -> Any:
+    """``val``'s statistics pass, every row read through the training source's ``preprocessor`` in it (one read for both,
+    :func:`~hiddenlayers.data.refuse_unreadable`); a refusal is one DataError naming ``X_val``."""
+    try:
+        refuse_unreadable(val, preprocessor)
+        return val.scan()
+    except UnreadableRowError as exc:
+        raise DataError(f"X_val: data check: {exc}") from None
+    except DataError as exc:
+        raise DataError(f"X_val: {str(exc).replace('has no rows to learn from', 'has no rows to score')}") from None
 
 
 def _from_arrays(est: _BaseMLP, src: ParquetSource, scan: Any, X_val: Any, y_val: Any, sample_weight_val: Any) -> StreamValidation:
@@ -134,7 +149,7 @@ def _from_arrays(est: _BaseMLP, src: ParquetSource, scan: Any, X_val: Any, y_val
                 rows = part[s:s + SCORE_ROWS]
                 yield A[rows], y[rows], None if w is None else w[rows]
 
-    return StreamValidation(chunks, len(A))
+    return StreamValidation(chunks, len(A), validation_rows(len(A), rows_digest(A, y, is_classifier(est), w)))
 
 
 def _labels(est: _BaseMLP, scan: Any, y_val: Any, n: int) -> np.ndarray:
