@@ -294,19 +294,21 @@ def _check_in_memory(timelapse: str | None, weight_averaging: str | None, *, wor
                         "drop one of them.")
 
 
-def _check_workers(workers: int, max_restarts: int, batch_size: str, given: Collection[str], out: str) -> None:
+def _check_workers(workers: int, max_restarts: int, batch_size: str, given: Collection[str], out: str, nnodes: int = 1) -> None:
     """Before any worker starts: ``--max-restarts`` restarts ``--workers`` processes (one process was run once, the option ignored),
-    and a given ``--batch-size``, the global batch, shares out equally over them (refused after every rank's start-up and data check)."""
+    and a given ``--batch-size``, the global batch, shares out equally over the ``workers * nnodes`` ranks of every machine
+    (refused after every rank's start-up and data check)."""
     under_torchrun = "TORCHELASTIC_RUN_ID" in os.environ  # a worker of --workers (its argv keeps the option) or of torchrun by hand
     if "max_restarts" in given and max_restarts > 0 and workers <= 1 and not under_torchrun:
         raise UserError(f"--max-restarts {max_restarts} restarts the processes of --workers N (2 or more), and this run has one: "
                         f"add --workers 2, or drop --max-restarts (a killed run resumes from {out}.ckpt when the same command runs again).")
-    size = batch_size.strip()
-    if workers > 1 and size.isdigit() and int(size) % workers:
-        lower, upper = int(size) - int(size) % workers, int(size) - int(size) % workers + workers
+    size, world = batch_size.strip(), workers * nnodes
+    if world > 1 and size.isdigit() and int(size) % world:
+        lower, upper = int(size) - int(size) % world, int(size) - int(size) % world + world
         fits = f"{lower} or {upper}" if lower else f"{upper}"
-        raise UserError(f"--batch-size {int(size)} is the global batch, shared out equally over the {workers} processes of --workers, so it "
-                        f"must be a multiple of {workers}: use --batch-size {fits}.")
+        over = f"the {world} processes of --workers" if nnodes == 1 else f"the {world} processes of --workers {workers} on --nnodes {nnodes} machines"
+        raise UserError(f"--batch-size {int(size)} is the global batch, shared out equally over {over}, so it "
+                        f"must be a multiple of {world}: use --batch-size {fits}.")
 
 
 def _check_gce_q(loss: str | None, gce_q: float | None) -> None:
@@ -408,9 +410,13 @@ def train(
     timelapse: Annotated[str | None, typer.Option("--timelapse", help="Also write this .html page: the hidden units' maps at every epoch, with a slider (hl.lens.Timelapse).", show_default=False)] = None,
     log: Annotated[str | None, typer.Option("--log", "--log-file", help="Also write this CSV file as training runs: one row per epoch (epoch, train_loss, val_loss, val_score, lr, time) of a table model or of --app (all but agent); `tail -f` it (hl.CSVLogger).", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed.", callback=at_least("--workers", 1))] = 1,
-    max_restarts: Annotated[int, typer.Option(help="With --workers: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
-    join_timeout: Annotated[float, typer.Option(help="Seconds to wait for every worker to join the process group.", callback=positive_seconds("--join-timeout"))] = 60.0,
+    workers: Annotated[int, typer.Option(help="Processes on this machine (torch.distributed, gloo); a directory of Parquet/CSV files is streamed. With --nnodes: on each machine.", callback=at_least("--workers", 1))] = 1,
+    max_restarts: Annotated[int, typer.Option(help="With --workers on one machine: restart a failed run this often, resuming from the last epoch's checkpoint.", callback=at_least("--max-restarts", 0))] = 0,
+    nnodes: Annotated[int, typer.Option("--nnodes", help="Machines in the run, each starting --workers processes (the same command on each, with its own --node-rank): the launcher runs torch.distributed.run with static rendezvous at --master-addr.", callback=at_least("--nnodes", 1))] = 1,
+    node_rank: Annotated[int | None, typer.Option("--node-rank", help="With --nnodes: this machine's number: 0 on the machine --master-addr names, 1 to N-1 on the others (started in any order).", show_default=False)] = None,
+    master_addr: Annotated[str | None, typer.Option("--master-addr", help="With --nnodes: node 0's host name or IP address, the same on every machine (checked before launch: on node 0 it must be this machine's).", show_default=False)] = None,
+    master_port: Annotated[int, typer.Option("--master-port", help="With --nnodes: the free port node 0 listens on, the same on every machine.")] = 29500,
+    join_timeout: Annotated[float | None, typer.Option(help="Seconds to wait for every worker to join the process group (default 60; with --nnodes 300: also how long a machine waits for node 0 to answer, and node 0 for the others).", callback=positive_seconds("--join-timeout"), show_default=False)] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before training (see `hiddenlayers check`).")] = False,
     text_column: AppTextColumn = None, value_column: AppValueColumn = None, window: Window = None, horizon: Horizon = None, steps: AppSteps = None,
     image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
@@ -475,6 +481,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
     """``train`` of a table MLP (in memory, streamed, or ``--workers`` processes) from the command's options ``o`` by parameter name;
     ``given``: the options typed (not left at their defaults)."""
     from ._train import parse_set, run_train
+    from ._train_nodes import nodes_from_options
     from ._train_stream import is_stream_input, launch_workers, run_train_stream
 
     if data is None:
@@ -484,14 +491,16 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                     o["swa_anneal_strategy"])
     _check_early_stopping(o["solver"], o["early_stopping"])
     _check_validation(o, given)
-    _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"], streamed=is_stream_input(data))
-    _check_workers(o["workers"], o["max_restarts"], o["batch_size"], given, o["out"])
-    if "test_size" in given and (o["workers"] > 1 or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
+    nodes = nodes_from_options(o, given, under_torchrun="TORCHELASTIC_RUN_ID" in os.environ)
+    launched = o["workers"] > 1 or nodes.nnodes > 1  # torchrun starts the processes (--workers 1 on each of several machines too)
+    _check_in_memory(o["timelapse"], o["weight_averaging"], workers=o["workers"] * nodes.nnodes, streamed=is_stream_input(data))
+    _check_workers(o["workers"], o["max_restarts"], o["batch_size"], given, o["out"], nodes.nnodes)
+    if "test_size" in given and (launched or is_stream_input(data)):  # the streamed fit trains on every row: it was ignored
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
                         "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
-    if o["workers"] > 1:
-        code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"])
+    if launched:
+        code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"], nodes)
         if code:
             raise typer.Exit(code)
         return
@@ -500,7 +509,7 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                   force=o["force"], as_json=o["json"], check=not o["no_check"], sample_weight=o["sample_weight"], gradient_flow=o["gradient_flow"],
                   log=o["log"])
     if is_stream_input(data):
-        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=o["join_timeout"], validation=o["validation"],
+        run_train_stream(data, params={**params, **parse_set(o["set_"] or [])}, join_timeout=nodes.join_timeout, validation=o["validation"],
                          typed=given, **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],

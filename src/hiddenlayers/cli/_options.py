@@ -44,10 +44,12 @@ def at_least(option: str, low: int) -> Callable[[int], int]:
     return check
 
 
-def positive_seconds(option: str) -> Callable[[float], float]:
-    """A callback refusing a number of seconds that is not finite and > 0."""
+def positive_seconds(option: str) -> Callable[[float | None], float | None]:
+    """A callback refusing a number of seconds that is not finite and > 0 (None, an option left unset, passes)."""
 
-    def check(value: float) -> float:
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
         if not (value > 0 and math.isfinite(value)):
             raise UserError(f"{option} must be a finite number of seconds > 0. Received: {value}.")
         return value

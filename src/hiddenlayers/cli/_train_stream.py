@@ -40,6 +40,7 @@ from ._common import (
 from ._header import check_named_columns
 from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line, resuming_line
+from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
 from ._validation import validation_failed, validation_source
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
@@ -47,9 +48,12 @@ from ._validation import validation_failed, validation_source
 RESULT_ENV = "HIDDENLAYERS_RESULT_FILE"
 
 
-def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
+def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Nodes | None = None) -> int:
     """Run this command in ``workers`` processes on this machine via ``torch.distributed.run``; its exit status.
 
+    ``nodes``: this machine's place in a run over several (:class:`~._train_nodes.Nodes`; None: this machine alone,
+    ``--standalone``); its master address is checked first (:func:`~._train_nodes.check_master`: one line, not torchrun's
+    rendezvous timeout), and the workers' command line gets its ``--join-timeout``, without the launcher's node options.
     torchrun runs in its own session, so a Ctrl-C reaches the launcher alone, which passes one SIGINT on (torchrun sends it
     to each worker: rank 0 stops the fit between steps, keeps the best weights and saves them); a second Ctrl-C stops the
     workers (SIGTERM). What is said and the exit status come from what rank 0 did (:func:`workers_outcome`).
@@ -58,12 +62,14 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
     import tempfile
     import threading
 
+    nodes = nodes or Nodes()
     if workers < 1:
         raise UserError(f"--workers must be >= 1. Received: {workers}.")
     if max_restarts < 0:
         raise UserError(f"--max-restarts must be >= 0. Received: {max_restarts}.")
-    args = _torchrun_safe(_without_option(argv, "--workers"))
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={workers}",
+    check_master(nodes)
+    args = _torchrun_safe(_worker_argv(argv, nodes))
+    cmd = [sys.executable, "-m", "torch.distributed.run", *nodes.torchrun_args(), f"--nproc-per-node={workers}",
            f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
     with tempfile.TemporaryDirectory(prefix="hiddenlayers-workers-") as tmp:
         result_file = os.path.join(tmp, "result.json")
@@ -97,7 +103,7 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str]) -> int:
         # rank 0's data-check summary too, and its --set verbose=true lines, which --json sends to stderr
         if ln.startswith(("note:", "warning:", "data check", "  warning ", "  fatal ", *_VERBOSE_LINES)):
             sys.stderr.write(ln + "\n")
-    code, message = workers_outcome(proc.returncode, interrupted, result, stderr, workers)
+    code, message = workers_outcome(proc.returncode, interrupted, result, stderr, workers, nodes)
     if code == EXIT_INTERRUPTED and result is not None and message:  # rank 0 saved, then Ctrl-C: its line last (no bare "interrupted")
         raise Interrupted(message)
     if message:
@@ -153,7 +159,8 @@ def _ended_before_restart() -> bool:
     return True
 
 
-def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] | None, stderr: str, workers: int) -> tuple[int, str | None]:
+def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] | None, stderr: str, workers: int,
+                    nodes: Nodes | None = None) -> tuple[int, str | None]:
     """``(exit status, last line for stderr or None)`` of a ``--workers`` run, from what rank 0 did.
 
     ``returncode``: torchrun's; ``interrupted``: the launcher was sent Ctrl-C; ``result``: rank 0's result file (None: it
@@ -162,8 +169,11 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
     was saved (``interrupted: the best model so far was saved to PATH``), as the one-process path does, so a script
     stops there. Nothing saved after Ctrl-C: exit 130 saying so (the command then says
     ``interrupted``), never "failed". Otherwise a
-    worker's one-line error (a :class:`UserError`), as before.
+    worker's one-line error (a :class:`UserError`), as before; torchrun's own rendezvous failure over several machines
+    (``nodes``; a machine that never joined) in one line too. On a machine other than node 0, where rank 0 does not run and
+    writes no result file here, the lines say that node 0 says what was saved.
     """
+    node_0 = nodes.master_addr if nodes is not None and nodes.node_rank > 0 else None  # rank 0 runs there: no result file here
     if result is not None:
         if result.get("stop_reason") == "interrupted":  # the checkpoint rank 0 kept, named with how to resume
             return EXIT_INTERRUPTED, interrupted_line(Path(str(result.get("model"))), _path_or_none(result.get("checkpoint")))
@@ -171,13 +181,22 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
             return EXIT_INTERRUPTED, f"interrupted after the fit ended: the model was saved to {result.get('model')}"
         return 0, (None if returncode == 0 else f"note: saved {result.get('model')}; a worker exited with status {returncode} after that")
     if interrupted:
+        if node_0 is not None:
+            return EXIT_INTERRUPTED, f"note: this machine's workers stopped; node 0 ({node_0}) says what rank 0 saved"
         return EXIT_INTERRUPTED, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
     if returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead. A worker's own error (a full disk,
         # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
         lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
         shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith("internal error"))
-        raise UserError(shown[0] if shown else f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
+        if shown:
+            raise UserError(shown[0])
+        if nodes is not None and nodes.nnodes > 1:
+            raise UserError(rendezvous_failed(stderr, nodes) or f"this machine's {workers} worker(s) failed (exit {returncode}); the "
+                            "other machines' output says why, or train on one machine (drop --nnodes) to see it.")
+        raise UserError(f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
+    if node_0 is not None:
+        return 0, f"note: this machine's {workers} worker(s) finished; node 0 ({node_0}) saved the model and says where"
     return 0, None
 
 
@@ -231,6 +250,16 @@ def _torchrun_safe(argv: list[str]) -> list[str]:
     return out
 
 
+def _worker_argv(argv: list[str], nodes: Nodes) -> list[str]:
+    """The workers' command line: the launcher's ``argv`` without ``--workers`` and the node options (torchrun's), and over
+    several machines with ``--join-timeout`` given as the launcher resolved it (its default there is longer)."""
+    for name in ("--workers", *NODE_OPTIONS.values()):
+        argv = _without_option(argv, name)
+    if nodes.nnodes == 1:
+        return argv
+    return [*_without_option(argv, "--join-timeout"), f"--join-timeout={nodes.join_timeout:g}"]
+
+
 def _without_option(argv: list[str], name: str) -> list[str]:
     out, skip = [], False
     for a in argv:
@@ -276,7 +305,7 @@ def run_train_stream(
     """
     from ..data import ParquetSource
     from ..estimators import shared_scan
-    from ..training import init_from_env, is_writer, shutdown_distributed
+    from ..training import is_writer, shutdown_distributed
 
     if target is None:
         raise UserError("--target is required when training from a directory of files: name the column to predict.")
@@ -293,7 +322,7 @@ def run_train_stream(
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")
     model = None
     try:
-        init_from_env(join_timeout)
+        join_run(join_timeout, ckpt)  # the process group under torchrun, its ranks resuming from one checkpoint
         src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
                             max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read

@@ -1,0 +1,223 @@
+"""``hiddenlayers train DIR --workers N --nnodes M --node-rank R --master-addr HOST``: one run over several machines.
+
+The launcher runs ``torch.distributed.run`` with torchrun's static rendezvous (``--nnodes/--node-rank/--master-addr/--master-port``,
+what a hand-run ``torchrun`` uses with those options): node 0's agent hosts the rendezvous store at ``HOST:PORT`` and every
+other machine's agent dials it. torchrun itself, given an address nobody answers at, waits its rendezvous timeout (600 s by
+default, with C++ tracebacks) before any of our code runs. So the launcher checks first, in one line each
+(:func:`check_master`): ``HOST`` resolves; on node 0 it is an address of this machine and ``PORT`` is free there; on node
+``R > 0`` something answers at ``HOST:PORT`` within ``--join-timeout`` seconds. torchrun then gets a rendezvous timeout of
+``--join-timeout`` (``--rdzv-conf timeout=S``, which static rendezvous passes to its store: how long node 0 waits for the others
+to join, and the others for node 0), so a machine that vanishes mid-launch stops the others after that time, not 10 minutes.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import socket
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from ._common import UserError
+
+#: ``--join-timeout``'s default on one machine (the workers start together) and over several (each machine is started by hand)
+JOIN_TIMEOUT_ONE, JOIN_TIMEOUT_NODES = 60.0, 300.0
+
+#: the options of this module, by parameter name and as typed; the launcher takes them off the workers' command line
+NODE_OPTIONS = {"nnodes": "--nnodes", "node_rank": "--node-rank", "master_addr": "--master-addr", "master_port": "--master-port"}
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """Where this machine stands in a run over ``nnodes`` machines; ``Nodes()`` is one machine (``--standalone``).
+
+    ``join_timeout``: seconds node ``R > 0`` waits for node 0 to answer, and torchrun's rendezvous timeout.
+    """
+
+    nnodes: int = 1
+    node_rank: int = 0
+    master_addr: str = "127.0.0.1"
+    master_port: int = 29500
+    join_timeout: float = JOIN_TIMEOUT_ONE
+
+    def torchrun_args(self) -> list[str]:
+        """torchrun's rendezvous options: ``--standalone`` on one machine, else static rendezvous with a timeout."""
+        if self.nnodes == 1:
+            return ["--standalone"]
+        return [f"--nnodes={self.nnodes}", f"--node-rank={self.node_rank}", f"--master-addr={self.master_addr}",
+                f"--master-port={self.master_port}", f"--rdzv-conf=timeout={math.ceil(self.join_timeout)}"]  # an int for static rendezvous
+
+    @property
+    def where(self) -> str:
+        """``HOST:PORT`` as the lines name it."""
+        return f"{self.master_addr}:{self.master_port}"
+
+
+def nodes_from_options(o: dict[str, Any], given: Collection[str], *, under_torchrun: bool) -> Nodes:
+    """The :class:`Nodes` of ``train``'s options ``o`` (by parameter name; ``given``: those typed), each inconsistency refused in
+    one line before anything starts: a node option without ``--workers``, or under a hand-run ``torchrun`` (whose own options
+    say it), ``--nnodes 2`` without ``--master-addr`` or ``--node-rank``, ``--node-rank`` outside ``0..nnodes-1``, an address or
+    rank for one machine, ``--max-restarts`` over several machines."""
+    typed = [flag for name, flag in NODE_OPTIONS.items() if name in given]
+    join_timeout = float(o["join_timeout"]) if o.get("join_timeout") is not None else None
+    if not typed:
+        return Nodes(join_timeout=join_timeout or JOIN_TIMEOUT_ONE)
+    if under_torchrun:
+        raise UserError(f"{typed[0]} is for the launcher (train --workers N); under torchrun give torchrun its own {typed[0]} and drop "
+                        f"it from the hiddenlayers command.")
+    if "workers" not in given:
+        raise UserError(f"{typed[0]} needs --workers N, the processes to start on this machine (1 or more): add --workers 1, say.")
+    nnodes, rank, addr, port = o["nnodes"], o["node_rank"], o["master_addr"], o["master_port"]
+    if nnodes == 1:
+        extra = next((flag for name, flag in NODE_OPTIONS.items() if name in given and name != "nnodes"), None)
+        if extra is not None:
+            raise UserError(f"{extra} is for a run over several machines (--nnodes 2 or more); on one machine --workers N needs no "
+                            f"address: drop {extra}, or add --nnodes.")
+        return Nodes(join_timeout=join_timeout or JOIN_TIMEOUT_ONE)
+    for value, what in ((addr, "--master-addr HOST, the address of node 0 (the machine with --node-rank 0), the same on every machine"),
+                        (rank, f"--node-rank R: 0 on the machine --master-addr names, {_others(nnodes)}")):
+        if value is None:
+            raise UserError(f"--nnodes {nnodes} needs {what}: add it.")
+    if not 0 <= rank < nnodes:
+        raise UserError(f"--node-rank must be in 0..{nnodes - 1} for --nnodes {nnodes}. Received: {rank}.")
+    if not addr.strip():
+        raise UserError("--master-addr is empty: give node 0's host name or IP address.")
+    if not 1 <= port <= 65535:
+        raise UserError(f"--master-port must be in 1..65535 (the same on every machine). Received: {port}.")
+    if o.get("max_restarts", 0) > 0:
+        raise UserError(f"--max-restarts {o['max_restarts']} needs one machine: over several, torchrun's static rendezvous restarts "
+                        "the failed machine's workers alone and tells the others nothing, so the run cannot resume: drop --max-restarts "
+                        "(a killed run resumes when the same commands run again, where every machine reads OUT.ckpt).")
+    return Nodes(nnodes, rank, addr.strip(), port, join_timeout or JOIN_TIMEOUT_NODES)
+
+
+def _others(nnodes: int) -> str:
+    """The node ranks of the machines other than node 0, in words: "1 on the other machine", "1 to 3 on the other machines"."""
+    return "1 on the other machine" if nnodes == 2 else f"1 to {nnodes - 1} on the other machines"
+
+
+def check_master(nodes: Nodes, *, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+    """Before torchrun starts (a no-op on one machine): the master address resolves; on node 0 it is this machine's and its port
+    is free; on node ``R > 0`` node 0 answers there within ``nodes.join_timeout`` seconds (polled). Each failure one line."""
+    if nodes.nnodes == 1:
+        return
+    infos = _resolve(nodes)
+    if nodes.node_rank == 0:
+        _check_hosts(nodes, infos)
+    else:
+        _wait_for_node_0(nodes, infos, sleep, clock)
+
+
+def _resolve(nodes: Nodes) -> list[Any]:
+    """``getaddrinfo`` of the master address (TCP), or one line naming it."""
+    try:
+        return socket.getaddrinfo(nodes.master_addr, nodes.master_port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UserError(f"--master-addr {nodes.master_addr} does not resolve ({why}): give node 0's host name or IP address, as "
+                        "this machine can look it up (`getent hosts NAME`), the same on every machine.") from None
+
+
+def _check_hosts(nodes: Nodes, infos: list[Any]) -> None:
+    """Node 0 hosts the store: the master address must be one of this machine's (a bind to it succeeds) and the port free."""
+    local = False
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as s:
+            try:
+                s.bind((sockaddr[0], 0))
+            except OSError as exc:
+                if exc.errno != errno.EADDRNOTAVAIL:
+                    raise
+                continue
+            local = True
+    if not local:
+        raise UserError(f"--master-addr {nodes.master_addr} is not an address of this machine; node 0 runs where the master address "
+                        "points: run --node-rank 0 on that machine, or give one of this machine's addresses (`hostname -I`).")
+    with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:  # the store listens on every interface, as torchrun's does
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed run's TIME_WAIT does not count: the store reuses it too
+        try:
+            s.bind(("::" if infos[0][0] == socket.AF_INET6 else "0.0.0.0", nodes.master_port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise UserError(f"--master-port {nodes.master_port} is in use on this machine: pick a free port (the same on every "
+                            "machine), or stop what listens there.") from None
+
+
+def _wait_for_node_0(nodes: Nodes, infos: list[Any], sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+    """Node ``R > 0``: poll a TCP connect to node 0's store until it answers or ``nodes.join_timeout`` seconds have passed."""
+    start = clock()
+    last = "no answer"
+    while True:
+        left = nodes.join_timeout - (clock() - start)
+        for family, kind, proto, _, sockaddr in infos:
+            try:
+                with socket.socket(family, kind, proto) as s:
+                    s.settimeout(max(0.1, min(5.0, left)))
+                    s.connect(sockaddr)
+                return
+            except OSError as exc:
+                last = exc.strerror or type(exc).__name__
+        if clock() - start >= nodes.join_timeout:
+            break
+        sleep(min(0.5, max(0.0, nodes.join_timeout - (clock() - start))))
+    raise UserError(f"node 0 did not answer at {nodes.where} within {nodes.join_timeout:g} s ({last}): start the same command "
+                    "with --node-rank 0 on that machine first, and check --master-addr and --master-port (the same on every machine) "
+                    "and that a firewall lets the port through; --join-timeout waits longer.")
+
+
+def rendezvous_failed(stderr: str, nodes: Nodes) -> str | None:
+    """The one line for torchrun's own failure to bring the machines together (its store's ``DistStoreError`` or
+    ``DistNetworkError``, below pages of traceback), or None when ``stderr`` (torchrun's) holds none: a machine that never
+    joined within ``--join-timeout``, or node 0 gone between the launcher's check and torchrun's."""
+    said = [ln.split(":", 1)[1].strip() for ln in stderr.splitlines() if ln.startswith(_STORE_ERRORS)]
+    if not said:
+        return None
+    if nodes.node_rank == 0:
+        fix = (f"start the same command with --node-rank {_others(nodes.nnodes)} within --join-timeout ({nodes.join_timeout:g} s), "
+               f"with --master-addr {nodes.master_addr} and --master-port {nodes.master_port}")
+    else:
+        fix = "node 0 stopped or is unreachable: start it again first, and check the address, port and firewall"
+    return f"the {nodes.nnodes} machines did not meet at {nodes.where} ({said[-1][:200]}): {fix}."
+
+
+def join_run(join_timeout: float, ckpt: str) -> None:
+    """A worker's start under torchrun: join the process group (``join_timeout`` seconds at most; none outside torchrun), then
+    see that every rank would resume from rank 0's checkpoint ``ckpt`` (:func:`check_same_checkpoint`)."""
+    from ..training import init_from_env
+
+    init_from_env(join_timeout)
+    check_same_checkpoint(ckpt)
+
+
+def check_same_checkpoint(ckpt: str) -> None:
+    """Under a process group: refuse, on every rank at once, a run whose ranks would not resume from one checkpoint.
+
+    Every rank reads the checkpoint ``ckpt`` (``OUT.ckpt``) from its own disk when the run starts, and rank 0 alone writes it.
+    Over several machines those are different files unless ``--out``'s folder is shared: a re-run of a killed run resumed
+    rank 0 from its epoch while the other machine's ranks started again from the first (or from an older checkpoint left
+    there), their steps and weights apart. Rank 0's file (absent, or its size and SHA-256) goes to every rank, and the ranks
+    add up who differs (one all-reduce), so each raises the same line. A no-op without a process group."""
+    from ..training import distributed_world, file_sha256, from_rank_0, reduce_sum
+
+    if distributed_world()[1] == 1:
+        return
+    import os
+
+    mine = [os.path.getsize(ckpt), file_sha256(ckpt)] if os.path.isfile(ckpt) else None
+    rank_0s = from_rank_0(lambda: mine)
+    differ = int(reduce_sum([0.0 if mine == rank_0s else 1.0])[0])
+    if differ:
+        has = "has none" if rank_0s is None else "has one"
+        raise UserError(f"{differ} rank(s) on other machines do not read rank 0's checkpoint {ckpt} (rank 0 {has}; theirs differs), so "
+                        "the ranks would resume from different epochs: put --out in a folder every machine shares, or delete "
+                        f"{ckpt} on every machine to train from the start.")
+
+
+#: how torchrun's traceback names its store's failures (``torch.distributed.DistStoreError: Timed out after ...``)
+_STORE_ERRORS = ("torch.distributed.DistStoreError:", "torch.distributed.DistNetworkError:", "torch.distributed.DistError:")
+
+
+__all__ = ["JOIN_TIMEOUT_NODES", "JOIN_TIMEOUT_ONE", "NODE_OPTIONS", "Nodes", "check_master", "check_same_checkpoint", "join_run", "nodes_from_options", "rendezvous_failed"]
