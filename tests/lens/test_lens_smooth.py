@@ -69,6 +69,20 @@ def test_noise_is_seeded_and_leaves_the_global_generators_alone(net_and_rows):
     assert not np.array_equal(a, attribute(net, X, target=0, method="saliency", smooth="smoothgrad", n_samples=4, random_state=1))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_cuda_generators_are_left_as_they_were_too(net_and_rows):
+    """torch.manual_seed seeds every CUDA device: the lens's seeding saves and restores their states as well as the CPU's."""
+    net, X = net_and_rows
+    torch.cuda.manual_seed_all(11)
+    before = torch.cuda.get_rng_state_all()
+    dev = net.to("cuda")
+    try:
+        attribute(dev, X, target=0, method="saliency", smooth="smoothgrad", n_samples=3)
+    finally:
+        net.to("cpu")
+    assert all(torch.equal(a, b) for a, b in zip(torch.cuda.get_rng_state_all(), before, strict=True))
+
+
 def test_the_default_stdev_is_15_percent_of_the_network_inputs_range(net_and_rows):
     net, X = net_and_rows
     assert noise_stdev(torch.from_numpy(X)) == pytest.approx(0.15 * float(X.max() - X.min()))

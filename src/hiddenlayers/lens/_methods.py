@@ -232,15 +232,18 @@ def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Modu
 
 
 class seeded:
-    """Within it, NumPy's and torch's global generators are seeded with ``seed`` (GradientSHAP draws from both); after it,
-    both are as they were, so a call of the lens does not move the user's random streams."""
+    """Within it, NumPy's and torch's global generators are seeded with ``seed`` (GradientSHAP draws from both, the noise
+    tunnel from torch's, on the rows' device); after it, all are as they were, so a call of the lens does not move the
+    user's random streams. ``torch.manual_seed`` seeds every CUDA device too, so their states are saved and put back as
+    the CPU's is (``fork_rng(devices=[])`` alone left them reseeded)."""
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
 
     def __enter__(self) -> None:
         self.np_state = np.random.get_state()
-        self.fork = torch.random.fork_rng(devices=[])
+        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        self.fork = torch.random.fork_rng(devices=cuda)
         self.fork.__enter__()
         np.random.seed(self.seed)
         torch.manual_seed(self.seed)
