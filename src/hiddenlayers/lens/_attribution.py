@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from .._stacklevel import user_stacklevel
-from ._state import evaluating, layer_output_of_one_row, module_of
+from ._state import evaluating, module_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -579,6 +579,7 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
     length-aware sequence layer (:func:`~._record._output_lengths`); a recurrent unit is then averaged over those steps
     only, as the lens's statistics read it, never over the padding after a short sequence's end.
     """
+    from ._layer_output import layer_output_of_one_row
     from ._record import _kind, step_mask
 
     is_index = isinstance(unit, numbers.Integral) and not isinstance(unit, bool)

@@ -45,8 +45,8 @@ def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.T
 
     ``module`` is run on ``x[:1]`` with a hook on ``layer``; ``name``: the layer as the caller named it.
     """
+    from ._layer_output import layer_output_of_one_row
     from ._record import _kind
-    from ._state import layer_output_of_one_row
 
     first = layer_output_of_one_row(module, layer, x)
     if first is None:

@@ -26,11 +26,11 @@ Any of them but GradientSHAP (which already averages over random draws) may run 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
-import numpy as np
 import torch
+
+from ._captum_calls import one_of, quiet_hooks, seeded
 
 METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "feature_ablation", "occlusion")
 """The names ``method=`` takes (``-`` for ``_`` accepted, any case); ``"integrated_gradients"`` is the default."""
@@ -47,7 +47,7 @@ LABELS = {"integrated_gradients": "integrated gradients", "saliency": "saliency"
 
 def check_method(method: Any) -> str:
     """``method`` as one of :data:`METHODS`; anything else is one line listing them (and the closest one)."""
-    return _one_of(method, METHODS, "method")
+    return one_of(method, METHODS, "method")
 
 
 def check_padding(method: str, x: torch.Tensor, smooth: Any = None) -> None:
@@ -147,14 +147,6 @@ def run_method(method: str, module: torch.nn.Module, x: torch.Tensor, base: torc
     return obj.attribute(x, **kwargs), None
 
 
-class quiet_hooks(warnings.catch_warnings):
-    """Silences DeepLift's notice that it hooks the nonlinear modules for the call (and removes the hooks after)."""
-
-    def __enter__(self) -> None:
-        super().__enter__()
-        warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
-
-
 LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation", "gradcam")
 """What :func:`~hiddenlayers.lens.layer_attribution`'s ``method`` takes: Captum's ``LayerConductance`` (the default: each
 unit's share of the output's change, complete), ``LayerIntegratedGradients`` (integrated gradients w.r.t. the layer's
@@ -171,19 +163,7 @@ default), ``NeuronGradient`` (the unit's gradient at the row: one pass, no basel
 
 def check_method_of(method: Any, allowed: tuple[str, ...], what: str) -> str:
     """``method`` as one of ``allowed`` (``what``: the function, named in the error); else one line listing them."""
-    return _one_of(method, allowed, f"{what}'s method")
-
-
-def _one_of(method: Any, allowed: tuple[str, ...], named: str, param: str = "method") -> str:
-    """``method`` (case and ``-``/``_`` forgiven) as one of ``allowed``; else one line, ``named`` first, listing them and the
-    closest (``param``: the argument's name in the line's "Received: ...")."""
-    from ..data import did_you_mean
-
-    name = method.strip().lower().replace("-", "_") if isinstance(method, str) else None
-    if name not in allowed:
-        hint = did_you_mean([str(method)], allowed) if isinstance(method, str) else ""
-        raise ValueError(f"{named} must be one of {', '.join(allowed)}. Received: {param}={method!r}.{hint}")
-    return name
+    return one_of(method, allowed, f"{what}'s method")
 
 
 def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any,
@@ -229,28 +209,6 @@ def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Modu
         with seeded(random_state):
             return ca.NeuronGradientShap(module, layer).attribute(x, neuron_selector=selector, baselines=x.detach().clone(), n_samples=n_steps)
     return ca.NeuronFeatureAblation(module, layer).attribute(x, neuron_selector=selector, baselines=base)
-
-
-class seeded:
-    """Within it, NumPy's and torch's global generators are seeded with ``seed`` (GradientSHAP draws from both, the noise
-    tunnel from torch's, on the rows' device); after it, all are as they were, so a call of the lens does not move the
-    user's random streams. ``torch.manual_seed`` seeds every CUDA device too, so their states are saved and put back as
-    the CPU's is (``fork_rng(devices=[])`` alone left them reseeded)."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = int(seed)
-
-    def __enter__(self) -> None:
-        self.np_state = np.random.get_state()
-        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-        self.fork = torch.random.fork_rng(devices=cuda)
-        self.fork.__enter__()
-        np.random.seed(self.seed)
-        torch.manual_seed(self.seed)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.fork.__exit__(*exc)
-        np.random.set_state(self.np_state)
 
 
 __all__ = ["COMPLETE", "LABELS", "LAYER_COMPLETE", "LAYER_METHODS", "METHODS", "NEURON_METHODS", "NO_BASELINE", "Options", "captum_call", "check_method",

@@ -53,7 +53,7 @@ class Smoothing(NamedTuple):
 def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return_delta: bool) -> Smoothing | None:
     """``smooth``, ``n_samples`` and ``stdev`` of :func:`~hiddenlayers.lens.attribute` checked for ``method``: a
     :class:`Smoothing`, or None for no smoothing. Every refusal is one ``ValueError`` line (see the module docstring)."""
-    from ._methods import _one_of
+    from ._captum_calls import one_of
 
     if smooth is None:
         extra = [f"{k}={v!r}" for k, v in (("n_samples", n_samples), ("stdev", stdev)) if v is not None]
@@ -61,7 +61,7 @@ def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return
             raise ValueError(f"{' and '.join(extra)} set the noise of smooth=, which is None: pass smooth='smoothgrad' "
                              f"(or {', '.join(map(repr, SMOOTHINGS[1:]))}), or drop {extra[0].split('=')[0]}=.")
         return None
-    kind = _one_of(smooth, SMOOTHINGS, "smooth", param="smooth")
+    kind = one_of(smooth, SMOOTHINGS, "smooth", param="smooth")
     if method == "gradient_shap":
         raise ValueError("method='gradient_shap' already averages over noisy copies with random baselines (Captum's GradientShap is a "
                          "noise tunnel itself): drop smooth=, or smooth another method, e.g. method='integrated_gradients'.")
@@ -93,7 +93,7 @@ def run_smoothed(obj: Any, x: torch.Tensor, kwargs: dict[str, Any], smooth: Smoo
     """
     from captum.attr import NoiseTunnel
 
-    from ._methods import quiet_hooks, seeded
+    from ._captum_calls import quiet_hooks, seeded
 
     stdev = noise_stdev(x) if smooth.stdev is None else smooth.stdev
     with seeded(random_state), quiet_hooks():
