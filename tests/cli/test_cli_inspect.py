@@ -371,8 +371,22 @@ def test_inspect_method_picks_the_features_attribution(model, table, tmp_path):
     assert "(saliency, Captum)" in out2.read_text(encoding="utf-8")
 
 
+def test_inspect_smooth_names_the_smoothed_method_and_bad_ones_are_one_line(model, table, tmp_path):
+    """--smooth: the 'Top features' section's method inside Captum's NoiseTunnel, named on the page; a misspelt smoothing, or
+    one around gradient_shap (already an average over noisy copies), is one line before any work."""
+    out = tmp_path / "sg.html"
+    result = run("inspect", model, table, "-o", out, "--sections", "features", "--method", "saliency", "--smooth", "smoothgrad-sq")
+    assert result.exit_code == 0, result.output
+    assert "(SmoothGrad² of saliency, Captum)" in out.read_text(encoding="utf-8")
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "x.html", "--smooth", "smothgrad"),
+                      "--smooth must be one of smoothgrad, smoothgrad_sq, vargrad. Received: 'smothgrad'. Did you mean 'smoothgrad'?")
+    assert_user_error(run("inspect", model, table, "-o", tmp_path / "x.html", "--method", "gradient_shap", "--smooth", "vargrad"),
+                      "--smooth does not apply to --method gradient_shap, which already averages over noisy copies")
+    assert not (tmp_path / "x.html").exists()
+
+
 def test_inspect_bad_method_is_one_line_before_reading_anything(tmp_path):
     result = run("inspect", tmp_path / "absent.safetensors", tmp_path / "absent.csv", "-o", tmp_path / "r.html", "--method", "deep-lfit")
     assert_user_error(result, "--method must be one of integrated_gradients, saliency, input_x_gradient, deeplift, gradient_shap, "
-                              "feature_ablation. Received: 'deep-lfit'. Did you mean 'deeplift'?")
+                              "feature_ablation, occlusion. Received: 'deep-lfit'. Did you mean 'deeplift'?")
     assert not (tmp_path / "r.html").exists()

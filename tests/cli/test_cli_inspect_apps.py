@@ -133,6 +133,23 @@ def test_inspect_reads_an_image_classifiers_npz_and_npy_as_predict_and_evaluate_
                       "--target names the labels, and an .npy array holds none")
 
 
+def test_inspect_method_occlusion_maps_an_image_classifiers_pixels(tmp_path: Path) -> None:
+    """`inspect --method occlusion` on an image app file: the 'Top features' section is a map of mean |occlusion| per pixel
+    (3x3 windows, stride 2, filled with a black image), named in its lead; before, images had no attribution section at all."""
+    from hiddenlayers.apps import ImageClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, (30, 8, 8), dtype=np.uint8), np.repeat(["a", "b"], 15)
+    ImageClassifier("conv2k3,4", **FAST).fit(X, y).save(tmp_path / "img.safetensors")
+    np.save(tmp_path / "img.npy", X)
+    out = tmp_path / "o.html"
+    ok("inspect", tmp_path / "img.safetensors", tmp_path / "img.npy", "--out", out, "--sections", "features", "--method", "occlusion")
+    page = out.read_text(encoding="utf-8")
+    features = page.split('<section id="features">')[1].split("</section>")[0]
+    assert "Where in each image the outputs look (occlusion from a black image, Captum)" in features
+    assert 'alt="mean |occlusion| per pixel: largest at row (pixels) ' in features and "<img" in features
+
+
 def test_inspect_reads_a_recommender_pairs_and_leaves_out_cold_start_rows(apps: dict[str, Any], tmp_path: Path) -> None:
     d, model = apps["dir"], apps["apps"]["rec"]
     out = tmp_path / "rec.html"

@@ -217,8 +217,8 @@ def test_image_classifier_records_conv_channels_once_scaled(images, tmp_path: Pa
     hl.lens.report(clf, X, y).save(path)
     text = check_page(path, ["hidden1", "hidden2", "hidden3"], [
         "neuron maps need tabular inputs with two or more features; this model reads 1 × 8 × 8 arrays per example.",
-        "attribution is summarised per tabular feature; this model reads 1 × 8 × 8 arrays per example.",
     ])
+    assert "Where in each image the outputs look (integrated gradients from a black image, Captum)" in text  # a map, not bars
     preferred = text.split('<section id="preferred-inputs">')[1].split("</section>")[0]
     assert "<img" in preferred and "each image is the input" in preferred  # (N, C, H, W) input: images without image_shape
 
@@ -291,6 +291,7 @@ def test_sequence_classifier_records_its_recurrent_layer(tmp_path: Path) -> None
     check_page(path, ["hidden1", "hidden2"], [
         "The input itself is not probed: its padded steps (NaN) are not features.",
         "neuron maps need tabular inputs with two or more features; this model reads 11 × 3 arrays per example.",
+        "attribution is drawn as a map for images and sequences of one length; these sequences are padded to 11 steps",
     ])
 
 

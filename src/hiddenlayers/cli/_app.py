@@ -719,7 +719,12 @@ def inspect(
                                           "for a model of hiddenlayers train, else the rows'. A column that never changes gets 0 from the mean.")] = "auto",
     method: Annotated[str, typer.Option("--method", help="Captum attribution of the 'Top features' section: integrated_gradients (default; complete), "
                                         "saliency (|gradient|, one pass), input_x_gradient, deeplift (complete, one pass), gradient_shap (baselines "
-                                        "drawn from the rows, seeded) or feature_ablation (each column set to the baseline in turn).")] = "integrated_gradients",
+                                        "drawn from the rows, seeded), feature_ablation (each column set to the baseline in turn) or occlusion "
+                                        "(a 3x3 window, stride 2, slid over each image and filled with the baseline; 3 steps for "
+                                        "sequences; one column of a table: feature ablation). Images and sequences get a map.")] = "integrated_gradients",
+    smooth: Annotated[str | None, typer.Option("--smooth", help="Run --method inside Captum's NoiseTunnel: smoothgrad (the mean over 20 "
+                                               "noisy copies of each row, noise 15% of the network input's range), smoothgrad_sq or "
+                                               "vargrad (no sign). Not with gradient_shap.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -748,7 +753,7 @@ def inspect(
         run_inspect(model, data, target=target, out=out, force=force, as_json=json, shift_from=shift_from, image_shape=parse_image_shape(image_shape),
                     landscape=landscape, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout,
                                                              value_column=value_column),
-                    sections=sections, baseline=baseline, steps=steps, method=method)
+                    sections=sections, baseline=baseline, steps=steps, method=method, smooth=smooth)
 
 
 @app.command()

@@ -116,7 +116,7 @@ APP_GRADIENT_FLOW_HINT = ("train the app with `hiddenlayers train DATA --app KIN
 def run_inspect(
     model_path: str, data: str, *, target: str | None, out: str, force: bool, as_json: bool, shift_from: str | None = None,
     image_shape: tuple[int, ...] | None = None, landscape: str | None = None, app_options: dict[str, Any] | None = None,
-    sections: str | None = None, baseline: str = "auto", steps: Steps | None = None, method: str = "integrated_gradients",
+    sections: str | None = None, baseline: str = "auto", steps: Steps | None = None, method: str = "integrated_gradients", smooth: str | None = None,
 ) -> dict[str, Any]:
     """Write the lens report of ``model_path`` on ``data`` to ``out``; print the path and the per-layer findings.
 
@@ -126,16 +126,16 @@ def run_inspect(
     ``app_options``: ``text_column``, ``image_dtype``, ``image_layout`` for a TextClassifier or ImageClassifier file, whose
     texts or images are read from ``data`` as ``predict`` reads them (the labels from ``--target``, else the label column the file
     keeps from ``train --app`` where ``data`` has it).
-    ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all).
-    ``baseline``: ``--baseline``, the features section's reference input (auto, mean, median, zeros).
-    ``steps``: the progress line on stderr as the report is built (:class:`~._common.Steps`; None: none).
-    ``method``: ``--method``, the features section's Captum attribution (integrated_gradients, saliency, ...).
+    ``sections``: ``--sections``, the comma-separated ids of the report sections to build (default all). ``baseline``:
+    ``--baseline``, the features section's reference input (auto, mean, median, zeros). ``steps``: the progress line on stderr
+    as the report is built (:class:`~._common.Steps`; None: none).
+    ``method``, ``smooth``: ``--method`` and ``--smooth``, the features section's Captum attribution (integrated_gradients, saliency,
+    ...) and its noise tunnel (smoothgrad, smoothgrad_sq, vargrad; None: none).
     """
     steps = steps or Steps("inspect", quiet=True)
     steps("reading the model and the data")  # from the start: the imports and checks before the report take seconds too
-    wanted = parse_sections(sections)
-    baseline = parse_baseline(baseline)
-    method = parse_method(method)
+    wanted, baseline, method = parse_sections(sections), parse_baseline(baseline), parse_method(method)
+    smooth = parse_smooth(smooth, method)
     check_named_columns(data, target=target, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     out_path = check_report_output(out, force=force, what="--out")
     landscape_path = None
@@ -147,7 +147,7 @@ def run_inspect(
 
     kind = app_kind(model_path)
     if _app_mode(model_path, kind, app_options or {}, shift_from=shift_from, image_shape=image_shape, landscape=landscape):
-        return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, (baseline, method), steps)
+        return _inspect_app(model_path, data, target, out_path, app_options or {}, as_json, wanted, (baseline, method, smooth), steps)
     model = load_model(model_path, pipeline=True)  # a Pipeline of scikit-learn steps then an MLP: the lens runs the steps first
     features, y, name, table = _labels(model, data, read_table(data), target)
     if landscape_path is not None:
@@ -164,7 +164,7 @@ def run_inspect(
     try:
         stats = record(model, A, stream=True, sample=1).stats
         options: dict[str, Any] = {"title": title, "feature_names": names, "gradient_flow_hint": hint, "image_shape": image_shape, "sections": wanted,
-                                   "baseline": baseline, "attribution_method": method, "progress": steps, "advice": report_advice(data, kind), **_file_rows(table, data, idx, len(A))}
+                                   "baseline": baseline, "attribution_method": method, "attribution_smooth": smooth, "progress": steps, "advice": report_advice(data, kind), **_file_rows(table, data, idx, len(A))}
         rep = _table_report(model, A, y, features, options)
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -294,7 +294,7 @@ def _image_array_rows(model: Any, data: str, target: str | None, options: dict[s
 
 
 def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path, options: dict[str, Any], as_json: bool,
-                 sections: tuple[str, ...] | None = None, baseline: tuple[str, str] = ("auto", "integrated_gradients"),
+                 sections: tuple[str, ...] | None = None, baseline: tuple[str, str, str | None] = ("auto", "integrated_gradients", None),
                  steps: Steps | None = None) -> dict[str, Any]:
     """The lens report of an application file on ``data``'s examples, read as ``predict`` reads them (``options``: its column options);
     labels: ``target``, else the app's own (:mod:`._inspect_apps`); ``steps``: the progress lines (none when None)."""
@@ -321,7 +321,7 @@ def _inspect_app(model_path: str, data: str, target: str | None, out_path: Path,
     try:
         stats = record(model, X, stream=True, sample=1).stats
         rep = report(model, X, y, title=f"Inside {Path(model_path).name}", gradient_flow_hint=hint, sections=sections, max_rows=MAX_ROWS,
-                     baseline=baseline[0], attribution_method=baseline[1], progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None,
+                     baseline=baseline[0], attribution_method=baseline[1], attribution_smooth=baseline[2], progress=steps, row_names=names, row_names_note=rows.row_names_note if names is not None else None,
                      advice=report_advice(data, kind))
     except (ValueError, TypeError) as exc:
         raise UserError(f"could not build the report: {one_line(exc)}") from None
@@ -346,6 +346,24 @@ def parse_method(text: str) -> str:
     name = text.strip().lower().replace("-", "_")
     if name not in METHODS:
         raise UserError(f"--method must be one of {', '.join(METHODS)}. Received: {text!r}.{did_you_mean([name], METHODS)}")
+    return name
+
+
+def parse_smooth(text: str | None, method: str) -> str | None:
+    """``--smooth``'s noise tunnel (``smoothgrad``, ``smoothgrad-sq``, ``vargrad``) for ``--method``; an unknown name, or a method
+    it does not take (gradient_shap), is one line before any work."""
+    from ..lens import ATTRIBUTION_SMOOTHINGS as SMOOTHINGS
+
+    if text is None:
+        return None
+    name = text.strip().lower().replace("-", "_")
+    if name not in SMOOTHINGS:
+        from ..data import did_you_mean
+
+        raise UserError(f"--smooth must be one of {', '.join(SMOOTHINGS)}. Received: {text!r}.{did_you_mean([name], SMOOTHINGS)}")
+    if method == "gradient_shap":
+        raise UserError("--smooth does not apply to --method gradient_shap, which already averages over noisy copies with random "
+                        "baselines: drop --smooth, or pick another --method.")
     return name
 
 

@@ -31,6 +31,7 @@ from ._record import Recording, record, recording, select_layers
 from ._report import REPORT_SECTIONS, Report, report, report_sections
 from ._shift import DomainShift, LayerShift, domain_shift
 from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
+from ._smooth import SMOOTHINGS as ATTRIBUTION_SMOOTHINGS
 from ._stats import MIN_DEAD_ROWS, LayerStats, layer_stats
 from ._summary import summary
 from ._target import Target, as_target
@@ -39,6 +40,7 @@ from ._timelapse import Timelapse, TimelapseFrame
 __all__ = [
     "ATTRIBUTION_BASELINES",
     "ATTRIBUTION_METHODS",
+    "ATTRIBUTION_SMOOTHINGS",
     "GRADIENT_FLOW_KEY",
     "MIN_DEAD_ROWS",
     "REPORT_ADVICE",

@@ -393,17 +393,20 @@ def _check_completeness(delta: torch.Tensor, gap: torch.Tensor, n_steps: int, me
 @overload
 def attribute(
     model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[False] = ...,
-    method: str = ..., random_state: int = ...,
+    method: str = ..., random_state: int = ..., window: Any = ..., stride: Any = ..., smooth: str | None = ..., n_samples: int | None = ...,
+    stdev: float | None = ...,
 ) -> np.ndarray: ...
 @overload
 def attribute(
     model: Any, X: Any, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
-    method: str = ..., random_state: int = ...,
+    method: str = ..., random_state: int = ..., window: Any = ..., stride: Any = ..., smooth: str | None = ..., n_samples: int | None = ...,
+    stdev: float | None = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def attribute(
     model: Any, X: Any, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
-    method: str = "integrated_gradients", random_state: int = 0,
+    method: str = "integrated_gradients", random_state: int = 0, window: Any = None, stride: Any = None, smooth: str | None = None,
+    n_samples: int | None = None, stdev: float | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Attributions (integrated gradients by default) of output ``target`` w.r.t. each input: ``(n, features)``.
 
@@ -420,28 +423,36 @@ def attribute(
     ``method``: which Captum attribution (:data:`~._methods.METHODS`, when to use which in :mod:`._methods`):
     ``"integrated_gradients"``, ``"saliency"`` (``|gradient|``: no sign, no baseline), ``"input_x_gradient"`` (no
     baseline), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, ``n_steps`` samples per row,
-    seeded by ``random_state``) or ``"feature_ablation"``. ``return_convergence_delta`` and the completeness warning
-    are for the complete ones, integrated gradients and DeepLift; asking another for a delta is refused.
+    seeded by ``random_state``), ``"feature_ablation"`` or ``"occlusion"`` (a sliding ``window`` moved by ``stride``,
+    filled with the baseline: :mod:`._occlusion` gives the forms and the defaults per input kind; window and stride are
+    occlusion's only). ``return_convergence_delta`` and the completeness warning are for the complete ones, integrated
+    gradients and DeepLift; asking another for a delta is refused.
+    ``smooth``: ``"smoothgrad"``, ``"smoothgrad_sq"`` or ``"vargrad"`` runs the method inside Captum's ``NoiseTunnel``,
+    ``n_samples`` noisy copies of each row (default 20) with noise of standard deviation ``stdev`` in the network input's
+    units (default: 15% of its range over the rows), seeded by ``random_state`` (:mod:`._smooth`; not with GradientSHAP,
+    a delta, or padded sequences).
     Returns the attributions, or ``(attributions, delta)``.
     """
     from captum.attr import IntegratedGradients
 
-    from ._methods import COMPLETE, LABELS, check_method, check_padding, run_method
+    from ._methods import COMPLETE, LABELS, check_method, check_options, check_padding, run_method
 
     _check_delta_flag(return_convergence_delta)
     method = check_method(method)
     if return_convergence_delta and method not in COMPLETE:
         raise ValueError(f"method={method!r} has no convergence delta (its attributions need not sum to f(x) - f(baseline)): "
                          f"pass return_convergence_delta=False, or method={' or '.join(map(repr, COMPLETE))}.")
+    options = check_options(method, window, stride, smooth, n_samples, stdev, bool(return_convergence_delta))
     _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    if method != "integrated_gradients":
-        check_padding(method, x)
-        attr, delta = run_method(method, module, x, base, tgt, n_steps, random_state)
+    if method != "integrated_gradients" or options.smooth is not None:
+        check_padding(method, x, options.smooth)
+        attr, delta = run_method(method, module, x, base, tgt, n_steps, random_state, options)
         if delta is not None:
             return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), LABELS[method])
-        return (1.0 if method == "saliency" else sign) * attr.detach().cpu().numpy()  # saliency is |gradient|: the same for -z
+        unsigned = method == "saliency" or (options.smooth is not None and not options.smooth.signed)  # |gradient|, squares: the same for -z
+        return (1.0 if unsigned else sign) * attr.detach().cpu().numpy()
     ig = IntegratedGradients(module)
     attr, delta = ig.attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
     if not bool(torch.isfinite(delta).all()) and bool(torch.isnan(x).any()):  # padding: its NaN attributions made the sums NaN
@@ -451,9 +462,9 @@ def attribute(
 
 
 def _check_seed(random_state: Any) -> None:
-    """GradientSHAP's draws are seeded by ``random_state``: an integer >= 0."""
+    """GradientSHAP's draws and the noise of ``smooth=`` are seeded by ``random_state``: an integer >= 0."""
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(f"random_state must be an integer >= 0 (the seed of GradientSHAP's draws). Received: random_state={random_state!r}.")
+        raise ValueError(f"random_state must be an integer >= 0 (the seed of GradientSHAP's and the noise tunnel's draws). Received: random_state={random_state!r}.")
 
 
 def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
@@ -470,19 +481,19 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
 @overload
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ...,
-    return_convergence_delta: Literal[False] = ..., method: str = ..., random_state: int = ...,
+    return_convergence_delta: Literal[False] = ..., method: str = ..., random_state: int = ..., upsample: bool | str = ...,
 ) -> np.ndarray: ...
 @overload
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
-    method: str = ..., random_state: int = ...,
+    method: str = ..., random_state: int = ..., upsample: bool | str = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
-    method: str = "conductance", random_state: int = 0,
+    method: str = "conductance", random_state: int = 0, upsample: bool | str = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)``.
+    """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)`` (the layer's output shape per row).
 
     ``target``, ``baseline`` and ``n_steps`` as :func:`attribute` takes them. A row's conductances sum
     to ``f(x) - f(baseline)`` as the steps grow; ``return_convergence_delta`` (Captum's
@@ -493,8 +504,12 @@ def layer_attribution(
     attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its masked layers hold them at 0).
     ``method`` (:data:`~._methods.LAYER_METHODS`): ``"conductance"`` (the default), ``"integrated_gradients"`` (of the
     layer's output), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``,
-    ``n_steps`` samples) or ``"gradient_x_activation"``; the delta and the completeness warning are for the first three.
+    ``n_steps`` samples), ``"gradient_x_activation"`` or ``"gradcam"`` (Grad-CAM of a convolutional layer, Captum's
+    ``LayerGradCam``: ``(n, 1, h, w)``, signed; :mod:`._gradcam`); the delta and the completeness warning are for the first
+    three. ``upsample`` (Grad-CAM only): True resizes the map to the input image's height and width, ``(n, 1, H, W)``, by
+    Captum's ``LayerAttribution.interpolate`` (bilinear; or ``"nearest"``, ``"bicubic"``), to lay over the image.
     """
+    from ._gradcam import check_conv_layer, check_upsample, upsampled
     from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
 
     _check_delta_flag(return_convergence_delta)
@@ -502,12 +517,18 @@ def layer_attribution(
     if return_convergence_delta and method not in LAYER_COMPLETE:
         raise ValueError(f"method={method!r} has no convergence delta: pass return_convergence_delta=False, or method="
                          f"{', '.join(map(repr, LAYER_COMPLETE))}.")
+    mode = check_upsample(upsample, method)
     _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
     if method != "conductance":
         check_padding(method, x)
-    attr, delta = run_layer_method(method, module, _layer(module, layer), x, base, tgt, n_steps, random_state)
+    mod = _layer(module, layer)
+    if method == "gradcam":
+        check_conv_layer(module, mod, x, layer)
+    attr, delta = run_layer_method(method, module, mod, x, base, tgt, n_steps, random_state)
+    if mode is not None:
+        attr = upsampled(attr.detach(), x, mode)
     if delta is None:
         return sign * attr.detach().cpu().numpy()
     name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
@@ -558,20 +579,14 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
     length-aware sequence layer (:func:`~._record._output_lengths`); a recurrent unit is then averaged over those steps
     only, as the lens's statistics read it, never over the padding after a short sequence's end.
     """
-    from ._record import _first_tensor, _kind, step_mask
+    from ._layer_output import layer_output_of_one_row
+    from ._record import _kind, step_mask
 
     is_index = isinstance(unit, numbers.Integral) and not isinstance(unit, bool)
     is_tuple = isinstance(unit, tuple) and bool(unit) and all(isinstance(u, numbers.Integral) and not isinstance(u, bool) for u in unit)
     if not (is_index or is_tuple):
         raise TypeError(f"unit must be an integer unit index of layer {layer!r}. Received: unit={unit!r}; a tuple of ints names one position of its output.")
-    out: list[Any] = []
-    h = mod.register_forward_hook(lambda _m, _i, o: out.append(o))
-    try:
-        with torch.no_grad():
-            module(x[:1])
-    finally:
-        h.remove()
-    first = _first_tensor(out[0]) if out else None
+    first = layer_output_of_one_row(module, mod, x)
     if first is None:
         return tuple(unit) if is_tuple else int(unit)  # Captum names what it cannot select
     shape = tuple(first.shape[1:])  # one row's output
@@ -601,8 +616,10 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 
 @_in_eval_mode
 def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: int | None = 300, n_steps: int = 32,
-                       method: str = "integrated_gradients", random_state: int = 0) -> np.ndarray:
-    """Mean |attribution| (integrated gradients by default) per input feature, each row for its own predicted output: ``(features,)``.
+                       method: str = "integrated_gradients", random_state: int = 0, window: Any = None, stride: Any = None,
+                       smooth: str | None = None, n_samples: int | None = None, stdev: float | None = None) -> np.ndarray:
+    """Mean |attribution| (integrated gradients by default) per input feature, each row for its own predicted output: ``(features,)``
+    (one example's network-input shape).
 
     One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
     ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); the default
@@ -610,16 +627,19 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     nothing) and zeros for images and sequences, see the module docstring.
     ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
     sorted by label would be explained by its first classes only); None: every row.
-    ``n_steps``: integration steps per row (GradientSHAP: samples per row). ``method`` and ``random_state``: as
-    :func:`attribute` takes them (Captum's Saliency, InputXGradient, DeepLift, GradientShap, FeatureAblation).
+    ``n_steps``: integration steps per row (GradientSHAP: samples per row). ``method``, ``random_state``, occlusion's
+    ``window`` and ``stride`` and the noise tunnel's ``smooth``, ``n_samples`` and ``stdev``: as :func:`attribute` takes
+    them (Captum's Saliency, InputXGradient, DeepLift, GradientShap, FeatureAblation, Occlusion, NoiseTunnel). Images
+    and sequences give one importance per input element, ``(C, H, W)`` or ``(T, F)``.
     """
     from captum.attr import IntegratedGradients
 
-    from ._methods import check_method, check_padding, run_method
+    from ._methods import check_method, check_options, check_padding, run_method
     from ._record import as_target
     from ._target import check_max_rows, n_rows, sample_index, take_rows
 
     method = check_method(method)
+    options = check_options(method, window, stride, smooth, n_samples, stdev, False)
     _check_seed(random_state)
     max_rows = check_max_rows(max_rows)
     target = as_target(model)
@@ -647,11 +667,11 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
             "pick the output to explain with hl.lens.attribute(model, X, target=...) (a tuple index into it)."
         )
     tgt: Any = out.argmax(1).tolist() if out.ndim == 2 and out.shape[1] > 1 else (0 if out.ndim == 2 else None)
-    if method == "integrated_gradients":
+    if method == "integrated_gradients" and options.smooth is None:
         attr = IntegratedGradients(module).attribute(x, baselines=base, target=tgt, n_steps=n_steps)
     else:
-        check_padding(method, x)
-        attr = run_method(method, module, x, base, tgt, n_steps, random_state)[0]
+        check_padding(method, x, options.smooth)
+        attr = run_method(method, module, x, base, tgt, n_steps, random_state, options)[0]
     return _unpadded(attr.detach(), x).abs().mean(0).cpu().numpy().astype(np.float64)
 
 

@@ -15,17 +15,24 @@ adds only the input checks, the baseline (:mod:`._attribution`) and the output i
   ``n_steps`` samples per row): SHAP values when no one baseline is the natural "absent" input.
 - ``"feature_ablation"``: each input replaced by the baseline in turn, the output's change: model-agnostic, one
   pass per feature; for tables it is occlusion with a one-feature window.
+- ``"occlusion"``: a sliding window (``window=``, ``stride=``: :mod:`._occlusion`) of each image or sequence replaced
+  by the baseline, the output's change shared by the window's elements (averaged where windows overlap): model-agnostic,
+  one pass per window position; what a patch of pixels or a run of steps carries, where one pixel alone carries
+  little. For a table its default one-feature window is feature ablation, the same numbers.
+
+Any of them but GradientSHAP (which already averages over random draws) may run inside Captum's ``NoiseTunnel``
+(``smooth=``: SmoothGrad, SmoothGrad², VarGrad: :mod:`._smooth`).
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
-import numpy as np
 import torch
 
-METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "feature_ablation")
+from ._captum_calls import one_of, quiet_hooks, seeded
+
+METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "feature_ablation", "occlusion")
 """The names ``method=`` takes (``-`` for ``_`` accepted, any case); ``"integrated_gradients"`` is the default."""
 
 #: the methods whose attributions sum to f(x) - f(baseline), for which Captum gives a convergence delta
@@ -34,55 +41,118 @@ COMPLETE = ("integrated_gradients", "deeplift")
 NO_BASELINE = ("saliency", "input_x_gradient")
 #: each method's words in a chart or a warning
 LABELS = {"integrated_gradients": "integrated gradients", "saliency": "saliency", "input_x_gradient": "input x gradient",
-          "deeplift": "DeepLift", "gradient_shap": "GradientSHAP", "feature_ablation": "feature ablation"}
+          "deeplift": "DeepLift", "gradient_shap": "GradientSHAP", "feature_ablation": "feature ablation",
+          "occlusion": "occlusion"}
 
 
 def check_method(method: Any) -> str:
     """``method`` as one of :data:`METHODS`; anything else is one line listing them (and the closest one)."""
-    return _one_of(method, METHODS, "method")
+    return one_of(method, METHODS, "method")
 
 
-def check_padding(method: str, x: torch.Tensor) -> None:
-    """Padded sequences (NaN steps) are handled by integrated gradients only; the others are refused in one line."""
-    if method != "integrated_gradients" and x.is_floating_point() and bool(torch.isnan(x).any()):
-        raise ValueError(f"method={method!r} cannot attribute padded sequences (rows of several lengths); "
-                         "use method='integrated_gradients', which gives each row its own length.")
+def check_padding(method: str, x: torch.Tensor, smooth: Any = None) -> None:
+    """Padded sequences (NaN steps) are handled by integrated gradients only, unsmoothed (noise on a missing step is no
+    step); the others are refused in one line."""
+    if (method != "integrated_gradients" or smooth is not None) and x.is_floating_point() and bool(torch.isnan(x).any()):
+        with_noise = " with smooth=" + repr(smooth.kind) if smooth is not None else ""
+        raise ValueError(f"method={method!r}{with_noise} cannot attribute padded sequences (rows of several lengths); "
+                         "use method='integrated_gradients' without smooth=, which gives each row its own length.")
+
+
+class Options(NamedTuple):
+    """The arguments of an input method beyond the baseline and target, checked by :func:`check_options`: occlusion's
+    ``window`` and ``stride`` as given (resolved against the rows' shape by :func:`run_method`) and the noise tunnel."""
+
+    window: Any = None
+    stride: Any = None
+    smooth: Any = None  # a _smooth.Smoothing, or None
+
+
+def check_options(method: str, window: Any, stride: Any, smooth: Any, n_samples: Any, stdev: Any, return_delta: bool) -> Options:
+    """``window``/``stride`` (occlusion's only: one line for another method) and ``smooth``/``n_samples``/``stdev``
+    (:func:`~._smooth.check_smoothing`) of :func:`~hiddenlayers.lens.attribute` for ``method``, before any work."""
+    from ._smooth import check_smoothing
+
+    given = [name for name, v in (("window", window), ("stride", stride)) if v is not None]
+    if given and method != "occlusion":
+        raise ValueError(f"{' and '.join(given)}= set occlusion's sliding window; method={method!r} has none: pass method='occlusion', "
+                         f"or drop {given[0]}=.")
+    return Options(window, stride, check_smoothing(smooth, n_samples, stdev, method, return_delta))
+
+
+def check_method_smooth(method: Any, smooth: Any) -> str:
+    """``method`` checked (:func:`check_method`), and ``smooth`` (None or a noise tunnel) for it: the report's pair, before any work."""
+    name = check_method(method)
+    check_options(name, None, None, smooth, None, None, False)
+    return name
+
+
+def captum_call(method: str, module: torch.nn.Module, base: torch.Tensor, target: Any, n_steps: int,
+                window: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> tuple[Any, dict[str, Any]]:
+    """Captum's attribution object of ``method`` on ``module`` and the keyword arguments of its ``attribute`` call, as
+    Captum documents them: ``(IntegratedGradients(module), {"baselines": ..., "target": ..., "n_steps": ...})``.
+
+    ``base``, ``target``, ``n_steps``: as :func:`run_method` reads them (GradientSHAP's baselines are the rows themselves:
+    :func:`run_method` adds them); ``window``: occlusion's ``(sliding_window_shapes, strides)`` (:mod:`._occlusion`).
+    """
+    from captum import attr as ca
+
+    if method == "integrated_gradients":
+        return ca.IntegratedGradients(module), {"baselines": base, "target": target, "n_steps": n_steps}
+    if method == "saliency":
+        return ca.Saliency(module), {"target": target}
+    if method == "input_x_gradient":
+        return ca.InputXGradient(module), {"target": target}
+    if method == "deeplift":
+        return ca.DeepLift(module), {"baselines": base, "target": target}
+    if method == "feature_ablation":
+        return ca.FeatureAblation(module), {"baselines": base, "target": target}
+    if method == "occlusion":
+        if window is None:
+            raise ValueError("method='occlusion' needs its window and stride (occlusion_window)")
+        return ca.Occlusion(module), {"sliding_window_shapes": window[0], "strides": window[1], "baselines": base, "target": target}
+    if method == "gradient_shap":
+        return ca.GradientShap(module), {"target": target, "n_samples": n_steps}
+    raise ValueError(f"method={method!r} is not one of {', '.join(METHODS)}")
 
 
 def run_method(method: str, module: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any, n_steps: int,
-               random_state: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+               random_state: int, options: Options = Options()) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Captum's ``method`` on ``module`` for rows ``x``: ``(attributions shaped like x, convergence delta (n,) or None)``.
 
     ``base``: the baseline, ``x``'s shape; ``target``: Captum's target (an index, a tuple, a list per row, or None);
     ``n_steps``: integration steps (integrated gradients) or samples per row (GradientSHAP); ``random_state``: the
-    seed of GradientSHAP's draws (the global NumPy and torch generators are left as they were). Not integrated
-    gradients, whose padding handling lives in :func:`~hiddenlayers.lens.attribute`.
+    seed of GradientSHAP's and the noise tunnel's draws (the global NumPy and torch generators are left as they were);
+    ``options``: occlusion's window and stride (checked against ``x``'s rows by :func:`~._occlusion.occlusion_window`) and
+    the noise tunnel (:mod:`._smooth`: no delta then). The delta is DeepLift's (integrated gradients' is computed by
+    :func:`~hiddenlayers.lens.attribute` itself, which handles padding); None for the others.
     """
-    from captum import attr as ca
+    from ._occlusion import occlusion_window
 
-    x = x.detach().clone().requires_grad_(True)  # Captum warns once per call that it set requires_grad itself
-    if method == "saliency":
-        return ca.Saliency(module).attribute(x, target=target), None
-    if method == "input_x_gradient":
-        return ca.InputXGradient(module).attribute(x, target=target), None
+    window = occlusion_window(options.window, options.stride, tuple(x.shape[1:])) if method == "occlusion" else None
+    obj, kwargs = captum_call(method, module, base, target, n_steps, window)
+    if options.smooth is not None:
+        from ._smooth import run_smoothed
+
+        return run_smoothed(obj, x.detach(), kwargs, options.smooth, random_state), None
+    if method != "integrated_gradients":
+        x = x.detach().clone().requires_grad_(True)  # Captum warns once per call that it set requires_grad itself
     if method == "deeplift":
-        with warnings.catch_warnings():  # its notice that it hooks the nonlinear modules for the call (and removes the hooks)
-            warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
-            out, delta = ca.DeepLift(module).attribute(x, baselines=base, target=target, return_convergence_delta=True)
+        with quiet_hooks():
+            out, delta = obj.attribute(x, return_convergence_delta=True, **kwargs)
         return out, delta
-    if method == "feature_ablation":
-        return ca.FeatureAblation(module).attribute(x, baselines=base, target=target), None
     if method == "gradient_shap":
         with seeded(random_state):
-            return ca.GradientShap(module).attribute(x, baselines=x.detach().clone(), target=target, n_samples=n_steps), None
-    raise ValueError(f"method={method!r} is not run here")  # integrated gradients: attribute() runs it itself
+            return obj.attribute(x, baselines=x.detach().clone(), **kwargs), None
+    return obj.attribute(x, **kwargs), None
 
 
-LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation")
+LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation", "gradcam")
 """What :func:`~hiddenlayers.lens.layer_attribution`'s ``method`` takes: Captum's ``LayerConductance`` (the default: each
 unit's share of the output's change, complete), ``LayerIntegratedGradients`` (integrated gradients w.r.t. the layer's
-output: complete), ``LayerDeepLift`` (complete, one pass), ``LayerGradientShap`` (baselines drawn from the rows, seeded) and
-``LayerGradientXActivation`` (activation x gradient at the row: one pass, no baseline)."""
+output: complete), ``LayerDeepLift`` (complete, one pass), ``LayerGradientShap`` (baselines drawn from the rows, seeded),
+``LayerGradientXActivation`` (activation x gradient at the row: one pass, no baseline) and ``LayerGradCam`` (Grad-CAM of a
+convolutional layer, :mod:`._gradcam`: one map per row, no baseline)."""
 LAYER_COMPLETE = ("conductance", "integrated_gradients", "deeplift")
 
 NEURON_METHODS = ("integrated_gradients", "gradient", "deeplift", "gradient_shap", "feature_ablation")
@@ -93,18 +163,7 @@ default), ``NeuronGradient`` (the unit's gradient at the row: one pass, no basel
 
 def check_method_of(method: Any, allowed: tuple[str, ...], what: str) -> str:
     """``method`` as one of ``allowed`` (``what``: the function, named in the error); else one line listing them."""
-    return _one_of(method, allowed, f"{what}'s method")
-
-
-def _one_of(method: Any, allowed: tuple[str, ...], named: str) -> str:
-    """``method`` (case and ``-``/``_`` forgiven) as one of ``allowed``; else one line, ``named`` first, listing them and the closest."""
-    from ..data import did_you_mean
-
-    name = method.strip().lower().replace("-", "_") if isinstance(method, str) else None
-    if name not in allowed:
-        hint = did_you_mean([str(method)], allowed) if isinstance(method, str) else ""
-        raise ValueError(f"{named} must be one of {', '.join(allowed)}. Received: method={method!r}.{hint}")
-    return name
+    return one_of(method, allowed, f"{what}'s method")
 
 
 def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any,
@@ -122,13 +181,14 @@ def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Modul
                                                                          return_convergence_delta=True)
         return out, delta
     if method == "deeplift":
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+        with quiet_hooks():
             out, delta = ca.LayerDeepLift(module, layer).attribute(x, baselines=base, target=target, return_convergence_delta=True)
         return out, delta
     if method == "gradient_shap":
         with seeded(random_state):
             return ca.LayerGradientShap(module, layer).attribute(x, baselines=x.detach().clone(), target=target, n_samples=n_steps), None
+    if method == "gradcam":
+        return ca.LayerGradCam(module, layer).attribute(x, target=target), None
     return ca.LayerGradientXActivation(module, layer).attribute(x, target=target), None
 
 
@@ -143,8 +203,7 @@ def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Modu
     if method == "gradient":
         return ca.NeuronGradient(module, layer).attribute(x, neuron_selector=selector)
     if method == "deeplift":
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+        with quiet_hooks():
             return ca.NeuronDeepLift(module, layer).attribute(x, neuron_selector=selector, baselines=base)
     if method == "gradient_shap":
         with seeded(random_state):
@@ -152,24 +211,5 @@ def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Modu
     return ca.NeuronFeatureAblation(module, layer).attribute(x, neuron_selector=selector, baselines=base)
 
 
-class seeded:
-    """Within it, NumPy's and torch's global generators are seeded with ``seed`` (GradientSHAP draws from both); after it,
-    both are as they were, so a call of the lens does not move the user's random streams."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = int(seed)
-
-    def __enter__(self) -> None:
-        self.np_state = np.random.get_state()
-        self.fork = torch.random.fork_rng(devices=[])
-        self.fork.__enter__()
-        np.random.seed(self.seed)
-        torch.manual_seed(self.seed)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.fork.__exit__(*exc)
-        np.random.set_state(self.np_state)
-
-
-__all__ = ["COMPLETE", "LABELS", "LAYER_COMPLETE", "LAYER_METHODS", "METHODS", "NEURON_METHODS", "NO_BASELINE", "check_method",
-           "check_method_of", "check_padding", "run_layer_method", "run_method", "run_neuron_method", "seeded"]
+__all__ = ["COMPLETE", "LABELS", "LAYER_COMPLETE", "LAYER_METHODS", "METHODS", "NEURON_METHODS", "NO_BASELINE", "Options", "captum_call", "check_method",
+           "check_method_of", "check_method_smooth", "check_options", "check_padding", "quiet_hooks", "run_layer_method", "run_method", "run_neuron_method", "seeded"]

@@ -251,6 +251,21 @@ def bars(values: np.ndarray, names: list[str], title: str) -> Any:
     return fig
 
 
+def attribution_map(values: np.ndarray, title: str, axes: tuple[str, str]) -> Any:
+    """A 2-D map of mean |attribution| ``values`` ``(rows, cols)``: an image's ``(H, W)`` pixels or a sequence's ``(T, F)``
+    steps by features, white at 0 and darkest at the largest; ``axes``: the (vertical, horizontal) axes' names."""
+    r, c = values.shape
+    side = 3.2 / max(r, c) ** 0.5 if max(r, c) < 10 else 0.32  # small maps drawn larger per cell
+    fig = new_figure(min(7.0, max(3.0, c * side + 1.6)), min(7.0, max(2.6, r * side + 0.9)))
+    ax = fig.add_subplot(1, 1, 1)
+    im = ax.imshow(values, cmap="Reds", vmin=0, vmax=float(values.max()) or 1.0, aspect="auto" if axes[0] == "step" else "equal")
+    ax.set_ylabel(axes[0], fontsize=9)
+    ax.set_xlabel(axes[1], fontsize=9)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
 def histograms(arrays: dict[str, np.ndarray]) -> Any:
     k = len(arrays)
     cols = min(k, 4)

@@ -295,7 +295,7 @@ def report(
     image_shape: tuple[int, ...] | None = None,
     sections: Sequence[str] | None = None,
     baseline: Any = "auto",
-    attribution_method: str = "integrated_gradients",
+    attribution_method: str = "integrated_gradients", attribution_smooth: str | None = None,
     row_names: Sequence[Any] | None = None,
     row_names_note: str | None = None,
     progress: Callable[[str], None] | None = None,
@@ -316,22 +316,23 @@ def report(
     section (instead of the model's ``history_``). "What each unit responds to most" shows
     :func:`~hiddenlayers.lens.preferred_inputs` for ``preferred_layer`` (one layer, as ``layers`` selects them; default: the
     first recorded layer), at most 16 of its most active units: images when the input is ``(N, C, H, W)`` or ``image_shape``
-    (``(H, W)`` or ``(C, H, W)``) says how to fold a row of pixels, else one bar chart per unit. ``sections``: the ids of
-    the sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``), always in page order; default every one. The
-    loss landscape, neurons, preferred inputs and features take most of the time: leaving them out gives a quick report.
-    ``baseline``: the "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it
-    (default ``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row
-    of network input). ``attribution_method``: that section's Captum method, as ``feature_importance``'s ``method``
-    takes it (default integrated gradients). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
-    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample
-    of the file there); ``row_names_note`` says on the page what they are. ``progress``: told each stage's name as it starts
-    (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines. ``advice``: the "not available" notes'
-    fixes by :data:`ADVICE`'s keys (default Python's words; ``inspect`` names its options).
+    (``(H, W)`` or ``(C, H, W)``) says how to fold a row of pixels, else one bar chart per unit. ``sections``: the ids of the
+    sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``), always in page order; default every one (the loss
+    landscape, neurons, preferred inputs and features take most of the time: leaving them out gives a quick report).
+    ``baseline``: the "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it (default
+    ``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row of network input).
+    ``attribution_method``: that section's Captum method, as ``feature_importance``'s ``method`` takes it (default integrated
+    gradients; images and sequences get a map: :mod:`._report_maps`), ``attribution_smooth`` its noise tunnel, as its ``smooth``
+    takes it (default None). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
+    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample of
+    the file there); ``row_names_note`` says on the page what they are. ``progress``: told each stage's name as it starts
+    (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines. ``advice``: the "not available" notes' fixes
+    by :data:`ADVICE`'s keys (default Python's words; ``inspect`` names its options).
 
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._attribution import named_baseline
-    from ._methods import check_method
+    from ._methods import check_method_smooth
     from ._record import record_prepared
 
     wanted = report_sections(sections)  # a misspelt section raises before the work
@@ -339,7 +340,7 @@ def report(
     words = report_advice(advice)
     if isinstance(baseline, str):
         named_baseline(baseline, np.zeros((2, 1)))  # an unknown name raises before the work
-    attribution_method = check_method(attribution_method)  # so does an unknown method
+    attribution_method = check_method_smooth(attribution_method, attribution_smooth)  # so do an unknown method and smoothing
     t: dict[str, float] = {}  # seconds from the start to the end of each stage
     t0 = time.perf_counter()
     say = progress or (lambda stage: None)
@@ -356,7 +357,7 @@ def report(
     t["stats"] = time.perf_counter() - t0
     built += _analysis_sections(model, target, rec, Xa, yv, t, t0, plot_rows=plot_rows, tsne=tsne, units_per_layer=units_per_layer,
                                 feature_names=names, data=(data_report, X, y), preferred=pref, wanted=wanted, shown=shown,
-                                baseline=(baseline, attribution_method), say=say, advice=words)
+                                baseline=(baseline, attribution_method, attribution_smooth), say=say, advice=words)
     return Report(title or f"Inside {type(model).__name__}", built, warns, t)
 
 
@@ -439,14 +440,14 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
                        plot_rows: int, tsne: bool, units_per_layer: int, feature_names: list[str] | None,
                        data: tuple[Any, Any, Any], preferred: tuple[str, tuple[int, ...] | None],
                        wanted: frozenset[str] = frozenset(SECTIONS), shown: tuple[np.ndarray, str] | None = None,
-                       baseline: tuple[Any, str] = ("auto", "integrated_gradients"), say: Callable[[str], None] = lambda stage: None,
+                       baseline: tuple[Any, str, str | None] = ("auto", "integrated_gradients", None), say: Callable[[str], None] = lambda stage: None,
                        advice: Mapping[str, str] = ADVICE) -> list[tuple[str, str, str, str]]:
     """The ``wanted`` sections computed from the rows and the layers' features: loss landscape, similarity, probes, projections,
     neurons, preferred inputs, features, data.
 
     Each built stage's end (seconds since ``t0``) goes into ``t``. ``data`` is ``(data_report, X, y)`` for the "Data" section;
     ``preferred`` is ``(layer name, image shape or None)`` for the preferred-inputs section; ``shown``: the rows' names and what they are (:func:`_row_names`);
-    ``baseline``: the features section's baseline and method (:func:`report`); ``say``: told each section's title as it starts; ``advice``: the notes' fixes (:data:`ADVICE`).
+    ``baseline``: the features section's baseline, method and smoothing (:func:`report`); ``say``: told each section's title as it starts; ``advice``: the notes' fixes (:data:`ADVICE`).
     """
     names = list(rec)
     feats = {n: rec.features(n) for n in names}
@@ -461,7 +462,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
             "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, shown)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
-        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, *baseline)),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, *baseline, data[1])),
         ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data, advice["data"], advice["data-all"])),
     ]
     sections: list[tuple[str, str, str, str]] = []
@@ -489,37 +490,45 @@ def _data_section(data_report: Any, X: Any, y: Any, advice: str = ADVICE["data"]
 
 
 def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto",
-              method: str = "integrated_gradients") -> tuple[str, str]:
-    """The "Top features" section: mean |attribution| of ``method`` (Captum's, :mod:`._methods`) per input from ``baseline``
-    (network-input units; a name is resolved over ``Xa`` with the model's own training mean where it stores one, as
-    feature_importance does)."""
+              method: str = "integrated_gradients", smooth: str | None = None, X: Any = None) -> tuple[str, str]:
+    """The "Top features" section: mean |attribution| of ``method`` (Captum's, :mod:`._methods`; inside the noise tunnel
+    ``smooth``) per input from ``baseline`` (network-input units; a name is resolved over ``Xa`` with the model's own
+    training mean where it stores one, as feature_importance does). Images and sequences: a map (:mod:`._report_maps`;
+    ``X``: the rows as the model takes them)."""
     from ._attribution import feature_importance, named_baseline, stored_training_mean
-    from ._methods import LABELS, NO_BASELINE
+    from ._methods import NO_BASELINE
     from ._plot_text import font_families, shortened
     from ._plots import bars, top_order
+    from ._report_maps import map_section, method_words
 
     if Xa.dtype.kind != "f":
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
+    if Xa.ndim == 3 and np.isnan(Xa).any():  # padded sequences: no one step axis to draw a map over
+        return "Input attribution.", H.na_html(f"attribution is drawn as a map for images and sequences of one length; these sequences are "
+                                               f"padded to {Xa.shape[1]} steps (rows of several lengths): attribute them with hl.lens.attribute.")
+    if Xa.ndim in (3, 4):
+        return map_section(target, Xa, Xa if X is None else X, baseline, method, smooth)
     if Xa.ndim != 2:
         return "Input attribution.", H.na_html(f"attribution is summarised per tabular feature; this model reads {' × '.join(map(str, Xa.shape[1:]))} arrays per example.")
     b = named_baseline(baseline, Xa, target.estimator)
-    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300, method=method)  # 300 of the rows at random, not the first (sorted data)
+    imp = feature_importance(target.module, Xa, baseline=b, max_rows=300, method=method, smooth=smooth)  # 300 of the rows at random, not the first (sorted data)
     known = feature_names or [str(c) for c in getattr(model, "feature_names_in_", [])]
     fnames = known if len(known) == imp.shape[0] else [f"x{i}" for i in range(imp.shape[0])]
     top = [int(i) for i in top_order(imp)]
     alt = "top input features, largest first: " + ", ".join(fnames[i] for i in top)
-    body = H.figure_html(bars(imp, fnames, f"mean |{LABELS[method]}|, all outputs"), "top input features", alt=alt)
+    words = method_words(method, smooth)
+    body = H.figure_html(bars(imp, fnames, f"mean |{words}|, all outputs"), "top input features", alt=alt)
     if any(shortened(fnames[i]) for i in top) or font_families(fnames[i] for i in top) is None:
         # the chart shortens long names and no installed font draws some characters: the full names as text
         rows = [[fnames[i], f"{imp[i]:.3g}"] for i in top]
-        short = "IG" if method == "integrated_gradients" else LABELS[method]
+        short = "IG" if method == "integrated_gradients" and smooth is None else words
         body = f'<div class="side">{body}{H.table_html(["feature (full name)", f"mean |{short}|"], rows)}</div>'
     named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
     stored = stored_training_mean(target.estimator)  # a train-made model's stored training mean, categories included
     trained = isinstance(b, float) or (stored is not None and isinstance(b, np.ndarray) and b.shape == stored.shape)
     mean = "the training mean" if trained and named in ("auto", "mean") else "the rows' mean"
     frm = {"auto": mean, "mean": mean, "median": "the rows' median", "zeros": "zeros", "given": "the given baseline"}[named]
-    how = LABELS[method] if method in NO_BASELINE else f"{LABELS[method]} from {frm}"  # saliency, input x gradient: no baseline
+    how = words if method in NO_BASELINE else f"{words} from {frm}"  # saliency, input x gradient: no baseline
     return f"Which input features drive the outputs ({how}, Captum).", body
 
 

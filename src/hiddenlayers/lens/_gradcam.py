@@ -1,0 +1,73 @@
+"""Grad-CAM (``layer_attribution(..., method="gradcam")``, Captum's ``LayerGradCam``) and its map at the input's size.
+
+Grad-CAM (Selvaraju et al. 2017) weighs each channel ``k`` of a convolutional layer's output ``A`` by the mean gradient
+of the target output over the channel's positions, ``α_k = mean_ij ∂y/∂A_kij``, and sums: ``Σ_k α_k A_k``, one
+``(h, w)`` map per row at the layer's own resolution, ``(n, 1, h, w)`` as Captum returns it. Captum's default is kept:
+the map is signed (no ReLU): negative where the layer's evidence speaks against the target. The paper's map (and
+pytorch-grad-cam's, before its min-max scaling) is its positive part, ``np.maximum(cam, 0)`` (Captum's ``relu_attributions=True``).
+
+``upsample=True`` resizes the map to the input's height and width with Captum's ``LayerAttribution.interpolate``,
+bilinear as pytorch-grad-cam resizes its maps (``"nearest"``, Captum's own default, keeps the layer's blocks visible;
+``upsample="nearest"`` asks for it), so it can be laid over the image: ``(n, 1, H, W)``. Images only: a 1-D convolution's map ``(n, 1, l)`` is returned
+at the layer's length (whether the input's steps are its axis 1 or 2 is the model's business).
+
+Only a layer whose output has positions (``(n, C, h, w)`` or ``(n, C, l)``) has a Grad-CAM map; a dense layer's output
+``(n, units)`` has none to average over, and its "Grad-CAM" would be each unit's gradient times its activation, which
+is ``method="gradient_x_activation"``: refused in one line that says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+#: what ``upsample`` takes besides True/False: Captum's ``interpolate_mode`` names for a 2-D map (True: bilinear)
+UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
+
+
+def check_upsample(upsample: Any, method: str) -> str | None:
+    """``upsample`` as an interpolation mode (True: ``"bilinear"``), or None for no resize; one line when it is neither, or
+    when ``method`` is not Grad-CAM (the other layer methods attribute units, which have no positions to resize)."""
+    if upsample is False or upsample is None:
+        return None
+    mode = "bilinear" if upsample is True else upsample.strip().lower() if isinstance(upsample, str) else None
+    if mode not in UPSAMPLE_MODES:
+        raise ValueError(f"upsample must be True, False or one of {', '.join(UPSAMPLE_MODES)}. Received: upsample={upsample!r}.")
+    if method != "gradcam":
+        raise ValueError(f"upsample= resizes a Grad-CAM map to the input's size; method={method!r} gives one number per unit: "
+                         "drop upsample=, or pass method='gradcam'.")
+    return mode
+
+
+def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, name: Any) -> tuple[int, ...]:
+    """The shape of one row of ``layer``'s output, ``(C, h, w)`` or ``(C, l)``; a layer without positions is one line.
+
+    ``module`` is run on ``x[:1]`` with a hook on ``layer``; ``name``: the layer as the caller named it.
+    """
+    from ._layer_output import layer_output_of_one_row
+    from ._record import _kind
+
+    first = layer_output_of_one_row(module, layer, x)
+    if first is None:
+        raise ValueError(f"layer {name!r} did not run on X (or gave no tensor): Grad-CAM needs a convolutional layer the model runs.")
+    kind = _kind(layer, first)
+    if kind != "conv" or first.ndim not in (3, 4):
+        raise ValueError(f"Grad-CAM needs a convolutional layer, whose output (n, C, h, w) has positions to average its gradients over; "
+                         f"layer {name!r} is {kind}, output {tuple(first.shape[1:])} per row: its Grad-CAM would be one number per unit, "
+                         "gradient x activation: pass method='gradient_x_activation' (or 'conductance'), or a conv layer.")
+    return tuple(first.shape[1:])
+
+
+def upsampled(cam: torch.Tensor, x: torch.Tensor, mode: str) -> torch.Tensor:
+    """``cam`` ``(n, 1, h, w)`` resized to the images ``x``'s ``(n, C, H, W)`` height and width, ``(n, 1, H, W)``, by Captum's
+    ``LayerAttribution.interpolate`` in ``mode``; one line when the map or the input is no image."""
+    from captum.attr import LayerAttribution
+
+    if cam.ndim != 4 or x.ndim != 4:
+        raise ValueError(f"upsample= resizes a 2-D Grad-CAM map to the input image's height and width; here the map is "
+                         f"{tuple(cam.shape[1:])} and the input {tuple(x.shape[1:])} per row: drop upsample=.")
+    return LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode=mode)
+
+
+__all__ = ["UPSAMPLE_MODES", "check_conv_layer", "check_upsample", "upsampled"]
