@@ -6,8 +6,10 @@ rank 1 of the first attempt (``TORCHELASTIC_RESTART_COUNT=0``) leaves by exiting
 worker would; torchrun restarts both ranks, which resume that fit from the backup (the streamed checkpoint, written by
 rank 0 after each epoch) and save it as ``OUT/resumed.safetensors``; then :func:`fit_bad_val`'s refused validation source
 (``OUT/badval``, which the test writes); then :func:`fit_held_out`'s early stopping on
-held-out row groups, checkpointed to ``$HIDDENLAYERS_CHECKPOINT``. The script never joins the process
-group itself: ``fit(source)`` does, as in a user's script.
+held-out row groups, checkpointed to ``$HIDDENLAYERS_CHECKPOINT``. The restarted attempt never joins the process
+group itself: ``fit(source)`` does, as in a user's script. The first attempt joins with a join timeout of
+:data:`JOIN_TIMEOUT_S` (:func:`join_briefly`), and its rank 0's first statistics pass takes :data:`SLOW_PASS_S` longer
+(:func:`slow_first_scan`), so rank 1 waits for it longer than the join timeout (``OUT/slow_pass.json`` says how long rank 0 took).
 One launch checks all: each torchrun start costs a launcher, two ranks, a torch import each and a rendezvous.
 """
 
@@ -16,13 +18,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import torch
 
 import hiddenlayers as hl
 from hiddenlayers.data import ParquetSource
-from hiddenlayers.training import Callback, distributed_world, is_writer, shutdown_distributed
+from hiddenlayers.training import Callback, distributed_world, init_from_env, is_writer, shutdown_distributed
+
+#: the first attempt's join timeout, and the sleep added to its rank 0's first statistics pass (seconds)
+JOIN_TIMEOUT_S, SLOW_PASS_S = 2.0, 3.0
 
 
 class KillAt(Callback):
@@ -120,6 +126,34 @@ def fit_held_out(data: ParquetSource, out: Path, batch: int) -> None:
     (out / f"held.rank{distributed_world()[0]}.json").write_text(json.dumps(seen))
 
 
+def join_briefly(out: Path) -> None:
+    """Join with a join timeout of :data:`JOIN_TIMEOUT_S`, once both ranks are here (each touches ``out/arrived.rank{R}``
+    and waits for the other's: a loaded machine's torch imports do not eat into the 2 s)."""
+    rank = os.environ["RANK"]
+    (out / f"arrived.rank{rank}").touch()
+    for _ in range(6000):
+        if all((out / f"arrived.rank{r}").exists() for r in range(int(os.environ["WORLD_SIZE"]))):
+            break
+        time.sleep(0.01)
+    init_from_env(JOIN_TIMEOUT_S)
+
+
+def slow_first_scan(source: ParquetSource, out: Path) -> None:
+    """Make ``source``'s statistics pass take :data:`SLOW_PASS_S` seconds more, and write how long it took (seconds) to
+    ``out/slow_pass.json``, with the join timeout: rank 0's long pass while the other ranks wait (a large folder's)."""
+    read = source.scan
+
+    def slow(**kw: object) -> object:
+        del source.scan  # once: the class's own scan (cached) from now on
+        start = time.monotonic()
+        time.sleep(SLOW_PASS_S)
+        scan = read(**kw)  # type: ignore[arg-type]
+        (out / "slow_pass.json").write_text(json.dumps({"join_timeout": JOIN_TIMEOUT_S, "pass_s": time.monotonic() - start}))
+        return scan
+
+    source.scan = slow  # type: ignore[method-assign]
+
+
 def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
     """The Parquet directories ``data`` and ``weighted`` (its weight column ``w``) as the fits read them."""
     return ParquetSource(data, target="y"), ParquetSource(weighted, target="y", weight="w")
@@ -128,9 +162,13 @@ def sources(data: str, weighted: str) -> tuple[ParquetSource, ParquetSource]:
 def main() -> None:
     torch.set_num_threads(1)
     data, weighted, out, batch, kill_at = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-    # no init_from_env here: the first fit(source) joins torchrun's process group itself, as a user's script does
-    kill = os.environ.get("RANK") == "1" and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+    first = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+    kill = os.environ.get("RANK") == "1" and first
     plain, with_weights = sources(data, weighted)
+    if first:  # a join timeout shorter than rank 0's pass; the restart has no init_from_env: fit(source) joins, as a user's script does
+        join_briefly(out)
+        if os.environ.get("RANK") == "0":
+            slow_first_scan(plain, out)
     ckpt = os.environ.pop("HIDDENLAYERS_CHECKPOINT")  # fit_val's checkpoint is its BackupAndRestore's; the next fits start from scratch
     fit_val(plain, with_weights, out, "resumed", batch, kill_at if kill else -1)
     fit_bad_val(plain, out, batch)

@@ -150,6 +150,21 @@ def test_two_ranks_agree_on_the_validation_sources_score(runs: dict[str, Path]) 
     assert not (runs["two"] / "backup").exists() and not (runs["one"] / "backup").exists()
 
 
+def test_the_ranks_wait_for_rank_0s_pass_longer_than_the_join_timeout(runs: dict[str, Path]) -> None:
+    """The join timeout bounds forming the group only. It was every collective's limit too, so a rank waiting while rank 0
+    alone read every file for the statistics pass (``from_rank_0``) failed once the pass outlasted it (60 s by default: a
+    folder of a few GB). The launch's first attempt joins with a 2 s timeout and its rank 0's pass takes over 3 s: rank 1
+    waited for it and trained on (rank 0's pass done, then rank 1 killed mid-epoch 2 by plan, the restart resuming from
+    epoch 1's checkpoint: the fixture checks that exit status, the validation test the first epoch resumed)."""
+    import json
+
+    slow = json.loads((runs["two"] / "slow_pass.json").read_text())
+    assert slow["pass_s"] > slow["join_timeout"] + 1  # the setup: rank 1 waited past the join timeout
+    assert hl.load(runs["two"] / "resumed.safetensors").n_iter_ == 3
+    ranks = [json.loads((runs["two"] / f"val.rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["first_epoch"] == ranks[1]["first_epoch"] == 2  # the first attempt trained epoch 1 together
+
+
 def test_rank_0s_refusal_of_the_validation_source_stops_every_rank_with_its_line(runs: dict[str, Path]) -> None:
     """A validation source with a missing label: rank 0 reads it and refuses; rank 1, which reads no row of it, raises the same
     class with the same line (a launcher shows it once), and both ranks go on in step (the fits after it in the launch)."""
@@ -187,8 +202,8 @@ def test_rank_0_alone_reads_the_files_for_the_statistics_pass(runs: dict[str, Pa
 
 
 def test_fit_joins_torchruns_group_and_a_seedless_fit_starts_every_rank_from_rank_0s_weights(runs: dict[str, Path]) -> None:
-    """The worker script calls no init: its first ``fit(source)`` joins torchrun's group (before, each rank fitted every row
-    alone, and both wrote val.rank0.json). With ``random_state=None`` each rank drew its own initial weights and, only
+    """The worker script's restarted attempt calls no init: its first ``fit(source)`` joins torchrun's group (before, each rank
+    fitted every row alone, and both wrote val.rank0.json; the first attempt, which joins itself, wrote none, killed in that fit). With ``random_state=None`` each rank drew its own initial weights and, only
     gradients being all-reduced, the ranks ended with different models; they start from rank 0's draw now."""
     import json
 
@@ -227,6 +242,6 @@ def test_a_worker_that_never_joins_is_an_error_after_the_timeout(data: str, tmp_
         port = s.getsockname()[1]
     res = _train_joining(monkeypatch, data, tmp_path / "m.safetensors", "127.0.0.1", port)
     assert res.exit_code == 2, res.output
-    # the timeout as given (was rounded: 'within 0 s')
-    assert res.stderr.startswith("error: cannot form the process group at 127.0.0.1:") and "within 0.5 s" in res.stderr, res.stderr
+    # the timeout as given (was rounded: 'within 0 s'), and who is missing (was the store's own timeout message)
+    assert res.stderr.startswith("error: cannot form the process group at 127.0.0.1:") and "within 0.5 s (rank 1 of 2 did not join)" in res.stderr, res.stderr
     assert "Traceback" not in res.output

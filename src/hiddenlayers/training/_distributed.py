@@ -5,14 +5,13 @@ process, else a callable that averages the flat gradient buffer over the ranks
 with one ``all_reduce`` per step (the hand-written engine and autograd both
 write their gradients there). :func:`reduce_sum` agrees epoch figures (loss,
 rows) so that early stopping, the schedule and ``history_`` are the same on
-every rank. :func:`init_from_env` joins the group that ``torchrun`` describes
+every rank. :func:`~._join.init_from_env` joins the group that ``torchrun`` describes
 in the environment, with a timeout and one-line errors. :func:`agreed_interrupts` turns a
 rank's Ctrl-C into a flag the ranks agree on, so they stop at the same point together.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,11 +19,7 @@ from typing import Any
 
 import torch
 
-from ..exceptions import HiddenLayersError
-
-
-class DistributedError(HiddenLayersError):
-    """The process group could not be formed (bad address, a rank that never joined)."""
+from ._join import DistributedError, Heartbeat, forget_group, rank_0_key, wait_for_rank_0
 
 
 def distributed_world() -> tuple[int, int]:
@@ -36,66 +31,12 @@ def distributed_world() -> tuple[int, int]:
     return 0, 1
 
 
-def init_from_env(timeout_s: float = 60.0) -> bool:
-    """Join the process group ``torchrun`` describes (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...).
-
-    Returns whether a group is in place. A master address that does not resolve,
-    or a rank that does not join within ``timeout_s`` seconds, is a
-    :class:`DistributedError` with one line, not a hang.
-    """
-    import torch.distributed as dist
-
-    if dist.is_initialized():
-        return True
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return False
-    addr, port = os.environ.get("MASTER_ADDR", "?"), os.environ.get("MASTER_PORT", "?")
-    backend = "nccl" if torch.cuda.is_available() and os.environ.get("HIDDENLAYERS_BACKEND", "") != "gloo" else "gloo"
-    timeout = datetime.timedelta(seconds=timeout_s)
-    quiet = _QuietStderr()  # c10d logs every retry on stderr from C++: keep it for a failure's cause only
-    try:
-        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-        # torchrun's agent hosts the store; a restarted run finds the last attempt's keys there,
-        # so each attempt gets its own prefix (else the ranks dial the dead attempt's addresses)
-        agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
-        base = dist.TCPStore(addr, int(port), world_size=world, is_master=rank == 0 and not agent, timeout=timeout, wait_for_workers=False)
-        store = dist.PrefixStore(f"hiddenlayers/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}", base)
-        dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
-    except Exception as exc:
-        quiet.restore()  # c10d raises RuntimeError / DistNetworkError / ValueError
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise DistributedError(
-            f"cannot form the process group at {addr}:{port} within {timeout_s:g} s ({first}): "
-            "check --master-addr/--master-port and that every worker started."
-        ) from None
-    quiet.restore()
-    return True
-
-
-class _QuietStderr:
-    """File descriptor 2 sent to /dev/null until :meth:`restore` (C++ writes there, not to ``sys.stderr``)."""
-
-    def __init__(self) -> None:
-        import sys
-
-        sys.stderr.flush()
-        self._saved = os.dup(2)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 2)
-        os.close(null)
-
-    def restore(self) -> None:
-        if self._saved >= 0:
-            os.dup2(self._saved, 2)
-            os.close(self._saved)
-            self._saved = -1
-
-
 def shutdown_distributed() -> None:
     """Destroy the process group (before exit: gloo can abort at exit otherwise)."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        forget_group()
         dist.destroy_process_group()
 
 
@@ -196,6 +137,9 @@ def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (Valu
     An exception of rank 0's is raised there as it is, and on the other ranks as the first class of ``errors`` it is an instance
     of, with the same message (so every rank stops with one line, and the launcher shows it once); of none of them, as a
     :class:`DistributedError` naming it. Every rank must call it at the same point, as every collective.
+
+    Rank 0 may work longer than any collective's limit (a pass over 100 GB): the others wait on the process group's store,
+    not in the broadcast, until rank 0 sets this call's key, and stop with one line if it is gone (:func:`~._join.wait_for_rank_0`).
     """
     rank, world = distributed_world()
     if world == 1:
@@ -204,13 +148,22 @@ def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (Valu
 
     box: list[Any] = [None]
     failure: BaseException | None = None
+    where = rank_0_key()
     if rank == 0:
+        beat = Heartbeat(where[0], where[1]) if where is not None else None
         try:
             box[0] = ("ok", fn())
         except Exception as exc:
             failure = exc
             kind = next((i for i, cls in enumerate(errors) if isinstance(exc, cls)), -1)
             box[0] = ("error", kind, str(exc) if kind >= 0 else f"{type(exc).__name__}: {exc}")
+        finally:  # a KeyboardInterrupt too: no beat from a rank 0 that has left this call
+            if beat is not None:
+                beat.stop()
+        if beat is not None:
+            beat.done()
+    elif where is not None:
+        wait_for_rank_0(*where)
     dist.broadcast_object_list(box, src=0)
     if failure is not None:
         raise failure
@@ -308,7 +261,6 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "AgreedInterrupt", "agreed_interrupts", "DistributedError", "GradientSync", "barrier", "distributed_world", "from_rank_0", "gradient_sync",
-    "init_from_env",
+    "AgreedInterrupt", "agreed_interrupts", "GradientSync", "barrier", "distributed_world", "from_rank_0", "gradient_sync",
     "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
 ]
