@@ -31,7 +31,7 @@ import hiddenlayers as hl  # noqa: E402
 from hiddenlayers.data import TablePreprocessor, float32_numbers, load_table  # noqa: E402
 from hiddenlayers.estimators import DenseModel  # noqa: E402
 from hiddenlayers.ship._serve.model import RequestError, ServedModel  # noqa: E402
-from metadata_edits import EDITS, field_paths  # noqa: E402
+from metadata_edits import EDITS, edited, field_paths  # noqa: E402
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -134,6 +134,22 @@ def test_the_numpy_path_answers_bit_for_bit_as_predict(files: dict, name: str) -
     assert (meta["estimator"], meta["format"], meta["columns"]) == (type(est).__name__, "safetensors", ServedModel(est).metadata()["columns"])
 
 
+def test_a_model_without_stored_preprocessing_reads_its_named_columns(tmp_path: Path) -> None:
+    """A model fitted in Python on a DataFrame: no stored preprocessing, its columns by their names, a missing cell refused."""
+    X, y = _bundled("iris")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
+    est.save(tmp_path / "named.safetensors")
+    sm = ServedModel(tmp_path / "named.safetensors")
+    assert isinstance(sm.estimator, DenseModel) and sm.columns == list(X.columns)
+    rows = sm.rows({"rows": _rows(X.head(30))}, 100)
+    assert sm.predict(rows, False) == est.predict(X.head(30)).tolist()
+    assert sm.predict(rows, True) == float32_numbers(est.predict_proba(X.head(30)))
+    with pytest.raises(RequestError, match="is missing .null or NaN., and this model has no stored preprocessing to fill it"):
+        sm.rows({"rows": [[None, 1.0, 2.0, 3.0]]}, 1)
+
+
 def test_what_the_numpy_path_cannot_run_keeps_the_estimator(tmp_path: Path) -> None:
     X, y = _bundled("iris")
     Y = np.stack([y == 0, y == 2], axis=1).astype(int)
@@ -179,15 +195,7 @@ def test_an_edited_file_is_served_or_refused_exactly_as_hl_load_makes_it(files: 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(path=st.sampled_from(paths), value=st.sampled_from(EDITS))
     def check(path: tuple, value: Any) -> None:
-        meta = json.loads(json.dumps(original))
-        node = meta
-        for key in path[:-1]:
-            node = node[key]
-        if value == "__delete__":
-            del node[path[-1]]
-        else:
-            node[path[-1]] = value
-        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(meta)}))
+        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(edited(original, path, value))}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             assert _outcome(lambda: ServedModel(bad), rows) == _outcome(lambda: ServedModel(hl.load(bad, as_pipeline=False)), rows), (path, value)
