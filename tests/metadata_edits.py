@@ -26,6 +26,19 @@ def field_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
     return out
 
 
+def edited(original: dict, path: tuple, value: Any) -> dict:
+    """A copy of the JSON record ``original`` with the field at ``path`` set to ``value`` (``"__delete__"``: removed)."""
+    meta: dict = json.loads(json.dumps(original))
+    node = meta
+    for key in path[:-1]:
+        node = node[key]
+    if value == "__delete__":
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return meta
+
+
 def check_every_edit(saved: Path, bad: Path, keep: Callable[[tuple], bool], usable: Callable[[Any], None]) -> None:
     """Hypothesis over the fields of ``saved``'s record that ``keep`` picks: the file written to ``bad`` with one field
     edited loads (and ``usable`` checks the model) or raises a ModelFileError of one line naming ``bad``."""
@@ -43,15 +56,7 @@ def check_every_edit(saved: Path, bad: Path, keep: Callable[[tuple], bool], usab
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(path=st.sampled_from(paths), value=st.sampled_from(EDITS))
     def check(path: tuple, value: Any) -> None:
-        meta = json.loads(json.dumps(original))
-        node = meta
-        for key in path[:-1]:
-            node = node[key]
-        if value == "__delete__":
-            del node[path[-1]]
-        else:
-            node[path[-1]] = value
-        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(meta)}))
+        bad.write_bytes(st_save(tensors, metadata={"hiddenlayers": json.dumps(edited(original, path, value))}))
         try:
             model = hl.load(bad)
         except hl.ModelFileError as exc:

@@ -353,7 +353,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     if path.is_dir():
         raise ModelFileError(f"'{path}' is a folder, not a model file: give the path of a .safetensors file.")
     try:
-        with safe_open(str(path), framework="pt") as fh:
+        with safe_open(str(path), framework="np") as fh:  # "np": the header alone, without importing PyTorch ("pt" imports it)
             raw = fh.metadata() or {}
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise ModelFileError(

@@ -414,6 +414,10 @@ def test_an_older_state_without_frequencies_loads_and_has_no_training_mean():
     (0, "missing_indicator", "yes", "column 'a' has a name that is not text or a flag that is not true/false"),
     (1, "categories", ["x", 2], "column 'c' has categories that are not a list of text"),
     (1, "categories", "xy", "column 'c' has categories that are not a list of text"),
+    # an integer flag other than 0/1 (-1 in an edited file) made transform's block one column narrow: IndexError at predict
+    (1, "missing_indicator", -1, "column 'c' has a name that is not text or a flag that is not true/false"),
+    (0, "missing_indicator", 2, "column 'a' has a name that is not text or a flag that is not true/false"),
+    (1, "other", -1, "column 'c' has a name that is not text or a flag that is not true/false"),
 ])
 def test_a_stored_state_that_would_break_transform_is_refused_when_read(column: int, key: str, value: object, problem: str) -> None:
     """A null `other` (an edited model file) was read as False by bool() and transform then raised TypeError at predict."""

@@ -429,7 +429,8 @@ class TablePreprocessor:
                 if c["kind"] not in ("numeric", "categorical"):
                     raise DataError(f"unknown preprocessing column kind {c['kind']!r}.")
                 flags = [c["missing_indicator"]] + ([c["other"]] if c["kind"] == "categorical" else [])
-                if not isinstance(c["name"], str) or not all(isinstance(f, (bool, int, np.bool_, np.integer)) for f in flags):  # bool(None) passed; transform failed
+                # bool(None) passed, and so did an int such as -1, which transform's int() made a column too few: IndexError at predict
+                if not isinstance(c["name"], str) or not all(isinstance(f, (bool, int, np.bool_, np.integer)) and f in (0, 1) for f in flags):
                     raise ValueError(f"column {c['name']!r} has a name that is not text or a flag that is not true/false")
                 if c["kind"] == "numeric":
                     float(c["fill"]), float(c["mean"]), float(c["scale"])

@@ -29,6 +29,7 @@ from .._stacklevel import user_stacklevel
 from ..data import check_score_labels, is_source
 from ..network import Spec
 from ..training import Loss, classification_loss, get_loss
+from ._answers import class_probabilities, decode_labels, regression_values
 from ._checks import binarize, check_sample_weight, classifier_input, regressor_input
 from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
 from ._fit_keywords import fit_keywords
@@ -36,7 +37,7 @@ from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
 from ._predict import check_X, output_dtype, overflow_checked, raw_output
 from ._predict_source import NO_Y, source_answers, source_score
-from ._target_scale import scaled, set_target_scaling, unscaled
+from ._target_scale import scaled, set_target_scaling
 
 
 @document(CLASSIFIER_PARAMS)
@@ -170,15 +171,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return str(self._label_binarizer.y_type_)
 
     def _decode(self, z: np.ndarray) -> np.ndarray:
-        lb = self._label_binarizer
-        if lb.y_type_ == "multiclass":
-            return self.classes_[z.argmax(axis=1)]
-        if lb.y_type_ == "multilabel-indicator":
-            return (z > 0).astype(int)
-        pos = z[:, 0] > 0
-        if len(self.classes_) == 1:
-            return np.repeat(self.classes_, z.shape[0])
-        return self.classes_[pos.astype(np.intp)]
+        return decode_labels(z, self.classes_, self._label_binarizer.y_type_)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label); a row whose network output
@@ -259,9 +252,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _proba(self, z: np.ndarray, X: Any) -> np.ndarray:
         """``predict_proba`` from head outputs ``z`` ``(n, n_outputs)`` of the checked ``X`` (which sets the dtype)."""
-        p = self._loss().np_output(np.array(z, dtype=np.float64))
-        if self._label_binarizer.y_type_ == "binary" or (z.shape[1] == 1 and self._label_binarizer.y_type_ != "multilabel-indicator"):
-            p = np.hstack([1.0 - p, p])
+        p = class_probabilities(z, self._label_binarizer.y_type_, self._loss().np_output)
         return p.astype(output_dtype(self, X), copy=False)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
@@ -352,8 +343,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._from_raw(raw_output(self, X, check_input=False), X)
 
     def _from_raw(self, raw: np.ndarray, X: Any) -> np.ndarray:
-        y = unscaled(self, self._loss().np_output(raw).astype(output_dtype(self, X), copy=False))
-        return y.ravel() if y.shape[1] == 1 else y
+        return regression_values(raw, self._loss().np_output, output_dtype(self, X), getattr(self, "target_mean_", None),
+                                 getattr(self, "target_scale_", None))
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """R² of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``RegressorMixin.score``);

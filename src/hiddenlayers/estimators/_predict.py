@@ -19,7 +19,7 @@ import torch
 from .._stacklevel import user_stacklevel
 from ..data import TablePreprocessor, at_row, first_beyond_float32, is_source, non_finite_rows
 from ..exceptions import DataError, NonFiniteOutputError, TableNoteWarning
-from ..network import evaluating, get_activation
+from ..network import dense_forward, evaluating, get_activation
 from ..training import to_tensor
 from ._checks import _validate, refuse_beyond_float32
 
@@ -194,16 +194,7 @@ def overflow_checked(est: _BaseMLP, out: np.ndarray, answer: Callable[[np.ndarra
 def numpy_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> np.ndarray:
     """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), from the NumPy copies of a plain
     dense network's weights (``est._np_ok``; fresh: :func:`weights_fresh`); a sparse ``X`` is multiplied as it is stored."""
-    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
-        h = X.astype(est._np_dtype, copy=False)
-    layers = est._np_layers
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k, ((W, b), act) in enumerate(zip(layers[:-1], est._np_acts)):
-            h = act(np.asarray(h @ W) + b)
-            if k == layer:
-                return h  # type: ignore[no-any-return]
-        W, b = layers[-1]
-        return np.asarray(h @ W) + b  # type: ignore[no-any-return]
+    return dense_forward(est._np_layers, est._np_acts, X, est._np_dtype, layer)
 
 
 def sparse_hidden(est: _BaseMLP, X: Any, layer: int) -> np.ndarray | None:

@@ -120,14 +120,6 @@ def scaled(est: Any, Y: np.ndarray) -> np.ndarray:
     return (Y - mean) / est.target_scale_
 
 
-def unscaled(est: Any, out: np.ndarray) -> np.ndarray:
-    """Network outputs ``(n, n_outputs)`` back in y's units: ``out * target_scale_ + target_mean_`` when scaled (in ``out``'s dtype)."""
-    mean = getattr(est, "target_mean_", None)
-    if mean is None:
-        return out
-    return (out * est.target_scale_.astype(out.dtype, copy=False) + mean.astype(out.dtype, copy=False)).astype(out.dtype, copy=False)
-
-
 def scaling_to_json(est: Any) -> dict[str, list[float]] | None:
     """The scaling as a model file stores it (``{"mean": [...], "scale": [...]}``), or None for an unscaled model."""
     if not hasattr(est, "target_mean_"):

@@ -9,7 +9,6 @@ suits it, and the range a unit saturates at (for the lens).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,25 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from ..exceptions import SpecError
+from ._np_dense import _SQRT1_2, ALIASES, LEAKY_SLOPE, NP_FORWARD, activation_names, canonical_activation, np_sigmoid  # noqa: F401  (re-exported)
+from ._np_dense import np_erf as _np_erf
 
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-LEAKY_SLOPE = 0.01
-
-
-def np_sigmoid(z: np.ndarray) -> np.ndarray:
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
-
-
-def _np_erf(z: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
-
-    return erf(z)
 
 
 @dataclass(frozen=True)
@@ -84,87 +68,61 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in [
         Activation(
             "identity", nn.Identity, lambda z: z, lambda z, h: torch.ones_like(z),
-            lambda z: z, lambda z, h: np.ones_like(z), init="glorot",
+            NP_FORWARD["identity"], lambda z, h: np.ones_like(z), init="glorot",
         ),
         Activation(
             "relu", nn.ReLU, torch.relu, lambda z, h: (z > 0).to(z.dtype),
-            lambda z: np.maximum(z, 0), lambda z, h: (z > 0).astype(z.dtype),
+            NP_FORWARD["relu"], lambda z, h: (z > 0).astype(z.dtype),
             init="he", gain=math.sqrt(2.0),
         ),
         Activation(
             "leaky_relu", lambda: nn.LeakyReLU(LEAKY_SLOPE),
             lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE),
             lambda z, h: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)),
-            lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+            NP_FORWARD["leaky_relu"],
             lambda z, h: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
             init="he", gain=math.sqrt(2.0 / (1 + LEAKY_SLOPE**2)),
         ),
         Activation(
             "elu", nn.ELU, torch.nn.functional.elu,
             lambda z, h: torch.where(z > 0, torch.ones_like(z), h + 1.0),
-            lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+            NP_FORWARD["elu"],
             lambda z, h: np.where(z > 0, 1.0, h + 1.0).astype(z.dtype),
             init="he", gain=math.sqrt(2.0),
         ),
         Activation(
             "gelu", nn.GELU, torch.nn.functional.gelu, _gelu_grad,
-            lambda z: 0.5 * z * (1.0 + _np_erf(z * _SQRT1_2)), _np_gelu_grad,
+            NP_FORWARD["gelu"], _np_gelu_grad,
             init="he", gain=math.sqrt(2.0),
         ),
         Activation(
             "silu", nn.SiLU, torch.nn.functional.silu, _silu_grad,
-            lambda z: z * np_sigmoid(z), _np_silu_grad, init="he", gain=math.sqrt(2.0),
+            NP_FORWARD["silu"], _np_silu_grad, init="he", gain=math.sqrt(2.0),
         ),
         Activation(
             "tanh", nn.Tanh, torch.tanh, lambda z, h: 1.0 - h * h,
-            np.tanh, lambda z, h: 1.0 - h * h, init="glorot", saturation=(-1.0, 1.0),
+            NP_FORWARD["tanh"], lambda z, h: 1.0 - h * h, init="glorot", saturation=(-1.0, 1.0),
             gain=5.0 / 3.0,
         ),
         Activation(
             "logistic", nn.Sigmoid, torch.sigmoid, lambda z, h: h * (1.0 - h),
-            np_sigmoid, lambda z, h: h * (1.0 - h), init="glorot", saturation=(0.0, 1.0),
+            NP_FORWARD["logistic"], lambda z, h: h * (1.0 - h), init="glorot", saturation=(0.0, 1.0),
         ),
         Activation(
             "softplus", nn.Softplus, torch.nn.functional.softplus,
             lambda z, h: torch.sigmoid(z),
-            lambda z: np.logaddexp(0.0, z), lambda z, h: np_sigmoid(z),
+            NP_FORWARD["softplus"], lambda z, h: np_sigmoid(z),
             init="he", gain=math.sqrt(2.0),
         ),
     ]
 }
-ALIASES = {"sigmoid": "logistic", "linear": "identity", "swish": "silu", "none": "identity"}
-
-
-def activation_names() -> list[str]:
-    """All accepted activation names, canonical ones first, then aliases."""
-    return [*ACTIVATIONS, *ALIASES]
-
-
 def get_activation(name: str) -> Activation:
     """Return the table row for ``name`` (aliases such as ``sigmoid`` accepted).
 
     An unknown name raises :class:`SpecError` that lists the valid names and
-    suggests the closest one.
+    suggests the closest one (:func:`canonical_activation`'s words).
     """
-    if not isinstance(name, str):
-        raise SpecError(
-            f"activation must be a string, one of {', '.join(activation_names())}. "
-            f"Received: {name!r}."
-        )
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
-    if key in ACTIVATIONS:
-        return ACTIVATIONS[key]
-    close = difflib.get_close_matches(key, activation_names(), n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    raise SpecError(
-        f"unknown activation '{name}': use one of {', '.join(activation_names())}.{hint}"
-    )
-
-
-def canonical_activation(name: str) -> str:
-    """The canonical table name for ``name`` (``"sigmoid"`` -> ``"logistic"``)."""
-    return get_activation(name).name
+    return ACTIVATIONS[canonical_activation(name)]
 
 
 NORMS = ("batch", "layer")

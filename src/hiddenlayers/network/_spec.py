@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Union
 from .._words import article
 from ..exceptions import SpecError
 from . import _spec_text as _text
-from ._layers import canonical_activation
+from ._np_dense import canonical_activation
 from ._spec_check import _NORM_ALIASES, _as_int, _check_dropout, _choice, _flag, _positive_int, _set
 from ._spec_text import _TEXT_HELP, ACTIVATION_NAMES  # noqa: F401  (re-exported: spec._TEXT_HELP, spec.ACTIVATION_NAMES)
 

@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import SpecError
-from ._layers import activation_names
+from ._np_dense import activation_names
 
 if TYPE_CHECKING:
     from ._spec import Conv, Dense, Embed, Flatten, GlobalPool, Pool, Recurrent

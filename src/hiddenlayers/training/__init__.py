@@ -19,6 +19,8 @@ _EXPORTS = {
     "steps_per_epoch": "._batches",
     "to_tensor": "._inputs",
     "Loss": "._losses",
+    # each output activation in NumPy, without PyTorch (predict_proba and the server's NumPy path)
+    "NP_OUTPUTS": "._np_outputs",
     "LOSSES": "._losses",
     "get_loss": "._losses",
     "generalized_cross_entropy": "._losses",

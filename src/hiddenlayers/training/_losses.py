@@ -28,6 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._np_const import filled
+from ._np_outputs import NP_OUTPUTS
+
+_np_logistic = NP_OUTPUTS["logistic"]
 
 # a row sum of exp(z - batch max) below this means the row's largest logit is > ~40 below the
 # batch's: its smaller terms would underflow in float32 (exp(-87)), so shift that batch per row
@@ -108,19 +111,6 @@ def _np_poisson_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[
     return float(per.sum() if w is None else per @ w), ez
 
 
-def _np_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    return z
-
-
-def _np_logistic(z: np.ndarray) -> np.ndarray:
-    from ..network import np_sigmoid
-
-    return np_sigmoid(z)
-
-
 @dataclass(frozen=True)
 class Loss:
     """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``).
@@ -151,10 +141,10 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "log_loss": Loss("log_loss", "softmax", _softmax_ce, lambda z: torch.softmax(z, 1), _np_softmax, _np_softmax_ce_vg),
-    "binary_log_loss": Loss("binary_log_loss", "logistic", _binary_ce, torch.sigmoid, _np_logistic, _np_binary_ce_vg),
-    "squared_error": Loss("squared_error", "identity", _squared, lambda z: z.clone(), lambda z: z, _np_squared_vg),
-    "poisson": Loss("poisson", "exp", _poisson, torch.exp, np.exp, _np_poisson_vg),
+    "log_loss": Loss("log_loss", "softmax", _softmax_ce, lambda z: torch.softmax(z, 1), NP_OUTPUTS["softmax"], _np_softmax_ce_vg),
+    "binary_log_loss": Loss("binary_log_loss", "logistic", _binary_ce, torch.sigmoid, NP_OUTPUTS["logistic"], _np_binary_ce_vg),
+    "squared_error": Loss("squared_error", "identity", _squared, lambda z: z.clone(), NP_OUTPUTS["identity"], _np_squared_vg),
+    "poisson": Loss("poisson", "exp", _poisson, torch.exp, NP_OUTPUTS["exp"], _np_poisson_vg),
 }
 
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text, float32_numbers, non_finite_rows
+from ...estimators import DenseModel
 from ...exceptions import DataError, ModelFileError, NonFiniteOutputError
 from .._batcher import RowFailures
 from .keys import unknown_keys
@@ -115,6 +116,23 @@ def _require_fitted(model: Any) -> None:
     except SklearnNotFittedError:
         name = type(model).__name__
         raise NotFittedError(f"serve() needs a fitted model: this {name} instance is not fitted yet. Call fit first, or pass the path of a saved model file.") from None
+
+
+def _open_safetensors(path: Path) -> Any:
+    """What serves the ``.safetensors`` MLP file ``path``: a table MLP of dense layers in NumPy
+    (:func:`~hiddenlayers.estimators.dense_model`: neither PyTorch nor scikit-learn is imported, so a worker starts in
+    a fraction of the time), else the estimator ``hl.load`` gives, which refuses a damaged file in its own words; a
+    saved Pipeline's MLP, which reads raw rows, or one of scikit-learn steps: the Pipeline, run whole."""
+    from ..._files import read_metadata
+    from ..._meta import stored_steps
+    from ...estimators import dense_model
+    from .._modelfile import load
+
+    meta = read_metadata(path)
+    fast = dense_model(path, meta)
+    if fast is not None:
+        return fast
+    return load(path) if stored_steps(meta) else load(path, as_pipeline=False)
 
 
 def _sha256(path: Path) -> str:
@@ -196,12 +214,7 @@ class ServedModel:
 
                 self.onnx = OnnxModel(p, threads=threads)
             else:
-                from ..._files import read_metadata
-                from ..._meta import stored_steps
-                from .._modelfile import load
-
-                # a saved Pipeline: its MLP, which reads raw rows; one of scikit-learn steps: the Pipeline, run whole
-                self.estimator = load(p) if stored_steps(read_metadata(p)) else load(p, as_pipeline=False)
+                self.estimator = _open_safetensors(p)
         elif type(source).__name__ in ("MLPClassifier", "MLPRegressor", "Pipeline"):  # a Pipeline: of scikit-learn steps (open_served)
             _require_fitted(source)
             self.estimator = source
@@ -209,6 +222,8 @@ class ServedModel:
             raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
         # the network: a Pipeline's last step (its steps run before it, in predict)
         self._network = self.estimator.steps[-1][1] if type(self.estimator).__name__ == "Pipeline" else self.estimator
+        self._numpy = isinstance(self.estimator, DenseModel)  # a plain dense MLP file run in NumPy, without the estimator class
+        self._network_name = self.estimator.estimator if self._numpy else type(self._network).__name__
         # a float64 network (or float64 graph) takes any finite value, as its predict and `hiddenlayers predict` do
         self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self._network, "dtype", "") == "float64"
         self._limit = F64_MAX if self._double else F32_MAX
@@ -497,7 +512,7 @@ class ServedModel:
             out = self.onnx.session.run(None, x)[0]
             return _require_finite(out, self._answers(out if proba else self.onnx.decode(out), proba))
         refused = self._check_scaled(x, rows) if self.pre is not None else {}
-        if self.pre is None and hasattr(self.estimator, "feature_names_in_"):
+        if self.pre is None and hasattr(self.estimator, "feature_names_in_") and not self._numpy:
             import pandas as pd
 
             x = pd.DataFrame(x, columns=self.columns)  # the names it was fitted with, so scikit-learn does not warn
@@ -547,7 +562,7 @@ class ServedModel:
         """What ``GET /metadata`` shows: columns, classes, target, task, source file, versions."""
         return {
             "format": self.kind, "path": self.path, "sha256": self.sha256, "model_version": self.version, "loaded_at": self.loaded_at,
-            "estimator": self.onnx.estimator if self.onnx is not None else type(self._network).__name__,  # a Pipeline's MLP, as its export names it
+            "estimator": self.onnx.estimator if self.onnx is not None else self._network_name,  # a Pipeline's MLP, as its export names it
             "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
             "versions": versions(("onnxruntime",) if self.onnx is not None else ("torch", "numpy")),
         }

@@ -1,0 +1,230 @@
+"""An MLP model file of a plain dense network, run in NumPy without the estimator class.
+
+``hl.load`` builds an ``MLPClassifier``/``MLPRegressor``, which imports scikit-learn (and
+with it SciPy's stats, pandas, pyarrow) and PyTorch: about 2 CPU seconds before a
+server's first answer (``benchmarks/bench_serve_start.py``). A table MLP whose network
+is dense layers alone already predicts in NumPy on the CPU (``predict``'s
+:func:`~hiddenlayers.network.dense_forward` on copies of the weights), so
+:func:`dense_model` reads such a file with ``safetensors.numpy`` and its JSON
+document, and answers with the estimators' own functions (:mod:`._answers`): the same
+bits as ``hl.load(path).predict``/``predict_proba`` on the CPU.
+
+It reads the file only when it can be sure: every check ``hl.load`` makes that the
+answers depend on is made here by the same rule, and any other file (a multi-label or
+float64 model, dropout or norms, a Pipeline's, a device other than ``cpu``/``auto``, a
+record this reader does not know, or a file ``hl.load`` would refuse) gives None, and the
+caller loads it with ``hl.load``, which answers or refuses it as always.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+
+from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
+from ._answers import class_probabilities, decode_labels, regression_values
+from ._class_weight import class_weight_from_json
+from ._file import _check_sections, sizes_from_json
+from ._target_scale import scaling_from_json
+
+_CONFIG_KEYS = {"in_features", "spec", "out_features", "activation"}
+_CLASSES_KEYS = {"values", "dtype", "y_type"}
+
+
+class DenseModel:
+    """A fitted MLP's plain dense network and answers, from its model file (:func:`dense_model`).
+
+    Takes the encoded matrix ``X`` ``(n, n_features_in_)`` (float) as the estimator's ``predict`` does and gives its
+    answers: ``predict``, and for a classifier ``predict_proba`` and ``predict_with_proba``. Attributes as the
+    estimator's: ``estimator`` (its class name), ``dtype``, ``n_features_in_``, ``preprocessing_``, ``n_outputs_``,
+    and where the file holds them ``feature_names_in_``, ``classes_`` and ``label_type_`` (a classifier's).
+
+    Parameters
+    ----------
+    estimator
+        The class the file names, ``"MLPClassifier"`` or ``"MLPRegressor"``.
+    layers
+        ``(W, b)`` per dense map, the head last: ``W`` float32 ``(in, out)``, ``b`` ``(out,)``.
+    acts
+        The NumPy forward of each hidden layer's activation.
+    output
+        The loss's NumPy output activation (softmax, logistic, identity or exp).
+    fit_dtype
+        The float type of the rows it was fitted on, which with ``X``'s sets the answers' dtype (scikit-learn's promotion).
+    classes
+        A classifier's ``(classes_, label_type_)``; None for a regressor.
+    """
+
+    dtype = "float32"
+    classes_: np.ndarray  # a classifier's, in the order of predict_proba's columns (a regressor has none)
+    label_type_: str  # a classifier's: "binary" or "multiclass"
+    feature_names_in_: np.ndarray  # where the file holds them: the network's input names
+    target_mean_: np.ndarray | None = None  # a regressor fitted with scale_target: predictions are out * target_scale_ + target_mean_
+    target_scale_: np.ndarray | None = None
+    scale_target: Any = False  # the file's parameter, which its target scaling is checked against
+
+    def __init__(self, estimator: str, layers: list[tuple[np.ndarray, np.ndarray]], acts: list[Any], output: Any, fit_dtype: str,
+                 classes: tuple[np.ndarray, str] | None) -> None:
+        self.estimator = estimator
+        self.layers, self.acts, self.output, self._fit_dtype = layers, acts, output, fit_dtype
+        self.n_features_in_ = int(layers[0][0].shape[0])
+        self.n_outputs_ = int(layers[-1][0].shape[1])
+        self.preprocessing_: dict[str, Any] | None = None
+        if classes is not None:
+            self.classes_, self.label_type_ = classes
+
+    def _raw(self, X: Any) -> np.ndarray:
+        from ..network import dense_forward
+
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_ or X.dtype.kind != "f":
+            raise ValueError(f"X must be a float matrix of {self.n_features_in_} columns. Received shape {X.shape}, dtype {X.dtype}.")
+        return dense_forward(self.layers, self.acts, X, np.float32)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels ``(n,)`` (a classifier) or values ``(n,)`` / ``(n, n_outputs)`` (a regressor) for ``X``, as the estimator's ``predict``."""
+        z = self._raw(X)
+        if hasattr(self, "classes_"):
+            return decode_labels(z, self.classes_, self.label_type_)
+        return regression_values(z, self.output, np.result_type(np.asarray(X).dtype, self._fit_dtype), self.target_mean_, self.target_scale_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` in ``classes_``' order, as the estimator's ``predict_proba``."""
+        return self.predict_with_proba(X)[1]
+
+    def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X))`` from one forward pass."""
+        z = self._raw(X)
+        p = class_probabilities(z, self.label_type_, self.output)
+        return decode_labels(z, self.classes_, self.label_type_), p.astype(np.result_type(np.asarray(X).dtype, self._fit_dtype), copy=False)
+
+
+def dense_model(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | None:
+    """The :class:`DenseModel` of the MLP model file ``path`` whose checked metadata is ``meta``
+    (:func:`hiddenlayers._files.read_metadata`), or None where only ``hl.load`` may read it (see the module's note).
+
+    Never executes code from the file: its tensors are read by ``safetensors.numpy``, its JSON as data.
+    """
+    try:
+        return _read(path, meta)
+    except Exception:  # noqa: BLE001 - any surprise in a file: hl.load reads it, and says what is wrong in its own words
+        return None
+
+
+def _read(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | None:
+    kind = meta["estimator"]
+    if kind not in ("MLPClassifier", "MLPRegressor") or PIPELINE_KEY in meta or meta["format_version"] != BASE_FORMAT_VERSION:
+        return None
+    _check_sections(meta)
+    params, fitted = meta["params"], meta["fitted"]
+    sizes_from_json(params["hidden_layer_sizes"])
+    if "class_weight" in params:
+        class_weight_from_json(params["class_weight"])
+    if params.get("dtype") != "float32" or params.get("device") not in ("cpu", "auto") or fitted.get("_fit_dtype", "float64") not in ("float32", "float64"):
+        return None
+    pre = meta.get("preprocessing")
+    if pre is not None and pre.get("kind") != "table":
+        return None
+    shapes = _dense_shapes(meta["network"])
+    output = _output(kind, params, meta.get("classes"))
+    if shapes is None or output is None:
+        return None
+    layers = _weights(path, shapes[0])
+    if layers is None:
+        return None
+    model = DenseModel(kind, layers, shapes[1], output[0], fitted.get("_fit_dtype", "float64"), output[1])
+    model.preprocessing_ = pre
+    if "feature_names_in_" in fitted:
+        model.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+    model.n_outputs_ = fitted.get("n_outputs_", model.n_outputs_)
+    model.scale_target = params.get("scale_target", False)
+    scaling_from_json(model, meta.get("target_scaling"))  # the estimator's own check and state
+    return model if _consistent(model, fitted) else None
+
+
+def _dense_shapes(config: dict[str, Any]) -> tuple[list[tuple[int, int]], list[Any]] | None:
+    """Each dense map's ``(in, out)``, the head last, and the hidden layers' NumPy activations, from the network's config;
+    None unless it is a table's plain dense network (dense layers without dropout or norm)."""
+    from ..network import NP_FORWARD, Dense, Spec, canonical_activation
+
+    if not isinstance(config, dict) or set(config) - _CONFIG_KEYS:
+        return None
+    width, out = config["in_features"], config["out_features"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (width, out)):
+        return None
+    default = config.get("activation", "relu")
+    shapes, acts = [], []
+    for layer in Spec.parse(config["spec"]):
+        if not isinstance(layer, Dense) or layer.dropout != 0 or layer.norm is not None:
+            return None
+        shapes.append((width, layer.units))
+        acts.append(NP_FORWARD[canonical_activation(layer.activation or default)])
+        width = layer.units
+    return [*shapes, (width, out)], acts
+
+
+def _output(kind: str, params: dict[str, Any], classes: Any) -> tuple[Any, tuple[np.ndarray, str] | None] | None:
+    """The NumPy output activation and, for a classifier, ``(classes_, label type)``; None for what only the estimator reads."""
+    from ..training import NP_OUTPUTS
+
+    if kind == "MLPRegressor":
+        loss = params.get("loss")
+        return (NP_OUTPUTS["identity" if loss == "squared_error" else "exp"], None) if loss in ("squared_error", "poisson") else None
+    if not isinstance(classes, dict) or set(classes) != _CLASSES_KEYS or classes["y_type"] not in ("binary", "multiclass"):
+        return None
+    values = classes["values"]
+    same = all(type(v) is str for v in values) or all(type(v) is int for v in values)  # what LabelBinarizer keeps as given
+    if not isinstance(values, list) or not values or not same or values != sorted(set(values)):
+        return None
+    y_type = "multiclass" if len(values) > 2 else "binary"  # scikit-learn's type_of_target of the classes, as LabelBinarizer.fit finds it
+    labels = np.asarray(values)
+    # the dtype the file gives its labels: one that keeps them as they are (text as object or wide enough, 64-bit integers)
+    if classes["y_type"] != y_type or classes["dtype"] not in ({"object", labels.dtype.str} if labels.dtype.kind == "U" else {np.dtype(int).str}):
+        return None
+    q = params.get("gce_q")
+    if params.get("loss") == "gce" and not (isinstance(q, numbers.Real) and not isinstance(q, bool) and math.isfinite(q) and 0.0 < float(q) <= 1.0):
+        return None  # predict_proba would refuse the q: the estimator says so
+    return NP_OUTPUTS["softmax" if y_type == "multiclass" else "logistic"], (labels, y_type)
+
+
+def _weights(path: str | os.PathLike[str], shapes: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """``(W (in, out), b)`` per dense map from the file's tensors (named as the network names them), each float32 and
+    finite, exactly the network's and no other; None otherwise (``hl.load`` says what is wrong)."""
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    names = [f"hidden{i}.linear" for i in range(1, len(shapes))] + ["head"]
+    if set(tensors) != {f"{n}.{p}" for n in names for p in ("weight", "bias")}:
+        return None
+    layers = []
+    for name, (n_in, n_out) in zip(names, shapes):
+        W, b = tensors[f"{name}.weight"], tensors[f"{name}.bias"]
+        if W.shape != (n_out, n_in) or b.shape != (n_out,) or W.dtype != np.float32 or b.dtype != np.float32:
+            return None
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            return None
+        layers.append((W.T.astype(np.float32), b.astype(np.float32)))  # the layout predict's copies have (cache_weights)
+    return layers
+
+
+def _consistent(model: DenseModel, fitted: dict[str, Any]) -> bool:
+    """Whether the file's records agree with its network as ``hl.load`` requires (its ``_check_consistent``)."""
+    from ..data import TablePreprocessor
+
+    if fitted.get("n_features_in_") != model.n_features_in_ or model.n_outputs_ != model.layers[-1][0].shape[1]:
+        return False
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(names) != model.n_features_in_:
+        return False
+    classes = getattr(model, "classes_", None)
+    if classes is not None and (1 if model.label_type_ == "binary" else len(classes)) != model.n_outputs_:
+        return False
+    pre = model.preprocessing_
+    return pre is None or len(TablePreprocessor.from_dict(pre).output_names) == model.n_features_in_
+
+
+__all__ = ["DenseModel", "dense_model"]
