@@ -261,3 +261,11 @@ def test_str_options_suggest_only_one_of_their_options(value: str) -> None:
         opts.check("schedule", value)
     said = re.findall(r"Did you mean '([^']*)'\?$", str(info.value))
     assert not said or said[0] in opts.values
+
+
+def test_the_servers_parameter_names_are_the_estimators() -> None:
+    """The NumPy serving path's names (it cannot import the classes) are each estimator's constructor parameters."""
+    from hiddenlayers.estimators._param_names import PARAM_NAMES
+
+    for cls in (hl.MLPClassifier, hl.MLPRegressor):
+        assert PARAM_NAMES[cls.__name__] == set(cls._get_param_names()), cls.__name__

@@ -253,3 +253,18 @@ def test_a_dense_file_is_served_without_torch_or_sklearn(files: dict) -> None:
         warnings.simplefilter("ignore")
         A = TablePreprocessor.from_dict(est.preprocessing_).transform(frame).matrix
     assert answers == f"{est.predict(A).tolist()} {float32_numbers(est.predict_proba(A))}"
+
+
+def test_a_parameter_the_class_has_not_is_refused_in_hl_loads_words(files: dict, tmp_path: Path) -> None:
+    """A file naming a parameter outside the estimator's (another version's, or an edit) is one hl.load refuses; the NumPy
+    path, which reads no class, served it."""
+    est, path = files["cities-labels"]
+    with safe_open(str(path), framework="np") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    meta["params"]["bogus"] = 1
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(st_save(load_file(str(path)), metadata={"hiddenlayers": json.dumps(meta)}))
+    rows = _rows(_cities(3, 1))
+    want = _outcome(lambda: ServedModel(hl.load(bad, as_pipeline=False)), rows)
+    assert want[0] == "ModelFileError" and "bogus" in want[1]
+    assert _outcome(lambda: ServedModel(bad), rows) == want

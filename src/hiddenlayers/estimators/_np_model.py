@@ -28,6 +28,7 @@ import numpy as np
 from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
 from ._answers import class_probabilities, decode_labels, regression_values
 from ._class_weight import class_weight_from_json
+from ._param_names import PARAM_NAMES
 from ._file import _check_sections, sizes_from_json
 from ._target_scale import scaling_from_json
 
@@ -121,6 +122,8 @@ def _read(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | No
         return None
     _check_sections(meta)
     params, fitted = meta["params"], meta["fitted"]
+    if not set(params) <= PARAM_NAMES[kind]:  # hl.load refuses a parameter the class has not: its words, not ours
+        return None
     sizes_from_json(params["hidden_layer_sizes"])
     if "class_weight" in params:
         class_weight_from_json(params["class_weight"])
