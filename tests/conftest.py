@@ -133,6 +133,39 @@ def iris() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="session")
+def bible_pairs(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The installed WEB and Reina-Valera verse pairs as ``hl.data.load_bible_pairs`` returns them, read once a session (read only).
+
+    Each read runs ``mod2imp`` on both modules and parses them (~3 CPU-s and ~8 s on the loaded 2-core machine);
+    tests/data/test_datasets_bible.py checks what it reads and tests/apps/test_apps_translate_init.py learns from it.
+    The tests that take it skip first where the modules or ``mod2imp`` are missing."""
+    from hiddenlayers.data import load_bible_pairs
+
+    return load_bible_pairs(cache_dir=tmp_path_factory.mktemp("bible"))
+
+
+@pytest.fixture(scope="session")
+def toy_speech_export(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """A SpeechRecognizer that emits symbols (``toy_utterances(40)``, 15 epochs) exported once a session, with parity on 21
+    held-out utterances, the last longer than any in fit: ``(recognizer, ONNX path, held-out utterances, their texts, report)``.
+    Read only. tests/ship/test_export_speech.py checks the export and tests/ship/test_serve_app_onnx.py serves it: one
+    export (~3 CPU-s of torch's exporter) where each made its own of the same model."""
+    pytest.importorskip("onnxruntime")
+    import hiddenlayers as hl
+    from hiddenlayers.apps import SpeechRecognizer
+    from speech_helpers import toy_utterances
+
+    X, y = toy_utterances(40)
+    held_out, texts = toy_utterances(20, seed=1)
+    held_out.append(np.concatenate([held_out[0], held_out[1]]))  # longer than any in fit
+    texts.append(texts[0] + texts[1])
+    rec = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0,
+                           device="cpu").fit(X, y)
+    path = tmp_path_factory.mktemp("speech_onnx") / "asr.onnx"
+    return rec, path, held_out, texts, hl.export_onnx(rec, path, X=held_out)
+
+
+@pytest.fixture(scope="session")
 def iris_raw() -> tuple[np.ndarray, np.ndarray]:
     """Iris as scikit-learn ships it (for side-by-side runs with scikit-learn's MLP)."""
     from sklearn.datasets import load_iris

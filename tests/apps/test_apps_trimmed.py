@@ -132,9 +132,10 @@ def test_trimming_keeps_contaminating_anomalies_from_being_learned() -> None:
     X, y = _contaminated(0)
     plain, robust = [], []
     for seed in (0, 1):
-        kw = dict(n_components=2, batch_size=64, max_iter=60, device="cpu", random_state=seed)
+        kw = dict(n_components=2, batch_size=64, max_iter=30, device="cpu", random_state=seed)
         plain.append(roc_auc_score(y, -Autoencoder((16,), **kw).fit(X).score_samples(X)))  # type: ignore[arg-type]
         robust.append(roc_auc_score(y, -Autoencoder((16,), trim_fraction=0.2, **kw).fit(X).score_samples(X)))  # type: ignore[arg-type]
-    # measured: plain 0.856, 0.684 (it learns the anomaly cluster); trimmed 0.998, 1.000
+    # measured (30 epochs; data seeds 0, 1, 2): plain 0.862/0.289, 0.450/1.000, 0.762/0.779 (it learns the anomaly cluster);
+    # trimmed 1.000/1.000, 0.999/1.000, 0.995/0.985: min >= 0.985, gap >= 0.219 (60 epochs: gap >= 0.147; 20: 0.060 at data seed 2)
     assert min(robust) >= 0.97, robust
     assert np.mean(robust) - np.mean(plain) >= 0.05, (plain, robust)

@@ -8,6 +8,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -221,8 +222,8 @@ def _real_bibles_missing() -> str | None:
 
 
 @pytest.mark.skipif(_real_bibles_missing() is not None, reason=str(_real_bibles_missing()))
-def test_real_web_sparv_pairs(tmp_path: Path) -> None:
-    pairs = load_bible_pairs(cache_dir=tmp_path)
+def test_real_web_sparv_pairs(bible_pairs: pd.DataFrame) -> None:
+    pairs = bible_pairs  # load_bible_pairs(cache_dir=<a fresh folder>), shared with the translation test (conftest)
     assert len(pairs) == 31077 and pairs.book.nunique() == 66
     first = pairs.iloc[0]
     assert (first.ref, first.src) == ("Genesis 1:1", "In the beginning, God created the heavens and the earth.")

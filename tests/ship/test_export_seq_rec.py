@@ -128,13 +128,18 @@ def test_sequence_classifier_bidirectional_without_packed_sequences(spec: str, f
         np.testing.assert_allclose(sess.run(None, {"X": _padded(seqs, steps)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
+BI_GRU = "gru5:bi,4"  # bi_gru's spec
+
+
 @pytest.fixture(scope="module")
 def bi_gru(frames, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A two-layer bidirectional GRU (its export takes seconds, so two tests share it): the model, its weights and its
-    probabilities on ``_probe()`` before any export, and its first export ``at12.onnx`` (with the int8 copy) in ``folder``,
-    parity on three 12-step sequences and three others, with its report. Read only: no test changes the model or the files."""
+    """A bidirectional GRU (its export takes seconds, so two tests share it): the model, its weights and its probabilities on
+    ``_probe()`` before any export, and its first export ``at12.onnx`` (with the int8 copy) in ``folder``, parity on three
+    12-step sequences and three others, with its report. Read only: no test changes the model or the files. One layer: each
+    direction of each layer is its own recurrent export (a second layer cost ~2 CPU-s more an export, ~4.4 instead of ~2.4);
+    the two-layer stacking is test_sequence_classifier_bidirectional_without_packed_sequences's lstm5:bi:layers=2,4."""
     X, y = frames
-    clf = SequenceClassifier("gru5:bi:layers=2,4", max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    clf = SequenceClassifier(BI_GRU, max_iter=1, early_stopping=False, device="cpu", random_state=0).fit(X, y)
     state = {k: v.clone() for k, v in clf.network_.state_dict().items()}
     before = clf.predict_proba(_probe())
     folder = tmp_path_factory.mktemp("bi_gru")
@@ -346,11 +351,11 @@ def test_cli_exports_saved_sequence_and_recommender_files(frames, rec: Recommend
     assert_user_error(run("export", st_rec, tmp_path / "x.csv", "--out", tmp_path / "rec2.onnx"), "x.csv")  # DATA: parity rows (a missing file: one line)
 
 
-@pytest.mark.parametrize("spec", ["lstm8,6", "gru5:bi:layers=2,4"])
+@pytest.mark.parametrize("spec", ["lstm8,6", BI_GRU])
 def test_info_of_a_recurrent_export_counts_the_recurrent_layers(spec: str, request: pytest.FixtureRequest) -> None:
     """``describe_onnx``/``info`` list each LSTM/GRU op with its sizes and weight type, so the parameters add up to the
     network's (they named only the dense layers: a third of an ``lstm8,6`` model), in the int8 copy too. The exports with
-    their int8 copies are the module's: ``seq_onnx``'s of ``seq_clf`` (lstm8,6) and ``bi_gru``'s (gru5:bi:layers=2,4)."""
+    their int8 copies are the module's: ``seq_onnx``'s of ``seq_clf`` (lstm8,6) and ``bi_gru``'s (gru5:bi,4)."""
     if spec == "lstm8,6":
         clf, folder = request.getfixturevalue("seq_clf"), request.getfixturevalue("seq_onnx")[0]
         files = (("s.onnx", "float"), ("s.int8.onnx", "int8"))

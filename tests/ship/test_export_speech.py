@@ -28,15 +28,11 @@ def toy(n: int, seed: int = 0) -> tuple[list[np.ndarray], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]]:
-    X, y = toy(40)
-    held_out, texts = toy(20, seed=1)
-    held_out.append(np.concatenate([held_out[0], held_out[1]]))  # longer than any in fit
-    texts.append(texts[0] + texts[1])
-    rec = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0).fit(X, y)
-    path = tmp_path_factory.mktemp("speech_onnx") / "asr.onnx"
-    report = hl.export_onnx(rec, path, X=held_out)
-    assert report.output_name == "log_probs, frames" and report.max_abs_diff < 1e-4
+def exported(toy_speech_export: tuple) -> tuple[SpeechRecognizer, Path, list[np.ndarray], list[str]]:
+    """conftest's recognizer and its export (parity on 21 held-out utterances, the last longer than any in fit), shared with
+    tests/ship/test_serve_app_onnx.py: (recognizer, path, held-out utterances, their texts)."""
+    rec, path, held_out, texts, report = toy_speech_export
+    assert report.output_name == "log_probs, frames" and report.max_abs_diff < 1e-4 and report.parity_rows == 21
     return rec, path, held_out, texts
 
 

@@ -244,7 +244,7 @@ def test_concurrent_requests_get_the_offline_predictions(server: Server, models:
         rows = _rows(1 + (i % 3), 1000 * k + i)
         return rows, server.post("/predict", {"rows": rows}), server.post("/predict_proba", {"rows": rows})
 
-    results = _hammer(call, threads=8, seconds=8, max_calls=15)
+    results = _hammer(call, threads=8, seconds=8, max_calls=4)  # 8 threads at once, 4 calls each (64 requests of 1-3 rows); 15 a thread added time, not concurrency
     assert len(results) >= 16
     labels = _offline_each(models["a"], [rows for rows, _, _ in results])  # one batch: every request's rows, split back
     A = TablePreprocessor.from_dict(models["a"].preprocessing_).transform(pd.DataFrame([r for rows, _, _ in results for r in rows])).matrix

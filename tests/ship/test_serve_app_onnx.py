@@ -25,11 +25,12 @@ from speech_helpers import toy_utterances  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """An ImageClassifier (digits, 0-255 pixels), a SpeechRecognizer and a DQNAgent, each saved and exported, and a server of each export."""
+def exports(tmp_path_factory: pytest.TempPathFactory, toy_speech_export: tuple) -> Any:
+    """An ImageClassifier (digits, 0-255 pixels), a SpeechRecognizer (conftest's, exported once a session) and a DQNAgent, each
+    exported, and a server of each export."""
     from sklearn.datasets import load_digits
 
-    from hiddenlayers.apps import DQNAgent, ImageClassifier, SpeechRecognizer
+    from hiddenlayers.apps import DQNAgent, ImageClassifier
 
     d = tmp_path_factory.mktemp("serve_onnx")
     digits = load_digits()
@@ -37,20 +38,18 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     image = ImageClassifier("conv4k3:same,pool2,16", max_iter=3, early_stopping=False, random_state=0, device="cpu").fit(pixels, digits.target[:300])
     hl.export_onnx(image, d / "image.onnx", X=pixels[:64])
     hl.export_onnx(image, d / "image8.onnx", X=pixels[:64], input_dtype="uint8")
-    X, y = toy_utterances(40)
-    speech = SpeechRecognizer("conv8k3:same,pool2,conv8k3:same", max_iter=15, learning_rate_init=1e-2, early_stopping=False, random_state=0,
-                              device="cpu").fit(X, y)
-    hl.export_onnx(speech, d / "asr.onnx", X=toy_utterances(8, seed=1)[0])
+    speech, files = toy_speech_export[0], {"asr": toy_speech_export[1]}
     agent = DQNAgent((8,), learning_starts=10, random_state=0).fit("CartPole-v1", total_steps=30, eval_every=30, eval_episodes=1)
     hl.export_onnx(agent, d / "agent.onnx")
-    clients = {name: Client(d / f"{name}.onnx", max_rows=16) for name in ("image", "image8", "asr", "agent")}
-    yield {"dir": d, "image": image, "pixels": pixels, "speech": speech, "agent": agent, "clients": clients}
+    files.update({name: d / f"{name}.onnx" for name in ("image", "image8", "agent")})
+    clients = {name: Client(path, max_rows=16) for name, path in files.items()}
+    yield {"dir": d, "files": files, "image": image, "pixels": pixels, "speech": speech, "agent": agent, "clients": clients}
     for c in clients.values():
         c.stop()
 
 
 def test_the_server_of_an_app_export_imports_no_torch(exports: dict) -> None:
-    assert not serving_imports_torch([exports["dir"] / f"{n}.onnx" for n in ("image", "asr", "agent")])
+    assert not serving_imports_torch([exports["files"][n] for n in ("image", "asr", "agent")])
 
 
 def test_image_export_answers_as_the_classifier_for_uint8_and_float_pixels(exports: dict) -> None:
