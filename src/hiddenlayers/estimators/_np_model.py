@@ -28,8 +28,8 @@ import numpy as np
 from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
 from ._answers import class_probabilities, decode_labels, regression_values
 from ._class_weight import class_weight_from_json
-from ._param_names import PARAM_NAMES
 from ._file import _check_sections, sizes_from_json
+from ._param_names import PARAM_NAMES
 from ._target_scale import scaling_from_json
 
 _CONFIG_KEYS = {"in_features", "spec", "out_features", "activation"}
