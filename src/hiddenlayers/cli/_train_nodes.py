@@ -13,7 +13,9 @@ to join, and the others for node 0), so a machine that vanishes mid-launch stops
 from __future__ import annotations
 
 import errno
+import ipaddress
 import math
+import re
 import socket
 import time
 from collections.abc import Callable, Collection
@@ -51,8 +53,58 @@ class Nodes:
 
     @property
     def where(self) -> str:
-        """``HOST:PORT`` as the lines name it."""
-        return f"{self.master_addr}:{self.master_port}"
+        """``HOST:PORT`` as the lines name it (``[::1]:PORT`` for an IPv6 address)."""
+        return host_port(self.master_addr, self.master_port)
+
+
+def host_port(host: str, port: object) -> str:
+    """``host:port``, an IPv6 address in brackets (``[::1]:29500``), as a URL writes it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def master_host(addr: str) -> str:
+    """``--master-addr`` as torchrun's static rendezvous and PyTorch's ``TCPStore`` take it, or one line saying what to give.
+
+    torch 2.13 joins ``HOST:PORT`` and splits it again at the last colon (``parse_rendezvous_endpoint``), keeps a name or
+    address of ``[A-Za-z0-9_.:-]`` only, and hands the host to ``TCPStore`` and the workers' ``MASTER_ADDR`` as it is, where
+    ``getaddrinfo`` resolves it: so an IPv6 address goes bare (``::1``), ``[::1]`` is unbracketed, and an address with a zone
+    (``fe80::1%eth0``), which that check refuses, or a port written into the address (``host:29500``, ``[::1]:29500``) is
+    refused here in one line rather than by torchrun's traceback."""
+    host = addr.strip()
+    if not host:
+        raise UserError("--master-addr is empty: give node 0's host name or IP address.")
+    if host.startswith("["):
+        inner, bracket, rest = host[1:].partition("]")
+        if bracket and rest.startswith(":"):
+            raise _port_in_addr(addr)
+        if not bracket or rest or not _is_ipv6(inner):
+            raise UserError(f"--master-addr {addr}: brackets hold an IPv6 address alone ([::1], say): give the address without "
+                            "them, or fix the brackets.")
+        host = inner
+    elif host.count(":") == 1:
+        raise _port_in_addr(addr)
+    elif ":" in host and not _is_ipv6(host):
+        raise UserError(f"--master-addr {addr} is not an IPv6 address nor a host name: give node 0's host name or IP address.")
+    if "%" in host:
+        raise UserError(f"--master-addr {addr} names an IPv6 zone (%...), which torchrun's rendezvous does not take: give node 0's "
+                        "global IPv6 address, its IPv4 address or its host name.")
+    if not re.fullmatch(r"[\w.:-]+", host):
+        raise UserError(f"--master-addr {addr} is not a host name or IP address (letters, digits, '.', '-', '_' and, for IPv6, "
+                        "':'): give node 0's host name or IP address.")
+    return host
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _port_in_addr(addr: str) -> UserError:
+    return UserError(f"--master-addr {addr} holds a port: give the host alone (an IPv6 address bare or in brackets, ::1 or [::1]) "
+                     "and the port with --master-port.")
 
 
 def nodes_from_options(o: dict[str, Any], given: Collection[str], *, under_torchrun: bool) -> Nodes:
@@ -82,15 +134,14 @@ def nodes_from_options(o: dict[str, Any], given: Collection[str], *, under_torch
             raise UserError(f"--nnodes {nnodes} needs {what}: add it.")
     if not 0 <= rank < nnodes:
         raise UserError(f"--node-rank must be in 0..{nnodes - 1} for --nnodes {nnodes}. Received: {rank}.")
-    if not addr.strip():
-        raise UserError("--master-addr is empty: give node 0's host name or IP address.")
+    host = master_host(addr)
     if not 1 <= port <= 65535:
         raise UserError(f"--master-port must be in 1..65535 (the same on every machine). Received: {port}.")
     if o.get("max_restarts", 0) > 0:
         raise UserError(f"--max-restarts {o['max_restarts']} needs one machine: over several, torchrun's static rendezvous restarts "
                         "the failed machine's workers alone and tells the others nothing, so the run cannot resume: drop --max-restarts "
                         "(a killed run resumes when the same commands run again, where every machine reads OUT.ckpt).")
-    return Nodes(nnodes, rank, addr.strip(), port, join_timeout or JOIN_TIMEOUT_NODES)
+    return Nodes(nnodes, rank, host, port, join_timeout or JOIN_TIMEOUT_NODES)
 
 
 def _others(nnodes: int) -> str:
@@ -220,4 +271,4 @@ def check_same_checkpoint(ckpt: str) -> None:
 _STORE_ERRORS = ("torch.distributed.DistStoreError:", "torch.distributed.DistNetworkError:", "torch.distributed.DistError:")
 
 
-__all__ = ["JOIN_TIMEOUT_NODES", "JOIN_TIMEOUT_ONE", "NODE_OPTIONS", "Nodes", "check_master", "check_same_checkpoint", "join_run", "nodes_from_options", "rendezvous_failed"]
+__all__ = ["JOIN_TIMEOUT_NODES", "JOIN_TIMEOUT_ONE", "NODE_OPTIONS", "Nodes", "check_master", "host_port", "master_host", "check_same_checkpoint", "join_run", "nodes_from_options", "rendezvous_failed"]

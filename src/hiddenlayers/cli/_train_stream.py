@@ -42,6 +42,7 @@ from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
 from ._validation import validation_failed, validation_source
+from ._worker_death import died
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
 #: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
@@ -189,9 +190,16 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
         # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
         lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
         shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith("internal error"))
-        if shown:
+        if shown and not shown[0].startswith("internal error"):
             raise UserError(shown[0])
-        if nodes is not None and nodes.nnodes > 1:
+        several = nodes is not None and nodes.nnodes > 1
+        # a worker killed here (kill -9, out of memory) said nothing: torchrun's summary names it, before the others' broken connection
+        gone = died(stderr, "a re-run of the same commands on every machine resumes from the checkpoint of the last whole epoch, if "
+                            "one was written" if several else "a re-run of the same command resumes from the checkpoint of the last "
+                            "whole epoch, if one was written", errors_said=bool(shown))
+        if gone is not None or shown:
+            raise UserError(gone or shown[0])
+        if several and nodes is not None:
             raise UserError(rendezvous_failed(stderr, nodes) or f"this machine's {workers} worker(s) failed (exit {returncode}); the "
                             "other machines' output says why, or train on one machine (drop --nnodes) to see it.")
         raise UserError(f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
