@@ -272,3 +272,26 @@ def test_ranks_that_would_resume_from_other_checkpoints_stop_together(tmp_path, 
     monkeypatch.setattr(training, "from_rank_0", lambda fn: same)  # a shared folder: the same bytes
     check_same_checkpoint(str(ckpt))
     assert sent[-1] == [0.0]
+
+
+def test_a_machine_whose_data_differs_from_rank_0s_is_one_line_before_any_row_is_read(tmp_path, monkeypatch):
+    """DATA was not compared across machines (its fingerprint has modification times, which differ between copies): a
+    machine with other files trained on other rows under rank 0's statistics. Stand-ins: rank 1 of 2, rank 0's copy lacks a file."""
+    import hiddenlayers.training as training
+    from hiddenlayers.data import ParquetSource
+
+    d = tmp_path / "parts"
+    _parts(d)
+    there = tmp_path / "there"
+    there.mkdir()
+    (there / "t.parquet").write_bytes((d / "t.parquet").read_bytes())
+    (d / "u.parquet").write_bytes((d / "t.parquet").read_bytes())
+    rank_0s = ParquetSource(str(there), target="y").fingerprint()["files"]
+    monkeypatch.setattr(training, "distributed_world", lambda: (1, 2))
+    monkeypatch.setattr(training, "from_rank_0", lambda fn, errors=None: rank_0s if isinstance(fn(), dict) else None)
+    monkeypatch.setattr(training, "from_every_rank", lambda value: [None, value])
+    monkeypatch.setattr(training, "reduce_sum", lambda values: [float(v) for v in values])
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      f"DATA: rank 1 reads other training files at '{d}' than rank 0: 'u.parquet' is there and not on rank 0's machine; "
+                      "the ranks would train on other rows under rank 0's statistics: give every machine the same files")
+    assert not (tmp_path / "m.safetensors").exists()

@@ -249,19 +249,14 @@ def check_same_checkpoint(ckpt: str) -> None:
     Every rank reads the checkpoint ``ckpt`` (``OUT.ckpt``) from its own disk when the run starts, and rank 0 alone writes it.
     Over several machines those are different files unless ``--out``'s folder is shared: a re-run of a killed run resumed
     rank 0 from its epoch while the other machine's ranks started again from the first (or from an older checkpoint left
-    there), their steps and weights apart. Rank 0's file (absent, or its size and SHA-256) goes to every rank, and the ranks
-    add up who differs (one all-reduce), so each raises the same line. A no-op without a process group."""
-    from ..training import distributed_world, file_sha256, from_rank_0, reduce_sum
+    there), their steps and weights apart. The ranks compare their files with rank 0's
+    (:func:`~hiddenlayers.estimators.checkpoint_differs`, which the streamed fit runs too), so each raises the same line, in the
+    command's words. A no-op without a process group."""
+    from ..estimators import checkpoint_differs
 
-    if distributed_world()[1] == 1:
-        return
-    import os
-
-    mine = [os.path.getsize(ckpt), file_sha256(ckpt)] if os.path.isfile(ckpt) else None
-    rank_0s = from_rank_0(lambda: mine)
-    differ = int(reduce_sum([0.0 if mine == rank_0s else 1.0])[0])
+    differ, rank_0_has = checkpoint_differs(ckpt)
     if differ:
-        has = "has none" if rank_0s is None else "has one"
+        has = "has one" if rank_0_has else "has none"
         raise UserError(f"{differ} rank(s) on other machines do not read rank 0's checkpoint {ckpt} (rank 0 {has}; theirs differs), so "
                         "the ranks would resume from different epochs: put --out in a folder every machine shares, or delete "
                         f"{ckpt} on every machine to train from the start.")
