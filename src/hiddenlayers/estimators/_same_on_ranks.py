@@ -36,7 +36,7 @@ def check_same_files(src: ParquetSource, what: str = "training") -> None:
     rank, said = differ[0]
     more = f" (and {len(differ) - 1} other rank(s))" if len(differ) > 1 else ""
     how = "" if src.file_format == "parquet" else " (CSV files are compared by size alone)"
-    raise ValueError(f"rank {rank}{more} reads other {what} files at '{src.path}' than rank 0{how}: {said}; the ranks would train on "
+    raise ValueError(f"rank {rank}{more} reads other {what} files than rank 0{how}: {said}; the ranks would train on "
                      "other rows under rank 0's statistics: give every machine the same files (copy them, or share the folder).")
 
 
