@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hiddenlayers as hl
 import hiddenlayers.cli._train_stream as train_stream
 from cli_helpers import assert_user_error, ok, run
 from hiddenlayers.cli._common import UserError
-from hiddenlayers.cli._train_nodes import Nodes, check_master
+from hiddenlayers.cli._train_nodes import Nodes, check_master, master_host
 from hiddenlayers.cli._train_stream import workers_outcome
 
 SRC = str(Path(__file__).parents[2] / "src")
@@ -76,6 +78,35 @@ TWO = ("--nnodes", "2", "--master-addr", "127.0.0.1")
 ])
 def test_inconsistent_node_options_are_one_line_before_any_launch(launcher, args, message):
     assert_user_error(launcher(*args), message)
+
+
+@given(st.ip_addresses(), st.integers(1, 65535), st.booleans())
+def test_master_addresses_go_to_torchrun_as_its_static_rendezvous_reads_them(addr, port, bracketed):
+    """IPv6 literals (::1, [::1]) were checked by resolving "[::1]", which fails, and named as "::1:29500". The address goes
+    to torchrun bare, which joins HOST:PORT and splits it again (torch 2.13's parse_rendezvous_endpoint): the same host comes
+    back, and the lines write an IPv6 address in brackets."""
+    from torch.distributed.elastic.rendezvous.utils import parse_rendezvous_endpoint
+
+    text = str(addr)
+    host = master_host(f"[{text}]" if bracketed and addr.version == 6 else f" {text} ")
+    assert host == text
+    assert parse_rendezvous_endpoint(Nodes(2, 0, host, port).torchrun_args()[2].split("=", 1)[1] + f":{port}", -1) == (text, port)
+    assert Nodes(2, 0, host, port).where == (f"[{text}]:{port}" if addr.version == 6 else f"{text}:{port}")
+
+
+@pytest.mark.parametrize("addr, message", [
+    ("[::1]:29500", "--master-addr [::1]:29500 holds a port: give the host alone (an IPv6 address bare or in brackets, ::1 or [::1]) "
+                    "and the port with --master-port."),
+    ("node0:29500", "--master-addr node0:29500 holds a port"),
+    ("fe80::1%eth0", "--master-addr fe80::1%eth0 names an IPv6 zone (%...), which torchrun's rendezvous does not take"),
+    ("[fe80::1%eth0]", "names an IPv6 zone"),
+    ("[::1", "--master-addr [::1: brackets hold an IPv6 address alone ([::1], say)"),
+    ("[10.0.0.1]", "brackets hold an IPv6 address alone"),
+    ("1:2:3", "--master-addr 1:2:3 is not an IPv6 address nor a host name"),
+    ("node 0", "--master-addr node 0 is not a host name or IP address"),
+])
+def test_master_addresses_torchrun_would_refuse_are_one_line(launcher, addr, message):
+    assert_user_error(launcher("--workers", "1", "--nnodes", "2", "--master-addr", addr, "--node-rank", "1"), message)
 
 
 def test_under_a_hand_run_torchrun_the_node_options_are_torchruns(launcher, monkeypatch):
@@ -180,10 +211,21 @@ def _parts(d: Path) -> None:
     frame.to_parquet(d / "t.parquet", row_group_size=16, index=False)
 
 
+def _loopback() -> str:
+    """IPv6's loopback in brackets where this machine has one (the launcher's checks and torchrun's rendezvous then run over
+    IPv6: `[::1]` was refused as not resolving), else IPv4's."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return "127.0.0.1"
+    return "[::1]"
+
+
 def test_two_machines_on_loopback_train_as_one_process(tmp_path):
     """Two `hiddenlayers train` commands, one machine each (--workers 1, --nnodes 2, node 1 started first: it waits for node 0),
     save a model that loads and equals one process's fit with the same global batch."""
-    d, port = tmp_path / "parts", _free_port()
+    d, port, addr = tmp_path / "parts", _free_port(), _loopback()
     _parts(d)
     fit = ["--target", "y", "--hidden", "8", "--epochs", "2", "--batch-size", "32", "--dtype", "float64", "--no-early-stopping",
            "--set", "shuffle=false", "--no-check"]
@@ -194,13 +236,13 @@ def test_two_machines_on_loopback_train_as_one_process(tmp_path):
 
     def node(rank: int) -> subprocess.Popen[str]:
         cmd = [sys.executable, "-m", "hiddenlayers", "train", str(d), *fit, "--out", str(two), "--workers", "1", "--nnodes", "2",
-               "--node-rank", str(rank), "--master-addr", "127.0.0.1", "--master-port", str(port), "--join-timeout", "60"]
+               "--node-rank", str(rank), "--master-addr", addr, "--master-port", str(port), "--join-timeout", "60"]
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     nodes = [node(1), node(0)]
     outs = [p.communicate(timeout=120) for p in nodes]
     assert [p.returncode for p in nodes] == [0, 0], outs
-    assert outs[0][1].strip() == "note: this machine's 1 worker(s) finished; node 0 (127.0.0.1) saved the model and says where"
+    assert outs[0][1].strip() == f"note: this machine's 1 worker(s) finished; node 0 ({addr.strip('[]')}) saved the model and says where"
     assert f"note: saved {two}" in outs[1][1] and "(2 processes)" in outs[1][1], outs[1][1]
     one = tmp_path / "one.safetensors"
     ok("train", d, *fit, "--out", one)
@@ -230,3 +272,26 @@ def test_ranks_that_would_resume_from_other_checkpoints_stop_together(tmp_path, 
     monkeypatch.setattr(training, "from_rank_0", lambda fn: same)  # a shared folder: the same bytes
     check_same_checkpoint(str(ckpt))
     assert sent[-1] == [0.0]
+
+
+def test_a_machine_whose_data_differs_from_rank_0s_is_one_line_before_any_row_is_read(tmp_path, monkeypatch):
+    """DATA was not compared across machines (its fingerprint has modification times, which differ between copies): a
+    machine with other files trained on other rows under rank 0's statistics. Stand-ins: rank 1 of 2, rank 0's copy lacks a file."""
+    import hiddenlayers.training as training
+    from hiddenlayers.data import ParquetSource
+
+    d = tmp_path / "parts"
+    _parts(d)
+    there = tmp_path / "there"
+    there.mkdir()
+    (there / "t.parquet").write_bytes((d / "t.parquet").read_bytes())
+    (d / "u.parquet").write_bytes((d / "t.parquet").read_bytes())
+    rank_0s = ParquetSource(str(there), target="y").fingerprint()["files"]
+    monkeypatch.setattr(training, "distributed_world", lambda: (1, 2))
+    monkeypatch.setattr(training, "from_rank_0", lambda fn, errors=None: rank_0s if isinstance(fn(), dict) else None)
+    monkeypatch.setattr(training, "from_every_rank", lambda value: [None, value])
+    monkeypatch.setattr(training, "reduce_sum", lambda values: [float(v) for v in values])
+    assert_user_error(run("train", d, "--target", "y", "--out", tmp_path / "m.safetensors"),
+                      "DATA: rank 1 reads other training files than rank 0: 'u.parquet' is there and not on rank 0's machine; "
+                      "the ranks would train on other rows under rank 0's statistics: give every machine the same files")
+    assert not (tmp_path / "m.safetensors").exists()

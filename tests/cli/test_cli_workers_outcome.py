@@ -199,3 +199,59 @@ def test_sigterm_to_the_launcher_stops_the_workers_and_exits_143(torchrun, tmp_p
     assert Terminated.signals == [signal.SIGTERM]  # passed on to torchrun's session
     assert res.stderr.strip().splitlines()[-1].startswith("terminated by SIGTERM: the workers were stopped with it")
     assert signal.getsignal(signal.SIGTERM) == before  # put back
+
+
+#: the end of node 0's torchrun output after `kill -9` of its rank 0 mid-fit (torch 2.13, a real run over two machines)
+_KILLED = """E1207 01:24:51.639000 23540 torch/distributed/elastic/multiprocessing/api.py:1002] failed (exitcode: -9) local_rank: 0 (pid: 23587) of binary: python
+Traceback (most recent call last):
+  File "torch/distributed/launcher/api.py", line 383, in launch_agent
+    raise ChildFailedError(
+torch.distributed.elastic.multiprocessing.errors.ChildFailedError:
+======================================================
+hiddenlayers FAILED
+------------------------------------------------------
+Failures:
+  <NO_OTHER_FAILURES>
+------------------------------------------------------
+Root Cause (first observed failure):
+[0]:
+  time      : 2026-12-07_01:24:51
+  host      : localhost
+  rank      : 0 (local_rank: 0)
+  exitcode  : -9 (pid: 23587)  (SIGKILL)
+  error_file: <N/A>
+  traceback : Signal 9 (SIGKILL) received by PID 23587
+======================================================
+"""
+
+
+def test_a_worker_killed_on_this_machine_is_named_with_its_signal_not_the_other_machines():
+    """Rank 0 hard-killed on node 0 printed no `error:` line, so node 0's launcher said "the other machines' output says why":
+    the wrong way. torchrun's summary names the rank and the signal, said on the machine where it died, before a local
+    worker's broken connection ('internal error'), which is its effect."""
+    from hiddenlayers.cli._train_nodes import Nodes
+
+    node0 = Nodes(2, 0, "10.0.0.5", 29500, 60.0)
+    said = (r"^rank 0 \(local rank 0 on this machine\) was killed by SIGKILL \(signal 9\) and said nothing: something stopped it from "
+            r"outside \(the system's out-of-memory killer sends SIGKILL: `dmesg` says; or a kill, a scheduler\); a re-run of the same "
+            r"commands on every machine resumes from the checkpoint of the last whole epoch, if one was written.$")
+    with pytest.raises(UserError, match=said):
+        workers_outcome(1, False, None, _KILLED, 1, node0)
+    broken = "[rank1]: error: internal error RuntimeError: [gloo/transport/tcp/pair.cc:553] Connection closed by peer\n"
+    with pytest.raises(UserError, match=r"^rank 0 \(local rank 0 on this machine\) was killed by SIGKILL"):
+        workers_outcome(1, False, None, broken + _KILLED, 2)
+    with pytest.raises(UserError, match=r"a re-run of the same command resumes"):  # one machine: one command
+        workers_outcome(1, False, None, _KILLED, 1)
+    own = "[rank0]: error: training failed: bad\n"  # a worker's own error still comes first
+    with pytest.raises(UserError, match=r"^training failed: bad$"):
+        workers_outcome(1, False, None, own + _KILLED.replace("-9 (pid: 23587)  (SIGKILL)", "2 (pid: 23587)"), 1)
+
+
+def test_a_worker_that_exited_without_a_word_is_named_with_its_status():
+    quiet = _KILLED.replace("rank      : 0 (local_rank: 0)", "rank      : 3 (local_rank: 1)").replace(
+        "-9 (pid: 23587)  (SIGKILL)", "7 (pid: 23587)")
+    with pytest.raises(UserError, match=r"^rank 3 \(local rank 1 on this machine\) exited with status 7 and said nothing "):
+        workers_outcome(1, False, None, quiet, 2)
+    broken = "[rank2]: error: internal error RuntimeError: Connection closed by peer\n"  # said something: that, not "nothing"
+    with pytest.raises(UserError, match=r"^internal error RuntimeError: Connection closed by peer$"):
+        workers_outcome(1, False, None, broken + quiet, 2)

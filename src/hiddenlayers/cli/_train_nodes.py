@@ -13,7 +13,9 @@ to join, and the others for node 0), so a machine that vanishes mid-launch stops
 from __future__ import annotations
 
 import errno
+import ipaddress
 import math
+import re
 import socket
 import time
 from collections.abc import Callable, Collection
@@ -51,8 +53,58 @@ class Nodes:
 
     @property
     def where(self) -> str:
-        """``HOST:PORT`` as the lines name it."""
-        return f"{self.master_addr}:{self.master_port}"
+        """``HOST:PORT`` as the lines name it (``[::1]:PORT`` for an IPv6 address)."""
+        return host_port(self.master_addr, self.master_port)
+
+
+def host_port(host: str, port: object) -> str:
+    """``host:port``, an IPv6 address in brackets (``[::1]:29500``), as a URL writes it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def master_host(addr: str) -> str:
+    """``--master-addr`` as torchrun's static rendezvous and PyTorch's ``TCPStore`` take it, or one line saying what to give.
+
+    torch 2.13 joins ``HOST:PORT`` and splits it again at the last colon (``parse_rendezvous_endpoint``), keeps a name or
+    address of ``[A-Za-z0-9_.:-]`` only, and hands the host to ``TCPStore`` and the workers' ``MASTER_ADDR`` as it is, where
+    ``getaddrinfo`` resolves it: so an IPv6 address goes bare (``::1``), ``[::1]`` is unbracketed, and an address with a zone
+    (``fe80::1%eth0``), which that check refuses, or a port written into the address (``host:29500``, ``[::1]:29500``) is
+    refused here in one line rather than by torchrun's traceback."""
+    host = addr.strip()
+    if not host:
+        raise UserError("--master-addr is empty: give node 0's host name or IP address.")
+    if host.startswith("["):
+        inner, bracket, rest = host[1:].partition("]")
+        if bracket and rest.startswith(":"):
+            raise _port_in_addr(addr)
+        if not bracket or rest or not _is_ipv6(inner):
+            raise UserError(f"--master-addr {addr}: brackets hold an IPv6 address alone ([::1], say): give the address without "
+                            "them, or fix the brackets.")
+        host = inner
+    elif host.count(":") == 1:
+        raise _port_in_addr(addr)
+    elif ":" in host and not _is_ipv6(host):
+        raise UserError(f"--master-addr {addr} is not an IPv6 address nor a host name: give node 0's host name or IP address.")
+    if "%" in host:
+        raise UserError(f"--master-addr {addr} names an IPv6 zone (%...), which torchrun's rendezvous does not take: give node 0's "
+                        "global IPv6 address, its IPv4 address or its host name.")
+    if not re.fullmatch(r"[\w.:-]+", host):
+        raise UserError(f"--master-addr {addr} is not a host name or IP address (letters, digits, '.', '-', '_' and, for IPv6, "
+                        "':'): give node 0's host name or IP address.")
+    return host
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _port_in_addr(addr: str) -> UserError:
+    return UserError(f"--master-addr {addr} holds a port: give the host alone (an IPv6 address bare or in brackets, ::1 or [::1]) "
+                     "and the port with --master-port.")
 
 
 def nodes_from_options(o: dict[str, Any], given: Collection[str], *, under_torchrun: bool) -> Nodes:
@@ -82,15 +134,14 @@ def nodes_from_options(o: dict[str, Any], given: Collection[str], *, under_torch
             raise UserError(f"--nnodes {nnodes} needs {what}: add it.")
     if not 0 <= rank < nnodes:
         raise UserError(f"--node-rank must be in 0..{nnodes - 1} for --nnodes {nnodes}. Received: {rank}.")
-    if not addr.strip():
-        raise UserError("--master-addr is empty: give node 0's host name or IP address.")
+    host = master_host(addr)
     if not 1 <= port <= 65535:
         raise UserError(f"--master-port must be in 1..65535 (the same on every machine). Received: {port}.")
     if o.get("max_restarts", 0) > 0:
         raise UserError(f"--max-restarts {o['max_restarts']} needs one machine: over several, torchrun's static rendezvous restarts "
                         "the failed machine's workers alone and tells the others nothing, so the run cannot resume: drop --max-restarts "
                         "(a killed run resumes when the same commands run again, where every machine reads OUT.ckpt).")
-    return Nodes(nnodes, rank, addr.strip(), port, join_timeout or JOIN_TIMEOUT_NODES)
+    return Nodes(nnodes, rank, host, port, join_timeout or JOIN_TIMEOUT_NODES)
 
 
 def _others(nnodes: int) -> str:
@@ -198,19 +249,14 @@ def check_same_checkpoint(ckpt: str) -> None:
     Every rank reads the checkpoint ``ckpt`` (``OUT.ckpt``) from its own disk when the run starts, and rank 0 alone writes it.
     Over several machines those are different files unless ``--out``'s folder is shared: a re-run of a killed run resumed
     rank 0 from its epoch while the other machine's ranks started again from the first (or from an older checkpoint left
-    there), their steps and weights apart. Rank 0's file (absent, or its size and SHA-256) goes to every rank, and the ranks
-    add up who differs (one all-reduce), so each raises the same line. A no-op without a process group."""
-    from ..training import distributed_world, file_sha256, from_rank_0, reduce_sum
+    there), their steps and weights apart. The ranks compare their files with rank 0's
+    (:func:`~hiddenlayers.estimators.checkpoint_differs`, which the streamed fit runs too), so each raises the same line, in the
+    command's words. A no-op without a process group."""
+    from ..estimators import checkpoint_differs
 
-    if distributed_world()[1] == 1:
-        return
-    import os
-
-    mine = [os.path.getsize(ckpt), file_sha256(ckpt)] if os.path.isfile(ckpt) else None
-    rank_0s = from_rank_0(lambda: mine)
-    differ = int(reduce_sum([0.0 if mine == rank_0s else 1.0])[0])
+    differ, rank_0_has = checkpoint_differs(ckpt)
     if differ:
-        has = "has none" if rank_0s is None else "has one"
+        has = "has one" if rank_0_has else "has none"
         raise UserError(f"{differ} rank(s) on other machines do not read rank 0's checkpoint {ckpt} (rank 0 {has}; theirs differs), so "
                         "the ranks would resume from different epochs: put --out in a folder every machine shares, or delete "
                         f"{ckpt} on every machine to train from the start.")
@@ -220,4 +266,4 @@ def check_same_checkpoint(ckpt: str) -> None:
 _STORE_ERRORS = ("torch.distributed.DistStoreError:", "torch.distributed.DistNetworkError:", "torch.distributed.DistError:")
 
 
-__all__ = ["JOIN_TIMEOUT_NODES", "JOIN_TIMEOUT_ONE", "NODE_OPTIONS", "Nodes", "check_master", "check_same_checkpoint", "join_run", "nodes_from_options", "rendezvous_failed"]
+__all__ = ["JOIN_TIMEOUT_NODES", "JOIN_TIMEOUT_ONE", "NODE_OPTIONS", "Nodes", "check_master", "host_port", "master_host", "check_same_checkpoint", "join_run", "nodes_from_options", "rendezvous_failed"]

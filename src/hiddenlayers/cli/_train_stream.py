@@ -42,6 +42,7 @@ from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
 from ._validation import validation_failed, validation_source
+from ._worker_death import died
 
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
 #: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
@@ -189,9 +190,16 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
         # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
         lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
         shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith("internal error"))
-        if shown:
+        if shown and not shown[0].startswith("internal error"):
             raise UserError(shown[0])
-        if nodes is not None and nodes.nnodes > 1:
+        several = nodes is not None and nodes.nnodes > 1
+        # a worker killed here (kill -9, out of memory) said nothing: torchrun's summary names it, before the others' broken connection
+        gone = died(stderr, "a re-run of the same commands on every machine resumes from the checkpoint of the last whole epoch, if "
+                            "one was written" if several else "a re-run of the same command resumes from the checkpoint of the last "
+                            "whole epoch, if one was written", errors_said=bool(shown))
+        if gone is not None or shown:
+            raise UserError(gone or shown[0])
+        if several and nodes is not None:
             raise UserError(rendezvous_failed(stderr, nodes) or f"this machine's {workers} worker(s) failed (exit {returncode}); the "
                             "other machines' output says why, or train on one machine (drop --nnodes) to see it.")
         raise UserError(f"the {workers} workers failed (exit {returncode}); rerun with --workers 1 to see why.")
@@ -303,7 +311,6 @@ def run_train_stream(
     ``log``: ``--log``'s CSV file, one row per pass written by rank 0 as the fit runs; a restarted run adds to it (:mod:`._log`).
     ``typed``: the options the user typed (by parameter name), so a ``--validation-fraction`` the fit would ignore is refused.
     """
-    from ..data import ParquetSource
     from ..estimators import shared_scan
     from ..training import is_writer, shutdown_distributed
 
@@ -323,8 +330,7 @@ def run_train_stream(
     model = None
     try:
         join_run(join_timeout, ckpt)  # the process group under torchrun, its ranks resuming from one checkpoint
-        src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=sample_weight,
-                            max_categories=max_categories, data_checks=check)  # --no-check: the pass keeps no check bookkeeping
+        src = _source(data, target, features, sample_weight, max_categories, check)  # rank 0's files on every machine
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
         val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
                                                                 max_categories=max_categories)  # its footers too
@@ -388,6 +394,28 @@ def _early_stopping_for(src: Any, params: dict[str, Any], validation: str | None
     except ValueError as exc:
         raise _training_failed(exc) from None
     return params
+
+
+def _source(data: str, target: str, features: str | None, weight: str | None, max_categories: int, check: bool) -> Any:
+    """DATA's :class:`~hiddenlayers.data.ParquetSource` (``check``: the data check's bookkeeping; ``--no-check`` keeps none),
+    its files compared with rank 0's under ``--workers`` (each machine reads its own copy) before their footers plan anything."""
+    from ..data import ParquetSource
+
+    src = ParquetSource(data, target=target, features=features.split(",") if features else None, weight=weight,
+                        max_categories=max_categories, data_checks=check)
+    _same_files(src, "DATA")
+    return src
+
+
+def _same_files(src: Any, option: str) -> None:
+    """Under ``--workers``: ``src``'s files (``option``'s: DATA or ``--validation``) are rank 0's on every machine
+    (:func:`~hiddenlayers.estimators.check_same_files`), else one line naming the option."""
+    from ..estimators import check_same_files
+
+    try:
+        check_same_files(src, "training" if option == "DATA" else "validation")
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
 
 
 def _rank_0_check(src: Any, task: str) -> Any:
@@ -468,6 +496,7 @@ def _check_validation_source(model: Any, src: Any, scan: Any, val: Any, path: st
     refusal one line naming ``--validation``."""
     from ..estimators import stream_validation
 
+    _same_files(val, "--validation")  # under --workers: rank 0's files on every machine, before rank 0 reads their rows
     try:
         stream_validation(model, src, scan, val, None, None)
     except ValueError as exc:

@@ -67,11 +67,9 @@ def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
     if not isinstance(was, dict):
         return "the checkpoint's record of its files cannot be read"
     now = new["files"]
-    added, removed = sorted(set(now) - set(was)), sorted(set(was) - set(now))
-    if added:
-        return f"{_names(added)} {'was' if len(added) == 1 else 'were'} added"
-    if removed:
-        return f"{_names(removed)} {'is' if len(removed) == 1 else 'are'} gone"
+    membership = _membership(was, now, ("was added", "were added"), ("is gone", "are gone"))
+    if membership is not None:
+        return membership
     for name in sorted(now):
         a, b = was[name] if isinstance(was[name], dict) else {}, now[name]
         if a.get("rows") is not None and b["rows"] is not None and a.get("rows") != b["rows"]:
@@ -86,6 +84,36 @@ def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
     return None
 
 
+def machine_difference(rank_0s: dict[str, Any], ours: dict[str, Any]) -> str | None:
+    """What differs from rank 0's files ``rank_0s`` to this machine's ``ours`` (fingerprints' ``"files"``), in words ("there":
+    this machine), or None. Modification times are not compared: copies on two machines rarely share them. So a Parquet file is
+    told by its size, rows and footer digest, a CSV file by its size alone."""
+    membership = _membership(rank_0s, ours, ("is there and not on rank 0's machine", "are there and not on rank 0's machine"),
+                             ("is on rank 0's machine and not there", "are on rank 0's machine and not there"))
+    if membership is not None:
+        return membership
+    for name in sorted(ours):
+        a, b = rank_0s[name] if isinstance(rank_0s[name], dict) else {}, ours[name]
+        if a.get("rows") != b["rows"]:
+            return f"'{name}' holds {_number(b['rows'])} rows there, {_number(a.get('rows'))} on rank 0's machine"
+        if a.get("bytes") != b["bytes"]:
+            return f"'{name}' is {_number(b['bytes'])} bytes there, {_number(a.get('bytes'))} on rank 0's machine"
+        if a.get("footer") != b["footer"]:
+            return f"'{name}' holds other values there (its Parquet footer differs from rank 0's)"
+    return None
+
+
+def _membership(was: dict[str, Any], now: dict[str, Any], added: tuple[str, str], removed: tuple[str, str]) -> str | None:
+    """The files in ``now`` and not in ``was``, said with ``added`` (the words after one name, after several), else those
+    in ``was`` and not in ``now`` with ``removed``; None when both hold the same paths."""
+    new, gone = sorted(set(now) - set(was)), sorted(set(was) - set(now))
+    if new:
+        return f"{_names(new)} {added[len(new) > 1]}"
+    if gone:
+        return f"{_names(gone)} {removed[len(gone) > 1]}"
+    return None
+
+
 def _number(n: Any) -> str:
     """``n`` with thousands separators, or "?" for a value that is no count (a damaged record)."""
     return f"{n:,}" if isinstance(n, int) else "?"
@@ -97,4 +125,4 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-__all__ = ["fingerprint", "fingerprint_change", "footer_digest"]
+__all__ = ["fingerprint", "fingerprint_change", "footer_digest", "machine_difference"]

@@ -17,6 +17,10 @@ _EXPORTS = {
     "refuse_unit_counts": "._stream_plan",
     # a streamed fit's statistics pass read by rank 0 alone under torch.distributed, the others given its result (train DIR too)
     "shared_scan": "._stream_plan",
+    # every rank's files and checkpoint compared with rank 0's before a row is read (each machine reads its own disk)
+    "check_same_files": "._same_on_ranks",
+    "check_same_checkpoint": "._same_on_ranks",
+    "checkpoint_differs": "._same_on_ranks",
     "CheckpointScalingMismatch": "._target_scale",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",

@@ -72,6 +72,7 @@ from ..training import STOP_REASONS, History, NoImprovement
 from ._backup import backup_callback, stream_checkpoint
 from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
 from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._same_on_ranks import check_same_checkpoint, check_same_files
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
     agreed_seed,
@@ -141,18 +142,32 @@ def fit_source(est: _BaseMLP, src: ParquetSource, incremental: bool, given_val: 
     init_from_env()  # under torchrun, its process group (the command line has joined it already; else one process)
     rank, world = distributed_world()
     est._validate_params()
+    _same_as_rank_0(src, given_val)  # each machine reads its own disk: its files as rank 0's, before their footers plan anything
     # too few units for early stopping or the ranks: refused from the footers, before the statistics pass reads every row
     refuse_unit_counts(src, bool(est.early_stopping and not incremental and given_val is None), est.validation_fraction, world)
+    # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
+    ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
+    check_same_checkpoint(ckpt)  # every rank resumes from rank 0's, not its own machine's older file or none
     scan = shared_scan(src)  # under torchrun: rank 0 reads the files, the others take its statistics
     check_target(src, scan, is_classifier(est))
     fresh = forget_if_fresh(est, incremental)
     with agreed_seed(est, fresh, world):  # every rank starts from rank 0's initial weights
-        return _fit_planned(est, src, scan, incremental, fresh, rank, world, given_val)
+        return _fit_planned(est, src, scan, incremental, fresh, rank, world, given_val, ckpt)
+
+
+def _same_as_rank_0(src: ParquetSource, given_val: tuple[Any, Any, Any] | None) -> None:
+    """Under ``torch.distributed``: the training files, and a validation source's, are rank 0's (:func:`~._same_on_ranks.check_same_files`)."""
+    from ..data import ParquetSource
+
+    check_same_files(src)
+    if given_val is not None and isinstance(given_val[0], ParquetSource):
+        check_same_files(given_val[0], "validation")
 
 
 def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool, fresh: bool, rank: int, world: int,
-                 given_val: tuple[Any, Any, Any] | None) -> _BaseMLP:
-    """:func:`fit_source` once the source is scanned and the ranks share a seed: the plan, then the passes."""
+                 given_val: tuple[Any, Any, Any] | None, ckpt: str | None) -> _BaseMLP:
+    """:func:`fit_source` once the source is scanned and the ranks share a seed: the plan, then the passes (``ckpt``: the
+    checkpoint file, or None)."""
     from ..training import agreed_interrupts
 
     classifier = is_classifier(est)
@@ -164,8 +179,6 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
                      record=trained_on(src, est, None if val is None else val.record), strict=backup_callback(est) is not None,
                      older=older_rows(scan, None if val is None else val.rows))
-    # BackupAndRestore's backup.pt, else $HIDDENLAYERS_CHECKPOINT (partial_fit keeps none; with BackupAndRestore it is refused)
-    ckpt = stream_checkpoint(est, os.environ.get(CHECKPOINT_ENV)) if not incremental else None
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)

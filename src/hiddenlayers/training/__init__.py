@@ -95,6 +95,7 @@ _EXPORTS = {
     "agreed_interrupts": "._distributed",
     "distributed_world": "._distributed",
     "from_rank_0": "._distributed",
+    "from_every_rank": "._distributed",
     "gradient_sync": "._distributed",
     "init_from_env": "._join",
     "is_writer": "._distributed",

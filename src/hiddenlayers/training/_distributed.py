@@ -173,6 +173,21 @@ def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (Valu
     return answer[1]
 
 
+def from_every_rank(value: Any) -> list[Any]:
+    """Every rank's ``value``, in rank order, on every rank (``all_gather_object``); ``[value]`` in one process.
+
+    For a few plain values (text, numbers, lists: they are pickled to travel, and a rank unpickles only what the ranks of the
+    same command made): what a rank found that the others must say too, so that every rank stops with the same line."""
+    _, world = distributed_world()
+    if world == 1:
+        return [value]
+    import torch.distributed as dist
+
+    out: list[Any] = [None] * world
+    dist.all_gather_object(out, value)
+    return out
+
+
 def is_writer() -> bool:
     """Whether this process writes files (rank 0, or no process group)."""
     return distributed_world()[0] == 0
@@ -261,6 +276,6 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
 
 
 __all__ = [
-    "AgreedInterrupt", "agreed_interrupts", "GradientSync", "barrier", "distributed_world", "from_rank_0", "gradient_sync",
+    "AgreedInterrupt", "agreed_interrupts", "GradientSync", "barrier", "distributed_world", "from_every_rank", "from_rank_0", "gradient_sync",
     "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
 ]

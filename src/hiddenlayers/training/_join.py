@@ -82,7 +82,7 @@ def init_from_env(timeout_s: float = 60.0, collective_timeout_s: float | None = 
     except Exception as exc:
         quiet.restore()  # c10d raises RuntimeError / DistNetworkError / DistStoreError / ValueError
         raise DistributedError(
-            f"cannot form the process group at {addr}:{port} within {timeout_s:g} s ({_first_line(exc)}): "
+            f"cannot form the process group at {f'[{addr}]' if ':' in addr else addr}:{port} within {timeout_s:g} s ({_first_line(exc)}): "
             "check --master-addr/--master-port and that every worker started."
         ) from None
     quiet.restore()
