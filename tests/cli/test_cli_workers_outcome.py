@@ -255,3 +255,38 @@ def test_a_worker_that_exited_without_a_word_is_named_with_its_status():
     broken = "[rank2]: error: internal error RuntimeError: Connection closed by peer\n"  # said something: that, not "nothing"
     with pytest.raises(UserError, match=r"^internal error RuntimeError: Connection closed by peer$"):
         workers_outcome(1, False, None, broken + quiet, 2)
+
+
+def test_a_lost_connection_is_an_effect_shown_after_the_cause():
+    """A worker whose peer died now says 'the connection to another rank was lost' (no longer 'internal error ... please
+    report it'): still an effect, so the killed rank (torchrun's summary) or another worker's own error comes first, and
+    alone it is what the launcher shows."""
+    lost = ("[rank1]: error: the connection to another rank was lost during training (connection closed by peer): a process of "
+            "this run stopped\n")
+    with pytest.raises(UserError, match=r"^rank 0 \(local rank 0 on this machine\) was killed by SIGKILL"):
+        workers_outcome(1, False, None, lost + _KILLED, 2)
+    with pytest.raises(UserError, match=r"^training failed: bad$"):
+        workers_outcome(1, False, None, lost + "[rank0]: error: training failed: bad\n", 2)
+    with pytest.raises(UserError, match=r"^the connection to another rank was lost during training"):
+        workers_outcome(1, False, None, lost, 2)
+
+
+def test_a_worker_whose_peer_died_says_so_in_one_line_not_internal_error(monkeypatch, capsys):
+    """The CLI of a worker (WORLD_SIZE > 1) whose collective failed in gloo ('Connection closed by peer'): one line naming
+    what happened and the fix, exit 1; it said 'internal error RuntimeError: ... please report it'. Without a group
+    (WORLD_SIZE unset) the same error stays an internal error."""
+    from typer.core import TyperGroup
+
+    from hiddenlayers.cli._app import app
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:23456")
+
+    monkeypatch.setattr(TyperGroup, "main", broken)
+    for world, said in (("2", "error: the connection to another rank was lost during training (connection closed by peer): "),
+                        ("1", "error: internal error RuntimeError: ")):
+        monkeypatch.setenv("WORLD_SIZE", world)
+        with pytest.raises(SystemExit) as exit_:
+            app(["info", "x"])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 1 and err.startswith(said) and err.count("\n") == 1, err

@@ -168,3 +168,23 @@ def test_a_rank_0_that_dies_while_the_others_wait_leaves_them_one_line() -> None
     assert line.startswith("DistributedError: rank 0 stopped while the other ranks waited for its work (the process group's store "
                            "closed: ") and line.endswith("): rank 0's own output, on node 0, says why."), outs
     assert "\n" not in line and "Traceback" not in outs[1][1], outs[1][1]
+
+
+@pytest.mark.parametrize(("world", "exc", "said"), [
+    ("2", RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection closed by peer [127.0.0.1]:23456"), "connection closed by peer"),
+    ("4", RuntimeError("[gloo/transport/tcp/pair.cc:589] Read error [::1]:41234: Connection reset by peer"), "connection reset by peer"),
+    ("2", RuntimeError("[gloo/transport/tcp/pair.cc:598] Write error: Broken pipe"), "broken pipe"),
+    ("1", RuntimeError("Connection closed by peer"), None),  # no group: not a lost rank
+    ("2", RuntimeError("mat1 and mat2 shapes cannot be multiplied"), None),  # a bug stays a bug
+    ("2", ValueError("Connection closed by peer"), None),
+])
+def test_a_collective_whose_peer_went_away_is_one_line(monkeypatch, world, exc, said) -> None:
+    from hiddenlayers.training import lost_peer_line
+
+    monkeypatch.setenv("WORLD_SIZE", world)
+    line = lost_peer_line(exc)
+    if said is None:
+        assert line is None
+    else:
+        assert line is not None and f"({said})" in line and "\n" not in line
+        assert line.startswith("the connection to another rank was lost during training") and "resumes from the checkpoint" in line

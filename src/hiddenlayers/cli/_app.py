@@ -83,8 +83,11 @@ class _Group(TyperGroup):
             sys.stderr.write(f"{exc}\n")
             code = EXIT_INTERRUPTED
         except Exception as exc:
+            lost = _lost_peer(exc)
             if is_user_error(exc):
                 code = _fail(one_line(exc), EXIT_USER, exc if debug else None)
+            elif lost is not None:  # a worker whose peer died mid-run: the cause is on the peer's machine, not a bug here
+                code = _fail(lost, EXIT_INTERNAL, exc if debug else None)
             else:
                 code = _fail(
                     f"internal error {type(exc).__name__}: {one_line(exc)} (rerun with --debug for the traceback, and please report it)",
@@ -139,6 +142,15 @@ def _trained_params(argv: list[str]) -> set[str]:
 def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
     """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr."""
     note(one_line(message) if isinstance(message, Warning) else " ".join(str(message).split()))
+
+
+def _lost_peer(exc: BaseException) -> str | None:
+    """:func:`hiddenlayers.training.lost_peer_line` for a worker of a process group (imports PyTorch only then)."""
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+        return None
+    from ..training import lost_peer_line
+
+    return lost_peer_line(exc)
 
 
 def _fail(message: str, code: int, exc: BaseException | None) -> int:

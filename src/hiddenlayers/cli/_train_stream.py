@@ -47,6 +47,8 @@ from ._worker_death import died
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
 #: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
 RESULT_ENV = "HIDDENLAYERS_RESULT_FILE"
+#: how a worker's error line starts when it is the effect of another rank's failure, not its cause (shown after the causes)
+_EFFECTS = ("internal error", "the connection to another rank was lost")
 
 
 def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Nodes | None = None) -> int:
@@ -187,10 +189,10 @@ def workers_outcome(returncode: int, interrupted: bool, result: dict[str, Any] |
         return EXIT_INTERRUPTED, "note: the workers stopped before rank 0 saved a model: nothing was saved"  # then the command's "interrupted"
     if returncode:
         # torchrun's own report is pages long: show the workers' one-line errors instead. A worker's own error (a full disk,
-        # bad data) comes first: the others then fail as 'internal error' (gloo's 'Connection closed by peer'), an effect
+        # bad data) comes first: the others then fail with a lost connection (training.lost_peer_line) or an internal error, effects
         lines = [ln for ln in stderr.splitlines() if ln.startswith("error:") or ln.startswith("[") and "error:" in ln]
-        shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith("internal error"))
-        if shown and not shown[0].startswith("internal error"):
+        shown = sorted(dict.fromkeys(ln[ln.index("error:") + len("error: "):] for ln in lines), key=lambda e: e.startswith(_EFFECTS))
+        if shown and not shown[0].startswith(_EFFECTS):
             raise UserError(shown[0])
         several = nodes is not None and nodes.nnodes > 1
         # a worker killed here (kill -9, out of memory) said nothing: torchrun's summary names it, before the others' broken connection

@@ -98,6 +98,7 @@ _EXPORTS = {
     "from_every_rank": "._distributed",
     "gradient_sync": "._distributed",
     "init_from_env": "._join",
+    "lost_peer_line": "._join",
     "is_writer": "._distributed",
     "load_checkpoint": "._distributed",
     "reduce_sum": "._distributed",

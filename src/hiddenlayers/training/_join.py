@@ -229,4 +229,26 @@ class _QuietStderr:
             self._saved = -1
 
 
-__all__ = ["DistributedError", "Heartbeat", "forget_group", "init_from_env", "rank_0_key", "wait_for_rank_0"]
+#: what gloo (and NCCL's socket layer) say when the rank at the other end of a collective went away
+_PEER_GONE = ("Connection closed by peer", "Connection reset by peer", "Broken pipe", "Connection refused")
+
+
+def lost_peer_line(exc: BaseException) -> str | None:
+    """One line for a collective that failed because another rank went away (killed, out of memory, its machine down),
+    in a process of a group of several (``WORLD_SIZE`` > 1); None for any other error.
+
+    Why: the rank whose peer died sees only the transport's ``RuntimeError`` ("Connection closed by peer"), which says
+    nothing of the cause or the fix; the cause is on the dead rank's machine, and the fix is to re-run from the checkpoint.
+    """
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1 or not isinstance(exc, RuntimeError):
+        return None
+    text = str(exc)
+    said = next((s for s in _PEER_GONE if s in text), None)
+    if said is None:
+        return None
+    return (f"the connection to another rank was lost during training ({said.lower()}): a process of this run stopped (killed, "
+            "out of memory, or its machine went down), and its own output, on its machine, says why; re-running the same command on "
+            "every machine resumes from the checkpoint of the last whole epoch, if one was written.")
+
+
+__all__ = ["DistributedError", "Heartbeat", "forget_group", "init_from_env", "lost_peer_line", "rank_0_key", "wait_for_rank_0"]
