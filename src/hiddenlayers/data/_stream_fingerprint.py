@@ -5,7 +5,10 @@ on other files (one added, removed, rewritten) is refused instead of going on si
 epochs and early-stopping state of the old ones. Nothing is read but the files' metadata: each file's size and
 modification time (``os.stat``) and, for Parquet, its rows from the footers (its row groups' counts) and a digest of its
 footer's bytes (SHA-256 of the Thrift footer the file ends with: one small read; it holds every column chunk's sizes,
-offsets and statistics, so a rewrite with other values almost always changes it). Paths are relative to the folder
+offsets and statistics). A rewrite with other rows, columns, row groups or extremes changes it; one that changes a few
+values inside their column's range usually does not (pyarrow's plain-encoded doubles keep their chunk's size whatever the
+values, and a flipped label in a dictionary-encoded column kept it too): such an edit in place is not seen, and the docs
+say to delete the checkpoint after one. Paths are relative to the folder
 holding the files, so a folder moved or named another way (``data/`` or ``/abs/data``) has the same fingerprint.
 
 What identifies a file: for Parquet its size, rows and footer digest, not its modification time, so a copy that did not
