@@ -355,3 +355,28 @@ def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(t
     result = run(*args)
     assert_user_error(result, "data check: 4 labelled row(s) for 4 classes, one row per class: give several rows per class (better: dozens)")
     assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()
+
+
+def test_a_resume_on_a_parquet_file_with_a_new_time_but_its_footer_says_so_once(tmp_path, monkeypatch):
+    """A label corrected in place keeps the Parquet footer (sizes, min/max), so the re-run resumed on the edited file without a
+    word, as it resumes a copy that did not keep times (the two look the same). It still resumes, with one note naming the
+    file and the fix; an untouched re-run has no such note."""
+    import os
+
+    from hiddenlayers.data import ParquetSource
+
+    d, out = _folder(tmp_path), tmp_path / "model.safetensors"
+    ckpt = tmp_path / "model.safetensors.ckpt"
+    with monkeypatch.context() as mp:
+        mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
+        with pytest.raises(RuntimeError, match="killed"):
+            hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[_Killed()]).fit(ParquetSource(str(d), target="y"))
+    frame = pd.read_parquet(d / "part1.parquet")
+    frame.loc[7, "y"] = 1 - frame.loc[7, "y"]  # a corrected label: same size, rows and footer
+    frame.to_parquet(d / "part1.parquet", row_group_size=100)
+    st = os.stat(d / "part1.parquet")
+    os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
+    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert "note: resuming from the checkpoint" in result.stderr
+    assert (f"note: 'part1.parquet' has another modification time than when {ckpt} was written, with the same size, rows and "
+            f"Parquet footer: resuming with it as the same file (a copy). If you edited values in place, delete {ckpt}") in result.stderr

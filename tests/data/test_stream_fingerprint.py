@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiddenlayers.data import ParquetSource, fingerprint_change
+from hiddenlayers.data import ParquetSource, fingerprint_change, retimed
 
 
 def _write(folder, values: np.ndarray, suffix: str = "parquet") -> None:
@@ -43,6 +43,7 @@ def test_a_parquet_copy_that_did_not_keep_times_is_the_same_files(tmp_path):
     new = ParquetSource(str(tmp_path / "b"), target="y").fingerprint()
     assert new["files"]["t.parquet"]["mtime_ns"] != old["files"]["t.parquet"]["mtime_ns"]
     assert fingerprint_change(old, new) is None
+    assert retimed(old, new) == ["t.parquet"] and retimed(old, old) == []  # what train DIR's resume note names
 
 
 def test_a_parquet_file_rewritten_with_its_size_rows_and_time_is_told_by_its_footer(tmp_path):

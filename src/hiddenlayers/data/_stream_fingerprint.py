@@ -89,6 +89,17 @@ def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
     return None
 
 
+def retimed(old: Any, new: dict[str, Any]) -> list[str]:
+    """The Parquet files of ``new`` that the fingerprint ``old`` records with the same footer digest but another modification
+    time, sorted: a copy that did not keep times, or a file edited in place inside its columns' ranges (the footer holds no
+    digest of the values), which :func:`fingerprint_change` cannot tell apart and lets resume. The caller says so."""
+    was = old.get("files") if isinstance(old, dict) else None
+    if not isinstance(was, dict):
+        return []
+    return [name for name, b in sorted(new["files"].items()) if isinstance(was.get(name), dict) and b.get("footer") is not None
+            and was[name].get("footer") == b["footer"] and was[name].get("mtime_ns") != b["mtime_ns"]]
+
+
 def _number(n: Any) -> str:
     """``n`` with thousands separators, or "?" for a value that is no count (a damaged record)."""
     return f"{n:,}" if isinstance(n, int) else "?"
@@ -100,4 +111,4 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-__all__ = ["fingerprint", "fingerprint_change", "footer_digest"]
+__all__ = ["fingerprint", "fingerprint_change", "footer_digest", "retimed"]
