@@ -8,6 +8,7 @@ The launcher now takes the node options, refuses inconsistent ones and checks th
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -223,15 +224,17 @@ def test_two_machines_on_loopback_train_as_one_process(tmp_path):
     env.update(PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
     two = tmp_path / "two.safetensors"
 
-    def node(rank: int) -> subprocess.Popen[str]:
+    def node(rank: int, *extra: str) -> subprocess.Popen[str]:
         cmd = [sys.executable, "-m", "hiddenlayers", "train", str(d), *fit, "--out", str(two), "--workers", "1", "--nnodes", "2",
-               "--node-rank", str(rank), "--master-addr", "127.0.0.1", "--master-port", str(port), "--join-timeout", "60"]
+               "--node-rank", str(rank), "--master-addr", "127.0.0.1", "--master-port", str(port), "--join-timeout", "60", *extra]
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    nodes = [node(1), node(0)]
+    nodes = [node(1, "--json"), node(0)]
     outs = [p.communicate(timeout=120) for p in nodes]
     assert [p.returncode for p in nodes] == [0, 0], outs
     assert outs[0][1].strip() == "note: this machine's 1 worker(s) finished; node 0 (127.0.0.1) saved the model and says where"
+    # node 1's --json: a document on stdout (it was empty), saying node 0 saved the model
+    assert json.loads(outs[0][0]) == {"model": None, "saved_by": "node 0 (127.0.0.1)", "node_rank": 1, "nnodes": 2, "processes": 1}
     assert f"note: saved {two}" in outs[1][1] and "(2 processes)" in outs[1][1], outs[1][1]
     one = tmp_path / "one.safetensors"
     ok("train", d, *fit, "--out", one)

@@ -108,7 +108,17 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
         raise Interrupted(message)
     if message:
         sys.stderr.write(message + "\n")
+    if code == 0 and result is None and nodes.node_rank > 0 and "--json" in argv:
+        sys.stdout.write(json.dumps(other_node_summary(nodes, workers), indent=2) + "\n")
     return code
+
+
+def other_node_summary(nodes: Nodes, workers: int) -> dict[str, Any]:
+    """``--json``'s document on a machine other than node 0 once its workers finished: rank 0 runs on node 0 and saves there,
+    so no model and no figures here (``"model": null``), and who saved it. Without it, stdout was empty and a script's
+    ``json.loads`` of it failed, where the docs promise the JSON document on stdout."""
+    return {"model": None, "saved_by": f"node 0 ({nodes.master_addr})", "node_rank": nodes.node_rank, "nnodes": nodes.nnodes,
+            "processes": workers}
 
 
 @contextmanager
