@@ -43,3 +43,32 @@ def test_the_onnx_runner_pads_with_the_same_function_and_without_torch() -> None
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "[[1, 2, -1]] False", out.stdout
+
+
+@given(st.lists(st.integers(-50, 50), min_size=1, max_size=6), st.floats(0.01, 0.99))
+@settings(max_examples=40, deadline=None)
+def test_pad_ids_refuses_ids_with_a_fraction_instead_of_cutting_them(ids: list[int], frac: float) -> None:
+    """``3.7`` was copied into the int64 array as id 3: another token, silently. A whole-number float is an id."""
+    import pytest
+
+    from hiddenlayers.exceptions import DataError
+
+    whole = np.asarray(ids, dtype=np.float64)
+    np.testing.assert_array_equal(pad_ids([whole]), [ids])
+    with pytest.raises(DataError, match="not a whole-number token id"):
+        pad_ids([np.array([1]), whole + frac])
+
+
+def test_pad_ids_refuses_a_2d_sequence_nan_text_and_a_negative_step_count_in_one_line() -> None:
+    import pytest
+
+    from hiddenlayers.exceptions import DataError
+
+    with pytest.raises(DataError, match=r"sequence 0 of pad_ids is 2-D, shape \(2, 2\)"):
+        pad_ids([np.array([[1, 2], [3, 4]])])
+    with pytest.raises(DataError, match="holds nan"):
+        pad_ids([np.array([1.0, np.nan])])
+    with pytest.raises(DataError, match="holds 'a'"):
+        pad_ids([np.array(["a", "b"])])
+    with pytest.raises(DataError, match="steps must be an int >= 0"):
+        pad_ids([np.array([1, 2])], steps=-1)

@@ -8,6 +8,7 @@ The launcher now takes the node options, refuses inconsistent ones and checks th
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -143,19 +144,50 @@ def test_an_unreachable_node_0_is_one_line_after_the_join_timeout(launcher):
 
 
 def test_node_r_polls_until_node_0_answers():
-    """A machine started before node 0 waits for it (each failed connect, a sleep), rather than failing at once."""
-    port, server = _free_port(), socket.socket()
+    """A machine started before node 0 waits for it (each failed connect, a sleep), rather than failing at once. Node 0 is
+    what torchrun's static rendezvous starts there: a TCPStore server, which the check's handshake must find."""
+    import datetime
+
+    from torch.distributed import TCPStore
+
+    port, stores = _free_port(), []
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:  # node 0 comes up during the first wait
         slept.append(seconds)
         if len(slept) == 1:
-            server.bind(("127.0.0.1", port))
-            server.listen()
+            stores.append(TCPStore("127.0.0.1", port, None, True, datetime.timedelta(seconds=30), wait_for_workers=False))
 
-    with server:
-        check_master(Nodes(2, 1, "127.0.0.1", port, 30.0), sleep=sleep)
-    assert len(slept) == 1 and 0 < slept[0] <= 0.5
+    check_master(Nodes(2, 1, "127.0.0.1", port, 30.0), sleep=sleep)
+    assert len(slept) == 1 and 0 < slept[0] <= 0.5 and stores[0].num_keys() >= 0  # the server is still serving
+
+
+def test_a_listener_that_is_no_rendezvous_store_is_one_line_within_the_join_timeout():
+    """Another program on node 0's port accepts the connection and never answers: torch's store client waited for its
+    handshake past 10 minutes whatever --join-timeout said (torchrun hung there before any of our code ran). Now the check
+    itself shakes hands, and after --join-timeout (here 1 s) says what listens is not node 0's store."""
+    import threading
+
+    from hiddenlayers.cli._common import UserError
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()  # accepts (the kernel's backlog), never answers
+        port, raised = other.getsockname()[1], []
+
+        def check() -> None:
+            try:
+                check_master(Nodes(2, 1, "127.0.0.1", port, 1.0))
+            except UserError as exc:
+                raised.append(str(exc))
+
+        thread = threading.Thread(target=check, daemon=True)
+        thread.start()
+        thread.join(20)  # the old code was still waiting here
+        assert not thread.is_alive(), "the check hung on a listener that never answers"
+    assert raised == [f"something listens at 127.0.0.1:{port} but does not answer as node 0's rendezvous store (torchrun's) within "
+                      "1 s: another program holds that port there, or an old run hangs on it; check --master-port (the same on every "
+                      "machine) and what listens on it (`ss -ltnp` on node 0)."]
 
 
 def test_the_launch_is_static_rendezvous_with_the_join_timeout(monkeypatch, tmp_path):
@@ -234,15 +266,17 @@ def test_two_machines_on_loopback_train_as_one_process(tmp_path):
     env.update(PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
     two = tmp_path / "two.safetensors"
 
-    def node(rank: int) -> subprocess.Popen[str]:
+    def node(rank: int, *extra: str) -> subprocess.Popen[str]:
         cmd = [sys.executable, "-m", "hiddenlayers", "train", str(d), *fit, "--out", str(two), "--workers", "1", "--nnodes", "2",
-               "--node-rank", str(rank), "--master-addr", addr, "--master-port", str(port), "--join-timeout", "60"]
+               "--node-rank", str(rank), "--master-addr", addr, "--master-port", str(port), "--join-timeout", "60", *extra]
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    nodes = [node(1), node(0)]
+    nodes = [node(1, "--json"), node(0)]
     outs = [p.communicate(timeout=120) for p in nodes]
     assert [p.returncode for p in nodes] == [0, 0], outs
     assert outs[0][1].strip() == f"note: this machine's 1 worker(s) finished; node 0 ({addr.strip('[]')}) saved the model and says where"
+    # node 1's --json: a document on stdout (it was empty), saying node 0 saved the model
+    assert json.loads(outs[0][0]) == {"model": None, "saved_by": f"node 0 ({addr.strip('[]')})", "node_rank": 1, "nnodes": 2, "processes": 1}
     assert f"note: saved {two}" in outs[1][1] and "(2 processes)" in outs[1][1], outs[1][1]
     one = tmp_path / "one.safetensors"
     ok("train", d, *fit, "--out", one)

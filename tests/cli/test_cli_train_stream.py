@@ -92,10 +92,8 @@ class _Killed(hl.Callback):
             raise RuntimeError("killed")
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
-    """A run killed mid-fit, then a file added to the folder: the re-run resumed silently on the new files; now one line naming
-    the file and the fix, the checkpoint kept."""
+def _killed_run(tmp_path, monkeypatch):
+    """``(folder, model path, checkpoint)`` of a streamed fit of :func:`_folder` killed at epoch 2, its checkpoint left."""
     from hiddenlayers.data import ParquetSource
 
     d, out = _folder(tmp_path), tmp_path / "model.safetensors"
@@ -104,6 +102,16 @@ def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tm
         mp.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
         with pytest.raises(RuntimeError, match="killed"):
             hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, callbacks=[_Killed()]).fit(ParquetSource(str(d), target="y"))
+    return d, out, ckpt
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_checkpoint_of_other_files_is_one_line_exit_2_before_the_data_check(tmp_path, monkeypatch):
+    """A run killed mid-fit, then a file added to the folder: the re-run resumed silently on the new files; now one line naming
+    the file and the fix, the checkpoint kept."""
+    from hiddenlayers.data import ParquetSource
+
+    d, out, ckpt = _killed_run(tmp_path, monkeypatch)
     pd.read_parquet(d / "part1.parquet").to_parquet(d / "part2.parquet")
 
     def no_pass(*args, **kwargs):
@@ -355,3 +363,21 @@ def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(t
     result = run(*args)
     assert_user_error(result, "data check: 4 labelled row(s) for 4 classes, one row per class: give several rows per class (better: dozens)")
     assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()
+
+
+def test_a_resume_on_a_parquet_file_with_a_new_time_but_its_footer_says_so_once(tmp_path, monkeypatch):
+    """A label corrected in place keeps the Parquet footer (sizes, min/max), so the re-run resumed on the edited file without a
+    word, as it resumes a copy that did not keep times (the two look the same). It still resumes, with one note naming the
+    file and the fix (data/test_stream_fingerprint: files of the recorded times are named by no note)."""
+    import os
+
+    d, out, ckpt = _killed_run(tmp_path, monkeypatch)
+    frame = pd.read_parquet(d / "part1.parquet")
+    frame.loc[7, "y"] = 1 - frame.loc[7, "y"]  # a corrected label: same size, rows and footer
+    frame.to_parquet(d / "part1.parquet", row_group_size=100)
+    st = os.stat(d / "part1.parquet")
+    os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
+    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert "note: resuming from the checkpoint" in result.stderr
+    assert (f"note: 'part1.parquet' has another modification time than when {ckpt} was written, with the same size, rows and "
+            f"Parquet footer: resuming with it as the same file (a copy). If you edited values in place, delete {ckpt}") in result.stderr

@@ -56,7 +56,7 @@ def test_upsample_resizes_the_map_to_the_images_height_and_width():
 def test_gradcam_of_a_dense_layer_and_misused_upsample_are_one_line(cnn):
     net, X = cnn
     with pytest.raises(ValueError, match=r"^Grad-CAM needs a convolutional layer, whose output \(n, C, h, w\) has positions to average its "
-                                         r"gradients over; layer '4' is dense, output \(3,\) per row: its Grad-CAM would be one number per "
+                                         r"gradients over; layer '4' \(Linear\) has none, output \(3,\) per row: its Grad-CAM would be one number per "
                                          r"unit, gradient x activation: pass method='gradient_x_activation' \(or 'conductance'\), or a conv layer\.$"):
         layer_attribution(net, X, "4", target=0, method="gradcam")
     with pytest.raises(ValueError, match=r"^upsample= resizes a Grad-CAM map to the input's size; method='conductance' gives one number per "
@@ -84,3 +84,19 @@ def test_gradcam_of_an_image_classifier_reads_its_class_labels_and_pixels():
     want = ca.LayerGradCam(target.module, layer).attribute(xp, target=1).detach().numpy()
     got = hl.lens.layer_attribution(clf, X, "hidden1", target="b", method="gradcam", upsample=True)
     np.testing.assert_allclose(got, ca.LayerAttribution.interpolate(torch.from_numpy(want), (6, 6), "bilinear").numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_gradcam_of_a_sequence_networks_layers_says_what_they_are():
+    """A SequenceClassifier's 1-D convolution (MaskedConv, output (n, T, C)) was called 'recurrent' and its Grad-CAM 'one number
+    per unit'; its LSTM's last state (n, units) was called 'dense'. Each is named by its class, and the steps-first layer's
+    line says why Grad-CAM does not fit it and what does."""
+    from hiddenlayers.apps import SequenceClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 10, 3)).astype(np.float32), np.repeat([0, 1], 8)
+    clf = SequenceClassifier("conv4k3,lstm5", max_iter=1, early_stopping=False, random_state=0, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"layer 'hidden1' \(MaskedConv\) gives \(8, 4\) per row, steps first and units last, where "
+                                         r"Grad-CAM reads channels first: it would average over the units, not the steps\. .*'occlusion'\)\.$"):
+        layer_attribution(clf, X, "hidden1", target=1, method="gradcam")
+    with pytest.raises(ValueError, match=r"layer 'hidden2' \(PackedRecurrent\) has none, output \(5,\) per row"):
+        layer_attribution(clf, X, "hidden2", target=1, method="gradcam")

@@ -5,7 +5,8 @@ what a hand-run ``torchrun`` uses with those options): node 0's agent hosts the 
 other machine's agent dials it. torchrun itself, given an address nobody answers at, waits its rendezvous timeout (600 s by
 default, with C++ tracebacks) before any of our code runs. So the launcher checks first, in one line each
 (:func:`check_master`): ``HOST`` resolves; on node 0 it is an address of this machine and ``PORT`` is free there; on node
-``R > 0`` something answers at ``HOST:PORT`` within ``--join-timeout`` seconds. torchrun then gets a rendezvous timeout of
+``R > 0`` something answers at ``HOST:PORT`` within ``--join-timeout`` seconds, and answers as a ``TCPStore`` does (torch's
+store client, torchrun's agent's, waits for a silent listener's handshake past 10 minutes whatever its timeout). torchrun then gets a rendezvous timeout of
 ``--join-timeout`` (``--rdzv-conf timeout=S``, which static rendezvous passes to its store: how long node 0 waits for the others
 to join, and the others for node 0), so a machine that vanishes mid-launch stops the others after that time, not 10 minutes.
 """
@@ -208,15 +209,52 @@ def _wait_for_node_0(nodes: Nodes, infos: list[Any], sleep: Callable[[float], No
                 with socket.socket(family, kind, proto) as s:
                     s.settimeout(max(0.1, min(5.0, left)))
                     s.connect(sockaddr)
-                return
             except OSError as exc:
                 last = exc.strerror or type(exc).__name__
+                continue
+            answered = _store_answers(str(sockaddr[0]), nodes.master_port, max(1.0, left))
+            if answered is None:
+                return
+            if answered == "hung":
+                raise UserError(f"something listens at {nodes.where} but does not answer as node 0's rendezvous store (torchrun's) "
+                                f"within {max(1.0, left):g} s: another program holds that port there, or an old run hangs on it; "
+                                "check --master-port (the same on every machine) and what listens on it (`ss -ltnp` on node 0).")
+            last = answered
         if clock() - start >= nodes.join_timeout:
             break
         sleep(min(0.5, max(0.0, nodes.join_timeout - (clock() - start))))
     raise UserError(f"node 0 did not answer at {nodes.where} within {nodes.join_timeout:g} s ({last}): start the same command "
                     "with --node-rank 0 on that machine first, and check --master-addr and --master-port (the same on every machine) "
                     "and that a firewall lets the port through; --join-timeout waits longer.")
+
+
+def _store_answers(host: str, port: int, seconds: float) -> str | None:
+    """Whether what accepted a connection at ``host:port`` answers as a PyTorch ``TCPStore`` (torchrun's static rendezvous
+    store): None when a client's handshake succeeds within ``seconds``, ``"hung"`` when it did not return, else the error.
+
+    Why: torchrun's agent on node ``R > 0`` dials the store as such a client, and torch's client waits for the handshake's
+    reply without its timeout: against a listener that never answers (another program on the port, a hung process) it
+    waited past 10 minutes whatever ``--join-timeout`` said. The probe runs in a daemon thread, left behind if it hangs (the
+    command then stops); it joins nothing (no world size), so node 0's store counts only the real agents.
+    """
+    import datetime
+    import threading
+
+    from torch.distributed import TCPStore
+
+    outcome: list[str | None] = []
+
+    def probe() -> None:
+        try:
+            TCPStore(host, port, None, False, datetime.timedelta(seconds=seconds), wait_for_workers=False)
+            outcome.append(None)
+        except Exception as exc:  # noqa: BLE001 - any failure of the handshake: node 0 not (yet) there; polled again
+            outcome.append(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+
+    thread = threading.Thread(target=probe, name="hiddenlayers-store-probe", daemon=True)
+    thread.start()
+    thread.join(seconds + 1.0)
+    return outcome[0] if outcome else "hung"
 
 
 def rendezvous_failed(stderr: str, nodes: Nodes) -> str | None:

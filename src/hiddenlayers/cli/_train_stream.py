@@ -111,7 +111,17 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
         raise Interrupted(message)
     if message:
         sys.stderr.write(message + "\n")
+    if code == 0 and result is None and nodes.node_rank > 0 and "--json" in argv:
+        sys.stdout.write(json.dumps(other_node_summary(nodes, workers), indent=2) + "\n")
     return code
+
+
+def other_node_summary(nodes: Nodes, workers: int) -> dict[str, Any]:
+    """``--json``'s document on a machine other than node 0 once its workers finished: rank 0 runs on node 0 and saves there,
+    so no model and no figures here (``"model": null``), and who saved it. Without it, stdout was empty and a script's
+    ``json.loads`` of it failed, where the docs promise the JSON document on stdout."""
+    return {"model": None, "saved_by": f"node 0 ({nodes.master_addr})", "node_rank": nodes.node_rank, "nnodes": nodes.nnodes,
+            "processes": workers}
 
 
 @contextmanager
@@ -442,13 +452,21 @@ def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
     """A checkpoint ``ckpt`` trained on other columns or files than ``src``'s, or on other validation files than ``val``'s
     (``--validation``'s source, or None) (:func:`~hiddenlayers.estimators.check_trained_on`), or damaged: one line from the
     files' fingerprints, before the statistics pass reads every row (its network is judged after it)."""
-    from ..estimators import check_trained_on, read_checkpoint, trained_on, validation_files
+    from ..estimators import check_trained_on, read_checkpoint, retimed_files, trained_on, validation_files
+    from ..training import is_writer
 
     try:
         record = trained_on(src, validation=None if val is None else validation_files(val))
-        check_trained_on(read_checkpoint(ckpt), record, ckpt, warn_unrecorded=False)
+        saved = check_trained_on(read_checkpoint(ckpt), record, ckpt, warn_unrecorded=False)
     except ValueError as exc:
         raise _training_failed(exc) from None
+    retimed = retimed_files(saved, record) if is_writer() else []
+    if retimed:  # a copy without times, or an edit in place the footer cannot show: resumed, so say so once (rank 0)
+        many = len(retimed) > 1
+        shown = ", ".join(f"'{n}'" for n in retimed[:3]) + (f" and {len(retimed) - 3} more" if len(retimed) > 3 else "")
+        note(f"{shown} {'have' if many else 'has'} another modification time than when {ckpt} was written, with the same size, rows "
+             f"and Parquet footer: resuming with {'them' if many else 'it'} as the same {'files' if many else 'file'} (a copy). If "
+             f"you edited values in place, delete {ckpt} to train from the start: the footer does not show such an edit.")
 
 
 def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:

@@ -51,6 +51,7 @@ _EXPORTS = {
     "is_source": "._stream",
     "fingerprint_change": "._stream_fingerprint",
     "machine_difference": "._stream_fingerprint",
+    "retimed": "._stream_fingerprint",
     "stream_file_columns": "._stream_files",
     "check_columns": "._stream_files",
     "header_columns": "._header",

@@ -5,7 +5,10 @@ on other files (one added, removed, rewritten) is refused instead of going on si
 epochs and early-stopping state of the old ones. Nothing is read but the files' metadata: each file's size and
 modification time (``os.stat``) and, for Parquet, its rows from the footers (its row groups' counts) and a digest of its
 footer's bytes (SHA-256 of the Thrift footer the file ends with: one small read; it holds every column chunk's sizes,
-offsets and statistics, so a rewrite with other values almost always changes it). Paths are relative to the folder
+offsets and statistics). A rewrite with other rows, columns, row groups or extremes changes it; one that changes a few
+values inside their column's range usually does not (pyarrow's plain-encoded doubles keep their chunk's size whatever the
+values, and a flipped label in a dictionary-encoded column kept it too): such an edit in place is not seen, and the docs
+say to delete the checkpoint after one. Paths are relative to the folder
 holding the files, so a folder moved or named another way (``data/`` or ``/abs/data``) has the same fingerprint.
 
 What identifies a file: for Parquet its size, rows and footer digest, not its modification time, so a copy that did not
@@ -114,6 +117,17 @@ def _membership(was: dict[str, Any], now: dict[str, Any], added: tuple[str, str]
     return None
 
 
+def retimed(old: Any, new: dict[str, Any]) -> list[str]:
+    """The Parquet files of ``new`` that the fingerprint ``old`` records with the same footer digest but another modification
+    time, sorted: a copy that did not keep times, or a file edited in place inside its columns' ranges (the footer holds no
+    digest of the values), which :func:`fingerprint_change` cannot tell apart and lets resume. The caller says so."""
+    was = old.get("files") if isinstance(old, dict) else None
+    if not isinstance(was, dict):
+        return []
+    return [name for name, b in sorted(new["files"].items()) if isinstance(was.get(name), dict) and b.get("footer") is not None
+            and was[name].get("footer") == b["footer"] and was[name].get("mtime_ns") != b["mtime_ns"]]
+
+
 def _number(n: Any) -> str:
     """``n`` with thousands separators, or "?" for a value that is no count (a damaged record)."""
     return f"{n:,}" if isinstance(n, int) else "?"
@@ -125,4 +139,4 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-__all__ = ["fingerprint", "fingerprint_change", "footer_digest", "machine_difference"]
+__all__ = ["fingerprint", "fingerprint_change", "footer_digest", "machine_difference", "retimed"]

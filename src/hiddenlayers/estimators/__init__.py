@@ -10,6 +10,7 @@ _EXPORTS = {
     "check_checkpoint": "._checkpoint",
     "epochs_of": "._checkpoint",
     "check_trained_on": "._trained_on",
+    "retimed_files": "._trained_on",
     "trained_on": "._trained_on",
     "validation_files": "._trained_on",
     "read_checkpoint": "._checkpoint",

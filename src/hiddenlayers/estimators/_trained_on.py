@@ -102,6 +102,22 @@ def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: s
     return saved
 
 
+def retimed_files(saved: dict[str, Any] | None, ours: dict[str, Any]) -> list[str]:
+    """The Parquet files (DATA's, then the validation source's) that the checkpoint ``saved`` records with the same size, rows
+    and footer as ``ours`` (:func:`trained_on`) but another modification time (:func:`~hiddenlayers.data.retimed`): resumed as
+    the same files, though an edit in place inside the columns' ranges would look the same. Empty for an older record."""
+    from ..data import retimed
+
+    record = saved.get(RECORD) if isinstance(saved, dict) else None
+    if not isinstance(record, dict):
+        return []
+    names = retimed({"files": record.get("files")}, {"files": ours["files"]})
+    then, now = record.get("validation"), ours.get("validation")
+    if _validation_kind(then) == "files" and _validation_kind(now) == "files":
+        names += retimed(then, now)
+    return names
+
+
 def _differs(theirs: dict[str, Any], ours: dict[str, Any], key: str) -> str | None:
     """``theirs[key]`` against ``ours[key]`` (text), in the words of a refusal; None when equal."""
     if theirs.get(key) == ours[key]:
@@ -184,5 +200,5 @@ def _older_changed(saved: dict[str, Any], ours: dict[str, Any], path: str, stric
     return refusal
 
 
-__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "source_columns", "trained_on", "validation_files",
-           "validation_rows"]
+__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "source_columns", "trained_on",
+           "validation_files", "validation_rows"]

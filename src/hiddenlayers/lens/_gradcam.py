@@ -51,12 +51,18 @@ def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.T
     first = layer_output_of_one_row(module, layer, x)
     if first is None:
         raise ValueError(f"layer {name!r} did not run on X (or gave no tensor): Grad-CAM needs a convolutional layer the model runs.")
-    kind = _kind(layer, first)
-    if kind != "conv" or first.ndim not in (3, 4):
-        raise ValueError(f"Grad-CAM needs a convolutional layer, whose output (n, C, h, w) has positions to average its gradients over; "
-                         f"layer {name!r} is {kind}, output {tuple(first.shape[1:])} per row: its Grad-CAM would be one number per unit, "
+    kind, shape, what = _kind(layer, first), tuple(first.shape[1:]), f"layer {name!r} ({type(layer).__name__})"
+    head = "Grad-CAM needs a convolutional layer, whose output (n, C, h, w) has positions to average its gradients over; "
+    if first.ndim <= 2:
+        raise ValueError(f"{head}{what} has none, output {shape} per row: its Grad-CAM would be one number per unit, "
                          "gradient x activation: pass method='gradient_x_activation' (or 'conductance'), or a conv layer.")
-    return tuple(first.shape[1:])
+    if kind != "conv" or first.ndim not in (3, 4):
+        # a sequence network's layer (a recurrent layer's steps, a SequenceClassifier's 1-D convolution) gives (n, T, units):
+        # steps first, units last, where Captum's LayerGradCam averages over every axis after axis 1 (it would average the units)
+        raise ValueError(f"{head}{what} gives {shape} per row, steps first and units last, where Grad-CAM reads channels first: it "
+                         "would average over the units, not the steps. For where in the sequence the output looks, pass "
+                         "method='gradient_x_activation' (each step and unit), or use attribute(..., method='occlusion').")
+    return shape
 
 
 def upsampled(cam: torch.Tensor, x: torch.Tensor, mode: str) -> torch.Tensor:

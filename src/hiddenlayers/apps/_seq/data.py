@@ -116,15 +116,32 @@ def lengths_of(seqs: list[np.ndarray]) -> np.ndarray:
 def pad_ids(seqs: list[np.ndarray], steps: int | None = None, pad_id: int = 0) -> np.ndarray:
     """``(N, steps)`` int64: each 1-D id sequence of ``seqs``, cut at ``steps`` ids, then ``pad_id`` after its end.
 
-    ``steps``: default the longest sequence. ``pad_id``: 0, the id a SequenceClassifier's network reads as padding; the ONNX
-    runner (``ship``'s ``TokenOnnx``) pads with its export's pad id (-1 for a SequenceClassifier's ids, which the graph shifts
-    by 1). NumPy only, so that runner pads without PyTorch.
+    ``steps``: default the longest sequence; an int >= 0. ``pad_id``: 0, the id a SequenceClassifier's network reads as
+    padding; the ONNX runner (``ship``'s ``TokenOnnx``) pads with its export's pad id (-1 for a SequenceClassifier's ids, which
+    the graph shifts by 1). NumPy only, so that runner pads without PyTorch. A sequence that is not 1-D, or holds ids that
+    are not whole numbers (``3.7``, text), is one ``DataError`` naming it: copying it into the int64 array would cut ``3.7``
+    to id 3 (or fail on NumPy's broadcasting words).
     """
-    steps = max((len(s) for s in seqs), default=0) if steps is None else steps
-    out = np.full((len(seqs), steps), pad_id, dtype=np.int64)
-    for i, s in enumerate(seqs):
-        out[i, : min(len(s), steps)] = s[:steps]
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
+        raise DataError(f"steps must be an int >= 0 (ids kept per sequence) or None (the longest sequence). Received: steps={steps!r}.")
+    arrays = [_id_array(s, i) for i, s in enumerate(seqs)]
+    steps = max((len(a) for a in arrays), default=0) if steps is None else int(steps)
+    out = np.full((len(arrays), steps), pad_id, dtype=np.int64)
+    for i, a in enumerate(arrays):
+        out[i, : min(len(a), steps)] = a[:steps]
     return out
+
+
+def _id_array(seq: Any, i: int) -> np.ndarray:
+    """Sequence ``i`` of :func:`pad_ids` as a 1-D array of whole numbers (ints, bools, or floats without a fraction)."""
+    a = np.asarray(seq)
+    if a.ndim != 1:
+        raise DataError(f"sequence {i} of pad_ids is {a.ndim}-D, shape {a.shape}: each sequence must be 1-D token ids (T_i,).")
+    if a.size and (a.dtype.kind not in "biuf" or (a.dtype.kind == "f" and not bool(np.all(np.isfinite(a) & (a == np.round(a)))))):
+        bad = a[0] if a.dtype.kind not in "biuf" else a[~(np.isfinite(a) & (a == np.round(a)))][0]
+        raise DataError(f"sequence {i} of pad_ids holds {bad.item()!r}, not a whole-number token id ({a.dtype}): pass integer ids "
+                        "(a vocabulary's indices), not values to be cut to ints.")
+    return a
 
 
 def pad_frames(seqs: list[np.ndarray], steps: int, mean: np.ndarray, scale: np.ndarray, dtype: Any = np.float32) -> np.ndarray:
