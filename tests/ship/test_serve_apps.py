@@ -571,30 +571,35 @@ def test_bad_speech_requests_are_one_line(speech: dict, body: Any, status: int, 
 
 
 def _replaced_during_load(monkeypatch: pytest.MonkeyPatch, path: Path, new: Path, when: str) -> None:
-    """The next ``_modelfile.load`` of ``path`` replaces it by a copy of ``new`` (one atomic rename, as a rolling deploy
-    does) just ``when`` ("before"/"after") it reads it; later loads read the file as it is."""
+    """The next load of ``path`` (``_modelfile.load``, or the server's NumPy path for a dense table MLP,
+    ``estimators.dense_model``) replaces it by a copy of ``new`` (one atomic rename, as a rolling deploy does) just ``when``
+    ("before"/"after") it reads it; later loads read the file as it is."""
     import os
     import shutil
 
+    from hiddenlayers import estimators
     from hiddenlayers.ship import _modelfile
 
-    real, done = _modelfile.load, []
+    done: list[int] = []
 
-    def load(p: Any, **kw: Any) -> Any:
-        def swap() -> None:
-            if not done and Path(p).resolve() == path.resolve():
-                done.append(1)
-                shutil.copyfile(new, path.with_suffix(".tmp"))
-                os.replace(path.with_suffix(".tmp"), path)
+    def swapping(real: Any) -> Any:
+        def load(p: Any, *args: Any, **kw: Any) -> Any:
+            def swap() -> None:
+                if not done and Path(p).resolve() == path.resolve():
+                    done.append(1)
+                    shutil.copyfile(new, path.with_suffix(".tmp"))
+                    os.replace(path.with_suffix(".tmp"), path)
 
-        if when == "before":
-            swap()
-        out = real(p, **kw)
-        if when == "after":
-            swap()
-        return out
+            if when == "before":
+                swap()
+            out = real(p, *args, **kw)
+            if when == "after":
+                swap()
+            return out
+        return load
 
-    monkeypatch.setattr(_modelfile, "load", load)
+    monkeypatch.setattr(_modelfile, "load", swapping(_modelfile.load))
+    monkeypatch.setattr(estimators, "dense_model", swapping(estimators.dense_model))
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
