@@ -223,6 +223,18 @@ def test_tampered_metadata(saved: Path, tmp_path: Path, edit: Any, message: str)
     assert str(info.value) == f"'{bad}' {message}"
 
 
+@pytest.mark.parametrize("q", [None, 2.0, "x"])
+def test_a_gce_q_predict_proba_would_refuse_is_refused_at_load(saved: Path, tmp_path: Path, q: Any) -> None:
+    """A generalized-cross-entropy classifier's file whose gce_q is not in (0, 1]: hl.load gave a model whose predict_proba
+    crashed (TypeError: float() of None; "q must lie in (0, 1]"); it is the file's fault, refused at load in one line."""
+    bad = tmp_path / "q.safetensors"
+    _rewrite(saved, bad, lambda m: {**m, "params": {**m["params"], "loss": "gce", "gce_q": q}})
+    with pytest.raises(hl.ModelFileError, match=r"has inconsistent contents \((TypeError|ValueError): .*\); the file was altered or is damaged\.$"):
+        hl.load(bad)
+    _rewrite(saved, bad, lambda m: {**m, "params": {**m["params"], "loss": "gce", "gce_q": 0.5}})
+    assert hl.load(bad).predict_proba(np.zeros((1, 4))).shape == (1, 3)
+
+
 def test_tampered_architecture_and_params(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "arch.safetensors"
 

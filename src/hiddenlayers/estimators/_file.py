@@ -154,6 +154,10 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
         if device is not None:
             params["device"] = device
         model = cls(**params)
+        if params.get("loss") == "gce":  # predict_proba builds the loss from gce_q: a q it would refuse (None, 2) is the file's fault
+            from ..training import classification_loss
+
+            classification_loss("gce", model.gce_q)
         import torch
 
         # Cast before loading so float64 weights are not rounded through float32.
