@@ -454,6 +454,24 @@ def test_evaluate_forecaster_holds_out_what_train_holds_out_by_default(fitted: d
     assert _json(run("evaluate", d / "fc.safetensors", short, "--json"))["steps"] == forecast_hold_out(12, 8, 2, None, None) == 2
 
 
+def test_evaluate_forecaster_title_reads_across_an_80_column_terminal(fitted: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The metrics table's title (the hold-out in words) was wrapped to the two-column table's width: nine lines of about 22
+    characters above it. A title wider than its table is a line of its own now, wrapped at the terminal's 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    d = fitted["dir"]
+    lines = ok("evaluate", d / "fc.safetensors", d / "series.csv").stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    head = lines[:lines.index(next(line for line in lines if line.startswith("┏")))]
+    assert len(head) == 3 and min(len(line.rstrip()) for line in head[:-1]) > 70, head  # whole lines, not a 22-column block
+    assert " ".join(" ".join(head).split()) == ("forecast metrics on the last 16 of 80 values (by default 0.2 of the series, at least its "
+                                                "horizon, as train --app forecaster holds out), forecast from the 64 before them")
+    folds = ok("evaluate", d / "fc.safetensors", d / "series.csv", "--folds", "3").stdout.splitlines()
+    assert "forecast metrics on 3 forecast origins of 80 values, mean over the folds" in folds  # one line of its own
+    assert "forecast backtest: 3 folds of 2 values, origins 2 apart (data rows)" in " ".join(folds)
+    image = ok("evaluate", d / "image.safetensors", d / "pixels.csv", "--target", "label", "--image-dtype", "uint8").stdout.splitlines()
+    assert "confusion matrix (rows: true, columns: predicted)" in image  # wider than a few labels' columns: one line too
+
+
 def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: dict[str, Any]) -> None:
     d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
     got = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--folds", "3", "--json"))

@@ -390,3 +390,27 @@ def test_inspect_bad_method_is_one_line_before_reading_anything(tmp_path):
     assert_user_error(result, "--method must be one of integrated_gradients, saliency, input_x_gradient, deeplift, gradient_shap, "
                               "feature_ablation, occlusion. Received: 'deep-lfit'. Did you mean 'deeplift'?")
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(("activation", "rule", "never"), [("relu", "never active", 4), ("gelu", "constant", 4)])
+def test_inspect_json_never_active_agrees_with_the_dead_rule_and_the_table(table, tmp_path, activation, rule, never):
+    """A ReLU layer read `dead: 4, never_active: 0` with `dead_rule: "never active"`: ReLU's never-active units were left out
+    of the count. The JSON's never_active counts them now, and the table's dead column and the warnings say the same."""
+    import torch
+
+    import hiddenlayers as hl
+
+    path = tmp_path / f"{activation}.safetensors"
+    assert run("train", table, "-t", "label", "--hidden", f"8:{activation}", "--epochs", "1", "-q", "-o", path).exit_code == 0
+    clf = hl.load(path)
+    first = next(m for m in clf.network_.modules() if isinstance(m, torch.nn.Linear))
+    with torch.no_grad():
+        first.bias[:4] = -100.0  # four units off on every row: dead for ReLU, constant (so dead) for GELU
+    clf.save(path)
+    result = run("inspect", path, table, "-o", tmp_path / "r.html", "--json", "--sections", "layers")
+    assert result.exit_code == 0, result.output
+    layer = json.loads(result.stdout)["layers"][0]
+    assert (layer["activation"], layer["dead_rule"], layer["dead"], layer["never_active"]) == (activation, rule, 4, never)
+    shown = run("inspect", path, table, "-o", tmp_path / "r.html", "--force", "--sections", "layers").stdout
+    assert re.search(rf"│ hidden1 │ {activation}\s+│\s+8 │\s+\d+% │\s+4 │", shown), shown
+    assert f"4 of 8 {'ReLU' if activation == 'relu' else 'GELU'} units are dead on this data ({rule})." in shown

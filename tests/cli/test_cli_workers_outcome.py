@@ -290,3 +290,32 @@ def test_a_worker_whose_peer_died_says_so_in_one_line_not_internal_error(monkeyp
             app(["info", "x"])
         err = capsys.readouterr().err
         assert exit_.value.code == 1 and err.startswith(said) and err.count("\n") == 1, err
+
+
+def test_a_streamed_fits_batch_refusal_and_note_name_the_batch_size_option(tmp_path) -> None:
+    """`train DIR --workers 2 --batch-size 10` on two 3-row files failed with "too few rows ... lower batch_size": the Python
+    parameter, which a user of the command never typed. The failure (and the note of rows left out by whole batches) says
+    --batch-size, through the same option words as a divergence's --lr; the estimators still say batch_size."""
+    import warnings
+
+    import hiddenlayers as hl
+    from hiddenlayers.cli._option_words import option_words
+    from hiddenlayers.cli._train import DEDICATED
+    from hiddenlayers.data import ParquetSource
+    from hiddenlayers.estimators._stream_plan import plan_units
+
+    for i, n in enumerate((3, 3, 175, 175)):
+        (tmp_path / ("few" if i < 2 else "many")).mkdir(exist_ok=True)
+        pd.DataFrame({"a": range(n), "y": [0.0, 1.0] * (n // 2) + [0.0] * (n % 2)}).to_parquet(tmp_path / ("few" if i < 2 else "many") / f"p{i}.parquet")
+    few = ParquetSource(str(tmp_path / "few"), target="y")
+    with pytest.raises(ValueError, match="lower batch_size,") as caught:
+        plan_units(hl.MLPRegressor(early_stopping=False, batch_size=10), few, few.scan(), False, 2)
+    said = str(train_stream._training_failed(caught.value))
+    assert said == (f"training failed: {few.path} has too few rows for 2 processes: each needs at least one batch (5 rows, of a global "
+                    "--batch-size=10), and the smallest share holds 3: lower --batch-size, or train with fewer processes.")
+    many = ParquetSource(str(tmp_path / "many"), target="y")
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        plan_units(hl.MLPRegressor(early_stopping=False, batch_size=100), many, many.scan(), False, 2)
+    assert [option_words(str(w.message), DEDICATED).endswith("(the global --batch-size=100) of its share of 175: lower --batch-size, "
+                                                             "or give the fit more rows.") for w in notes] == [True]

@@ -70,6 +70,23 @@ def test_gradcam_of_a_dense_layer_and_misused_upsample_are_one_line(cnn):
         layer_attribution(net, X, "0", target=0, method="grad-cam")
 
 
+def test_gradcam_of_a_model_without_any_conv_layer_points_to_what_it_can_use():
+    """A dense network's Grad-CAM refusal still ended "or a conv layer", a layer the model does not have: it names the
+    methods that apply (gradient x activation for a layer's units, occlusion for the input) and says why no layer will do."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2)).eval()
+    X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    for layer, shape in (("0", "(6,)"), ("1", "(6,)"), ("2", "(2,)")):
+        with pytest.raises(ValueError) as caught:
+            layer_attribution(net, X, layer, target=0, method="gradcam")
+        said = str(caught.value)
+        assert said.endswith(f"has none, output {shape} per row: its Grad-CAM would be one number per unit, gradient x activation: pass "
+                             "method='gradient_x_activation' (or 'conductance'), or, for where in the input the output looks, "
+                             "attribute(..., method='occlusion'): this model has no convolutional layer, so no layer of it has a "
+                             "Grad-CAM map."), said
+        assert "or a conv layer" not in said
+
+
 def test_gradcam_of_an_image_classifier_reads_its_class_labels_and_pixels():
     """An ImageClassifier file's layer by name, the target by class label, its (n, H, W) pixels standardised as it reads them."""
     import hiddenlayers as hl

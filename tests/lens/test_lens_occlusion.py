@@ -161,3 +161,53 @@ def test_every_window_the_parser_accepts_runs_in_captum(shape, window, stride):
     assert got.shape == x.shape and bool((got >= x - 1e-4).all())
     if all(w == 1 for w in win):
         torch.testing.assert_close(got, x)
+
+
+_PY_SIZES = st.one_of(st.integers(-1, 10), st.lists(st.integers(-1, 10), min_size=1, max_size=4).map(tuple))
+
+
+def _as_numpy(sizes, kind: str):
+    """``sizes`` (an int or a tuple of ints) as NumPy writes it: a scalar of dtype ``kind``'s, a 0-d or 1-D array."""
+    dtype = {"int": np.int64, "uint": np.uint8, "float": np.float64, "bool": np.bool_}[kind]
+    if kind == "uint":
+        sizes = tuple(abs(s) for s in sizes) if isinstance(sizes, tuple) else abs(sizes)
+    if isinstance(sizes, tuple):
+        return np.array(sizes, dtype=dtype), sizes
+    return (dtype(sizes) if kind != "uint" else np.array(sizes, dtype=dtype)), sizes
+
+
+@given(shape=_SHAPES, window=_PY_SIZES, stride=st.one_of(st.none(), _PY_SIZES), kind=st.sampled_from(["int", "uint", "float", "bool"]),
+       which=st.sampled_from(["window", "stride", "both"]))
+def test_numpy_integer_sizes_read_as_the_same_python_ints_and_floats_or_bools_are_refused(shape, window, stride, kind, which):
+    """`window=np.array([2, 2])` was refused ("must be positive ints"), and so was any NumPy integer array: NumPy integer
+    scalars and 0-d/1-D integer arrays now read as the ints and tuples they hold, with the same result or the same refusal
+    as those; float and bool ones stay refused, in one line naming the argument."""
+    py_win, py_step = window, stride
+    np_win, py_win = _as_numpy(window, kind) if which in ("window", "both") else (window, window)
+    np_step, py_step = _as_numpy(stride, kind) if stride is not None and which in ("stride", "both") else (stride, stride)
+    numpy_given = np_win is not py_win or np_step is not py_step
+    try:
+        got = occlusion_window(np_win, np_step, shape)
+    except ValueError as exc:
+        text = str(exc)
+        assert "\n" not in text and text.startswith(("window", "stride")), text
+        got = None
+    if kind in ("float", "bool") and numpy_given:
+        assert got is None  # 2.0 or True is no size
+        return
+    try:
+        want = occlusion_window(py_win, py_step, shape)
+    except ValueError:
+        want = None
+    assert got == want
+
+
+def test_numpy_sizes_run_occlusion_as_the_ints_do(images):
+    net, X = images
+    want = attribute(net, X, target=0, method="occlusion", window=(2, 2), stride=2)
+    for window, stride in ((np.array([2, 2]), np.int64(2)), (np.array([2, 2, 2])[1:], np.array(2)), ((np.int32(2), np.int64(2)), (np.int64(2), 2))):
+        np.testing.assert_array_equal(attribute(net, X, target=0, method="occlusion", window=window, stride=stride), want)
+    with pytest.raises(ValueError, match=r"^window must be positive ints, .*Received: window=array\(\[2\., 2\.\]\)\.$"):
+        attribute(net, X, target=0, method="occlusion", window=np.array([2.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^stride must be positive ints, .*Received: stride=np\.True_\.$|^stride must be positive ints, .*Received: stride=True\.$"):
+        attribute(net, X, target=0, method="occlusion", window=2, stride=np.bool_(True))

@@ -370,13 +370,29 @@ def test_units_that_still_pass_gradient_are_never_active_not_dead(activation, la
     z = torch.as_tensor(np.column_stack([rng.uniform(-3.0, -0.5, 40), rng.normal(size=40), np.full(40, -2.0)]))
     s = layer_stats(f(z), activation)
     assert s.dead.tolist() == [False, False, True] and s.dead_rule == "constant"
-    assert s.never_active is not None and s.never_active.tolist() == [True, False, True] and s.n_never_active == 1
+    assert s.never_active is not None and s.never_active.tolist() == [True, False, True] and s.n_never_active_alive == 1
     assert f"layer: 1 of 3 {label} units is never active on these 40 rows (pre-activation never positive); not dead: {label} passes gradient " \
            "below 0, so it can still learn." in s.warnings()
     assert f"layer: 1 of 3 {label} units is dead on this data (constant)." in s.warnings()
-    assert s.to_dict()["never_active"] == 1 and s.to_dict()["dead"] == 1
+    assert s.to_dict()["never_active"] == 2 and s.to_dict()["dead"] == 1  # every unit never active; the constant one dead too
     relu = layer_stats(torch.relu(z), "relu")  # zero gradient below 0: never active is dead
-    assert relu.dead.tolist() == [True, False, True] and relu.never_active is None and relu.n_never_active == 0
+    assert relu.dead.tolist() == [True, False, True] and relu.n_never_active_alive == 0
+
+
+@pytest.mark.parametrize(("activation", "f", "rule", "dead"), [
+    ("relu", torch.relu, "never active", 2), ("gelu", torch.nn.functional.gelu, "constant", 1),
+])
+def test_never_active_counts_what_its_name_says_beside_the_dead_rule(activation, f, rule, dead, rng):
+    """`inspect --json` read `dead: 4, never_active: 0` for a ReLU layer whose dead_rule is "never active": the count
+    left out ReLU, whose never-active units are its dead ones. It counts every never-active unit now, for ReLU and the
+    leaky family; and is None where the dead rule does not look at activity."""
+    z = torch.as_tensor(np.column_stack([rng.uniform(-3.0, -0.5, 40), rng.normal(size=40), np.full(40, -2.0)]))
+    d = layer_stats(f(z), activation).to_dict()
+    assert (d["dead_rule"], d["dead"], d["never_active"]) == (rule, dead, 2)
+    if rule == "never active":
+        assert d["never_active"] == d["dead"]  # the rule's own count
+    assert layer_stats(torch.tanh(z), "tanh").to_dict()["never_active"] is None
+    assert layer_stats(f(z)).to_dict()["never_active"] is None  # activation unknown: no threshold for "active"
 
 
 def test_a_linear_layer_of_a_sequential_shows_no_active_fraction(rng, capsys):

@@ -230,6 +230,17 @@ def stdout_console() -> Any:
     return console()
 
 
+def print_table(con: Any, table: Any) -> None:
+    """Print the Rich ``table`` on ``con`` with its title whole: a title wider than the table is printed as a line of its own
+    (wrapped at the console's width), the table after it without one, where Rich wraps a title to its table's width (an
+    ``evaluate`` of a Forecaster printed a 22-column-wide block of title above its two-column table)."""
+    title = table.title
+    if isinstance(title, str) and len(title) > con.measure(table).maximum:
+        table.title = None
+        con.print(title, highlight=False)
+    con.print(table)
+
+
 def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
     """The start of a command's training summary: with ``as_json`` the summary printed as JSON and None, else the empty
     two-column Rich table (name, value) titled "training summary" that the caller fills and prints (``train``, ``train --app``)."""

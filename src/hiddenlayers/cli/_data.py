@@ -31,7 +31,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, read_labelled, stdout_console
+from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, print_table, read_labelled, stdout_console
 from ._options import parse_features
 from ._table_out import final_estimator
 
@@ -425,9 +425,9 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
 
     con = stdout_console()  # markup off: labels, the weight column and the task's words print as given
     if result.get("n_folds", 1) > 1:
-        con.print(_fold_table(result))
+        print_table(con, _fold_table(result))
     if "cold_start" in result:
-        con.print(_rating_split_table(result))
+        print_table(con, _rating_split_table(result))
         return
     weighted = f" (weighted by column '{result['weighted_by']}')" if result.get("weighted_by") else ""
     counted = "rows" if "sequences" not in result else "utterances" if result["task"] == "speech recognition" else "sequences"  # not the long table's rows
@@ -440,7 +440,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     for k, v in m.items():
         if k != "confusion_matrix":
             t.add_row(k.replace("_", " "), f"{v:.4f}")
-    con.print(t)
+    print_table(con, t)  # a Forecaster's hold-out in words is longer than its two columns
     if "confusion_matrix" in m:
         cm = m["confusion_matrix"]
         c = PlainTable(title=f"confusion matrix (rows: true, columns: predicted{'; sums of weights' if weighted else ''})", title_justify="left")
@@ -449,7 +449,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
             c.add_column(str(lab), justify="right")
         for lab, row in zip(cm["labels"], cm["matrix"]):
             c.add_row(str(lab), *(f"{v:g}" for v in row))
-        con.print(c)
+        print_table(con, c)
 
 
 def _held_out(result: dict[str, Any]) -> str:

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 #: the parameters the training's messages name as a remedy: the step size, the gradient clipping of the estimators and of a
-#: Translator, and the early-stopping share (scikit-learn's "The validation set is too small. Increase 'validation_fraction' ...")
-REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm", "validation_fraction")
+#: Translator, the early-stopping share (scikit-learn's "The validation set is too small. Increase 'validation_fraction' ..."), and
+#: the batch (a streamed fit's "too few rows for 2 processes ... lower batch_size", ``estimators/_stream_plan.py``)
+REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm", "validation_fraction", "batch_size")
 #: on/off parameters the messages name with their value (``early_stopping=False``): a ``--flag`` option reads ``--no-flag`` for False
 FLAG_PARAMS = ("early_stopping",)
 

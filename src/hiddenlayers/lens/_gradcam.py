@@ -13,7 +13,8 @@ at the layer's length (whether the input's steps are its axis 1 or 2 is the mode
 
 Only a layer whose output has positions (``(n, C, h, w)`` or ``(n, C, l)``) has a Grad-CAM map; a dense layer's output
 ``(n, units)`` has none to average over, and its "Grad-CAM" would be each unit's gradient times its activation, which
-is ``method="gradient_x_activation"``: refused in one line that says so.
+is ``method="gradient_x_activation"``: refused in one line that says so, and, for a model with no convolution at all,
+that points to occlusion (``attribute(..., method="occlusion")``) rather than to a conv layer it does not have.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.T
     kind, shape, what = _kind(layer, first), tuple(first.shape[1:]), f"layer {name!r} ({type(layer).__name__})"
     head = "Grad-CAM needs a convolutional layer, whose output (n, C, h, w) has positions to average its gradients over; "
     if first.ndim <= 2:
+        # "or a conv layer" only where the model has one: a dense network's refusal sent its user looking for a layer it lacks
+        other = ("or a conv layer." if _has_conv(module) else "or, for where in the input the output looks, attribute(..., "
+                 "method='occlusion'): this model has no convolutional layer, so no layer of it has a Grad-CAM map.")
         raise ValueError(f"{head}{what} has none, output {shape} per row: its Grad-CAM would be one number per unit, "
-                         "gradient x activation: pass method='gradient_x_activation' (or 'conductance'), or a conv layer.")
+                         f"gradient x activation: pass method='gradient_x_activation' (or 'conductance'), {other}")
     if kind != "conv" or first.ndim not in (3, 4):
         # a sequence network's layer (a recurrent layer's steps, a SequenceClassifier's 1-D convolution) gives (n, T, units):
         # steps first, units last, where Captum's LayerGradCam averages over every axis after axis 1 (it would average the units)
@@ -63,6 +67,13 @@ def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.T
                          "would average over the units, not the steps. For where in the sequence the output looks, pass "
                          "method='gradient_x_activation' (each step and unit), or use attribute(..., method='occlusion').")
     return shape
+
+
+def _has_conv(module: torch.nn.Module) -> bool:
+    """Whether ``module`` holds a convolution, 1-, 2- or 3-D, transposed included (the lazy ones subclass these)."""
+    nn = torch.nn
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    return any(isinstance(m, kinds) for m in module.modules())
 
 
 def upsampled(cam: torch.Tensor, x: torch.Tensor, mode: str) -> torch.Tensor:

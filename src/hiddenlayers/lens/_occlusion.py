@@ -12,6 +12,9 @@ one forward pass per window position). ``window`` and ``stride`` are in the netw
   ablation (``method="feature_ablation"``, the same numbers). A wider window occludes ``k`` adjacent columns together:
   meaningful only where the column order is (a flattened image's pixels, a lag window's steps).
 
+Sizes are Python or NumPy ints: ``np.int64(2)``, a 0-d integer array as one int, a 1-D integer array as a tuple
+(``np.array([2, 2])``); bools and floats are refused.
+
 ``stride`` is one int per axis of ``window``, or the shorthands: ``(h, w)`` or one int for an image's rows and columns,
 ``(t,)`` or one int for a sequence's steps (1 along the channels or features, which the window usually covers whole).
 As Captum requires, a stride may not exceed the window along an axis the window does not cover whole (the elements
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import numbers
 from typing import Any
+
+import numpy as np
 
 #: the default patch side (images) or steps (sequences) of a window, where the input is at least that long
 DEFAULT_SIDE = 3
@@ -46,12 +51,22 @@ def _axis(shape: tuple[int, ...], axis: int) -> str:
     return names[axis] if names else f"axis {axis}"
 
 
-def _ints(value: Any) -> tuple[int, ...] | None:
-    """``value`` as a tuple of ints (an int is a one-tuple); None when it is neither an int nor a sequence of ints."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return (int(value),)
-    if isinstance(value, (tuple, list)) and value and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return tuple(int(v) for v in value)
+def _ints(value: Any) -> tuple[tuple[int, ...], bool] | None:
+    """``(sizes, scalar)``: ``value`` as a tuple of ints and whether it came as one int (a one-tuple); None when it is
+    neither an int nor a sequence of ints.
+
+    A NumPy integer scalar counts as an int (``np.int64(2)``: ``numbers.Integral``), a 0-d integer array as one too, and a 1-D
+    integer array as a tuple (``np.array([2, 2])``, the result of NumPy arithmetic on a shape); bools, floats and float
+    arrays do not (``True`` is no size; ``2.0`` may be a rounding away from another size).
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iu" or value.ndim > 1 or value.size == 0:
+            return None
+        return tuple(int(v) for v in value.reshape(-1)), value.ndim == 0
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return (int(value),), True
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in value):
+        return tuple(int(v) for v in value), False
     return None
 
 
@@ -118,12 +133,13 @@ def _shown(given: Any, sizes: tuple[int, ...]) -> Any:
 
 def _sizes(name: str, value: Any, shape: tuple[int, ...], *, whole: bool) -> tuple[int, ...]:
     """``window`` or ``stride`` (``name``) as one positive size per axis of ``shape``; else one line naming the forms."""
-    sizes = _ints(value)
+    found = _ints(value)
+    sizes, scalar = found if found is not None else (None, False)
     forms = {"image": "(C, h, w), (h, w) or one int", "sequence": "(t, f), (t,) or one int",
              "table": "(k,) or one int"}.get(_kind(shape), f"{len(shape)} ints")
     if sizes is None or any(s < 1 for s in sizes):
         raise ValueError(f"{name} must be positive ints, {forms} for inputs of {_layout(shape)} per example. Received: {name}={value!r}.")
-    full = _expand(sizes, shape, whole, scalar=not isinstance(value, (tuple, list)))
+    full = _expand(sizes, shape, whole, scalar=scalar)
     if full is None:
         raise ValueError(f"{name}={value!r} has {len(sizes)} size(s), which fit no form for inputs of {_layout(shape)} per example: "
                          f"pass {forms}.")

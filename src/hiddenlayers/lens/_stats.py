@@ -14,7 +14,10 @@ Definitions (``h`` = a unit's output, ``f`` = the layer's activation):
   softplus still pass gradient where the pre-activation is negative (slope
   0.01, ``exp(z)``, ...), so a unit of theirs that is never active is only
   **never active** (``LayerStats.never_active``, its own warning), and dead
-  only by the constant rule below. Called
+  only by the constant rule below. ``never_active`` marks the never-active units of
+  ReLU too, where they are the dead ones: ``to_dict()["never_active"]`` counts them
+  for both families, so it never reads 0 beside a ReLU layer's "never active" dead
+  units. Called
   dead only on at least ``MIN_DEAD_ROWS`` (30) rows: a unit can be off on a few
   rows and on for others, and one on for a tenth of the rows is off on all of 30
   rows drawn at random only 0.9³⁰ ≈ 4% of the time (29 rows: 4.7%, 20 rows: 12%).
@@ -85,8 +88,9 @@ class LayerStats:
     # too (N*H*W, N*T), which are no independent rows: a channel off at all 64 positions of one image may be on for
     # the next image. None: each sample is a row (``layer_stats`` of an (n, units) matrix).
     rows: int | None = None
-    # Per unit, never active on the data (pre-activation never positive) for a unit of :data:`_LEAKY` activations that
-    # still passes gradient there, so it is no dead unit; None for the other activations.
+    # Per unit, never active on the data (pre-activation never positive), for ReLU (where that is what makes a unit dead)
+    # and the :data:`_LEAKY` activations (which still pass gradient there: such a unit is dead only when constant); None
+    # for the other activations, whose "dead" rule does not look at activity.
     never_active: np.ndarray | None = None
 
     @property
@@ -105,7 +109,13 @@ class LayerStats:
 
     @property
     def n_never_active(self) -> int:
-        """Units never active that are not dead (:attr:`never_active`; 0 for ReLU and bounded activations)."""
+        """Units never active on these rows (:attr:`never_active`): for ReLU the dead units themselves, for the leaky family
+        dead ones (constant) included; 0 for activations it is not counted for."""
+        return 0 if self.never_active is None else int(self.never_active.sum())
+
+    @property
+    def n_never_active_alive(self) -> int:
+        """Never-active units that are not dead: the leaky family's own warning (0 for ReLU, whose never active is dead)."""
         return 0 if self.never_active is None else int((self.never_active & ~self.dead).sum())
 
     @property
@@ -146,11 +156,12 @@ class LayerStats:
             verb = "is" if self.n_dead == 1 else "are"
             state = "constant" if self.activation is None else "dead"
             out.append(f"{self.name}: {self.n_dead} of {self.units} {label}units {verb} {state} on this data ({self.dead_rule}).")
-        if self.n_never_active:
-            verb = "is" if self.n_never_active == 1 else "are"
-            out.append(f"{self.name}: {self.n_never_active} of {self.units} {label}units {verb} never active on "
+        alive = self.n_never_active_alive
+        if alive:
+            verb = "is" if alive == 1 else "are"
+            out.append(f"{self.name}: {alive} of {self.units} {label}units {verb} never active on "
                        f"{'this 1 row' if self.n_rows == 1 else f'these {self.n_rows} rows'} (pre-activation never positive); "
-                       f"not dead: {label.strip()} passes gradient below 0, so {'it' if self.n_never_active == 1 else 'they'} can still learn.")
+                       f"not dead: {label.strip()} passes gradient below 0, so {'it' if alive == 1 else 'they'} can still learn.")
         if self.n_saturated:
             verb = "is" if self.n_saturated == 1 else "are"
             out.append(
@@ -184,7 +195,7 @@ class LayerStats:
             "name": self.name, "activation": self.activation, "role": self.role, "units": self.units, "samples": self.samples, "rows": self.n_rows,
             "mean": float(self.mean.mean()), "std": float(self.std.mean()),
             "fraction_active": None if self.activation in (None, "identity") else float(self.fraction_active.mean()),
-            "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known, "never_active": self.n_never_active,
+            "dead": self.n_dead, "dead_rule": self.dead_rule, "dead_known": self.dead_known, "never_active": None if self.never_active is None else self.n_never_active,
             "saturated": self.n_saturated, "sparsity": self.sparsity, "effective_rank": self.effective_rank,
         }
 
@@ -295,7 +306,7 @@ class UnitAccumulator:
         n_rows = self.n if self.rows is None else self.rows
         constant = ((hi - lo) <= 1e-6 * (1.0 + scale)) & (n_rows >= 2)  # one example cannot show variation, at any position
         dead = (frac_active == 0) if self.activation in _RELU_LIKE else constant
-        never = (frac_active == 0) if self.activation in _LEAKY else None
+        never = (frac_active == 0) if self.activation in _RELU_LIKE | _LEAKY else None
         frac_sat = (self.sat / n).cpu().numpy() if self.bounds is not None else None
         saturated = (frac_sat >= self.stuck) if frac_sat is not None else np.zeros_like(dead)
         return LayerStats(
