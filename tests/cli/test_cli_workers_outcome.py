@@ -312,10 +312,40 @@ def test_a_streamed_fits_batch_refusal_and_note_name_the_batch_size_option(tmp_p
         plan_units(hl.MLPRegressor(early_stopping=False, batch_size=10), few, few.scan(), False, 2)
     said = str(train_stream._training_failed(caught.value))
     assert said == (f"training failed: {few.path} has too few rows for 2 processes: each needs at least one batch (5 rows, of a global "
-                    "--batch-size=10), and the smallest share holds 3: lower --batch-size, or train with fewer processes.")
+                    "--batch-size=10), and the smallest share holds 3: lower --batch-size, or lower --workers.")
     many = ParquetSource(str(tmp_path / "many"), target="y")
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always")
         plan_units(hl.MLPRegressor(early_stopping=False, batch_size=100), many, many.scan(), False, 2)
     assert [option_words(str(w.message), DEDICATED).endswith("(the global --batch-size=100) of its share of 175: lower --batch-size, "
                                                              "or give the fit more rows.") for w in notes] == [True]
+
+
+def test_a_streamed_fits_refusals_and_notes_name_the_workers_option(tmp_path) -> None:
+    """`train DIR --workers 3` on a folder of two files failed with "... or train with fewer processes": the command's count of
+    processes is --workers, so the refusal (and the note of rows left out by row groups that do not split evenly) say "lower
+    --workers", through the streamed fit's option words; the estimators still say "train with fewer processes"."""
+    import warnings
+
+    import hiddenlayers as hl
+    from hiddenlayers.cli._option_words import option_words
+    from hiddenlayers.data import ParquetSource
+    from hiddenlayers.estimators import refuse_unit_counts
+    from hiddenlayers.estimators._stream_plan import plan_units
+
+    for i, n in enumerate((40, 40, 400, 40, 40)):
+        folder = tmp_path / ("two" if i < 2 else "uneven")
+        folder.mkdir(exist_ok=True)
+        pd.DataFrame({"a": range(n), "y": [0.0, 1.0] * (n // 2)}).to_parquet(folder / f"p{i}.parquet")
+    two = ParquetSource(str(tmp_path / "two"), target="y")
+    with pytest.raises(ValueError, match="or train with fewer processes[.]$") as caught:
+        refuse_unit_counts(two, False, 0.1, 3)
+    said = str(train_stream._training_failed(caught.value))
+    assert said.startswith(f"training failed: {two.path} has 2 row group(s) or CSV file(s) to train on, fewer than the 3 processes")
+    assert said.endswith("or more files, or lower --workers.") and "processes." not in said, said
+    uneven = ParquetSource(str(tmp_path / "uneven"), target="y")
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        plan_units(hl.MLPRegressor(early_stopping=False, batch_size=2), uneven, uneven.scan(), False, 2)
+    words = [option_words(str(w.message), train_stream.stream_options()) for w in notes]
+    assert [w.endswith("write smaller row groups (pyarrow's row_group_size=) or more files, or lower --workers.") for w in words] == [True], words

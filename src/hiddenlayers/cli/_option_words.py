@@ -22,13 +22,20 @@ from typing import Any
 REMEDY_PARAMS = ("learning_rate_init", "clip_grad_norm", "max_grad_norm", "validation_fraction", "batch_size")
 #: on/off parameters the messages name with their value (``early_stopping=False``): a ``--flag`` option reads ``--no-flag`` for False
 FLAG_PARAMS = ("early_stopping",)
+#: remedies the messages name in words, not by a parameter: key (what ``by_param`` maps to its option) -> the words. A streamed fit's
+#: refusals and notes say "train with fewer processes" (``estimators/_stream_plan.py``), a count ``train`` sets with ``--workers``
+REMEDY_PHRASES = {"processes": "train with fewer processes"}
 
 
 def option_words(message: str, by_param: dict[str, str]) -> str:
     """``message`` with each of :data:`REMEDY_PARAMS` that ``by_param`` maps named as its option instead
     (``"Lower learning_rate_init (now 10.0)"`` -> ``"Lower --lr (now 10.0)"``).
 
-    ``by_param``: parameter name -> the option that sets it (``"--lr"``, ``"--set max_grad_norm"``); a name it lacks is left as it is.
+    A remedy in words that ``by_param`` maps (:data:`REMEDY_PHRASES`) names its option too (``"or train with fewer processes"``
+    -> ``"or lower --workers"``).
+
+    ``by_param``: parameter name (or :data:`REMEDY_PHRASES` key) -> the option that sets it (``"--lr"``, ``"--set max_grad_norm"``);
+    a name it lacks is left as it is.
     """
     for name in REMEDY_PARAMS:
         if name in by_param:
@@ -39,6 +46,9 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
         if re.fullmatch(r"--[a-z][\w-]*", option):  # a plain on/off option: --early-stopping / --no-early-stopping
             message = re.sub(rf"(?<![\w-]){name}=False\b", f"--no-{option[2:]}", message)
             message = re.sub(rf"(?<![\w-]){name}=True\b", option, message)
+    for key, words in REMEDY_PHRASES.items():
+        if key in by_param:
+            message = message.replace(words, f"lower {by_param[key]}")  # "or train with fewer processes" -> "or lower --workers"
     return message
 
 
@@ -61,4 +71,4 @@ def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
         warnings.showwarning = shown
 
 
-__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "notes_in_option_words", "option_words"]
+__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "REMEDY_PHRASES", "notes_in_option_words", "option_words"]

@@ -251,9 +251,16 @@ def _training_failed(exc: Exception) -> UserError:
                          f"scaling and this run {this}: delete it to train from the start, or add "
                          f"{'--scale-target' if exc.have else '--no-scale-target'} to resume it.")
     from ._option_words import option_words
+
+    return UserError(f"training failed: {option_words(one_line(exc), stream_options())}")  # a divergence's remedy: --lr, not learning_rate_init
+
+
+def stream_options() -> dict[str, str]:
+    """The remedies of a streamed fit's messages -> the options that set them: ``train``'s :data:`~._train.DEDICATED`, and the
+    number of processes (``"train with fewer processes"``) as ``--workers``."""
     from ._train import DEDICATED
 
-    return UserError(f"training failed: {option_words(one_line(exc), DEDICATED)}")  # a divergence's remedy: --lr, not learning_rate_init
+    return {**DEDICATED, "processes": "--workers"}
 
 
 #: options of this command that torchrun's own parser takes for an ambiguous abbreviation of one of its options, even after the
@@ -494,9 +501,8 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
     # --json: the fit's stdout (--set verbose=true's lines) goes to stderr, so stdout is the JSON document alone
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     from ._option_words import notes_in_option_words
-    from ._train import DEDICATED
 
-    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(DEDICATED):
+    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(stream_options()):
         warnings.simplefilter("ignore", ConvergenceWarning)
         if not is_writer():  # the ranks agree on what the fit warns (interrupted, diverged): rank 0 says it once
             warnings.simplefilter("ignore")
