@@ -414,3 +414,23 @@ def test_inspect_json_never_active_agrees_with_the_dead_rule_and_the_table(table
     shown = run("inspect", path, table, "-o", tmp_path / "r.html", "--force", "--sections", "layers").stdout
     assert re.search(rf"│ hidden1 │ {activation}\s+│\s+8 │\s+\d+% │\s+4 │", shown), shown
     assert f"4 of 8 {'ReLU' if activation == 'relu' else 'GELU'} units are dead on this data ({rule})." in shown
+
+
+def test_inspect_on_too_few_rows_to_call_a_unit_dead_prints_the_note_that_says_why(model, table, tmp_path):
+    """`inspect` on fewer than MIN_DEAD_ROWS rows printed a dead column of "n/a" without the note the page and lens.summary
+    give under the same table; it prints that note now (not with --json, where each layer's dead_known says it)."""
+    from hiddenlayers.lens import MIN_DEAD_ROWS, dead_unknown_note
+
+    few = tmp_path / "few.csv"
+    pd.read_csv(table).head(MIN_DEAD_ROWS - 1).to_csv(few, index=False)
+    result = run("inspect", model, few, "-o", tmp_path / "r.html", "--sections", "layers")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert f"note: {dead_unknown_note(MIN_DEAD_ROWS - 1)}" in out and out.startswith("hidden layers on 29 rows"), out
+    assert "dead is n/a: 29 rows are too few to call a ReLU unit dead (it takes 30" in out
+    assert "n/a" in result.stdout.split("note:")[0]  # the table's dead column the note explains
+    as_json = run("inspect", model, few, "-o", tmp_path / "j.html", "--sections", "layers", "--json")
+    assert as_json.exit_code == 0 and "dead is n/a" not in as_json.stdout
+    assert json.loads(as_json.stdout)["layers"][0]["dead_known"] is False
+    enough = run("inspect", model, table, "-o", tmp_path / "e.html", "--sections", "layers")
+    assert enough.exit_code == 0 and "dead is n/a" not in enough.stdout

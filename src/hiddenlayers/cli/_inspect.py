@@ -468,6 +468,11 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
     if unknown:  # as lens.summary's note: the rule that gave these layers' dead column
         con.print(f"note: {', '.join(s['name'] for s in unknown)}: {unknown[0]['dead_rule']} "
                   "(the dead column counts units that do not vary over >= 2 rows; active is n/a).", highlight=False, soft_wrap=True)
+    short = [s for s in r["layers"] if not s.get("dead_known", True)]
+    if short:  # as lens.summary's and the page's note: why dead reads n/a (--json says it by dead_known)
+        from ..lens import dead_unknown_note
+
+        con.print(f"note: {dead_unknown_note(short[0]['rows'])}", highlight=False, soft_wrap=True)
     for w in r["warnings"]:
         con.print(styled(("warning:", "yellow"), f" {w}"), highlight=False, soft_wrap=True)
     if not r["warnings"]:

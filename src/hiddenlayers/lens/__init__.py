@@ -32,7 +32,7 @@ from ._report import REPORT_SECTIONS, Report, report, report_sections
 from ._shift import DomainShift, LayerShift, domain_shift
 from ._similarity import CKAResult, cka, cka_matrix, layer_similarity
 from ._smooth import SMOOTHINGS as ATTRIBUTION_SMOOTHINGS
-from ._stats import MIN_DEAD_ROWS, LayerStats, layer_stats
+from ._stats import MIN_DEAD_ROWS, LayerStats, dead_unknown_note, layer_stats
 from ._summary import summary
 from ._target import Target, as_target
 from ._timelapse import Timelapse, TimelapseFrame
@@ -65,6 +65,7 @@ __all__ = [
     "attribute",
     "cka",
     "cka_matrix",
+    "dead_unknown_note",
     "feature_importance",
     "freeze_curve",
     "gradient_flow_table",

@@ -220,10 +220,16 @@ def unknown_activation_note(rules: dict[str, str]) -> str | None:
 def few_rows_note(stats: list[LayerStats]) -> str | None:
     """One line under a stats table whose dead column reads "n/a" for too few rows (None when every layer's count stands)."""
     short = [s for s in stats if not s.dead_known]
-    if not short:
-        return None
-    n = short[0].n_rows
-    rows = "1 row is" if n == 1 else f"{n} rows are"
+    return dead_unknown_note(short[0].n_rows) if short else None
+
+
+def dead_unknown_note(n_rows: int) -> str:
+    """The note that says why a stats table's dead column reads "n/a" on ``n_rows`` rows (fewer than :data:`MIN_DEAD_ROWS`):
+    the words of :func:`few_rows_note`, for a table built from the layers' ``to_dict`` (``inspect``'s, whose ``rows`` is ``n_rows``).
+
+    ``n_rows``: the examples the statistics were computed on.
+    """
+    rows = "1 row is" if n_rows == 1 else f"{n_rows} rows are"
     return (f"dead is n/a: {rows} too few to call a ReLU unit dead (it takes {MIN_DEAD_ROWS}: a unit on for a tenth of the rows is off "
             f"on all of {MIN_DEAD_ROWS} random rows only {0.9 ** MIN_DEAD_ROWS:.0%} of the time); the warnings count the units inactive on these rows.")
 
@@ -342,4 +348,4 @@ def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str
     return acc.result(name)
 
 
-__all__ = ["MIN_DEAD_ROWS", "UNKNOWN_RULE", "LayerStats", "UnitAccumulator", "few_rows_note", "layer_stats", "unknown_activation_note"]
+__all__ = ["MIN_DEAD_ROWS", "UNKNOWN_RULE", "LayerStats", "UnitAccumulator", "dead_unknown_note", "few_rows_note", "layer_stats", "unknown_activation_note"]
