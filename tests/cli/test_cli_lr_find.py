@@ -189,3 +189,18 @@ def test_ctrl_c_stops_the_sweep_writes_no_plot_and_exits_130(table, tmp_path, mo
     result = run("lr-find", table, "-t", "label", "--num-steps", "30", "--plot", plot, "--json")
     assert result.exit_code == 130, result.output
     assert result.stderr.strip().splitlines()[-1] == "interrupted" and result.stdout == "" and not plot.exists()
+
+
+def test_the_title_reads_across_an_80_column_terminal(table, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the title ("learning-rate range test: sgd, 40 steps (num_steps)") was wrapped to the three-column table's
+    width, its stop reason on a second line; a title wider than its table is a line of its own now (`_common.print_table`),
+    as `evaluate`'s are, and `datasets`' title wraps at the terminal's width, not at its table's."""
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = ok("lr-find", table, "-t", "label", "--sizes", "8", "--solver", "sgd", "--num-steps", "40", "--batch-size", "16").stdout.splitlines()
+    assert max(len(line) for line in lines if not line.startswith("  hiddenlayers train ")) <= 80  # the pasted line is whole
+    top = next(i for i, line in enumerate(lines) if line.startswith("┏"))
+    assert lines[:top] == ["learning-rate range test: sgd, 40 steps (num_steps)"], lines[:top + 2]
+    listed = ok("datasets").stdout.splitlines()
+    head = listed[:next(i for i, line in enumerate(listed) if line.startswith("┏"))]
+    assert max(len(line) for line in listed) <= 80 and len(head) == 2 and len(head[0].rstrip()) > 70, head
+    assert " ".join(" ".join(head).split()) == "bundled datasets (use the name wherever a data file goes, e.g. `hiddenlayers train digits`)"

@@ -231,14 +231,22 @@ def stdout_console() -> Any:
 
 
 def print_table(con: Any, table: Any) -> None:
-    """Print the Rich ``table`` on ``con`` with its title whole: a title wider than the table is printed as a line of its own
-    (wrapped at the console's width), the table after it without one, where Rich wraps a title to its table's width (an
-    ``evaluate`` of a Forecaster printed a 22-column-wide block of title above its two-column table)."""
-    title = table.title
-    if isinstance(title, str) and len(title) > con.measure(table).maximum:
+    """Print the Rich ``table`` on ``con`` with its title and caption whole: a title (caption) wider than the table is printed
+    as a line of its own above (below) it, wrapped at the console's width, where Rich wraps it to its table's width (an
+    ``evaluate`` of a Forecaster printed a 22-column-wide block of title above its two-column table; ``prune``'s caption,
+    a 59-column block of eight lines). A title or caption that fits stays the table's."""
+    width = con.measure(table).maximum
+    title, caption = table.title, table.caption
+    title_apart = isinstance(title, str) and len(title) > width
+    caption_apart = isinstance(caption, str) and len(caption) > width
+    if title_apart:
         table.title = None
         con.print(title, highlight=False)
+    if caption_apart:
+        table.caption = None
     con.print(table)
+    if caption_apart:
+        con.print(caption, highlight=False)
 
 
 def summary_table(summary: dict[str, Any], as_json: bool) -> Any:

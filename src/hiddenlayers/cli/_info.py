@@ -17,7 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_inputs, pipeline_text, stored_steps
-from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, scaling_text, stdout_console
+from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, print_table, scaling_text, stdout_console
 
 _MAX_HEADER = 100 * 1024 * 1024
 MLP_KINDS = ("MLPClassifier", "MLPRegressor")
@@ -323,7 +323,7 @@ def run_info(path: str, *, as_json: bool) -> None:
         t.add_column(col, justify="right" if col in ("inputs", "units", "parameters") else "left")
     for r in info["layers"]:
         t.add_row(r["layer"], str(r["inputs"]), str(r["units"]), r["activation"], f"{r['parameters']:,}", r["extra"])
-    con.print(t)
+    print_table(con, t)
     s = PlainTable(title="training", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
@@ -336,14 +336,14 @@ def run_info(path: str, *, as_json: bool) -> None:
     if info["target"]:
         s.add_row("target", f"{info['target']} ({info['task']})")
     _provenance_rows(s, info.get("provenance"))
-    con.print(s)
+    print_table(con, s)
     if info["preprocessing"]:
         p = PlainTable(title="preprocessing (stored in the file)", title_justify="left")
         for col in ("column", "kind", "detail"):
             p.add_column(col)
         for r in info["preprocessing"]:
             p.add_row(str(r["column"]), str(r["kind"]), str(r["detail"]))
-        con.print(p)
+        print_table(con, p)
     elif info.get("pipeline_steps"):
         con.print(f"preprocessing: the Pipeline's scikit-learn steps ({', '.join(info['pipeline_steps'])}) on the numeric columns")
     else:
@@ -370,7 +370,7 @@ def _show_app(info: dict[str, Any]) -> None:
         t.add_column(col, justify="right" if col == "parameters" else "left")
     for r in info["layers"]:
         t.add_row(r["layer"], r["tensors"], f"{r['parameters']:,}" if r["layer"] != "(state)" else "-")
-    con.print(t)
+    print_table(con, t)
     s = PlainTable(title="settings", title_justify="left", show_header=False)
     s.add_column("", style="bold")
     s.add_column("")
@@ -378,7 +378,7 @@ def _show_app(info: dict[str, Any]) -> None:
         if v is not None:
             s.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
     _provenance_rows(s, info.get("provenance"))
-    con.print(s)
+    print_table(con, s)
     for section, title in (("environment", "environment (gymnasium)"), ("training", "training")):
         if info.get(section):  # a DQNAgent's environment and run; another app's epochs and stop reason
             t = PlainTable(title=title, title_justify="left", show_header=False)
@@ -386,7 +386,7 @@ def _show_app(info: dict[str, Any]) -> None:
             t.add_column("")
             for k, v in info[section].items():
                 t.add_row(k.replace("_", " "), "-" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v))
-            con.print(t)
+            print_table(con, t)
 
 
 #: The ONNX op of a layer without weights (:func:`describe_onnx`'s pool, global_pool and flatten rows), as the table shows it.
@@ -440,7 +440,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
         for r in rows:
             shape = "(" + ", ".join("?" if d is None else str(d) for d in r["shape"]) + ")" if r["shape"] is not None else "unknown"
             io.add_row(kind, r["name"], r["type"], shape)
-    con.print(io)
+    print_table(con, io)
     if info["layers"]:
         kinds = {r.get("kind") for r in info["layers"]}
         conv = bool(kinds & {"conv", "pool"})
@@ -458,7 +458,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
             op = r["op"] if weighted else _NO_WEIGHTS.get(r["op"], r["op"])
             t.add_row(r["layer"], op, *(str(r[k]) if weighted else "-" for k in ("inputs", "units")), *kernel,
                       r["weight_type"] or "-", ("yes" if r["bias"] else "no") if weighted else "-", r["followed_by"] or "-", f"{r['parameters']:,}")
-        con.print(t)
+        print_table(con, t)
         if conv:
             con.print("convolutions: inputs = input channels, units = filters; kernel 3x3 s1 p1 = a 3 x 3 kernel, stride 1, padding 1 (pads per side)")
         if "recurrent" in kinds:
@@ -500,7 +500,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
     if info.get("pipeline"):  # a Pipeline's export: its scikit-learn steps are nodes of the graph, ahead of the MLP
         filled = "NaN cells of X filled in the graph" if info.get("fills_missing") else "no missing cells (no imputer fills them first)"
         s.add_row("preprocessing", f"the Pipeline's steps in the graph: {info['pipeline']} ({filled})")
-    con.print(s)
+    print_table(con, s)
 
 
 def run_datasets(*, as_json: bool) -> None:
@@ -517,4 +517,4 @@ def run_datasets(*, as_json: bool) -> None:
         t.add_column(col)
     for r in rows:
         t.add_row(r["name"], r["task"], r["description"], r["source"])
-    stdout_console().print(t)
+    print_table(stdout_console(), t)  # the title (how to use a name) is wider than an 80-column table

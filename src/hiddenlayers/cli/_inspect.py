@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import Table, default_target, missing_target_reason, read_table, resolve_column
 from ..exceptions import DataError
-from ._common import Steps, UserError, check_report_output, clean, note, one_line, print_json, stdout_console
+from ._common import Steps, UserError, check_report_output, clean, note, one_line, print_json, print_table, stdout_console
 from ._data import (
     MODEL_IS_REGRESSOR,
     class_labels,
@@ -463,7 +463,7 @@ def _show(r: dict[str, Any], as_json: bool, hint: str = GRADIENT_FLOW_HINT) -> N
         t.add_row(s["name"], s["activation"] or (f"({s['role']})" if s.get("role") else "unknown"), str(s["units"]), "n/a" if s["fraction_active"] is None else f"{s['fraction_active']:.0%}",
                   "n/a" if not s.get("dead_known", True) else styled((str(s["dead"]), "red")) if s["dead"] else "0", styled((str(s["saturated"]), "yellow")) if s["saturated"] else "0",
                   f"{s['effective_rank']:.1f}")
-    con.print(t)
+    print_table(con, t)  # a Translator's title (its two columns) is wider than the table
     unknown = [s for s in r["layers"] if s["activation"] is None and not s.get("role")]  # a pooling layer has none by nature: no note
     if unknown:  # as lens.summary's note: the rule that gave these layers' dead column
         con.print(f"note: {', '.join(s['name'] for s in unknown)}: {unknown[0]['dead_rule']} "

@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ._common import UserError, check_output, clean, note, one_line, print_json, rows_of, stdout_console
+from ._common import UserError, check_output, clean, note, one_line, print_json, print_table, rows_of, stdout_console
 from ._header import check_named_columns
 
 #: the plot's formats, by the --plot file's suffix (matplotlib writes each)
@@ -190,7 +190,7 @@ def _show(s: dict[str, Any], found: Any, as_json: bool) -> None:
         v = found.smoothed[i]
         t.add_row(f"{found.lrs[i]:.3g}", f"{v:.4f}" if math.isfinite(v) else str(v), "<- suggestion" if found.lrs[i] == found.suggestion else "")
     console = stdout_console()  # markup off: the train command names the user's file and columns
-    console.print(t)
+    print_table(console, t)  # the title (solver, steps, stop reason) is wider than the three columns
     console.print(f"swept on the {s['rows_swept']} of {s['rows']} rows train fits on ({_left_out(s['rows_left_out'])})", highlight=False)
     if found.suggestion is None:
         console.print("no suggestion: the sweep stopped before the loss fell (try a lower --end-lr or more --num-steps).")

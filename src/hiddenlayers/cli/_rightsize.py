@@ -192,7 +192,9 @@ def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> No
     if as_json:
         print_json(clean({**report.to_dict(), **(extra or {})}))
         return
-    _console().print(report.table())
+    from ._common import print_table
+
+    print_table(_console(), report.table())  # prune's caption (what its figures mean) is wider than its four columns
 
 
 def _console() -> Any:
