@@ -15,7 +15,7 @@ ratings as the concatenating model is (default ``loss``, early stopping). The le
 (user and item embeddings and its hidden layer, on 3,000 training ratings)
 is written to examples/reports/recommend_movielens.html.
 
-Run: python examples/recommend_movielens.py              # 536 s on the shared 2-core machine at load 5-7 (about 200 CPU s)
+Run: python examples/recommend_movielens.py              # 536 s on the shared 2-core machine at load 5-7 (about 200 CPU s), timed before the three rating models (about 25 CPU s more)
      python examples/recommend_movielens.py --ratings # the RMSE rows alone: no rankers, no lens report
      python examples/recommend_movielens.py --smoke   # seconds: the first 28 users' 5,000 ratings, 3 epochs (not the RESULTS.md numbers)
 """
