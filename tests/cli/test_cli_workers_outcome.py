@@ -261,8 +261,11 @@ def test_a_lost_connection_is_an_effect_shown_after_the_cause():
     """A worker whose peer died now says 'the connection to another rank was lost' (no longer 'internal error ... please
     report it'): still an effect, so the killed rank (torchrun's summary) or another worker's own error comes first, and
     alone it is what the launcher shows."""
-    lost = ("[rank1]: error: the connection to another rank was lost during training (connection closed by peer): a process of "
-            "this run stopped\n")
+    from hiddenlayers.training import lost_peer_line
+
+    with pytest.MonkeyPatch.context() as mp:  # the worker's own line, as training words it (the launcher ranks it by its start)
+        mp.setenv("WORLD_SIZE", "2")
+        lost = f"[rank1]: error: {lost_peer_line(RuntimeError('[gloo/transport/tcp/pair.cc:534] Connection closed by peer'))}\n"
     with pytest.raises(UserError, match=r"^rank 0 \(local rank 0 on this machine\) was killed by SIGKILL"):
         workers_outcome(1, False, None, lost + _KILLED, 2)
     with pytest.raises(UserError, match=r"^training failed: bad$"):

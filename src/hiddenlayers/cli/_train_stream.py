@@ -47,7 +47,8 @@ from ._worker_death import died
 #: The file rank 0 writes once it saved the model (JSON: ``model``, ``stop_reason``), named by the launcher: what the workers
 #: did, whatever torchrun's exit status says (after Ctrl-C torchrun exits non-zero though rank 0 saved).
 RESULT_ENV = "HIDDENLAYERS_RESULT_FILE"
-#: how a worker's error line starts when it is the effect of another rank's failure, not its cause (shown after the causes)
+#: how a worker's error line starts when it is the effect of another rank's failure, not its cause (shown after the causes);
+#: the second is :func:`hiddenlayers.training.lost_peer_line`'s start (a test builds its line from that function)
 _EFFECTS = ("internal error", "the connection to another rank was lost")
 
 
