@@ -482,16 +482,19 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ...,
     return_convergence_delta: Literal[False] = ..., method: str = ..., random_state: int = ..., upsample: bool | str = ...,
+    smooth: str | None = ..., n_samples: int | None = ..., stdev: float | None = ...,
 ) -> np.ndarray: ...
 @overload
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = ..., baseline: Any = ..., n_steps: int = ..., return_convergence_delta: Literal[True],
-    method: str = ..., random_state: int = ..., upsample: bool | str = ...,
+    method: str = ..., random_state: int = ..., upsample: bool | str = ..., smooth: str | None = ..., n_samples: int | None = ...,
+    stdev: float | None = ...,
 ) -> tuple[np.ndarray, np.ndarray]: ...
 @_in_eval_mode
 def layer_attribution(
     model: Any, X: Any, layer: str | int, *, target: Any = None, baseline: Any = "auto", n_steps: int = 50, return_convergence_delta: bool = False,
-    method: str = "conductance", random_state: int = 0, upsample: bool | str = False,
+    method: str = "conductance", random_state: int = 0, upsample: bool | str = False, smooth: str | None = None,
+    n_samples: int | None = None, stdev: float | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)`` (the layer's output shape per row).
 
@@ -508,36 +511,43 @@ def layer_attribution(
     ``LayerGradCam``: ``(n, 1, h, w)``, signed; :mod:`._gradcam`); the delta and the completeness warning are for the first
     three. ``upsample`` (Grad-CAM only): True resizes the map to the input image's height and width, ``(n, 1, H, W)``, by
     Captum's ``LayerAttribution.interpolate`` (bilinear; or ``"nearest"``, ``"bicubic"``), to lay over the image.
+    ``smooth``, ``n_samples``, ``stdev``: as :func:`attribute` takes them, the layer method inside Captum's ``NoiseTunnel``
+    (noise on the inputs, the layer's attributions of the noisy copies combined; :mod:`._smooth`): any method but
+    ``"gradient_shap"``, no delta, no padded sequences; Grad-CAM's map is smoothed at the layer's resolution, then upsampled.
     """
     from ._gradcam import check_conv_layer, check_upsample, upsampled
     from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
+    from ._smooth import check_smoothing
 
     _check_delta_flag(return_convergence_delta)
     method = check_method_of(method, LAYER_METHODS, "layer_attribution")
     if return_convergence_delta and method not in LAYER_COMPLETE:
         raise ValueError(f"method={method!r} has no convergence delta: pass return_convergence_delta=False, or method="
                          f"{', '.join(map(repr, LAYER_COMPLETE))}.")
+    smoothing = check_smoothing(smooth, n_samples, stdev, method, bool(return_convergence_delta), LAYER_METHODS)
     mode = check_upsample(upsample, method)
     _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
     tgt, sign = _output_index(model, module, x, target)
-    if method != "conductance":
-        check_padding(method, x)
+    if method != "conductance" or smoothing is not None:
+        check_padding(method, x, smoothing, works="method='conductance' or 'integrated_gradients'")
     mod = _layer(module, layer)
     if method == "gradcam":
         check_conv_layer(module, mod, x, layer)
-    attr, delta = run_layer_method(method, module, mod, x, base, tgt, n_steps, random_state)
+    attr, delta = run_layer_method(method, module, mod, x, base, tgt, n_steps, random_state, smoothing)
     if mode is not None:
         attr = upsampled(attr.detach(), x, mode)
     if delta is None:
-        return sign * attr.detach().cpu().numpy()
+        unsigned = smoothing is not None and not smoothing.signed  # squares, a variance: the same for -z
+        return (1.0 if unsigned else sign) * attr.detach().cpu().numpy()
     name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), name)
 
 
 @_in_eval_mode
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50,
-                       method: str = "integrated_gradients", random_state: int = 0) -> np.ndarray:
+                       method: str = "integrated_gradients", random_state: int = 0, smooth: str | None = None,
+                       n_samples: int | None = None, stdev: float | None = None) -> np.ndarray:
     """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
     ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
@@ -549,20 +559,24 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
     :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
     ``method`` (:data:`~._methods.NEURON_METHODS`): ``"integrated_gradients"`` (the default), ``"gradient"``, ``"deeplift"``,
     ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``, ``n_steps`` samples) or ``"feature_ablation"``.
+    ``smooth``, ``n_samples``, ``stdev``: as :func:`attribute` takes them, the neuron method inside Captum's ``NoiseTunnel``
+    (:mod:`._smooth`): any method but ``"gradient_shap"``, no padded sequences.
     """
     from ._methods import NEURON_METHODS, check_method_of, check_padding, run_neuron_method
     from ._record import _output_lengths
+    from ._smooth import check_smoothing
 
     method = check_method_of(method, NEURON_METHODS, "neuron_attribution")
+    smoothing = check_smoothing(smooth, n_samples, stdev, method, False, NEURON_METHODS)
     _check_seed(random_state)
     module, x, base = _setup(model, X, baseline, n_steps)
-    check_padding(method, x)
+    check_padding(method, x, smoothing)
     mod = _layer(module, layer)
     lengths: list[torch.Tensor | None] = [None]  # the real steps per row of the layer's latest output (padded sequences)
     selector = _neuron_selector(module, mod, x, layer, unit, lengths)
     h = mod.register_forward_hook(lambda m, args, kwargs, _o: lengths.__setitem__(0, _output_lengths(m, args, kwargs)), with_kwargs=True)
     try:
-        attr = run_neuron_method(method, module, mod, x, base, selector, n_steps, random_state)
+        attr = run_neuron_method(method, module, mod, x, base, selector, n_steps, random_state, smoothing)
     finally:
         h.remove()
     return _unpadded(attr.detach(), x).cpu().numpy()

@@ -21,7 +21,7 @@ adds only the input checks, the baseline (:mod:`._attribution`) and the output i
   little. For a table its default one-feature window is feature ablation, the same numbers.
 
 Any of them but GradientSHAP (which already averages over random draws) may run inside Captum's ``NoiseTunnel``
-(``smooth=``: SmoothGrad, SmoothGrad², VarGrad: :mod:`._smooth`).
+(``smooth=``: SmoothGrad, SmoothGrad², VarGrad: :mod:`._smooth`), and so may the layer and neuron methods below but theirs.
 """
 
 from __future__ import annotations
@@ -50,13 +50,14 @@ def check_method(method: Any) -> str:
     return one_of(method, METHODS, "method")
 
 
-def check_padding(method: str, x: torch.Tensor, smooth: Any = None) -> None:
+def check_padding(method: str, x: torch.Tensor, smooth: Any = None, works: str = "method='integrated_gradients'") -> None:
     """Padded sequences (NaN steps) are handled by integrated gradients only, unsmoothed (noise on a missing step is no
-    step); the others are refused in one line."""
+    step); the others are refused in one line naming ``works``, the methods that handle them (layer conductance too,
+    whose caller skips this check for it unsmoothed)."""
     if (method != "integrated_gradients" or smooth is not None) and x.is_floating_point() and bool(torch.isnan(x).any()):
         with_noise = " with smooth=" + repr(smooth.kind) if smooth is not None else ""
         raise ValueError(f"method={method!r}{with_noise} cannot attribute padded sequences (rows of several lengths); "
-                         "use method='integrated_gradients' without smooth=, which gives each row its own length.")
+                         f"use {works} without smooth=, which gives each row its own length.")
 
 
 class Options(NamedTuple):
@@ -166,50 +167,84 @@ def check_method_of(method: Any, allowed: tuple[str, ...], what: str) -> str:
     return one_of(method, allowed, f"{what}'s method")
 
 
-def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any,
-                     n_steps: int, random_state: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Captum's layer ``method`` (:data:`LAYER_METHODS`) for ``layer`` of ``module`` on rows ``x``: ``(attributions of the layer's
-    units, convergence delta (n,) or None)``; arguments as :func:`run_method` reads them."""
+def layer_call(method: str, module: torch.nn.Module, layer: torch.nn.Module, base: torch.Tensor, target: Any,
+               n_steps: int) -> tuple[Any, dict[str, Any]]:
+    """Captum's layer object of ``method`` (:data:`LAYER_METHODS`) for ``layer`` of ``module`` and the keyword arguments of
+    its ``attribute`` call, as Captum documents them (GradientSHAP's baselines, the rows themselves, are added by
+    :func:`run_layer_method`); arguments as :func:`captum_call` reads them."""
     from captum import attr as ca
 
     if method == "conductance":
-        out, delta = ca.LayerConductance(module, layer).attribute(x, baselines=base, target=target, n_steps=n_steps,
-                                                                 return_convergence_delta=True)
-        return out, delta
+        return ca.LayerConductance(module, layer), {"baselines": base, "target": target, "n_steps": n_steps}
     if method == "integrated_gradients":
-        out, delta = ca.LayerIntegratedGradients(module, layer).attribute(x, baselines=base, target=target, n_steps=n_steps,
-                                                                         return_convergence_delta=True)
-        return out, delta
+        return ca.LayerIntegratedGradients(module, layer), {"baselines": base, "target": target, "n_steps": n_steps}
     if method == "deeplift":
-        with quiet_hooks():
-            out, delta = ca.LayerDeepLift(module, layer).attribute(x, baselines=base, target=target, return_convergence_delta=True)
+        return ca.LayerDeepLift(module, layer), {"baselines": base, "target": target}
+    if method == "gradient_shap":
+        return ca.LayerGradientShap(module, layer), {"target": target, "n_samples": n_steps}
+    if method == "gradcam":
+        return ca.LayerGradCam(module, layer), {"target": target}
+    if method == "gradient_x_activation":
+        return ca.LayerGradientXActivation(module, layer), {"target": target}
+    raise ValueError(f"method={method!r} is not one of {', '.join(LAYER_METHODS)}")
+
+
+def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor, target: Any,
+                     n_steps: int, random_state: int, smooth: Any = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Captum's layer ``method`` (:data:`LAYER_METHODS`) for ``layer`` of ``module`` on rows ``x``: ``(attributions of the layer's
+    units, convergence delta (n,) or None)``; arguments as :func:`run_method` reads them. ``smooth``: a
+    :class:`~._smooth.Smoothing` runs the layer object inside Captum's ``NoiseTunnel`` (no delta then), None runs it alone."""
+    obj, kwargs = layer_call(method, module, layer, base, target, n_steps)
+    if smooth is not None:
+        from ._smooth import run_smoothed
+
+        return run_smoothed(obj, x.detach(), kwargs, smooth, random_state), None
+    if method in LAYER_COMPLETE:
+        with quiet_hooks():  # DeepLift's notice of its hooks
+            out, delta = obj.attribute(x, return_convergence_delta=True, **kwargs)
         return out, delta
     if method == "gradient_shap":
         with seeded(random_state):
-            return ca.LayerGradientShap(module, layer).attribute(x, baselines=x.detach().clone(), target=target, n_samples=n_steps), None
-    if method == "gradcam":
-        return ca.LayerGradCam(module, layer).attribute(x, target=target), None
-    return ca.LayerGradientXActivation(module, layer).attribute(x, target=target), None
+            return obj.attribute(x, baselines=x.detach().clone(), **kwargs), None
+    return obj.attribute(x, **kwargs), None
 
 
-def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor,
-                      selector: Any, n_steps: int, random_state: int) -> torch.Tensor:
-    """Captum's neuron ``method`` (:data:`NEURON_METHODS`) of the unit ``selector`` picks in ``layer``, w.r.t. the inputs ``x``."""
+def neuron_call(method: str, module: torch.nn.Module, layer: torch.nn.Module, base: torch.Tensor, selector: Any,
+                n_steps: int) -> tuple[Any, dict[str, Any]]:
+    """Captum's neuron object of ``method`` (:data:`NEURON_METHODS`) for ``layer`` of ``module`` and the keyword arguments of its
+    ``attribute`` call (``selector``: Captum's ``neuron_selector``; GradientSHAP's baselines added by :func:`run_neuron_method`)."""
     from captum import attr as ca
 
     if method == "integrated_gradients":
-        return ca.NeuronIntegratedGradients(module, layer).attribute(x, neuron_selector=selector, baselines=base, n_steps=n_steps)
-    x = x.detach().clone().requires_grad_(True)
+        return ca.NeuronIntegratedGradients(module, layer), {"neuron_selector": selector, "baselines": base, "n_steps": n_steps}
     if method == "gradient":
-        return ca.NeuronGradient(module, layer).attribute(x, neuron_selector=selector)
+        return ca.NeuronGradient(module, layer), {"neuron_selector": selector}
     if method == "deeplift":
-        with quiet_hooks():
-            return ca.NeuronDeepLift(module, layer).attribute(x, neuron_selector=selector, baselines=base)
+        return ca.NeuronDeepLift(module, layer), {"neuron_selector": selector, "baselines": base}
+    if method == "gradient_shap":
+        return ca.NeuronGradientShap(module, layer), {"neuron_selector": selector, "n_samples": n_steps}
+    if method == "feature_ablation":
+        return ca.NeuronFeatureAblation(module, layer), {"neuron_selector": selector, "baselines": base}
+    raise ValueError(f"method={method!r} is not one of {', '.join(NEURON_METHODS)}")
+
+
+def run_neuron_method(method: str, module: torch.nn.Module, layer: torch.nn.Module, x: torch.Tensor, base: torch.Tensor,
+                      selector: Any, n_steps: int, random_state: int, smooth: Any = None) -> torch.Tensor:
+    """Captum's neuron ``method`` (:data:`NEURON_METHODS`) of the unit ``selector`` picks in ``layer``, w.r.t. the inputs ``x``;
+    ``smooth``: a :class:`~._smooth.Smoothing` runs it inside Captum's ``NoiseTunnel``, None alone."""
+    obj, kwargs = neuron_call(method, module, layer, base, selector, n_steps)
+    if smooth is not None:
+        from ._smooth import run_smoothed
+
+        return run_smoothed(obj, x.detach(), kwargs, smooth, random_state)
+    if method != "integrated_gradients":
+        x = x.detach().clone().requires_grad_(True)  # Captum warns once per call that it set requires_grad itself
     if method == "gradient_shap":
         with seeded(random_state):
-            return ca.NeuronGradientShap(module, layer).attribute(x, neuron_selector=selector, baselines=x.detach().clone(), n_samples=n_steps)
-    return ca.NeuronFeatureAblation(module, layer).attribute(x, neuron_selector=selector, baselines=base)
+            return obj.attribute(x, baselines=x.detach().clone(), **kwargs)
+    with quiet_hooks():  # DeepLift's notice of its hooks
+        return obj.attribute(x, **kwargs)
 
 
 __all__ = ["COMPLETE", "LABELS", "LAYER_COMPLETE", "LAYER_METHODS", "METHODS", "NEURON_METHODS", "NO_BASELINE", "Options", "captum_call", "check_method",
-           "check_method_of", "check_method_smooth", "check_options", "check_padding", "quiet_hooks", "run_layer_method", "run_method", "run_neuron_method", "seeded"]
+           "check_method_of", "check_method_smooth", "check_options", "check_padding", "layer_call", "neuron_call", "quiet_hooks", "run_layer_method", "run_method", "run_neuron_method", "seeded"]

@@ -1,4 +1,4 @@
-"""Smoothed attributions (``smooth=``): an input method run inside Captum's ``NoiseTunnel`` (SmoothGrad and its kin).
+"""Smoothed attributions (``smooth=``): an input, layer or neuron method run inside Captum's ``NoiseTunnel`` (SmoothGrad and its kin).
 
 Each row is copied ``n_samples`` times with Gaussian noise of standard deviation ``stdev`` added to every input
 value, the method attributes each noisy copy, and the copies' attributions ``a_i`` are combined (Smilkov et al. 2017,
@@ -11,6 +11,10 @@ ImageClassifier's standardised pixels, a trained table model's standardised colu
 its input's units; it is not converted from ``X``'s. The default (None) is 15% of the range (max - min) of the network
 input's values over the rows given, the middle of the 10-20% the SmoothGrad paper found best. ``stdev=0`` adds no
 noise: the method's own attributions (SmoothGrad of saliency is then saliency).
+
+A layer or neuron method (:func:`~hiddenlayers.lens.layer_attribution`, :func:`~hiddenlayers.lens.neuron_attribution`)
+is smoothed the same way: the noise goes on the network's input rows, and the layer's (or, for a neuron, the inputs')
+attributions of the noisy copies are combined, as ``NoiseTunnel(LayerConductance(...))`` combines them.
 
 The noise is drawn from torch's generator seeded by ``random_state``; the global generators are left as they were.
 Refused in one line: GradientSHAP (already an average over noisy, randomly-baselined copies: Captum's ``GradientShap``
@@ -50,9 +54,12 @@ class Smoothing(NamedTuple):
         return self.kind == "smoothgrad"
 
 
-def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return_delta: bool) -> Smoothing | None:
-    """``smooth``, ``n_samples`` and ``stdev`` of :func:`~hiddenlayers.lens.attribute` checked for ``method``: a
-    :class:`Smoothing`, or None for no smoothing. Every refusal is one ``ValueError`` line (see the module docstring)."""
+def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return_delta: bool,
+                    methods: tuple[str, ...] | None = None) -> Smoothing | None:
+    """``smooth``, ``n_samples`` and ``stdev`` of :func:`~hiddenlayers.lens.attribute` (or of the layer and neuron
+    functions) checked for ``method``: a :class:`Smoothing`, or None for no smoothing. ``methods``: the function's
+    ``method=`` names (None: :data:`~._methods.METHODS`), those that may be smoothed named where GradientSHAP is refused.
+    Every refusal is one ``ValueError`` line (see the module docstring)."""
     from ._captum_calls import one_of
 
     if smooth is None:
@@ -63,8 +70,11 @@ def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return
         return None
     kind = one_of(smooth, SMOOTHINGS, "smooth", param="smooth")
     if method == "gradient_shap":
+        from ._methods import METHODS
+
+        others = ", ".join(m for m in (METHODS if methods is None else methods) if m != "gradient_shap")
         raise ValueError("method='gradient_shap' already averages over noisy copies with random baselines (Captum's GradientShap is a "
-                         "noise tunnel itself): drop smooth=, or smooth another method, e.g. method='integrated_gradients'.")
+                         f"noise tunnel itself): drop smooth=, or smooth another method: {others}.")
     if return_delta:
         raise ValueError(f"smooth={kind!r} has no convergence delta (each noisy copy has its own f(x + noise) - f(baseline)): "
                          "pass return_convergence_delta=False, or drop smooth= for the delta of the method alone.")
