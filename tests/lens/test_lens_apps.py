@@ -288,11 +288,12 @@ def test_sequence_classifier_records_its_recurrent_layer(tmp_path: Path) -> None
     assert rec.activations["hidden1"] == "tanh"
     path = tmp_path / "s.html"
     hl.lens.report(clf, seqs, y, units_per_layer=3).save(path)
-    check_page(path, ["hidden1", "hidden2"], [
+    text = check_page(path, ["hidden1", "hidden2"], [
         "The input itself is not probed: its padded steps (NaN) are not features.",
         "neuron maps need tabular inputs with two or more features; this model reads 11 × 3 arrays per example.",
-        "attribution is drawn as a map for images and sequences of one length; these sequences are padded to 11 steps",
     ])
+    assert ("Where in each sequence the outputs look (integrated gradients from zeros, Captum), for 4 of the rows, each for its "
+            "predicted output over its own steps") in text  # padded: a map per shown row (test_lens_report_padded.py)
 
 
 def test_text_classifier_records_embedding_over_time_and_lstm() -> None:

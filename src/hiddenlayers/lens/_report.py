@@ -494,7 +494,7 @@ def _analysis_sections(model: Any, target: Any, rec: Any, Xa: np.ndarray, yv: np
             "What each hidden unit responds to.", _neurons(target.module, Xa, yv, rec, names, units_per_layer, shown)))),
         ("preferred-inputs", "What each unit responds to most", "preferred", lambda: _guarded(LEAD, lambda: preferred_section(
             target, rec, Xa, preferred[0], image_shape=preferred[1], feature_names=feature_names, model=model, plot_rows=plot_rows))),
-        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, *baseline, data[1])),
+        ("features", "Top features", "features", lambda: _guarded("Input attribution.", _features, target, Xa, model, feature_names, *baseline, data[1], shown)),
         ("data", "Data", "data", lambda: _guarded("Data checks.", _data_section, *data, advice["data"], advice["data-all"])),
     ]
     sections: list[tuple[str, str, str, str]] = []
@@ -522,11 +522,13 @@ def _data_section(data_report: Any, X: Any, y: Any, advice: str = ADVICE["data"]
 
 
 def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] | None, baseline: Any = "auto",
-              method: str = "integrated_gradients", smooth: str | None = None, X: Any = None) -> tuple[str, str]:
+              method: str = "integrated_gradients", smooth: str | None = None, X: Any = None,
+              shown: tuple[np.ndarray, str] | None = None) -> tuple[str, str]:
     """The "Top features" section: mean |attribution| of ``method`` (Captum's, :mod:`._methods`; inside the noise tunnel
     ``smooth``) per input from ``baseline`` (network-input units; a name is resolved over ``Xa`` with the model's own
     training mean where it stores one, as feature_importance does). Images and sequences: a map (:mod:`._report_maps`;
-    ``X``: the rows as the model takes them)."""
+    ``X``: the rows as the model takes them); padded sequences: a map per shown row (:mod:`._report_padded`; ``shown``:
+    the rows' names, :func:`_row_names`)."""
     from ._attribution import feature_importance, named_baseline, stored_training_mean
     from ._methods import NO_BASELINE
     from ._plot_text import font_families, shortened
@@ -535,9 +537,10 @@ def _features(target: Any, Xa: np.ndarray, model: Any, feature_names: list[str] 
 
     if Xa.dtype.kind != "f":
         return "Input attribution.", H.na_html("attribution needs real-valued inputs; this model reads integer ids (embeddings), which have no gradient.")
-    if Xa.ndim == 3 and np.isnan(Xa).any():  # padded sequences: no one step axis to draw a map over
-        return "Input attribution.", H.na_html(f"attribution is drawn as a map for images and sequences of one length; these sequences are "
-                                               f"padded to {Xa.shape[1]} steps (rows of several lengths): attribute them with hl.lens.attribute.")
+    if Xa.ndim == 3 and np.isnan(Xa).any():  # padded sequences: no one step axis to average over, so a map per shown row
+        from ._report_padded import padded_section
+
+        return padded_section(target, Xa, Xa if X is None else X, baseline, method, smooth, model, shown)
     if Xa.ndim in (3, 4):
         return map_section(target, Xa, Xa if X is None else X, baseline, method, smooth)
     if Xa.ndim != 2:

@@ -32,7 +32,6 @@ def map_section(target: Any, Xa: np.ndarray, X: Any, baseline: Any = "auto", met
     :func:`~hiddenlayers.lens.attribute` does); ``baseline``, ``method``, ``smooth``: as ``feature_importance`` takes them.
     """
     from ._attribution import _auto_for_images, feature_importance, named_baseline
-    from ._methods import NO_BASELINE
     from ._plots import attribution_map
 
     image = Xa.ndim == 4
@@ -47,14 +46,22 @@ def map_section(target: Any, Xa: np.ndarray, X: Any, baseline: Any = "auto", met
     else:
         values, axes = imp, ("step", "feature")
         title = f"mean |{words}| per step and feature"
-    named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
-    black = "a black image" if image else "zeros"
-    frm = {"auto": black, "zeros": "the network input's zeros", "mean": "the rows' mean", "median": "the rows' median"}.get(named, "the given baseline")
-    how = words if method in NO_BASELINE else f"{words} from {frm}"
+    how = baseline_words(baseline, method, words, "a black image" if image else "zeros")
     where = "each image" if image else "each sequence"
     alt = f"{title}: largest at {_peak(values, axes)}"
     lead = f"Where in {where} the outputs look ({how}, Captum), each row for its predicted output."
     return lead, H.figure_html(attribution_map(values, title, axes), f"{title}; darker = more attribution", alt=alt)
+
+
+def baseline_words(baseline: Any, method: str, words: str, auto: str) -> str:
+    """The method and its baseline in a lead's words, ``"integrated gradients from zeros"``; ``words``: the method's
+    (:func:`method_words`), ``auto``: what ``"auto"`` is for these rows (``"a black image"``, ``"zeros"``); a method with no
+    baseline (saliency, input x gradient) is its words alone."""
+    from ._methods import NO_BASELINE
+
+    named = "auto" if baseline is None else baseline.strip().lower() if isinstance(baseline, str) else "given"
+    frm = {"auto": auto, "zeros": "the network input's zeros", "mean": "the rows' mean", "median": "the rows' median"}.get(named, "the given baseline")
+    return words if method in NO_BASELINE else f"{words} from {frm}"
 
 
 def _peak(values: np.ndarray, axes: tuple[str, str]) -> str:
@@ -63,4 +70,4 @@ def _peak(values: np.ndarray, axes: tuple[str, str]) -> str:
     return f"{axes[0]} {int(i)}, {axes[1]} {int(j)}"
 
 
-__all__ = ["map_section", "method_words"]
+__all__ = ["baseline_words", "map_section", "method_words"]
