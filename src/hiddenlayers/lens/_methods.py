@@ -78,7 +78,7 @@ def check_options(method: str, window: Any, stride: Any, smooth: Any, n_samples:
     if given and method != "occlusion":
         raise ValueError(f"{' and '.join(given)}= set occlusion's sliding window; method={method!r} has none: pass method='occlusion', "
                          f"or drop {given[0]}=.")
-    return Options(window, stride, check_smoothing(smooth, n_samples, stdev, method, return_delta))
+    return Options(window, stride, check_smoothing(smooth, n_samples, stdev, method, return_delta, METHODS))
 
 
 def check_method_smooth(method: Any, smooth: Any) -> str:

@@ -54,11 +54,10 @@ class Smoothing(NamedTuple):
         return self.kind == "smoothgrad"
 
 
-def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return_delta: bool,
-                    methods: tuple[str, ...] | None = None) -> Smoothing | None:
+def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return_delta: bool, methods: tuple[str, ...]) -> Smoothing | None:
     """``smooth``, ``n_samples`` and ``stdev`` of :func:`~hiddenlayers.lens.attribute` (or of the layer and neuron
     functions) checked for ``method``: a :class:`Smoothing`, or None for no smoothing. ``methods``: the function's
-    ``method=`` names (None: :data:`~._methods.METHODS`), those that may be smoothed named where GradientSHAP is refused.
+    ``method=`` names (:data:`~._methods.METHODS`, ...), those that may be smoothed named where GradientSHAP is refused.
     Every refusal is one ``ValueError`` line (see the module docstring)."""
     from ._captum_calls import one_of
 
@@ -70,9 +69,7 @@ def check_smoothing(smooth: Any, n_samples: Any, stdev: Any, method: str, return
         return None
     kind = one_of(smooth, SMOOTHINGS, "smooth", param="smooth")
     if method == "gradient_shap":
-        from ._methods import METHODS
-
-        others = ", ".join(m for m in (METHODS if methods is None else methods) if m != "gradient_shap")
+        others = ", ".join(m for m in methods if m != "gradient_shap")
         raise ValueError("method='gradient_shap' already averages over noisy copies with random baselines (Captum's GradientShap is a "
                          f"noise tunnel itself): drop smooth=, or smooth another method: {others}.")
     if return_delta:
