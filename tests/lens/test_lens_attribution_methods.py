@@ -122,7 +122,7 @@ def _direct_layer(method, net, layer, x, base, target):
     return ca.LayerGradientShap(net, layer).attribute(x, baselines=x.clone(), target=target, n_samples=50)
 
 
-@pytest.mark.parametrize("method", [m for m in LAYER_METHODS if m != "gradcam"])  # Grad-CAM: of a conv layer, test_lens_gradcam.py
+@pytest.mark.parametrize("method", [m for m in LAYER_METHODS if m not in ("gradcam", "guided_gradcam")])  # Grad-CAM: of a conv layer, test_lens_gradcam.py
 def test_each_layer_method_equals_captum_called_directly(net_and_rows, tensors, method):
     net, X = net_and_rows
     want = _quiet(lambda: _direct_layer(method, net, net[1], *tensors, 2))

@@ -48,7 +48,7 @@ def _mean_row(X):
     return torch.from_numpy(X.mean(0, keepdims=True)).expand(len(X), -1)  # the "auto" baseline of a table
 
 
-@pytest.mark.parametrize("method", [m for m in LAYER_METHODS if m not in ("gradient_shap", "gradcam")])  # Grad-CAM: below
+@pytest.mark.parametrize("method", [m for m in LAYER_METHODS if m not in ("gradient_shap", "gradcam", "guided_gradcam")])  # Grad-CAM: below
 def test_each_smoothed_layer_method_equals_noise_tunnel_called_directly(net_and_rows, method):
     net, X = net_and_rows
     obj, kwargs = _layer_object(method, net, net[1], _mean_row(X))
@@ -138,7 +138,7 @@ def test_a_binary_classifiers_negative_class_keeps_the_sign_of_unsigned_smoothin
 def test_combinations_that_make_no_sense_are_one_line(net_and_rows):
     net, X = net_and_rows
     shap = r"^method='gradient_shap' already averages over noisy copies with random baselines .*: drop smooth=, or smooth another method: "
-    with pytest.raises(ValueError, match=shap + r"conductance, integrated_gradients, deeplift, gradient_x_activation, gradcam\.$"):
+    with pytest.raises(ValueError, match=shap + r"conductance, integrated_gradients, deeplift, gradient_x_activation, gradcam, guided_gradcam\.$"):
         layer_attribution(net, X, "1", target=0, method="gradient_shap", smooth="smoothgrad")
     with pytest.raises(ValueError, match=shap + r"integrated_gradients, gradient, deeplift, feature_ablation\.$"):
         neuron_attribution(net, X, "1", 0, method="gradient_shap", smooth="vargrad")

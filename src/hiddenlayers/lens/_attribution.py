@@ -511,11 +511,13 @@ def layer_attribution(
     ``LayerGradCam``: ``(n, 1, h, w)``, signed; :mod:`._gradcam`); the delta and the completeness warning are for the first
     three. ``upsample`` (Grad-CAM only): True resizes the map to the input image's height and width, ``(n, 1, H, W)``, by
     Captum's ``LayerAttribution.interpolate`` (bilinear; or ``"nearest"``, ``"bicubic"``), to lay over the image.
+    ``"guided_gradcam"`` (Captum's ``GuidedGradCam`` of a convolutional layer: Grad-CAM's positive part resized to the input
+    times guided backpropagation) returns the input's shape, ``(n, C, H, W)``, as :func:`attribute` does (:mod:`._gradcam`).
     ``smooth``, ``n_samples``, ``stdev``: as :func:`attribute` takes them, the layer method inside Captum's ``NoiseTunnel``
     (noise on the inputs, the layer's attributions of the noisy copies combined; :mod:`._smooth`): any method but
     ``"gradient_shap"``, no delta, no padded sequences; Grad-CAM's map is smoothed at the layer's resolution, then upsampled.
     """
-    from ._gradcam import check_conv_layer, check_upsample, upsampled
+    from ._gradcam import Negated, check_conv_layer, check_input_positions, check_upsample, upsampled
     from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
     from ._smooth import check_smoothing
 
@@ -532,9 +534,14 @@ def layer_attribution(
     if method != "conductance" or smoothing is not None:
         check_padding(method, x, smoothing, works="method='conductance' or 'integrated_gradients'")
     mod = _layer(module, layer)
-    if method == "gradcam":
-        check_conv_layer(module, mod, x, layer)
-    attr, delta = run_layer_method(method, module, mod, x, base, tgt, n_steps, random_state, smoothing)
+    if method in ("gradcam", "guided_gradcam"):
+        shape = check_conv_layer(module, mod, x, layer)
+        if method == "guided_gradcam":
+            check_input_positions(shape, x, layer)
+    run_on = module
+    if method == "guided_gradcam" and sign < 0:  # not linear in the output: the negative class's -z attributed itself
+        run_on, sign = Negated(module), 1.0
+    attr, delta = run_layer_method(method, run_on, mod, x, base, tgt, n_steps, random_state, smoothing)
     if mode is not None:
         attr = upsampled(attr.detach(), x, mode)
     if delta is None:

@@ -23,11 +23,13 @@ def one_of(method: Any, allowed: tuple[str, ...], named: str, param: str = "meth
 
 
 class quiet_hooks(warnings.catch_warnings):
-    """Silences DeepLift's notice that it hooks the nonlinear modules for the call (and removes the hooks after)."""
+    """Silences DeepLift's and guided backpropagation's notices that they hook the nonlinear modules for the call (and
+    remove the hooks after)."""
 
     def __enter__(self) -> None:
         super().__enter__()
         warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU activations", category=UserWarning)
 
 
 class seeded:

@@ -1,4 +1,4 @@
-"""Grad-CAM (``layer_attribution(..., method="gradcam")``, Captum's ``LayerGradCam``) and its map at the input's size.
+"""Grad-CAM (``layer_attribution(..., method="gradcam")``, Captum's ``LayerGradCam``), its map at the input's size, and Guided Grad-CAM.
 
 Grad-CAM (Selvaraju et al. 2017) weighs each channel ``k`` of a convolutional layer's output ``A`` by the mean gradient
 of the target output over the channel's positions, ``α_k = mean_ij ∂y/∂A_kij``, and sums: ``Σ_k α_k A_k``, one
@@ -10,6 +10,15 @@ pytorch-grad-cam's, before its min-max scaling) is its positive part, ``np.maxim
 bilinear as pytorch-grad-cam resizes its maps (``"nearest"``, Captum's own default, keeps the layer's blocks visible;
 ``upsample="nearest"`` asks for it), so it can be laid over the image: ``(n, 1, H, W)``. Images only: a 1-D convolution's map ``(n, 1, l)`` is returned
 at the layer's length (whether the input's steps are its axis 1 or 2 is the model's business).
+
+Guided Grad-CAM (``method="guided_gradcam"``, Captum's ``GuidedGradCam``; Selvaraju et al. 2017, sec. 3.1) multiplies that
+map's positive part, resized to the input by Captum's default ``"nearest"``, with guided backpropagation's gradient of the
+target (a ReLU module passes back only positive gradients where its input was positive): an input-shaped map, ``(n, C, H, W)``,
+fine-grained where Grad-CAM is coarse, and class-discriminative where guided backpropagation alone is not. Guided
+backpropagation hooks ``nn.ReLU`` modules only (a ``torch.relu`` in ``forward`` passes its plain gradient). Its layer must
+have as many position axes as the input (a 2-D conv layer of images ``(n, C, H, W)``; Captum returns an empty tensor
+otherwise): refused in one line. Not linear in the output, so a binary classifier's negative class (``-z``) is
+attributed on the network negated, not as the positive class's map negated.
 
 Only a layer whose output has positions (``(n, C, h, w)`` or ``(n, C, l)``) has a Grad-CAM map; a dense layer's output
 ``(n, units)`` has none to average over, and its "Grad-CAM" would be each unit's gradient times its activation, which
@@ -35,6 +44,9 @@ def check_upsample(upsample: Any, method: str) -> str | None:
     mode = "bilinear" if upsample is True else upsample.strip().lower() if isinstance(upsample, str) else None
     if mode not in UPSAMPLE_MODES:
         raise ValueError(f"upsample must be True, False or one of {', '.join(UPSAMPLE_MODES)}. Received: upsample={upsample!r}.")
+    if method == "guided_gradcam":
+        raise ValueError("upsample= resizes a Grad-CAM map to the input's size; method='guided_gradcam' already has the input's shape "
+                         "(Captum resizes its Grad-CAM by nearest): drop upsample=, or pass method='gradcam' for the layer's map.")
     if method != "gradcam":
         raise ValueError(f"upsample= resizes a Grad-CAM map to the input's size; method={method!r} gives one number per unit: "
                          "drop upsample=, or pass method='gradcam'.")
@@ -69,6 +81,28 @@ def check_conv_layer(module: torch.nn.Module, layer: torch.nn.Module, x: torch.T
     return shape
 
 
+def check_input_positions(shape: tuple[int, ...], x: torch.Tensor, name: Any) -> None:
+    """Guided Grad-CAM lays the layer's map (one row's output ``shape``, ``(C, h, w)`` or ``(C, l)``) over the input ``x``
+    ``(n, C, H, W)`` or ``(n, C, L)``: they need as many position axes, else one line (Captum returns an empty tensor)."""
+    if x.ndim != len(shape) + 1:
+        raise ValueError(f"method='guided_gradcam' lays layer {name!r}'s map, {shape} per row, over the input, {tuple(x.shape[1:])} per "
+                         f"row, which needs as many position axes ({len(shape) - 1}): the model reshapes its input on the way. Pass "
+                         "method='gradcam' for the layer's map alone, or attribute(..., method='saliency') for the input's.")
+
+
+class Negated(torch.nn.Module):
+    """``-module(x)``: the output a binary classifier's negative class reads (``-z``), for a method not linear in the output
+    (Guided Grad-CAM), whose map of ``-z`` is not the map of ``z`` negated. ``module`` stays a submodule, so its layers and
+    ReLU modules are the ones Captum hooks."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return -self.module(*args, **kwargs)
+
+
 def _has_conv(module: torch.nn.Module) -> bool:
     """Whether ``module`` holds a convolution, 1-, 2- or 3-D, transposed included (the lazy ones subclass these)."""
     nn = torch.nn
@@ -87,4 +121,4 @@ def upsampled(cam: torch.Tensor, x: torch.Tensor, mode: str) -> torch.Tensor:
     return LayerAttribution.interpolate(cam, tuple(x.shape[2:]), interpolate_mode=mode)
 
 
-__all__ = ["UPSAMPLE_MODES", "check_conv_layer", "check_upsample", "upsampled"]
+__all__ = ["UPSAMPLE_MODES", "Negated", "check_conv_layer", "check_input_positions", "check_upsample", "upsampled"]

@@ -148,12 +148,13 @@ def run_method(method: str, module: torch.nn.Module, x: torch.Tensor, base: torc
     return obj.attribute(x, **kwargs), None
 
 
-LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation", "gradcam")
+LAYER_METHODS = ("conductance", "integrated_gradients", "deeplift", "gradient_shap", "gradient_x_activation", "gradcam", "guided_gradcam")
 """What :func:`~hiddenlayers.lens.layer_attribution`'s ``method`` takes: Captum's ``LayerConductance`` (the default: each
 unit's share of the output's change, complete), ``LayerIntegratedGradients`` (integrated gradients w.r.t. the layer's
 output: complete), ``LayerDeepLift`` (complete, one pass), ``LayerGradientShap`` (baselines drawn from the rows, seeded),
-``LayerGradientXActivation`` (activation x gradient at the row: one pass, no baseline) and ``LayerGradCam`` (Grad-CAM of a
-convolutional layer, :mod:`._gradcam`: one map per row, no baseline)."""
+``LayerGradientXActivation`` (activation x gradient at the row: one pass, no baseline), ``LayerGradCam`` (Grad-CAM of a
+convolutional layer, :mod:`._gradcam`: one map per row, no baseline) and ``GuidedGradCam`` (that map's positive part,
+resized to the input, times guided backpropagation's gradient: the input's shape, :mod:`._gradcam`)."""
 LAYER_COMPLETE = ("conductance", "integrated_gradients", "deeplift")
 
 NEURON_METHODS = ("integrated_gradients", "gradient", "deeplift", "gradient_shap", "feature_ablation")
@@ -186,6 +187,8 @@ def layer_call(method: str, module: torch.nn.Module, layer: torch.nn.Module, bas
         return ca.LayerGradCam(module, layer), {"target": target}
     if method == "gradient_x_activation":
         return ca.LayerGradientXActivation(module, layer), {"target": target}
+    if method == "guided_gradcam":
+        return ca.GuidedGradCam(module, layer), {"target": target}
     raise ValueError(f"method={method!r} is not one of {', '.join(LAYER_METHODS)}")
 
 
@@ -206,7 +209,10 @@ def run_layer_method(method: str, module: torch.nn.Module, layer: torch.nn.Modul
     if method == "gradient_shap":
         with seeded(random_state):
             return obj.attribute(x, baselines=x.detach().clone(), **kwargs), None
-    return obj.attribute(x, **kwargs), None
+    if method == "guided_gradcam":
+        x = x.detach().clone().requires_grad_(True)  # guided backpropagation warns that it set requires_grad itself
+    with quiet_hooks():  # and of its ReLU hooks
+        return obj.attribute(x, **kwargs), None
 
 
 def neuron_call(method: str, module: torch.nn.Module, layer: torch.nn.Module, base: torch.Tensor, selector: Any,
