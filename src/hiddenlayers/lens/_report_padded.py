@@ -130,11 +130,18 @@ def padded_section(target: Any, Xa: np.ndarray, X: Any, baseline: Any, method: s
     how = baseline_words(baseline, method, method_words(method, smooth), "zeros")
     title = f"|integrated gradients| per step{' and feature' if Xa.shape[2] > 1 else ''} of each row, its real steps only"
     caption = f"{title}; darker = more attribution, grey = past the row's end (padding: no step, not attributed); rows: {what}"
-    alt = "; ".join(f"{t}, largest at step {i}, feature {j}" for t, m in zip(titles, maps, strict=True)
-                    for i, j in [np.unravel_index(int(np.argmax(m.values)), m.values.shape) if m.values.size else (0, 0)])
+    alt = "; ".join(f"{t}, {_peak(m.values)}" for t, m in zip(titles, maps, strict=True))
     lead = (f"Where in each sequence the outputs look ({how}, Captum), for {len(maps)} of the rows, each for its predicted "
             "output over its own steps (the rows have several lengths).")
     return lead, H.figure_html(padded_figure(maps, titles, Xa.shape[1], title), caption, alt=alt)
+
+
+def _peak(values: np.ndarray) -> str:
+    """Where one row's map is largest, in words (the chart's alt text): ``"largest at step 3, feature 1"``."""
+    if values.size == 0:
+        return "no real step"
+    i, j = np.unravel_index(int(np.argmax(values)), values.shape)
+    return f"largest at step {int(i)}, feature {int(j)}"
 
 
 def _output_words(m: RowMap, labels: Any) -> str:
