@@ -109,3 +109,15 @@ def test_the_rows_mean_of_padded_rows_is_each_steps_mean_over_the_rows_that_have
     Xa = np.asarray(target.prepared(frames))
     maps = padded_maps(target.module, Xa, np.array([0, 1]), np.nanmean(Xa, axis=0))
     assert all(np.isfinite(m.values).all() and m.values.shape == (len(frames[m.row]), 2) for m in maps)
+
+
+@pytest.mark.parametrize("name, stat", [("mean", np.nanmean), ("median", np.nanmedian)])
+def test_attribute_takes_a_named_baseline_of_padded_rows_step_by_step(padded_gru, name, stat):
+    """attribute(..., baseline="mean"/"median") of padded sequences: each step's statistic over the rows that reach it (a
+    plain mean is NaN at every step a short row lacks, refused as "baseline holds NaN"), the same as passing that row."""
+    frames, _, clf = padded_gru
+    Xa = np.asarray(hl.lens.as_target(clf).prepared(frames))
+    named = attribute(clf, frames, target="a", baseline=name, n_steps=8)
+    given = attribute(clf, frames, target="a", baseline=stat(Xa, axis=0), n_steps=8)
+    assert np.isfinite(named).all()
+    np.testing.assert_allclose(named, given, rtol=1e-6, atol=1e-9)

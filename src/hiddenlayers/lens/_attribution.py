@@ -69,7 +69,8 @@ def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
     ``rows``: the network-input rows ``(n, ...)`` the statistics are taken over. ``estimator``: the model, when
     it standardises its input with its training data's ``mean_`` and ``scale_`` (an Autoencoder, a Forecaster),
     "mean" is that training mean: 0 in network units. Returns a float64 array of one row's shape, or the
-    number 0.0. An unknown name, or "mean"/"median" of fewer than 2 rows (the row itself would be its own
+    number 0.0. Over padded sequences (NaN past each row's end) each step's statistic is taken over the rows that reach
+    that step. An unknown name, or "mean"/"median" of fewer than 2 rows (the row itself would be its own
     baseline: every attribution 0), is one line naming the fix.
     """
     if baseline is not None and not isinstance(baseline, str):
@@ -90,6 +91,8 @@ def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
         stat = "mean" if name == "auto" else name
         raise ValueError(f"baseline={stat!r} needs at least 2 rows of X to take the {stat} over (X has {len(a)}): pass "
                          "the training rows' mean as one row, baseline=X_train.mean(axis=0), or baseline='zeros'.")
+    if a.ndim > 2 and np.isnan(a).any():  # padded sequences: each step's statistic over the rows that reach it
+        return (np.nanmedian if name == "median" else np.nanmean)(a, axis=0)
     return np.median(a, axis=0) if name == "median" else a.mean(axis=0)
 
 

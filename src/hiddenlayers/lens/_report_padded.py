@@ -118,9 +118,7 @@ def padded_section(target: Any, Xa: np.ndarray, X: Any, baseline: Any, method: s
                                "ask for integrated gradients without smoothing.")
     b = _auto_for_images(target, X, baseline, Xa.ndim)
     if b is baseline and (baseline is None or isinstance(baseline, str)):
-        b = named_baseline(baseline, Xa, target.estimator)
-        if isinstance(b, np.ndarray) and np.isnan(b).any():  # "mean"/"median" of padded rows: each step's over the rows that have it
-            b = (np.nanmedian if str(baseline).strip().lower() == "median" else np.nanmean)(Xa, axis=0)
+        b = named_baseline(baseline, Xa, target.estimator)  # "mean"/"median" of padded rows: each step's over the rows that have it
     drawn = sample_index(len(Xa), SHOWN_ROWS, 0)
     rows = np.arange(len(Xa)) if drawn is None else drawn
     maps = padded_maps(target.module, Xa, rows, b)
