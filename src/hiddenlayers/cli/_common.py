@@ -91,6 +91,9 @@ def check_output(
         check_writable(path, what=what)
     except OSError as exc:
         raise UserError(one_line(exc)) from None
+    unwritable = write_problem(path.parent)
+    if unwritable is not None:
+        raise UserError(f"{what} '{path}' cannot be written (folder '{path.parent}': {unwritable}): choose a folder you can write to.")
     for given in inputs:
         if given and Path(given).is_dir() and _inside(path, Path(given)):
             raise UserError(f"{what} '{path}' is a data file of the folder '{given}' this command reads: writing there would replace "
@@ -109,6 +112,24 @@ def check_output(
                 raise UserError(_absent_message(given))
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
+
+
+def write_problem(folder: Path) -> str | None:
+    """Why no file can be created in ``folder`` (the system's reason: ``"Read-only file system"``), or None: tried with a nameless
+    temporary file, which nothing else sees and which is gone when closed.
+
+    Why tried, not read from the permissions: ``os.access`` passes root everywhere, and says nothing of a read-only mount.
+    Checked before any work, as every output is: a read-only folder was refused only when the file was written, after the
+    whole prune, search or fit it was to hold (the error then naming a temporary file).
+    """
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _absent(given: str) -> bool:
