@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -98,3 +99,19 @@ def test_check_search_data_checks_the_budget_with_the_datas_columns_and_outputs(
     with pytest.raises(ValueError, match=r"no hidden-layer spec of the space fits max_params=30"):
         check_search_data(X, y, space=space, max_params=30)
     check_search_data(X, y, space=space, max_params=30 * 8 + 8 + 8 * 3 + 3)  # the smallest network on this data fits
+
+
+@pytest.mark.parametrize(("y", "kwargs", "shown"), [
+    (np.zeros(30), {}, "0.0) in 30 row(s)"),
+    (np.array(["ok"] * 30), {}, "'ok') in 30 row(s)"),
+    (np.arange(30) % 2, {"sample_weight": (np.arange(30) % 2).astype(float)}, "1) in 15 row(s) of sample_weight > 0"),
+])
+def test_labels_of_one_class_are_refused_before_any_trial(y, kwargs, shown, monkeypatch) -> None:
+    # every trial scored 1.0 and search() returned a "best" configuration ranked by noise (the CLI refused such a target)
+    import hiddenlayers.rightsize._search.search as module
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match=r"^y holds one class \(" + re.escape(shown) +
+                       r": every trial would score 1\.0 and the search could rank nothing\. Check y \(the labels\)"):
+        search(X, y, trials=1, max_epochs=1, cv=1, **kwargs)

@@ -229,6 +229,7 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         raise ValueError(f"search() scores each trial on {max(folds, 2)} parts of the data and got {rows_text}: "
                          f"give at least {max(folds, 2)} rows a weight > 0, or pass a smaller cv (1 is one validation split).")
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
+    _refuse_one_class(y, classifier, weighted=sw is not None)
     if not classifier and (class_weight is not None or label_smoothing):
         raise ValueError("class_weight and label_smoothing apply to classification, and y is a regression target: "
                          "drop them, or pass task='classification' for class labels.")
@@ -248,6 +249,21 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
     if held is not None:
         heldout_score_weights(held, class_weight, classifier)
     return setup, threads, rows
+
+
+def _refuse_one_class(y: np.ndarray, classifier: bool, *, weighted: bool) -> None:
+    """One ValueError when class labels ``y`` ``(n,)`` (the rows of weight > 0, ``weighted``) hold a single class.
+
+    Why: every trial then predicts that class and scores 1.0, so the search "succeeds" and ranks its trials by
+    noise (``hiddenlayers search`` refuses such a target; ``fit`` accepts it, as scikit-learn's MLP does).
+    """
+    if not classifier or y.ndim != 1:
+        return
+    labels = np.unique(y)
+    if len(labels) < 2:
+        rows = f"{len(y)} row(s)" + (" of sample_weight > 0" if weighted else "")
+        raise ValueError(f"y holds one class ({labels.tolist()[0]!r}) in {rows}: every trial would score 1.0 and the search could "
+                         "rank nothing. Check y (the labels): a search needs at least 2 classes.")
 
 
 def _rows(X: Any, y: Any, rows: np.ndarray | None) -> tuple[Any, Any]:
