@@ -832,7 +832,7 @@ def test_prune_a_saved_pipeline_file_writes_a_pipeline_file(mixed, tmp_path):
 # --- an output in a folder that cannot be written: refused before the work, not after it -----------------
 
 def test_write_problem_reads_a_read_only_folder_as_a_user_without_root(tmp_path):
-    from hiddenlayers.cli._common import write_problem
+    from hiddenlayers._files import write_problem
     from privilege_helpers import read_only_places, run_unprivileged
 
     read_only_places(tmp_path)

@@ -115,3 +115,40 @@ def test_labels_of_one_class_are_refused_before_any_trial(y, kwargs, shown, monk
     with pytest.raises(ValueError, match=r"^y holds one class \(" + re.escape(shown) +
                        r": every trial would score 1\.0 and the search could rank nothing\. Check y \(the labels\)"):
         search(X, y, trials=1, max_epochs=1, cv=1, **kwargs)
+
+
+def test_save_dir_is_made_where_it_does_not_exist(iris, tmp_path) -> None:
+    # a missing folder failed at the first model file, after every trial and refit: the result was lost with the error
+    X, y = iris
+    found = search(X, y, trials=1, max_epochs=2, cv=1, save_dir=tmp_path / "models" / "iris")
+    assert found.paths == [str(tmp_path / "models" / "iris" / "hiddenlayers-trial0.safetensors")]
+    assert (tmp_path / "models" / "iris" / "hiddenlayers-trial0.safetensors").is_file()
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_save_dir_that_is_a_file_is_refused_before_any_trial(iris, tmp_path, monkeypatch, below) -> None:
+    import hiddenlayers.rightsize._search.search as module
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    (tmp_path / "notes.txt").write_text("mine")
+    given = tmp_path / "notes.txt" / below if below else tmp_path / "notes.txt"
+    with pytest.raises(ValueError, match=f"^save_dir={re.escape(repr(str(given)))}: '{re.escape(str(tmp_path / 'notes.txt'))}' "
+                                         "is a file, not a folder: give a folder for the model files.$"):
+        search(*iris, trials=1, max_epochs=1, cv=1, save_dir=given)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_save_dir_in_a_folder_that_takes_no_file_is_refused_before_any_trial(iris, tmp_path, monkeypatch) -> None:
+    import errno
+    import tempfile
+
+    import hiddenlayers.rightsize._search.search as module
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(ValueError, match=f"cannot be written \\(folder '{re.escape(str(tmp_path))}': Read-only file system\\): "
+                                         "give a folder you can write to."):
+        search(*iris, trials=1, max_epochs=1, cv=1, save_dir=tmp_path / "models")

@@ -81,7 +81,7 @@ def check_output(
     the files the command reads (``inputs``: the user's data, even with
     ``force``; a file a glob of them would match, written or not), and an existing file unless ``force``.
     """
-    from .._files import check_writable
+    from .._files import check_writable, write_problem
 
     path = Path(out)
     if path.is_dir():
@@ -112,24 +112,6 @@ def check_output(
                 raise UserError(_absent_message(given))
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
-
-
-def write_problem(folder: Path) -> str | None:
-    """Why no file can be created in ``folder`` (the system's reason: ``"Read-only file system"``), or None: tried with a nameless
-    temporary file, which nothing else sees and which is gone when closed.
-
-    Why tried, not read from the permissions: ``os.access`` passes root everywhere, and says nothing of a read-only mount.
-    Checked before any work, as every output is: a read-only folder was refused only when the file was written, after the
-    whole prune, search or fit it was to hold (the error then naming a temporary file).
-    """
-    import tempfile
-
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
 
 
 def _absent(given: str) -> bool:

@@ -658,7 +658,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
 def _check_folder_writable(folder: Path) -> None:
     """``--out-dir`` (or the nearest folder above it that exists, where it will be made) takes a file (:func:`write_problem`),
     checked before any trial, so a read-only folder or mount is one line now and not after the first trial's fit."""
-    from ._common import write_problem
+    from .._files import write_problem
 
     probe = folder if folder.is_dir() else next((p for p in folder.parents if p.is_dir()), Path("."))
     problem = write_problem(probe)

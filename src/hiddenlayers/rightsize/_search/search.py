@@ -140,7 +140,8 @@ def search(
     and N - 1 fresh processes are workers 1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
-    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
+    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files
+    (the folder is made where it does not exist; checked before any trial: a file there, or a folder that takes no file, is a ValueError).
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); with ``workers>1`` every worker uses one, this process's settings restored after. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
@@ -168,6 +169,7 @@ def search(
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
     validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction)
+    _check_save_dir(save_dir if refit else None)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
@@ -184,6 +186,29 @@ def search(
         study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                     timeout=timeout, progress=progress)
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
+
+
+def _check_save_dir(save_dir: str | os.PathLike[str] | None) -> None:
+    """One ValueError, before any trial, where ``save_dir`` cannot take the model files: a file is there (or above it),
+    or its nearest existing folder takes no file (:func:`~hiddenlayers._files.write_problem`).
+
+    Why before: the files are written after the last trial's refit, and a missing folder (or a file of that name) failed
+    there, the search's result lost with the exception (its trials kept only in a ``storage``).
+    """
+    from pathlib import Path
+
+    from ..._files import write_problem
+
+    if save_dir is None:
+        return
+    folder = Path(save_dir)
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    if not existing.is_dir():
+        raise ValueError(f"save_dir={os.fspath(save_dir)!r}: '{existing}' is a file, not a folder: give a folder for the model files.")
+    problem = write_problem(existing)
+    if problem is not None:
+        raise ValueError(f"save_dir={os.fspath(save_dir)!r} cannot be written (folder '{existing}': {problem}): "
+                         "give a folder you can write to.")
 
 
 def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any) -> tuple[Any, Any, Any] | None:
