@@ -425,3 +425,15 @@ def test_the_ratio_search_stops_at_a_share_that_removes_no_unit() -> None:
 
     ratio, best, tried = search_ratio(evaluate, 0.01, 0.8, 8, removes=lambda r: r >= 0.1)
     assert (ratio, best) == (0.0, None) and evaluated == [0.8, 0.4, 0.2, 0.1] and not any(t["accepted"] for t in tried)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_rows_the_network_cannot_read_are_one_line_with_the_fix(bad) -> None:
+    # scikit-learn's "Input contains NaN." named neither X nor what to do
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="^" + re.escape("X holds NaN or infinite values, which the network cannot read: impute or drop "
+                                                         "those rows first, or prune a Pipeline whose imputer fills them (hl.prune(pipe, X, y)).") + "$"):
+        prune(clf, X, y, latency_calls=0)

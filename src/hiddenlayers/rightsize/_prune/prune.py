@@ -475,7 +475,13 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
     from sklearn.utils.validation import check_array
 
-    X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr")
+    try:
+        X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr", input_name="X")
+    except ValueError as exc:  # scikit-learn's "Input X contains NaN." said neither where it came from nor the fix
+        if "NaN" not in str(exc) and "infinity" not in str(exc):
+            raise
+        raise ValueError("X holds NaN or infinite values, which the network cannot read: impute or drop those rows first, or prune "
+                         "a Pipeline whose imputer fills them (hl.prune(pipe, X, y)).") from None
     if sparse.issparse(X):  # a one-hot step's output: the refits, cuts and timings below index and tile dense rows
         if X.shape[0] * X.shape[1] > _MAX_DENSE_CELLS:
             raise ValueError(f"X is a sparse {X.shape[0]} x {X.shape[1]} matrix, which prune() reads dense: over {_MAX_DENSE_CELLS:,} "
