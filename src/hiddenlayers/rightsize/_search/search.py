@@ -140,8 +140,7 @@ def search(
     and N - 1 fresh processes are workers 1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
-    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files
-    (the folder is made where it does not exist; checked before any trial: a file there, or a folder that takes no file, is a ValueError).
+    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` (made if missing) as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); with ``workers>1`` every worker uses one, this process's settings restored after. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
@@ -168,8 +167,7 @@ def search(
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
-    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction)
-    _check_save_dir(save_dir if refit else None)
+    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction, save_dir if refit else None)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
@@ -211,10 +209,14 @@ def _check_save_dir(save_dir: str | os.PathLike[str] | None) -> None:
                          "give a folder you can write to.")
 
 
-def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any) -> tuple[Any, Any, Any] | None:
+def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any,
+                save_dir: Any = None) -> tuple[Any, Any, Any] | None:
     """``(X_val, y_val, sample_weight_val)`` as given, or None without them; a ValueError for a pairing that cannot be used
-    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`)."""
+    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`).
+    ``save_dir`` (None: no model files) is checked first, as the other places a search writes (:func:`_check_save_dir`)."""
     from ...estimators import validation_given
+
+    _check_save_dir(save_dir)
 
     if not validation_given(X_val, y_val, sample_weight_val):
         return None
