@@ -152,3 +152,16 @@ def test_a_save_dir_in_a_folder_that_takes_no_file_is_refused_before_any_trial(i
     with pytest.raises(ValueError, match=f"cannot be written \\(folder '{re.escape(str(tmp_path))}': Read-only file system\\): "
                                          "give a folder you can write to."):
         search(*iris, trials=1, max_epochs=1, cv=1, save_dir=tmp_path / "models")
+
+
+def test_a_budget_no_spec_meets_names_what_the_smallest_spec_costs(iris) -> None:
+    # the error said only "raise the budget": to what, the user found by trial and error
+    X, y = iris  # 4 columns, 3 classes: the smallest spec, one layer of 4, has 4*4+4 + 4*3+3 = 35 parameters
+    space = SearchSpace(layers=(1, 2), widths=(4, 8))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "no hidden-layer spec of the space fits max_params=34 / max_flops=None: the smallest, hidden layers 4 on 4 input column(s) "
+            "and 3 output(s), has 35 parameters and 56 FLOPs per prediction: raise the budget or allow smaller widths.") + "$"):
+        search(X, y, space=space, max_params=34, trials=1, max_epochs=1, cv=1)
+    with pytest.raises(ValueError, match=re.escape("max_flops=5: the smallest, hidden layers 4 on 1 input column(s) and 1 output(s), "
+                                                   "has 13 parameters and 16 FLOPs per prediction")):
+        check_search_options(space=space, max_flops=5)  # no data: no data set has fewer than one column and one output

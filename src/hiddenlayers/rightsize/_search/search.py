@@ -39,7 +39,7 @@ from .result import SearchResult, _result
 from .resumed import check_resumed_space
 from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
-from .space import SearchSpace, budget_error, outputs_of
+from .space import SearchSpace, budget_error, outputs_of, smallest_spec
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 from .workers import ProgressCallback, limited_threads, run_workers
 
@@ -74,7 +74,7 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
-        raise ValueError(budget_error(max_params, max_flops))
+        raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, X.shape[1], n_out)))
     return classifier, space, choices
 
 
