@@ -106,6 +106,22 @@ def check_writable(path: str | os.PathLike[str], *, what: str = "the output") ->
     return path
 
 
+def write_problem(folder: str | os.PathLike[str]) -> str | None:
+    """Why no file can be created in ``folder`` (the system's reason: ``"Read-only file system"``), or None: tried with a nameless
+    temporary file, which nothing else sees and which is gone when closed.
+
+    Why tried, not read from the permissions: ``os.access`` passes root everywhere, and says nothing of a read-only mount.
+    Checked before any work, as every output is: a read-only folder was refused only when the file was written, after the
+    whole prune, search or fit it was to hold (the error then naming a temporary file).
+    """
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
 

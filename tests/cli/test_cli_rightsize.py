@@ -827,3 +827,51 @@ def test_prune_a_saved_pipeline_file_writes_a_pipeline_file(mixed, tmp_path):
             assert (back.predict(raw) == pipe.predict(raw)).all() or r["cut"], name  # uncut: the same model, predicting as before
             np.testing.assert_array_equal(back[:-1].transform(raw), pipe[:-1].transform(raw))  # the steps as they were fitted
         assert ok("predict", out, mixed).stdout.startswith("predicted_")
+
+
+# --- an output in a folder that cannot be written: refused before the work, not after it -----------------
+
+def test_write_problem_reads_a_read_only_folder_as_a_user_without_root(tmp_path):
+    from hiddenlayers._files import write_problem
+    from privilege_helpers import read_only_places, run_unprivileged
+
+    read_only_places(tmp_path)
+    assert run_unprivileged(lambda: str(write_problem(Path("ro"))), tmp_path) == "Permission denied"
+    assert run_unprivileged(lambda: str(write_problem(Path("rw"))), tmp_path) == "None"
+    assert sorted(p.name for p in (tmp_path / "rw").iterdir()) == ["old.log"]  # the probe left nothing behind
+
+
+@pytest.fixture()
+def read_only(tmp_path, monkeypatch) -> Path:
+    """``tmp_path/ro``, a folder that takes no new file (a read-only mount, as root sees one; root passes permission bits)."""
+    import errno
+    import tempfile
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real = tempfile.TemporaryFile
+
+    def probe(*args, **kwargs):
+        if Path(kwargs.get("dir") or ".").resolve() == folder.resolve():
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", probe)
+    return folder
+
+
+@pytest.mark.parametrize(("command", "option", "name"), [
+    ("prune", "--out", "p.safetensors"),
+    ("export", "--out", "m.onnx"),
+    ("distill", "--out", "s.safetensors"),
+    ("search", "--html", "s.html"),
+])
+def test_an_output_in_a_read_only_folder_is_refused_before_the_work(model, mixed, read_only, tmp_path, command, option, name):
+    # prune, export, distill, search ran to the end (minutes of a search) and failed only at the write,
+    # naming a temporary file ('/sys/.p.safetensors.nb85wdem.tmp'); search's model files were saved by then
+    args = {"prune": [model, mixed, "--epochs", "1"], "export": [model], "distill": [model, mixed, "--epochs", "1"],
+            "search": [mixed, "-t", "label", "--trials", "1", "--epochs", "1", "--out-dir", tmp_path / "models"]}[command]
+    result = run(command, *args, option, read_only / name, "--no-check" if command in ("prune", "search") else "--force")
+    assert_user_error(result, f"{option} '{read_only / name}' cannot be written (folder '{read_only}': Read-only file system): "
+                              "choose a folder you can write to.")
+    assert not (tmp_path / "models").exists() and not list(read_only.iterdir())

@@ -397,3 +397,43 @@ def test_the_tables_score_change_is_in_points_as_max_drop_is() -> None:
     assert "-0.0100" in score_line and "%" not in score_line
     params_line = next(line for line in lines if "parameters" in line)
     assert "-48.0%" in params_line  # counts keep their relative change
+
+
+def test_a_model_with_no_unit_to_remove_is_returned_unchanged_and_the_report_says_why() -> None:
+    # a (1,) network: every share rounds to no unit removed, yet the "cut" (a fine-tuning only) was kept: the report said
+    # a cut of 1 -> 1 units and the returned model had new weights, "pruned 0.0% of hidden units"
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((1,), max_iter=100, learning_rate_init=0.01, random_state=0), X, y)
+    small = prune(clf, X, y, max_drop=0.5, cv=2, search_steps=2, fine_tune_epochs=1, latency_calls=0)
+    r = small.prune_report_
+    assert not r.cut and r.units_after == [1] and r.tried == []
+    assert r.no_cut_reason == ("no unit can be removed: every hidden layer keeps at least 1 unit, and max_ratio=0.95 of layers of "
+                               "1 unit(s) removes none: the model is as small as prune makes it")
+    assert all(np.array_equal(a, b) for a, b in zip(small.coefs_, clf.coefs_))
+
+
+def test_the_ratio_search_stops_at_a_share_that_removes_no_unit() -> None:
+    # every share below 0.1 rounds to no unit removed here: such a "cut" is a fine-tuning alone, never evaluated nor kept
+    from hiddenlayers.rightsize._prune.bound import search_ratio
+
+    evaluated: list[float] = []
+
+    def evaluate(ratio: float) -> DropEstimate:
+        evaluated.append(ratio)
+        high = 0.0 if ratio < 0.05 else 1.0  # only shares that remove nothing would pass
+        return DropEstimate(drop=high, low=high, high=high, score_before=1.0, score_after=1.0 - high, rows=10, changed_rows=0)
+
+    ratio, best, tried = search_ratio(evaluate, 0.01, 0.8, 8, removes=lambda r: r >= 0.1)
+    assert (ratio, best) == (0.0, None) and evaluated == [0.8, 0.4, 0.2, 0.1] and not any(t["accepted"] for t in tried)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_rows_the_network_cannot_read_are_one_line_with_the_fix(bad) -> None:
+    # scikit-learn's "Input contains NaN." named neither X nor what to do
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match="^" + re.escape("X holds NaN or infinite values, which the network cannot read: impute or drop "
+                                                         "those rows first, or prune a Pipeline whose imputer fills them (hl.prune(pipe, X, y)).") + "$"):
+        prune(clf, X, y, latency_calls=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -98,3 +99,69 @@ def test_check_search_data_checks_the_budget_with_the_datas_columns_and_outputs(
     with pytest.raises(ValueError, match=r"no hidden-layer spec of the space fits max_params=30"):
         check_search_data(X, y, space=space, max_params=30)
     check_search_data(X, y, space=space, max_params=30 * 8 + 8 + 8 * 3 + 3)  # the smallest network on this data fits
+
+
+@pytest.mark.parametrize(("y", "kwargs", "shown"), [
+    (np.zeros(30), {}, "0.0) in 30 row(s)"),
+    (np.array(["ok"] * 30), {}, "'ok') in 30 row(s)"),
+    (np.arange(30) % 2, {"sample_weight": (np.arange(30) % 2).astype(float)}, "1) in 15 row(s) of sample_weight > 0"),
+])
+def test_labels_of_one_class_are_refused_before_any_trial(y, kwargs, shown, monkeypatch) -> None:
+    # every trial scored 1.0 and search() returned a "best" configuration ranked by noise (the CLI refused such a target)
+    import hiddenlayers.rightsize._search.search as module
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(ValueError, match=r"^y holds one class \(" + re.escape(shown) +
+                       r": every trial would score 1\.0 and the search could rank nothing\. Check y \(the labels\)"):
+        search(X, y, trials=1, max_epochs=1, cv=1, **kwargs)
+
+
+def test_save_dir_is_made_where_it_does_not_exist(iris, tmp_path) -> None:
+    # a missing folder failed at the first model file, after every trial and refit: the result was lost with the error
+    X, y = iris
+    found = search(X, y, trials=1, max_epochs=2, cv=1, save_dir=tmp_path / "models" / "iris")
+    assert found.paths == [str(tmp_path / "models" / "iris" / "hiddenlayers-trial0.safetensors")]
+    assert (tmp_path / "models" / "iris" / "hiddenlayers-trial0.safetensors").is_file()
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_save_dir_that_is_a_file_is_refused_before_any_trial(iris, tmp_path, monkeypatch, below) -> None:
+    import hiddenlayers.rightsize._search.search as module
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    (tmp_path / "notes.txt").write_text("mine")
+    given = tmp_path / "notes.txt" / below if below else tmp_path / "notes.txt"
+    with pytest.raises(ValueError, match=f"^save_dir={re.escape(repr(str(given)))}: '{re.escape(str(tmp_path / 'notes.txt'))}' "
+                                         "is a file, not a folder: give a folder for the model files.$"):
+        search(*iris, trials=1, max_epochs=1, cv=1, save_dir=given)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_save_dir_in_a_folder_that_takes_no_file_is_refused_before_any_trial(iris, tmp_path, monkeypatch) -> None:
+    import errno
+    import tempfile
+
+    import hiddenlayers.rightsize._search.search as module
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(module, "_run_study", lambda *a, **k: pytest.fail("a trial ran"))
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(ValueError, match=f"cannot be written \\(folder '{re.escape(str(tmp_path))}': Read-only file system\\): "
+                                         "give a folder you can write to."):
+        search(*iris, trials=1, max_epochs=1, cv=1, save_dir=tmp_path / "models")
+
+
+def test_a_budget_no_spec_meets_names_what_the_smallest_spec_costs(iris) -> None:
+    # the error said only "raise the budget": to what, the user found by trial and error
+    X, y = iris  # 4 columns, 3 classes: the smallest spec, one layer of 4, has 4*4+4 + 4*3+3 = 35 parameters
+    space = SearchSpace(layers=(1, 2), widths=(4, 8))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "no hidden-layer spec of the space fits max_params=34 / max_flops=None: the smallest, hidden layers 4 on 4 input column(s) "
+            "and 3 output(s), has 35 parameters and 56 FLOPs per prediction: raise the budget or allow smaller widths.") + "$"):
+        search(X, y, space=space, max_params=34, trials=1, max_epochs=1, cv=1)
+    with pytest.raises(ValueError, match=re.escape("max_flops=5: the smallest, hidden layers 4 on 1 input column(s) and 1 output(s), "
+                                                   "has 13 parameters and 16 FLOPs per prediction")):
+        check_search_options(space=space, max_flops=5)  # no data: no data set has fewer than one column and one output

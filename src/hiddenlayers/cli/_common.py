@@ -81,7 +81,7 @@ def check_output(
     the files the command reads (``inputs``: the user's data, even with
     ``force``; a file a glob of them would match, written or not), and an existing file unless ``force``.
     """
-    from .._files import check_writable
+    from .._files import check_writable, write_problem
 
     path = Path(out)
     if path.is_dir():
@@ -91,6 +91,9 @@ def check_output(
         check_writable(path, what=what)
     except OSError as exc:
         raise UserError(one_line(exc)) from None
+    unwritable = write_problem(path.parent)
+    if unwritable is not None:
+        raise UserError(f"{what} '{path}' cannot be written (folder '{path.parent}': {unwritable}): choose a folder you can write to.")
     for given in inputs:
         if given and Path(given).is_dir() and _inside(path, Path(given)):
             raise UserError(f"{what} '{path}' is a data file of the folder '{given}' this command reads: writing there would replace "

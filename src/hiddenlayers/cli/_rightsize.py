@@ -656,16 +656,14 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
 
 
 def _check_folder_writable(folder: Path) -> None:
-    """``--out-dir`` (or the nearest folder above it that exists, where it will be made) takes a file: tried with a nameless
-    temporary file, before any trial, so a read-only folder or mount is one line now and not after the first trial's fit."""
-    import tempfile
+    """``--out-dir`` (or the nearest folder above it that exists, where it will be made) takes a file (:func:`write_problem`),
+    checked before any trial, so a read-only folder or mount is one line now and not after the first trial's fit."""
+    from .._files import write_problem
 
-    try:
-        probe = folder if folder.is_dir() else next((p for p in folder.parents if p.is_dir()), Path("."))
-        with tempfile.TemporaryFile(dir=probe):
-            pass
-    except OSError as exc:
-        raise UserError(f"--out-dir '{folder}' cannot be written ({exc.strerror or exc}): choose a folder you can write to.") from None
+    probe = folder if folder.is_dir() else next((p for p in folder.parents if p.is_dir()), Path("."))
+    problem = write_problem(probe)
+    if problem is not None:
+        raise UserError(f"--out-dir '{folder}' cannot be written ({problem}): choose a folder you can write to.")
 
 
 def _search_table(data: str, target: str | None, features: str | None, max_categories: int, check: bool,

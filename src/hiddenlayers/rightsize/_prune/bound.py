@@ -172,18 +172,22 @@ def cross_fitted_drop(folds: list[tuple[Any, np.ndarray, np.ndarray]], cut: Call
 
 
 def search_ratio(evaluate: Callable[[float], DropEstimate], max_drop: float, max_ratio: float,
-                 steps: int) -> tuple[float, DropEstimate | None, list[dict[str, Any]]]:
+                 steps: int, removes: Callable[[float], bool] | None = None) -> tuple[float, DropEstimate | None, list[dict[str, Any]]]:
     """Binary search for the largest share of units removed whose ``evaluate(ratio).high <= max_drop``.
 
     Tries ``max_ratio`` first (often it is enough), then halves the interval
     ``steps - 1`` times. Returns ``(ratio, its estimate, tried)``; ``(0.0, None, tried)``
     when no share passed. Each candidate is judged at the interval's confidence.
+    ``removes(ratio)``: False where that share rounds to no unit removed; the search stops there (no smaller share
+    removes one either), as such a "cut" is only a fine-tuning and was kept as a prune of 0% that changed the weights.
     """
     best_ratio, best = 0.0, None
     tried: list[dict[str, Any]] = []
     lo, hi = 0.0, max_ratio
     for step in range(steps):
         ratio = hi if step == 0 else (lo + hi) / 2
+        if removes is not None and not removes(ratio):
+            break
         e = evaluate(ratio)
         ok = e.high <= max_drop
         tried.append({"ratio": round(ratio, 4), "drop": e.drop, "drop_low": e.low, "drop_high": e.high,

@@ -426,10 +426,15 @@ def _ranked_units(model: Any, X: np.ndarray) -> tuple[list[np.ndarray], list[np.
     return H, [np.argsort(-s, kind="stable") for s in scores]
 
 
+def kept_units(widths: list[int], ratio: float) -> list[int]:
+    """The units each hidden layer of ``widths`` keeps when the ``ratio`` share is cut: rounded, at least 1 each."""
+    return [max(1, int(round((1 - ratio) * w))) for w in widths]
+
+
 def _cut(model: Any, X: np.ndarray, y: np.ndarray, H: list[np.ndarray], ranked: list[np.ndarray], ratio: float,
          epochs: int) -> Any:
     """``model`` with the ``ratio`` share of each layer's lowest-ranked units removed, then fine-tuned on ``X``, ``y``."""
-    keep = [r[: max(1, int(round((1 - ratio) * r.size)))] for r in ranked]
+    keep = [r[:k] for r, k in zip(ranked, kept_units([r.size for r in ranked], ratio))]
     return _fine_tune(shrink(model, keep, H), X, y, None, None, epochs)[0]
 
 
@@ -470,7 +475,13 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
     from sklearn.utils.validation import check_array
 
-    X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr")
+    try:
+        X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr", input_name="X")
+    except ValueError as exc:  # scikit-learn's "Input X contains NaN." said neither where it came from nor the fix
+        if "NaN" not in str(exc) and "infinity" not in str(exc):
+            raise
+        raise ValueError("X holds NaN or infinite values, which the network cannot read: impute or drop those rows first, or prune "
+                         "a Pipeline whose imputer fills them (hl.prune(pipe, X, y)).") from None
     if sparse.issparse(X):  # a one-hot step's output: the refits, cuts and timings below index and tile dense rows
         if X.shape[0] * X.shape[1] > _MAX_DENSE_CELLS:
             raise ValueError(f"X is a sparse {X.shape[0]} x {X.shape[1]} matrix, which prune() reads dense: over {_MAX_DENSE_CELLS:,} "
@@ -536,6 +547,9 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     """
     from .bound import cross_fitted_drop, fold_models, search_ratio
 
+    widths = [layer.out_features for layer in model.network_.hidden_layers]
+    if kept_units(widths, max_ratio) == widths:  # no share up to max_ratio removes a unit: nothing to search (_no_cut_reason says so)
+        return 0.0, None, [], True, math.nan
     if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
                       f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
@@ -546,7 +560,8 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
     best_ratio, best_est, tried = search_ratio(
         lambda r: cross_fitted_drop(folds, lambda k: _cut(folds[k][0], X[folds[k][1]], y[folds[k][1]], *ranks[k], r, fine_tune_epochs),
-                                    X, y, confidence, classifier), max_drop, max_ratio, search_steps)
+                                    X, y, confidence, classifier), max_drop, max_ratio, search_steps,
+        removes=lambda r: kept_units(widths, r) != widths)
     resolved = True
     if best_est is None and any(t["drop"] <= max_drop for t in tried):
         resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
@@ -556,8 +571,12 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     return best_ratio, best_est, tried, resolved, before
 
 
-def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop: float, floor: float) -> str:
+def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop: float, floor: float, widths: list[int],
+                   max_ratio: float) -> str:
     """Why :func:`prune` kept no cut, in words for the report (each case warned about, or a finding of the search)."""
+    if kept_units(widths, max_ratio) == widths:
+        return (f"no unit can be removed: every hidden layer keeps at least 1 unit, and max_ratio={max_ratio:g} of layers of "
+                f"{','.join(map(str, widths))} unit(s) removes none: the model is as small as prune makes it")
     if not tried:
         return f"{n} rows cannot confirm a drop within max_drop={max_drop} (the smallest they can is {floor:.4f}): pass more rows or a larger max_drop"
     if not resolved:
@@ -650,7 +669,7 @@ def _prune_model(model: Any, X: Any, y: Any, *, max_drop: float, cv: int, confid
     else:  # nothing cut: the result is a copy of the model, and nothing after a cut was measured
         drop, scores = (math.nan, math.nan, math.nan), (before, math.nan)
         best_model = copy.deepcopy(model)
-    reason = "" if best_est is not None else _no_cut_reason(resolved, tried, X.shape[0], max_drop, floor)
+    reason = "" if best_est is not None else _no_cut_reason(resolved, tried, X.shape[0], max_drop, floor, widths, max_ratio)
     b1_before = big_before = b1_after = big_after = math.nan
     if latency_calls > 0:
         timed = interleaved_latency([model, best_model] if best_est is not None else [model], X, big_batch=big_batch,

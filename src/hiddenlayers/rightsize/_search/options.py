@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from .run import COST_OBJECTIVES
-from .space import SearchSpace, budget_error
+from .space import SearchSpace, budget_error, smallest_spec
 from .storage import check_storage_file
 
 OBJECTIVES = ("score", *COST_OBJECTIVES)
@@ -80,8 +80,8 @@ def check_search_options(
         check_storage_file(os.fspath(storage))
     elif workers > 1 and storage is not None:
         raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
-    if not space.fits_budget(max_params, max_flops):
-        raise ValueError(budget_error(max_params, max_flops))
+    if not space.fits_budget(max_params, max_flops):  # on the smallest data, one column and one output
+        raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, 1, 1)))
     _check_classifier_options(class_weight, label_smoothing)
     return objectives
 

@@ -406,7 +406,8 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
             model = build_estimator(r, setup, None, epochs=r["best_epoch"] or setup.max_epochs)
             fit_or_interrupt(model, *data, setup.sample_weight)  # Ctrl-C: no half-trained model saved as the chosen one
             result.models.append(model)
-            if save_dir is not None:
+            if save_dir is not None:  # checked before the trials (search._check_save_dir); made here, as the files come
+                Path(save_dir).mkdir(parents=True, exist_ok=True)
                 path = Path(save_dir) / f"{name}-trial{r['trial']}.safetensors"
                 model.save(path)
                 result.paths.append(str(path))

@@ -39,7 +39,7 @@ from .result import SearchResult, _result
 from .resumed import check_resumed_space
 from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
-from .space import SearchSpace, budget_error, outputs_of
+from .space import SearchSpace, budget_error, outputs_of, smallest_spec
 from .storage import create_or_load, fail_dead_local_trials, make_storage
 from .workers import ProgressCallback, limited_threads, run_workers
 
@@ -74,7 +74,7 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
-        raise ValueError(budget_error(max_params, max_flops))
+        raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, X.shape[1], n_out)))
     return classifier, space, choices
 
 
@@ -140,7 +140,7 @@ def search(
     and N - 1 fresh processes are workers 1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary
     journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
     one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
-    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` as model files.
+    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` (made if missing) as model files.
     ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
     and spare threads only spin; else as they are); with ``workers>1`` every worker uses one, this process's settings restored after. ``X`` is taken as the estimators take it (arrays,
     numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
@@ -167,7 +167,7 @@ def search(
     """
     import optuna  # noqa: F401  (first: without optuna, search fails before any input check)
 
-    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction)
+    validation = _validation(X_val, y_val, sample_weight_val, cv, validation_fraction, save_dir if refit else None)
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
@@ -186,10 +186,37 @@ def search(
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
 
 
-def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any) -> tuple[Any, Any, Any] | None:
+def _check_save_dir(save_dir: str | os.PathLike[str] | None) -> None:
+    """One ValueError, before any trial, where ``save_dir`` cannot take the model files: a file is there (or above it),
+    or its nearest existing folder takes no file (:func:`~hiddenlayers._files.write_problem`).
+
+    Why before: the files are written after the last trial's refit, and a missing folder (or a file of that name) failed
+    there, the search's result lost with the exception (its trials kept only in a ``storage``).
+    """
+    from pathlib import Path
+
+    from ..._files import write_problem
+
+    if save_dir is None:
+        return
+    folder = Path(save_dir)
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    if not existing.is_dir():
+        raise ValueError(f"save_dir={os.fspath(save_dir)!r}: '{existing}' is a file, not a folder: give a folder for the model files.")
+    problem = write_problem(existing)
+    if problem is not None:
+        raise ValueError(f"save_dir={os.fspath(save_dir)!r} cannot be written (folder '{existing}': {problem}): "
+                         "give a folder you can write to.")
+
+
+def _validation(X_val: Any, y_val: Any, sample_weight_val: Any, cv: Any, validation_fraction: Any,
+                save_dir: Any = None) -> tuple[Any, Any, Any] | None:
     """``(X_val, y_val, sample_weight_val)`` as given, or None without them; a ValueError for a pairing that cannot be used
-    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`)."""
+    (the estimators' words) or for ``cv`` / ``validation_fraction`` beside them (:func:`~.heldout.refuse_split_settings`).
+    ``save_dir`` (None: no model files) is checked first, as the other places a search writes (:func:`_check_save_dir`)."""
     from ...estimators import validation_given
+
+    _check_save_dir(save_dir)
 
     if not validation_given(X_val, y_val, sample_weight_val):
         return None
@@ -229,6 +256,7 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
         raise ValueError(f"search() scores each trial on {max(folds, 2)} parts of the data and got {rows_text}: "
                          f"give at least {max(folds, 2)} rows a weight > 0, or pass a smaller cv (1 is one validation split).")
     classifier, space, choices = _hidden_choices(X, y, task, space, max_params, max_flops)
+    _refuse_one_class(y, classifier, weighted=sw is not None)
     if not classifier and (class_weight is not None or label_smoothing):
         raise ValueError("class_weight and label_smoothing apply to classification, and y is a regression target: "
                          "drop them, or pass task='classification' for class labels.")
@@ -248,6 +276,21 @@ def _trial_setup(X: Any, y: Any, objectives: tuple[str, ...], space: SearchSpace
     if held is not None:
         heldout_score_weights(held, class_weight, classifier)
     return setup, threads, rows
+
+
+def _refuse_one_class(y: np.ndarray, classifier: bool, *, weighted: bool) -> None:
+    """One ValueError when class labels ``y`` ``(n,)`` (the rows of weight > 0, ``weighted``) hold a single class.
+
+    Why: every trial then predicts that class and scores 1.0, so the search "succeeds" and ranks its trials by
+    noise (``hiddenlayers search`` refuses such a target; ``fit`` accepts it, as scikit-learn's MLP does).
+    """
+    if not classifier or y.ndim != 1:
+        return
+    labels = np.unique(y)
+    if len(labels) < 2:
+        rows = f"{len(y)} row(s)" + (" of sample_weight > 0" if weighted else "")
+        raise ValueError(f"y holds one class ({labels.tolist()[0]!r}) in {rows}: every trial would score 1.0 and the search could "
+                         "rank nothing. Check y (the labels): a search needs at least 2 classes.")
 
 
 def _rows(X: Any, y: Any, rows: np.ndarray | None) -> tuple[Any, Any]:

@@ -47,9 +47,20 @@ def within_budget(n_in: int, widths: list[int], n_out: int, max_params: int | No
             and (max_flops is None or flops_of(n_in, widths, n_out) <= max_flops))
 
 
-def budget_error(max_params: int | None, max_flops: int | None) -> str:
-    """The one-line error for budgets that no spec of the space fits."""
-    return f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}: raise the budget or allow smaller widths."
+def budget_error(max_params: int | None, max_flops: int | None, smallest: str | None = None) -> str:
+    """The one-line error for budgets that no spec of the space fits; ``smallest``: what the cheapest spec costs on the
+    data (:func:`smallest_spec`), so the budget to raise to is in the message, not found by trial and error."""
+    cheapest = f": {smallest}" if smallest else ""
+    return (f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}{cheapest}: "
+            "raise the budget or allow smaller widths.")
+
+
+def smallest_spec(layers: tuple[int, int], widths: Any, n_in: int, n_out: int) -> str:
+    """The cheapest spec of a space of ``layers`` (min, max) and ``widths`` for ``n_in`` columns and ``n_out`` outputs, and its
+    cost, in words: the fewest layers of the smallest width (parameters and FLOPs grow with every width and every layer)."""
+    spec = [int(min(widths))] * int(layers[0])
+    return (f"the smallest, hidden layers {','.join(map(str, spec))} on {n_in} input column(s) and {n_out} output(s), has "
+            f"{params_of(n_in, spec, n_out):,} parameters and {flops_of(n_in, spec, n_out):,} FLOPs per prediction")
 
 
 def _is_number(v: Any) -> bool:

@@ -49,7 +49,7 @@ def make_storage(storage: Any, check: bool = True) -> Any:
     kwargs: dict[str, Any] = {}
     if where.startswith("sqlite:"):
         kwargs["connect_args"] = {"timeout": 60}
-    return _rdb(_pg_driver(where) if where.startswith("postgresql://") else where, kwargs)
+    return _rdb(_pg_driver(where) if where.startswith("postgresql://") else where, kwargs, given=text)
 
 
 def storage_kind(storage: str) -> tuple[str, str]:
@@ -308,11 +308,52 @@ def _pg_driver(url: str) -> str:
     return url
 
 
-def _rdb(url: str, engine_kwargs: dict[str, Any]) -> Any:
-    """An RDB storage; several processes creating its tables at once race, so retry."""
+def _server_problem(url: str, given: str) -> str | None:
+    """Why the database server ``url`` names cannot hold a study (its driver missing, the URL malformed, the server
+    unreachable or refusing the login), or None; one connection is opened and closed. ``given``: the URL as the user wrote it
+    (``url`` may name the driver :func:`_pg_driver` chose), shown without its password.
+
+    Why: Optuna's own errors for these are an ``ImportError`` that names no driver and a ``sqlalchemy`` ``OperationalError``
+    (after :func:`_rdb`'s retries, which are for the table-creation race, not a server that is down), and the command line
+    took both for internal errors to report, where the fix is the user's: the URL, the server, or ``pip install`` a driver.
+    """
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        shown = sqlalchemy.engine.make_url(given).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError) as exc:
+        return f"'{given}' is not a database URL ({exc}): write it as postgresql://user:password@host:port/database."
+    try:
+        engine = sqlalchemy.create_engine(url)
+    except ImportError as exc:  # the dialect's driver (psycopg2, psycopg, MySQLdb, ...)
+        return (f"the database driver for '{shown}' is not installed ({exc}): install it (for PostgreSQL: pip install psycopg2-binary), "
+                "or use a SQLite file (search.db) or a journal file (search.log).")
+    except (ArgumentError, ValueError) as exc:
+        return f"'{shown}' is not a database URL ({exc}): write it as postgresql://user:password@host:port/database."
+    try:
+        with engine.connect():
+            pass
+    except (SQLAlchemyError, ValueError) as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        return (f"cannot connect to '{shown}' ({reason}): check that the server runs and the URL's host, port, user, password "
+                "and database name.")
+    finally:
+        engine.dispose()
+    return None
+
+
+def _rdb(url: str, engine_kwargs: dict[str, Any], given: str | None = None) -> Any:
+    """An RDB storage; several processes creating its tables at once race, so retry. A database server that
+    cannot be reached is one ``ValueError`` first (:func:`_server_problem`; ``given``: the URL as written, for its message);
+    a SQLite file was checked by ``check_storage_file``."""
     import optuna
     from sqlalchemy.exc import DBAPIError
 
+    if not url.startswith("sqlite:"):
+        problem = _server_problem(url, given or url)
+        if problem is not None:
+            raise ValueError(f"storage: {problem}")
     for attempt in range(8):
         try:
             with warnings.catch_warnings():
