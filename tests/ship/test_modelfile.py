@@ -235,6 +235,20 @@ def test_a_gce_q_predict_proba_would_refuse_is_refused_at_load(saved: Path, tmp_
     assert hl.load(bad).predict_proba(np.zeros((1, 4))).shape == (1, 3)
 
 
+@pytest.mark.parametrize("dtype", [None, "x", "int64", [1]])
+def test_a_fit_dtype_predictions_cannot_take_is_refused_at_load(saved: Path, tmp_path: Path, dtype: Any) -> None:
+    """A file whose fitted ``_fit_dtype`` (the float type of the rows it was fitted on, which predictions are cast to) is not
+    float32 or float64: hl.load gave a model whose predict_proba crashed (TypeError: data type 'x' not understood); it is
+    the file's fault, refused at load in one line. Found by test_serve_dense's fuzz of a norm model's file."""
+    bad = tmp_path / "fit_dtype.safetensors"
+    _rewrite(saved, bad, lambda m: {**m, "fitted": {**m["fitted"], "_fit_dtype": dtype}})
+    with pytest.raises(hl.ModelFileError, match=r"has inconsistent contents \(ValueError: _fit_dtype is .*, not 'float32' or 'float64'\); "
+                                                 r"the file was altered or is damaged\.$"):
+        hl.load(bad)
+    _rewrite(saved, bad, lambda m: {**m, "fitted": {**m["fitted"], "_fit_dtype": "float32"}})
+    assert hl.load(bad).predict_proba(np.zeros((1, 4), dtype=np.float32)).dtype == np.float32
+
+
 def test_tampered_architecture_and_params(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "arch.safetensors"
 

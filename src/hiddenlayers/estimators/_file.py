@@ -177,6 +177,8 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
                 setattr(model, k, np.asarray(v, dtype=object))
             else:
                 setattr(model, k, unjson(v))
+        if getattr(model, "_fit_dtype", "float64") not in ("float32", "float64"):  # what predictions are cast to: another crashed predict_proba
+            raise ValueError(f"_fit_dtype is {model._fit_dtype!r}, not 'float32' or 'float64'")
         model.history_ = History.from_dict(unjson(meta["history"]))
         model._optimizer_state = None
         if "classes" in meta:
