@@ -171,14 +171,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             )
         model._device = load_device(model.device, device)
         model.network_ = net.to(device=model._device).eval()
-        fitted = meta["fitted"]
-        for k, v in fitted.items():
-            if k == "feature_names_in_":
-                setattr(model, k, np.asarray(v, dtype=object))
-            else:
-                setattr(model, k, unjson(v))
-        if getattr(model, "_fit_dtype", "float64") not in ("float32", "float64"):  # what predictions are cast to: another crashed predict_proba
-            raise ValueError(f"_fit_dtype is {model._fit_dtype!r}, not 'float32' or 'float64'")
+        _set_fitted(model, meta["fitted"])
         model.history_ = History.from_dict(unjson(meta["history"]))
         model._optimizer_state = None
         if "classes" in meta:
@@ -202,6 +195,15 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:  # any shape of edited JSON
         raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
     return model
+
+
+def _set_fitted(model: Any, fitted: dict[str, Any]) -> None:
+    """The file's fitted attributes set on ``model``; a ``_fit_dtype`` other than float32 or float64 (what predictions are
+    cast to: another crashed ``predict_proba``) is a ``ValueError``, which the file's reader turns into a ``ModelFileError``."""
+    for k, v in fitted.items():
+        setattr(model, k, np.asarray(v, dtype=object) if k == "feature_names_in_" else unjson(v))
+    if getattr(model, "_fit_dtype", "float64") not in ("float32", "float64"):
+        raise ValueError(f"_fit_dtype is {model._fit_dtype!r}, not 'float32' or 'float64'")
 
 
 def _check_shapes(path: str | os.PathLike[str], tensors: dict[str, Any], expected: dict[str, Any]) -> None:
