@@ -158,6 +158,10 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             from ..training import classification_loss
 
             classification_loss("gce", model.gce_q)
+        elif cls.__name__ == "MLPRegressor":  # a regressor's predict applies its loss's output: a loss it does not know, too
+            from ..training import get_loss
+
+            get_loss(model.loss)
         import torch
 
         # Cast before loading so float64 weights are not rounded through float32.
