@@ -104,6 +104,17 @@ def test_a_replaced_norm_goes_through_pytorch(iris) -> None:  # type: ignore[no-
     """A norm module NumPy has no map for (put in by hand) leaves the NumPy path: predict is the network's own forward."""
     X, y = iris
     clf = _fit(hl.MLPClassifier("8:layernorm", max_iter=5, random_state=0), X, y)
+    clf.predict(X)
     clf.network_.hidden1.norm = torch.nn.GroupNorm(2, 8)
-    clf._cache_weights()
+    np.testing.assert_allclose(clf.predict_logits(X), _torch_out(clf, X), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("spec", ["8:layernorm", (8,)])
+def test_an_activation_module_put_in_by_hand_goes_through_pytorch(iris, spec) -> None:  # type: ignore[no-untyped-def]
+    """The NumPy forward knows a layer's activation by its name: a module put in its place (nn.Hardswish in a layer named
+    relu) is computed by PyTorch. A plain dense network's predict answered relu's numbers before, silently."""
+    X, y = iris
+    clf = _fit(hl.MLPClassifier(spec, max_iter=5, random_state=0), X, y)
+    clf.predict(X)  # the NumPy copies taken
+    clf.network_.hidden1.act = torch.nn.Hardswish()  # seen without a word to the estimator (as the export tests swap it)
     np.testing.assert_allclose(clf.predict_logits(X), _torch_out(clf, X), rtol=1e-6, atol=1e-6)

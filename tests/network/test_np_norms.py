@@ -87,7 +87,12 @@ def test_numpy_norms_only_for_what_numpy_computes_as_torch() -> None:
     swapped.hidden1.norm = nn.GroupNorm(2, 4)
     alpha = Network(3, "4:dropout=0.2", 1)
     alpha.hidden1.dropout = nn.AlphaDropout(0.2)
-    for net in (no_stats, swapped, alpha, Network((1, 4, 4), "conv2k3,4", 1), Network(4, "embed4,4", 1, vocab_size=9)):
+    hardswish = Network(3, "4:layernorm", 1)
+    hardswish.hidden1.act = nn.Hardswish()  # named relu, computing another function
+    slope = Network(3, "4:leaky_relu", 1)
+    slope.hidden1.act = nn.LeakyReLU(0.2)
+    assert Network(3, "4:leaky_relu,4:gelu,4:softplus", 1).numpy_norms(np.float32) == [None, None, None]
+    for net in (no_stats, swapped, alpha, hardswish, slope, Network((1, 4, 4), "conv2k3,4", 1), Network(4, "embed4,4", 1, vocab_size=9)):
         assert net.numpy_norms(np.float32) is None
     # the engine's plain dense test is unchanged: a dropout or norm still trains through autograd
     assert not Network(3, "4:dropout=0.2", 1).is_plain_dense()

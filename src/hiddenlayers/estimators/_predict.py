@@ -38,10 +38,10 @@ def _stamp(params: tuple[torch.Tensor, ...]) -> tuple[tuple[int, int], ...]:
 
 def cache_weights(est: _BaseMLP) -> None:
     """Copy the network's weights to NumPy (``est._np_layers``, and each norm's eval-mode map, ``est._np_norms``) for
-    :func:`raw_output`, with what :func:`weights_fresh` compares to know they still hold (the network, its parameters and
-    buffers, a batch norm's running statistics among them, and their :func:`_stamp`)."""
+    :func:`raw_output`, with what :func:`weights_fresh` compares to know they still hold (the network, its modules, its
+    parameters and buffers, a batch norm's running statistics among them, and their :func:`_stamp`)."""
     net = est.network_
-    est._np_net, est._np_params = net, (*net.parameters(), *net.buffers())
+    est._np_net, est._np_params, est._np_modules = net, (*net.parameters(), *net.buffers()), net.submodules()
     est._np_stamp = _stamp(est._np_params)
     dt = np.float64 if network_dtype(net) == torch.float64 else np.float32
     norms = net.numpy_norms(dt)  # None: not a table's dense stack NumPy runs (predict goes through PyTorch)
@@ -62,10 +62,11 @@ def network_dtype(net: torch.nn.Module) -> torch.dtype:
 def weights_fresh(est: _BaseMLP) -> bool:
     """Whether the NumPy copies still hold ``network_``'s weights: the same network, none of its parameters changed in
     place or moved since :func:`cache_weights` (nor a batch norm's running statistics, which a forward pass in training mode
-    updates in place). A layer or parameter object swapped inside ``network_`` is not seen
-    (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
+    updates in place), none of its layers or their modules (an activation, a norm) replaced by hand (``Network.submodules``).
+    A parameter object swapped inside a module is not seen (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
     d = est.__dict__
-    return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
+    net = est.network_
+    return d.get("_np_modules") == net.submodules() and d.get("_np_net") is net and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
 def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> Any:

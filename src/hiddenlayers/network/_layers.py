@@ -193,6 +193,12 @@ class DenseLayer(nn.Module):
             h = self.dropout(h)
         return h
 
+    def runs_its_activation(self) -> bool:
+        """Whether ``act`` is the module ``activation_name`` builds, settings included: one put in by hand (``nn.Hardswish``,
+        a LeakyReLU of another slope) is not, and the NumPy forward, which knows the layer by its name, does not compute it."""
+        want = get_activation(self.activation_name).module()
+        return type(self.act) is type(want) and self.act.extra_repr() == want.extra_repr()
+
     def np_norm(self, dtype: Any) -> NpMap | None:
         """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU
         (:func:`~._np_dense.batch_norm_map` of its running statistics, :func:`~._np_dense.layer_norm_map`), in ``dtype``;
