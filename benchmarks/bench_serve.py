@@ -63,7 +63,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_models(folder: str) -> tuple[str, str, dict]:
+def make_models(folder: str, hidden: object = (256, 128), name: str = "model") -> tuple[str, str, dict]:
+    """The table MLP 100 -> ``hidden`` -> 10 with its table preprocessing, saved as ``name``.safetensors and ``name``.onnx in
+    ``folder``; and one request's row."""
     import hiddenlayers as hl
     from hiddenlayers.data import TablePreprocessor
 
@@ -74,9 +76,9 @@ def make_models(folder: str) -> tuple[str, str, dict]:
     pre = TablePreprocessor().fit(frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = hl.MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=20, random_state=0).fit(pre.transform(frame).matrix, y)
+        model = hl.MLPClassifier(hidden_layer_sizes=hidden, max_iter=20, random_state=0).fit(pre.transform(frame).matrix, y)
     model.preprocessing_ = {**pre.to_dict(), "target": "label", "task": "classification"}
-    st, ox = os.path.join(folder, "model.safetensors"), os.path.join(folder, "model.onnx")
+    st, ox = os.path.join(folder, f"{name}.safetensors"), os.path.join(folder, f"{name}.onnx")
     model.save(st)
     hl.export_onnx(model, ox)
     return st, ox, {f"x{i}": round(float(v), 4) for i, v in enumerate(X[0])}

@@ -1,10 +1,11 @@
 """Start-up of `hiddenlayers serve`: process start to the first answered request, and where it goes.
 
 What a restarting or autoscaled worker pays before it serves (and what every
-server the test suite starts pays). Three model files, made here in a temporary
+server the test suite starts pays). Four model files, made here in a temporary
 folder: a table MLP 100 -> 256 -> 128 -> 10 with its table preprocessing
 (``.safetensors``, as ``hiddenlayers train`` writes it), its ``.onnx`` export,
-and a TextClassifier (``embed64,gru64``, an application file).
+the same MLP with dropout, a batch norm and a layer norm (``.safetensors``), and
+a TextClassifier (``embed64,gru64``, an application file).
 
 For each file, ``--runs`` fresh ``hiddenlayers serve FILE`` processes on
 127.0.0.1; the client posts one request from the moment the process starts
@@ -134,12 +135,17 @@ def by_package(importtime: str) -> list[tuple[str, float]]:
     return totals.most_common()
 
 
+NORMED = "256:relu:batchnorm:dropout=0.1,128:tanh:layernorm"  # the table MLP with dropout and norms (hl.load's before the NumPy path took them)
+
+
 def make_files(folder: str) -> dict[str, tuple[str, dict]]:
     from bench_serve import make_models, make_text_model
 
     st, ox, row = make_models(folder)
+    normed, _, _ = make_models(folder, NORMED, "normed")
     text, words = make_text_model(folder)
-    return {"table .safetensors": (st, {"rows": [row]}), "table .onnx": (ox, {"rows": [row]}), "text app .safetensors": (text, {"texts": [words]})}
+    return {"table .safetensors": (st, {"rows": [row]}), "table .onnx": (ox, {"rows": [row]}),
+            "table norms .safetensors": (normed, {"rows": [row]}), "text app .safetensors": (text, {"texts": [words]})}
 
 
 def main() -> None:

@@ -235,6 +235,35 @@ def test_a_gce_q_predict_proba_would_refuse_is_refused_at_load(saved: Path, tmp_
     assert hl.load(bad).predict_proba(np.zeros((1, 4))).shape == (1, 3)
 
 
+@pytest.mark.parametrize("loss", [[], "x", None])
+def test_a_regressor_loss_predict_cannot_apply_is_refused_at_load(iris: tuple[np.ndarray, np.ndarray], tmp_path: Path, loss: Any) -> None:
+    """A regressor's file whose loss is not a regression loss it knows: hl.load gave a model whose predict crashed (TypeError:
+    unhashable type 'list'; "loss must be one of ..."), as its output activation comes from the loss; refused at load in one
+    line. Found by test_serve_dense's metadata fuzz (unseeded) of a regressor's file."""
+    X, y = iris
+    saved, bad = tmp_path / "reg.safetensors", tmp_path / "loss.safetensors"
+    _fit(hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0), X[:, 1:], X[:, 0]).save(saved)
+    _rewrite(saved, bad, lambda m: {**m, "params": {**m["params"], "loss": loss}})
+    with pytest.raises(hl.ModelFileError, match=r"has inconsistent contents \(ValueError: loss must be one of .*\); the file was altered"):
+        hl.load(bad)
+    _rewrite(saved, bad, lambda m: {**m, "params": {**m["params"], "loss": "poisson"}})
+    assert hl.load(bad).predict(X[:2, 1:]).shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", [None, "x", "int64", [1]])
+def test_a_fit_dtype_predictions_cannot_take_is_refused_at_load(saved: Path, tmp_path: Path, dtype: Any) -> None:
+    """A file whose fitted ``_fit_dtype`` (the float type of the rows it was fitted on, which predictions are cast to) is not
+    float32 or float64: hl.load gave a model whose predict_proba crashed (TypeError: data type 'x' not understood); it is
+    the file's fault, refused at load in one line. Found by test_serve_dense's fuzz of a norm model's file."""
+    bad = tmp_path / "fit_dtype.safetensors"
+    _rewrite(saved, bad, lambda m: {**m, "fitted": {**m["fitted"], "_fit_dtype": dtype}})
+    with pytest.raises(hl.ModelFileError, match=r"has inconsistent contents \(ValueError: _fit_dtype is .*, not 'float32' or 'float64'\); "
+                                                 r"the file was altered or is damaged\.$"):
+        hl.load(bad)
+    _rewrite(saved, bad, lambda m: {**m, "fitted": {**m["fitted"], "_fit_dtype": "float32"}})
+    assert hl.load(bad).predict_proba(np.zeros((1, 4), dtype=np.float32)).dtype == np.float32
+
+
 def test_tampered_architecture_and_params(saved: Path, tmp_path: Path) -> None:
     bad = tmp_path / "arch.safetensors"
 

@@ -3,7 +3,8 @@
 Before, every `.safetensors` file went through `hl.load`, which imports scikit-learn (SciPy's stats, pandas, pyarrow)
 and PyTorch: 2.6 CPU s to the first answer, against 0.37 for the same model's `.onnx` (bench_serve_start.py). Now such a
 file is read by `hiddenlayers.estimators.dense_model`, and must answer exactly as `predict`/`predict_proba` do, and
-refuse every file `hl.load` refuses in the same words (anything it is unsure of goes to `hl.load`).
+refuse every file `hl.load` refuses in the same words (anything it is unsure of goes to `hl.load`). Dense layers with
+dropout, batch or layer norm, multi-label classifiers and float64 models take it too (they went to `hl.load` before).
 """
 
 from __future__ import annotations
@@ -75,10 +76,14 @@ def _with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _data(name: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """A bundled dataset's features and target, or ``"cities"``: a table with a text column and missing cells."""
+    """A bundled dataset's features and target, ``"cities"``: a table with a text column and missing cells, or
+    ``"iris-multilabel"``: iris with three 0/1 labels per row."""
     if name == "cities":
         frame = _cities(300, 0)
         return frame, np.where(frame["age"] > 45, "old", "young")
+    if name == "iris-multilabel":
+        X, y = _bundled("iris")
+        return X, np.stack([y == 0, y == 2, X.iloc[:, 0] > 5.8], axis=1).astype(int)
     return _bundled(name)
 
 
@@ -92,6 +97,14 @@ CASES = {
                                                             random_state=0)),
     "diabetes-poisson": ("diabetes", lambda: hl.MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=20, random_state=0)),
     "cities-labels": ("cities", lambda: hl.MLPClassifier(hidden_layer_sizes=(8,), activation="leaky_relu", max_iter=20, random_state=0)),
+    # dropout (the identity at inference) and norms in eval mode, multi-label, float64: hl.load's before
+    "iris-norms-dropout": ("iris", lambda: hl.MLPClassifier("16:relu:dropout=0.2:batchnorm,8:tanh:layernorm", max_iter=30, random_state=0)),
+    "cities-batchnorm-binary": ("cities", lambda: hl.MLPClassifier("8:elu:batchnorm:dropout=0.5", max_iter=20, random_state=0)),
+    "iris-multilabel": ("iris-multilabel", lambda: hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)),
+    "iris-multilabel-float64": ("iris-multilabel", lambda: hl.MLPClassifier("8:silu:layernorm", dtype="float64", max_iter=30, random_state=0)),
+    "wine-float64-gce": ("wine", lambda: hl.MLPClassifier(hidden_layer_sizes=(12,), loss="gce", dtype="float64", max_iter=20, random_state=0)),
+    "diabetes-float64-batchnorm": ("diabetes", lambda: hl.MLPRegressor(hidden_layer_sizes="16:batchnorm:dropout=0.1", dtype="float64",
+                                                                        scale_target=True, max_iter=30, random_state=0)),
 }
 
 
@@ -111,6 +124,12 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Path
     return out
 
 
+def _written(est: Any, values: np.ndarray) -> list:
+    """``values`` (probabilities, a regressor's values) as the server writes a model's numbers: float32's shortest digits, or
+    a float64 model's own."""
+    return values.tolist() if est.dtype == "float64" else float32_numbers(values)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_numpy_path_answers_bit_for_bit_as_predict(files: dict, name: str) -> None:
     est, path = files[name]
@@ -125,10 +144,10 @@ def test_the_numpy_path_answers_bit_for_bit_as_predict(files: dict, name: str) -
     labels = sm.predict(checked, False)
     if hasattr(est, "classes_"):
         assert labels == est.predict(A).tolist()
-        assert sm.predict(checked, True) == float32_numbers(est.predict_proba(A))  # the very bits, written as predict writes them
-        assert sm.metadata()["classes"] == est.classes_.tolist()
+        assert sm.predict(checked, True) == _written(est, est.predict_proba(A))  # the very bits, written as predict writes them
+        assert sm.metadata()["classes"] == est.classes_.tolist() and sm.multilabel == (est.label_type_ == "multilabel-indicator")
     else:
-        assert labels == float32_numbers(est.predict(A))
+        assert labels == _written(est, est.predict(A))
     assert sm.notes(checked) == ServedModel(est).notes(checked)  # the gaps said as today
     meta = sm.metadata()
     assert (meta["estimator"], meta["format"], meta["columns"]) == (type(est).__name__, "safetensors", ServedModel(est).metadata()["columns"])
@@ -150,21 +169,43 @@ def test_a_model_without_stored_preprocessing_reads_its_named_columns(tmp_path: 
         sm.rows({"rows": [[None, 1.0, 2.0, 3.0]]}, 1)
 
 
-def test_what_the_numpy_path_cannot_run_keeps_the_estimator(tmp_path: Path) -> None:
-    X, y = _bundled("iris")
-    Y = np.stack([y == 0, y == 2], axis=1).astype(int)
-    kept = {
-        "float64": _fit(hl.MLPClassifier(hidden_layer_sizes=(8,), dtype="float64", max_iter=5, random_state=0), X, y),
-        "dropout": _fit(hl.MLPClassifier(hidden_layer_sizes=[{"kind": "dense", "units": 8, "dropout": 0.2}], max_iter=5, random_state=0), X, y),
-        "norm": _fit(hl.MLPClassifier(hidden_layer_sizes="8:batchnorm", max_iter=5, random_state=0), X, y),
-        "multilabel": _fit(hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, Y),
-    }
-    for name, est in kept.items():
-        est.save(tmp_path / f"{name}.safetensors")
-        sm = ServedModel(tmp_path / f"{name}.safetensors")
-        assert type(sm.estimator).__name__ == "MLPClassifier", name
-        rows = sm.rows({"rows": _rows(X.head(5))}, 10)
-        assert sm.predict(rows, False) == ServedModel(est).predict(rows, False), name
+def _rewritten(path: Path, out: Path, edit: Any = None, tensors: Any = None) -> Path:
+    """``path``'s model file written to ``out`` with its JSON record passed through ``edit`` and its tensors through ``tensors``."""
+    with safe_open(str(path), framework="np") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    arrays = load_file(str(path))
+    out.write_bytes(st_save(tensors(arrays) if tensors else arrays, metadata={"hiddenlayers": json.dumps(edit(meta) if edit else meta)}))
+    return out
+
+
+def test_what_the_numpy_path_is_unsure_of_keeps_the_estimator(files: dict, tmp_path: Path) -> None:
+    """Files `hl.load` reads that the NumPy path does not claim to know: a multi-label record whose labels are not the
+    columns 0..k-1 (hl.load reads only their count), a batch norm's negative running variance (NaN answers, refused row by
+    row), a saved device other than cpu/auto. Each is served by the estimator, answering as `hl.load`'s."""
+
+    def labels(meta: dict) -> dict:
+        meta["classes"]["values"] = [5, 6, 7]
+        return meta
+
+    def device(meta: dict) -> dict:
+        meta["params"]["device"] = "cuda:7"
+        return meta
+
+    def variance(arrays: dict) -> dict:
+        var = arrays["hidden1.norm.running_var"].copy()
+        var[0] = -1.0
+        return {**arrays, "hidden1.norm.running_var": var}
+
+    kept = {"labels": ("iris-multilabel", labels, None), "device": ("iris-norms-dropout", device, None),
+            "variance": ("iris-norms-dropout", None, variance)}
+    for what, (name, edit, tensors) in kept.items():
+        path = _rewritten(files[name][1], tmp_path / f"{what}.safetensors", edit, tensors)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the device this machine lacks
+            sm, est = ServedModel(path), hl.load(path)
+        assert type(sm.estimator).__name__ == "MLPClassifier", what
+        rows = _rows(_frame(name).head(5))
+        assert _outcome(lambda sm=sm: sm, rows) == _outcome(lambda est=est: ServedModel(est), rows), what
 
 
 def _outcome(make: Any, rows: list[dict]) -> tuple:
@@ -180,7 +221,8 @@ def _outcome(make: Any, rows: list[dict]) -> tuple:
         return "request", str(exc)
 
 
-@pytest.mark.parametrize("name", ["cities-labels", "wine-tanh-gce", "diabetes-scaled"])
+@pytest.mark.parametrize("name", ["cities-labels", "wine-tanh-gce", "diabetes-scaled", "iris-norms-dropout", "iris-multilabel-float64",
+                                  "diabetes-float64-batchnorm"])
 def test_an_edited_file_is_served_or_refused_exactly_as_hl_load_makes_it(files: dict, name: str, tmp_path: Path) -> None:
     """Every field of the file's JSON set to another type or removed: the server's NumPy path answers as the estimator
     `hl.load` gives, or refuses the file with `hl.load`'s own words (it never serves a file `hl.load` refuses)."""
@@ -204,22 +246,34 @@ def test_an_edited_file_is_served_or_refused_exactly_as_hl_load_makes_it(files: 
 
 
 def _tensor_edits(tensors: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
-    w = "hidden1.linear.weight"
-    return {
-        "nan": {**tensors, w: np.where(np.arange(tensors[w].size).reshape(tensors[w].shape) == 3, np.nan, tensors[w]).astype(np.float32)},
-        "int32": {**tensors, w: tensors[w].astype(np.int32)},
-        "float64": {**tensors, w: tensors[w].astype(np.float64)},
-        "shape": {**tensors, w: tensors[w][:, :-1].copy()},
-        "missing": {k: v for k, v in tensors.items() if k != "head.bias"},
-        "extra": {**tensors, "hidden9.linear.weight": tensors[w]},
-    }
+    """Each weight or norm tensor damaged: a NaN, another dtype or shape, left out; and a tensor the network has not."""
+    out = {"extra": {**tensors, "hidden9.linear.weight": tensors["hidden1.linear.weight"]},
+           "missing": {k: v for k, v in tensors.items() if k != "head.bias"}}
+    for w in ("hidden1.linear.weight", "hidden1.norm.weight", "hidden1.norm.running_mean", "hidden1.norm.running_var", "hidden2.norm.bias"):
+        t = tensors.get(w)
+        if t is None:
+            continue
+        out |= {
+            f"{w} nan": {**tensors, w: np.where(np.arange(t.size).reshape(t.shape) == 3, np.nan, t).astype(t.dtype)},
+            f"{w} int32": {**tensors, w: t.astype(np.int32)},
+            f"{w} float64": {**tensors, w: t.astype(np.float64)},
+            f"{w} shape": {**tensors, w: t[..., :-1].copy()},
+            f"{w} missing": {k: v for k, v in tensors.items() if k != w},
+        }
+    if "hidden1.norm.num_batches_tracked" in tensors:
+        count = tensors["hidden1.norm.num_batches_tracked"]
+        out |= {"count float32": {**tensors, "hidden1.norm.num_batches_tracked": count.astype(np.float32)},
+                "count int32": {**tensors, "hidden1.norm.num_batches_tracked": count.astype(np.int32)},
+                "count shape": {**tensors, "hidden1.norm.num_batches_tracked": count.reshape(1)}}
+    return out
 
 
-def test_damaged_tensors_and_truncated_files_are_refused_in_hl_loads_words(files: dict, tmp_path: Path) -> None:
-    est, path = files["cities-labels"]
+@pytest.mark.parametrize("name", ["cities-labels", "iris-norms-dropout"])
+def test_damaged_tensors_and_truncated_files_are_refused_in_hl_loads_words(files: dict, name: str, tmp_path: Path) -> None:
+    est, path = files[name]
     with safe_open(str(path), framework="np") as fh:
         meta = fh.metadata()
-    rows = _rows(_cities(3, 1))
+    rows = _rows(_frame(name).head(3))
     bad = tmp_path / "bad.safetensors"
     for what, tensors in _tensor_edits(load_file(str(path))).items():
         bad.write_bytes(st_save(tensors, metadata=meta))
@@ -235,24 +289,27 @@ def test_damaged_tensors_and_truncated_files_are_refused_in_hl_loads_words(files
         assert str(served.value) == str(exc.value) and "\n" not in str(exc.value)
 
 
-def test_a_dense_file_is_served_without_torch_or_sklearn(files: dict) -> None:
+@pytest.mark.parametrize("name", ["cities-labels", "iris-norms-dropout", "iris-multilabel-float64"])
+def test_a_dense_file_is_served_without_torch_or_sklearn(files: dict, name: str) -> None:
     # the first answer of a worker serving the .safetensors file, as the onnx test does for its export: before, hl.load
     # imported scikit-learn (SciPy's stats, pandas, pyarrow) and PyTorch, 2.6 CPU s of a 2.6 s start (bench_serve_start.py)
     heavy = ("torch", "sklearn", "scipy", "pandas", "pyarrow", "matplotlib")
+    given = _frame(name)
+    second = [40, 1e4, "Marseille", 0.5] if name == "cities-labels" else given.iloc[0].tolist()  # cities: an unseen city
     code = ("import sys; from hiddenlayers.ship._serve.serve import ServeConfig, _Server; "
-            f"s = _Server(ServeConfig(model={str(files['cities-labels'][1])!r})); s.app(); m = s.model; "
-            "r = m.rows({'rows': [[None] * len(m.columns), [40, 1e4, 'Marseille', 0.5]]}, 2); "  # missing cells, an unseen city
+            f"s = _Server(ServeConfig(model={str(files[name][1])!r})); s.app(); m = s.model; "
+            f"r = m.rows({{'rows': [[None] * len(m.columns), {second!r}]}}, 2); "  # missing cells, and a row of values
             "print(m.predict(r, False), m.predict(r, True)); "
             f"print([m for m in {heavy!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": SRC}, capture_output=True, text=True, timeout=60)
     answers, loaded = out.stdout.strip().splitlines()
     assert loaded == "[]", out.stderr
-    est = files["cities-labels"][0]
-    frame = pd.DataFrame([[np.nan, np.nan, None, np.nan], [40, 1e4, "Marseille", 0.5]], columns=["age", "income", "city", "score"])
+    est = files[name][0]
+    frame = pd.DataFrame([[None] * given.shape[1], second], columns=given.columns).astype(given.dtypes.to_dict())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         A = TablePreprocessor.from_dict(est.preprocessing_).transform(frame).matrix
-    assert answers == f"{est.predict(A).tolist()} {float32_numbers(est.predict_proba(A))}"
+    assert answers == f"{est.predict(A).tolist()} {_written(est, est.predict_proba(A))}"
 
 
 def test_a_parameter_the_class_has_not_is_refused_in_hl_loads_words(files: dict, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ _EXPORTS = {
     "hidden_output": "._set_output",
     # the model file of an MLP; ship's Pipeline files store the TableEncoder's preprocessing and the steps with it
     "to_file": "._file",
-    # an MLP file of a plain dense network read and run in NumPy, without the estimator class (the server's fast start)
+    # an MLP file of a table's dense network (dropout and norms included) read and run in NumPy, without the estimator class (the server's fast start)
     "DenseModel": "._np_model",
     "dense_model": "._np_model",
     "SECTION_TENSORS": "._file",

@@ -158,6 +158,10 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             from ..training import classification_loss
 
             classification_loss("gce", model.gce_q)
+        elif cls.__name__ == "MLPRegressor":  # a regressor's predict applies its loss's output: a loss it does not know, too
+            from ..training import get_loss
+
+            get_loss(model.loss)
         import torch
 
         # Cast before loading so float64 weights are not rounded through float32.
@@ -171,12 +175,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
             )
         model._device = load_device(model.device, device)
         model.network_ = net.to(device=model._device).eval()
-        fitted = meta["fitted"]
-        for k, v in fitted.items():
-            if k == "feature_names_in_":
-                setattr(model, k, np.asarray(v, dtype=object))
-            else:
-                setattr(model, k, unjson(v))
+        _set_fitted(model, meta["fitted"])
         model.history_ = History.from_dict(unjson(meta["history"]))
         model._optimizer_state = None
         if "classes" in meta:
@@ -200,6 +199,15 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:  # any shape of edited JSON
         raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
     return model
+
+
+def _set_fitted(model: Any, fitted: dict[str, Any]) -> None:
+    """The file's fitted attributes set on ``model``; a ``_fit_dtype`` other than float32 or float64 (what predictions are
+    cast to: another crashed ``predict_proba``) is a ``ValueError``, which the file's reader turns into a ``ModelFileError``."""
+    for k, v in fitted.items():
+        setattr(model, k, np.asarray(v, dtype=object) if k == "feature_names_in_" else unjson(v))
+    if getattr(model, "_fit_dtype", "float64") not in ("float32", "float64"):
+        raise ValueError(f"_fit_dtype is {model._fit_dtype!r}, not 'float32' or 'float64'")
 
 
 def _check_shapes(path: str | os.PathLike[str], tensors: dict[str, Any], expected: dict[str, Any]) -> None:

@@ -447,7 +447,7 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         """The state to pickle: tensors on the CPU and the device fitted on (:class:`~hiddenlayers.network.PortablePickle`),
         without ``predict``'s NumPy weight copies (made again on unpickling)."""
         state = super().__getstate__()
-        for key in ("_np_layers", "_np_acts", "_np_net", "_np_params", "_np_stamp"):
+        for key in ("_np_layers", "_np_acts", "_np_norms", "_np_net", "_np_params", "_np_modules", "_np_stamp"):
             state.pop(key, None)
         return state
 

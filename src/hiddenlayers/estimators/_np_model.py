@@ -1,19 +1,21 @@
-"""An MLP model file of a plain dense network, run in NumPy without the estimator class.
+"""An MLP model file of a table's dense network, run in NumPy without the estimator class.
 
 ``hl.load`` builds an ``MLPClassifier``/``MLPRegressor``, which imports scikit-learn (and
 with it SciPy's stats, pandas, pyarrow) and PyTorch: about 2 CPU seconds before a
 server's first answer (``benchmarks/bench_serve_start.py``). A table MLP whose network
-is dense layers alone already predicts in NumPy on the CPU (``predict``'s
-:func:`~hiddenlayers.network.dense_forward` on copies of the weights), so
-:func:`dense_model` reads such a file with ``safetensors.numpy`` and its JSON
-document, and answers with the estimators' own functions (:mod:`._answers`): the same
-bits as ``hl.load(path).predict``/``predict_proba`` on the CPU.
+is dense layers (with dropout, batch or layer norm or neither) already predicts in NumPy
+on the CPU (``predict``'s :func:`~hiddenlayers.network.dense_forward` on copies of the
+weights and of each norm's eval-mode map; dropout is the identity then), so
+:func:`dense_model` reads such a file with ``safetensors.numpy`` and its JSON document,
+and answers with the estimators' own functions (:mod:`._answers`): the same bits as
+``hl.load(path).predict``/``predict_proba`` on the CPU, for binary, multiclass and
+multi-label classifiers and regressors, float32 or float64.
 
 It reads the file only when it can be sure: every check ``hl.load`` makes that the
-answers depend on is made here by the same rule, and any other file (a multi-label or
-float64 model, dropout or norms, a Pipeline's, a device other than ``cpu``/``auto``, a
-record this reader does not know, or a file ``hl.load`` would refuse) gives None, and the
-caller loads it with ``hl.load``, which answers or refuses it as always.
+answers depend on is made here by the same rule, and any other file (a Pipeline's, a
+device other than ``cpu``/``auto``, a record or tensor this reader does not know, a
+batch norm's negative running variance, or a file ``hl.load`` would refuse) gives None,
+and the caller loads it with ``hl.load``, which answers or refuses it as always.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ from ._target_scale import scaling_from_json
 
 _CONFIG_KEYS = {"in_features", "spec", "out_features", "activation"}
 _CLASSES_KEYS = {"values", "dtype", "y_type"}
+_NORM_TENSORS = {None: (), "layer": ("weight", "bias"), "batch": ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")}
 
 
 class DenseModel:
-    """A fitted MLP's plain dense network and answers, from its model file (:func:`dense_model`).
+    """A fitted MLP's dense network and answers, from its model file (:func:`dense_model`).
 
     Takes the encoded matrix ``X`` ``(n, n_features_in_)`` (float) as the estimator's ``predict`` does and gives its
     answers: ``predict``, and for a classifier ``predict_proba`` and ``predict_with_proba``. Attributes as the
@@ -49,9 +52,13 @@ class DenseModel:
     estimator
         The class the file names, ``"MLPClassifier"`` or ``"MLPRegressor"``.
     layers
-        ``(W, b)`` per dense map, the head last: ``W`` float32 ``(in, out)``, ``b`` ``(out,)``.
+        ``(W, b)`` per dense map, the head last: ``W`` ``(in, out)``, ``b`` ``(out,)``, in ``dtype``.
     acts
         The NumPy forward of each hidden layer's activation.
+    norms
+        Each hidden layer's norm as its eval-mode NumPy map (None where it has none).
+    dtype
+        The network's float type, ``"float32"`` or ``"float64"``, which the forward pass computes in.
     output
         The loss's NumPy output activation (softmax, logistic, identity or exp).
     fit_dtype
@@ -60,18 +67,17 @@ class DenseModel:
         A classifier's ``(classes_, label_type_)``; None for a regressor.
     """
 
-    dtype = "float32"
     classes_: np.ndarray  # a classifier's, in the order of predict_proba's columns (a regressor has none)
-    label_type_: str  # a classifier's: "binary" or "multiclass"
+    label_type_: str  # a classifier's: "binary", "multiclass" or "multilabel-indicator"
     feature_names_in_: np.ndarray  # where the file holds them: the network's input names
     target_mean_: np.ndarray | None = None  # a regressor fitted with scale_target: predictions are out * target_scale_ + target_mean_
     target_scale_: np.ndarray | None = None
     scale_target: Any = False  # the file's parameter, which its target scaling is checked against
 
-    def __init__(self, estimator: str, layers: list[tuple[np.ndarray, np.ndarray]], acts: list[Any], output: Any, fit_dtype: str,
-                 classes: tuple[np.ndarray, str] | None) -> None:
-        self.estimator = estimator
-        self.layers, self.acts, self.output, self._fit_dtype = layers, acts, output, fit_dtype
+    def __init__(self, estimator: str, layers: list[tuple[np.ndarray, np.ndarray]], acts: list[Any], norms: list[Any], dtype: str,
+                 output: Any, fit_dtype: str, classes: tuple[np.ndarray, str] | None) -> None:
+        self.estimator, self.dtype = estimator, dtype
+        self.layers, self.acts, self.norms, self.output, self._fit_dtype = layers, acts, norms, output, fit_dtype
         self.n_features_in_ = int(layers[0][0].shape[0])
         self.n_outputs_ = int(layers[-1][0].shape[1])
         self.preprocessing_: dict[str, Any] | None = None
@@ -84,10 +90,10 @@ class DenseModel:
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_ or X.dtype.kind != "f":
             raise ValueError(f"X must be a float matrix of {self.n_features_in_} columns. Received shape {X.shape}, dtype {X.dtype}.")
-        return dense_forward(self.layers, self.acts, X, np.float32)
+        return dense_forward(self.layers, self.acts, X, np.dtype(self.dtype), norms=self.norms)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels ``(n,)`` (a classifier) or values ``(n,)`` / ``(n, n_outputs)`` (a regressor) for ``X``, as the estimator's ``predict``."""
+        """Labels ``(n,)`` (a classifier; 0/1 ``(n, n_labels)`` a multi-label one) or values ``(n,)`` / ``(n, n_outputs)`` (a regressor) for ``X``, as the estimator's ``predict``."""
         z = self._raw(X)
         if hasattr(self, "classes_"):
             return decode_labels(z, self.classes_, self.label_type_)
@@ -127,7 +133,8 @@ def _read(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | No
     sizes_from_json(params["hidden_layer_sizes"])
     if "class_weight" in params:
         class_weight_from_json(params["class_weight"])
-    if params.get("dtype") != "float32" or params.get("device") not in ("cpu", "auto") or fitted.get("_fit_dtype", "float64") not in ("float32", "float64"):
+    dtype = params.get("dtype")
+    if dtype not in ("float32", "float64") or params.get("device") not in ("cpu", "auto") or fitted.get("_fit_dtype", "float64") not in ("float32", "float64"):
         return None
     pre = meta.get("preprocessing")
     if pre is not None and pre.get("kind") != "table":
@@ -136,10 +143,8 @@ def _read(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | No
     output = _output(kind, params, meta.get("classes"))
     if shapes is None or output is None:
         return None
-    layers = _weights(path, shapes[0])
-    if layers is None:
-        return None
-    model = DenseModel(kind, layers, shapes[1], output[0], fitted.get("_fit_dtype", "float64"), output[1])
+    layers, norms = _weights(path, shapes[0], shapes[2], np.dtype(dtype))
+    model = DenseModel(kind, layers, shapes[1], norms, dtype, output[0], fitted.get("_fit_dtype", "float64"), output[1])
     model.preprocessing_ = pre
     if "feature_names_in_" in fitted:
         model.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
@@ -149,9 +154,9 @@ def _read(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | No
     return model if _consistent(model, fitted) else None
 
 
-def _dense_shapes(config: dict[str, Any]) -> tuple[list[tuple[int, int]], list[Any]] | None:
-    """Each dense map's ``(in, out)``, the head last, and the hidden layers' NumPy activations, from the network's config;
-    None unless it is a table's plain dense network (dense layers without dropout or norm)."""
+def _dense_shapes(config: dict[str, Any]) -> tuple[list[tuple[int, int]], list[Any], list[str | None]] | None:
+    """Each dense map's ``(in, out)``, the head last, the hidden layers' NumPy activations and their norms (``"batch"``,
+    ``"layer"`` or None), from the network's config; None unless it is a table's stack of dense layers (any dropout)."""
     from ..network import NP_FORWARD, Dense, Spec, canonical_activation
 
     if not isinstance(config, dict) or set(config) - _CONFIG_KEYS:
@@ -160,14 +165,15 @@ def _dense_shapes(config: dict[str, Any]) -> tuple[list[tuple[int, int]], list[A
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (width, out)):
         return None
     default = config.get("activation", "relu")
-    shapes, acts = [], []
+    shapes, acts, norms = [], [], []
     for layer in Spec.parse(config["spec"]):
-        if not isinstance(layer, Dense) or layer.dropout != 0 or layer.norm is not None:
+        if not isinstance(layer, Dense) or layer.norm not in _NORM_TENSORS:
             return None
         shapes.append((width, layer.units))
         acts.append(NP_FORWARD[canonical_activation(layer.activation or default)])
+        norms.append(layer.norm)
         width = layer.units
-    return [*shapes, (width, out)], acts
+    return [*shapes, (width, out)], acts, norms
 
 
 def _output(kind: str, params: dict[str, Any], classes: Any) -> tuple[Any, tuple[np.ndarray, str] | None] | None:
@@ -177,41 +183,77 @@ def _output(kind: str, params: dict[str, Any], classes: Any) -> tuple[Any, tuple
     if kind == "MLPRegressor":
         loss = params.get("loss")
         return (NP_OUTPUTS["identity" if loss == "squared_error" else "exp"], None) if loss in ("squared_error", "poisson") else None
-    if not isinstance(classes, dict) or set(classes) != _CLASSES_KEYS or classes["y_type"] not in ("binary", "multiclass"):
+    if not isinstance(classes, dict) or set(classes) != _CLASSES_KEYS:
         return None
-    values = classes["values"]
-    same = all(type(v) is str for v in values) or all(type(v) is int for v in values)  # what LabelBinarizer keeps as given
-    if not isinstance(values, list) or not values or not same or values != sorted(set(values)):
-        return None
-    y_type = "multiclass" if len(values) > 2 else "binary"  # scikit-learn's type_of_target of the classes, as LabelBinarizer.fit finds it
-    labels = np.asarray(values)
-    # the dtype the file gives its labels: one that keeps them as they are (text as object or wide enough, 64-bit integers)
-    if classes["y_type"] != y_type or classes["dtype"] not in ({"object", labels.dtype.str} if labels.dtype.kind == "U" else {np.dtype(int).str}):
+    found = _labels(classes)
+    if found is None:
         return None
     q = params.get("gce_q")
     if params.get("loss") == "gce" and not (isinstance(q, numbers.Real) and not isinstance(q, bool) and math.isfinite(q) and 0.0 < float(q) <= 1.0):
         return None  # predict_proba would refuse the q: the estimator says so
-    return NP_OUTPUTS["softmax" if y_type == "multiclass" else "logistic"], (labels, y_type)
+    return NP_OUTPUTS["softmax" if found[1] == "multiclass" else "logistic"], found
 
 
-def _weights(path: str | os.PathLike[str], shapes: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """``(W (in, out), b)`` per dense map from the file's tensors (named as the network names them), each float32 and
-    finite, exactly the network's and no other; None otherwise (``hl.load`` says what is wrong)."""
+def _labels(classes: dict[str, Any]) -> tuple[np.ndarray, str] | None:
+    """``(classes_, label type)`` as ``hl.load``'s LabelBinarizer makes them from the file's classes record; None where unsure."""
+    values, dtype = classes["values"], classes["dtype"]
+    if not isinstance(values, list) or not values:
+        return None
+    if classes["y_type"] == "multilabel-indicator":  # the labels are the columns 0..k-1 (LabelBinarizer's classes_ of a 0/1 matrix)
+        k = len(values)
+        ok = k >= 2 and all(type(v) is int for v in values) and values == list(range(k)) and dtype == np.dtype(int).str
+        return (np.arange(k), "multilabel-indicator") if ok else None
+    same = all(type(v) is str for v in values) or all(type(v) is int for v in values)  # what LabelBinarizer keeps as given
+    if not same or values != sorted(set(values)):
+        return None
+    y_type = "multiclass" if len(values) > 2 else "binary"  # scikit-learn's type_of_target of the classes, as LabelBinarizer.fit finds it
+    labels = np.asarray(values)
+    # the dtype the file gives its labels: one that keeps them as they are (text as object or wide enough, 64-bit integers)
+    if classes["y_type"] != y_type or dtype not in ({"object", labels.dtype.str} if labels.dtype.kind == "U" else {np.dtype(int).str}):
+        return None
+    return labels, y_type
+
+
+def _weights(path: str | os.PathLike[str], shapes: list[tuple[int, int]], norms: list[str | None],
+             dtype: np.dtype) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[Any]]:
+    """``(W (in, out), b)`` per dense map and each hidden layer's eval-mode norm map (None: no norm) from the file's tensors
+    (named as the network names them), each of the network's ``dtype`` and finite, a batch norm's running variance >= 0,
+    exactly the network's and no other; a ``ValueError`` otherwise (``hl.load`` says what is wrong)."""
     from safetensors.numpy import load_file
 
+    from ..network import NORM_EPS, batch_norm_map, layer_norm_map
+
     tensors = load_file(str(path))
-    names = [f"hidden{i}.linear" for i in range(1, len(shapes))] + ["head"]
-    if set(tensors) != {f"{n}.{p}" for n in names for p in ("weight", "bias")}:
-        return None
+    names = [f"hidden{i}" for i in range(1, len(shapes))]
+    linears = [f"{n}.linear" for n in names] + ["head"]
+    expected = {f"{n}.{p}" for n in linears for p in ("weight", "bias")}
+    expected |= {f"{n}.norm.{p}" for n, norm in zip(names, norms) for p in _NORM_TENSORS[norm]}
+    if set(tensors) != expected:
+        raise ValueError("the tensors are not the network's")
+
+    def array(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        t = tensors[name]
+        if t.shape != shape or t.dtype != dtype or not np.isfinite(t).all():
+            raise ValueError(f"tensor {name!r} is not the network's")
+        return t
+
     layers = []
-    for name, (n_in, n_out) in zip(names, shapes):
-        W, b = tensors[f"{name}.weight"], tensors[f"{name}.bias"]
-        if W.shape != (n_out, n_in) or b.shape != (n_out,) or W.dtype != np.float32 or b.dtype != np.float32:
-            return None
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            return None
-        layers.append((W.T.astype(np.float32), b.astype(np.float32)))  # the layout predict's copies have (cache_weights)
-    return layers
+    for name, (n_in, n_out) in zip(linears, shapes):
+        W, b = array(f"{name}.weight", (n_out, n_in)), array(f"{name}.bias", (n_out,))
+        layers.append((W.T.astype(dtype), b.astype(dtype)))  # the layout predict's copies have (cache_weights)
+    maps: list[Any] = []
+    for name, norm, (_, units) in zip(names, norms, shapes):
+        got = {p: array(f"{name}.norm.{p}", (units,)) for p in _NORM_TENSORS[norm] if p != "num_batches_tracked"}
+        if norm == "layer":
+            maps.append(layer_norm_map(got["weight"], got["bias"], NORM_EPS, dtype))
+        elif norm == "batch":
+            count = tensors[f"{name}.norm.num_batches_tracked"]
+            if count.shape != () or count.dtype != np.int64 or not (got["running_var"] >= 0).all():
+                raise ValueError("a batch norm's statistics are not the network's")
+            maps.append(batch_norm_map(got["running_mean"], got["running_var"], got["weight"], got["bias"], NORM_EPS, dtype))
+        else:
+            maps.append(None)
+    return layers, maps
 
 
 def _consistent(model: DenseModel, fitted: dict[str, Any]) -> bool:

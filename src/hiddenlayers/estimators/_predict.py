@@ -1,9 +1,10 @@
 """Predicting with the MLP estimators: NumPy copies of the weights and the forward passes.
 
-Functions of the fitted estimator (``est``): plain dense networks on the CPU run as
-NumPy matrix products on cached weights (fast for small batches; a sparse ``X`` by
-scipy's sparse product, never made dense); other networks and hidden activations
-go through the PyTorch network in blocks.
+Functions of the fitted estimator (``est``): a table's dense networks on the CPU (dropout
+and batch or layer norms included, in their eval-mode form) run as NumPy matrix products
+on cached weights (fast for small batches; a sparse ``X`` by scipy's sparse product,
+never made dense); other networks, and a dense ``X``'s hidden activations, go through
+the PyTorch network in blocks.
 """
 
 from __future__ import annotations
@@ -36,15 +37,18 @@ def _stamp(params: tuple[torch.Tensor, ...]) -> tuple[tuple[int, int], ...]:
 
 
 def cache_weights(est: _BaseMLP) -> None:
-    """Copy the network's weights to NumPy (``est._np_layers``) for :func:`raw_output`, with what :func:`weights_fresh`
-    compares to know they still hold (the network, its parameters and their :func:`_stamp`)."""
+    """Copy the network's weights to NumPy (``est._np_layers``, and each norm's eval-mode map, ``est._np_norms``) for
+    :func:`raw_output`, with what :func:`weights_fresh` compares to know they still hold (the network, its modules, its
+    parameters and buffers, a batch norm's running statistics among them, and their :func:`_stamp`)."""
     net = est.network_
-    est._np_net, est._np_params = net, tuple(net.parameters())
+    est._np_net, est._np_params, est._np_modules = net, (*net.parameters(), *net.buffers()), net.submodules()
     est._np_stamp = _stamp(est._np_params)
-    est._np_ok = net.is_plain_dense() and est._device.type == "cpu"
     dt = np.float64 if network_dtype(net) == torch.float64 else np.float32
+    norms = net.numpy_norms(dt)  # None: not a table's dense stack NumPy runs (predict goes through PyTorch)
+    est._np_ok = norms is not None and est._device.type == "cpu"
     est._np_layers = [(lin.weight.detach().cpu().numpy().T.astype(dt), lin.bias.detach().cpu().numpy().astype(dt)) for lin in net.linears()]
     est._np_acts = [get_activation(a).np_forward for a in net.activation_names()]
+    est._np_norms = norms or []
     est._np_dtype = dt
 
 
@@ -57,10 +61,12 @@ def network_dtype(net: torch.nn.Module) -> torch.dtype:
 
 def weights_fresh(est: _BaseMLP) -> bool:
     """Whether the NumPy copies still hold ``network_``'s weights: the same network, none of its parameters changed in
-    place or moved since :func:`cache_weights`. A layer or parameter object swapped inside ``network_`` is not seen
-    (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
+    place or moved since :func:`cache_weights` (nor a batch norm's running statistics, which a forward pass in training mode
+    updates in place), none of its layers or their modules (an activation, a norm) replaced by hand (``Network.submodules``).
+    A parameter object swapped inside a module is not seen (:meth:`~._mlp_base._BaseMLP.replace_network` takes such a network)."""
     d = est.__dict__
-    return d.get("_np_net") is est.network_ and d.get("_np_stamp") == _stamp(d["_np_params"])
+    net = est.network_
+    return d.get("_np_modules") == net.submodules() and d.get("_np_net") is net and d.get("_np_stamp") == _stamp(d["_np_params"])
 
 
 def check_X(est: _BaseMLP, X: Any, where: Callable[[int], str] | None = None, notes: list[str] | None = None) -> Any:
@@ -192,9 +198,10 @@ def overflow_checked(est: _BaseMLP, out: np.ndarray, answer: Callable[[np.ndarra
 
 
 def numpy_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), from the NumPy copies of a plain
-    dense network's weights (``est._np_ok``; fresh: :func:`weights_fresh`); a sparse ``X`` is multiplied as it is stored."""
-    return dense_forward(est._np_layers, est._np_acts, X, est._np_dtype, layer)
+    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), from the NumPy copies of a table's
+    dense network (``est._np_ok``; fresh: :func:`weights_fresh`), its norms' eval-mode maps and no dropout, as its eval-mode
+    forward; a sparse ``X`` is multiplied as it is stored."""
+    return dense_forward(est._np_layers, est._np_acts, X, est._np_dtype, layer, est._np_norms)
 
 
 def sparse_hidden(est: _BaseMLP, X: Any, layer: int) -> np.ndarray | None:

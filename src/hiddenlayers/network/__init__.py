@@ -14,8 +14,12 @@ _EXPORTS = {
     "get_activation": "._layers",
     "init_dense_": "._layers",
     "np_sigmoid": "._np_dense",
-    # the NumPy forward of each activation and of a plain dense network (no PyTorch: predict's CPU path and the server's)
+    # the NumPy forward of each activation, of the norms in eval mode and of a table's dense network (no PyTorch: predict's
+    # CPU path and the server's)
     "NP_FORWARD": "._np_dense",
+    "NORM_EPS": "._np_dense",
+    "batch_norm_map": "._np_dense",
+    "layer_norm_map": "._np_dense",
     "dense_forward": "._np_dense",
     "sklearn_init_": "._layers",
     "ConvLayer": "._kinds",

@@ -12,13 +12,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..exceptions import SpecError
-from ._np_dense import _SQRT1_2, ALIASES, LEAKY_SLOPE, NP_FORWARD, activation_names, canonical_activation, np_sigmoid  # noqa: F401  (re-exported)
+from ._np_dense import (  # noqa: F401  (re-exported)
+    _SQRT1_2,
+    ALIASES,
+    LEAKY_SLOPE,
+    NORM_EPS,
+    NP_FORWARD,
+    NpMap,
+    activation_names,
+    batch_norm_map,
+    canonical_activation,
+    layer_norm_map,
+    np_sigmoid,
+)
 from ._np_dense import np_erf as _np_erf
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -153,9 +166,9 @@ class DenseLayer(nn.Module):
         if norm is None:
             self.norm: nn.Module | None = None
         elif norm == "batch":
-            self.norm = nn.BatchNorm1d(out_features)
+            self.norm = nn.BatchNorm1d(out_features, eps=NORM_EPS)
         elif norm == "layer":
-            self.norm = nn.LayerNorm(out_features)
+            self.norm = nn.LayerNorm(out_features, eps=NORM_EPS)
         else:
             raise SpecError(f"unknown norm '{norm}': use 'batch', 'layer' or None.")
         self.act = get_activation(self.activation_name).module()
@@ -180,8 +193,35 @@ class DenseLayer(nn.Module):
             h = self.dropout(h)
         return h
 
+    def runs_its_activation(self) -> bool:
+        """Whether ``act`` is the module ``activation_name`` builds, settings included: one put in by hand (``nn.Hardswish``,
+        a LeakyReLU of another slope) is not, and the NumPy forward, which knows the layer by its name, does not compute it."""
+        want = get_activation(self.activation_name).module()
+        return type(self.act) is type(want) and self.act.extra_repr() == want.extra_repr()
+
+    def np_norm(self, dtype: Any) -> NpMap | None:
+        """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU
+        (:func:`~._np_dense.batch_norm_map` of its running statistics, :func:`~._np_dense.layer_norm_map`), in ``dtype``;
+        None without a norm. A ``ValueError`` for a norm that map does not compute: another module put in its place, a batch
+        norm without running statistics (which normalizes each batch by its own, even in eval mode), or a layer norm
+        over another shape."""
+        norm = self.norm
+        if norm is None:
+            return None
+        weight, bias = (None if p is None else _numpy(p) for p in (norm.weight, norm.bias))
+        if type(norm) is nn.BatchNorm1d and isinstance(norm.running_mean, Tensor) and isinstance(norm.running_var, Tensor):
+            return batch_norm_map(_numpy(norm.running_mean), _numpy(norm.running_var), weight, bias, norm.eps, dtype)
+        if type(norm) is nn.LayerNorm and tuple(norm.normalized_shape) == (self.out_features,):
+            return layer_norm_map(weight, bias, norm.eps, dtype)
+        raise ValueError(f"a {type(norm).__name__} norm has no NumPy map here")
+
     def extra_repr(self) -> str:
         return f"activation={self.activation_name!r}"
+
+
+def _numpy(t: Any) -> np.ndarray:
+    """A tensor's values as a NumPy array (a copy on the CPU, outside autograd)."""
+    return t.detach().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator | None = None) -> None:

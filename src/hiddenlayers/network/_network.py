@@ -25,6 +25,7 @@ from ..exceptions import DeviceUnavailableError, SpecError
 from ._kinds import ConvLayer, EmbedLayer, FlatDense, GlobalPoolLayer, PoolLayer, RecurrentLayer, shape_error
 from ._layers import DenseLayer, init_dense_
 from ._modes import in_mode
+from ._np_dense import NpMap
 from ._spec import Conv, Dense, Embed, Flatten, GlobalPool, LayerSpec, Pool, Recurrent, Spec
 
 
@@ -231,6 +232,30 @@ class Network(nn.Module):
         if self.vocab_size is not None or len(self.input_shape) != 1:
             return False
         return all(type(layer) is DenseLayer and layer.norm is None and layer.dropout is None for layer in self.hidden_layers)
+
+    def numpy_norms(self, dtype: Any) -> list[NpMap | None] | None:
+        """Each hidden layer's norm as the NumPy map :func:`~._np_dense.dense_forward` applies at inference (None where a
+        layer has none, :meth:`DenseLayer.np_norm`), in ``dtype``, when NumPy computes this network's eval-mode forward:
+        a table's stack of dense layers, whose dropout is the identity then. None for any other network (other layer
+        kinds, ids, an activation, norm or dropout module replaced by another), which ``predict`` runs through PyTorch.
+        """
+        if self.vocab_size is not None or len(self.input_shape) != 1:
+            return None
+        norms = []
+        for layer in self.hidden_layers:
+            if type(layer) is not DenseLayer or not (layer.dropout is None or type(layer.dropout) is nn.Dropout) or not layer.runs_its_activation():
+                return None
+            try:
+                norms.append(layer.np_norm(dtype))
+            except ValueError:
+                return None
+        return norms
+
+    def submodules(self) -> tuple[nn.Module, ...]:
+        """Each of this network's children (the hidden layers, the head), each followed by its own children (a dense layer's
+        linear map, norm, activation, dropout): the objects whose replacement by hand changes what the network computes.
+        ``predict``'s NumPy copies compare them (about 2 µs) to see such a swap."""
+        return tuple(m for child in self._modules.values() if child is not None for m in (child, *child._modules.values()) if m is not None)
 
     def linears(self) -> list[nn.Linear]:
         """Every dense affine map in order, the head last."""

@@ -1,12 +1,13 @@
 """The activation names and the NumPy dense forward pass, without PyTorch.
 
-What a plain dense network computes at inference (``h = activation(h @ W + b)`` per
-hidden layer, then the head) needs NumPy alone, so it lives here, apart from the
-PyTorch layers of :mod:`._layers`: the estimators' ``predict`` on the CPU and the
-server's NumPy path (``hiddenlayers serve model.safetensors`` of a table MLP,
-which imports neither PyTorch nor scikit-learn) run these same functions, so their
-answers are the same bits. The activation names and aliases are resolved here
-too, so a spec (:mod:`._spec`) parses without PyTorch.
+What a table's dense network computes at inference (``h = activation(norm(h @ W + b))``
+per hidden layer, then the head; dropout is the identity then) needs NumPy alone, so it
+lives here, apart from the PyTorch layers of :mod:`._layers`: the estimators' ``predict``
+on the CPU and the server's NumPy path (``hiddenlayers serve model.safetensors`` of a
+table MLP, which imports neither PyTorch nor scikit-learn) run these same functions, so
+their answers are the same bits. A norm is its eval-mode map (:func:`batch_norm_map`:
+the running statistics; :func:`layer_norm_map`). The activation names and aliases are
+resolved here too, so a spec (:mod:`._spec`) parses without PyTorch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ..exceptions import SpecError
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 LEAKY_SLOPE = 0.01
+NORM_EPS = 1e-5  # the eps a dense layer's norms add to the variance (nn.BatchNorm1d's and nn.LayerNorm's default, which it builds them with)
+NpMap = Callable[[np.ndarray], np.ndarray]
 
 
 def np_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -78,23 +81,70 @@ def canonical_activation(name: str) -> str:
     raise SpecError(f"unknown activation '{name}': use one of {', '.join(activation_names())}.{hint}")
 
 
-def dense_forward(layers: Sequence[tuple[Any, Any]], acts: Sequence[Callable[[np.ndarray], np.ndarray]], X: Any, dtype: Any,
-                  layer: int | None = None) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), of a plain dense network.
+def batch_norm_map(mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float,
+                   dtype: Any) -> NpMap:
+    """Batch norm in eval mode as a NumPy map of ``z`` ``(n, units)``: ``z * scale + shift``, with ``scale = weight /
+    sqrt(var + eps)`` and ``shift = bias - mean * scale`` computed once in ``dtype``, as PyTorch's CPU kernel folds its
+    running statistics. ``mean``, ``var``: the running statistics ``(units,)``; ``weight``, ``bias``: the affine
+    parameters ``(units,)`` (None: 1 and 0); ``eps``: added to the variance; ``dtype``: the network's float type."""
+    dt = np.dtype(dtype)
+    scale = (1.0 / np.sqrt(var.astype(dt) + dt.type(eps))).astype(dt, copy=False)
+    if weight is not None:
+        scale = scale * weight.astype(dt)
+    shift = -mean.astype(dt) * scale
+    if bias is not None:
+        shift = bias.astype(dt) + shift
+    return lambda z: z * scale + shift
+
+
+def layer_norm_map(weight: np.ndarray | None, bias: np.ndarray | None, eps: float, dtype: Any) -> NpMap:
+    """Layer norm as a NumPy map of ``z`` ``(n, units)``: each row less its mean, over ``sqrt(variance + eps)`` (the biased
+    variance, over the row's units), times ``weight`` plus ``bias`` (each ``(units,)``; None: 1 and 0), in ``dtype``.
+
+    A row whose variance overflows ``dtype`` (float32 squares the spread: values near 1e20 and beyond) gives NaN, never a
+    number: the estimators and the server refuse that row by name, as they refuse any non-finite output.
+    """
+    dt = np.dtype(dtype)
+    w = None if weight is None else weight.astype(dt)
+    b = None if bias is None else bias.astype(dt)
+    e = dt.type(eps)
+
+    def norm(z: np.ndarray) -> np.ndarray:
+        d = z - z.mean(axis=1, keepdims=True)  # (n, units)
+        var = np.mean(d * d, axis=1, keepdims=True)  # (n, 1)
+        rstd = np.where(np.isfinite(var), 1.0 / np.sqrt(var + e), np.nan).astype(z.dtype, copy=False)
+        out = d * rstd
+        if w is not None:
+            out *= w
+        if b is not None:
+            out += b
+        return out
+
+    return norm
+
+
+def dense_forward(layers: Sequence[tuple[Any, Any]], acts: Sequence[NpMap], X: Any, dtype: Any, layer: int | None = None,
+                  norms: Sequence[NpMap | None] | None = None) -> np.ndarray:
+    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), of a table's dense network at inference.
 
     ``layers``: ``(W, b)`` per dense map, the head last, ``W`` of shape ``(in, out)`` in ``dtype``; ``acts``: the
     NumPy forward of each hidden layer (:data:`NP_FORWARD`); ``X``: ``(n, in)`` rows, dense or a SciPy sparse matrix
-    (multiplied as it is stored); ``dtype``: the network's float type, which ``X`` is cast to first.
+    (multiplied as it is stored); ``dtype``: the network's float type, which ``X`` is cast to first; ``norms``: each
+    hidden layer's eval-mode norm map between its dense map and its activation (:func:`batch_norm_map`,
+    :func:`layer_norm_map`; None: no norm there), None for none at all. Dropout, the identity at inference, has no step.
     """
     with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
         h = X.astype(dtype, copy=False)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for k, ((W, b), act) in enumerate(zip(layers[:-1], acts)):
-            h = act(np.asarray(h @ W) + b)
+    norms = norms or [None] * len(acts)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for k, ((W, b), act, norm) in enumerate(zip(layers[:-1], acts, norms)):
+            z = np.asarray(h @ W) + b
+            h = act(z if norm is None else norm(z))
             if k == layer:
                 return h  # type: ignore[no-any-return]
         W, b = layers[-1]
         return np.asarray(h @ W) + b  # type: ignore[no-any-return]
 
 
-__all__ = ["ALIASES", "LEAKY_SLOPE", "NP_FORWARD", "activation_names", "canonical_activation", "dense_forward", "np_erf", "np_sigmoid"]
+__all__ = ["ALIASES", "LEAKY_SLOPE", "NORM_EPS", "NP_FORWARD", "NpMap", "activation_names", "batch_norm_map", "canonical_activation", "dense_forward",
+           "layer_norm_map", "np_erf", "np_sigmoid"]

@@ -211,7 +211,7 @@ def classification_loss(loss: str, gce_q: float, binary: bool = False) -> Loss:
 
 def get_loss(name: str) -> Loss:
     """The loss called ``name``; an unknown name lists the valid ones."""
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:  # a list from an edited file: this error, not "unhashable type"
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={name!r}.")
     return LOSSES[name]
 

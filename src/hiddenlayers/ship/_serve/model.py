@@ -222,7 +222,7 @@ class ServedModel:
             raise TypeError(f"serve() takes a model file path or a fitted MLPClassifier/MLPRegressor. Received: {type(source).__name__}.")
         # the network: a Pipeline's last step (its steps run before it, in predict)
         self._network = self.estimator.steps[-1][1] if type(self.estimator).__name__ == "Pipeline" else self.estimator
-        self._numpy = isinstance(self.estimator, DenseModel)  # a plain dense MLP file run in NumPy, without the estimator class
+        self._numpy = isinstance(self.estimator, DenseModel)  # a table MLP file of dense layers run in NumPy, without the estimator class
         self._network_name = self.estimator.estimator if self._numpy else type(self._network).__name__
         # a float64 network (or float64 graph) takes any finite value, as its predict and `hiddenlayers predict` do
         self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self._network, "dtype", "") == "float64"
