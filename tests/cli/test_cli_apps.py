@@ -517,6 +517,28 @@ def test_evaluate_forecaster_stride_spaces_the_origins_as_backtest_stride_does(f
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--stride", "3"), "--stride is for Forecaster files")
 
 
+def test_evaluate_forecaster_test_size_holds_out_a_share_as_train_does(fitted: dict[str, Any]) -> None:
+    """`evaluate --test-size` is train --app forecaster's: ceil(share x n) of the series' last values, at least the horizon (before:
+    no such option, "No such option: --test-size"); with --folds, each fold's length; checked as train checks it."""
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    args = ("evaluate", d / "fc.safetensors", d / "series.csv")
+    got = _json(run(*args, "--test-size", "0.1", "--json"))
+    assert (got["steps"], got["history"], "steps_default" in got) == (8, 72, False)  # ceil(0.1 x 80)
+    assert got["metrics"]["mae"] == pytest.approx(np.mean(np.abs(app.forecast(8, series[:-8]) - series[-8:])))
+    assert _json(run(*args, "--test-size", "0.01", "--json"))["steps"] == app.horizon  # ceil(0.8) = 1 < horizon 2
+    folds = _json(run(*args, "--test-size", "0.05", "--folds", "3", "--json"))
+    assert (folds["steps"], folds["n_folds"]) == (4, 3) and folds["metrics"] == pytest.approx(app.backtest(series, steps=4, folds=3).mean)
+    for bad in ("1", "1.5", "-0.2"):
+        assert_user_error(run(*args, "--test-size", bad), f"--test-size must be in (0, 1) (evaluate: the share of the series' last values held out "
+                                                          f"and forecast). Received: {float(bad)}: pass e.g. 0.2, or --steps for a count.")
+    assert_user_error(run(*args, "--test-size", "0"), "--test-size holds out nothing to score")
+    assert_user_error(run(*args, "--test-size", "0.2", "--steps", "3"), "--steps and --test-size both set how many of the series' last values are held out")
+    assert_user_error(run(*args, "--test-size", "0.95"), "a backtest of --test-size 0.95 (76 values) needs window 8 + 76 = 84: "
+                                                         "pass a longer series or a smaller --test-size.")
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--test-size", "0.2"),
+                      "--test-size is for Forecaster files")
+
+
 @given(st.integers(-10**6, 10**6))
 @settings(max_examples=60, deadline=None)
 def test_stride_is_checked_as_steps_and_folds_are(value: int) -> None:

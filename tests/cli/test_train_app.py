@@ -211,6 +211,9 @@ def test_forecaster_app_holds_out_a_share_of_the_series_by_default(tmp_path: Pat
     if held:  # forecast from the one origin before them: evaluate --steps HELD's backtest of the same file
         scored = _json(ok("evaluate", model, tmp_path / "s.csv", "--steps", str(held), "--json"))
         assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"]) and scored["history"] == n - held
+    if "--test-size" in args and held:  # evaluate takes train's --test-size, the same share held out (it had no such option)
+        share = _json(ok("evaluate", model, tmp_path / "s.csv", *args, "--json"))
+        assert (share["steps"], share["history"]) == (held, n - held) and share["metrics"] == pytest.approx(summary["test_metrics"])
     if not args:  # evaluate's default holds out what train's default held out: the same figures again (it held out --horizon's 1 value)
         again = _json(ok("evaluate", model, tmp_path / "s.csv", "--json"))
         assert again["steps"] == held and again["metrics"] == pytest.approx(summary["test_metrics"])

@@ -136,7 +136,7 @@ def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test
 
 
 def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
-                     stride: int | None = None, where: Any = None) -> dict[str, Any]:
+                     stride: int | None = None, where: Any = None, share: float | None = None) -> dict[str, Any]:
     """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
     The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
@@ -146,6 +146,7 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     ``backtest(values, steps, folds, stride)`` is the app's ``backtest`` (errors already one line). ``metrics``
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
     with its data rows (1-based, as the file's rows after the header). ``where(i)``: value ``i``'s file line, for an error.
+    ``share``: the ``--test-size`` that ``steps`` came from, named (instead of ``--steps``) where the series is too short.
     """
     n_folds = 1 if folds is None else folds
     if steps is not None:
@@ -159,10 +160,11 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     need = int(model.window) + k + (n_folds - 1) * apart
     if len(values) < need:
         given = f", --stride {apart}" if stride is not None else ""
-        what, extra = (f"--steps {k}", "") if n_folds == 1 else (f"--folds {n_folds} of --steps {k}{given}", f" + ({n_folds} - 1) x {apart}")
+        held = f"--steps {k}" if share is None else f"--test-size {share:g} ({k} values)"
+        what, extra = (held, "") if n_folds == 1 else (f"--folds {n_folds} of {held}{given}", f" + ({n_folds} - 1) x {apart}")
         fewer = (", fewer --folds" + (", a smaller --stride" if stride is not None else "")) if n_folds > 1 else ""
         raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "
-                        f"pass a longer series{fewer} or fewer --steps.")
+                        f"pass a longer series{fewer} or {'fewer --steps' if share is None else 'a smaller --test-size'}.")
     bt = backtest(values, k, n_folds, apart).to_dict()
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
