@@ -425,6 +425,10 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert shown.exit_code == 0 and "the last 5 of 80 values, forecast from the 75 before them" in " ".join(shown.stdout.split()), shown.output
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
+    short = d / "series_short.csv"  # no --steps given: the message said "a backtest of --steps 2", an option the user never typed
+    pd.DataFrame({"level": series[:6]}).to_csv(short, index=False)
+    assert_user_error(run("evaluate", d / "fc.safetensors", short), "the series 'level' has 6 values; a backtest of the last 2 values (by default "
+                      "0.2 of the series, at least its horizon, as train --app forecaster holds out) needs window 8 + 2 = 10: pass a longer series")
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
     pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
     assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (line 81, 1 in all)")  # the file line (was "data row 80")
@@ -554,7 +558,8 @@ def test_stride_is_checked_as_steps_and_folds_are(value: int) -> None:
                 check_app_options("Forecaster", **{name: value})
 
 
-def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path) -> None:
+def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # the cold-start label on one line
     d, app, pairs, ratings = fitted["dir"], fitted["apps"]["rec"], fitted["pairs"], fitted["ratings"]
     cold = pd.DataFrame({"user": [999, 998, 0, 997], "item": ["x", "q", "q", "r"], "rating": [1.0, 5.0, 2.0, 4.5]})  # 3 unseen users, 3 unseen items
     rows = pd.concat([pairs.assign(rating=ratings).iloc[:30], cold], ignore_index=True)
@@ -576,7 +581,11 @@ def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any
                      f"{app.global_mean_:.4g} plus the bias of the seen side (user or item), if any; their errors are shown apart."]
     shown = run("evaluate", d / "rec.safetensors", path, "--target", "rating")
     text = " ".join(shown.stdout.split())
-    assert shown.exit_code == 0 and "cold start (3 unseen user, 3 unseen item)" in text and f"{got['cold_start']['rmse']:.4f}" in text
+    assert shown.exit_code == 0 and "cold start (3 with an unseen user, 3 with an unseen item)" in text and f"{got['cold_start']['rmse']:.4f}" in text
+    twice = tmp_path / "twice.csv"  # user 999 on two rows: the counts are rows (the table said "4 unseen user" of 3 users)
+    pd.concat([rows, cold.iloc[:1]], ignore_index=True).to_csv(twice, index=False)
+    again = " ".join(run("evaluate", d / "rec.safetensors", twice, "--target", "rating").stdout.split())
+    assert "cold start (4 with an unseen user, 3 with an unseen item) │ 5 │" in again, again  # 4 rows, of 3 users
     known = _json(plain := run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--json"))  # no cold rows: no note, null errors
     assert known["cold_start"]["rows"] == 0 and known["cold_start"]["rmse"] is None and known["known"]["rmse"] == known["metrics"]["rmse"]
     assert plain.stderr == ""

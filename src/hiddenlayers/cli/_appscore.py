@@ -160,7 +160,8 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     need = int(model.window) + k + (n_folds - 1) * apart
     if len(values) < need:
         given = f", --stride {apart}" if stride is not None else ""
-        held = f"--steps {k}" if share is None else f"--test-size {share:g} ({k} values)"
+        held = f"--test-size {share:g} ({k} values)" if share is not None else f"--steps {k}" if steps is not None else \
+            f"the last {k} values ({DEFAULT_STEPS[n_folds == 1]})"  # none given: the default hold-out, which the user never typed
         what, extra = (held, "") if n_folds == 1 else (f"--folds {n_folds} of {held}{given}", f" + ({n_folds} - 1) x {apart}")
         fewer = (", fewer --folds" + (", a smaller --stride" if stride is not None else "")) if n_folds > 1 else ""
         raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "

@@ -486,7 +486,7 @@ def _rating_split_table(result: dict[str, Any]) -> Any:
         t.add_column(name, justify="right")
     t.add_row("all", str(result["rows"]), _cell(result["metrics"]["rmse"]), _cell(result["metrics"]["mae"]))
     t.add_row("known user and item", str(result["known"]["rows"]), _cell(result["known"]["rmse"]), _cell(result["known"]["mae"]))
-    t.add_row(f"cold start ({cold['unseen_user']} unseen user, {cold['unseen_item']} unseen item)", str(cold["rows"]), _cell(cold["rmse"]), _cell(cold["mae"]))
+    t.add_row(f"cold start ({cold['unseen_user']} with an unseen user, {cold['unseen_item']} with an unseen item)", str(cold["rows"]), _cell(cold["rmse"]), _cell(cold["mae"]))
     return t
 
 
