@@ -59,11 +59,13 @@ def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) 
     return np.sort(tr), (None if te is None else np.sort(te))
 
 
-def _labelled(data: str, target: str | None, what: str) -> tuple[pd.DataFrame, str, Callable[[int], str]]:
+def _labelled(data: str, target: str | None, what: str, missing: Callable[[list[str]], str] | None = None) -> tuple[pd.DataFrame, str, Callable[[int], str]]:
     """``data`` with its ``--target`` column (rows without a value dropped, said in a note), the column's name, and ``where(i)``:
-    row ``i``'s file line (``Table.where``) for a message; no ``--target`` is one line naming ``what``."""
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of "
-                                 f"{', '.join(map(repr, cols[:8]))}.", min_rows=2, purpose="train --app")
+    row ``i``'s file line (``Table.where``) for a message; no ``--target`` is one line naming ``what`` (or ``missing(columns)``'s line)."""
+    def say(cols: list[str]) -> str:
+        return f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}."
+
+    table, name = labelled_table(data, target, None, missing or say, min_rows=2, purpose="train --app")
     if table.n_dropped:
         note(table.drop_summary())
     return table.frame, name, table.where
@@ -145,12 +147,22 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
     return model, summary
 
 
+def _no_ratings(columns: list[str]) -> str:
+    """No ``--target`` for a Recommender: the line naming the fix. With two columns only, the data has no ratings to name (the old
+    line offered an id column as the ratings); clicks or views without ratings (``--loss bpr``) need a column of ones."""
+    shown = ", ".join(map(repr, columns[:8]))
+    if len(columns) > 2:
+        return f"no target column given: pass --target COLUMN (the ratings; --loss bpr: any numbers, e.g. ones, for clicks), one of {shown}."
+    return (f"a Recommender reads two id columns, user and item, and a rating column, but the data has only {shown}: add the ratings and pass "
+            "--target COLUMN (--loss bpr ranks every pair: for clicks or views without ratings, a column of ones).")
+
+
 def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE (``loss="bpr"``: ranking metrics at 10)."""
     from ._appfiles import refuse_missing_ids
     from ._appscore import is_ranking, score_ranking, score_recommender
 
-    frame, target, where = _labelled(data, options["target"], "the ratings")
+    frame, target, where = _labelled(data, options["target"], "the ratings", _no_ratings if options["target"] is None else None)
     ids = feature_columns(frame, options["features"], target)
     if len(ids) != 2:
         which = f"--features names {len(ids)}" if options["features"] is not None else f"the data has {len(ids)} besides the rating"
