@@ -521,6 +521,23 @@ def test_evaluate_forecaster_stride_spaces_the_origins_as_backtest_stride_does(f
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--stride", "3"), "--stride is for Forecaster files")
 
 
+def test_evaluate_forecaster_says_why_mase_is_missing_on_a_constant_history(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """MASE scales the MAE by the mean one-step change before the origin: 0 on a constant history, so it is left out; the table
+    dropped the row without a word. A note says so, and says over how many folds the mean is where only some are constant."""
+    d = fitted["dir"]
+    flat, half = tmp_path / "flat.csv", tmp_path / "half.csv"
+    pd.DataFrame({"level": np.ones(40)}).to_csv(flat, index=False)
+    pd.DataFrame({"level": np.r_[np.ones(60), np.arange(20.0)]}).to_csv(half, index=False)
+    shown = run("evaluate", d / "fc.safetensors", flat)
+    assert shown.exit_code == 0 and "mase" not in shown.stdout and "naive mae" in shown.stdout, shown.output
+    assert shown.stderr == ("note: no MASE: the values before the forecast origin are constant, so its scale (their mean absolute one-step change) "
+                            "is 0; MAE and RMSE are in the series' units.\n")
+    folds = run("evaluate", d / "fc.safetensors", half, "--steps", "2", "--folds", "8", "--stride", "4", "--json")  # origins 50, 54, 58 on the ones
+    assert _json(folds)["metrics"]["mase"] == pytest.approx(np.mean([f["mase"] for f in _json(folds)["folds"][3:]]))
+    assert folds.stderr == "note: MASE is the mean over 5 of the 8 folds: the values before the other folds' origins are constant (a scale of 0).\n"
+    assert run("evaluate", d / "fc.safetensors", d / "series.csv").stderr == ""  # defined: no note
+
+
 def test_evaluate_forecaster_test_size_holds_out_a_share_as_train_does(fitted: dict[str, Any]) -> None:
     """`evaluate --test-size` is train --app forecaster's: ceil(share x n) of the series' last values, at least the horizon (before:
     no such option, "No such option: --test-size"); with --folds, each fold's length; checked as train checks it."""

@@ -170,8 +170,23 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
     metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
+    _note_undefined_mase([f["mase"] for f in bt["folds"]])
     default = {} if steps is not None else {"steps_default": DEFAULT_STEPS[n_folds == 1]}
     return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
+
+
+def _note_undefined_mase(mase: list[float]) -> None:
+    """Say why MASE is missing (every fold) or averaged over fewer folds: its scale, the mean absolute one-step change of the values
+    before a fold's origin, is 0 where those values are constant. (The table dropped it without a word.)"""
+    from ._common import note
+
+    undefined = sum(1 for m in mase if m != m)
+    if undefined == len(mase):
+        note("no MASE: the values before the forecast origin are constant, so its scale (their mean absolute one-step change) is 0; "
+             "MAE and RMSE are in the series' units.")
+    elif undefined:
+        note(f"MASE is the mean over {len(mase) - undefined} of the {len(mase)} folds: the values before the other folds' origins are constant "
+             "(a scale of 0).")
 
 
 def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUATE) -> np.ndarray:
