@@ -71,6 +71,22 @@ def _labelled(data: str, target: str | None, what: str, missing: Callable[[list[
     return table.frame, name, table.where
 
 
+def _refuse_one_class(labels: np.ndarray, target: str | None, unit: str) -> None:
+    """A classifier app's labels of one class are refused as the table model's are (``target 'label' has only one class``),
+    before the split: the app's own refusal came through as 'training failed: y has a single class ...', naming a ``y`` the
+    command line never showed and no fix."""
+    values = pd.unique(pd.Series(labels, dtype=object))
+    if len(values) == 1:
+        name = f"target '{target}' has" if target is not None else "the labels 'y' have"
+        raise UserError(f"{name} only one class ({_plain_label(values[0])!r}) in {len(labels)} {unit}: a classifier needs at least 2 different "
+                        f"values: check --target, or add {unit} of another class.")
+
+
+def _plain_label(value: Any) -> Any:
+    """``value`` as a plain Python scalar (``np.int64(1)`` -> ``1``), for a message."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A TextClassifier on a text column and the labels ``--target``; held-out accuracy."""
     from ._appfiles import read_texts
@@ -85,6 +101,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
+    _refuse_one_class(labels, target, "rows")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(texts), options, labels)
     model = fit(make(**extra), list(texts[tr]), labels[tr])
@@ -242,6 +259,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
     layout = options["image_layout"] or "hwc"
     images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
+    _refuse_one_class(labels, options["target"], "images")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
     model = fit(make(**extra), images[tr], labels[tr])
@@ -315,6 +333,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
         labels = long_labels(frame[target], long, id_column, where)
     except DataError as exc:
         raise UserError(one_line(exc)) from None
+    _refuse_one_class(labels, target, "sequences")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(long.ids), options, labels)
     rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
