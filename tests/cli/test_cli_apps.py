@@ -428,7 +428,9 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     short = d / "series_short.csv"  # no --steps given: the message said "a backtest of --steps 2", an option the user never typed
     pd.DataFrame({"level": series[:6]}).to_csv(short, index=False)
     assert_user_error(run("evaluate", d / "fc.safetensors", short), "the series 'level' has 6 values; a backtest of the last 2 values (by default "
-                      "0.2 of the series, at least its horizon, as train --app forecaster holds out) needs window 8 + 2 = 10: pass a longer series")
+                      "0.2 of the series, at least its horizon, as train --app forecaster holds out) needs window 8 + 2 = 10: pass a longer series: one "
+                      "forecast needs the window's 8 values before it, and one value after them to score.")  # no fewer --steps helps (it said so)
+    assert_user_error(run("evaluate", d / "fc.safetensors", short, "--steps", "1"), "needs window 8 + 1 = 9: pass a longer series: one forecast")
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
     pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
     assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (line 81, 1 in all)")  # the file line (was "data row 80")

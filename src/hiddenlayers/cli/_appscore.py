@@ -164,8 +164,11 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
             f"the last {k} values ({DEFAULT_STEPS[n_folds == 1]})"  # none given: the default hold-out, which the user never typed
         what, extra = (held, "") if n_folds == 1 else (f"--folds {n_folds} of {held}{given}", f" + ({n_folds} - 1) x {apart}")
         fewer = (", fewer --folds" + (", a smaller --stride" if stride is not None else "")) if n_folds > 1 else ""
-        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "
-                        f"pass a longer series{fewer} or {'fewer --steps' if share is None else 'a smaller --test-size'}.")
+        smaller = "fewer --steps" if share is None else "a smaller --test-size"
+        fix = f"pass a longer series{fewer} or {smaller}"
+        if n_folds == 1 and len(values) <= int(model.window):  # even one value held out leaves less than a window: no smaller hold-out helps
+            fix = f"pass a longer series: one forecast needs the window's {model.window} values before it, and one value after them to score"
+        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: {fix}.")
     bt = backtest(values, k, n_folds, apart).to_dict()
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
