@@ -523,6 +523,15 @@ def test_evaluate_forecaster_stride_spaces_the_origins_as_backtest_stride_does(f
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--stride", "3"), "--stride is for Forecaster files")
 
 
+def test_evaluate_of_an_app_classifier_on_a_continuous_column_points_to_no_regressor(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """A TextClassifier scored against a column of fractions was told "(a regressor is trained with --task regression)": no text
+    app regresses, so the advice led nowhere. The app's line stops at the check."""
+    scores = tmp_path / "scores.csv"
+    pd.DataFrame({"review": TEXTS, "label": np.linspace(0.1, 0.9, len(TEXTS))}).to_csv(scores, index=False)
+    assert_user_error(run("evaluate", fitted["dir"] / "text.safetensors", scores, "--target", "label"),
+                      "target 'label' is continuous (e.g. 0.1) but the model is a classifier of the classes neg, pos: check --target or the data.")
+
+
 def test_evaluate_forecaster_says_why_mase_is_missing_on_a_constant_history(fitted: dict[str, Any], tmp_path: Path) -> None:
     """MASE scales the MAE by the mean one-step change before the origin: 0 on a constant history, so it is left out; the table
     dropped the row without a word. A note says so, and says over how many folds the mean is where only some are constant."""

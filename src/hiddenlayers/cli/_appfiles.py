@@ -673,7 +673,7 @@ def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options:
     from ._data import class_labels, prediction_metrics
 
     X, y, name, label = npz_arrays(data, target)
-    labels = class_labels(pd.Series(y), model.classes_, label)
+    labels = class_labels(pd.Series(y), model.classes_, label, app=True)
     pred = _outputs(model, array_images(model, X, options, f"the images '{name}' in '{data}'"), proba=False)["predicted_label"].to_numpy()
     return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
 
@@ -696,7 +696,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     elif kind == "Autoencoder":
         result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T)
     else:
-        labels = class_labels(frame[name], model.classes_, name)
+        labels = class_labels(frame[name], model.classes_, name, app=True)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
         pred = _outputs(model, X, proba=False, where=table.where)["predicted_label"].to_numpy()
         result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}

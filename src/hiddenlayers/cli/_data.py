@@ -59,8 +59,10 @@ def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray
     return y.map(str).to_numpy(dtype=object)
 
 
-def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
+def class_labels(y: pd.Series, classes: Any, name: str, *, app: bool = False) -> np.ndarray:
     """:func:`coerce_labels` of ``y`` for a fitted classifier; labels it cannot score are a DataError.
+
+    ``app``: the classifier is an application's (text, image, sequence), which has no regressor to point to.
 
     A continuous target (fractional numbers where the classes are not) and
     labels outside ``classes`` (new values, or text among numeric classes)
@@ -74,7 +76,7 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
     if fractional.size and cls.dtype.kind != "f":  # whatever the classes' type: text classes too
         example = fractional[0]
         raise DataError(f"target '{name}' is continuous (e.g. {example:g}) but the model is a classifier of the classes {shown}: "
-                        "check --target or the data (a regressor is trained with --task regression).")
+                        "check --target or the data" + (" (a regressor is trained with --task regression)." if not app else "."))
     labels = coerce_labels(y, classes)
     known = {str(c) for c in cls}
     unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
