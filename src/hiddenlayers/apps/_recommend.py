@@ -643,7 +643,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if not np.isfinite(ratings).all():
             raise DataError(f"y holds NaN or infinite ratings in {_rows(~np.isfinite(ratings))}: drop those rows before fit, e.g. df.dropna().")
         if ratings.shape[0] < 2:
-            raise DataError(f"y holds {ratings.shape[0]} rating: pass at least 2 (user, item) pairs and their ratings.")
+            raise DataError(f"y holds {ratings.shape[0]} rating{'' if ratings.shape[0] == 1 else 's'}: pass at least 2 (user, item) pairs and their ratings.")
         _check_pairs(X, users, items, "fit")
         if continues(self):
             return self._fit_warm(X, users, items, ratings)
