@@ -175,6 +175,8 @@ def test_nan_ratings_are_named_by_row() -> None:  # one NaN among 200 ratings re
         _quick().fit(X, r)
     with pytest.raises(DataError, match=r"^y holds 1 rating: pass at least 2"):
         _quick().fit(X[:1], r[:1])
+    with pytest.raises(DataError, match=r"^y holds 0 ratings: pass at least 2"):  # it said "0 rating"
+        _quick().fit(X[:0], r[:0])
 
 
 def test_nan_ids_are_a_data_error() -> None:  # the review's case: NaN became one user and one item

@@ -467,3 +467,17 @@ def test_below_the_limit_an_epoch_draws_its_negatives_at_once(monkeypatch: pytes
     Recommender(n_factors=4, loss="bpr", positive_threshold=4.0, n_negatives=3, batch_size=32, max_iter=2, early_stopping=False,
                 random_state=0).fit(df[["user", "item"]], df.rating)
     assert sizes == [n_pos * 3] * 2
+
+
+def test_a_ranking_fit_takes_the_pairs_alone_as_implicit_does() -> None:
+    """``fit(X)`` with loss="bpr": every pair a positive, the same model as ``fit(X, ones)`` (it was "fit() missing 1 required
+    positional argument: 'y'", for interactions that have no ratings); where ratings are needed, y=None is one line."""
+    pairs, _ = _clustered()
+    X = pairs[["user", "item"]]
+    kw: dict[str, Any] = dict(n_factors=4, hidden_layer_sizes=(), loss="bpr", max_iter=3, early_stopping=False, random_state=0, device="cpu")
+    alone, ones = Recommender(**kw).fit(X), Recommender(**kw).fit(X, np.ones(len(X)))
+    np.testing.assert_array_equal(alone.predict(X), ones.predict(X))
+    with pytest.raises(DataError, match=r"^y is None, but loss='squared_error' learns ratings: pass one rating per \(user, item\) pair, or set loss='bpr'"):
+        Recommender(max_iter=1).fit(X)
+    with pytest.raises(DataError, match=r"^y is None, but positive_threshold=3 keeps the pairs rated at least that: pass the ratings"):
+        Recommender(**{**kw, "positive_threshold": 3}).fit(X)

@@ -425,6 +425,12 @@ def test_evaluate_forecaster_is_a_hold_out_backtest_of_the_last_steps(fitted: di
     assert shown.exit_code == 0 and "the last 5 of 80 values, forecast from the 75 before them" in " ".join(shown.stdout.split()), shown.output
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--target", "level"), "drop --target")
     assert_user_error(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "75"), "needs window 8 + 75 = 83")
+    short = d / "series_short.csv"  # no --steps given: the message said "a backtest of --steps 2", an option the user never typed
+    pd.DataFrame({"level": series[:6]}).to_csv(short, index=False)
+    assert_user_error(run("evaluate", d / "fc.safetensors", short), "the series 'level' has 6 values; a backtest of the last 2 values (by default "
+                      "0.2 of the series, at least its horizon, as train --app forecaster holds out) needs window 8 + 2 = 10: pass a longer series: one "
+                      "forecast needs the window's 8 values before it, and one value after them to score.")  # no fewer --steps helps (it said so)
+    assert_user_error(run("evaluate", d / "fc.safetensors", short, "--steps", "1"), "needs window 8 + 1 = 9: pass a longer series: one forecast")
     gap = d / "held_gap.csv"  # a gap in the held-out values, which forecast itself never reads
     pd.DataFrame({"level": np.r_[series[:-1], np.nan]}).to_csv(gap, index=False)
     assert_user_error(run("evaluate", d / "fc.safetensors", gap), "missing or non-finite values (line 81, 1 in all)")  # the file line (was "data row 80")
@@ -517,6 +523,54 @@ def test_evaluate_forecaster_stride_spaces_the_origins_as_backtest_stride_does(f
     assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--stride", "3"), "--stride is for Forecaster files")
 
 
+def test_evaluate_of_an_app_classifier_on_a_continuous_column_points_to_no_regressor(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """A TextClassifier scored against a column of fractions was told "(a regressor is trained with --task regression)": no text
+    app regresses, so the advice led nowhere. The app's line stops at the check."""
+    scores = tmp_path / "scores.csv"
+    pd.DataFrame({"review": TEXTS, "label": np.linspace(0.1, 0.9, len(TEXTS))}).to_csv(scores, index=False)
+    assert_user_error(run("evaluate", fitted["dir"] / "text.safetensors", scores, "--target", "label"),
+                      "target 'label' is continuous (e.g. 0.1) but the model is a classifier of the classes neg, pos: check --target or the data.")
+
+
+def test_evaluate_forecaster_says_why_mase_is_missing_on_a_constant_history(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """MASE scales the MAE by the mean one-step change before the origin: 0 on a constant history, so it is left out; the table
+    dropped the row without a word. A note says so, and says over how many folds the mean is where only some are constant."""
+    d = fitted["dir"]
+    flat, half = tmp_path / "flat.csv", tmp_path / "half.csv"
+    pd.DataFrame({"level": np.ones(40)}).to_csv(flat, index=False)
+    pd.DataFrame({"level": np.r_[np.ones(60), np.arange(20.0)]}).to_csv(half, index=False)
+    shown = run("evaluate", d / "fc.safetensors", flat)
+    assert shown.exit_code == 0 and "mase" not in shown.stdout and "naive mae" in shown.stdout, shown.output
+    assert shown.stderr == ("note: no MASE: the values before the forecast origin are constant, so its scale (their mean absolute one-step change) "
+                            "is 0; MAE and RMSE are in the series' units.\n")
+    folds = run("evaluate", d / "fc.safetensors", half, "--steps", "2", "--folds", "8", "--stride", "4", "--json")  # origins 50, 54, 58 on the ones
+    assert _json(folds)["metrics"]["mase"] == pytest.approx(np.mean([f["mase"] for f in _json(folds)["folds"][3:]]))
+    assert folds.stderr == "note: MASE is the mean over 5 of the 8 folds: the values before the other folds' origins are constant (a scale of 0).\n"
+    assert run("evaluate", d / "fc.safetensors", d / "series.csv").stderr == ""  # defined: no note
+
+
+def test_evaluate_forecaster_test_size_holds_out_a_share_as_train_does(fitted: dict[str, Any]) -> None:
+    """`evaluate --test-size` is train --app forecaster's: ceil(share x n) of the series' last values, at least the horizon (before:
+    no such option, "No such option: --test-size"); with --folds, each fold's length; checked as train checks it."""
+    d, app, series = fitted["dir"], fitted["apps"]["fc"], fitted["series"]
+    args = ("evaluate", d / "fc.safetensors", d / "series.csv")
+    got = _json(run(*args, "--test-size", "0.1", "--json"))
+    assert (got["steps"], got["history"], "steps_default" in got) == (8, 72, False)  # ceil(0.1 x 80)
+    assert got["metrics"]["mae"] == pytest.approx(np.mean(np.abs(app.forecast(8, series[:-8]) - series[-8:])))
+    assert _json(run(*args, "--test-size", "0.01", "--json"))["steps"] == app.horizon  # ceil(0.8) = 1 < horizon 2
+    folds = _json(run(*args, "--test-size", "0.05", "--folds", "3", "--json"))
+    assert (folds["steps"], folds["n_folds"]) == (4, 3) and folds["metrics"] == pytest.approx(app.backtest(series, steps=4, folds=3).mean)
+    for bad in ("1", "1.5", "-0.2"):
+        assert_user_error(run(*args, "--test-size", bad), f"--test-size must be in (0, 1) (evaluate: the share of the series' last values held out "
+                                                          f"and forecast). Received: {float(bad)}: pass e.g. 0.2, or --steps for a count.")
+    assert_user_error(run(*args, "--test-size", "0"), "--test-size holds out nothing to score")
+    assert_user_error(run(*args, "--test-size", "0.2", "--steps", "3"), "--steps and --test-size both set how many of the series' last values are held out")
+    assert_user_error(run(*args, "--test-size", "0.95"), "a backtest of --test-size 0.95 (76 values) needs window 8 + 76 = 84: "
+                                                         "pass a longer series or a smaller --test-size.")
+    assert_user_error(run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--test-size", "0.2"),
+                      "--test-size is for Forecaster files")
+
+
 @given(st.integers(-10**6, 10**6))
 @settings(max_examples=60, deadline=None)
 def test_stride_is_checked_as_steps_and_folds_are(value: int) -> None:
@@ -532,7 +586,8 @@ def test_stride_is_checked_as_steps_and_folds_are(value: int) -> None:
                 check_app_options("Forecaster", **{name: value})
 
 
-def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path) -> None:
+def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # the cold-start label on one line
     d, app, pairs, ratings = fitted["dir"], fitted["apps"]["rec"], fitted["pairs"], fitted["ratings"]
     cold = pd.DataFrame({"user": [999, 998, 0, 997], "item": ["x", "q", "q", "r"], "rating": [1.0, 5.0, 2.0, 4.5]})  # 3 unseen users, 3 unseen items
     rows = pd.concat([pairs.assign(rating=ratings).iloc[:30], cold], ignore_index=True)
@@ -554,7 +609,11 @@ def test_evaluate_recommender_scores_cold_start_rows_apart(fitted: dict[str, Any
                      f"{app.global_mean_:.4g} plus the bias of the seen side (user or item), if any; their errors are shown apart."]
     shown = run("evaluate", d / "rec.safetensors", path, "--target", "rating")
     text = " ".join(shown.stdout.split())
-    assert shown.exit_code == 0 and "cold start (3 unseen user, 3 unseen item)" in text and f"{got['cold_start']['rmse']:.4f}" in text
+    assert shown.exit_code == 0 and "cold start (3 with an unseen user, 3 with an unseen item)" in text and f"{got['cold_start']['rmse']:.4f}" in text
+    twice = tmp_path / "twice.csv"  # user 999 on two rows: the counts are rows (the table said "4 unseen user" of 3 users)
+    pd.concat([rows, cold.iloc[:1]], ignore_index=True).to_csv(twice, index=False)
+    again = " ".join(run("evaluate", d / "rec.safetensors", twice, "--target", "rating").stdout.split())
+    assert "cold start (4 with an unseen user, 3 with an unseen item) │ 5 │" in again, again  # 4 rows, of 3 users
     known = _json(plain := run("evaluate", d / "rec.safetensors", d / "ratings.csv", "--target", "rating", "--json"))  # no cold rows: no note, null errors
     assert known["cold_start"]["rows"] == 0 and known["cold_start"]["rmse"] is None and known["known"]["rmse"] == known["metrics"]["rmse"]
     assert plain.stderr == ""

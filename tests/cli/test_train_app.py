@@ -119,6 +119,26 @@ def test_an_anomaly_column_of_one_kind_says_so_and_how_to_train_on_normal_rows(f
     assert not out.exists()
 
 
+def test_labels_of_one_class_are_refused_as_a_table_models_are(files: Path, tmp_path: Path) -> None:
+    """A text, image or sequence app's labels of one class came through as "training failed: y has a single class 'pos': a
+    classifier needs at least two", naming a y the command line never showed and no fix; now train's table-model words."""
+    text = tmp_path / "one.csv"
+    pd.read_csv(files / "reviews.csv").assign(label="pos").to_csv(text, index=False)
+    out = tmp_path / "one.safetensors"
+    assert_user_error(run("train", text, "--app", "text", "--target", "label", "--epochs", "1", "--out", out),
+                      "target 'label' has only one class ('pos') in 240 rows: a classifier needs at least 2 different values: check --target, "
+                      "or add rows of another class.")
+    images = tmp_path / "one.npz"
+    np.savez(images, X=np.zeros((12, 8, 8)), y=np.ones(12, dtype=int))
+    assert_user_error(run("train", images, "--app", "image", "--epochs", "1", "--out", out),
+                      "the labels 'y' have only one class (1) in 12 images: a classifier needs at least 2 different values")
+    steps = tmp_path / "steps.csv"
+    pd.DataFrame({"id": np.repeat(np.arange(6), 3), "x": np.arange(18.0), "label": 1}).to_csv(steps, index=False)
+    assert_user_error(run("train", steps, "--app", "sequence", "--id-column", "id", "--target", "label", "--epochs", "1", "--out", out),
+                      "target 'label' has only one class (1) in 6 sequences: a classifier needs at least 2 different values")
+    assert not out.exists()
+
+
 def test_an_interrupted_app_fit_says_where_it_saved_as_train_does(files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hiddenlayers.cli._apptrain as at
 
@@ -211,6 +231,9 @@ def test_forecaster_app_holds_out_a_share_of_the_series_by_default(tmp_path: Pat
     if held:  # forecast from the one origin before them: evaluate --steps HELD's backtest of the same file
         scored = _json(ok("evaluate", model, tmp_path / "s.csv", "--steps", str(held), "--json"))
         assert scored["metrics"]["mae"] == pytest.approx(summary["test_metrics"]["mae"]) and scored["history"] == n - held
+    if "--test-size" in args and held:  # evaluate takes train's --test-size, the same share held out (it had no such option)
+        share = _json(ok("evaluate", model, tmp_path / "s.csv", *args, "--json"))
+        assert (share["steps"], share["history"]) == (held, n - held) and share["metrics"] == pytest.approx(summary["test_metrics"])
     if not args:  # evaluate's default holds out what train's default held out: the same figures again (it held out --horizon's 1 value)
         again = _json(ok("evaluate", model, tmp_path / "s.csv", "--json"))
         assert again["steps"] == held and again["metrics"] == pytest.approx(summary["test_metrics"])

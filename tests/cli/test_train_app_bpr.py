@@ -124,3 +124,22 @@ def test_matrix_factorization_trains_from_the_command_line(ratings: Path, tmp_pa
     assert summary["hidden_layers"] == "none"
     rec = hl.Recommender.load(model)
     assert rec.interaction == "dot" and rec.network_.gmf
+
+
+def test_a_clicks_file_without_ratings_is_told_to_add_a_column_of_ones(ratings: Path, tmp_path: Path) -> None:
+    """Two id columns and no rating: the old line, "pass --target COLUMN (the ratings), one of 'user', 'item'", offered an id
+    column as the ratings. It says what the file lacks and, for clicks (--loss bpr), what to add; with ones it trains."""
+    clicks = tmp_path / "clicks.csv"
+    pd.read_csv(ratings)[["user", "item"]].to_csv(clicks, index=False)
+    for loss in ([], ["--loss", "bpr"]):
+        assert_user_error(run("train", clicks, "--app", "recommender", *loss, "--out", tmp_path / "m.safetensors"),
+                          "a Recommender reads two id columns, user and item, and a rating column, but the data has only 'user', 'item': add the "
+                          "ratings and pass --target COLUMN (--loss bpr ranks every pair: for clicks or views without ratings, a column of ones).")
+    assert not (tmp_path / "m.safetensors").exists()
+    assert_user_error(run("train", ratings, "--app", "recommender", "--out", tmp_path / "m.safetensors"),
+                      "no target column given: pass --target COLUMN (the ratings; --loss bpr: any numbers, e.g. ones, for clicks), one of 'user', 'item', 'rating'.")
+    ones = tmp_path / "ones.csv"
+    pd.read_csv(clicks).assign(clicked=1).to_csv(ones, index=False)
+    summary = _json(ok("train", ones, "--app", "recommender", "--loss", "bpr", "--target", "clicked", "--epochs", "1", "--out", tmp_path / "m.safetensors",
+                       "--json", "--quiet"))
+    assert set(summary["test_metrics"]) == {"precision_at_10", "recall_at_10", "ndcg_at_10", "map_at_10", "hit_rate_at_10"}

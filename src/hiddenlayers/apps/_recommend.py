@@ -512,8 +512,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     recommender metric.
 
     ``loss="bpr"`` trains the same network to rank instead (implicit feedback, BPR): every pair of
-    ``fit`` (or those rated at least ``positive_threshold``; ``y`` is still passed, and for clicks or
-    views without ratings any numbers do, e.g. ones) is a positive, each epoch ranks it above
+    ``fit`` (or those rated at least ``positive_threshold``; for clicks or views without ratings leave
+    ``y`` out, ``fit(X)``) is a positive, each epoch ranks it above
     ``n_negatives`` items the user did not interact with, drawn uniformly afresh (seeded by ``random_state``),
     the loss the mean over the (positive, negative) pairs. Early stopping holds out ``validation_fraction``
     of the positives and watches a ranking metric, not the held-out BPR loss (which rose while the lists went
@@ -625,25 +625,24 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return resolve_device(self.device)
 
     @fit_keywords
-    def fit(self, X: Any, y: Any) -> Recommender:
+    def fit(self, X: Any, y: Any = None) -> Recommender:
         """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``.
 
+        With ``loss="bpr"`` and no ``positive_threshold``, ``y`` may be left out: every pair is a positive, as the
+        interactions alone that implicit's and LightFM's ``fit`` take (ratings there are ignored anyway).
         A DataFrame's string column names become ``feature_names_in_``. Everything is
         checked and trained before the model changes, so a failed refit leaves it as it was.
         """
         device = self._check_params()
         names = None if isinstance(X, tuple) else column_names(X)
         users, items = _pairs(X)
-        try:
-            ratings = np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
-        except (TypeError, ValueError):
-            raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
+        ratings = self._ratings(y, users.shape[0])
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
         if not np.isfinite(ratings).all():
             raise DataError(f"y holds NaN or infinite ratings in {_rows(~np.isfinite(ratings))}: drop those rows before fit, e.g. df.dropna().")
         if ratings.shape[0] < 2:
-            raise DataError(f"y holds {ratings.shape[0]} rating: pass at least 2 (user, item) pairs and their ratings.")
+            raise DataError(f"y holds {ratings.shape[0]} rating{'' if ratings.shape[0] == 1 else 's'}: pass at least 2 (user, item) pairs and their ratings.")
         _check_pairs(X, users, items, "fit")
         if continues(self):
             return self._fit_warm(X, users, items, ratings)
@@ -681,6 +680,21 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.validation_scores_, self.best_validation_score_ = _validation_scores(self.loss, history)
         mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the columns train --app read describe an earlier fit
+
+    def _ratings(self, y: Any, n: int) -> np.ndarray:
+        """``y`` as float64 ratings (a copy); None: ``n`` ones, the positives of ``loss="bpr"``, refused in one line where ratings are needed."""
+        if y is None:
+            if self.loss != "bpr":
+                raise DataError(f"y is None, but loss={self.loss!r} learns ratings: pass one rating per (user, item) pair, or set loss='bpr' "
+                                "to rank the pairs (every pair a positive: clicks or views need no ratings).")
+            if self.positive_threshold is not None:
+                raise DataError(f"y is None, but positive_threshold={self.positive_threshold!r} keeps the pairs rated at least that: pass the "
+                                "ratings, or leave positive_threshold=None (every pair a positive).")
+            return np.ones(n)
+        try:
+            return np.array(y, dtype=np.float64).reshape(-1)  # a copy: pandas may hand out read-only views
+        except (TypeError, ValueError):
+            raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
 
     def _fit_warm(self, X: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> Recommender:
         """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).

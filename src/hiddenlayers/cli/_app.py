@@ -246,6 +246,9 @@ Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, eva
                                            "the metrics are their mean). [default: 1, the one hold-out of the last --steps values]", show_default=False)]
 Stride = Annotated[int | None, typer.Option("--stride", help="Forecaster file, evaluate: values between one fold's forecast origin and the next "
                                              "(below --steps: overlapping folds). [default: --steps]", show_default=False)]
+EvalTestSize = Annotated[float | None, typer.Option("--test-size", help="Forecaster file, evaluate: the share of the series' last values held out and "
+                                                    "forecast from the rest, in (0, 1), at least its horizon, as train --app forecaster's --test-size "
+                                                    "(instead of --steps, a count). [default: 0.2]", show_default=False)]
 ValueColumn = Annotated[str | None, typer.Option("--value-column", help="Forecaster file: the series' column, oldest first (default: the one the "
                                                  "model was trained on, where the data has it, else the only numeric column).",
                                                  show_default=False)]
@@ -668,6 +671,7 @@ def evaluate(
     steps: Steps = None,
     folds: Folds = None,
     stride: Stride = None,
+    test_size: EvalTestSize = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
     env: Annotated[str | None, typer.Option("--env", help="DQNAgent file: the gymnasium environment to play (default: the one it learned; same "
@@ -686,8 +690,8 @@ def evaluate(
     labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
-    (default 1: the last --steps values forecast from the rest; default 0.2 of the series, at least its horizon, as
-    train --app forecaster holds out), each --stride (default --steps) before the next (MAE, RMSE, MASE per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
+    (default 1: the last --steps values, or --test-size of the series, forecast from the rest; default 0.2 of the series,
+    at least its horizon, as train --app forecaster holds out), each --stride (default --steps) before the next (MAE, RMSE, MASE per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
     per sequence against its label column (default: the training's); a Translator's translations against the target column
     (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
@@ -702,13 +706,14 @@ def evaluate(
     agent_options = _given(env=env, episodes=episodes, seed=seed)
     if model.lower().endswith(".onnx"):
         _evaluate_onnx(model, data, target, sample_weight, _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps,
-                                                                 folds=folds, stride=stride, value_column=value_column, beam_size=beam_size, **agent_options), json)
+                                                                 folds=folds, stride=stride, test_size=test_size, value_column=value_column, beam_size=beam_size,
+                                                                 **agent_options), json)
         return
     from ._train import run_evaluate
 
     run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
                  app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds,
-                                    stride=stride, value_column=value_column, beam_size=beam_size, **agent_options))
+                                    stride=stride, test_size=test_size, value_column=value_column, beam_size=beam_size, **agent_options))
 
 
 @app.command()

@@ -102,7 +102,7 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
     missing or unreadable file is named as such (the loader's words) before any option is blamed, as "this model file holds
     a table model: drop --steps" sent the user of a mistyped path after the wrong fix.
     """
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):
@@ -120,6 +120,10 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
         raise UserError(f"--beam-size must be a whole number >= 1 (1: greedy). Received: {given['beam_size']}.")
     if given.get("steps") is not None and given["steps"] < 1:
         raise UserError(f"--steps must be a whole number >= 1 (values to forecast). Received: {given['steps']}.")
+    if given.get("test_size") is not None and not 0 < given["test_size"] < 1:
+        why = "holds out nothing to score" if given["test_size"] == 0 else "must be in (0, 1)"
+        raise UserError(f"--test-size {why} (evaluate: the share of the series' last values held out and forecast). "
+                        f"Received: {given['test_size']}: pass e.g. 0.2, or --steps for a count.")
     if given.get("folds") is not None and given["folds"] < 1:
         raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
     if given.get("stride") is not None and given["stride"] < 1:
@@ -628,7 +632,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     keeps, as for a Recommender's ratings and an Autoencoder's anomaly column); a Recommender, Forecaster
     or Autoencoder: the metrics of :mod:`._appscore` (rating error with the cold-start rows apart, a rolling-origin backtest, anomaly ranking).
     """
-    from ._appscore import score_forecaster
+    from ._appscore import forecast_hold_out, score_forecaster
 
     kind = type(model).__name__
     if kind not in EVALUABLE:
@@ -655,8 +659,11 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
         values, column, where = read_series(data, options.get("value_column"), data_column(model, "value_column"))
-        result = score_forecaster(model, values, column, options.get("steps"), options.get("folds"),
-                                  lambda s, n, f, k: _call(model.backtest, s, n, f, k), stride=options.get("stride"), where=where)
+        steps, share = options.get("steps"), options.get("test_size")
+        if share is not None:  # train --app forecaster's --test-size: ceil(share * n) values, at least the horizon
+            steps = forecast_hold_out(len(values), int(model.window), int(model.horizon), steps, share)
+        result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(model.backtest, s, n, f, k),
+                                  stride=options.get("stride"), where=where, share=share)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
 
@@ -666,7 +673,7 @@ def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options:
     from ._data import class_labels, prediction_metrics
 
     X, y, name, label = npz_arrays(data, target)
-    labels = class_labels(pd.Series(y), model.classes_, label)
+    labels = class_labels(pd.Series(y), model.classes_, label, app=True)
     pred = _outputs(model, array_images(model, X, options, f"the images '{name}' in '{data}'"), proba=False)["predicted_label"].to_numpy()
     return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
 
@@ -689,7 +696,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     elif kind == "Autoencoder":
         result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T)
     else:
-        labels = class_labels(frame[name], model.classes_, name)
+        labels = class_labels(frame[name], model.classes_, name, app=True)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
         pred = _outputs(model, X, proba=False, where=table.where)["predicted_label"].to_numpy()
         result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}

@@ -136,7 +136,7 @@ def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test
 
 
 def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
-                     stride: int | None = None, where: Any = None) -> dict[str, Any]:
+                     stride: int | None = None, where: Any = None, share: float | None = None) -> dict[str, Any]:
     """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
     The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
@@ -146,6 +146,7 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     ``backtest(values, steps, folds, stride)`` is the app's ``backtest`` (errors already one line). ``metrics``
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
     with its data rows (1-based, as the file's rows after the header). ``where(i)``: value ``i``'s file line, for an error.
+    ``share``: the ``--test-size`` that ``steps`` came from, named (instead of ``--steps``) where the series is too short.
     """
     n_folds = 1 if folds is None else folds
     if steps is not None:
@@ -159,16 +160,36 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     need = int(model.window) + k + (n_folds - 1) * apart
     if len(values) < need:
         given = f", --stride {apart}" if stride is not None else ""
-        what, extra = (f"--steps {k}", "") if n_folds == 1 else (f"--folds {n_folds} of --steps {k}{given}", f" + ({n_folds} - 1) x {apart}")
+        held = f"--test-size {share:g} ({k} values)" if share is not None else f"--steps {k}" if steps is not None else \
+            f"the last {k} values ({DEFAULT_STEPS[n_folds == 1]})"  # none given: the default hold-out, which the user never typed
+        what, extra = (held, "") if n_folds == 1 else (f"--folds {n_folds} of {held}{given}", f" + ({n_folds} - 1) x {apart}")
         fewer = (", fewer --folds" + (", a smaller --stride" if stride is not None else "")) if n_folds > 1 else ""
-        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: "
-                        f"pass a longer series{fewer} or fewer --steps.")
+        smaller = "fewer --steps" if share is None else "a smaller --test-size"
+        fix = f"pass a longer series{fewer} or {smaller}"
+        if n_folds == 1 and len(values) <= int(model.window):  # even one value held out leaves less than a window: no smaller hold-out helps
+            fix = f"pass a longer series: one forecast needs the window's {model.window} values before it, and one value after them to score"
+        raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: {fix}.")
     bt = backtest(values, k, n_folds, apart).to_dict()
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
     metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
+    _note_undefined_mase([f["mase"] for f in bt["folds"]])
     default = {} if steps is not None else {"steps_default": DEFAULT_STEPS[n_folds == 1]}
     return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
+
+
+def _note_undefined_mase(mase: list[float]) -> None:
+    """Say why MASE is missing (every fold) or averaged over fewer folds: its scale, the mean absolute one-step change of the values
+    before a fold's origin, is 0 where those values are constant. (The table dropped it without a word.)"""
+    from ._common import note
+
+    undefined = sum(1 for m in mase if m != m)
+    if undefined == len(mase):
+        note("no MASE: the values before the forecast origin are constant, so its scale (their mean absolute one-step change) is 0; "
+             "MAE and RMSE are in the series' units.")
+    elif undefined:
+        note(f"MASE is the mean over {len(mase) - undefined} of the {len(mase)} folds: the values before the other folds' origins are constant "
+             "(a scale of 0).")
 
 
 def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUATE) -> np.ndarray:

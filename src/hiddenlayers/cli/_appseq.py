@@ -77,7 +77,7 @@ def sequence_labels(model: Any, table: Any, long: Any, name: str) -> np.ndarray:
         raise UserError(f"the label column '{name}' is not a column of the data; its columns are {', '.join(map(repr, columns[:10]))}."
                         f"{did_you_mean([name], columns)} Pass --target COLUMN.")
     try:
-        return class_labels(pd.Series(long_labels(table.frame[name], long, model.long_columns_["id_column"], table.where)), model.classes_, name)
+        return class_labels(pd.Series(long_labels(table.frame[name], long, model.long_columns_["id_column"], table.where)), model.classes_, name, app=True)
     except DataError as exc:
         raise _problem(exc) from None
 

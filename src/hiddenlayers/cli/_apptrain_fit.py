@@ -59,14 +59,32 @@ def _split(n: int, options: dict[str, Any], stratify: np.ndarray | None = None) 
     return np.sort(tr), (None if te is None else np.sort(te))
 
 
-def _labelled(data: str, target: str | None, what: str) -> tuple[pd.DataFrame, str, Callable[[int], str]]:
+def _labelled(data: str, target: str | None, what: str, missing: Callable[[list[str]], str] | None = None) -> tuple[pd.DataFrame, str, Callable[[int], str]]:
     """``data`` with its ``--target`` column (rows without a value dropped, said in a note), the column's name, and ``where(i)``:
-    row ``i``'s file line (``Table.where``) for a message; no ``--target`` is one line naming ``what``."""
-    table, name = labelled_table(data, target, None, lambda cols: f"no target column given: pass --target COLUMN ({what}), one of "
-                                 f"{', '.join(map(repr, cols[:8]))}.", min_rows=2, purpose="train --app")
+    row ``i``'s file line (``Table.where``) for a message; no ``--target`` is one line naming ``what`` (or ``missing(columns)``'s line)."""
+    def say(cols: list[str]) -> str:
+        return f"no target column given: pass --target COLUMN ({what}), one of {', '.join(map(repr, cols[:8]))}."
+
+    table, name = labelled_table(data, target, None, missing or say, min_rows=2, purpose="train --app")
     if table.n_dropped:
         note(table.drop_summary())
     return table.frame, name, table.where
+
+
+def _refuse_one_class(labels: np.ndarray, target: str | None, unit: str) -> None:
+    """A classifier app's labels of one class are refused as the table model's are (``target 'label' has only one class``),
+    before the split: the app's own refusal came through as 'training failed: y has a single class ...', naming a ``y`` the
+    command line never showed and no fix."""
+    values = pd.unique(pd.Series(labels, dtype=object))
+    if len(values) == 1:
+        name = f"target '{target}' has" if target is not None else "the labels 'y' have"
+        raise UserError(f"{name} only one class ({_plain_label(values[0])!r}) in {len(labels)} {unit}: a classifier needs at least 2 different "
+                        f"values: check --target, or add {unit} of another class.")
+
+
+def _plain_label(value: Any) -> Any:
+    """``value`` as a plain Python scalar (``np.int64(1)`` -> ``1``), for a message."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
@@ -83,6 +101,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
+    _refuse_one_class(labels, target, "rows")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(texts), options, labels)
     model = fit(make(**extra), list(texts[tr]), labels[tr])
@@ -145,12 +164,22 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
     return model, summary
 
 
+def _no_ratings(columns: list[str]) -> str:
+    """No ``--target`` for a Recommender: the line naming the fix. With two columns only, the data has no ratings to name (the old
+    line offered an id column as the ratings); clicks or views without ratings (``--loss bpr``) need a column of ones."""
+    shown = ", ".join(map(repr, columns[:8]))
+    if len(columns) > 2:
+        return f"no target column given: pass --target COLUMN (the ratings; --loss bpr: any numbers, e.g. ones, for clicks), one of {shown}."
+    return (f"a Recommender reads two id columns, user and item, and a rating column, but the data has only {shown}: add the ratings and pass "
+            "--target COLUMN (--loss bpr ranks every pair: for clicks or views without ratings, a column of ones).")
+
+
 def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Recommender on a user and an item column and the ratings ``--target``; held-out RMSE and MAE (``loss="bpr"``: ranking metrics at 10)."""
     from ._appfiles import refuse_missing_ids
     from ._appscore import is_ranking, score_ranking, score_recommender
 
-    frame, target, where = _labelled(data, options["target"], "the ratings")
+    frame, target, where = _labelled(data, options["target"], "the ratings", _no_ratings if options["target"] is None else None)
     ids = feature_columns(frame, options["features"], target)
     if len(ids) != 2:
         which = f"--features names {len(ids)}" if options["features"] is not None else f"the data has {len(ids)} besides the rating"
@@ -230,6 +259,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
     layout = options["image_layout"] or "hwc"
     images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
+    _refuse_one_class(labels, options["target"], "images")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
     model = fit(make(**extra), images[tr], labels[tr])
@@ -303,6 +333,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
         labels = long_labels(frame[target], long, id_column, where)
     except DataError as exc:
         raise UserError(one_line(exc)) from None
+    _refuse_one_class(labels, target, "sequences")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(long.ids), options, labels)
     rows = np.sort(np.concatenate([long.rows[i] for i in tr]))

@@ -59,8 +59,10 @@ def coerce_labels(y: pd.Series, classes: np.ndarray | None = None) -> np.ndarray
     return y.map(str).to_numpy(dtype=object)
 
 
-def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
+def class_labels(y: pd.Series, classes: Any, name: str, *, app: bool = False) -> np.ndarray:
     """:func:`coerce_labels` of ``y`` for a fitted classifier; labels it cannot score are a DataError.
+
+    ``app``: the classifier is an application's (text, image, sequence), which has no regressor to point to.
 
     A continuous target (fractional numbers where the classes are not) and
     labels outside ``classes`` (new values, or text among numeric classes)
@@ -74,7 +76,7 @@ def class_labels(y: pd.Series, classes: Any, name: str) -> np.ndarray:
     if fractional.size and cls.dtype.kind != "f":  # whatever the classes' type: text classes too
         example = fractional[0]
         raise DataError(f"target '{name}' is continuous (e.g. {example:g}) but the model is a classifier of the classes {shown}: "
-                        "check --target or the data (a regressor is trained with --task regression).")
+                        "check --target or the data" + (" (a regressor is trained with --task regression)." if not app else "."))
     labels = coerce_labels(y, classes)
     known = {str(c) for c in cls}
     unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
@@ -486,7 +488,7 @@ def _rating_split_table(result: dict[str, Any]) -> Any:
         t.add_column(name, justify="right")
     t.add_row("all", str(result["rows"]), _cell(result["metrics"]["rmse"]), _cell(result["metrics"]["mae"]))
     t.add_row("known user and item", str(result["known"]["rows"]), _cell(result["known"]["rmse"]), _cell(result["known"]["mae"]))
-    t.add_row(f"cold start ({cold['unseen_user']} unseen user, {cold['unseen_item']} unseen item)", str(cold["rows"]), _cell(cold["rmse"]), _cell(cold["mae"]))
+    t.add_row(f"cold start ({cold['unseen_user']} with an unseen user, {cold['unseen_item']} with an unseen item)", str(cold["rows"]), _cell(cold["rmse"]), _cell(cold["mae"]))
     return t
 
 
