@@ -531,6 +531,9 @@ def test_evaluate_of_an_app_classifier_on_a_continuous_column_points_to_no_regre
     assert_user_error(run("evaluate", fitted["dir"] / "text.safetensors", scores, "--target", "label"),
                       "target 'label' is continuous (e.g. 0.1) but the model is a classifier of the classes neg, pos: check --target or the data.")
 
+    res = run("inspect", fitted["dir"] / "text.safetensors", scores, "--target", "label", "--out", tmp_path / "r.html")
+    assert_user_error(res, "target 'label' is continuous (e.g. 0.1) but the model is a classifier of the classes neg, pos: check --target or the data.")
+    assert not (tmp_path / "r.html").exists()
 
 def test_evaluate_forecaster_says_why_mase_is_missing_on_a_constant_history(fitted: dict[str, Any], tmp_path: Path) -> None:
     """MASE scales the MAE by the mean one-step change before the origin: 0 on a constant history, so it is left out; the table

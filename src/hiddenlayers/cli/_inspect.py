@@ -263,7 +263,7 @@ def _classifier_rows(model: Any, data: str, target: str | None, options: dict[st
     if target is not None:
         table, target = labelled_table(data, target, None, "", table=table)
         frame = table.frame
-        y = class_labels(frame[target], model.classes_, target)
+        y = class_labels(frame[target], model.classes_, target, app=True)
         frame = frame.drop(columns=[target])
     else:
         drop = default_target(data, frame)  # a bundled dataset's target column is no input
@@ -288,7 +288,7 @@ def _image_array_rows(model: Any, data: str, target: str | None, options: dict[s
     else:
         images, labels, name, label = npz_arrays(data, target, labels=target is not None)
         X = array_images(model, images, options, f"the images '{name}' in '{data}'")
-        y = None if labels is None else class_labels(pd.Series(labels), model.classes_, label)
+        y = None if labels is None else class_labels(pd.Series(labels), model.classes_, label, app=True)
         label = None if labels is None else label
     return AppRows(X, y, label, list(range(1, len(X) + 1)), f"images of '{data}', counted from 1")
 
