@@ -137,6 +137,17 @@ def test_bad_params() -> None:
         TextClassifier(max_vocab=-5).fit(["a", "b"], [0, 1])
 
 
+
+def test_training_texts_without_a_vocabulary_are_refused_as_count_vectorizer_refuses_them() -> None:
+    """Every text empty (or blank, for words), or no token as frequent as min_freq: the network read every text
+    as the same ids and predicted the most frequent label without a word; now one line naming the cause and the fix."""
+    with pytest.raises(ValueError, match=r"^the 4 training texts hold no word \(each is empty or blank\), so the vocabulary is empty: check"):
+        TextClassifier(max_iter=1).fit(["", "  ", "\t", ""], [0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"^the 2 training texts hold no character \(each is empty\)"):
+        TextClassifier(tokenizer="char", max_iter=1).fit(["", ""], [0, 1])
+    with pytest.raises(ValueError, match=r"^no word appears at least min_freq=3 times in the 2 training texts, so the vocabulary is empty: lower min_freq\.$"):
+        TextClassifier(min_freq=3, max_iter=1).fit(["a fine film", "a dull one"], [0, 1])
+
 def test_a_text_shorter_than_the_convolution_names_same_padding_which_reads_it() -> None:
     """"fine acting" (2 tokens) under conv8k3 was refused with "pad X yourself", which a text's user cannot do: the line names ':same'
     convolutions, and a ':same' spec fits and predicts such texts (and the empty text)."""

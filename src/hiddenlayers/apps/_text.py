@@ -40,6 +40,21 @@ def _texts(X: Any) -> list[str]:
     return texts
 
 
+def _refuse_no_vocabulary(tokenizer: Tokenizer, texts: list[str]) -> None:
+    """A vocabulary of no token (every training text empty, or no token as frequent as ``min_freq``) is refused, as
+    scikit-learn's ``CountVectorizer`` refuses an empty vocabulary: the network would read every text as the same unknown
+    ids and learn the label frequencies alone."""
+    if tokenizer.tokens:
+        return
+    unit = "word" if tokenizer.mode == "word" else "character"
+    if any(tokenizer.split(t) for t in texts):
+        raise ValueError(f"no {unit} appears at least min_freq={tokenizer.min_freq} times in the {len(texts)} training texts, so the "
+                         f"vocabulary is empty: lower min_freq.")
+    blank = " or blank" if unit == "word" else ""
+    raise ValueError(f"the {len(texts)} training texts hold no {unit} (each is empty{blank}), so the vocabulary is empty: check that X "
+                     "holds the texts (the CLI's --text-column).")
+
+
 def _ids(texts: list[str], tokenizer: Tokenizer) -> list[np.ndarray]:
     """Each text's token ids; a text with no tokens reads as one unknown token (:meth:`Tokenizer.text_ids`, the ONNX runner's rule too)."""
     return tokenizer.text_ids(texts)
@@ -140,6 +155,7 @@ class TextClassifier(SequenceClassifier):
             tokenizer = Tokenizer(
                 self.tokenizer, lowercase=self.lowercase, max_vocab=self.max_vocab, min_freq=self.min_freq, max_len=self.max_len,
             ).fit(texts)
+            _refuse_no_vocabulary(tokenizer, texts)
         return IDS, _ids(texts, tokenizer), {"tokenizer_": tokenizer, "vocab_size_": tokenizer.vocab_size}
 
     def _val_sequences(self, X_val: Any, state: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
