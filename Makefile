@@ -38,10 +38,11 @@ BIBLE_DEBS := sword-text-web sword-text-sparv libsword-utils
 system-deps:
 	bash .ci/system-deps.sh $(BIBLE_DEBS)
 
+# After the suite, the oldest-Optuna run and the docs build (each one process, one core) run side by side;
+# --output-sync prints each one's output whole, and either one failing fails the target as before.
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
-	$(MAKE) test-oldest-optuna
-	$(MAKE) docs
+	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
