@@ -18,7 +18,15 @@ from hiddenlayers.data import DataReport, Finding, check, read_table
 from hiddenlayers.data._check.columns import check_constant, check_id_like, check_missing
 from hiddenlayers.data._check.drift import check_drift, psi
 from hiddenlayers.data._check.duplicates import check_duplicates, check_shared_rows
-from hiddenlayers.data._check.labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts, spelled_alike
+from hiddenlayers.data._check.labels import (
+    apportion,
+    check_classes,
+    check_label_errors,
+    check_target,
+    find_label_issues,
+    prune_counts,
+    spelled_alike,
+)
 from hiddenlayers.data._check.leakage import check_leakage
 from hiddenlayers.data._check.outliers import check_outliers
 from hiddenlayers.data._check.table import (

@@ -15,7 +15,9 @@ says so once per column with a :class:`~hiddenlayers.ColumnWarning`:
   but here each value is a category, unordered, and beyond ``max_categories``
   sent to ``<other>``. The column is not converted: that would change what a
   column means without a word (and scikit-learn, like pandas, keeps text as
-  text); the warning names the fix, ``pd.to_numeric``. Codes written with a
+  text); the warning names the fix, ``pd.to_numeric``, or for numbers written
+  with a decimal comma, thousands separators, a percent sign or a currency
+  symbol, the pandas line that reads them as written. Codes written with a
   leading zero (``"02139"``) or all digits of one width of 4 or more (zip
   codes, account numbers) are text on purpose and are not warned about.
 
@@ -44,16 +46,48 @@ _LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
 _DIGITS = re.compile(r"[0-9]+")
 # a number written with a decimal comma ('0,2', '-12,75'; or a thousands separator, '1,234'), or a whole number beside them
 _COMMA_NUMBER = re.compile(r"[+-]?[0-9]+(,[0-9]+)?")
+# thousands separated by commas, then maybe a decimal point: '1,234', '12,345,678.50' (never '0,123': a decimal comma)
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")
+# an amount of money or a percentage: a sign, a currency symbol before or after, a percent sign after ('$1,200.50', '-€3', '12%', '5 €')
+_DECORATED = re.compile(r"(?P<sign>[+-]?)\s*(?P<pre>[$€£¥₹])?\s*(?P<body>[0-9][0-9.,]*)\s*(?P<post>[$€£¥₹%])?")
 #: Fewer distinct values than this are never warned about as numbers: two one-hot columns say what one number says.
 MIN_NUMBER_VALUES = 3
 
 
 class NumbersAsText(NamedTuple):
-    """What :func:`numbers_as_text` found: one value as an example, whether every value is a whole number, and whether they use a decimal comma."""
+    """What :func:`numbers_as_text` found.
+
+    ``example``: one value as written; ``whole``: every value a whole number; ``decimal_comma``: some use a decimal
+    comma (``"0,2"``); ``written``: how the numbers are written beyond plain digits, the fix to name: ``""`` (plain),
+    ``"decimal_comma"``, ``"thousands"`` (``"1,234"``: read with ``thousands=','``), ``"percent"`` (``"12%"``) or
+    ``"currency"`` (``"$1,200.50"``): the last three are quantities by their look, never an ID.
+    """
 
     example: str
     whole: bool
     decimal_comma: bool = False
+    written: str = ""
+
+
+def _undecorated(texts: list[str]) -> tuple[list[str], str] | None:
+    """``texts`` without currency symbols, percent signs and thousands separators, and which of them there were.
+
+    ``None`` when a value is not a number so written, or when the separators are not thousands (``"0,2"``: a decimal
+    comma, which :func:`numbers_as_text` reads on). The second item is ``"currency"``, ``"percent"``, ``"thousands"`` or ``""``.
+    """
+    bodies, money, percent = [], False, False
+    for t in texts:
+        m = _DECORATED.fullmatch(t)
+        if m is None or (m["pre"] and m["post"]):
+            return None
+        money = money or bool(m["pre"]) or (m["post"] not in (None, "%"))
+        percent = percent or m["post"] == "%"
+        bodies.append(m["sign"] + m["body"])
+    commas = [b for b in bodies if "," in b]
+    thousands = bool(commas) and all(_THOUSANDS.fullmatch(b) for b in commas)
+    if thousands:
+        bodies = [b.replace(",", "") for b in bodies]
+    return bodies, "currency" if money else "percent" if percent else "thousands" if thousands else ""
 
 
 def dates_as_text(values: list[str]) -> str | None:
@@ -93,13 +127,45 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     if len(texts[0]) >= 4 and all(len(t) == len(texts[0]) and _DIGITS.fullmatch(t) for t in texts):
         return None
     parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    comma = False
+    if np.isfinite(parsed).all():
+        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()))
+    plain = _undecorated(texts)
+    if plain is None:
+        return None
+    bodies, written = plain
+    if all(_COMMA_NUMBER.fullmatch(b) for b in bodies) and any("," in b for b in bodies):
+        parsed = np.array([float(b.replace(",", ".")) for b in bodies])
+        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), True, written or "decimal_comma")
+    if not written:
+        return None
+    parsed = pd.to_numeric(pd.Series(bodies, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(parsed).all():
-        if not (all(_COMMA_NUMBER.fullmatch(t) for t in texts) and any("," in t for t in texts)):
-            return None
-        comma = True
-        parsed = np.array([float(t.replace(",", ".")) for t in texts])
-    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), comma)
+        return None
+    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), False, written)
+
+
+def number_fix(numbers: NumbersAsText, name: str) -> str:
+    """The fix for column ``name`` of numbers written as ``numbers`` says (:attr:`NumbersAsText.written`): how to read them as numbers.
+
+    Each way of writing has its own: a decimal comma ``decimal=','``, thousands separators ``thousands=','`` (the
+    other reading of ``'1,234'`` named too), a percent sign stripped and divided by 100, currency symbols stripped.
+    """
+    col = f"df[{name!r}]"
+    if numbers.written == "currency":
+        keep, then = ("0-9,+-", ".str.replace(',', '.')") if numbers.decimal_comma else ("0-9.+-", "")
+        return (f"amounts of money: strip the currency symbols first ({col} = pd.to_numeric({col}.str.replace(r'[^{keep}]', '', "
+                f"regex=True){then})).")
+    if numbers.written == "percent":
+        comma = ".str.replace(',', '.')" if numbers.decimal_comma else ""
+        return f"percentages: convert the column ({col} = pd.to_numeric({col}.str.rstrip('%'){comma}) / 100)."
+    if numbers.written == "thousands":
+        return (f"with thousands separators ('1,234'): read the file with pd.read_csv(..., thousands=',') or convert the column "
+                f"({col} = pd.to_numeric({col}.str.replace(',', ''))); if the commas are decimal commas instead: decimal=','.")
+    if numbers.decimal_comma:
+        return (f"with a decimal comma: read the file with pd.read_csv(..., decimal=',') or convert the column "
+                f"({col} = pd.to_numeric({col}.str.replace(',', '.'))); a thousands separator instead: thousands=','.")
+    return (f"convert it first ({col} = pd.to_numeric({col}), or write it to Parquet as a number column); "
+            "a CSV file of the same values is read as numbers.")
 
 
 def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int) -> str | None:
@@ -116,14 +182,9 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
         return "dates"
     is_id = len(categories) == n_present and len(categories) > max_categories
     numbers = numbers_as_text(categories)
-    if numbers is not None and not (is_id and numbers.whole):
+    if numbers is not None and not (is_id and numbers.whole and not numbers.written):
         lumped = f", and it keeps {max_categories - 1} of its {len(categories)} values and sends the rest to '<other>'" if len(categories) > max_categories else ""
-        if numbers.decimal_comma:
-            fix = (f"with a decimal comma: read the file with pd.read_csv(..., decimal=',') or convert the column "
-                   f"(df[{name!r}] = pd.to_numeric(df[{name!r}].str.replace(',', '.'))); a thousands separator instead: thousands=','.")
-        else:
-            fix = (f"convert it first (df[{name!r}] = pd.to_numeric(df[{name!r}]), or write it to Parquet as a number column); "
-                   "a CSV file of the same values is read as numbers.")
+        fix = number_fix(numbers, name)
         warnings.warn(ColumnWarning(
             f"column '{name}' holds numbers as text (e.g. {numbers.example!r}), which the model reads as categories, unordered, a new value unknown{lumped}: "
             f"{fix}", name, "numbers"), stacklevel=user_stacklevel())
@@ -137,4 +198,4 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
     return None
 
 
-__all__ = ["MIN_NUMBER_VALUES", "SAMPLE", "NumbersAsText", "dates_as_text", "numbers_as_text", "warn_column_hints"]
+__all__ = ["MIN_NUMBER_VALUES", "SAMPLE", "NumbersAsText", "dates_as_text", "number_fix", "numbers_as_text", "warn_column_hints"]
