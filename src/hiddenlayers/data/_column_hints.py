@@ -168,6 +168,31 @@ def number_fix(numbers: NumbersAsText, name: str) -> str:
             "a CSV file of the same values is read as numbers.")
 
 
+# a column name no header holds but a data row does: a decimal number ('0.126', '-1.5e3') or a negative whole number ('-4')
+_DATA_NAME = re.compile(r"[+-]?([0-9]*\.[0-9]+|[0-9]+\.[0-9]*)([eE][+-]?[0-9]+)?|-[0-9]+")
+
+
+def header_as_data(names: list[str]) -> list[str]:
+    """The column ``names`` that are numbers as a data row holds them, when they are at least half of them; else ``[]``.
+
+    A file saved without a header row (``df.to_csv(header=False)``, an instrument's export) has its first row of data
+    read as the column names: that row is lost, and the names are ``'0.126'``, ``'-0.436'``. A decimal or a negative
+    number is never a header's word; a whole number is (years, ``0``, ``1`` of a frame made from an array), so it does not count.
+    """
+    data = [str(n) for n in names if _DATA_NAME.fullmatch(str(n).strip())]
+    return data if data and 2 * len(data) >= len(names) else []
+
+
+def header_as_data_hint(names: list[str]) -> str:
+    """A sentence for an error about column ``names`` when they look like a row of data (:func:`header_as_data`), else ``""``."""
+    data = header_as_data(names)
+    if not data:
+        return ""
+    shown = ", ".join(repr(n) for n in data[:3])
+    return (f" The header looks like a row of data ({shown}): the file seems to have no header row; add one as its first "
+            "line, naming each column (e.g. a,b,label).")
+
+
 def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int) -> str | None:
     """Warn when categorical column ``name`` holds dates or numbers as text, or is an ID; returns the reason warned (``"dates"``, ``"numbers"``, ``"id"``) or ``None``.
 
@@ -198,4 +223,4 @@ def warn_column_hints(name: str, categories: list[str], n_present: int, max_cate
     return None
 
 
-__all__ = ["MIN_NUMBER_VALUES", "SAMPLE", "NumbersAsText", "dates_as_text", "number_fix", "numbers_as_text", "warn_column_hints"]
+__all__ = ["MIN_NUMBER_VALUES", "SAMPLE", "NumbersAsText", "dates_as_text", "header_as_data", "header_as_data_hint", "number_fix", "numbers_as_text", "warn_column_hints"]
