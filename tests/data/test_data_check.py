@@ -272,6 +272,18 @@ def test_imbalance_and_rare_classes():
     assert check_classes(np.array(["a"] * 50 + ["b"] * 40)) == []
 
 
+def test_distinct_numbers_as_text_are_kept_when_rows_are_compared_for_duplicates():
+    """A price column read as text ('1000.5', '1037.5', ...: a different value per row) was left out of the duplicate
+    check as if it were an ID, so rows that differ in price were "repeat an earlier row exactly"."""
+    X = pd.DataFrame({"price": [f"{1000.5 + 37 * i}" for i in range(40)], "rate": [f"r{i % 20}" for i in range(40)]})
+    y = pd.Series(["a", "b"] * 20)
+    report = check(X, y, task="classification", fast=True)
+    assert "numeric_text_columns" in report and "duplicates" not in report and "conflicting_labels" not in report
+    # an ID is still left out: the same rows with a row number instead are duplicates
+    ids = X.assign(price=[f"id{i}" for i in range(40)])
+    assert "duplicates" in check(ids, y, task="classification", fast=True)
+
+
 def test_labels_spelled_two_ways_are_a_warning_naming_both_spellings():
     """A label with a trailing space ('yes ', a spreadsheet cell) was a class of its own without a word: `train` learned
     four classes from a yes/no target. check() now names each label spelled more than one way and the fix."""

@@ -184,7 +184,7 @@ def _all_distinct_ints(frame: Any) -> dict[int, bool]:
     return out
 
 
-def _numbers_finding(numbers: list[str], written: dict[str, tuple[str, NumbersAsText]]) -> Finding:
+def numbers_finding(numbers: list[str], written: dict[str, tuple[str, NumbersAsText]]) -> Finding:
     """The ``numeric_text_columns`` finding for ``numbers`` (column names), its fix named for each way they are written.
 
     ``written``: each way of writing found (``"plain"``, ``"decimal_comma"``, ``"thousands"``, ``"percent"``,
@@ -199,7 +199,8 @@ def _numbers_finding(numbers: list[str], written: dict[str, tuple[str, NumbersAs
     return Finding("numeric_text_columns", "warning", f"{len(numbers)} column(s) hold numbers as text, read as categories (unordered, "
                    f"a new value unknown; {said}): {preview(numbers)}",
                    "convert them first (df[col] = pd.to_numeric(df[col]), or write them to Parquet as number columns); "
-                   + "".join(f"{f} " for f in fixes) + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers))
+                   + "".join(f"{f} " for f in fixes) + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers),
+                   details={"written": {kind: [col, *found] for kind, (col, found) in written.items()}})
 
 
 def check_id_like(frame: Any) -> list[Finding]:
@@ -249,5 +250,5 @@ def check_id_like(frame: Any) -> list[Finding]:
                            "turn them into numbers first (e.g. days since a start date, day of week, month) or drop them (--features)",
                            columns=tuple(dates)))
     if numbers:
-        out.append(_numbers_finding(numbers, written))
+        out.append(numbers_finding(numbers, written))
     return out
