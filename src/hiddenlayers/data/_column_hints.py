@@ -49,7 +49,9 @@ _COMMA_NUMBER = re.compile(r"[+-]?[0-9]+(,[0-9]+)?")
 # thousands separated by commas, then maybe a decimal point: '1,234', '12,345,678.50' (never '0,123': a decimal comma)
 _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")
 # an amount of money or a percentage: a sign, a currency symbol before or after, a percent sign after ('$1,200.50', '-€3', '12%', '5 €')
-_DECORATED = re.compile(r"(?P<sign>[+-]?)\s*(?P<pre>[$€£¥₹])?\s*(?P<body>[0-9][0-9.,]*)\s*(?P<post>[$€£¥₹%])?")
+# or a unit after ('2.5 kg', '30km/h', '12 m²')
+_DECORATED = re.compile(r"(?P<sign>[+-]?)\s*(?P<pre>[$€£¥₹])?\s*(?P<body>[0-9][0-9.,]*)\s*(?P<post>[$€£¥₹%]|[A-Za-zµ°][A-Za-zµ°/²³]{0,7})?")
+_CURRENCY = frozenset("$€£¥₹")
 #: Fewer distinct values than this are never warned about as numbers: two one-hot columns say what one number says.
 MIN_NUMBER_VALUES = 3
 
@@ -60,34 +62,43 @@ class NumbersAsText(NamedTuple):
     ``example``: one value as written; ``whole``: every value a whole number; ``decimal_comma``: some use a decimal
     comma (``"0,2"``); ``written``: how the numbers are written beyond plain digits, the fix to name: ``""`` (plain),
     ``"decimal_comma"``, ``"thousands"`` (``"1,234"``: read with ``thousands=','``), ``"percent"`` (``"12%"``) or
-    ``"currency"`` (``"$1,200.50"``): the last three are quantities by their look, never an ID.
+    ``"currency"`` (``"$1,200.50"``) or ``"unit"`` (``"2.5 kg"``, one unit in the whole column, named by ``unit``): the
+    last four are quantities by their look, never an ID.
     """
 
     example: str
     whole: bool
     decimal_comma: bool = False
     written: str = ""
+    unit: str = ""
 
 
-def _undecorated(texts: list[str]) -> tuple[list[str], str] | None:
-    """``texts`` without currency symbols, percent signs and thousands separators, and which of them there were.
+def _undecorated(texts: list[str]) -> tuple[list[str], str, str] | None:
+    """``texts`` without currency symbols, percent signs, a unit and thousands separators, which of them there were, and the unit.
 
-    ``None`` when a value is not a number so written, or when the separators are not thousands (``"0,2"``: a decimal
-    comma, which :func:`numbers_as_text` reads on). The second item is ``"currency"``, ``"percent"``, ``"thousands"`` or ``""``.
+    ``None`` when a value is not a number so written, when the column mixes units (``"5 kg"``, ``"300 g"``: no one
+    line converts it), or when the separators are not thousands (``"0,2"``: a decimal comma, which
+    :func:`numbers_as_text` reads on). The second item is ``"currency"``, ``"percent"``, ``"unit"``, ``"thousands"`` or ``""``.
     """
-    bodies, money, percent = [], False, False
+    bodies, money, percent, units = [], False, False, set()
     for t in texts:
         m = _DECORATED.fullmatch(t)
         if m is None or (m["pre"] and m["post"]):
             return None
-        money = money or bool(m["pre"]) or (m["post"] not in (None, "%"))
-        percent = percent or m["post"] == "%"
+        post = m["post"] or ""
+        money = money or bool(m["pre"]) or post in _CURRENCY
+        percent = percent or post == "%"
+        if post and post not in _CURRENCY and post != "%":
+            units.add(post)
         bodies.append(m["sign"] + m["body"])
+    if len(units) > 1 or (units and (money or percent)):
+        return None
     commas = [b for b in bodies if "," in b]
     thousands = bool(commas) and all(_THOUSANDS.fullmatch(b) for b in commas)
     if thousands:
         bodies = [b.replace(",", "") for b in bodies]
-    return bodies, "currency" if money else "percent" if percent else "thousands" if thousands else ""
+    unit = next(iter(units), "")
+    return bodies, "currency" if money else "percent" if percent else "unit" if unit else "thousands" if thousands else "", unit
 
 
 def dates_as_text(values: list[str]) -> str | None:
@@ -132,16 +143,16 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     plain = _undecorated(texts)
     if plain is None:
         return None
-    bodies, written = plain
+    bodies, written, unit = plain
     if all(_COMMA_NUMBER.fullmatch(b) for b in bodies) and any("," in b for b in bodies):
         parsed = np.array([float(b.replace(",", ".")) for b in bodies])
-        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), True, written or "decimal_comma")
+        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), True, written or "decimal_comma", unit)
     if not written:
         return None
     parsed = pd.to_numeric(pd.Series(bodies, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(parsed).all():
         return None
-    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), False, written)
+    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), False, written, unit)
 
 
 def number_fix(numbers: NumbersAsText, name: str) -> str:
@@ -151,10 +162,10 @@ def number_fix(numbers: NumbersAsText, name: str) -> str:
     other reading of ``'1,234'`` named too), a percent sign stripped and divided by 100, currency symbols stripped.
     """
     col = f"df[{name!r}]"
-    if numbers.written == "currency":
+    if numbers.written in ("currency", "unit"):
         keep, then = ("0-9,+-", ".str.replace(',', '.')") if numbers.decimal_comma else ("0-9.+-", "")
-        return (f"amounts of money: strip the currency symbols first ({col} = pd.to_numeric({col}.str.replace(r'[^{keep}]', '', "
-                f"regex=True){then})).")
+        what = "amounts of money: strip the currency symbols" if numbers.written == "currency" else f"numbers with a unit ({numbers.unit!r}): strip it"
+        return f"{what} first ({col} = pd.to_numeric({col}.str.replace(r'[^{keep}]', '', regex=True){then}))."
     if numbers.written == "percent":
         comma = ".str.replace(',', '.')" if numbers.decimal_comma else ""
         return f"percentages: convert the column ({col} = pd.to_numeric({col}.str.rstrip('%'){comma}) / 100)."

@@ -192,7 +192,7 @@ def numbers_finding(numbers: list[str], written: dict[str, tuple[str, NumbersAsT
     """
     words = {"decimal_comma": "decimal commas ('0,2'), which a CSV reader takes as text unless told decimal=','",
              "thousands": "thousands separators ('1,234'), which a CSV reader takes as text unless told thousands=','",
-             "percent": "percent signs ('12%')", "currency": "currency symbols ('$1,200.50')"}
+             "percent": "percent signs ('12%')", "currency": "currency symbols ('$1,200.50')", "unit": "a unit ('2.5 kg')"}
     how = [words[k] for k in words if k in written]
     said = "some written with " + "; some with ".join(how) if how else "a CSV file of the same values is read as numbers"
     fixes = [f"{col}: {number_fix(found, col)}" for kind, (col, found) in written.items() if kind != "plain"]
