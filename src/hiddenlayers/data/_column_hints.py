@@ -194,14 +194,17 @@ def header_as_data(names: list[str]) -> list[str]:
     return data if data and 2 * len(data) >= len(names) else []
 
 
-def header_as_data_hint(names: list[str]) -> str:
-    """A sentence for an error about column ``names`` when they look like a row of data (:func:`header_as_data`), else ``""``."""
+def header_as_data_hint(names: list[str], example: str = "a,b,label") -> str:
+    """A sentence for an error about column ``names`` when they look like a row of data (:func:`header_as_data`), else ``""``.
+
+    ``example``: a header line to show (the model's columns, where a model reads the file).
+    """
     data = header_as_data(names)
     if not data:
         return ""
     shown = ", ".join(repr(n) for n in data[:3])
     return (f" The header looks like a row of data ({shown}): the file seems to have no header row; add one as its first "
-            "line, naming each column (e.g. a,b,label).")
+            f"line, naming each column (e.g. {example}).")
 
 
 def warn_column_hints(name: str, categories: list[str], n_present: int, max_categories: int) -> str | None:
