@@ -266,7 +266,8 @@ def test_numbers_as_text_finds_numbers_and_nothing_else(texts, word, at) -> None
     bad = pd.to_numeric(pd.Series([word.strip()], dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     comma_number = re.fullmatch(r"[+-]?[0-9]+(,[0-9]+)?", word.strip()) is not None  # '1,5': a decimal comma, a number too
     # '$5', '12%', '1,234': money, a percentage, thousands separators: numbers too (a column of them is found)
-    decorated = re.fullmatch(r"[+-]?\s*[$€£¥₹]?\s*[0-9][0-9.,]*\s*([$€£¥₹%]|[A-Za-zµ°][A-Za-zµ°/²³]{0,7})?", word.strip()) is not None
+    unspaced = re.sub("(?<=[0-9])[ \u00a0\u202f](?=[0-9]{3}(?![0-9]))", "", word.strip())  # '1 234': thousands
+    decorated = re.fullmatch(r"[+-]?\s*[$€£¥₹]?\s*[0-9][0-9.,]*\s*([$€£¥₹%]|[A-Za-zµ°][A-Za-zµ°/²³]{0,7})?", unspaced) is not None
     if not np.isfinite(bad).all() and word.strip() not in texts and not comma_number and not decorated:
         mixed = [*texts[:at], word, *texts[at:]]
         assert numbers_as_text(mixed) is None
@@ -302,13 +303,14 @@ def test_money_percentages_and_thousands_as_text_are_numbers_and_each_fix_reads_
     n = 40
     frame = pd.DataFrame({"price": [f"${1000 + 37 * i:,}.50" for i in range(n)], "rate": [f"{i % 25}%" for i in range(n)],
                           "pop": [f"{100000 + 1234 * i:,}" for i in range(n)], "eur": [f"{i},5 €" for i in range(n)],
-                          "kg": [f"{i / 4} kg" for i in range(n)]})
+                          "kg": [f"{i / 4} kg" for i in range(n)], "fr": [f"{1000 + 37 * i:,}".replace(",", "\u00a0") + ",5" for i in range(n)]})
     assert {c: numbers_as_text(frame[c].tolist()).written for c in frame} == {  # type: ignore[union-attr]
-        "price": "currency", "rate": "percent", "pop": "thousands", "eur": "currency", "kg": "unit"}
+        "price": "currency", "rate": "percent", "pop": "thousands", "eur": "currency", "kg": "unit", "fr": "thousands"}
     got = {w.message.column: str(w.message) for w in _column_warnings(TablePreprocessor().fit, frame)}
-    assert set(got) == {"price", "rate", "pop", "eur", "kg"} and all("holds numbers as text" in m for m in got.values())
+    assert set(got) == {"price", "rate", "pop", "eur", "kg", "fr"} and all("holds numbers as text" in m for m in got.values())
     expected = {"price": 1000 + 37 * np.arange(n) + 0.5, "rate": (np.arange(n) % 25) / 100, "pop": 100000 + 1234 * np.arange(n),
-                "eur": np.arange(n) + 0.5, "kg": np.arange(n) / 4}
+                "eur": np.arange(n) + 0.5, "kg": np.arange(n) / 4,
+                "fr": 1000.5 + 37 * np.arange(n)}
     for col, msg in got.items():  # run the fix the warning names, as written: the column's true numbers
         code = re.search(r"\((df\[.*?\] = pd\.to_numeric\(.*\)(?: / 100)?)\)", msg)
         assert code is not None, msg
@@ -317,7 +319,7 @@ def test_money_percentages_and_thousands_as_text_are_numbers_and_each_fix_reads_
         np.testing.assert_allclose(df[col].to_numpy(dtype=float), expected[col])
     assert "decimal=','" not in got["pop"].split(";")[0] and "thousands=','" in got["pop"]
     finding = [f for f in check_id_like(frame) if f.check == "numeric_text_columns"]
-    assert finding and finding[0].columns == ("price", "rate", "pop", "eur", "kg")
+    assert finding and finding[0].columns == ("price", "rate", "pop", "eur", "kg", "fr")
     assert not [f for f in check_id_like(frame) if f.check == "id_columns"]
     assert "thousands=','" in finding[0].message and "percent signs" in finding[0].message and ".str.rstrip('%')" in finding[0].fix
     assert numbers_as_text(["$1", "2$", "a$"]) is None and numbers_as_text(["$1$", "2", "3"]) is None

@@ -52,6 +52,8 @@ _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")
 # or a unit after ('2.5 kg', '30km/h', '12 m²')
 _DECORATED = re.compile(r"(?P<sign>[+-]?)\s*(?P<pre>[$€£¥₹])?\s*(?P<body>[0-9][0-9.,]*)\s*(?P<post>[$€£¥₹%]|[A-Za-zµ°][A-Za-zµ°/²³]{0,7})?")
 _CURRENCY = frozenset("$€£¥₹")
+# a space (or a no-break space) between thousands, as French, Nordic and SI writing has it: '1 234 567,5'
+_SPACED = re.compile("(?<=[0-9])[ \u00a0\u202f](?=[0-9]{3}(?![0-9]))")
 #: Fewer distinct values than this are never warned about as numbers: two one-hot columns say what one number says.
 MIN_NUMBER_VALUES = 3
 
@@ -63,7 +65,7 @@ class NumbersAsText(NamedTuple):
     comma (``"0,2"``); ``written``: how the numbers are written beyond plain digits, the fix to name: ``""`` (plain),
     ``"decimal_comma"``, ``"thousands"`` (``"1,234"``: read with ``thousands=','``), ``"percent"`` (``"12%"``) or
     ``"currency"`` (``"$1,200.50"``) or ``"unit"`` (``"2.5 kg"``, one unit in the whole column, named by ``unit``): the
-    last four are quantities by their look, never an ID.
+    last four are quantities by their look, never an ID. ``spaced``: thousands separated by spaces (``"1 234,5"``).
     """
 
     example: str
@@ -71,6 +73,13 @@ class NumbersAsText(NamedTuple):
     decimal_comma: bool = False
     written: str = ""
     unit: str = ""
+    spaced: bool = False
+
+
+def _unspaced(texts: list[str]) -> tuple[list[str], bool]:
+    """``texts`` without the spaces between thousands (``"1 234,5"`` -> ``"1234,5"``), and whether there were any."""
+    plain = [_SPACED.sub("", t) for t in texts]
+    return plain, plain != texts
 
 
 def _undecorated(texts: list[str]) -> tuple[list[str], str, str] | None:
@@ -140,19 +149,22 @@ def numbers_as_text(values: list[str]) -> NumbersAsText | None:
     parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isfinite(parsed).all():
         return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()))
-    plain = _undecorated(texts)
+    unspaced, spaced = _unspaced(texts)
+    plain = _undecorated(unspaced)
     if plain is None:
         return None
     bodies, written, unit = plain
+    if spaced and written in ("", "thousands"):
+        written = "thousands"
     if all(_COMMA_NUMBER.fullmatch(b) for b in bodies) and any("," in b for b in bodies):
         parsed = np.array([float(b.replace(",", ".")) for b in bodies])
-        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), True, written or "decimal_comma", unit)
+        return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), True, written or "decimal_comma", unit, spaced)
     if not written:
         return None
     parsed = pd.to_numeric(pd.Series(bodies, dtype=object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(parsed).all():
         return None
-    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), False, written, unit)
+    return NumbersAsText(texts[0], bool((parsed == np.round(parsed)).all()), False, written, unit, spaced)
 
 
 def number_fix(numbers: NumbersAsText, name: str) -> str:
@@ -162,8 +174,11 @@ def number_fix(numbers: NumbersAsText, name: str) -> str:
     other reading of ``'1,234'`` named too), a percent sign stripped and divided by 100, currency symbols stripped.
     """
     col = f"df[{name!r}]"
-    if numbers.written in ("currency", "unit"):
+    if numbers.written in ("currency", "unit") or numbers.spaced:
         keep, then = ("0-9,+-", ".str.replace(',', '.')") if numbers.decimal_comma else ("0-9.+-", "")
+        if numbers.written == "thousands":  # spaces between thousands ('1 234,5'): no read_csv option reads a no-break space
+            return (f"with spaces between thousands ('1 234'): convert the column ({col} = pd.to_numeric({col}.str.replace(r'[^{keep}]', '', "
+                    f"regex=True){then})).")
         what = "amounts of money: strip the currency symbols" if numbers.written == "currency" else f"numbers with a unit ({numbers.unit!r}): strip it"
         return f"{what} first ({col} = pd.to_numeric({col}.str.replace(r'[^{keep}]', '', regex=True){then}))."
     if numbers.written == "percent":
