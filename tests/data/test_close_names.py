@@ -40,3 +40,14 @@ def test_a_suggestion_is_always_an_available_name(wanted: list[str], available: 
     offered = quoted if len(wanted) == 1 else quoted[0::2]
     assert all(name in available for name in offered)
     assert len(set(offered)) == len(offered)
+
+
+def test_a_file_without_its_header_row_is_told_so_when_it_lacks_the_models_columns() -> None:
+    """`predict` of a CSV saved without its header said only that it lacks 'a', 'b', 'city'; the data's columns were
+    its first row ('0.126', '-0.436', 'Oslo'), and it now says so with the header line to add."""
+    from hiddenlayers.data._close_names import lacks_columns
+
+    message = lacks_columns(["a", "b", "city"], ["0.126", "-0.436", "Oslo"])
+    assert message.endswith("The header looks like a row of data ('0.126', '-0.436'): the file seems to have no header row; "
+                            "add one as its first line, naming each column (e.g. a,b,city).")
+    assert "header" not in lacks_columns(["a"], ["A", "b", "0.5"]) and "header" not in lacks_columns(["a"], ["0.5", "1.5"], what="X_row")

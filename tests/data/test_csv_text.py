@@ -108,9 +108,31 @@ def test_any_header_reads_with_exactly_its_names_or_is_refused_by_name(tmp_path,
         table = read_table(path)
     except DataError as exc:
         first = next(i for i, n in enumerate(seen) if not n.strip() or n in seen[:i])  # the first bad name is the one named
-        if not seen[first].strip():
+        if not seen[first].strip() and first == len(seen) - 1:  # 'a,b,': a trailing separator, said as such
+            assert str(exc).startswith(f"'{path}' has no name for its last column (column {first + 1}: its header line ends with ',')")
+        elif not seen[first].strip():
             assert str(exc).startswith(f"'{path}' has no name for column {first + 1} of its header")
         else:
             assert str(exc) == f"'{path}' has the column {seen[first]!r} twice: rename one."
         return
     assert list(table.frame.columns) == seen
+
+
+@pytest.mark.parametrize(("name", "sep"), [("excel.csv", ","), ("excel.tsv", "\t")])
+def test_an_empty_last_column_is_named_as_such_and_the_hint_drops_it(tmp_path, monkeypatch, name, sep):
+    """A spreadsheet export whose lines all end with a separator ('a,b,y,') was told "name it" for column 4, a column
+    the user never made; the error now says the header ends with a separator and gives the line that drops the column."""
+    import re
+
+    import pandas as pd
+
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path, name, "".join(sep.join(row) + sep + "\n" for row in (["a", "b", "y"], ["1.5", "2", "x"], ["3", "4", "z"])))
+    message = _error(path)
+    assert f"has no name for its last column (column 4: its header line ends with {'a tab' if sep == chr(9) else repr(sep)})" in message
+    code = re.search(r'python -c "(.*)"', message).group(1)
+    exec(code, {"pd": pd})  # noqa: S102 - the hint of our own error, run as the user would
+    fixed = read_table(tmp_path / f"fixed{path.suffix}").frame
+    assert list(fixed.columns) == ["a", "b", "y"] and fixed["a"].tolist() == [1.5, 3.0]
+    inner = _write(tmp_path, "inner.csv", "a,,y\n1,2,3\n")  # an empty name inside the header: name it, as before
+    assert "has no name for column 2 of its header: name it" in _error(inner)

@@ -101,6 +101,38 @@ def test_errors(tmp_path):
         load_table(tmp_path / "bad.parquet")
 
 
+def test_a_file_without_a_header_row_is_named_as_such_by_the_target_error_and_the_check(tmp_path) -> None:
+    """A CSV saved without its header: its first data row became the column names, and `--target y` said only
+    "unknown target column 'y': the table has '0.126', '-0.436', 'no'", `--target -1` trained on one row fewer
+    without a word. The error and the check now say the header looks like data and how to fix the file."""
+    from hiddenlayers.data import check
+
+    path = tmp_path / "nohead.csv"
+    path.write_text("".join(f"{0.1 * i + 0.126:.3f},{-0.436 - i:.3f},{'yes' if i % 2 else 'no'}\n" for i in range(30)))
+    table = read_table(path)
+    with pytest.raises(DataError, match=r"unknown target column 'y'.* The header looks like a row of data \('0\.126', '-0\.436'\): "
+                                        r"the file seems to have no header row; add one"):
+        split_target(table.frame, "y")
+    X, y = split_target(table.frame, "-1")
+    found = check(X, y, fast=True)["header_as_data"]
+    assert found.severity == "warning" and found.columns == ("0.126", "-0.436") and "header line" in found.fix
+    # a real header of years, of an array's positions, or of words: no such finding
+    for names in (["2019", "2020", "2021"], ["0", "1", "2"], ["a", "0.5", "b", "c"]):
+        frame = pd.DataFrame(np.arange(20.0 * len(names)).reshape(20, len(names)), columns=names)
+        assert "header_as_data" not in check(frame, fast=True)
+
+
+@given(st.lists(st.one_of(st.from_regex(r"[A-Za-z_][A-Za-z0-9_ .%-]{0,8}", fullmatch=True), st.integers(0, 3000).map(str)), min_size=1, max_size=8),
+       st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: f"{v:.3f}"), min_size=1, max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_header_as_data_is_names_of_decimal_numbers_when_half_or_more(words, numbers) -> None:
+    """Words and whole numbers (a header's) are never data; decimals are, once they are at least half the names."""
+    from hiddenlayers.data._column_hints import header_as_data
+
+    assert header_as_data(words) == []
+    assert header_as_data(numbers + words) == (numbers if len(numbers) >= len(words) else [])
+
+
 def test_split_target():
     X, y = split_target(FRAME, "y")
     assert list(X.columns) == ["a", "b"]

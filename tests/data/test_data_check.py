@@ -18,7 +18,15 @@ from hiddenlayers.data import DataReport, Finding, check, read_table
 from hiddenlayers.data._check.columns import check_constant, check_id_like, check_missing
 from hiddenlayers.data._check.drift import check_drift, psi
 from hiddenlayers.data._check.duplicates import check_duplicates, check_shared_rows
-from hiddenlayers.data._check.labels import apportion, check_classes, check_label_errors, check_target, find_label_issues, prune_counts
+from hiddenlayers.data._check.labels import (
+    apportion,
+    check_classes,
+    check_label_errors,
+    check_target,
+    find_label_issues,
+    prune_counts,
+    spelled_alike,
+)
 from hiddenlayers.data._check.leakage import check_leakage
 from hiddenlayers.data._check.outliers import check_outliers
 from hiddenlayers.data._check.table import (
@@ -262,6 +270,43 @@ def test_imbalance_and_rare_classes():
     assert "1:40" in found["class_imbalance"].message
     assert found["rare_classes"].details["classes"] == {"b": 5}
     assert check_classes(np.array(["a"] * 50 + ["b"] * 40)) == []
+
+
+def test_distinct_numbers_as_text_are_kept_when_rows_are_compared_for_duplicates():
+    """A price column read as text ('1000.5', '1037.5', ...: a different value per row) was left out of the duplicate
+    check as if it were an ID, so rows that differ in price were "repeat an earlier row exactly"."""
+    X = pd.DataFrame({"price": [f"{1000.5 + 37 * i}" for i in range(40)], "rate": [f"r{i % 20}" for i in range(40)]})
+    y = pd.Series(["a", "b"] * 20)
+    report = check(X, y, task="classification", fast=True)
+    assert "numeric_text_columns" in report and "duplicates" not in report and "conflicting_labels" not in report
+    # an ID is still left out: the same rows with a row number instead are duplicates
+    ids = X.assign(price=[f"id{i}" for i in range(40)])
+    assert "duplicates" in check(ids, y, task="classification", fast=True)
+
+
+def test_labels_spelled_two_ways_are_a_warning_naming_both_spellings():
+    """A label with a trailing space ('yes ', a spreadsheet cell) was a class of its own without a word: `train` learned
+    four classes from a yes/no target. check() now names each label spelled more than one way and the fix."""
+    X = pd.DataFrame({"a": np.arange(80.0)})
+    y = pd.Series(["yes", "yes ", "no", "No"] * 20)
+    found = check(X, y, task="classification", fast=True)["label_spelling"]
+    assert found.severity == "warning"
+    assert found.details["groups"] == [["No", "no"], ["yes", "yes "]]
+    assert "'yes' / 'yes '" in found.message and ".str.strip()" in found.fix
+    assert "label_spelling" not in check(X, pd.Series(["yes", "no"] * 40), task="classification", fast=True)
+
+
+@given(st.lists(st.text(min_size=1, max_size=4), min_size=2, max_size=8, unique=True))
+@settings(max_examples=50, deadline=None)
+def test_spelled_alike_groups_exactly_the_labels_equal_once_stripped_and_casefolded(labels):
+    groups = spelled_alike(labels)
+    grouped = [v for g in groups for v in g]
+    assert len(grouped) == len(set(grouped))  # each label in one group at most
+    key = {v: v.strip().casefold() for v in labels}
+    for g in groups:
+        assert len(g) > 1 and len({key[v] for v in g}) == 1
+    alone = [v for v in labels if v not in grouped]
+    assert len({key[v] for v in alone}) == len(alone) and not {key[v] for v in alone} & {key[v] for v in grouped}
 
 
 def test_find_label_issues_on_handmade_probabilities():

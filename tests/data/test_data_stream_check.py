@@ -639,3 +639,22 @@ def test_near_duplicates_past_the_cap_say_they_compared_a_sample():
     assert near.rows([1]).tolist() == []  # an exact repeat is not counted again
     f = near_duplicates_finding(rows, 1, near.tol, near.sample)
     assert f.message.endswith("rows 1 (among the first 5 rows only: later rows were not compared)") and f.details["sample_rows"] == 5
+
+
+def test_a_folder_names_each_way_numbers_are_written_and_keeps_distinct_prices_when_comparing_rows(tmp_path):
+    """Streamed, the numbers-as-text finding took one column's wording and fix (money, percent signs and thousands of
+    other files lost), and a price column of distinct text values was left out of the duplicate check as an ID, so rows
+    of different prices were "repeat an earlier row exactly". Both now match check() of the whole table."""
+    n = 60
+    whole = pd.DataFrame({"price": [f"${1000 + 37 * i:,}.50" for i in range(n)], "rate": [f"{i % 30}%" for i in range(n)],
+                          "pop": [f"{100000 + 1234 * i:,}" for i in range(n)], "y": ["a", "b", "b"] * 20})
+    _write(tmp_path, [whole.iloc[:30].reset_index(drop=True), whole.iloc[30:].reset_index(drop=True)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = _source(tmp_path).check("classification")
+        table = check(whole.drop(columns="y"), whole["y"], task="classification", fast=True)
+    streamed = report["numeric_text_columns"]
+    assert streamed.columns == table["numeric_text_columns"].columns == ("price", "rate", "pop")
+    assert streamed.fix == table["numeric_text_columns"].fix
+    assert "price: amounts of money" in streamed.fix and ".str.rstrip('%')" in streamed.fix and "thousands=','" in streamed.fix
+    assert "duplicates" not in report and "duplicates" not in table

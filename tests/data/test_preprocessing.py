@@ -265,7 +265,10 @@ def test_numbers_as_text_finds_numbers_and_nothing_else(texts, word, at) -> None
         assert found.whole == all(float(t) == round(float(t)) for t in texts)
     bad = pd.to_numeric(pd.Series([word.strip()], dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     comma_number = re.fullmatch(r"[+-]?[0-9]+(,[0-9]+)?", word.strip()) is not None  # '1,5': a decimal comma, a number too
-    if not np.isfinite(bad).all() and word.strip() not in texts and not comma_number:
+    # '$5', '12%', '1,234': money, a percentage, thousands separators: numbers too (a column of them is found)
+    unspaced = re.sub("(?<=[0-9])[ \u00a0\u202f](?=[0-9]{3}(?![0-9]))", "", word.strip())  # '1 234': thousands
+    decorated = re.fullmatch(r"[+-]?\s*[$€£¥₹]?\s*[0-9][0-9.,]*\s*([$€£¥₹%]|[A-Za-zµ°][A-Za-zµ°/²³]{0,7})?", unspaced) is not None
+    if not np.isfinite(bad).all() and word.strip() not in texts and not comma_number and not decorated:
         mixed = [*texts[:at], word, *texts[at:]]
         assert numbers_as_text(mixed) is None
 
@@ -288,6 +291,40 @@ def test_ordered_categories_are_one_hot_and_documented() -> None:
     pre = TablePreprocessor().fit(pd.DataFrame({"size": sizes}))
     assert pre.output_names == ["size=high", "size=low", "size=mid"]
     assert "order is ignored" in (TablePreprocessor.__doc__ or "")
+
+
+def test_money_percentages_and_thousands_as_text_are_numbers_and_each_fix_reads_them() -> None:
+    """A spreadsheet's '$1,000.50', '12%', '100,000' and '2.5 kg' were read as categories with no word or the wrong one:
+    the money column was called an ID, the percentages and weights were not named at all, and the thousands were told
+    decimal=',' (which reads '100,000' as 100.0). Each is now numbers as text, and the fix it names gives the right numbers."""
+    from hiddenlayers.data._check.columns import check_id_like
+    from hiddenlayers.data._column_hints import numbers_as_text
+
+    n = 40
+    frame = pd.DataFrame({"price": [f"${1000 + 37 * i:,}.50" for i in range(n)], "rate": [f"{i % 25}%" for i in range(n)],
+                          "pop": [f"{100000 + 1234 * i:,}" for i in range(n)], "eur": [f"{i},5 €" for i in range(n)],
+                          "kg": [f"{i / 4} kg" for i in range(n)], "fr": [f"{1000 + 37 * i:,}".replace(",", "\u00a0") + ",5" for i in range(n)]})
+    assert {c: numbers_as_text(frame[c].tolist()).written for c in frame} == {  # type: ignore[union-attr]
+        "price": "currency", "rate": "percent", "pop": "thousands", "eur": "currency", "kg": "unit", "fr": "thousands"}
+    got = {w.message.column: str(w.message) for w in _column_warnings(TablePreprocessor().fit, frame)}
+    assert set(got) == {"price", "rate", "pop", "eur", "kg", "fr"} and all("holds numbers as text" in m for m in got.values())
+    expected = {"price": 1000 + 37 * np.arange(n) + 0.5, "rate": (np.arange(n) % 25) / 100, "pop": 100000 + 1234 * np.arange(n),
+                "eur": np.arange(n) + 0.5, "kg": np.arange(n) / 4,
+                "fr": 1000.5 + 37 * np.arange(n)}
+    for col, msg in got.items():  # run the fix the warning names, as written: the column's true numbers
+        code = re.search(r"\((df\[.*?\] = pd\.to_numeric\(.*\)(?: / 100)?)\)", msg)
+        assert code is not None, msg
+        df = frame.copy()
+        exec(code.group(1), {"pd": pd, "df": df})  # noqa: S102 - the fix text of our own warning
+        np.testing.assert_allclose(df[col].to_numpy(dtype=float), expected[col])
+    assert "decimal=','" not in got["pop"].split(";")[0] and "thousands=','" in got["pop"]
+    finding = [f for f in check_id_like(frame) if f.check == "numeric_text_columns"]
+    assert finding and finding[0].columns == ("price", "rate", "pop", "eur", "kg", "fr")
+    assert not [f for f in check_id_like(frame) if f.check == "id_columns"]
+    assert "thousands=','" in finding[0].message and "percent signs" in finding[0].message and ".str.rstrip('%')" in finding[0].fix
+    assert numbers_as_text(["$1", "2$", "a$"]) is None and numbers_as_text(["$1$", "2", "3"]) is None
+    assert numbers_as_text(["5 kg", "300 g", "2 kg"]) is None  # mixed units: no one line converts them
+    assert "numbers with a unit ('kg')" in got["kg"]
 
 
 def test_numbers_with_a_decimal_comma_are_numbers_as_text_and_the_fix_says_decimal() -> None:

@@ -82,6 +82,10 @@ def class_labels(y: pd.Series, classes: Any, name: str, *, app: bool = False) ->
     unknown = [str(u) for u in np.unique(labels) if str(u) not in known]
     if unknown:
         which = f"labels {preview([repr(u) for u in unknown], 5)} are not classes" if len(unknown) > 1 else f"label {unknown[0]!r} is not a class"
+        folded = {k.strip().casefold() for k in known}
+        if all(u.strip().casefold() in folded for u in unknown):  # 'yes ' for 'yes': a cell's trailing space, or 'Yes'
+            raise DataError(f"{which} of the model ({shown}): they differ from its classes only in surrounding spaces or letter case; "
+                            f"make each label the model's spelling first (e.g. df[{name!r}] = df[{name!r}].str.strip()).")
         raise DataError(f"{which} of the model ({shown}): check --target or the data.")
     return labels
 

@@ -49,6 +49,13 @@ def lacks_columns(missing: Sequence[object], unused: Iterable[object], *, what: 
 
     ``missing``: the model's input names absent from the data; ``unused``: the data's columns the model does not read,
     where the hint looks (a column the model reads is no rename). ``what`` names the data (``"X_row"``), ``fix`` the remedy.
+    Where ``what`` is a file's ``"the data"`` and its columns look like a row of data, it says the file may lack its header row.
     """
+    from ._column_hints import header_as_data_hint
+
+    names = [str(u) for u in unused]
     shown = ", ".join(repr(str(m)) for m in missing[:SHOW]) + (f" and {len(missing) - SHOW} more" if len(missing) > SHOW else "")
-    return f"{what} lacks column(s) {shown} that the model was trained on: {fix}.{did_you_mean(missing, unused)}"
+    headless = ""
+    if what == "the data":  # a file: its header may be a row of data
+        headless = header_as_data_hint(names, ",".join(map(str, missing)) if len(missing) <= SHOW else "a,b,label")
+    return f"{what} lacks column(s) {shown} that the model was trained on: {fix}.{did_you_mean(missing, names)}{headless}"

@@ -98,6 +98,12 @@ def check_header(fields: list[str], sep: str, shown: str, sample: str = "") -> N
                 )
     seen: set[str] = set()
     for position, name in enumerate(fields, start=1):
+        if not name.strip() and position == len(fields) > 1:  # 'a,b,y,': a spreadsheet's export with an empty last column
+            shown_sep = "a tab" if sep == "\t" else repr(sep)
+            write = ", sep='\\t'" if sep == "\t" else ""
+            raise DataError(f"'{shown}' has no name for its last column (column {position}: its header line ends with {shown_sep}): "
+                            f"if that column is empty (every line ends with {shown_sep}), drop it, e.g. python -c \"import pandas as pd; "
+                            f"pd.read_csv('{shown}'{write}).iloc[:, :-1].to_csv('fixed{Path(shown).suffix}', index=False{write})\"; else name it.")
         if not name.strip():
             raise DataError(f"'{shown}' has no name for column {position} of its header: name it (every column needs a unique name).")
         if name in seen:

@@ -63,8 +63,10 @@ def resolve_column(target: str, columns: list[str]) -> str:
     if pos is not None and -len(columns) <= pos < len(columns):
         return columns[pos]
     from ._check.common import preview
+    from ._column_hints import header_as_data_hint
 
-    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}.{did_you_mean([target], columns)}")
+    raise DataError(f"unknown target column '{target}': the table has {preview([repr(c) for c in columns], 8)}."
+                    f"{did_you_mean([target], columns)}{header_as_data_hint([str(c) for c in columns])}")
 
 
 def unused_columns(columns: list[Any], named: list[str]) -> list[Any]:

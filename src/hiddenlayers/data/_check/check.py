@@ -265,8 +265,9 @@ def _fast_checks(run: _Run, frame: Any, new: Any, target: _Target) -> tuple[Any,
     unreadable = [c for f in run.found if f.check == "unreadable_columns" for c in f.columns]  # their fix is said: not IDs too
     ids = check_id_like(frame.drop(columns=unreadable) if unreadable else frame)
     run.found.extend(ids)
-    # an ID, or dates as text all distinct (timestamps), makes every row unique: leakage and duplicates leave it out
-    skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}
+    # an ID, or dates as text all distinct (timestamps), makes every row unique: leakage and duplicates leave it out; numbers
+    # as text all distinct ('$1,000.50', '2.75') are measurements, as a float column of distinct values is: they stay
+    skip = {c for f in ids for c in f.columns if f.check == "id_columns" or (f.check == "date_text_columns" and frame[c].nunique() == len(frame))}
     run("leakage", check_leakage, sub, yv, kind, skip)
     leaky = {c for f in run.found if f.check == "leakage" for c in f.columns}
     plain = frame.drop(columns=sorted(skip)) if skip else frame  # IDs make every row unique: compare records without them

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._column_hints import dates_as_text, numbers_as_text
+from .._column_hints import NumbersAsText, dates_as_text, number_fix, numbers_as_text
 from .blocks import float_blocks, plain_columns
 from .common import Finding, preview
 
@@ -184,6 +184,25 @@ def _all_distinct_ints(frame: Any) -> dict[int, bool]:
     return out
 
 
+def numbers_finding(numbers: list[str], written: dict[str, tuple[str, NumbersAsText]]) -> Finding:
+    """The ``numeric_text_columns`` finding for ``numbers`` (column names), its fix named for each way they are written.
+
+    ``written``: each way of writing found (``"plain"``, ``"decimal_comma"``, ``"thousands"``, ``"percent"``,
+    ``"currency"``) and the first column so written, whose own fix (:func:`number_fix`) is quoted.
+    """
+    words = {"decimal_comma": "decimal commas ('0,2'), which a CSV reader takes as text unless told decimal=','",
+             "thousands": "thousands separators ('1,234'), which a CSV reader takes as text unless told thousands=','",
+             "percent": "percent signs ('12%')", "currency": "currency symbols ('$1,200.50')", "unit": "a unit ('2.5 kg')"}
+    how = [words[k] for k in words if k in written]
+    said = "some written with " + "; some with ".join(how) if how else "a CSV file of the same values is read as numbers"
+    fixes = [f"{col}: {number_fix(found, col)}" for kind, (col, found) in written.items() if kind != "plain"]
+    return Finding("numeric_text_columns", "warning", f"{len(numbers)} column(s) hold numbers as text, read as categories (unordered, "
+                   f"a new value unknown; {said}): {preview(numbers)}",
+                   "convert them first (df[col] = pd.to_numeric(df[col]), or write them to Parquet as number columns); "
+                   + "".join(f"{f} " for f in fixes) + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers),
+                   details={"written": {kind: [col, *found] for kind, (col, found) in written.items()}})
+
+
 def check_id_like(frame: Any) -> list[Finding]:
     """Integer or text columns with a different value in every row (IDs, names), and text columns of ISO dates or of numbers.
 
@@ -197,7 +216,7 @@ def check_id_like(frame: Any) -> list[Finding]:
 
     n = len(frame)
     ids, dates, numbers = [], [], []
-    comma = False  # a numbers-as-text column written with decimal commas ('0,2')
+    written: dict[str, tuple[str, NumbersAsText]] = {}  # how numbers are written ('decimal_comma', 'percent', ...): the first such column
     distinct = _all_distinct_ints(frame)
     for j, (c, t) in enumerate(zip(frame.columns, frame.dtypes)):
         if pd.api.types.is_float_dtype(t) or pd.api.types.is_bool_dtype(t) or (n < 20 and not (pd.api.types.is_object_dtype(t) or pd.api.types.is_string_dtype(t))):
@@ -215,9 +234,9 @@ def check_id_like(frame: Any) -> list[Finding]:
                 dates.append(str(c))
                 continue
             found = numbers_as_text(values) if values else None
-            if found is not None and not (is_id and found.whole):
+            if found is not None and not (is_id and found.whole and not found.written):
                 numbers.append(str(c))
-                comma = comma or found.decimal_comma
+                written.setdefault(found.written or "plain", (str(c), found))
                 continue
         if is_id:
             ids.append(str(c))
@@ -231,10 +250,5 @@ def check_id_like(frame: Any) -> list[Finding]:
                            "turn them into numbers first (e.g. days since a start date, day of week, month) or drop them (--features)",
                            columns=tuple(dates)))
     if numbers:
-        out.append(Finding("numeric_text_columns", "warning", f"{len(numbers)} column(s) hold numbers as text, read as categories (unordered, "
-                           f"a new value unknown; " + ("some written with a decimal comma, which a CSV reader takes as text unless told decimal=','" if comma
-                           else "a CSV file of the same values is read as numbers") + f"): {preview(numbers)}",
-                           "convert them first (df[col] = pd.to_numeric(df[col]), or write them to Parquet as number columns); "
-                           + ("decimal commas ('0,2'): read the file with decimal=',', or replace ',' by '.' first; " if comma else "")
-                           + "codes with leading zeros (zip codes) stay text", columns=tuple(numbers)))
+        out.append(numbers_finding(numbers, written))
     return out

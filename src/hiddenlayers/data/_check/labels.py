@@ -62,12 +62,37 @@ def check_target(y_raw: Any, n_features: int, task: str | None) -> list[Finding]
     return out
 
 
+def spelled_alike(labels: Any) -> list[list[str]]:
+    """Groups of two or more of ``labels`` (distinct class names) that differ only in surrounding spaces or letter case.
+
+    ``'yes'``, ``'yes '`` and ``'Yes'`` are one answer typed three ways (a spreadsheet cell with a trailing space),
+    but a classifier learns them as three classes and splits their rows between them. Each group is sorted.
+    """
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        groups.setdefault(str(label).strip().casefold(), []).append(str(label))
+    return [sorted(g) for g in groups.values() if len(g) > 1]
+
+
+def _spelling_finding(labels: Any) -> list[Finding]:
+    """The ``label_spelling`` warning when some classes are one label spelled differently (see :func:`spelled_alike`)."""
+    groups = spelled_alike(labels)
+    if not groups:
+        return []
+    shown = preview([" / ".join(repr(v) for v in g) for g in groups], n=3)
+    return [Finding("label_spelling", "warning",
+                    f"{len(groups)} label(s) are spelled more than one way (surrounding spaces or letter case), each spelling learned "
+                    f"as a class of its own: {shown}",
+                    "make each label one spelling before training, e.g. df[target] = df[target].str.strip() (and .str.lower() "
+                    "if case does not matter)", details={"groups": groups})]
+
+
 def check_classes(y: np.ndarray, validation_fraction: float = 0.1) -> list[Finding]:
-    """Class imbalance (smallest class under a tenth of the largest) and classes too rare for a validation split."""
+    """Class imbalance (smallest class under a tenth of the largest), classes too rare for a validation split, and one label spelled two ways."""
     labels, counts = np.unique(y.astype(str), return_counts=True)
     if labels.size < 2:
         return []
-    out = []
+    out = _spelling_finding(labels)
     ratio = counts.min() / counts.max()
     if ratio < 0.1:
         out.append(Finding("class_imbalance", "warning",

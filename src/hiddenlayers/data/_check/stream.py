@@ -599,9 +599,9 @@ class StreamCheck:
 
         frame = self.first.reset_index(drop=True)
         frame.columns = [str(c) for c in frame.columns]
-        # as check(): an ID, or dates as text all distinct (in every row read), makes every row unique: left out
-        distinct = {c for f in ids for c in f.columns
-                    if f.check == "id_columns" or (self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
+        # as check(): an ID, or dates as text all distinct (in every row read), makes every row unique: left out (numbers as text stay)
+        distinct = {c for f in ids for c in f.columns if f.check == "id_columns"
+                    or (f.check == "date_text_columns" and self.columns[c].missing == 0 and len(counts.get(c, {})) == self.n)}
         # the rows are stream rows: where the first is (file and CSV line or Parquet row), as the other streamed findings say it
         rows = [replace(f, message=f"{f.message}; first at {self.where(f.rows[0])}") if f.rows else f
                 for f in self.rows.findings(distinct, kind is not None, ROW_CAP)]
@@ -611,7 +611,8 @@ class StreamCheck:
             if key not in self._near_found:
                 self._near_found[key] = self._near(distinct, reread)
             return out + self._near_found[key]
-        skip = {c for f in ids for c in f.columns if f.check == "id_columns" or frame[c].nunique() == len(frame)}  # here: in the batch
+        skip = {c for f in ids for c in f.columns  # here: in the batch
+                if f.check == "id_columns" or (f.check == "date_text_columns" and frame[c].nunique() == len(frame))}
         plain = frame.drop(columns=sorted(skip)) if skip else frame
         return out + [f for f in check_duplicates(plain, None) if f.check == "near_duplicates"]
 
@@ -645,13 +646,23 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     """check_id_like's findings of one column each, as one finding per check (ids, dates, numbers), as on the whole table."""
     import re
 
+    from .._column_hints import NumbersAsText
+    from .columns import numbers_finding
+
     out: list[Finding] = []
     for check in ("id_columns", "date_text_columns", "numeric_text_columns"):
         same = [f for f in findings if f.check == check]
         if not same:
             continue
         cols = tuple(c for f in same for c in f.columns)
-        first = max(same, key=lambda f: "decimal comma" in f.message)  # the wording of a decimal-comma column wins, as on the table
+        if check == "numeric_text_columns":  # each way of writing numbers (decimal comma, money, ...) named with its fix, as on the table
+            written: dict[str, tuple[str, NumbersAsText]] = {}
+            for f in same:
+                for kind, (col, *found) in f.details.get("written", {}).items():
+                    written.setdefault(kind, (col, NumbersAsText(*found)))
+            out.append(numbers_finding(list(cols), written))
+            continue
+        first = same[0]
         message = re.sub(r"^1 column\(s\)", f"{len(cols)} column(s)", first.message)
         message = message[: message.rfind(": ") + 2] + preview(list(cols))
         out.append(Finding(check, first.severity, message, first.fix, columns=cols))

@@ -84,6 +84,7 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
     import pandas as pd
 
     from .._cells import unreadable_kind
+    from .._column_hints import header_as_data
 
     out: list[Finding] = []
     n = len(frame)
@@ -96,6 +97,11 @@ def check_columns_shape(frame: Any, sample: int = 20000) -> list[Finding]:
             "unreadable_columns", "fatal", f"{len(unreadable)} column(s) hold {' or '.join(held)}, which the model cannot read: {preview(list(unreadable))}",
             "turn them into numbers first (e.g. days since a start date, day of week, seconds) or leave them out (--features)",
             columns=tuple(unreadable)))
+    data_names = header_as_data([str(c) for c in frame.columns])
+    if data_names:
+        out.append(Finding("header_as_data", "warning", f"the column names look like a row of data ({preview([repr(c) for c in data_names], 3)}): "
+                           "a file without a header row has its first row read as the names, and that row lost",
+                           "add a header line naming each column as the file's first line", columns=tuple(data_names)))
     types = pd.api.types
     text_cols = [c for c, t in zip(frame.columns, dtypes) if not (types.is_numeric_dtype(t) or types.is_bool_dtype(t) or types.is_datetime64_any_dtype(t))]
     text_set = set(text_cols)
