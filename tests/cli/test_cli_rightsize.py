@@ -875,3 +875,11 @@ def test_an_output_in_a_read_only_folder_is_refused_before_the_work(model, mixed
     assert_user_error(result, f"{option} '{read_only / name}' cannot be written (folder '{read_only}': Read-only file system): "
                               "choose a folder you can write to.")
     assert not (tmp_path / "models").exists() and not list(read_only.iterdir())
+
+
+def test_search_under_a_latency_limit_no_network_meets_stops_after_the_first_trials(tmp_path):
+    result = run("search", "iris", "--max-latency-us", "0.001", "--trials", "8", "--epochs", "2", "--widths", "4,8", "--layers", "1",
+                 "--out-dir", tmp_path / "found", "--no-check")
+    # before: all 8 trials ran, then "no feasible trial finished: all 8 complete trials of 8 are over the latency limit ..."
+    assert_user_error(result, "no feasible trial finished: stopped early: all 3 complete trials are over the latency limit of 0.001 µs, "
+                              "and so is the smallest network the space allows (hidden layers 4: ")

@@ -555,10 +555,13 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
 
     A resumed study counts its earlier trials: one that already holds
     ``trials`` runs none (Optuna's ``MaxTrialsCallback`` alone stops only after
-    a trial, so every resume would add one).
+    a trial, so every resume would add one). Under ``max_latency_us`` the worker stops early when no spec of the
+    space can meet it (:class:`~hiddenlayers.rightsize._search.reach.OutOfReach`).
     """
     import optuna
     import torch
+
+    from .reach import OutOfReach
 
     if threads:
         torch.set_num_threads(threads)
@@ -574,8 +577,9 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
         study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us, latency_index(setup.objectives))
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
+    reach = [OutOfReach(setup)] if setup.max_latency_us is not None else []  # a limit no spec meets stops the search early
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
-        study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+        study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *reach, *(callbacks or [])],
                        catch=TRIAL_ERRORS, gc_after_trial=False)
 
 
