@@ -9,7 +9,8 @@ import optuna
 import pytest
 
 from hiddenlayers.rightsize import SearchSpace, search
-from hiddenlayers.rightsize._search.reach import OUT_OF_REACH_AFTER, OUT_OF_REACH_ATTR, OutOfReach, cheapest_spec, probe_latency
+from hiddenlayers.rightsize._search.reach import OUT_OF_REACH_AFTER, OUT_OF_REACH_ATTR, OutOfReach, cheapest_spec
+from hiddenlayers.rightsize._search.run import probe_cheapest
 from hiddenlayers.rightsize._search.storage import make_storage
 
 TINY = SearchSpace(layers=(1, 2), widths=(4, 8, 16), batch_sizes=(16, 32), learning_rate_init=(3e-3, 3e-2))
@@ -76,7 +77,7 @@ def test_the_cheapest_spec_is_timed_as_a_trial_is(iris) -> None:
     setup = _trial_setup(X, y, ("score",), TINY, task="auto", cv=1, threads=None, max_params=None, max_flops=None, max_epochs=2,
                          validation_fraction=0.2, max_latency_us=1.0, warmup_epochs=5, min_peers=4, random_state=0, patience=3)[0]
     assert cheapest_spec(setup) == "4"
-    spec, median, spread = probe_latency(setup)
+    spec, median, spread = probe_cheapest(setup)
     assert spec == "4" and median > 0 and spread >= 0
 
 

@@ -61,7 +61,9 @@ def named_options(message: str, by_param: dict[str, str]) -> str:
     English meaning belong in it (a name is replaced wherever it stands as a word).
     """
     for name, option in by_param.items():
-        message = re.sub(rf"(?<![\w-]){re.escape(name)}(=|(?![\w=]))", lambda m, o=option: o + (" " if m.group(1) else ""), message)
+        typed = option.replace("\\", "\\\\")  # the option as typed: a backslash is no group reference
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}=", typed + " ", message)  # max_drop=0.5 -> --max-drop 0.5
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?!\w)", typed, message)  # a larger max_drop -> a larger --max-drop
     return message
 
 

@@ -259,7 +259,7 @@ def _cost_words(message: str) -> str:
 
 
 #: cost()'s parameters that ``cost`` sets, and its option for each
-_COST_OPTIONS = {"batch_size": "--batch", "n_calls": "--calls", "watts": "--watts"}
+_COST_OPTIONS = {"batch_size": "--batch", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
 #: prune()'s parameters that ``prune`` sets, and its option for each
 _PRUNE_OPTIONS = {"max_drop": "--max-drop", "fine_tune_epochs": "--epochs", "random_state": "--seed"}
 

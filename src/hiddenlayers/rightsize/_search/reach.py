@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from .dominance import same_latency
-from .limit import LATENCY_ATTR
 from .space import flops_of, outputs_of
 
 #: how many complete trials must all be over the limit before the cheapest spec is timed
@@ -52,13 +51,14 @@ def _probe_rows(setup: Any) -> np.ndarray:
     return first
 
 
-def probe_latency(setup: Any) -> tuple[str, float, float]:
+def probe_latency(setup: Any, build_estimator: Callable[..., Any], fit_or_interrupt: Callable[..., None],
+                  measure_latency: Callable[..., tuple[float, float]]) -> tuple[str, float, float]:
     """``(spec, median, spread)``: the cheapest spec's batch-1 predict time (µs) under its fastest searched activation.
 
-    Each activation's network trains one epoch on a few rows (:func:`_probe_rows`), then is timed as a trial is.
+    Each activation's network trains one epoch on a few rows (:func:`_probe_rows`), then is timed as a trial is: with the
+    trials' own ``build_estimator``, ``fit_or_interrupt`` and ``measure_latency`` (:mod:`~hiddenlayers.rightsize._search.run`'s,
+    passed in: that module imports this one).
     """
-    from .run import build_estimator, fit_or_interrupt, measure_latency
-
     spec = cheapest_spec(setup)
     rows = _probe_rows(setup)
     X, y = setup.X[rows], np.asarray(setup.y)[rows]
@@ -77,16 +77,19 @@ class OutOfReach:
     """An Optuna callback that stops the search when no spec of the space can meet ``setup.max_latency_us`` (see the module).
 
     ``setup``: the search's :class:`~hiddenlayers.rightsize._search.run.TrialSetup`; ``probe``: what times the cheapest
-    spec (:func:`probe_latency`; a test may pass another), called at most once. ``reason``: the stop's record, None until then.
+    spec, ``setup`` -> ``(spec, median µs, spread µs)`` (:func:`probe_latency` with the trials' builders), called at most once.
+    ``reason``: the stop's record, None until then.
     """
 
-    def __init__(self, setup: Any, probe: Callable[[Any], tuple[str, float, float]] = probe_latency) -> None:
+    def __init__(self, setup: Any, probe: Callable[[Any], tuple[str, float, float]]) -> None:
         self.setup, self.probe = setup, probe
         self.probed: tuple[str, float, float] | None = None
         self.reason: dict[str, Any] | None = None
 
     def __call__(self, study: Any, trial: Any) -> None:
         import optuna
+
+        from .limit import LATENCY_ATTR  # imports optuna: not at import time
 
         limit = self.setup.max_latency_us
         if limit is None or self.reason is not None:
