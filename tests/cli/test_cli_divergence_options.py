@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cli_helpers import ok, run
-from hiddenlayers.cli._option_words import REMEDY_PARAMS, option_words
+from hiddenlayers.cli._option_words import REMEDY_PARAMS, named_options, option_words
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,17 @@ def test_option_words_names_the_remedies_by_option_and_leaves_other_words() -> N
 def test_option_words_leaves_a_message_without_a_remedy_name_as_it_is(text: str) -> None:
     if not any(name in text for name in REMEDY_PARAMS):
         assert option_words(text, {name: "--x" for name in REMEDY_PARAMS}) == text
+
+
+_WORDS = st.text(alphabet=st.sampled_from("abc_ =.,:;()'-0123456789"), max_size=40)
+
+
+@given(before=_WORDS, value=st.from_regex(r"[0-9][0-9.e-]{0,8}|None|'[a-z]{0,5}'", fullmatch=True), after=_WORDS)
+def test_named_options_names_each_parameter_as_its_option_and_leaves_other_words(before: str, value: str, after: str) -> None:
+    """``max_drop=VALUE`` -> ``--max-drop VALUE`` wherever it stands as a word; text without the name is returned unchanged."""
+    by = {"max_drop": "--max-drop"}
+    plain = named_options(before, by)
+    assert "max_drop" in before or plain == before  # nothing to rename: unchanged
+    text = f"{before} max_drop={value} {after}"
+    got = named_options(text, by)
+    assert f" --max-drop {value} " in got and "max_drop" not in got.replace("--max-drop", "")

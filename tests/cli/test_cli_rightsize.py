@@ -205,8 +205,10 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert "score drop (90% interval)" in res.stdout and "+0.0000" not in res.stdout and "nan" not in res.stdout
     assert "—" in res.stdout and "(— : not measured)" in res.stdout.replace("\n", " ").replace("  ", " ")
     assert "nothing was cut" not in res.stderr and "Traceback" not in res.stderr and "UserWarning" not in res.stderr
-    assert res.stderr.endswith("note: no cut kept: 200 rows cannot confirm a drop within max_drop=0.005 (the smallest they can is 0.0133): "
-                          f"pass more rows or a larger max_drop; the model is unchanged (wrote an unchanged copy of it to {out})\n") and res.stderr.count("no cut kept") == 1
+    # before: "within max_drop=0.005 ... a larger max_drop", prune()'s parameter, where the command's option is --max-drop
+    assert res.stderr.endswith("note: no cut kept: 200 rows cannot confirm a drop within --max-drop 0.005 (the smallest they can is 0.0133): "
+                          f"pass more rows or a larger --max-drop; the model is unchanged (wrote an unchanged copy of it to {out})\n") and res.stderr.count("no cut kept") == 1
+    assert "--max-drop 0.005: a cut is kept" in res.stdout and "max_drop" not in res.stdout
     info = json.loads(ok("info", out, "--json").stdout)
     assert [layer["units"] for layer in info["layers"][:-1]] == [12, 6]
     r = json.loads(ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force", "--json").stdout)
@@ -247,7 +249,7 @@ def test_search_table_output(table, tmp_path):
     (["--trials", "0"], "--trials must be an integer >= 1. Received: 0."),
     (["--max-latency-us", "0"], "--max-latency-us must be a positive number of microseconds. Received: 0.0."),
     (["--storage", "foo.txt"], "storage must be a journal file"),
-    (["--max-params", "10"], "no hidden-layer spec of the space fits max_params=10"),
+    (["--max-params", "10"], "no hidden-layer spec of the space fits --max-params 10:"),
 ])
 def test_search_option_errors(args, message, tmp_path):
     # iris has a duplicate row: the data check's summary would come first, were the options not checked before the data
@@ -591,7 +593,7 @@ def test_search_a_budget_the_datas_columns_cannot_fit_is_refused_before_anything
     data, folder = _numbers_as_text(tmp_path), tmp_path / "found"
     res = run("search", data, "-t", "label", "--trials", "1", "--epochs", "2", "--layers", "1", "--widths", "8",
               "--max-params", "30", "--out-dir", folder)
-    assert_user_error(res, "no hidden-layer spec of the space fits max_params=30")
+    assert_user_error(res, "no hidden-layer spec of the space fits --max-params 30:")
     assert res.stdout == "" and not folder.exists()
     ok("search", data, "-t", "label", "--trials", "1", "--epochs", "2", "--layers", "1", "--widths", "8",
        "--max-params", "1000", "--out-dir", folder, "--json")  # a budget the data fits: the search runs
@@ -875,3 +877,23 @@ def test_an_output_in_a_read_only_folder_is_refused_before_the_work(model, mixed
     assert_user_error(result, f"{option} '{read_only / name}' cannot be written (folder '{read_only}': Read-only file system): "
                               "choose a folder you can write to.")
     assert not (tmp_path / "models").exists() and not list(read_only.iterdir())
+
+
+def test_search_under_a_latency_limit_no_network_meets_stops_after_the_first_trials(tmp_path):
+    result = run("search", "iris", "--max-latency-us", "0.001", "--trials", "8", "--epochs", "2", "--widths", "4,8", "--layers", "1",
+                 "--out-dir", tmp_path / "found", "--no-check")
+    # before: all 8 trials ran, then "no feasible trial finished: all 8 complete trials of 8 are over the latency limit ..."
+    assert_user_error(result, "no feasible trial finished: stopped early: all 3 complete trials are over the latency limit of 0.001 µs, "
+                              "and so is the smallest network the space allows (hidden layers 4: ")
+
+
+def test_prune_and_cost_messages_name_the_options_not_python_parameters():
+    from hiddenlayers.cli._rightsize import _cost_words, _prune_words
+
+    # prune()'s words for a model whose layers cannot lose a unit: max_ratio has no option, so it is said as what it does
+    said = ("no unit can be removed: every hidden layer keeps at least 1 unit, and max_ratio=0.95 of layers of 1 unit(s) removes none; "
+            "fine_tune_epochs must be an integer >= 0. Received: fine_tune_epochs=-1; random_state=3")
+    assert _prune_words(said) == ("no unit can be removed: every hidden layer keeps at least 1 unit, and cutting at most 0.95 of the units of "
+                                  "layers of 1 unit(s) removes none; --epochs must be an integer >= 0. Received: --epochs -1; --seed 3")
+    assert _cost_words("n_calls must be >= 10. Received: n_calls=5; batch_size=0") == "--calls must be >= 10. Received: --calls 5; --batch 0"
+    assert _prune_words("my_max_drop and max_drops stay") == "my_max_drop and max_drops stay"

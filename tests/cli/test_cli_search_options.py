@@ -32,7 +32,7 @@ def iris_files(tmp_path_factory):
     (("--patience", "0"), "--patience must be an integer >= 1. Received: 0."),
     (("--max-saved", "0"), "--max-saved must be an integer >= 1. Received: 0."),
     (("--max-flops", "0"), "--max-flops must be a positive integer (FLOPs of one prediction). Received: 0."),
-    (("--max-flops", "5"), "no hidden-layer spec of the space fits max_params=None / max_flops=5"),
+    (("--max-flops", "5"), "no hidden-layer spec of the space fits --max-flops 5:"),
     (("--validation-fraction", "1.5"), "--validation-fraction: validation_fraction must be a share of rows in (0, 1)"),
     (("--validation", "VAL", "--cv", "3"), "--validation VAL: its rows score every trial, with no folds of DATA, so --cv would be ignored: drop --cv."),
     (("--validation", "VAL", "--validation-fraction", "0.3"), "--validation VAL: its rows replace the --validation-fraction share of DATA"),

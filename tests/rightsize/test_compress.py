@@ -214,6 +214,8 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     assert not r.cut and all(math.isnan(v) for v in (r.drop, r.drop_low, r.drop_high, r.score_after, r.score_before))
     assert r.no_cut_reason == "150 rows cannot confirm a drop within max_drop=0.005 (the smallest they can is 0.0177): pass more rows or a larger max_drop"
     assert r.to_dict()["cut"] is False and r.to_dict()["no_cut_reason"] == r.no_cut_reason
+    caption = str(r.table().caption)  # before: "latency: median of 0 batch-1 calls per model", of calls never made
+    assert caption.endswith("; latency: not measured (latency_calls=0)") and "median of" not in caption
     np.testing.assert_array_equal(small.predict(X), clf.predict(X))
     # a looser max_drop these rows could confirm: the folds are refitted and cuts tried; this half-trained model
     # (~0.7 accuracy) changes many rows when cut, so a cut whose estimate is within max_drop is still not confirmed

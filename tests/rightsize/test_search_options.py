@@ -22,8 +22,8 @@ def test_its_arguments_and_defaults_are_searchs():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"storage": "search.txt"}, "storage must be a journal file (*.log, *.journal or journal:PATH)"),
-    ({"max_params": 10}, "no hidden-layer spec of the space fits max_params=10 / max_flops=None"),
-    ({"max_flops": 3, "space": SearchSpace(widths=(4,), layers=(1, 1))}, "no hidden-layer spec of the space fits max_params=None / max_flops=3"),
+    ({"max_params": 10}, "no hidden-layer spec of the space fits max_params=10:"),
+    ({"max_flops": 3, "space": SearchSpace(widths=(4,), layers=(1, 1))}, "no hidden-layer spec of the space fits max_flops=3:"),
     ({"workers": 2, "storage": object()}, "workers > 1 needs storage as a URL or file path"),
     ({"objectives": ("latency",)}, "objectives must start with 'score'"),
     ({"space": SearchSpace(layers=(0, 2))}, "layers must be (min, max)"),
@@ -159,7 +159,7 @@ def test_a_budget_no_spec_meets_names_what_the_smallest_spec_costs(iris) -> None
     X, y = iris  # 4 columns, 3 classes: the smallest spec, one layer of 4, has 4*4+4 + 4*3+3 = 35 parameters
     space = SearchSpace(layers=(1, 2), widths=(4, 8))
     with pytest.raises(ValueError, match="^" + re.escape(
-            "no hidden-layer spec of the space fits max_params=34 / max_flops=None: the smallest, hidden layers 4 on 4 input column(s) "
+            "no hidden-layer spec of the space fits max_params=34: the smallest, hidden layers 4 on 4 input column(s) "
             "and 3 output(s), has 35 parameters and 56 FLOPs per prediction: raise the budget or allow smaller widths.") + "$"):
         search(X, y, space=space, max_params=34, trials=1, max_epochs=1, cv=1)
     with pytest.raises(ValueError, match=re.escape("max_flops=5: the smallest, hidden layers 4 on 1 input column(s) and 1 output(s), "

@@ -320,6 +320,15 @@ def test_a_name_not_ending_in_onnx_is_refused_before_any_work(tmp_path: Path, na
     assert export_onnx(clf, tmp_path / "upper.ONNX").max_abs_diff < 1e-4  # the suffix in any case, as the CLI takes it
 
 
+@pytest.mark.parametrize("given", ["", "./", "results/"])
+def test_a_path_without_a_file_name_is_shown_as_given(given: str) -> None:
+    """export_onnx(path="") said "Received: path='.'": a path the user never gave; it shows what was given now."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match=re.escape(f"Received: path={given!r}.") + "$"):
+        export_onnx(clf, given)
+
+
 def test_the_default_parity_tolerance_is_the_graphs_float_types_and_a_given_one_is_kept() -> None:
     # one rule for the table, application and Pipeline exports: 1e-4 for a float32 graph, 1e-8 for a float64 one
     assert parity_tolerance(None, False) == 1e-4 and parity_tolerance(None, True) == 1e-8

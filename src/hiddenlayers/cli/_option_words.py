@@ -52,6 +52,21 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
     return message
 
 
+def named_options(message: str, by_param: dict[str, str]) -> str:
+    """``message`` with each parameter of ``by_param`` named as its option: ``"fits max_params=10"`` -> ``"fits --max-params 10"``,
+    ``"or a larger max_drop"`` -> ``"or a larger --max-drop"``.
+
+    Why: a command's user typed ``--max-params 10``; a library message that says ``max_params=10`` names a Python parameter
+    they never saw. ``by_param``: parameter name -> the option that sets it; only identifiers with an underscore or no
+    English meaning belong in it (a name is replaced wherever it stands as a word).
+    """
+    for name, option in by_param.items():
+        typed = option.replace("\\", "\\\\")  # the option as typed: a backslash is no group reference
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}=", typed + " ", message)  # max_drop=0.5 -> --max-drop 0.5
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?!\w)", typed, message)  # a larger max_drop -> a larger --max-drop
+    return message
+
+
 @contextlib.contextmanager
 def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
     """Inside, each warning shown (``cli/_app.py`` shows it as a ``note:`` line) names its remedies by option (:func:`option_words`);
@@ -71,4 +86,4 @@ def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
         warnings.showwarning = shown
 
 
-__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "REMEDY_PHRASES", "notes_in_option_words", "option_words"]
+__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "REMEDY_PHRASES", "named_options", "notes_in_option_words", "option_words"]

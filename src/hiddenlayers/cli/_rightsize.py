@@ -188,13 +188,17 @@ def _load_exportable(path: str, data: str | None) -> Any:
     return model
 
 
-def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None, words: Any = None) -> None:
+    """Print ``report``'s table (or its JSON with ``extra``); ``words``: what puts its caption in the command's words (None: as it is)."""
     if as_json:
         print_json(clean({**report.to_dict(), **(extra or {})}))
         return
     from ._common import print_table
 
-    print_table(_console(), report.table())  # prune's caption (what its figures mean) is wider than its four columns
+    table = report.table()
+    if words is not None and table.caption:
+        table.caption = words(str(table.caption))
+    print_table(_console(), table)  # prune's caption (what its figures mean) is wider than its four columns
 
 
 def _console() -> Any:
@@ -239,7 +243,7 @@ def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) ->
     try:  # a Pipeline (of scikit-learn steps, or a TableEncoder's) as hl.cost(pipe) measures it: its MLP's, the steps named, not counted
         report = cost(model if encoded is None else encoded, batch_size=batch, n_calls=calls, watts=watts)
     except ValueError as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_cost_words(one_line(exc))) from None
     report.notes = [_cost_words(n) for n in report.notes]
     return report
 
@@ -247,9 +251,26 @@ def _measure(model_path: str, *, batch: int, calls: int, watts: float | None) ->
 def _cost_words(message: str) -> str:
     """A note of ``hl.cost(pipe)`` in ``cost``'s words: the command times random rows (it takes no data, so no ``X=`` to pass),
     and its ``predict()`` figure is the MLP's on them, not ``pipe[-1].predict`` (a Python name the user never typed)."""
+    from ._option_words import named_options
+
     for said, words in ((" (pass X= for real ones)", ""), ("predict() is pipe[-1].predict", "predict() is the MLP's own, on those rows")):
         message = message.replace(said, words)
-    return message
+    return named_options(message, _COST_OPTIONS)
+
+
+#: cost()'s parameters that ``cost`` sets, and its option for each
+_COST_OPTIONS = {"batch_size": "--batch", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
+#: prune()'s parameters that ``prune`` sets, and its option for each
+_PRUNE_OPTIONS = {"max_drop": "--max-drop", "fine_tune_epochs": "--epochs", "random_state": "--seed"}
+
+
+def _prune_words(message: str) -> str:
+    """prune()'s message in ``prune``'s words: its parameters as the options that set them (``a larger max_drop`` -> ``a larger
+    --max-drop``), and ``max_ratio`` (no option: the command cuts at most prune()'s default share) said as what it is."""
+    from ._option_words import named_options
+
+    message = re.sub(r"(?<![\w-])max_ratio=(\S+) of layers of", r"cutting at most \1 of the units of layers of", message)
+    return named_options(message, _PRUNE_OPTIONS)
 
 
 # ------------------------------------------------------------------ prune
@@ -292,13 +313,15 @@ def run_prune(model_path: str, data: str, *, target: str | None, max_drop: float
             warnings.simplefilter("always", UserWarning)
             small = prune(model, A, y, max_drop=max_drop, fine_tune_epochs=epochs, random_state=seed)
     except ValueError as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_prune_words(one_line(exc))) from None
     report = small.prune_report_
     for w in caught:  # one line each, not Python's warning format; a no-cut warning is the no-cut note below
         if str(w.message).startswith("prune()") and "nothing was cut" not in str(w.message):
-            note(one_line(w.message) if isinstance(w.message, Warning) else str(w.message))
+            note(_prune_words(one_line(w.message) if isinstance(w.message, Warning) else str(w.message)))
     _save_pruned(small, model, encoded, out_path)  # unchanged when no cut is kept: the user asked for a file at --out, and gets the model as it is
-    _show(report, as_json, {"model": str(out_path)})
+    if report.no_cut_reason:
+        report.no_cut_reason = _prune_words(report.no_cut_reason)
+    _show(report, as_json, {"model": str(out_path)}, words=_prune_words)
     if not report.cut:
         note(f"no cut kept: {report.no_cut_reason}; the model is unchanged (wrote an unchanged copy of it to {out_path})")
     elif not as_json:
@@ -543,12 +566,18 @@ _BUDGET_OPTIONS = {"max_epochs": "--epochs", "cv": "--cv", "validation_fraction"
 _SEARCH_OPTIONS = {**_BUDGET_OPTIONS, "max_flops": "--max-flops", "max_saved": "--max-saved"}
 
 
+#: search()'s budgets that its messages name inside a sentence (``fits max_params=10``), and the command's option for each
+_SEARCH_BUDGETS = {"max_params": "--max-params", "max_flops": "--max-flops", "max_latency_us": "--max-latency-us"}
+
+
 def _search_option(message: str) -> str:
-    """search()'s error about one of its settings, led by the command's option (``--cv: cv must be 'auto' or ...``); else train's rule."""
+    """search()'s error about one of its settings, led by the command's option (``--cv: cv must be 'auto' or ...``); else train's
+    rule, its budgets named as options (``fits max_params=10`` -> ``fits --max-params 10``: :func:`~._option_words.named_options`)."""
+    from ._option_words import named_options
     from ._train import _with_option
 
     name = message.split(" ", 1)[0]
-    return f"{_SEARCH_OPTIONS[name]}: {message}" if name in _SEARCH_OPTIONS else _with_option(message)
+    return f"{_SEARCH_OPTIONS[name]}: {message}" if name in _SEARCH_OPTIONS else named_options(_with_option(message), _SEARCH_BUDGETS)
 
 
 def parse_cv(text: str) -> int | str:
@@ -703,7 +732,7 @@ def _search_table(data: str, target: str | None, features: str | None, max_categ
         check_search_data(t.matrix, prep["y"], task=prep["task"], space=settings["space"], max_params=settings["max_params"],
                           max_flops=settings.get("max_flops"))
     except ValueError as exc:
-        raise UserError(one_line(exc)) from None
+        raise UserError(_search_option(one_line(exc))) from None
     for msg in [prep["dropped"], *t.notes] if prep["dropped"] else t.notes:
         note(msg)
     if checked is not None:

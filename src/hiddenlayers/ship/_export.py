@@ -239,7 +239,8 @@ def _check_onnx_suffix(path: str | os.PathLike[str], name: str) -> None:
     p = Path(path)
     if p.suffix.lower() != ".onnx":
         example = p / "model.onnx" if not p.name or p.is_dir() else p.with_name(p.stem + ".onnx")
-        raise ValueError(f"{name} must end in .onnx (the file is an ONNX model), e.g. {str(example)!r}. Received: {name}={str(p)!r}.")
+        given = os.fspath(path)  # as the user gave it: Path("") would show '.'
+        raise ValueError(f"{name} must end in .onnx (the file is an ONNX model), e.g. {str(example)!r}. Received: {name}={given!r}.")
 
 
 def _torch_proto(module: Any, sample: Any, *, input_names: list[str], out_name: str | list[str], opset: int, dynamic_shapes: Any) -> Any:

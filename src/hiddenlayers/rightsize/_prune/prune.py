@@ -165,13 +165,15 @@ class PruneReport:
             row("whole Pipeline: predict batch 1 (p50 µs)", self.pipeline_b1_before_us or nan, self.pipeline_b1_after_us or nan, ".1f")
             row(f"whole Pipeline: predict batch {self.big_batch} (p50 ms)", self.pipeline_big_before_ms or nan, self.pipeline_big_after_ms or nan, ".2f")
         threads = f"{self.latency_threads} BLAS thread(s)" if self.latency_threads else "default BLAS threads"
+        timed = (f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}" if self.latency_calls
+                 else "latency: not measured (latency_calls=0)")
         unresolved = f"; no cut kept: {self.no_cut_reason} (— : not measured)" if not self.cut else ""
         of = "" if self.pipeline is None else (f"; Pipeline({', '.join(self.pipeline)}): 'network alone' is the MLP's predict on rows "
                                                "its steps transformed (the steps not timed), 'whole Pipeline' its predict on the rows as given")
         t.caption = (f"max_drop={self.max_drop}: a cut is kept when its interval's upper end is within it; "
                      f"{self.validation_rows} rows, each left out of one of {self.cv} refits{unresolved}; "
                      f"{len(self.tried)} ratio(s) tried, {self.fine_tune_epochs} fine-tune epoch(s) each; "
-                     f"latency: median of {self.latency_calls:,} batch-1 calls per model, interleaved, {threads}{of}")
+                     f"{timed}{of}")
         return t
 
     def __rich__(self) -> Any:

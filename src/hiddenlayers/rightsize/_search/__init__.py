@@ -8,7 +8,8 @@ parameter / FLOP counts; ``run``: the trial objective and the worker loop
 storages, studies and dead-worker recovery; ``scoring`` and ``resumed``: what a
 resumed study's trials were scored with, chose among and trained with, held
 against this search's; ``budget``: the epochs, folds and patience a trial's score was
-earned under, recorded per trial and held against a resumed search's; ``limit``: the latency limit a resumed study is judged by; ``result``:
+earned under, recorded per trial and held against a resumed search's; ``limit``: the latency limit a resumed study is judged by;
+``reach``: the early stop under a latency limit no spec of the space meets; ``result``:
 :class:`~hiddenlayers.rightsize.SearchResult`. The public names are re-exported
 by :mod:`hiddenlayers.rightsize`; this package exports nothing itself.
 """

@@ -361,8 +361,14 @@ def _feasible(t: Any, max_latency_us: float | None) -> bool:
     return latency is not None and latency <= max_latency_us
 
 
-def _nothing_found(trials: list[Any], complete: list[Any], max_latency_us: float | None) -> str:
-    """Why no trial can be chosen, and the fix: every trial failed (the first's reason), or none complete met the limit."""
+def _nothing_found(trials: list[Any], complete: list[Any], max_latency_us: float | None, study: Any = None) -> str:
+    """Why no trial can be chosen, and the fix: every trial failed (the first's reason), or none complete met the limit
+    (``study`` given: said as the early stop of :mod:`~hiddenlayers.rightsize._search.reach` when the search stopped so)."""
+    from .reach import out_of_reach_text
+
+    early = out_of_reach_text(study, max_latency_us) if study is not None and complete else None
+    if early is not None:
+        return f"no feasible trial finished: {early}"
     failed = [t for t in trials if t.state.name == "FAIL"]
     if not complete and failed:
         reason = failed[0].user_attrs.get(FAILED_ATTR) or "reason not recorded"
@@ -383,7 +389,7 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
     complete = [t for t in trials if t.state == S.COMPLETE]
     feasible = [t for t in complete if _feasible(t, setup.max_latency_us)]
     if not feasible:
-        raise RuntimeError(_nothing_found(trials, complete, setup.max_latency_us))
+        raise RuntimeError(_nothing_found(trials, complete, setup.max_latency_us, study))
     if len(objectives) == 1:
         best = [max(feasible, key=lambda t: (t.values[0], -t.user_attrs.get("params", 0)))]  # ties: the smaller network
     else:

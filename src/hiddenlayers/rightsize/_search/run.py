@@ -25,6 +25,7 @@ import numpy as np
 
 from ...training import Callback, reraise_interrupt
 from .heldout import rows_digest
+from .reach import OutOfReach, probe_latency
 from .space import RATE, flops_of, outputs_of, params_of
 from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
 
@@ -325,6 +326,11 @@ def measure_latency(model: Any, X: Any, calls: int) -> tuple[float, float]:
     return float(median), float(q3 - q1) / 2.0
 
 
+def probe_cheapest(setup: TrialSetup) -> tuple[str, float, float]:
+    """``(spec, median, spread)``: the space's cheapest spec timed as a trial is (:func:`~.reach.probe_latency` with this module's builders)."""
+    return probe_latency(setup, build_estimator, fit_or_interrupt, measure_latency)
+
+
 def latency_conditions() -> dict[str, int | None]:
     """The threads a latency is measured under: ``torch_threads`` and ``blas_threads`` (NumPy's BLAS; None when none is loaded).
 
@@ -555,7 +561,8 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
 
     A resumed study counts its earlier trials: one that already holds
     ``trials`` runs none (Optuna's ``MaxTrialsCallback`` alone stops only after
-    a trial, so every resume would add one).
+    a trial, so every resume would add one). Under ``max_latency_us`` the worker stops early when no spec of the
+    space can meet it (:class:`~hiddenlayers.rightsize._search.reach.OutOfReach`).
     """
     import optuna
     import torch
@@ -574,8 +581,9 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if before:  # a resumed study: a sampler seeded as before would draw the earlier trials' configurations again
         study.sampler = make_sampler(len(directions), resumed_seed(seed, before), setup.max_latency_us, latency_index(setup.objectives))
     stop = optuna.study.MaxTrialsCallback(trials, states=None)  # other workers' trials count too
+    reach = [OutOfReach(setup, probe_cheapest)] if setup.max_latency_us is not None else []  # a limit no spec meets stops it early
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
-        study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *(callbacks or [])],
+        study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *reach, *(callbacks or [])],
                        catch=TRIAL_ERRORS, gc_after_trial=False)
 
 

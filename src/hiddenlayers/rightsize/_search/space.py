@@ -48,10 +48,11 @@ def within_budget(n_in: int, widths: list[int], n_out: int, max_params: int | No
 
 
 def budget_error(max_params: int | None, max_flops: int | None, smallest: str | None = None) -> str:
-    """The one-line error for budgets that no spec of the space fits; ``smallest``: what the cheapest spec costs on the
-    data (:func:`smallest_spec`), so the budget to raise to is in the message, not found by trial and error."""
+    """The one-line error for budgets that no spec of the space fits (the budgets given named, a None one left out); ``smallest``:
+    what the cheapest spec costs on the data (:func:`smallest_spec`), so the budget to raise to is in the message, not found by trial and error."""
     cheapest = f": {smallest}" if smallest else ""
-    return (f"no hidden-layer spec of the space fits max_params={max_params} / max_flops={max_flops}{cheapest}: "
+    given = " / ".join(f"{name}={v}" for name, v in (("max_params", max_params), ("max_flops", max_flops)) if v is not None)
+    return (f"no hidden-layer spec of the space fits {given}{cheapest}: "
             "raise the budget or allow smaller widths.")
 
 
