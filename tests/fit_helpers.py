@@ -62,7 +62,7 @@ def labelled_classifier(kind: str) -> tuple[Any, np.ndarray]:
 
 def model_state(model: Any) -> dict[str, Any]:
     """Every attribute of ``model`` (its ``__dict__``), deep-copied for :func:`assert_same_state`; a network by its
-    ``state_dict`` and train mode, a History by ``to_dict``, a RandomState by its state, the ``callbacks`` by identity."""
+    ``state_dict`` and train mode (in a list or tuple too), a History by ``to_dict``, a RandomState by its state, the ``callbacks`` by identity."""
     import copy
 
     import torch
@@ -76,6 +76,8 @@ def model_state(model: Any) -> dict[str, Any]:
             return ("history", copy.deepcopy(v.to_dict()))
         if isinstance(v, np.random.RandomState):
             return ("random_state", v.get_state())
+        if isinstance(v, (list, tuple)) and any(isinstance(x, torch.nn.Module) for x in v):  # predict's cached submodules
+            return type(v)(snap(x) for x in v)
         return copy.deepcopy(v)
 
     return {k: (v if k == "callbacks" else snap(v)) for k, v in vars(model).items()}
