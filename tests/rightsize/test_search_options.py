@@ -162,6 +162,7 @@ def test_a_budget_no_spec_meets_names_what_the_smallest_spec_costs(iris) -> None
             "no hidden-layer spec of the space fits max_params=34: the smallest, hidden layers 4 on 4 input column(s) "
             "and 3 output(s), has 35 parameters and 56 FLOPs per prediction: raise the budget or allow smaller widths.") + "$"):
         search(X, y, space=space, max_params=34, trials=1, max_epochs=1, cv=1)
-    with pytest.raises(ValueError, match=re.escape("max_flops=5: the smallest, hidden layers 4 on 1 input column(s) and 1 output(s), "
-                                                   "has 13 parameters and 16 FLOPs per prediction")):
+    with pytest.raises(ValueError, match=re.escape("max_flops=5: the smallest, hidden layers 4, has at least 13 parameters and 16 FLOPs "
+                                                   "per prediction (on one input column and one output: more on the data): raise")):
         check_search_options(space=space, max_flops=5)  # no data: no data set has fewer than one column and one output
+        # (it said "on 1 input column(s) and 1 output(s)" as if those were the user's data: `search --max-params 5` on iris)

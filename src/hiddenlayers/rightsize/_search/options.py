@@ -81,7 +81,7 @@ def check_search_options(
     elif workers > 1 and storage is not None:
         raise ValueError("workers > 1 needs storage as a URL or file path (processes open it themselves).")
     if not space.fits_budget(max_params, max_flops):  # on the smallest data, one column and one output
-        raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, 1, 1)))
+        raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, None, None)))
     _check_classifier_options(class_weight, label_smoothing)
     return objectives
 

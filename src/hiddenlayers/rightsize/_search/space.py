@@ -56,11 +56,16 @@ def budget_error(max_params: int | None, max_flops: int | None, smallest: str | 
             "raise the budget or allow smaller widths.")
 
 
-def smallest_spec(layers: tuple[int, int], widths: Any, n_in: int, n_out: int) -> str:
+def smallest_spec(layers: tuple[int, int], widths: Any, n_in: int | None, n_out: int | None) -> str:
     """The cheapest spec of a space of ``layers`` (min, max) and ``widths`` for ``n_in`` columns and ``n_out`` outputs, and its
-    cost, in words: the fewest layers of the smallest width (parameters and FLOPs grow with every width and every layer)."""
+    cost, in words: the fewest layers of the smallest width (parameters and FLOPs grow with every width and every layer).
+    ``n_in``/``n_out`` None: before the data is read, costed on one column and one output, the least any data gives, and said so."""
     spec = [int(min(widths))] * int(layers[0])
-    return (f"the smallest, hidden layers {','.join(map(str, spec))} on {n_in} input column(s) and {n_out} output(s), has "
+    hidden = ",".join(map(str, spec))
+    if n_in is None or n_out is None:
+        return (f"the smallest, hidden layers {hidden}, has at least {params_of(1, spec, 1):,} parameters and {flops_of(1, spec, 1):,} "
+                "FLOPs per prediction (on one input column and one output: more on the data)")
+    return (f"the smallest, hidden layers {hidden} on {n_in} input column(s) and {n_out} output(s), has "
             f"{params_of(n_in, spec, n_out):,} parameters and {flops_of(n_in, spec, n_out):,} FLOPs per prediction")
 
 
