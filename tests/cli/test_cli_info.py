@@ -58,3 +58,16 @@ def test_info_prints_labels_columns_and_categories_in_brackets_as_they_are(tmp_p
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "classes │ [ok], bad" in text and "length [cm]" in text and "[/blue], [red]" in text
+
+
+def test_info_spec_keeps_each_layers_norm_and_dropout(tmp_path):
+    """info's spec listed widths and activations only ("16:relu,8:tanh" for a file of batch and layer norms and dropout): given
+    back to `train --hidden` or hidden_layer_sizes, it built another network. It is now the spec text the file's network has."""
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = hl.MLPClassifier("16:relu:norm=batch:dropout=0.2,8:tanh:norm=layer", max_iter=2, random_state=0).fit(X / 16, y)
+    clf.save(tmp_path / "n.safetensors")
+    spec = json.loads(run("info", tmp_path / "n.safetensors", "--json").stdout)["spec"]
+    assert spec == "16:relu:norm=batch:dropout=0.2,8:tanh:norm=layer"
+    assert hl.Spec.parse(spec) == clf.network_.spec

@@ -163,6 +163,19 @@ def layer_table(network: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def spec_text(network: dict[str, Any]) -> str:
+    """The hidden layers as ``train --hidden`` and ``hidden_layer_sizes`` read them (``"16:relu:norm=batch:dropout=0.2,8:tanh"``):
+    each layer's width, activation (the network's default where the layer names none), norm and dropout, so the text
+    rebuilds the same network (widths and activations alone described another one for a file with norms or dropout)."""
+    from dataclasses import replace
+
+    from ..network import Dense, Spec
+
+    default = network.get("activation", "relu")
+    layers = Spec.parse(network.get("spec", [])).layers
+    return Spec(tuple(replace(x, activation=default) if isinstance(x, Dense) and x.activation is None else x for x in layers)).to_text()
+
+
 def describe_preprocessing(state: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One row per input column of the stored preprocessing: name, kind, detail."""
     rows = []
@@ -193,7 +206,7 @@ def model_info(path: str) -> dict[str, Any]:
         _check_widths(path, meta["network"], pre)
         return clean({
             "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
-            "spec": ",".join(f"{r['units']}:{r['activation']}" for r in layers[:-1]),
+            "spec": spec_text(meta["network"]),
             # a Pipeline of scikit-learn steps takes the raw columns (as its ONNX export's info says), its MLP the steps' output
             "inputs": pipeline_inputs(meta) or meta["network"]["in_features"], "outputs": meta["network"]["out_features"],
             "layers": layers, "parameters": sum(r["parameters"] for r in layers),
