@@ -90,3 +90,21 @@ def test_a_float64_table_model_reads_values_beyond_float32_as_its_onnx_export_do
     assert len(a) == 10 and a["predicted_label"].tolist() == b["predicted_label"].tolist()
     np.testing.assert_allclose(a.iloc[:, 1:].to_numpy(), b.iloc[:, 1:].to_numpy(), atol=1e-8)  # the export's float64 parity
     np.testing.assert_allclose(hl.load(model).predict_proba(new), hl.ship.OnnxModel(onnx_file).predict_proba(pd.read_csv(tmp_path / "new.csv")), atol=1e-8)
+
+
+def test_export_of_a_table_model_refuses_dtype_options_in_their_own_words(tmp_path: Path) -> None:
+    """`export --dtype float32` or `--input-dtype uint8` of a table model was refused in Python's words ("leave dtype=None",
+    "leave input_dtype='float32'"), names a command's user never typed: the refusal now names the options."""
+    from sklearn.datasets import load_iris
+
+    import hiddenlayers as hl
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y).save(tmp_path / "m.safetensors")
+    runner = CliRunner()
+    for option, value, fix in (("--dtype", "float32", "leave --dtype out"), ("--input-dtype", "uint8", "leave --input-dtype float32")):
+        r = runner.invoke(app, ["export", str(tmp_path / "m.safetensors"), "--out", str(tmp_path / "m.onnx"), option, value])
+        assert r.exit_code == 2 and f"{option} {value} is for" in r.output and fix in r.output, r.output
+        assert "dtype=" not in r.output and "an MLPClassifier" in r.output and not (tmp_path / "m.onnx").exists()

@@ -141,7 +141,7 @@ def test_dtype_and_quantize_refusals(apps: dict, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = hl.MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match=r"dtype='float32' is for the applications' graphs; a MLPClassifier's graph computes in the dtype it was fitted"):
+    with pytest.raises(ValueError, match=r"dtype='float32' is for the applications' graphs; an MLPClassifier's graph computes in the dtype it was fitted"):
         hl.export_onnx(clf, tmp_path / "t.onnx", dtype="float32")
     from hiddenlayers.apps import SequenceClassifier
 

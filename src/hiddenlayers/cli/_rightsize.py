@@ -433,12 +433,17 @@ def run_export(model_path: str, data: str | None, *, target: str | None, out: st
 
 def _export_words(message: str) -> str:
     """``export_onnx``'s remedies in ``export``'s options: ``quantize=True`` is ``--int8``, ``dtype='float32'`` is ``--dtype float32``
-    (an app's graph type) or ``train --dtype float32`` (a table model's). Only these phrases, each in one message's words."""
+    (an app's graph type) or ``train --dtype float32`` (a table model's), ``input_dtype='uint8'`` is ``--input-dtype uint8``, and
+    ``leave dtype=None`` is ``leave --dtype out``. Only these phrases, each in one message's words: a user of ``export`` typed
+    ``--dtype``, and ``dtype=None`` names nothing they can type."""
     for said, option in (("quantize=True", "--int8"), ("without quantize", "without --int8"),
                          ("fit with dtype='float32'", "train it with --dtype float32"), ("or with dtype='float32'", "or with --dtype float32"),
+                         ("fit it with dtype=", "train it with dtype="), ("refit with that dtype", "train it again with that --dtype"),
+                         ("leave dtype=None, or 'float32'", "leave --dtype out, or give float32"), ("leave dtype=None", "leave --dtype out"),
                          ("quantized_tolerance=", "--int8-tolerance "), ("raise quantized_tolerance", "raise --int8-tolerance")):
         message = message.replace(said, option)
-    return message
+    message = re.sub(r"(?<![\w-])input_dtype='(\w+)'", r"--input-dtype \1", message)
+    return re.sub(r"(?<![\w-])dtype='(\w+)'", r"--dtype \1", message)
 
 
 # ------------------------------------------------------------------ predict (.onnx)

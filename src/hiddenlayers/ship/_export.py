@@ -230,7 +230,7 @@ def _check_dtype(model: Any, dtype: Any) -> None:
         raise ValueError(f"dtype must be None (the model's own float type) or one of {', '.join(map(repr, GRAPH_DTYPES))} (the float type "
                          f"the application's graph computes in). Received: dtype={dtype!r}.")
     if app_kind(model) is None:
-        raise ValueError(f"dtype={dtype!r} is for the applications' graphs; a {type(model).__name__}'s graph computes in the dtype it was fitted "
+        raise ValueError(f"dtype={dtype!r} is for the applications' graphs; {article(type(model).__name__)}'s graph computes in the dtype it was fitted "
                          "with: leave dtype=None (refit with that dtype for another).")
 
 
