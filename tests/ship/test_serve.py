@@ -287,7 +287,8 @@ BAD = [
     (b'{"rows": [[NaN, 1, "Lyon", 0]]}', 400, "the body holds NaN, which is not JSON: send null for a missing value, a finite number otherwise."),
     (b'{"rows": []}', 400, "the request holds no rows"),
     (b'{"rows": [[1, 2]]}', 422, "row 1 is a list of 2 values; the model reads 4"),
-    (b'{"columns": {"age": [1], "income": [1, 2], "city": ["a"], "score": [0]}}', 400, 'the lists in "columns" must all have the same length'),
+    (b'{"columns": {"age": [1], "income": [1, 2], "city": ["a"], "score": [0]}}', 400,
+     "the lists in \"columns\" must all have the same length, one value per row: 'age' has 1 value(s) and 'income' 2; send as many values in each."),
 ]
 
 

@@ -352,7 +352,9 @@ class ServedModel:
             bad = next(n for n in self.columns if not isinstance(cols[n], list))
             raise RequestError(400, f"column '{bad}' must be a list of values, one per row.")
         if len(lengths) > 1:
-            raise RequestError(400, f'the lists in "columns" must all have the same length. Received lengths {sorted(lengths)}.')
+            first, other = self.columns[0], next(n for n in self.columns if len(cols[n]) != len(cols[self.columns[0]]))
+            raise RequestError(400, f'the lists in "columns" must all have the same length, one value per row: \'{first}\' has '
+                                    f'{len(cols[first])} value(s) and \'{other}\' {len(cols[other])}; send as many values in each.')
         n = lengths.pop()
         self._check_count(n, max_rows)
         ordered = [cols[name] for name in self.columns]
