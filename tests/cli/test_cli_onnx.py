@@ -239,9 +239,11 @@ def test_bad_onnx_files(clf, data, tmp_path):
     _foreign_onnx(tmp_path / "foreign.onnx")
     _damaged_metadata(clf[1], tmp_path / "damaged.onnx")
     (tmp_path / "folder.onnx").mkdir()
+    (tmp_path / "saved.onnx").write_bytes(clf[0].read_bytes())  # clf.save("saved.onnx"): a whole model file, not a damaged one
     before = sorted(os.listdir(tmp_path))
     cases = {
         "random.onnx": "'{}' is not a readable ONNX model",
+        "saved.onnx": "it is a safetensors file (as .save(path) and `train --out` write), not an ONNX export: give it a .safetensors name",
         "empty.onnx": "'{}' is not a readable ONNX model",
         "foreign.onnx": "'{}' is an ONNX model but not one written by hiddenlayers (no 'hiddenlayers_output' metadata): export it with `hiddenlayers export`.",
         "damaged.onnx": "'{}' has damaged hiddenlayers metadata (JSONDecodeError): export the model again.",

@@ -4,7 +4,8 @@
 ``threads`` for a server); :class:`AppOnnx` is an application's export as its metadata describes it (the estimator, its
 input ``X``'s shape and element type, the app's own keys) with :meth:`AppOnnx.run`, its first output for a batch.
 The SpeechRecognizer's export, which needs padding and decoding, has its own runner (:mod:`._onnx_speech`).
-:func:`empty_refusal` is the runners' one line for an empty sequence.
+:func:`empty_refusal` is the runners' one line for an empty sequence; :func:`unreadable` their one line for a file that is no
+ONNX model, saying what it is where that shows (a safetensors model file named ``.onnx``, a pickle, a zip).
 """
 
 from __future__ import annotations
@@ -39,7 +40,27 @@ def session(path: str | Path, threads: int | None = None) -> Any:
     try:
         return ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for any bad file
-        raise ModelFileError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}): {UNREADABLE}") from None
+        raise ModelFileError(unreadable(p, f" ({type(exc).__name__})")) from None
+
+
+def unreadable(path: Path, detail: str = "") -> str:
+    """The one line for ``path``, a file onnxruntime or onnx cannot read (``detail``: the reader's error type, in brackets).
+
+    Why: a model file saved as ``model.onnx`` (``clf.save("model.onnx")``) was "truncated, corrupt or of another format", which
+    sent its user to copy a file that was whole. A safetensors file opens with its header's length (8 bytes, little-endian),
+    then the header's JSON object; other formats are named as ``hl.load`` names them (:func:`~hiddenlayers._files.foreign_format`).
+    """
+    from .._files import foreign_format
+
+    with path.open("rb") as fh:
+        head = fh.read(9)
+    if len(head) == 9 and head[8:] == b"{" and int.from_bytes(head[:8], "little") <= path.stat().st_size - 8:
+        why = ("it is a safetensors file (as .save(path) and `train --out` write), not an ONNX export: give it a .safetensors name to read it, "
+               "or write its ONNX export with `hiddenlayers export FILE --out model.onnx`.")
+    else:
+        why = foreign_format(path) or UNREADABLE
+        why = UNREADABLE if why.startswith("it looks like an ONNX file") else why
+    return f"'{path}' is not a readable ONNX model{detail}: {why}"
 
 
 def empty_refusal(where: str, unit: str, least: int) -> str:

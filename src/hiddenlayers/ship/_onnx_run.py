@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from .._meta import UNREADABLE, WEIGHT_COLUMN_KEY
+from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, ModelFileError
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
+from ._onnx_app import unreadable
 from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY
 from ._pipeline_graph import STEP_PREFIX
 
@@ -366,7 +367,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         raise ModelFileError(f"model file '{p}' does not exist: check the path, or write one with `hiddenlayers export`.")
     if p.is_dir():
         raise ModelFileError(f"'{p}' is a folder, not a model file: give the path of a .onnx file.")
-    bad = f"'{p}' is not a readable ONNX model: {UNREADABLE}"
+    bad = unreadable(p)
     try:
         proto = onnx.load(str(p), load_external_data=False)
     except (DecodeError, ValueError, OSError, RuntimeError):
