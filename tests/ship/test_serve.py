@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -522,6 +523,26 @@ def test_cli_refuses_bad_flags(tmp_path: Path) -> None:
     assert out.exit_code == 2 and out.stderr.strip() == "error: --max-batch must be >= 1. Received: 0."
     out = run("serve", "x.safetensors", "--threads", "0")
     assert out.exit_code == 2 and out.stderr.strip() == "error: --threads must be >= 1. Received: 0."
+
+
+@pytest.mark.parametrize("setting,value,message", [
+    ("max_rows", 0, "max_rows must be >= 1. Received: 0."),
+    ("max_body", 10, "max_body must be >= 1024 bytes. Received: 10."),
+    ("drain_timeout", float("inf"), "drain_timeout must be a finite number > 0 seconds. Received: inf."),
+    ("port", "8000", "port must be an integer in 0..65535. Received: '8000'."),
+    ("max_batch", True, "max_batch must be an integer >= 1. Received: True."),
+    ("log_level", "loud", "log_level must be one of critical, error, warning, info, debug. Received: 'loud'."),
+])
+def test_serve_refuses_settings_the_command_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: Any, message: str) -> None:
+    """hl.serve(path, max_rows=0) started a server that answered every request 413 (the command refused --max-rows 0), and
+    hl.serve(path, port="8000") stopped with "'<=' not supported between instances of 'int' and 'str'": each setting is now
+    refused in one line naming it, by the rule the command uses, before the file is read or a port is bound."""
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server started"))
+    with pytest.raises(ValueError) as caught:
+        hl.serve(tmp_path / "none.safetensors", **{setting: value})
+    assert str(caught.value) == message
 
 
 def test_thread_limits_apply_to_blas_torch_and_onnxruntime_and_are_undone(models: dict) -> None:

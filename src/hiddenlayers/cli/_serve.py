@@ -44,15 +44,14 @@ def serve(
 
     Example: hiddenlayers serve model.safetensors --port 8000
     """
-    checks = [(workers >= 1, f"--workers must be >= 1. Received: {workers}."), (0 <= port <= 65535, f"--port must be in 0..65535. Received: {port}."),
-              (max_batch >= 1, f"--max-batch must be >= 1. Received: {max_batch}."), (max_wait_us >= 0, f"--max-wait-us must be >= 0. Received: {max_wait_us}."),
-              (max_queue >= 1, f"--max-queue must be >= 1. Received: {max_queue}."), (max_body >= 1024, f"--max-body must be >= 1024 bytes. Received: {max_body}."),
-              (max_rows >= 1, f"--max-rows must be >= 1. Received: {max_rows}."), (read_timeout > 0, f"--read-timeout must be > 0 seconds. Received: {read_timeout}."),
-              (drain_timeout > 0, f"--drain-timeout must be > 0 seconds. Received: {drain_timeout}."), (threads >= 1, f"--threads must be >= 1. Received: {threads}."),
-              (log_level in ("critical", "error", "warning", "info", "debug"), f"--log-level must be one of critical, error, warning, info, debug. Received: {log_level!r}.")]
-    for ok, message in checks:
-        if not ok:
-            raise UserError(message)
+    from ..ship import check_serve_settings
+
+    try:  # the server's own rule, its parameter named as this command's option: "max_rows must ..." -> "--max-rows must ..."
+        check_serve_settings(workers=workers, port=port, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
+                             max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, threads=threads, log_level=log_level)
+    except ValueError as exc:
+        name, rest = str(exc).split(" ", 1)
+        raise UserError(f"--{name.replace('_', '-')} {rest}") from None
     p = Path(model)
     if p.is_dir():
         raise UserError(f"'{model}' is a folder, not a model file: give the path of a .safetensors or .onnx file.")

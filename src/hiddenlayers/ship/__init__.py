@@ -32,6 +32,7 @@ _EXPORTS = {
     "IMAGE_LAYOUTS": "._pixels",
     "serve": "._serve.serve",
     "check_listen": "._serve.serve",
+    "check_serve_settings": "._serve.settings",
     "check_servable": "._serve.app_model",
     "app_export": "._serve.app_onnx",
 }

@@ -52,6 +52,7 @@ from .app_model import AppModel, check_servable, open_served
 from .framing import REFUSED_KEY, error_body
 from .metrics import Metrics
 from .model import RequestError, ServedModel
+from .settings import check_serve_settings
 
 log = logging.getLogger("hiddenlayers.serve")
 ARROW = "application/vnd.apache.arrow.stream"
@@ -476,15 +477,11 @@ def serve(
     from .grace import PROTOCOL
     from .supervisor import run_workers
 
+    check_serve_settings(port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
+                         max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, threads=threads, log_level=log_level)
     path = str(model) if isinstance(model, (str, os.PathLike)) else ""
     cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
                       max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token, threads=threads)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1. Received: {workers}.")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1. Received: {threads}.")
-    if not (0 <= port <= 65535):
-        raise ValueError(f"port must be in 0..65535. Received: {port}.")
     if path:
         check_servable(path)  # a file the server refuses says so before the port is checked (a busy port would hide it)
     check_listen(host, port)
