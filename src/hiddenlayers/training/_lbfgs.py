@@ -135,7 +135,7 @@ def fit_lbfgs(
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
-    _record_stop(history, res, kept, stopped.get("reason"))
+    _record_stop(history, res, kept, stopped.get("reason"), max_iter)
     for cb in callbacks:
         cb.on_train_end(network=network, history=history, state=state)
     return history, res
@@ -189,12 +189,13 @@ def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, hist
     network.train()
 
 
-def _record_stop(history: History, res: OptimizeResult, kept: _Kept, stopped: str | None = None) -> None:
+def _record_stop(history: History, res: OptimizeResult, kept: _Kept, stopped: str | None, max_iter: int) -> None:
     """Record in ``history`` why SciPy stopped (warning as :func:`_stop_reason` does), the best and the held iteration.
 
-    ``stopped``: the reason ``on_iter`` stopped SciPy with (a callback's, or the stopping rule's).
+    ``stopped``: the reason ``on_iter`` stopped SciPy with (a callback's, or the stopping rule's);
+    ``max_iter``: this call's iteration limit.
     """
-    reason = _stop_reason(res, kept)
+    reason = _stop_reason(res, kept, max_iter)
     if reason == "callback" and stopped:
         reason = stopped
     history.stop_reason = reason
@@ -211,8 +212,13 @@ def _epoch_begin(callbacks: Sequence[Callback], network: torch.nn.Module, histor
         cb.on_epoch_begin(network=network, history=history, state=state, epoch=state.epoch)
 
 
-def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
-    """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn)."""
+def _stop_reason(res: OptimizeResult, kept: _Kept, max_iter: int) -> str:
+    """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn).
+
+    Unconverged, it is ``"max_epochs"`` only when the run used its ``max_iter`` iterations: SciPy stops
+    earlier when ``max_fun`` loss evaluations are spent (``"max_fun"``) or for another reason, such as a
+    failed line search (``"not_converged"``).
+    """
     if res.status == _INTERRUPTED:
         warn_interrupted(kept.where())
         return "interrupted"
@@ -231,7 +237,9 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
                 f"{kept.overflowed} of the {kept.evaluations} point(s) it evaluated; the model keeps its last finite iterate. "
                 "Scale the inputs (and a regression's targets: scale_target=True).")
     warnings.warn(text, ConvergenceWarning, stacklevel=user_stacklevel())
-    return "max_epochs"
+    if res.nit >= max_iter:
+        return "max_epochs"
+    return "max_fun" if res.status == 1 else "not_converged"
 
 
 #: ``OptimizeResult.status`` of a run stopped by Ctrl-C (SciPy's own codes are 0..3)
