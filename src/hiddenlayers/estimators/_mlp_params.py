@@ -90,7 +90,8 @@ SHARED: tuple[Param, ...] = (
           "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
           "learning_rate_init to 0 over each fit call's max_iter epochs (a warm fit starts a new cycle) and partial_fit "
           "calls walk a cycle of max_iter calls, then restart at learning_rate_init; 'plateau' divides by 10 after "
-          "n_iter_no_change // 2 epochs without improvement, counted across partial_fit calls and warm fits"),
+          "n_iter_no_change // 2 epochs without improvement by tol (as the n_iter_no_change rule counts them), counted "
+          "across partial_fit calls and warm fits"),
     Param("learning_rate_init", Interval(Real, 0, None, closed="neither"), 0.001, "Initial step size"),
     Param("power_t", Interval(Real, 0, None, closed="left"), 0.5, "Exponent of the 'invscaling' schedule"),
     Param("max_iter", Interval(Integral, 1, None, closed="left", bools=False), 200, "Most epochs (or L-BFGS iterations)"),
