@@ -309,3 +309,25 @@ def test_a_run_that_spends_max_iter_stops_at_max_epochs() -> None:
     with pytest.warns(ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
         est.fit(X, y)
     assert (est.n_iter_, est.stop_reason_) == (3, "max_epochs")
+
+
+class _CtrlCAtFirstEpochBegin(hl.Callback):
+    """Raises KeyboardInterrupt (Ctrl-C) in the first ``on_epoch_begin``, before any step or iteration."""
+
+    def on_epoch_begin(self, **kw: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_the_first_lbfgs_iteration_stops_it_as_the_stochastic_solvers_do() -> None:
+    """L-BFGS's first ``on_epoch_begin`` ran outside its Ctrl-C handling: a KeyboardInterrupt there came through fit
+    raw, where adam's fit stops with an InterruptedWarning. Now both keep the initial weights and say so."""
+    X, y = _data()
+    fits = {}
+    for solver in ("lbfgs", "adam"):
+        est = hl.MLPClassifier((8,), solver=solver, max_iter=20, random_state=0, callbacks=[_CtrlCAtFirstEpochBegin()])
+        with pytest.warns(hl.InterruptedWarning, match="restored the weights of the start of this run"):
+            est.fit(X, y)
+        assert (est.stop_reason_, est.n_iter_, est.loss_curve_) == ("interrupted", 0, [])
+        fits[solver] = est
+    for a, b in zip(fits["lbfgs"].coefs_, fits["adam"].coefs_):  # the same initial weights (same random_state)
+        np.testing.assert_array_equal(a, b)

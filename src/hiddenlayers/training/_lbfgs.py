@@ -120,11 +120,14 @@ def fit_lbfgs(
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy(), held_at_start(history) or 0)
     state = TrainState()
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)  # a resumed history's clock runs on
-    _train_begin(callbacks, network, history, state)
+    for cb in callbacks:  # outside the Ctrl-C handling, as in train()
+        cb.on_train_begin(network=network, history=history, state=state)
 
     fun, on_iter, stopped = _objective(network, flat, stepper, (xs, ys, ws), denom, alpha, kept, history, state, callbacks, stopping, t0)
 
     try:  # an overflowing evaluation is said once by _stop_reason (kept.overflowed), not by NumPy's RuntimeWarnings, as in train()
+        if callbacks:  # the first iteration's begin: Ctrl-C there stops the run as in train(), not raw
+            _epoch_begin(callbacks, network, history, state)
         with np.errstate(over="ignore", invalid="ignore"):
             res = minimize(
                 fun, kept.x.copy(), method="L-BFGS-B", jac=True, callback=on_iter,
@@ -161,14 +164,6 @@ def _append_row(history: History, epoch: int, train_loss: float, t0: float) -> N
     history.val_score.append(float("nan"))
     history.lr.append(float("nan"))
     history.time.append(time.perf_counter() - t0)
-
-
-def _train_begin(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState) -> None:
-    """Tell the callbacks that the run, and its first iteration, begin."""
-    for cb in callbacks:
-        cb.on_train_begin(network=network, history=history, state=state)
-    if callbacks:
-        _epoch_begin(callbacks, network, history, state)
 
 
 def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState, flat: FlatParams,
