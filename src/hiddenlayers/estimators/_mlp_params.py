@@ -24,6 +24,22 @@ from ._averaging import AVERAGING_PARAMS
 from ._class_weight import check_class_weight
 
 
+
+def dtype_refusal(value: Any) -> str:
+    """The error for a ``dtype`` that is not one of the two names; a NumPy or PyTorch float type (``np.float64``,
+    ``torch.float64``, as those libraries take it) is told the name to pass instead."""
+    message = f"dtype must be 'float32' or 'float64'. Received: dtype={value!r}."
+    name = str(value).removeprefix("torch.") if type(value).__module__ == "torch" else None
+    if name is None and value is not None and not isinstance(value, str):  # (np.dtype(None) is float64)
+        try:
+            name = np.dtype(value).name
+        except (TypeError, ValueError):
+            name = None
+    if name in ("float32", "float64"):
+        message += f" Pass its name: dtype={name!r}."
+    return message
+
+
 def _none_or(interval: Interval, text: str) -> AnyOf:
     return AnyOf(Options((None,)), interval, text=text, type=f"{interval.type} or None")
 
@@ -125,7 +141,8 @@ SHARED: tuple[Param, ...] = (
     Param("progress_bar", Bool(text="True or False (the Rich progress bar on stderr)"), False, "Show a Rich progress bar on stderr while fitting"),
     Param("device", Checked(resolve_device, text="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", type="str"), "auto",
           "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU"),
-    Param("dtype", StrOptions(("float32", "float64"), text="'float32' or 'float64'"), "float32", "Float type of the weights and training"),
+    Param("dtype", StrOptions(("float32", "float64"), text="'float32' or 'float64'", refusal=dtype_refusal), "float32",
+          "Float type of the weights and training"),
     Param("init", StrOptions(("sklearn", "auto"), text="'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)"), "sklearn",
           "Weight initialisation"),
     Param("engine", StrOptions(("auto", "dense", "autograd"), text="'auto', 'dense' or 'autograd'"), "auto",
