@@ -24,7 +24,6 @@ from ._averaging import AVERAGING_PARAMS
 from ._class_weight import check_class_weight
 
 
-
 def dtype_refusal(value: Any) -> str:
     """The error for a ``dtype`` that is not one of the two names; a NumPy or PyTorch float type (``np.float64``,
     ``torch.float64``, as those libraries take it) is told the name to pass instead."""
