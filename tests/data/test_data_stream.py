@@ -830,12 +830,13 @@ def test_a_resumed_streamed_fit_takes_the_rates_of_an_unbroken_one(tmp_path, mon
     np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)
 
 
-def _plateau_rates(losses: list[float], lr0: float, patience: int) -> list[float]:
-    """The rate of each epoch under 'plateau' from the epochs' losses: a tenth after ``patience`` epochs without a new best."""
+def _plateau_rates(losses: list[float], lr0: float, patience: int, tol: float = 1e-4) -> list[float]:
+    """The rate of each epoch under 'plateau' from the epochs' losses: a tenth after ``patience`` epochs without progress
+    by ``tol`` below the best (the epochs the no-improvement rule counts)."""
     rates, lr, best, stalled = [], lr0, math.inf, 0
     for loss in losses:
         rates.append(lr)
-        stalled = 0 if loss < best else stalled + 1
+        stalled = 0 if loss <= best - tol else stalled + 1
         best = min(best, loss)
         if stalled >= patience:
             lr, stalled = lr / 10, 0

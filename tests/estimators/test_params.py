@@ -269,3 +269,19 @@ def test_the_servers_parameter_names_are_the_estimators() -> None:
 
     for cls in (hl.MLPClassifier, hl.MLPRegressor):
         assert PARAM_NAMES[cls.__name__] == set(cls._get_param_names()), cls.__name__
+
+
+@pytest.mark.parametrize("typed, name", [(np.float64, "float64"), (np.dtype("float32"), "float32"), ("torch.float64", "float64")])
+def test_a_numpy_or_torch_float_type_for_dtype_is_told_the_name_to_pass(typed, name):
+    """dtype=np.float64 (or torch.float64), as NumPy and PyTorch take it, was refused with only the list of names;
+    the refusal now says which string to pass. Other values keep the plain refusal (np.dtype(None) is float64: not told)."""
+    import torch
+
+    value = getattr(torch, name) if typed == "torch.float64" else typed
+    with pytest.raises(ValueError, match=re.escape(f"Received: dtype={value!r}. Pass its name: dtype='{name}'.") + "$"):
+        hl.MLPClassifier(dtype=value).fit([[0.0], [1.0]], [0, 1])
+    with pytest.raises(ValueError, match=re.escape(f"Received: dtype={value!r}. Pass its name: dtype='{name}'.") + "$"):
+        hl.SequenceClassifier(dtype=value).fit(np.zeros((4, 3, 2)), [0, 1, 0, 1])
+    for other in (None, np.float16, "fp64"):
+        with pytest.raises(ValueError, match=re.escape(f"dtype must be 'float32' or 'float64'. Received: dtype={other!r}.") + "$"):
+            hl.MLPRegressor(dtype=other).fit([[0.0], [1.0]], [0.0, 1.0])

@@ -181,3 +181,24 @@ def test_follow_device_moves_the_network_and_the_kept_moments_to_the_resolved_de
     assert all(model._optimizer_state[k].device.type == "meta" for k in keys)
     assert model._optimizer_state["t"] > 0  # the rest of the state kept
 
+
+
+@pytest.mark.parametrize("incremental, says", [
+    (True, "y has 2 outputs but the model was fitted with 1; partial_fit continues the fitted model: pass y with 1 output(s), "
+           "or call fit() with warm_start=False to train a new model on 2."),
+    (False, "y has 2 outputs but the model was fitted with 1; pass y with 1 output(s), or set_params(warm_start=False) "
+            "to train a new model on 2."),
+])
+def test_a_continued_fit_on_y_of_other_width_names_a_fix_that_applies(incremental, says):
+    """partial_fit ignores warm_start, yet its refusal of a y with another number of outputs said
+    "refit with warm_start=False"; each path now names what changes the head, and the model is kept."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X.sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0, warm_start=not incremental)
+        reg = reg.partial_fit(X, y) if incremental else reg.fit(X, y)
+    kept = [c.copy() for c in reg.coefs_]
+    with pytest.raises(ValueError, match=f"^{re.escape(says)}$"):
+        (reg.partial_fit if incremental else reg.fit)(X, np.c_[y, -y])
+    assert reg.n_outputs_ == 1 and all(np.array_equal(a, b) for a, b in zip(reg.coefs_, kept))

@@ -284,3 +284,50 @@ def test_a_warm_lbfgs_call_cut_before_its_first_evaluation_holds_the_weights_it_
         est.fit(X, y)
     assert est.history_.epoch == [1, 2, 3] and est.history_.held_epoch == 3 and est.n_iter_ == 0
     assert all(np.array_equal(a, b) for a, b in zip(est.coefs_, kept))
+
+
+def test_a_run_that_spends_max_fun_says_so_not_max_epochs() -> None:
+    """SciPy stops at ``max_fun`` loss evaluations long before ``max_iter``: ``stop_reason_`` said ``"max_epochs"``
+    ("reached the maximum number of epochs") after 4 of 1000 iterations; it is ``"max_fun"``, with sklearn's warning."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    est = hl.MLPClassifier((8,), solver="lbfgs", max_iter=1000, max_fun=5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="EVALUATIONS EXCEEDS LIMIT"):
+        est.fit(X, y)
+    assert est.n_iter_ < 1000
+    assert est.stop_reason_ == "max_fun"
+    assert est.history_.stop_message == hl.training.STOP_REASONS["max_fun"]
+    assert "max_fun" in est.history_.stop_message
+
+
+def test_a_run_that_spends_max_iter_stops_at_max_epochs() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data()
+    est = hl.MLPClassifier((8,), solver="lbfgs", max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
+        est.fit(X, y)
+    assert (est.n_iter_, est.stop_reason_) == (3, "max_epochs")
+
+
+class _CtrlCAtFirstEpochBegin(hl.Callback):
+    """Raises KeyboardInterrupt (Ctrl-C) in the first ``on_epoch_begin``, before any step or iteration."""
+
+    def on_epoch_begin(self, **kw: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_the_first_lbfgs_iteration_stops_it_as_the_stochastic_solvers_do() -> None:
+    """L-BFGS's first ``on_epoch_begin`` ran outside its Ctrl-C handling: a KeyboardInterrupt there came through fit
+    raw, where adam's fit stops with an InterruptedWarning. Now both keep the initial weights and say so."""
+    X, y = _data()
+    fits = {}
+    for solver in ("lbfgs", "adam"):
+        est = hl.MLPClassifier((8,), solver=solver, max_iter=20, random_state=0, callbacks=[_CtrlCAtFirstEpochBegin()])
+        with pytest.warns(hl.InterruptedWarning, match="restored the weights of the start of this run"):
+            est.fit(X, y)
+        assert (est.stop_reason_, est.n_iter_, est.loss_curve_) == ("interrupted", 0, [])
+        fits[solver] = est
+    for a, b in zip(fits["lbfgs"].coefs_, fits["adam"].coefs_):  # the same initial weights (same random_state)
+        np.testing.assert_array_equal(a, b)

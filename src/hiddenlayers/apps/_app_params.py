@@ -11,7 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
-from ..estimators import AVERAGING_MEANING, AVERAGING_PARAMS, check_class_weight
+from ..estimators import AVERAGING_MEANING, AVERAGING_PARAMS, check_class_weight, dtype_refusal
 from ..network import activation_names, resolve_device
 from ..training import SCHEDULES, SOLVERS, backup_of, check_callbacks, schedule_refusal
 from ._fit import hidden_spec
@@ -61,7 +61,8 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "early_stopping": (Bool(), "Hold out validation_fraction of the rows and stop when their loss stops improving", False),
     "validation_fraction": (fraction(), "Share of the training rows held out for early stopping", True),
     "clip_grad_norm": (number(0, strict=True, none=True, text="a number > 0 or None"), "Clip the gradients' global L2 norm to this; None: no clipping", True),
-    "dtype": (StrOptions(("float32", "float64"), text="'float32' or 'float64'"), "Float type of the weights and training", True),
+    "dtype": (StrOptions(("float32", "float64"), text="'float32' or 'float64'", refusal=dtype_refusal),
+              "Float type of the weights and training", True),
     "device": (DEVICE, "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU", True),
     "random_state": (AnyOf(Options((None,)), Interval(Integral, None, None), text="None or an integer", type="int or None"),
                      "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),

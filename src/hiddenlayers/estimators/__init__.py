@@ -75,6 +75,8 @@ _EXPORTS = {
     "smooth_targets": "._class_weight",
     "class_weight_to_json": "._class_weight",
     "class_weight_from_json": "._class_weight",
+    # dtype=np.float64 / torch.float64: the refusal names the string to pass (the apps' dtype too)
+    "dtype_refusal": "._mlp_params",
     # a refusal's note for another library's MLP or a Pipeline around ours (lens, cost, prune, explain)
 }
 

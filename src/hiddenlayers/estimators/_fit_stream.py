@@ -253,7 +253,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             if s.held_out:
                 best_state = {k: v.clone() for k, v in est.network_.state_dict().items()}
                 best_opt = est._optimizer_state
-        schedule.epoch_end(epoch, int(est.t_), improved)  # the epoch's schedule step, as in memory
+        schedule.epoch_end(epoch, int(est.t_), no_imp.count == 0)  # the epoch's schedule step (progress by tol), as in memory
         logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": history.val_loss[-1], "val_score": val_score, "lr": schedule.lr}
         hooks.end_pass(est.network_, logs)  # the epoch's callbacks, then the stopping checks, as in memory
         reason = stop_reason_after(est, history, no_imp, schedule, incremental, hooks.state.stop_training, limits)

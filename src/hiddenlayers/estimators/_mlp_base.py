@@ -271,8 +271,11 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global stream before ours replaces it
                     build(self, spec, X.shape[1], n_outputs, self._random_state)
                 start_from_source(self)  # init_from: copy the source's hidden layers
-            elif n_outputs != self.n_outputs_:
-                raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; refit with warm_start=False.")
+            elif n_outputs != self.n_outputs_:  # partial_fit ignores warm_start: only a fit that starts over changes the head
+                fix = ("partial_fit continues the fitted model: pass y with {k} output(s), or call fit() with warm_start=False"
+                       if incremental else "pass y with {k} output(s), or set_params(warm_start=False)")
+                raise ValueError(f"y has {n_outputs} outputs but the model was fitted with {self.n_outputs_}; "
+                                 + fix.format(k=self.n_outputs_) + f" to train a new model on {n_outputs}.")
             bind_backup(self, X, y, sample_weight, validation)  # BackupAndRestore: a backup present must be this fit's (its split is taken back)
             self.n_layers_ = len(self.network_.hidden_names) + 2
             self.out_activation_ = self._loss().out_activation

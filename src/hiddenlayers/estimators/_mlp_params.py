@@ -24,6 +24,21 @@ from ._averaging import AVERAGING_PARAMS
 from ._class_weight import check_class_weight
 
 
+def dtype_refusal(value: Any) -> str:
+    """The error for a ``dtype`` that is not one of the two names; a NumPy or PyTorch float type (``np.float64``,
+    ``torch.float64``, as those libraries take it) is told the name to pass instead."""
+    message = f"dtype must be 'float32' or 'float64'. Received: dtype={value!r}."
+    name = str(value).removeprefix("torch.") if type(value).__module__ == "torch" else None
+    if name is None and value is not None and not isinstance(value, str):  # (np.dtype(None) is float64)
+        try:
+            name = np.dtype(value).name
+        except (TypeError, ValueError):
+            name = None
+    if name in ("float32", "float64"):
+        message += f" Pass its name: dtype={name!r}."
+    return message
+
+
 def _none_or(interval: Interval, text: str) -> AnyOf:
     return AnyOf(Options((None,)), interval, text=text, type=f"{interval.type} or None")
 
@@ -90,7 +105,8 @@ SHARED: tuple[Param, ...] = (
           "Step-size schedule of 'sgd' (and of the others for 'cosine' and 'plateau'); 'cosine' anneals from "
           "learning_rate_init to 0 over each fit call's max_iter epochs (a warm fit starts a new cycle) and partial_fit "
           "calls walk a cycle of max_iter calls, then restart at learning_rate_init; 'plateau' divides by 10 after "
-          "n_iter_no_change // 2 epochs without improvement, counted across partial_fit calls and warm fits"),
+          "n_iter_no_change // 2 epochs without improvement by tol (as the n_iter_no_change rule counts them), counted "
+          "across partial_fit calls and warm fits"),
     Param("learning_rate_init", Interval(Real, 0, None, closed="neither"), 0.001, "Initial step size"),
     Param("power_t", Interval(Real, 0, None, closed="left"), 0.5, "Exponent of the 'invscaling' schedule"),
     Param("max_iter", Interval(Integral, 1, None, closed="left", bools=False), 200, "Most epochs (or L-BFGS iterations)"),
@@ -124,7 +140,8 @@ SHARED: tuple[Param, ...] = (
     Param("progress_bar", Bool(text="True or False (the Rich progress bar on stderr)"), False, "Show a Rich progress bar on stderr while fitting"),
     Param("device", Checked(resolve_device, text="'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", type="str"), "auto",
           "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU"),
-    Param("dtype", StrOptions(("float32", "float64"), text="'float32' or 'float64'"), "float32", "Float type of the weights and training"),
+    Param("dtype", StrOptions(("float32", "float64"), text="'float32' or 'float64'", refusal=dtype_refusal), "float32",
+          "Float type of the weights and training"),
     Param("init", StrOptions(("sklearn", "auto"), text="'sklearn' (scikit-learn's uniform init) or 'auto' (He/Glorot)"), "sklearn",
           "Weight initialisation"),
     Param("engine", StrOptions(("auto", "dense", "autograd"), text="'auto', 'dense' or 'autograd'"), "auto",

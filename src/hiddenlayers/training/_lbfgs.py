@@ -120,11 +120,14 @@ def fit_lbfgs(
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy(), held_at_start(history) or 0)
     state = TrainState()
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)  # a resumed history's clock runs on
-    _train_begin(callbacks, network, history, state)
+    for cb in callbacks:  # outside the Ctrl-C handling, as in train()
+        cb.on_train_begin(network=network, history=history, state=state)
 
     fun, on_iter, stopped = _objective(network, flat, stepper, (xs, ys, ws), denom, alpha, kept, history, state, callbacks, stopping, t0)
 
     try:  # an overflowing evaluation is said once by _stop_reason (kept.overflowed), not by NumPy's RuntimeWarnings, as in train()
+        if callbacks:  # the first iteration's begin: Ctrl-C there stops the run as in train(), not raw
+            _epoch_begin(callbacks, network, history, state)
         with np.errstate(over="ignore", invalid="ignore"):
             res = minimize(
                 fun, kept.x.copy(), method="L-BFGS-B", jac=True, callback=on_iter,
@@ -135,7 +138,7 @@ def fit_lbfgs(
     flat.data.copy_(torch.from_numpy(res.x))
     flat.release()
     network.eval()
-    _record_stop(history, res, kept, stopped.get("reason"))
+    _record_stop(history, res, kept, stopped.get("reason"), max_iter)
     for cb in callbacks:
         cb.on_train_end(network=network, history=history, state=state)
     return history, res
@@ -163,14 +166,6 @@ def _append_row(history: History, epoch: int, train_loss: float, t0: float) -> N
     history.time.append(time.perf_counter() - t0)
 
 
-def _train_begin(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState) -> None:
-    """Tell the callbacks that the run, and its first iteration, begin."""
-    for cb in callbacks:
-        cb.on_train_begin(network=network, history=history, state=state)
-    if callbacks:
-        _epoch_begin(callbacks, network, history, state)
-
-
 def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, history: History, state: TrainState, flat: FlatParams,
                    last: dict[str, Any], x: np.ndarray) -> None:
     """After iteration ``x`` (recorded in ``history``): the callbacks' batch and epoch ends (the next one's begin is the caller's, unless it stops).
@@ -189,12 +184,13 @@ def _iteration_end(callbacks: Sequence[Callback], network: torch.nn.Module, hist
     network.train()
 
 
-def _record_stop(history: History, res: OptimizeResult, kept: _Kept, stopped: str | None = None) -> None:
+def _record_stop(history: History, res: OptimizeResult, kept: _Kept, stopped: str | None, max_iter: int) -> None:
     """Record in ``history`` why SciPy stopped (warning as :func:`_stop_reason` does), the best and the held iteration.
 
-    ``stopped``: the reason ``on_iter`` stopped SciPy with (a callback's, or the stopping rule's).
+    ``stopped``: the reason ``on_iter`` stopped SciPy with (a callback's, or the stopping rule's);
+    ``max_iter``: this call's iteration limit.
     """
-    reason = _stop_reason(res, kept)
+    reason = _stop_reason(res, kept, max_iter)
     if reason == "callback" and stopped:
         reason = stopped
     history.stop_reason = reason
@@ -211,8 +207,13 @@ def _epoch_begin(callbacks: Sequence[Callback], network: torch.nn.Module, histor
         cb.on_epoch_begin(network=network, history=history, state=state, epoch=state.epoch)
 
 
-def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
-    """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn)."""
+def _stop_reason(res: OptimizeResult, kept: _Kept, max_iter: int) -> str:
+    """Why SciPy stopped, warned about as the stochastic solvers warn (Ctrl-C, or no convergence, as scikit-learn).
+
+    Unconverged, it is ``"max_epochs"`` only when the run used its ``max_iter`` iterations: SciPy stops
+    earlier when ``max_fun`` loss evaluations are spent (``"max_fun"``) or for another reason, such as a
+    failed line search (``"not_converged"``).
+    """
     if res.status == _INTERRUPTED:
         warn_interrupted(kept.where())
         return "interrupted"
@@ -231,7 +232,9 @@ def _stop_reason(res: OptimizeResult, kept: _Kept) -> str:
                 f"{kept.overflowed} of the {kept.evaluations} point(s) it evaluated; the model keeps its last finite iterate. "
                 "Scale the inputs (and a regression's targets: scale_target=True).")
     warnings.warn(text, ConvergenceWarning, stacklevel=user_stacklevel())
-    return "max_epochs"
+    if res.nit >= max_iter:
+        return "max_epochs"
+    return "max_fun" if res.status == 1 else "not_converged"
 
 
 #: ``OptimizeResult.status`` of a run stopped by Ctrl-C (SciPy's own codes are 0..3)

@@ -609,7 +609,9 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                 if improved:
                     plan.best.save(epoch, averaging.weights() if averaging is not None else None)
                     history.best_epoch = epoch
-                schedule.epoch_end(epoch, samples_seen, improved)
+                # 'plateau' counts the epochs the no-improvement rule counts (no progress by its tol): judged by a bare
+                # decrease, a loss that creeps down by less than tol never cut the rate before that rule stopped the fit
+                schedule.epoch_end(epoch, samples_seen, monitors[0].count == 0 if monitors else improved)
                 if improved:
                     plan.best.settle(samples_seen, schedule, monitors)
                 logs["lr"] = schedule.lr

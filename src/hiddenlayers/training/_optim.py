@@ -554,8 +554,9 @@ class Schedule:
     * ``adaptive``: when the no-improvement rule fires, divide by 5 instead of
       stopping, until the rate is below 1e-6.
     * ``cosine``: ``lr0 · (1 + cos(π · epoch / max_epochs)) / 2``.
-    * ``plateau``: divide by 10 after ``patience`` epochs without improvement;
-      training still stops by the no-improvement rule.
+    * ``plateau``: divide by 10 after ``patience`` epochs without improvement (the loops
+      pass the no-improvement rule's verdict: progress by its ``tol``); training still
+      stops by the no-improvement rule.
 
     ``lr`` is the rate of the next epoch; ``stalled`` counts ``plateau``'s epochs without
     improvement since its last cut. :meth:`state` holds both: the estimators carry it over
@@ -574,7 +575,7 @@ class Schedule:
         self.stalled = 0
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
-        """Update the rate after ``epoch`` (1-based) given whether the monitor improved."""
+        """Update the rate after ``epoch`` (1-based) given whether the monitor improved (by the stopping rule's ``tol``)."""
         if self.kind == "invscaling":
             self.lr = self.lr0 / (samples_seen + 1) ** self.power_t
         elif self.kind == "cosine":

@@ -37,6 +37,8 @@ STOP_REASONS = {
     "interrupted": "interrupted by the user (Ctrl-C); best weights restored",
     "callback": "a callback asked to stop",
     "converged": "the optimizer converged (L-BFGS)",
+    "max_fun": "reached the maximum number of loss evaluations, max_fun, before max_iter (L-BFGS)",
+    "not_converged": "the optimizer stopped before max_iter without converging, e.g. a failed line search (L-BFGS)",
     "partial_fit": "one epoch of partial_fit",
 }
 
