@@ -132,6 +132,10 @@ def test_warm_start_keeps_the_stored_scaling_and_refuses_a_changed_flag(diabetes
     with pytest.raises(ValueError, match=r"^scale_target=False but the fitted model was trained with target scaling: set scale_target=True"):
         m.fit(X, y)
     np.testing.assert_array_equal(m.target_mean_, mean)  # the refused call changed nothing
+    with pytest.raises(ValueError, match=r"^the fitted model was trained with target scaling \(scale_target=True\), which partial_fit does "
+                                         r"not continue: continue it with fit\(\) and warm_start=True, or train a new model"):
+        m.partial_fit(X, y)  # it said "set scale_target=True ... or refit with warm_start=False": both refused or ignored here
+    np.testing.assert_array_equal(m.target_mean_, mean)
     m.set_params(warm_start=False).fit(X, y)  # a fresh fit without scaling drops it
     assert not hasattr(m, "target_mean_")
 

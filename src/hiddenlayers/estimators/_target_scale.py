@@ -85,6 +85,10 @@ def set_target_scaling(est: Any, y: np.ndarray | None, sample_weight: np.ndarray
         return
     if not first_pass:
         have = hasattr(est, "target_mean_")
+        if have and incremental:  # want is False here: partial_fit with scale_target=True is refused above
+            raise ValueError("the fitted model was trained with target scaling (scale_target=True), which partial_fit does not "
+                             "continue: continue it with fit() and warm_start=True, or train a new model with scale_target=False "
+                             "to go on with partial_fit.")
         if have != want:
             raise ValueError(f"scale_target={want} but the fitted model was trained {'with' if have else 'without'} target scaling: "
                              f"set scale_target={have} to go on from it, or refit with warm_start=False.")
