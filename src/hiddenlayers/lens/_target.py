@@ -74,7 +74,8 @@ class Target:
         """
         if self.head is not None:
             X = self.head.transform(X)
-        if not _stored_table_input(self.estimator, X):  # its stored preprocessing imputes missing cells and refuses inf
+        own_padding = self.prepare is not None and nan_padded(X)  # a sequence app's NaN-padded form: its own reader checks it
+        if not (own_padding or _stored_table_input(self.estimator, X)):  # stored preprocessing imputes missing cells, refuses inf
             require_finite(X, offset=offset)
         if self.prepare is not None:
             return self.prepare(X)
@@ -298,6 +299,24 @@ def first_bad_row(values: Any) -> int | None:
     return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
+def nan_padded(values: Any) -> bool:
+    """Whether ``values`` is a 3-D float array ``(n, T, F)`` holding NaN, all of it whole steps after each row's last real step.
+
+    Why: that is the padded form a ``SequenceClassifier`` (and a ``SpeechRecognizer``) reads, as ``predict`` takes it;
+    the NaN check refused it as missing values. Such a model's own reader strips the padding and refuses NaN anywhere
+    else; a model without one (a plain module) still gets the NaN check. Infinity is never padding.
+    """
+    if not isinstance(values, np.ndarray) or values.ndim != 3 or values.dtype.kind != "f" or values.size == 0:
+        return False
+    nan = np.isnan(values)
+    if not nan.any() or not np.isfinite(values[~nan]).all():
+        return False
+    whole = np.asarray(nan.all(axis=2))  # (n, T) steps that are all NaN
+    if not (whole == nan.any(axis=2)).all():  # a step partly NaN is a missing value, not padding
+        return False
+    return bool((whole[:, :-1] <= whole[:, 1:]).all())  # once a row's padding begins, it runs to the end
+
+
 def require_finite(values: Any, name: str = "X", *, offset: int = 0) -> None:
     """Raise ``ValueError`` when numeric ``values`` hold NaN or inf (``offset``: the row number of ``values[0]``).
 
@@ -388,6 +407,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
