@@ -104,3 +104,21 @@ def test_gradient_flow_takes_the_padded_array_as_a_callback(padded):
         type(clf)("gru4", max_iter=1, early_stopping=False, random_state=0, callbacks=[flow]).fit(Xp, y)
     frame = flow.to_frame()
     assert len(frame) and np.isfinite(frame["act_std"]).all()
+
+
+@pytest.mark.parametrize("baseline", ["auto", 0.5, np.array([1.0, -1.0])])
+def test_a_baseline_in_the_frames_units_is_the_same_for_the_list_and_the_array(padded, baseline):
+    """A number or one frame is in the frames' units for both forms (it was the network input's for a list: the training
+    mean for 'auto' and 0.0), and each row's attributions sum to f(x) - f(that baseline's frames)."""
+    frames, Xp, _, clf = padded
+    by_list, delta = hl.lens.attribute(clf, frames, target=1, baseline=baseline, return_convergence_delta=True)
+    np.testing.assert_allclose(by_list, hl.lens.attribute(clf, Xp, target=1, baseline=baseline), rtol=1e-5, atol=1e-6)
+    fill = 0.0 if isinstance(baseline, str) else baseline
+    base = [np.broadcast_to(np.asarray(fill, dtype=np.float32), f.shape) for f in frames]
+    target = hl.lens.as_target(clf)
+
+    def logit(rows: list[np.ndarray]) -> np.ndarray:  # output 1 of the network, which target=1 attributes
+        with torch.no_grad():
+            return target.module.eval()(target.to_tensor(target.prepared(rows)))[:, 1].double().numpy()
+
+    np.testing.assert_allclose(by_list.sum(axis=(1, 2)) - delta, logit(frames) - logit(base), rtol=1e-3, atol=1e-4)
