@@ -229,6 +229,20 @@ def _auto_for_images(target: Any, X: Any, baseline: Any, ndim: int) -> Any:
     return _baseline_in_network_units(target, X, 0.0)
 
 
+def _ids_message(module: torch.nn.Module) -> str:
+    """The one-line refusal for integer inputs (token or item ids), naming the embedding layer to attribute at instead.
+
+    Why: it said only "token or index inputs have no gradient", with no way forward; the field's way (Captum's
+    ``LayerIntegratedGradients`` on the embedding) is not built in, so the message says how to run it on this network.
+    """
+    embedding = next((n for n, m in module.named_modules() if isinstance(m, torch.nn.Embedding)), None)
+    at = (f"Captum's LayerIntegratedGradients(forward, layer) on its embedding layer {embedding!r}, with "
+          "forward = hl.lens.as_target(model).module and ids = torch.as_tensor(hl.lens.as_target(model).prepared(X))") if embedding else \
+        "record its layers (hl.lens.record, probe, layer_similarity) instead"
+    return (f"attribution needs floating-point inputs, and this model reads integer ids (tokens or items), which have no "
+            f"gradient; the lens does not attribute to tokens: run {at}.")
+
+
 def _check_n_steps(n_steps: Any) -> None:
     """Captum integrates in ``n_steps`` steps from the baseline to X: at least one is needed."""
     if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1:
@@ -249,7 +263,7 @@ def _setup(
     Xp = X if prepared else target.prepared(X)
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
-        raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
+        raise TypeError(_ids_message(target.module))
     out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
     given = baseline
     if not prepared:
