@@ -77,7 +77,10 @@ def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
         return baseline
     name = "auto" if baseline is None else baseline.strip().lower()
     if name not in BASELINES:
-        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}, a number or one row of X. Received: baseline={baseline!r}.")
+        from ..data import did_you_mean
+
+        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}, a number or one row of X. "
+                         f"Received: baseline={baseline!r}.{did_you_mean([baseline], BASELINES)}")
     ndim = len(rows.shape) if hasattr(rows, "shape") else np.ndim(rows)
     if name == "zeros" or (name == "auto" and ndim > 2):  # images, sequences: black image, silent frames
         return 0.0
