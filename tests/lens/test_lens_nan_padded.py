@@ -58,11 +58,11 @@ def test_nan_inside_a_sequence_is_still_refused(padded):
     _, Xp, _, clf = padded
     bad = Xp.copy()
     bad[3, 1, 0] = np.nan  # inside sequence 3's real steps: a missing value, not padding
-    with pytest.raises(ValueError, match="row 0"):  # a partly-NaN step makes the array no padding: the lens's own check
+    with pytest.raises(ValueError, match=r"not padding \(first in row 3; padding is whole NaN steps"):  # not row 0, padded
         hl.lens.record(clf, bad)
     inf = Xp.copy()
     inf[9, 4] = np.inf  # infinity is never padding
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(ValueError, match=r"not padding \(first in row 9"):
         hl.lens.record(clf, inf)
 
 
