@@ -434,3 +434,18 @@ def test_inspect_on_too_few_rows_to_call_a_unit_dead_prints_the_note_that_says_w
     assert json.loads(as_json.stdout)["layers"][0]["dead_known"] is False
     enough = run("inspect", model, table, "-o", tmp_path / "e.html", "--sections", "layers")
     assert enough.exit_code == 0 and "dead is n/a" not in enough.stdout
+
+
+def test_a_misspelt_baseline_names_the_closest_one():
+    """--baseline and baseline= name the closest name, as --method and --sections do (they listed the names only)."""
+    import torch
+
+    import hiddenlayers as hl
+    from hiddenlayers.cli._common import UserError
+    from hiddenlayers.cli._inspect import parse_baseline
+
+    assert parse_baseline(" Median ") == "median"
+    with pytest.raises(UserError, match="Received: 'Medain'. Did you mean 'median'"):
+        parse_baseline("Medain")
+    with pytest.raises(ValueError, match="Received: baseline='meen'. Did you mean 'mean'"):
+        hl.lens.attribute(torch.nn.Linear(3, 2), np.ones((2, 3)), target=1, baseline="meen")

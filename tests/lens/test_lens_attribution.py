@@ -428,7 +428,7 @@ def test_padded_sequences_get_zero_attribution_at_their_padding_and_complete_sum
     with torch.no_grad():
         net = clf.network_.eval()
         gap = (net(x)[:, 1] - net(torch.zeros_like(x).masked_fill(torch.isnan(x), float("nan")))[:, 1]).numpy()
-    a, delta = attribute(clf, frames[:4], target=1, return_convergence_delta=True)
+    a, delta = attribute(clf, frames[:4], target=1, baseline="zeros", return_convergence_delta=True)  # the network input's zeros
     assert np.isfinite(a).all() and (a[pad] == 0).all()
     np.testing.assert_allclose(a.reshape(4, -1).sum(1), gap, atol=1e-4)
     np.testing.assert_allclose(delta, a.reshape(4, -1).sum(1) - gap, atol=1e-5)

@@ -81,3 +81,12 @@ def test_ctrl_c_in_a_fine_tune_stops_the_curve(source, monkeypatch):
     fits_interrupted(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         hl.lens.freeze_curve(model, X, y, n_splits=1, params={"max_iter": 2})
+
+
+@pytest.mark.parametrize(("rows", "test_size"), [(1, 0.3), (3, 0.9)])
+def test_too_few_target_rows_for_both_sides_is_one_line_of_ours(source, rows, test_size):
+    """One row, or a test_size that leaves none to fine-tune on: it was scikit-learn's 'With n_samples=1, test_size=0.3
+    and train_size=None, the resulting train set will be empty. Adjust any of the aforementioned parameters.'"""
+    model, X, y = source
+    with pytest.raises(ValueError, match=rf"X_target has {rows} row\(s\), too few to hold out test_size={test_size} .*pass more target rows"):
+        hl.lens.freeze_curve(model, X[:rows], y[:rows], test_size=test_size, n_splits=1)

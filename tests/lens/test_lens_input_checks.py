@@ -566,3 +566,22 @@ def test_functions_of_one_layers_activations_given_a_whole_recording_name_its_la
     with pytest.raises(TypeError, match=r"cka_matrix\(acts\) compares every pair of layers"):
         hl.lens.cka(acts[first], dict(acts))
     assert hl.lens.top_activating(acts[first], k=2).shape == (acts[first].shape[1], 2)  # one layer still passes
+
+
+def test_attribution_of_integer_ids_names_the_embedding_layer_to_attribute_at():
+    """Token ids have no gradient: the refusal names the embedding layer and how to run Captum's token attribution there
+    (it said only 'token or index inputs have no gradient')."""
+    from captum.attr import LayerIntegratedGradients
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Flatten(), torch.nn.Linear(12, 2))
+    ids = np.array([[1, 2, 3], [4, 5, 6]])
+    for call in (lambda: hl.lens.attribute(net, ids, target=1), lambda: hl.lens.layer_attribution(net, ids, "2", target=1)):
+        with pytest.raises(TypeError, match=r"integer ids .* LayerIntegratedGradients\(forward, layer\) on its embedding layer '0'"):
+            call()
+    t = hl.lens.as_target(net)  # the advice runs as written
+    attr = LayerIntegratedGradients(t.module, net[0]).attribute(torch.as_tensor(t.prepared(ids)), target=1)
+    assert attr.shape == (2, 3, 4)
+    no_embedding = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3, 2))
+    with pytest.raises(TypeError, match="record its layers"):
+        hl.lens.attribute(no_embedding, ids, target=1)

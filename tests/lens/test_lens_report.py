@@ -321,3 +321,13 @@ def test_a_small_networks_sections_run_on_one_thread_and_the_caller_gets_its_thr
         torch.set_num_threads(threads)
     assert seen == [(1, [1] * len(blas))]
     assert "two random filter-normalised directions" in rep.html and "Not available" not in rep.html
+
+
+def test_a_2d_y_gets_a_probes_note_that_names_its_shape(fitted):
+    """y of two columns (a multi-output target) cannot be probed: the note said 'pass y (one label per row)', as if y
+    had not been passed; it names the shape and the column to pass."""
+    clf, X, y = fitted
+    text = report(clf, X, np.c_[y, y], sections=["probes"]).html
+    section = text[text.index('<section id="probes">'):]
+    assert "y has shape (150, 2)" in section and "y[:, j]" in section
+    assert "pass y (one label per row)" not in section

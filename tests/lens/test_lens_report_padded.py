@@ -41,7 +41,7 @@ def test_each_rows_map_is_its_sequence_attributed_alone_over_its_real_steps(padd
     for m, label in zip(maps, predicted, strict=True):
         assert m.values.shape == (len(frames[m.row]), 2) and m.outputs == 3
         assert clf.classes_[m.output] == label
-        alone = attribute(clf, [frames[m.row]], target=label, n_steps=N_STEPS)[0]  # "auto": the network input's zeros
+        alone = attribute(clf, [frames[m.row]], target=label, n_steps=N_STEPS, baseline="zeros")[0]  # the network input's zeros, as 0.0 above
         np.testing.assert_allclose(m.values, np.abs(alone), rtol=1e-4, atol=1e-6)
 
 

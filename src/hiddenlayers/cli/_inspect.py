@@ -373,7 +373,9 @@ def parse_baseline(text: str) -> str:
 
     name = text.strip().lower()
     if name not in BASELINES:
-        raise UserError(f"--baseline must be one of {', '.join(BASELINES)}. Received: {text!r}.")
+        from ..data import did_you_mean
+
+        raise UserError(f"--baseline must be one of {', '.join(BASELINES)}. Received: {text!r}.{did_you_mean([text], BASELINES)}")
     return name
 
 

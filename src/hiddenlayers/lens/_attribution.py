@@ -77,7 +77,10 @@ def named_baseline(baseline: Any, rows: Any, estimator: Any = None) -> Any:
         return baseline
     name = "auto" if baseline is None else baseline.strip().lower()
     if name not in BASELINES:
-        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}, a number or one row of X. Received: baseline={baseline!r}.")
+        from ..data import did_you_mean
+
+        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}, a number or one row of X. "
+                         f"Received: baseline={baseline!r}.{did_you_mean([baseline], BASELINES)}")
     ndim = len(rows.shape) if hasattr(rows, "shape") else np.ndim(rows)
     if name == "zeros" or (name == "auto" and ndim > 2):  # images, sequences: black image, silent frames
         return 0.0
@@ -157,6 +160,8 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
     if baseline is None or not _rescales(target, X):
         return baseline
     b = np.asarray(baseline.detach().cpu() if isinstance(baseline, torch.Tensor) else baseline, dtype=np.float64)
+    if not hasattr(X, "shape"):
+        return _frames_baseline(target, X, b, baseline)
     shape = tuple(np.shape(X))
     if b.ndim == 0:
         b = np.full(shape[1:], float(b))  # one row full of the number
@@ -179,18 +184,41 @@ def _baseline_in_network_units(target: Any, X: Any, baseline: Any) -> Any:
     return baseline
 
 
+def _frames_baseline(target: Any, X: Any, b: np.ndarray, baseline: Any) -> Any:
+    """A number or one frame ``(F,)`` ``b`` in the frames' units, for a list of sequences ``(T_i, F)``: one network-input row
+    ``(T, F)`` as long as ``X``'s padded rows, every step ``b`` turned into network input as ``X`` is (each row's padding is
+    masked where it is used).
+
+    Why: a number was read in network units for a list (the training mean), in the frames' units for the same sequences
+    as one NaN-padded ``(n, T, F)`` array, so the two forms gave different attributions. Other shapes pass through
+    unchanged (network input, ``(T, F)`` per step of the padded length), as before.
+    """
+    width = int(np.shape(X[0])[1])
+    if b.shape not in ((), (width,)) or not bool(np.isfinite(b).all()):
+        return baseline
+    longest = max(int(np.shape(s)[0]) for s in X)  # one row as long as the longest: the same values at every step of every row
+    return np.asarray(target.prepared([np.broadcast_to(b, (longest, width)).astype(np.float32)]), dtype=np.float64)[0]
+
+
+def _frames_list(X: Any) -> bool:
+    """Whether ``X`` is a list (tuple) of 2-D sequences ``(T_i, F)``, the form a SequenceClassifier takes besides a padded array."""
+    return isinstance(X, (list, tuple)) and len(X) > 0 and all(np.ndim(s) == 2 for s in X)
+
+
 def _rescales(target: Any, X: Any) -> bool:
     """Whether the model turns ``X`` into network input by more than a check, so a baseline in ``X``'s units must go the same way.
 
     ``network_input`` (Autoencoder, Forecaster...) or a standardisation by the training data's ``mean_``/``scale_``
-    (an ImageClassifier's pixels, a SequenceClassifier's frames) on an ``X`` with a shape (not a list of sequences).
+    (an ImageClassifier's pixels, a SequenceClassifier's frames) on an ``X`` with a shape or a list of ``(T_i, F)`` sequences.
     """
     est = target.estimator
     if est is None or target.prepare is None:
         return False
     if hasattr(est, "network_input"):
         return True
-    return hasattr(est, "mean_") and hasattr(est, "scale_") and hasattr(X, "shape") and not isinstance(X, torch.Tensor)
+    if not (hasattr(est, "mean_") and hasattr(est, "scale_")):
+        return False
+    return (hasattr(X, "shape") and not isinstance(X, torch.Tensor)) or _frames_list(X)
 
 
 def _auto_for_images(target: Any, X: Any, baseline: Any, ndim: int) -> Any:
@@ -202,6 +230,20 @@ def _auto_for_images(target: Any, X: Any, baseline: Any, ndim: int) -> Any:
     if not _rescales(target, X) or hasattr(target.estimator, "network_input"):
         return baseline  # network_input models (Autoencoder, Forecaster) take their training mean, as documented
     return _baseline_in_network_units(target, X, 0.0)
+
+
+def _ids_message(module: torch.nn.Module) -> str:
+    """The one-line refusal for integer inputs (token or item ids), naming the embedding layer to attribute at instead.
+
+    Why: it said only "token or index inputs have no gradient", with no way forward; the field's way (Captum's
+    ``LayerIntegratedGradients`` on the embedding) is not built in, so the message says how to run it on this network.
+    """
+    embedding = next((n for n, m in module.named_modules() if isinstance(m, torch.nn.Embedding)), None)
+    at = (f"Captum's LayerIntegratedGradients(forward, layer) on its embedding layer {embedding!r}, with "
+          "forward = hl.lens.as_target(model).module and ids = torch.as_tensor(hl.lens.as_target(model).prepared(X))") if embedding else \
+        "record its layers (hl.lens.record, probe, layer_similarity) instead"
+    return (f"attribution needs floating-point inputs, and this model reads integer ids (tokens or items), which have no "
+            f"gradient; the lens does not attribute to tokens: run {at}.")
 
 
 def _check_n_steps(n_steps: Any) -> None:
@@ -224,7 +266,7 @@ def _setup(
     Xp = X if prepared else target.prepared(X)
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
-        raise TypeError("attribution needs floating-point inputs; token or index inputs have no gradient.")
+        raise TypeError(_ids_message(target.module))
     out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
     given = baseline
     if not prepared:

@@ -154,7 +154,7 @@ def freeze_curve(
         raise ValueError(f"X_target has {X_target.shape[0]} rows but y_target has {y.shape[0]}: pass one label per row.")
     clf = is_classifier(model)
     splitter_cls = StratifiedShuffleSplit if clf and np.unique(y, return_counts=True)[1].min() >= 2 else ShuffleSplit
-    splits = list(splitter_cls(n_splits=n_splits, test_size=test_size, random_state=random_state).split(np.zeros(len(y)), y))
+    splits = _splits(splitter_cls(n_splits=n_splits, test_size=test_size, random_state=random_state), y, test_size)
     base = {k: v for k, v in model.get_params(deep=False).items() if k not in ("init_from", "freeze", "verbose", "warm_start", "domain_adaptation")}
     base["early_stopping"] = False  # few target rows: a validation split of them stops at noise (params may turn it on)
     base.update(params or {})
@@ -178,6 +178,23 @@ def freeze_curve(
         mean=[float(np.mean(s)) for s in scores], std=[float(np.std(s)) for s in scores], scores=scores,
         scratch_mean=float(np.mean(scratch)), scratch_std=float(np.std(scratch)), metric="accuracy" if clf else "r2",
     )
+
+
+def _splits(splitter: Any, y: np.ndarray, test_size: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``splitter``'s (train, test) row positions over ``y``; too few rows for both sides is one line of ours.
+
+    Why: one target row (or a ``test_size`` that leaves none to fine-tune on) raised scikit-learn's "With n_samples=1,
+    test_size=0.3 and train_size=None, the resulting train set will be empty. Adjust any of the aforementioned parameters."
+    """
+    try:
+        return list(splitter.split(np.zeros(len(y)), y))
+    except ValueError as e:
+        if "n_samples" not in str(e):
+            raise  # the stratified splitter's own words on the labels, as scikit-learn gives them
+        raise ValueError(
+            f"X_target has {len(y)} row(s), too few to hold out test_size={test_size} of them for scoring and fine-tune on "
+            "the rest: pass more target rows (at least 2), or a test_size that leaves rows on both sides."
+        ) from None
 
 
 __all__ = ["FreezeCurve", "freeze_curve"]

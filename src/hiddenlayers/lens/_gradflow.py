@@ -47,7 +47,7 @@ from torch import nn
 from ..training import Callback
 from ._record import activation_of
 from ._select import Selector, select_layers
-from ._target import check_max_rows, default_layers, n_rows, require_finite, sample_index, take_rows
+from ._target import check_max_rows, default_layers, n_rows, nan_padded, require_finite, sample_index, take_rows
 
 KEY = "gradient_flow"
 _METRICS = ("grad_norm", "grad_norm_max", "steps", "weight_norm", "update_ratio", "fraction_active", "dead", "saturated", "act_std")
@@ -208,7 +208,7 @@ class GradientFlow(Callback):
         if not isinstance(every, (int, np.integer)) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be an integer >= 1. Received: every={every!r}.")
         rows = check_max_rows(max_rows)
-        if X is not None:
+        if X is not None and not nan_padded(X):  # a sequence app's NaN padding: checked when the network first reads X
             require_finite(X)
         self.X, self.layers, self.max_rows = X, layers, rows
         self.every = int(every)
@@ -287,6 +287,8 @@ class GradientFlow(Callback):
         """``X`` as the network reads it: prepared by the bound app once it can (its vocabulary or scaling exists), else
         ``X`` itself (no app; or an app whose preparation exists only once ``fit`` returns: an Autoencoder's scaling)."""
         if self._app is None or self.X is None:
+            if self._app is None and nan_padded(self.X):  # NaN padding is a sequence app's form: your own loop's X is checked here
+                require_finite(self.X)
             return self.X
         if self._app_input is None:
             from ..exceptions import NotFittedError

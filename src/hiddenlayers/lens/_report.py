@@ -248,8 +248,11 @@ def _probe_section(model: Any, Xa: np.ndarray, yv: np.ndarray | None, feats: dic
     from ._plots import probes
     from ._probes import probe_features
 
-    if yv is None or yv.ndim != 1:
+    if yv is None:
         return "Linear probes.", H.na_html(f"{advice}.")
+    if yv.ndim != 1:  # a multi-output target (the landscape reads it): the note said "pass y", which was passed
+        return "Linear probes.", H.na_html(f"y has shape {yv.shape}, and a probe fits one label or quantity per row: "
+                                           "make a report with one of its columns, y[:, j], for the probes.")
     if np.unique(yv).size < 2:
         return "Linear probes.", H.na_html("y holds a single value; a probe needs at least two labels.")
     from ._target import sample_index, take_rows

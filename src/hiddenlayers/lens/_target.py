@@ -74,7 +74,10 @@ class Target:
         """
         if self.head is not None:
             X = self.head.transform(X)
-        if not _stored_table_input(self.estimator, X):  # its stored preprocessing imputes missing cells and refuses inf
+        own_padding = self.prepare is not None and nan_padded(X)  # a sequence app's NaN-padded form: its own reader checks it
+        if self.prepare is not None:
+            require_padding(X, offset=offset)  # a missing value among padded rows: its row, not the first padded one
+        if not (own_padding or _stored_table_input(self.estimator, X)):  # stored preprocessing imputes missing cells, refuses inf
             require_finite(X, offset=offset)
         if self.prepare is not None:
             return self.prepare(X)
@@ -298,6 +301,46 @@ def first_bad_row(values: Any) -> int | None:
     return int(np.flatnonzero(bad)[0]) if bad.any() else None
 
 
+def _padding_rows(values: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a 3-D float array ``(n, T, F)``: ``(padded, misfit)``, per row whether it ends in NaN padding (whole NaN steps
+    after its last real step, nothing else non-finite) and whether it holds NaN or inf that is no such padding; None for
+    anything else."""
+    if not isinstance(values, np.ndarray) or values.ndim != 3 or values.dtype.kind != "f" or values.size == 0:
+        return None
+    nan = np.isnan(values)
+    whole = np.asarray(nan.all(axis=2))  # (n, T) steps that are all NaN
+    trailing = (whole[:, :-1] <= whole[:, 1:]).all(axis=1)  # once a row's padding begins, it runs to the end
+    clean = (whole == nan.any(axis=2)).all(axis=1) & trailing & ~np.isinf(values).any(axis=(1, 2))
+    return whole.any(axis=1) & clean, ~clean
+
+
+def nan_padded(values: Any) -> bool:
+    """Whether ``values`` is a 3-D float array ``(n, T, F)`` holding NaN, all of it whole steps after each row's last real step.
+
+    Why: that is the padded form a ``SequenceClassifier`` (and a ``SpeechRecognizer``) reads, as ``predict`` takes it;
+    the NaN check refused it as missing values. Such a model's own reader strips the padding and refuses NaN anywhere
+    else; a model without one (a plain module) still gets the NaN check. Infinity is never padding.
+    """
+    rows = _padding_rows(values)
+    return rows is not None and bool(rows[0].any()) and not bool(rows[1].any())
+
+
+def require_padding(values: Any, *, offset: int = 0) -> None:
+    """Raise ``ValueError`` naming the first row of a NaN-padded ``(n, T, F)`` array whose NaN or inf is no padding.
+
+    Why: the plain check named the first row holding NaN, a padded row there, not the one with the missing value.
+    Nothing happens for an array with no padded row (the plain check words it) or no misfit.
+    """
+    rows = _padding_rows(values)
+    if rows is None or not rows[0].any() or not rows[1].any():
+        return
+    row = int(np.flatnonzero(rows[1])[0])
+    raise ValueError(
+        f"X holds NaN or infinite values that are not padding (first in row {offset + row}; padding is whole NaN steps after a "
+        "sequence's last real one): drop or impute those values before looking inside the model."
+    )
+
+
 def require_finite(values: Any, name: str = "X", *, offset: int = 0) -> None:
     """Raise ``ValueError`` when numeric ``values`` hold NaN or inf (``offset``: the row number of ``values[0]``).
 
@@ -388,6 +431,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]
