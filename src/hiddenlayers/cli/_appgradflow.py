@@ -35,6 +35,14 @@ def refuse_gradient_flow(app: str) -> None:
         raise UserError(f"--gradient-flow does not apply to train --app {app}: {REFUSED[app]}; drop --gradient-flow.")
 
 
+class _Replay(GradientFlow):
+    """:meth:`AppGradientFlow.finish`'s probe of one kept epoch: its ``X`` is already the network's input (the app's NaN-padded
+    sequences among them, which the network reads as each row's end), taken as it is, as :class:`AppGradientFlow` takes it."""
+
+    def _network_rows(self) -> Any:
+        return self.X
+
+
 class AppGradientFlow(GradientFlow):
     """A :class:`~hiddenlayers.lens.GradientFlow` for an application: ``raw`` (rows as the app's ``fit`` takes them) is turned
     into the network's input by ``app`` when the first epoch ends, and used from then on.
@@ -90,7 +98,7 @@ class AppGradientFlow(GradientFlow):
         by_epoch = {int(r["epoch"]): r for r in self.records}
         for epoch, weights in self.replay:
             network.load_state_dict(weights)
-            probe = GradientFlow(None, layers=self.layers, max_rows=self.max_rows)
+            probe = _Replay(None, layers=self.layers, max_rows=self.max_rows)
             probe.X = self.X  # the app's own input form, set as __init__ sets it: a padded sequence's NaN steps are no bad rows
             probe.on_epoch_end(network=network, history=SimpleNamespace(epoch=[epoch], extra={}))
             record = by_epoch.get(epoch)
