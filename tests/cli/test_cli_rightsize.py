@@ -885,6 +885,7 @@ def test_search_under_a_latency_limit_no_network_meets_stops_after_the_first_tri
     # before: all 8 trials ran, then "no feasible trial finished: all 8 complete trials of 8 are over the latency limit ..."
     assert_user_error(result, "no feasible trial finished: stopped early: all 3 complete trials are over the latency limit of 0.001 µs, "
                               "and so is the smallest network the space allows (hidden layers 4: ")
+    assert "raise --max-latency-us, or search smaller networks" in result.output  # the option, not "the limit" or max_latency_us
 
 
 def test_prune_and_cost_messages_name_the_options_not_python_parameters():

@@ -350,6 +350,10 @@ def test_unknown_string_target_and_bare_module_targets(iris):
     with pytest.raises(ValueError, match=re.escape("target 2 is not an output of this model; pass an output index 0..1.")):
         attribute(_seq(), X[:5].astype(np.float32), target=2)
     assert attribute(_seq(), X[:5].astype(np.float32), target=1).shape == (5, 4)
+    one = torch.nn.Linear(4, 1)  # a regressor's one output: it said "pass an output index 0..0"
+    with pytest.raises(ValueError, match=re.escape("target 3 is not an output of this model, which has one output: leave target out (or pass target=0).")):
+        attribute(one, X[:5].astype(np.float32), target=3)
+    assert attribute(one, X[:5].astype(np.float32), target=0).shape == (5, 4)
 
 
 # ------------------------------------------------------ 4. baseline, n_steps

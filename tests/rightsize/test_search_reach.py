@@ -86,7 +86,8 @@ def test_a_search_under_a_limit_no_network_meets_stops_after_the_first_trials(ir
     X, y = iris
     storage = str(tmp_path / "reach.log")
     with pytest.raises(RuntimeError, match=rf"stopped early: all {OUT_OF_REACH_AFTER} complete trials are over the latency limit of "
-                                           r"0\.001 µs, and so is the smallest network the space allows \(hidden layers 4: "):
+                                           r"0\.001 µs, and so is the smallest network the space allows \(hidden layers 4: .*: raise "
+                                           r"max_latency_us, or search smaller networks"):
         search(X, y, max_latency_us=0.001, space=TINY, max_epochs=2, refit=False, trials=8, storage=storage, study_name="s")
     study = optuna.load_study(study_name="s", storage=make_storage(storage))
     assert len(study.get_trials()) == OUT_OF_REACH_AFTER

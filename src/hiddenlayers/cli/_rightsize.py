@@ -489,6 +489,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)},
         budget=budget, validation=validation)
     from ..rightsize import ResumedBudgetError, search
+    from ._option_words import named_options
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
     given = classifier_options(prep["task"], {"class_weight": class_weight, "label_smoothing": label_smoothing}, prep["y"], fix="drop it")
@@ -509,7 +510,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         raise UserError(_study_option(_search_option(one_line(exc)))) from None
     except RuntimeError as exc:
         if str(exc).startswith(("no feasible trial", "no trial finished")):
-            raise UserError(trial_words(one_line(exc))) from None
+            raise UserError(named_options(trial_words(one_line(exc)), _SEARCH_BUDGETS)) from None  # "raise --max-latency-us"
         raise
     except KeyboardInterrupt:
         note(f"the finished trials are kept in {storage}: the same command resumes study '{study}'" if storage else

@@ -390,6 +390,8 @@ def _output_index(model: Any, module: torch.nn.Module, x: torch.Tensor, target: 
         if labels is not None:
             n_idx = 2 if binary else n_out
             raise ValueError(f"target {target!r} is not a class of this model; classes are {labels} (output indices 0..{n_idx - 1}).")
+        if n_out == 1:  # "an output index 0..0" read oddly: one output (a regressor's) needs no target
+            raise ValueError(f"target {target!r} is not an output of this model, which has one output: leave target out (or pass target=0).")
         raise ValueError(f"target {target!r} is not an output of this model; pass an output index 0..{n_out - 1}.")
     if binary:
         return 0, (-1.0 if index == 0 else 1.0)

@@ -116,7 +116,7 @@ def out_of_reach_text(study: Any, max_latency_us: float | None) -> str | None:
         return None
     return (f"stopped early: all {reason['after']} complete trials are over the latency limit of {max_latency_us:g} µs, and so is the "
             f"smallest network the space allows (hidden layers {reason['spec']}: {reason['latency_us']:.3g} µs per prediction): "
-            "raise the limit, or search smaller networks (fewer, narrower layers).")
+            "raise max_latency_us, or search smaller networks (fewer, narrower layers).")
 
 
 __all__ = ["OUT_OF_REACH_AFTER", "OUT_OF_REACH_ATTR", "OutOfReach", "cheapest_spec", "out_of_reach_text", "probe_latency"]

@@ -376,7 +376,7 @@ def _nothing_found(trials: list[Any], complete: list[Any], max_latency_us: float
                 f"{len(trials) - len(failed)} stopped early or ran no further; fix what the failure names and run again.")
     if complete and max_latency_us is not None:
         return (f"no feasible trial finished: all {len(complete)} complete trials of {len(trials)} are over the latency limit of "
-                f"{max_latency_us:g} µs: raise the limit or search smaller networks.")
+                f"{max_latency_us:g} µs: raise max_latency_us or search smaller networks.")
     return f"no trial finished ({len(complete)} complete of {len(trials)}): run more trials, or a longer timeout."
 
 
