@@ -323,6 +323,7 @@ def test_size_limits(server: Server, models: dict) -> None:
     assert status == 200 and got["predictions"] == _offline(models["a"], rows)
     status, got = server.post("/predict", {"rows": [[1, 2, "Lyon", 0]] * 10_001})
     assert status == 413 and "10001 rows, more than the limit of 10000" in got["error"]
+    assert got["error"].endswith("start the server with a larger --max-rows (max_rows= of hl.serve).")  # a Python user's name too
     status, text = server.request("POST", "/predict", b'{"rows": [' + b"1," * 1_100_000 + b"1]}")
     assert status == 413 and "over the limit of 2000000" in json.loads(text)["error"]
 

@@ -116,7 +116,7 @@ BAD = [
     ("text", "/predict", b'{"texts": ["ok", 3]}', 400, "texts[1] must be a string. Received: int."),
     ("text", "/predict", b'{"texts": []}', 400, '"texts" is empty: send at least one.'),
     ("text", "/predict", json.dumps({"texts": ["x"] * 9}).encode(), 413,
-     '"texts" holds 9 items, more than the limit of 8: split it, or start the server with a larger --max-rows.'),
+     '"texts" holds 9 items, more than the limit of 8: split it, or start the server with a larger --max-rows (max_rows= of hl.serve).'),
     ("image", "/predict", json.dumps({"images": [[[0] * 7] * 8]}).encode(), 422,
      "images[0] has shape (8, 7), but the model reads 8 x 8 pixels with 1 channel(s): send [8, 8] or [8, 8, 1] or [1, 8, 8], resized as in fit."),
     ("image", "/predict", b'{"images": [[[NaN, 0], [0, 0]]]}', 400, "the body holds NaN, which is not JSON: send null for a missing value, a finite number otherwise."),

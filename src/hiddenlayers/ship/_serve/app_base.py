@@ -87,7 +87,7 @@ def _items(body: dict[str, Any], key: str, what: str, max_rows: int) -> list[Any
     if not raw:
         raise RequestError(400, f'"{key}" is empty: send at least one.')
     if len(raw) > max_rows:
-        raise RequestError(413, f'"{key}" holds {len(raw)} items, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.')
+        raise RequestError(413, f'"{key}" holds {len(raw)} items, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows (max_rows= of hl.serve).')
     return raw
 
 

@@ -387,7 +387,7 @@ class ServedModel:
         if n == 0:
             raise RequestError(400, "the request holds no rows: send at least one.")
         if n > max_rows:
-            raise RequestError(413, f"the request holds {n} rows, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows.")
+            raise RequestError(413, f"the request holds {n} rows, more than the limit of {max_rows}: split it, or start the server with a larger --max-rows (max_rows= of hl.serve).")
 
     def _check_names(self, have: Any, where: str) -> None:
         """422 for a column the model does not read (first, with the nearest name it does), then for a missing one."""
