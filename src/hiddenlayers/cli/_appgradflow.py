@@ -36,14 +36,15 @@ def refuse_gradient_flow(app: str) -> None:
 
 
 class _Replay(GradientFlow):
-    """:meth:`AppGradientFlow.finish`'s probe of one kept epoch: its ``X`` is already the network's input (the app's NaN-padded
-    sequences among them, which the network reads as each row's end), taken as it is, as :class:`AppGradientFlow` takes it."""
+    """A GradientFlow whose ``X`` is already the network's input (the app's NaN-padded sequences among them, which the network
+    reads as each row's end), taken as it is, not prepared again as the base would: :meth:`AppGradientFlow.finish`'s probe of
+    one kept epoch, and :class:`AppGradientFlow` itself (its ``X`` set by :meth:`~AppGradientFlow._prepare`)."""
 
     def _network_rows(self) -> Any:
         return self.X
 
 
-class AppGradientFlow(GradientFlow):
+class AppGradientFlow(_Replay):
     """A :class:`~hiddenlayers.lens.GradientFlow` for an application: ``raw`` (rows as the app's ``fit`` takes them) is turned
     into the network's input by ``app`` when the first epoch ends, and used from then on.
 
@@ -64,10 +65,6 @@ class AppGradientFlow(GradientFlow):
         and a fit in phases, or :meth:`finish`'s replay, reads the same network again)."""
         super().on_train_end(**kwargs)
         super().set_estimator(self.app)
-
-    def _network_rows(self) -> Any:
-        """``X``: already the network's input (:meth:`_prepare`), not prepared by the app a second time as the base would."""
-        return self.X
 
     def _prepare(self) -> None:
         """``raw`` as the network's input, once: the app's public ``network_input`` where it has one, else the lens's
