@@ -697,7 +697,7 @@ def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeyp
 
 
 def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) -> None:
-    """As an in-memory partial_fit: stop_reason_ stays 'partial_fit', history_ says 'interrupted', the weights are the pass's start,
+    """As an in-memory partial_fit: stop_reason_ and history_ say 'interrupted' (before, stop_reason_ said 'partial_fit'), the weights are the pass's start,
     which the warning names as epoch 1's, those the call began with (before: "the start of this run", as if a first fit's)."""
     from hiddenlayers.estimators import _fit_stream
 
@@ -709,7 +709,7 @@ def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) 
     cb.at, cb.seen = 3, 0
     with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of epoch 1 \(the weights this call began with\)\.$"):
         est.partial_fit(src)
-    assert est.stop_reason_ == "partial_fit" and est.history_.stop_reason == "interrupted" and len(est.history_) == 1
+    assert est.stop_reason_ == est.history_.stop_reason == "interrupted" and len(est.history_) == 1
     assert est.history_.held_epoch == 1
     np.testing.assert_array_equal(est.predict_proba(X), proba)
     assert est._optimizer_state["t"] == state["t"] and all(torch.equal(est._optimizer_state[k], state[k]) for k in ("m", "v"))

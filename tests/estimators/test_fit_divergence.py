@@ -99,3 +99,18 @@ def test_an_l2_penalty_large_from_the_start_is_no_divergence(solver: str) -> Non
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y, sample_weight=sw)
     assert est.history_.start_loss > 1e20 and est.stop_reason_ != "diverged"
+
+
+def test_a_diverged_partial_fit_says_so_in_stop_reason_as_in_its_history() -> None:
+    """A partial_fit that diverges keeps the last good weights; stop_reason_ says "diverged" as history_.stop_reason does, so a
+    loop of partial_fit calls can read it after each (before, stop_reason_ said "partial_fit" whatever ended the call)."""
+    X, y = datasets.load_diabetes(return_X_y=True)
+    est = hl.MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e-3, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y)
+    assert est.stop_reason_ == est.history_.stop_reason == "partial_fit"
+    est.set_params(learning_rate_init=10.0)
+    with pytest.warns(hl.DivergedWarning):
+        est.partial_fit(X, y)
+    assert est.stop_reason_ == est.history_.stop_reason == "diverged"
+    assert np.isfinite(est.predict(X)).all()

@@ -152,9 +152,10 @@ def test_a_callback_stops_a_streamed_fit_after_that_pass_as_in_memory(stream, ho
     assert streamed.history_.stop_message == mem.history_.stop_message == "a callback asked to stop"
     np.testing.assert_allclose(streamed.loss_curve_, mem.loss_curve_, rtol=1e-9)
     np.testing.assert_allclose(streamed.predict_proba(X), mem.predict_proba(X), rtol=1e-9)
-    # and a streamed partial_fit: one pass anyway, the history says why it ended (stop_reason_ stays 'partial_fit', as in memory)
+    # and a streamed partial_fit: one pass anyway, stop_reason_ and the history say why it ended, as in memory
     one = _clf(callbacks=[_StopAt(hook, 1)]).partial_fit(src)
-    assert one.stop_reason_ == "partial_fit" and one.history_.stop_reason == "callback"
+    mem_one = _clf(callbacks=[_StopAt(hook, 1)]).partial_fit(X, y, classes=np.unique(y))
+    assert one.stop_reason_ == one.history_.stop_reason == mem_one.stop_reason_ == mem_one.history_.stop_reason == "callback"
 
 
 def test_a_callback_stop_with_held_out_units_keeps_the_best_passes_weights(stream) -> None:

@@ -284,11 +284,12 @@ def fit_callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[An
 
 
 class _PartialFitReason(Callback):
-    """``partial_fit``'s one epoch ends with ``history_.stop_reason == "partial_fit"``, as a streamed ``partial_fit``'s does.
+    """``partial_fit``'s one epoch ends with ``stop_reason_ == history_.stop_reason == "partial_fit"``, as a streamed one's does.
 
     The loop names the rule that ended the call (``"max_epochs"``, or a no-improvement rule that
     only counts in ``partial_fit``); neither stopped anything a ``partial_fit`` would go on with.
-    Ctrl-C, a divergence and a callback's stop keep their own reasons.
+    Ctrl-C, a divergence and a callback's stop keep their own reasons, in both places: a loop of
+    ``partial_fit`` calls reads ``stop_reason_ == "interrupted"`` to stop, as after ``fit``.
     """
 
     def on_train_end(self, *, history: History, **kwargs: Any) -> None:
@@ -411,8 +412,6 @@ def fit_stochastic(
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)
     warn_nothing_averaged(est, est.n_iter_, est.stop_reason_)
-    if incremental:
-        est.stop_reason_ = "partial_fit"
 
 
 def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:

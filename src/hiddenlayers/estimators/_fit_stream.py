@@ -437,14 +437,14 @@ def _set_fitted(est: _BaseMLP, history: History, held_out: bool, n_iter: int, in
     """scikit-learn's fitted attributes from the epochs' ``history`` (``held_out``: early stopping on held-out units).
 
     ``n_iter``: the epochs of this call (a restarted run's included), as scikit-learn's ``n_iter_`` counts a warm fit's.
-    ``incremental``: a ``partial_fit``, whose ``stop_reason_`` is "partial_fit" as in memory, after Ctrl-C too
-    (``history_.stop_reason`` says "interrupted").
+    ``incremental``: a ``partial_fit``, whose ``stop_reason_`` is ``history_.stop_reason`` as in memory: "partial_fit"
+    for a pass that ran, "interrupted", "diverged" or "callback" when one of those ended it.
     """
     est.history_ = history
     est.loss_curve_ = list(history.train_loss)
     est.loss_ = history.train_loss[-1] if history.train_loss else math.nan  # NaN: Ctrl-C in a first fit's first pass
     est.n_iter_ = n_iter
-    est.stop_reason_ = "partial_fit" if incremental else history.stop_reason
+    est.stop_reason_ = history.stop_reason
     est.validation_scores_ = list(history.val_score) if held_out else None
     est.best_validation_score_ = float(no_imp.best) if held_out else None  # the kept weights' (-inf before any epoch)
     est.best_loss_ = None if held_out else float(no_imp.best)  # the rule's, which undone epochs never changed

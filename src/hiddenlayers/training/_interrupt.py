@@ -14,7 +14,7 @@ def reraise_interrupt(model: Any) -> Any:
     the cut trial; prune fine-tuned the next cut and saved its choice; freeze_curve scored the cut fine-tune and ran the
     rest). Raised again, the job stops where it was asked to.
     """
-    history = getattr(model, "history_", None)  # partial_fit's stop_reason_ is "partial_fit"; its run's reason is in history_
+    history = getattr(model, "history_", None)  # either record: a model may keep only one of the two
     if "interrupted" in (getattr(model, "stop_reason_", None), getattr(history, "stop_reason", None)):
         raise KeyboardInterrupt
     return model
