@@ -128,3 +128,19 @@ def test_callbacks_get_the_mlps_hooks_and_a_stop_keeps_what_a_fit_of_that_many_e
     assert stopped.history_.held_epoch == two.history_.held_epoch and stopped.history_.train_loss == two.history_.train_loss
     for a, b in zip(_weights(stopped), _weights(two), strict=True):  # float32 rounding apart (the Autoencoder's: 1e-9)
         assert torch.allclose(a.float(), b.float(), rtol=1e-5, atol=1e-7)
+
+
+class _CtrlCAtBegin(hl.Callback):
+    def on_train_begin(self, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("app", EPOCH_APPS)
+def test_ctrl_c_in_on_train_begin_stops_the_fit_as_ctrl_c_in_an_epoch_does(app: str) -> None:
+    """Ctrl-C while a callback's on_train_begin runs came through as a raw KeyboardInterrupt (the Recommender's and
+    Translator's own loops and training.train alike); now it is a Ctrl-C before the first step: InterruptedWarning, the
+    run's start kept, stop_reason_ 'interrupted', as the MLPs do."""
+    model, args = app_case(app, max_iter=2, callbacks=[_CtrlCAtBegin()])
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of the start of this run\.$"):
+        model.fit(*args)
+    assert model.stop_reason_ == "interrupted" and model.n_iter_ == 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import load_wine
 
 import hiddenlayers as hl
@@ -76,3 +77,25 @@ def test_dann_refuses_bad_callbacks_in_the_mlps_words() -> None:
     else:
         raise AssertionError("fit took a callback not in a list")
     assert not hasattr(est, "coefs_")
+
+
+def test_ctrl_c_in_on_train_begin_stops_dann_as_ctrl_c_in_an_epoch_does() -> None:
+    """A raw KeyboardInterrupt came out of DANN's fit when Ctrl-C hit a callback's on_train_begin; now the run stops
+    'interrupted' with InterruptedWarning and the weights it began with (a warm fit's trained ones)."""
+    X, y = _wine()
+
+    class CtrlC(hl.Callback):
+        armed = False
+
+        def on_train_begin(self, **kwargs: Any) -> None:
+            if self.armed:
+                raise KeyboardInterrupt
+
+    cb = CtrlC()
+    est = _dann(warm_start=True, callbacks=[cb]).fit(X, y, X_target=X[::-1].copy())
+    proba, epochs = est.predict_proba(X), len(est.history_)
+    cb.armed = True
+    with pytest.warns(hl.InterruptedWarning, match=r"^training interrupted by the user; restored the weights of epoch 3"):
+        est.fit(X, y, X_target=X[::-1].copy())
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 0 and len(est.history_) == epochs
+    np.testing.assert_array_equal(est.predict_proba(X), proba)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
 
 import hiddenlayers as hl
 from fit_helpers import FakeClock
@@ -136,6 +137,41 @@ def test_ctrl_c_in_the_first_epoch_leaves_a_fitted_model_at_its_start(iris) -> N
         clf.fit(X, y)  # raised IndexError (loss_ of an empty history)
     assert clf.stop_reason_ == "interrupted" and clf.n_iter_ == 0 and clf.loss_curve_ == [] and np.isnan(clf.loss_)
     assert clf.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_ctrl_c_in_a_callbacks_on_train_begin_stops_the_run_as_in_an_epoch(iris, solver: str) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C while a callback's on_train_begin runs (before the first step) came through as a raw KeyboardInterrupt, while
+    Ctrl-C one batch later gave InterruptedWarning and a model; now one rule: the run ends 'interrupted' with the weights it
+    began with, a warm fit's trained ones untouched, and every callback's on_train_end still runs."""
+    X, y = iris
+
+    class CtrlCAtBegin(hl.Callback):
+        armed, ended = True, 0
+
+        def on_train_begin(self, **kwargs: Any) -> None:
+            if self.armed:
+                raise KeyboardInterrupt
+
+        def on_train_end(self, **kwargs: Any) -> None:
+            self.ended += 1
+
+    cb = CtrlCAtBegin()
+    clf = hl.MLPClassifier((8,), max_iter=5, solver=solver, callbacks=[cb], random_state=0, warm_start=True)
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
+        clf.fit(X, y)
+    assert clf.stop_reason_ == clf.history_.stop_reason == "interrupted" and clf.n_iter_ == 0 and np.isnan(clf.loss_)
+    assert clf.predict(X).shape == y.shape and cb.ended == 1
+    cb.armed = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)  # trains 5 epochs (iterations)
+    trained, proba = len(clf.history_), clf.predict_proba(X)
+    cb.armed = True
+    with pytest.warns(hl.InterruptedWarning):
+        clf.fit(X, y)  # a warm fit cut before its first step keeps the trained weights
+    assert clf.stop_reason_ == "interrupted" and clf.n_iter_ == 0 and len(clf.history_) == trained and cb.ended == 3
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
 
 
 # ------------------------------------------------------------- the rule objects

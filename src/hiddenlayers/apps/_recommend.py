@@ -323,8 +323,8 @@ def _fit_penalized(
     if validation is not None and (monitor != "val_score" or first):  # epoch 0 = the bias model (or a warm fit's): kept if no epoch beats it;
         stop.update(objective.held_out(net, validation)[monitor == "val_score"])  # a new BPR fit's epoch 0 is random vectors, no model
     hooks = LoopHooks(fit_callbacks(est, val=VAL_NDCG if monitor == "val_score" else VAL_LOSS), net, hist)
-    hooks.begin()
     try:
+        hooks.begin()  # Ctrl-C here is one before the first step: the run's start kept, as in training.train
         for epoch in range(first + 1, first + est.max_iter + 1):
             hooks.epoch_begin(epoch)
             train_loss, first_batch = objective.epoch(est, net, flat, opt, rows, X, Y, gen, acc_dtype, hooks)

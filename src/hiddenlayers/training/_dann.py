@@ -192,8 +192,8 @@ def train_dann(
     model.train()
     kept, kept_epoch = flat.data.clone(), 0  # the weights Ctrl-C goes back to: the last whole epoch's (0: the run's start)
     at_start, hooks = held_at_start(history), LoopHooks(list(callbacks), network, history)  # the epoch the run began with
-    hooks.begin()
     try:
+        hooks.begin()  # Ctrl-C here is one before the first step: the run's start kept, as in train()
         for _epoch in range(max_epochs):
             hooks.epoch_begin(len(history) + 1)
             train_loss, step, lr = _epoch_steps(model, flat, optimizer, weights, (X, Y, X_target), history, loss=loss, step=step,

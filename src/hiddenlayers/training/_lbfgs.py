@@ -120,12 +120,11 @@ def fit_lbfgs(
     kept = _Kept(flat.data.detach().cpu().double().numpy().copy(), held_at_start(history) or 0)
     state = TrainState()
     t0 = time.perf_counter() - (history.time[-1] if history.time else 0.0)  # a resumed history's clock runs on
-    for cb in callbacks:  # outside the Ctrl-C handling, as in train()
-        cb.on_train_begin(network=network, history=history, state=state)
-
     fun, on_iter, stopped = _objective(network, flat, stepper, (xs, ys, ws), denom, alpha, kept, history, state, callbacks, stopping, t0)
 
     try:  # an overflowing evaluation is said once by _stop_reason (kept.overflowed), not by NumPy's RuntimeWarnings, as in train()
+        for cb in callbacks:  # Ctrl-C here, before the first evaluation, stops the run as in train(): the weights it began with
+            cb.on_train_begin(network=network, history=history, state=state)
         if callbacks:  # the first iteration's begin: Ctrl-C there stops the run as in train(), not raw
             _epoch_begin(callbacks, network, history, state)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -570,8 +570,11 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     epoch = first = history.epoch[-1] if history.epoch else 0
     first = first if plan.call_first is None else plan.call_first  # a resumed run counts its call's epochs from the broken run's start
     state.resumed_epochs = epoch - first  # 0 unless resumed: the epochs of this call the backup holds (a progress bar starts there)
-    for cb in callbacks:
-        cb.on_train_begin(network=network, history=history, state=state)
+    try:
+        for cb in callbacks:
+            cb.on_train_begin(network=network, history=history, state=state)
+    except KeyboardInterrupt:  # Ctrl-C before the first step: as in a step, the run ends with the weights it began with
+        reason = "interrupted"
 
     if plan.call_first is None:  # (a resumed run's best is the backup's)
         plan.best.settle(samples_seen, schedule, monitors)  # "best" before any improvement: the run's start

@@ -63,7 +63,6 @@ def train(
     after that epoch (``stop_reason`` ``"callback"``), keeping the weights any stop keeps."""
     history = History() if history is None else history
     hooks = LoopHooks(fit_callbacks(tr), tr.model_, history)
-    hooks.begin()
     try:
         return _train(tr, src, tgt, train_idx, val_idx, rng, clock, history, hooks)
     finally:  # after a Ctrl-C or an error too: the bar stops and gives the terminal back
@@ -85,6 +84,7 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
     t0, reason = clock(), None
     tr_lengths = [len(src[i]) for i in train_idx]
     try:
+        hooks.begin()  # Ctrl-C here is one before the first step: the run's start kept, as in training.train
         for epoch in range(first + 1, first + tr.max_iter + 1):
             hooks.epoch_begin(epoch)
             reason = _epoch(tr, optimizer, src, tgt, train_idx, val_idx, tr_lengths, rng, history, hooks, elapsed=lambda: before + clock() - t0)
