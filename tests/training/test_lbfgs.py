@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -331,3 +332,19 @@ def test_ctrl_c_before_the_first_lbfgs_iteration_stops_it_as_the_stochastic_solv
         fits[solver] = est
     for a, b in zip(fits["lbfgs"].coefs_, fits["adam"].coefs_):  # the same initial weights (same random_state)
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_best_loss_before_any_evaluation_is_inf_for_every_solver(solver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C before the first loss evaluation: best_loss_ is inf, scikit-learn's "no loss reached yet", for L-BFGS as for
+    the stochastic solvers (L-BFGS gave NaN, its loss_ of nothing evaluated, which compares False with every loss)."""
+    X, y = _data()
+
+    class CtrlCAtFirstEpoch(hl.Callback):
+        def on_epoch_begin(self, **kwargs: Any) -> None:
+            raise KeyboardInterrupt
+
+    est = hl.MLPClassifier((6,), solver=solver, max_iter=3, random_state=0, callbacks=[CtrlCAtFirstEpoch()])
+    with pytest.warns(hl.InterruptedWarning):
+        est.fit(X, y)
+    assert est.best_loss_ == math.inf and np.isnan(est.loss_) and est.n_iter_ == 0

@@ -562,6 +562,6 @@ def fit_lbfgs(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any) -> None:
     est.loss_ = float(res.fun)
     est.loss_curve_ = list(hist.train_loss)
     finite = [v for v in (*hist.train_loss, est.loss_) if np.isfinite(v)]
-    est.best_loss_ = min(finite) if finite else est.loss_
+    est.best_loss_ = min(finite) if finite else math.inf  # the stochastic solvers' (and scikit-learn's) start: no loss reached yet
     est.stop_reason_ = hist.stop_reason
     est.t_ = int(est.t_) + X.shape[0] * est.n_iter_
