@@ -131,6 +131,17 @@ def test_train_regression(tmp_path):
     assert s["task"] == "regression" and set(s["test_metrics"]) == {"r2", "mae", "rmse"}
 
 
+def test_train_with_no_hidden_layer_says_it_is_a_linear_model(tmp_path):
+    """--hidden '' is hidden_layer_sizes=(): no hidden layer, a linear model (scikit-learn's () too); the summary's row was
+    blank, now it says so, and --help names ''."""
+    out = tmp_path / "lin.safetensors"
+    result = run("train", "iris", "--hidden", "", "--epochs", "3", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"hidden layers\s+│ none \(a linear model\)", result.stdout), result.stdout
+    assert [tuple(w.shape) for w in hl.load(out).coefs_] == [(4, 3)]
+    assert "'' for none, a linear model" in " ".join(run("train", "--help").stdout.split())
+
+
 def test_train_table_output(table, tmp_path):
     result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "3", "-q", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0

@@ -7,6 +7,7 @@ import math
 import numbers
 import pydoc
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -285,3 +286,19 @@ def test_a_numpy_or_torch_float_type_for_dtype_is_told_the_name_to_pass(typed, n
     for other in (None, np.float16, "fp64"):
         with pytest.raises(ValueError, match=re.escape(f"dtype must be 'float32' or 'float64'. Received: dtype={other!r}.") + "$"):
             hl.MLPRegressor(dtype=other).fit([[0.0], [1.0]], [0.0, 1.0])
+
+
+@pytest.mark.parametrize("none", ["", " ", (), []])
+def test_no_hidden_layer_is_one_linear_model_however_it_is_written(none) -> None:
+    """hidden_layer_sizes '' (the CLI's --hidden ''), () and [] all mean no hidden layer (scikit-learn accepts ()): one weight
+    matrix from the inputs to the outputs, the same model; the parameter's documentation says so."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of 3 epochs
+        a = hl.MLPClassifier(hidden_layer_sizes=none, max_iter=3, random_state=0).fit(X, y)
+        b = hl.MLPClassifier(hidden_layer_sizes=(), max_iter=3, random_state=0).fit(X, y)
+    assert [w.shape for w in a.coefs_] == [(4, 3)] and a.n_layers_ == 2
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert "() or '' for none" in " ".join((hl.MLPClassifier.__doc__ or "").split())

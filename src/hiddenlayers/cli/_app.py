@@ -390,7 +390,7 @@ def train(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     out: Annotated[str, typer.Option("--out", "-o", help="Model file to write.")] = "model.safetensors",
-    hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64' (default 100, or the --init-from model's).", show_default=False)] = None,
+    hidden: Annotated[str | None, typer.Option("--hidden", help="Hidden layers, e.g. '128,64' or '256:gelu:dropout=0.1,64'; '' for none, a linear model (default 100, or the --init-from model's).", show_default=False)] = None,
     init_from: Annotated[str | None, typer.Option("--init-from", help="Model file whose hidden layers start this one (its stored preprocessing is reused).")] = None,
     freeze: Annotated[str | None, typer.Option("--freeze", help="With --init-from: first K hidden layers fixed, layer names (hidden1,hidden2), or head_first.")] = None,
     activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",

@@ -517,7 +517,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     t = summary_table(s, as_json)
     if t is None:
         return
-    for k, v in [("task", s["task"]), ("target", s["target"]), ("hidden layers", s["spec"])]:
+    for k, v in [("task", s["task"]), ("target", s["target"]), ("hidden layers", s["spec"] or "none (a linear model)")]:
         t.add_row(k, str(v))
     weighted = bool(s.get("test_metrics_weighted"))
     if "sample_weight" in s:

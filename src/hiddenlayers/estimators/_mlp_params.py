@@ -89,7 +89,8 @@ def _check_hidden_layer_sizes(value: Any) -> None:
 # Parameters shared by both estimators, in the signature's order.
 SHARED: tuple[Param, ...] = (
     Param("hidden_layer_sizes", Checked(_check_hidden_layer_sizes, text="a hidden-layer spec", type="tuple of int, str or list of layer specs"), (100,),
-          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2,32' also work; "
+          "Width of each hidden layer, e.g. (64, 32); per-layer specs such as '64:tanh:dropout=0.2,32' also work; () or '' for none: "
+          "a linear model (logistic or linear regression on the inputs, as scikit-learn's hidden_layer_sizes=()); "
           "X is a table, so layers are dense (convolutions such as 'conv16k3' need image or sequence input: hl.Network or hl.ImageClassifier)"),
     Param("activation", Checked(get_activation, text="an activation name (hl.activation_names())", type="str"), "relu",
           "Activation of every hidden layer whose spec names none ('identity', 'logistic', 'tanh', 'relu', 'gelu', ...)"),
