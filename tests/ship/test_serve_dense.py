@@ -84,6 +84,10 @@ def _data(name: str) -> tuple[pd.DataFrame, np.ndarray]:
     if name == "iris-multilabel":
         X, y = _bundled("iris")
         return X, np.stack([y == 0, y == 2, X.iloc[:, 0] > 5.8], axis=1).astype(int)
+    if name.startswith("iris-as-"):  # labels of another type: bool, 0.0/1.0 floats (binary), float or int32 classes
+        X, names = _bundled("iris")
+        y = np.unique(names, return_inverse=True)[1]  # the species as 0, 1, 2
+        return X, {"bool": y == 0, "float-binary": (y == 2).astype(float), "float": y.astype(float), "int32": y.astype(np.int32)}[name[8:]]
     return _bundled(name)
 
 
@@ -105,6 +109,9 @@ CASES = {
     "wine-float64-gce": ("wine", lambda: hl.MLPClassifier(hidden_layer_sizes=(12,), loss="gce", dtype="float64", max_iter=20, random_state=0)),
     "diabetes-float64-batchnorm": ("diabetes", lambda: hl.MLPRegressor(hidden_layer_sizes="16:batchnorm:dropout=0.1", dtype="float64",
                                                                         scale_target=True, max_iter=30, random_state=0)),
+    # labels given as bool, 0.0/1.0 or other floats, or int32: hl.load's before, now the NumPy path's with the same labels and dtype
+    **{f"iris-as-{kind}": (f"iris-as-{kind}", lambda: hl.MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, random_state=0))
+       for kind in ("bool", "float-binary", "float", "int32")},
 }
 
 
@@ -143,7 +150,7 @@ def test_the_numpy_path_answers_bit_for_bit_as_predict(files: dict, name: str) -
         A = TablePreprocessor.from_dict(est.preprocessing_).transform(frame).matrix
     labels = sm.predict(checked, False)
     if hasattr(est, "classes_"):
-        assert labels == est.predict(A).tolist()
+        assert labels == est.predict(A).tolist() and sm.estimator.predict(A).dtype == est.predict(A).dtype
         assert sm.predict(checked, True) == _written(est, est.predict_proba(A))  # the very bits, written as predict writes them
         assert sm.metadata()["classes"] == est.classes_.tolist() and sm.multilabel == (est.label_type_ == "multilabel-indicator")
     else:
@@ -222,7 +229,7 @@ def _outcome(make: Any, rows: list[dict]) -> tuple:
 
 
 @pytest.mark.parametrize("name", ["cities-labels", "wine-tanh-gce", "diabetes-scaled", "iris-norms-dropout", "iris-multilabel-float64",
-                                  "diabetes-float64-batchnorm"])
+                                  "diabetes-float64-batchnorm", "iris-as-float-binary"])
 def test_an_edited_file_is_served_or_refused_exactly_as_hl_load_makes_it(files: dict, name: str, tmp_path: Path) -> None:
     """Every field of the file's JSON set to another type or removed: the server's NumPy path answers as the estimator
     `hl.load` gives, or refuses the file with `hl.load`'s own words (it never serves a file `hl.load` refuses)."""

@@ -203,15 +203,35 @@ def _labels(classes: dict[str, Any]) -> tuple[np.ndarray, str] | None:
         k = len(values)
         ok = k >= 2 and all(type(v) is int for v in values) and values == list(range(k)) and dtype == np.dtype(int).str
         return (np.arange(k), "multilabel-indicator") if ok else None
-    same = all(type(v) is str for v in values) or all(type(v) is int for v in values)  # what LabelBinarizer keeps as given
-    if not same or values != sorted(set(values)):
+    kinds = {type(v) for v in values}  # one Python type, as LabelBinarizer keeps the labels given: text, integers, bools or floats
+    if len(kinds) != 1 or values != sorted(set(values)):
         return None
     y_type = "multiclass" if len(values) > 2 else "binary"  # scikit-learn's type_of_target of the classes, as LabelBinarizer.fit finds it
-    labels = np.asarray(values)
-    # the dtype the file gives its labels: one that keeps them as they are (text as object or wide enough, 64-bit integers)
-    if classes["y_type"] != y_type or dtype not in ({"object", labels.dtype.str} if labels.dtype.kind == "U" else {np.dtype(int).str}):
+    labels = _typed_labels(values, kinds.pop(), dtype)
+    return None if labels is None or classes["y_type"] != y_type else (labels, y_type)
+
+
+def _typed_labels(values: list[Any], kind: type, dtype: Any) -> np.ndarray | None:
+    """``values`` as ``hl.load`` types them, ``np.asarray(values, dtype)``, where that keeps them as they are; None where unsure.
+
+    Text as object or a wide enough ``<U``; integers in an integer dtype; bools as ``|b1``; floats (0.0/1.0 labels) in a
+    float dtype when each is a whole number, as ``type_of_target`` needs of a classifier's labels (else "continuous").
+    """
+    if kind is str:
+        labels = np.asarray(values)
+        return labels if dtype in ("object", labels.dtype.str) else None
+    try:
+        typed = np.dtype(dtype)
+    except TypeError:
         return None
-    return labels, y_type
+    allowed = {int: "iu", bool: "b", float: "f"}.get(kind, "")
+    if typed.kind not in allowed or (kind is float and not all(math.isfinite(v) and v == int(v) for v in values)):
+        return None
+    try:
+        labels = np.asarray(values, dtype=typed)
+    except (OverflowError, ValueError):  # an integer past the dtype's range: hl.load says so
+        return None
+    return labels if labels.tolist() == values else None  # no label changed by the dtype
 
 
 def _weights(path: str | os.PathLike[str], shapes: list[tuple[int, int]], norms: list[str | None],
