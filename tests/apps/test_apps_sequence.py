@@ -169,7 +169,7 @@ Z = np.zeros((4, 2), dtype=np.float32)
     [
         (np.zeros((4, 5)), [0, 1, 0, 1], r"^X is a 2-D float array \(4, 5\): one sequence of 4 steps x 5 features is \[X\] \(a list of one\); 4 sequences of one feature per step are X\[:, :, None\]; token ids are an integer array\.$"),
         (np.zeros((2, 3, 4, 5)), [0, 1], r"^X must be 3-D \(N, T, F\) or 2-D integer token ids \(N, T\)\. Received an array of shape \(2, 3, 4, 5\)\.$"),
-        ([Z, np.full((3, 2), np.nan)], [0, 1], r"^sequence 1 contains NaN or infinity: clean or impute it first\.$"),
+        ([Z, np.full((3, 2), np.nan)], [0, 1], r"^sequence 1 has NaN or infinity at step 0 \(of 3\): clean or impute those steps first\.$"),
         ([Z, np.zeros((0, 2))], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),
         # an empty list of token ids (a sentence whose words were all dropped) is empty, not "a 1-D float64 array" or of another kind
         ([[1, 2], []], [0, 1], r"^sequence 1 is empty \(0 steps\): drop it or give it at least one step\.$"),

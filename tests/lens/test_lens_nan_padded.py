@@ -58,12 +58,17 @@ def test_nan_inside_a_sequence_is_still_refused(padded):
     _, Xp, _, clf = padded
     bad = Xp.copy()
     bad[3, 1, 0] = np.nan  # inside sequence 3's real steps: a missing value, not padding
-    with pytest.raises(ValueError, match=r"not padding \(first in row 3; padding is whole NaN steps"):  # not row 0, padded
+    # the app's own reader words it, naming the sequence and the step (not row 0, padded; before: "row 3", no step)
+    with pytest.raises(hl.DataError, match=r"^sequence 3 has NaN at step 1, which is not padding \(padding is whole NaN steps"):
         hl.lens.record(clf, bad)
     inf = Xp.copy()
-    inf[9, 4] = np.inf  # infinity is never padding
-    with pytest.raises(ValueError, match=r"not padding \(first in row 9"):
+    inf[9, 4] = np.inf  # infinity is never padding: steps 0-4 are all real then, and step 3's NaN is none
+    with pytest.raises(hl.DataError, match=r"^sequence 9 has NaN at step 3, which is not padding"):
         hl.lens.record(clf, inf)
+    with pytest.raises(hl.DataError, match=r"^sequence 0 has NaN or infinity at step 1 \(of \d+\): clean or impute those steps first\.$"):
+        hl.lens.record(clf, [bad[3][:2]])  # a list of (T, F) sequences, as fit takes them
+    with pytest.raises(hl.DataError, match=r"^X is a 2-D float array \(2, 2\): one sequence of 2 steps x 2 features is \[X\]"):
+        hl.lens.record(clf, bad[3][:2])  # a lone (T, F) sequence: the lens read its steps as rows ("first in row 1")
 
 
 def test_a_plain_module_gets_no_padding(padded):

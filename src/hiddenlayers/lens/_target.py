@@ -75,15 +75,37 @@ class Target:
         if self.head is not None:
             X = self.head.transform(X)
         own_padding = self.prepare is not None and nan_padded(X)  # a sequence app's NaN-padded form: its own reader checks it
-        if self.prepare is not None:
-            require_padding(X, offset=offset)  # a missing value among padded rows: its row, not the first padded one
-        if not (own_padding or _stored_table_input(self.estimator, X)):  # stored preprocessing imputes missing cells, refuses inf
-            require_finite(X, offset=offset)
+        try:
+            if self.prepare is not None:
+                require_padding(X, offset=offset)  # a missing value among padded rows: its row, not the first padded one
+            if not (own_padding or _stored_table_input(self.estimator, X)):  # stored preprocessing imputes missing cells, refuses inf
+                require_finite(X, offset=offset)
+        except ValueError:
+            if not offset:  # (a loader's later batch: the app would number its rows from 0)
+                self._own_words(X)
+            raise
         if self.prepare is not None:
             return self.prepare(X)
         if hasattr(X, "to_numpy") and not isinstance(X, Tensor):
             return X.to_numpy()
         return X
+
+    def _own_words(self, X: Any) -> None:
+        """Raise the application's own :class:`~hiddenlayers.exceptions.DataError` for ``X``, where its reader has one.
+
+        Why: a sequence app's reader names the sequence and the step of a NaN (and a lone ``(T, F)`` sequence's shape,
+        which the lens's check read as T rows and named a step as "row 10"); the lens's words are only the fallback.
+        """
+        from ..exceptions import DataError
+
+        if self.prepare is None or self.estimator is None:
+            return
+        try:
+            self.prepare(X)
+        except DataError as exc:
+            raise exc from None  # (not chained to the lens's check it replaces)
+        except Exception:  # noqa: BLE001 - its other errors (scikit-learn's NaN words) say less than the lens's
+            return
 
     @property
     def as_module(self) -> Target:

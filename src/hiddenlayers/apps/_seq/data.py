@@ -103,8 +103,9 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
             if s.shape[1] != first.shape[1]:
                 raise DataError(f"sequence {i} has {s.shape[1]} features per step but sequence 0 has {first.shape[1]}: every step needs the same features.")
             s = s.astype(dtype, copy=False)
-            if not np.isfinite(s).all():
-                raise DataError(f"sequence {i} contains NaN or infinity: clean or impute it first.")
+            bad = np.flatnonzero(~np.isfinite(s).all(axis=1))  # (steps,) with a NaN or inf
+            if bad.size:
+                raise DataError(f"sequence {i} has NaN or infinity at step {int(bad[0])} (of {s.shape[0]}): clean or impute those steps first.")
         out.append(s if max_len is None else s[:max_len])
     return kind, out
 
