@@ -42,3 +42,25 @@ def test_a_trial_stopped_early_says_its_epoch_and_every_trial_its_seconds(state,
     t = optuna.trial.create_trial(state=state, value=0.5 if state == optuna.trial.TrialState.COMPLETE else None, user_attrs=attrs)
     t.datetime_start, t.datetime_complete = start, start + datetime.timedelta(seconds=2.5)
     assert _trial_extra(t) == {"duration_s": 2.5, "stopped_at": stopped, "failed_because": None}  # a trial that did not fail
+
+
+def test_a_failed_trial_counts_toward_trials_and_the_note_says_so(tmp_path, monkeypatch):
+    """--trials 4 with one trial raising: 4 trials, one failed, and the note says how many of the 4 finished and that a failed
+    trial counts toward --trials as in Optuna's n_trials (before: "1 trial(s) failed", which left the count to the table)."""
+    from hiddenlayers.rightsize._search import run as run_module
+
+    real, seen = run_module.fit_or_interrupt, {"fits": 0}
+
+    def fit(*args, **kwargs):
+        seen["fits"] += 1
+        if seen["fits"] == 2:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "fit_or_interrupt", fit)
+    result = ok("search", "iris", *SMALL, "--out-dir", tmp_path, "--study", "fails")
+    r = json.loads(result.stdout)
+    assert (r["n_trials"], r["n_failed"]) == (4, 1)
+    said = " ".join(result.stderr.split())
+    assert (f"1 of 4 trials failed ({r['n_complete']} complete; a failed trial counts toward --trials, as in Optuna's n_trials: "
+            "raise --trials, same --study, to run more): trial ") in said and "RuntimeError: boom" in said

@@ -925,7 +925,7 @@ def search(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     objectives: Annotated[str, typer.Option(help="accuracy (r2 for regression) then any of params, flops, latency; several give a Pareto front.")] = "accuracy",
-    trials: Annotated[int, typer.Option(help="Trials in the study (a resumed study counts its earlier ones).")] = 30,
+    trials: Annotated[int, typer.Option(help="Trials in the study, failed ones included, as Optuna's n_trials counts them (a resumed study counts its earlier ones).")] = 30,
     timeout: Annotated[float | None, typer.Option(help="Stop starting trials after this many seconds.")] = None,
     storage: Annotated[str | None, typer.Option(help="Share/resume the search: journal file (*.log), SQLite file (*.db) or postgresql://... URL.")] = None,
     study: Annotated[str, typer.Option(help="Study name in the storage (also the model files' prefix).")] = "hiddenlayers",

@@ -786,7 +786,9 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     failures = found.failures()
     if failures:  # on stderr, --json too: a failed trial is no row of the table
         more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
-        note(trial_words(f"{len(failures)} trial(s) failed: {'; '.join(failures[:3])}{more} (search --json: each trial's failed_because)"))
+        note(trial_words(f"{len(failures)} of {found.n_trials} trials failed ({found.n_complete} complete; a failed trial counts toward "
+                         f"--trials, as in Optuna's n_trials: raise --trials, same --study, to run more): {'; '.join(failures[:3])}{more} "
+                         "(search --json: each trial's failed_because)"))
     summary = {**found.to_dict(), **(extra or {}), "html": html}
     if summary.get("sample_weight"):  # the column, as `train --json` and `info` name it, rather than the library's "given"
         summary["sample_weight"] = state.get(WEIGHT_COLUMN_KEY)

@@ -133,7 +133,7 @@ def search(
 
     ``objectives``: ``"score"`` (validation accuracy or R², maximised; ``"accuracy"`` and ``"r2"`` name it too, as ``--objectives``
     does) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50 µs), minimised. ``trials``: total trials in the study (a resumed study counts its earlier ones; parallel workers may
-    overshoot by workers - 1). ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
+    overshoot by workers - 1); a failed trial (one that diverged, say) counts, as in Optuna's ``n_trials``: ``n_failed`` says how many. ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
     learns; the sampler and the result judge every trial by its measured latency under this limit (a resumed study's earlier trials too,
     whatever limit they ran under; their stored constraints are left as they are; one no spec can meet stops it early: :mod:`~hiddenlayers.rightsize._search.reach`). ``storage``: see
     :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers=N>1`` runs N local workers on it: this process is worker 0
