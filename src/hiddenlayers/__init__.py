@@ -65,6 +65,7 @@ _EXPORTS = {
     "ColumnWarning": ".exceptions",
     "DivergedWarning": ".exceptions",
     "InterruptedWarning": ".exceptions",
+    "OneHotTargetWarning": ".exceptions",
     "TableNoteWarning": ".exceptions",
     "explain": "._explain",
     "Explanation": ".training",

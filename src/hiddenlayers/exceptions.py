@@ -95,6 +95,16 @@ class InterruptedWarning(UserWarning):
     """Training stopped because the user pressed Ctrl-C (KeyboardInterrupt)."""
 
 
+class OneHotTargetWarning(UserWarning):
+    """``MLPClassifier.fit`` got a 0/1 ``y`` of several columns in which every row has exactly one 1: a one-hot target.
+
+    scikit-learn (and so this estimator) reads such a ``y`` as multi-label: one independent sigmoid output per
+    column, so ``predict`` may give a row no label or several. For one label per row pass ``y.argmax(1)``; for a
+    multi-label target that happens to hold one label per row, silence it with
+    ``warnings.filterwarnings("ignore", category=hl.OneHotTargetWarning)``.
+    """
+
+
 class ColumnWarning(UserWarning):
     """A text column the preprocessing reads as categories but that looks like something else.
 
@@ -130,6 +140,7 @@ __all__ = [
     "ModelFileError",
     "NonFiniteOutputError",
     "NotFittedError",
+    "OneHotTargetWarning",
     "QuantizedToleranceError",
     "SpecError",
     "TableNoteWarning",

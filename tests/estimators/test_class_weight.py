@@ -136,6 +136,7 @@ def test_no_smoothing_is_todays_fit_bit_for_bit(skewed) -> None:
 
 
 @pytest.mark.parametrize("labels", ["multiclass", "binary", "multilabel"])
+@pytest.mark.filterwarnings("ignore::hiddenlayers.exceptions.OneHotTargetWarning")  # multi-label on purpose: one label per row
 def test_smoothed_targets_are_pytorch_and_keras_ones(skewed, labels: str) -> None:
     X, y = skewed
     Y = {"multiclass": y, "binary": (y == 1).astype(int), "multilabel": np.eye(3, dtype=int)[y]}[labels]

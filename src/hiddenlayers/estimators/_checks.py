@@ -7,6 +7,7 @@ the classes keep thin ``_validate_params`` / ``_validate_input`` methods that ca
 from __future__ import annotations
 
 import re
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,8 +18,9 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d, validate_data
 
 from .._params import validate
+from .._stacklevel import user_stacklevel
 from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
-from ..exceptions import DataError
+from ..exceptions import DataError, OneHotTargetWarning
 from ..network import Spec, resolve_device
 from ..training import check_precision
 from ._averaging import check_averaging
@@ -127,6 +129,8 @@ def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bo
             "matrix for multi-label; for several multi-class columns use sklearn.multioutput.MultiOutputClassifier."
         )
     if (not hasattr(est, "classes_")) or (not est.warm_start and not incremental):
+        if target == "multilabel-indicator":
+            warn_if_one_hot(y)
         est._label_binarizer = LabelBinarizer()
         # fitted on the classes alone when known: the same fitted binarizer, without a second pass over y
         est._label_binarizer.fit(y if classes is None else classes)
@@ -142,6 +146,26 @@ def classifier_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bo
         elif len(np.setdiff1d(classes, est.classes_, assume_unique=True)):
             raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {est.classes_}. 'y' has {classes}.")
     return X, y
+
+
+def warn_if_one_hot(y: Any) -> None:
+    """An :class:`~hiddenlayers.OneHotTargetWarning` when the 0/1 indicator matrix ``y`` ``(n, k)`` has exactly one 1 per row.
+
+    Why: a one-hot target (Keras' ``to_categorical``, ``pd.get_dummies``) trains as ``k`` independent labels, as
+    scikit-learn's MLP trains it too, without a word; ``predict`` then gives rows with no class or several, where the
+    user meant one class per row (``y.argmax(1)``: softmax over ``k`` classes). scikit-learn gives no warning; this one is
+    silenceable by its category for a true multi-label target whose rows happen to hold one label each.
+    """
+    n, k = y.shape
+    if k < 2 or n == 0 or not bool((np.asarray(y.sum(axis=1)).ravel() == 1).all()):
+        return
+    warnings.warn(
+        f"y is one-hot: each of its {n} rows has exactly one 1 among {k} columns, so MLPClassifier trains it as {k} independent "
+        f"labels (multi-label: predict may give a row no label or several), as scikit-learn does. For one class per row pass "
+        f"y.argmax(1) (a softmax over {k} classes); for a multi-label target, silence this with "
+        "warnings.filterwarnings('ignore', category=hl.OneHotTargetWarning).",
+        OneHotTargetWarning, stacklevel=user_stacklevel(),
+    )
 
 
 def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:
