@@ -65,6 +65,22 @@ def test_the_reported_int8_accuracy_is_what_rows_sent_one_by_one_get(int8_file: 
     assert any(n.startswith("int8 (weights): weights of 2 Gemm stored as int8") for n in report.notes)
 
 
+def test_an_int8_file_no_smaller_than_the_float_one_is_said_with_both_sizes(int8_file: tuple, tmp_path) -> None:
+    """A tiny model's int8 copy is larger than its float file (scales and dequantize steps outweigh 35 weights): the report
+    says so with both measured sizes, where before it wrote the larger file in silence; a larger model's report says nothing."""
+    report, *_ = int8_file
+    assert report.quantized_bytes < report.bytes and not any("not smaller" in n for n in report.notes)
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tiny = hl.MLPClassifier((1,), max_iter=2, random_state=0).fit(X[:, :4], y)
+    small = export_onnx(tiny, tmp_path / "tiny.onnx", X=X[:20, :4], quantize=True)
+    assert small.quantized_bytes >= small.bytes
+    said = [n for n in small.notes if "not smaller" in n]
+    assert said == [f"the int8 file ({small.quantized_bytes:,} bytes) is not smaller than the float one ({small.bytes:,} bytes): this "
+                    "model's weights are too few for int8 to save what its per-unit scales and dequantize steps add; ship the float file"]
+
+
 def test_info_reads_the_int8_weights(int8_file: tuple) -> None:
     report, *_ = int8_file
     q, ref = describe_onnx(report.quantized_path), describe_onnx(report.path)

@@ -621,6 +621,10 @@ def _quantize(report: ExportReport, int8: _Int8, files: dict[str | os.PathLike[s
     if report.quantized_refused is None:
         report.quantized_path, report.quantized_bytes = str(int8.path), len(qdata)
         files[int8.path] = qdata
+        if len(qdata) >= report.bytes:  # a tiny model: int8's scales, zero points and dequantize nodes outweigh the bytes its weights save
+            report.notes.append(f"the int8 file ({len(qdata):,} bytes) is not smaller than the float one ({report.bytes:,} bytes): this "
+                                "model's weights are too few for int8 to save what its per-unit scales and dequantize steps add; "
+                                "ship the float file")
 
 
 __all__ = ["export_onnx"]
