@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import hiddenlayers as hl
 from cli_helpers import add_train_callback, assert_user_error, interrupted_run, ok, run
@@ -126,3 +127,29 @@ def test_rerun_with_fewer_epochs_than_the_checkpoint_holds_ends_there(table, tmp
     result = ok("train", table, *fewer, "-o", out)
     assert f"resuming from the checkpoint {ckpt} after epoch 4: --epochs 3 are trained already, so the fit ends there (delete it to train from the start)" in result.stderr
     assert not ckpt.exists() and len(hl.load(out).loss_curve_) == 4
+
+
+class _CtrlCBeforeAnEpoch(hl.Callback):
+    """Ctrl-C in ``on_train_begin`` (``where="begin"``) or at the first batch's end: before any epoch ends."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def on_train_begin(self, **kwargs) -> None:
+        if self.where == "begin":
+            raise KeyboardInterrupt
+
+    def on_batch_end(self, **kwargs) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["begin", "batch"])
+def test_ctrl_c_before_the_first_epoch_ends_saves_no_untrained_model(table, tmp_path, monkeypatch, where: str) -> None:
+    """Ctrl-C in a callback's on_train_begin came out raw (nothing saved, 'interrupted'), and one in the first batch saved the
+    untrained start as 'the best model so far'. Both now end alike: exit 130, one line saying nothing was trained, no file."""
+    out = tmp_path / "m.safetensors"
+    with monkeypatch.context() as m:
+        add_train_callback(m, _CtrlCBeforeAnEpoch(where))
+        result = interrupted_run("train", table, *ARGS, "-o", out)
+    assert result.stderr.strip().splitlines()[-1] == f"interrupted before the first epoch ended: nothing was trained, so no model was saved to {out}"
+    assert not out.exists() and not (tmp_path / "m.safetensors.ckpt").exists()

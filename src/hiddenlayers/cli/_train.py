@@ -16,7 +16,18 @@ import pandas as pd
 
 from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
-from ._common import UserError, averaging_text, check_output, note, one_line, rows_of, stdout_console, stop_if_interrupted, summary_table
+from ._common import (
+    Interrupted,
+    UserError,
+    averaging_text,
+    check_output,
+    note,
+    one_line,
+    rows_of,
+    stdout_console,
+    stop_if_interrupted,
+    summary_table,
+)
 from ._data import (
     MIN_TRAIN_ROWS,
     TASKS,
@@ -339,6 +350,8 @@ def run_train(
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():  # --set verbose=true's lines: stdout is the JSON only
         model = fit_model(model, A_tr.matrix, y_tr, w_tr, val, by_param=DEDICATED)
     elapsed = time.perf_counter() - start
+    if model.stop_reason_ == "interrupted" and not len(model.history_):  # Ctrl-C before an epoch ended: its weights are the untrained start
+        raise Interrupted(f"interrupted before the first epoch ended: nothing was trained, so no model was saved to {out_path}")
     if lapse is not None and lapse_path is not None:
         _save_timelapse(lapse, lapse_path, data)
     if gradient_flow and not model.history_.extra.get("gradient_flow"):
