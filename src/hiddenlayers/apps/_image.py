@@ -57,6 +57,7 @@ from ._appfile import (
 from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
+from ._image_folder import folder_images, is_folder
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
@@ -69,8 +70,7 @@ _BUILT_FROM = ("hidden_layer_sizes", "activation", "dtype")  # what shaped the n
 _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # channels -> (name, Pillow mode)
 
 
-def _is_path(X: Any) -> bool:
-    return isinstance(X, (str, os.PathLike))
+_is_path = is_folder
 
 
 def default_spec_for(image_shape: tuple[int, ...]) -> str:
@@ -380,10 +380,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """
         spec = self._validate_params()
         given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
-        if _is_path(X):
-            from ..data import load_image_folder
-
-            X, folder_y, _ = load_image_folder(X)
+        if _is_path(X):  # a warm fit (partial_fit's later calls) reads the folder at the fitted size, as predict does
+            X, folder_y = folder_images(X, self.image_shape_ if continues(self) else None, labelled=y is None)
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
@@ -423,9 +421,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         X_val, y_val, sample_weight_val = val
         shape = tuple(int(d) for d in pixels.shape[1:])
         if _is_path(X_val):
-            from ..data import load_image_folder
-
-            X_val, folder_y, _ = load_image_folder(X_val, size=shape[1:], mode="L" if shape[0] == 1 else "RGB")
+            X_val, folder_y = folder_images(X_val, shape, labelled=y_val is None)
             y_val = folder_y if y_val is None else y_val
         try:
             given = self._read(X_val)[0]
