@@ -40,7 +40,7 @@ from ..estimators import (
 )
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
+from ..training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import averaging_rows, row
 from ._appfile import (
     DevicePickle,
@@ -60,7 +60,7 @@ from ._fitted import refuses_empty
 from ._image_folder import folder_images, is_folder
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
-from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
+from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -436,8 +436,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``
         (``val``: ``fit``'s own validation set, scored instead of a split).
 
-        The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers its ``freeze``
-        kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
+        The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers ``freeze``
+        names now stay fixed (``set_params(freeze=None)`` unfreezes them); ``init_from`` is not read again (the model itself is the start).
         """
         refuse_rebuilt(self, _BUILT_FROM)
         shape = tuple(int(d) for d in self.image_shape_)
@@ -480,8 +480,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 averaging=averaging_for(self, len(train_idx), self.network_),  # a new average per train call (head_first's phases too)
             )
 
-        if warm:  # the first fit's frozen layers stay fixed; its history goes on
-            with frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+        if warm:  # the layers freeze names now stay fixed (set_params(freeze=None) unfreezes); its history goes on
+            with warm_frozen(self, self.network_, self.network_.hidden_names, head_first=True):
                 result = run(float(self.learning_rate_init), self.history_)
         else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
             result = fit_reused(self, run, open_model_file)

@@ -53,7 +53,7 @@ from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .._seq.net import step_lengths, zero_padding
 from .._warm import frozen_names, open_source, provenance_record
-from .._warm_fit import continues, mark_built, refuse_other_data, refuse_rebuilt
+from .._warm_fit import continues, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
 from .long import long_transcripts, utterance_names
@@ -235,7 +235,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """``warm_start=True``: go on training ``network_`` on ``seqs`` and ``texts`` (``names``: how a message names each utterance).
 
         The first fit's alphabet, features per frame and their ``mean_``/``scale_`` stay; a character outside ``alphabet_``,
-        or other features is a ValueError; the layers its ``freeze`` kept fixed stay fixed. Utterances longer than ``max_len_`` frames
+        or other features is a ValueError; the layers ``freeze`` names now stay fixed. Utterances longer than ``max_len_`` frames
         are read in full, as ``predict`` reads them (the network reads any length), and ``max_len_`` grows to the longest any fit has read.
         """
         refuse_rebuilt(self, _BUILT_FROM)
@@ -253,7 +253,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         Y = target_rows(texts, self.alphabet_, frames_out)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(len(seqs))
-        with restored_on_error(self), frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+        with restored_on_error(self), warm_frozen(self, self.network_, self.network_.hidden_names):
             self._set_history(self._train(self.network_, self._device, padded, lengths, Y, texts, self.alphabet_, train_idx, val_idx,
                                           generator, self.history_))
             self.max_len_ = longest  # the longest utterance any fit has read

@@ -42,7 +42,7 @@ from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
-from .._warm_fit import continues, mark_built, refuse_rebuilt
+from .._warm_fit import continues, mark_built, refuse_rebuilt, warm_frozen
 from .fit import diverged_fix, train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize, unknown_words, unknown_words_note
@@ -293,11 +293,11 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
                   rng: np.random.Generator) -> Translator:
         """``warm_start=True``: go on training ``model_`` on the token lists ``src_tok``/``tgt_tok`` with ``split``'s (train,
         validation) pairs. The first fit's vocabularies stay (a token they lack reads as the unknown token, as in predict);
-        the layers its ``freeze`` kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start)."""
+        the layers ``freeze`` names now stay fixed; ``init_from`` is not read again (the model itself is the start)."""
         refuse_rebuilt(self, _BUILT_FROM)
         src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
         tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
-        with restored_on_error(self), frozen(self.model_, list(getattr(self, "frozen_", None) or [])):  # a failed fit puts the weights back
+        with restored_on_error(self), warm_frozen(self, self.model_, freezable(self.model_)):  # a failed fit puts the weights back
             self._set_history(self._usable(train(self, src, tgt, *split, rng, clock=time.perf_counter, history=self.history_)))
         return self
 
