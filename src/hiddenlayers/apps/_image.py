@@ -352,10 +352,17 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
         With ``init_from`` an ImageClassifier, the source's: its copied layers learned on inputs
         standardised that way (as a pretrained network keeps its own normalisation). Otherwise
-        those of ``pixels`` ``(n, channels, height, width)``.
+        those of ``pixels`` ``(n, channels, height, width)``. A source ImageClassifier fitted on another
+        channel count is a :class:`DataError` naming the conversion (its first convolution reads its channels).
         """
         if self.init_from is not None:
             source = load_source(self.init_from, open_model_file)
+            fitted = getattr(source, "image_shape_", None)
+            if fitted is not None and int(fitted[0]) != pixels.shape[1]:
+                name, mode = _MODES[int(fitted[0])]
+                raise DataError(f"init_from was fitted on {fitted[0]}-channel ({name}) images and these have {pixels.shape[1]}: its first "
+                                f"convolution reads {fitted[0]} channel(s), so convert the images to {name} first (PIL's Image.convert({mode!r})), "
+                                "or fit without init_from.")
             mean, scale = getattr(source, "mean_", None), getattr(source, "scale_", None)
             if mean is not None and scale is not None and np.shape(mean) == (pixels.shape[1],):
                 return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
@@ -484,7 +491,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             with warm_frozen(self, self.network_, self.network_.hidden_names, head_first=True):
                 result = run(float(self.learning_rate_init), self.history_)
         else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
-            result = fit_reused(self, run, open_model_file)
+            result = fit_reused(self, run, open_model_file, up_to_mismatch=True)  # images of another size: the convolutions carry over
         self.network_.eval()
         refuse_unusable(result.history, float(self.learning_rate_init), DATA_FIX)  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)
