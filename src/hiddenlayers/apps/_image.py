@@ -1,6 +1,6 @@
 """``ImageClassifier``: a convolutional network with the scikit-learn API.
 
-Input: arrays ``(N, H, W)`` or ``(N, H, W, C)`` (``uint8`` 0-255 or float),
+Input: arrays ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, C, H, W)`` (``uint8`` 0-255 or float),
 or a folder with one sub-folder of images per class (read with Pillow).
 Pixels are scaled to [0, 1] (``uint8``) and standardised per channel with the
 training set's mean and standard deviation, which live in the model file.
@@ -71,6 +71,23 @@ _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # chan
 
 
 _is_path = is_folder
+
+
+def _channels_last(shape: tuple[int, ...], fitted: tuple[int, ...] | None) -> bool:
+    """Whether a 4-D array of images ``shape`` whose last axis may hold channels (1, 3 or 4) is ``(N, H, W, C)``.
+
+    Where its second axis may too (tiny images: ``(N, 1, 4, 4)`` is PyTorch's 4 x 4 grayscale, not 1 x 4 RGBA), a fitted
+    model's ``(C, H, W)`` decides when one reading gives it; otherwise the channels are the smaller of the two axes, as
+    images are wider than they have channels, and a tie (``(N, 4, 4, 4)``) is channels-last, numpy's order.
+    """
+    first, last = int(shape[1]), int(shape[-1])
+    if first not in (1, 3, 4):
+        return True
+    if fitted is not None:
+        as_last, as_first = (last, *shape[1:3]), tuple(shape[1:])
+        if (tuple(fitted) == as_last) != (tuple(fitted) == as_first):
+            return tuple(fitted) == as_last
+    return last <= first
 
 
 def default_spec_for(image_shape: tuple[int, ...]) -> str:
@@ -245,10 +262,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             raise DataError(f"images must be a numeric array (N, H, W) or (N, H, W, C), or a folder path. Received dtype {a.dtype}.")
         if a.ndim == 3:
             a = a[:, None]  # (N, H, W) -> (N, 1, H, W)
-        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4):
+        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4) and _channels_last(a.shape, getattr(self, "image_shape_", None)):
             a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
         elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
-            raise DataError(f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
+            raise DataError(f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
         # pixels in the float type the network computes in (its own once fitted): a float64 model reads float64 pixels, as its ONNX graph does
