@@ -405,7 +405,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         spec = self._validate_params()
         given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
         if _is_path(X):  # a warm fit (partial_fit's later calls) reads the folder at the fitted size, as predict does
-            X, folder_y = folder_images(X, self.image_shape_ if continues(self) else None, labelled=y is None)
+            fitted: tuple[int, ...] | None = tuple(getattr(self, "image_shape_", ())) if continues(self) else None
+            X, folder_y = folder_images(X, fitted, labelled=y is None)
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")

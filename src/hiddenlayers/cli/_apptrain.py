@@ -26,10 +26,9 @@ scores is in :mod:`._apptrain_fit`.
 
 from __future__ import annotations
 
-import os
-
 import contextlib
 import difflib
+import os
 import sys
 import time
 from typing import Any
