@@ -99,3 +99,14 @@ def test_image_folder_wide_images_in_0_255_read_as_given_else_refused(tmp_path: 
     Image.fromarray(np.array([[0.0, 0.5, 1000.0]], dtype=np.float32)).save(tmp_path / "b.tif")
     with pytest.raises(DataError, match=r"^image '.*b\.tif' is floating-point \(F\) with pixels from 0 to 1000, which have no fixed full scale"):
         load_image_folder(tmp_path)
+
+
+def test_image_folder_of_gray_images_with_alpha_reads_one_channel(tmp_path: Path) -> None:
+    """A grayscale PNG with transparency (mode LA) is grayscale: it was read as RGB, three equal channels."""
+    from PIL import Image
+
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.array([[[10, 255], [200, 0]]], dtype=np.uint8), "LA").save(tmp_path / "a" / "x.png")
+    Image.fromarray(np.full((1, 2), 7, np.uint8)).save(tmp_path / "a" / "y.png")
+    X, _, _ = load_image_folder(tmp_path)
+    assert X.shape == (2, 1, 2, 1) and X[:, 0, :, 0].tolist() == [[10, 200], [7, 7]]

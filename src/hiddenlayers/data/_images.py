@@ -19,6 +19,8 @@ from ..exceptions import DataError
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+# Pillow modes of one gray channel (after _eight_bit), with or without alpha: a folder of them reads as "L", not as 3 equal channels
+_GRAY = ("L", "1", "LA", "La")
 # IDX type codes -> big-endian NumPy dtypes (http://yann.lecun.com/exdb/mnist/ format)
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -110,7 +112,7 @@ def load_image_folder(
     One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the
     sub-folder name; images directly in ``path`` get the label ``""``. ``X``
     is ``uint8`` ``(N, H, W, C)``; every image is converted to ``mode``
-    (default: ``"L"`` when all are grayscale, else ``"RGB"``) and resized to
+    (default: ``"L"`` when all are grayscale, with or without alpha, else ``"RGB"``) and resized to
     ``size = (H, W)`` (default: the first image's size).
     """
     from PIL import Image, UnidentifiedImageError
@@ -130,7 +132,7 @@ def load_image_folder(
         except (UnidentifiedImageError, OSError) as exc:
             raise DataError(f"cannot read image '{f}' ({type(exc).__name__}): remove or replace the file.") from None
     if mode is None:
-        mode = "L" if all(im.mode in ("L", "1", "I", "I;16", "F") for im in images) else "RGB"
+        mode = "L" if all(im.mode in _GRAY for im in images) else "RGB"
     if size is None:
         size = (images[0].height, images[0].width)
     arrays = []
