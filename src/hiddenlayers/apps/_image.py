@@ -17,7 +17,6 @@ optimizers) with early stopping on a stratified validation split.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from typing import Any
@@ -58,6 +57,7 @@ from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
 from ._image_folder import folder_images, is_folder
+from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
@@ -71,23 +71,6 @@ _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # chan
 
 
 _is_path = is_folder
-
-
-def _channels_last(shape: tuple[int, ...], fitted: tuple[int, ...] | None) -> bool:
-    """Whether a 4-D array of images ``shape`` whose last axis may hold channels (1, 3 or 4) is ``(N, H, W, C)``.
-
-    Where its second axis may too (tiny images: ``(N, 1, 4, 4)`` is PyTorch's 4 x 4 grayscale, not 1 x 4 RGBA), a fitted
-    model's ``(C, H, W)`` decides when one reading gives it; otherwise the channels are the smaller of the two axes, as
-    images are wider than they have channels, and a tie (``(N, 4, 4, 4)``) is channels-last, numpy's order.
-    """
-    first, last = int(shape[1]), int(shape[-1])
-    if first not in (1, 3, 4):
-        return True
-    if fitted is not None:
-        as_last, as_first = (last, *shape[1:3]), tuple(shape[1:])
-        if (tuple(fitted) == as_last) != (tuple(fitted) == as_first):
-            return tuple(fitted) == as_last
-    return last <= first
 
 
 def default_spec_for(image_shape: tuple[int, ...]) -> str:
@@ -262,10 +245,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             raise DataError(f"images must be a numeric array (N, H, W) or (N, H, W, C), or a folder path. Received dtype {a.dtype}.")
         if a.ndim == 3:
             a = a[:, None]  # (N, H, W) -> (N, 1, H, W)
-        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4) and _channels_last(a.shape, getattr(self, "image_shape_", None)):
+        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4) and channels_last(a.shape, getattr(self, "image_shape_", None)):
             a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
         elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
-            raise DataError(f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
+            raise DataError(f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1, 3, 4. Received shape {a.shape}: {shape_hint(a, getattr(self, 'image_shape_', None))}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
         # pixels in the float type the network computes in (its own once fitted): a float64 model reads float64 pixels, as its ONNX graph does
@@ -301,23 +284,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 f"the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): pass the images as a uint8 array, or divide {these} by 255.")
             warnings.warn(f"these {kind} pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
 
-    def _shape_hint(self, a: np.ndarray) -> str:
-        """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
-        fitted = getattr(self, "image_shape_", None)
-        if fitted is None:
-            side = math.isqrt(a.shape[1]) if a.ndim == 2 and a.shape[1] > 0 else 0
-            if side * side == (a.shape[1] if a.ndim == 2 else -1):  # square images (digits: 64 = 8 x 8)
-                return f"for flat rows of pixels reshape them, e.g. X.reshape(-1, {side}, {side}) if each row is a square image."
-            return "for flat rows of pixels reshape them to (N, H, W), e.g. X.reshape(-1, 28, 28) for 784 values a row."
-        channels, height, width = fitted
-        one = (height, width) if channels == 1 else (height, width, channels)
-        if a.shape in (one, tuple(fitted)):
-            return "this is one image: pass a batch of one, X[None]."
-        return f"for flat rows of pixels reshape them to the fitted size, X.reshape(-1, {', '.join(map(str, one))})."
-
     def _check_X(self, X: Any) -> np.ndarray:
         """Standardised ``(N, C, H, W)`` float32 array, as the network reads it (the lens uses this)."""
         self._require_fitted()
+        self._refuse_one_image(getattr(X, "shape", None))
         a = self._pixels(X)
         fitted = tuple(self.image_shape_)
         if a.shape[1] != fitted[0]:
@@ -329,6 +299,14 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         if a.shape[1:] != fitted:
             raise DataError(self._shape_error(tuple(a.shape[1:]), fitted))
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
+
+    def _refuse_one_image(self, shape: tuple[int, ...] | None) -> None:
+        """A DataError for one colour image of the fitted size, ``(H, W, C)`` or ``(C, H, W)``, given where a batch goes: read
+        as H images of W x C pixels, it was refused as having "1 channel(s) ... convert them to RGB", which it already is."""
+        c, h, w = (int(d) for d in self.image_shape_)
+        if shape is not None and c > 1 and tuple(shape) in ((h, w, c), (c, h, w)):
+            raise DataError(f"X has shape {tuple(shape)}: one image of the fitted {h} x {w} pixels of {c} channels, where a batch goes: "
+                            "pass a batch of one, X[None].")
 
     def _shape_error(self, got: tuple[int, ...], fitted: tuple[int, ...]) -> str:
         """The line for images of shape ``got`` (C, H, W) where the model was fitted on ``fitted``: scikit-learn's "X has N features,
