@@ -473,12 +473,23 @@ def test_dann_fit_and_its_errors(digits, source):
         ({"domain_adaptation": "dann"}, {}, "domain_adaptation='dann' needs unlabelled target rows: call fit\\(X, y, X_target=...\\)"),
         ({"domain_adaptation": "dann", "solver": "lbfgs"}, {"X_target": Xt}, "does not support solver='lbfgs'"),
         ({"domain_adaptation": "coral"}, {"X_target": Xt}, "domain_adaptation must be None or 'dann'. Received: domain_adaptation='coral'."),
-        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "X has 5 features"),
+        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "^X_target has 5 features"),
         ({"domain_adaptation": "dann"}, {"X_target": Xt[0]}, "^X_target must be 2-D \\(n_samples, n_features\\). Received shape \\(64,\\)"),
     ]
     for params, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):
             hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
+
+
+def test_dann_names_x_target_in_its_shape_errors(digits):
+    """Target rows of another width were said to be X's ("X has 10 features, but MLPClassifier is expecting 64"), and no rows
+    at all scikit-learn's "Found array with 0 sample(s)" without a word of which array."""
+    X, y = digits
+    clf = hl.MLPClassifier((8,), max_iter=1, domain_adaptation="dann", random_state=0)
+    with pytest.raises(ValueError, match=r"^X_target has 10 features, but MLPClassifier is expecting 64 features as input\.$"):
+        clf.fit(X[:100], y[:100], X_target=X[100:150, :10])
+    with pytest.raises(ValueError, match=r"^X_target: Found array with 0 sample\(s\)"):
+        clf.fit(X[:100], y[:100], X_target=X[:0])
 
 
 def test_a_warm_dann_fit_counts_its_own_epochs_and_all_samples(digits):
