@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
-from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
+from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
@@ -294,6 +294,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
             fixed = frozen_names(self, net.inner_layers)
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, net.inner_layers)
         Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
         layers = warm_frozen(self, net, net.inner_layers) if warm else frozen(net, fixed)  # a warm fit: the layers freeze names now
         with restored_on_error(self), layers:  # a warm fit's weights go back if training fails

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
+from ..estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
@@ -663,6 +663,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                              interaction=self.interaction).to(device)
         fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
         copied = self._start_from(source, net, head=same_loss) if source is not None else []
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, [f"mlp.{n}" for n in net.mlp.hidden_names])
         with frozen(net, fixed):
             kept = (len(source.users_), len(source.items_)) if source is not None else (0, 0)
             # a source of the other loss gives vectors and hidden layers only: its biases and head are in its scores' units

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -293,14 +293,15 @@ def _copy_source(model: Any, open_file: Callable[[str], Any], up_to_mismatch: bo
                           f"{'starts' if len(fresh) == 1 else 'start'} from fresh random weights.", UserWarning, stacklevel=user_stacklevel())
 
 
-def _refuse_frozen_fresh(model: Any) -> None:
-    """A ``ValueError`` when ``freeze`` names a layer ``init_from`` could not copy: it would stay at its random start."""
-    if model.init_from is None:
-        return
-    fresh = [n for n in model.frozen_ if n not in model.transferred_]
+def refuse_frozen_fresh(frozen_layers: Sequence[str], copied: Sequence[str], freezable: Sequence[str]) -> None:
+    """A ``ValueError`` when ``frozen_layers`` (what ``freeze`` names, among ``freezable``) holds a layer ``init_from`` could not
+    copy (``copied``: those it did): that layer would stay at its random start for good, without a word. The apps that copy
+    what matches and start the rest fresh (ImageClassifier on images of another size, Autoencoder, Recommender, Translator,
+    SpeechRecognizer) call it before training."""
+    fresh = [n for n in frozen_layers if n not in copied]
     if fresh:
         raise ValueError(f"freeze names {fresh}, which init_from could not copy (they start from fresh random weights and would never "
-                         f"train): freeze only copied layers, {model.transferred_} (freeze={len(model.transferred_)}).")
+                         f"train): freeze only layers it copied, {[n for n in freezable if n in copied]}, or drop freeze.")
 
 
 def _record_frozen(model: Any) -> None:
@@ -321,8 +322,8 @@ def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file, up
     if model.freeze == "head_first":
         raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor and ImageClassifier; {type(model).__name__} takes a count or layer names.")
     model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
-    if up_to_mismatch:
-        _refuse_frozen_fresh(model)
+    if up_to_mismatch and model.init_from is not None:
+        refuse_frozen_fresh(model.frozen_, model.transferred_, model.network_.hidden_names)
     _record_frozen(model)
     with frozen(model.network_, model.frozen_):
         yield
@@ -357,4 +358,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "load_source_record", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "load_source_record", "refuse_frozen_fresh", "reuse_layers", "start_from_source"]

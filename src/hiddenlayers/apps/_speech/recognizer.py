@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
+from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import (
@@ -218,6 +218,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         check_emittable(texts, frames_out, names)
         fixed = frozen_names(self, network.hidden_names)
         copied, counts = start_from(source, network, alphabet) if source is not None else ([], {})
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, network.hidden_names)
         padded = pad_frames(seqs, max_len, mean, scale, seqs[0].dtype)  # (N, T, F), NaN steps past each end
         Y = target_rows(texts, alphabet, frames_out)
         train_idx, val_idx = self._split(len(seqs))

@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ..._stacklevel import user_stacklevel
-from ...estimators import KeepsFittedSource, fit_keywords, restored_on_error
+from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
@@ -281,6 +281,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             self.model_ = self._build().to(self._device)
             fixed = frozen_names(self, freezable(self.model_))
             copied, counts = self._start_from(source) if source is not None else ([], {})
+            if source is not None:
+                refuse_frozen_fresh(fixed, copied, freezable(self.model_))
             with frozen(self.model_, fixed):
                 self._set_history(self._usable(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter)))
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
