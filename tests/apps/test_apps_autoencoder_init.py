@@ -56,6 +56,14 @@ def test_layers_of_another_shape_start_fresh_and_are_named_in_one_warning(source
     assert tuned.transferred_ == ["encoder.hidden1", "decoder.head"]
 
 
+def test_freezing_a_layer_that_was_not_copied_is_refused(source: Autoencoder, rows: np.ndarray) -> None:
+    """Rows of another width: encoder.hidden1 starts fresh, and freeze=1 kept it at its random start for good, without a word."""
+    with pytest.raises(ValueError, match=r"^freeze names \['encoder.hidden1'\], which init_from could not copy .*: freeze only layers it copied, "
+                                         r"\['encoder.head', 'decoder.hidden1'\], or drop freeze\.$"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        Autoencoder((16,), n_components=3, max_iter=1, random_state=1, init_from=source, freeze=1).fit(np.c_[rows[:40], rows[:40, :1]])
+
+
 def test_nothing_copyable_is_one_line_and_the_model_is_unchanged(source: Autoencoder, rows: np.ndarray) -> None:
     ae = Autoencoder((8,), n_components=2, max_iter=3, random_state=0).fit(rows[:, :5])
     before = ae.score_samples(rows[:5, :5])

@@ -120,7 +120,7 @@ def test_clone_and_params() -> None:
 @pytest.mark.parametrize(
     "X, y, message",
     [
-        (np.zeros((4, 8)), [0, 1, 0, 1], r"^images must have shape \(N, H, W\) or \(N, H, W, C\) with C in 1, 3, 4\. Received shape \(4, 8\)"),
+        (np.zeros((4, 8)), [0, 1, 0, 1], r"^images must have shape \(N, H, W\), \(N, H, W, C\) or \(N, C, H, W\) with C in 1, 3, 4\. Received shape \(4, 8\)"),
         (np.full((4, 8, 8), np.nan), [0, 1, 0, 1], r"^images contain NaN or infinity"),
         (np.zeros((4, 8, 8)), [0, 1, 0], r"^y must hold one label per image: X has 4 images, y has shape \(3,\)\.$"),
         # Keras' to_categorical labels: said as such, with the labels to pass
@@ -263,3 +263,34 @@ def test_the_pixel_scale_advice_names_the_models_own_training_range(tmp_path: Pa
     assert not hasattr(old, "pixel_range_")
     with pytest.warns(UserWarning, match=r"but the model was fitted on pixels 0-1 \(uint8 images scaled by 1/255\): pass the images as a uint8 array"):
         old.predict(images[:5])
+
+
+@pytest.mark.parametrize("shape, fitted", [((6, 1, 4, 4), (1, 4, 4)), ((6, 3, 4, 4), (3, 4, 4)), ((6, 4, 4, 3), (3, 4, 4)),
+                                           ((6, 4, 4, 1), (1, 4, 4)), ((6, 4, 4, 4), (4, 4, 4)), ((6, 3, 8, 4), (3, 8, 4))])
+def test_tiny_channels_first_images_are_not_read_as_channels_last(shape: tuple[int, ...], fitted: tuple[int, ...]) -> None:
+    """(N, 1, 4, 4) is PyTorch's 4 x 4 grayscale: it was read as 1 x 4 images of 4 channels (a SpecError about pooling), and
+    (N, 3, 4, 4) as 3 x 4 RGBA images without a word. The smaller of the two candidate axes is the channels; a fitted model's
+    shape decides where one reading gives it."""
+    X = np.random.default_rng(0).random(shape)
+    clf = ImageClassifier("conv2k3:same,4", max_iter=1, early_stopping=False, random_state=0).fit(X, [0, 1] * 3)
+    assert clf.image_shape_ == fitted
+    channels_last = X.transpose(0, 2, 3, 1) if shape[1] == fitted[0] and shape[1:] != (4, 4, 4) else X
+    np.testing.assert_array_equal(clf.predict(channels_last), clf.predict(X))  # the other order of the same images, told by the fitted shape
+
+
+def test_images_in_another_axis_order_are_told_to_move_the_axis_never_to_reshape() -> None:
+    """An RGB model given (N, H, C, W) images was told to X.reshape(-1, 8, 8, 3), which mixes up the pixels; one RGB image where a
+    batch goes was said to have "1 channel(s)" and told to convert to RGB, which it is."""
+    X = np.random.default_rng(0).random((6, 8, 8, 3))
+    clf = ImageClassifier("conv2k3:same,4", max_iter=1, early_stopping=False, random_state=0).fit(X, [0, 1] * 3)
+    moved = r"each image holds the fitted 8 x 8 pixels of 3 channel\(s\) with its axes in another order: move the channel axis .* np\.moveaxis"
+    with pytest.raises(DataError, match=r"Received shape \(6, 8, 3, 8\): " + moved):
+        clf.predict(X.transpose(0, 1, 3, 2))
+    for one in (X[0], X[0].transpose(2, 0, 1)):
+        with pytest.raises(DataError, match=r"^X has shape \((8, 8, 3|3, 8, 8)\): one image of the fitted 8 x 8 pixels of 3 channels, where a batch "
+                                            r"goes: pass a batch of one, X\[None\]\.$"):
+            clf.predict(one)
+    with pytest.raises(DataError, match=r"Received shape \(6, 8, 8, 3, 1\): put the channels, 1 \(grayscale\), 3 \(RGB\) or 4 \(RGBA\), on the axis "
+                                        r"right after N or on the last one and drop the extra axes of size 1, np\.squeeze\(X, axis=4\)\.$"):
+        clf.predict(X[..., None])
+    assert clf.predict(X[:1]).shape == (1,)

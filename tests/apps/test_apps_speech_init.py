@@ -74,6 +74,15 @@ def test_layers_of_another_shape_start_fresh_and_are_named_in_one_warning(source
     assert model.transferred_ == ["head", "hidden1"]
 
 
+def test_freezing_a_layer_that_was_not_copied_is_refused(source: SpeechRecognizer) -> None:
+    """freeze=2 with hidden2 of another kind kept that layer at its random start for good, without a word."""
+    with pytest.raises(ValueError, match=r"^freeze names \['hidden2'\], which init_from could not copy \(they start from fresh random weights and "
+                                         r"would never train\): freeze only layers it copied, \['hidden1'\], or drop freeze\.$"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the not-copied warning, pinned above
+        SpeechRecognizer("conv8k3:same,lstm8:bi", init_from=source, freeze=2, **STILL).fit(*toy(10, "ab"))
+
+
 def test_nothing_in_common_is_an_error_and_the_fitted_model_is_unchanged(source: SpeechRecognizer) -> None:
     model = SpeechRecognizer("gru4", **STILL).fit(*toy(10, "ab"))
     before = {k: v.clone() for k, v in model.network_.state_dict().items()}

@@ -263,3 +263,33 @@ def test_frozen_layers_stay_fixed_in_a_warm_fit(digits: tuple[np.ndarray, np.nda
     after = model.network_.state_dict()
     assert before and all(torch.equal(v, after[k]) for k, v in before.items())
     assert model.n_iter_ == 2
+
+
+def test_a_warm_fit_unfreezes_the_layers_freeze_no_longer_names(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    """Keras' fine-tuning recipe, as the MLP estimators' warm fit takes it: fit with a layer frozen, then set_params(freeze=None)
+    and fit again to train it too (the apps kept the first fit's frozen layers fixed whatever freeze said, without a word)."""
+    make, X, y, _, _ = _case("image", digits)
+    model = make(freeze=1, max_iter=1).fit(X[:300], y[:300])
+    first = model.network_.hidden_names[0]
+    before = {k: v.clone() for k, v in model.network_.state_dict().items() if k.startswith(first)}
+    model.set_params(freeze=None).fit(X[:300], y[:300])
+    after = model.network_.state_dict()
+    assert not any(torch.equal(v, after[k]) for k, v in before.items())
+    assert model.frozen_ == [] and model.provenance_ is None
+    model.set_params(freeze=[first]).fit(X[:300], y[:300])  # and frozen again: the record follows
+    assert model.frozen_ == [first] and model.provenance_["frozen"] == [first]
+    with pytest.raises(ValueError, match=r"freeze"):  # a freeze that names no layer is refused as a fresh fit refuses it
+        model.set_params(freeze=9).fit(X[:300], y[:300])
+    assert model.frozen_ == [first] and model.n_iter_ == 3
+
+
+def test_a_forecasters_warm_fit_follows_freeze_too() -> None:
+    from hiddenlayers.apps import Forecaster
+
+    series = np.sin(np.arange(120) / 5.0)
+    model = Forecaster(window=6, hidden_layer_sizes=(4, 4), max_iter=2, early_stopping=False, random_state=0, warm_start=True, freeze=1).fit(series)
+    before = model.network_.state_dict()["hidden1.linear.weight"].clone()
+    model.fit(series)
+    assert torch.equal(model.network_.state_dict()["hidden1.linear.weight"], before)  # freeze unchanged: still fixed
+    model.set_params(freeze=None).fit(series)
+    assert not torch.equal(model.network_.state_dict()["hidden1.linear.weight"], before) and model.frozen_ == []

@@ -653,7 +653,11 @@ def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str
     assert _csv(run("predict", model, d / "rgb_hwc.csv", "--image-dtype", "uint8"))["predicted_label"].tolist() == expected
     assert _csv(run("predict", model, d / "rgb_chw.csv", "--image-dtype", "uint8", "--image-layout", "chw"))["predicted_label"].tolist() == expected
     assert _csv(run("predict", model, d / "rgb_chw.npy", "--image-layout", "chw"))["predicted_label"].tolist() == expected
-    assert_user_error(run("predict", model, d / "rgb_chw.npy"), "--image-layout chw: in the order C, H, W")  # (N, C, H, W) said to be hwc
+    # an array of the model's (C, H, W) images needs no --image-layout, as train --app image reads an .npz of them channels-first
+    # (it was refused, told to give (H, W, C) images "resized as in fit")
+    assert _csv(run("predict", model, d / "rgb_chw.npy"))["predicted_label"].tolist() == expected
+    np.save(d / "rgb_hwc.npy", colour)  # (N, H, W, C) said to be chw: refused, naming the order
+    assert_user_error(run("predict", model, d / "rgb_hwc.npy", "--image-layout", "chw"), "in the order C, H, W")
     assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
     assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")
 

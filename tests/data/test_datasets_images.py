@@ -73,3 +73,40 @@ def test_image_folder_errors(tmp_path: Path) -> None:
         load_image_folder(tmp_path / "missing")
     with pytest.raises(DataError, match=r"^no images .* found in"):
         load_image_folder(tmp_path)
+
+
+def test_image_folder_scales_16_bit_images(tmp_path: Path) -> None:
+    """A 16-bit grayscale PNG is scaled from 0-65535 to 0-255: Pillow's convert('L') clipped it, so 256 and up read as 255."""
+    from PIL import Image
+
+    (tmp_path / "scan").mkdir()
+    deep = np.array([[0, 257, 1000], [32768, 60000, 65535]], dtype=np.uint16)
+    Image.fromarray(deep).save(tmp_path / "scan" / "a.png")
+    assert Image.open(tmp_path / "scan" / "a.png").mode.startswith("I;16")
+    X, _, _ = load_image_folder(tmp_path)
+    assert X.shape == (1, 2, 3, 1)
+    assert X[0, :, :, 0].tolist() == np.rint(deep / 257).astype(int).tolist() == [[0, 1, 4], [128, 233, 255]]
+    X, _, _ = load_image_folder(tmp_path, mode="RGB")  # converted to colour after the scaling, not clipped on the way
+    assert X[0, 1, :, 0].tolist() == [128, 233, 255]
+
+
+def test_image_folder_wide_images_in_0_255_read_as_given_else_refused(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.array([[0.0, 12.4, 255.0]], dtype=np.float32)).save(tmp_path / "a.tif")
+    X, _, _ = load_image_folder(tmp_path)
+    assert X[0, 0, :, 0].tolist() == [0, 12, 255]
+    Image.fromarray(np.array([[0.0, 0.5, 1000.0]], dtype=np.float32)).save(tmp_path / "b.tif")
+    with pytest.raises(DataError, match=r"^image '.*b\.tif' is floating-point \(F\) with pixels from 0 to 1000, which have no fixed full scale"):
+        load_image_folder(tmp_path)
+
+
+def test_image_folder_of_gray_images_with_alpha_reads_one_channel(tmp_path: Path) -> None:
+    """A grayscale PNG with transparency (mode LA) is grayscale: it was read as RGB, three equal channels."""
+    from PIL import Image
+
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.array([[[10, 255], [200, 0]]], dtype=np.uint8), "LA").save(tmp_path / "a" / "x.png")
+    Image.fromarray(np.full((1, 2), 7, np.uint8)).save(tmp_path / "a" / "y.png")
+    X, _, _ = load_image_folder(tmp_path)
+    assert X.shape == (2, 1, 2, 1) and X[:, 0, :, 0].tolist() == [[10, 200], [7, 7]]

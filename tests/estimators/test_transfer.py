@@ -473,12 +473,23 @@ def test_dann_fit_and_its_errors(digits, source):
         ({"domain_adaptation": "dann"}, {}, "domain_adaptation='dann' needs unlabelled target rows: call fit\\(X, y, X_target=...\\)"),
         ({"domain_adaptation": "dann", "solver": "lbfgs"}, {"X_target": Xt}, "does not support solver='lbfgs'"),
         ({"domain_adaptation": "coral"}, {"X_target": Xt}, "domain_adaptation must be None or 'dann'. Received: domain_adaptation='coral'."),
-        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "X has 5 features"),
+        ({"domain_adaptation": "dann"}, {"X_target": Xt[:, :5]}, "^X_target has 5 features"),
         ({"domain_adaptation": "dann"}, {"X_target": Xt[0]}, "^X_target must be 2-D \\(n_samples, n_features\\). Received shape \\(64,\\)"),
     ]
     for params, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):
             hl.MLPClassifier((8,), max_iter=1, **params).fit(X[:50], y[:50], **kw)
+
+
+def test_dann_names_x_target_in_its_shape_errors(digits):
+    """Target rows of another width were said to be X's ("X has 10 features, but MLPClassifier is expecting 64"), and no rows
+    at all scikit-learn's "Found array with 0 sample(s)" without a word of which array."""
+    X, y = digits
+    clf = hl.MLPClassifier((8,), max_iter=1, domain_adaptation="dann", random_state=0)
+    with pytest.raises(ValueError, match=r"^X_target has 10 features, but MLPClassifier is expecting 64 features as input\.$"):
+        clf.fit(X[:100], y[:100], X_target=X[100:150, :10])
+    with pytest.raises(ValueError, match=r"^X_target: Found array with 0 sample\(s\)"):
+        clf.fit(X[:100], y[:100], X_target=X[:0])
 
 
 def test_a_warm_dann_fit_counts_its_own_epochs_and_all_samples(digits):
@@ -628,6 +639,33 @@ def test_cli_train_init_from_freeze_info_and_shift(csvs):
         run("train", d / "target.csv", "--target", "y", "--init-from", d / "src.safetensors", "--freeze", "hidden7", "--out", d / "x.safetensors"),
         "freeze names unknown layer(s) ['hidden7']",
     )
+
+
+def test_image_classifier_reuses_its_convolutions_on_images_of_another_size(digits):
+    """Keras' include_top=False: convolutions learned on 8 x 8 digits carry over to 16 x 16 ones; the dense layer after the
+    flattening, whose width the size sets, starts fresh with one warning (it was a ValueError saying to "copy fewer layers",
+    which no parameter does). Freezing that fresh layer, and another channel count, are refused in one line."""
+    X, y = digits
+    kw = dict(max_iter=1, early_stopping=False, random_state=0)
+    src = hl.ImageClassifier("conv4k3,pool2,16", **kw).fit(X[:200].reshape(-1, 8, 8), y[:200])
+    big = np.kron(X[200:300].reshape(-1, 8, 8), np.ones((2, 2)))  # (100, 16, 16)
+    with pytest.warns(UserWarning, match=r"^init_from: copied hidden1, hidden2; hidden3 differs from the source's in shape \(for an image, another "
+                                         r"size changes the width of the first dense layer after the convolutions\), so hidden3 starts from fresh"):
+        t = hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze=1, **kw).fit(big, y[200:300])
+    assert t.transferred_ == ["hidden1", "hidden2"] and t.frozen_ == ["hidden1"] and t.image_shape_ == (1, 16, 16)
+    for k, v in src.network_.hidden1.state_dict().items():
+        assert torch.equal(v, t.network_.hidden1.state_dict()[k]), k
+    with pytest.raises(ValueError, match=r"^freeze names \['hidden3'\], which init_from could not copy \(they start from fresh random weights "
+                                         r"and would never train\): freeze only layers it copied, \['hidden1', 'hidden2'\], or drop freeze\.$"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        hl.ImageClassifier("conv4k3,pool2,16", init_from=src, freeze=3, **kw).fit(big, y[200:300])
+    with pytest.raises(ValueError, match=r"init_from: layer hidden1 does not match"):  # nothing in common: still an error
+        hl.ImageClassifier("conv8k3,pool2,16", init_from=src, **kw).fit(big, y[200:300])
+    rgb = np.repeat(X[200:300].reshape(-1, 8, 8, 1), 3, axis=3)
+    with pytest.raises(hl.DataError, match=r"^init_from was fitted on 1-channel \(grayscale\) images and these have 3: its first convolution "
+                                           r"reads 1 channel\(s\), so convert the images to grayscale first \(PIL's Image.convert\('L'\)\), or fit"):
+        hl.ImageClassifier("conv4k3,pool2,16", init_from=src, **kw).fit(rgb, y[200:300])
 
 
 def test_applications_take_init_from_and_freeze(digits):

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
-from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
+from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
@@ -58,7 +58,7 @@ from ._fit import (
 from ._fitted import FitRequired, refuses_empty
 from ._trimmed import trimmed_squared_error
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
-from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 _BUILT_FROM = ("hidden_layer_sizes", "n_components", "activation", "standardize")  # what shaped the network and its input: a warm fit refuses another value
 
@@ -286,7 +286,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         gen = seed_everything(self.random_state)  # before the network is built: its initial weights come from this seed
         if warm:
             mean, scale, net = self.mean_, self.scale_, self.network_
-            device, fixed = device_of(net), list(getattr(self, "frozen_", None) or [])
+            device, fixed = device_of(net), []
         else:
             mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
             scale = np.where((s := X.std(0) if self.standardize else np.ones(X.shape[1])) > 1e-12, s, 1.0)
@@ -294,8 +294,11 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
             fixed = frozen_names(self, net.inner_layers)
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, net.inner_layers)
         Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
-        with restored_on_error(self), frozen(net, fixed):  # a warm fit's weights go back if training fails
+        layers = warm_frozen(self, net, net.inner_layers) if warm else frozen(net, fixed)  # a warm fit: the layers freeze names now
+        with restored_on_error(self), layers:  # a warm fit's weights go back if training fails
             history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else (Xv - mean) / scale)
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history

@@ -25,7 +25,7 @@ from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
-from ..training import History, frozen, get_loss
+from ..training import History, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
@@ -57,7 +57,7 @@ from ._fit import (
 )
 from ._fitted import FitRequired, refuses_empty
 from ._recursive import recursive_forecast
-from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 TARGETS = ("level", "delta")
 _BUILT_FROM = ("window", "horizon", "hidden_layer_sizes", "activation", "target")  # what shaped the network: a warm fit refuses another value
@@ -340,7 +340,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     def _train(self, X: np.ndarray, Y: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None) -> History:
         """Fit ``network_`` to the windows ``X`` (m, window) -> ``Y`` (m, horizon), validating on the latest ones; ``history``:
-        a warm fit's, which goes on (the layers the first fit froze stay fixed)."""
+        a warm fit's, which goes on (the layers ``freeze`` names now stay fixed)."""
         Xt, Yt = float_tensor(X, device), float_tensor(Y, device)
         validation = None
         n_val = int(round(len(X) * self.validation_fraction)) if self.early_stopping else 0
@@ -348,7 +348,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             validation = (Xt[-n_val:], Yt[-n_val:])
             Xt, Yt = Xt[:-n_val], Yt[:-n_val]
         # init_from / freeze: the source's hidden layers, frozen ones kept fixed
-        layers = reuse_layers(self, open_model_file) if history is None else frozen(self.network_, list(getattr(self, "frozen_", None) or []))
+        layers = reuse_layers(self, open_model_file) if history is None else warm_frozen(self, self.network_, self.network_.hidden_names)
         before = len(history) if history is not None else 0
         with layers:
             fitted = fit_squared_error(

@@ -1,6 +1,6 @@
 """``ImageClassifier``: a convolutional network with the scikit-learn API.
 
-Input: arrays ``(N, H, W)`` or ``(N, H, W, C)`` (``uint8`` 0-255 or float),
+Input: arrays ``(N, H, W)``, ``(N, H, W, C)`` or ``(N, C, H, W)`` (``uint8`` 0-255 or float),
 or a folder with one sub-folder of images per class (read with Pillow).
 Pixels are scaled to [0, 1] (``uint8``) and standardised per channel with the
 training set's mean and standard deviation, which live in the model file.
@@ -17,7 +17,6 @@ optimizers) with early stopping on a stratified validation split.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from typing import Any
@@ -40,7 +39,7 @@ from ..estimators import (
 )
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
+from ..training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import averaging_rows, row
 from ._appfile import (
     DevicePickle,
@@ -57,9 +56,11 @@ from ._appfile import (
 from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
 from ._fitted import refuses_empty
+from ._image_folder import folder_images, is_folder
+from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
-from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt
+from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
 SMALL_SPEC = "conv32k3:same,pool2,conv64k3:same,pool2,128"  # what the default becomes below 10 x 10: 'same' padding, from 4 x 4
@@ -69,8 +70,7 @@ _BUILT_FROM = ("hidden_layer_sizes", "activation", "dtype")  # what shaped the n
 _MODES = {1: ("grayscale", "L"), 3: ("RGB", "RGB"), 4: ("RGBA", "RGBA")}  # channels -> (name, Pillow mode)
 
 
-def _is_path(X: Any) -> bool:
-    return isinstance(X, (str, os.PathLike))
+_is_path = is_folder
 
 
 def default_spec_for(image_shape: tuple[int, ...]) -> str:
@@ -245,10 +245,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             raise DataError(f"images must be a numeric array (N, H, W) or (N, H, W, C), or a folder path. Received dtype {a.dtype}.")
         if a.ndim == 3:
             a = a[:, None]  # (N, H, W) -> (N, 1, H, W)
-        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4):
+        elif a.ndim == 4 and a.shape[-1] in (1, 3, 4) and channels_last(a.shape, getattr(self, "image_shape_", None)):
             a = a.transpose(0, 3, 1, 2)  # channels-last -> (N, C, H, W)
         elif not (a.ndim == 4 and a.shape[1] in (1, 3, 4)):
-            raise DataError(f"images must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4. Received shape {a.shape}: {self._shape_hint(a)}")
+            raise DataError(f"images must have shape (N, H, W), (N, H, W, C) or (N, C, H, W) with C in 1, 3, 4. Received shape {a.shape}: {shape_hint(a, getattr(self, 'image_shape_', None))}")
         if a.shape[0] == 0:
             raise DataError("X has 0 images: pass at least one.")
         # pixels in the float type the network computes in (its own once fitted): a float64 model reads float64 pixels, as its ONNX graph does
@@ -284,23 +284,10 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 f"the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): pass the images as a uint8 array, or divide {these} by 255.")
             warnings.warn(f"these {kind} pixels go up to {top:.4g}, but {said}", UserWarning, stacklevel=user_stacklevel())
 
-    def _shape_hint(self, a: np.ndarray) -> str:
-        """How to fix an array of the wrong rank: one image of the fitted size, or flat rows of pixels (the fitted size, once known)."""
-        fitted = getattr(self, "image_shape_", None)
-        if fitted is None:
-            side = math.isqrt(a.shape[1]) if a.ndim == 2 and a.shape[1] > 0 else 0
-            if side * side == (a.shape[1] if a.ndim == 2 else -1):  # square images (digits: 64 = 8 x 8)
-                return f"for flat rows of pixels reshape them, e.g. X.reshape(-1, {side}, {side}) if each row is a square image."
-            return "for flat rows of pixels reshape them to (N, H, W), e.g. X.reshape(-1, 28, 28) for 784 values a row."
-        channels, height, width = fitted
-        one = (height, width) if channels == 1 else (height, width, channels)
-        if a.shape in (one, tuple(fitted)):
-            return "this is one image: pass a batch of one, X[None]."
-        return f"for flat rows of pixels reshape them to the fitted size, X.reshape(-1, {', '.join(map(str, one))})."
-
     def _check_X(self, X: Any) -> np.ndarray:
         """Standardised ``(N, C, H, W)`` float32 array, as the network reads it (the lens uses this)."""
         self._require_fitted()
+        self._refuse_one_image(getattr(X, "shape", None))
         a = self._pixels(X)
         fitted = tuple(self.image_shape_)
         if a.shape[1] != fitted[0]:
@@ -312,6 +299,14 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         if a.shape[1:] != fitted:
             raise DataError(self._shape_error(tuple(a.shape[1:]), fitted))
         return (a - self.mean_[None, :, None, None]) / self.scale_[None, :, None, None]
+
+    def _refuse_one_image(self, shape: tuple[int, ...] | None) -> None:
+        """A DataError for one colour image of the fitted size, ``(H, W, C)`` or ``(C, H, W)``, given where a batch goes: read
+        as H images of W x C pixels, it was refused as having "1 channel(s) ... convert them to RGB", which it already is."""
+        c, h, w = (int(d) for d in self.image_shape_)
+        if shape is not None and c > 1 and tuple(shape) in ((h, w, c), (c, h, w)):
+            raise DataError(f"X has shape {tuple(shape)}: one image of the fitted {h} x {w} pixels of {c} channels, where a batch goes: "
+                            "pass a batch of one, X[None].")
 
     def _shape_error(self, got: tuple[int, ...], fitted: tuple[int, ...]) -> str:
         """The line for images of shape ``got`` (C, H, W) where the model was fitted on ``fitted``: scikit-learn's "X has N features,
@@ -352,10 +347,17 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
         With ``init_from`` an ImageClassifier, the source's: its copied layers learned on inputs
         standardised that way (as a pretrained network keeps its own normalisation). Otherwise
-        those of ``pixels`` ``(n, channels, height, width)``.
+        those of ``pixels`` ``(n, channels, height, width)``. A source ImageClassifier fitted on another
+        channel count is a :class:`DataError` naming the conversion (its first convolution reads its channels).
         """
         if self.init_from is not None:
             source = load_source(self.init_from, open_model_file)
+            fitted = getattr(source, "image_shape_", None)
+            if fitted is not None and int(fitted[0]) != pixels.shape[1]:
+                name, mode = _MODES[int(fitted[0])]
+                raise DataError(f"init_from was fitted on {fitted[0]}-channel ({name}) images and these have {pixels.shape[1]}: its first "
+                                f"convolution reads {fitted[0]} channel(s), so convert the images to {name} first (PIL's Image.convert({mode!r})), "
+                                "or fit without init_from.")
             mean, scale = getattr(source, "mean_", None), getattr(source, "scale_", None)
             if mean is not None and scale is not None and np.shape(mean) == (pixels.shape[1],):
                 return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
@@ -380,10 +382,9 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """
         spec = self._validate_params()
         given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
-        if _is_path(X):
-            from ..data import load_image_folder
-
-            X, folder_y, _ = load_image_folder(X)
+        if _is_path(X):  # a warm fit (partial_fit's later calls) reads the folder at the fitted size, as predict does
+            fitted: tuple[int, ...] | None = tuple(getattr(self, "image_shape_", ())) if continues(self) else None
+            X, folder_y = folder_images(X, fitted, labelled=y is None)
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
@@ -423,9 +424,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         X_val, y_val, sample_weight_val = val
         shape = tuple(int(d) for d in pixels.shape[1:])
         if _is_path(X_val):
-            from ..data import load_image_folder
-
-            X_val, folder_y, _ = load_image_folder(X_val, size=shape[1:], mode="L" if shape[0] == 1 else "RGB")
+            X_val, folder_y = folder_images(X_val, shape, labelled=y_val is None)
             y_val = folder_y if y_val is None else y_val
         try:
             given = self._read(X_val)[0]
@@ -440,8 +439,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``
         (``val``: ``fit``'s own validation set, scored instead of a split).
 
-        The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers its ``freeze``
-        kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
+        The first fit's image shape, ``classes_`` and per-channel ``mean_``/``scale_`` stay; the layers ``freeze``
+        names now stay fixed (``set_params(freeze=None)`` unfreezes them); ``init_from`` is not read again (the model itself is the start).
         """
         refuse_rebuilt(self, _BUILT_FROM)
         shape = tuple(int(d) for d in self.image_shape_)
@@ -484,11 +483,11 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 averaging=averaging_for(self, len(train_idx), self.network_),  # a new average per train call (head_first's phases too)
             )
 
-        if warm:  # the first fit's frozen layers stay fixed; its history goes on
-            with frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+        if warm:  # the layers freeze names now stay fixed (set_params(freeze=None) unfreezes); its history goes on
+            with warm_frozen(self, self.network_, self.network_.hidden_names, head_first=True):
                 result = run(float(self.learning_rate_init), self.history_)
         else:  # init_from / freeze: copy the source's convolutions, keep frozen ones fixed (or the head first, then all)
-            result = fit_reused(self, run, open_model_file)
+            result = fit_reused(self, run, open_model_file, up_to_mismatch=True)  # images of another size: the convolutions carry over
         self.network_.eval()
         refuse_unusable(result.history, float(self.learning_rate_init), DATA_FIX)  # a first epoch that diverged: raised inside restored_on_error
         self._set_history(result.history)

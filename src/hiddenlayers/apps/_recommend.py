@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
-from ..estimators import KeepsFittedSource, fit_keywords, restored_on_error
+from ..estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import (
@@ -72,7 +72,7 @@ from ._recommend_rows import RowAdam
 from ._recommend_topn import check_n, id_array, id_order, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
-from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt
+from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 
 class RecommenderNet(nn.Module):
@@ -663,6 +663,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                              interaction=self.interaction).to(device)
         fixed = frozen_names(self, [f"mlp.{n}" for n in net.mlp.hidden_names])
         copied = self._start_from(source, net, head=same_loss) if source is not None else []
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, [f"mlp.{n}" for n in net.mlp.hidden_names])
         with frozen(net, fixed):
             kept = (len(source.users_), len(source.items_)) if source is not None else (0, 0)
             # a source of the other loss gives vectors and hidden layers only: its biases and head are in its scores' units
@@ -700,7 +702,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).
 
         The first fit's ids (``users_``, ``items_``), column names and ``global_mean_`` stay, and so do its biases and head
-        as trained (no new bias start); an id it has not seen is a ValueError; the layers its ``freeze`` kept fixed stay fixed.
+        as trained (no new bias start); an id it has not seen is a ValueError; the layers ``freeze`` names now stay fixed.
         """
         refuse_rebuilt(self, _BUILT_FROM)
         u, i = self._codes(X)  # column names and id types checked as predict checks them
@@ -712,7 +714,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                                  "them (known ids' rows copied), or set warm_start=False.")
         net = self.network_
         gen = seed_everything(self.random_state)
-        with restored_on_error(self), frozen(net, list(getattr(self, "frozen_", None) or [])):
+        with restored_on_error(self), warm_frozen(self, net, [f"mlp.{n}" for n in net.mlp.hidden_names]):
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))
         self.history_, self.n_iter_, self.loss_curve_, self.stop_reason_ = history, len(history), list(history.train_loss), history.stop_reason

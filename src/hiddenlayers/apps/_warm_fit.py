@@ -12,13 +12,14 @@ do with ``warm_start``; ``history_`` goes on, its epochs numbered on, so ``n_ite
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..network import Spec
-from ..training import History
+from ..training import History, frozen
 
 
 def wording(model: Any) -> tuple[str, str]:
@@ -101,4 +102,31 @@ def past_history(model: Any) -> History:
                    time=[0.0] * n, stop_reason=getattr(model, "stop_reason_", None))
 
 
-__all__ = ["continues", "past_history", "wording", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]
+@contextmanager
+def warm_frozen(model: Any, network: Any, freezable: Sequence[str], *, head_first: bool = False) -> Iterator[None]:
+    """Within: the layers of ``network`` (names among ``freezable``) that ``model.freeze`` names now stay fixed, for a warm fit.
+
+    As the MLP estimators' warm fit does, the current ``freeze`` rules, so Keras' fine-tuning recipe works: fit with the
+    copied layers frozen, then ``set_params(freeze=None, learning_rate_init=...)`` and fit again to train them all (a warm
+    fit kept the first fit's frozen layers fixed whatever ``freeze`` said, without a word). An unchanged ``freeze`` (a
+    loaded model's too) names the same layers. ``head_first``: the app takes ``freeze="head_first"``, whose two phases ran
+    in the first fit, so the layers that fit left fixed stay so (none; all after Ctrl-C in its first phase); the other
+    apps refuse it as their fresh fit does. Sets ``frozen_`` and ``provenance_``'s record.
+    """
+    if head_first and model.freeze == "head_first":
+        fixed = list(getattr(model, "frozen_", None) or [])
+    else:
+        from ._warm import frozen_names
+
+        fixed = frozen_names(model, list(freezable))
+    record = getattr(model, "provenance_", None)
+    if record is not None and (record.get("source") is not None or fixed):
+        model.provenance_ = {**record, "frozen": list(fixed)}
+    else:
+        model.provenance_ = {"source": None, "source_sha256": None, "transferred": [], "frozen": list(fixed)} if fixed else None
+    model.frozen_ = fixed
+    with frozen(network, fixed):
+        yield
+
+
+__all__ = ["warm_frozen", "continues", "past_history", "wording", "known_codes", "mark_built", "refuse_other_data", "refuse_rebuilt"]

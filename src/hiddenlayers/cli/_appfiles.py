@@ -383,14 +383,27 @@ def _npy_images(model: Any, data: str, options: dict[str, Any]) -> np.ndarray:
 
 
 def array_images(model: Any, a: np.ndarray, options: dict[str, Any], where: str) -> np.ndarray:
-    """Images ``a`` (N, H, W[, C]) or (N, C, H, W) (``--image-layout chw``) by the server's pixel rule (:func:`read_images`).
+    """Images ``a`` (N, H, W[, C]) or (N, C, H, W) (``--image-layout chw``, or each image the model's (C, H, W)) by the server's
+    pixel rule (:func:`read_images`).
 
     A uint8 array follows the uint8 rule (0-255, scaled by 1/255) unless ``--image-dtype`` says otherwise; any other, float32's.
     """
     dtype = options.get("image_dtype") or ("uint8" if a.dtype == np.uint8 else "float32")
     refuse_float_pixels(model, dtype)
     refuse_uint8_pixels(model, dtype, where, a.dtype)
-    return read_images(model, a, dtype, options.get("image_layout") or "hwc", where, given=a.dtype)
+    return read_images(model, a, dtype, options.get("image_layout") or _array_layout(model, a), where, given=a.dtype)
+
+
+def _array_layout(model: Any, a: np.ndarray) -> str:
+    """The layout of images ``a`` (N, ...) when ``--image-layout`` is not given: ``chw`` where each image has the model's
+    ``(C, H, W)`` shape and not its ``(H, W, C)``, else ``hwc``.
+
+    ``train --app image`` reads an ``.npz`` of ``(N, C, H, W)`` images channels-first by itself, so ``predict``,
+    ``evaluate`` and ``inspect`` read such an array back alike; they refused it, saying to give ``(H, W, C)`` images
+    "resized as in fit". Where both orders are one shape (3 x 3 RGB images) ``hwc`` stays the default.
+    """
+    c, h, w = (int(d) for d in model.image_shape_)
+    return "chw" if a.ndim == 4 and c > 1 and tuple(a.shape[1:]) == (c, h, w) != (h, w, c) else "hwc"
 
 
 def npz_arrays(data: str, target: str | None, *, labels: bool = True) -> tuple[np.ndarray, Any, str, str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 import sys
 import time
 from typing import Any
@@ -270,6 +271,10 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     if data is None:
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
     if is_stream_input(data):
+        if app == "image" and os.path.isdir(data):  # a Keras user's folder of class sub-folders: the app reads it in Python
+            raise UserError(f"train --app image reads pixel columns or an .npz of images X and labels y, not a folder: fit the folder '{data}' "
+                            f"(one sub-folder of images per class) in Python, hl.apps.ImageClassifier().fit({str(data)!r}).save('model.safetensors'), "
+                            "or save its images and labels with np.savez('images.npz', X=images, y=labels) and pass that.")
         raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     cls = getattr(apps, kind)
     defaults = cls().get_params()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from ..exceptions import DataError
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+# Pillow modes of one gray channel (after _eight_bit), with or without alpha: a folder of them reads as "L", not as 3 equal channels
+_GRAY = ("L", "1", "LA", "La")
 # IDX type codes -> big-endian NumPy dtypes (http://yann.lecun.com/exdb/mnist/ format)
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -77,6 +80,30 @@ def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.n
     return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
 
+def _eight_bit(picture: Any, path: Path) -> Any:
+    """``picture`` with 8-bit channels: a 16-bit grayscale image (Pillow's ``I;16`` modes: medical, depth and
+    microscopy PNGs and TIFFs) scaled from 0-65535 to 0-255, as torchvision's ``convert_image_dtype`` scales it.
+
+    Pillow's own ``convert("L")`` clips such pixels at 255, so every value above 255 read as white and a dark
+    16-bit scan came out as a silhouette. A 32-bit integer (``I``) or float (``F``) image has no full scale
+    to map from: its pixels are taken as they are when they lie in 0-255, else it is refused, named.
+    """
+    from PIL import Image
+
+    if picture.mode.startswith("I;16"):
+        wide = np.asarray(picture).astype(np.uint32)
+        return Image.fromarray(((wide * 255 + 32767) // 65535).astype(np.uint8), "L")
+    if picture.mode in ("I", "F"):
+        values = np.asarray(picture)
+        low, high = float(values.min()), float(values.max())
+        if low < 0 or high > 255:
+            kind = "32-bit integer" if picture.mode == "I" else "floating-point"
+            raise DataError(f"image '{path}' is {kind} ({picture.mode}) with pixels from {low:.6g} to {high:.6g}, which have no "
+                            "fixed full scale to read as 0-255: save it as an 8- or 16-bit image (scaled to its full range) first.")
+        return Image.fromarray(np.rint(values).astype(np.uint8), "L")
+    return picture
+
+
 def load_image_folder(
     path: str | os.PathLike[str], *, size: tuple[int, int] | None = None, mode: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -85,7 +112,7 @@ def load_image_folder(
     One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the
     sub-folder name; images directly in ``path`` get the label ``""``. ``X``
     is ``uint8`` ``(N, H, W, C)``; every image is converted to ``mode``
-    (default: ``"L"`` when all are grayscale, else ``"RGB"``) and resized to
+    (default: ``"L"`` when all are grayscale, with or without alpha, else ``"RGB"``) and resized to
     ``size = (H, W)`` (default: the first image's size).
     """
     from PIL import Image, UnidentifiedImageError
@@ -101,11 +128,11 @@ def load_image_folder(
         try:
             with Image.open(f) as im:
                 im.load()
-                images.append(im.copy())
+                images.append(_eight_bit(im.copy(), f))
         except (UnidentifiedImageError, OSError) as exc:
             raise DataError(f"cannot read image '{f}' ({type(exc).__name__}): remove or replace the file.") from None
     if mode is None:
-        mode = "L" if all(im.mode in ("L", "1", "I", "I;16", "F") for im in images) else "RGB"
+        mode = "L" if all(im.mode in _GRAY for im in images) else "RGB"
     if size is None:
         size = (images[0].height, images[0].width)
     arrays = []

@@ -30,6 +30,7 @@ _EXPORTS = {
     "KeepsFittedSource": "._transfer",
     "reuse_layers": "._transfer",
     "fit_reused": "._transfer",
+    "refuse_frozen_fresh": "._transfer",
     "restored_on_error": "._restore",
     # set_output / get_feature_names_out for every estimator whose transform returns hidden activations
     "HiddenOutput": "._set_output",

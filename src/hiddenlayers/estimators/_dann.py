@@ -49,7 +49,10 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
         if bad:
             raise ValueError(f"domain_adaptation='dann' does not support {why}: {fix}, or domain_adaptation=None to keep it.")
     require_2d(X_target, "X_target")
-    Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
+    try:
+        Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
+    except ValueError as exc:  # scikit-learn's words say "X has 10 features": name the argument that has them
+        raise type(exc)(f"X_target: {exc}".replace("X_target: X has", "X_target has", 1)) from None
     if Xt.shape[0] == 0:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     if hasattr(X, "toarray"):

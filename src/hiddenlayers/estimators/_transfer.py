@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._stacklevel import user_stacklevel
 from .._words import article
 from ..training import copy_hidden_layers, file_sha256, frozen, resolve_frozen
 
@@ -273,13 +274,34 @@ def load_source_record(init_from: Any, open_file: Callable[[str], Any] = open_ml
     return _load_source(init_from, open_file)
 
 
-def _copy_source(model: Any, open_file: Callable[[str], Any]) -> None:
-    """Copy ``model.init_from``'s hidden layers into the built ``model.network_``; sets ``transferred_`` and ``provenance_``."""
+def _copy_source(model: Any, open_file: Callable[[str], Any], up_to_mismatch: bool = False) -> None:
+    """Copy ``model.init_from``'s hidden layers into the built ``model.network_``; sets ``transferred_`` and ``provenance_``.
+
+    ``up_to_mismatch``: the layers from the first one whose shape differs from the source's start fresh, named in one
+    ``UserWarning`` (:func:`~hiddenlayers.training.copy_hidden_layers`), instead of a ``ValueError``."""
     model.transferred_, model.provenance_ = [], None
     if model.init_from is not None:
         source, provenance = _load_source(model.init_from, open_file)
-        model.transferred_ = copy_hidden_layers(_fitted_network(source), model.network_)
+        network = _fitted_network(source)
+        model.transferred_ = copy_hidden_layers(network, model.network_, up_to_mismatch=up_to_mismatch)
         model.provenance_ = {**provenance, "transferred": list(model.transferred_), "frozen": []}
+        shared = [n for n in model.network_.hidden_names if n in getattr(network, "hidden_names", ())]
+        fresh = shared[len(model.transferred_):]
+        if fresh:
+            warnings.warn(f"init_from: copied {', '.join(model.transferred_)}; {fresh[0]} differs from the source's in shape (for an "
+                          f"image, another size changes the width of the first dense layer after the convolutions), so {', '.join(fresh)} "
+                          f"{'starts' if len(fresh) == 1 else 'start'} from fresh random weights.", UserWarning, stacklevel=user_stacklevel())
+
+
+def refuse_frozen_fresh(frozen_layers: Sequence[str], copied: Sequence[str], freezable: Sequence[str]) -> None:
+    """A ``ValueError`` when ``frozen_layers`` (what ``freeze`` names, among ``freezable``) holds a layer ``init_from`` could not
+    copy (``copied``: those it did): that layer would stay at its random start for good, without a word. The apps that copy
+    what matches and start the rest fresh (ImageClassifier on images of another size, Autoencoder, Recommender, Translator,
+    SpeechRecognizer) call it before training."""
+    fresh = [n for n in frozen_layers if n not in copied]
+    if fresh:
+        raise ValueError(f"freeze names {fresh}, which init_from could not copy (they start from fresh random weights and would never "
+                         f"train): freeze only layers it copied, {[n for n in freezable if n in copied]}, or drop freeze.")
 
 
 def _record_frozen(model: Any) -> None:
@@ -290,22 +312,24 @@ def _record_frozen(model: Any) -> None:
 
 
 @contextmanager
-def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Iterator[None]:
+def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file, up_to_mismatch: bool = False) -> Iterator[None]:
     """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
 
     ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
     ``freeze`` takes a count or layer names (``"head_first"`` needs two training runs: see :func:`fit_reused`).
     """
-    _copy_source(model, open_file)
+    _copy_source(model, open_file, up_to_mismatch)
     if model.freeze == "head_first":
         raise ValueError(f"freeze='head_first' is for MLPClassifier/MLPRegressor and ImageClassifier; {type(model).__name__} takes a count or layer names.")
     model.frozen_ = resolve_frozen(model.freeze, model.network_.hidden_names)
+    if up_to_mismatch and model.init_from is not None:
+        refuse_frozen_fresh(model.frozen_, model.transferred_, model.network_.hidden_names)
     _record_frozen(model)
     with frozen(model.network_, model.frozen_):
         yield
 
 
-def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable[[str], Any] = open_mlp_file) -> Any:
+def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable[[str], Any] = open_mlp_file, up_to_mismatch: bool = False) -> Any:
     """An application's training with ``init_from``/``freeze`` applied, ``freeze="head_first"`` included.
 
     ``run(learning_rate, history)`` trains ``model.network_`` once (continuing ``history``, a
@@ -313,14 +337,15 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     ``"head_first"`` the head trains alone at ``learning_rate_init``, then every layer at
     ``HEAD_FIRST_LR`` times it (up to ``max_iter`` epochs each, one history); otherwise one run
     with ``model.freeze``'s layers fixed. Sets ``transferred_``, ``frozen_`` and ``provenance_``.
+    ``up_to_mismatch``: the source's layers are copied up to the first whose shape differs (:func:`_copy_source`).
     Ctrl-C in the first phase ends the fit there (its result comes back, its
     history's ``stop_reason`` is ``"interrupted"``, ``frozen_`` names every hidden layer).
     """
     lr = float(model.learning_rate_init)
     if model.freeze != "head_first":
-        with reuse_layers(model, open_file):
+        with reuse_layers(model, open_file, up_to_mismatch):
             return run(lr, None)
-    _copy_source(model, open_file)
+    _copy_source(model, open_file, up_to_mismatch)
     model.frozen_ = []  # nothing stays fixed to the end
     _record_frozen(model)
     with frozen(model.network_, model.network_.hidden_names):
@@ -333,4 +358,4 @@ def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable
     return run(lr * HEAD_FIRST_LR, first.history)  # phase 2: every layer, at a lower rate
 
 
-__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "load_source_record", "reuse_layers", "start_from_source"]
+__all__ = ["HEAD_FIRST_LR", "KeepsFittedSource", "fit_frozen", "fit_reused", "head_first_passes", "keep_frozen_record", "load_source", "load_source_record", "refuse_frozen_fresh", "reuse_layers", "start_from_source"]

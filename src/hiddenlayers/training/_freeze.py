@@ -42,6 +42,7 @@ def copy_hidden_layers(
     target: nn.Module,
     *,
     input_columns: np.ndarray | None = None,
+    up_to_mismatch: bool = False,
 ) -> list[str]:
     """Copy every hidden layer of ``source`` into the layer of the same name in ``target``.
 
@@ -51,6 +52,10 @@ def copy_hidden_layers(
     (never a silent re-initialisation). ``input_columns`` (an index array, one
     entry per target input column) picks the source's first-layer input columns
     for a table whose columns were matched by name. The head is never copied.
+    ``up_to_mismatch``: copy the shared layers in order up to the first that differs and
+    stop there, without an error (the layers after it read its fresh output), as a
+    convolutional network reused on images of another size keeps its convolutions and
+    starts the dense layer after the flattening afresh; a first layer that differs still raises.
 
     Returns the names of the copied layers.
     """
@@ -70,6 +75,8 @@ def copy_hidden_layers(
         want = _shapes(t_layer)
         got = {k: tuple(v.shape) for k, v in state.items()}
         if _layer_kind(s_layer) != _layer_kind(t_layer) or want != got:
+            if up_to_mismatch and copied:
+                break
             main = "linear.weight" if "linear.weight" in got else next(iter(got), "")
             raise ValueError(
                 f"init_from: layer {name} does not match: source {_layer_kind(s_layer)} {got.get(main, ())} "

@@ -33,7 +33,7 @@ from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_keywords, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
 from ...network import Embed, Spec, evaluating, load_device, resolve_device
-from ...training import History, NoImprovement, Schedule, frozen, refuse_unusable, time_limit, to_tensor, train
+from ...training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
     DevicePickle,
@@ -51,7 +51,7 @@ from .._classify import ClassifierFitting, HeldOut, named
 from .._fit import after_averaging, averaging_for, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
-from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt
+from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, warm_frozen
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
 from .net import SequenceNetwork
@@ -391,8 +391,8 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         ``fit``'s own validation set, checked as predict checks sequences, scored instead of a split).
 
         The first fit's input kind, ``classes_``, vocabulary (a text's tokenizer), features per step and their
-        ``mean_``/``scale_`` stay, and X is checked against them as predict checks it; the layers its ``freeze``
-        kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start).
+        ``mean_``/``scale_`` stay, and X is checked against them as predict checks it; the layers ``freeze``
+        names now stay fixed (``set_params(freeze=None)`` unfreezes them); ``init_from`` is not read again (the model itself is the start).
         """
         refuse_rebuilt(self, self._built_from)
         kind, seqs = self._sequences(X)
@@ -421,7 +421,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         weights: tuple[np.ndarray | None, np.ndarray | None], generator: torch.Generator, warm: bool = False,
     ) -> None:
         """Train ``network_`` on ``padded`` sequences with class codes ``y_idx``, ``split``'s (train, validation) rows
-        and their ``weights`` (None: unweighted); ``warm``: ``history_`` goes on, the first fit's frozen layers stay fixed."""
+        and their ``weights`` (None: unweighted); ``warm``: ``history_`` goes on, the layers ``freeze`` names now stay fixed."""
         (train_idx, val_idx), (w_train, w_val) = split, weights
         Xt, Yt = self._tensor(padded[train_idx]), self._tensor(self._targets(y_idx[train_idx]))
         Wt = None if w_train is None else self._tensor(w_train)
@@ -432,8 +432,8 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
 
         monitor, history = ("val_score" if validate is not None else "train_loss"), (self.history_ if warm else None)
         before = len(history) if history is not None else 0
-        # init_from / freeze: the source's layers (a warm fit: the first fit's frozen layers, kept fixed)
-        layers = frozen(self.network_, list(getattr(self, "frozen_", None) or [])) if warm else reuse_layers(self, open_model_file)
+        # init_from / freeze: the source's layers (a warm fit: the layers freeze names now, kept fixed)
+        layers = warm_frozen(self, self.network_, self.network_.hidden_names) if warm else reuse_layers(self, open_model_file)
         with one_thread(), layers:  # small recurrent steps: one thread
             result = train(
                 self.network_, Xt, Yt, loss=self._train_loss(), solver=self.solver, learning_rate_init=float(self.learning_rate_init),

@@ -29,7 +29,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._params import Param, document, validate
-from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, restored_on_error
+from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...exceptions import DataError
 from ...network import evaluating, load_device, resolve_device
 from ...training import (
@@ -53,7 +53,7 @@ from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .._seq.net import step_lengths, zero_padding
 from .._warm import frozen_names, open_source, provenance_record
-from .._warm_fit import continues, mark_built, refuse_other_data, refuse_rebuilt
+from .._warm_fit import continues, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 from .decode import greedy_decode, prefix_beam_search
 from .inputs import as_frames, check_emittable, check_lengths, check_transcripts, target_rows
 from .long import long_transcripts, utterance_names
@@ -218,6 +218,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         check_emittable(texts, frames_out, names)
         fixed = frozen_names(self, network.hidden_names)
         copied, counts = start_from(source, network, alphabet) if source is not None else ([], {})
+        if source is not None:
+            refuse_frozen_fresh(fixed, copied, network.hidden_names)
         padded = pad_frames(seqs, max_len, mean, scale, seqs[0].dtype)  # (N, T, F), NaN steps past each end
         Y = target_rows(texts, alphabet, frames_out)
         train_idx, val_idx = self._split(len(seqs))
@@ -235,7 +237,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """``warm_start=True``: go on training ``network_`` on ``seqs`` and ``texts`` (``names``: how a message names each utterance).
 
         The first fit's alphabet, features per frame and their ``mean_``/``scale_`` stay; a character outside ``alphabet_``,
-        or other features is a ValueError; the layers its ``freeze`` kept fixed stay fixed. Utterances longer than ``max_len_`` frames
+        or other features is a ValueError; the layers ``freeze`` names now stay fixed. Utterances longer than ``max_len_`` frames
         are read in full, as ``predict`` reads them (the network reads any length), and ``max_len_`` grows to the longest any fit has read.
         """
         refuse_rebuilt(self, _BUILT_FROM)
@@ -253,7 +255,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         Y = target_rows(texts, self.alphabet_, frames_out)
         generator = seed_everything(self.random_state)
         train_idx, val_idx = self._split(len(seqs))
-        with restored_on_error(self), frozen(self.network_, list(getattr(self, "frozen_", None) or [])):
+        with restored_on_error(self), warm_frozen(self, self.network_, self.network_.hidden_names):
             self._set_history(self._train(self.network_, self._device, padded, lengths, Y, texts, self.alphabet_, train_idx, val_idx,
                                           generator, self.history_))
             self.max_len_ = longest  # the longest utterance any fit has read

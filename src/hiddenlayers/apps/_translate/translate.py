@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator
 
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ..._stacklevel import user_stacklevel
-from ...estimators import KeepsFittedSource, fit_keywords, restored_on_error
+from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
@@ -42,7 +42,7 @@ from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
-from .._warm_fit import continues, mark_built, refuse_rebuilt
+from .._warm_fit import continues, mark_built, refuse_rebuilt, warm_frozen
 from .fit import diverged_fix, train
 from .seq2seq import Seq2Seq, beam_decode, greedy_decode, pad_batch
 from .text import BOS, EOS, PAD, AttentionMap, Vocab, check_texts, detokenize, single_thread, tokenize, unknown_words, unknown_words_note
@@ -281,6 +281,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             self.model_ = self._build().to(self._device)
             fixed = frozen_names(self, freezable(self.model_))
             copied, counts = self._start_from(source) if source is not None else ([], {})
+            if source is not None:
+                refuse_frozen_fresh(fixed, copied, freezable(self.model_))
             with frozen(self.model_, fixed):
                 self._set_history(self._usable(train(self, src, tgt, train_idx, val_idx, rng, clock=time.perf_counter)))
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
@@ -293,11 +295,11 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
                   rng: np.random.Generator) -> Translator:
         """``warm_start=True``: go on training ``model_`` on the token lists ``src_tok``/``tgt_tok`` with ``split``'s (train,
         validation) pairs. The first fit's vocabularies stay (a token they lack reads as the unknown token, as in predict);
-        the layers its ``freeze`` kept fixed stay fixed; ``init_from`` is not read again (the model itself is the start)."""
+        the layers ``freeze`` names now stay fixed; ``init_from`` is not read again (the model itself is the start)."""
         refuse_rebuilt(self, _BUILT_FROM)
         src = [self._src_vocab.encode(t) + [EOS] for t in src_tok]
         tgt = [self._tgt_vocab.encode(t) for t in tgt_tok]
-        with restored_on_error(self), frozen(self.model_, list(getattr(self, "frozen_", None) or [])):  # a failed fit puts the weights back
+        with restored_on_error(self), warm_frozen(self, self.model_, freezable(self.model_)):  # a failed fit puts the weights back
             self._set_history(self._usable(train(self, src, tgt, *split, rng, clock=time.perf_counter, history=self.history_)))
         return self
 
