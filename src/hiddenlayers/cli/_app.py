@@ -72,7 +72,7 @@ class _Group(TyperGroup):
             sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
             code = 0
         except UsageError as exc:
-            cmd = exc.ctx.command_path if exc.ctx else "hiddenlayers"
+            cmd = exc.ctx.command_path if exc.ctx else self._command_of(argv)
             code = _fail(f"{exc.format_message().strip()}{_set_hint(exc, argv)} (see `{cmd} --help`)", EXIT_USER, exc if debug else None)
         except Exit as exc:
             code = int(exc.exit_code or 0)
@@ -94,6 +94,16 @@ class _Group(TyperGroup):
                     EXIT_INTERNAL, exc if debug else None,
                 )
         sys.exit(code)
+
+
+    def _command_of(self, argv: list[str]) -> str:
+        """``hiddenlayers COMMAND``, the command ``argv`` runs, for a usage error Click raised without its context.
+
+        Why: an option missing its value (``train --epochs``, ``predict m.safetensors d.csv -o``) is refused by Click's parser
+        before the command's context exists, and the line sent the user to ``hiddenlayers --help``, which lists no option.
+        """
+        name = next((a for a in argv if not a.startswith("-")), None)
+        return f"hiddenlayers {name}" if name in self.commands else "hiddenlayers"
 
 
 def _set_hint(exc: Exception, argv: list[str]) -> str:
