@@ -25,3 +25,24 @@ def test_an_option_without_its_value_points_at_its_commands_help(args, command):
 
 def test_an_unknown_command_still_points_at_the_main_help():
     assert_user_error(run("nosuch", "--epochs"), "No such command 'nosuch'. (see `hiddenlayers --help`)")
+
+
+@pytest.fixture(scope="module")
+def model(table, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cost_takes_batch_size_as_train_does_and_still_its_old_batch(model):
+    """`cost` called the batch size `--batch` where train and lr-find say `--batch-size`; the old spelling stays, unlisted."""
+    import json
+
+    new = json.loads(run("cost", model, "--calls", "10", "--batch-size", "32", "--json").stdout)
+    old = json.loads(run("cost", model, "--calls", "10", "--batch", "32", "--json").stdout)
+    assert new["batch_size"] == old["batch_size"] == 32
+    assert new["activation_bytes"] == old["activation_bytes"]
+    helped = run("cost", "--help").output
+    assert "--batch-size" in helped and "--batch " not in helped
+    assert_user_error(run("cost", model, "--batch", "8", "--batch-size", "16"), "--batch is the earlier name of --batch-size: give --batch-size once.")

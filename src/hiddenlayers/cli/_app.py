@@ -35,9 +35,11 @@ from ._options import (
     check_swa_anneal_strategy,
     check_swa_lr,
     check_weight_averaging,
+    old_spelling,
     parse_image_shape,
     parse_swa_start,
     positive_seconds,
+    renamed,
     seed_option,
 )
 
@@ -909,8 +911,10 @@ def demo(
 
 @app.command()
 def cost(
+    ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`, or an application's file.")],
-    batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
+    batch: Annotated[int, typer.Option("--batch-size", help="Batch size (rows) for the activation-memory figure, as train's --batch-size.")] = 256,
+    batch_old: Annotated[int | None, old_spelling("--batch", "--batch-size")] = None,
     calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up); "
                                        "below 2000, throughput and energy are measured proportionally shorter (a quick estimate).")] = 2000,
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
@@ -926,6 +930,7 @@ def cost(
     """
     from ._rightsize import run_cost
 
+    batch = renamed(batch, batch_old, given="batch" in _typed(ctx, ["batch"]), old="--batch", new="--batch-size")
     run_cost(model, batch=batch, calls=calls, watts=watts, as_json=json)
 
 

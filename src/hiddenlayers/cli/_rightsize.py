@@ -214,7 +214,7 @@ def _console() -> Any:
 def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as_json: bool) -> dict[str, Any]:
     """Measure a model file's cost; print the per-layer table (or JSON)."""
     if batch < 1:
-        raise UserError(f"--batch must be an integer >= 1. Received: {batch}.")
+        raise UserError(f"--batch-size must be an integer >= 1. Received: {batch}.")
     if calls < 10:
         raise UserError(f"--calls must be an integer >= 10 (timed batch-1 calls). Received: {calls}.")
     if watts is not None and not watts > 0:
@@ -259,7 +259,7 @@ def _cost_words(message: str) -> str:
 
 
 #: cost()'s parameters that ``cost`` sets, and its option for each
-_COST_OPTIONS = {"batch_size": "--batch", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
+_COST_OPTIONS = {"batch_size": "--batch-size", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
 #: prune()'s parameters that ``prune`` sets, and its option for each
 _PRUNE_OPTIONS = {"max_drop": "--max-drop", "fine_tune_epochs": "--epochs", "random_state": "--seed"}
 
