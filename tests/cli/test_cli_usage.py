@@ -46,3 +46,26 @@ def test_cost_takes_batch_size_as_train_does_and_still_its_old_batch(model):
     helped = run("cost", "--help").output
     assert "--batch-size" in helped and "--batch " not in helped
     assert_user_error(run("cost", model, "--batch", "8", "--batch-size", "16"), "--batch is the earlier name of --batch-size: give --batch-size once.")
+
+
+@pytest.mark.parametrize("spelling", ["--patience", "--n-iter-no-change"])
+def test_train_takes_patience_as_search_does(spelling, table, tmp_path):
+    """search said `--patience` and train only `--n-iter-no-change` for the epochs without improvement before a stop;
+    train now takes both (scikit-learn's name stays, listed beside it as --max-iter is beside --epochs)."""
+    import json
+
+    out = tmp_path / "m.safetensors"
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "50", "--tol", "100", spelling, "2",
+                 "--no-early-stopping", "-q", "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    # scikit-learn's rule: the first epoch sets the best loss, the stop comes at the (patience + 1)th epoch after it that
+    # improves by less than --tol
+    assert summary["stop_reason"] == "no_improvement_train_loss" and summary["epochs"] == 1 + 2 + 1
+
+
+def test_train_names_patience_in_its_messages(table, tmp_path):
+    out = tmp_path / "m.safetensors"
+    assert_user_error(run("train", table, "-t", "label", "--patience", "0", "-q", "-o", out), "--patience: n_iter_no_change must be")
+    assert_user_error(run("train", table, "-t", "label", "--set", "n_iter_no_change=3", "-q", "-o", out),
+                      "use --patience instead of --set n_iter_no_change=3")

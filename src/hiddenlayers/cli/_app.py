@@ -415,7 +415,7 @@ def train(
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
     early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows, or for a folder from 4 row groups or CSV files; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
     validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping (a folder: of its row groups or CSV files, held out whole, at least one).")] = 0.1,
-    n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
+    n_iter_no_change: Annotated[int, typer.Option("--patience", "--n-iter-no-change", help="Epochs without improvement before stopping (search's --patience; scikit-learn's n_iter_no_change).")] = 10,
     tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
     loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
     max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached; with --app, the app's max_time (an agent's: seconds of play).")] = None,

@@ -39,7 +39,7 @@ from ._validation import validation_rows
 DEDICATED = {
     "hidden_layer_sizes": "--hidden", "activation": "--activation", "solver": "--solver", "alpha": "--alpha",
     "batch_size": "--batch-size", "learning_rate": "--learning-rate", "learning_rate_init": "--lr", "max_iter": "--epochs",
-    "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
+    "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--patience",
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
