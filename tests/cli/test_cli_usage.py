@@ -69,3 +69,14 @@ def test_train_names_patience_in_its_messages(table, tmp_path):
     assert_user_error(run("train", table, "-t", "label", "--patience", "0", "-q", "-o", out), "--patience: n_iter_no_change must be")
     assert_user_error(run("train", table, "-t", "label", "--set", "n_iter_no_change=3", "-q", "-o", out),
                       "use --patience instead of --set n_iter_no_change=3")
+
+
+def test_predict_out_dash_is_stdout(model, table, tmp_path, monkeypatch):
+    """`predict ... --out -` writes the table to stdout, as `-` means to curl or tar; it was refused ("--out must end in .csv,
+    .tsv, .jsonl or .parquet. Received: '-'")."""
+    monkeypatch.chdir(tmp_path)
+    dashed = run("predict", model, table, "--proba", "--out", "-")
+    assert dashed.exit_code == 0, dashed.output
+    assert dashed.stdout == run("predict", model, table, "--proba").stdout
+    assert dashed.stdout.startswith("predicted_label,proba_")
+    assert not list(tmp_path.iterdir())

@@ -597,7 +597,7 @@ def predict(
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
                                         "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
-    out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -625,7 +625,9 @@ def predict(
     from ._options import parse_names
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
+    from ._common import stdout_if_dash
+
+    run_predict(model, data, proba=proba, out=stdout_if_dash(out), force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
                                                                                      beam_size=beam_size), keep=parse_names(keep, "--keep"))
 
 

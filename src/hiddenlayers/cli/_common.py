@@ -70,6 +70,12 @@ def one_line(exc: BaseException) -> str:
     return " ".join(lines)[:500]
 
 
+def stdout_if_dash(out: str | None) -> str | None:
+    """``--out -`` of a command that writes its table to stdout by default (``predict``, ``recommend``): stdout (None), as
+    ``-`` means in ``curl -o -``, ``tar -f -`` or ``sort -o``'s kin; any other path as given."""
+    return None if out == "-" else out
+
+
 def check_output(
     out: str | os.PathLike[str], *, force: bool, inputs: tuple[str, ...] = (), what: str = "output", example: str | None = None,
 ) -> Path:
