@@ -80,3 +80,25 @@ def test_predict_out_dash_is_stdout(model, table, tmp_path, monkeypatch):
     assert dashed.stdout == run("predict", model, table, "--proba").stdout
     assert dashed.stdout.startswith("predicted_label,proba_")
     assert not list(tmp_path.iterdir())
+
+
+def test_cost_fits_the_width_columns_sets_without_cutting_a_number(model):
+    """Piped, cost's (prune's, export's) tables were drawn 160 columns wide whatever COLUMNS said, and on an 80-column
+    terminal Rich cut its ten columns' cells (`15,3…`, two headers `FLOP…`): a table that cannot fit uncut is now printed
+    as several, each with the layer column, at the width COLUMNS (or the terminal) sets."""
+    import json
+
+    from cli_helpers import runner
+    from hiddenlayers.cli import app
+
+    figures = json.loads(run("cost", model, "--calls", "10", "--json").stdout)
+    for width in (60, 80):
+        shown = runner.invoke(app, ["cost", str(model), "--calls", "10"], env={"COLUMNS": str(width)})
+        assert shown.exit_code == 0, shown.output
+        lines = shown.stdout.splitlines()
+        assert max(len(line) for line in lines) <= width and "…" not in shown.stdout
+        for header in ("FLOPs/pred", f"FLOPs/step@{figures['train_batch_size']}", "weights", f"acts@{figures['batch_size']}"):
+            assert header in shown.stdout, header
+        assert f"{figures['flops_per_train_step']:,}" in shown.stdout and sum("hidden1" in line for line in lines) >= 2
+    wide = runner.invoke(app, ["cost", str(model), "--calls", "10"], env={"COLUMNS": None})
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80  # piped without COLUMNS: the whole table, one line a row

@@ -243,7 +243,16 @@ def print_table(con: Any, table: Any) -> None:
     """Print the Rich ``table`` on ``con`` with its title and caption whole: a title (caption) wider than the table is printed
     as a line of its own above (below) it, wrapped at the console's width, where Rich wraps it to its table's width (an
     ``evaluate`` of a Forecaster printed a 22-column-wide block of title above its two-column table; ``prune``'s caption,
-    a 59-column block of eight lines). A title or caption that fits stays the table's."""
+    a 59-column block of eight lines). A title or caption that fits stays the table's.
+
+    A table whose columns cannot all fit the console's width without cutting a cell (Rich would end ``15,360`` as ``15,3…``
+    and both FLOPs headers as ``FLOP…``: ``cost`` on an 80-column terminal) is printed as several tables, each with the
+    first column and as many of the others as fit, as pandas prints a wide frame.
+    """
+    groups = _column_groups(con, table)
+    if groups is not None:
+        _print_in_groups(con, table, groups)
+        return
     width = con.measure(table).maximum
     title, caption = table.title, table.caption
     title_apart = isinstance(title, str) and len(title) > width
@@ -256,6 +265,42 @@ def print_table(con: Any, table: Any) -> None:
     con.print(table)
     if caption_apart:
         con.print(caption, highlight=False)
+
+
+def _column_groups(con: Any, table: Any) -> list[list[int]] | None:
+    """The columns of ``table`` split into groups that each fit ``con``'s width uncut, the first column in every group; None
+    where the whole table fits (Rich wraps a cell's words, never needing less than its longest word: the minimum measured)."""
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    def least(cell: Any) -> int:
+        return int(Measurement.get(con, con.options, Text(cell) if isinstance(cell, str) else cell).minimum)
+
+    pad = sum(table.padding[1::2]) if isinstance(table.padding, tuple) and len(table.padding) == 4 else 2
+    needs = [max([least(c.header)] + [least(cell) for cell in c._cells]) + pad + 1 for c in table.columns]
+    if len(needs) < 3 or sum(needs) + 1 <= con.width:
+        return None
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(needs)):
+        if len(groups[-1]) > 1 and sum(needs[j] for j in groups[-1]) + needs[i] + 1 > con.width:
+            groups.append([0])
+        groups[-1].append(i)
+    return groups
+
+
+def _print_in_groups(con: Any, table: Any, groups: list[list[int]]) -> None:
+    """Print ``table`` as one table per group of its columns (:func:`_column_groups`), its title above and caption below."""
+    import copy
+
+    if table.title:
+        con.print(table.title, highlight=False)
+    for group in groups:
+        part = copy.copy(table)
+        part.columns = [table.columns[i] for i in group]
+        part.title = part.caption = None
+        con.print(part)
+    if table.caption:
+        con.print(table.caption, highlight=False)
 
 
 def summary_table(summary: dict[str, Any], as_json: bool) -> Any:

@@ -203,11 +203,12 @@ def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None, words
 
 def _console() -> Any:
     """Rich console on stdout (markup off: paths and layer names print as given); when piped (no terminal to fit), wide enough
-    for the cost table's ten columns."""
+    for the cost table's ten columns, unless ``COLUMNS`` sets the width (``COLUMNS=60 hiddenlayers cost m | less`` printed
+    113-column tables and 158-column notes), as it does for every other command's tables."""
     from .._rich_plain import console
 
     con = console()
-    return con if con.is_terminal else console(width=160)
+    return con if con.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit() else console(width=160)
 
 
 # ------------------------------------------------------------------ cost
