@@ -102,3 +102,17 @@ def test_cost_fits_the_width_columns_sets_without_cutting_a_number(model):
         assert f"{figures['flops_per_train_step']:,}" in shown.stdout and sum("hidden1" in line for line in lines) >= 2
     wide = runner.invoke(app, ["cost", str(model), "--calls", "10"], env={"COLUMNS": None})
     assert max(len(line) for line in wide.stdout.splitlines()) > 80  # piped without COLUMNS: the whole table, one line a row
+
+
+def test_search_table_on_80_columns_cuts_no_cell(table, tmp_path):
+    """search's eleven columns did not fit 80 columns: Rich printed `lr 0.0…`, `params 11,8…`, headers `tri…`."""
+    from cli_helpers import runner
+    from hiddenlayers.cli import app
+
+    shown = runner.invoke(app, ["search", str(table), "-t", "label", "--trials", "1", "--epochs", "1", "--cv", "1",
+                                "--widths", "16", "--layers", "2", "--no-check", "--out-dir", str(tmp_path / "sm")], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    assert "…" not in shown.stdout and max(len(line) for line in shown.stdout.splitlines()) <= 80
+    for header in ("trial", "hidden", "activation", "alpha", "params", "flops"):
+        assert f" {header} " in shown.stdout, header
+    assert "16,16" in shown.stdout

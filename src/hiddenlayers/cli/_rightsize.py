@@ -794,8 +794,10 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if as_json:
         print_json(clean(summary))
         return summary
+    from ._common import print_table
+
     con = _console()
-    con.print(found.table())
+    print_table(con, found.table())  # eleven columns: on 80 they were cut (lr 0.0…, params 11,8…)
     con.print(_scored_line(summary))
     for p in paths:
         con.print(f"saved {p}")
