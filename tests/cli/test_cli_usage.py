@@ -116,3 +116,29 @@ def test_search_table_on_80_columns_cuts_no_cell(table, tmp_path):
     for header in ("trial", "hidden", "activation", "alpha", "params", "flops"):
         assert f" {header} " in shown.stdout, header
     assert "16,16" in shown.stdout
+
+
+def _option_help(command: str, option: str) -> str:
+    """The help of ``option`` in ``hiddenlayers COMMAND --help``, its wrapped lines joined."""
+    from typer.main import get_command
+
+    from hiddenlayers.cli import app
+
+    group = get_command(app)
+    cmd = group.commands[command]  # type: ignore[attr-defined]
+    param = next(p for p in cmd.params if option in p.opts)
+    return " ".join(param.help.split())
+
+
+def test_lr_find_loss_help_names_only_what_lr_find_takes():
+    """lr-find's --loss help offered '--app recommender: ... bpr', an option lr-find does not have."""
+    said = _option_help("lr-find", "--loss")
+    assert "--app" not in said and "bpr" not in said
+    assert "log_loss" in said and "poisson" in said and "default" in said
+    assert "--app recommender" in _option_help("train", "--loss")
+
+
+def test_set_shows_what_it_takes():
+    """train --help showed `--set <list[str]>`, Python's type, not what to type."""
+    helped = run("train", "--help").output
+    assert "--set KEY=VALUE" in helped and "list[str]" not in helped

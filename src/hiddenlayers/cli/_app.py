@@ -229,8 +229,10 @@ Validation = Annotated[str | None, typer.Option("--validation", help="Your own v
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
-#: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
-Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression); --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
+#: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use; lr-find has no --app)
+_TABLE_LOSSES = "Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression)"
+Loss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}; --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
+TableLoss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}, as train's --loss. [default: log_loss or squared_error]", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
 LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
                                            callback=check_schedule)]
@@ -428,7 +430,7 @@ def train(
     swa_anneal_strategy: SwaAnnealStrategy = None, validation: Validation = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Any other estimator parameter as KEY=VALUE, repeatable (e.g. --set momentum=0.8 --set shuffle=false).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none); --app forecaster: "
                                              "of the series' last values (at least --horizon), forecast from the rest.")] = 0.2,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
@@ -562,7 +564,7 @@ def lr_find(
     seed: Annotated[int, seed_option("Random seed (initial weights, batch order), as train's.")] = 0,
     test_size: Annotated[float, typer.Option(help="Share of rows train holds out to report the final metric (0 = none): left out of the sweep, as train leaves them out of the fit.")] = 0.2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
-    loss: Loss = None,
+    loss: TableLoss = None,
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
