@@ -142,3 +142,17 @@ def test_set_shows_what_it_takes():
     """train --help showed `--set <list[str]>`, Python's type, not what to type."""
     helped = run("train", "--help").output
     assert "--set KEY=VALUE" in helped and "list[str]" not in helped
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hidden", "0"], "--hidden: dense layer units must be a positive integer. Received: units=0."),
+    (["--hidden", "8:foo"], "--hidden: unknown activation 'foo'"),
+    (["--activation", "foo"], "--activation: unknown activation 'foo'"),
+    (["--hidden", "8:dropout=2"], "--hidden: dropout must be in [0, 1)"),
+    (["--epochs", "0"], "--epochs: max_iter must be an integer >= 1"),
+])
+def test_a_bad_layer_spec_names_its_option(args, message, table, tmp_path):
+    """`--hidden 0` said only "dense layer units must be a positive integer", and `--hidden 8:foo` and `--activation foo`
+    the same "unknown activation 'foo'": the option at fault is named first, as `--epochs: max_iter ...` always was."""
+    assert_user_error(run("train", table, "-t", "label", "-q", "-o", tmp_path / "m.safetensors", *args), message)
+    assert not (tmp_path / "m.safetensors").exists()
