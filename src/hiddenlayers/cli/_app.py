@@ -624,10 +624,9 @@ def predict(
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
+    from ._common import stdout_if_dash
     from ._options import parse_names
     from ._train import run_predict
-
-    from ._common import stdout_if_dash
 
     run_predict(model, data, proba=proba, out=stdout_if_dash(out), force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
                                                                                      beam_size=beam_size), keep=parse_names(keep, "--keep"))
