@@ -140,3 +140,16 @@ def test_set_shows_what_it_takes():
     helped = run("train", "--help").output
     assert "--set KEY=VALUE" in helped and "list[str]" not in helped
 
+
+
+def test_train_help_lists_every_solver_and_schedule_it_takes():
+    """train --help said 'adam, sgd, lbfgs, ...' and 'constant, invscaling, adaptive, ...': adamw, rmsprop, cosine and plateau
+    were in no help text. Each option's help now names every value the estimator takes, and the options without a default
+    say what leaving them out does."""
+    from hiddenlayers.training import SCHEDULES, SOLVERS
+
+    assert all(name in _option_help("train", "--solver") for name in SOLVERS)
+    assert all(name in _option_help("train", "--learning-rate") for name in SCHEDULES)
+    assert "..." not in _option_help("train", "--solver") + _option_help("train", "--learning-rate")
+    for option, unset in (("--clip-grad-norm", "no clipping"), ("--loss-threshold", "no such stop"), ("--max-time", "no limit")):
+        assert f"(default: {unset})" in _option_help("train", option), option

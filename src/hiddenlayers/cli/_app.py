@@ -234,7 +234,7 @@ _TABLE_LOSSES = "Training loss: log_loss or gce (classification; gce is robust t
 Loss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}; --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
 TableLoss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}, as train's --loss. [default: log_loss or squared_error]", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
-LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
+LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, cosine or plateau (the step size is --lr).",
                                            callback=check_schedule)]
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
@@ -409,7 +409,7 @@ def train(
     freeze: Annotated[str | None, typer.Option("--freeze", help="With --init-from: first K hidden layers fixed, layer names (hidden1,hidden2), or head_first.")] = None,
     activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
-    solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
+    solver: Annotated[str, typer.Option(help="adam, adamw, sgd, rmsprop or lbfgs (full batch: no epochs of mini-batches, no early stopping).")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
     batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto' (200 rows, or every row when fewer). With --workers: the global batch, a multiple of --workers ('auto' rounds up to one).")] = "auto",
     learning_rate: LearningRate = "constant",
@@ -418,10 +418,10 @@ def train(
     early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows, or for a folder from 4 row groups or CSV files; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
     validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping (a folder: of its row groups or CSV files, held out whole, at least one).")] = 0.1,
     n_iter_no_change: Annotated[int, typer.Option("--patience", "--n-iter-no-change", help="Epochs without improvement before stopping (search's --patience; scikit-learn's n_iter_no_change).")] = 10,
-    tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
-    loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
-    max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached; with --app, the app's max_time (an agent's: seconds of play).")] = None,
-    clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
+    tol: Annotated[float, typer.Option(help="Minimum improvement that counts: of the training loss, or with early stopping of the validation score.")] = 1e-4,
+    loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this (default: no such stop).")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached (default: no limit); with --app, the app's max_time (an agent's: seconds of play).")] = None,
+    clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this, > 0 (default: no clipping).")] = None,
     loss: Loss = None, gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
