@@ -153,3 +153,17 @@ def test_train_help_lists_every_solver_and_schedule_it_takes():
     assert "..." not in _option_help("train", "--solver") + _option_help("train", "--learning-rate")
     for option, unset in (("--clip-grad-norm", "no clipping"), ("--loss-threshold", "no such stop"), ("--max-time", "no limit")):
         assert f"(default: {unset})" in _option_help("train", option), option
+
+
+def test_every_target_option_has_the_short_t():
+    """Every command with --target took -t for it but explain: `explain --model m --data d -t label` was refused."""
+    from typer.main import get_command
+
+    from hiddenlayers.cli import app
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    with_target = {name: next(p for p in cmd.params if "--target" in p.opts) for name, cmd in commands.items()
+                   if any("--target" in p.opts for p in cmd.params)}
+    assert {"train", "evaluate", "explain", "check", "search"} <= set(with_target)
+    assert all("-t" in p.opts for p in with_target.values()), [n for n, p in with_target.items() if "-t" not in p.opts]
+    assert run("explain", "--sizes", "2,3,2", "-t", "0,1", "--json").exit_code == 0

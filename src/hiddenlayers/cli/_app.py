@@ -824,7 +824,7 @@ def explain(
     sizes: Annotated[str | None, typer.Option(help="Tiny network: layer widths, inputs, hidden..., outputs (at most 8 hidden layers, 16 units each). [default: 2,3,2]", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
-    target: Annotated[str | None, typer.Option(help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
     loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax), binary_cross_entropy (logistic per output), "
                                              "generalized_cross_entropy, binary_generalized_cross_entropy (with --q) or poisson (y = e^z). [default: squared_error]",
                                              show_default=False)] = None,
