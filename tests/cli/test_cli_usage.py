@@ -167,3 +167,21 @@ def test_every_target_option_has_the_short_t():
     assert {"train", "evaluate", "explain", "check", "search"} <= set(with_target)
     assert all("-t" in p.opts for p in with_target.values()), [n for n, p in with_target.items() if "-t" not in p.opts]
     assert run("explain", "--sizes", "2,3,2", "-t", "0,1", "--json").exit_code == 0
+
+
+STDIN = "'-' (standard input) is not read: a table is read from a file; save it to one first (e.g. `cat > new.csv`) and give its path."
+
+
+@pytest.mark.parametrize("args", [["predict", "MODEL", "-"], ["check", "-"], ["train", "-", "-t", "label", "-o", "MODEL"]])
+def test_a_dash_for_data_is_said_to_be_standard_input(args, model):
+    """`cat new.csv | hiddenlayers predict m.safetensors -` said "'-' is neither a file nor a bundled dataset: check the
+    path", as of a typo; '-' is the shell's standard input, which no command reads (train's existing --out is named after)."""
+    result = run(*[str(model) if a == "MODEL" else a for a in args])
+    assert_user_error(result, STDIN)
+
+
+def test_read_table_says_dash_is_standard_input():
+    import hiddenlayers as hl
+
+    with pytest.raises(hl.exceptions.DataError, match=r"'-' \(standard input\) is not read"):
+        hl.data.read_table("-")

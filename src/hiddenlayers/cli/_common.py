@@ -127,12 +127,19 @@ def _absent(given: str) -> bool:
     return len(_matches(given)) == 1 and not Path(given).exists() and find_dataset(given) is None
 
 
+#: DATA given as ``-``: the commands read a table from a file (its lines named in messages, a folder streamed, read twice)
+STDIN_REFUSED = ("'-' (standard input) is not read: a table is read from a file; save it to one first "
+                 "(e.g. `cat > new.csv`) and give its path.")
+
+
 def _absent_message(given: str) -> str:
     """The read's own words for an input that is not there (a model file's, or a data source's with the bundled names)."""
     if Path(given).suffix.lower() in (".safetensors", ".onnx"):
         return f"model file '{given}' does not exist: check the path, or train one with `hiddenlayers train`."
     if any(c in given for c in "*?["):
         return f"the glob '{given}' matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers)."
+    if given == "-":
+        return STDIN_REFUSED
     from ..data import DATASETS
 
     return f"'{given}' is neither a file nor a bundled dataset: check the path, or use one of {', '.join(DATASETS)}."
