@@ -123,6 +123,20 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def table_model(table: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny classifier ``hiddenlayers train`` fitted on :func:`table` (4 hidden units, 2 epochs), for the CLI tests that
+    need a model file and not what it learned; none of them writes over it."""
+    from typer.testing import CliRunner
+
+    from hiddenlayers.cli import app
+
+    out = tmp_path_factory.mktemp("models") / "m.safetensors"
+    result = CliRunner().invoke(app, ["train", str(table), "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
 def iris() -> tuple[np.ndarray, np.ndarray]:
     """Iris, standardised (what most estimator tests fit on)."""
     from sklearn.datasets import load_iris

@@ -27,18 +27,10 @@ def _seed_commands(table, model, tmp_path):
     }
 
 
-@pytest.fixture(scope="module")
-def model(table, tmp_path_factory):
-    out = tmp_path_factory.mktemp("models") / "m.safetensors"
-    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "-o", out)
-    assert result.exit_code == 0, result.output
-    return out
-
-
 @pytest.mark.parametrize("command", ["train", "check", "search", "prune", "demo", "explain"])
 @pytest.mark.parametrize("seed", [-1, MAX_SEED + 1])
-def test_seed_out_of_range_is_one_rule_everywhere(command, seed, table, model, tmp_path):
-    args = _seed_commands(table, model, tmp_path)[command]
+def test_seed_out_of_range_is_one_rule_everywhere(command, seed, table, table_model, tmp_path):
+    args = _seed_commands(table, table_model, tmp_path)[command]
     assert_user_error(run(*args, "--seed", seed), SEED_MESSAGE.format(seed))
     assert list(tmp_path.iterdir()) == []  # nothing written, no search folder made
 
@@ -73,6 +65,13 @@ def test_seed_range_matches_numpy(seed):
         (["--join-timeout", "inf"], "--join-timeout must be a finite number of seconds > 0. Received: inf."),
         (["--features", ""], "--features names no column (''): give comma-separated column names, or leave --features out to use every other column."),
         (["--features", " , "], "--features names no column (' , '): give comma-separated column names"),
+        # a parameter error whose message names no parameter starts with the option at fault: `--hidden 0` said only "dense
+        # layer units must be ...", and `--hidden 8:foo` and `--activation foo` the same "unknown activation 'foo'"
+        (["--hidden", "0"], "--hidden: dense layer units must be a positive integer. Received: units=0."),
+        (["--hidden", "8:foo"], "--hidden: unknown activation 'foo'"),
+        (["--activation", "foo"], "--activation: unknown activation 'foo'"),
+        (["--hidden", "8:dropout=2"], "--hidden: dropout must be in [0, 1)"),
+        (["--epochs", "0"], "--epochs: max_iter must be an integer >= 1"),
     ],
 )
 def test_train_refuses_bad_process_and_feature_options(table, tmp_path, args, message):

@@ -157,3 +157,11 @@ def test_items_errors_are_one_line(model_file: tuple[Path, Recommender], tmp_pat
     (tmp_path / "dups.txt").write_text("3\n4\n3\n")
     files = {"EMPTY": str(tmp_path / "empty.txt"), "DUPS": str(tmp_path / "dups.txt")}
     assert_user_error(run("recommend", path, "--users", "1", *[files.get(a, a) for a in args]), message)
+
+
+def test_out_dash_is_stdout(model_file: tuple[Path, Recommender], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--out -` writes to stdout, as `-` means to curl or tar; it was refused as a path without a table suffix."""
+    path, _ = model_file
+    monkeypatch.chdir(tmp_path)
+    assert ok("recommend", path, "--users", "3,1", "-n", "4", "--out", "-").stdout == ok("recommend", path, "--users", "3,1", "-n", "4").stdout
+    assert not list(tmp_path.iterdir())

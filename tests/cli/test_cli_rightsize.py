@@ -51,7 +51,7 @@ def test_help_has_an_example(command):
 
 
 def test_cost_json_and_table(model):
-    r = json.loads(ok("cost", model, "--calls", "20", "--batch", "32", "--json").stdout)
+    r = json.loads(ok("cost", model, "--calls", "20", "--batch-size", "32", "--json").stdout)
     assert [lc["name"] for lc in r["layers"]] == ["hidden1", "hidden2", "head"]
     assert r["params"] == sum(lc["params"] for lc in r["layers"]) and r["batch_size"] == 32 and r["n_calls"] == 20
     assert r["latency_predict_p50_us"] > 0 and r["latency_predict_p99_us"] >= r["latency_predict_p50_us"] and r["throughput_per_s"] > 0
@@ -67,7 +67,7 @@ def test_cost_errors(model, onnx_file):
     assert_user_error(run("cost", model, "--calls", "5"), "--calls must be an integer >= 10 (timed batch-1 calls). Received: 5.")
     assert_user_error(run("cost", model, "--watts", "-1"), "--watts must be a positive power in watts. Received: -1.0.")
     assert_user_error(run("cost", onnx_file[0]), "is an ONNX file: this command needs the .safetensors model file it was exported from.")
-    assert_user_error(run("cost", model, "--batch", "0"), "--batch must be an integer >= 1. Received: 0.")
+    assert_user_error(run("cost", model, "--batch-size", "0"), "--batch-size must be an integer >= 1. Received: 0.")
     assert_user_error(run("cost", "nope.safetensors"), "model file 'nope.safetensors' does not exist")
 
 
@@ -896,5 +896,5 @@ def test_prune_and_cost_messages_name_the_options_not_python_parameters():
             "fine_tune_epochs must be an integer >= 0. Received: fine_tune_epochs=-1; random_state=3")
     assert _prune_words(said) == ("no unit can be removed: every hidden layer keeps at least 1 unit, and cutting at most 0.95 of the units of "
                                   "layers of 1 unit(s) removes none; --epochs must be an integer >= 0. Received: --epochs -1; --seed 3")
-    assert _cost_words("n_calls must be >= 10. Received: n_calls=5; batch_size=0") == "--calls must be >= 10. Received: --calls 5; --batch 0"
+    assert _cost_words("n_calls must be >= 10. Received: n_calls=5; batch_size=0") == "--calls must be >= 10. Received: --calls 5; --batch-size 0"
     assert _prune_words("my_max_drop and max_drops stay") == "my_max_drop and max_drops stay"

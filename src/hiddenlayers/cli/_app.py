@@ -35,9 +35,11 @@ from ._options import (
     check_swa_anneal_strategy,
     check_swa_lr,
     check_weight_averaging,
+    old_spelling,
     parse_image_shape,
     parse_swa_start,
     positive_seconds,
+    renamed,
     seed_option,
 )
 
@@ -72,7 +74,7 @@ class _Group(TyperGroup):
             sys.stdout.write(exc.ctx.get_help() + "\n") if exc.ctx else None
             code = 0
         except UsageError as exc:
-            cmd = exc.ctx.command_path if exc.ctx else "hiddenlayers"
+            cmd = exc.ctx.command_path if exc.ctx else self._command_of(argv)
             code = _fail(f"{exc.format_message().strip()}{_set_hint(exc, argv)} (see `{cmd} --help`)", EXIT_USER, exc if debug else None)
         except Exit as exc:
             code = int(exc.exit_code or 0)
@@ -94,6 +96,16 @@ class _Group(TyperGroup):
                     EXIT_INTERNAL, exc if debug else None,
                 )
         sys.exit(code)
+
+
+    def _command_of(self, argv: list[str]) -> str:
+        """``hiddenlayers COMMAND``, the command ``argv`` runs, for a usage error Click raised without its context.
+
+        Why: an option missing its value (``train --epochs``, ``predict m.safetensors d.csv -o``) is refused by Click's parser
+        before the command's context exists, and the line sent the user to ``hiddenlayers --help``, which lists no option.
+        """
+        name = next((a for a in argv if not a.startswith("-")), None)
+        return f"hiddenlayers {name}" if name in self.commands else "hiddenlayers"
 
 
 def _set_hint(exc: Exception, argv: list[str]) -> str:
@@ -217,10 +229,12 @@ Validation = Annotated[str | None, typer.Option("--validation", help="Your own v
 #: per-row weights from a column of the data file (cli/_weights.py), as train, lr-find, search, distill and evaluate take it
 SampleWeight = Annotated[str | None, typer.Option("--sample-weight", help="Column of the data file holding each row's weight (survey weights, exposure, importance): "
                                                   "numbers >= 0, none missing, not all 0; never a feature, and not needed to predict.", show_default=False)]
-#: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use)
-Loss = Annotated[str | None, typer.Option("--loss", help="Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression); --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
+#: the training loss, as train and lr-find take it (a sweep runs on the loss the training will use; lr-find has no --app)
+_TABLE_LOSSES = "Training loss: log_loss or gce (classification; gce is robust to wrong labels), squared_error or poisson (regression)"
+Loss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}; --app recommender: squared_error (fits the ratings) or bpr (ranks items from implicit feedback, scored by top-10 lists).", show_default=False)]
+TableLoss = Annotated[str | None, typer.Option("--loss", help=f"{_TABLE_LOSSES}, as train's --loss. [default: log_loss or squared_error]", show_default=False)]
 #: weight averaging of the in-memory fit (the estimators' weight_averaging, ema_decay, swa_start, swa_lr, swa_anneal_epochs)
-LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, ... (the step size is --lr)",
+LearningRate = Annotated[str, typer.Option("--learning-rate", help="Learning-rate schedule: constant, invscaling, adaptive, cosine or plateau (the step size is --lr).",
                                            callback=check_schedule)]
 WeightAveraging = Annotated[str | None, typer.Option("--weight-averaging", help="Average the weights while training: ema (after every step) or swa (each epoch from --swa-start on); the model keeps the averaged weights, early stopping scores them.", show_default=False, callback=check_weight_averaging)]
 EmaDecay = Annotated[float | None, typer.Option("--ema-decay", help="With --weight-averaging ema: weight of the old average at each step, in (0, 1) (default 0.99).", show_default=False, callback=check_ema_decay)]
@@ -395,7 +409,7 @@ def train(
     freeze: Annotated[str | None, typer.Option("--freeze", help="With --init-from: first K hidden layers fixed, layer names (hidden1,hidden2), or head_first.")] = None,
     activation: Annotated[str, typer.Option(help="Default activation of hidden layers (relu, tanh, logistic, gelu, ...).")] = "relu",
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
-    solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs, ...")] = "adam",
+    solver: Annotated[str, typer.Option(help="adam, adamw, sgd, rmsprop or lbfgs (full batch: no epochs of mini-batches, no early stopping).")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 0.0001,
     batch_size: Annotated[str, typer.Option(help="Minibatch size or 'auto' (200 rows, or every row when fewer). With --workers: the global batch, a multiple of --workers ('auto' rounds up to one).")] = "auto",
     learning_rate: LearningRate = "constant",
@@ -403,11 +417,11 @@ def train(
     max_iter: Annotated[int, typer.Option("--epochs", "--max-iter", help="Maximum number of epochs.")] = 200,
     early_stopping: Annotated[bool | None, typer.Option("--early-stopping/--no-early-stopping", help="Hold out --validation-fraction and stop when its score stalls (default: on from 1000 training rows, or for a folder from 4 row groups or CSV files; the stochastic solvers only, not lbfgs).", show_default=False)] = None,
     validation_fraction: Annotated[float, typer.Option(help="Share of training rows for early stopping (a folder: of its row groups or CSV files, held out whole, at least one).")] = 0.1,
-    n_iter_no_change: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 10,
-    tol: Annotated[float, typer.Option(help="Minimum improvement that counts.")] = 1e-4,
-    loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this.")] = None,
-    max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached; with --app, the app's max_time (an agent's: seconds of play).")] = None,
-    clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this.")] = None,
+    n_iter_no_change: Annotated[int, typer.Option("--patience", "--n-iter-no-change", help="Epochs without improvement before stopping (search's --patience; scikit-learn's n_iter_no_change).")] = 10,
+    tol: Annotated[float, typer.Option(help="Minimum improvement that counts: of the training loss, or with early stopping of the validation score.")] = 1e-4,
+    loss_threshold: Annotated[float | None, typer.Option(help="Stop once the training loss is below this (default: no such stop).")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached (default: no limit); with --app, the app's max_time (an agent's: seconds of play).")] = None,
+    clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this, > 0 (default: no clipping).")] = None,
     loss: Loss = None, gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
@@ -416,7 +430,7 @@ def train(
     swa_anneal_strategy: SwaAnnealStrategy = None, validation: Validation = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
     dtype: Annotated[str, typer.Option(help="float32 or float64.")] = "float32",
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Any other estimator parameter as KEY=VALUE (e.g. --set momentum=0.8).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Any other estimator parameter as KEY=VALUE, repeatable (e.g. --set momentum=0.8 --set shuffle=false).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none); --app forecaster: "
                                              "of the series' last values (at least --horizon), forecast from the rest.")] = 0.2,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
@@ -550,7 +564,7 @@ def lr_find(
     seed: Annotated[int, seed_option("Random seed (initial weights, batch order), as train's.")] = 0,
     test_size: Annotated[float, typer.Option(help="Share of rows train holds out to report the final metric (0 = none): left out of the sweep, as train leaves them out of the fit.")] = 0.2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, mps.")] = "auto",
-    loss: Loss = None,
+    loss: TableLoss = None,
     gce_q: GceQ = None,
     class_weight: ClassWeight = None,
     label_smoothing: LabelSmoothing = None,
@@ -585,7 +599,7 @@ def predict(
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
                                         "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
-    out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -610,10 +624,11 @@ def predict(
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
     """
+    from ._common import stdout_if_dash
     from ._options import parse_names
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=out, force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
+    run_predict(model, data, proba=proba, out=stdout_if_dash(out), force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
                                                                                      beam_size=beam_size), keep=parse_names(keep, "--keep"))
 
 
@@ -809,7 +824,7 @@ def explain(
     sizes: Annotated[str | None, typer.Option(help="Tiny network: layer widths, inputs, hidden..., outputs (at most 8 hidden layers, 16 units each). [default: 2,3,2]", show_default=False)] = None,
     activation: Annotated[str | None, typer.Option(help="Tiny network: hidden activation (tanh, relu, logistic, gelu, ...). [default: tanh]", show_default=False)] = None,
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
-    target: Annotated[str | None, typer.Option(help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
     loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax), binary_cross_entropy (logistic per output), "
                                              "generalized_cross_entropy, binary_generalized_cross_entropy (with --q) or poisson (y = e^z). [default: squared_error]",
                                              show_default=False)] = None,
@@ -899,8 +914,10 @@ def demo(
 
 @app.command()
 def cost(
+    ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model file (.safetensors) written by `hiddenlayers train`, `search` or `prune`, or an application's file.")],
-    batch: Annotated[int, typer.Option("--batch", help="Batch size for the activation-memory figure.")] = 256,
+    batch: Annotated[int, typer.Option("--batch-size", help="Batch size (rows) for the activation-memory figure, as train's --batch-size.")] = 256,
+    batch_old: Annotated[int | None, old_spelling("--batch", "--batch-size")] = None,
     calls: Annotated[int, typer.Option("--calls", help="Timed batch-1 calls for the p50/p99 latency (after a warm-up); "
                                        "below 2000, throughput and energy are measured proportionally shorter (a quick estimate).")] = 2000,
     watts: Annotated[float | None, typer.Option("--watts", help="Estimate energy at this power instead of reading RAPL/NVML counters.")] = None,
@@ -916,6 +933,7 @@ def cost(
     """
     from ._rightsize import run_cost
 
+    batch = renamed(batch, batch_old, given="batch" in _typed(ctx, ["batch"]), old="--batch", new="--batch-size")
     run_cost(model, batch=batch, calls=calls, watts=watts, as_json=json)
 
 

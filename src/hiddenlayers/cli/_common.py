@@ -70,6 +70,12 @@ def one_line(exc: BaseException) -> str:
     return " ".join(lines)[:500]
 
 
+def stdout_if_dash(out: str | None) -> str | None:
+    """``--out -`` of a command that writes its table to stdout by default (``predict``, ``recommend``): stdout (None), as
+    ``-`` means in ``curl -o -``, ``tar -f -`` or ``sort -o``'s kin; any other path as given."""
+    return None if out == "-" else out
+
+
 def check_output(
     out: str | os.PathLike[str], *, force: bool, inputs: tuple[str, ...] = (), what: str = "output", example: str | None = None,
 ) -> Path:
@@ -121,12 +127,19 @@ def _absent(given: str) -> bool:
     return len(_matches(given)) == 1 and not Path(given).exists() and find_dataset(given) is None
 
 
+#: DATA given as ``-``: the commands read a table from a file (its lines named in messages, a folder streamed, read twice)
+STDIN_REFUSED = ("'-' (standard input) is not read: a table is read from a file; save it to one first "
+                 "(e.g. `cat > new.csv`) and give its path.")
+
+
 def _absent_message(given: str) -> str:
     """The read's own words for an input that is not there (a model file's, or a data source's with the bundled names)."""
     if Path(given).suffix.lower() in (".safetensors", ".onnx"):
         return f"model file '{given}' does not exist: check the path, or train one with `hiddenlayers train`."
     if any(c in given for c in "*?["):
         return f"the glob '{given}' matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers)."
+    if given == "-":
+        return STDIN_REFUSED
     from ..data import DATASETS
 
     return f"'{given}' is neither a file nor a bundled dataset: check the path, or use one of {', '.join(DATASETS)}."
@@ -237,7 +250,16 @@ def print_table(con: Any, table: Any) -> None:
     """Print the Rich ``table`` on ``con`` with its title and caption whole: a title (caption) wider than the table is printed
     as a line of its own above (below) it, wrapped at the console's width, where Rich wraps it to its table's width (an
     ``evaluate`` of a Forecaster printed a 22-column-wide block of title above its two-column table; ``prune``'s caption,
-    a 59-column block of eight lines). A title or caption that fits stays the table's."""
+    a 59-column block of eight lines). A title or caption that fits stays the table's.
+
+    A table whose columns cannot all fit the console's width without cutting a cell (Rich would end ``15,360`` as ``15,3…``
+    and both FLOPs headers as ``FLOP…``: ``cost`` on an 80-column terminal) is printed as several tables, each with the
+    first column and as many of the others as fit, as pandas prints a wide frame.
+    """
+    groups = _column_groups(con, table)
+    if groups is not None:
+        _print_in_groups(con, table, groups)
+        return
     width = con.measure(table).maximum
     title, caption = table.title, table.caption
     title_apart = isinstance(title, str) and len(title) > width
@@ -250,6 +272,42 @@ def print_table(con: Any, table: Any) -> None:
     con.print(table)
     if caption_apart:
         con.print(caption, highlight=False)
+
+
+def _column_groups(con: Any, table: Any) -> list[list[int]] | None:
+    """The columns of ``table`` split into groups that each fit ``con``'s width uncut, the first column in every group; None
+    where the whole table fits (Rich wraps a cell's words, never needing less than its longest word: the minimum measured)."""
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    def least(cell: Any) -> int:
+        return int(Measurement.get(con, con.options, Text(cell) if isinstance(cell, str) else cell).minimum)
+
+    pad = sum(table.padding[1::2]) if isinstance(table.padding, tuple) and len(table.padding) == 4 else 2
+    needs = [max([least(c.header)] + [least(cell) for cell in c._cells]) + pad + 1 for c in table.columns]
+    if len(needs) < 3 or sum(needs) + 1 <= con.width:
+        return None
+    groups: list[list[int]] = [[0]]
+    for i in range(1, len(needs)):
+        if len(groups[-1]) > 1 and sum(needs[j] for j in groups[-1]) + needs[i] + 1 > con.width:
+            groups.append([0])
+        groups[-1].append(i)
+    return groups
+
+
+def _print_in_groups(con: Any, table: Any, groups: list[list[int]]) -> None:
+    """Print ``table`` as one table per group of its columns (:func:`_column_groups`), its title above and caption below."""
+    import copy
+
+    if table.title:
+        con.print(table.title, highlight=False)
+    for group in groups:
+        part = copy.copy(table)
+        part.columns = [table.columns[i] for i in group]
+        part.title = part.caption = None
+        con.print(part)
+    if table.caption:
+        con.print(table.caption, highlight=False)
 
 
 def summary_table(summary: dict[str, Any], as_json: bool) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._common import Steps, UserError, check_output, clean, note, print_json, stdout_console
+from ._common import Steps, UserError, check_output, clean, note, print_json, print_table, stdout_console
 
 DEFAULT_OUT = Path("out") / "demo-digits.safetensors"
 DIGIT_SHAPE = (8, 8)  # digits' 64 pixel columns, pixel_0_0 .. pixel_7_7, row by row
@@ -177,7 +177,7 @@ def _show(r: dict[str, Any], as_json: bool) -> None:
         m = r[key]
         per_epoch = 1000 * m["seconds"] / max(m["epochs"], 1)
         t.add_row(name, m["device"], f"{m['accuracy']:.4f}", str(m["epochs"]), f"{m['seconds']:.2f}", f"{per_epoch:.1f}")
-    con.print(t)
+    print_table(con, t)
     con.print(f"accuracy on {r['test_rows']} held-out images; trained on {r['train_rows']}")
     ratio = f"; hiddenlayers took {r['time_ratio']:.2f}x scikit-learn's time" if r["time_ratio"] is not None else ""
     con.print(f"fit seconds: {r['timing']}{ratio}.")

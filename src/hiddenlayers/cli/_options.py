@@ -33,6 +33,24 @@ def seed_option(help: str) -> Any:
     return typer.Option("--seed", help=help, callback=check_seed)
 
 
+def old_spelling(old: str, new: str) -> Any:
+    """A hidden option ``old``, the earlier name of ``new``: it still works, and :func:`renamed` settles the two."""
+    return typer.Option(old, hidden=True, show_default=False, help=f"The earlier name of {new}.")
+
+
+def renamed(value: Any, old_value: Any, *, given: bool, old: str, new: str) -> Any:
+    """The value of an option spelt ``new`` across the commands, whose ``old`` spelling stays a hidden alias.
+
+    ``value`` is ``new``'s (its default unless ``given``), ``old_value`` the alias' (None when not typed). Why: the same idea
+    had two names (``cost --batch``, ``train --batch-size``); scripts that typed the old one keep working.
+    """
+    if old_value is None:
+        return value
+    if given:
+        raise UserError(f"{old} is the earlier name of {new}: give {new} once.")
+    return old_value
+
+
 def at_least(option: str, low: int) -> Callable[[int], int]:
     """A callback refusing integers below ``low``: ``--workers must be an integer >= 1. Received: 0.``"""
 

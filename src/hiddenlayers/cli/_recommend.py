@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_output, note, one_line
+from ._common import UserError, check_output, note, one_line, stdout_if_dash
 
 _SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 
@@ -22,7 +22,7 @@ def recommend_command(
                                               "list or a file; each once and seen in training. [default: every item of the model]",
                                               show_default=False)] = None,
     include_seen: Annotated[bool, typer.Option("--include-seen", help="Also rank the items each user rated in training (left out by default).")] = False,
-    out: Annotated[str | None, typer.Option("--out", "-o", help="Write the lists here (.csv, .tsv, .jsonl, .parquet); default stdout as CSV.")] = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write the lists here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")] = False,
 ) -> None:
     """Each user's N items of highest predicted rating (a loss=bpr model's: ranking score) from a saved Recommender: rows of user, rank, item, score.
@@ -37,6 +37,7 @@ def recommend_command(
     """
     if n < 1:
         raise UserError(f"-n must be at least 1 (items per user). Received: {n}.")
+    out = stdout_if_dash(out)
     if out is not None:
         check_output(out, force=force, inputs=(model,), what="--out", example="lists.csv")
         if Path(out).suffix.lower() not in _SUFFIXES:

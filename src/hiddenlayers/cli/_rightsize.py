@@ -203,18 +203,19 @@ def _show(report: Any, as_json: bool, extra: dict[str, Any] | None = None, words
 
 def _console() -> Any:
     """Rich console on stdout (markup off: paths and layer names print as given); when piped (no terminal to fit), wide enough
-    for the cost table's ten columns."""
+    for the cost table's ten columns, unless ``COLUMNS`` sets the width (``COLUMNS=60 hiddenlayers cost m | less`` printed
+    113-column tables and 158-column notes), as it does for every other command's tables."""
     from .._rich_plain import console
 
     con = console()
-    return con if con.is_terminal else console(width=160)
+    return con if con.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit() else console(width=160)
 
 
 # ------------------------------------------------------------------ cost
 def run_cost(model_path: str, *, batch: int, calls: int, watts: float | None, as_json: bool) -> dict[str, Any]:
     """Measure a model file's cost; print the per-layer table (or JSON)."""
     if batch < 1:
-        raise UserError(f"--batch must be an integer >= 1. Received: {batch}.")
+        raise UserError(f"--batch-size must be an integer >= 1. Received: {batch}.")
     if calls < 10:
         raise UserError(f"--calls must be an integer >= 10 (timed batch-1 calls). Received: {calls}.")
     if watts is not None and not watts > 0:
@@ -259,7 +260,7 @@ def _cost_words(message: str) -> str:
 
 
 #: cost()'s parameters that ``cost`` sets, and its option for each
-_COST_OPTIONS = {"batch_size": "--batch", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
+_COST_OPTIONS = {"batch_size": "--batch-size", "n_calls": "--calls"}  # not watts: also a word ("a number of watts")
 #: prune()'s parameters that ``prune`` sets, and its option for each
 _PRUNE_OPTIONS = {"max_drop": "--max-drop", "fine_tune_epochs": "--epochs", "random_state": "--seed"}
 
@@ -795,8 +796,10 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if as_json:
         print_json(clean(summary))
         return summary
+    from ._common import print_table
+
     con = _console()
-    con.print(found.table())
+    print_table(con, found.table())  # eleven columns: on 80 they were cut (lr 0.0…, params 11,8…)
     con.print(_scored_line(summary))
     for p in paths:
         con.print(f"saved {p}")

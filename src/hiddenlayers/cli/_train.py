@@ -50,7 +50,7 @@ from ._validation import validation_rows
 DEDICATED = {
     "hidden_layer_sizes": "--hidden", "activation": "--activation", "solver": "--solver", "alpha": "--alpha",
     "batch_size": "--batch-size", "learning_rate": "--learning-rate", "learning_rate_init": "--lr", "max_iter": "--epochs",
-    "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--n-iter-no-change",
+    "early_stopping": "--early-stopping", "validation_fraction": "--validation-fraction", "n_iter_no_change": "--patience",
     "tol": "--tol", "loss_threshold": "--loss-threshold", "max_time": "--max-time", "clip_grad_norm": "--clip-grad-norm",
     "loss": "--loss", "gce_q": "--gce-q", "class_weight": "--class-weight", "label_smoothing": "--label-smoothing",
     "weight_averaging": "--weight-averaging", "ema_decay": "--ema-decay", "swa_start": "--swa-start", "swa_lr": "--swa-lr",
@@ -163,8 +163,29 @@ def make_estimator(task: str, params: dict[str, Any], seed: int, quiet: bool, la
     try:
         validate_params(model)
     except (ValueError, TypeError) as exc:
-        raise UserError(_with_option(one_line(exc))) from None
+        message = _with_option(one_line(exc))
+        if not message.startswith("-"):
+            option = _culprit(cls, params, seed)
+            message = message if option is None else f"{option}: {message}"
+        raise UserError(message) from None
     return model
+
+
+def _culprit(cls: Any, params: dict[str, Any], seed: int) -> str | None:
+    """The option a parameter error is about when its message names no parameter: the one option whose value left out
+    (its default) lets the estimator pass. Why: ``--hidden 0`` said only "dense layer units must be a positive integer",
+    and ``--hidden 8:foo`` and ``--activation foo`` both "unknown activation 'foo'"."""
+    from ..estimators import validate_params
+
+    for name in params:
+        if name not in DEDICATED or name == "progress_bar":
+            continue
+        try:
+            validate_params(cls(random_state=seed, **{k: v for k, v in params.items() if k != name}))
+        except (ValueError, TypeError):
+            continue
+        return DEDICATED[name]
+    return None
 
 
 def check_params(task: str, params: dict[str, Any], seed: int) -> None:
