@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test test-bytecode test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -38,11 +38,32 @@ BIBLE_DEBS := sword-text-web sword-text-sparv libsword-utils
 system-deps:
 	bash .ci/system-deps.sh $(BIBLE_DEBS)
 
-# After the suite, the oldest-Optuna run and the docs build (each one process, one core) run side by side;
-# --output-sync prints each one's output whole, and either one failing fails the target as before.
-test: install system-deps
+# The venv's pip install, then test-bytecode, run beside the apt installs of system-deps (different files, locks and
+# work: pip unpacks and compiles wheels, apt downloads and unpacks debs), then the suite. After it, the oldest-Optuna
+# run and the docs build (each one process, one core) run side by side. --output-sync prints each target's output whole;
+# any one failing fails `make test`, as before. Each target still runs alone (`make install`, `make system-deps`).
+test:
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-bytecode system-deps
 	$(PY) -m pytest -n 2 -q
 	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
+
+# The bytecode the suite's processes read, written once (Python and pytest read a cached file even where
+# PYTHONDONTWRITEBYTECODE keeps them from writing one, as on this project's machines; each checks it against its source's
+# size and time, so an edited file is compiled again):
+# - src/ (the editable install, which install's compileall of .venv/lib leaves out): every process the tests start (CLI
+#   runs, torchrun ranks, servers) compiled the modules it imports, ~0.3 CPU-s of a small `hiddenlayers train` run;
+# - tests/: pytest rewrites the asserts of every test module it imports, ~13 CPU-s for tests/ in each process (both xdist
+#   workers collect every module), and caches the result in tests/**/__pycache__ when writing is on: one collection with
+#   writing on leaves that cache (a worker's collection: ~21 -> ~8 CPU-s). A collection error shows in the suite that
+#   follows; here the count alone is printed.
+# A stamp in the venv skips the pass (~20 CPU-s, one process) while no file of src/ or tests/ is newer than it.
+BYTECODE := $(VENV)/.bytecode
+test-bytecode: $(BYTECODE)
+
+$(BYTECODE): $(STAMP) $(shell find src tests -name '*.py' 2>/dev/null)
+	$(PY) -m compileall -q -j 0 src
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider --collect-only | tail -n 1
+	touch $(BYTECODE)
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
