@@ -76,9 +76,10 @@ test-oldest-optuna: install
 	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py tests/rightsize/test_search_elite.py \
 	  -k "deprecated_constraints or resumed_study or limit or test_search_elite.py"
 
-# The property-based tests with fresh random examples (make test draws the same ones every run).
+# The property-based tests with fresh random examples (make test draws the same ones every run). The .py files alone:
+# tests/**/__pycache__ holds pytest's rewritten modules (test-bytecode), whose assert messages quote their source.
 fuzz: install
-	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l '^from hypothesis' -r tests)
+	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l -r --include='*.py' '^from hypothesis' tests)
 
 # The user guide and API reference, offline, into site/ (mkdocs.yml; a warning fails the build).
 # docs/_hooks.py generates the reference pages from each package's public names and the CLI page from Typer.
