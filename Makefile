@@ -47,23 +47,14 @@ test:
 	$(PY) -m pytest -n 2 -q
 	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
 
-# The bytecode the suite's processes read, written once (Python and pytest read a cached file even where
-# PYTHONDONTWRITEBYTECODE keeps them from writing one, as on this project's machines; each checks it against its source's
-# size and time, so an edited file is compiled again):
-# - src/ (the editable install, which install's compileall of .venv/lib leaves out): every process the tests start (CLI
-#   runs, torchrun ranks, servers) compiled the modules it imports, ~0.3 CPU-s of a small `hiddenlayers train` run;
-# - tests/: pytest rewrites the asserts of every test module it imports, ~13 CPU-s for tests/ in each process (both xdist
-#   workers collect every module), and caches the result in tests/**/__pycache__ when writing is on: one collection with
-#   writing on leaves that cache (a worker's collection: ~21 -> ~8 CPU-s). A collection error shows in the suite that
-#   follows; here the count alone is printed.
-# A stamp in the venv skips the pass (~20 CPU-s, one process) while no file of src/ or tests/ is newer than it.
-BYTECODE := $(VENV)/.bytecode
-test-bytecode: $(BYTECODE)
-
-$(BYTECODE): $(STAMP) $(shell find src tests -name '*.py' 2>/dev/null)
-	$(PY) -m compileall -q -j 0 src
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider --collect-only | tail -n 1
-	touch $(BYTECODE)
+# The bytecode of src/ (the editable install, which install's compileall of .venv/lib leaves out) and of the tests'
+# helper modules, written once: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines) no process writes it,
+# so every process the tests start (CLI runs, torchrun ranks, servers) compiled each module it imports again (~0.3 CPU-s
+# of a small `hiddenlayers train` run). Python reads a cached file either way and compiles a source that changed since;
+# compileall skips the files whose bytecode is current (~0.2 s then). pytest caches its assert-rewritten test modules
+# apart (test_*.py are left out here).
+test-bytecode: install
+	$(PY) -m compileall -q -j 0 -x '/test_[^/]*\.py$$' src tests
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
@@ -77,7 +68,7 @@ test-oldest-optuna: install
 	  -k "deprecated_constraints or resumed_study or limit or test_search_elite.py"
 
 # The property-based tests with fresh random examples (make test draws the same ones every run). The .py files alone:
-# tests/**/__pycache__ holds pytest's rewritten modules (test-bytecode), whose assert messages quote their source.
+# tests/**/__pycache__ may hold pytest's rewritten modules, whose assert messages quote their source.
 fuzz: install
 	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l -r --include='*.py' '^from hypothesis' tests)
 
