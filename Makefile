@@ -47,14 +47,18 @@ test:
 	$(PY) -m pytest -n 2 -q
 	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
 
-# The bytecode of src/ (the editable install, which install's compileall of .venv/lib leaves out) and of the tests'
-# helper modules, written once: where PYTHONDONTWRITEBYTECODE is set (as on this project's machines) no process writes it,
-# so every process the tests start (CLI runs, torchrun ranks, servers) compiled each module it imports again (~0.3 CPU-s
-# of a small `hiddenlayers train` run). Python reads a cached file either way and compiles a source that changed since;
-# compileall skips the files whose bytecode is current (~0.2 s then). pytest caches its assert-rewritten test modules
-# apart (test_*.py are left out here).
+# The bytecode the suite's processes read, written before it (Python and pytest read a cached file even where
+# PYTHONDONTWRITEBYTECODE keeps them from writing one, as on this project's machines):
+# - src/ (the editable install, which install's compileall of .venv/lib leaves out) and the tests' helper modules: every
+#   process the tests start (CLI runs, torchrun ranks, servers) compiled each module it imports (~0.3 CPU-s of a small
+#   `hiddenlayers train` run). compileall skips the files whose bytecode is current; Python compiles a changed source.
+# - the test modules as pytest rewrites their asserts (.ci/rewrite_tests.py, on every core: ~7 CPU-s): each xdist worker
+#   rewrote every module it collected (start-up and collection of both: ~41 -> ~18 CPU-s). pytest checks each file
+#   against its source's hash and rewrites a changed module. Best effort: if pytest's internals move, it says so and
+#   the workers rewrite as before.
 test-bytecode: install
 	$(PY) -m compileall -q -j 0 -x '/test_[^/]*\.py$$' src tests
+	$(PY) .ci/rewrite_tests.py tests
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
@@ -68,7 +72,7 @@ test-oldest-optuna: install
 	  -k "deprecated_constraints or resumed_study or limit or test_search_elite.py"
 
 # The property-based tests with fresh random examples (make test draws the same ones every run). The .py files alone:
-# tests/**/__pycache__ may hold pytest's rewritten modules, whose assert messages quote their source.
+# tests/**/__pycache__ holds pytest's rewritten modules (test-bytecode), whose assert messages quote their source.
 fuzz: install
 	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l -r --include='*.py' '^from hypothesis' tests)
 
