@@ -25,16 +25,19 @@ def modules(root: Path) -> list[Path]:
 
 
 def rewrite(path: Path) -> bool:
-    """Write ``path``'s rewritten bytecode where pytest looks for it (atomically); False if its source does not parse."""
-    from _pytest.assertion.rewrite import PYC_TAIL, _rewrite_test, _write_pyc_fp, get_cache_dir
+    """Write ``path``'s rewritten bytecode where pytest looks for it (atomically), unless the file there is current (its
+    source's hash: a rerun reads, not rewrites); False if its source does not parse."""
+    from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc_fp, get_cache_dir
 
+    cache = get_cache_dir(path)
+    pyc = cache / (path.name[:-3] + PYC_TAIL)
+    if _read_pyc(path, pyc) is not None:
+        return True
     try:
         source_hash, code = _rewrite_test(path, None)  # type: ignore[arg-type]  # None: no assertion-pass hook
     except SyntaxError:
         return False
-    cache = get_cache_dir(path)
     cache.mkdir(exist_ok=True)
-    pyc = cache / (path.name[:-3] + PYC_TAIL)
     part = pyc.with_name(f"{pyc.name}.{os.getpid()}")
     with open(part, "wb") as fp:
         _write_pyc_fp(fp, source_hash, code)

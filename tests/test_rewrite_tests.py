@@ -39,8 +39,11 @@ def test_test_modules_and_conftests_get_the_rewritten_bytecode_pytest_reads(scri
     exec(code, namespace)
     with pytest.raises(AssertionError, match=r"assert \(1 \+ 1\) == 3"):  # pytest's explanation, not a bare assert
         namespace["test_f"]()
-    src.write_text("def test_f():\n    assert 1\n")  # an edited source: pytest rewrites it again
+    written = pyc.stat().st_mtime_ns
+    assert script.main(str(tmp_path)) == 0 and pyc.stat().st_mtime_ns == written  # current: read, not written again
+    src.write_text("def test_f():\n    assert 1\n")  # an edited source: pytest would rewrite it, and so does a rerun
     assert _read_pyc(src, pyc) is None
+    assert script.main(str(tmp_path)) == 0 and _read_pyc(src, pyc) is not None
 
 
 def test_a_failure_is_one_line_and_no_error(script, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
