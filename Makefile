@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test test-bytecode test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -38,11 +38,27 @@ BIBLE_DEBS := sword-text-web sword-text-sparv libsword-utils
 system-deps:
 	bash .ci/system-deps.sh $(BIBLE_DEBS)
 
-# After the suite, the oldest-Optuna run and the docs build (each one process, one core) run side by side;
-# --output-sync prints each one's output whole, and either one failing fails the target as before.
-test: install system-deps
+# The venv's pip install, then test-bytecode, run beside the apt installs of system-deps (different files, locks and
+# work: pip unpacks and compiles wheels, apt downloads and unpacks debs), then the suite. After it, the oldest-Optuna
+# run and the docs build (each one process, one core) run side by side. --output-sync prints each target's output whole;
+# any one failing fails `make test`, as before. Each target still runs alone (`make install`, `make system-deps`).
+test:
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target test-bytecode system-deps
 	$(PY) -m pytest -n 2 -q
 	$(MAKE) --jobs=2 --output-sync=target test-oldest-optuna docs
+
+# The bytecode the suite's processes read, written before it (Python and pytest read a cached file even where
+# PYTHONDONTWRITEBYTECODE keeps them from writing one, as on this project's machines):
+# - src/ (the editable install, which install's compileall of .venv/lib leaves out) and the tests' helper modules: every
+#   process the tests start (CLI runs, torchrun ranks, servers) compiled each module it imports (~0.3 CPU-s of a small
+#   `hiddenlayers train` run). compileall skips the files whose bytecode is current; Python compiles a changed source.
+# - the test modules as pytest rewrites their asserts (.ci/rewrite_tests.py, on every core: ~7 CPU-s): each xdist worker
+#   rewrote every module it collected (start-up and collection of both: ~41 -> ~18 CPU-s). pytest checks each file
+#   against its source's hash and rewrites a changed module. Best effort: if pytest's internals move, it says so and
+#   the workers rewrite as before.
+test-bytecode: install
+	$(PY) -m compileall -q -j 0 -x '/test_[^/]*\.py$$' src tests
+	$(PY) .ci/rewrite_tests.py tests
 
 # pyproject allows optuna>=4; the search's latency-limit sampler leans on Optuna's trial
 # reading (and NSGA-II's elite_population_selection_strategy), so its tests also run on the oldest allowed release (installed beside the venv, not in it).
@@ -55,9 +71,10 @@ test-oldest-optuna: install
 	PYTHONPATH=$(OLDEST_OPTUNA) $(PY) -m pytest -q -p no:cacheprovider tests/rightsize/test_search.py tests/rightsize/test_search_elite.py \
 	  -k "deprecated_constraints or resumed_study or limit or test_search_elite.py"
 
-# The property-based tests with fresh random examples (make test draws the same ones every run).
+# The property-based tests with fresh random examples (make test draws the same ones every run). The .py files alone:
+# tests/**/__pycache__ holds pytest's rewritten modules (test-bytecode), whose assert messages quote their source.
 fuzz: install
-	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l '^from hypothesis' -r tests)
+	$(PY) -m pytest -n 2 -q --hypothesis-profile=fuzz $$(grep -l -r --include='*.py' '^from hypothesis' tests)
 
 # The user guide and API reference, offline, into site/ (mkdocs.yml; a warning fails the build).
 # docs/_hooks.py generates the reference pages from each package's public names and the CLI page from Typer.
