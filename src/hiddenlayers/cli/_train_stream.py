@@ -493,9 +493,12 @@ def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
 
 
 def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
-    """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words."""
+    """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words.
+    Under ``--workers`` the ranks compared DATA's and ``--validation``'s files and ``ckpt`` with rank 0's before (:func:`_source`,
+    :func:`_check_validation_source`, :func:`~._train_nodes.join_run`): the fit does not compare them again."""
     from sklearn.exceptions import ConvergenceWarning
 
+    from ..estimators import compared_with_rank_0
     from ..training import is_writer
 
     # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
@@ -503,7 +506,8 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     from ._option_words import notes_in_option_words
 
-    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(stream_options()):
+    with (warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(stream_options()),
+          compared_with_rank_0(src, val, checkpoint=ckpt)):
         warnings.simplefilter("ignore", ConvergenceWarning)
         if not is_writer():  # the ranks agree on what the fit warns (interrupted, diverged): rank 0 says it once
             warnings.simplefilter("ignore")
