@@ -365,19 +365,37 @@ def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(t
     assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()
 
 
-def test_a_resume_on_a_parquet_file_with_a_new_time_but_its_footer_says_so_once(tmp_path, monkeypatch):
-    """A label corrected in place keeps the Parquet footer (sizes, min/max), so the re-run resumed on the edited file without a
-    word, as it resumes a copy that did not keep times (the two look the same). It still resumes, with one note naming the
-    file and the fix (data/test_stream_fingerprint: files of the recorded times are named by no note)."""
+def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_resumes(tmp_path, monkeypatch):
+    """A label corrected in place keeps the Parquet footer (sizes, rows, min/max), so the re-run resumed on the edited file
+    with a note only, as it resumes a copy that did not keep times (the two look the same from the footer): the old rows'
+    weights went on training on other rows. The checkpoint records a digest of the statistics pass (here the class counts
+    differ), and the resumed run's pass compares: the edit is refused in one line, the checkpoint kept; a copy resumes."""
     import os
+    import shutil
 
     d, out, ckpt = _killed_run(tmp_path, monkeypatch)
+    kept = tmp_path / "kept.parquet"
+    shutil.copy(d / "part1.parquet", kept)
     frame = pd.read_parquet(d / "part1.parquet")
     frame.loc[7, "y"] = 1 - frame.loc[7, "y"]  # a corrected label: same size, rows and footer
     frame.to_parquet(d / "part1.parquet", row_group_size=100)
+    assert (d / "part1.parquet").stat().st_size == kept.stat().st_size
     st = os.stat(d / "part1.parquet")
     os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
+    saved = ckpt.read_bytes()
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run on other rows: the files keep the names, "
+                              "sizes, rows and Parquet footers it recorded, but the target reads with other statistics now (a file "
+                              "edited in place after the checkpoint was written, or another max_categories). Resuming would go on training "
+                              "its weights on other "
+                              "values under other statistics: delete the checkpoint to train from the start on these files")
+    assert ckpt.read_bytes() == saved and not out.exists() and "resuming from the checkpoint" not in result.stderr
+    shutil.copy(kept, d / "part1.parquet")  # the file put back, as a copy does it: another time, the same values
+    os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**10))
     result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
     assert "note: resuming from the checkpoint" in result.stderr
     assert (f"note: 'part1.parquet' has another modification time than when {ckpt} was written, with the same size, rows and "
-            f"Parquet footer: resuming with it as the same file (a copy). If you edited values in place, delete {ckpt}") in result.stderr
+            "Parquet footer (DATA's files: and statistics): resuming with it as the same file (a copy). An edit in place that "
+            f"keeps all of them (values swapped between rows of a column; any edit of --validation's files) is not seen: delete "
+            f"{ckpt} after one.") in result.stderr
+    assert len(hl.load(out).loss_curve_) == 3

@@ -354,7 +354,7 @@ def run_train_stream(
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
         val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
                                                                 max_categories=max_categories)  # its footers too
-        _check_trained_on(src, val, ckpt)  # a checkpoint of other columns or files: one line before any row is read too
+        retimed = _check_trained_on(src, val, ckpt)  # a checkpoint of other columns or files: one line before any row is read too
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
@@ -372,7 +372,7 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        _check_checkpoint(model, src, val, ckpt)
+        _check_checkpoint(model, src, val, ckpt, retimed)
         checked = _rank_0_check(src, task) if check else None
         if is_writer():
             _print_notes(src, hints, checked)
@@ -456,10 +456,12 @@ def _rank_0_check(src: Any, task: str) -> Any:
     return report
 
 
-def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
+def _check_trained_on(src: Any, val: Any, ckpt: str) -> list[str]:
     """A checkpoint ``ckpt`` trained on other columns or files than ``src``'s, or on other validation files than ``val``'s
     (``--validation``'s source, or None) (:func:`~hiddenlayers.estimators.check_trained_on`), or damaged: one line from the
-    files' fingerprints, before the statistics pass reads every row (its network is judged after it)."""
+    files' fingerprints, before the statistics pass reads every row (its network and statistics are judged after it).
+    Returns the files it takes as copies (:func:`~hiddenlayers.estimators.retimed_files`; rank 0's, none on the others), for
+    :func:`_check_checkpoint` to name once the statistics pass agrees."""
     from ..estimators import check_trained_on, read_checkpoint, retimed_files, trained_on, validation_files
     from ..training import is_writer
 
@@ -468,19 +470,14 @@ def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
         saved = check_trained_on(read_checkpoint(ckpt), record, ckpt, warn_unrecorded=False)
     except ValueError as exc:
         raise _training_failed(exc) from None
-    retimed = retimed_files(saved, record) if is_writer() else []
-    if retimed:  # a copy without times, or an edit in place the footer cannot show: resumed, so say so once (rank 0)
-        many = len(retimed) > 1
-        shown = ", ".join(f"'{n}'" for n in retimed[:3]) + (f" and {len(retimed) - 3} more" if len(retimed) > 3 else "")
-        note(f"{shown} {'have' if many else 'has'} another modification time than when {ckpt} was written, with the same size, rows "
-             f"and Parquet footer: resuming with {'them' if many else 'it'} as the same {'files' if many else 'file'} (a copy). If "
-             f"you edited values in place, delete {ckpt} to train from the start: the footer does not show such an edit.")
+    return retimed_files(saved, record) if is_writer() else []
 
 
-def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
-    """A damaged, foreign or stale checkpoint ``ckpt``: one line, before the data check's summary. One the fit will resume
-    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word).
-    ``val``: ``--validation``'s source (None: none), which the checkpoint records."""
+def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str, retimed: list[str]) -> None:
+    """A damaged, foreign or stale checkpoint ``ckpt`` (its files edited in place too: other statistics): one line, before
+    the data check's summary. One the fit will resume from: ``train FILE``'s note on rank 0 (a re-run, or a run
+    ``--max-restarts`` restarted, went on without a word), after the note naming ``retimed``, the files of another time
+    taken as copies. ``val``: ``--validation``'s source (None: none), which the checkpoint records."""
     from ..estimators import check_checkpoint, epochs_of
     from ..training import is_writer
 
@@ -488,8 +485,16 @@ def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
         saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs", X_val=val)
     except ValueError as exc:
         raise _training_failed(exc) from None
-    if saved is not None and is_writer():
-        note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
+    if saved is None or not is_writer():
+        return
+    if retimed:  # a copy without times, or an edit in place that kept the footer and the statistics: said once (rank 0)
+        many = len(retimed) > 1
+        shown = ", ".join(f"'{n}'" for n in retimed[:3]) + (f" and {len(retimed) - 3} more" if len(retimed) > 3 else "")
+        note(f"{shown} {'have' if many else 'has'} another modification time than when {ckpt} was written, with the same size, rows "
+             f"and Parquet footer (DATA's files: and statistics): resuming with {'them' if many else 'it'} as the same "
+             f"{'files' if many else 'file'} (a copy). An edit in place that keeps all of them (values swapped between rows of "
+             f"a column; any edit of --validation's files) is not seen: delete {ckpt} after one.")
+    note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
 
 
 def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
