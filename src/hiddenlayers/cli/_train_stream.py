@@ -38,6 +38,7 @@ from ._common import (
     stop_if_interrupted,
 )
 from ._header import check_named_columns
+from ._launcher_death import stops_with_launcher
 from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
@@ -79,7 +80,8 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
         result_file = os.path.join(tmp, "result.json")
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo"),
                RESULT_ENV: result_file}
-        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        # a launcher killed outright (kill -9, the OOM killer) takes torchrun and its workers with it (Linux), not left training
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=stops_with_launcher())
         err: list[str] = []
         reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
         reader.start()
