@@ -383,7 +383,7 @@ def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_r
     st = os.stat(d / "part1.parquet")
     os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
     saved = ckpt.read_bytes()
-    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
     assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run on other rows: the files keep the names, "
                               "sizes, rows and Parquet footers it recorded, but the target reads with other statistics now (a file "
                               "edited in place after the checkpoint was written, or another max_categories). Resuming would go on training "
@@ -392,7 +392,7 @@ def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_r
     assert ckpt.read_bytes() == saved and not out.exists() and "resuming from the checkpoint" not in result.stderr
     shutil.copy(kept, d / "part1.parquet")  # the file put back, as a copy does it: another time, the same values
     os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**10))
-    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
     assert "note: resuming from the checkpoint" in result.stderr
     assert (f"note: 'part1.parquet' has another modification time than when {ckpt} was written, with the same size, rows and "
             "Parquet footer (DATA's files: and statistics): resuming with it as the same file (a copy). An edit in place that "

@@ -187,6 +187,26 @@ def test_a_value_edited_in_place_with_the_footer_kept_is_refused_by_the_statisti
     (d / "train" / "p1.parquet").write_bytes(before)  # put back: resumes
     assert hl.MLPClassifier(**KW).fit(_train(d)).history_.epoch == [1, 2, 3]
 
+
+@pytest.mark.parametrize("change, there, here", [
+    ({"random_state": 3}, "1 there (units 2)", "1 here (units 3)"),
+    ({"validation_fraction": 0.5}, "1 there (units 2)", "2 here (units 2, 3)"),
+    ({"early_stopping": False}, "1 there (units 2)", "0 here"),
+])
+def test_a_resume_that_would_hold_out_other_row_groups_is_refused(d, monkeypatch, change, there, here):
+    """Early stopping's held-out row groups are drawn from random_state and validation_fraction, which a resumed
+    $HIDDENLAYERS_CHECKPOINT is not judged by: a re-run with another seed or fraction (or early stopping off) resumed
+    silently, training on the rows the old epochs were scored on and scoring rows they trained on. The record keeps the
+    held-out units; another draw is refused in one line, the checkpoint kept. The same settings resume."""
+    ckpt = _killed(d, monkeypatch, kw=KW_VAL)
+    assert load_checkpoint(ckpt)["trained_on"]["held_out"] == [2]
+    said = (f"a run that held out other row groups (or CSV files) for early stopping ({there}, {here}: another seed or "
+            "validation_fraction, or early stopping turned on or off). Resuming would train on the rows its epochs were scored "
+            "on, and score rows it trained on: resume with the settings it was written with, or delete the checkpoint to train "
+            "from the start.")
+    _refused(ckpt, said, lambda: hl.MLPClassifier(**{**KW_VAL, **change}).fit(_train(d)))
+    assert hl.MLPClassifier(**KW_VAL).fit(_train(d)).history_.epoch == [1, 2, 3]
+
 def _older(saved: dict, d, layout: str) -> dict:
     """``saved`` (this version's checkpoint) in an older ``layout``: "both" (``identity`` and ``inputs``, as the merged branches
     wrote it), "identity" or "inputs" alone, or "neither"; the records as those versions wrote them."""

@@ -14,11 +14,15 @@ keeps one record, ``"trained_on"``, plain data (dicts, lists, text, numbers, rea
   column's range: the footer holds no digest of the values) is refused when the resumed run's pass finds other statistics.
   It costs no read: every run, resumed or not, makes that pass before training. It misses only an edit that leaves every
   statistic as it was (values swapped between rows of one column), which only a digest of every value would show;
+- ``held_out``: the units (row groups or CSV files, by their place in the source: the files are judged first) early stopping
+  holds out and scores, drawn from ``random_state`` and ``validation_fraction``: a resume with another seed or fraction (or
+  early stopping turned on or off) trained on the rows the old epochs were scored on, silently;
 - ``validation``: the rows early stopping scores when the fit was given its own (``fit(src, X_val=...)``, ``train DIR
   --validation``): a validation source's files (``{"files": ...}``), or in-memory rows' count and digest
   (``{"rows": "50 rows, digest ..."}``); None for held-out units or none (they are the training files' own units).
 
-:func:`check_trained_on` names the first difference in one line with the fix, in this order: columns, files, statistics, validation,
+:func:`check_trained_on` names the first difference in one line with the fix, in this order: columns, files, statistics,
+validation, held-out units,
 then (a ``BackupAndRestore``'s checkpoint only, judged as its in-memory backup is) settings. ``$HIDDENLAYERS_CHECKPOINT``'s is
 not judged by its settings, so a re-run may change a stopping rule or the rate (its network, target scaling and epochs are
 judged by :mod:`._checkpoint`). The files and the validation set are judged for both: resuming on other rows would go on
@@ -55,16 +59,20 @@ def source_columns(src: ParquetSource) -> str:
 
 
 def trained_on(src: ParquetSource, est: _BaseMLP | None = None, validation: dict[str, Any] | None = None,
-               scan: Any = None) -> dict[str, Any]:
+               scan: Any = None, held_out: list[int] | None = None) -> dict[str, Any]:
     """The record of a fit of ``est`` on ``src`` scored on ``validation`` (:func:`validation_files` or
     :func:`validation_rows`; None: no validation set of its own). ``est`` None: a record without settings, which
     :func:`check_trained_on` then does not judge (``train DIR``'s check before the estimator is made). ``scan``: the
-    statistics pass over ``src`` (:func:`scan_statistics`), None before it ran: then the statistics are not judged."""
+    statistics pass over ``src`` (:func:`scan_statistics`), None before it ran: then the statistics are not judged.
+    ``held_out``: the units early stopping holds out (their indices in ``src.units``; empty: none), None before they are
+    drawn: then not judged."""
     record: dict[str, Any] = {"columns": source_columns(src), "files": src.fingerprint()["files"], "validation": validation}
     if est is not None:
         record["settings"] = fit_settings(est)
     if scan is not None:
         record["statistics"] = scan_statistics(scan)
+    if held_out is not None:
+        record["held_out"] = [int(u) for u in held_out]
     return record
 
 
@@ -121,6 +129,7 @@ def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: s
         refusal = (_differs(record, ours, "columns") or _files_changed(record.get("files"), ours["files"])
                    or _statistics_changed(record.get("statistics"), ours.get("statistics"))
                    or _validation_changed(record.get("validation"), ours.get("validation"))
+                   or _held_out_changed(record.get("held_out"), ours.get("held_out"))
                    or (_settings_changed(record.get("settings"), ours.get("settings")) if strict else None))
     else:
         refusal = _older_changed(saved, ours, path, strict, rows, warn_unrecorded)
@@ -193,6 +202,22 @@ def _statistics_changed(theirs: Any, ours: dict[str, str] | None) -> str | None:
             "other statistics now (a file edited in place after the checkpoint was written, or another max_categories). Resuming "
             "would go on training its weights on other values under other statistics: delete the checkpoint to train from the start on these files, or put back "
             "the files it was trained on.")
+
+
+def _held_out_changed(theirs: Any, ours: list[int] | None) -> str | None:
+    """Other held-out units than ``theirs`` (the checkpoint's) in ``ours``, as a refusal; None when they agree or either is
+    not known (a record before the draw, or an older checkpoint)."""
+    if not isinstance(theirs, list) or ours is None or theirs == ours:
+        return None
+
+    def said(units: list[Any], place: str) -> str:
+        shown = ", ".join(str(u) for u in units[:6]) + (", ..." if len(units) > 6 else "")
+        return f"{len(units)} {place}" + (f" (units {shown})" if units else "")
+
+    return (f"a run that held out other row groups (or CSV files) for early stopping ({said(theirs, 'there')}, {said(ours, 'here')}: "
+            "another seed or validation_fraction, or early stopping turned on or off). "
+            "Resuming would train on the rows its epochs were scored on, and score rows it trained on: resume with the settings "
+            "it was written with, or delete the checkpoint to train from the start.")
 
 
 def _validation_changed(theirs: Any, ours: dict[str, Any] | None) -> str | None:
