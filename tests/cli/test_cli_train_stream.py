@@ -399,3 +399,17 @@ def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_r
             f"keeps all of them (values swapped between rows of a column; any edit of --validation's files) is not seen: delete "
             f"{ckpt} after one.") in result.stderr
     assert len(hl.load(out).loss_curve_) == 3
+
+
+def test_a_rerun_that_would_hold_out_other_row_groups_is_one_line_before_the_data_check(tmp_path, monkeypatch):
+    """A fit killed without early stopping, re-run by `train DIR`, which turns it on from 4 row groups: the re-run resumed,
+    holding out a row group the old epochs trained on, and scored it. Refused now in one line, before the data check and
+    without the "resuming" note; the checkpoint kept."""
+    d, out, ckpt = _killed_run(tmp_path, monkeypatch)
+    saved = ckpt.read_bytes()
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run that held out other row groups (or CSV files) "
+                              "for early stopping (0 there, 1 here (units 2): another seed or --validation-fraction, or early "
+                              "stopping turned on or off). Resuming would train on the rows its epochs were scored on")
+    assert "data check" not in result.stderr and ckpt.read_bytes() == saved and not out.exists()
+    ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)

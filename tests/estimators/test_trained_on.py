@@ -204,7 +204,9 @@ def test_a_resume_that_would_hold_out_other_row_groups_is_refused(d, monkeypatch
             "validation_fraction, or early stopping turned on or off). Resuming would train on the rows its epochs were scored "
             "on, and score rows it trained on: resume with the settings it was written with, or delete the checkpoint to train "
             "from the start.")
-    _refused(ckpt, said, lambda: hl.MLPClassifier(**{**KW_VAL, **change}).fit(_train(d)))
+    _refused(ckpt, said, lambda: check_checkpoint(hl.MLPClassifier(**{**KW_VAL, **change}), _train(d), ckpt),
+             lambda: hl.MLPClassifier(**{**KW_VAL, **change}).fit(_train(d)))
+    assert check_checkpoint(hl.MLPClassifier(**KW_VAL), _train(d), ckpt) is not None
     assert hl.MLPClassifier(**KW_VAL).fit(_train(d)).history_.epoch == [1, 2, 3]
 
 def _older(saved: dict, d, layout: str) -> dict:

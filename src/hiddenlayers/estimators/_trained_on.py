@@ -138,16 +138,6 @@ def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: s
     return saved
 
 
-def check_statistics(saved: dict[str, Any] | None, scan: Any, path: str) -> None:
-    """Refuse, in :func:`check_trained_on`'s words, resuming the checkpoint ``saved`` (at ``path``; None: none) whose statistics
-    pass learned other statistics than ``scan`` (:func:`scan_statistics`): its files edited in place. For a caller that judged
-    the record without the pass first (from the footers, before any row is read), then ran the pass."""
-    record = saved.get(RECORD) if isinstance(saved, dict) else None
-    refusal = _statistics_changed(record.get("statistics"), scan_statistics(scan)) if isinstance(record, dict) else None
-    if refusal is not None:
-        raise ValueError(f"checkpoint '{path}' was written by {refusal}")
-
-
 def retimed_files(saved: dict[str, Any] | None, ours: dict[str, Any]) -> list[str]:
     """The Parquet files (DATA's, then the validation source's) that the checkpoint ``saved`` records with the same size, rows
     and footer as ``ours`` (:func:`trained_on`) but another modification time (:func:`~hiddenlayers.data.retimed`): resumed as
@@ -276,5 +266,5 @@ def _older_changed(saved: dict[str, Any], ours: dict[str, Any], path: str, stric
     return refusal
 
 
-__all__ = ["RECORD", "check_statistics", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "scan_statistics", "source_columns", "trained_on",
+__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "scan_statistics", "source_columns", "trained_on",
            "validation_files", "validation_rows"]
