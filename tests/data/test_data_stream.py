@@ -337,6 +337,20 @@ def test_a_glob_that_matches_nothing_says_so(tmp_path) -> None:
     )
 
 
+def test_a_quoted_glob_or_folder_under_the_home_folder_is_found(tmp_path, monkeypatch) -> None:
+    """A glob is quoted so that the shell leaves it to hiddenlayers, which left its `~` as well: '~/parts/*.parquet' matched
+    no file, and the line said to quote it. `~` is the home folder now, as the shell reads it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    d = tmp_path / "parts"
+    d.mkdir()
+    for i in range(2):
+        _frame(a=A, y=None).to_parquet(d / f"p{i}.parquet")
+    both = [str(d / "p0.parquet"), str(d / "p1.parquet")]
+    for given, files in (("~/parts/*.parquet", both), ("~/parts", both), ("~/parts/p1.parquet", both[1:])):
+        src = ParquetSource(given, target="y")
+        assert src.path == given and src.files == files  # the path as given, for the messages
+        assert src.scan().n_rows == len(files) * len(A)
+
 def test_csv_headers_are_checked_as_read_table_checks_them(tmp_path) -> None:
     d = _files(tmp_path, "d", [_frame(a=A, y=None), b"a,a,y\n1,2,0\n"], "csv")
     with pytest.raises(DataError) as info:

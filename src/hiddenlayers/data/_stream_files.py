@@ -48,8 +48,12 @@ _CSV_ROW = re.compile(r"Row #(\d+)")
 
 
 def find_files(path: str, format: str) -> list[str]:
-    """The files of ``path`` (a directory, a glob or a file), sorted; one format only."""
+    """The files of ``path`` (a directory, a glob or a file), sorted; one format only.
+
+    A leading ``~`` is the home folder, as the shell reads it: a glob is quoted so that the shell leaves it to us (the
+    docs say so), which leaves its ``~`` too, and ``'~/data/*.parquet'`` matched nothing, with the advice to quote it."""
     exts = EXTENSIONS[format]
+    path = os.path.expanduser(path)
     if os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
     elif any(ch in path for ch in "*?[") and not os.path.isfile(path):  # a file named 'd [v2].csv' is a file, not a glob
