@@ -346,9 +346,9 @@ def test_a_quoted_glob_or_folder_under_the_home_folder_is_found(tmp_path, monkey
     for i in range(2):
         _frame(a=A, y=None).to_parquet(d / f"p{i}.parquet")
     both = [str(d / "p0.parquet"), str(d / "p1.parquet")]
-    for given, files in (("~/parts/*.parquet", both), ("~/parts", both), ("~/parts/p1.parquet", both[1:])):
-        src = ParquetSource(given, target="y")
-        assert src.path == given and src.files == files  # the path as given, for the messages
+    for typed, files in (("~/parts/*.parquet", both), ("~/parts", both), ("~/parts/p1.parquet", both[1:])):
+        src = ParquetSource(typed, target="y")
+        assert src.path == typed and src.files == files  # the path as typed, for the messages
         assert src.scan().n_rows == len(files) * len(A)
 
 def test_csv_headers_are_checked_as_read_table_checks_them(tmp_path) -> None:
