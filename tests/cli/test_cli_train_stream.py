@@ -384,8 +384,8 @@ def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_r
     os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
     saved = ckpt.read_bytes()
     result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
-    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run on other rows: the files keep the names, "
-                              "sizes, rows and Parquet footers it recorded, but the target reads with other statistics now (a file "
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run on other rows: the files are those it "
+                              "recorded (names, sizes, Parquet footers), but the target reads with other statistics now (a file "
                               "edited in place after the checkpoint was written, or another max_categories). Resuming would go on training "
                               "its weights on other "
                               "values under other statistics: delete the checkpoint to train from the start on these files")

@@ -178,7 +178,7 @@ def test_a_value_edited_in_place_with_the_footer_kept_is_refused_by_the_statisti
     assert len((d / "train" / "p1.parquet").read_bytes()) == len(before) and (d / "train" / "p1.parquet").read_bytes() != before
     record = load_checkpoint(ckpt)["trained_on"]
     assert sorted(record["statistics"]) == ["column 'a'", "column 'b'", "the row weights", "the target"]
-    said = ("a run on other rows: the files keep the names, sizes, rows and Parquet footers it recorded, but column 'b' reads with "
+    said = ("a run on other rows: the files are those it recorded (names, sizes, Parquet footers), but column 'b' reads with "
             "other statistics now (a file edited in place after the checkpoint was written, or another max_categories). Resuming "
             "would go on training its weights on other values under other statistics: delete the checkpoint to train from the start "
             "on these files, or put back the files it was trained on.")

@@ -188,10 +188,10 @@ def _statistics_changed(theirs: Any, ours: dict[str, str] | None) -> str | None:
     part = next((name for name in ours if theirs.get(name) != ours[name]), None)
     if part is None:
         return None
-    return (f"a run on other rows: the files keep the names, sizes, rows and Parquet footers it recorded, but {part} reads with "
+    return (f"a run on other rows: the files are those it recorded (names, sizes, Parquet footers), but {part} reads with "
             "other statistics now (a file edited in place after the checkpoint was written, or another max_categories). Resuming "
-            "would go on training its weights on other values under other statistics: delete the checkpoint to train from the start on these files, or put back "
-            "the files it was trained on.")
+            "would go on training its weights on other values under other statistics: delete the checkpoint to train from the "
+            "start on these files, or put back the files it was trained on.")
 
 
 def _held_out_changed(theirs: Any, ours: list[int] | None) -> str | None:
@@ -266,5 +266,5 @@ def _older_changed(saved: dict[str, Any], ours: dict[str, Any], path: str, stric
     return refusal
 
 
-__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "scan_statistics", "source_columns", "trained_on",
-           "validation_files", "validation_rows"]
+__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "scan_statistics", "source_columns",
+           "trained_on", "validation_files", "validation_rows"]
