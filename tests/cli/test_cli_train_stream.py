@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -413,3 +414,14 @@ def test_a_rerun_that_would_hold_out_other_row_groups_is_one_line_before_the_dat
                               "stopping turned on or off). Resuming would train on the rows its epochs were scored on")
     assert "data check" not in result.stderr and ckpt.read_bytes() == saved and not out.exists()
     ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
+
+
+def test_a_checkpoint_path_that_is_a_folder_names_a_fix_one_can_give(tmp_path):
+    """OUT.ckpt is --out's name + .ckpt: a folder there said "give a file name, e.g. 'OUT.ckpt/model.safetensors'", a path no
+    option gives. The line is train FILE's now: a file through HIDDENLAYERS_CHECKPOINT, or another --out."""
+    d = _folder(tmp_path)
+    out = tmp_path / "m.safetensors"
+    Path(f"{out}.ckpt").mkdir()
+    assert_user_error(run("train", d, "--target", "y", "--out", out),
+                      f"the checkpoint path '{out}.ckpt' is a folder: give a file (HIDDENLAYERS_CHECKPOINT), or another --out.")
+    assert not out.exists()

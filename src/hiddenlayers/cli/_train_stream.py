@@ -348,6 +348,8 @@ def run_train_stream(
     _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
+    if os.path.isdir(ckpt):  # check_output's "give a file name, e.g. OUT.ckpt/model.safetensors" named no path one can give
+        raise UserError(f"the checkpoint path '{ckpt}' is a folder: give a file (HIDDENLAYERS_CHECKPOINT), or another --out.")
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")
     model = None
     try:
