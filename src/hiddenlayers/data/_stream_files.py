@@ -109,6 +109,20 @@ def _parquet_magic(path: str) -> bool:
         return False
 
 
+def shared_files(files: Sequence[str], others: Sequence[str]) -> list[str]:
+    """The files of ``others`` (real paths, sorted) that are also among ``files``: the same path once links are resolved, or
+    the same file on disk under another name (a hard link: ``ln``, or a copy made with ``cp -l``), which
+    :func:`os.path.realpath` does not see. A validation source sharing a file with the training source scores rows the
+    model trains on (leakage)."""
+
+    def identity(f: str) -> tuple[int, int]:
+        st = os.stat(f)
+        return st.st_dev, st.st_ino
+
+    known = {identity(f): os.path.realpath(f) for f in others}
+    return sorted({known[i] for f in files if (i := identity(f)) in known})
+
+
 def stream_file_columns(path: str) -> dict[str, list[str]]:
     """Each file of ``path`` (a directory or glob of Parquet or CSV files) and its column names, in reading order.
 
@@ -347,4 +361,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
-__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "open_quote_at_end", "open_quote_error", "read_error"]
+__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "shared_files", "open_quote_at_end", "open_quote_error", "read_error"]
