@@ -240,6 +240,20 @@ def test_an_empty_folder_is_one_line_naming_it(exported, tmp_path, which):
     assert_user_error(run("predict", model, str(tmp_path / "none*.parquet")), "matches no files")
 
 
+def test_a_folder_of_files_without_rows_is_refused_for_every_output_as_for_parquet(trained, tmp_path):
+    """Parquet files of no rows: `--out p.parquet` said "the folder has no rows to predict: nothing written." (exit 2), but
+    `--out p.csv` wrote an empty file, not even a header ("note: wrote 0 predictions", exit 0), and stdout nothing, exit 0.
+    One line for every output now, nothing written, as `predict` of one file without rows refuses it."""
+    d, model, _ = trained
+    folder = tmp_path / "f"
+    folder.mkdir()
+    _frames("classification")[0].iloc[:0].to_parquet(folder / "p0.parquet")
+    for out in ("p.parquet", "p.csv", "p.jsonl", None):
+        args = [] if out is None else ["--out", tmp_path / out]
+        assert_user_error(run("predict", model, folder, *args), "the folder has no rows to predict: nothing written.")
+        assert out is None or not (tmp_path / out).exists()
+
+
 @pytest.mark.parametrize("kind", ["pq", "csv"])
 def test_rows_without_a_target_get_the_one_file_note_naming_them(trained, tmp_path, kind, capsys):
     """evaluate DIR says of a file's rows without a target (and its ragged lines) what evaluate FILE says of that file,

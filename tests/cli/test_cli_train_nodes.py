@@ -329,3 +329,36 @@ def test_a_machine_whose_data_differs_from_rank_0s_is_one_line_before_any_row_is
                       "DATA: rank 1 reads other training files than rank 0: 'u.parquet' is there and not on rank 0's machine; "
                       "the ranks would train on other rows under rank 0's statistics: give every machine the same files")
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_train_dir_compares_the_files_and_checkpoint_with_rank_0s_once(tmp_path, monkeypatch):
+    """`train DIR` compared DATA's files, --validation's and OUT.ckpt with rank 0's before planning from the footers, then its
+    fit compared them all again: every rank digested every footer and the checkpoint twice, with two collectives each. Now the
+    fit takes the command's comparison. Stand-ins: rank 0 of 2 (the same files there); the fit stops at its statistics pass."""
+    import hiddenlayers.estimators._fit_stream as fit_stream
+    import hiddenlayers.training as training
+    from hiddenlayers.data import ParquetSource
+
+    d, valid = tmp_path / "parts", tmp_path / "valid"
+    _parts(d)
+    _parts(valid)
+    out = tmp_path / "m.safetensors"
+    compared: list[str] = []
+    monkeypatch.setattr(training, "distributed_world", lambda: (0, 2))
+    monkeypatch.setattr(training, "from_rank_0", lambda fn, errors=None: fn())
+    monkeypatch.setattr(training, "from_every_rank", lambda value: compared.append("files") or [value, value])
+    monkeypatch.setattr(training, "reduce_sum", lambda values: compared.append("checkpoint") or [float(v) for v in values])
+
+    def scanned(src):
+        raise RuntimeError(f"the fit's statistics pass over {src.path}")
+
+    monkeypatch.setattr(fit_stream, "shared_scan", scanned)
+    result = run("train", d, "--target", "y", "--validation", valid, "--out", out)
+    assert "internal error RuntimeError: the fit's statistics pass" in result.output  # (the stand-in's stop)
+    assert sorted(compared) == ["checkpoint", "files", "files"]  # DATA's and --validation's files, OUT.ckpt: once each
+    # the fit alone (a script under torchrun) still compares both
+    compared.clear()
+    monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(tmp_path / "fit.ckpt"))
+    with pytest.raises(RuntimeError, match="the fit's statistics pass"):
+        hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(ParquetSource(str(d), target="y"))
+    assert sorted(compared) == ["checkpoint", "files"]

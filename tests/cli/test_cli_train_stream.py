@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -365,19 +366,62 @@ def test_under_workers_rank_0s_fatal_data_check_stops_every_worker_in_one_line(t
     assert result.stderr.count("4 labelled row(s)") == 1 and not (tmp_path / "f.safetensors").exists()
 
 
-def test_a_resume_on_a_parquet_file_with_a_new_time_but_its_footer_says_so_once(tmp_path, monkeypatch):
-    """A label corrected in place keeps the Parquet footer (sizes, min/max), so the re-run resumed on the edited file without a
-    word, as it resumes a copy that did not keep times (the two look the same). It still resumes, with one note naming the
-    file and the fix (data/test_stream_fingerprint: files of the recorded times are named by no note)."""
+def test_a_parquet_file_edited_in_place_with_its_footer_kept_is_refused_a_copy_resumes(tmp_path, monkeypatch):
+    """A label corrected in place keeps the Parquet footer (sizes, rows, min/max), so the re-run resumed on the edited file
+    with a note only, as it resumes a copy that did not keep times (the two look the same from the footer): the old rows'
+    weights went on training on other rows. The checkpoint records a digest of the statistics pass (here the class counts
+    differ), and the resumed run's pass compares: the edit is refused in one line, the checkpoint kept; a copy resumes."""
     import os
+    import shutil
 
     d, out, ckpt = _killed_run(tmp_path, monkeypatch)
+    kept = tmp_path / "kept.parquet"
+    shutil.copy(d / "part1.parquet", kept)
     frame = pd.read_parquet(d / "part1.parquet")
     frame.loc[7, "y"] = 1 - frame.loc[7, "y"]  # a corrected label: same size, rows and footer
     frame.to_parquet(d / "part1.parquet", row_group_size=100)
+    assert (d / "part1.parquet").stat().st_size == kept.stat().st_size
     st = os.stat(d / "part1.parquet")
     os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 10**10))  # a time the checkpoint did not record, for sure
-    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    saved = ckpt.read_bytes()
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run on other rows: the files are those it "
+                              "recorded (names, sizes, Parquet footers), but the target reads with other statistics now (a file "
+                              "edited in place after the checkpoint was written, or another max_categories). Resuming would go on training "
+                              "its weights on other "
+                              "values under other statistics: delete the checkpoint to train from the start on these files")
+    assert ckpt.read_bytes() == saved and not out.exists() and "resuming from the checkpoint" not in result.stderr
+    shutil.copy(kept, d / "part1.parquet")  # the file put back, as a copy does it: another time, the same values
+    os.utime(d / "part1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**10))
+    result = ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
     assert "note: resuming from the checkpoint" in result.stderr
     assert (f"note: 'part1.parquet' has another modification time than when {ckpt} was written, with the same size, rows and "
-            f"Parquet footer: resuming with it as the same file (a copy). If you edited values in place, delete {ckpt}") in result.stderr
+            "Parquet footer (DATA's files: and statistics): resuming with it as the same file (a copy). An edit in place that "
+            f"keeps all of them (values swapped between rows of a column; any edit of --validation's files) is not seen: delete "
+            f"{ckpt} after one.") in result.stderr
+    assert len(hl.load(out).loss_curve_) == 3
+
+
+def test_a_rerun_that_would_hold_out_other_row_groups_is_one_line_before_the_data_check(tmp_path, monkeypatch):
+    """A fit killed without early stopping, re-run by `train DIR`, which turns it on from 4 row groups: the re-run resumed,
+    holding out a row group the old epochs trained on, and scored it. Refused now in one line, before the data check and
+    without the "resuming" note; the checkpoint kept."""
+    d, out, ckpt = _killed_run(tmp_path, monkeypatch)
+    saved = ckpt.read_bytes()
+    result = run("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--out", out)
+    assert_user_error(result, f"training failed: checkpoint '{ckpt}' was written by a run that held out other row groups (or CSV files) "
+                              "for early stopping (0 there, 1 here (units 2): another seed or --validation-fraction, or early "
+                              "stopping turned on or off). Resuming would train on the rows its epochs were scored on")
+    assert "data check" not in result.stderr and ckpt.read_bytes() == saved and not out.exists()
+    ok("train", d, "--target", "y", "--epochs", "3", "--hidden", "4", "--no-early-stopping", "--out", out)
+
+
+def test_a_checkpoint_path_that_is_a_folder_names_a_fix_one_can_give(tmp_path):
+    """OUT.ckpt is --out's name + .ckpt: a folder there said "give a file name, e.g. 'OUT.ckpt/model.safetensors'", a path no
+    option gives. The line is train FILE's now: a file through HIDDENLAYERS_CHECKPOINT, or another --out."""
+    d = _folder(tmp_path)
+    out = tmp_path / "m.safetensors"
+    Path(f"{out}.ckpt").mkdir()
+    assert_user_error(run("train", d, "--target", "y", "--out", out),
+                      f"the checkpoint path '{out}.ckpt' is a folder: give a file (HIDDENLAYERS_CHECKPOINT), or another --out.")
+    assert not out.exists()

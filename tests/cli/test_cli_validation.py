@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,12 @@ def test_a_streamed_fit_scores_the_validation_folder_and_every_file_trains(strea
     assert glob["validation_rows"] == 50
 
 
+def _hard_link(target: Path, path: Path) -> Path:
+    path.parent.mkdir(exist_ok=True)
+    os.link(target, path)
+    return path
+
+
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(exist_ok=True)
     frame.to_csv(path, index=False)
@@ -140,6 +147,8 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     ("same_folder", "--validation {val}: '{train}/p0.csv', '{train}/p1.csv', '{train}/p2.csv' are also in DATA ({train})"),
     ("one_file_of_data", "--validation {val}: '{train}/p1.csv' is also in DATA ({train}), so early stopping would score rows the model "
                          "trains on (leakage)"),
+    ("hard_link", "--validation {val}: '{train}/p1.csv' is also in DATA ({train}), so early stopping would score rows the model "
+                  "trains on (leakage)"),  # another name of the same file: its real path was not DATA's
     ("out_in_valid", "--out '{val}/m.csv' is a data file of the folder '{val}' this command reads"),
     ("missing", "--validation {val}: no such file or directory: {val}"),
     ("jsonl", "--validation {val}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from Parquet or CSV"),
@@ -156,6 +165,7 @@ def test_a_validation_folder_that_cannot_score_is_one_line_and_nothing_is_writte
         "empty": lambda: _write_csv(late.iloc[:0], tmp_path / "empty" / "v.csv").parent,
         "same_folder": lambda: train, "one_file_of_data": lambda: train / "p1.csv", "out_in_valid": lambda: valid,
         "missing": lambda: tmp_path / "none", "no_early_stopping": lambda: valid,
+        "hard_link": lambda: _hard_link(train / "p1.csv", tmp_path / "linked" / "v.csv").parent,
         "jsonl": lambda: Path(late.to_json(tmp_path / "v.jsonl", orient="records", lines=True) or tmp_path / "v.jsonl"),
     }[case]()
     out = val / "m.csv" if case == "out_in_valid" else tmp_path / "m.safetensors"

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import signal
+import sys
 
 import pandas as pd
 import pytest
@@ -199,6 +200,42 @@ def test_sigterm_to_the_launcher_stops_the_workers_and_exits_143(torchrun, tmp_p
     assert Terminated.signals == [signal.SIGTERM]  # passed on to torchrun's session
     assert res.stderr.strip().splitlines()[-1].startswith("terminated by SIGTERM: the workers were stopped with it")
     assert signal.getsignal(signal.SIGTERM) == before  # put back
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_launcher_killed_outright_takes_torchrun_with_it(tmp_path, monkeypatch) -> None:
+    """`kill -9` of the launcher (or the OOM killer, a scheduler's hard kill) cannot be caught: torchrun, in its own session,
+    and its workers trained on as orphans and wrote --out later. torchrun now gets SIGTERM from the kernel when the launcher's
+    thread that started it ends (PR_SET_PDEATHSIG), the signal the launcher passes on itself. A sleeping process stands in
+    for torchrun, started with the launcher's own Popen arguments from a thread that then ends, as a killed launcher's does."""
+    import subprocess
+    import threading
+
+    real = subprocess.Popen
+    started: list[subprocess.Popen] = []
+
+    class Stop(Exception):
+        pass
+
+    def popen(cmd, **kwargs):
+        started.append(real([sys.executable, "-c", "import time; time.sleep(60)"], **{**kwargs, "stderr": subprocess.DEVNULL}))
+        raise Stop  # the launcher's thread ends here, torchrun just started
+
+    def launcher() -> None:
+        with pytest.raises(Stop):
+            train_stream.launch_workers(2, 0, ["train", str(tmp_path), "--target", "y", "--workers", "2"])
+
+    monkeypatch.setattr(train_stream.subprocess, "Popen", popen)
+    thread = threading.Thread(target=launcher)
+    thread.start()
+    thread.join()
+    (proc,) = started
+    try:
+        assert proc.wait(timeout=20) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:  # the old launcher: the stand-in outlives it
+            proc.kill()
+            proc.wait()
 
 
 #: the end of node 0's torchrun output after `kill -9` of its rank 0 mid-fit (torch 2.13, a real run over two machines)

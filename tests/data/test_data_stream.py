@@ -337,6 +337,45 @@ def test_a_glob_that_matches_nothing_says_so(tmp_path) -> None:
     )
 
 
+def test_a_glob_matching_a_folder_or_a_file_of_neither_format_names_a_narrower_glob(tmp_path) -> None:
+    """'data/*' matching a subfolder or a README beside the data read it as Parquet: "cannot read 'data/sub' as Parquet ...
+    the file is corrupt or not Parquet; rewrite it". One line naming the glob and a narrower one now; a Parquet file without
+    a Parquet name is still read (by its magic bytes), and format="csv" reads any name as CSV."""
+    d = tmp_path / "data"
+    (d / "sub").mkdir(parents=True)
+    _frame(a=A, y=None).to_parquet(d / "a.parquet")
+    with pytest.raises(DataError) as info:
+        ParquetSource(f"{d}/*", target="y")
+    assert str(info.value) == (f"the glob '{d}/*' matches the folder '{d}/sub', which is no data file: match the data files only, e.g. "
+                               f"'{d}/*.parquet' (a subfolder's files: a glob that names them, such as '{d}/*/*.parquet').")
+    (d / "sub").rmdir()
+    (d / "README.txt").write_text("what these files hold")
+    with pytest.raises(DataError) as info:
+        ParquetSource(f"{d}/*", target="y")
+    assert str(info.value) == (f"the glob '{d}/*' matches '{d}/README.txt', which is neither a Parquet file (by its bytes) nor a CSV "
+                               f"file (by its name): match the data files only, e.g. '{d}/*.parquet', or move '{d}/README.txt' out.")
+    (d / "README.txt").unlink()
+    _frame(a=A, y=None).to_parquet(d / "part-00001")  # Hive's and Spark's names carry no suffix at times
+    assert ParquetSource(f"{d}/*", target="y").scan().n_rows == 2 * len(A)
+    c = tmp_path / "csv"
+    c.mkdir()
+    _frame(a=A, y=None).to_csv(c / "export_1", index=False)
+    assert ParquetSource(f"{c}/*", target="y", format="csv").scan().n_rows == len(A)
+
+def test_a_quoted_glob_or_folder_under_the_home_folder_is_found(tmp_path, monkeypatch) -> None:
+    """A glob is quoted so that the shell leaves it to hiddenlayers, which left its `~` as well: '~/parts/*.parquet' matched
+    no file, and the line said to quote it. `~` is the home folder now, as the shell reads it."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    d = tmp_path / "parts"
+    d.mkdir()
+    for i in range(2):
+        _frame(a=A, y=None).to_parquet(d / f"p{i}.parquet")
+    both = [str(d / "p0.parquet"), str(d / "p1.parquet")]
+    for typed, files in (("~/parts/*.parquet", both), ("~/parts", both), ("~/parts/p1.parquet", both[1:])):
+        src = ParquetSource(typed, target="y")
+        assert src.path == typed and src.files == files  # the path as typed, for the messages
+        assert src.scan().n_rows == len(files) * len(A)
+
 def test_csv_headers_are_checked_as_read_table_checks_them(tmp_path) -> None:
     d = _files(tmp_path, "d", [_frame(a=A, y=None), b"a,a,y\n1,2,0\n"], "csv")
     with pytest.raises(DataError) as info:

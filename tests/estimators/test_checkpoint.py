@@ -179,3 +179,28 @@ def test_a_checkpoint_written_on_other_files_is_refused_naming_what_changed(chan
         assert message.endswith("delete the checkpoint to train from the start on these files, or put back the files it was trained on.")
     assert ckpt.read_bytes() == before
     assert src.path == str(folder)
+
+
+class _NoPass(hl.Callback):
+    def on_epoch_begin(self, **kwargs):
+        raise AssertionError("an epoch began")
+
+
+def test_a_checkpoint_path_that_cannot_be_written_is_one_line_before_any_epoch(tmp_path, monkeypatch):
+    """$HIDDENLAYERS_CHECKPOINT naming a folder was read as a damaged checkpoint, whose line said to delete it (the user's
+    folder); one in a missing folder failed with a bare FileNotFoundError once the first epoch had trained. Both are one
+    ValueError now, before the statistics pass and the first epoch; nothing is made or removed."""
+    d = tmp_path / "parts"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.normal(size=40), "y": np.arange(40) % 2}).to_parquet(d / "p.parquet")
+    src = ParquetSource(str(d), target="y")
+    for path, said in ((tmp_path, f"HIDDENLAYERS_CHECKPOINT names the folder '{tmp_path}', not a file: name a file for the checkpoint, "
+                                  f"such as '{tmp_path / 'fit.ckpt'}'."),
+                       (tmp_path / "none" / "fit.ckpt", f"HIDDENLAYERS_CHECKPOINT '{tmp_path / 'none' / 'fit.ckpt'}': folder "
+                                                        f"'{tmp_path / 'none'}' does not exist: create it first or choose another output path.")):
+        monkeypatch.setenv("HIDDENLAYERS_CHECKPOINT", str(path))
+        with pytest.raises(ValueError) as info:
+            hl.MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, callbacks=[_NoPass()]).fit(src)
+        assert str(info.value) == said
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts"]

@@ -132,6 +132,7 @@ def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chun
     (the checkpoint records its files); with a record that matched, it would keep the checkpoint's scaling (the one its network
     was trained against), not a recomputed one."""
     from hiddenlayers.estimators import _fit_stream
+    from hiddenlayers.estimators._trained_on import scan_statistics
     from hiddenlayers.training import load_checkpoint, save_checkpoint
 
     df = _frame()
@@ -156,7 +157,11 @@ def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chun
         with pytest.raises(ValueError, match="was written by a run on other files: since then 't.parquet'"):
             _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
         saved = load_checkpoint(str(ckpt))
-        record = {**saved["trained_on"], "files": moved.fingerprint()["files"]}  # as if its files' record had not changed
+        save_checkpoint(str(ckpt), {**saved, "trained_on": {**saved["trained_on"], "files": moved.fingerprint()["files"]}})
+        with pytest.raises(ValueError, match="was written by a run on other rows: .* but the target reads with other statistics now"):
+            _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)  # the files' record forged alone: y's moments moved
+        # as if neither the files' record nor the statistics' had changed
+        record = {**saved["trained_on"], "files": moved.fingerprint()["files"], "statistics": scan_statistics(moved.scan())}
         save_checkpoint(str(ckpt), {**saved, "trained_on": record})
         again = _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
     np.testing.assert_array_equal(again.target_mean_, unbroken.target_mean_)

@@ -149,6 +149,10 @@ def warm_fitted(folders) -> hl.MLPClassifier:
     ("array_shape", "X_val has shape (150, 3), and a streamed fit reads the 4 feature columns"),
     ("array_labels", "y_val holds labels that y does not (7)"),
     ("array_weights", "sample_weight_val is 0 for every row of X_val"),
+    # the training source as its own validation set (or a file of it) was scored without a word: leakage, refused by train DIR
+    ("training_source", "X_val (TRAIN) shares 'TRAIN/t.parquet' with the training source (TRAIN), so early stopping would score "
+                        "rows the model trains on (leakage): keep the validation files apart from the training files."),
+    ("training_file", "X_val (TRAIN/t.parquet) shares 'TRAIN/t.parquet' with the training source (TRAIN), so early stopping"),
 ])
 def test_refusals_in_one_line_and_the_model_unchanged(folders, warm_fitted, tmp_path: Path, case: str, words: str) -> None:
     train, valid, _, va = folders
@@ -173,12 +177,14 @@ def test_refusals_in_one_line_and_the_model_unchanged(folders, warm_fitted, tmp_
         "array_shape": {"X_val": va[["a", "b", "c"]].to_numpy(), "y_val": va["y"]},
         "array_labels": {"X_val": va[["a", "b", "c", "kind"]], "y_val": y7},
         "array_weights": {"X_val": va[["a", "b", "c", "kind"]], "y_val": va["y"], "sample_weight_val": np.zeros(len(va))},
+        "training_source": {"X_val": src},
+        "training_file": {"X_val": ParquetSource(str(train / "t.parquet"), target="y", weight="w", features=["a", "b", "c", "kind"])},
     }[case]
     if case == "no_early_stopping":
         clf.set_params(early_stopping=False)
     with pytest.raises(ValueError) as err:
         clf.fit(src, **kwargs)
-    message = str(err.value).replace(str(train), "TRAIN").replace(str(tmp_path / "empty"), "VALID")
+    message = str(err.value).replace(str(train.resolve()), "TRAIN").replace(str(train), "TRAIN").replace(str(tmp_path / "empty"), "VALID")
     assert words in message and "\n" not in message
     assert all(np.array_equal(a, b) for a, b in zip(before[0], clf.coefs_))
     assert (clf.n_iter_, list(clf.validation_scores_)) == before[1:]  # the model as it was

@@ -161,6 +161,54 @@ def test_a_parquet_folder_copied_without_its_times_resumes_as_the_unbroken_fit(d
     assert resumed.history_.epoch == [1, 2, 3] and resumed.loss_curve_ == ref.loss_curve_
 
 
+
+def test_a_value_edited_in_place_with_the_footer_kept_is_refused_by_the_statistics(d, monkeypatch):
+    """A feature value changed inside its column's range (no compression, plain encoding: the same bytes, rows and footer
+    statistics) and the file's time put back: the fingerprint cannot see it, and the fit resumed on other rows. The record
+    holds a digest of the statistics pass, part by part, so the resumed pass names the column whose statistics moved."""
+    frame = pd.read_parquet(d / "train" / "p1.parquet")
+    plain = dict(row_group_size=100, compression=None, use_dictionary=False)
+    frame.to_parquet(d / "train" / "p1.parquet", **plain)
+    ckpt = _killed(d, monkeypatch)
+    st = os.stat(d / "train" / "p1.parquet")
+    before = (d / "train" / "p1.parquet").read_bytes()
+    frame.loc[5, "b"] = (frame["b"].min() + frame["b"].max()) / 2  # inside the range: the footer's min/max kept
+    frame.to_parquet(d / "train" / "p1.parquet", **plain)
+    os.utime(d / "train" / "p1.parquet", ns=(st.st_atime_ns, st.st_mtime_ns))  # the time it had: the fingerprint is the same
+    assert len((d / "train" / "p1.parquet").read_bytes()) == len(before) and (d / "train" / "p1.parquet").read_bytes() != before
+    record = load_checkpoint(ckpt)["trained_on"]
+    assert sorted(record["statistics"]) == ["column 'a'", "column 'b'", "the row weights", "the target"]
+    said = ("a run on other rows: the files are those it recorded (names, sizes, Parquet footers), but column 'b' reads with "
+            "other statistics now (a file edited in place after the checkpoint was written, or another max_categories). Resuming "
+            "would go on training its weights on other values under other statistics: delete the checkpoint to train from the start "
+            "on these files, or put back the files it was trained on.")
+    _refused(ckpt, said, lambda: check_checkpoint(hl.MLPClassifier(**KW), _train(d), ckpt),
+             lambda: hl.MLPClassifier(**KW).fit(_train(d)))
+    (d / "train" / "p1.parquet").write_bytes(before)  # put back: resumes
+    assert hl.MLPClassifier(**KW).fit(_train(d)).history_.epoch == [1, 2, 3]
+
+
+@pytest.mark.parametrize("change, there, here", [
+    ({"random_state": 3}, "1 there (units 2)", "1 here (units 3)"),
+    ({"validation_fraction": 0.5}, "1 there (units 2)", "2 here (units 2, 3)"),
+    ({"early_stopping": False}, "1 there (units 2)", "0 here"),
+])
+def test_a_resume_that_would_hold_out_other_row_groups_is_refused(d, monkeypatch, change, there, here):
+    """Early stopping's held-out row groups are drawn from random_state and validation_fraction, which a resumed
+    $HIDDENLAYERS_CHECKPOINT is not judged by: a re-run with another seed or fraction (or early stopping off) resumed
+    silently, training on the rows the old epochs were scored on and scoring rows they trained on. The record keeps the
+    held-out units; another draw is refused in one line, the checkpoint kept. The same settings resume."""
+    ckpt = _killed(d, monkeypatch, kw=KW_VAL)
+    assert load_checkpoint(ckpt)["trained_on"]["held_out"] == [2]
+    said = (f"a run that held out other row groups (or CSV files) for early stopping ({there}, {here}: another seed or "
+            "validation_fraction, or early stopping turned on or off). Resuming would train on the rows its epochs were scored "
+            "on, and score rows it trained on: resume with the settings it was written with, or delete the checkpoint to train "
+            "from the start.")
+    _refused(ckpt, said, lambda: check_checkpoint(hl.MLPClassifier(**{**KW_VAL, **change}), _train(d), ckpt),
+             lambda: hl.MLPClassifier(**{**KW_VAL, **change}).fit(_train(d)))
+    assert check_checkpoint(hl.MLPClassifier(**KW_VAL), _train(d), ckpt) is not None
+    assert hl.MLPClassifier(**KW_VAL).fit(_train(d)).history_.epoch == [1, 2, 3]
+
 def _older(saved: dict, d, layout: str) -> dict:
     """``saved`` (this version's checkpoint) in an older ``layout``: "both" (``identity`` and ``inputs``, as the merged branches
     wrote it), "identity" or "inputs" alone, or "neither"; the records as those versions wrote them."""

@@ -157,7 +157,7 @@ def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool) -> int
     finally:
         if writer is not None:
             writer.close()
-    if n == 0 and suffix == ".parquet":
+    if n == 0:  # every format alike (a .csv or stdout got nothing, not even a header, and exit 0), as one file without rows is refused
         raise DataError("the folder has no rows to predict: nothing written.")
     return n
 

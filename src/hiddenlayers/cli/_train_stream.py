@@ -38,6 +38,7 @@ from ._common import (
     stop_if_interrupted,
 )
 from ._header import check_named_columns
+from ._launcher_death import stops_with_launcher
 from ._log import log_callback, log_path
 from ._train_backup import checkpoint_path, interrupted_line, resuming_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
@@ -79,7 +80,8 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
         result_file = os.path.join(tmp, "result.json")
         env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "HIDDENLAYERS_BACKEND": os.environ.get("HIDDENLAYERS_BACKEND", "gloo"),
                RESULT_ENV: result_file}
-        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        # a launcher killed outright (kill -9, the OOM killer) takes torchrun and its workers with it (Linux), not left training
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=stops_with_launcher())
         err: list[str] = []
         reader = threading.Thread(target=lambda: err.extend(proc.stderr or []), daemon=True)
         reader.start()
@@ -346,6 +348,8 @@ def run_train_stream(
     _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)
+    if os.path.isdir(ckpt):  # check_output's "give a file name, e.g. OUT.ckpt/model.safetensors" named no path one can give
+        raise UserError(f"the checkpoint path '{ckpt}' is a folder: give a file (HIDDENLAYERS_CHECKPOINT), or another --out.")
     check_output(ckpt, force=True, inputs=inputs, what="the checkpoint")
     model = None
     try:
@@ -354,7 +358,7 @@ def run_train_stream(
         params = _early_stopping_for(src, params, validation, typed)  # refused from the footers, before any row is read
         val = None if validation is None else validation_source(validation, src, features=src.features if features else None,
                                                                 max_categories=max_categories)  # its footers too
-        _check_trained_on(src, val, ckpt)  # a checkpoint of other columns or files: one line before any row is read too
+        retimed = _check_trained_on(src, val, ckpt)  # a checkpoint of other columns or files: one line before any row is read too
         with warnings.catch_warnings(record=True) as hints:  # the preprocessing's column warnings: shown once the check says which it named
             warnings.simplefilter("always", ColumnWarning)
             scan = shared_scan(src)  # under --workers: rank 0 reads every file for the statistics, the others take them
@@ -372,7 +376,7 @@ def run_train_stream(
             model.set_params(callbacks=[*(model.callbacks or []), log_callback(log_file, resume=resume)])
         if val is not None and validation is not None:  # its refusals before the data check's summary, in one line (the fit's own check, its pass cached)
             _check_validation_source(model, src, scan, val, validation)
-        _check_checkpoint(model, src, val, ckpt)
+        _check_checkpoint(model, src, val, ckpt, retimed)
         checked = _rank_0_check(src, task) if check else None
         if is_writer():
             _print_notes(src, hints, checked)
@@ -456,10 +460,12 @@ def _rank_0_check(src: Any, task: str) -> Any:
     return report
 
 
-def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
+def _check_trained_on(src: Any, val: Any, ckpt: str) -> list[str]:
     """A checkpoint ``ckpt`` trained on other columns or files than ``src``'s, or on other validation files than ``val``'s
     (``--validation``'s source, or None) (:func:`~hiddenlayers.estimators.check_trained_on`), or damaged: one line from the
-    files' fingerprints, before the statistics pass reads every row (its network is judged after it)."""
+    files' fingerprints, before the statistics pass reads every row (its network and statistics are judged after it).
+    Returns the files it takes as copies (:func:`~hiddenlayers.estimators.retimed_files`; rank 0's, none on the others), for
+    :func:`_check_checkpoint` to name once the statistics pass agrees."""
     from ..estimators import check_trained_on, read_checkpoint, retimed_files, trained_on, validation_files
     from ..training import is_writer
 
@@ -468,19 +474,14 @@ def _check_trained_on(src: Any, val: Any, ckpt: str) -> None:
         saved = check_trained_on(read_checkpoint(ckpt), record, ckpt, warn_unrecorded=False)
     except ValueError as exc:
         raise _training_failed(exc) from None
-    retimed = retimed_files(saved, record) if is_writer() else []
-    if retimed:  # a copy without times, or an edit in place the footer cannot show: resumed, so say so once (rank 0)
-        many = len(retimed) > 1
-        shown = ", ".join(f"'{n}'" for n in retimed[:3]) + (f" and {len(retimed) - 3} more" if len(retimed) > 3 else "")
-        note(f"{shown} {'have' if many else 'has'} another modification time than when {ckpt} was written, with the same size, rows "
-             f"and Parquet footer: resuming with {'them' if many else 'it'} as the same {'files' if many else 'file'} (a copy). If "
-             f"you edited values in place, delete {ckpt} to train from the start: the footer does not show such an edit.")
+    return retimed_files(saved, record) if is_writer() else []
 
 
-def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
-    """A damaged, foreign or stale checkpoint ``ckpt``: one line, before the data check's summary. One the fit will resume
-    from: ``train FILE``'s note on rank 0 (a re-run, or a run ``--max-restarts`` restarted, went on without a word).
-    ``val``: ``--validation``'s source (None: none), which the checkpoint records."""
+def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str, retimed: list[str]) -> None:
+    """A damaged, foreign or stale checkpoint ``ckpt`` (its files edited in place too: other statistics): one line, before
+    the data check's summary. One the fit will resume from: ``train FILE``'s note on rank 0 (a re-run, or a run
+    ``--max-restarts`` restarted, went on without a word), after the note naming ``retimed``, the files of another time
+    taken as copies. ``val``: ``--validation``'s source (None: none), which the checkpoint records."""
     from ..estimators import check_checkpoint, epochs_of
     from ..training import is_writer
 
@@ -488,14 +489,25 @@ def _check_checkpoint(model: Any, src: Any, val: Any, ckpt: str) -> None:
         saved = check_checkpoint(model, src, ckpt, epochs_name="--epochs", X_val=val)
     except ValueError as exc:
         raise _training_failed(exc) from None
-    if saved is not None and is_writer():
-        note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
+    if saved is None or not is_writer():
+        return
+    if retimed:  # a copy without times, or an edit in place that kept the footer and the statistics: said once (rank 0)
+        many = len(retimed) > 1
+        shown = ", ".join(f"'{n}'" for n in retimed[:3]) + (f" and {len(retimed) - 3} more" if len(retimed) > 3 else "")
+        note(f"{shown} {'have' if many else 'has'} another modification time than when {ckpt} was written, with the same size, rows "
+             f"and Parquet footer (DATA's files: and statistics): resuming with {'them' if many else 'it'} as the same "
+             f"{'files' if many else 'file'} (a copy). An edit in place that keeps all of them (values swapped between rows of "
+             f"a column; any edit of --validation's files) is not seen: delete {ckpt} after one.")
+    note(resuming_line(Path(ckpt), {"history": saved["history"], "first": 0}, epochs_of(model)))
 
 
 def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_json: bool) -> None:
-    """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words."""
+    """``model.fit(src, X_val=val)`` with the checkpoint file ``ckpt``; its errors one line in the command line's words.
+    Under ``--workers`` the ranks compared DATA's and ``--validation``'s files and ``ckpt`` with rank 0's before (:func:`_source`,
+    :func:`_check_validation_source`, :func:`~._train_nodes.join_run`): the fit does not compare them again."""
     from sklearn.exceptions import ConvergenceWarning
 
+    from ..estimators import compared_with_rank_0
     from ..training import is_writer
 
     # the checkpoint path is this fit's only: set for the call and put back after (in-process callers, tests)
@@ -503,7 +515,8 @@ def _fit(model: Any, src: Any, val: Any, validation: str | None, ckpt: str, as_j
     quiet_stdout = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     from ._option_words import notes_in_option_words
 
-    with warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(stream_options()):
+    with (warnings.catch_warnings(), _environ("HIDDENLAYERS_CHECKPOINT", ckpt), quiet_stdout, notes_in_option_words(stream_options()),
+          compared_with_rank_0(src, val, checkpoint=ckpt)):
         warnings.simplefilter("ignore", ConvergenceWarning)
         if not is_writer():  # the ranks agree on what the fit warns (interrupted, diverged): rank 0 says it once
             warnings.simplefilter("ignore")

@@ -50,7 +50,7 @@ def validation_source(path: str, src: Any, *, features: list[str] | None, max_ca
     infinite values, and the data check judges DATA."""
     import os
 
-    from ..data import ParquetSource
+    from ..data import ParquetSource, shared_files
 
     if os.path.isfile(path) and not path.lower().endswith(STREAM_SUFFIXES):  # ParquetSource would read it as Parquet
         raise UserError(f"--validation {path}: a streamed DATA (a folder, a glob or --workers) streams its validation rows too, from "
@@ -59,7 +59,7 @@ def validation_source(path: str, src: Any, *, features: list[str] | None, max_ca
         val = ParquetSource(path, target=src.target, features=features, weight=src.weight, max_categories=max_categories, data_checks=False)
     except (ValueError, OSError) as exc:
         raise UserError(f"--validation {path}: {_plain(exc)}") from None
-    shared = sorted({os.path.realpath(f) for f in val.files} & {os.path.realpath(f) for f in src.files})
+    shared = shared_files(val.files, src.files)  # (the fit refuses them too, in its own words: checked here first, before any footer is planned)
     if shared:
         more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
         raise UserError(f"--validation {path}: {', '.join(repr(f) for f in shared[:3])}{more} {'is' if len(shared) == 1 else 'are'} also in DATA ({src.path}), so early stopping "

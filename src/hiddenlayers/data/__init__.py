@@ -53,6 +53,7 @@ _EXPORTS = {
     "machine_difference": "._stream_fingerprint",
     "retimed": "._stream_fingerprint",
     "stream_file_columns": "._stream_files",
+    "shared_files": "._stream_files",
     "check_columns": "._stream_files",
     "header_columns": "._header",
     "refuse_unreadable": "._stream_readable",

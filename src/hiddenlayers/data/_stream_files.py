@@ -48,14 +48,16 @@ _CSV_ROW = re.compile(r"Row #(\d+)")
 
 
 def find_files(path: str, format: str) -> list[str]:
-    """The files of ``path`` (a directory, a glob or a file), sorted; one format only."""
+    """The files of ``path`` (a directory, a glob or a file), sorted; one format only.
+
+    A leading ``~`` is the home folder, as the shell reads it: a glob is quoted so that the shell leaves it to us (the
+    docs say so), which leaves its ``~`` too, and ``'~/data/*.parquet'`` matched nothing, with the advice to quote it."""
     exts = EXTENSIONS[format]
+    path = os.path.expanduser(path)
     if os.path.isdir(path):
         files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(exts))
     elif any(ch in path for ch in "*?[") and not os.path.isfile(path):  # a file named 'd [v2].csv' is a file, not a glob
-        files = sorted(glob.glob(path))
-        if not files:
-            raise DataError(f"the glob {path!r} matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers).")
+        files = _glob_files(path, format)
     elif os.path.isfile(path):
         files = [path]
     else:
@@ -70,6 +72,55 @@ def find_files(path: str, format: str) -> list[str]:
     if len(kinds) > 1:
         raise DataError(f"{path} mixes Parquet and CSV files: keep one format per source (or pass format=).")
     return files
+
+
+def _glob_files(pattern: str, format: str) -> list[str]:
+    """The files the glob ``pattern`` matches, sorted; one line for none, for a folder among them, and for a file that is
+    neither CSV by its name nor Parquet by its last bytes (its magic, ``PAR1``; ``format="csv"`` reads any name as CSV).
+
+    Before, ``'data/*'`` matching a subfolder or a ``README.txt`` beside the data was read as Parquet, and the line said the
+    file was corrupt: "rewrite it". The fix is a narrower glob, which the line names."""
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise DataError(f"the glob {pattern!r} matches no files: check the pattern (and quote it, so the shell leaves it to hiddenlayers).")
+    named = [f for f in files if not os.path.isdir(f) and f.lower().endswith(EXTENSIONS["auto"])]
+    suffix = ".csv" if named and named[0].lower().endswith((".csv", ".csv.gz")) else ".parquet"
+    folder = os.path.dirname(pattern) or "."
+    narrower = f"match the data files only, e.g. '{os.path.join(folder, '*' + suffix)}'"
+    for f in files:
+        if os.path.isdir(f):
+            raise DataError(f"the glob {pattern!r} matches the folder '{f}', which is no data file: {narrower} (a subfolder's files: "
+                            f"a glob that names them, such as '{os.path.join(folder, '*', '*' + suffix)}').")
+        if format != "csv" and not f.lower().endswith(EXTENSIONS["auto"]) and not _parquet_magic(f):
+            raise DataError(f"the glob {pattern!r} matches '{f}', which is neither a Parquet file (by its bytes) nor a CSV file (by its "
+                            f"name): {narrower}, or move '{f}' out.")
+    return files
+
+
+def _parquet_magic(path: str) -> bool:
+    """Whether the file ``path`` ends as a Parquet file does (``PAR1``, or ``PARE`` encrypted); False where it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.seek(0, os.SEEK_END) < 12:
+                return False
+            fh.seek(-4, os.SEEK_END)
+            return fh.read(4) in (b"PAR1", b"PARE")
+    except OSError:
+        return False
+
+
+def shared_files(files: Sequence[str], others: Sequence[str]) -> list[str]:
+    """The files of ``others`` (real paths, sorted) that are also among ``files``: the same path once links are resolved, or
+    the same file on disk under another name (a hard link: ``ln``, or a copy made with ``cp -l``), which
+    :func:`os.path.realpath` does not see. A validation source sharing a file with the training source scores rows the
+    model trains on (leakage)."""
+
+    def identity(f: str) -> tuple[int, int]:
+        st = os.stat(f)
+        return st.st_dev, st.st_ino
+
+    known = {identity(f): os.path.realpath(f) for f in others}
+    return sorted({known[i] for f in files if (i := identity(f)) in known})
 
 
 def stream_file_columns(path: str) -> dict[str, list[str]]:
@@ -310,4 +361,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
-__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "open_quote_at_end", "open_quote_error", "read_error"]
+__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "shared_files", "open_quote_at_end", "open_quote_error", "read_error"]

@@ -22,6 +22,7 @@ _EXPORTS = {
     "check_same_files": "._same_on_ranks",
     "check_same_checkpoint": "._same_on_ranks",
     "checkpoint_differs": "._same_on_ranks",
+    "compared_with_rank_0": "._same_on_ranks",
     "CheckpointScalingMismatch": "._target_scale",
     "MLPClassifier": "._mlp",
     "MLPRegressor": "._mlp",

@@ -50,10 +50,12 @@ def backup_callback(est: _BaseMLP) -> BackupAndRestore | None:
 def stream_checkpoint(est: _BaseMLP, env: str | None) -> str | None:
     """The checkpoint file of a streamed ``fit``: the ``BackupAndRestore``'s ``backup.pt`` (its folder made by rank 0), else
     ``env`` (``$HIDDENLAYERS_CHECKPOINT``), else None. Both, naming other files, is one ValueError: one fit, one checkpoint."""
-    from ..training import is_writer
+    from ..training import from_rank_0, is_writer
 
     backup = backup_callback(est)
     if backup is None:
+        if env:  # rank 0 writes it: its refusal on every rank, before the statistics pass and the first epoch
+            from_rank_0(lambda: _refuse_unwritable(env), errors=(ValueError,))
         return env or None
     path = backup.path
     if env and os.path.abspath(env) != os.path.abspath(path):
@@ -62,6 +64,26 @@ def stream_checkpoint(est: _BaseMLP, env: str | None) -> str | None:
     if is_writer():
         path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
+
+
+def _refuse_unwritable(env: str) -> None:
+    """One ValueError for a ``$HIDDENLAYERS_CHECKPOINT`` the fit cannot write after its epochs: a folder (read as a damaged
+    checkpoint, whose fix said to delete it: the user's folder), a missing folder, or one no file can be created in (both
+    found only when the first epoch's checkpoint was written, after the statistics pass and that epoch)."""
+    from .._files import check_writable, write_problem
+
+    name = "HIDDENLAYERS_CHECKPOINT"
+    if os.path.isdir(env):
+        raise ValueError(f"{name} names the folder '{env}', not a file: name a file for the checkpoint, such as "
+                         f"'{os.path.join(env, 'fit.ckpt')}'.")
+    try:
+        check_writable(env, what=name)
+    except OSError as exc:
+        raise ValueError(f"{name} '{env}': {(exc.strerror or str(exc)).rstrip('.')}.") from None
+    folder = os.path.dirname(os.path.abspath(env))
+    unwritable = write_problem(folder)
+    if unwritable is not None:
+        raise ValueError(f"{name} '{env}' cannot be written (folder '{folder}': {unwritable}): name a file in a folder you can write to.")
 
 
 def training_settings(est: _BaseMLP) -> dict[str, str]:

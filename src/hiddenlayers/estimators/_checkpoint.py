@@ -79,7 +79,9 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
 
     ``X_val``, ``y_val``, ``sample_weight_val``: ``fit``'s validation rows (a source, or rows in memory with their labels and
     weights), which the checkpoint records. Other columns or files (a validation source's too) are refused first, from their
-    fingerprint (no row read; rows in memory are read through the statistics pass's preprocessing for their digest).
+    fingerprint (no row read; rows in memory are read through the statistics pass's preprocessing for their digest); then
+    files whose statistics pass learns other statistics than the checkpoint records (edited in place, the footer kept), and
+    another draw of early stopping's held-out units (another seed or ``validation_fraction``, early stopping on or off).
     Nothing is trained and no weights are allocated: the network ``fit`` builds (the source's preprocessed columns in, one
     output per class, or one for two classes or a numeric target) is made on PyTorch's ``meta`` device to compare shapes.
     No file at ``path``: nothing to check. A ``BackupAndRestore``'s checkpoint is not judged by its settings here: the fit does.
@@ -89,9 +91,11 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
 
     from ..data import is_source
     from ..network import Network
+    from ..training import distributed_world
+    from ._stream_plan import held_out_units
     from ._stream_validation import stream_validation
     from ._target_scale import check_checkpoint_scaling
-    from ._trained_on import check_trained_on, trained_on, validation_files
+    from ._trained_on import check_trained_on, scan_statistics, trained_on, validation_files
 
     saved = read_checkpoint(path)
     if saved is None:
@@ -100,8 +104,12 @@ def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: 
         validation = None if X_val is None else validation_files(X_val)
     else:
         validation = stream_validation(est, src, src.scan(), X_val, y_val, sample_weight_val).record
-    check_trained_on(saved, trained_on(src, validation=validation), path, warn_unrecorded=False)  # (the fit warns of one without a record)
+    record = trained_on(src, validation=validation)
+    check_trained_on(saved, record, path, warn_unrecorded=False)  # (the fit warns of one without a record)
     scan = src.scan()
+    # then what the pass and the plan give: a file edited in place with its footer kept (other statistics), another held-out draw
+    held_out = held_out_units(est, src, False, distributed_world()[1], hold_out=X_val is None)
+    check_trained_on(saved, {**record, "statistics": scan_statistics(scan), "held_out": held_out}, path, warn_unrecorded=False)
     n_classes = len(scan.classes) if scan.classes is not None else 0
     n_out = (1 if n_classes <= 2 else n_classes) if is_classifier(est) else 1
     with torch.device("meta"):

@@ -177,7 +177,7 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     val_units, shards, batch, limit = plan_units(est, src, scan, incremental, world, rank, hold_out=val is None)
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
-                     record=trained_on(src, est, None if val is None else val.record), strict=backup_callback(est) is not None,
+                     record=trained_on(src, est, None if val is None else val.record, scan, held_out=val_units), strict=backup_callback(est) is not None,
                      older=older_rows(scan, None if val is None else val.rows))
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":

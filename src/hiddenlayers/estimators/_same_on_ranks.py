@@ -7,15 +7,43 @@ rank 0's statistics, and a machine without the shared folder resumed from anothe
 weights and steps apart, without a word. Both are compared with rank 0's before a row is read, here, where every streamed
 fit passes (``est.fit(ParquetSource(...))`` in a script under ``torchrun``, and ``train DIR``): each refusal is one
 ValueError, the same line on every rank (the ranks gather what each found), so every rank stops together.
+
+A caller that compared them already, before the fit (``train DIR`` does, before it plans anything from the footers), runs
+the fit inside :func:`compared_with_rank_0`, so the fit does not compare the same files and checkpoint a second time (each
+rank digested every footer and the checkpoint again, with two more collectives each).
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
+
+_COMPARED: list[tuple[tuple[Any, ...], str | None]] = []  # (sources, checkpoint) compared already, innermost last
+
+
+@contextmanager
+def compared_with_rank_0(*sources: Any, checkpoint: str | None = None) -> Iterator[None]:
+    """Within the block, :func:`check_same_files` of these very ``sources`` (the objects, None ignored) and
+    :func:`check_same_checkpoint` of the path ``checkpoint`` do nothing: the caller compared them with rank 0's just before
+    (``train DIR``, whose fit would compare them again). Every rank runs the caller's code, so every rank skips the same
+    collectives; other sources and paths are compared as ever."""
+    _COMPARED.append((tuple(s for s in sources if s is not None), checkpoint))
+    try:
+        yield
+    finally:
+        _COMPARED.pop()
+
+
+def _compared(src: Any = None, checkpoint: str | None = None) -> bool:
+    """Whether :func:`compared_with_rank_0` holds ``src`` (by identity) or the path ``checkpoint``."""
+    if src is not None:
+        return any(any(s is src for s in sources) for sources, _ in _COMPARED)
+    return checkpoint is not None and any(path == checkpoint for _, path in _COMPARED)
 
 
 def check_same_files(src: ParquetSource, what: str = "training") -> None:
@@ -25,7 +53,7 @@ def check_same_files(src: ParquetSource, what: str = "training") -> None:
     from ..data import machine_difference
     from ..training import distributed_world, from_every_rank, from_rank_0
 
-    if distributed_world()[1] == 1:
+    if distributed_world()[1] == 1 or _compared(src):
         return
     mine = src.fingerprint()["files"]
     rank_0s = from_rank_0(lambda: mine)
@@ -58,7 +86,7 @@ def check_same_checkpoint(path: str | None) -> None:
     (``$HIDDENLAYERS_CHECKPOINT``, or a ``BackupAndRestore``'s ``backup.pt``; None: none). Rank 0 writes it, every rank
     reads it from its own disk: without a shared folder a re-run resumed rank 0 from its epoch and the others from the first,
     or from an older file left there."""
-    if path is None:
+    if path is None or _compared(checkpoint=path):
         return
     differ, rank_0_has = checkpoint_differs(path)
     if differ:
@@ -68,4 +96,4 @@ def check_same_checkpoint(path: str | None) -> None:
                          "to train from the start.")
 
 
-__all__ = ["check_same_checkpoint", "check_same_files", "checkpoint_differs"]
+__all__ = ["check_same_checkpoint", "check_same_files", "checkpoint_differs", "compared_with_rank_0"]

@@ -66,10 +66,7 @@ def plan_units(
     left out each epoch (over 5 % of the rows) is a warning, from rank 0 (``rank``) only.
     """
     units = list(range(len(src.units)))
-    val_units: list[int] = []
-    k = refuse_unit_counts(src, bool(est.early_stopping and not incremental and hold_out), est.validation_fraction, world)
-    if k:
-        val_units = sorted(np.random.RandomState(stream_seed(est)).permutation(len(units))[:k].tolist())
+    val_units = held_out_units(est, src, incremental, world, hold_out)
     train_units = [u for u in units if u not in set(val_units)]
     _check_unit_weights(src, scan, train_units, val_units)
     shards = balanced_shards(train_units, scan.units_rows, world)
@@ -82,6 +79,17 @@ def plan_units(
     if world > 1 and rank == 0:
         _warn_rows_left_out(src, scan, train_units, world, share, limit, batch)
     return val_units, shards, batch, limit
+
+
+def held_out_units(est: _BaseMLP, src: ParquetSource, incremental: bool, world: int, hold_out: bool = True) -> list[int]:
+    """The units (indices in ``src.units``, sorted) early stopping holds out for ``est``'s fit of ``src`` over ``world`` ranks,
+    drawn from its ``random_state`` (0 for None: a re-run draws the same) and ``validation_fraction``; none for ``partial_fit``
+    (``incremental``), without early stopping, or when ``hold_out`` is False (the user's own validation rows score it).
+    From the footers alone: :func:`plan_units` draws them so, and a check of a checkpoint before the fit (``train DIR``'s) too."""
+    k = refuse_unit_counts(src, bool(est.early_stopping and not incremental and hold_out), est.validation_fraction, world)
+    if not k:
+        return []
+    return sorted(np.random.RandomState(stream_seed(est)).permutation(len(src.units))[:k].tolist())
 
 
 def refuse_unit_counts(src: ParquetSource, holds_out: bool, validation_fraction: float, world: int) -> int:

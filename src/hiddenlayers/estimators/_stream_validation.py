@@ -66,7 +66,17 @@ def stream_validation(est: _BaseMLP, src: ParquetSource, scan: Any, X_val: Any, 
 
 
 def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSource) -> StreamValidation:
-    """A validation source: the training source's columns, read through ``scan``'s preprocessing; its own pass checks its rows."""
+    """A validation source: the training source's columns, read through ``scan``'s preprocessing; its own pass checks its rows.
+    One that shares a file with the training source (the same source, a file of its folder, a link) is refused: early stopping
+    would score rows the model trains on, as ``train DIR --validation`` refuses it."""
+    from ..data import shared_files
+
+    shared = shared_files(val.files, src.files)
+    if shared:
+        more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""
+        raise ValueError(f"X_val ({val.path}) shares {', '.join(repr(f) for f in shared[:3])}{more} with the training source "
+                         f"({src.path}), so early stopping would score rows the model trains on (leakage): keep the validation "
+                         "files apart from the training files.")
     for what, mine, theirs in (("target", val.target, src.target), ("weight", val.weight, src.weight)):
         if mine != theirs:
             raise ValueError(f"X_val ({val.path}) has the {what} column {mine!r} and the training source {theirs!r}: make it "

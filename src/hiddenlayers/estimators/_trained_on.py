@@ -8,11 +8,21 @@ keeps one record, ``"trained_on"``, plain data (dicts, lists, text, numbers, rea
 - ``columns``: the source's target, weight and feature columns, as text;
 - ``files``: the training source's files (:meth:`~hiddenlayers.data.ParquetSource.fingerprint`: paths within their folder,
   sizes, Parquet rows and footer digests, CSV modification times; no row read);
+- ``statistics``: a digest of what the statistics pass learned from every row, per part (each feature column's mean, scale,
+  fill, missing rate or categories and their frequencies; the target's classes, counts and moments; the row weights'
+  sums), so a file edited in place that kept its size, rows and Parquet footer (a few values changed inside their
+  column's range: the footer holds no digest of the values) is refused when the resumed run's pass finds other statistics.
+  It costs no read: every run, resumed or not, makes that pass before training. It misses only an edit that leaves every
+  statistic as it was (values swapped between rows of one column), which only a digest of every value would show;
+- ``held_out``: the units (row groups or CSV files, by their place in the source: the files are judged first) early stopping
+  holds out and scores, drawn from ``random_state`` and ``validation_fraction``: a resume with another seed or fraction (or
+  early stopping turned on or off) trained on the rows the old epochs were scored on, silently;
 - ``validation``: the rows early stopping scores when the fit was given its own (``fit(src, X_val=...)``, ``train DIR
   --validation``): a validation source's files (``{"files": ...}``), or in-memory rows' count and digest
   (``{"rows": "50 rows, digest ..."}``); None for held-out units or none (they are the training files' own units).
 
-:func:`check_trained_on` names the first difference in one line with the fix, in this order: columns, files, validation,
+:func:`check_trained_on` names the first difference in one line with the fix, in this order: columns, files, statistics,
+validation, held-out units,
 then (a ``BackupAndRestore``'s checkpoint only, judged as its in-memory backup is) settings. ``$HIDDENLAYERS_CHECKPOINT``'s is
 not judged by its settings, so a re-run may change a stopping rule or the rate (its network, target scaling and epochs are
 judged by :mod:`._checkpoint`). The files and the validation set are judged for both: resuming on other rows would go on
@@ -48,14 +58,38 @@ def source_columns(src: ParquetSource) -> str:
     return f"target {src.target!r}, weight {src.weight!r}, features {list(src.features or [])!r}"
 
 
-def trained_on(src: ParquetSource, est: _BaseMLP | None = None, validation: dict[str, Any] | None = None) -> dict[str, Any]:
+def trained_on(src: ParquetSource, est: _BaseMLP | None = None, validation: dict[str, Any] | None = None,
+               scan: Any = None, held_out: list[int] | None = None) -> dict[str, Any]:
     """The record of a fit of ``est`` on ``src`` scored on ``validation`` (:func:`validation_files` or
     :func:`validation_rows`; None: no validation set of its own). ``est`` None: a record without settings, which
-    :func:`check_trained_on` then does not judge (``train DIR``'s check before the estimator is made)."""
+    :func:`check_trained_on` then does not judge (``train DIR``'s check before the estimator is made). ``scan``: the
+    statistics pass over ``src`` (:func:`scan_statistics`), None before it ran: then the statistics are not judged.
+    ``held_out``: the units early stopping holds out (their indices in ``src.units``; empty: none), None before they are
+    drawn: then not judged."""
     record: dict[str, Any] = {"columns": source_columns(src), "files": src.fingerprint()["files"], "validation": validation}
     if est is not None:
         record["settings"] = fit_settings(est)
+    if scan is not None:
+        record["statistics"] = scan_statistics(scan)
+    if held_out is not None:
+        record["held_out"] = [int(u) for u in held_out]
     return record
+
+
+def scan_statistics(scan: Any) -> dict[str, str]:
+    """``{part: digest}`` of what the statistics pass ``scan`` learned (a :class:`~hiddenlayers.data.Scan`): one part per
+    feature column (``"column 'a'"``: its mean, scale, fill and missing rate, or categories and frequencies), then
+    ``"the target"`` (classes, their counts, a numeric target's moments) and ``"the row weights"`` (each unit's sum). The
+    same files read in the same order give the same floats bit for bit, on every rank (rank 0's pass, sent as plain data)."""
+    import hashlib
+    import json
+
+    plain = scan.to_plain()
+    parts: dict[str, Any] = {f"column {c.get('name')!r}": c for c in plain["preprocessor"]["columns"]}
+    parts["the target"] = [plain["classes"], plain["counts"], plain["target_moments"]]
+    parts["the row weights"] = plain["units_weight"]
+    return {name: hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()[:16]
+            for name, value in parts.items()}
 
 
 def validation_files(val: ParquetSource) -> dict[str, Any]:
@@ -93,7 +127,9 @@ def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: s
     record = saved.get(RECORD)
     if isinstance(record, dict):
         refusal = (_differs(record, ours, "columns") or _files_changed(record.get("files"), ours["files"])
+                   or _statistics_changed(record.get("statistics"), ours.get("statistics"))
                    or _validation_changed(record.get("validation"), ours.get("validation"))
+                   or _held_out_changed(record.get("held_out"), ours.get("held_out"))
                    or (_settings_changed(record.get("settings"), ours.get("settings")) if strict else None))
     else:
         refusal = _older_changed(saved, ours, path, strict, rows, warn_unrecorded)
@@ -142,6 +178,36 @@ def _files_changed(theirs: Any, ours: dict[str, Any]) -> str | None:
         return None
     return (f"a run on other files: since then {changed}. Resuming would go on with the old files' epochs and statistics: "
             "delete the checkpoint to train from the start on these files, or put back the files it was trained on.")
+
+
+def _statistics_changed(theirs: Any, ours: dict[str, str] | None) -> str | None:
+    """The first part of the statistics pass (:func:`scan_statistics`) whose digest differs from ``theirs`` (the checkpoint's)
+    to ``ours``, as a refusal; None when they agree, or either is not known (a record before the pass, or an older checkpoint)."""
+    if not isinstance(theirs, dict) or ours is None:
+        return None
+    part = next((name for name in ours if theirs.get(name) != ours[name]), None)
+    if part is None:
+        return None
+    return (f"a run on other rows: the files are those it recorded (names, sizes, Parquet footers), but {part} reads with "
+            "other statistics now (a file edited in place after the checkpoint was written, or another max_categories). Resuming "
+            "would go on training its weights on other values under other statistics: delete the checkpoint to train from the "
+            "start on these files, or put back the files it was trained on.")
+
+
+def _held_out_changed(theirs: Any, ours: list[int] | None) -> str | None:
+    """Other held-out units than ``theirs`` (the checkpoint's) in ``ours``, as a refusal; None when they agree or either is
+    not known (a record before the draw, or an older checkpoint)."""
+    if not isinstance(theirs, list) or ours is None or theirs == ours:
+        return None
+
+    def said(units: list[Any], place: str) -> str:
+        shown = ", ".join(str(u) for u in units[:6]) + (", ..." if len(units) > 6 else "")
+        return f"{len(units)} {place}" + (f" (units {shown})" if units else "")
+
+    return (f"a run that held out other row groups (or CSV files) for early stopping ({said(theirs, 'there')}, {said(ours, 'here')}: "
+            "another seed or validation_fraction, or early stopping turned on or off). "
+            "Resuming would train on the rows its epochs were scored on, and score rows it trained on: resume with the settings "
+            "it was written with, or delete the checkpoint to train from the start.")
 
 
 def _validation_changed(theirs: Any, ours: dict[str, Any] | None) -> str | None:
@@ -200,5 +266,5 @@ def _older_changed(saved: dict[str, Any], ours: dict[str, Any], path: str, stric
     return refusal
 
 
-__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "source_columns", "trained_on",
-           "validation_files", "validation_rows"]
+__all__ = ["RECORD", "check_trained_on", "fit_settings", "older_rows", "retimed_files", "scan_statistics", "source_columns",
+           "trained_on", "validation_files", "validation_rows"]
