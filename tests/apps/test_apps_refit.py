@@ -110,7 +110,7 @@ SEQUENCE_FAILURES = [
     ("continuous y", lambda X, y: (X, y + 0.25), {}, ValueError, "Unknown label type: 'continuous'. SequenceClassifier"),
     ("None label", lambda X, y: (X, np.array([None, *y[1:]], dtype=object)), {}, ValueError, r"y has 1 missing label\(s\) \(first: None at index 0\)"),
     ("mixed labels", lambda X, y: (X, np.array([1, "a"] * 30, dtype=object)), {}, ValueError, "y mixes label types"),
-    ("NaN frames", lambda X, y: ([np.full_like(s, np.nan) for s in X], y), {}, DataError, "contains NaN"),
+    ("NaN frames", lambda X, y: ([np.full_like(s, np.nan) for s in X], y), {}, DataError, "has NaN or infinity at step 0"),
     ("freeze name", lambda X, y: (X, y), {"freeze": "nope"}, ValueError, "freeze names unknown layer"),  # checked on the new network
     ("ids refit, bad freeze", lambda X, y: ([np.arange(4)] * len(y), y), {"freeze": ["hidden9"]}, ValueError, "freeze names unknown layer"),
 ]

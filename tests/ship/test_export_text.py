@@ -88,7 +88,8 @@ def test_int8_copy_keeps_the_embedding_table_float_and_the_tokenizer(text: dict)
     r = text["report"]
     qpath = Path(r.quantized_path)
     assert qpath.name == "text.int8.onnx" and r.quantized_max_abs_diff < 0.05
-    assert "still float: 1 Gather (an embedding table: rows looked up, kept float32)" in r.notes[-1] and "1 GRU" in r.notes[-1]
+    ops_note = next(n for n in r.notes if "still float" in n)  # a later note may say the tiny int8 file is not smaller
+    assert "still float: 1 Gather (an embedding table: rows looked up, kept float32)" in ops_note and "1 GRU" in ops_note
     q = TokenOnnx(qpath)  # the int8 file is self-contained too
     assert q.tokenizer == text["clf"].tokenizer_
     assert np.abs(q.predict_proba(HELD) - text["clf"].predict_proba(HELD)).max() < 0.05
