@@ -993,3 +993,19 @@ def test_train_summary_prints_a_target_and_a_path_in_brackets_as_they_are(tmp_pa
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     assert "│ target │ label [kind] │" in text and "[v2]/m.safetensors" in text
+
+
+def test_one_line_keeps_a_long_sentence_whole_and_says_where_it_cuts_a_longer_one():
+    """one_line cut at 500 characters mid-word, so a refusal naming a checkpoint deep in a folder lost its fix
+    ("... delete the checkpoint to train from the start on these fi"). A sentence of a few paths stays whole; a dump past
+    ONE_LINE_MAX is cut between words and ends in " …"; one with no space is cut at the limit."""
+    from hiddenlayers.cli._common import ONE_LINE_MAX, one_line
+
+    path = "/tmp/" + "/".join(["a-rather-long-folder-name"] * 8) + "/model.safetensors.ckpt"
+    sentence = f"checkpoint '{path}' was written by a run on other rows, as '{path}' says: delete the checkpoint to train from the start"
+    assert 500 < len(sentence) < ONE_LINE_MAX and one_line(ValueError(sentence)) == sentence
+    long = one_line(ValueError("word, " * 400 + "the fix"))
+    assert long.endswith("word …") and len(long) <= ONE_LINE_MAX
+    blob = one_line(ValueError("x" * 3000))
+    assert blob == "x" * (ONE_LINE_MAX - 2) + " …"
+    assert one_line(ValueError("first line\n  second line\n")) == "first line second line"

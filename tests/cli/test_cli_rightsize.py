@@ -50,7 +50,8 @@ def test_help_has_an_example(command):
     assert "Example: hiddenlayers" in ok(command, "--help").output
 
 
-def test_cost_json_and_table(model):
+def test_cost_json_and_table(model, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # cost follows COLUMNS: a wide one keeps each caption sentence on one line
     r = json.loads(ok("cost", model, "--calls", "20", "--batch-size", "32", "--json").stdout)
     assert [lc["name"] for lc in r["layers"]] == ["hidden1", "hidden2", "head"]
     assert r["params"] == sum(lc["params"] for lc in r["layers"]) and r["batch_size"] == 32 and r["n_calls"] == 20

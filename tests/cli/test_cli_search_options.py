@@ -78,7 +78,8 @@ def test_a_resumed_study_with_another_cv_patience_or_fraction_is_refused(iris_fi
     ok(*args, "--trials", "2", "--cv", "1", "--validation-fraction", "0.3", "--patience", "3")  # the study's budget goes on
 
 
-def test_validation_file_scores_every_trial_and_a_resume_on_another_is_refused(iris_files, tmp_path):
+def test_validation_file_scores_every_trial_and_a_resume_on_another_is_refused(iris_files, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # a wide console: the workers' long temporary paths would otherwise wrap the note
     storage = tmp_path / "s.db"
     args = ("search", iris_files / "train.csv", "--target", "target", *TINY, "--storage", storage, "--out-dir", tmp_path / "found", "--force")
     res = ok(*args, "--trials", "2", "--validation", iris_files / "val.csv", "--json")

@@ -146,7 +146,7 @@ def test_a_checkpoint_of_an_unscaled_run_is_one_line_and_resumes_with_no_scale_t
     with monkeypatch.context() as env, pytest.warns(ConvergenceWarning):
         env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
         first = hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(ParquetSource(str(diabetes_dir), target="target"))
-    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
+    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "--no-early-stopping", "-o", out)  # as the Python fit: no rows held out
     refused = run(*args)
     assert_user_error(refused, f"error: training failed: checkpoint '{ckpt}' was written by a run without target scaling and this run "
                                "scales it (--scale-target, the default for a squared-error regression): delete it to train from the "
@@ -169,7 +169,7 @@ def test_a_scaled_checkpoint_refused_with_no_scale_target_names_the_option_that_
         env.setenv("HIDDENLAYERS_CHECKPOINT", str(ckpt))
         hl.MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, random_state=0, scale_target=True).fit(
             ParquetSource(str(diabetes_dir), target="target"))
-    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "-o", out)
+    args = ("train", diabetes_dir, "--target", "target", "--task", "regression", "--hidden", "4", "--epochs", "2", "--no-early-stopping", "-o", out)  # as the Python fit: no rows held out
     refused = run(*args, "--no-scale-target")
     assert_user_error(refused, f"error: training failed: checkpoint '{ckpt}' was written by a run with target scaling and this run "
                                "does not (--no-scale-target, or a loss other than squared_error): delete it to train from the start, "

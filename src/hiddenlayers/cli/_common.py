@@ -66,8 +66,17 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or type(exc).__name__
         text = reason if f"'{exc.filename}'" in reason else f"{reason}: '{exc.filename}'"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return " ".join(lines)[:500]
+    line = " ".join(ln.strip() for ln in text.splitlines() if ln.strip())
+    if len(line) <= ONE_LINE_MAX:
+        return line
+    cut = line.rfind(" ", 0, ONE_LINE_MAX - 1)  # between words where there is a space to cut at
+    return line[: cut if cut > 0 else ONE_LINE_MAX - 2].rstrip(" ,;:") + " …"  # and said to be cut
+
+
+# A message past this many characters (a foreign library's dump of an array, say) is cut between words and ends in " …".
+# Our own sentences put the fix last and name the user's paths, which run long in deep folders: 500 cut
+# "... delete the checkpoint to train from the start on these fi" off a checkpoint refusal under a pytest worker's folder.
+ONE_LINE_MAX = 1000
 
 
 def stdout_if_dash(out: str | None) -> str | None:
