@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -101,22 +102,35 @@ def test_sigterm_behind_queued_sighups_starts_no_more_workers_and_exits_cleanly(
     port = _free_port()
     cmd = [sys.executable, "-c", "from hiddenlayers.cli import main; main()", "serve", str(tmp_path / "m.safetensors"),
            "--port", str(port), "--workers", "2", "--log-level", "info"]
-    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": SRC}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []  # the server's log as it comes (a thread reads it, so the pipe never fills)
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         deadline = time.time() + 300  # a bound on a hang, not a timing claim
+        # until both first workers have logged their start (it was a fixed second, which a loaded machine could outlast)
+        while "".join(lines).count("Started server process") < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
         while not _ready(port) and time.time() < deadline and proc.poll() is None:
             time.sleep(0.2)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        time.sleep(1.0)  # a turn of the supervisor's loop, so both first workers have logged their start
+        assert proc.poll() is None, "".join(lines)
         for _ in range(3):
             proc.send_signal(signal.SIGHUP)
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=300)
+        proc.wait(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+        reader.join(timeout=60)
+    err = "".join(lines)
     assert proc.returncode == 0, err
     assert "Received SIGTERM, exiting." in err
     assert 2 <= err.count("Started server process") <= 3, err  # uvicorn's supervisor: 8 (2 + three restarts of 2)
