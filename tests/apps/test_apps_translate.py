@@ -554,3 +554,14 @@ def test_device_defaults_to_auto_as_every_other_app() -> None:  # it was 'cpu': 
     assert {cls().get_params()["device"] for cls in others} == {"auto"}
     assert Translator().get_params()["device"] == "auto"
     assert "device : str, default='auto'" in (Translator.__doc__ or "")
+
+
+def test_pairs_with_an_empty_side_are_named_in_one_warning() -> None:
+    """An empty or blank source or target trained without a word (a cut parallel corpus): one warning names how many and
+    which pairs, and the fit goes on; clean pairs give none."""
+    src, tgt = ["a b", "", "c", "d e", "f"], ["x y", "z", "   ", "w", "v"]
+    with pytest.warns(UserWarning, match=r"^2 of 5 sentence pairs have an empty source or target \(pairs 1, 2\): .*s\.strip\(\) and t\.strip\(\)"):
+        Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(src, tgt)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*empty source or target")
+        Translator(hidden_size=4, embed_dim=4, max_iter=1, early_stopping=False, random_state=0).fit(src[:1] + src[3:], tgt[:1] + tgt[3:])

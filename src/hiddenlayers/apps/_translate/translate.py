@@ -96,6 +96,19 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
 )
 
 
+def _warn_empty_pairs(src_tok: Sequence[Sequence[str]], tgt_tok: Sequence[Sequence[str]]) -> None:
+    """A ``UserWarning`` naming the pairs whose source or target has no token (an empty or blank string).
+
+    Why: a misaligned or cut parallel corpus holds such lines, and each teaches the model to translate a sentence into
+    nothing (an empty target: EOS at once) or nothing into a sentence, which a corpus-cleaning step drops before training."""
+    empty = [i for i, (s, t) in enumerate(zip(src_tok, tgt_tok)) if not s or not t]
+    if empty:
+        shown = ", ".join(map(str, empty[:5])) + (", ..." if len(empty) > 5 else "")
+        warnings.warn(f"{len(empty)} of {len(src_tok)} sentence pairs have an empty source or target (pairs {shown}): each trains "
+                      "the model to translate into or from nothing; drop them first, e.g. keep the pairs where "
+                      "s.strip() and t.strip().", UserWarning, stacklevel=user_stacklevel())
+
+
 @document(TRANSLATOR_PARAMS)
 class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     """Encoder-decoder translator with attention (fit on parallel sentences, predict strings).
@@ -263,6 +276,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
             train_idx = np.arange(n)
         src_tok = [self._tokens(s) for s in src_text]
         tgt_tok = [self._tokens(t) for t in tgt_text]
+        _warn_empty_pairs(src_tok, tgt_tok)
         if continues(self):
             return self._fit_warm(src_tok, tgt_tok, (train_idx, val_idx), rng)
         source, provenance = open_source(self)  # another class: one ValueError, before anything changes
