@@ -32,7 +32,9 @@ JOIN_TIMEOUT_S, SLOW_PASS_S = 2.0, 3.0
 
 
 class KillAt(Callback):
-    """Exit this process without cleanup at global step ``at``."""
+    """Exit this process without cleanup at global step ``at``, after touching ``$DDP_KILL_MARK`` when set (the test's
+    proof that the kill happened: torchrun names whichever failure it saw first, rank 1's exit 3 or rank 0's abort when
+    gloo found its peer gone)."""
 
     def __init__(self, at: int) -> None:
         self.at, self.steps = at, 0
@@ -40,6 +42,8 @@ class KillAt(Callback):
     def on_batch_end(self, **kw: object) -> None:
         self.steps += 1
         if self.steps == self.at:
+            if os.environ.get("DDP_KILL_MARK"):
+                Path(os.environ["DDP_KILL_MARK"]).touch()
             os._exit(3)
 
 
