@@ -293,7 +293,7 @@ def _column_groups(con: Any, table: Any) -> list[list[int]] | None:
         return int(Measurement.get(con, con.options, Text(cell) if isinstance(cell, str) else cell).minimum)
 
     pad = sum(table.padding[1::2]) if isinstance(table.padding, tuple) and len(table.padding) == 4 else 2
-    needs = [max([least(c.header)] + [least(cell) for cell in c._cells]) + pad + 1 for c in table.columns]
+    needs = [max([least(c.header)] + [least(cell) for cell in c.cells]) + pad + 1 for c in table.columns]
     if len(needs) < 3 or sum(needs) + 1 <= con.width:
         return None
     groups: list[list[int]] = [[0]]
