@@ -189,3 +189,35 @@ def test_read_table_says_dash_is_standard_input():
     with pytest.raises(hl.exceptions.DataError, match=r"'-' \(standard input\) is not read here"):
         hl.data.read_table("-")
 
+
+def test_show_completion_prints_the_shell_script():
+    """The app had add_completion=False: no --install-completion/--show-completion, no Tab completion. It now has both
+    (benchmarks/bench_completion_startup.py: `--help`'s start-up CPU time is the same with and without)."""
+    result = run("--show-completion", "bash")
+    assert result.exit_code == 0, result.output
+    assert "complete -o default -F _hiddenlayers_completion hiddenlayers" in result.stdout
+    assert "_HIDDENLAYERS_COMPLETE=complete_bash" in result.stdout
+    assert "--install-completion" in run("--help").stdout
+
+
+@pytest.mark.parametrize("words, cword, expected", [("hiddenlayers ev", "1", "evaluate"), ("hiddenlayers predict --pr", "2", "--proba")])
+def test_the_completion_script_completes_commands_and_options(words, cword, expected):
+    """What the script asks for (_HIDDENLAYERS_COMPLETE=complete_bash): the matching commands and options, through the
+    app's own main (its one-line errors and exit codes), one per line."""
+    from cli_helpers import runner
+    from hiddenlayers.cli import app
+
+    result = runner.invoke(app, [], env={"_HIDDENLAYERS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [expected]
+
+
+def test_an_option_given_twice_keeps_the_last_as_documented(table, tmp_path):
+    """Click keeps the last of a repeated option; kept on purpose (git, docker: a wrapper or alias overrides its defaults),
+    and the README says so: `--epochs 5 --epochs 10` trains 10 epochs."""
+    import json
+
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "1", "--epochs", "2", "--no-early-stopping",
+                 "--tol", "0", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["epochs"] == 2

@@ -178,7 +178,7 @@ app = typer.Typer(
     help="Build, train, look inside and right-size the hidden layers of neural networks.\n\n"
     "Example: hiddenlayers train digits --hidden 128,64 --out digits.safetensors",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
