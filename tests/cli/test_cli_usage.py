@@ -169,19 +169,55 @@ def test_every_target_option_has_the_short_t():
     assert run("explain", "--sizes", "2,3,2", "-t", "0,1", "--json").exit_code == 0
 
 
-STDIN = "'-' (standard input) is not read: a table is read from a file; save it to one first (e.g. `cat > new.csv`) and give its path."
+STDIN = ("'-' (standard input) is not read here: save the table to a file first (e.g. `cat > new.csv`) and give its path; "
+         "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe.")
 
 
-@pytest.mark.parametrize("args", [["predict", "MODEL", "-"], ["check", "-"], ["train", "-", "-t", "label", "-o", "MODEL"]])
-def test_a_dash_for_data_is_said_to_be_standard_input(args, model):
-    """`cat new.csv | hiddenlayers predict m.safetensors -` said "'-' is neither a file nor a bundled dataset: check the
-    path", as of a typo; '-' is the shell's standard input, which no command reads (train's existing --out is named after)."""
-    result = run(*[str(model) if a == "MODEL" else a for a in args])
+@pytest.mark.parametrize("args", [["train", "-", "-t", "label", "-o", "MODEL"], ["train", "-", "-t", "label"], ["check", "DATA", "-t", "label", "--against", "-"]])
+def test_a_dash_where_no_pipe_is_read_is_said_to_be_standard_input(args, model, table):
+    """`cat new.csv | hiddenlayers train -` said "'-' is neither a file nor a bundled dataset: check the path", as of a
+    typo; '-' is the shell's standard input, which train (its data read twice, a resumed run compared by file) and the
+    options naming a second table do not read: the line says so and names the commands that do (train's existing
+    --out is named after). predict, evaluate and check read DATA '-': tests/cli/test_cli_stdin.py."""
+    result = run(*[str(model) if a == "MODEL" else str(table) if a == "DATA" else a for a in args])
     assert_user_error(result, STDIN)
 
 
 def test_read_table_says_dash_is_standard_input():
     import hiddenlayers as hl
 
-    with pytest.raises(hl.exceptions.DataError, match=r"'-' \(standard input\) is not read"):
+    with pytest.raises(hl.exceptions.DataError, match=r"'-' \(standard input\) is not read here"):
         hl.data.read_table("-")
+
+
+def test_show_completion_prints_the_shell_script():
+    """The app had add_completion=False: no --install-completion/--show-completion, no Tab completion. It now has both
+    (benchmarks/bench_completion_startup.py: `--help`'s start-up CPU time is the same with and without)."""
+    result = run("--show-completion", "bash")
+    assert result.exit_code == 0, result.output
+    assert "complete -o default -F _hiddenlayers_completion hiddenlayers" in result.stdout
+    assert "_HIDDENLAYERS_COMPLETE=complete_bash" in result.stdout
+    assert "--install-completion" in run("--help").stdout
+
+
+@pytest.mark.parametrize("words, cword, expected", [("hiddenlayers ev", "1", "evaluate"), ("hiddenlayers predict --pr", "2", "--proba")])
+def test_the_completion_script_completes_commands_and_options(words, cword, expected):
+    """What the script asks for (_HIDDENLAYERS_COMPLETE=complete_bash): the matching commands and options, through the
+    app's own main (its one-line errors and exit codes), one per line."""
+    from cli_helpers import runner
+    from hiddenlayers.cli import app
+
+    result = runner.invoke(app, [], env={"_HIDDENLAYERS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [expected]
+
+
+def test_an_option_given_twice_keeps_the_last_as_documented(table, tmp_path):
+    """Click keeps the last of a repeated option; kept on purpose (git, docker: a wrapper or alias overrides its defaults),
+    and the README says so: `--epochs 5 --epochs 10` trains 10 epochs."""
+    import json
+
+    result = run("train", table, "-t", "label", "--hidden", "4", "--epochs", "1", "--epochs", "2", "--no-early-stopping",
+                 "--tol", "0", "-q", "--json", "-o", tmp_path / "m.safetensors")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["epochs"] == 2

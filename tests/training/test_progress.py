@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_iris
 
 import hiddenlayers as hl
@@ -82,3 +83,66 @@ def test_an_apps_bar_keeps_every_figure_within_80_columns(capsys, monkeypatch) -
             last = lines[-1]
             assert last.startswith(description) and "…" not in last
             assert f" 3/500 loss 123.4568 {label} 0.1235 " in last
+
+
+def _recorded(monkeypatch, terminal: bool):
+    """The bar's console as Rich's recording console (80 columns; a terminal's in-place redraws or a pipe's one final render)."""
+    import io
+
+    from rich.console import Console
+
+    import hiddenlayers._rich_plain as rich_plain
+
+    recorded = Console(file=io.StringIO(), record=True, width=80, force_terminal=terminal, markup=False, emoji=False)
+    monkeypatch.setattr(rich_plain, "console", lambda **kwargs: recorded)
+    return recorded
+
+
+def _last_bar(recorded, total: int, description: str = "MLPClassifier") -> str:
+    """The bar's last render (on a terminal, the renders of one line follow each other, joined by cursor moves)."""
+    line = [line for line in recorded.export_text(clear=False).splitlines() if f"/{total} " in line][-1]
+    return description + line.rsplit(description, 1)[-1]
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+@pytest.mark.parametrize("reason, word", [("interrupted", "interrupted"), ("no_improvement_validation_score", "stopped"), ("time_limit", "stopped")])
+def test_a_run_ended_early_ends_its_bar_on_what_happened_not_a_time_left(reason, word, terminal, monkeypatch) -> None:
+    """Ctrl-C or an early stop at epoch 3 of 50 left the bar's last render on its time-left estimate ("0:00:12", or
+    "-:--:--"), as if training went on; that column now says what happened, and the line below why."""
+    import re
+
+    from hiddenlayers.training import History, ProgressBar
+    from hiddenlayers.training._stopping import STOP_REASONS
+
+    recorded = _recorded(monkeypatch, terminal)
+    bar = ProgressBar(50, "MLPClassifier")
+    bar.on_train_begin()
+    for _ in range(3):
+        bar.on_epoch_end(logs={"train_loss": 0.5, "val_score": 0.9})
+    bar.on_train_end(history=History(epoch=[1, 2, 3], stop_reason=reason, stop_message=STOP_REASONS[reason]))
+    last = _last_bar(recorded, 50)
+    assert last.rstrip().endswith(f" 3/50 loss 0.5000 val 0.9000 {word}"), last
+    assert not re.search(r"\d:\d\d:\d\d|-:--:--", last), last
+    assert len(last) <= 80
+    assert recorded.export_text(clear=False).splitlines()[-1].startswith(f"MLPClassifier stopped after epoch 3: {STOP_REASONS[reason]}")
+
+
+def test_a_run_of_every_epoch_keeps_richs_time_left(monkeypatch) -> None:
+    from hiddenlayers.training import History, ProgressBar
+
+    recorded = _recorded(monkeypatch, terminal=False)
+    bar = ProgressBar(3, "MLPClassifier")
+    bar.on_train_begin()
+    for _ in range(3):
+        bar.on_epoch_end(logs={"train_loss": 0.5})
+    bar.on_train_end(history=History(epoch=[1, 2, 3], stop_reason="max_epochs"))
+    assert _last_bar(recorded, 3).rstrip().endswith(" 3/3 loss 0.5000 val - 0:00:00")
+
+
+def test_an_early_stopped_fit_ends_its_bar_on_stopped(monkeypatch) -> None:
+    """The estimator's own fit, stopped by early stopping long before max_iter: the bar's last render says stopped."""
+    X, y = load_iris(return_X_y=True)
+    recorded = _recorded(monkeypatch, terminal=False)
+    clf = hl.MLPClassifier((4,), max_iter=500, n_iter_no_change=2, tol=10.0, random_state=0, progress_bar=True).fit(X, y)
+    assert clf.n_iter_ < 500
+    assert _last_bar(recorded, 500).rstrip().endswith(" stopped")

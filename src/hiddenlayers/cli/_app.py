@@ -178,7 +178,7 @@ app = typer.Typer(
     help="Build, train, look inside and right-size the hidden layers of neural networks.\n\n"
     "Example: hiddenlayers train digits --hidden 128,64 --out digits.safetensors",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -597,7 +597,8 @@ def lr_find(
 def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
-                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports).")],
+                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports); "
+                                        "or - for CSV text (or Parquet bytes) piped into standard input.")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -623,13 +624,17 @@ def predict(
     of `train --app speech` a long table of frames by its stored columns (-> one transcript per utterance; --beam-size K).
 
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
+
+    As a filter: cat new.csv | hiddenlayers predict model.safetensors - > preds.csv
     """
     from ._common import stdout_if_dash
     from ._options import parse_names
+    from ._stdin import stdin_data
     from ._train import run_predict
 
-    run_predict(model, data, proba=proba, out=stdout_if_dash(out), force=force, app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column,
-                                                                                     beam_size=beam_size), keep=parse_names(keep, "--keep"))
+    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size)
+    with stdin_data(data, example="cat new.csv | hiddenlayers predict model.safetensors - > preds.csv") as path:
+        run_predict(model, path or data, proba=proba, out=stdout_if_dash(out), force=force, app_options=options, keep=parse_names(keep, "--keep"))
 
 
 def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool) -> None:
@@ -675,7 +680,8 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
 def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
-                                               "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports).",
+                                               "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports); "
+                                               "or - for CSV text (or Parquet bytes) piped into standard input.",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
@@ -718,17 +724,17 @@ def evaluate(
     A game agent: hiddenlayers evaluate agent.safetensors --episodes 20
     """
 
-    agent_options = _given(env=env, episodes=episodes, seed=seed)
-    if model.lower().endswith(".onnx"):
-        _evaluate_onnx(model, data, target, sample_weight, _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps,
-                                                                 folds=folds, stride=stride, test_size=test_size, value_column=value_column, beam_size=beam_size,
-                                                                 **agent_options), json)
-        return
-    from ._train import run_evaluate
+    from ._stdin import stdin_data
 
-    run_evaluate(model, data, target=target, as_json=json, sample_weight=sample_weight,
-                 app_options=_given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds,
-                                    stride=stride, test_size=test_size, value_column=value_column, beam_size=beam_size, **agent_options))
+    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds, stride=stride,
+                     test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
+    with stdin_data(data, example="cat test.csv | hiddenlayers evaluate model.safetensors -") as path:
+        if model.lower().endswith(".onnx"):
+            _evaluate_onnx(model, path, target, sample_weight, options, json)
+            return
+        from ._train import run_evaluate
+
+        run_evaluate(model, path, target=target, as_json=json, sample_weight=sample_weight, app_options=options)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_report_output, is_stream_input, note
+from ._common import UserError, check_report_output, is_stream_input, note, shown
 from ._header import check_named_columns, split_columns
 from ._options import check_features, parse_features, seed_option
 
@@ -140,7 +140,7 @@ def _show(report: Any, html_path: Any, as_json: bool, data: str, streamed: bool 
     """Write ``report`` (HTML file, JSON or text on stdout), its fixes in command-line words; the exit status (2 when a finding is fatal)."""
     from ._check_clean import in_cli_words
 
-    report = in_cli_words(report, data, streamed)
+    report = in_cli_words(report, shown(data), streamed)  # `hiddenlayers check - ...` for a table piped in
     if html_path is not None:
         report.save(html_path)
         note(f"wrote {html_path}")
@@ -260,7 +260,8 @@ def without_column_hints(columns: set[str]) -> Iterator[None]:
 
 
 def check_command(
-    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz), a bundled dataset name, or a folder (glob) of Parquet/CSV files: streamed, the fast checks, as `train` runs them.")],
+    data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz), a bundled dataset name, or a folder (glob) of Parquet/CSV files: streamed, the fast checks, as `train` runs them; "
+                                        "- reads CSV text (or Parquet bytes) piped into standard input.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it, by name).")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
@@ -288,8 +289,11 @@ def check_command(
 
     Example: hiddenlayers check data.csv --target label --clean clean.csv --drop duplicates,label_issues
     """
-    code = run_check(data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
-                     force=force, seed=seed, sample_weight=sample_weight, clean=clean, drop=drop)
+    from ._stdin import stdin_data
+
+    with stdin_data(data, example="cat data.csv | hiddenlayers check - --target label") as path:
+        code = run_check(path or data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
+                         force=force, seed=seed, sample_weight=sample_weight, clean=clean, drop=drop)
     if code:
         raise typer.Exit(code)
 

@@ -136,9 +136,10 @@ def _absent(given: str) -> bool:
     return len(_matches(given)) == 1 and not Path(given).exists() and find_dataset(given) is None
 
 
-#: DATA given as ``-``: the commands read a table from a file (its lines named in messages, a folder streamed, read twice)
-STDIN_REFUSED = ("'-' (standard input) is not read: a table is read from a file; save it to one first "
-                 "(e.g. `cat > new.csv`) and give its path.")
+#: ``-`` where a command reads no pipe (train's DATA, --against, --validation, ...: read twice, resumed, compared by file);
+#: predict, evaluate and check read DATA ``-`` (:mod:`._stdin`)
+STDIN_REFUSED = ("'-' (standard input) is not read here: save the table to a file first (e.g. `cat > new.csv`) and give its path; "
+                 "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe.")
 
 
 def _absent_message(given: str) -> str:
@@ -333,9 +334,24 @@ def summary_table(summary: dict[str, Any], as_json: bool) -> Any:
     return t
 
 
+#: how messages name a table piped into standard input (DATA ``-``, :mod:`._stdin`), and how a command line shown to the user writes it
+STDIN_WORDS, STDIN_ARG = "standard input", "-"
+#: the temporary files standing for standard input while a command runs (:func:`._stdin.stdin_data`; usually none, at most one)
+STDIN_FILES: set[str] = set()
+
+
+def shown(text: str) -> str:
+    """``text`` with each temporary file standing for standard input named as the user gave it: a quoted path
+    (``'/tmp/.../stdin.csv'``, how messages quote a file) as ``standard input``, a bare one (a command line) as ``-``."""
+    for path in STDIN_FILES:
+        text = text.replace(f"'{path}'", STDIN_WORDS).replace(path, STDIN_ARG)
+    return text
+
+
 def note(message: str) -> None:
-    """A one-line note for the user on stderr (never mixed into piped output)."""
-    sys.stderr.write(f"note: {message}\n")
+    """A one-line note for the user on stderr (never mixed into piped output); a table piped into standard input named so
+    (:func:`shown`), not by its temporary file."""
+    sys.stderr.write(f"note: {shown(message)}\n")
 
 
 class Steps:

@@ -31,7 +31,18 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._common import WEIGHT_COLUMN_KEY, UserError, clean, labelled_table, note, print_json, print_table, read_labelled, stdout_console
+from ._common import (
+    WEIGHT_COLUMN_KEY,
+    UserError,
+    clean,
+    labelled_table,
+    note,
+    print_json,
+    print_table,
+    read_labelled,
+    shown,
+    stdout_console,
+)
 from ._options import parse_features
 from ._table_out import final_estimator
 
@@ -423,8 +434,8 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
 
 def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables."""
-    if as_json:
-        print_json(clean(result))
+    if as_json:  # DATA piped into standard input is "-" there, as the user gave it, not the temporary file the command read
+        print_json(clean({**result, "data": shown(result["data"])} if isinstance(result.get("data"), str) else result))
         return
     m = result["metrics"]
     from .._rich_plain import PlainTable

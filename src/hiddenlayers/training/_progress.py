@@ -73,7 +73,7 @@ MAX_WIDTH = 80
 class ProgressBar(Callback):
     """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``): one line of at most
     :data:`MAX_WIDTH` columns and the terminal's width (the description, the bar, epochs done of all, the loss, the
-    validation figure, the time left).
+    validation figure, the time left; at the end of a run stopped before its last epoch, ``stopped`` or ``interrupted`` in its place).
 
     ``val``: the validation column's label and how to read it from an epoch's ``logs`` (default ``("val", val_score)``: the
     score, higher is better). A fit that watches an error passes its own, e.g. the Autoencoder's ``("val error", ...)``, the
@@ -129,12 +129,29 @@ class ProgressBar(Callback):
     def on_train_end(self, **kwargs: Any) -> None:
         if self._progress is not None:
             history = kwargs.get("history")
+            self._end_time_left(history)
             self._progress.stop()
             if history is not None and history.stop_reason:
                 epochs = history.epoch[-1] if history.epoch else 0
                 why = f"{_restored_words(history)} ({history.stop_reason})" if history.stop_message else history.stop_reason
                 self._progress.console.print(f"{self.description} stopped after epoch {epochs}: {why}", highlight=False, soft_wrap=True)
             self._progress = None
+
+
+    def _end_time_left(self, history: Any) -> None:
+        """Before the bar's last render: a run that ends before its last epoch (Ctrl-C, early stopping, a time limit, a
+        divergence) shows ``interrupted`` or ``stopped`` where the time left was, as the bar stays on screen.
+
+        Why: the last render kept its estimate ("0:00:12") after Ctrl-C or an early stop, as if 12 seconds of training were
+        still to come. A run of every epoch keeps Rich's own ``0:00:00``.
+        """
+        from rich.progress import TextColumn
+
+        task = self._progress.tasks[0] if self._progress.tasks else None
+        if task is None or task.finished:
+            return
+        word = "interrupted" if history is not None and history.stop_reason == "interrupted" else "stopped"
+        self._progress.columns = (*self._progress.columns[:-1], TextColumn(word, style="progress.remaining"))
 
 
 _RESTORED = "; best weights restored"

@@ -1,0 +1,78 @@
+"""DATA given as ``-``: the table piped into standard input, for ``predict``, ``evaluate`` and ``check``.
+
+``cat new.csv | hiddenlayers predict model.safetensors - > preds.csv`` is a filter, as ``sort -`` or ``pandas.read_csv(sys.stdin)``
+is. The bytes are copied (in chunks, never all in memory) to a private temporary file, ``stdin.csv`` or, where they
+begin with Parquet's magic ``PAR1``, ``stdin.parquet``, which the command reads as any other file: the same readers,
+header and column checks and preprocessing. Why a file and not a stream: a command reads DATA more than once (the
+header checks before any work, then the rows; the CSV reader's scan of ragged lines), and a pipe can be read once.
+The file is deleted when the command ends, whatever the outcome. The messages name it ``standard input`` (and ``-``
+where a command line is shown), never the temporary path: :func:`~._common.shown` rewrites a text, :func:`stdin_data` the
+user errors raised inside it, :func:`~._common.note` every note.
+
+``train`` does not take ``-``: its checks and a resumed run (``--resume``) compare the data files themselves.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._common import STDIN_ARG, STDIN_FILES, UserError, is_user_error, one_line, shown
+
+#: the start of a Parquet file (and its end): such bytes are read as Parquet, any others as CSV text
+PARQUET_MAGIC = b"PAR1"
+_CHUNK = 1 << 20
+
+
+@contextmanager
+def stdin_data(data: str | None, *, example: str) -> Iterator[str | None]:
+    """``data`` as given, or for ``-`` the path of a temporary file holding what was piped into standard input.
+
+    ``example``: a command line that pipes a table in, for the one-line refusals (standard input is a terminal, or empty).
+    A user error raised inside names ``standard input``, not the temporary path (:func:`~._common.shown`).
+    """
+    if data != STDIN_ARG:
+        yield data
+        return
+    if sys.stdin is None or sys.stdin.isatty():  # nothing piped in: reading would wait for the user to type a table
+        raise UserError(f"DATA '-' reads a table piped into standard input, and nothing is piped in: pipe one, e.g. `{example}`.")
+    with tempfile.TemporaryDirectory(prefix="hiddenlayers-stdin-") as folder:
+        path = _spool(Path(folder), example)
+        STDIN_FILES.add(path)
+        try:
+            yield path
+        except Exception as exc:
+            line = one_line(exc)
+            if not is_user_error(exc) or path not in line:
+                raise
+            raise UserError(shown(line)) from exc
+        finally:
+            STDIN_FILES.discard(path)
+
+
+def _spool(folder: Path, example: str) -> str:
+    """Copy standard input into ``folder`` (``stdin.parquet`` by its magic bytes, else ``stdin.csv``); the file's path.
+
+    Raises :class:`UserError` for an empty standard input (naming ``example``), before any file is read.
+    """
+    source = sys.stdin.buffer  # bytes: Parquet is binary, and a CSV keeps its own encoding for the reader to check
+    head = b""
+    while len(head) < len(PARQUET_MAGIC):  # enough to tell Parquet from text, however the reads come (a pipe may give a few bytes)
+        more = source.read(_CHUNK)
+        if not more:
+            break
+        head += more
+    if not head:
+        raise UserError(f"standard input ('-') is empty: pipe a table into it (CSV text with a header row, or a Parquet file), e.g. `{example}`.")
+    path = folder / ("stdin.parquet" if head.startswith(PARQUET_MAGIC) else "stdin.csv")  # in a folder only this user may read
+    with open(path, "wb") as fh:
+        fh.write(head)
+        shutil.copyfileobj(source, fh, _CHUNK)
+    return str(path)
+
+
+__all__ = ["PARQUET_MAGIC", "stdin_data"]
