@@ -40,7 +40,7 @@ from ._common import (
 from ._header import check_named_columns
 from ._launcher_death import stops_with_launcher
 from ._log import log_callback, log_path
-from ._train_backup import checkpoint_path, interrupted_line, resuming_line
+from ._train_backup import checkpoint_path, interrupted_line, resuming_line, untrained_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
 from ._validation import validation_failed, validation_source
 from ._worker_death import died
@@ -383,6 +383,9 @@ def run_train_stream(
         start = time.perf_counter()
         _fit(model, src, val, validation, ckpt, as_json)
         elapsed = time.perf_counter() - start
+        if model.stop_reason_ == "interrupted" and not len(model.history_):  # Ctrl-C in the first pass: the untrained start
+            _nothing_trained(out_path)  # saved nothing, as train FILE (it saved that start as "the best model so far")
+            return None
         if not is_writer():
             return None
         if gradient_flow and not model.history_.extra.get("gradient_flow"):
@@ -553,6 +556,16 @@ def _save(model: Any, out_path: Any, ckpt: str) -> None:
     write_result(out_path, model.stop_reason_, ckpt if kept else None)
     if os.path.exists(ckpt) and not kept:
         os.remove(ckpt)
+
+
+def _nothing_trained(out_path: Any) -> None:
+    """A fit Ctrl-C'd before its first pass ended: no model file, as ``train FILE`` writes none. One process ends with
+    :func:`~._train_backup.untrained_line` and exit 130; a worker of ``--workers`` writes no result file, so its launcher says
+    that nothing was saved."""
+    from ..training import is_writer
+
+    if is_writer() and os.environ.get(RESULT_ENV) is None:
+        raise Interrupted(untrained_line(Path(out_path)))
 
 
 def _add_gradient_flow(model: Any, src: Any, seed: int) -> None:
