@@ -73,6 +73,11 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
     if max_restarts < 0:
         raise UserError(f"--max-restarts must be >= 0. Received: {max_restarts}.")
     check_master(nodes)
+    from ._worker_cores import oversubscribed
+
+    crowded = oversubscribed(workers, os.environ)  # more busy threads than cores: said once, before the workers start
+    if crowded is not None:
+        note(crowded)
     args = _torchrun_safe(_worker_argv(argv, nodes))
     cmd = [sys.executable, "-m", "torch.distributed.run", *nodes.torchrun_args(), f"--nproc-per-node={workers}",
            f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
