@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 import hiddenlayers as hl
 from cli_helpers import add_train_callback, assert_user_error, interrupted_run, ok, run

@@ -388,10 +388,7 @@ def run_train_stream(
         start = time.perf_counter()
         _fit(model, src, val, validation, ckpt, as_json)
         elapsed = time.perf_counter() - start
-        if model.stop_reason_ == "interrupted" and not len(model.history_):  # Ctrl-C in the first pass: the untrained start
-            _nothing_trained(out_path)  # saved nothing, as train FILE (it saved that start as "the best model so far")
-            return None
-        if not is_writer():
+        if _nothing_trained(model, out_path) or not is_writer():  # Ctrl-C in the first pass: no rank saves the untrained start
             return None
         if gradient_flow and not model.history_.extra.get("gradient_flow"):
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
@@ -563,14 +560,18 @@ def _save(model: Any, out_path: Any, ckpt: str) -> None:
         os.remove(ckpt)
 
 
-def _nothing_trained(out_path: Any) -> None:
-    """A fit Ctrl-C'd before its first pass ended: no model file, as ``train FILE`` writes none. One process ends with
-    :func:`~._train_backup.untrained_line` and exit 130; a worker of ``--workers`` writes no result file, so its launcher says
-    that nothing was saved."""
+def _nothing_trained(model: Any, out_path: Any) -> bool:
+    """Whether ``model``'s fit was Ctrl-C'd before its first pass ended: its weights are the untrained start, so no model
+    file is written, as ``train FILE`` writes none (it was saved as "the best model so far"). One process then ends with
+    :func:`~._train_backup.untrained_line` and exit 130; a worker of ``--workers`` writes no result file, so its launcher
+    says that nothing was saved."""
     from ..training import is_writer
 
+    if model.stop_reason_ != "interrupted" or len(model.history_):
+        return False
     if is_writer() and os.environ.get(RESULT_ENV) is None:
         raise Interrupted(untrained_line(Path(out_path)))
+    return True
 
 
 def _add_gradient_flow(model: Any, src: Any, seed: int) -> None:
