@@ -205,6 +205,45 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exp
     assert out.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f", "p.csv"]
 
 
+@BOTH
+def test_a_bad_cell_in_a_later_file_on_stdout_says_how_many_rows_were_already_written(exported, tmp_path, which):
+    """predict DIR to stdout printed the first file's rows, then failed on the second's bad cell with exit 2 and no word of
+    them: a pipe got half a table. A cell no header shows is still found when its file is read, so the error line now says
+    how many rows stdout already holds (those of the first file, header first), and that --out writes nothing then."""
+    d, model, _ = _model(exported, which)
+    frames = _frames("classification")
+    bad = frames[1].astype({"a": object})
+    bad.loc[7, "a"] = "oops"
+    folder = _folder(tmp_path, [frames[0], bad], "csv")
+    res = run("predict", model, folder, "--keep", "id")
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert pd.read_csv(io.StringIO(res.stdout))["id"].tolist() == frames[0]["id"].tolist()
+    line = res.stderr.strip().splitlines()[-1].replace(f"{folder}/", "")
+    assert line.startswith("error: 'p1.csv' line 9: column 'a' holds 'oops'"), line
+    assert line.endswith(f"({ROWS:,} rows of the earlier record batches were already written to stdout: that table is cut short; "
+                         "--out FILE writes nothing on an error)"), line
+    bad.to_csv(folder / "p0.csv", index=False)  # the first batch's own bad cell: nothing was written, nothing to add
+    res = run("predict", model, folder)
+    assert res.exit_code == 2 and res.stdout == "" and "already written" not in res.stderr, res.output
+
+
+@BOTH
+def test_an_infinite_parquet_cell_in_a_later_file_is_refused_from_its_footer_before_any_row_is_written(exported, tmp_path, which):
+    """predict DIR to stdout printed the earlier files' rows before the infinite cell of a later file stopped it. A Parquet
+    footer's statistics show an infinite number, so it is refused before the first row, naming its row as the batch did
+    (here in the third row group of the file: the rows of the groups before it counted)."""
+    d, model, _ = _model(exported, which)
+    frames = _frames("classification")
+    frames[1].loc[107, "b"] = np.inf
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames[0].to_parquet(folder / "p0.parquet")
+    frames[1].to_parquet(folder / "p1.parquet", row_group_size=50)
+    res = run("predict", model, folder)
+    assert res.exit_code == 2 and res.stdout == "", res.output
+    assert_user_error(res, f"column 'b' is numeric, but '{folder}/p1.parquet' row 108 holds the infinite number inf: replace it")
+
+
 @pytest.mark.parametrize("kind", ["parquet", "csv"])
 def test_an_infinite_cell_in_a_later_file_names_its_file_and_line(trained, tmp_path, kind):
     """Before: "column 'a' holds infinite values", naming neither the file nor the row, for a folder of any size."""

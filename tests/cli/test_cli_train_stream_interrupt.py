@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import hiddenlayers as hl
 from cli_helpers import add_train_callback, assert_user_error, interrupted_run, ok, run
@@ -123,3 +124,23 @@ def test_only_rank_0_says_what_the_fit_warns(tmp_path, monkeypatch) -> None:
         result = run("train", d, *ARGS, "-o", out)
     assert "training interrupted" not in result.stderr, result.stderr
     assert not out.exists()  # rank 0 alone writes
+
+
+@pytest.mark.parametrize("as_worker", [False, True])
+def test_ctrl_c_before_the_first_epoch_ends_saves_no_untrained_model(tmp_path, monkeypatch, as_worker: bool) -> None:
+    """train DIR (and rank 0 of --workers) Ctrl-C'd in its first pass saved the untrained start as "the best model so far", and
+    rank 0's result file told the launcher so; train FILE saves nothing there. Now both end alike: exit 130, one line saying
+    nothing was trained, no model file, no checkpoint, and under --workers no result file (the launcher says nothing was saved)."""
+    monkeypatch.delenv("HIDDENLAYERS_CHECKPOINT", raising=False)
+    result_file = tmp_path / "result.json"
+    if as_worker:
+        monkeypatch.setenv("HIDDENLAYERS_RESULT_FILE", str(result_file))
+    d, out = _folder(tmp_path), tmp_path / "m.safetensors"
+    with monkeypatch.context() as m:
+        _break_in(m, 1)
+        result = run("train", d, *ARGS, "-o", out)
+    assert not out.exists() and not (tmp_path / "m.safetensors.ckpt").exists() and not result_file.exists()
+    if not as_worker:
+        assert result.exit_code == 130, result.output
+        assert result.stderr.strip().splitlines()[-1] == (f"interrupted before the first epoch ended: nothing was trained, so no model "
+                                                          f"was saved to {out}")

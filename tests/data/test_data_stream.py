@@ -735,6 +735,40 @@ def test_ctrl_c_in_a_first_streamed_pass_leaves_a_usable_model(tmp_path, monkeyp
     assert est.predict(X).shape == (400,)
 
 
+class _StartWeights(hl.Callback):
+    """Keeps the weights the fit's first run begins from (its ``on_train_begin``'s network)."""
+
+    def __init__(self) -> None:
+        self.start: dict | None = None
+
+    def on_train_begin(self, **kwargs) -> None:
+        if self.start is None and kwargs.get("network") is not None:
+            self.start = {k: v.clone() for k, v in kwargs["network"].state_dict().items()}
+
+
+def test_ctrl_c_in_a_first_streamed_fits_first_chunk_says_it_kept_the_untrained_start(tmp_path, monkeypatch) -> None:
+    """Ctrl-C in the first chunk of a first fit (no chunk whole yet) said "restored the weights of the last whole chunk of
+    epoch 1", where the chunk had gone back to the untrained start. Now it says what the in-memory fit says, "the start of
+    this run", and the estimator is as the in-memory fit leaves it: those weights, no epoch, loss NaN, t_ 0."""
+    from hiddenlayers.estimators import _fit_stream
+
+    monkeypatch.setattr(_fit_stream, "CHUNK_BATCHES", 2)
+    src, X, y = _stalling_source(tmp_path)
+    start = _StartWeights()
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, max_iter=5, callbacks=[start, _CtrlCAtBatch(2)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(src)
+    said = [str(w.message) for w in caught if issubclass(w.category, hl.InterruptedWarning)]
+    assert said == ["training interrupted by the user; restored the weights of the start of this run."]
+    assert est.stop_reason_ == "interrupted" and est.n_iter_ == 0 and len(est.history_) == 0 and np.isnan(est.loss_) and est.t_ == 0
+    assert start.start is not None and all(torch.equal(v, start.start[k]) for k, v in est.network_.state_dict().items())
+    in_memory = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=50, random_state=0, max_iter=5, callbacks=[_CtrlCAtBatch(2)])
+    with pytest.warns(hl.InterruptedWarning, match=r"restored the weights of the start of this run\.$"):
+        in_memory.fit(X, y)
+    assert (in_memory.stop_reason_, in_memory.n_iter_, in_memory.t_) == (est.stop_reason_, est.n_iter_, est.t_)
+
+
 def test_ctrl_c_in_a_streamed_partial_fit_ends_that_pass(tmp_path, monkeypatch) -> None:
     """As an in-memory partial_fit: stop_reason_ and history_ say 'interrupted' (before, stop_reason_ said 'partial_fit'), the weights are the pass's start,
     which the warning names as epoch 1's, those the call began with (before: "the start of this run", as if a first fit's)."""

@@ -70,6 +70,48 @@ def test_partial_fit_and_sparse_input_drop_the_rows_too() -> None:
     np.testing.assert_allclose(c.predict(X), d.predict(X), rtol=1e-5, atol=1e-4)
 
 
+class _CtrlCOnce(hl.Callback):
+    """Ctrl-C at the first batch of the first run it sees, then never again."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        if not self.done:
+            self.done = True
+            raise KeyboardInterrupt
+
+
+class _StopAfterEpoch(hl.Callback):
+    def on_epoch_end(self, *, state: Any, **kwargs: Any) -> None:
+        state.stop_training = True
+
+
+@pytest.mark.parametrize("before", ["interrupted", "callback"])
+def test_a_zero_weight_partial_fit_says_partial_fit_in_stop_reason_and_history_alike(before: str) -> None:
+    """A partial_fit chunk whose every weight is 0 (a no-op) set stop_reason_ to "partial_fit" but left history_.stop_reason
+    (and its message) at the previous call's, "interrupted" or "callback": the two disagreed, where the training guide says
+    stop_reason_ is always history_.stop_reason. The call ran to its end without a step: both say "partial_fit" now,
+    and the weights, t_ and history's epochs are left as they were."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    cb = _CtrlCOnce() if before == "interrupted" else _StopAfterEpoch()
+    est = hl.MLPClassifier(hidden_layer_sizes=(4,), batch_size=10, random_state=0, callbacks=[cb])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.partial_fit(X, y, classes=[0, 1])
+        est.partial_fit(X, y)  # an epoch trained (the Ctrl-C was the first call's)
+        if isinstance(cb, _CtrlCOnce):
+            cb.done = False
+            est.partial_fit(X, y)
+    assert est.stop_reason_ == est.history_.stop_reason == before
+    coefs, t, epochs = [c.copy() for c in est.coefs_], est.t_, list(est.history_.epoch)
+    est.partial_fit(X, y, sample_weight=np.zeros(40))
+    assert est.stop_reason_ == est.history_.stop_reason == "partial_fit"
+    assert est.history_.stop_message == hl.training.STOP_REASONS["partial_fit"]
+    assert est.t_ == t and list(est.history_.epoch) == epochs and all(np.array_equal(a, b) for a, b in zip(est.coefs_, coefs))
+
+
 @given(fraction=st.floats(0.01, 0.95), n=st.integers(1, 400))
 @settings(max_examples=200, deadline=None)
 def test_the_weighted_split_refusal_names_the_least_rows_that_split(fraction: float, n: int) -> None:

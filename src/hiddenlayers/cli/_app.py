@@ -48,7 +48,14 @@ EXIT_INTERNAL = 1
 
 
 class _Group(TyperGroup):
-    """Runs Typer without its own exit handling so every failure gets our one-line form."""
+    """Runs Typer without its own exit handling so every failure gets our one-line form; a path's leading ``~`` is the
+    home folder in every command (:mod:`._home`: a quoted ``"~/big"`` reached the commands unexpanded)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ._home import expand_home_paths
+
+        expand_home_paths(self.commands.values())
 
     def main(  # type: ignore[override]  # we always exit, with our own error handling
         self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..data import BatchNotes
 from ..exceptions import DataError
-from ._common import UserError, note
+from ._common import UserError, note, one_line
 from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
 
 #: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
@@ -43,19 +43,23 @@ def refuse_folder(data: str, what: str) -> None:
 
 def _checked_files(model: Any, data: str, extra: list[str], check: Callable[[pd.DataFrame], None] | None = None) -> list[str]:
     """The columns to read (the model's inputs, then ``extra`` not among them), once every file of ``data`` has the model's
-    inputs (the one-file message, the file named) and passes ``check`` (given an empty frame of its columns)."""
-    from ..data import stream_file_columns
+    inputs (the one-file message, the file named) and passes ``check`` (given an empty frame of its columns), and no Parquet
+    footer shows an infinite number in them (:func:`~hiddenlayers.data.refuse_infinite_in_footers`): refused before a row
+    is written, where ``predict``'s stdout keeps what it printed."""
+    from ..data import refuse_infinite_in_footers, stream_file_columns
 
     inputs = input_columns(model)
     if not inputs:
         raise UserError("this model file records no column names, so a folder's columns cannot be matched to it: pass one file.")
-    for file, names in stream_file_columns(data).items():
+    files = stream_file_columns(data)
+    for file, names in files.items():
         try:
             refuse_missing_inputs(model, names)
             if check is not None:
                 check(pd.DataFrame(columns=names))
         except (DataError, UserError) as exc:
             raise type(exc)(f"'{file}': {exc}") from None
+    refuse_infinite_in_footers(list(files), inputs)
     return [*inputs, *[c for c in extra if c not in inputs]]
 
 
@@ -118,8 +122,8 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
             notes.read(file)
             yield rows
 
-    if out is None:
-        n = _write_batches(batches(), sys.stdout, ".csv", text=True)
+    if out is None:  # streamed as it comes: a later file's bad cell ends it after the rows before (the error says how many)
+        n = _write_batches(batches(), sys.stdout, ".csv", text=True, said="stdout")
     else:
         from .._files import atomic_stream
 
@@ -131,35 +135,64 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
     return n
 
 
-def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool) -> int:
-    """Write each DataFrame of ``batches`` to ``fh`` as ``suffix`` (.parquet: one row group each; .csv/.tsv: the header once;
-    .jsonl); the rows written. A batch whose Parquet types differ from the first's is cast to them (a DataError if it cannot)."""
-    from ._table_out import jsonl_bytes
+def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: str | None = None) -> int:
+    """Write each DataFrame of ``batches`` to ``fh`` as ``suffix`` (:class:`_BatchWriter`); the rows written.
 
-    n, writer, schema = 0, None, None
+    ``said``: where ``fh`` writes to when what is written stays there after an error (stdout, which no temp file guards):
+    an error after some rows (a bad cell in a later file, which no header check sees) then says how many rows are there
+    already, so whoever reads the pipe knows its table is cut short. None: ``fh`` is a temp file, removed on an error."""
+    out = _BatchWriter(fh, suffix, text)
     try:
         for frame in batches:
-            if suffix == ".parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                table = pa.Table.from_pandas(frame, preserve_index=False, schema=schema)
-                if writer is None:
-                    schema = table.schema
-                    writer = pq.ParquetWriter(fh, schema)
-                writer.write_table(table)
-            elif suffix == ".jsonl":
-                fh.write(jsonl_bytes(frame).decode() if text else jsonl_bytes(frame))
-            else:
-                body = frame.to_csv(index=False, header=n == 0, sep="\t" if suffix == ".tsv" else ",")
-                fh.write(body if text else body.encode())
-            n += len(frame)
+            out.write(frame)
+    except (DataError, UserError) as exc:
+        if said is None or not out.rows:
+            raise
+        why = (f"{one_line(exc)} ({out.rows:,} rows of the earlier record batches were already written to {said}: that table is cut "
+               "short; --out FILE writes nothing on an error)")
+        raise (DataError(why) if isinstance(exc, DataError) else UserError(why)) from None
     finally:
-        if writer is not None:
-            writer.close()
-    if n == 0:  # every format alike (a .csv or stdout got nothing, not even a header, and exit 0), as one file without rows is refused
+        out.close()
+    if out.rows == 0:  # every format alike (a .csv or stdout got nothing, not even a header, and exit 0), as one file without rows is refused
         raise DataError("the folder has no rows to predict: nothing written.")
-    return n
+    return out.rows
+
+
+class _BatchWriter:
+    """Writes DataFrames one after another to ``fh`` as ``suffix`` (.parquet: one row group each; .csv/.tsv: the header once;
+    .jsonl), as text (``text``: stdout) or bytes; ``rows``: those written so far. A batch whose Parquet types differ from the
+    first's is cast to them (a DataError if it cannot)."""
+
+    def __init__(self, fh: IO[Any], suffix: str, text: bool) -> None:
+        self.fh, self.suffix, self.text = fh, suffix, text
+        self.rows = 0
+        self._parquet: Any = None
+        self._schema: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``'s rows."""
+        from ._table_out import jsonl_bytes
+
+        if self.suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._schema)
+            if self._parquet is None:
+                self._schema = table.schema
+                self._parquet = pq.ParquetWriter(self.fh, self._schema)
+            self._parquet.write_table(table)
+        elif self.suffix == ".jsonl":
+            self.fh.write(jsonl_bytes(frame).decode() if self.text else jsonl_bytes(frame))
+        else:
+            body = frame.to_csv(index=False, header=self.rows == 0, sep="\t" if self.suffix == ".tsv" else ",")
+            self.fh.write(body if self.text else body.encode())
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        """End a Parquet file's footer (nothing to end for the text formats)."""
+        if self._parquet is not None:
+            self._parquet.close()
 
 
 def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS) -> dict[str, Any]:

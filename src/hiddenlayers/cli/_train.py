@@ -42,7 +42,7 @@ from ._data import (
 from ._header import check_app_columns, check_named_columns
 from ._log import log_callback
 from ._table_out import write_table
-from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line, resumes
+from ._train_backup import checkpoint_callback, checkpoint_path, interrupted_line, resumes, untrained_line
 from ._validation import validation_rows
 
 #: Estimator parameters that ``train`` sets from its own options: ``--set`` may not set them too
@@ -372,7 +372,7 @@ def run_train(
         model = fit_model(model, A_tr.matrix, y_tr, w_tr, val, by_param=DEDICATED)
     elapsed = time.perf_counter() - start
     if model.stop_reason_ == "interrupted" and not len(model.history_):  # Ctrl-C before an epoch ended: its weights are the untrained start
-        raise Interrupted(f"interrupted before the first epoch ended: nothing was trained, so no model was saved to {out_path}")
+        raise Interrupted(untrained_line(out_path))
     if lapse is not None and lapse_path is not None:
         _save_timelapse(lapse, lapse_path, data)
     if gradient_flow and not model.history_.extra.get("gradient_flow"):

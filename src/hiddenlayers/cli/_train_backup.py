@@ -61,6 +61,12 @@ def interrupted_line(out_path: Path, ckpt: Path | None) -> str:
     return line
 
 
+def untrained_line(out_path: Path) -> str:
+    """Ctrl-C's line of ``train FILE`` and ``train DIR`` before the first epoch ended: the weights are the untrained start, so
+    no model file is written (the command exits 130 with it)."""
+    return f"interrupted before the first epoch ended: nothing was trained, so no model was saved to {out_path}"
+
+
 def resuming_line(path: Path, record: dict[str, Any], epochs: dict[str, int | None] | None) -> str:
     """The note of a run that resumes from the checkpoint ``path`` (its loop ``record``): after which epoch, and to which
     (``epochs``: what the run's epochs depend on, ``max_epochs`` its ``--epochs``, which may differ from the broken run's)."""
@@ -103,4 +109,4 @@ def _checkpoint_file_class() -> type:
     return CheckpointFile
 
 
-__all__ = ["CHECKPOINT_ENV", "checkpoint_callback", "checkpoint_path", "interrupted_line", "keeps_checkpoint", "resumes"]
+__all__ = ["CHECKPOINT_ENV", "checkpoint_callback", "checkpoint_path", "interrupted_line", "keeps_checkpoint", "resumes", "untrained_line"]

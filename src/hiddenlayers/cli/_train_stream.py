@@ -40,7 +40,7 @@ from ._common import (
 from ._header import check_named_columns
 from ._launcher_death import stops_with_launcher
 from ._log import log_callback, log_path
-from ._train_backup import checkpoint_path, interrupted_line, resuming_line
+from ._train_backup import checkpoint_path, interrupted_line, resuming_line, untrained_line
 from ._train_nodes import NODE_OPTIONS, Nodes, check_master, join_run, rendezvous_failed
 from ._validation import validation_failed, validation_source
 from ._worker_death import died
@@ -73,6 +73,11 @@ def launch_workers(workers: int, max_restarts: int, argv: list[str], nodes: Node
     if max_restarts < 0:
         raise UserError(f"--max-restarts must be >= 0. Received: {max_restarts}.")
     check_master(nodes)
+    from ._worker_cores import oversubscribed
+
+    crowded = oversubscribed(workers, os.environ)  # more busy threads than cores: said once, before the workers start
+    if crowded is not None:
+        note(crowded)
     args = _torchrun_safe(_worker_argv(argv, nodes))
     cmd = [sys.executable, "-m", "torch.distributed.run", *nodes.torchrun_args(), f"--nproc-per-node={workers}",
            f"--max-restarts={max_restarts}", "-m", "hiddenlayers", *args]
@@ -383,7 +388,7 @@ def run_train_stream(
         start = time.perf_counter()
         _fit(model, src, val, validation, ckpt, as_json)
         elapsed = time.perf_counter() - start
-        if not is_writer():
+        if _nothing_trained(model, out_path) or not is_writer():  # Ctrl-C in the first pass: no rank saves the untrained start
             return None
         if gradient_flow and not model.history_.extra.get("gradient_flow"):
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
@@ -553,6 +558,20 @@ def _save(model: Any, out_path: Any, ckpt: str) -> None:
     write_result(out_path, model.stop_reason_, ckpt if kept else None)
     if os.path.exists(ckpt) and not kept:
         os.remove(ckpt)
+
+
+def _nothing_trained(model: Any, out_path: Any) -> bool:
+    """Whether ``model``'s fit was Ctrl-C'd before its first pass ended: its weights are the untrained start, so no model
+    file is written, as ``train FILE`` writes none (it was saved as "the best model so far"). One process then ends with
+    :func:`~._train_backup.untrained_line` and exit 130; a worker of ``--workers`` writes no result file, so its launcher
+    says that nothing was saved."""
+    from ..training import is_writer
+
+    if model.stop_reason_ != "interrupted" or len(model.history_):
+        return False
+    if is_writer() and os.environ.get(RESULT_ENV) is None:
+        raise Interrupted(untrained_line(Path(out_path)))
+    return True
 
 
 def _add_gradient_flow(model: Any, src: Any, seed: int) -> None:

@@ -53,6 +53,7 @@ _EXPORTS = {
     "machine_difference": "._stream_fingerprint",
     "retimed": "._stream_fingerprint",
     "stream_file_columns": "._stream_files",
+    "refuse_infinite_in_footers": "._footer_values",
     "shared_files": "._stream_files",
     "check_columns": "._stream_files",
     "header_columns": "._header",

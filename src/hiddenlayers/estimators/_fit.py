@@ -423,12 +423,16 @@ def pass_over_unweighted(est: _BaseMLP, n_rows: int) -> None:
     ``t_`` does not count its rows: a row of weight 0 is as if absent (``_zero_weight``), as in a chunk
     where only some rows weigh 0; ``n_iter_`` is 0, as no epoch was trained (``loss_curve_``
     grows by ``n_iter_`` per call). A first call has built the network and learnt ``classes_``.
+    The call ran to its end, so ``stop_reason_`` and ``history_.stop_reason`` (and its message) both say
+    ``"partial_fit"``, as after a call that trained: the history kept the previous call's reason ("interrupted",
+    "callback") while ``stop_reason_`` said "partial_fit".
     """
     est.n_iter_ = 0
     est.t_ = int(getattr(est, "t_", 0))
     est.loss_curve_ = list(est.history_.train_loss)
     est.loss_ = est.history_.train_loss[-1] if est.history_.train_loss else math.nan  # NaN: no epoch trained yet
-    est.stop_reason_ = "partial_fit"
+    est.stop_reason_ = est.history_.stop_reason = "partial_fit"
+    est.history_.stop_message = STOP_REASONS["partial_fit"]
     keep_frozen_record(est)
 
 

@@ -238,7 +238,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             if history.start_loss is None and not len(history):  # a fresh fit's first pass: its first batch's loss (training's)
                 history.start_loss = est.history_.start_loss
         if stopped == "interrupted":
-            stop_interrupted(est, history, start, best_state, first=target_epochs - epochs)
+            stop_interrupted(est, history, start, best_state, first=target_epochs - epochs, chunk_trained=rows > 0)
             if best_at is not None or start is not None:  # (else a first fit's first pass: the last chunk's own)
                 go_back(est, schedule, no_imp, *((best_opt, best_at) if best_at is not None else (start_opt, (start_t, None, no_imp.count))))
             break

@@ -83,15 +83,21 @@ def go_back(est: _BaseMLP, schedule: Any, no_imp: Any, kept: dict[str, Any] | No
         est._optimizer_state = {**kept, **schedule.state()}
 
 
-def stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int) -> None:
+def stop_interrupted(est: _BaseMLP, history: History, start: dict[str, Any] | None, best_state: dict[str, Any] | None, first: int,
+                     chunk_trained: bool = True) -> None:
     """End a streamed fit on Ctrl-C, with one :class:`InterruptedWarning` naming the weights kept.
 
     With held-out units the best epoch's (loaded by the caller); else those at the start of the
     unfinished pass, i.e. the last whole epoch's (or the model's before this call); in a first fit's
-    first pass, which has no start to go back to, the last whole chunk's. ``first``: epochs before this call.
+    first pass, which has no start to go back to, the last whole chunk's, or with no chunk trained (``chunk_trained``
+    False: the Ctrl-C came in the first chunk, whose ``partial_fit`` went back to its start) the untrained start, named
+    as the in-memory fit names it ("the start of this run"). ``first``: epochs before this call.
     """
     history.stop_reason = "interrupted"
-    where = _go_back_weights(est, history, start, best_state, first) if best_state is not None or start is not None else "the last whole chunk of epoch 1"
+    if best_state is not None or start is not None:
+        where = _go_back_weights(est, history, start, best_state, first)
+    else:
+        where = "the last whole chunk of epoch 1" if chunk_trained else kept_weights(None, True)
     warn_interrupted(where)
 
 
