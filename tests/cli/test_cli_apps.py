@@ -656,8 +656,17 @@ def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str
     # an array of the model's (C, H, W) images needs no --image-layout, as train --app image reads an .npz of them channels-first
     # (it was refused, told to give (H, W, C) images "resized as in fit")
     assert _csv(run("predict", model, d / "rgb_chw.npy"))["predicted_label"].tolist() == expected
-    np.save(d / "rgb_hwc.npy", colour)  # (N, H, W, C) said to be chw: refused, naming the order
-    assert_user_error(run("predict", model, d / "rgb_hwc.npy", "--image-layout", "chw"), "in the order C, H, W")
+    # (N, H, W, C) said to be chw: refused, naming the order the images are in and the option that reads them (it said to give
+    # [3, 4, 5] "resized as in fit", of images that had the model's size and channels)
+    np.save(d / "rgb_hwc.npy", colour)
+    assert_user_error(run("predict", model, d / "rgb_hwc.npy", "--image-layout", "chw"),
+                      f"error: '{d / 'rgb_hwc.npy'}': each image has shape (4, 5, 3), which is (H, W, C) (channels last, numpy's order), but "
+                      "--image-layout chw reads (C, H, W) (channels first, PyTorch's order): the size and channels are the model's, the axes in "
+                      "the other order; pass --image-layout hwc.")
+    np.savez(d / "rgb_chw.npz", X=colour.transpose(0, 3, 1, 2), y=[0, 1] * 6)
+    assert_user_error(run("evaluate", model, d / "rgb_chw.npz", "--image-layout", "hwc"), "the axes in the other order; pass --image-layout chw.")
+    assert_user_error(run("predict", model, d / "rgb_chw.npy", "--image-layout", "hwc"),
+                      "each image has shape (3, 4, 5), which is (C, H, W) (channels first, PyTorch's order), but --image-layout hwc reads (H, W, C)")
     assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
     assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")
 
