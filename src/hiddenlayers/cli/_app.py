@@ -399,7 +399,7 @@ def train(
                                                "(none with --app agent, which plays --env).", show_default=False)] = None,
     app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
                                              "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
-                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels), "
+                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels, or a folder with one sub-folder of images per class), "
                                              "sequence (a long table), translator (sentence pairs), speech (MFCC frames -> --target transcripts), agent (a DQNAgent playing --env).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
@@ -615,8 +615,8 @@ def predict(
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a Recommender's, Forecaster's,
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
-    --image-layout chw) or an .npy
-    array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
+    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
@@ -702,7 +702,7 @@ def evaluate(
     SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
-    labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
+    labels --target (an ImageClassifier on a folder of class sub-folders: against their names), a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
     (default 1: the last --steps values, or --test-size of the series, forecast from the rest; default 0.2 of the series,

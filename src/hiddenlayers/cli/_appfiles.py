@@ -14,7 +14,8 @@ run an app's own ``predict`` on a data file of an obvious form:
   of them (``evaluate``: against its labels ``y``, or the array ``--target`` names);
   ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
   ``float32`` (pixels as given), as the server's ``"dtype"``; the values are checked by
-  :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it;
+  :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it; or a folder
+  of image files, read as the app reads one (:mod:`._appfolder`, which ``predict`` and ``evaluate`` call before these readers);
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
