@@ -6,6 +6,7 @@ by the command line for the module and checked against the app's own ``predict``
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 from pathlib import Path
@@ -141,3 +142,18 @@ def test_evaluate_refuses_a_sub_folder_named_for_no_class_of_the_model(trained: 
     assert_user_error(run("evaluate", trained["model"], tmp_path / "photos"),
                       f"the sub-folder(s) 'bright' of '{tmp_path / 'photos'}' name no class of the model (dark, light): name each sub-folder for the "
                       "class of its images, or move it out of the folder.")
+
+
+@pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime")), reason="export needs onnx and onnxruntime")
+def test_the_models_onnx_export_reads_the_folder_as_its_file_does(trained: dict[str, Any], tmp_path: Path) -> None:
+    """predict and evaluate run an ImageClassifier's export on the data its .safetensors file reads: a folder too (it was refused,
+    'a folder or a glob ... is scored batch by batch for a table model's ... only')."""
+    later, onnx = trained["dir"] / "later", tmp_path / "photos.onnx"
+    ok("export", trained["model"], "--out", onnx)
+    from_file = pd.read_csv(io.StringIO(ok("predict", trained["model"], later, "--proba").stdout))
+    from_export = pd.read_csv(io.StringIO(ok("predict", onnx, later, "--proba").stdout))
+    assert from_export["file"].tolist() == from_file["file"].tolist()
+    assert from_export["predicted_label"].tolist() == from_file["predicted_label"].tolist()
+    assert np.allclose(from_export[["proba_dark", "proba_light"]], from_file[["proba_dark", "proba_light"]], atol=1e-4)
+    assert _json(ok("evaluate", onnx, later, "--json"))["metrics"] == _json(ok("evaluate", trained["model"], later, "--json"))["metrics"]
+    assert_user_error(run("evaluate", onnx, later, "--target", "label"), "--target does not apply to a folder of images")

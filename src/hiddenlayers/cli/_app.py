@@ -646,10 +646,12 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article
+    from ._appfolder import evaluate_folder, is_image_folder
     from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
     if kind is not None:
-        refuse_folder(data, f"the export of {article(kind)}")
+        if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
+            refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
         return
@@ -664,7 +666,8 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         from ._appfiles import evaluate_app
         from ._apponnx import exported_app
 
-        show_evaluation(evaluate_app(exported_app(model), model, data, target, options), as_json)
+        scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
+        show_evaluation(scored(exported_app(model), model, data, target, options), as_json)
         return
     from ._onnx import run_evaluate_onnx
 

@@ -12,6 +12,9 @@ read is the Python app's own one line:
 * ``predict MODEL DIR``: a folder of images, flat or nested (no labels read), one row per image file: its path below
   DIR (``file``, with ``/``), then ``predicted_label`` (and ``proba_<class>`` with ``--proba``) (:func:`predict_folder`).
 
+An ImageClassifier's ``.onnx`` export reads a folder as its ``.safetensors`` file does (``predict`` and ``evaluate`` pass
+the stand-in :func:`._apponnx.exported_app` here, whose numbers are the graph's).
+
 The pixel options are for arrays and pixel columns: a folder's images are files, read as their 0-255 pixels in their
 own layout, so ``--image-dtype`` and ``--image-layout`` are refused, naming why; so are ``train``'s ``--target``,
 ``--features`` and ``--image-shape``, ``evaluate``'s ``--target`` and ``predict``'s ``--keep``.

@@ -592,7 +592,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     check_app_options(kind, model_path, **(app_options or {}))
     from ._appfolder import is_image_folder, predict_folder, refuse_options
 
-    images = not onnx and is_image_folder(kind, data)  # an ImageClassifier file on a folder of images (._appfolder)
+    images = is_image_folder(kind, data)  # an ImageClassifier file, or its export, on a folder of images (._appfolder)
     if images:
         refuse_options(data, keep=keep, **{k: (app_options or {}).get(k) for k in ("image_dtype", "image_layout")})
     else:
@@ -613,7 +613,9 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
             note(f"wrote {n} predictions to {out}")
         return
     if images:
-        result = predict_folder(load_model(model_path), data, proba, app_options or {}, keep)
+        from ._apponnx import exported_app
+
+        result = predict_folder(exported_app(model_path) if onnx else load_model(model_path), data, proba, app_options or {}, keep)
     elif speech:
         from ._appspeech import predict_speech_onnx
 
