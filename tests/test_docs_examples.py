@@ -281,6 +281,8 @@ def _user_files(where: Path) -> None:
     ``new.csv`` has no label. ``big/``: four Parquet files of 1,500 rows (two row groups each),
     eight numbers and a 0/1 ``y`` from a noisy linear rule (enough rows for README's two processes with a global
     batch of 4096); ``valid/``: two more such files of 500 rows, the pages' own validation folder (``--validation valid/``).
+    ``photos/`` and ``test-photos/``: 8 x 8 grayscale PNGs, dark ``cat`` and light ``dog`` images in a sub-folder per class
+    (24 and 8 of them), README's folder of images; ``new-photos/``: 6 more, flat, with no class sub-folders.
     """
     rng = np.random.default_rng(0)
 
@@ -308,6 +310,19 @@ def _user_files(where: Path) -> None:
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
         frame["y"] = (X[:, 0] + X[:, 1] - X[:, 2] + rng.normal(0, 0.5, size=500) > 0).astype(int)
         frame.to_parquet(where / "valid" / f"part{k}.parquet", index=False)
+    _photos(where, rng)
+
+
+def _photos(where: Path, rng: np.random.Generator) -> None:
+    """:func:`_user_files`' folders of images: ``photos/`` and ``test-photos/`` by class, ``new-photos/`` flat."""
+    from PIL import Image
+
+    for folder, n, nested in (("photos", 24, True), ("test-photos", 8, True), ("new-photos", 6, False)):
+        for i in range(n):
+            label = ("cat", "dog")[i % 2]
+            place = where / folder / label if nested else where / folder
+            place.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((rng.integers(0, 80, (8, 8)) + 170 * (i % 2)).astype(np.uint8)).save(place / f"{label}{i}.png")
 
 
 def shown_value(line: str) -> tuple[str, object] | None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hiddenlayers import DataError
-from hiddenlayers.apps import ImageClassifier
+from hiddenlayers.apps import ImageClassifier, read_image_folder
 
 TINY = "conv2k3:same,4"
 
@@ -72,3 +72,43 @@ def test_a_warm_fit_reads_a_folder_at_the_fitted_size_as_predict_does(tmp_path: 
     clf.partial_fit(tmp_path / "later", None)  # resized to 8 x 8, as predict(tmp_path / "later") reads them
     assert clf.n_iter_ == 2 and clf.image_shape_ == (1, 8, 8)
     assert clf.predict(tmp_path / "later").shape == (4,)
+
+
+def test_score_takes_the_labels_of_a_folder_as_fit_does(tmp_path: Path) -> None:
+    """score(folder) raised TypeError 'missing 1 required positional argument: y', though fit(folder) reads the labels from its
+    sub-folders; now it takes them from there too, and a y given with a folder means what it means to fit (the folder's order)."""
+    _write(tmp_path / "train", 8)
+    _write(tmp_path / "test", 6)
+    clf = _model(max_iter=3).fit(tmp_path / "train")
+    images, labels, _ = read_image_folder(tmp_path / "test", clf.image_shape_)
+    expected = float(np.mean(clf.predict(images) == labels))
+    assert clf.score(tmp_path / "test") == expected
+    flipped = np.where(labels == "dark", "light", "dark")  # y in the folder's sorted order, as fit(folder, y) takes it
+    assert clf.score(tmp_path / "test", flipped) == pytest.approx(1 - expected)
+    (tmp_path / "test" / "empty").mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty class folder is no fit's: scoring says nothing of it
+        assert clf.score(tmp_path / "test") == expected
+    (tmp_path / "test" / "dark" / "0.png").rename(tmp_path / "test" / "stray.png")
+    with pytest.raises(DataError, match=r"^1 image\(s\) lie directly in '.*test' \(first: '.*stray\.png'\), outside the class sub-folders"):
+        clf.score(tmp_path / "test")
+    with pytest.raises(ValueError, match=r"^y is required: pass one label per image, or a folder with one sub-folder per class\.$"):
+        clf.score(images)
+
+
+def test_a_first_fit_on_a_folder_of_one_class_names_the_folder_not_y(tmp_path: Path) -> None:
+    """fit(folder) of one class sub-folder said "y has a single class 'dark'", of a y the user never passed; a stream's batch
+    (partial_fit with classes) and a warm fit may hold one class."""
+    _write(tmp_path / "both", 4)
+    _write(tmp_path / "one", 4)
+    for image in (tmp_path / "one" / "light").iterdir():  # the light images as dark ones: one class
+        image.rename(tmp_path / "one" / "dark" / f"l{image.name}")
+    (tmp_path / "one" / "light").rmdir()
+    with pytest.raises(DataError, match=r"^'.*one' holds images of one class only \(its sub-folder 'dark', 4 image\(s\)\): a classifier needs "
+                                        r"at least two: put each class's images in a sub-folder of its own\.$"):
+        _model().fit(tmp_path / "one")
+    stream = _model()
+    stream.partial_fit(tmp_path / "one", None, classes=["dark", "light"])  # a first batch of one class: the classes are given
+    stream.partial_fit(tmp_path / "both", None)
+    assert stream.n_iter_ == 2 and list(stream.classes_) == ["dark", "light"]
+    assert _model(warm_start=True).fit(tmp_path / "both").fit(tmp_path / "one").n_iter_ == 2  # a warm fit goes on with one class

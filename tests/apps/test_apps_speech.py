@@ -176,8 +176,11 @@ def test_nan_beyond_padding_is_refused(fitted: tuple[SpeechRecognizer, list[np.n
     padded[1, 4] = np.nan  # a whole NaN step followed by real ones is a hole, not padding
     with pytest.raises(DataError, match=r"^utterance 1 has NaN at step 4"):
         SpeechRecognizer(max_iter=1).fit(padded, ["a", "b"])
-    with pytest.raises(DataError, match=r"^sequence 1 has NaN or infinity at step 0 \(of 5\)"):
+    # a list of utterances is checked by the sequence reader, which said "sequence 1" and "those steps"; the app's own nouns now
+    with pytest.raises(DataError, match=r"^utterance 1 has NaN or infinity at step 0 \(of 5\): clean or impute those frames first\.$"):
         rec.predict([X[0], np.full((5, 3), np.nan, dtype=np.float32)])
+    with pytest.raises(DataError, match=r"^utterance 1 has 2 features per step but utterance 0 has 3"):
+        SpeechRecognizer(max_iter=1).fit([X[0], X[1][:, :2]], ["a", "b"])
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import assert_user_error, ok, run
@@ -656,8 +656,17 @@ def test_image_layout_chw_reads_pytorch_ordered_columns_and_npy(fitted: dict[str
     # an array of the model's (C, H, W) images needs no --image-layout, as train --app image reads an .npz of them channels-first
     # (it was refused, told to give (H, W, C) images "resized as in fit")
     assert _csv(run("predict", model, d / "rgb_chw.npy"))["predicted_label"].tolist() == expected
-    np.save(d / "rgb_hwc.npy", colour)  # (N, H, W, C) said to be chw: refused, naming the order
-    assert_user_error(run("predict", model, d / "rgb_hwc.npy", "--image-layout", "chw"), "in the order C, H, W")
+    # (N, H, W, C) said to be chw: refused, naming the order the images are in and the option that reads them (it said to give
+    # [3, 4, 5] "resized as in fit", of images that had the model's size and channels)
+    np.save(d / "rgb_hwc.npy", colour)
+    assert_user_error(run("predict", model, d / "rgb_hwc.npy", "--image-layout", "chw"),
+                      f"error: '{d / 'rgb_hwc.npy'}': each image has shape (4, 5, 3), which is (H, W, C) (channels last, numpy's order), but "
+                      "--image-layout chw reads (C, H, W) (channels first, PyTorch's order): the size and channels are the model's, the axes in "
+                      "the other order; pass --image-layout hwc.")
+    np.savez(d / "rgb_chw.npz", X=colour.transpose(0, 3, 1, 2), y=[0, 1] * 6)
+    assert_user_error(run("evaluate", model, d / "rgb_chw.npz", "--image-layout", "hwc"), "the axes in the other order; pass --image-layout chw.")
+    assert_user_error(run("predict", model, d / "rgb_chw.npy", "--image-layout", "hwc"),
+                      "each image has shape (3, 4, 5), which is (C, H, W) (channels first, PyTorch's order), but --image-layout hwc reads (H, W, C)")
     assert_user_error(run("predict", model, d / "rgb_chw.csv", "--image-layout", "nchw"), "--image-layout must be hwc")
     assert_user_error(run("predict", d / "text.safetensors", d / "reviews.csv", "--image-layout", "chw"), "--image-layout is for ImageClassifier files")
 
@@ -740,3 +749,24 @@ def test_predict_keep_on_app_files_refuses_as_for_table_models(fitted: dict[str,
                       "--keep column 'predicted_rating' has the name of an output column")
     assert_user_error(run("predict", d / "image.safetensors", d / "pixels.npy", "--keep", "label"),
                       "--keep reads columns of a table, and '")
+
+
+@given(c=st.sampled_from([3, 4]), h=st.integers(1, 6), w=st.integers(1, 6), n=st.integers(1, 3), layout=st.sampled_from(["hwc", "chw"]))
+@settings(max_examples=60, deadline=None)
+def test_images_in_the_other_layout_are_named_so_and_read_by_the_other_option(c: int, h: int, w: int, n: int, layout: str) -> None:
+    """Any model shape: an array of its images in the other axis order than --image-layout is one line naming that order
+    and the option (unless both orders are one shape), and that option reads the same array."""
+    from types import SimpleNamespace
+
+    from hiddenlayers.cli._appfiles import read_images
+    from hiddenlayers.cli._common import UserError
+
+    model = SimpleNamespace(image_shape_=(c, h, w))
+    other = "chw" if layout == "hwc" else "hwc"
+    shape = (c, h, w) if other == "chw" else (h, w, c)
+    assume((h, w, c) != (c, h, w))  # both orders one shape: nothing tells them apart
+    a = np.arange(n * c * h * w, dtype=np.float32).reshape(n, *shape) / (n * c * h * w)
+    with pytest.raises(UserError, match=rf"^the data: each image has shape \({shape[0]}, {shape[1]}, {shape[2]}\), which is .* but --image-layout "
+                                        rf"{layout} reads .*: the size and channels are the model's, the axes in the other order; pass --image-layout {other}\.$"):
+        read_images(model, a, "float32", layout, "the data")
+    assert read_images(model, a, "float32", other, "the data").shape == (n, h, w, c)

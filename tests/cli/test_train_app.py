@@ -284,16 +284,15 @@ def test_image_app_learns_digits_from_an_npz_of_images_and_labels(tmp_path: Path
     assert from_npz.tolist() == predicted.tolist()  # the images X of the .npz; its labels unread
 
 
-def test_a_folder_of_class_folders_says_how_to_train_on_it(tmp_path: Path) -> None:
-    """Keras' image_dataset_from_directory layout given to train --app image: the line says what the app reads and how to fit the
-    folder (it said only that a folder is for a table MLP's stream)."""
+def test_a_folder_is_read_by_the_image_app_and_refused_by_the_others(tmp_path: Path) -> None:
+    """Keras' image_dataset_from_directory layout given to train --app image is read as ImageClassifier.fit(folder) reads it
+    (tests/cli/test_cli_app_folder.py); it was refused, sent to Python. The other apps read one file."""
     (tmp_path / "photos" / "cat").mkdir(parents=True)
     out = tmp_path / "m.safetensors"
     assert_user_error(run("train", tmp_path / "photos", "--app", "image", "--epochs", "1", "--out", out),
-                      f"train --app image reads pixel columns or an .npz of images X and labels y, not a folder: fit the folder '{tmp_path / 'photos'}' "
-                      f"(one sub-folder of images per class) in Python, hl.apps.ImageClassifier().fit('{tmp_path / 'photos'}').save('model.safetensors'), "
-                      "or save its images and labels with np.savez('images.npz', X=images, y=labels) and pass that.")
-    assert_user_error(run("train", tmp_path / "photos", "--app", "text", "--out", out), "is a folder or a glob, which only a table MLP streams")
+                      f"no images (.png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff, .webp, .pgm, .ppm) found in '{tmp_path / 'photos'}'")
+    assert_user_error(run("train", tmp_path / "photos", "--app", "text", "--out", out),
+                      f"train --app reads one data file in memory; '{tmp_path / 'photos'}' is a folder or a glob, which only a table MLP streams")
     assert not out.exists()
 
 

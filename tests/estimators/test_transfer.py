@@ -492,6 +492,25 @@ def test_dann_names_x_target_in_its_shape_errors(digits):
         clf.fit(X[:100], y[:100], X_target=X[:0])
 
 
+def test_dann_names_x_target_and_its_row_for_nan_or_infinity(digits):
+    """NaN or inf in the target rows gave scikit-learn's "Input X contains NaN." and a paragraph on imputers: several lines,
+    naming X (the labelled rows, which were clean) and no row; now one line naming X_target, the row and its column."""
+    import pandas as pd
+
+    X, y = digits
+    clf = hl.MLPClassifier((8,), max_iter=1, domain_adaptation="dann", random_state=0)
+    Xt = X[100:150].copy()
+    Xt[7, 3], Xt[9, 0] = np.nan, np.inf
+    with pytest.raises(ValueError, match=r"^X_target has NaN or infinity in row 7 \(column 3; 2 row\(s\) in all\): DANN reads every "
+                                         r"unlabelled target row; drop or impute those rows first\.$"):
+        clf.fit(X[:100], y[:100], X_target=Xt)
+    names = [f"px{i}" for i in range(64)]
+    with pytest.raises(ValueError, match=r"^X_target has NaN or infinity in row 7 \(column 'px3'; 2 row"):
+        hl.MLPClassifier((8,), max_iter=1, domain_adaptation="dann", random_state=0).fit(
+            pd.DataFrame(X[:100], columns=names), y[:100], X_target=pd.DataFrame(Xt, columns=names))
+    assert not hasattr(clf, "network_")  # refused before any fit
+
+
 def test_a_warm_dann_fit_counts_its_own_epochs_and_all_samples(digits):
     """n_iter_ is this call's epochs (scikit-learn's count for a warm fit), t_ the samples seen over both calls."""
     X, y = digits

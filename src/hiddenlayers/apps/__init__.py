@@ -8,7 +8,8 @@
   :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
-* :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C]).
+* :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C], or a folder of class sub-folders:
+  :func:`read_image_folder` reads one as it does).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step);
   :func:`check_long_columns` checks its column names alone (a header's); :func:`pad_ids` pads id sequences into one
@@ -45,6 +46,7 @@ _EXPORTS = {
     "make_env": "._agent",
     "renamed_stop_reason": "._deprecated",
     "ImageClassifier": "._image",
+    "read_image_folder": "._image_folder",
     "fitted_beyond_unit_scale": "._pixel_scale",
     "fitted_on_unit_scale": "._pixel_scale",
     "scale_advice": "._pixel_scale",

@@ -384,7 +384,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
         if _is_path(X):  # a warm fit (partial_fit's later calls) reads the folder at the fitted size, as predict does
             fitted: tuple[int, ...] | None = tuple(getattr(self, "image_shape_", ())) if continues(self) else None
-            X, folder_y = folder_images(X, fitted, labelled=y is None)
+            first = fitted is None and getattr(self, "_partial_classes", None) is None  # partial_fit's batch may hold one class
+            X, folder_y = folder_images(X, fitted, labelled=y is None, least=2 if first else 1)
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
@@ -514,6 +515,21 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """The most probable class label per image."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against labels ``y`` ``(n_images,)``; ``sample_weight`` ``(n_images,)`` weights each image.
+
+        ``X`` a folder: the labels are its sub-folder names, as ``fit(folder)`` takes them (an image directly in it is
+        refused, named); ``y`` given with a folder means what it means to ``fit``: one label per image, in the folder's
+        sorted file order. Arrays need ``y``.
+        """
+        if is_folder(X):
+            self._require_fitted()
+            X, folder_y = folder_images(X, self.image_shape_, labelled=y is None, fitting=False)
+            y = folder_y if y is None else y
+        if y is None:
+            raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
+        return super().score(X, y, sample_weight)
 
     @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:

@@ -19,13 +19,30 @@ from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 
 
-def folder_images(folder: str | os.PathLike[str], shape: tuple[int, ...] | None = None, *, labelled: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """``(images, labels)``: the images of ``folder`` (uint8 ``(N, H, W, C)``) and their sub-folder names ``(N,)``.
+def folder_images(folder: str | os.PathLike[str], shape: tuple[int, ...] | None = None, *, labelled: bool = True,
+                  fitting: bool = True, least: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)``: the images of ``folder`` (uint8 ``(N, H, W, C)``) and their sub-folder names ``(N,)``
+    (:func:`read_image_folder` without the file names)."""
+    images, labels, _ = read_image_folder(folder, shape, labelled=labelled, fitting=fitting, least=least)
+    return images, labels
+
+
+def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | None = None, *, labelled: bool = True,
+                      fitting: bool = True, least: int = 1) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``(images, labels, files)``: the images of ``folder`` as :class:`~hiddenlayers.apps.ImageClassifier` reads them,
+    uint8 ``(N, H, W, C)``, their sub-folder names ``(N,)`` (``""`` for an image directly in ``folder``) and their files'
+    paths (``folder`` joined with the path below it), in one sorted order.
 
     ``shape``: a fitted model's ``(C, H, W)``, whose size and channels the images are converted to (None: the
-    first image's size, grayscale if all are). ``labelled``: the labels are the sub-folder names (``fit`` was
-    given no ``y``): an image outside every sub-folder is a :class:`DataError` naming it, and a sub-folder
-    with no image (which Keras would count as a class) one ``UserWarning``, as the fit cannot learn it.
+    first image's size, grayscale if all are). ``labelled``: the labels are the sub-folder names (``fit`` or ``score``
+    was given no ``y``): an image outside every sub-folder is a :class:`DataError` naming it. ``fitting`` (with
+    ``labelled``): a sub-folder with no image (which Keras would count as a class) is one ``UserWarning``, as the fit
+    cannot learn it; ``score`` reads such a folder without a word. ``least`` (with ``labelled``): the fewest classes the
+    sub-folders must hold, 2 for a first fit (a classifier needs two; fit said "y has a single class", of a ``y`` never
+    passed). A folder without images, or a file Pillow cannot read, is a :class:`DataError` naming it (the reader's,
+    :func:`hiddenlayers.data.load_image_folder`).
+
+    The command line's ``train``, ``evaluate`` and ``predict --app image`` read a folder here, so their messages are fit's.
     """
     from ..data import load_image_folder
 
@@ -33,12 +50,16 @@ def folder_images(folder: str | os.PathLike[str], shape: tuple[int, ...] | None 
     mode = None if shape is None else ("L" if int(shape[0]) == 1 else "RGB")
     images, labels, files = load_image_folder(folder, size=size, mode=mode)
     if labelled:
-        _check_classes(Path(folder), labels, files)
-    return images, labels
+        _check_classes(Path(folder), labels, files, fitting)
+        found = np.unique(labels)
+        if found.size < least:
+            raise DataError(f"'{folder}' holds images of one class only (its sub-folder {str(found[0])!r}, {labels.size} image(s)): a classifier "
+                            "needs at least two: put each class's images in a sub-folder of its own.")
+    return images, labels, files
 
 
-def _check_classes(root: Path, labels: np.ndarray, files: list[str]) -> None:
-    """Refuse images outside the class sub-folders of ``root`` (label ``""``); warn of sub-folders without images."""
+def _check_classes(root: Path, labels: np.ndarray, files: list[str], fitting: bool = True) -> None:
+    """Refuse images outside the class sub-folders of ``root`` (label ``""``); with ``fitting``, warn of sub-folders without images."""
     stray = np.flatnonzero(labels == "")
     if stray.size == labels.size:
         raise DataError(f"'{root}' holds its {labels.size} image(s) directly, with no class sub-folders, so they have no labels: put each class's "
@@ -46,6 +67,8 @@ def _check_classes(root: Path, labels: np.ndarray, files: list[str]) -> None:
     if stray.size:
         raise DataError(f"{stray.size} image(s) lie directly in '{root}' (first: '{files[int(stray[0])]}'), outside the class sub-folders, so they "
                         "have no label: move them into their class's sub-folder, or pass y.")
+    if not fitting:
+        return
     found = set(labels.tolist())
     empty = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in found and not p.name.startswith("."))
     if empty:
@@ -58,4 +81,4 @@ def is_folder(X: Any) -> bool:
     return isinstance(X, (str, os.PathLike))
 
 
-__all__ = ["folder_images", "is_folder"]
+__all__ = ["folder_images", "is_folder", "read_image_folder"]

@@ -406,7 +406,7 @@ def train(
                                                "(none with --app agent, which plays --env).", show_default=False)] = None,
     app_: Annotated[str | None, typer.Option("--app", help="Train an application instead of a table MLP: text (a text column -> --target labels), "
                                              "autoencoder (numeric columns; anomaly threshold), recommender (user and item columns -> "
-                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels), "
+                                             "--target rating), forecaster (a --value-column series), image (pixel columns -> --target labels, or a folder with one sub-folder of images per class), "
                                              "sequence (a long table), translator (sentence pairs), speech (MFCC frames -> --target transcripts), agent (a DQNAgent playing --env).", show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (name, or position like -1). Bundled datasets: 'target'.")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
@@ -623,8 +623,8 @@ def predict(
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a Recommender's, Forecaster's,
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
-    --image-layout chw) or an .npy
-    array, an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
+    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
@@ -658,10 +658,12 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article
+    from ._appfolder import evaluate_folder, is_image_folder
     from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
     if kind is not None:
-        refuse_folder(data, f"the export of {article(kind)}")
+        if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
+            refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
         return
@@ -676,7 +678,8 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         from ._appfiles import evaluate_app
         from ._apponnx import exported_app
 
-        show_evaluation(evaluate_app(exported_app(model), model, data, target, options), as_json)
+        scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
+        show_evaluation(scored(exported_app(model), model, data, target, options), as_json)
         return
     from ._onnx import run_evaluate_onnx
 
@@ -715,7 +718,7 @@ def evaluate(
     SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
-    labels --target, a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
+    labels --target (an ImageClassifier on a folder of class sub-folders: against their names), a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
     (default 1: the last --steps values, or --test-size of the series, forecast from the rest; default 0.2 of the series,

@@ -14,7 +14,8 @@ run an app's own ``predict`` on a data file of an obvious form:
   of them (``evaluate``: against its labels ``y``, or the array ``--target`` names);
   ``--image-dtype uint8`` (whole numbers 0-255, scaled by 1/255) or
   ``float32`` (pixels as given), as the server's ``"dtype"``; the values are checked by
-  :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it;
+  :func:`hiddenlayers.ship.image_input`, the server's rule, and a broken rule said with the option that fixes it; or a folder
+  of image files, read as the app reads one (:mod:`._appfolder`, which ``predict`` and ``evaluate`` call before these readers);
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
@@ -297,7 +298,27 @@ def read_images(model: Any, a: Any, dtype: str, layout: str, where: str, row_whe
         # a float64 model (or its float64 export) reads float64 pixels, not held to float32's range
         return image_input(model, a, dtype, layout=layout, float64=getattr(model, "dtype", "float32") == "float64")
     except PixelError as exc:
+        swapped = _other_layout(model, np.shape(a)[1:], layout) if exc.problem == "shape" else None
+        if swapped is not None:
+            raise UserError(f"{where}: {swapped}") from None
         raise UserError(_says(model, exc, where, layout, row_where, given)) from None
+
+
+#: the two orders of an image's axes, as a message names them
+_ORDERS = {"hwc": "(H, W, C) (channels last, numpy's order)", "chw": "(C, H, W) (channels first, PyTorch's order)"}
+
+
+def _other_layout(model: Any, shape: tuple[int, ...], layout: str) -> str | None:
+    """The line for images of ``shape`` that are the model's images with their axes in the other order than ``--image-layout``
+    ``layout`` reads (channels-last images read as ``chw``), naming the order they are in and the option that reads it; None
+    for any other shape. The pixel rule's own words ("give [3, 8, 8], resized as in fit") sent the user to resize images
+    that had the right size."""
+    c, h, w = (int(d) for d in model.image_shape_)
+    other = "hwc" if layout == "chw" else "chw"
+    if c == 1 or tuple(shape) != ((h, w, c) if other == "hwc" else (c, h, w)) or (h, w, c) == (c, h, w):
+        return None
+    return (f"each image has shape {tuple(shape)}, which is {_ORDERS[other]}, but --image-layout {layout} reads {_ORDERS[layout]}: "
+            f"the size and channels are the model's, the axes in the other order; pass --image-layout {other}.")
 
 
 def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Callable[[int], str] | None = None, given: Any = None) -> str:

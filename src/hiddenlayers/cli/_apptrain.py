@@ -270,12 +270,9 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
         check_averaging_options(*(options[name] for name in _AVERAGING))
     if data is None:
         raise UserError(f"train --app {app} needs DATA: the data file to learn from (CSV, TSV, Parquet, JSON lines, .npy, .npz) before the options.")
-    if is_stream_input(data):
-        if app == "image" and os.path.isdir(data):  # a Keras user's folder of class sub-folders: the app reads it in Python
-            raise UserError(f"train --app image reads pixel columns or an .npz of images X and labels y, not a folder: fit the folder '{data}' "
-                            f"(one sub-folder of images per class) in Python, hl.apps.ImageClassifier().fit({str(data)!r}).save('model.safetensors'), "
-                            "or save its images and labels with np.savez('images.npz', X=images, y=labels) and pass that.")
-        raise UserError(f"train --app reads one data file in memory; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
+    if is_stream_input(data) and not (app == "image" and os.path.isdir(data)):  # the image app reads a folder of class sub-folders
+        also = " (or, for --app image, a folder with one sub-folder of images per class)" if app == "image" else ""
+        raise UserError(f"train --app reads one data file in memory{also}; '{data}' is a folder or a glob, which only a table MLP streams: pass one file.")
     cls = getattr(apps, kind)
     defaults = cls().get_params()
     params = transfer_params(app, app_params(app, options, given, defaults))
@@ -418,7 +415,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
     t = summary_table(s, as_json)
     if t is None:
         return
-    for key, label in (("app", "application"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("source_column", "source column"), ("features", "columns"), ("value_column", "value column"),
+    for key, label in (("app", "application"), ("folder", "image folder (labels: its sub-folders)"), ("id_column", "id column"), ("order_column", "order column"), ("text_column", "text column"), ("source_column", "source column"), ("features", "columns"), ("value_column", "value column"),
                        ("target", "target"), ("alphabet", "alphabet"), ("hidden_layers", "hidden layers"), ("sequences", "training sequences"), ("rows", "training rows"), ("window", "window"),
                        ("horizon", "horizon"), ("image_shape", "image shape (C x H x W)"),
                        ("image_layout", "image layout (hwc or chw)"), ("threshold", "anomaly threshold"), ("init_from", "started from"),

@@ -18,7 +18,8 @@ a trained file reads back with the same options. The held-out part is scored by 
   ``--image-shape`` (default: one channel, square), pixels by ``--image-dtype`` and the server's rule (``predict``'s
   reader); the labels ``--target``; or an ``.npz`` with the images ``X`` (N, H, W[, C]; ``chw``: (N, C, H, W)) and the labels ``y``
   (``--target NAME`` names another), read without unpickling and by predict's ``.npy`` rule (a uint8 array is 0-255 pixels);
-  ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused;
+  ``--test-size`` held out (stratified) -> accuracy. An ``.npy`` holds no labels: refused. Or a folder with one sub-folder
+  of images per class, read as ``ImageClassifier.fit(folder)`` reads it (:mod:`._appfolder`);
 * sequence: a long table, one row per time step (``hl.apps.long_sequences``; :mod:`._appseq` reads it back): ``--id-column``, ``--order-column``, ``--features``
   and the per-sequence label ``--target``; ``--test-size`` of the sequences held out (stratified) -> accuracy, macro F1;
 * translator: sentence pairs, ``--source-column`` (default the only text column besides ``--target``) and the translations
@@ -35,6 +36,7 @@ argument (a long table's sequences), for ``--gradient-flow``'s sample (:mod:`._a
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -258,7 +260,13 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
                         "and pass the .npz, or save the images flattened as columns beside a label column.")
     check_app_options("ImageClassifier", image_dtype=options["image_dtype"], image_layout=options["image_layout"])
     layout = options["image_layout"] or "hwc"
-    images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
+    folder = os.path.isdir(data)  # one sub-folder of images per class, read by the app's own reader (._appfolder)
+    if folder:
+        from ._appfolder import train_images
+
+        images, labels, shape, read = train_images(data, options)
+    else:
+        images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
     _refuse_one_class(labels, options["target"], "images")
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
@@ -269,7 +277,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     c, h, w = (int(v) for v in model.image_shape_)
     if images.ndim == 4 and tuple(images.shape[1:]) != (h, w, c):
         layout = "chw"
-    summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", "image_layout": layout, **read, "rows": len(tr)}
+    summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", **({} if folder else {"image_layout": layout}), **read, "rows": len(tr)}
     if te is not None:
         found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})

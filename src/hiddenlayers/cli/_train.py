@@ -590,8 +590,14 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     speech, table_export = exported == "SpeechRecognizer", exported not in (None, "SpeechRecognizer")
     kind = exported or app_kind(model_path)
     check_app_options(kind, model_path, **(app_options or {}))
-    check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
-    check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
+    from ._appfolder import is_image_folder, predict_folder, refuse_options
+
+    images = is_image_folder(kind, data)  # an ImageClassifier file, or its export, on a folder of images (._appfolder)
+    if images:
+        refuse_options(data, keep=keep, **{k: (app_options or {}).get(k) for k in ("image_dtype", "image_layout")})
+    else:
+        check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
+        check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
     if out is not None:
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
         suffix = Path(out).suffix.lower()
@@ -599,14 +605,18 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
     from ._score_stream import is_folder_input, predict_stream, refuse_folder
 
-    if is_folder_input(data):
+    if is_folder_input(data) and not images:
         if kind is not None:  # an application file, or an application's export (a table model's .onnx export streams)
             refuse_folder(data, f"the export of {article(kind)}" if onnx else f"{article(kind)} file")
         n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
         if out is not None:
             note(f"wrote {n} predictions to {out}")
         return
-    if speech:
+    if images:
+        from ._apponnx import exported_app
+
+        result = predict_folder(exported_app(model_path) if onnx else load_model(model_path), data, proba, app_options or {}, keep)
+    elif speech:
         from ._appspeech import predict_speech_onnx
 
         result = predict_speech_onnx(model_path, data, (app_options or {}).get("beam_size"), proba)
@@ -677,9 +687,10 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         return _evaluate_agent(model_path, data, target, app_options or {}, as_json)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
+    from ._appfolder import evaluate_folder, is_image_folder
     from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
 
-    if is_folder_input(data):
+    if is_folder_input(data) and not is_image_folder(kind, data):  # an ImageClassifier file reads a folder of images (._appfolder)
         if kind is not None:
             refuse_folder(data, f"{article(kind)} file")
         result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
@@ -687,7 +698,8 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         return result
     model = load_model(model_path, pipeline=True)
     if kind is not None:
-        result = evaluate_app(model, model_path, data, target, app_options or {})
+        scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
+        result = scored(model, model_path, data, target, app_options or {})
         show_evaluation(result, as_json)
         return result
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)

@@ -50,9 +50,10 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
             raise ValueError(f"domain_adaptation='dann' does not support {why}: {fix}, or domain_adaptation=None to keep it.")
     require_2d(X_target, "X_target")
     try:
-        Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False)
+        Xt = _validate(est, X_target, accept_sparse=False, dtype=(np.float64, np.float32), reset=False, ensure_all_finite=False)
     except ValueError as exc:  # scikit-learn's words say "X has 10 features": name the argument that has them
         raise type(exc)(f"X_target: {exc}".replace("X_target: X has", "X_target has", 1)) from None
+    _refuse_non_finite(X_target, Xt)
     if Xt.shape[0] == 0:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
     if hasattr(X, "toarray"):
@@ -84,6 +85,20 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     est.loss_ = hist.train_loss[-1] if hist.train_loss else np.nan  # no loss when Ctrl-C came in the first epoch
     est.best_loss_ = float(no_imp.best)  # the rule's, as the MLPs' (inf before any finite loss; was NaN after a Ctrl-C in epoch 1)
     est.stop_reason_ = hist.stop_reason  # max_iter epochs (its λ ramp is set by them), unless interrupted, diverged, a callback, or loss_threshold/max_time
+
+
+def _refuse_non_finite(given: Any, Xt: np.ndarray) -> None:
+    """One line naming the first row (and its column) of the target rows ``Xt`` ``(n_t, features)`` with NaN or infinity
+    (``given``: ``X_target`` as passed, whose column names a DataFrame's message uses); scikit-learn's check said "Input X
+    contains NaN" and a paragraph on imputers, naming neither ``X_target`` nor the row."""
+    bad = ~np.isfinite(Xt)
+    if not bad.any():
+        return
+    row, col = (int(i) for i in np.argwhere(bad)[0])
+    columns = getattr(given, "columns", None)
+    column = repr(str(columns[col])) if columns is not None else str(col)
+    raise ValueError(f"X_target has NaN or infinity in row {row} (column {column}; {int(bad.any(axis=1).sum())} row(s) in all): DANN reads "
+                     "every unlabelled target row; drop or impute those rows first.")
 
 
 __all__ = ["DOMAIN_ADAPTATIONS", "fit_dann"]

@@ -50,12 +50,13 @@ def strip_padding(a: np.ndarray, noun: str = "sequence", steps: str = "steps") -
     return out
 
 
-def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) -> tuple[str, list[np.ndarray]]:
+def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32, noun: str = "sequence", steps: str = "steps") -> tuple[str, list[np.ndarray]]:
     """``(kind, sequences)``: kind ``"ids"`` (1-D int64 arrays) or ``"features"`` (2-D arrays of ``dtype``: float32, or float64
     for a model that computes in float64, so its frames keep their digits).
 
     Sequences longer than ``max_len`` keep their first ``max_len`` steps.
-    Raises :class:`DataError` naming the first bad sample.
+    Raises :class:`DataError` naming the first bad sample as ``noun`` (``"utterance"`` for a SpeechRecognizer) and its
+    time steps as ``steps`` (``"frames"``).
     """
     items = _items(X)
     if isinstance(items, np.ndarray):
@@ -63,7 +64,7 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
         if a.dtype.kind not in "iufb":
             raise DataError(f"X must be numeric. Received dtype {a.dtype}: for texts use TextClassifier.")
         if a.ndim == 3 and a.dtype.kind == "f":
-            seqs = strip_padding(a.astype(dtype, copy=False))
+            seqs = strip_padding(a.astype(dtype, copy=False), noun, steps)
         elif a.ndim == 3:
             seqs = list(a.astype(dtype, copy=False))
         elif a.ndim == 2 and a.dtype.kind in "iu":
@@ -79,33 +80,33 @@ def as_sequences(X: Any, max_len: int | None = None, dtype: Any = np.float32) ->
     else:
         seqs = [np.asarray(item) for item in items]
     if not seqs:
-        raise DataError("X has 0 sequences: pass at least one.")
+        raise DataError(f"X has 0 {noun}s: pass at least one.")
     first = seqs[0]
     kind = IDS if first.ndim == 1 and first.dtype.kind in "iu" else FRAMES
     out: list[np.ndarray] = []
     for i, s in enumerate(seqs):
         # first: an empty list reads as a 1-D float64 array, which the checks below would call the wrong kind of sequence
         if s.ndim >= 1 and s.shape[0] == 0:
-            raise DataError(f"sequence {i} is empty (0 steps): drop it or give it at least one step.")
+            raise DataError(f"{noun} {i} is empty (0 steps): drop it or give it at least one step.")
         if s.dtype.kind not in "iufb":
-            raise DataError(f"sequence {i} has dtype {s.dtype}: every sample must be a numeric array.")
+            raise DataError(f"{noun} {i} has dtype {s.dtype}: every sample must be a numeric array.")
         if kind == IDS:
             if s.ndim != 1 or s.dtype.kind not in "iu":
-                raise DataError(f"sequence {i} has shape {s.shape} and dtype {s.dtype}, but sequence 0 is 1-D token ids: pass all samples as 1-D integer arrays.")
+                raise DataError(f"{noun} {i} has shape {s.shape} and dtype {s.dtype}, but {noun} 0 is 1-D token ids: pass all samples as 1-D integer arrays.")
             s = s.astype(np.int64, copy=False)
             if s.size and s.min() < 0:
-                raise DataError(f"sequence {i} has a negative token id ({s.min()}): ids must be >= 0.")
+                raise DataError(f"{noun} {i} has a negative token id ({s.min()}): ids must be >= 0.")
         else:
             if s.ndim == 1:
-                raise DataError(f"sequence {i} is a 1-D {s.dtype} array: for token ids pass integers; for one feature per step reshape it to (T, 1).")
+                raise DataError(f"{noun} {i} is a 1-D {s.dtype} array: for token ids pass integers; for one feature per step reshape it to (T, 1).")
             if s.ndim != 2:
-                raise DataError(f"sequence {i} has shape {s.shape}: each sample must be (steps, features).")
+                raise DataError(f"{noun} {i} has shape {s.shape}: each sample must be (steps, features).")
             if s.shape[1] != first.shape[1]:
-                raise DataError(f"sequence {i} has {s.shape[1]} features per step but sequence 0 has {first.shape[1]}: every step needs the same features.")
+                raise DataError(f"{noun} {i} has {s.shape[1]} features per step but {noun} 0 has {first.shape[1]}: every step needs the same features.")
             s = s.astype(dtype, copy=False)
             bad = np.flatnonzero(~np.isfinite(s).all(axis=1))  # (steps,) with a NaN or inf
             if bad.size:
-                raise DataError(f"sequence {i} has NaN or infinity at step {int(bad[0])} (of {s.shape[0]}): clean or impute those steps first.")
+                raise DataError(f"{noun} {i} has NaN or infinity at step {int(bad[0])} (of {s.shape[0]}): clean or impute those {steps} first.")
         out.append(s if max_len is None else s[:max_len])
     return kind, out
 

@@ -29,7 +29,7 @@ def as_frames(X: Any, dtype: Any = np.float32) -> list[np.ndarray]:
     if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.ndim == 2:  # the sequence reader would suggest token ids
         t, f = X.shape
         raise DataError(f"X is a 2-D float array {X.shape}: one utterance of {t} frames x {f} features is [X] (a list of one); several are a list of (T_i, F) arrays or a 3-D array.")
-    kind, seqs = as_sequences(X, dtype=dtype)
+    kind, seqs = as_sequences(X, dtype=dtype, noun="utterance", steps="frames")
     if kind == IDS:
         raise DataError("X holds integer token ids, but a SpeechRecognizer reads feature frames: pass float arrays (T_i, F) such as MFCCs.")
     return seqs
