@@ -34,7 +34,7 @@ def test_an_image_outside_the_class_folders_is_refused_not_a_class_named_empty(t
     _write(tmp_path, 6)
     (tmp_path / "dark" / "0.png").rename(tmp_path / "stray.png")
     with pytest.raises(DataError, match=r"^1 image\(s\) lie directly in '.*' \(first: '.*stray\.png'\), outside the class sub-folders, so they "
-                                        r"have no label: move them into their class's sub-folder, or pass y\.$"):
+                                        r"have no label: move them into their class's sub-folder, or in Python pass y to fit or score \(one label per image, in sorted file order\)\.$"):
         _model().fit(tmp_path)
     labels = ["dark", "dark", "light", "light", "light", "dark"]  # given: the folder's order (dark/, light/, then stray.png)
     assert list(_model().fit(tmp_path, labels).classes_) == ["dark", "light"]
@@ -47,7 +47,7 @@ def test_a_folder_without_class_folders_says_to_make_them(tmp_path: Path) -> Non
     for image in tmp_path.rglob("*.png"):
         image.rename(tmp_path / f"{image.parent.name}{image.name}")
     with pytest.raises(DataError, match=r"^'.*' holds its 4 image\(s\) directly, with no class sub-folders, so they have no labels: put each "
-                                        r"class's images in a sub-folder named for the class \('.*cat/1\.png'\), or pass y\.$"):
+                                        r"class's images in a sub-folder named for the class \('.*cat/1\.png.\), or in Python pass y to fit or score \(one label per image, in sorted file order\)\.$"):
         _model().fit(tmp_path)
 
 

@@ -58,15 +58,19 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
     return images, labels, files
 
 
+#: the other fix for unlabelled images, which only Python offers (the command line reads labels from sub-folders only)
+_Y_FIX = "in Python pass y to fit or score (one label per image, in sorted file order)"
+
+
 def _check_classes(root: Path, labels: np.ndarray, files: list[str], fitting: bool = True) -> None:
     """Refuse images outside the class sub-folders of ``root`` (label ``""``); with ``fitting``, warn of sub-folders without images."""
     stray = np.flatnonzero(labels == "")
     if stray.size == labels.size:
         raise DataError(f"'{root}' holds its {labels.size} image(s) directly, with no class sub-folders, so they have no labels: put each class's "
-                        f"images in a sub-folder named for the class ('{root / 'cat' / '1.png'}'), or pass y.")
+                        f"images in a sub-folder named for the class ('{root / 'cat' / '1.png'}'), or {_Y_FIX}.")
     if stray.size:
         raise DataError(f"{stray.size} image(s) lie directly in '{root}' (first: '{files[int(stray[0])]}'), outside the class sub-folders, so they "
-                        "have no label: move them into their class's sub-folder, or pass y.")
+                        f"have no label: move them into their class's sub-folder, or {_Y_FIX}.")
     if not fitting:
         return
     found = set(labels.tolist())
