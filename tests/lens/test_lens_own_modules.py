@@ -260,3 +260,38 @@ def test_any_wrong_width_names_the_expected_one(width, rows, lead):
     text = str(info.value)
     assert "\n" not in text and f"X of shape {shape} (fed as float32)" in text and "which expects (..., 4) float32 input" in text
     assert _hooks(net) == 0 and net.training  # hooks removed, mode (train) kept
+
+
+class _ResidualBlock(nn.Module):
+    """torchvision's BasicBlock in small: an in-place ReLU after each BatchNorm and an in-place residual sum."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += x
+        return self.relu(out)
+
+
+def test_in_place_operations_after_a_layer_do_not_change_its_recorded_output():
+    torch.manual_seed(0)
+    block, X = _ResidualBlock().eval(), torch.randn(6, 2, 4, 4)
+    with torch.no_grad():
+        bn1 = block.bn1(block.conv1(X))
+        bn2 = block.bn2(block.conv2(torch.relu(bn1)))
+    rec = record(block, X, ["bn1", "bn2", "relu"])
+    assert bn1.min() < 0 and bn2.min() < 0
+    np.testing.assert_allclose(rec["bn1"], bn1.numpy(), rtol=1e-6, atol=1e-6)  # was the ReLU's output: its negatives read 0
+    np.testing.assert_allclose(rec["bn2"], bn2.numpy(), rtol=1e-6, atol=1e-6)  # was bn2 + x, then ReLU'd
+    np.testing.assert_allclose(rec["relu#2"], torch.relu(bn2 + X).numpy(), rtol=1e-6, atol=1e-6)
+    streamed = record(block, X, ["bn1"], stream=True)
+    assert streamed.stats["bn1"].mean == pytest.approx(rec.stats["bn1"].mean, rel=1e-5)  # one answer either way
+    with hl.lens.recording(block, "bn1") as own:
+        with torch.no_grad():
+            block(X)
+    np.testing.assert_allclose(own.outputs["bn1"][0].numpy(), bn1.numpy(), rtol=1e-6, atol=1e-6)

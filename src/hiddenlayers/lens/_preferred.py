@@ -352,15 +352,23 @@ def _activation_module(layer: nn.Module) -> nn.Module | None:
     return children[-1] if children and isinstance(children[-1], _ELEMENTWISE) else None
 
 
+def _copied(value: Any) -> Any:
+    """The first tensor of ``value`` (:func:`~._record._first_tensor`) cloned, graph kept; ``value`` itself when it holds none."""
+    t = _first_tensor(value)
+    return value if t is None else t.clone()
+
+
 @contextmanager
 def _capture(layer: nn.Module) -> Iterator[tuple[list[Any], list[Any]]]:
     """Lists that hold ``layer``'s outputs and pre-activations of the current forward pass, graph attached; hooks removed after, also on error."""
     box: list[Any] = []
     pre: list[Any] = []
-    handles = [layer.register_forward_hook(lambda _m, _i, out: box.append(out))]
+    # Copies (differentiable) taken when each value is made: an in-place op later in the pass (ReLU(inplace=True)
+    # after the layer, or the layer itself) would otherwise turn the output, or the pre-activation, into the ReLU's.
+    handles = [layer.register_forward_hook(lambda _m, _i, out: box.append(_copied(out)))]
     act = _activation_module(layer)
     if act is not None:
-        handles.append(act.register_forward_hook(lambda _m, inp, _o: pre.append(inp[0] if inp else None)))
+        handles.append(act.register_forward_pre_hook(lambda _m, inp: pre.append(_copied(inp[0]) if inp else None)))
     try:
         yield box, pre
     finally:

@@ -244,7 +244,9 @@ class Recorder:
                 acc = self.acc[key] = UnitAccumulator(self.acts[key], role=self.roles[key])
             acc.update(as_units(t, self.kinds[key], lengths), rows=t.shape[0])
         if self.keep:
-            self.outputs[key].append(t)
+            # A copy, not the layer's own tensor: the forward pass may still change that in place after this hook
+            # (a ReLU(inplace=True) after a BatchNorm, ResNet's `out += identity`), and the lens reads it after the pass.
+            self.outputs[key].append(t.clone())
             if lengths is not None:
                 self.steps.setdefault(key, []).append(lengths)
 
@@ -259,7 +261,7 @@ class Recorder:
 
                 def dense_hook(_m: nn.Module, inp: tuple, out: Any, name: str = name) -> None:
                     if self.keep:
-                        self.pre[name].append(inp[0].detach())
+                        self.pre[name].append(inp[0].detach().clone())  # a copy: see _take
 
                 self.handles.append(act.register_forward_hook(dense_hook))
 
@@ -277,8 +279,9 @@ class Recorder:
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
 
-    ``keep``: keep each batch's outputs in ``rec.outputs`` (as they are, NaN
-    included); ``pre``: also the pre-activations of our dense layers;
+    ``keep``: keep each batch's outputs in ``rec.outputs`` (copies taken as
+    each layer returns them, NaN included, so a later in-place operation of the
+    forward pass, such as ``ReLU(inplace=True)``, does not change them); ``pre``: also the pre-activations of our dense layers;
     ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
     pass. A streamed layer that outputs NaN or inf raises
     :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the
