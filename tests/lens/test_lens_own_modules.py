@@ -295,3 +295,57 @@ def test_in_place_operations_after_a_layer_do_not_change_its_recorded_output():
         with torch.no_grad():
             block(X)
     np.testing.assert_allclose(own.outputs["bn1"][0].numpy(), bn1.numpy(), rtol=1e-6, atol=1e-6)
+
+
+class _TimeFirst(nn.Module):
+    """A model that takes (N, T, F) rows and runs a batch_first=False block on them, as older code does."""
+
+    def __init__(self, block: nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        out = self.block(x.transpose(0, 1))
+        return (out[0] if isinstance(out, tuple) else out).transpose(0, 1)
+
+
+def _encoder(batch_first: bool) -> nn.TransformerEncoder:
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=batch_first)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+def test_time_first_blocks_are_recorded_rows_first():
+    X = torch.randn(6, 5, 8)  # 6 rows of 5 steps
+    rows_first = record(_encoder(True), X)
+    time_first = record(_TimeFirst(_encoder(False)), X, batch_size=4)
+    assert rows_first.n_rows == time_first.n_rows == 6
+    for name in ("layers.0.self_attn", "layers.0.linear1", "layers.1.norm2"):
+        assert time_first[f"block.{name}"].shape[:2] == (6, 5)  # was (5, 6, ...): steps read as rows
+        np.testing.assert_allclose(time_first[f"block.{name}"], rows_first[name], rtol=1e-5, atol=1e-5)
+    gru = record(_TimeFirst(nn.GRU(8, 3)), X)
+    assert gru["block"].shape == (6, 5, 3)
+
+
+@pytest.mark.parametrize("batch_size", [1024, 4])
+def test_x_given_time_first_to_a_time_first_model_is_one_line(batch_size):
+    class Classifier(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn, self.head = nn.GRU(4, 8), nn.Linear(8, 2)
+
+        def forward(self, x):  # x: (T, N, F), PyTorch's default order
+            return self.head(self.rnn(x)[1][-1])
+
+    net = Classifier().train()
+    before = _state(net)
+    X = torch.randn(7, 3, 4)  # 7 steps of 3 sequences: was read as 7 rows (or, in batches of 4 steps, a NumPy error)
+    with pytest.raises(ValueError) as info:
+        record(net, X, batch_size=batch_size)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith("X of shape (7, 3, 4) reached layer 'rnn' (GRU, batch_first=False) time first")
+    assert "here (3, 7, 4), and wrap the model" in text and "batch_first=True" in text
+    assert _same(before, _state(net))
+    with pytest.raises(ValueError, match=r"^X of shape \(5, 6, 8\) reached TransformerEncoder \(batch_first=False\) time first"):
+        hl.lens.summary(_encoder(False), torch.randn(5, 6, 8))
+    assert record(Classifier(), torch.randn(3, 3, 4)).n_rows == 3  # as many steps as sequences: no telling, no error

@@ -37,6 +37,7 @@ from ._select import Selector, select_layers
 from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
 from ._target import Target, as_target, check_max_rows, default_layers, n_rows
+from ._time_first import time_first_guard, time_first_modules
 
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -187,6 +188,8 @@ class Recorder:
         self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
         self.ran: set[str] = set()
         self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
+        tops = [root] if root is not None else list(layers.values())
+        self.time_first = set().union(*(time_first_modules(m) for m in tops))  # ids of modules whose (T, N, U) output is turned
 
     def _key(self, name: str) -> str:
         """``name`` on a layer's first call in this forward pass, ``name#k`` on its k-th."""
@@ -201,9 +204,8 @@ class Recorder:
         return key
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
-        mod = self.layers[name]
-        if isinstance(mod, nn.RNNBase) and not mod.batch_first and out.ndim == 3:
-            return out.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        if id(self.layers[name]) in self.time_first and out.ndim == 3:
+            return out.transpose(0, 1)  # (T, N, U) -> (N, T, U): a batch_first=False RNN, attention or transformer block
         return out
 
     def _check_finite(self, name: str, t: Tensor) -> None:
@@ -381,6 +383,11 @@ def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[s
         )
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The batches' arrays as one; a single batch's as it is (the hook's copy already: no second one)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _check_sizes(batch_size: Any, sample: Any) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
@@ -504,11 +511,12 @@ def _record_blocks(
     outs: list[np.ndarray] = []
     kept = n = 0
     with (evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward,
-          recording(module, selection, pre=pre, stream=stream) as rec, watching(module) as watch):
+          recording(module, selection, pre=pre, stream=stream) as rec, watching(module) as watch, time_first_guard(module) as order):
         rec.finite = True
         for xb in blocks:
             rec.keep = kept < cap
             watch.block = tuple(xb.shape) if rows is None else (rows, *xb.shape[1:])  # X's shape in the message, not the batch's
+            order.rows, order.shape = xb.shape[0], watch.block  # X fed to a batch_first=False layer time first: one line
             out = forward(xb)  # X[0], one image or one sequence given as rows: one line (watching, check_rows)
             check_rows(xb, rec.outputs)
             n += xb.shape[0]
@@ -528,7 +536,7 @@ def _record_blocks(
                     outs.append(to_numpy(first[:take]))
                 kept += take
     _check_ran(module, rec, every_leaf=selection is None, got=set(arrays) | set(rec.acc))
-    full = {name: np.concatenate(parts) for name, parts in arrays.items()}
+    full = {name: _joined(parts) for name, parts in arrays.items()}
     lengths = {name: np.concatenate(parts) for name, parts in steps.items() if name in full and sum(map(len, parts)) == len(full[name])}
     if stream:
         stats = {name: acc.result(name) for name, acc in rec.acc.items()}
@@ -545,8 +553,8 @@ def _record_blocks(
         activations=dict(rec.acts),
         stats=stats,
         n_rows=n,
-        pre={name: np.concatenate(p) for name, p in pres.items() if p},
-        output=np.concatenate(outs) if outs else None,
+        pre={name: _joined(p) for name, p in pres.items() if p},
+        output=np.concatenate(outs) if outs else None,  # a copy: the model's output may be X itself (an nn.Identity)
         lengths=lengths,
     )
 
