@@ -349,3 +349,22 @@ def test_x_given_time_first_to_a_time_first_model_is_one_line(batch_size):
     with pytest.raises(ValueError, match=r"^X of shape \(5, 6, 8\) reached TransformerEncoder \(batch_first=False\) time first"):
         hl.lens.summary(_encoder(False), torch.randn(5, 6, 8))
     assert record(Classifier(), torch.randn(3, 3, 4)).n_rows == 3  # as many steps as sequences: no telling, no error
+
+
+def test_token_ids_past_the_embedding_table_are_one_line():
+    class Tokens(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb, self.rnn = nn.Embedding(20, 6), nn.GRU(6, 5, batch_first=True)
+
+        def forward(self, ids):
+            return self.rnn(self.emb(ids))[0]
+
+    net, ids = Tokens(), torch.randint(0, 20, (30, 7))
+    assert record(net, ids)["rnn"].shape == (30, 7, 5)  # integer ids stay int64
+    ids[3, 2] = 25  # was PyTorch's bare IndexError: "index out of range in self"
+    with pytest.raises(ValueError) as info:
+        record(net, ids)
+    text = str(info.value)
+    assert "\n" not in text and "in layer 'emb' (Embedding), which expects integer ids in 0..19: ids 0..25 were given" in text
+    assert _hooks(net) == 0
