@@ -368,3 +368,19 @@ def test_token_ids_past_the_embedding_table_are_one_line():
     text = str(info.value)
     assert "\n" not in text and "in layer 'emb' (Embedding), which expects integer ids in 0..19: ids 0..25 were given" in text
     assert _hooks(net) == 0
+
+
+def test_a_compiled_model_is_looked_at_through_its_own_layers_without_compiling():
+    net = _bn_net().train()
+    compiled = torch.compile(net)  # lazy: compiles on its first call, which the lens no longer makes
+    X = torch.randn(8, 4)
+    rec = record(compiled, X)
+    assert list(rec) == list(record(net, X)) == ["0", "1", "2", "4"]  # were "_orig_mod.0", ...
+    assert list(record(compiled, X, "4")) == ["4"]  # was: layers='4' matched no layer of OptimizedModule
+    assert list(hl.lens.select_layers(compiled, "*")) == list(hl.lens.select_layers(net, "*"))
+    with hl.lens.recording(compiled, "1") as rec2:
+        with torch.no_grad():
+            net.eval()(X)
+    net.train()
+    assert rec2.outputs["1"][0].shape == (8, 8)
+    assert net.training and _hooks(net) == 0

@@ -36,7 +36,7 @@ from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
 from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
-from ._target import Target, as_target, check_max_rows, default_layers, n_rows
+from ._target import Target, as_target, check_max_rows, default_layers, eager, n_rows
 from ._time_first import time_first_guard, time_first_modules
 
 _ACT_TYPES: dict[type, str] = {
@@ -297,6 +297,7 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
     >>> rec.outputs["hidden1"][0].shape   # (N, units)
     torch.Size([5, 8])
     """
+    module = eager(module)  # a torch.compile'd model: the module it wraps (see _target.eager)
     rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream, root=module)
     try:
         rec.attach()

@@ -16,10 +16,10 @@ def module_of(model: Any) -> nn.Module | None:
     """The ``nn.Module`` the lens will run for ``model`` (a module, an estimator's network, or that of a Pipeline's
     last step), None when there is none yet."""
     from .._pipe import split_pipeline
-    from ._target import _network_of
+    from ._target import _network_of, eager
 
     if isinstance(model, nn.Module):
-        return model
+        return eager(model)
     parts = split_pipeline(model)
     return _network_of(model if parts is None else parts[1])
 
