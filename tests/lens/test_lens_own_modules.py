@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -384,3 +385,43 @@ def test_a_compiled_model_is_looked_at_through_its_own_layers_without_compiling(
     net.train()
     assert rec2.outputs["1"][0].shape == (8, 8)
     assert net.training and _hooks(net) == 0
+
+
+@dataclass
+class _Scores:
+    logits: torch.Tensor
+    hidden: torch.Tensor
+
+
+class _Heads(nn.Module):
+    """A model whose forward returns its logits inside a dict or a dataclass, as Hugging Face models do."""
+
+    def __init__(self, form: str) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.body, self.head, self.form = nn.Sequential(nn.Linear(4, 6), nn.Tanh()), nn.Linear(6, 3), form
+
+    def forward(self, x):
+        h = self.body(x)
+        logits = self.head(h)
+        if self.form == "dict":
+            return {"logits": logits, "hidden": h}
+        return logits if self.form == "tensor" else _Scores(logits, h)
+
+
+@pytest.mark.parametrize("form", ["dict", "dataclass"])
+def test_attributions_of_a_model_returning_a_dict_or_dataclass_use_its_first_tensor(form):
+    X = torch.randn(6, 4)
+    plain, net = _Heads("tensor"), _Heads(form)
+    before = _state(net)
+    # each was "'dict' object has no attribute 'ndim'" (or the dataclass's) from the target check
+    np.testing.assert_allclose(hl.lens.attribute(net, X, target=1), hl.lens.attribute(plain, X, target=1), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.layer_attribution(net, X, layer="body.1", target=2),
+                               hl.lens.layer_attribution(plain, X, layer="body.1", target=2), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.neuron_attribution(net, X, layer="body.0", unit=3),
+                               hl.lens.neuron_attribution(plain, X, layer="body.0", unit=3), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.feature_importance(net, X, n_steps=8), hl.lens.feature_importance(plain, X, n_steps=8), rtol=1e-6)
+    with pytest.raises(ValueError, match="layer='body.9' matched no layer of _Heads"):
+        hl.lens.layer_attribution(net, X, layer="body.9", target=0)
+    assert _same(before, _state(net))
+    np.testing.assert_allclose(record(net, X, keep_output=True).output, plain(X).detach().numpy(), rtol=1e-6)  # dataclass: was None

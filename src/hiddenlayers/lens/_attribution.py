@@ -279,7 +279,29 @@ def _setup(
     if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
         base = base.masked_fill(torch.isnan(x), float("nan"))  # the baseline has each row's own length: no path from a longer one
     _check_finite_output(target.module, x, base, out_x)
-    return target.module, x, base
+    return (target.module if isinstance(out_x, torch.Tensor) else FirstOutput(target.module)), x, base
+
+
+class FirstOutput(torch.nn.Module):
+    """``inner`` whose output is its first tensor (:func:`~._record._first_tensor`), for a model that returns a dict,
+    tuple or dataclass (``{"logits": ..., "hidden": ...}``, a Hugging Face ``ModelOutput``).
+
+    Why: Captum attributes a tensor output; such a model failed on ``'dict' object has no attribute 'ndim'``. The first
+    tensor is what :func:`~hiddenlayers.lens.record` keeps as the model's output (``keep_output=True``). Layers are
+    still named as in ``inner`` (:func:`_layer` looks there).
+    """
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from ._record import _first_tensor
+
+        out = _first_tensor(self.inner(x))
+        if out is None:
+            raise TypeError(f"{type(self.inner).__name__}'s output holds no tensor to attribute: return the scores to explain (e.g. the logits).")
+        return out
 
 
 def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -518,6 +540,8 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
     from ._select import layer_listing, select_layers
 
+    if isinstance(module, FirstOutput):  # layers are named as in the user's model
+        module = module.inner
     hits = select_layers(module, layer, param="layer")
     if len(hits) > 1:  # the matches capped as an unmatched name's listing is: a pattern may match hundreds
         shown = layer_listing(module, hits, layer if isinstance(layer, str) else "*")

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,12 +106,15 @@ def _first_tensor(out: Any) -> Tensor | None:
 
     A tuple, list or namedtuple gives its first item (``nn.MultiheadAttention``'s
     ``(output, weights)``, an LSTM's ``(output, (h, c))``); a dict gives its first
-    tensor value in order (a Hugging Face ``ModelOutput``'s ``last_hidden_state``).
+    tensor value in order (a Hugging Face ``ModelOutput``'s ``last_hidden_state``), and a
+    dataclass its first tensor field.
     """
     if isinstance(out, Tensor):
         return out
     if isinstance(out, Mapping):
         return next((t for t in map(_first_tensor, out.values()) if t is not None), None)
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):  # a dataclass of outputs: its fields in order
+        return next((t for t in (_first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out)) if t is not None), None)
     if isinstance(out, (tuple, list)) and out:
         return _first_tensor(out[0])
     return None  # e.g. a PackedSequence: not recorded
