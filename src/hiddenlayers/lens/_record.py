@@ -437,7 +437,7 @@ def record(
     The model runs in eval mode under ``torch.inference_mode`` and is handed
     back as it was (each submodule's mode, BatchNorm statistics, no hooks left),
     also when its forward pass or the loader raises. A layer's
-    output that is a tuple or dict is recorded as its first tensor; a layer
+    output that is a tuple, dict or dataclass is recorded as its first tensor; a layer
     called k times in one forward pass (a shared activation, tied weights) as
     ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
     a model with several inputs or a wrong input shape is
