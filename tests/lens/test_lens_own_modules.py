@@ -425,3 +425,23 @@ def test_attributions_of_a_model_returning_a_dict_or_dataclass_use_its_first_ten
         hl.lens.layer_attribution(net, X, layer="body.9", target=0)
     assert _same(before, _state(net))
     np.testing.assert_allclose(record(net, X, keep_output=True).output, plain(X).detach().numpy(), rtol=1e-6)  # dataclass: was None
+
+
+@pytest.mark.filterwarnings("ignore:layer integrated gradients did not converge")  # the skip path bypasses bn1: no completeness
+def test_attributions_of_a_residual_block_with_in_place_steps():
+    torch.manual_seed(0)
+    net = nn.Sequential(_ResidualBlock(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)).eval()
+    copy = nn.Sequential(_ResidualBlock(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)).eval()
+    copy.load_state_dict(net.state_dict())
+    copy[0].relu.inplace = False
+    X = torch.randn(4, 2, 5, 5)
+    before = _state(net)
+    # was PyTorch's "a leaf Variable that requires grad is being used in an in-place operation" (the ReLU after bn1)
+    got = hl.lens.layer_attribution(net, X, layer="0.bn1", target=1, method="integrated_gradients", n_steps=8)
+    np.testing.assert_allclose(got, hl.lens.layer_attribution(copy, X, layer="0.bn1", target=1, method="integrated_gradients", n_steps=8), rtol=1e-6)
+    assert net[0].relu.inplace  # put back
+    with pytest.raises(ValueError, match=r"^the layer's output is changed in place later in the forward pass .* method='conductance'"):
+        hl.lens.layer_attribution(net, X, layer="0.bn2", target=1, method="integrated_gradients", n_steps=8)  # `out += x`
+    with pytest.raises(ValueError, match=r"^method='deeplift' needs each nonlinear module called once .* calls a ReLU\(\) more than once"):
+        hl.lens.attribute(net, X, target=1, method="deeplift")
+    assert _same(before, _state(net)) and net[0].relu.inplace

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar, cast, overload
@@ -51,7 +52,7 @@ import numpy as np
 import torch
 
 from .._stacklevel import user_stacklevel
-from ._state import evaluating, module_of
+from ._state import evaluating, module_of, out_of_place
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -351,7 +352,8 @@ def _in_eval_mode(fn: F) -> F:
     """Run ``fn(model, ...)`` with the model's module in eval mode; every submodule's own mode is restored after.
 
     Why: attributions of a model left in train mode would include dropout noise,
-    and setting ``eval()`` for good would change the user's model.
+    and setting ``eval()`` for good would change the user's model. Its in-place
+    activations compute out of place meanwhile (:func:`~._state.out_of_place`).
     """
 
     @functools.wraps(fn)
@@ -359,10 +361,36 @@ def _in_eval_mode(fn: F) -> F:
         module = module_of(model)
         if module is None:
             return fn(model, *args, **kwargs)  # not a model: fn raises the usual error
-        with evaluating(module):
-            return fn(model, *args, **kwargs)
+        with evaluating(module), out_of_place(module):
+            try:
+                return fn(model, *args, **kwargs)
+            except RuntimeError as exc:
+                why = _captum_limit(str(exc))
+                if why is None:
+                    raise
+                raise ValueError(why) from exc
 
     return cast(F, wrapper)
+
+
+def _captum_limit(torch_says: str) -> str | None:
+    """One line for a model Captum's method cannot run on (a layer's output changed in place after it; DeepLift on a
+    nonlinearity called twice), saying what to do instead; None for any other error."""
+    if "leaf Variable that requires grad is being used in an in-place operation" in torch_says:
+        return (
+            "the layer's output is changed in place later in the forward pass (e.g. `out += identity` after it), which "
+            "Captum's layer attributions cannot follow (they hand that output on as a leaf tensor): pick the module that makes "
+            "the in-place result (the block around it), use method='conductance' or 'gradient_shap', or write the step out of "
+            "place (out = out + identity)."
+        )
+    found = re.search(r"A Module (.*?) was detected that does not contain some of the input/output attributes", torch_says)
+    if found:
+        return (
+            f"method='deeplift' needs each nonlinear module called once per forward pass (Captum's DeepLift keeps one input and "
+            f"output per module), and this model calls a {found.group(1)} more than once (one self.relu shared by a block's "
+            "steps, as in torchvision's ResNets): give each call its own module, or use method='integrated_gradients'."
+        )
+    return None
 
 
 def _labels(model: Any) -> list[Any] | None:
