@@ -445,3 +445,13 @@ def test_attributions_of_a_residual_block_with_in_place_steps():
     with pytest.raises(ValueError, match=r"^method='deeplift' needs each nonlinear module called once .* calls a ReLU\(\) more than once"):
         hl.lens.attribute(net, X, target=1, method="deeplift")
     assert _same(before, _state(net)) and net[0].relu.inplace
+
+
+def test_a_dict_of_inputs_says_to_pass_the_input_or_wrap_the_model():
+    net = nn.Sequential(nn.Linear(4, 2))
+    batch = {"input_ids": torch.zeros(3, 4), "attention_mask": torch.ones(3, 4)}  # a tokenizer's output
+    message = r"^X is a dict \(keys 'input_ids', 'attention_mask'\): the lens feeds one \(N, \.\.\.\) input per batch\. Pass the model's input, e\.g\. X\['input_ids'\]"
+    for look in (lambda: record(net, batch), lambda: hl.lens.summary(net, batch), lambda: hl.lens.attribute(net, batch, target=0)):
+        with pytest.raises(TypeError, match=message):  # was "X must be an array, ... Received: dict" and, from attribute, torch's "numpy.object_"
+            look()
+    assert _hooks(net) == 0

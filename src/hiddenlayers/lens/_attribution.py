@@ -261,10 +261,12 @@ def _setup(
     The public functions run under :func:`_in_eval_mode`, so the module is in eval mode here.
     """
     from ._record import as_target
+    from ._target import n_rows
 
     _check_n_steps(n_steps)
     target = as_target(model)
     Xp = X if prepared else target.prepared(X)
+    n_rows(Xp)  # a dict, list or loader of the user's: one line saying what to pass (torch's words were "numpy.object_")
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError(_ids_message(target.module))

@@ -414,6 +414,13 @@ def n_rows(X: Any) -> int:
         )
     if isinstance(X, list):
         raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
+    if isinstance(X, Mapping):  # a tokenizer's {"input_ids": ..., "attention_mask": ...}
+        keys = ", ".join(map(repr, list(X)[:6]))
+        raise TypeError(
+            f"X is a dict (keys {keys}): the lens feeds one (N, ...) input per batch. Pass the model's input, e.g. X[{next(iter(X), 'x')!r}], "
+            "after wrapping a model of several inputs in a module whose forward(x) takes that one tensor; or run your own forward call "
+            "inside `with hl.lens.recording(model, layers) as rec:`."
+        )
     if shape is None and hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict)):
         raise TypeError(
             f"X is a {type(X).__name__}, not rows: pass the inputs as one (N, ...) array or tensor "
