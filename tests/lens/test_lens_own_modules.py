@@ -350,6 +350,8 @@ def test_x_given_time_first_to_a_time_first_model_is_one_line(batch_size):
     with pytest.raises(ValueError, match=r"^X of shape \(5, 6, 8\) reached TransformerEncoder \(batch_first=False\) time first"):
         hl.lens.summary(_encoder(False), torch.randn(5, 6, 8))
     assert record(Classifier(), torch.randn(3, 3, 4)).n_rows == 3  # as many steps as sequences: no telling, no error
+    with pytest.raises(ValueError, match=r"^X of shape \(7, 3, 4\) reached layer 'rnn' \(GRU, batch_first=False\) time first"):
+        hl.lens.attribute(net, X, target=0)  # was: 7 "rows" of attributions, one per step
 
 
 def test_token_ids_past_the_embedding_table_are_one_line():

@@ -319,9 +319,11 @@ def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
     refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
     from ._one_example import check_rows, watching
     from ._record import _first_tensor
+    from ._time_first import time_first_guard
 
-    with torch.no_grad(), watching(module) as watch:
-        watch.block = tuple(x.shape)
+    with torch.no_grad(), watching(module) as watch, time_first_guard(module) as order:
+        watch.block = order.shape = tuple(x.shape)
+        order.rows = x.shape[0]  # X given time first to a batch_first=False layer: its steps would be attributed as rows
         out = module(x)
     first = _first_tensor(out)
     if first is not None:
