@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 
@@ -26,12 +26,12 @@ def out_of_place(module: nn.Module) -> Iterator[nn.Module]:
     """
     flipped = [m for m in module.modules() if getattr(m, "inplace", None) is True]
     for m in flipped:
-        m.inplace = False
+        cast(Any, m).inplace = False  # (an attribute of the layer classes that have it, unknown to nn.Module's typing)
     try:
         yield module
     finally:
         for m in flipped:
-            m.inplace = True
+            cast(Any, m).inplace = True
 
 
 def module_of(model: Any) -> nn.Module | None:
