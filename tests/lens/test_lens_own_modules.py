@@ -457,3 +457,13 @@ def test_a_dict_of_inputs_says_to_pass_the_input_or_wrap_the_model():
         with pytest.raises(TypeError, match=message):  # was "X must be an array, ... Received: dict" and, from attribute, torch's "numpy.object_"
             look()
     assert _hooks(net) == 0
+
+
+def test_preferred_inputs_of_a_layer_inside_a_time_first_block_read_its_rows():
+    X = torch.randn(12, 5, 8)
+    kw = {"units": [0, 3], "steps": 4, "seed": 0}
+    rows_first = hl.lens.preferred_inputs(_encoder(True), X, layer="layers.0.linear1", **kw)
+    time_first = hl.lens.preferred_inputs(_TimeFirst(_encoder(False)), X, layer="block.layers.0.linear1", **kw)
+    # was: the (T, N, 16) output read as T rows, each unit's value taken over the steps of one sequence
+    np.testing.assert_allclose(time_first.activation_at_mean, rows_first.activation_at_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(time_first.activation, rows_first.activation, rtol=1e-4, atol=1e-5)

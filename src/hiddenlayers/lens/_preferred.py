@@ -46,6 +46,7 @@ from torch import Tensor, nn
 
 from ._preferred_result import PreferredInputs
 from ._record import _first_tensor, _kind
+from ._time_first import time_first_modules
 from ._runnable import check_runnable, diagnosed
 from ._select import layer_listing, select_layers
 from ._state import evaluating
@@ -146,7 +147,7 @@ def _ascend_units(
     sample = target.to_tensor(mean.reshape(1, *input_shape))  # one row: sizes a conv net's cost for the thread choice
     with evaluating(module), torch.inference_mode(False), torch.enable_grad(), diagnosed(module) as run, _capture(layer_module) as boxes, \
             thread_limits(module, len(_PROBE_SCALES), sample.device, numpy_engine=False, sample=sample):  # small batches: one thread wins
-        values = _values_fn(run, boxes, name, layer_module, reduce, input_shape)
+        values = _values_fn(run, boxes, name, layer_module, reduce, input_shape, time_first=id(layer_module) in time_first_modules(module))
         at_mean_all = values(target.to_tensor(mean[None]), None)[0][0].detach()  # (U,)
         chosen = _units(units, int(at_mean_all.shape[0]), name)
         probes = _probes(mean, r, seed, box)
@@ -377,19 +378,21 @@ def _capture(layer: nn.Module) -> Iterator[tuple[list[Any], list[Any]]]:
 
 
 def _values_fn(
-    run: Callable[[Tensor], Any], boxes: tuple[list[Any], list[Any]], name: str, layer: nn.Module, reduce: str, input_shape: tuple[int, ...]
+    run: Callable[[Tensor], Any], boxes: tuple[list[Any], list[Any]], name: str, layer: nn.Module, reduce: str, input_shape: tuple[int, ...],
+    *, time_first: bool = False,
 ) -> Callable[[Tensor, np.ndarray | None], tuple[Tensor, Tensor | None]]:
     """``values(xt, units)``: each row's activation of its unit ``(B,)`` and its pre-activation (None when unknown).
 
     ``units=None``: every unit's, ``(B, U)``. ``xt``: ``(B, D)`` flattened
     inputs on the module's device, reshaped here to the module's input shape.
-    A layer called twice in one pass is read at its first call.
+    A layer called twice in one pass is read at its first call. ``time_first``: the
+    layer's 3-D output is ``(T, N, U)`` (:func:`~._time_first.time_first_modules`).
     """
     box, pre_box = boxes
 
     def pick(t: Tensor, units: np.ndarray | None) -> Tensor:
-        if isinstance(layer, nn.RNNBase) and not layer.batch_first and t.ndim == 3:
-            t = t.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        if time_first and t.ndim == 3:
+            t = t.transpose(0, 1)  # (T, N, U) -> (N, T, U): a batch_first=False layer, or one inside such a block
         per_unit = _per_unit(t, _kind(layer, t), reduce)  # (B, U)
         if units is None:
             return per_unit
