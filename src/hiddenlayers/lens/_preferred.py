@@ -46,11 +46,11 @@ from torch import Tensor, nn
 
 from ._preferred_result import PreferredInputs
 from ._record import _first_tensor, _kind
-from ._time_first import time_first_modules
 from ._runnable import check_runnable, diagnosed
 from ._select import layer_listing, select_layers
 from ._state import evaluating
 from ._target import Target, as_target, n_rows
+from ._time_first import time_first_modules
 
 _REDUCE = ("mean", "centre")
 _ELEMENTWISE = (
