@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -260,3 +261,209 @@ def test_any_wrong_width_names_the_expected_one(width, rows, lead):
     text = str(info.value)
     assert "\n" not in text and f"X of shape {shape} (fed as float32)" in text and "which expects (..., 4) float32 input" in text
     assert _hooks(net) == 0 and net.training  # hooks removed, mode (train) kept
+
+
+class _ResidualBlock(nn.Module):
+    """torchvision's BasicBlock in small: an in-place ReLU after each BatchNorm and an in-place residual sum."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2)
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += x
+        return self.relu(out)
+
+
+def test_in_place_operations_after_a_layer_do_not_change_its_recorded_output():
+    torch.manual_seed(0)
+    block, X = _ResidualBlock().eval(), torch.randn(6, 2, 4, 4)
+    with torch.no_grad():
+        bn1 = block.bn1(block.conv1(X))
+        bn2 = block.bn2(block.conv2(torch.relu(bn1)))
+    rec = record(block, X, ["bn1", "bn2", "relu"])
+    assert bn1.min() < 0 and bn2.min() < 0
+    np.testing.assert_allclose(rec["bn1"], bn1.numpy(), rtol=1e-6, atol=1e-6)  # was the ReLU's output: its negatives read 0
+    np.testing.assert_allclose(rec["bn2"], bn2.numpy(), rtol=1e-6, atol=1e-6)  # was bn2 + x, then ReLU'd
+    np.testing.assert_allclose(rec["relu#2"], torch.relu(bn2 + X).numpy(), rtol=1e-6, atol=1e-6)
+    streamed = record(block, X, ["bn1"], stream=True)
+    assert streamed.stats["bn1"].mean == pytest.approx(rec.stats["bn1"].mean, rel=1e-5)  # one answer either way
+    with hl.lens.recording(block, "bn1") as own:
+        with torch.no_grad():
+            block(X)
+    np.testing.assert_allclose(own.outputs["bn1"][0].numpy(), bn1.numpy(), rtol=1e-6, atol=1e-6)
+
+
+class _TimeFirst(nn.Module):
+    """A model that takes (N, T, F) rows and runs a batch_first=False block on them, as older code does."""
+
+    def __init__(self, block: nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        out = self.block(x.transpose(0, 1))
+        return (out[0] if isinstance(out, tuple) else out).transpose(0, 1)
+
+
+def _encoder(batch_first: bool) -> nn.TransformerEncoder:
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=batch_first)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+
+def test_time_first_blocks_are_recorded_rows_first():
+    X = torch.randn(6, 5, 8)  # 6 rows of 5 steps
+    rows_first = record(_encoder(True), X)
+    time_first = record(_TimeFirst(_encoder(False)), X, batch_size=4)
+    assert rows_first.n_rows == time_first.n_rows == 6
+    for name in ("layers.0.self_attn", "layers.0.linear1", "layers.1.norm2"):
+        assert time_first[f"block.{name}"].shape[:2] == (6, 5)  # was (5, 6, ...): steps read as rows
+        np.testing.assert_allclose(time_first[f"block.{name}"], rows_first[name], rtol=1e-5, atol=1e-5)
+    gru = record(_TimeFirst(nn.GRU(8, 3)), X)
+    assert gru["block"].shape == (6, 5, 3)
+
+
+@pytest.mark.parametrize("batch_size", [1024, 4])
+def test_x_given_time_first_to_a_time_first_model_is_one_line(batch_size):
+    class Classifier(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn, self.head = nn.GRU(4, 8), nn.Linear(8, 2)
+
+        def forward(self, x):  # x: (T, N, F), PyTorch's default order
+            return self.head(self.rnn(x)[1][-1])
+
+    net = Classifier().train()
+    before = _state(net)
+    X = torch.randn(7, 3, 4)  # 7 steps of 3 sequences: was read as 7 rows (or, in batches of 4 steps, a NumPy error)
+    with pytest.raises(ValueError) as info:
+        record(net, X, batch_size=batch_size)
+    text = str(info.value)
+    assert "\n" not in text and text.startswith("X of shape (7, 3, 4) reached layer 'rnn' (GRU, batch_first=False) time first")
+    assert "here (3, 7, 4), and wrap the model" in text and "batch_first=True" in text
+    assert _same(before, _state(net))
+    with pytest.raises(ValueError, match=r"^X of shape \(5, 6, 8\) reached TransformerEncoder \(batch_first=False\) time first"):
+        hl.lens.summary(_encoder(False), torch.randn(5, 6, 8))
+    assert record(Classifier(), torch.randn(3, 3, 4)).n_rows == 3  # as many steps as sequences: no telling, no error
+    with pytest.raises(ValueError, match=r"^X of shape \(7, 3, 4\) reached layer 'rnn' \(GRU, batch_first=False\) time first"):
+        hl.lens.attribute(net, X, target=0)  # was: 7 "rows" of attributions, one per step
+
+
+def test_token_ids_past_the_embedding_table_are_one_line():
+    class Tokens(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb, self.rnn = nn.Embedding(20, 6), nn.GRU(6, 5, batch_first=True)
+
+        def forward(self, ids):
+            return self.rnn(self.emb(ids))[0]
+
+    net, ids = Tokens(), torch.randint(0, 20, (30, 7))
+    assert record(net, ids)["rnn"].shape == (30, 7, 5)  # integer ids stay int64
+    ids[3, 2] = 25  # was PyTorch's bare IndexError: "index out of range in self"
+    with pytest.raises(ValueError) as info:
+        record(net, ids)
+    text = str(info.value)
+    assert "\n" not in text and "in layer 'emb' (Embedding), which expects integer ids in 0..19: ids 0..25 were given" in text
+    assert _hooks(net) == 0
+
+
+def test_a_compiled_model_is_looked_at_through_its_own_layers_without_compiling():
+    net = _bn_net().train()
+    compiled = torch.compile(net)  # lazy: compiles on its first call, which the lens no longer makes
+    X = torch.randn(8, 4)
+    rec = record(compiled, X)
+    assert list(rec) == list(record(net, X)) == ["0", "1", "2", "4"]  # were "_orig_mod.0", ...
+    assert list(record(compiled, X, "4")) == ["4"]  # was: layers='4' matched no layer of OptimizedModule
+    assert list(hl.lens.select_layers(compiled, "*")) == list(hl.lens.select_layers(net, "*"))
+    with hl.lens.recording(compiled, "1") as rec2:
+        with torch.no_grad():
+            net.eval()(X)
+    net.train()
+    assert rec2.outputs["1"][0].shape == (8, 8)
+    assert net.training and _hooks(net) == 0
+
+
+@dataclass
+class _Scores:
+    logits: torch.Tensor
+    hidden: torch.Tensor
+
+
+class _Heads(nn.Module):
+    """A model whose forward returns its logits inside a dict or a dataclass, as Hugging Face models do."""
+
+    def __init__(self, form: str) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.body, self.head, self.form = nn.Sequential(nn.Linear(4, 6), nn.Tanh()), nn.Linear(6, 3), form
+
+    def forward(self, x):
+        h = self.body(x)
+        logits = self.head(h)
+        if self.form == "dict":
+            return {"logits": logits, "hidden": h}
+        return logits if self.form == "tensor" else _Scores(logits, h)
+
+
+@pytest.mark.parametrize("form", ["dict", "dataclass"])
+def test_attributions_of_a_model_returning_a_dict_or_dataclass_use_its_first_tensor(form):
+    X = torch.randn(6, 4)
+    plain, net = _Heads("tensor"), _Heads(form)
+    before = _state(net)
+    # each was "'dict' object has no attribute 'ndim'" (or the dataclass's) from the target check
+    np.testing.assert_allclose(hl.lens.attribute(net, X, target=1), hl.lens.attribute(plain, X, target=1), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.layer_attribution(net, X, layer="body.1", target=2),
+                               hl.lens.layer_attribution(plain, X, layer="body.1", target=2), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.neuron_attribution(net, X, layer="body.0", unit=3),
+                               hl.lens.neuron_attribution(plain, X, layer="body.0", unit=3), rtol=1e-6)
+    np.testing.assert_allclose(hl.lens.feature_importance(net, X, n_steps=8), hl.lens.feature_importance(plain, X, n_steps=8), rtol=1e-6)
+    with pytest.raises(ValueError, match="layer='body.9' matched no layer of _Heads"):
+        hl.lens.layer_attribution(net, X, layer="body.9", target=0)
+    assert _same(before, _state(net))
+    np.testing.assert_allclose(record(net, X, keep_output=True).output, plain(X).detach().numpy(), rtol=1e-6)  # dataclass: was None
+
+
+@pytest.mark.filterwarnings("ignore:layer integrated gradients did not converge")  # the skip path bypasses bn1: no completeness
+def test_attributions_of_a_residual_block_with_in_place_steps():
+    torch.manual_seed(0)
+    net = nn.Sequential(_ResidualBlock(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)).eval()
+    copy = nn.Sequential(_ResidualBlock(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3)).eval()
+    copy.load_state_dict(net.state_dict())
+    copy[0].relu.inplace = False
+    X = torch.randn(4, 2, 5, 5)
+    before = _state(net)
+    # was PyTorch's "a leaf Variable that requires grad is being used in an in-place operation" (the ReLU after bn1)
+    got = hl.lens.layer_attribution(net, X, layer="0.bn1", target=1, method="integrated_gradients", n_steps=8)
+    np.testing.assert_allclose(got, hl.lens.layer_attribution(copy, X, layer="0.bn1", target=1, method="integrated_gradients", n_steps=8), rtol=1e-6)
+    assert net[0].relu.inplace  # put back
+    with pytest.raises(ValueError, match=r"^the layer's output is changed in place later in the forward pass .* method='conductance'"):
+        hl.lens.layer_attribution(net, X, layer="0.bn2", target=1, method="integrated_gradients", n_steps=8)  # `out += x`
+    with pytest.raises(ValueError, match=r"^method='deeplift' needs each nonlinear module called once .* calls a ReLU\(\) more than once"):
+        hl.lens.attribute(net, X, target=1, method="deeplift")
+    assert _same(before, _state(net)) and net[0].relu.inplace
+
+
+def test_a_dict_of_inputs_says_to_pass_the_input_or_wrap_the_model():
+    net = nn.Sequential(nn.Linear(4, 2))
+    batch = {"input_ids": torch.zeros(3, 4), "attention_mask": torch.ones(3, 4)}  # a tokenizer's output
+    message = r"^X is a dict \(keys 'input_ids', 'attention_mask'\): the lens feeds one \(N, \.\.\.\) input per batch\. Pass the model's input, e\.g\. X\['input_ids'\]"
+    for look in (lambda: record(net, batch), lambda: hl.lens.summary(net, batch), lambda: hl.lens.attribute(net, batch, target=0)):
+        with pytest.raises(TypeError, match=message):  # was "X must be an array, ... Received: dict" and, from attribute, torch's "numpy.object_"
+            look()
+    assert _hooks(net) == 0
+
+
+def test_preferred_inputs_of_a_layer_inside_a_time_first_block_read_its_rows():
+    X = torch.randn(12, 5, 8)
+    kw = {"units": [0, 3], "steps": 4, "seed": 0}
+    rows_first = hl.lens.preferred_inputs(_encoder(True), X, layer="layers.0.linear1", **kw)
+    time_first = hl.lens.preferred_inputs(_TimeFirst(_encoder(False)), X, layer="block.layers.0.linear1", **kw)
+    # was: the (T, N, 16) output read as T rows, each unit's value taken over the steps of one sequence
+    np.testing.assert_allclose(time_first.activation_at_mean, rows_first.activation_at_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(time_first.activation, rows_first.activation, rtol=1e-4, atol=1e-5)

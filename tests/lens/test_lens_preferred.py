@@ -57,7 +57,10 @@ def test_first_relu_layer_matches_the_closed_form(digits_clf: tuple) -> None:
     assert (np.linalg.norm(pref.inputs - mean, axis=1) <= r * (1 + 1e-9)).all()
 
 
-def test_a_unit_off_at_the_mean_climbs_its_pre_activation_and_a_unit_off_everywhere_is_flat() -> None:
+@pytest.mark.parametrize("inplace", [False, True])
+def test_a_unit_off_at_the_mean_climbs_its_pre_activation_and_a_unit_off_everywhere_is_flat(inplace: bool) -> None:
+    # ReLU(inplace=True) overwrites its input: the pre-activation read after the pass was the ReLU's output, so unit 1
+    # (off at the mean) had no gradient to climb and was called flat
     torch.manual_seed(0)
     lin = nn.Linear(5, 3)
     X = np.random.default_rng(0).normal(size=(200, 5)).astype(np.float32)
@@ -68,7 +71,7 @@ def test_a_unit_off_at_the_mean_climbs_its_pre_activation_and_a_unit_off_everywh
         norms = np.linalg.norm(w, axis=1)
         # unit 0: on at the mean; unit 1: off at the mean, on at the optimum; unit 2: off on the whole ball
         lin.bias[:] = torch.tensor([1.0 - w[0] @ mean, -0.5 * r * norms[1] - w[1] @ mean, -2 * r * norms[2] - w[2] @ mean])
-    model = nn.Sequential(lin, nn.ReLU())
+    model = nn.Sequential(lin, nn.ReLU(inplace=inplace))
     pref = preferred_inputs(model, X, layer="1", radius=r)
     expected = _ball_optimum(mean, r, w)
     np.testing.assert_allclose(pref.inputs[:2], expected[:2], atol=1e-6)

@@ -99,11 +99,12 @@ def test_conv_and_recurrent_outputs_give_per_channel_and_per_unit_stats():
     assert acts.units("1").shape == (160, 3)
     assert acts.kinds["3"] == "dense"
 
-    lstm = nn.LSTM(4, 5)  # batch_first=False: (T, N, U) is turned into (N, T, U)
-    acts = record(lstm, torch.randn(7, 3, 4), batch_size=100)
-    # a bare module is its own layer; its rows are dimension 0 of the input
-    assert acts["lstm"].shape == (3, 7, 5) and acts.kinds["lstm"] == "recurrent"
-    assert acts.stats["lstm"].units == 5 and acts.stats["lstm"].samples == 21
+    lstm = nn.LSTM(4, 5)  # batch_first=False: its (T, N, U) output is turned into (N, T, U)
+    acts = record(lstm, torch.randn(3, 3, 4), batch_size=100)
+    # a bare module is its own layer; its rows are dimension 0 of X (here as many as its steps:
+    # X given time first, (7, 3, 4), is refused, tests/lens/test_lens_own_modules.py)
+    assert acts["lstm"].shape == (3, 3, 5) and acts.kinds["lstm"] == "recurrent"
+    assert acts.stats["lstm"].units == 5 and acts.stats["lstm"].samples == 9
 
 
 def test_errors_for_bad_input(clf):

@@ -34,6 +34,7 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
     """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    X, args = as_values(X), tuple(as_values(a) for a in args)
     require_2d(X)
     _refuse_unreadable_columns(X)
     try:
@@ -53,6 +54,15 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
         raise DataError(
             f"y has non-numeric values ({detail}): {type(est).__name__} needs numeric targets; for class labels use MLPClassifier."
         ) from None
+
+
+def as_values(data: Any) -> Any:
+    """``data`` as values only: a tensor that requires grad (a slice of a model's output, an input leaf) detached.
+
+    Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's
+    "Can't call numpy() on Tensor that requires grad"; no gradient flows back through ``fit`` or ``predict`` either way.
+    """
+    return data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
 
 
 def first_text_column(X: Any) -> str:
@@ -208,7 +218,7 @@ def check_sample_weight(sample_weight: Any, X: Any, *, allow_all_zero: bool = Fa
     ``sum(w) <= 0`` also flips the sign of the whole objective and of the L2
     penalty (sklearn trains all ``-1`` weights exactly as all ``+1``).
     """
-    sw = _check_sample_weight(sample_weight, X, allow_all_zero_weights=allow_all_zero)
+    sw = _check_sample_weight(as_values(sample_weight), as_values(X), allow_all_zero_weights=allow_all_zero)
     negative = sw < 0
     if negative.any():
         i = int(np.argmax(negative))

@@ -30,7 +30,7 @@ from ..data import check_score_labels, is_source
 from ..network import Spec
 from ..training import Loss, classification_loss, get_loss
 from ._answers import class_probabilities, decode_labels, regression_values
-from ._checks import binarize, check_sample_weight, classifier_input, regressor_input
+from ._checks import as_values, binarize, check_sample_weight, classifier_input, regressor_input
 from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
 from ._fit_keywords import fit_keywords
 from ._mlp_base import _BaseMLP
@@ -206,6 +206,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self._score_function(y, pred, w)
         if y is None:
             raise TypeError(NO_Y)
+        X, y, sample_weight = as_values(X), as_values(y), as_values(sample_weight)
         if not sp.issparse(y):  # a sparse label-indicator matrix holds numbers, as multi-label classes_ do
             check_score_labels(y, self.classes_, type(self).__name__)
         return float(super().score(X, y, sample_weight))
@@ -354,7 +355,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             return self._score_function(*source_score(self, X, y, sample_weight))
         if y is None:
             raise TypeError(NO_Y)
-        return float(super().score(X, y, sample_weight))
+        return float(super().score(as_values(X), as_values(y), as_values(sample_weight)))
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         from sklearn.metrics import r2_score

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar, cast, overload
@@ -51,7 +52,7 @@ import numpy as np
 import torch
 
 from .._stacklevel import user_stacklevel
-from ._state import evaluating, module_of
+from ._state import evaluating, module_of, out_of_place
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -260,10 +261,12 @@ def _setup(
     The public functions run under :func:`_in_eval_mode`, so the module is in eval mode here.
     """
     from ._record import as_target
+    from ._target import n_rows
 
     _check_n_steps(n_steps)
     target = as_target(model)
     Xp = X if prepared else target.prepared(X)
+    n_rows(Xp)  # a dict, list or loader of the user's: one line saying what to pass (torch's words were "numpy.object_")
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError(_ids_message(target.module))
@@ -279,7 +282,29 @@ def _setup(
     if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
         base = base.masked_fill(torch.isnan(x), float("nan"))  # the baseline has each row's own length: no path from a longer one
     _check_finite_output(target.module, x, base, out_x)
-    return target.module, x, base
+    return (target.module if isinstance(out_x, torch.Tensor) else FirstOutput(target.module)), x, base
+
+
+class FirstOutput(torch.nn.Module):
+    """``inner`` whose output is its first tensor (:func:`~._record._first_tensor`), for a model that returns a dict,
+    tuple or dataclass (``{"logits": ..., "hidden": ...}``, a Hugging Face ``ModelOutput``).
+
+    Why: Captum attributes a tensor output; such a model failed on ``'dict' object has no attribute 'ndim'``. The first
+    tensor is what :func:`~hiddenlayers.lens.record` keeps as the model's output (``keep_output=True``). Layers are
+    still named as in ``inner`` (:func:`_layer` looks there).
+    """
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from ._record import _first_tensor
+
+        out = _first_tensor(self.inner(x))
+        if out is None:
+            raise TypeError(f"{type(self.inner).__name__}'s output holds no tensor to attribute: return the scores to explain (e.g. the logits).")
+        return out
 
 
 def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -294,9 +319,11 @@ def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
     refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
     from ._one_example import check_rows, watching
     from ._record import _first_tensor
+    from ._time_first import time_first_guard
 
-    with torch.no_grad(), watching(module) as watch:
-        watch.block = tuple(x.shape)
+    with torch.no_grad(), watching(module) as watch, time_first_guard(module) as order:
+        watch.block = order.shape = tuple(x.shape)
+        order.rows = x.shape[0]  # X given time first to a batch_first=False layer: its steps would be attributed as rows
         out = module(x)
     first = _first_tensor(out)
     if first is not None:
@@ -329,7 +356,8 @@ def _in_eval_mode(fn: F) -> F:
     """Run ``fn(model, ...)`` with the model's module in eval mode; every submodule's own mode is restored after.
 
     Why: attributions of a model left in train mode would include dropout noise,
-    and setting ``eval()`` for good would change the user's model.
+    and setting ``eval()`` for good would change the user's model. Its in-place
+    activations compute out of place meanwhile (:func:`~._state.out_of_place`).
     """
 
     @functools.wraps(fn)
@@ -337,10 +365,36 @@ def _in_eval_mode(fn: F) -> F:
         module = module_of(model)
         if module is None:
             return fn(model, *args, **kwargs)  # not a model: fn raises the usual error
-        with evaluating(module):
-            return fn(model, *args, **kwargs)
+        with evaluating(module), out_of_place(module):
+            try:
+                return fn(model, *args, **kwargs)
+            except RuntimeError as exc:
+                why = _captum_limit(str(exc))
+                if why is None:
+                    raise
+                raise ValueError(why) from exc
 
     return cast(F, wrapper)
+
+
+def _captum_limit(torch_says: str) -> str | None:
+    """One line for a model Captum's method cannot run on (a layer's output changed in place after it; DeepLift on a
+    nonlinearity called twice), saying what to do instead; None for any other error."""
+    if "leaf Variable that requires grad is being used in an in-place operation" in torch_says:
+        return (
+            "the layer's output is changed in place later in the forward pass (e.g. `out += identity` after it), which "
+            "Captum's layer attributions cannot follow (they hand that output on as a leaf tensor): pick the module that makes "
+            "the in-place result (the block around it), use method='conductance' or 'gradient_shap', or write the step out of "
+            "place (out = out + identity)."
+        )
+    found = re.search(r"A Module (.*?) was detected that does not contain some of the input/output attributes", torch_says)
+    if found:
+        return (
+            f"method='deeplift' needs each nonlinear module called once per forward pass (Captum's DeepLift keeps one input and "
+            f"output per module), and this model calls a {found.group(1)} more than once (one self.relu shared by a block's "
+            "steps, as in torchvision's ResNets): give each call its own module, or use method='integrated_gradients'."
+        )
+    return None
 
 
 def _labels(model: Any) -> list[Any] | None:
@@ -518,6 +572,8 @@ def _layer(module: torch.nn.Module, layer: str | int) -> torch.nn.Module:
     """The one layer ``layer`` names: a name, a pattern matching one layer, or a 1-based hidden-layer index."""
     from ._select import layer_listing, select_layers
 
+    if isinstance(module, FirstOutput):  # layers are named as in the user's model
+        module = module.inner
     hits = select_layers(module, layer, param="layer")
     if len(hits) > 1:  # the matches capped as an unmatched name's listing is: a pattern may match hundreds
         shown = layer_listing(module, hits, layer if isinstance(layer, str) else "*")

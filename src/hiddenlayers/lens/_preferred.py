@@ -50,6 +50,7 @@ from ._runnable import check_runnable, diagnosed
 from ._select import layer_listing, select_layers
 from ._state import evaluating
 from ._target import Target, as_target, n_rows
+from ._time_first import time_first_modules
 
 _REDUCE = ("mean", "centre")
 _ELEMENTWISE = (
@@ -146,7 +147,7 @@ def _ascend_units(
     sample = target.to_tensor(mean.reshape(1, *input_shape))  # one row: sizes a conv net's cost for the thread choice
     with evaluating(module), torch.inference_mode(False), torch.enable_grad(), diagnosed(module) as run, _capture(layer_module) as boxes, \
             thread_limits(module, len(_PROBE_SCALES), sample.device, numpy_engine=False, sample=sample):  # small batches: one thread wins
-        values = _values_fn(run, boxes, name, layer_module, reduce, input_shape)
+        values = _values_fn(run, boxes, name, layer_module, reduce, input_shape, time_first=id(layer_module) in time_first_modules(module))
         at_mean_all = values(target.to_tensor(mean[None]), None)[0][0].detach()  # (U,)
         chosen = _units(units, int(at_mean_all.shape[0]), name)
         probes = _probes(mean, r, seed, box)
@@ -352,15 +353,23 @@ def _activation_module(layer: nn.Module) -> nn.Module | None:
     return children[-1] if children and isinstance(children[-1], _ELEMENTWISE) else None
 
 
+def _copied(value: Any) -> Any:
+    """The first tensor of ``value`` (:func:`~._record._first_tensor`) cloned, graph kept; ``value`` itself when it holds none."""
+    t = _first_tensor(value)
+    return value if t is None else t.clone()
+
+
 @contextmanager
 def _capture(layer: nn.Module) -> Iterator[tuple[list[Any], list[Any]]]:
     """Lists that hold ``layer``'s outputs and pre-activations of the current forward pass, graph attached; hooks removed after, also on error."""
     box: list[Any] = []
     pre: list[Any] = []
-    handles = [layer.register_forward_hook(lambda _m, _i, out: box.append(out))]
+    # Copies (differentiable) taken when each value is made: an in-place op later in the pass (ReLU(inplace=True)
+    # after the layer, or the layer itself) would otherwise turn the output, or the pre-activation, into the ReLU's.
+    handles = [layer.register_forward_hook(lambda _m, _i, out: box.append(_copied(out)))]
     act = _activation_module(layer)
     if act is not None:
-        handles.append(act.register_forward_hook(lambda _m, inp, _o: pre.append(inp[0] if inp else None)))
+        handles.append(act.register_forward_pre_hook(lambda _m, inp: pre.append(_copied(inp[0]) if inp else None)))
     try:
         yield box, pre
     finally:
@@ -369,19 +378,21 @@ def _capture(layer: nn.Module) -> Iterator[tuple[list[Any], list[Any]]]:
 
 
 def _values_fn(
-    run: Callable[[Tensor], Any], boxes: tuple[list[Any], list[Any]], name: str, layer: nn.Module, reduce: str, input_shape: tuple[int, ...]
+    run: Callable[[Tensor], Any], boxes: tuple[list[Any], list[Any]], name: str, layer: nn.Module, reduce: str, input_shape: tuple[int, ...],
+    *, time_first: bool = False,
 ) -> Callable[[Tensor, np.ndarray | None], tuple[Tensor, Tensor | None]]:
     """``values(xt, units)``: each row's activation of its unit ``(B,)`` and its pre-activation (None when unknown).
 
     ``units=None``: every unit's, ``(B, U)``. ``xt``: ``(B, D)`` flattened
     inputs on the module's device, reshaped here to the module's input shape.
-    A layer called twice in one pass is read at its first call.
+    A layer called twice in one pass is read at its first call. ``time_first``: the
+    layer's 3-D output is ``(T, N, U)`` (:func:`~._time_first.time_first_modules`).
     """
     box, pre_box = boxes
 
     def pick(t: Tensor, units: np.ndarray | None) -> Tensor:
-        if isinstance(layer, nn.RNNBase) and not layer.batch_first and t.ndim == 3:
-            t = t.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        if time_first and t.ndim == 3:
+            t = t.transpose(0, 1)  # (T, N, U) -> (N, T, U): a batch_first=False layer, or one inside such a block
         per_unit = _per_unit(t, _kind(layer, t), reduce)  # (B, U)
         if units is None:
             return per_unit

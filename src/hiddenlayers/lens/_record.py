@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ from ._runnable import check_runnable, diagnosed
 from ._select import Selector, select_layers
 from ._state import evaluating
 from ._stats import LayerStats, UnitAccumulator
-from ._target import Target, as_target, check_max_rows, default_layers, n_rows
+from ._target import Target, as_target, check_max_rows, default_layers, eager, n_rows
+from ._time_first import time_first_guard, time_first_modules
 
 _ACT_TYPES: dict[type, str] = {
     nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu", nn.SiLU: "silu",
@@ -104,12 +106,15 @@ def _first_tensor(out: Any) -> Tensor | None:
 
     A tuple, list or namedtuple gives its first item (``nn.MultiheadAttention``'s
     ``(output, weights)``, an LSTM's ``(output, (h, c))``); a dict gives its first
-    tensor value in order (a Hugging Face ``ModelOutput``'s ``last_hidden_state``).
+    tensor value in order (a Hugging Face ``ModelOutput``'s ``last_hidden_state``), and a
+    dataclass its first tensor field.
     """
     if isinstance(out, Tensor):
         return out
     if isinstance(out, Mapping):
         return next((t for t in map(_first_tensor, out.values()) if t is not None), None)
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):  # a dataclass of outputs: its fields in order
+        return next((t for t in (_first_tensor(getattr(out, f.name)) for f in dataclasses.fields(out)) if t is not None), None)
     if isinstance(out, (tuple, list)) and out:
         return _first_tensor(out[0])
     return None  # e.g. a PackedSequence: not recorded
@@ -187,6 +192,8 @@ class Recorder:
         self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
         self.ran: set[str] = set()
         self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
+        tops = [root] if root is not None else list(layers.values())
+        self.time_first = set().union(*(time_first_modules(m) for m in tops))  # ids of modules whose (T, N, U) output is turned
 
     def _key(self, name: str) -> str:
         """``name`` on a layer's first call in this forward pass, ``name#k`` on its k-th."""
@@ -201,9 +208,8 @@ class Recorder:
         return key
 
     def _batch_first(self, name: str, out: Tensor) -> Tensor:
-        mod = self.layers[name]
-        if isinstance(mod, nn.RNNBase) and not mod.batch_first and out.ndim == 3:
-            return out.transpose(0, 1)  # (T, N, U) -> (N, T, U)
+        if id(self.layers[name]) in self.time_first and out.ndim == 3:
+            return out.transpose(0, 1)  # (T, N, U) -> (N, T, U): a batch_first=False RNN, attention or transformer block
         return out
 
     def _check_finite(self, name: str, t: Tensor) -> None:
@@ -244,7 +250,9 @@ class Recorder:
                 acc = self.acc[key] = UnitAccumulator(self.acts[key], role=self.roles[key])
             acc.update(as_units(t, self.kinds[key], lengths), rows=t.shape[0])
         if self.keep:
-            self.outputs[key].append(t)
+            # A copy, not the layer's own tensor: the forward pass may still change that in place after this hook
+            # (a ReLU(inplace=True) after a BatchNorm, ResNet's `out += identity`), and the lens reads it after the pass.
+            self.outputs[key].append(t.clone())
             if lengths is not None:
                 self.steps.setdefault(key, []).append(lengths)
 
@@ -259,7 +267,7 @@ class Recorder:
 
                 def dense_hook(_m: nn.Module, inp: tuple, out: Any, name: str = name) -> None:
                     if self.keep:
-                        self.pre[name].append(inp[0].detach())
+                        self.pre[name].append(inp[0].detach().clone())  # a copy: see _take
 
                 self.handles.append(act.register_forward_hook(dense_hook))
 
@@ -277,8 +285,9 @@ class Recorder:
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
 
-    ``keep``: keep each batch's outputs in ``rec.outputs`` (as they are, NaN
-    included); ``pre``: also the pre-activations of our dense layers;
+    ``keep``: keep each batch's outputs in ``rec.outputs`` (copies taken as
+    each layer returns them, NaN included, so a later in-place operation of the
+    forward pass, such as ``ReLU(inplace=True)``, does not change them); ``pre``: also the pre-activations of our dense layers;
     ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
     pass. A streamed layer that outputs NaN or inf raises
     :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the
@@ -292,6 +301,7 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
     >>> rec.outputs["hidden1"][0].shape   # (N, units)
     torch.Size([5, 8])
     """
+    module = eager(module)  # a torch.compile'd model: the module it wraps (see _target.eager)
     rec = Recorder(select_layers(module, layers, default_layers(module)), keep=keep, pre=pre, stream=stream, root=module)
     try:
         rec.attach()
@@ -378,6 +388,11 @@ def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[s
         )
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The batches' arrays as one; a single batch's as it is (the hook's copy already: no second one)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _check_sizes(batch_size: Any, sample: Any) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={batch_size!r}.")
@@ -422,7 +437,7 @@ def record(
     The model runs in eval mode under ``torch.inference_mode`` and is handed
     back as it was (each submodule's mode, BatchNorm statistics, no hooks left),
     also when its forward pass or the loader raises. A layer's
-    output that is a tuple or dict is recorded as its first tensor; a layer
+    output that is a tuple, dict or dataclass is recorded as its first tensor; a layer
     called k times in one forward pass (a shared activation, tied weights) as
     ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
     a model with several inputs or a wrong input shape is
@@ -501,11 +516,12 @@ def _record_blocks(
     outs: list[np.ndarray] = []
     kept = n = 0
     with (evaluating(module), torch.inference_mode(), diagnosed(module, rows=rows, batch_size=batch_size) as forward,
-          recording(module, selection, pre=pre, stream=stream) as rec, watching(module) as watch):
+          recording(module, selection, pre=pre, stream=stream) as rec, watching(module) as watch, time_first_guard(module) as order):
         rec.finite = True
         for xb in blocks:
             rec.keep = kept < cap
             watch.block = tuple(xb.shape) if rows is None else (rows, *xb.shape[1:])  # X's shape in the message, not the batch's
+            order.rows, order.shape = xb.shape[0], watch.block  # X fed to a batch_first=False layer time first: one line
             out = forward(xb)  # X[0], one image or one sequence given as rows: one line (watching, check_rows)
             check_rows(xb, rec.outputs)
             n += xb.shape[0]
@@ -525,7 +541,7 @@ def _record_blocks(
                     outs.append(to_numpy(first[:take]))
                 kept += take
     _check_ran(module, rec, every_leaf=selection is None, got=set(arrays) | set(rec.acc))
-    full = {name: np.concatenate(parts) for name, parts in arrays.items()}
+    full = {name: _joined(parts) for name, parts in arrays.items()}
     lengths = {name: np.concatenate(parts) for name, parts in steps.items() if name in full and sum(map(len, parts)) == len(full[name])}
     if stream:
         stats = {name: acc.result(name) for name, acc in rec.acc.items()}
@@ -542,8 +558,8 @@ def _record_blocks(
         activations=dict(rec.acts),
         stats=stats,
         n_rows=n,
-        pre={name: np.concatenate(p) for name, p in pres.items() if p},
-        output=np.concatenate(outs) if outs else None,
+        pre={name: _joined(p) for name, p in pres.items() if p},
+        output=np.concatenate(outs) if outs else None,  # a copy: the model's output may be X itself (an nn.Identity)
         lengths=lengths,
     )
 

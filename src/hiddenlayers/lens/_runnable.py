@@ -98,7 +98,7 @@ def diagnosed(module: nn.Module, *, rows: int | None = None, batch_size: int | N
         entered.clear()
         try:
             return module(x)
-        except RuntimeError as e:
+        except (RuntimeError, IndexError) as e:  # (an embedding given an id past its table raises IndexError)
             why = _explain(module, names, entered, x, e, _received(x, rows, batch_size))
             if why is None:
                 raise  # not a shape or dtype mismatch at a layer we can describe: PyTorch's own error is the clearest
@@ -123,7 +123,7 @@ def _received(x: Tensor, rows: int | None, batch_size: int | None) -> str:
     return f"X of shape {(rows, *x.shape[1:])} (fed as {dtype}{batches})"
 
 
-def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Module], x: Tensor, err: RuntimeError, got: str) -> str | None:
+def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Module], x: Tensor, err: Exception, got: str) -> str | None:
     """One line for a dtype or shape mismatch at a layer we can describe (``got``: what it was given); None for any other error."""
     torch_says = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if not any(word in torch_says.lower() for word in _MISMATCH):
@@ -139,7 +139,9 @@ def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Mo
     if layer is None or not _expects(layer):
         return None
     fix = "pass X with the shape and dtype the model takes"
-    if not x.is_floating_point() and not isinstance(layer, nn.Embedding):
+    if isinstance(layer, nn.Embedding) and not x.is_floating_point() and x.numel() and not 0 <= int(x.min()) <= int(x.max()) < layer.num_embeddings:
+        fix = f"ids {int(x.min())}..{int(x.max())} were given: map them into the table's range (unknown tokens to a reserved id)"
+    elif not x.is_floating_point() and not isinstance(layer, nn.Embedding):
         fix = "X holds integers: pass floating-point rows (e.g. X.astype('float32'))"
     return f"{type(module).__name__} failed on {got} in layer {names[layer]!r} ({type(layer).__name__}){_expects(layer)}: {fix}. PyTorch said: {torch_says}"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from torch import nn
 
-from ._target import as_target, default_layers
+from ._target import as_target, default_layers, eager
 
 Selector = str | int | type | tuple | list | Callable[[str, nn.Module], bool] | None
 
@@ -116,8 +116,7 @@ def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] 
     a leaf). ``list(select_layers(model, "*"))`` lists every layer name.
     ``param``: the argument the errors name (``"layer"`` where one layer is taken).
     """
-    if not isinstance(module, nn.Module):
-        module = as_target(module).module
+    module = as_target(module).module if not isinstance(module, nn.Module) else eager(module)
     named = {n: m for n, m in module.named_modules() if n}
     if not named:  # a single leaf module (e.g. a bare nn.GRU) is its own only layer
         named = {type(module).__name__.lower(): module}

@@ -297,7 +297,19 @@ def as_target(model: Any) -> Target:
             "model must be a fitted estimator or application of hiddenlayers (MLPClassifier, Autoencoder, Forecaster, ...) "
             f"or a torch.nn.Module. Received: {type(model).__name__}."
         )
+    model = eager(model)
     return Target(model, _tensor_fn(model), default_layers(model), None, None)
+
+
+def eager(module: nn.Module) -> nn.Module:
+    """The module a ``torch.compile``'d one wraps (``OptimizedModule._orig_mod``), else ``module`` itself.
+
+    Why: the lens hooks layers, and hooks on a compiled module break its graph and compile it again (tens of
+    seconds, a screen of dynamo warnings) to compute what the eager module computes with the same weights;
+    its layers were also named ``_orig_mod.0`` where the user's model says ``0``.
+    """
+    inner = getattr(module, "_orig_mod", None)
+    return inner if type(module).__name__ == "OptimizedModule" and isinstance(inner, nn.Module) else module
 
 
 def first_bad_row(values: Any) -> int | None:
@@ -402,6 +414,13 @@ def n_rows(X: Any) -> int:
         )
     if isinstance(X, list):
         raise TypeError("X is a list: pass the rows as one (N, ...) array or tensor (np.asarray(X) or torch.stack(X)).")
+    if isinstance(X, Mapping):  # a tokenizer's {"input_ids": ..., "attention_mask": ...}
+        keys = ", ".join(map(repr, list(X)[:6]))
+        raise TypeError(
+            f"X is a dict (keys {keys}): the lens feeds one (N, ...) input per batch. Pass the model's input, e.g. X[{next(iter(X), 'x')!r}], "
+            "after wrapping a model of several inputs in a module whose forward(x) takes that one tensor; or run your own forward call "
+            "inside `with hl.lens.recording(model, layers) as rec:`."
+        )
     if shape is None and hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict)):
         raise TypeError(
             f"X is a {type(X).__name__}, not rows: pass the inputs as one (N, ...) array or tensor "
@@ -453,6 +472,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
+    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "eager", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]

@@ -1,0 +1,48 @@
+"""The estimators given PyTorch tensors, as a PyTorch user holds data: the same fit as from NumPy arrays."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+import hiddenlayers as hl
+
+
+def _coefs(est) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.concatenate([w.ravel() for w in est.coefs_ + est.intercepts_])
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_tensors_that_require_grad_or_are_not_contiguous_fit_as_arrays_do(data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = data
+    w = np.linspace(0.5, 1.5, len(y))
+    kw = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    ref = hl.MLPClassifier(**kw).fit(X, y, sample_weight=w)
+    Xt = torch.tensor(X.T.copy()).T  # float64, not contiguous
+    assert not Xt.is_contiguous()
+    grad_X = torch.tensor(X, requires_grad=True)  # e.g. features taken from a model's output without detach()
+    grad_w = torch.tensor(w, requires_grad=True)
+    for given in (Xt, grad_X):
+        # was PyTorch's "Can't call numpy() on Tensor that requires grad" from scikit-learn's check_array
+        clf = hl.MLPClassifier(**kw).fit(given, torch.tensor(y), sample_weight=grad_w)
+        np.testing.assert_array_equal(_coefs(clf), _coefs(ref))
+        assert clf.score(given, torch.tensor(y), sample_weight=grad_w) == ref.score(X, y, sample_weight=w)
+        clf.partial_fit(given, torch.tensor(y))
+    assert grad_X.grad is None and grad_X.requires_grad  # the user's tensor is left as it was
+    target = torch.tensor(X[:, 0] * 2, requires_grad=True)
+    reg = hl.MLPRegressor(**kw).fit(grad_X, target)
+    np.testing.assert_array_equal(_coefs(reg), _coefs(hl.MLPRegressor(**kw).fit(X, X[:, 0] * 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert reg.score(grad_X, target) == pytest.approx(reg.score(X, X[:, 0] * 2), rel=1e-12)
