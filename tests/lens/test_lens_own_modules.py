@@ -298,6 +298,24 @@ def test_in_place_operations_after_a_layer_do_not_change_its_recorded_output():
     np.testing.assert_allclose(own.outputs["bn1"][0].numpy(), bn1.numpy(), rtol=1e-6, atol=1e-6)
 
 
+def test_our_network_with_an_in_place_activation_put_in_by_hand_is_copied_too():
+    """Our own Network's outputs are kept without a copy (its forward changes nothing in place); one whose activation was
+    swapped by hand for ``ReLU(inplace=True)`` is copied, so the pre-activation is not the ReLU's output."""
+    torch.manual_seed(0)
+    net, X = hl.Network(3, "5", 2).eval(), torch.randn(16, 3)
+    with hl.lens.recording(net, "hidden1") as rec, torch.no_grad():
+        net(X)
+    assert rec.copy is False
+    net.hidden1.act = nn.ReLU(inplace=True)
+    with hl.lens.recording(net, "hidden1") as rec, torch.no_grad():
+        net(X)
+    assert rec.copy is True
+    z = net.hidden1.linear(X).detach()
+    assert z.min() < 0
+    np.testing.assert_allclose(rec.pre["hidden1"][0].numpy(), z.numpy(), rtol=1e-6, atol=1e-6)  # was relu(z) without the copy
+    np.testing.assert_allclose(rec.outputs["hidden1"][0].numpy(), torch.relu(z).numpy(), rtol=1e-6, atol=1e-6)
+
+
 class _TimeFirst(nn.Module):
     """A model that takes (N, T, F) rows and runs a batch_first=False block on them, as older code does."""
 

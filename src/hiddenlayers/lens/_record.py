@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..network import GlobalPoolLayer
+from ..network import GlobalPoolLayer, Network
 from ._batches import is_batch_source, loader_batches
 from ._one_example import check_rows, watching
 from ._runnable import check_runnable, diagnosed
@@ -164,6 +164,16 @@ class NonFiniteActivations(ValueError):
     """A recorded layer produced NaN or inf from finite input: the network has diverged."""
 
 
+def _changes_nothing_in_place(root: nn.Module | None, modules: list[nn.Module]) -> bool:
+    """Whether a forward pass of ``root`` (its ``modules``, listed) surely changes no layer's output in place after the
+    layer returned it: a :class:`~hiddenlayers.network.Network` (whose forward and layers use no in-place operation) with
+    no module set ``inplace`` (an ``nn.ReLU(inplace=True)`` put in by hand). Any other model may (``ReLU(inplace=True)``,
+    ResNet's ``out += identity``), so the recorder copies each output as it is made; for our own networks it keeps the
+    tensors themselves, which costs no copy (``benchmarks/bench_lens.py recording``)."""
+    # __dict__, not getattr: a module's missing attribute goes through nn.Module.__getattr__'s slow miss
+    return isinstance(root, Network) and not any(m.__dict__.get("inplace", False) for m in modules)
+
+
 class Recorder:
     """Hook bookkeeping; use through :func:`recording`.
 
@@ -192,8 +202,9 @@ class Recorder:
         self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
         self.ran: set[str] = set()
         self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
-        tops = [root] if root is not None else list(layers.values())
-        self.time_first = set().union(*(time_first_modules(m) for m in tops))  # ids of modules whose (T, N, U) output is turned
+        modules = [m for top in ([root] if root is not None else layers.values()) for m in top.modules()]  # one walk, read twice
+        self.time_first = time_first_modules(modules)  # ids of modules whose (T, N, U) output is turned
+        self.copy = not _changes_nothing_in_place(root, modules)  # keep copies of the outputs, not the layers' own tensors (see _take)
 
     def _key(self, name: str) -> str:
         """``name`` on a layer's first call in this forward pass, ``name#k`` on its k-th."""
@@ -252,7 +263,7 @@ class Recorder:
         if self.keep:
             # A copy, not the layer's own tensor: the forward pass may still change that in place after this hook
             # (a ReLU(inplace=True) after a BatchNorm, ResNet's `out += identity`), and the lens reads it after the pass.
-            self.outputs[key].append(t.clone())
+            self.outputs[key].append(t.clone() if self.copy else t)
             if lengths is not None:
                 self.steps.setdefault(key, []).append(lengths)
 
@@ -265,11 +276,11 @@ class Recorder:
                 # DenseLayer: the act module's input is the pre-activation, its output the activation.
                 self.pre[name] = []
 
-                def dense_hook(_m: nn.Module, inp: tuple, out: Any, name: str = name) -> None:
-                    if self.keep:
-                        self.pre[name].append(inp[0].detach().clone())  # a copy: see _take
+                def dense_hook(_m: nn.Module, inp: tuple, name: str = name) -> None:
+                    if self.keep:  # before the activation runs: an in-place one (ReLU(inplace=True)) turns its input into its output
+                        self.pre[name].append(inp[0].detach().clone() if self.copy else inp[0].detach())  # see _take
 
-                self.handles.append(act.register_forward_hook(dense_hook))
+                self.handles.append(act.register_forward_pre_hook(dense_hook))
 
             def hook(m: nn.Module, args: tuple, kwargs: dict[str, Any], out: Any, name: str = name) -> None:
                 self._take(name, out, _output_lengths(m, args, kwargs))
@@ -287,7 +298,8 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
 
     ``keep``: keep each batch's outputs in ``rec.outputs`` (copies taken as
     each layer returns them, NaN included, so a later in-place operation of the
-    forward pass, such as ``ReLU(inplace=True)``, does not change them); ``pre``: also the pre-activations of our dense layers;
+    forward pass, such as ``ReLU(inplace=True)``, does not change them; our own
+    ``Network``'s, which change nothing in place, as they are); ``pre``: also the pre-activations of our dense layers;
     ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
     pass. A streamed layer that outputs NaN or inf raises
     :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the

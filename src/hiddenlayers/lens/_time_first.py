@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,10 +35,13 @@ def reads_time_first(m: nn.Module) -> bool:
     return isinstance(m, _TIME_FIRST_KINDS) and not getattr(m, "batch_first", True)
 
 
-def time_first_modules(root: nn.Module) -> set[int]:
-    """``id`` of every module of ``root`` whose 3-D output is ``(T, N, U)``: a time-first layer and each module inside it."""
+def time_first_modules(root: nn.Module | Iterable[nn.Module]) -> set[int]:
+    """``id`` of every module of ``root`` whose 3-D output is ``(T, N, U)``: a time-first layer and each module inside it.
+
+    ``root``: a model, or all of its modules already listed (``list(root.modules())``: one walk of the tree where a caller
+    reads it for more than this)."""
     found: set[int] = set()
-    for m in root.modules():
+    for m in root.modules() if isinstance(root, nn.Module) else root:
         if reads_time_first(m):
             found.update(id(sub) for sub in m.modules())
     return found
