@@ -228,3 +228,32 @@ def test_a_data_file_whose_name_has_brackets_is_read_as_a_file(table, tmp_path):
     shutil.copy(table, data)
     ok("train", data, "-t", "label", "--hidden", "4", "--epochs", "1", "-q", "--no-check", "-o", tmp_path / "m.safetensors")
     assert ok("check", data, "-t", "label").exit_code == 0
+
+
+def test_the_init_from_model_is_never_written_over(model, table, tmp_path):
+    """`train --init-from m.safetensors --log m.safetensors --force` replaced the model the fit started from with the CSV log
+    (and `--out m.safetensors --force` with the new model): --init-from's file is one the command reads, refused as DATA is."""
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    source = tmp_path / "source.safetensors"
+    shutil.copy(model, source)
+    kept = source.read_bytes()
+    train = ("train", table, "-t", "label", "--epochs", "1", "-q", "--no-check", "--init-from", source, "--force")
+    assert_user_error(run(*train, "--log", source, "-o", tmp_path / "new.safetensors"),
+                      f"--log '{source}' is the model file this command reads: writing there would replace it; choose another --log path.")
+    assert_user_error(run(*train, "-o", source), f"--out '{source}' is the model file this command reads")
+    assert source.read_bytes() == kept and not (tmp_path / "new.safetensors").exists()
+    # an application's --init-from too
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "rows.csv", index=False)
+    app = ("train", tmp_path / "rows.csv", "--app", "autoencoder", "--hidden", "4", "--epochs", "1", "-q")
+    ok(*app, "-o", tmp_path / "auto.safetensors")
+    kept = (tmp_path / "auto.safetensors").read_bytes()
+    assert_user_error(run(*app, "--init-from", tmp_path / "auto.safetensors", "--force", "--log", tmp_path / "auto.safetensors",
+                          "-o", tmp_path / "new.safetensors"), "--log")
+    assert_user_error(run(*app, "--init-from", tmp_path / "auto.safetensors", "--force", "-o", tmp_path / "auto.safetensors"),
+                      "is the model file this command reads")
+    assert (tmp_path / "auto.safetensors").read_bytes() == kept and not (tmp_path / "new.safetensors").exists()

@@ -289,8 +289,8 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = N
 
 
 def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bool, log: str | None = None) -> tuple[Path, Path | None, Path | None]:
-    """``train``'s model path, ``--timelapse`` page path and ``--log`` file, checked before any work: none one of the data files
-    ``inputs`` (DATA, and a ``--validation`` file), nor one another."""
+    """``train``'s model path, ``--timelapse`` page path and ``--log`` file, checked before any work: none one of the files
+    ``inputs`` (DATA, a ``--validation`` file and an ``--init-from`` model file), nor one another."""
     from ._log import log_path
 
     out_path = check_output(out, force=force, inputs=inputs, what="--out")
@@ -334,7 +334,9 @@ def run_train(
     params, source_pre = _transfer_params(params)
     check_params(task, params, seed)
     check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --out
-    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resuming, log)
+    # --init-from's model file is read too: --out or --log there replaced the model the fit starts from, even with --force
+    inputs = tuple(str(f) for f in (data, validation, params.get("init_from")) if f is not None)
+    out_path, lapse_path, log_file = _outputs(inputs, out, timelapse, force or resuming, log)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked, weight_column_findings
