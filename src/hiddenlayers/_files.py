@@ -15,7 +15,7 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -323,6 +323,31 @@ def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expecte
         if floating and bool(torch.isfinite(want).all()) and not bool(torch.isfinite(got).all()):
             raise ModelFileError(f"'{path}' tensor {key!r} holds NaN or infinite values, so every prediction would be NaN or infinite: "
                                  "the file was altered or damaged; copy or save it again.")
+
+
+def built_for_file(path: str | os.PathLike[str], build: Callable[[], Any], tensors: dict[str, Any]) -> Any:
+    """``build()`` (the ``torch.nn.Module`` a model file's JSON describes), made only once its parameters and buffers are exactly
+    ``tensors`` (name -> tensor, the file's) by name and shape; else a :class:`ModelFileError` naming the first difference.
+
+    Why: the JSON sets the sizes of the network, and the network was built (allocated and initialised) before the
+    file's tensors were compared with it, so a file altered to claim 10**9 hidden units took gigabytes of memory (or
+    the machine's last) before it was refused. The module is first built on PyTorch's meta device, which records
+    shapes and allocates nothing; only a network the file's own tensors fill is built for real, so loading a file
+    takes about the memory its tensors do. Kinds and values are :func:`check_tensors`' to judge.
+    """
+    import torch
+
+    with torch.device("meta"):
+        expected = build().state_dict()
+    for key, want in expected.items():  # in layer order: the first layer whose size was changed is the one named
+        got = tensors.get(key)
+        if got is not None and tuple(got.shape) != tuple(want.shape):
+            raise ModelFileError(f"'{path}' tensor {key!r} has shape {tuple(got.shape)} but its architecture needs "
+                                 f"{tuple(want.shape)}: the file was altered.")
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise ModelFileError(f"'{path}' tensors do not match its architecture (missing {missing[:3]}, unexpected {unexpected[:3]}): the file was altered.")
+    return build()
 
 
 #: the suffixes of the tables and arrays the commands read as data (read_table's formats; before a .gz too: a compressed CSV): such

@@ -568,8 +568,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         agent.env_id_ = state.get("env_id_")
         agent.observation_shape_ = tuple(int(d) for d in state.get("observation_shape_") or (agent.obs_dim_,))
         agent.training_summary_ = renamed_stop_reason(state.get("training_summary_"))  # a file's "max_time" stop reads "time_limit"
-        agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
-        restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
+        agent.q_network_ = restore_state(lambda: Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"],
+                                                         init="none"), split_prefix(tensors, "q"), path)
         mark_built(agent, _BUILT_FROM)
         return agent
 

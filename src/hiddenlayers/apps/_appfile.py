@@ -9,13 +9,14 @@ Loading parses JSON and raw tensors only; it never unpickles anything.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._files import built_for_file, check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
 from .._words import article
 from ..exceptions import ModelFileError
@@ -186,15 +187,19 @@ def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[s
     model.data_columns_ = dict(columns)
 
 
-def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
-    """Load ``tensors`` into ``module`` exactly; a mismatch means the file was altered."""
+def restore_state(build: Callable[[], Any], tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> Any:
+    """The module ``build()`` makes, holding ``tensors`` exactly (in eval mode); a mismatch means the file was altered.
+
+    ``build`` makes the network the file's JSON describes: it is built for real only once the file's tensors fit it
+    (:func:`~hiddenlayers._files.built_for_file`), so a file that claims a huge network takes no more memory than its tensors."""
+    module = built_for_file(path, build, tensors)
     check_tensors(path, tensors, module.state_dict())
     try:
         module.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise ModelFileError(f"'{path}' tensors do not match its architecture ({first}): the file was altered or is damaged.") from None
-    module.eval()
+    return module.eval()
 
 
 class DevicePickle(PortablePickle):

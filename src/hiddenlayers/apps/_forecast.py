@@ -535,8 +535,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
-        net = Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none")
-        restore_state(net, split_prefix(tensors, "net"), path)
+        net = restore_state(lambda: Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none"),
+                            split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read

@@ -948,11 +948,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         restore_names(model, state, path, 2)
         restore_columns(model, state, path)
         restore_history(model, state, path)
-        model.network_ = RecommenderNet(
+        model.network_ = restore_state(lambda: RecommenderNet(
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none",
             interaction=model.interaction,  # a file from before interaction: the default, "concat"
-        )
-        restore_state(model.network_, split_prefix(tensors, "net"), path)
+        ), split_prefix(tensors, "net"), path)
         model.network_.to(load_device(model.device, device))
         model.rated_ = rated_from_file(tensors, (len(model.users_), len(model.items_)), path)
         model.validation_scores_ = model.best_validation_score_ = None  # a file from before they were kept

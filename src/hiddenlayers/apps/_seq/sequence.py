@@ -572,8 +572,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         with one_thread():
-            net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))
-        restore_state(net, split_prefix(tensors, "network"), path)
+            net = cast(SequenceNetwork, restore_state(lambda: SequenceNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path))
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, model._built_from)

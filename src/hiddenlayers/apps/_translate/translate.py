@@ -528,8 +528,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos
         model._device = load_device(model.device, device)
-        net = model._build()
-        restore_state(net, split_prefix(tensors, "model"), path)
+        net = restore_state(model._build, split_prefix(tensors, "model"), path)
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
         model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})

@@ -1,0 +1,105 @@
+"""_files.built_for_file: a model file whose JSON claims a network its tensors do not fill is refused before that network is built.
+
+A file altered to say 10**9 hidden units (or inputs, or factors) allocated and initialised gigabytes before its shapes were
+compared: the tests watch every tensor PyTorch allocates off the meta device, and fail on any one larger than the file's."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
+from torch.utils._python_dispatch import TorchDispatchMode
+
+import hiddenlayers as hl
+from hiddenlayers.apps import Autoencoder, Recommender
+
+_LIMIT = 10**6  # elements: far above any tensor of these tiny models, far below what the altered files claim
+
+
+class _NoBigAllocation(TorchDispatchMode):
+    """Fails any allocation of more than :data:`_LIMIT` elements that is not on the meta device, before it happens."""
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func.__name__.startswith("empty") and str(kwargs.get("device")) != "meta":
+            size = args[0] if args else kwargs.get("size")
+            assert size is None or math.prod(size) <= _LIMIT, f"{func} allocated {list(size)} for an altered file"
+        return func(*args, **kwargs)
+
+
+def _altered(saved: Path, out: Path, edit: Callable[[dict], None]) -> Path:
+    """A copy of the model file ``saved`` whose JSON ``edit`` changed in place; its tensors as they were."""
+    with safe_open(str(saved), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    edit(meta)
+    out.write_bytes(st_save(load_file(str(saved)), metadata={"hiddenlayers": json.dumps(meta)}))
+    return out
+
+
+def _mlp_units(meta: dict) -> None:
+    meta["network"]["spec"][0]["units"] = 10**9
+
+
+def _mlp_inputs(meta: dict) -> None:
+    meta["network"]["in_features"] = 10**9
+
+
+def _autoencoder_inputs(meta: dict) -> None:
+    meta["state"]["n_features_in_"] = 10**9
+
+
+def _recommender_factors(meta: dict) -> None:
+    meta["params"]["n_factors"] = 10**9
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny fitted models of three kinds, saved."""
+    folder = tmp_path_factory.mktemp("built")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    kw = {"max_iter": 1, "random_state": 0, "device": "cpu"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one epoch: "has not converged"
+        hl.MLPClassifier((4,), **kw).fit(X, X[:, 0] > 0).save(folder / "mlp.safetensors")
+    Autoencoder((4,), n_components=2, **kw).fit(X).save(folder / "auto.safetensors")
+    ratings = pd.DataFrame({"user": rng.integers(0, 5, 60), "item": rng.integers(0, 6, 60), "rating": rng.uniform(1, 5, 60)})
+    Recommender(n_factors=2, hidden_layer_sizes=(4,), **kw).fit(ratings[["user", "item"]], ratings["rating"]).save(folder / "rec.safetensors")
+    return {"mlp": folder / "mlp.safetensors", "auto": folder / "auto.safetensors", "rec": folder / "rec.safetensors"}
+
+
+@pytest.mark.parametrize(("kind", "edit", "named"), [
+    ("mlp", _mlp_units, "tensor 'hidden1.linear.weight' has shape (4, 3) but its architecture needs (1000000000, 3)"),
+    ("mlp", _mlp_inputs, "tensor 'hidden1.linear.weight' has shape (4, 3) but its architecture needs (4, 1000000000)"),
+    ("auto", _autoencoder_inputs, "has shape (4, 3) but its architecture needs (4, 1000000000)"),
+    ("rec", _recommender_factors, "but its architecture needs (5, 1000000000)"),
+])
+def test_a_file_claiming_a_huge_network_is_refused_before_it_is_built(files: dict[str, Path], tmp_path: Path, kind: str,
+                                                                      edit: Callable[[dict], None], named: str) -> None:
+    bad = _altered(files[kind], tmp_path / "bad.safetensors", edit)
+    with _NoBigAllocation(), pytest.raises(hl.ModelFileError) as info:  # before: the huge network was allocated first
+        hl.load(bad)
+    message = str(info.value)
+    assert message.startswith(f"'{bad}' tensor ") and named in message and message.endswith(": the file was altered."), message
+    with _NoBigAllocation():
+        hl.load(files[kind])  # the file as saved loads, and allocates no more than its tensors
+
+
+def test_the_watch_sees_a_real_allocation_and_not_a_meta_one() -> None:
+    """The check above can fail: an allocation of the claimed size off the meta device is caught before it happens."""
+    with _NoBigAllocation():
+        with torch.device("meta"):
+            torch.nn.Linear(10**9, 4)
+        with pytest.raises(AssertionError, match="allocated"):
+            torch.nn.Linear(10**9, 4)
