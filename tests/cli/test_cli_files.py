@@ -257,3 +257,17 @@ def test_the_init_from_model_is_never_written_over(model, table, tmp_path):
     assert_user_error(run(*app, "--init-from", tmp_path / "auto.safetensors", "--force", "-o", tmp_path / "auto.safetensors"),
                       "is the model file this command reads")
     assert (tmp_path / "auto.safetensors").read_bytes() == kept and not (tmp_path / "new.safetensors").exists()
+
+
+def test_predict_names_a_wrong_out_suffix_before_an_existing_file(model, table, tmp_path):
+    """`predict m.safetensors data.csv --out m.safetensors` said "'m.safetensors' already exists: pass --force", and with
+    --force only then that --out must be a table: the first advice, followed, was the wrong one. The model is never touched."""
+    import shutil
+
+    source = tmp_path / "m.safetensors"
+    shutil.copy(model, source)
+    kept = source.read_bytes()
+    for force in ((), ("--force",)):
+        assert_user_error(run("predict", source, table, "--out", source, *force),
+                          f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: '{source}'.")
+    assert source.read_bytes() == kept

@@ -594,11 +594,10 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     check_app_options(kind, model_path, **(app_options or {}))
     check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
     check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
-    if out is not None:
-        check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
-        suffix = Path(out).suffix.lower()
-        if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
+    if out is not None:  # the suffix first: `--out model.safetensors` (the model's path) said "already exists: pass --force"
+        if not Path(out).is_dir() and Path(out).suffix.lower() not in (".csv", ".tsv", ".jsonl", ".parquet"):  # a folder: check_output's advice
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
+        check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
     from ._score_stream import is_folder_input, predict_stream, refuse_folder
 
     if is_folder_input(data):
