@@ -101,13 +101,17 @@ def refuse_nested(frame: Any, text: str) -> None:
     died on ``unhashable type: 'list'`` (an internal error) where the user needed to be told which column to flatten.
     """
     import numpy as np
+    from pandas.api.types import is_object_dtype
 
     nested = (list, dict, tuple, np.ndarray)
-    for column in frame.columns[frame.dtypes == object]:
-        hits = frame[column].map(lambda v: isinstance(v, nested)).to_numpy(dtype=bool)
+    for i, (column, dtype) in enumerate(frame.dtypes.items()):
+        if not is_object_dtype(dtype):  # numbers, bools and pandas' text columns hold no lists
+            continue
+        cells = frame.iloc[:, i]  # by position: a repeated name is refused after the read, with its own message
+        hits = cells.map(lambda v: isinstance(v, nested)).to_numpy(dtype=bool)
         if hits.any():
             row = int(np.argmax(hits))
-            shown = repr(frame[column].iloc[row])
+            shown = repr(cells.iloc[row])
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
             raise DataError(f"'{text}' column '{column}' holds a nested value in row {row + 1} ({shown}): give one plain value "
                             "(a number, text, true/false or empty) per cell; flatten nested records first (e.g. pandas.json_normalize).")
