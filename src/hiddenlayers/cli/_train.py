@@ -334,8 +334,7 @@ def run_train(
     params, source_pre = _transfer_params(params)
     check_params(task, params, seed)
     check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --out
-    # --init-from's model file is read too: --out or --log there replaced the model the fit starts from, even with --force
-    inputs = tuple(str(f) for f in (data, validation, params.get("init_from")) if f is not None)
+    inputs = tuple(str(f) for f in (data, validation, params.get("init_from")) if f is not None)  # --init-from's model: never written over
     out_path, lapse_path, log_file = _outputs(inputs, out, timelapse, force or resuming, log)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
