@@ -5,7 +5,6 @@ compared: the tests watch every tensor PyTorch allocates off the meta device, an
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Callable
@@ -16,13 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import hiddenlayers as hl
 from hiddenlayers.apps import Autoencoder, Recommender
+from metadata_edits import edit_file
 
 _LIMIT = 10**6  # elements: far above any tensor of these tiny models, far below what the altered files claim
 
@@ -36,15 +33,6 @@ class _NoBigAllocation(TorchDispatchMode):
             size = args[0] if args else kwargs.get("size")
             assert size is None or math.prod(size) <= _LIMIT, f"{func} allocated {list(size)} for an altered file"
         return func(*args, **kwargs)
-
-
-def _altered(saved: Path, out: Path, edit: Callable[[dict], None]) -> Path:
-    """A copy of the model file ``saved`` whose JSON ``edit`` changed in place; its tensors as they were."""
-    with safe_open(str(saved), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["hiddenlayers"])
-    edit(meta)
-    out.write_bytes(st_save(load_file(str(saved)), metadata={"hiddenlayers": json.dumps(meta)}))
-    return out
 
 
 def _mlp_units(meta: dict) -> None:
@@ -87,7 +75,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 ])
 def test_a_file_claiming_a_huge_network_is_refused_before_it_is_built(files: dict[str, Path], tmp_path: Path, kind: str,
                                                                       edit: Callable[[dict], None], named: str) -> None:
-    bad = _altered(files[kind], tmp_path / "bad.safetensors", edit)
+    bad = edit_file(files[kind], tmp_path / "bad.safetensors", edit)
     with _NoBigAllocation(), pytest.raises(hl.ModelFileError) as info:  # before: the huge network was allocated first
         hl.load(bad)
     message = str(info.value)

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save
 
 from cli_helpers import assert_user_error, ok, run
+from metadata_edits import edit_file
 
 
 @pytest.fixture(scope="module")
 def model(table, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("files") / "keep.safetensors"
     ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", out)
-    return out
-
-
-def _edited(model: Path, out: Path, edit: Any) -> Path:
-    """A copy of ``model`` whose metadata ``edit(meta)`` changed in place."""
-    with safe_open(str(model), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["hiddenlayers"])
-    edit(meta)
-    out.write_bytes(st_save(load_file(str(model)), metadata={"hiddenlayers": json.dumps(meta)}))
     return out
 
 
@@ -51,7 +38,7 @@ def _drop_column(meta: dict) -> None:
 @pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
 def test_an_edited_model_file_is_one_line_in_every_command(model, table, tmp_path, edit, problem, command):
     """info reads the header only, predict and evaluate load the model: the same error, never AttributeError or a feature-count ValueError."""
-    bad = _edited(model, tmp_path / "bad.safetensors", edit)
+    bad = edit_file(model, tmp_path / "bad.safetensors", edit)
     args = (bad,) if command == "info" else (bad, table)
     result = run(command, *args)
     assert_user_error(result, f"'{bad}' {problem}")
