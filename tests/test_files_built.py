@@ -24,14 +24,24 @@ from metadata_edits import edit_file
 _LIMIT = 10**6  # elements: far above any tensor of these tiny models, far below what the altered files claim
 
 
+_MANY = 10_000  # tensors made (on any device): far above what these tiny models' loads make
+
+
 class _NoBigAllocation(TorchDispatchMode):
-    """Fails any allocation of more than :data:`_LIMIT` elements that is not on the meta device, before it happens."""
+    """Fails any allocation of more than :data:`_LIMIT` elements that is not on the meta device, and the :data:`_MANY`-th
+    tensor made at all (an endless build), before it happens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = 0
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
-        if func.__name__.startswith("empty") and str(kwargs.get("device")) != "meta":
+        if func.__name__.startswith("empty"):
+            self.made += 1
+            assert self.made < _MANY, f"{self.made} tensors made for an altered file"
             size = args[0] if args else kwargs.get("size")
-            assert size is None or math.prod(size) <= _LIMIT, f"{func} allocated {list(size)} for an altered file"
+            assert str(kwargs.get("device")) == "meta" or size is None or math.prod(size) <= _LIMIT, f"{func} allocated {list(size)} for an altered file"
         return func(*args, **kwargs)
 
 
@@ -82,6 +92,35 @@ def test_a_file_claiming_a_huge_network_is_refused_before_it_is_built(files: dic
     assert message.startswith(f"'{bad}' tensor ") and named in message and message.endswith(": the file was altered."), message
     with _NoBigAllocation():
         hl.load(files[kind])  # the file as saved loads, and allocates no more than its tensors
+
+
+def test_a_file_claiming_an_endless_network_stops_being_built_at_once(tmp_path: Path) -> None:
+    """A SequenceClassifier file altered to 10**12 stacked GRU layers was built layer by layer, for ever (found by fuzzing the
+    apps' files); an MLP spec of 100,000 layers took 14 s to refuse. The meta build stops past twice the file's tensors."""
+    from sklearn.datasets import load_digits
+
+    from hiddenlayers.apps import SequenceClassifier
+
+    d = load_digits()
+    SequenceClassifier("gru4,8", max_iter=1, random_state=0, device="cpu").fit(d.images[:40] / 16, d.target[:40]).save(tmp_path / "s.safetensors")
+
+    def endless(meta: dict) -> None:
+        meta["state"]["network"]["spec"][0]["layers"] = 10**12
+
+    mlp = tmp_path / "mlp.safetensors"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one epoch: "has not converged"
+        hl.MLPClassifier((4,), max_iter=1, random_state=0, device="cpu").fit(np.eye(3), [0, 1, 1]).save(mlp)
+
+    def deep(meta: dict) -> None:
+        meta["network"]["spec"] = meta["network"]["spec"] * 100_000
+
+    cases = ((edit_file(tmp_path / "s.safetensors", tmp_path / "bad_seq.safetensors", endless), "more than 24 weight tensors, but the file holds 8"),
+             (edit_file(mlp, tmp_path / "bad_mlp.safetensors", deep), "more than 16 weight tensors, but the file holds 4"))
+    for bad, named in cases:
+        with _NoBigAllocation(), pytest.raises(hl.ModelFileError) as info:
+            hl.load(bad)
+        assert str(info.value) == f"'{bad}' describes a network of {named}: the file was altered."
 
 
 def test_the_watch_sees_a_real_allocation_and_not_a_meta_one() -> None:
