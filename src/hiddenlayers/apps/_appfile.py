@@ -91,6 +91,35 @@ def load_app(
     return params, transfer_state({k: unjson(v) for k, v in meta.get("state", {}).items()}), tensors
 
 
+def file_errors(load: Callable[..., Any]) -> Callable[..., Any]:
+    """An application's ``load(cls, path, *, device=None)`` whose every failure on the file's contents is one :class:`ModelFileError`.
+
+    Why: the JSON of an application's file is read field by field after :func:`load_app`'s checks, and an edited or
+    damaged field (null, a list, a string where a number goes, a key removed) escaped as a KeyError, TypeError,
+    AttributeError, IndexError or a layer spec's error, which the command line shows as an internal error: the MLP
+    estimators' loader already said "has inconsistent contents". A ``device`` that is wrong or missing here is the
+    caller's error, checked before the file is read; a GPU out of memory is not the file's fault either.
+    """
+    import functools
+
+    @functools.wraps(load)
+    def checked(cls: type, path: str | os.PathLike[str], *, device: str | None = None) -> Any:
+        from ..exceptions import DeviceUnavailableError
+        from ..network import resolve_device
+
+        if device is not None:
+            resolve_device(device)
+        try:
+            return load(cls, path, device=device)
+        except (ModelFileError, DeviceUnavailableError, torch.OutOfMemoryError):
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {first}); the file was altered or is damaged.") from None
+
+    return checked
+
+
 def transfer_state(state: dict[str, Any]) -> dict[str, Any]:
     """``state`` with ``transferred_`` and ``frozen_`` from its ``provenance_`` (an ``init_from``/``freeze`` fit's layer names),
     so a loaded app has the attributes its fit set; a file without a provenance record adds nothing."""
@@ -222,7 +251,7 @@ class DevicePickle(PortablePickle):
             self._device = next(getattr(self, self._net_attr).parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "columns_state", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]
+__all__ = ["DevicePickle", "as_array", "columns_state", "file_errors", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

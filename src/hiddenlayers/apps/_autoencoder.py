@@ -32,6 +32,7 @@ from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -454,6 +455,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
         """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
         params, state, tensors = load_app(path, "Autoencoder", device)

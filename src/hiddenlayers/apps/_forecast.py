@@ -30,6 +30,7 @@ from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -531,6 +532,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
         """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Forecaster", device)

@@ -44,6 +44,7 @@ from ._app_params import averaging_rows, row
 from ._appfile import (
     DevicePickle,
     columns_state,
+    file_errors,
     forget_columns,
     load_app,
     open_model_file,
@@ -540,6 +541,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)

@@ -53,6 +53,7 @@ from ..training import (
 from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -938,6 +939,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
         """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Recommender", device)

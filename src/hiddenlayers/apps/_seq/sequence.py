@@ -38,6 +38,7 @@ from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
     DevicePickle,
     columns_state,
+    file_errors,
     forget_columns,
     load_app,
     open_model_file,
@@ -563,6 +564,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         save_fitted(path, self, self._state(), tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)

@@ -46,7 +46,7 @@ from ...training import (
     train,
 )
 from .._app_params import averaging_rows, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
 from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
@@ -412,6 +412,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
         """Read a model written by :meth:`save` (JSON and raw tensors only; nothing is unpickled)."""
         params, state, tensors = load_app(path, cls.__name__, device)
