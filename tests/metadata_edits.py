@@ -11,7 +11,7 @@ from typing import Any
 import hiddenlayers as hl
 
 #: the values a field is set to; "__delete__" removes it
-EDITS = (None, "x", -1, 2.5, True, [], {}, [0], ["a", "b"], {"a": 1}, "__delete__")
+EDITS = (None, "x", -1, 2.5, True, 10**12, 1e300, [], {}, [0], ["a", "b"], {"a": 1}, "__delete__")  # 10**12, 1e300: a huge size or scale
 
 
 def field_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -37,6 +37,19 @@ def edited(original: dict, path: tuple, value: Any) -> dict:
     else:
         node[path[-1]] = value
     return meta
+
+
+def edit_file(saved: Path, out: Path, edit: Callable[[dict], None]) -> Path:
+    """A copy of the model file ``saved`` at ``out`` whose JSON record ``edit(meta)`` changed in place; its tensors as they were."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from safetensors.torch import save as st_save
+
+    with safe_open(str(saved), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["hiddenlayers"])
+    edit(meta)
+    out.write_bytes(st_save(load_file(str(saved)), metadata={"hiddenlayers": json.dumps(meta)}))
+    return out
 
 
 def check_every_edit(saved: Path, bad: Path, keep: Callable[[tuple], bool], usable: Callable[[Any], None]) -> None:

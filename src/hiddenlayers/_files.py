@@ -15,7 +15,8 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -323,6 +324,56 @@ def check_tensors(path: str | os.PathLike[str], tensors: dict[str, Any], expecte
         if floating and bool(torch.isfinite(want).all()) and not bool(torch.isfinite(got).all()):
             raise ModelFileError(f"'{path}' tensor {key!r} holds NaN or infinite values, so every prediction would be NaN or infinite: "
                                  "the file was altered or damaged; copy or save it again.")
+
+
+def built_for_file(path: str | os.PathLike[str], build: Callable[[], Any], tensors: dict[str, Any]) -> Any:
+    """``build()`` (the ``torch.nn.Module`` a model file's JSON describes), made only once its parameters and buffers are exactly
+    ``tensors`` (name -> tensor, the file's) by name and shape; else a :class:`ModelFileError` naming the first difference.
+
+    Why: the JSON sets the sizes of the network, and the network was built (allocated and initialised) before the
+    file's tensors were compared with it, so a file altered to claim 10**9 hidden units took gigabytes of memory (or
+    the machine's last) before it was refused. The module is first built on PyTorch's meta device, which records
+    shapes and allocates nothing; only a network the file's own tensors fill is built for real, so loading a file
+    takes about the memory its tensors do. The meta build stops as soon as it has made far more parameters than the
+    file holds (:func:`_few_parameters`): a recurrent layer altered to 10**12 stacked layers was built one by one, for
+    ever. Kinds and values are :func:`check_tensors`' to judge.
+    """
+    import torch
+
+    with torch.device("meta"), _few_parameters(path, len(tensors)):
+        expected = build().state_dict()
+    for key, want in expected.items():  # in layer order: the first layer whose size was changed is the one named
+        got = tensors.get(key)
+        if got is not None and tuple(got.shape) != tuple(want.shape):
+            raise ModelFileError(f"'{path}' tensor {key!r} has shape {tuple(got.shape)} but its architecture needs "
+                                 f"{tuple(want.shape)}: the file was altered.")
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise ModelFileError(f"'{path}' tensors do not match its architecture (missing {missing[:3]}, unexpected {unexpected[:3]}): the file was altered.")
+    return build()
+
+
+@contextlib.contextmanager
+def _few_parameters(path: str | os.PathLike[str], held: int) -> Iterator[None]:
+    """Inside: a :class:`ModelFileError` as soon as this thread has registered more module parameters than a file of ``held``
+    tensors can fill (twice as many, plus 8: a parameter replaced while built counts again), so a network described as
+    endless stops being built at once. Other threads' modules are not counted (a server loading two models)."""
+    from torch.nn.modules.module import register_module_parameter_registration_hook
+
+    limit, made, thread = 2 * held + 8, [0], threading.get_ident()
+
+    def count(module: Any, name: str, param: Any) -> None:
+        if threading.get_ident() == thread:
+            made[0] += 1
+            if made[0] > limit:
+                raise ModelFileError(f"'{path}' describes a network of more than {limit} weight tensors, but the file holds {held}: "
+                                     "the file was altered.")
+
+    handle = register_module_parameter_registration_hook(count)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 #: the suffixes of the tables and arrays the commands read as data (read_table's formats; before a .gz too: a compressed CSV): such

@@ -53,12 +53,16 @@ def parse_metadata(raw: Any, where: Any, error: type[Exception]) -> dict[str, An
     except (TypeError, json.JSONDecodeError):
         raise error(f"'{where}' has damaged hiddenlayers metadata (not valid JSON): the file was altered.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise error(f"'{where}' metadata is not in the hiddenlayers format.")
+        raise error(f"'{where}' metadata is not in the hiddenlayers format (its '{META_KEY}' entry is no hiddenlayers record): the file "
+                    "was altered or written by another tool; save the model again with .save(path) or `hiddenlayers train`.")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:  # JSON's true is no version (bool is an int)
+        raise error(f"'{where}' has the model-file format version {version!r}, not a whole number >= 1: the file was altered; save the model again.")
+    if version > FORMAT_VERSION:
         raise error(f"'{where}' uses model-file format {version!r}, newer than this hiddenlayers reads ({FORMAT_VERSION}): upgrade hiddenlayers.")
     if meta.get("estimator") not in MODEL_KINDS:
-        raise error(f"'{where}' holds an unknown model kind {meta.get('estimator')!r}.")
+        raise error(f"'{where}' holds an unknown model kind {meta.get('estimator')!r}: a newer hiddenlayers may know it (upgrade hiddenlayers); "
+                    "else the file was altered.")
     return meta
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+import hiddenlayers as hl
 from hiddenlayers._files import read_metadata
 from hiddenlayers.apps import Autoencoder, ImageClassifier, Recommender, SequenceClassifier
 
@@ -87,3 +89,40 @@ def test_a_python_refit_drops_the_columns_of_an_earlier_data_file(tmp_path: Path
     assert seq.long_columns_["target"] == "label"
     seq.partial_fit([r[:3, :1] for r in X], y % 2)
     assert not hasattr(seq, "long_columns_")
+
+
+@pytest.fixture(scope="module")
+def app_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny fitted applications of four kinds, saved (one epoch each)."""
+    folder = tmp_path_factory.mktemp("app_files")
+    rng = np.random.default_rng(0)
+    d = load_digits()
+    kw = {"max_iter": 1, "random_state": 0, "device": "cpu"}
+    ratings = pd.DataFrame({"user": rng.integers(0, 5, 60), "item": rng.integers(0, 6, 60), "rating": rng.uniform(1, 5, 60)})
+    models = {"auto": Autoencoder((4,), n_components=2, **kw).fit(rng.normal(size=(40, 3))),
+              "rec": Recommender(n_factors=2, hidden_layer_sizes=(4,), **kw).fit(ratings[["user", "item"]], ratings["rating"]),
+              "image": ImageClassifier("conv4k3:same,pool2,8", **kw).fit(d.images[:40] / 16, d.target[:40]),
+              "seq": SequenceClassifier("gru4,8", **kw).fit(d.images[:40] / 16, d.target[:40])}
+    for name, model in models.items():
+        model.save(folder / f"{name}.safetensors")
+    return {name: folder / f"{name}.safetensors" for name in models}
+
+
+@pytest.mark.parametrize("kind", ["auto", "rec", "image", "seq"])
+def test_any_edit_of_an_app_files_metadata_loads_or_is_a_model_file_error(app_files: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    """Hypothesis, as for the MLP files: any field set to null, another type or a huge number, or removed. Before: an
+    application's load let KeyError, TypeError, AttributeError, IndexError and layer-spec errors escape (the CLI's
+    "internal error"), and a GRU of 10**12 layers was built for ever."""
+    from metadata_edits import check_every_edit
+
+    def usable(model: Any) -> None:
+        assert type(model).__name__ == {"auto": "Autoencoder", "rec": "Recommender", "image": "ImageClassifier", "seq": "SequenceClassifier"}[kind]
+
+    check_every_edit(app_files[kind], tmp_path / "h.safetensors", lambda p: p[0] not in ("format", "format_version", "estimator", "library_version"),
+                     usable)
+
+
+def test_a_wrong_device_is_the_callers_error_not_the_files(app_files: dict[str, Path]) -> None:
+    with pytest.raises(ValueError) as info:
+        Autoencoder.load(app_files["auto"], device="cpux")
+    assert not isinstance(info.value, hl.ModelFileError)

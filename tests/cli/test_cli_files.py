@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save
 
 from cli_helpers import assert_user_error, ok, run
+from metadata_edits import edit_file
 
 
 @pytest.fixture(scope="module")
 def model(table, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("files") / "keep.safetensors"
     ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "2", "-q", "--no-check", "-o", out)
-    return out
-
-
-def _edited(model: Path, out: Path, edit: Any) -> Path:
-    """A copy of ``model`` whose metadata ``edit(meta)`` changed in place."""
-    with safe_open(str(model), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["hiddenlayers"])
-    edit(meta)
-    out.write_bytes(st_save(load_file(str(model)), metadata={"hiddenlayers": json.dumps(meta)}))
     return out
 
 
@@ -51,7 +38,7 @@ def _drop_column(meta: dict) -> None:
 @pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
 def test_an_edited_model_file_is_one_line_in_every_command(model, table, tmp_path, edit, problem, command):
     """info reads the header only, predict and evaluate load the model: the same error, never AttributeError or a feature-count ValueError."""
-    bad = _edited(model, tmp_path / "bad.safetensors", edit)
+    bad = edit_file(model, tmp_path / "bad.safetensors", edit)
     args = (bad,) if command == "info" else (bad, table)
     result = run(command, *args)
     assert_user_error(result, f"'{bad}' {problem}")
@@ -228,3 +215,46 @@ def test_a_data_file_whose_name_has_brackets_is_read_as_a_file(table, tmp_path):
     shutil.copy(table, data)
     ok("train", data, "-t", "label", "--hidden", "4", "--epochs", "1", "-q", "--no-check", "-o", tmp_path / "m.safetensors")
     assert ok("check", data, "-t", "label").exit_code == 0
+
+
+def test_the_init_from_model_is_never_written_over(model, table, tmp_path):
+    """`train --init-from m.safetensors --log m.safetensors --force` replaced the model the fit started from with the CSV log
+    (and `--out m.safetensors --force` with the new model): --init-from's file is one the command reads, refused as DATA is."""
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    source = tmp_path / "source.safetensors"
+    shutil.copy(model, source)
+    kept = source.read_bytes()
+    train = ("train", table, "-t", "label", "--epochs", "1", "-q", "--no-check", "--init-from", source, "--force")
+    assert_user_error(run(*train, "--log", source, "-o", tmp_path / "new.safetensors"),
+                      f"--log '{source}' is the model file this command reads: writing there would replace it; choose another --log path.")
+    assert_user_error(run(*train, "-o", source), f"--out '{source}' is the model file this command reads")
+    assert source.read_bytes() == kept and not (tmp_path / "new.safetensors").exists()
+    # an application's --init-from too
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"]).to_csv(tmp_path / "rows.csv", index=False)
+    app = ("train", tmp_path / "rows.csv", "--app", "autoencoder", "--hidden", "4", "--epochs", "1", "-q")
+    ok(*app, "-o", tmp_path / "auto.safetensors")
+    kept = (tmp_path / "auto.safetensors").read_bytes()
+    assert_user_error(run(*app, "--init-from", tmp_path / "auto.safetensors", "--force", "--log", tmp_path / "auto.safetensors",
+                          "-o", tmp_path / "new.safetensors"), "--log")
+    assert_user_error(run(*app, "--init-from", tmp_path / "auto.safetensors", "--force", "-o", tmp_path / "auto.safetensors"),
+                      "is the model file this command reads")
+    assert (tmp_path / "auto.safetensors").read_bytes() == kept and not (tmp_path / "new.safetensors").exists()
+
+
+def test_predict_names_a_wrong_out_suffix_before_an_existing_file(model, table, tmp_path):
+    """`predict m.safetensors data.csv --out m.safetensors` said "'m.safetensors' already exists: pass --force", and with
+    --force only then that --out must be a table: the first advice, followed, was the wrong one. The model is never touched."""
+    import shutil
+
+    source = tmp_path / "m.safetensors"
+    shutil.copy(model, source)
+    kept = source.read_bytes()
+    for force in ((), ("--force",)):
+        assert_user_error(run("predict", source, table, "--out", source, *force),
+                          f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: '{source}'.")
+    assert source.read_bytes() == kept

@@ -109,12 +109,14 @@ def test_an_int8_copy_over_its_tolerance_is_not_written_and_the_float_file_is(fi
     qpath.write_bytes(b"what the user had")
     with pytest.raises(hl.QuantizedToleranceError) as caught:
         export_onnx(clf, path, X=X, y=y, quantize=True, quantized_tolerance=measured / 2)
-    assert qpath.read_bytes() == b"what the user had"  # untouched
+    # untouched, and said to be no copy of this model (before: only "was not written", beside the new float file)
+    assert qpath.read_bytes() == b"what the user had"
     assert path.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["m.int8.onnx", "m.onnx"]
     report = caught.value.report
     assert isinstance(caught.value, ValueError) and str(caught.value) == report.quantized_refused
     assert str(caught.value) == (f"the int8 copy's answers differ from the model's by {measured:.3g} on {len(X)} parity rows of X, over "
-                                 f"quantized_tolerance={measured / 2:g}: {qpath} was not written (the float file {path} was); ship the "
+                                 f"quantized_tolerance={measured / 2:g}: {qpath} was not written (the float file {path} was; the m.int8.onnx there "
+                                 "is an earlier export's, left as it was, not this model's); ship the "
                                  "float file, or raise quantized_tolerance if that difference is acceptable.")
     assert report.quantized_path is None and report.quantized_bytes is None and report.quantized_max_abs_diff == measured
     assert report.quantized_tolerance == measured / 2 and report.score_after is not None

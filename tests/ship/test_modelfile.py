@@ -203,17 +203,26 @@ def test_foreign_safetensors_file(tmp_path: Path) -> None:
                                "with safetensors.torch.load_file(path); hiddenlayers loads the files its save() and `hiddenlayers train` write.")
 
 
+#: a record under the 'hiddenlayers' key that is not ours: what happened and what to do (before: the first sentence alone)
+_NOT_OURS = ("metadata is not in the hiddenlayers format (its 'hiddenlayers' entry is no hiddenlayers record): the file was altered or "
+             "written by another tool; save the model again with .save(path) or `hiddenlayers train`.")
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [
         (lambda m: "{not json", "has damaged hiddenlayers metadata (not valid JSON): the file was altered."),
-        (lambda m: "[1, 2]", "metadata is not in the hiddenlayers format."),
-        (lambda m: {**m, "format": "other"}, "metadata is not in the hiddenlayers format."),
+        (lambda m: "[1, 2]", _NOT_OURS),
+        (lambda m: {**m, "format": "other"}, _NOT_OURS),
         (lambda m: {**m, "format_version": 99}, "uses model-file format 99, newer than this hiddenlayers reads (2): upgrade hiddenlayers."),
-        (lambda m: {**m, "format_version": "1"}, "uses model-file format '1', newer than this hiddenlayers reads (2): upgrade hiddenlayers."),
-        (lambda m: {**m, "estimator": "os.system"}, "holds an unknown model kind 'os.system'."),
+        # before: a version of another type was "newer than this hiddenlayers reads (2): upgrade hiddenlayers", and true read as 1
+        (lambda m: {**m, "format_version": "1"}, "has the model-file format version '1', not a whole number >= 1: the file was altered; save the model again."),
+        (lambda m: {**m, "format_version": True}, "has the model-file format version True, not a whole number >= 1: the file was altered; save the model again."),
+        (lambda m: {**m, "format_version": 0}, "has the model-file format version 0, not a whole number >= 1: the file was altered; save the model again."),
+        (lambda m: {**m, "estimator": "os.system"}, "holds an unknown model kind 'os.system': a newer hiddenlayers may know it (upgrade hiddenlayers); "
+                                                    "else the file was altered."),
     ],
-    ids=["not-json", "not-object", "format", "newer", "version-type", "estimator"],
+    ids=["not-json", "not-object", "format", "newer", "version-type", "version-true", "version-0", "estimator"],
 )
 def test_tampered_metadata(saved: Path, tmp_path: Path, edit: Any, message: str) -> None:
     bad = tmp_path / "t.safetensors"

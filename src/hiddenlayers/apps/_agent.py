@@ -33,7 +33,7 @@ from ..exceptions import DataError
 from ..network import Network, PortablePickle, evaluating, resolve_device
 from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer, warn_interrupted
 from ._app_params import fraction, number, positive_int, row
-from ._appfile import load_app, restore_state, save_app, split_prefix
+from ._appfile import file_errors, load_app, restore_state, save_app, split_prefix
 from ._deprecated import DEPRECATED, fit_max_time, renamed_params, renamed_stop_reason, step_size
 from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
 from ._fitted import FitRequired
@@ -559,8 +559,14 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
 
         The agent runs on the CPU only: ``device`` may be None or ``"cpu"``.
         """
-        if device is not None and resolve_device(device).type != "cpu":
+        if device is not None and resolve_device(device).type != "cpu":  # the caller's error, before the file's (file_errors)
             raise ValueError("DQNAgent runs on the CPU only: load it without device= (or with device='cpu').")
+        return cls._load_file(path)
+
+    @classmethod
+    @file_errors
+    def _load_file(cls, path: str | os.PathLike[str], *, device: str | None = None) -> DQNAgent:
+        """:meth:`load`'s reading of the file (on the CPU; ``device`` is :func:`file_errors`' signature, always None here)."""
         params, state, tensors = load_app(path, "DQNAgent")
         agent = cls(**renamed_params(params))  # a file of either spelling: learning_rate (before the rename) or learning_rate_init
         agent.obs_dim_, agent.n_actions_ = int(state["obs_dim_"]), int(state["n_actions_"])
@@ -568,8 +574,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         agent.env_id_ = state.get("env_id_")
         agent.observation_shape_ = tuple(int(d) for d in state.get("observation_shape_") or (agent.obs_dim_,))
         agent.training_summary_ = renamed_stop_reason(state.get("training_summary_"))  # a file's "max_time" stop reads "time_limit"
-        agent.q_network_ = Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"], init="none")
-        restore_state(agent.q_network_, split_prefix(tensors, "q"), path)
+        agent.q_network_ = restore_state(lambda: Network(agent.obs_dim_, hidden_spec(params["hidden_layer_sizes"]), agent.n_actions_, activation=params["activation"],
+                                                         init="none"), split_prefix(tensors, "q"), path)
         mark_built(agent, _BUILT_FROM)
         return agent
 

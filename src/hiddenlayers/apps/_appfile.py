@@ -9,13 +9,14 @@ Loading parses JSON and raw tensors only; it never unpickles anything.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._files import built_for_file, check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
 from .._words import article
 from ..exceptions import ModelFileError
@@ -88,6 +89,35 @@ def load_app(
     if device is not None:
         params["device"] = device
     return params, transfer_state({k: unjson(v) for k, v in meta.get("state", {}).items()}), tensors
+
+
+def file_errors(load: Callable[..., Any]) -> Callable[..., Any]:
+    """An application's ``load(cls, path, *, device=None)`` whose every failure on the file's contents is one :class:`ModelFileError`.
+
+    Why: the JSON of an application's file is read field by field after :func:`load_app`'s checks, and an edited or
+    damaged field (null, a list, a string where a number goes, a key removed) escaped as a KeyError, TypeError,
+    AttributeError, IndexError or a layer spec's error, which the command line shows as an internal error: the MLP
+    estimators' loader already said "has inconsistent contents". A ``device`` that is wrong or missing here is the
+    caller's error, checked before the file is read; a GPU out of memory is not the file's fault either.
+    """
+    import functools
+
+    @functools.wraps(load)
+    def checked(cls: type, path: str | os.PathLike[str], *, device: str | None = None) -> Any:
+        from ..exceptions import DeviceUnavailableError
+        from ..network import resolve_device
+
+        if device is not None:
+            resolve_device(device)
+        try:
+            return load(cls, path, device=device)
+        except (ModelFileError, DeviceUnavailableError, torch.OutOfMemoryError):
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {first}); the file was altered or is damaged.") from None
+
+    return checked
 
 
 def transfer_state(state: dict[str, Any]) -> dict[str, Any]:
@@ -186,15 +216,19 @@ def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[s
     model.data_columns_ = dict(columns)
 
 
-def restore_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> None:
-    """Load ``tensors`` into ``module`` exactly; a mismatch means the file was altered."""
+def restore_state(build: Callable[[], Any], tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> Any:
+    """The module ``build()`` makes, holding ``tensors`` exactly (in eval mode); a mismatch means the file was altered.
+
+    ``build`` makes the network the file's JSON describes: it is built for real only once the file's tensors fit it
+    (:func:`~hiddenlayers._files.built_for_file`), so a file that claims a huge network takes no more memory than its tensors."""
+    module = built_for_file(path, build, tensors)
     check_tensors(path, tensors, module.state_dict())
     try:
         module.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise ModelFileError(f"'{path}' tensors do not match its architecture ({first}): the file was altered or is damaged.") from None
-    module.eval()
+    return module.eval()
 
 
 class DevicePickle(PortablePickle):
@@ -217,7 +251,7 @@ class DevicePickle(PortablePickle):
             self._device = next(getattr(self, self._net_attr).parameters()).device
 
 
-__all__ = ["DevicePickle", "as_array", "columns_state", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]
+__all__ = ["DevicePickle", "as_array", "columns_state", "file_errors", "forget_columns", "load_app", "names_state", "restore_columns", "restore_names", "restore_state", "restore_transfer", "save_app", "save_fitted", "split_prefix", "transfer_state"]
 
 
 def open_model_file(path: str) -> Any:

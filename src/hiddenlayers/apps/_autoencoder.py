@@ -32,6 +32,7 @@ from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -454,12 +455,13 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
         """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
         params, state, tensors = load_app(path, "Autoencoder", device)
         model = cls(**params)
-        net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")
-        restore_state(net, split_prefix(tensors, "net"), path)
+        net = restore_state(lambda: AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none"),
+                            split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
         restore_names(model, state, path, state["n_features_in_"])

@@ -30,6 +30,7 @@ from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     as_array,
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -531,12 +532,13 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
         """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
-        net = Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none")
-        restore_state(net, split_prefix(tensors, "net"), path)
+        net = restore_state(lambda: Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none"),
+                            split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read

@@ -44,6 +44,7 @@ from ._app_params import averaging_rows, row
 from ._appfile import (
     DevicePickle,
     columns_state,
+    file_errors,
     forget_columns,
     load_app,
     open_model_file,
@@ -556,6 +557,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
@@ -574,8 +576,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         restore_columns(model, state, path)
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
-        net = Network.from_config(state["network"])
-        restore_state(net, split_prefix(tensors, "network"), path)
+        net = restore_state(lambda: Network.from_config(state["network"]), split_prefix(tensors, "network"), path)
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, _BUILT_FROM)

@@ -53,6 +53,7 @@ from ..training import (
 from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
     columns_state,
+    file_errors,
     forget_columns,
     history_state,
     load_app,
@@ -938,6 +939,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
         """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
         params, state, tensors = load_app(path, "Recommender", device)
@@ -948,11 +950,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         restore_names(model, state, path, 2)
         restore_columns(model, state, path)
         restore_history(model, state, path)
-        model.network_ = RecommenderNet(
+        model.network_ = restore_state(lambda: RecommenderNet(
             len(model.users_), len(model.items_), params["n_factors"], params["hidden_layer_sizes"], params["activation"], params["dropout"], state["global_mean_"], init="none",
             interaction=model.interaction,  # a file from before interaction: the default, "concat"
-        )
-        restore_state(model.network_, split_prefix(tensors, "net"), path)
+        ), split_prefix(tensors, "net"), path)
         model.network_.to(load_device(model.device, device))
         model.rated_ = rated_from_file(tensors, (len(model.users_), len(model.items_)), path)
         model.validation_scores_ = model.best_validation_score_ = None  # a file from before they were kept

@@ -280,8 +280,9 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
     by_param.update({k: f"--set {k}" for k in params if k not in by_param})  # the keys --set gave
     check_app_params(cls, params, by_param)  # the options before the outputs: an existing --out never hides a bad --epochs
     check_app_columns(data, app, options)  # a misspelt --target, --features or app column (--text-column, --id-column, ...) before an existing --out
-    out = check_output(options["out"], force=options["force"], inputs=(data,), what="--out")
-    log_file = log_path(options.get("log"), force=options["force"], inputs=(data,), out_path=out)  # checked before any work
+    inputs = tuple(str(f) for f in (data, params.get("init_from")) if f is not None)  # --init-from's model is read too: never written over
+    out = check_output(options["out"], force=options["force"], inputs=inputs, what="--out")
+    log_file = log_path(options.get("log"), force=options["force"], inputs=inputs, out_path=out)  # checked before any work
     if "progress_bar" in defaults:  # every app's, a Translator's too
         params["progress_bar"] = not (options["quiet"] or options["json"])  # train's Rich bar on stderr, as for a table model
     if log_file is not None:  # --log: one CSV row per epoch as the fit runs, as for a table model

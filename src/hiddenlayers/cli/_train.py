@@ -289,8 +289,8 @@ def _fit_preprocessing(X: Any, max_categories: int, checked: Any, where: Any = N
 
 
 def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bool, log: str | None = None) -> tuple[Path, Path | None, Path | None]:
-    """``train``'s model path, ``--timelapse`` page path and ``--log`` file, checked before any work: none one of the data files
-    ``inputs`` (DATA, and a ``--validation`` file), nor one another."""
+    """``train``'s model path, ``--timelapse`` page path and ``--log`` file, checked before any work: none one of the files
+    ``inputs`` (DATA, a ``--validation`` file and an ``--init-from`` model file), nor one another."""
     from ._log import log_path
 
     out_path = check_output(out, force=force, inputs=inputs, what="--out")
@@ -334,7 +334,8 @@ def run_train(
     params, source_pre = _transfer_params(params)
     check_params(task, params, seed)
     check_named_columns(data, target=target, features=features, sample_weight=sample_weight)  # a misspelt column before an existing --out
-    out_path, lapse_path, log_file = _outputs((data,) if validation is None else (data, validation), out, timelapse, force or resuming, log)
+    inputs = tuple(str(f) for f in (data, validation, params.get("init_from")) if f is not None)  # --init-from's model: never written over
+    out_path, lapse_path, log_file = _outputs(inputs, out, timelapse, force or resuming, log)
     checked, table = None, None
     if check:  # the summary is printed just before training, so an earlier error stays one line
         from ._check import fast_check_for_train, read_checked, weight_column_findings
@@ -598,11 +599,10 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     else:
         check_named_columns(data, keep=keep, text_column=(app_options or {}).get("text_column"))  # a misspelt column before an existing --out
         check_app_columns(data, "forecaster", app_options or {})  # a Forecaster's --value-column (check_app_options refused it on any other file)
-    if out is not None:
-        check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
-        suffix = Path(out).suffix.lower()
-        if suffix not in (".csv", ".tsv", ".jsonl", ".parquet"):
+    if out is not None:  # the suffix first: `--out model.safetensors` (the model's path) said "already exists: pass --force"
+        if not Path(out).is_dir() and Path(out).suffix.lower() not in (".csv", ".tsv", ".jsonl", ".parquet"):  # a folder: check_output's advice
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
+        check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
     from ._score_stream import is_folder_input, predict_stream, refuse_folder
 
     if is_folder_input(data) and not images:

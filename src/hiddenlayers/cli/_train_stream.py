@@ -349,7 +349,7 @@ def run_train_stream(
         return None
     # a restarted worker, or a re-run of a Ctrl-C'd or killed fit (its checkpoint there): the outputs are that run's, written over
     resume = restarted or os.path.isfile(ckpt)
-    inputs = (data,) if validation is None else (data, validation)
+    inputs = tuple(str(f) for f in (data, validation, params.get("init_from")) if f is not None)  # --init-from's model is read too
     _check_options(task, params, seed, max_categories, (data, target, features))
     out_path = check_output(out, force=force or resume, inputs=inputs, what="--out")
     log_file = log_path(log, force=force or resume, inputs=inputs, out_path=out_path)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..exceptions import DataError
 from ._datasets import DATASET_TARGET, DATASETS, BundledDataset, find_dataset
-from ._table_readers import not_utf8, read_delimited, read_json, read_numpy, read_parquet
+from ._table_readers import not_utf8, read_delimited, read_json, read_numpy, read_parquet, refuse_nested
 from ._table_record import SHOW_LINES, TOO_FEW, TOO_MANY, Table, drop_note, missing_target_reason
 from ._target import MAX_CLASSES_GUESS, default_target, infer_task, mistyped_numeric_target, resolve_column, split_target, unused_columns
 
@@ -111,6 +111,8 @@ def read_table(source: str | os.PathLike[str]) -> Table:
                 frame = read_json(path, kind)
             else:
                 frame = read_numpy(path, kind)
+            if kind != "npy" and kind != "npz" and isinstance(frame, pd.DataFrame):
+                refuse_nested(frame, text)  # JSON's lists and objects, Parquet's list and struct columns
             table = Table(frame, text, len(frame) if isinstance(frame, pd.DataFrame) else 0)
     except DataError:
         raise

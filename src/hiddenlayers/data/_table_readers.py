@@ -93,6 +93,30 @@ def read_json(path: Path, kind: str) -> Any:
     return pd.read_json(path, lines=True, dtype=False)
 
 
+def refuse_nested(frame: Any, text: str) -> None:
+    """A :class:`DataError` naming the first cell of ``frame`` (read from ``text``) that holds a list, an object or an array.
+
+    Why: JSON (``{"a": [1, 2]}``) and Parquet (a list or struct column) hold such cells, pandas reads them into object
+    columns as they are, and every step after the read takes one value per cell: the data checks and the preprocessing
+    died on ``unhashable type: 'list'`` (an internal error) where the user needed to be told which column to flatten.
+    """
+    import numpy as np
+    from pandas.api.types import is_object_dtype
+
+    nested = (list, dict, tuple, np.ndarray)
+    for i, (column, dtype) in enumerate(frame.dtypes.items()):
+        if not is_object_dtype(dtype):  # numbers, bools and pandas' text columns hold no lists
+            continue
+        cells = frame.iloc[:, i]  # by position: a repeated name is refused after the read, with its own message
+        hits = cells.map(lambda v: isinstance(v, nested)).to_numpy(dtype=bool)
+        if hits.any():
+            row = int(np.argmax(hits))
+            shown = repr(cells.iloc[row])
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise DataError(f"'{text}' column '{column}' holds a nested value in row {row + 1} ({shown}): give one plain value "
+                            "(a number, text, true/false or empty) per cell; flatten nested records first (e.g. pandas.json_normalize).")
+
+
 def not_utf8(path: Path, text: str) -> str:
     """The one-line message for a text file that is not UTF-8: its first bad line and how to convert it."""
     from ._csv_text import encoding_problem

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._files import check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._files import built_for_file, check_tensors, jsonable, read_metadata, unjson, write_model_file
 from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
 from .._words import article
 from ..exceptions import ModelFileError
@@ -166,7 +166,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
 
         # Cast before loading so float64 weights are not rounded through float32.
         dtype = {"float32": torch.float32, "float64": torch.float64}[model.dtype]
-        net = Network.from_config(meta["network"]).to(dtype=dtype)
+        net = built_for_file(path, lambda: Network.from_config(meta["network"]), tensors).to(dtype=dtype)  # never a network its tensors do not fill
         _check_shapes(path, tensors, net.state_dict())
         missing, unexpected = net.load_state_dict(tensors, strict=False)
         if missing or unexpected:

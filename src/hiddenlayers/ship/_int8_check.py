@@ -46,8 +46,10 @@ def record_int8_parity(report: ExportReport, got: np.ndarray, ref: np.ndarray, *
     if limit is None or share <= limit:
         return None
     beyond = "" if share == diff else f" ({share:.3g} of the output's size)"
+    # a file already at qpath (an earlier export's, --force) is left as it is: said, so it is not shipped as this model's copy
+    kept = f"; the {qpath.name} there is an earlier export's, left as it was, not this model's" if qpath.exists() else ""
     return (f"the int8 copy's answers differ from the model's by {diff:.3g}{beyond} on {where}, over quantized_tolerance={limit:g}: "
-            f"{qpath} was not written (the float file {report.path} was); ship the float file, or raise quantized_tolerance "
+            f"{qpath} was not written (the float file {report.path} was{kept}); ship the float file, or raise quantized_tolerance "
             "if that difference is acceptable.")
 
 

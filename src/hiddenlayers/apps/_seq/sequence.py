@@ -38,6 +38,7 @@ from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
     DevicePickle,
     columns_state,
+    file_errors,
     forget_columns,
     load_app,
     open_model_file,
@@ -563,6 +564,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         save_fitted(path, self, self._state(), tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
@@ -572,8 +574,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         with one_thread():
-            net = cast(SequenceNetwork, SequenceNetwork.from_config(state["network"]))
-        restore_state(net, split_prefix(tensors, "network"), path)
+            net = cast(SequenceNetwork, restore_state(lambda: SequenceNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path))
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, model._built_from)

@@ -46,7 +46,7 @@ from ...training import (
     train,
 )
 from .._app_params import averaging_rows, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
 from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
@@ -412,6 +412,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
         """Read a model written by :meth:`save` (JSON and raw tensors only; nothing is unpickled)."""
         params, state, tensors = load_app(path, cls.__name__, device)
@@ -421,8 +422,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         model.max_len_, model.min_length_ = int(state["max_len"]), int(state["min_length"])
         model._device = load_device(model.device, device)
         with one_thread():
-            net = cast(CTCNetwork, CTCNetwork.from_config(state["network"]))
-        restore_state(net, split_prefix(tensors, "network"), path)
+            net = cast(CTCNetwork, restore_state(lambda: CTCNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path))
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         if state.get("long_columns") is not None:  # fitted by fit_long: the id, order, feature and transcript columns it read

@@ -38,7 +38,7 @@ from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, 
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
@@ -519,6 +519,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @file_errors
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
@@ -528,8 +529,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos
         model._device = load_device(model.device, device)
-        net = model._build()
-        restore_state(net, split_prefix(tensors, "model"), path)
+        net = restore_state(model._build, split_prefix(tensors, "model"), path)
         model.model_ = net.to(model._device)
         model._set_history(History.from_dict(state["history"]))
         model.__dict__.update({f"{k}_": str(state[k]) for k in ("source_column", "target_column") if state.get(k) is not None})

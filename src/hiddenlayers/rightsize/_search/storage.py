@@ -370,11 +370,15 @@ def _journal(path: str) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
+    from .journal import check_journal_tail
+
     # storage_problem said why beforehand; this catches what only the attempt shows (a read-only mount, ACLs, a race)
     try:
         if os.path.dirname(path):  # as given: a relative path needs no access to the folders above the current one
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+        lock = JournalFileOpenLock(path)
+        check_journal_tail(path, lock)  # a record cut short would merge with the next one: the journal lost
+        return JournalStorage(JournalFileBackend(path, lock_obj=lock))
     except OSError as exc:
         why = exc.strerror or str(exc)
         at = f": '{exc.filename}'" if exc.filename and os.fspath(exc.filename) != path else ""
