@@ -73,6 +73,8 @@ class ParquetSource:
         only what training needs (missing targets, infinite cells and those beyond float32, the class counts), and
         :meth:`check` is refused. ``train DIR --no-check`` sets it. Default True.
 
+    Notes
+    -----
     Every file's columns are checked against the first file's when the source
     is made (see :mod:`._stream_files`): a file without the target, without a
     used column or (with ``features=None``) with an extra one, or of another

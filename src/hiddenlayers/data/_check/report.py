@@ -59,6 +59,7 @@ class DataReport:
 
     @property
     def warnings(self) -> list[Finding]:
+        """Findings that training survives but that may spoil the model (severity ``"warning"``)."""
         return [f for f in self.findings if f.severity == "warning"]
 
     def __getitem__(self, check: str) -> Finding:
@@ -96,6 +97,8 @@ class DataReport:
         return self.html_section()
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able values: the table's size, task and target, :meth:`summary`, every finding and the
+        seconds each check took."""
         return {"rows": self.n_rows, "columns": self.n_columns, "task": self.task, "target": self.target,
                 "summary": self.summary(), "findings": [f.to_dict() for f in self.findings],
                 "seconds": {k: round(v, 4) for k, v in self.seconds.items()}}
