@@ -178,10 +178,12 @@ class DenseLayer(nn.Module):
 
     @property
     def in_features(self) -> int:
+        """Inputs per row: the width of the layer's ``x``, shape ``(N, in_features)``."""
         return self.linear.in_features
 
     @property
     def out_features(self) -> int:
+        """Units of the layer: the width of its output, shape ``(N, out_features)``."""
         return self.linear.out_features
 
     def forward(self, x: Tensor) -> Tensor:

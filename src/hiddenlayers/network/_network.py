@@ -279,6 +279,15 @@ class Network(nn.Module):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Network:
+        """A network of the shape :meth:`get_config` describes, its weights not initialised (``init="none"``: the caller
+        loads them, as a model file does).
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returned: ``in_features``, ``spec``, ``out_features`` and, when set, ``activation`` and
+            ``vocab_size``.
+        """
         in_features = config["in_features"]
         return cls(
             tuple(in_features) if isinstance(in_features, list) else in_features,

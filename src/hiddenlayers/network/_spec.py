@@ -83,10 +83,18 @@ class Dense:
         object.__setattr__(self, "norm", norm)
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.dense_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Dense:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.dense_from_text(cls, token)
 
 
@@ -132,10 +140,18 @@ class Conv:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.conv_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Conv:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.conv_from_text(cls, token)
 
 
@@ -158,10 +174,18 @@ class Pool:
         _set(self, "stride", None if stride == self.size else stride)
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Pool:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.pool_from_text(cls, token)
 
 
@@ -172,10 +196,18 @@ class Flatten:
     kind: ClassVar[str] = "flatten"
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.flatten_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Flatten:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.flatten_from_text(cls, token)
 
 
@@ -190,10 +222,18 @@ class GlobalPool:
         _set(self, "op", _choice(self.op, "globalpool", "op", ("avg", "max")))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.global_pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> GlobalPool:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.global_pool_from_text(cls, token)
 
 
@@ -223,10 +263,18 @@ class Recurrent:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.recurrent_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Recurrent:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.recurrent_from_text(cls, token)
 
 
@@ -247,10 +295,18 @@ class Embed:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
         return _text.embed_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Embed:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.embed_from_text(cls, token)
 
 
@@ -354,6 +410,14 @@ class Spec:
 
     @classmethod
     def from_json(cls, text: str) -> Spec:
+        """The spec a JSON text of layer objects describes (the inverse of :meth:`to_json`).
+
+        Parameters
+        ----------
+        text : str
+            A JSON list of layer objects (``[{"units": 64}, ...]``) or one object; anything else is a :class:`SpecError`
+            that says what to write.
+        """
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -370,12 +434,15 @@ class Spec:
         return cls(tuple(_layer_from_dict(d) for d in data))
 
     def to_list(self) -> list[dict[str, Any]]:
+        """The layers as JSON-able dicts, one per layer in order (what :meth:`to_json` writes)."""
         return [_layer_to_dict(layer) for layer in self.layers]
 
     def to_json(self) -> str:
+        """The layers as a JSON list of objects, read back by :meth:`from_json` (model files store this)."""
         return json.dumps(self.to_list())
 
     def to_text(self) -> str:
+        """The spec as its comma-separated text, one token per layer (``"conv32k3,pool2,flatten,64"``)."""
         return ",".join(layer.to_text() for layer in self.layers)
 
     def __iter__(self) -> Iterator[LayerSpec]:
