@@ -173,7 +173,8 @@ class BackupAndRestore(Callback):
         self._extra = dict(extra)
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty."""
+        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty.
+        ``**kwargs``: the loop's keywords (:class:`Callback`); reads ``history``."""
         from ._distributed import is_writer
 
         history: History = kwargs["history"]

@@ -84,7 +84,8 @@ class CSVLogger(Callback):
     # -- hooks -----------------------------------------------------------------------------------------------------
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        """Note where this run's rows start; a run that does not go on from this logger's last row starts the file again."""
+        """Note where this run's rows start; a run that does not go on from this logger's last row starts the file again.
+        ``**kwargs``: the loop's keywords (:class:`Callback`); reads ``history``."""
         from ._distributed import is_writer
 
         history: History = kwargs["history"]
@@ -97,11 +98,13 @@ class CSVLogger(Callback):
             self._check_path()
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        """Write the rows ``history`` recorded since the last one written, and flush them."""
+        """Write the rows ``history`` recorded since the last one written, and flush them. ``**kwargs``: the loop's keywords
+        (:class:`Callback`); reads ``history`` and ``logs``."""
         self._write(kwargs["history"], kwargs.get("logs") or {})
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Write a last recorded row no ``on_epoch_end`` saw (a diverged epoch)."""
+        """Write a last recorded row no ``on_epoch_end`` saw (a diverged epoch). ``**kwargs``: the loop's keywords (:class:`Callback`); reads
+        ``history``."""
         self._write(kwargs["history"], {})
 
     # -- writing ---------------------------------------------------------------------------------------------------

@@ -130,6 +130,7 @@ class History:
         return str(self.to_frame()._repr_html_())
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field (the per-epoch lists, ``extra`` and the run's scalars) as plain values, read back by :meth:`from_dict`."""
         return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
 
     def to_frame(self) -> Any:
@@ -145,6 +146,13 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
+        """The history :meth:`to_dict` wrote; keys this version does not know are left out (a file from a newer one).
+
+        Parameters
+        ----------
+        d : dict
+            What :meth:`to_dict` returned.
+        """
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 
@@ -365,19 +373,21 @@ class Callback:
         sequences it was given into the network's input with it. Does nothing here."""
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        pass
+        """Called once before the first epoch. ``**kwargs``: ``network``, ``history`` and ``state`` (see :class:`Callback`)."""
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
-        pass
+        """Called before each epoch's first batch. ``**kwargs``: ``network``, ``history`` and ``state``."""
 
     def on_batch_end(self, **kwargs: Any) -> None:
-        pass
+        """Called after each optimizer step. ``**kwargs``: ``network``, ``history``, ``state`` and ``batch_loss`` (the
+        epoch's running sum of the per-row losses so far, see :class:`Callback`)."""
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        pass
+        """Called after each epoch is recorded. ``**kwargs``: ``network``, ``history``, ``state`` and ``logs`` (the
+        epoch's numbers by name, e.g. ``loss``, ``val_loss``); set ``state.stop_training = True`` to stop."""
 
     def on_train_end(self, **kwargs: Any) -> None:
-        pass
+        """Called once when the loop ends, however it ended. ``**kwargs``: ``network``, ``history`` and ``state``."""
 
 
 def check_callbacks(callbacks: Any) -> list[Callback]:
