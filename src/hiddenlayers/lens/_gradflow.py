@@ -303,7 +303,8 @@ class GradientFlow(Callback):
 
     def on_train_begin(self, **kwargs: Any) -> None:
         """Check ``X`` against the network; a fit that starts a new history (not warm, not a later ``partial_fit``) starts
-        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table."""
+        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table.
+        ``**kwargs``: the loop's keywords (:class:`~hiddenlayers.training.Callback`); reads ``network`` and ``history``."""
         kwargs = self._lens_view(kwargs)
         network, history = kwargs.get("network"), kwargs.get("history")
         self._app_input = None  # this fit's preparation (a refit's vocabulary may differ)
@@ -349,7 +350,8 @@ class GradientFlow(Callback):
 
     def on_train_end(self, **kwargs: Any) -> None:
         """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights; then forget
-        the app the fit bound (the same callback given to an MLP estimator next must not read X as that app's)."""
+        the app the fit bound (the same callback given to an MLP estimator next must not read X as that app's).
+        ``**kwargs``: the loop's keywords (:class:`~hiddenlayers.training.Callback`); reads ``network`` and ``history``."""
         try:
             self._record_pending(self._lens_view(kwargs))
         finally:

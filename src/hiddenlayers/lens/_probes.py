@@ -39,6 +39,7 @@ class ProbeResult:
     metric: str  # "accuracy" or "r2"
 
     def best(self) -> str:
+        """The layer whose probe scored highest on the held-out rows (``test_score``)."""
         return self.layers[int(np.argmax(self.test_score))]
 
     def __repr__(self) -> str:

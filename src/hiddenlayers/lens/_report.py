@@ -48,6 +48,7 @@ class Report:
 
     @property
     def html(self) -> str:
+        """The whole report as one self-contained HTML page (inline SVG, no network), dated now."""
         subtitle = f"{len(self.warnings)} warning(s) · generated {time.strftime('%Y-%m-%d %H:%M')}"
         return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 

@@ -105,6 +105,7 @@ class LayerStats:
 
     @property
     def n_dead(self) -> int:
+        """How many of the layer's units are dead on these rows (:attr:`dead`)."""
         return int(self.dead.sum())
 
     @property
@@ -120,6 +121,7 @@ class LayerStats:
 
     @property
     def n_saturated(self) -> int:
+        """How many of the layer's units are saturated on these rows (:attr:`saturated`)."""
         return int(self.saturated.sum())
 
     @property
