@@ -134,6 +134,7 @@ class Tokenizer:
 
     # -- JSON -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The settings and vocabulary as JSON-able values (read back by :meth:`from_dict`)."""
         return {
             "mode": self.mode, "lowercase": self.lowercase, "max_vocab": self.max_vocab,
             "min_freq": self.min_freq, "max_len": self.max_len, "tokens": list(self.tokens),
@@ -145,6 +146,13 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, data: Any) -> Tokenizer:
+        """The tokenizer :meth:`to_dict` described, vocabulary included (no refit).
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned; without a ``tokens`` list of distinct strings it is a ``ValueError``.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
             raise ValueError("tokenizer data must be an object with a 'tokens' list, as written by Tokenizer.to_json().")
         tokens = data["tokens"]
@@ -160,6 +168,13 @@ class Tokenizer:
 
     @classmethod
     def from_json(cls, text: str) -> Tokenizer:
+        """The tokenizer :meth:`to_json` wrote (see :meth:`from_dict`).
+
+        Parameters
+        ----------
+        text : str
+            The JSON text :meth:`to_json` wrote; text that is not JSON is a ``ValueError``.
+        """
         try:
             data = json.loads(text)
         except (TypeError, json.JSONDecodeError):

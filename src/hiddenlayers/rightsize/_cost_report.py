@@ -148,6 +148,8 @@ class CostReport:
         return t
 
     def summary(self) -> str:
+        """The conventions and measurements below the table, one per line: how FLOPs and activation memory are counted,
+        latency percentiles (µs), throughput (predictions/s) and energy (J, measured or an estimate)."""
         lines = [FLOP_CONVENTION.format(batch=self.train_batch_size), ACTIVATION_CONVENTION.format(batch=self.batch_size)]
         if self.latency_predict_p50_us is not None:
             lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")

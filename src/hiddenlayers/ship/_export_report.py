@@ -48,9 +48,11 @@ class ExportReport:
     input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values."""
         return asdict(self)
 
     def table(self) -> Any:
+        """A Rich table of the export: the file and its size, the inputs and output, the largest difference from PyTorch."""
         from .._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         t = PlainTable(title="ONNX export", show_header=False)

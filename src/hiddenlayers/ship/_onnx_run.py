@@ -283,11 +283,25 @@ class OnnxModel:
         return self.session.run(None, feeds)[0], notes
 
     def predict_proba(self, frame: Any) -> np.ndarray:
+        """Class probabilities, shape ``(n_rows, n_classes)``, from the ONNX graph; a regressor's model refuses.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Raw rows with the training columns (the target and weight columns, if present, are left out).
+        """
         if self.classes_ is None:
             raise DataError("predict_proba needs a classifier; this ONNX model is a regressor.")
         return self.run(frame)[0]
 
     def predict(self, frame: Any) -> np.ndarray:
+        """Predictions from the ONNX graph: class labels, shape ``(n_rows,)``, or values for a regressor.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Raw rows with the training columns (the target and weight columns, if present, are left out).
+        """
         out = self.run(frame)[0]
         return self.decode(out)
 

@@ -110,6 +110,7 @@ class PruneReport:
 
     @property
     def units_removed_fraction(self) -> float:
+        """The share of hidden units the cut removed, 0 to 1 (0 when no cut was kept)."""
         return 1.0 - sum(self.units_after) / max(1, sum(self.units_before))
 
     @property
@@ -129,6 +130,7 @@ class PruneReport:
         return before / after if before is not None and after else math.nan
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values, with the derived ratios (``units_removed_fraction``, the speed-ups, ``cut``)."""
         d = asdict(self)
         d["units_removed_fraction"] = self.units_removed_fraction
         d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
@@ -137,6 +139,7 @@ class PruneReport:
         return d
 
     def table(self) -> Any:
+        """A Rich table of the hidden units, parameters, held-out score and latency before and after the cut, for the console."""
         from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         title = f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units" if self.cut else "no cut kept: the model is unchanged"

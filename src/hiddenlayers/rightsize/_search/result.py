@@ -67,6 +67,7 @@ class SearchResult:
 
     @property
     def best_model(self) -> Any:
+        """The model of the best row, refitted when the search kept models; None when it kept none."""
         return self.models[0] if self.models else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +175,7 @@ class SearchResult:
         return len(set(offered)) > 1 or any(r.get(key, UNSEARCHED[key]) != UNSEARCHED[key] for r in self.rows)
 
     def table(self) -> Any:
+        """A Rich table of the best rows: each configuration and its objectives, titled with the trial counts."""
         from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         t = PlainTable(title=f"{self._title()} — {self._counts()}", caption=self._caption())
