@@ -367,18 +367,19 @@ def _regressor_signature() -> inspect.Signature:
     # regressor's from the shared one (plus ``loss`` first, as in sklearn).
     base = inspect.signature(_BaseMLP.__init__)
     params = list(base.parameters.values())
-    loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error")
-    scale = inspect.Parameter("scale_target", inspect.Parameter.KEYWORD_ONLY, default=False)
+    loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error", annotation="str")
+    scale = inspect.Parameter("scale_target", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
     return base.replace(parameters=[params[0], loss, *params[1:], scale])
 
 
 def _classifier_signature() -> inspect.Signature:
-    # the shared signature plus the classifier's keyword-only ``loss``, ``gce_q``, ``class_weight`` and ``label_smoothing`` at the end
+    # the shared signature plus the classifier's keyword-only ``loss``, ``gce_q``, ``class_weight`` and ``label_smoothing`` at the end,
+    # annotated as __init__ writes them (help() and the API reference show each type)
     base = inspect.signature(_BaseMLP.__init__)
-    extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss"),
-             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7),
-             inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
-             inspect.Parameter("label_smoothing", inspect.Parameter.KEYWORD_ONLY, default=0.0)]
+    extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss", annotation="str"),
+             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7, annotation="float"),
+             inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Any"),
+             inspect.Parameter("label_smoothing", inspect.Parameter.KEYWORD_ONLY, default=0.0, annotation="float")]
     return base.replace(parameters=[*base.parameters.values(), *extra])
 
 
