@@ -1,0 +1,280 @@
+"""The house rule on the whole public API, held by test: "Type hints on public functions; every parameter documented
+once; docstrings that say what and why".
+
+Walks every public name of ``hiddenlayers`` and of each stage package's ``__all__`` (functions, classes, and the public
+methods and properties that hiddenlayers' own classes define or inherit from hiddenlayers' bases) and checks that
+
+* each has a docstring (a method overriding a documented one inherits it, as ``help()`` shows);
+* each parameter of the signature (but ``self``/``cls``) is named in the numpydoc "Parameters" section, exactly once
+  (a class documents its constructor once: in the class docstring, or in ``__init__``'s, never both); ``*args`` and
+  ``**kwargs`` may instead be said in the prose, where the docstring tells where they go;
+* no documented parameter is missing from the signature (a stale line);
+* every parameter and the return carry a type hint.
+
+And every option and argument of every ``hiddenlayers`` command has a help text that says its default (shown by Typer,
+or said in the text), and every public name has a place in the generated API reference (``docs/_hooks.py``).
+
+Import-only (griffe's numpydoc parser, which mkdocstrings uses for the reference): no model is built or trained.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import logging
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hiddenlayers as hl
+
+griffe = pytest.importorskip("griffe")
+
+PACKAGES = ["hiddenlayers", *(f"hiddenlayers.{p}" for p in hl._SUBPACKAGES)]
+
+#: Callables whose docstrings still name their parameters in prose, written before this test: each is a debt to pay by
+#: writing its numpydoc "Parameters" section. The list may only shrink: a name here that is now fully documented (or
+#: gone) fails ``test_prose_debt_only_shrinks``, so whoever documents one removes it; a new public callable is never
+#: added (it is checked in full).
+PROSE_DEBT_FILE = Path(__file__).with_name("docstring_debt.txt")
+
+
+def _prose_debt() -> frozenset[str]:
+    lines = PROSE_DEBT_FILE.read_text(encoding="utf-8").splitlines() if PROSE_DEBT_FILE.exists() else []
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _ours(obj: Any) -> bool:
+    return (getattr(obj, "__module__", None) or "").startswith("hiddenlayers")
+
+
+def _public_objects() -> dict[str, Any]:
+    """Every public class and function, once, under the name of the module that defines it (``hl.cost`` and
+    ``hl.rightsize.cost`` are one object)."""
+    found: dict[str, Any] = {}
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and _ours(obj):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+    return dict(sorted(found.items()))
+
+
+def _members(cls: type) -> Iterator[tuple[str, Any]]:
+    """``(qualified name, member)`` for each public method and property ``cls`` has from hiddenlayers' own classes,
+    named by the class that defines it (so a method shared through a base is checked once)."""
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        if not _ours(klass):
+            continue
+        for name, member in vars(klass).items():
+            if name.startswith("_") or name in seen:
+                continue
+            seen.add(name)
+            if isinstance(member, (classmethod, staticmethod)):
+                member = member.__func__
+            if isinstance(member, property) or inspect.isfunction(member):
+                yield f"{klass.__module__}.{klass.__qualname__}.{name}", member
+
+
+def _callables() -> dict[str, tuple[Callable[..., Any], tuple[str, ...], bool]]:
+    """``qualified name -> (callable, its docstrings, whether self/cls leads)`` for every public function, method and
+    constructor (a class's constructor reads the class docstring and ``__init__``'s together)."""
+    out: dict[str, tuple[Callable[..., Any], tuple[str, ...], bool]] = {}
+    for qual, obj in _public_objects().items():
+        if inspect.isfunction(obj):
+            out[qual] = (obj, (obj.__doc__ or "",), False)
+            continue
+        init_owner = next(k for k in obj.__mro__ if "__init__" in vars(k))
+        if _ours(init_owner):  # a constructor of hiddenlayers' own (not Exception's, torch's or scikit-learn's)
+            init = vars(init_owner)["__init__"]
+            out[f"{qual}()"] = (obj, (obj.__doc__ or "", init.__doc__ or ""), False)
+        for name, member in _members(obj):
+            if inspect.isfunction(member):
+                out.setdefault(name, (member, (inspect.getdoc(getattr(obj, name.rsplit(".", 1)[1])) or "",), True))
+    return out
+
+
+def _documented(docs: tuple[str, ...]) -> list[list[str]]:
+    """The names of each numpydoc "Parameters" (and "Other Parameters") section of ``docs``, one list per section, with
+    ``*``/``**`` stripped (``**kwargs`` -> ``kwargs``)."""
+    sections: list[list[str]] = []
+    quiet = logging.getLogger("griffe")
+    level, quiet.level = quiet.level, logging.CRITICAL  # "no type for parameter x": the signature's hint is the type
+    try:
+        for part in docs:  # a class docstring and __init__'s, each parsed alone
+            parsed = griffe.Docstring(inspect.cleandoc(part), lineno=1).parse("numpy")
+            for section in parsed:
+                if section.kind.value in ("parameters", "other parameters"):
+                    sections.append([n.strip().lstrip("*") for p in section.value for n in p.name.split(",")])
+    finally:
+        quiet.level = level
+    return sections
+
+
+def _parameter_problems(qual: str, func: Callable[..., Any], docs: tuple[str, ...], bound: bool) -> list[str]:
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin's slot wrapper: nothing of ours to check
+        return []
+    params = list(signature.parameters.values())[1 if bound else 0 :]
+    variadic = {p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    sections = _documented(docs)
+    named = [n for section in sections for n in section]
+    problems = []
+    if not sections and len(params) > len(variadic):
+        return [f"{qual}: no Parameters section for {[p.name for p in params if p.name not in variadic]}"]
+    missing = [p.name for p in params if p.name not in named and not (p.name in variadic and any(p.name in d for d in docs))]
+    if missing:
+        problems.append(f"{qual}: parameters not documented: {missing}")
+    stale = [n for n in named if n not in {p.name for p in params}]
+    if stale:
+        problems.append(f"{qual}: documents parameters it does not take: {stale}")
+    twice = sorted({n for n in named if named.count(n) > 1})
+    if twice:
+        problems.append(f"{qual}: documents {twice} more than once (class docstring and __init__, or one section)")
+    return problems
+
+
+def test_every_public_object_has_a_docstring() -> None:
+    missing = []
+    for qual, obj in _public_objects().items():
+        if not (obj.__doc__ or "").strip():
+            missing.append(qual)
+        if inspect.isclass(obj):
+            for name, _ in _members(obj):
+                if not (inspect.getdoc(getattr(obj, name.rsplit(".", 1)[1])) or "").strip():
+                    missing.append(name)
+    assert missing == [], f"{len(missing)} public names have no docstring: {sorted(set(missing))}"
+
+
+def test_every_parameter_is_documented_once_and_none_is_stale() -> None:
+    debt = _prose_debt()
+    problems = []
+    for qual, (func, docs, bound) in _callables().items():
+        found = _parameter_problems(qual, func, docs, bound)
+        if qual in debt and all(": no Parameters section for" in p for p in found):
+            continue  # prose docstring written before the rule (docstring_debt.txt); a wrong section is never excused
+        problems += found
+    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_prose_debt_only_shrinks() -> None:
+    callables = _callables()
+    paid = sorted(q for q in _prose_debt() if q not in callables or not _parameter_problems(q, *callables[q]))
+    assert paid == [], f"documented (or gone) now: remove them from {PROSE_DEBT_FILE.name}: {paid}"
+
+
+def test_public_functions_carry_type_hints() -> None:
+    missing = []
+    for qual, (func, _, bound) in _callables().items():
+        if inspect.isclass(func):
+            func, bound = next(vars(k)["__init__"] for k in func.__mro__ if "__init__" in vars(k)), True
+        signature = inspect.signature(func)
+        params = list(signature.parameters.values())[1 if bound else 0 :]
+        unhinted = [p.name for p in params if p.annotation is p.empty]
+        if signature.return_annotation is signature.empty and func.__name__ != "__init__":
+            unhinted.append("return")
+        if unhinted:
+            missing.append(f"{qual}: {unhinted}")
+    for obj in _public_objects().values():
+        for name, member in _members(obj) if inspect.isclass(obj) else ():
+            if isinstance(member, property) and member.fget and inspect.signature(member.fget).return_annotation is inspect.Signature.empty:
+                missing.append(f"{name}: ['return']")
+    assert missing == [], "no type hint on:\n" + "\n".join(missing)
+
+
+def _commands() -> Iterator[tuple[str, Any]]:
+    import typer
+
+    from hiddenlayers.cli import app
+
+    def walk(path: list[str], command: Any) -> Iterator[tuple[str, Any]]:
+        subcommands = getattr(command, "commands", None)  # a group (Typer brings its own click)
+        if subcommands is None:
+            yield " ".join(["hiddenlayers", *path]), command
+        for name, sub in (subcommands or {}).items():
+            if not sub.hidden:
+                yield from walk([*path, name], sub)
+
+    yield from walk([], typer.main.get_command(app))
+
+
+def test_every_cli_option_has_help_that_shows_its_default() -> None:
+    commands = dict(_commands())
+    assert {"hiddenlayers train", "hiddenlayers predict", "hiddenlayers search"} <= set(commands)
+    problems = []
+    for path, command in commands.items():
+        if not (command.help or "").strip():
+            problems.append(f"{path}: the command has no help")
+        for param in command.params:
+            if getattr(param, "hidden", False):
+                continue
+            label = f"{path} {'/'.join(getattr(param, 'opts', [])) or param.name}"
+            text = (getattr(param, "help", None) or "").strip()
+            if not text:
+                problems.append(f"{label}: no help text")
+            has_default = param.default not in (None, False, (), []) and not getattr(param, "is_flag", False)
+            if param.param_type_name == "option" and has_default and not param.show_default and "default" not in text.lower():
+                problems.append(f"{label}: default {param.default!r} neither shown nor said")
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_public_name_has_a_place_in_the_api_reference() -> None:
+    pytest.importorskip("mkdocs")
+    spec = importlib.util.spec_from_file_location("docs_hooks", Path(__file__).parents[1] / "docs" / "_hooks.py")
+    assert spec and spec.loader
+    hooks = types.ModuleType("docs_hooks")
+    spec.loader.exec_module(hooks)
+    pages = {module: hooks._reference_page(page, module, note) for page, (module, note) in hooks.PACKAGES.items()}
+    assert set(PACKAGES) <= set(pages), f"packages with no reference page: {sorted(set(PACKAGES) - set(pages))}"
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        page = pages[package]  # a class or function has its own block; a constant its row; the top level its table row
+        absent = [n for n in module.__all__ if n != "__version__" and not {f"::: {package}.{n}\n", f"| `{n}` |", f"| `hl.{n}` |"} & _lines(page)]
+        assert absent == [], f"{package}: not in the API reference: {absent}"
+
+
+def _lines(page: str) -> set[str]:
+    """Each line's start that names a public name: a ``::: block``'s line, or a table row's first cell."""
+    starts = set()
+    for line in page.splitlines():
+        if line.startswith(":::"):
+            starts.add(line + "\n")
+        elif line.startswith("| `"):
+            starts.add(line[: line.index("` |") + 3])
+    return starts
+
+
+def _sample(x: int, y: str = "", *args: Any, **kwargs: Any) -> None:
+    """A function for the checker's own test.
+
+    Parameters
+    ----------
+    x : int
+        Documented.
+    z : float
+        Not in the signature.
+    x : int
+        Documented again.
+    """
+
+
+def test_the_parameter_check_finds_each_kind_of_problem() -> None:
+    problems = "\n".join(_parameter_problems("_sample", _sample, (_sample.__doc__ or "",), False))
+    assert "parameters not documented: ['y', 'args', 'kwargs']" in problems
+    assert "documents parameters it does not take: ['z']" in problems
+    assert "documents ['x'] more than once" in problems
+    said = "Parameters\n----------\nx : int\n    The x.\ny : str\n    The y.\n\nNotes\n-----\nExtra ``*args`` and ``**kwargs`` go to print()."
+    assert _parameter_problems("_sample", _sample, (said,), False) == []
+    assert _parameter_problems("_sample", _sample, ("Prose only: ``x`` and ``y``.",), False) == [
+        "_sample: no Parameters section for ['x', 'y']"
+    ]
+    # a class documents its constructor once: the class docstring and __init__'s both naming x is a problem
+    twice = ("Parameters\n----------\nx : int\n    The x.\ny : str\n    The y.", "Parameters\n----------\nx : int\n    The x.")
+    assert any("documents ['x'] more than once" in p for p in _parameter_problems("_sample", _sample, twice, False))
