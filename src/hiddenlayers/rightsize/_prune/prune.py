@@ -610,34 +610,58 @@ def prune(
 ) -> Any:
     """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
 
-    ``X``, ``y``: the data ``model`` was fitted on (the matrix the network
-    reads; a SciPy sparse matrix, such as a one-hot step's output, is read dense:
-    the refits, cuts and latencies run on its dense rows). Those rows are memorised, so they cannot show what a cut costs on
-    new data: ``model``'s parameters are refitted on ``cv`` folds, each refit
-    is cut and fine-tuned as the result will be, and pruned and unpruned are
-    compared row by row on the left-out fold. A cut is kept when the upper end
-    of the ``confidence`` interval of that paired score drop is within
-    ``max_drop``; when the rows are too few for any cut to show that, nothing
-    is cut and a warning says so. The share of units removed from every hidden
-    layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps
-    (``random_state`` seeds the folds); the chosen share is then cut from
-    ``model`` itself (units ranked on all rows, then ``fine_tune_epochs`` epochs
-    of one warm ``fit``, each in the row order of the model's first shuffled
+    The rows ``model`` was fitted on are memorised, so they cannot show what a cut costs on new data: ``model``'s
+    parameters are refitted on ``cv`` folds, each refit is cut and fine-tuned as the result will be, and pruned and
+    unpruned are compared row by row on the left-out fold. A cut is kept when the upper end of the ``confidence``
+    interval of that paired score drop is within ``max_drop``; when the rows are too few for any cut to show that,
+    nothing is cut and a warning says so. The share of units removed from every hidden layer is binary-searched in
+    ``[0, max_ratio]`` over ``search_steps`` steps; the chosen share is then cut from ``model`` itself (units ranked on
+    all rows, then ``fine_tune_epochs`` epochs of one warm ``fit``, each in the row order of the model's first shuffled
     epoch, as ``partial_fit`` calls would take them). Latency before and after is timed interleaved
-    (:func:`interleaved_latency`, ``latency_calls`` batch-1 calls per model and
-    a few of ``big_batch`` rows, ``latency_threads`` BLAS threads; 0 calls skips
-    timing and reports NaN). ``model`` is not changed; the result has smaller
-    ``hidden_layer_sizes`` and ``prune_report_`` (a :class:`PruneReport`).
-    Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
+    (:func:`interleaved_latency`). ``model`` is not changed; the result has smaller ``hidden_layer_sizes`` and
+    ``prune_report_`` (a :class:`PruneReport`). Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
     Ctrl-C (``KeyboardInterrupt``) stops the prune in whichever refit or fine-tuning it lands (which, alone, would stop
     and return as ``fit`` does, and the prune went on) and returns nothing; ``model`` is unchanged.
 
-    A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the steps
-    before it (``X``: rows as ``pipe.predict`` takes them); the result is a Pipeline of the same fitted steps (the same
-    objects, not refitted) then the pruned MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its
-    ``prune_report_`` is the MLP's, whose latency is timed twice: the MLP's ``predict`` on the transformed rows (the network
-    alone) and the whole Pipeline's ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
+    A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the
+    steps before it; the result is a Pipeline of the same fitted steps (the same objects, not refitted) then the pruned
+    MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its ``prune_report_`` is the MLP's, whose
+    latency is timed twice: the MLP's ``predict`` on the transformed rows (the network alone) and the whole Pipeline's
+    ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
 
+    Parameters
+    ----------
+    model : MLPClassifier, MLPRegressor or Pipeline
+        The fitted model to prune (never changed), or a fitted ``Pipeline`` ending in one.
+    X : array-like of shape (n_samples, n_features)
+        The rows ``model`` was fitted on: the matrix the network reads (a SciPy sparse matrix, such as a one-hot step's
+        output, is read dense: the refits, cuts and latencies run on its dense rows); for a Pipeline, rows as
+        ``pipe.predict`` takes them.
+    y : array-like of shape (n_samples,)
+        The labels or targets ``model`` was fitted on.
+    max_drop : float
+        The largest held-out score drop a kept cut may cost (accuracy or R², in score units: 0.005 is half a point).
+    cv : int
+        Folds of the cross-fitted comparison.
+    confidence : float
+        Level of the interval of the paired score drop whose upper end must be within ``max_drop``, in (0, 1).
+    fine_tune_epochs : int
+        Epochs of the warm ``fit`` after each cut.
+    max_ratio : float
+        The largest share of each hidden layer's units the search may remove, in (0, 1).
+    search_steps : int
+        Steps of the binary search over the share removed.
+    latency_calls : int
+        Timed batch-1 ``predict`` calls per model; 0 skips timing and reports NaN.
+    big_batch : int
+        Rows of the large-batch latency (a few calls of this many rows).
+    random_state : int, optional
+        Seed of the folds.
+    latency_threads : int, optional
+        BLAS threads while timing (None: the default BLAS threads).
+
+    Examples
+    --------
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
     >>> small.prune_report_.drop_high             # doctest: +SKIP
     """
