@@ -454,21 +454,48 @@ def serve(
 ) -> None:
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
-    ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
-    imports PyTorch) or a fitted MLPClassifier / MLPRegressor, or a fitted ``Pipeline`` of a TableEncoder then one
-    (served as its ``hl.save`` file is: raw table rows by column name; one worker);
-    a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
-    Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
-    :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same form, without PyTorch.
-    Requests that arrive together share one forward pass of at most
-    ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
-    wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
-    ``drain_timeout`` in seconds. ``threads``: threads per forward pass in each
-    worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores. See
-    the module docstring for the endpoints.
+    Requests that arrive together share one forward pass. SIGHUP (or ``POST /reload`` with ``reload_token``) swaps in
+    the model file again; SIGTERM drains the accepted requests and stops. See the module docstring for the endpoints.
 
-    Example
-    -------
+    Parameters
+    ----------
+    model : str, PathLike, estimator, application or Pipeline
+        A ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never imports PyTorch) or a fitted MLPClassifier /
+        MLPRegressor, or a fitted ``Pipeline`` of a TableEncoder then one (served as its ``hl.save`` file is: raw table
+        rows by column name; one worker); a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer,
+        Translator, Autoencoder, Recommender, Forecaster or DQNAgent (file or fitted object) is served too, each with its
+        own request form (see :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same
+        form, without PyTorch.
+    host : str
+        Address to listen on (loopback by default).
+    port : int
+        TCP port to listen on.
+    workers : int
+        Worker processes, each loading the model (more than 1 needs a model file path); SIGHUP to the main process
+        replaces them one by one.
+    max_batch : int
+        Most rows in one forward pass.
+    max_wait_us : int
+        Microseconds a batch under load may wait for more rows (0: never waits).
+    max_queue : int
+        Most requests waiting for a forward pass; more get 503 at once.
+    max_body : int
+        Largest request body in bytes (413 above).
+    max_rows : int
+        Most rows in one request (413 above).
+    read_timeout : float
+        Seconds a client has to send its whole body (408 after).
+    drain_timeout : float
+        On SIGTERM, seconds to finish accepted requests before closing.
+    reload_token : str, optional
+        Enables ``POST /reload`` for callers sending ``Authorization: Bearer TOKEN`` (None: off; SIGHUP always reloads).
+    log_level : str
+        uvicorn's log level (critical, error, warning, info, debug).
+    threads : int
+        Threads per forward pass in each worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores.
+
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> hl.serve("model.safetensors", port=8000)  # doctest: +SKIP
     """
