@@ -144,9 +144,25 @@ NORMS = ("batch", "layer")
 class DenseLayer(nn.Module):
     """A dense hidden layer: ``h = dropout(activation(norm(W·x + b)))``.
 
-    Shapes: input ``(N, in_features)``, output ``(N, out_features)``. The
-    weights are initialised to suit the activation (He for the ReLU family,
-    Glorot for tanh/logistic/identity) unless ``init="none"``.
+    Shapes: input ``(N, in_features)``, output ``(N, out_features)``.
+
+    Parameters
+    ----------
+    in_features : int
+        Inputs per row.
+    out_features : int
+        Units of the layer.
+    activation : str
+        Its activation (a name of ``ACTIVATIONS``).
+    dropout : float
+        Drop probability after the activation, in [0, 1).
+    norm : {None, "batch", "layer"}
+        Batch or layer normalisation of ``W·x + b``, before the activation.
+    bias : bool
+        Learn the bias ``b``.
+    init : {"auto", "none"}
+        ``"auto"``: weights initialised to suit the activation (He for the ReLU family, Glorot for
+        tanh/logistic/identity); ``"none"``: PyTorch's default (the caller loads weights).
     """
 
     def __init__(
@@ -187,6 +203,13 @@ class DenseLayer(nn.Module):
         return self.linear.out_features
 
     def forward(self, x: Tensor) -> Tensor:
+        """``h = dropout(activation(norm(W·x + b)))``, shape ``(N, out_features)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, in_features)
+            The layer's input.
+        """
         z = self.linear(x)  # (N, out_features)
         if self.norm is not None:
             z = self.norm(z)
@@ -202,11 +225,18 @@ class DenseLayer(nn.Module):
         return type(self.act) is type(want) and self.act.extra_repr() == want.extra_repr()
 
     def np_norm(self, dtype: Any) -> NpMap | None:
-        """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU
-        (:func:`~._np_dense.batch_norm_map` of its running statistics, :func:`~._np_dense.layer_norm_map`), in ``dtype``;
+        """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU.
+
+        The map is :func:`~._np_dense.batch_norm_map` of its running statistics, or :func:`~._np_dense.layer_norm_map`;
         None without a norm. A ``ValueError`` for a norm that map does not compute: another module put in its place, a batch
-        norm without running statistics (which normalizes each batch by its own, even in eval mode), or a layer norm
-        over another shape."""
+        norm without running statistics (which normalizes each batch by its own, even in eval mode), or a layer norm over
+        another shape.
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+            The float type the map computes in.
+        """
         norm = self.norm
         if norm is None:
             return None

@@ -40,8 +40,16 @@ from ._spec_text import _TEXT_HELP, ACTIVATION_NAMES  # noqa: F401  (re-exported
 class Dense:
     """A dense hidden layer of ``units`` neurons.
 
-    ``activation=None`` uses the model's default; ``dropout`` is the drop
-    probability in [0, 1); ``norm`` is ``None``, ``"batch"`` or ``"layer"``.
+    Parameters
+    ----------
+    units : int
+        Neurons of the layer, >= 1.
+    activation : str, optional
+        Its activation (a name of ``ACTIVATIONS``); None uses the model's default.
+    dropout : float
+        Drop probability after the activation, in [0, 1).
+    norm : {None, "batch", "layer"}
+        Batch or layer normalisation of ``W·x + b``, before the activation.
     """
 
     units: int
@@ -83,7 +91,7 @@ class Dense:
         object.__setattr__(self, "norm", norm)
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.dense_to_text(self)
 
     @classmethod
@@ -102,10 +110,26 @@ class Dense:
 class Conv:
     """A convolution of ``filters`` kernels of size ``kernel``: ``conv32k3``.
 
-    ``dims`` 1 or 2 (``None``: from the input; ``(C, H, W)`` -> 2-D,
-    ``(steps, channels)`` -> 1-D); ``padding`` a number of cells or
-    ``"same"``; ``norm`` ``None`` or ``"batch"``. Images are ``(N, C, H, W)``;
-    1-D signals are channels-last ``(N, steps, channels)`` like sequences.
+    Images are ``(N, C, H, W)``; 1-D signals are channels-last ``(N, steps, channels)`` like sequences.
+
+    Parameters
+    ----------
+    filters : int
+        Output channels, >= 1.
+    kernel : int
+        Kernel size in cells (square in 2-D), >= 1.
+    dims : {None, 1, 2}
+        1-D or 2-D; None: from the input (``(C, H, W)`` -> 2-D, ``(steps, channels)`` -> 1-D).
+    stride : int
+        Step between kernel positions, in cells.
+    padding : int or "same"
+        Zero cells added on each side, or ``"same"`` (output as large as the input at stride 1; ``"valid"`` is 0).
+    activation : str, optional
+        Its activation; None uses the model's default.
+    norm : {None, "batch"}
+        Batch normalisation before the activation.
+    dropout : float
+        Drop probability after the activation, in [0, 1).
     """
 
     filters: int
@@ -140,7 +164,7 @@ class Conv:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.conv_to_text(self)
 
     @classmethod
@@ -159,7 +183,14 @@ class Conv:
 class Pool:
     """Max or average pooling over windows of ``size`` (``pool2``, ``avgpool2``).
 
-    ``stride`` defaults to ``size`` (non-overlapping windows).
+    Parameters
+    ----------
+    size : int
+        Window size in cells, >= 1.
+    op : {"max", "avg"}
+        Max or average over each window.
+    stride : int, optional
+        Step between windows; None (or equal to ``size``): non-overlapping windows.
     """
 
     size: int
@@ -174,7 +205,7 @@ class Pool:
         _set(self, "stride", None if stride == self.size else stride)
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.pool_to_text(self)
 
     @classmethod
@@ -196,7 +227,7 @@ class Flatten:
     kind: ClassVar[str] = "flatten"
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.flatten_to_text(self)
 
     @classmethod
@@ -213,7 +244,13 @@ class Flatten:
 
 @dataclass(frozen=True)
 class GlobalPool:
-    """Average (``gap``) or max (``gmp``) over all positions: one value per channel."""
+    """Average (``gap``) or max (``gmp``) over all positions: one value per channel.
+
+    Parameters
+    ----------
+    op : {"avg", "max"}
+        Average or max over the positions.
+    """
 
     op: str = "avg"
     kind: ClassVar[str] = "globalpool"
@@ -222,7 +259,7 @@ class GlobalPool:
         _set(self, "op", _choice(self.op, "globalpool", "op", ("avg", "max")))
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.global_pool_to_text(self)
 
     @classmethod
@@ -241,9 +278,22 @@ class GlobalPool:
 class Recurrent:
     """An LSTM or GRU of ``units`` per direction: ``lstm128``, ``gru64:bi:seq``.
 
-    Input ``(N, steps, features)``. ``sequence=False`` returns the last state
-    ``(N, units * directions)``; ``True`` every step ``(N, steps, units * directions)``.
-    ``layers`` stacks cells; ``dropout`` acts between stacked cells and on the output.
+    Input ``(N, steps, features)``.
+
+    Parameters
+    ----------
+    units : int
+        Hidden units per direction, >= 1.
+    cell : {"lstm", "gru"}
+        The recurrent cell.
+    bidirectional : bool
+        Also read the sequence backwards (the output doubles: ``units * 2``).
+    sequence : bool
+        False returns the last state ``(N, units * directions)``; True every step ``(N, steps, units * directions)``.
+    layers : int
+        Stacked cells, >= 1.
+    dropout : float
+        Drop probability between stacked cells and on the output, in [0, 1).
     """
 
     units: int
@@ -263,7 +313,7 @@ class Recurrent:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.recurrent_to_text(self)
 
     @classmethod
@@ -282,8 +332,15 @@ class Recurrent:
 class Embed:
     """A learned vector of ``dim`` numbers per token or category id: ``embed64``.
 
-    The vocabulary size comes from the data (``Network(..., vocab_size=V)``),
-    not the spec. Input ``(N, steps)`` integer ids -> ``(N, steps, dim)``.
+    The vocabulary size comes from the data (``Network(..., vocab_size=V)``), not the spec. Input ``(N, steps)`` integer
+    ids -> ``(N, steps, dim)``.
+
+    Parameters
+    ----------
+    dim : int
+        Numbers per id, >= 1.
+    dropout : float
+        Drop probability on the vectors, in [0, 1).
     """
 
     dim: int
@@ -295,7 +352,7 @@ class Embed:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
-        """This layer as its token in a spec\'s text (the inverse of :meth:`from_text`)."""
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.embed_to_text(self)
 
     @classmethod
@@ -368,6 +425,13 @@ def _coerce_layer(item: Any, position: int) -> LayerSpec:
 class Spec:
     """An ordered tuple of hidden-layer specs; build with :meth:`parse`.
 
+    Parameters
+    ----------
+    layers : tuple of layer specs
+        ``Dense``, ``Conv``, ``Pool``, ``Flatten``, ``GlobalPool``, ``Recurrent`` and ``Embed`` objects, input first.
+
+    Examples
+    --------
     >>> Spec.parse("256:gelu:dropout=0.1,128:tanh").to_text()
     '256:gelu:dropout=0.1,128:tanh'
     """
@@ -378,8 +442,14 @@ class Spec:
     def parse(cls, value: Any) -> Spec:
         """Build a spec from text, JSON text, an int, or a sequence of layers.
 
-        Sequence items may be ints (units), text tokens, dicts (JSON form) or
-        layer objects; ``hidden_layer_sizes=(128, 64)`` works as in scikit-learn.
+        ``hidden_layer_sizes=(128, 64)`` works as in scikit-learn. Anything else is a :class:`SpecError` that shows the
+        forms.
+
+        Parameters
+        ----------
+        value : str, int, sequence or Spec
+            Spec text (``"256:gelu:dropout=0.1,128"``), JSON text, one width, or a sequence whose items may be ints
+            (units), text tokens, dicts (JSON form) or layer objects; a Spec is returned as it is.
         """
         if isinstance(value, Spec):
             return value
