@@ -61,6 +61,17 @@ class CTCNetwork(SequenceNetwork):
         return lengths
 
     def forward(self, x: Tensor, return_hidden: bool = False, lengths: Tensor | None = None) -> Any:
+        """Raw per-frame scores ``(N, T', symbols)``, and with ``return_hidden`` every hidden layer's output too.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, T, F)
+            A padded batch of frames (whole NaN steps past each end are padding).
+        return_hidden : bool
+            Return ``(scores, hidden)``: the list of every hidden layer's output from the same pass.
+        lengths : torch.Tensor of shape (N,), optional
+            Each sample's steps in ``x``; None: read from the NaN padding.
+        """
         h, _, hidden = self.run_hidden(x, lengths, return_hidden)  # h: (N, T', units)
         out = self.head(h)  # (N, T', symbols) raw scores
         return (out, hidden) if return_hidden else out
