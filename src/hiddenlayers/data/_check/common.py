@@ -37,10 +37,16 @@ class Finding:
         on Python data names these positions too.
     columns : tuple of str
         Columns concerned.
+    details : dict
+        The check's own numbers behind the message, JSON-able (e.g. drift's ``auc`` and per-feature ``importance``,
+        a test's ``p_values``); not compared when findings are.
     lines : tuple of int
         Where ``rows`` are in the user's file, set by :func:`located` (the CLI): 1-based file lines of a CSV/TSV
         (header = line 1) when ``line_unit`` is ``"line"``, 1-based data rows of other files when it is ``"row"``;
         empty for Python data. The message then names these instead of the positions.
+    line_unit : {"", "line", "row"}
+        What ``lines`` counts: ``"line"`` (CSV/TSV file lines), ``"row"`` (data rows of other files); ``""`` while
+        ``lines`` is empty.
     """
 
     check: str
