@@ -6,8 +6,9 @@ methods and properties that hiddenlayers' own classes define or inherit from hid
 
 * each has a docstring (a method overriding a documented one inherits it, as ``help()`` shows);
 * each parameter of the signature (but ``self``/``cls``) is named in the numpydoc "Parameters" section, exactly once
-  (a class documents its constructor once: in the class docstring, or in ``__init__``'s, never both); ``*args`` and
-  ``**kwargs`` may instead be said in the prose, where the docstring tells where they go;
+  (a class documents its constructor once: in the class docstring, or in ``__init__``'s, never both; a dataclass may
+  document its fields as "Attributes"); ``*args`` and ``**kwargs`` may instead be said in the prose, where the
+  docstring tells where they go;
 * no documented parameter is missing from the signature (a stale line);
 * every parameter and the return carry a type hint.
 
@@ -19,6 +20,7 @@ Import-only (griffe's numpydoc parser, which mkdocstrings uses for the reference
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -100,9 +102,9 @@ def _callables() -> dict[str, tuple[Callable[..., Any], tuple[str, ...], bool]]:
     return out
 
 
-def _documented(docs: tuple[str, ...]) -> list[list[str]]:
-    """The names of each numpydoc "Parameters" (and "Other Parameters") section of ``docs``, one list per section, with
-    ``*``/``**`` stripped (``**kwargs`` -> ``kwargs``)."""
+def _documented(docs: tuple[str, ...], kinds: tuple[str, ...] = ("parameters", "other parameters")) -> list[list[str]]:
+    """The names of each numpydoc section of ``docs`` of one of ``kinds`` ("Parameters" and "Other Parameters"), one list
+    per section, with ``*``/``**`` stripped (``**kwargs`` -> ``kwargs``)."""
     sections: list[list[str]] = []
     quiet = logging.getLogger("griffe")
     level, quiet.level = quiet.level, logging.CRITICAL  # "no type for parameter x": the signature's hint is the type
@@ -110,7 +112,7 @@ def _documented(docs: tuple[str, ...]) -> list[list[str]]:
         for part in docs:  # a class docstring and __init__'s, each parsed alone
             parsed = griffe.Docstring(inspect.cleandoc(part), lineno=1).parse("numpy")
             for section in parsed:
-                if section.kind.value in ("parameters", "other parameters"):
+                if section.kind.value in kinds:
                     sections.append([n.strip().lstrip("*") for p in section.value for n in p.name.split(",")])
     finally:
         quiet.level = level
@@ -124,7 +126,10 @@ def _parameter_problems(qual: str, func: Callable[..., Any], docs: tuple[str, ..
         return []
     params = list(signature.parameters.values())[1 if bound else 0 :]
     variadic = {p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    sections = _documented(docs)
+    # A dataclass's fields are its constructor's parameters; a result users read rather than build (CostReport, History)
+    # documents them as numpydoc's "Attributes", which count here as its "Parameters" do (still each once, none stale).
+    kinds = ("parameters", "other parameters", "attributes") if dataclasses.is_dataclass(func) else ("parameters", "other parameters")
+    sections = _documented(docs, kinds)
     named = [n for section in sections for n in section]
     problems = []
     if not sections and len(params) > len(variadic):
@@ -278,3 +283,28 @@ def test_the_parameter_check_finds_each_kind_of_problem() -> None:
     # a class documents its constructor once: the class docstring and __init__'s both naming x is a problem
     twice = ("Parameters\n----------\nx : int\n    The x.\ny : str\n    The y.", "Parameters\n----------\nx : int\n    The x.")
     assert any("documents ['x'] more than once" in p for p in _parameter_problems("_sample", _sample, twice, False))
+
+
+@dataclasses.dataclass
+class _Result:
+    """A result for the checker's own test.
+
+    Attributes
+    ----------
+    score : float
+        The score.
+    """
+
+    score: float
+    seconds: float = 0.0
+
+
+def test_a_dataclass_may_document_its_fields_as_attributes_each_once() -> None:
+    problems = _parameter_problems("_Result", _Result, (_Result.__doc__ or "",), False)
+    assert problems == ["_Result: parameters not documented: ['seconds']"]
+    both = inspect.cleandoc(_Result.__doc__ or "") + "\n\nParameters\n----------\nscore : float\n    Again.\nseconds : float\n    Time."
+    assert any("documents ['score'] more than once" in p for p in _parameter_problems("_Result", _Result, (both,), False))
+    # a plain function's Attributes section documents no parameter
+    assert _parameter_problems("_sample", _sample, ("Attributes\n----------\nx : int\n    X.\ny : str\n    Y.",), False) == [
+        "_sample: no Parameters section for ['x', 'y']"
+    ]
