@@ -123,7 +123,13 @@ class DataReport:
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the report as one self-contained HTML page, atomically; a folder is refused."""
+        """Write the report as one self-contained HTML page, atomically; a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         from ..._html import page, write_page
 
         lead = "What the data checks found, most serious first; each finding says how to fix it."
@@ -134,10 +140,18 @@ class DataReport:
     def clean(self, X: Any, y: Any = None, drop: tuple[str, ...] = ("duplicates", "conflicting_labels", "label_issues")) -> Cleaned:
         """Copies of ``X`` (and ``y``) without what the named checks found; the data passed in is never changed.
 
-        ``drop`` names checks: rows from ``duplicates``, ``near_duplicates``,
-        ``conflicting_labels``, ``label_issues``, ``outliers``, ``missing_target``,
-        ``missing_rows``; columns from ``empty_columns``, ``constant_columns``,
-        ``id_columns``, ``leakage``. Returns ``(X2, y2)`` with ``.dropped`` and ``.summary``.
+        Returns ``(X2, y2)`` with ``.dropped`` and ``.summary``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (rows, columns)
+            The table this report checked.
+        y : array-like of shape (rows,), optional
+            Its target.
+        drop : tuple of str
+            The checks whose findings go: rows from ``duplicates``, ``near_duplicates``, ``conflicting_labels``,
+            ``label_issues``, ``outliers``, ``missing_target``, ``missing_rows``; columns from ``empty_columns``,
+            ``constant_columns``, ``id_columns``, ``leakage``.
         """
         import pandas as pd
 
