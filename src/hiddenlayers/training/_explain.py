@@ -159,7 +159,13 @@ class Explanation:
         return out
 
     def render(self, console: Any = None) -> None:
-        """Print the pass step by step as Rich tables on ``console`` (stdout by default)."""
+        """Print the pass step by step as Rich tables.
+
+        Parameters
+        ----------
+        console : rich.console.Console, optional
+            Where to print (default: a console on stdout).
+        """
         from ._explain_render import render
 
         render(self, console)

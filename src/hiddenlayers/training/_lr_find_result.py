@@ -107,8 +107,12 @@ class LRFindResult:
     def plot(self, ax: Any = None) -> Any:
         """Plot the smoothed loss (and, faintly, the raw one) against the rate on a log axis, the suggestion marked.
 
-        ``ax``: a matplotlib Axes to draw on; None makes a new Figure (Agg canvas, no pyplot state),
-        so ``result.plot().figure.savefig("lr.png")`` works anywhere. Returns the Axes.
+        Returns the Axes, so ``result.plot().figure.savefig("lr.png")`` works anywhere.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            The Axes to draw on; None makes a new Figure (Agg canvas, no pyplot state).
         """
         if ax is None:
             from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -225,7 +225,13 @@ class AnyOf(StoppingRule):
 
 
 class MaxEpochs(StoppingRule):
-    """Stop after ``n`` epochs."""
+    """Stop after ``n`` epochs.
+
+    Parameters
+    ----------
+    n : int
+        Epochs, >= 1.
+    """
 
     def __init__(self, n: int) -> None:
         self.n = whole("MaxEpochs n", n, 1, "the epoch after which training stops")
@@ -238,7 +244,15 @@ class MaxEpochs(StoppingRule):
 
 
 class LossBelow(StoppingRule):
-    """Stop once the training loss (or ``monitor``) is below ``threshold``."""
+    """Stop once the training loss (or ``monitor``) is below ``threshold``.
+
+    Parameters
+    ----------
+    threshold : float
+        The value to get below.
+    monitor : {"train_loss", "val_loss", "val_score"}
+        The history column watched.
+    """
 
     def __init__(self, threshold: float, monitor: str = "train_loss") -> None:
         self.threshold = real("LossBelow threshold", threshold, finite=False, meaning="the value to fall below")
@@ -253,10 +267,17 @@ class LossBelow(StoppingRule):
 
 
 class NoImprovement(StoppingRule):
-    """scikit-learn's rule: stop when ``monitor`` has not improved by ``tol``
-    for more than ``patience`` consecutive epochs.
+    """scikit-learn's rule: stop when ``monitor`` has not improved by ``tol`` for more than ``patience`` consecutive epochs.
 
-    ``monitor="train_loss"`` (lower is better) or ``"val_score"`` (higher is better).
+    Parameters
+    ----------
+    monitor : {"train_loss", "val_loss", "val_score"}
+        The history column watched: ``"train_loss"`` or ``"val_loss"`` (lower is better), ``"val_score"`` (higher is
+        better).
+    tol : float
+        The least change that counts as an improvement, in ``monitor``'s units.
+    patience : int
+        Epochs without improvement allowed before stopping.
     """
 
     def __init__(self, monitor: str = "train_loss", tol: float = 1e-4, patience: int = 10) -> None:
@@ -272,8 +293,13 @@ class NoImprovement(StoppingRule):
     def update(self, value: float) -> bool:
         """Feed one epoch's value; True when it is a new best (improved at all).
 
-        A NaN value is no progress: it counts as an epoch without improvement (before, its
-        failed comparison reset the count, as if a NaN held-out score were progress).
+        A NaN value is no progress: it counts as an epoch without improvement (before, its failed comparison reset the
+        count, as if a NaN held-out score were progress).
+
+        Parameters
+        ----------
+        value : float
+            The epoch's ``monitor`` value.
         """
         if self.monitor == "val_score":
             progress, better = value >= self.best + self.tol, value > self.best
@@ -297,7 +323,13 @@ class NoImprovement(StoppingRule):
 
 
 class TimeLimit(StoppingRule):
-    """Stop after ``seconds`` of wall time (checked at the end of each epoch)."""
+    """Stop after ``seconds`` of wall time (checked at the end of each epoch).
+
+    Parameters
+    ----------
+    seconds : float
+        The time budget in seconds, > 0 (``inf``: none).
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = real("TimeLimit seconds", seconds, low=0, low_open=True, finite=False, meaning="wall time; inf for none")
@@ -367,10 +399,17 @@ class Callback:
     """
 
     def set_estimator(self, estimator: Any) -> None:
-        """Called by an application's ``fit`` (``Translator``, ``SequenceClassifier``, ...) before its loop starts, with the
-        application itself, so a callback that reads the app's inputs can prepare them as the app does (Keras'
-        ``set_model``): :class:`hiddenlayers.lens.GradientFlow` turns the ``(sources, targets)`` or variable-length
-        sequences it was given into the network's input with it. Does nothing here."""
+        """Called by an application's ``fit`` before its loop starts, with the application itself; does nothing here.
+
+        A callback that reads the app's inputs can prepare them as the app does (Keras' ``set_model``):
+        :class:`hiddenlayers.lens.GradientFlow` turns the ``(sources, targets)`` or variable-length sequences it was given
+        into the network's input with it.
+
+        Parameters
+        ----------
+        estimator : estimator or application
+            The model being fitted (``Translator``, ``SequenceClassifier``, ...).
+        """
 
     def on_train_begin(self, **kwargs: Any) -> None:
         """Called once before the first epoch. ``**kwargs``: ``network``, ``history`` and ``state`` (see :class:`Callback`)."""
