@@ -50,25 +50,78 @@ if TYPE_CHECKING:
 class PruneReport:
     """Before/after figures of :func:`prune`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
-    Scores are the estimator's ``score`` (accuracy or R²) on rows the scoring
-    model never saw, pooled over ``cv`` folds (``validation_rows`` in all):
-    ``score_before`` of the folds' refits, ``score_after`` of the same refits
-    cut as the result was. ``drop`` is their paired difference and
-    ``[drop_low, drop_high]`` its two-sided ``confidence`` interval; a cut is
-    kept only when ``drop_high <= max_drop``. ``resolution`` is the smallest
-    accuracy drop the rows could confirm (NaN for R²); ``resolved`` is False
-    when the rows were too few to confirm ``max_drop`` (then nothing is cut
-    and ``prune`` warns). When no cut is kept, ``no_cut_reason`` says why, the
-    model is unchanged, and nothing after it is measured: ``score_after``,
-    ``drop``, ``drop_low``, ``drop_high`` and the after latencies are NaN (JSON
-    null; the table shows "—"), not a drop of 0 that no comparison gave. Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
-    ``big_batch`` (p50, ms), before and after timed in alternating rounds
-    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
-    a busy machine slows both alike. ``pipeline``: for a scikit-learn ``Pipeline`` ending in the MLP, its steps as
-    ``"name: Class"`` (None for a model given alone); the ``latency_*`` figures are then the MLP's alone on rows the steps
-    transformed (the steps not timed), and ``pipeline_*`` the whole Pipeline's ``predict`` on the rows as given, before
-    and after, timed interleaved as well: what a user of the Pipeline waits for, steps included (None for a model given
-    alone; NaN where not measured, as the ``latency_*`` figures).
+    Scores are the estimator's ``score`` (accuracy or R²) on rows the scoring model never saw, pooled over ``cv`` folds.
+    When no cut is kept, ``no_cut_reason`` says why, the model is unchanged, and nothing after it is measured:
+    ``score_after``, ``drop``, ``drop_low``, ``drop_high`` and the after latencies are NaN (JSON null; the table shows
+    "—"), not a drop of 0 that no comparison gave. Latencies are timed before and after in alternating rounds
+    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so a busy machine slows both alike.
+
+    Attributes
+    ----------
+    units_before : list of int
+        Units of each hidden layer of the model given.
+    units_after : list of int
+        Units of each hidden layer of the result.
+    params_before : int
+        Parameters of the model given.
+    params_after : int
+        Parameters of the result.
+    score_before : float
+        Held-out score of the folds' refits, uncut.
+    score_after : float
+        Held-out score of the same refits cut as the result was.
+    max_drop : float
+        The largest score drop allowed (``prune``'s ``max_drop``).
+    ratio : float
+        The share of each hidden layer's units removed, 0 to 1.
+    validation_rows : int
+        Held-out rows behind the scores, over all folds.
+    latency_b1_before_us : float
+        Median batch-1 ``predict`` latency of the model given, in µs.
+    latency_b1_after_us : float
+        The same of the result, in µs.
+    big_batch : int
+        Rows of the large-batch latency.
+    latency_big_before_ms : float
+        Median ``predict`` latency at ``big_batch`` rows of the model given, in ms.
+    latency_big_after_ms : float
+        The same of the result, in ms.
+    fine_tune_epochs : int
+        Epochs of fine-tuning after the cut.
+    tried : list of dict
+        Each share the search tried, with its ``ratio``, ``drop`` and interval.
+    latency_calls : int
+        Timed batch-1 calls per model (0: not timed, latencies NaN).
+    latency_threads : int or None
+        BLAS threads while timing (None: the default).
+    drop : float
+        Paired score difference, ``score_before - score_after``.
+    drop_low : float
+        Lower end of ``drop``'s two-sided ``confidence`` interval.
+    drop_high : float
+        Upper end of that interval; a cut is kept only when ``drop_high <= max_drop``.
+    confidence : float
+        Level of the interval, in (0, 1).
+    cv : int
+        Folds of the comparison.
+    resolution : float
+        The smallest accuracy drop the rows could confirm (NaN for R²).
+    resolved : bool
+        False when the rows were too few to confirm ``max_drop`` (then nothing is cut and ``prune`` warns).
+    no_cut_reason : str
+        Why no cut was kept; empty when one was.
+    pipeline : list of str or None
+        For a scikit-learn ``Pipeline`` ending in the MLP, its steps as ``"name: Class"`` (None for a model given
+        alone); the ``latency_*`` figures are then the MLP's alone on rows the steps transformed (the steps not timed).
+    pipeline_b1_before_us : float or None
+        The whole Pipeline's batch-1 ``predict`` latency before, in µs, steps included (None for a model given alone;
+        NaN where not measured).
+    pipeline_b1_after_us : float or None
+        The same after, in µs.
+    pipeline_big_before_ms : float or None
+        The whole Pipeline's ``predict`` latency at ``big_batch`` rows before, in ms.
+    pipeline_big_after_ms : float or None
+        The same after, in ms.
     """
 
     units_before: list[int]
