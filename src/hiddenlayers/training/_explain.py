@@ -91,6 +91,59 @@ class Explanation:
 
     Its repr is one line (layer sizes, loss before and after the step, agreement with autograd), not every array:
     ``hl.explain(...)`` ending a REPL line printed about 9 kB. ``str()`` and :meth:`render` show the tables.
+
+    Attributes
+    ----------
+    sizes : list of int
+        The layer widths: inputs, hidden..., outputs.
+    activation : str
+        The hidden activation.
+    loss_name : str
+        The loss.
+    x : numpy.ndarray of shape (sizes[0],)
+        The input row.
+    target : numpy.ndarray of shape (sizes[-1],)
+        The target the loss compares with.
+    forward : list of ForwardStep
+        Each layer's ``z = W·h_in + b`` and ``h = activation(z)``, input side first.
+    output : numpy.ndarray of shape (sizes[-1],)
+        The network output: y (squared error), e^z (poisson) or the softmax / logistic probabilities.
+    loss : float
+        The loss before the step (without the L2 penalty).
+    dL_dout : numpy.ndarray of shape (sizes[-1],)
+        dL/dz of the output layer.
+    backward : list of BackwardStep
+        Each layer's gradients, output layer first.
+    autograd_diffs : dict of str to float
+        Largest ``|hand - autograd|`` per gradient.
+    learning_rate : float
+        The step size.
+    loss_after : float
+        The loss after the step.
+    updated : list of tuple of numpy.ndarray
+        ``(W, b)`` of each layer after the step, input side first.
+    autograd_sizes : dict of str to float
+        Largest ``|autograd gradient|`` per gradient: the scale of each diff.
+    alpha : float
+        L2 strength: the step is ``W ← W - lr·(dL/dW + alpha·W)``.
+    penalty : float
+        ``½·alpha·Σ W²`` before the step (not in ``loss``).
+    penalty_after : float
+        The same after the step.
+    input_names : list of str or None
+        One name per input (e.g. the columns after preprocessing).
+    output_names : list of str or None
+        One name per output (e.g. a classifier's classes).
+    source : dict
+        Where the row and the weights came from (model, row, raw values, label, optimizer).
+    fixed : list of int
+        The layers (0-based, input side first) the step leaves unchanged: a model's frozen ones.
+    q : float or None
+        The generalized cross entropy's q (None for the other losses).
+    p_y : numpy.ndarray or None
+        gce: the probability given to the labelled class (softmax: one value; logistic: one per output).
+    optim : OptimTrace or None
+        ``solver="sgd"``/``"adam"``: its steps written out (then ``updated``/``loss_after`` are after the last).
     """
 
     sizes: list[int]

@@ -81,18 +81,40 @@ def kept_weights(epoch: int | None, this_run: bool) -> str:
 class History:
     """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
 
-    Its repr is one line (epochs, first and last training loss, best validation score, stop reason), not every
-    epoch's lists: ``clf.history_`` ending a REPL line printed kilobytes. ``str()`` is the per-epoch table
-    (:meth:`to_frame`), as is the notebook view (``_repr_html_``).
+    Its repr is one line (epochs, first and last training loss, best validation score, stop reason), not every epoch's
+    lists: ``clf.history_`` ending a REPL line printed kilobytes. ``str()`` is the per-epoch table (:meth:`to_frame`), as
+    is the notebook view (``_repr_html_``).
 
-    ``time`` is seconds since training started; ``val_score`` is accuracy for
-    classifiers and R² for regressors; ``extra`` holds per-epoch records of
-    callbacks (e.g. gradient flow). ``best_epoch`` is the best epoch by the no-improvement
-    rule; ``held_epoch`` the epoch whose weights the network held when the last run ended
-    (0: its starting weights; None: not recorded, as in files written before it was kept), which
-    differs from the last epoch after Ctrl-C, a divergence or restored best weights. ``start_loss`` is the
-    mean loss of the first batch at the weights the history's first run began from, with its L2 penalty as the epoch loss counts it (None: not known yet, or a
-    history from before it was kept): the reference of the divergence rule (``_divergence``).
+    Attributes
+    ----------
+    epoch : list of int
+        Each recorded epoch's number, from 1 (counted on over warm fits).
+    train_loss : list of float
+        Each epoch's mean training loss.
+    val_loss : list of float
+        Each epoch's validation loss (NaN without validation).
+    val_score : list of float
+        Each epoch's validation score: accuracy for classifiers, R² for regressors.
+    lr : list of float
+        The learning rate each epoch trained at.
+    time : list of float
+        Seconds since training started, at each epoch's end.
+    stop_reason : str or None
+        Why the last run stopped (one of ``STOP_REASONS``).
+    stop_message : str
+        The same in words.
+    best_epoch : int or None
+        The best epoch by the no-improvement rule.
+    held_epoch : int or None
+        The epoch whose weights the network held when the last run ended (0: its starting weights; None: not recorded,
+        as in files written before it was kept), which differs from the last epoch after Ctrl-C, a divergence or
+        restored best weights.
+    start_loss : float or None
+        The mean loss of the first batch at the weights the history's first run began from, with its L2 penalty as the
+        epoch loss counts it (None: not known yet, or a history from before it was kept): the reference of the
+        divergence rule (``_divergence``).
+    extra : dict of str to list
+        Per-epoch records of callbacks (e.g. gradient flow), by name.
     """
 
     epoch: list[int] = field(default_factory=list)
