@@ -37,9 +37,24 @@ class Cleaned(tuple):
 class DataReport:
     """The findings of :func:`hiddenlayers.check` on one table (and optionally new data).
 
-    Rows are 0-based positions in ``X`` (in ``X_new`` for ``train_new_overlap``;
-    file line numbers for ``ragged_rows``/``empty_rows``). Its repr is one line (:meth:`summary` and the checks
-    that found something), not every finding's rows; ``print()`` shows the findings and their fixes.
+    Its repr is one line (:meth:`summary` and the checks that found something), not every finding's rows; ``print()``
+    shows the findings and their fixes.
+
+    Attributes
+    ----------
+    findings : list of Finding
+        Every finding, fatal first. Their rows are 0-based positions in ``X`` (in ``X_new`` for
+        ``train_new_overlap``; file line numbers for ``ragged_rows``/``empty_rows``).
+    n_rows : int
+        Rows of the table checked.
+    n_columns : int
+        Columns of the table checked.
+    task : str or None
+        ``"classification"`` or ``"regression"``; None without a target.
+    target : str or None
+        The target's name, where it has one.
+    seconds : dict of str to float
+        Seconds each check took, by check, and the ``total``.
     """
 
     findings: list[Finding]
