@@ -111,13 +111,31 @@ def freeze_curve(
 ) -> FreezeCurve:
     """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
 
-    ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in one
-    (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``; its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``,
-    but not ``init_from``, ``freeze`` or ``random_state``, which the curve sets for each run).
-    ``X_target``: ``(n, features)`` rows with the source's columns; ``y_target``: one label or value per row.
-    Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
-    ``test_size`` of them for scoring (accuracy or R²).
+    Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out ``test_size`` of them for
+    scoring (accuracy or R²).
 
+    Parameters
+    ----------
+    model : MLPClassifier, MLPRegressor or Pipeline
+        A fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in
+        one (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``); its parameters are reused, but not early
+        stopping.
+    X_target : array-like of shape (n, features)
+        Rows with the source's columns.
+    y_target : array-like of shape (n,)
+        One label or value per row.
+    n_splits : int
+        Random splits of the target rows.
+    test_size : float
+        The held-out share of each split, in (0, 1).
+    params : dict, optional
+        Overrides some of the model's parameters, e.g. ``{"max_iter": 100}``, but not ``init_from``, ``freeze`` or
+        ``random_state``, which the curve sets for each run.
+    random_state : int
+        Seed of the splits; run ``s`` fits with ``random_state + s``.
+
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_digits
     >>> X, y = load_digits(return_X_y=True)

@@ -22,10 +22,16 @@ from ._plane import PLANE_MAX_ROWS, fit_plane, plane_rows
 def top_activating(acts: np.ndarray, k: int = 5) -> np.ma.MaskedArray:
     """Row indices of the ``k`` strongest activations per unit: ``(units, k)``, strongest first.
 
-    ``acts``: ``(n, units)`` per-example activations (e.g. ``record(m, X)["hidden1"]``).
     A unit constant on the rows (a dead unit: every row ties) has no top rows: its row of the result is masked
-    (``.tolist()`` gives None; the data under the mask is -1) and one ``UserWarning`` names such units. Before,
-    it got the first ``k`` rows, ties read as "the rows that drive it most".
+    (``.tolist()`` gives None; the data under the mask is -1) and one ``UserWarning`` names such units. Before, it got
+    the first ``k`` rows, ties read as "the rows that drive it most".
+
+    Parameters
+    ----------
+    acts : numpy.ndarray of shape (n, units)
+        Per-example activations (e.g. ``record(m, X)["hidden1"]``).
+    k : int
+        Rows per unit.
     """
     from ._target import refuse_model
 
@@ -70,11 +76,20 @@ class NeuronMaps:
 def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int | None = PLANE_MAX_ROWS) -> NeuronMaps:
     """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc), ``resolution`` points per side.
 
-    ``max_rows`` (default 2000): the plane is fitted to at most this many rows of ``X``, drawn
-    at random with a fixed seed when ``X`` has more (not the first ones, which
-    for rows sorted by label or time would be a biased part); None: every row.
-    The same rule and default as :class:`~hiddenlayers.lens.Timelapse`'s, so both
-    draw on the same plane for the same ``X``.
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model (what :func:`record` takes).
+    X : array-like of shape (n, features)
+        The rows that place the plane.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    resolution : int
+        Grid points per side of the plane.
+    max_rows : int, optional
+        The plane is fitted to at most this many rows of ``X``, drawn at random with a fixed seed when ``X`` has more
+        (not the first ones, which for rows sorted by label or time would be a biased part); None: every row. The same
+        rule and default as :class:`~hiddenlayers.lens.Timelapse`'s, so both draw on the same plane for the same ``X``.
     """
     from ._record import as_target, record_prepared
     from ._target import check_max_rows

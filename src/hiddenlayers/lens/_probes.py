@@ -211,14 +211,32 @@ def probe(
 ) -> ProbeResult:
     """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
 
-    ``layers``: which layers (as :func:`record` takes them); ``include_input``: probe ``X``
-    itself too (``"input"``, depth 0); ``test_size``: the held-out share of the rows.
-    ``max_rows``: at most this many rows, drawn at random (seeded by ``random_state``), not the
-    first ones (sorted data would hide classes); None uses every row.
-    ``task``: ``"classification"`` (accuracy) or ``"regression"`` (R²); None: the
-    estimator's own, and for a plain module real-valued ``y`` with more than 20 distinct
-    values is a regression target (:func:`probe_task`), other ``y`` is read by scikit-learn.
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model whose layers are probed (what :func:`record` takes).
+    X : array-like of shape (n, ...)
+        The rows.
+    y : array-like of shape (n,)
+        What the probes predict.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    include_input : bool
+        Probe ``X`` itself too (``"input"``, depth 0).
+    test_size : float
+        The held-out share of the rows, in (0, 1).
+    random_state : int
+        Seed of the split and of the row sample.
+    max_rows : int, optional
+        At most this many rows, drawn at random (seeded by ``random_state``), not the first ones (sorted data would
+        hide classes); None uses every row.
+    task : {None, "classification", "regression"}
+        ``"classification"`` (accuracy) or ``"regression"`` (R²); None: the estimator's own, and for a plain module
+        real-valued ``y`` with more than 20 distinct values is a regression target (:func:`probe_task`), other ``y`` is
+        read by scikit-learn.
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

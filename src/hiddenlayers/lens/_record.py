@@ -277,13 +277,24 @@ class Recorder:
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
 
-    ``keep``: keep each batch's outputs in ``rec.outputs`` (as they are, NaN
-    included); ``pre``: also the pre-activations of our dense layers;
-    ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
-    pass. A streamed layer that outputs NaN or inf raises
-    :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the
-    forward call, rather than counting the NaN as dead units.
+    A streamed layer that outputs NaN or inf raises :class:`NonFiniteActivations` naming it (a ``ValueError``), out of
+    the forward call, rather than counting the NaN as dead units.
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module to hook.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    keep : bool
+        Keep each batch's outputs in ``rec.outputs`` (as they are, NaN included).
+    pre : bool
+        Also keep the pre-activations of our dense layers.
+    stream : bool
+        Accumulate per-unit statistics in ``rec.acc`` as batches pass.
+
+    Examples
+    --------
     >>> import torch
     >>> from hiddenlayers import Network
     >>> net, x = Network(4, (8, 8), 3), torch.randn(5, 4)
@@ -400,34 +411,44 @@ def record(
 ) -> Recording:
     """Run ``X`` through ``model`` in batches and return the hidden activations.
 
-    ``model``: a fitted estimator, a :class:`~hiddenlayers.Network` or any
-    ``nn.Module``, or a fitted scikit-learn ``Pipeline`` ending in an estimator
-    (``X`` goes through its earlier steps first, as ``pipe.predict`` sends it). ``X``: ``(N, ...)`` array/tensor/DataFrame, or a
-    ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a
-    generator) whose batches are fed as they come (``batch_size`` is then
-    unused): each batch is the input tensor/array, a tuple or list whose first
-    item is the input (``(x, y)``), or a dict whose ``input_key`` item is the
-    input. Batches must share one feature shape; the result is the same as
-    recording ``torch.cat`` of their inputs. ``max_rows``: record only the
-    first rows (None: every row); a loader is not read past them.
-    ``stream=True`` keeps per-unit statistics over all rows but arrays only
-    for the first ``sample`` rows (default 2,000): bounded memory on big data.
-    ``layers``: which layers (``select_layers``'s forms: names, glob patterns, 1-based
-    hidden-layer indices, a module type, a list, a predicate; None: the hidden layers,
-    or every leaf of a plain module). ``batch_size``: rows per forward pass of an array ``X``.
-    ``pre``: also keep our dense layers' pre-activations, ``z`` before the activation
-    (after batch norm), in ``Recording.pre``; ``keep_output``: also keep the model's
-    output (its first tensor) in ``Recording.output``, as many rows as the arrays.
+    The model runs in eval mode under ``torch.inference_mode`` and is handed back as it was (each submodule's mode,
+    BatchNorm statistics, no hooks left), also when its forward pass or the loader raises. A layer's output that is a
+    tuple or dict is recorded as its first tensor; a layer called k times in one forward pass (a shared activation, tied
+    weights) as ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor: a model with several inputs or a
+    wrong input shape is refused in one line that says what to pass.
 
-    The model runs in eval mode under ``torch.inference_mode`` and is handed
-    back as it was (each submodule's mode, BatchNorm statistics, no hooks left),
-    also when its forward pass or the loader raises. A layer's
-    output that is a tuple or dict is recorded as its first tensor; a layer
-    called k times in one forward pass (a shared activation, tied weights) as
-    ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
-    a model with several inputs or a wrong input shape is
-    refused in one line that says what to pass.
+    Parameters
+    ----------
+    model : estimator, Network, torch.nn.Module or Pipeline
+        A fitted estimator, a :class:`~hiddenlayers.Network` or any ``nn.Module``, or a fitted scikit-learn
+        ``Pipeline`` ending in an estimator (``X`` goes through its earlier steps first, as ``pipe.predict`` sends it).
+    X : array-like of shape (N, ...), or an iterable of batches
+        An array/tensor/DataFrame, or a ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a generator)
+        whose batches are fed as they come: each batch is the input tensor/array, a tuple or list whose first item is
+        the input (``(x, y)``), or a dict whose ``input_key`` item is the input. Batches must share one feature shape;
+        the result is the same as recording ``torch.cat`` of their inputs.
+    layers : selector, optional
+        Which layers (``select_layers``'s forms: names, glob patterns, 1-based hidden-layer indices, a module type, a
+        list, a predicate; None: the hidden layers, or every leaf of a plain module).
+    batch_size : int
+        Rows per forward pass of an array ``X`` (unused for a loader).
+    stream : bool
+        Keep per-unit statistics over all rows but arrays only for the first ``sample`` rows: bounded memory on big
+        data.
+    sample : int, optional
+        With ``stream``: the rows whose arrays are kept (default 2,000).
+    pre : bool
+        Also keep our dense layers' pre-activations, ``z`` before the activation (after batch norm), in
+        ``Recording.pre``.
+    keep_output : bool
+        Also keep the model's output (its first tensor) in ``Recording.output``, as many rows as the arrays.
+    max_rows : int, optional
+        Record only the first rows (None: every row); a loader is not read past them.
+    input_key : hashable, optional
+        The key of the input in a loader's dict batches.
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

@@ -199,12 +199,33 @@ def domain_shift(
 ) -> DomainShift:
     """Per hidden layer of ``model``, how the target rows differ from the source rows.
 
-    ``model``: a fitted estimator, application or ``nn.Module`` (what :func:`record` takes).
-    ``X_source``/``X_target``: rows of the two domains (at most ``max_rows`` of each, drawn
-    at random, enter the kernel tests; None: every row, an integral float such as ``1e5`` is read as an int). ``y_target`` adds the target's linear-probe accuracy;
-    ``tuned`` (the model fine-tuned on the target, same layer names) adds the linear CKA
-    between each source layer and its tuned self on the target rows.
+    Parameters
+    ----------
+    model : estimator, application or torch.nn.Module
+        A fitted model (what :func:`record` takes).
+    X_source : array-like of shape (n_source, ...)
+        Rows of the source domain.
+    X_target : array-like of shape (n_target, ...)
+        Rows of the target domain.
+    y_target : array-like of shape (n_target,), optional
+        Adds the target's linear-probe accuracy.
+    tuned : estimator or torch.nn.Module, optional
+        The model fine-tuned on the target (same layer names): adds the linear CKA between each source layer and its
+        tuned self on the target rows.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    n_permutations : int
+        Permutations of each layer's MMD two-sample test.
+    max_rows : int, optional
+        At most this many rows of each domain, drawn at random, enter the kernel tests; None: every row (an integral
+        float such as ``1e5`` is read as an int).
+    level : float
+        The tests' level: a layer whose MMD test's p-value is below it counts as shifted.
+    random_state : int
+        Seed of the rows drawn and the permutations.
 
+    Examples
+    --------
     >>> import numpy as np, hiddenlayers as hl
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 6)); y = (X[:, 0] > 0).astype(int)

@@ -329,10 +329,18 @@ class UnitAccumulator:
 def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str = "layer") -> LayerStats:
     """Statistics of one ``(samples, units)`` activation matrix.
 
-    ``activation``: the name ``h`` passed through (``"relu"``, ``"tanh"``...); None
-    (unknown) counts only constant units as dead (see the module doc).
-    NaN or inf in ``h`` raises: compared with the threshold they read as
-    "never active", so a diverged layer would be reported as dead units.
+    NaN or inf in ``h`` raises: compared with the threshold they read as "never active", so a diverged layer would be
+    reported as dead units.
+
+    Parameters
+    ----------
+    h : numpy.ndarray or torch.Tensor of shape (samples, units)
+        The layer's activations.
+    activation : str, optional
+        The name of the activation ``h`` passed through (``"relu"``, ``"tanh"``...); None (unknown) counts only
+        constant units as dead (see the module doc).
+    name : str
+        The layer's name in the result.
     """
     from ._target import refuse_model
 
