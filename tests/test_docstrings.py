@@ -308,3 +308,28 @@ def test_a_dataclass_may_document_its_fields_as_attributes_each_once() -> None:
     assert _parameter_problems("_sample", _sample, ("Attributes\n----------\nx : int\n    X.\ny : str\n    Y.",), False) == [
         "_sample: no Parameters section for ['x', 'y']"
     ]
+
+
+def test_parameters_section_goes_before_the_examples_and_the_function_stays_itself() -> None:
+    from hiddenlayers._docsections import parameters_section
+
+    def f(x: int) -> int:
+        """Double ``x``.
+
+        More words.
+
+        Examples
+        --------
+        >>> f(2)
+        4
+        """
+        return 2 * x
+
+    g = parameters_section("Parameters\n----------\nx : int\n    The number.")(f)
+    assert g is f and g(2) == 4
+    assert f.__doc__ == "Double ``x``.\n\nMore words.\n\nParameters\n----------\nx : int\n    The number.\n\nExamples\n--------\n>>> f(2)\n4\n"
+    assert _parameter_problems("f", f, (f.__doc__,), False) == []
+    with pytest.raises(ValueError, match="section must start with a 'Parameters' line"):
+        parameters_section("x : int\n    The number.")
+    # the long entry points carry their section this way: help() shows it whole
+    assert "\nParameters\n----------\nX : array-like of shape (n_rows, n_features)\n" in inspect.cleandoc(hl.search.__doc__ or "")
