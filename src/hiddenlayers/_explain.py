@@ -12,10 +12,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._docsections import parameters_section
 from .training import Explanation
 from .training import explain as _explain_tiny
 
+_EXPLAIN_PARAMETERS = """
+Parameters
+----------
+sizes : estimator, Pipeline or sequence of int
+    A fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Pipeline`` ending in one), or the tiny network's layer
+    widths (inputs, hidden..., outputs).
+X_row : array-like of shape (n_features,), optional
+    With a model: the one row to explain (raw columns for a model with stored preprocessing). Refused without one.
+y_row : label or float, optional
+    With a model: the row's label or target. Refused without one.
+activation : str
+    The tiny network's hidden activation; not with a model.
+x : array-like of shape (sizes[0],), optional
+    The tiny network's input (default: random, drawn from ``seed``); not with a model.
+target : array-like of shape (sizes[-1],), optional
+    The tiny network's target (default: the first class, one-hot); not with a model.
+loss : str
+    The tiny network's loss (see :func:`hiddenlayers.training.explain`); not with a model.
+learning_rate : float, optional
+    Step size, > 0. None: 0.1, but with a model and ``solver`` the model's own ``learning_rate_init``.
+seed : int
+    Seed of the tiny network's weights and default input; not with a model.
+q : float, optional
+    The exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``, in (0, 1]
+    (default 0.7); not with a model.
+solver : {None, "sgd", "adam"}
+    None: one plain gradient-descent step; ``"sgd"`` or ``"adam"``: ``steps`` updates by the estimators' own rule.
+steps : int
+    Optimizer updates on the row, 1 to 10 (with ``solver``).
+momentum : float, optional
+    sgd's momentum (default 0.9, or the model's).
+nesterovs_momentum : bool, optional
+    sgd's Nesterov momentum (default True, or the model's).
+beta_1 : float, optional
+    adam's first-moment decay (default 0.9, or the model's).
+beta_2 : float, optional
+    adam's second-moment decay (default 0.999, or the model's).
+epsilon : float, optional
+    adam's denominator guard (default 1e-8, or the model's).
+"""
 
+
+@parameters_section(_EXPLAIN_PARAMETERS)
 def explain(
     sizes: Any = (2, 3, 2),
     X_row: Any = None,
@@ -51,45 +94,6 @@ def explain(
     on the row, its state (velocity; m, v, m^, v^) written out and checked against ``torch.optim``, in place of the
     plain step. With a model, a setting left None is the model's own when ``solver`` is its solver
     (``source["from_model"]`` lists them).
-
-    Parameters
-    ----------
-    sizes : estimator, Pipeline or sequence of int
-        A fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Pipeline`` ending in one), or the tiny network's layer
-        widths (inputs, hidden..., outputs).
-    X_row : array-like of shape (n_features,), optional
-        With a model: the one row to explain (raw columns for a model with stored preprocessing). Refused without one.
-    y_row : label or float, optional
-        With a model: the row's label or target. Refused without one.
-    activation : str
-        The tiny network's hidden activation; not with a model.
-    x : array-like of shape (sizes[0],), optional
-        The tiny network's input (default: random, drawn from ``seed``); not with a model.
-    target : array-like of shape (sizes[-1],), optional
-        The tiny network's target (default: the first class, one-hot); not with a model.
-    loss : str
-        The tiny network's loss (see :func:`hiddenlayers.training.explain`); not with a model.
-    learning_rate : float, optional
-        Step size, > 0. None: 0.1, but with a model and ``solver`` the model's own ``learning_rate_init``.
-    seed : int
-        Seed of the tiny network's weights and default input; not with a model.
-    q : float, optional
-        The exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``, in (0, 1]
-        (default 0.7); not with a model.
-    solver : {None, "sgd", "adam"}
-        None: one plain gradient-descent step; ``"sgd"`` or ``"adam"``: ``steps`` updates by the estimators' own rule.
-    steps : int
-        Optimizer updates on the row, 1 to 10 (with ``solver``).
-    momentum : float, optional
-        sgd's momentum (default 0.9, or the model's).
-    nesterovs_momentum : bool, optional
-        sgd's Nesterov momentum (default True, or the model's).
-    beta_1 : float, optional
-        adam's first-moment decay (default 0.9, or the model's).
-    beta_2 : float, optional
-        adam's second-moment decay (default 0.999, or the model's).
-    epsilon : float, optional
-        adam's denominator guard (default 1e-8, or the model's).
 
     Examples
     --------
