@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .._docsections import parameters_section
+
 
 @dataclass
 class FreezeCurve:
@@ -99,6 +101,30 @@ def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
     return last, through_head(head, X)
 
 
+_FREEZE_CURVE_PARAMETERS = """
+Parameters
+----------
+model : MLPClassifier, MLPRegressor or Pipeline
+    A fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in
+    one (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``); its parameters are reused, but not early
+    stopping.
+X_target : array-like of shape (n, features)
+    Rows with the source's columns.
+y_target : array-like of shape (n,)
+    One label or value per row.
+n_splits : int
+    Random splits of the target rows.
+test_size : float
+    The held-out share of each split, in (0, 1).
+params : dict, optional
+    Overrides some of the model's parameters, e.g. ``{"max_iter": 100}``, but not ``init_from``, ``freeze`` or
+    ``random_state``, which the curve sets for each run.
+random_state : int
+    Seed of the splits; run ``s`` fits with ``random_state + s``.
+"""
+
+
+@parameters_section(_FREEZE_CURVE_PARAMETERS)
 def freeze_curve(
     model: Any,
     X_target: Any,
@@ -113,26 +139,6 @@ def freeze_curve(
 
     Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out ``test_size`` of them for
     scoring (accuracy or R²).
-
-    Parameters
-    ----------
-    model : MLPClassifier, MLPRegressor or Pipeline
-        A fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in
-        one (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``); its parameters are reused, but not early
-        stopping.
-    X_target : array-like of shape (n, features)
-        Rows with the source's columns.
-    y_target : array-like of shape (n,)
-        One label or value per row.
-    n_splits : int
-        Random splits of the target rows.
-    test_size : float
-        The held-out share of each split, in (0, 1).
-    params : dict, optional
-        Overrides some of the model's parameters, e.g. ``{"max_iter": 100}``, but not ``init_from``, ``freeze`` or
-        ``random_state``, which the curve sets for each run.
-    random_state : int
-        Seed of the splits; run ``s`` fits with ``random_state + s``.
 
     Examples
     --------

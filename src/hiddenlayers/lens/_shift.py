@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._docsections import parameters_section
 from .._pipe import through_head
 from ._probes import probe_features, probe_task, refuse_missing_labels
 from ._record import record
@@ -184,6 +185,35 @@ def _rows(X: Any, k: int, rng: np.random.Generator) -> Any:
     return take_rows(X, sample_index(count_rows(X), k, rng))
 
 
+_DOMAIN_SHIFT_PARAMETERS = """
+Parameters
+----------
+model : estimator, application or torch.nn.Module
+    A fitted model (what :func:`record` takes).
+X_source : array-like of shape (n_source, ...)
+    Rows of the source domain.
+X_target : array-like of shape (n_target, ...)
+    Rows of the target domain.
+y_target : array-like of shape (n_target,), optional
+    Adds the target's linear-probe accuracy.
+tuned : estimator or torch.nn.Module, optional
+    The model fine-tuned on the target (same layer names): adds the linear CKA between each source layer and its
+    tuned self on the target rows.
+layers : selector, optional
+    Which layers, as :func:`record` takes them.
+n_permutations : int
+    Permutations of each layer's MMD two-sample test.
+max_rows : int, optional
+    At most this many rows of each domain, drawn at random, enter the kernel tests; None: every row (an integral
+    float such as ``1e5`` is read as an int).
+level : float
+    The tests' level: a layer whose MMD test's p-value is below it counts as shifted.
+random_state : int
+    Seed of the rows drawn and the permutations.
+"""
+
+
+@parameters_section(_DOMAIN_SHIFT_PARAMETERS)
 def domain_shift(
     model: Any,
     X_source: Any,
@@ -198,31 +228,6 @@ def domain_shift(
     random_state: int = 0,
 ) -> DomainShift:
     """Per hidden layer of ``model``, how the target rows differ from the source rows.
-
-    Parameters
-    ----------
-    model : estimator, application or torch.nn.Module
-        A fitted model (what :func:`record` takes).
-    X_source : array-like of shape (n_source, ...)
-        Rows of the source domain.
-    X_target : array-like of shape (n_target, ...)
-        Rows of the target domain.
-    y_target : array-like of shape (n_target,), optional
-        Adds the target's linear-probe accuracy.
-    tuned : estimator or torch.nn.Module, optional
-        The model fine-tuned on the target (same layer names): adds the linear CKA between each source layer and its
-        tuned self on the target rows.
-    layers : selector, optional
-        Which layers, as :func:`record` takes them.
-    n_permutations : int
-        Permutations of each layer's MMD two-sample test.
-    max_rows : int, optional
-        At most this many rows of each domain, drawn at random, enter the kernel tests; None: every row (an integral
-        float such as ``1e5`` is read as an int).
-    level : float
-        The tests' level: a layer whose MMD test's p-value is below it counts as shifted.
-    random_state : int
-        Seed of the rows drawn and the permutations.
 
     Examples
     --------
