@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from ..._docsections import parameters_section
 from ..._pipe import split_pipeline
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
@@ -645,6 +646,41 @@ def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop
             f"{100 * least['ratio']:g}% of units, by {least['drop']:+.4f}, interval up to {least['drop_high']:+.4f})")
 
 
+_PRUNE_PARAMETERS = """
+Parameters
+----------
+model : MLPClassifier, MLPRegressor or Pipeline
+    The fitted model to prune (never changed), or a fitted ``Pipeline`` ending in one.
+X : array-like of shape (n_samples, n_features)
+    The rows ``model`` was fitted on: the matrix the network reads (a SciPy sparse matrix, such as a one-hot step's
+    output, is read dense: the refits, cuts and latencies run on its dense rows); for a Pipeline, rows as
+    ``pipe.predict`` takes them.
+y : array-like of shape (n_samples,)
+    The labels or targets ``model`` was fitted on.
+max_drop : float
+    The largest held-out score drop a kept cut may cost (accuracy or R², in score units: 0.005 is half a point).
+cv : int
+    Folds of the cross-fitted comparison.
+confidence : float
+    Level of the interval of the paired score drop whose upper end must be within ``max_drop``, in (0, 1).
+fine_tune_epochs : int
+    Epochs of the warm ``fit`` after each cut.
+max_ratio : float
+    The largest share of each hidden layer's units the search may remove, in (0, 1).
+search_steps : int
+    Steps of the binary search over the share removed.
+latency_calls : int
+    Timed batch-1 ``predict`` calls per model; 0 skips timing and reports NaN.
+big_batch : int
+    Rows of the large-batch latency (a few calls of this many rows).
+random_state : int, optional
+    Seed of the folds.
+latency_threads : int, optional
+    BLAS threads while timing (None: the default BLAS threads).
+"""
+
+
+@parameters_section(_PRUNE_PARAMETERS)
 def prune(
     model: Any,
     X: Any,
@@ -681,37 +717,6 @@ def prune(
     MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its ``prune_report_`` is the MLP's, whose
     latency is timed twice: the MLP's ``predict`` on the transformed rows (the network alone) and the whole Pipeline's
     ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
-
-    Parameters
-    ----------
-    model : MLPClassifier, MLPRegressor or Pipeline
-        The fitted model to prune (never changed), or a fitted ``Pipeline`` ending in one.
-    X : array-like of shape (n_samples, n_features)
-        The rows ``model`` was fitted on: the matrix the network reads (a SciPy sparse matrix, such as a one-hot step's
-        output, is read dense: the refits, cuts and latencies run on its dense rows); for a Pipeline, rows as
-        ``pipe.predict`` takes them.
-    y : array-like of shape (n_samples,)
-        The labels or targets ``model`` was fitted on.
-    max_drop : float
-        The largest held-out score drop a kept cut may cost (accuracy or R², in score units: 0.005 is half a point).
-    cv : int
-        Folds of the cross-fitted comparison.
-    confidence : float
-        Level of the interval of the paired score drop whose upper end must be within ``max_drop``, in (0, 1).
-    fine_tune_epochs : int
-        Epochs of the warm ``fit`` after each cut.
-    max_ratio : float
-        The largest share of each hidden layer's units the search may remove, in (0, 1).
-    search_steps : int
-        Steps of the binary search over the share removed.
-    latency_calls : int
-        Timed batch-1 ``predict`` calls per model; 0 skips timing and reports NaN.
-    big_batch : int
-        Rows of the large-batch latency (a few calls of this many rows).
-    random_state : int, optional
-        Seed of the folds.
-    latency_threads : int, optional
-        BLAS threads while timing (None: the default BLAS threads).
 
     Examples
     --------
