@@ -30,6 +30,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
@@ -630,6 +631,83 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     return reason, epoch, plan.steps, samples_seen
 
 
+_TRAIN_PARAMETERS = """
+Parameters
+----------
+network : torch.nn.Module
+    The module whose parameters are trained (a plain dense :class:`~hiddenlayers.network.Network` gets the
+    hand-written engine, others autograd).
+X : torch.Tensor or scipy.sparse matrix of shape (n, in_features)
+    The inputs (a sparse matrix is kept sparse by the CPU dense engine, else densified per batch).
+Y : torch.Tensor of shape (n, n_outputs)
+    The targets in the loss's form.
+loss : Loss or str
+    A ``Loss`` from ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...).
+solver : str
+    One of ``SOLVERS`` (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"lbfgs"``).
+learning_rate_init : float
+    The optimizer's step size (before ``schedule``).
+schedule : Schedule, optional
+    How the step size changes over epochs (default: constant).
+batch_size : int
+    Rows per step (capped at n).
+max_epochs : int
+    The most epochs of this call, counted on from a resumed ``history`` (or a backup's: may differ,
+    ``check_epochs``).
+shuffle : bool
+    Draw each epoch's row order from ``generator``.
+sample_weight : torch.Tensor of shape (n,), optional
+    A batch's loss is its weighted mean, and a batch of weight 0 makes no step (no update, no L2 term, no share of
+    the epoch's loss; its rows still count as seen), other rows of weight 0 none.
+alpha : float
+    L2 strength, as scikit-learn's ``alpha``; ``solver="adamw"`` takes it as its weight decay unless
+    ``optimizer_kwargs`` sets ``weight_decay``.
+validate : callable, optional
+    Returns ``(val_loss, val_score)``; called after every epoch.
+stopping : StoppingRule, optional
+    The stopping rules (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement`` inside is fed every
+    epoch too (the first one takes the ``no_improvement`` role when that is None). Rules start over unless
+    ``history`` resumes a fit.
+no_improvement : NoImprovement, optional
+    The rule whose counter also drives "best weights" and the ``adaptive``/``plateau`` schedules.
+callbacks : sequence of Callback
+    Get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it).
+clip_grad_norm : float, optional
+    Cap on the gradient's global norm.
+generator : torch.Generator, optional
+    The random source of the shuffles.
+engine : {"auto", "dense", "autograd"}
+    ``"auto"``: the hand-written engine for a plain dense Network, else autograd.
+optimizer_kwargs : dict, optional
+    The solver's other settings (``momentum``, ``betas``, ``weight_decay``, ...).
+optimizer_state : dict, optional
+    A saved optimizer state to resume from.
+history : History, optional
+    The history of the fit this call goes on from (with ``samples_seen``).
+restore_best : bool
+    Put back the best epoch's weights at the end.
+samples_seen : int
+    Rows seen so far by the fit this call resumes (an epoch adds its rows of weight > 0: :func:`_counted_rows`).
+device : torch.device, optional
+    Where training runs (default: ``Y``'s).
+warn_if_diverged_at_start : bool
+    False silences the :class:`DivergedWarning` of a divergence before any good epoch (the starting weights are
+    restored either way) for a caller that raises its own error then, as the estimators do.
+precision : {"fp32", "tf32", "bf16"}
+    The compute precision (``"tf32"``/``"bf16"``: CUDA only; see ``_precision``).
+cuda_graphs : bool
+    Replay the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values (no batch
+    callbacks); False keeps every step eager.
+averaging : WeightAveraging, optional
+    A :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the network at the end get
+    its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA with ``swa_lr`` sets its
+    epochs' rates itself (SWALR's annealing).
+diverged_fix : str
+    The remedy the divergence warning names after the step size.
+"""
+
+
+@parameters_section(_TRAIN_PARAMETERS)
 def train(
     network: torch.nn.Module, X: Tensor | sp.spmatrix, Y: Tensor, *, loss: Loss | str, solver: str = "adam", learning_rate_init: float = 1e-3,
     schedule: Schedule | None = None, batch_size: int = 200, max_epochs: int = 200, shuffle: bool = True, sample_weight: Tensor | None = None,
@@ -648,79 +726,6 @@ def train(
     best and count of that epoch (or of the start, before any improvement); after a divergence ``samples_seen``, the
     rules' best and count and the schedule's stalled epochs go back with the weights restored, and the rate stays the
     diverged epoch's. ``history`` keeps every epoch run, undone ones included.
-
-    Parameters
-    ----------
-    network : torch.nn.Module
-        The module whose parameters are trained (a plain dense :class:`~hiddenlayers.network.Network` gets the
-        hand-written engine, others autograd).
-    X : torch.Tensor or scipy.sparse matrix of shape (n, in_features)
-        The inputs (a sparse matrix is kept sparse by the CPU dense engine, else densified per batch).
-    Y : torch.Tensor of shape (n, n_outputs)
-        The targets in the loss's form.
-    loss : Loss or str
-        A ``Loss`` from ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...).
-    solver : str
-        One of ``SOLVERS`` (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"lbfgs"``).
-    learning_rate_init : float
-        The optimizer's step size (before ``schedule``).
-    schedule : Schedule, optional
-        How the step size changes over epochs (default: constant).
-    batch_size : int
-        Rows per step (capped at n).
-    max_epochs : int
-        The most epochs of this call, counted on from a resumed ``history`` (or a backup's: may differ,
-        ``check_epochs``).
-    shuffle : bool
-        Draw each epoch's row order from ``generator``.
-    sample_weight : torch.Tensor of shape (n,), optional
-        A batch's loss is its weighted mean, and a batch of weight 0 makes no step (no update, no L2 term, no share of
-        the epoch's loss; its rows still count as seen), other rows of weight 0 none.
-    alpha : float
-        L2 strength, as scikit-learn's ``alpha``; ``solver="adamw"`` takes it as its weight decay unless
-        ``optimizer_kwargs`` sets ``weight_decay``.
-    validate : callable, optional
-        Returns ``(val_loss, val_score)``; called after every epoch.
-    stopping : StoppingRule, optional
-        The stopping rules (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement`` inside is fed every
-        epoch too (the first one takes the ``no_improvement`` role when that is None). Rules start over unless
-        ``history`` resumes a fit.
-    no_improvement : NoImprovement, optional
-        The rule whose counter also drives "best weights" and the ``adaptive``/``plateau`` schedules.
-    callbacks : sequence of Callback
-        Get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it).
-    clip_grad_norm : float, optional
-        Cap on the gradient's global norm.
-    generator : torch.Generator, optional
-        The random source of the shuffles.
-    engine : {"auto", "dense", "autograd"}
-        ``"auto"``: the hand-written engine for a plain dense Network, else autograd.
-    optimizer_kwargs : dict, optional
-        The solver's other settings (``momentum``, ``betas``, ``weight_decay``, ...).
-    optimizer_state : dict, optional
-        A saved optimizer state to resume from.
-    history : History, optional
-        The history of the fit this call goes on from (with ``samples_seen``).
-    restore_best : bool
-        Put back the best epoch's weights at the end.
-    samples_seen : int
-        Rows seen so far by the fit this call resumes (an epoch adds its rows of weight > 0: :func:`_counted_rows`).
-    device : torch.device, optional
-        Where training runs (default: ``Y``'s).
-    warn_if_diverged_at_start : bool
-        False silences the :class:`DivergedWarning` of a divergence before any good epoch (the starting weights are
-        restored either way) for a caller that raises its own error then, as the estimators do.
-    precision : {"fp32", "tf32", "bf16"}
-        The compute precision (``"tf32"``/``"bf16"``: CUDA only; see ``_precision``).
-    cuda_graphs : bool
-        Replay the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values (no batch
-        callbacks); False keeps every step eager.
-    averaging : WeightAveraging, optional
-        A :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the network at the end get
-        its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA with ``swa_lr`` sets its
-        epochs' rates itself (SWALR's annealing).
-    diverged_fix : str
-        The remedy the divergence warning names after the step size.
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)
