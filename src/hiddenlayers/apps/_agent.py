@@ -401,12 +401,9 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
 
         Parameters
         ----------
-        env : gymnasium.Env or str
-            The environment, or its Gymnasium id.
-        episodes : int
-            Episodes to play.
-        seed : int
-            The first episode's reset seed (then ``seed + 1``, ...).
+        env, episodes, seed
+            As :meth:`evaluate` takes them: the environment (or its Gymnasium id), the episodes to play and the first
+            episode's reset seed (then ``seed + 1``, ...).
         """
         env = self.check_env(env)
         states, actions = [], []

@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
 from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
@@ -30,6 +31,7 @@ from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     as_array,
     columns_state,
     forget_columns,
@@ -521,16 +523,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
-        """Read a model written by :meth:`save`; its scores match exactly.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a model written by :meth:`save`; its scores match exactly."""
         params, state, tensors = load_app(path, "Autoencoder", device)
         model = cls(**params)
         net = AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none")

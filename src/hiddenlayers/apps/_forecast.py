@@ -21,6 +21,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
+from .._docsections import parameters_section
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
@@ -28,6 +29,7 @@ from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     as_array,
     columns_state,
     forget_columns,
@@ -591,16 +593,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
-        """Read a forecaster written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a forecaster written by :meth:`save`."""
         params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
         net = Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none")

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .._docsections import parameters_section
 from .._params import Checked, Param, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import (
@@ -42,6 +43,7 @@ from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import averaging_rows, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     DevicePickle,
     columns_state,
     forget_columns,
@@ -577,16 +579,9 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
-        """Read a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
         if "hidden_layers" in params:  # files written before the name matched the other estimators'
             params["hidden_layer_sizes"] = params.pop("hidden_layers")

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
@@ -52,6 +53,7 @@ from ..training import (
 )
 from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     columns_state,
     forget_columns,
     history_state,
@@ -969,10 +971,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
         Parameters
         ----------
-        X : array-like of shape (n, 2)
-            ``(user, item)`` id pairs.
-        y : array-like of shape (n,)
-            Their true ratings.
+        X, y
+            ``(user, item)`` id pairs ``(n, 2)`` and their true ratings ``(n,)``, as :meth:`score` takes them.
         """
         self._refuse_ranking("rmse")
         return float(np.sqrt(np.mean((self.predict(X) - np.asarray(y, dtype=np.float64)) ** 2)))
@@ -1000,16 +1000,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         save_fitted(path, self, state, tensors, estimator="Recommender", clip=clip)
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
-        """Read a recommender written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a recommender written by :meth:`save`."""
         params, state, tensors = load_app(path, "Recommender", device)
         if params.get("clip") is not None:
             params["clip"] = tuple(params["clip"])

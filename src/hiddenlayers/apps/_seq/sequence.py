@@ -29,6 +29,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
+from ..._docsections import parameters_section
 from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_keywords, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
@@ -36,6 +37,7 @@ from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
+    LOAD_PARAMETERS,
     DevicePickle,
     columns_state,
     forget_columns,
@@ -596,16 +598,9 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         save_fitted(path, self, self._state(), tensors)
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
-        """Read a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
         model = cls(**params)
         model._restore(state)

@@ -32,13 +32,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ..._docsections import parameters_section
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ..._stacklevel import user_stacklevel
 from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
-from .._appfile import DevicePickle, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import LOAD_PARAMETERS, DevicePickle, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
@@ -589,16 +590,9 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         save_fitted(path, self, state, tensors)
 
     @classmethod
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
-        """Read a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or PathLike
-            The ``.safetensors`` file :meth:`save` wrote.
-        device : str, optional
-            Where the network goes (default: the saved ``device`` parameter).
-        """
+        """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
         params.setdefault("input_feeding", True)  # files written before these options existed: Luong fed its
         params.setdefault("tie_embeddings", False)  # vector back, and the output layer had its own weights
