@@ -206,10 +206,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array of shape (n_samples, n_features)
-            The training table.
-        y : None
-            Ignored (present for ``Pipeline``).
+        X, y
+            As :meth:`fit` takes them: the training table ``(n_samples, n_features)``, and ``y`` ignored.
         **fit_params : dict
             Passed to :meth:`fit`, which takes none (scikit-learn's ``fit_transform`` signature).
         """
