@@ -37,27 +37,16 @@ def check(X: Any, y: Any = None, X_new: Any = None, *, task: str = "auto", fast:
 
     Parameters
     ----------
-    X : DataFrame or array of shape (rows, columns)
-        The training features (never modified).
-    y : array-like of shape (rows,), str, or None
-        The target, or the name of its column in ``X``; None skips the target checks.
-    X_new : DataFrame or array, optional
-        New data (test or production): adds train/new overlap and drift checks.
-    task : {"auto", "classification", "regression"}
-        What ``y`` is; "auto" guesses as ``hiddenlayers train`` does.
-    fast : bool
-        Only the fast checks: what ``hiddenlayers train`` runs.
+    X, y, X_new, task, fast, source, sample_weight
+        As :func:`hiddenlayers.data.check` takes them: the features ``(rows, columns)`` (never modified), the target
+        (or its column's name; None skips the target checks), new data for the overlap and drift checks, what ``y``
+        is (``"auto"``, ``"classification"``, ``"regression"``), only the fast checks, the CSV/TSV file ``X`` was read
+        from, and one weight per row (or its column's name), as ``hiddenlayers check --sample-weight COL`` takes it.
     label_model : callable returning a classifier, optional
         Model for the out-of-fold probabilities of the label-error check; None: a small MLPClassifier (64 ReLU units,
         40 epochs of Adam) minimising the generalized cross entropy with q = 0.2.
-    source : path, optional
-        The CSV/TSV file ``X`` was read from: adds ragged and empty lines.
     seed : int
         Seed of the folds, forests, samples and the label model.
-    sample_weight : array-like of shape (rows,), str, or None
-        One weight per row, or the name of its column in ``X``: adds the weights' findings, as
-        ``hiddenlayers check --sample-weight COL`` reports them: ``sample_weight`` (fatal), ``zero_weight``,
-        ``skewed_weights``.
 
     Examples
     --------
