@@ -180,28 +180,29 @@ class _Epoch:
 class GradientFlow(Callback):
     """Per-layer gradient norm (mean and max over each epoch's steps), weight norm, update ratio and activation stats.
 
-    ``X``: optional ``(n, ...)`` sample for activation statistics (at most ``max_rows``
-    rows, drawn at random with seed 0, the same ones every epoch; None: every row);
-    without it only gradients and weights are kept.
-    ``layers``: which layers, as :func:`~hiddenlayers.lens.record` takes them
-    (names, glob patterns, hidden-layer indices, module types, a predicate);
-    ``None``: a Network's hidden layers, else every leaf module with weights.
-    ``every``: record every k-th epoch (a Python or NumPy integer >= 1; cost: one forward
-    pass on the sample). As a fit callback the last epoch is recorded too, whether or not
-    k divides it, so the records always end on the final state: gradients are read in
-    every epoch for that (no host sync per step), and with ``X`` a copy of the weights is
-    kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit``
-    call is one epoch of a longer run, not its end: there every k-th call is recorded.
-
-    Use it as a training callback of the estimators, or in your own loop:
-    ``with flow.epoch(model):`` around each epoch and ``flow.step()`` after
-    each ``loss.backward()``. ``records`` holds one dict per measured epoch;
-    :meth:`to_frame`, :meth:`table` and :meth:`plot` show them, and
-    ``hl.lens.report(model, X, gradient_flow=flow)`` puts them in the report.
-    No hook is registered and nothing in the model is changed. As a callback
-    it reads every batch's gradients, so the fit gives up its CUDA graphs and
-    its L2 term folded into the step while it runs: a small model on the CPU
+    Use it as a training callback of the estimators, or in your own loop: ``with flow.epoch(model):`` around each epoch
+    and ``flow.step()`` after each ``loss.backward()``. ``records`` holds one dict per measured epoch; :meth:`to_frame`,
+    :meth:`table` and :meth:`plot` show them, and ``hl.lens.report(model, X, gradient_flow=flow)`` puts them in the
+    report. No hook is registered and nothing in the model is changed. As a callback it reads every batch's gradients,
+    so the fit gives up its CUDA graphs and its L2 term folded into the step while it runs: a small model on the CPU
     fitted 10-25% slower with it in one noisy measurement.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, ...), optional
+        A sample for activation statistics (at most ``max_rows`` rows, drawn at random with seed 0, the same ones every
+        epoch); without it only gradients and weights are kept.
+    layers : selector, optional
+        Which layers, as :func:`~hiddenlayers.lens.record` takes them (names, glob patterns, hidden-layer indices,
+        module types, a predicate); None: a Network's hidden layers, else every leaf module with weights.
+    every : int
+        Record every k-th epoch (a Python or NumPy integer >= 1; cost: one forward pass on the sample). As a fit
+        callback the last epoch is recorded too, whether or not k divides it, so the records always end on the final
+        state: gradients are read in every epoch for that (no host sync per step), and with ``X`` a copy of the weights
+        is kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit`` call is one epoch of a
+        longer run, not its end: there every k-th call is recorded.
+    max_rows : int, optional
+        The most rows of ``X`` used; None: every row.
     """
 
     def __init__(self, X: Any = None, *, layers: Selector = None, every: int = 1, max_rows: int | None = 1024) -> None:

@@ -128,42 +128,44 @@ def _labels(y: Any, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
 class Timelapse(Callback):
     """Frames of every hidden unit's map over a fixed input plane, during training: a page with a slider, or arrays.
 
-    ``X``: ``(n, features)`` real-valued rows as the network reads them (an
-    estimator's ``fit`` X; for an application whose network reads other rows, such
-    as an Autoencoder's standardised ones, its raw rows with ``epoch(app)``), 2 or more features; above ``max_rows`` rows, a
-    seeded random sample of them fits the plane, as in
-    :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the
-    last frame is ``neuron_maps`` of the fitted model. ``y``: optional targets: class labels make the output map
-    the probability of the positive class (one output column, read as a
-    logit) or the predicted class (one column per class), and colour the data
-    points; without them, for continuous targets, or when the network's
-    outputs do not match the classes (a regressor fitted to whole numbers), the
-    output map is the first output value. ``every``: a frame at epoch 0 and every ``every``-th
-    epoch, and at the last epoch. ``layers``: as :func:`~hiddenlayers.lens.record`
-    takes them (None: a Network's hidden layers, else every leaf module).
-    ``resolution``: grid points per side. ``max_frames``: when a frame more
-    would exceed it, every second frame is dropped (the frames then are every
-    ``2·every``-th epoch, then ``4·every``, ...) and :attr:`note` says so.
-
     Cost: one forward pass over ``resolution²`` grid points and the plane's rows per frame (the rows' outputs of the
     first and the latest frame are kept, ``4·units·rows`` bytes each, for :attr:`died`), with no gradient and no
-    statistics, on the training device: about 2–3 ms per frame
-    on the CPU at resolution 30. Measured on a (16, 8) MLPClassifier, 1000
-    make_moons rows, 200 epochs (2 shared cores, medians of 9 fits): 0.25 s
-    alone, 0.66 s with a frame every epoch (2.6x: each epoch is only ~1.3 ms),
-    0.38 s with ``every=5`` (1.5x). Memory: ``4·units·resolution²`` bytes per
-    frame (29 KB for 8 units at 30). The page: 0.7 MB for 60 frames of an (8, 8)
-    network at resolution 30, 1.2 MB at 60. Training is not disturbed: the
-    pass runs in eval mode (every submodule's mode put back after, also on
-    error) under ``torch.inference_mode`` and draws no random numbers, so the
-    fitted weights are bit-identical to a fit without it.
+    statistics, on the training device: about 2–3 ms per frame on the CPU at resolution 30. Measured on a (16, 8)
+    MLPClassifier, 1000 make_moons rows, 200 epochs (2 shared cores, medians of 9 fits): 0.25 s alone, 0.66 s with a
+    frame every epoch (2.6x: each epoch is only ~1.3 ms), 0.38 s with ``every=5`` (1.5x). Memory:
+    ``4·units·resolution²`` bytes per frame (29 KB for 8 units at 30). The page: 0.7 MB for 60 frames of an (8, 8)
+    network at resolution 30, 1.2 MB at 60. Training is not disturbed: the pass runs in eval mode (every submodule's mode
+    put back after, also on error) under ``torch.inference_mode`` and draws no random numbers, so the fitted weights are
+    bit-identical to a fit without it.
 
-    A second fit from scratch starts a new timelapse (same plane); a warm fit
-    goes on (an L-BFGS warm fit too: its ``history_`` goes on). A run whose history
-    starts over at epoch 1 on the very network and weights the last fit ended with
-    (``train`` called again on the same module without its history) goes on too,
-    its epochs numbered after the last one seen, so they differ from that call's own
-    history's epochs.
+    A second fit from scratch starts a new timelapse (same plane); a warm fit goes on (an L-BFGS warm fit too: its
+    ``history_`` goes on). A run whose history starts over at epoch 1 on the very network and weights the last fit ended
+    with (``train`` called again on the same module without its history) goes on too, its epochs numbered after the last
+    one seen, so they differ from that call's own history's epochs.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, features)
+        Real-valued rows as the network reads them (an estimator's ``fit`` X; for an application whose network reads
+        other rows, such as an Autoencoder's standardised ones, its raw rows with ``epoch(app)``), 2 or more features.
+    y : array-like of shape (n,), optional
+        Targets: class labels make the output map the probability of the positive class (one output column, read as a
+        logit) or the predicted class (one column per class), and colour the data points; without them, for continuous
+        targets, or when the network's outputs do not match the classes (a regressor fitted to whole numbers), the
+        output map is the first output value.
+    every : int
+        A frame at epoch 0 and every ``every``-th epoch, and at the last epoch.
+    layers : selector, optional
+        As :func:`~hiddenlayers.lens.record` takes them (None: a Network's hidden layers, else every leaf module).
+    resolution : int
+        Grid points per side of the plane.
+    max_frames : int
+        When a frame more would exceed it, every second frame is dropped (the frames then are every ``2·every``-th
+        epoch, then ``4·every``, ...) and :attr:`note` says so.
+    max_rows : int, optional
+        Above this many rows, a seeded random sample of them fits the plane, as in
+        :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the last frame is ``neuron_maps`` of the
+        fitted model; None: every row.
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
