@@ -644,12 +644,9 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
 
     Parameters
     ----------
-    model : estimator, application, Network or torch.nn.Module
-        The model (what :func:`record` takes).
-    X : array-like of shape (n, ...)
-        The rows.
-    layer : str or int
-        The layer, by name or 1-based hidden-layer index.
+    model, X, layer
+        As :func:`layer_attribution` takes them: the model, its rows ``(n, ...)``, and the layer (a name or a 1-based
+        hidden-layer index).
     unit : int or tuple of int
         An integer: the unit as the lens counts units (:meth:`Recording.units`): a dense layer's output column, a
         convolution's channel, a recurrent layer's unit; a channel or recurrent unit is its output averaged over
