@@ -574,10 +574,8 @@ def layer_attribution(
 
     Parameters
     ----------
-    model : estimator, application, Network or torch.nn.Module
-        The model (what :func:`record` takes).
-    X : array-like of shape (n, ...)
-        The rows.
+    model, X
+        As :func:`attribute` takes them: the model (what :func:`record` takes) and its rows ``(n, ...)``.
     layer : str or int
         The layer, by name or 1-based hidden-layer index.
     target, baseline, n_steps, random_state
@@ -735,10 +733,8 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
 
     Parameters
     ----------
-    model : estimator, application, Network or torch.nn.Module
-        The model (what :func:`record` takes).
-    X : array-like of shape (n, ...)
-        The rows.
+    model, X
+        As :func:`attribute` takes them: the model (what :func:`record` takes) and its rows ``(n, ...)``.
     baseline : str or array-like
         As :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); ``"auto"`` is the mean of ``X``'s
         rows for a table (a constant column gets importance 0: it changed nothing) and zeros for images and sequences.
