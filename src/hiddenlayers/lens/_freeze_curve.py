@@ -22,7 +22,27 @@ from .._docsections import parameters_section
 
 @dataclass
 class FreezeCurve:
-    """Mean and spread of the target score for each number of frozen layers ``k``."""
+    """Mean and spread of the target score for each number of frozen layers ``k``.
+
+    Attributes
+    ----------
+    ks : list of int
+        The numbers of frozen layers tried, 0 to depth.
+    layers : list of str
+        The hidden layers, input side first (``k`` freezes the first ``k``).
+    mean : list of float
+        Mean held-out score over the splits, per ``k``.
+    std : list of float
+        Its standard deviation over the splits, per ``k``.
+    scores : list of list of float
+        ``scores[k][split]``: every held-out score.
+    scratch_mean : float
+        Mean held-out score of the same network trained from scratch on the same splits: the baseline row.
+    scratch_std : float
+        Its standard deviation over the splits.
+    metric : {"accuracy", "r2"}
+        What the scores are.
+    """
 
     ks: list[int]
     layers: list[str]

@@ -233,8 +233,13 @@ class GradientFlow(Callback):
     def epoch(self, model: nn.Module) -> Iterator[GradientFlow]:
         """Measure one epoch of ``model``'s training: call :meth:`step` after each ``loss.backward()`` inside.
 
-        On a clean exit the epoch's record is appended to ``records`` (numbered
-        from 1); when the block raises, the partial epoch is dropped.
+        On a clean exit the epoch's record is appended to ``records`` (numbered from 1); when the block raises, the partial
+        epoch is dropped.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The module being trained.
         """
         if not isinstance(model, nn.Module):
             raise TypeError(f"GradientFlow.epoch takes the torch.nn.Module being trained. Received: {type(model).__name__}.")
@@ -263,12 +268,19 @@ class GradientFlow(Callback):
     # ------------------------------------------------------------------ the fit loop's callback hooks
 
     def set_estimator(self, estimator: Any) -> None:
-        """Bound by an application's ``fit``: ``X`` is read as that app's ``fit`` takes it (a Translator's ``(sources, targets)``,
-        a SequenceClassifier's sequences of different lengths), turned into its network's input by the app (its
-        ``network_input``, else the lens's preparation), and a Translator's two-input network is read through its
-        ``lens_network()`` view, whose layers are named ``encoder.*`` and ``decoder.*`` as ``train --app translator
-        --gradient-flow`` and ``inspect`` name them. Why: the fit handed the callback the raw two-input network, which the
-        lens cannot run, and a padded sequence's rows were read as a table."""
+        """Bound by an application's ``fit``: ``X`` is read as that app's ``fit`` takes it.
+
+        A Translator's ``(sources, targets)``, a SequenceClassifier's sequences of different lengths: turned into its
+        network's input by the app (its ``network_input``, else the lens's preparation), and a Translator's two-input
+        network is read through its ``lens_network()`` view, whose layers are named ``encoder.*`` and ``decoder.*`` as
+        ``train --app translator --gradient-flow`` and ``inspect`` name them. Why: the fit handed the callback the raw
+        two-input network, which the lens cannot run, and a padded sequence's rows were read as a table.
+
+        Parameters
+        ----------
+        estimator : application
+            The application being fitted.
+        """
         self._app, self._app_input, self._app_view = estimator, None, None
 
     def _lens_view(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -476,7 +488,13 @@ def records_frame(records: list[dict[str, Any]]) -> Any:
 
 
 def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
-    """``{layer: {metric: (epochs,) array}}`` from a History's ``extra["gradient_flow"]`` or a :class:`GradientFlow` (missing -> NaN)."""
+    """``{layer: {metric: (epochs,) array}}`` from a History's ``extra["gradient_flow"]`` or a :class:`GradientFlow` (missing -> NaN).
+
+    Parameters
+    ----------
+    history : History or GradientFlow
+        Where the records are.
+    """
     records = flow_records(history)
     names: list[str] = []
     for r in records:

@@ -57,13 +57,21 @@ def top_activating(acts: np.ndarray, k: int = 5) -> np.ma.MaskedArray:
 
 @dataclass
 class NeuronMaps:
-    """Unit outputs on a ``resolution x resolution`` grid: ``maps[layer]`` is ``(units, res, res)``.
+    """Unit outputs on a ``resolution x resolution`` grid.
 
-    ``extent`` = (a_min, a_max, b_min, b_max) of the plane; ``axes`` names the
-    two axes; ``points`` = the data's ``(n, 2)`` coordinates in that plane;
-    ``rows``: the (sorted) indices into ``X`` of those points' rows when
-    ``max_rows`` sampled them, None when every row is there (``y[rows]``
-    colours the points).
+    Attributes
+    ----------
+    maps : dict of str to numpy.ndarray
+        ``maps[layer]`` is ``(units, res, res)``.
+    extent : tuple of float
+        ``(a_min, a_max, b_min, b_max)`` of the plane.
+    axes : tuple of str
+        The names of the two axes.
+    points : numpy.ndarray of shape (n, 2)
+        The data's coordinates in that plane.
+    rows : numpy.ndarray or None
+        The (sorted) indices into ``X`` of those points' rows when ``max_rows`` sampled them, None when every row is
+        there (``y[rows]`` colours the points).
     """
 
     maps: dict[str, np.ndarray]

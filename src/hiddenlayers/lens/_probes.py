@@ -30,7 +30,21 @@ import numpy as np
 
 @dataclass
 class ProbeResult:
-    """Held-out probe scores by depth; ``layers[0]`` is ``"input"`` when included."""
+    """Held-out probe scores by depth; ``layers[0]`` is ``"input"`` when included.
+
+    Attributes
+    ----------
+    layers : list of str
+        The probed layers, input side first.
+    train_score : list of float
+        Each probe's score on its training rows.
+    test_score : list of float
+        Each probe's score on the held-out rows.
+    chance : float
+        The score of always answering the training rows' majority class (regression: 0).
+    metric : {"accuracy", "r2"}
+        What the scores are.
+    """
 
     layers: list[str]
     train_score: list[float]

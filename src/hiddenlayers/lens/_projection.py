@@ -43,8 +43,13 @@ def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int =
 class Projection(dict[str, np.ndarray]):
     """``{layer: (n, 2) coordinates}``, a dict as before, plus ``rows``: which rows of ``X`` they are.
 
-    ``rows``: ``(n,)`` int positions into ``X``, ascending; row ``i`` of every layer's
-    coordinates is ``X``'s row ``rows[i]`` (take ``y[result.rows]`` to colour them by label).
+    Parameters
+    ----------
+    coords : dict of str to numpy.ndarray
+        ``{layer: (n, 2) coordinates}``.
+    rows : numpy.ndarray of shape (n,)
+        Int positions into ``X``, ascending; row ``i`` of every layer's coordinates is ``X``'s row ``rows[i]`` (take
+        ``y[result.rows]`` to colour them by label).
     """
 
     rows: np.ndarray

@@ -315,15 +315,28 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
 class Recording(Mapping):
     """``{layer name: activations}`` as NumPy arrays, plus what was learned on the way.
 
-    ``kinds``: dense/conv/recurrent per layer; ``pre``: pre-activations (our
-    dense layers only); ``activations``: activation name per layer or None;
-    ``stats``: :class:`~hiddenlayers.lens.LayerStats` per layer;
-    ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
-    rows are kept as arrays; statistics cover every row. ``lengths``: for a
-    recurrent layer of padded sequences of different lengths (a
-    SequenceClassifier's or TextClassifier's), ``(N,)`` real steps per row:
-    its array keeps the padding (zeros), but its statistics, :meth:`units`
-    and :meth:`features` read only each row's real steps.
+    With ``stream=True`` only the first ``sample`` rows are kept as arrays; statistics cover every row.
+
+    Attributes
+    ----------
+    arrays : dict of str to numpy.ndarray
+        Each layer's outputs, ``(N, ...)``.
+    kinds : dict of str to str
+        ``"dense"``, ``"conv"`` or ``"recurrent"`` per layer.
+    activations : dict of str to str or None
+        The activation name per layer, None where unknown.
+    stats : dict of str to LayerStats
+        :class:`~hiddenlayers.lens.LayerStats` per layer.
+    n_rows : int
+        Rows seen.
+    pre : dict of str to numpy.ndarray
+        Pre-activations (our dense layers only).
+    output : numpy.ndarray or None
+        The model's output (its first tensor), as many rows as the arrays, with ``keep_output``.
+    lengths : dict of str to numpy.ndarray
+        For a recurrent layer of padded sequences of different lengths (a SequenceClassifier's or TextClassifier's),
+        ``(N,)`` real steps per row: its array keeps the padding (zeros), but its statistics, :meth:`units` and
+        :meth:`features` read only each row's real steps.
     """
 
     arrays: dict[str, np.ndarray]
@@ -345,14 +358,28 @@ class Recording(Mapping):
         return len(self.arrays)
 
     def units(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per real step); ``rows``: of these rows only."""
+        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per real step).
+
+        Parameters
+        ----------
+        name : str
+            The layer.
+        rows : numpy.ndarray of int, optional
+            Of these rows only.
+        """
         a, lengths = self.arrays[name], self.lengths.get(name)
         if rows is not None:
             a, lengths = a[rows], (lengths[rows] if lengths is not None else None)
         return as_units(torch.from_numpy(a), self.kinds[name], None if lengths is None else torch.from_numpy(lengths)).numpy()
 
     def features(self, name: str) -> np.ndarray:
-        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time (a padded sequence over its real steps)."""
+        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time (a padded sequence over its real steps).
+
+        Parameters
+        ----------
+        name : str
+            The layer.
+        """
         a = self.arrays[name]
         if self.kinds[name] == "dense":
             return a.reshape(a.shape[0], -1)

@@ -40,6 +40,17 @@ class Report:
 
     Its repr is one line (title, section ids, warning count), not the sections' HTML with their inline images:
     ``hl.lens.report(clf, X, y)`` ending a REPL line printed about 750 kB of it.
+
+    Attributes
+    ----------
+    title : str
+        The page's title.
+    sections : list of tuple of str
+        ``(id, title, lead sentence, body HTML)`` per section, in page order.
+    warnings : list of str
+        The plain-word findings.
+    timings : dict of str to float
+        Seconds from the start to the end of each stage (``record``, ``stats``, each section), by name.
     """
 
     title: str
@@ -54,7 +65,13 @@ class Report:
         return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the page atomically (temp file in the same folder, then rename); a folder is refused."""
+        """Write the page atomically (temp file in the same folder, then rename); a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         H.write_page(path, self.html, example="report.html")
 
     def _repr_html_(self) -> str:  # Jupyter
@@ -440,6 +457,11 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
 
     An unknown id (with the closest one, if any) or an empty list is a ``ValueError``, so a caller (the CLI's
     ``inspect --sections``) can refuse a misspelt section before any work.
+
+    Parameters
+    ----------
+    sections : sequence of str, str or None
+        Section ids, one or several.
     """
     from ..data import did_you_mean
 

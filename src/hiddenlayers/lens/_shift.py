@@ -34,7 +34,34 @@ from ._target import as_target, check_max_rows, count_rows, nan_padded, require_
 
 @dataclass
 class LayerShift:
-    """The shift measures of one hidden layer (see the module docstring)."""
+    """The shift measures of one hidden layer (see the module docstring).
+
+    Attributes
+    ----------
+    layer : str
+        The layer's name.
+    units : int
+        Its units.
+    mmd2 : float
+        The unbiased MMD² between source and target activations (RBF kernel, median-heuristic bandwidth).
+    p_value : float
+        Of the permutation test of ``mmd2``.
+    a_distance : float
+        The proxy A-distance ``2 (1 - 2 err)`` of a linear domain probe: 0 = indistinguishable, 2 = separable.
+    dead_source : float
+        Share of the layer's units dead on the source rows.
+    dead_target : float
+        The same on the target rows.
+    saturated_source : float
+        Share of units saturated on the source rows.
+    saturated_target : float
+        The same on the target rows.
+    target_probe : float or None
+        Held-out linear-probe accuracy on the target (with ``y_target``).
+    cka_tuned : float or None
+        Linear CKA between the source layer and the fine-tuned layer on target rows (with ``tuned``): 1 = the layer did
+        not move; NaN where either layer does not vary on those rows.
+    """
 
     layer: str
     units: int
@@ -51,7 +78,23 @@ class LayerShift:
 
 @dataclass
 class DomainShift:
-    """Per-layer shift between two domains; ``rows`` in layer order, ``level`` the test's level."""
+    """Per-layer shift between two domains.
+
+    Attributes
+    ----------
+    rows : list of LayerShift
+        One per hidden layer, in layer order.
+    n_source : int
+        Source rows used.
+    n_target : int
+        Target rows used.
+    n_permutations : int
+        Permutations of each MMD test.
+    level : float
+        The tests' level: :meth:`shifted` names the layers whose p-value is below it.
+    notes : list of str
+        What the measures leave out or assume, one line each.
+    """
 
     rows: list[LayerShift]
     n_source: int
@@ -113,7 +156,13 @@ class DomainShift:
         return H.page("Domain shift", f"{len(self.shifted())} layer(s) shifted", [self.html_section()])
 
     def save(self, path: Any) -> None:
-        """Write :meth:`html` atomically; a folder is refused."""
+        """Write :meth:`html` atomically; a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         from . import _html as H
 
         H.write_page(path, self.html(), example="shift.html")

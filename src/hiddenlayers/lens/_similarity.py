@@ -141,7 +141,19 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
 
 @dataclass
 class CKAResult:
-    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``); NaN where a layer is constant (see :func:`cka`)."""
+    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``); NaN where a layer is constant (see :func:`cka`).
+
+    Attributes
+    ----------
+    rows : list of str
+        The representations down the matrix.
+    cols : list of str
+        The representations across it.
+    matrix : numpy.ndarray of shape (len(rows), len(cols))
+        The CKA values, in [0, 1] (unbiased: may dip below 0).
+    unbiased : bool
+        Whether the unbiased HSIC estimator was used.
+    """
 
     rows: list[str]
     cols: list[str]

@@ -60,12 +60,24 @@ MAX_RESOLUTION = 128
 
 @dataclass(frozen=True)
 class TimelapseFrame:
-    """One recorded epoch: ``maps[layer]`` ``(units, res, res)`` and ``output`` ``(res, res)`` over the plane.
+    """One recorded epoch over the plane: grid row = the plane's second axis (bottom to top), column = the first.
 
-    Grid row = the plane's second axis (bottom to top), column = the first.
-    ``output``: P(positive class), the predicted class's index in ``classes``,
-    or the first output value (see :attr:`Timelapse.output_kind`).
-    ``train_loss``/``val_score``: NaN where there is none (epoch 0, no validation).
+    Attributes
+    ----------
+    epoch : int
+        The epoch (0: the starting weights).
+    train_loss : float
+        Its training loss (NaN where there is none: epoch 0).
+    val_score : float
+        Its validation score (NaN without validation).
+    maps : dict of str to numpy.ndarray
+        ``maps[layer]`` ``(units, res, res)``.
+    output : numpy.ndarray of shape (res, res)
+        P(positive class), the predicted class's index in ``classes``, or the first output value (see
+        :attr:`Timelapse.output_kind`).
+    rows : dict or None
+        Per layer, the outputs on the plane's data rows with their activation (for :attr:`Timelapse.died`); None where
+        not kept.
     """
 
     epoch: int
@@ -244,7 +256,13 @@ class Timelapse(Callback):
         return {n: u for n, u in out.items() if u}
 
     def maps(self, layer: str) -> np.ndarray:
-        """``(frames, units, res, res)``: one layer's unit maps at every recorded epoch."""
+        """``(frames, units, res, res)``: one layer's unit maps at every recorded epoch.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        """
         if not self._frames:
             raise ValueError("Timelapse has no frames yet: train with it first (callbacks=[tl], or `with tl.epoch(model):`).")
         names = list(self._frames[-1].maps)
@@ -259,7 +277,13 @@ class Timelapse(Callback):
         return pd.DataFrame([(f.epoch, f.train_loss, f.val_score) for f in self._frames], columns=["epoch", "train_loss", "val_score"])
 
     def frame(self, epoch: int | None = None) -> TimelapseFrame:
-        """The frame of ``epoch`` (None: the last); an epoch with no frame is a ValueError listing those there are."""
+        """The frame of ``epoch``; an epoch with no frame is a ValueError listing those there are.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            The epoch (None: the last).
+        """
         if not self._frames:
             raise ValueError("Timelapse has no frames yet: train with it first (callbacks=[tl], or `with tl.epoch(model):`).")
         if epoch is None:
@@ -270,13 +294,25 @@ class Timelapse(Callback):
         raise ValueError(f"epoch {epoch!r} has no frame; recorded epochs: {', '.join(map(str, self.epochs))}.")
 
     def plot(self, epoch: int | None = None) -> Any:
-        """One frame as a matplotlib Figure (Agg, no pyplot): output map, loss curve marked at ``epoch``, each unit's map."""
+        """One frame as a matplotlib Figure (Agg, no pyplot): output map, loss curve marked at ``epoch``, each unit's map.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            The frame's epoch (None: the last).
+        """
         from ._timelapse_view import frame_figure
 
         return frame_figure(self, self.frame(epoch))
 
     def html(self, title: str = "Training timelapse") -> str:
-        """The self-contained page :meth:`save` writes (inline PNG frames and SVG, one small inline script)."""
+        """The self-contained page :meth:`save` writes (inline PNG frames and SVG, one small inline script).
+
+        Parameters
+        ----------
+        title : str
+            The page's title.
+        """
         from ._timelapse_view import page
 
         if not self._frames:
@@ -287,6 +323,13 @@ class Timelapse(Callback):
         """Write :meth:`html` to ``path`` atomically (temp file beside it, then rename); a folder is refused.
 
         About 0.7 MB for 60 frames of an (8, 8) network at resolution 30 (1.7 MB: 100 frames of (16, 8)).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        title : str
+            The page's title.
         """
         from .._html import write_page
 
@@ -413,14 +456,15 @@ class Timelapse(Callback):
     def epoch(self, model: Any) -> Iterator[Timelapse]:
         """One epoch of your own loop: call :meth:`step` after each batch (or :meth:`log` once) inside.
 
-        ``model``: the ``torch.nn.Module`` being trained, or a fitted estimator or application
-        whose network (``network_``) you train on: then ``X`` is the model's raw rows, turned
-        into what its network reads as the lens' other functions turn them (an Autoencoder's
-        standardised rows), once, before the plane is fitted.
+        The first call records epoch 0 (the starting weights) first. On a clean exit the epoch's loss is kept and, on a due
+        epoch, a frame is recorded (epochs numbered from 1); when the block raises, nothing is kept.
 
-        The first call records epoch 0 (the starting weights) first. On a clean
-        exit the epoch's loss is kept and, on a due epoch, a frame is recorded
-        (epochs numbered from 1); when the block raises, nothing is kept.
+        Parameters
+        ----------
+        model : torch.nn.Module, estimator or application
+            The module being trained, or a fitted estimator or application whose network (``network_``) you train on: then
+            ``X`` is the model's raw rows, turned into what its network reads as the lens' other functions turn them (an
+            Autoencoder's standardised rows), once, before the plane is fitted.
         """
         model = self._module_of(model)
         if self._open is not None:
@@ -453,13 +497,29 @@ class Timelapse(Callback):
         return target.module
 
     def step(self, loss: Any, n: int = 1) -> None:
-        """Add one batch's mean loss (a float or a 0-d tensor, read once at the epoch's end), weighted by its ``n`` rows."""
+        """Add one batch's mean loss (read once at the epoch's end), weighted by its rows.
+
+        Parameters
+        ----------
+        loss : float or torch.Tensor
+            The batch's mean loss (a float or a 0-d tensor).
+        n : int
+            The batch's rows.
+        """
         if self._open is None:
             raise RuntimeError("Timelapse.step() was called outside an epoch: wrap each epoch's steps in `with tl.epoch(model):`.")
         self._open.add(loss, n)
 
     def log(self, *, loss: float | None = None, val_score: float | None = None) -> None:
-        """Set this epoch's training loss and/or validation score (instead of, or besides, :meth:`step`)."""
+        """Set this epoch's training loss and/or validation score (instead of, or besides, :meth:`step`).
+
+        Parameters
+        ----------
+        loss : float, optional
+            The epoch's training loss.
+        val_score : float, optional
+            The epoch's validation score.
+        """
         if self._open is None:
             raise RuntimeError("Timelapse.log() was called outside an epoch: call it inside `with tl.epoch(model):`.")
         if loss is not None:
