@@ -10,9 +10,31 @@ from typing import Any
 class LayerCost:
     """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
 
-    ``energy_share`` is the layer's share of the prediction FLOPs: the total
-    energy apportioned by FLOPs, an estimate even when the total is measured
-    (no counter reads a single layer).
+    Attributes
+    ----------
+    name : str
+        The layer's name.
+    in_features : int
+        Its inputs per row.
+    out_features : int
+        Its outputs per row.
+    activation : str
+        Its activation.
+    params : int
+        Its trainable parameters.
+    flops_per_prediction : int
+        FLOPs of its forward pass on one row.
+    flops_per_train_step : int
+        FLOPs of its forward and backward passes in one training step.
+    weight_bytes : int
+        Bytes of its parameters and buffers.
+    activation_bytes : int
+        Bytes it keeps for backward at ``batch_size`` rows.
+    latency_p50_us : float or None
+        Its median batch-1 latency alone, in µs (None: not timed).
+    energy_share : float
+        The layer's share of the prediction FLOPs: the total energy apportioned by FLOPs, an estimate even when the
+        total is measured (no counter reads a single layer).
     """
 
     name: str

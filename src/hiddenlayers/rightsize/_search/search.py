@@ -81,12 +81,20 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
 
 def check_search_data(X: Any, y: Any, *, task: str = "auto", space: SearchSpace | None = None, max_params: int | None = None,
                       max_flops: int | None = None) -> None:
-    """Raise ``search()``'s budget error (ValueError) when no hidden-layer spec of ``space`` fits ``max_params`` /
-    ``max_flops`` for this data: ``X`` ``(n_rows, n_features)`` and ``y`` (its outputs) size the first and last layers.
+    """Raise ``search()``'s budget error (ValueError) when no hidden-layer spec of ``space`` fits ``max_params`` / ``max_flops`` for this data.
 
-    :func:`check_search_options` checks the budget against the smallest data (one input, one output); this is
-    the check with the data's own columns, which ``search`` makes too. A caller that prints a summary of the
-    data first (the CLI) calls it before, so the error comes before anything else.
+    :func:`check_search_options` checks the budget against the smallest data (one input, one output); this is the check
+    with the data's own columns, which ``search`` makes too. A caller that prints a summary of the data first (the CLI)
+    calls it before, so the error comes before anything else.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_rows, n_features)
+        Sizes the first layer.
+    y : array-like
+        Its outputs size the last layer.
+    task, space, max_params, max_flops
+        As :func:`search` takes them.
     """
     _hidden_choices(X, np.asarray(y), task, space if space is not None else SearchSpace(), max_params, max_flops)
 
