@@ -41,10 +41,26 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class Activation:
     """One row of the activation table.
 
-    ``grad(z, h)`` is dh/dz given the pre-activation ``z`` and the output ``h``;
-    ``saturation`` is the open interval the output lives in (``None`` when
-    unbounded), used to flag units stuck near a limit; ``init`` is the weight
-    initialisation that keeps the signal's variance: ``"he"`` or ``"glorot"``.
+    Parameters
+    ----------
+    name : str
+        The canonical name.
+    module : callable
+        Makes the activation's ``nn.Module``.
+    forward : callable
+        ``h = f(z)`` on tensors.
+    grad : callable
+        ``grad(z, h)``: dh/dz given the pre-activation ``z`` and the output ``h``.
+    np_forward : callable
+        ``f`` on NumPy arrays (the CPU prediction path).
+    np_grad : callable
+        ``grad`` on NumPy arrays.
+    init : {"he", "glorot"}
+        The weight initialisation that keeps the signal's variance.
+    saturation : tuple of float, optional
+        The open interval the output lives in (None when unbounded), used to flag units stuck near a limit.
+    gain : float
+        The initialisation's gain.
     """
 
     name: str
@@ -132,8 +148,13 @@ ACTIVATIONS: dict[str, Activation] = {
 def get_activation(name: str) -> Activation:
     """Return the table row for ``name`` (aliases such as ``sigmoid`` accepted).
 
-    An unknown name raises :class:`SpecError` that lists the valid names and
-    suggests the closest one (:func:`canonical_activation`'s words).
+    An unknown name raises :class:`SpecError` that lists the valid names and suggests the closest one
+    (:func:`canonical_activation`'s words).
+
+    Parameters
+    ----------
+    name : str
+        An activation's name or alias.
     """
     return ACTIVATIONS[canonical_activation(name)]
 
@@ -257,7 +278,17 @@ def _numpy(t: Any) -> np.ndarray:
 
 
 def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator | None = None) -> None:
-    """Initialise ``linear`` in place for ``activation``: He-uniform or Glorot-uniform."""
+    """Initialise ``linear`` in place for ``activation``: He-uniform or Glorot-uniform.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The layer whose weight (and bias) are drawn.
+    activation : str
+        The activation it feeds, which picks the rule.
+    generator : torch.Generator, optional
+        The random source (default: PyTorch's global one).
+    """
     act = get_activation(activation)
     fan_out, fan_in = linear.weight.shape
     with torch.no_grad():
@@ -273,9 +304,17 @@ def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator |
 def sklearn_init_(linear: nn.Linear, activation: str, rng: np.random.RandomState) -> None:
     """scikit-learn's MLP initialisation, drawn from the same NumPy generator.
 
-    Weights and biases ~ U(-b, b), ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2
-    for logistic), in the same draw order as sklearn, so a seed gives sklearn's
-    starting weights.
+    Weights and biases ~ U(-b, b), ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for logistic), in the same draw order
+    as sklearn, so a seed gives sklearn's starting weights.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The layer to initialise in place.
+    activation : str
+        The activation it feeds.
+    rng : numpy.random.RandomState
+        scikit-learn's generator.
     """
     fan_out, fan_in = linear.weight.shape
     factor = 2.0 if canonical_activation(activation) == "logistic" else 6.0

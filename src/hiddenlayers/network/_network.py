@@ -340,12 +340,24 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable scalars in ``module``."""
+    """Number of trainable scalars in ``module``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    """
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here."""
+    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` (or None), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or a device.
+    """
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -370,9 +382,18 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 def load_device(saved: Any, requested: Any = None) -> torch.device:
-    """Where a loaded model goes: ``requested`` when given (it must exist here); else the saved ``device``
-    parameter, or, when this machine lacks that device (a model trained on a GPU, loaded on a laptop),
-    ``"auto"``'s choice with a warning, so the file still loads."""
+    """Where a loaded model goes.
+
+    ``requested`` when given (it must exist here); else the saved ``device`` parameter, or, when this machine lacks that
+    device (a model trained on a GPU, loaded on a laptop), ``"auto"``'s choice with a warning, so the file still loads.
+
+    Parameters
+    ----------
+    saved : str or None
+        The model's saved ``device`` parameter.
+    requested : str or torch.device, optional
+        The device the caller asks for.
+    """
     if requested is not None:
         return resolve_device(requested)
     try:
