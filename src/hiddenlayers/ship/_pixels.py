@@ -21,9 +21,19 @@ IMAGE_LAYOUTS = ("hwc", "chw", "any")
 
 
 class PixelError(ValueError):
-    """Pixel values an ImageClassifier cannot read. ``problem``: ``"numbers"``, ``"shape"``, ``"finite"``,
-    ``"float32_range"``, ``"unit_scale"`` or ``"uint8"``; ``image``: the first bad image's index (0-based; None
-    for ``numbers`` and ``shape``); ``value``: that image's largest absolute (``float32_range``) or largest (``unit_scale``) pixel."""
+    """Pixel values an ImageClassifier cannot read.
+
+    Parameters
+    ----------
+    problem : {"numbers", "shape", "finite", "float32_range", "unit_scale", "uint8"}
+        The rule broken.
+    message : str
+        The error's text.
+    image : int, optional
+        The first bad image's index (0-based; None for ``numbers`` and ``shape``).
+    value : float, optional
+        That image's largest absolute (``float32_range``) or largest (``unit_scale``) pixel.
+    """
 
     def __init__(self, problem: str, message: str, *, image: int | None = None, value: float | None = None) -> None:
         super().__init__(message)

@@ -427,8 +427,19 @@ def app_from_env() -> Any:
 def check_listen(host: str, port: int, *, host_name: str = "host", port_name: str = "port") -> None:
     """A one-line ``ValueError`` naming ``host_name`` or ``port_name`` when the server could not listen on ``host:port``.
 
-    Binds (and closes) a socket as uvicorn does, before uvicorn starts: its own
-    failure is log lines and ``[Errno -2] Name or service not known`` that name no option.
+    Binds (and closes) a socket as uvicorn does, before uvicorn starts: its own failure is log lines and
+    ``[Errno -2] Name or service not known`` that name no option.
+
+    Parameters
+    ----------
+    host : str
+        The address.
+    port : int
+        The TCP port.
+    host_name : str
+        What the message calls the host (``"--host"`` from the CLI).
+    port_name : str
+        What the message calls the port.
     """
     import errno
     import socket
