@@ -41,7 +41,13 @@ from ._warm_fit import continues, mark_built, refuse_rebuilt
 
 
 def make_env(env: Any) -> Any:
-    """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError."""
+    """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError.
+
+    Parameters
+    ----------
+    env : gymnasium.Env or str
+        An environment, or a Gymnasium id such as ``"CartPole-v1"``.
+    """
     if isinstance(env, str):
         try:
             import gymnasium as gym

@@ -160,9 +160,17 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cold_start_words(user_seen: np.ndarray, item_seen: np.ndarray, loss: str = "squared_error") -> str:
-    """The warning of ``predict`` (and the CLI's note, for a file or its ``.onnx`` export) on rows whose user or item was not
-    seen in fit; ``user_seen``, ``item_seen``: bool ``(n,)``, as :meth:`Recommender.seen`'s columns; ``loss``: the model's
-    (a ``"bpr"`` model has no global mean: such a row's score is the known side's bias alone)."""
+    """The warning of ``predict`` (and the CLI's note) on rows whose user or item was not seen in fit.
+
+    Parameters
+    ----------
+    user_seen : numpy.ndarray of bool, shape (n,)
+        As :meth:`Recommender.seen`'s first column.
+    item_seen : numpy.ndarray of bool, shape (n,)
+        As its second column.
+    loss : str
+        The model's loss (a ``"bpr"`` model has no global mean: such a row's score is the known side's bias alone).
+    """
     cold = int((~(user_seen & item_seen)).sum())
     fallback = "scored by the known side's bias alone" if loss == "bpr" else "predicted from the global mean plus the known side's bias"
     return (f"{cold} of {len(user_seen)} rows have a user ({int((~user_seen).sum())}) or item ({int((~item_seen).sum())}) not seen in fit: "
