@@ -256,11 +256,22 @@ def _whole(value: Any) -> int | None:
 
 
 def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: int, name: str) -> str | None:
-    """Why a run of ``ours`` epochs (:func:`epochs_record`) cannot resume ``done`` epochs of one of ``theirs``, the start
-    of a one-line refusal that names the setting (``name``: ``max_iter``, ``--epochs``) and what to keep; None when it can.
+    """Why a run of ``ours`` epochs cannot resume ``done`` epochs of one of ``theirs``; None when it can.
 
-    A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch matters from the epoch
-    before it on (SWA's rate may take over at that epoch's end): ``done`` epochs short of both the old and the new one are free.
+    The start of a one-line refusal that names the setting and what to keep. A cosine schedule's rate after every epoch
+    depends on its cycle; SWA's first averaged epoch matters from the epoch before it on (SWA's rate may take over at that
+    epoch's end): ``done`` epochs short of both the old and the new one are free.
+
+    Parameters
+    ----------
+    theirs : dict
+        The backup's epochs record.
+    ours : dict of str to int or None
+        This run's (:func:`epochs_record`).
+    done : int
+        Epochs the backup holds.
+    name : str
+        The setting's name in the line (``max_iter``, ``--epochs``).
     """
     was, now = _whole(theirs.get("max_epochs")), ours.get("max_epochs")
     ca, cb = _whole(theirs.get("cosine_cycle")), ours.get("cosine_cycle")
@@ -276,7 +287,13 @@ def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: in
 
 
 def backup_of(callbacks: list[Callback]) -> BackupAndRestore | None:
-    """The one :class:`BackupAndRestore` among ``callbacks``, or None; two are refused (they would write the same run twice)."""
+    """The one :class:`BackupAndRestore` among ``callbacks``, or None; two are refused (they would write the same run twice).
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+        A run's callbacks.
+    """
     found = [cb for cb in callbacks if isinstance(cb, BackupAndRestore)]
     if len(found) > 1:
         raise ValueError(f"callbacks hold {len(found)} BackupAndRestore callbacks; a fit has one backup: keep one.")

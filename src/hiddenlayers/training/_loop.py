@@ -65,7 +65,19 @@ Validator = Callable[[], tuple[float, float]]
 
 @dataclass
 class TrainResult:
-    """What :func:`train` hands back besides the trained network."""
+    """What :func:`train` hands back besides the trained network.
+
+    Attributes
+    ----------
+    history : History
+        The run's record.
+    optimizer : Optimizer
+        The optimizer, with its state (for a warm fit to go on from).
+    samples_seen : int
+        Rows seen over the fit (of weight > 0).
+    steps : int
+        Optimizer steps this call took.
+    """
 
     history: History
     optimizer: Optimizer
@@ -209,12 +221,22 @@ def thread_limits(network: torch.nn.Module, batch_size: int, device: torch.devic
                   sample: Tensor | None = None) -> Iterator[None]:
     """Limit BLAS and torch intra-op threads for the fit, and restore them after (exceptions too).
 
-    Small networks on the CPU run on one BLAS and one torch thread (see
-    :func:`_one_thread_pays`; ``sample``: one input row, which sizes a
-    convolutional or recurrent network). Otherwise, on the NumPy engine, NumPy's BLAS
-    keeps every core while torch gets one: the few torch ops in the loop
-    (fused Adam, shuffle) run on this thread, and a second pool waking
-    between BLAS calls fights BLAS's spinning threads.
+    Small networks on the CPU run on one BLAS and one torch thread (see :func:`_one_thread_pays`). Otherwise, on the
+    NumPy engine, NumPy's BLAS keeps every core while torch gets one: the few torch ops in the loop (fused Adam, shuffle)
+    run on this thread, and a second pool waking between BLAS calls fights BLAS's spinning threads.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        The network fitted.
+    batch_size : int
+        Rows per step.
+    device : torch.device
+        Where training runs (limits apply on the CPU).
+    numpy_engine : bool
+        Whether the NumPy engine runs the steps.
+    sample : torch.Tensor, optional
+        One input row, which sizes a convolutional or recurrent network.
     """
     torch_threads = torch.get_num_threads()
     blas = None

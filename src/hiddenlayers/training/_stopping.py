@@ -46,9 +46,13 @@ STOP_REASONS = {
 def warn_interrupted(where: str) -> None:
     """Warn (:class:`~hiddenlayers.exceptions.InterruptedWarning`) that Ctrl-C stopped training and whose weights were kept.
 
-    One message for every solver: ``where`` names the weights (``"epoch 3"``,
-    ``"the start of this run"``). The warning names the user's line (the first frame
-    outside hiddenlayers: the call of ``fit``, ``partial_fit``, ``train``), whatever the path to here.
+    One message for every solver. The warning names the user's line (the first frame outside hiddenlayers: the call of
+    ``fit``, ``partial_fit``, ``train``), whatever the path to here.
+
+    Parameters
+    ----------
+    where : str
+        Names the weights (``"epoch 3"``, ``"the start of this run"``).
     """
     import warnings
 
@@ -61,8 +65,13 @@ def warn_interrupted(where: str) -> None:
 def held_at_start(history: History) -> int | None:
     """The epoch whose weights a network holds as a run on ``history`` begins (0 or None: its starting weights).
 
-    The epoch the last run kept (``history.held_epoch``); for a history from before that was recorded,
-    its last epoch (what a run without Ctrl-C, divergence or restored best weights ends on).
+    The epoch the last run kept (``history.held_epoch``); for a history from before that was recorded, its last epoch
+    (what a run without Ctrl-C, divergence or restored best weights ends on).
+
+    Parameters
+    ----------
+    history : History
+        The history the run goes on.
     """
     if history.held_epoch is not None:
         return history.held_epoch
@@ -70,8 +79,15 @@ def held_at_start(history: History) -> int | None:
 
 
 def kept_weights(epoch: int | None, this_run: bool) -> str:
-    """How a warning names the weights kept: ``"epoch 3"`` (reached in this run), ``"epoch 6 (the weights this call
-    began with)"`` (held from an earlier call), or ``"the start of this run"`` (no epoch's)."""
+    """How a warning names the weights kept: ``"epoch 3"``, ``"epoch 6 (the weights this call began with)"``, or ``"the start of this run"``.
+
+    Parameters
+    ----------
+    epoch : int or None
+        The epoch whose weights were kept (None or 0: no epoch's).
+    this_run : bool
+        Whether this run reached it (else it was held from an earlier call).
+    """
     if not epoch:
         return "the start of this run"
     return f"epoch {epoch}" if this_run else f"epoch {epoch} (the weights this call began with)"
@@ -367,8 +383,15 @@ def time_limit(max_time: float | None, history: History | None) -> TimeLimit | N
     """``max_time``'s rule for one fit call: stop after the epoch in which ``max_time`` seconds of this call are reached.
 
     A fit's :class:`History` clock runs on over warm fits (``history.time`` counts seconds from the history's first run),
-    so the limit is the seconds ``history`` already holds plus ``max_time``; None (no limit) for ``max_time=None``.
-    The one rule of the MLP estimators' ``max_time`` and the applications' (``time_limit`` is the stop reason).
+    so the limit is the seconds ``history`` already holds plus ``max_time``. The one rule of the MLP estimators'
+    ``max_time`` and the applications' (``time_limit`` is the stop reason).
+
+    Parameters
+    ----------
+    max_time : float or None
+        Seconds for this call; None: no limit (returns None).
+    history : History or None
+        The history the call goes on.
     """
     if max_time is None:
         return None
@@ -380,12 +403,21 @@ def time_limit(max_time: float | None, history: History | None) -> TimeLimit | N
 class TrainState:
     """Mutable state a callback may read, and the flag it sets to stop.
 
-    ``averaging``: the run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA), or None. The
-    callbacks' ``on_epoch_end`` sees the raw weights in the network (the ones the steps run on); a callback
-    that scores the model as the run's own validation does scores inside ``state.averaging.swapped()``.
-    ``resumed_epochs``: the epochs of this call that a broken run had done before a
-    :class:`~hiddenlayers.training.BackupAndRestore` resumed it (0 for a call that starts afresh), so a
-    progress display starts at them, not at 0.
+    Attributes
+    ----------
+    epoch : int
+        The current epoch.
+    stop_training : bool
+        Set it True to stop after this epoch.
+    start_time : float
+        When the run started (``time.perf_counter``).
+    averaging : WeightAveraging or None
+        The run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA). The callbacks' ``on_epoch_end`` sees the
+        raw weights in the network (the ones the steps run on); a callback that scores the model as the run's own
+        validation does scores inside ``state.averaging.swapped()``.
+    resumed_epochs : int
+        The epochs of this call that a broken run had done before a :class:`~hiddenlayers.training.BackupAndRestore`
+        resumed it (0 for a call that starts afresh), so a progress display starts at them, not at 0.
     """
 
     epoch: int = 0
@@ -454,8 +486,13 @@ class Callback:
 def check_callbacks(callbacks: Any) -> list[Callback]:
     """``callbacks`` as a list, each a :class:`Callback` (one clear TypeError otherwise).
 
-    The loop finds which hooks a callback overrides on its class, so a plain
-    function or duck-typed object cannot stand in for a subclass.
+    The loop finds which hooks a callback overrides on its class, so a plain function or duck-typed object cannot stand
+    in for a subclass.
+
+    Parameters
+    ----------
+    callbacks : Callback, sequence of Callback or None
+        What the fit was given.
     """
     if callbacks is None:
         return []
