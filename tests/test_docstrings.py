@@ -124,7 +124,8 @@ def _parameter_problems(qual: str, func: Callable[..., Any], docs: tuple[str, ..
         signature = inspect.signature(func)
     except (TypeError, ValueError):  # a builtin's slot wrapper: nothing of ours to check
         return []
-    params = list(signature.parameters.values())[1 if bound else 0 :]
+    # a leading underscore marks a private parameter (a dataclass's internal field, e.g. Table._lines): not public API
+    params = [p for p in list(signature.parameters.values())[1 if bound else 0 :] if not p.name.startswith("_")]
     variadic = {p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     # A dataclass's fields are its constructor's parameters; a result users read rather than build (CostReport, History)
     # documents them as numpydoc's "Attributes", which count here as its "Parameters" do (still each once, none stale).
