@@ -38,18 +38,6 @@ griffe = pytest.importorskip("griffe")
 
 PACKAGES = ["hiddenlayers", *(f"hiddenlayers.{p}" for p in hl._SUBPACKAGES)]
 
-#: Callables whose docstrings still name their parameters in prose, written before this test: each is a debt to pay by
-#: writing its numpydoc "Parameters" section. The list may only shrink: a name here that is now fully documented (or
-#: gone) fails ``test_prose_debt_only_shrinks``, so whoever documents one removes it; a new public callable is never
-#: added (it is checked in full).
-PROSE_DEBT_FILE = Path(__file__).with_name("docstring_debt.txt")
-
-
-def _prose_debt() -> frozenset[str]:
-    lines = PROSE_DEBT_FILE.read_text(encoding="utf-8").splitlines() if PROSE_DEBT_FILE.exists() else []
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
 def _ours(obj: Any) -> bool:
     return (getattr(obj, "__module__", None) or "").startswith("hiddenlayers")
 
@@ -160,20 +148,8 @@ def test_every_public_object_has_a_docstring() -> None:
 
 
 def test_every_parameter_is_documented_once_and_none_is_stale() -> None:
-    debt = _prose_debt()
-    problems = []
-    for qual, (func, docs, bound) in _callables().items():
-        found = _parameter_problems(qual, func, docs, bound)
-        if qual in debt and all(": no Parameters section for" in p for p in found):
-            continue  # prose docstring written before the rule (docstring_debt.txt); a wrong section is never excused
-        problems += found
+    problems = [p for qual, (func, docs, bound) in _callables().items() for p in _parameter_problems(qual, func, docs, bound)]
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
-
-
-def test_prose_debt_only_shrinks() -> None:
-    callables = _callables()
-    paid = sorted(q for q in _prose_debt() if q not in callables or not _parameter_problems(q, *callables[q]))
-    assert paid == [], f"documented (or gone) now: remove them from {PROSE_DEBT_FILE.name}: {paid}"
 
 
 def test_public_functions_carry_type_hints() -> None:
@@ -195,10 +171,9 @@ def test_public_functions_carry_type_hints() -> None:
     assert missing == [], "no type hint on:\n" + "\n".join(missing)
 
 
-def _commands() -> Iterator[tuple[str, Any]]:
+def _commands(app: Any) -> Iterator[tuple[str, Any]]:
+    """``(command line, click command)`` for every visible command of the Typer ``app``, groups walked."""
     import typer
-
-    from hiddenlayers.cli import app
 
     def walk(path: list[str], command: Any) -> Iterator[tuple[str, Any]]:
         subcommands = getattr(command, "commands", None)  # a group (Typer brings its own click)
@@ -211,9 +186,8 @@ def _commands() -> Iterator[tuple[str, Any]]:
     yield from walk([], typer.main.get_command(app))
 
 
-def test_every_cli_option_has_help_that_shows_its_default() -> None:
-    commands = dict(_commands())
-    assert {"hiddenlayers train", "hiddenlayers predict", "hiddenlayers search"} <= set(commands)
+def _cli_problems(commands: dict[str, Any]) -> list[str]:
+    """A command without help, an option or argument without help, an option whose default is neither shown nor said."""
     problems = []
     for path, command in commands.items():
         if not (command.help or "").strip():
@@ -225,10 +199,38 @@ def test_every_cli_option_has_help_that_shows_its_default() -> None:
             text = (getattr(param, "help", None) or "").strip()
             if not text:
                 problems.append(f"{label}: no help text")
-            has_default = param.default not in (None, False, (), []) and not getattr(param, "is_flag", False)
+            default = param.default  # 0 and 0.0 are defaults to show (``0 in (False,)`` is True: compare by identity)
+            has_default = not (default is None or default is False or default in ((), [])) and not getattr(param, "is_flag", False)
             if param.param_type_name == "option" and has_default and not param.show_default and "default" not in text.lower():
                 problems.append(f"{label}: default {param.default!r} neither shown nor said")
-    assert problems == [], "\n".join(problems)
+    return problems
+
+
+def test_every_cli_option_has_help_that_shows_its_default() -> None:
+    from hiddenlayers.cli import app
+
+    commands = dict(_commands(app))
+    assert {"hiddenlayers train", "hiddenlayers predict", "hiddenlayers search"} <= set(commands)
+    assert _cli_problems(commands) == []
+
+
+def test_the_cli_check_finds_an_option_without_help_or_default() -> None:
+    import typer
+
+    demo = typer.Typer()
+
+    @demo.command()
+    def run(epochs: int = typer.Option(10, help="Epochs."), rate: float = typer.Option(0.1, show_default=False, help="Step size."),
+            seed: int = typer.Option(0), workers: int = typer.Option(0, show_default=False, help="Processes.")) -> None:
+        """Run."""
+
+    @demo.command()
+    def other() -> None:
+        """Another command, so that Typer makes a group."""
+
+    problems = _cli_problems(dict(_commands(demo)))
+    assert problems == ["hiddenlayers run --rate: default 0.1 neither shown nor said", "hiddenlayers run --seed: no help text",
+                        "hiddenlayers run --workers: default 0 neither shown nor said"]
 
 
 def test_every_public_name_has_a_place_in_the_api_reference() -> None:
