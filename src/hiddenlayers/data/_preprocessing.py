@@ -114,8 +114,8 @@ class TablePreprocessor:
     (matrix and notes). For a scikit-learn ``Pipeline``, ``GridSearchCV`` or ``clone``, use
     :class:`~hiddenlayers.TableEncoder`: the same encoding as a transformer.
 
-    Ordered categories (``pd.Categorical(..., ordered=True)``) are one-hot encoded like any text: their order is
-    ignored, so ``low < mid < high`` are three unrelated columns. To keep the order, pass the codes as numbers
+    Ordered categories (``pd.Categorical(..., ordered=True)``) are one-hot encoded like any text:
+    their order is ignored, so ``low < mid < high`` are three unrelated columns. To keep the order, pass the codes as numbers
     (``df[c].cat.codes.where(df[c].notna())``: -1 is a missing value). :meth:`fit` warns
     (:class:`~hiddenlayers.ColumnWarning`) for a text column of ISO dates or of all-distinct values (an ID).
 
