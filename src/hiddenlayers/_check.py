@@ -35,9 +35,21 @@ def check(X: Any, y: Any = None, X_new: Any = None, *, task: str = "auto", fast:
           label_model: Callable[[], Any] | None = None, source: Any = None, seed: int = 0, sample_weight: Any = None) -> DataReport:
     """Check a table before training (see :func:`hiddenlayers.data.check`); label errors come from our fast MLP, trained on the noise-robust generalized cross entropy.
 
-    ``sample_weight`` (one weight per row, or the name of its column in ``X``) adds the weights' findings, as
-    ``hiddenlayers check --sample-weight COL`` reports them: ``sample_weight`` (fatal), ``zero_weight``, ``skewed_weights``.
+    Parameters
+    ----------
+    X, y, X_new, task, fast, source, sample_weight
+        As :func:`hiddenlayers.data.check` takes them: the features ``(rows, columns)`` (never modified), the target
+        (or its column's name; None skips the target checks), new data for the overlap and drift checks, what ``y``
+        is (``"auto"``, ``"classification"``, ``"regression"``), only the fast checks, the CSV/TSV file ``X`` was read
+        from, and one weight per row (or its column's name), as ``hiddenlayers check --sample-weight COL`` takes it.
+    label_model : callable returning a classifier, optional
+        Model for the out-of-fold probabilities of the label-error check; None: a small MLPClassifier (64 ReLU units,
+        40 epochs of Adam) minimising the generalized cross entropy with q = 0.2.
+    seed : int
+        Seed of the folds, forests, samples and the label model.
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

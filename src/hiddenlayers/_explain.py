@@ -12,10 +12,53 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._docsections import parameters_section
 from .training import Explanation
 from .training import explain as _explain_tiny
 
+_EXPLAIN_PARAMETERS = """
+Parameters
+----------
+sizes : estimator, Pipeline or sequence of int
+    A fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Pipeline`` ending in one), or the tiny network's layer
+    widths (inputs, hidden..., outputs).
+X_row : array-like of shape (n_features,), optional
+    With a model: the one row to explain (raw columns for a model with stored preprocessing). Refused without one.
+y_row : label or float, optional
+    With a model: the row's label or target. Refused without one.
+activation : str
+    The tiny network's hidden activation; not with a model.
+x : array-like of shape (sizes[0],), optional
+    The tiny network's input (default: random, drawn from ``seed``); not with a model.
+target : array-like of shape (sizes[-1],), optional
+    The tiny network's target (default: the first class, one-hot); not with a model.
+loss : str
+    The tiny network's loss (see :func:`hiddenlayers.training.explain`); not with a model.
+learning_rate : float, optional
+    Step size, > 0. None: 0.1, but with a model and ``solver`` the model's own ``learning_rate_init``.
+seed : int
+    Seed of the tiny network's weights and default input; not with a model.
+q : float, optional
+    The exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``, in (0, 1]
+    (default 0.7); not with a model.
+solver : {None, "sgd", "adam"}
+    None: one plain gradient-descent step; ``"sgd"`` or ``"adam"``: ``steps`` updates by the estimators' own rule.
+steps : int
+    Optimizer updates on the row, 1 to 10 (with ``solver``).
+momentum : float, optional
+    sgd's momentum (default 0.9, or the model's).
+nesterovs_momentum : bool, optional
+    sgd's Nesterov momentum (default True, or the model's).
+beta_1 : float, optional
+    adam's first-moment decay (default 0.9, or the model's).
+beta_2 : float, optional
+    adam's second-moment decay (default 0.999, or the model's).
+epsilon : float, optional
+    adam's denominator guard (default 1e-8, or the model's).
+"""
 
+
+@parameters_section(_EXPLAIN_PARAMETERS)
 def explain(
     sizes: Any = (2, 3, 2),
     X_row: Any = None,
@@ -38,26 +81,22 @@ def explain(
 ) -> Explanation:
     """One forward + backward pass by hand, checked against autograd.
 
-    ``hl.explain(model, X_row, y_row)``: a fitted ``MLPClassifier``/``MLPRegressor``
-    on one row (raw columns for a model with stored table preprocessing, shown
-    before and after it) and its label or target; the loss and the L2 term are
-    the estimator's, and the new weights are those of one plain gradient-descent
-    step with ``learning_rate`` (not the estimator's optimizer). No ``sample_weight``:
-    the fit divides a batch's weighted loss by its summed weights, so one row's
-    weight cancels (it only turns ``alpha`` into ``alpha / w``). ``activation``,
-    ``x``, ``target``, ``loss``, ``seed`` and ``q`` then do not apply. A fitted scikit-learn ``Pipeline`` ending in one
-    of them takes the row as the Pipeline does: it passes through the steps first, and the inputs are named by theirs.
+    Two forms. ``hl.explain(model, X_row, y_row)``: a fitted ``MLPClassifier``/``MLPRegressor`` on one row (raw
+    columns for a model with stored table preprocessing, shown before and after it) and its label or target; the loss
+    and the L2 term are the estimator's, and the new weights are those of one plain gradient-descent step with
+    ``learning_rate`` (not the estimator's optimizer). No ``sample_weight``: the fit divides a batch's weighted loss by
+    its summed weights, so one row's weight cancels (it only turns ``alpha`` into ``alpha / w``). A fitted scikit-learn
+    ``Pipeline`` ending in one of them takes the row as the Pipeline does: it passes through the steps first, and the
+    inputs are named by theirs. ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see
+    :func:`hiddenlayers.training.explain`).
 
-    ``hl.explain(sizes, ...)``: a tiny network drawn from ``seed`` (see
-    :func:`hiddenlayers.training.explain`; ``q``, in (0, 1], default 0.7: the
-    exponent of ``loss="generalized_cross_entropy"`` / ``"binary_generalized_cross_entropy"``).
+    Both forms take ``solver="sgd"`` or ``"adam"`` with ``steps`` and the estimators' settings: the optimizer's updates
+    on the row, its state (velocity; m, v, m^, v^) written out and checked against ``torch.optim``, in place of the
+    plain step. With a model, a setting left None is the model's own when ``solver`` is its solver
+    (``source["from_model"]`` lists them).
 
-    Both forms take ``solver="sgd"`` or ``"adam"`` with ``steps`` (1 to 10) and the estimators' settings
-    (``momentum``, ``nesterovs_momentum``; ``beta_1``, ``beta_2``, ``epsilon``): the optimizer's updates on the
-    row, its state (velocity; m, v, m^, v^) written out and checked against ``torch.optim``, in place of the
-    plain step. ``learning_rate`` None is 0.1, but with a model and ``solver`` the model's own ``learning_rate_init``; with a
-    model, a setting left None is the model's own when ``solver`` is its solver (``source["from_model"]`` lists them).
-
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> hl.explain((2, 3, 2), seed=0).agrees
     True

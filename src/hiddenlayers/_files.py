@@ -411,7 +411,13 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON metadata of a model file, validated, without loading tensors."""
+    """The JSON metadata of a model file, validated, without loading tensors.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.safetensors`` model file.
+    """
     from safetensors import safe_open
 
     path = Path(path)

@@ -93,8 +93,15 @@ def pipeline_steps(record: Any, estimator: str) -> list[tuple[str, str | None]]:
 
 
 def stored_steps(meta: dict[str, Any]) -> list[str]:
-    """The scikit-learn steps' class names (``MATRIX_STEPS``) of the Pipeline file whose metadata is ``meta`` (empty for any other
-    file): non-empty where the file's MLP alone does not read raw rows, so the CLI runs the Pipeline and the server refuses it."""
+    """The scikit-learn steps' class names (``MATRIX_STEPS``) of the Pipeline file whose metadata is ``meta`` (empty for any other file).
+
+    Non-empty where the file's MLP alone does not read raw rows, so the CLI runs the Pipeline and the server refuses it.
+
+    Parameters
+    ----------
+    meta : dict
+        A model file's metadata (:func:`read_metadata`).
+    """
     record = meta.get(PIPELINE_KEY)
     steps = record.get("steps") if isinstance(record, dict) else None
     if not isinstance(steps, list):

@@ -62,11 +62,21 @@ class DataError(HiddenLayersError, ValueError):
 
 
 class NonFiniteOutputError(DataError):
-    """Finite input rows whose network output is NaN or infinite: the network overflowed inside (a float32 layer norm's
-    variance of a row of 1e30). ``rows``: their positions in ``X`` (0-based, ascending); ``answer``: what the method
-    computed, those rows NaN (``predict``'s labels or values, ``predict_proba``'s probabilities, also for
-    ``predict_log_proba``, ``predict_with_proba``'s pair), for callers that refuse row by row (``hiddenlayers predict``,
-    the server)."""
+    """Finite input rows whose network output is NaN or infinite: the network overflowed inside.
+
+    For example a float32 layer norm's variance of a row of 1e30.
+
+    Parameters
+    ----------
+    message : str
+        The error's text.
+    rows : array-like of int
+        The rows' positions in ``X`` (0-based, ascending).
+    answer : object
+        What the method computed, those rows NaN (``predict``'s labels or values, ``predict_proba``'s probabilities,
+        also for ``predict_log_proba``, ``predict_with_proba``'s pair), for callers that refuse row by row
+        (``hiddenlayers predict``, the server).
+    """
 
     def __init__(self, message: str, rows: Any, answer: Any) -> None:
         super().__init__(message)
@@ -75,9 +85,18 @@ class NonFiniteOutputError(DataError):
 
 
 class QuantizedToleranceError(HiddenLayersError, ValueError):
-    """An export's int8 copy answers further from the model than the ``quantized_tolerance`` asked for: the int8 file
-    was not written (what was at its path is as it was), the float file was. ``report``: the export's
-    :class:`~hiddenlayers.ship.ExportReport`, with the measured ``quantized_max_abs_diff`` and ``quantized_refused`` (this message)."""
+    """An export's int8 copy answers further from the model than the ``quantized_tolerance`` asked for.
+
+    The int8 file was not written (what was at its path is as it was), the float file was.
+
+    Parameters
+    ----------
+    message : str
+        The error's text.
+    report : ExportReport
+        The export's :class:`~hiddenlayers.ship.ExportReport`, with the measured ``quantized_max_abs_diff`` and
+        ``quantized_refused`` (this message).
+    """
 
     def __init__(self, message: str, report: Any) -> None:
         super().__init__(message)
@@ -108,10 +127,17 @@ class OneHotTargetWarning(UserWarning):
 class ColumnWarning(UserWarning):
     """A text column the preprocessing reads as categories but that looks like something else.
 
-    ``column`` names it; ``reason`` is ``"id"`` (every value distinct),
-    ``"dates"`` (every value an ISO date or timestamp) or ``"numbers"`` (every
-    value the text of a number, e.g. a Parquet string column). The CLI leaves out a
-    warning its data check already reported for the same column.
+    The CLI leaves out a warning its data check already reported for the same column.
+
+    Parameters
+    ----------
+    message : str
+        The warning's text.
+    column : str
+        The column's name.
+    reason : {"id", "dates", "numbers", ""}
+        ``"id"`` (every value distinct), ``"dates"`` (every value an ISO date or timestamp) or ``"numbers"`` (every
+        value the text of a number, e.g. a Parquet string column).
     """
 
     def __init__(self, message: str, column: str = "", reason: str = "") -> None:

@@ -41,7 +41,13 @@ from ._warm_fit import continues, mark_built, refuse_rebuilt
 
 
 def make_env(env: Any) -> Any:
-    """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError."""
+    """``env`` itself, or the gymnasium environment registered as ``env`` (a string); an unknown id is one DataError.
+
+    Parameters
+    ----------
+    env : gymnasium.Env or str
+        An environment, or a Gymnasium id such as ``"CartPole-v1"``.
+    """
     if isinstance(env, str):
         try:
             import gymnasium as gym
@@ -272,7 +278,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     # ------------------------------------------------------------- acting
     @torch.no_grad()
     def q_values(self, obs: Any) -> np.ndarray:
-        """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch."""
+        """Q-values of each action: ``(n_actions,)`` for one observation, ``(n, n_actions)`` for a batch.
+
+        Parameters
+        ----------
+        obs : array-like
+            One observation, or a batch ``(n, *observation shape)``.
+        """
         x = self._observations(obs)
         with evaluating(self.q_network_):  # greedy values: no dropout noise, whatever mode the network was left in
             q = self.q_network_(torch.as_tensor(x.reshape(-1, self.obs_dim_))).numpy()  # (n, n_actions)
@@ -295,15 +307,30 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         return x
 
     def network_input(self, obs: Any) -> np.ndarray:
-        """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this)."""
+        """Observations as the Q-network reads them: float32 ``(n, obs_dim)`` (the lens uses this).
+
+        Parameters
+        ----------
+        obs : array-like
+            One observation or a batch of them.
+        """
         return self._observations(obs).reshape(-1, self.obs_dim_)
 
     def act(self, obs: Any, epsilon: float = 0.0, rng: np.random.Generator | None = None) -> Any:
-        """Greedy action for ``obs`` (random with probability ``epsilon``): an ``int`` for one observation,
-        an int64 array ``(n,)`` for a batch ``(n, *observation shape)``, each row's action drawn alike.
+        """Greedy action for ``obs`` (random with probability ``epsilon``): an ``int`` for one observation, an int64 array
+        ``(n,)`` for a batch ``(n, *observation shape)``, each row's action drawn alike.
 
-        Why per row: the argmax of a batch's flattened Q-values was one index into ``n x n_actions`` values,
-        not an action (``act(np.zeros((3, 4)))`` on CartPole could return 5).
+        Why per row: the argmax of a batch's flattened Q-values was one index into ``n x n_actions`` values, not an action
+        (``act(np.zeros((3, 4)))`` on CartPole could return 5).
+
+        Parameters
+        ----------
+        obs : array-like
+            One observation, or a batch of them ``(n, *observation shape)``.
+        epsilon : float
+            Probability of a random action instead of the greedy one, in [0, 1].
+        rng : numpy.random.Generator, optional
+            The random source of the epsilon draws (default: a fresh unseeded one).
         """
         q = self.q_values(obs)
         if q.ndim == 1:
@@ -320,8 +347,18 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False) -> Any:
         """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``.
 
-        ``return_lengths=True``: ``(returns, lengths)``, the steps of each episode too. An environment whose observations or
-        actions differ from the ones the agent learned is one DataError naming both.
+        An environment whose observations or actions differ from the ones the agent learned is one DataError naming both.
+
+        Parameters
+        ----------
+        env : gymnasium.Env or str
+            The environment, or its Gymnasium id.
+        episodes : int
+            Episodes to play.
+        seed : int
+            The first episode's reset seed.
+        return_lengths : bool
+            Return ``(returns, lengths)``: the steps of each episode too.
         """
         self._require_fitted()
         env = self.check_env(env)
@@ -339,7 +376,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         return (np.asarray(out), np.asarray(lengths, dtype=np.int64)) if return_lengths else np.asarray(out)
 
     def check_env(self, env: Any) -> Any:
-        """``env`` (or the environment its id makes), checked to have the observation size and action count the agent learned."""
+        """``env`` (or the environment its id makes), checked to have the observation size and action count the agent learned.
+
+        Parameters
+        ----------
+        env : gymnasium.Env or str
+            An environment, or a Gymnasium id such as ``"CartPole-v1"``.
+        """
         self._require_fitted()
         env = make_env(env)
         space, actions = getattr(env, "observation_space", None), getattr(env, "action_space", None)
@@ -359,7 +402,14 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
         """Play ``episodes`` greedy episodes; return every observation seen ``(n, obs_dim)`` and the action taken ``(n,)``.
 
-        The states the agent actually visits: what to look inside its Q-network with (``hl.lens.report(agent, states, actions)``).
+        The states the agent actually visits: what to look inside its Q-network with
+        (``hl.lens.report(agent, states, actions)``).
+
+        Parameters
+        ----------
+        env, episodes, seed
+            As :meth:`evaluate` takes them: the environment (or its Gymnasium id), the episodes to play and the first
+            episode's reset seed (then ``seed + 1``, ...).
         """
         env = self.check_env(env)
         states, actions = [], []
@@ -389,11 +439,25 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     ) -> DQNAgent:
         """Learn from ``total_steps`` environment steps (fewer once ``target_return`` is reached in evaluation).
 
-        Every ``eval_every`` steps the greedy policy plays ``eval_episodes``
-        episodes on a separate copy of the environment; the best-scoring
-        weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on (:meth:`_start`).
-        The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read for one
-        release with a FutureWarning (both given: a ValueError).
+        Every ``eval_every`` steps the greedy policy plays ``eval_episodes`` episodes on a separate copy of the environment;
+        the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
+        (:meth:`_start`). The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read
+        for one release with a FutureWarning (both given: a ValueError).
+
+        Parameters
+        ----------
+        env : gymnasium.Env or str
+            The environment to learn, or its Gymnasium id.
+        total_steps : int
+            Environment steps to learn from.
+        eval_every : int
+            Steps between evaluations of the greedy policy.
+        eval_episodes : int
+            Episodes per evaluation.
+        target_return : float, optional
+            Stop once an evaluation's mean return reaches this.
+        max_time : float, optional
+            Deprecated here (use the ``max_time`` parameter): a time budget in seconds.
         """
         lr = self._check_params()
         max_time = fit_max_time(self.max_time, max_time, _MAX_TIME)
@@ -545,7 +609,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the Q-network, settings, environment id and spaces and the training summary to one ``.safetensors`` file (atomic; no pickle)."""
+        """Write the Q-network, settings, environment id and spaces and the training summary to one ``.safetensors`` file (atomic; no pickle).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         params = self.get_params()
         state = {"obs_dim_": self.obs_dim_, "n_actions_": self.n_actions_, "env_id_": getattr(self, "env_id_", None),
@@ -557,7 +627,12 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> DQNAgent:
         """Read an agent written by :meth:`save`; it acts exactly as the saved one.
 
-        The agent runs on the CPU only: ``device`` may be None or ``"cpu"``.
+        Parameters
+        ----------
+        path : str or PathLike
+            The ``.safetensors`` file :meth:`save` wrote.
+        device : str, optional
+            None or ``"cpu"``: the agent runs on the CPU only.
         """
         if device is not None and resolve_device(device).type != "cpu":  # the caller's error, before the file's (file_errors)
             raise ValueError("DQNAgent runs on the CPU only: load it without device= (or with device='cpu').")

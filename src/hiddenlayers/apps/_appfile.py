@@ -23,6 +23,16 @@ from ..exceptions import ModelFileError
 from ..network import PortablePickle
 from ..training import History
 
+#: The Parameters section of every application's ``load`` (one text, written into each by ``@parameters_section``).
+LOAD_PARAMETERS = """
+Parameters
+----------
+path : str or PathLike
+    The ``.safetensors`` file the class's :meth:`save` wrote.
+device : str, optional
+    Where the network goes (default: the saved ``device`` parameter).
+"""
+
 
 def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any], state: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
     """Write ``tensors`` and the JSON metadata to ``path`` atomically.

@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
 from ..data import require_2d
 from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
@@ -30,6 +31,7 @@ from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     as_array,
     columns_state,
     file_errors,
@@ -267,12 +269,20 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
     @fit_keywords
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> Autoencoder:
-        """Learn to reconstruct ``X`` (n_samples, n_features); ``y`` is ignored (unsupervised).
+        """Learn to reconstruct ``X``.
 
-        A DataFrame's string column names become ``feature_names_in_``. Everything is
-        checked and trained before the model changes, so a failed refit leaves it as it was.
-        ``X_val`` (n_val, n_features): your own held-out rows (a later period), whose reconstruction error early stopping
-        scores instead of a ``validation_fraction`` split (every row of ``X`` trains); standardized as ``X`` is, never learnt from.
+        A DataFrame's string column names become ``feature_names_in_``. Everything is checked and trained before the model
+        changes, so a failed refit leaves it as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training rows.
+        y : None
+            Ignored (unsupervised): scikit-learn's slot.
+        X_val : array-like of shape (n_val, n_features), optional
+            Your own held-out rows (a later period), whose reconstruction error early stopping scores instead of a
+            ``validation_fraction`` split (every row of ``X`` trains); standardized as ``X`` is, never learnt from.
         """
         device = self._check_params()
         names = column_names(X)
@@ -380,27 +390,44 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return X
 
     def network_input(self, X: Any) -> np.ndarray:
-        """``X`` (n, n_features) as the network reads it: standardized float32 rows (the lens uses this)."""
+        """``X`` as the network reads it: standardized float32 rows ``(n, n_features)`` (the lens uses this).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Raw rows.
+        """
         return self._scaled(self._input(X), torch.device("cpu")).numpy()
 
     # ------------------------------------------------------- training loss
     def network_targets(self, X: Any) -> np.ndarray:
-        """What the network must reproduce for rows ``X`` (n, n_features): the rows standardized as in fit, float64 ``(n, n_features)``.
+        """What the network must reproduce for rows ``X``: the rows standardized as in fit, float64 ``(n, n_features)``.
 
-        An autoencoder's targets are its own inputs, so this takes ``X`` (fit's
-        ``y`` is ignored). Row ``i`` pairs with row ``i`` of :meth:`network_input`.
-        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        An autoencoder's targets are its own inputs, so this takes ``X`` (fit's ``y`` is ignored). Row ``i`` pairs with row
+        ``i`` of :meth:`network_input`. For tools that evaluate the training loss outside ``fit``
+        (``hl.lens.loss_landscape``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            Raw rows.
         """
         return (self._input(X) - self.mean_) / self.scale_
 
     def network_loss(self, z: Tensor, targets: Tensor) -> Tensor:
-        """The training loss summed over rows: reconstructions ``z`` (n, n_features) against :meth:`network_targets`.
+        """The training loss summed over rows: reconstructions ``z`` against :meth:`network_targets`.
 
-        Half squared error ``0.5·Σ(z - x)²`` per row, the data term fit minimises
-        (without the L2 term ``alpha``); divide by ``n`` for the mean. With
-        ``trim_fraction > 0`` it is fit's trimmed objective on these rows taken as one
-        batch: the ``trim_fraction`` rows with the largest error are left out and the
-        rest scaled by ``n / kept``, so the mean is the mean over the kept rows.
+        Half squared error ``0.5·Σ(z - x)²`` per row, the data term fit minimises (without the L2 term ``alpha``); divide
+        by ``n`` for the mean. With ``trim_fraction > 0`` it is fit's trimmed objective on these rows taken as one batch: the
+        ``trim_fraction`` rows with the largest error are left out and the rest scaled by ``n / kept``, so the mean is the
+        mean over the kept rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, n_features)
+            The network's reconstructions.
+        targets : torch.Tensor of shape (n, n_features)
+            :meth:`network_targets` of the same rows.
         """
         self._require_fitted()
         trim = float(self.trim_fraction)
@@ -409,13 +436,25 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     # -------------------------------------------------------- transforming
     @refuses_empty
     def transform(self, X: Any) -> np.ndarray:
-        """Encode ``X`` (n, n_features) to the bottleneck codes (n, n_components)."""
+        """Encode ``X`` to the bottleneck codes, shape ``(n, n_components)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows to encode.
+        """
         Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
         return forward_batches(self.network_.encoder, Z).cpu().numpy().astype(np.float64)
 
     @refuses_empty
     def inverse_transform(self, X: Any) -> np.ndarray:
-        """Decode codes (n, n_components) back to the original feature units (n, n_features)."""
+        """Decode codes back to the original feature units, shape ``(n, n_features)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_components)
+            Bottleneck codes, as :meth:`transform` gives them.
+        """
         self._require_fitted()
         codes = _rows(X, self, "codes")
         if codes.shape[1] != self.n_components:
@@ -424,29 +463,59 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return out * self.scale_ + self.mean_
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
-        """Mean squared reconstruction error of each row, in standardized units: shape (n,)."""
+        """Mean squared reconstruction error of each row, in standardized units: shape (n,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows to reconstruct.
+        """
         Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
         return _reconstruction_error(self.network_, Z)
 
     # ----------------------------------------------------- outlier detector
     @refuses_empty
     def score_samples(self, X: Any) -> np.ndarray:
-        """Negative reconstruction error: higher is more normal (scikit-learn's convention)."""
+        """Negative reconstruction error, shape ``(n,)``: higher is more normal (scikit-learn's convention).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows to score.
+        """
         return -self.reconstruction_error(X)
 
     @refuses_empty
     def decision_function(self, X: Any) -> np.ndarray:
-        """``score_samples(X) - offset_``: negative for outliers."""
+        """``score_samples(X) - offset_``: negative for outliers, shape ``(n,)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows to score.
+        """
         return self.score_samples(X) - self.offset_
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
-        """+1 for inliers, -1 for outliers (the ``contamination`` share of training rows is flagged)."""
+        """+1 for inliers, -1 for outliers, shape ``(n,)`` (the ``contamination`` share of training rows is flagged).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows to judge.
+        """
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the fitted model to one ``.safetensors`` file (atomic; no pickle), column names included."""
+        """Write the fitted model to one ``.safetensors`` file (atomic; no pickle), column names included.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
@@ -456,8 +525,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Autoencoder:
-        """Read a model written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter); its scores match exactly."""
+        """Read a model written by :meth:`save`; its scores match exactly."""
         params, state, tensors = load_app(path, "Autoencoder", device)
         model = cls(**params)
         net = restore_state(lambda: AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none"),

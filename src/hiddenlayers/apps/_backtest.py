@@ -29,17 +29,23 @@ METRICS = ("mae", "rmse", "mase", "naive_mae")
 class Backtest:
     """A rolling-origin backtest: one row per fold and their mean.
 
-    ``folds`` is a DataFrame indexed by fold (1 = the earliest origin), as
-    sktime's ``evaluate`` returns one row per fold, with columns ``origin``
-    (0-based position of the first forecast value; also the number of values
-    before it), ``mae``, ``rmse``, ``mase`` (MAE over the mean absolute
-    one-step change of the values before the origin: below 1 beats repeating
-    the last value one step ahead; NaN when those values never change) and
-    ``naive_mae`` (the last value before the origin repeated ``steps`` times),
-    all in series units but ``mase``. ``mean`` is each score's mean over the
-    folds (``mase`` over the folds where it is defined). A result object
-    rather than a bare DataFrame so the mean and the fold arithmetic
-    (``steps``, ``stride``) travel with the folds.
+    A result object rather than a bare DataFrame so the mean and the fold arithmetic (``steps``, ``stride``) travel with
+    the folds.
+
+    Attributes
+    ----------
+    folds : DataFrame
+        Indexed by fold (1 = the earliest origin), as sktime's ``evaluate`` returns one row per fold, with columns
+        ``origin`` (0-based position of the first forecast value; also the number of values before it), ``mae``,
+        ``rmse``, ``mase`` (MAE over the mean absolute one-step change of the values before the origin: below 1 beats
+        repeating the last value one step ahead; NaN when those values never change) and ``naive_mae`` (the last value
+        before the origin repeated ``steps`` times), all in series units but ``mase``.
+    mean : dict of str to float
+        Each score's mean over the folds (``mase`` over the folds where it is defined).
+    steps : int
+        Values forecast per fold.
+    stride : int
+        Steps between consecutive origins.
     """
 
     folds: pd.DataFrame
@@ -79,10 +85,23 @@ def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray) -> dict[str
 
 
 def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any) -> Backtest:
-    """The backtest of a fitted forecaster on the checked series ``s`` (1-D float64, finite).
+    """The backtest of a fitted forecaster on the checked series ``s``.
 
-    ``forecast_many(steps, windows)`` forecasts after each row of ``windows``
-    (folds, window): every fold in one forward pass per horizon block.
+    Parameters
+    ----------
+    forecast_many : callable
+        ``forecast_many(steps, windows)`` forecasts after each row of ``windows`` ``(folds, window)``: every fold in one
+        forward pass per horizon block.
+    window : int
+        Values each forecast reads.
+    s : numpy.ndarray of shape (n,)
+        The series, float64, finite, oldest first.
+    steps : int
+        Values forecast per fold.
+    folds : int
+        Forecast origins.
+    stride : int
+        Steps between consecutive origins.
     """
     steps = check_positive_int(steps, "steps")
     folds = check_positive_int(folds, "folds")

@@ -149,8 +149,13 @@ class ClassifierFitting(FitRequired):
     def network_targets(self, y: Any) -> np.ndarray:
         """Labels ``y`` as the one-hot ``(n, n_classes)`` float64 targets (smoothed by ``label_smoothing``) the training loss compares ``network_``'s logits with.
 
-        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``);
-        a label the model was not fitted on is a ValueError.
+        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``); a label the model was not
+        fitted on is a ValueError.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            Labels the model was fitted on.
         """
         self._require_fitted()
         y = np.asarray(y)
@@ -163,11 +168,20 @@ class ClassifierFitting(FitRequired):
         return self._targets(codes)
 
     def network_loss(self, z: Any, targets: Any, sample_weight: Any = None) -> Any:
-        """The training loss summed over rows: logits ``z`` ``(n, n_classes)`` against :meth:`network_targets`
-        (cross entropy, or the generalized cross entropy for ``loss="gce"``); divide by ``n`` for the mean.
+        """The training loss summed over rows: logits ``z`` against :meth:`network_targets`; divide by ``n`` for the mean.
 
-        ``sample_weight`` ``(n,)`` gives ``Σ w·loss``: divide by ``Σ w`` for the weighted mean ``fit`` minimises
-        (its weights are ``sample_weight`` times ``class_weight``'s; the caller multiplies those in)."""
+        Cross entropy, or the generalized cross entropy for ``loss="gce"``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, n_classes)
+            The network's logits.
+        targets : torch.Tensor of shape (n, n_classes)
+            :meth:`network_targets` of the same rows.
+        sample_weight : torch.Tensor of shape (n,), optional
+            Gives ``Σ w·loss``: divide by ``Σ w`` for the weighted mean ``fit`` minimises (its weights are ``sample_weight``
+            times ``class_weight``'s; the caller multiplies those in).
+        """
         self._require_fitted()
         return self._train_loss().value(z, targets, loss_row_weights(sample_weight, z))
 
@@ -197,8 +211,17 @@ class ClassifierFitting(FitRequired):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against labels ``y`` (scikit-learn's ``ClassifierMixin.score``).
 
-        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``) raise one
-        ``ValueError`` saying so, before any prediction: no prediction could ever equal them.
+        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``) raise one ``ValueError`` saying so,
+        before any prediction: no prediction could ever equal them.
+
+        Parameters
+        ----------
+        X : array-like
+            The inputs, as ``predict`` takes them.
+        y : array-like of shape (n,)
+            The true labels.
+        sample_weight : array-like of shape (n,), optional
+            Each row's weight in the mean (None: all 1).
         """
         self._require_fitted()
         check_score_labels(y, self.classes_, type(self).__name__)

@@ -25,10 +25,21 @@ _GRID_ROOM = 20  # a calendar grid of more than this many steps per value is not
 
 @dataclass(frozen=True)
 class DateGaps:
-    """Where a series' dates skip steps. ``step``: the inferred step as pandas' alias (``"D"``, ``"B"``, ``"MS"``, ``"2h"``);
-    ``gaps``: the places where at least one step is missing; ``missing``: the steps missing in all; ``first``: the
-    position of the first date after a gap (the one before it is ``first - 1``); ``off_step``: dates not on the step's grid
-    (irregular times), counted apart."""
+    """Where a series' dates skip steps.
+
+    Attributes
+    ----------
+    step : str
+        The inferred step as pandas' alias (``"D"``, ``"B"``, ``"MS"``, ``"2h"``).
+    gaps : int
+        The places where at least one step is missing.
+    missing : int
+        The steps missing in all.
+    first : int
+        The position of the first date after a gap (the one before it is ``first - 1``).
+    off_step : int
+        Dates not on the step's grid (irregular times), counted apart.
+    """
 
     step: str
     gaps: int
@@ -104,13 +115,20 @@ def _calendar_view(index: Any, step: Any, wall: Any = None) -> Any:
 
 
 def date_gaps(dates: Any, *, wall: Any = None) -> DateGaps | None:
-    """The gaps of ``dates`` (a pandas DatetimeIndex or PeriodIndex, or anything ``pd.DatetimeIndex`` reads; in time order),
-    or None where they are evenly spaced in some step (pandas' frequencies: days, business days, month ends, ...), have
-    fewer than 3 dates, or any missing date.
+    """The gaps of ``dates``, or None where they are evenly spaced in some step.
 
-    ``wall``: for ``dates`` in UTC whose rows each carried their own UTC offset (a CSV of a time-zone-aware index, whose
-    offset changes at daylight saving, so no one zone reads it), the same dates in local wall-clock time (time-zone-naive,
-    as written without the offset): steps of a day or longer are counted on it, as a time-zone-aware index's are."""
+    None also for fewer than 3 dates, or any missing date. Evenly spaced is in pandas' frequencies: days, business days,
+    month ends, ...
+
+    Parameters
+    ----------
+    dates : DatetimeIndex, PeriodIndex or array-like
+        In time order; anything ``pd.DatetimeIndex`` reads.
+    wall : DatetimeIndex, optional
+        For ``dates`` in UTC whose rows each carried their own UTC offset (a CSV of a time-zone-aware index, whose offset
+        changes at daylight saving, so no one zone reads it), the same dates in local wall-clock time (time-zone-naive, as
+        written without the offset): steps of a day or longer are counted on it, as a time-zone-aware index's are.
+    """
     import pandas as pd
 
     index = dates.to_timestamp() if isinstance(dates, pd.PeriodIndex) else pd.DatetimeIndex(dates)
@@ -146,9 +164,21 @@ def _shown(date: Any) -> str:
 
 
 def date_gaps_message(gaps: DateGaps, dates: Any, named: str, where: Callable[[int], str], fix: str) -> str:
-    """The one warning on ``gaps`` of ``dates`` (as :func:`date_gaps` read them): ``named`` names the dates ("the series'
-    dates", "the dates of column 'day'"), ``where(i)`` places date ``i`` ("position 4", "line 6"), ``fix`` is the remedy
-    in the caller's words."""
+    """The one warning on ``gaps`` of ``dates`` (as :func:`date_gaps` read them).
+
+    Parameters
+    ----------
+    gaps : DateGaps
+        What :func:`date_gaps` found.
+    dates : DatetimeIndex or array-like
+        The dates.
+    named : str
+        Names the dates ("the series' dates", "the dates of column 'day'").
+    where : callable
+        ``where(i)`` places date ``i`` ("position 4", "line 6").
+    fix : str
+        The remedy in the caller's words.
+    """
     i = gaps.first
     before, after = (_shown(dates[j]) for j in (i - 1, max(i, 1)))
     if gaps.gaps:

@@ -74,8 +74,16 @@ _STOP_REASONS = {"max_time": "time_limit"}
 
 
 def renamed_stop_reason(summary: Any) -> Any:
-    """A DQNAgent's stored training summary with an old stop reason in today's words (``"max_time"`` -> ``"time_limit"``,
-    the others' name for the same stop); anything else, or a summary that is not a dict, returned as it is."""
+    """A DQNAgent's stored training summary with an old stop reason in today's words.
+
+    ``"max_time"`` -> ``"time_limit"``, the others' name for the same stop; anything else, or a summary that is not a
+    dict, returned as it is.
+
+    Parameters
+    ----------
+    summary : dict or object
+        The summary read from a model file.
+    """
     if isinstance(summary, dict) and summary.get("stop_reason") in _STOP_REASONS:
         return {**summary, "stop_reason": _STOP_REASONS[summary["stop_reason"]]}
     return summary

@@ -21,6 +21,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
+from .._docsections import parameters_section
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
 from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
@@ -28,6 +29,7 @@ from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     as_array,
     columns_state,
     file_errors,
@@ -280,14 +282,19 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     @fit_keywords
     def fit(self, series: Any, y: Any = None) -> Forecaster:
-        """Learn from all windows of ``series`` (1-D, oldest first).
+        """Learn from all windows of ``series``.
 
         The values are read as evenly spaced steps: a pandas Series on dates that skip steps (daily with days missing) is
-        fitted all the same, with one ``UserWarning`` (how many gaps, the first, the step inferred); business days or
-        month starts are steps of their own, not gaps.
+        fitted all the same, with one ``UserWarning`` (how many gaps, the first, the step inferred); business days or month
+        starts are steps of their own, not gaps.
 
-        ``y`` is scikit-learn's slot and must stay None: the model reads no exogenous inputs, and a second
-        series given here (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
+        Parameters
+        ----------
+        series : array-like of shape (n,)
+            The values, oldest first.
+        y : None
+            scikit-learn's slot, must stay None: the model reads no exogenous inputs, and a second series given here
+            (sktime's ``fit(y, X)`` order) was ignored without a word, so it is refused.
         """
         _refuse_y(y, "fit")
         device = self._check_params()
@@ -372,8 +379,13 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
     def network_input(self, series: Any) -> np.ndarray:
         """Every lag window of ``series`` as the network reads it: float32 ``(len(series) - window + 1, window)``.
 
-        Row ``i`` (standardized, and relative to its last value when
-        ``target="delta"``) forecasts ``series[window + i :]``; the lens uses this.
+        Row ``i`` (standardized, and relative to its last value when ``target="delta"``) forecasts
+        ``series[window + i :]``; the lens uses this.
+
+        Parameters
+        ----------
+        series : array-like of shape (n,)
+            The values, oldest first.
         """
         self._require_fitted()
         if isinstance(series, (int, np.integer)):
@@ -386,11 +398,15 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
     def network_targets(self, series: Any) -> np.ndarray:
         """What the network must predict from ``series``' windows: float64 ``(len(series) - window - horizon + 1, horizon)``.
 
-        Row ``i`` is the ``horizon`` values after window ``i`` of :meth:`network_input`
-        (standardized, and relative to the window's last value when ``target="delta"``),
-        as fit builds them; the last ``horizon`` windows have no full future and no row.
-        A forecaster's targets come from the series, so this takes the series (fit's ``y``
-        is ignored). For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+        Row ``i`` is the ``horizon`` values after window ``i`` of :meth:`network_input` (standardized, and relative to the
+        window's last value when ``target="delta"``), as fit builds them; the last ``horizon`` windows have no full future
+        and no row. A forecaster's targets come from the series, so this takes the series (fit's ``y`` is ignored). For
+        tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
+
+        Parameters
+        ----------
+        series : array-like of shape (n,)
+            The values, oldest first.
         """
         self._require_fitted()
         s = _as_series(series)
@@ -402,20 +418,34 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         return np.ascontiguousarray(Y)
 
     def network_loss(self, z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """The training loss summed over windows: forecasts ``z`` (m, horizon) of ``network_`` against :meth:`network_targets`.
+        """The training loss summed over windows: forecasts ``z`` of ``network_`` against :meth:`network_targets`.
 
-        Half squared error ``0.5·Σ(z - y)²`` per window, the data term fit minimises
-        (without the L2 term ``alpha``); divide by ``m`` for the mean.
+        Half squared error ``0.5·Σ(z - y)²`` per window, the data term fit minimises (without the L2 term ``alpha``); divide
+        by ``m`` for the mean.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (m, horizon)
+            The network's forecasts.
+        targets : torch.Tensor of shape (m, horizon)
+            :meth:`network_targets` of the same windows.
         """
         self._require_fitted()
         return get_loss("squared_error").value(z, targets, None)
 
     # --------------------------------------------------------- predicting
     def forecast(self, steps: int, series: Any = None) -> np.ndarray:
-        """The next ``steps`` values after ``series`` (default: the training series), shape ``(steps,)``.
+        """The next ``steps`` values after ``series``, shape ``(steps,)``.
 
-        Up to ``horizon`` steps come from one direct prediction; beyond that
-        the forecasts are fed back as inputs (recursive).
+        Up to ``horizon`` steps come from one direct prediction; beyond that the forecasts are fed back as inputs
+        (recursive).
+
+        Parameters
+        ----------
+        steps : int
+            Values to forecast.
+        series : array-like of shape (n,), optional
+            The history, oldest first, at least ``window`` values (default: the training series).
         """
         self._require_fitted()
         steps = check_positive_int(steps, "steps")
@@ -425,11 +455,15 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
     def forecast_many(self, steps: int, series: Any) -> np.ndarray:
         """The next ``steps`` values after each of several series, shape ``(n_series, steps)``.
 
-        ``series`` is a list of 1-D series (any lengths, each at least ``window``
-        values, oldest first; only the last ``window`` are read) or a 2-D array,
-        one series per row. Row ``i`` equals ``forecast(steps, series[i])``, but
-        each horizon block is one forward pass for the whole batch. (A method of
-        its own: ``forecast`` already reads a ``(1, n)`` or ``(n, 1)`` array as one series.)
+        Row ``i`` equals ``forecast(steps, series[i])``, but each horizon block is one forward pass for the whole batch. (A
+        method of its own: ``forecast`` already reads a ``(1, n)`` or ``(n, 1)`` array as one series.)
+
+        Parameters
+        ----------
+        steps : int
+            Values to forecast per series.
+        series : list of 1-D arrays, or array of shape (n_series, n)
+            The histories, oldest first: any lengths, each at least ``window`` values; only the last ``window`` are read.
         """
         self._require_fitted()
         steps = check_positive_int(steps, "steps")
@@ -463,23 +497,30 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         return self._forward(X, anchor)
 
     def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None) -> Backtest:
-        """Rolling-origin evaluation on ``series`` (1-D, oldest first): ``folds`` forecasts of ``steps`` values, each scored.
+        """Rolling-origin evaluation on ``series``: ``folds`` forecasts of ``steps`` values, each scored.
 
-        The last origin is ``steps`` (default ``horizon``) before the end of
-        ``series``, each earlier one ``stride`` (default ``steps``) before the
-        next; every fold forecasts ``steps`` values from the values before its
-        origin (recursively beyond ``horizon``, as :meth:`forecast`), all folds
-        in one batch. The fitted model is used as it is, not refit per fold
-        (Darts' ``retrain=False``): pass values the model did not train on
-        (e.g. the stretch after the training series, with ``window`` values
-        before it) for an honest score. ``folds=1`` is the one hold-out that
-        ``hiddenlayers evaluate`` reports by default.
+        Every fold forecasts ``steps`` values from the values before its origin (recursively beyond ``horizon``, as
+        :meth:`forecast`), all folds in one batch. The fitted model is used as it is, not refit per fold (Darts'
+        ``retrain=False``): pass values the model did not train on (e.g. the stretch after the training series, with
+        ``window`` values before it) for an honest score. ``folds=1`` is the one hold-out that ``hiddenlayers evaluate``
+        reports by default.
 
-        Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per
-        fold: origin, MAE, RMSE, MASE, naive last-value MAE) and ``mean``.
+        Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, MAE, RMSE, MASE, naive
+        last-value MAE) and ``mean``.
 
-        Example
-        -------
+        Parameters
+        ----------
+        series : array-like of shape (n,)
+            The values to forecast, oldest first.
+        steps : int, optional
+            Values forecast per fold; the last origin is ``steps`` before the end of ``series`` (default ``horizon``).
+        folds : int
+            Forecast origins.
+        stride : int, optional
+            Steps between consecutive origins (default ``steps``).
+
+        Examples
+        --------
         >>> import numpy as np, hiddenlayers as hl
         >>> y = np.sin(np.arange(300) / 5)
         >>> f = hl.Forecaster(window=20, max_iter=30, random_state=0).fit(y[:200])
@@ -493,7 +534,14 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
-        """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``."""
+        """``predict(steps: int)`` -> :meth:`forecast`; ``predict(series)`` -> rolling forecasts ``(len - window + 1, horizon)``.
+
+        Parameters
+        ----------
+        X : int or array-like of shape (n,)
+            A number of steps to forecast after the training series, or a series (oldest first) to forecast from every
+            window of.
+        """
         self._require_fitted()
         if isinstance(X, (int, np.integer)) and not isinstance(X, bool):
             return self.forecast(int(X))
@@ -508,7 +556,15 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     @refuses_empty
     def score(self, X: Any, y: Any = None) -> float:
-        """R² of the rolling forecasts (all ``horizon`` steps) on ``series`` ``X``; ``y`` must stay None (as in :meth:`fit`)."""
+        """R² of the rolling forecasts (all ``horizon`` steps) on a series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n,)
+            The series, oldest first.
+        y : None
+            Must stay None (as in :meth:`fit`).
+        """
         _refuse_y(y, "score")
         self._require_fitted()
         _check_one_column(X)
@@ -523,7 +579,13 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the fitted forecaster (weights, scaling, last window) to one ``.safetensors`` file."""
+        """Write the fitted forecaster (weights, scaling, last window) to one ``.safetensors`` file.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
@@ -533,8 +595,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Forecaster:
-        """Read a forecaster written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
+        """Read a forecaster written by :meth:`save`."""
         params, state, tensors = load_app(path, "Forecaster", device)
         model = cls(**params)
         net = restore_state(lambda: Network(params["window"], hidden_spec(params["hidden_layer_sizes"]), params["horizon"], activation=params["activation"], init="none"),

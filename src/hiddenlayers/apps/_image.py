@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from .._docsections import parameters_section
 from .._params import Checked, Param, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import (
@@ -42,6 +43,7 @@ from ..network import Network, Spec, evaluating, load_device, resolve_device
 from ..training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import averaging_rows, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     DevicePickle,
     columns_state,
     file_errors,
@@ -367,19 +369,28 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
     @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> ImageClassifier:
-        """Train on images ``X`` with labels ``y`` (``y=None`` with a folder: sub-folder names).
+        """Train on images ``X`` with labels ``y``.
 
-        ``sample_weight``: ``(n_images,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
-        loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
+        Every check of the new data and parameters runs before a fitted attribute changes, so a refit that raises leaves a
+        fitted model as it was (same attributes, same predictions).
 
-        ``X_val`` (images as ``X``: X's channels and size, or a folder), ``y_val`` ``(n_val,)`` (labels ``y`` has; None with a
-        folder: its sub-folder names): your own held-out images, which early stopping scores instead of a
-        ``validation_fraction`` split (every image of ``X`` trains), standardised with ``X``'s ``mean_``/``scale_``;
-        ``sample_weight_val`` ``(n_val,)`` weights their score (``class_weight`` is not applied to it). They need
-        ``early_stopping=True``; ``partial_fit`` does not take them.
-
-        Every check of the new data and parameters runs before a fitted attribute changes, so a
-        refit that raises leaves a fitted model as it was (same attributes, same predictions).
+        Parameters
+        ----------
+        X : array-like of shape (n_images, H, W) or (n_images, H, W, C), or a folder path
+            The training images (a folder: one sub-folder per class).
+        y : array-like of shape (n_images,), optional
+            The labels; None with a folder: its sub-folder names.
+        sample_weight : array-like of shape (n_images,), optional
+            Weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training loss is their weighted mean per batch
+            and the early-stopping score their weighted accuracy.
+        X_val : array-like or folder path, optional
+            Your own held-out images (X's channels and size, or a folder), which early stopping scores instead of a
+            ``validation_fraction`` split (every image of ``X`` trains), standardised with ``X``'s ``mean_``/``scale_``.
+            Needs ``early_stopping=True``; ``partial_fit`` does not take it.
+        y_val : array-like of shape (n_val,), optional
+            Labels ``y`` has (None with a folder: its sub-folder names).
+        sample_weight_val : array-like of shape (n_val,), optional
+            Weights of their score (``class_weight`` is not applied to it).
         """
         spec = self._validate_params()
         given = self._val_given(X_val, y_val, sample_weight_val, labelled=_is_path(X_val))
@@ -507,22 +518,41 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
     @refuses_empty
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
+        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, H, W) or (N, H, W, C)
+            The images, as ``fit`` took them.
+        """
         logits = self._logits(self._tensor(self._check_X(X)))
         return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class label per image."""
+        """The most probable class label per image, shape ``(N,)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, H, W) or (N, H, W, C)
+            The images, as ``fit`` took them.
+        """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Mean accuracy of ``predict(X)`` against labels ``y`` ``(n_images,)``; ``sample_weight`` ``(n_images,)`` weights each image.
+        """Mean accuracy of ``predict(X)`` against the labels.
 
-        ``X`` a folder: the labels are its sub-folder names, as ``fit(folder)`` takes them (an image directly in it is
-        refused, named); ``y`` given with a folder means what it means to ``fit``: one label per image, in the folder's
-        sorted file order. Arrays need ``y``.
+        Parameters
+        ----------
+        X : array-like of shape (n_images, H, W, C), or a folder
+            The images, as :meth:`predict` takes them. A folder: the labels are its sub-folder names, as ``fit(folder)``
+            takes them (an image directly in it is refused, named).
+        y : array-like of shape (n_images,), optional
+            The labels; needed for arrays. Given with a folder it means what it means to ``fit``: one label per image, in
+            the folder's sorted file order.
+        sample_weight : array-like of shape (n_images,), optional
+            Weights each image in the mean.
         """
         if is_folder(X):
             self._require_fitted()
@@ -534,8 +564,18 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
     @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:
-        """Hidden layer ``layer``'s output (1-based; ``-1`` = last), flattened to ``(N, features)``: a NumPy array, or
-        the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns ``hiddenK_j``."""
+        """Hidden layer ``layer``'s output, flattened to ``(N, features)``.
+
+        A NumPy array, or the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for, columns
+        ``hiddenK_j``.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, H, W) or (N, H, W, C)
+            The images.
+        layer : int
+            Which hidden layer, 1-based; ``-1`` = the last.
+        """
         Xc = self._check_X(X)
         n_hidden = len(self.network_.hidden_names)
         idx = hidden_layer_index(layer, n_hidden)
@@ -544,7 +584,13 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
     # -- files ------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         state = {
             "classes": self.classes_.tolist(), "image_shape": list(self.image_shape_), "mean": self.mean_.tolist(),
@@ -558,6 +604,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> ImageClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)

@@ -33,16 +33,25 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
     uint8 ``(N, H, W, C)``, their sub-folder names ``(N,)`` (``""`` for an image directly in ``folder``) and their files'
     paths (``folder`` joined with the path below it), in one sorted order.
 
-    ``shape``: a fitted model's ``(C, H, W)``, whose size and channels the images are converted to (None: the
-    first image's size, grayscale if all are). ``labelled``: the labels are the sub-folder names (``fit`` or ``score``
-    was given no ``y``): an image outside every sub-folder is a :class:`DataError` naming it. ``fitting`` (with
-    ``labelled``): a sub-folder with no image (which Keras would count as a class) is one ``UserWarning``, as the fit
-    cannot learn it; ``score`` reads such a folder without a word. ``least`` (with ``labelled``): the fewest classes the
-    sub-folders must hold, 2 for a first fit (a classifier needs two; fit said "y has a single class", of a ``y`` never
-    passed). A folder without images, or a file Pillow cannot read, is a :class:`DataError` naming it (the reader's,
-    :func:`hiddenlayers.data.load_image_folder`).
+    A folder without images, or a file Pillow cannot read, is a :class:`DataError` naming it (the reader's,
+    :func:`hiddenlayers.data.load_image_folder`). The command line's ``train``, ``evaluate`` and ``predict --app image``
+    read a folder here, so their messages are fit's.
 
-    The command line's ``train``, ``evaluate`` and ``predict --app image`` read a folder here, so their messages are fit's.
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder: one sub-folder per class (``folder/cat/1.png``), as Keras' ``image_dataset_from_directory`` reads it.
+    shape : tuple of (C, H, W), optional
+        A fitted model's image shape, whose size and channels the images are converted to (None: the first image's
+        size, grayscale if all are).
+    labelled : bool
+        The labels are the sub-folder names (``fit`` or ``score`` was given no ``y``): an image outside every sub-folder
+        is a :class:`DataError` naming it.
+    fitting : bool
+        With ``labelled``: a sub-folder with no image (which Keras would count as a class) is one ``UserWarning``, as
+        the fit cannot learn it; ``score`` reads such a folder without a word.
+    least : int
+        With ``labelled``: the fewest classes the sub-folders must hold, 2 for a first fit (a classifier needs two).
     """
     from ..data import load_image_folder
 

@@ -21,22 +21,32 @@ UNIT_SCALE_MAX = 1.5
 
 
 def fitted_on_unit_scale(app: Any) -> bool:
-    """Whether ``app`` (a fitted ImageClassifier) was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
+    """Whether ``app`` was fitted on pixels 0-1: uint8 images it scaled by 1/255, or floats 0-1.
 
-    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and
-    the standard deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
+    Its stored standardisation is all it keeps of its training pixels: per channel the mean (``mean_``) and the standard
+    deviation (``scale_``) of the pixels as the network read them. Values in [0, 1] have
     ``mean + std <= (1 + sqrt(2)) / 2 ~ 1.21``; pixels fitted on the 0-255 scale almost never do.
+
+    Parameters
+    ----------
+    app : ImageClassifier
+        A fitted ImageClassifier.
     """
     mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
     return bool(mean.size and np.isfinite(mean + scale).all() and (mean + scale <= UNIT_SCALE_FIT).all())
 
 
 def fitted_beyond_unit_scale(app: Any) -> bool:
-    """Whether ``app`` (a fitted ImageClassifier, or an export's stand-in) is known to be fitted on float pixels beyond 0-1
-    (0-255 images given as floats): its stored ``mean_``/``scale_`` are finite and off :func:`fitted_on_unit_scale`'s scale.
+    """Whether ``app`` is known to be fitted on float pixels beyond 0-1 (0-255 images given as floats).
 
-    Such a model reads uint8 pixels scaled by 1/255 255 times too dark: predict warns, the server and the CLI refuse them.
-    An export from before the statistics were stored (NaN) is neither on nor beyond the 0-1 scale: nothing is refused.
+    Its stored ``mean_``/``scale_`` are finite and off :func:`fitted_on_unit_scale`'s scale. Such a model reads uint8
+    pixels scaled by 1/255 255 times too dark: predict warns, the server and the CLI refuse them. An export from before
+    the statistics were stored (NaN) is neither on nor beyond the 0-1 scale: nothing is refused.
+
+    Parameters
+    ----------
+    app : ImageClassifier
+        A fitted ImageClassifier, or an export's stand-in.
     """
     mean, scale = (np.asarray(getattr(app, k, np.nan), dtype=np.float64) for k in ("mean_", "scale_"))
     return bool(mean.size and np.isfinite(mean + scale).all() and not fitted_on_unit_scale(app))
@@ -45,10 +55,21 @@ def fitted_beyond_unit_scale(app: Any) -> bool:
 def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the floats") -> str | None:
     """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
 
-    ``uint8_fix``: the caller's words for giving 0-255 pixels as uint8 (``"pass the images as a uint8 array"``), offered only
-    for a model fitted on uint8 images. A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a
-    division by ``value / high`` (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
-    ``these``: what the pixels are called in "or divide {these} by 255" (``"them"`` for an integer array, which holds no floats).
+    A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a division by ``value / high``
+    (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
+
+    Parameters
+    ----------
+    app : ImageClassifier
+        The fitted model.
+    value : float
+        The largest pixel given.
+    uint8_fix : str
+        The caller's words for giving 0-255 pixels as uint8 (``"pass the images as a uint8 array"``), offered only for a
+        model fitted on uint8 images.
+    these : str
+        What the pixels are called in "or divide {these} by 255" (``"them"`` for an integer array, which holds no
+        floats).
     """
     span, dtype = getattr(app, "pixel_range_", None), getattr(app, "pixel_dtype_", None)
     if span is None or dtype is None:
@@ -62,8 +83,16 @@ def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the float
 
 
 def pixel_words(dtype: Any) -> tuple[str, str]:
-    """``(adjective, pronoun)`` for pixels of NumPy ``dtype`` in a message: ``("float", "the floats")`` for floats (or an unknown
-    dtype: a table's numbers), ``("int64", "them")`` for an integer array, which an "int64 array of float pixels" misnamed."""
+    """``(adjective, pronoun)`` for pixels of NumPy ``dtype`` in a message.
+
+    ``("float", "the floats")`` for floats (or an unknown dtype: a table's numbers), ``("int64", "them")`` for an
+    integer array, which an "int64 array of float pixels" misnamed.
+
+    Parameters
+    ----------
+    dtype : numpy dtype or None
+        The pixels' dtype.
+    """
     kind = np.dtype(dtype) if dtype is not None else None
     return ("float", "the floats") if kind is None or kind.kind == "f" else (str(kind), "them")
 

@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import train_test_split
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
 from ..estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
@@ -52,6 +53,7 @@ from ..training import (
 )
 from ._app_params import number, own_loop_callbacks_row, positive_int, row
 from ._appfile import (
+    LOAD_PARAMETERS,
     columns_state,
     file_errors,
     forget_columns,
@@ -159,9 +161,17 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cold_start_words(user_seen: np.ndarray, item_seen: np.ndarray, loss: str = "squared_error") -> str:
-    """The warning of ``predict`` (and the CLI's note, for a file or its ``.onnx`` export) on rows whose user or item was not
-    seen in fit; ``user_seen``, ``item_seen``: bool ``(n,)``, as :meth:`Recommender.seen`'s columns; ``loss``: the model's
-    (a ``"bpr"`` model has no global mean: such a row's score is the known side's bias alone)."""
+    """The warning of ``predict`` (and the CLI's note) on rows whose user or item was not seen in fit.
+
+    Parameters
+    ----------
+    user_seen : numpy.ndarray of bool, shape (n,)
+        As :meth:`Recommender.seen`'s first column.
+    item_seen : numpy.ndarray of bool, shape (n,)
+        As its second column.
+    loss : str
+        The model's loss (a ``"bpr"`` model has no global mean: such a row's score is the known side's bias alone).
+    """
     cold = int((~(user_seen & item_seen)).sum())
     fallback = "scored by the known side's bias alone" if loss == "bpr" else "predicted from the global mean plus the known side's bias"
     return (f"{cold} of {len(user_seen)} rows have a user ({int((~user_seen).sum())}) or item ({int((~item_seen).sum())}) not seen in fit: "
@@ -629,10 +639,16 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def fit(self, X: Any, y: Any = None) -> Recommender:
         """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``.
 
-        With ``loss="bpr"`` and no ``positive_threshold``, ``y`` may be left out: every pair is a positive, as the
-        interactions alone that implicit's and LightFM's ``fit`` take (ratings there are ignored anyway).
-        A DataFrame's string column names become ``feature_names_in_``. Everything is
-        checked and trained before the model changes, so a failed refit leaves it as it was.
+        A DataFrame's string column names become ``feature_names_in_``. Everything is checked and trained before the model
+        changes, so a failed refit leaves it as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            ``(user, item)`` id pairs.
+        y : array-like of shape (n,), optional
+            The ratings. With ``loss="bpr"`` and no ``positive_threshold`` it may be left out: every pair is a positive,
+            as the interactions alone that implicit's and LightFM's ``fit`` take (ratings there are ignored anyway).
         """
         device = self._check_params()
         names = None if isinstance(X, tuple) else column_names(X)
@@ -784,8 +800,14 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def predict(self, X: Any) -> np.ndarray:
         """Predicted ratings, shape ``(n,)``; unseen users/items fall back to biases and the global mean.
 
-        With ``loss="bpr"`` these are ranking scores, not ratings: only their order within a user means anything
-        (higher: more likely chosen); ``global_mean_`` is 0, so an unseen user's score is the item's bias."""
+        With ``loss="bpr"`` these are ranking scores, not ratings: only their order within a user means anything (higher:
+        more likely chosen); ``global_mean_`` is 0, so an unseen user's score is the item's bias.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            ``(user, item)`` id pairs.
+        """
         u, i = self._codes(X)
         known = (u >= 0) & (i >= 0)
         out = np.full(len(u), self.global_mean_)
@@ -803,9 +825,13 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def seen(self, X: Any) -> np.ndarray:
         """Which ids of ``X``'s rows were seen in ``fit``: bool ``(n, 2)``, column 0 the user, column 1 the item.
 
-        A row with a False is cold start: :meth:`predict` rates it by the fallback
-        (``global_mean_`` plus the bias of its known side, if any), whose error is
-        usually much larger; score such rows apart (``hiddenlayers evaluate`` does).
+        A row with a False is cold start: :meth:`predict` rates it by the fallback (``global_mean_`` plus the bias of its
+        known side, if any), whose error is usually much larger; score such rows apart (``hiddenlayers evaluate`` does).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            ``(user, item)`` id pairs.
         """
         u, i = self._codes(X)
         return np.stack([u >= 0, i >= 0], axis=1)
@@ -813,20 +839,27 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def recommend(self, users: Any, n: int = 10, *, exclude_seen: bool = True, items: Any = None) -> pd.DataFrame:
         """Each user's ``n`` items of highest :meth:`predict` (rating, or ``loss="bpr"``'s score): a DataFrame with columns ``user``, ``rank``, ``item``, ``score``.
 
-        ``users``: one id or a 1-D list of distinct ids, as fitted. ``n``: items per user (a whole number from 1;
-        more than there are candidates is clipped to them with a warning, as implicit clips ``N``). ``exclude_seen``:
-        leave out the items the user rated in ``fit`` (``rated_``; a warm fit's and an ``init_from`` source's too), so a
-        user with fewer than ``n`` other candidates gets fewer rows. ``items``: the candidate item ids (default every
-        item of ``items_``); ids not seen in fit are refused (they have no vector).
+        Rows come in the order of ``users``, ranks 1, 2, ... within each; equal scores rank by item id, ascending (numbers
+        by value, text alphabetically; where the ids mix the two, numbers first), so a list is the same on every call,
+        device and batch. ``score`` is :meth:`predict`'s rating of the pair (clipped to ``clip`` when set; the order is by
+        the unclipped rating, so clipped ties keep it, and only equal unclipped ratings go by id). A user not seen in fit
+        gets :meth:`predict`'s fallback, the global mean plus each item's bias (the items rated above average most surely),
+        and one warning counts such users. Every candidate is scored for a batch of users in one forward pass (users x
+        items pairs, about 131,000 pairs a pass), not item by item.
 
-        Rows come in the order of ``users``, ranks 1, 2, ... within each; equal scores rank by item id, ascending
-        (numbers by value, text alphabetically; where the ids mix the two, numbers first), so a list is the same on
-        every call, device and batch. ``score`` is :meth:`predict`'s rating of the pair (clipped to ``clip`` when set;
-        the order is by the unclipped rating, so clipped ties keep it, and only equal unclipped ratings go by id). A user not seen in fit gets :meth:`predict`'s fallback, the global mean plus each
-        item's bias (the items rated above average most surely), and one warning counts such users.
-
-        Every candidate is scored for a batch of users in one forward pass (users x items pairs, about 131,000
-        pairs a pass), not item by item.
+        Parameters
+        ----------
+        users : id or 1-D list of ids
+            One user id or distinct ids, as fitted.
+        n : int
+            Items per user, from 1 (more than there are candidates is clipped to them with a warning, as implicit clips
+            ``N``).
+        exclude_seen : bool
+            Leave out the items the user rated in ``fit`` (``rated_``; a warm fit's and an ``init_from`` source's too), so
+            a user with fewer than ``n`` other candidates gets fewer rows.
+        items : 1-D list of ids, optional
+            The candidate item ids (default every item of ``items_``); ids not seen in fit are refused (they have no
+            vector).
         """
         self._require_fitted()
         n = check_n(n)
@@ -870,7 +903,10 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def network_input(self, X: Any) -> np.ndarray:
         """``(n, 2)`` int64 (user, item) codes as the network reads them (the lens uses this).
 
-        Every user and item must have been seen in ``fit``: unseen ones have no embedding.
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            ``(user, item)`` id pairs; every user and item must have been seen in ``fit``: unseen ones have no embedding.
         """
         codes = np.stack(self._codes(X), axis=1).astype(np.int64)
         unseen = int((codes < 0).any(axis=1).sum())
@@ -881,9 +917,14 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def network_targets(self, y: Any) -> np.ndarray:
         """Ratings ``y`` as the targets the loss compares ``network_``'s output with: float64 ``(n, 1)``.
 
-        Row ``i`` pairs with row ``i`` of :meth:`network_input`. For tools that
-        evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``).
-        Refused for a ``loss="bpr"`` model: its loss pairs each row with a sampled negative, not a target.
+        Row ``i`` pairs with row ``i`` of :meth:`network_input`. For tools that evaluate the training loss outside ``fit``
+        (``hl.lens.loss_landscape``). Refused for a ``loss="bpr"`` model: its loss pairs each row with a sampled negative,
+        not a target.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            The ratings.
         """
         self._refuse_ranking("network_targets (the squared-error loss)")
         try:
@@ -895,11 +936,18 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return ratings[:, None]
 
     def network_loss(self, z: Tensor, targets: Tensor) -> Tensor:
-        """The training loss summed over rows: predicted ratings ``z`` (n, 1) against :meth:`network_targets`.
+        """The training loss summed over rows: predicted ratings ``z`` against :meth:`network_targets`.
 
-        Squared error ``Σ(z - r)²`` (no ½: fit's loop minimises this and reports its
-        mean as ``loss_curve_``), without the embedding penalty ``reg`` and the weight
-        decay ``alpha``; divide by ``n`` for the mean. Refused for a ``loss="bpr"`` model (see :meth:`network_targets`).
+        Squared error ``Σ(z - r)²`` (no ½: fit's loop minimises this and reports its mean as ``loss_curve_``), without the
+        embedding penalty ``reg`` and the weight decay ``alpha``; divide by ``n`` for the mean. Refused for a ``loss="bpr"``
+        model (see :meth:`network_targets`).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, 1)
+            The network's predicted ratings.
+        targets : torch.Tensor of shape (n, 1)
+            :meth:`network_targets` of the same rows.
         """
         self._refuse_ranking("network_loss (the squared-error loss)")
         return ((z - targets) ** 2).sum()
@@ -913,18 +961,40 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
     @refuses_empty
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """R² of :meth:`predict` against ratings ``y`` (scikit-learn regressors' ``score``); refused for a ``loss="bpr"`` model."""
+        """R² of :meth:`predict` against ratings ``y`` (scikit-learn regressors' ``score``); refused for a ``loss="bpr"`` model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2)
+            ``(user, item)`` id pairs.
+        y : array-like of shape (n,)
+            Their true ratings.
+        sample_weight : array-like of shape (n,), optional
+            Each pair's weight in R² (None: all 1).
+        """
         self._refuse_ranking("score (R²)")
         return float(super().score(X, y, sample_weight=sample_weight))
 
     def rmse(self, X: Any, y: Any) -> float:
-        """Root mean squared error of :meth:`predict` against ratings ``y``; refused for a ``loss="bpr"`` model."""
+        """Root mean squared error of :meth:`predict` against ratings ``y``, in rating units; refused for a ``loss="bpr"`` model.
+
+        Parameters
+        ----------
+        X, y
+            ``(user, item)`` id pairs ``(n, 2)`` and their true ratings ``(n,)``, as :meth:`score` takes them.
+        """
         self._refuse_ranking("rmse")
         return float(np.sqrt(np.mean((self.predict(X) - np.asarray(y, dtype=np.float64)) ** 2)))
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file."""
+        """Write weights, the user/item vocabularies and the column names (as JSON) to one ``.safetensors`` file.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         if getattr(self, "rated_", None) is not None:
@@ -940,8 +1010,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Recommender:
-        """Read a recommender written by :meth:`save` onto ``device`` (default: the saved ``device`` parameter)."""
+        """Read a recommender written by :meth:`save`."""
         params, state, tensors = load_app(path, "Recommender", device)
         if params.get("clip") is not None:
             params["clip"] = tuple(params["clip"])

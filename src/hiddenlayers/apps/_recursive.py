@@ -12,10 +12,19 @@ import numpy as np
 
 
 def recursive_forecast(next_block: Callable[[np.ndarray], np.ndarray], last: np.ndarray, steps: int) -> np.ndarray:
-    """The next ``steps`` values after each window of ``last`` ``(n, window)``: ``(n, steps)``, in series units.
+    """The next ``steps`` values after each window of ``last``: ``(n, steps)``, in series units.
 
-    ``next_block`` maps windows ``(n, window)`` (series units, oldest first) to their next ``horizon`` values
-    ``(n, horizon)``: one pass for all n windows per block; each block is fed back as the newest inputs of the next.
+    Each block is fed back as the newest inputs of the next.
+
+    Parameters
+    ----------
+    next_block : callable
+        Maps windows ``(n, window)`` (series units, oldest first) to their next ``horizon`` values ``(n, horizon)``: one
+        pass for all n windows per block.
+    last : numpy.ndarray of shape (n, window)
+        The windows, oldest first.
+    steps : int
+        Values to forecast after each.
     """
     window = last.shape[1]
     hist, blocks, done = last, [], 0

@@ -37,7 +37,13 @@ def _check_int(value: Any, name: str, minimum: int, allow_none: bool = False) ->
 
 
 def as_texts(X: Any) -> list[str]:
-    """A list, tuple, 1-D array or pandas Series of strings as a list of ``str``; clear errors otherwise."""
+    """A list, tuple, 1-D array or pandas Series of strings as a list of ``str``; clear errors otherwise.
+
+    Parameters
+    ----------
+    X : array-like of str
+        The texts.
+    """
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a list of texts, not one string: wrap it as [text].")
     if getattr(X, "ndim", 1) == 2 and hasattr(X, "columns"):  # a DataFrame, e.g. df[["text"]]: name its column(s)
@@ -68,10 +74,18 @@ def as_texts(X: Any) -> list[str]:
 class Tokenizer:
     """Split texts into word or character tokens and map them to ids.
 
-    ``mode``: ``"word"`` or ``"char"``; ``lowercase``: fold case first;
-    ``max_vocab``: keep at most this many distinct tokens (the most frequent;
-    ``None`` = all); ``min_freq``: drop tokens seen fewer times in ``fit``;
-    ``max_len``: keep the first ``max_len`` tokens of each text (``None`` = all).
+    Parameters
+    ----------
+    mode : {"word", "char"}
+        Word or character tokens.
+    lowercase : bool
+        Fold case first.
+    max_vocab : int, optional
+        Keep at most this many distinct tokens (the most frequent; None = all).
+    min_freq : int
+        Drop tokens seen fewer times in ``fit``.
+    max_len : int, optional
+        Keep the first ``max_len`` tokens of each text (None = all).
     """
 
     def __init__(self, mode: str = "word", *, lowercase: bool = True, max_vocab: int | None = 20000, min_freq: int = 1, max_len: int | None = None) -> None:
@@ -89,14 +103,26 @@ class Tokenizer:
 
     # -- splitting ----------------------------------------------------------
     def split(self, text: str) -> list[str]:
-        """The tokens of one text (before the vocabulary lookup)."""
+        """The tokens of one text (before the vocabulary lookup).
+
+        Parameters
+        ----------
+        text : str
+            One text.
+        """
         if self.lowercase:
             text = text.lower()
         return _WORD.findall(text) if self.mode == "word" else list(text)
 
     # -- fit / encode ---------------------------------------------------------
     def fit(self, texts: Iterable[str]) -> Tokenizer:
-        """Build the vocabulary from ``texts``: most frequent first, ties in alphabetical order."""
+        """Build the vocabulary from ``texts``: most frequent first, ties in alphabetical order.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            The training texts.
+        """
         counts: Counter[str] = Counter()
         for text in as_texts(texts):
             counts.update(self.split(text))
@@ -111,7 +137,13 @@ class Tokenizer:
         return len(self.tokens) + 2
 
     def encode(self, texts: Iterable[str]) -> list[np.ndarray]:
-        """One ``int64`` id array per text (length <= ``max_len``; may be empty)."""
+        """One ``int64`` id array per text (length <= ``max_len``; may be empty).
+
+        Parameters
+        ----------
+        texts : iterable of str
+            The texts.
+        """
         index, out = self._index, []
         for text in as_texts(texts):
             toks = self.split(text)
@@ -121,19 +153,33 @@ class Tokenizer:
         return out
 
     def text_ids(self, texts: Iterable[str]) -> list[np.ndarray]:
-        """What a TextClassifier reads: :meth:`encode`'s ids, a text with no tokens (``""``, only spaces in word mode)
-        read as one unknown token (``[UNKNOWN_ID]``), so every text has at least one step. NumPy only: an ONNX runner
-        (:mod:`hiddenlayers.ship`) tokenizes with it, without PyTorch."""
+        """What a TextClassifier reads: :meth:`encode`'s ids, a text with no tokens read as one unknown token.
+
+        A text with no tokens (``""``, only spaces in word mode) reads as ``[UNKNOWN_ID]``, so every text has at least one
+        step. NumPy only: an ONNX runner (:mod:`hiddenlayers.ship`) tokenizes with it, without PyTorch.
+
+        Parameters
+        ----------
+        texts : iterable of str
+            The texts.
+        """
         unknown = np.array([UNKNOWN_ID], dtype=np.int64)
         return [ids if ids.size else unknown for ids in self.encode(texts)]
 
     def decode(self, ids: Iterable[int]) -> list[str]:
-        """Tokens for ids (``"<pad>"`` and ``"<unk>"`` for the reserved ones)."""
+        """Tokens for ids (``"<pad>"`` and ``"<unk>"`` for the reserved ones).
+
+        Parameters
+        ----------
+        ids : iterable of int
+            Token ids.
+        """
         names = ["<pad>", "<unk>", *self.tokens]
         return [names[i] if 0 <= i < len(names) else "<unk>" for i in map(int, ids)]
 
     # -- JSON -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The settings and vocabulary as JSON-able values (read back by :meth:`from_dict`)."""
         return {
             "mode": self.mode, "lowercase": self.lowercase, "max_vocab": self.max_vocab,
             "min_freq": self.min_freq, "max_len": self.max_len, "tokens": list(self.tokens),
@@ -145,6 +191,13 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, data: Any) -> Tokenizer:
+        """The tokenizer :meth:`to_dict` described, vocabulary included (no refit).
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned; without a ``tokens`` list of distinct strings it is a ``ValueError``.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
             raise ValueError("tokenizer data must be an object with a 'tokens' list, as written by Tokenizer.to_json().")
         tokens = data["tokens"]
@@ -160,6 +213,13 @@ class Tokenizer:
 
     @classmethod
     def from_json(cls, text: str) -> Tokenizer:
+        """The tokenizer :meth:`to_json` wrote (see :meth:`from_dict`).
+
+        Parameters
+        ----------
+        text : str
+            The JSON text :meth:`to_json` wrote; text that is not JSON is a ``ValueError``.
+        """
         try:
             data = json.loads(text)
         except (TypeError, json.JSONDecodeError):

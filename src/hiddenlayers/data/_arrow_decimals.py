@@ -33,9 +33,14 @@ def has_decimals(schema: Any) -> bool:
 
 
 def decimals_as_float(data: T) -> T:
-    """``data`` (a ``pyarrow.Table`` or ``RecordBatch``) with each decimal column cast to float64, nulls kept; else as is.
+    """``data`` with each decimal column cast to float64, nulls kept; else as is.
 
     Other columns, the column order and the schema's metadata (pandas' index) are kept.
+
+    Parameters
+    ----------
+    data : pyarrow.Table or pyarrow.RecordBatch
+        The Arrow data.
     """
     import pyarrow as pa
     import pyarrow.compute as pc

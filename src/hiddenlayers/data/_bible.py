@@ -223,14 +223,24 @@ def load_bible_pairs(
 ) -> pd.DataFrame:
     """Verse-aligned pairs of two installed SWORD Bibles (default English WEB -> Spanish RV1909).
 
-    Returns a frame with columns ``ref``, ``book``, ``chapter``, ``verse``,
-    ``src``, ``tgt`` (plain text, markup and footnotes removed), one row per
-    verse both modules have, in canonical order. The default pair has 31,077
-    verses (the 66 books both have; the WEB's deuterocanon has no Spanish
-    match). The first call exports both modules with ``mod2imp`` and parses
-    them (about 4 s), and caches the pairs in ``cache_dir`` (default
-    :func:`default_cache_dir`); ``refresh=True`` rebuilds the cache.
+    Returns a frame with columns ``ref``, ``book``, ``chapter``, ``verse``, ``src``, ``tgt`` (plain text, markup and
+    footnotes removed), one row per verse both modules have, in canonical order. The default pair has 31,077 verses
+    (the 66 books both have; the WEB's deuterocanon has no Spanish match). The first call exports both modules with
+    ``mod2imp`` and parses them (about 4 s), and caches the pairs.
 
+    Parameters
+    ----------
+    src : str
+        The SWORD module name of the source Bible (``"WEB"``: the World English Bible).
+    tgt : str
+        The SWORD module name of the target Bible (``"SpaRV"``: the Spanish Reina-Valera 1909).
+    cache_dir : str or PathLike, optional
+        Where the pairs are cached (default :func:`default_cache_dir`).
+    refresh : bool
+        Rebuild the cache.
+
+    Examples
+    --------
     >>> pairs = load_bible_pairs()  # doctest: +SKIP
     >>> pairs.loc[0, ["ref", "src", "tgt"]].tolist()  # doctest: +SKIP
     ['Genesis 1:1', 'In the beginning, God created the heavens and the earth.', 'EN el principio crió Dios los cielos y la tierra.']

@@ -12,8 +12,16 @@ from collections.abc import Sequence
 
 
 def by_position_note(columns: Sequence[object]) -> str | None:
-    """The note naming ``columns`` (a table's, in its order) as read by position; None where the names are the positions
-    themselves (``x0, x1, ...``, scikit-learn's names for an array's columns, or ``0, 1, ...``, a DataFrame made from one)."""
+    """The note naming ``columns`` as read by position; None where the names are the positions themselves.
+
+    The positions themselves: ``x0, x1, ...``, scikit-learn's names for an array's columns, or ``0, 1, ...``, a
+    DataFrame made from one.
+
+    Parameters
+    ----------
+    columns : sequence
+        A table's columns, in its order.
+    """
     names = [str(c) for c in columns]
     if names in ([f"x{i}" for i in range(len(names))], [str(i) for i in range(len(names))]):
         return None

@@ -57,7 +57,15 @@ BOOL_TEXT = {"true": 1.0, "false": 0.0}
 
 
 def check_column_names(frame: Any, where: str = "the table") -> None:
-    """A :class:`DataError` for a MultiIndex header, or names that repeat once made text (``"a"`` twice, ``1`` and ``"1"``)."""
+    """A :class:`DataError` for a MultiIndex header, or names that repeat once made text (``"a"`` twice, ``1`` and ``"1"``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    where : str
+        How the message names it.
+    """
     import pandas as pd
 
     if isinstance(frame.columns, pd.MultiIndex):
@@ -72,7 +80,13 @@ def check_column_names(frame: Any, where: str = "the table") -> None:
 
 
 def unreadable_kind(col: Any) -> str | None:
-    """What ``col`` (a column, or its dtype) holds when the preprocessing cannot read it ("dates and times", ...), else ``None``."""
+    """What ``col`` holds when the preprocessing cannot read it ("dates and times", ...), else ``None``.
+
+    Parameters
+    ----------
+    col : Series or dtype
+        A column, or its dtype.
+    """
     import pandas as pd
 
     dtype = getattr(col, "dtype", col)
@@ -90,8 +104,13 @@ def unreadable_kind(col: Any) -> str | None:
 def check_readable(name: str, col: Any, categories: list[str] | None = None) -> None:
     """A :class:`DataError` naming column ``name`` when it holds dates, durations, periods, intervals or complex numbers.
 
-    ``categories``: the text categories a fitted model learned for the column
-    (from a CSV file, say); the message then asks for the column as that text.
+    Parameters
+    ----------
+    name, col
+        The column's name, and the column (a pandas Series).
+    categories : list of str, optional
+        The text categories a fitted model learned for the column (from a CSV file, say); the message then asks for the
+        column as that text.
     """
     what = unreadable_kind(col)
     if what is None:
@@ -105,7 +124,13 @@ def check_readable(name: str, col: Any, categories: list[str] | None = None) -> 
 
 
 def is_missing(value: Any) -> bool:
-    """Whether one cell is missing (None, NaN, ``pd.NA``, ``NaT``); a list, tuple or dict is a value."""
+    """Whether one cell is missing (None, NaN, ``pd.NA``, ``NaT``); a list, tuple or dict is a value.
+
+    Parameters
+    ----------
+    value : object
+        The cell.
+    """
     if value is None:
         return True
     if isinstance(value, float) and value != value:
@@ -133,14 +158,33 @@ def _number_cell(value: Any) -> Any:
 
 
 def at_row(row: int, where: Callable[[int], str] | None = None) -> str:
-    """Where 0-based position ``row`` of a table is, for a message: ``where(row)`` (the CLI's ``"line 7"``, the
-    user's file line) when given, else ``"row N"`` counted from 1 (data without a file: a Python array or frame)."""
+    """Where 0-based position ``row`` of a table is, for a message.
+
+    Parameters
+    ----------
+    row : int
+        The 0-based position.
+    where : callable, optional
+        ``where(row)`` (the CLI's ``"line 7"``, the user's file line); None: ``"row N"`` counted from 1 (data without a
+        file: a Python array or frame).
+    """
     return where(row) if where is not None else f"row {row + 1}"
 
 
 def refuse_missing_cells(A: Any, names: list[str], where: Callable[[int], str] | None, why: str) -> None:
-    """A DataError naming the first missing (NaN) cell of the 2-D float array ``A`` (columns ``names``), its place by
-    :func:`at_row` and how many rows have one, then ``why`` (why nothing fills it, and the fix); nothing when none is missing."""
+    """A DataError naming the first missing (NaN) cell of ``A``, its place and how many rows have one, then ``why``; nothing when none is missing.
+
+    Parameters
+    ----------
+    A : numpy.ndarray of shape (n, len(names))
+        The 2-D float array.
+    names : list of str
+        Its columns.
+    where : callable or None
+        A row's place, as :func:`at_row` takes it.
+    why : str
+        Why nothing fills the cell, and the fix.
+    """
     import numpy as np
 
     missing = np.isnan(A)
@@ -151,12 +195,20 @@ def refuse_missing_cells(A: Any, names: list[str], where: Callable[[int], str] |
 
 
 def numeric_values(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
-    """Column ``name`` (a pandas Series) as the float64 array a numeric column reads, NaN where missing.
+    """Column ``name`` as the float64 array a numeric column reads, NaN where missing.
 
-    Numbers as they are; booleans (and :data:`BOOL_TEXT`) as 1.0/0.0; text by
-    ``pd.to_numeric`` after trimming spaces. Text that is no number, infinite
-    values and columns of dates (:func:`check_readable`) are a :class:`DataError`
-    naming the column (and the row: :func:`at_row` with ``where``).
+    Numbers as they are; booleans (and :data:`BOOL_TEXT`) as 1.0/0.0; text by ``pd.to_numeric`` after trimming spaces.
+    Text that is no number, infinite values and columns of dates (:func:`check_readable`) are a :class:`DataError`
+    naming the column (and the row).
+
+    Parameters
+    ----------
+    name : str
+        The column's name.
+    col : Series
+        The column.
+    where : callable, optional
+        A row's place, as :func:`at_row` takes it.
     """
     import numpy as np
     import pandas as pd
@@ -199,13 +251,15 @@ def refuse_infinite(name: str, values: Any, where: Callable[[int], str] | None =
 def decimal_floats(name: str, col: Any, where: Callable[[int], str] | None = None) -> Any:
     """Column ``name`` as a float64 array when it is a column of Decimals, else ``None``.
 
-    A column of Decimals: an object column (a pandas Series) whose present cells
-    (:func:`is_missing` tells) are all ``decimal.Decimal`` and at least one is,
-    as ``pandas.read_sql`` gives a NUMERIC column. Each is ``float(value)``, the
-    correctly rounded float of its exact value; ``Decimal("NaN")`` is NaN
-    (missing) and ``Decimal("Infinity")`` is ``inf``, which the caller refuses as
-    any infinite number. A finite Decimal beyond float64's range (``1E+400``)
-    is a :class:`DataError` naming the column and row (``where``: as :func:`at_row`).
+    A column of Decimals: an object column whose present cells are all ``decimal.Decimal`` and at least one is, as
+    ``pandas.read_sql`` gives a NUMERIC column. Each is ``float(value)``, the correctly rounded float of its exact value;
+    ``Decimal("NaN")`` is NaN (missing) and ``Decimal("Infinity")`` is ``inf``, which the caller refuses as any infinite
+    number. A finite Decimal beyond float64's range (``1E+400``) is a :class:`DataError` naming the column and row.
+
+    Parameters
+    ----------
+    name, col, where
+        As :func:`numeric_values` takes them: the column's name, the column, and a row's place (:func:`at_row`).
     """
     import numpy as np
     import pandas as pd
@@ -226,10 +280,16 @@ def decimal_floats(name: str, col: Any, where: Callable[[int], str] | None = Non
 def numeric_matrix(frame: Any, where: Callable[[int], str] | None = None) -> Any:
     """``(n_rows, n_columns)`` float64 of a table whose columns are all numeric (a model without stored preprocessing).
 
-    Each column by :func:`numeric_values`' rule, so booleans (and ``True``/``false``
-    text) are 1.0/0.0, as scikit-learn read a DataFrame's bool column when such a
-    model was fitted; text that is no number is a :class:`DataError` naming the
-    column and row (``where``: as :func:`at_row`). Missing cells stay NaN (the caller decides).
+    Each column by :func:`numeric_values`' rule, so booleans (and ``True``/``false`` text) are 1.0/0.0, as scikit-learn
+    read a DataFrame's bool column when such a model was fitted; text that is no number is a :class:`DataError` naming the
+    column and row. Missing cells stay NaN (the caller decides).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    where : callable, optional
+        A row's place, as :func:`at_row` takes it.
     """
     import numpy as np
 
@@ -244,9 +304,13 @@ def numeric_matrix(frame: Any, where: Callable[[int], str] | None = None) -> Any
 def category_text(value: Any) -> str:
     """A present cell of a categorical column as the text its category is stored as.
 
-    ``str(value)``, except that a whole float is written as an integer
-    (``2.0`` -> ``"2"``), as a column of integers that gained a blank cell (so
-    pandas reads floats) still means the same categories.
+    ``str(value)``, except that a whole float is written as an integer (``2.0`` -> ``"2"``), as a column of integers that
+    gained a blank cell (so pandas reads floats) still means the same categories.
+
+    Parameters
+    ----------
+    value : object
+        The cell (not missing).
     """
     import numpy as np
 
@@ -282,8 +346,17 @@ def _infinite(value: Any) -> bool:
 def category_texts(name: str, cells: Iterable[Any], where: Callable[[int], str] | None = None) -> list[str | None]:
     """The cells of categorical column ``name`` as :func:`category_text`, ``None`` where missing (:func:`is_missing`).
 
-    An infinite number is a :class:`DataError` naming the column and its row (``where``: as :func:`at_row`): a numeric
-    column refuses it, and so does the server in a categorical one, while its text ``"inf"`` would be a category.
+    An infinite number is a :class:`DataError` naming the column and its row: a numeric column refuses it, and so does the
+    server in a categorical one, while its text ``"inf"`` would be a category.
+
+    Parameters
+    ----------
+    name : str
+        The column's name, for messages.
+    cells : iterable
+        Its cells.
+    where : callable, optional
+        A row's place, as :func:`at_row` takes it.
     """
     out: list[str | None] = []
     for i, value in enumerate(cells):
@@ -298,7 +371,13 @@ def category_texts(name: str, cells: Iterable[Any], where: Callable[[int], str] 
 
 
 def category_lookup(categories: list[str]) -> dict[str, int]:
-    """Text -> position of each stored category, plus ``"2"`` for a ``"2.0"`` stored before :func:`category_text` existed."""
+    """Text -> position of each stored category, plus ``"2"`` for a ``"2.0"`` stored before :func:`category_text` existed.
+
+    Parameters
+    ----------
+    categories : list of str
+        The stored categories.
+    """
     codes = {str(c): i for i, c in enumerate(categories)}
     for c, i in list(codes.items()):
         m = _WHOLE_FLOAT_TEXT.fullmatch(c)

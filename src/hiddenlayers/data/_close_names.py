@@ -34,7 +34,12 @@ def close_names(wanted: Sequence[object], available: Iterable[object]) -> list[t
 def did_you_mean(wanted: Sequence[object], available: Iterable[object]) -> str:
     """``" Did you mean 'age'?"`` (one name wanted), ``" Did you mean 'a1' for 'a', 'b1' for 'b'?"`` (several); ``""`` when none is close.
 
-    ``available``: the names the user may have meant (for a model's missing inputs, the data's columns the model does not read).
+    Parameters
+    ----------
+    wanted : sequence
+        The names not found.
+    available : iterable
+        The names the user may have meant (for a model's missing inputs, the data's columns the model does not read).
     """
     pairs = close_names(wanted, available)
     if not pairs:
@@ -47,9 +52,19 @@ def did_you_mean(wanted: Sequence[object], available: Iterable[object]) -> str:
 def lacks_columns(missing: Sequence[object], unused: Iterable[object], *, what: str = "the data", fix: str = "add them (values may be empty)") -> str:
     """``"the data lacks column(s) 'age' that the model was trained on: add them (values may be empty). Did you mean 'Age'?"``.
 
-    ``missing``: the model's input names absent from the data; ``unused``: the data's columns the model does not read,
-    where the hint looks (a column the model reads is no rename). ``what`` names the data (``"X_row"``), ``fix`` the remedy.
-    Where ``what`` is a file's ``"the data"`` and its columns look like a row of data, it says the file may lack its header row.
+    Where ``what`` is a file's ``"the data"`` and its columns look like a row of data, it says the file may lack its
+    header row.
+
+    Parameters
+    ----------
+    missing : sequence
+        The model's input names absent from the data.
+    unused : iterable
+        The data's columns the model does not read, where the hint looks (a column the model reads is no rename).
+    what : str
+        Names the data (``"X_row"``).
+    fix : str
+        The remedy.
     """
     from ._column_hints import header_as_data_hint
 

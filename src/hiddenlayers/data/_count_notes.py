@@ -45,21 +45,44 @@ class CountNote(str):
 
 
 def unseen_note(counts: dict[str, int]) -> CountNote:
-    """The note for category values the stored preprocessing encoded as unknown (column -> count). One wording for the
-    preprocessing's ``transform`` and the ONNX runner."""
+    """The note for category values the stored preprocessing encoded as unknown.
+
+    One wording for the preprocessing's ``transform`` and the ONNX runner.
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Column -> unseen values.
+    """
     return CountNote("unseen", counts)
 
 
 def unlearned_missing_note(counts: dict[str, int]) -> CountNote:
-    """The note for missing cells of numeric columns that had none in training (column -> count): filled with the stored
-    value, though the model learned no indicator for them. One wording for ``transform``, the ONNX runner and the server."""
+    """The note for missing cells of numeric columns that had none in training: filled with the stored value, though the model learned no indicator for them.
+
+    One wording for ``transform``, the ONNX runner and the server.
+
+    Parameters
+    ----------
+    counts : dict of str to int
+        Column -> missing cells.
+    """
     return CountNote("unlearned", counts)
 
 
 def joined_notes(notes: Sequence[str], files: Sequence[str]) -> list[str]:
-    """``notes`` of a table's record batches (``files[i]``: the file note ``i`` came from), each said once, in the order
-    first said: a :class:`CountNote` kind as one line whose counts are summed over every batch, naming the files it came
-    from (``"... (in 3 files: 'a.csv', 'b.csv', 'c.csv')"``, the first 3 named); any other note once per text."""
+    """``notes`` of a table's record batches, each said once, in the order first said.
+
+    A :class:`CountNote` kind is one line whose counts are summed over every batch, naming the files it came from
+    (``"... (in 3 files: 'a.csv', 'b.csv', 'c.csv')"``, the first 3 named); any other note once per text.
+
+    Parameters
+    ----------
+    notes : sequence of str
+        The notes.
+    files : sequence of str
+        ``files[i]``: the file note ``i`` came from.
+    """
     kinds: dict[str, tuple[dict[str, int], dict[str, None]]] = {}
     order: list[str | tuple[str]] = []  # a plain note's text, or (kind,) where that kind's line goes
     for msg, file in zip(notes, files):
@@ -94,7 +117,13 @@ class BatchNotes(list[str]):
         self.files: list[str] = []
 
     def read(self, file: str) -> None:
-        """The notes added since the last call came from ``file``."""
+        """The notes added since the last call came from ``file``.
+
+        Parameters
+        ----------
+        file : str
+            The file just read.
+        """
         self.files.extend([file] * (len(self) - len(self.files)))
 
     def joined(self) -> list[str]:

@@ -50,7 +50,13 @@ DATASET_TARGET = "target"
 
 
 def find_dataset(name: str) -> BundledDataset | None:
-    """The bundled dataset called ``name`` (case and ``-``/``_`` insensitive), else ``None``."""
+    """The bundled dataset called ``name`` (case and ``-``/``_`` insensitive), else ``None``.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name.
+    """
     key = name.strip().lower().replace("-", "_")
     return DATASETS.get(key)
 

@@ -14,10 +14,20 @@ import scipy.sparse as sp
 
 
 def rows_digest(X: object, y: object, classifier: bool, w: object = None) -> str:
-    """The first 16 hex digits of the SHA-256 of ``X`` ``(n, d)`` (float64; a sparse ``X`` by its CSR parts), ``y``
-    (as text for labels, else float64) and, given, the weights ``w`` ``(n,)`` (float64).
+    """The first 16 hex digits of the SHA-256 of ``X``, ``y`` and, given, the weights ``w``.
 
     Equal rows give equal digests; one changed value, row order or weight gives another.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        float64; a sparse ``X`` by its CSR parts.
+    y : array-like of shape (n,) or (n, k)
+        As text for labels, else float64.
+    classifier : bool
+        Whether ``y`` holds labels.
+    w : array-like of shape (n,), optional
+        The weights (float64).
     """
     digest = hashlib.sha256()
     if sp.issparse(X):

@@ -47,13 +47,32 @@ def spoken_digit_strings(
 ) -> Any:
     """``n`` utterances of ``min_len``-``max_len`` spoken digits: ``(frames, texts)``.
 
-    ``frames[i]``: float32 ``(T_i, 13)`` MFCCs (10 ms frames), the recordings' frames one after
-    the other with ``gap`` frames of silence between them (each MFCC at the minimum it takes in
-    the data set: the quietest frame); ``texts[i]``: the digits spoken, such as ``"314"``. ``split``:
-    ``"train"`` or ``"test"``, drawn from disjoint recordings for one ``random_state`` (see the module).
-    ``return_segments=True`` adds a third list: per utterance, each recording's frame count ``(len(text),)`` int64
-    (gaps not counted), the true word boundaries an oracle may cut at.
+    ``frames[i]``: float32 ``(T_i, 13)`` MFCCs (10 ms frames), the recordings' frames one after the other with ``gap``
+    frames of silence between them (each MFCC at the minimum it takes in the data set: the quietest frame); ``texts[i]``:
+    the digits spoken, such as ``"314"``.
 
+    Parameters
+    ----------
+    n : int
+        Utterances.
+    min_len : int
+        The fewest digits per utterance.
+    max_len : int
+        The most digits per utterance.
+    split : {"train", "test"}
+        Drawn from disjoint recordings for one ``random_state`` (see the module).
+    test_fraction : float
+        The share of recordings kept for ``"test"``.
+    gap : int
+        Frames of silence between digits.
+    random_state : int
+        Seed of the draw.
+    return_segments : bool
+        Add a third list: per utterance, each recording's frame count ``(len(text),)`` int64 (gaps not counted), the
+        true word boundaries an oracle may cut at.
+
+    Examples
+    --------
     >>> frames, texts = spoken_digit_strings(3, random_state=0)  # doctest: +SKIP
     >>> len(frames), frames[0].shape[1], all(2 <= len(t) <= 4 for t in texts)  # doctest: +SKIP
     (3, 13, True)

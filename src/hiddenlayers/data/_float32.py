@@ -38,7 +38,13 @@ F32_MAX = float(np.finfo(np.float32).max)
 
 
 def first_beyond_float32(A: Any) -> tuple[int, int] | None:
-    """``(row, column)`` of the first cell of the 2-D ``A`` (row by row) whose magnitude exceeds :data:`F32_MAX`; None if all fit."""
+    """``(row, column)`` of the first cell of ``A`` (row by row) whose magnitude exceeds :data:`F32_MAX`; None if all fit.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        A 2-D array.
+    """
     big = np.abs(np.asarray(A)) > F32_MAX
     if not big.any():
         return None
@@ -47,7 +53,13 @@ def first_beyond_float32(A: Any) -> tuple[int, int] | None:
 
 
 def non_finite_rows(out: Any) -> np.ndarray:
-    """The 0-based indices of the rows of ``out`` (``(n, ...)`` model outputs) holding a NaN or an infinity."""
+    """The 0-based indices of the rows of ``out`` holding a NaN or an infinity.
+
+    Parameters
+    ----------
+    out : numpy.ndarray of shape (n, ...)
+        Model outputs.
+    """
     a = np.asarray(out)
     if a.dtype.kind not in "fc":
         a = a.astype(np.float64)
@@ -55,18 +67,29 @@ def non_finite_rows(out: Any) -> np.ndarray:
 
 
 def first_non_finite_row(out: Any) -> int | None:
-    """Index of the first row of ``out`` (``(n, ...)`` model outputs) holding a NaN or an infinity; None if every row is finite."""
+    """Index of the first row of ``out`` holding a NaN or an infinity; None if every row is finite.
+
+    Parameters
+    ----------
+    out : numpy.ndarray of shape (n, ...)
+        Model outputs.
+    """
     rows = non_finite_rows(out)
     return int(rows[0]) if rows.size else None
 
 
 def float32_numbers(values: Any) -> list[Any]:
-    """``values`` (any shape) as float32, then as nested lists of Python floats that JSON writes with float32's shortest digits.
+    """``values`` as float32, then as nested lists of Python floats that JSON writes with float32's shortest digits.
 
     A float32 network's probability 0.3 is ``np.float32(0.3)``; ``tolist()`` widens it to 0.30000001192092896, the digits
     past float32's being noise. Each float here is the float64 nearest float32's shortest decimal text (NumPy's, which
     reads back as the same float32), so it prints that text and reads back (as float32) to the same value. NaN and
     infinities stay so (a caller that sends them says what they mean).
+
+    Parameters
+    ----------
+    values : array-like
+        Any shape.
     """
     return np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()  # type: ignore[no-any-return]
 
@@ -75,8 +98,17 @@ def check_float32(A: Any, names: list[str], frame: Any, where: Callable[[int], s
     """A DataError naming the first cell of ``A`` beyond float32's range, in which the network computes.
 
     Such a value (a raw one, or one the stored scaling makes that large) turns infinite inside the network.
-    ``names`` are ``A``'s columns, ``frame`` the table they came from (its cell is what the message shows);
-    ``where``: a row's place as :func:`~._cells.at_row` words it (a folder's file and line).
+
+    Parameters
+    ----------
+    A : numpy.ndarray of shape (n, len(names))
+        The matrix the network reads.
+    names : list of str
+        ``A``'s columns.
+    frame : DataFrame
+        The table they came from (its cell is what the message shows).
+    where : callable, optional
+        A row's place as :func:`~._cells.at_row` words it (a folder's file and line).
     """
     found = first_beyond_float32(A)
     if found is None:

@@ -17,7 +17,15 @@ from collections.abc import Iterable, Sequence
 def refuse_infinite_in_footers(files: Sequence[str], columns: Iterable[str]) -> None:
     """A DataError naming the first infinite cell of ``columns`` in the Parquet ``files`` whose footers' statistics show one
     (``"column 'a' is numeric, but 'p1.parquet' row 8 holds the infinite number -inf: ..."``); nothing for CSV files, a
-    footer without statistics, or none infinite. Reads footers only, and one column of a flagged row group."""
+    footer without statistics, or none infinite. Reads footers only, and one column of a flagged row group.
+
+    Parameters
+    ----------
+    files : sequence of str
+        The data files, in the order they are read (CSV files are skipped: they have no footer).
+    columns : iterable of str
+        The columns the model reads; infinite values elsewhere are not its concern.
+    """
     import pyarrow.parquet as pq
 
     wanted = set(columns)

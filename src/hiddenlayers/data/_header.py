@@ -20,9 +20,14 @@ _CHEAP = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t", ".parquet": None
 def header_columns(source: str) -> list[str] | None:
     """The column names of ``source``: a CSV/TSV/Parquet file's, or the first file's of a folder or glob (streamed sources).
 
-    None where the header is not cheap or not there: a bundled dataset, JSON, NumPy, a missing or unreadable
-    file, a header that is not UTF-8 or names a column twice or reads as another separator's (the full read names each of
-    those in its own words, later).
+    None where the header is not cheap or not there: a bundled dataset, JSON, NumPy, a missing or unreadable file, a
+    header that is not UTF-8 or names a column twice or reads as another separator's (the full read names each of those
+    in its own words, later).
+
+    Parameters
+    ----------
+    source : str
+        A file, folder or glob.
     """
     try:
         if os.path.isdir(source) or (any(ch in source for ch in "*?[") and not os.path.isfile(source)):  # 'd [v2].csv' is a file

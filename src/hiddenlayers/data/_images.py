@@ -56,10 +56,16 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 def load_fashion_mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``.
 
-    Images are ``uint8`` arrays ``(N, 28, 28)`` (60,000 train, 10,000 test),
-    labels ``int64`` 0-9 (names in :data:`FASHION_MNIST_CLASSES`). ``path``
-    defaults to the Debian package's folder.
+    Images are ``uint8`` arrays ``(N, 28, 28)`` (60,000 train, 10,000 test), labels ``int64`` 0-9 (names in
+    :data:`FASHION_MNIST_CLASSES`).
 
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        The folder holding the four IDX files (default: the Debian package ``dataset-fashion-mnist``'s folder).
+
+    Examples
+    --------
     >>> X_train, y_train, X_test, y_test = load_fashion_mnist()  # needs dataset-fashion-mnist  # doctest: +SKIP
     """
     folder = Path(path) if path is not None else FASHION_MNIST_DIR
@@ -109,11 +115,18 @@ def load_image_folder(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a folder of images: ``(X, y, files)``.
 
-    One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the
-    sub-folder name; images directly in ``path`` get the label ``""``. ``X``
-    is ``uint8`` ``(N, H, W, C)``; every image is converted to ``mode``
-    (default: ``"L"`` when all are grayscale, with or without alpha, else ``"RGB"``) and resized to
-    ``size = (H, W)`` (default: the first image's size).
+    One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the sub-folder name; images directly in
+    ``path`` get the label ``""``. ``X`` is ``uint8`` ``(N, H, W, C)``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The folder to read.
+    size : tuple of int, optional
+        ``(H, W)`` in pixels every image is resized to (default: the first image's size).
+    mode : str, optional
+        The Pillow mode every image is converted to (default: ``"L"`` when all are grayscale, with or without alpha,
+        else ``"RGB"``).
     """
     from PIL import Image, UnidentifiedImageError
 

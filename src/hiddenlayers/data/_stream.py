@@ -73,6 +73,8 @@ class ParquetSource:
         only what training needs (missing targets, infinite cells and those beyond float32, the class counts), and
         :meth:`check` is refused. ``train DIR --no-check`` sets it. Default True.
 
+    Notes
+    -----
     Every file's columns are checked against the first file's when the source
     is made (see :mod:`._stream_files`): a file without the target, without a
     used column or (with ``features=None``) with an extra one, or of another
@@ -172,7 +174,13 @@ class ParquetSource:
         return fingerprint(self.files, rows)
 
     def read_unit(self, i: int) -> Iterator[Any]:
-        """The record batches of unit ``i`` as pandas DataFrames (features, target, weight); a failed read is a DataError naming the file."""
+        """The record batches of unit ``i`` as pandas DataFrames (features, target, weight); a failed read is a DataError naming the file.
+
+        Parameters
+        ----------
+        i : int
+            The unit (a row group or a CSV file).
+        """
         import pyarrow as pa
 
         unit = self.units[i]
@@ -192,10 +200,17 @@ class ParquetSource:
             raise self._csv.read_error(exc, file, row_group) from None
 
     def drop_notes(self, no_target: Mapping[str, tuple[int, Sequence[int]]] | None = None) -> list[str]:
-        """One note per file with rows left out so far, in :func:`~._table_record.drop_note`'s words (as ``read_table``'s one file):
-        ``"dropped 3 of 101 data rows of 'p1.csv': 1 with fewer fields than the 3 header columns (line 102); 2 with no value
-        in the target column 'y' (lines 5, 9)"``. CSV rows of the wrong width are the source's own; ``no_target``: file ->
-        (rows the caller left out for a missing target, the first of them, 0-based among the rows read from the file)."""
+        """One note per file with rows left out so far, in :func:`~._table_record.drop_note`'s words (as ``read_table``'s one file).
+
+        For example ``"dropped 3 of 101 data rows of 'p1.csv': 1 with fewer fields than the 3 header columns (line 102); 2
+        with no value in the target column 'y' (lines 5, 9)"``. CSV rows of the wrong width are the source's own.
+
+        Parameters
+        ----------
+        no_target : mapping, optional
+            File -> (rows the caller left out for a missing target, the first of them, 0-based among the rows read from the
+            file).
+        """
         from ._table_record import TOO_FEW, TOO_MANY, drop_note, missing_target_reason
 
         rows = dict(zip(self.files, self._scan.units_rows)) if self._scan is not None and self.file_format == "csv" else {}
@@ -225,18 +240,20 @@ class ParquetSource:
     def scan(self, *, refuse_infinite: bool = True, each_batch: Callable[[str, int, Any], None] | None = None) -> Scan:
         """One streaming pass (cached): the preprocessing, the target's classes, each unit's rows, and the data check's tallies.
 
-        A missing target stops the pass, a :class:`DataError` naming its file and row. So does
-        the first infinite feature value (the preprocessing cannot scale it; training fails
-        fast), unless ``refuse_infinite=False``: then the pass reads on, the missing targets and
-        infinite cells tallied by the check (the infinite ones read as missing by the
-        preprocessing), so that :meth:`check` reports them beside every other finding. A scan
-        holding either is still refused by ``scan()`` (as ``fit`` calls it), with the same
-        error: no training on it.
+        A missing target stops the pass, a :class:`DataError` naming its file and row. So does the first infinite feature
+        value (the preprocessing cannot scale it; training fails fast), unless ``refuse_infinite=False``. A scan holding
+        either is still refused by ``scan()`` (as ``fit`` calls it), with the same error: no training on it.
 
-        ``each_batch(file, row, features)``: called with each record batch of the pass once the pass's own checks passed
-        it (``row``: its first row among ``file``'s, as :meth:`batches` gives it; ``features``: its feature columns), so a
-        second look at every row rides on this read (:func:`~._stream_readable.refuse_unreadable`); not called when the
-        pass already ran (cached). What it raises ends the pass, which is then not cached.
+        Parameters
+        ----------
+        refuse_infinite : bool
+            False: the pass reads on, the missing targets and infinite cells tallied by the check (the infinite ones read
+            as missing by the preprocessing), so that :meth:`check` reports them beside every other finding.
+        each_batch : callable, optional
+            ``each_batch(file, row, features)``: called with each record batch of the pass once the pass's own checks passed
+            it (``row``: its first row among ``file``'s, as :meth:`batches` gives it; ``features``: its feature columns), so
+            a second look at every row rides on this read (:func:`~._stream_readable.refuse_unreadable`); not called when the
+            pass already ran (cached). What it raises ends the pass, which is then not cached.
         """
         if self.target is None:
             raise ValueError("this source has no target (target=None: read with batches()): make it with target= to scan or fit it.")
@@ -247,9 +264,16 @@ class ParquetSource:
         return self._scan
 
     def use_scan(self, scan: Scan) -> Scan:
-        """Take ``scan`` (another process's statistics pass over the same files: :meth:`Scan.from_plain`) as this source's, instead of
-        reading every file again; a source that has scanned already keeps its own (the same files give the same). Returns the scan
-        in effect. :meth:`check` needs a scan of its own (the data check's tallies stay with the process that read the rows)."""
+        """Take ``scan`` as this source's, instead of reading every file again; returns the scan in effect.
+
+        A source that has scanned already keeps its own (the same files give the same). :meth:`check` needs a scan of its
+        own (the data check's tallies stay with the process that read the rows).
+
+        Parameters
+        ----------
+        scan : Scan
+            Another process's statistics pass over the same files (:meth:`Scan.from_plain`).
+        """
         if self._scan is None:
             self._scan = scan
         return self._scan
@@ -265,15 +289,34 @@ class ParquetSource:
             raise DataError(f"data check: {f.message}: {f.fix}.")
 
     def locate(self, file: str, row: int) -> str:
-        """Where row ``row`` (0-based among the rows read from ``file``) is, for messages: ``"'f.parquet' row 8"`` (counted
-        from 1, as every command names a data row of a file without lines), or ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it:
-        blank lines, dropped rows of the wrong width and line breaks inside quoted values counted)."""
+        """Where row ``row`` of ``file`` is, for messages.
+
+        ``"'f.parquet' row 8"`` (counted from 1, as every command names a data row of a file without lines), or
+        ``"'f.csv' line 9"`` (1-based, header = line 1, as an editor shows it: blank lines, dropped rows of the wrong width
+        and line breaks inside quoted values counted).
+
+        Parameters
+        ----------
+        file : str
+            The file.
+        row : int
+            0-based among the rows read from ``file``.
+        """
         unit, (n,) = self.lines_of(file, [row])
         return f"'{file}' {unit} {n}"
 
     def lines_of(self, file: str, rows: list[int]) -> tuple[str, list[int]]:
-        """:meth:`locate` of many rows of ``file`` at once (one read of a CSV file): ``("line", lines)`` for CSV,
-        ``("row", data rows counted from 1)`` otherwise (or where a CSV line is not found)."""
+        """:meth:`locate` of many rows of ``file`` at once (one read of a CSV file).
+
+        ``("line", lines)`` for CSV, ``("row", data rows counted from 1)`` otherwise (or where a CSV line is not found).
+
+        Parameters
+        ----------
+        file : str
+            The file.
+        rows : list of int
+            0-based among the rows read from ``file``.
+        """
         if self.file_format != "csv":
             return rows_lines(file, rows)
         records = self._csv.records(file, rows)
@@ -340,18 +383,19 @@ class ParquetSource:
     def check(self, task: str = "auto") -> DataReport:
         """The fast data checks (:func:`hiddenlayers.data.check` with ``fast=True``) of every row, from the scan's one pass.
 
-        Rows are numbered across the files in reading order, as check() numbers the concatenated
-        table (``rows``), and each finding names them by file and line (``lines``, ``line_unit``, ``details["files"]``
-        and its message: a CSV file's line, a Parquet file's row from 1; :mod:`._check.stream_lines`);
-        duplicate rows are compared over every row (exact up to 15 million rows), leakage judged
-        on the rows whose values fit 256 MB, near duplicates over every row (up to the same 15 million)
-        by a second read of the files, on the grid of each numeric column's mean and SD from the pass
-        (see :mod:`._check.stream`). ``task``:
-        "classification", "regression" or "auto" (:meth:`Scan.inferred_task`: the rule ``train`` and
-        check() of one table use, so text, booleans or at most 20 distinct whole numbers are classes);
-        the report's ``task`` says which it judged. An infinite value does not stop this pass: it is the
-        fatal ``infinite_values`` finding, with the findings check() gives beside it (training
-        on this source is still refused: :meth:`scan`).
+        Rows are numbered across the files in reading order, as check() numbers the concatenated table (``rows``), and each
+        finding names them by file and line (``lines``, ``line_unit``, ``details["files"]`` and its message: a CSV file's
+        line, a Parquet file's row from 1; :mod:`._check.stream_lines`); duplicate rows are compared over every row (exact up
+        to 15 million rows), leakage judged on the rows whose values fit 256 MB, near duplicates over every row (up to the
+        same 15 million) by a second read of the files, on the grid of each numeric column's mean and SD from the pass (see
+        :mod:`._check.stream`). An infinite value does not stop this pass: it is the fatal ``infinite_values`` finding, with
+        the findings check() gives beside it (training on this source is still refused: :meth:`scan`).
+
+        Parameters
+        ----------
+        task : {"auto", "classification", "regression"}
+            ``"auto"``: :meth:`Scan.inferred_task`, the rule ``train`` and check() of one table use, so text, booleans or at
+            most 20 distinct whole numbers are classes; the report's ``task`` says which it judged.
         """
         if task not in ("auto", "classification", "regression"):
             raise ValueError(f"task must be 'auto', 'classification' or 'regression'. Received: {task!r}.")
@@ -381,12 +425,21 @@ class ParquetSource:
                 yield file, at, frame
 
     def apply(self, fn: Callable[[Any], Any]) -> Any:
-        """``fn`` of every record batch's feature columns (a DataFrame, the target and weight columns left out), in file
-        order, the answers joined along the rows: how a fitted scikit-learn ``Pipeline`` predicts a table larger than
-        memory, ``source.apply(pipe.predict)`` (``pipe.predict(source)`` cannot: its steps read rows in memory). Memory holds
-        one batch and the answers; a ``ValueError`` in a batch is a DataError naming its file and lines, and so is an
-        answer without one row per row of its batch (a summary, a short array, None: joined, it would misalign) (:mod:`._stream_apply`).
+        """``fn`` of every record batch's feature columns, in file order, the answers joined along the rows.
 
+        How a fitted scikit-learn ``Pipeline`` predicts a table larger than memory, ``source.apply(pipe.predict)``
+        (``pipe.predict(source)`` cannot: its steps read rows in memory). Memory holds one batch and the answers; a
+        ``ValueError`` in a batch is a DataError naming its file and lines, and so is an answer without one row per row of
+        its batch (a summary, a short array, None: joined, it would misalign) (:mod:`._stream_apply`).
+
+        Parameters
+        ----------
+        fn : callable
+            Called with each batch's feature columns (a DataFrame, the target and weight columns left out); returns one
+            answer per row.
+
+        Examples
+        --------
         >>> import pandas as pd, tempfile, os
         >>> d = tempfile.mkdtemp(); pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [0, 1, 0]}).to_parquet(os.path.join(d, "t.parquet"))
         >>> ParquetSource(d, target="y").apply(lambda frame: frame["a"].to_numpy() * 2)
@@ -413,7 +466,13 @@ class ParquetSource:
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
         preprocessor: TablePreprocessor | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """``(X, y)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``: :meth:`weighted_chunks` without the weights."""
+        """``(X, y)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``: :meth:`weighted_chunks` without the weights.
+
+        Parameters
+        ----------
+        units, rows, seed, limit, preprocessor
+            As :meth:`weighted_chunks` takes them.
+        """
         for X, y, _ in self.weighted_chunks(units, rows=rows, seed=seed, limit=limit, preprocessor=preprocessor):
             yield X, y
 
@@ -423,10 +482,21 @@ class ParquetSource:
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """``(X, y, w)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``.
 
-        ``seed`` shuffles the unit order and the rows inside each shuffle buffer
-        (``None``: file order); ``limit`` stops after that many rows. ``X`` is the
-        float32 matrix of the preprocessing (the scan's unless given), ``y`` the raw target,
-        ``w`` the rows' float64 weights (checked by the scan's pass), or None without a weight column.
+        ``X`` is the float32 matrix of the preprocessing, ``y`` the raw target, ``w`` the rows' float64 weights (checked by
+        the scan's pass), or None without a weight column.
+
+        Parameters
+        ----------
+        units : sequence of int
+            The units read.
+        rows : int
+            Rows per chunk.
+        seed : int, optional
+            Shuffles the unit order and the rows inside each shuffle buffer (None: file order).
+        limit : int, optional
+            Stop after that many rows.
+        preprocessor : TablePreprocessor, optional
+            The preprocessing (default: the scan's).
         """
         pre = preprocessor or self.scan().preprocessor
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -476,7 +546,13 @@ def _weights_array(values: Any) -> np.ndarray:
 
 
 def is_source(obj: Any) -> bool:
-    """Whether ``obj`` is a streamed table (it has the :class:`ParquetSource` interface)."""
+    """Whether ``obj`` is a streamed table (it has the :class:`ParquetSource` interface).
+
+    Parameters
+    ----------
+    obj : object
+        Anything.
+    """
     return isinstance(obj, ParquetSource)
 
 

@@ -110,10 +110,19 @@ def _parquet_magic(path: str) -> bool:
 
 
 def shared_files(files: Sequence[str], others: Sequence[str]) -> list[str]:
-    """The files of ``others`` (real paths, sorted) that are also among ``files``: the same path once links are resolved, or
-    the same file on disk under another name (a hard link: ``ln``, or a copy made with ``cp -l``), which
-    :func:`os.path.realpath` does not see. A validation source sharing a file with the training source scores rows the
-    model trains on (leakage)."""
+    """The files of ``others`` (real paths, sorted) that are also among ``files``.
+
+    The same path once links are resolved, or the same file on disk under another name (a hard link: ``ln``, or a copy
+    made with ``cp -l``), which :func:`os.path.realpath` does not see. A validation source sharing a file with the
+    training source scores rows the model trains on (leakage).
+
+    Parameters
+    ----------
+    files : sequence of str
+        One source's files.
+    others : sequence of str
+        Another's.
+    """
 
     def identity(f: str) -> tuple[int, int]:
         st = os.stat(f)
@@ -124,10 +133,15 @@ def shared_files(files: Sequence[str], others: Sequence[str]) -> list[str]:
 
 
 def stream_file_columns(path: str) -> dict[str, list[str]]:
-    """Each file of ``path`` (a directory or glob of Parquet or CSV files) and its column names, in reading order.
+    """Each file of ``path`` and its column names, in reading order.
 
-    Cheap (Parquet footers, CSV header lines): a command checks every file's columns against a model's
-    before a :class:`~._stream.ParquetSource` reads a row, so its message names the file.
+    Cheap (Parquet footers, CSV header lines): a command checks every file's columns against a model's before a
+    :class:`~._stream.ParquetSource` reads a row, so its message names the file.
+
+    Parameters
+    ----------
+    path : str
+        A directory or glob of Parquet or CSV files.
     """
     files = find_files(path, "auto")
     kind = "csv" if files[0].lower().endswith((".csv", ".csv.gz")) else "parquet"
@@ -170,10 +184,20 @@ def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
 
 
 def check_columns(path: str, columns: dict[str, list[str]], target: str | None, features: Sequence[str] | None) -> list[str]:
-    """The feature columns, once every file (``columns``: file -> names) has the target and the same columns.
+    """The feature columns, once every file has the target and the same columns.
 
-    ``target`` None (a source read for prediction): only the ``features`` (then required) are checked.
     Raises :class:`DataError` naming the first file that differs from the first file, and the column.
+
+    Parameters
+    ----------
+    path : str
+        The source's directory or glob, for messages.
+    columns : dict of str to list of str
+        File -> its column names.
+    target : str or None
+        The target column; None (a source read for prediction): only the ``features`` (then required) are checked.
+    features : sequence of str, optional
+        The feature columns (default: all but the target).
     """
     files = list(columns)
     first, names = files[0], columns[files[0]]

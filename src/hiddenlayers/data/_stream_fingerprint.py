@@ -61,11 +61,18 @@ def fingerprint(files: Sequence[str], rows: dict[str, int] | None) -> dict[str, 
 
 
 def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
-    """What differs from the fingerprint ``old`` (a checkpoint's) to ``new`` (the files now), in words, or None when nothing does.
+    """What differs from the fingerprint ``old`` to ``new``, in words, or None when nothing does.
 
     The first difference found is named, in this order: files added, files removed, rows, size, then the footer digest
     where both record one (Parquet), else the modification time (CSV, or a record without footer digests).
-    ``old`` that is not a fingerprint (a damaged record) reads as "cannot be read"."""
+
+    Parameters
+    ----------
+    old : object
+        A checkpoint's fingerprint (one that is not a fingerprint, a damaged record, reads as "cannot be read").
+    new : dict
+        The files' fingerprint now.
+    """
     was = old.get("files") if isinstance(old, dict) else None
     if not isinstance(was, dict):
         return "the checkpoint's record of its files cannot be read"
@@ -88,9 +95,18 @@ def fingerprint_change(old: Any, new: dict[str, Any]) -> str | None:
 
 
 def machine_difference(rank_0s: dict[str, Any], ours: dict[str, Any]) -> str | None:
-    """What differs from rank 0's files ``rank_0s`` to this machine's ``ours`` (fingerprints' ``"files"``), in words ("there":
-    this machine), or None. Modification times are not compared: copies on two machines rarely share them. So a Parquet file is
-    told by its size, rows and footer digest, a CSV file by its size alone."""
+    """What differs from rank 0's files to this machine's, in words ("there": this machine), or None.
+
+    Modification times are not compared: copies on two machines rarely share them. So a Parquet file is told by its size,
+    rows and footer digest, a CSV file by its size alone.
+
+    Parameters
+    ----------
+    rank_0s : dict
+        Rank 0's fingerprint's ``"files"``.
+    ours : dict
+        This machine's.
+    """
     membership = _membership(rank_0s, ours, ("is there and not on rank 0's machine", "are there and not on rank 0's machine"),
                              ("is on rank 0's machine and not there", "are on rank 0's machine and not there"))
     if membership is not None:
@@ -118,9 +134,16 @@ def _membership(was: dict[str, Any], now: dict[str, Any], added: tuple[str, str]
 
 
 def retimed(old: Any, new: dict[str, Any]) -> list[str]:
-    """The Parquet files of ``new`` that the fingerprint ``old`` records with the same footer digest but another modification
-    time, sorted: a copy that did not keep times, or a file edited in place inside its columns' ranges (the footer holds no
-    digest of the values), which :func:`fingerprint_change` cannot tell apart and lets resume. The caller says so."""
+    """The Parquet files of ``new`` that ``old`` records with the same footer digest but another modification time, sorted.
+
+    A copy that did not keep times, or a file edited in place inside its columns' ranges (the footer holds no digest of
+    the values), which :func:`fingerprint_change` cannot tell apart and lets resume. The caller says so.
+
+    Parameters
+    ----------
+    old, new
+        As :func:`fingerprint_change` takes them.
+    """
     was = old.get("files") if isinstance(old, dict) else None
     if not isinstance(was, dict):
         return []

@@ -30,13 +30,19 @@ class UnreadableRowError(DataError):
 
 
 def refuse_unreadable(source: ParquetSource, preprocessor: TablePreprocessor) -> None:
-    """An :class:`UnreadableRowError` (a :class:`DataError`) naming the file and line (``'v.csv' line 6``; a Parquet file's
-    row) of the first row of ``source``'s feature columns that ``preprocessor`` cannot read: text in a column it reads as
-    numbers, an infinite value, a cell of a kind no column holds. Memory holds one batch.
+    """An :class:`UnreadableRowError` naming the file and line of the first row ``preprocessor`` cannot read.
 
-    Reads every batch of ``source`` once, inside its statistics pass when that has not run (then that pass's own errors,
-    a missing target, an infinite value, no rows, are raised as they are), else on its own; a source already read
-    through ``preprocessor`` (the same object) passes without a read.
+    Text in a column it reads as numbers, an infinite value, a cell of a kind no column holds (``'v.csv' line 6``; a
+    Parquet file's row). Memory holds one batch. Reads every batch of ``source`` once, inside its statistics pass when
+    that has not run (then that pass's own errors, a missing target, an infinite value, no rows, are raised as they
+    are), else on its own; a source already read through ``preprocessor`` (the same object) passes without a read.
+
+    Parameters
+    ----------
+    source : ParquetSource
+        The source whose feature columns are read.
+    preprocessor : TablePreprocessor
+        The preprocessing that must read them.
     """
     if any(p is preprocessor for p in source._readable_by):
         return

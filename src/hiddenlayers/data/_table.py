@@ -39,11 +39,15 @@ SUFFIXES = {
 def load_table(source: str | os.PathLike[str]) -> Any:
     """Read ``source`` (a file path or a bundled dataset name) into a DataFrame, every data row kept.
 
-    For commands that keep one output row per input row (``predict``): a CSV
-    row with too few or too many fields raises :class:`DataError` naming its
-    line, where :func:`read_table` would drop it. Also raises
-    :class:`DataError` with a one-line fix for a missing, empty, unreadable or
-    unsupported file.
+    For commands that keep one output row per input row (``predict``): a CSV row with too few or too many fields raises
+    :class:`DataError` naming its line, where :func:`read_table` would drop it. Also raises :class:`DataError` with a
+    one-line fix for a missing, empty, unreadable or unsupported file.
+
+    Parameters
+    ----------
+    source : str or PathLike
+        A CSV/TSV, Parquet, JSON (lines) or NumPy file (by its suffix: ``SUFFIXES``), or the name of a bundled dataset
+        (``hiddenlayers datasets`` lists them).
     """
     return read_table(source).every_row().frame
 
@@ -66,13 +70,19 @@ def _no_data(text: str, kind: str, frame: Any) -> str:
 def read_table(source: str | os.PathLike[str]) -> Table:
     """Read ``source`` (a file path or a bundled dataset name) into a :class:`Table`.
 
-    CSV/TSV rows with fewer or more fields than the header are dropped and
-    recorded with their line numbers (pandas alone would pad short rows with
-    NaN in silence). A clean file is read by pandas' fast reader alone; the
-    record-by-record scan runs only when pandas' result shows a possibly
-    ragged row. Raises :class:`DataError` with a one-line fix for a missing,
-    empty, unreadable or unsupported file, or one with no data rows left.
+    CSV/TSV rows with fewer or more fields than the header are dropped and recorded with their line numbers (pandas
+    alone would pad short rows with NaN in silence). A clean file is read by pandas' fast reader alone; the
+    record-by-record scan runs only when pandas' result shows a possibly ragged row. Raises :class:`DataError` with a
+    one-line fix for a missing, empty, unreadable or unsupported file, or one with no data rows left.
 
+    Parameters
+    ----------
+    source : str or PathLike
+        A CSV/TSV, Parquet, JSON (lines) or NumPy file (by its suffix: ``SUFFIXES``), or the name of a bundled dataset
+        (``hiddenlayers datasets`` lists them).
+
+    Examples
+    --------
     >>> read_table("iris").frame.shape
     (150, 5)
     """

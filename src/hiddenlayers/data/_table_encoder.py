@@ -120,11 +120,17 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return tags
 
     def fit(self, X: Any, y: Any = None) -> TableEncoder:
-        """Learn each column's kind, fill value, mean, scale and categories from ``X`` (``(n_samples, n_features)``).
+        """Learn each column's kind, fill value, mean, scale and categories from ``X``; returns ``self``.
 
-        ``y`` is ignored (present for ``Pipeline``). Returns ``self``. A column the preprocessing cannot read (dates,
-        all missing, numbers with a few typos, a value beyond float32's range) is a :class:`~hiddenlayers.DataError`
-        (a ``ValueError``) naming it.
+        A column the preprocessing cannot read (dates, all missing, numbers with a few typos, a value beyond float32's range)
+        is a :class:`~hiddenlayers.DataError` (a ``ValueError``) naming it.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+            The training table.
+        y : None
+            Ignored (present for ``Pipeline``).
         """
         frame, named = _as_frame(X)
         if frame.shape[1] == 0:
@@ -146,11 +152,19 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     @classmethod
     def from_preprocessor(cls, preprocessor: TablePreprocessor, *, named: bool, **params: Any) -> TableEncoder:
-        """A fitted encoder around ``preprocessor`` (a model file's, :meth:`TablePreprocessor.from_dict`), as :meth:`fit` leaves one.
+        """A fitted encoder around ``preprocessor``, as :meth:`fit` leaves one.
 
-        Used to give back the ``Pipeline`` a model file stores without refitting. ``named``: whether :meth:`fit` read a
-        DataFrame by its text column names (then ``feature_names_in_`` is the preprocessor's ``feature_names``; else the
-        columns are read by position and were named ``x0``, ``x1``, ...). ``params``: the constructor's parameters.
+        Used to give back the ``Pipeline`` a model file stores without refitting.
+
+        Parameters
+        ----------
+        preprocessor : TablePreprocessor
+            A fitted preprocessor (a model file's, :meth:`TablePreprocessor.from_dict`).
+        named : bool
+            Whether :meth:`fit` read a DataFrame by its text column names (then ``feature_names_in_`` is the
+            preprocessor's ``feature_names``; else the columns are read by position and were named ``x0``, ``x1``, ...).
+        **params : dict
+            The constructor's parameters.
         """
         names = preprocessor.feature_names
         if not names:
@@ -165,12 +179,17 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return enc
 
     def transform(self, X: Any) -> Any:
-        """``X`` (``(n_samples, n_features)``) -> the encoded ``(n_samples, n_outputs)`` float64 array.
+        """``X`` -> the encoded ``(n_samples, n_outputs)`` float64 array, columns in :meth:`get_feature_names_out`'s order.
 
-        Columns in :meth:`get_feature_names_out`'s order. The preprocessing's notes (ignored extra columns, values
-        outside the kept categories, missing cells in a column that had none in training) are each a
-        :class:`~hiddenlayers.TableNoteWarning` (``warnings.simplefilter("ignore", hl.TableNoteWarning)`` silences them;
-        ``preprocessor_.transform(X).notes`` returns them instead).
+        The preprocessing's notes (ignored extra columns, values outside the kept categories, missing cells in a column
+        that had none in training) are each a :class:`~hiddenlayers.TableNoteWarning`
+        (``warnings.simplefilter("ignore", hl.TableNoteWarning)`` silences them; ``preprocessor_.transform(X).notes``
+        returns them instead).
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+            A table with the fitted columns.
         """
         check_is_fitted(self, "preprocessor_")
         frame = self._aligned(X)
@@ -180,8 +199,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return out.matrix
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
-        """:meth:`fit` then the encoded ``X``, without :meth:`transform`'s notes: on the rows it was fitted on, a value sent to
-        ``<other>`` (rarer than ``max_categories``) is the design, not news, and no column is extra or newly missing."""
+        """:meth:`fit` then the encoded ``X`` ``(n_samples, n_outputs)``, without :meth:`transform`'s notes.
+
+        On the rows it was fitted on, a value sent to ``<other>`` (rarer than ``max_categories``) is the design, not news,
+        and no column is extra or newly missing.
+
+        Parameters
+        ----------
+        X, y
+            As :meth:`fit` takes them: the training table ``(n_samples, n_features)``, and ``y`` ignored.
+        **fit_params : dict
+            Passed to :meth:`fit`, which takes none (scikit-learn's ``fit_transform`` signature).
+        """
         self.fit(X, y, **fit_params)
         return self.preprocessor_.transform(self._aligned(X)).matrix
 
@@ -205,7 +234,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The output column names (``COL`` for a number, ``COL=value`` / ``COL=<other>`` / ``COL=<missing>`` for one-hot).
 
-        ``input_features``, if given, must be the fitted input names (``feature_names_in_``, else ``x0``, ``x1``, ...).
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            If given, must be the fitted input names (``feature_names_in_``, else ``x0``, ``x1``, ...).
         """
         check_is_fitted(self, "preprocessor_")
         if input_features is not None:

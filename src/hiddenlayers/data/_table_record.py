@@ -19,10 +19,19 @@ SHOW_LINES = 5
 class Table:
     """A table read by :func:`read_table`, with the rows dropped on the way and why.
 
-    ``frame`` holds the kept rows; ``data_rows`` counts every data record the
-    source held (blank lines aside), so ``len(frame) + sum of dropped = data_rows``.
-    ``dropped`` maps a reason to the 1-based file line numbers (CSV/TSV; the
-    header is line 1) or data-row numbers (other formats) of the rows it removed.
+    Attributes
+    ----------
+    frame : DataFrame
+        The kept rows.
+    source : str
+        What was read (a path or a dataset name).
+    data_rows : int
+        Every data record the source held (blank lines aside), so ``len(frame) + sum of dropped = data_rows``.
+    dropped : dict of str to list of int
+        A reason -> the 1-based file line numbers (CSV/TSV; the header is line 1) or data-row numbers (other formats)
+        of the rows it removed.
+    unit : {"row", "line"}
+        ``"line"`` for CSV/TSV.
     """
 
     frame: Any
@@ -61,8 +70,16 @@ class Table:
         return self._lines
 
     def where(self, row: int) -> str:
-        """Where 0-based row ``row`` of ``frame`` is in the user's file: ``"line 7"`` (CSV/TSV: the file line, header =
-        line 1, as the user's editor counts) or ``"row 6"`` (other formats: the data row, counted from 1)."""
+        """Where 0-based row ``row`` of ``frame`` is in the user's file.
+
+        ``"line 7"`` (CSV/TSV: the file line, header = line 1, as the user's editor counts) or ``"row 6"`` (other formats:
+        the data row, counted from 1).
+
+        Parameters
+        ----------
+        row : int
+            0-based in ``frame``.
+        """
         return f"{self.unit} {int(self.lines()[row])}"
 
     def every_row(self) -> Table:
@@ -75,7 +92,15 @@ class Table:
         return self
 
     def drop_missing(self, column: str, reason: str) -> Table:
-        """A new Table without the rows whose ``column`` is missing; they are recorded under ``reason``."""
+        """A new Table without the rows whose ``column`` is missing; they are recorded under ``reason``.
+
+        Parameters
+        ----------
+        column : str
+            The column.
+        reason : str
+            The reason the rows are recorded under.
+        """
         missing = self.frame[column].isna().to_numpy()
         if not missing.any():
             return self
@@ -95,17 +120,33 @@ class Table:
 
 
 def missing_target_reason(name: str) -> str:
-    """Why a row without a value of the target ``name`` was left out, in :func:`drop_note`'s words (every command's)."""
+    """Why a row without a value of the target ``name`` was left out, in :func:`drop_note`'s words (every command's).
+
+    Parameters
+    ----------
+    name : str
+        The target column.
+    """
     return f"no value in the target column '{name}'"
 
 
 def drop_note(source: str, data_rows: int, reasons: Mapping[str, tuple[int, Sequence[Any]]], unit: str) -> str:
-    """The one note of the rows a read of ``source`` left out: ``"dropped 3 of 101 data rows of 't.csv': 1 with fewer fields
-    than the 3 header columns (line 102); 2 with no value in the target column 'y' (lines 5, 9)"``; empty if none.
+    """The one note of the rows a read of ``source`` left out; empty if none.
 
-    ``data_rows``: the rows ``source`` held (dropped ones included); ``reasons``: reason -> (rows it dropped, their first
-    lines or rows, at least :data:`SHOW_LINES` of them where there are); ``unit``: "line" (CSV/TSV) or "row".
-    One function, so a file read whole (:meth:`Table.drop_summary`) and a folder read batch by batch say it alike.
+    For example ``"dropped 3 of 101 data rows of 't.csv': 1 with fewer fields than the 3 header columns (line 102); 2 with
+    no value in the target column 'y' (lines 5, 9)"``. One function, so a file read whole (:meth:`Table.drop_summary`)
+    and a folder read batch by batch say it alike.
+
+    Parameters
+    ----------
+    source : str
+        What was read.
+    data_rows : int
+        The rows ``source`` held (dropped ones included).
+    reasons : mapping
+        Reason -> (rows it dropped, their first lines or rows, at least :data:`SHOW_LINES` of them where there are).
+    unit : {"line", "row"}
+        ``"line"`` (CSV/TSV) or ``"row"``.
     """
     n = sum(count for count, _ in reasons.values())
     if not n:

@@ -14,18 +14,31 @@ MAX_CLASSES_GUESS = 20
 
 
 def default_target(source: str, frame: Any) -> str | None:
-    """The target to use when the user gave none: ``target`` for bundled data and ``.npz`` with ``y``."""
+    """The target to use when the user gave none: ``target`` for bundled data and ``.npz`` with ``y``.
+
+    Parameters
+    ----------
+    source : str
+        The path or dataset name read.
+    frame : DataFrame
+        The table read from it.
+    """
     if DATASET_TARGET in frame.columns and (find_dataset(source) is not None or source.lower().endswith(".npz")):
         return DATASET_TARGET
     return None
 
 
 def split_target(frame: Any, target: str | None, features: list[str] | None = None) -> tuple[Any, Any]:
-    """Split ``frame`` into the feature table and the target Series.
+    """Split ``frame`` into the feature table and the target Series; rows whose target is missing are dropped.
 
-    ``target`` is a column name, or an integer position (``-1`` = last
-    column); ``features`` picks feature columns (default: all others). Rows
-    whose target is missing are dropped.
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    target : str or None
+        A column name, or an integer position (``-1`` = last column).
+    features : list of str, optional
+        The feature columns (default: all others).
     """
     from ._check.common import preview
 
@@ -53,7 +66,15 @@ def split_target(frame: Any, target: str | None, features: list[str] | None = No
 
 
 def resolve_column(target: str, columns: list[str]) -> str:
-    """``target`` as a column name; an integer string is a position if no column has that name."""
+    """``target`` as a column name; an integer string is a position if no column has that name.
+
+    Parameters
+    ----------
+    target : str
+        A column name or position.
+    columns : list of str
+        The table's columns.
+    """
     if target in columns:
         return target
     try:
@@ -75,7 +96,13 @@ def unused_columns(columns: list[Any], named: list[str]) -> list[Any]:
 
 
 def infer_task(y: Any) -> str:
-    """``"classification"`` for text/bool/few-integer targets, else ``"regression"``."""
+    """``"classification"`` for text/bool/few-integer targets, else ``"regression"``.
+
+    Parameters
+    ----------
+    y : array-like
+        The target's values.
+    """
     import numpy as np
     import pandas as pd
 
@@ -95,6 +122,11 @@ def mistyped_numeric_target(y: Any) -> list[int]:
     A numeric column with one typo ('high' among 441 numbers) reads as text, and :func:`infer_task` would make it a
     classification with one class per distinct number. The rule is the features' (:data:`NUMERIC_TEXT_RATIO` of the
     present cells parse as numbers), and the parsed numbers must themselves look like a regression target.
+
+    Parameters
+    ----------
+    y : array-like
+        The target's values.
     """
     import numpy as np
     import pandas as pd

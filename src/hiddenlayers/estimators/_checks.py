@@ -66,7 +66,13 @@ def as_values(data: Any) -> Any:
 
 
 def first_text_column(X: Any) -> str:
-    """``", in column 'city'"``: the first DataFrame column that is not numbers, for the message; else ``""``."""
+    """``", in column 'city'"``: the first DataFrame column that is not numbers, for the message; else ``""``.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+        The rows.
+    """
     import pandas as pd
 
     if not isinstance(X, pd.DataFrame):
@@ -101,9 +107,14 @@ def _refuse_unreadable_columns(X: Any) -> None:
 def validate_params(est: _BaseMLP) -> Spec:
     """Check every constructor parameter of an MLP estimator as ``fit`` does, before any data is read; return the parsed layer spec.
 
-    ``est``: an unfitted or fitted ``MLPClassifier``/``MLPRegressor``. Why public: the command line checks the options a
-    user typed (``train``, ``distill``) before it reads data or refuses an existing output.
-    Raises ``ValueError``/``TypeError`` naming the parameter (``SpecError`` for ``hidden_layer_sizes``).
+    Raises ``ValueError``/``TypeError`` naming the parameter (``SpecError`` for ``hidden_layer_sizes``). Why public:
+    the command line checks the options a user typed (``train``, ``distill``) before it reads data or refuses an
+    existing output.
+
+    Parameters
+    ----------
+    est : MLPClassifier or MLPRegressor
+        Unfitted or fitted.
     """
     validate(est, est._param_table)
     if est.early_stopping and est.validation_fraction == 0:  # accepted alone, as scikit-learn's [0, 1): it holds out no rows
@@ -207,16 +218,21 @@ def regressor_input(est: _BaseMLP, X: Any, y: Any, incremental: bool, reset: boo
 def check_sample_weight(sample_weight: Any, X: Any, *, allow_all_zero: bool = False) -> np.ndarray:
     """``sample_weight`` as a float array ``(n_samples,)``: scikit-learn's checks, and none negative (for every solver).
 
-    ``allow_all_zero``: let every weight be 0 (``partial_fit``, where such a chunk is a no-op); else that is an error.
+    scikit-learn's MLP (1.7+) runs ``_check_sample_weight`` without ``ensure_non_negative``: 1-D, one weight per row,
+    finite, not all zero, and negative weights pass. We refuse them, on purpose: the loss is the weighted mean
+    ``sum(w·loss) / sum(w)``, and a negative weight rewards the model for mispredicting its row, so the squared error has
+    no lower bound (predictions run to infinity) and the log-loss is bounded only by probability clipping; a
+    ``sum(w) <= 0`` also flips the sign of the whole objective and of the L2 penalty (sklearn trains all ``-1`` weights
+    exactly as all ``+1``).
 
-    scikit-learn's MLP (1.7+) runs ``_check_sample_weight`` without
-    ``ensure_non_negative``: 1-D, one weight per row, finite, not all zero, and
-    negative weights pass. We refuse them, on purpose: the loss is the weighted
-    mean ``sum(w·loss) / sum(w)``, and a negative weight rewards the model for
-    mispredicting its row, so the squared error has no lower bound (predictions run
-    to infinity) and the log-loss is bounded only by probability clipping; a
-    ``sum(w) <= 0`` also flips the sign of the whole objective and of the L2
-    penalty (sklearn trains all ``-1`` weights exactly as all ``+1``).
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,)
+        The weights.
+    X : array-like of shape (n_samples, ...)
+        The rows they weigh.
+    allow_all_zero : bool
+        Let every weight be 0 (``partial_fit``, where such a chunk is a no-op); else that is an error.
     """
     sw = _check_sample_weight(as_values(sample_weight), as_values(X), allow_all_zero_weights=allow_all_zero)
     negative = sw < 0
@@ -233,8 +249,12 @@ def check_sample_weight(sample_weight: Any, X: Any, *, allow_all_zero: bool = Fa
 def loss_row_weights(sample_weight: Any, z: torch.Tensor) -> torch.Tensor | None:
     """``network_loss``'s per-row weights ``(n,)`` as a tensor of ``z``'s dtype on its device; None for None.
 
-    ``z`` ``(n, k)`` is the network's output; a weight count other than ``n`` is a ValueError. The
-    values are the caller's (``hl.lens.loss_landscape`` checks them: finite, >= 0, not all 0).
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n,) or None
+        The caller's weights (``hl.lens.loss_landscape`` checks them: finite, >= 0, not all 0).
+    z : torch.Tensor of shape (n, k)
+        The network's output; a weight count other than ``n`` is a ValueError.
     """
     if sample_weight is None:
         return None

@@ -27,7 +27,13 @@ BALANCED_PARTIAL_FIT = (
 
 
 def check_class_weight(value: Any) -> None:
-    """``class_weight`` alone (the labels are checked with ``y``): None, ``"balanced"`` or a dict of finite weights > 0."""
+    """``class_weight`` alone (the labels are checked with ``y``): None, ``"balanced"`` or a dict of finite weights > 0.
+
+    Parameters
+    ----------
+    value : None, "balanced" or dict
+        The ``class_weight`` parameter.
+    """
     if value is None or (isinstance(value, str) and value == "balanced"):
         return
     if not isinstance(value, Mapping):
@@ -47,8 +53,20 @@ def class_row_weights(class_weight: Any, classes: np.ndarray, y: np.ndarray, y_t
     """One weight per row of ``y`` ``(n,)`` float64 from ``class_weight`` over the model's ``classes``; None for None.
 
     ``"balanced"`` is scikit-learn's ``n_samples / (n_classes · bincount(y))`` over the classes present in ``y``
-    (``compute_sample_weight``); refused in ``partial_fit``, as scikit-learn's SGDClassifier does. A dict must
-    give a weight to every class of ``classes`` and name no other label.
+    (``compute_sample_weight``). A dict must give a weight to every class of ``classes`` and name no other label.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+        The parameter.
+    classes : numpy.ndarray
+        The model's classes.
+    y : numpy.ndarray of shape (n,) or (n, n_labels)
+        The labels.
+    y_type : str
+        scikit-learn's ``type_of_target`` of ``y``.
+    incremental : bool
+        A ``partial_fit`` call: ``"balanced"`` is refused there, as scikit-learn's SGDClassifier does.
     """
     if class_weight is None:
         return None
@@ -85,16 +103,35 @@ def balanced_from_counts(counts: Mapping[Any, int]) -> dict[Any, float]:
 
 
 def combine(row_weights: np.ndarray | None, sample_weight: np.ndarray | None) -> np.ndarray | None:
-    """The product of the class weights' rows and ``sample_weight`` (either may be None), as scikit-learn's classifiers combine them."""
+    """The product of the class weights' rows and ``sample_weight`` (either may be None), as scikit-learn's classifiers combine them.
+
+    Parameters
+    ----------
+    row_weights : numpy.ndarray of shape (n,) or None
+        :func:`class_row_weights`.
+    sample_weight : numpy.ndarray of shape (n,) or None
+        The rows' own weights.
+    """
     if row_weights is None:
         return sample_weight
     return row_weights if sample_weight is None else row_weights * sample_weight
 
 
 def smooth_targets(Y: np.ndarray, eps: float, softmax: bool, dtype: Any) -> np.ndarray:
-    """``Y`` ``(n, k)`` with ``eps`` of each row's mass spread evenly: ``(1-eps)·Y + eps/k`` (softmax), ``Y·(1-eps) + eps/2`` (logistic).
+    """``Y`` with ``eps`` of each row's mass spread evenly: ``(1-eps)·Y + eps/k`` (softmax), ``Y·(1-eps) + eps/2`` (logistic).
 
     ``eps == 0`` returns ``Y`` itself, so the default fit is the one without smoothing bit for bit.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray of shape (n, k)
+        One-hot (or 0/1 indicator) targets.
+    eps : float
+        ``label_smoothing``, in [0, 1).
+    softmax : bool
+        One softmax over the columns (else a logistic per column).
+    dtype : numpy dtype
+        The result's float type.
     """
     if not eps:
         return Y
@@ -121,7 +158,13 @@ def smoothing_floor(eps: float, n_outputs: int, softmax: bool) -> float:
 
 
 def class_weight_to_json(value: Any) -> Any:
-    """``class_weight`` for a model file's JSON: a dict as ``[[label, weight], ...]`` (JSON keys are text; labels may be numbers)."""
+    """``class_weight`` for a model file's JSON: a dict as ``[[label, weight], ...]`` (JSON keys are text; labels may be numbers).
+
+    Parameters
+    ----------
+    value : None, "balanced" or dict
+        The parameter.
+    """
     if isinstance(value, Mapping):
         return [[_plain(k), _plain(w)] for k, w in value.items()]
     return value
@@ -133,7 +176,13 @@ def _plain(value: Any) -> Any:
 
 
 def class_weight_from_json(value: Any) -> Any:
-    """The inverse of :func:`class_weight_to_json`."""
+    """The inverse of :func:`class_weight_to_json`.
+
+    Parameters
+    ----------
+    value : object
+        What a model file stores.
+    """
     if isinstance(value, list):
         return {k: w for k, w in value}
     return value

@@ -81,25 +81,39 @@ def distill(
 
     Per row the student minimises ``alpha · CE(y, softmax(z)) + (1 - alpha) · T² · KL(softmax(t/T) || softmax(z/T))``
     (Hinton, Vinyals & Dean 2015; ``T`` = ``temperature``). ``t`` are the teacher's logits when it is an
-    :class:`MLPClassifier` (:meth:`~MLPClassifier.predict_logits`), else the log of its ``predict_proba``:
-    for a softmax teacher ``softmax(log p / T)`` is the same thing, for others (trees, SVMs, pipelines,
-    ensembles) it softens their probabilities alike.
-
-    ``student``: an ``MLPClassifier``, unfitted, or fitted with ``warm_start=True`` to go on from its
-    weights. Its ``fit`` runs unchanged otherwise: preprocessing, solver, ``random_state``, callbacks,
-    ``history_``; ``loss_curve_`` records the distillation objective. With ``early_stopping`` the held-out
+    :class:`MLPClassifier` (:meth:`~MLPClassifier.predict_logits`), else the log of its ``predict_proba``: for a softmax
+    teacher ``softmax(log p / T)`` is the same thing, for others (trees, SVMs, pipelines, ensembles) it softens their
+    probabilities alike. The student's ``fit`` runs unchanged otherwise: preprocessing, solver, ``random_state``,
+    callbacks, ``history_``; ``loss_curve_`` records the distillation objective. With ``early_stopping`` the held-out
     rows are scored on their hard labels when ``y`` is given, else on agreement with the teacher's labels.
-    ``teacher``: any fitted classifier with ``predict_proba`` and ``classes_``; its classes must cover the
-    student's (the soft targets are renormalised over the student's classes).
-    ``X``: ``(n, n_features)`` rows with labels ``y`` ``(n,)``, or none (``y=None``: pure distillation; the
-    student's classes are then those the teacher predicts). ``alpha`` in [0, 1]: the hard labels' weight.
-    ``X_unlabeled``: more rows, same columns, that get only the soft term (needs ``alpha < 1``).
-    ``sample_weight`` ``(n,)`` and ``unlabeled_weight`` ``(n_unlabeled,)``: weights ``>= 0`` of ``X``'s and
-    ``X_unlabeled``'s rows, multiplied into each row's distillation loss as ``fit``'s ``sample_weight`` is (a
-    weighted mean per batch; a row of weight 0 as if absent; times ``class_weight``, which for unlabelled rows
-    goes by the teacher's label). Not given, ``X``'s rows weigh 1 and ``X_unlabeled``'s the mean weight of
-    ``X``'s rows of weight > 0 (1 without ``sample_weight``), so scaling ``sample_weight`` changes nothing, as in ``fit``.
 
+    Parameters
+    ----------
+    student : MLPClassifier
+        Unfitted, or fitted with ``warm_start=True`` to go on from its weights.
+    teacher : classifier
+        Any fitted classifier with ``predict_proba`` and ``classes_``; its classes must cover the student's (the soft
+        targets are renormalised over the student's classes).
+    X : array-like of shape (n, n_features)
+        The training rows.
+    y : array-like of shape (n,), optional
+        Their labels; None: pure distillation (the student's classes are then those the teacher predicts).
+    temperature : float
+        ``T``, > 0: the softening of both distributions in the KL term.
+    alpha : float
+        The hard labels' weight, in [0, 1].
+    X_unlabeled : array-like of shape (n_unlabeled, n_features), optional
+        More rows, same columns, that get only the soft term (needs ``alpha < 1``).
+    sample_weight : array-like of shape (n,), optional
+        Weights ``>= 0`` of ``X``'s rows, multiplied into each row's distillation loss as ``fit``'s ``sample_weight`` is
+        (a weighted mean per batch; a row of weight 0 as if absent; times ``class_weight``, which for unlabelled rows goes
+        by the teacher's label). Not given: 1 per row.
+    unlabeled_weight : array-like of shape (n_unlabeled,), optional
+        Weights ``>= 0`` of ``X_unlabeled``'s rows, as ``sample_weight``. Not given: the mean weight of ``X``'s rows of
+        weight > 0 (1 without ``sample_weight``), so scaling ``sample_weight`` changes nothing, as in ``fit``.
+
+    Examples
+    --------
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> X, y = load_iris(return_X_y=True)

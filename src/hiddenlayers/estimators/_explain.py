@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._docsections import parameters_section
 from ..data import TablePreprocessor, lacks_columns
 from ..network import DenseLayer
 from ._class_weight import smooth_targets
@@ -47,32 +48,47 @@ SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense h
 PLAIN_LEARNING_RATE = 0.1  # the plain step's learning rate when none is given: it is not the model's optimizer, whose rate is its own
 
 
+_EXPLAIN_MODEL_PARAMETERS = """
+Parameters
+----------
+model : MLPClassifier, MLPRegressor or Pipeline
+    The fitted model, or a fitted scikit-learn ``Pipeline`` ending in one: ``X_row`` is then the row as the Pipeline
+    takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
+    ``pipe[:-1].get_feature_names_out()``.
+X_row : dict, Series, DataFrame or array-like
+    The row as the user has it: for a model with stored table preprocessing (``hiddenlayers train``,
+    ``preprocessing_``) a dict, a pandas Series or a one-row DataFrame of the raw columns (categories as text), shown
+    before and after preprocessing; otherwise ``n_features_in_`` numbers.
+y_row : label, array-like or float
+    Its label (one of ``classes_``; a 0/1 vector for multilabel) or its target value(s).
+learning_rate : float, optional
+    The step size (None: 0.1; with ``solver``, the model's ``learning_rate_init``).
+solver : {None, "sgd", "adam"}
+    ``steps`` updates by ``fit``'s rule from zero state instead (see
+    :func:`hiddenlayers.training.explain_network`).
+steps : int
+    Updates with ``solver``.
+momentum, nesterovs_momentum, beta_1, beta_2, epsilon
+    The solver's settings; one left None is the model's (``clf.momentum``, ...) where ``solver`` is its solver, else
+    the estimators' default.
+"""
+
+
+@parameters_section(_EXPLAIN_MODEL_PARAMETERS)
 def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | None = None, solver: str | None = None, steps: int = 1,
                   momentum: float | None = None, nesterovs_momentum: bool | None = None, beta_1: float | None = None,
                   beta_2: float | None = None, epsilon: float | None = None) -> Explanation:
     """Explain one forward and backward pass of fitted ``model`` on one row.
 
-    ``X_row``: the row as the user has it: for a model with stored table
-    preprocessing (``hiddenlayers train``, ``preprocessing_``) a dict, a pandas
-    Series or a one-row DataFrame of the raw columns (categories as text),
-    shown before and after preprocessing; otherwise ``n_features_in_`` numbers.
-    ``y_row``: its label (one of ``classes_``; a 0/1 vector for multilabel) or
-    its target value(s). The step shown is one plain gradient-descent step with
-    ``learning_rate`` (None: 0.1), not the estimator's own optimizer (e.g. Adam); it leaves the
-    layers the model's fit kept frozen (``frozen_``) unchanged, as that fit did.
-    No ``sample_weight``: for a batch of this one row the fit's weight cancels
-    (see the module docstring): the loss and gradients shown are the weighted fit's too; with
-    ``class_weight`` a note gives the row's weight and the L2 strength it implies. With
-    ``label_smoothing`` the target is the smoothed one the model trains on; with ``scale_target``
-    the standardized one (outputs and loss in those units, as ``loss_curve_``).
-    ``model`` may be a fitted scikit-learn ``Pipeline`` ending in one of them: ``X_row`` is then the row as the Pipeline
-    takes it, passed through the steps before the MLP (shown as the raw row), and the network's inputs are named by
-    ``pipe[:-1].get_feature_names_out()``.
+    The step shown is one plain gradient-descent step, not the estimator's own optimizer (e.g. Adam); it leaves the layers
+    the model's fit kept frozen (``frozen_``) unchanged, as that fit did. No ``sample_weight``: for a batch of this one
+    row the fit's weight cancels (see the module docstring): the loss and gradients shown are the weighted fit's too;
+    with ``class_weight`` a note gives the row's weight and the L2 strength it implies. With ``label_smoothing`` the
+    target is the smoothed one the model trains on; with ``scale_target`` the standardized one (outputs and loss in those
+    units, as ``loss_curve_``).
 
-    ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings: that many updates by ``fit``'s rule from zero
-    state instead (see :func:`hiddenlayers.training.explain_network`), ``learning_rate`` None being the model's ``learning_rate_init``
-    and a setting left None the model's (``clf.momentum``, ...) where ``solver`` is its solver, else the estimators' default.
-
+    Examples
+    --------
     >>> import numpy as np, hiddenlayers as hl
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     >>> clf = hl.MLPClassifier((3,), max_iter=5, random_state=0).fit(X, ["a", "b", "a", "b"])

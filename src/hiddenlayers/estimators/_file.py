@@ -31,8 +31,13 @@ _FITTED_SCALARS = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_scor
 def sizes_to_json(sizes: Any) -> dict[str, Any]:
     """``hidden_layer_sizes`` as stored in a model file: the form the user gave (tuple, list, int, text) and the parsed spec.
 
-    Keeping the form makes ``load(path).get_params()`` equal the saved model's (a tuple stays a
-    tuple), so ``clone`` and grid searches see the same parameters; :func:`sizes_from_json` reads it back.
+    Keeping the form makes ``load(path).get_params()`` equal the saved model's (a tuple stays a tuple), so ``clone`` and
+    grid searches see the same parameters; :func:`sizes_from_json` reads it back.
+
+    Parameters
+    ----------
+    sizes : int, str, tuple or list
+        The parameter as given.
     """
     from ..network import Spec
 
@@ -45,9 +50,16 @@ def sizes_to_json(sizes: Any) -> dict[str, Any]:
 
 
 def sizes_from_json(stored: Any) -> Any:
-    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list; files
-    written before the form was kept hold the spec list itself, returned as it is. A form this
-    version does not know is a ``ValueError``, which the file's reader turns into a ``ModelFileError`` naming the file."""
+    """``hidden_layer_sizes`` as the user gave it (tuple, list, int or text), else the spec list.
+
+    Files written before the form was kept hold the spec list itself, returned as it is. A form this version does not
+    know is a ``ValueError``, which the file's reader turns into a ``ModelFileError`` naming the file.
+
+    Parameters
+    ----------
+    stored : dict or list
+        What :func:`sizes_to_json` wrote (or an older file's spec list).
+    """
     if not isinstance(stored, dict):
         return stored
     kind, value = stored.get("as"), stored.get("value")
@@ -77,14 +89,27 @@ def to_file(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | No
             tensors: dict[str, Any] | None = None, version: int = BASE_FORMAT_VERSION) -> None:
     """Write the fitted estimator ``model`` to ``path`` (one ``.safetensors`` file, atomic).
 
-    ``extra``: the user's JSON, read back by ``read_metadata``. ``preprocessing``: a table preprocessing that runs
-    before ``model`` outside it (a ``Pipeline``'s ``TableEncoder``: ``preprocessor_.to_dict()``), stored in place of
-    ``model.preprocessing_``, so the file reads raw tables as a ``train``-made one does; the network's own input names
-    (``feature_names_in_``, the encoded columns) are then left out, as the table's names are the preprocessing's.
-    ``sections``: more JSON objects a later stage records (the ``Pipeline`` around ``model``), by a name the file
-    does not use already; :func:`from_file` ignores them. ``tensors``: more arrays (name -> torch tensor) of such a
-    section, each named ``SECTION_TENSORS`` + ..., which :func:`from_file` leaves out of the network's. ``version``: the
-    format version the file claims (:func:`hiddenlayers._files.write_model_file`).
+    Parameters
+    ----------
+    model : MLPClassifier or MLPRegressor
+        The fitted model.
+    path : str or PathLike
+        Where to write.
+    extra : dict, optional
+        The user's JSON, read back by ``read_metadata``.
+    preprocessing : dict, optional
+        A table preprocessing that runs before ``model`` outside it (a ``Pipeline``'s ``TableEncoder``:
+        ``preprocessor_.to_dict()``), stored in place of ``model.preprocessing_``, so the file reads raw tables as a
+        ``train``-made one does; the network's own input names (``feature_names_in_``, the encoded columns) are then
+        left out, as the table's names are the preprocessing's.
+    sections : dict of str to dict, optional
+        More JSON objects a later stage records (the ``Pipeline`` around ``model``), by a name the file does not use
+        already; :func:`from_file` ignores them.
+    tensors : dict of str to torch.Tensor, optional
+        More arrays of such a section, each named ``SECTION_TENSORS`` + ..., which :func:`from_file` leaves out of the
+        network's.
+    version : int
+        The format version the file claims (:func:`hiddenlayers._files.write_model_file`).
     """
     name = type(model).__name__
     model._require_fitted()

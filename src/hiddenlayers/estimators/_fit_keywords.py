@@ -39,6 +39,11 @@ def fit_keywords(fit: F) -> F:
     """Wrap the ``fit`` method ``fit`` so an unknown keyword raises :class:`UnknownFitKeywordError` naming the fix.
 
     The wrapped method keeps ``fit``'s name, docstring and signature; known keywords pass through untouched.
+
+    Parameters
+    ----------
+    fit : callable
+        The ``fit`` method.
     """
     names = tuple(p.name for p in inspect.signature(fit).parameters.values() if p.kind in _NAMED)[1:]  # [1:]: self
     known = frozenset(names)

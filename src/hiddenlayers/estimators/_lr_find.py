@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from torch import nn
 
+from .._docsections import parameters_section
 from ..network import resolve_device
 from ..training import LRFindResult, check_sweep, frozen, resolve_frozen, to_tensor
 from ..training import lr_find as lr_find_module
@@ -32,22 +33,49 @@ from ._zero_weight import drop_unweighted
 LBFGS = "solver='lbfgs' has no learning rate to find (it sizes each step by line search): use solver='sgd' or 'adam' for the sweep and the fit."
 
 
+_LR_FIND_PARAMETERS = """
+Parameters
+----------
+estimator : MLPClassifier or MLPRegressor
+    Unfitted or fitted; left as it is (the sweep trains a fresh clone, prepared as ``fit`` prepares it).
+X : array-like of shape (n_samples, n_features)
+    The training rows, as ``fit`` takes them.
+y : array-like of shape (n_samples,)
+    The labels or targets, as ``fit`` takes them.
+start_lr : float
+    The first step's learning rate.
+end_lr : float
+    The last step's learning rate (the sweep stops early if the loss diverges).
+num_steps : int
+    Mini-batch steps of the sweep.
+smooth : float
+    Weight of each new loss in the exponential moving average the curve shows, in (0, 1].
+diverge : float
+    Stop once the smoothed loss exceeds this many times its best.
+sample_weight : array-like of shape (n_samples,), optional
+    One weight per row, as ``fit`` takes it (a row of weight 0 is as if absent, as in ``fit``).
+"""
+
+
+@parameters_section(_LR_FIND_PARAMETERS)
 def lr_find(
     estimator: Any, X: Any, y: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, smooth: float = 0.05,
     diverge: float = 4.0, sample_weight: Any = None,
 ) -> LRFindResult:
-    """Find a learning rate for ``estimator`` (an unfitted or fitted ``MLPClassifier``/``MLPRegressor``, left as it is).
+    """Find a learning rate for ``estimator``: a sweep of mini-batch steps with the rate growing geometrically.
 
-    Runs ``num_steps`` mini-batch steps of the estimator's solver on ``(X, y)`` with the rate growing
-    geometrically from ``start_lr`` to ``end_lr``, stopping early once the smoothed loss passes ``diverge``
-    times its best; see :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the
-    smoothed loss falls fastest) is a ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve.
-    ``sample_weight``: ``(n,)`` or None, as ``fit`` takes it (a row of weight 0 is as if absent, as in ``fit``). With ``early_stopping`` the sweep runs on the
-    rows ``fit`` trains on, never on the ``validation_fraction`` it holds out to score (the same split, from
-    the same ``random_state``), so the rate is not tuned on the rows that judge the fit. ``freeze`` and ``clip_grad_norm`` apply as in ``fit``: frozen hidden
-    layers are never stepped, and each step's gradient is clipped; with ``freeze="head_first"`` the sweep
-    is phase 1's (the head alone, which runs at ``learning_rate_init``; phase 2 runs at a tenth of it).
+    Runs ``num_steps`` mini-batch steps of the estimator's solver on ``(X, y)`` with the rate growing geometrically from
+    ``start_lr`` to ``end_lr``, stopping early once the smoothed loss passes ``diverge`` times its best; see
+    :func:`hiddenlayers.training.lr_find`. ``result.suggestion`` (the rate where the smoothed loss falls fastest) is a
+    ``learning_rate_init`` to fit with; ``result.plot()`` shows the curve. With ``early_stopping`` the sweep runs on the
+    rows ``fit`` trains on, never on the ``validation_fraction`` it holds out to score (the same split, from the same
+    ``random_state``), so the rate is not tuned on the rows that judge the fit. ``freeze`` and ``clip_grad_norm`` apply
+    as in ``fit``: frozen hidden layers are never stepped, and each step's gradient is clipped; with
+    ``freeze="head_first"`` the sweep is phase 1's (the head alone, which runs at ``learning_rate_init``; phase 2 runs
+    at a tenth of it).
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

@@ -124,19 +124,32 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> MLPClassifier:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
+        """Fit the network to ``X`` and labels ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
 
-        ``X_target``: unlabelled rows of another domain, with ``domain_adaptation="dann"``.
-        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
-        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
-        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
-        ``X_val`` ``(n_val, n_features)``, ``y_val`` ``(n_val,)``: your own held-out rows (a later time span, other groups),
-        scored by early stopping after each epoch in place of the ``validation_fraction`` split, so every row of ``X``
-        trains; given together, with ``early_stopping=True`` (scikit-learn's ``HistGradientBoosting*`` rule).
-        ``sample_weight_val`` ``(n_val,)``: weights of that score (with ``X_val`` only; ``class_weight`` is not applied to it).
-        A streamed fit (``X`` a source) takes them as a DataFrame of the source's feature columns (or an array in their order),
-        or ``X_val`` alone as another source of the same columns (its target and weight columns the labels and weights),
-        read through the preprocessing learned from ``X`` (:mod:`._stream_validation`); no row group of ``X`` is held out.
+        Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the loss unbounded below (a
+        row's loss rewarded), so training runs off instead of fitting. A streamed fit (``X`` a source) takes ``X_val``,
+        ``y_val``, ``sample_weight_val`` as a DataFrame of the source's feature columns (or an array in their order), or
+        ``X_val`` alone as another source of the same columns (its target and weight columns the labels and weights), read
+        through the preprocessing learned from ``X`` (:mod:`._stream_validation`); no row group of ``X`` is held out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The training rows (a source streams them from disk; its target column is ``y``).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), optional
+            The labels (a 0/1 matrix: multi-label); None only with a source.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights ``>= 0`` (None: all 1); the loss is their weighted mean.
+        X_target : array-like of shape (n_target, n_features), optional
+            Unlabelled rows of another domain, with ``domain_adaptation="dann"``.
+        X_val : array-like of shape (n_val, n_features), optional
+            Your own held-out rows (a later time span, other groups), scored by early stopping after each epoch in place of
+            the ``validation_fraction`` split, so every row of ``X`` trains; given with ``y_val``, with
+            ``early_stopping=True`` (scikit-learn's ``HistGradientBoosting*`` rule).
+        y_val : array-like of shape (n_val,), optional
+            The labels of ``X_val``.
+        sample_weight_val : array-like of shape (n_val,), optional
+            Weights of that score (with ``X_val`` only; ``class_weight`` is not applied to it).
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
                          val=(X_val, y_val, sample_weight_val))
@@ -174,9 +187,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return decode_labels(z, self.classes_, self._label_binarizer.y_type_)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label); a row whose network output
-        is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it. ``X`` may be a
-        :class:`~hiddenlayers.data.ParquetSource`: its rows are predicted batch by batch, in file order."""
+        """Predicted labels, shape ``(n_samples,)`` (or ``(n_samples, n_labels)`` for multi-label).
+
+        A row whose network output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The rows to predict (a source: batch by batch, in file order).
+        """
         if is_source(X):
             return source_answers(self, X, self._from_raw)
         X = check_X(self, X)
@@ -191,13 +210,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Mean accuracy of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``ClassifierMixin.score``).
 
-        ``score(source)``: a :class:`~hiddenlayers.data.ParquetSource` streamed batch by batch, ``y`` its target column
-        and the weights its weight column (none given beside it).
+        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``, or the reverse) raise one
+        ``ValueError`` naming both types and the conversion, before any prediction, where scikit-learn stops on "Mix of
+        label input types"; the applications' ``score`` uses the same check (:func:`hiddenlayers.data.check_score_labels`).
 
-        Labels of another type than ``classes_`` (``"1"`` for a model fitted on ``1``, or the
-        reverse) raise one ``ValueError`` naming both types and the conversion, before any
-        prediction, where scikit-learn stops on "Mix of label input types"; the applications'
-        ``score`` uses the same check (:func:`hiddenlayers.data.check_score_labels`).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The rows to score; a source is streamed batch by batch, its target column ``y`` and its weight column the
+            weights (none given beside it).
+        y : array-like of shape (n_samples,), optional
+            The true labels (None only with a source).
+        sample_weight : array-like of shape (n_samples,), optional
+            Each row's weight in the mean (None: all 1).
         """
         self._require_fitted()
         if is_source(X):
@@ -217,8 +242,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn);
-        a :class:`~hiddenlayers.data.ParquetSource` ``X`` batch by batch, as :meth:`predict`."""
+        """Class probabilities ``(n_samples, n_classes)`` in the order of ``classes_`` (float32 for float32 ``X``, as sklearn).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The rows to predict (a source: batch by batch, as :meth:`predict`).
+        """
         if is_source(X):
             return source_answers(self, X, self._proba)
         X = check_X(self, X)
@@ -227,20 +257,30 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_logits(self, X: Any) -> np.ndarray:
         """Head outputs before the output activation, ``(n_samples, n_outputs)`` in the network's dtype.
 
-        Multiclass: the softmax's logits (``predict_proba`` is their softmax). Binary: one
-        column ``z`` with ``P(classes_[1]) = sigmoid(z)``, the logits ``[0, z]`` of a two-class
-        softmax. Multi-label: one logistic logit per label. For knowledge distillation
-        (:func:`hiddenlayers.distill` softens these at its temperature) and calibration.
+        Multiclass: the softmax's logits (``predict_proba`` is their softmax). Binary: one column ``z`` with
+        ``P(classes_[1]) = sigmoid(z)``, the logits ``[0, z]`` of a two-class softmax. Multi-label: one logistic logit per
+        label. For knowledge distillation (:func:`hiddenlayers.distill` softens these at its temperature) and calibration.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         """
         return overflow_checked(self, raw_output(self, check_X(self, X), check_input=False), lambda z: z)
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(predict(X), predict_proba(X))`` from one forward pass: for callers that want both (``hiddenlayers predict``, serving).
 
-        The labels are decided on the head outputs exactly as :meth:`predict` decides
-        (argmax, or output > 0 per label), not re-derived from the probabilities, so
-        they equal ``predict(X)`` bit for bit, ties and non-finite outputs included.
+        The labels are decided on the head outputs exactly as :meth:`predict` decides (argmax, or output > 0 per label), not
+        re-derived from the probabilities, so they equal ``predict(X)`` bit for bit, ties and non-finite outputs included.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows to predict.
+
+        Examples
+        --------
         >>> from sklearn.datasets import load_iris
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
@@ -257,7 +297,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return p.astype(output_dtype(self, X), copy=False)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """``log(predict_proba(X))``."""
+        """``log(predict_proba(X))``, shape ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows to predict.
+        """
         p = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(p, out=p)
@@ -307,14 +353,28 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     @fit_keywords
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, X_target: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> MLPRegressor:
-        """Fit the network to ``X`` ``(n_samples, n_features)`` and targets ``y`` (``X_target``: as the classifier's).
+        """Fit the network to ``X`` and targets ``y``, or to a :class:`~hiddenlayers.data.ParquetSource`.
 
-        ``sample_weight``: ``(n_samples,)`` weights ``>= 0`` (None: all 1); the loss is their weighted
-        mean. Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the
-        loss unbounded below (a row's loss rewarded), so training runs off instead of fitting.
-        ``X_val``, ``y_val`` (targets in ``y``'s units, ``(n_val,)`` or ``(n_val, n_outputs)``), ``sample_weight_val``:
-        your own held-out rows for early stopping's R², as the classifier's (a streamed fit's too: a validation source, or a
-        DataFrame of the source's feature columns).
+        Negative weights raise ``ValueError``, where scikit-learn's MLP accepts them: they make the loss unbounded below (a
+        row's loss rewarded), so training runs off instead of fitting.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The training rows (a source streams them from disk; its target column is ``y``).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            The targets (None only with a source).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights ``>= 0`` (None: all 1); the loss is their weighted mean.
+        X_target : array-like of shape (n_target, n_features), optional
+            Unlabelled rows of another domain, with ``domain_adaptation="dann"`` (as the classifier's).
+        X_val : array-like of shape (n_val, n_features), optional
+            Your own held-out rows for early stopping's R², as the classifier's (a streamed fit's too: a validation source,
+            or a DataFrame of the source's feature columns).
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), optional
+            The targets of ``X_val``, in ``y``'s units.
+        sample_weight_val : array-like of shape (n_val,), optional
+            Weights of that R².
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False, X_target=X_target,  # type: ignore[no-any-return]
                          val=(X_val, y_val, sample_weight_val))
@@ -332,9 +392,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)  # type: ignore[no-any-return]
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn); a row whose network
-        output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it. ``X`` may be a
-        :class:`~hiddenlayers.data.ParquetSource`: its rows are predicted batch by batch, in file order."""
+        """Predictions ``(n_samples,)`` or ``(n_samples, n_outputs)``, in ``X``'s float dtype (as sklearn).
+
+        A row whose network output is not finite (an overflow inside the network) is a ``NonFiniteOutputError`` naming it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The rows to predict (a source: batch by batch, in file order).
+        """
         if is_source(X):
             return source_answers(self, X, self._from_raw)
         X = check_X(self, X)
@@ -348,8 +414,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                                  getattr(self, "target_scale_", None))
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """R² of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``RegressorMixin.score``);
-        ``score(source)`` streams a :class:`~hiddenlayers.data.ParquetSource` as the classifier's ``score`` does."""
+        """R² of ``predict(X)`` against ``y``, weighted by ``sample_weight`` (scikit-learn's ``RegressorMixin.score``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or ParquetSource
+            The rows to score; a source is streamed as the classifier's ``score`` streams it.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+            The true targets (None only with a source).
+        sample_weight : array-like of shape (n_samples,), optional
+            Each row's weight in R² (None: all 1).
+        """
         if is_source(X):
             self._require_fitted()
             return self._score_function(*source_score(self, X, y, sample_weight))
@@ -368,18 +443,19 @@ def _regressor_signature() -> inspect.Signature:
     # regressor's from the shared one (plus ``loss`` first, as in sklearn).
     base = inspect.signature(_BaseMLP.__init__)
     params = list(base.parameters.values())
-    loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error")
-    scale = inspect.Parameter("scale_target", inspect.Parameter.KEYWORD_ONLY, default=False)
+    loss = inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="squared_error", annotation="str")
+    scale = inspect.Parameter("scale_target", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
     return base.replace(parameters=[params[0], loss, *params[1:], scale])
 
 
 def _classifier_signature() -> inspect.Signature:
-    # the shared signature plus the classifier's keyword-only ``loss``, ``gce_q``, ``class_weight`` and ``label_smoothing`` at the end
+    # the shared signature plus the classifier's keyword-only ``loss``, ``gce_q``, ``class_weight`` and ``label_smoothing`` at the end,
+    # annotated as __init__ writes them (help() and the API reference show each type)
     base = inspect.signature(_BaseMLP.__init__)
-    extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss"),
-             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7),
-             inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None),
-             inspect.Parameter("label_smoothing", inspect.Parameter.KEYWORD_ONLY, default=0.0)]
+    extra = [inspect.Parameter("loss", inspect.Parameter.KEYWORD_ONLY, default="log_loss", annotation="str"),
+             inspect.Parameter("gce_q", inspect.Parameter.KEYWORD_ONLY, default=0.7, annotation="float"),
+             inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Any"),
+             inspect.Parameter("label_smoothing", inspect.Parameter.KEYWORD_ONLY, default=0.0, annotation="float")]
     return base.replace(parameters=[*base.parameters.values(), *extra])
 
 

@@ -330,9 +330,13 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
     def replace_network(self, network: Network) -> None:
         """Make ``network`` (same inputs and outputs) this fitted model's network.
 
-        For tools that edit a fitted network in place or build a smaller one
-        (``hl.prune``): the optimizer state is reset (the next ``partial_fit``
-        starts a fresh one) and ``predict``'s cached weights are refreshed.
+        For tools that edit a fitted network in place or build a smaller one (``hl.prune``): the optimizer state is reset
+        (the next ``partial_fit`` starts a fresh one) and ``predict``'s cached weights are refreshed.
+
+        Parameters
+        ----------
+        network : Network
+            The new network.
         """
         self._require_fitted()
         self.network_ = network.eval()
@@ -350,9 +354,14 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
     def network_targets(self, y: Any) -> np.ndarray:
         """``y`` as the training targets the loss compares ``network_``'s raw outputs with: ``(n, n_outputs_)`` float64.
 
-        One-hot (or 0/1 indicator) columns for a classifier (smoothed by its ``label_smoothing``), values for a regressor; one
-        row per row of ``X``. For tools that evaluate the training loss outside ``fit``
-        (``hl.lens.loss_landscape``); labels the model was not fitted on are a ValueError.
+        One-hot (or 0/1 indicator) columns for a classifier (smoothed by its ``label_smoothing``), values for a regressor.
+        For tools that evaluate the training loss outside ``fit`` (``hl.lens.loss_landscape``); labels the model was not
+        fitted on are a ValueError.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, n_outputs)
+            Labels or targets, one per row of ``X``.
         """
         self._require_fitted()
         Y = self._targets(self._checked_y(y))
@@ -361,13 +370,20 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         return Y
 
     def network_loss(self, z: torch.Tensor, targets: torch.Tensor, sample_weight: Any = None) -> torch.Tensor:
-        """The training loss summed over rows: raw outputs ``z`` ``(n, n_outputs_)`` of ``network_`` against :meth:`network_targets`.
+        """The training loss summed over rows: raw outputs ``z`` of ``network_`` against :meth:`network_targets`.
 
-        The data term only (cross entropy, generalized cross entropy, squared error
-        ``0.5·Σ(z - y)²`` or Poisson deviance, as ``loss`` says), without the L2 term
-        ``alpha`` adds in training; divide by ``n`` for the mean per row. ``sample_weight``
-        ``(n,)`` (a tensor or array) gives ``Σ w·loss`` instead: divide by ``Σ w`` for the
-        weighted mean, as ``fit`` weights each batch (``class_weight``'s rows are the caller's to multiply in).
+        The data term only (cross entropy, generalized cross entropy, squared error ``0.5·Σ(z - y)²`` or Poisson deviance,
+        as ``loss`` says), without the L2 term ``alpha`` adds in training; divide by ``n`` for the mean per row.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, n_outputs_)
+            The network's raw outputs.
+        targets : torch.Tensor of shape (n, n_outputs_)
+            :meth:`network_targets` of the same rows.
+        sample_weight : torch.Tensor or array of shape (n,), optional
+            Gives ``Σ w·loss`` instead: divide by ``Σ w`` for the weighted mean, as ``fit`` weights each batch
+            (``class_weight``'s rows are the caller's to multiply in).
         """
         self._require_fitted()
         return self._loss().value(z, targets, loss_row_weights(sample_weight, z))
@@ -377,8 +393,17 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         return np.asarray(y)
 
     def transform(self, X: Any, layer: int = -1) -> Any:
-        """Activations of hidden layer ``layer`` (1-based; ``-1`` = last), shape ``(n, units)``: a NumPy array, or the
-        frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for."""
+        """Activations of hidden layer ``layer``, shape ``(n, units)``.
+
+        A NumPy array, or the frame :meth:`set_output` (or scikit-learn's global ``transform_output``) asks for.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows.
+        layer : int
+            Which hidden layer, 1-based; ``-1`` = the last.
+        """
         X_checked = self._check_X(X)
         n_hidden = len(self.network_.hidden_names)
         if n_hidden == 0:
@@ -392,7 +417,19 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         return hidden_output(self, values, X, self.network_.hidden_names[idx])
 
     def fit_transform(self, X: Any, y: Any, sample_weight: Any = None, layer: int = -1) -> Any:
-        """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X``."""
+        """Fit on ``(X, y)``, then return hidden layer ``layer``'s activations of ``X`` (as :meth:`transform`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The training rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The labels or targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            As ``fit`` takes it.
+        layer : int
+            Which hidden layer, 1-based; ``-1`` = the last.
+        """
         return self.fit(X, y, sample_weight=sample_weight).transform(X, layer=layer)  # type: ignore[attr-defined, no-any-return]
 
     def _coef_dtype(self) -> np.dtype:
@@ -434,14 +471,30 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
         return count_parameters(self.network_)
 
     def save(self, path: Any, *, extra: dict[str, Any] | None = None) -> None:
-        """Write the fitted model to one ``.safetensors`` file (atomically); ``extra`` is stored JSON."""
+        """Write the fitted model to one ``.safetensors`` file (atomically).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        extra : dict, optional
+            JSON-able values stored with the model, read back by ``read_metadata``.
+        """
         from ._file import to_file
 
         to_file(self, path, extra)
 
     @classmethod
     def load(cls, path: Any, *, device: str | None = None) -> Any:
-        """The model saved in ``path``; ``device`` replaces the saved device (``"cpu"``, ``"cuda"``, ``"auto"``)."""
+        """The model saved in ``path`` (JSON and raw tensors only; nothing is unpickled).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The ``.safetensors`` file :meth:`save` wrote.
+        device : str, optional
+            Replaces the saved device (``"cpu"``, ``"cuda"``, ``"auto"``); None keeps it.
+        """
         from ._file import from_file
 
         return from_file(cls, path, device)

@@ -25,8 +25,16 @@ from ._class_weight import check_class_weight
 
 
 def dtype_refusal(value: Any) -> str:
-    """The error for a ``dtype`` that is not one of the two names; a NumPy or PyTorch float type (``np.float64``,
-    ``torch.float64``, as those libraries take it) is told the name to pass instead."""
+    """The error for a ``dtype`` that is not one of the two names.
+
+    A NumPy or PyTorch float type (``np.float64``, ``torch.float64``, as those libraries take it) is told the name to
+    pass instead.
+
+    Parameters
+    ----------
+    value : object
+        The ``dtype`` given.
+    """
     message = f"dtype must be 'float32' or 'float64'. Received: dtype={value!r}."
     name = str(value).removeprefix("torch.") if type(value).__module__ == "torch" else None
     if name is None and value is not None and not isinstance(value, str):  # (np.dtype(None) is float64)

@@ -93,28 +93,52 @@ class DenseModel:
         return dense_forward(self.layers, self.acts, X, np.dtype(self.dtype), norms=self.norms)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels ``(n,)`` (a classifier; 0/1 ``(n, n_labels)`` a multi-label one) or values ``(n,)`` / ``(n, n_outputs)`` (a regressor) for ``X``, as the estimator's ``predict``."""
+        """Labels ``(n,)`` (a classifier; 0/1 ``(n, n_labels)`` a multi-label one) or values ``(n,)`` / ``(n, n_outputs)`` (a regressor) for ``X``, as the estimator's ``predict``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features_in_)
+            The encoded matrix, float.
+        """
         z = self._raw(X)
         if hasattr(self, "classes_"):
             return decode_labels(z, self.classes_, self.label_type_)
         return regression_values(z, self.output, np.result_type(np.asarray(X).dtype, self._fit_dtype), self.target_mean_, self.target_scale_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)`` in ``classes_``' order, as the estimator's ``predict_proba``."""
+        """Class probabilities ``(n, n_classes)`` in ``classes_``' order, as the estimator's ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features_in_)
+            The encoded matrix, float.
+        """
         return self.predict_with_proba(X)[1]
 
     def predict_with_proba(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(predict(X), predict_proba(X))`` from one forward pass."""
+        """``(predict(X), predict_proba(X))`` from one forward pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features_in_)
+            The encoded matrix, float.
+        """
         z = self._raw(X)
         p = class_probabilities(z, self.label_type_, self.output)
         return decode_labels(z, self.classes_, self.label_type_), p.astype(np.result_type(np.asarray(X).dtype, self._fit_dtype), copy=False)
 
 
 def dense_model(path: str | os.PathLike[str], meta: dict[str, Any]) -> DenseModel | None:
-    """The :class:`DenseModel` of the MLP model file ``path`` whose checked metadata is ``meta``
-    (:func:`hiddenlayers._files.read_metadata`), or None where only ``hl.load`` may read it (see the module's note).
+    """The :class:`DenseModel` of the MLP model file ``path``, or None where only ``hl.load`` may read it (see the module's note).
 
     Never executes code from the file: its tensors are read by ``safetensors.numpy``, its JSON as data.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.safetensors`` model file.
+    meta : dict
+        Its checked metadata (:func:`hiddenlayers._files.read_metadata`).
     """
     try:
         return _read(path, meta)

@@ -49,13 +49,16 @@ Undo = Callable[[], None]
 def restored_on_error(model: Any) -> Iterator[None]:
     """Inside the block ``model`` may change; if it raises, its state is put back as it was and the error re-raised.
 
-    Attributes come back from a shallow copy of ``model.__dict__``; what a fit
-    changes in place is rolled back too: each ``nn.Module`` attribute's
-    parameters (in their own storage again, no ``.grad``), buffers and each
-    submodule's train/eval mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each
-    dict's items, and the state of a NumPy ``RandomState`` given as ``random_state``.
-    Ctrl-C is an error here too; a solver that handles it itself
+    Attributes come back from a shallow copy of ``model.__dict__``; what a fit changes in place is rolled back too: each
+    ``nn.Module`` attribute's parameters (in their own storage again, no ``.grad``), buffers and each submodule's
+    train/eval mode, each :class:`~hiddenlayers.training.History`'s lists and fields, each dict's items, and the state of
+    a NumPy ``RandomState`` given as ``random_state``. Ctrl-C is an error here too; a solver that handles it itself
     (keeping its best weights) returns normally, and nothing is undone.
+
+    Parameters
+    ----------
+    model : estimator or application
+        The model a fit call may change.
     """
     before = dict(model.__dict__)
     undo = [u for u in map(_undo_for, before.values()) if u is not None]

@@ -28,10 +28,18 @@ _COMPARED: list[tuple[tuple[Any, ...], str | None]] = []  # (sources, checkpoint
 
 @contextmanager
 def compared_with_rank_0(*sources: Any, checkpoint: str | None = None) -> Iterator[None]:
-    """Within the block, :func:`check_same_files` of these very ``sources`` (the objects, None ignored) and
-    :func:`check_same_checkpoint` of the path ``checkpoint`` do nothing: the caller compared them with rank 0's just before
-    (``train DIR``, whose fit would compare them again). Every rank runs the caller's code, so every rank skips the same
-    collectives; other sources and paths are compared as ever."""
+    """Within the block, :func:`check_same_files` of these very ``sources`` and :func:`check_same_checkpoint` of ``checkpoint`` do nothing.
+
+    The caller compared them with rank 0's just before (``train DIR``, whose fit would compare them again). Every rank
+    runs the caller's code, so every rank skips the same collectives; other sources and paths are compared as ever.
+
+    Parameters
+    ----------
+    *sources : ParquetSource or None
+        The objects compared already (None ignored).
+    checkpoint : str, optional
+        The checkpoint path compared already.
+    """
     _COMPARED.append((tuple(s for s in sources if s is not None), checkpoint))
     try:
         yield
@@ -47,9 +55,18 @@ def _compared(src: Any = None, checkpoint: str | None = None) -> bool:
 
 
 def check_same_files(src: ParquetSource, what: str = "training") -> None:
-    """Refuse, on every rank at once, a source whose files differ from rank 0's (``what``: ``"training"`` or ``"validation"``,
-    for the line); a no-op without a process group. Parquet files are compared by size, rows and footer digest, CSV files by
-    size alone (their modification times differ between copies, and their rows would take a read); paths within their folder."""
+    """Refuse, on every rank at once, a source whose files differ from rank 0's; a no-op without a process group.
+
+    Parquet files are compared by size, rows and footer digest, CSV files by size alone (their modification times
+    differ between copies, and their rows would take a read); paths within their folder.
+
+    Parameters
+    ----------
+    src : ParquetSource
+        The source.
+    what : {"training", "validation"}
+        For the line.
+    """
     from ..data import machine_difference
     from ..training import distributed_world, from_every_rank, from_rank_0
 
@@ -69,9 +86,16 @@ def check_same_files(src: ParquetSource, what: str = "training") -> None:
 
 
 def checkpoint_differs(path: str) -> tuple[int, bool]:
-    """``(ranks whose file at path is not rank 0's, whether rank 0 has one)``, the same on every rank: each rank sends nothing
-    but compares its file's size and SHA-256 with rank 0's (one broadcast), and the ranks add up who differs (one all-reduce).
-    ``(0, exists)`` without a process group."""
+    """``(ranks whose file at path is not rank 0's, whether rank 0 has one)``, the same on every rank.
+
+    Each rank sends nothing but compares its file's size and SHA-256 with rank 0's (one broadcast), and the ranks add up
+    who differs (one all-reduce). ``(0, exists)`` without a process group.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint file.
+    """
     from ..training import distributed_world, file_sha256, from_rank_0, reduce_sum
 
     if distributed_world()[1] == 1:
@@ -82,10 +106,16 @@ def checkpoint_differs(path: str) -> tuple[int, bool]:
 
 
 def check_same_checkpoint(path: str | None) -> None:
-    """Refuse, on every rank at once, a streamed fit whose ranks would resume from different checkpoints at ``path``
-    (``$HIDDENLAYERS_CHECKPOINT``, or a ``BackupAndRestore``'s ``backup.pt``; None: none). Rank 0 writes it, every rank
-    reads it from its own disk: without a shared folder a re-run resumed rank 0 from its epoch and the others from the first,
-    or from an older file left there."""
+    """Refuse, on every rank at once, a streamed fit whose ranks would resume from different checkpoints.
+
+    Rank 0 writes it, every rank reads it from its own disk: without a shared folder a re-run resumed rank 0 from its
+    epoch and the others from the first, or from an older file left there.
+
+    Parameters
+    ----------
+    path : str or None
+        ``$HIDDENLAYERS_CHECKPOINT``, or a ``BackupAndRestore``'s ``backup.pt``; None: none.
+    """
     if path is None or _compared(checkpoint=path):
         return
     differ, rank_0_has = checkpoint_differs(path)

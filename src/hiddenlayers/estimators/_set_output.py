@@ -44,9 +44,22 @@ def unit_names(layer: str, units: int) -> list[str]:
 
 
 def hidden_output(est: Any, values: np.ndarray, X: Any, layer: str) -> Any:
-    """``values`` (n, units) of hidden layer ``layer`` (its name, ``hidden2``) as the container ``est`` is set to
-    return, columns :func:`unit_names`; a pandas frame keeps the index of a pandas ``X`` (as scikit-learn's
-    transformers do). A frame holds 2-D output only: a sequence-shaped layer's ``(n, steps, units)`` is refused."""
+    """``values`` of hidden layer ``layer`` as the container ``est`` is set to return, columns :func:`unit_names`.
+
+    A pandas frame keeps the index of a pandas ``X`` (as scikit-learn's transformers do). A frame holds 2-D output only:
+    a sequence-shaped layer's ``(n, steps, units)`` is refused.
+
+    Parameters
+    ----------
+    est : estimator
+        Its ``set_output`` setting picks the container.
+    values : numpy.ndarray of shape (n, units)
+        The activations.
+    X : array-like
+        The rows they came from (a pandas ``X`` gives the index).
+    layer : str
+        The layer's name (``hidden2``).
+    """
     kind = output_kind(est)
     if kind != "default" and values.ndim != 2:
         raise ValueError(f"set_output(transform={kind!r}) returns a 2-D frame, but {layer}'s output has shape {values.shape} (one row per "
@@ -76,11 +89,16 @@ class HiddenOutput:
     its ``transform`` ends in :func:`hidden_output`."""
 
     def set_output(self, *, transform: str | None = None) -> Any:
-        """Container of ``transform``'s activations: ``"default"`` (NumPy), ``"pandas"`` or ``"polars"``; ``None`` keeps it.
+        """Container of ``transform``'s activations, as scikit-learn's ``set_output``; returns the estimator.
 
-        As scikit-learn's ``set_output``, so ``Pipeline(...).set_output(transform="pandas")`` works with this
-        estimator in it; columns are ``hiddenK_j`` (unit ``j`` of hidden layer ``K``, 0-based; a convolution's
-        ``(channels, height, width)`` output flattened in that order), a pandas ``X`` keeps its index.
+        So ``Pipeline(...).set_output(transform="pandas")`` works with this estimator in it; columns are ``hiddenK_j`` (unit
+        ``j`` of hidden layer ``K``, 0-based; a convolution's ``(channels, height, width)`` output flattened in that order), a
+        pandas ``X`` keeps its index.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, optional
+            ``"default"``: NumPy; None keeps the current setting.
         """
         configure(self, transform)
         return self
@@ -88,7 +106,10 @@ class HiddenOutput:
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of ``transform``'s default output, the last hidden layer's units: ``hiddenK_0 ... hiddenK_{units-1}``.
 
-        ``input_features`` is accepted for scikit-learn's API and not used (the names are the units').
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Accepted for scikit-learn's API and not used (the names are the units').
         """
         est: Any = self
         est._require_fitted()

@@ -26,14 +26,19 @@ if TYPE_CHECKING:
 
 
 def shared_scan(src: ParquetSource, read: Callable[[], Any] | None = None) -> Any:
-    """``src.scan()`` (or ``read()``, a scan of ``src`` with checks of its own), read by rank 0 alone under ``torch.distributed``
-    and sent to the other ranks as plain data (:meth:`~hiddenlayers.data.Scan.to_plain`), which take it as their source's
-    (:meth:`~hiddenlayers.data.ParquetSource.use_scan`).
+    """``src.scan()`` (or ``read()``), read by rank 0 alone under ``torch.distributed`` and sent to the other ranks as plain data.
 
-    Each rank read every file for the statistics pass before (``N`` processes, ``N`` reads of the folder before the first
-    step); the others now wait for rank 0's, the same to the bit (its preprocessing, classes, units, weights and target moments).
-    Rank 0's refusal (a missing target, an infinite value, a row ``read`` refuses) is raised on every rank with its message.
-    A validation source's pass goes so too (:func:`~._stream_validation.stream_validation`, ``read`` its readability check)."""
+    The other ranks take it as their source's (:meth:`~hiddenlayers.data.ParquetSource.use_scan`), the same to the bit
+    (its preprocessing, classes, units, weights and target moments). Rank 0's refusal (a missing target, an infinite
+    value, a row ``read`` refuses) is raised on every rank with its message.
+
+    Parameters
+    ----------
+    src : ParquetSource
+        The source.
+    read : callable, optional
+        A scan of ``src`` with checks of its own (a validation source's readability check).
+    """
     from ..data import Scan
     from ..exceptions import DataError
     from ..training import distributed_world, from_rank_0
@@ -93,11 +98,22 @@ def held_out_units(est: _BaseMLP, src: ParquetSource, incremental: bool, world: 
 
 
 def refuse_unit_counts(src: ParquetSource, holds_out: bool, validation_fraction: float, world: int) -> int:
-    """The units early stopping holds out (0 when ``holds_out`` is False), once the source's units (row groups or CSV files, known
-    from the footers and the file list when the source is made) are enough for it and for ``world`` ranks; else one ValueError.
+    """The units early stopping holds out, once the source's units are enough for it and for ``world`` ranks; else one ValueError.
 
-    Called before the statistics pass (by the fit, and by ``train DIR`` before its data check), so a folder with too few row groups
-    is refused before any row is read, not after a pass over every file."""
+    Called before the statistics pass (by the fit, and by ``train DIR`` before its data check), so a folder with too few
+    row groups is refused before any row is read, not after a pass over every file.
+
+    Parameters
+    ----------
+    src : ParquetSource
+        The source (its units, row groups or CSV files, known from the footers and the file list when it is made).
+    holds_out : bool
+        Whether early stopping holds out units (0 are held out otherwise).
+    validation_fraction : float
+        The share held out.
+    world : int
+        The ranks.
+    """
     n = len(src.units)
     k = max(1, round(validation_fraction * n)) if holds_out else 0
     if holds_out and k >= n:

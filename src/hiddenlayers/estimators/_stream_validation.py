@@ -56,8 +56,25 @@ class StreamValidation:
 
 
 def stream_validation(est: _BaseMLP, src: ParquetSource, scan: Any, X_val: Any, y_val: Any, sample_weight_val: Any) -> StreamValidation:
-    """The validation rows of ``fit(src, X_val=...)`` checked against the training source ``src`` and its statistics pass ``scan``
-    (labels among its classes, numbers for a regressor, 2+ rows, some weight > 0); each problem one line naming ``X_val``."""
+    """The validation rows of ``fit(src, X_val=...)`` checked against the training source and its statistics pass.
+
+    Labels among its classes, numbers for a regressor, 2+ rows, some weight > 0; each problem one line naming ``X_val``.
+
+    Parameters
+    ----------
+    est : MLPClassifier or MLPRegressor
+        The estimator fitting.
+    src : ParquetSource
+        The training source.
+    scan : Scan
+        Its statistics pass.
+    X_val : ParquetSource, DataFrame or array, optional
+        Another source of the same columns, or rows in memory.
+    y_val : array-like, optional
+        The labels or targets of rows in memory.
+    sample_weight_val : array-like, optional
+        Their weights.
+    """
     from ..data import is_source
 
     if is_source(X_val):

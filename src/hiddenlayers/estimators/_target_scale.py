@@ -134,9 +134,17 @@ def scaling_to_json(est: Any) -> dict[str, list[float]] | None:
 class CheckpointScalingMismatch(ValueError):
     """A streamed fit's checkpoint written with the other ``scale_target`` than this fit's.
 
-    The message names the Python parameter; ``path``, ``want`` (this fit's setting) and ``have``
-    (the checkpoint's) let a caller with other spellings (the command line's ``--scale-target`` /
-    ``--no-scale-target``) say the same in its own words.
+    The message names the Python parameter; the fields let a caller with other spellings (the command line's
+    ``--scale-target`` / ``--no-scale-target``) say the same in its own words.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint.
+    want : bool
+        This fit's ``scale_target``.
+    have : bool
+        The checkpoint's.
     """
 
     def __init__(self, path: str, *, want: bool, have: bool) -> None:

@@ -60,12 +60,24 @@ def source_columns(src: ParquetSource) -> str:
 
 def trained_on(src: ParquetSource, est: _BaseMLP | None = None, validation: dict[str, Any] | None = None,
                scan: Any = None, held_out: list[int] | None = None) -> dict[str, Any]:
-    """The record of a fit of ``est`` on ``src`` scored on ``validation`` (:func:`validation_files` or
-    :func:`validation_rows`; None: no validation set of its own). ``est`` None: a record without settings, which
-    :func:`check_trained_on` then does not judge (``train DIR``'s check before the estimator is made). ``scan``: the
-    statistics pass over ``src`` (:func:`scan_statistics`), None before it ran: then the statistics are not judged.
-    ``held_out``: the units early stopping holds out (their indices in ``src.units``; empty: none), None before they are
-    drawn: then not judged."""
+    """The record of a fit of ``est`` on ``src`` scored on ``validation``.
+
+    Parameters
+    ----------
+    src : ParquetSource
+        The training source.
+    est : MLPClassifier or MLPRegressor, optional
+        None: a record without settings, which :func:`check_trained_on` then does not judge (``train DIR``'s check
+        before the estimator is made).
+    validation : dict, optional
+        :func:`validation_files` or :func:`validation_rows`; None: no validation set of its own.
+    scan : Scan, optional
+        The statistics pass over ``src`` (:func:`scan_statistics`), None before it ran: then the statistics are not
+        judged.
+    held_out : list of int, optional
+        The units early stopping holds out (their indices in ``src.units``; empty: none), None before they are drawn:
+        then not judged.
+    """
     record: dict[str, Any] = {"columns": source_columns(src), "files": src.fingerprint()["files"], "validation": validation}
     if est is not None:
         record["settings"] = fit_settings(est)
@@ -93,7 +105,13 @@ def scan_statistics(scan: Any) -> dict[str, str]:
 
 
 def validation_files(val: ParquetSource) -> dict[str, Any]:
-    """The record of a validation source: its files' fingerprint."""
+    """The record of a validation source: its files' fingerprint.
+
+    Parameters
+    ----------
+    val : ParquetSource
+        The validation source.
+    """
     return {"files": val.fingerprint()["files"]}
 
 
@@ -116,12 +134,26 @@ def older_rows(scan: Any, val_rows: int | None) -> dict[str, str]:
 
 def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: str, *, strict: bool = False,
                      rows: dict[str, str] | None = None, warn_unrecorded: bool = True) -> dict[str, Any] | None:
-    """``saved`` (a checkpoint, or None) when it was trained on what ``ours`` (:func:`trained_on`) records, else one
-    ValueError naming the first difference and the fix; nothing is changed.
+    """``saved`` when it was trained on what ``ours`` records, else one ValueError naming the first difference and the fix.
 
-    ``strict``: a ``BackupAndRestore``'s checkpoint, judged by its settings too. ``rows``: :func:`older_rows`, to judge a
-    strict checkpoint of the earlier ``"identity"`` layout (None: not judged by them). ``warn_unrecorded``: warn that a
-    checkpoint recording no files resumes unchecked (the fit warns; a check before it does not, so it is said once)."""
+    Nothing is changed.
+
+    Parameters
+    ----------
+    saved : dict or None
+        A checkpoint's record, or None.
+    ours : dict
+        This fit's record (:func:`trained_on`).
+    path : str
+        The checkpoint, for the message.
+    strict : bool
+        A ``BackupAndRestore``'s checkpoint, judged by its settings too.
+    rows : dict, optional
+        :func:`older_rows`, to judge a strict checkpoint of the earlier ``"identity"`` layout (None: not judged by them).
+    warn_unrecorded : bool
+        Warn that a checkpoint recording no files resumes unchecked (the fit warns; a check before it does not, so it is
+        said once).
+    """
     if saved is None:
         return None
     record = saved.get(RECORD)
@@ -139,9 +171,18 @@ def check_trained_on(saved: dict[str, Any] | None, ours: dict[str, Any], path: s
 
 
 def retimed_files(saved: dict[str, Any] | None, ours: dict[str, Any]) -> list[str]:
-    """The Parquet files (DATA's, then the validation source's) that the checkpoint ``saved`` records with the same size, rows
-    and footer as ``ours`` (:func:`trained_on`) but another modification time (:func:`~hiddenlayers.data.retimed`): resumed as
-    the same files, though an edit in place inside the columns' ranges would look the same. Empty for an older record."""
+    """The Parquet files the checkpoint records with the same size, rows and footer as ours but another modification time.
+
+    DATA's, then the validation source's (:func:`~hiddenlayers.data.retimed`): resumed as the same files, though an edit
+    in place inside the columns' ranges would look the same. Empty for an older record.
+
+    Parameters
+    ----------
+    saved : dict or None
+        The checkpoint's record.
+    ours : dict
+        This fit's record (:func:`trained_on`).
+    """
     from ..data import retimed
 
     record = saved.get(RECORD) if isinstance(saved, dict) else None

@@ -265,12 +265,26 @@ def _count_both_phases(est: _BaseMLP, one: tuple[Any, int, int]) -> None:
 
 
 def load_source(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> Any:
-    """The fitted model ``init_from`` names (a fitted model, a ``FrozenEstimator`` of one, or a model-file path)."""
+    """The fitted model ``init_from`` names.
+
+    Parameters
+    ----------
+    init_from : estimator, FrozenEstimator or str
+        A fitted model, a ``FrozenEstimator`` of one, or a model-file path.
+    open_file : callable
+        Opens a model-file path.
+    """
     return _load_source(init_from, open_file)[0]
 
 
 def load_source_record(init_from: Any, open_file: Callable[[str], Any] = open_mlp_file) -> tuple[Any, dict[str, Any]]:
-    """The fitted model ``init_from`` names and its provenance record (``source``: file name or class, ``source_sha256``: the file's hash or None)."""
+    """The fitted model ``init_from`` names and its provenance record (``source``: file name or class, ``source_sha256``: the file's hash or None).
+
+    Parameters
+    ----------
+    init_from, open_file
+        As :func:`load_source` takes them.
+    """
     return _load_source(init_from, open_file)
 
 
@@ -294,10 +308,20 @@ def _copy_source(model: Any, open_file: Callable[[str], Any], up_to_mismatch: bo
 
 
 def refuse_frozen_fresh(frozen_layers: Sequence[str], copied: Sequence[str], freezable: Sequence[str]) -> None:
-    """A ``ValueError`` when ``frozen_layers`` (what ``freeze`` names, among ``freezable``) holds a layer ``init_from`` could not
-    copy (``copied``: those it did): that layer would stay at its random start for good, without a word. The apps that copy
-    what matches and start the rest fresh (ImageClassifier on images of another size, Autoencoder, Recommender, Translator,
-    SpeechRecognizer) call it before training."""
+    """A ``ValueError`` when ``frozen_layers`` holds a layer ``init_from`` could not copy: it would stay at its random start for good.
+
+    The apps that copy what matches and start the rest fresh (ImageClassifier on images of another size, Autoencoder,
+    Recommender, Translator, SpeechRecognizer) call it before training.
+
+    Parameters
+    ----------
+    frozen_layers : sequence of str
+        What ``freeze`` names, among ``freezable``.
+    copied : sequence of str
+        The layers ``init_from`` copied.
+    freezable : sequence of str
+        The layers ``freeze`` may name.
+    """
     fresh = [n for n in frozen_layers if n not in copied]
     if fresh:
         raise ValueError(f"freeze names {fresh}, which init_from could not copy (they start from fresh random weights and would never "
@@ -315,8 +339,13 @@ def _record_frozen(model: Any) -> None:
 def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file, up_to_mismatch: bool = False) -> Iterator[None]:
     """For the applications' fit: copy ``model.init_from``'s hidden layers, keep ``model.freeze``'s fixed in the block.
 
-    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``.
-    ``freeze`` takes a count or layer names (``"head_first"`` needs two training runs: see :func:`fit_reused`).
+    ``model.network_`` must be built; sets ``transferred_``, ``frozen_`` and ``provenance_``. ``freeze`` takes a count or
+    layer names (``"head_first"`` needs two training runs: see :func:`fit_reused`).
+
+    Parameters
+    ----------
+    model, open_file, up_to_mismatch
+        As :func:`fit_reused` takes them.
     """
     _copy_source(model, open_file, up_to_mismatch)
     if model.freeze == "head_first":
@@ -332,14 +361,22 @@ def reuse_layers(model: Any, open_file: Callable[[str], Any] = open_mlp_file, up
 def fit_reused(model: Any, run: Callable[[float, Any], Any], open_file: Callable[[str], Any] = open_mlp_file, up_to_mismatch: bool = False) -> Any:
     """An application's training with ``init_from``/``freeze`` applied, ``freeze="head_first"`` included.
 
-    ``run(learning_rate, history)`` trains ``model.network_`` once (continuing ``history``, a
-    :class:`~hiddenlayers.training.History` or None) and returns the training result. With
-    ``"head_first"`` the head trains alone at ``learning_rate_init``, then every layer at
-    ``HEAD_FIRST_LR`` times it (up to ``max_iter`` epochs each, one history); otherwise one run
-    with ``model.freeze``'s layers fixed. Sets ``transferred_``, ``frozen_`` and ``provenance_``.
-    ``up_to_mismatch``: the source's layers are copied up to the first whose shape differs (:func:`_copy_source`).
-    Ctrl-C in the first phase ends the fit there (its result comes back, its
-    history's ``stop_reason`` is ``"interrupted"``, ``frozen_`` names every hidden layer).
+    With ``"head_first"`` the head trains alone at ``learning_rate_init``, then every layer at ``HEAD_FIRST_LR`` times it
+    (up to ``max_iter`` epochs each, one history); otherwise one run with ``model.freeze``'s layers fixed. Sets
+    ``transferred_``, ``frozen_`` and ``provenance_``. Ctrl-C in the first phase ends the fit there (its result comes
+    back, its history's ``stop_reason`` is ``"interrupted"``, ``frozen_`` names every hidden layer).
+
+    Parameters
+    ----------
+    model : application
+        Its ``network_`` built, ``init_from`` and ``freeze`` set.
+    run : callable
+        ``run(learning_rate, history)`` trains ``model.network_`` once (continuing ``history``, a
+        :class:`~hiddenlayers.training.History` or None) and returns the training result.
+    open_file : callable
+        Opens a model-file path ``init_from`` names.
+    up_to_mismatch : bool
+        Copy the source's layers up to the first whose shape differs (:func:`_copy_source`).
     """
     lr = float(model.learning_rate_init)
     if model.freeze != "head_first":

@@ -41,9 +41,15 @@ _NO_EARLY_STOPPING_SOURCE = ("X_val, a source of validation rows, is passed to f
 def validation_given(X_val: Any, y_val: Any, sample_weight_val: Any, early_stopping: bool | None = None) -> bool:
     """Whether ``fit`` was given a validation set; a ValueError for a pairing that cannot be used, before anything is fitted.
 
-    ``X_val`` and ``y_val`` come together (scikit-learn's words), ``sample_weight_val`` only with them. ``early_stopping``
-    (when not None): they are the rows early stopping scores, so ``False`` is refused. The tables' and the classifier
-    apps' one wording of these refusals.
+    ``X_val`` and ``y_val`` come together (scikit-learn's words), ``sample_weight_val`` only with them. The tables' and
+    the classifier apps' one wording of these refusals.
+
+    Parameters
+    ----------
+    X_val, y_val, sample_weight_val
+        ``fit``'s validation rows, labels and weights.
+    early_stopping : bool, optional
+        When not None: they are the rows early stopping scores, so ``False`` is refused.
     """
     if X_val is None and y_val is None:
         if sample_weight_val is not None:
@@ -125,8 +131,17 @@ def check_validation(est: _BaseMLP, X: Any, y: np.ndarray, X_val: Any, y_val: An
 
 
 def validation_labels(y_val: Any, classes: np.ndarray) -> np.ndarray:
-    """``y_val`` as one column of labels ``(n_val,)``, all among ``classes`` (those ``y`` has); labels ``y`` lacks are
-    refused, named (the model cannot predict them). The tables' and the classifier apps' one check."""
+    """``y_val`` as one column of labels ``(n_val,)``, all among ``classes``; labels ``y`` lacks are refused, named.
+
+    The model cannot predict them. The tables' and the classifier apps' one check.
+
+    Parameters
+    ----------
+    y_val : array-like
+        The validation labels.
+    classes : numpy.ndarray
+        Those ``y`` has.
+    """
     yv = np.asarray(y_val)
     yv = column_or_1d(yv, warn=False) if yv.ndim == 2 and yv.shape[1] == 1 else yv
     if yv.ndim != 1:

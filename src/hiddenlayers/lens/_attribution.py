@@ -511,28 +511,49 @@ def attribute(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Attributions (integrated gradients by default) of output ``target`` w.r.t. each input: ``(n, features)``.
 
-    The result has the network input's shape, in its units: ``X`` as the model feeds it to the
-    network (an ``ImageClassifier``'s ``(n, C, H, W)`` for ``(n, H, W)`` images, an Autoencoder's
-    standardised rows). ``target``: class label (estimators) or output index; required when
-    there is more than one output. A binary classifier's negative class gets the positive
-    class's attributions negated. ``baseline``: see the module docstring; ``n_steps``: Captum's
-    integration steps (more steps, a smaller gap between the attributions' sum and
-    ``f(X) - f(baseline)``). ``return_convergence_delta``: as Captum names it, also return
-    ``delta``, ``(n,)``: each row's attributions summed minus ``f(x) - f(baseline)`` (in the
-    output's units; 0 is exact). Whether or not it is returned, a relative miss over
-    :data:`COMPLETENESS_TOLERANCE` warns once, naming the fix (more ``n_steps``).
-    ``method``: which Captum attribution (:data:`~._methods.METHODS`, when to use which in :mod:`._methods`):
-    ``"integrated_gradients"``, ``"saliency"`` (``|gradient|``: no sign, no baseline), ``"input_x_gradient"`` (no
-    baseline), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, ``n_steps`` samples per row,
-    seeded by ``random_state``), ``"feature_ablation"`` or ``"occlusion"`` (a sliding ``window`` moved by ``stride``,
-    filled with the baseline: :mod:`._occlusion` gives the forms and the defaults per input kind; window and stride are
-    occlusion's only). ``return_convergence_delta`` and the completeness warning are for the complete ones, integrated
-    gradients and DeepLift; asking another for a delta is refused.
-    ``smooth``: ``"smoothgrad"``, ``"smoothgrad_sq"`` or ``"vargrad"`` runs the method inside Captum's ``NoiseTunnel``,
-    ``n_samples`` noisy copies of each row (default 20) with noise of standard deviation ``stdev`` in the network input's
-    units (default: 15% of its range over the rows), seeded by ``random_state`` (:mod:`._smooth`; not with GradientSHAP,
-    a delta, or padded sequences).
+    The result has the network input's shape, in its units: ``X`` as the model feeds it to the network (an
+    ``ImageClassifier``'s ``(n, C, H, W)`` for ``(n, H, W)`` images, an Autoencoder's standardised rows). A binary
+    classifier's negative class gets the positive class's attributions negated. Whether or not the delta is returned, a
+    relative completeness miss over :data:`COMPLETENESS_TOLERANCE` warns once, naming the fix (more ``n_steps``).
     Returns the attributions, or ``(attributions, delta)``.
+
+    Parameters
+    ----------
+    model : estimator, application, Network or torch.nn.Module
+        The model (what :func:`record` takes).
+    X : array-like of shape (n, ...)
+        The rows to explain.
+    target : label or int, optional
+        Class label (estimators) or output index; required when there is more than one output.
+    baseline : str or array-like
+        The reference input (see the module docstring): ``"auto"``, ``"zeros"``, ``"median"``, or one row of network
+        input.
+    n_steps : int
+        Captum's integration steps (more steps, a smaller gap between the attributions' sum and
+        ``f(X) - f(baseline)``); GradientSHAP: samples per row.
+    return_convergence_delta : bool
+        As Captum names it, also return ``delta``, ``(n,)``: each row's attributions summed minus
+        ``f(x) - f(baseline)`` (in the output's units; 0 is exact). Integrated gradients and DeepLift only; asking
+        another method for a delta is refused.
+    method : str
+        Which Captum attribution (:data:`~._methods.METHODS`, when to use which in :mod:`._methods`):
+        ``"integrated_gradients"``, ``"saliency"`` (``|gradient|``: no sign, no baseline), ``"input_x_gradient"`` (no
+        baseline), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows), ``"feature_ablation"`` or
+        ``"occlusion"``.
+    random_state : int
+        Seeds GradientSHAP's baselines and the noise tunnel.
+    window : int or tuple, optional
+        Occlusion's sliding window, filled with the baseline (:mod:`._occlusion` gives the forms and the defaults per
+        input kind); occlusion only.
+    stride : int or tuple, optional
+        The window's step; occlusion only.
+    smooth : {None, "smoothgrad", "smoothgrad_sq", "vargrad"}
+        Run the method inside Captum's ``NoiseTunnel`` (:mod:`._smooth`; not with GradientSHAP, a delta, or padded
+        sequences).
+    n_samples : int, optional
+        The noise tunnel's noisy copies of each row (default 20).
+    stdev : float, optional
+        The noise's standard deviation in the network input's units (default: 15% of its range over the rows).
     """
     from captum.attr import IntegratedGradients
 
@@ -601,24 +622,36 @@ def layer_attribution(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Layer conductance of each unit of ``layer`` for output ``target``: ``(n, units)`` (the layer's output shape per row).
 
-    ``target``, ``baseline`` and ``n_steps`` as :func:`attribute` takes them. A row's conductances sum
-    to ``f(x) - f(baseline)`` as the steps grow; ``return_convergence_delta`` (Captum's
-    ``LayerConductance`` option) also returns ``delta``, ``(n,)``: each row's sum minus that gap, in the
-    output's units. As in :func:`attribute`, a relative miss over :data:`COMPLETENESS_TOLERANCE`
-    warns once whether or not it is returned. Returns the conductances, or ``(conductances, delta)``.
-    Padded sequences (a SequenceClassifier's rows of several lengths): each row's conductances are its sequence's
-    attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its masked layers hold them at 0).
-    ``method`` (:data:`~._methods.LAYER_METHODS`): ``"conductance"`` (the default), ``"integrated_gradients"`` (of the
-    layer's output), ``"deeplift"``, ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``,
-    ``n_steps`` samples), ``"gradient_x_activation"`` or ``"gradcam"`` (Grad-CAM of a convolutional layer, Captum's
-    ``LayerGradCam``: ``(n, 1, h, w)``, signed; :mod:`._gradcam`); the delta and the completeness warning are for the first
-    three. ``upsample`` (Grad-CAM only): True resizes the map to the input image's height and width, ``(n, 1, H, W)``, by
-    Captum's ``LayerAttribution.interpolate`` (bilinear; or ``"nearest"``, ``"bicubic"``), to lay over the image.
-    ``"guided_gradcam"`` (Captum's ``GuidedGradCam`` of a convolutional layer: Grad-CAM's positive part resized to the input
-    times guided backpropagation) returns the input's shape, ``(n, C, H, W)``, as :func:`attribute` does (:mod:`._gradcam`).
-    ``smooth``, ``n_samples``, ``stdev``: as :func:`attribute` takes them, the layer method inside Captum's ``NoiseTunnel``
-    (noise on the inputs, the layer's attributions of the noisy copies combined; :mod:`._smooth`): any method but
-    ``"gradient_shap"``, no delta, no padded sequences; Grad-CAM's map is smoothed at the layer's resolution, then upsampled.
+    A row's conductances sum to ``f(x) - f(baseline)`` as the steps grow; as in :func:`attribute`, a relative miss over
+    :data:`COMPLETENESS_TOLERANCE` warns once whether or not the delta is returned. Returns the conductances, or
+    ``(conductances, delta)``. Padded sequences (a SequenceClassifier's rows of several lengths): each row's
+    conductances are its sequence's attributed alone, and a per-step (``:seq``) layer's steps past a row's end get 0 (its
+    masked layers hold them at 0).
+
+    Parameters
+    ----------
+    model, X
+        As :func:`attribute` takes them: the model (what :func:`record` takes) and its rows ``(n, ...)``.
+    layer : str or int
+        The layer, by name or 1-based hidden-layer index.
+    target, baseline, n_steps, random_state
+        As :func:`attribute` takes them (GradientSHAP's baselines drawn from ``X``'s rows, ``n_steps`` samples).
+    return_convergence_delta : bool
+        Also return ``delta``, ``(n,)``: each row's sum minus ``f(x) - f(baseline)``, in the output's units (Captum's
+        ``LayerConductance`` option); for conductance, integrated gradients and DeepLift only.
+    method : str
+        :data:`~._methods.LAYER_METHODS`: ``"conductance"``, ``"integrated_gradients"`` (of the layer's output),
+        ``"deeplift"``, ``"gradient_shap"``, ``"gradient_x_activation"``, ``"gradcam"`` (Grad-CAM of a convolutional
+        layer, Captum's ``LayerGradCam``: ``(n, 1, h, w)``, signed; :mod:`._gradcam`) or ``"guided_gradcam"`` (Captum's
+        ``GuidedGradCam``: Grad-CAM's positive part resized to the input times guided backpropagation, the input's
+        shape ``(n, C, H, W)``).
+    upsample : bool or str
+        Grad-CAM only: True resizes the map to the input image's height and width, ``(n, 1, H, W)``, by Captum's
+        ``LayerAttribution.interpolate`` (bilinear; or ``"nearest"``, ``"bicubic"``), to lay over the image.
+    smooth, n_samples, stdev
+        As :func:`attribute` takes them: the layer method inside Captum's ``NoiseTunnel`` (noise on the inputs, the
+        layer's attributions of the noisy copies combined; :mod:`._smooth`): any method but ``"gradient_shap"``, no
+        delta, no padded sequences; Grad-CAM's map is smoothed at the layer's resolution, then upsampled.
     """
     from ._gradcam import Negated, check_conv_layer, check_input_positions, check_upsample, upsampled
     from ._methods import LAYER_COMPLETE, LAYER_METHODS, check_method_of, check_padding, run_layer_method
@@ -658,19 +691,26 @@ def layer_attribution(
 def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[int, ...], *, baseline: Any = "auto", n_steps: int = 50,
                        method: str = "integrated_gradients", random_state: int = 0, smooth: str | None = None,
                        n_samples: int | None = None, stdev: float | None = None) -> np.ndarray:
-    """Integrated gradients of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
+    """Attributions of hidden unit ``unit`` of ``layer`` w.r.t. each input: ``(n, features)``.
 
-    ``unit``: an integer, the unit as the lens counts units (:meth:`Recording.units`): a dense layer's
-    output column, a convolution's channel, a recurrent layer's unit; a channel or recurrent unit is
-    its output averaged over positions or steps (one number per row; a padded sequence's real steps only, as the lens's
-    statistics count them, so a row's attributions are those of its sequence alone). A tuple of ints, Captum's own
-    form, names one position of the layer's output per row (``(channel, row, col)`` of a conv layer).
-    No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and
-    :func:`layer_attribution`: Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
-    ``method`` (:data:`~._methods.NEURON_METHODS`): ``"integrated_gradients"`` (the default), ``"gradient"``, ``"deeplift"``,
-    ``"gradient_shap"`` (baselines drawn from ``X``'s rows, seeded by ``random_state``, ``n_steps`` samples) or ``"feature_ablation"``.
-    ``smooth``, ``n_samples``, ``stdev``: as :func:`attribute` takes them, the neuron method inside Captum's ``NoiseTunnel``
-    (:mod:`._smooth`): any method but ``"gradient_shap"``, no padded sequences.
+    No ``return_convergence_delta`` and no completeness warning, unlike :func:`attribute` and :func:`layer_attribution`:
+    Captum's ``NeuronIntegratedGradients`` computes no convergence delta.
+
+    Parameters
+    ----------
+    model, X, layer
+        As :func:`layer_attribution` takes them: the model, its rows ``(n, ...)``, and the layer (a name or a 1-based
+        hidden-layer index).
+    unit : int or tuple of int
+        An integer: the unit as the lens counts units (:meth:`Recording.units`): a dense layer's output column, a
+        convolution's channel, a recurrent layer's unit; a channel or recurrent unit is its output averaged over
+        positions or steps (a padded sequence's real steps only). A tuple of ints, Captum's own form, names one position
+        of the layer's output per row (``(channel, row, col)`` of a conv layer).
+    baseline, n_steps, random_state, smooth, n_samples, stdev
+        As :func:`attribute` takes them (the noise tunnel: any method but ``"gradient_shap"``, no padded sequences).
+    method : str
+        :data:`~._methods.NEURON_METHODS`: ``"integrated_gradients"``, ``"gradient"``, ``"deeplift"``,
+        ``"gradient_shap"`` (baselines drawn from ``X``'s rows, ``n_steps`` samples) or ``"feature_ablation"``.
     """
     from ._methods import NEURON_METHODS, check_method_of, check_padding, run_neuron_method
     from ._record import _output_lengths
@@ -742,19 +782,26 @@ def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Ten
 def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: int | None = 300, n_steps: int = 32,
                        method: str = "integrated_gradients", random_state: int = 0, window: Any = None, stride: Any = None,
                        smooth: str | None = None, n_samples: int | None = None, stdev: float | None = None) -> np.ndarray:
-    """Mean |attribution| (integrated gradients by default) per input feature, each row for its own predicted output: ``(features,)``
-    (one example's network-input shape).
+    """Mean |attribution| (integrated gradients by default) per input feature, each row for its own predicted output.
 
-    One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
-    ``baseline`` as :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); the default
-    ``"auto"`` is the mean of ``X``'s rows for a table (a constant column gets importance 0: it changed
-    nothing) and zeros for images and sequences, see the module docstring.
-    ``max_rows``: at most this many rows, drawn at random (seed 0), not the first ones (data
-    sorted by label would be explained by its first classes only); None: every row.
-    ``n_steps``: integration steps per row (GradientSHAP: samples per row). ``method``, ``random_state``, occlusion's
-    ``window`` and ``stride`` and the noise tunnel's ``smooth``, ``n_samples`` and ``stdev``: as :func:`attribute` takes
-    them (Captum's Saliency, InputXGradient, DeepLift, GradientShap, FeatureAblation, Occlusion, NoiseTunnel). Images
-    and sequences give one importance per input element, ``(C, H, W)`` or ``(T, F)``.
+    The result has one example's network-input shape: ``(features,)``, or ``(C, H, W)`` / ``(T, F)`` for images and
+    sequences. One Captum call: the target of row ``i`` is the output with the highest score on row ``i``.
+
+    Parameters
+    ----------
+    model, X
+        As :func:`attribute` takes them: the model (what :func:`record` takes) and its rows ``(n, ...)``.
+    baseline : str or array-like
+        As :func:`attribute` takes it (a whole-``X`` baseline follows the rows used); ``"auto"`` is the mean of ``X``'s
+        rows for a table (a constant column gets importance 0: it changed nothing) and zeros for images and sequences.
+    max_rows : int, optional
+        At most this many rows, drawn at random (seed 0), not the first ones (data sorted by label would be explained by
+        its first classes only); None: every row.
+    n_steps : int
+        Integration steps per row (GradientSHAP: samples per row).
+    method, random_state, window, stride, smooth, n_samples, stdev
+        As :func:`attribute` takes them (Captum's Saliency, InputXGradient, DeepLift, GradientShap, FeatureAblation,
+        Occlusion, NoiseTunnel).
     """
     from captum.attr import IntegratedGradients
 

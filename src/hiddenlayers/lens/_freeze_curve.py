@@ -17,10 +17,32 @@ from typing import Any
 
 import numpy as np
 
+from .._docsections import parameters_section
+
 
 @dataclass
 class FreezeCurve:
-    """Mean and spread of the target score for each number of frozen layers ``k``."""
+    """Mean and spread of the target score for each number of frozen layers ``k``.
+
+    Attributes
+    ----------
+    ks : list of int
+        The numbers of frozen layers tried, 0 to depth.
+    layers : list of str
+        The hidden layers, input side first (``k`` freezes the first ``k``).
+    mean : list of float
+        Mean held-out score over the splits, per ``k``.
+    std : list of float
+        Its standard deviation over the splits, per ``k``.
+    scores : list of list of float
+        ``scores[k][split]``: every held-out score.
+    scratch_mean : float
+        Mean held-out score of the same network trained from scratch on the same splits: the baseline row.
+    scratch_std : float
+        Its standard deviation over the splits.
+    metric : {"accuracy", "r2"}
+        What the scores are.
+    """
 
     ks: list[int]
     layers: list[str]
@@ -99,6 +121,30 @@ def _last_step(model: Any, X: Any) -> tuple[Any, Any]:
     return last, through_head(head, X)
 
 
+_FREEZE_CURVE_PARAMETERS = """
+Parameters
+----------
+model : MLPClassifier, MLPRegressor or Pipeline
+    A fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in
+    one (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``); its parameters are reused, but not early
+    stopping.
+X_target : array-like of shape (n, features)
+    Rows with the source's columns.
+y_target : array-like of shape (n,)
+    One label or value per row.
+n_splits : int
+    Random splits of the target rows.
+test_size : float
+    The held-out share of each split, in (0, 1).
+params : dict, optional
+    Overrides some of the model's parameters, e.g. ``{"max_iter": 100}``, but not ``init_from``, ``freeze`` or
+    ``random_state``, which the curve sets for each run.
+random_state : int
+    Seed of the splits; run ``s`` fits with ``random_state + s``.
+"""
+
+
+@parameters_section(_FREEZE_CURVE_PARAMETERS)
 def freeze_curve(
     model: Any,
     X_target: Any,
@@ -111,13 +157,11 @@ def freeze_curve(
 ) -> FreezeCurve:
     """Target score of fine-tuning ``model`` with its first k hidden layers frozen, k = 0..depth.
 
-    ``model``: a fitted :class:`~hiddenlayers.MLPClassifier` or :class:`~hiddenlayers.MLPRegressor`, or a Pipeline ending in one
-    (its last step, fine-tuned on ``pipe[:-1].transform(X_target)``; its parameters are reused, but not early stopping; ``params`` overrides some, e.g. ``{"max_iter": 100}``,
-    but not ``init_from``, ``freeze`` or ``random_state``, which the curve sets for each run).
-    ``X_target``: ``(n, features)`` rows with the source's columns; ``y_target``: one label or value per row.
-    Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out
-    ``test_size`` of them for scoring (accuracy or R²).
+    Each of ``n_splits`` random splits of the target rows (stratified for classes) holds out ``test_size`` of them for
+    scoring (accuracy or R²).
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_digits
     >>> X, y = load_digits(return_X_y=True)

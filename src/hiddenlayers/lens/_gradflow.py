@@ -180,28 +180,29 @@ class _Epoch:
 class GradientFlow(Callback):
     """Per-layer gradient norm (mean and max over each epoch's steps), weight norm, update ratio and activation stats.
 
-    ``X``: optional ``(n, ...)`` sample for activation statistics (at most ``max_rows``
-    rows, drawn at random with seed 0, the same ones every epoch; None: every row);
-    without it only gradients and weights are kept.
-    ``layers``: which layers, as :func:`~hiddenlayers.lens.record` takes them
-    (names, glob patterns, hidden-layer indices, module types, a predicate);
-    ``None``: a Network's hidden layers, else every leaf module with weights.
-    ``every``: record every k-th epoch (a Python or NumPy integer >= 1; cost: one forward
-    pass on the sample). As a fit callback the last epoch is recorded too, whether or not
-    k divides it, so the records always end on the final state: gradients are read in
-    every epoch for that (no host sync per step), and with ``X`` a copy of the weights is
-    kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit``
-    call is one epoch of a longer run, not its end: there every k-th call is recorded.
-
-    Use it as a training callback of the estimators, or in your own loop:
-    ``with flow.epoch(model):`` around each epoch and ``flow.step()`` after
-    each ``loss.backward()``. ``records`` holds one dict per measured epoch;
-    :meth:`to_frame`, :meth:`table` and :meth:`plot` show them, and
-    ``hl.lens.report(model, X, gradient_flow=flow)`` puts them in the report.
-    No hook is registered and nothing in the model is changed. As a callback
-    it reads every batch's gradients, so the fit gives up its CUDA graphs and
-    its L2 term folded into the step while it runs: a small model on the CPU
+    Use it as a training callback of the estimators, or in your own loop: ``with flow.epoch(model):`` around each epoch
+    and ``flow.step()`` after each ``loss.backward()``. ``records`` holds one dict per measured epoch; :meth:`to_frame`,
+    :meth:`table` and :meth:`plot` show them, and ``hl.lens.report(model, X, gradient_flow=flow)`` puts them in the
+    report. No hook is registered and nothing in the model is changed. As a callback it reads every batch's gradients,
+    so the fit gives up its CUDA graphs and its L2 term folded into the step while it runs: a small model on the CPU
     fitted 10-25% slower with it in one noisy measurement.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, ...), optional
+        A sample for activation statistics (at most ``max_rows`` rows, drawn at random with seed 0, the same ones every
+        epoch); without it only gradients and weights are kept.
+    layers : selector, optional
+        Which layers, as :func:`~hiddenlayers.lens.record` takes them (names, glob patterns, hidden-layer indices,
+        module types, a predicate); None: a Network's hidden layers, else every leaf module with weights.
+    every : int
+        Record every k-th epoch (a Python or NumPy integer >= 1; cost: one forward pass on the sample). As a fit
+        callback the last epoch is recorded too, whether or not k divides it, so the records always end on the final
+        state: gradients are read in every epoch for that (no host sync per step), and with ``X`` a copy of the weights
+        is kept at the end of each unrecorded epoch until the next one ends. A ``partial_fit`` call is one epoch of a
+        longer run, not its end: there every k-th call is recorded.
+    max_rows : int, optional
+        The most rows of ``X`` used; None: every row.
     """
 
     def __init__(self, X: Any = None, *, layers: Selector = None, every: int = 1, max_rows: int | None = 1024) -> None:
@@ -232,8 +233,13 @@ class GradientFlow(Callback):
     def epoch(self, model: nn.Module) -> Iterator[GradientFlow]:
         """Measure one epoch of ``model``'s training: call :meth:`step` after each ``loss.backward()`` inside.
 
-        On a clean exit the epoch's record is appended to ``records`` (numbered
-        from 1); when the block raises, the partial epoch is dropped.
+        On a clean exit the epoch's record is appended to ``records`` (numbered from 1); when the block raises, the partial
+        epoch is dropped.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The module being trained.
         """
         if not isinstance(model, nn.Module):
             raise TypeError(f"GradientFlow.epoch takes the torch.nn.Module being trained. Received: {type(model).__name__}.")
@@ -262,12 +268,19 @@ class GradientFlow(Callback):
     # ------------------------------------------------------------------ the fit loop's callback hooks
 
     def set_estimator(self, estimator: Any) -> None:
-        """Bound by an application's ``fit``: ``X`` is read as that app's ``fit`` takes it (a Translator's ``(sources, targets)``,
-        a SequenceClassifier's sequences of different lengths), turned into its network's input by the app (its
-        ``network_input``, else the lens's preparation), and a Translator's two-input network is read through its
-        ``lens_network()`` view, whose layers are named ``encoder.*`` and ``decoder.*`` as ``train --app translator
-        --gradient-flow`` and ``inspect`` name them. Why: the fit handed the callback the raw two-input network, which the
-        lens cannot run, and a padded sequence's rows were read as a table."""
+        """Bound by an application's ``fit``: ``X`` is read as that app's ``fit`` takes it.
+
+        A Translator's ``(sources, targets)``, a SequenceClassifier's sequences of different lengths: turned into its
+        network's input by the app (its ``network_input``, else the lens's preparation), and a Translator's two-input
+        network is read through its ``lens_network()`` view, whose layers are named ``encoder.*`` and ``decoder.*`` as
+        ``train --app translator --gradient-flow`` and ``inspect`` name them. Why: the fit handed the callback the raw
+        two-input network, which the lens cannot run, and a padded sequence's rows were read as a table.
+
+        Parameters
+        ----------
+        estimator : application
+            The application being fitted.
+        """
         self._app, self._app_input, self._app_view = estimator, None, None
 
     def _lens_view(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +316,8 @@ class GradientFlow(Callback):
 
     def on_train_begin(self, **kwargs: Any) -> None:
         """Check ``X`` against the network; a fit that starts a new history (not warm, not a later ``partial_fit``) starts
-        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table."""
+        ``records`` afresh, as Keras' ``History`` does: re-running ``fit`` gave records of epochs 1, 2, 1, 2 mixed in one table.
+        ``**kwargs``: the loop's keywords (:class:`~hiddenlayers.training.Callback`); reads ``network`` and ``history``."""
         kwargs = self._lens_view(kwargs)
         network, history = kwargs.get("network"), kwargs.get("history")
         self._app_input = None  # this fit's preparation (a refit's vocabulary may differ)
@@ -349,7 +363,8 @@ class GradientFlow(Callback):
 
     def on_train_end(self, **kwargs: Any) -> None:
         """Record the last epoch when ``every`` skipped it, with the activation statistics of its own weights; then forget
-        the app the fit bound (the same callback given to an MLP estimator next must not read X as that app's)."""
+        the app the fit bound (the same callback given to an MLP estimator next must not read X as that app's).
+        ``**kwargs``: the loop's keywords (:class:`~hiddenlayers.training.Callback`); reads ``network`` and ``history``."""
         try:
             self._record_pending(self._lens_view(kwargs))
         finally:
@@ -473,7 +488,13 @@ def records_frame(records: list[dict[str, Any]]) -> Any:
 
 
 def gradient_flow_table(history: Any) -> dict[str, dict[str, np.ndarray]]:
-    """``{layer: {metric: (epochs,) array}}`` from a History's ``extra["gradient_flow"]`` or a :class:`GradientFlow` (missing -> NaN)."""
+    """``{layer: {metric: (epochs,) array}}`` from a History's ``extra["gradient_flow"]`` or a :class:`GradientFlow` (missing -> NaN).
+
+    Parameters
+    ----------
+    history : History or GradientFlow
+        Where the records are.
+    """
     records = flow_records(history)
     names: list[str] = []
     for r in records:

@@ -27,6 +27,7 @@ import torch
 from sklearn.utils import get_tags
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from ..network import evaluating, snapshot_modes
 from ._landscape_result import LossLandscape
 from ._landscape_weights import check_weights, refuse_weights, row_weights
@@ -250,6 +251,47 @@ def _check_rows_and_flag(n: int, class_weighted: Any) -> None:
         raise TypeError(f"class_weighted must be True (weigh rows by the model's class_weight, as fit did) or False. Received: {class_weighted!r}.")
 
 
+_LOSS_LANDSCAPE_PARAMETERS = """
+Parameters
+----------
+model : estimator, application or torch.nn.Module
+    A fitted estimator or application (its own training loss, data term without L2, through its
+    ``network_loss``), or any ``torch.nn.Module`` (then ``loss`` is required).
+X : array-like
+    The rows. A model fitted without ``y`` takes its targets from ``X``: an Autoencoder its rows, a Forecaster the
+    series (its windows are sampled, each with the ``horizon`` values after it).
+y : array-like, optional
+    The targets (ignored by a model fitted without ``y``).
+loss : callable, optional
+    For a plain module: called as ``loss(model(x), y_batch)`` and averaging over the batch, e.g.
+    ``torch.nn.CrossEntropyLoss()``.
+directions : {1, 2}
+    Random Gaussian directions: a curve or a surface.
+span : float, optional
+    The grid runs over ``[-span, span]`` along each direction (with ``between``: ``[-span, 1 + span]``); None: 1.0
+    for random directions, 0.5 with ``between`` (-0.5..1.5, Goodfellow et al.'s plot).
+steps : int
+    Grid points along each direction (an odd ``steps`` puts one exactly on the model).
+normalization : {"filter", "layer", None}
+    ``"filter"`` (Li et al. 2018: each row scaled to its weight row's norm, biases still), ``"layer"`` (each tensor
+    to its weight's norm) or None.
+between : estimator or torch.nn.Module, optional
+    Another model of the same architecture: the line from the model (alpha 0) to it (alpha 1) instead, alpha 0 and
+    1 added where the ``steps`` points miss them.
+max_rows : int, optional
+    At most this many rows of ``X`` (drawn at random).
+random_state : int or numpy.random.Generator, optional
+    Seeds the rows and directions.
+sample_weight : array-like of shape (n,), optional
+    The rows' weights (finite, >= 0, not all 0; sampled with the rows when ``max_rows`` cuts); needs the model's own
+    loss (not ``loss``) and one that takes row weights.
+class_weighted : bool
+    A model fitted with ``class_weight`` multiplies its class weight of each row's label in (``"balanced"`` counted
+    over the ``y`` given); False leaves the class weights out.
+"""
+
+
+@parameters_section(_LOSS_LANDSCAPE_PARAMETERS)
 def loss_landscape(
     model: Any,
     X: Any,
@@ -268,30 +310,12 @@ def loss_landscape(
 ) -> LossLandscape:
     """The mean training loss on ``(X, y)`` around the model's weights: a 1-D curve or a 2-D surface.
 
-    ``model``: a fitted estimator or application (its own training loss, data term
-    without L2, through its ``network_loss``) or any ``torch.nn.Module`` (then
-    ``loss=`` is required, called as ``loss(model(x), y_batch)`` and averaging over
-    the batch, e.g. ``torch.nn.CrossEntropyLoss()``). A model fitted without ``y``
-    takes its targets from ``X`` and ignores ``y``: an Autoencoder its rows, a
-    Forecaster the series (``X`` is the series; its windows are sampled, each with
-    the ``horizon`` values after it). ``directions``: 1 or 2
-    random Gaussian directions with ``normalization`` ``"filter"`` (Li et al. 2018:
-    each row scaled to its weight row's norm, biases still), ``"layer"`` (each
-    tensor to its weight's norm) or None; the grid runs ``steps`` points over
-    ``[-span, span]`` along each (an odd ``steps`` puts one exactly on the model). ``between=other``
-    (same architecture) instead takes the line from the model (alpha 0) to ``other`` (alpha 1), over
-    ``[-span, 1 + span]``, with alpha 0 and 1 added where the ``steps`` points miss them. ``span=None``
-    (the default) is 1.0 for random directions and 0.5 with ``between=`` (-0.5..1.5, Goodfellow et al.'s plot). At most ``max_rows`` rows of ``X`` (drawn at random)
-    are used; ``random_state`` seeds the rows and directions. Evaluated in eval
-    mode, without gradients; the model's weights and modes are left exactly as they were.
+    Evaluated in eval mode, without gradients; the model's weights and modes are left exactly as they were. The loss is
+    the weighted mean ``Σ w·loss / Σ w``, as ``fit`` weights it, so the centre is the data term of the model's own
+    training objective.
 
-    The loss is the weighted mean ``Σ w·loss / Σ w``, as ``fit`` weights it: ``sample_weight``
-    ``(n,)`` gives the rows' weights (finite, >= 0, not all 0; sampled with the rows when
-    ``max_rows`` cuts), and a model fitted with ``class_weight`` multiplies its class weight of
-    each row's label in (``"balanced"`` counted over the ``y`` given), so the centre is the data
-    term of the model's own training objective; ``class_weighted=False`` leaves the class weights out.
-    ``sample_weight`` needs the model's own loss (not ``loss=``) and one that takes row weights.
-
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

@@ -12,16 +12,29 @@ import numpy as np
 class LossLandscape:
     """The training loss on a line or a plane through the weights (mean per row, in the loss's units).
 
-    ``alphas``: ``(steps,)`` coordinates along the first direction (for ``"between"``, alpha 0
-    and 1 are among them, added where the evenly spaced points miss them); ``betas``:
-    ``(steps,)`` along the second (None for 1-D); ``losses``: ``(steps,)`` or
-    ``(steps, steps)`` with ``losses[i, j]`` at ``(alphas[i], betas[j])``.
-    ``center_loss``: the loss at the model's own weights (alpha = beta = 0).
-    ``kind``: ``"random"`` (directions drawn at random, scaled by ``normalization``)
-    or ``"between"`` (the straight line to another model's weights, which
-    ``alpha = 1`` reaches; its loss is ``other_loss``). ``unit``: what the losses are, in words
-    (``"half squared error per row, in y's units squared"`` for a regressor, whose ``scale_target``
-    standardisation is undone; ``""`` for a ``loss=`` given, in that loss's own units).
+    Attributes
+    ----------
+    alphas : numpy.ndarray of shape (steps,)
+        Coordinates along the first direction (for ``"between"``, alpha 0 and 1 are among them, added where the evenly
+        spaced points miss them).
+    betas : numpy.ndarray of shape (steps,) or None
+        Coordinates along the second direction (None for 1-D).
+    losses : numpy.ndarray of shape (steps,) or (steps, steps)
+        ``losses[i, j]`` at ``(alphas[i], betas[j])``.
+    center_loss : float
+        The loss at the model's own weights (alpha = beta = 0).
+    kind : {"random", "between"}
+        Directions drawn at random (scaled by ``normalization``), or the straight line to another model's weights,
+        which ``alpha = 1`` reaches.
+    normalization : str or None
+        How the random directions were scaled (``"filter"``, ``"layer"``, None).
+    rows : int
+        Rows the losses were computed on.
+    other_loss : float or None
+        With ``"between"``: the other model's loss.
+    unit : str
+        What the losses are, in words (``"half squared error per row, in y's units squared"`` for a regressor, whose
+        ``scale_target`` standardisation is undone; ``""`` for a ``loss=`` given, in that loss's own units).
     """
 
     alphas: np.ndarray
@@ -59,9 +72,12 @@ class LossLandscape:
         return pd.DataFrame({"alpha": a.ravel(), "beta": b.ravel(), "loss": self.losses.ravel()})
 
     def plot(self, ax: Any = None) -> Any:
-        """Draw the curve (1-D) or a filled contour with the model's weights marked (2-D) on ``ax``; returns the Axes.
+        """Draw the curve (1-D) or a filled contour with the model's weights marked (2-D); returns the Axes.
 
-        Without ``ax`` a new matplotlib Figure (no pyplot state) holds it.
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; None: a new matplotlib Figure (no pyplot state) holds it.
         """
         if ax is None:
             from ._plots import new_figure

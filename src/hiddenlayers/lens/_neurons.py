@@ -22,10 +22,16 @@ from ._plane import PLANE_MAX_ROWS, fit_plane, plane_rows
 def top_activating(acts: np.ndarray, k: int = 5) -> np.ma.MaskedArray:
     """Row indices of the ``k`` strongest activations per unit: ``(units, k)``, strongest first.
 
-    ``acts``: ``(n, units)`` per-example activations (e.g. ``record(m, X)["hidden1"]``).
     A unit constant on the rows (a dead unit: every row ties) has no top rows: its row of the result is masked
-    (``.tolist()`` gives None; the data under the mask is -1) and one ``UserWarning`` names such units. Before,
-    it got the first ``k`` rows, ties read as "the rows that drive it most".
+    (``.tolist()`` gives None; the data under the mask is -1) and one ``UserWarning`` names such units. Before, it got
+    the first ``k`` rows, ties read as "the rows that drive it most".
+
+    Parameters
+    ----------
+    acts : numpy.ndarray of shape (n, units)
+        Per-example activations (e.g. ``record(m, X)["hidden1"]``).
+    k : int
+        Rows per unit.
     """
     from ._target import refuse_model
 
@@ -51,13 +57,21 @@ def top_activating(acts: np.ndarray, k: int = 5) -> np.ma.MaskedArray:
 
 @dataclass
 class NeuronMaps:
-    """Unit outputs on a ``resolution x resolution`` grid: ``maps[layer]`` is ``(units, res, res)``.
+    """Unit outputs on a ``resolution x resolution`` grid.
 
-    ``extent`` = (a_min, a_max, b_min, b_max) of the plane; ``axes`` names the
-    two axes; ``points`` = the data's ``(n, 2)`` coordinates in that plane;
-    ``rows``: the (sorted) indices into ``X`` of those points' rows when
-    ``max_rows`` sampled them, None when every row is there (``y[rows]``
-    colours the points).
+    Attributes
+    ----------
+    maps : dict of str to numpy.ndarray
+        ``maps[layer]`` is ``(units, res, res)``.
+    extent : tuple of float
+        ``(a_min, a_max, b_min, b_max)`` of the plane.
+    axes : tuple of str
+        The names of the two axes.
+    points : numpy.ndarray of shape (n, 2)
+        The data's coordinates in that plane.
+    rows : numpy.ndarray or None
+        The (sorted) indices into ``X`` of those points' rows when ``max_rows`` sampled them, None when every row is
+        there (``y[rows]`` colours the points).
     """
 
     maps: dict[str, np.ndarray]
@@ -70,11 +84,20 @@ class NeuronMaps:
 def neuron_maps(model: Any, X: Any, *, layers: Any = None, resolution: int = 40, max_rows: int | None = PLANE_MAX_ROWS) -> NeuronMaps:
     """Every hidden unit of ``model`` evaluated over the input plane of ``X`` (see module doc), ``resolution`` points per side.
 
-    ``max_rows`` (default 2000): the plane is fitted to at most this many rows of ``X``, drawn
-    at random with a fixed seed when ``X`` has more (not the first ones, which
-    for rows sorted by label or time would be a biased part); None: every row.
-    The same rule and default as :class:`~hiddenlayers.lens.Timelapse`'s, so both
-    draw on the same plane for the same ``X``.
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model (what :func:`record` takes).
+    X : array-like of shape (n, features)
+        The rows that place the plane.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    resolution : int
+        Grid points per side of the plane.
+    max_rows : int, optional
+        The plane is fitted to at most this many rows of ``X``, drawn at random with a fixed seed when ``X`` has more
+        (not the first ones, which for rows sorted by label or time would be a biased part); None: every row. The same
+        rule and default as :class:`~hiddenlayers.lens.Timelapse`'s, so both draw on the same plane for the same ``X``.
     """
     from ._record import as_target, record_prepared
     from ._target import check_max_rows

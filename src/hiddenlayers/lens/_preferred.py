@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from ._preferred_result import PreferredInputs
 from ._record import _first_tensor, _kind
 from ._runnable import check_runnable, diagnosed
@@ -61,6 +62,42 @@ _ELEMENTWISE = (
 _PROBE_SCALES = np.concatenate([[1e-3], np.repeat([0.25, 0.5, 1.0], 21)])
 
 
+_PREFERRED_INPUTS_PARAMETERS = """
+Parameters
+----------
+model : estimator, application, Network or torch.nn.Module
+    The model.
+X : array-like of shape (N, ...)
+    Rows used for the mean and the default radius.
+layer : layer selector, optional
+    One layer, as ``record`` selects them (default: the first hidden layer).
+units : int or sequence of int, optional
+    An index or a list of them (default: every unit).
+steps : int
+    Steps of ascent with normalised gradients, cosine-decayed.
+radius : float, optional
+    The ball's radius in the network's input space (default: the median distance of X's prepared rows to their
+    mean).
+step_size : float
+    Each step's length as a share of ``radius``.
+reduce : {"mean", "centre"}
+    A conv channel's mean or centre position (a recurrent unit: mean or middle step).
+image_shape : tuple of int, optional
+    ``(H, W)`` or ``(C, H, W)`` for rows of flattened pixels (an ``(N, C, H, W)`` input is an image already).
+feature_names : sequence, optional
+    Names of the input features, for the bar charts.
+batch_size : int
+    Units optimised together.
+seed : int
+    Seed of the probes the ascent starts from (the best of them).
+bounds : "auto", "data", None or tuple
+    ``"auto"`` (``"data"`` for images, else None), ``"data"`` (each input's min and max over X's prepared rows),
+    None (the ball only) or ``(low, high)``, each a scalar or one value per input value (flattened or the input's
+    shape), in the network's input space; the box must hold X's mean.
+"""
+
+
+@parameters_section(_PREFERRED_INPUTS_PARAMETERS)
 def preferred_inputs(
     model: Any,
     X: Any,
@@ -79,22 +116,11 @@ def preferred_inputs(
 ) -> PreferredInputs:
     """For each unit of ``layer``, the input within ``radius`` of X's mean that maximises it (see the module doc).
 
-    ``model``: a fitted estimator or application, a Network or any ``nn.Module``;
-    ``X``: ``(N, ...)`` rows, used for the mean and the default radius (the
-    median distance of X's prepared rows to their mean). ``layer``: one layer,
-    as ``record`` selects them (default: the first hidden layer); ``units``:
-    an index or a list of them (default: every unit). ``steps`` of ascent with
-    normalised gradients, ``step_size`` x ``radius`` long, cosine-decayed.
-    ``reduce``: ``"mean"`` or ``"centre"`` position of a conv channel (a
-    recurrent unit: mean or middle step). ``image_shape``: ``(H, W)`` or
-    ``(C, H, W)`` for rows of flattened pixels (an ``(N, C, H, W)`` input is an
-    image already). ``bounds``: ``"auto"`` (``"data"`` for images, else None),
-    ``"data"`` (each input's min and max over X's prepared rows), None (the
-    ball only) or ``(low, high)``, each a scalar or one value per input value
-    (flattened or the input's shape), in the network's input space; the box
-    must hold X's mean. The module is run in eval mode and handed back as it was;
-    only the input gets gradients (no parameter's ``grad`` or ``requires_grad`` changes).
+    The module is run in eval mode and handed back as it was; only the input gets gradients (no parameter's ``grad`` or
+    ``requires_grad`` changes).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> import hiddenlayers as hl
     >>> X = np.random.default_rng(0).random((100, 64), dtype=np.float32)   # e.g. 8x8 images as rows

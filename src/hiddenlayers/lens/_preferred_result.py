@@ -18,16 +18,34 @@ import numpy as np
 class PreferredInputs:
     """The input each unit of ``layer`` responds to most, within ``radius`` of the data mean.
 
-    ``units``: ``(k,)`` unit (conv: channel) indices; ``inputs``: ``(k, *input_shape)``
-    in the network's input space; ``activation``: ``(k,)`` the activation
-    reached there; ``activation_at_mean``: ``(k,)`` at the data mean;
-    ``mean``: ``input_shape``; ``flat``: ``(k,)`` units whose gradient was zero
-    at the mean and at every probe (constant near the data: a dead ReLU unit),
-    whose input is the mean itself. ``image_shape``: ``(H, W)`` or ``(C, H, W)``
-    when the inputs are images; ``feature_names``: one per input value, when known;
-    ``bounds``: ``(low, high)``, each ``input_shape``, the box the inputs were kept in (None: the ball only);
-    ``input_space``: what the input values are when they are not the model's raw columns (a Pipeline's encoded
-    columns, shown in the plot's title: no step is inverted), None otherwise.
+    Attributes
+    ----------
+    layer : str
+        The layer.
+    units : numpy.ndarray of shape (k,)
+        Unit (conv: channel) indices.
+    inputs : numpy.ndarray of shape (k, *input_shape)
+        Each unit's preferred input, in the network's input space.
+    activation : numpy.ndarray of shape (k,)
+        The activation reached there.
+    activation_at_mean : numpy.ndarray of shape (k,)
+        The activation at the data mean.
+    mean : numpy.ndarray of shape input_shape
+        The data mean.
+    radius : float
+        The ball's radius around the mean, in the network's input units.
+    flat : numpy.ndarray of shape (k,)
+        Units whose gradient was zero at the mean and at every probe (constant near the data: a dead ReLU unit), whose
+        input is the mean itself.
+    image_shape : tuple of int or None
+        ``(H, W)`` or ``(C, H, W)`` when the inputs are images.
+    feature_names : list of str or None
+        One per input value, when known.
+    bounds : tuple of numpy.ndarray or None
+        ``(low, high)``, each ``input_shape``, the box the inputs were kept in (None: the ball only).
+    input_space : str or None
+        What the input values are when they are not the model's raw columns (a Pipeline's encoded columns, shown in the
+        plot's title: no step is inverted), None otherwise.
     """
 
     layer: str
@@ -46,8 +64,12 @@ class PreferredInputs:
     def images(self, *, relative: bool = False) -> np.ndarray:
         """The inputs as images: ``(k, H, W)`` for one channel, ``(k, H, W, 3)`` for colour (RGBA: its RGB).
 
-        More than 4 channels: their mean, ``(k, H, W)``. ``relative``: ``inputs - mean``
-        (what the unit adds to the average input) instead of the inputs.
+        More than 4 channels: their mean, ``(k, H, W)``.
+
+        Parameters
+        ----------
+        relative : bool
+            ``inputs - mean`` (what the unit adds to the average input) instead of the inputs.
         """
         if self.image_shape is None:
             raise ValueError("these inputs are not images: pass image_shape=(H, W) or (C, H, W) to preferred_inputs for rows of flattened pixels.")
@@ -64,9 +86,15 @@ class PreferredInputs:
     def plot(self, *, max_units: int = 16, relative: bool | None = None, max_features: int = 15) -> Any:
         """A matplotlib Figure (Agg, no pyplot): a grid of images, or one bar chart per unit for tabular inputs.
 
-        ``relative`` (default: False for images, True for tables) draws
-        ``inputs - mean``; bar charts show the ``max_features`` inputs that move
-        farthest from the mean, named when the model knows its feature names.
+        Parameters
+        ----------
+        max_units : int
+            The most units drawn.
+        relative : bool, optional
+            Draw ``inputs - mean`` (default: False for images, True for tables).
+        max_features : int
+            Bar charts show the inputs that move farthest from the mean, at most this many, named when the model knows its
+            feature names.
         """
         from ._plot_text import font_families, label
         from ._plots import new_figure

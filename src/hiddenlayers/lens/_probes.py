@@ -30,7 +30,21 @@ import numpy as np
 
 @dataclass
 class ProbeResult:
-    """Held-out probe scores by depth; ``layers[0]`` is ``"input"`` when included."""
+    """Held-out probe scores by depth; ``layers[0]`` is ``"input"`` when included.
+
+    Attributes
+    ----------
+    layers : list of str
+        The probed layers, input side first.
+    train_score : list of float
+        Each probe's score on its training rows.
+    test_score : list of float
+        Each probe's score on the held-out rows.
+    chance : float
+        The score of always answering the training rows' majority class (regression: 0).
+    metric : {"accuracy", "r2"}
+        What the scores are.
+    """
 
     layers: list[str]
     train_score: list[float]
@@ -39,6 +53,7 @@ class ProbeResult:
     metric: str  # "accuracy" or "r2"
 
     def best(self) -> str:
+        """The layer whose probe scored highest on the held-out rows (``test_score``)."""
         return self.layers[int(np.argmax(self.test_score))]
 
     def __repr__(self) -> str:
@@ -210,14 +225,32 @@ def probe(
 ) -> ProbeResult:
     """Held-out linear-probe score of every hidden layer of ``model`` on ``(X, y)``.
 
-    ``layers``: which layers (as :func:`record` takes them); ``include_input``: probe ``X``
-    itself too (``"input"``, depth 0); ``test_size``: the held-out share of the rows.
-    ``max_rows``: at most this many rows, drawn at random (seeded by ``random_state``), not the
-    first ones (sorted data would hide classes); None uses every row.
-    ``task``: ``"classification"`` (accuracy) or ``"regression"`` (R²); None: the
-    estimator's own, and for a plain module real-valued ``y`` with more than 20 distinct
-    values is a regression target (:func:`probe_task`), other ``y`` is read by scikit-learn.
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model whose layers are probed (what :func:`record` takes).
+    X : array-like of shape (n, ...)
+        The rows.
+    y : array-like of shape (n,)
+        What the probes predict.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    include_input : bool
+        Probe ``X`` itself too (``"input"``, depth 0).
+    test_size : float
+        The held-out share of the rows, in (0, 1).
+    random_state : int
+        Seed of the split and of the row sample.
+    max_rows : int, optional
+        At most this many rows, drawn at random (seeded by ``random_state``), not the first ones (sorted data would
+        hide classes); None uses every row.
+    task : {None, "classification", "regression"}
+        ``"classification"`` (accuracy) or ``"regression"`` (R²); None: the estimator's own, and for a plain module
+        real-valued ``y`` with more than 20 distinct values is a regression target (:func:`probe_task`), other ``y`` is
+        read by scikit-learn.
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

@@ -12,7 +12,17 @@ MIN_ROWS = {"pca": 2, "tsne": 3}
 
 
 def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int = 0) -> np.ndarray:
-    """``(n, d)`` -> ``(n, 2)`` coordinates. ``d < 2`` is padded with zeros."""
+    """``(n, d)`` -> ``(n, 2)`` coordinates. ``d < 2`` is padded with zeros.
+
+    Parameters
+    ----------
+    features : numpy.ndarray of shape (n, d)
+        One representation of the rows.
+    method : {"pca", "tsne"}
+        The projection.
+    random_state : int
+        Seeds PCA/t-SNE.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}. Received: method={method!r}.")
     f = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
@@ -33,8 +43,13 @@ def project_2d(features: np.ndarray, *, method: str = "pca", random_state: int =
 class Projection(dict[str, np.ndarray]):
     """``{layer: (n, 2) coordinates}``, a dict as before, plus ``rows``: which rows of ``X`` they are.
 
-    ``rows``: ``(n,)`` int positions into ``X``, ascending; row ``i`` of every layer's
-    coordinates is ``X``'s row ``rows[i]`` (take ``y[result.rows]`` to colour them by label).
+    Parameters
+    ----------
+    coords : dict of str to numpy.ndarray
+        ``{layer: (n, 2) coordinates}``.
+    rows : numpy.ndarray of shape (n,)
+        Int positions into ``X``, ascending; row ``i`` of every layer's coordinates is ``X``'s row ``rows[i]`` (take
+        ``y[result.rows]`` to colour them by label).
     """
 
     rows: np.ndarray
@@ -49,10 +64,24 @@ def project(
 ) -> Projection:
     """``{layer: (n, 2)}`` coordinates of each layer's representation of at most ``max_rows`` rows of ``X``.
 
-    ``max_rows``: the rows are drawn at random (seed ``random_state``), not the first ones:
-    data sorted by label would otherwise show one class only; None: every row.
-    ``random_state`` also seeds PCA/t-SNE. The result is a dict whose ``rows`` attribute
-    holds the positions in ``X`` of the rows used (see :class:`Projection`).
+    The result is a dict whose ``rows`` attribute holds the positions in ``X`` of the rows used (see
+    :class:`Projection`).
+
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model (what :func:`record` takes).
+    X : array-like of shape (N, ...)
+        The rows.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    method : {"pca", "tsne"}
+        The projection.
+    max_rows : int, optional
+        The rows are drawn at random (seed ``random_state``), not the first ones: data sorted by label would otherwise
+        show one class only; None: every row.
+    random_state : int
+        Seeds the rows drawn and PCA/t-SNE.
     """
     from ._record import record
     from ._target import check_max_rows, count_rows, sample_index, take_rows

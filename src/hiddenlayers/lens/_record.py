@@ -296,15 +296,26 @@ class Recorder:
 def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, pre: bool = True, stream: bool = False) -> Iterator[Recorder]:
     """Hook the selected layers of ``module`` for the ``with`` block; hooks always removed.
 
-    ``keep``: keep each batch's outputs in ``rec.outputs`` (copies taken as
-    each layer returns them, NaN included, so a later in-place operation of the
-    forward pass, such as ``ReLU(inplace=True)``, does not change them; our own
-    ``Network``'s, which change nothing in place, as they are); ``pre``: also the pre-activations of our dense layers;
-    ``stream=True``: accumulate per-unit statistics in ``rec.acc`` as batches
-    pass. A streamed layer that outputs NaN or inf raises
-    :class:`NonFiniteActivations` naming it (a ``ValueError``), out of the
-    forward call, rather than counting the NaN as dead units.
+    A streamed layer that outputs NaN or inf raises :class:`NonFiniteActivations` naming it (a ``ValueError``), out of
+    the forward call, rather than counting the NaN as dead units.
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module to hook.
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    keep : bool
+        Keep each batch's outputs in ``rec.outputs``, NaN included: copies taken as each layer returns them, so a later
+        in-place operation of the forward pass (``ReLU(inplace=True)``) does not change them; our own ``Network``'s,
+        which change nothing in place, as they are.
+    pre : bool
+        Also keep the pre-activations of our dense layers.
+    stream : bool
+        Accumulate per-unit statistics in ``rec.acc`` as batches pass.
+
+    Examples
+    --------
     >>> import torch
     >>> from hiddenlayers import Network
     >>> net, x = Network(4, (8, 8), 3), torch.randn(5, 4)
@@ -326,15 +337,28 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
 class Recording(Mapping):
     """``{layer name: activations}`` as NumPy arrays, plus what was learned on the way.
 
-    ``kinds``: dense/conv/recurrent per layer; ``pre``: pre-activations (our
-    dense layers only); ``activations``: activation name per layer or None;
-    ``stats``: :class:`~hiddenlayers.lens.LayerStats` per layer;
-    ``n_rows``: rows seen. With ``stream=True`` only the first ``sample``
-    rows are kept as arrays; statistics cover every row. ``lengths``: for a
-    recurrent layer of padded sequences of different lengths (a
-    SequenceClassifier's or TextClassifier's), ``(N,)`` real steps per row:
-    its array keeps the padding (zeros), but its statistics, :meth:`units`
-    and :meth:`features` read only each row's real steps.
+    With ``stream=True`` only the first ``sample`` rows are kept as arrays; statistics cover every row.
+
+    Attributes
+    ----------
+    arrays : dict of str to numpy.ndarray
+        Each layer's outputs, ``(N, ...)``.
+    kinds : dict of str to str
+        ``"dense"``, ``"conv"`` or ``"recurrent"`` per layer.
+    activations : dict of str to str or None
+        The activation name per layer, None where unknown.
+    stats : dict of str to LayerStats
+        :class:`~hiddenlayers.lens.LayerStats` per layer.
+    n_rows : int
+        Rows seen.
+    pre : dict of str to numpy.ndarray
+        Pre-activations (our dense layers only).
+    output : numpy.ndarray or None
+        The model's output (its first tensor), as many rows as the arrays, with ``keep_output``.
+    lengths : dict of str to numpy.ndarray
+        For a recurrent layer of padded sequences of different lengths (a SequenceClassifier's or TextClassifier's),
+        ``(N,)`` real steps per row: its array keeps the padding (zeros), but its statistics, :meth:`units` and
+        :meth:`features` read only each row's real steps.
     """
 
     arrays: dict[str, np.ndarray]
@@ -356,14 +380,28 @@ class Recording(Mapping):
         return len(self.arrays)
 
     def units(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per real step); ``rows``: of these rows only."""
+        """``(samples, units)`` matrix of one layer (conv: per position, recurrent: per real step).
+
+        Parameters
+        ----------
+        name : str
+            The layer.
+        rows : numpy.ndarray of int, optional
+            Of these rows only.
+        """
         a, lengths = self.arrays[name], self.lengths.get(name)
         if rows is not None:
             a, lengths = a[rows], (lengths[rows] if lengths is not None else None)
         return as_units(torch.from_numpy(a), self.kinds[name], None if lengths is None else torch.from_numpy(lengths)).numpy()
 
     def features(self, name: str) -> np.ndarray:
-        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time (a padded sequence over its real steps)."""
+        """``(N, features)`` per example: dense as is; conv/recurrent averaged over space/time (a padded sequence over its real steps).
+
+        Parameters
+        ----------
+        name : str
+            The layer.
+        """
         a = self.arrays[name]
         if self.kinds[name] == "dense":
             return a.reshape(a.shape[0], -1)
@@ -427,34 +465,44 @@ def record(
 ) -> Recording:
     """Run ``X`` through ``model`` in batches and return the hidden activations.
 
-    ``model``: a fitted estimator, a :class:`~hiddenlayers.Network` or any
-    ``nn.Module``, or a fitted scikit-learn ``Pipeline`` ending in an estimator
-    (``X`` goes through its earlier steps first, as ``pipe.predict`` sends it). ``X``: ``(N, ...)`` array/tensor/DataFrame, or a
-    ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a
-    generator) whose batches are fed as they come (``batch_size`` is then
-    unused): each batch is the input tensor/array, a tuple or list whose first
-    item is the input (``(x, y)``), or a dict whose ``input_key`` item is the
-    input. Batches must share one feature shape; the result is the same as
-    recording ``torch.cat`` of their inputs. ``max_rows``: record only the
-    first rows (None: every row); a loader is not read past them.
-    ``stream=True`` keeps per-unit statistics over all rows but arrays only
-    for the first ``sample`` rows (default 2,000): bounded memory on big data.
-    ``layers``: which layers (``select_layers``'s forms: names, glob patterns, 1-based
-    hidden-layer indices, a module type, a list, a predicate; None: the hidden layers,
-    or every leaf of a plain module). ``batch_size``: rows per forward pass of an array ``X``.
-    ``pre``: also keep our dense layers' pre-activations, ``z`` before the activation
-    (after batch norm), in ``Recording.pre``; ``keep_output``: also keep the model's
-    output (its first tensor) in ``Recording.output``, as many rows as the arrays.
+    The model runs in eval mode under ``torch.inference_mode`` and is handed back as it was (each submodule's mode,
+    BatchNorm statistics, no hooks left), also when its forward pass or the loader raises. A layer's output that is a
+    tuple, dict or dataclass is recorded as its first tensor; a layer called k times in one forward pass (a shared activation, tied
+    weights) as ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor: a model with several inputs or a
+    wrong input shape is refused in one line that says what to pass.
 
-    The model runs in eval mode under ``torch.inference_mode`` and is handed
-    back as it was (each submodule's mode, BatchNorm statistics, no hooks left),
-    also when its forward pass or the loader raises. A layer's
-    output that is a tuple, dict or dataclass is recorded as its first tensor; a layer
-    called k times in one forward pass (a shared activation, tied weights) as
-    ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor:
-    a model with several inputs or a wrong input shape is
-    refused in one line that says what to pass.
+    Parameters
+    ----------
+    model : estimator, Network, torch.nn.Module or Pipeline
+        A fitted estimator, a :class:`~hiddenlayers.Network` or any ``nn.Module``, or a fitted scikit-learn
+        ``Pipeline`` ending in an estimator (``X`` goes through its earlier steps first, as ``pipe.predict`` sends it).
+    X : array-like of shape (N, ...), or an iterable of batches
+        An array/tensor/DataFrame, or a ``torch.utils.data.DataLoader`` (any iterable of batches, e.g. a generator)
+        whose batches are fed as they come: each batch is the input tensor/array, a tuple or list whose first item is
+        the input (``(x, y)``), or a dict whose ``input_key`` item is the input. Batches must share one feature shape;
+        the result is the same as recording ``torch.cat`` of their inputs.
+    layers : selector, optional
+        Which layers (``select_layers``'s forms: names, glob patterns, 1-based hidden-layer indices, a module type, a
+        list, a predicate; None: the hidden layers, or every leaf of a plain module).
+    batch_size : int
+        Rows per forward pass of an array ``X`` (unused for a loader).
+    stream : bool
+        Keep per-unit statistics over all rows but arrays only for the first ``sample`` rows: bounded memory on big
+        data.
+    sample : int, optional
+        With ``stream``: the rows whose arrays are kept (default 2,000).
+    pre : bool
+        Also keep our dense layers' pre-activations, ``z`` before the activation (after batch norm), in
+        ``Recording.pre``.
+    keep_output : bool
+        Also keep the model's output (its first tensor) in ``Recording.output``, as many rows as the arrays.
+    max_rows : int, optional
+        Record only the first rows (None: every row); a loader is not read past them.
+    input_key : hashable, optional
+        The key of the input in a loader's dict batches.
 
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> from sklearn.datasets import load_iris
     >>> X, y = load_iris(return_X_y=True)

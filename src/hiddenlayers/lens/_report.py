@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._docsections import parameters_section
 from . import _html as H
 from . import _report_landscape as landscape
 from ._advice import ADVICE, report_advice
@@ -39,6 +40,17 @@ class Report:
 
     Its repr is one line (title, section ids, warning count), not the sections' HTML with their inline images:
     ``hl.lens.report(clf, X, y)`` ending a REPL line printed about 750 kB of it.
+
+    Attributes
+    ----------
+    title : str
+        The page's title.
+    sections : list of tuple of str
+        ``(id, title, lead sentence, body HTML)`` per section, in page order.
+    warnings : list of str
+        The plain-word findings.
+    timings : dict of str to float
+        Seconds from the start to the end of each stage (``record``, ``stats``, each section), by name.
     """
 
     title: str
@@ -48,11 +60,18 @@ class Report:
 
     @property
     def html(self) -> str:
+        """The whole report as one self-contained HTML page (inline SVG, no network), dated now."""
         subtitle = f"{len(self.warnings)} warning(s) · generated {time.strftime('%Y-%m-%d %H:%M')}"
         return H.page(self.title, subtitle, self.sections, footer="Written by hiddenlayers.lens — one self-contained file, no network needed.")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the page atomically (temp file in the same folder, then rename); a folder is refused."""
+        """Write the page atomically (temp file in the same folder, then rename); a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         H.write_page(path, self.html, example="report.html")
 
     def _repr_html_(self) -> str:  # Jupyter
@@ -283,6 +302,74 @@ def _projections(feats: dict[str, np.ndarray], yv: np.ndarray | None, plot_rows:
         scatter_grid(pts, None if yv is None else take_rows(yv, idx), method))
 
 
+_REPORT_PARAMETERS = """
+Parameters
+----------
+model : estimator, application, Network, torch.nn.Module or Pipeline
+    The model to look inside.
+X : array-like
+    What the model itself takes (a table, images, a series for a Forecaster, (user, item) pairs for a Recommender,
+    observations for a DQNAgent; a Translator's ``(sources, targets)``).
+y : array-like, optional
+    One label per network row (a Forecaster: one per lag window).
+layers : selector, optional
+    Which layers, as :func:`record` takes them.
+title : str, optional
+    The page's title (default ``"Inside <model class>"``).
+max_rows : int, optional
+    The rows of ``X`` used, drawn at random (None: every row).
+plot_rows : int
+    Rows shown in the projections (drawn at random).
+tsne : bool
+    Project with t-SNE instead of PCA.
+units_per_layer : int
+    Units per layer shown in the neurons section.
+feature_names : sequence, optional
+    Names of the network's input features.
+data_report : DataReport, optional
+    Shown in the "Data" section (a :class:`~hiddenlayers.DataReport`); without one, the fast data checks run on
+    ``X`` and ``y`` when they are a table.
+gradient_flow_hint : str
+    The advice shown when no gradient flow was recorded (the CLI names its ``--gradient-flow`` flag instead of the
+    Python callback).
+gradient_flow : GradientFlow, optional
+    A :class:`~hiddenlayers.lens.GradientFlow` that measured your own training loop; its records fill the
+    "Gradient flow" section (instead of the model's ``history_``).
+preferred_layer : layer selector, optional
+    The layer "What each unit responds to most" shows :func:`~hiddenlayers.lens.preferred_inputs` for (one layer,
+    as ``layers`` selects them; default: the first recorded layer), at most 16 of its most active units.
+image_shape : tuple of int, optional
+    ``(H, W)`` or ``(C, H, W)``: how to fold a row of pixels into an image for the preferred inputs (an
+    ``(N, C, H, W)`` input is one already); else one bar chart per unit.
+sections : sequence of str, optional
+    The ids of the sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``), always in page order;
+    default every one (the loss landscape, neurons, preferred inputs and features take most of the time: leaving
+    them out gives a quick report).
+baseline : str or array-like
+    The "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it
+    (``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row
+    of network input).
+attribution_method : str
+    That section's Captum method, as ``feature_importance``'s ``method`` takes it (images and sequences get a map:
+    :mod:`._report_maps`).
+attribution_smooth : str, optional
+    Its noise tunnel, as ``feature_importance``'s ``smooth`` takes it.
+row_names : sequence, optional
+    One name per (network-input) row of ``X``, shown for the neurons section's top rows instead of their 0-based
+    positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample of the file
+    there).
+row_names_note : str, optional
+    Says on the page what ``row_names`` are.
+progress : callable, optional
+    Told each stage's name as it starts (``"recording the hidden layers"``, the sections' titles): ``inspect``'s
+    lines.
+advice : mapping of str to str, optional
+    The "not available" notes' fixes by :data:`ADVICE`'s keys (default Python's words; ``inspect`` names its
+    options).
+"""
+
+
+@parameters_section(_REPORT_PARAMETERS)
 def report(
     model: Any,
     X: Any,
@@ -307,32 +394,13 @@ def report(
 ) -> Report:
     """Build the report on (at most ``max_rows`` rows, drawn at random, of) ``X``; ``y`` enables probes and colours.
 
-    ``X`` is what the model itself takes (a table, images, a series for a Forecaster, (user, item) pairs for a Recommender,
-    observations for a DQNAgent); the lens turns it into the rows its network reads (``model.network_input(X)``), and ``y``
-    holds one label per such row (a Forecaster: one per lag window; a Translator's ``X``: ``(sources, targets)``). A Pipeline
-    ending in one of ours takes its raw rows: its earlier steps make the network's rows, whose columns
-    (``pipe[:-1].get_feature_names_out()``) name the features unless ``feature_names`` does. Sections
-    that cannot apply to a model (attribution over integer ids, neuron maps over images, ...) say why in one line. The
-    "Data" section shows ``data_report`` (a :class:`~hiddenlayers.DataReport`); without one, the fast data checks run on
-    ``X`` and ``y`` when they are a table. ``gradient_flow_hint`` is the advice shown when no gradient flow was recorded
-    (the CLI names its ``--gradient-flow`` flag instead of the Python callback). ``gradient_flow``: a
-    :class:`~hiddenlayers.lens.GradientFlow` that measured your own training loop; its records fill the "Gradient flow"
-    section (instead of the model's ``history_``). "What each unit responds to most" shows
-    :func:`~hiddenlayers.lens.preferred_inputs` for ``preferred_layer`` (one layer, as ``layers`` selects them; default: the
-    first recorded layer), at most 16 of its most active units: images when the input is ``(N, C, H, W)`` or ``image_shape``
-    (``(H, W)`` or ``(C, H, W)``) says how to fold a row of pixels, else one bar chart per unit. ``sections``: the ids of the
-    sections to build (of :data:`SECTIONS`, e.g. ``["layers", "probes"]``), always in page order; default every one (the loss
-    landscape, neurons, preferred inputs and features take most of the time: leaving them out gives a quick report).
-    ``baseline``: the "Top features" section's reference input, as :func:`~hiddenlayers.lens.feature_importance` takes it (default
-    ``"auto"``: the rows' mean for a table, zeros for images and sequences; ``"zeros"``, ``"median"``, or one row of network input).
-    ``attribution_method``: that section's Captum method, as ``feature_importance``'s ``method`` takes it (default integrated
-    gradients; images and sequences get a map: :mod:`._report_maps`), ``attribution_smooth`` its noise tunnel, as its ``smooth``
-    takes it (default None). ``row_names``: one name per (network-input) row of ``X``, shown for the neurons section's top rows
-    instead of their 0-based positions in ``X`` (``hiddenlayers inspect`` passes the data file's lines, as ``X`` is a sample of
-    the file there); ``row_names_note`` says on the page what they are. ``progress``: told each stage's name as it starts
-    (``"recording the hidden layers"``, the sections' titles): ``inspect``'s lines. ``advice``: the "not available" notes' fixes
-    by :data:`ADVICE`'s keys (default Python's words; ``inspect`` names its options).
+    The lens turns ``X`` into the rows the model's network reads (``model.network_input(X)``). A Pipeline ending in one
+    of ours takes its raw rows: its earlier steps make the network's rows, whose columns
+    (``pipe[:-1].get_feature_names_out()``) name the features unless ``feature_names`` does. Sections that cannot apply
+    to a model (attribution over integer ids, neuron maps over images, ...) say why in one line.
 
+    Examples
+    --------
     >>> report(clf, X, y, data_report=hl.check(X, y)).save("report.html")  # a fitted model; writes the page  # doctest: +SKIP
     """
     from ._record import record_prepared
@@ -389,6 +457,11 @@ def report_sections(sections: Sequence[str] | str | None) -> frozenset[str]:
 
     An unknown id (with the closest one, if any) or an empty list is a ``ValueError``, so a caller (the CLI's
     ``inspect --sections``) can refuse a misspelt section before any work.
+
+    Parameters
+    ----------
+    sections : sequence of str, str or None
+        Section ids, one or several.
     """
     from ..data import did_you_mean
 

@@ -110,11 +110,19 @@ def _leaves(named: dict[str, nn.Module]) -> dict[str, nn.Module]:
 def select_layers(module: nn.Module | Any, layers: Selector, default: list[str] | None = None, *, param: str = "layers") -> dict[str, nn.Module]:
     """Named submodules picked by ``layers`` (see the module docstring); no match raises and lists the names.
 
-    ``module`` is any ``nn.Module``, or a fitted estimator or application (its
-    network is used). ``None`` picks ``default`` when given, else every leaf
-    module except dropout, identity and flatten (an attention module counts as
-    a leaf). ``list(select_layers(model, "*"))`` lists every layer name.
-    ``param``: the argument the errors name (``"layer"`` where one layer is taken).
+    ``list(select_layers(model, "*"))`` lists every layer name.
+
+    Parameters
+    ----------
+    module : torch.nn.Module, estimator or application
+        Any ``nn.Module``, or a fitted estimator or application (its network is used).
+    layers : selector
+        Names, glob patterns, 1-based hidden-layer indices, a module type, a list, a predicate. None picks ``default``
+        when given, else every leaf module except dropout, identity and flatten (an attention module counts as a leaf).
+    default : list of str, optional
+        The names None picks.
+    param : str
+        The argument the errors name (``"layer"`` where one layer is taken).
     """
     module = as_target(module).module if not isinstance(module, nn.Module) else eager(module)
     named = {n: m for n, m in module.named_modules() if n}

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._docsections import parameters_section
 from .._pipe import through_head
 from ._probes import probe_features, probe_task, refuse_missing_labels
 from ._record import record
@@ -33,7 +34,34 @@ from ._target import as_target, check_max_rows, count_rows, nan_padded, require_
 
 @dataclass
 class LayerShift:
-    """The shift measures of one hidden layer (see the module docstring)."""
+    """The shift measures of one hidden layer (see the module docstring).
+
+    Attributes
+    ----------
+    layer : str
+        The layer's name.
+    units : int
+        Its units.
+    mmd2 : float
+        The unbiased MMD² between source and target activations (RBF kernel, median-heuristic bandwidth).
+    p_value : float
+        Of the permutation test of ``mmd2``.
+    a_distance : float
+        The proxy A-distance ``2 (1 - 2 err)`` of a linear domain probe: 0 = indistinguishable, 2 = separable.
+    dead_source : float
+        Share of the layer's units dead on the source rows.
+    dead_target : float
+        The same on the target rows.
+    saturated_source : float
+        Share of units saturated on the source rows.
+    saturated_target : float
+        The same on the target rows.
+    target_probe : float or None
+        Held-out linear-probe accuracy on the target (with ``y_target``).
+    cka_tuned : float or None
+        Linear CKA between the source layer and the fine-tuned layer on target rows (with ``tuned``): 1 = the layer did
+        not move; NaN where either layer does not vary on those rows.
+    """
 
     layer: str
     units: int
@@ -50,7 +78,23 @@ class LayerShift:
 
 @dataclass
 class DomainShift:
-    """Per-layer shift between two domains; ``rows`` in layer order, ``level`` the test's level."""
+    """Per-layer shift between two domains.
+
+    Attributes
+    ----------
+    rows : list of LayerShift
+        One per hidden layer, in layer order.
+    n_source : int
+        Source rows used.
+    n_target : int
+        Target rows used.
+    n_permutations : int
+        Permutations of each MMD test.
+    level : float
+        The tests' level: :meth:`shifted` names the layers whose p-value is below it.
+    notes : list of str
+        What the measures leave out or assume, one line each.
+    """
 
     rows: list[LayerShift]
     n_source: int
@@ -112,7 +156,13 @@ class DomainShift:
         return H.page("Domain shift", f"{len(self.shifted())} layer(s) shifted", [self.html_section()])
 
     def save(self, path: Any) -> None:
-        """Write :meth:`html` atomically; a folder is refused."""
+        """Write :meth:`html` atomically; a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         from . import _html as H
 
         H.write_page(path, self.html(), example="shift.html")
@@ -184,6 +234,35 @@ def _rows(X: Any, k: int, rng: np.random.Generator) -> Any:
     return take_rows(X, sample_index(count_rows(X), k, rng))
 
 
+_DOMAIN_SHIFT_PARAMETERS = """
+Parameters
+----------
+model : estimator, application or torch.nn.Module
+    A fitted model (what :func:`record` takes).
+X_source : array-like of shape (n_source, ...)
+    Rows of the source domain.
+X_target : array-like of shape (n_target, ...)
+    Rows of the target domain.
+y_target : array-like of shape (n_target,), optional
+    Adds the target's linear-probe accuracy.
+tuned : estimator or torch.nn.Module, optional
+    The model fine-tuned on the target (same layer names): adds the linear CKA between each source layer and its
+    tuned self on the target rows.
+layers : selector, optional
+    Which layers, as :func:`record` takes them.
+n_permutations : int
+    Permutations of each layer's MMD two-sample test.
+max_rows : int, optional
+    At most this many rows of each domain, drawn at random, enter the kernel tests; None: every row (an integral
+    float such as ``1e5`` is read as an int).
+level : float
+    The tests' level: a layer whose MMD test's p-value is below it counts as shifted.
+random_state : int
+    Seed of the rows drawn and the permutations.
+"""
+
+
+@parameters_section(_DOMAIN_SHIFT_PARAMETERS)
 def domain_shift(
     model: Any,
     X_source: Any,
@@ -199,12 +278,8 @@ def domain_shift(
 ) -> DomainShift:
     """Per hidden layer of ``model``, how the target rows differ from the source rows.
 
-    ``model``: a fitted estimator, application or ``nn.Module`` (what :func:`record` takes).
-    ``X_source``/``X_target``: rows of the two domains (at most ``max_rows`` of each, drawn
-    at random, enter the kernel tests; None: every row, an integral float such as ``1e5`` is read as an int). ``y_target`` adds the target's linear-probe accuracy;
-    ``tuned`` (the model fine-tuned on the target, same layer names) adds the linear CKA
-    between each source layer and its tuned self on the target rows.
-
+    Examples
+    --------
     >>> import numpy as np, hiddenlayers as hl
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 6)); y = (X[:, 0] > 0).astype(int)

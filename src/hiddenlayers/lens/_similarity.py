@@ -92,12 +92,22 @@ def _hsic_unbiased(X: Tensor, Y: Tensor) -> Tensor:
 
 
 def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
-    """Linear CKA between ``X (n, d1)`` and ``Y (n, d2)``, a number in [0, 1] (unbiased: may dip below 0).
+    """Linear CKA between ``X`` and ``Y``, a number in [0, 1] (unbiased: may dip below 0).
 
-    Computed in float64 on column-centred data. NaN where it is undefined: either
-    representation constant over the rows (every unit dead or stuck: 0/0), or, unbiased,
-    a self-HSIC estimate at or below 0 (too few rows for the estimator).
+    Computed in float64 on column-centred data. NaN where it is undefined: either representation constant over the rows
+    (every unit dead or stuck: 0/0), or, unbiased, a self-HSIC estimate at or below 0 (too few rows for the estimator).
 
+    Parameters
+    ----------
+    X : array-like of shape (n, d1)
+        One representation of the rows.
+    Y : array-like of shape (n, d2)
+        Another representation of the same rows.
+    unbiased : bool
+        Use the unbiased HSIC estimator (less biased on few rows).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> h1 = np.random.default_rng(0).normal(size=(50, 4))
     >>> round(cka(h1, h1), 6)
@@ -131,7 +141,19 @@ def cka(X: Any, Y: Any, *, unbiased: bool = False) -> float:
 
 @dataclass
 class CKAResult:
-    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``); NaN where a layer is constant (see :func:`cka`)."""
+    """A CKA matrix: ``matrix[i, j]`` = CKA(``rows[i]``, ``cols[j]``); NaN where a layer is constant (see :func:`cka`).
+
+    Attributes
+    ----------
+    rows : list of str
+        The representations down the matrix.
+    cols : list of str
+        The representations across it.
+    matrix : numpy.ndarray of shape (len(rows), len(cols))
+        The CKA values, in [0, 1] (unbiased: may dip below 0).
+    unbiased : bool
+        Whether the unbiased HSIC estimator was used.
+    """
 
     rows: list[str]
     cols: list[str]
@@ -143,12 +165,19 @@ class CKAResult:
 
 
 def cka_matrix(A: Mapping[str, Any] | Recording, B: Mapping[str, Any] | Recording | None = None, *, unbiased: bool = False) -> CKAResult:
-    """CKA between every representation of ``A`` and of ``B`` (``B=None``: ``A`` with itself).
+    """CKA between every representation of ``A`` and of ``B``.
 
-    ``A``/``B``: ``{name: (n_rows, features) array}`` (any mapping), the same rows in each, or a
-    :class:`~hiddenlayers.lens.Recording` as :func:`~hiddenlayers.lens.record` returns it, read per
-    example as :func:`layer_similarity` reads it (``Recording.features``: conv/recurrent layers averaged
-    over space/time); an empty one is refused (an empty matrix would read as "nothing to compare").
+    Parameters
+    ----------
+    A : mapping of str to array, or Recording
+        ``{name: (n_rows, features) array}`` (any mapping), the same rows in each, or a
+        :class:`~hiddenlayers.lens.Recording` as :func:`~hiddenlayers.lens.record` returns it, read per example as
+        :func:`layer_similarity` reads it (``Recording.features``: conv/recurrent layers averaged over space/time); an
+        empty one is refused (an empty matrix would read as "nothing to compare").
+    B : mapping of str to array, or Recording, optional
+        The same forms, on the same rows; None: ``A`` with itself.
+    unbiased : bool
+        Use the unbiased HSIC estimator.
     """
     same = B is None
     A = _representations(A, "A")
@@ -192,12 +221,27 @@ def layer_similarity(
 
     - ``layer_similarity(m, X)``: every layer of ``m`` against every other.
     - ``layer_similarity(m, X, other=m2)``: layers of ``m`` (rows) vs ``m2`` (columns) on ``X``.
-    - ``layer_similarity(m, X, X_other=X2)``: layers of ``m`` on ``X`` vs on ``X2``; the
-      rows of ``X2`` must be the same examples as ``X`` (e.g. shifted, noised or
-      re-encoded), so the diagonal says how much each layer's geometry survives the shift.
-    ``max_rows`` caps the rows used, keeping memory and time bounded: None (every row) or an
-    integer >= :data:`MIN_ROWS` (4: on fewer, CKA is 1 or nearly whatever the data); the rows are drawn at random (seed 0, the same rows of ``X`` and ``X_other``),
-    not the first ones, so data sorted by label or time is not judged on its first classes.
+    - ``layer_similarity(m, X, X_other=X2)``: layers of ``m`` on ``X`` vs on ``X2``; the diagonal says how much each
+      layer's geometry survives the shift.
+
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model whose layers are compared (what :func:`record` takes).
+    X : array-like of shape (n, ...)
+        The rows.
+    other : estimator, Network or torch.nn.Module, optional
+        A second model, compared on ``X``.
+    X_other : array-like of shape (n, ...), optional
+        The same examples as ``X`` in another form (e.g. shifted, noised or re-encoded).
+    layers : selector, optional
+        Which layers, as :func:`record` takes them.
+    unbiased : bool
+        Use the unbiased HSIC estimator.
+    max_rows : int, optional
+        Caps the rows used, keeping memory and time bounded: None (every row) or an integer >= :data:`MIN_ROWS` (4: on
+        fewer, CKA is 1 or nearly whatever the data); the rows are drawn at random (seed 0, the same rows of ``X`` and
+        ``X_other``), not the first ones, so data sorted by label or time is not judged on its first classes.
     """
     from ._record import record
     from ._target import check_max_rows, count_rows, sample_index, take_rows

@@ -62,11 +62,49 @@ UNKNOWN_RULE = "activation unknown: constant units only"
 
 @dataclass(repr=False)
 class LayerStats:
-    """Statistics of one layer; per-unit arrays have shape ``(units,)``.
+    """Statistics of one layer; per-unit arrays have shape ``(units,)`` (definitions: the module docstring).
 
     Its repr is one line of the layer-level numbers (as :meth:`to_dict`), not the per-unit arrays:
-    ``hl.lens.summary(clf, X)`` ends a notebook cell or REPL line, and a list of 128-unit arrays
-    after the table buried it.
+    ``hl.lens.summary(clf, X)`` ends a notebook cell or REPL line, and a list of 128-unit arrays after the table buried it.
+
+    Attributes
+    ----------
+    name : str
+        The layer's name.
+    activation : str or None
+        Its activation's name; None when unknown.
+    units : int
+        Units (a conv layer's channels).
+    samples : int
+        Values per unit the statistics come from (a conv layer's positions and a recurrent layer's steps count too).
+    mean : numpy.ndarray
+        Each unit's mean output.
+    std : numpy.ndarray
+        Each unit's standard deviation.
+    min : numpy.ndarray
+        Each unit's smallest output.
+    max : numpy.ndarray
+        Each unit's largest output.
+    fraction_active : numpy.ndarray
+        Each unit's share of active outputs (``h > f(0)``); NaN when the activation is unknown.
+    fraction_saturated : numpy.ndarray or None
+        Each unit's share of outputs near a limit, for bounded activations (tanh, logistic); None otherwise.
+    dead : numpy.ndarray of bool
+        The dead units.
+    saturated : numpy.ndarray of bool
+        The saturated units.
+    sparsity : float
+        Share of outputs that are exactly zero (``|h| <= 1e-7``).
+    effective_rank : float
+        Participation ratio of the covariance eigenvalues: 1 when one direction carries all variance, ``units`` when it
+        is spread evenly.
+    role : str or None
+        A layer with no activation of its own: ``"pooling"``, ``"flatten"`` or ``"dropout"``.
+    rows : int or None
+        Examples the statistics come from, where ``samples`` counts positions or steps too (N*H*W, N*T); None: each
+        sample is a row.
+    never_active : numpy.ndarray of bool or None
+        Per unit, never active on the data, for ReLU and the leaky family; None for other activations.
     """
 
     name: str
@@ -105,6 +143,7 @@ class LayerStats:
 
     @property
     def n_dead(self) -> int:
+        """How many of the layer's units are dead on these rows (:attr:`dead`)."""
         return int(self.dead.sum())
 
     @property
@@ -120,6 +159,7 @@ class LayerStats:
 
     @property
     def n_saturated(self) -> int:
+        """How many of the layer's units are saturated on these rows (:attr:`saturated`)."""
         return int(self.saturated.sum())
 
     @property
@@ -224,10 +264,15 @@ def few_rows_note(stats: list[LayerStats]) -> str | None:
 
 
 def dead_unknown_note(n_rows: int) -> str:
-    """The note that says why a stats table's dead column reads "n/a" on ``n_rows`` rows (fewer than :data:`MIN_DEAD_ROWS`):
-    the words of :func:`few_rows_note`, for a table built from the layers' ``to_dict`` (``inspect``'s, whose ``rows`` is ``n_rows``).
+    """The note that says why a stats table's dead column reads "n/a" on ``n_rows`` rows (fewer than :data:`MIN_DEAD_ROWS`).
 
-    ``n_rows``: the examples the statistics were computed on.
+    The words of :func:`few_rows_note`, for a table built from the layers' ``to_dict`` (``inspect``'s, whose ``rows`` is
+    ``n_rows``).
+
+    Parameters
+    ----------
+    n_rows : int
+        The examples the statistics were computed on.
     """
     rows = "1 row is" if n_rows == 1 else f"{n_rows} rows are"
     return (f"dead is n/a: {rows} too few to call a ReLU unit dead (it takes {MIN_DEAD_ROWS}: a unit on for a tenth of the rows is off "
@@ -327,10 +372,18 @@ class UnitAccumulator:
 def layer_stats(h: np.ndarray | Tensor, activation: str | None = None, name: str = "layer") -> LayerStats:
     """Statistics of one ``(samples, units)`` activation matrix.
 
-    ``activation``: the name ``h`` passed through (``"relu"``, ``"tanh"``...); None
-    (unknown) counts only constant units as dead (see the module doc).
-    NaN or inf in ``h`` raises: compared with the threshold they read as
-    "never active", so a diverged layer would be reported as dead units.
+    NaN or inf in ``h`` raises: compared with the threshold they read as "never active", so a diverged layer would be
+    reported as dead units.
+
+    Parameters
+    ----------
+    h : numpy.ndarray or torch.Tensor of shape (samples, units)
+        The layer's activations.
+    activation : str, optional
+        The name of the activation ``h`` passed through (``"relu"``, ``"tanh"``...); None (unknown) counts only
+        constant units as dead (see the module doc).
+    name : str
+        The layer's name in the result.
     """
     from ._target import refuse_model
 

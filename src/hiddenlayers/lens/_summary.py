@@ -11,8 +11,22 @@ def summary(model: Any, X: Any, *, layers: Any = None, console: Any = None, stre
     """Print a per-layer table (units, mean, std, active, dead, saturated, sparsity, effective rank).
 
     Returns the :class:`LayerStats` per layer; warnings in plain words follow the table.
-    ``X`` is what :func:`~hiddenlayers.lens.record` reads: rows, or a DataLoader / iterable of batches.
 
+    Parameters
+    ----------
+    model : estimator, Network or torch.nn.Module
+        The model (what :func:`~hiddenlayers.lens.record` takes).
+    X : array-like, or an iterable of batches
+        What :func:`~hiddenlayers.lens.record` reads: rows, or a DataLoader / iterable of batches.
+    layers : selector, optional
+        Which layers, as :func:`~hiddenlayers.lens.record` takes them.
+    console : rich.console.Console, optional
+        Where to print (default: stdout).
+    stream : bool
+        Statistics over every row in bounded memory (``record``'s ``stream``).
+
+    Examples
+    --------
     >>> summary(clf, X)  # a fitted model; prints the table  # doctest: +SKIP
     """
     from .._rich_plain import PlainTable, styled

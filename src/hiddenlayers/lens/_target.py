@@ -45,13 +45,24 @@ NETWORK_ATTRS = ("network_", "q_network_")
 class Target:
     """What to run: the module, how to turn (prepared) rows into tensors, and defaults.
 
-    ``prepare`` maps the user's rows to the module's input rows (``(n, ...)``);
-    ``to_tensor`` maps a block of prepared rows to a tensor on the module's
-    device (floating point in the module's dtype; integer ids kept as int64).
-    ``head``: a Pipeline's steps before ``estimator`` (``pipe[:-1]``), run on the
-    user's rows before anything else; ``feature_names``: one name per value of the
-    network's input row when known (a Pipeline's encoded columns, else the
-    estimator's ``feature_names_in_``).
+    Attributes
+    ----------
+    module : torch.nn.Module
+        The network run.
+    to_tensor : callable
+        Maps a block of prepared rows to a tensor on the module's device (floating point in the module's dtype; integer
+        ids kept as int64).
+    default_layers : list of str or None
+        The layers recorded when none are named.
+    estimator : object, optional
+        The estimator or application the module belongs to.
+    prepare : callable, optional
+        Maps the user's rows to the module's input rows (``(n, ...)``).
+    head : object, optional
+        A Pipeline's steps before ``estimator`` (``pipe[:-1]``), run on the user's rows before anything else.
+    feature_names : list of str or None
+        One name per value of the network's input row when known (a Pipeline's encoded columns, else the estimator's
+        ``feature_names_in_``).
     """
 
     module: nn.Module
@@ -65,12 +76,16 @@ class Target:
     def prepared(self, X: Any, *, offset: int = 0) -> Any:
         """``X`` as rows of the network's input (validated, scaled, windowed: whatever the model does).
 
-        Numeric ``X`` is checked for NaN and inf first, before the model's own
-        checks, so every model gives the same message: a NaN row would otherwise
-        run through the network and read as dead units. ``offset``: the row
-        number of ``X[0]`` in the message (a loader's later batches). A Pipeline's
-        earlier steps run first, and the check reads their output: an imputer's
-        step fills the NaN that ``pipe.predict`` would fill.
+        Numeric ``X`` is checked for NaN and inf first, before the model's own checks, so every model gives the same
+        message: a NaN row would otherwise run through the network and read as dead units. A Pipeline's earlier steps run
+        first, and the check reads their output: an imputer's step fills the NaN that ``pipe.predict`` would fill.
+
+        Parameters
+        ----------
+        X : array-like
+            The user's rows.
+        offset : int
+            The row number of ``X[0]`` in the message (a loader's later batches).
         """
         if self.head is not None:
             X = self.head.transform(X)
@@ -267,7 +282,13 @@ def _pipeline_target(model: Any, parts: tuple[Any, Any]) -> Target:
 
 
 def as_target(model: Any) -> Target:
-    """Resolve an estimator or application, a Pipeline ending in one, a :class:`~hiddenlayers.Network` or any ``nn.Module``."""
+    """Resolve an estimator or application, a Pipeline ending in one, a :class:`~hiddenlayers.Network` or any ``nn.Module``.
+
+    Parameters
+    ----------
+    model : estimator, application, Pipeline, Network or torch.nn.Module
+        The model to look inside.
+    """
     from .._pipe import split_pipeline
 
     parts = split_pipeline(model)  # the rule cost, prune and explain share; another library's model's Pipeline is refused below

@@ -60,12 +60,24 @@ MAX_RESOLUTION = 128
 
 @dataclass(frozen=True)
 class TimelapseFrame:
-    """One recorded epoch: ``maps[layer]`` ``(units, res, res)`` and ``output`` ``(res, res)`` over the plane.
+    """One recorded epoch over the plane: grid row = the plane's second axis (bottom to top), column = the first.
 
-    Grid row = the plane's second axis (bottom to top), column = the first.
-    ``output``: P(positive class), the predicted class's index in ``classes``,
-    or the first output value (see :attr:`Timelapse.output_kind`).
-    ``train_loss``/``val_score``: NaN where there is none (epoch 0, no validation).
+    Attributes
+    ----------
+    epoch : int
+        The epoch (0: the starting weights).
+    train_loss : float
+        Its training loss (NaN where there is none: epoch 0).
+    val_score : float
+        Its validation score (NaN without validation).
+    maps : dict of str to numpy.ndarray
+        ``maps[layer]`` ``(units, res, res)``.
+    output : numpy.ndarray of shape (res, res)
+        P(positive class), the predicted class's index in ``classes``, or the first output value (see
+        :attr:`Timelapse.output_kind`).
+    rows : dict or None
+        Per layer, the outputs on the plane's data rows with their activation (for :attr:`Timelapse.died`); None where
+        not kept.
     """
 
     epoch: int
@@ -128,42 +140,44 @@ def _labels(y: Any, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
 class Timelapse(Callback):
     """Frames of every hidden unit's map over a fixed input plane, during training: a page with a slider, or arrays.
 
-    ``X``: ``(n, features)`` real-valued rows as the network reads them (an
-    estimator's ``fit`` X; for an application whose network reads other rows, such
-    as an Autoencoder's standardised ones, its raw rows with ``epoch(app)``), 2 or more features; above ``max_rows`` rows, a
-    seeded random sample of them fits the plane, as in
-    :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the
-    last frame is ``neuron_maps`` of the fitted model. ``y``: optional targets: class labels make the output map
-    the probability of the positive class (one output column, read as a
-    logit) or the predicted class (one column per class), and colour the data
-    points; without them, for continuous targets, or when the network's
-    outputs do not match the classes (a regressor fitted to whole numbers), the
-    output map is the first output value. ``every``: a frame at epoch 0 and every ``every``-th
-    epoch, and at the last epoch. ``layers``: as :func:`~hiddenlayers.lens.record`
-    takes them (None: a Network's hidden layers, else every leaf module).
-    ``resolution``: grid points per side. ``max_frames``: when a frame more
-    would exceed it, every second frame is dropped (the frames then are every
-    ``2·every``-th epoch, then ``4·every``, ...) and :attr:`note` says so.
-
     Cost: one forward pass over ``resolution²`` grid points and the plane's rows per frame (the rows' outputs of the
     first and the latest frame are kept, ``4·units·rows`` bytes each, for :attr:`died`), with no gradient and no
-    statistics, on the training device: about 2–3 ms per frame
-    on the CPU at resolution 30. Measured on a (16, 8) MLPClassifier, 1000
-    make_moons rows, 200 epochs (2 shared cores, medians of 9 fits): 0.25 s
-    alone, 0.66 s with a frame every epoch (2.6x: each epoch is only ~1.3 ms),
-    0.38 s with ``every=5`` (1.5x). Memory: ``4·units·resolution²`` bytes per
-    frame (29 KB for 8 units at 30). The page: 0.7 MB for 60 frames of an (8, 8)
-    network at resolution 30, 1.2 MB at 60. Training is not disturbed: the
-    pass runs in eval mode (every submodule's mode put back after, also on
-    error) under ``torch.inference_mode`` and draws no random numbers, so the
-    fitted weights are bit-identical to a fit without it.
+    statistics, on the training device: about 2–3 ms per frame on the CPU at resolution 30. Measured on a (16, 8)
+    MLPClassifier, 1000 make_moons rows, 200 epochs (2 shared cores, medians of 9 fits): 0.25 s alone, 0.66 s with a
+    frame every epoch (2.6x: each epoch is only ~1.3 ms), 0.38 s with ``every=5`` (1.5x). Memory:
+    ``4·units·resolution²`` bytes per frame (29 KB for 8 units at 30). The page: 0.7 MB for 60 frames of an (8, 8)
+    network at resolution 30, 1.2 MB at 60. Training is not disturbed: the pass runs in eval mode (every submodule's mode
+    put back after, also on error) under ``torch.inference_mode`` and draws no random numbers, so the fitted weights are
+    bit-identical to a fit without it.
 
-    A second fit from scratch starts a new timelapse (same plane); a warm fit
-    goes on (an L-BFGS warm fit too: its ``history_`` goes on). A run whose history
-    starts over at epoch 1 on the very network and weights the last fit ended with
-    (``train`` called again on the same module without its history) goes on too,
-    its epochs numbered after the last one seen, so they differ from that call's own
-    history's epochs.
+    A second fit from scratch starts a new timelapse (same plane); a warm fit goes on (an L-BFGS warm fit too: its
+    ``history_`` goes on). A run whose history starts over at epoch 1 on the very network and weights the last fit ended
+    with (``train`` called again on the same module without its history) goes on too, its epochs numbered after the last
+    one seen, so they differ from that call's own history's epochs.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, features)
+        Real-valued rows as the network reads them (an estimator's ``fit`` X; for an application whose network reads
+        other rows, such as an Autoencoder's standardised ones, its raw rows with ``epoch(app)``), 2 or more features.
+    y : array-like of shape (n,), optional
+        Targets: class labels make the output map the probability of the positive class (one output column, read as a
+        logit) or the predicted class (one column per class), and colour the data points; without them, for continuous
+        targets, or when the network's outputs do not match the classes (a regressor fitted to whole numbers), the
+        output map is the first output value.
+    every : int
+        A frame at epoch 0 and every ``every``-th epoch, and at the last epoch.
+    layers : selector, optional
+        As :func:`~hiddenlayers.lens.record` takes them (None: a Network's hidden layers, else every leaf module).
+    resolution : int
+        Grid points per side of the plane.
+    max_frames : int
+        When a frame more would exceed it, every second frame is dropped (the frames then are every ``2·every``-th
+        epoch, then ``4·every``, ...) and :attr:`note` says so.
+    max_rows : int, optional
+        Above this many rows, a seeded random sample of them fits the plane, as in
+        :func:`~hiddenlayers.lens.neuron_maps` (same rule, same default), so the last frame is ``neuron_maps`` of the
+        fitted model; None: every row.
     """
 
     def __init__(self, X: Any, y: Any = None, *, every: int = 1, layers: Selector = None, resolution: int = 30,
@@ -242,7 +256,13 @@ class Timelapse(Callback):
         return {n: u for n, u in out.items() if u}
 
     def maps(self, layer: str) -> np.ndarray:
-        """``(frames, units, res, res)``: one layer's unit maps at every recorded epoch."""
+        """``(frames, units, res, res)``: one layer's unit maps at every recorded epoch.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        """
         if not self._frames:
             raise ValueError("Timelapse has no frames yet: train with it first (callbacks=[tl], or `with tl.epoch(model):`).")
         names = list(self._frames[-1].maps)
@@ -257,7 +277,13 @@ class Timelapse(Callback):
         return pd.DataFrame([(f.epoch, f.train_loss, f.val_score) for f in self._frames], columns=["epoch", "train_loss", "val_score"])
 
     def frame(self, epoch: int | None = None) -> TimelapseFrame:
-        """The frame of ``epoch`` (None: the last); an epoch with no frame is a ValueError listing those there are."""
+        """The frame of ``epoch``; an epoch with no frame is a ValueError listing those there are.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            The epoch (None: the last).
+        """
         if not self._frames:
             raise ValueError("Timelapse has no frames yet: train with it first (callbacks=[tl], or `with tl.epoch(model):`).")
         if epoch is None:
@@ -268,13 +294,25 @@ class Timelapse(Callback):
         raise ValueError(f"epoch {epoch!r} has no frame; recorded epochs: {', '.join(map(str, self.epochs))}.")
 
     def plot(self, epoch: int | None = None) -> Any:
-        """One frame as a matplotlib Figure (Agg, no pyplot): output map, loss curve marked at ``epoch``, each unit's map."""
+        """One frame as a matplotlib Figure (Agg, no pyplot): output map, loss curve marked at ``epoch``, each unit's map.
+
+        Parameters
+        ----------
+        epoch : int, optional
+            The frame's epoch (None: the last).
+        """
         from ._timelapse_view import frame_figure
 
         return frame_figure(self, self.frame(epoch))
 
     def html(self, title: str = "Training timelapse") -> str:
-        """The self-contained page :meth:`save` writes (inline PNG frames and SVG, one small inline script)."""
+        """The self-contained page :meth:`save` writes (inline PNG frames and SVG, one small inline script).
+
+        Parameters
+        ----------
+        title : str
+            The page's title.
+        """
         from ._timelapse_view import page
 
         if not self._frames:
@@ -285,6 +323,13 @@ class Timelapse(Callback):
         """Write :meth:`html` to ``path`` atomically (temp file beside it, then rename); a folder is refused.
 
         About 0.7 MB for 60 frames of an (8, 8) network at resolution 30 (1.7 MB: 100 frames of (16, 8)).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        title : str
+            The page's title.
         """
         from .._html import write_page
 
@@ -411,14 +456,15 @@ class Timelapse(Callback):
     def epoch(self, model: Any) -> Iterator[Timelapse]:
         """One epoch of your own loop: call :meth:`step` after each batch (or :meth:`log` once) inside.
 
-        ``model``: the ``torch.nn.Module`` being trained, or a fitted estimator or application
-        whose network (``network_``) you train on: then ``X`` is the model's raw rows, turned
-        into what its network reads as the lens' other functions turn them (an Autoencoder's
-        standardised rows), once, before the plane is fitted.
+        The first call records epoch 0 (the starting weights) first. On a clean exit the epoch's loss is kept and, on a due
+        epoch, a frame is recorded (epochs numbered from 1); when the block raises, nothing is kept.
 
-        The first call records epoch 0 (the starting weights) first. On a clean
-        exit the epoch's loss is kept and, on a due epoch, a frame is recorded
-        (epochs numbered from 1); when the block raises, nothing is kept.
+        Parameters
+        ----------
+        model : torch.nn.Module, estimator or application
+            The module being trained, or a fitted estimator or application whose network (``network_``) you train on: then
+            ``X`` is the model's raw rows, turned into what its network reads as the lens' other functions turn them (an
+            Autoencoder's standardised rows), once, before the plane is fitted.
         """
         model = self._module_of(model)
         if self._open is not None:
@@ -451,13 +497,29 @@ class Timelapse(Callback):
         return target.module
 
     def step(self, loss: Any, n: int = 1) -> None:
-        """Add one batch's mean loss (a float or a 0-d tensor, read once at the epoch's end), weighted by its ``n`` rows."""
+        """Add one batch's mean loss (read once at the epoch's end), weighted by its rows.
+
+        Parameters
+        ----------
+        loss : float or torch.Tensor
+            The batch's mean loss (a float or a 0-d tensor).
+        n : int
+            The batch's rows.
+        """
         if self._open is None:
             raise RuntimeError("Timelapse.step() was called outside an epoch: wrap each epoch's steps in `with tl.epoch(model):`.")
         self._open.add(loss, n)
 
     def log(self, *, loss: float | None = None, val_score: float | None = None) -> None:
-        """Set this epoch's training loss and/or validation score (instead of, or besides, :meth:`step`)."""
+        """Set this epoch's training loss and/or validation score (instead of, or besides, :meth:`step`).
+
+        Parameters
+        ----------
+        loss : float, optional
+            The epoch's training loss.
+        val_score : float, optional
+            The epoch's validation score.
+        """
         if self._open is None:
             raise RuntimeError("Timelapse.log() was called outside an epoch: call it inside `with tl.epoch(model):`.")
         if loss is not None:

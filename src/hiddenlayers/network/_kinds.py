@@ -43,17 +43,41 @@ class FlatDense(DenseLayer):
     """A :class:`DenseLayer` that first flattens each sample: ``(N, ...)`` -> ``(N, units)``.
 
     Used where a dense layer follows a convolution, pooling or sequence output.
+
+    Parameters
+    ----------
+    in_features, out_features, activation, dropout, norm, bias, init
+        As :class:`DenseLayer` takes them (``in_features``: the flattened sample's size).
     """
 
     def forward(self, x: Tensor) -> Tensor:
+        """``x`` flattened per sample, then the dense layer: ``(N, ...)`` -> ``(N, out_features)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, ...)
+            The layer's input; each sample holds ``in_features`` values.
+        """
         return super().forward(x.flatten(1))
 
 
 class ConvLayer(nn.Module):
     """``h = dropout(activation(norm(conv(x))))`` in 1-D or 2-D.
 
-    2-D: ``(N, C_in, H, W)`` -> ``(N, filters, H', W')``; 1-D (channels-last):
-    ``(N, steps, C_in)`` -> ``(N, steps', filters)``.
+    2-D: ``(N, C_in, H, W)`` -> ``(N, filters, H', W')``; 1-D (channels-last): ``(N, steps, C_in)`` -> ``(N, steps', filters)``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input channels (1-D: features per step).
+    spec : Conv
+        The layer's spec: filters, kernel, stride, padding, activation, norm, dropout.
+    dims : {1, 2}
+        1-D or 2-D.
+    activation : str
+        The activation where ``spec`` names none.
+    init : {"auto", "none"}
+        ``"auto"``: weights initialised to suit the activation; else PyTorch's default.
     """
 
     def __init__(self, in_channels: int, spec: Conv, dims: int, activation: str = "relu", *, init: str = "auto") -> None:
@@ -70,6 +94,13 @@ class ConvLayer(nn.Module):
             init_conv_(self.conv, self.activation_name)
 
     def forward(self, x: Tensor) -> Tensor:
+        """The layer's output: ``(N, filters, H', W')`` (2-D) or ``(N, steps', filters)`` (1-D).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C_in, H, W)`` (2-D) or ``(N, steps, C_in)`` (1-D, channels-last).
+        """
         if self.dims == 1:
             x = x.transpose(1, 2)  # (N, steps, C) -> (N, C, steps)
         z = self.conv(x)
@@ -87,7 +118,15 @@ class ConvLayer(nn.Module):
 
 
 class PoolLayer(nn.Module):
-    """Max or average pooling; 2-D on ``(N, C, H, W)``, 1-D on ``(N, steps, C)``."""
+    """Max or average pooling; 2-D on ``(N, C, H, W)``, 1-D on ``(N, steps, C)``.
+
+    Parameters
+    ----------
+    spec : Pool
+        Window size, operation and stride.
+    dims : {1, 2}
+        1-D or 2-D.
+    """
 
     def __init__(self, spec: Pool, dims: int) -> None:
         super().__init__()
@@ -100,19 +139,39 @@ class PoolLayer(nn.Module):
         self.pool = cls(spec.size, stride=stride)
 
     def forward(self, x: Tensor) -> Tensor:
+        """The pooled input: ``(N, C, H', W')`` or ``(N, steps', C)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` (2-D) or ``(N, steps, C)`` (1-D).
+        """
         if self.dims == 1:
             return self.pool(x.transpose(1, 2)).transpose(1, 2)  # pool over steps
         return self.pool(x)
 
 
 class GlobalPoolLayer(nn.Module):
-    """Average or max over every position: ``(N, C, H, W)`` or ``(N, steps, C)`` -> ``(N, C)``."""
+    """Average or max over every position: ``(N, C, H, W)`` or ``(N, steps, C)`` -> ``(N, C)``.
+
+    Parameters
+    ----------
+    spec : GlobalPool
+        Which operation (``"avg"`` or ``"max"``).
+    """
 
     def __init__(self, spec: GlobalPool) -> None:
         super().__init__()
         self.op = spec.op
 
     def forward(self, x: Tensor) -> Tensor:
+        """One value per channel, ``(N, C)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            ``(N, C, H, W)`` or ``(N, steps, C)``.
+        """
         dims = (2, 3) if x.ndim == 4 else (1,)
         return x.mean(dim=dims) if self.op == "avg" else x.amax(dim=dims)
 
@@ -123,10 +182,16 @@ class GlobalPoolLayer(nn.Module):
 class RecurrentLayer(nn.Module):
     """An LSTM or GRU over ``(N, steps, features)``, batch first.
 
-    Returns the last state ``(N, units * directions)`` (for a bidirectional
-    layer: the forward direction's state after the last step beside the
-    backward direction's after the first), or with ``sequence=True`` every
-    step ``(N, steps, units * directions)``. Outputs lie in (-1, 1), like tanh.
+    Returns the last state ``(N, units * directions)`` (for a bidirectional layer: the forward direction's state after
+    the last step beside the backward direction's after the first), or with ``sequence=True`` every step
+    ``(N, steps, units * directions)``. Outputs lie in (-1, 1), like tanh.
+
+    Parameters
+    ----------
+    in_features : int
+        Features per step.
+    spec : Recurrent
+        Cell, units, layers, directions, ``sequence`` and dropout.
     """
 
     activation_name = "tanh"
@@ -142,9 +207,17 @@ class RecurrentLayer(nn.Module):
         self.dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else None
 
     def run_rnn(self, x: Any) -> Any:
-        """``self.rnn(x)``. During training on a GPU the weights are views of the optimizer's one flat
-        buffer (``FlatParams`` marks the module) rather than cuDNN's packed copy, so cuDNN repacks them
-        per call and warns; that note is silenced then. Training ends by re-packing them."""
+        """``self.rnn(x)``, its ``(output, state)``.
+
+        During training on a GPU the weights are views of the optimizer's one flat buffer (``FlatParams`` marks the module)
+        rather than cuDNN's packed copy, so cuDNN repacks them per call and warns; that note is silenced then. Training ends
+        by re-packing them.
+
+        Parameters
+        ----------
+        x : torch.Tensor or PackedSequence
+            The input the LSTM/GRU takes, batch first.
+        """
         if getattr(self.rnn, "in_flat_buffer", False) and x.is_cuda:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous chunk")
@@ -152,6 +225,13 @@ class RecurrentLayer(nn.Module):
         return self.rnn(x)
 
     def forward(self, x: Tensor) -> Tensor:
+        """The last state ``(N, units * directions)``, or every step ``(N, steps, units * directions)`` with ``sequence``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, steps, features)
+            The sequences, batch first.
+        """
         out, state = self.run_rnn(x)  # out: (N, steps, units * directions)
         if self.sequence:
             h = out
@@ -164,7 +244,15 @@ class RecurrentLayer(nn.Module):
 
 
 class EmbedLayer(nn.Module):
-    """A learned vector per id: ``(N, steps)`` integer ids -> ``(N, steps, dim)``."""
+    """A learned vector per id: ``(N, steps)`` integer ids -> ``(N, steps, dim)``.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Distinct ids, ``[0, vocab_size)``.
+    spec : Embed
+        The vector size and dropout.
+    """
 
     def __init__(self, vocab_size: int, spec: Embed) -> None:
         super().__init__()
@@ -172,6 +260,13 @@ class EmbedLayer(nn.Module):
         self.dropout = nn.Dropout(spec.dropout) if spec.dropout > 0 else None
 
     def forward(self, ids: Tensor) -> Tensor:
+        """The ids' vectors, ``(N, steps, dim)``.
+
+        Parameters
+        ----------
+        ids : torch.Tensor of shape (N, steps)
+            Integer ids.
+        """
         if ids.is_floating_point():
             raise TypeError(f"an embedding layer reads integer ids, not {ids.dtype}: pass token or category ids as an integer array.")
         h = self.embedding(ids)

@@ -41,10 +41,26 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 class Activation:
     """One row of the activation table.
 
-    ``grad(z, h)`` is dh/dz given the pre-activation ``z`` and the output ``h``;
-    ``saturation`` is the open interval the output lives in (``None`` when
-    unbounded), used to flag units stuck near a limit; ``init`` is the weight
-    initialisation that keeps the signal's variance: ``"he"`` or ``"glorot"``.
+    Parameters
+    ----------
+    name : str
+        The canonical name.
+    module : callable
+        Makes the activation's ``nn.Module``.
+    forward : callable
+        ``h = f(z)`` on tensors.
+    grad : callable
+        ``grad(z, h)``: dh/dz given the pre-activation ``z`` and the output ``h``.
+    np_forward : callable
+        ``f`` on NumPy arrays (the CPU prediction path).
+    np_grad : callable
+        ``grad`` on NumPy arrays.
+    init : {"he", "glorot"}
+        The weight initialisation that keeps the signal's variance.
+    saturation : tuple of float, optional
+        The open interval the output lives in (None when unbounded), used to flag units stuck near a limit.
+    gain : float
+        The initialisation's gain.
     """
 
     name: str
@@ -132,8 +148,13 @@ ACTIVATIONS: dict[str, Activation] = {
 def get_activation(name: str) -> Activation:
     """Return the table row for ``name`` (aliases such as ``sigmoid`` accepted).
 
-    An unknown name raises :class:`SpecError` that lists the valid names and
-    suggests the closest one (:func:`canonical_activation`'s words).
+    An unknown name raises :class:`SpecError` that lists the valid names and suggests the closest one
+    (:func:`canonical_activation`'s words).
+
+    Parameters
+    ----------
+    name : str
+        An activation's name or alias.
     """
     return ACTIVATIONS[canonical_activation(name)]
 
@@ -144,9 +165,25 @@ NORMS = ("batch", "layer")
 class DenseLayer(nn.Module):
     """A dense hidden layer: ``h = dropout(activation(norm(W·x + b)))``.
 
-    Shapes: input ``(N, in_features)``, output ``(N, out_features)``. The
-    weights are initialised to suit the activation (He for the ReLU family,
-    Glorot for tanh/logistic/identity) unless ``init="none"``.
+    Shapes: input ``(N, in_features)``, output ``(N, out_features)``.
+
+    Parameters
+    ----------
+    in_features : int
+        Inputs per row.
+    out_features : int
+        Units of the layer.
+    activation : str
+        Its activation (a name of ``ACTIVATIONS``).
+    dropout : float
+        Drop probability after the activation, in [0, 1).
+    norm : {None, "batch", "layer"}
+        Batch or layer normalisation of ``W·x + b``, before the activation.
+    bias : bool
+        Learn the bias ``b``.
+    init : {"auto", "none"}
+        ``"auto"``: weights initialised to suit the activation (He for the ReLU family, Glorot for
+        tanh/logistic/identity); ``"none"``: PyTorch's default (the caller loads weights).
     """
 
     def __init__(
@@ -178,13 +215,22 @@ class DenseLayer(nn.Module):
 
     @property
     def in_features(self) -> int:
+        """Inputs per row: the width of the layer's ``x``, shape ``(N, in_features)``."""
         return self.linear.in_features
 
     @property
     def out_features(self) -> int:
+        """Units of the layer: the width of its output, shape ``(N, out_features)``."""
         return self.linear.out_features
 
     def forward(self, x: Tensor) -> Tensor:
+        """``h = dropout(activation(norm(W·x + b)))``, shape ``(N, out_features)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, in_features)
+            The layer's input.
+        """
         z = self.linear(x)  # (N, out_features)
         if self.norm is not None:
             z = self.norm(z)
@@ -200,11 +246,18 @@ class DenseLayer(nn.Module):
         return type(self.act) is type(want) and self.act.extra_repr() == want.extra_repr()
 
     def np_norm(self, dtype: Any) -> NpMap | None:
-        """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU
-        (:func:`~._np_dense.batch_norm_map` of its running statistics, :func:`~._np_dense.layer_norm_map`), in ``dtype``;
+        """This layer's norm in eval mode as the NumPy map of ``z`` ``(n, out_features)`` that ``predict`` applies on the CPU.
+
+        The map is :func:`~._np_dense.batch_norm_map` of its running statistics, or :func:`~._np_dense.layer_norm_map`;
         None without a norm. A ``ValueError`` for a norm that map does not compute: another module put in its place, a batch
-        norm without running statistics (which normalizes each batch by its own, even in eval mode), or a layer norm
-        over another shape."""
+        norm without running statistics (which normalizes each batch by its own, even in eval mode), or a layer norm over
+        another shape.
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+            The float type the map computes in.
+        """
         norm = self.norm
         if norm is None:
             return None
@@ -225,7 +278,17 @@ def _numpy(t: Any) -> np.ndarray:
 
 
 def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator | None = None) -> None:
-    """Initialise ``linear`` in place for ``activation``: He-uniform or Glorot-uniform."""
+    """Initialise ``linear`` in place for ``activation``: He-uniform or Glorot-uniform.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The layer whose weight (and bias) are drawn.
+    activation : str
+        The activation it feeds, which picks the rule.
+    generator : torch.Generator, optional
+        The random source (default: PyTorch's global one).
+    """
     act = get_activation(activation)
     fan_out, fan_in = linear.weight.shape
     with torch.no_grad():
@@ -241,9 +304,17 @@ def init_dense_(linear: nn.Linear, activation: str, generator: torch.Generator |
 def sklearn_init_(linear: nn.Linear, activation: str, rng: np.random.RandomState) -> None:
     """scikit-learn's MLP initialisation, drawn from the same NumPy generator.
 
-    Weights and biases ~ U(-b, b), ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2
-    for logistic), in the same draw order as sklearn, so a seed gives sklearn's
-    starting weights.
+    Weights and biases ~ U(-b, b), ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for logistic), in the same draw order
+    as sklearn, so a seed gives sklearn's starting weights.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The layer to initialise in place.
+    activation : str
+        The activation it feeds.
+    rng : numpy.random.RandomState
+        scikit-learn's generator.
     """
     fan_out, fan_in = linear.weight.shape
     factor = 2.0 if canonical_activation(activation) == "logistic" else 6.0

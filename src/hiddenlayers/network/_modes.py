@@ -23,6 +23,13 @@ def snapshot_modes(module: nn.Module) -> Callable[[], None]:
 
     Submodules added later keep their own flag; ones removed since still get theirs (harmless).
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+
+    Examples
+    --------
     >>> from torch import nn
     >>> net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).eval()
     >>> net[1].train()  # one submodule left training  # doctest: +ELLIPSIS
@@ -44,8 +51,17 @@ def snapshot_modes(module: nn.Module) -> Callable[[], None]:
 
 @contextmanager
 def in_mode(module: nn.Module, training: bool) -> Iterator[nn.Module]:
-    """``module`` (all its submodules) in training (``True``) or eval (``False``) mode for the block; each submodule's own mode restored after, also on error.
+    """``module`` (all its submodules) in training or eval mode for the block; each submodule's own mode restored after, also on error.
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    training : bool
+        True: training mode; False: eval mode.
+
+    Examples
+    --------
     >>> import torch
     >>> from torch import nn
     >>> net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.BatchNorm1d(2)).train()
@@ -67,7 +83,13 @@ def in_mode(module: nn.Module, training: bool) -> Iterator[nn.Module]:
 
 
 def evaluating(module: nn.Module) -> AbstractContextManager[nn.Module]:
-    """``module`` in eval mode (no dropout noise, BatchNorm running stats read, not updated) for the block: ``in_mode(module, False)``."""
+    """``module`` in eval mode (no dropout noise, BatchNorm running stats read, not updated) for the block: ``in_mode(module, False)``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module (with all its submodules).
+    """
     return in_mode(module, False)
 
 

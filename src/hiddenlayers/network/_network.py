@@ -72,17 +72,30 @@ def _checked_out_features(out_features: Any) -> int:
 class Network(nn.Module):
     """A stack of hidden layers built from a :class:`~hiddenlayers.Spec`.
 
-    ``Network(4, "16:tanh,8", 3)`` has children ``hidden1`` (4->16),
-    ``hidden2`` (16->8) and ``head`` (8->3). ``forward(x)`` maps ``(N, 4)`` to
-    ``(N, 3)`` logits; ``forward(x, return_hidden=True)`` also returns the list
-    of every hidden layer's output from the same pass.
+    ``Network(4, "16:tanh,8", 3)`` has children ``hidden1`` (4->16), ``hidden2`` (16->8) and ``head`` (8->3).
+    ``forward(x)`` maps ``(N, 4)`` to ``(N, 3)`` logits; ``forward(x, return_hidden=True)`` also returns the list of
+    every hidden layer's output from the same pass.
 
-    ``in_features`` is an int for tables, or the per-sample shape: ``(C, H, W)``
-    for images, ``(steps, channels)`` for sequences and 1-D signals. With
-    ``vocab_size=V`` the input is integer ids in ``[0, V)``, ``in_features``
-    ids per sample (a sequence length; recurrent layers also take other
-    lengths), and the spec starts with ``embedD``:
+    Parameters
+    ----------
+    in_features : int or tuple of int
+        Inputs per row for tables, or the per-sample shape: ``(C, H, W)`` for images, ``(steps, channels)`` for
+        sequences and 1-D signals. With ``vocab_size``: ids per sample (a sequence length; recurrent layers also take
+        other lengths).
+    spec : Spec, str, int or sequence
+        The hidden layers, anything :meth:`Spec.parse` reads.
+    out_features : int
+        Outputs of the head (raw scores).
+    activation : str
+        The activation of layers whose spec names none.
+    init : {"auto", "none"}
+        ``"auto"``: weights initialised to suit each activation; ``"none"``: PyTorch's default (the caller loads
+        weights).
+    vocab_size : int, optional
+        The input is integer ids in ``[0, vocab_size)``, and the spec starts with ``embedD``.
 
+    Examples
+    --------
     >>> import torch
     >>> Network((1, 28, 28), "conv32k3,pool2,conv64k3,pool2,128", 10)(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
@@ -185,6 +198,17 @@ class Network(nn.Module):
         return [getattr(self, name) for name in self.hidden_names]
 
     def forward(self, x: Tensor, return_hidden: bool = False) -> Any:
+        """The head's raw scores ``(N, out_features)``, and with ``return_hidden`` every hidden layer's output too.
+
+        An input PyTorch refuses for its type, width or dtype is one error saying what the network expects.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, *input_shape)
+            A batch of inputs (integer ids with ``vocab_size``).
+        return_hidden : bool
+            Return ``(scores, hidden)``: the list of every hidden layer's output from the same pass.
+        """
         hidden = []
         h = x  # (N, *input_shape)
         try:  # no check before the pass: a try costs nothing until PyTorch raises, and then says what was wrong with x
@@ -234,10 +258,16 @@ class Network(nn.Module):
         return all(type(layer) is DenseLayer and layer.norm is None and layer.dropout is None for layer in self.hidden_layers)
 
     def numpy_norms(self, dtype: Any) -> list[NpMap | None] | None:
-        """Each hidden layer's norm as the NumPy map :func:`~._np_dense.dense_forward` applies at inference (None where a
-        layer has none, :meth:`DenseLayer.np_norm`), in ``dtype``, when NumPy computes this network's eval-mode forward:
-        a table's stack of dense layers, whose dropout is the identity then. None for any other network (other layer
-        kinds, ids, an activation, norm or dropout module replaced by another), which ``predict`` runs through PyTorch.
+        """Each hidden layer's norm as the NumPy map :func:`~._np_dense.dense_forward` applies at inference.
+
+        None where a layer has none (:meth:`DenseLayer.np_norm`), when NumPy computes this network's eval-mode forward: a
+        table's stack of dense layers, whose dropout is the identity then. None for any other network (other layer kinds,
+        ids, an activation, norm or dropout module replaced by another), which ``predict`` runs through PyTorch.
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+            The float type the maps compute in.
         """
         if self.vocab_size is not None or len(self.input_shape) != 1:
             return None
@@ -279,6 +309,15 @@ class Network(nn.Module):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Network:
+        """A network of the shape :meth:`get_config` describes, its weights not initialised (``init="none"``: the caller
+        loads them, as a model file does).
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returned: ``in_features``, ``spec``, ``out_features`` and, when set, ``activation`` and
+            ``vocab_size``.
+        """
         in_features = config["in_features"]
         return cls(
             tuple(in_features) if isinstance(in_features, list) else in_features,
@@ -301,12 +340,24 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def count_parameters(module: nn.Module) -> int:
-    """Number of trainable scalars in ``module``."""
+    """Number of trainable scalars in ``module``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    """
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here."""
+    """``"auto"`` -> CUDA if present, else Apple MPS if present, else CPU; an explicit device must exist here.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"auto"`` (or None), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or a device.
+    """
     if device is None or device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -331,9 +382,18 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 
 def load_device(saved: Any, requested: Any = None) -> torch.device:
-    """Where a loaded model goes: ``requested`` when given (it must exist here); else the saved ``device``
-    parameter, or, when this machine lacks that device (a model trained on a GPU, loaded on a laptop),
-    ``"auto"``'s choice with a warning, so the file still loads."""
+    """Where a loaded model goes.
+
+    ``requested`` when given (it must exist here); else the saved ``device`` parameter, or, when this machine lacks that
+    device (a model trained on a GPU, loaded on a laptop), ``"auto"``'s choice with a warning, so the file still loads.
+
+    Parameters
+    ----------
+    saved : str or None
+        The model's saved ``device`` parameter.
+    requested : str or torch.device, optional
+        The device the caller asks for.
+    """
     if requested is not None:
         return resolve_device(requested)
     try:

@@ -28,7 +28,13 @@ NpMap = Callable[[np.ndarray], np.ndarray]
 
 
 def np_sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function of ``z`` (any shape), without overflow for large negative ``z``."""
+    """The logistic function of ``z``, without overflow for large negative ``z``.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Any shape.
+    """
     out = np.empty_like(z)
     pos = z >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
@@ -67,8 +73,12 @@ def activation_names() -> list[str]:
 def canonical_activation(name: str) -> str:
     """The canonical table name for ``name`` (``"sigmoid"`` -> ``"logistic"``, case and spaces ignored).
 
-    An unknown name raises :class:`SpecError` that lists the valid names and
-    suggests the closest one.
+    An unknown name raises :class:`SpecError` that lists the valid names and suggests the closest one.
+
+    Parameters
+    ----------
+    name : str
+        An activation's name or alias.
     """
     if not isinstance(name, str):
         raise SpecError(f"activation must be a string, one of {', '.join(activation_names())}. Received: {name!r}.")
@@ -83,10 +93,26 @@ def canonical_activation(name: str) -> str:
 
 def batch_norm_map(mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float,
                    dtype: Any) -> NpMap:
-    """Batch norm in eval mode as a NumPy map of ``z`` ``(n, units)``: ``z * scale + shift``, with ``scale = weight /
-    sqrt(var + eps)`` and ``shift = bias - mean * scale`` computed once in ``dtype``, as PyTorch's CPU kernel folds its
-    running statistics. ``mean``, ``var``: the running statistics ``(units,)``; ``weight``, ``bias``: the affine
-    parameters ``(units,)`` (None: 1 and 0); ``eps``: added to the variance; ``dtype``: the network's float type."""
+    """Batch norm in eval mode as a NumPy map of ``z`` ``(n, units)``: ``z * scale + shift``.
+
+    ``scale = weight / sqrt(var + eps)`` and ``shift = bias - mean * scale`` are computed once in ``dtype``, as PyTorch's
+    CPU kernel folds its running statistics.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray of shape (units,)
+        The running mean.
+    var : numpy.ndarray of shape (units,)
+        The running variance.
+    weight : numpy.ndarray of shape (units,) or None
+        The affine scale (None: 1).
+    bias : numpy.ndarray of shape (units,) or None
+        The affine shift (None: 0).
+    eps : float
+        Added to the variance.
+    dtype : numpy dtype
+        The network's float type.
+    """
     dt = np.dtype(dtype)
     scale = (1.0 / np.sqrt(var.astype(dt) + dt.type(eps))).astype(dt, copy=False)
     if weight is not None:
@@ -98,11 +124,17 @@ def batch_norm_map(mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None,
 
 
 def layer_norm_map(weight: np.ndarray | None, bias: np.ndarray | None, eps: float, dtype: Any) -> NpMap:
-    """Layer norm as a NumPy map of ``z`` ``(n, units)``: each row less its mean, over ``sqrt(variance + eps)`` (the biased
-    variance, over the row's units), times ``weight`` plus ``bias`` (each ``(units,)``; None: 1 and 0), in ``dtype``.
+    """Layer norm as a NumPy map of ``z`` ``(n, units)``: each row less its mean, over ``sqrt(variance + eps)``, times ``weight`` plus ``bias``.
 
-    A row whose variance overflows ``dtype`` (float32 squares the spread: values near 1e20 and beyond) gives NaN, never a
-    number: the estimators and the server refuse that row by name, as they refuse any non-finite output.
+    The variance is the biased one, over the row's units. A row whose variance overflows ``dtype`` (float32 squares the
+    spread: values near 1e20 and beyond) gives NaN, never a number: the estimators and the server refuse that row by
+    name, as they refuse any non-finite output.
+
+    Parameters
+    ----------
+    weight, bias, eps, dtype
+        As :func:`batch_norm_map` takes them: the affine scale and shift ``(units,)`` (None: 1 and 0), what is added
+        to the variance, and the network's float type.
     """
     dt = np.dtype(dtype)
     w = None if weight is None else weight.astype(dt)
@@ -125,13 +157,25 @@ def layer_norm_map(weight: np.ndarray | None, bias: np.ndarray | None, eps: floa
 
 def dense_forward(layers: Sequence[tuple[Any, Any]], acts: Sequence[NpMap], X: Any, dtype: Any, layer: int | None = None,
                   norms: Sequence[NpMap | None] | None = None) -> np.ndarray:
-    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations (0-based), of a table's dense network at inference.
+    """Head outputs ``(n, n_outputs)``, or hidden layer ``layer``'s activations, of a table's dense network at inference.
 
-    ``layers``: ``(W, b)`` per dense map, the head last, ``W`` of shape ``(in, out)`` in ``dtype``; ``acts``: the
-    NumPy forward of each hidden layer (:data:`NP_FORWARD`); ``X``: ``(n, in)`` rows, dense or a SciPy sparse matrix
-    (multiplied as it is stored); ``dtype``: the network's float type, which ``X`` is cast to first; ``norms``: each
-    hidden layer's eval-mode norm map between its dense map and its activation (:func:`batch_norm_map`,
-    :func:`layer_norm_map`; None: no norm there), None for none at all. Dropout, the identity at inference, has no step.
+    Dropout, the identity at inference, has no step.
+
+    Parameters
+    ----------
+    layers : sequence of (W, b)
+        Per dense map, the head last, ``W`` of shape ``(in, out)`` in ``dtype``.
+    acts : sequence of callables
+        The NumPy forward of each hidden layer (:data:`NP_FORWARD`).
+    X : array-like of shape (n, in)
+        Rows, dense or a SciPy sparse matrix (multiplied as it is stored).
+    dtype : numpy dtype
+        The network's float type, which ``X`` is cast to first.
+    layer : int, optional
+        Return this hidden layer's activations (0-based) instead of the head's outputs.
+    norms : sequence of callables or None, optional
+        Each hidden layer's eval-mode norm map between its dense map and its activation (:func:`batch_norm_map`,
+        :func:`layer_norm_map`; None: no norm there); None for none at all.
     """
     with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
         h = X.astype(dtype, copy=False)

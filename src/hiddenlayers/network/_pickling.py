@@ -140,8 +140,15 @@ def _device_name(t: Tensor) -> str:
 
 
 def portable_state(state: dict[str, Any]) -> dict[str, Any]:
-    """``state`` to pickle: each tensor off the CPU as a CPU copy that unpickles onto its device (``state`` itself unchanged),
-    and, when there was one, the first such device recorded under :data:`FITTED_DEVICE`."""
+    """``state`` to pickle: each tensor off the CPU as a CPU copy that unpickles onto its device (``state`` itself unchanged).
+
+    When there was one, the first such device is recorded under :data:`FITTED_DEVICE`.
+
+    Parameters
+    ----------
+    state : dict
+        An object's ``__dict__`` (or its ``__getstate__``).
+    """
     devices: list[str] = []
 
     def to_host(t: Tensor) -> _OnDevice | None:
@@ -159,8 +166,15 @@ def portable_state(state: dict[str, Any]) -> dict[str, Any]:
 def unpickled_placement(state: dict[str, Any], owner: str) -> torch.device | None:
     """Pop :data:`FITTED_DEVICE` from an unpickled ``state``; return where its tensors went (None: nothing was recorded).
 
-    When this machine lacks that device the tensors stayed on the CPU: one ``UserWarning`` names the device and how to choose.
-    ``owner``: the model's class name, for the message.
+    When this machine lacks that device the tensors stayed on the CPU: one ``UserWarning`` names the device and how to
+    choose.
+
+    Parameters
+    ----------
+    state : dict
+        The unpickled state (changed in place).
+    owner : str
+        The model's class name, for the message.
     """
     fitted = state.pop(FITTED_DEVICE, None)
     if fitted is None:

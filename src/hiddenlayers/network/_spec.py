@@ -40,8 +40,16 @@ from ._spec_text import _TEXT_HELP, ACTIVATION_NAMES  # noqa: F401  (re-exported
 class Dense:
     """A dense hidden layer of ``units`` neurons.
 
-    ``activation=None`` uses the model's default; ``dropout`` is the drop
-    probability in [0, 1); ``norm`` is ``None``, ``"batch"`` or ``"layer"``.
+    Parameters
+    ----------
+    units : int
+        Neurons of the layer, >= 1.
+    activation : str, optional
+        Its activation (a name of ``ACTIVATIONS``); None uses the model's default.
+    dropout : float
+        Drop probability after the activation, in [0, 1).
+    norm : {None, "batch", "layer"}
+        Batch or layer normalisation of ``W·x + b``, before the activation.
     """
 
     units: int
@@ -83,10 +91,18 @@ class Dense:
         object.__setattr__(self, "norm", norm)
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.dense_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Dense:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.dense_from_text(cls, token)
 
 
@@ -94,10 +110,26 @@ class Dense:
 class Conv:
     """A convolution of ``filters`` kernels of size ``kernel``: ``conv32k3``.
 
-    ``dims`` 1 or 2 (``None``: from the input; ``(C, H, W)`` -> 2-D,
-    ``(steps, channels)`` -> 1-D); ``padding`` a number of cells or
-    ``"same"``; ``norm`` ``None`` or ``"batch"``. Images are ``(N, C, H, W)``;
-    1-D signals are channels-last ``(N, steps, channels)`` like sequences.
+    Images are ``(N, C, H, W)``; 1-D signals are channels-last ``(N, steps, channels)`` like sequences.
+
+    Parameters
+    ----------
+    filters : int
+        Output channels, >= 1.
+    kernel : int
+        Kernel size in cells (square in 2-D), >= 1.
+    dims : {None, 1, 2}
+        1-D or 2-D; None: from the input (``(C, H, W)`` -> 2-D, ``(steps, channels)`` -> 1-D).
+    stride : int
+        Step between kernel positions, in cells.
+    padding : int or "same"
+        Zero cells added on each side, or ``"same"`` (output as large as the input at stride 1; ``"valid"`` is 0).
+    activation : str, optional
+        Its activation; None uses the model's default.
+    norm : {None, "batch"}
+        Batch normalisation before the activation.
+    dropout : float
+        Drop probability after the activation, in [0, 1).
     """
 
     filters: int
@@ -132,10 +164,18 @@ class Conv:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.conv_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Conv:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.conv_from_text(cls, token)
 
 
@@ -143,7 +183,14 @@ class Conv:
 class Pool:
     """Max or average pooling over windows of ``size`` (``pool2``, ``avgpool2``).
 
-    ``stride`` defaults to ``size`` (non-overlapping windows).
+    Parameters
+    ----------
+    size : int
+        Window size in cells, >= 1.
+    op : {"max", "avg"}
+        Max or average over each window.
+    stride : int, optional
+        Step between windows; None (or equal to ``size``): non-overlapping windows.
     """
 
     size: int
@@ -158,10 +205,18 @@ class Pool:
         _set(self, "stride", None if stride == self.size else stride)
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Pool:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.pool_from_text(cls, token)
 
 
@@ -172,16 +227,30 @@ class Flatten:
     kind: ClassVar[str] = "flatten"
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.flatten_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Flatten:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.flatten_from_text(cls, token)
 
 
 @dataclass(frozen=True)
 class GlobalPool:
-    """Average (``gap``) or max (``gmp``) over all positions: one value per channel."""
+    """Average (``gap``) or max (``gmp``) over all positions: one value per channel.
+
+    Parameters
+    ----------
+    op : {"avg", "max"}
+        Average or max over the positions.
+    """
 
     op: str = "avg"
     kind: ClassVar[str] = "globalpool"
@@ -190,10 +259,18 @@ class GlobalPool:
         _set(self, "op", _choice(self.op, "globalpool", "op", ("avg", "max")))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.global_pool_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> GlobalPool:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.global_pool_from_text(cls, token)
 
 
@@ -201,9 +278,22 @@ class GlobalPool:
 class Recurrent:
     """An LSTM or GRU of ``units`` per direction: ``lstm128``, ``gru64:bi:seq``.
 
-    Input ``(N, steps, features)``. ``sequence=False`` returns the last state
-    ``(N, units * directions)``; ``True`` every step ``(N, steps, units * directions)``.
-    ``layers`` stacks cells; ``dropout`` acts between stacked cells and on the output.
+    Input ``(N, steps, features)``.
+
+    Parameters
+    ----------
+    units : int
+        Hidden units per direction, >= 1.
+    cell : {"lstm", "gru"}
+        The recurrent cell.
+    bidirectional : bool
+        Also read the sequence backwards (the output doubles: ``units * 2``).
+    sequence : bool
+        False returns the last state ``(N, units * directions)``; True every step ``(N, steps, units * directions)``.
+    layers : int
+        Stacked cells, >= 1.
+    dropout : float
+        Drop probability between stacked cells and on the output, in [0, 1).
     """
 
     units: int
@@ -223,10 +313,18 @@ class Recurrent:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.recurrent_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Recurrent:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.recurrent_from_text(cls, token)
 
 
@@ -234,8 +332,15 @@ class Recurrent:
 class Embed:
     """A learned vector of ``dim`` numbers per token or category id: ``embed64``.
 
-    The vocabulary size comes from the data (``Network(..., vocab_size=V)``),
-    not the spec. Input ``(N, steps)`` integer ids -> ``(N, steps, dim)``.
+    The vocabulary size comes from the data (``Network(..., vocab_size=V)``), not the spec. Input ``(N, steps)`` integer
+    ids -> ``(N, steps, dim)``.
+
+    Parameters
+    ----------
+    dim : int
+        Numbers per id, >= 1.
+    dropout : float
+        Drop probability on the vectors, in [0, 1).
     """
 
     dim: int
@@ -247,10 +352,18 @@ class Embed:
         _set(self, "dropout", _check_dropout(self.dropout))
 
     def to_text(self) -> str:
+        """This layer as its token in a spec's text (the inverse of :meth:`from_text`)."""
         return _text.embed_to_text(self)
 
     @classmethod
     def from_text(cls, token: str) -> Embed:
+        """The layer one token of a spec's text stands for (the inverse of :meth:`to_text`).
+
+        Parameters
+        ----------
+        token : str
+            One layer's token, as :meth:`to_text` writes it; one that does not parse is a :class:`SpecError`.
+        """
         return _text.embed_from_text(cls, token)
 
 
@@ -312,6 +425,13 @@ def _coerce_layer(item: Any, position: int) -> LayerSpec:
 class Spec:
     """An ordered tuple of hidden-layer specs; build with :meth:`parse`.
 
+    Parameters
+    ----------
+    layers : tuple of layer specs
+        ``Dense``, ``Conv``, ``Pool``, ``Flatten``, ``GlobalPool``, ``Recurrent`` and ``Embed`` objects, input first.
+
+    Examples
+    --------
     >>> Spec.parse("256:gelu:dropout=0.1,128:tanh").to_text()
     '256:gelu:dropout=0.1,128:tanh'
     """
@@ -322,8 +442,14 @@ class Spec:
     def parse(cls, value: Any) -> Spec:
         """Build a spec from text, JSON text, an int, or a sequence of layers.
 
-        Sequence items may be ints (units), text tokens, dicts (JSON form) or
-        layer objects; ``hidden_layer_sizes=(128, 64)`` works as in scikit-learn.
+        ``hidden_layer_sizes=(128, 64)`` works as in scikit-learn. Anything else is a :class:`SpecError` that shows the
+        forms.
+
+        Parameters
+        ----------
+        value : str, int, sequence or Spec
+            Spec text (``"256:gelu:dropout=0.1,128"``), JSON text, one width, or a sequence whose items may be ints
+            (units), text tokens, dicts (JSON form) or layer objects; a Spec is returned as it is.
         """
         if isinstance(value, Spec):
             return value
@@ -354,6 +480,14 @@ class Spec:
 
     @classmethod
     def from_json(cls, text: str) -> Spec:
+        """The spec a JSON text of layer objects describes (the inverse of :meth:`to_json`).
+
+        Parameters
+        ----------
+        text : str
+            A JSON list of layer objects (``[{"units": 64}, ...]``) or one object; anything else is a :class:`SpecError`
+            that says what to write.
+        """
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -370,12 +504,15 @@ class Spec:
         return cls(tuple(_layer_from_dict(d) for d in data))
 
     def to_list(self) -> list[dict[str, Any]]:
+        """The layers as JSON-able dicts, one per layer in order (what :meth:`to_json` writes)."""
         return [_layer_to_dict(layer) for layer in self.layers]
 
     def to_json(self) -> str:
+        """The layers as a JSON list of objects, read back by :meth:`from_json` (model files store this)."""
         return json.dumps(self.to_list())
 
     def to_text(self) -> str:
+        """The spec as its comma-separated text, one token per layer (``"conv32k3,pool2,flatten,64"``)."""
         return ",".join(layer.to_text() for layer in self.layers)
 
     def __iter__(self) -> Iterator[LayerSpec]:

@@ -279,29 +279,43 @@ def cost(
 ) -> CostReport:
     """Measure what ``model`` costs, per hidden layer and in total.
 
-    ``model``: a fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any
-    ``torch.nn.Module`` with ``example_input``/``input_shape``; or a fitted scikit-learn ``Pipeline`` ending in one of
-    ours: its last step's cost on ``X`` through the steps before it, which are not counted (a note says so, and
-    ``str(report)`` names the Pipeline's steps).
-    ``batch_size``: batch for the activation-memory figure (what a training forward keeps for backward, autograd's saved
-    tensors: :mod:`hiddenlayers.rightsize._saved`); ``n_calls``: timed
-    batch-1 calls for p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls), which also sets how
-    long throughput and energy are measured: 0.3 s of large-batch calls and 0.2 s of training steps at 2000
-    or more, proportionally less below (``n_calls=50``: a quick estimate), each over a few calls at least;
-    ``throughput_batch``: batch for predictions/s; ``train_batch_size``: batch
-    of one training step (default: the model's own, as its fit took it: ``batch_size``
-    capped at the epoch's rows, the whole epoch for L-BFGS); ``epoch_samples``: rows
-    per epoch for energy per epoch (default: what the model was trained on);
-    ``watts``: force an energy *estimate* at this power instead of a counter;
-    ``per_layer_latency``: also time each layer alone (``LayerCost.latency_p50_us``).
-    ``X``: a few real inputs in the form ``model.predict`` takes (rows, images,
-    sequences, texts). With it, the network is timed on those inputs and
-    ``predict`` is timed too; without it, random inputs of the network's
-    shape are used, and ``predict`` is timed only for the table MLPs.
-    ``example_input``: a plain ``torch.nn.Module``'s inputs, batch first ``(N, ...)``; or
-    ``input_shape``: one input's shape, for random inputs (what the report holds then, and
-    leaves out: :mod:`hiddenlayers.rightsize._cost_module`).
+    Parameters
+    ----------
+    model : estimator, Network, torch.nn.Module or Pipeline
+        A fitted ``MLPClassifier``/``MLPRegressor`` (or a ``Network``), or any ``torch.nn.Module`` with
+        ``example_input``/``input_shape``; or a fitted scikit-learn ``Pipeline`` ending in one of ours: its last step's
+        cost on ``X`` through the steps before it, which are not counted (a note says so, and ``str(report)`` names the
+        Pipeline's steps).
+    batch_size : int
+        Rows per batch for the activation-memory figure (what a training forward keeps for backward, autograd's saved
+        tensors: :mod:`hiddenlayers.rightsize._saved`).
+    n_calls : int
+        Timed batch-1 calls for the p50/p99 latency (after ``max(10, n_calls // 10)`` warm-up calls). It also sets how
+        long throughput and energy are measured: 0.3 s of large-batch calls and 0.2 s of training steps at 2000 or
+        more, proportionally less below (``n_calls=50``: a quick estimate), each over a few calls at least.
+    throughput_batch : int
+        Rows per call for the predictions/s figure.
+    train_batch_size : int, optional
+        Rows of one training step (default: the model's own, as its fit took it: ``batch_size`` capped at the epoch's
+        rows, the whole epoch for L-BFGS).
+    epoch_samples : int, optional
+        Rows per epoch for the energy per epoch (default: what the model was trained on).
+    watts : float, optional
+        Force an energy *estimate* at this power (W) instead of reading a counter.
+    per_layer_latency : bool
+        Also time each layer alone (``LayerCost.latency_p50_us``).
+    X : array-like, optional
+        A few real inputs in the form ``model.predict`` takes (rows, images, sequences, texts). With it, the network is
+        timed on those inputs and ``predict`` is timed too; without it, random inputs of the network's shape are used,
+        and ``predict`` is timed only for the table MLPs.
+    example_input : torch.Tensor or tuple of tensors, optional
+        A plain ``torch.nn.Module``'s inputs, batch first ``(N, ...)``.
+    input_shape : tuple of int, optional
+        A plain ``torch.nn.Module``'s one input's shape, for random inputs (what the report holds then, and leaves out:
+        :mod:`hiddenlayers.rightsize._cost_module`).
 
+    Examples
+    --------
     >>> report = cost(clf, n_calls=500)           # doctest: +SKIP
     >>> report.latency_predict_p50_us, report.energy_method  # doctest: +SKIP
     """

@@ -10,9 +10,31 @@ from typing import Any
 class LayerCost:
     """Cost of one layer (``hidden1`` ... ``head``); FLOPs at batch 1, memory at ``batch_size``.
 
-    ``energy_share`` is the layer's share of the prediction FLOPs: the total
-    energy apportioned by FLOPs, an estimate even when the total is measured
-    (no counter reads a single layer).
+    Attributes
+    ----------
+    name : str
+        The layer's name.
+    in_features : int
+        Its inputs per row.
+    out_features : int
+        Its outputs per row.
+    activation : str
+        Its activation.
+    params : int
+        Its trainable parameters.
+    flops_per_prediction : int
+        FLOPs of its forward pass on one row.
+    flops_per_train_step : int
+        FLOPs of its forward and backward passes in one training step.
+    weight_bytes : int
+        Bytes of its parameters and buffers.
+    activation_bytes : int
+        Bytes it keeps for backward at ``batch_size`` rows.
+    latency_p50_us : float or None
+        Its median batch-1 latency alone, in µs (None: not timed).
+    energy_share : float
+        The layer's share of the prediction FLOPs: the total energy apportioned by FLOPs, an estimate even when the
+        total is measured (no counter reads a single layer).
     """
 
     name: str
@@ -76,21 +98,65 @@ class CostReport:
     """The result of :func:`cost`; ``to_dict()`` for JSON, ``table()`` for Rich, ``print()`` for the table as text.
 
     Its repr is one line of the key numbers (parameters, FLOPs, latency, throughput), not every field and layer:
-    ``hl.cost(clf)`` ending a REPL line printed kilobytes on one line.
+    ``hl.cost(clf)`` ending a REPL line printed kilobytes on one line. FLOPs count 2 per multiply-add of matrix products
+    and convolutions, nothing else (``FLOP_CONVENTION``, shown under the table).
 
-    Units: bytes, FLOPs, microseconds, predictions per second, joules. FLOPs count 2 per
-    multiply-add of matrix products and convolutions, nothing else (``FLOP_CONVENTION``,
-    shown under the table); ``flops_per_train_step`` is at ``train_batch_size``.
-    ``weight_bytes`` holds the parameters and buffers (batch norm's running statistics, needed to
-    predict), each at its own dtype. ``activation_bytes`` is what training keeps for backward at ``batch_size``:
-    the tensors autograd saves in one training forward (the input at the dtype the network is fed, token ids
-    int64; an LSTM's gates and cell states per step; dropout's masks), each counted once, per layer in
-    the row that first saves it (``ACTIVATION_CONVENTION``; measured by :mod:`~hiddenlayers.rightsize._saved`).
-    ``threads`` (PyTorch's) and ``blas_threads`` (NumPy's BLAS, which
-    ``predict``'s NumPy path multiplies with; None when no BLAS is loaded) are
-    the conditions the latencies were measured under. ``pipeline``: for a scikit-learn ``Pipeline`` ending in a hiddenlayers
-    model, its steps as ``"name: Class"`` (the figures are its last step's, on rows the steps before it transformed: a note
-    says so); None for a model given alone.
+    Attributes
+    ----------
+    layers : list of LayerCost
+        One row per layer (hidden layers, then the head): its parameters, FLOPs, bytes and, when timed, latency.
+    params : int
+        Trainable parameters of the whole model.
+    flops_per_prediction : int
+        FLOPs of one row's forward pass.
+    flops_per_train_step : int
+        FLOPs of one training step (forward and backward) at ``train_batch_size`` rows.
+    train_batch_size : int
+        Rows of the training step counted.
+    weight_bytes : int
+        Bytes of the parameters and buffers (batch norm's running statistics, needed to predict), each at its own dtype.
+    activation_bytes : int
+        Bytes training keeps for backward at ``batch_size``: the tensors autograd saves in one training forward (the
+        input at the dtype the network is fed, token ids int64; an LSTM's gates and cell states per step; dropout's
+        masks), each counted once, per layer in the row that first saves it (``ACTIVATION_CONVENTION``; measured by
+        :mod:`~hiddenlayers.rightsize._saved`).
+    batch_size : int
+        Rows of the activation-memory figure.
+    device : str
+        Where the model ran (``"cpu"``, ``"cuda:0"``).
+    threads : int
+        PyTorch's threads during the measurements.
+    blas_threads : int or None
+        NumPy's BLAS threads (``predict``'s NumPy path multiplies with it); None when no BLAS is loaded.
+    latency_predict_p50_us : float or None
+        Median batch-1 ``predict`` latency in µs; None where ``predict`` was not timed.
+    latency_predict_p99_us : float or None
+        99th-percentile batch-1 ``predict`` latency in µs.
+    latency_forward_p50_us : float
+        Median batch-1 latency of the raw network forward in µs.
+    latency_forward_p99_us : float
+        99th-percentile batch-1 forward latency in µs.
+    throughput_batch : int
+        Rows per call of the throughput figure.
+    throughput_per_s : float
+        Predictions per second at ``throughput_batch``.
+    energy_per_1000_predictions_j : float
+        Joules per 1,000 predictions (measured or an estimate: ``energy_measured``).
+    energy_per_epoch_j : float or None
+        Joules per training epoch of ``epoch_samples`` rows; None when unknown.
+    epoch_samples : int or None
+        Rows per epoch of the energy-per-epoch figure.
+    energy_measured : bool
+        True when an energy counter was read; False for an estimate from an assumed power.
+    energy_method : str
+        Which counter or estimate gave the energy, in words.
+    n_calls : int
+        Timed batch-1 calls behind the latency percentiles.
+    notes : list of str
+        What the figures leave out or assume, one line each.
+    pipeline : list of str or None
+        For a scikit-learn ``Pipeline`` ending in a hiddenlayers model, its steps as ``"name: Class"`` (the figures are
+        its last step's, on rows the steps before it transformed: a note says so); None for a model given alone.
     """
 
     layers: list[LayerCost]
@@ -148,6 +214,8 @@ class CostReport:
         return t
 
     def summary(self) -> str:
+        """The conventions and measurements below the table, one per line: how FLOPs and activation memory are counted,
+        latency percentiles (µs), throughput (predictions/s) and energy (J, measured or an estimate)."""
         lines = [FLOP_CONVENTION.format(batch=self.train_batch_size), ACTIVATION_CONVENTION.format(batch=self.batch_size)]
         if self.latency_predict_p50_us is not None:
             lines.append(f"predict() batch 1: p50 {self.latency_predict_p50_us:.1f} µs, p99 {self.latency_predict_p99_us:.1f} µs")

@@ -35,7 +35,20 @@ def blas_threads() -> int | None:
 
 
 def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None, device: torch.device | None = None) -> np.ndarray:
-    """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call."""
+    """Run ``fn`` ``warmup`` times, then time ``n_calls`` calls one by one; seconds per call, shape ``(n_calls,)``.
+
+    Parameters
+    ----------
+    fn : callable
+        The call to time (no arguments).
+    n_calls : int
+        Timed calls.
+    warmup : int, optional
+        Untimed calls first (default ``max(10, n_calls // 10)``).
+    device : torch.device, optional
+        Where ``fn`` runs: a CUDA device is synchronised after each call, so its time holds the kernels (default: the
+        CPU).
+    """
     dev = device or torch.device("cpu")
     for _ in range(max(10, n_calls // 10) if warmup is None else warmup):
         fn()

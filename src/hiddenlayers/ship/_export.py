@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .._docsections import parameters_section
 from .._meta import WEIGHT_COLUMN_KEY
 from .._words import article, foreign_note
 from ..exceptions import DataError, NotFittedError, QuantizedToleranceError
@@ -352,6 +353,59 @@ def _verified_bytes(
     return data, ref, got, diff
 
 
+_EXPORT_ONNX_PARAMETERS = """
+Parameters
+----------
+model : estimator, application or Pipeline
+    A fitted MLPClassifier or MLPRegressor, a ``Pipeline`` of a TableEncoder then one (exported as
+    :func:`~hiddenlayers.save` stores it: the encoder's preprocessing in the graph, raw columns in), a ``Pipeline``
+    of scikit-learn steps then one (the steps as ONNX nodes, checked against the Pipeline's own predictions:
+    :mod:`._export_pipeline`), or an ImageClassifier (input ``X`` raw float pixels ``(batch, H, W)``, or
+    ``(batch, H, W, C)`` in colour, uint8 images divided by 255; output ``probabilities``), an Autoencoder (raw rows
+    -> ``scores`` = ``score_samples`` and ``reconstruction``), a Forecaster (``(batch, window)`` raw values ->
+    ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames (``(batch, steps, n_features)`` raw
+    frames, NaN steps after each sequence's end -> ``probabilities``), a TextClassifier or a token-id
+    SequenceClassifier (int64 ids ``(batch, steps)``, padded; the tokenizer in the metadata:
+    :mod:`._app_graph_ids`) or a Recommender (raw ids ``users`` and ``items`` ``(batch,)`` -> ``predictions``,
+    unseen ids included). Other applications are refused (``TypeError``).
+path : str or PathLike
+    Where to write the ONNX file; the name must end in ``.onnx``.
+include_preprocessing : bool
+    Put the stored table preprocessing in the graph (raw columns in); False: the graph takes the encoded matrix.
+X : array-like, optional
+    Rows for the parity check (with stored preprocessing: a raw DataFrame, or an array of the raw columns in order;
+    random rows with every category, unseen and missing values when omitted). For the applications, their own kind
+    of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences;
+    ``(users, items)`` pairs), and the reference is the app's own method.
+y : array-like, optional
+    Labels/targets for the score before/after int8 quantisation.
+quantize : bool
+    Also write an int8 copy: the dense, convolution and LSTM/GRU weights stored as int8 with one scale per output
+    unit, computed in float32, so a row's answer does not depend on the rows batched with it (:mod:`._int8`).
+quantized_path : str or PathLike, optional
+    Where the int8 copy goes (default ``<path stem>.int8.onnx``); must end in ``.onnx``.
+quantized_tolerance : float, optional
+    Bound on the int8 copy's difference from the model on the parity rows, as ``tolerance`` measures it (None: no
+    limit). Over it the int8 file is not written (nor one there touched), the float file is, and
+    ``QuantizedToleranceError`` says so (:mod:`._int8_check`).
+opset : int
+    The ONNX opset to write, from 16 to the newest the installed onnx knows (``opset_range()``; 16 and 17 only where
+    the model's operators convert down); the report's ``opset`` is read back from the file.
+tolerance : float, optional
+    The largest parity difference allowed (None: 1e-4 for a float32 graph, 1e-8 for float64), times the output's
+    size beyond 1 (predictions in y's units) or a scaled regressor's ``target_scale_`` where larger (the report's
+    ``max_abs_diff`` stays absolute).
+input_dtype : {"float32", "uint8"}
+    ``"uint8"`` (ImageClassifier only): ``X`` is uint8 pixels 0-255, as a camera gives them, and the division by 255
+    that ``predict`` applies to uint8 images runs inside the graph (parity ``X``: uint8 images).
+dtype : {None, "float32", "float64"}
+    The float type of an application's graph: ``"float32"`` (a float64 app exported as a float32 copy of its
+    network, parity default 1e-4) or ``"float64"``; None: the fitted network's. A table model's graph computes in
+    its fitted type: leave it None.
+"""
+
+
+@parameters_section(_EXPORT_ONNX_PARAMETERS)
 def export_onnx(
     model: Any,
     path: str | os.PathLike[str],
@@ -369,46 +423,16 @@ def export_onnx(
 ) -> ExportReport:
     """Write ``model`` as ONNX to ``path`` and check it against PyTorch.
 
-    ``model``: a fitted MLPClassifier or MLPRegressor, a ``Pipeline`` of a TableEncoder then one (exported as
-    :func:`~hiddenlayers.save` stores it: the encoder's preprocessing in the graph, raw columns in), a ``Pipeline`` of scikit-learn
-    steps then one (the steps as ONNX nodes, checked against the Pipeline's own predictions: :mod:`._export_pipeline`), or an ImageClassifier
-    (input ``X`` raw float pixels ``(batch, H, W)``, or ``(batch, H, W, C)`` in colour, uint8 images divided by 255; output
-    ``probabilities``), an Autoencoder (raw rows -> ``scores`` = ``score_samples`` and ``reconstruction``), a Forecaster
-    (``(batch, window)`` raw values -> ``forecasts`` ``(batch, horizon)``), a SequenceClassifier on feature frames
-    (``(batch, steps, n_features)`` raw frames, NaN steps after each sequence's end -> ``probabilities``), a TextClassifier or a
-    token-id SequenceClassifier (int64 ids ``(batch, steps)``, padded; the tokenizer in the metadata: :mod:`._app_graph_ids`) or a Recommender
-    (raw ids ``users`` and ``items`` ``(batch,)`` -> ``predictions``, unseen ids included); for these apps ``X`` is their own
-    kind of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences; ``(users, items)`` pairs) and the
-    reference is the app's own method. Other applications are refused (``TypeError``).
+    Raises ``ValueError`` when a parity difference exceeds ``tolerance``; files are written atomically. A table model
+    fitted with ``dtype="float64"`` exports a float64 graph: input ``X`` and the output are float64 and every operator
+    computes in float64 (a network operator onnxruntime has no float64 kernel for is refused in one line); its int8
+    copy (``quantize=True``) is refused, as onnxruntime quantises float32 graphs only. An ImageClassifier,
+    SequenceClassifier or SpeechRecognizer fitted with ``dtype="float64"`` exports a float64 graph too (float inputs,
+    weights and outputs; a uint8 ``X`` stays uint8): convolutions and average pooling, which onnxruntime has no float64
+    kernel for, run as slices and matrix products; LSTM/GRU layers are refused in one line.
 
-    ``X``: rows for the parity check (with stored preprocessing: a raw
-    DataFrame, or an array of the raw columns in order; random rows with every
-    category, unseen and missing values when omitted); ``y``: labels/targets
-    for the score before/after int8 quantisation. ``quantize=True`` also
-    writes an int8 copy to ``quantized_path`` (default ``<path stem>.int8.onnx``): the dense,
-    convolution and LSTM/GRU weights stored as int8 with one scale per output unit, computed in float32, so a row's
-    answer does not depend on the rows batched with it (:mod:`._int8`); both names must end in ``.onnx``. ``quantized_tolerance``
-    (None: no limit) bounds the int8 copy's difference from the model on the parity rows, as ``tolerance`` measures it: over it the
-    int8 file is not written (nor one there touched), the float file is, and ``QuantizedToleranceError`` says so (:mod:`._int8_check`). ``opset``: the ONNX opset to write, from 16 to
-    the newest the installed onnx knows (``opset_range()``; 16 and 17 only
-    where the model's operators convert down); the report's ``opset`` is read
-    back from the file. Raises ``ValueError`` when a parity difference exceeds ``tolerance`` (None: 1e-4 for a float32 graph, 1e-8
-    for float64) x the output's size beyond 1 (predictions in y's units) or a scaled regressor's ``target_scale_`` where larger
-    (the report's ``max_abs_diff`` stays absolute). Files are written atomically.
-    A table model fitted with ``dtype="float64"`` exports a float64 graph: input
-    ``X`` and the output are float64 and every operator computes in float64 (a network
-    operator onnxruntime has no float64 kernel for is refused in one line); its
-    int8 copy (``quantize=True``) is refused, as onnxruntime quantises float32 graphs only.
-    ``input_dtype="uint8"`` (ImageClassifier only): ``X`` is uint8 pixels
-    0-255, as a camera gives them, and the division by 255 that ``predict``
-    applies to uint8 images runs inside the graph (parity ``X``: uint8 images).
-    An ImageClassifier, SequenceClassifier or SpeechRecognizer fitted with ``dtype="float64"`` exports a float64
-    graph too (float inputs, weights and outputs; a uint8 ``X`` stays uint8): convolutions and average pooling,
-    which onnxruntime has no float64 kernel for, run as slices and matrix products; LSTM/GRU layers are refused in one line.
-    ``dtype``: the float type of an application's graph, ``"float32"`` (a float64 app exported as before: a float32 copy of
-    its network, parity default 1e-4) or ``"float64"``; None (default): the fitted network's. A table model's graph computes in its
-    fitted type: leave it None.
-
+    Examples
+    --------
     >>> report = export_onnx(clf, "model.onnx", quantize=True, X=X_test, y=y_test)  # doctest: +SKIP
     >>> report.max_abs_diff < 1e-5  # doctest: +SKIP
     True

@@ -19,7 +19,63 @@ def parity_tolerance(tolerance: float | None, double: bool) -> float:
 
 @dataclass
 class ExportReport:
-    """What :func:`hiddenlayers.ship.export_onnx` wrote and how closely it matches PyTorch."""
+    """What :func:`hiddenlayers.ship.export_onnx` wrote and how closely it matches PyTorch.
+
+    Attributes
+    ----------
+    path : str
+        The ONNX file written.
+    input_name : str
+        The graph's input name (``"X"``; an application's several joined by ``", "``, in ``input_types``' order).
+    output_name : str
+        The graph's output name (``"probabilities"``, ``"predictions"``, ...; several joined by ``", "``).
+    n_inputs : int
+        Input columns of a table model's graph.
+    input_columns : list of str or None
+        The raw columns a graph with its preprocessing inside reads, in order; None for a matrix input.
+    opset : int
+        The ONNX opset, read back from the file.
+    bytes : int
+        Size of the file in bytes.
+    max_abs_diff : float
+        Largest ``|onnx - torch|`` over the parity rows, in the output's units.
+    parity_rows : int
+        Rows of the parity check.
+    string_input_columns : list of str or None
+        The text columns the graph reads as strings (input ``C``); None when there are none.
+    missing_token : str or None
+        The text that stands for a missing value in those columns (``""``, or ``"<missing>"`` when ``""`` is a real
+        category); None without text columns.
+    quantized_path : str or None
+        The int8 copy written; None when none was (not asked, or refused).
+    quantized_bytes : int or None
+        Size of the int8 copy in bytes.
+    quantized_max_abs_diff : float or None
+        Largest ``|int8 - model|`` on the parity rows (see ``quantized_compared``).
+    quantized_relative_diff : float or None
+        The same as a share of the output's size beyond 1: what ``quantized_tolerance`` bounds.
+    quantized_tolerance : float or None
+        The limit asked for (None: no limit).
+    quantized_compared : str or None
+        What the int8 parity compared: which output, against what, on which rows.
+    quantized_refused : str or None
+        Why the int8 file was not written (over ``quantized_tolerance``); ``quantized_path`` is then None.
+    score_before : float or None
+        The float graph's score on the given ``X``, ``y`` (``metric``); None without ``y``.
+    score_after : float or None
+        The int8 copy's score on them.
+    metric : str or None
+        ``"accuracy"`` or ``"r2"``.
+    notes : list of str
+        What the graph takes and computes (raw columns, what is inside the graph, quantized operators), one line each.
+    input_shape : list of int or str, or None
+        An application's input ``X`` shape, e.g. ``["batch", 8, 8]`` (None: ``(batch, n_inputs)``).
+    input_dtype : str
+        ``X``'s element type: ``"uint8"`` for an ImageClassifier exported with ``input_dtype="uint8"``, ``"float64"``
+        for a float64 table model.
+    input_types : list of str or None
+        An application's inputs' element types, in ``input_name``'s order (e.g. ``["int64", "string"]``).
+    """
 
     path: str
     input_name: str
@@ -48,9 +104,11 @@ class ExportReport:
     input_types: list[str] | None = None  # an application's inputs' element types, in input_name's order (e.g. ["int64", "string"])
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values."""
         return asdict(self)
 
     def table(self) -> Any:
+        """A Rich table of the export: the file and its size, the inputs and output, the largest difference from PyTorch."""
         from .._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         t = PlainTable(title="ONNX export", show_header=False)

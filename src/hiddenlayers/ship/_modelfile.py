@@ -28,11 +28,19 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
     A ``Pipeline`` (or ``make_pipeline``) of a :class:`~hiddenlayers.TableEncoder` then an ``MLPClassifier`` or
     ``MLPRegressor`` (``"passthrough"`` steps allowed) is stored as the MLP with the encoder's preprocessing, as
     ``hiddenlayers train`` stores a model, plus its steps; :func:`load` gives the Pipeline back. So is a Pipeline of
-    scikit-learn steps (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``, ``SimpleImputer``, ``PCA``)
-    then an MLP: the MLP plus each step's class name, parameters and fitted arrays (:mod:`._pipeline_steps`). Other
-    pipelines, and a step whose parameters or state are not plain data, are a ``TypeError`` naming the fix (a StandardScaler
-    after a TableEncoder: drop it, the encoder standardises). ``extra`` (JSON-able) is stored with an MLP estimator or such
-    a Pipeline and read back by :func:`read_metadata`.
+    scikit-learn steps (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``, ``SimpleImputer``,
+    ``PCA``) then an MLP: the MLP plus each step's class name, parameters and fitted arrays (:mod:`._pipeline_steps`).
+    Other pipelines, and a step whose parameters or state are not plain data, are a ``TypeError`` naming the fix (a
+    StandardScaler after a TableEncoder: drop it, the encoder standardises).
+
+    Parameters
+    ----------
+    model : estimator, application or Pipeline
+        The fitted model to store.
+    path : str or PathLike
+        Where to write the file (replaced atomically).
+    extra : dict, optional
+        JSON-able values stored with an MLP estimator or such a Pipeline, read back by :func:`read_metadata`.
     """
     name = type(model).__name__
     if is_pipeline(model):
@@ -52,12 +60,21 @@ def save(model: Any, path: str | os.PathLike[str], *, extra: dict[str, Any] | No
 def load(path: str | os.PathLike[str], *, device: str | None = None, as_pipeline: bool | None = None) -> Any:
     """Load any model saved by hiddenlayers; predictions match the saved model exactly.
 
-    ``as_pipeline``: None (default) gives what was saved (a ``Pipeline`` for a file :func:`save` wrote from one, else
-    the model); False gives the MLP itself, reading raw tables through its stored preprocessing (as the CLI does; after
-    scikit-learn steps it reads their output);
-    True gives ``make_pipeline(TableEncoder, MLP)`` for a ``hiddenlayers train``-made MLP file too (columns read by name).
-    Never executes code from the file. Raises :class:`ModelFileError` for a
-    missing, truncated, foreign, tampered or newer-format file.
+    Never executes code from the file. Raises :class:`ModelFileError` for a missing, truncated, foreign, tampered or
+    newer-format file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.safetensors`` file :func:`save` (or ``hiddenlayers train``) wrote.
+    device : str, optional
+        Replaces the saved device (``"cpu"``, ``"cuda"``, ``"auto"``); None keeps the saved one. A bad device, or one this
+        machine lacks, is an error of this argument, not a ModelFileError.
+    as_pipeline : bool, optional
+        None gives what was saved (a ``Pipeline`` for a file :func:`save` wrote from one, else the model); False gives
+        the MLP itself, reading raw tables through its stored preprocessing (as the CLI does; after scikit-learn steps
+        it reads their output); True gives ``make_pipeline(TableEncoder, MLP)`` for a ``hiddenlayers train``-made MLP
+        file too (columns read by name).
     """
     from .. import apps, estimators
     from ..network import resolve_device

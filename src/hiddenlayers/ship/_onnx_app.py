@@ -74,8 +74,15 @@ def empty_refusal(where: str, unit: str, least: int) -> str:
 
 
 def onnx_estimator(path: str | Path) -> str | None:
-    """The estimator an ONNX file of ours was exported from (``"SpeechRecognizer"``, ``"MLPClassifier"``, ...); None for a missing,
-    unreadable or foreign file (left to the command's own loading and its one-line error)."""
+    """The estimator an ONNX file of ours was exported from (``"SpeechRecognizer"``, ``"MLPClassifier"``, ...).
+
+    None for a missing, unreadable or foreign file (left to the command's own loading and its one-line error).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.onnx`` file.
+    """
     try:
         meta = session(path).get_modelmeta().custom_metadata_map
     except ModelFileError:
@@ -101,7 +108,15 @@ class AppOnnx:
         self.double = self.session.get_outputs()[0].type == "tensor(double)"
 
     def info(self, key: str, default: Any = ...) -> Any:
-        """Metadata ``key`` decoded from JSON; ``default`` where the file has none (older exports), else a ModelFileError."""
+        """Metadata ``key`` decoded from JSON; ``default`` where the file has none (older exports), else a ModelFileError.
+
+        Parameters
+        ----------
+        key : str
+            The metadata key, as the file stores it.
+        default : object, optional
+            What a file without ``key`` gives; not given: such a file (or damaged JSON) is a ModelFileError.
+        """
         if key not in self.metadata and default is not ...:
             return default
         try:
@@ -110,7 +125,13 @@ class AppOnnx:
             raise ModelFileError(f"'{self.path}' has damaged hiddenlayers metadata ({type(exc).__name__}: {key}): export the model again.") from None
 
     def run(self, X: np.ndarray) -> np.ndarray:
-        """The graph's first output for the batch ``X`` ``(n, *shape)`` (``dtype``)."""
+        """The graph's first output for the batch ``X``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray of shape (n, *shape)
+            The batch, in the graph's input ``dtype``.
+        """
         return np.asarray(self.session.run(None, {"X": X})[0])
 
 

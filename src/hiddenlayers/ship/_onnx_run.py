@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._docsections import parameters_section
 from .._meta import WEIGHT_COLUMN_KEY
 from ..exceptions import DataError, ModelFileError
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
@@ -168,11 +169,16 @@ def _tokenizer_summary(data: Any) -> dict[str, Any] | None:
 class OnnxModel:
     """An ONNX file from :func:`hiddenlayers.export_onnx`, run with onnxruntime on raw tables.
 
-    ``classes_`` (classifiers), ``target`` and ``task`` come from the file's
-    metadata; :meth:`predict` and :meth:`predict_proba` take a DataFrame (a 2-D array too, for a
-    model exported without named columns).
-    ``threads``: onnxruntime's threads per run, without spin-waiting between
-    runs (None: onnxruntime's defaults, one spinning thread per core).
+    ``classes_`` (classifiers), ``target`` and ``task`` come from the file's metadata; :meth:`predict` and
+    :meth:`predict_proba` take a DataFrame (a 2-D array too, for a model exported without named columns).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.onnx`` file.
+    threads : int, optional
+        onnxruntime's threads per run, without spin-waiting between runs (None: onnxruntime's defaults, one spinning
+        thread per core).
     """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
@@ -226,7 +232,15 @@ class OnnxModel:
         return len(self.inputs) or self.n_inputs
 
     def feeds(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[dict[str, np.ndarray], list[str]]:
-        """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`, also for ``where``)."""
+        """Graph inputs for ``frame`` and notes (see :func:`feeds_from_frame`).
+
+        Parameters
+        ----------
+        frame : DataFrame or array
+            Raw rows (a 2-D array for a model without named columns).
+        where : callable, optional
+            As :func:`feeds_from_frame` takes it: where row ``i`` is in the user's file, for messages.
+        """
         if self.spec is not None:
             return feeds_from_frame(frame, self.spec, where, self.input_dtype)
         notes: list[str] = []
@@ -268,8 +282,16 @@ class OnnxModel:
                         f"not a {type(frame).__name__} (e.g. pd.DataFrame(X, columns=[...])).")
 
     def run(self, frame: Any, where: Callable[[int], str] | None = None) -> tuple[np.ndarray, list[str]]:
-        """The graph's output for ``frame`` (a DataFrame; a 2-D array for a model without named columns: probabilities or
-        predictions, ``(n, k)``) and notes; ``where`` as in :func:`feeds_from_frame`."""
+        """The graph's output for ``frame`` (probabilities or predictions, ``(n, k)``) and notes.
+
+        Parameters
+        ----------
+        frame : DataFrame or array
+            Raw rows (a 2-D array for a model without named columns); the target and weight columns, if present, are left
+            out.
+        where : callable, optional
+            As in :meth:`feeds`.
+        """
         frame = self._as_frame(frame)
         if self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
@@ -283,16 +305,36 @@ class OnnxModel:
         return self.session.run(None, feeds)[0], notes
 
     def predict_proba(self, frame: Any) -> np.ndarray:
+        """Class probabilities, shape ``(n_rows, n_classes)``, from the ONNX graph; a regressor's model refuses.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Raw rows with the training columns (the target and weight columns, if present, are left out).
+        """
         if self.classes_ is None:
             raise DataError("predict_proba needs a classifier; this ONNX model is a regressor.")
         return self.run(frame)[0]
 
     def predict(self, frame: Any) -> np.ndarray:
+        """Predictions from the ONNX graph: class labels, shape ``(n_rows,)``, or values for a regressor.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Raw rows with the training columns (the target and weight columns, if present, are left out).
+        """
         out = self.run(frame)[0]
         return self.decode(out)
 
     def decode(self, out: np.ndarray) -> np.ndarray:
-        """Graph output -> predictions: class labels for classifiers, values for regressors."""
+        """Graph output -> predictions: class labels for classifiers, values for regressors.
+
+        Parameters
+        ----------
+        out : numpy.ndarray of shape (n, k)
+            The graph's output (probabilities, or predictions).
+        """
         if self.classes_ is None:
             return out.ravel() if out.shape[1] == 1 else out
         if self.multilabel:
@@ -323,41 +365,48 @@ _SHAPE_OPS = {"Reshape", "Unsqueeze"}  # a bias reshaped for broadcasting before
 _RECURRENT_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}  # ONNX's recurrent ops and their gates: W is (directions, gates x hidden, inputs)
 
 
+_DESCRIBE_ONNX_PARAMETERS = """
+Parameters
+----------
+path : str or Path
+    The ``.onnx`` file.
+"""
+
+
+@parameters_section(_DESCRIBE_ONNX_PARAMETERS)
 def describe_onnx(path: str | Path) -> dict[str, Any]:
     """What an ONNX file from :func:`hiddenlayers.export_onnx` holds, read from the file alone (no onnxruntime, no PyTorch).
 
-    The file (opset, size in bytes, producer), the graph's inputs and outputs
-    with element types and shapes, ``dtype`` (the float type it computes in: ``"float32"``, or ``"float64"``) (a dimension is an int or its symbolic
-    name), our metadata (see :func:`parse_metadata`), whether it is int8
-    quantised, and one row per layer with stored weights, in graph order:
+    The file (opset, size in bytes, producer), the graph's inputs and outputs with element types and shapes, ``dtype``
+    (the float type it computes in: ``"float32"``, or ``"float64"``) (a dimension is an int or its symbolic name), our
+    metadata (see :func:`parse_metadata`), whether it is int8 quantised, and one row per layer with stored weights, in
+    graph order:
 
-    * dense: a ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an
-      initializer (or an int8 one read through ``DequantizeLinear``: an int8 copy) gives ``inputs`` x ``units``;
-    * convolution: a ``Conv``/``ConvInteger`` node gives ``inputs`` (input
-      channels) x ``units`` (filters), ``kernel``, ``stride``, ``padding``
-      (ONNX ``pads``: begin of each axis, then end; ``"same"``/``"valid"``
-      where the graph says ``auto_pad``), ``dilation`` and ``groups``;
-
+    * dense: a ``Gemm``/``MatMul``/``MatMulInteger`` node whose weight is an initializer (or an int8 one read through
+      ``DequantizeLinear``: an int8 copy) gives ``inputs`` x ``units``;
+    * convolution: a ``Conv``/``ConvInteger`` node gives ``inputs`` (input channels) x ``units`` (filters), ``kernel``,
+      ``stride``, ``padding`` (ONNX ``pads``: begin of each axis, then end; ``"same"``/``"valid"`` where the graph says
+      ``auto_pad``), ``dilation`` and ``groups``;
     * recurrent: an ``LSTM``/``GRU``/``RNN`` node gives ``inputs`` (features a step) x ``units`` (hidden size x
-      directions), ``directions``, ``hidden``; its ``W``, ``R``, ``B`` counted from the op's sizes (:func:`_recurrent_row`);
+      directions), ``directions``, ``hidden``; its ``W``, ``R``, ``B`` counted from the op's sizes
+      (:func:`_recurrent_row`);
 
-    each with ``kind`` (``"dense"``/``"conv"``/``"recurrent"``), its bias (``Gemm``'s or
-    ``Conv``'s own, the next ``Add``, or a recurrent op's ``B``) and the op that consumes its output;
-    and, between them, the layers without weights of a convolutional network:
+    each with ``kind`` (``"dense"``/``"conv"``/``"recurrent"``), its bias (``Gemm``'s or ``Conv``'s own, the next
+    ``Add``, or a recurrent op's ``B``) and the op that consumes its output; and, between them, the layers without weights
+    of a convolutional network:
 
     * ``"pool"``: a ``MaxPool``/``AveragePool`` node (``kernel``, ``stride``, ``padding``);
-    * ``"global_pool"``: ``GlobalAveragePool``/``GlobalMaxPool``, or a ``ReduceMean``/``ReduceMax``
-      between a convolution and the next dense layer (how PyTorch exports ``gap``/``gmp``);
-    * ``"flatten"``: a ``Flatten``, or a ``Reshape`` of activations there (a spec's ``flatten``; a dense
-      layer's own flattening of its input is part of that layer, and has no row),
+    * ``"global_pool"``: ``GlobalAveragePool``/``GlobalMaxPool``, or a ``ReduceMean``/``ReduceMax`` between a convolution
+      and the next dense layer (how PyTorch exports ``gap``/``gmp``);
+    * ``"flatten"``: a ``Flatten``, or a ``Reshape`` of activations there (a spec's ``flatten``; a dense layer's own
+      flattening of its input is part of that layer, and has no row),
 
-    with ``inputs``, ``units`` and ``weight_type`` None and 0 ``parameters``. A row is named by the
-    exporter's scope (``hidden2``) when the graph records it. ``inputs`` is the model's input: for a
-    table model the first dense layer's inputs (the encoded features), for a Pipeline's export the columns its graph takes
-    (its steps, a PCA's projection too, come before the first dense layer), for a model whose first layer
-    is a convolution or a recurrent layer the graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images,
-    ``["steps", 13]`` for sequences of 13 features a step);
-    ``outputs`` the last weighted layer's units. Bad or foreign files raise :class:`ModelFileError`.
+    with ``inputs``, ``units`` and ``weight_type`` None and 0 ``parameters``. A row is named by the exporter's scope
+    (``hidden2``) when the graph records it. ``inputs`` is the model's input: for a table model the first dense layer's
+    inputs (the encoded features), for a Pipeline's export the columns its graph takes (its steps, a PCA's projection
+    too, come before the first dense layer), for a model whose first layer is a convolution or a recurrent layer the
+    graph input's shape without the batch axis (``[8, 8]`` for 8 x 8 images, ``["steps", 13]`` for sequences of 13
+    features a step); ``outputs`` the last weighted layer's units. Bad or foreign files raise :class:`ModelFileError`.
     """
     import onnx
     from google.protobuf.message import DecodeError

@@ -24,11 +24,20 @@ ESTIMATOR = "SpeechRecognizer"
 
 
 class SpeechOnnx:
-    """A SpeechRecognizer's ONNX file: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's
-    fixed input length; None where the steps axis is dynamic), ``min_length``, ``n_features``, ``long_columns`` (``fit_long``'s columns, or None)
-    and ``dtype`` (the frames' float type, ``np.float32`` or ``np.float64`` for a float64 graph).
+    """A SpeechRecognizer's ONNX file.
 
-    ``threads``: onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`)."""
+    Its attributes: ``alphabet`` (symbol ``k`` is ``alphabet[k - 1]``; 0 is the blank), ``steps`` (the graph's fixed
+    input length; None where the steps axis is dynamic), ``min_length``, ``n_features``, ``long_columns``
+    (``fit_long``'s columns, or None) and ``dtype`` (the frames' float type, ``np.float32`` or ``np.float64`` for a
+    float64 graph).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.onnx`` file.
+    threads : int, optional
+        onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`).
+    """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         self.session = session(path, threads)
@@ -68,9 +77,16 @@ class SpeechOnnx:
         return out
 
     def log_probs(self, sequences: Sequence[np.ndarray], names: Sequence[str] | None = None, batch: int = 256) -> list[np.ndarray]:
-        """Per utterance ``(T_i, F)`` frames, its per-frame natural-log probabilities ``(T'_i, 1 + len(alphabet))`` (column 0: the blank).
+        """Per utterance, its per-frame natural-log probabilities ``(T'_i, 1 + len(alphabet))`` (column 0: the blank).
 
-        ``names``: how a message names each utterance (default ``utterance i``).
+        Parameters
+        ----------
+        sequences : sequence of numpy.ndarray
+            The utterances' frames, each ``(T_i, F)``.
+        names : sequence of str, optional
+            How a message names each utterance (default ``utterance i``).
+        batch : int
+            Utterances per run of the graph (sorted by length, so a batch holds little padding).
         """
         seqs = self._check(sequences, names)
         order = np.argsort([s.shape[0] for s in seqs], kind="stable")  # batches of similar lengths: little padding on a dynamic axis
@@ -88,8 +104,19 @@ class SpeechOnnx:
 
 
     def transcripts(self, sequences: Sequence[np.ndarray], beam_size: int | None = None, names: Sequence[str] | None = None) -> list[str]:
-        """The transcript of each utterance: its per-frame log-probabilities (:meth:`log_probs`) decoded in NumPy, greedy for
-        ``beam_size`` None or 1, else by a prefix beam search of that width (``hl.apps.prefix_beam_search``), as the app's ``predict``."""
+        """The transcript of each utterance, as the app's ``predict`` gives it.
+
+        Its per-frame log-probabilities (:meth:`log_probs`) are decoded in NumPy.
+
+        Parameters
+        ----------
+        sequences : sequence of numpy.ndarray
+            The utterances' frames, each ``(T_i, F)``.
+        beam_size : int, optional
+            None or 1: greedy; else a prefix beam search of that width (``hl.apps.prefix_beam_search``).
+        names : sequence of str, optional
+            As :meth:`log_probs` takes them.
+        """
         from ..apps import greedy_decode, prefix_beam_search  # NumPy decoders: no PyTorch
 
         decode = greedy_decode if not beam_size or beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))

@@ -24,14 +24,23 @@ TOKENS_KEY = "token_ids"
 
 
 class TokenOnnx(AppOnnx):
-    """A token-id export: ``tokenizer`` (a TextClassifier's :class:`~hiddenlayers.apps.Tokenizer`, None for a SequenceClassifier's),
-    ``classes``, ``pad_id`` (0 for texts' ids, -1 for a SequenceClassifier's), ``max_id``, ``min_length`` (the fewest ids a
-    sequence needs), ``max_len`` (ids past it are cut, as ``predict`` cuts them; None: none), ``graph_steps`` (the graph's fixed
-    step count, None where dynamic) and ``exact`` (every sequence must have ``graph_steps`` ids: the layers flatten time).
+    """A token-id export (a TextClassifier's or a token-id SequenceClassifier's), run with onnxruntime.
 
-    ``threads``: onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`); ``opened``: the file's
-    session where the caller has made it.
+    Its attributes: ``tokenizer`` (a TextClassifier's :class:`~hiddenlayers.apps.Tokenizer`, None for a
+    SequenceClassifier's), ``classes``, ``pad_id`` (0 for texts' ids, -1 for a SequenceClassifier's), ``max_id``,
+    ``min_length`` (the fewest ids a sequence needs), ``max_len`` (ids past it are cut, as ``predict`` cuts them; None:
+    none), ``graph_steps`` (the graph's fixed step count, None where dynamic) and ``exact`` (every sequence must have
+    ``graph_steps`` ids: the layers flatten time).
 
+    Parameters
+    ----------
+    path, threads
+        The ``.onnx`` file, and onnxruntime's threads per run (None: its defaults; see :func:`~._onnx_app.session`).
+    opened : object, optional
+        The file's session where the caller has made it.
+
+    Examples
+    --------
     On a TextClassifier's export (an exported file, so the example is not run here):
 
     >>> model = TokenOnnx("text.onnx")  # doctest: +SKIP
@@ -60,14 +69,28 @@ class TokenOnnx(AppOnnx):
         self.exact = bool(seq.get("fixed_length", False))
 
     def text_ids(self, texts: Any) -> list[np.ndarray]:
-        """Each text's ids by the file's tokenizer (cut at its ``max_len``; a text with no tokens: ``[1]``, the unknown id)."""
+        """Each text's ids by the file's tokenizer (cut at its ``max_len``; a text with no tokens: ``[1]``, the unknown id).
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The texts.
+        """
         if self.tokenizer is None:
             raise ValueError(f"'{self.path}' is a SequenceClassifier's export, which reads token ids, not texts: pass id sequences.")
         return self.tokenizer.text_ids(texts)  # type: ignore[no-any-return]
 
     def checked(self, seqs: Any) -> list[np.ndarray]:
-        """``seqs`` (1-D integer id sequences) as int64 arrays cut at ``max_len``, checked as ``predict`` checks them: integers,
-        0 to ``max_id``, at least ``min_length`` each, no more than the graph's fixed steps; else a one-line DataError naming the sequence."""
+        """``seqs`` as int64 arrays cut at ``max_len``, checked as ``predict`` checks them.
+
+        Integers, 0 to ``max_id``, at least ``min_length`` each, no more than the graph's fixed steps; else a one-line
+        DataError naming the sequence.
+
+        Parameters
+        ----------
+        seqs : sequence of 1-D integer arrays
+            Id sequences.
+        """
         if isinstance(seqs, np.ndarray) and seqs.ndim == 2:
             seqs = list(seqs)
         out = []
@@ -106,11 +129,23 @@ class TokenOnnx(AppOnnx):
         return a
 
     def proba_of_ids(self, seqs: list[np.ndarray]) -> np.ndarray:
-        """Probabilities ``(n, n_classes)`` of checked id sequences (:meth:`checked`), padded with the pad id and run by the graph."""
+        """Probabilities ``(n, n_classes)`` of checked id sequences, padded with the pad id and run by the graph.
+
+        Parameters
+        ----------
+        seqs : list of numpy.ndarray
+            Id sequences as :meth:`checked` returns them.
+        """
         return self.run(pad_ids(seqs, self.graph_steps, pad_id=self.pad_id))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)`` of texts (a TextClassifier's export) or of id sequences (a SequenceClassifier's)."""
+        """Class probabilities ``(n, n_classes)`` of texts (a TextClassifier's export) or of id sequences (a SequenceClassifier's).
+
+        Parameters
+        ----------
+        X : list of str, or of id sequences
+            The texts or sequences.
+        """
         if self.tokenizer is None:
             return self.proba_of_ids(self.checked(X))
         seqs = [self._length(ids, f"text {i}", "tokens") for i, ids in enumerate(self.text_ids(X))]  # the tokenizer's ids are in range
@@ -119,7 +154,13 @@ class TokenOnnx(AppOnnx):
         return self.proba_of_ids(seqs)
 
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each text or id sequence (``classes`` in the metadata)."""
+        """The most probable class of each text or id sequence (``classes`` in the metadata), shape ``(n,)``.
+
+        Parameters
+        ----------
+        X : list of str, or of id sequences
+            Texts (a TextClassifier's export) or id sequences (a SequenceClassifier's).
+        """
         return self.classes[self.predict_proba(X).argmax(axis=1)]  # type: ignore[no-any-return]
 
 

@@ -21,9 +21,19 @@ IMAGE_LAYOUTS = ("hwc", "chw", "any")
 
 
 class PixelError(ValueError):
-    """Pixel values an ImageClassifier cannot read. ``problem``: ``"numbers"``, ``"shape"``, ``"finite"``,
-    ``"float32_range"``, ``"unit_scale"`` or ``"uint8"``; ``image``: the first bad image's index (0-based; None
-    for ``numbers`` and ``shape``); ``value``: that image's largest absolute (``float32_range``) or largest (``unit_scale``) pixel."""
+    """Pixel values an ImageClassifier cannot read.
+
+    Parameters
+    ----------
+    problem : {"numbers", "shape", "finite", "float32_range", "unit_scale", "uint8"}
+        The rule broken.
+    message : str
+        The error's text.
+    image : int, optional
+        The first bad image's index (0-based; None for ``numbers`` and ``shape``).
+    value : float, optional
+        That image's largest absolute (``float32_range``) or largest (``unit_scale``) pixel.
+    """
 
     def __init__(self, problem: str, message: str, *, image: int | None = None, value: float | None = None) -> None:
         super().__init__(message)
@@ -49,14 +59,28 @@ def image_shapes(app: Any, layout: str = "any") -> dict[tuple[int, ...], tuple[i
 def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = "hwc", float64: bool = False) -> np.ndarray:
     """Pixel ``values`` of a fitted ImageClassifier ``app`` as its ``predict`` reads them, checked.
 
-    ``values``: ``(N, H*W*C)`` (each image flattened in ``layout`` order) or ``(N, *image)`` with each image
-    of a shape of :func:`image_shapes` (``layout="any"``: each of them). ``dtype``: ``"float32"`` (pixels as
-    given: finite, within float32's range; a model fitted on pixels 0-1 refuses pixels above
-    :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats) or ``"uint8"`` (whole numbers 0-255, which
-    the app scales by 1/255). ``float64``: the model computes in float64 (a float64 ONNX graph), so float pixels are
-    float64 and need no float32 range. Returns float32 (float64) or uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``.
-    Raises :class:`PixelError` naming the rule broken.
+    Returns float32 (float64) or uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``. Raises :class:`PixelError` naming
+    the rule broken.
 
+    Parameters
+    ----------
+    app : ImageClassifier
+        The fitted model (its ``image_shape_``).
+    values : array-like
+        ``(N, H*W*C)`` (each image flattened in ``layout`` order) or ``(N, *image)`` with each image of a shape of
+        :func:`image_shapes`.
+    dtype : {"float32", "uint8"}
+        ``"float32"``: pixels as given (finite, within float32's range; a model fitted on pixels 0-1 refuses pixels above
+        :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats); ``"uint8"``: whole numbers 0-255, which the app
+        scales by 1/255.
+    layout : {"hwc", "chw", "any"}
+        The order of a flattened image's values and the image shapes read: ``"hwc"`` (channels last), ``"chw"``
+        (PyTorch's order) or ``"any"`` (either image shape; no flattened rows).
+    float64 : bool
+        The model computes in float64 (a float64 ONNX graph), so float pixels are float64 and need no float32 range.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from types import SimpleNamespace
     >>> from hiddenlayers.ship import image_input

@@ -41,13 +41,26 @@ AVERAGING_KINDS = ("ema", "swa")
 class WeightAveraging:
     """The average of a :func:`~hiddenlayers.training.train` run's weights: ``"ema"`` per step or ``"swa"`` per epoch.
 
-    ``decay``: EMA's weight on the old average, in (0, 1) (0.99: the newest step counts 1 %). ``start_epoch``:
-    SWA's first averaged epoch of the call, an integer >= 1 (epochs before it are trained, not averaged). ``swa_lr``:
-    SWA's learning rate, a number > 0, or None to keep the fit's schedule; from ``start_epoch`` the rate anneals
-    from the schedule's to it over ``anneal_epochs`` epochs (an integer >= 0; 10, as SWALR's and Lightning's default),
-    by ``anneal_strategy`` (SWALR's names: ``"cos"``, its default, or ``"linear"``), then stays there. Until its first update the average is the raw weights.
-    One object serves one run (``train`` calls :meth:`begin`).
+    Until its first update the average is the raw weights. One object serves one run (``train`` calls :meth:`begin`).
 
+    Parameters
+    ----------
+    kind : {"ema", "swa"}
+        An exponential moving average per step, or stochastic weight averaging per epoch.
+    decay : float
+        EMA's weight on the old average, in (0, 1) (0.99: the newest step counts 1 %).
+    start_epoch : int
+        SWA's first averaged epoch of the call, >= 1 (epochs before it are trained, not averaged).
+    swa_lr : float, optional
+        SWA's learning rate, > 0, or None to keep the fit's schedule; from ``start_epoch`` the rate anneals from the
+        schedule's to it over ``anneal_epochs`` epochs, then stays there.
+    anneal_epochs : int
+        Epochs of that annealing, >= 0 (10, as SWALR's and Lightning's default).
+    anneal_strategy : {"cos", "linear"}
+        SWALR's names for the annealing's shape.
+
+    Examples
+    --------
     >>> avg = WeightAveraging("swa", start_epoch=3, swa_lr=0.05, anneal_epochs=2)
     >>> avg
     WeightAveraging('swa', start_epoch=3, swa_lr=0.05, anneal_epochs=2)
@@ -95,14 +108,32 @@ class WeightAveraging:
         return f"WeightAveraging({self.kind!r}, {detail})"
 
     def schedule(self, schedule: Schedule) -> Schedule:
-        """The run's learning-rate schedule: ``schedule`` itself, or with ``swa_lr`` SWA's rate from ``start_epoch`` on (:class:`SwaSchedule`)."""
+        """The run's learning-rate schedule: ``schedule`` itself, or with ``swa_lr`` SWA's rate from ``start_epoch`` on (:class:`SwaSchedule`).
+
+        Parameters
+        ----------
+        schedule : Schedule
+            The fit's own schedule.
+        """
         if self.swa_lr is None:
             return schedule
         return SwaSchedule(schedule, swa_lr=self.swa_lr, start_epoch=self.start_epoch, anneal_epochs=self.anneal_epochs,
                            anneal_strategy=self.anneal_strategy)
 
     def begin(self, flat: FlatParams, network: torch.nn.Module, X: Any, batch_size: int) -> None:
-        """Start a run on ``flat`` (``network``'s parameters); ``X`` ``(n, in_features)`` and ``batch_size`` feed ``update_bn``."""
+        """Start a run on ``flat`` (``network``'s parameters).
+
+        Parameters
+        ----------
+        flat : FlatParams
+            The network's parameters as one buffer.
+        network : torch.nn.Module
+            The network trained.
+        X : torch.Tensor of shape (n, in_features)
+            The training rows, for ``update_bn``.
+        batch_size : int
+            Rows per ``update_bn`` batch.
+        """
         self._flat, self._network, self._X, self._batch_size = flat, network, X, max(1, int(batch_size))
         self._avg, self._raw = flat.data.clone(), torch.empty_like(flat.data)
         self._bn = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
@@ -114,7 +145,13 @@ class WeightAveraging:
         return {"n_averaged": self.n_averaged, "avg": self._avg.detach().cpu().clone()}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Go on from :meth:`state` of the same run's earlier epochs (after :meth:`begin`): the average and its count."""
+        """Go on from :meth:`state` of the same run's earlier epochs (after :meth:`begin`): the average and its count.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state` returned.
+        """
         assert self._avg is not None
         self._avg.copy_(state["avg"].to(self._avg.device))
         self.n_averaged = int(state["n_averaged"])
@@ -134,7 +171,13 @@ class WeightAveraging:
             self._fold()
 
     def after_epoch(self, epoch_of_call: int) -> None:
-        """Called after each epoch's steps (``epoch_of_call``: 1 for the call's first): SWA's update from ``start_epoch`` on."""
+        """Called after each epoch's steps: SWA's update from ``start_epoch`` on.
+
+        Parameters
+        ----------
+        epoch_of_call : int
+            The epoch, 1 for the call's first.
+        """
         if self.kind == "swa" and epoch_of_call >= self.start_epoch:
             self._fold()
 
@@ -165,8 +208,14 @@ class WeightAveraging:
                 m.load_state_dict(s)
 
     def finish(self, put: bool = True) -> None:
-        """End the run: ``put`` the averaged weights into the network; batch-norm statistics are recomputed for the weights it holds
-        (``put=False``: the caller has put back weights kept earlier, the averaged ones of a best epoch)."""
+        """End the run: the averaged weights into the network; batch-norm statistics are recomputed for the weights it holds.
+
+        Parameters
+        ----------
+        put : bool
+            Put the averaged weights in; False: the caller has put back weights kept earlier (the averaged ones of a best
+            epoch).
+        """
         assert self._flat is not None
         if self.n_averaged:
             if put:

@@ -42,15 +42,23 @@ _VERSION = 1
 class BackupAndRestore(Callback):
     """Back a fit up after every epoch in ``backup_dir``, and resume a fit from it (Keras' ``BackupAndRestore``).
 
-    ``backup_dir``: a folder (made when first written) that holds one file, ``backup.pt``. A fit started with a
-    backup there resumes from its last epoch and ends with the weights and ``history_`` the uninterrupted fit
-    would have (its ``time`` column aside). ``delete_checkpoint``: delete the file when the fit ends, for any
-    reason but Ctrl-C (an interrupted fit keeps it, to resume); False keeps it. For ``MLPClassifier`` and
-    ``MLPRegressor`` (``callbacks=[...]``) with ``solver`` sgd/adam/adamw/rmsprop, the applications that
-    :func:`~hiddenlayers.training.train` runs (all but the Recommender, Translator and DQNAgent), and ``train`` itself.
-    A streamed fit (``fit(ParquetSource(...))``, under ``torchrun`` too) keeps its own per-epoch checkpoint in
+    A fit started with a backup there resumes from its last epoch and ends with the weights and ``history_`` the
+    uninterrupted fit would have (its ``time`` column aside). For ``MLPClassifier`` and ``MLPRegressor``
+    (``callbacks=[...]``) with ``solver`` sgd/adam/adamw/rmsprop, the applications that
+    :func:`~hiddenlayers.training.train` runs (all but the Recommender, Translator and DQNAgent), and ``train`` itself. A
+    streamed fit (``fit(ParquetSource(...))``, under ``torchrun`` too) keeps its own per-epoch checkpoint in
     ``backup.pt`` instead (written by rank 0 alone), which resumes it as bit for bit.
 
+    Parameters
+    ----------
+    backup_dir : str or PathLike
+        A folder (made when first written) that holds one file, ``backup.pt``.
+    delete_checkpoint : bool
+        Delete the file when the fit ends, for any reason but Ctrl-C (an interrupted fit keeps it, to resume); False
+        keeps it.
+
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> hl.BackupAndRestore("runs/backup")
     BackupAndRestore('runs/backup', delete_checkpoint=True)
@@ -103,17 +111,29 @@ class BackupAndRestore(Callback):
         return saved
 
     def set_estimator(self, estimator: Any) -> None:
-        """Called with the estimator or application whose fit this backs up: a refusal of another number of epochs names its ``max_iter``."""
+        """Called with the estimator or application whose fit this backs up: a refusal of another number of epochs names its ``max_iter``.
+
+        Parameters
+        ----------
+        estimator : estimator or application
+            The model being fitted.
+        """
         if hasattr(estimator, "max_iter"):
             self.epochs_name = "max_iter"
 
     def bind(self, identity: dict[str, str], judged: tuple[str, ...] = ()) -> dict[str, Any] | None:
-        """Say what writes this fit's backup (``identity``: name -> text, e.g. each model setting and the rows' digest), and
-        read the backup there: its ``extra`` record (what the caller stored with :meth:`write`), or None when there is none.
+        """Say what writes this fit's backup, and read the backup there.
 
-        A backup whose identity differs on one of these names is refused (ValueError naming it); nothing is changed.
-        ``judged``: the names that set the number of epochs (``max_iter``), compared only in a backup written before the
-        loop recorded what depends on them; in the others :meth:`check_epochs` judges a change.
+        Returns its ``extra`` record (what the caller stored with :meth:`write`), or None when there is none. A backup whose
+        identity differs on one of these names is refused (ValueError naming it); nothing is changed.
+
+        Parameters
+        ----------
+        identity : dict of str to str
+            Name -> text, e.g. each model setting and the rows' digest.
+        judged : tuple of str
+            The names that set the number of epochs (``max_iter``), compared only in a backup written before the loop
+            recorded what depends on them; in the others :meth:`check_epochs` judges a change.
         """
         saved = self.read()
         self._identity, self._judged = dict(identity), tuple(judged)
@@ -135,8 +155,15 @@ class BackupAndRestore(Callback):
                 )
 
     def resume_record(self, loop_identity: dict[str, str], epochs: dict[str, int | None] | None = None) -> dict[str, Any] | None:
-        """The loop's record to resume from (None without a backup), once the backup's network and rows are ``loop_identity``'s
-        and its epochs fit this run's ``epochs`` (:func:`epochs_record`, :meth:`check_epochs`)."""
+        """The loop's record to resume from (None without a backup).
+
+        Parameters
+        ----------
+        loop_identity : dict of str to str
+            What the backup's network and rows must be (else refused, as :meth:`bind`).
+        epochs : dict of str to int or None, optional
+            This run's epochs record (:func:`epochs_record`), judged by :meth:`check_epochs`.
+        """
         saved = self.read()
         self._identity.update(loop_identity)
         if saved is None:
@@ -148,9 +175,17 @@ class BackupAndRestore(Callback):
         return loop
 
     def check_epochs(self, loop: dict[str, Any], ours: dict[str, int | None]) -> None:
-        """Refuse, in one line naming the setting (:func:`epochs_refusal`), a run whose number of epochs (``ours``,
-        :func:`epochs_record`) changes what the backup's epochs (its loop record ``loop``) depended on. A backup written
-        before the loop kept this record is not judged here (the caller's identity compares the count)."""
+        """Refuse, in one line naming the setting (:func:`epochs_refusal`), a run whose number of epochs changes what the backup's epochs depended on.
+
+        A backup written before the loop kept this record is not judged here (the caller's identity compares the count).
+
+        Parameters
+        ----------
+        loop : dict
+            The backup's loop record.
+        ours : dict of str to int or None
+            This run's epochs record (:func:`epochs_record`).
+        """
         theirs = loop.get("epochs")
         if not isinstance(theirs, dict):
             return
@@ -160,7 +195,13 @@ class BackupAndRestore(Callback):
             raise ValueError(f"backup '{self.path}': {refusal}, or {self.fix}.")
 
     def write(self, loop: dict[str, Any]) -> None:
-        """Write the loop's record (and the caller's :meth:`keep_extra`) atomically: a kill mid-write leaves the last backup whole."""
+        """Write the loop's record (and the caller's :meth:`keep_extra`) atomically: a kill mid-write leaves the last backup whole.
+
+        Parameters
+        ----------
+        loop : dict
+            The training loop's record of this epoch (weights, optimizer, history, RNG states).
+        """
         from .._files import atomic_write_bytes
 
         buf = io.BytesIO()
@@ -169,11 +210,18 @@ class BackupAndRestore(Callback):
         atomic_write_bytes(self.path, buf.getvalue())
 
     def keep_extra(self, extra: dict[str, Any]) -> None:
-        """What the caller stores beside the loop's record in every backup (tensors, numbers, text: e.g. a split's RNG state)."""
+        """What the caller stores beside the loop's record in every backup.
+
+        Parameters
+        ----------
+        extra : dict
+            Tensors, numbers, text: e.g. a split's RNG state.
+        """
         self._extra = dict(extra)
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty."""
+        """Delete the backup when the run ended (not by Ctrl-C) and ``delete_checkpoint`` asks; its folder goes too when left empty.
+        ``**kwargs``: the loop's keywords (:class:`Callback`); reads ``history``."""
         from ._distributed import is_writer
 
         history: History = kwargs["history"]
@@ -208,11 +256,22 @@ def _whole(value: Any) -> int | None:
 
 
 def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: int, name: str) -> str | None:
-    """Why a run of ``ours`` epochs (:func:`epochs_record`) cannot resume ``done`` epochs of one of ``theirs``, the start
-    of a one-line refusal that names the setting (``name``: ``max_iter``, ``--epochs``) and what to keep; None when it can.
+    """Why a run of ``ours`` epochs cannot resume ``done`` epochs of one of ``theirs``; None when it can.
 
-    A cosine schedule's rate after every epoch depends on its cycle; SWA's first averaged epoch matters from the epoch
-    before it on (SWA's rate may take over at that epoch's end): ``done`` epochs short of both the old and the new one are free.
+    The start of a one-line refusal that names the setting and what to keep. A cosine schedule's rate after every epoch
+    depends on its cycle; SWA's first averaged epoch matters from the epoch before it on (SWA's rate may take over at that
+    epoch's end): ``done`` epochs short of both the old and the new one are free.
+
+    Parameters
+    ----------
+    theirs : dict
+        The backup's epochs record.
+    ours : dict of str to int or None
+        This run's (:func:`epochs_record`).
+    done : int
+        Epochs the backup holds.
+    name : str
+        The setting's name in the line (``max_iter``, ``--epochs``).
     """
     was, now = _whole(theirs.get("max_epochs")), ours.get("max_epochs")
     ca, cb = _whole(theirs.get("cosine_cycle")), ours.get("cosine_cycle")
@@ -228,7 +287,13 @@ def epochs_refusal(theirs: dict[str, Any], ours: dict[str, int | None], done: in
 
 
 def backup_of(callbacks: list[Callback]) -> BackupAndRestore | None:
-    """The one :class:`BackupAndRestore` among ``callbacks``, or None; two are refused (they would write the same run twice)."""
+    """The one :class:`BackupAndRestore` among ``callbacks``, or None; two are refused (they would write the same run twice).
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+        A run's callbacks.
+    """
     found = [cb for cb in callbacks if isinstance(cb, BackupAndRestore)]
     if len(found) > 1:
         raise ValueError(f"callbacks hold {len(found)} BackupAndRestore callbacks; a fit has one backup: keep one.")

@@ -47,10 +47,20 @@ def batch_bounds(n: int, batch_size: int, min_rows: int = 1) -> list[tuple[int, 
 
 
 def steps_per_epoch(n: int, batch_size: int, module: torch.nn.Module) -> int:
-    """The optimizer steps :func:`~hiddenlayers.training.train` takes in an epoch of ``n`` rows (``n`` >= 1) at ``batch_size``
-    for ``module``: ``len(batch_bounds(...))`` counted without the list, so a lone last row that joins the batch before it
-    (batch norm) is no step of its own, as ``ceil(n / batch_size)`` counted it. Every batch holds a weight > 0 (the fit
-    leaves rows of weight 0 out first), so each is a step.
+    """The optimizer steps :func:`~hiddenlayers.training.train` takes in an epoch of ``n`` rows at ``batch_size`` for ``module``.
+
+    ``len(batch_bounds(...))`` counted without the list, so a lone last row that joins the batch before it (batch norm)
+    is no step of its own, as ``ceil(n / batch_size)`` counted it. Every batch holds a weight > 0 (the fit leaves rows of
+    weight 0 out first), so each is a step.
+
+    Parameters
+    ----------
+    n : int
+        Rows, >= 1.
+    batch_size : int
+        Rows per step.
+    module : torch.nn.Module
+        The network (whether it holds batch norm).
     """
     size = min(int(batch_size), n)
     count, min_rows = -(-n // size), min_batch_rows(module)

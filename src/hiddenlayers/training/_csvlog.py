@@ -55,16 +55,21 @@ class CSVLogger(Callback):
     cell, so ``pd.read_csv(path, index_col="epoch")`` equals ``history_.to_frame()``. Each row is one ``write`` of the
     whole line: a killed run leaves complete rows only.
 
-    An existing file at ``path`` is replaced (atomically) when the first epoch ends, unless ``append=True``: then rows
-    are added after its own, its header must be this log's (else one ValueError naming both), and rows of epochs this
-    run writes again (a run resumed from an earlier checkpoint) are dropped first. Warm fits and ``partial_fit`` calls
-    number their epochs on from ``history_``; one logger given to successive calls that go on with the same history
-    (a ``partial_fit`` loop: one row per call, or warm fits) keeps adding to the file it started. Under
-    ``torch.distributed`` only rank 0 writes. A diverged last epoch (recorded, but not passed to ``on_epoch_end``)
-    is written when training ends.
+    An existing file at ``path`` is replaced (atomically) when the first epoch ends, unless ``append=True``. Warm fits
+    and ``partial_fit`` calls number their epochs on from ``history_``; one logger given to successive calls that go on
+    with the same history (a ``partial_fit`` loop: one row per call, or warm fits) keeps adding to the file it started.
+    Under ``torch.distributed`` only rank 0 writes. A diverged last epoch (recorded, but not passed to
+    ``on_epoch_end``) is written when training ends.
 
-    ``path``: the CSV file (its folder must exist). ``append``: add to an existing file instead of replacing it.
-    ``separator``: one character between cells (``","``; ``"\\t"`` for TSV).
+    Parameters
+    ----------
+    path : str or PathLike
+        The CSV file (its folder must exist).
+    append : bool
+        Add to an existing file instead of replacing it: its header must be this log's (else one ValueError naming
+        both), and rows of epochs this run writes again (a run resumed from an earlier checkpoint) are dropped first.
+    separator : str
+        One character between cells (``","``; ``"\\t"`` for TSV).
     """
 
     def __init__(self, path: str | os.PathLike[str], append: bool = False, separator: str = ",") -> None:
@@ -84,7 +89,8 @@ class CSVLogger(Callback):
     # -- hooks -----------------------------------------------------------------------------------------------------
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        """Note where this run's rows start; a run that does not go on from this logger's last row starts the file again."""
+        """Note where this run's rows start; a run that does not go on from this logger's last row starts the file again.
+        ``**kwargs``: the loop's keywords (:class:`Callback`); reads ``history``."""
         from ._distributed import is_writer
 
         history: History = kwargs["history"]
@@ -97,11 +103,13 @@ class CSVLogger(Callback):
             self._check_path()
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        """Write the rows ``history`` recorded since the last one written, and flush them."""
+        """Write the rows ``history`` recorded since the last one written, and flush them. ``**kwargs``: the loop's keywords
+        (:class:`Callback`); reads ``history`` and ``logs``."""
         self._write(kwargs["history"], kwargs.get("logs") or {})
 
     def on_train_end(self, **kwargs: Any) -> None:
-        """Write a last recorded row no ``on_epoch_end`` saw (a diverged epoch)."""
+        """Write a last recorded row no ``on_epoch_end`` saw (a diverged epoch). ``**kwargs``: the loop's keywords (:class:`Callback`); reads
+        ``history``."""
         self._write(kwargs["history"], {})
 
     # -- writing ---------------------------------------------------------------------------------------------------

@@ -23,10 +23,17 @@ from ._losses import Loss
 
 
 def ctc_per_row(z: Tensor, y: Tensor) -> Tensor:
-    """CTC negative log-likelihood per row ``(B,)`` of logits ``z`` ``(B, T, k)`` against rows ``y`` of the layout above.
+    """CTC negative log-likelihood per row ``(B,)`` of logits ``z`` against rows ``y`` of the module's layout.
 
-    ``zero_infinity``: a row no path can emit (too few frames) adds 0 and no gradient rather than ``inf``;
-    the recognizer refuses such rows before training, so this only guards against float underflow.
+    ``zero_infinity``: a row no path can emit (too few frames) adds 0 and no gradient rather than ``inf``; the recognizer
+    refuses such rows before training, so this only guards against float underflow.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (B, T, k)
+        Per-frame logits.
+    y : torch.Tensor of shape (B, 2 + max_label)
+        ``[T'_i, L_i, label ids..., 0, ...]``: output frames, label length, label ids (the module docstring's layout).
     """
     log_probs = torch.log_softmax(z.float(), dim=2).transpose(0, 1)  # (T, B, k), as ctc_loss wants
     frames, lengths = y[:, 0].long(), y[:, 1].long()
@@ -66,6 +73,11 @@ def ctc_loss(max_label: int) -> Loss:
     """The CTC loss for labels of at most ``max_label`` symbols (``Y`` has ``2 + max_label`` columns; see the module docstring).
 
     Its output activation is the per-frame softmax over the last axis.
+
+    Parameters
+    ----------
+    max_label : int
+        The longest label, in symbols.
     """
     if isinstance(max_label, bool) or not isinstance(max_label, (int, np.integer)) or max_label < 1:
         raise ValueError(f"max_label must be an integer >= 1 (the longest label). Received: max_label={max_label!r}.")

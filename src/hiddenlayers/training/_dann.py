@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ._divergence import diverged_message, has_diverged, note_start_loss
@@ -37,26 +38,62 @@ class GradientReversal(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, lambd: float) -> Tensor:  # type: ignore[override]
+        """``x`` itself (as a view); keeps ``lambd`` for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The features.
+        lambd : float
+            The reversal's strength.
+        """
         ctx.lambd = float(lambd)
         return x.view_as(x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        """``-lambd · grad`` for ``x``, and no gradient for ``lambd``.
+
+        Parameters
+        ----------
+        grad : torch.Tensor
+            The gradient arriving from the domain head.
+        """
         return -ctx.lambd * grad, None
 
 
 def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
-    """``x`` unchanged, with its gradient multiplied by ``-lambd`` on the way back."""
+    """``x`` unchanged, with its gradient multiplied by ``-lambd`` on the way back.
+
+    Parameters
+    ----------
+    x, lambd
+        As :meth:`GradientReversal.forward` takes them: the features, and the reversal's strength.
+    """
     return GradientReversal.apply(x, lambd)  # type: ignore[no-any-return]
 
 
 def dann_lambda(progress: float) -> float:
-    """Ganin's ramp ``2 / (1 + exp(-10 p)) - 1`` for training progress ``p`` in [0, 1]."""
+    """Ganin's ramp ``2 / (1 + exp(-10 p)) - 1`` for training progress ``p`` in [0, 1].
+
+    Parameters
+    ----------
+    progress : float
+        ``p``, the share of training done.
+    """
     return 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
 
 
 def dann_learning_rate(lr0: float, progress: float) -> float:
-    """Ganin's annealing ``lr0 / (1 + 10 p)^0.75`` for training progress ``p`` in [0, 1]."""
+    """Ganin's annealing ``lr0 / (1 + 10 p)^0.75`` for training progress ``p`` in [0, 1].
+
+    Parameters
+    ----------
+    lr0 : float
+        The starting rate.
+    progress : float
+        ``p``, the share of training done.
+    """
     return lr0 / (1.0 + 10.0 * progress) ** 0.75
 
 
@@ -145,7 +182,38 @@ def _epoch_steps(model: _DANN, flat: FlatParams, optimizer: Optimizer, weights: 
     return total / n, step, lr
 
 
+_TRAIN_DANN_PARAMETERS = """
+Parameters
+----------
+network : Network
+    A :class:`~hiddenlayers.Network` (its ``forward(x, return_hidden=True)`` gives the hidden layers).
+X : torch.Tensor of shape (n, in_features)
+    The labelled source rows.
+Y : torch.Tensor of shape (n, n_outputs)
+    Their targets in the loss's form.
+X_target : torch.Tensor of shape (m, in_features)
+    The unlabelled target rows.
+loss : Loss
+    The task loss.
+solver, learning_rate_init, batch_size, max_epochs, alpha, generator, optimizer_kwargs, history
+    As :func:`~._loop.train` takes them.
+domain_weight : float
+    The domain loss's weight.
+domain_width : int
+    Units of the domain head's hidden layer.
+clip_grad_norm : float, optional
+    Caps each step's whole gradient (network and domain head) at that L2 norm.
+stopping : StoppingRule, optional
+    Asked after each epoch that did not diverge (e.g. ``LossBelow``, ``TimeLimit``); stops the run there with its
+    reason.
+callbacks : sequence of Callback
+    Get ``train``'s hooks on ``network`` (:class:`~._hooks.LoopHooks`); ``state.stop_training`` stops after that
+    epoch (``"callback"``).
+"""
+
+
 @np.errstate(over="ignore", invalid="ignore")  # a diverging step's overflow: the DivergedWarning or the caller's error says it
+@parameters_section(_TRAIN_DANN_PARAMETERS)
 def train_dann(
     network: nn.Module,
     X: Tensor,
@@ -169,19 +237,15 @@ def train_dann(
 ) -> History:
     """Train ``network`` on labelled ``(X, Y)`` and unlabelled ``X_target`` in place (DANN).
 
-    ``network``: a :class:`~hiddenlayers.Network` (its ``forward(x, return_hidden=True)``
-    gives the hidden layers); each step pairs a source batch with a target batch
-    of the same size (the target rows cycle). The loss per step is the task loss
-    (batch mean, plus ``alpha/2 · |W|²`` per row) plus ``domain_weight`` times the
-    domain head's binary cross-entropy; ``history.train_loss`` records the task loss.
-    The step size anneals from ``learning_rate_init`` (:func:`dann_learning_rate`).
-    An epoch whose task loss diverges (NaN/inf, or past ``_divergence``'s 1e4 x the history's start loss) stops the
-    run: the last whole epoch's weights (or those it began with) are put back, with a ``DivergedWarning`` when they
-    are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller raises: ``refuse_unusable``).
-    ``clip_grad_norm`` caps each step's whole gradient (network and domain head) at that L2 norm; ``stopping`` (e.g. ``LossBelow``,
-    ``TimeLimit``) is asked after each epoch that did not diverge and stops the run there with its reason. A resumed ``history``'s
-    clock runs on, as in :func:`~._loop.train`. ``callbacks`` get ``train``'s hooks on ``network`` (:class:`~._hooks.LoopHooks`);
-    ``state.stop_training`` stops after that epoch (``"callback"``). DANN holds out no rows: ``val_loss`` and ``val_score`` are NaN."""
+    Each step pairs a source batch with a target batch of the same size (the target rows cycle). The loss per step is the
+    task loss (batch mean, plus ``alpha/2 · |W|²`` per row) plus ``domain_weight`` times the domain head's binary
+    cross-entropy; ``history.train_loss`` records the task loss. The step size anneals from ``learning_rate_init``
+    (:func:`dann_learning_rate`). An epoch whose task loss diverges (NaN/inf, or past ``_divergence``'s 1e4 x the
+    history's start loss) stops the run: the last whole epoch's weights (or those it began with) are put back, with a
+    ``DivergedWarning`` when they are an epoch's; ``history.held_epoch`` 0 then means no epoch is usable (the caller
+    raises: ``refuse_unusable``). A resumed ``history``'s clock runs on, as in :func:`~._loop.train`. DANN holds out no
+    rows: ``val_loss`` and ``val_score`` are NaN.
+    """
     history, n = history if history is not None else History(), X.shape[0]
     if X_target.shape[0] < 1:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")

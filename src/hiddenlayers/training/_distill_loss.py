@@ -61,13 +61,22 @@ def _np_neg_entropy(q: np.ndarray, binary: bool) -> np.ndarray:
 
 
 def distillation_loss(base: Loss, temperature: float = 2.0, alpha: float = 0.5) -> Loss:
-    """The distillation objective over ``base`` (the student's loss on hard labels): a :class:`Loss` whose ``Y`` is ``[y | q | m]``.
+    """The distillation objective over ``base``: a :class:`Loss` whose ``Y`` is ``[y | q | m]``.
 
-    ``temperature``: ``T > 0``, the softening of both the teacher's targets ``q`` (made by the
-    caller: ``softmax(teacher logits / T)``) and the student's outputs. ``alpha`` in [0, 1]: the
-    hard loss's weight; ``1 - alpha`` goes to ``T² · KL``. ``base`` must have a softmax or
-    logistic output (a classifier's). Predictions use ``base``'s output activation, unsoftened.
+    Predictions use ``base``'s output activation, unsoftened.
 
+    Parameters
+    ----------
+    base : Loss
+        The student's loss on hard labels; must have a softmax or logistic output (a classifier's).
+    temperature : float
+        ``T > 0``, the softening of both the teacher's targets ``q`` (made by the caller:
+        ``softmax(teacher logits / T)``) and the student's outputs.
+    alpha : float
+        The hard loss's weight, in [0, 1]; ``1 - alpha`` goes to ``T² · KL``.
+
+    Examples
+    --------
     >>> from hiddenlayers.training import get_loss
     >>> distillation_loss(get_loss("log_loss"), temperature=2.0, alpha=0.5).name
     'distill(T=2, alpha=0.5, log_loss)'

@@ -117,7 +117,13 @@ def gradient_sync() -> GradientSync | None:
 
 
 def reduce_sum(values: Sequence[float]) -> list[float]:
-    """``values`` summed over the ranks (unchanged in one process), in float64."""
+    """``values`` summed over the ranks (unchanged in one process), in float64.
+
+    Parameters
+    ----------
+    values : sequence of float
+        This rank's values.
+    """
     _, world = distributed_world()
     if world == 1:
         return [float(v) for v in values]
@@ -131,15 +137,20 @@ def reduce_sum(values: Sequence[float]) -> list[float]:
 def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (ValueError, TypeError)) -> Any:
     """``fn()`` run by rank 0 alone and its answer sent to every rank (``broadcast_object_list``); ``fn()`` itself in one process.
 
-    Why: work whose answer every rank needs but that reads every row (a streamed fit's statistics pass, its data check) cost
-    ``world`` times the reading when each rank did it. ``fn`` must answer with plain data (lists, dicts, numbers, text, None):
-    it is pickled to travel, and a receiver unpickles only what rank 0 of the same command made, never a user's file.
-    An exception of rank 0's is raised there as it is, and on the other ranks as the first class of ``errors`` it is an instance
-    of, with the same message (so every rank stops with one line, and the launcher shows it once); of none of them, as a
-    :class:`DistributedError` naming it. Every rank must call it at the same point, as every collective.
+    Why: work whose answer every rank needs but that reads every row (a streamed fit's statistics pass, its data check)
+    cost ``world`` times the reading when each rank did it. Every rank must call it at the same point, as every
+    collective. Rank 0 may work longer than any collective's limit (a pass over 100 GB): the others wait on the process
+    group's store, not in the broadcast, until rank 0 sets this call's key, and stop with one line if it is gone
+    (:func:`~._join.wait_for_rank_0`).
 
-    Rank 0 may work longer than any collective's limit (a pass over 100 GB): the others wait on the process group's store,
-    not in the broadcast, until rank 0 sets this call's key, and stop with one line if it is gone (:func:`~._join.wait_for_rank_0`).
+    Parameters
+    ----------
+    fn : callable
+        Must answer with plain data (lists, dicts, numbers, text, None): it is pickled to travel, and a receiver
+        unpickles only what rank 0 of the same command made, never a user's file.
+    errors : sequence of exception classes
+        An exception of rank 0's is raised there as it is, and on the other ranks as the first of these it is an
+        instance of, with the same message; of none of them, as a :class:`DistributedError` naming it.
     """
     rank, world = distributed_world()
     if world == 1:
@@ -176,8 +187,14 @@ def from_rank_0(fn: Callable[[], Any], errors: Sequence[type[Exception]] = (Valu
 def from_every_rank(value: Any) -> list[Any]:
     """Every rank's ``value``, in rank order, on every rank (``all_gather_object``); ``[value]`` in one process.
 
-    For a few plain values (text, numbers, lists: they are pickled to travel, and a rank unpickles only what the ranks of the
-    same command made): what a rank found that the others must say too, so that every rank stops with the same line."""
+    For a few plain values: what a rank found that the others must say too, so that every rank stops with the same line.
+
+    Parameters
+    ----------
+    value : object
+        Plain data (text, numbers, lists): it is pickled to travel, and a rank unpickles only what the ranks of the
+        same command made.
+    """
     _, world = distributed_world()
     if world == 1:
         return [value]
@@ -256,7 +273,15 @@ _ACTIVE: AgreedInterrupt | None = None
 
 
 def save_checkpoint(path: str, payload: dict[str, Any]) -> None:
-    """Rank 0 writes ``payload`` (tensors, numbers, lists, text) to ``path`` atomically; others wait."""
+    """Rank 0 writes ``payload`` to ``path`` atomically; others wait.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint file.
+    payload : dict
+        Tensors, numbers, lists, text.
+    """
     import io
 
     from .._files import atomic_write_bytes
@@ -269,7 +294,13 @@ def save_checkpoint(path: str, payload: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: str) -> dict[str, Any] | None:
-    """A checkpoint written by :func:`save_checkpoint` (``weights_only``: loading runs no code), or ``None``."""
+    """A checkpoint written by :func:`save_checkpoint` (``weights_only``: loading runs no code), or ``None``.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint file.
+    """
     if not os.path.exists(path):
         return None
     return torch.load(path, weights_only=True)  # type: ignore[no-any-return]

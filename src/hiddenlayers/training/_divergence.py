@@ -32,8 +32,15 @@ CLIP_FIX = "scale the inputs, or set clip_grad_norm"
 
 
 def has_diverged(loss: float, start_loss: float | None) -> bool:
-    """Whether an epoch's mean training ``loss`` has diverged: NaN/inf, or above :data:`DIVERGENCE_FACTOR` x ``start_loss``
-    (when that is a positive finite number; None: not known, as in histories from before it was kept)."""
+    """Whether an epoch's mean training ``loss`` has diverged: NaN/inf, or above :data:`DIVERGENCE_FACTOR` x ``start_loss``.
+
+    Parameters
+    ----------
+    loss : float
+        The epoch's mean training loss.
+    start_loss : float or None
+        The reference, when a positive finite number; None: not known (histories from before it was kept).
+    """
     if not math.isfinite(loss):
         return True
     return start_loss is not None and math.isfinite(start_loss) and start_loss > 0 and loss > DIVERGENCE_FACTOR * start_loss
@@ -48,23 +55,43 @@ def divergence_words(loss: float, start_loss: float | None) -> str:
 
 
 def diverged_message(epoch: int, loss: float, start_loss: float | None, where: str, learning_rate_init: float, fix: str = CLIP_FIX) -> str:
-    """The :class:`~hiddenlayers.exceptions.DivergedWarning`'s text: the epoch, what the loss did, the weights restored
-    (``where``, from :func:`~._stopping.kept_weights`) and the fix: lower ``learning_rate_init``, then ``fix`` (the
-    model's other remedies, e.g. ``"or lower max_grad_norm (now 5.0)"``; default :data:`CLIP_FIX`)."""
+    """The :class:`~hiddenlayers.exceptions.DivergedWarning`'s text: the epoch, what the loss did, the weights restored and the fix.
+
+    Parameters
+    ----------
+    epoch : int
+        The epoch that diverged.
+    loss : float
+        Its mean training loss.
+    start_loss : float or None
+        The history's reference loss.
+    where : str
+        The weights restored (from :func:`~._stopping.kept_weights`).
+    learning_rate_init : float
+        The step size, which the fix lowers first.
+    fix : str
+        The model's other remedies, e.g. ``"or lower max_grad_norm (now 5.0)"`` (default :data:`CLIP_FIX`).
+    """
     return (f"training diverged at epoch {epoch}: {divergence_words(loss, start_loss)}; restored the weights of {where}. "
             f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
 def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX, epoch: int = 1) -> str:
-    """The ``ValueError`` of a fresh fit that diverged with nothing to fall back on: scikit-learn's words for a
-    non-finite loss, then what the loss did and the fix (sklearn's words blame the data alone, where a step size too
-    large is as likely), and for a finite explosion what the loss did and the fix (the weights are finite, so sklearn's
-    "non-finite parameter weights" would not be true); ``fix`` as in :func:`diverged_message`.
+    """The ``ValueError`` text of a fresh fit that diverged with nothing to fall back on.
 
-    ``epoch``: the epoch whose training loss diverged (1: the first). A later one has no usable epoch before it when
-    the best weights are chosen by a held-out score and none of the earlier epochs had a finite one (an Autoencoder whose
-    first step sent the weights to inf: its first epoch's training loss, taken before the steps, was finite); the
-    message says so rather than "the first epoch", which contradicted the progress bar's "stopped after epoch 2"."""
+    scikit-learn's words for a non-finite loss, then what the loss did and the fix (sklearn's words blame the data alone,
+    where a step size too large is as likely), and for a finite explosion what the loss did and the fix (the weights are
+    finite, so sklearn's "non-finite parameter weights" would not be true).
+
+    Parameters
+    ----------
+    loss, start_loss, learning_rate_init, fix
+        As :func:`diverged_message` takes them.
+    epoch : int
+        The epoch whose training loss diverged (1: the first). A later one has no usable epoch before it when the best
+        weights are chosen by a held-out score and none of the earlier epochs had a finite one (an Autoencoder whose
+        first step sent the weights to inf).
+    """
     when = "in the first epoch" if epoch <= 1 else f"at epoch {epoch}, and no earlier epoch is usable (none had a finite held-out score)"
     if not math.isfinite(loss):
         return ("Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed. "
@@ -77,11 +104,18 @@ def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: f
 
 
 def note_start_loss(history: History, batch_loss: float) -> None:
-    """For a loop of its own: keep ``batch_loss`` (a batch's mean loss at the weights before its step) as
-    ``history.start_loss`` when it is the first batch of the history's first run (no epoch recorded, none kept yet).
+    """For a loop of its own: keep ``batch_loss`` as ``history.start_loss`` when it is the first batch of the history's first run.
 
-    A warm run on a history that has epochs keeps the reference it has (None for a history from before it was kept:
-    such a run is judged by finiteness only), as :func:`~._loop.train` does."""
+    A warm run on a history that has epochs keeps the reference it has (None for a history from before it was kept: such
+    a run is judged by finiteness only), as :func:`~._loop.train` does.
+
+    Parameters
+    ----------
+    history : History
+        The run's history (no epoch recorded, none kept yet: the first run).
+    batch_loss : float
+        A batch's mean loss at the weights before its step.
+    """
     if history.start_loss is None and not history.epoch:
         history.start_loss = float(batch_loss)
 
@@ -93,11 +127,19 @@ def left_unusable(history: History) -> bool:
 
 
 def refuse_unusable(history: History, learning_rate_init: float, fix: str = CLIP_FIX) -> None:
-    """Raise :func:`no_usable_epoch`'s ``ValueError`` when the run on ``history`` diverged and the weights it was left with
-    are no epoch's (``held_epoch`` 0: a fresh fit's untrained start). A warm run that falls back on the weights it began
-    with has a usable epoch (its ``held_epoch`` is an earlier call's) and is kept, with the ``DivergedWarning`` alone.
+    """Raise :func:`no_usable_epoch`'s ``ValueError`` when the run diverged and the weights it was left with are no epoch's.
 
-    The caller raises before it sets a fitted attribute (or inside ``restored_on_error``), so the model stays as it was."""
+    ``held_epoch`` 0: a fresh fit's untrained start. A warm run that falls back on the weights it began with has a
+    usable epoch (its ``held_epoch`` is an earlier call's) and is kept, with the ``DivergedWarning`` alone. The caller
+    raises before it sets a fitted attribute (or inside ``restored_on_error``), so the model stays as it was.
+
+    Parameters
+    ----------
+    history : History
+        The run's history.
+    learning_rate_init, fix
+        As :func:`diverged_message` takes them.
+    """
     if left_unusable(history):
         raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix, epoch=history.epoch[-1] if history.epoch else 1))
 

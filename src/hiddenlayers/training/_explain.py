@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from .._docsections import parameters_section
 from ..network import get_activation
 from ._explain_losses import DEFAULT_Q, GCE, LOSSES, gce, loss_value_grad, torch_loss
 from ._explain_optim import OptimSpec, OptimTrace, check_optim, run_steps
@@ -91,6 +92,59 @@ class Explanation:
 
     Its repr is one line (layer sizes, loss before and after the step, agreement with autograd), not every array:
     ``hl.explain(...)`` ending a REPL line printed about 9 kB. ``str()`` and :meth:`render` show the tables.
+
+    Attributes
+    ----------
+    sizes : list of int
+        The layer widths: inputs, hidden..., outputs.
+    activation : str
+        The hidden activation.
+    loss_name : str
+        The loss.
+    x : numpy.ndarray of shape (sizes[0],)
+        The input row.
+    target : numpy.ndarray of shape (sizes[-1],)
+        The target the loss compares with.
+    forward : list of ForwardStep
+        Each layer's ``z = W·h_in + b`` and ``h = activation(z)``, input side first.
+    output : numpy.ndarray of shape (sizes[-1],)
+        The network output: y (squared error), e^z (poisson) or the softmax / logistic probabilities.
+    loss : float
+        The loss before the step (without the L2 penalty).
+    dL_dout : numpy.ndarray of shape (sizes[-1],)
+        dL/dz of the output layer.
+    backward : list of BackwardStep
+        Each layer's gradients, output layer first.
+    autograd_diffs : dict of str to float
+        Largest ``|hand - autograd|`` per gradient.
+    learning_rate : float
+        The step size.
+    loss_after : float
+        The loss after the step.
+    updated : list of tuple of numpy.ndarray
+        ``(W, b)`` of each layer after the step, input side first.
+    autograd_sizes : dict of str to float
+        Largest ``|autograd gradient|`` per gradient: the scale of each diff.
+    alpha : float
+        L2 strength: the step is ``W ← W - lr·(dL/dW + alpha·W)``.
+    penalty : float
+        ``½·alpha·Σ W²`` before the step (not in ``loss``).
+    penalty_after : float
+        The same after the step.
+    input_names : list of str or None
+        One name per input (e.g. the columns after preprocessing).
+    output_names : list of str or None
+        One name per output (e.g. a classifier's classes).
+    source : dict
+        Where the row and the weights came from (model, row, raw values, label, optimizer).
+    fixed : list of int
+        The layers (0-based, input side first) the step leaves unchanged: a model's frozen ones.
+    q : float or None
+        The generalized cross entropy's q (None for the other losses).
+    p_y : numpy.ndarray or None
+        gce: the probability given to the labelled class (softmax: one value; logistic: one per output).
+    optim : OptimTrace or None
+        ``solver="sgd"``/``"adam"``: its steps written out (then ``updated``/``loss_after`` are after the last).
     """
 
     sizes: list[int]
@@ -159,7 +213,13 @@ class Explanation:
         return out
 
     def render(self, console: Any = None) -> None:
-        """Print the pass step by step as Rich tables on ``console`` (stdout by default)."""
+        """Print the pass step by step as Rich tables.
+
+        Parameters
+        ----------
+        console : rich.console.Console, optional
+            Where to print (default: a console on stdout).
+        """
         from ._explain_render import render
 
         render(self, console)
@@ -298,27 +358,41 @@ def explain(
 ) -> Explanation:
     """Run one forward + backward pass of a tiny dense network by hand and check it.
 
-    ``sizes`` lists the layer widths (inputs, hidden..., outputs); weights are
-    drawn from ``seed`` and rounded to two decimals so the tables are easy to
-    follow; ``x`` defaults to random inputs, ``target`` to the first class
-    (one-hot). ``loss`` is ``"squared_error"`` (``½·Σ(y - t)²``) or
-    ``"cross_entropy"`` (softmax, then ``-Σ t·log p``; ``target`` must then be
-    probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is
-    always 1) or ``"binary_cross_entropy"`` (a logistic per output, targets in
-    [0, 1]: the loss for one output), ``"generalized_cross_entropy"`` /
-    ``"binary_generalized_cross_entropy"`` (``(1 - p_y^q)/q`` over the softmax or
-    per logistic output, the estimators' ``loss="gce"``; ``q`` in (0, 1], default
-    0.7, and only with these) or ``"poisson"`` (``y = e^z``, half deviance,
-    targets >= 0). One sample: no batch, no mean.
+    One sample: no batch, no mean. At most 8 hidden layers of at most 16 units; inputs and targets within ±1e6. The result
+    keeps every number printed, the new weights after the ``learning_rate`` step included (``updated``).
 
-    At most 8 hidden layers of at most 16 units; inputs and targets within
-    ±1e6. The result keeps every number printed, the new weights after the
-    ``learning_rate`` step included (``updated``).
-
-    ``solver``: None (one plain gradient-descent step), ``"sgd"`` or ``"adam"``: then ``steps`` (1 to 10) updates
-    on this row by the estimators' own rule, with their settings ``momentum`` and ``nesterovs_momentum`` (sgd; default
-    0.9 and True) or ``beta_1``, ``beta_2``, ``epsilon`` (adam; default 0.9, 0.999, 1e-8), written out in ``optim``
-    and checked against ``torch.optim`` and ``fit``'s optimizer (see :mod:`._explain_optim`).
+    Parameters
+    ----------
+    sizes : sequence of int
+        The layer widths (inputs, hidden..., outputs); weights are drawn from ``seed`` and rounded to two decimals so the
+        tables are easy to follow.
+    activation : str
+        The hidden activation.
+    x : array-like of shape (sizes[0],), optional
+        The input (default: random).
+    target : array-like of shape (sizes[-1],), optional
+        The target (default: the first class, one-hot).
+    loss : str
+        ``"squared_error"`` (``½·Σ(y - t)²``), ``"cross_entropy"`` (softmax, then ``-Σ t·log p``; ``target`` must then
+        be probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is always 1), ``"binary_cross_entropy"``
+        (a logistic per output, targets in [0, 1]), ``"generalized_cross_entropy"`` /
+        ``"binary_generalized_cross_entropy"`` (``(1 - p_y^q)/q`` over the softmax or per logistic output, the
+        estimators' ``loss="gce"``) or ``"poisson"`` (``y = e^z``, half deviance, targets >= 0).
+    learning_rate : float
+        The step size, > 0.
+    seed : int
+        Seed of the weights and the default input.
+    q : float, optional
+        The generalized cross entropy's exponent, in (0, 1] (default 0.7); only with those losses.
+    solver : {None, "sgd", "adam"}
+        None: one plain gradient-descent step; else ``steps`` updates on this row by the estimators' own rule, written out
+        in ``optim`` and checked against ``torch.optim`` and ``fit``'s optimizer (see :mod:`._explain_optim`).
+    steps : int
+        Updates with ``solver``, 1 to 10.
+    momentum, nesterovs_momentum
+        sgd's settings (default 0.9 and True).
+    beta_1, beta_2, epsilon
+        adam's settings (default 0.9, 0.999, 1e-8).
     """
     spec = check_optim(solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon)
     sizes = parse_sizes(sizes)
@@ -366,6 +440,44 @@ def _check_q(loss: str, q: Any) -> float | None:
     return None
 
 
+_EXPLAIN_NETWORK_PARAMETERS = """
+Parameters
+----------
+weights : sequence of (W, b)
+    Input side first, ``W`` of shape ``(out, in)`` (PyTorch's ``Linear.weight``), the last pair the linear output
+    layer.
+activations : sequence of str
+    One activation name per hidden layer.
+x : array-like of shape (n_in,)
+    The input.
+target : array-like of shape (n_out,)
+    In the loss's form: one-hot for ``"cross_entropy"`` and ``"generalized_cross_entropy"``, 0/1 per output for the
+    binary ones, values for ``"squared_error"``, values >= 0 for ``"poisson"`` (whose output is ``y = e^z``).
+loss : str
+    The loss, as :func:`explain` names them.
+learning_rate : float
+    The step size of ``W ← W - learning_rate·(dL/dW + alpha·W)``, one plain gradient-descent step.
+alpha : float
+    The L2 strength, stated apart (``penalty``) and added to the step.
+input_names : list of str, optional
+    One name per input, for the tables.
+output_names : list of str, optional
+    One name per output.
+source : dict, optional
+    Where the row and weights came from (a model's explanation fills it).
+fixed : sequence of int
+    Hidden layers (0-based) the step leaves unchanged and the L2 term leaves out, as training does with frozen
+    layers.
+q : float, optional
+    The generalized cross entropy's ``(1 - p_y^q) / q`` exponent (the classifier's ``gce_q``), in (0, 1]; only with
+    those losses.
+solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon
+    Instead of the plain step, ``steps`` updates by that optimizer, as :func:`explain` takes them; ``alpha`` is then
+    added to the gradient the optimizer reads, as ``fit`` adds it.
+"""
+
+
+@parameters_section(_EXPLAIN_NETWORK_PARAMETERS)
 def explain_network(
     weights: Any,
     activations: Any,
@@ -390,23 +502,10 @@ def explain_network(
 ) -> Explanation:
     """One forward + backward pass of the dense network ``weights``, by hand, checked against autograd.
 
-    ``weights``: ``[(W, b), ...]`` input side first, ``W`` of shape ``(out, in)``
-    (PyTorch's ``Linear.weight``), the last pair the linear output layer;
-    ``activations``: one activation name per hidden layer; ``x``: ``(n_in,)``;
-    ``target``: ``(n_out,)`` in the loss's form (one-hot for ``"cross_entropy"`` and
-    ``"generalized_cross_entropy"``, 0/1 per output for ``"binary_cross_entropy"`` and
-    ``"binary_generalized_cross_entropy"``, values for ``"squared_error"``, values >= 0
-    for ``"poisson"``, whose output is ``y = e^z``). ``q`` in (0, 1]: the generalized
-    cross entropy's ``(1 - p_y^q) / q`` (the classifier's ``gce_q``); only with those losses.
-    ``alpha``: the L2 strength, stated apart (``penalty``) and added to the step
-    ``W ← W - learning_rate·(dL/dW + alpha·W)``, one plain gradient-descent step.
-    ``fixed``: indices of hidden layers (0-based) the step leaves unchanged and the L2 term
-    leaves out, as training does with frozen layers (``requires_grad=False``: no step, no penalty).
     No size cap: the renderer truncates wide layers and says so.
-    ``solver`` (``"sgd"``/``"adam"``), ``steps`` and the solver's settings (``momentum``, ``nesterovs_momentum``;
-    ``beta_1``, ``beta_2``, ``epsilon``): instead of the plain step, ``steps`` updates by that optimizer, as
-    :func:`explain` takes them; ``alpha`` is then added to the gradient the optimizer reads, as ``fit`` adds it.
 
+    Examples
+    --------
     >>> W1, W2 = [[0.5, -0.5]], [[1.0]]
     >>> ex = explain_network([(W1, [0.0]), (W2, [0.0])], ["relu"], [1.0, 0.0], [1.0], loss="squared_error")
     >>> ex.loss, ex.agrees

@@ -44,7 +44,25 @@ TorchLoss = Callable[[list[tuple[Any, Any]]], Any]
 
 @dataclass(frozen=True)
 class OptimSpec:
-    """A checked optimizer for the walk-through: ``solver``, ``steps`` and that solver's settings (the estimators' names)."""
+    """A checked optimizer for the walk-through: ``solver``, ``steps`` and that solver's settings (the estimators' names).
+
+    Attributes
+    ----------
+    solver : {"sgd", "adam"}
+        The optimizer.
+    steps : int
+        Its updates on the row.
+    momentum : float
+        sgd's momentum.
+    nesterovs_momentum : bool
+        sgd's Nesterov momentum.
+    beta_1 : float
+        adam's first-moment decay.
+    beta_2 : float
+        adam's second-moment decay.
+    epsilon : float
+        adam's denominator guard.
+    """
 
     solver: str
     steps: int = 1
@@ -65,10 +83,16 @@ def check_optim(solver: Any = None, steps: Any = 1, momentum: Any = None, nester
                 beta_1: Any = None, beta_2: Any = None, epsilon: Any = None, *, options: dict[str, str] | None = None) -> OptimSpec | None:
     """The optimizer options as an :class:`OptimSpec`, or None for the plain single step (``solver=None``).
 
-    A setting of the other solver (``momentum`` with ``"adam"``), or any setting or ``steps > 1`` without a solver,
-    is refused rather than ignored: the user meant it to change the numbers. ``options``: the command-line option of each
-    parameter (``{"solver": "--solver", ...}``), to word the refusals as the user typed them (``--solver adam``, ``drop
-    --momentum``) rather than by the parameters (``solver='adam'``).
+    A setting of the other solver (``momentum`` with ``"adam"``), or any setting or ``steps > 1`` without a solver, is
+    refused rather than ignored: the user meant it to change the numbers.
+
+    Parameters
+    ----------
+    solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon
+        As :func:`explain` takes them.
+    options : dict of str to str, optional
+        The command-line option of each parameter (``{"solver": "--solver", ...}``), to word the refusals as the user
+        typed them (``--solver adam``, ``drop --momentum``) rather than by the parameters (``solver='adam'``).
     """
     def opt(name: str, value: object = None) -> str:
         if options:
@@ -112,9 +136,23 @@ def check_optim(solver: Any = None, steps: Any = 1, momentum: Any = None, nester
 class LayerUpdate:
     """One layer's part of one optimizer step, each array shaped as its ``W`` ``(out, in)`` or ``b`` ``(out,)``.
 
-    ``grad``: what the optimizer reads, ``(dL/dW + alpha·W, dL/db)``; ``state``: its running state after this step by
-    name (sgd: ``velocity``; adam: ``m``, ``v``, ``m_hat``, ``v_hat``), each a ``(W part, b part)`` pair; ``update``:
-    what is added to the weights; ``new``: the weights after the step. A frozen layer has no state and a zero update.
+    A frozen layer has no state and a zero update.
+
+    Attributes
+    ----------
+    name : str
+        The layer.
+    fixed : bool
+        Frozen: the step leaves it unchanged.
+    grad : tuple of numpy.ndarray
+        What the optimizer reads, ``(dL/dW + alpha·W, dL/db)``.
+    state : dict of str to tuple of numpy.ndarray
+        Its running state after this step by name (sgd: ``velocity``; adam: ``m``, ``v``, ``m_hat``, ``v_hat``), each a
+        ``(W part, b part)`` pair.
+    update : tuple of numpy.ndarray
+        What is added to the weights.
+    new : tuple of numpy.ndarray
+        The weights after the step.
     """
 
     name: str
@@ -127,9 +165,18 @@ class LayerUpdate:
 
 @dataclass
 class OptimStep:
-    """Step ``t`` (1-based): the data loss at the weights it starts from, and each layer's update (input side first).
+    """Step ``t``: the data loss at the weights it starts from, and each layer's update (input side first).
 
-    ``scalars``: the step's numbers shared by every weight (adam: ``1-β1^t``, ``1-β2^t`` and ``ε/√(1-β2^t)``).
+    Attributes
+    ----------
+    t : int
+        The step, 1-based.
+    loss : float
+        The data loss at the weights it starts from.
+    layers : list of LayerUpdate
+        Each layer's update, input side first.
+    scalars : dict of str to float
+        The step's numbers shared by every weight (adam: ``1-β1^t``, ``1-β2^t`` and ``ε/√(1-β2^t)``).
     """
 
     t: int
@@ -142,8 +189,24 @@ class OptimStep:
 class OptimTrace:
     """``spec.steps`` optimizer steps on one row, by hand, and their agreement with ``torch.optim`` and with ``fit``'s optimizer.
 
-    ``torch_diffs`` / ``fit_diffs``: per step, the largest ``|hand - other|`` over every trained weight and bias after
-    that step; ``scales``: per step, the largest ``|weight|`` then (the diffs are judged relative to it).
+    Attributes
+    ----------
+    spec : OptimSpec
+        The optimizer.
+    learning_rate : float
+        Its rate.
+    alpha : float
+        The L2 strength added to the gradient.
+    steps : list of OptimStep
+        Each step written out.
+    loss_after : float
+        The data loss after the last step.
+    torch_diffs : list of float
+        Per step, the largest ``|hand - torch.optim|`` over every trained weight and bias after that step.
+    fit_diffs : list of float
+        The same against ``fit``'s optimizer.
+    scales : list of float
+        Per step, the largest ``|weight|`` then (the diffs are judged relative to it).
     """
 
     spec: OptimSpec

@@ -44,20 +44,25 @@ def copy_hidden_layers(
     input_columns: np.ndarray | None = None,
     up_to_mismatch: bool = False,
 ) -> list[str]:
-    """Copy every hidden layer of ``source`` into the layer of the same name in ``target``.
+    """Copy every hidden layer of ``source`` into the layer of the same name in ``target``; returns the names copied.
 
-    Both networks expose ``hidden_names`` (``hidden1``, ``hidden2``, ...). The
-    layers the two share by name are copied, in order; a shared layer of a
-    different kind or shape raises a ``ValueError`` naming it and both shapes
-    (never a silent re-initialisation). ``input_columns`` (an index array, one
-    entry per target input column) picks the source's first-layer input columns
-    for a table whose columns were matched by name. The head is never copied.
-    ``up_to_mismatch``: copy the shared layers in order up to the first that differs and
-    stop there, without an error (the layers after it read its fresh output), as a
-    convolutional network reused on images of another size keeps its convolutions and
-    starts the dense layer after the flattening afresh; a first layer that differs still raises.
+    Both networks expose ``hidden_names`` (``hidden1``, ``hidden2``, ...). The layers the two share by name are copied, in
+    order; a shared layer of a different kind or shape raises a ``ValueError`` naming it and both shapes (never a silent
+    re-initialisation). The head is never copied.
 
-    Returns the names of the copied layers.
+    Parameters
+    ----------
+    source : torch.nn.Module
+        The fitted network.
+    target : torch.nn.Module
+        The network to start from it.
+    input_columns : numpy.ndarray, optional
+        An index array, one entry per target input column: picks the source's first-layer input columns for a table
+        whose columns were matched by name.
+    up_to_mismatch : bool
+        Copy the shared layers in order up to the first that differs and stop there, without an error (the layers after
+        it read its fresh output), as a convolutional network reused on images of another size keeps its convolutions and
+        starts the dense layer after the flattening afresh; a first layer that differs still raises.
     """
     src_names = list(getattr(source, "hidden_names", []))
     tgt_names = list(getattr(target, "hidden_names", []))
@@ -91,11 +96,18 @@ def copy_hidden_layers(
 
 
 def copy_matching_layers(source: nn.Module, target: nn.Module, names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Copy each layer ``names`` lists (dotted paths, e.g. ``encoder.hidden1``) from ``source`` into ``target`` where both have it
-    with the same kind and parameter shapes; leave the others as ``target`` has them.
+    """Copy each listed layer from ``source`` into ``target`` where both have it with the same kind and parameter shapes.
 
-    Returns ``(copied, skipped)``: the names copied, and one ``"name (why)"`` per layer not copied, for
-    the caller to warn about or refuse (copying nothing is the caller's error to raise).
+    Leaves the others as ``target`` has them. Returns ``(copied, skipped)``: the names copied, and one
+    ``"name (why)"`` per layer not copied, for the caller to warn about or refuse (copying nothing is the caller's error
+    to raise).
+
+    Parameters
+    ----------
+    source, target
+        As :func:`copy_hidden_layers` takes them: the fitted network, and the network to start from it.
+    names : sequence of str
+        Dotted paths, e.g. ``encoder.hidden1``.
     """
     copied: list[str] = []
     skipped: list[str] = []
@@ -117,9 +129,14 @@ def copy_matching_layers(source: nn.Module, target: nn.Module, names: Sequence[s
 
 
 def resolve_frozen(freeze: Any, hidden_names: Sequence[str]) -> list[str]:
-    """The hidden layers that ``freeze`` names: ``k`` (the first k), names, or ``None``/``0`` (none).
+    """The hidden layers that ``freeze`` names; ``ValueError`` for a count out of range or an unknown layer name.
 
-    Raises ``ValueError`` for a count out of range or an unknown layer name.
+    Parameters
+    ----------
+    freeze : int, sequence of str or None
+        ``k`` (the first k), names, or ``None``/``0`` (none).
+    hidden_names : sequence of str
+        The network's hidden layers, input side first.
     """
     names = list(hidden_names)
     if freeze is None or freeze is False:
@@ -146,8 +163,14 @@ def resolve_frozen(freeze: Any, hidden_names: Sequence[str]) -> list[str]:
 def frozen(network: nn.Module, names: Sequence[str]) -> Iterator[None]:
     """Within the block the parameters of hidden layers ``names`` have ``requires_grad=False``.
 
-    Restores each parameter's previous flag afterwards (so the lens, pruning and
-    a later fit see an ordinary network).
+    Restores each parameter's previous flag afterwards (so the lens, pruning and a later fit see an ordinary network).
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        The network.
+    names : sequence of str
+        Its hidden layers to freeze.
     """
     saved: list[tuple[nn.Parameter, bool]] = []
     norms: list[nn.Module] = []
@@ -189,7 +212,13 @@ def _inference_mode_out(module: nn.Module, args: Any, output: Any) -> None:
 
 
 def file_sha256(path: Any) -> str:
-    """Hex SHA-256 of a file's bytes (the provenance of a model started from it)."""
+    """Hex SHA-256 of a file's bytes (the provenance of a model started from it).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+    """
     import hashlib
 
     h = hashlib.sha256()

@@ -20,8 +20,17 @@ from ._stopping import Callback, History, TrainState
 class LoopHooks:
     """``callbacks`` of one run of a loop of its own on ``network``, recording into ``history``.
 
-    ``state.stop_training`` (set by a callback) is read by :meth:`epoch_end`: the loop stops after that
-    epoch with ``stop_reason`` ``"callback"``, keeping the weights any other stop keeps.
+    ``state.stop_training`` (set by a callback) is read by :meth:`epoch_end`: the loop stops after that epoch with
+    ``stop_reason`` ``"callback"``, keeping the weights any other stop keeps.
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+        The run's callbacks.
+    network : torch.nn.Module
+        The network trained.
+    history : History
+        Where the run records its epochs.
     """
 
     def __init__(self, callbacks: list[Callback], network: nn.Module, history: History) -> None:
@@ -37,7 +46,13 @@ class LoopHooks:
         self._call("on_train_begin")
 
     def epoch_begin(self, epoch: int) -> None:
-        """Epoch ``epoch`` (numbered on over warm fits) is about to start."""
+        """Epoch ``epoch`` is about to start.
+
+        Parameters
+        ----------
+        epoch : int
+            Its number, counted on over warm fits.
+        """
         self.state.epoch = epoch
         self._call("on_epoch_begin", epoch=epoch)
 
@@ -47,7 +62,13 @@ class LoopHooks:
         return bool(self.batch_cbs)
 
     def batch_end(self, batch_loss: Any) -> None:
-        """A step is done; ``batch_loss``: the epoch's summed per-row losses so far (a float or a 0-d tensor)."""
+        """A step is done.
+
+        Parameters
+        ----------
+        batch_loss : float or torch.Tensor
+            The epoch's summed per-row losses so far (a float or a 0-d tensor).
+        """
         for cb in self.batch_cbs:
             cb.on_batch_end(network=self.network, history=self.history, state=self.state, batch_loss=batch_loss)
 

@@ -24,13 +24,21 @@ from ._stopping import LossBelow, NoImprovement, StoppingRule, check_rule
 
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``a`` ``(n, ...)`` as a contiguous tensor of ``dtype`` on ``device`` (no copy when already right).
+    """``a`` as a contiguous tensor of ``dtype`` on ``device`` (no copy when already right).
 
-    The one NumPy-to-tensor conversion of every stage: ``np.ascontiguousarray`` first,
-    because ``torch.as_tensor`` refuses arrays with negative strides (``a[::-1]``). A
-    read-only array (pandas' ``Series.to_numpy()`` under Copy-on-Write) is taken without
-    PyTorch's "not writable" UserWarning: the fit reads its inputs, targets and weights
+    The one NumPy-to-tensor conversion of every stage: ``np.ascontiguousarray`` first, because ``torch.as_tensor``
+    refuses arrays with negative strides (``a[::-1]``). A read-only array (pandas' ``Series.to_numpy()`` under
+    Copy-on-Write) is taken without PyTorch's "not writable" UserWarning: the fit reads its inputs, targets and weights
     and never writes them, so the warning would only alarm the user.
+
+    Parameters
+    ----------
+    a : numpy.ndarray of shape (n, ...)
+        The array.
+    dtype : torch.dtype
+        The tensor's type.
+    device : torch.device
+        Where it goes.
     """
     a = np.ascontiguousarray(a)
     if a.flags.writeable:

@@ -9,10 +9,14 @@ from typing import Any
 def reraise_interrupt(model: Any) -> Any:
     """``model``, after a fit or ``partial_fit``; raises ``KeyboardInterrupt`` when Ctrl-C stopped it (its stop reason ``"interrupted"``).
 
-    Why: the estimators take Ctrl-C as "stop this fit, keep the best weights" and return, which is right for one fit
-    and wrong for a fit that is one step of a longer job: the job went on as if the fit had finished (a search scored
-    the cut trial; prune fine-tuned the next cut and saved its choice; freeze_curve scored the cut fine-tune and ran the
-    rest). Raised again, the job stops where it was asked to.
+    Why: the estimators take Ctrl-C as "stop this fit, keep the best weights" and return, which is right for one fit and
+    wrong for a fit that is one step of a longer job: the job went on as if the fit had finished. Raised again, the job
+    stops where it was asked to.
+
+    Parameters
+    ----------
+    model : estimator or application
+        What the fit returned.
     """
     history = getattr(model, "history_", None)  # either record: a model may keep only one of the two
     if "interrupted" in (getattr(model, "stop_reason_", None), getattr(history, "stop_reason", None)):

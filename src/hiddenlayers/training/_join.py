@@ -52,9 +52,15 @@ def init_from_env(timeout_s: float = 60.0, collective_timeout_s: float | None = 
     """Join the process group ``torchrun`` describes (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``...).
 
     Returns whether a group is in place (True as well for a group made before, by this or ``init_process_group``).
-    ``timeout_s``: seconds to form the group; a master address that does not resolve, or a rank that does not join within
-    them, is a :class:`DistributedError` with one line, not a hang. ``collective_timeout_s``: seconds any collective may wait
-    for the other ranks once formed; None: PyTorch's default for the backend (30 min for gloo, 10 min for NCCL).
+
+    Parameters
+    ----------
+    timeout_s : float
+        Seconds to form the group; a master address that does not resolve, or a rank that does not join within them, is
+        a :class:`DistributedError` with one line, not a hang.
+    collective_timeout_s : float, optional
+        Seconds any collective may wait for the other ranks once formed; None: PyTorch's default for the backend
+        (30 min for gloo, 10 min for NCCL).
     """
     import torch.distributed as dist
 
@@ -234,11 +240,16 @@ _PEER_GONE = ("Connection closed by peer", "Connection reset by peer", "Broken p
 
 
 def lost_peer_line(exc: BaseException) -> str | None:
-    """One line for a collective that failed because another rank went away (killed, out of memory, its machine down),
-    in a process of a group of several (``WORLD_SIZE`` > 1); None for any other error.
+    """One line for a collective that failed because another rank went away; None for any other error.
 
     Why: the rank whose peer died sees only the transport's ``RuntimeError`` ("Connection closed by peer"), which says
-    nothing of the cause or the fix; the cause is on the dead rank's machine, and the fix is to re-run from the checkpoint.
+    nothing of the cause or the fix; the cause is on the dead rank's machine, and the fix is to re-run from the
+    checkpoint.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error, in a process of a group of several (``WORLD_SIZE`` > 1).
     """
     if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1 or not isinstance(exc, RuntimeError):
         return None

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from scipy.optimize import OptimizeResult, minimize
 
+from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ._engine import make_step
 from ._inputs import to_tensor
@@ -70,6 +71,44 @@ def _objective(
     return fun, on_iter, stopped
 
 
+_FIT_LBFGS_PARAMETERS = """
+Parameters
+----------
+network : torch.nn.Module
+    The network, trained in place.
+X : array-like of shape (n, in_features)
+    All rows (the iteration's one batch).
+Y : numpy.ndarray of shape (n, n_outputs)
+    Their targets in the loss's form.
+loss : Loss
+    The loss.
+alpha : float
+    The L2 strength.
+sample_weight : numpy.ndarray of shape (n,) or None
+    Row weights (the loss is their weighted mean).
+max_iter : int
+    The most iterations.
+max_fun : int
+    The most loss evaluations.
+tol : float
+    SciPy's tolerance.
+history : History
+    A history with rows (a warm call) goes on: its iterations are numbered after the last row and its clock runs on,
+    as :func:`train`'s epochs do; ``res.nit`` counts this call's.
+engine : {"auto", "dense", "autograd"}
+    As :func:`train` takes it.
+callbacks : sequence of Callback
+    See each iteration as an epoch: ``on_train_begin``, then ``on_epoch_begin`` / ``on_epoch_end`` around each
+    iteration with the network holding that iteration's weights, then ``on_train_end`` with the weights kept;
+    ``on_batch_end`` (``batch_loss``: the summed per-row losses, without the L2 term) once per iteration.
+    ``state.stop_training = True`` stops after the iteration (``"callback"``).
+stopping : StoppingRule, optional
+    Asked after each iteration, once the callbacks have seen it: when it names a reason the run stops with that
+    iterate; a callback's stop wins over it.
+"""
+
+
+@parameters_section(_FIT_LBFGS_PARAMETERS)
 def fit_lbfgs(
     network: torch.nn.Module,
     X: Any,
@@ -86,33 +125,14 @@ def fit_lbfgs(
     callbacks: Sequence[Callback] = (),
     stopping: StoppingRule | None = None,
 ) -> tuple[History, OptimizeResult]:
-    """Minimise the penalised mean loss over all of ``(X, Y)``; one history row per iteration.
+    """Minimise the penalised mean loss over all of ``(X, Y)`` with SciPy's L-BFGS-B; one history row per iteration.
 
-    Ctrl-C (``KeyboardInterrupt``) stops SciPy as it stops the stochastic solvers:
-    the network keeps the parameters of the lowest finite loss evaluated so far
-    (its starting ones if none), ``history.stop_reason`` is ``"interrupted"``, an
-    :class:`~hiddenlayers.exceptions.InterruptedWarning` says so, and the returned
-    result's ``fun`` is that loss, ``nit`` the iterations completed, ``status`` -1.
-    When the kept point was evaluated in the iteration Ctrl-C cut, that iteration is
-    recorded too (its loss the kept one's, counted in ``nit``), so the history ends on
-    the weights the network holds. ``history.held_epoch`` is the iteration whose
-    weights the network keeps (as the run began: :func:`held_at_start`), for the next warm call's warnings.
-
-    A ``history`` with rows (a warm call) goes on: its iterations are numbered after the
-    last row and its clock runs on, as :func:`train`'s epochs do; ``res.nit`` counts this call's.
-
-    ``callbacks`` see each iteration as an epoch: ``on_train_begin``, then
-    ``on_epoch_begin`` / ``on_epoch_end`` around each iteration with the network
-    holding that iteration's weights, then ``on_train_end`` with the weights kept.
-    The whole data set is the iteration's one batch: ``on_batch_end`` (``batch_loss``:
-    the summed per-row losses, without the L2 term) is called once, when the
-    gradients held are the iterate's (SciPy's last evaluation was at it). ``state.stop_training = True``
-    stops after the iteration (``history.stop_reason == "callback"``).
-
-    ``stopping`` (e.g. ``LossBelow(0.05) | TimeLimit(60)``) is asked after each iteration, once the
-    callbacks have seen it, as :func:`train` asks it after each epoch: when it names a reason the run
-    stops with that iterate and ``history.stop_reason`` is the rule's (``"loss_below"``, ``"time_limit"``);
-    a callback's stop wins over it, as in :func:`train`.
+    Ctrl-C (``KeyboardInterrupt``) stops SciPy as it stops the stochastic solvers: the network keeps the parameters of the
+    lowest finite loss evaluated so far (its starting ones if none), ``history.stop_reason`` is ``"interrupted"``, an
+    :class:`~hiddenlayers.exceptions.InterruptedWarning` says so, and the returned result's ``fun`` is that loss, ``nit``
+    the iterations completed, ``status`` -1. When the kept point was evaluated in the iteration Ctrl-C cut, that iteration
+    is recorded too, so the history ends on the weights the network holds. ``history.held_epoch`` is the iteration whose
+    weights the network keeps. Returns ``(history, result)``.
     """
     flat, stepper, (xs, ys, ws), denom = _stepper(network, X, Y, sample_weight, loss, alpha, engine)
     network.train()

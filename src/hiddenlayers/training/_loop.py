@@ -30,6 +30,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
 from ..network import in_mode
@@ -64,7 +65,19 @@ Validator = Callable[[], tuple[float, float]]
 
 @dataclass
 class TrainResult:
-    """What :func:`train` hands back besides the trained network."""
+    """What :func:`train` hands back besides the trained network.
+
+    Attributes
+    ----------
+    history : History
+        The run's record.
+    optimizer : Optimizer
+        The optimizer, with its state (for a warm fit to go on from).
+    samples_seen : int
+        Rows seen over the fit (of weight > 0).
+    steps : int
+        Optimizer steps this call took.
+    """
 
     history: History
     optimizer: Optimizer
@@ -208,12 +221,22 @@ def thread_limits(network: torch.nn.Module, batch_size: int, device: torch.devic
                   sample: Tensor | None = None) -> Iterator[None]:
     """Limit BLAS and torch intra-op threads for the fit, and restore them after (exceptions too).
 
-    Small networks on the CPU run on one BLAS and one torch thread (see
-    :func:`_one_thread_pays`; ``sample``: one input row, which sizes a
-    convolutional or recurrent network). Otherwise, on the NumPy engine, NumPy's BLAS
-    keeps every core while torch gets one: the few torch ops in the loop
-    (fused Adam, shuffle) run on this thread, and a second pool waking
-    between BLAS calls fights BLAS's spinning threads.
+    Small networks on the CPU run on one BLAS and one torch thread (see :func:`_one_thread_pays`). Otherwise, on the
+    NumPy engine, NumPy's BLAS keeps every core while torch gets one: the few torch ops in the loop (fused Adam, shuffle)
+    run on this thread, and a second pool waking between BLAS calls fights BLAS's spinning threads.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        The network fitted.
+    batch_size : int
+        Rows per step.
+    device : torch.device
+        Where training runs (limits apply on the CPU).
+    numpy_engine : bool
+        Whether the NumPy engine runs the steps.
+    sample : torch.Tensor, optional
+        One input row, which sizes a convolutional or recurrent network.
     """
     torch_threads = torch.get_num_threads()
     blas = None
@@ -630,6 +653,83 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
     return reason, epoch, plan.steps, samples_seen
 
 
+_TRAIN_PARAMETERS = """
+Parameters
+----------
+network : torch.nn.Module
+    The module whose parameters are trained (a plain dense :class:`~hiddenlayers.network.Network` gets the
+    hand-written engine, others autograd).
+X : torch.Tensor or scipy.sparse matrix of shape (n, in_features)
+    The inputs (a sparse matrix is kept sparse by the CPU dense engine, else densified per batch).
+Y : torch.Tensor of shape (n, n_outputs)
+    The targets in the loss's form.
+loss : Loss or str
+    A ``Loss`` from ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...).
+solver : str
+    One of ``SOLVERS`` (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"lbfgs"``).
+learning_rate_init : float
+    The optimizer's step size (before ``schedule``).
+schedule : Schedule, optional
+    How the step size changes over epochs (default: constant).
+batch_size : int
+    Rows per step (capped at n).
+max_epochs : int
+    The most epochs of this call, counted on from a resumed ``history`` (or a backup's: may differ,
+    ``check_epochs``).
+shuffle : bool
+    Draw each epoch's row order from ``generator``.
+sample_weight : torch.Tensor of shape (n,), optional
+    A batch's loss is its weighted mean, and a batch of weight 0 makes no step (no update, no L2 term, no share of
+    the epoch's loss; its rows still count as seen), other rows of weight 0 none.
+alpha : float
+    L2 strength, as scikit-learn's ``alpha``; ``solver="adamw"`` takes it as its weight decay unless
+    ``optimizer_kwargs`` sets ``weight_decay``.
+validate : callable, optional
+    Returns ``(val_loss, val_score)``; called after every epoch.
+stopping : StoppingRule, optional
+    The stopping rules (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement`` inside is fed every
+    epoch too (the first one takes the ``no_improvement`` role when that is None). Rules start over unless
+    ``history`` resumes a fit.
+no_improvement : NoImprovement, optional
+    The rule whose counter also drives "best weights" and the ``adaptive``/``plateau`` schedules.
+callbacks : sequence of Callback
+    Get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it).
+clip_grad_norm : float, optional
+    Cap on the gradient's global norm.
+generator : torch.Generator, optional
+    The random source of the shuffles.
+engine : {"auto", "dense", "autograd"}
+    ``"auto"``: the hand-written engine for a plain dense Network, else autograd.
+optimizer_kwargs : dict, optional
+    The solver's other settings (``momentum``, ``betas``, ``weight_decay``, ...).
+optimizer_state : dict, optional
+    A saved optimizer state to resume from.
+history : History, optional
+    The history of the fit this call goes on from (with ``samples_seen``).
+restore_best : bool
+    Put back the best epoch's weights at the end.
+samples_seen : int
+    Rows seen so far by the fit this call resumes (an epoch adds its rows of weight > 0: :func:`_counted_rows`).
+device : torch.device, optional
+    Where training runs (default: ``Y``'s).
+warn_if_diverged_at_start : bool
+    False silences the :class:`DivergedWarning` of a divergence before any good epoch (the starting weights are
+    restored either way) for a caller that raises its own error then, as the estimators do.
+precision : {"fp32", "tf32", "bf16"}
+    The compute precision (``"tf32"``/``"bf16"``: CUDA only; see ``_precision``).
+cuda_graphs : bool
+    Replay the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values (no batch
+    callbacks); False keeps every step eager.
+averaging : WeightAveraging, optional
+    A :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the network at the end get
+    its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA with ``swa_lr`` sets its
+    epochs' rates itself (SWALR's annealing).
+diverged_fix : str
+    The remedy the divergence warning names after the step size.
+"""
+
+
+@parameters_section(_TRAIN_PARAMETERS)
 def train(
     network: torch.nn.Module, X: Tensor | sp.spmatrix, Y: Tensor, *, loss: Loss | str, solver: str = "adam", learning_rate_init: float = 1e-3,
     schedule: Schedule | None = None, batch_size: int = 200, max_epochs: int = 200, shuffle: bool = True, sample_weight: Tensor | None = None,
@@ -641,45 +741,13 @@ def train(
 ) -> TrainResult:
     """Train ``network`` on ``(X, Y)`` in place and return its history.
 
-    ``network``: the module whose parameters are trained (a plain dense
-    :class:`~hiddenlayers.network.Network` gets the hand-written engine,
-    others autograd; ``engine``: ``"auto"``, ``"dense"`` or ``"autograd"``).
-    ``X``: ``(n, in_features)`` tensor (or SciPy sparse matrix: kept sparse by the CPU dense engine, else densified per
-    batch); ``Y``: ``(n, n_outputs)`` targets in the loss's form;
-    ``sample_weight``: ``(n,)`` or None; a batch's loss is its weighted mean, and a batch of weight 0 makes
-    no step (no update, no L2 term, no share of the epoch's loss; its rows still count as seen), other rows of weight 0 none. ``loss``: a ``Loss`` from
-    ``get_loss``, or its name (``"log_loss"``, ``"squared_error"``, ...). ``solver``: one of ``SOLVERS``, built with
-    ``optimizer_kwargs`` and resumed from ``optimizer_state``;
-    ``learning_rate_init`` and ``schedule`` (default: constant) set its step
-    size; ``alpha``: L2 strength, as scikit-learn's ``alpha``. ``batch_size``: rows
-    per step (capped at n); ``shuffle`` draws each epoch's order from
-    ``generator``. ``callbacks`` get every hook (a :class:`~._backup.BackupAndRestore` backs the run up, resumes it); ``clip_grad_norm`` caps the
-    gradient's global norm. ``history`` and ``samples_seen`` resume a fit (an epoch adds its rows of weight > 0: :func:`_counted_rows`);
-    ``restore_best`` puts back the best epoch's weights at the end; after Ctrl-C they come back with
-    the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the
-    no-improvement rules' best and count of that epoch (or of the start, before any improvement);
-    after a divergence ``samples_seen``, the rules' best and count and the schedule's stalled epochs
-    go back with the weights restored, and the rate stays the diverged epoch's. ``history`` keeps
-    every epoch run, undone ones included. ``device``: where training runs (default: ``Y``'s). ``validate``
-    returns ``(val_loss, val_score)`` and is called after every epoch.
-    ``no_improvement`` is the rule whose counter also drives "best weights"
-    and the ``adaptive``/``plateau`` schedules; ``stopping`` holds the others
-    (``MaxEpochs``, ``LossBelow``, ``TimeLimit``, ...); a ``NoImprovement``
-    inside ``stopping`` is fed every epoch too (the first one takes the
-    ``no_improvement`` role when that is None). Rules start over unless ``history`` resumes a fit.
-    ``max_epochs`` always bounds the epochs of this call, counted on from a resumed ``history`` (or a backup's: may differ, ``check_epochs``).
-    NumPy ``X``/``Y``/``sample_weight`` become tensors of the network's dtype;
-    ``solver="adamw"`` takes ``alpha`` as its weight decay unless ``optimizer_kwargs`` sets ``weight_decay``. Every input is checked before
-    the first step, so a call that raises changes no weight and no ``history``.
-    ``warn_if_diverged_at_start=False`` silences the :class:`DivergedWarning` of a divergence before any good epoch
-    (the starting weights are restored either way) for a caller that raises its own error then, as the estimators do; ``diverged_fix``: its remedy after the step size.
-    ``cuda_graphs=True`` replays the dense engine's full batches as CUDA graphs on a GPU where nothing reads per-batch values
-    (no batch callbacks); False keeps every step eager. Under ``torchrun``
-    (a process group is up) each step's gradient is all-reduced (``_distributed``).
-    ``averaging``: a :class:`~._averaging.WeightAveraging` (EMA, SWA): ``validate``, the best epoch and the
-    network at the end get its averaged weights; steps, callbacks and ``history.train_loss`` the raw ones; an SWA
-    with ``swa_lr`` sets its epochs' rates itself (SWALR's annealing). ``precision``: ``"fp32"``, ``"tf32"`` or ``"bf16"``
-    (CUDA only; see ``_precision``).
+    Every input is checked before the first step, so a call that raises changes no weight and no ``history``. NumPy
+    ``X``/``Y``/``sample_weight`` become tensors of the network's dtype. Under ``torchrun`` (a process group is up) each
+    step's gradient is all-reduced (``_distributed``). After Ctrl-C the best weights (with ``restore_best``) come back
+    with the optimizer state, ``samples_seen``, ``schedule``'s state (rate, stalled epochs) and the no-improvement rules'
+    best and count of that epoch (or of the start, before any improvement); after a divergence ``samples_seen``, the
+    rules' best and count and the schedule's stalled epochs go back with the weights restored, and the rate stays the
+    diverged epoch's. ``history`` keeps every epoch run, undone ones included.
     """
     # -- checks, all before the first step, so a bad call changes nothing (_inputs)
     device, precision = _device_and_precision(network, Y, device, precision)

@@ -113,11 +113,27 @@ def _np_poisson_vg(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``).
+    """A loss with its output activation (``softmax``, ``logistic``, ``identity``, ``exp``); see the module docstring.
 
-    ``grad_fn``: the per-sample ``dL/dz`` when it is not the canonical ``output(z) - y``.
-    ``target_width``: the columns of ``Y`` for ``k`` outputs when they are not ``k``
-    (:func:`~hiddenlayers.training.distillation_loss` reads labels, soft targets and a mask from one ``Y``).
+    Parameters
+    ----------
+    name : str
+        The loss's name.
+    out_activation : str
+        Its output activation.
+    value : callable
+        ``value(z, y, w)``: the sum over the batch of per-sample losses (weighted by ``w`` when given).
+    output : callable
+        The output activation on tensors.
+    np_output : callable
+        The output activation on NumPy arrays.
+    np_value_grad : callable
+        ``np_value_grad(z, y, w)``: the summed loss and ``dL/dz`` in NumPy, for the CPU engine.
+    grad_fn : callable, optional
+        The per-sample ``dL/dz`` when it is not the canonical ``output(z) - y``.
+    target_width : callable, optional
+        The columns of ``Y`` for ``k`` outputs when they are not ``k`` (:func:`~hiddenlayers.training.distillation_loss`
+        reads labels, soft targets and a mask from one ``Y``).
     """
 
     name: str
@@ -130,11 +146,25 @@ class Loss:
     target_width: Callable[[int], int] | None = None
 
     def y_columns(self, k: int) -> int:
-        """How many columns ``Y`` has for a network with ``k`` outputs."""
+        """How many columns ``Y`` has for a network with ``k`` outputs.
+
+        Parameters
+        ----------
+        k : int
+            The network's outputs.
+        """
         return k if self.target_width is None else self.target_width(k)
 
     def grad(self, z: Tensor, y: Tensor) -> Tensor:
-        """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y`` unless ``grad_fn`` says otherwise."""
+        """Per-sample ``dL/dz`` as a new tensor: ``output(z) - y`` unless ``grad_fn`` says otherwise.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (B, k)
+            Raw head outputs.
+        y : torch.Tensor
+            Targets in the loss's form.
+        """
         if self.grad_fn is not None:
             return self.grad_fn(z, y)
         return self.output(z).sub_(y)
@@ -202,7 +232,14 @@ def generalized_cross_entropy(q: float, binary: bool = False) -> Loss:
 def classification_loss(loss: str, gce_q: float, binary: bool = False) -> Loss:
     """What a classifier trains on: cross entropy for ``loss="log_loss"``, the generalized cross entropy with ``gce_q`` for ``"gce"``.
 
-    ``binary``: one logistic output (or several, multi-label) instead of a softmax.
+    Parameters
+    ----------
+    loss : {"log_loss", "gce"}
+        The classifier's ``loss``.
+    gce_q : float
+        The generalized cross entropy's exponent, in (0, 1].
+    binary : bool
+        One logistic output (or several, multi-label) instead of a softmax.
     """
     if loss == "gce":
         return generalized_cross_entropy(float(gce_q), binary=binary)
@@ -210,7 +247,13 @@ def classification_loss(loss: str, gce_q: float, binary: bool = False) -> Loss:
 
 
 def get_loss(name: str) -> Loss:
-    """The loss called ``name``; an unknown name lists the valid ones."""
+    """The loss called ``name``; an unknown name lists the valid ones.
+
+    Parameters
+    ----------
+    name : str
+        ``"log_loss"``, ``"squared_error"``, ...
+    """
     if not isinstance(name, str) or name not in LOSSES:  # a list from an edited file: this error, not "unhashable type"
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={name!r}.")
     return LOSSES[name]

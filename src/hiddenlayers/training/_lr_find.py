@@ -23,6 +23,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from .._docsections import parameters_section
 from ..network import in_mode
 from ._batches import Batches, min_batch_rows
 from ._engine import make_step
@@ -37,7 +38,13 @@ LBFGS_NO_RATE = "solver='lbfgs' has no learning rate to find (it chooses each st
 
 
 def check_sweep(*, start_lr: Any, end_lr: Any, num_steps: Any, smooth: Any, diverge: Any) -> tuple[float, float, int, float, float]:
-    """The sweep's numbers, each in its range (one ``ValueError``/``TypeError`` line otherwise), as floats and an int."""
+    """The sweep's numbers, each in its range (one ``ValueError``/``TypeError`` line otherwise), as floats and an int.
+
+    Parameters
+    ----------
+    start_lr, end_lr, num_steps, smooth, diverge
+        As :func:`lr_find` takes them.
+    """
     start = real("start_lr", start_lr, low=0, low_open=True, meaning="the first rate tried")
     end = real("end_lr", end_lr, low=0, low_open=True, meaning="the last rate tried")
     if end <= start:
@@ -83,6 +90,42 @@ def _batches_forever(batches: Batches) -> Iterator[tuple[Any, Any, Any]]:
         yield from batches
 
 
+_LR_FIND_PARAMETERS = """
+Parameters
+----------
+module : torch.nn.Module
+    Any module, trained in place during the sweep, then put back exactly: weights, gradients, buffers, train/eval
+    flags.
+X : torch.Tensor, numpy.ndarray or scipy.sparse matrix of shape (n, ...)
+    As :func:`~._loop.train` takes it.
+Y : torch.Tensor or numpy.ndarray of shape (n, n_outputs)
+    As :func:`~._loop.train` takes it.
+loss, optimizer_kwargs, batch_size, alpha, engine
+    As :func:`~._loop.train` takes them.
+solver : {"sgd", "adam", "adamw", "rmsprop"}
+    ``lbfgs`` has no rate.
+start_lr : float
+    The first step's rate.
+end_lr : float
+    The last step's rate.
+num_steps : int
+    Steps of the sweep.
+smooth : float
+    Weight of each new loss in the bias-corrected moving average, in (0, 1].
+diverge : float
+    Stop early once the smoothed loss passes this many times its best (or a loss is NaN/inf).
+sample_weight : array-like of shape (n,), optional
+    As in training; a batch whose rows all have weight 0 is skipped: it is no step of the sweep.
+shuffle : bool
+    Draw the batch order from ``generator``.
+generator : torch.Generator, optional
+    Draws the batch order.
+clip_grad_norm : float, optional
+    Caps each step's whole gradient norm as in training (None: no clipping).
+"""
+
+
+@parameters_section(_LR_FIND_PARAMETERS)
 def lr_find(
     module: torch.nn.Module, X: Tensor | np.ndarray | sp.spmatrix, Y: Tensor | np.ndarray, *, loss: Loss | str, solver: str = "adam",
     start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100, smooth: float = 0.05, diverge: float = 4.0,
@@ -92,20 +135,12 @@ def lr_find(
 ) -> LRFindResult:
     """Sweep the learning rate geometrically over ``num_steps`` mini-batch steps of ``solver`` and record the loss at each.
 
-    ``module``: any ``nn.Module`` (trained in place during the sweep, then put back exactly:
-    weights, gradients, buffers, train/eval flags). ``X`` ``(n, ...)`` (or a SciPy sparse matrix) and ``Y`` ``(n, n_outputs)``
-    as :func:`~._loop.train` takes them, with ``loss``, ``solver`` (``sgd``, ``adam``, ``adamw``,
-    ``rmsprop``; ``lbfgs`` has no rate), ``optimizer_kwargs``, ``batch_size``, ``alpha`` and
-    ``sample_weight`` meaning what they mean there (a batch whose rows all have weight 0 is
-    skipped, as in training: it is no step of the sweep). ``clip_grad_norm`` caps each step's whole
-    gradient norm as in training (None: no clipping). Parameters with ``requires_grad=False``
-    (frozen layers, :func:`~._freeze.frozen`) are left out of the steps, as in training. Step ``i`` runs at
-    ``start_lr · (end_lr / start_lr)^(i / (num_steps - 1))``. The sweep stops early once the
-    smoothed loss (moving average, weight ``smooth`` per new loss, bias-corrected) passes
-    ``diverge`` times its best, or a loss is NaN/inf. ``generator`` draws the batch order.
-    The suggestion is the rate where the smoothed loss falls fastest (see
-    :func:`~._lr_find_result.steepest_descent`); train at it, or a little below.
+    Step ``i`` runs at ``start_lr · (end_lr / start_lr)^(i / (num_steps - 1))``. Parameters with ``requires_grad=False``
+    (frozen layers, :func:`~._freeze.frozen`) are left out of the steps, as in training. The suggestion is the rate where
+    the smoothed loss falls fastest (see :func:`~._lr_find_result.steepest_descent`); train at it, or a little below.
 
+    Examples
+    --------
     >>> import torch
     >>> from torch import nn
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS

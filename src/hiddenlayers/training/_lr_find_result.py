@@ -71,13 +71,22 @@ def steepest_descent(lrs: Sequence[float] | np.ndarray, smoothed: Sequence[float
 class LRFindResult:
     """A learning-rate range test (:func:`~hiddenlayers.training.lr_find`): one mini-batch step per rate.
 
-    ``lrs``: the rates tried, geometric from ``start_lr`` upwards (one per step taken);
-    ``losses``: the mini-batch loss at each step, computed before that step's update
-    (mean over the batch, plus the L2 penalty as training counts it); ``smoothed``: their
-    bias-corrected moving average (:func:`smoothed_losses`, weight ``smooth``);
-    ``suggestion``: the rate at the steepest descent of ``smoothed``
-    (:func:`steepest_descent`), or None when the sweep stopped too soon to tell;
-    ``stop_reason``: one of :data:`LR_FIND_STOPS`.
+    Attributes
+    ----------
+    lrs : tuple of float
+        The rates tried, geometric from ``start_lr`` upwards (one per step taken).
+    losses : tuple of float
+        The mini-batch loss at each step, computed before that step's update (mean over the batch, plus the L2 penalty
+        as training counts it).
+    smoothed : tuple of float
+        Their bias-corrected moving average (:func:`smoothed_losses`, weight ``smooth``).
+    suggestion : float or None
+        The rate at the steepest descent of ``smoothed`` (:func:`steepest_descent`), or None when the sweep stopped too
+        soon to tell.
+    stop_reason : str
+        One of :data:`LR_FIND_STOPS`.
+    smooth : float
+        The weight of each new loss in ``smoothed``, in (0, 1].
     """
 
     lrs: tuple[float, ...]
@@ -107,8 +116,12 @@ class LRFindResult:
     def plot(self, ax: Any = None) -> Any:
         """Plot the smoothed loss (and, faintly, the raw one) against the rate on a log axis, the suggestion marked.
 
-        ``ax``: a matplotlib Axes to draw on; None makes a new Figure (Agg canvas, no pyplot state),
-        so ``result.plot().figure.savefig("lr.png")`` works anywhere. Returns the Axes.
+        Returns the Axes, so ``result.plot().figure.savefig("lr.png")`` works anywhere.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            The Axes to draw on; None makes a new Figure (Agg canvas, no pyplot state).
         """
         if ax is None:
             from matplotlib.backends.backend_agg import FigureCanvasAgg

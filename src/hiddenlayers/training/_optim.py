@@ -26,8 +26,16 @@ SCHEDULES = ("constant", "invscaling", "adaptive", "cosine", "plateau")
 
 
 def schedule_refusal(value: Any) -> str:
-    """The error for a ``learning_rate`` that names no schedule; a number (Keras' and PyTorch's sense of the word)
-    is pointed to ``learning_rate_init``, the step size, as scikit-learn's MLP names it."""
+    """The error for a ``learning_rate`` that names no schedule.
+
+    A number (Keras' and PyTorch's sense of the word) is pointed to ``learning_rate_init``, the step size, as
+    scikit-learn's MLP names it.
+
+    Parameters
+    ----------
+    value : object
+        The ``learning_rate`` given.
+    """
     hint = ""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         hint = f" A number is the step size: pass learning_rate_init={value!r} (learning_rate names the schedule, as in scikit-learn's MLP)."
@@ -37,11 +45,15 @@ def schedule_refusal(value: Any) -> str:
 class FlatParams:
     """All trainable parameters of ``module`` as views of one flat buffer.
 
-    ``data`` and ``grad`` are 1-D tensors; each parameter's ``.data`` and
-    ``.grad`` become views into them. ``decay_mask`` is 1 on the weights of
-    linear layers (the L2 penalty ``alpha`` applies to those only, as in
-    scikit-learn) and 0 on biases and norm parameters. Call :meth:`release`
-    to give each parameter its own storage again (before pickling).
+    ``data`` and ``grad`` are 1-D tensors; each parameter's ``.data`` and ``.grad`` become views into them.
+    ``decay_mask`` is 1 on the weights of linear layers (the L2 penalty ``alpha`` applies to those only, as in
+    scikit-learn) and 0 on biases and norm parameters. Call :meth:`release` to give each parameter its own storage again
+    (before pickling).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network (its parameters with ``requires_grad``).
     """
 
     def __init__(self, module: nn.Module) -> None:
@@ -101,12 +113,15 @@ class FlatParams:
 class Optimizer(ABC):
     """Base: ``step(lr)`` updates the flat parameters from the flat gradient in place.
 
-    The update is written with in-place operators that NumPy arrays and
-    PyTorch tensors share, so one definition runs on NumPy views of the
-    buffers on the CPU (cheap per op) and on tensors on a GPU. Intermediate
-    results go to a preallocated scratch buffer (``out=``): a fresh array per
-    operation cost more than the arithmetic (Adam: 440 µs -> 80 µs a step
-    for 60k parameters), and the arithmetic, so the result, is unchanged.
+    The update is written with in-place operators that NumPy arrays and PyTorch tensors share, so one definition runs on
+    NumPy views of the buffers on the CPU (cheap per op) and on tensors on a GPU. Intermediate results go to a
+    preallocated scratch buffer (``out=``): a fresh array per operation cost more than the arithmetic (Adam: 440 µs ->
+    80 µs a step for 60k parameters), and the arithmetic, so the result, is unchanged.
+
+    Parameters
+    ----------
+    flat : FlatParams
+        The parameters it updates.
     """
 
     name = "base"
@@ -143,8 +158,13 @@ class Optimizer(ABC):
     def step(self, lr: float, l2: float = 0.0) -> None:
         """Update ``flat.data`` in place from ``flat.grad`` at learning rate ``lr``.
 
-        ``l2 > 0`` first adds ``l2 · W`` to the linear weights' gradient (the L2
-        penalty's gradient, ``alpha / batch size``), as if the gradient step had.
+        Parameters
+        ----------
+        lr : float
+            The learning rate.
+        l2 : float
+            When > 0, first adds ``l2 · W`` to the linear weights' gradient (the L2 penalty's gradient,
+            ``alpha / batch size``), as if the gradient step had.
         """
 
     def prepare_device_step(self) -> None:
@@ -155,19 +175,31 @@ class Optimizer(ABC):
     def device_scalars(self, lr: float, t0: int, k: int) -> np.ndarray:
         """The numbers steps ``t0 + 1 .. t0 + k`` read, one row each ``(k, 2)``, float64.
 
-        A CUDA graph replays kernels with the values they were captured with, so
-        a step reads its rate from a device tensor: the caller copies these rows
-        there once per epoch. Column 0 is the step's rate (for Adam, with the
-        bias correction, computed on the host exactly as :meth:`step` does);
-        column 1 is ``lr · weight_decay`` where there is a decoupled decay.
+        A CUDA graph replays kernels with the values they were captured with, so a step reads its rate from a device tensor:
+        the caller copies these rows there once per epoch. Column 0 is the step's rate (for Adam, with the bias correction,
+        computed on the host exactly as :meth:`step` does); column 1 is ``lr · weight_decay`` where there is a decoupled
+        decay.
+
+        Parameters
+        ----------
+        lr : float
+            The epoch's learning rate.
+        t0 : int
+            Steps taken before.
+        k : int
+            Steps to come.
         """
         return np.tile(np.array([lr, 0.0]), (k, 1))
 
     def device_step(self, s: Tensor) -> None:
         """:meth:`step` reading its numbers from the device row ``s`` of :meth:`device_scalars`, no host value.
 
-        Fewer, fused kernels than :meth:`step`, so the last bits may differ;
-        ``t`` is the caller's to advance.
+        Fewer, fused kernels than :meth:`step`, so the last bits may differ; ``t`` is the caller's to advance.
+
+        Parameters
+        ----------
+        s : torch.Tensor of shape (2,)
+            One row of :meth:`device_scalars`, on the device.
         """
         raise TypeError(f"{type(self).__name__} has no device step: train it without CUDA graphs (train(..., cuda_graphs=False))")
 
@@ -207,14 +239,26 @@ class Optimizer(ABC):
         return out
 
     def load_kept(self, state: dict[str, Any]) -> None:
-        """Make :meth:`kept_state`'s ``state`` this optimizer's kept copy (a resumed backup's), so :meth:`restore_kept` goes back to it."""
+        """Make :meth:`kept_state`'s ``state`` this optimizer's kept copy (a resumed backup's), so :meth:`restore_kept` goes back to it.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`kept_state` returned.
+        """
         self.keep_state()  # the buffers, of this optimizer's shapes and device
         for k, buf in self.__dict__["_kept"].items():
             buf[...] = state[k].numpy() if self.xp is np else state[k].to(buf.device)
         self._kept_t = int(state["t"])
 
     def start_over(self, state: dict[str, Any] | None) -> None:
-        """Moments and step count back to where this optimizer began: zeros, then :meth:`load_state` of ``state`` if given."""
+        """Moments and step count back to where this optimizer began: zeros, then :meth:`load_state` of ``state`` if given.
+
+        Parameters
+        ----------
+        state : dict, optional
+            The state it began from.
+        """
         for k in self._state_keys:
             getattr(self, k)[...] = 0
         self.t = 0
@@ -232,10 +276,14 @@ class Optimizer(ABC):
     def load_state(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`state` of an earlier fit: moments and step count.
 
-        Only onto the same layout (the same trainable parameters, in the same
-        order and shapes): after ``freeze`` changed which layers train, the old
-        moments belong to other parameters, so the optimizer starts afresh
-        (``t = 0``, zero moments), as a new fit would.
+        Only onto the same layout (the same trainable parameters, in the same order and shapes): after ``freeze`` changed
+        which layers train, the old moments belong to other parameters, so the optimizer starts afresh (``t = 0``, zero
+        moments), as a new fit would.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state` returned.
         """
         layout = state.get("layout")
         if layout is not None and [[str(n), [int(d) for d in shape]] for n, shape in layout] != self.layout:
@@ -484,7 +532,27 @@ def make_optimizer(
     epsilon: float = 1e-8,
     weight_decay: float = 0.0,
 ) -> Optimizer:
-    """The optimizer for ``solver`` (one of ``sgd``, ``adam``, ``adamw``, ``rmsprop``)."""
+    """The optimizer for ``solver`` (one of ``sgd``, ``adam``, ``adamw``, ``rmsprop``).
+
+    Parameters
+    ----------
+    solver : {"sgd", "adam", "adamw", "rmsprop"}
+        The optimizer.
+    flat : FlatParams
+        The parameters it updates.
+    momentum : float
+        sgd's momentum.
+    nesterov : bool
+        sgd's Nesterov momentum.
+    beta_1 : float
+        adam's (and adamw's) first-moment decay.
+    beta_2 : float
+        Their second-moment decay.
+    epsilon : float
+        The denominator guard (adam, adamw, rmsprop).
+    weight_decay : float
+        adamw's decoupled weight decay.
+    """
     if solver == "sgd":
         return SGD(flat, momentum, nesterov)
     if solver == "adam":
@@ -549,19 +617,25 @@ def check_optimizer_kwargs(solver: str, kwargs: Any) -> dict[str, Any]:
 class Schedule:
     """Learning rate per epoch, with scikit-learn's ``invscaling``/``adaptive`` semantics.
 
-    * ``constant``: ``lr0`` throughout.
-    * ``invscaling``: ``lr0 / (t + 1) ** power_t`` after each epoch, ``t`` = samples seen.
-    * ``adaptive``: when the no-improvement rule fires, divide by 5 instead of
-      stopping, until the rate is below 1e-6.
-    * ``cosine``: ``lr0 · (1 + cos(π · epoch / max_epochs)) / 2``.
-    * ``plateau``: divide by 10 after ``patience`` epochs without improvement (the loops
-      pass the no-improvement rule's verdict: progress by its ``tol``); training still
-      stops by the no-improvement rule.
+    ``lr`` is the rate of the next epoch; ``stalled`` counts ``plateau``'s epochs without improvement since its last cut.
+    :meth:`state` holds both: the estimators carry it over ``partial_fit`` calls and warm fits (as scikit-learn carries
+    ``_no_improvement_count``), and a fit interrupted by Ctrl-C goes back to the best epoch's.
 
-    ``lr`` is the rate of the next epoch; ``stalled`` counts ``plateau``'s epochs without
-    improvement since its last cut. :meth:`state` holds both: the estimators carry it over
-    ``partial_fit`` calls and warm fits (as scikit-learn carries ``_no_improvement_count``),
-    and a fit interrupted by Ctrl-C goes back to the best epoch's.
+    Parameters
+    ----------
+    kind : {"constant", "invscaling", "adaptive", "cosine", "plateau"}
+        ``constant``: ``lr0`` throughout. ``invscaling``: ``lr0 / (t + 1) ** power_t`` after each epoch, ``t`` = samples
+        seen. ``adaptive``: when the no-improvement rule fires, divide by 5 instead of stopping, until the rate is below
+        1e-6. ``cosine``: ``lr0 · (1 + cos(π · epoch / max_epochs)) / 2``. ``plateau``: divide by 10 after ``patience``
+        epochs without improvement (training still stops by the no-improvement rule).
+    lr0 : float
+        The first epoch's rate.
+    power_t : float
+        ``invscaling``'s exponent.
+    max_epochs : int
+        ``cosine``'s cycle, in epochs.
+    patience : int
+        ``plateau``'s epochs without improvement before a cut.
     """
 
     def __init__(self, kind: str, lr0: float, *, power_t: float = 0.5, max_epochs: int = 200, patience: int = 5) -> None:
@@ -575,7 +649,17 @@ class Schedule:
         self.stalled = 0
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
-        """Update the rate after ``epoch`` (1-based) given whether the monitor improved (by the stopping rule's ``tol``)."""
+        """Update the rate after ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, 1-based.
+        samples_seen : int
+            Rows seen so far (``invscaling``'s ``t``).
+        improved : bool
+            Whether the monitor improved (by the stopping rule's ``tol``).
+        """
         if self.kind == "invscaling":
             self.lr = self.lr0 / (samples_seen + 1) ** self.power_t
         elif self.kind == "cosine":
@@ -591,7 +675,13 @@ class Schedule:
         return {"lr": self.lr, "stalled": self.stalled}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Go on from :meth:`state` (a key left out keeps its value: a state saved before ``stalled`` was kept)."""
+        """Go on from :meth:`state` (a key left out keeps its value: a state saved before ``stalled`` was kept).
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state` returned.
+        """
         self.lr = float(state.get("lr", self.lr))
         self.stalled = int(state.get("stalled", self.stalled))
 
@@ -604,7 +694,15 @@ class Schedule:
 
 
 def clip_grad_norm_(flat: FlatParams, max_norm: float) -> None:
-    """Scale the whole gradient so its L2 norm is at most ``max_norm`` (no host sync)."""
+    """Scale the whole gradient so its L2 norm is at most ``max_norm`` (no host sync).
+
+    Parameters
+    ----------
+    flat : FlatParams
+        The parameters whose gradient is scaled in place.
+    max_norm : float
+        The largest L2 norm.
+    """
     with torch.no_grad():
         norm = torch.linalg.vector_norm(flat.grad)
         flat.grad.mul_(torch.clamp(max_norm / (norm + 1e-12), max=1.0))

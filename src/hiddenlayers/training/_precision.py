@@ -23,7 +23,17 @@ PRECISIONS = ("fp32", "tf32", "bf16")
 
 
 def check_precision(precision: object, device: torch.device, dtype: torch.dtype = torch.float32) -> str:
-    """``precision`` if valid for ``device`` and ``dtype``, else a ValueError naming the fix."""
+    """``precision`` if valid for ``device`` and ``dtype``, else a ValueError naming the fix.
+
+    Parameters
+    ----------
+    precision : object
+        ``"fp32"``, ``"tf32"`` or ``"bf16"``.
+    device : torch.device
+        Where training runs (``tf32``/``bf16``: CUDA only).
+    dtype : torch.dtype
+        The network's float type.
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be 'fp32', 'tf32' or 'bf16'. Received: precision={precision!r}.")
     if precision != "fp32" and device.type != "cuda":

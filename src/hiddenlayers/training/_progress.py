@@ -20,12 +20,20 @@ if TYPE_CHECKING:
 class SklearnLines(Callback):
     """Print scikit-learn's ``verbose`` lines to stdout, word for word.
 
-    Per epoch ``Iteration 3, loss = 0.69314718`` (epochs of this call, as
-    sklearn's ``n_iter_``), then with early stopping ``Validation score: 0.933333``;
-    when the no-improvement rule fires, sklearn's message ending in ``Stopping.``
-    (or, for ``learning_rate="adaptive"``, ``Setting learning rate to ...``).
-    ``schedule`` is the fit's :class:`~hiddenlayers.training.Schedule`, read to see
-    adaptive rate cuts, which happen after the epoch's callbacks have run.
+    Per epoch ``Iteration 3, loss = 0.69314718`` (epochs of this call, as sklearn's ``n_iter_``), then with early
+    stopping ``Validation score: 0.933333``; when the no-improvement rule fires, sklearn's message ending in
+    ``Stopping.`` (or, for ``learning_rate="adaptive"``, ``Setting learning rate to ...``).
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The fit's schedule, read to see adaptive rate cuts, which happen after the epoch's callbacks have run.
+    early_stopping : bool
+        Print the validation score line.
+    tol : float
+        The no-improvement rule's tolerance, as sklearn's message says it.
+    n_iter_no_change : float
+        Its patience, as sklearn's message says it.
     """
 
     def __init__(self, schedule: Schedule, *, early_stopping: bool, tol: float, n_iter_no_change: float) -> None:
@@ -71,13 +79,22 @@ MAX_WIDTH = 80
 
 
 class ProgressBar(Callback):
-    """Show one Rich progress bar over epochs on stderr while training runs (``progress_bar=True``): one line of at most
-    :data:`MAX_WIDTH` columns and the terminal's width (the description, the bar, epochs done of all, the loss, the
-    validation figure, the time left; at the end of a run stopped before its last epoch, ``stopped`` or ``interrupted`` in its place).
+    """One Rich progress bar over epochs on stderr while training runs (``progress_bar=True``).
 
-    ``val``: the validation column's label and how to read it from an epoch's ``logs`` (default ``("val", val_score)``: the
-    score, higher is better). A fit that watches an error passes its own, e.g. the Autoencoder's ``("val error", ...)``, the
-    validation rows' mean squared reconstruction error, where the score, its negation, showed as a negative number.
+    One line of at most :data:`MAX_WIDTH` columns and the terminal's width (the description, the bar, epochs done of
+    all, the loss, the validation figure, the time left; at the end of a run stopped before its last epoch, ``stopped`` or
+    ``interrupted`` in its place).
+
+    Parameters
+    ----------
+    total_epochs : int
+        The bar's length in epochs.
+    description : str
+        The line's first words.
+    val : tuple of (str, callable), optional
+        The validation column's label and how to read it from an epoch's ``logs`` (default ``("val", val_score)``: the
+        score, higher is better). A fit that watches an error passes its own, e.g. the Autoencoder's
+        ``("val error", ...)``.
     """
 
     def __init__(self, total_epochs: int, description: str = "training", val: tuple[str, Callable[[dict[str, Any]], Any]] | None = None) -> None:

@@ -46,9 +46,13 @@ STOP_REASONS = {
 def warn_interrupted(where: str) -> None:
     """Warn (:class:`~hiddenlayers.exceptions.InterruptedWarning`) that Ctrl-C stopped training and whose weights were kept.
 
-    One message for every solver: ``where`` names the weights (``"epoch 3"``,
-    ``"the start of this run"``). The warning names the user's line (the first frame
-    outside hiddenlayers: the call of ``fit``, ``partial_fit``, ``train``), whatever the path to here.
+    One message for every solver. The warning names the user's line (the first frame outside hiddenlayers: the call of
+    ``fit``, ``partial_fit``, ``train``), whatever the path to here.
+
+    Parameters
+    ----------
+    where : str
+        Names the weights (``"epoch 3"``, ``"the start of this run"``).
     """
     import warnings
 
@@ -61,8 +65,13 @@ def warn_interrupted(where: str) -> None:
 def held_at_start(history: History) -> int | None:
     """The epoch whose weights a network holds as a run on ``history`` begins (0 or None: its starting weights).
 
-    The epoch the last run kept (``history.held_epoch``); for a history from before that was recorded,
-    its last epoch (what a run without Ctrl-C, divergence or restored best weights ends on).
+    The epoch the last run kept (``history.held_epoch``); for a history from before that was recorded, its last epoch
+    (what a run without Ctrl-C, divergence or restored best weights ends on).
+
+    Parameters
+    ----------
+    history : History
+        The history the run goes on.
     """
     if history.held_epoch is not None:
         return history.held_epoch
@@ -70,8 +79,15 @@ def held_at_start(history: History) -> int | None:
 
 
 def kept_weights(epoch: int | None, this_run: bool) -> str:
-    """How a warning names the weights kept: ``"epoch 3"`` (reached in this run), ``"epoch 6 (the weights this call
-    began with)"`` (held from an earlier call), or ``"the start of this run"`` (no epoch's)."""
+    """How a warning names the weights kept: ``"epoch 3"``, ``"epoch 6 (the weights this call began with)"``, or ``"the start of this run"``.
+
+    Parameters
+    ----------
+    epoch : int or None
+        The epoch whose weights were kept (None or 0: no epoch's).
+    this_run : bool
+        Whether this run reached it (else it was held from an earlier call).
+    """
     if not epoch:
         return "the start of this run"
     return f"epoch {epoch}" if this_run else f"epoch {epoch} (the weights this call began with)"
@@ -81,18 +97,40 @@ def kept_weights(epoch: int | None, this_run: bool) -> str:
 class History:
     """Per-epoch record of a training run, JSON-able through :meth:`to_dict`.
 
-    Its repr is one line (epochs, first and last training loss, best validation score, stop reason), not every
-    epoch's lists: ``clf.history_`` ending a REPL line printed kilobytes. ``str()`` is the per-epoch table
-    (:meth:`to_frame`), as is the notebook view (``_repr_html_``).
+    Its repr is one line (epochs, first and last training loss, best validation score, stop reason), not every epoch's
+    lists: ``clf.history_`` ending a REPL line printed kilobytes. ``str()`` is the per-epoch table (:meth:`to_frame`), as
+    is the notebook view (``_repr_html_``).
 
-    ``time`` is seconds since training started; ``val_score`` is accuracy for
-    classifiers and R² for regressors; ``extra`` holds per-epoch records of
-    callbacks (e.g. gradient flow). ``best_epoch`` is the best epoch by the no-improvement
-    rule; ``held_epoch`` the epoch whose weights the network held when the last run ended
-    (0: its starting weights; None: not recorded, as in files written before it was kept), which
-    differs from the last epoch after Ctrl-C, a divergence or restored best weights. ``start_loss`` is the
-    mean loss of the first batch at the weights the history's first run began from, with its L2 penalty as the epoch loss counts it (None: not known yet, or a
-    history from before it was kept): the reference of the divergence rule (``_divergence``).
+    Attributes
+    ----------
+    epoch : list of int
+        Each recorded epoch's number, from 1 (counted on over warm fits).
+    train_loss : list of float
+        Each epoch's mean training loss.
+    val_loss : list of float
+        Each epoch's validation loss (NaN without validation).
+    val_score : list of float
+        Each epoch's validation score: accuracy for classifiers, R² for regressors.
+    lr : list of float
+        The learning rate each epoch trained at.
+    time : list of float
+        Seconds since training started, at each epoch's end.
+    stop_reason : str or None
+        Why the last run stopped (one of ``STOP_REASONS``).
+    stop_message : str
+        The same in words.
+    best_epoch : int or None
+        The best epoch by the no-improvement rule.
+    held_epoch : int or None
+        The epoch whose weights the network held when the last run ended (0: its starting weights; None: not recorded,
+        as in files written before it was kept), which differs from the last epoch after Ctrl-C, a divergence or
+        restored best weights.
+    start_loss : float or None
+        The mean loss of the first batch at the weights the history's first run began from, with its L2 penalty as the
+        epoch loss counts it (None: not known yet, or a history from before it was kept): the reference of the
+        divergence rule (``_divergence``).
+    extra : dict of str to list
+        Per-epoch records of callbacks (e.g. gradient flow), by name.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -130,6 +168,7 @@ class History:
         return str(self.to_frame()._repr_html_())
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field (the per-epoch lists, ``extra`` and the run's scalars) as plain values, read back by :meth:`from_dict`."""
         return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
 
     def to_frame(self) -> Any:
@@ -145,6 +184,13 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
+        """The history :meth:`to_dict` wrote; keys this version does not know are left out (a file from a newer one).
+
+        Parameters
+        ----------
+        d : dict
+            What :meth:`to_dict` returned.
+        """
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         return cls(**known)
 
@@ -217,7 +263,13 @@ class AnyOf(StoppingRule):
 
 
 class MaxEpochs(StoppingRule):
-    """Stop after ``n`` epochs."""
+    """Stop after ``n`` epochs.
+
+    Parameters
+    ----------
+    n : int
+        Epochs, >= 1.
+    """
 
     def __init__(self, n: int) -> None:
         self.n = whole("MaxEpochs n", n, 1, "the epoch after which training stops")
@@ -230,7 +282,15 @@ class MaxEpochs(StoppingRule):
 
 
 class LossBelow(StoppingRule):
-    """Stop once the training loss (or ``monitor``) is below ``threshold``."""
+    """Stop once the training loss (or ``monitor``) is below ``threshold``.
+
+    Parameters
+    ----------
+    threshold : float
+        The value to get below.
+    monitor : {"train_loss", "val_loss", "val_score"}
+        The history column watched.
+    """
 
     def __init__(self, threshold: float, monitor: str = "train_loss") -> None:
         self.threshold = real("LossBelow threshold", threshold, finite=False, meaning="the value to fall below")
@@ -245,10 +305,17 @@ class LossBelow(StoppingRule):
 
 
 class NoImprovement(StoppingRule):
-    """scikit-learn's rule: stop when ``monitor`` has not improved by ``tol``
-    for more than ``patience`` consecutive epochs.
+    """scikit-learn's rule: stop when ``monitor`` has not improved by ``tol`` for more than ``patience`` consecutive epochs.
 
-    ``monitor="train_loss"`` (lower is better) or ``"val_score"`` (higher is better).
+    Parameters
+    ----------
+    monitor : {"train_loss", "val_loss", "val_score"}
+        The history column watched: ``"train_loss"`` or ``"val_loss"`` (lower is better), ``"val_score"`` (higher is
+        better).
+    tol : float
+        The least change that counts as an improvement, in ``monitor``'s units.
+    patience : int
+        Epochs without improvement allowed before stopping.
     """
 
     def __init__(self, monitor: str = "train_loss", tol: float = 1e-4, patience: int = 10) -> None:
@@ -264,8 +331,13 @@ class NoImprovement(StoppingRule):
     def update(self, value: float) -> bool:
         """Feed one epoch's value; True when it is a new best (improved at all).
 
-        A NaN value is no progress: it counts as an epoch without improvement (before, its
-        failed comparison reset the count, as if a NaN held-out score were progress).
+        A NaN value is no progress: it counts as an epoch without improvement (before, its failed comparison reset the
+        count, as if a NaN held-out score were progress).
+
+        Parameters
+        ----------
+        value : float
+            The epoch's ``monitor`` value.
         """
         if self.monitor == "val_score":
             progress, better = value >= self.best + self.tol, value > self.best
@@ -289,7 +361,13 @@ class NoImprovement(StoppingRule):
 
 
 class TimeLimit(StoppingRule):
-    """Stop after ``seconds`` of wall time (checked at the end of each epoch)."""
+    """Stop after ``seconds`` of wall time (checked at the end of each epoch).
+
+    Parameters
+    ----------
+    seconds : float
+        The time budget in seconds, > 0 (``inf``: none).
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = real("TimeLimit seconds", seconds, low=0, low_open=True, finite=False, meaning="wall time; inf for none")
@@ -305,8 +383,15 @@ def time_limit(max_time: float | None, history: History | None) -> TimeLimit | N
     """``max_time``'s rule for one fit call: stop after the epoch in which ``max_time`` seconds of this call are reached.
 
     A fit's :class:`History` clock runs on over warm fits (``history.time`` counts seconds from the history's first run),
-    so the limit is the seconds ``history`` already holds plus ``max_time``; None (no limit) for ``max_time=None``.
-    The one rule of the MLP estimators' ``max_time`` and the applications' (``time_limit`` is the stop reason).
+    so the limit is the seconds ``history`` already holds plus ``max_time``. The one rule of the MLP estimators'
+    ``max_time`` and the applications' (``time_limit`` is the stop reason).
+
+    Parameters
+    ----------
+    max_time : float or None
+        Seconds for this call; None: no limit (returns None).
+    history : History or None
+        The history the call goes on.
     """
     if max_time is None:
         return None
@@ -318,12 +403,21 @@ def time_limit(max_time: float | None, history: History | None) -> TimeLimit | N
 class TrainState:
     """Mutable state a callback may read, and the flag it sets to stop.
 
-    ``averaging``: the run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA), or None. The
-    callbacks' ``on_epoch_end`` sees the raw weights in the network (the ones the steps run on); a callback
-    that scores the model as the run's own validation does scores inside ``state.averaging.swapped()``.
-    ``resumed_epochs``: the epochs of this call that a broken run had done before a
-    :class:`~hiddenlayers.training.BackupAndRestore` resumed it (0 for a call that starts afresh), so a
-    progress display starts at them, not at 0.
+    Attributes
+    ----------
+    epoch : int
+        The current epoch.
+    stop_training : bool
+        Set it True to stop after this epoch.
+    start_time : float
+        When the run started (``time.perf_counter``).
+    averaging : WeightAveraging or None
+        The run's :class:`~hiddenlayers.training.WeightAveraging` (EMA or SWA). The callbacks' ``on_epoch_end`` sees the
+        raw weights in the network (the ones the steps run on); a callback that scores the model as the run's own
+        validation does scores inside ``state.averaging.swapped()``.
+    resumed_epochs : int
+        The epochs of this call that a broken run had done before a :class:`~hiddenlayers.training.BackupAndRestore`
+        resumed it (0 for a call that starts afresh), so a progress display starts at them, not at 0.
     """
 
     epoch: int = 0
@@ -359,32 +453,46 @@ class Callback:
     """
 
     def set_estimator(self, estimator: Any) -> None:
-        """Called by an application's ``fit`` (``Translator``, ``SequenceClassifier``, ...) before its loop starts, with the
-        application itself, so a callback that reads the app's inputs can prepare them as the app does (Keras'
-        ``set_model``): :class:`hiddenlayers.lens.GradientFlow` turns the ``(sources, targets)`` or variable-length
-        sequences it was given into the network's input with it. Does nothing here."""
+        """Called by an application's ``fit`` before its loop starts, with the application itself; does nothing here.
+
+        A callback that reads the app's inputs can prepare them as the app does (Keras' ``set_model``):
+        :class:`hiddenlayers.lens.GradientFlow` turns the ``(sources, targets)`` or variable-length sequences it was given
+        into the network's input with it.
+
+        Parameters
+        ----------
+        estimator : estimator or application
+            The model being fitted (``Translator``, ``SequenceClassifier``, ...).
+        """
 
     def on_train_begin(self, **kwargs: Any) -> None:
-        pass
+        """Called once before the first epoch. ``**kwargs``: ``network``, ``history`` and ``state`` (see :class:`Callback`)."""
 
     def on_epoch_begin(self, **kwargs: Any) -> None:
-        pass
+        """Called before each epoch's first batch. ``**kwargs``: ``network``, ``history`` and ``state``."""
 
     def on_batch_end(self, **kwargs: Any) -> None:
-        pass
+        """Called after each optimizer step. ``**kwargs``: ``network``, ``history``, ``state`` and ``batch_loss`` (the
+        epoch's running sum of the per-row losses so far, see :class:`Callback`)."""
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        pass
+        """Called after each epoch is recorded. ``**kwargs``: ``network``, ``history``, ``state`` and ``logs`` (the
+        epoch's numbers by name, e.g. ``loss``, ``val_loss``); set ``state.stop_training = True`` to stop."""
 
     def on_train_end(self, **kwargs: Any) -> None:
-        pass
+        """Called once when the loop ends, however it ended. ``**kwargs``: ``network``, ``history`` and ``state``."""
 
 
 def check_callbacks(callbacks: Any) -> list[Callback]:
     """``callbacks`` as a list, each a :class:`Callback` (one clear TypeError otherwise).
 
-    The loop finds which hooks a callback overrides on its class, so a plain
-    function or duck-typed object cannot stand in for a subclass.
+    The loop finds which hooks a callback overrides on its class, so a plain function or duck-typed object cannot stand
+    in for a subclass.
+
+    Parameters
+    ----------
+    callbacks : Callback, sequence of Callback or None
+        What the fit was given.
     """
     if callbacks is None:
         return []

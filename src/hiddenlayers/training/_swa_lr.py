@@ -28,8 +28,21 @@ ANNEAL_STRATEGIES = ("cos", "linear")
 
 
 def swa_rate(lr_start: float, swa_lr: float, anneal_epochs: int, k: int, strategy: str = "cos") -> float:
-    """The rate after ``k >= 0`` SWA epochs (SWALR's after ``k`` steps) from ``lr_start`` towards ``swa_lr``, annealed by
-    ``strategy`` (``"cos"`` or ``"linear"``, SWALR's ``anneal_strategy``)."""
+    """The rate after ``k`` SWA epochs (SWALR's after ``k`` steps) from ``lr_start`` towards ``swa_lr``.
+
+    Parameters
+    ----------
+    lr_start : float
+        The rate SWA starts from.
+    swa_lr : float
+        The rate it anneals to.
+    anneal_epochs : int
+        The epochs the annealing takes.
+    k : int
+        SWA epochs so far, >= 0.
+    strategy : {"cos", "linear"}
+        SWALR's ``anneal_strategy``.
+    """
     t = 1.0 if anneal_epochs == 0 else min(1.0, k / anneal_epochs)
     alpha = t if strategy == "linear" else (1.0 - math.cos(math.pi * t)) / 2.0
     return swa_lr * alpha + lr_start * (1.0 - alpha)
@@ -38,10 +51,21 @@ def swa_rate(lr_start: float, swa_lr: float, anneal_epochs: int, k: int, strateg
 class SwaSchedule(Schedule):
     """The fit's ``inner`` schedule until epoch ``start_epoch`` of the run (1-based), then SWA's rate (:func:`swa_rate`).
 
-    ``swa_lr``: the rate SWA anneals to, > 0; ``anneal_epochs``: the epochs it takes, >= 0; ``anneal_strategy``: ``"cos"`` or
-    ``"linear"`` (:data:`ANNEAL_STRATEGIES`). ``kind``, ``lr0`` and
-    the other settings are ``inner``'s, so what reads them (``SklearnLines``) sees the fit's own schedule. One
-    object serves one :func:`~hiddenlayers.training.train` call (it counts that call's epochs).
+    ``kind``, ``lr0`` and the other settings are ``inner``'s, so what reads them (``SklearnLines``) sees the fit's own
+    schedule. One object serves one :func:`~hiddenlayers.training.train` call (it counts that call's epochs).
+
+    Parameters
+    ----------
+    inner : Schedule
+        The fit's schedule.
+    swa_lr : float
+        The rate SWA anneals to, > 0.
+    start_epoch : int
+        SWA's first epoch of the run.
+    anneal_epochs : int
+        The epochs the annealing takes, >= 0.
+    anneal_strategy : {"cos", "linear"}
+        :data:`ANNEAL_STRATEGIES`.
     """
 
     def __init__(self, inner: Schedule, *, swa_lr: float, start_epoch: int, anneal_epochs: int, anneal_strategy: str = "cos") -> None:
@@ -64,7 +88,13 @@ class SwaSchedule(Schedule):
         self.lr = swa_rate(self.lr_start, self.swa_lr, self.anneal_epochs, done, self.anneal_strategy)
 
     def epoch_end(self, epoch: int, samples_seen: int, improved: bool) -> None:
-        """The wrapped schedule's update after an epoch before SWA's first; SWA's annealing step after the others."""
+        """The wrapped schedule's update after an epoch before SWA's first; SWA's annealing step after the others.
+
+        Parameters
+        ----------
+        epoch, samples_seen, improved
+            As :meth:`Schedule.epoch_end` takes them.
+        """
         if self.epochs + 1 < self.start_epoch:
             self.inner.epoch_end(epoch, samples_seen, improved)
         self.epochs += 1
@@ -83,7 +113,13 @@ class SwaSchedule(Schedule):
         return self.inner.state()
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Put the wrapped schedule's state back (Ctrl-C, a divergence); SWA's rate follows from the epochs counted."""
+        """Put the wrapped schedule's state back (Ctrl-C, a divergence); SWA's rate follows from the epochs counted.
+
+        Parameters
+        ----------
+        state : dict
+            The wrapped schedule's :meth:`state`.
+        """
         self.inner.load_state(state)
         self._sync()
 

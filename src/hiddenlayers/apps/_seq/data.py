@@ -118,11 +118,19 @@ def lengths_of(seqs: list[np.ndarray]) -> np.ndarray:
 def pad_ids(seqs: list[np.ndarray], steps: int | None = None, pad_id: int = 0) -> np.ndarray:
     """``(N, steps)`` int64: each 1-D id sequence of ``seqs``, cut at ``steps`` ids, then ``pad_id`` after its end.
 
-    ``steps``: default the longest sequence; an int >= 0. ``pad_id``: 0, the id a SequenceClassifier's network reads as
-    padding; the ONNX runner (``ship``'s ``TokenOnnx``) pads with its export's pad id (-1 for a SequenceClassifier's ids, which
-    the graph shifts by 1). NumPy only, so that runner pads without PyTorch. A sequence that is not 1-D, or holds ids that
-    are not whole numbers (``3.7``, text), is one ``DataError`` naming it: copying it into the int64 array would cut ``3.7``
-    to id 3 (or fail on NumPy's broadcasting words).
+    NumPy only, so the ONNX runner pads without PyTorch. A sequence that is not 1-D, or holds ids that are not whole
+    numbers (``3.7``, text), is one ``DataError`` naming it: copying it into the int64 array would cut ``3.7`` to id 3
+    (or fail on NumPy's broadcasting words).
+
+    Parameters
+    ----------
+    seqs : list of numpy.ndarray
+        1-D id sequences.
+    steps : int, optional
+        Default the longest sequence; an int >= 0.
+    pad_id : int
+        0, the id a SequenceClassifier's network reads as padding; the ONNX runner (``ship``'s ``TokenOnnx``) pads with
+        its export's pad id (-1 for a SequenceClassifier's ids, which the graph shifts by 1).
     """
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0):
         raise DataError(f"steps must be an int >= 0 (ids kept per sequence) or None (the longest sequence). Received: steps={steps!r}.")

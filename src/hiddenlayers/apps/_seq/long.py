@@ -29,8 +29,17 @@ def _shown(value: Any) -> str:
 
 @dataclass(frozen=True)
 class LongSequences:
-    """A long table's sequences: ``ids`` (N,), ``sequences`` N arrays ``(T_i, F)`` float64, and ``rows``:
-    each sequence's 0-based table positions in step order (to name rows in a message)."""
+    """A long table's sequences.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray of shape (N,)
+        Each sequence's id.
+    sequences : list of numpy.ndarray
+        N arrays ``(T_i, F)`` float64.
+    rows : list of numpy.ndarray
+        Each sequence's 0-based table positions in step order (to name rows in a message).
+    """
 
     ids: np.ndarray
     sequences: list[np.ndarray]
@@ -38,7 +47,15 @@ class LongSequences:
 
 
 def check_columns(frame: pd.DataFrame, names: dict[str, Any]) -> None:
-    """Each named column (``{"id_column": "ID", ...}``, None skipped) is a column of ``frame``; else a DataError with did-you-mean."""
+    """Each named column is a column of ``frame``; else a DataError with did-you-mean.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    names : dict of str to str or None
+        ``{"id_column": "ID", ...}``: how a message names each column -> the column (None skipped).
+    """
     columns = [str(c) for c in frame.columns]
     for what, name in names.items():
         for one in [name] if isinstance(name, str) else list(name or []):
@@ -48,11 +65,16 @@ def check_columns(frame: pd.DataFrame, names: dict[str, Any]) -> None:
 
 
 def check_long_columns(frame: pd.DataFrame, named: dict[str, str | None], features: Sequence[str] | None = None, what: str = "features") -> None:
-    """The names of a long table's columns, before any value is read: each named column and feature is a column of ``frame``
-    (with the closest name), no two named ones the same, no feature among them, and a feature column left; else a DataError.
+    """The names of a long table's columns, before any value is read; else a DataError.
 
-    :func:`long_features`' first step (its arguments); the CLI runs it on a zero-row frame of a file's header too, so a
-    misspelt column is refused before the whole table is read, in these words.
+    Each named column and feature is a column of ``frame`` (with the closest name), no two named ones the same, no
+    feature among them, and a feature column left. :func:`long_features`' first step; the CLI runs it on a zero-row
+    frame of a file's header too, so a misspelt column is refused before the whole table is read, in these words.
+
+    Parameters
+    ----------
+    frame, named, features, what
+        As :func:`long_features` takes them.
     """
     check_columns(frame, {**named, what: features})
     used = [n for n in named.values() if n is not None]
@@ -67,9 +89,20 @@ def check_long_columns(frame: pd.DataFrame, named: dict[str, str | None], featur
 def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: Sequence[str] | None = None, what: str = "features") -> list[str]:
     """The feature columns of a long table: ``features``, else every column of ``frame`` but the ``named`` ones; the numbers read at each step.
 
-    ``named``: how a message names each column read besides the features -> the column (``{"id_column": "id", "order_column": None,
-    "target": "label"}``; the CLI passes its options' names); ``what``: how a message names ``features``. An unknown column
-    (with the closest name), a column named twice, a feature among the named columns (:func:`check_long_columns`) or a text feature is a DataError.
+    An unknown column (with the closest name), a column named twice, a feature among the named columns
+    (:func:`check_long_columns`) or a text feature is a DataError.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The long table (or a zero-row frame of its header).
+    named : dict of str to str or None
+        How a message names each column read besides the features -> the column (``{"id_column": "id",
+        "order_column": None, "target": "label"}``; the CLI passes its options' names).
+    features : sequence of str, optional
+        The feature columns.
+    what : str
+        How a message names ``features``.
     """
     check_long_columns(frame, named, features, what)
     used = [n for n in named.values() if n is not None]
@@ -85,8 +118,21 @@ def long_features(frame: pd.DataFrame, named: dict[str, str | None], features: S
 def long_sequences(frame: pd.DataFrame, id_column: str, features: Sequence[str], order_column: str | None = None, where: Where = None) -> LongSequences:
     """The sequences of ``frame``: grouped by ``id_column``, ordered by ``order_column``, the values of ``features`` at each step.
 
-    Refused (DataError): no rows, a missing id or order value, two rows of one id at the same order value, a
-    sequence of one row (an id column of one value per row is almost always the wrong column), NaN or infinity in a feature.
+    Refused (DataError): no rows, a missing id or order value, two rows of one id at the same order value, a sequence of
+    one row (an id column of one value per row is almost always the wrong column), NaN or infinity in a feature.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The long table.
+    id_column : str
+        Groups rows into sequences.
+    features : sequence of str
+        The numbers read at each step.
+    order_column : str, optional
+        Orders each sequence's rows (None: the table's order).
+    where : callable, optional
+        ``where(i)``: row ``i``'s place in the user's file, for messages.
     """
     if not len(frame):
         raise DataError("the data has no rows: a long table needs one row per time step of each sequence.")
@@ -160,7 +206,19 @@ def _check_sequence(frame: pd.DataFrame, key: Any, r: np.ndarray, values: np.nda
 def long_labels(labels: pd.Series, long: LongSequences, id_column: str, where: Where = None, what: str = "label") -> np.ndarray:
     """One label per sequence of ``long`` from the per-row ``labels``; a sequence whose rows disagree (or lack a label) is a DataError.
 
-    ``what``: how a message names a value (``"label"``; a SpeechRecognizer's ``"transcript"``)."""
+    Parameters
+    ----------
+    labels : Series
+        One label per table row.
+    long : LongSequences
+        The sequences.
+    id_column : str
+        The id column, for messages.
+    where : callable, optional
+        ``where(i)``: row ``i``'s place in the user's file, for messages.
+    what : str
+        How a message names a value (``"label"``; a SpeechRecognizer's ``"transcript"``).
+    """
     values = labels.to_numpy()
     missing = labels.isna().to_numpy()
     out = []

@@ -165,7 +165,13 @@ class SequenceNetwork(Network):
         return not self.fixed_length
 
     def split_padding(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``(x with padding as zeros, lengths (N,) int64)`` from a padded batch."""
+        """``(x with padding as zeros, lengths (N,) int64)`` from a padded batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A padded batch: ids padded with 0, or frames with whole NaN steps.
+        """
         if self.vocab_size is not None:
             if x.is_floating_point():
                 x = x.long()  # ids handed over as floats (e.g. by a generic recorder)
@@ -177,7 +183,17 @@ class SequenceNetwork(Network):
         return x, valid.sum(1).clamp_min(1)
 
     def run_hidden(self, x: Tensor, lengths: Tensor | None = None, keep: bool = False) -> tuple[Tensor, Tensor, list[Tensor]]:
-        """``(last hidden output, each sample's steps there (N,), every hidden output if keep)`` for a padded batch ``x``."""
+        """``(last hidden output, each sample's steps there (N,), every hidden output if keep)`` for a padded batch ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A padded batch: ``(N, T)`` ids or ``(N, T, F)`` frames.
+        lengths : torch.Tensor of shape (N,), optional
+            Each sample's steps; None: read from the padding.
+        keep : bool
+            Also return every hidden layer's output.
+        """
         if lengths is None:
             x, lengths = self.split_padding(x)
         if self.training and not self.fixed_length and x.shape[1] > int(lengths.max()):
@@ -200,7 +216,13 @@ class SequenceNetwork(Network):
         return (out, hidden) if return_hidden else out
 
     def min_length(self, longest: int = 100_000) -> int:
-        """The fewest steps a sequence needs so that every layer keeps at least one."""
+        """The fewest steps a sequence needs so that every layer keeps at least one.
+
+        Parameters
+        ----------
+        longest : int
+            The most steps tried; ``longest + 1`` when none of them is enough.
+        """
         for n in range(1, longest + 1):
             lengths = torch.tensor([n])
             for layer in self.hidden_layers:

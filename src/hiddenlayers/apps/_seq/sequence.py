@@ -29,6 +29,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
+from ..._docsections import parameters_section
 from ..._params import Param, document, validate
 from ...estimators import HiddenOutput, KeepsFittedSource, check_averaging, fit_keywords, hidden_output, restored_on_error, reuse_layers
 from ...exceptions import DataError
@@ -36,6 +37,7 @@ from ...network import Embed, Spec, evaluating, load_device, resolve_device
 from ...training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
 from .._app_params import averaging_rows, positive_int, row
 from .._appfile import (
+    LOAD_PARAMETERS,
     DevicePickle,
     columns_state,
     file_errors,
@@ -303,17 +305,26 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             sample_weight_val: Any = None) -> SequenceClassifier:
         """Train on sequences ``X`` with one label per sequence ``y``.
 
-        ``sample_weight``: ``(n_sequences,)`` weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training
-        loss is their weighted mean per batch and the early-stopping score their weighted accuracy.
+        Every check of the new data and parameters runs before a fitted attribute changes, so a refit that raises leaves a
+        fitted model as it was (same attributes, same predictions).
 
-        ``X_val`` (sequences as ``X``: the same kind, features per step or ids ``X`` has), ``y_val`` ``(n_val,)`` (labels
-        ``y`` has): your own held-out sequences, which early stopping scores instead of a ``validation_fraction`` split
-        (every sequence of ``X`` trains), read with what ``X`` fits (standardisation, a text's vocabulary);
-        ``sample_weight_val`` ``(n_val,)`` weights their score (``class_weight`` is not applied to it). They need
-        ``early_stopping=True``; ``partial_fit`` does not take them.
-
-        Every check of the new data and parameters runs before a fitted attribute changes, so a
-        refit that raises leaves a fitted model as it was (same attributes, same predictions).
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, n_features), or of token-id sequences
+            The training sequences (any lengths).
+        y : array-like of shape (n_sequences,)
+            One label per sequence.
+        sample_weight : array-like of shape (n_sequences,), optional
+            Weights ``>= 0`` (None: all 1), times ``class_weight``'s; the training loss is their weighted mean per batch
+            and the early-stopping score their weighted accuracy.
+        X_val : list of sequences, optional
+            Your own held-out sequences (the same kind as ``X``: features per step or ids), which early stopping scores
+            instead of a ``validation_fraction`` split (every sequence of ``X`` trains), read with what ``X`` fits
+            (standardisation, a text's vocabulary). Needs ``early_stopping=True``; ``partial_fit`` does not take it.
+        y_val : array-like of shape (n_val,), optional
+            Labels ``y`` has.
+        sample_weight_val : array-like of shape (n_val,), optional
+            Weights of their score (``class_weight`` is not applied to it).
         """
         spec = self._validate_params()
         val = (X_val, y_val, sample_weight_val) if self._val_given(X_val, y_val, sample_weight_val) else None
@@ -505,24 +516,42 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
 
     @refuses_empty
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
+        """Class probabilities ``(N, n_classes)`` in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : list of sequences
+            Sequences of the kind ``fit`` took.
+        """
         logits = self._forward(*self._padded(X))
         return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class label per sequence."""
+        """The most probable class label per sequence, shape ``(N,)``.
+
+        Parameters
+        ----------
+        X : list of sequences
+            Sequences of the kind ``fit`` took.
+        """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
     @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> Any:
-        """Hidden layer ``layer``'s output (1-based; ``-1`` = last).
+        """Hidden layer ``layer``'s output.
 
-        ``(N, units)`` for a layer that summarises the sequence (recurrent last
-        state, global pooling, dense); ``(N, T, units)`` for a sequence-shaped
-        layer, zero past each sample's end (``T`` = the longest in ``X``). A NumPy array, or the frame
-        :meth:`set_output` asks for (columns ``hiddenK_j``; a sequence-shaped layer has none: refused there).
+        ``(N, units)`` for a layer that summarises the sequence (recurrent last state, global pooling, dense); ``(N, T,
+        units)`` for a sequence-shaped layer, zero past each sample's end (``T`` = the longest in ``X``). A NumPy array, or
+        the frame :meth:`set_output` asks for (columns ``hiddenK_j``; a sequence-shaped layer has none: refused there).
+
+        Parameters
+        ----------
+        X : list of sequences
+            Sequences of the kind ``fit`` took.
+        layer : int
+            Which hidden layer, 1-based; ``-1`` = the last.
         """
         self._require_fitted()
         n_hidden = len(self.network_.hidden_names)
@@ -558,13 +587,20 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             self.long_columns_ = dict(state["long_columns"])
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle)."""
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         save_fitted(path, self, self._state(), tensors)
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SequenceClassifier:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)

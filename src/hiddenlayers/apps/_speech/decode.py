@@ -19,7 +19,13 @@ NEG_INF = -np.inf
 
 
 def greedy_decode(log_probs: np.ndarray) -> tuple[int, ...]:
-    """The best path's label: argmax per frame of ``log_probs`` ``(T, symbols)``, repeats merged, blanks (0) dropped."""
+    """The best path's label: argmax per frame of ``log_probs``, repeats merged, blanks (0) dropped.
+
+    Parameters
+    ----------
+    log_probs : numpy.ndarray of shape (T, symbols)
+        Per-frame log-probabilities, column 0 the blank.
+    """
     best = np.asarray(log_probs).argmax(axis=1)
     if best.size == 0:
         return ()
@@ -43,12 +49,17 @@ def _add(beams: dict[tuple[int, ...], tuple[float, float]], prefix: tuple[int, .
 
 
 def prefix_beam_search(log_probs: np.ndarray, beam_size: int) -> tuple[int, ...]:
-    """The most probable label found by a CTC prefix beam search over ``log_probs`` ``(T, symbols)`` (natural log).
+    """The most probable label found by a CTC prefix beam search over ``log_probs``.
 
-    Each prefix keeps two log-probabilities: of the paths so far that collapse to it and end in
-    a blank, and of those ending in its last symbol (a repeat of that symbol extends it only
-    after a blank). ``beam_size`` prefixes survive each frame; ``beam_size=1`` is close to greedy
-    but sums paths, so it can differ from it.
+    Each prefix keeps two log-probabilities: of the paths so far that collapse to it and end in a blank, and of those
+    ending in its last symbol (a repeat of that symbol extends it only after a blank).
+
+    Parameters
+    ----------
+    log_probs : numpy.ndarray of shape (T, symbols)
+        Per-frame natural-log probabilities, column 0 the blank.
+    beam_size : int
+        Prefixes that survive each frame; 1 is close to greedy but sums paths, so it can differ from it.
     """
     lp = np.asarray(log_probs, dtype=np.float64).tolist()
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}  # prefix -> (log p ends in blank, log p ends in its last symbol)

@@ -23,7 +23,21 @@ def _shown(value: Any) -> str:
 
 
 def long_transcripts(frame: pd.DataFrame, target: str, long: LongSequences, id_column: str, where: Where = None) -> list[str]:
-    """One transcript per utterance of ``long`` from ``frame[target]``: text, the same on all of an utterance's rows (DataError naming the rows)."""
+    """One transcript per utterance of ``long`` from ``frame[target]``: text, the same on all of an utterance's rows (DataError naming the rows).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The long table.
+    target : str
+        The transcript column.
+    long : LongSequences
+        The utterances read from ``frame``.
+    id_column : str
+        The utterance id column, for messages.
+    where : callable, optional
+        ``where(i)``: row ``i``'s place in the user's file, for messages.
+    """
     column = frame[target]
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         first = column.dropna()
@@ -40,7 +54,17 @@ def long_transcripts(frame: pd.DataFrame, target: str, long: LongSequences, id_c
 
 
 def utterance_names(long: LongSequences, id_column: str, where: Where = None) -> list[str]:
-    """How a message names each utterance of ``long``: ``utterance utt=7 (line 12)``, by its id and its first row."""
+    """How a message names each utterance of ``long``: ``utterance utt=7 (line 12)``, by its id and its first row.
+
+    Parameters
+    ----------
+    long : LongSequences
+        The utterances.
+    id_column : str
+        The utterance id column.
+    where : callable, optional
+        ``where(i)``: row ``i``'s place in the user's file (default ``row N``).
+    """
     return [f"utterance {id_column}={_shown(key)} ({at_row(int(r.min()), where)})" for key, r in zip(long.ids, long.rows)]
 
 

@@ -42,7 +42,15 @@ def _pairs(references: Any, hypotheses: Any) -> tuple[list[str], list[str]]:
 
 
 def character_error_rate(references: Any, hypotheses: Any) -> float:
-    """Corpus CER of ``hypotheses`` against ``references`` (lists of texts, one per utterance): edits / reference characters."""
+    """Corpus CER of ``hypotheses`` against ``references``: edits / reference characters.
+
+    Parameters
+    ----------
+    references : sequence of str
+        The true texts, one per utterance.
+    hypotheses : sequence of str
+        The predicted texts, one per utterance.
+    """
     import jiwer
 
     refs, hyps = _pairs(references, hypotheses)
@@ -50,8 +58,16 @@ def character_error_rate(references: Any, hypotheses: Any) -> float:
 
 
 def word_error_rate(references: Any, hypotheses: Any) -> float:
-    """Corpus WER (words split on whitespace): edits / reference words. Of labels without spaces (``"314"``) it is the share of wrong utterances
-    plus insertions: each whole label is one word."""
+    """Corpus WER (words split on whitespace): edits / reference words.
+
+    Of labels without spaces (``"314"``) it is the share of wrong utterances plus insertions: each whole label is one
+    word.
+
+    Parameters
+    ----------
+    references, hypotheses
+        As :func:`character_error_rate` takes them: the true and predicted texts, one per utterance.
+    """
     import jiwer
 
     refs, hyps = _pairs(references, hypotheses)

@@ -37,8 +37,21 @@ def ctc_spec(spec: Any) -> Spec:
 class CTCNetwork(SequenceNetwork):
     """Frames ``(N, T, F)`` (whole NaN steps past each end are padding) -> per-frame scores ``(N, T', symbols)``.
 
-    ``T'`` is ``T`` after the spec's convolutions and pooling (:meth:`output_lengths` gives each
-    sample's own); scores past a sample's ``T'`` are padding. ``out_features``: the symbols, blank included.
+    ``T'`` is ``T`` after the spec's convolutions and pooling (:meth:`output_lengths` gives each sample's own); scores
+    past a sample's ``T'`` are padding.
+
+    Parameters
+    ----------
+    in_features : int or tuple of int
+        The per-frame shape, as :class:`~hiddenlayers.Network` takes it.
+    spec : Spec, str or sequence
+        The hidden layers (each keeps the time axis).
+    out_features : int
+        The symbols, blank included.
+    activation, init
+        As :class:`~hiddenlayers.Network` takes them.
+    vocab_size : None
+        Must stay None: a CTCNetwork reads feature frames, not token ids.
     """
 
     def __init__(self, in_features: Any, spec: Any, out_features: int, *, activation: str = "relu", init: str = "auto",
@@ -55,12 +68,29 @@ class CTCNetwork(SequenceNetwork):
         return False
 
     def output_lengths(self, lengths: Tensor) -> Tensor:
-        """Each sample's output frames ``(N,)`` from its input frames ``lengths`` ``(N,)``."""
+        """Each sample's output frames ``(N,)``.
+
+        Parameters
+        ----------
+        lengths : torch.Tensor of shape (N,)
+            Each sample's input frames.
+        """
         for layer in self.hidden_layers:
             lengths = step_lengths(layer, lengths)
         return lengths
 
     def forward(self, x: Tensor, return_hidden: bool = False, lengths: Tensor | None = None) -> Any:
+        """Raw per-frame scores ``(N, T', symbols)``, and with ``return_hidden`` every hidden layer's output too.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, T, F)
+            A padded batch of frames (whole NaN steps past each end are padding).
+        return_hidden : bool
+            Return ``(scores, hidden)``: the list of every hidden layer's output from the same pass.
+        lengths : torch.Tensor of shape (N,), optional
+            Each sample's steps in ``x``; None: read from the NaN padding.
+        """
         h, _, hidden = self.run_hidden(x, lengths, return_hidden)  # h: (N, T', units)
         out = self.head(h)  # (N, T', symbols) raw scores
         return (out, hidden) if return_hidden else out

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ..._docsections import parameters_section
 from ..._params import Param, document, validate
 from ...estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...exceptions import DataError
@@ -46,7 +47,7 @@ from ...training import (
     train,
 )
 from .._app_params import averaging_rows, positive_int, row
-from .._appfile import DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import LOAD_PARAMETERS, DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
 from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._seq.data import lengths_of, pad_frames
@@ -180,10 +181,17 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
     # -- fit ----------------------------------------------------------------------
     @fit_keywords
     def fit(self, X: Any, y: Any) -> SpeechRecognizer:
-        """Train on utterances ``X`` (frames, see :mod:`.inputs`) and their transcripts ``y`` (one text each, not empty nor whitespace alone, as :meth:`fit_long` requires).
+        """Train on utterances ``X`` and their transcripts ``y``.
 
-        Every check of the data and parameters runs before a fitted attribute changes, and the new
-        network is trained apart: a refit that raises leaves a fitted model as it was.
+        Every check of the data and parameters runs before a fitted attribute changes, and the new network is trained
+        apart: a refit that raises leaves a fitted model as it was.
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames (see :mod:`.inputs`).
+        y : sequence of str
+            One transcript each, not empty nor whitespace alone, as :meth:`fit_long` requires.
         """
         validate(self, SPEECH_PARAMS)
         check_averaging(self)  # the MLP estimators' rules and words
@@ -262,13 +270,27 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     def fit_long(self, frame: Any, target: str, *, id_column: str, order_column: str | None = None, features: Any = None,
                  where: Any = None) -> SpeechRecognizer:
-        """Train on a long table ``frame`` (pandas DataFrame): one row per frame, grouped into utterances by ``id_column``.
+        """Train on a long table ``frame``: one row per frame, grouped into utterances by ``id_column``.
 
-        Frames are ordered by ``order_column`` (None: the rows' order); ``features`` (default: every column but the id, order
-        and ``target`` columns) are the numbers of each frame (e.g. 13 MFCCs); ``target`` holds each utterance's transcript
-        as text, the same on all its rows. The table is read and checked as :meth:`SequenceClassifier.fit_long
-        <hiddenlayers.apps.SequenceClassifier.fit_long>` reads one; a message names an utterance by its id and first row
-        (``where(i)``: row ``i``'s place, default ``row N``). The columns are kept as ``long_columns_`` (and in the model file).
+        The table is read and checked as :meth:`SequenceClassifier.fit_long
+        <hiddenlayers.apps.SequenceClassifier.fit_long>` reads one. The columns are kept as ``long_columns_`` (and in the
+        model file).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The long table.
+        target : str
+            The column holding each utterance's transcript as text, the same on all its rows.
+        id_column : str
+            The utterance id column.
+        order_column : str, optional
+            Orders the frames (None: the rows' order).
+        features : sequence of str, optional
+            The numbers of each frame (e.g. 13 MFCCs); default: every column but the id, order and ``target`` columns.
+        where : callable, optional
+            ``where(i)``: row ``i``'s place in the user's file, for messages (default ``row N``); a message names an
+            utterance by its id and first row.
         """
         validate(self, SPEECH_PARAMS)
         check_averaging(self)  # the MLP estimators' rules and words
@@ -282,7 +304,15 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         return self
 
     def sequences_from_long(self, frame: Any, where: Any = None) -> LongSequences:
-        """The utterances of a long table ``frame`` read by the columns :meth:`fit_long` read (``long_columns_``); other columns are ignored."""
+        """The utterances of a long table ``frame`` read by the columns :meth:`fit_long` read (``long_columns_``); other columns are ignored.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The long table.
+        where : callable, optional
+            ``where(i)``: row ``i``'s place in the user's file, for messages.
+        """
         self._require_fitted()
         columns = getattr(self, "long_columns_", None)
         if columns is None:
@@ -351,8 +381,16 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     # -- predict ------------------------------------------------------------------
     def network_input(self, X: Any) -> np.ndarray:
-        """The padded array ``(N, T, F)`` the network reads: frames standardised with ``mean_`` / ``scale_``, whole NaN steps after
-        each utterance's end (``T``: the longest in ``X``). What the lens runs ``network_`` on."""
+        """The padded array ``(N, T, F)`` the network reads.
+
+        Frames standardised with ``mean_`` / ``scale_``, whole NaN steps after each utterance's end (``T``: the longest in
+        ``X``). What the lens runs ``network_`` on.
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames.
+        """
         self._require_fitted()
         seqs = as_frames(X, np.float64 if next(self.network_.parameters()).dtype == torch.float64 else np.float32)  # the network's float type
         if seqs[0].shape[1] != self.n_features_in_:
@@ -361,20 +399,34 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         return pad_frames(seqs, int(lengths.max()), self.mean_, self.scale_, seqs[0].dtype)
 
     def frame_log_probs(self, X: Any) -> list[np.ndarray]:
-        """Per utterance, the natural-log probabilities ``(T'_i, 1 + len(alphabet_))`` of each output frame; column 0 is the blank,
-        column ``k`` is ``alphabet_[k - 1]``. What :meth:`predict` decodes."""
+        """Per utterance, the natural-log probabilities ``(T'_i, 1 + len(alphabet_))`` of each output frame.
+
+        Column 0 is the blank, column ``k`` is ``alphabet_[k - 1]``. What :meth:`predict` decodes.
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames.
+        """
         padded = self.network_input(X)
         lengths = (~np.isnan(padded[..., 0])).sum(1)
         return _run(self.network_, to_tensor(padded, _DTYPES[self.dtype], self._device), lengths)[0]
 
     @refuses_empty
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
-        """Hidden layer ``layer``'s output (1-based; ``-1`` = last) per utterance: float64 ``(N, T', units)``.
+        """Hidden layer ``layer``'s output per utterance: float64 ``(N, T', units)``.
 
         Every layer of a recognizer keeps the time axis, so this is the shape :meth:`SequenceClassifier.transform
         <hiddenlayers.apps.SequenceClassifier.transform>` gives a sequence-shaped layer: ``T'`` is the longest utterance's
         steps after that layer's convolutions and pooling, and each utterance's steps past its own end are zero. A NumPy
         array (the hidden representation the lens and a downstream model read; a frame would need one row per step).
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames.
+        layer : int
+            Which hidden layer, 1-based; ``-1`` = the last.
         """
         padded = self.network_input(X)
         idx = hidden_layer_index(layer, len(self.network_.hidden_names))
@@ -383,7 +435,15 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     @refuses_empty
     def predict(self, X: Any, *, beam_size: int = 1) -> list[str]:
-        """The transcript of each utterance: greedy CTC decoding (``beam_size=1``), or a prefix beam search keeping ``beam_size`` labels."""
+        """The transcript of each utterance.
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames.
+        beam_size : int
+            1: greedy CTC decoding; more: a prefix beam search keeping ``beam_size`` labels.
+        """
         positive_int().check("beam_size", beam_size)
         decode = greedy_decode if beam_size == 1 else (lambda lp: prefix_beam_search(lp, int(beam_size)))
         return ["".join(self.alphabet_[s - 1] for s in decode(lp)) for lp in self.frame_log_probs(X)]
@@ -393,6 +453,15 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         """1 - the corpus character error rate of :meth:`predict` against the transcripts ``y`` (higher is better, as scikit-learn's scores).
 
         A character of ``y`` outside ``alphabet_`` is allowed: the model cannot emit it, so it counts as an error.
+
+        Parameters
+        ----------
+        X : list of arrays of shape (T_i, F)
+            The utterances' frames.
+        y : sequence of str
+            The true transcripts.
+        beam_size : int
+            As :meth:`predict` takes it.
         """
         self._require_fitted()
         refs = check_texts(y, "y", allow_empty=False)
@@ -403,7 +472,13 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     # -- files --------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle), atomically."""
+        """Write the model to one ``.safetensors`` file (weights + JSON metadata; no pickle), atomically.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         state = {"alphabet": self.alphabet_, "n_features": self.n_features_in_, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
                  "max_len": self.max_len_, "min_length": self.min_length_, "network": self.network_.config(), "history": self.history_.to_dict(),
@@ -413,6 +488,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> SpeechRecognizer:
         """Read a model written by :meth:`save` (JSON and raw tensors only; nothing is unpickled)."""
         params, state, tensors = load_app(path, cls.__name__, device)

@@ -110,9 +110,17 @@ def unknown_words(tokens: Iterable[Sequence[str]], vocab: Vocab) -> list[list[st
 def unknown_words_note(unknown: Sequence[Sequence[str]], tokenizer: str = "word", shown: int = 3) -> str | None:
     """The one warning (the CLI's and the server's note) for source sentences holding tokens not seen in fit; None when none do.
 
-    ``unknown``: per sentence, its unknown tokens (:func:`unknown_words`); ``tokenizer``: ``"word"`` or ``"char"`` (what a
-    token is called); ``shown``: how many of the distinct tokens the message quotes. The rows are counted, as the
-    Recommender counts its cold-start rows."""
+    The rows are counted, as the Recommender counts its cold-start rows.
+
+    Parameters
+    ----------
+    unknown : sequence of sequences of str
+        Per sentence, its unknown tokens (:func:`unknown_words`).
+    tokenizer : {"word", "char"}
+        What a token is called.
+    shown : int
+        How many of the distinct tokens the message quotes.
+    """
     rows = sum(1 for u in unknown if u)
     if not rows:
         return None

@@ -32,13 +32,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from ..._docsections import parameters_section
 from ..._params import Bool, Interval, Param, StrOptions, document, validate
 from ..._stacklevel import user_stacklevel
 from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
-from .._appfile import DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
+from .._appfile import LOAD_PARAMETERS, DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
 from .._fit import check_positive_int, seed_everything
 from .._fitted import FitRequired, refuses_empty
 from .._warm import frozen_names, open_source, provenance_record
@@ -211,8 +212,15 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         return [vocab.encode(self._tokens(s)) + [EOS] for s in sources]
 
     def unknown_words(self, sources: Any) -> list[list[str]]:
-        """Per source sentence, its tokens (as tokenized: lowercased with ``lowercase``) that the source vocabulary lacks, each
-        once, in order: they read as the unknown token. :meth:`predict` counts them in one warning."""
+        """Per source sentence, its tokens that the source vocabulary lacks, each once, in order.
+
+        They read as the unknown token; :meth:`predict` counts them in one warning.
+
+        Parameters
+        ----------
+        sources : list of str
+            The sentences, tokenized as the model does (lowercased with ``lowercase``).
+        """
         self._require_fitted()
         return unknown_words((self._tokens(s) for s in check_texts(sources, "sources")), self._src_vocab)
 
@@ -251,10 +259,17 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     @single_thread
     @fit_keywords
     def fit(self, sources: Any, targets: Any) -> Translator:
-        """Learn to translate each ``sources[i]`` into ``targets[i]`` (lists of strings).
+        """Learn to translate each ``sources[i]`` into ``targets[i]``.
 
-        Two named pandas Series (a table's columns) are remembered as ``source_column_`` and ``target_column_``
-        (kept in the model file), so a table of the same columns reads back by name (``hiddenlayers predict``).
+        Two named pandas Series (a table's columns) are remembered as ``source_column_`` and ``target_column_`` (kept in the
+        model file), so a table of the same columns reads back by name (``hiddenlayers predict``).
+
+        Parameters
+        ----------
+        sources : list of str or pandas.Series
+            The sentences to translate from.
+        targets : list of str or pandas.Series
+            Their translations, one per source.
         """
         self._validate_params()
         columns = _column_names(sources, targets)
@@ -355,15 +370,27 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     def predict(
         self, sources: Any, *, beam_size: int = 1, max_len: int | None = None, length_penalty: float = 1.0, copy_unknown: bool = True
     ) -> list[str]:
-        """Translate each source sentence: greedy for ``beam_size=1``, else beam search whose
-        finished hypotheses are ranked by log-probability / length ** ``length_penalty``.
-        ``max_len`` (default: the ``max_len`` parameter) bounds the tokens written. With
-        ``copy_unknown`` an output ``<unk>`` is replaced by the source word it attended to most
-        (names and rare words pass through, as in Luong et al. 2015).
+        """Translate each source sentence.
 
         A source with no token (``""``, blanks) translates to ``""``, as line-aligned translators (Marian, OpenNMT) keep
-        blank lines blank: nothing is decoded for it. Source words not seen in fit are counted in one ``UserWarning``
-        (how many sentences, the first few words: :meth:`unknown_words` lists them)."""
+        blank lines blank: nothing is decoded for it. Source words not seen in fit are counted in one ``UserWarning`` (how
+        many sentences, the first few words: :meth:`unknown_words` lists them).
+
+        Parameters
+        ----------
+        sources : list of str or pandas.Series
+            The sentences to translate.
+        beam_size : int
+            1: greedy; more: beam search whose finished hypotheses are ranked by log-probability / length **
+            ``length_penalty``.
+        max_len : int, optional
+            The most tokens written (default: the ``max_len`` parameter).
+        length_penalty : float
+            The exponent of the length in the beam's ranking (0: no length normalisation).
+        copy_unknown : bool
+            Replace an output ``<unk>`` by the source word it attended to most (names and rare words pass through, as in
+            Luong et al. 2015).
+        """
         texts = check_texts(sources, "sources")
         decoded = self._decode(texts, beam_size, max_len, length_penalty)
         note = unknown_words_note(self.unknown_words(texts), self.tokenizer)
@@ -409,7 +436,15 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     @single_thread
     @torch.no_grad()
     def log_probability(self, sources: Any, targets: Any) -> np.ndarray:
-        """Log-probability (natural log, EOS included) the model gives each target given its source, ``(N,)``."""
+        """Log-probability (natural log, EOS included) the model gives each target given its source, ``(N,)``.
+
+        Parameters
+        ----------
+        sources : list of str
+            The source sentences.
+        targets : list of str
+            One candidate translation per source.
+        """
         self._require_fitted()
         src_text, tgt_text = self._pairs(sources, targets)
         src, tgt = self._source_ids(src_text), self._target_ids(tgt_text)
@@ -424,8 +459,19 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     @refuses_empty
     def score(self, sources: Any, targets: Any, *, beam_size: int = 1) -> float:
-        """Corpus BLEU (0-100, ``sacrebleu``, 13a tokenization) of the translations of ``sources``
-        against the reference ``targets`` (compared lowercased when ``lowercase=True``)."""
+        """Corpus BLEU (0-100, ``sacrebleu``, 13a tokenization) of the translations of ``sources`` against the references.
+
+        Compared lowercased when ``lowercase=True``.
+
+        Parameters
+        ----------
+        sources : list of str
+            The sentences to translate.
+        targets : list of str
+            The reference translations, one per source.
+        beam_size : int
+            As :meth:`predict`'s.
+        """
         import sacrebleu
 
         src_text, tgt_text = self._pairs(sources, targets)
@@ -435,7 +481,15 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     @single_thread
     @torch.no_grad()
     def attention_map(self, source: str, *, max_len: int | None = None) -> AttentionMap:
-        """The attention weights of the greedy translation of one ``source`` sentence."""
+        """The attention weights of the greedy translation of one ``source`` sentence.
+
+        Parameters
+        ----------
+        source : str
+            The sentence to translate.
+        max_len : int, optional
+            The most tokens written (default: the ``max_len`` parameter).
+        """
         self._require_fitted()
         if not isinstance(source, str):
             raise TypeError(f"source must be one sentence (str). Received: {type(source).__name__}; use predict() for lists.")
@@ -454,7 +508,13 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     @torch.no_grad()
     @refuses_empty
     def transform(self, sources: Any) -> np.ndarray:
-        """Encoder states averaged over each sentence's tokens, ``(N, hidden_size * directions)``."""
+        """Encoder states averaged over each sentence's tokens, ``(N, hidden_size * directions)``.
+
+        Parameters
+        ----------
+        sources : list of str
+            The sentences to encode.
+        """
         self._require_fitted()
         src = self._source_ids(check_texts(sources, "sources"))
         out = np.zeros((len(src), self.model_.enc_dim))
@@ -467,12 +527,17 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     # -- the lens -----------------------------------------------------------
     def network_input(self, pairs: Any) -> np.ndarray:
-        """``(N, 2, W)`` int64 ids of the sentence pairs ``pairs`` for :func:`hiddenlayers.lens.report` and ``record``: per pair,
-        the source ids (with EOS) and BOS + the target ids, each padded with PAD (0) to ``W`` (see :meth:`lens_network`).
+        """``(N, 2, W)`` int64 ids of the sentence pairs ``pairs`` for :func:`hiddenlayers.lens.report` and ``record``.
 
-        ``pairs``: ``(sources, targets)``, two lists of sentences as :meth:`score` takes them, or a DataFrame holding the
-        ``source_column_`` and ``target_column_`` this model was fitted on. The targets are fed teacher-forced: the decoder reads
-        the reference translation, as in training, so each of its layers is seen on the words a good translation has.
+        Per pair, the source ids (with EOS) and BOS + the target ids, each padded with PAD (0) to ``W`` (see
+        :meth:`lens_network`). The targets are fed teacher-forced: the decoder reads the reference translation, as in
+        training, so each of its layers is seen on the words a good translation has.
+
+        Parameters
+        ----------
+        pairs : tuple of two lists of str, or DataFrame
+            ``(sources, targets)``, two lists of sentences as :meth:`score` takes them, or a DataFrame holding the
+            ``source_column_`` and ``target_column_`` this model was fitted on.
         """
         self._require_fitted()
         sources, targets = self._lens_pairs(pairs)
@@ -511,7 +576,13 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     # -- files ------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write weights, vocabularies and history to one ``.safetensors`` file (JSON metadata; no pickle)."""
+        """Write weights, vocabularies and history to one ``.safetensors`` file (JSON metadata; no pickle).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            Where to write the file.
+        """
         self._require_fitted()
         state = {"source_vocab": self.source_vocab_, "target_vocab": self.target_vocab_, "history": self.history_.to_dict(),
                  **{k[:-1]: getattr(self, k) for k in ("source_column_", "target_column_") if hasattr(self, k)}}
@@ -520,6 +591,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     @classmethod
     @file_errors
+    @parameters_section(LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)

@@ -37,10 +37,16 @@ class Finding:
         on Python data names these positions too.
     columns : tuple of str
         Columns concerned.
+    details : dict
+        The check's own numbers behind the message, JSON-able (e.g. drift's ``auc`` and per-feature ``importance``,
+        a test's ``p_values``); not compared when findings are.
     lines : tuple of int
         Where ``rows`` are in the user's file, set by :func:`located` (the CLI): 1-based file lines of a CSV/TSV
         (header = line 1) when ``line_unit`` is ``"line"``, 1-based data rows of other files when it is ``"row"``;
         empty for Python data. The message then names these instead of the positions.
+    line_unit : {"", "line", "row"}
+        What ``lines`` counts: ``"line"`` (CSV/TSV file lines), ``"row"`` (data rows of other files); ``""`` while
+        ``lines`` is empty.
     """
 
     check: str
@@ -71,11 +77,18 @@ LINE_FINDINGS = ("ragged_rows", "empty_rows")
 
 
 def located(f: Finding, where: Any, unit: str) -> Finding:
-    """``f`` with its rows as the user's file has them: ``lines`` set, and the message's ``rows 0, 143`` made
-    ``lines 2, 145`` (``unit`` ``"line"``; ``"row"``: 1-based data rows of a file without lines).
+    """``f`` with its rows as the user's file has them: ``lines`` set, and the message's ``rows 0, 143`` made ``lines 2, 145``.
 
-    ``where``: the file line (or 1-based row) of each 0-based row of the checked table (``Table.lines()``).
     Findings about file lines already, or about other data (``X_new``, an ``--against`` file), are returned as they are.
+
+    Parameters
+    ----------
+    f : Finding
+        The finding.
+    where : sequence of int
+        The file line (or 1-based row) of each 0-based row of the checked table (``Table.lines()``).
+    unit : {"line", "row"}
+        ``"line"``: file lines; ``"row"``: 1-based data rows of a file without lines.
     """
     from dataclasses import replace
 
@@ -90,7 +103,14 @@ def located(f: Finding, where: Any, unit: str) -> Finding:
 def preview(items: Any, n: int = 5, total: int | None = None) -> str:
     """``"3, 7, 9 (+12 more)"``: the first ``n`` items of a list for a one-line message.
 
-    ``total``: how many there are when ``items`` holds only the first of them (a streamed check's kept rows).
+    Parameters
+    ----------
+    items : sequence
+        The items.
+    n : int
+        How many are shown.
+    total : int, optional
+        How many there are when ``items`` holds only the first of them (a streamed check's kept rows).
     """
     items = list(items)
     head = ", ".join(str(i) for i in items[:n])

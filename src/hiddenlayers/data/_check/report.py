@@ -37,9 +37,24 @@ class Cleaned(tuple):
 class DataReport:
     """The findings of :func:`hiddenlayers.check` on one table (and optionally new data).
 
-    Rows are 0-based positions in ``X`` (in ``X_new`` for ``train_new_overlap``;
-    file line numbers for ``ragged_rows``/``empty_rows``). Its repr is one line (:meth:`summary` and the checks
-    that found something), not every finding's rows; ``print()`` shows the findings and their fixes.
+    Its repr is one line (:meth:`summary` and the checks that found something), not every finding's rows; ``print()``
+    shows the findings and their fixes.
+
+    Attributes
+    ----------
+    findings : list of Finding
+        Every finding, fatal first. Their rows are 0-based positions in ``X`` (in ``X_new`` for
+        ``train_new_overlap``; file line numbers for ``ragged_rows``/``empty_rows``).
+    n_rows : int
+        Rows of the table checked.
+    n_columns : int
+        Columns of the table checked.
+    task : str or None
+        ``"classification"`` or ``"regression"``; None without a target.
+    target : str or None
+        The target's name, where it has one.
+    seconds : dict of str to float
+        Seconds each check took, by check, and the ``total``.
     """
 
     findings: list[Finding]
@@ -59,6 +74,7 @@ class DataReport:
 
     @property
     def warnings(self) -> list[Finding]:
+        """Findings that training survives but that may spoil the model (severity ``"warning"``)."""
         return [f for f in self.findings if f.severity == "warning"]
 
     def __getitem__(self, check: str) -> Finding:
@@ -96,6 +112,8 @@ class DataReport:
         return self.html_section()
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able values: the table's size, task and target, :meth:`summary`, every finding and the
+        seconds each check took."""
         return {"rows": self.n_rows, "columns": self.n_columns, "task": self.task, "target": self.target,
                 "summary": self.summary(), "findings": [f.to_dict() for f in self.findings],
                 "seconds": {k: round(v, 4) for k, v in self.seconds.items()}}
@@ -120,7 +138,13 @@ class DataReport:
                 f"<tbody>{''.join(rows)}</tbody></table>")
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the report as one self-contained HTML page, atomically; a folder is refused."""
+        """Write the report as one self-contained HTML page, atomically; a folder is refused.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         from ..._html import page, write_page
 
         lead = "What the data checks found, most serious first; each finding says how to fix it."
@@ -131,10 +155,18 @@ class DataReport:
     def clean(self, X: Any, y: Any = None, drop: tuple[str, ...] = ("duplicates", "conflicting_labels", "label_issues")) -> Cleaned:
         """Copies of ``X`` (and ``y``) without what the named checks found; the data passed in is never changed.
 
-        ``drop`` names checks: rows from ``duplicates``, ``near_duplicates``,
-        ``conflicting_labels``, ``label_issues``, ``outliers``, ``missing_target``,
-        ``missing_rows``; columns from ``empty_columns``, ``constant_columns``,
-        ``id_columns``, ``leakage``. Returns ``(X2, y2)`` with ``.dropped`` and ``.summary``.
+        Returns ``(X2, y2)`` with ``.dropped`` and ``.summary``.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (rows, columns)
+            The table this report checked.
+        y : array-like of shape (rows,), optional
+            Its target.
+        drop : tuple of str
+            The checks whose findings go: rows from ``duplicates``, ``near_duplicates``, ``conflicting_labels``,
+            ``label_issues``, ``outliers``, ``missing_target``, ``missing_rows``; columns from ``empty_columns``,
+            ``constant_columns``, ``id_columns``, ``leakage``.
         """
         import pandas as pd
 

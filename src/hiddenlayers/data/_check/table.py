@@ -21,10 +21,13 @@ _MAX_SCAN_BYTES = 2_000_000_000
 def file_findings(records: Records) -> list[Finding]:
     """Ragged rows (a field count unlike the header's) and empty lines, with 1-based line numbers.
 
-    ``records``: the :class:`~._csv_rows.Records` of a CSV/TSV file, from
-    ``read_table(path).records()`` or :func:`scan_file`. They hold the one
-    rule for ragged rows, the one :func:`read_table` drops them by, so the
-    finding names exactly the lines every command drops.
+    The records hold the one rule for ragged rows, the one :func:`read_table` drops them by, so the finding names exactly
+    the lines every command drops.
+
+    Parameters
+    ----------
+    records : Records
+        The :class:`~._csv_rows.Records` of a CSV/TSV file, from ``read_table(path).records()`` or :func:`scan_file`.
     """
     short, long = records.start[records.short].tolist(), records.start[records.long].tolist()
     out = []
@@ -46,9 +49,13 @@ def file_findings(records: Records) -> list[Finding]:
 def scan_file(path: str | os.PathLike[str]) -> list[Finding]:
     """:func:`file_findings` of a CSV/TSV file (by its suffix, as :func:`read_table` reads it); other files return none.
 
-    For a table read by other means (pandas pads short rows with missing values
-    and skips blank lines, so only the raw file shows them). A file the scanner
-    cannot parse, or one over 2 GB, returns none: reading it says why.
+    For a table read by other means (pandas pads short rows with missing values and skips blank lines, so only the raw
+    file shows them). A file the scanner cannot parse, or one over 2 GB, returns none: reading it says why.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
     """
     from .._csv_rows import scan
     from .._table import SUFFIXES

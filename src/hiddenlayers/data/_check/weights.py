@@ -22,12 +22,21 @@ SKEWED_MIN_ROWS = 20  # ... on at least this many rows (a handful of rows has no
 
 def weight_problem(values: Any, label: str, where: Callable[[int], str] | None = None, *,
                    scope: str = "") -> tuple[str, str, np.ndarray] | None:
-    """``(what is wrong, how to fix it, the bad rows)`` of the weights ``values`` (a pandas Series, one per row), or None when ``fit`` takes them.
+    """``(what is wrong, how to fix it, the bad rows)`` of the weights ``values``, or None when ``fit`` takes them.
 
     The checks are ``fit``'s (``estimators.check_sample_weight``), in its words where it has them, the first failing one
-    said; ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``), ``"row N"`` (1-based) without it.
-    ``scope`` follows the count of bad rows (``" in this batch"``: a streamed record batch, where the count is the batch's).
-    The bad rows are 0-based positions in ``values`` (empty when every row is 0).
+    said. The bad rows are 0-based positions in ``values`` (empty when every row is 0).
+
+    Parameters
+    ----------
+    values : Series
+        One weight per row.
+    label : str
+        How the message names the weights.
+    where : callable, optional
+        ``where(row)`` says where a 0-based row is in the user's file (``"line 7"``); ``"row N"`` (1-based) without it.
+    scope : str
+        Follows the count of bad rows (``" in this batch"``: a streamed record batch, where the count is the batch's).
     """
     import pandas as pd
 
@@ -67,10 +76,22 @@ def weight_problem(values: Any, label: str, where: Callable[[int], str] | None =
 
 
 def weight_findings(values: Any, label: str, columns: tuple[str, ...] = (), where: Callable[[int], str] | None = None) -> list[Finding]:
-    """The findings of the weights ``values`` (a pandas Series, one per row): ``sample_weight`` (fatal) when ``fit`` would
-    refuse them (:func:`weight_problem`), else ``zero_weight`` (info) for rows of weight 0, which training leaves out, and
-    ``skewed_weights`` (warning) when Kish's effective sample size ``sum(w)**2 / sum(w**2)`` is under a tenth of the rows
-    (on 20 rows or more): a few rows carry the fit. ``columns``: the weight column's name, when the weights are one.
+    """The findings of the weights ``values``.
+
+    ``sample_weight`` (fatal) when ``fit`` would refuse them (:func:`weight_problem`), else ``zero_weight`` (info) for
+    rows of weight 0, which training leaves out, and ``skewed_weights`` (warning) when Kish's effective sample size
+    ``sum(w)**2 / sum(w**2)`` is under a tenth of the rows (on 20 rows or more): a few rows carry the fit.
+
+    Parameters
+    ----------
+    values : Series
+        One weight per row.
+    label : str
+        How the messages name the weights.
+    columns : tuple of str
+        The weight column's name, when the weights are one.
+    where : callable, optional
+        A row's place, as :func:`~hiddenlayers.data.at_row` takes it.
     """
     problem = weight_problem(values, label, where)
     if problem is not None:
@@ -91,7 +112,13 @@ def weight_findings(values: Any, label: str, columns: tuple[str, ...] = (), wher
 
 
 def as_weights(values: Any) -> np.ndarray:
-    """Weights that :func:`weight_problem` passed, as a writable float64 array ``(n_rows,)`` (booleans as 1/0)."""
+    """Weights that :func:`weight_problem` passed, as a writable float64 array ``(n_rows,)`` (booleans as 1/0).
+
+    Parameters
+    ----------
+    values : Series or array-like
+        One weight per row.
+    """
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(values):

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from scipy import sparse
 
+from ..._docsections import parameters_section
 from ..._pipe import split_pipeline
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
@@ -50,25 +51,78 @@ if TYPE_CHECKING:
 class PruneReport:
     """Before/after figures of :func:`prune`; ``to_dict()`` for JSON, ``table()`` for Rich.
 
-    Scores are the estimator's ``score`` (accuracy or R²) on rows the scoring
-    model never saw, pooled over ``cv`` folds (``validation_rows`` in all):
-    ``score_before`` of the folds' refits, ``score_after`` of the same refits
-    cut as the result was. ``drop`` is their paired difference and
-    ``[drop_low, drop_high]`` its two-sided ``confidence`` interval; a cut is
-    kept only when ``drop_high <= max_drop``. ``resolution`` is the smallest
-    accuracy drop the rows could confirm (NaN for R²); ``resolved`` is False
-    when the rows were too few to confirm ``max_drop`` (then nothing is cut
-    and ``prune`` warns). When no cut is kept, ``no_cut_reason`` says why, the
-    model is unchanged, and nothing after it is measured: ``score_after``,
-    ``drop``, ``drop_low``, ``drop_high`` and the after latencies are NaN (JSON
-    null; the table shows "—"), not a drop of 0 that no comparison gave. Latency is the estimator's ``predict`` at batch 1 (p50, µs) and at
-    ``big_batch`` (p50, ms), before and after timed in alternating rounds
-    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so
-    a busy machine slows both alike. ``pipeline``: for a scikit-learn ``Pipeline`` ending in the MLP, its steps as
-    ``"name: Class"`` (None for a model given alone); the ``latency_*`` figures are then the MLP's alone on rows the steps
-    transformed (the steps not timed), and ``pipeline_*`` the whole Pipeline's ``predict`` on the rows as given, before
-    and after, timed interleaved as well: what a user of the Pipeline waits for, steps included (None for a model given
-    alone; NaN where not measured, as the ``latency_*`` figures).
+    Scores are the estimator's ``score`` (accuracy or R²) on rows the scoring model never saw, pooled over ``cv`` folds.
+    When no cut is kept, ``no_cut_reason`` says why, the model is unchanged, and nothing after it is measured:
+    ``score_after``, ``drop``, ``drop_low``, ``drop_high`` and the after latencies are NaN (JSON null; the table shows
+    "—"), not a drop of 0 that no comparison gave. Latencies are timed before and after in alternating rounds
+    (:func:`interleaved_latency`) with ``latency_threads`` BLAS threads, so a busy machine slows both alike.
+
+    Attributes
+    ----------
+    units_before : list of int
+        Units of each hidden layer of the model given.
+    units_after : list of int
+        Units of each hidden layer of the result.
+    params_before : int
+        Parameters of the model given.
+    params_after : int
+        Parameters of the result.
+    score_before : float
+        Held-out score of the folds' refits, uncut.
+    score_after : float
+        Held-out score of the same refits cut as the result was.
+    max_drop : float
+        The largest score drop allowed (``prune``'s ``max_drop``).
+    ratio : float
+        The share of each hidden layer's units removed, 0 to 1.
+    validation_rows : int
+        Held-out rows behind the scores, over all folds.
+    latency_b1_before_us : float
+        Median batch-1 ``predict`` latency of the model given, in µs.
+    latency_b1_after_us : float
+        The same of the result, in µs.
+    big_batch : int
+        Rows of the large-batch latency.
+    latency_big_before_ms : float
+        Median ``predict`` latency at ``big_batch`` rows of the model given, in ms.
+    latency_big_after_ms : float
+        The same of the result, in ms.
+    fine_tune_epochs : int
+        Epochs of fine-tuning after the cut.
+    tried : list of dict
+        Each share the search tried, with its ``ratio``, ``drop`` and interval.
+    latency_calls : int
+        Timed batch-1 calls per model (0: not timed, latencies NaN).
+    latency_threads : int or None
+        BLAS threads while timing (None: the default).
+    drop : float
+        Paired score difference, ``score_before - score_after``.
+    drop_low : float
+        Lower end of ``drop``'s two-sided ``confidence`` interval.
+    drop_high : float
+        Upper end of that interval; a cut is kept only when ``drop_high <= max_drop``.
+    confidence : float
+        Level of the interval, in (0, 1).
+    cv : int
+        Folds of the comparison.
+    resolution : float
+        The smallest accuracy drop the rows could confirm (NaN for R²).
+    resolved : bool
+        False when the rows were too few to confirm ``max_drop`` (then nothing is cut and ``prune`` warns).
+    no_cut_reason : str
+        Why no cut was kept; empty when one was.
+    pipeline : list of str or None
+        For a scikit-learn ``Pipeline`` ending in the MLP, its steps as ``"name: Class"`` (None for a model given
+        alone); the ``latency_*`` figures are then the MLP's alone on rows the steps transformed (the steps not timed).
+    pipeline_b1_before_us : float or None
+        The whole Pipeline's batch-1 ``predict`` latency before, in µs, steps included (None for a model given alone;
+        NaN where not measured).
+    pipeline_b1_after_us : float or None
+        The same after, in µs.
+    pipeline_big_before_ms : float or None
+        The whole Pipeline's ``predict`` latency at ``big_batch`` rows before, in ms.
+    pipeline_big_after_ms : float or None
+        The same after, in ms.
     """
 
     units_before: list[int]
@@ -110,6 +164,7 @@ class PruneReport:
 
     @property
     def units_removed_fraction(self) -> float:
+        """The share of hidden units the cut removed, 0 to 1 (0 when no cut was kept)."""
         return 1.0 - sum(self.units_after) / max(1, sum(self.units_before))
 
     @property
@@ -129,6 +184,7 @@ class PruneReport:
         return before / after if before is not None and after else math.nan
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-able values, with the derived ratios (``units_removed_fraction``, the speed-ups, ``cut``)."""
         d = asdict(self)
         d["units_removed_fraction"] = self.units_removed_fraction
         d["speedup_b1"], d["speedup_big"] = self.speedup_b1, self.speedup_big
@@ -137,6 +193,7 @@ class PruneReport:
         return d
 
     def table(self) -> Any:
+        """A Rich table of the hidden units, parameters, held-out score and latency before and after the cut, for the console."""
         from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         title = f"pruned {100 * self.units_removed_fraction:.1f}% of hidden units" if self.cut else "no cut kept: the model is unchanged"
@@ -589,6 +646,41 @@ def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop
             f"{100 * least['ratio']:g}% of units, by {least['drop']:+.4f}, interval up to {least['drop_high']:+.4f})")
 
 
+_PRUNE_PARAMETERS = """
+Parameters
+----------
+model : MLPClassifier, MLPRegressor or Pipeline
+    The fitted model to prune (never changed), or a fitted ``Pipeline`` ending in one.
+X : array-like of shape (n_samples, n_features)
+    The rows ``model`` was fitted on: the matrix the network reads (a SciPy sparse matrix, such as a one-hot step's
+    output, is read dense: the refits, cuts and latencies run on its dense rows); for a Pipeline, rows as
+    ``pipe.predict`` takes them.
+y : array-like of shape (n_samples,)
+    The labels or targets ``model`` was fitted on.
+max_drop : float
+    The largest held-out score drop a kept cut may cost (accuracy or R², in score units: 0.005 is half a point).
+cv : int
+    Folds of the cross-fitted comparison.
+confidence : float
+    Level of the interval of the paired score drop whose upper end must be within ``max_drop``, in (0, 1).
+fine_tune_epochs : int
+    Epochs of the warm ``fit`` after each cut.
+max_ratio : float
+    The largest share of each hidden layer's units the search may remove, in (0, 1).
+search_steps : int
+    Steps of the binary search over the share removed.
+latency_calls : int
+    Timed batch-1 ``predict`` calls per model; 0 skips timing and reports NaN.
+big_batch : int
+    Rows of the large-batch latency (a few calls of this many rows).
+random_state : int, optional
+    Seed of the folds.
+latency_threads : int, optional
+    BLAS threads while timing (None: the default BLAS threads).
+"""
+
+
+@parameters_section(_PRUNE_PARAMETERS)
 def prune(
     model: Any,
     X: Any,
@@ -607,34 +699,27 @@ def prune(
 ) -> Any:
     """Remove as many hidden units as ``max_drop`` allows; return a new fitted estimator.
 
-    ``X``, ``y``: the data ``model`` was fitted on (the matrix the network
-    reads; a SciPy sparse matrix, such as a one-hot step's output, is read dense:
-    the refits, cuts and latencies run on its dense rows). Those rows are memorised, so they cannot show what a cut costs on
-    new data: ``model``'s parameters are refitted on ``cv`` folds, each refit
-    is cut and fine-tuned as the result will be, and pruned and unpruned are
-    compared row by row on the left-out fold. A cut is kept when the upper end
-    of the ``confidence`` interval of that paired score drop is within
-    ``max_drop``; when the rows are too few for any cut to show that, nothing
-    is cut and a warning says so. The share of units removed from every hidden
-    layer is binary-searched in ``[0, max_ratio]`` over ``search_steps`` steps
-    (``random_state`` seeds the folds); the chosen share is then cut from
-    ``model`` itself (units ranked on all rows, then ``fine_tune_epochs`` epochs
-    of one warm ``fit``, each in the row order of the model's first shuffled
+    The rows ``model`` was fitted on are memorised, so they cannot show what a cut costs on new data: ``model``'s
+    parameters are refitted on ``cv`` folds, each refit is cut and fine-tuned as the result will be, and pruned and
+    unpruned are compared row by row on the left-out fold. A cut is kept when the upper end of the ``confidence``
+    interval of that paired score drop is within ``max_drop``; when the rows are too few for any cut to show that,
+    nothing is cut and a warning says so. The share of units removed from every hidden layer is binary-searched in
+    ``[0, max_ratio]`` over ``search_steps`` steps; the chosen share is then cut from ``model`` itself (units ranked on
+    all rows, then ``fine_tune_epochs`` epochs of one warm ``fit``, each in the row order of the model's first shuffled
     epoch, as ``partial_fit`` calls would take them). Latency before and after is timed interleaved
-    (:func:`interleaved_latency`, ``latency_calls`` batch-1 calls per model and
-    a few of ``big_batch`` rows, ``latency_threads`` BLAS threads; 0 calls skips
-    timing and reports NaN). ``model`` is not changed; the result has smaller
-    ``hidden_layer_sizes`` and ``prune_report_`` (a :class:`PruneReport`).
-    Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
+    (:func:`interleaved_latency`). ``model`` is not changed; the result has smaller ``hidden_layer_sizes`` and
+    ``prune_report_`` (a :class:`PruneReport`). Cost: ``cv`` fits of ``model`` plus ``cv x search_steps`` fine-tunings.
     Ctrl-C (``KeyboardInterrupt``) stops the prune in whichever refit or fine-tuning it lands (which, alone, would stop
     and return as ``fit`` does, and the prune went on) and returns nothing; ``model`` is unchanged.
 
-    A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the steps
-    before it (``X``: rows as ``pipe.predict`` takes them); the result is a Pipeline of the same fitted steps (the same
-    objects, not refitted) then the pruned MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its
-    ``prune_report_`` is the MLP's, whose latency is timed twice: the MLP's ``predict`` on the transformed rows (the network
-    alone) and the whole Pipeline's ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
+    A fitted scikit-learn ``Pipeline`` whose last step is an MLP of ours is pruned as that step on ``X`` through the
+    steps before it; the result is a Pipeline of the same fitted steps (the same objects, not refitted) then the pruned
+    MLP, so ``result.predict(X_raw)`` and ``hl.save(result, path)`` work; its ``prune_report_`` is the MLP's, whose
+    latency is timed twice: the MLP's ``predict`` on the transformed rows (the network alone) and the whole Pipeline's
+    ``predict`` on ``X`` (what its user waits for; ``PruneReport.pipeline_*``).
 
+    Examples
+    --------
     >>> small = prune(clf, X, y, max_drop=0.005)  # doctest: +SKIP
     >>> small.prune_report_.drop_high             # doctest: +SKIP
     """

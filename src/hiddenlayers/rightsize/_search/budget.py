@@ -51,8 +51,18 @@ def _python(name: str, value: Any) -> str:
 class ResumedBudgetError(ValueError):
     """A resumed study's trials were scored under another budget than this search's.
 
-    ``theirs`` / ``mine``: the settings that differ (names of :data:`SETTINGS`) with the study's value and
-    this search's; ``study_name`` and ``storage`` say which study. The CLI words it with its own options (:meth:`worded`).
+    The CLI words it with its own options (:meth:`worded`).
+
+    Parameters
+    ----------
+    study_name : str
+        The study.
+    storage : str or object
+        Where the study lives.
+    theirs : dict
+        The settings that differ (names of :data:`SETTINGS`) with the study's values.
+    mine : dict
+        The same settings with this search's values.
     """
 
     def __init__(self, study_name: str, storage: Any, theirs: dict[str, Any], mine: dict[str, Any]) -> None:
@@ -62,8 +72,12 @@ class ResumedBudgetError(ValueError):
     def worded(self, spell: Callable[[str, Any], str] = _python, fix: str | None = None) -> str:
         """The one-line refusal: each setting that differs, the study's value and this search's, and the fix.
 
-        ``spell(name, value)`` writes one setting (default: ``max_epochs=5``); ``fix``: the sentence that ends the line
-        (default: pass the study's values, or a new study_name).
+        Parameters
+        ----------
+        spell : callable
+            ``spell(name, value)`` writes one setting (default: ``max_epochs=5``).
+        fix : str, optional
+            The sentence that ends the line (default: pass the study's values, or a new study_name).
         """
         theirs = ", ".join(spell(k, v) for k, v in self.theirs.items())
         mine = ", ".join(spell(k, v) for k, v in self.mine.items())

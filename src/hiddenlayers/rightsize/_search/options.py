@@ -44,13 +44,19 @@ def check_search_options(
     class_weight: Any = None,
     label_smoothing: Any = 0.0,
 ) -> tuple[str, ...]:
-    """Raise one ``ValueError`` (``TypeError`` for a ``space`` of the wrong type) for the first of
-    :func:`search`'s settings that cannot run, before any data is read; return the objectives as a lower-case tuple.
+    """Raise one ``ValueError`` (``TypeError`` for a ``space`` of the wrong type) for the first of :func:`search`'s settings that cannot run.
 
-    The arguments and defaults are :func:`search`'s. A storage file is read (never
-    written) to see that it holds an Optuna study; ``max_params`` / ``max_flops`` are
-    refused when even one input and one output leave no spec of ``space`` within them.
+    Runs before any data is read; returns the objectives as a lower-case tuple. A storage file is read (never written)
+    to see that it holds an Optuna study; ``max_params`` / ``max_flops`` are refused when even one input and one output
+    leave no spec of ``space`` within them.
 
+    Parameters
+    ----------
+    objectives, trials, space, task, max_params, max_flops, max_latency_us, max_epochs, validation_fraction, storage, workers, timeout, warmup_epochs, min_peers, max_saved, cv, patience, threads, class_weight, label_smoothing
+        :func:`search`'s settings of these names, with its defaults.
+
+    Examples
+    --------
     >>> check_search_options(objectives="score", storage="search.txt")  # doctest: +SKIP
     ValueError: storage must be a journal file (*.log, *.journal or journal:PATH), ...
     """

@@ -25,19 +25,54 @@ from .space import RATE, is_rate_name
 class SearchResult:
     """The outcome of :func:`~hiddenlayers.rightsize.search`: best trial(s), the study, saved model files.
 
-    ``rows``: one dict per best configuration (the Pareto front when several
-    objectives), sorted by score; a measured ``latency`` (µs) comes with its ``latency_spread`` (half the
-    interquartile range of the timed calls) and the ``torch_threads`` and ``blas_threads`` it was measured under (None in
-    trials stored before they were recorded); on the front, latencies within :func:`same_latency` count as equal
-    (:meth:`same_latency_rule` says it); ``models``: the refitted estimators of those
-    rows; ``paths``: their model files when ``save_dir`` was given; ``max_latency_us``: the
-    latency limit (µs) the trials were judged by, and ``n_infeasible`` the complete trials over it;
-    ``class_weight``, ``label_smoothing`` and ``sample_weight`` (given or not): what weighted the score that ranked the trials;
-    ``space``: the :class:`~hiddenlayers.rightsize.SearchSpace` searched; ``n_failed``: trials that raised (a diverged one, say),
-    each one's reason in :meth:`trials`' ``failed_because`` and :meth:`failures`. ``budget``: what each trial was scored under
-    (``max_epochs``, ``cv`` as resolved, ``validation_fraction`` (None without a split), ``patience``); ``validation_set``: the
-    fingerprint (``rows``, ``digest``) of the user's ``X_val`` rows that scored every trial, None when folds of ``X`` did. Each row says its ``solver``, ``weight_averaging`` and
-    whether its score was of ``averaged`` weights (an SWA stopped or peaking before its start epoch averaged none).
+    Attributes
+    ----------
+    objectives : tuple of str
+        The objectives searched, ``"score"`` first.
+    rows : list of dict
+        One dict per best configuration (the Pareto front when several objectives), sorted by score. A measured
+        ``latency`` (µs) comes with its ``latency_spread`` (half the interquartile range of the timed calls) and the
+        ``torch_threads`` and ``blas_threads`` it was measured under (None in trials stored before they were recorded);
+        on the front, latencies within :func:`same_latency` count as equal (:meth:`same_latency_rule` says it). Each
+        row says its ``solver``, ``weight_averaging`` and whether its score was of ``averaged`` weights (an SWA stopped
+        or peaking before its start epoch averaged none).
+    n_trials : int
+        Trials in the study.
+    n_complete : int
+        Trials that finished.
+    n_pruned : int
+        Trials stopped below their peers' median.
+    study_name : str
+        The study's name in ``storage``.
+    storage : str or None
+        Where the study lives; None: in memory.
+    models : list
+        The refitted estimators of ``rows``.
+    paths : list of str
+        Their model files when ``save_dir`` was given.
+    study : optuna.Study or None
+        The Optuna study itself.
+    max_latency_us : float or None
+        The latency limit (µs) the trials were judged by.
+    n_infeasible : int
+        Complete trials over ``max_latency_us``.
+    class_weight : None, "balanced" or dict
+        What weighted the classes in the score that ranked the trials.
+    label_smoothing : float
+        The label smoothing every trial trained with.
+    sample_weight : bool
+        Whether sample weights weighted the score.
+    space : SearchSpace or None
+        The :class:`~hiddenlayers.rightsize.SearchSpace` searched.
+    n_failed : int
+        Trials that raised (a diverged one, say), each one's reason in :meth:`trials`' ``failed_because`` and
+        :meth:`failures`.
+    budget : dict
+        What each trial was scored under: ``max_epochs``, ``cv`` as resolved, ``validation_fraction`` (None without a
+        split), ``patience``.
+    validation_set : dict or None
+        The fingerprint (``rows``, ``digest``) of the user's ``X_val`` rows that scored every trial; None when folds of
+        ``X`` did.
     """
 
     objectives: tuple[str, ...]
@@ -67,6 +102,7 @@ class SearchResult:
 
     @property
     def best_model(self) -> Any:
+        """The model of the best row, refitted when the search kept models; None when it kept none."""
         return self.models[0] if self.models else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +210,7 @@ class SearchResult:
         return len(set(offered)) > 1 or any(r.get(key, UNSEARCHED[key]) != UNSEARCHED[key] for r in self.rows)
 
     def table(self) -> Any:
+        """A Rich table of the best rows: each configuration and its objectives, titled with the trial counts."""
         from ..._rich_plain import PlainTable  # cells, titles and captions print as given (paths, names)
 
         t = PlainTable(title=f"{self._title()} — {self._counts()}", caption=self._caption())
@@ -201,7 +238,13 @@ class SearchResult:
         return plain_text(self.table())
 
     def save_html(self, path: str | os.PathLike[str]) -> None:
-        """One self-contained HTML page (the reports' shared shell): the table and a plot (inline SVG) of every trial, best ones marked."""
+        """One self-contained HTML page (the reports' shared shell): the table and a plot (inline SVG) of every trial, best ones marked.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The HTML file to write.
+        """
         import io
 
         from matplotlib.backends.backend_agg import FigureCanvasAgg

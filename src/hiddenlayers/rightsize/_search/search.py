@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._docsections import parameters_section
 from .budget import check_resumed_budget
 from .heldout import check_heldout, heldout_of, heldout_score_weights, refuse_split_settings
 from .options import OBJECTIVES, check_search_options
@@ -80,12 +81,20 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
 
 def check_search_data(X: Any, y: Any, *, task: str = "auto", space: SearchSpace | None = None, max_params: int | None = None,
                       max_flops: int | None = None) -> None:
-    """Raise ``search()``'s budget error (ValueError) when no hidden-layer spec of ``space`` fits ``max_params`` /
-    ``max_flops`` for this data: ``X`` ``(n_rows, n_features)`` and ``y`` (its outputs) size the first and last layers.
+    """Raise ``search()``'s budget error (ValueError) when no hidden-layer spec of ``space`` fits ``max_params`` / ``max_flops`` for this data.
 
-    :func:`check_search_options` checks the budget against the smallest data (one input, one output); this is
-    the check with the data's own columns, which ``search`` makes too. A caller that prints a summary of the
-    data first (the CLI) calls it before, so the error comes before anything else.
+    :func:`check_search_options` checks the budget against the smallest data (one input, one output); this is the check
+    with the data's own columns, which ``search`` makes too. A caller that prints a summary of the data first (the CLI)
+    calls it before, so the error comes before anything else.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_rows, n_features)
+        Sizes the first layer.
+    y : array-like
+        Its outputs size the last layer.
+    task, space, max_params, max_flops
+        As :func:`search` takes them.
     """
     _hidden_choices(X, np.asarray(y), task, space if space is not None else SearchSpace(), max_params, max_flops)
 
@@ -104,6 +113,97 @@ def _shared_storage(storage: Any, workers: int) -> Iterator[tuple[Any, bool]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_SEARCH_PARAMETERS = """
+Parameters
+----------
+X : array-like of shape (n_rows, n_features)
+    Taken as the estimators take it (arrays, numeric DataFrames whose column names the refitted models keep, sparse
+    matrices); text columns must be encoded first.
+y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+    Labels or targets.
+objectives : sequence of str
+    ``"score"`` (validation accuracy or R², maximised; ``"accuracy"`` and ``"r2"`` name it too, as
+    ``--objectives`` does) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50 µs),
+    minimised.
+trials : int
+    Total trials in the study (a resumed study counts its earlier ones; parallel workers may overshoot by
+    workers - 1); a failed trial (one that diverged, say) counts, as in Optuna's ``n_trials``: ``n_failed`` says how
+    many.
+space : SearchSpace, optional
+    The space searched (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds
+    scoring the averaged weights, each solver's rate in its range; a resumed study that sampled other choices, or
+    rates under other names, is refused).
+task : {"auto", "classification", "regression"}
+    ``"auto"``: labels and 0/1 label matrices are classification.
+max_params : int, optional
+    Remove specs with more parameters from the space.
+max_flops : int, optional
+    Remove specs with more FLOPs per row from the space.
+max_latency_us : float, optional
+    A batch-1 ``predict`` p50 limit in µs, a constraint the sampler learns; the sampler and the result judge every
+    trial by its measured latency under this limit (a resumed study's earlier trials too, whatever limit they ran
+    under; their stored constraints are left as they are; one no spec can meet stops it early:
+    :mod:`~hiddenlayers.rightsize._search.reach`).
+max_epochs : int
+    Epochs per fold.
+validation_fraction : float, optional
+    The held-out share of the one split when ``cv`` is 1 (None: 0.2).
+storage : str, path or Optuna storage, optional
+    Where the study lives (see :func:`~hiddenlayers.rightsize._search.storage.make_storage`): a journal file
+    (``*.log``), SQLite (``sqlite:///F``, ``*.db``), a PostgreSQL URL; None: in memory.
+study_name : str
+    The study in ``storage``, resumed when it exists (one scored under another ``max_epochs``, ``cv``,
+    ``validation_fraction`` or ``patience``: ResumedBudgetError).
+workers : int
+    ``N > 1`` runs N local workers on ``storage``: this process is worker 0 and N - 1 fresh processes are workers
+    1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary journal file, removed at
+    the end; the trials stay in ``study``).
+timeout : float, optional
+    Seconds after which no new trial starts.
+random_state : int
+    The sampler's and the models' seed.
+warmup_epochs : int
+    A trial may be stopped below its peers' median only after this many epochs.
+min_peers : int
+    A trial may be stopped below its peers' median only once this many peers' (other trials') curves are known.
+save_dir : str or PathLike, optional
+    Folder (made if missing) where the refitted configurations are saved as model files.
+max_saved : int
+    How many of the chosen configurations are refitted and saved.
+refit : bool
+    Refit the chosen configurations on all data.
+progress : bool
+    Show a progress bar.
+cv : int or "auto"
+    Folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 = one ``validation_fraction`` split).
+patience : int
+    Epochs without a better held-out score before a fold stops.
+threads : int, optional
+    Torch and BLAS threads of an in-process search and the refit (None: 1 up to 20,000 rows, where the models are
+    small and spare threads only spin; else as they are); with ``workers > 1`` every worker uses one, this
+    process's settings restored after.
+sample_weight : array-like of shape (n_rows,), optional
+    Passed to every trial's estimator and the refits (a row of weight 0 is as if absent); weights the score.
+class_weight : None, "balanced" or dict
+    Classification only: passed to every trial's estimator and the refits, as
+    :class:`~hiddenlayers.MLPClassifier` takes it; weights the score.
+label_smoothing : float
+    Classification only, in [0, 1): passed to every trial's estimator and the refits.
+scale_target : bool
+    Regression only: every trial's and refit's :class:`~hiddenlayers.MLPRegressor` standardizes y (as
+    ``hiddenlayers train`` does by default).
+X_val : array-like of shape (n_val, n_features), optional
+    Your own validation rows, checked as ``X``: every trial is scored on them each epoch (no folds or split of
+    ``X``: ``cv``/``validation_fraction`` refused beside them), pruning reads that curve, the refit trains on all
+    of ``X``. A study resumed on other rows (or none) is refused.
+y_val : array-like of shape (n_val,), optional
+    The labels or targets of ``X_val``.
+sample_weight_val : array-like of shape (n_val,), optional
+    Weights of ``X_val``'s rows in the score (with ``class_weight``).
+"""
+
+
+@parameters_section(_SEARCH_PARAMETERS)
 def search(
     X: Any,
     y: Any,
@@ -131,37 +231,15 @@ def search(
 ) -> SearchResult:
     """Search hidden-layer configurations for ``(X, y)``; return the best or the Pareto front.
 
-    ``objectives``: ``"score"`` (validation accuracy or R², maximised; ``"accuracy"`` and ``"r2"`` name it too, as ``--objectives``
-    does) then any of ``"params"``, ``"flops"``, ``"latency"`` (batch-1 ``predict`` p50 µs), minimised. ``trials``: total trials in the study (a resumed study counts its earlier ones; parallel workers may
-    overshoot by workers - 1); a failed trial (one that diverged, say) counts, as in Optuna's ``n_trials``: ``n_failed`` says how many. ``max_params``/``max_flops`` remove specs from the space; ``max_latency_us`` is a constraint the sampler
-    learns; the sampler and the result judge every trial by its measured latency under this limit (a resumed study's earlier trials too,
-    whatever limit they ran under; their stored constraints are left as they are; one no spec can meet stops it early: :mod:`~hiddenlayers.rightsize._search.reach`). ``storage``: see
-    :func:`~hiddenlayers.rightsize._search.storage.make_storage`; ``workers=N>1`` runs N local workers on it: this process is worker 0
-    and N - 1 fresh processes are workers 1..N-1, worker k's sampler seeded ``random_state + k`` (without a storage, a temporary
-    journal file, removed at the end; the trials stay in ``study``). ``cv``: folds per trial (``"auto"``: 3 up to 20,000 rows, else 1 =
-    one ``validation_fraction`` split, None: 0.2); ``patience``: epochs without a better held-out score before a fold stops. Chosen configurations
-    are refitted on all data for the epochs their mean fold curve peaked at (``refit``) and saved under ``save_dir`` (made if missing) as model files.
-    ``threads``: torch and BLAS threads of an in-process search and the refit (``None``: 1 up to 20,000 rows, where the models are small
-    and spare threads only spin; else as they are); with ``workers>1`` every worker uses one, this process's settings restored after. ``X`` is taken as the estimators take it (arrays,
-    numeric DataFrames whose column names the refitted models keep, sparse matrices); text columns must be encoded first. ``task``:
-    ``"auto"`` (labels and 0/1 label matrices are classification), ``"classification"`` or ``"regression"``; ``space``: the
-    :class:`SearchSpace` (default: its defaults; ``weight_averaging`` and ``solvers`` sampled per trial, the folds scoring the averaged
-    weights, each solver's rate in its range; a resumed study that sampled other choices, or rates under other names, is refused); ``max_epochs``: per fold; ``study_name``: the study in ``storage``, resumed when it
-    exists (one scored under another ``max_epochs``, ``cv``, ``validation_fraction`` or ``patience``: ResumedBudgetError); ``timeout``: seconds after which no new trial starts; ``random_state``: the sampler's and the models' seed;
-    ``warmup_epochs``, ``min_peers``: a trial may be stopped below its peers' median only after that many epochs and peers;
-    ``max_saved``: how many of the chosen configurations are refitted and saved; ``progress``: a progress bar.
+    Each trial trains on ``cv`` folds (or one split, or your own validation rows) and may be stopped below its peers'
+    median. Chosen configurations are refitted on all data for the epochs their mean fold curve peaked at (``refit``)
+    and saved under ``save_dir`` as model files. With ``sample_weight`` or ``class_weight`` the held-out ``score`` that
+    ranks the trials is weighted by ``sample_weight`` times the class weights, as the estimator's own early-stopping
+    score is: with ``"balanced"`` every class counts alike (about the balanced accuracy), not the plain accuracy a
+    majority class rules.
 
-    ``sample_weight`` ``(n_rows,)``, and for classification ``class_weight`` (None, ``"balanced"`` or ``{label: weight}``) and
-    ``label_smoothing`` in [0, 1): passed to every trial's estimator and the refits, as :class:`~hiddenlayers.MLPClassifier` takes them (a row of weight 0 is as if absent).
-    The held-out ``score`` that ranks the trials is then weighted by ``sample_weight`` times the class weights, as the estimator's own
-    early-stopping score is: with ``"balanced"`` every class counts alike (about the balanced accuracy), not the plain accuracy a
-    majority class rules. ``scale_target``: regression only, every trial's and refit's
-    :class:`~hiddenlayers.MLPRegressor` standardizes y (as ``hiddenlayers train`` does by default).
-
-    ``X_val`` ``(n_val, n_features)``, ``y_val``, ``sample_weight_val`` ``(n_val,)``: your own validation rows, checked as ``X``/``y``; every trial
-    is scored on them each epoch (no folds or split of ``X``: ``cv``/``validation_fraction`` refused beside them), pruning reads that curve, the
-    refit trains on all of ``X``; ``sample_weight_val`` and ``class_weight`` weight the score. A study resumed on other rows (or none) is refused.
-
+    Examples
+    --------
     >>> found = search(X, y, objectives=("score", "latency"), trials=40, storage="search.log", workers=2)  # doctest: +SKIP
     >>> found.table()  # doctest: +SKIP
     """

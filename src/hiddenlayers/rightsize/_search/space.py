@@ -214,21 +214,36 @@ def _space_errors(space: SearchSpace) -> list[str]:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """What :func:`search` may try. Ranges are ``(low, high)``; equal ends fix a value.
+    """What :func:`search` may try. Ranges are ``(low, high)``; equal ends fix a value, as does a tuple of one value (:meth:`fixed`).
 
-    ``layers``: min and max number of hidden layers; ``widths``: the widths a
-    layer may take; ``funnel=True`` keeps only non-increasing widths (the
-    usual shape, and a much smaller space). ``learning_rate_init`` and
-    ``alpha`` ranges are searched on a log scale, so their ends must be > 0
-    (``alpha=(0.0, 0.0)`` fixes no L2 penalty); ``dropout`` lies in [0, 1).
-    ``learning_rate_init`` is one ``(low, high)`` for every solver or a ``{solver: (low, high)}`` naming each
-    searched solver; the default is per solver (``DEFAULT_LEARNING_RATES``: SGD's rates are ~10x Adam's). When the
-    searched solvers' ranges differ, a trial samples its rate under its solver's name (``learning_rate_init[sgd]``,
-    :meth:`rate_name_of`), so Optuna's TPE models each solver's rates apart; else under ``learning_rate_init``.
-    ``weight_averaging``: the estimators' ``weight_averaging`` values to try (``None``, ``"ema"``, ``"swa"``);
-    ``solvers``: the solvers to try (``SEARCH_SOLVERS``: adam, adamw, rmsprop, sgd; not lbfgs, which has no
-    epochs to score). A tuple of one value fixes it, as equal range ends do (:meth:`fixed`).
     :meth:`check` (run by :func:`search` before any trial) says which field is wrong.
+
+    Parameters
+    ----------
+    layers : tuple of int
+        Min and max number of hidden layers.
+    widths : tuple of int
+        The widths a layer may take.
+    funnel : bool
+        Keep only non-increasing widths (the usual shape, and a much smaller space).
+    activations : tuple of str
+        The hidden activations to try.
+    learning_rate_init : tuple of float, or dict of str to tuple of float
+        One ``(low, high)`` for every solver or a ``{solver: (low, high)}`` naming each searched solver, searched on a
+        log scale (ends > 0); the default is per solver (``DEFAULT_LEARNING_RATES``: SGD's rates are ~10x Adam's). When
+        the searched solvers' ranges differ, a trial samples its rate under its solver's name
+        (``learning_rate_init[sgd]``, :meth:`rate_name_of`), so Optuna's TPE models each solver's rates apart; else
+        under ``learning_rate_init``.
+    alpha : tuple of float
+        L2 penalty range, searched on a log scale, so its ends must be > 0 (``(0.0, 0.0)`` fixes no penalty).
+    dropout : tuple of float
+        Dropout range, in [0, 1).
+    batch_sizes : tuple of int
+        The batch sizes to try.
+    weight_averaging : tuple of {None, "ema", "swa"}
+        The estimators' ``weight_averaging`` values to try.
+    solvers : tuple of str
+        The solvers to try (``SEARCH_SOLVERS``: adam, adamw, rmsprop, sgd; not lbfgs, which has no epochs to score).
     """
 
     layers: tuple[int, int] = (1, 3)
@@ -252,10 +267,16 @@ class SearchSpace:
     def fits_budget(self, max_params: int | None = None, max_flops: int | None = None) -> bool:
         """Whether any data at all could leave a spec of this space within the budgets (needs no data).
 
-        With one input and one output, a spec's parameters and FLOPs grow with every
-        width and with every added layer, and any data has at least one of each; so
-        when the fewest layers of the smallest width break a budget there, every spec
+        With one input and one output, a spec's parameters and FLOPs grow with every width and with every added layer, and
+        any data has at least one of each; so when the fewest layers of the smallest width break a budget there, every spec
         breaks it on every data set. The converse needs the data: :meth:`hidden_choices`.
+
+        Parameters
+        ----------
+        max_params : int, optional
+            The most parameters a spec may have (None: no limit).
+        max_flops : int, optional
+            The most FLOPs per row a spec may have (None: no limit).
         """
         problem = _layers_error(self.layers, self.widths)
         if problem is not None:
@@ -276,9 +297,16 @@ class SearchSpace:
                      self.weight_averaging, self.solvers))
 
     def rate_name_of(self, solver: str | None) -> str:
-        """The name a trial of ``solver`` samples its learning rate under: ``learning_rate_init[SOLVER]`` when the
-        searched solvers' ranges differ, else ``learning_rate_init`` (the name of every study before per-solver ranges;
-        ``solver`` None: the solver is not known yet, as when one range is shared)."""
+        """The name a trial of ``solver`` samples its learning rate under.
+
+        ``learning_rate_init[SOLVER]`` when the searched solvers' ranges differ, else ``learning_rate_init`` (the name of
+        every study before per-solver ranges).
+
+        Parameters
+        ----------
+        solver : str or None
+            The trial's solver; None: not known yet, as when one range is shared.
+        """
         if solver is None or len(set(self.learning_rates().values())) == 1:
             return RATE
         return rate_name(solver)
@@ -298,7 +326,19 @@ class SearchSpace:
         return out
 
     def hidden_choices(self, n_in: int, n_out: int, max_params: int | None = None, max_flops: int | None = None) -> list[str]:
-        """Every allowed hidden-layer spec as text ("64,32"), within the budgets."""
+        """Every allowed hidden-layer spec as text ("64,32"), within the budgets.
+
+        Parameters
+        ----------
+        n_in : int
+            Input features of the data.
+        n_out : int
+            Outputs of the network.
+        max_params : int, optional
+            The most parameters a spec may have (None: no limit).
+        max_flops : int, optional
+            The most FLOPs per row a spec may have (None: no limit).
+        """
         problem = _layers_error(self.layers, self.widths)
         if problem is not None:
             raise ValueError(problem)

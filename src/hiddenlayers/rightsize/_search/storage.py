@@ -117,22 +117,25 @@ def check_storage_file(storage: str) -> None:
 def storage_problem(storage: str, *, folder: bool = False) -> str | None:
     """Why the local file ``storage`` names cannot be an Optuna study store, or None (a fine or a new file, or no file).
 
-    The file must be writable where it is: not a folder, its folder creatable
-    (no file in the way, a writable folder above it) and writable, an existing
-    file writable. ``folder=True`` also says so when the file's folder does not
-    exist (the command line refuses that; :func:`make_storage` creates a journal's folder).
+    The file must be writable where it is: not a folder, its folder creatable (no file in the way, a writable folder
+    above it) and writable, an existing file writable. Permissions are not taken on trust (``os.access`` passes root
+    everywhere, and says nothing of immutable files or file systems without locks): a temporary file is created and
+    removed in the folder (for SQLite, a temporary database written in a transaction, its journal and locks), an
+    existing file is opened for writing (nothing written) and an existing SQLite file takes a write lock
+    (``BEGIN IMMEDIATE``) that is rolled back.
 
-    Permissions are not taken on trust (``os.access`` passes root everywhere,
-    and says nothing of immutable files or file systems without locks): a
-    temporary file is created and removed in the folder (for SQLite, a
-    temporary database written in a transaction, its journal and locks), an
-    existing file is opened for writing (nothing written) and an existing
-    SQLite file takes a write lock (``BEGIN IMMEDIATE``) that is rolled back.
+    The user's file is never written, so a corrupt or foreign file is left exactly as it was: a SQLite file must carry
+    SQLite's header and hold no table but Optuna's (:data:`OPTUNA_TABLES`; some of them without ``version_info`` is a
+    study database a worker beside this one is creating, table by table); a journal must be UTF-8 JSON lines (its last
+    line may be partly written by a running worker).
 
-    The user's file is never written, so a corrupt or foreign file is left exactly as it was: a SQLite
-    file must carry SQLite's header and hold no table but Optuna's (:data:`OPTUNA_TABLES`; some of them without
-    ``version_info`` is a study database a worker beside this one is creating, table by table); a journal must be UTF-8 JSON lines (its last line may be
-    partly written by a running worker).
+    Parameters
+    ----------
+    storage : str
+        The storage URL or path.
+    folder : bool
+        Also say so when the file's folder does not exist (the command line refuses that; :func:`make_storage` creates
+        a journal's folder).
     """
     found = storage_file(storage)
     if found is None:

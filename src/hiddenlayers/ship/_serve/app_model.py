@@ -75,9 +75,16 @@ def _fitted_app(app: Any) -> None:
 
 
 def check_servable(path: str | Path) -> str | None:
-    """The model kind of the file ``path`` from its header alone (no weights read, no session built), or None where only loading can
-    tell (a table model's ``.onnx``, a missing file); a file the server refuses is one line (:class:`ModelFileError`), so a caller can
-    say so before it binds a port."""
+    """The model kind of the file ``path`` from its header alone (no weights read, no session built).
+
+    None where only loading can tell (a table model's ``.onnx``, a missing file); a file the server refuses is one line
+    (:class:`ModelFileError`), so a caller can say so before it binds a port.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model file.
+    """
     p = Path(path)
     if p.suffix.lower() == ".onnx":
         from .app_onnx import served_onnx_kind

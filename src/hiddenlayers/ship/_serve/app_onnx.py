@@ -292,9 +292,16 @@ def open_onnx_app(path: Path, version: int, threads: int | None) -> AppModel | N
 
 
 def app_export(path: str | Path) -> AppModel:
-    """The served form of the application export ``path`` (its request form, checks and answers: :meth:`AppModel.rows`,
-    :meth:`AppModel.predict`), for ``hiddenlayers predict``/``evaluate``, which read a data file through the same rules
-    as a request; a file that is no application's export is a one-line :class:`ModelFileError`."""
+    """The served form of the application export ``path`` (its request form, checks and answers).
+
+    :meth:`AppModel.rows`, :meth:`AppModel.predict`: for ``hiddenlayers predict``/``evaluate``, which read a data file
+    through the same rules as a request; a file that is no application's export is a one-line :class:`ModelFileError`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.onnx`` file.
+    """
     model = open_onnx_app(Path(path), 1, None)
     if model is None:
         raise ModelFileError(f"'{path}' is not the ONNX export of an application ({', '.join(_ONNX_ADAPTERS)}): export one with `hiddenlayers export`.")

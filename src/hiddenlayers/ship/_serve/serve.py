@@ -47,6 +47,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..._docsections import parameters_section
 from .._batcher import MicroBatcher, Overloaded
 from .app_model import AppModel, check_servable, open_served
 from .framing import REFUSED_KEY, error_body
@@ -426,8 +427,19 @@ def app_from_env() -> Any:
 def check_listen(host: str, port: int, *, host_name: str = "host", port_name: str = "port") -> None:
     """A one-line ``ValueError`` naming ``host_name`` or ``port_name`` when the server could not listen on ``host:port``.
 
-    Binds (and closes) a socket as uvicorn does, before uvicorn starts: its own
-    failure is log lines and ``[Errno -2] Name or service not known`` that name no option.
+    Binds (and closes) a socket as uvicorn does, before uvicorn starts: its own failure is log lines and
+    ``[Errno -2] Name or service not known`` that name no option.
+
+    Parameters
+    ----------
+    host : str
+        The address.
+    port : int
+        The TCP port.
+    host_name : str
+        What the message calls the host (``"--host"`` from the CLI).
+    port_name : str
+        What the message calls the port.
     """
     import errno
     import socket
@@ -447,6 +459,47 @@ def check_listen(host: str, port: int, *, host_name: str = "host", port_name: st
                              f"host names, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).") from None
 
 
+_SERVE_PARAMETERS = """
+Parameters
+----------
+model : str, PathLike, estimator, application or Pipeline
+    A ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never imports PyTorch) or a fitted MLPClassifier /
+    MLPRegressor, or a fitted ``Pipeline`` of a TableEncoder then one (served as its ``hl.save`` file is: raw table
+    rows by column name; one worker); a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer,
+    Translator, Autoencoder, Recommender, Forecaster or DQNAgent (file or fitted object) is served too, each with its
+    own request form (see :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same
+    form, without PyTorch.
+host : str
+    Address to listen on (loopback by default).
+port : int
+    TCP port to listen on.
+workers : int
+    Worker processes, each loading the model (more than 1 needs a model file path); SIGHUP to the main process
+    replaces them one by one.
+max_batch : int
+    Most rows in one forward pass.
+max_wait_us : int
+    Microseconds a batch under load may wait for more rows (0: never waits).
+max_queue : int
+    Most requests waiting for a forward pass; more get 503 at once.
+max_body : int
+    Largest request body in bytes (413 above).
+max_rows : int
+    Most rows in one request (413 above).
+read_timeout : float
+    Seconds a client has to send its whole body (408 after).
+drain_timeout : float
+    On SIGTERM, seconds to finish accepted requests before closing.
+reload_token : str, optional
+    Enables ``POST /reload`` for callers sending ``Authorization: Bearer TOKEN`` (None: off; SIGHUP always reloads).
+log_level : str
+    uvicorn's log level (critical, error, warning, info, debug).
+threads : int
+    Threads per forward pass in each worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores.
+"""
+
+
+@parameters_section(_SERVE_PARAMETERS)
 def serve(
     model: Any, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_batch: int = 256, max_wait_us: int = 0,
     max_queue: int = 2048, max_body: int = 16 * 1024 * 1024, max_rows: int = 10_000, read_timeout: float = 10.0,
@@ -454,21 +507,11 @@ def serve(
 ) -> None:
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
-    ``model`` is a ``.safetensors`` / ``.onnx`` path (an ``.onnx`` file never
-    imports PyTorch) or a fitted MLPClassifier / MLPRegressor, or a fitted ``Pipeline`` of a TableEncoder then one
-    (served as its ``hl.save`` file is: raw table rows by column name; one worker);
-    a TextClassifier, ImageClassifier, SequenceClassifier, SpeechRecognizer, Translator, Autoencoder, Recommender,
-    Forecaster or DQNAgent (file or fitted object) is served too, each with its own request form (see
-    :mod:`hiddenlayers.ship._serve.app_model`), and any app's ``.onnx`` export with the same form, without PyTorch.
-    Requests that arrive together share one forward pass of at most
-    ``max_batch`` rows; ``max_wait_us`` (microseconds) lets a batch under load
-    wait for more rows. ``max_body`` is in bytes, ``read_timeout`` and
-    ``drain_timeout`` in seconds. ``threads``: threads per forward pass in each
-    worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores. See
-    the module docstring for the endpoints.
+    Requests that arrive together share one forward pass. SIGHUP (or ``POST /reload`` with ``reload_token``) swaps in
+    the model file again; SIGTERM drains the accepted requests and stops. See the module docstring for the endpoints.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import hiddenlayers as hl
     >>> hl.serve("model.safetensors", port=8000)  # doctest: +SKIP
     """
