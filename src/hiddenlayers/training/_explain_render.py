@@ -18,6 +18,10 @@ def _f(v: float) -> str:
     return f"{v + 0.0:+.4f}"  # + 0.0: an exact -0.0 (a rounded weight, a gradient times relu' = 0) prints as +0.0000
 
 
+#: the names beside the standard texts' (Nielsen's book, CS231n's notes: a for the activation, δ for dL/dz), said once
+NOTATION = "Notation: h is the activation the textbooks call a (Nielsen, CS231n: a = σ(z)), and dL/dz below is their δ, the layer's error."
+SATURATION_MARGIN = 0.02  # h within 2% of its range from a limit of tanh/logistic counts as saturated, as hl.lens.summary counts it
+
 MAX_ROWS = 16  # units (table rows) shown per layer; the rest are counted in one line
 MAX_VEC = 12  # values shown of a printed vector (x, p, dL/dx)
 
@@ -93,7 +97,8 @@ def render(ex: Any, console: Any = None) -> None:
     _source(con, ex)
     con.print(f"input x = {_vec(ex.x)}    target t = {_vec(ex.target)}")
     con.print("Each layer computes z = W·(its input) + b, then a hidden layer applies the activation: h = act(z). "
-              "W has one row per unit of the layer and one column per input (out × in). One sample, float64.\n")
+              "W has one row per unit of the layer and one column per input (out × in). One sample, float64.")
+    con.print(f"{NOTATION}\n")
     _forward(con, ex)
     _backward(con, ex)
     _check(con, ex)
@@ -264,8 +269,43 @@ def _backward(con: Any, ex: Any) -> None:
             return t
 
         _fitted(con, table, n_in, "dL/dW")
+        if hidden:
+            _quiet_units(con, next(f for f in ex.forward if f.name == s.name), s)
         below = "dL/dx" if s is ex.backward[-1] else "dL/dh (layer below)"
         con.print(f"{below} = Wᵀ·dL/dz = {_vec(s.dL_dh_in)}\n")
+
+
+def _units(idx: np.ndarray) -> str:
+    """``unit 2`` or ``units 1, 3`` (1-based, as the tables count), at most :data:`MAX_VEC` named."""
+    shown = ", ".join(str(int(i) + 1) for i in idx[:MAX_VEC]) + (f", … {len(idx) - MAX_VEC} more" if len(idx) > MAX_VEC else "")
+    return f"unit{'s' if len(idx) > 1 else ''} {shown}"
+
+
+def _quiet_units(con: Any, fwd: Any, back: Any) -> None:
+    """Name the hidden units that pass (almost) no gradient on this row: act'(z) = 0 (a ReLU at z <= 0) or saturated.
+
+    The numbers are in the table (a 0 in the act'(z) column), but not what they mean: such a unit's weights get no
+    gradient from this row and it passes none to the layer below; one like it on every row is dead (ReLU) or stuck
+    (tanh, logistic) and stops learning, which ``hl.lens.summary`` counts over many rows.
+    """
+    from ..network import get_activation
+
+    act = get_activation(fwd.activation)
+    off = np.flatnonzero(back.act_grad == 0)
+    if off.size:
+        why = " (z ≤ 0)" if act.name == "relu" else ""
+        its, it = ("their", "them") if off.size > 1 else ("its", "it")
+        con.print(f"{_units(off)}: {act.name}'(z) = 0{why}, inactive on this row: this row gives {its} W and b no gradient, and none "
+                  f"passes through {it} to the layer below. A unit inactive on every row is dead and never learns again "
+                  "(hl.lens.summary(model, X) counts dead units over many rows).")
+    if act.saturation is not None:
+        lo, hi = act.saturation
+        eps = SATURATION_MARGIN * (hi - lo)
+        stuck = np.flatnonzero((np.minimum(fwd.h - lo, hi - fwd.h) <= eps) & (back.act_grad != 0))
+        if stuck.size:
+            con.print(f"{_units(stuck)}: h is within {SATURATION_MARGIN:.0%} of {act.name}'s limit ({lo:g} or {hi:g}), saturated: "
+                      f"{act.name}'(z) is near 0, so little gradient flows through {'them' if stuck.size > 1 else 'it'} "
+                      "(hl.lens.summary(model, X) counts units saturated on most rows).")
 
 
 def _check(con: Any, ex: Any) -> None:
