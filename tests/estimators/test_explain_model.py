@@ -496,3 +496,23 @@ def test_a_pipelines_row_reads_alike_in_every_form_it_takes(i, form):
     np.testing.assert_allclose(ex.x, pipe[:-1].transform(X.iloc[[i]])[0], rtol=0, atol=0)
     assert ex.input_names == list(X.columns) and list(ex.source["raw"].values()) == X.iloc[i].tolist()
     assert list(ex.source["raw"]) == list(X.columns)  # a frame's names, or the Pipeline's own for numbers by position
+
+
+def test_refusals_of_an_unfitted_a_normed_and_a_non_dense_model_say_what_to_do_instead(iris) -> None:
+    """A fresh model read scikit-learn's "Call 'fit' with appropriate arguments", a norm layer "which explain does not write
+    out" and an application (SequenceClassifier) only what explain supports: none said what a student could do instead."""
+    X, y = iris
+    with pytest.raises(hl.NotFittedError, match=r"^This MLPClassifier instance is not fitted yet: explain writes out the model's own weights, "
+                                                r"which fit makes\. Fit it first \(max_iter=1 shows a barely trained one\), or walk through a "
+                                                r"tiny network with drawn weights: hl\.explain\(\(n_inputs, hidden\.\.\., n_outputs\)\)\.$"):
+        hl.explain(hl.MLPClassifier((3,)), X[0], y[0])
+    lens = r"see its hidden layers with hl\.lens\.summary\(model, X\) \(activations, dead units\) and hl\.lens\.GradientFlow"
+    normed = hl.MLPClassifier("3:relu:norm=batch", max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        normed.fit(X, y)
+    with pytest.raises(ValueError, match=r"normalises its z \(BatchNorm1d\), which explain does not write out: refit without norm= to "
+                                         rf"explain it, or {lens}"):
+        hl.explain(normed, X[0], y[0])
+    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: "
+                                        rf"SequenceClassifier \(its layers are not all dense\): {lens}"):
+        hl.explain(hl.SequenceClassifier(), X[0], y[0])

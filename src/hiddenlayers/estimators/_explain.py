@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 #: the estimator's loss name -> the name :func:`explain_network` writes out (gce: see _loss_of)
 _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error", "poisson": "poisson"}
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
+#: what to use where explain refuses a network (convolution, recurrence, norm): the lens reads any layer of any model
+LENS_INSTEAD = ("see its hidden layers with hl.lens.summary(model, X) (activations, dead units) and hl.lens.GradientFlow "
+                "(gradients per layer during training), or `hiddenlayers inspect`")
 PLAIN_LEARNING_RATE = 0.1  # the plain step's learning rate when none is given: it is not the model's optimizer, whose rate is its own
 
 
@@ -174,8 +177,16 @@ def _require_mlp(model: Any) -> _BaseMLP:
 
     if not isinstance(model, _BaseMLP):
         fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
-        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}{pipeline_note(model, fix)}.")
-    model._require_fitted()
+        note = foreign_note(model) + pipeline_note(model, fix)
+        if not note and type(model).__module__.startswith("hiddenlayers."):  # an application of ours: convolution, recurrence, ...
+            note = f" (its layers are not all dense): {LENS_INSTEAD}"
+        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{note}.")
+    if not hasattr(model, "network_"):  # the weights explain writes out are made by fit
+        from ..exceptions import NotFittedError
+
+        raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: explain writes out the model's own weights, which fit "
+                             f"makes. Fit it first (max_iter=1 shows a barely trained one), or walk through a tiny network with drawn "
+                             f"weights: hl.explain((n_inputs, hidden..., n_outputs)).")
     return model
 
 
@@ -258,9 +269,10 @@ def _dense_layers(model: _BaseMLP) -> list[DenseLayer]:
     layers = []
     for name, layer in zip(network.hidden_names, network.hidden_layers):
         if type(layer) is not DenseLayer:
-            raise ValueError(f"{SUPPORTED}; layer '{name}' is a {type(layer).__name__} (see `hiddenlayers inspect` for such networks).")
+            raise ValueError(f"{SUPPORTED}; layer '{name}' is a {type(layer).__name__}: {LENS_INSTEAD}.")
         if layer.norm is not None:
-            raise ValueError(f"{SUPPORTED} without norm; layer '{name}' normalises its z ({type(layer.norm).__name__}), which explain does not write out.")
+            raise ValueError(f"{SUPPORTED} without norm; layer '{name}' normalises its z ({type(layer.norm).__name__}), which explain does not "
+                             f"write out: refit without norm= to explain it, or {LENS_INSTEAD}.")
         layers.append(layer)
     return layers
 
