@@ -153,6 +153,8 @@ def test_refusals_name_the_problem_and_the_fix(classifier, iris):
         hl.explain(clf, X[:2], "setosa")  # was "X_row must have 4 values ... Received: 8": the two rows read as one
     with pytest.raises(TypeError, match="drop activation"):
         hl.explain(clf, X[0], "setosa", activation="relu")
+    with pytest.raises(TypeError, match="drop alpha"):  # the model's own alpha is written out
+        hl.explain(clf, X[0], "setosa", alpha=0.1)
     with pytest.raises(TypeError, match="needs the row and its label"):
         hl.explain(clf)
     with pytest.raises(TypeError, match="X_row and y_row go with a fitted"):

@@ -345,3 +345,36 @@ def test_repr_is_one_line_and_print_shows_the_tables() -> None:
     assert "gradients agree with autograd" in line
     text = str(ex)
     assert len(text.splitlines()) > 10 and "\x1b[" not in text  # the rendered tables, without colour codes
+
+
+@pytest.mark.parametrize("solver", [None, "sgd"])
+def test_the_tiny_network_takes_alpha_and_steps_along_the_penalised_objectives_gradient(solver):
+    """explain() had no alpha: the L2 term, written out for a model, could not be shown on the tiny network a lab starts
+    from. Its step must follow d(L + ½·alpha·Σ W²)/dW, checked here against central finite differences of that sum."""
+    from hiddenlayers.training._explain import explain_network
+
+    alpha, lr = 0.3, 0.05
+    optim = {} if solver is None else {"solver": "sgd", "momentum": 0.0}
+    ex = explain((2, 3, 2), activation="tanh", alpha=alpha, learning_rate=lr, seed=1, **optim)
+    weights = [(s.W.copy(), s.b.copy()) for s in ex.forward]
+    assert ex.alpha == alpha and ex.penalty == pytest.approx(0.5 * alpha * sum(float((W**2).sum()) for W, _ in weights), rel=1e-12)
+
+    def objective(ws):
+        e = explain_network(ws, ["tanh"], ex.x, ex.target, loss="squared_error", alpha=alpha)
+        return e.loss + e.penalty
+
+    eps = 1e-6
+    for i, (W, b) in enumerate(weights):
+        numeric = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            up = [(w.copy(), c) for w, c in weights]
+            down = [(w.copy(), c) for w, c in weights]
+            up[i][0][idx] += eps
+            down[i][0][idx] -= eps
+            numeric[idx] = (objective(up) - objective(down)) / (2 * eps)
+        new_W, new_b = ex.updated[i]
+        np.testing.assert_allclose((W - new_W) / lr, numeric, rtol=1e-6, atol=1e-8)  # the step is -lr·(that gradient)
+        np.testing.assert_allclose(new_b, b - lr * ex.backward[len(weights) - 1 - i].dL_db, rtol=1e-12)  # biases: no L2
+    assert ex.to_dict()["alpha"] == alpha and ex.penalty_after < ex.penalty
+    with pytest.raises(ValueError, match=r"^alpha must be a finite number >= 0"):
+        explain((2, 3, 2), alpha=-0.1)

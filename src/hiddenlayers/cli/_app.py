@@ -863,6 +863,9 @@ def explain(
                                                  "[default: 0.999, or the model's]", show_default=False)] = None,
     epsilon: Annotated[float | None, typer.Option("--epsilon", help="--solver adam: added to √v so no step divides by 0, > 0. "
                                                   "[default: 1e-8, or the model's]", show_default=False)] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="Tiny network: L2 strength (the estimators' alpha), >= 0: ½·alpha·Σ W² is stated "
+                                                "apart and alpha·W added to the step. [default: 0; with --model the model's own]",
+                                                show_default=False)] = None,
     json: Json = False,
 ) -> None:
     """One forward and backward pass by hand, checked against PyTorch autograd: of your saved model on one of your rows, or of a tiny drawn network.
@@ -894,11 +897,12 @@ def explain(
     if model is not None or data is not None:
         if model is None or data is None:
             raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
-        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed))
-                 if v is not None]
+        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed),
+                                             ("--alpha", alpha)) if v is not None]
         if given:
             verb = "describes" if len(given) == 1 else "describe"
-            raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
+            raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations, loss and alpha are the model's: "
+                            f"drop {given[0]}.")
         from ._explain import run_explain_model
 
         run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json, optim=optim)
@@ -909,7 +913,7 @@ def explain(
     from ._explain import run_explain_tiny
 
     run_explain_tiny(sizes=sizes, activation=activation, input_=input_, target=target, loss=loss, q=q, learning_rate=lr, seed=seed,
-                     as_json=json, optim=optim)
+                     as_json=json, optim=optim, alpha=alpha)
 
 @app.command()
 def demo(

@@ -355,6 +355,7 @@ def explain(
     beta_1: float | None = None,
     beta_2: float | None = None,
     epsilon: float | None = None,
+    alpha: float = 0.0,
 ) -> Explanation:
     """Run one forward + backward pass of a tiny dense network by hand and check it.
 
@@ -393,6 +394,9 @@ def explain(
         sgd's settings (default 0.9 and True).
     beta_1, beta_2, epsilon
         adam's settings (default 0.9, 0.999, 1e-8).
+    alpha : float
+        The L2 strength (the estimators' ``alpha``, default 0): ``½·alpha·Σ W²`` over the weights, not the biases, is
+        stated apart from the loss and its ``alpha·W`` added to the step, as the estimators' fit adds it.
     """
     spec = check_optim(solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon)
     sizes = parse_sizes(sizes)
@@ -400,6 +404,7 @@ def explain(
     _check_loss(loss)
     q = _check_q(loss, DEFAULT_Q if q is None and loss in GCE else q)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
+    alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
     rng = np.random.default_rng(whole("seed", seed, 0, "the seed of the weights and the default input"))
     x_arr = np.round(rng.uniform(-1, 1, sizes[0]), 2) if x is None else _parse_vector(x, sizes[0], "input")
     if target is None:
@@ -411,11 +416,16 @@ def explain(
     _check_target(t_arr, loss, sizes)
     if loss == "cross_entropy" and (np.any(t_arr < 0) or abs(t_arr.sum() - 1.0) > 1e-9):
         raise ValueError(f"with loss='cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). Received: {t_arr.tolist()}.")
+    return _run(_draw_weights(rng, sizes), [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, alpha, q=q, spec=spec)
+
+
+def _draw_weights(rng: np.random.Generator, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Glorot-uniform ``W`` ``(out, in)`` and ``b`` in [-0.5, 0.5] per layer, rounded to two decimals so the tables are easy to follow."""
     weights = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append((np.round(rng.uniform(-bound, bound, (fan_out, fan_in)), 2), np.round(rng.uniform(-0.5, 0.5, fan_out), 2)))
-    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0, q=q, spec=spec)
+    return weights
 
 
 def _check_loss(loss: Any) -> None:
