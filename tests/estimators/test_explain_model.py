@@ -518,3 +518,18 @@ def test_refusals_of_an_unfitted_a_normed_and_a_non_dense_model_say_what_to_do_i
     with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: "
                                         rf"SequenceClassifier \(its layers are not all dense\): {lens}"):
         hl.explain(hl.SequenceClassifier(), X[0], y[0])
+
+
+@pytest.mark.parametrize("target", [np.nan, np.inf, [np.nan]])
+def test_a_regressors_missing_target_is_named_as_such(iris, target) -> None:
+    """y_row = NaN read "y_row must be the row's target: 1 number(s). Received: nan.", which a NaN is: the problem (missing
+    or infinite) and the fix (a row that has a target) were not said."""
+    X, _ = iris
+    reg = hl.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        reg.fit(X[:, :3], X[:, 3])
+    with pytest.raises(ValueError, match=r"^y_row must be the row's target: 1 finite number\(s\); a missing \(NaN\) or infinite target has no "
+                                         r"loss to write out: pick a row that has one\. Received: "):
+        hl.explain(reg, X[0, :3], target)
+    with pytest.raises(ValueError, match=r"^y_row must be the row's target: 1 number\(s\)\. Received: 'abc'\.$"):
+        hl.explain(reg, X[0, :3], "abc")

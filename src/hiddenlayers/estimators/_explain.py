@@ -327,6 +327,9 @@ def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, 
 
     if not is_classifier(model):
         values = np.asarray(y_row, dtype=np.float64).reshape(-1) if _numeric(y_row) else None
+        if values is None and _numeric(y_row, finite=False):  # NaN (a missing target) or infinite: numbers, but no loss to write out
+            raise ValueError(f"y_row must be the row's target: {model.n_outputs_} finite number(s); a missing (NaN) or infinite target has no "
+                             f"loss to write out: pick a row that has one. Received: {_short(y_row)}.")
         if values is None or values.shape[0] != model.n_outputs_:
             raise ValueError(f"y_row must be the row's target: {model.n_outputs_} number(s). Received: {_short(y_row)}.")
         # the network's target is the one fit trains on: standardized by a scale_target model's stored scaling
@@ -360,11 +363,13 @@ def _same_label(c: Any, y: Any) -> bool:
         return False
 
 
-def _numeric(v: Any) -> bool:
+def _numeric(v: Any, finite: bool = True) -> bool:
+    """``v`` reads as float64 numbers (``finite``: and none is NaN or infinite)."""
     try:
-        return bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64))))
+        values = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError):
         return False
+    return bool(np.all(np.isfinite(values))) if finite else True
 
 
 def _plain(v: Any) -> Any:
