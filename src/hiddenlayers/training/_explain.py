@@ -1,9 +1,9 @@
 """One forward and one backward pass of a dense network, by hand, with real numbers.
 
 :func:`explain` draws a tiny network of sizes ``(n_in, hidden..., n_out)``;
-:func:`explain_network` takes given weights, one activation per hidden layer,
-a loss and an L2 strength (the estimators pass a fitted model's own). Both
-compute in NumPy (float64):
+:func:`explain_network` takes given weights, one activation per hidden layer
+and a loss (the estimators pass a fitted model's own); both take an L2
+strength ``alpha``. Both compute in NumPy (float64):
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
   output layer is linear, then the loss (squared error, softmax + cross
