@@ -897,13 +897,9 @@ def explain(
     if model is not None or data is not None:
         if model is None or data is None:
             raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
-        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed),
-                                             ("--alpha", alpha)) if v is not None]
-        if given:
-            verb = "describes" if len(given) == 1 else "describe"
-            raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations, loss and alpha are the model's: "
-                            f"drop {given[0]}.")
-        from ._explain import run_explain_model
+        from ._explain import refuse_tiny_options, run_explain_model
+
+        refuse_tiny_options({"--sizes": sizes, "--activation": activation, "--input": input_, "--loss": loss, "--q": q, "--seed": seed, "--alpha": alpha})
 
         run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json, optim=optim)
         return

@@ -34,6 +34,15 @@ def option_error(exc: Exception) -> UserError:
     return UserError(f"{option}: {message}" if option else message)
 
 
+def refuse_tiny_options(given: dict[str, Any]) -> None:
+    """With ``--model``: refuse the tiny network's options that were given (``{"--sizes": value or None, ...}``), naming them."""
+    named = [option for option, value in given.items() if value is not None]
+    if named:
+        verb = "describes" if len(named) == 1 else "describe"
+        raise UserError(f"{', '.join(named)} {verb} the tiny network; with --model the network, activations, loss and alpha are the model's: "
+                        f"drop {named[0]}.")
+
+
 def check_tiny_loss(loss: str | None) -> None:
     """Refuse ``--loss gce`` (the estimators' name) with the command's own flags: the API's hint names ``q=``, the CLI's ``--q``."""
     if loss is not None and loss.strip().lower() == "gce":
