@@ -533,3 +533,17 @@ def test_a_regressors_missing_target_is_named_as_such(iris, target) -> None:
         hl.explain(reg, X[0, :3], target)
     with pytest.raises(ValueError, match=r"^y_row must be the row's target: 1 number\(s\)\. Received: 'abc'\.$"):
         hl.explain(reg, X[0, :3], "abc")
+
+
+def test_dropout_is_said_to_be_off_with_its_rate_and_what_training_does_instead(iris) -> None:
+    """The note read "dropout is off here, as in predict (training drops units at random)": not which layers, at what rate,
+    nor that a training step's gradients differ (inverted dropout scales the kept units by 1/(1 - p))."""
+    X, y = iris
+    model = hl.MLPClassifier("4:relu:dropout=0.25,3:tanh", max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        model.fit(X, y)
+    ex = hl.explain(model, X[0], y[0])
+    assert ex.source["notes"] == ["dropout (hidden1 p=0.25) is off here, as in predict: a training step sets each unit's h to 0 with "
+                                  "probability p and scales the others by 1/(1 - p) (inverted dropout), so its gradients differ from these; "
+                                  "a dropped unit passes none"]
+    np.testing.assert_allclose(ex.output, model.predict_proba(X[:1])[0], rtol=1e-5)  # the eval-mode pass, as predict

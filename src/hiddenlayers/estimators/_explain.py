@@ -125,8 +125,10 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
     cw_note = _class_weight_note(model, label, alpha)
     if cw_note:
         notes.append(cw_note)
-    if any(layer.dropout is not None for layer in layers):
-        notes.append("dropout is off here, as in predict (training drops units at random)")
+    dropped = [f"{name} p={layer.dropout.p:g}" for name, layer in zip(model.network_.hidden_names, layers) if layer.dropout is not None]
+    if dropped:
+        notes.append(f"dropout ({', '.join(dropped)}) is off here, as in predict: a training step sets each unit's h to 0 with probability p "
+                     "and scales the others by 1/(1 - p) (inverted dropout), so its gradients differ from these; a dropped unit passes none")
     frozen = _frozen(model)
     fixed = [model.network_.hidden_names.index(name) for name in frozen]
     if frozen:
