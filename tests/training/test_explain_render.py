@@ -181,6 +181,8 @@ def test_a_relu_unit_inactive_on_the_row_is_named_and_what_it_means_is_said():
     assert "A unit inactive on every row is dead" in text and "saturated" not in text
     alive = _one_hidden([[1.0, 0.0], [0.5, 0.5]], [0.1, 0.1], "relu", [1.0, 1.0])
     assert "inactive" not in rendered(alive, 80)
+    many = _one_hidden([[1.0]] * 4 + [[-1.0]] * 16, [0.0] * 20, "relu", [1.0])  # 16 of 20 off: counted, the first 12 named
+    assert "16 of 20 units (5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, …): relu'(z) = 0" in " ".join(rendered(many, 80).split())
 
 
 @pytest.mark.parametrize(("activation", "limits"), [("tanh", "(-1 or 1)"), ("logistic", "(0 or 1)")])

@@ -275,9 +275,11 @@ def _backward(con: Any, ex: Any) -> None:
         con.print(f"{below} = Wᵀ·dL/dz = {_vec(s.dL_dh_in)}\n")
 
 
-def _units(idx: np.ndarray) -> str:
-    """``unit 2`` or ``units 1, 3`` (1-based, as the tables count), at most :data:`MAX_VEC` named."""
-    shown = ", ".join(str(int(i) + 1) for i in idx[:MAX_VEC]) + (f", … {len(idx) - MAX_VEC} more" if len(idx) > MAX_VEC else "")
+def _units(idx: np.ndarray, n: int) -> str:
+    """``unit 2`` or ``units 1, 3`` (1-based, as the tables count); past :data:`MAX_VEC`, ``30 of 100 units (1, 3, …)``."""
+    shown = ", ".join(str(int(i) + 1) for i in idx[:MAX_VEC])
+    if len(idx) > MAX_VEC:
+        return f"{len(idx)} of {n} units ({shown}, …)"
     return f"unit{'s' if len(idx) > 1 else ''} {shown}"
 
 
@@ -291,11 +293,12 @@ def _quiet_units(con: Any, fwd: Any, back: Any) -> None:
     from ..network import get_activation
 
     act = get_activation(fwd.activation)
+    n = back.act_grad.shape[0]
     off = np.flatnonzero(back.act_grad == 0)
     if off.size:
         why = " (z ≤ 0)" if act.name == "relu" else ""
         its, it = ("their", "them") if off.size > 1 else ("its", "it")
-        con.print(f"{_units(off)}: {act.name}'(z) = 0{why}, inactive on this row: this row gives {its} W and b no gradient, and none "
+        con.print(f"{_units(off, n)}: {act.name}'(z) = 0{why}, inactive on this row: this row gives {its} W and b no gradient, and none "
                   f"passes through {it} to the layer below. A unit inactive on every row is dead and never learns again "
                   "(hl.lens.summary(model, X) counts dead units over many rows).")
     if act.saturation is not None:
@@ -303,7 +306,7 @@ def _quiet_units(con: Any, fwd: Any, back: Any) -> None:
         eps = SATURATION_MARGIN * (hi - lo)
         stuck = np.flatnonzero((np.minimum(fwd.h - lo, hi - fwd.h) <= eps) & (back.act_grad != 0))
         if stuck.size:
-            con.print(f"{_units(stuck)}: h is within {SATURATION_MARGIN:.0%} of {act.name}'s limit ({lo:g} or {hi:g}), saturated: "
+            con.print(f"{_units(stuck, n)}: h is within {SATURATION_MARGIN:.0%} of {act.name}'s limit ({lo:g} or {hi:g}), saturated: "
                       f"{act.name}'(z) is near 0, so little gradient flows through {'them' if stuck.size > 1 else 'it'} "
                       "(hl.lens.summary(model, X) counts units saturated on most rows).")
 
