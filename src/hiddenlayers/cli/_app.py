@@ -842,7 +842,8 @@ def explain(
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
     loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax), binary_cross_entropy (logistic per output), "
-                                             "generalized_cross_entropy, binary_generalized_cross_entropy (with --q) or poisson (y = e^z). [default: squared_error]",
+                                             "generalized_cross_entropy, binary_generalized_cross_entropy (with --q), poisson (y = e^z) or logistic_squared_error "
+                                             "(y = σ(z), ½·Σ(y - t)²: the textbooks' quadratic cost). [default: squared_error]",
                                              show_default=False)] = None,
     q: Annotated[float | None, typer.Option("--q", "--gce-q", help="Tiny network: the generalized cross entropy's exponent, in (0, 1] (only with those losses). "
                                             "[default: 0.7]", show_default=False)] = None,

@@ -329,8 +329,9 @@ def _check_target(target: np.ndarray, loss: str, sizes: list[int]) -> None:
     if loss == "generalized_cross_entropy" and sizes[-1] < 2:
         raise ValueError("loss='generalized_cross_entropy' needs at least 2 outputs (a softmax over one output is always 1); for one output use "
                          f"loss='binary_generalized_cross_entropy' (logistic). Received: sizes={','.join(map(str, sizes))}.")
-    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy") and (np.any(target < 0) or np.any(target > 1)):
-        raise ValueError(f"with loss={loss!r} each target must be in [0, 1] (e.g. '1' or '0.8'). Received: {target.tolist()}.")
+    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy", "logistic_squared_error") and (np.any(target < 0) or np.any(target > 1)):
+        raise ValueError(f"with loss={loss!r} each target must be in [0, 1] (e.g. '1' or '0.8'"
+                         + (": a logistic output never leaves (0, 1)" if loss == "logistic_squared_error" else "") + f"). Received: {target.tolist()}.")
     if loss == "generalized_cross_entropy" and (np.any(target < 0) or abs(target.sum() - 1.0) > 1e-9):
         raise ValueError(f"with loss='generalized_cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). "
                          f"Received: {target.tolist()}.")
@@ -378,7 +379,8 @@ def explain(
         be probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is always 1), ``"binary_cross_entropy"``
         (a logistic per output, targets in [0, 1]), ``"generalized_cross_entropy"`` /
         ``"binary_generalized_cross_entropy"`` (``(1 - p_y^q)/q`` over the softmax or per logistic output, the
-        estimators' ``loss="gce"``) or ``"poisson"`` (``y = e^z``, half deviance, targets >= 0).
+        estimators' ``loss="gce"``), ``"poisson"`` (``y = e^z``, half deviance, targets >= 0) or the textbooks'
+        ``"logistic_squared_error"`` (``½·Σ(σ(z) - t)²``, Nielsen's quadratic cost over sigmoid outputs, targets in [0, 1]).
     learning_rate : float
         The step size, > 0.
     seed : int
@@ -462,7 +464,8 @@ x : array-like of shape (n_in,)
     The input.
 target : array-like of shape (n_out,)
     In the loss's form: one-hot for ``"cross_entropy"`` and ``"generalized_cross_entropy"``, 0/1 per output for the
-    binary ones, values for ``"squared_error"``, values >= 0 for ``"poisson"`` (whose output is ``y = e^z``).
+    binary ones and ``"logistic_squared_error"``, values for ``"squared_error"``, values >= 0 for ``"poisson"`` (whose output
+    is ``y = e^z``).
 loss : str
     The loss, as :func:`explain` names them.
 learning_rate : float

@@ -82,6 +82,7 @@ _OUTPUT_HOW = {
     "binary_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
     "binary_generalized_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
     "poisson": "z is the log of the prediction: y = e^z, below",
+    "logistic_squared_error": "z are raw scores: a logistic per output, below, gives the output y = σ(z)",
 }
 
 
@@ -197,6 +198,9 @@ def _forward(con: Any, ex: Any) -> None:
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
         con.print(f"loss L = -Σ \\[t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")  # escaped: "[t·log p ...]" read as a Rich tag printed "-Σ  ="
+    elif ex.loss_name == "logistic_squared_error":
+        con.print(f"output y = σ(z) = 1 / (1 + e^-z) = {_vec(ex.output)}")
+        con.print(f"loss L = ½·Σ(y - t)² (the quadratic cost over logistic outputs, Nielsen's C) = [bold]{ex.loss:.6f}[/]")
     elif ex.loss_name == "poisson":
         con.print(f"output y = e^z (the expected count or rate) = {_vec(ex.output)}")
         con.print(f"loss L = Σ (y - t·z + t·log t - t) (half the Poisson deviance; t·log t = 0 for t = 0) = [bold]{ex.loss:.6f}[/]")
@@ -231,6 +235,8 @@ def _backward(con: Any, ex: Any) -> None:
         "squared_error": "dL/dz = y - t",
         "binary_cross_entropy": "dL/dz = p - t (logistic + binary cross entropy)",
         "poisson": "dL/dz = e^z - t = y - t (the exp output and the Poisson deviance: d(e^z - t·z)/dz)",
+        "logistic_squared_error": "dL/dz = dL/dy ⊙ σ'(z) = (y - t) ⊙ y·(1 - y) (Nielsen's BP1: δ = (a - y) ⊙ σ'(z); no cancellation "
+                                  "as with cross entropy, so a saturated output learns slowly)",
         "generalized_cross_entropy": _gce_start("softmax", "cross entropy's"),
         "binary_generalized_cross_entropy": _gce_start("logistic", "binary cross entropy's, output by output"),
     }.get(ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
