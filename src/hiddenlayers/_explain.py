@@ -55,6 +55,9 @@ beta_2 : float, optional
     adam's second-moment decay (default 0.999, or the model's).
 epsilon : float, optional
     adam's denominator guard (default 1e-8, or the model's).
+alpha : float
+    The tiny network's L2 strength (default 0), stated apart and added to the step; not with a model, whose own
+    ``alpha`` is used.
 """
 
 
@@ -78,6 +81,7 @@ def explain(
     beta_1: float | None = None,
     beta_2: float | None = None,
     epsilon: float | None = None,
+    alpha: float = 0.0,
 ) -> Explanation:
     """One forward + backward pass by hand, checked against autograd.
 
@@ -104,7 +108,7 @@ def explain(
     optim = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
     if hasattr(sizes, "fit") and hasattr(sizes, "get_params"):  # an estimator, fitted or not: its own checks say which
         given = [n for n, v, d in (("activation", activation, "tanh"), ("x", x, None), ("target", target, None), ("loss", loss, "squared_error"),
-                                   ("seed", seed, 0), ("q", q, None)) if v != d]
+                                   ("seed", seed, 0), ("q", q, None), ("alpha", alpha, 0.0)) if v != d]
         if given:
             raise TypeError(f"hl.explain(model, X_row, y_row) takes the network, its activations and loss from the model: drop {', '.join(given)}.")
         if X_row is None or y_row is None:
@@ -116,7 +120,7 @@ def explain(
         raise TypeError("X_row and y_row go with a fitted MLPClassifier/MLPRegressor, hl.explain(model, X_row, y_row); "
                         "for the tiny network pass x= and target=.")
     return _explain_tiny(sizes, activation=activation, x=x, target=target, loss=loss, learning_rate=0.1 if learning_rate is None else learning_rate,
-                         seed=seed, q=q, solver=solver, steps=steps, **optim)
+                         seed=seed, q=q, solver=solver, steps=steps, alpha=alpha, **optim)
 
 
 __all__ = ["explain"]

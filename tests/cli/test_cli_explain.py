@@ -240,3 +240,18 @@ def test_a_row_outside_a_parquet_table_counts_from_the_first_row_not_a_header(fi
     pd.read_csv(files["cls_csv"]).to_parquet(parquet)
     assert_user_error(run("explain", "--model", files["cls"], "--data", parquet, "--row", 999),
                       f"--row must be between 1 and 120 (the data rows of '{parquet}', 1 = the first row). Received: 999.")
+
+
+def test_tiny_network_takes_alpha_and_a_model_keeps_its_own(files):
+    """`explain --alpha 0.2` on the tiny network: the L2 term stated apart and alpha·W in the step (there was no --alpha);
+    with --model the model's own alpha is used, so --alpha is refused as the other tiny-network options are."""
+    d = json.loads(ok("explain", "--sizes", "2,3,1", "--loss", "binary_cross_entropy", "--target", "1", "--alpha", "0.2", "--json").stdout)
+    assert d["alpha"] == 0.2 and d["agrees"]
+    W, dW, new = (np.asarray(v) for v in (d["forward"][0]["W"], d["backward"][-1]["dL_dW"], d["updated"][0]["W"]))
+    np.testing.assert_allclose(new, W - 0.1 * (dW + 0.2 * W), rtol=1e-12)
+    assert d["l2_penalty"] == pytest.approx(0.1 * sum(float((np.asarray(f["W"]) ** 2).sum()) for f in d["forward"]), rel=1e-12)
+    text = " ".join(ok("explain", "--alpha", "0.2").stdout.split())
+    assert "L2 term (alpha=0.2" in text and "W ← W - 0.1·(dL/dW + 0.2·W)" in text
+    assert_user_error(run("explain", "--alpha", "-1"), "error: --alpha: alpha must be a finite number >= 0")
+    assert_user_error(run("explain", "--model", files["cls"], "--data", files["cls_csv"], "--alpha", "0.2"),
+                      "error: --alpha describes the tiny network; with --model the network, activations, loss and alpha are the model's: drop --alpha.")

@@ -153,6 +153,8 @@ def test_refusals_name_the_problem_and_the_fix(classifier, iris):
         hl.explain(clf, X[:2], "setosa")  # was "X_row must have 4 values ... Received: 8": the two rows read as one
     with pytest.raises(TypeError, match="drop activation"):
         hl.explain(clf, X[0], "setosa", activation="relu")
+    with pytest.raises(TypeError, match="drop alpha"):  # the model's own alpha is written out
+        hl.explain(clf, X[0], "setosa", alpha=0.1)
     with pytest.raises(TypeError, match="needs the row and its label"):
         hl.explain(clf)
     with pytest.raises(TypeError, match="X_row and y_row go with a fitted"):
@@ -496,3 +498,52 @@ def test_a_pipelines_row_reads_alike_in_every_form_it_takes(i, form):
     np.testing.assert_allclose(ex.x, pipe[:-1].transform(X.iloc[[i]])[0], rtol=0, atol=0)
     assert ex.input_names == list(X.columns) and list(ex.source["raw"].values()) == X.iloc[i].tolist()
     assert list(ex.source["raw"]) == list(X.columns)  # a frame's names, or the Pipeline's own for numbers by position
+
+
+def test_refusals_of_an_unfitted_a_normed_and_a_non_dense_model_say_what_to_do_instead(iris) -> None:
+    """A fresh model read scikit-learn's "Call 'fit' with appropriate arguments", a norm layer "which explain does not write
+    out" and an application (SequenceClassifier) only what explain supports: none said what a student could do instead."""
+    X, y = iris
+    with pytest.raises(hl.NotFittedError, match=r"^This MLPClassifier instance is not fitted yet: explain writes out the model's own weights, "
+                                                r"which fit makes\. Fit it first \(max_iter=1 shows a barely trained one\), or walk through a "
+                                                r"tiny network with drawn weights: hl\.explain\(\(n_inputs, hidden\.\.\., n_outputs\)\)\.$"):
+        hl.explain(hl.MLPClassifier((3,)), X[0], y[0])
+    lens = r"see its hidden layers with hl\.lens\.summary\(model, X\) \(activations, dead units\) and hl\.lens\.GradientFlow"
+    normed = hl.MLPClassifier("3:relu:norm=batch", max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        normed.fit(X, y)
+    with pytest.raises(ValueError, match=r"normalises its z \(BatchNorm1d\), which explain does not write out: refit without norm= to "
+                                         rf"explain it, or {lens}"):
+        hl.explain(normed, X[0], y[0])
+    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: "
+                                        rf"SequenceClassifier \(its layers are not all dense\): {lens}"):
+        hl.explain(hl.SequenceClassifier(), X[0], y[0])
+
+
+@pytest.mark.parametrize("target", [np.nan, np.inf, [np.nan]])
+def test_a_regressors_missing_target_is_named_as_such(iris, target) -> None:
+    """y_row = NaN read "y_row must be the row's target: 1 number(s). Received: nan.", which a NaN is: the problem (missing
+    or infinite) and the fix (a row that has a target) were not said."""
+    X, _ = iris
+    reg = hl.MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        reg.fit(X[:, :3], X[:, 3])
+    with pytest.raises(ValueError, match=r"^y_row must be the row's target: 1 finite number\(s\); a missing \(NaN\) or infinite target has no "
+                                         r"loss to write out: pick a row that has one\. Received: "):
+        hl.explain(reg, X[0, :3], target)
+    with pytest.raises(ValueError, match=r"^y_row must be the row's target: 1 number\(s\)\. Received: 'abc'\.$"):
+        hl.explain(reg, X[0, :3], "abc")
+
+
+def test_dropout_is_said_to_be_off_with_its_rate_and_what_training_does_instead(iris) -> None:
+    """The note read "dropout is off here, as in predict (training drops units at random)": not which layers, at what rate,
+    nor that a training step's gradients differ (inverted dropout scales the kept units by 1/(1 - p))."""
+    X, y = iris
+    model = hl.MLPClassifier("4:relu:dropout=0.25,3:tanh", max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # max_iter reached
+        model.fit(X, y)
+    ex = hl.explain(model, X[0], y[0])
+    assert ex.source["notes"] == ["dropout (hidden1 p=0.25) is off here, as in predict: a training step sets each unit's h to 0 with "
+                                  "probability p and scales the others by 1/(1 - p) (inverted dropout), so its gradients differ from these; "
+                                  "a dropped unit passes none"]
+    np.testing.assert_allclose(ex.output, model.predict_proba(X[:1])[0], rtol=1e-5)  # the eval-mode pass, as predict

@@ -126,7 +126,7 @@ def test_cross_entropy_loss_is_exact_when_a_probability_underflows():
          "learning_rate=1e+300 is so large that the step overflows float64 (the loss after it is inf): choose a smaller learning rate, e.g. 0.1."),
         ({"loss": "cross-entropy"},
          "loss must be one of squared_error, cross_entropy, binary_cross_entropy, generalized_cross_entropy, binary_generalized_cross_entropy, "
-         "poisson. Received: loss='cross-entropy'. Did you mean 'cross_entropy'?"),
+         "poisson, logistic_squared_error. Received: loss='cross-entropy'. Did you mean 'cross_entropy'?"),
         ({"seed": -1}, "seed must be an integer >= 0 (the seed of the weights and the default input). Received: seed=-1."),
     ],
 )
@@ -261,7 +261,7 @@ def test_explain_network_q_goes_with_the_generalized_cross_entropy_only():
         explain_network(pairs, ["relu"], [1.0, 0.0], [2.0, 0.0], loss="binary_generalized_cross_entropy", q=0.7)
     with pytest.raises(ValueError, match=r"each target must be >= 0 \(a count or a rate\)"):
         explain_network(pairs, ["relu"], [1.0, 0.0], [-1.0, 0.0], loss="poisson")
-    with pytest.raises(ValueError, match=r"loss must be one of .*poisson\. Received: loss='huber'\."):
+    with pytest.raises(ValueError, match=r"loss must be one of .*poisson, logistic_squared_error\. Received: loss='huber'\."):
         explain_network(pairs, ["relu"], [1.0, 0.0], [1.0, 0.0], loss="huber")
     huge = [([[800.0, 0.0], [0.0, 0.0]], [0.0, 0.0]), ([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0])]
     with pytest.raises(ValueError, match=r"overflows float64 in the poisson loss: explain needs a network whose outputs stay within"):
@@ -345,3 +345,57 @@ def test_repr_is_one_line_and_print_shows_the_tables() -> None:
     assert "gradients agree with autograd" in line
     text = str(ex)
     assert len(text.splitlines()) > 10 and "\x1b[" not in text  # the rendered tables, without colour codes
+
+
+@pytest.mark.parametrize("solver", [None, "sgd"])
+def test_the_tiny_network_takes_alpha_and_steps_along_the_penalised_objectives_gradient(solver):
+    """explain() had no alpha: the L2 term, written out for a model, could not be shown on the tiny network a lab starts
+    from. Its step must follow d(L + ½·alpha·Σ W²)/dW, checked here against central finite differences of that sum."""
+    from hiddenlayers.training._explain import explain_network
+
+    alpha, lr = 0.3, 0.05
+    optim = {} if solver is None else {"solver": "sgd", "momentum": 0.0}
+    ex = explain((2, 3, 2), activation="tanh", alpha=alpha, learning_rate=lr, seed=1, **optim)
+    weights = [(s.W.copy(), s.b.copy()) for s in ex.forward]
+    assert ex.alpha == alpha and ex.penalty == pytest.approx(0.5 * alpha * sum(float((W**2).sum()) for W, _ in weights), rel=1e-12)
+
+    def objective(ws):
+        e = explain_network(ws, ["tanh"], ex.x, ex.target, loss="squared_error", alpha=alpha)
+        return e.loss + e.penalty
+
+    eps = 1e-6
+    for i, (W, b) in enumerate(weights):
+        numeric = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            up = [(w.copy(), c) for w, c in weights]
+            down = [(w.copy(), c) for w, c in weights]
+            up[i][0][idx] += eps
+            down[i][0][idx] -= eps
+            numeric[idx] = (objective(up) - objective(down)) / (2 * eps)
+        new_W, new_b = ex.updated[i]
+        np.testing.assert_allclose((W - new_W) / lr, numeric, rtol=1e-6, atol=1e-8)  # the step is -lr·(that gradient)
+        np.testing.assert_allclose(new_b, b - lr * ex.backward[len(weights) - 1 - i].dL_db, rtol=1e-12)  # biases: no L2
+    assert ex.to_dict()["alpha"] == alpha and ex.penalty_after < ex.penalty
+    with pytest.raises(ValueError, match=r"^alpha must be a finite number >= 0"):
+        explain((2, 3, 2), alpha=-0.1)
+
+
+def test_mazurs_worked_example_is_reproduced_to_his_printed_digits():
+    """Mazur's 'A Step by Step Backpropagation Example' (and Nielsen's chapter 2) put a logistic on the outputs and take the
+    squared error of that: explain's outputs were linear under squared_error, so from the output layer on its numbers were
+    not his and a student could not check one against the other. loss="logistic_squared_error" is that network; his
+    published figures (biases kept fixed in his update, which leaves the new weights as they are) are literals here."""
+    from hiddenlayers.training._explain import explain_network
+
+    W1, b1 = [[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35]
+    W2, b2 = [[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60]
+    ex = explain_network([(W1, b1), (W2, b2)], ["logistic"], [0.05, 0.10], [0.01, 0.99], loss="logistic_squared_error", learning_rate=0.5)
+    np.testing.assert_allclose(ex.forward[0].h, [0.593269992, 0.596884378], atol=5e-10)  # out_h1, out_h2
+    np.testing.assert_allclose(ex.output, [0.75136507, 0.772928465], atol=5e-9)  # out_o1, out_o2
+    assert ex.loss == pytest.approx(0.298371109, abs=5e-10)  # E_total
+    np.testing.assert_allclose(ex.backward[0].dL_dW[0, 0], 0.082167041, atol=5e-10)  # dE_total/dw5
+    np.testing.assert_allclose(ex.updated[1][0], [[0.35891648, 0.408666186], [0.511301270, 0.561370121]], atol=5e-9)  # w5..w8
+    np.testing.assert_allclose(ex.updated[0][0], [[0.149780716, 0.19956143], [0.24975114, 0.29950229]], atol=5e-9)  # w1..w4
+    assert ex.agrees
+    with pytest.raises(ValueError, match=r"each target must be in \[0, 1\] \(e\.g\. '1' or '0\.8': a logistic output never leaves \(0, 1\)\)"):
+        explain((2, 2, 2), loss="logistic_squared_error", target=[2.0, 0.0])

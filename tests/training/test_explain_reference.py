@@ -39,6 +39,8 @@ def _torch_loss(y: torch.Tensor, t: torch.Tensor, loss: str, q: float | None = N
         return (torch.exp(y) - t * y + torch.special.xlogy(t, t) - t).sum()
     if loss == "squared_error":
         return 0.5 * ((y - t) ** 2).sum()  # the library's (and its training loss's) ½·Σ over outputs
+    if loss == "logistic_squared_error":  # the textbooks' quadratic cost over sigmoid outputs
+        return 0.5 * ((torch.sigmoid(y) - t) ** 2).sum()
     if loss == "binary_cross_entropy":
         p = torch.sigmoid(y)
         return -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).sum()
@@ -83,7 +85,7 @@ def check_every_number(ex) -> None:
         np.testing.assert_allclose(s.h, h.detach().numpy(), **tol)
     out_p = {"squared_error": hs[-1], "binary_cross_entropy": torch.sigmoid(hs[-1]), "cross_entropy": torch.softmax(hs[-1], 0),
              "binary_generalized_cross_entropy": torch.sigmoid(hs[-1]), "generalized_cross_entropy": torch.softmax(hs[-1], 0),
-             "poisson": torch.exp(hs[-1])}[ex.loss_name]
+             "poisson": torch.exp(hs[-1]), "logistic_squared_error": torch.sigmoid(hs[-1])}[ex.loss_name]
     np.testing.assert_allclose(ex.output, out_p.detach().numpy(), **tol)
     np.testing.assert_allclose(ex.dL_dout, zs[-1].grad.numpy(), **tol)
     for k, s in enumerate(reversed(ex.backward)):  # input side first, as params
@@ -139,7 +141,7 @@ def _q(loss: str, q: float) -> dict[str, float]:
 def _target(loss: str, n_out: int, rng: np.random.Generator) -> np.ndarray:
     if loss == "squared_error":
         return np.round(rng.normal(size=n_out), 2)
-    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy"):
+    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy", "logistic_squared_error"):
         return np.round(rng.uniform(0, 1, n_out), 2)
     if loss == "poisson":
         return rng.poisson(1.5, n_out).astype(float)

@@ -155,3 +155,42 @@ def test_the_output_table_calls_z_the_prediction_only_where_it_is(loss):
     assert "raw scores, no activation" not in text
     if loss == "poisson":
         assert "y = e^z, below" in table and np.allclose(ex.output, np.exp(ex.forward[-1].z))
+
+
+def test_the_notation_is_tied_to_the_textbooks_a_and_delta():
+    """The tables say h and dL/dz where Nielsen's book and CS231n's notes say a and δ: a student reading both was not told
+    they are the same quantities."""
+    text = " ".join(rendered(explain((2, 3, 2), seed=0), 80).split())
+    assert "h is the activation the textbooks call a" in text and "dL/dz below is their δ" in text
+
+
+def _one_hidden(W1, b1, activation, x):
+    from hiddenlayers.training._explain import explain_network
+
+    W2 = [[1.0] * len(b1)]
+    return explain_network([(W1, b1), (W2, [0.0])], [activation], x, [1.0], loss="squared_error")
+
+
+def test_a_relu_unit_inactive_on_the_row_is_named_and_what_it_means_is_said():
+    """A unit with z <= 0 showed relu'(z) = 0 and rows of zeros, with no word on what that does (no gradient to its weights,
+    none passed below) nor on what a unit off on every row is (dead)."""
+    ex = _one_hidden([[1.0, 0.0], [-1.0, 0.0], [0.5, 0.5], [-2.0, 1.0]], [0.0, 0.0, 0.0, 0.0], "relu", [1.0, 1.0])
+    assert list(ex.forward[0].z) == [1.0, -1.0, 1.0, -1.0]  # units 2 and 4 are off; z = 0 exactly would be off too
+    text = " ".join(rendered(ex, 80).split())
+    assert "units 2, 4: relu'(z) = 0 (z ≤ 0), inactive on this row: this row gives their W and b no gradient" in text
+    assert "A unit inactive on every row is dead" in text and "saturated" not in text
+    alive = _one_hidden([[1.0, 0.0], [0.5, 0.5]], [0.1, 0.1], "relu", [1.0, 1.0])
+    assert "inactive" not in rendered(alive, 80)
+    many = _one_hidden([[1.0]] * 4 + [[-1.0]] * 16, [0.0] * 20, "relu", [1.0])  # 16 of 20 off: counted, the first 12 named
+    assert "16 of 20 units (5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, …): relu'(z) = 0" in " ".join(rendered(many, 80).split())
+
+
+@pytest.mark.parametrize(("activation", "limits"), [("tanh", "(-1 or 1)"), ("logistic", "(0 or 1)")])
+def test_a_saturated_unit_is_named_by_the_lens_rule(activation, limits):
+    """h within 2% of the activation's range from a limit (hl.lens.summary's margin) is called saturated; others are not."""
+    ex = _one_hidden([[5.0], [-5.0], [0.1]], [0.0, 0.0, 0.0], activation, [1.0])
+    h = ex.forward[0].h
+    lo, hi = (-1.0, 1.0) if activation == "tanh" else (0.0, 1.0)
+    assert [bool(min(v - lo, hi - v) <= 0.02 * (hi - lo)) for v in h] == [True, True, False]
+    text = " ".join(rendered(ex, 80).split())
+    assert f"units 1, 2: h is within 2% of {activation}'s limit {limits}, saturated" in text and "inactive" not in text

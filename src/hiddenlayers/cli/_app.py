@@ -842,7 +842,8 @@ def explain(
     input_: Annotated[str | None, typer.Option("--input", help="Tiny network: input values, comma-separated, within ±1e6 (default: random in [-1, 1]).")] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Tiny network: target values, comma-separated (default: one-hot first class). With --model: the target column (default: the one used in training).")] = None,
     loss: Annotated[str | None, typer.Option(help="Tiny network: squared_error, cross_entropy (2+ outputs, softmax), binary_cross_entropy (logistic per output), "
-                                             "generalized_cross_entropy, binary_generalized_cross_entropy (with --q) or poisson (y = e^z). [default: squared_error]",
+                                             "generalized_cross_entropy, binary_generalized_cross_entropy (with --q), poisson (y = e^z) or logistic_squared_error "
+                                             "(y = σ(z), ½·Σ(y - t)²: the textbooks' quadratic cost). [default: squared_error]",
                                              show_default=False)] = None,
     q: Annotated[float | None, typer.Option("--q", "--gce-q", help="Tiny network: the generalized cross entropy's exponent, in (0, 1] (only with those losses). "
                                             "[default: 0.7]", show_default=False)] = None,
@@ -863,6 +864,9 @@ def explain(
                                                  "[default: 0.999, or the model's]", show_default=False)] = None,
     epsilon: Annotated[float | None, typer.Option("--epsilon", help="--solver adam: added to √v so no step divides by 0, > 0. "
                                                   "[default: 1e-8, or the model's]", show_default=False)] = None,
+    alpha: Annotated[float | None, typer.Option("--alpha", help="Tiny network: L2 strength (the estimators' alpha), >= 0: ½·alpha·Σ W² is stated "
+                                                "apart and alpha·W added to the step. [default: 0; with --model the model's own]",
+                                                show_default=False)] = None,
     json: Json = False,
 ) -> None:
     """One forward and backward pass by hand, checked against PyTorch autograd: of your saved model on one of your rows, or of a tiny drawn network.
@@ -894,12 +898,9 @@ def explain(
     if model is not None or data is not None:
         if model is None or data is None:
             raise UserError("--model and --data go together: hiddenlayers explain --model model.safetensors --data table.csv --row N.")
-        given = [o for o, v in (("--sizes", sizes), ("--activation", activation), ("--input", input_), ("--loss", loss), ("--q", q), ("--seed", seed))
-                 if v is not None]
-        if given:
-            verb = "describes" if len(given) == 1 else "describe"
-            raise UserError(f"{', '.join(given)} {verb} the tiny network; with --model the network, activations and loss are the model's: drop {given[0]}.")
-        from ._explain import run_explain_model
+        from ._explain import refuse_tiny_options, run_explain_model
+
+        refuse_tiny_options({"--sizes": sizes, "--activation": activation, "--input": input_, "--loss": loss, "--q": q, "--seed": seed, "--alpha": alpha})
 
         run_explain_model(model, data, row=1 if row is None else row, target=target, learning_rate=lr, as_json=json, optim=optim)
         return
@@ -909,7 +910,7 @@ def explain(
     from ._explain import run_explain_tiny
 
     run_explain_tiny(sizes=sizes, activation=activation, input_=input_, target=target, loss=loss, q=q, learning_rate=lr, seed=seed,
-                     as_json=json, optim=optim)
+                     as_json=json, optim=optim, alpha=alpha)
 
 @app.command()
 def demo(

@@ -22,7 +22,7 @@ SUPPORTED = "explain supports MLPClassifier and MLPRegressor model files (.safet
 #: hl.explain's parameters by the options that set them: its errors name the parameter (learning_rate), the user typed --lr
 OPTIONS = {"learning_rate": "--lr", "q": "--q", "sizes": "--sizes", "input": "--input", "target": "--target", "loss": "--loss",
            "seed": "--seed", "activation": "--activation", "solver": "--solver", "steps": "--steps", "momentum": "--momentum",
-           "nesterovs_momentum": "--nesterov/--no-nesterov", "beta_1": "--beta1", "beta_2": "--beta2", "epsilon": "--epsilon"}
+           "nesterovs_momentum": "--nesterov/--no-nesterov", "beta_1": "--beta1", "beta_2": "--beta2", "epsilon": "--epsilon", "alpha": "--alpha"}
 
 
 def option_error(exc: Exception) -> UserError:
@@ -32,6 +32,15 @@ def option_error(exc: Exception) -> UserError:
     first = re.match(r"[a-z][a-z_0-9]*", message)  # beta_1 has a digit
     option = OPTIONS.get(first.group(0)) if first else None
     return UserError(f"{option}: {message}" if option else message)
+
+
+def refuse_tiny_options(given: dict[str, Any]) -> None:
+    """With ``--model``: refuse the tiny network's options that were given (``{"--sizes": value or None, ...}``), naming them."""
+    named = [option for option, value in given.items() if value is not None]
+    if named:
+        verb = "describes" if len(named) == 1 else "describe"
+        raise UserError(f"{', '.join(named)} {verb} the tiny network; with --model the network, activations, loss and alpha are the model's: "
+                        f"drop {named[0]}.")
 
 
 def check_tiny_loss(loss: str | None) -> None:
@@ -64,15 +73,17 @@ def check_optim_agrees(ex: Any) -> None:
 
 
 def run_explain_tiny(*, sizes: str | None, activation: str | None, input_: str | None, target: str | None, loss: str | None,
-                     q: float | None, learning_rate: float | None, seed: int | None, as_json: bool, optim: dict[str, Any]) -> Any:
-    """Explain the tiny network the options describe (None: its default, ``learning_rate`` 0.1); print tables or JSON. ``optim``: the
-    optimizer options."""
+                     q: float | None, learning_rate: float | None, seed: int | None, as_json: bool, optim: dict[str, Any],
+                     alpha: float | None = None) -> Any:
+    """Explain the tiny network the options describe (None: its default, ``learning_rate`` 0.1, ``alpha`` 0); print tables or JSON.
+    ``optim``: the optimizer options."""
     from ..training import explain
 
     check_tiny_loss(loss)
     try:
         result = explain(sizes or "2,3,2", activation=activation or "tanh", x=input_, target=target, loss=loss or "squared_error",
-                         learning_rate=0.1 if learning_rate is None else learning_rate, seed=0 if seed is None else seed, q=q, **optim)
+                         learning_rate=0.1 if learning_rate is None else learning_rate, seed=0 if seed is None else seed, q=q,
+                         alpha=0.0 if alpha is None else alpha, **optim)
     except ValueError as exc:
         raise option_error(exc) from exc
     if as_json:

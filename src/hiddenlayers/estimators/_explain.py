@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 #: the estimator's loss name -> the name :func:`explain_network` writes out (gce: see _loss_of)
 _LOSSES = {"log_loss": "cross_entropy", "binary_log_loss": "binary_cross_entropy", "squared_error": "squared_error", "poisson": "poisson"}
 SUPPORTED = "explain supports MLPClassifier and MLPRegressor models with dense hidden layers"
+#: what to use where explain refuses a network (convolution, recurrence, norm): the lens reads any layer of any model
+LENS_INSTEAD = ("see its hidden layers with hl.lens.summary(model, X) (activations, dead units) and hl.lens.GradientFlow "
+                "(gradients per layer during training), or `hiddenlayers inspect`")
 PLAIN_LEARNING_RATE = 0.1  # the plain step's learning rate when none is given: it is not the model's optimizer, whose rate is its own
 
 
@@ -122,8 +125,10 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
     cw_note = _class_weight_note(model, label, alpha)
     if cw_note:
         notes.append(cw_note)
-    if any(layer.dropout is not None for layer in layers):
-        notes.append("dropout is off here, as in predict (training drops units at random)")
+    dropped = [f"{name} p={layer.dropout.p:g}" for name, layer in zip(model.network_.hidden_names, layers) if layer.dropout is not None]
+    if dropped:
+        notes.append(f"dropout ({', '.join(dropped)}) is off here, as in predict: a training step sets each unit's h to 0 with probability p "
+                     "and scales the others by 1/(1 - p) (inverted dropout), so its gradients differ from these; a dropped unit passes none")
     frozen = _frozen(model)
     fixed = [model.network_.hidden_names.index(name) for name in frozen]
     if frozen:
@@ -174,8 +179,16 @@ def _require_mlp(model: Any) -> _BaseMLP:
 
     if not isinstance(model, _BaseMLP):
         fix = "hl.explain(pipe[-1], pipe[:-1].transform(X[i:i + 1])[0], y[i]), the row as it reads it"
-        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}{pipeline_note(model, fix)}.")
-    model._require_fitted()
+        note = foreign_note(model) + pipeline_note(model, fix)
+        if not note and type(model).__module__.startswith("hiddenlayers."):  # an application of ours: convolution, recurrence, ...
+            note = f" (its layers are not all dense): {LENS_INSTEAD}"
+        raise TypeError(f"{SUPPORTED}. Received: {type(model).__name__}{note}.")
+    if not hasattr(model, "network_"):  # the weights explain writes out are made by fit
+        from ..exceptions import NotFittedError
+
+        raise NotFittedError(f"This {type(model).__name__} instance is not fitted yet: explain writes out the model's own weights, which fit "
+                             f"makes. Fit it first (max_iter=1 shows a barely trained one), or walk through a tiny network with drawn "
+                             f"weights: hl.explain((n_inputs, hidden..., n_outputs)).")
     return model
 
 
@@ -258,9 +271,10 @@ def _dense_layers(model: _BaseMLP) -> list[DenseLayer]:
     layers = []
     for name, layer in zip(network.hidden_names, network.hidden_layers):
         if type(layer) is not DenseLayer:
-            raise ValueError(f"{SUPPORTED}; layer '{name}' is a {type(layer).__name__} (see `hiddenlayers inspect` for such networks).")
+            raise ValueError(f"{SUPPORTED}; layer '{name}' is a {type(layer).__name__}: {LENS_INSTEAD}.")
         if layer.norm is not None:
-            raise ValueError(f"{SUPPORTED} without norm; layer '{name}' normalises its z ({type(layer.norm).__name__}), which explain does not write out.")
+            raise ValueError(f"{SUPPORTED} without norm; layer '{name}' normalises its z ({type(layer.norm).__name__}), which explain does not "
+                             f"write out: refit without norm= to explain it, or {LENS_INSTEAD}.")
         layers.append(layer)
     return layers
 
@@ -315,6 +329,9 @@ def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, 
 
     if not is_classifier(model):
         values = np.asarray(y_row, dtype=np.float64).reshape(-1) if _numeric(y_row) else None
+        if values is None and _numeric(y_row, finite=False):  # NaN (a missing target) or infinite: numbers, but no loss to write out
+            raise ValueError(f"y_row must be the row's target: {model.n_outputs_} finite number(s); a missing (NaN) or infinite target has no "
+                             f"loss to write out: pick a row that has one. Received: {_short(y_row)}.")
         if values is None or values.shape[0] != model.n_outputs_:
             raise ValueError(f"y_row must be the row's target: {model.n_outputs_} number(s). Received: {_short(y_row)}.")
         # the network's target is the one fit trains on: standardized by a scale_target model's stored scaling
@@ -348,11 +365,13 @@ def _same_label(c: Any, y: Any) -> bool:
         return False
 
 
-def _numeric(v: Any) -> bool:
+def _numeric(v: Any, finite: bool = True) -> bool:
+    """``v`` reads as float64 numbers (``finite``: and none is NaN or infinite)."""
     try:
-        return bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64))))
+        values = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError):
         return False
+    return bool(np.all(np.isfinite(values))) if finite else True
 
 
 def _plain(v: Any) -> Any:

@@ -1,9 +1,9 @@
 """One forward and one backward pass of a dense network, by hand, with real numbers.
 
 :func:`explain` draws a tiny network of sizes ``(n_in, hidden..., n_out)``;
-:func:`explain_network` takes given weights, one activation per hidden layer,
-a loss and an L2 strength (the estimators pass a fitted model's own). Both
-compute in NumPy (float64):
+:func:`explain_network` takes given weights, one activation per hidden layer
+and a loss (the estimators pass a fitted model's own); both take an L2
+strength ``alpha``. Both compute in NumPy (float64):
 
 * forward, layer by layer: ``z = W·h_prev + b``, ``h = activation(z)``; the
   output layer is linear, then the loss (squared error, softmax + cross
@@ -329,8 +329,9 @@ def _check_target(target: np.ndarray, loss: str, sizes: list[int]) -> None:
     if loss == "generalized_cross_entropy" and sizes[-1] < 2:
         raise ValueError("loss='generalized_cross_entropy' needs at least 2 outputs (a softmax over one output is always 1); for one output use "
                          f"loss='binary_generalized_cross_entropy' (logistic). Received: sizes={','.join(map(str, sizes))}.")
-    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy") and (np.any(target < 0) or np.any(target > 1)):
-        raise ValueError(f"with loss={loss!r} each target must be in [0, 1] (e.g. '1' or '0.8'). Received: {target.tolist()}.")
+    if loss in ("binary_cross_entropy", "binary_generalized_cross_entropy", "logistic_squared_error") and (np.any(target < 0) or np.any(target > 1)):
+        raise ValueError(f"with loss={loss!r} each target must be in [0, 1] (e.g. '1' or '0.8'"
+                         + (": a logistic output never leaves (0, 1)" if loss == "logistic_squared_error" else "") + f"). Received: {target.tolist()}.")
     if loss == "generalized_cross_entropy" and (np.any(target < 0) or abs(target.sum() - 1.0) > 1e-9):
         raise ValueError(f"with loss='generalized_cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). "
                          f"Received: {target.tolist()}.")
@@ -355,6 +356,7 @@ def explain(
     beta_1: float | None = None,
     beta_2: float | None = None,
     epsilon: float | None = None,
+    alpha: float = 0.0,
 ) -> Explanation:
     """Run one forward + backward pass of a tiny dense network by hand and check it.
 
@@ -377,7 +379,8 @@ def explain(
         be probabilities, e.g. one-hot; at least 2 outputs, as a softmax over one is always 1), ``"binary_cross_entropy"``
         (a logistic per output, targets in [0, 1]), ``"generalized_cross_entropy"`` /
         ``"binary_generalized_cross_entropy"`` (``(1 - p_y^q)/q`` over the softmax or per logistic output, the
-        estimators' ``loss="gce"``) or ``"poisson"`` (``y = e^z``, half deviance, targets >= 0).
+        estimators' ``loss="gce"``), ``"poisson"`` (``y = e^z``, half deviance, targets >= 0) or the textbooks'
+        ``"logistic_squared_error"`` (``½·Σ(σ(z) - t)²``, Nielsen's quadratic cost over sigmoid outputs, targets in [0, 1]).
     learning_rate : float
         The step size, > 0.
     seed : int
@@ -393,6 +396,9 @@ def explain(
         sgd's settings (default 0.9 and True).
     beta_1, beta_2, epsilon
         adam's settings (default 0.9, 0.999, 1e-8).
+    alpha : float
+        The L2 strength (the estimators' ``alpha``, default 0): ``½·alpha·Σ W²`` over the weights, not the biases, is
+        stated apart from the loss and its ``alpha·W`` added to the step, as the estimators' fit adds it.
     """
     spec = check_optim(solver, steps, momentum, nesterovs_momentum, beta_1, beta_2, epsilon)
     sizes = parse_sizes(sizes)
@@ -400,6 +406,7 @@ def explain(
     _check_loss(loss)
     q = _check_q(loss, DEFAULT_Q if q is None and loss in GCE else q)
     learning_rate = real("learning_rate", learning_rate, low=0, low_open=True, meaning="the step size of the one gradient-descent step")
+    alpha = real("alpha", alpha, low=0, meaning="the L2 strength (scikit-learn's alpha)")
     rng = np.random.default_rng(whole("seed", seed, 0, "the seed of the weights and the default input"))
     x_arr = np.round(rng.uniform(-1, 1, sizes[0]), 2) if x is None else _parse_vector(x, sizes[0], "input")
     if target is None:
@@ -411,11 +418,16 @@ def explain(
     _check_target(t_arr, loss, sizes)
     if loss == "cross_entropy" and (np.any(t_arr < 0) or abs(t_arr.sum() - 1.0) > 1e-9):
         raise ValueError(f"with loss='cross_entropy' the target must be probabilities summing to 1 (e.g. one-hot '1,0'). Received: {t_arr.tolist()}.")
+    return _run(_draw_weights(rng, sizes), [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, alpha, q=q, spec=spec)
+
+
+def _draw_weights(rng: np.random.Generator, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Glorot-uniform ``W`` ``(out, in)`` and ``b`` in [-0.5, 0.5] per layer, rounded to two decimals so the tables are easy to follow."""
     weights = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         weights.append((np.round(rng.uniform(-bound, bound, (fan_out, fan_in)), 2), np.round(rng.uniform(-0.5, 0.5, fan_out), 2)))
-    return _run(weights, [act.name] * (len(sizes) - 2), x_arr, t_arr, loss, learning_rate, 0.0, q=q, spec=spec)
+    return weights
 
 
 def _check_loss(loss: Any) -> None:
@@ -452,7 +464,8 @@ x : array-like of shape (n_in,)
     The input.
 target : array-like of shape (n_out,)
     In the loss's form: one-hot for ``"cross_entropy"`` and ``"generalized_cross_entropy"``, 0/1 per output for the
-    binary ones, values for ``"squared_error"``, values >= 0 for ``"poisson"`` (whose output is ``y = e^z``).
+    binary ones and ``"logistic_squared_error"``, values for ``"squared_error"``, values >= 0 for ``"poisson"`` (whose output
+    is ``y = e^z``).
 loss : str
     The loss, as :func:`explain` names them.
 learning_rate : float

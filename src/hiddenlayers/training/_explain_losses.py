@@ -4,7 +4,10 @@ Each mirrors one of the estimators' training losses (:mod:`._losses`) for a batc
 row: squared error, softmax + cross entropy, logistic + binary cross entropy per
 output, Zhang & Sabuncu's generalized cross entropy ``(1 - p_y^q)/q`` over either
 output, and the half Poisson deviance of ``y = e^z``. Written out independently of
-:mod:`._losses`, so the tests can check one against the other.
+:mod:`._losses`, so the tests can check one against the other. One more is the
+textbooks' rather than the estimators': ``logistic_squared_error``, ``½·Σ(σ(z) - t)²``
+over logistic outputs, the quadratic cost of Nielsen's book (chapter 2's
+``δ^L = (a - y) ⊙ σ'(z^L)``) and of Mazur's worked example, which no estimator trains on.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 import numpy as np
 
 #: what explain and explain_network take: the estimators' training losses (the generalized cross entropy needs ``q``)
-LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy", "generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson")
+LOSSES = ("squared_error", "cross_entropy", "binary_cross_entropy", "generalized_cross_entropy", "binary_generalized_cross_entropy", "poisson",
+          "logistic_squared_error")
 GCE = ("generalized_cross_entropy", "binary_generalized_cross_entropy")
 DEFAULT_Q = 0.7  # explain's q when a generalized cross entropy is chosen without one: the estimators' gce_q default
 
@@ -32,6 +36,10 @@ def loss_value_grad(z_out: np.ndarray, target: np.ndarray, loss_name: str, q: fl
     if loss_name == "squared_error":
         diff = z_out - target
         return float(0.5 * diff @ diff), z_out.copy(), diff
+    if loss_name == "logistic_squared_error":  # y = σ(z) per output, ½·Σ(y - t)²: dL/dz = (y - t)·y·(1 - y)
+        y = np.exp(-np.logaddexp(0.0, -z_out))
+        diff = y - target
+        return float(0.5 * diff @ diff), y, diff * y * (1.0 - y)
     if loss_name == "binary_cross_entropy":  # a logistic per output: -Σ t·log p + (1 - t)·log(1 - p), written stably in z
         p = np.exp(-np.logaddexp(0.0, -z_out))  # 1 / (1 + e^-z), with no overflow warning for z << 0
         return float((np.logaddexp(0.0, z_out) - target * z_out).sum()), p, p - target
@@ -64,6 +72,8 @@ def torch_loss(h: Any, tt: Any, loss: str, q: float | None = None) -> Any:
 
     if loss == "squared_error":
         L = 0.5 * ((h - tt) ** 2).sum()
+    elif loss == "logistic_squared_error":
+        L = 0.5 * ((torch.sigmoid(h) - tt) ** 2).sum()
     elif loss == "binary_cross_entropy":
         L = torch.nn.functional.binary_cross_entropy_with_logits(h, tt, reduction="sum")
     elif loss == "poisson":

@@ -18,6 +18,10 @@ def _f(v: float) -> str:
     return f"{v + 0.0:+.4f}"  # + 0.0: an exact -0.0 (a rounded weight, a gradient times relu' = 0) prints as +0.0000
 
 
+#: the names beside the standard texts' (Nielsen's book, CS231n's notes: a for the activation, δ for dL/dz), said once
+NOTATION = "Notation: h is the activation the textbooks call a (Nielsen, CS231n: a = σ(z)), and dL/dz below is their δ, the layer's error."
+SATURATION_MARGIN = 0.02  # h within 2% of its range from a limit of tanh/logistic counts as saturated, as hl.lens.summary counts it
+
 MAX_ROWS = 16  # units (table rows) shown per layer; the rest are counted in one line
 MAX_VEC = 12  # values shown of a printed vector (x, p, dL/dx)
 
@@ -78,6 +82,7 @@ _OUTPUT_HOW = {
     "binary_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
     "binary_generalized_cross_entropy": "z are raw scores (logits): a logistic per output, below, turns each into a probability p",
     "poisson": "z is the log of the prediction: y = e^z, below",
+    "logistic_squared_error": "z are raw scores: a logistic per output, below, gives the output y = σ(z)",
 }
 
 
@@ -93,7 +98,8 @@ def render(ex: Any, console: Any = None) -> None:
     _source(con, ex)
     con.print(f"input x = {_vec(ex.x)}    target t = {_vec(ex.target)}")
     con.print("Each layer computes z = W·(its input) + b, then a hidden layer applies the activation: h = act(z). "
-              "W has one row per unit of the layer and one column per input (out × in). One sample, float64.\n")
+              "W has one row per unit of the layer and one column per input (out × in). One sample, float64.")
+    con.print(f"{NOTATION}\n")
     _forward(con, ex)
     _backward(con, ex)
     _check(con, ex)
@@ -192,6 +198,9 @@ def _forward(con: Any, ex: Any) -> None:
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
         con.print(f"loss L = -Σ \\[t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")  # escaped: "[t·log p ...]" read as a Rich tag printed "-Σ  ="
+    elif ex.loss_name == "logistic_squared_error":
+        con.print(f"output y = σ(z) = 1 / (1 + e^-z) = {_vec(ex.output)}")
+        con.print(f"loss L = ½·Σ(y - t)² (the quadratic cost over logistic outputs, Nielsen's C) = [bold]{ex.loss:.6f}[/]")
     elif ex.loss_name == "poisson":
         con.print(f"output y = e^z (the expected count or rate) = {_vec(ex.output)}")
         con.print(f"loss L = Σ (y - t·z + t·log t - t) (half the Poisson deviance; t·log t = 0 for t = 0) = [bold]{ex.loss:.6f}[/]")
@@ -226,6 +235,8 @@ def _backward(con: Any, ex: Any) -> None:
         "squared_error": "dL/dz = y - t",
         "binary_cross_entropy": "dL/dz = p - t (logistic + binary cross entropy)",
         "poisson": "dL/dz = e^z - t = y - t (the exp output and the Poisson deviance: d(e^z - t·z)/dz)",
+        "logistic_squared_error": "dL/dz = dL/dy ⊙ σ'(z) = (y - t) ⊙ y·(1 - y) (Nielsen's BP1: δ = (a - y) ⊙ σ'(z); no cancellation "
+                                  "as with cross entropy, so a saturated output learns slowly)",
         "generalized_cross_entropy": _gce_start("softmax", "cross entropy's"),
         "binary_generalized_cross_entropy": _gce_start("logistic", "binary cross entropy's, output by output"),
     }.get(ex.loss_name, "dL/dz = p - t (softmax + cross entropy)")
@@ -264,8 +275,46 @@ def _backward(con: Any, ex: Any) -> None:
             return t
 
         _fitted(con, table, n_in, "dL/dW")
+        if hidden:
+            _quiet_units(con, next(f for f in ex.forward if f.name == s.name), s)
         below = "dL/dx" if s is ex.backward[-1] else "dL/dh (layer below)"
         con.print(f"{below} = Wᵀ·dL/dz = {_vec(s.dL_dh_in)}\n")
+
+
+def _units(idx: np.ndarray, n: int) -> str:
+    """``unit 2`` or ``units 1, 3`` (1-based, as the tables count); past :data:`MAX_VEC`, ``30 of 100 units (1, 3, …)``."""
+    shown = ", ".join(str(int(i) + 1) for i in idx[:MAX_VEC])
+    if len(idx) > MAX_VEC:
+        return f"{len(idx)} of {n} units ({shown}, …)"
+    return f"unit{'s' if len(idx) > 1 else ''} {shown}"
+
+
+def _quiet_units(con: Any, fwd: Any, back: Any) -> None:
+    """Name the hidden units that pass (almost) no gradient on this row: act'(z) = 0 (a ReLU at z <= 0) or saturated.
+
+    The numbers are in the table (a 0 in the act'(z) column), but not what they mean: such a unit's weights get no
+    gradient from this row and it passes none to the layer below; one like it on every row is dead (ReLU) or stuck
+    (tanh, logistic) and stops learning, which ``hl.lens.summary`` counts over many rows.
+    """
+    from ..network import get_activation
+
+    act = get_activation(fwd.activation)
+    n = back.act_grad.shape[0]
+    off = np.flatnonzero(back.act_grad == 0)
+    if off.size:
+        why = " (z ≤ 0)" if act.name == "relu" else ""
+        its, it = ("their", "them") if off.size > 1 else ("its", "it")
+        con.print(f"{_units(off, n)}: {act.name}'(z) = 0{why}, inactive on this row: this row gives {its} W and b no gradient, and none "
+                  f"passes through {it} to the layer below. A unit inactive on every row is dead and never learns again "
+                  "(hl.lens.summary(model, X) counts dead units over many rows).")
+    if act.saturation is not None:
+        lo, hi = act.saturation
+        eps = SATURATION_MARGIN * (hi - lo)
+        stuck = np.flatnonzero((np.minimum(fwd.h - lo, hi - fwd.h) <= eps) & (back.act_grad != 0))
+        if stuck.size:
+            con.print(f"{_units(stuck, n)}: h is within {SATURATION_MARGIN:.0%} of {act.name}'s limit ({lo:g} or {hi:g}), saturated: "
+                      f"{act.name}'(z) is near 0, so little gradient flows through {'them' if stuck.size > 1 else 'it'} "
+                      "(hl.lens.summary(model, X) counts units saturated on most rows).")
 
 
 def _check(con: Any, ex: Any) -> None:
