@@ -491,10 +491,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         Parameters
         ----------
         X : array-like of shape (n, n_features)
-            The rows to reconstruct.
+            The rows whose features to score, in fit's columns.
         """
-        Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
-        return _feature_errors(self.network_, Z)
+        return _feature_errors(self.network_, self._scaled(self._input(X)))  # X checked first: self.network_ exists only once fitted
 
     # ----------------------------------------------------- outlier detector
     @refuses_empty
