@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
+from ._binary import metric_label
 from ._common import (
     Interrupted,
     UserError,
@@ -545,6 +546,8 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
+        if "sensitivity" in m:  # whose recall it is: the second class is the positive one
+            s["test_classes"] = m["confusion_matrix"]["labels"]
     return s
 
 
@@ -560,7 +563,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     if "weight_averaging" in s:
         t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
+        t.add_row(f"held-out {'weighted ' if weighted else ''}{metric_label(k, {'labels': s.get('test_classes')})}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     if "validation" in s:
