@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import recall_score
 
 from cli_helpers import run
-from hiddenlayers.cli._binary import binary_rates, metric_label
+from hiddenlayers.cli._binary import binary_rates, metric_label, with_positive
+from hiddenlayers.cli._common import UserError
 from hiddenlayers.cli._data import prediction_metrics
 
 
@@ -72,3 +73,29 @@ def test_evaluate_reports_sensitivity_and_specificity_naming_the_positive_class(
     assert tp + fn == (frame["target"] == 1).sum()
     text = run("evaluate", str(model), str(data)).stdout
     assert f"sensitivity (recall of '1') │ {m['sensitivity']:.4f}" in text and f"specificity (recall of '0') │ {m['specificity']:.4f}" in text
+
+
+def test_pos_label_makes_the_first_class_positive(medical, monkeypatch):
+    """--pos-label 0: breast cancer's malignant class is the positive one; its recall is now the sensitivity, named so."""
+    monkeypatch.setenv("COLUMNS", "200")
+    data, model = medical
+    default = json.loads(run("evaluate", str(model), str(data), "--json").stdout)["metrics"]
+    flipped = json.loads(run("evaluate", str(model), str(data), "--json", "--pos-label", "0").stdout)["metrics"]
+    assert default["confusion_matrix"]["positive"] == "1" and flipped["confusion_matrix"]["positive"] == "0"
+    assert flipped["sensitivity"] == default["specificity"] and flipped["specificity"] == default["sensitivity"]
+    (tn, fp), _ = np.asarray(flipped["confusion_matrix"]["matrix"])  # row of class 0: its recall
+    assert flipped["sensitivity"] == pytest.approx(tn / (tn + fp))
+    text = run("evaluate", str(model), str(data), "--pos-label", "0").stdout
+    assert "sensitivity (recall of '0')" in text and "specificity (recall of '1')" in text
+
+
+def test_pos_label_refusals_name_the_fix(medical):
+    data, model = medical
+    result = run("evaluate", str(model), str(data), "--pos-label", "malignant")
+    assert result.exit_code == 2 and "error: --pos-label 'malignant' is not one of the model's two classes, '0' and '1': pass one of them." in result.stderr
+    three = {"task": "classification", "metrics": prediction_metrics(np.array([0, 1, 2]), np.array([0, 1, 2]), np.arange(3))}
+    regression = {"task": "regression", "metrics": {"r2": 0.5}}
+    for result_, what in ((three, "3 classes"), (regression, "regression metrics")):
+        with pytest.raises(UserError, match=f"^--pos-label picks the positive class of a two-class target, but this model's evaluation has {what}: drop --pos-label.$"):
+            with_positive(result_, "1")
+        assert with_positive(result_, None) is result_  # nothing to name without the option

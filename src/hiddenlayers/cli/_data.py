@@ -31,7 +31,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._binary import binary_rates, metric_label
+from ._binary import binary_rates, metric_label, with_positive
 from ._common import (
     WEIGHT_COLUMN_KEY,
     UserError,
@@ -435,8 +435,13 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     return X, A, y, w
 
 
-def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
-    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables."""
+def show_evaluation(result: dict[str, Any], as_json: bool, pos_label: str | None = None) -> None:
+    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables.
+
+    ``pos_label``: ``--pos-label``, the positive class of a two-class target's sensitivity and specificity (None: the second
+    label), which the confusion matrix's ``positive`` names (:func:`._binary.with_positive`; refused for any other result).
+    """
+    with_positive(result, pos_label)
     if as_json:  # DATA piped into standard input is "-" there, as the user gave it, not the temporary file the command read
         print_json(clean({**result, "data": shown(result["data"])} if isinstance(result.get("data"), str) else result))
         return
