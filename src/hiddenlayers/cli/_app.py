@@ -614,6 +614,9 @@ def predict(
     steps: Steps = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
+    feature_errors: Annotated[bool, typer.Option("--feature-errors", help="Autoencoder file: also write each feature's squared reconstruction error "
+                                                 "(standardized units; their row mean is reconstruction_error), error_<column>: which features "
+                                                 "make a row anomalous.")] = False,
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to write in front of each prediction, comma-separated "
                                              "(an ID to join the predictions back on); table models, their .onnx files, and Text, Image, Autoencoder, Recommender files.", show_default=False)] = None,
     force: Force = False,
@@ -624,7 +627,7 @@ def predict(
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
-    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag; --feature-errors: each feature's), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
@@ -639,7 +642,8 @@ def predict(
     from ._stdin import stdin_data
     from ._train import run_predict
 
-    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size)
+    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size,
+                     feature_errors=feature_errors or None)
     with stdin_data(data, example="cat new.csv | hiddenlayers predict model.safetensors - > preds.csv") as path:
         run_predict(model, path or data, proba=proba, out=stdout_if_dash(out), force=force, app_options=options, keep=parse_names(keep, "--keep"))
 
