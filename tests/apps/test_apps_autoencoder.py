@@ -54,6 +54,24 @@ def test_scores_separate_injected_outliers(fitted: Autoencoder, data: tuple[np.n
     np.testing.assert_allclose(fitted.decision_function(X), fitted.score_samples(X) - fitted.offset_)
 
 
+def test_feature_errors_name_the_feature_that_makes_a_row_anomalous(fitted: Autoencoder, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Per-feature reconstruction error: which features make a row anomalous (it was not offered: users re-derived it from
+    inverse_transform, in raw units, where a feature of large units outweighs the others)."""
+    inliers = data[0][:40]
+    shifted = inliers.copy()
+    shifted[:, 5] += 6 * fitted.scale_[5]  # six standard deviations on feature 5 only: off the plane the inliers lie on
+    errors = fitted.feature_errors(shifted)
+    assert errors.shape == (40, 8) and (errors >= 0).all()
+    np.testing.assert_allclose(errors.mean(1), fitted.reconstruction_error(shifted), rtol=1e-5)  # their row mean is the anomaly score
+    assert (errors.argmax(1) == 5).all()  # the shifted feature is each row's worst
+    assert (errors[:, 5] > 10 * fitted.feature_errors(inliers)[:, 5]).all()
+    # standardized units: multiplying a feature's raw units by 1000 (and its fitted scale with it) leaves its errors as they were
+    scaled = Autoencoder((16,), n_components=2, batch_size=32, max_iter=60, contamination=0.05, random_state=0).fit(data[0] * np.r_[1000.0, np.ones(7)])
+    np.testing.assert_allclose(scaled.feature_errors(inliers * np.r_[1000.0, np.ones(7)]), fitted.feature_errors(inliers), rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        fitted.feature_errors(np.empty((0, 8)))
+
+
 def test_transform_and_inverse(fitted: Autoencoder, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     inliers = data[0][:50]
     codes = fitted.transform(inliers)
@@ -104,7 +122,8 @@ def test_errors(fitted: Autoencoder) -> None:
 ONE_D = r"must be 2-D \(n_samples, n_features\)\. Received shape \({shape}\)\. Reshape your data with {name}\.reshape\(-1, 1\) if it holds one feature, or {name}\.reshape\(1, -1\) if it is one sample\.$"
 
 
-@pytest.mark.parametrize("method", ["fit", "transform", "score_samples", "decision_function", "predict", "reconstruction_error", "network_input", "inverse_transform"])
+@pytest.mark.parametrize("method", ["fit", "transform", "score_samples", "decision_function", "predict", "reconstruction_error", "feature_errors", "network_input",
+                                    "inverse_transform"])
 @pytest.mark.parametrize("form", ["array", "list", "series", "scalar"])
 def test_one_d_input_is_a_one_line_error_naming_shape_and_reshape(fitted: Autoencoder, method: str, form: str) -> None:
     row = np.arange(8.0)
@@ -174,6 +193,7 @@ BEFORE_FIT: dict[str, Callable[[Autoencoder, Path], Any]] = {
     "transform": lambda m, p: m.transform(np.zeros((2, 3))),
     "inverse_transform": lambda m, p: m.inverse_transform(np.zeros((2, 2))),
     "reconstruction_error": lambda m, p: m.reconstruction_error(np.zeros((2, 3))),
+    "feature_errors": lambda m, p: m.feature_errors(np.zeros((2, 3))),
     "score_samples": lambda m, p: m.score_samples(np.zeros((2, 3))),
     "decision_function": lambda m, p: m.decision_function(np.zeros((2, 3))),
     "predict": lambda m, p: m.predict(np.zeros((2, 3))),
@@ -221,7 +241,7 @@ def test_frame_and_array_give_the_same_scores(named: Autoencoder, frame: pd.Data
     [lambda f: f.rename(columns={"c0": "zz"}), lambda f: f[["c1", "c0", *f.columns[2:]]], lambda f: f.iloc[:, :7], lambda f: f.assign(extra=1.0)],
     ids=["renamed", "reordered", "missing", "extra"],
 )
-@pytest.mark.parametrize("method", ["predict", "transform", "score_samples", "decision_function", "reconstruction_error", "network_input"])
+@pytest.mark.parametrize("method", ["predict", "transform", "score_samples", "decision_function", "reconstruction_error", "feature_errors", "network_input"])
 def test_other_column_names_raise(named: Autoencoder, frame: pd.DataFrame, edit: Callable[[pd.DataFrame], pd.DataFrame], method: str) -> None:
     bad = edit(frame.iloc[:5])
     fitted = str(list(frame.columns))
@@ -340,3 +360,20 @@ def test_a_code_at_least_as_wide_as_the_input_warns_once_at_fit_naming_n_compone
         Autoencoder((4,), n_components=10, max_iter=1, random_state=0).fit(X)  # the hidden layer of 4 is
     with pytest.warns(UserWarning, match=r"n_components=6 is at least the input's width, 6 columns: the autoencoder"):
         Autoencoder((16,), n_components=6, max_iter=1, random_state=0).fit(X)
+
+
+def test_scorers_read_the_normal_side_as_the_guide_says(fitted: Autoencoder, data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """docs/guide/apps.md: scoring="roc_auc" with 1 for an anomaly is 1 minus the ROC-AUC; with ``1 - y`` it is the ROC-AUC; the
+    callable average-precision scorer is the anomaly-positive figure ``evaluate`` reports."""
+    from sklearn.metrics import average_precision_score, get_scorer
+
+    _, X, y = data
+    auc = roc_auc_score(y, fitted.reconstruction_error(X))
+    assert auc > 0.9
+    assert get_scorer("roc_auc")(fitted, X, y) == pytest.approx(1 - auc)
+    assert get_scorer("roc_auc")(fitted, X, 1 - y) == pytest.approx(auc)
+
+    def scorer(est: Autoencoder, X: np.ndarray, y: np.ndarray) -> float:
+        return float(average_precision_score(y, -est.score_samples(X)))
+
+    assert scorer(fitted, X, y) == pytest.approx(average_precision_score(y, fitted.reconstruction_error(X)))

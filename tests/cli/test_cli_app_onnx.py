@@ -137,6 +137,7 @@ def test_an_autoencoder_export_scores_rows_as_its_file(tmp_path: Path) -> None:
     _close(_evaluation(st, tmp_path / "marked.csv", "--target", "anomaly"), _evaluation(ox, tmp_path / "marked.csv", "--target", "anomaly"))
     marked.drop(columns=["c"]).to_csv(tmp_path / "lacks.csv", index=False)
     assert_user_error(run("predict", ox, tmp_path / "lacks.csv"), "'c'")
+    assert_user_error(run("predict", ox, tmp_path / "marked.csv", "--feature-errors"), "--feature-errors needs the Autoencoder's .safetensors file")
     gap = marked.copy()
     gap.loc[3, "b"] = np.nan
     gap.to_csv(tmp_path / "gap.csv", index=False)

@@ -236,6 +236,19 @@ def test_npy_with_objects_is_refused_never_unpickled(fitted: dict[str, Any], tmp
     assert_user_error(run("predict", fitted["dir"] / "image.safetensors", bad), "not a plain numeric .npy array")
 
 
+def test_autoencoder_feature_errors_say_which_columns_make_a_row_anomalous(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """predict --feature-errors: each fitted column's squared reconstruction error (Autoencoder.feature_errors), error_<column>;
+    predict wrote the row's error alone, which says that a row is anomalous but not in which columns."""
+    d, app = fitted["dir"], fitted["apps"]["auto"]
+    got = _csv(ok("predict", d / "auto.safetensors", d / "table.csv", "--feature-errors", "--keep", "a"))
+    assert list(got.columns) == ["a", "reconstruction_error", "predicted_anomaly", "error_a", "error_b", "error_c", "error_d"]
+    errors = got[["error_a", "error_b", "error_c", "error_d"]].to_numpy()
+    np.testing.assert_allclose(errors, app.feature_errors(fitted["table"]), rtol=1e-6)
+    np.testing.assert_allclose(errors.mean(1), got["reconstruction_error"], rtol=1e-5)
+    assert_user_error(run("predict", d / "rec.safetensors", d / "pairs.csv", "--feature-errors"),
+                      "--feature-errors is for Autoencoder files; this model file holds a Recommender: drop --feature-errors.")
+
+
 def test_autoencoder_recommender_and_forecaster_predict_as_their_apps(fitted: dict[str, Any], tmp_path: Path) -> None:
     d, apps = fitted["dir"], fitted["apps"]
     auto = _csv(run("predict", d / "auto.safetensors", d / "table.csv"))

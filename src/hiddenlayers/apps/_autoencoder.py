@@ -141,6 +141,12 @@ def _reconstruction_error(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
     return ((forward_batches(net, Z) - Z) ** 2).mean(1).cpu().numpy().astype(np.float64)
 
 
+def _feature_errors(net: AutoencoderNet, Z: Tensor) -> np.ndarray:
+    """Squared error of ``net``'s reconstruction of each cell of the standardized rows ``Z`` (n, d): shape (n, d); its row mean
+    is :func:`_reconstruction_error`."""
+    return ((forward_batches(net, Z) - Z) ** 2).cpu().numpy().astype(np.float64)
+
+
 AUTOENCODER_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", (64, 32), "Encoder hidden layers, e.g. (64, 32); the decoder mirrors them"),
     Param("n_components", positive_int(), 8, "Width of the linear bottleneck (the code transform returns); below the number of columns, or fit warns (a code as "
@@ -472,6 +478,22 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         """
         Z = self._scaled(self._input(X))  # checked first: self.network_ exists only once fitted
         return _reconstruction_error(self.network_, Z)
+
+    @refuses_empty
+    def feature_errors(self, X: Any) -> np.ndarray:
+        """Squared reconstruction error of each feature of each row, in standardized units: shape ``(n, n_features)``.
+
+        Which features make a row anomalous: column ``j`` is ``((x̂_j - x_j) / scale_j)²``, ``x̂`` the reconstruction, so a
+        feature far from what the network rebuilt from the other features stands out whatever its units. Each row's mean
+        is :meth:`reconstruction_error` (the anomaly score, ``-score_samples``); the columns are in ``feature_names_in_``'s
+        order (fit's). ``np.argsort(-ae.feature_errors(X), axis=1)`` ranks each row's features, worst first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_features)
+            The rows whose features to score, in fit's columns.
+        """
+        return _feature_errors(self.network_, self._scaled(self._input(X)))  # X checked first: self.network_ exists only once fitted
 
     # ----------------------------------------------------- outlier detector
     @refuses_empty

@@ -614,6 +614,9 @@ def predict(
     steps: Steps = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
+    feature_errors: Annotated[bool, typer.Option("--feature-errors", help="Autoencoder file: also write each feature's squared reconstruction error "
+                                                 "(standardized units; their row mean is reconstruction_error), error_<column>: which features "
+                                                 "make a row anomalous.")] = False,
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to write in front of each prediction, comma-separated "
                                              "(an ID to join the predictions back on); table models, their .onnx files, and Text, Image, Autoencoder, Recommender files.", show_default=False)] = None,
     force: Force = False,
@@ -624,7 +627,7 @@ def predict(
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
-    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
+    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag; --feature-errors: each feature's), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
@@ -639,16 +642,18 @@ def predict(
     from ._stdin import stdin_data
     from ._train import run_predict
 
-    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size)
+    options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size,
+                     feature_errors=feature_errors or None)
     with stdin_data(data, example="cat new.csv | hiddenlayers predict model.safetensors - > preds.csv") as path:
         run_predict(model, path or data, proba=proba, out=stdout_if_dash(out), force=force, app_options=options, keep=parse_names(keep, "--keep"))
 
 
-def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool) -> None:
+def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool,
+                   pos_label: str | None = None) -> None:
     """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`), a SpeechRecognizer's (:mod:`._appspeech`), or a
     Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
-    ``options``: the app options given (one the export's app does not take is refused in one line)."""
+    ``options``: the app options given (one the export's app does not take is refused in one line); ``pos_label``: ``--pos-label``."""
     from ._appfiles import check_app_options
     from ._apponnx import export_app
     from ._data import show_evaluation
@@ -665,25 +670,25 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
             refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
-        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
+        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json, pos_label)
         return
     if kind is not None and sample_weight is not None:
         raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of {article(kind)}: drop --sample-weight.")
     if kind == "SpeechRecognizer":
         from ._appspeech import evaluate_speech_onnx
 
-        show_evaluation(evaluate_speech_onnx(model, data, target, options.get("beam_size")), as_json)
+        show_evaluation(evaluate_speech_onnx(model, data, target, options.get("beam_size")), as_json, pos_label)
         return
     if kind is not None:  # an app export of ._apponnx.TABLE_EXPORTS, scored as its .safetensors file is
         from ._appfiles import evaluate_app
         from ._apponnx import exported_app
 
         scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
-        show_evaluation(scored(exported_app(model), model, data, target, options), as_json)
+        show_evaluation(scored(exported_app(model), model, data, target, options), as_json, pos_label)
         return
     from ._onnx import run_evaluate_onnx
 
-    run_evaluate_onnx(model, data, target=target, as_json=as_json, sample_weight=sample_weight)
+    run_evaluate_onnx(model, data, target=target, as_json=as_json, sample_weight=sample_weight, pos_label=pos_label)
 
 
 @app.command()
@@ -696,6 +701,9 @@ def evaluate(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
+    pos_label: Annotated[str | None, typer.Option("--pos-label", help="A two-class target: the class whose recall is the sensitivity (the other's: "
+                                                  "the specificity); default the second of the two sorted labels, scikit-learn's pos_label "
+                                                  "(1 of 0/1).", show_default=False)] = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -740,11 +748,11 @@ def evaluate(
                      test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
     with stdin_data(data, example="cat test.csv | hiddenlayers evaluate model.safetensors -") as path:
         if model.lower().endswith(".onnx"):
-            _evaluate_onnx(model, path, target, sample_weight, options, json)
+            _evaluate_onnx(model, path, target, sample_weight, options, json, pos_label)
             return
         from ._train import run_evaluate
 
-        run_evaluate(model, path, target=target, as_json=json, sample_weight=sample_weight, app_options=options)
+        run_evaluate(model, path, target=target, as_json=json, sample_weight=sample_weight, app_options=options, pos_label=pos_label)
 
 
 @app.command()

@@ -104,7 +104,8 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
     a table model: drop --steps" sent the user of a mistyped path after the wrong fix.
     """
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
-              "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent"}
+              "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent",
+              "feature_errors": "Autoencoder"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):
             option = "--" + name.replace("_", "-")
@@ -195,7 +196,7 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     X, where, frame = _inputs(model, data, options, keep)
     from ._data import with_kept
 
-    return with_kept(_outputs(model, X, proba, where), frame, keep)
+    return with_kept(_outputs(model, X, proba, where, bool(options.get("feature_errors"))), frame, keep)
 
 
 _FORMS = {"DQNAgent": "an environment's observations (DQNAgent.act)"}
@@ -226,7 +227,7 @@ def _inputs(model: Any, data: str, options: dict[str, Any], keep: list[str] | No
     drop = default_target(data, frame)
     if drop is not None:
         frame = frame.drop(columns=[drop])
-    check_keep(frame, keep, _output_names(model))
+    check_keep(frame, keep, _output_names(model, bool(options.get("feature_errors"))))
     fitted = getattr(model, "feature_names_in_", None)
     named = {str(c) for c in (fitted if fitted is not None else ())} | {options.get("text_column") or data_column(model, "text_column")}
     label = data_column(model, "target")  # the label column train --app read beside the inputs: no input (kept by --keep if named)
@@ -236,11 +237,12 @@ def _inputs(model: Any, data: str, options: dict[str, Any], keep: list[str] | No
     return _named_columns(model, inputs), table.where, frame
 
 
-def _output_names(model: Any) -> list[str]:
-    """The columns :func:`_outputs` writes for ``model`` (the first names the prefix of the others), which ``--keep`` may not name."""
+def _output_names(model: Any, feature_errors: bool = False) -> list[str]:
+    """The columns :func:`_outputs` writes for ``model`` (the first names the prefix of the others), which ``--keep`` may not name;
+    ``feature_errors``: an Autoencoder's ``--feature-errors`` columns too."""
     kind = type(model).__name__
     if kind == "Autoencoder":
-        return ["reconstruction_error", "predicted_anomaly"]
+        return ["reconstruction_error", "predicted_anomaly", *(_error_columns(model) if feature_errors else [])]
     if kind == "Recommender":
         return [_recommender_column(model)]
     return ["predicted_label", *(f"proba_{c}" for c in getattr(model, "classes_", ()))]
@@ -482,13 +484,31 @@ def _named_columns(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(names)]
 
 
-def _outputs(model: Any, X: Any, proba: bool, where: Any = None) -> pd.DataFrame:
-    """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns)."""
+def _error_columns(model: Any) -> list[str]:
+    """``--feature-errors``' column names: ``error_<column>`` for each column an Autoencoder was fitted on (``error_<j>`` unnamed)."""
+    names = getattr(model, "feature_names_in_", None)
+    return [f"error_{c}" for c in (names if names is not None else range(int(model.n_features_in_)))]
+
+
+def _feature_errors(model: Any, X: Any) -> pd.DataFrame:
+    """An Autoencoder's ``feature_errors`` of ``X`` as ``error_<column>`` columns; its ``.onnx`` export (which gives the reconstruction
+    error alone) refuses ``--feature-errors`` naming the file that gives them."""
+    if not hasattr(model, "feature_errors"):
+        raise UserError("--feature-errors needs the Autoencoder's .safetensors file: its .onnx export gives each row's reconstruction error only. "
+                        "Predict with the .safetensors file, or drop --feature-errors.")
+    values = network_precision(model, _call(model.feature_errors, X))
+    return pd.DataFrame(values, columns=_error_columns(model))
+
+
+def _outputs(model: Any, X: Any, proba: bool, where: Any = None, feature_errors: bool = False) -> pd.DataFrame:
+    """The app's own predictions on ``X`` as a DataFrame (classifiers: ``predicted_label`` and ``proba_<class>`` columns; an
+    Autoencoder's with ``feature_errors``: ``error_<column>``, each feature's squared reconstruction error, after its two)."""
     kind = type(model).__name__
     if kind == "Autoencoder":
         _refuse_missing_cells(X, where)
         error = network_precision(model, _call(model.reconstruction_error, X))  # float32 text for a float32 network, as table models' (._table_out)
-        return pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
+        out = pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
+        return pd.concat([out, _feature_errors(model, X)], axis=1) if feature_errors else out
     if kind == "Recommender":
         refuse_missing_ids(X, where)
         return pd.DataFrame({_recommender_column(model): network_precision(model, _call(model.predict, X))})

@@ -33,6 +33,7 @@ import sys
 import time
 from typing import Any
 
+from ._binary import metric_label
 from ._common import (
     UserError,
     averaging_text,
@@ -429,7 +430,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
             if key == "threshold":  # its meaning right under it, before an --init-from's rows
                 t.add_row("", "reconstruction error above which predict flags a row (-1)")
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {k.replace('_', ' ')}", f"{v:.4f}")
+        t.add_row(f"held-out {metric_label(k, {'labels': s.get('test_classes')})}", f"{v:.4f}")  # sensitivity: whose recall
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     if "test_sequences" in s:

@@ -110,7 +110,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     summary: dict[str, Any] = {"text_column": column, "target": target, "rows": len(tr)}
     if te is not None:
         found = prediction_metrics(model.predict(list(texts[te])), labels[te], model.classes_)
-        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 
 
@@ -280,7 +280,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", **({} if folder else {"image_layout": layout}), **read, "rows": len(tr)}
     if te is not None:
         found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
-        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 
 
@@ -351,7 +351,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
                                "sequences": len(tr), "rows": len(rows)}
     if te is not None:
         found = prediction_metrics(model.predict([long.sequences[i] for i in te]), labels[te], model.classes_)
-        summary.update(test_sequences=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"})
+        summary.update(test_sequences=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 
 

@@ -31,6 +31,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
+from ._binary import binary_rates, metric_label, with_positive
 from ._common import (
     WEIGHT_COLUMN_KEY,
     UserError,
@@ -226,7 +227,8 @@ def _refuse_real_classes(labels: np.ndarray, name: str, where: Callable[[int], s
 
 
 def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
-    """Classifier: accuracy, balanced accuracy, F1 (macro), confusion matrix; regressor: R², MAE, RMSE.
+    """Classifier: accuracy, balanced accuracy, F1 (macro), for two classes sensitivity and specificity (the second class
+    positive, :mod:`._binary`), confusion matrix; regressor: R², MAE, RMSE.
 
     ``sample_weight`` ``(n_rows,)``: each row counts by its weight (scikit-learn's metrics' ``sample_weight``;
     the confusion matrix then sums weights), so a row of weight 2 counts as that row twice.
@@ -249,6 +251,7 @@ def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sam
                 "accuracy": float(M.accuracy_score(y, pred, sample_weight=sw)),
                 "balanced_accuracy": float(M.balanced_accuracy_score(y, pred, sample_weight=sw)),
                 "f1_macro": float(M.f1_score(y, pred, average="macro", labels=labels, zero_division=0, sample_weight=sw)),
+                **binary_rates(cm),  # a two-class target: its positive class is the second label, which the table names
                 "confusion_matrix": {"labels": [str(c) for c in labels], "matrix": (cm if sw is None else np.round(cm, 6)).tolist()},
             }
     return {
@@ -432,8 +435,13 @@ def labelled_weighted(model: Any, data: str, target: str | None, sample_weight: 
     return X, A, y, w
 
 
-def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
-    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables."""
+def show_evaluation(result: dict[str, Any], as_json: bool, pos_label: str | None = None) -> None:
+    """Print ``evaluate``'s result (``rows``, ``task``, ``metrics``) as JSON or as the metric and confusion-matrix tables.
+
+    ``pos_label``: ``--pos-label``, the positive class of a two-class target's sensitivity and specificity (None: the second
+    label), which the confusion matrix's ``positive`` names (:func:`._binary.with_positive`; refused for any other result).
+    """
+    with_positive(result, pos_label)
     if as_json:  # DATA piped into standard input is "-" there, as the user gave it, not the temporary file the command read
         print_json(clean({**result, "data": shown(result["data"])} if isinstance(result.get("data"), str) else result))
         return
@@ -456,7 +464,7 @@ def show_evaluation(result: dict[str, Any], as_json: bool) -> None:
     t.add_column("value", justify="right")
     for k, v in m.items():
         if k != "confusion_matrix":
-            t.add_row(k.replace("_", " "), f"{v:.4f}")
+            t.add_row(metric_label(k, m.get("confusion_matrix")), f"{v:.4f}")
     print_table(con, t)  # a Forecaster's hold-out in words is longer than its two columns
     if "confusion_matrix" in m:
         cm = m["confusion_matrix"]

@@ -13,13 +13,14 @@ from typing import Any
 from ._common import note, read_labelled
 
 
-def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None) -> dict[str, Any]:
+def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json: bool, sample_weight: str | None = None,
+                      pos_label: str | None = None) -> dict[str, Any]:
     """Metrics of an exported ONNX model on labelled ``data``; printed as tables or JSON. Returns the result.
 
     The target column is ``target``, else the one the file records (exported
     from a model trained by ``hiddenlayers train``), else ``target`` for a
     bundled dataset; without any of them, a :class:`UserError` asks for ``--target``.
-    ``sample_weight``: a column of ``data`` (never a model input) weighting each row in every metric.
+    ``sample_weight``: a column of ``data`` (never a model input) weighting each row in every metric; ``pos_label``: ``--pos-label``.
     """
     from ..ship import OnnxModel
     from ._data import MODEL_IS_REGRESSOR, class_labels, prediction_metrics, regression_target, show_evaluation
@@ -38,7 +39,7 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     m = prediction_metrics(model.decode(out), y, classes, w)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression",
               "weighted_by": sample_weight, "metrics": m}
-    show_evaluation(result, as_json)
+    show_evaluation(result, as_json, pos_label)
     return result
 
 

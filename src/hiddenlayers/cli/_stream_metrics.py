@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ._binary import binary_rates
+
 
 class MetricSums:
     """The sums behind ``evaluate``'s metrics; :meth:`add` each batch, then :meth:`metrics`.
@@ -68,7 +70,8 @@ class MetricSums:
         return {"r2": float(r2), "mae": float(mae), "rmse": rmse}
 
     def _classification(self) -> dict[str, Any]:
-        """Accuracy, balanced accuracy, macro F1 (zero_division=0) and the confusion matrix, from the summed matrix."""
+        """Accuracy, balanced accuracy, macro F1 (zero_division=0), two classes' sensitivity and specificity and the confusion matrix,
+        from the summed matrix."""
         cm = self.cm
         assert cm is not None and self.labels is not None
         tp, true, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
@@ -81,6 +84,7 @@ class MetricSums:
             "accuracy": float(tp.sum() / total) if total else float("nan"),
             "balanced_accuracy": balanced,
             "f1_macro": float(np.mean(f1)),
+            **binary_rates(cm),
             "confusion_matrix": {"labels": [str(c) for c in self.labels],
                                  "matrix": (cm.astype(np.int64) if not self.weighted else np.round(cm, 6)).tolist()},
         }

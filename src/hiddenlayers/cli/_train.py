@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
+from ._binary import metric_label
 from ._common import (
     Interrupted,
     UserError,
@@ -545,6 +546,8 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
+        if "sensitivity" in m:  # whose recall it is: the second class is the positive one
+            s["test_classes"] = m["confusion_matrix"]["labels"]
     return s
 
 
@@ -560,7 +563,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     if "weight_averaging" in s:
         t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {'weighted ' if weighted else ''}{k.replace('_', ' ')}", f"{v:.4f}")
+        t.add_row(f"held-out {'weighted ' if weighted else ''}{metric_label(k, {'labels': s.get('test_classes')})}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     if "validation" in s:
@@ -668,13 +671,14 @@ def _evaluate_agent(model_path: str, data: str | None, target: str | None, optio
 
 
 def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_json: bool, sample_weight: str | None = None,
-                 app_options: dict[str, Any] | None = None) -> dict[str, Any]:
+                 app_options: dict[str, Any] | None = None, pos_label: str | None = None) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON.
 
     ``sample_weight``: a column of ``data`` whose values weight each row's part in every metric
     (``"weighted_by"`` in the result). Not given, the metrics are plain, and a note says so when
     the model was trained with weights from a column that ``data`` holds.
     ``app_options``: ``text_column``, ``image_dtype``, ``steps``, ``value_column`` for an application file (see :mod:`._appfiles`); None when not given.
+    ``pos_label``: ``--pos-label``, the positive class of a two-class target's sensitivity (:func:`._binary.with_positive`).
     """
     from ._appfiles import app_kind, article, check_app_options, evaluate_app
     from ._weights import stored_weight_column
@@ -684,6 +688,8 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     if kind is not None and sample_weight is not None:
         raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds {article(kind)} (an application file): drop --sample-weight.")
     if kind == "DQNAgent":
+        if pos_label is not None:
+            raise UserError("--pos-label picks the positive class of a two-class target; a DQNAgent file is scored by its episodes' returns: drop --pos-label.")
         return _evaluate_agent(model_path, data, target, app_options or {}, as_json)
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
@@ -694,13 +700,13 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         if kind is not None:
             refuse_folder(data, f"{article(kind)} file")
         result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
-        show_evaluation(result, as_json)
+        show_evaluation(result, as_json, pos_label)
         return result
     model = load_model(model_path, pipeline=True)
     if kind is not None:
         scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
         result = scored(model, model_path, data, target, app_options or {})
-        show_evaluation(result, as_json)
+        show_evaluation(result, as_json, pos_label)
         return result
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
@@ -709,7 +715,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     m = metrics(model, A, y, w)
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
               "weighted_by": sample_weight, "metrics": m}
-    show_evaluation(result, as_json)
+    show_evaluation(result, as_json, pos_label)
     return result
 
 
