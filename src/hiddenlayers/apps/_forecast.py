@@ -99,6 +99,17 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _standardization(s: np.ndarray) -> tuple[float, float]:
+    """The series' ``mean_`` and ``scale_`` (its standard deviation; 1 for a constant series, which has none).
+
+    Constant is judged relative to the level: a spread below 1e-12 of the mean's size is rounding, not signal. (An absolute
+    1e-12 read a series in tiny units, 1e-13 ± 5e-14, as constant: standardized by 1, its windows were all ~0 to the
+    network, and its forecasts were off by float32 noise 1e6 times the series' spread.)
+    """
+    mean, std = float(s.mean()), float(s.std())
+    return mean, std if std > 1e-12 * abs(mean) and std > 0 else 1.0
+
+
 def _check_one_column(X: Any) -> None:
     """A table of several columns where one series goes: scikit-learn's ``n_features_in_`` message (the forecaster reads one series, 1 feature)."""
     shape = np.shape(X) if not hasattr(X, "columns") else (len(X), len(X.columns))
@@ -316,9 +327,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         # the new state is assigned and trained in this block; a failure (a bad spec or init_from, a diverging fit) puts the old back
         with restored_on_error(self):
             if not warm:
-                self.mean_ = float(s.mean())
-                std = float(s.std())
-                self.scale_ = std if std > 1e-12 else 1.0
+                self.mean_, self.scale_ = _standardization(s)
             X, Y, _ = self._windows(s, with_targets=True)
             assert Y is not None
             gen = seed_everything(self.random_state)
