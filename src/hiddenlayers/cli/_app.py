@@ -625,7 +625,7 @@ def predict(
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
     an Autoencoder its numeric columns (-> reconstruction error, anomaly flag), a Recommender its user and item
-    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
+    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values, one row per step, dated where the table has dates), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
     of `train --app speech` a long table of frames by its stored columns (-> one transcript per utterance; --beam-size K).

@@ -19,7 +19,8 @@ run an app's own ``predict`` on a data file of an obvious form:
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
-* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
+* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values,
+  each dated where the table has a column of dates.
 
 ``evaluate`` scores the classifiers against a label column, and a Recommender,
 Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
@@ -539,6 +540,13 @@ def read_series(data: str, column: str | None, kept: str | None = None, *, gaps:
     The table's date column (its first column of dates, found by the type of its cells) must go forward in time; with ``gaps``
     (``train``) dates that skip steps are one note (:func:`~hiddenlayers.apps.date_gaps`), not refused: they may be meant.
     """
+    return read_dated_series(data, column, kept, gaps=gaps)[:3]
+
+
+def read_dated_series(data: str, column: str | None, kept: str | None = None, *,
+                      gaps: bool = False) -> tuple[np.ndarray, str, Any, tuple[str, pd.Series, pd.Series | None] | None]:
+    """:func:`read_series`'s three and the table's date column: its name, its dates (parsed) and, where their UTC offsets
+    change, their local wall-clock times; None when the table has no column of dates."""
     from ..data import read_table
 
     table = read_table(data).every_row()
@@ -567,7 +575,7 @@ def read_series(data: str, column: str | None, kept: str | None = None, *, gaps:
     bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
-    return values, column, table.where
+    return values, column, table.where, dated
 
 
 def _warn_date_gaps(name: str, dates: pd.Series, wall: pd.Series | None, where: Any) -> None:
@@ -652,11 +660,28 @@ def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: the one the model was
-    trained on, else the only numeric column), oldest first."""
-    values, column, _ = read_series(data, column, data_column(model, "value_column"))
+    trained on, else the only numeric column), oldest first: ``step``, then, where the table has a column of dates, that
+    column with each value's date (one step of the dates after the last, :func:`~hiddenlayers.apps.next_dates`), then
+    ``forecast_<column>``. (Only step numbers were written: a user had to count the dates on from the file's last row.)"""
+    values, column, _, dated = read_dated_series(data, column, data_column(model, "value_column"))
     n = int(model.horizon) if steps is None else steps
     out = network_precision(model, _call(model.forecast, n, values))
-    return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
+    table = {"step": np.arange(1, n + 1), **_forecast_dates(dated, n, column), f"forecast_{column}": out}
+    return pd.DataFrame(table)
+
+
+def _forecast_dates(dated: tuple[str, pd.Series, pd.Series | None] | None, n: int, column: str) -> dict[str, Any]:
+    """The date column of ``n`` forecast values (named as the file's column of dates ``dated``), or none where the table has
+    no such column or its step cannot be told (fewer than 3 dates); a date column named as an output column is ``date``."""
+    from ..apps import next_dates
+
+    if dated is None:
+        return {}
+    name, dates, wall = dated
+    future = next_dates(pd.DatetimeIndex(dates), n, wall=None if wall is None else pd.DatetimeIndex(wall))
+    if future is None:
+        return {}
+    return {"date" if name in ("step", f"forecast_{column}") else name: future}
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""``hiddenlayers predict`` of a Forecaster file (cli/_appfiles): one row per future step, dated where the data has dates.
+
+statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date each forecast value, the first one step after the
+last observation; predict wrote only ``step`` numbers, so a user counted the dates on from the file's last row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import ok
+from hiddenlayers.apps import Forecaster
+
+N = 40
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("forecast_predict") / "f.safetensors"
+    Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(np.sin(np.arange(60) / 3)).save(path)
+    return path
+
+
+def _predict(model: Path, frame: pd.DataFrame, tmp_path: Path, *args: str) -> str:
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    return ok("predict", model, data, *args).stdout
+
+
+@pytest.mark.parametrize(("dates", "expected"), [
+    (pd.date_range("1998-03-01", periods=N, freq="MS").strftime("%Y-%m-%d"), ["2001-07-01", "2001-08-01", "2001-09-01"]),
+    (pd.bdate_range("2024-01-01", periods=N).strftime("%Y-%m-%d"), ["2024-02-26", "2024-02-27", "2024-02-28"]),  # Friday 23rd, then Monday
+    (pd.date_range("2024-01-01", periods=N + 2, freq="D").delete([5, 9]).strftime("%Y-%m-%d"), ["2024-02-12", "2024-02-13", "2024-02-14"]),
+])
+def test_predict_dates_each_forecast_value_one_step_of_the_data_after_its_last_date(model: Path, tmp_path: Path, dates: pd.Index, expected: list[str]) -> None:
+    frame = pd.DataFrame({"month": dates, "level": np.sin(np.arange(N) / 3)})
+    got = pd.read_csv(io.StringIO(_predict(model, frame, tmp_path, "--steps", "3")), dtype=str)
+    assert list(got.columns) == ["step", "month", "forecast_level"]
+    assert got["month"].tolist() == expected
+    no_dates = _predict(model, frame[["level"]], tmp_path, "--steps", "3")
+    assert no_dates.splitlines()[0] == "step,forecast_level"  # no column of dates: step numbers alone, as before
+    assert [line.split(",")[1] for line in no_dates.splitlines()[1:]] == got["forecast_level"].tolist()  # the same forecasts
+
+
+def test_predict_keeps_the_time_zone_of_hourly_dates_and_writes_iso_dates_to_jsonl(model: Path, tmp_path: Path) -> None:
+    """An hourly parquet column in UTC goes on in UTC; JSON lines carried the dates as milliseconds since 1970."""
+    data, out = tmp_path / "h.parquet", tmp_path / "f.jsonl"
+    hours = pd.date_range("2024-03-30 20:00", periods=N, freq="h", tz="UTC")
+    pd.DataFrame({"t": hours, "v": np.sin(np.arange(N) / 3)}).to_parquet(data)
+    ok("predict", model, data, "--steps", "2", "--out", out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["t"] for r in rows] == ["2024-04-01T12:00:00.000Z", "2024-04-01T13:00:00.000Z"]
+    assert [r["step"] for r in rows] == [1, 2]
