@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -134,3 +135,31 @@ def test_sunspots_backtest_beats_naive_on_years_it_did_not_train_on() -> None:
     assert bt.mean["mase"] < 0.9 and bt.mean["mae"] < 0.8 * bt.mean["naive_mae"]
     three = f.backtest(s, steps=3, folds=15)  # 3 years ahead from 15 origins (recursive beyond the horizon)
     assert three.mean["mae"] < three.mean["naive_mae"]
+
+
+def test_folds_that_forecast_the_training_series_are_one_warning_naming_them_and_the_fix(fitted: Forecaster) -> None:
+    """A backtest on the series the model was fitted on scored the model's fit as its forecasts, without a word (its docstring
+    asked for later values; nothing checked). The training series' last window (``last_window_``, SERIES[74:80]) found once in
+    the series tells which folds forecast values the model learnt."""
+    message = ("5 of the 25 backtest folds forecast values the model was trained on: the series' first 80 values end as its training "
+               "series does (its last 6 values), and folds 1-5 forecast some of those 80, so their scores flatter it; score values after "
+               "the training series: drop the first 74 values (the 6 kept before the new ones are the first fold's window), or fewer folds/steps.")
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+        bt = fitted.backtest(SERIES, steps=2, folds=25)  # origins 70, 72, ..., 118: 70-78 lie in the training series
+    assert bt.folds["origin"].tolist()[:6] == [70, 72, 74, 76, 78, 80]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the values after the training series, with its last window before them: no warning
+        fitted.backtest(SERIES[74:], steps=2, folds=20)
+        fitted.backtest(SERIES, steps=2, folds=20)  # origins 80 on: every forecast value is new to the model
+        fitted.backtest(SERIES[:60], steps=2, folds=5)  # before the training series' end, its last window not in it: not told
+
+
+def test_trained_through_needs_the_last_window_exactly_once_and_not_flat() -> None:
+    from hiddenlayers.apps._backtest import trained_through
+
+    s = np.arange(20.0)
+    assert trained_through(s, s[5:9]) == 9
+    assert trained_through(np.r_[s, s], s[5:9]) is None  # twice: no telling which is the training series' end
+    assert trained_through(s, np.array([1.5, 2.5])) is None
+    assert trained_through(np.r_[np.zeros(5), s], np.zeros(3)) is None  # flat: it matches any flat stretch
+    assert trained_through(s[:3], s[5:9]) is None

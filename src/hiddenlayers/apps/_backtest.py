@@ -84,7 +84,42 @@ def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray) -> dict[str
             "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
 
 
-def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any) -> Backtest:
+def trained_through(s: np.ndarray, last_window: np.ndarray) -> int | None:
+    """How many of ``s``'s first values are the fitted model's training series (the end of it), or None where that cannot be told.
+
+    ``last_window`` is the training series' last ``window`` values (``Forecaster.last_window_``); where it occurs in ``s``
+    exactly once, the values up to and with it are taken for the training series' (a backtest on the series it was fitted
+    on, say). None where it does not occur, occurs more than once (a repeating series of whole numbers: no telling which),
+    or is constant (it would match any flat stretch).
+    """
+    w = len(last_window)
+    if len(s) < w or w == 0 or np.ptp(last_window) == 0:
+        return None
+    hits = np.flatnonzero((np.lib.stride_tricks.sliding_window_view(s, w) == last_window).all(axis=1))
+    return int(hits[0]) + w if len(hits) == 1 else None
+
+
+def _warn_trained_folds(origins: np.ndarray, trained: int | None, window: int) -> None:
+    """One ``UserWarning`` when folds forecast values before ``trained`` (:func:`trained_through`): the model learnt them, so
+    those folds score its fit, not its forecasts (darts' and sktime's backtests refit per fold and cannot see this; a
+    ``retrain=False`` one on the training series can)."""
+    if trained is None or not (origins < trained).any():
+        return
+    import warnings
+
+    from .._stacklevel import user_stacklevel
+
+    k = int((origins < trained).sum())
+    which = "fold 1" if k == 1 else f"folds 1-{k}"
+    warnings.warn(
+        f"{k} of the {len(origins)} backtest folds forecast values the model was trained on: the series' first {trained} values end "
+        f"as its training series does (its last {window} values), and {which} forecast some of those {trained}, so their scores "
+        f"flatter it; score values after the training series: drop the first {trained - window} values (the {window} kept before "
+        f"the new ones are the first fold's window), or fewer folds/steps.", UserWarning, stacklevel=user_stacklevel())
+
+
+def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any,
+                 last_window: np.ndarray | None = None) -> Backtest:
     """The backtest of a fitted forecaster on the checked series ``s``.
 
     Parameters
@@ -102,11 +137,15 @@ def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, fol
         Forecast origins.
     stride : int
         Steps between consecutive origins.
+    last_window : numpy.ndarray of shape (window,), optional
+        The training series' last values (``Forecaster.last_window_``): folds that forecast values of the training series
+        (:func:`trained_through`) are one ``UserWarning``. None (an ONNX export, which keeps none): not checked.
     """
     steps = check_positive_int(steps, "steps")
     folds = check_positive_int(folds, "folds")
     stride = steps if stride is None else check_positive_int(stride, "stride")
     origins = fold_origins(len(s), steps, folds, stride, window)
+    _warn_trained_folds(origins, None if last_window is None else trained_through(s, np.asarray(last_window, dtype=np.float64)), window)
     pred = forecast_many(steps, np.stack([s[o - window : o] for o in origins]))  # (folds, steps)
     rows = [_scores(s[o : o + steps], pred[k], s[:o]) for k, o in enumerate(origins)]
     frame = pd.DataFrame({"origin": origins.astype(np.int64), **{m: [r[m] for r in rows] for m in METRICS}},
@@ -115,4 +154,4 @@ def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, fol
     return Backtest(frame, mean, steps, stride)
 
 
-__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest"]
+__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest", "trained_through"]

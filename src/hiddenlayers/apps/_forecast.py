@@ -511,8 +511,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         Every fold forecasts ``steps`` values from the values before its origin (recursively beyond ``horizon``, as
         :meth:`forecast`), all folds in one batch. The fitted model is used as it is, not refit per fold (Darts'
         ``retrain=False``): pass values the model did not train on (e.g. the stretch after the training series, with
-        ``window`` values before it) for an honest score. ``folds=1`` is the one hold-out that ``hiddenlayers evaluate``
-        reports by default.
+        ``window`` values before it) for an honest score; folds that forecast values of the training series (found by its
+        last window, :attr:`last_window_`, met once in ``series``) are one ``UserWarning``. ``folds=1`` is the one hold-out
+        that ``hiddenlayers evaluate`` reports by default.
 
         Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, MAE, RMSE, MASE, naive
         last-value MAE) and ``mean``.
@@ -539,7 +540,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         self._require_fitted()
         s = _as_series(series)
-        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
+        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_)
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""``hiddenlayers predict`` of a Forecaster file (cli/_appfiles): one row per future step, dated where the data has dates.
+"""``hiddenlayers predict`` and ``evaluate`` of a Forecaster file (cli/_appfiles): one row per future step, dated where the
+data has dates; a backtest's folds that forecast the training series said.
 
 statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date each forecast value, the first one step after the
 last observation; predict wrote only ``step`` numbers, so a user counted the dates on from the file's last row.
@@ -18,12 +19,13 @@ from cli_helpers import ok
 from hiddenlayers.apps import Forecaster
 
 N = 40
+TRAINED = np.sin(np.arange(60) / 3)  # the model's training series
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("forecast_predict") / "f.safetensors"
-    Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(np.sin(np.arange(60) / 3)).save(path)
+    Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(TRAINED).save(path)
     return path
 
 
@@ -57,3 +59,15 @@ def test_predict_keeps_the_time_zone_of_hourly_dates_and_writes_iso_dates_to_jso
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["t"] for r in rows] == ["2024-04-01T12:00:00.000Z", "2024-04-01T13:00:00.000Z"]
     assert [r["step"] for r in rows] == [1, 2]
+
+
+def test_evaluate_notes_the_folds_that_forecast_the_training_series(model: Path, tmp_path: Path) -> None:
+    """evaluate of the training file with many folds scored the model's fit as its forecasts, silently."""
+    data = tmp_path / "trained.csv"
+    pd.DataFrame({"v": np.r_[TRAINED, np.sin(np.arange(60, 80) / 3)]}).to_csv(data, index=False)
+    notes = [line for line in ok("evaluate", model, data, "--folds", "15").stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: 5 of the 15 backtest folds forecast values the model was trained on: the series' first 60 values end as its "
+                     "training series does (its last 6 values), and folds 1-5 forecast some of those 60, so their scores flatter it; score "
+                     "values after the training series: drop the first 54 values (the 6 kept before the new ones are the first fold's "
+                     "window), or fewer folds/steps."]
+    assert "backtest folds" not in ok("evaluate", model, data, "--folds", "10").stderr  # origins 60 on: all new values
