@@ -163,3 +163,31 @@ def test_trained_through_needs_the_last_window_exactly_once_and_not_flat() -> No
     assert trained_through(s, np.array([1.5, 2.5])) is None
     assert trained_through(np.r_[np.zeros(5), s], np.zeros(3)) is None  # flat: it matches any flat stretch
     assert trained_through(s[:3], s[5:9]) is None
+
+
+def test_season_scales_mase_by_the_seasonal_naive_error_and_scores_that_baseline_by_hand(fitted: Forecaster) -> None:
+    """sktime's MASE takes ``sp`` (Hyndman & Koehler's seasonal MASE); the backtest's only baseline was the last value
+    repeated, which a seasonal series' forecaster beats without being useful. SERIES has a period of 15."""
+    s, m = SERIES[74:], 15
+    bt = fitted.backtest(s, steps=20, folds=2, stride=3, season=m)
+    assert bt.season == m and list(bt.folds.columns) == ["origin", "mae", "rmse", "mase", "naive_mae", "snaive_mae"]
+    for fold, origin in zip(bt.folds.index, bt.folds["origin"]):
+        before, truth = s[:origin], s[origin : origin + 20]
+        snaive = np.array([before[len(before) - m + (h - 1) % m] for h in range(1, 21)])  # h > 15 wraps to the last season again
+        hand_mae = np.mean(np.abs(fitted.forecast(20, before) - truth))
+        assert bt.folds.loc[fold, "snaive_mae"] == pytest.approx(np.mean(np.abs(truth - snaive)), rel=1e-9)
+        assert bt.folds.loc[fold, "mase"] == pytest.approx(hand_mae / np.mean(np.abs(before[m:] - before[:-m])), rel=1e-6)
+    assert bt.mean["snaive_mae"] < 0.5 * bt.mean["naive_mae"]  # a season ahead is the better baseline on a periodic series
+    assert bt.to_dict()["season"] == m and "snaive_mae" in bt.to_dict()["folds"][0]
+    plain = fitted.backtest(s, steps=20, folds=2, stride=3)
+    assert plain.season == 1 and "snaive_mae" not in plain.folds and plain.mean == fitted.backtest(s, steps=20, folds=2, stride=3, season=1).mean
+    with pytest.raises(ValueError, match=r"^season must be an integer >= 1\. Received: season=0"):
+        fitted.backtest(s, season=0)
+
+
+def test_seasonal_naive_needs_a_season_of_history() -> None:
+    from hiddenlayers.apps._backtest import seasonal_naive
+
+    np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 5, 4), [6, 7, 8, 9, 6])
+    np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 3, 1), [9, 9, 9])
+    assert seasonal_naive(np.arange(3.0), 2, 4) is None

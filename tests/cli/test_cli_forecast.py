@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli_helpers import ok
+from cli_helpers import assert_user_error, ok, run
 from hiddenlayers.apps import Forecaster
 
 N = 40
@@ -71,3 +71,21 @@ def test_evaluate_notes_the_folds_that_forecast_the_training_series(model: Path,
                      "values after the training series: drop the first 54 values (the 6 kept before the new ones are the first fold's "
                      "window), or fewer folds/steps."]
     assert "backtest folds" not in ok("evaluate", model, data, "--folds", "10").stderr  # origins 60 on: all new values
+
+
+def test_evaluate_season_adds_the_seasonal_naive_baseline_and_scales_mase_by_it(model: Path, tmp_path: Path) -> None:
+    """evaluate compared a Forecaster with the last value repeated only: on a seasonal series (monthly CO2) that baseline is
+    easy to beat while the seasonal naive one (a season earlier) may not be. --season M is sktime's sp."""
+    import hiddenlayers as hl
+
+    later = np.sin(np.arange(54, 110) / 3)  # after the training series, with its last window (6) before
+    data = tmp_path / "later.csv"
+    pd.DataFrame({"v": later}).to_csv(data, index=False)
+    got = json.loads(ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--season", "19", "--json").stdout)
+    expected = hl.apps.Forecaster.load(model).backtest(later, steps=4, folds=3, season=19)
+    assert got["season"] == 19 and got["metrics"] == pytest.approx(expected.mean, rel=1e-5)
+    assert [f["snaive_mae"] for f in got["folds"]] == pytest.approx(expected.folds["snaive_mae"].tolist(), rel=1e-9)
+    shown = ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--season", "19").stdout
+    assert "snaive mae" in shown and "snaive" not in ok("evaluate", model, data, "--steps", "4", "--folds", "3").stdout
+    assert_user_error(run("evaluate", model, data, "--season", "0"),
+                      "--season must be a whole number >= 1 (the seasonal period in steps: 12 for monthly values, 1 for none). Received: 0.")

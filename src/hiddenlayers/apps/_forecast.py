@@ -505,7 +505,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         X, _, anchor = self._relative((hist - self.mean_) / self.scale_, with_targets=False)
         return self._forward(X, anchor)
 
-    def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None) -> Backtest:
+    def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None, *, season: int = 1) -> Backtest:
         """Rolling-origin evaluation on ``series``: ``folds`` forecasts of ``steps`` values, each scored.
 
         Every fold forecasts ``steps`` values from the values before its origin (recursively beyond ``horizon``, as
@@ -516,7 +516,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         that ``hiddenlayers evaluate`` reports by default.
 
         Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, MAE, RMSE, MASE, naive
-        last-value MAE) and ``mean``.
+        last-value MAE, and with ``season`` the seasonal naive MAE) and ``mean``.
 
         Parameters
         ----------
@@ -528,6 +528,11 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             Forecast origins.
         stride : int, optional
             Steps between consecutive origins (default ``steps``).
+        season : int
+            The seasonal period (12 for monthly values with a yearly cycle, 7 for daily ones with a weekly cycle): MASE is
+            scaled by the in-sample MAE of the seasonal naive forecast (sktime's ``sp``), and a ``snaive_mae`` column scores
+            that forecast (each value the one a season earlier), the baseline a seasonal series' forecaster must beat.
+            1 (default): no season, the one-step naive forecast's scale.
 
         Examples
         --------
@@ -540,7 +545,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         self._require_fitted()
         s = _as_series(series)
-        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_)
+        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season)
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:

@@ -104,7 +104,7 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
     missing or unreadable file is named as such (the loader's words) before any option is blamed, as "this model file holds
     a table model: drop --steps" sent the user of a mistyped path after the wrong fix.
     """
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "season": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):
@@ -130,6 +130,8 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
         raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
     if given.get("stride") is not None and given["stride"] < 1:
         raise UserError(f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {given['stride']}.")
+    if given.get("season") is not None and given["season"] < 1:
+        raise UserError(f"--season must be a whole number >= 1 (the seasonal period in steps: 12 for monthly values, 1 for none). Received: {given['season']}.")
 
 
 def _check_model_file(path: str) -> None:
@@ -721,7 +723,8 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         steps, share = options.get("steps"), options.get("test_size")
         if share is not None:  # train --app forecaster's --test-size: ceil(share * n) values, at least the horizon
             steps = forecast_hold_out(len(values), int(model.window), int(model.horizon), steps, share)
-        result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(model.backtest, s, n, f, k),
+        season = options.get("season") or 1
+        result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(lambda *a: model.backtest(*a, season=season), s, n, f, k),
                                   stride=options.get("stride"), where=where, share=share)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
