@@ -89,3 +89,29 @@ def test_evaluate_season_adds_the_seasonal_naive_baseline_and_scales_mase_by_it(
     assert "snaive mae" in shown and "snaive" not in ok("evaluate", model, data, "--steps", "4", "--folds", "3").stdout
     assert_user_error(run("evaluate", model, data, "--season", "0"),
                       "--season must be a whole number >= 1 (the seasonal period in steps: 12 for monthly values, 1 for none). Received: 0.")
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+@pytest.mark.parametrize(("by", "lines"), [("date", "line 2 and line 3"), ("store", "line 2 and line 42")])
+def test_a_long_table_of_several_series_is_refused_naming_the_repeated_date(model: Path, tmp_path: Path, command: str, by: str, lines: str) -> None:
+    """One row per store and date: sorted by date it was trained on, forecast from and scored as one series interleaved (a, b,
+    a, b, ...), silently; sorted by store its first date going back was refused with 'sort the file by date', which made that."""
+    days = pd.date_range("2024-01-01", periods=N, freq="D").strftime("%Y-%m-%d")
+    long = pd.DataFrame({"date": np.repeat(days, 2), "store": ["a", "b"] * N, "sales": np.sin(np.arange(2.0 * N))}).sort_values([by, "date"], kind="stable")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    long[long["store"] == "a"].to_csv(tmp_path / "one.csv", index=False)  # the fix: one series
+
+    def args(data: Path) -> list[object]:
+        return [data, "--app", "forecaster", "--window", "4", "--epochs", "1", "--out", tmp_path / f"{data.stem}.safetensors"] if command == "train" else [model, data]
+
+    assert_user_error(run(command, *args(tmp_path / "long.csv")), f"the column 'date' holds 2024-01-01 twice ({lines}): a Forecaster reads one "
+                      "series, one value per date. A table of several series (one row per series and date) is not read as several: keep one "
+                      "series' rows (e.g. those of one value of the column that names it), or aggregate each date's values (a sum, a mean) to one row first.")
+    ok(command, *args(tmp_path / "one.csv"))
+
+
+def test_only_the_first_column_of_dates_must_not_repeat(model: Path, tmp_path: Path) -> None:
+    """Another column of dates (a release date, the same on every row) is no time axis: it may repeat, as before."""
+    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=N, freq="D").strftime("%Y-%m-%d"), "release": "2023-06-01",
+                          "v": np.sin(np.arange(N) / 3)})
+    assert _predict(model, frame, tmp_path, "--steps", "1").splitlines()[0] == "step,day,forecast_v"

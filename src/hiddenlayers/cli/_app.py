@@ -283,7 +283,7 @@ AppTextColumn = Annotated[str | None, typer.Option("--text-column", help="--app 
                                                    "besides --target).", show_default=False)]
 AppValueColumn = Annotated[str | None, typer.Option("--value-column", help="--app forecaster: the series' column, oldest first (default: the only "
                                                     "numeric column), read in the file's order: the first column of dates (or ISO 8601 "
-                                                    "date text), if any, checks it (a date going back is refused; skipped dates are noted).",
+                                                    "date text), if any, checks it (a date going back, or one repeated as in a table of several series, is refused; skipped dates are noted).",
                                                     show_default=False)]
 Window = Annotated[int | None, typer.Option("--window", help="--app forecaster: past values each forecast reads (default 24).", show_default=False)]
 Horizon = Annotated[int | None, typer.Option("--horizon", help="--app forecaster: future values each forecast gives (default 1).", show_default=False)]

@@ -598,7 +598,8 @@ def _warn_date_gaps(name: str, dates: pd.Series, wall: pd.Series | None, where: 
 
 
 def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd.Series, pd.Series | None] | None:
-    """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
+    """A column of dates (datetimes, or ISO 8601 text) that goes back in time, or the first such column holding a date twice
+    (:func:`_refuse_repeated_dates`): one line naming the first such row.
 
     A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
     be trained on, forecast from and scored as the series reversed, silently; its date column tells. Returns the first date
@@ -616,6 +617,8 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
         d = dates.to_numpy()
         if dates.isna().any() or len(d) < 2:
             continue
+        if first is None:  # the table's date column (its first); another column of dates (a release date, say) may repeat
+            _refuse_repeated_dates(str(name), col, d, where)
         back = np.flatnonzero(d[1:] < d[:-1])
         if back.size:
             i = int(back[0]) + 1
@@ -623,6 +626,25 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
                             f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
         first = first or (str(name), dates, wall)
     return first
+
+
+def _refuse_repeated_dates(name: str, col: pd.Series, d: np.ndarray, where: Any) -> None:
+    """A date column holding a date twice: one line naming it and both rows.
+
+    A Forecaster reads one series, one value per date (a pandas Series on a time index holding a time twice is refused
+    alike). A repeated date is mostly a table of several series, one row per series and date (long form): read in file
+    order it was trained on as one series interleaved (sorted by date: store a, store b, store a, ...), silently, and sorted
+    by series its first date going back was refused with "sort the file by the date", which makes the interleaved one.
+    """
+    order = np.argsort(d, kind="stable")
+    same = np.flatnonzero(d[order][1:] == d[order][:-1])  # neighbours once sorted that hold one date (in file order: stable)
+    if not same.size:
+        return
+    i, j = min(((int(order[k]), int(order[k + 1])) for k in same), key=lambda pair: pair[1])  # the first repeat in the file
+    raise UserError(f"the column '{name}' holds {col.iloc[j]} twice ({at_row(i, where)} and {at_row(j, where)}): a "
+                    f"Forecaster reads one series, one value per date. A table of several series (one row per series and date) is not read "
+                    f"as several: keep one series' rows (e.g. those of one value of the column that names it), or aggregate each date's "
+                    f"values (a sum, a mean) to one row first.")
 
 
 #: a time of day then its UTC offset ("00:00:00+01:00", "12:30Z"): the offset dropped leaves the local wall-clock time
