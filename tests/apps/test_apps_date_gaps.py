@@ -136,3 +136,15 @@ def test_next_dates_after_gaps_periods_and_too_few_dates() -> None:
     assert list(next_dates(pd.period_range("2020Q1", periods=4, freq="Q"), 2).astype(str)) == ["2021Q1", "2021Q2"]
     assert next_dates(pd.DatetimeIndex(["2024-01-01", "2024-01-02"]), 3) is None  # two dates: no step to tell
     assert next_dates(pd.DatetimeIndex(["2024-01-01", None, "2024-01-03"]), 3) is None
+
+
+def test_next_dates_of_utc_dates_with_their_wall_clock_times_go_on_in_local_days_or_utc_hours() -> None:
+    """A CSV of a Paris index across daylight saving carries +01:00 then +02:00, read as UTC with the local times beside."""
+    from hiddenlayers.apps import next_dates
+
+    days = pd.date_range("2024-03-25", periods=10, freq="D", tz="Europe/Paris")
+    got = next_dates(days.tz_convert("UTC"), 2, wall=days.tz_localize(None))
+    assert list(got.strftime("%Y-%m-%d %H:%M")) == ["2024-04-04 00:00", "2024-04-05 00:00"] and got.tz is None  # local midnights
+    hours = pd.date_range("2024-03-30 20:00", periods=10, freq="h", tz="Europe/Paris")
+    got = next_dates(hours.tz_convert("UTC"), 2, wall=hours.tz_localize(None))
+    assert list(got) == list(pd.date_range(hours[-1], periods=3, freq="h")[1:].tz_convert("UTC"))  # elapsed hours, in UTC
