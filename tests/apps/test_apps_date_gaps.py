@@ -114,3 +114,37 @@ def test_utc_dates_with_their_local_wall_clock_count_calendar_days_and_elapsed_h
     hours = pd.date_range("2024-03-30 20:00", "2024-04-01", freq="h", tz="Europe/Berlin")  # 2024-03-31 02:00 does not exist
     assert date_gaps(hours.tz_convert("UTC"), wall=hours.tz_localize(None)) is None
     assert date_gaps(hours.delete(12).tz_convert("UTC"), wall=hours.delete(12).tz_localize(None)) == DateGaps("h", 1, 1, 12, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(freq=st.sampled_from(FREQS), n=st.integers(3, 40), steps=st.integers(1, 12), start=st.integers(0, 3000), tz=st.sampled_from([None, "Europe/Paris"]))
+def test_next_dates_go_on_one_step_after_the_last_date(freq: str, n: int, steps: int, start: int, tz: str | None) -> None:
+    """A forecast's dates are the observed dates' next ``steps`` in their own step (business days, month starts, hours across
+    daylight saving), the first one step after the last observed date."""
+    from hiddenlayers.apps import next_dates
+
+    first = pd.Timestamp("2001-01-01", tz=tz) + pd.Timedelta(days=start)
+    whole = pd.date_range(first, periods=n + steps, freq=freq)
+    pd.testing.assert_index_equal(next_dates(whole[:n], steps), whole[n:], check_names=False, exact=False)
+
+
+def test_next_dates_after_gaps_periods_and_too_few_dates() -> None:
+    from hiddenlayers.apps import next_dates
+
+    days = pd.date_range("2024-01-01", periods=30, freq="D").delete([6, 7, 15])  # gaps: the step is still a day
+    assert list(next_dates(days, 2).strftime("%Y-%m-%d")) == ["2024-01-31", "2024-02-01"]
+    assert list(next_dates(pd.period_range("2020Q1", periods=4, freq="Q"), 2).astype(str)) == ["2021Q1", "2021Q2"]
+    assert next_dates(pd.DatetimeIndex(["2024-01-01", "2024-01-02"]), 3) is None  # two dates: no step to tell
+    assert next_dates(pd.DatetimeIndex(["2024-01-01", None, "2024-01-03"]), 3) is None
+
+
+def test_next_dates_of_utc_dates_with_their_wall_clock_times_go_on_in_local_days_or_utc_hours() -> None:
+    """A CSV of a Paris index across daylight saving carries +01:00 then +02:00, read as UTC with the local times beside."""
+    from hiddenlayers.apps import next_dates
+
+    days = pd.date_range("2024-03-25", periods=10, freq="D", tz="Europe/Paris")
+    got = next_dates(days.tz_convert("UTC"), 2, wall=days.tz_localize(None))
+    assert list(got.strftime("%Y-%m-%d %H:%M")) == ["2024-04-04 00:00", "2024-04-05 00:00"] and got.tz is None  # local midnights
+    hours = pd.date_range("2024-03-30 20:00", periods=10, freq="h", tz="Europe/Paris")
+    got = next_dates(hours.tz_convert("UTC"), 2, wall=hours.tz_localize(None))
+    assert list(got) == list(pd.date_range(hours[-1], periods=3, freq="h")[1:].tz_convert("UTC"))  # elapsed hours, in UTC

@@ -311,3 +311,24 @@ def test_predict_of_a_non_integer_count_names_steps(fitted: Forecaster, steps: o
     with pytest.raises(DataError, match=r"^predict takes a number of steps \(an integer >= 1\) or a series\. Received: .*: pass an int, e\.g\. predict\(3\)"):
         fitted.predict(steps)
     assert fitted.predict(np.int64(3)).shape == (3,)
+
+
+@pytest.mark.parametrize("unit", [1e-13, 1e-6, 1e6])
+def test_a_series_in_tiny_or_huge_units_forecasts_as_the_same_series_in_units_of_one(unit: float) -> None:
+    """Standardized, a series and the same series times ``unit`` train alike, so their forecasts differ by ``unit`` alone. A series
+    in tiny units (1e-13 ± 5e-14) had a spread under the old absolute 1e-12 'constant' cut: standardized by 1, its windows were
+    all ~0 to the network and its forecasts off by float32 noise, a million times its spread."""
+    t = np.arange(120.0)
+    series = 1 + 0.5 * np.sin(t / 4)
+    params = dict(window=8, hidden_layer_sizes=(8,), max_iter=5, early_stopping=False, random_state=0)
+    ones = Forecaster(**params).fit(series).forecast(4)
+    scaled = Forecaster(**params).fit(unit * series)
+    np.testing.assert_allclose(scaled.scale_, unit * series.std())
+    np.testing.assert_allclose(scaled.forecast(4) / unit, ones, rtol=1e-4)
+
+
+def test_a_constant_series_is_standardized_by_one_and_forecast_as_that_constant() -> None:
+    """A constant series has no spread to divide by (its rounding-level std, relative to its level, is none): scale 1, forecast the constant."""
+    f = Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(np.full(40, 0.1 * 3))
+    assert f.scale_ == 1.0
+    np.testing.assert_allclose(f.forecast(3), 0.3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -134,3 +135,59 @@ def test_sunspots_backtest_beats_naive_on_years_it_did_not_train_on() -> None:
     assert bt.mean["mase"] < 0.9 and bt.mean["mae"] < 0.8 * bt.mean["naive_mae"]
     three = f.backtest(s, steps=3, folds=15)  # 3 years ahead from 15 origins (recursive beyond the horizon)
     assert three.mean["mae"] < three.mean["naive_mae"]
+
+
+def test_folds_that_forecast_the_training_series_are_one_warning_naming_them_and_the_fix(fitted: Forecaster) -> None:
+    """A backtest on the series the model was fitted on scored the model's fit as its forecasts, without a word (its docstring
+    asked for later values; nothing checked). The training series' last window (``last_window_``, SERIES[74:80]) found once in
+    the series tells which folds forecast values the model learnt."""
+    message = ("5 of the 25 backtest folds forecast values the model was trained on: the series' first 80 values end as its training "
+               "series does (its last 6 values), and folds 1-5 forecast some of those 80, so their scores flatter it; score values after "
+               "the training series: drop the first 74 values (the 6 kept before the new ones are the first fold's window), or fewer folds/steps.")
+    with pytest.warns(UserWarning, match=f"^{re.escape(message)}$"):
+        bt = fitted.backtest(SERIES, steps=2, folds=25)  # origins 70, 72, ..., 118: 70-78 lie in the training series
+    assert bt.folds["origin"].tolist()[:6] == [70, 72, 74, 76, 78, 80]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the values after the training series, with its last window before them: no warning
+        fitted.backtest(SERIES[74:], steps=2, folds=20)
+        fitted.backtest(SERIES, steps=2, folds=20)  # origins 80 on: every forecast value is new to the model
+        fitted.backtest(SERIES[:60], steps=2, folds=5)  # before the training series' end, its last window not in it: not told
+
+
+def test_trained_through_needs_the_last_window_exactly_once_and_not_flat() -> None:
+    from hiddenlayers.apps._backtest import trained_through
+
+    s = np.arange(20.0)
+    assert trained_through(s, s[5:9]) == 9
+    assert trained_through(np.r_[s, s], s[5:9]) is None  # twice: no telling which is the training series' end
+    assert trained_through(s, np.array([1.5, 2.5])) is None
+    assert trained_through(np.r_[np.zeros(5), s], np.zeros(3)) is None  # flat: it matches any flat stretch
+    assert trained_through(s[:3], s[5:9]) is None
+
+
+def test_season_scales_mase_by_the_seasonal_naive_error_and_scores_that_baseline_by_hand(fitted: Forecaster) -> None:
+    """sktime's MASE takes ``sp`` (Hyndman & Koehler's seasonal MASE); the backtest's only baseline was the last value
+    repeated, which a seasonal series' forecaster beats without being useful. SERIES has a period of 15."""
+    s, m = SERIES[74:], 15
+    bt = fitted.backtest(s, steps=20, folds=2, stride=3, season=m)
+    assert bt.season == m and list(bt.folds.columns) == ["origin", "mae", "rmse", "mase", "naive_mae", "snaive_mae"]
+    for fold, origin in zip(bt.folds.index, bt.folds["origin"]):
+        before, truth = s[:origin], s[origin : origin + 20]
+        snaive = np.array([before[len(before) - m + (h - 1) % m] for h in range(1, 21)])  # h > 15 wraps to the last season again
+        hand_mae = np.mean(np.abs(fitted.forecast(20, before) - truth))
+        assert bt.folds.loc[fold, "snaive_mae"] == pytest.approx(np.mean(np.abs(truth - snaive)), rel=1e-9)
+        assert bt.folds.loc[fold, "mase"] == pytest.approx(hand_mae / np.mean(np.abs(before[m:] - before[:-m])), rel=1e-6)
+    assert bt.mean["snaive_mae"] < 0.5 * bt.mean["naive_mae"]  # a season ahead is the better baseline on a periodic series
+    assert bt.to_dict()["season"] == m and "snaive_mae" in bt.to_dict()["folds"][0]
+    plain = fitted.backtest(s, steps=20, folds=2, stride=3)
+    assert plain.season == 1 and "snaive_mae" not in plain.folds and plain.mean == fitted.backtest(s, steps=20, folds=2, stride=3, season=1).mean
+    with pytest.raises(ValueError, match=r"^season must be an integer >= 1\. Received: season=0"):
+        fitted.backtest(s, season=0)
+
+
+def test_seasonal_naive_needs_a_season_of_history() -> None:
+    from hiddenlayers.apps._backtest import seasonal_naive
+
+    np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 5, 4), [6, 7, 8, 9, 6])
+    np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 3, 1), [9, 9, 9])
+    assert seasonal_naive(np.arange(3.0), 2, 4) is None

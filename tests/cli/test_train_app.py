@@ -398,8 +398,8 @@ def test_order_column_with_a_forecaster_says_how_its_series_is_ordered_and_help_
     assert not (tmp_path / "o.safetensors").exists()
     shown = " ".join(ok("train", "--help").stdout.split())
     assert ("A forecaster has none: its series is read in the file's order, checked by its date column (see --value-column)." in shown
-            and "read in the file's order: the first column of dates (or ISO 8601 date text), if any, checks it (a date going back "
-                "is refused; skipped dates are noted)." in shown), shown
+            and "read in the file's order: the first column of dates (or ISO 8601 date text), if any, checks it (a date going back, "
+                "or one repeated as in a table of several series, is refused; skipped dates are noted)." in shown), shown
 
 
 def test_a_value_column_of_text_names_its_first_text_cell(series: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..exceptions import DataError
 from ._fit import check_positive_int
 
-#: the per-fold scores, in the order of the result's columns
+#: the per-fold scores, in the order of the result's columns (and ``snaive_mae`` after them, with a ``season`` above 1)
 METRICS = ("mae", "rmse", "mase", "naive_mae")
 
 
@@ -37,26 +37,34 @@ class Backtest:
     folds : DataFrame
         Indexed by fold (1 = the earliest origin), as sktime's ``evaluate`` returns one row per fold, with columns
         ``origin`` (0-based position of the first forecast value; also the number of values before it), ``mae``,
-        ``rmse``, ``mase`` (MAE over the mean absolute one-step change of the values before the origin: below 1 beats
-        repeating the last value one step ahead; NaN when those values never change) and ``naive_mae`` (the last value
-        before the origin repeated ``steps`` times), all in series units but ``mase``.
+        ``rmse``, ``mase`` (MAE over the mean absolute change over ``season`` steps of the values before the origin, as
+        sktime's ``MeanAbsoluteScaledError(sp=season)`` and Hyndman & Koehler's seasonal MASE: below 1 beats the (seasonal)
+        naive forecast one step ahead in sample; NaN when those values never change, or are no more than ``season``),
+        ``naive_mae`` (the last value before the origin repeated ``steps`` times) and, with a ``season`` above 1,
+        ``snaive_mae`` (the seasonal naive forecast: each value the one ``season`` steps earlier, the last season before the
+        origin repeated; NaN with fewer than ``season`` values before it), all in series units but ``mase``.
     mean : dict of str to float
-        Each score's mean over the folds (``mase`` over the folds where it is defined).
+        Each score's mean over the folds (``mase`` and ``snaive_mae`` over the folds where they are defined).
     steps : int
         Values forecast per fold.
     stride : int
         Steps between consecutive origins.
+    season : int
+        The seasonal period the MASE scale and ``snaive_mae`` use (1: none, the one-step naive forecast).
     """
 
     folds: pd.DataFrame
     mean: dict[str, float]
     steps: int
     stride: int
+    season: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain Python values (JSON-ready but NaN): ``steps``, ``stride``, ``folds`` (a list of dicts with ``fold``) and ``mean``."""
-        rows = [{"fold": int(i), "origin": int(r.origin), **{m: float(getattr(r, m)) for m in METRICS}} for i, r in self.folds.iterrows()]
-        return {"steps": self.steps, "stride": self.stride, "folds": rows, "mean": dict(self.mean)}
+        """Plain Python values (JSON-ready but NaN): ``steps``, ``stride``, ``season``, ``folds`` (a list of dicts with ``fold``)
+        and ``mean``."""
+        scores = [str(c) for c in self.folds.columns if c != "origin"]
+        rows = [{"fold": int(i), "origin": int(r["origin"]), **{m: float(r[m]) for m in scores}} for i, r in self.folds.iterrows()]
+        return {"steps": self.steps, "stride": self.stride, "season": self.season, "folds": rows, "mean": dict(self.mean)}
 
 
 def fold_origins(n: int, steps: int, folds: int, stride: int, window: int) -> np.ndarray:
@@ -74,17 +82,66 @@ def fold_origins(n: int, steps: int, folds: int, stride: int, window: int) -> np
     return n - steps - stride * np.arange(folds - 1, -1, -1)
 
 
-def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray) -> dict[str, float]:
-    """One fold's scores: ``truth`` and ``pred`` (steps,), ``before`` the values before the origin."""
+def seasonal_naive(before: np.ndarray, steps: int, season: int) -> np.ndarray | None:
+    """The seasonal naive forecast of ``steps`` values after ``before``: value ``h`` (1-based) is ``before[n - season + (h - 1) % season]``,
+    the last season repeated (``season`` 1: the last value); None with fewer than ``season`` values before."""
+    n = len(before)
+    if n < season:
+        return None
+    return before[n - season + np.arange(steps) % season]
+
+
+def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray, season: int) -> dict[str, float]:
+    """One fold's scores: ``truth`` and ``pred`` (steps,), ``before`` the values before the origin, ``season`` the MASE lag."""
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 
     mae = float(mean_absolute_error(truth, pred))
-    scale = float(np.mean(np.abs(np.diff(before)))) if len(before) > 1 else 0.0  # in-sample one-step naive MAE (sktime's MASE scale)
-    return {"mae": mae, "rmse": float(root_mean_squared_error(truth, pred)), "mase": mae / scale if scale > 0 else float("nan"),
-            "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
+    # the in-sample (seasonal) naive MAE, sktime's MASE scale with sp=season
+    scale = float(np.mean(np.abs(before[season:] - before[:-season]))) if len(before) > season else 0.0
+    found = {"mae": mae, "rmse": float(root_mean_squared_error(truth, pred)), "mase": mae / scale if scale > 0 else float("nan"),
+             "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
+    if season > 1:
+        snaive = seasonal_naive(before, len(truth), season)
+        found["snaive_mae"] = float("nan") if snaive is None else float(mean_absolute_error(truth, snaive))
+    return found
 
 
-def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any) -> Backtest:
+def trained_through(s: np.ndarray, last_window: np.ndarray) -> int | None:
+    """How many of ``s``'s first values are the fitted model's training series (the end of it), or None where that cannot be told.
+
+    ``last_window`` is the training series' last ``window`` values (``Forecaster.last_window_``); where it occurs in ``s``
+    exactly once, the values up to and with it are taken for the training series' (a backtest on the series it was fitted
+    on, say). None where it does not occur, occurs more than once (a repeating series of whole numbers: no telling which),
+    or is constant (it would match any flat stretch).
+    """
+    w = len(last_window)
+    if len(s) < w or w == 0 or np.ptp(last_window) == 0:
+        return None
+    hits = np.flatnonzero((np.lib.stride_tricks.sliding_window_view(s, w) == last_window).all(axis=1))
+    return int(hits[0]) + w if len(hits) == 1 else None
+
+
+def _warn_trained_folds(origins: np.ndarray, trained: int | None, window: int) -> None:
+    """One ``UserWarning`` when folds forecast values before ``trained`` (:func:`trained_through`): the model learnt them, so
+    those folds score its fit, not its forecasts (darts' and sktime's backtests refit per fold and cannot see this; a
+    ``retrain=False`` one on the training series can)."""
+    if trained is None or not (origins < trained).any():
+        return
+    import warnings
+
+    from .._stacklevel import user_stacklevel
+
+    k = int((origins < trained).sum())
+    which = "fold 1" if k == 1 else f"folds 1-{k}"
+    warnings.warn(
+        f"{k} of the {len(origins)} backtest folds forecast values the model was trained on: the series' first {trained} values end "
+        f"as its training series does (its last {window} values), and {which} forecast some of those {trained}, so their scores "
+        f"flatter it; score values after the training series: drop the first {trained - window} values (the {window} kept before "
+        f"the new ones are the first fold's window), or fewer folds/steps.", UserWarning, stacklevel=user_stacklevel())
+
+
+def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any,
+                 last_window: np.ndarray | None = None, season: Any = 1) -> Backtest:
     """The backtest of a fitted forecaster on the checked series ``s``.
 
     Parameters
@@ -102,17 +159,24 @@ def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, fol
         Forecast origins.
     stride : int
         Steps between consecutive origins.
+    last_window : numpy.ndarray of shape (window,), optional
+        The training series' last values (``Forecaster.last_window_``): folds that forecast values of the training series
+        (:func:`trained_through`) are one ``UserWarning``. None (an ONNX export, which keeps none): not checked.
+    season : int
+        The seasonal period (12 for monthly values with a yearly cycle): the MASE scale's lag, and above 1 a ``snaive_mae`` column.
     """
     steps = check_positive_int(steps, "steps")
+    season = check_positive_int(season, "season")
     folds = check_positive_int(folds, "folds")
     stride = steps if stride is None else check_positive_int(stride, "stride")
     origins = fold_origins(len(s), steps, folds, stride, window)
+    _warn_trained_folds(origins, None if last_window is None else trained_through(s, np.asarray(last_window, dtype=np.float64)), window)
     pred = forecast_many(steps, np.stack([s[o - window : o] for o in origins]))  # (folds, steps)
-    rows = [_scores(s[o : o + steps], pred[k], s[:o]) for k, o in enumerate(origins)]
-    frame = pd.DataFrame({"origin": origins.astype(np.int64), **{m: [r[m] for r in rows] for m in METRICS}},
+    rows = [_scores(s[o : o + steps], pred[k], s[:o], season) for k, o in enumerate(origins)]
+    frame = pd.DataFrame({"origin": origins.astype(np.int64), **{m: [r[m] for r in rows] for m in rows[0]}},
                          index=pd.RangeIndex(1, folds + 1, name="fold"))
-    mean = {m: float(frame[m].mean()) for m in METRICS}  # pandas skips NaN: mase over the folds where it is defined
-    return Backtest(frame, mean, steps, stride)
+    mean = {m: float(frame[m].mean()) for m in rows[0]}  # pandas skips NaN: mase over the folds where it is defined
+    return Backtest(frame, mean, steps, stride, season)
 
 
-__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest"]
+__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest", "seasonal_naive", "trained_through"]

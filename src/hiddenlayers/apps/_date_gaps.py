@@ -154,6 +154,45 @@ def date_gaps(dates: Any, *, wall: Any = None) -> DateGaps | None:
     return DateGaps(step.freqstr, int(skipped.size), int((jumps[skipped] - 1).sum()), first, off_step)
 
 
+def next_dates(dates: Any, steps: int, *, wall: Any = None) -> Any:
+    """The ``steps`` dates after the last of ``dates``, one step of theirs apart: the dates of a forecast's values, or None.
+
+    The step is the one :func:`date_gaps` counts in (pandas' inferred frequency: days, business days, month starts, ...;
+    else the step most of the dates take), so the first forecast value is dated one step after the last observed date, as
+    statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date theirs. None for fewer than 3 dates or a missing one
+    (NaT). A time-zone-aware index keeps its zone (a day is a calendar day across daylight saving).
+
+    Parameters
+    ----------
+    dates : DatetimeIndex, PeriodIndex or array-like
+        The observed dates, in time order; anything ``pd.DatetimeIndex`` reads.
+    steps : int
+        Dates to give (the forecast's length).
+    wall : DatetimeIndex, optional
+        As in :func:`date_gaps`: for ``dates`` in UTC whose rows each carried their own UTC offset, the same dates in local
+        wall-clock time; a step of a day or longer goes on from the last of these (the dates are then local and naive,
+        since no one zone reads them), a shorter step from the UTC instants.
+    """
+    import pandas as pd
+
+    if isinstance(dates, pd.PeriodIndex):
+        return pd.period_range(dates[-1] + 1, periods=steps, freq=dates.freq) if len(dates) else None
+    index = pd.DatetimeIndex(dates)
+    local = None if wall is None else pd.DatetimeIndex(wall)
+    if len(index) < 3 or index.hasnans or (local is not None and local.hasnans):
+        return None
+    step = _infer(index if local is None else local)
+    if step is None:
+        try:
+            step = _common_step(index.as_unit("ns") if local is None else local.as_unit("ns"))
+        except (ValueError, OverflowError):  # dates beyond nanoseconds' range
+            return None
+    if step is None:
+        return None
+    last = index[-1] if local is None or _calendar_view(index, step, local) is index else local[-1]
+    return pd.date_range(last, periods=steps + 1, freq=step)[1:]
+
+
 def _shown(date: Any) -> str:
     """A date as a user wrote it: ``2024-01-05`` at midnight, else with its time (a Period as itself)."""
     import pandas as pd
@@ -208,4 +247,4 @@ def warn_series_gaps(series: Any) -> None:
                       stacklevel=user_stacklevel())
 
 
-__all__ = ["DateGaps", "date_gaps", "date_gaps_message", "warn_series_gaps"]
+__all__ = ["DateGaps", "date_gaps", "date_gaps_message", "next_dates", "warn_series_gaps"]

@@ -99,6 +99,17 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _standardization(s: np.ndarray) -> tuple[float, float]:
+    """The series' ``mean_`` and ``scale_`` (its standard deviation; 1 for a constant series, which has none).
+
+    Constant is judged relative to the level: a spread below 1e-12 of the mean's size is rounding, not signal. (An absolute
+    1e-12 read a series in tiny units, 1e-13 ± 5e-14, as constant: standardized by 1, its windows were all ~0 to the
+    network, and its forecasts were off by float32 noise 1e6 times the series' spread.)
+    """
+    mean, std = float(s.mean()), float(s.std())
+    return mean, std if std > 1e-12 * abs(mean) and std > 0 else 1.0
+
+
 def _check_one_column(X: Any) -> None:
     """A table of several columns where one series goes: scikit-learn's ``n_features_in_`` message (the forecaster reads one series, 1 feature)."""
     shape = np.shape(X) if not hasattr(X, "columns") else (len(X), len(X.columns))
@@ -316,9 +327,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         # the new state is assigned and trained in this block; a failure (a bad spec or init_from, a diverging fit) puts the old back
         with restored_on_error(self):
             if not warm:
-                self.mean_ = float(s.mean())
-                std = float(s.std())
-                self.scale_ = std if std > 1e-12 else 1.0
+                self.mean_, self.scale_ = _standardization(s)
             X, Y, _ = self._windows(s, with_targets=True)
             assert Y is not None
             gen = seed_everything(self.random_state)
@@ -496,17 +505,18 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         X, _, anchor = self._relative((hist - self.mean_) / self.scale_, with_targets=False)
         return self._forward(X, anchor)
 
-    def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None) -> Backtest:
+    def backtest(self, series: Any, steps: int | None = None, folds: int = 5, stride: int | None = None, *, season: int = 1) -> Backtest:
         """Rolling-origin evaluation on ``series``: ``folds`` forecasts of ``steps`` values, each scored.
 
         Every fold forecasts ``steps`` values from the values before its origin (recursively beyond ``horizon``, as
         :meth:`forecast`), all folds in one batch. The fitted model is used as it is, not refit per fold (Darts'
         ``retrain=False``): pass values the model did not train on (e.g. the stretch after the training series, with
-        ``window`` values before it) for an honest score. ``folds=1`` is the one hold-out that ``hiddenlayers evaluate``
-        reports by default.
+        ``window`` values before it) for an honest score; folds that forecast values of the training series (found by its
+        last window, :attr:`last_window_`, met once in ``series``) are one ``UserWarning``. ``folds=1`` is the one hold-out
+        that ``hiddenlayers evaluate`` reports by default.
 
         Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, MAE, RMSE, MASE, naive
-        last-value MAE) and ``mean``.
+        last-value MAE, and with ``season`` the seasonal naive MAE) and ``mean``.
 
         Parameters
         ----------
@@ -518,6 +528,11 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             Forecast origins.
         stride : int, optional
             Steps between consecutive origins (default ``steps``).
+        season : int
+            The seasonal period (12 for monthly values with a yearly cycle, 7 for daily ones with a weekly cycle): MASE is
+            scaled by the in-sample MAE of the seasonal naive forecast (sktime's ``sp``), and a ``snaive_mae`` column scores
+            that forecast (each value the one a season earlier), the baseline a seasonal series' forecaster must beat.
+            1 (default): no season, the one-step naive forecast's scale.
 
         Examples
         --------
@@ -530,7 +545,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         self._require_fitted()
         s = _as_series(series)
-        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
+        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season)
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:

@@ -267,6 +267,10 @@ Folds = Annotated[int | None, typer.Option("--folds", help="Forecaster file, eva
                                            "the metrics are their mean). [default: 1, the one hold-out of the last --steps values]", show_default=False)]
 Stride = Annotated[int | None, typer.Option("--stride", help="Forecaster file, evaluate: values between one fold's forecast origin and the next "
                                              "(below --steps: overlapping folds). [default: --steps]", show_default=False)]
+Season = Annotated[int | None, typer.Option("--season", help="Forecaster file, evaluate: the seasonal period (12 for monthly values with a "
+                                             "yearly cycle, 7 for daily ones with a weekly cycle): MASE is scaled by the seasonal naive forecast's "
+                                             "in-sample error (sktime's sp), and a snaive mae column scores that forecast, each value the one a "
+                                             "season earlier. [default: 1, no season]", show_default=False)]
 EvalTestSize = Annotated[float | None, typer.Option("--test-size", help="Forecaster file, evaluate: the share of the series' last values held out and "
                                                     "forecast from the rest, in (0, 1), at least its horizon, as train --app forecaster's --test-size "
                                                     "(instead of --steps, a count). [default: 0.2]", show_default=False)]
@@ -279,7 +283,7 @@ AppTextColumn = Annotated[str | None, typer.Option("--text-column", help="--app 
                                                    "besides --target).", show_default=False)]
 AppValueColumn = Annotated[str | None, typer.Option("--value-column", help="--app forecaster: the series' column, oldest first (default: the only "
                                                     "numeric column), read in the file's order: the first column of dates (or ISO 8601 "
-                                                    "date text), if any, checks it (a date going back is refused; skipped dates are noted).",
+                                                    "date text), if any, checks it (a date going back, or one repeated as in a table of several series, is refused; skipped dates are noted).",
                                                     show_default=False)]
 Window = Annotated[int | None, typer.Option("--window", help="--app forecaster: past values each forecast reads (default 24).", show_default=False)]
 Horizon = Annotated[int | None, typer.Option("--horizon", help="--app forecaster: future values each forecast gives (default 1).", show_default=False)]
@@ -628,7 +632,7 @@ def predict(
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
     an Autoencoder its numeric columns (-> reconstruction error, anomaly flag; --feature-errors: each feature's), a Recommender its user and item
-    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values), a SequenceClassifier of
+    columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values, one row per step, dated where the table has dates), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
     of `train --app speech` a long table of frames by its stored columns (-> one transcript per utterance; --beam-size K).
@@ -710,6 +714,7 @@ def evaluate(
     steps: Steps = None,
     folds: Folds = None,
     stride: Stride = None,
+    season: Season = None,
     test_size: EvalTestSize = None,
     value_column: ValueColumn = None,
     beam_size: BeamSize = None,
@@ -730,7 +735,8 @@ def evaluate(
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
     (default 1: the last --steps values, or --test-size of the series, forecast from the rest; default 0.2 of the series,
-    at least its horizon, as train --app forecaster holds out), each --stride (default --steps) before the next (MAE, RMSE, MASE per fold, and their mean). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
+    at least its horizon, as train --app forecaster holds out), each --stride (default --steps) before the next (MAE, RMSE, MASE per fold, and their mean; the naive forecast's MAE
+    beside them, and with --season M the seasonal naive forecast's). A SequenceClassifier of `train --app sequence` reads a long table as predict does and is scored
     per sequence against its label column (default: the training's); a Translator's translations against the target column
     (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
@@ -745,7 +751,7 @@ def evaluate(
     from ._stdin import stdin_data
 
     options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds, stride=stride,
-                     test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
+                     season=season, test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
     with stdin_data(data, example="cat test.csv | hiddenlayers evaluate model.safetensors -") as path:
         if model.lower().endswith(".onnx"):
             _evaluate_onnx(model, path, target, sample_weight, options, json, pos_label)

@@ -19,7 +19,8 @@ run an app's own ``predict`` on a data file of an obvious form:
 * Autoencoder: the fitted numeric columns -> reconstruction error and the
   anomaly flag (+1 inlier, -1 outlier) of its ``predict``;
 * Recommender: the user and item columns -> predicted rating;
-* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values.
+* Forecaster: a value column (``--value-column``, default the only numeric one; oldest first) -> the next ``--steps`` values,
+  each dated where the table has a column of dates.
 
 ``evaluate`` scores the classifiers against a label column, and a Recommender,
 Forecaster or Autoencoder by the metrics of :mod:`._appscore`.
@@ -103,7 +104,7 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
     missing or unreadable file is named as such (the loader's words) before any option is blamed, as "this model file holds
     a table model: drop --steps" sent the user of a mistyped path after the wrong fix.
     """
-    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
+    owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "season": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent",
               "feature_errors": "Autoencoder"}
     for name, value in given.items():
@@ -130,6 +131,8 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
         raise UserError(f"--folds must be a whole number >= 1 (forecast origins to score). Received: {given['folds']}.")
     if given.get("stride") is not None and given["stride"] < 1:
         raise UserError(f"--stride must be a whole number >= 1 (values from one forecast origin to the next). Received: {given['stride']}.")
+    if given.get("season") is not None and given["season"] < 1:
+        raise UserError(f"--season must be a whole number >= 1 (the seasonal period in steps: 12 for monthly values, 1 for none). Received: {given['season']}.")
 
 
 def _check_model_file(path: str) -> None:
@@ -559,6 +562,13 @@ def read_series(data: str, column: str | None, kept: str | None = None, *, gaps:
     The table's date column (its first column of dates, found by the type of its cells) must go forward in time; with ``gaps``
     (``train``) dates that skip steps are one note (:func:`~hiddenlayers.apps.date_gaps`), not refused: they may be meant.
     """
+    return read_dated_series(data, column, kept, gaps=gaps)[:3]
+
+
+def read_dated_series(data: str, column: str | None, kept: str | None = None, *,
+                      gaps: bool = False) -> tuple[np.ndarray, str, Any, tuple[str, pd.Series, pd.Series | None] | None]:
+    """:func:`read_series`'s three and the table's date column: its name, its dates (parsed) and, where their UTC offsets
+    change, their local wall-clock times; None when the table has no column of dates."""
     from ..data import read_table
 
     table = read_table(data).every_row()
@@ -587,7 +597,7 @@ def read_series(data: str, column: str | None, kept: str | None = None, *, gaps:
     bad = np.flatnonzero(~np.isfinite(values))  # one rule for train, predict and evaluate: the first gap's file line
     if bad.size:
         raise UserError(f"the series '{column}' has missing or non-finite values ({at_row(int(bad[0]), table.where)}, {bad.size} in all): fill or drop them.")
-    return values, column, table.where
+    return values, column, table.where, dated
 
 
 def _warn_date_gaps(name: str, dates: pd.Series, wall: pd.Series | None, where: Any) -> None:
@@ -608,7 +618,8 @@ def _warn_date_gaps(name: str, dates: pd.Series, wall: pd.Series | None, where: 
 
 
 def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd.Series, pd.Series | None] | None:
-    """A column of dates (datetimes, or ISO 8601 text) that goes back in time: one line naming the first such row.
+    """A column of dates (datetimes, or ISO 8601 text) that goes back in time, or the first such column holding a date twice
+    (:func:`_refuse_repeated_dates`): one line naming the first such row.
 
     A Forecaster reads the series in the file's order, oldest first, so a newest-first export (or a shuffled one) would
     be trained on, forecast from and scored as the series reversed, silently; its date column tells. Returns the first date
@@ -626,6 +637,8 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
         d = dates.to_numpy()
         if dates.isna().any() or len(d) < 2:
             continue
+        if first is None:  # the table's date column (its first); another column of dates (a release date, say) may repeat
+            _refuse_repeated_dates(str(name), col, d, where)
         back = np.flatnonzero(d[1:] < d[:-1])
         if back.size:
             i = int(back[0]) + 1
@@ -633,6 +646,25 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
                             f"reads the series in the file's order, oldest first; sort the file by '{name}' first.")
         first = first or (str(name), dates, wall)
     return first
+
+
+def _refuse_repeated_dates(name: str, col: pd.Series, d: np.ndarray, where: Any) -> None:
+    """A date column holding a date twice: one line naming it and both rows.
+
+    A Forecaster reads one series, one value per date (a pandas Series on a time index holding a time twice is refused
+    alike). A repeated date is mostly a table of several series, one row per series and date (long form): read in file
+    order it was trained on as one series interleaved (sorted by date: store a, store b, store a, ...), silently, and sorted
+    by series its first date going back was refused with "sort the file by the date", which makes the interleaved one.
+    """
+    order = np.argsort(d, kind="stable")
+    same = np.flatnonzero(d[order][1:] == d[order][:-1])  # neighbours once sorted that hold one date (in file order: stable)
+    if not same.size:
+        return
+    i, j = min(((int(order[k]), int(order[k + 1])) for k in same), key=lambda pair: pair[1])  # the first repeat in the file
+    raise UserError(f"the column '{name}' holds {col.iloc[j]} twice ({at_row(i, where)} and {at_row(j, where)}): a "
+                    f"Forecaster reads one series, one value per date. A table of several series (one row per series and date) is not read "
+                    f"as several: keep one series' rows (e.g. those of one value of the column that names it), or aggregate each date's "
+                    f"values (a sum, a mean) to one row first.")
 
 
 #: a time of day then its UTC offset ("00:00:00+01:00", "12:30Z"): the offset dropped leaves the local wall-clock time
@@ -672,11 +704,28 @@ def _refuse_text_series(values: pd.Series, named: str, where: Any) -> None:
 
 def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> pd.DataFrame:
     """The next ``steps`` (default ``horizon``) values after ``data``'s value column ``column`` (default: the one the model was
-    trained on, else the only numeric column), oldest first."""
-    values, column, _ = read_series(data, column, data_column(model, "value_column"))
+    trained on, else the only numeric column), oldest first: ``step``, then, where the table has a column of dates, that
+    column with each value's date (one step of the dates after the last, :func:`~hiddenlayers.apps.next_dates`), then
+    ``forecast_<column>``. (Only step numbers were written: a user had to count the dates on from the file's last row.)"""
+    values, column, _, dated = read_dated_series(data, column, data_column(model, "value_column"))
     n = int(model.horizon) if steps is None else steps
     out = network_precision(model, _call(model.forecast, n, values))
-    return pd.DataFrame({"step": np.arange(1, n + 1), f"forecast_{column}": out})
+    table = {"step": np.arange(1, n + 1), **_forecast_dates(dated, n, column), f"forecast_{column}": out}
+    return pd.DataFrame(table)
+
+
+def _forecast_dates(dated: tuple[str, pd.Series, pd.Series | None] | None, n: int, column: str) -> dict[str, Any]:
+    """The date column of ``n`` forecast values (named as the file's column of dates ``dated``), or none where the table has
+    no such column or its step cannot be told (fewer than 3 dates); a date column named as an output column is ``date``."""
+    from ..apps import next_dates
+
+    if dated is None:
+        return {}
+    name, dates, wall = dated
+    future = next_dates(pd.DatetimeIndex(dates), n, wall=None if wall is None else pd.DatetimeIndex(wall))
+    if future is None:
+        return {}
+    return {"date" if name in ("step", f"forecast_{column}") else name: future}
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -716,7 +765,8 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         steps, share = options.get("steps"), options.get("test_size")
         if share is not None:  # train --app forecaster's --test-size: ceil(share * n) values, at least the horizon
             steps = forecast_hold_out(len(values), int(model.window), int(model.horizon), steps, share)
-        result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(model.backtest, s, n, f, k),
+        season = options.get("season") or 1
+        result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(lambda *a: model.backtest(*a, season=season), s, n, f, k),
                                   stride=options.get("stride"), where=where, share=share)
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)

@@ -82,13 +82,13 @@ class Forecaster(_Export):
     def forecast(self, steps: int, series: np.ndarray) -> np.ndarray:
         return np.asarray(_answers(self.adapter, {"series": [np.asarray(series).tolist()], "steps": int(steps)}, 1)[0], dtype=np.float32)
 
-    def backtest(self, series: np.ndarray, steps: int | None, folds: int, stride: int | None) -> Any:
+    def backtest(self, series: np.ndarray, steps: int | None, folds: int, stride: int | None, season: int = 1) -> Any:
         """:meth:`hiddenlayers.apps.Forecaster.backtest`, each fold's forecast by the graph (the series checked as a request's)."""
         from ..apps import run_backtest
 
         s = np.asarray(series, dtype=np.float64)
         _answers(self.adapter, {"series": [s.tolist()], "steps": 1}, 1)  # the server's checks of the values (length, float32's range)
-        return run_backtest(self.app.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride)
+        return run_backtest(self.app.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, season=season)
 
 
 class Autoencoder(_Export):

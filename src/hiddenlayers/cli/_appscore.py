@@ -11,7 +11,8 @@
   file scored on its training series repeats train's held-out figures; with more folds, its ``horizon``), each
   earlier fold ``--stride`` (default ``--steps``) before the next, forecast from the values before them and scored by MAE, RMSE and MASE (MAE over the mean absolute one-step change of the
   values before them, sktime's ``mean_absolute_scaled_error``: below 1 beats repeating the
-  last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times);
+  last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times); ``--season M``: the MASE
+  scale is the change over ``M`` steps (sktime's ``sp``), and ``snaive_mae`` scores the seasonal naive forecast;
   the metrics are the mean over the folds;
 * Autoencoder: the reconstruction error as an anomaly score against an anomaly column ``--target``
   (ROC-AUC and average precision, as ``examples/anomaly_shuttle.py`` scores it), and the precision
@@ -173,22 +174,27 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
     metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
-    _note_undefined_mase([f["mase"] for f in bt["folds"]])
+    _note_undefined_mase([f["mase"] for f in bt["folds"]], bt["season"])
     default = {} if steps is not None else {"steps_default": DEFAULT_STEPS[n_folds == 1]}
-    return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "history": len(values) - k, "metrics": metrics, "folds": rows}
+    return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "season": bt["season"], "history": len(values) - k,
+            "metrics": metrics, "folds": rows}
 
 
-def _note_undefined_mase(mase: list[float]) -> None:
+def _note_undefined_mase(mase: list[float], season: int = 1) -> None:
     """Say why MASE is missing (every fold) or averaged over fewer folds: its scale, the mean absolute one-step change of the values
-    before a fold's origin, is 0 where those values are constant. (The table dropped it without a word.)"""
+    before a fold's origin (with ``season``: their change over a season), is 0 where those values are constant (or repeat each
+    season, or are no more than a season). (The table dropped it without a word.)"""
     from ._common import note
 
     undefined = sum(1 for m in mase if m != m)
+    if season > 1:
+        why, scale = f"repeat every {season} values or are no more than {season}", f"their mean absolute change over {season} steps"
+    else:
+        why, scale = "are constant", "their mean absolute one-step change"
     if undefined == len(mase):
-        note("no MASE: the values before the forecast origin are constant, so its scale (their mean absolute one-step change) is 0; "
-             "MAE and RMSE are in the series' units.")
+        note(f"no MASE: the values before the forecast origin {why}, so its scale ({scale}) is 0; MAE and RMSE are in the series' units.")
     elif undefined:
-        note(f"MASE is the mean over {len(mase) - undefined} of the {len(mase)} folds: the values before the other folds' origins are constant "
+        note(f"MASE is the mean over {len(mase) - undefined} of the {len(mase)} folds: the values before the other folds' origins {why} "
              "(a scale of 0).")
 
 

@@ -493,10 +493,11 @@ def _fold_table(result: dict[str, Any]) -> Any:
     from .._rich_plain import PlainTable
 
     t = PlainTable(title=f"forecast backtest: {result['n_folds']} folds of {result['steps']} values, origins {result['stride']} apart (data rows)", title_justify="left")
-    for name in ("fold", "rows", "history", "mae", "rmse", "mase", "naive mae"):
+    scores = [m for m in ("mae", "rmse", "mase", "naive_mae", "snaive_mae") if result["folds"] and m in result["folds"][0]]
+    for name in ("fold", "rows", "history", *(m.replace("_", " ") for m in scores)):
         t.add_column(name, justify="right")
     for f in result["folds"]:
-        t.add_row(str(f["fold"]), f"{f['first_row']}-{f['last_row']}", str(f["history"]), *(_cell(f[m]) for m in ("mae", "rmse", "mase", "naive_mae")))
+        t.add_row(str(f["fold"]), f"{f['first_row']}-{f['last_row']}", str(f["history"]), *(_cell(f[m]) for m in scores))
     return t
 
 

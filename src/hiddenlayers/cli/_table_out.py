@@ -52,9 +52,10 @@ def _network_dtype(model: Any) -> str | None:
 
 
 def jsonl_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as JSON lines, one object per row; float32 columns as their shortest float32 text, others as pandas writes them."""
+    """``frame`` as JSON lines, one object per row; float32 columns as their shortest float32 text, dates as ISO 8601 text (pandas'
+    default, milliseconds since 1970, read as a number), others as pandas writes them."""
     f32 = [c for c in frame.columns if frame[c].dtype == np.float32]
-    text = frame.to_json(orient="records", lines=True)
+    text = frame.to_json(orient="records", lines=True, date_format="iso")
     if not f32:
         return text.encode()
     # data.float32_numbers, the server's rule too: json writes each float with float32's shortest digits; NaN is null, as pandas writes it

@@ -1,0 +1,117 @@
+"""``hiddenlayers predict`` and ``evaluate`` of a Forecaster file (cli/_appfiles): one row per future step, dated where the
+data has dates; a backtest's folds that forecast the training series said.
+
+statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date each forecast value, the first one step after the
+last observation; predict wrote only ``step`` numbers, so a user counted the dates on from the file's last row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.apps import Forecaster
+
+N = 40
+TRAINED = np.sin(np.arange(60) / 3)  # the model's training series
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("forecast_predict") / "f.safetensors"
+    Forecaster(window=6, horizon=2, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(TRAINED).save(path)
+    return path
+
+
+def _predict(model: Path, frame: pd.DataFrame, tmp_path: Path, *args: str) -> str:
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    return ok("predict", model, data, *args).stdout
+
+
+@pytest.mark.parametrize(("dates", "expected"), [
+    (pd.date_range("1998-03-01", periods=N, freq="MS").strftime("%Y-%m-%d"), ["2001-07-01", "2001-08-01", "2001-09-01"]),
+    (pd.bdate_range("2024-01-01", periods=N).strftime("%Y-%m-%d"), ["2024-02-26", "2024-02-27", "2024-02-28"]),  # Friday 23rd, then Monday
+    (pd.date_range("2024-01-01", periods=N + 2, freq="D").delete([5, 9]).strftime("%Y-%m-%d"), ["2024-02-12", "2024-02-13", "2024-02-14"]),
+])
+def test_predict_dates_each_forecast_value_one_step_of_the_data_after_its_last_date(model: Path, tmp_path: Path, dates: pd.Index, expected: list[str]) -> None:
+    frame = pd.DataFrame({"month": dates, "level": np.sin(np.arange(N) / 3)})
+    got = pd.read_csv(io.StringIO(_predict(model, frame, tmp_path, "--steps", "3")), dtype=str)
+    assert list(got.columns) == ["step", "month", "forecast_level"]
+    assert got["month"].tolist() == expected
+    no_dates = _predict(model, frame[["level"]], tmp_path, "--steps", "3")
+    assert no_dates.splitlines()[0] == "step,forecast_level"  # no column of dates: step numbers alone, as before
+    assert [line.split(",")[1] for line in no_dates.splitlines()[1:]] == got["forecast_level"].tolist()  # the same forecasts
+
+
+def test_predict_keeps_the_time_zone_of_hourly_dates_and_writes_iso_dates_to_jsonl(model: Path, tmp_path: Path) -> None:
+    """An hourly parquet column in UTC goes on in UTC; JSON lines carried the dates as milliseconds since 1970."""
+    data, out = tmp_path / "h.parquet", tmp_path / "f.jsonl"
+    hours = pd.date_range("2024-03-30 20:00", periods=N, freq="h", tz="UTC")
+    pd.DataFrame({"t": hours, "v": np.sin(np.arange(N) / 3)}).to_parquet(data)
+    ok("predict", model, data, "--steps", "2", "--out", out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["t"] for r in rows] == ["2024-04-01T12:00:00.000Z", "2024-04-01T13:00:00.000Z"]
+    assert [r["step"] for r in rows] == [1, 2]
+
+
+def test_evaluate_notes_the_folds_that_forecast_the_training_series(model: Path, tmp_path: Path) -> None:
+    """evaluate of the training file with many folds scored the model's fit as its forecasts, silently."""
+    data = tmp_path / "trained.csv"
+    pd.DataFrame({"v": np.r_[TRAINED, np.sin(np.arange(60, 80) / 3)]}).to_csv(data, index=False)
+    notes = [line for line in ok("evaluate", model, data, "--folds", "15").stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: 5 of the 15 backtest folds forecast values the model was trained on: the series' first 60 values end as its "
+                     "training series does (its last 6 values), and folds 1-5 forecast some of those 60, so their scores flatter it; score "
+                     "values after the training series: drop the first 54 values (the 6 kept before the new ones are the first fold's "
+                     "window), or fewer folds/steps."]
+    assert "backtest folds" not in ok("evaluate", model, data, "--folds", "10").stderr  # origins 60 on: all new values
+
+
+def test_evaluate_season_adds_the_seasonal_naive_baseline_and_scales_mase_by_it(model: Path, tmp_path: Path) -> None:
+    """evaluate compared a Forecaster with the last value repeated only: on a seasonal series (monthly CO2) that baseline is
+    easy to beat while the seasonal naive one (a season earlier) may not be. --season M is sktime's sp."""
+    import hiddenlayers as hl
+
+    later = np.sin(np.arange(54, 110) / 3)  # after the training series, with its last window (6) before
+    data = tmp_path / "later.csv"
+    pd.DataFrame({"v": later}).to_csv(data, index=False)
+    got = json.loads(ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--season", "19", "--json").stdout)
+    expected = hl.apps.Forecaster.load(model).backtest(later, steps=4, folds=3, season=19)
+    assert got["season"] == 19 and got["metrics"] == pytest.approx(expected.mean, rel=1e-5)
+    assert [f["snaive_mae"] for f in got["folds"]] == pytest.approx(expected.folds["snaive_mae"].tolist(), rel=1e-9)
+    shown = ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--season", "19").stdout
+    assert "snaive mae" in shown and "snaive" not in ok("evaluate", model, data, "--steps", "4", "--folds", "3").stdout
+    assert_user_error(run("evaluate", model, data, "--season", "0"),
+                      "--season must be a whole number >= 1 (the seasonal period in steps: 12 for monthly values, 1 for none). Received: 0.")
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+@pytest.mark.parametrize(("by", "lines"), [("date", "line 2 and line 3"), ("store", "line 2 and line 42")])
+def test_a_long_table_of_several_series_is_refused_naming_the_repeated_date(model: Path, tmp_path: Path, command: str, by: str, lines: str) -> None:
+    """One row per store and date: sorted by date it was trained on, forecast from and scored as one series interleaved (a, b,
+    a, b, ...), silently; sorted by store its first date going back was refused with 'sort the file by date', which made that."""
+    days = pd.date_range("2024-01-01", periods=N, freq="D").strftime("%Y-%m-%d")
+    long = pd.DataFrame({"date": np.repeat(days, 2), "store": ["a", "b"] * N, "sales": np.sin(np.arange(2.0 * N))}).sort_values([by, "date"], kind="stable")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    long[long["store"] == "a"].to_csv(tmp_path / "one.csv", index=False)  # the fix: one series
+
+    def args(data: Path) -> list[object]:
+        return [data, "--app", "forecaster", "--window", "4", "--epochs", "1", "--out", tmp_path / f"{data.stem}.safetensors"] if command == "train" else [model, data]
+
+    assert_user_error(run(command, *args(tmp_path / "long.csv")), f"the column 'date' holds 2024-01-01 twice ({lines}): a Forecaster reads one "
+                      "series, one value per date. A table of several series (one row per series and date) is not read as several: keep one "
+                      "series' rows (e.g. those of one value of the column that names it), or aggregate each date's values (a sum, a mean) to one row first.")
+    ok(command, *args(tmp_path / "one.csv"))
+
+
+def test_only_the_first_column_of_dates_must_not_repeat(model: Path, tmp_path: Path) -> None:
+    """Another column of dates (a release date, the same on every row) is no time axis: it may repeat, as before."""
+    frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=N, freq="D").strftime("%Y-%m-%d"), "release": "2023-06-01",
+                          "v": np.sin(np.arange(N) / 3)})
+    assert _predict(model, frame, tmp_path, "--steps", "1").splitlines()[0] == "step,day,forecast_v"
