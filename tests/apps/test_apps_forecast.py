@@ -332,3 +332,17 @@ def test_a_constant_series_is_standardized_by_one_and_forecast_as_that_constant(
     f = Forecaster(window=5, hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(np.full(40, 0.1 * 3))
     assert f.scale_ == 1.0
     np.testing.assert_allclose(f.forecast(3), 0.3)
+
+
+def test_score_on_a_constant_series_is_scikit_learns_r2() -> None:
+    """R² of a constant series has no variance to divide by: scikit-learn's ``r2_score`` gives 1.0 for a perfect forecast
+    and 0.0 otherwise (it was 0.0 for both)."""
+    from sklearn.metrics import r2_score
+
+    flat = np.full(40, 3.0)
+    f = Forecaster(window=4, hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(flat)
+    pred = f.predict(flat)[: len(flat) - 4]
+    assert f.score(flat) == r2_score(flat[4:], pred.ravel()) == 1.0
+    bent = flat.copy()
+    bent[20:] = 3.5  # not constant: the ordinary R²
+    assert f.score(bent) == pytest.approx(r2_score(np.lib.stride_tricks.sliding_window_view(bent[4:], 1), f.predict(bent)[:36]))

@@ -571,7 +571,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     @refuses_empty
     def score(self, X: Any, y: Any = None) -> float:
-        """R² of the rolling forecasts (all ``horizon`` steps) on a series.
+        """R² of the rolling forecasts (all ``horizon`` steps) on a series (on a constant one, as scikit-learn's
+        ``r2_score`` gives it: 1.0 for a perfect forecast, else 0.0).
 
         Parameters
         ----------
@@ -590,7 +591,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         truth = sliding_window_view(s[self.window :], self.horizon)
         ss_res = float(((truth - pred) ** 2).sum())
         ss_tot = float(((truth - truth.mean()) ** 2).sum())
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+        if ss_tot > 0:
+            return 1.0 - ss_res / ss_tot
+        return 1.0 if ss_res == 0 else 0.0  # a constant series: scikit-learn's r2_score (force_finite), 1.0 only for a perfect forecast
 
     # --------------------------------------------------------------- files
     def save(self, path: str | os.PathLike[str]) -> None:
