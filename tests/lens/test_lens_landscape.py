@@ -50,6 +50,9 @@ def test_centre_is_sklearn_log_loss_and_weights_untouched(fitted, digits):
     assert list(frame.columns) == ["alpha", "loss"] and len(frame) == 11
     with pytest.raises(ValueError, match="read-only"):
         land.losses[0] = 0.0
+    # its repr is the grid's size and range, not every loss (a 51x51 surface printed 2,601 numbers)
+    assert repr(land) == (f"LossLandscape({land.kind}, 11 points, alpha -1..1, center_loss={land.center_loss:.4g}, "
+                          f"min loss={land.losses.min():.4g}, rows=600)")
 
 
 def test_regressor_centre_is_half_mean_squared_error():

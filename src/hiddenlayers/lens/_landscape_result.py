@@ -52,6 +52,12 @@ class LossLandscape:
             if values is not None:
                 values.setflags(write=False)  # frozen all the way down: a plot or a frame cannot change the result
 
+    def __repr__(self) -> str:  # the grid's size and range, not every loss of it (a 51x51 surface printed 2,601 numbers)
+        grid = f"{self.alphas.size}" if self.betas is None else f"{self.alphas.size}x{self.betas.size}"
+        span = f"alpha {self.alphas.min():g}..{self.alphas.max():g}" if self.alphas.size else "no points"
+        return (f"LossLandscape({self.kind}, {grid} points, {span}, center_loss={self.center_loss:.4g}, "
+                f"min loss={np.nanmin(self.losses) if self.losses.size else float('nan'):.4g}, rows={self.rows})")
+
     @property
     def label(self) -> str:
         """``"loss"``, with :attr:`unit` in brackets when it is known: the plots' axis label."""
