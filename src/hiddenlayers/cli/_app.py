@@ -605,7 +605,8 @@ def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
                                         "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports); "
-                                        "or - for CSV text (or Parquet bytes) piped into standard input.")],
+                                        "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its first bytes; "
+                                        "a table model's CSV or Parquet read batch by batch, as a folder).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -659,12 +660,12 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article
     from ._appfolder import evaluate_folder, is_image_folder
-    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, piped, refuse_folder
 
     if kind is not None:
         if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
             refuse_folder(data, f"the export of {article(kind)}")
-    elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
+    elif is_folder_input(data) or piped(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json)
         return
     if kind is not None and sample_weight is not None:
@@ -691,7 +692,8 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
                                                "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports); "
-                                               "or - for CSV text (or Parquet bytes) piped into standard input.",
+                                               "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its "
+                                               "first bytes; a table model's CSV or Parquet scored batch by batch, as a folder).",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "
