@@ -57,6 +57,15 @@ class _Group(TyperGroup):
 
         expand_home_paths(self.commands.values())
 
+    def get_params(self, ctx: Any) -> Any:
+        """The group's options, Typer's completion flags (added after ``__init__``) saying they take a shell's name (:mod:`._completion`)."""
+        params = super().get_params(ctx)
+        for param in params:
+            if param.name in ("install_completion", "show_completion"):
+                what = "Install" if param.name == "install_completion" else "Show"
+                param.help = f"{what} completion for the current shell, or for the one named after it (bash, zsh, fish, powershell, pwsh)."  # type: ignore[attr-defined]
+        return params
+
     def main(  # type: ignore[override]  # we always exit, with our own error handling
         self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any
     ) -> Any:
@@ -68,6 +77,10 @@ class _Group(TyperGroup):
         argv = [a for a in argv if a != "--debug"]
         code: int = 0
         try:
+            from ._completion import completion_command
+
+            if completion_command(argv):  # --show-completion/--install-completion [SHELL]: the shell named
+                sys.exit(0)
             with warnings.catch_warnings():  # the command's warnings as notes; Python's own display is back after it
                 warnings.showwarning = _warning_note
                 # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
