@@ -87,7 +87,8 @@ def test_check_reads_standard_input_and_its_fixes_say_dash(tmp_path):
 
 def test_an_empty_standard_input_is_one_line(table_model, spool_here):
     assert_user_error(piped(b"", "predict", table_model, "-"),
-                      "standard input ('-') is empty: pipe a table into it (CSV or TSV text with a header row, JSON lines, or a Parquet file), "
+                      "standard input ('-') is empty: pipe a table into it (CSV or TSV text with a header row, JSON lines, or a Parquet, .npy "
+                      "or .npz file's bytes, gzip-compressed or not), "
                       "e.g. `cat new.csv | hiddenlayers predict model.safetensors - > preds.csv`.")
     assert_user_error(piped(b"", "evaluate", table_model, "-"), "standard input ('-') is empty")
     assert list(spool_here.iterdir()) == []
@@ -262,3 +263,34 @@ def test_the_piped_format_is_told_by_the_header_line(names, sep, bom, crlf, rest
     assert piped_suffix(head) == (".tsv" if sep == "\t" else ".csv")
     assert piped_suffix(b"PAR1" + head) == ".parquet"
     assert piped_suffix(b'\n {"a": 1}\n' + head) == ".jsonl" and piped_suffix(b"[" + head) == ".json"
+
+
+def test_gzip_npy_and_npz_bytes_piped_in_are_read_as_their_files(table, table_model, tmp_path, spool_here):
+    """`zcat`-free: `cat t.csv.gz | predict m -` said "holds NUL bytes on line 1 (UTF-16 text?)" with an iconv command on
+    a file named stdin.csv, which the user does not have; so did an .npy's or .npz's bytes (an ImageClassifier's images).
+    gzip is read as what it holds, .npy and .npz by NumPy's magic bytes; a cut .gz is one line."""
+    import gzip
+
+    import numpy as np
+
+    expected = ok("predict", table_model, table, "--proba").stdout
+    assert piped(gzip.compress(table.read_bytes()), "predict", table_model, "-", "--proba").stdout == expected
+    whole = gzip.compress(table.read_bytes())
+    assert_user_error(piped(whole[: len(whole) // 2], "predict", table_model, "-"), "standard input is gzip-compressed but cannot be read whole")
+    from hiddenlayers.cli._stdin import piped_suffix
+
+    npy, npz = tmp_path / "x.npy", tmp_path / "x.npz"
+    np.save(npy, np.zeros((2, 3)))
+    np.savez(npz, X=np.zeros((2, 3)))
+    assert piped_suffix(npy.read_bytes()) == ".npy" and piped_suffix(npz.read_bytes()) == ".npz"
+    assert list(spool_here.iterdir()) == []
+
+
+def test_a_piped_table_that_is_not_utf8_names_the_fix_in_the_pipe(table_model):
+    """The iconv advice named the temporary file (`iconv -f utf-16 -t utf-8 stdin.csv > utf8-stdin.csv`)."""
+    text = "a,b,color\n1,2,red\n"
+    assert_user_error(piped(text.encode("utf-16"), "predict", table_model, "-"),
+                      "standard input is UTF-16 text, not UTF-8: save it as UTF-8 (e.g. `iconv -f utf-16 -t utf-8` in the pipe, before hiddenlayers).")
+    latin = b"a,b,color\n1,2,red\n3,4,caf\xe9\n"
+    assert_user_error(piped(latin, "predict", table_model, "-"),
+                      "standard input is not UTF-8: line 3 has the byte 0xe9 (byte 8 of the line); save it as UTF-8 (e.g. `iconv -f latin1")

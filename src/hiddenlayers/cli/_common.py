@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -357,6 +358,8 @@ def shown(text: str) -> str:
     """``text`` with each temporary file standing for standard input named as the user gave it: a quoted path
     (``'/tmp/.../stdin.csv'``, how messages quote a file) as ``standard input``, a bare one (a command line) as ``-``."""
     for path in STDIN_FILES:
+        name = re.escape(os.path.basename(path))  # a command run on the file by its name: in the pipe instead
+        text = re.sub(rf"`(iconv -f \S+ -t utf-8) {name} > utf8-{name}`", r"`\1` in the pipe, before hiddenlayers", text)
         text = text.replace(f"'{path}'", STDIN_WORDS).replace(path, STDIN_ARG)
     return text
 

@@ -16,12 +16,16 @@ user errors raised inside it, :func:`~._common.note` every note.
 
 from __future__ import annotations
 
+import gzip
+import io
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from ._common import STDIN_ARG, STDIN_FILES, UserError, is_user_error, one_line, shown
 
@@ -29,6 +33,7 @@ from ._common import STDIN_ARG, STDIN_FILES, UserError, is_user_error, one_line,
 PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
 _HEAD = 1 << 16  # bytes of the first line enough to tell its separator
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @contextmanager
@@ -62,20 +67,55 @@ def _spool(folder: Path, example: str) -> str:
 
     Raises :class:`UserError` for an empty standard input (naming ``example``), before any file is read.
     """
-    source = sys.stdin.buffer  # bytes: Parquet is binary, and a CSV keeps its own encoding for the reader to check
+    source: IO[bytes] = sys.stdin.buffer  # bytes: Parquet is binary, and a CSV keeps its own encoding for the reader to check
+    head = _head(source)
+    if head.startswith(_GZIP_MAGIC):  # `cat x.csv.gz | ...`: read as what it holds (it was "NUL bytes ... UTF-16 text?")
+        source = gzip.GzipFile(fileobj=io.BufferedReader(_Prefixed(head, source)))  # type: ignore[assignment]
+        head = _gunzipped(lambda: _head(source))
+    if not head:
+        raise UserError(f"standard input ('-') is empty: pipe a table into it (CSV or TSV text with a header row, JSON lines, "
+                        f"or a Parquet, .npy or .npz file's bytes, gzip-compressed or not), e.g. `{example}`.")
+    path = folder / f"stdin{piped_suffix(head)}"  # in a folder only this user may read
+    with open(path, "wb") as fh:
+        fh.write(head)
+        _gunzipped(lambda: shutil.copyfileobj(source, fh, _CHUNK))
+    return str(path)
+
+
+def _head(source: IO[bytes]) -> bytes:
+    """The first bytes of ``source``: enough to tell its format (:func:`_enough`), however the reads come (a pipe may give a few bytes)."""
     head = b""
-    while not _enough(head):  # the magic, and the first line (its separator), however the reads come (a pipe may give a few bytes)
+    while not _enough(head):
         more = source.read(_CHUNK)
         if not more:
             break
         head += more
-    if not head:
-        raise UserError(f"standard input ('-') is empty: pipe a table into it (CSV or TSV text with a header row, JSON lines, or a Parquet file), e.g. `{example}`.")
-    path = folder / f"stdin{piped_suffix(head)}"  # in a folder only this user may read
-    with open(path, "wb") as fh:
-        fh.write(head)
-        shutil.copyfileobj(source, fh, _CHUNK)
-    return str(path)
+    return head
+
+
+def _gunzipped(step: Callable[[], Any]) -> Any:
+    """``step()``, a read of gzip-compressed standard input: a damaged or cut stream is one :class:`UserError`."""
+    try:
+        return step()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UserError(f"standard input is gzip-compressed but cannot be read whole ({type(exc).__name__}: {exc}): pipe in the "
+                        "whole .gz file, or its text (`gunzip -c`).") from None
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` (bytes already read from ``rest``), then the rest of ``rest``: a stream gzip can read from its start."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._head[:len(buffer)] if self._head else self._rest.read(len(buffer))
+        self._head = self._head[len(data):] if self._head else b""
+        buffer[:len(data)] = data
+        return len(data)
 
 
 def _enough(head: bytes) -> bool:
@@ -85,7 +125,7 @@ def _enough(head: bytes) -> bool:
 
 def piped_suffix(head: bytes) -> str:
     """The suffix of the file standing for standard input whose first bytes are ``head``: ``.parquet`` for Parquet's magic,
-    ``.jsonl`` for a JSON object first (JSON lines; ``.json`` for an array), ``.tsv`` for a first line with tabs and no
+    ``.npy`` and ``.npz`` for NumPy's (a zip), ``.jsonl`` for a JSON object first (JSON lines; ``.json`` for an array), ``.tsv`` for a first line with tabs and no
     comma (a header of tab-separated names), else ``.csv``. Why: a pipe has no name to tell its format by, and a TSV
     read as CSV is one column (whose fix, "give it the suffix .tsv", a pipe cannot take), JSON lines a table of no
     column the model knows.
@@ -97,6 +137,10 @@ def piped_suffix(head: bytes) -> str:
     """
     if head.startswith(PARQUET_MAGIC):
         return ".parquet"
+    if head.startswith(b"\x93NUMPY"):  # NumPy's .npy magic (an ImageClassifier's images)
+        return ".npy"
+    if head.startswith(b"PK\x03\x04"):  # a zip: NumPy's .npz (images X and labels y)
+        return ".npz"
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 byte order mark, and blank lines, before the first value
     if text[:1] in (b"{", b"["):
         return ".jsonl" if text[:1] == b"{" else ".json"
