@@ -252,3 +252,19 @@ def test_an_option_given_twice_keeps_the_last_as_documented(table, tmp_path):
                  "--tol", "0", "-q", "--json", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["epochs"] == 2
+
+
+@pytest.mark.parametrize("command", [["info"], ["evaluate", "TABLE"]])
+def test_a_reader_that_leaves_early_ends_a_rich_printing_command_with_exit_0(command, table, table_model):
+    """`hiddenlayers info m.safetensors | head -1`: Rich's console met the closed pipe and raised SystemExit(1) (its own
+    on_broken_pipe), where `predict FILE | head` exits 0; a `set -o pipefail` script failed. The reader closes its end
+    before the command writes."""
+    import subprocess
+    import sys
+
+    args = [str(table) if a == "TABLE" else a for a in command]
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers", args[0], str(table_model), *args[1:]],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # type: ignore[union-attr]
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == b"", err

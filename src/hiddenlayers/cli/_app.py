@@ -57,6 +57,24 @@ class _Group(TyperGroup):
 
         expand_home_paths(self.commands.values())
 
+    def invoke(self, ctx: Any) -> Any:
+        """The command; a reader of its stdout that left early (`hiddenlayers info m.safetensors | head -1`) ends it quietly, exit 0.
+
+        Why: Click's own handling of that broken pipe exits 1, so `set -o pipefail` failed a pipeline whose reader had
+        all it wanted, where `predict FILE | head` exited 0. Standard output then goes to /dev/null, so the
+        interpreter's last flush does not fail on the closed pipe (Python's documented way)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # no real stdout (a test runner's): nothing left to flush there
+                pass
+            finally:
+                os.close(devnull)
+            return 0
+
     def get_params(self, ctx: Any) -> Any:
         """The group's options, Typer's completion flags (added after ``__init__``) saying they take a shell's name (:mod:`._completion`)."""
         params = super().get_params(ctx)
