@@ -495,10 +495,6 @@ def _cli_options() -> dict[str, set[str]]:
     }
 
 
-#: the options of `hiddenlayers` itself that take a value (Typer's completion options: the shell)
-TOP_LEVEL_VALUED = {"--show-completion", "--install-completion"}
-
-
 def _cli_mentions() -> list[tuple[str, str]]:
     """(page, text) of every ``hiddenlayers ...`` line of a shell block and every inline `hiddenlayers ...` span."""
     found = []
@@ -515,8 +511,9 @@ def test_cli_mentions_name_real_commands_and_options() -> None:
     wrong = []
     for where, text in _cli_mentions():
         words = shlex.split(text, comments=True)
-        if words[1:2] and words[1] in TOP_LEVEL_VALUED:
-            continue  # `hiddenlayers --show-completion bash`: the app's own option and its value, no command
+        if words[1:2] in (["--show-completion"], ["--install-completion"]):
+            assert words[2:] in ([], ["bash"], ["zsh"], ["fish"], ["powershell"], ["pwsh"]), f"{where}: `{text}`"  # a shell's name
+            continue
         command = next((w for w in words[1:] if not w.startswith("-")), None)
         if command is None:
             continue  # `hiddenlayers --help`

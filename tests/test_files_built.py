@@ -130,3 +130,19 @@ def test_the_watch_sees_a_real_allocation_and_not_a_meta_one() -> None:
             torch.nn.Linear(10**9, 4)
         with pytest.raises(AssertionError, match="allocated"):
             torch.nn.Linear(10**9, 4)
+
+
+@pytest.mark.parametrize(("kind", "edit"), [
+    ("mlp", lambda meta: meta["network"]["spec"][0].__setitem__("units", 2**63 + 5)),
+    ("mlp", lambda meta: meta["network"].__setitem__("in_features", 2**64)),
+    ("auto", lambda meta: meta["state"].__setitem__("n_features_in_", 2**63)),
+])
+def test_a_size_pytorch_cannot_make_is_one_short_line(files: dict[str, Path], tmp_path: Path, kind: str, edit: Callable[[dict], None]) -> None:
+    """A layer of 2**63 + 5 units in an MLP file was refused with PyTorch's C++ stack in the message ("Exception raised
+    from THPUtils_unpackLong at ... frame #0: c10::Error::Error(...)", 2,174 characters); now its first line only."""
+    bad = edit_file(files[kind], tmp_path / "bad.safetensors", edit)
+    with _NoBigAllocation(), pytest.raises(hl.ModelFileError) as info:
+        hl.load(bad)
+    message = str(info.value)
+    assert message.startswith(f"'{bad}' has inconsistent contents (") and message.endswith("); the file was altered or is damaged."), message
+    assert "\n" not in message and "Exception raised from" not in message and len(message) < 200 + 120 + len(str(bad)), message

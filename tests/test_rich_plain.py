@@ -52,3 +52,18 @@ def test_our_styles_apply_and_the_users_text_stays_plain() -> None:
     out = _out(con)
     assert "\x1b[33mwarning:\x1b[0m [bold] stays" in out  # yellow, then the text as given
     assert "\x1b[1m[red]" in out and "t [/blue]" in out and "\x1b[3m" in out  # the column's bold, the title's italic kept
+
+
+def test_a_closed_pipe_is_a_broken_pipe_error_not_an_exit() -> None:
+    """Rich's Console.on_broken_pipe raised SystemExit(1): a library call printing a table into a closed pipe exited the
+    caller's program, and the command line exited 1 where `predict FILE | head` exits 0."""
+    import pytest
+
+    class Closed(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    con = console(file=Closed())
+    with pytest.raises(BrokenPipeError):
+        con.print("a line")
+    assert con.quiet

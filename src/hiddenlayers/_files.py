@@ -353,6 +353,24 @@ def built_for_file(path: str | os.PathLike[str], build: Callable[[], Any], tenso
     return build()
 
 
+def inconsistent_contents(path: str | os.PathLike[str], exc: BaseException) -> str:
+    """The one line for a model file whose contents failed to load with ``exc`` (edited JSON, a size PyTorch cannot make):
+    the error's first line, at most 200 characters.
+
+    Why: PyTorch's C++ errors carry their stack after the first line ("Exception raised from THPUtils_unpackLong at ...
+    frame #0: c10::Error::Error(...)"): a layer of 2**63 units in an MLP file gave a 2,174-character message.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+    exc : BaseException
+        What its load raised.
+    """
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"'{path}' has inconsistent contents ({type(exc).__name__}: {first}); the file was altered or is damaged."
+
+
 @contextlib.contextmanager
 def _few_parameters(path: str | os.PathLike[str], held: int) -> Iterator[None]:
     """Inside: a :class:`ModelFileError` as soon as this thread has registered more module parameters than a file of ``held``

@@ -32,7 +32,20 @@ from rich.text import Text
 def console(**kwargs: Any) -> Console:
     """A ``rich.console.Console`` (``kwargs`` as Rich takes them: ``stderr``, ``file``, ``width``, ...) that reads no markup
     and no emoji codes: ``console().print("length [cm] :x:")`` prints ``length [cm] :x:``."""
-    return Console(markup=False, emoji=False, **kwargs)
+    return _Console(markup=False, emoji=False, **kwargs)
+
+
+class _Console(Console):
+    """A Console whose closed pipe (``hiddenlayers info m.safetensors | head -1``) raises ``BrokenPipeError``, which the command
+    line ends quietly with exit 0 (as ``predict FILE | head``), where Rich's own ``on_broken_pipe`` raised ``SystemExit(1)``
+    (Rich documents the method as one to override): from a library call too, a closed pipe is an error, not an exit. A
+    console on stderr (a progress bar, notes) keeps Rich's exit 1: the command's work stops unfinished there."""
+
+    def on_broken_pipe(self) -> None:
+        if self.stderr:
+            super().on_broken_pipe()
+        self.quiet = True  # nothing more to write there
+        raise BrokenPipeError("the reader of this output closed it")
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:

@@ -45,6 +45,27 @@ def test_an_edited_model_file_is_one_line_in_every_command(model, table, tmp_pat
     assert result.stderr.strip().endswith("the file was altered or is damaged.")
 
 
+def _units(meta: dict) -> None:
+    meta["network"]["spec"][0]["units"] = 10**12
+
+
+def _deeper(meta: dict) -> None:
+    meta["network"]["spec"] = meta["network"]["spec"] * 3
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (_units, "tensor 'hidden1.linear.weight' has shape (4, 6) but its architecture needs (1000000000000, 6): the file was altered."),
+    (_deeper, "tensors do not match its architecture (missing ['hidden2.linear.weight']): the file was altered."),
+], ids=["units", "layers"])
+def test_info_refuses_a_file_whose_layers_are_not_its_tensors_sizes(model, tmp_path, edit, problem):
+    """info reads the header only, and showed a file altered to 10**12 hidden units as such (with 7,000,000,000,000
+    parameters) where loading it refuses it; it now compares each layer's size with its weight tensor's shape in the
+    header, in the loader's words."""
+    bad = edit_file(model, tmp_path / "bad.safetensors", edit)
+    assert_user_error(run("info", bad), f"'{bad}' {problem}")
+    assert_user_error(run("info", bad, "--json"), f"'{bad}' {problem}")
+
+
 def test_predict_into_a_folder_suggests_a_predictions_file(model, table, tmp_path):
     folder = tmp_path / "adir.safetensors"
     folder.mkdir()

@@ -218,6 +218,19 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert r["latency_b1_before_us"] > 0 and r["units_after"] == r["units_before"] == [12, 6]
 
 
+@pytest.mark.parametrize("data, message", [
+    ("nosuch.csv", "'nosuch.csv' is neither a file nor a bundled dataset: check the path"),
+    ("-", "'-' (standard input) is not read here: save the table to a file first"),
+])
+def test_search_names_a_mistyped_data_before_the_study_files_a_run_left(tmp_path, data, message):
+    """`search nosuch.csv` (or `cat x.csv | search -`) where an earlier run left its model files said "'.../s-trial0.safetensors'
+    already exists: pass --force to overwrite the model files" (the wrong fix: --force then names the data), as check_output
+    already orders it for the other commands' outputs."""
+    (tmp_path / "s-trial0.safetensors").write_bytes(b"")
+    assert_user_error(run("search", data, "--target", "y", "--trials", "1", "--out-dir", tmp_path, "--study", "s"), message)
+    assert_user_error(run("search", "iris", "--trials", "1", "--out-dir", tmp_path, "--study", "s"), "already exists: pass --force")
+
+
 def test_search_saves_models_that_predict(tmp_path):
     folder = tmp_path / "found"
     html = tmp_path / "s.html"

@@ -289,7 +289,7 @@ def test_a_folder_of_files_without_rows_is_refused_for_every_output_as_for_parqu
     _frames("classification")[0].iloc[:0].to_parquet(folder / "p0.parquet")
     for out in ("p.parquet", "p.csv", "p.jsonl", None):
         args = [] if out is None else ["--out", tmp_path / out]
-        assert_user_error(run("predict", model, folder, *args), "the folder has no rows to predict: nothing written.")
+        assert_user_error(run("predict", model, folder, *args), f"'{folder}' has no rows to predict: nothing written.")
         assert out is None or not (tmp_path / out).exists()
 
 

@@ -200,6 +200,37 @@ def test_show_completion_prints_the_shell_script():
     assert "--install-completion" in run("--help").stdout
 
 
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o default -F _hiddenlayers_completion hiddenlayers"),
+                                           ("zsh", "#compdef hiddenlayers"), ("fish", "complete --command hiddenlayers")])
+def test_the_shell_named_after_the_completion_options_is_the_one_used(shell, marker, tmp_path, monkeypatch):
+    """Typer's options were flags: the shell was always the one detected (here the one running the tests), so
+    `--show-completion zsh` typed in bash printed bash's script, and `--install-completion fish` wrote bash's file."""
+    shown = run("--show-completion", shell)
+    assert shown.exit_code == 0, shown.output
+    assert marker in shown.stdout
+    monkeypatch.setenv("HOME", str(tmp_path))
+    installed = run("--install-completion", shell)
+    assert installed.exit_code == 0, installed.output
+    assert installed.stdout.startswith(f"{shell} completion installed in {tmp_path}")
+    written = {"bash": ".bash_completions/hiddenlayers.sh", "zsh": ".zfunc/_hiddenlayers", "fish": ".config/fish/completions/hiddenlayers.fish"}
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and "hiddenlayers" in p.name) == [written[shell]]
+    assert marker in (tmp_path / written[shell]).read_text()
+
+
+def test_a_shell_not_supported_is_one_line_naming_those_that_are(monkeypatch):
+    """`--show-completion tcsh` printed the detected shell's script; under sh (a Dockerfile's RUN) a plain
+    `--show-completion` said only "Shell sh not supported."."""
+    import hiddenlayers.cli._completion as completion
+
+    assert_user_error(run("--show-completion", "tcsh"), "--show-completion: 'tcsh' is not a shell it supports: name one of bash, zsh, fish, "
+                                                        "powershell, pwsh, e.g. `hiddenlayers --show-completion bash`.")
+    assert_user_error(run("--install-completion", "bash", "zsh"), "--install-completion takes one shell at most")
+    monkeypatch.setattr(completion, "_detected", lambda: "sh")
+    assert_user_error(run("--show-completion"), "--show-completion: this shell (sh) is not one it supports: name one of")
+    monkeypatch.setattr(completion, "_detected", lambda: "bash")
+    assert "_HIDDENLAYERS_COMPLETE=complete_bash" in run("--show-completion").stdout
+
+
 @pytest.mark.parametrize("words, cword, expected", [("hiddenlayers ev", "1", "evaluate"), ("hiddenlayers predict --pr", "2", "--proba")])
 def test_the_completion_script_completes_commands_and_options(words, cword, expected):
     """What the script asks for (_HIDDENLAYERS_COMPLETE=complete_bash): the matching commands and options, through the
@@ -221,3 +252,19 @@ def test_an_option_given_twice_keeps_the_last_as_documented(table, tmp_path):
                  "--tol", "0", "-q", "--json", "-o", tmp_path / "m.safetensors")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["epochs"] == 2
+
+
+@pytest.mark.parametrize("command", [["info"], ["evaluate", "TABLE"]])
+def test_a_reader_that_leaves_early_ends_a_rich_printing_command_with_exit_0(command, table, table_model):
+    """`hiddenlayers info m.safetensors | head -1`: Rich's console met the closed pipe and raised SystemExit(1) (its own
+    on_broken_pipe), where `predict FILE | head` exits 0; a `set -o pipefail` script failed. The reader closes its end
+    before the command writes."""
+    import subprocess
+    import sys
+
+    args = [str(table) if a == "TABLE" else a for a in command]
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers", args[0], str(table_model), *args[1:]],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # type: ignore[union-attr]
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == b"", err

@@ -33,3 +33,19 @@ def test_promotion_is_symmetric_null_gives_way_and_numbers_meet_in_float64(a: pa
         assert both == pa.float64()
     elif not pa.types.is_null(b):
         assert both is None
+
+
+def test_a_csv_that_is_not_utf8_is_refused_naming_its_first_bad_line(tmp_path) -> None:
+    """pyarrow reads a column of latin-1 text as bytes, and the stream read on: predict DIR said "column 'd' must be
+    numeric but 'p.csv' line 2 holds "b'4'"" (the bad byte was on line 3). Refused now as read_table refuses the file."""
+    import pytest
+
+    from hiddenlayers.data import ParquetSource
+    from hiddenlayers.exceptions import DataError
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "p.csv").write_bytes(b"a,d\n1,4\n2,caf\xe9\n")
+    with pytest.raises(DataError) as info:
+        next(ParquetSource(str(folder), target=None, features=["a", "d"]).batches())
+    assert str(info.value).startswith(f"'{folder / 'p.csv'}' is not UTF-8: line 3 has the byte 0xe9 (byte 6 of the line); save it as UTF-8")

@@ -46,3 +46,34 @@ def test_tensors_that_require_grad_or_are_not_contiguous_fit_as_arrays_do(data: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert reg.score(grad_X, target) == pytest.approx(reg.score(X, X[:, 0] * 2), rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_bfloat16_tensors_fit_as_their_float32_values_do(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """A mixed-precision model's features (bfloat16) ended in PyTorch's "Got unsupported ScalarType BFloat16" from
+    scikit-learn's conversion; they are read as their float32 values (exactly: bfloat16 is float32 cut short)."""
+    X, y = data
+    kw = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    Xb = torch.tensor(X, dtype=torch.bfloat16)
+    X32 = Xb.float().numpy()
+    ref = hl.MLPClassifier(**kw).fit(X32, y)
+    clf = hl.MLPClassifier(**kw).fit(Xb, torch.tensor(y))
+    np.testing.assert_array_equal(_coefs(clf), _coefs(ref))
+    np.testing.assert_array_equal(clf.predict_proba(Xb), ref.predict_proba(Xb.float()))
+    assert clf.score(Xb, torch.tensor(y)) == ref.score(X32, y)
+    target = torch.tensor(X[:, 0] * 2, dtype=torch.bfloat16)
+    reg = hl.MLPRegressor(**kw).fit(Xb, target)
+    np.testing.assert_array_equal(_coefs(reg), _coefs(hl.MLPRegressor(**kw).fit(X32, target.float().numpy())))
+    np.testing.assert_array_equal(reg.predict(Xb), reg.predict(Xb.float()))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_tensors_on_a_gpu_fit_as_their_values_do(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """A PyTorch user's data on the GPU ended in "can't convert cuda:0 device type tensor to numpy"."""
+    X, y = data
+    kw = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0, "device": "cpu"}
+    ref = hl.MLPClassifier(**kw).fit(X, y)
+    clf = hl.MLPClassifier(**kw).fit(torch.tensor(X, device="cuda"), torch.tensor(y, device="cuda"))
+    np.testing.assert_array_equal(_coefs(clf), _coefs(ref))
+    np.testing.assert_array_equal(clf.predict(torch.tensor(X, device="cuda")), ref.predict(X))

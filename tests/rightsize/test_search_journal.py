@@ -27,11 +27,11 @@ def test_a_journal_cut_short_is_refused_untouched_and_the_named_fix_resumes_it(i
     # before: the next trial's record was appended onto the torn one; the merged line is no JSON, with records after it,
     # so Optuna refused the whole journal from then on ("Expecting ',' delimiter") and every trial in it was lost
     with pytest.raises(ValueError, match=rf"^storage: the journal '{re.escape(storage)}' ends in a record cut short \(\d+ bytes after "
-                                         r'its last complete line.*os\.truncate\(.*\)", then run the search again\.$') as info:
+                                         r"its last complete line.*python -c 'import os; os\.truncate\(.*\)', then run the search again\.$") as info:
         search(X, y, trials=2, storage=storage, **TINY)
     assert (tmp_path / "s.log").read_bytes() == torn
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.log"]  # no lock file left
-    size = int(re.search(r"os\.truncate\('.*', (\d+)\)", str(info.value)).group(1))  # type: ignore[union-attr]
+    size = int(re.search(r'os\.truncate\(".*", (\d+)\)', str(info.value)).group(1))  # type: ignore[union-attr]
     assert size == len(torn) - len(torn.split(b"\n")[-1])
     os.truncate(storage, size)  # the command the message gives
     assert len(optuna.load_study(study_name="hiddenlayers", storage=optuna.storages.JournalStorage(
@@ -81,3 +81,26 @@ def test_torn_tail_is_the_size_up_to_the_last_newline(tmp_path_factory, data: by
         assert torn_tail(str(path)) == expected
     finally:
         journal._BLOCK = saved
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=st.text(st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=12).filter(lambda n: n not in (".", "..")))
+def test_the_printed_truncate_command_runs_as_a_shell_reads_it(tmp_path_factory, name: str) -> None:
+    """The command the message prints, split as a POSIX shell splits it (shlex), cuts the file named: before, the code was
+    in double quotes around repr(path), which a path with a quote (then repr's double quotes), a $ or a backtick broke."""
+    import shlex
+
+    from hiddenlayers.rightsize._search.journal import truncate_command
+
+    folder = tmp_path_factory.mktemp("j")
+    path = folder / name
+    path.write_bytes(b'{"op_code": 0}\n{"op_co')
+    with pytest.raises(ValueError) as info:
+        check_journal_tail(str(path), _Lock())
+    line = str(info.value)
+    command = truncate_command(str(path), 15)
+    assert command in line
+    argv = shlex.split(command)
+    assert argv[:2] == ["python", "-c"] and len(argv) == 3
+    exec(argv[2], {})  # what `python -c` runs
+    assert path.read_bytes() == b'{"op_code": 0}\n'

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._files import built_for_file, check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._files import built_for_file, check_tensors, inconsistent_contents, jsonable, read_metadata, unjson, write_model_file
 from .._meta import UNREADABLE
 from .._words import article
 from ..exceptions import ModelFileError
@@ -124,8 +124,7 @@ def file_errors(load: Callable[..., Any]) -> Callable[..., Any]:
         except (ModelFileError, DeviceUnavailableError, torch.OutOfMemoryError):
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
-            first = (str(exc).strip().splitlines() or [""])[0][:200]
-            raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {first}); the file was altered or is damaged.") from None
+            raise ModelFileError(inconsistent_contents(path, exc)) from None
 
     return checked
 

@@ -57,6 +57,33 @@ class _Group(TyperGroup):
 
         expand_home_paths(self.commands.values())
 
+    def invoke(self, ctx: Any) -> Any:
+        """The command; a reader of its stdout that left early (`hiddenlayers info m.safetensors | head -1`) ends it quietly, exit 0.
+
+        Why: Click's own handling of that broken pipe exits 1, so `set -o pipefail` failed a pipeline whose reader had
+        all it wanted, where `predict FILE | head` exited 0. Standard output then goes to /dev/null, so the
+        interpreter's last flush does not fail on the closed pipe (Python's documented way)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # no real stdout (a test runner's): nothing left to flush there
+                pass
+            finally:
+                os.close(devnull)
+            return 0
+
+    def get_params(self, ctx: Any) -> Any:
+        """The group's options, Typer's completion flags (added after ``__init__``) saying they take a shell's name (:mod:`._completion`)."""
+        params = super().get_params(ctx)
+        for param in params:
+            if param.name in ("install_completion", "show_completion"):
+                what = "Install" if param.name == "install_completion" else "Show"
+                param.help = f"{what} completion for the current shell, or for the one named after it (bash, zsh, fish, powershell, pwsh)."  # type: ignore[attr-defined]
+        return params
+
     def main(  # type: ignore[override]  # we always exit, with our own error handling
         self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any
     ) -> Any:
@@ -68,6 +95,10 @@ class _Group(TyperGroup):
         argv = [a for a in argv if a != "--debug"]
         code: int = 0
         try:
+            from ._completion import completion_command
+
+            if completion_command(argv):  # --show-completion/--install-completion [SHELL]: the shell named
+                sys.exit(0)
             with warnings.catch_warnings():  # the command's warnings as notes; Python's own display is back after it
                 warnings.showwarning = _warning_note
                 # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
@@ -609,7 +640,8 @@ def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
                                         "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports); "
-                                        "or - for CSV text (or Parquet bytes) piped into standard input.")],
+                                        "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its first bytes; "
+                                        "a table model's CSV or Parquet read batch by batch, as a folder).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -668,12 +700,12 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article
     from ._appfolder import evaluate_folder, is_image_folder
-    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, piped, refuse_folder
 
     if kind is not None:
         if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
             refuse_folder(data, f"the export of {article(kind)}")
-    elif is_folder_input(data):  # a table model's export: batch by batch, as its .safetensors file
+    elif is_folder_input(data) or piped(data):  # a table model's export: batch by batch, as its .safetensors file
         show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json, pos_label)
         return
     if kind is not None and sample_weight is not None:
@@ -700,7 +732,8 @@ def evaluate(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
     data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
                                                "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports); "
-                                               "or - for CSV text (or Parquet bytes) piped into standard input.",
+                                               "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its "
+                                               "first bytes; a table model's CSV or Parquet scored batch by batch, as a folder).",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "

@@ -261,7 +261,7 @@ def without_column_hints(columns: set[str]) -> Iterator[None]:
 
 def check_command(
     data: Annotated[str, typer.Argument(help="Data file (CSV, TSV, Parquet, JSON lines, .npy, .npz), a bundled dataset name, or a folder (glob) of Parquet/CSV files: streamed, the fast checks, as `train` runs them; "
-                                        "- reads CSV text (or Parquet bytes) piped into standard input.")],
+                                        "- reads a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its first bytes).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it, by name).")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
     against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -122,11 +123,24 @@ def check_output(
     if path.exists() and not force:
         # a mistyped DATA (or model) is the problem to name, not the output a first run left at the default --out:
         # "pass --force" was the wrong fix for it, and every later error of the run hid behind it
-        for given in inputs:
-            if given and _absent(given):
-                raise UserError(_absent_message(given))
+        refuse_absent_inputs(inputs)
         raise UserError(f"'{path}' already exists: pass --force to overwrite it, or choose another {what} path.")
     return path
+
+
+def refuse_absent_inputs(inputs: tuple[str | None, ...]) -> None:
+    """A UserError in the read's own words for the first of ``inputs`` (data sources, model files; None: not given) that is
+    not there, ``-`` where it is not read included: called before an existing output is refused, since "pass --force" is the
+    wrong fix for a mistyped input.
+
+    Parameters
+    ----------
+    inputs : tuple of str or None
+        What the command reads.
+    """
+    for given in inputs:
+        if given and _absent(given):
+            raise UserError(_absent_message(given))
 
 
 def _absent(given: str) -> bool:
@@ -344,6 +358,8 @@ def shown(text: str) -> str:
     """``text`` with each temporary file standing for standard input named as the user gave it: a quoted path
     (``'/tmp/.../stdin.csv'``, how messages quote a file) as ``standard input``, a bare one (a command line) as ``-``."""
     for path in STDIN_FILES:
+        name = re.escape(os.path.basename(path))  # a command run on the file by its name: in the pipe instead
+        text = re.sub(rf"`(iconv -f \S+ -t utf-8) {name} > utf8-{name}`", r"`\1` in the pipe, before hiddenlayers", text)
         text = text.replace(f"'{path}'", STDIN_WORDS).replace(path, STDIN_ARG)
     return text
 

@@ -204,6 +204,7 @@ def model_info(path: str) -> dict[str, Any]:
         times = history.get("time") or []
         pre = meta.get("preprocessing")
         _check_widths(path, meta["network"], pre)
+        _check_shapes(path, layers, tensors)
         return clean({
             "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
             "spec": spec_text(meta["network"]),
@@ -277,6 +278,19 @@ def _check_widths(path: str, network: dict[str, Any], pre: Any) -> None:
     if width != n_in:
         raise UserError(f"'{path}' does not agree with itself (the preprocessing produces {width} features but the network reads {n_in} inputs): "
                         "the file was altered or is damaged.")
+
+
+def _check_shapes(path: str, layers: list[dict[str, Any]], tensors: dict[str, Any]) -> None:
+    """The :class:`UserError` loading gives when a layer's weight tensor (shape from the header) is not the size its JSON
+    says, or is missing: a file altered to claim 10**12 hidden units was shown with them, and 55 quintillion parameters."""
+    for row in layers:
+        key = "head.weight" if row["layer"] == "head" else f"{row['layer']}.linear.weight"
+        want = (row["units"], row["inputs"])
+        if key not in tensors:
+            raise UserError(f"'{path}' tensors do not match its architecture (missing [{key!r}]): the file was altered.")
+        got = tuple(tensors[key].get("shape") or ())
+        if got != want:
+            raise UserError(f"'{path}' tensor {key!r} has shape {got} but its architecture needs {want}: the file was altered.")
 
 
 def _loss_name(params: dict[str, Any]) -> str | None:

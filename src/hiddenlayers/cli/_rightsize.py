@@ -18,7 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from .._words import article
-from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, check_output, check_report_output, clean, note, one_line, print_json, rows_of
+from ._common import (
+    SEARCH_KEY,
+    WEIGHT_COLUMN_KEY,
+    UserError,
+    check_output,
+    check_report_output,
+    clean,
+    note,
+    one_line,
+    print_json,
+    refuse_absent_inputs,
+    rows_of,
+)
 from ._header import check_named_columns
 
 OBJECTIVE_ALIASES = {"accuracy": "score", "score": "score", "r2": "score", "params": "params", "parameters": "params",
@@ -684,6 +696,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
     old = _study_files(folder, study)
     if old and not force:
+        refuse_absent_inputs((data, validation))  # a mistyped DATA (or '-') before "pass --force", as check_output says it
         raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
     if html is not None:
         check_report_output(html, force=force, inputs=(data,) if validation is None else (data, validation), what="--html")

@@ -13,6 +13,7 @@ each batch: the same output file, rows, errors and metrics). An application file
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..data import BatchNotes
 from ..exceptions import DataError
-from ._common import UserError, note, one_line
+from ._common import STDIN_FILES, UserError, note, one_line
 from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
 
 #: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
@@ -32,6 +33,14 @@ READ_ROWS = 65_536
 def is_folder_input(data: str) -> bool:
     """A directory, or a glob that names no file: scored batch by batch (a file keeps the in-memory path)."""
     return os.path.isdir(data) or (any(ch in data for ch in "*?[") and not os.path.isfile(data))
+
+
+def piped(data: str) -> bool:
+    """``data`` is the file standing for a CSV or Parquet table piped into standard input (DATA ``-``, :mod:`._stdin`): a
+    table model scores it batch by batch, as a folder, so that memory holds one batch however long the pipe (read
+    whole, 300 MB of CSV took 4 GB); an application file reads it whole, as any one file, and so does every model a
+    TSV or JSON piped in, which the batch reader does not read."""
+    return data in STDIN_FILES and data.endswith((".csv", ".parquet"))
 
 
 def refuse_folder(data: str, what: str) -> None:
@@ -104,7 +113,9 @@ class _Notes(BatchNotes):
 def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS) -> int:
     """Write the predictions of every row of the folder ``data`` to ``out`` (by its suffix) or stdout as CSV; the rows written.
 
-    The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them.
+    The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them. A table piped
+    in (:func:`piped`) keeps one output row per input row, as ``predict FILE`` does: a row of the wrong width is refused
+    (a folder's is dropped, with a note at the end).
     """
     from ..data import ParquetSource
     from ._predict_rows import predict_rows, refuse_proba
@@ -120,27 +131,48 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         for file, at, frame in src.batches():
             rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes)
             notes.read(file)
+            if piped(data):
+                _refuse_dropped(src.drop_notes())
             yield rows
+        if piped(data):  # a ragged last line, or no row that fits
+            _refuse_dropped(src.drop_notes())
 
     if out is None:  # streamed as it comes: a later file's bad cell ends it after the rows before (the error says how many)
-        n = _write_batches(batches(), sys.stdout, ".csv", text=True, said="stdout")
+        rows = batches()
+        try:
+            n = _write_batches(rows, sys.stdout, ".csv", text=True, said="stdout", source=data)
+        except BrokenPipeError:  # `| head`: the reader left; done, exit 0 as predict FILE (Click's own exit was 1)
+            rows.close()  # the reader's threads stopped now: left to the interpreter's exit, they aborted it (exit 134)
+            sys.stderr.close()
+            return 0
     else:
         from .._files import atomic_stream
 
         with atomic_stream(out) as fh:
-            n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False)
+            n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False, source=data)
     notes.say()
     for msg in src.drop_notes():
         note(msg)
     return n
 
 
-def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: str | None = None) -> int:
+def _refuse_dropped(dropped: list[str]) -> None:
+    """A DataError when the reader dropped rows (``dropped``: its notes, "dropped K of N data rows of 'F': reasons"), where
+    every input row needs its prediction."""
+    if dropped:
+        found = re.match(r"dropped \d+ of \d+ data rows of (.*?): (.*)$", dropped[0])
+        source, reasons = found.groups() if found else ("the data", dropped[0])
+        raise DataError(f"{source} has rows that do not fit its header ({reasons}): predict writes one row per input row. "
+                        "Fix those lines: every row needs one value per header column.")
+
+
+def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: str | None = None, source: str = "") -> int:
     """Write each DataFrame of ``batches`` to ``fh`` as ``suffix`` (:class:`_BatchWriter`); the rows written.
 
     ``said``: where ``fh`` writes to when what is written stays there after an error (stdout, which no temp file guards):
     an error after some rows (a bad cell in a later file, which no header check sees) then says how many rows are there
-    already, so whoever reads the pipe knows its table is cut short. None: ``fh`` is a temp file, removed on an error."""
+    already, so whoever reads the pipe knows its table is cut short. None: ``fh`` is a temp file, removed on an error.
+    ``source``: the folder, glob or piped table the rows come from, named when it has none."""
     out = _BatchWriter(fh, suffix, text)
     try:
         for frame in batches:
@@ -154,7 +186,7 @@ def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: 
     finally:
         out.close()
     if out.rows == 0:  # every format alike (a .csv or stdout got nothing, not even a header, and exit 0), as one file without rows is refused
-        raise DataError("the folder has no rows to predict: nothing written.")
+        raise DataError(f"'{source}' has no rows to predict: nothing written.")
     return out.rows
 
 
@@ -237,7 +269,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
             sums.add(yv, predictions(model, frame, where, notes), w)
             notes.read(file)
     if sums.rows == 0:
-        raise DataError(f"{data} has no rows with a value of the target '{name}' to score the model on.")
+        raise DataError(f"'{data}' has no rows with a value of the target '{name}' to score the model on.")
     notes.say()
     for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
         note(msg)

@@ -606,9 +606,9 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         if not Path(out).is_dir() and Path(out).suffix.lower() not in (".csv", ".tsv", ".jsonl", ".parquet"):  # a folder: check_output's advice
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
-    from ._score_stream import is_folder_input, predict_stream, refuse_folder
+    from ._score_stream import is_folder_input, piped, predict_stream, refuse_folder
 
-    if is_folder_input(data) and not images:
+    if (is_folder_input(data) or (kind is None and piped(data))) and not images:
         if kind is not None:  # an application file, or an application's export (a table model's .onnx export streams)
             refuse_folder(data, f"the export of {article(kind)}" if onnx else f"{article(kind)} file")
         n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
@@ -694,9 +694,9 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from ._appfolder import evaluate_folder, is_image_folder
-    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, piped, refuse_folder
 
-    if is_folder_input(data) and not is_image_folder(kind, data):  # an ImageClassifier file reads a folder of images (._appfolder)
+    if (is_folder_input(data) or (kind is None and piped(data))) and not is_image_folder(kind, data):  # an ImageClassifier file reads a folder of images (._appfolder)
         if kind is not None:
             refuse_folder(data, f"{article(kind)} file")
         result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)

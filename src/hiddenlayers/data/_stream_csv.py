@@ -11,9 +11,12 @@ too, empty: its reads record nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from ..exceptions import DataError
 from ._csv_rows import ends_in_quote
+from ._csv_text import encoding_problem
 from ._stream_files import open_quote_at_end, open_quote_error, read_error
 
 
@@ -67,7 +70,9 @@ class CsvReading:
         block, promoted as Parquet files' are (:func:`~._stream_files.common_schema`), so a column of whole numbers in the first file and
         decimals in a later one reads as decimals, and one empty in the first file takes a later file's type (the first
         file's types alone refused ``127.5`` as "not a number", where pandas reads the files alike). Types that do not
-        promote (numbers and text) keep the first file's: the read then names the file, line and value that differ."""
+        promote (numbers and text) keep the first file's: the read then names the file, line and value that differ. A
+        column pyarrow reads as bytes (text that is not UTF-8: a latin-1 file) is refused as ``read_table`` refuses the file,
+        naming its first bad line and ``iconv``: it was read on, and its cells shown as "b'caf\\xe9'", or "b'4'" on another line."""
         import pyarrow as pa
         import pyarrow.dataset as ds
 
@@ -79,6 +84,8 @@ class CsvReading:
                 raise self.read_error(exc, f) from None
             for c in used:
                 have, mine = types.get(c), schema.field(c).type
+                if pa.types.is_binary(mine) or pa.types.is_large_binary(mine):  # pyarrow's type for text that is not UTF-8
+                    raise DataError(encoding_problem(Path(f), f) or f"'{f}' column '{c}' is not UTF-8 text: save the file as UTF-8.")
                 types[c] = mine if have is None else (promoted(have, mine) or have)
         # a column empty in every file's first block: float64, as pandas reads an empty column (so it is numeric, and
         # refused as empty if it stays so, as read_table's is; a null column was learnt as a category-less categorical)

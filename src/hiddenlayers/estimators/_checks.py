@@ -57,12 +57,22 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def as_values(data: Any) -> Any:
-    """``data`` as values only: a tensor that requires grad (a slice of a model's output, an input leaf) detached.
+    """``data`` as values NumPy can hold: a tensor that requires grad (a slice of a model's output, an input leaf)
+    detached, one on a GPU copied to the CPU, and bfloat16 or float8 values widened to float32 (exactly).
 
-    Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's
-    "Can't call numpy() on Tensor that requires grad"; no gradient flows back through ``fit`` or ``predict`` either way.
+    Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's "Can't call
+    numpy() on Tensor that requires grad", "can't convert cuda:0 device type tensor to numpy" and "Got unsupported
+    ScalarType BFloat16" (a mixed-precision model's features); no gradient flows back through ``fit`` or ``predict``
+    either way, and the estimator's ``device`` decides where it computes.
     """
-    return data.detach() if isinstance(data, torch.Tensor) and data.requires_grad else data
+    if not isinstance(data, torch.Tensor):
+        return data
+    data = data.detach()
+    if data.device.type not in ("cpu", "meta"):
+        data = data.cpu()
+    if data.dtype == torch.bfloat16 or (data.dtype.is_floating_point and data.dtype.itemsize == 1):
+        data = data.float()
+    return data
 
 
 def first_text_column(X: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._files import built_for_file, check_tensors, jsonable, read_metadata, unjson, write_model_file
+from .._files import built_for_file, check_tensors, inconsistent_contents, jsonable, read_metadata, unjson, write_model_file
 from .._meta import BASE_FORMAT_VERSION, PIPELINE_KEY
 from .._words import article
 from ..exceptions import ModelFileError
@@ -222,7 +222,7 @@ def from_file(cls: type, path: str | os.PathLike[str], device: str | None = None
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:  # any shape of edited JSON
-        raise ModelFileError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
+        raise ModelFileError(inconsistent_contents(path, exc)) from None
     return model
 
 

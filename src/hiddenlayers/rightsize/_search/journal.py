@@ -56,9 +56,28 @@ def check_journal_tail(path: str, lock: object) -> None:
     raise ValueError(
         f"storage: the journal '{path}' ends in a record cut short ({size - kept} bytes after its last complete line: a search "
         "stopped by a full disk or a crash while writing it), and the next trial would be written onto it, making the whole "
-        f"journal unreadable. Remove those bytes (every complete trial stays): python -c \"import os; os.truncate({path!r}, {kept})\", "
-        "then run the search again."
+        f"journal unreadable. Remove those bytes (every complete trial stays): {truncate_command(path, kept)}, then run the search again."
     )
 
 
-__all__ = ["check_journal_tail", "torn_tail"]
+def truncate_command(path: str, size: int) -> str:
+    """A shell command that cuts the file ``path`` to ``size`` bytes: ``python -c 'import os; os.truncate("PATH", SIZE)'``,
+    quoted for a POSIX shell (the path a JSON string, which Python reads alike, so the usual one holds no single quote).
+
+    Why: the code was put in double quotes around ``repr(path)``, so a path holding a quote (``repr`` then uses double
+    quotes), a ``$`` or a backtick broke the command, or had the shell expand it, when pasted as printed.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    size : int
+        Its size afterwards, in bytes.
+    """
+    import json
+    import shlex
+
+    return f"python -c {shlex.quote(f'import os; os.truncate({json.dumps(path, ensure_ascii=False)}, {size})')}"
+
+
+__all__ = ["check_journal_tail", "torn_tail", "truncate_command"]

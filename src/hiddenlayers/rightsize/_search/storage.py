@@ -58,12 +58,11 @@ def storage_kind(storage: str) -> tuple[str, str]:
     Raises one ``ValueError`` naming the forms it takes when ``storage`` is none of them.
     """
     text = storage
-    if text.startswith("journal:"):
-        return "journal", text[len("journal:"):]
-    if text.endswith(_JOURNAL_SUFFIXES):
-        return "journal", text
-    if text.endswith(_SQLITE_SUFFIXES) and "://" not in text:
-        text = f"sqlite:///{os.path.abspath(text)}"
+    found = storage_file(storage)
+    if found is not None and found[1] == "journal":
+        return "journal", found[0]
+    if found is not None:  # a SQLite file: its path with '~' expanded, in a URL
+        text = f"sqlite:///{found[0] if storage.startswith('sqlite:///') else os.path.abspath(found[0])}"
     if text.startswith(("sqlite:", "postgresql", "postgres:", "mysql")):
         if text.startswith("postgres:"):
             text = "postgresql:" + text[len("postgres:"):]
@@ -86,16 +85,23 @@ _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
 def storage_file(storage: str) -> tuple[str, str] | None:
-    """``(path, "journal" or "sqlite")`` when ``storage`` names a local file (as :func:`make_storage` reads it), else None."""
+    """``(path, "journal" or "sqlite")`` when ``storage`` names a local file (as :func:`make_storage` reads it), else None.
+
+    A leading ``~`` of the path (``~/s.log``, ``sqlite:///~/s.db``) is the home folder, as the command line reads it: the
+    Python API wrote such a study into a new folder named ``~`` in the current one (which ``rm -rf ~`` then removes
+    with the home folder), and SQLite refused the URL.
+    """
     if storage.startswith("journal:"):
-        return storage[len("journal:"):], "journal"
-    if storage.endswith(_JOURNAL_SUFFIXES):
-        return storage, "journal"
-    if storage.startswith("sqlite:///"):
-        return storage[len("sqlite:///"):], "sqlite"
-    if storage.endswith(_SQLITE_SUFFIXES) and "://" not in storage:
-        return storage, "sqlite"
-    return None
+        found = storage[len("journal:"):], "journal"
+    elif storage.endswith(_JOURNAL_SUFFIXES):
+        found = storage, "journal"
+    elif storage.startswith("sqlite:///"):
+        found = storage[len("sqlite:///"):], "sqlite"
+    elif storage.endswith(_SQLITE_SUFFIXES) and "://" not in storage:
+        found = storage, "sqlite"
+    else:
+        return None
+    return os.path.expanduser(found[0]), found[1]
 
 
 def check_storage_file(storage: str) -> None:
