@@ -35,7 +35,7 @@ CALLS: dict[str, dict[str, tuple]] = {
     "Forecaster": {"network_targets": (np.arange(30.0),), "network_loss": (Z, Z), "network_input": (np.arange(30.0),), "forecast": (3,),
                    "forecast_many": (3, [np.arange(30.0)]), "backtest": (np.arange(30.0),), "predict": (np.arange(30.0),), "score": (np.arange(30.0),),
                    "save": ("m.safetensors",)},
-    "Autoencoder": {"network_targets": (X,), "network_loss": (Z, Z), "network_input": (X,), "transform": (X,), "inverse_transform": (X[:, :2],), "reconstruction_error": (X,),
+    "Autoencoder": {"network_targets": (X,), "network_loss": (Z, Z), "network_input": (X,), "transform": (X,), "inverse_transform": (X[:, :2],), "reconstruction_error": (X,), "feature_errors": (X,),
                     "score_samples": (X,), "decision_function": (X,), "predict": (X,), "save": ("m.safetensors",)},
     "Recommender": {"network_targets": ([1.0, 2.0],), "network_loss": (Z, Z), "predict": (PAIRS,), "network_input": (PAIRS,), "seen": (PAIRS,), "rmse": (PAIRS, [1.0, 2.0]), "score": (PAIRS, [1.0, 2.0]), "save": ("m.safetensors",), "recommend": ([1],)},
     "DQNAgent": {"q_values": (np.zeros(4),), "network_input": (np.zeros(4),), "act": (np.zeros(4),), "evaluate": ("CartPole-v1",), "check_env": ("CartPole-v1",),

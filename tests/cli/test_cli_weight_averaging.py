@@ -28,8 +28,9 @@ def test_train_stores_the_averaging_and_info_shows_it(table, tmp_path, options, 
     assert shown in ok("info", out, "--json").output
 
 
-def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path) -> None:
+def test_train_summary_says_the_model_holds_averaged_weights(table, tmp_path, monkeypatch) -> None:
     """train's summary named the sample weights but not the averaging: nothing said the file holds an average."""
+    monkeypatch.setenv("COLUMNS", "200")  # the line read whole: at 80 columns (xdist's) a binary target's longer rows wrap it
     out = tmp_path / "m.safetensors"
     summary = json.loads(ok("train", table, "-t", "label", "--hidden", "4", "--epochs", "4", "--json", "-o", out,
                             "--weight-averaging", "swa", "--swa-start", "2").stdout)
