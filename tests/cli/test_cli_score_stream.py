@@ -206,6 +206,26 @@ def test_a_bad_cell_in_a_later_file_names_its_line_and_leaves_no_file_behind(exp
 
 
 @BOTH
+def test_a_ragged_row_in_a_later_file_is_refused_by_predict_not_dropped(exported, tmp_path, which):
+    """predict writes output row k for input row k: a folder's row of the wrong width was dropped with a note, so every
+    later prediction sat beside the wrong input row of whoever joined the two by position (predict FILE refuses it)."""
+    d, model, _ = _model(exported, which)
+    folder = tmp_path / "f"
+    folder.mkdir()
+    frames = _frames("classification")
+    frames[0].to_csv(folder / "p0.csv", index=False)
+    frames[1].to_csv(folder / "p1.csv", index=False)
+    lines = (folder / "p1.csv").read_text().splitlines(keepends=True)
+    lines[4] = lines[4].rstrip("\n") + ",9.5\n"  # file line 5: one field too many
+    (folder / "p1.csv").write_text("".join(lines))
+    out = tmp_path / "p.csv"
+    res = run("predict", model, folder, "--out", out)
+    assert res.exit_code == 2 and "1 with more fields than the" in res.stderr and "(line 5)" in res.stderr, res.output
+    assert "predict writes one row per input row" in res.stderr and not out.exists()
+    assert run("evaluate", model, folder).exit_code == 0  # a metric over the rows that fit, with the note, as evaluate FILE
+
+
+@BOTH
 def test_a_bad_cell_in_a_later_file_on_stdout_says_how_many_rows_were_already_written(exported, tmp_path, which):
     """predict DIR to stdout printed the first file's rows, then failed on the second's bad cell with exit 2 and no word of
     them: a pipe got half a table. A cell no header shows is still found when its file is read, so the error line now says

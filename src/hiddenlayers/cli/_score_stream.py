@@ -113,9 +113,10 @@ class _Notes(BatchNotes):
 def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS) -> int:
     """Write the predictions of every row of the folder ``data`` to ``out`` (by its suffix) or stdout as CSV; the rows written.
 
-    The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them. A table piped
-    in (:func:`piped`) keeps one output row per input row, as ``predict FILE`` does: a row of the wrong width is refused
-    (a folder's is dropped, with a note at the end).
+    The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them. Output row k is
+    input row k, as ``predict FILE`` keeps them, in a folder and in a table piped in (:func:`piped`) alike: a row of the
+    wrong width is refused, naming its file and line (a folder's was dropped with a note, so every later prediction sat
+    beside the wrong input row of whoever joined the two by position).
     """
     from ..data import ParquetSource
     from ._predict_rows import predict_rows, refuse_proba
@@ -131,11 +132,9 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         for file, at, frame in src.batches():
             rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes)
             notes.read(file)
-            if piped(data):
-                _refuse_dropped(src.drop_notes())
-            yield rows
-        if piped(data):  # a ragged last line, or no row that fits
             _refuse_dropped(src.drop_notes())
+            yield rows
+        _refuse_dropped(src.drop_notes())  # a ragged last line, or no row that fits
 
     if out is None:  # streamed as it comes: a later file's bad cell ends it after the rows before (the error says how many)
         rows = batches()
@@ -151,8 +150,6 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         with atomic_stream(out) as fh:
             n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False, source=data)
     notes.say()
-    for msg in src.drop_notes():
-        note(msg)
     return n
 
 
