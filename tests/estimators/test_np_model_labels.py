@@ -55,5 +55,6 @@ def test_bool_float_and_int32_labels_are_claimed() -> None:
 
 def test_labels_hl_load_would_refuse_or_change_are_not_claimed() -> None:
     for values, dtype in [([0.5, 1.5], "<f8"), ([0, 300], "|i1"), ([-1, 1], "<u2"), ([0, 1], "<c16"), ([0, 1], "bogus"),
-                          ([1.0, float("nan")], "<f8"), ([True, 2], "<i8"), ([0.0, 1.0], "<i8")]:
+                          ([1.0, float("nan")], "<f8"), ([True, 2], "<i8"), ([0.0, 1.0], "<i8"),
+                          ([9.223372036854776e18], "<f8")]:  # 2.0**63: whole, but past int64, so "continuous" to type_of_target
         assert _labels({"values": values, "dtype": dtype, "y_type": "binary"}) is None, (values, dtype)

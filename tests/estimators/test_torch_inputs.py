@@ -49,6 +49,19 @@ def test_tensors_that_require_grad_or_are_not_contiguous_fit_as_arrays_do(data: 
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_float32_tensor_predicts_as_its_float32_array_does(data: tuple[np.ndarray, np.ndarray]) -> None:
+    """float32 in, float32 out, whether the rows are an array or a tensor (a tensor's probabilities came out float64)."""
+    X, y = data
+    X32 = X.astype(np.float32)
+    clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X32, y)
+    for method in (clf.predict_proba, clf.predict):
+        from_array, from_tensor = method(X32), method(torch.from_numpy(X32))
+        assert from_tensor.dtype == from_array.dtype
+        np.testing.assert_array_equal(from_tensor, from_array)
+    assert clf.predict_proba(X32).dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_bfloat16_tensors_fit_as_their_float32_values_do(data: tuple[np.ndarray, np.ndarray]) -> None:
     """A mixed-precision model's features (bfloat16) ended in PyTorch's "Got unsupported ScalarType BFloat16" from
     scikit-learn's conversion; they are read as their float32 values (exactly: bfloat16 is float32 cut short)."""

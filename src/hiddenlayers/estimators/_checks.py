@@ -58,7 +58,8 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
 
 def as_values(data: Any) -> Any:
     """``data`` as values NumPy can hold: a tensor that requires grad (a slice of a model's output, an input leaf)
-    detached, one on a GPU copied to the CPU, and bfloat16 or float8 values widened to float32 (exactly).
+    detached, one on a GPU copied to the CPU, and bfloat16 or float8 values widened to float32 (exactly); a dense CPU
+    tensor then as a NumPy view of its values.
 
     Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's "Can't call
     numpy() on Tensor that requires grad", "can't convert cuda:0 device type tensor to numpy" and "Got unsupported
@@ -72,7 +73,8 @@ def as_values(data: Any) -> Any:
         data = data.cpu()
     if data.dtype == torch.bfloat16 or (data.dtype.is_floating_point and data.dtype.itemsize == 1):
         data = data.float()
-    return data
+    # a NumPy view (no copy) where one exists, so a tensor takes the array paths alike: float32 in, float32 probabilities out
+    return data.numpy() if data.layout == torch.strided and data.device.type == "cpu" else data
 
 
 def first_text_column(X: Any) -> str:

@@ -249,7 +249,8 @@ def _typed_labels(values: list[Any], kind: type, dtype: Any) -> np.ndarray | Non
     except TypeError:
         return None
     allowed = {int: "iu", bool: "b", float: "f"}.get(kind, "")
-    if typed.kind not in allowed or (kind is float and not all(math.isfinite(v) and v == int(v) for v in values)):
+    # a float label must be whole and within int64 (type_of_target compares it with its int64 cast: 2.0**63 is "continuous")
+    if typed.kind not in allowed or (kind is float and not all(math.isfinite(v) and v == int(v) and -(2**63) <= v < 2**63 for v in values)):
         return None
     try:
         labels = np.asarray(values, dtype=typed)
