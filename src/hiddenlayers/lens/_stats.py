@@ -47,7 +47,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..network import get_activation
+from ..network import SATURATION_MARGIN, get_activation
 
 _ZERO = 1e-7
 # Zero gradient below 0: a unit of these that is never active learns no more (dead).
@@ -295,7 +295,7 @@ class UnitAccumulator:
     with no activation is (``"pooling"``, ...), kept in :attr:`LayerStats.role`.
     """
 
-    def __init__(self, activation: str | None = None, *, margin: float = 0.02, stuck: float = 0.95, role: str | None = None) -> None:
+    def __init__(self, activation: str | None = None, *, margin: float = SATURATION_MARGIN, stuck: float = 0.95, role: str | None = None) -> None:
         self.activation, self.role = activation, role
         act = get_activation(activation) if activation else None
         self.threshold = float(act.np_forward(np.zeros(1))[0]) if act is not None else 0.0

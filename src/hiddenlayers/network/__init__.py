@@ -7,6 +7,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "ACTIVATIONS": "._layers",
+    "SATURATION_MARGIN": "._layers",
     "Activation": "._layers",
     "DenseLayer": "._layers",
     "activation_names": "._np_dense",

@@ -37,6 +37,11 @@ from ._np_dense import np_erf as _np_erf
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+#: a bounded activation's unit is saturated when its output lies within this fraction of the range from a limit: the one
+#: rule the lens's statistics (``hl.lens.summary``) and ``explain``'s notes both read
+SATURATION_MARGIN = 0.02
+
+
 @dataclass(frozen=True)
 class Activation:
     """One row of the activation table.
@@ -58,7 +63,8 @@ class Activation:
     init : {"he", "glorot"}
         The weight initialisation that keeps the signal's variance.
     saturation : tuple of float, optional
-        The open interval the output lives in (None when unbounded), used to flag units stuck near a limit.
+        The open interval the output lives in (None when unbounded), used to flag units stuck near a limit (within
+        :data:`SATURATION_MARGIN` of it).
     gain : float
         The initialisation's gain.
     """
@@ -331,6 +337,7 @@ def sklearn_init_(linear: nn.Linear, activation: str, rng: np.random.RandomState
 
 __all__ = [
     "ACTIVATIONS",
+    "SATURATION_MARGIN",
     "Activation",
     "DenseLayer",
     "activation_names",

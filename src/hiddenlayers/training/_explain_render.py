@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..network import SATURATION_MARGIN  # h this near a limit of tanh/logistic counts as saturated, as hl.lens.summary counts it
+
 _DERIV = {
     "tanh": "1 - h²", "logistic": "h·(1 - h)", "relu": "1 if z > 0 else 0", "identity": "1",
     "leaky_relu": "1 if z > 0 else 0.01", "elu": "1 if z > 0 else h + 1", "softplus": "sigmoid(z)",
@@ -20,7 +22,6 @@ def _f(v: float) -> str:
 
 #: the names beside the standard texts' (Nielsen's book, CS231n's notes: a for the activation, δ for dL/dz), said once
 NOTATION = "Notation: h is the activation the textbooks call a (Nielsen, CS231n: a = σ(z)), and dL/dz below is their δ, the layer's error."
-SATURATION_MARGIN = 0.02  # h within 2% of its range from a limit of tanh/logistic counts as saturated, as hl.lens.summary counts it
 
 MAX_ROWS = 16  # units (table rows) shown per layer; the rest are counted in one line
 MAX_VEC = 12  # values shown of a printed vector (x, p, dL/dx)
