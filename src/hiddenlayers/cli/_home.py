@@ -11,6 +11,7 @@ one rule in one place, rather than one call per command that each new command co
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,6 +20,10 @@ from typing import Any
 #: ``--init-from``, ``--against``, ``--shift-from``, ``--unlabeled``, ``--storage``'s SQLite or journal file; a URL is left as it is)
 PATH_PARAMS = frozenset({"data", "model", "teacher", "out", "out_dir", "log", "plot", "html", "timelapse", "validation", "init_from",
                          "against", "shift_from", "unlabeled", "storage"})
+
+
+#: the Click parameters already given the expanding callback (kept here, not as an attribute set on Click's objects)
+_EXPANDING: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def home_expanded(value: Any) -> Any:
@@ -35,9 +40,9 @@ def expand_home_paths(commands: Iterable[Any]) -> None:
     for command in commands:
         expand_home_paths(getattr(command, "commands", {}).values())  # a group's own commands
         for param in getattr(command, "params", []):
-            if param.name in PATH_PARAMS and not getattr(param, "_expands_home", False):
+            if param.name in PATH_PARAMS and param not in _EXPANDING:
                 param.callback = _expanding(param.callback)
-                param._expands_home = True
+                _EXPANDING.add(param)
 
 
 def _expanding(callback: Callable[..., Any] | None) -> Callable[..., Any]:
