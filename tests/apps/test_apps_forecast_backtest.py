@@ -7,6 +7,7 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ def _hand(f: Forecaster, s: np.ndarray, origin: int, steps: int) -> dict[str, fl
     pred, truth, before = f.forecast(steps, s[:origin]), s[origin : origin + steps], s[:origin]
     mae = np.mean(np.abs(pred - truth))
     return {"mae": mae, "rmse": np.sqrt(np.mean((pred - truth) ** 2)), "mase": mae / np.mean(np.abs(np.diff(before))),
+            "mape": np.mean(np.abs(pred - truth) / np.abs(truth)), "smape": np.mean(2 * np.abs(pred - truth) / (np.abs(truth) + np.abs(pred))),
             "naive_mae": np.mean(np.abs(truth - before[-1]))}
 
 
@@ -43,7 +45,7 @@ def test_folds_are_the_forecasts_from_each_origin_scored_by_hand(fitted: Forecas
         hand = _hand(fitted, s, origin, 3)
         for metric, value in hand.items():
             assert bt.folds.loc[fold, metric] == pytest.approx(value, rel=1e-6), (fold, metric)
-    for metric in ("mae", "rmse", "mase", "naive_mae"):
+    for metric in ("mae", "rmse", "mase", "mape", "smape", "naive_mae"):
         assert bt.mean[metric] == pytest.approx(np.mean([_hand(fitted, s, o, 3)[metric] for o in (28, 33, 38, 43)]), rel=1e-6)
     d = bt.to_dict()
     assert d["folds"][0]["fold"] == 1 and d["folds"][0]["origin"] == 28 and d["mean"] == bt.mean
@@ -69,7 +71,7 @@ def test_one_fold_is_the_hold_out_evaluate_reported(fitted: Forecaster) -> None:
            "naive_mae": mean_absolute_error(held, np.full(k, history[-1]))}
     bt = fitted.backtest(s, steps=k, folds=1)
     assert bt.folds["origin"].tolist() == [len(s) - k]
-    assert bt.mean == pytest.approx(old, rel=1e-12)
+    assert {m: bt.mean[m] for m in old} == pytest.approx(old, rel=1e-12)
 
 
 def test_constant_history_has_no_mase_and_the_mean_skips_it(fitted: Forecaster) -> None:
@@ -170,7 +172,7 @@ def test_season_scales_mase_by_the_seasonal_naive_error_and_scores_that_baseline
     repeated, which a seasonal series' forecaster beats without being useful. SERIES has a period of 15."""
     s, m = SERIES[74:], 15
     bt = fitted.backtest(s, steps=20, folds=2, stride=3, season=m)
-    assert bt.season == m and list(bt.folds.columns) == ["origin", "mae", "rmse", "mase", "naive_mae", "snaive_mae"]
+    assert bt.season == m and list(bt.folds.columns) == ["origin", "mae", "rmse", "mase", "mape", "smape", "naive_mae", "snaive_mae"]
     for fold, origin in zip(bt.folds.index, bt.folds["origin"]):
         before, truth = s[:origin], s[origin : origin + 20]
         snaive = np.array([before[len(before) - m + (h - 1) % m] for h in range(1, 21)])  # h > 15 wraps to the last season again
@@ -191,3 +193,61 @@ def test_seasonal_naive_needs_a_season_of_history() -> None:
     np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 5, 4), [6, 7, 8, 9, 6])
     np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 3, 1), [9, 9, 9])
     assert seasonal_naive(np.arange(3.0), 2, 4) is None
+
+
+def test_mape_is_sklearns_and_undefined_where_a_value_forecast_is_zero(fitted: Forecaster) -> None:
+    """A statsmodels/sktime user reads MAPE and sMAPE; there were none. Where the truth holds a 0, scikit-learn's MAPE divides
+    by its epsilon (a number of the order of 1e15 times the error): such a fold has no MAPE, the mean is over the others."""
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    s = SERIES[74:].copy()
+    s[40] = 0.0  # in the third of four folds of 3 (origins 34, 37, 40, 43)
+    bt = fitted.backtest(s, steps=3, folds=4)
+    zero = bt.folds["origin"] == 40
+    assert bt.folds.loc[zero, "mape"].isna().all() and bt.folds.loc[~zero, "mape"].notna().all()
+    for fold, origin in zip(bt.folds.index[~zero], bt.folds["origin"][~zero]):
+        truth = s[origin : origin + 3]
+        assert bt.folds.loc[fold, "mape"] == pytest.approx(mean_absolute_percentage_error(truth, fitted.forecast(3, s[:origin])), rel=1e-6)
+    assert bt.mean["mape"] == pytest.approx(bt.folds.loc[~zero, "mape"].mean())
+    assert bt.folds["smape"].notna().all()  # defined with a zero: its denominator is |y| + |ŷ|
+    assert np.isnan(bt.to_dict()["folds"][2]["mape"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=8))
+def test_smape_is_sktimes_from_0_to_2_and_symmetric(pairs: list[tuple[float, float]]) -> None:
+    """sMAPE as sktime's default (symmetric=True): mean of 2|y - ŷ| / (|y| + |ŷ|), 0 to 2; a pair of zeros counts 0."""
+    from hiddenlayers.apps._backtest import _percentage_errors
+
+    truth, pred = (np.array(v, dtype=np.float64) for v in zip(*pairs))
+    got = _percentage_errors(truth, pred)
+    assert 0.0 <= got["smape"] <= 2.0 + 1e-12
+    assert got["smape"] == pytest.approx(_percentage_errors(pred, truth)["smape"], rel=1e-12, abs=1e-15)
+    both = np.abs(truth) + np.abs(pred)
+    expected = np.mean([2 * abs(t - p) / b if b > 0 else 0.0 for t, p, b in zip(truth, pred, both)])
+    assert got["smape"] == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert np.isnan(got["mape"]) == bool((truth == 0).any())
+
+
+@pytest.mark.parametrize("index", [pd.date_range("2001-01-01", periods=46, freq="MS"), pd.period_range("2001-01", periods=46, freq="M"),
+                                   pd.date_range("2024-03-01 06:00", periods=46, freq="h")])
+def test_a_series_on_dates_gives_each_folds_first_and_last_date(fitted: Forecaster, index: pd.Index) -> None:
+    """The folds showed positions only: a user of a dated series counted the dates from them. Each fold now has its first and
+    last forecast date (``start``, ``end``), the positions and scores as for the same values without dates."""
+    values = SERIES[74:]
+    bt = fitted.backtest(pd.Series(values, index=index), steps=3, folds=4, stride=5)
+    plain = fitted.backtest(values, steps=3, folds=4, stride=5)
+    assert list(bt.folds.columns[:3]) == ["origin", "start", "end"] and "start" not in plain.folds
+    assert bt.folds["start"].tolist() == [index[o] for o in (28, 33, 38, 43)]
+    assert bt.folds["end"].tolist() == [index[o + 2] for o in (28, 33, 38, 43)]
+    pd.testing.assert_frame_equal(bt.folds.drop(columns=["start", "end"]), plain.folds)
+    first = bt.to_dict()["folds"][0]
+    assert (first["start"], first["end"]) == ({"MS": ("2003-05-01", "2003-07-01"), "M": ("2003-05", "2003-07")}.get(
+        getattr(index, "freqstr", ""), ("2024-03-02 10:00:00", "2024-03-02 12:00:00")))
+    assert list(first)[:4] == ["fold", "origin", "start", "end"] and json_ready(bt.to_dict())
+
+
+def json_ready(d: dict[str, object]) -> bool:
+    import json
+
+    return bool(json.dumps(d, allow_nan=True))

@@ -498,7 +498,7 @@ def test_evaluate_forecaster_folds_score_rolling_origins_table_and_json(fitted: 
     assert (got["n_folds"], got["steps"], got["stride"], got["history"]) == (3, 5, 5, 75)
     assert [(f["fold"], f["first_row"], f["last_row"], f["history"]) for f in got["folds"]] == [(1, 66, 70, 65), (2, 71, 75, 70), (3, 76, 80, 75)]
     for f in got["folds"]:
-        assert {m: f[m] for m in ("mae", "rmse", "mase", "naive_mae")} == pytest.approx(bt.folds.loc[f["fold"]].drop("origin").to_dict())
+        assert {m: f[m] for m in ("mae", "rmse", "mase", "mape", "smape", "naive_mae")} == pytest.approx(bt.folds.loc[f["fold"]].drop("origin").to_dict())
     assert got["metrics"] == pytest.approx(bt.mean)
     assert got["folds"][2]["mae"] == pytest.approx(np.mean(np.abs(app.forecast(5, series[:-5]) - series[-5:])))  # the last fold: the one hold-out
     one = _json(run("evaluate", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--json"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,80 @@ def test_only_the_first_column_of_dates_must_not_repeat(model: Path, tmp_path: P
     frame = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=N, freq="D").strftime("%Y-%m-%d"), "release": "2023-06-01",
                           "v": np.sin(np.arange(N) / 3)})
     assert _predict(model, frame, tmp_path, "--steps", "1").splitlines()[0] == "step,day,forecast_v"
+
+
+def _dated(name: str, dates: pd.Index, values: np.ndarray, tmp_path: Path) -> Path:
+    path = tmp_path / f"{name}.csv"
+    pd.DataFrame({"month": dates.strftime("%Y-%m-%d"), "v": values}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def monthly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained by the command on monthly rows: its file keeps the step 'MS'."""
+    folder = tmp_path_factory.mktemp("forecast_step")
+    data = _dated("train", pd.date_range("2001-01-01", periods=60, freq="MS"), TRAINED, folder)
+    ok("train", data, "--app", "forecaster", "--window", "2", "--horizon", "1", "--hidden", "4", "--epochs", "2", "--out", folder / "m.safetensors")
+    return folder / "m.safetensors"
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_data_of_another_step_than_the_training_dates_is_refused(monthly: Path, tmp_path: Path, command: str) -> None:
+    """A monthly model given daily rows forecast from 2 days as if from 2 months, silently: the file kept no step."""
+    assert Forecaster.load(monthly).freq_ == "MS"
+    daily = _dated("daily", pd.date_range("2024-01-01", periods=N, freq="D"), np.sin(np.arange(N) / 3), tmp_path)
+    assert_user_error(run(command, monthly, daily), "the dates of column 'month' step by 'D', but the model was fitted on values one 'MS' "
+                      "apart: its window of 2 values would span 2 steps of 'D', not the 2 steps of 'MS' it learnt from, and each forecast "
+                      "would be read as one 'D' step after the last; resample the data to one row per 'MS' step first (pandas: "
+                      "df.resample('MS', on='month').mean()), or train a model on data of this step.")
+    later = _dated("later", pd.date_range("2006-01-31", periods=N, freq="ME"), np.sin(np.arange(N) / 3), tmp_path)  # month ends: monthly too
+    ok(command, monthly, later)
+
+
+def test_predict_dates_two_rows_in_the_models_step(monthly: Path, tmp_path: Path) -> None:
+    """Two dates tell no step of their own (pandas infers one from three): the forecasts were written undated."""
+    two = _dated("two", pd.DatetimeIndex(["2024-05-01", "2024-06-01"]), np.array([0.1, 0.2]), tmp_path)
+    got = pd.read_csv(io.StringIO(ok("predict", monthly, two, "--steps", "2").stdout), dtype=str)
+    assert list(got.columns) == ["step", "month", "forecast_v"] and got["month"].tolist() == ["2024-07-01", "2024-08-01"]
+
+
+def test_evaluate_folds_show_their_dates_where_the_data_has_them(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fold table showed data rows only; a dated series' folds show their first and last dates (JSON: ``start``, ``end``)."""
+    later = np.sin(np.arange(54, 110) / 3)
+    data = _dated("later", pd.date_range("2010-01-01", periods=len(later), freq="MS"), later, tmp_path)
+    got = json.loads(ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--json").stdout)
+    assert [(f["first_row"], f["last_row"], f["start"], f["end"]) for f in got["folds"]] == [
+        (45, 48, "2013-09-01", "2013-12-01"), (49, 52, "2014-01-01", "2014-04-01"), (53, 56, "2014-05-01", "2014-08-01")]
+    monkeypatch.setenv("COLUMNS", "200")  # whole rows, under xdist's COLUMNS=80 too
+    shown = ok("evaluate", model, data, "--steps", "4", "--folds", "3").stdout
+    header = next(line for line in shown.splitlines() if "fold" in line and "history" in line)
+    assert re.findall(r"\w+", header)[:4] == ["fold", "start", "end", "history"]
+    assert any("2014-05-01" in line and "2014-08-01" in line for line in shown.splitlines())
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"v": later}).to_csv(plain, index=False)
+    no_dates = ok("evaluate", model, plain, "--steps", "4", "--folds", "3").stdout
+    assert "53-56" in no_dates and "start" not in no_dates
+    assert "start" not in json.loads(ok("evaluate", model, plain, "--steps", "4", "--folds", "3", "--json").stdout)["folds"][0]
+
+
+def test_evaluate_reports_mape_and_smape_and_says_why_mape_is_missing(model: Path, tmp_path: Path) -> None:
+    """There was no MAPE or sMAPE; where the values forecast hold a 0, MAPE (scikit-learn's would be ~1e15) is left out with a note."""
+    import hiddenlayers as hl
+
+    later = np.sin(np.arange(54, 110) / 3) + 3
+    data = tmp_path / "later.csv"
+    pd.DataFrame({"v": later}).to_csv(data, index=False)
+    got = json.loads(ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--json").stdout)
+    expected = hl.apps.Forecaster.load(model).backtest(later, steps=4, folds=3)
+    assert {m: got["metrics"][m] for m in ("mape", "smape")} == pytest.approx({m: expected.mean[m] for m in ("mape", "smape")}, rel=1e-5)
+    zero = later.copy()
+    zero[-2] = 0.0  # in the last fold
+    pd.DataFrame({"v": zero}).to_csv(data, index=False)
+    result = ok("evaluate", model, data, "--steps", "4", "--folds", "3", "--json")
+    folds = json.loads(result.stdout)
+    assert folds["folds"][2]["mape"] is None and folds["folds"][0]["mape"] is not None and "smape" in folds["metrics"]
+    assert folds["metrics"]["mape"] == pytest.approx(np.mean([f["mape"] for f in folds["folds"][:2]]))
+    assert "note: MAPE is the mean over 2 of the 3 folds: the other fold's values forecast hold a 0 in the series 'v'" in result.stderr
+    one = ok("evaluate", model, data, "--steps", "4")
+    assert "mape" not in json.loads(ok("evaluate", model, data, "--steps", "4", "--json").stdout)["metrics"]
+    assert "note: no MAPE: the values forecast hold a 0 in the series 'v'" in one.stderr and "smape" in one.stdout

@@ -4,7 +4,8 @@
 * :class:`Forecaster` -- lag windows -> next ``horizon`` values of a series; ``backtest`` scores it over
   several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy);
   :func:`date_gaps` finds where a series' dates skip steps (:func:`date_gaps_message`: fit's warning, the CLI's note);
-  :func:`next_dates` dates a forecast's values (``predict``'s date column).
+  :func:`next_dates` dates a forecast's values (``predict``'s date column) in the step :func:`date_step` infers, which
+  ``fit`` keeps (``freq_``) and :func:`mismatched_step` compares with later dates' (:func:`steps_differ`; :func:`step_mismatch_message`: the refusal).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings; ``recommend`` gives top-N lists and
   :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
@@ -39,6 +40,10 @@ _EXPORTS = {
     "date_gaps": "._date_gaps",
     "date_gaps_message": "._date_gaps",
     "next_dates": "._date_gaps",
+    "date_step": "._date_gaps",
+    "steps_differ": "._date_step",
+    "mismatched_step": "._date_step",
+    "step_mismatch_message": "._date_step",
     "run_backtest": "._backtest",
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",

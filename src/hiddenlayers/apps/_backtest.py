@@ -22,7 +22,9 @@ from ..exceptions import DataError
 from ._fit import check_positive_int
 
 #: the per-fold scores, in the order of the result's columns (and ``snaive_mae`` after them, with a ``season`` above 1)
-METRICS = ("mae", "rmse", "mase", "naive_mae")
+METRICS = ("mae", "rmse", "mase", "mape", "smape", "naive_mae")
+#: the columns that place a fold (its origin; with dates, the first and last date it forecasts), not scores
+PLACES = ("origin", "start", "end")
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,20 @@ class Backtest:
     ----------
     folds : DataFrame
         Indexed by fold (1 = the earliest origin), as sktime's ``evaluate`` returns one row per fold, with columns
-        ``origin`` (0-based position of the first forecast value; also the number of values before it), ``mae``,
+        ``origin`` (0-based position of the first forecast value; also the number of values before it), for a series on
+        dates (a pandas Series on a DatetimeIndex or PeriodIndex) ``start`` and ``end`` (the dates of the first and last
+        value the fold forecasts), ``mae``,
         ``rmse``, ``mase`` (MAE over the mean absolute change over ``season`` steps of the values before the origin, as
         sktime's ``MeanAbsoluteScaledError(sp=season)`` and Hyndman & Koehler's seasonal MASE: below 1 beats the (seasonal)
         naive forecast one step ahead in sample; NaN when those values never change, or are no more than ``season``),
-        ``naive_mae`` (the last value before the origin repeated ``steps`` times) and, with a ``season`` above 1,
+        ``mape`` (scikit-learn's ``mean_absolute_percentage_error``: the mean of ``|y - ŷ| / |y|``, a fraction, 0.05 for 5%;
+        NaN where a forecast value's truth is 0, where it is undefined and scikit-learn's is of the order of 1e15),
+        ``smape`` (sktime's default symmetric MAPE: the mean of ``2|y - ŷ| / (|y| + |ŷ|)``, a fraction from 0 to 2, 0-200%;
+        a term whose truth and forecast are both 0 counts 0), ``naive_mae`` (the last value before the origin repeated ``steps`` times) and, with a ``season`` above 1,
         ``snaive_mae`` (the seasonal naive forecast: each value the one ``season`` steps earlier, the last season before the
-        origin repeated; NaN with fewer than ``season`` values before it), all in series units but ``mase``.
+        origin repeated; NaN with fewer than ``season`` values before it), all in series units but ``mase``, ``mape`` and ``smape``.
     mean : dict of str to float
-        Each score's mean over the folds (``mase`` and ``snaive_mae`` over the folds where they are defined).
+        Each score's mean over the folds (``mase``, ``mape`` and ``snaive_mae`` over the folds where they are defined).
     steps : int
         Values forecast per fold.
     stride : int
@@ -60,10 +67,14 @@ class Backtest:
     season: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain Python values (JSON-ready but NaN): ``steps``, ``stride``, ``season``, ``folds`` (a list of dicts with ``fold``)
-        and ``mean``."""
-        scores = [str(c) for c in self.folds.columns if c != "origin"]
-        rows = [{"fold": int(i), "origin": int(r["origin"]), **{m: float(r[m]) for m in scores}} for i, r in self.folds.iterrows()]
+        """Plain Python values (JSON-ready but NaN): ``steps``, ``stride``, ``season``, ``folds`` (a list of dicts with ``fold``;
+        ``start`` and ``end`` as ISO 8601 text, a date alone at midnight) and ``mean``."""
+        from ._date_gaps import shown_date
+
+        scores = [str(c) for c in self.folds.columns if c not in PLACES]
+        dates = [c for c in ("start", "end") if c in self.folds.columns]
+        rows = [{"fold": int(i), "origin": int(r["origin"]), **{d: shown_date(r[d]) for d in dates}, **{m: float(r[m]) for m in scores}}
+                for i, r in self.folds.iterrows()]
         return {"steps": self.steps, "stride": self.stride, "season": self.season, "folds": rows, "mean": dict(self.mean)}
 
 
@@ -91,6 +102,18 @@ def seasonal_naive(before: np.ndarray, steps: int, season: int) -> np.ndarray | 
     return before[n - season + np.arange(steps) % season]
 
 
+def _percentage_errors(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """MAPE (scikit-learn's ``mean_absolute_percentage_error``; NaN where ``truth`` holds a 0, where scikit-learn divides by
+    its epsilon instead and gives a number of the order of 1e15) and sMAPE (sktime's default: ``2|y - ŷ| / (|y| + |ŷ|)``,
+    0 to 2, a term of two zeros 0), both fractions."""
+    from sklearn.metrics import mean_absolute_percentage_error
+
+    mape = float(mean_absolute_percentage_error(truth, pred)) if np.all(truth != 0) else float("nan")
+    both = np.abs(truth) + np.abs(pred)
+    terms = np.divide(2 * np.abs(truth - pred), both, out=np.zeros_like(both), where=both > 0)
+    return {"mape": mape, "smape": float(np.mean(terms))}
+
+
 def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray, season: int) -> dict[str, float]:
     """One fold's scores: ``truth`` and ``pred`` (steps,), ``before`` the values before the origin, ``season`` the MASE lag."""
     from sklearn.metrics import mean_absolute_error, root_mean_squared_error
@@ -99,7 +122,7 @@ def _scores(truth: np.ndarray, pred: np.ndarray, before: np.ndarray, season: int
     # the in-sample (seasonal) naive MAE, sktime's MASE scale with sp=season
     scale = float(np.mean(np.abs(before[season:] - before[:-season]))) if len(before) > season else 0.0
     found = {"mae": mae, "rmse": float(root_mean_squared_error(truth, pred)), "mase": mae / scale if scale > 0 else float("nan"),
-             "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
+             **_percentage_errors(truth, pred), "naive_mae": float(mean_absolute_error(truth, np.full(len(truth), before[-1])))}
     if season > 1:
         snaive = seasonal_naive(before, len(truth), season)
         found["snaive_mae"] = float("nan") if snaive is None else float(mean_absolute_error(truth, snaive))
@@ -141,7 +164,7 @@ def _warn_trained_folds(origins: np.ndarray, trained: int | None, window: int) -
 
 
 def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, folds: Any, stride: Any,
-                 last_window: np.ndarray | None = None, season: Any = 1) -> Backtest:
+                 last_window: np.ndarray | None = None, season: Any = 1, *, dates: Any = None) -> Backtest:
     """The backtest of a fitted forecaster on the checked series ``s``.
 
     Parameters
@@ -164,6 +187,8 @@ def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, fol
         (:func:`trained_through`) are one ``UserWarning``. None (an ONNX export, which keeps none): not checked.
     season : int
         The seasonal period (12 for monthly values with a yearly cycle): the MASE scale's lag, and above 1 a ``snaive_mae`` column.
+    dates : DatetimeIndex or PeriodIndex of length n, optional
+        The values' dates: each fold's first and last forecast date become its ``start`` and ``end`` columns.
     """
     steps = check_positive_int(steps, "steps")
     season = check_positive_int(season, "season")
@@ -173,10 +198,11 @@ def run_backtest(forecast_many: Any, window: int, s: np.ndarray, steps: int, fol
     _warn_trained_folds(origins, None if last_window is None else trained_through(s, np.asarray(last_window, dtype=np.float64)), window)
     pred = forecast_many(steps, np.stack([s[o - window : o] for o in origins]))  # (folds, steps)
     rows = [_scores(s[o : o + steps], pred[k], s[:o], season) for k, o in enumerate(origins)]
-    frame = pd.DataFrame({"origin": origins.astype(np.int64), **{m: [r[m] for r in rows] for m in rows[0]}},
+    when = {} if dates is None else {"start": dates[origins], "end": dates[origins + steps - 1]}
+    frame = pd.DataFrame({"origin": origins.astype(np.int64), **when, **{m: [r[m] for r in rows] for m in rows[0]}},
                          index=pd.RangeIndex(1, folds + 1, name="fold"))
     mean = {m: float(frame[m].mean()) for m in rows[0]}  # pandas skips NaN: mase over the folds where it is defined
     return Backtest(frame, mean, steps, stride, season)
 
 
-__all__ = ["METRICS", "Backtest", "fold_origins", "run_backtest", "seasonal_naive", "trained_through"]
+__all__ = ["METRICS", "PLACES", "Backtest", "fold_origins", "run_backtest", "seasonal_naive", "trained_through"]

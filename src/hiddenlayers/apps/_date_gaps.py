@@ -154,13 +154,49 @@ def date_gaps(dates: Any, *, wall: Any = None) -> DateGaps | None:
     return DateGaps(step.freqstr, int(skipped.size), int((jumps[skipped] - 1).sum()), first, off_step)
 
 
-def next_dates(dates: Any, steps: int, *, wall: Any = None) -> Any:
+def _step_of(index: Any, local: Any) -> Any:
+    """The step ``index`` takes (``local``: its wall-clock times, where given, are read instead), an offset: pandas' inferred
+    frequency, else the step most of its short stretches take (:func:`_common_step`); None where none can be told."""
+    step = _infer(index if local is None else local)
+    if step is None:
+        try:
+            step = _common_step(index.as_unit("ns") if local is None else local.as_unit("ns"))
+        except (ValueError, OverflowError):  # dates beyond nanoseconds' range
+            return None
+    return step
+
+
+def date_step(dates: Any, *, wall: Any = None) -> str | None:
+    """The step of ``dates`` as pandas' offset alias (``"D"``, ``"MS"``, ``"B"``, ``"2h"``), or None where it cannot be told.
+
+    The step :func:`next_dates` dates a forecast in and :func:`date_gaps` counts gaps in: pandas' inferred frequency, else the
+    step most of the dates take (dates with gaps still have one). A ``PeriodIndex`` is read as its start times (monthly
+    periods: ``"MS"``). None for fewer than 3 dates or a missing one (NaT). ``Forecaster.fit`` stores it as ``freq_``.
+
+    Parameters
+    ----------
+    dates : DatetimeIndex, PeriodIndex or array-like
+        In time order; anything ``pd.DatetimeIndex`` reads.
+    wall : DatetimeIndex, optional
+        As in :func:`date_gaps`: the same dates in local wall-clock time, for dates in UTC whose rows carried their own offsets.
+    """
+    import pandas as pd
+
+    index = dates.to_timestamp() if isinstance(dates, pd.PeriodIndex) else pd.DatetimeIndex(dates)
+    local = None if wall is None else pd.DatetimeIndex(wall)
+    if len(index) < 3 or index.hasnans or (local is not None and local.hasnans):
+        return None
+    step = _step_of(index, local)
+    return None if step is None else str(step.freqstr)
+
+
+def next_dates(dates: Any, steps: int, *, wall: Any = None, step: str | None = None) -> Any:
     """The ``steps`` dates after the last of ``dates``, one step of theirs apart: the dates of a forecast's values, or None.
 
     The step is the one :func:`date_gaps` counts in (pandas' inferred frequency: days, business days, month starts, ...;
     else the step most of the dates take), so the first forecast value is dated one step after the last observed date, as
-    statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date theirs. None for fewer than 3 dates or a missing one
-    (NaT). A time-zone-aware index keeps its zone (a day is a calendar day across daylight saving).
+    statsmodels' ``forecast`` and sktime's ``ForecastingHorizon`` date theirs. None for a missing date (NaT), or fewer than 3
+    dates without ``step``. A time-zone-aware index keeps its zone (a day is a calendar day across daylight saving).
 
     Parameters
     ----------
@@ -172,6 +208,9 @@ def next_dates(dates: Any, steps: int, *, wall: Any = None) -> Any:
         As in :func:`date_gaps`: for ``dates`` in UTC whose rows each carried their own UTC offset, the same dates in local
         wall-clock time; a step of a day or longer goes on from the last of these (the dates are then local and naive,
         since no one zone reads them), a shorter step from the UTC instants.
+    step : str, optional
+        The step (a pandas offset alias) to date in where ``dates`` are too few to tell theirs (fewer than 3): the model's
+        training series' step (``Forecaster.freq_``), so one or two rows still give dated forecasts.
     """
     import pandas as pd
 
@@ -179,21 +218,21 @@ def next_dates(dates: Any, steps: int, *, wall: Any = None) -> Any:
         return pd.period_range(dates[-1] + 1, periods=steps, freq=dates.freq) if len(dates) else None
     index = pd.DatetimeIndex(dates)
     local = None if wall is None else pd.DatetimeIndex(wall)
-    if len(index) < 3 or index.hasnans or (local is not None and local.hasnans):
+    if not len(index) or index.hasnans or (local is not None and local.hasnans):
         return None
-    step = _infer(index if local is None else local)
-    if step is None:
-        try:
-            step = _common_step(index.as_unit("ns") if local is None else local.as_unit("ns"))
-        except (ValueError, OverflowError):  # dates beyond nanoseconds' range
+    if len(index) < 3:
+        if step is None:
             return None
-    if step is None:
+        offset = pd.tseries.frequencies.to_offset(step)
+    else:
+        offset = _step_of(index, local)
+    if offset is None:
         return None
-    last = index[-1] if local is None or _calendar_view(index, step, local) is index else local[-1]
-    return pd.date_range(last, periods=steps + 1, freq=step)[1:]
+    last = index[-1] if local is None or _calendar_view(index, offset, local) is index else local[-1]
+    return pd.date_range(last, periods=steps + 1, freq=offset)[1:]
 
 
-def _shown(date: Any) -> str:
+def shown_date(date: Any) -> str:
     """A date as a user wrote it: ``2024-01-05`` at midnight, else with its time (a Period as itself)."""
     import pandas as pd
 
@@ -219,7 +258,7 @@ def date_gaps_message(gaps: DateGaps, dates: Any, named: str, where: Callable[[i
         The remedy in the caller's words.
     """
     i = gaps.first
-    before, after = (_shown(dates[j]) for j in (i - 1, max(i, 1)))
+    before, after = (shown_date(dates[j]) for j in (i - 1, max(i, 1)))
     if gaps.gaps:
         what = (f"{gaps.gaps} gap(s) ({gaps.missing} missing step(s) of '{gaps.step}'), the first after {before} ({where(i - 1)}), "
                 f"whose next date is {after}")
@@ -247,4 +286,4 @@ def warn_series_gaps(series: Any) -> None:
                       stacklevel=user_stacklevel())
 
 
-__all__ = ["DateGaps", "date_gaps", "date_gaps_message", "next_dates", "warn_series_gaps"]
+__all__ = ["DateGaps", "date_gaps", "date_step", "date_gaps_message", "next_dates", "warn_series_gaps"]

@@ -45,6 +45,7 @@ from ._appfile import (
 )
 from ._backtest import Backtest, run_backtest
 from ._date_gaps import warn_series_gaps
+from ._date_step import check_series_step, checked_freq, series_step
 from ._fit import (
     VAL_LOSS,
     after_averaging,
@@ -82,6 +83,13 @@ def _check_time_index(series: Any, name: str) -> None:
                         f"(e.g. {name}.groupby(level=0).mean()).")
     raise DataError(f"the time index of {name} is out of order: {index[step]} comes after {index[step - 1]} (position {step}); the values are "
                     f"read in order, so sort it first ({name}.sort_index()).")
+
+
+def _is_time_index(index: Any) -> bool:
+    """Whether ``index`` is a pandas time index (dates, periods)."""
+    import pandas as pd
+
+    return isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
 
 
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
@@ -265,9 +273,12 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         self.progress_bar = progress_bar
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """A fitted forecaster pickled before ``n_features_in_`` was set gets it (1: the one series it read)."""
+        """A fitted forecaster pickled before ``n_features_in_`` was set gets it (1: the one series it read), and one pickled
+        before ``freq_`` was kept gets None (no step to check)."""
         if "last_window_" in state and "n_features_in_" not in state:
             state = {**state, "n_features_in_": 1}
+        if "last_window_" in state and "freq_" not in state:  # pickled before the training dates' step was kept: not checked
+            state = {**state, "freq_": None}
         super().__setstate__(state)
 
     def _check_params(self) -> torch.device:
@@ -275,6 +286,13 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         validate(self, FORECASTER_PARAMS)
         check_averaging(self)  # the MLP estimators' rules and words
         return resolve_device(self.device)
+
+    def _dated(self, series: Any, name: str) -> np.ndarray:
+        """``series`` checked (:func:`_as_series`) and, where it is a pandas Series on dates, its step against the training
+        series' (``freq_``): another step is refused (:mod:`._date_step`)."""
+        s = _as_series(series, name)
+        check_series_step(series, getattr(self, "freq_", None), name, self.window)
+        return s
 
     # ----------------------------------------------------------- windows
     def _windows(self, s: np.ndarray, with_targets: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -297,7 +315,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
         The values are read as evenly spaced steps: a pandas Series on dates that skip steps (daily with days missing) is
         fitted all the same, with one ``UserWarning`` (how many gaps, the first, the step inferred); business days or month
-        starts are steps of their own, not gaps.
+        starts are steps of their own, not gaps. Such a series' step is kept as ``freq_`` (a pandas offset alias, ``"MS"``;
+        None for an array): ``predict``, ``forecast``, ``score`` and ``backtest`` refuse a series on dates of another step (a
+        monthly model given daily values), and ``save`` keeps it.
 
         Parameters
         ----------
@@ -311,6 +331,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         device = self._check_params()
         s = _as_series(series)
         warn_series_gaps(series)  # dates that skip steps: read as evenly spaced all the same (they may be meant), said once
+        warm = continues(self)  # warm_start: the fitted network, mean_ and scale_ go on; init_from is not read again
+        if warm:
+            check_series_step(series, getattr(self, "freq_", None), "series", self.window)  # a warm fit on another step is the same mistake as a forecast on it
         need = self.window + self.horizon + 1
         if len(s) < need:
             longer = "horizon" if self.horizon > self.window else "window"
@@ -319,7 +342,6 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
                 f"(window + horizon + 1): pass a series of at least {need} values, or shorten the {longer}."
             )
         spec = hidden_spec(self.hidden_layer_sizes)
-        warm = continues(self)  # warm_start: the fitted network, mean_ and scale_ go on; init_from is not read again
         if warm:
             refuse_rebuilt(self, _BUILT_FROM)
         else:
@@ -340,6 +362,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             self.loss_curve_ = list(self.history_.train_loss)
             self.stop_reason_ = self.history_.stop_reason
             self.last_window_ = s[-self.window :].copy()
+            self.freq_: str | None = series_step(series) or (getattr(self, "freq_", None) if warm else None)  # the dates' step, checked at predict; an array has none
             self.n_features_in_ = 1  # scikit-learn's count of X's columns: one series, no exogenous features
             mark_built(self, _BUILT_FROM)
         return forget_columns(self)  # the value column train --app read describes an earlier fit
@@ -487,7 +510,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     def _last_window(self, series: Any, name: str) -> np.ndarray:
         """The last ``window`` values of one series, checked (numbers, 1-D, finite, long enough); ``name`` says which series."""
-        s = _as_series(series, name)
+        s = self._dated(series, name)
         if len(s) < self.window:
             raise DataError(f"{name} has {len(s)} values but the model needs the last window={self.window}: pass a longer series.")
         return s[-self.window :]
@@ -515,8 +538,9 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         last window, :attr:`last_window_`, met once in ``series``) are one ``UserWarning``. ``folds=1`` is the one hold-out
         that ``hiddenlayers evaluate`` reports by default.
 
-        Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, MAE, RMSE, MASE, naive
-        last-value MAE, and with ``season`` the seasonal naive MAE) and ``mean``.
+        Returns a :class:`~hiddenlayers.apps.Backtest`: ``folds`` (one row per fold: origin, for a series on dates the first
+        and last date forecast (``start``, ``end``), MAE, RMSE, MASE, MAPE (NaN where a value forecast is 0), sMAPE (0 to 2),
+        naive last-value MAE, and with ``season`` the seasonal naive MAE) and ``mean``.
 
         Parameters
         ----------
@@ -544,8 +568,10 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         ([1, 2, 3, 4], [100, 105, 110, 115])
         """
         self._require_fitted()
-        s = _as_series(series)
-        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season)
+        s = self._dated(series, "series")
+        index = getattr(series, "index", None)
+        return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season,
+                            dates=index if _is_time_index(index) else None)
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:
@@ -564,7 +590,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
             raise DataError(f"predict takes a number of steps (an integer >= 1) or a series. Received: {X!r} ({type(X).__name__}): "
                             "pass an int, e.g. predict(3), or the series to forecast from.")
         _check_one_column(X)
-        s = _as_series(X)
+        s = self._dated(X, "X")
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
         return self._predict_windows(s)
@@ -584,7 +610,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         _refuse_y(y, "score")
         self._require_fitted()
         _check_one_column(X)
-        s = _as_series(X)
+        s = self._dated(X, "X")
         if len(s) < self.window + self.horizon:
             raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")
         pred = self.predict(s)[: len(s) - self.window - self.horizon + 1]
@@ -608,7 +634,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["last_window"] = torch.as_tensor(self.last_window_)
         state = {"mean_": self.mean_, "scale_": self.scale_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
-                 "n_features_in_": self.n_features_in_, **columns_state(self), **history_state(self)}
+                 "n_features_in_": self.n_features_in_, "freq_": getattr(self, "freq_", None), **columns_state(self), **history_state(self)}
         save_fitted(path, self, state, tensors, estimator="Forecaster")
 
     @classmethod
@@ -623,6 +649,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         model.network_ = net.to(load_device(model.device, device))
         model.last_window_ = as_array(tensors["last_window"])
         model.n_features_in_ = 1  # files written before it was stored: the one series they all read
+        model.freq_ = checked_freq(state.pop("freq_", None), path)  # files written before it was stored: no step, not checked
         restore_history(model, state, path)
         restore_columns(model, state, path)
         for k, v in state.items():

@@ -708,24 +708,53 @@ def _forecast(model: Any, data: str, steps: int | None, column: str | None) -> p
     column with each value's date (one step of the dates after the last, :func:`~hiddenlayers.apps.next_dates`), then
     ``forecast_<column>``. (Only step numbers were written: a user had to count the dates on from the file's last row.)"""
     values, column, _, dated = read_dated_series(data, column, data_column(model, "value_column"))
+    check_data_step(model, dated)
     n = int(model.horizon) if steps is None else steps
     out = network_precision(model, _call(model.forecast, n, values))
-    table = {"step": np.arange(1, n + 1), **_forecast_dates(dated, n, column), f"forecast_{column}": out}
+    table = {"step": np.arange(1, n + 1), **_forecast_dates(dated, n, column, getattr(model, "freq_", None)), f"forecast_{column}": out}
     return pd.DataFrame(table)
 
 
-def _forecast_dates(dated: tuple[str, pd.Series, pd.Series | None] | None, n: int, column: str) -> dict[str, Any]:
+def _forecast_dates(dated: tuple[str, pd.Series, pd.Series | None] | None, n: int, column: str, step: str | None = None) -> dict[str, Any]:
     """The date column of ``n`` forecast values (named as the file's column of dates ``dated``), or none where the table has
-    no such column or its step cannot be told (fewer than 3 dates); a date column named as an output column is ``date``."""
+    no such column or its step cannot be told (fewer than 3 dates and no ``step``, the model's training dates' step, to go on
+    in); a date column named as an output column is ``date``."""
     from ..apps import next_dates
 
     if dated is None:
         return {}
     name, dates, wall = dated
-    future = next_dates(pd.DatetimeIndex(dates), n, wall=None if wall is None else pd.DatetimeIndex(wall))
+    future = next_dates(pd.DatetimeIndex(dates), n, wall=None if wall is None else pd.DatetimeIndex(wall), step=step)
     if future is None:
         return {}
     return {"date" if name in ("step", f"forecast_{column}") else name: future}
+
+
+def shown_dates(dated: tuple[str, pd.Series, pd.Series | None] | None) -> list[str] | None:
+    """The table's dates (``dated``, :func:`read_dated_series`') as the file writes them (the local wall-clock times where its
+    UTC offsets change), each as text (dates alone where every one is at midnight), to place a backtest's folds; None without a date column."""
+    if dated is None:
+        return None
+    _, dates, wall = dated
+    index = pd.DatetimeIndex(dates if wall is None else wall)
+    return list(index.strftime("%Y-%m-%d")) if (index == index.normalize()).all() else [str(d) for d in index]
+
+
+def check_data_step(model: Any, dated: tuple[str, pd.Series, pd.Series | None] | None) -> None:
+    """Refuse a date column (``dated``, :func:`read_dated_series`') whose step differs from the one ``model`` was trained on
+    (``freq_``: a monthly model given daily rows, :mod:`hiddenlayers.apps._date_step`); a model file without a stored step (fitted
+    on an array, written before it was kept, an ``.onnx`` export) or dates too few to tell a step are not checked."""
+    from ..apps import mismatched_step, step_mismatch_message
+
+    trained = getattr(model, "freq_", None)
+    if trained is None or dated is None:
+        return
+    name, dates, wall = dated
+    found = mismatched_step(pd.DatetimeIndex(dates), trained, wall=None if wall is None else pd.DatetimeIndex(wall))
+    if found is not None:
+        fix = (f"resample the data to one row per '{trained}' step first (pandas: df.resample('{trained}', on='{name}').mean()), "
+               f"or train a model on data of this step")
+        raise UserError(step_mismatch_message(found, trained, f"the dates of column '{name}'", int(model.window), fix))
 
 
 def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -761,13 +790,14 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
                             "drop --target (the series' column: --value-column).")
-        values, column, where = read_series(data, options.get("value_column"), data_column(model, "value_column"))
+        values, column, where, dated = read_dated_series(data, options.get("value_column"), data_column(model, "value_column"))
+        check_data_step(model, dated)
         steps, share = options.get("steps"), options.get("test_size")
         if share is not None:  # train --app forecaster's --test-size: ceil(share * n) values, at least the horizon
             steps = forecast_hold_out(len(values), int(model.window), int(model.horizon), steps, share)
         season = options.get("season") or 1
         result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(lambda *a: model.backtest(*a, season=season), s, n, f, k),
-                                  stride=options.get("stride"), where=where, share=share)
+                                  stride=options.get("stride"), where=where, share=share, dates=shown_dates(dated))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
     return _evaluate_labelled(model, path, data, target, options)
 

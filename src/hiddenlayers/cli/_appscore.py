@@ -13,7 +13,9 @@
   values before them, sktime's ``mean_absolute_scaled_error``: below 1 beats repeating the
   last value one step ahead), beside ``naive_mae`` (the last value repeated ``--steps`` times); ``--season M``: the MASE
   scale is the change over ``M`` steps (sktime's ``sp``), and ``snaive_mae`` scores the seasonal naive forecast;
-  the metrics are the mean over the folds;
+  MAPE (scikit-learn's ``mean_absolute_percentage_error``, a fraction; left out, with a note, for a fold whose values hold
+  a 0) and sMAPE (sktime's default ``2|y - ŷ| / (|y| + |ŷ|)``, 0 to 2); the metrics are the mean over the folds, each
+  fold's rows (and, where the table has a date column, its first and last date) beside its scores;
 * Autoencoder: the reconstruction error as an anomaly score against an anomaly column ``--target``
   (ROC-AUC and average precision, as ``examples/anomaly_shuttle.py`` scores it), and the precision
   and recall of its ``predict`` flag (-1) at the threshold fitted from ``contamination``.
@@ -137,7 +139,7 @@ def forecast_hold_out(n: int, window: int, horizon: int, steps: int | None, test
 
 
 def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | None, folds: int | None, backtest: Any, *,
-                     stride: int | None = None, where: Any = None, share: float | None = None) -> dict[str, Any]:
+                     stride: int | None = None, where: Any = None, share: float | None = None, dates: Any = None) -> dict[str, Any]:
     """The rolling-origin backtest of ``model`` on the series ``values`` (oldest first): ``folds`` (default 1) origins, ``stride`` apart.
 
     The last fold holds out the last ``steps`` values, each earlier one starts ``stride`` (default ``steps``) before the next.
@@ -148,6 +150,8 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
     is the mean over the folds (with one fold: the hold-out's own scores), ``folds`` one entry per fold
     with its data rows (1-based, as the file's rows after the header). ``where(i)``: value ``i``'s file line, for an error.
     ``share``: the ``--test-size`` that ``steps`` came from, named (instead of ``--steps``) where the series is too short.
+    ``dates``: the table's dates as text, one per value, where it has a date column: each fold's ``start`` and ``end`` (the
+    dates of the first and last value it forecasts) beside its rows.
     """
     n_folds = 1 if folds is None else folds
     if steps is not None:
@@ -171,10 +175,12 @@ def score_forecaster(model: Any, values: np.ndarray, column: str, steps: int | N
             fix = f"pass a longer series: one forecast needs the window's {model.window} values before it, and one value after them to score"
         raise UserError(f"the series '{column}' has {len(values)} values; a backtest of {what} needs window {model.window} + {k}{extra} = {need}: {fix}.")
     bt = backtest(values, k, n_folds, apart).to_dict()
-    rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k, "history": f["origin"],
+    rows = [{"fold": f["fold"], "first_row": f["origin"] + 1, "last_row": f["origin"] + k,
+             **({} if dates is None else {"start": dates[f["origin"]], "end": dates[f["origin"] + k - 1]}), "history": f["origin"],
              **{m: v for m, v in f.items() if m not in ("fold", "origin")}} for f in bt["folds"]]
-    metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase is left out where the values before every origin are constant
+    metrics = {m: v for m, v in bt["mean"].items() if v == v}  # mase (mape) is left out where it is undefined in every fold
     _note_undefined_mase([f["mase"] for f in bt["folds"]], bt["season"])
+    _note_undefined_mape([f["mape"] for f in bt["folds"]], column)
     default = {} if steps is not None else {"steps_default": DEFAULT_STEPS[n_folds == 1]}
     return {"task": "forecast", "steps": k, **default, "n_folds": n_folds, "stride": apart, "season": bt["season"], "history": len(values) - k,
             "metrics": metrics, "folds": rows}
@@ -196,6 +202,21 @@ def _note_undefined_mase(mase: list[float], season: int = 1) -> None:
     elif undefined:
         note(f"MASE is the mean over {len(mase) - undefined} of the {len(mase)} folds: the values before the other folds' origins {why} "
              "(a scale of 0).")
+
+
+def _note_undefined_mape(mape: list[float], column: str) -> None:
+    """Say why MAPE is missing (every fold) or averaged over fewer folds: a fold whose values hold a 0 has none, since its
+    percentage error divides by them (scikit-learn's divides by its epsilon there instead, and its MAPE is of the order of 1e15)."""
+    from ._common import note
+
+    undefined = sum(1 for m in mape if m != m)
+    why = "the percentage error divides by each value (scikit-learn's MAPE divides by 2.2e-16 there, some 1e15 times the error)"
+    if undefined == len(mape):
+        which = "the values forecast hold" if len(mape) == 1 else "the values each fold forecasts hold"
+        note(f"no MAPE: {which} a 0 in the series '{column}', and {why}; sMAPE, MAE and RMSE are shown.")
+    elif undefined:
+        other = "the other fold's values" if undefined == 1 else f"the other {undefined} folds' values"
+        note(f"MAPE is the mean over {len(mape) - undefined} of the {len(mape)} folds: {other} forecast hold a 0 in the series '{column}', and {why}.")
 
 
 def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUATE) -> np.ndarray:

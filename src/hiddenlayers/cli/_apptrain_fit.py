@@ -210,10 +210,12 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
 
 def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A Forecaster on the series ``--value-column``; its tail held out (:func:`forecast_hold_out`) and forecast from the rest (evaluate's backtest)."""
-    from ._appfiles import read_series
+    from ..apps import date_step
+    from ._appfiles import read_dated_series, shown_dates
     from ._appscore import forecast_hold_out, score_forecaster
 
-    values, column, where = read_series(data, options["value_column"], gaps=True)  # a missing value refused there, naming its line; skipped dates noted
+    # a missing value refused there, naming its line; skipped dates noted
+    values, column, where, dated = read_dated_series(data, options["value_column"], gaps=True)
     model = make()
     share = float(options["test_size"]) if "test_size" in given else None
     k = forecast_hold_out(len(values), int(model.window), int(model.horizon), options["steps"], share)
@@ -225,9 +227,12 @@ def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Ca
         raise UserError(f"the series '{column}' has {len(values)} values; window {model.window} + horizon {model.horizon} + 1 = {need} are needed "
                         f"to train{held}: pass a longer series, or a smaller --window/--horizon{smaller}.")
     model = fit(model, values[: len(values) - k])
+    if dated is not None:  # the dates' step, kept in the file: predict and evaluate refuse data of another step
+        model.freq_ = date_step(pd.DatetimeIndex(dated[1]), wall=None if dated[2] is None else pd.DatetimeIndex(dated[2]))
     summary: dict[str, Any] = {"value_column": column, "rows": len(values) - k, "window": int(model.window), "horizon": int(model.horizon)}
     if k:
-        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where)  # evaluate --steps k
+        found = score_forecaster(model, values, column, k, 1, lambda s, n, f, apart: model.backtest(s, n, f, apart), where=where,
+                                 dates=shown_dates(dated))  # evaluate --steps k
         summary.update(test_rows=k, test_metrics=found["metrics"])
     return model, summary
 

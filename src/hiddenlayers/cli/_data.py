@@ -489,15 +489,18 @@ def _cell(value: float | None) -> str:
 
 
 def _fold_table(result: dict[str, Any]) -> Any:
-    """A Forecaster backtest's folds, one line each: the data rows forecast, the values before them, the scores."""
+    """A Forecaster backtest's folds, one line each: the dates forecast (the data rows where the table has no date column), the
+    values before them, the scores."""
     from .._rich_plain import PlainTable
 
     t = PlainTable(title=f"forecast backtest: {result['n_folds']} folds of {result['steps']} values, origins {result['stride']} apart (data rows)", title_justify="left")
-    scores = [m for m in ("mae", "rmse", "mase", "naive_mae", "snaive_mae") if result["folds"] and m in result["folds"][0]]
-    for name in ("fold", "rows", "history", *(m.replace("_", " ") for m in scores)):
+    scores = [m for m in ("mae", "rmse", "mase", "mape", "smape", "naive_mae", "snaive_mae") if result["folds"] and m in result["folds"][0]]
+    dated = bool(result["folds"]) and "start" in result["folds"][0]
+    for name in ("fold", *(("start", "end") if dated else ("rows",)), "history", *(m.replace("_", " ") for m in scores)):
         t.add_column(name, justify="right")
     for f in result["folds"]:
-        t.add_row(str(f["fold"]), f"{f['first_row']}-{f['last_row']}", str(f["history"]), *(_cell(f[m]) for m in scores))
+        where = (f["start"], f["end"]) if dated else (f"{f['first_row']}-{f['last_row']}",)
+        t.add_row(str(f["fold"]), *where, str(f["history"]), *(_cell(f[m]) for m in scores))
     return t
 
 
