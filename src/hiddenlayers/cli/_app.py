@@ -663,7 +663,8 @@ def predict(
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
-    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag; --feature-errors: each feature's), a Recommender its user and item
+    an Autoencoder its numeric columns (-> reconstruction_error, predicted_anomaly: -1 for an anomaly, 1 for a normal row, as scikit-learn's
+    outlier detectors; --feature-errors: each feature's error), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values, one row per step, dated where the table has dates), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
