@@ -918,9 +918,9 @@ def test_search_resumed_writes_over_its_own_model_files_and_refuses_others(tmp_p
     """`--timeout` says "the same command resumes it", and the same command refused the model files its first run wrote
     ("already exists: pass --force"). The study records the files written for it (path and SHA-256): those, unchanged,
     are written over; a file it did not write, or one changed since, is still refused and left as it was."""
-    folder, storage = tmp_path / "found", tmp_path / "s.db"
+    folder, storage, page = tmp_path / "found", tmp_path / "s.db", tmp_path / "s.html"
     args = ("search", "iris", "--trials", "5", "--epochs", "2", "--widths", "4", "--layers", "1", "--timeout", "0.001",
-            "--storage", storage, "--study", "st", "--out-dir", folder, "--json", "--no-check")
+            "--storage", storage, "--study", "st", "--out-dir", folder, "--html", page, "--json", "--no-check")
     first = json.loads(ok(*args).stdout)
     assert first["n_trials"] == 1 and first["paths"]
     second = json.loads(ok(*args).stdout)  # before: "'.../st-trial0.safetensors' already exists: pass --force ..."
@@ -937,3 +937,6 @@ def test_search_resumed_writes_over_its_own_model_files_and_refuses_others(tmp_p
     assert mine.read_bytes() == before
     third = json.loads(ok(*args, "--force").stdout)  # --force writes over it, and records it: the next resume needs none
     assert json.loads(ok(*args).stdout)["n_trials"] == third["n_trials"] + 1 == 4
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- mine -->", encoding="utf-8")  # the --html page, changed since
+    assert_user_error(run(*args), f"'{page}' already exists: pass --force to overwrite it, or choose another --html path.")
+    assert page.read_text(encoding="utf-8").endswith("<!-- mine -->")

@@ -1041,7 +1041,7 @@ def search(
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before the search (see `hiddenlayers check`).")] = False,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Replace the study's model files in --out-dir (an earlier search's files no longer chosen are removed) and the HTML page; a resumed --storage study writes over the files it wrote itself without it.")] = False,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Replace the study's model files in --out-dir (an earlier search's files no longer chosen are removed) and the HTML page; a resumed --storage study writes over the files it wrote itself (unchanged) without it.")] = False,
     json: Json = False,
 ) -> None:
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.
