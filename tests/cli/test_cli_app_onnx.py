@@ -134,6 +134,7 @@ def test_an_autoencoder_export_scores_rows_as_its_file(tmp_path: Path) -> None:
     assert list(b.columns) == list(a.columns) == ["key", "anomaly", "reconstruction_error", "predicted_anomaly"]
     np.testing.assert_allclose(b["reconstruction_error"], a["reconstruction_error"], rtol=TOL, atol=TOL)
     assert b["predicted_anomaly"].tolist() == a["predicted_anomaly"].tolist() and b["predicted_anomaly"].iloc[20:].tolist() == [-1] * 6
+    assert "note: predicted_anomaly is -1 for an anomaly" in ok("predict", ox, tmp_path / "marked.csv").stderr  # the export's too
     _close(_evaluation(st, tmp_path / "marked.csv", "--target", "anomaly"), _evaluation(ox, tmp_path / "marked.csv", "--target", "anomaly"))
     marked.drop(columns=["c"]).to_csv(tmp_path / "lacks.csv", index=False)
     assert_user_error(run("predict", ox, tmp_path / "lacks.csv"), "'c'")

@@ -251,10 +251,17 @@ def test_autoencoder_feature_errors_say_which_columns_make_a_row_anomalous(fitte
 
 def test_autoencoder_recommender_and_forecaster_predict_as_their_apps(fitted: dict[str, Any], tmp_path: Path) -> None:
     d, apps = fitted["dir"], fitted["apps"]
-    auto = _csv(run("predict", d / "auto.safetensors", d / "table.csv"))
+    auto = _csv(said := run("predict", d / "auto.safetensors", d / "table.csv"))
     np.testing.assert_allclose(auto["reconstruction_error"], apps["auto"].reconstruction_error(fitted["table"]), rtol=1e-6)
     assert auto["predicted_anomaly"].tolist() == apps["auto"].predict(fitted["table"]).tolist()
-    rec = _csv(run("predict", d / "rec.safetensors", d / "pairs.csv"))
+    flagged = apps["auto"].reconstruction_error(fitted["table"]) > -apps["auto"].offset_  # the threshold the note names: -1 over it
+    assert flagged.any() and (auto["predicted_anomaly"] == np.where(flagged, -1, 1)).all()
+    # the column invites `== 1` for the anomalies, which picks the normal rows: predict says which value is which
+    assert ("note: predicted_anomaly is -1 for an anomaly (reconstruction_error over the model's threshold) and 1 for a normal row, "
+            "as scikit-learn's outlier detectors predict: select the anomalies with predicted_anomaly == -1\n") in said.stderr
+    assert "predicted_anomaly: -1 for an anomaly, 1 for a normal row" in " ".join(ok("predict", "--help").stdout.split())
+    rec = _csv(said := run("predict", d / "rec.safetensors", d / "pairs.csv"))
+    assert "predicted_anomaly" not in said.stderr
     np.testing.assert_allclose(rec["predicted_rating"], apps["rec"].predict(fitted["pairs"]), rtol=1e-6)
     out = tmp_path / "forecast.parquet"
     res = run("predict", d / "fc.safetensors", d / "series.csv", "--steps", "5", "--out", out)

@@ -912,3 +912,31 @@ def test_prune_and_cost_messages_name_the_options_not_python_parameters():
                                   "layers of 1 unit(s) removes none; --epochs must be an integer >= 0. Received: --epochs -1; --seed 3")
     assert _cost_words("n_calls must be >= 10. Received: n_calls=5; batch_size=0") == "--calls must be >= 10. Received: --calls 5; --batch-size 0"
     assert _prune_words("my_max_drop and max_drops stay") == "my_max_drop and max_drops stay"
+
+
+def test_search_resumed_writes_over_its_own_model_files_and_refuses_others(tmp_path):
+    """`--timeout` says "the same command resumes it", and the same command refused the model files its first run wrote
+    ("already exists: pass --force"). The study records the files written for it (path and SHA-256): those, unchanged,
+    are written over; a file it did not write, or one changed since, is still refused and left as it was."""
+    folder, storage, page = tmp_path / "found", tmp_path / "s.db", tmp_path / "s.html"
+    args = ("search", "iris", "--trials", "5", "--epochs", "2", "--widths", "4", "--layers", "1", "--timeout", "0.001",
+            "--storage", storage, "--study", "st", "--out-dir", folder, "--html", page, "--json", "--no-check")
+    first = json.loads(ok(*args).stdout)
+    assert first["n_trials"] == 1 and first["paths"]
+    second = json.loads(ok(*args).stdout)  # before: "'.../st-trial0.safetensors' already exists: pass --force ..."
+    assert second["n_trials"] == 2 and sorted(p.name for p in folder.iterdir()) == sorted(Path(p).name for p in second["paths"])
+    mine = Path(second["paths"][0])
+    mine.write_bytes(mine.read_bytes() + b" ")  # changed since the study wrote it
+    before = mine.read_bytes()
+    assert_user_error(run(*args), f"'{mine}' already exists, and study 'st' in {storage} did not write it (or it was changed since): "
+                                  "pass --force to overwrite the model files of study 'st'")
+    assert mine.read_bytes() == before
+    other = ("search", "iris", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", tmp_path / "t.db",
+             "--study", "st", "--out-dir", folder, "--no-check")
+    assert_user_error(run(*other), "did not write it (or it was changed since)")  # the same study name in another storage
+    assert mine.read_bytes() == before
+    third = json.loads(ok(*args, "--force").stdout)  # --force writes over it, and records it: the next resume needs none
+    assert json.loads(ok(*args).stdout)["n_trials"] == third["n_trials"] + 1 == 4
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- mine -->", encoding="utf-8")  # the --html page, changed since
+    assert_user_error(run(*args), f"'{page}' already exists: pass --force to overwrite it, or choose another --html path.")
+    assert page.read_text(encoding="utf-8").endswith("<!-- mine -->")

@@ -126,6 +126,9 @@ def test_a_terminal_on_standard_input_is_refused_not_waited_on(monkeypatch):
     with pytest.raises(UserError, match=r"DATA '-' reads a table piped into standard input, and nothing is piped in: pipe one, e\.g\. `cat x`\."):
         with stdin_data("-", example="cat x"):
             pass
+    with pytest.raises(UserError, match=r"^--against '-' reads a table piped into standard input, and nothing is piped in"):
+        with stdin_data("-", example="cat x", what="--against"):  # check's --against -, in its own name
+            pass
     with stdin_data("data.csv", example="cat x") as path:  # any other DATA is left as given, standard input untouched
         assert path == "data.csv"
 
@@ -294,3 +297,56 @@ def test_a_piped_table_that_is_not_utf8_names_the_fix_in_the_pipe(table_model):
     latin = b"a,b,color\n1,2,red\n3,4,caf\xe9\n"
     assert_user_error(piped(latin, "predict", table_model, "-"),
                       "standard input is not UTF-8: line 3 has the byte 0xe9 (byte 8 of the line); save it as UTF-8 (e.g. `iconv -f latin1")
+
+
+_CHECKED = "a,b,label\n" + "1,2,yes\n" * 4 + "".join(f"{i},{i % 3},{'no' if i % 2 else 'yes'}\n" for i in range(3, 40))
+_NEW = "a,b,label\n" + "".join(f"{2 * i},{i % 5},{'no' if i % 2 else 'yes'}\n" for i in range(3, 40)) + "1,2,yes\n"
+
+
+def test_check_clean_dash_writes_the_cleaned_table_to_standard_output(tmp_path, spool_here):
+    """`check data.csv --clean -` was refused ("--clean must end in .csv, ..."): it now writes the cleaned table as CSV on
+    standard output, as `predict --out -` writes its table, and the report on standard error; from a pipe too."""
+    data, out = tmp_path / "d.csv", tmp_path / "clean.csv"
+    data.write_text(_CHECKED)
+    from_file = ok("check", data, "-t", "label", "--fast", "--clean", out)
+    result = ok("check", data, "-t", "label", "--fast", "--clean", "-")
+    assert result.stdout == out.read_text() and len(pd.read_csv(io.StringIO(result.stdout))) == 41 - 3  # the 3 repeats gone
+    assert "duplicates: 3 row(s) repeat an earlier row exactly" in result.stderr and "duplicates" in from_file.stdout
+    assert result.stderr.endswith("note: wrote the cleaned table to standard output: dropped 3 row(s) and 0 column(s): 3 row(s) (duplicates)\n")
+    filtered = piped(_CHECKED, "check", "-", "-t", "label", "--fast", "--clean", "-")  # a filter: pipe in, cleaned table out
+    assert filtered.exit_code == 0, filtered.output
+    assert filtered.stdout == out.read_text() and list(spool_here.iterdir()) == []
+
+
+def test_check_clean_dash_writes_nothing_when_a_finding_is_fatal(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("a,label\n1,\n2,\n")  # no target value in any row
+    result = run("check", data, "-t", "label", "--fast", "--clean", "-")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "note: --clean: standard output not written: a finding is fatal (see above); fix it first." in result.stderr
+
+
+def test_check_against_dash_reads_the_new_table_from_the_pipe(tmp_path, spool_here):
+    """`cat new.csv | check data.csv --against -` was refused ("'-' (standard input) is not read here"): it finds what
+    `--against new.csv` finds, and names no temporary file."""
+    data, new = tmp_path / "d.csv", tmp_path / "n.csv"
+    data.write_text(_CHECKED)
+    new.write_text(_NEW)
+    from_file = json.loads(ok("check", data, "-t", "label", "--fast", "--against", new, "--json").stdout)
+    result = piped(_NEW, "check", data, "-t", "label", "--fast", "--against", "-", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["findings"] == from_file["findings"]
+    assert "train_new_overlap" in [f["check"] for f in report["findings"]]
+    assert str(spool_here) not in result.output and list(spool_here.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-", "--against", "-"], "DATA and --against are both '-', and standard input holds one table: pipe one of them and give the "
+                              "other as a file, e.g. `cat new.csv | hiddenlayers check data.csv --against -`."),
+    (["-", "--clean", "-", "--json"], "--clean - writes the cleaned table to standard output, where --json prints the report: "
+                                      "give --clean a file (e.g. --clean clean.csv), or drop --json"),
+])
+def test_check_refuses_two_uses_of_one_pipe_before_reading_it(args, message, spool_here):
+    assert_user_error(piped(_CHECKED, "check", *args, "-t", "label"), message)
+    assert list(spool_here.iterdir()) == []

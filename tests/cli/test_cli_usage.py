@@ -170,15 +170,15 @@ def test_every_target_option_has_the_short_t():
 
 
 STDIN = ("'-' (standard input) is not read here: save the table to a file first (e.g. `cat > new.csv`) and give its path; "
-         "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe.")
+         "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe (`check` its --against too).")
 
 
-@pytest.mark.parametrize("args", [["train", "-", "-t", "label", "-o", "MODEL"], ["train", "-", "-t", "label"], ["check", "DATA", "-t", "label", "--against", "-"]])
+@pytest.mark.parametrize("args", [["train", "-", "-t", "label", "-o", "MODEL"], ["train", "-", "-t", "label"], ["train", "DATA", "-t", "label", "--validation", "-", "-o", "MODEL", "--force"]])
 def test_a_dash_where_no_pipe_is_read_is_said_to_be_standard_input(args, model, table):
     """`cat new.csv | hiddenlayers train -` said "'-' is neither a file nor a bundled dataset: check the path", as of a
     typo; '-' is the shell's standard input, which train (its data read twice, a resumed run compared by file) and the
     options naming a second table do not read: the line says so and names the commands that do (train's existing
-    --out is named after). predict, evaluate and check read DATA '-': tests/cli/test_cli_stdin.py."""
+    --out is named after). predict, evaluate and check read DATA '-', check its --against too: tests/cli/test_cli_stdin.py."""
     result = run(*[str(model) if a == "MODEL" else str(table) if a == "DATA" else a for a in args])
     assert_user_error(result, STDIN)
 

@@ -33,8 +33,9 @@ def _objective(est, x: np.ndarray, Y: np.ndarray, alpha: float):
     return net, data, l2
 
 
-def _check_against_estimator(est, ex, x: np.ndarray, Y: np.ndarray) -> None:
-    alpha = float(est.alpha)
+def _check_against_estimator(est, ex, x: np.ndarray, Y: np.ndarray, alpha: float | None = None) -> None:
+    """``alpha``: the L2 strength of this one-row batch (None: the model's; a class-weighted row's is alpha / w)."""
+    alpha = float(est.alpha) if alpha is None else alpha
     net, data, l2 = _objective(est, x, Y, alpha)
     assert ex.loss == pytest.approx(data.item(), rel=1e-12)
     assert ex.penalty == pytest.approx(float(l2.detach()), rel=1e-12)
@@ -449,15 +450,56 @@ def test_a_smoothed_model_is_explained_on_the_target_it_trains_on(iris, labels: 
 
 
 def test_a_class_weighted_model_says_what_the_rows_weight_does(iris) -> None:
-    """class_weight: the one-row loss and gradients are the weighted fit's (the weight cancels); the note states the L2 strength it implies."""
+    """class_weight: the one-row loss and gradients are the weighted fit's (the weight cancels), and the L2 strength of the step
+    is alpha / w, as the engine divides a batch's penalty by its summed weight (it showed alpha, and a note said so)."""
     X, y = iris
     est = hl.MLPClassifier((5,), max_iter=20, alpha=0.01, class_weight={0: 1.0, 1: 4.0, 2: 1.0}, random_state=0).fit(X, y)
     ex = explain_model(est, X[60], 1)
-    _check_against_estimator(est, ex, X[60], np.eye(3)[1])
-    assert any(n.startswith("class_weight={0: 1.0, 1: 4.0, 2: 1.0} weighs class 1 by 4: in a batch of this row alone the weight cancels")
-               and n.endswith("strength would be alpha / 4 = 0.0025") for n in ex.source["notes"])
-    balanced = hl.MLPClassifier((5,), max_iter=5, class_weight="balanced", random_state=0).fit(X, y)
-    assert any("weighs its class n_rows / (n_classes x its rows)" in n for n in explain_model(balanced, X[0], 0).source["notes"])
+    assert ex.alpha == pytest.approx(0.0025, rel=1e-15) and ex.source["alpha"] == 0.01 and ex.source["row_weight"] == 4.0
+    _check_against_estimator(est, ex, X[60], np.eye(3)[1], alpha=0.0025)
+    assert any(n.startswith("class_weight={0: 1.0, 1: 4.0, 2: 1.0} weighs class 1 by 4: in a batch of this row alone the weight w cancels")
+               and n.endswith("strength is alpha / 4 = 0.0025, as in the step shown (the model's own fit on this one row)") for n in ex.source["notes"])
+    out = io.StringIO()
+    ex.render(Console(file=out, width=200, color_system=None))
+    assert "L2 term (alpha / w = 0.01 / 4 = 0.0025, for a batch of this one row)" in out.getvalue()
+    assert explain_model(est, X[0], 0).alpha == 0.01 and "row_weight" not in explain_model(est, X[0], 0).source  # class 0 weighs 1
+    balanced = hl.MLPClassifier((5,), max_iter=5, alpha=0.01, class_weight="balanced", random_state=0).fit(X, y)
+    ex = explain_model(balanced, X[0], 0)
+    assert ex.alpha == 0.01 and any("weighs each class n_rows / (n_classes x its rows) of the training labels, which the model does not keep"
+                                    in n for n in ex.source["notes"])
+
+
+@pytest.mark.parametrize("solver", [None, "sgd"])
+def test_a_class_weighted_model_s_step_is_its_own_one_row_fit(iris, solver) -> None:
+    """The step shown equals the model's own partial_fit on the row (plain SGD, batch of one): its class weight w cancels from the
+    gradients and scales the L2 term to alpha / w. Before, the step used alpha, off by (1 - 1/w)·lr·alpha·W."""
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(3,), solver="sgd", momentum=0.0, nesterovs_momentum=False, batch_size=1, max_iter=2, alpha=0.1,
+              random_state=0, dtype="float64", shuffle=False, class_weight={0: 1.0, 1: 4.0, 2: 0.5})
+    with pytest.warns(Warning):  # max_iter reached
+        model = hl.MLPClassifier(**kw).fit(X, y)
+    for row in (60, 120):  # class 1 (w = 4) and class 2 (w = 0.5)
+        trained = copy.deepcopy(model).set_params(learning_rate_init=0.05).partial_fit(X[row:row + 1], y[row:row + 1])
+        shown = explain_model(model, X[row], y[row], learning_rate=0.05, solver=solver)
+        for (W, b), W_own, b_own in zip(shown.updated, trained.coefs_, trained.intercepts_):
+            np.testing.assert_allclose(W, W_own.T, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(b, b_own, rtol=1e-12, atol=1e-15)
+
+
+def test_a_bool_label_is_no_integer_class(iris) -> None:
+    """hl.explain(clf, x, True) explained the row as class 1 (True == 1 in Python): a bool names a class only where the
+    classes are bools, and a number never names a bool class."""
+    X, y = iris
+    ints = hl.MLPClassifier((3,), max_iter=3, random_state=0).fit(X, y)
+    for label in (True, np.True_, False):
+        with pytest.raises(ValueError, match=r"^label (True|False) is not a class of the model \(0, 1, 2\): pass one of them "
+                                             r"\(a bool is read as a class only where the classes are bools, not as 0 or 1\)\.$"):
+            explain_model(ints, X[60], label)
+    assert explain_model(ints, X[60], 1).source["label"] == 1 and explain_model(ints, X[60], 1.0).source["label"] == 1
+    bools = hl.MLPClassifier((3,), max_iter=3, random_state=0).fit(X, y == 2)
+    assert explain_model(bools, X[120], True).source["label"] is True and explain_model(bools, X[120], np.False_).source["label"] is False
+    with pytest.raises(ValueError, match=r"^label 1 is not a class of the model \(False, True\): pass one of them\.$"):
+        explain_model(bools, X[120], 1)
 
 
 def test_a_one_row_slice_of_y_is_its_label_as_a_one_row_slice_of_x_is_its_row(classifier):

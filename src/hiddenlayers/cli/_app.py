@@ -663,7 +663,8 @@ def predict(
     SequenceClassifier's, Autoencoder's, ImageClassifier's or SpeechRecognizer's export reads the table its .safetensors file reads, with the same options and output.
     Application files: a TextClassifier reads a text column, an ImageClassifier pixel columns (H, W, C order; C, H, W with
     --image-layout chw), an .npy array or a folder of image files (flat or nested: one row per file, its path below the folder),
-    an Autoencoder its numeric columns (-> reconstruction error, anomaly flag; --feature-errors: each feature's), a Recommender its user and item
+    an Autoencoder its numeric columns (-> reconstruction_error, predicted_anomaly: -1 for an anomaly, 1 for a normal row, as scikit-learn's
+    outlier detectors; --feature-errors: each feature's error), a Recommender its user and item
     columns (-> rating), a Forecaster a value column (--value-column; -> the next --steps values, one row per step, dated where the table has dates), a SequenceClassifier of
     `train --app sequence` a long table by its stored id, order and feature columns (-> one row per sequence), a Translator
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
@@ -1040,7 +1041,7 @@ def search(
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the chosen model files (STUDY-trialN.safetensors).")] = "search-models",
     html: Annotated[str | None, typer.Option("--html", help="Also write a one-page HTML report (table and plot) here.")] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before the search (see `hiddenlayers check`).")] = False,
-    force: Annotated[bool, typer.Option("--force", "-f", help="Replace the study's model files in --out-dir (an earlier search's files no longer chosen are removed) and the HTML page.")] = False,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Replace the study's model files in --out-dir (an earlier search's files no longer chosen are removed) and the HTML page; a resumed --storage study writes over the files it wrote itself (unchanged) without it.")] = False,
     json: Json = False,
 ) -> None:
     """Search the number and width of hidden layers (and activation, learning rate, ...) against accuracy and cost.

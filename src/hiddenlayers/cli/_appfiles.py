@@ -199,7 +199,17 @@ def predict_app(model: Any, path: str, data: str, options: dict[str, Any], *, pr
     X, where, frame = _inputs(model, data, options, keep)
     from ._data import with_kept
 
-    return with_kept(_outputs(model, X, proba, where, bool(options.get("feature_errors"))), frame, keep)
+    out = with_kept(_outputs(model, X, proba, where, bool(options.get("feature_errors"))), frame, keep)
+    if kind == "Autoencoder":  # the column's name invites `== 1` for the anomalies, which picks the normal rows
+        from ._common import note
+
+        note(ANOMALY_NOTE)
+    return out
+
+
+#: what ``predict`` says of an Autoencoder's ``predicted_anomaly`` column (its ``.safetensors`` file and its ``.onnx`` export)
+ANOMALY_NOTE = ("predicted_anomaly is -1 for an anomaly (reconstruction_error over the model's threshold) and 1 for a normal row, "
+                "as scikit-learn's outlier detectors predict: select the anomalies with predicted_anomaly == -1")
 
 
 _FORMS = {"DQNAgent": "an environment's observations (DQNAgent.act)"}

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._common import UserError, check_report_output, is_stream_input, note, shown
+from ._common import STDIN_ARG, UserError, check_report_output, is_stream_input, note, shown
 from ._header import check_named_columns, split_columns
 from ._options import check_features, parse_features, seed_option
 
@@ -50,10 +50,11 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
     """Check ``data`` (and ``against``); print the report; return the exit status (2 when a finding is fatal).
 
     ``sample_weight``: the ``--sample-weight`` column, left out of the feature checks (and of ``against``'s) and checked as weights.
-    ``clean``: also write ``data`` without what the checks ``drop`` names found there (:mod:`._check_clean`).
+    ``clean``: also write ``data`` without what the checks ``drop`` names found there (:mod:`._check_clean`); ``-``: as CSV on
+    standard output, the report then on standard error (so ``check data.csv -t y --clean - > clean.csv`` is a filter).
     """
     from .._check import check
-    from ._check_clean import check_clean_path, parse_drop, write_clean
+    from ._check_clean import CLEAN_STDOUT, check_clean_path, parse_drop, write_clean
 
     if task not in ("auto", "classification", "regression"):
         raise UserError(f"--task must be one of auto, classification, regression. Received: {task!r}.")
@@ -81,8 +82,8 @@ def run_check(data: str, *, target: str | None, features: str | None, against: s
         found += [_against(f) for f in new_found]
         new = new.drop(columns=[c for c in (name, sample_weight) if c is not None and c in new.columns])
     report = _with_file(check(X, y, new, task=task, fast=fast, seed=seed), found, table=table)
-    code = _show(report, html_path, as_json, data)
-    if clean_path is not None:  # DATA as read (the target and weight columns too), less what the checks --drop names found
+    code = _show(report, html_path, as_json, data, to_stderr=clean == CLEAN_STDOUT)
+    if clean is not None:  # DATA as read (the target and weight columns too), less what the checks --drop names found
         write_clean(report, table.frame, dropped, clean_path)
     return code
 
@@ -136,18 +137,18 @@ def _check_folder(data: str, target: str | None, features: str | None, against: 
     return DataReport(ragged + report.findings, report.n_rows, report.n_columns, report.task, report.target, report.seconds)
 
 
-def _show(report: Any, html_path: Any, as_json: bool, data: str, streamed: bool = False) -> int:
-    """Write ``report`` (HTML file, JSON or text on stdout), its fixes in command-line words; the exit status (2 when a finding is fatal)."""
+def _show(report: Any, html_path: Any, as_json: bool, data: str, streamed: bool = False, to_stderr: bool = False) -> int:
+    """Write ``report`` (HTML file, JSON or text on stdout), its fixes in command-line words; the exit status (2 when a finding is fatal).
+    ``to_stderr``: the text on standard error (``--clean -`` writes the cleaned table to standard output)."""
     from ._check_clean import in_cli_words
 
     report = in_cli_words(report, shown(data), streamed)  # `hiddenlayers check - ...` for a table piped in
     if html_path is not None:
         report.save(html_path)
         note(f"wrote {html_path}")
-    if as_json:
-        sys.stdout.write(report.to_json() + "\n")
-    else:
-        sys.stdout.write(report.table() + "\n")
+    out = sys.stderr if to_stderr else sys.stdout
+    out.write((report.to_json() if as_json else report.table()) + "\n")
+    out.flush()  # the report before the table that follows on stdout, where both go to one terminal
     return EXIT_FATAL if report.fatal else 0
 
 
@@ -264,7 +265,8 @@ def check_command(
                                         "- reads a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its first bytes).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (name, or position like -1). Without it only the features are checked (a folder needs it, by name).")] = None,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns (default: all others).", callback=check_features)] = None,
-    against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift.")] = None,
+    against: Annotated[str | None, typer.Option("--against", help="New data (test or production) to compare: shared rows and drift. "
+                                                "- reads it from a pipe (then DATA is a file).")] = None,
     task: Annotated[str, typer.Option(help="auto, classification or regression.")] = "auto",
     fast: Annotated[bool, typer.Option("--fast", help="Only the fast checks (no label errors, outliers or domain classifier), as `train` runs them.")] = False,
     html: Annotated[str | None, typer.Option("--html", help="Also write the report as one HTML page here.")] = None,
@@ -274,7 +276,8 @@ def check_command(
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column holding each row's weight, as `train --sample-weight` "
                                                       "takes it: left out of the feature checks, its values checked as weights.")] = None,
     clean: Annotated[str | None, typer.Option("--clean", help="Also write DATA without what the checks found (the rows and columns of the "
-                                              "--drop checks) to this new file: .csv, .tsv, .parquet or .jsonl. DATA itself is never written.",
+                                              "--drop checks) to this new file: .csv, .tsv, .parquet or .jsonl; - writes CSV to standard output (the report then goes "
+                                              "to standard error). DATA itself is never written.",
                                               show_default=False)] = None,
     drop: Annotated[str | None, typer.Option("--drop", help="With --clean: the checks whose findings are left out, comma-separated: rows of "
                                              "duplicates, near_duplicates, conflicting_labels, label_issues, outliers, missing_target, missing_rows; "
@@ -291,11 +294,24 @@ def check_command(
     """
     from ._stdin import stdin_data
 
-    with stdin_data(data, example="cat data.csv | hiddenlayers check - --target label") as path:
-        code = run_check(path or data, target=target, features=features, against=against, task=task, fast=fast, as_json=json, html=html,
+    _refuse_two_pipes(data, against, clean, json)
+    with (stdin_data(data, example="cat data.csv | hiddenlayers check - --target label") as path,
+          stdin_data(against, example="cat new.csv | hiddenlayers check data.csv --against -", what="--against") as new):
+        code = run_check(path or data, target=target, features=features, against=new, task=task, fast=fast, as_json=json, html=html,
                          force=force, seed=seed, sample_weight=sample_weight, clean=clean, drop=drop)
     if code:
         raise typer.Exit(code)
+
+
+def _refuse_two_pipes(data: str, against: str | None, clean: str | None, as_json: bool) -> None:
+    """One line, before standard input is read, where ``-`` asks one pipe for two things: DATA and ``--against`` both read
+    standard input (which holds one table), or ``--clean -`` and ``--json`` both write standard output."""
+    if data == STDIN_ARG and against == STDIN_ARG:
+        raise UserError("DATA and --against are both '-', and standard input holds one table: pipe one of them and give the other "
+                        "as a file, e.g. `cat new.csv | hiddenlayers check data.csv --against -`.")
+    if clean == STDIN_ARG and as_json:
+        raise UserError("--clean - writes the cleaned table to standard output, where --json prints the report: give --clean a file "
+                        "(e.g. --clean clean.csv), or drop --json (the report then goes to standard error).")
 
 
 __all__ = ["check_command", "fast_check", "fast_check_for_model", "fast_check_for_train", "hinted_columns", "print_check_summary",

@@ -4,6 +4,7 @@ command-line words (the library's say ``report.clean(X, y, drop=...)``, which a 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from ._common import UserError, check_output, note
 
 #: the table formats ``--clean`` writes (by the file's suffix, as ``predict --out`` writes them)
 CLEAN_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
+#: ``--clean -``: the cleaned table as CSV on standard output (the report then goes to standard error)
+CLEAN_STDOUT = "-"
 
 _CLEAN_CALL = re.compile(r"report\.clean\(X, y, drop=\(([^)]*)\)\)")
 
@@ -35,11 +38,14 @@ def parse_drop(text: str | None, clean: str | None) -> tuple[str, ...] | None:
 
 def check_clean_path(clean: str | None, *, force: bool, inputs: tuple[str, ...], html: Path | None, streamed: bool) -> Path | None:
     """``--clean``'s path checked before any work: a table suffix, not a file the command reads (never over DATA, even with
-    ``--force``), not ``--html``'s page, not an existing file without ``--force``; a folder of files is refused (checked streamed)."""
+    ``--force``), not ``--html``'s page, not an existing file without ``--force``; a folder of files is refused (checked streamed).
+    None: no ``--clean``, or ``--clean -`` (standard output: :func:`write_clean` with no path)."""
     if clean is None:
         return None
     if streamed:
         raise UserError("--clean writes one table in memory; DATA is a folder or glob of files: check and clean one file, or drop --clean.")
+    if clean == CLEAN_STDOUT:
+        return None
     if Path(clean).suffix.lower() not in CLEAN_SUFFIXES:
         raise UserError(f"--clean must end in {', '.join(CLEAN_SUFFIXES)} (the table's format). Received: {clean!r}.")
     path = check_output(clean, force=force, inputs=inputs, what="--clean", example="clean.csv")
@@ -48,15 +54,21 @@ def check_clean_path(clean: str | None, *, force: bool, inputs: tuple[str, ...],
     return path
 
 
-def write_clean(report: Any, frame: Any, drop: tuple[str, ...] | None, path: Path) -> None:
+def write_clean(report: Any, frame: Any, drop: tuple[str, ...] | None, path: Path | None) -> None:
     """Write ``frame`` (DATA as read, every column) without the rows and columns ``report``'s findings of the checks ``drop``
-    name (``DataReport.clean``), atomically; nothing when a finding is fatal (cleaning would not make the data trainable)."""
+    name (``DataReport.clean``), atomically; nothing when a finding is fatal (cleaning would not make the data trainable).
+    ``path`` None (``--clean -``): as CSV on standard output, as ``predict --out -`` writes its table."""
+    where = "standard output" if path is None else f"'{path}'"
     if report.fatal:
-        note(f"--clean: '{path}' not written: a finding is fatal (see above); fix it first.")
+        note(f"--clean: {where} not written: a finding is fatal (see above); fix it first.")
         return
     cleaned = report.clean(frame, None) if drop is None else report.clean(frame, None, drop=drop)
     from ._table_out import write_table
 
+    if path is None:
+        cleaned[0].to_csv(sys.stdout, index=False)
+        note(f"wrote the cleaned table to standard output: {cleaned.summary}")
+        return
     write_table(cleaned[0], path)
     note(f"wrote {path}: {cleaned.summary}")
 

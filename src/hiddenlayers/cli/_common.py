@@ -153,7 +153,7 @@ def _absent(given: str) -> bool:
 #: ``-`` where a command reads no pipe (train's DATA, --against, --validation, ...: read twice, resumed, compared by file);
 #: predict, evaluate and check read DATA ``-`` (:mod:`._stdin`)
 STDIN_REFUSED = ("'-' (standard input) is not read here: save the table to a file first (e.g. `cat > new.csv`) and give its path; "
-                 "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe.")
+                 "`hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe (`check` its --against too).")
 
 
 def _absent_message(given: str) -> str:

@@ -534,7 +534,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
     extra = {"max_flops": settings["max_flops"], "max_saved": settings["max_saved"], "validation": validation,
              "validation_rows": len(val["y_val"]) if val else None}
-    return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra)
+    return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra, force=force)
 
 
 #: the divergence remedy a failed trial names, as search's option: the trial's rate came from the --lr range
@@ -694,14 +694,43 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out-dir '{folder}' is a file: give a folder for the model files.")
-    old = _study_files(folder, study)
-    if old and not force:
-        refuse_absent_inputs((data, validation))  # a mistyped DATA (or '-') before "pass --force", as check_output says it
-        raise UserError(f"'{old[0]}' already exists: pass --force to overwrite the model files of study '{study}', or choose another --out-dir or --study.")
-    if html is not None:
-        check_report_output(html, force=force, inputs=(data,) if validation is None else (data, validation), what="--html")
+    recorded = {} if force else _study_record(storage, study)
+    if not force:
+        _refuse_files_not_written_for(folder, study, storage, recorded, inputs=(data, validation))
+    if html is not None:  # the page a resumed study wrote, unchanged, is its own too
+        from ..rightsize import written_for
+
+        check_report_output(html, force=force or written_for(recorded, html), inputs=(data,) if validation is None else (data, validation),
+                            what="--html")
     _check_folder_writable(folder)
     return settings, folder
+
+
+def _study_record(storage: str | None, study: str) -> dict[str, str]:
+    """The files study ``study`` in ``storage`` records as written for it (:func:`~hiddenlayers.rightsize.saved_files`; none
+    without a storage); a storage search() would refuse is one line in its words."""
+    from ..rightsize import saved_files
+
+    try:
+        return saved_files(storage, study)
+    except ValueError as exc:
+        raise UserError(_study_option(one_line(exc))) from None
+
+
+def _refuse_files_not_written_for(folder: Path, study: str, storage: str | None, recorded: dict[str, str],
+                                  inputs: tuple[str | None, ...] = ()) -> None:
+    """Without ``--force``, the study's model files in ``folder`` may be written over only where ``recorded`` (what study ``study``
+    in ``storage`` recorded as written for it: :func:`_study_record`) names them, unchanged since (a resumed search); any other is
+    refused in one line. ``inputs``: DATA and ``--validation``, a missing one named first (as ``check_output`` orders it)."""
+    from ..rightsize import written_for
+
+    foreign = [p for p in _study_files(folder, study) if not written_for(recorded, p)]
+    if not foreign:
+        return  # none, or the search's own files as it wrote them: a resumed study writes its new front over them
+    refuse_absent_inputs(inputs)  # a mistyped DATA (or '-') before "pass --force", as check_output says it
+    why = "" if storage is None else f", and study '{study}' in {storage} did not write it (or it was changed since)"
+    raise UserError(f"'{foreign[0]}' already exists{why}: pass --force to overwrite the model files of study '{study}', "
+                    "or choose another --out-dir or --study.")
 
 
 def _check_folder_writable(folder: Path) -> None:
@@ -775,28 +804,21 @@ def _search_record(found: Any, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, html: str | None, as_json: bool,
-                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                extra: dict[str, Any] | None = None, force: bool = False) -> dict[str, Any]:
     """Save each found model (with the table's preprocessing ``state``) as ``STUDY-trialN.safetensors`` in ``folder``, the HTML report; print the summary.
 
     The summary's ``sample_weight`` is the ``--sample-weight`` column's name (``false`` without one); ``extra``: more of the
-    command's settings for the summary (``max_flops``, ``max_saved``, the ``--validation`` file and its rows).
+    command's settings for the summary (``max_flops``, ``max_saved``, the ``--validation`` file and its rows). Without ``force``
+    the study's files already in ``folder`` must be its own (checked again: one may have appeared during the search).
     """
-    earlier = _study_files(folder, study)  # there only under --force (refused before the search otherwise)
-    paths = []
-    for row, model in zip(found.rows, found.models):
-        path = folder / f"{study}-trial{row['trial']}.safetensors"
-        folder.mkdir(parents=True, exist_ok=True)
-        model.preprocessing_ = {**state, SEARCH_KEY: _search_record(found, row)}  # info says which trial of which study
-        model.save(path)
-        paths.append(str(path))
-    found.paths = paths
-    stale = [f for f in earlier if str(f) not in paths]
-    for f in stale:  # --force replaces the study's model files: an earlier front's left beside the new one read as part of it
-        f.unlink(missing_ok=True)
-    if stale:
-        note(f"removed {len(stale)} model file(s) of study '{study}' no longer chosen: {', '.join(f.name for f in stale)}")
+    stale = _write_models(found, state, folder, study, force)
+    paths = found.paths
     if html is not None:
         found.save_html(html)
+    if found.study is not None and found.storage is not None:  # a resumed search may write over them (an in-memory study: none)
+        from ..rightsize import record_saved
+
+        record_saved(found.study, paths + ([html] if html is not None else []), removed=stale)
     failures = found.failures()
     if failures:  # on stderr, --json too: a failed trial is no row of the table
         more = f"; ... {len(failures) - 3} more" if len(failures) > 3 else ""
@@ -819,6 +841,31 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     if html is not None:
         con.print(f"wrote {html}")
     return summary
+
+
+def _write_models(found: Any, state: dict[str, Any], folder: Path, study: str, force: bool) -> list[Path]:
+    """The found models as ``STUDY-trialN.safetensors`` in ``folder`` (``found.paths``); the study's earlier files no longer
+    chosen removed, and returned."""
+    from ..rightsize import recorded_files
+
+    kept = found.study is not None and found.storage is not None  # an in-memory study: nothing outlives it, nothing resumes it
+    if not force:  # checked before the search; again now (one may have come since), from the open study
+        _refuse_files_not_written_for(folder, study, found.storage, recorded_files(found.study) if kept else {})
+    earlier = _study_files(folder, study)  # there only under --force or as the study's own (refused before the search otherwise)
+    paths = []
+    for row, model in zip(found.rows, found.models):
+        path = folder / f"{study}-trial{row['trial']}.safetensors"
+        folder.mkdir(parents=True, exist_ok=True)
+        model.preprocessing_ = {**state, SEARCH_KEY: _search_record(found, row)}  # info says which trial of which study
+        model.save(path)
+        paths.append(str(path))
+    found.paths = paths
+    stale = [f for f in earlier if str(f) not in paths]
+    for f in stale:  # the new front replaces the study's model files: an earlier front's left beside it read as part of it
+        f.unlink(missing_ok=True)
+    if stale:
+        note(f"removed {len(stale)} model file(s) of study '{study}' no longer chosen: {', '.join(f.name for f in stale)}")
+    return stale
 
 
 def _scored_line(summary: dict[str, Any]) -> str:

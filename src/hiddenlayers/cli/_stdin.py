@@ -1,4 +1,4 @@
-"""DATA given as ``-``: the table piped into standard input, for ``predict``, ``evaluate`` and ``check``.
+"""DATA given as ``-``: the table piped into standard input, for ``predict``, ``evaluate`` and ``check`` (and ``check --against -``).
 
 ``cat new.csv | hiddenlayers predict model.safetensors - > preds.csv`` is a filter, as ``sort -`` or ``pandas.read_csv(sys.stdin)``
 is. The bytes are copied (in chunks, never all in memory) to a private temporary file named by what its first bytes
@@ -37,17 +37,18 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 @contextmanager
-def stdin_data(data: str | None, *, example: str) -> Iterator[str | None]:
+def stdin_data(data: str | None, *, example: str, what: str = "DATA") -> Iterator[str | None]:
     """``data`` as given, or for ``-`` the path of a temporary file holding what was piped into standard input.
 
-    ``example``: a command line that pipes a table in, for the one-line refusals (standard input is a terminal, or empty).
+    ``example``: a command line that pipes a table in, for the one-line refusals (standard input is a terminal, or empty);
+    ``what``: the argument or option ``data`` was given to (``DATA``, ``--against``), as those refusals name it.
     A user error raised inside names ``standard input``, not the temporary path (:func:`~._common.shown`).
     """
     if data != STDIN_ARG:
         yield data
         return
     if sys.stdin is None or sys.stdin.isatty():  # nothing piped in: reading would wait for the user to type a table
-        raise UserError(f"DATA '-' reads a table piped into standard input, and nothing is piped in: pipe one, e.g. `{example}`.")
+        raise UserError(f"{what} '-' reads a table piped into standard input, and nothing is piped in: pipe one, e.g. `{example}`.")
     with tempfile.TemporaryDirectory(prefix="hiddenlayers-stdin-") as folder:
         path = _spool(Path(folder), example)
         STDIN_FILES.add(path)

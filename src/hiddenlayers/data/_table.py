@@ -97,7 +97,7 @@ def read_table(source: str | os.PathLike[str]) -> Table:
             return Table(frame, text, len(frame))
         if text == "-":  # a shell's "standard input": said as such, not as a missing file
             raise DataError("'-' (standard input) is not read here: save the table to a file first (e.g. `cat > new.csv`) and give its "
-                            "path; `hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe.")
+                            "path; `hiddenlayers predict`, `evaluate` and `check` read DATA '-' from a pipe (`check` its --against too).")
         names = ", ".join(DATASETS)
         raise DataError(f"'{text}' is neither a file nor a bundled dataset: check the path, or use one of {names}.")
     if path.is_dir():

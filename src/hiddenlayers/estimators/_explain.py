@@ -24,7 +24,9 @@ its L2 term) by the batch's summed weights, so for a batch of this one row a
 weight ``w > 0`` cancels from the data loss and its gradients (``w·L / w = L``)
 and only turns the L2 strength into ``alpha / w``. The loss and gradients shown
 are the weighted fit's already; a row's weight matters only against the other
-rows of its batch, which a one-row walk-through does not have.
+rows of its batch, which a one-row walk-through does not have. A ``class_weight``
+dict does weigh the row, by its class's ``w``, so the step shown uses ``alpha / w``,
+equal to the model's own ``partial_fit`` on the row with plain SGD.
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
     The step shown is one plain gradient-descent step, not the estimator's own optimizer (e.g. Adam); it leaves the layers
     the model's fit kept frozen (``frozen_``) unchanged, as that fit did. No ``sample_weight``: for a batch of this one
     row the fit's weight cancels (see the module docstring): the loss and gradients shown are the weighted fit's too;
-    with ``class_weight`` a note gives the row's weight and the L2 strength it implies. With ``label_smoothing`` the
+    a ``class_weight`` dict's weight ``w`` of the row's class makes the step's L2 strength ``alpha / w``, as the model's
+    own fit on this row (a note says so; ``"balanced"`` keeps ``alpha``). With ``label_smoothing`` the
     target is the smoothed one the model trains on; with ``scale_target`` the standardized one (outputs and loss in those
     units, as ``loss_curve_``).
 
@@ -122,9 +125,11 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
     network_loss, q = _loss_of(model, loss_name)
     alpha = 0.0 if model.solver == "adamw" else float(model.alpha)  # AdamW decays weights in its step, not in the loss
     weights = [(lin.weight.detach().cpu().double().numpy(), lin.bias.detach().cpu().double().numpy()) for lin in model.network_.linears()]
-    cw_note = _class_weight_note(model, label, alpha)
+    row_weight = _row_class_weight(model, label)
+    cw_note = _class_weight_note(model, label, alpha, row_weight)
     if cw_note:
         notes.append(cw_note)
+    alpha /= row_weight  # the fit's L2 term over the batch's summed weight: alpha / w for a batch of this row alone
     dropped = [f"{name} p={layer.dropout.p:g}" for name, layer in zip(model.network_.hidden_names, layers) if layer.dropout is not None]
     if dropped:
         notes.append(f"dropout ({', '.join(dropped)}) is off here, as in predict: a training step sets each unit's h to 0 with probability p "
@@ -141,7 +146,7 @@ def explain_model(model: Any, X_row: Any, y_row: Any, *, learning_rate: float | 
         notes.append(f"the model's solver is adamw: its weight decay (alpha={model.alpha:g}) is part of its step, not of the loss, so no L2 term is added")
     source = {
         "model": type(model).__name__, "solver": model.solver, "estimator_loss": loss_name, "alpha": float(model.alpha),
-        "raw": raw, "label": label, "notes": notes,
+        "raw": raw, "label": label, "notes": notes, **({"row_weight": row_weight} if row_weight != 1.0 else {}),
     }
     given = {"momentum": momentum, "nesterovs_momentum": nesterovs_momentum, "beta_1": beta_1, "beta_2": beta_2, "epsilon": epsilon}
     learning_rate, optim, source["from_model"] = _optim_settings(model, solver, learning_rate, given)  # from_model: what the output names
@@ -230,20 +235,32 @@ def _pipeline_inputs(head: Any, model: _BaseMLP, X_row: Any) -> tuple[np.ndarray
     return x, head_names(head, x.shape[0]) or own_names, {n: _plain(v) for n, v in zip(raw_names, values)}, notes
 
 
-def _class_weight_note(model: _BaseMLP, label: Any, alpha: float) -> str | None:
-    """What the model's ``class_weight`` does to this row's step (see the module docstring: a one-row batch's weight cancels but from L2)."""
+def _row_class_weight(model: _BaseMLP, label: Any) -> float:
+    """The weight ``w`` the model's dict ``class_weight`` gives this row's class, the weight of a one-row batch of it in the fit;
+    1.0 without one, for a multi-label model (which takes none), and for ``"balanced"`` (see :func:`_class_weight_note`)."""
+    class_weight = getattr(model, "class_weight", None)
+    if not isinstance(class_weight, dict) or model._label_binarizer.y_type_ == "multilabel-indicator":
+        return 1.0
+    return float(next(v for k, v in class_weight.items() if _same_label(k, label)))
+
+
+def _class_weight_note(model: _BaseMLP, label: Any, alpha: float, w: float) -> str | None:
+    """What the model's ``class_weight`` does to this row's step (see the module docstring: a one-row batch's weight ``w`` cancels
+    from the loss and its gradients, and its L2 term is ``alpha / w``, as the engine divides the batch's penalty by its summed weight).
+
+    A dict gives ``w``, and the step shown uses ``alpha / w``, as the model's own one-row fit does. ``"balanced"`` weighs a class by
+    the training labels' counts, which the model does not keep: the step keeps ``alpha``, as a one-row fit, where the row's class is
+    the only one present, weighs it 1."""
     class_weight = getattr(model, "class_weight", None)
     if class_weight is None or model._label_binarizer.y_type_ == "multilabel-indicator":
         return None
+    cancels = "in a batch of this row alone the weight w cancels from the loss and its gradients shown (w·L / w = L)"
     if isinstance(class_weight, str):
-        weight = "weighs its class n_rows / (n_classes x its rows) of the training labels"
-        l2 = "alpha divided by that weight"
-    else:
-        w = float(next(v for k, v in class_weight.items() if _same_label(k, label)))
-        weight = f"weighs class {label!r} by {w:g}"
-        l2 = f"alpha / {w:g} = {alpha / w:g}"
-    return (f"class_weight={class_weight!r} {weight}: in a batch of this row alone the weight cancels from the loss and its gradients "
-            f"shown (w·L / w = L); only the L2 term's strength would be {l2}" + ("" if alpha else " (here 0)"))
+        return (f"class_weight={class_weight!r} weighs each class n_rows / (n_classes x its rows) of the training labels, which the model "
+                f"does not keep: {cancels}, and the L2 strength would be alpha / w; the step shown keeps alpha, as a fit on this one row "
+                "(its class the only one present, so w = 1) does")
+    return (f"class_weight={class_weight!r} weighs class {label!r} by {w:g}: {cancels}, and the L2 term's strength is "
+            f"alpha / {w:g} = {alpha / w:g}, as in the step shown (the model's own fit on this one row)" + ("" if alpha else " (here 0)"))
 
 
 def _loss_of(model: _BaseMLP, loss_name: str) -> tuple[str, float | None]:
@@ -349,16 +366,21 @@ def _target(model: _BaseMLP, y_row: Any) -> tuple[np.ndarray, list[str] | None, 
         raise ValueError(f"y_row must be one label, one of the classes {_classes(classes)}. Received: {_short(y_row)}.")
     hits = np.flatnonzero([_same_label(c, y_row) for c in classes])
     if not hits.size:
-        raise ValueError(f"label {y_row!r} is not a class of the model ({_classes(classes)}): pass one of them.")
+        bools = isinstance(y_row, (bool, np.bool_)) and classes.dtype != bool
+        raise ValueError(f"label {_plain(y_row)!r} is not a class of the model ({_classes(classes)}): pass one of them"
+                         + (" (a bool is read as a class only where the classes are bools, not as 0 or 1)." if bools else "."))
     label = classes[hits[0]]
     names = [str(classes[1])] if len(classes) == 2 else [str(c) for c in classes]  # two classes: one logistic output, P(classes_[1])
     return lb.transform(np.asarray([label]))[0].astype(np.float64), names, _plain(label)
 
 
 def _same_label(c: Any, y: Any) -> bool:
-    """``y`` names class ``c``: equal values, or equal text where one of them is text (``"3"`` is class 3)."""
+    """``y`` names class ``c``: equal values, or equal text where one of them is text (``"3"`` is class 3). A bool and a
+    number never name each other: ``True == 1`` in Python, so ``True`` read as class 1 of integer classes (a mistake, not a label)."""
     if isinstance(c, str) or isinstance(y, str):
         return str(c) == str(y)
+    if isinstance(c, (bool, np.bool_)) != isinstance(y, (bool, np.bool_)):
+        return False
     try:
         return bool(c == y)
     except (TypeError, ValueError):

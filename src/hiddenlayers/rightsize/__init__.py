@@ -20,6 +20,10 @@ _EXPORTS = {
     "check_search_options": "._search.options",
     "check_search_data": "._search.search",
     "storage_problem": "._search.storage",
+    "saved_files": "._search.saved",
+    "written_for": "._search.saved",
+    "record_saved": "._search.saved",
+    "recorded_files": "._search.saved",
     "SearchResult": "._search.result",
     "ResumedBudgetError": "._search.budget",
 }

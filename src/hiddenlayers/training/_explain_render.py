@@ -217,7 +217,9 @@ def _forward(con: Any, ex: Any) -> None:
         con.print(f"softmax probabilities p = e^z / Σ e^z = {_vec(ex.output)}")
         con.print(f"loss L = -Σ t·log p = [bold]{ex.loss:.6f}[/]")
     if ex.alpha:
-        con.print(f"L2 term (alpha={ex.alpha:g}, for a batch of this one row): ½·alpha·Σ W² = {ex.penalty:.6f}, kept apart: "
+        w = (ex.source or {}).get("row_weight")
+        strength = f"alpha / w = {ex.source['alpha']:g} / {w:g} = {ex.alpha:g}" if w else f"alpha={ex.alpha:g}"
+        con.print(f"L2 term ({strength}, for a batch of this one row): ½·alpha·Σ W² = {ex.penalty:.6f}, kept apart: "
                   "the tables below are the gradients of L; the step adds alpha·W to dL/dW.")
     con.print()
 

@@ -5,7 +5,8 @@
 its settings that need no data; ``space``: :class:`~hiddenlayers.rightsize.SearchSpace` and the
 parameter / FLOP counts; ``run``: the trial objective and the worker loop
 (``python -m hiddenlayers.rightsize._search.run``); ``storage``: Optuna
-storages, studies and dead-worker recovery; ``scoring`` and ``resumed``: what a
+storages, studies and dead-worker recovery; ``saved``: the model files written for a study,
+recorded in it, which a resumed search may write over; ``scoring`` and ``resumed``: what a
 resumed study's trials were scored with, chose among and trained with, held
 against this search's; ``budget``: the epochs, folds and patience a trial's score was
 earned under, recorded per trial and held against a resumed search's; ``limit``: the latency limit a resumed study is judged by;
