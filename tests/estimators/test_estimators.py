@@ -346,6 +346,32 @@ def test_random_state_repeats_dropout_without_touching_global_rng() -> None:
     assert torch.equal(torch.rand(1), after_a)  # the fit did not consume or reset the global stream
 
 
+@pytest.mark.parametrize("bad", [-1, 2**32, 1.5, "0"])
+def test_a_bad_random_state_is_one_value_error_naming_it(bad) -> None:  # type: ignore[no-untyped-def]
+    """scikit-learn's own "Seed must be between 0 and 2**32 - 1" named no parameter."""
+    with pytest.raises(ValueError, match=rf"^random_state must be None, an int in \[0, 2\*\*32 - 1\] or a np.random.RandomState .*Received: random_state={bad!r}\.$"):
+        hl.MLPRegressor(random_state=bad).fit([[0.0], [1.0]], [0.0, 1.0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_torch_threads_do_not_change_a_fit() -> None:
+    """The reproducibility guide's claim: torch.set_num_threads(1) or (2) gives the same weights and curve."""
+    import torch
+
+    X, y = load_digits(return_X_y=True)
+    kw = dict(hidden_layer_sizes="64:dropout=0.2,32", max_iter=3, early_stopping=True, random_state=0)
+    fits = []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            fits.append(hl.MLPClassifier(**kw).fit(X / 16, y))
+    finally:
+        torch.set_num_threads(before)
+    assert all(np.array_equal(a, b) for a, b in zip(fits[0].coefs_, fits[1].coefs_))
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_l2_folded_into_fused_adam_gives_the_same_fit(monkeypatch, weighted: bool) -> None:  # type: ignore[no-untyped-def]
     """On the CPU, Adam adds alpha's gradient inside its fused pass; the fit must equal the engine adding it

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 
 import hiddenlayers as hl
 from hiddenlayers.estimators import _mlp_base
-from hiddenlayers.estimators._mlp_params import _check_random_state
+from hiddenlayers.estimators._mlp_params import check_random_state_param
 
 
 @pytest.fixture
@@ -98,6 +98,6 @@ def test_the_random_state_check_accepts_exactly_what_scikit_learn_does(seed):
         check_random_state(seed)
     except (ValueError, TypeError) as exc:
         with pytest.raises(type(exc)):
-            _check_random_state(seed)
+            check_random_state_param(seed)
     else:
-        _check_random_state(seed)
+        check_random_state_param(seed)

@@ -35,8 +35,9 @@ from ..training import FlatParams, ProgressBar, clip_grad_norm_, make_optimizer,
 from ._app_params import fraction, number, positive_int, row
 from ._appfile import file_errors, load_app, restore_state, save_app, split_prefix
 from ._deprecated import DEPRECATED, fit_max_time, renamed_params, renamed_stop_reason, step_size
-from ._fit import check_positive_int, hidden_spec, one_thread, seed_everything
+from ._fit import check_positive_int, hidden_spec, one_thread
 from ._fitted import FitRequired
+from ._seed import keeps_global_rng, seed_everything
 from ._warm_fit import continues, mark_built, refuse_rebuilt
 
 
@@ -234,7 +235,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         double: bool = True,
         max_grad_norm: float = 10.0,
         max_time: float | None = None,
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         progress_bar: bool = False,
         warm_start: bool = False,
         learning_rate: Any = DEPRECATED,
@@ -465,6 +466,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         with one_thread(), restored_on_error(self):  # an environment that raises mid-fit leaves a fitted agent as it was
             return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time, lr)
 
+    @keeps_global_rng
     def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None,
              lr: float) -> DQNAgent:
         env = make_env(env)

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .._params import AnyOf, Bool, Checked, Constraint, Interval, Options, Param, StrOptions
-from ..estimators import AVERAGING_MEANING, AVERAGING_PARAMS, check_class_weight, dtype_refusal
+from ..estimators import AVERAGING_MEANING, AVERAGING_PARAMS, check_class_weight, check_random_state_param, dtype_refusal
 from ..network import activation_names, resolve_device
 from ..training import SCHEDULES, SOLVERS, backup_of, check_callbacks, schedule_refusal
 from ._fit import hidden_spec
@@ -64,8 +64,10 @@ _SHARED: dict[str, tuple[Constraint, str, bool]] = {
     "dtype": (StrOptions(("float32", "float64"), text="'float32' or 'float64'", refusal=dtype_refusal),
               "Float type of the weights and training", True),
     "device": (DEVICE, "Where to train: 'auto' picks CUDA, then Apple MPS, then the CPU", True),
-    "random_state": (AnyOf(Options((None,)), Interval(Integral, None, None), text="None or an integer", type="int or None"),
-                     "Seed of the weight init, shuffling and splits; an int gives repeatable fits (checked by fit)", False),
+    "random_state": (Checked(check_random_state_param, text="None, an int or a numpy RandomState", type="int, RandomState or None"),
+                     "Seed of the weight init, shuffling, dropout and splits, as scikit-learn reads it: an int gives repeatable fits "
+                     "(and leaves PyTorch's global generator as it was); None draws from NumPy's global generator; a RandomState is "
+                     "drawn from by each fit", True),
     "verbose": (Bool(), "Print one line per epoch (checked by fit)", False),
     "callbacks": (Checked(check_callbacks, text="None or a list of hl.Callback objects", type="list of Callback or None"),
                   "Callback objects (hl.Callback, e.g. hl.CSVLogger) called each epoch as the MLP estimators' are (hooks, logs and "

@@ -40,7 +40,7 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
     ``params["hidden_layer_sizes"]`` is stored in the form the user gave it (see
     :func:`hiddenlayers.estimators.sizes_to_json`), so the loaded model's ``get_params()`` equals the saved one's;
     a ``class_weight`` dict as ``[[label, weight], ...]``, so its labels keep their type (JSON keys are text);
-    ``callbacks`` is left out (a loaded model has none).
+    ``callbacks`` is left out (a loaded model has none); a ``np.random.RandomState`` ``random_state`` is stored as None.
     """
     from ..estimators import class_weight_to_json, sizes_to_json
 
@@ -49,6 +49,8 @@ def save_app(path: str | os.PathLike[str], estimator: str, params: dict[str, Any
         params = {**params, "hidden_layer_sizes": sizes_to_json(params["hidden_layer_sizes"])}
     if "class_weight" in params:
         params = {**params, "class_weight": class_weight_to_json(params["class_weight"])}
+    if isinstance(params.get("random_state"), np.random.RandomState):  # a generator's state is no parameter to store (the MLP files' rule)
+        params = {**params, "random_state": None}
     write_model_file(path, estimator, {"params": jsonable(params), "state": jsonable(state)}, tensors)
 
 

@@ -56,9 +56,9 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
-    seed_everything,
 )
 from ._fitted import FitRequired, refuses_empty
+from ._seed import keeps_global_rng, seed_everything
 from ._trimmed import trimmed_squared_error
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
@@ -222,7 +222,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
@@ -274,6 +274,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return resolve_device(self.device)
 
     @fit_keywords
+    @keeps_global_rng
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> Autoencoder:
         """Learn to reconstruct ``X``.
 
@@ -300,7 +301,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             raise DataError(f"Autoencoder.fit needs at least 2 rows (n_samples={X.shape[0]}): the scaling and the loss need a spread.")
         Xv = None if X_val is None else self._validation_rows(X_val, X.shape[1], names)
         source, provenance = (None, None) if warm else open_source(self)
-        gen = seed_everything(self.random_state)  # before the network is built: its initial weights come from this seed
+        gen = seed_everything(self.random_state, device_of(self.network_) if warm else device)  # before the network is built: its initial weights come from this seed
         if warm:
             mean, scale, net = self.mean_, self.scale_, self.network_
             device, fixed = device_of(net), []

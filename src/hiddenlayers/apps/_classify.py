@@ -74,7 +74,7 @@ class ClassifierFitting(FitRequired):
     _not_fitted = "This {name} instance is not fitted yet: call fit(X, y) before using it."
     early_stopping: bool
     validation_fraction: float
-    random_state: int | None
+    random_state: int | np.random.RandomState | None
     verbose: bool
     loss: str
     gce_q: float

@@ -64,17 +64,6 @@ def float_tensor(a: Any, device: torch.device) -> Tensor:
     return to_tensor(np.asarray(a), torch.float32, device)
 
 
-def seed_everything(random_state: int | None) -> torch.Generator:
-    """Seed PyTorch's global generators (weight init, dropout; CUDA's too) and return a CPU generator for shuffling.
-
-    The shuffling generator stays on the CPU whatever the device, so a given
-    ``random_state`` visits the rows in the same order on every device.
-    """
-    seed = int(np.random.SeedSequence(random_state).generate_state(1)[0] & 0x7FFFFFFF)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed + 1)
-
-
 @contextmanager
 def one_thread() -> Iterator[None]:
     """Run PyTorch's CPU ops on one thread inside the block, then restore the setting.
@@ -196,4 +185,4 @@ def fit_squared_error(
     return result.history
 
 
-__all__ = ["DATA_FIX", "VAL_LOSS", "after_averaging", "averaging_for", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread", "seed_everything"]
+__all__ = ["DATA_FIX", "VAL_LOSS", "after_averaging", "averaging_for", "hidden_layer_index", "fit_callbacks", "progress_callbacks", "check_fraction", "check_positive_int", "device_of", "float_tensor", "fit_squared_error", "forward_batches", "hidden_spec", "one_thread"]

@@ -57,10 +57,10 @@ from ._fit import (
     float_tensor,
     forward_batches,
     hidden_spec,
-    seed_everything,
 )
 from ._fitted import FitRequired, refuses_empty
 from ._recursive import recursive_forecast
+from ._seed import keeps_global_rng, seed_everything
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 TARGETS = ("level", "delta")
@@ -235,7 +235,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         early_stopping: bool = True,
         validation_fraction: float = 0.15,
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
@@ -310,6 +310,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         return np.ascontiguousarray(X), Y, anchor
 
     @fit_keywords
+    @keeps_global_rng
     def fit(self, series: Any, y: Any = None) -> Forecaster:
         """Learn from all windows of ``series``.
 
@@ -352,7 +353,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
                 self.mean_, self.scale_ = _standardization(s)
             X, Y, _ = self._windows(s, with_targets=True)
             assert Y is not None
-            gen = seed_everything(self.random_state)
+            gen = seed_everything(self.random_state, device_of(self.network_) if warm else device)
             if warm:
                 device = device_of(self.network_)
             else:  # built on the CPU, then moved: the same random_state gives the same initial weights on every device

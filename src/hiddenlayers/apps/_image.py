@@ -57,12 +57,13 @@ from ._appfile import (
     split_prefix,
 )
 from ._classify import ClassifierFitting, HeldOut, named
-from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index, seed_everything
+from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index
 from ._fitted import refuses_empty
 from ._image_folder import folder_images, is_folder
 from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
+from ._seed import keeps_global_rng, seed_everything
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 
 DEFAULT_SPEC = "conv32k3,pool2,conv64k3,pool2,128"  # valid convolutions: images of at least 10 x 10 pixels
@@ -168,7 +169,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         tol: float = 1e-4,
         dtype: str = "float32",
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
@@ -367,6 +368,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         return pixels.mean(axis=(0, 2, 3)).astype(np.float64), np.maximum(pixels.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
 
     @fit_keywords
+    @keeps_global_rng
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> ImageClassifier:
         """Train on images ``X`` with labels ``y``.
@@ -412,7 +414,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         row_weights = self._row_weights(sample_weight, classes[y_idx], classes)
         every, held = self._held_images(pixels, val, classes)
         device = resolve_device(self.device)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, device)
         y_all, split, weights = self._rows(y_idx, row_weights, held)
         network = Network(image_shape, spec, len(classes), activation=self.activation).to(dtype=_DTYPES[self.dtype], device=device)
         Xs = (every - mean[None, :, None, None].astype(np.float32)) / scale[None, :, None, None].astype(np.float32)
@@ -448,6 +450,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                             f"and size, {shape[1]} x {shape[2]} pixels.")
         return np.concatenate([pixels, given]), self._held_out(y_val, given.shape[0], classes, sample_weight_val)
 
+    @keeps_global_rng
     def _fit_warm(self, pixels: np.ndarray, y: Any, sample_weight: Any, val: tuple[Any, Any, Any] | None) -> ImageClassifier:
         """``warm_start=True``: go on training ``network_`` on float ``pixels`` ``(N, C, H, W)`` with labels among ``classes_``
         (``val``: ``fit``'s own validation set, scored instead of a split).
@@ -462,7 +465,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         y_idx = known_codes(self, y, pixels.shape[0])
         row_weights = self._row_weights(sample_weight, self.classes_[y_idx], self.classes_)
         every, held = self._held_images(pixels, val, self.classes_)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, self._device)
         y_all, split, weights = self._rows(y_idx, row_weights, held)
         Xs = (every - self.mean_[None, :, None, None].astype(np.float32)) / self.scale_[None, :, None, None].astype(np.float32)
         with restored_on_error(self):  # the weights and history_ go back if training fails

@@ -68,12 +68,13 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_spec, one_thread, seed_everything
+from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_spec, one_thread
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_bpr import batch_pass, bpr_training_data
 from ._recommend_rows import RowAdam
 from ._recommend_topn import check_n, id_array, id_order, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
+from ._seed import keeps_global_rng, seed_everything
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
@@ -587,7 +588,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         validation_fraction: float = 0.1,
         clip: tuple[float, float] | None = None,
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         warm_start: bool = False,
@@ -636,6 +637,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return resolve_device(self.device)
 
     @fit_keywords
+    @keeps_global_rng
     def fit(self, X: Any, y: Any = None) -> Recommender:
         """Learn embeddings, biases and hidden layers from ``(user, item)`` pairs ``X`` and ratings ``y``.
 
@@ -673,7 +675,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         same_loss = source is not None and getattr(source, "loss", "squared_error") == self.loss
         mean = 0.0 if self.loss == "bpr" else float(source.global_mean_ if same_loss else ratings.mean())
         codes = np.stack([users_.get_indexer(users), items_.get_indexer(items)], axis=1)
-        gen = seed_everything(self.random_state)
+        gen = seed_everything(self.random_state, device)
         # built on the CPU (embeddings, biases, the ``mean`` buffer), then moved: the same random_state gives
         # the same initial weights on every device
         net = RecommenderNet(len(users_), len(items_), self.n_factors, self.hidden_layer_sizes, self.activation, self.dropout, mean,
@@ -715,6 +717,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         except (TypeError, ValueError):
             raise DataError(f"y must hold numeric ratings (e.g. 1 to 5 stars); it has values such as {np.asarray(y).reshape(-1)[:3].tolist()}: map them to numbers first.") from None
 
+    @keeps_global_rng
     def _fit_warm(self, X: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> Recommender:
         """``warm_start=True``: go on training ``network_`` on the ``ratings`` of ``X``'s (user, item) pairs (``users``, ``items``).
 
@@ -730,7 +733,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
                                  f"with the fitted ids ({side}s_) and their embedding rows; fit a new model with init_from=the fitted model to add "
                                  "them (known ids' rows copied), or set warm_start=False.")
         net = self.network_
-        gen = seed_everything(self.random_state)
+        gen = seed_everything(self.random_state, device_of(net))
         with restored_on_error(self), warm_frozen(self, net, [f"mlp.{n}" for n in net.mlp.hidden_names]):
             history = self._train(net, self.global_mean_, np.stack([u, i], axis=1), ratings, device_of(net), gen,
                                   (len(self.users_), len(self.items_)), True, past_history(self))

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ._recommend_means import list_means
 from ._recommend_topn import top_n
+from ._seed import seed_of
 
 #: the most held-out users whose lists early stopping scores each epoch: more are sampled (seeded by ``random_state``) down to it
 VALIDATION_USERS = 200
@@ -36,7 +37,7 @@ class HeldOutRanking:
     def __init__(self, held: np.ndarray, interacted: sp.csr_array, random_state: Any) -> None:
         users = np.unique(held[:, 0])
         if len(users) > VALIDATION_USERS:
-            users = np.sort(np.random.default_rng(random_state).choice(users, VALIDATION_USERS, replace=False))
+            users = np.sort(np.random.default_rng(seed_of(random_state)).choice(users, VALIDATION_USERS, replace=False))
         self.users = users
         kept = held[np.isin(held[:, 0], users)]
         self.liked = pd.DataFrame({"user": kept[:, 0], "item": kept[:, 1]})

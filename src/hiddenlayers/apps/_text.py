@@ -111,7 +111,7 @@ class TextClassifier(SequenceClassifier):
         clip_grad_norm: float | None = 5.0,
         dtype: str = "float32",
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,

@@ -79,6 +79,8 @@ _EXPORTS = {
     "class_weight_from_json": "._class_weight",
     # dtype=np.float64 / torch.float64: the refusal names the string to pass (the apps' dtype too)
     "dtype_refusal": "._mlp_params",
+    # random_state checked as scikit-learn reads it (None, an int, a RandomState): the applications' random_state too
+    "check_random_state_param": "._mlp_params",
     # a refusal's note for another library's MLP or a Pipeline around ours (lens, cost, prune, explain)
 }
 

@@ -51,15 +51,26 @@ def _none_or(interval: Interval, text: str) -> AnyOf:
     return AnyOf(Options((None,)), interval, text=text, type=f"{interval.type} or None")
 
 
-def _check_random_state(seed: Any) -> None:
-    """scikit-learn's ``check_random_state`` as a check, without building a RandomState for a valid seed.
+def check_random_state_param(seed: Any) -> None:
+    """scikit-learn's ``check_random_state`` as a check of a ``random_state`` parameter, without building a RandomState for a valid seed.
 
-    Seeding one costs ~0.1 ms, paid on every ``partial_fit`` call; ``fit`` builds the one it uses.
-    Anything else goes to scikit-learn's function, which raises its own message.
+    Seeding one costs ~0.1 ms, paid on every ``partial_fit`` call; ``fit`` builds the one it uses. The MLP estimators
+    and the applications check ``random_state`` with it; anything else goes to scikit-learn's function, which raises
+    its own message.
+
+    Parameters
+    ----------
+    seed : object
+        The ``random_state`` given: None, an int in ``[0, 2**32)`` or a ``np.random.RandomState`` pass; anything
+        else is a ValueError naming ``random_state``.
     """
     if seed is None or isinstance(seed, np.random.RandomState) or (isinstance(seed, Integral) and 0 <= int(seed) < 2**32):
         return
-    check_random_state(seed)
+    try:
+        check_random_state(seed)
+    except ValueError:  # scikit-learn's "Seed must be between 0 and 2**32 - 1" names no parameter
+        raise ValueError(f"random_state must be None, an int in [0, 2**32 - 1] or a np.random.RandomState (an int repeats the fit). "
+                         f"Received: random_state={seed!r}.") from None
 
 
 class _WidthTypeError(SpecError, TypeError):
@@ -120,7 +131,7 @@ SHARED: tuple[Param, ...] = (
     Param("power_t", Interval(Real, 0, None, closed="left"), 0.5, "Exponent of the 'invscaling' schedule"),
     Param("max_iter", Interval(Integral, 1, None, closed="left", bools=False), 200, "Most epochs (or L-BFGS iterations)"),
     Param("shuffle", Bool(), True, "Shuffle the rows every epoch (stochastic solvers)"),
-    Param("random_state", Checked(_check_random_state, text="None, an int or a numpy RandomState", type="int, RandomState or None"), None,
+    Param("random_state", Checked(check_random_state_param, text="None, an int or a numpy RandomState", type="int, RandomState or None"), None,
           "Seed of the weight init, shuffling and the early-stopping split; an int gives repeatable fits"),
     Param("tol", Interval(Real, 0, None, closed="left"), 1e-4, "Least improvement of the loss (or score) that counts as progress"),
     Param("verbose", AnyOf(Bool(), Interval(Integral, 0, None, closed="left"), text="True, False or an integer >= 0", type="bool"), False,

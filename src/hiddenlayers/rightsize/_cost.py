@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .._pipe import real_steps, require_fitted_head, split_pipeline, through_head
+from .._rng import keeps_torch_rng
 from .._words import foreign, foreign_note, pipeline_note
 from ..data import row_count
 from ..network import in_mode
@@ -263,6 +264,7 @@ def _percentiles(times_us: np.ndarray | None) -> tuple[float | None, float | Non
     return float(np.percentile(times_us, 50)), float(np.percentile(times_us, 99))
 
 
+@keeps_torch_rng  # random timing inputs and the energy probe's training steps (dropout) leave the user's stream alone
 def cost(
     model: Any,
     *,

@@ -51,9 +51,10 @@ from .._appfile import (
     split_prefix,
 )
 from .._classify import ClassifierFitting, HeldOut, named
-from .._fit import after_averaging, averaging_for, hidden_layer_index, hidden_spec, one_thread, seed_everything
+from .._fit import after_averaging, averaging_for, hidden_layer_index, hidden_spec, one_thread
 from .._fitted import refuses_empty
 from .._partial import PartialFitting
+from .._seed import keeps_global_rng, seed_everything
 from .._warm_fit import continues, known_codes, mark_built, refuse_rebuilt, warm_frozen
 from .data import FRAMES, IDS, as_sequences, lengths_of, pad_frames, pad_ids
 from .long import LongSequences, check_columns, long_features, long_labels, long_sequences
@@ -196,7 +197,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         max_len: int | None = None,
         dtype: str = "float32",
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
@@ -301,6 +302,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         return hidden_spec(self.hidden_layer_sizes)
 
     @fit_keywords
+    @keeps_global_rng
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
             sample_weight_val: Any = None) -> SequenceClassifier:
         """Train on sequences ``X`` with one label per sequence ``y``.
@@ -346,7 +348,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             state.update(_frame_scale(seqs))
             in_features = (max_len, state["n_features_in_"])
         device = resolve_device(self.device)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, device)
         with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
             network = SequenceNetwork(in_features, spec, len(classes), activation=self.activation, vocab_size=state.get("vocab_size_"))
         network.to(dtype=_DTYPES[self.dtype], device=device)
@@ -398,6 +400,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             raise DataError(f"X_val has {val_seqs[0].shape[1]} features per step and X {seqs[0].shape[1]}: pass the same features.")
         return val_seqs, self._held_out(y_val, len(val_seqs), classes, sample_weight_val)
 
+    @keeps_global_rng
     def _fit_warm(self, X: Any, y: Any, sample_weight: Any, val: tuple[Any, Any, Any] | None) -> SequenceClassifier:
         """``warm_start=True``: go on training ``network_`` on sequences ``X`` with labels among ``classes_`` (``val``:
         ``fit``'s own validation set, checked as predict checks sequences, scored instead of a split).
@@ -421,7 +424,7 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
             held = self._held_out(val[1], len(val_lengths), self.classes_, val[2])
             padded, lengths = _stacked(padded, val_padded, kind), np.concatenate([lengths, val_lengths])
         padded = _widen(padded, longest, kind)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, self._device)
         y_all, split, weights = self._rows(y_idx, row_weights, held)
         with restored_on_error(self):  # the weights and history_ go back if training fails
             self._train(padded, lengths, y_all, split, weights, generator, warm=True)

@@ -48,8 +48,9 @@ from ...training import (
 )
 from .._app_params import averaging_rows, positive_int, row
 from .._appfile import LOAD_PARAMETERS, DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
-from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread, seed_everything
+from .._fit import after_averaging, averaging_for, fit_callbacks, hidden_layer_index, hidden_spec, one_thread
 from .._fitted import FitRequired, refuses_empty
+from .._seed import keeps_global_rng, seed_everything, seed_of
 from .._seq.data import lengths_of, pad_frames
 from .._seq.long import LongSequences, check_columns, long_features, long_sequences
 from .._seq.net import step_lengths, zero_padding
@@ -148,7 +149,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self, hidden_layer_sizes: Any = DEFAULT_SPEC, *, activation: str = "relu", solver: str = "adam", learning_rate: str = "constant",
         learning_rate_init: float = 3e-3, alpha: float = 0.0, batch_size: int = 32, max_iter: int = 30, max_time: float | None = None,
         early_stopping: bool = True, validation_fraction: float = 0.1, n_iter_no_change: int = 5, tol: float = 1e-4, clip_grad_norm: float | None = 5.0,
-        dtype: str = "float32", device: str = "auto", random_state: int | None = None, callbacks: Any = None, progress_bar: bool = False, verbose: bool = False,
+        dtype: str = "float32", device: str = "auto", random_state: int | np.random.RandomState | None = None, callbacks: Any = None, progress_bar: bool = False, verbose: bool = False,
         warm_start: bool = False, init_from: Any = None, freeze: Any = None, weight_averaging: str | None = None, ema_decay: float = 0.99,
         swa_start: float = 0.75, swa_lr: float | None = None, swa_anneal_epochs: int = 10, swa_anneal_strategy: str = "cos",
     ) -> None:
@@ -201,6 +202,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         self.__dict__.pop("long_columns_", None)
         return self
 
+    @keeps_global_rng
     def _fit(self, spec: Any, seqs: list[np.ndarray], texts: list[str], names: list[str] | None = None) -> None:
         """Train a new network on ``seqs`` and ``texts`` and set the fitted attributes (``names``: how a message names each utterance).
 
@@ -215,7 +217,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         lengths = lengths_of(seqs)
         mean, scale = _standardisation(source, np.concatenate(seqs))  # over all frames (total, F)
         device = resolve_device(self.device)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, device)
         max_len, n_features = int(lengths.max()), int(mean.shape[0])
         with one_thread():  # the build's dry run of a recurrent layer stalls when two threads must meet on a busy machine
             network = CTCNetwork((max_len, n_features), spec, len(alphabet) + 1, activation=self.activation)
@@ -241,6 +243,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
             self.provenance_.update(counts)
         mark_built(self, _BUILT_FROM)
 
+    @keeps_global_rng
     def _fit_warm(self, seqs: list[np.ndarray], texts: list[str], names: list[str] | None) -> None:
         """``warm_start=True``: go on training ``network_`` on ``seqs`` and ``texts`` (``names``: how a message names each utterance).
 
@@ -261,7 +264,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         longest = max(int(self.max_len_), int(lengths.max()))  # longer utterances are read in full, as predict reads them
         padded = pad_frames(seqs, longest, self.mean_, self.scale_, seqs[0].dtype)  # (N, longest, F), NaN steps past each end
         Y = target_rows(texts, self.alphabet_, frames_out)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, self._device)
         train_idx, val_idx = self._split(len(seqs))
         with restored_on_error(self), warm_frozen(self, self.network_, self.network_.hidden_names):
             self._set_history(self._train(self.network_, self._device, padded, lengths, Y, texts, self.alphabet_, train_idx, val_idx,
@@ -328,7 +331,7 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         if n - n_val < 1:
             raise ValueError(f"{n} utterances are too few for early_stopping with validation_fraction={self.validation_fraction}: "
                              "pass more utterances or early_stopping=False.")
-        order = np.random.default_rng(self.random_state).permutation(n)
+        order = np.random.default_rng(seed_of(self.random_state)).permutation(n)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     def _train(self, network: CTCNetwork, device: torch.device, padded: np.ndarray, lengths: np.ndarray, Y: np.ndarray, texts: list[str],

@@ -40,8 +40,9 @@ from ...network import evaluating, load_device, resolve_device
 from ...training import History, frozen, refuse_unusable
 from .._app_params import number, own_loop_callbacks_row, positive_int, row
 from .._appfile import LOAD_PARAMETERS, DevicePickle, file_errors, load_app, restore_state, save_fitted, split_prefix
-from .._fit import check_positive_int, seed_everything
+from .._fit import check_positive_int
 from .._fitted import FitRequired, refuses_empty
+from .._seed import keeps_global_rng, seed_everything
 from .._warm import frozen_names, open_source, provenance_record
 from .._warm_fit import continues, mark_built, refuse_rebuilt, warm_frozen
 from .fit import diverged_fix, train
@@ -158,7 +159,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         n_iter_no_change: int = 3,
         tol: float = 1e-4,
         device: str = "auto",
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
         callbacks: Any = None,
         progress_bar: bool = False,
         verbose: bool = False,
@@ -258,6 +259,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     # -- fit --------------------------------------------------------------
     @single_thread
     @fit_keywords
+    @keeps_global_rng
     def fit(self, sources: Any, targets: Any) -> Translator:
         """Learn to translate each ``sources[i]`` into ``targets[i]``.
 
@@ -275,7 +277,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         columns = _column_names(sources, targets)
         src_text, tgt_text = self._pairs(sources, targets)
         device = resolve_device(self.device)
-        generator = seed_everything(self.random_state)
+        generator = seed_everything(self.random_state, device)
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         n = len(src_text)
         val_idx: np.ndarray | None = None

@@ -37,6 +37,7 @@ from scipy import sparse
 
 from ..._docsections import parameters_section
 from ..._pipe import split_pipeline
+from ..._rng import keeps_torch_rng
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
@@ -680,6 +681,7 @@ latency_threads : int, optional
 """
 
 
+@keeps_torch_rng  # the smaller networks it builds draw initial weights (then replaced) from the global generator
 @parameters_section(_PRUNE_PARAMETERS)
 def prune(
     model: Any,
