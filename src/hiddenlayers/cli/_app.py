@@ -101,6 +101,7 @@ class _Group(TyperGroup):
             if completion_command(argv):  # --show-completion/--install-completion [SHELL]: the shell named
                 sys.exit(0)
             with warnings.catch_warnings():  # the command's warnings as notes; Python's own display is back after it
+                _SAID.clear()
                 warnings.showwarning = _warning_note
                 # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
                 # scikit-learn's warning that the matrix has no column names (a model fitted on a DataFrame) is noise on stderr
@@ -190,9 +191,17 @@ def _trained_params(argv: list[str]) -> set[str]:
     return set(getattr(apps, APPS[app])().get_params())
 
 
+#: the notes a command's warnings gave so far (cleared as each command starts)
+_SAID: set[str] = set()
+
+
 def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
-    """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr."""
-    note(one_line(message) if isinstance(message, Warning) else " ".join(str(message).split()))
+    """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr, once: a warning the
+    command's steps repeat (an Autoencoder's scores and its flags read the same rows) says nothing new the second time."""
+    text = one_line(message) if isinstance(message, Warning) else " ".join(str(message).split())
+    if text not in _SAID:
+        _SAID.add(text)
+        note(text)
 
 
 def _lost_peer(exc: BaseException) -> str | None:
