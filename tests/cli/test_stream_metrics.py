@@ -29,8 +29,8 @@ def _summed(y, pred, w, classes, cuts, proba=None, positive=1):
 def test_classification_sums_equal_the_metrics_of_every_row(n, k, seed, weighted, scored, positive):
     """With probabilities (``scored``), ROC-AUC and average precision too: the rows' scores are kept, not summed."""
     rng = np.random.default_rng(seed)
-    classes = np.arange(k)
-    y, pred = rng.integers(0, k, n), rng.integers(0, k, n)
+    classes = np.arange(k) if seed % 2 else np.array(["no", "yes", "maybe", "never"][:k], dtype=object)  # text labels: kept as indices
+    y, pred = classes[rng.integers(0, k, n)], classes[rng.integers(0, k, n)]
     w = rng.choice([0.0, 0.5, 1.0, 2.5], n) if weighted else None
     if w is not None and w.sum() == 0:
         w[0] = 1.0

@@ -84,6 +84,12 @@ def positive_index(classes: Any, pos_label: str | None) -> int:
     return labels.index(str(pos_label))
 
 
+def scored_positive(classes: Any, pos_label: str | None) -> int:
+    """The index of the class a classifier's average precision ranks and ``--threshold`` cuts: :func:`positive_index` for a
+    model of two ``classes``; 1 otherwise (unused there: more classes have neither, and a regressor no class)."""
+    return positive_index(classes, pos_label) if classes is not None and len(classes) == 2 else 1
+
+
 def check_threshold(value: float | None) -> float | None:
     """``--threshold`` as ``evaluate`` and ``predict`` take it: a probability strictly between 0 and 1 (None: not given)."""
     if value is not None and not 0 < value < 1:  # NaN fails both comparisons

@@ -19,6 +19,16 @@ from typing import Any
 import numpy as np
 
 
+def class_codes(y: np.ndarray, classes: Any) -> np.ndarray:
+    """Each label of ``y`` ``(n,)`` as its index in ``classes`` (int32; -1 for a label not among them): 4 bytes a row, whatever
+    the labels' type, for what keeps every row's label (:class:`~._stream_metrics.MetricSums`)."""
+    y = np.asarray(y)
+    codes = np.full(len(y), -1, dtype=np.int32)
+    for j, c in enumerate(classes):
+        codes[y == c] = j
+    return codes
+
+
 def score_metrics(y: np.ndarray, proba: np.ndarray, classes: Any, sample_weight: np.ndarray | None = None,
                   positive: int = 1) -> tuple[dict[str, float], str | None]:
     """``({"roc_auc": ..., "average_precision": ...}, None)``, or ``({}, why)`` where they are undefined.
@@ -27,21 +37,28 @@ def score_metrics(y: np.ndarray, proba: np.ndarray, classes: Any, sample_weight:
     (its ``classes_``); ``sample_weight`` ``(n,)``: each row's weight (None: 1 each); ``positive``: the index in ``classes``
     of a two-class target's positive class (``--pos-label``), whose probability is the score. ``why``: a note's words.
     """
+    return code_scores(class_codes(y, classes), proba, classes, sample_weight, positive)
+
+
+def code_scores(codes: np.ndarray, proba: np.ndarray, classes: Any, sample_weight: np.ndarray | None = None,
+                positive: int = 1) -> tuple[dict[str, float], str | None]:
+    """:func:`score_metrics` of the labels as their indices in ``classes`` (:func:`class_codes`)."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     labels = list(classes)
-    y = np.asarray(y)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    absent = [str(c) for c in labels if not (w[y == c] > 0).any()]
+    w = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    held = np.bincount(codes[codes >= 0], weights=w[codes >= 0], minlength=len(labels))
+    absent = [str(c) for c, h in zip(labels, held) if not h > 0]
     if absent:
         return {}, _absent(absent, len(labels))
     P = np.asarray(proba, dtype=np.float64)
     if len(labels) == 2:
-        hit, score = y == labels[positive], P[:, positive]
+        hit, score = codes == positive, P[:, positive]
         return {"roc_auc": float(roc_auc_score(hit, score, sample_weight=sample_weight)),
                 "average_precision": float(average_precision_score(hit, score, sample_weight=sample_weight))}, None
     P = P / P.sum(axis=1, keepdims=True)  # float32 softmax rows: scikit-learn checks they sum to 1
-    return {"roc_auc": float(roc_auc_score(y, P, multi_class="ovr", average="macro", labels=labels, sample_weight=sample_weight))}, None
+    return {"roc_auc": float(roc_auc_score(codes, P, multi_class="ovr", average="macro", labels=np.arange(len(labels)),
+                                           sample_weight=sample_weight))}, None
 
 
 def _absent(absent: list[str], n_classes: int) -> str:
@@ -54,4 +71,4 @@ def _absent(absent: list[str], n_classes: int) -> str:
             "every class; score data with every class to have it.")
 
 
-__all__ = ["score_metrics"]
+__all__ = ["class_codes", "code_scores", "score_metrics"]

@@ -25,7 +25,7 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     average precision are there as for the ``.safetensors`` file.
     """
     from ..ship import OnnxModel
-    from ._binary import cut_for, positive_index
+    from ._binary import cut_for, scored_positive
     from ._data import MODEL_IS_REGRESSOR, class_labels, prediction_metrics, regression_target, show_evaluation
     from ._predict_rows import onnx_output
     from ._weights import take_weights
@@ -43,8 +43,8 @@ def run_evaluate_onnx(model_path: str, data: str, *, target: str | None, as_json
     if classes is None:
         m = prediction_metrics(model.decode(out), y, None, w)
     else:
-        positive = cut.positive if cut else positive_index(classes, pos_label) if len(classes) == 2 else 1
-        m = prediction_metrics(model.decode(out) if cut is None else cut.labels(out, classes), y, classes, w, proba=out, positive=positive)
+        pred = model.decode(out) if cut is None else cut.labels(out, classes)
+        m = prediction_metrics(pred, y, classes, w, proba=out, positive=scored_positive(classes, pos_label))
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if classes is not None else "regression",
               "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": m}
     show_evaluation(result, as_json, pos_label)

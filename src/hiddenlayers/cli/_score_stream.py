@@ -238,7 +238,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     A classifier's probabilities are kept for ROC-AUC and average precision (:class:`~._stream_metrics.MetricSums`).
     """
     from ..data import SHOW_LINES, ParquetSource
-    from ._binary import cut_for, positive_index
+    from ._binary import cut_for, scored_positive
     from ._data import MODEL_IS_REGRESSOR, class_labels, refuse_input_as_target, regression_target
     from ._predict_rows import predictions
     from ._stream_metrics import MetricSums
@@ -258,8 +258,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         _refuse_unlabelled(data, name)
     src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows)
     classes = getattr(model, "classes_", None)
-    two = classes is not None and len(classes) == 2
-    sums = MetricSums(classes, cut.positive if cut else positive_index(classes, pos_label) if two else 1)
+    sums = MetricSums(classes, scored_positive(classes, pos_label))
     no_target = dict[str, tuple[int, list[int]]]()
     notes = _Notes()
     for file, at, frame in src.batches():

@@ -6,8 +6,8 @@ the absolute and squared errors, and R² from those and the target's weighted va
 row (:class:`~hiddenlayers.data.Moments`, a pairwise merge that keeps float64 accuracy). A mean of per-batch F1 or
 R² would be another number. Memory holds one confusion matrix or five floats, whatever the rows, except for what ranking
 needs: ROC-AUC and average precision order every row by its score, which no sum gives, so a classifier also keeps each
-row's probabilities (float32, one per class), label and weight, about 9 + 4 x classes bytes a row (12 MB a million rows of
-two classes) beside the batch the reader holds.
+row's probabilities (float32, one per class) and label (its class's index, int32): 4 + 4 x classes bytes a row, 8 more
+with weights (12 MB a million rows of two classes), beside the batch the reader holds.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class MetricSums:
 
         self.labels = None if classes is None else list(classes)
         self.positive = positive
-        self.scored: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []  # each batch's (labels, float32 probabilities, weights)
+        self.scored: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []  # each batch's (class indices, float32 probabilities, weights)
         self.cm = None if classes is None else np.zeros((len(self.labels), len(self.labels)), dtype=np.float64)  # type: ignore[arg-type]
         self.rows = 0
         self.weight = 0.0
@@ -49,7 +49,10 @@ class MetricSums:
             from sklearn.metrics import confusion_matrix
 
             if proba is not None:
-                self.scored.append((np.asarray(y), np.asarray(proba, dtype=np.float32), None if sample_weight is None else np.asarray(sample_weight)))
+                from ._class_scores import class_codes
+
+                weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+                self.scored.append((class_codes(y, self.labels), np.asarray(proba, dtype=np.float32), weights))
 
             if sample_weight is not None and not np.any(sample_weight):  # counts nothing (scikit-learn refuses all-zero weights)
                 return
@@ -105,12 +108,12 @@ class MetricSums:
         undefined); none when no batch came with probabilities."""
         if not self.scored:
             return {}
-        from ._class_scores import score_metrics
+        from ._class_scores import code_scores
         from ._common import note
 
-        y, P = np.concatenate([b[0] for b in self.scored]), np.concatenate([b[1] for b in self.scored])
+        codes, P = np.concatenate([b[0] for b in self.scored]), np.concatenate([b[1] for b in self.scored])
         w = None if all(b[2] is None for b in self.scored) else np.concatenate([np.ones(len(b[0])) if b[2] is None else b[2] for b in self.scored])
-        scores, why = score_metrics(y, P, self.labels, w, self.positive)
+        scores, why = code_scores(codes, P, self.labels, w, self.positive)
         if why:
             note(why)
         return scores

@@ -702,7 +702,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     two-class table model: :func:`._binary.cut_for`).
     """
     from ._appfiles import app_kind, article, check_app_options, evaluate_app
-    from ._binary import cut_for, positive_index
+    from ._binary import cut_for, scored_positive
     from ._weights import stored_weight_column
 
     kind = app_kind(model_path)
@@ -733,12 +733,11 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         return result
     classes = getattr(model, "classes_", None)
     cut = cut_for(classes, threshold, pos_label, model_path)  # refused before the data is read
-    two = classes is not None and len(classes) == 2
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in raw.columns:
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
-    m = metrics(model, A, y, w, cut, positive_index(classes, pos_label) if two else 1)
+    m = metrics(model, A, y, w, cut, scored_positive(classes, pos_label))
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
               "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": m}
     show_evaluation(result, as_json, pos_label)
