@@ -334,7 +334,8 @@ def test_evaluate(model, table):
     result = run("evaluate", model, table, "--json")
     assert result.exit_code == 0, result.output
     m = json.loads(result.stdout)["metrics"]
-    assert set(m) == {"accuracy", "balanced_accuracy", "f1_macro", "sensitivity", "specificity", "confusion_matrix"}  # no/yes: two classes
+    assert set(m) == {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "average_precision", "sensitivity", "specificity",
+                      "confusion_matrix"}  # no/yes: two classes
     assert np.sum(m["confusion_matrix"]["matrix"]) == 150 and m["accuracy"] > 0.6
     text = run("evaluate", model, table).stdout
     assert "confusion matrix" in text and "balanced accuracy" in text

@@ -32,12 +32,15 @@ def _drop_column(meta: dict) -> None:
         (lambda m: m.update(params=[]), "has inconsistent contents (TypeError: 'params' is list, not a JSON object)"),
         (lambda m: m.pop("fitted"), "has inconsistent contents (KeyError: 'fitted')"),
         (_drop_column, "does not agree with itself (the preprocessing produces"),
+        (lambda m: m["fitted"].update(n_features_in_=99), "does not agree with itself (n_features_in_ is 99 but the network reads"),
+        (lambda m: m["fitted"].update(feature_names_in_=["a", "b"]), "does not agree with itself (2 feature names for"),
     ],
-    ids=["fitted-null", "history-null", "params-list", "fitted-missing", "preprocessing-width"],
+    ids=["fitted-null", "history-null", "params-list", "fitted-missing", "preprocessing-width", "n-features", "feature-names"],
 )
 @pytest.mark.parametrize("command", ["info", "predict", "evaluate"])
 def test_an_edited_model_file_is_one_line_in_every_command(model, table, tmp_path, edit, problem, command):
-    """info reads the header only, predict and evaluate load the model: the same error, never AttributeError or a feature-count ValueError."""
+    """info reads the header only, predict and evaluate load the model: the same error, never AttributeError or a feature-count ValueError.
+    info showed a file whose recorded n_features_in_ (or feature names) disagreed with its network's input width as sound."""
     bad = edit_file(model, tmp_path / "bad.safetensors", edit)
     args = (bad,) if command == "info" else (bad, table)
     result = run(command, *args)

@@ -65,9 +65,12 @@ def test_evaluate_classifier_onnx_equals_safetensors(clf, data):
     a, b = evaluate_json(clf[1], data), evaluate_json(clf[0], data)
     assert a["model"] == str(clf[1]) and a["rows"] == b["rows"] == 240 and a["task"] == b["task"] == "classification"
     ma, mb = a["metrics"], b["metrics"]
-    assert set(ma) == set(mb) == {"accuracy", "balanced_accuracy", "f1_macro", "sensitivity", "specificity", "confusion_matrix"}  # two classes
+    assert set(ma) == set(mb) == {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "average_precision", "sensitivity", "specificity",
+                                  "confusion_matrix"}  # two classes
     for k in ("accuracy", "balanced_accuracy", "f1_macro", "sensitivity", "specificity"):
         assert ma[k] == pytest.approx(mb[k], abs=1e-6)
+    for k in ("roc_auc", "average_precision"):  # from the graph's probabilities: float32 rounding may reorder a near tie
+        assert ma[k] == pytest.approx(mb[k], abs=1e-3)
     assert ma["confusion_matrix"] == mb["confusion_matrix"] and ma["confusion_matrix"]["labels"] == ["no", "yes"]
     assert ma["accuracy"] > 0.75  # it learned the rule behind the labels
     text = ok("evaluate", clf[1], data).stdout

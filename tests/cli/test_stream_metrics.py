@@ -16,24 +16,27 @@ def _cuts(n: int, seed: int) -> list[int]:
     return sorted(set(rng.integers(0, n + 1, size=4).tolist()) | {0, n})
 
 
-def _summed(y, pred, w, classes, cuts):
-    sums = MetricSums(classes)
+def _summed(y, pred, w, classes, cuts, proba=None, positive=1):
+    sums = MetricSums(classes, positive)
     for lo, hi in zip(cuts[:-1], cuts[1:]):
-        sums.add(y[lo:hi], pred[lo:hi], None if w is None else w[lo:hi])
+        sums.add(y[lo:hi], pred[lo:hi], None if w is None else w[lo:hi], None if proba is None else proba[lo:hi])
     return sums.metrics()
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(2, 60), k=st.integers(2, 4), seed=st.integers(0, 10_000), weighted=st.booleans())
-def test_classification_sums_equal_the_metrics_of_every_row(n, k, seed, weighted):
+@given(n=st.integers(2, 60), k=st.integers(2, 4), seed=st.integers(0, 10_000), weighted=st.booleans(), scored=st.booleans(),
+       positive=st.sampled_from([0, 1]))
+def test_classification_sums_equal_the_metrics_of_every_row(n, k, seed, weighted, scored, positive):
+    """With probabilities (``scored``), ROC-AUC and average precision too: the rows' scores are kept, not summed."""
     rng = np.random.default_rng(seed)
-    classes = np.arange(k)
-    y, pred = rng.integers(0, k, n), rng.integers(0, k, n)
+    classes = np.arange(k) if seed % 2 else np.array(["no", "yes", "maybe", "never"][:k], dtype=object)  # text labels: kept as indices
+    y, pred = classes[rng.integers(0, k, n)], classes[rng.integers(0, k, n)]
     w = rng.choice([0.0, 0.5, 1.0, 2.5], n) if weighted else None
     if w is not None and w.sum() == 0:
         w[0] = 1.0
-    one = prediction_metrics(pred, y, classes, w)
-    many = _summed(y, pred, w, classes, _cuts(n, seed))
+    P = rng.dirichlet(np.ones(k), n).astype(np.float32) if scored else None
+    one = prediction_metrics(pred, y, classes, w, proba=P, positive=positive)
+    many = _summed(y, pred, w, classes, _cuts(n, seed), P, positive)
     assert many["confusion_matrix"] == one["confusion_matrix"]
     assert set(many) == set(one)  # two classes: sensitivity and specificity too
     for key in set(one) - {"confusion_matrix"}:

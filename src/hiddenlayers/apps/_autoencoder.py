@@ -47,6 +47,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
+from ._constant_columns import CONSTANT_STD, constant_columns, warn_constant_at_fit, warn_moved_constants
 from ._fit import (
     after_averaging,
     averaging_for,
@@ -202,6 +203,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     network_: AutoencoderNet  # fitted attributes, set by fit and load
     mean_: np.ndarray
     scale_: np.ndarray
+    constant_columns_: list[int]  # positions of the columns constant in fit (scale 1: their own units; see _constant_columns)
 
     def __init__(
         self,
@@ -307,7 +309,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             device, fixed = device_of(net), []
         else:
             mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
-            scale = np.where((s := X.std(0) if self.standardize else np.ones(X.shape[1])) > 1e-12, s, 1.0)
+            scale = np.where((s := X.std(0) if self.standardize else np.ones(X.shape[1])) > CONSTANT_STD, s, 1.0)  # StandardScaler's rule
             # built on the CPU, then moved: the same random_state gives the same initial weights on every device
             net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
             fixed = frozen_names(self, net.inner_layers)
@@ -322,6 +324,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
         if not warm:  # a fresh network's, once it trained (a refusal says nothing more); a warm fit goes on with the same network
             warn_if_identity(net, X.shape[1], int(self.n_components))
+            self.constant_columns_ = constant_columns(X) if self.standardize else []  # kept in raw units (scale 1): said here and at scoring
+            warn_constant_at_fit(self.constant_columns_, names)
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)
@@ -383,7 +387,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         return "val error", lambda logs: None if logs.get("val_loss") is None else logs["val_loss"] / n_features
 
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
-        """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's)."""
+        """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's); a warning where they move a column
+        that held one value in fit (:mod:`._constant_columns`)."""
+        warn_moved_constants(X, self.mean_, getattr(self, "constant_columns_", []), getattr(self, "feature_names_in_", None))
         return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
 
     def _input(self, X: Any) -> np.ndarray:
@@ -543,7 +549,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         tensors = {f"net.{k}": v for k, v in self.network_.state_dict().items()}
         tensors["mean"], tensors["scale"] = torch.as_tensor(self.mean_), torch.as_tensor(self.scale_)
         state = {"n_features_in_": self.n_features_in_, "offset_": self.offset_, "n_iter_": self.n_iter_, "loss_curve_": self.loss_curve_, "stop_reason_": self.stop_reason_,
-                 **names_state(self), **columns_state(self), **history_state(self)}
+                 "constant_columns_": list(getattr(self, "constant_columns_", [])), **names_state(self), **columns_state(self), **history_state(self)}
         save_fitted(path, self, state, tensors, estimator="Autoencoder")
 
     @classmethod
@@ -562,8 +568,17 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         restore_history(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
+        model.constant_columns_ = _column_indices(state.get("constant_columns_", []), state["n_features_in_"])  # none in a file written before
         mark_built(model, _BUILT_FROM)
         return model
+
+
+def _column_indices(value: Any, n_features: int) -> list[int]:
+    """A file's ``constant_columns_``: distinct column positions below ``n_features``, else a ``ValueError`` (an edited file,
+    which :func:`~._appfile.file_errors` makes one ``ModelFileError``)."""
+    if not isinstance(value, list) or not all(type(j) is int and 0 <= j < n_features for j in value) or len(set(value)) != len(value):
+        raise ValueError(f"constant_columns_ {value!r} are not distinct column positions below n_features_in_ {n_features}")
+    return value
 
 
 __all__ = ["Autoencoder", "AutoencoderNet"]

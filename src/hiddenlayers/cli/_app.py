@@ -22,6 +22,7 @@ import typer
 from typer._click.core import ParameterSource
 from typer.core import TyperGroup
 
+from ._binary import check_threshold
 from ._common import EXIT_INTERRUPTED, Interrupted, UserError, is_user_error, note, one_line
 from ._options import (
     at_least,
@@ -100,6 +101,7 @@ class _Group(TyperGroup):
             if completion_command(argv):  # --show-completion/--install-completion [SHELL]: the shell named
                 sys.exit(0)
             with warnings.catch_warnings():  # the command's warnings as notes; Python's own display is back after it
+                _SAID.clear()
                 warnings.showwarning = _warning_note
                 # the commands match a table's columns to a model's by name (cli/_data.py's model_inputs) and hand it a matrix, so
                 # scikit-learn's warning that the matrix has no column names (a model fitted on a DataFrame) is noise on stderr
@@ -189,9 +191,17 @@ def _trained_params(argv: list[str]) -> set[str]:
     return set(getattr(apps, APPS[app])().get_params())
 
 
+#: the notes a command's warnings gave so far (cleared as each command starts)
+_SAID: set[str] = set()
+
+
 def _warning_note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
-    """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr."""
-    note(one_line(message) if isinstance(message, Warning) else " ".join(str(message).split()))
+    """``warnings.showwarning`` inside a command: the warning's text as one ``note:`` line on stderr, once: a warning the
+    command's steps repeat (an Autoencoder's scores and its flags read the same rows) says nothing new the second time."""
+    text = one_line(message) if isinstance(message, Warning) else " ".join(str(message).split())
+    if text not in _SAID:
+        _SAID.add(text)
+        note(text)
 
 
 def _lost_peer(exc: BaseException) -> str | None:
@@ -284,6 +294,9 @@ SwaAnnealEpochs = Annotated[int | None, typer.Option("--swa-anneal-epochs", help
 SwaAnnealStrategy = Annotated[str | None, typer.Option("--swa-anneal-strategy", help="With --swa-lr: how the rate anneals to it, cos (a half cosine, "
                                                        "the default, as SWALR's) or linear (equal steps).", show_default=False,
                                                        callback=check_swa_anneal_strategy)]
+Threshold = Annotated[float | None, typer.Option("--threshold", help="A two-class table model (or its .onnx export): predict the positive "
+                                                "class (--pos-label; default the second label) where its probability is at least this, in (0, 1); "
+                                                "default: the more probable class.", show_default=False, callback=check_threshold)]
 #: the application files' options of predict and evaluate (checked by _appfiles.check_app_options)
 TextColumn = Annotated[str | None, typer.Option("--text-column", help="TextClassifier file: the column of texts (default: the one a file of "
                                                 "`train --app text` keeps, where the data has it, else the only text column).", show_default=False)]
@@ -655,6 +668,9 @@ def predict(
                                                  "make a row anomalous.")] = False,
     keep: Annotated[str | None, typer.Option("--keep", help="Input columns to write in front of each prediction, comma-separated "
                                              "(an ID to join the predictions back on); table models, their .onnx files, and Text, Image, Autoencoder, Recommender files.", show_default=False)] = None,
+    threshold: Threshold = None,
+    pos_label: Annotated[str | None, typer.Option("--pos-label", help="With --threshold: the class whose probability it cuts; default the "
+                                                  "second of the two sorted labels (1 of 0/1).", show_default=False)] = None,
     force: Force = False,
 ) -> None:
     """Predict with a saved model; CSV on stdout by default (pipe-friendly).
@@ -670,6 +686,9 @@ def predict(
     of `train --app translator` its stored source column (-> the translations; --beam-size K: beam search), a SpeechRecognizer
     of `train --app speech` a long table of frames by its stored columns (-> one transcript per utterance; --beam-size K).
 
+    --threshold T (a two-class table model, or its .onnx export): predict the positive class where its probability is at least T,
+    not where it is the larger (a screening test's operating point; scikit-learn's FixedThresholdClassifier).
+
     Example: hiddenlayers predict model.safetensors new.csv --proba > preds.csv
 
     As a filter: cat new.csv | hiddenlayers predict model.safetensors - > preds.csv
@@ -682,15 +701,17 @@ def predict(
     options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, value_column=value_column, beam_size=beam_size,
                      feature_errors=feature_errors or None)
     with stdin_data(data, example="cat new.csv | hiddenlayers predict model.safetensors - > preds.csv") as path:
-        run_predict(model, path or data, proba=proba, out=stdout_if_dash(out), force=force, app_options=options, keep=parse_names(keep, "--keep"))
+        run_predict(model, path or data, proba=proba, out=stdout_if_dash(out), force=force, app_options=options, keep=parse_names(keep, "--keep"),
+                    threshold=threshold, pos_label=pos_label)
 
 
 def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weight: str | None, options: dict[str, Any], as_json: bool,
-                   pos_label: str | None = None) -> None:
+                   pos_label: str | None = None, threshold: float | None = None) -> None:
     """``evaluate`` of an ``.onnx`` file: a table model's export (:mod:`._onnx`), a SpeechRecognizer's (:mod:`._appspeech`), or a
     Recommender's, Forecaster's, SequenceClassifier's, Autoencoder's or ImageClassifier's (:mod:`._apponnx`, scored as its ``.safetensors`` file).
 
-    ``options``: the app options given (one the export's app does not take is refused in one line); ``pos_label``: ``--pos-label``."""
+    ``options``: the app options given (one the export's app does not take is refused in one line); ``pos_label``: ``--pos-label``;
+    ``threshold``: ``--threshold`` (a table model's export only)."""
     from ._appfiles import check_app_options
     from ._apponnx import export_app
     from ._data import show_evaluation
@@ -707,10 +728,12 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
             refuse_folder(data, f"the export of {article(kind)}")
     elif is_folder_input(data) or piped(data):  # a table model's export: batch by batch, as its .safetensors file
-        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight), as_json, pos_label)
+        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold),
+                        as_json, pos_label)
         return
-    if kind is not None and sample_weight is not None:
-        raise UserError(f"--sample-weight weights a table model's metrics; '{model}' is the export of {article(kind)}: drop --sample-weight.")
+    for given, option, what in ((sample_weight, "--sample-weight", "weights"), (threshold, "--threshold", "cuts")):
+        if kind is not None and given is not None:
+            raise UserError(f"{option} {what} a table model's metrics; '{model}' is the export of {article(kind)}: drop {option}.")
     if kind == "SpeechRecognizer":
         from ._appspeech import evaluate_speech_onnx
 
@@ -725,7 +748,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         return
     from ._onnx import run_evaluate_onnx
 
-    run_evaluate_onnx(model, data, target=target, as_json=as_json, sample_weight=sample_weight, pos_label=pos_label)
+    run_evaluate_onnx(model, data, target=target, as_json=as_json, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold)
 
 
 @app.command()
@@ -741,7 +764,8 @@ def evaluate(
                                                       "counts as two); not the training's column unless named.", show_default=False)] = None,
     pos_label: Annotated[str | None, typer.Option("--pos-label", help="A two-class target: the class whose recall is the sensitivity (the other's: "
                                                   "the specificity); default the second of the two sorted labels, scikit-learn's pos_label "
-                                                  "(1 of 0/1).", show_default=False)] = None,
+                                                  "(1 of 0/1); the class average precision ranks and --threshold cuts.", show_default=False)] = None,
+    threshold: Threshold = None,
     text_column: TextColumn = None,
     image_dtype: ImageDtype = None,
     image_layout: ImageLayout = None,
@@ -759,7 +783,10 @@ def evaluate(
                                              "as DQNAgent.evaluate).", show_default=False, callback=lambda v: v if v is None else check_seed(v))] = None,
     json: Json = False,
 ) -> None:
-    """Metrics of a saved model on labelled data (accuracy, F1, confusion matrix / R², MAE, RMSE).
+    """Metrics of a saved model on labelled data (accuracy, F1, ROC-AUC, confusion matrix / R², MAE, RMSE).
+
+    A classifier's ROC-AUC ranks its probabilities (two classes: the positive one's, with its average precision; more: one-vs-rest,
+    macro); --threshold T predicts a two-class model's positive class where its probability is at least T.
 
     An .onnx file runs with onnxruntime (no PyTorch), its preprocessing inside; a SpeechRecognizer's, Recommender's, Forecaster's,
     SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
@@ -788,11 +815,12 @@ def evaluate(
                      season=season, test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
     with stdin_data(data, example="cat test.csv | hiddenlayers evaluate model.safetensors -") as path:
         if model.lower().endswith(".onnx"):
-            _evaluate_onnx(model, path, target, sample_weight, options, json, pos_label)
+            _evaluate_onnx(model, path, target, sample_weight, options, json, pos_label, threshold)
             return
         from ._train import run_evaluate
 
-        run_evaluate(model, path, target=target, as_json=json, sample_weight=sample_weight, app_options=options, pos_label=pos_label)
+        run_evaluate(model, path, target=target, as_json=json, sample_weight=sample_weight, app_options=options, pos_label=pos_label,
+                     threshold=threshold)
 
 
 @app.command()

@@ -6,10 +6,14 @@ accuracy and macro F1 need no positive class. The positive class is scikit-learn
 two sorted labels (1 of 0/1, True of booleans, "yes" of "no"/"yes"); the output names it, as "sensitivity (recall of
 '1')", since for some data the other label is the one a clinician calls positive (scikit-learn's breast cancer: 0 is
 malignant): ``evaluate --pos-label 0`` makes that one positive (one class's sensitivity is the other's specificity).
+The positive class is also the one whose probability average precision ranks (:mod:`._class_scores`) and ``--threshold``
+cuts (:class:`Cut`, in ``evaluate`` and ``predict``): predicted positive where its probability is at least the threshold,
+a screening test's operating point (a lower threshold: more of the sick found, more of the healthy flagged).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,9 +46,7 @@ def with_positive(result: dict[str, Any], pos_label: str | None) -> dict[str, An
             what = f"{len(labels)} classes" if labels else f"{result.get('task', 'its')} metrics"
             raise UserError(f"--pos-label picks the positive class of a two-class target, but this model's evaluation has {what}: drop --pos-label.")
         return result
-    if pos_label is not None and str(pos_label) not in labels:
-        raise UserError(f"--pos-label {pos_label!r} is not one of the model's two classes, {labels[0]!r} and {labels[1]!r}: pass one of them.")
-    positive = labels[1] if pos_label is None else str(pos_label)
+    positive = labels[positive_index(labels, pos_label)]
     if positive == labels[0]:  # the first class positive: its recall is the sensitivity
         m["sensitivity"], m["specificity"] = m["specificity"], m["sensitivity"]
     confusion["positive"] = positive  # type: ignore[index]
@@ -52,13 +54,83 @@ def with_positive(result: dict[str, Any], pos_label: str | None) -> dict[str, An
 
 
 def metric_label(key: str, confusion: dict[str, Any] | None) -> str:
-    """The words for metric ``key`` in a table: ``sensitivity`` and ``specificity`` name the class whose recall they are
-    (``confusion``: the result's ``confusion_matrix``, its two ``labels`` and the ``positive`` one, default the second),
-    the others their key's words."""
+    """The words for metric ``key`` in a table: ``sensitivity`` and ``specificity`` name the class whose recall they are, and
+    ``average_precision`` the class it ranks (``confusion``: the result's ``confusion_matrix``, its two ``labels`` and the
+    ``positive`` one, default the second); ``roc_auc`` is "ROC-AUC" (one-vs-rest macro for more classes), the others their key's words."""
     words = key.replace("_", " ")
     labels = (confusion or {}).get("labels") or []
-    if key in ("sensitivity", "specificity") and len(labels) == 2:
-        positive = (confusion or {}).get("positive", labels[1])
-        negative = labels[0] if positive == labels[1] else labels[1]
-        return f"{words} (recall of '{positive if key == 'sensitivity' else negative}')"
-    return words
+    if key == "roc_auc":  # an Autoencoder's has no classes; more than two: one-vs-rest, macro
+        return "ROC-AUC" + (" (one-vs-rest, macro)" if len(labels) > 2 else "")
+    if len(labels) != 2 or key not in ("sensitivity", "specificity", "average_precision"):
+        return words
+    positive = (confusion or {}).get("positive", labels[1])
+    negative = labels[0] if positive == labels[1] else labels[1]
+    if key == "average_precision":
+        return f"{words} (of '{positive}')"
+    return f"{words} (recall of '{positive if key == 'sensitivity' else negative}')"
+
+
+def positive_index(classes: Any, pos_label: str | None) -> int:
+    """The index in a two-class model's ``classes`` of its positive class: ``pos_label`` (``--pos-label``, as text), by default
+    the second label (scikit-learn's ``pos_label``); a label not of the model's is the :class:`~._common.UserError`
+    :func:`with_positive` gives."""
+    labels = [str(c) for c in classes]
+    if pos_label is None:
+        return 1
+    if str(pos_label) not in labels:
+        from ._common import UserError
+
+        raise UserError(f"--pos-label {pos_label!r} is not one of the model's two classes, {labels[0]!r} and {labels[1]!r}: pass one of them.")
+    return labels.index(str(pos_label))
+
+
+def scored_positive(classes: Any, pos_label: str | None) -> int:
+    """The index of the class a classifier's average precision ranks and ``--threshold`` cuts: :func:`positive_index` for a
+    model of two ``classes``; 1 otherwise (unused there: more classes have neither, and a regressor no class)."""
+    return positive_index(classes, pos_label) if classes is not None and len(classes) == 2 else 1
+
+
+def check_threshold(value: float | None) -> float | None:
+    """``--threshold`` as ``evaluate`` and ``predict`` take it: a probability strictly between 0 and 1 (None: not given)."""
+    if value is not None and not 0 < value < 1:  # NaN fails both comparisons
+        from ._common import UserError
+
+        raise UserError(f"--threshold must be a probability between 0 and 1 (exclusive): a row is predicted positive where the positive "
+                        f"class's probability is at least it. Received: {value:g}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Cut:
+    """``--threshold``: a two-class model predicts its positive class where that class's probability is at least ``threshold``
+    (scikit-learn's ``FixedThresholdClassifier(threshold=, response_method="predict_proba")``), not where it is the larger.
+
+    ``positive``: the positive class's index in the model's ``classes_`` (:func:`positive_index`).
+    """
+
+    threshold: float
+    positive: int
+
+    def labels(self, proba: np.ndarray, classes: Any) -> np.ndarray:
+        """The predicted labels ``(n,)`` from the probabilities ``proba`` ``(n, 2)`` (columns in ``classes``' order)."""
+        cls = np.asarray(classes)
+        return np.where(np.asarray(proba)[:, self.positive] >= self.threshold, cls[self.positive], cls[1 - self.positive])
+
+
+def cut_for(classes: Any, threshold: float | None, pos_label: str | None, model: str) -> Cut | None:
+    """The :class:`Cut` of ``--threshold`` for a model of ``classes`` (its ``classes_``; None: a regressor), or None without it.
+
+    A regressor or a model of more than two classes is a :class:`~._common.UserError` saying why (``model``: its file);
+    ``pos_label`` picks the positive class (:func:`positive_index`).
+    """
+    if threshold is None:
+        return None
+    from ._common import UserError
+
+    if classes is None:
+        raise UserError(f"--threshold cuts a two-class classifier's probability of its positive class; '{model}' holds a regressor, which "
+                        "predicts values: drop --threshold.")
+    if len(classes) != 2:
+        raise UserError(f"--threshold cuts a two-class classifier's probability of its positive class; '{model}' holds a classifier of "
+                        f"{len(classes)} classes, which predicts the most probable one: drop --threshold.")
+    return Cut(float(threshold), positive_index(classes, pos_label))

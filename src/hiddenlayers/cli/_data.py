@@ -31,7 +31,7 @@ from ..data import (
     split_target,
 )
 from ..exceptions import DataError
-from ._binary import binary_rates, metric_label, with_positive
+from ._binary import Cut, binary_rates, metric_label, with_positive
 from ._common import (
     WEIGHT_COLUMN_KEY,
     UserError,
@@ -226,23 +226,47 @@ def _refuse_real_classes(labels: np.ndarray, name: str, where: Callable[[int], s
                         "use --task regression (or auto), or turn them into class labels first.")
 
 
-def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
-    """Classifier: accuracy, balanced accuracy, F1 (macro), for two classes sensitivity and specificity (the second class
-    positive, :mod:`._binary`), confusion matrix; regressor: R², MAE, RMSE.
+def metrics(model: Any, A: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, cut: Cut | None = None,
+            positive: int = 1) -> dict[str, Any]:
+    """Classifier: accuracy, balanced accuracy, F1 (macro), ROC-AUC (and for two classes average precision, sensitivity and
+    specificity: the second class positive, :mod:`._binary`), confusion matrix; regressor: R², MAE, RMSE.
 
     ``sample_weight`` ``(n_rows,)``: each row counts by its weight (scikit-learn's metrics' ``sample_weight``;
     the confusion matrix then sums weights), so a row of weight 2 counts as that row twice.
+    ``cut``: ``--threshold``, a two-class model's labels cut from its positive class's probability (None: its ``predict``);
+    ``positive``: without a cut, the index in ``classes_`` of the class average precision ranks (``--pos-label``).
     """
-    pred = model.predict(A)  # a Pipeline's columns were taken by name (model_inputs); _Group.main hides sklearn's no-names warning
-    return prediction_metrics(pred, y, getattr(model, "classes_", None), sample_weight)
+    classes = getattr(model, "classes_", None)
+    if classes is None or not hasattr(model, "predict_proba"):
+        pred = model.predict(A)  # a Pipeline's columns were taken by name (model_inputs); _Group.main hides sklearn's no-names warning
+        return prediction_metrics(pred, y, classes, sample_weight)
+    from ..estimators import MLPClassifier
+
+    pred, P = model.predict_with_proba(A) if isinstance(model, MLPClassifier) else (model.predict(A), model.predict_proba(A))  # one pass
+    if cut is not None:
+        pred, positive = cut.labels(P, classes), cut.positive
+    return prediction_metrics(pred, y, classes, sample_weight, proba=P, positive=positive)
 
 
-def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sample_weight: np.ndarray | None = None) -> dict[str, Any]:
-    """:func:`metrics` from predictions: ``classes`` (a classifier's ``classes_``) picks the classification metrics."""
+def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sample_weight: np.ndarray | None = None,
+                       proba: np.ndarray | None = None, positive: int = 1) -> dict[str, Any]:
+    """:func:`metrics` from predictions: ``classes`` (a classifier's ``classes_``) picks the classification metrics.
+
+    ``proba`` ``(n, n_classes)``: the probabilities ``pred`` came from, which add ROC-AUC and, for two classes, the average
+    precision of the class at index ``positive`` (:func:`._class_scores.score_metrics`; left out with a note where a class has
+    no row); None: neither.
+    """
     from sklearn import metrics as M
 
     sw = sample_weight
     if classes is not None:
+        scores: dict[str, float] = {}
+        if proba is not None:
+            from ._class_scores import score_metrics
+
+            scores, why = score_metrics(y, proba, classes, sw, positive)
+            if why:
+                note(why)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             labels = list(classes)
@@ -251,6 +275,7 @@ def prediction_metrics(pred: np.ndarray, y: np.ndarray, classes: Any = None, sam
                 "accuracy": float(M.accuracy_score(y, pred, sample_weight=sw)),
                 "balanced_accuracy": float(M.balanced_accuracy_score(y, pred, sample_weight=sw)),
                 "f1_macro": float(M.f1_score(y, pred, average="macro", labels=labels, zero_division=0, sample_weight=sw)),
+                **scores,
                 **binary_rates(cm),  # a two-class target: its positive class is the second label, which the table names
                 "confusion_matrix": {"labels": [str(c) for c in labels], "matrix": (cm if sw is None else np.round(cm, 6)).tolist()},
             }
@@ -459,6 +484,8 @@ def show_evaluation(result: dict[str, Any], as_json: bool, pos_label: str | None
     on = f"{result['rows']} {counted}" if "steps" not in result else _held_out(result)
     if result.get("n_folds", 1) > 1:
         on = f"{result['n_folds']} forecast origins of {result['rows']} values, mean over the folds"
+    if result.get("threshold") is not None:  # --threshold: the labels' cut, which the confusion matrix and its rates follow
+        on += f", '{m['confusion_matrix']['positive']}' predicted where its probability >= {result['threshold']:g}"
     t = PlainTable(title=f"{result['task']} metrics on {on}{weighted}", title_justify="left")
     t.add_column("metric")
     t.add_column("value", justify="right")

@@ -17,6 +17,7 @@ from typing import Any
 
 from .._meta import FORMAT_VERSION as FORMAT_VERSION  # the version info reads (re-exported)
 from .._meta import META_KEY, MODEL_KINDS, PIPELINE_KEY, parse_metadata, pipeline_inputs, pipeline_text, stored_steps
+from ..exceptions import ModelFileError
 from ._common import SEARCH_KEY, WEIGHT_COLUMN_KEY, UserError, averaging_text, clean, print_json, print_table, scaling_text, stdout_console
 
 _MAX_HEADER = 100 * 1024 * 1024
@@ -204,6 +205,7 @@ def model_info(path: str) -> dict[str, Any]:
         times = history.get("time") or []
         pre = meta.get("preprocessing")
         _check_widths(path, meta["network"], pre)
+        _check_features(path, meta["network"], fitted)
         _check_shapes(path, layers, tensors)
         return clean({
             "file": path, "estimator": meta["estimator"], "library_version": meta.get("library_version"),
@@ -229,6 +231,8 @@ def model_info(path: str) -> dict[str, Any]:
             "pipeline": None if meta.get(PIPELINE_KEY) is None else pipeline_text(meta[PIPELINE_KEY], meta["estimator"]),
             "pipeline_steps": stored_steps(meta) or None,
         })
+    except ModelFileError:  # already the one line loading gives
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:  # any shape of edited JSON: the message loading gives
         raise UserError(f"'{path}' has inconsistent contents ({type(exc).__name__}: {exc}); the file was altered or is damaged.") from None
 
@@ -278,6 +282,20 @@ def _check_widths(path: str, network: dict[str, Any], pre: Any) -> None:
     if width != n_in:
         raise UserError(f"'{path}' does not agree with itself (the preprocessing produces {width} features but the network reads {n_in} inputs): "
                         "the file was altered or is damaged.")
+
+
+def _check_features(path: str, network: dict[str, Any], fitted: dict[str, Any]) -> None:
+    """The :class:`~hiddenlayers.exceptions.ModelFileError` loading gives when the recorded ``n_features_in_`` (or the number
+    of ``feature_names_in_``) is not the network's input width: ``info`` showed such an edited file as sound, which every
+    other command then refused."""
+    n_in, n_features, names = network["in_features"], fitted["n_features_in_"], fitted.get("feature_names_in_")
+    problems = []
+    if n_features != n_in:
+        problems.append(f"n_features_in_ is {n_features} but the network reads {n_in} inputs")
+    if isinstance(names, list) and len(names) != n_features:
+        problems.append(f"{len(names)} feature names for {n_features} features")
+    if problems:
+        raise ModelFileError(f"'{path}' does not agree with itself ({'; '.join(problems)}): the file was altered or is damaged.")
 
 
 def _check_shapes(path: str, layers: list[dict[str, Any]], tensors: dict[str, Any]) -> None:

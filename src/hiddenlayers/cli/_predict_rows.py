@@ -13,28 +13,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._binary import Cut
 from ._common import UserError, note
 from ._data import check_finite_output, check_keep, model_columns, model_inputs, output_columns, with_kept, without_kept
 from ._table_out import network_precision
 
 
 def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, proba: bool, keep: list[str] | None,
-                 notes: list[str] | None = None) -> pd.DataFrame:
+                 notes: list[str] | None = None, cut: Cut | None = None) -> pd.DataFrame:
     """``predicted_<target>`` (and ``proba_<class>`` with ``proba``) for each row of ``frame``, ``keep`` columns in front.
 
     ``where(i)`` names row ``i`` of ``frame`` in the user's file (errors); ``notes`` as :func:`~._data.model_inputs` takes it.
     The caller has checked ``proba`` (a classifier) and ``keep`` (:func:`~._data.check_keep`). ``model``: an estimator
-    (or a Pipeline) from a ``.safetensors`` file, or an :class:`~hiddenlayers.ship.OnnxModel`.
+    (or a Pipeline) from a ``.safetensors`` file, or an :class:`~hiddenlayers.ship.OnnxModel`. ``cut``: ``--threshold``
+    (:class:`~._binary.Cut`), a two-class model's labels from its positive class's probability (None: the more probable class).
     """
     from ..ship import OnnxModel
 
     if isinstance(model, OnnxModel):
-        return _onnx_rows(model, frame, where, proba, keep, notes)
+        return _onnx_rows(model, frame, where, proba, keep, notes, cut)
     state = getattr(model, "preprocessing_", None) or {}
     A = model_inputs(model, without_kept(frame, keep, model_columns(model)), where, notes)
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = labels_and_proba(model, A)
     check_finite_output(pred if P is None else P, where)  # a label hides the NaN outputs it was taken from
+    if cut is not None and P is not None:
+        pred = cut.labels(P, model.classes_)
     pred = pred if P is not None else network_precision(model, pred)  # written as the .onnx export's are (see ._table_out)
     P = None if P is None else network_precision(model, P)
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
@@ -45,13 +49,13 @@ def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
 
 
 def _onnx_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, proba: bool, keep: list[str] | None,
-               notes: list[str] | None) -> pd.DataFrame:
+               notes: list[str] | None, cut: Cut | None = None) -> pd.DataFrame:
     """:func:`predict_rows` of an ``.onnx`` export: the graph's output for ``frame``, decoded (its notes to ``notes``, or printed
     once the outputs are checked finite, so an error stays the only line)."""
     out, said = onnx_output(model, without_kept(frame, keep, model.inputs or None), where)
     for msg in said:
         note(msg) if notes is None else notes.append(msg)
-    pred = model.decode(out)
+    pred = model.decode(out) if cut is None else cut.labels(out, model.classes_)
     col = f"predicted_{model.target or 'value'}"
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
     if proba and model.classes_ is not None:
@@ -70,28 +74,43 @@ def onnx_output(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | N
     return out, said
 
 
-def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
-    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame (``keep``: input columns in front)."""
+def predict_onnx(model_path: str, data: str, *, proba: bool, keep: list[str] | None = None, threshold: float | None = None,
+                 pos_label: str | None = None) -> pd.DataFrame:
+    """Predictions (and probabilities) of an ``.onnx`` file on a raw table, as a DataFrame (``keep``: input columns in front;
+    ``threshold`` and ``pos_label``: ``--threshold`` and ``--pos-label``, :func:`~._binary.cut_for`)."""
     from ..data import read_table
     from ..ship import OnnxModel
+    from ._binary import cut_for
 
     model = OnnxModel(model_path)
     refuse_proba(model, proba)
+    cut = cut_for(model.classes_, threshold, pos_label, model_path)
     table = read_table(data).every_row()
     check_keep(table.frame, keep, output_columns(model.target, model.classes_, proba))
-    return _onnx_rows(model, table.frame, table.where, proba, keep, None)
+    return _onnx_rows(model, table.frame, table.where, proba, keep, None, cut)
 
 
-def predictions(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, notes: list[str]) -> np.ndarray:
-    """``model``'s predictions ``(n,)`` (class labels, or values) for the raw rows of ``frame`` (``evaluate``'s), its notes to
-    ``notes``: a ``.safetensors`` model through its stored preprocessing, an ``.onnx`` export through its graph."""
+def predictions(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | None, notes: list[str],
+                cut: Cut | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``model``'s predictions ``(n,)`` (class labels, or values) for the raw rows of ``frame`` (``evaluate``'s) and a classifier's
+    probabilities ``(n, n_classes)`` (None: a regressor), its notes to ``notes``: a ``.safetensors`` model through its stored
+    preprocessing, an ``.onnx`` export through its graph. ``cut``: ``--threshold`` (:class:`~._binary.Cut`), a two-class
+    model's labels from its positive class's probability."""
     from ..ship import OnnxModel
 
     if isinstance(model, OnnxModel):
         out, said = onnx_output(model, frame, where)
         notes.extend(said)
-        return model.decode(out)
-    return model.predict(model_inputs(model, frame, where, notes))  # type: ignore[no-any-return]
+        if model.classes_ is None:
+            return model.decode(out), None
+        return (model.decode(out) if cut is None else cut.labels(out, model.classes_)), out
+    A = model_inputs(model, frame, where, notes)
+    if getattr(model, "classes_", None) is None or not hasattr(model, "predict_proba"):
+        return model.predict(A), None
+    from ..estimators import MLPClassifier
+
+    pred, P = model.predict_with_proba(A) if isinstance(model, MLPClassifier) else (model.predict(A), model.predict_proba(A))  # one pass
+    return (pred if cut is None else cut.labels(P, model.classes_)), P
 
 
 def refuse_proba(model: Any, proba: bool) -> None:

@@ -110,19 +110,23 @@ class _Notes(BatchNotes):
             note(f"... and {len(shown) - 5} more notes of later record batches")
 
 
-def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS) -> int:
+def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS,
+                   threshold: float | None = None, pos_label: str | None = None) -> int:
     """Write the predictions of every row of the folder ``data`` to ``out`` (by its suffix) or stdout as CSV; the rows written.
 
     The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them. Output row k is
     input row k, as ``predict FILE`` keeps them, in a folder and in a table piped in (:func:`piped`) alike: a row of the
     wrong width is refused, naming its file and line (a folder's was dropped with a note, so every later prediction sat
-    beside the wrong input row of whoever joined the two by position).
+    beside the wrong input row of whoever joined the two by position). ``threshold`` and ``pos_label``: ``--threshold`` and
+    ``--pos-label`` (:func:`._binary.cut_for`).
     """
     from ..data import ParquetSource
+    from ._binary import cut_for
     from ._predict_rows import predict_rows, refuse_proba
 
     model = _load(model_path)
     refuse_proba(model, proba)
+    cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     outputs = output_columns(stored_target(model), getattr(model, "classes_", None), proba)
     columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
     src = ParquetSource(data, target=None, features=columns, read_rows=read_rows)
@@ -130,7 +134,7 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
 
     def batches() -> Any:
         for file, at, frame in src.batches():
-            rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes)
+            rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes, cut)
             notes.read(file)
             _refuse_dropped(src.drop_notes())
             yield rows
@@ -224,19 +228,24 @@ class _BatchWriter:
             self._parquet.close()
 
 
-def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS) -> dict[str, Any]:
+def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS,
+                    pos_label: str | None = None, threshold: float | None = None) -> dict[str, Any]:
     """``evaluate``'s result (``rows``, ``task``, ``metrics``, ...) for every row of the folder ``data``, batch by batch.
 
     Rows without a target value are left out (and named per file in ``evaluate FILE``'s note), as ``evaluate FILE`` drops them; labels, weights
-    and cells are checked as there, a bad one named by its file and line.
+    and cells are checked as there, a bad one named by its file and line. ``threshold``: ``--threshold``, the probability of the
+    positive class (``pos_label``, ``--pos-label``) at or above which a row is predicted positive (:func:`._binary.cut_for`).
+    A classifier's probabilities are kept for ROC-AUC and average precision (:class:`~._stream_metrics.MetricSums`).
     """
     from ..data import SHOW_LINES, ParquetSource
+    from ._binary import cut_for, scored_positive
     from ._data import MODEL_IS_REGRESSOR, class_labels, refuse_input_as_target, regression_target
     from ._predict_rows import predictions
     from ._stream_metrics import MetricSums
     from ._weights import take_weights
 
     model = _load(model_path)
+    cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     name = target or stored_target(model)
     if name is None:
         raise UserError("this model file does not record its target column: pass --target COLUMN.")
@@ -249,7 +258,8 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         _refuse_unlabelled(data, name)
     src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows)
     classes = getattr(model, "classes_", None)
-    sums, no_target = MetricSums(classes), dict[str, tuple[int, list[int]]]()
+    sums = MetricSums(classes, scored_positive(classes, pos_label))
+    no_target = dict[str, tuple[int, list[int]]]()
     notes = _Notes()
     for file, at, frame in src.batches():
         y = frame.pop(name)
@@ -263,7 +273,8 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
         frame, w = take_weights(frame, sample_weight, target=name, where=where)
         yv = class_labels(y, classes, name) if classes is not None else regression_target(y, name, where, MODEL_IS_REGRESSOR)
         if len(yv):
-            sums.add(yv, predictions(model, frame, where, notes), w)
+            pred, proba = predictions(model, frame, where, notes, cut)
+            sums.add(yv, pred, w, proba)
             notes.read(file)
     if sums.rows == 0:
         raise DataError(f"'{data}' has no rows with a value of the target '{name}' to score the model on.")
@@ -274,7 +285,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
     return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",
-            "weighted_by": sample_weight, "metrics": sums.metrics()}
+            "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": sums.metrics()}
 
 
 def _refuse_unlabelled(data: str, stored: str) -> None:

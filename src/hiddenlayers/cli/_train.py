@@ -546,7 +546,7 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
-        if "sensitivity" in m:  # whose recall it is: the second class is the positive one
+        if "confusion_matrix" in m:  # whose recall and average precision (the second class is the positive one); ROC-AUC's kind
             s["test_classes"] = m["confusion_matrix"]["labels"]
     return s
 
@@ -579,12 +579,14 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
 
 
 def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, force: bool, app_options: dict[str, Any] | None = None,
-                keep: list[str] | None = None) -> None:
+                keep: list[str] | None = None, threshold: float | None = None, pos_label: str | None = None) -> None:
     """Write predictions (and probabilities) as CSV on stdout, or to ``out`` by its suffix.
 
     ``app_options``: ``text_column``, ``steps``, ``image_dtype`` for an application file (see :mod:`._appfiles`); None when not given.
     ``keep``: ``--keep``, input columns written in front of the predictions (table models, their .onnx files, and the
     applications that predict one row per input row: :data:`._appfiles.KEEPS`).
+    ``threshold``: ``--threshold``, a two-class table model's probability of its positive class (``pos_label``, ``--pos-label``;
+    default the second label) at or above which a row is predicted positive (:func:`._binary.cut_for`).
     """
     from ._appfiles import app_kind, article, check_app_options, predict_app
     from ._apponnx import export_app
@@ -594,6 +596,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     speech, table_export = exported == "SpeechRecognizer", exported not in (None, "SpeechRecognizer")
     kind = exported or app_kind(model_path)
     check_app_options(kind, model_path, **(app_options or {}))
+    _check_cut_options(model_path, kind, threshold, pos_label)
     from ._appfolder import is_image_folder, predict_folder, refuse_options
 
     images = is_image_folder(kind, data)  # an ImageClassifier file, or its export, on a folder of images (._appfolder)
@@ -611,7 +614,7 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     if (is_folder_input(data) or (kind is None and piped(data))) and not images:
         if kind is not None:  # an application file, or an application's export (a table model's .onnx export streams)
             refuse_folder(data, f"the export of {article(kind)}" if onnx else f"{article(kind)} file")
-        n = predict_stream(model_path, data, proba=proba, out=out, keep=keep)
+        n = predict_stream(model_path, data, proba=proba, out=out, keep=keep, threshold=threshold, pos_label=pos_label)
         if out is not None:
             note(f"wrote {n} predictions to {out}")
         return
@@ -630,11 +633,11 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     elif onnx:
         from ._predict_rows import predict_onnx
 
-        result = predict_onnx(model_path, data, proba=proba, keep=keep)
+        result = predict_onnx(model_path, data, proba=proba, keep=keep, threshold=threshold, pos_label=pos_label)
     elif kind is not None:
         result = predict_app(load_model(model_path), model_path, data, app_options or {}, proba=proba, keep=keep)
     else:
-        result = _predict_frame(model_path, data, proba, keep)
+        result = _predict_frame(model_path, data, proba, keep, threshold, pos_label)
     if out is None:
         try:
             result.to_csv(sys.stdout, index=False)
@@ -645,16 +648,32 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
     note(f"wrote {len(result)} predictions to {out}")
 
 
-def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None) -> pd.DataFrame:
-    """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame (``keep``: input columns in front)."""
+def _check_cut_options(model_path: str, kind: str | None, threshold: float | None, pos_label: str | None) -> None:
+    """``predict``'s ``--threshold`` and ``--pos-label``: a table model's (``kind`` None), and ``--pos-label`` only with ``--threshold``
+    (it names the class the threshold is for), else a UserError saying why."""
+    from ._appfiles import article
+
+    if threshold is None and pos_label is not None:
+        raise UserError("--pos-label names the class whose probability --threshold cuts: give --threshold too, or drop --pos-label.")
+    if threshold is not None and kind is not None:
+        raise UserError(f"--threshold cuts a two-class table model's probability of its positive class; '{model_path}' holds "
+                        f"{article(kind)} (an application file): drop --threshold.")
+
+
+def _predict_frame(model_path: str, data: str, proba: bool, keep: list[str] | None = None, threshold: float | None = None,
+                   pos_label: str | None = None) -> pd.DataFrame:
+    """Predictions (and probabilities) of a .safetensors model on ``data``, as a DataFrame (``keep``: input columns in front;
+    ``threshold``, ``pos_label``: :func:`._binary.cut_for`)."""
+    from ._binary import cut_for
     from ._predict_rows import predict_rows, refuse_proba
 
     model = load_model(model_path, pipeline=True)
     refuse_proba(model, proba)
+    cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     table = read_table(data).every_row()
     state = getattr(model, "preprocessing_", None) or {}
     check_keep(table.frame, keep, output_columns(state.get("target"), getattr(model, "classes_", None), proba))
-    return predict_rows(model, table.frame, table.where, proba, keep)
+    return predict_rows(model, table.frame, table.where, proba, keep, cut=cut)
 
 
 def _evaluate_agent(model_path: str, data: str | None, target: str | None, options: dict[str, Any], as_json: bool) -> dict[str, Any]:
@@ -671,22 +690,26 @@ def _evaluate_agent(model_path: str, data: str | None, target: str | None, optio
 
 
 def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_json: bool, sample_weight: str | None = None,
-                 app_options: dict[str, Any] | None = None, pos_label: str | None = None) -> dict[str, Any]:
+                 app_options: dict[str, Any] | None = None, pos_label: str | None = None, threshold: float | None = None) -> dict[str, Any]:
     """Metrics of a saved model on labelled ``data``; printed as tables or JSON.
 
     ``sample_weight``: a column of ``data`` whose values weight each row's part in every metric
     (``"weighted_by"`` in the result). Not given, the metrics are plain, and a note says so when
     the model was trained with weights from a column that ``data`` holds.
     ``app_options``: ``text_column``, ``image_dtype``, ``steps``, ``value_column`` for an application file (see :mod:`._appfiles`); None when not given.
-    ``pos_label``: ``--pos-label``, the positive class of a two-class target's sensitivity (:func:`._binary.with_positive`).
+    ``pos_label``: ``--pos-label``, the positive class of a two-class target's sensitivity (:func:`._binary.with_positive`) and
+    average precision; ``threshold``: ``--threshold``, its probability at or above which a row is predicted positive (a
+    two-class table model: :func:`._binary.cut_for`).
     """
     from ._appfiles import app_kind, article, check_app_options, evaluate_app
+    from ._binary import cut_for, scored_positive
     from ._weights import stored_weight_column
 
     kind = app_kind(model_path)
     check_app_options(kind, model_path, **(app_options or {}))
-    if kind is not None and sample_weight is not None:
-        raise UserError(f"--sample-weight weights a table model's metrics; '{model_path}' holds {article(kind)} (an application file): drop --sample-weight.")
+    for given, option, what in ((sample_weight, "--sample-weight", "weights"), (threshold, "--threshold", "cuts")):
+        if kind is not None and given is not None:
+            raise UserError(f"{option} {what} a table model's metrics; '{model_path}' holds {article(kind)} (an application file): drop {option}.")
     if kind == "DQNAgent":
         if pos_label is not None:
             raise UserError("--pos-label picks the positive class of a two-class target; a DQNAgent file is scored by its episodes' returns: drop --pos-label.")
@@ -699,7 +722,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     if (is_folder_input(data) or (kind is None and piped(data))) and not is_image_folder(kind, data):  # an ImageClassifier file reads a folder of images (._appfolder)
         if kind is not None:
             refuse_folder(data, f"{article(kind)} file")
-        result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight)
+        result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold)
         show_evaluation(result, as_json, pos_label)
         return result
     model = load_model(model_path, pipeline=True)
@@ -708,13 +731,15 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
         result = scored(model, model_path, data, target, app_options or {})
         show_evaluation(result, as_json, pos_label)
         return result
+    classes = getattr(model, "classes_", None)
+    cut = cut_for(classes, threshold, pos_label, model_path)  # refused before the data is read
     raw, A, y, w = labelled_weighted(model, data, target, sample_weight)
     trained = stored_weight_column(model)
     if sample_weight is None and trained is not None and trained in raw.columns:
         note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
-    m = metrics(model, A, y, w)
+    m = metrics(model, A, y, w, cut, scored_positive(classes, pos_label))
     result = {"model": model_path, "data": data, "rows": len(y), "task": "classification" if hasattr(model, "classes_") else "regression",
-              "weighted_by": sample_weight, "metrics": m}
+              "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": m}
     show_evaluation(result, as_json, pos_label)
     return result
 

@@ -1,0 +1,67 @@
+"""The Autoencoder's columns that hold one value in every training row: said at fit, and said again when new rows move them.
+
+Such a column has no spread to standardize by, so its scale is 1, as scikit-learn's ``StandardScaler`` (and PyOD's
+detectors, which standardize with it) leave a zero-variance column: it stays in its own units. The network never saw it
+move, so a row where it does is reconstructed badly, and not only in that column (the encoder reads the change too):
+a shift of 100 units makes the row's reconstruction error about 100² / n_features and flags it whatever its other columns
+say. That is the right answer where a change there is an anomaly (a sensor that never moved now does), and a wrong one
+where it is not (a constant id or unit column): so the model keeps scikit-learn's scaling, and says which columns these are
+at fit, and again at scoring, with the rows and the size of the change, rather than let the score jump without a word.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._stacklevel import user_stacklevel
+
+#: a column whose training standard deviation is at most this holds one value (the scale the Autoencoder's fit sets to 1)
+CONSTANT_STD = 1e-12
+
+
+def constant_columns(X: np.ndarray) -> list[int]:
+    """The indices of the columns of the training rows ``X`` ``(n, n_features)`` that hold one value (standard deviation at most
+    :data:`CONSTANT_STD`)."""
+    return [int(j) for j in np.flatnonzero(X.std(axis=0) <= CONSTANT_STD)]
+
+
+def _named(columns: list[int], names: Any) -> str:
+    """``'a', 'b'`` (the fitted ``feature_names_in_``) or ``2, 5`` (positions), at most five shown."""
+    shown = [repr(str(names[j])) if names is not None else str(j) for j in columns[:5]]
+    return ("column " if len(columns) == 1 else "columns ") + ", ".join(shown) + (f" and {len(columns) - 5} more" if len(columns) > 5 else "")
+
+
+def warn_constant_at_fit(columns: list[int], names: Any) -> None:
+    """One ``UserWarning`` (at the user's line) naming the training data's constant ``columns`` (``names``: the fitted column
+    names, None for an array); none without them."""
+    if not columns:
+        return
+    warnings.warn(f"{_named(columns, names)} of the training rows hold{'s' if len(columns) == 1 else ''} one value: with no spread to "
+                  "standardize by, the scale is 1 (the column's own units, as StandardScaler's), so at scoring any change there counts "
+                  "squared, in those units, in a row's reconstruction error and can flag the row whatever its other columns say. "
+                  "Drop such columns unless a change in them is itself an anomaly.", UserWarning, stacklevel=user_stacklevel())
+
+
+def warn_moved_constants(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
+    """One ``UserWarning`` when rows ``X`` ``(n, n_features)`` move a column that held one value (``mean``) in every training row:
+    how many rows, and the largest change in the column's units, which the reconstruction error counts squared.
+
+    A difference within float rounding of that value (``1e-9`` of it, or of 1) is no move.
+    """
+    if not columns or not len(X):
+        return
+    change = np.abs(X[:, columns] - mean[columns])
+    moved = change > 1e-9 * np.maximum(1.0, np.abs(mean[columns]))
+    if not moved.any():
+        return
+    which = [c for c, m in zip(columns, moved.any(axis=0)) if m]
+    rows = int(moved.any(axis=1).sum())
+    warnings.warn(f"{rows} of {len(X)} rows change {_named(which, names)}, which held one value in every training row (scale 1: its own "
+                  f"units); the largest change, {float(change[moved].max()):.4g}, counts squared in its row's reconstruction error, so "
+                  "such rows score as anomalies whatever their other columns say.", UserWarning, stacklevel=user_stacklevel())
+
+
+__all__ = ["CONSTANT_STD", "constant_columns", "warn_constant_at_fit", "warn_moved_constants"]
