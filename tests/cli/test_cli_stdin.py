@@ -294,3 +294,16 @@ def test_a_piped_table_that_is_not_utf8_names_the_fix_in_the_pipe(table_model):
     latin = b"a,b,color\n1,2,red\n3,4,caf\xe9\n"
     assert_user_error(piped(latin, "predict", table_model, "-"),
                       "standard input is not UTF-8: line 3 has the byte 0xe9 (byte 8 of the line); save it as UTF-8 (e.g. `iconv -f latin1")
+
+
+def test_parquet_with_an_encrypted_footer_is_told_by_its_magic(tmp_path):
+    """An encrypted-footer Parquet file starts and ends with PARE, not PAR1: piped, it was read as CSV text."""
+    from hiddenlayers._files import is_parquet_magic
+    from hiddenlayers.cli._stdin import piped_suffix
+
+    assert piped_suffix(b"PARE\x15\x04" + b"\x00" * 20 + b"\n") == ".parquet"
+    assert piped_suffix(b"PAR1\x15\x04\n") == ".parquet" and piped_suffix(b"PARK,b\n1,2\n") == ".csv"
+    assert is_parquet_magic(b"PARE") and is_parquet_magic(b"PAR1") and not is_parquet_magic(b"PAR")
+    buf = io.BytesIO()
+    pd.DataFrame({"a": [1.0]}).to_parquet(buf)
+    assert is_parquet_magic(buf.getvalue()[:4]) and is_parquet_magic(buf.getvalue()[-4:])

@@ -36,11 +36,15 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import is_parquet_magic
 from ..exceptions import DataError
 from ._close_names import did_you_mean
 from ._csv_rows import OpenQuote, open_quote_line, record_lines
 from ._csv_text import encoding_problem, read_header
 
+#: a single file's suffixes read as delimited text, and their separators (a folder or glob reads .csv and .csv.gz only)
+_DELIMITED = {".csv": ",", ".csv.gz": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
+JSON_LINES = (".jsonl", ".ndjson")  # one such file streams too (:class:`~._stream_jsonl.JsonLinesFile`), never a folder of them
 EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}
 _CSV_VALUE = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", re.S)
 _CSV_UTF8 = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid UTF8 data")
@@ -104,7 +108,7 @@ def _parquet_magic(path: str) -> bool:
             if fh.seek(0, os.SEEK_END) < 12:
                 return False
             fh.seek(-4, os.SEEK_END)
-            return fh.read(4) in (b"PAR1", b"PARE")
+            return is_parquet_magic(fh.read(4))
     except OSError:
         return False
 
