@@ -96,8 +96,9 @@ def test_an_empty_standard_input_is_one_line(table_model, spool_here):
 
 @pytest.mark.parametrize("text, message", [
     ("a,a\n1,2\n", "standard input has the column 'a' twice: rename one."),
-    ("a,b,color\n1,2,red,3\n", "standard input has rows that do not fit its header (1 with more fields than the 3 header columns (line 2))"),
-    ("a,b,color\n", "standard input has no rows to predict: nothing written."),
+    ("a,b,color\n1,2,red,3\n", "no usable rows: dropped 1 of 1 data rows of standard input: 1 with more fields than the 3 header columns (line 2). "
+                              "Fix those lines"),
+    ("a,b,color\n", "standard input has no data rows: give a file with a header row and at least one row of data."),
 ])
 def test_a_bad_table_on_standard_input_is_named_so(text, message, table_model, spool_here):
     """The read's own checks run on the piped table, and name it `standard input`, never the temporary file."""
@@ -206,7 +207,7 @@ def test_a_piped_row_of_the_wrong_width_is_refused_by_predict_after_the_rows_bef
     result = piped("".join(lines), "predict", table_model, "-")
     assert result.exit_code == 2, result.output
     assert "1 with fewer fields than the 4 header columns (line 101)" in result.stderr
-    assert "standard input has rows that do not fit its header" in result.stderr and "predict writes one row per input row" in result.stderr
+    assert "standard input has 1 of 150 data rows that do not fit its header" in result.stderr  # the pipe read whole's words, every row counted
     assert len(result.stdout.splitlines()) <= 1 + 80  # none of the batch holding it, nor after (pyarrow reads the block ahead: none)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..exceptions import DataError
 from ._csv_rows import ends_in_quote
 from ._csv_text import encoding_problem
-from ._stream_files import open_quote_at_end, open_quote_error, read_error
+from ._stream_files import delimiter, open_quote_at_end, open_quote_error, read_error
 
 
 class CsvReading:
@@ -41,7 +41,7 @@ class CsvReading:
         return read_error(exc, file, row_group, self.headers.get(file), self.files[0], file in self.open_quote)
 
     def file_format(self, file: str) -> Any:
-        """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
+        """pyarrow's CSV format for ``file`` (a TSV's: tab-separated): a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
         import pyarrow.csv as pcsv
         import pyarrow.dataset as ds
 
@@ -62,7 +62,7 @@ class CsvReading:
         # strings_can_be_null: an empty cell or "NA" in a text column is missing, as pandas reads it in read_table (by
         # default pyarrow keeps them as the text "" and "NA", so a streamed fit learnt a class or category "" that
         # prediction, which reads files through read_table, never sees); pyarrow's null spellings are pandas' own.
-        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
+        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(delimiter=delimiter(file) or ",", invalid_row_handler=skip),
                                 convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
 
     def schema(self, used: list[str]) -> Any:
