@@ -182,3 +182,16 @@ def test_piped_tsv_and_json_lines_are_predicted_batch_by_batch(fmt, table, table
     assert result.exit_code == 0, result.output
     assert batch_sizes == [40, 40, 40, 30] and result.stdout == _whole(table_model, path, "--proba")
 
+
+
+def test_a_csv_written_with_spaces_after_its_commas_reads_as_the_whole_read_reads_it(table, table_model, tmp_path, batch_sizes):
+    """`a, b, color` rows: pandas (the whole read) skips the spaces that open a cell, pyarrow kept them, so every `color`
+    was an unseen category (' red') and the predictions changed; a cell of spaces alone, or ' NA', is missing in both."""
+    lines = table.read_text().splitlines(keepends=True)
+    lines = [lines[0]] + [line.replace(",", ", ") for line in lines[1:]]
+    lines[3] = "0.5,   ,  NA, yes\n"
+    path = tmp_path / "spaced.csv"
+    path.write_text("".join(lines))
+    result = ok("predict", table_model, path, "--proba")
+    assert batch_sizes == [40, 40, 40, 30]
+    assert result.stdout == _whole(table_model, path, "--proba") and "outside the categories" not in result.stderr

@@ -35,7 +35,7 @@ from ._float32 import F32_MAX
 from ._moments import Moments
 from ._preprocessing import TablePreprocessor
 from ._scan import Scan
-from ._stream_csv import CsvReading, refuse_open_quote
+from ._stream_csv import CsvReading, refuse_open_quote, without_initial_spaces
 from ._stream_files import check_columns, common_schema, file_columns, file_kind, file_lines, find_files
 from ._stream_weights import batch_weights, check_weight_files, check_weight_name, refuse_all_zero
 
@@ -191,6 +191,8 @@ class ParquetSource:
         try:
             for batch in unit.to_batches(columns=cols, batch_size=self.read_rows, schema=self._dataset.schema):
                 if batch.num_rows:
+                    if self.file_format == "csv":
+                        batch = without_initial_spaces(batch)  # `a, red` is `red`, as read_table reads it
                     frame = decimals_as_float(batch).to_pandas()  # a decimal column as float64, by Arrow, not Decimal cells
                     if self.file_format == "csv":
                         refuse_open_quote(frame, file)
