@@ -14,6 +14,14 @@ a small MLPClassifier fitted with ``fit(ParquetSource)`` on 20,000 rows of the s
 
     .venv/bin/python benchmarks/bench_predict_folder_memory.py            # 4 files x 500,000 rows, ~200 MB
     .venv/bin/python benchmarks/bench_predict_folder_memory.py --rows 50000   # a quick look
+
+``--file``: ``predict MODEL big.csv --out preds.csv`` on one CSV file (``--rows`` x ``--files`` rows, ~300 MB by default),
+each code run as its own ``hiddenlayers`` process, one after the other: this checkout's (``src/``) and, with ``--base
+SRC``, an older one's (``git worktree add --detach /tmp/base_sf d1588cee``; ``--base /tmp/base_sf/src``: predict FILE read
+the file whole there). Per run: peak RSS (the child's ``ru_maxrss`` from ``os.wait4``), wall and CPU seconds (user +
+system); the output files are compared byte for byte.
+
+    .venv/bin/python benchmarks/bench_predict_folder_memory.py --file --base /tmp/base_sf/src
 """
 
 from __future__ import annotations
@@ -85,7 +93,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=500_000, help="rows per file (default 500,000: ~52 MB of Parquet each)")
     ap.add_argument("--files", type=int, default=4)
+    ap.add_argument("--file", action="store_true", help="one CSV file of rows x files rows, scored by the CLI in a process (see above)")
+    ap.add_argument("--base", help="with --file: the src folder of an older checkout to run too, for old vs new")
     args = ap.parse_args()
+    if args.file:
+        _file_case(args.rows * args.files, args.base)
+        return
 
     import hiddenlayers as hl
     from hiddenlayers.cli._score_stream import predict_stream
@@ -133,6 +146,58 @@ def main() -> None:
               f"stream .safetensors +{st_row['peak_mb'] - st_row['start_mb']:.0f} MB, "
               f"predict_proba(source) +{py_row['peak_mb'] - py_row['start_mb']:.0f} MB, whole +{whole_row['peak_mb'] - whole_row['start_mb']:.0f} MB")
         os.sync()
+
+
+def _cli_run(src: str, args: list[str]) -> dict[str, float]:
+    """``python -m hiddenlayers ARGS`` with ``src`` first on the path, as its own process: peak RSS (MB), wall and CPU seconds."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": src}
+    wall = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - wall
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if status != 0:
+        raise SystemExit(f"{src}: predict failed ({status}): {err}")
+    return {"peak_mb": usage.ru_maxrss / 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def _file_case(rows: int, base: str | None) -> None:
+    """``predict m.safetensors big.csv --out preds.csv``, this checkout's code and ``base``'s, each in its own process."""
+    import filecmp
+
+    import hiddenlayers as hl
+    from hiddenlayers.data import ParquetSource
+
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        big = d / "big.csv"
+        step = 500_000
+        for i, first in enumerate(range(0, rows, step)):  # a part at a time: the generator holds one part's rows
+            _frame(min(step, rows - first), i, first).to_csv(big, mode="a", header=i == 0, index=False)
+        print(f"file: {rows:,} rows, {big.stat().st_size / 2**20:.0f} MB of CSV", flush=True)
+        (d / "small").mkdir()
+        _frame(20_000, 99, 0).to_parquet(d / "small" / "train.parquet")
+        clf = hl.MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=2, random_state=0)
+        clf.fit(ParquetSource(str(d / "small"), target="y", features=[f"x{i}" for i in range(NUMERIC)] + ["cat"]))
+        clf.save(d / "m.safetensors")
+        runs = [("new (streamed)", here, d / "new.csv")] + ([("old (read whole)", base, d / "old.csv")] if base else [])
+        _frame(1_000, 7, 0).to_csv(d / "tiny.csv", index=False)
+        floor = _cli_run(here, ["predict", str(d / "m.safetensors"), str(d / "tiny.csv"), "--out", str(d / "tiny_out.csv")])
+        print(f"{'floor (1,000 rows)':18s} peak RSS {floor['peak_mb']:7.0f} MB  wall {floor['wall_s']:6.1f} s  CPU {floor['cpu_s']:6.1f} s", flush=True)
+        found = {}
+        for name, src, out in runs:
+            found[name] = row = _cli_run(src, ["predict", str(d / "m.safetensors"), str(big), "--keep", "id", "--proba", "--out", str(out)])
+            print(f"{name:18s} peak RSS {row['peak_mb']:7.0f} MB  wall {row['wall_s']:6.1f} s  CPU {row['cpu_s']:6.1f} s", flush=True)
+        if base:
+            new, old = found["new (streamed)"], found["old (read whole)"]
+            same = filecmp.cmp(d / "new.csv", d / "old.csv", shallow=False)
+            print(f"outputs byte for byte equal: {same}; old / new: peak RSS {old['peak_mb'] / new['peak_mb']:.2f}, "
+                  f"wall {old['wall_s'] / new['wall_s']:.2f}, CPU {old['cpu_s'] / new['cpu_s']:.2f}; growth over the floor: "
+                  f"new +{new['peak_mb'] - floor['peak_mb']:.0f} MB, old +{old['peak_mb'] - floor['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -396,6 +396,16 @@ def _few_parameters(path: str | os.PathLike[str], held: int) -> Iterator[None]:
 
 #: the suffixes of the tables and arrays the commands read as data (read_table's formats; before a .gz too: a compressed CSV): such
 #: a file given as the model is the user's data, most often the two paths swapped (`hiddenlayers predict data.csv model.safetensors`)
+#: Parquet's magic, a Parquet file's first and last 4 bytes: ``PAR1``, or ``PARE`` where its footer is encrypted (the one
+#: list every check of "is this Parquet?" reads: a piped table's first bytes, a glob's file, a footer's digest, a model path)
+PARQUET_MAGICS = (b"PAR1", b"PARE")
+
+
+def is_parquet_magic(four: bytes) -> bool:
+    """Whether ``four`` (a file's first or last 4 bytes, or any bytes that start so) is Parquet's magic, plain or encrypted."""
+    return four.startswith(PARQUET_MAGICS)
+
+
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".npy", ".npz"})
 
 
@@ -415,7 +425,7 @@ def foreign_format(path: str | os.PathLike[str]) -> str | None:
                 "save the fitted model with its .save(path) to a .safetensors file, and load that.")
     name = Path(path).name.lower()
     suffix = Path(name.removesuffix(".gz")).suffix  # data.csv.gz is data; model.safetensors.gz is a compressed model, not data
-    if suffix in DATA_SUFFIXES or head.startswith((b"PAR1", b"\x93NUM")):  # Parquet's and NumPy's magic
+    if suffix in DATA_SUFFIXES or is_parquet_magic(head) or head.startswith(b"\x93NUM"):  # Parquet's and NumPy's magic
         return ("it is a data file, not a model: a command takes the model file first (hiddenlayers predict MODEL DATA), and a model "
                 "file is the .safetensors file that `hiddenlayers train --out` or .save(path) writes.")
     if head.startswith(b"PK\x03\x04"):

@@ -96,8 +96,9 @@ def test_an_empty_standard_input_is_one_line(table_model, spool_here):
 
 @pytest.mark.parametrize("text, message", [
     ("a,a\n1,2\n", "standard input has the column 'a' twice: rename one."),
-    ("a,b,color\n1,2,red,3\n", "standard input has rows that do not fit its header (1 with more fields than the 3 header columns (line 2))"),
-    ("a,b,color\n", "standard input has no rows to predict: nothing written."),
+    ("a,b,color\n1,2,red,3\n", "no usable rows: dropped 1 of 1 data rows of standard input: 1 with more fields than the 3 header columns (line 2). "
+                              "Fix those lines"),
+    ("a,b,color\n", "standard input has no data rows: give a file with a header row and at least one row of data."),
 ])
 def test_a_bad_table_on_standard_input_is_named_so(text, message, table_model, spool_here):
     """The read's own checks run on the piped table, and name it `standard input`, never the temporary file."""
@@ -209,7 +210,7 @@ def test_a_piped_row_of_the_wrong_width_is_refused_by_predict_after_the_rows_bef
     result = piped("".join(lines), "predict", table_model, "-")
     assert result.exit_code == 2, result.output
     assert "1 with fewer fields than the 4 header columns (line 101)" in result.stderr
-    assert "standard input has rows that do not fit its header" in result.stderr and "predict writes one row per input row" in result.stderr
+    assert "standard input has 1 of 150 data rows that do not fit its header" in result.stderr  # the pipe read whole's words, every row counted
     assert len(result.stdout.splitlines()) <= 1 + 80  # none of the batch holding it, nor after (pyarrow reads the block ahead: none)
 
 
@@ -350,3 +351,16 @@ def test_check_against_dash_reads_the_new_table_from_the_pipe(tmp_path, spool_he
 def test_check_refuses_two_uses_of_one_pipe_before_reading_it(args, message, spool_here):
     assert_user_error(piped(_CHECKED, "check", *args, "-t", "label"), message)
     assert list(spool_here.iterdir()) == []
+
+
+def test_parquet_with_an_encrypted_footer_is_told_by_its_magic(tmp_path):
+    """An encrypted-footer Parquet file starts and ends with PARE, not PAR1: piped, it was read as CSV text."""
+    from hiddenlayers._files import is_parquet_magic
+    from hiddenlayers.cli._stdin import piped_suffix
+
+    assert piped_suffix(b"PARE\x15\x04" + b"\x00" * 20 + b"\n") == ".parquet"
+    assert piped_suffix(b"PAR1\x15\x04\n") == ".parquet" and piped_suffix(b"PARK,b\n1,2\n") == ".csv"
+    assert is_parquet_magic(b"PARE") and is_parquet_magic(b"PAR1") and not is_parquet_magic(b"PAR")
+    buf = io.BytesIO()
+    pd.DataFrame({"a": [1.0]}).to_parquet(buf)
+    assert is_parquet_magic(buf.getvalue()[:4]) and is_parquet_magic(buf.getvalue()[-4:])

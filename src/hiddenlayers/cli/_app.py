@@ -651,10 +651,11 @@ def lr_find(
 @app.command()
 def predict(
     model: Annotated[str, typer.Argument(help="Model file written by `hiddenlayers train` (.safetensors), or by `hiddenlayers export` (.onnx).")],
-    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored); or a folder or glob "
-                                        "of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files and .onnx exports); "
-                                        "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its first bytes; "
-                                        "a table model's CSV or Parquet read batch by batch, as a folder).")],
+    data: Annotated[str, typer.Argument(help="Data file or bundled dataset name (the target column, if present, is ignored; a table model's "
+                                        "CSV, TSV, .csv.gz, JSON lines or Parquet file is read batch by batch, the same output in a batch's memory); "
+                                        "or a folder or glob of Parquet/CSV files, read batch by batch in file order (table models' .safetensors files "
+                                        "and .onnx exports); or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told "
+                                        "by its first bytes; a table model's read batch by batch, as that file would be).")],
     proba: Annotated[bool, typer.Option("--proba", help="Also write class probabilities (classifiers).")] = False,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write predictions here (.csv, .tsv, .jsonl, .parquet); default (or -): stdout as CSV.")] = None,
     text_column: TextColumn = None,
@@ -757,7 +758,7 @@ def evaluate(
     data: Annotated[str | None, typer.Argument(help="Labelled data file or bundled dataset name (none for a DQNAgent file, which plays its environment); "
                                                "or a folder or glob of Parquet/CSV files, scored batch by batch (table models' .safetensors files and .onnx exports); "
                                                "or - for a table piped into standard input (CSV, TSV, JSON lines or Parquet bytes, told by its "
-                                               "first bytes; a table model's CSV or Parquet scored batch by batch, as a folder).",
+                                               "first bytes; a table model's CSV, TSV or Parquet scored batch by batch, as a folder).",
                                                show_default=False)] = None,
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column (default: the one used in training).")] = None,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", help="Column of DATA weighting each row in every metric (a row of weight 2 "

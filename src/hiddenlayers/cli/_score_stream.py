@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,12 +35,23 @@ def is_folder_input(data: str) -> bool:
     return os.path.isdir(data) or (any(ch in data for ch in "*?[") and not os.path.isfile(data))
 
 
+#: a data file of these suffixes is scored batch by batch by a table model (:func:`streamed_file`), as a folder is
+STREAMED_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".tab", ".parquet", ".pq", ".jsonl", ".ndjson")
+
+
 def piped(data: str) -> bool:
-    """``data`` is the file standing for a CSV or Parquet table piped into standard input (DATA ``-``, :mod:`._stdin`): a
-    table model scores it batch by batch, as a folder, so that memory holds one batch however long the pipe (read
-    whole, 300 MB of CSV took 4 GB); an application file reads it whole, as any one file, and so does every model a
-    TSV or JSON piped in, which the batch reader does not read."""
-    return data in STDIN_FILES and data.endswith((".csv", ".parquet"))
+    """``data`` is the file standing for a CSV, TSV or Parquet table piped into standard input (DATA ``-``, :mod:`._stdin`):
+    ``evaluate`` of a table model scores it batch by batch, as a folder, so that memory holds one batch however long the
+    pipe (read whole, 300 MB of CSV took 4 GB); an application file reads it whole, as any one file, and so does every
+    model JSON piped in (``predict`` streams JSON lines too: :func:`streamed_file`)."""
+    return data in STDIN_FILES and data.endswith((".csv", ".tsv", ".parquet"))
+
+
+def streamed_file(data: str) -> bool:
+    """``data`` is one table file (CSV, TSV, gzip-compressed CSV, JSON lines or Parquet, by its suffix) that a table model
+    scores batch by batch, as a folder's files: memory holds one batch and its predictions, not the table (300 MB of
+    CSV read whole took 4 GB). A bundled dataset, a JSON array and NumPy files are read whole."""
+    return os.path.isfile(data) and data.lower().endswith(STREAMED_SUFFIXES)
 
 
 def refuse_folder(data: str, what: str) -> None:
@@ -91,19 +102,32 @@ def _trained_weight(model: Any) -> str | None:
     return model.weight_column if isinstance(model, OnnxModel) else stored_weight_column(model)
 
 
-def _where(src: Any, file: str, at: int, rows: Any = None) -> Callable[[int], str]:
-    """``where(i)``: row ``i`` of a batch (``rows[i]`` of it where rows were left out) by its file and line."""
-    return lambda i: src.locate(file, at + (i if rows is None else int(rows[i])))
+def _where(src: Any, file: str, at: int, rows: Any = None, *, named: bool = True) -> Callable[[int], str]:
+    """``where(i)``: row ``i`` of a batch (``rows[i]`` of it where rows were left out) by its file and line (``named``
+    False: by its line alone, ``line 7``, as a file read whole names it: one file, which the user named)."""
+    if named:
+        return lambda i: src.locate(file, at + (i if rows is None else int(rows[i])))
+
+    def where(i: int) -> str:
+        unit, (n,) = src.lines_of(file, [at + (i if rows is None else int(rows[i]))])
+        return f"{unit} {n}"
+
+    return where
 
 
 class _Notes(BatchNotes):
     """The preprocessing's notes of a folder's record batches (a list that :func:`~._data.model_inputs` appends to), and the
-    file each came from (:meth:`read`, after each batch), for :func:`~hiddenlayers.data.joined_notes`."""
+    file each came from (:meth:`read`, after each batch), for :func:`~hiddenlayers.data.joined_notes`; ``named`` False
+    (one file): without the files, as the file read whole says them."""
+
+    def __init__(self, named: bool = True) -> None:
+        super().__init__()
+        self.named = named
 
     def say(self) -> None:
         """Each note once at the end: a counted one (unseen categories, missing cells the model never saw) as one line with
         its counts over every batch and the files they are in; up to 5 others, then how many more."""
-        shown = self.joined()
+        shown = self.joined(named=self.named)
         for msg in shown[:5]:
             note(msg)
         if len(shown) > 5:
@@ -111,39 +135,50 @@ class _Notes(BatchNotes):
 
 
 def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, keep: list[str] | None, read_rows: int = READ_ROWS,
-                   threshold: float | None = None, pos_label: str | None = None) -> int:
-    """Write the predictions of every row of the folder ``data`` to ``out`` (by its suffix) or stdout as CSV; the rows written.
+                   threshold: float | None = None, pos_label: str | None = None) -> int | None:
+    """Write the predictions of every row of ``data`` (a folder or glob, or one table file: :func:`streamed_file`, a pipe's
+    too) to ``out`` (by its suffix) or stdout as CSV, a record batch at a time; the rows written. None: ``data`` is one file
+    and the model records no column names to match its columns to (it reads them by position: read whole by the caller).
 
     The rows come in the folder's file order, ``keep`` columns in front, as ``predict FILE`` writes them. Output row k is
-    input row k, as ``predict FILE`` keeps them, in a folder and in a table piped in (:func:`piped`) alike: a row of the
-    wrong width is refused, naming its file and line (a folder's was dropped with a note, so every later prediction sat
-    beside the wrong input row of whoever joined the two by position). ``threshold`` and ``pos_label``: ``--threshold`` and
-    ``--pos-label`` (:func:`._binary.cut_for`).
+    input row k: a row of the wrong width is refused, naming its file and line (a folder's was dropped with a note, so
+    every later prediction sat beside the wrong input row of whoever joined the two by position). One file says its
+    rows, notes and refusals in the words of the file read whole (``line 7``, not ``'f.csv' line 7``; its counts over
+    every row), so streaming it changed nothing but the memory it takes. ``threshold`` and ``pos_label``: ``--threshold``
+    and ``--pos-label`` (:func:`._binary.cut_for`).
     """
-    from ..data import ParquetSource
     from ._binary import cut_for
     from ._predict_rows import predict_rows, refuse_proba
+    from ._score_file import file_columns_checked, refuse_infinite_ahead, source
 
     model = _load(model_path)
+    one = os.path.isfile(data)
+    if one and not input_columns(model):
+        return None
     refuse_proba(model, proba)
     cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     outputs = output_columns(stored_target(model), getattr(model, "classes_", None), proba)
-    columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
-    src = ParquetSource(data, target=None, features=columns, read_rows=read_rows)
-    notes = _Notes()
+    if one:
+        columns = file_columns_checked(model, data, keep, outputs)
+        refuse_infinite_ahead(model, data, read_rows)
+    else:
+        columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
+    src = source(data, columns, read_rows)
+    notes = _Notes(named=not one)
 
     def batches() -> Any:
-        for file, at, frame in src.batches():
-            rows = predict_rows(model, frame, _where(src, file, at), proba, keep, notes, cut)
+        reading = src.batches()
+        for file, at, frame in reading:
+            rows = predict_rows(model, frame, _where(src, file, at, named=not one), proba, keep, notes, cut)
             notes.read(file)
-            _refuse_dropped(src.drop_notes())
+            _refuse_dropped(src, reading if one else None)
             yield rows
-        _refuse_dropped(src.drop_notes())  # a ragged last line, or no row that fits
+        _refuse_dropped(src, iter(()) if one else None)  # a ragged last line, or no row that fits
 
     if out is None:  # streamed as it comes: a later file's bad cell ends it after the rows before (the error says how many)
         rows = batches()
         try:
-            n = _write_batches(rows, sys.stdout, ".csv", text=True, said="stdout", source=data)
+            n = _write_batches(rows, sys.stdout, ".csv", text=True, said="stdout", source=data, one=one)
         except BrokenPipeError:  # `| head`: the reader left; done, exit 0 as predict FILE (Click's own exit was 1)
             rows.close()  # the reader's threads stopped now: left to the interpreter's exit, they aborted it (exit 134)
             sys.stderr.close()
@@ -152,28 +187,43 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         from .._files import atomic_stream
 
         with atomic_stream(out) as fh:
-            n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False, source=data)
+            n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False, source=data, one=one)
     notes.say()
     return n
 
 
-def _refuse_dropped(dropped: list[str]) -> None:
-    """A DataError when the reader dropped rows (``dropped``: its notes, "dropped K of N data rows of 'F': reasons"), where
-    every input row needs its prediction."""
-    if dropped:
-        found = re.match(r"dropped \d+ of \d+ data rows of (.*?): (.*)$", dropped[0])
-        source, reasons = found.groups() if found else ("the data", dropped[0])
-        raise DataError(f"{source} has rows that do not fit its header ({reasons}): predict writes one row per input row. "
-                        "Fix those lines: every row needs one value per header column.")
+def _refuse_dropped(src: Any, rest: Iterator[Any] | None) -> None:
+    """A DataError when the reader dropped rows (its notes: "dropped K of N data rows of 'F': reasons"), where every input
+    row needs its prediction. ``rest``: the batches of one file still to read, read through (not predicted) so the error
+    counts every row of the wrong width, in the words of the file read whole (:func:`~hiddenlayers.data.unfit_rows_reason`);
+    None: a folder's, which names the rows found so far."""
+    dropped = src.drop_notes()
+    if not dropped:
+        return
+    if rest is not None:
+        from ..data import unfit_rows_reason
+
+        read = sum(len(frame) for _, _, frame in rest)  # the rest of the file, for every row of the wrong width
+        found = re.match(r"dropped (\d+) of (\d+) data rows of '(.*?)': (.*)$", src.drop_notes()[0], re.S)
+        if found:
+            n, total, source, reasons = found.groups()
+            if int(n) == int(total) and not read:  # no row fits: read_table's words
+                raise DataError(f"no usable rows: {src.drop_notes()[0]}. Fix those lines: every row needs one value per header column.")
+            raise DataError(unfit_rows_reason(source, int(n), int(total), reasons))
+    found = re.match(r"dropped \d+ of \d+ data rows of (.*?): (.*)$", dropped[0])
+    source, reasons = found.groups() if found else ("the data", dropped[0])
+    raise DataError(f"{source} has rows that do not fit its header ({reasons}): predict writes one row per input row. "
+                    "Fix those lines: every row needs one value per header column.")
 
 
-def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: str | None = None, source: str = "") -> int:
+def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: str | None = None, source: str = "", one: bool = False) -> int:
     """Write each DataFrame of ``batches`` to ``fh`` as ``suffix`` (:class:`_BatchWriter`); the rows written.
 
     ``said``: where ``fh`` writes to when what is written stays there after an error (stdout, which no temp file guards):
     an error after some rows (a bad cell in a later file, which no header check sees) then says how many rows are there
     already, so whoever reads the pipe knows its table is cut short. None: ``fh`` is a temp file, removed on an error.
-    ``source``: the folder, glob or piped table the rows come from, named when it has none."""
+    ``source``: the folder, glob or file the rows come from, named when it has none (``one``: a file, in the words of
+    the file read whole, :func:`~hiddenlayers.data.no_rows_reason`)."""
     out = _BatchWriter(fh, suffix, text)
     try:
         for frame in batches:
@@ -187,6 +237,10 @@ def _write_batches(batches: Any, fh: IO[Any], suffix: str, *, text: bool, said: 
     finally:
         out.close()
     if out.rows == 0:  # every format alike (a .csv or stdout got nothing, not even a header, and exit 0), as one file without rows is refused
+        if one:
+            from ..data import no_rows_reason, stream_file_columns
+
+            raise DataError(no_rows_reason(source, stream_file_columns(source)[source]))
         raise DataError(f"'{source}' has no rows to predict: nothing written.")
     return out.rows
 

@@ -2,10 +2,11 @@
 
 ``cat new.csv | hiddenlayers predict model.safetensors - > preds.csv`` is a filter, as ``sort -`` or ``pandas.read_csv(sys.stdin)``
 is. The bytes are copied (in chunks, never all in memory) to a private temporary file named by what its first bytes
-show (:func:`piped_suffix`: ``stdin.parquet`` for Parquet's magic ``PAR1``, ``stdin.jsonl`` for JSON lines,
+show (:func:`piped_suffix`: ``stdin.parquet`` for Parquet's magic (``PAR1``, ``PARE`` encrypted), ``stdin.jsonl`` for JSON lines,
 ``stdin.tsv`` for a tab-separated header, else ``stdin.csv``), which the command reads as any other file: the same
-readers, header and column checks and preprocessing (a table model scores a CSV or Parquet one batch by batch, as
-a folder: :func:`~._score_stream.piped`). Why a file and not a stream: a command reads DATA more than once (the
+readers, header and column checks and preprocessing (a table model's ``predict`` scores a CSV, TSV, JSON lines or
+Parquet one batch by batch, as that file: :func:`~._score_stream.streamed_file`; ``evaluate`` a CSV, TSV or Parquet, as a
+folder: :func:`~._score_stream.piped`). Why a file and not a stream: a command reads DATA more than once (the
 header checks before any work, then the rows; the CSV reader's scan of ragged lines), and a pipe can be read once.
 The file is deleted when the command ends, whatever the outcome. The messages name it ``standard input`` (and ``-``
 where a command line is shown), never the temporary path: :func:`~._common.shown` rewrites a text, :func:`stdin_data` the
@@ -27,10 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import PARQUET_MAGICS, is_parquet_magic
 from ._common import STDIN_ARG, STDIN_FILES, UserError, is_user_error, one_line, shown
 
-#: the start of a Parquet file (and its end): such bytes are read as Parquet, any others as CSV text
-PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
 _HEAD = 1 << 16  # bytes of the first line enough to tell its separator
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -121,11 +121,11 @@ class _Prefixed(io.RawIOBase):
 
 def _enough(head: bytes) -> bool:
     """``head`` tells the format: it holds Parquet's magic and the first line (or :data:`_HEAD` bytes of it)."""
-    return len(head) >= len(PARQUET_MAGIC) and (b"\n" in head or len(head) >= _HEAD)
+    return len(head) >= len(PARQUET_MAGICS[0]) and (b"\n" in head or len(head) >= _HEAD)
 
 
 def piped_suffix(head: bytes) -> str:
-    """The suffix of the file standing for standard input whose first bytes are ``head``: ``.parquet`` for Parquet's magic,
+    """The suffix of the file standing for standard input whose first bytes are ``head``: ``.parquet`` for Parquet's magic (:data:`~hiddenlayers._files.PARQUET_MAGICS`),
     ``.npy`` and ``.npz`` for NumPy's (a zip), ``.jsonl`` for a JSON object first (JSON lines; ``.json`` for an array), ``.tsv`` for a first line with tabs and no
     comma (a header of tab-separated names), else ``.csv``. Why: a pipe has no name to tell its format by, and a TSV
     read as CSV is one column (whose fix, "give it the suffix .tsv", a pipe cannot take), JSON lines a table of no
@@ -136,7 +136,7 @@ def piped_suffix(head: bytes) -> str:
     head : bytes
         The first bytes piped in (the first line, where it is shorter than 64 KiB).
     """
-    if head.startswith(PARQUET_MAGIC):
+    if is_parquet_magic(head):  # PAR1, or PARE: a file whose footer is encrypted (it was read as CSV text)
         return ".parquet"
     if head.startswith(b"\x93NUMPY"):  # NumPy's .npy magic (an ImageClassifier's images)
         return ".npy"
@@ -149,4 +149,4 @@ def piped_suffix(head: bytes) -> str:
     return ".tsv" if b"\t" in first and b"," not in first else ".csv"
 
 
-__all__ = ["PARQUET_MAGIC", "piped_suffix", "stdin_data"]
+__all__ = ["piped_suffix", "stdin_data"]

@@ -609,15 +609,16 @@ def run_predict(model_path: str, data: str, *, proba: bool, out: str | None, for
         if not Path(out).is_dir() and Path(out).suffix.lower() not in (".csv", ".tsv", ".jsonl", ".parquet"):  # a folder: check_output's advice
             raise UserError(f"--out must end in .csv, .tsv, .jsonl or .parquet. Received: {out!r}.")
         check_output(out, force=force, inputs=(data,), what="--out", example="predictions.csv")
-    from ._score_stream import is_folder_input, piped, predict_stream, refuse_folder
+    from ._score_stream import is_folder_input, predict_stream, refuse_folder, streamed_file
 
-    if (is_folder_input(data) or (kind is None and piped(data))) and not images:
+    if (is_folder_input(data) or (kind is None and streamed_file(data))) and not images:  # a table model's file or pipe too
         if kind is not None:  # an application file, or an application's export (a table model's .onnx export streams)
             refuse_folder(data, f"the export of {article(kind)}" if onnx else f"{article(kind)} file")
         n = predict_stream(model_path, data, proba=proba, out=out, keep=keep, threshold=threshold, pos_label=pos_label)
-        if out is not None:
-            note(f"wrote {n} predictions to {out}")
-        return
+        if n is not None:  # None: a model that reads columns by position, read whole below
+            if out is not None:
+                note(f"wrote {n} predictions to {out}")
+            return
     if images:
         from ._apponnx import exported_app
 

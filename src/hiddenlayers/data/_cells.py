@@ -238,6 +238,17 @@ def refuse_infinite(name: str, values: Any, where: Callable[[int], str] | None =
 
     Why the place: in a table of thousands of rows, or a folder of files, "holds infinite values" alone leaves the
     user searching for the cell; the row (file line) and how many cells are infinite say where to look.
+
+    Parameters
+    ----------
+    name : str
+        The column.
+    values : array of float
+        Its values (row ``i`` of them is ``where(i)``); every infinite one is counted.
+    where : callable, optional
+        Row ``i``'s place in the user's file (:func:`at_row`).
+    place : str
+        The first infinite value's place, said instead of ``where``'s.
     """
     import numpy as np
 

@@ -70,7 +70,7 @@ def unlearned_missing_note(counts: dict[str, int]) -> CountNote:
     return CountNote("unlearned", counts)
 
 
-def joined_notes(notes: Sequence[str], files: Sequence[str]) -> list[str]:
+def joined_notes(notes: Sequence[str], files: Sequence[str], named: bool = True) -> list[str]:
     """``notes`` of a table's record batches, each said once, in the order first said.
 
     A :class:`CountNote` kind is one line whose counts are summed over every batch, naming the files it came from
@@ -82,6 +82,8 @@ def joined_notes(notes: Sequence[str], files: Sequence[str]) -> list[str]:
         The notes.
     files : sequence of str
         ``files[i]``: the file note ``i`` came from.
+    named : bool
+        False: a counted note without its files (one file, which the user named: said as the file read whole says it).
     """
     kinds: dict[str, tuple[dict[str, int], dict[str, None]]] = {}
     order: list[str | tuple[str]] = []  # a plain note's text, or (kind,) where that kind's line goes
@@ -102,8 +104,11 @@ def joined_notes(notes: Sequence[str], files: Sequence[str]) -> list[str]:
             out.append(item)
             continue
         counts, seen_in = kinds[item[0]]
-        named = ", ".join(f"'{f}'" for f in list(seen_in)[:3]) + (", ..." if len(seen_in) > 3 else "")
-        out.append(f"{WORDS[item[0]](counts)} (in {len(seen_in)} file{'s' if len(seen_in) > 1 else ''}: {named})")
+        if not named:
+            out.append(WORDS[item[0]](counts))
+            continue
+        shown = ", ".join(f"'{f}'" for f in list(seen_in)[:3]) + (", ..." if len(seen_in) > 3 else "")
+        out.append(f"{WORDS[item[0]](counts)} (in {len(seen_in)} file{'s' if len(seen_in) > 1 else ''}: {shown})")
     return out
 
 
@@ -126,9 +131,15 @@ class BatchNotes(list[str]):
         """
         self.files.extend([file] * (len(self) - len(self.files)))
 
-    def joined(self) -> list[str]:
-        """Each note once, a counted one with its counts summed over every batch (:func:`joined_notes`)."""
-        return joined_notes(self, self.files)
+    def joined(self, named: bool = True) -> list[str]:
+        """Each note once, a counted one with its counts summed over every batch (:func:`joined_notes`).
+
+        Parameters
+        ----------
+        named : bool
+            False: without the files a counted note came from (one file).
+        """
+        return joined_notes(self, self.files, named)
 
 
 __all__ = ["WORDS", "BatchNotes", "CountNote", "joined_notes", "unlearned_missing_note", "unseen_note"]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from ._stream_files import JSON_LINES, file_kind
 
-def refuse_infinite_in_footers(files: Sequence[str], columns: Iterable[str]) -> None:
+
+def refuse_infinite_in_footers(files: Sequence[str], columns: Iterable[str], named: bool = True) -> None:
     """A DataError naming the first infinite cell of ``columns`` in the Parquet ``files`` whose footers' statistics show one
     (``"column 'a' is numeric, but 'p1.parquet' row 8 holds the infinite number -inf: ..."``); nothing for CSV files, a
     footer without statistics, or none infinite. Reads footers only, and one column of a flagged row group.
@@ -25,12 +27,14 @@ def refuse_infinite_in_footers(files: Sequence[str], columns: Iterable[str]) -> 
         The data files, in the order they are read (CSV files are skipped: they have no footer).
     columns : iterable of str
         The columns the model reads; infinite values elsewhere are not its concern.
+    named : bool
+        False: the row named without its file (``row 8``), as one file read whole names it.
     """
     import pyarrow.parquet as pq
 
     wanted = set(columns)
     for file in files:
-        if file.lower().endswith((".csv", ".csv.gz")):
+        if file_kind(file) != "parquet" or file.lower().endswith(JSON_LINES):
             continue
         try:
             meta = pq.ParquetFile(file).metadata
@@ -42,7 +46,7 @@ def refuse_infinite_in_footers(files: Sequence[str], columns: Iterable[str]) -> 
             for c in range(group.num_columns):
                 chunk = group.column(c)
                 if chunk.path_in_schema in wanted and _infinite_bound(chunk.statistics):
-                    _refuse_row_group(file, g, chunk.path_in_schema, first_row)
+                    _refuse_row_group(file, g, chunk.path_in_schema, first_row, named)
             first_row += group.num_rows
 
 
@@ -54,7 +58,7 @@ def _infinite_bound(stats: object) -> bool:
     return any(isinstance(v, float) and math.isinf(v) for v in bounds)
 
 
-def _refuse_row_group(file: str, group: int, column: str, first_row: int) -> None:
+def _refuse_row_group(file: str, group: int, column: str, first_row: int, named: bool = True) -> None:
     """Read ``column`` of row group ``group`` of ``file`` (its rows from ``first_row``, 0-based in the file) and refuse its
     first infinite cell by its row, counted from 1 as :meth:`~._stream.ParquetSource.locate` counts it."""
     import numpy as np
@@ -66,7 +70,8 @@ def _refuse_row_group(file: str, group: int, column: str, first_row: int) -> Non
     values = np.asarray(values, dtype=np.float64)
     bad = np.flatnonzero(np.isinf(values))
     if bad.size:
-        refuse_infinite(column, values[bad[:1]], place=f"'{file}' row {first_row + int(bad[0]) + 1}")  # the first only: no count of one group's
+        row = f"row {first_row + int(bad[0]) + 1}"
+        refuse_infinite(column, values[bad[:1]], place=f"'{file}' {row}" if named else row)  # the first only: no count of one group's
 
 
 __all__ = ["refuse_infinite_in_footers"]

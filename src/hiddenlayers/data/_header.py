@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..exceptions import DataError
 from ._csv_text import read_header
-from ._stream_files import file_columns, find_files
+from ._stream_files import file_columns, file_kind, find_files
 
 #: the single-file suffixes whose header is cheap, and their separator (None: Parquet); as read_table reads them
 _CHEAP = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t", ".parquet": None, ".pq": None}
@@ -32,7 +32,7 @@ def header_columns(source: str) -> list[str] | None:
     try:
         if os.path.isdir(source) or (any(ch in source for ch in "*?[") and not os.path.isfile(source)):  # 'd [v2].csv' is a file
             first = find_files(source, "auto")[0]
-            names = file_columns(first, "csv" if first.lower().endswith((".csv", ".csv.gz")) else "parquet")[0]
+            names = file_columns(first, file_kind(first))[0]
             return names or None
         path = Path(source)
         if not path.is_file() or path.suffix.lower() not in _CHEAP:

@@ -17,7 +17,7 @@ from typing import Any
 from ..exceptions import DataError
 from ._csv_rows import ends_in_quote
 from ._csv_text import encoding_problem
-from ._stream_files import open_quote_at_end, open_quote_error, read_error
+from ._stream_files import delimiter, open_quote_at_end, open_quote_error, read_error
 
 
 class CsvReading:
@@ -41,7 +41,7 @@ class CsvReading:
         return read_error(exc, file, row_group, self.headers.get(file), self.files[0], file in self.open_quote)
 
     def file_format(self, file: str) -> Any:
-        """pyarrow's CSV format for ``file``: a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
+        """pyarrow's CSV format for ``file`` (a TSV's: tab-separated): a row of the wrong width is skipped and recorded by its line, as read_table drops it."""
         import pyarrow.csv as pcsv
         import pyarrow.dataset as ds
 
@@ -62,7 +62,7 @@ class CsvReading:
         # strings_can_be_null: an empty cell or "NA" in a text column is missing, as pandas reads it in read_table (by
         # default pyarrow keeps them as the text "" and "NA", so a streamed fit learnt a class or category "" that
         # prediction, which reads files through read_table, never sees); pyarrow's null spellings are pandas' own.
-        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(invalid_row_handler=skip),
+        return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(delimiter=delimiter(file) or ",", invalid_row_handler=skip),
                                 convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
 
     def schema(self, used: list[str]) -> Any:
@@ -127,6 +127,27 @@ def refuse_open_quote(frame: Any, file: str) -> None:
             raise found
 
 
+def without_initial_spaces(batch: Any) -> Any:
+    """``batch`` (a CSV's Arrow record batch) with the spaces that open a text cell taken off, as ``read_table`` reads the
+    file (pandas' ``skipinitialspace=True``): ``a, red`` is ``red``, a cell of spaces alone is missing, and so is one
+    that reads as a missing marker once they are gone (``" NA"``). pyarrow keeps them (numbers it reads either way), so
+    a table written with ``", "`` between its cells was all unseen categories to a model fitted on the file read whole.
+    A tab is kept, as pandas keeps it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            trimmed = pc.utf8_ltrim(column, characters=" ")
+            missing = pc.is_in(trimmed, value_set=pa.array(["", *pcsv.ConvertOptions().null_values], type=column.type))
+            column = pc.if_else(missing, pa.scalar(None, column.type), trimmed)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
 def promoted(a: Any, b: Any) -> Any:
     """The Arrow type CSV columns typed ``a`` and ``b`` both read into: the other where one is null (no value in its first
     block), a number type where both are numbers (int64 and double: double); None otherwise (text and bytes that are not
@@ -140,4 +161,4 @@ def promoted(a: Any, b: Any) -> Any:
     return pa.float64() if number and a != b else (a if a == b else None)
 
 
-__all__ = ["CsvReading", "promoted", "refuse_open_quote"]
+__all__ = ["CsvReading", "promoted", "refuse_open_quote", "without_initial_spaces"]

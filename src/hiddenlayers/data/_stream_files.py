@@ -36,11 +36,15 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from .._files import is_parquet_magic
 from ..exceptions import DataError
 from ._close_names import did_you_mean
 from ._csv_rows import OpenQuote, open_quote_line, record_lines
 from ._csv_text import encoding_problem, read_header
 
+#: a single file's suffixes read as delimited text, and their separators (a folder or glob reads .csv and .csv.gz only)
+_DELIMITED = {".csv": ",", ".csv.gz": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
+JSON_LINES = (".jsonl", ".ndjson")  # one such file streams too (:class:`~._stream_jsonl.JsonLinesFile`), never a folder of them
 EXTENSIONS = {"parquet": (".parquet", ".pq"), "csv": (".csv", ".csv.gz"), "auto": (".parquet", ".pq", ".csv", ".csv.gz")}
 _CSV_VALUE = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", re.S)
 _CSV_UTF8 = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid UTF8 data")
@@ -74,6 +78,18 @@ def find_files(path: str, format: str) -> list[str]:
     return files
 
 
+def delimiter(file: str) -> str | None:
+    """The separator of ``file`` read as delimited text (``","``, or a tab for ``.tsv``/``.tab``, the suffixes
+    :func:`~._table.read_table` reads so); None for any other file (Parquet, by its bytes)."""
+    lower = file.lower()
+    return next((sep for suffix, sep in _DELIMITED.items() if lower.endswith(suffix)), None)
+
+
+def file_kind(file: str) -> str:
+    """``"csv"`` for a file of delimited text (:func:`delimiter`: CSV or TSV, gzip-compressed CSV too), else ``"parquet"``."""
+    return "csv" if delimiter(file) is not None else "parquet"
+
+
 def _glob_files(pattern: str, format: str) -> list[str]:
     """The files the glob ``pattern`` matches, sorted; one line for none, for a folder among them, and for a file that is
     neither CSV by its name nor Parquet by its last bytes (its magic, ``PAR1``; ``format="csv"`` reads any name as CSV).
@@ -104,7 +120,7 @@ def _parquet_magic(path: str) -> bool:
             if fh.seek(0, os.SEEK_END) < 12:
                 return False
             fh.seek(-4, os.SEEK_END)
-            return fh.read(4) in (b"PAR1", b"PARE")
+            return is_parquet_magic(fh.read(4))
     except OSError:
         return False
 
@@ -144,7 +160,11 @@ def stream_file_columns(path: str) -> dict[str, list[str]]:
         A directory or glob of Parquet or CSV files.
     """
     files = find_files(path, "auto")
-    kind = "csv" if files[0].lower().endswith((".csv", ".csv.gz")) else "parquet"
+    if len(files) == 1 and files[0].lower().endswith(JSON_LINES):  # one JSON lines file (predict FILE, a pipe)
+        from ._stream_jsonl import jsonl_columns
+
+        return {files[0]: jsonl_columns(files[0])}
+    kind = file_kind(files[0])
     return {f: file_columns(f, kind)[0] for f in files}
 
 
@@ -168,7 +188,7 @@ def _glob_for(path: str, file: str) -> str:
 def file_columns(file: str, kind: str) -> tuple[list[str], Any]:
     """``(column names, Arrow schema or None)`` of one file: a Parquet footer or a CSV header line."""
     if kind == "csv":
-        names = read_header(Path(file), ",", file)
+        names = read_header(Path(file), delimiter(file) or ",", file)
         if not names:  # else every check after this one says the file lacks each column, as if it had others
             raise DataError(f"'{file}' is empty (no header line, no rows): remove it from the source, or write its header and rows.")
         return names, None
@@ -289,7 +309,7 @@ def _text(file: str) -> IO[str]:
 def open_quote_error(file: str) -> DataError | None:
     """The one-line error for a quote in ``file`` (CSV, or ``.csv.gz``) that is never closed, naming its line; None if all close."""
     with _text(file) as f:
-        line = open_quote_line(f)
+        line = open_quote_line(f, delimiter(file) or ",")
     return None if line is None else DataError(OpenQuote(line).message(file))
 
 
@@ -301,7 +321,7 @@ def file_lines(file: str, rows: Collection[int]) -> dict[int, int]:
     if not rows:
         return {}
     with _text(file) as f:
-        return record_lines(f, rows)
+        return record_lines(f, rows, delimiter(file) or ",")
 
 
 #: bytes read from the end of a CSV file to find its last line (a longer last line is checked by a full scan)
@@ -338,7 +358,7 @@ def open_quote_at_end(file: str) -> DataError | None:
     if cut < 0 and not whole:  # a last line longer than the tail: the full scan decides
         return open_quote_error(file)
     last = tail[cut + 1:].decode("utf-8", errors="replace")
-    if '"' not in last or open_quote_line([last]) is None:
+    if '"' not in last or open_quote_line([last], delimiter(file) or ",") is None:
         return None
     return open_quote_error(file)  # the quote state at that line's start, and the line, from the start of the file
 
@@ -385,4 +405,4 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
 
 
-__all__ = ["check_columns", "common_schema", "file_columns", "file_lines", "find_files", "shared_files", "open_quote_at_end", "open_quote_error", "read_error"]
+__all__ = ["check_columns", "common_schema", "delimiter", "file_columns", "file_kind", "file_lines", "find_files", "shared_files", "open_quote_at_end", "open_quote_error", "read_error"]

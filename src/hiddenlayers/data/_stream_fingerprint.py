@@ -28,7 +28,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-_MAGIC = (b"PAR1", b"PARE")  # a Parquet file's last 4 bytes: plain, or an encrypted footer (its bytes are hashed alike)
+from .._files import is_parquet_magic  # plain, or an encrypted footer (its bytes are hashed alike)
 
 
 def footer_digest(path: str) -> str | None:
@@ -41,7 +41,7 @@ def footer_digest(path: str) -> str | None:
         fh.seek(size - 8)
         tail = fh.read(8)
         length = int.from_bytes(tail[:4], "little")
-        if tail[4:] not in _MAGIC or length > size - 12:
+        if not is_parquet_magic(tail[4:]) or length > size - 12:
             return None
         fh.seek(size - 8 - length)
         return hashlib.sha256(fh.read(length)).hexdigest()[:16]

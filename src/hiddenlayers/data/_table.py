@@ -18,6 +18,7 @@ in :mod:`._datasets`, and what is done with the target column (split, task) in :
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,26 @@ def load_table(source: str | os.PathLike[str]) -> Any:
     return read_table(source).every_row().frame
 
 
-def _no_data(text: str, kind: str, frame: Any) -> str:
-    """The error for a table ``frame`` of no rows or no columns read from ``text`` (of ``kind``), in that format's words.
+def no_rows_reason(text: str, columns: Sequence[Any]) -> str:
+    """The error for a table of no rows (or no columns, ``columns`` empty) read from the file ``text``, in its format's words
+    (by its suffix): :func:`read_table`'s, and ``predict``'s for one file it streams, so both say it alike.
 
     A Parquet or JSON file has no header row, so telling it to have one (as a CSV file is told) named nothing it lacks.
+
+    Parameters
+    ----------
+    text : str
+        The file, as the user gave it.
+    columns : sequence
+        Its column names.
     """
+    kind = SUFFIXES.get(Path(text).suffix.lower(), "csv" if text.lower().endswith(".csv.gz") else "")
     if kind in ("csv", "tsv"):
         return f"'{text}' has no data rows: give a file with a header row and at least one row of data."
     what = {"parquet": "a Parquet file", "jsonl": "a JSON lines file", "json": "a JSON file"}.get(kind, "a file")
-    if frame.shape[1] == 0:
+    if len(columns) == 0:
         return f"'{text}' is {what} with no columns: write it again with its columns and rows, or give another file."
-    names = [str(c) for c in frame.columns]
+    names = [str(c) for c in columns]
     shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     return f"'{text}' is {what} with no rows (its columns: {shown}): give a file with at least one row of data."
 
@@ -141,7 +151,7 @@ def read_table(source: str | os.PathLike[str]) -> Table:
     if frame.shape[0] == 0 and table.n_dropped:
         raise DataError(f"no usable rows: {table.drop_summary()}. Fix those lines: every row needs one value per header column.")
     if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise DataError(_no_data(text, kind, frame))
+        raise DataError(no_rows_reason(text, list(frame.columns)))
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
@@ -151,5 +161,5 @@ def read_table(source: str | os.PathLike[str]) -> Table:
 
 # the names read from here before the split into _datasets, _table_record, _table_readers and _target, kept importable
 __all__ = ["DATASETS", "DATASET_TARGET", "MAX_CLASSES_GUESS", "SHOW_LINES", "SUFFIXES", "TOO_FEW", "TOO_MANY", "BundledDataset", "Table",
-           "default_target", "drop_note", "find_dataset", "infer_task", "load_table", "missing_target_reason", "mistyped_numeric_target",
+           "default_target", "drop_note", "find_dataset", "infer_task", "load_table", "missing_target_reason", "mistyped_numeric_target", "no_rows_reason",
            "read_table", "resolve_column", "split_target", "unused_columns"]

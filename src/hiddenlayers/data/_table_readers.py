@@ -93,8 +93,9 @@ def read_json(path: Path, kind: str) -> Any:
     return pd.read_json(path, lines=True, dtype=False)
 
 
-def refuse_nested(frame: Any, text: str) -> None:
-    """A :class:`DataError` naming the first cell of ``frame`` (read from ``text``) that holds a list, an object or an array.
+def refuse_nested(frame: Any, text: str, first_row: int = 0) -> None:
+    """A :class:`DataError` naming the first cell of ``frame`` (read from ``text``, its first row being row ``first_row`` of
+    the file, 0-based: a streamed batch's) that holds a list, an object or an array.
 
     Why: JSON (``{"a": [1, 2]}``) and Parquet (a list or struct column) hold such cells, pandas reads them into object
     columns as they are, and every step after the read takes one value per cell: the data checks and the preprocessing
@@ -113,7 +114,7 @@ def refuse_nested(frame: Any, text: str) -> None:
             row = int(np.argmax(hits))
             shown = repr(cells.iloc[row])
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise DataError(f"'{text}' column '{column}' holds a nested value in row {row + 1} ({shown}): give one plain value "
+            raise DataError(f"'{text}' column '{column}' holds a nested value in row {first_row + row + 1} ({shown}): give one plain value "
                             "(a number, text, true/false or empty) per cell; flatten nested records first (e.g. pandas.json_normalize).")
 
 

@@ -85,10 +85,7 @@ class Table:
     def every_row(self) -> Table:
         """This table, or a :class:`DataError` naming the lines the reader dropped (for commands that keep one output row per input row)."""
         if self.n_dropped:
-            raise DataError(
-                f"'{self.source}' has {self.n_dropped} of {self.data_rows} data rows that do not fit its header: {self.drop_reasons()}. "
-                "Fix those lines: every row needs one value per header column."
-            )
+            raise DataError(unfit_rows_reason(self.source, self.n_dropped, self.data_rows, self.drop_reasons()))
         return self
 
     def drop_missing(self, column: str, reason: str) -> Table:
@@ -117,6 +114,25 @@ class Table:
     def drop_reasons(self) -> str:
         """``"1 with fewer fields than the 3 header columns (line 5); 2 with ... (lines 7, 9)"``: why, and where."""
         return _drop_reasons({r: (len(w), w) for r, w in self.dropped.items()}, self.unit)
+
+
+def unfit_rows_reason(source: str, dropped: int, data_rows: int, reasons: str) -> str:
+    """The refusal of a table whose rows do not all fit its header, for a command that writes one output row per input row
+    (``predict``): a file read whole (:meth:`Table.every_row`) and one ``predict`` streams say it alike.
+
+    Parameters
+    ----------
+    source : str
+        The file.
+    dropped : int
+        Its rows of the wrong width.
+    data_rows : int
+        All its data rows.
+    reasons : str
+        Why and where (``"1 with fewer fields than the 3 header columns (line 5)"``).
+    """
+    return (f"'{source}' has {dropped} of {data_rows} data rows that do not fit its header: {reasons}. "
+            "Fix those lines: every row needs one value per header column.")
 
 
 def missing_target_reason(name: str) -> str:
@@ -164,4 +180,4 @@ def _drop_reasons(reasons: Mapping[str, tuple[int, Sequence[Any]]], unit: str) -
     return "; ".join(parts)
 
 
-__all__ = ["SHOW_LINES", "TOO_FEW", "TOO_MANY", "Table", "drop_note", "missing_target_reason"]
+__all__ = ["SHOW_LINES", "TOO_FEW", "TOO_MANY", "Table", "drop_note", "missing_target_reason", "unfit_rows_reason"]

@@ -1,0 +1,197 @@
+"""``predict MODEL FILE`` of a table model streams the file batch by batch (cli/_score_stream), with the output, notes and
+refusals of the file read whole (the old path, kept for bundled datasets, JSON arrays and NumPy files: ``_predict_frame``)."""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli_helpers import assert_user_error, ok, run
+from hiddenlayers.cli import app
+from hiddenlayers.cli._table_out import write_table
+from hiddenlayers.cli._train import _predict_frame
+from hiddenlayers.exceptions import DataError
+
+FORMATS = ["csv", "tsv", "jsonl", "parquet", "csv.gz"]
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """The sizes of the batches predict's streamed readers yield, with batches of at most 40 rows (the table has 150)."""
+    import hiddenlayers.data as data
+    from hiddenlayers.cli import _score_stream
+
+    sizes: list[int] = []
+    for reader in (data.ParquetSource, getattr(data, "JsonLinesFile", None)):
+        if reader is None:  # the code before JSON lines streamed
+            continue
+        real = reader.batches
+
+        def batches(self, *args, _real=real, **kwargs):
+            for file, at, frame in _real(self, *args, **kwargs):
+                sizes.append(len(frame))
+                yield file, at, frame
+
+        monkeypatch.setattr(reader, "batches", batches)
+    monkeypatch.setitem(_score_stream.predict_stream.__kwdefaults__, "read_rows", 40)
+    return sizes
+
+
+def _write(frame: pd.DataFrame, path, fmt: str) -> None:
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    elif fmt == "tsv":
+        frame.to_csv(path, sep="\t", index=False)
+    elif fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True)
+    elif fmt == "parquet":
+        frame.to_parquet(path)
+    else:
+        path.write_bytes(gzip.compress(frame.to_csv(index=False).encode()))
+
+
+def _whole(model, data, *args) -> str:
+    """What ``predict MODEL DATA`` wrote before it streamed: the file read whole, its predictions as CSV (or its error)."""
+    try:
+        return _predict_frame(str(model), str(data), "--proba" in args, ["a"] if "--keep" in args else None).to_csv(index=False)
+    except DataError as exc:
+        return f"error: {exc}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_one_file_is_predicted_batch_by_batch_with_the_output_of_the_file_read_whole(fmt, table, table_model, tmp_path, batch_sizes):
+    """`predict MODEL big.csv` read the whole file (300 MB of CSV: 1.4 GB peak) where a folder or a pipe of the same table
+    streamed: it now goes through the folder's batch reader, a batch at a time, row for row the old output (CSV, TSV,
+    JSON lines, Parquet; a gzip-compressed CSV, which it refused as "unsupported file type '.gz'")."""
+    path = tmp_path / f"t.{fmt}"
+    _write(pd.read_csv(table), path, fmt)
+    result = ok("predict", table_model, path, "--proba", "--keep", "a")
+    assert batch_sizes == [40, 40, 40, 30]
+    # the same file read whole (a .csv.gz, refused then: the CSV it holds; JSON lines keep to_json's 10 digits)
+    assert result.stdout == _whole(table_model, table if fmt == "csv.gz" else path, "--proba", "--keep")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_an_out_file_holds_what_the_file_read_whole_wrote(suffix, table, table_model, tmp_path, batch_sizes):
+    out, before = tmp_path / f"p{suffix}", tmp_path / f"before{suffix}"
+    result = ok("predict", table_model, table, "--proba", "--out", out)
+    assert batch_sizes == [40, 40, 40, 30] and f"wrote 150 predictions to {out}" in result.stderr
+    write_table(_predict_frame(str(table_model), str(table), True), before)
+    if suffix == ".parquet":
+        streamed, whole = pd.read_parquet(out), pd.read_parquet(before)
+        pd.testing.assert_frame_equal(streamed, whole)
+        assert list(streamed.dtypes) == list(whole.dtypes)
+    else:
+        assert out.read_bytes() == before.read_bytes()
+
+
+def _edited(table, tmp_path, edit) -> object:
+    lines = table.read_text().splitlines(keepends=True)
+    edit(lines)
+    path = tmp_path / "bad.csv"
+    path.write_text("".join(lines))
+    return path
+
+
+EDITS = {
+    "ragged": lambda lines: lines.__setitem__(101, "1,2\n"),
+    "infinite": lambda lines: lines.__setitem__(101, "inf" + lines[101][lines[101].index(","):]),
+    "infinite in two batches": lambda lines: [lines.__setitem__(i, "-Infinity" + lines[i][lines[i].index(","):]) for i in (101, 140)],
+    "unseen category and missing": lambda lines: lines.__setitem__(101, "," + lines[101].split(",", 1)[1].replace("red", "mauve")
+                                                                    .replace("blue", "mauve").replace("green", "mauve")),
+    "no column a": lambda lines: lines.__setitem__(slice(None), [line.split(",", 1)[1] for line in lines]),
+    "header only": lambda lines: lines.__setitem__(slice(1, None), []),
+    "no usable row": lambda lines: lines.__setitem__(slice(1, None), ["1,2\n", "3\n"]),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_refusals_and_notes_are_those_of_the_file_read_whole(edit, table, table_model, tmp_path, batch_sizes):
+    """One file says what the file read whole said: its line as `line 102`, not a folder's `'bad.csv' line 102`; every
+    ragged row counted ("has 1 of 150 data rows"); a note without "(in 1 file: ...)"; a file without rows, without a
+    column, or of no row that fits, in read_table's words."""
+    path = _edited(table, tmp_path, EDITS[edit])
+    result = run("predict", table_model, path)
+    expected = _whole(table_model, path)
+    if expected.startswith("error: "):
+        assert_user_error(result, expected.removeprefix("error: "))
+        assert result.stdout == ""
+    else:
+        assert result.exit_code == 0 and result.stdout == expected
+        notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+        assert len(notes) == 2 and not any("(in 1 file" in n for n in notes), result.stderr
+
+
+def test_an_empty_file_is_refused_as_the_file_read_whole_refused_it(table_model, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    assert_user_error(run("predict", table_model, path), _whole(table_model, path).removeprefix("error: "))
+
+
+def test_a_bad_cell_found_in_a_later_batch_leaves_no_out_file_and_stdout_says_how_many_rows_it_holds(table, table_model, tmp_path, batch_sizes):
+    """A cell that fails only when its batch is read: --out writes nothing (its temp file removed), stdout holds the rows
+    of the batches before, which the error counts, as a folder's says."""
+    path = _edited(table, tmp_path, lambda lines: lines.__setitem__(101, "abc" + lines[101][lines[101].index(","):]))
+    out = tmp_path / "p.csv"
+    assert_user_error(run("predict", table_model, path, "--out", out), "column 'a' must be numeric but line 102 holds 'abc'")
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    result = run("predict", table_model, path)
+    assert_user_error(result, "(80 rows of the earlier record batches were already written to stdout: that table is cut short")
+    assert len(result.stdout.splitlines()) == 1 + 80
+
+
+def test_a_model_that_reads_columns_by_position_reads_the_file_whole(tmp_path, batch_sizes):
+    """A model fitted on an array records no column names: a file's columns go to it by position, which only the whole
+    read does (a folder is refused); one file still predicts as before."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    import hiddenlayers as hl
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs: a model file is all the test needs
+        clf = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    model = tmp_path / "m.safetensors"
+    clf.save(model)
+    path = tmp_path / "x.csv"
+    pd.DataFrame(X, columns=["p", "q", "r"]).to_csv(path, index=False)
+    result = ok("predict", model, path)
+    assert batch_sizes == [] and result.stdout == _whole(model, path)
+
+
+def test_a_nested_json_value_in_a_later_batch_names_its_row_in_the_file(table_model, tmp_path, batch_sizes):
+    rows = [{"a": float(i), "b": 0.5, "color": "red"} for i in range(100)]
+    rows[90]["color"] = ["red"]
+    path = tmp_path / "n.jsonl"
+    pd.DataFrame(rows).to_json(path, orient="records", lines=True)
+    assert_user_error(run("predict", table_model, path, "--out", tmp_path / "p.csv"), "column 'color' holds a nested value in row 91")
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl"])
+def test_piped_tsv_and_json_lines_are_predicted_batch_by_batch(fmt, table, table_model, tmp_path, batch_sizes):
+    """Only a piped CSV or Parquet table streamed; TSV and JSON lines were read whole."""
+    path = tmp_path / f"t.{fmt}"
+    _write(pd.read_csv(table), path, fmt)
+    result = CliRunner().invoke(app, ["predict", str(table_model), "-", "--proba"], input=path.read_bytes())
+    assert result.exit_code == 0, result.output
+    assert batch_sizes == [40, 40, 40, 30] and result.stdout == _whole(table_model, path, "--proba")
+
+
+
+def test_a_csv_written_with_spaces_after_its_commas_reads_as_the_whole_read_reads_it(table, table_model, tmp_path, batch_sizes):
+    """`a, b, color` rows: pandas (the whole read) skips the spaces that open a cell, pyarrow kept them, so every `color`
+    was an unseen category (' red') and the predictions changed; a cell of spaces alone, or ' NA', is missing in both."""
+    lines = table.read_text().splitlines(keepends=True)
+    lines = [lines[0]] + [line.replace(",", ", ") for line in lines[1:]]
+    lines[3] = "0.5,   ,  NA, yes\n"
+    path = tmp_path / "spaced.csv"
+    path.write_text("".join(lines))
+    result = ok("predict", table_model, path, "--proba")
+    assert batch_sizes == [40, 40, 40, 30]
+    assert result.stdout == _whole(table_model, path, "--proba") and "outside the categories" not in result.stderr
