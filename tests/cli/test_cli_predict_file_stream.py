@@ -195,3 +195,31 @@ def test_a_csv_written_with_spaces_after_its_commas_reads_as_the_whole_read_read
     result = ok("predict", table_model, path, "--proba")
     assert batch_sizes == [40, 40, 40, 30]
     assert result.stdout == _whole(table_model, path, "--proba") and "outside the categories" not in result.stderr
+
+
+def test_a_categorical_column_of_numbers_in_the_first_block_and_text_further_down_is_read_as_the_whole_read_reads_it(table_model, tmp_path):
+    """pyarrow infers a CSV column's type from its first block (1 MB): `color` as numbers there and `red` further down was
+    refused ("holds 'red', not a number"), where the file read whole by pandas (text, as any column holding text) predicted
+    it. The model's categorical columns are now read as text: the output is the whole read's, row for row."""
+    n = 80_000  # about 1.3 MB: the text rows start past pyarrow's first block
+    rng = np.random.default_rng(1)
+    color = np.where(np.arange(n) < n - 50, rng.integers(100, 999, n).astype(str), "red")
+    path = tmp_path / "codes.csv"
+    pd.DataFrame({"a": rng.normal(size=n).round(3), "b": rng.normal(size=n).round(3), "color": color}).to_csv(path, index=False)
+    assert path.stat().st_size > 1 << 20
+    result = ok("predict", table_model, path, "--proba")
+    assert result.stdout == _whole(table_model, path, "--proba")
+
+
+def test_a_source_reads_its_text_columns_as_text_from_csv(tmp_path):
+    from hiddenlayers.data import ParquetSource
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,code\n1.5,007\n2.5,12\n")
+
+    def read(**kwargs):
+        return pd.concat([f for _, _, f in ParquetSource(str(path), target=None, features=["a", "code"], **kwargs).batches()])
+
+    assert list(read()["code"]) == [7, 12]  # pyarrow's own inference: numbers
+    as_text = read(text_columns=["code"])
+    assert list(as_text["code"]) == ["007", "12"] and list(as_text["a"]) == [1.5, 2.5]

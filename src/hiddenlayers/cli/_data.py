@@ -115,6 +115,16 @@ def input_columns(model: Any) -> list[str]:
     return [str(n) for n in getattr(model, "feature_names_in_", [])]
 
 
+def categorical_columns(model: Any) -> list[str]:
+    """The table columns ``model``'s stored preprocessing reads as categories (none for a model without one, or an
+    ``.onnx`` export): a streamed read takes them as text (``ParquetSource(text_columns=)``), as pandas reads a column
+    that holds any text, so a column of numbers in a CSV file's first block and codes further down is not refused."""
+    state = getattr(model, "preprocessing_", None)
+    if not state or not isinstance(state, dict):
+        return []
+    return [str(c["name"]) for c in state.get("columns", []) if isinstance(c, dict) and c.get("kind") == "categorical"]
+
+
 def refuse_input_as_target(model: Any, target: str | None) -> None:
     """A ``--target`` that names one of the model's input columns is a UserError naming the model's own target.
 

@@ -27,14 +27,15 @@ _BLOCK = 1 << 24
 DELIMITED = (".csv", ".csv.gz", ".txt", ".tsv", ".tab")  # the text files read_table reads by pandas' read_csv
 
 
-def source(data: str, columns: list[str], read_rows: int) -> Any:
+def source(data: str, columns: list[str], read_rows: int, text_columns: list[str] | None = None) -> Any:
     """The batch reader of ``data``'s ``columns``: a :class:`~hiddenlayers.data.JsonLinesFile` for one JSON lines file, else a
-    :class:`~hiddenlayers.data.ParquetSource` (Parquet, CSV, TSV; a folder or glob of them) read for prediction."""
+    :class:`~hiddenlayers.data.ParquetSource` (Parquet, CSV, TSV; a folder or glob of them) read for prediction, with
+    ``text_columns`` (the model's categorical ones, :func:`~._data.categorical_columns`) read as text from CSV."""
     from ..data import JsonLinesFile, ParquetSource
 
     if os.path.isfile(data) and data.lower().endswith((".jsonl", ".ndjson")):
         return JsonLinesFile(data, columns, read_rows)
-    return ParquetSource(data, target=None, features=columns, read_rows=read_rows)
+    return ParquetSource(data, target=None, features=columns, read_rows=read_rows, text_columns=text_columns or ())
 
 
 def file_columns_checked(model: Any, data: str, keep: list[str] | None, outputs: list[str]) -> list[str]:

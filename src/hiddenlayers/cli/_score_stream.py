@@ -24,7 +24,7 @@ import pandas as pd
 from ..data import BatchNotes
 from ..exceptions import DataError
 from ._common import STDIN_FILES, UserError, note, one_line
-from ._data import check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
+from ._data import categorical_columns, check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
 
 #: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
 READ_ROWS = 65_536
@@ -163,7 +163,7 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         refuse_infinite_ahead(model, data, read_rows)
     else:
         columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
-    src = source(data, columns, read_rows)
+    src = source(data, columns, read_rows, categorical_columns(model))
     notes = _Notes(named=not one)
 
     def batches() -> Any:
@@ -310,7 +310,7 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     features = _checked_files(model, data, [])  # the model's columns first, as evaluate FILE: another dataset's files, not their labels
     if target is None:
         _refuse_unlabelled(data, name)
-    src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows)
+    src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows, text_columns=categorical_columns(model))
     classes = getattr(model, "classes_", None)
     sums = MetricSums(classes, scored_positive(classes, pos_label))
     no_target = dict[str, tuple[int, list[int]]]()

@@ -72,6 +72,11 @@ class ParquetSource:
         duplicates, the values kept for leakage, the missing cells against a regression target: up to hundreds of MB),
         only what training needs (missing targets, infinite cells and those beyond float32, the class counts), and
         :meth:`check` is refused. ``train DIR --no-check`` sets it. Default True.
+    text_columns : sequence of str
+        Columns read from CSV files as text, whatever their cells look like. pyarrow infers a CSV column's type from
+        its first block (about 1 MB), so a column of numbers there and text further down is refused at the first text
+        cell; ``predict`` reads a model's categorical columns so, as the file read whole by pandas gives them. Parquet
+        files keep their own types. Default: none.
 
     Notes
     -----
@@ -87,6 +92,7 @@ class ParquetSource:
     def __init__(
         self, path: str, target: str | None, *, features: Sequence[str] | None = None, weight: str | None = None, format: str = "auto",
         shuffle_buffer: int = 200_000, read_rows: int = 65_536, max_categories: int = 20, data_checks: bool = True,
+        text_columns: Sequence[str] = (),
     ) -> None:
         if format not in ("auto", "parquet", "csv"):
             raise ValueError(f"format must be 'auto', 'parquet' or 'csv'. Received: format={format!r}.")
@@ -103,6 +109,7 @@ class ParquetSource:
         self.read_rows = read_rows
         self.max_categories = max_categories
         self.data_checks = bool(data_checks)
+        self.text_columns = [str(c) for c in text_columns]
         self.files = find_files(self.path, format)
         self.file_format = format if format != "auto" else file_kind(self.files[0])  # one .tsv file reads as CSV with tabs
         self._dataset = self._open()
@@ -136,7 +143,8 @@ class ParquetSource:
         if not self.features:
             raise DataError(f"{self.path} has no feature columns besides the target {self.target!r}.")
         # the CSV files' reading rules and what they record (rows skipped, quotes never closed); empty for Parquet
-        self._csv = CsvReading(self.files, {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {})
+        self._csv = CsvReading(self.files, {f: names for f, (names, _) in listed.items()} if self.file_format == "csv" else {},
+                               text=[c for c in self.text_columns if c in self._columns])
         used = self._columns
         try:
             if self.file_format == "parquet":

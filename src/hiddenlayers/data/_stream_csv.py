@@ -25,12 +25,14 @@ class CsvReading:
 
     ``dropped``: file -> pyarrow's record number (or the row's text where pyarrow gave none) -> (fields, header fields) of
     each row skipped for its width; ``blank_records``: file -> record numbers of lines of spaces (skipped); ``open_quote``:
-    files with a refused row that ends inside a quote; ``end_checked``: files whose last line was checked for one.
+    files with a refused row that ends inside a quote; ``end_checked``: files whose last line was checked for one;
+    ``text``: columns read as text whatever pyarrow would infer from a file's first block (``ParquetSource(text_columns=)``).
     """
 
-    def __init__(self, files: Sequence[str], headers: dict[str, list[str]]) -> None:
+    def __init__(self, files: Sequence[str], headers: dict[str, list[str]], text: Sequence[str] = ()) -> None:
         self.files = list(files)
         self.headers = headers
+        self.text = list(text)
         self.dropped: dict[str, dict[int | str, tuple[int, int]]] = {}
         self.blank_records: dict[str, set[int]] = {}
         self.open_quote: set[str] = set()
@@ -62,8 +64,10 @@ class CsvReading:
         # strings_can_be_null: an empty cell or "NA" in a text column is missing, as pandas reads it in read_table (by
         # default pyarrow keeps them as the text "" and "NA", so a streamed fit learnt a class or category "" that
         # prediction, which reads files through read_table, never sees); pyarrow's null spellings are pandas' own.
+        import pyarrow as pa
+
         return ds.CsvFileFormat(parse_options=pcsv.ParseOptions(delimiter=delimiter(file) or ",", invalid_row_handler=skip),
-                                convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+                                convert_options=pcsv.ConvertOptions(strings_can_be_null=True, column_types={c: pa.string() for c in self.text}))
 
     def schema(self, used: list[str]) -> Any:
         """One Arrow schema of the ``used`` columns for every CSV file: each file's types as pyarrow infers them from its first
@@ -86,7 +90,7 @@ class CsvReading:
                 have, mine = types.get(c), schema.field(c).type
                 if pa.types.is_binary(mine) or pa.types.is_large_binary(mine):  # pyarrow's type for text that is not UTF-8
                     raise DataError(encoding_problem(Path(f), f) or f"'{f}' column '{c}' is not UTF-8 text: save the file as UTF-8.")
-                types[c] = mine if have is None else (promoted(have, mine) or have)
+                types[c] = pa.string() if c in self.text else mine if have is None else (promoted(have, mine) or have)
         # a column empty in every file's first block: float64, as pandas reads an empty column (so it is numeric, and
         # refused as empty if it stays so, as read_table's is; a null column was learnt as a category-less categorical)
         return pa.schema([(c, pa.float64() if pa.types.is_null(types[c]) else types[c]) for c in used])
