@@ -60,6 +60,8 @@ _EXPORTS = {
     "refuse_unreadable": "._stream_readable",
     "UnreadableRowError": "._stream_readable",
     "Moments": "._moments",
+    "center_spread": "._spread",
+    "unit_scale": "._spread",
     "load_shuttle": "._real",
     "load_sunspots": "._real",
     "load_co2": "._real",
