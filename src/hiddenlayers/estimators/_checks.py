@@ -36,7 +36,7 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
     """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
     X, args = as_values(X), tuple(as_values(a) for a in args)
     require_2d(X)
-    _refuse_unreadable_columns(X)
+    refuse_unreadable_columns(X)
     try:
         return validate_data(est, X, *args, **kwargs)
     except ValueError as exc:
@@ -64,17 +64,27 @@ def as_values(data: Any) -> Any:
     Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's "Can't call
     numpy() on Tensor that requires grad", "can't convert cuda:0 device type tensor to numpy" and "Got unsupported
     ScalarType BFloat16" (a mixed-precision model's features); no gradient flows back through ``fit`` or ``predict``
-    either way, and the estimator's ``device`` decides where it computes.
+    either way, and the estimator's ``device`` decides where it computes. A tensor on the ``meta`` device holds no
+    values: a one-line :class:`~hiddenlayers.exceptions.DataError`, where PyTorch's own said "Use Tensor.cpu()",
+    which cannot help. The MLP estimators and the applications (Autoencoder, Forecaster) read their input through it.
+
+    Parameters
+    ----------
+    data : object
+        X, y or sample weights as the caller gave them; anything but a tensor is returned as it is.
     """
     if not isinstance(data, torch.Tensor):
         return data
+    if data.device.type == "meta":
+        raise DataError(f"the data is a tensor on the 'meta' device (shape {tuple(data.shape)}), which holds no values, only a shape: "
+                        "pass the tensor with its values (made on 'cpu' or 'cuda', or loaded with the weights it stands for).")
     data = data.detach()
-    if data.device.type not in ("cpu", "meta"):
+    if data.device.type != "cpu":
         data = data.cpu()
     if data.dtype == torch.bfloat16 or (data.dtype.is_floating_point and data.dtype.itemsize == 1):
         data = data.float()
     # a NumPy view (no copy) where one exists, so a tensor takes the array paths alike: float32 in, float32 probabilities out
-    return data.numpy() if data.layout == torch.strided and data.device.type == "cpu" else data
+    return data.numpy() if data.layout == torch.strided else data
 
 
 def first_text_column(X: Any) -> str:
@@ -99,11 +109,16 @@ def first_text_column(X: Any) -> str:
     return ""
 
 
-def _refuse_unreadable_columns(X: Any) -> None:
+def refuse_unreadable_columns(X: Any) -> None:
     """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it.
 
     NumPy's own error (``DTypePromotionError``) names no column, and a complex
-    column would be cut to its real part.
+    column would be cut to its real part. The MLP estimators and the Autoencoder share it.
+
+    Parameters
+    ----------
+    X : object
+        The rows; only a DataFrame (something with ``columns`` and ``dtypes``) is looked at.
     """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns") or not hasattr(dtypes, "items"):
