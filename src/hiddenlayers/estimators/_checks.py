@@ -24,6 +24,7 @@ from ..exceptions import DataError, OneHotTargetWarning
 from ..network import Spec, resolve_device
 from ..training import check_precision
 from ._averaging import check_averaging
+from ._non_finite import located_non_finite
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -33,7 +34,8 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
-    """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only), for a column of dates or
+    durations, and for NaN or infinity in ``X`` or ``y`` (sklearn's first sentence, then the rows, the first cell and the fix)."""
     X, args = as_values(X), tuple(as_values(a) for a in args)
     require_2d(X)
     refuse_unreadable_columns(X)
@@ -41,6 +43,9 @@ def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
         return validate_data(est, X, *args, **kwargs)
     except ValueError as exc:
         msg = str(exc)
+        located = located_non_finite(msg, args[0] if msg.startswith("Input y") and args else X, type(est).__name__)
+        if located is not None:
+            raise ValueError(located) from None
         if not msg.startswith("could not convert string to float") or sp.issparse(X):
             raise
         detail = re.sub(r"np\.str_\((.*)\)", r"\1", msg)
@@ -302,7 +307,11 @@ def require_finite(est: _BaseMLP, X: np.ndarray, Xt: torch.Tensor) -> None:
     the error validation would have, or lets an overflowing sum pass.
     """
     if not bool(torch.isfinite(Xt.sum())):
-        assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        try:
+            assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        except ValueError as exc:
+            names = getattr(est, "feature_names_in_", None)  # the columns' names, where X was made of a DataFrame
+            raise ValueError(located_non_finite(str(exc), X, type(est).__name__, names) or str(exc)) from None
         refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 tensor
 
 
