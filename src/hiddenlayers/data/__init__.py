@@ -45,6 +45,7 @@ _EXPORTS = {
     "check_class_labels": "._labels",
     "check_score_labels": "._labels",
     "require_2d": "._shape",
+    "refuse_meta": "._shape",
     "row_count": "._shape",
     "ParquetSource": "._stream",
     "Scan": "._scan",

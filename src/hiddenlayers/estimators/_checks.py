@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, assert_all_finite, co
 
 from .._params import validate
 from .._stacklevel import user_stacklevel
-from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
+from ..data import F32_MAX, check_class_labels, refuse_meta, require_2d, unreadable_kind
 from ..exceptions import DataError, OneHotTargetWarning
 from ..network import Spec, resolve_device
 from ..training import check_precision
@@ -80,9 +80,7 @@ def as_values(data: Any) -> Any:
     """
     if not isinstance(data, torch.Tensor):
         return data
-    if data.device.type == "meta":
-        raise DataError(f"the data is a tensor on the 'meta' device (shape {tuple(data.shape)}), which holds no values, only a shape: "
-                        "pass the tensor with its values (made on 'cpu' or 'cuda', or loaded with the weights it stands for).")
+    refuse_meta(data)
     data = data.detach()
     if data.device.type != "cpu":
         data = data.cpu()
