@@ -8,8 +8,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.exceptions import DataConversionWarning
 
-from hiddenlayers import Autoencoder, Forecaster
+from hiddenlayers import Autoencoder, Forecaster, TextClassifier
 from hiddenlayers.exceptions import DataError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -92,3 +93,16 @@ def test_an_autoencoder_names_a_column_it_cannot_read(column: object, what: str)
     frame = pd.DataFrame(ROWS, columns=["a", "b", "c"]).assign(when=column)
     with pytest.raises(DataError, match=f"X's column 'when' holds {what}"):
         _autoencoder().fit(frame)
+
+
+def test_a_column_vector_of_labels_is_read_as_scikit_learns_mlp_reads_it() -> None:
+    # df[["label"]] was refused ("y must hold one label per sequence ... y has shape (40, 1)"), where scikit-learn's MLP reads it
+    # with a DataConversionWarning
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(["good", "bad", "fine", "poor"], 3)) for _ in range(30)]
+    y = np.array([int("good" in t) for t in texts])
+    ref = TextClassifier(max_iter=1, random_state=0).fit(texts, y)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed when a 1d array was expected"):
+        got = TextClassifier(max_iter=1, random_state=0).fit(texts, pd.DataFrame({"label": y}))
+    np.testing.assert_array_equal(got.predict_proba(texts), ref.predict_proba(texts))
+    assert got.score(texts, y.reshape(-1, 1)) == ref.score(texts, y)
