@@ -57,3 +57,10 @@ def test_a_streamed_column_in_small_units_keeps_its_signal() -> None:
     pre.partial_fit(frame.iloc[10:])
     out = pre.transform(frame).matrix
     np.testing.assert_allclose(out.std(0), [1.0], rtol=1e-9)
+
+
+def test_a_table_scale_stays_within_float32s_normal_range() -> None:
+    # a model file's preprocessing runs in float32 too (its ONNX graph): a scale of 1e-300 is 0 there, every row NaN
+    frame = pd.DataFrame({"a": _ROWS[:, 0] * 1e-300})
+    scale = hl.TablePreprocessor().fit(frame).to_dict()["columns"][0]["scale"]
+    assert scale == float(np.finfo(np.float32).tiny) and np.float32(scale) > 0

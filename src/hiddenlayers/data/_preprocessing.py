@@ -108,6 +108,15 @@ def _check_where(where: Any, method: str) -> None:
                         "and transform returning an array).")
 
 
+def _stored_scale(mean: float, std: float) -> float:
+    """A numeric column's stored scale: :func:`unit_scale`'s, at least float32's smallest normal number (1.2e-38).
+
+    A model file's preprocessing also runs in float32 (its ``.onnx`` export's graph, the server): a smaller scale is 0
+    there, and every row NaN. Such a column's values underflow to 0 in float32 anyway; so scaled, they stay ~0.
+    """
+    return max(float(unit_scale(mean, std)), float(np.finfo(np.float32).tiny))
+
+
 class TablePreprocessor:
     """Fit on a training table, then transform any table with the same columns.
 
@@ -176,7 +185,7 @@ class TablePreprocessor:
                 mean, std = center_spread(filled)  # at any magnitude; a column in small units keeps its spread
                 self.columns.append({
                     "name": str(name), "kind": "numeric", "fill": median, "mean": float(mean),
-                    "scale": float(unit_scale(mean, std)), "missing_indicator": bool(np.isnan(values).any()),
+                    "scale": _stored_scale(mean, std), "missing_indicator": bool(np.isnan(values).any()),
                     "missing_rate": float(np.isnan(values).mean()),
                 })
             else:
@@ -279,7 +288,7 @@ class TablePreprocessor:
                 raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
             # missing values are filled with the mean: they add rows but no spread
             std = float(np.sqrt(st["m2"] / (st["n"] + st["missing"])))
-            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": float(unit_scale(st["mean"], std)),
+            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": _stored_scale(st["mean"], std),
                     "missing_indicator": st["missing"] > 0, "missing_rate": st["missing"] / (st["n"] + st["missing"])}
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]
