@@ -106,3 +106,14 @@ def test_a_column_vector_of_labels_is_read_as_scikit_learns_mlp_reads_it() -> No
         got = TextClassifier(max_iter=1, random_state=0).fit(texts, pd.DataFrame({"label": y}))
     np.testing.assert_array_equal(got.predict_proba(texts), ref.predict_proba(texts))
     assert got.score(texts, y.reshape(-1, 1)) == ref.score(texts, y)
+
+
+@pytest.mark.parametrize(("values", "shown"), [
+    (pd.Series([1.0, 2.0, "n/a", 4.0] * 10), r"Received: Series holding 'n/a' at position 2\.$"),
+    ([1.0, None, 3.0, "x"] * 10, r"Received: list holding 'x' at position 3\.$"),
+    (pd.Series([1.0, pd.NA] * 20, dtype=object), r"Received: Series holding pd\.NA at position 1: fill the missing values first"),
+])
+def test_a_series_that_is_not_all_numbers_names_its_first_other_value(values: object, shown: str) -> None:
+    # was "series must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: Series.", no value, no place
+    with pytest.raises(DataError, match=r"^series must be a 1-D sequence of numbers \(list, NumPy array or pandas Series\)\. " + shown):
+        _forecaster().fit(values)

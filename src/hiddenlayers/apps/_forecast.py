@@ -96,7 +96,8 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     try:
         s = np.asarray(series, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: {type(series).__name__}.") from None
+        raise DataError(f"{name} must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: {type(series).__name__}"
+                        f"{_first_non_number(series)}.") from None
     if s.ndim == 2 and 1 in s.shape:
         s = s.reshape(-1)
     if s.ndim != 1:
@@ -104,6 +105,30 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     if not np.isfinite(s).all():
         raise DataError(f"{name} has missing or non-finite values: fill them first (e.g. pandas' Series.interpolate()).")
     return s
+
+
+def _first_non_number(series: Any) -> str:
+    """``" holding 'x' at position 1"``: the first value of a flat ``series`` that is not a number, for the message; else ``""``.
+
+    Why: an object column mixing numbers and text (a CSV's "n/a") read as "must be a sequence of numbers. Received: Series",
+    naming neither the value nor where it is.
+    """
+    try:
+        values = list(np.asarray(series, dtype=object).reshape(-1))
+    except (TypeError, ValueError):
+        return ""
+    import pandas as pd
+
+    for i, value in enumerate(values):
+        if value is None:  # read as NaN, then refused as missing
+            continue
+        if value is pd.NA:
+            return f" holding pd.NA at position {i}: fill the missing values first (e.g. pandas' Series.interpolate())"
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return f" holding {value!r} at position {i}"
+    return ""
 
 
 def _standardization(s: np.ndarray) -> tuple[float, float]:
