@@ -62,9 +62,20 @@ def test_a_missing_label_is_named_by_its_row() -> None:
     y = pd.Series(pd.array([0, 1, None, 1, 0, 1, 0, 1, None, 1, 0, 1], dtype="Int64"))
     with pytest.raises(ValueError, match=re.escape("Input y contains NaN. 2 of 12 target value(s) are missing (first: row 2): drop those "
                                                    "rows, e.g. keep = ~pd.isna(y); fit(X[keep], y[keep]).")):
-        hl.MLPRegressor((3,), max_iter=1).fit(_X, y)
+        hl.MLPRegressor(hidden_layer_sizes=(3,), max_iter=1).fit(_X, y)
 
 
 def test_other_messages_pass_as_they_are() -> None:
     assert located_non_finite("X has 3 features, but ...", _X, "MLPClassifier") is None
     assert located_non_finite("Input X contains NaN.", _X, "MLPClassifier") is None  # no such cell to name: scikit-learn's own
+
+
+def test_a_regressors_score_names_a_missing_target() -> None:
+    # was r2_score's bare "Input contains NaN.", naming neither y nor the row
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = hl.MLPRegressor(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(_X, _Y.astype(float))
+    y = pd.Series(pd.array([*_Y[:5], None, *_Y[6:]], dtype="Float64"))
+    with pytest.raises(ValueError, match=re.escape("Input y contains NaN. 1 of 12 target value(s) are missing (first: row 5): drop those "
+                                                   "rows, e.g. keep = ~pd.isna(y); score(X[keep], y[keep]).")):
+        reg.score(_X, y)

@@ -35,7 +35,7 @@ def _bad_cells(data: Any) -> tuple[np.ndarray, np.ndarray, int] | None:
     return rows, cols, int(values.shape[0])
 
 
-def located_non_finite(message: str, data: Any, estimator: str, names: Any = None) -> str | None:
+def located_non_finite(message: str, data: Any, estimator: str, names: Any = None, call: str = "fit") -> str | None:
     """``message`` (scikit-learn's ``"Input X contains NaN."`` and the paragraph after it) as one line: its first sentence,
     how many rows hold such a value, the first one's row (and column: a DataFrame's name, else its position) and the fix;
     None when ``message`` is not that error or ``data`` shows no such cell.
@@ -50,6 +50,8 @@ def located_non_finite(message: str, data: Any, estimator: str, names: Any = Non
         The estimator's class name, for the fix's example.
     names : sequence of str, optional
         ``data``'s column names when ``data`` is the array made of a DataFrame (the fitted ``feature_names_in_``).
+    call : str
+        The method the fix for ``y`` names (``"fit"``, ``"score"``).
     """
     first = message.split("\n")[0].strip()
     if not first.startswith(("Input X contains", "Input y contains")):
@@ -61,7 +63,7 @@ def located_non_finite(message: str, data: Any, estimator: str, names: Any = Non
     name, missing = first.split()[1], "NaN" in first
     what = "a missing value (NaN, None or pd.NA)" if missing else "an infinite value"
     if name == "y":
-        fix = ("drop those rows, e.g. keep = ~pd.isna(y); fit(X[keep], y[keep])" if missing
+        fix = (f"drop those rows, e.g. keep = ~pd.isna(y); {call}(X[keep], y[keep])" if missing
                else "replace those values or drop those rows")
         return f"{first} {len(np.unique(rows))} of {n} target value(s) are {'missing' if missing else 'infinite'} (first: row {int(rows[0])}): {fix}."
     columns = getattr(data, "columns", names)
