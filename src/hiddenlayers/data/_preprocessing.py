@@ -108,7 +108,7 @@ def _check_where(where: Any, method: str) -> None:
                         "and transform returning an array).")
 
 
-def _stored_scale(mean: float, std: float) -> float:
+def _stored_scale(mean: Any, std: Any) -> float:
     """A numeric column's stored scale: :func:`unit_scale`'s, at least float32's smallest normal number (1.2e-38).
 
     A model file's preprocessing also runs in float32 (its ``.onnx`` export's graph, the server): a smaller scale is 0
