@@ -267,3 +267,17 @@ def test_predict_refuses_a_value_beyond_float32_as_fit_does(kw):
                 call(X)
         assert np.isfinite(wide.predict_proba(np.where(np.abs(X) < 1e30, X, 1e30))).all()  # float64 takes large values
         assert np.isfinite(clf.predict_proba(np.delete(X, 3, axis=0))).all()  # the other rows are fine
+
+
+@pytest.mark.parametrize(("values", "shown"), [
+    (np.arange(60).astype("datetime64[D]").reshape(20, 3), r"dates and times \(datetime64\[D\]\).*np\.timedelta64\(1, 'D'\), days since the first"),
+    (np.arange(60).astype("timedelta64[s]").reshape(20, 3), r"durations \(timedelta64\[s\]\).*X / np\.timedelta64\(1, 's'\), seconds"),
+    (np.ones((20, 3)) + 1j, r"complex numbers \(complex128\).*np\.abs\(X\) or X\.real"),
+])
+def test_an_array_of_dates_durations_or_complex_numbers_is_one_line(values: np.ndarray, shown: str) -> None:
+    # dates and durations were read as counts of their unit without a word (other numbers in another unit); complex numbers
+    # were scikit-learn's "Complex data not supported" and a printout of every value
+    y = np.arange(20) % 2
+    for call in (lambda: hl.MLPClassifier((3,), max_iter=1).fit(values, y), lambda: hl.Autoencoder(max_iter=1).fit(values)):
+        with pytest.raises(hl.DataError, match=rf"^X holds {shown}\)\.$"):
+            call()

@@ -113,18 +113,28 @@ def first_text_column(X: Any) -> str:
 
 
 def refuse_unreadable_columns(X: Any) -> None:
-    """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it.
+    """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it; so is an
+    array of them.
 
     NumPy's own error (``DTypePromotionError``) names no column, and a complex
-    column would be cut to its real part. The MLP estimators and the Autoencoder share it.
+    column would be cut to its real part. An array of dates or durations was read as counts of its unit (days for
+    ``datetime64[D]``, seconds for ``timedelta64[s]``: other numbers for the same times in another unit), without a word;
+    a complex array was scikit-learn's "Complex data not supported" and a printout of every value. The MLP estimators
+    and the Autoencoder share it.
 
     Parameters
     ----------
     X : object
-        The rows; only a DataFrame (something with ``columns`` and ``dtypes``) is looked at.
+        The rows: a DataFrame's columns (something with ``columns`` and ``dtypes``), or an array's one dtype.
     """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns") or not hasattr(dtypes, "items"):
+        dtype = getattr(X, "dtype", None)
+        what = unreadable_kind(dtype) if isinstance(dtype, np.dtype) else None
+        if what is not None:
+            fix = {"complex numbers": "np.abs(X) or X.real", "durations": "X / np.timedelta64(1, 's'), seconds"}.get(
+                what, "(X - X.min()) / np.timedelta64(1, 'D'), days since the first")
+            raise DataError(f"X holds {what} ({dtype}), which the network cannot read: turn them into real numbers first (e.g. {fix}).")
         return
     for name, dtype in dtypes.items():
         what = unreadable_kind(dtype)
