@@ -34,7 +34,8 @@ def _error(fit) -> str:  # type: ignore[no-untyped-def]
 @given(row=st.integers(0, 59), col=st.integers(0, 2), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
        dtype=st.sampled_from([np.float32, np.float64]), kind=st.sampled_from(["fit", "early_stopping", "partial_fit", "regressor", "sgd"]))
 def test_bad_value_anywhere_gives_scikit_learns_error(row: int, col: int, bad: float, dtype: type, kind: str) -> None:
-    """One NaN or inf in any row (in the training part or the held-out part): scikit-learn's message, word for word."""
+    """One NaN or inf in any row (in the training part or the held-out part): scikit-learn's first sentence, word for word,
+    then (ours, in place of its paragraph naming no cell) the row and column of that cell."""
     X = np.random.default_rng(row).random((60, 3)).astype(dtype)
     X[row, col] = bad
     y = np.arange(60) % 3
@@ -45,13 +46,15 @@ def test_bad_value_anywhere_gives_scikit_learns_error(row: int, col: int, bad: f
         kw["solver"] = "sgd"
     if kind == "regressor":
         ours, theirs = hl.MLPRegressor(hidden_layer_sizes=(4,), **kw), SkMLPRegressor(hidden_layer_sizes=(4,), **kw)
-        assert _error(lambda: ours.fit(X, y.astype(float))) == _error(lambda: theirs.fit(X, y.astype(float)))
+        mine, sklearns = _error(lambda: ours.fit(X, y.astype(float))), _error(lambda: theirs.fit(X, y.astype(float)))
     elif kind == "partial_fit":
         ours, theirs = hl.MLPClassifier((4,), **kw), SkMLPClassifier((4,), **kw)
-        assert _error(lambda: ours.partial_fit(X, y, classes=[0, 1, 2])) == _error(lambda: theirs.partial_fit(X, y, classes=[0, 1, 2]))
+        mine, sklearns = _error(lambda: ours.partial_fit(X, y, classes=[0, 1, 2])), _error(lambda: theirs.partial_fit(X, y, classes=[0, 1, 2]))
     else:
         ours, theirs = hl.MLPClassifier((4,), **kw), SkMLPClassifier((4,), **kw)
-        assert _error(lambda: ours.fit(X, y)) == _error(lambda: theirs.fit(X, y))
+        mine, sklearns = _error(lambda: ours.fit(X, y)), _error(lambda: theirs.fit(X, y))
+    first = sklearns.split("\n")[0].strip()
+    assert mine.startswith(first + " 1 of 60 row(s) hold ") and f"(first: row {row}, column {col}): " in mine and "\n" not in mine
     assert not hasattr(ours, "network_")
 
 
@@ -264,3 +267,17 @@ def test_predict_refuses_a_value_beyond_float32_as_fit_does(kw):
                 call(X)
         assert np.isfinite(wide.predict_proba(np.where(np.abs(X) < 1e30, X, 1e30))).all()  # float64 takes large values
         assert np.isfinite(clf.predict_proba(np.delete(X, 3, axis=0))).all()  # the other rows are fine
+
+
+@pytest.mark.parametrize(("values", "shown"), [
+    (np.arange(60).astype("datetime64[D]").reshape(20, 3), r"dates and times \(datetime64\[D\]\).*np\.timedelta64\(1, 'D'\), days since the first"),
+    (np.arange(60).astype("timedelta64[s]").reshape(20, 3), r"durations \(timedelta64\[s\]\).*X / np\.timedelta64\(1, 's'\), seconds"),
+    (np.ones((20, 3)) + 1j, r"complex numbers \(complex128\).*np\.abs\(X\) or X\.real"),
+])
+def test_an_array_of_dates_durations_or_complex_numbers_is_one_line(values: np.ndarray, shown: str) -> None:
+    # dates and durations were read as counts of their unit without a word (other numbers in another unit); complex numbers
+    # were scikit-learn's "Complex data not supported" and a printout of every value
+    y = np.arange(20) % 2
+    for call in (lambda: hl.MLPClassifier((3,), max_iter=1).fit(values, y), lambda: hl.Autoencoder(max_iter=1).fit(values)):
+        with pytest.raises(hl.DataError, match=rf"^X holds {shown}\)\.$"):
+            call()

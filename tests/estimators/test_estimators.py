@@ -193,14 +193,14 @@ def test_non_finite_input(est, iris) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=r"^Input X contains NaN\."):
         est.fit(Xn, y)
     Xn[3, 1] = np.inf
-    with pytest.raises(ValueError, match=r"^Input X contains infinity or a value too large for dtype\('float64'\)\.$"):
+    with pytest.raises(ValueError, match=r"^Input X contains infinity or a value too large for dtype\('float64'\)\. 1 of 150 row\(s\) hold an infinite value \(first: row 3, column 1\): "):
         est.fit(Xn, y)
     yn = y.astype(float)
     yn[0] = np.nan
-    with pytest.raises(ValueError, match=r"^Input y contains NaN\.$"):
+    with pytest.raises(ValueError, match=r"^Input y contains NaN\. 1 of 150 target value\(s\) are missing \(first: row 0\): drop those rows"):
         est.fit(X, yn)
     yn[0] = np.inf
-    with pytest.raises(ValueError, match=r"^Input y contains infinity or a value too large for dtype\('float64'\)\.$"):
+    with pytest.raises(ValueError, match=r"^Input y contains infinity or a value too large for dtype\('float64'\)\. 1 of 150 target value\(s\) are infinite \(first: row 0\)"):
         est.fit(X, yn)
     _quiet_fit(est, X, y)
     Xn[3, 1] = np.nan

@@ -41,6 +41,16 @@ def test_fit_on_affine_y_is_the_same_network_up_to_the_map(diabetes):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_target_in_small_units_is_scaled_as_any_other(diabetes):
+    # a spread under 1e-12 of max(|mean|, 1) was "constant": y * 1e-15 was only centred, and the network fitted values of ~1e-13
+    X, y = diabetes
+    a = _reg(max_iter=3).fit(X, y)
+    b = _reg(max_iter=3).fit(X, y * 1e-15)
+    assert b.target_scale_ == pytest.approx(a.target_scale_ * 1e-15, rel=1e-12)
+    np.testing.assert_allclose(b.predict(X), a.predict(X) * 1e-15, rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_scaling_fixes_the_unscaled_fit(diabetes):
     """The reviewer's case in miniature: targets in the hundreds, lr 1e-3, 200 epochs."""
     X, y = diabetes

@@ -90,3 +90,13 @@ def test_tensors_on_a_gpu_fit_as_their_values_do(data: tuple[np.ndarray, np.ndar
     clf = hl.MLPClassifier(**kw).fit(torch.tensor(X, device="cuda"), torch.tensor(y, device="cuda"))
     np.testing.assert_array_equal(_coefs(clf), _coefs(ref))
     np.testing.assert_array_equal(clf.predict(torch.tensor(X, device="cuda")), ref.predict(X))
+
+
+def test_a_tensor_on_the_meta_device_is_one_line(data: tuple[np.ndarray, np.ndarray]) -> None:
+    # was PyTorch's "can't convert meta device type tensor to numpy. Use Tensor.cpu() ...", a traceback whose fix cannot work
+    X, y = data
+    fitted = hl.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    meta = torch.empty(len(y), 3, device="meta")
+    for call in (lambda: hl.MLPClassifier().fit(meta, y), lambda: fitted.predict(meta), lambda: fitted.score(X, torch.empty(len(y), device="meta"))):
+        with pytest.raises(hl.DataError, match=r"^the data is a tensor on the 'meta' device \(shape \(40,( 3)?\)\), which holds no values"):
+            call()

@@ -86,7 +86,7 @@ def test_stops_on_the_given_rows_and_keeps_their_best_epoch() -> None:
     ({"y_val": "y"}, "y_val is provided, but X_val was not provided"),
     ({"sample_weight_val": "w"}, "sample_weight_val weights the rows of X_val and needs X_val and y_val"),
     ({"X_val": "X3", "y_val": "y"}, "X_val: X has 3 features, but MLPClassifier is expecting 4"),
-    ({"X_val": "Xnan", "y_val": "y"}, "X_val: Input X contains NaN. Fill or drop those rows of X_val."),
+    ({"X_val": "Xnan", "y_val": "y"}, "X_val: Input X contains NaN. 1 of 50 row(s) hold a missing value (NaN, None or pd.NA) (first: row 3, column 1): "),
     ({"X_val": "X", "y_val": "y7"}, "y_val holds labels that y does not (7)"),
     ({"X_val": "X", "y_val": "y", "sample_weight_val": "w0"}, "sample_weight_val is 0 for every row"),
     ({"X_val": "X", "y_val": "y", "sample_weight_val": "wneg"}, "sample_weight_val: sample_weight must be >= 0"),

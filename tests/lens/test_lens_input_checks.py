@@ -589,3 +589,23 @@ def test_attribution_of_integer_ids_names_the_embedding_layer_to_attribute_at():
     no_embedding = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3, 2))
     with pytest.raises(TypeError, match="record its layers"):
         hl.lens.attribute(no_embedding, ids, target=1)
+
+
+def test_big_endian_rows_read_as_their_values(iris):
+    # a '>f8' array (a file's byte order, np.fromfile(..., '>f8')) was PyTorch's "byte order different from the native byte order"
+    clf, X, _ = iris
+    for model, rows in ((clf, X), (_seq(), X.astype(np.float32))):
+        ref = record(model, rows).arrays
+        for order in (">f8", ">f4"):
+            got = record(model, rows.astype(order)).arrays
+            for name in ref:
+                np.testing.assert_allclose(got[name], ref[name], rtol=1e-6, atol=1e-6)
+
+
+def test_a_meta_tensor_is_one_line_not_pytorchs_item_error(iris):
+    # was "RuntimeError: Tensor.item() cannot be called on meta tensors" from the finite check
+    clf, X, _ = iris
+    meta = torch.empty(X.shape, device="meta")
+    for call in (lambda: record(clf, meta), lambda: record(_seq(), meta), lambda: attribute(clf, meta, target=0)):
+        with pytest.raises(hl.DataError, match=r"^the data is a tensor on the 'meta' device \(shape \(150, 4\)\), which holds no values"):
+            call()

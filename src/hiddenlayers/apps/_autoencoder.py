@@ -24,8 +24,16 @@ from torch import Tensor, nn
 
 from .._docsections import parameters_section
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..data import require_2d
-from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, refuse_frozen_fresh, restored_on_error
+from ..data import center_spread, require_2d, unit_scale
+from ..estimators import (
+    KeepsFittedSource,
+    as_values,
+    check_averaging,
+    fit_keywords,
+    refuse_frozen_fresh,
+    refuse_unreadable_columns,
+    restored_on_error,
+)
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
@@ -47,7 +55,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._constant_columns import CONSTANT_STD, constant_columns, warn_constant_at_fit, warn_moved_constants
+from ._constant_columns import constant_columns, warn_constant_at_fit, warn_moved_constants
 from ._fit import (
     after_averaging,
     averaging_for,
@@ -97,7 +105,9 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     A 1-D or scalar ``X`` is a one-line ``DataError`` naming its shape and both
     reshapes, where scikit-learn's message spans lines and prints the values.
     """
+    X = as_values(X)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
     require_2d(X, name)
+    refuse_unreadable_columns(X)  # dates, durations, complex numbers: by the column's name, not NumPy's promotion error
     try:
         rows = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
     except ValueError as exc:  # scikit-learn's "could not convert string to float: 'x'" names neither the column nor the fix
@@ -308,8 +318,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             mean, scale, net = self.mean_, self.scale_, self.network_
             device, fixed = device_of(net), []
         else:
-            mean = X.mean(0) if self.standardize else np.zeros(X.shape[1])
-            scale = np.where((s := X.std(0) if self.standardize else np.ones(X.shape[1])) > CONSTANT_STD, s, 1.0)  # StandardScaler's rule
+            # each column's spread at any magnitude, constant only relative to its level: a column in units of 1e-13 keeps its signal
+            mean, std = center_spread(X) if self.standardize else (np.zeros(X.shape[1]), np.ones(X.shape[1]))
+            scale = unit_scale(mean, std)
             # built on the CPU, then moved: the same random_state gives the same initial weights on every device
             net = AutoencoderNet(X.shape[1], self.hidden_layer_sizes, self.n_components, self.activation).to(device)
             fixed = frozen_names(self, net.inner_layers)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.utils.validation import column_or_1d
 
 from ..data import check_class_labels, check_score_labels
 from ..estimators import (
@@ -190,6 +191,8 @@ class ClassifierFitting(FitRequired):
 
         During a first :meth:`partial_fit` call its ``classes`` are the classes (``y``'s labels must be among them)."""
         y = np.asarray(y)
+        if y.shape == (n, 1):  # a column vector (df[["label"]]): read as its labels with scikit-learn's DataConversionWarning, as its MLP does
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1 or y.shape[0] != n:
             # Keras' to_categorical rows: an (n, k) 0/1 array with one 1 a row, which scikit-learn's classifiers take as labels
             one_hot = y.ndim == 2 and y.shape[0] == n and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()

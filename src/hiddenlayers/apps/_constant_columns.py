@@ -18,14 +18,12 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 
-#: a column whose training standard deviation is at most this holds one value (the scale the Autoencoder's fit sets to 1)
-CONSTANT_STD = 1e-12
-
-
 def constant_columns(X: np.ndarray) -> list[int]:
-    """The indices of the columns of the training rows ``X`` ``(n, n_features)`` that hold one value (standard deviation at most
-    :data:`CONSTANT_STD`)."""
-    return [int(j) for j in np.flatnonzero(X.std(axis=0) <= CONSTANT_STD)]
+    """The indices of the columns of the training rows ``X`` ``(n, n_features)`` that hold one value: those the fit scales by 1,
+    by the one rule of :func:`hiddenlayers.data.constant_spread` (a spread at most 1e-12 of the column's level)."""
+    from ..data import center_spread, constant_spread
+
+    return [int(j) for j in np.flatnonzero(constant_spread(*center_spread(X)))]
 
 
 def _named(columns: list[int], names: Any) -> str:
@@ -64,4 +62,4 @@ def warn_moved_constants(X: np.ndarray, mean: np.ndarray, columns: list[int], na
                   "such rows score as anomalies whatever their other columns say.", UserWarning, stacklevel=user_stacklevel())
 
 
-__all__ = ["CONSTANT_STD", "constant_columns", "warn_constant_at_fit", "warn_moved_constants"]
+__all__ = ["constant_columns", "warn_constant_at_fit", "warn_moved_constants"]

@@ -23,7 +23,8 @@ from sklearn.base import BaseEstimator
 
 from .._docsections import parameters_section
 from .._params import DefaultsOnUnpickle, Param, StrOptions, document, validate
-from ..estimators import KeepsFittedSource, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
+from ..data import center_spread, unit_scale, unreadable_kind
+from ..estimators import KeepsFittedSource, as_values, check_averaging, fit_keywords, load_source, restored_on_error, reuse_layers
 from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, get_loss
@@ -93,11 +94,18 @@ def _is_time_index(index: Any) -> bool:
 
 
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
+    series = as_values(series)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
     _check_time_index(series, name)
+    what = unreadable_kind(series) if hasattr(series, "dtype") else None
+    if what is not None:  # NumPy read dates and durations as their nanosecond counts, and complex numbers as their real part
+        fix = {"durations": f"{name}.dt.total_seconds()", "complex numbers": f"np.abs({name})"}.get(what, f"({name} - {name}.min()).dt.days")
+        raise DataError(f"{name} holds {what} ({series.dtype}), not numbers: forecast the values measured at those times (the "
+                        f"times belong in the index), or turn them into numbers first (e.g. {fix}).")
     try:
         s = np.asarray(series, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: {type(series).__name__}.") from None
+        raise DataError(f"{name} must be a 1-D sequence of numbers (list, NumPy array or pandas Series). Received: {type(series).__name__}"
+                        f"{_first_non_number(series)}.") from None
     if s.ndim == 2 and 1 in s.shape:
         s = s.reshape(-1)
     if s.ndim != 1:
@@ -107,6 +115,30 @@ def _as_series(series: Any, name: str = "series") -> np.ndarray:
     return s
 
 
+def _first_non_number(series: Any) -> str:
+    """``" holding 'x' at position 1"``: the first value of a flat ``series`` that is not a number, for the message; else ``""``.
+
+    Why: an object column mixing numbers and text (a CSV's "n/a") read as "must be a sequence of numbers. Received: Series",
+    naming neither the value nor where it is.
+    """
+    try:
+        values = list(np.asarray(series, dtype=object).reshape(-1))
+    except (TypeError, ValueError):
+        return ""
+    import pandas as pd
+
+    for i, value in enumerate(values):
+        if value is None:  # read as NaN, then refused as missing
+            continue
+        if value is pd.NA:
+            return f" holding pd.NA at position {i}: fill the missing values first (e.g. pandas' Series.interpolate())"
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return f" holding {value!r} at position {i}"
+    return ""
+
+
 def _standardization(s: np.ndarray) -> tuple[float, float]:
     """The series' ``mean_`` and ``scale_`` (its standard deviation; 1 for a constant series, which has none).
 
@@ -114,8 +146,8 @@ def _standardization(s: np.ndarray) -> tuple[float, float]:
     1e-12 read a series in tiny units, 1e-13 ± 5e-14, as constant: standardized by 1, its windows were all ~0 to the
     network, and its forecasts were off by float32 noise 1e6 times the series' spread.)
     """
-    mean, std = float(s.mean()), float(s.std())
-    return mean, std if std > 1e-12 * abs(mean) and std > 0 else 1.0
+    mean, std = center_spread(s)  # at any magnitude: np.std of 1e300 values overflowed (scale inf, NaN forecasts), of 1e-300 underflowed
+    return float(mean), float(unit_scale(mean, std))
 
 
 def _check_one_column(X: Any) -> None:

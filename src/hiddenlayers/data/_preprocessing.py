@@ -55,6 +55,7 @@ from ._close_names import lacks_columns
 from ._column_hints import warn_column_hints
 from ._count_notes import unlearned_missing_note, unseen_note
 from ._float32 import F32_MAX
+from ._spread import center_spread, unit_scale
 
 NUMERIC_TEXT_RATIO = 0.9
 """A text column whose present cells parse as numbers at least this often is refused by :meth:`TablePreprocessor.fit`
@@ -105,6 +106,15 @@ def _check_where(where: Any, method: str) -> None:
         raise TypeError(f"TablePreprocessor.{method}'s second argument is where (a function naming a row), not "
                         f"{type(where).__name__}: for a scikit-learn Pipeline use hl.TableEncoder (the same encoding, fit(X, y) "
                         "and transform returning an array).")
+
+
+def _stored_scale(mean: Any, std: Any) -> float:
+    """A numeric column's stored scale: :func:`unit_scale`'s, at least float32's smallest normal number (1.2e-38).
+
+    A model file's preprocessing also runs in float32 (its ``.onnx`` export's graph, the server): a smaller scale is 0
+    there, and every row NaN. Such a column's values underflow to 0 in float32 anyway; so scaled, they stay ~0.
+    """
+    return max(float(unit_scale(mean, std)), float(np.finfo(np.float32).tiny))
 
 
 class TablePreprocessor:
@@ -172,10 +182,10 @@ class TablePreprocessor:
                     raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
                 median = float(np.median(finite))
                 filled = np.where(np.isnan(values), median, values)
-                std = float(filled.std())
+                mean, std = center_spread(filled)  # at any magnitude; a column in small units keeps its spread
                 self.columns.append({
-                    "name": str(name), "kind": "numeric", "fill": median, "mean": float(filled.mean()),
-                    "scale": std if std > 1e-12 else 1.0, "missing_indicator": bool(np.isnan(values).any()),
+                    "name": str(name), "kind": "numeric", "fill": median, "mean": float(mean),
+                    "scale": _stored_scale(mean, std), "missing_indicator": bool(np.isnan(values).any()),
                     "missing_rate": float(np.isnan(values).mean()),
                 })
             else:
@@ -278,7 +288,7 @@ class TablePreprocessor:
                 raise DataError(f"column '{name}' has no values (all missing): drop it with --features.")
             # missing values are filled with the mean: they add rows but no spread
             std = float(np.sqrt(st["m2"] / (st["n"] + st["missing"])))
-            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": std if std > 1e-12 else 1.0,
+            return {"name": name, "kind": "numeric", "fill": st["mean"], "mean": st["mean"], "scale": _stored_scale(st["mean"], std),
                     "missing_indicator": st["missing"] > 0, "missing_rate": st["missing"] / (st["n"] + st["missing"])}
         ordered = sorted(st["counts"].items(), key=lambda kv: (-kv[1], kv[0]))
         keep = [k for k, _ in ordered]

@@ -24,6 +24,25 @@ import numpy as np
 from ..exceptions import DataError
 
 
+def refuse_meta(data: Any) -> None:
+    """Raise a one-line :class:`DataError` when ``data`` is a PyTorch tensor on the ``meta`` device, which has a shape but
+    no values; anything else passes.
+
+    Why: PyTorch's own errors said "Use Tensor.cpu() to copy the tensor to host memory first" (the estimators) or
+    "Tensor.item() cannot be called on meta tensors" (the lens), neither of which can help. The estimators, the
+    applications and the lens share it.
+
+    Parameters
+    ----------
+    data : object
+        The rows (or targets) as the caller passed them.
+    """
+    device = getattr(data, "device", None)
+    if getattr(device, "type", None) == "meta" and hasattr(data, "shape"):
+        raise DataError(f"the data is a tensor on the 'meta' device (shape {tuple(data.shape)}), which holds no values, only a shape: "
+                        "pass the tensor with its values (made on 'cpu' or 'cuda', or loaded with the weights it stands for).")
+
+
 def require_2d(X: Any, name: str = "X") -> None:
     """Raise a one-line :class:`DataError` when ``X`` has fewer than 2 axes.
 

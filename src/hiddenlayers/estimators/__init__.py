@@ -59,6 +59,10 @@ _EXPORTS = {
     "loss_row_weights": "._checks",
     # the first text column of a DataFrame, for the apps' "X has non-numeric values" message (the Autoencoder's)
     "first_text_column": "._checks",
+    # X and y as values NumPy reads (a tensor detached, on the CPU, widened; a meta tensor refused), and the refusal of a
+    # DataFrame's date, duration or complex columns by name: the rules of the MLP estimators the Autoencoder and Forecaster share
+    "as_values": "._checks",
+    "refuse_unreadable_columns": "._checks",
     # the first epoch an SWA fit averages (search's trials and refits start SWA where the estimator would)
     "swa_start_epoch": "._averaging",
     # weight averaging as a fit option, shared with the applications: its parameter rows, refusals and the fit call's averager

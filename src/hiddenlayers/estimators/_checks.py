@@ -19,11 +19,12 @@ from sklearn.utils.validation import _check_sample_weight, assert_all_finite, co
 
 from .._params import validate
 from .._stacklevel import user_stacklevel
-from ..data import F32_MAX, check_class_labels, require_2d, unreadable_kind
+from ..data import F32_MAX, check_class_labels, refuse_meta, require_2d, unreadable_kind
 from ..exceptions import DataError, OneHotTargetWarning
 from ..network import Spec, resolve_device
 from ..training import check_precision
 from ._averaging import check_averaging
+from ._non_finite import located_non_finite
 
 if TYPE_CHECKING:
     from ._mlp_base import _BaseMLP
@@ -33,14 +34,18 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _validate(est: _BaseMLP, X: Any, *args: Any, **kwargs: Any) -> Any:
-    """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only) and for a column of dates or durations."""
+    """``validate_data`` with one clear error for a 1-D ``X``, for text in ``X`` (sklearn's names a value only), for a column of dates or
+    durations, and for NaN or infinity in ``X`` or ``y`` (sklearn's first sentence, then the rows, the first cell and the fix)."""
     X, args = as_values(X), tuple(as_values(a) for a in args)
     require_2d(X)
-    _refuse_unreadable_columns(X)
+    refuse_unreadable_columns(X)
     try:
         return validate_data(est, X, *args, **kwargs)
     except ValueError as exc:
         msg = str(exc)
+        located = located_non_finite(msg, args[0] if msg.startswith("Input y") and args else X, type(est).__name__)
+        if located is not None:
+            raise ValueError(located) from None
         if not msg.startswith("could not convert string to float") or sp.issparse(X):
             raise
         detail = re.sub(r"np\.str_\((.*)\)", r"\1", msg)
@@ -64,17 +69,25 @@ def as_values(data: Any) -> Any:
     Why: the estimators read X and y as numbers, and scikit-learn's conversion stopped on PyTorch's "Can't call
     numpy() on Tensor that requires grad", "can't convert cuda:0 device type tensor to numpy" and "Got unsupported
     ScalarType BFloat16" (a mixed-precision model's features); no gradient flows back through ``fit`` or ``predict``
-    either way, and the estimator's ``device`` decides where it computes.
+    either way, and the estimator's ``device`` decides where it computes. A tensor on the ``meta`` device holds no
+    values: a one-line :class:`~hiddenlayers.exceptions.DataError`, where PyTorch's own said "Use Tensor.cpu()",
+    which cannot help. The MLP estimators and the applications (Autoencoder, Forecaster) read their input through it.
+
+    Parameters
+    ----------
+    data : object
+        X, y or sample weights as the caller gave them; anything but a tensor is returned as it is.
     """
     if not isinstance(data, torch.Tensor):
         return data
+    refuse_meta(data)
     data = data.detach()
-    if data.device.type not in ("cpu", "meta"):
+    if data.device.type != "cpu":
         data = data.cpu()
     if data.dtype == torch.bfloat16 or (data.dtype.is_floating_point and data.dtype.itemsize == 1):
         data = data.float()
     # a NumPy view (no copy) where one exists, so a tensor takes the array paths alike: float32 in, float32 probabilities out
-    return data.numpy() if data.layout == torch.strided and data.device.type == "cpu" else data
+    return data.numpy() if data.layout == torch.strided else data
 
 
 def first_text_column(X: Any) -> str:
@@ -99,14 +112,29 @@ def first_text_column(X: Any) -> str:
     return ""
 
 
-def _refuse_unreadable_columns(X: Any) -> None:
-    """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it.
+def refuse_unreadable_columns(X: Any) -> None:
+    """A DataFrame column of dates, durations, periods, intervals or complex numbers is a DataError naming it; so is an
+    array of them.
 
     NumPy's own error (``DTypePromotionError``) names no column, and a complex
-    column would be cut to its real part.
+    column would be cut to its real part. An array of dates or durations was read as counts of its unit (days for
+    ``datetime64[D]``, seconds for ``timedelta64[s]``: other numbers for the same times in another unit), without a word;
+    a complex array was scikit-learn's "Complex data not supported" and a printout of every value. The MLP estimators
+    and the Autoencoder share it.
+
+    Parameters
+    ----------
+    X : object
+        The rows: a DataFrame's columns (something with ``columns`` and ``dtypes``), or an array's one dtype.
     """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "columns") or not hasattr(dtypes, "items"):
+        dtype = getattr(X, "dtype", None)
+        what = unreadable_kind(dtype) if isinstance(dtype, np.dtype) else None
+        if what is not None:
+            fix = {"complex numbers": "np.abs(X) or X.real", "durations": "X / np.timedelta64(1, 's'), seconds"}.get(
+                what, "(X - X.min()) / np.timedelta64(1, 'D'), days since the first")
+            raise DataError(f"X holds {what} ({dtype}), which the network cannot read: turn them into real numbers first (e.g. {fix}).")
         return
     for name, dtype in dtypes.items():
         what = unreadable_kind(dtype)
@@ -287,7 +315,11 @@ def require_finite(est: _BaseMLP, X: np.ndarray, Xt: torch.Tensor) -> None:
     the error validation would have, or lets an overflowing sum pass.
     """
     if not bool(torch.isfinite(Xt.sum())):
-        assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        try:
+            assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        except ValueError as exc:
+            names = getattr(est, "feature_names_in_", None)  # the columns' names, where X was made of a DataFrame
+            raise ValueError(located_non_finite(str(exc), X, type(est).__name__, names) or str(exc)) from None
         refuse_beyond_float32(est, X, "X")  # finite in X, infinite in the float32 tensor
 
 

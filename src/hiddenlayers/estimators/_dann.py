@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..data import require_2d
-from ..training import Schedule, refuse_unusable, to_tensor, train_dann
+from ..training import Schedule, dense_rows, refuse_unusable, to_tensor, train_dann
 from ._checks import _DTYPES, _validate
 from ._fit import _stopping_rules, fit_callbacks, optimizer_kwargs
 
@@ -56,9 +56,8 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     _refuse_non_finite(X_target, Xt)
     if Xt.shape[0] == 0:
         raise ValueError("X_target has 0 rows: DANN needs unlabelled target rows.")
-    if hasattr(X, "toarray"):
-        X = X.toarray()
     dtype, device = _DTYPES[est.dtype], est._device
+    X = dense_rows(X, dtype, "domain_adaptation='dann'", "reduce X's columns first (e.g. sklearn's TruncatedSVD), or fit without domain_adaptation")
     as_t = lambda a: to_tensor(a, dtype, device)  # noqa: E731
     lr0 = est.learning_rate_init if learning_rate_init is None else learning_rate_init
     batch_size = min(200, X.shape[0]) if est.batch_size == "auto" else int(est.batch_size)

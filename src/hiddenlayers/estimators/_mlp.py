@@ -35,6 +35,7 @@ from ._class_weight import class_row_weights, combine, smooth_targets, smoothing
 from ._fit_keywords import fit_keywords
 from ._mlp_base import _BaseMLP
 from ._mlp_params import CLASSIFIER_PARAMS, REGRESSOR_PARAMS
+from ._non_finite import located_non_finite
 from ._predict import check_X, output_dtype, overflow_checked, raw_output
 from ._predict_source import NO_Y, source_answers, source_score
 from ._target_scale import scaled, set_target_scaling
@@ -430,7 +431,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             return self._score_function(*source_score(self, X, y, sample_weight))
         if y is None:
             raise TypeError(NO_Y)
-        return float(super().score(as_values(X), as_values(y), as_values(sample_weight)))
+        y = as_values(y)
+        try:
+            return float(super().score(as_values(X), y, as_values(sample_weight)))
+        except ValueError as exc:  # r2_score's bare "Input contains NaN.": X's and the weights' are named before it
+            located = located_non_finite(str(exc).replace("Input contains", "Input y contains", 1), y, type(self).__name__, call="score")
+            if located is None:
+                raise
+            raise ValueError(located) from None
 
     def _score_function(self, y: Any, y_pred: np.ndarray, sample_weight: Any = None) -> float:
         from sklearn.metrics import r2_score

@@ -215,12 +215,14 @@ def sparse_hidden(est: _BaseMLP, X: Any, layer: int) -> np.ndarray | None:
 
 
 def torch_forward(est: _BaseMLP, X: Any, layer: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time."""
+    """Head outputs and (for ``layer``, 0-based) ``[hidden activations]`` through PyTorch, 8192 rows at a time, fewer for a
+    sparse ``X`` so wide that a dense block would pass 256 MB (8192 rows of 2**18 hashed columns were 8 GB at once)."""
     dtype = network_dtype(est.network_)
     outs, hiddens = [], []
+    rows = 8192 if not sp.issparse(X) else max(1, min(8192, 2**28 // (max(1, X.shape[1]) * dtype.itemsize)))
     with evaluating(est.network_), torch.inference_mode():  # each submodule's own mode comes back after
-        for start in range(0, X.shape[0], 8192):
-            block = X[start : start + 8192]
+        for start in range(0, X.shape[0], rows):
+            block = X[start : start + rows]
             block = block.toarray() if sp.issparse(block) else block
             xt = to_tensor(block, dtype, est._device)
             out, hidden = est.network_(xt, return_hidden=True)

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..data import unit_scale
+
 PARTIAL_FIT = ("scale_target=True is not supported with partial_fit: the scaling would be fixed by the first chunk and mean "
                "something else for the next. Scale y yourself (e.g. sklearn's StandardScaler fitted on a sample), or set scale_target=False.")
 STREAMED_PARTIAL = ("scale_target=True is not supported with partial_fit(source): each call would fix the scaling anew. Fit the "
@@ -58,11 +60,10 @@ def moments_statistics(moments: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scale(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """The standard deviations ``sqrt(var)``, with 1 where one is 0, not finite, or under 1e-12 of the mean's size (only centred)."""
-    scale = np.sqrt(var)
-    tiny = ~np.isfinite(scale) | (scale <= 1e-12 * np.maximum(np.abs(mean), 1.0))
-    scale[tiny] = 1.0
-    return scale
+    """The standard deviations ``sqrt(var)``, with 1 where one is 0, not finite, or under 1e-12 of the mean's size (only
+    centred): ``data.unit_scale``, the rule of the table's columns too. (It read 1e-12 of at least 1, so a target in small
+    units, 1e-13 ± 5e-14, was only centred and the network fitted values ~0 that its loss barely saw.)"""
+    return unit_scale(mean, np.sqrt(var))
 
 
 def set_target_scaling(est: Any, y: np.ndarray | None, sample_weight: np.ndarray | None, *, incremental: bool, first_pass: bool,

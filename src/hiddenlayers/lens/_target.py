@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data import row_count
+from ..data import refuse_meta, row_count
 
 NETWORK_ATTRS = ("network_", "q_network_")
 
@@ -87,6 +87,7 @@ class Target:
         offset : int
             The row number of ``X[0]`` in the message (a loader's later batches).
         """
+        refuse_meta(X)  # a tensor of no values: PyTorch's "Tensor.item() cannot be called on meta tensors" from the finite check
         if self.head is not None:
             X = self.head.transform(X)
         own_padding = self.prepare is not None and nan_padded(X)  # a sequence app's NaN-padded form: its own reader checks it
@@ -228,7 +229,11 @@ def _tensor_fn(module: nn.Module) -> Callable[[Any], Tensor]:
     def to_tensor(block: Any) -> Tensor:
         if hasattr(block, "toarray"):  # scipy sparse rows
             block = block.toarray()
-        t = block.to(device) if isinstance(block, Tensor) else torch.as_tensor(np.ascontiguousarray(np.asarray(block)), device=device)
+        if not isinstance(block, Tensor):
+            block = np.asarray(block)
+            if not block.dtype.isnative:  # big-endian ('>f8', a file's byte order): PyTorch refuses it ("byte order different")
+                block = block.astype(block.dtype.newbyteorder("="))
+        t = block.to(device) if isinstance(block, Tensor) else torch.as_tensor(np.ascontiguousarray(block), device=device)
         return t.to(dtype) if t.is_floating_point() or t.dtype == torch.bool else t
 
     return to_tensor

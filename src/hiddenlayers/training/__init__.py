@@ -18,6 +18,9 @@ _EXPORTS = {
     "thread_limits": "._loop",
     "steps_per_epoch": "._batches",
     "to_tensor": "._inputs",
+    # a whole sparse X made dense for a step that needs every row (L-BFGS through PyTorch, DANN), refused past 2 GiB
+    "dense_rows": "._inputs",
+    "DENSE_LIMIT": "._inputs",
     "Loss": "._losses",
     # each output activation in NumPy, without PyTorch (predict_proba and the server's NumPy path)
     "NP_OUTPUTS": "._np_outputs",

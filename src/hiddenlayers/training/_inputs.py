@@ -22,6 +22,42 @@ from ._losses import Loss
 from ._numbers import real, whole
 from ._stopping import LossBelow, NoImprovement, StoppingRule, check_rule
 
+DENSE_LIMIT = 2**31
+"""The most bytes a whole sparse ``X`` may take once made dense (2 GiB): beyond it :func:`dense_rows` refuses."""
+
+
+def dense_rows(X: Any, dtype: torch.dtype, why: str, fix: str) -> Any:
+    """A SciPy sparse ``X`` ``(n, d)`` as one dense NumPy array of ``dtype``'s NumPy type, for a computation that needs all
+    of it at once; other ``X`` as it is.
+
+    Why: a hashed or one-hot ``X`` (200,000 rows of 2**18 columns) is a few MB stored sparse and 210 GB dense; L-BFGS on
+    a network only autograd runs, or on a GPU, and DANN made it dense without a word, until the machine ran out of memory.
+    Past :data:`DENSE_LIMIT` bytes it is a one-line :class:`~hiddenlayers.exceptions.DataError` with the size, ``why`` it
+    would be made dense and the ``fix``.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix of shape (n, d)
+        The rows.
+    dtype : torch.dtype
+        The dtype the dense copy is made in (the network's).
+    why : str
+        What makes it dense, for the message (``"solver='lbfgs' on this network"``).
+    fix : str
+        What to do instead, for the message.
+    """
+    if not sp.issparse(X):
+        return X
+    from ..exceptions import DataError
+
+    np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+    n, d = X.shape
+    size = n * d * np_dtype.itemsize
+    if size > DENSE_LIMIT:
+        raise DataError(f"X is a sparse matrix of {n:,} x {d:,} with {X.nnz:,} stored values; {why} needs it dense, "
+                        f"{size / 2**30:,.1f} GiB of {np_dtype} (more than {DENSE_LIMIT / 2**30:.0f} GiB): {fix}.")
+    return X.toarray().astype(np_dtype, copy=False)
+
 
 def to_tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tensor:
     """``a`` as a contiguous tensor of ``dtype`` on ``device`` (no copy when already right).

@@ -19,7 +19,7 @@ from scipy.optimize import OptimizeResult, minimize
 from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ._engine import make_step
-from ._inputs import to_tensor
+from ._inputs import dense_rows, to_tensor
 from ._losses import Loss
 from ._optim import FlatParams
 from ._stopping import STOP_REASONS, Callback, History, StoppingRule, TrainState, held_at_start, warn_interrupted
@@ -29,12 +29,14 @@ def _stepper(
     network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None, loss: Loss, alpha: float, engine: str,
 ) -> tuple[FlatParams, Any, tuple[Any, Any, Any], float]:
     """The flat parameters, the engine's step and the whole data in the engine's own array type (NumPy views on the
-    CPU), converted once rather than per evaluation; ``denom`` the mean's divisor."""
-    Xt, Yt, Wt, denom = _whole_data(network, X, Y, sample_weight)
+    CPU), converted once rather than per evaluation; ``denom`` the mean's divisor. A sparse ``X`` stays sparse (CSR)
+    on the CPU's NumPy engine, whose first layer multiplies its stored values, as scikit-learn's L-BFGS does."""
     flat = FlatParams(network)
     stepper = make_step(network, loss, flat, alpha, engine)
     cv = getattr(stepper, "convert", lambda t: t)
-    return flat, stepper, (cv(Xt), cv(Yt), None if Wt is None else cv(Wt)), denom
+    on_numpy = isinstance(cv(flat.data[:1]), np.ndarray)
+    Xt, Yt, Wt, denom = _whole_data(network, X, Y, sample_weight, keep_sparse=on_numpy)
+    return flat, stepper, (Xt if sp.issparse(Xt) else cv(Xt), cv(Yt), None if Wt is None else cv(Wt)), denom
 
 
 def _objective(
@@ -163,12 +165,18 @@ def fit_lbfgs(
     return history, res
 
 
-def _whole_data(network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple[Any, Any, Any, float]:
-    """``(X, Y, sample_weight, weight total)`` as tensors of the network's dtype and device (sparse ``X`` densified): the one batch."""
+def _whole_data(network: torch.nn.Module, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None,
+                keep_sparse: bool = False) -> tuple[Any, Any, Any, float]:
+    """``(X, Y, sample_weight, weight total)`` as tensors of the network's dtype and device: the one batch. A sparse ``X``
+    is CSR of that dtype with ``keep_sparse`` (the NumPy engine), else made dense (:func:`dense_rows`: refused past 2 GiB)."""
     ref = next(network.parameters())
     dtype, device = ref.dtype, ref.device
-    Xd = X.toarray() if sp.issparse(X) else X
-    Xt = to_tensor(Xd, dtype, device)
+    if sp.issparse(X) and keep_sparse:
+        Xt = X.tocsr().astype(torch.empty(0, dtype=dtype).numpy().dtype, copy=False)
+    else:
+        Xt = to_tensor(dense_rows(X, dtype, "solver='lbfgs' with this network or device (all rows in one step, through PyTorch)",
+                                  "use solver='adam' or 'sgd', which make one batch dense at a time, or train on the CPU a network of "
+                                  "dense layers (no norm or dropout), whose engine keeps X sparse"), dtype, device)
     Yt = to_tensor(Y, dtype, device)
     Wt = None if sample_weight is None else to_tensor(sample_weight, dtype, device)
     denom = float(X.shape[0]) if sample_weight is None else float(np.sum(sample_weight))
