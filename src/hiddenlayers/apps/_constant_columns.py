@@ -18,6 +18,7 @@ import numpy as np
 
 from .._stacklevel import user_stacklevel
 
+
 def constant_columns(X: np.ndarray) -> list[int]:
     """The indices of the columns of the training rows ``X`` ``(n, n_features)`` that hold one value: those the fit scales by 1,
     by the one rule of :func:`hiddenlayers.data.constant_spread` (a spread at most 1e-12 of the column's level)."""
