@@ -47,6 +47,16 @@ def test_no_warning_without_constant_columns_or_without_standardizing(rows):
         raw.score_samples(rows.assign(c=100.0))
 
 
+def test_constant_means_what_the_scaling_means(rows):
+    """The columns named constant are exactly those the fit scales by 1: a column in units of 1e-13 has a spread (its own
+    scale, no warning), and one of 1e6 that moves only by rounding is constant (the relative rule of data.constant_spread)."""
+    rng = np.random.default_rng(1)
+    frame = rows[["a", "b"]].assign(tiny=rng.normal(1e-13, 5e-14, len(rows)), big=1e6 + rng.normal(0, 1e-7, len(rows)))
+    with pytest.warns(UserWarning, match=r"^column 'big' of the training rows holds one value"):
+        ae = Autoencoder(n_components=1, max_iter=2, random_state=0).fit(frame)
+    assert ae.constant_columns_ == [3] and ae.scale_[3] == 1.0 and 1e-14 < ae.scale_[2] < 1e-13
+
+
 def test_scoring_says_when_rows_move_a_constant_column(fitted, rows):
     """The score of a moved row jumps by the change squared (a change of 100: ~10**4 / 4 columns), which it did without a word."""
     with warnings.catch_warnings():
