@@ -1,6 +1,7 @@
 """Lens benchmarks: recording overhead, CKA timing, full report time.
 
-Run: ``.venv/bin/python benchmarks/bench_lens.py``. Prints medians and ratios.
+Run: ``.venv/bin/python benchmarks/bench_lens.py [recording] [cka] [report]`` (default: all three parts, in that
+order). Prints medians and ratios.
 Goals (issue 4): recording every hidden layer at batch 1,024 on
 100->256->128->64->10 costs <= 1.2x a plain forward; the full report for
 10,000 rows and 4 hidden layers takes < 30 s on 2 cores. Peers, in the same
@@ -12,6 +13,7 @@ the process. Every peer's activations are checked equal to the network's own.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 import warnings
@@ -219,10 +221,20 @@ def bench_report() -> None:
     print(f"  (training 10 epochs with GradientFlow took {fit_s:.1f} s)")
 
 
-if __name__ == "__main__":
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    import sys
+PARTS: dict[str, Callable[[], None]] = {"recording": bench_recording, "cka": bench_cka, "report": bench_report}
 
-    parts = sys.argv[1:] or ["recording", "cka", "report"]
-    for part in parts:
-        {"recording": bench_recording, "cka": bench_cka, "report": bench_report}[part]()
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Lens benchmarks: recording overhead, CKA timing, full report time.")
+    ap.add_argument("parts", nargs="*", metavar="PART", help=f"parts to run, of {', '.join(PARTS)} (default: all three)")
+    args = ap.parse_args()
+    unknown = [part for part in args.parts if part not in PARTS]
+    if unknown:
+        ap.error(f"unknown part {unknown[0]!r}: use one of {', '.join(PARTS)}")
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    for part in args.parts or list(PARTS):
+        PARTS[part]()
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,8 @@ set is scored twice, as the report scores it (70/30 split, standardised, ``Logis
 "full" fits the features themselves (the code before the change), "span" is ``probe_features`` (fewer training
 rows than features: solved in the rows' span, ``_row_space``). Printed: CPU seconds of each (median of
 ``--repeats``), full / span, and both sets of held-out accuracies (the same optimum: equal up to the solver's
-tolerance).
+tolerance). Both sides run on one torch and one BLAS/OpenMP thread (``threadpool_limits(1)``): ``probe_features`` fits
+under that limit itself since 0429a119, so "full" on the default threads would compare thread counts too.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     import torch
     from sklearn.datasets import load_digits
+    from threadpoolctl import threadpool_limits
 
     import hiddenlayers as hl
     from hiddenlayers.lens._probes import probe_features
@@ -62,12 +64,13 @@ def main() -> None:
         feats = {"input": Xr, **{name: rec.features(name) for name in rec}}
         full_s, span_s = [], []
         for _ in range(args.repeats):  # alternated, so drifting machine load hits both alike
-            c = time.process_time()
-            full = _full(feats, yr)
-            full_s.append(time.process_time() - c)
-            c = time.process_time()
-            span = probe_features(feats, yr).test_score
-            span_s.append(time.process_time() - c)
+            with threadpool_limits(1):  # what probe_features sets for itself: both sides on one BLAS thread
+                c = time.process_time()
+                full = _full(feats, yr)
+                full_s.append(time.process_time() - c)
+                c = time.process_time()
+                span = probe_features(feats, yr).test_score
+                span_s.append(time.process_time() - c)
         f, s = statistics.median(full_s), statistics.median(span_s)
         widths = ", ".join(f"{k} {v.reshape(rows, -1).shape[1]}" for k, v in feats.items())
         print(f"{rows} rows ({widths} features): full {f:.2f} CPU-s, span {s:.2f} CPU-s, full/span {f / s:.1f}x")

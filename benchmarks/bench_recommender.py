@@ -38,11 +38,11 @@ from torch import nn
 
 import hiddenlayers as hl
 from hiddenlayers.apps import _recommend
-from hiddenlayers.training import FlatParams, History, NoImprovement, make_optimizer
+from hiddenlayers.training import Callback, FlatParams, History, LoopHooks, NoImprovement, make_optimizer
 
 
-class EpochTimer:
-    """A callback the loop calls as its progress bar: the wall seconds between epoch ends (the first from the start)."""
+class EpochTimer(Callback):
+    """A callback (``Recommender(callbacks=[...])``): the wall and CPU seconds between epoch ends (the first from the start)."""
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
@@ -58,12 +58,13 @@ class EpochTimer:
         self.cpu.append(cpu - self._c)
         self._t, self._c = now, cpu
 
-    def on_train_end(self, **kwargs: Any) -> None:
-        pass
 
-
-def dense_loop(est: Any, net: Any, X: Any, Y: Any, validation: Any, gen: torch.Generator) -> History:
-    """``_fit_penalized`` as it was at commit 4f67471 (dense gradients, one AdamW over every parameter)."""
+def dense_loop(est: Any, net: Any, X: Any, Y: Any, validation: Any, gen: torch.Generator, history: Any = None,
+               objective: Any = None) -> History:
+    """``_fit_penalized`` as it was at commit 4f67471 (dense gradients, one AdamW over every parameter), called as the
+    library calls it now (a fresh squared-error fit: ``history`` and ``objective`` are None) and giving the callbacks
+    their hooks as the library's loop does (``LoopHooks``)."""
+    assert history is None and objective is None, "the dense loop is the fresh squared-error fit's"
     device = X.device
     flat = FlatParams(net)
     opt = make_optimizer("adamw", flat, weight_decay=est.alpha)
@@ -73,10 +74,10 @@ def dense_loop(est: Any, net: Any, X: Any, Y: Any, validation: Any, gen: torch.G
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64
     if validation is not None:
         stop.update(float(((_recommend.forward_batches(net, validation[0]) - validation[1]) ** 2).mean()))
-    callbacks = _recommend.progress_callbacks(est)
-    for cb in callbacks:
-        cb.on_train_begin()
+    hooks = LoopHooks(_recommend.fit_callbacks(est), net, hist)
+    hooks.begin()
     for epoch in range(1, est.max_iter + 1):
+        hooks.epoch_begin(epoch)
         net.train()
         perm = torch.randperm(n, generator=gen).to(device)
         total = torch.zeros((), dtype=acc_dtype, device=device)
@@ -97,8 +98,7 @@ def dense_loop(est: Any, net: Any, X: Any, Y: Any, validation: Any, gen: torch.G
         hist.val_loss.append(val)
         hist.val_score.append(-val)
         hist.lr.append(est.learning_rate_init)
-        for cb in callbacks:
-            cb.on_epoch_end(logs={"epoch": epoch, "train_loss": train_loss, "val_score": -val})
+        hooks.epoch_end()
         if stop.update(val if validation is not None else train_loss):
             best.copy_(flat.data)
             hist.best_epoch = epoch
@@ -110,22 +110,20 @@ def dense_loop(est: Any, net: Any, X: Any, Y: Any, validation: Any, gen: torch.G
     flat.data.copy_(best)
     flat.release()
     net.eval()
-    for cb in callbacks:
-        cb.on_train_end(history=hist)
+    hooks.end()
     return hist
 
 
 def fit_library(tr: Any, te: Any, seed: int, loop: Any = None) -> dict[str, Any]:
     """Fit ``hl.Recommender`` (its training loop replaced by ``loop`` if given); epoch seconds, epochs, test RMSE."""
     timer = EpochTimer()
-    saved = _recommend.progress_callbacks, _recommend._fit_penalized
-    _recommend.progress_callbacks = lambda est: [timer]
+    saved = _recommend._fit_penalized
     if loop is not None:
         _recommend._fit_penalized = loop
     try:
-        rec = hl.Recommender(clip=(0.5, 5.0), random_state=seed).fit(tr[["userId", "movieId"]], tr.rating)
+        rec = hl.Recommender(clip=(0.5, 5.0), random_state=seed, callbacks=[timer]).fit(tr[["userId", "movieId"]], tr.rating)
     finally:
-        _recommend.progress_callbacks, _recommend._fit_penalized = saved
+        _recommend._fit_penalized = saved
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unseen movies' fallback warning
         pred = rec.predict(te[["userId", "movieId"]])

@@ -7,9 +7,9 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/bench_restore.py HISTORY_EPOCHS CALLS
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -38,6 +38,7 @@ def main(epochs: int, calls: int) -> None:
     est.partial_fit(X, y, classes=[0, 1, 2])
     for _ in range(epochs):  # a streamed fit's history: one row per partial_fit
         est.partial_fit(X, y)
+    history = len(est.history_)  # each timed call adds one more
     with_t, without_t, helper_t = [], [], []
     try:
         for _ in range(calls):
@@ -55,9 +56,14 @@ def main(epochs: int, calls: int) -> None:
             helper_t.append(clock() - t)
     finally:
         _mlp_base.restored_on_error = guard
-    print(f"history {len(est.history_):>5} epochs, {calls} calls each: partial_fit with restore {_us(with_t):7.0f} us, "
+    print(f"history {history:>5} epochs at the start, {calls} calls each: partial_fit with restore {_us(with_t):7.0f} us, "
           f"without {_us(without_t):7.0f} us; the helper alone {_us(helper_t):7.0f} us")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 0, int(sys.argv[2]) if len(sys.argv) > 2 else 200)
+    ap = argparse.ArgumentParser(description="partial_fit with and without the failed-refit restore.")
+    ap.add_argument("history_epochs", nargs="?", type=int, default=0,
+                    help="partial_fit calls made first, so the model carries that long a history (default 0)")
+    ap.add_argument("calls", nargs="?", type=int, default=200, help="timed calls each way (default 200)")
+    args = ap.parse_args()
+    main(args.history_epochs, args.calls)

@@ -45,6 +45,7 @@ from sklearn.model_selection import train_test_split
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 import hiddenlayers as hl  # noqa: E402
+from hiddenlayers.network import Dense, Network, Spec  # noqa: E402
 from hiddenlayers.rightsize import (  # noqa: E402
     SearchSpace,
     search,
@@ -114,10 +115,14 @@ def tp_prune(clf, ratio: float):
     pruner = Pruner(net, torch.randn(1, net.in_features), importance=tp.importance.MagnitudeImportance(p=2),
                     pruning_ratio=ratio, ignored_layers=[net.head])
     pruner.step()
+    # Torch-Pruning cut the modules in place; the model gets a network built for the new widths (its spec is what a warm
+    # fine-tuning fit checks hidden_layer_sizes against), holding the cut weights, as hl.prune's own cut model does
     widths = [layer.linear.out_features for layer in net.hidden_layers]
+    layers = [Dense(w, layer.activation, layer.dropout, layer.norm) for layer, w in zip(net.spec, widths)]
+    cut = Network(net.in_features, Spec(tuple(layers)), net.out_features, activation=net.default_activation, init="none")
+    cut.load_state_dict(net.state_dict())
     model.hidden_layer_sizes = tuple(widths)
-    model._optimizer_state = None
-    model._cache_weights()
+    model.replace_network(cut)
     return model
 
 

@@ -65,6 +65,13 @@ def run(table: str, seeds: int, trials: int, epochs: int) -> dict[str, list[tupl
     return out
 
 
+def _mean_of_known(values: list[float]) -> float:
+    """The mean of the values that are not NaN; NaN when every one is (no complete trial of that solver in any seed, as
+    a few ``--trials`` can give)."""
+    known = [v for v in values if v == v]
+    return statistics.fmean(known) if known else float("nan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
@@ -78,7 +85,7 @@ def main() -> None:
     for table in args.tables.split(","):
         res = run(table, args.seeds, args.trials, args.epochs)
         for i, what in enumerate(("validation", "held-out", "best adam trial's validation", "best sgd trial's validation")):
-            means = {arm: statistics.fmean(v[i] for v in vals if v[i] == v[i]) for arm, vals in res.items()}
+            means = {arm: _mean_of_known([v[i] for v in vals]) for arm, vals in res.items()}
             shown = ", ".join(f"{arm} {m:.4f}" for arm, m in means.items())
             print(f"{table} mean {what}: {shown}; per solver / shared = {means['per solver'] / means['shared']:.4f}, "
                   f"per solver / shared wide = {means['per solver'] / means['shared wide']:.4f}", flush=True)

@@ -2,7 +2,9 @@
 # One prepared device run: the CUDA-graph tests (watched: a stall is dumped with py-spy and
 # stopped), the profiles, the other CUDA tests, then the GPU benchmark; logs under $OUT.
 # Run from the repository root. Wheels the device image lacks (captum for the lens test,
-# py-spy for the stall dump) come in .gpu_wheels/ (git-ignored; see RESULTS.md for the command).
+# py-spy for the stall dump) come in .gpu_wheels/ (git-ignored), fetched beforehand for the device's Python:
+#   pip download --no-deps --only-binary=:all: -d .gpu_wheels captum py-spy
+# Figures: benchmarks/RESULTS.md, "Training on a GPU".
 set -o pipefail
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p "$OUT"

@@ -5,11 +5,12 @@
    kernels per step.
 2. At scale (1M x 256 -> (2048, 2048, 1024) -> 10, batch 4096, 1 epoch): cProfile
    of a whole fit; prints the host functions by cumulative time.
-Usage (on a CUDA machine): python benchmarks/profile_gpu.py
+Usage (on a CUDA machine): python benchmarks/profile_gpu.py [--part big|scale]
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import pstats
 import sys
@@ -63,6 +64,17 @@ def at_scale() -> None:
     pstats.Stats(pr, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
 
 
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Where a GPU fit's time goes (needs a CUDA GPU).")
+    ap.add_argument("--part", choices=("big", "scale"), help="profile one part (default: both)")
+    args = ap.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit("profile_gpu: no CUDA GPU here; run it on a machine with one.")
+    if args.part in (None, "big"):
+        big_mlp()
+    if args.part in (None, "scale"):
+        at_scale()
+
+
 if __name__ == "__main__":
-    big_mlp()
-    at_scale()
+    main()
