@@ -889,6 +889,8 @@ def info(
     """Spec, layer table, training summary and preprocessing of a model file (reads only its header).
 
     For an .onnx file: opset, size, graph inputs and outputs, columns, classes, int8 or not, and the dense layers found in the graph.
+    An application's file or export also shows the data columns `train --app` kept (a Forecaster's value column, and the step of
+    its training dates, which predict and evaluate hold new dates to).
 
     Example: hiddenlayers info model.safetensors
     """

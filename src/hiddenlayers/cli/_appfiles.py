@@ -751,8 +751,9 @@ def shown_dates(dated: tuple[str, pd.Series, pd.Series | None] | None) -> list[s
 
 def check_data_step(model: Any, dated: tuple[str, pd.Series, pd.Series | None] | None) -> None:
     """Refuse a date column (``dated``, :func:`read_dated_series`') whose step differs from the one ``model`` was trained on
-    (``freq_``: a monthly model given daily rows, :mod:`hiddenlayers.apps._date_step`); a model file without a stored step (fitted
-    on an array, written before it was kept, an ``.onnx`` export) or dates too few to tell a step are not checked."""
+    (``freq_``: a monthly model given daily rows, :mod:`hiddenlayers.apps._date_step`; an ``.onnx`` export's stand-in reads it from
+    the export's metadata); a model file without a stored step (fitted on an array, written or exported before it was kept) or
+    dates too few to tell a step are not checked."""
     from ..apps import mismatched_step, step_mismatch_message
 
     trained = getattr(model, "freq_", None)
