@@ -195,6 +195,22 @@ def test_evaluate_reports_mape_and_smape_and_says_why_mape_is_missing(model: Pat
     assert "note: no MAPE: the values forecast hold a 0 in the series 'v'" in one.stderr and "smape" in one.stdout
 
 
+def test_evaluate_hold_out_line_names_the_dates_it_forecasts(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-fold summary said 'the last 4 of 56 values' with no dates, while the fold table and --json gave them."""
+    later = np.sin(np.arange(54, 110) / 3)
+    data = _dated("later", pd.date_range("2010-01-01", periods=len(later), freq="MS"), later, tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")  # the title wraps at the terminal's width: read it as one text
+    shown = " ".join(ok("evaluate", model, data, "--steps", "4").stdout.split())
+    assert "forecast metrics on the last 4 of 56 values, dated 2014-05-01 to 2014-08-01, forecast from the 52 before them" in shown
+    assert "on the last 1 of 56 values, dated 2014-08-01, forecast from the 55 before them" in " ".join(ok("evaluate", model, data, "--steps", "1").stdout.split())
+    default = " ".join(ok("evaluate", model, data).stdout.split())  # the default hold-out says where its length came from, then its dates
+    assert "on the last 12 of 56 values (by default 0.2 of the series, at least its horizon, as train --app forecaster holds out), " \
+           "dated 2013-09-01 to 2014-08-01, forecast from the 44 before them" in default
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"v": later}).to_csv(plain, index=False)
+    assert "on the last 4 of 56 values, forecast from the 52 before them" in " ".join(ok("evaluate", model, plain, "--steps", "4").stdout.split())
+
+
 def _info_rows(*args: object) -> dict[str, str]:
     """``info``'s two-column rows (key -> value; a wrapped value joined), read at a wide terminal."""
     rows: dict[str, str] = {}
