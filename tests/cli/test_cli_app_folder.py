@@ -67,6 +67,8 @@ def test_evaluate_scores_a_folder_against_its_sub_folder_names_as_score_does(tra
     assert (scored["rows"], scored["task"], scored["target"]) == (12, "classification", "the sub-folder names")
     assert scored["metrics"]["accuracy"] == app.score(later) == 1.0
     assert scored["metrics"]["confusion_matrix"]["matrix"] == [[6, 0], [0, 6]] and scored["metrics"]["confusion_matrix"]["labels"] == ["dark", "light"]
+    # every image on the right side of 0.5: the probabilities rank them perfectly (both were missing: the folder scored labels only)
+    assert (scored["metrics"]["roc_auc"], scored["metrics"]["average_precision"]) == (1.0, 1.0)
 
 
 def test_predict_writes_one_row_per_image_file_by_its_path_below_the_folder(trained: dict[str, Any], tmp_path: Path) -> None:

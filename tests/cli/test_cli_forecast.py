@@ -193,3 +193,85 @@ def test_evaluate_reports_mape_and_smape_and_says_why_mape_is_missing(model: Pat
     one = ok("evaluate", model, data, "--steps", "4")
     assert "mape" not in json.loads(ok("evaluate", model, data, "--steps", "4", "--json").stdout)["metrics"]
     assert "note: no MAPE: the values forecast hold a 0 in the series 'v'" in one.stderr and "smape" in one.stdout
+
+
+def test_evaluate_hold_out_line_names_the_dates_it_forecasts(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-fold summary said 'the last 4 of 56 values' with no dates, while the fold table and --json gave them."""
+    later = np.sin(np.arange(54, 110) / 3)
+    data = _dated("later", pd.date_range("2010-01-01", periods=len(later), freq="MS"), later, tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")  # the title wraps at the terminal's width: read it as one text
+    shown = " ".join(ok("evaluate", model, data, "--steps", "4").stdout.split())
+    assert "forecast metrics on the last 4 of 56 values, dated 2014-05-01 to 2014-08-01, forecast from the 52 before them" in shown
+    assert "on the last 1 of 56 values, dated 2014-08-01, forecast from the 55 before them" in " ".join(ok("evaluate", model, data, "--steps", "1").stdout.split())
+    default = " ".join(ok("evaluate", model, data).stdout.split())  # the default hold-out says where its length came from, then its dates
+    assert "on the last 12 of 56 values (by default 0.2 of the series, at least its horizon, as train --app forecaster holds out), " \
+           "dated 2013-09-01 to 2014-08-01, forecast from the 44 before them" in default
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"v": later}).to_csv(plain, index=False)
+    assert "on the last 4 of 56 values, forecast from the 52 before them" in " ".join(ok("evaluate", model, plain, "--steps", "4").stdout.split())
+
+
+def _info_rows(*args: object) -> dict[str, str]:
+    """``info``'s two-column rows (key -> value; a wrapped value joined), read at a wide terminal."""
+    rows: dict[str, str] = {}
+    for line in ok("info", *args).stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[1]:
+            key = cells[0] or list(rows)[-1]
+            rows[key] = f"{rows[key]} {cells[1]}" if not cells[0] else cells[1]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def monthly_onnx(monthly: Path) -> Path:
+    """The monthly model's .onnx export."""
+    pytest.importorskip("onnxruntime")
+    ok("export", monthly, "--out", monthly.with_suffix(".onnx"))
+    return monthly.with_suffix(".onnx")
+
+
+def test_info_shows_the_value_column_and_the_step_of_the_file_and_its_export(monthly: Path, monthly_onnx: Path, model: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """info showed neither the step the file keeps (freq_) nor the value column it reads, and the export stored no step."""
+    monkeypatch.setenv("COLUMNS", "200")
+    for path in (monthly, monthly_onnx):
+        got = json.loads(ok("info", path, "--json").stdout)
+        assert (got["data_columns"], got["step"]) == ({"value_column": "v"}, "MS")
+        rows = _info_rows(path)
+        assert rows["value column"] == "v" and rows["date step"] == "MS (a pandas offset alias; dates of another step are refused)"
+    assert _info_rows(model)["date step"].startswith("none stored (fitted on values without dates")  # fitted on an array
+    assert json.loads(ok("info", model, "--json").stdout)["step"] is None
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_an_export_refuses_data_of_another_step_as_its_file_does(monthly: Path, monthly_onnx: Path, tmp_path: Path, command: str) -> None:
+    """The export kept no step: a monthly model's .onnx forecast daily rows as months, silently, where the file refused them."""
+    daily = _dated("daily", pd.date_range("2024-01-01", periods=N, freq="D"), np.sin(np.arange(N) / 3), tmp_path)
+    refused = run(command, monthly, daily).stderr.strip()
+    assert "step by 'D', but the model was fitted on values one 'MS' apart" in refused
+    assert run(command, monthly_onnx, daily).stderr.strip() == refused
+    later = _dated("later", pd.date_range("2006-01-31", periods=N, freq="ME"), np.sin(np.arange(N) / 3), tmp_path)  # month ends: monthly too
+    if command == "predict":  # dated in the model's step, as the file dates them
+        got, own = (pd.read_csv(io.StringIO(ok("predict", m, later, "--steps", "3").stdout)) for m in (monthly_onnx, monthly))
+        assert got["month"].tolist() == own["month"].tolist() == ["2009-05-31", "2009-06-30", "2009-07-31"]
+        np.testing.assert_allclose(got["forecast_v"], own["forecast_v"], atol=1e-5)
+    else:
+        got, own = (json.loads(ok("evaluate", m, later, "--json").stdout) for m in (monthly_onnx, monthly))
+        assert [(f["start"], f["end"]) for f in got["folds"]] == [(f["start"], f["end"]) for f in own["folds"]]
+        assert got["metrics"] == pytest.approx(own["metrics"], abs=1e-5)
+
+
+def test_a_damaged_step_in_an_export_is_refused_as_a_damaged_file(monthly_onnx: Path, tmp_path: Path) -> None:
+    onnx_lib = pytest.importorskip("onnx")
+    data = _dated("later", pd.date_range("2006-01-01", periods=N, freq="MS"), np.sin(np.arange(N) / 3), tmp_path)
+
+    def stored(freq: object, name: str) -> Path:
+        proto = onnx_lib.load(str(monthly_onnx))
+        prop = next(p for p in proto.metadata_props if p.key == "forecaster")
+        prop.value = json.dumps({**json.loads(prop.value), "freq": freq})
+        onnx_lib.save(proto, str(tmp_path / name))
+        return tmp_path / name
+
+    bad = stored("fortnightly", "word.onnx")
+    assert_user_error(run("predict", bad, data), f"'{bad}' freq_ 'fortnightly' is not a pandas frequency: the file was altered or is damaged.")
+    assert_user_error(run("info", stored(7, "number.onnx")), "has damaged hiddenlayers metadata")

@@ -53,6 +53,8 @@ def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files
                        "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
     assert summary["app"] == "TextClassifier" and summary["text_column"] == "review" and summary["test_rows"] == 48
     assert summary["test_metrics"]["accuracy"] >= 0.9  # a broken fit is at chance, 0.5
+    # the held-out summary ranks the probabilities too, as evaluate does (it gave the labels' metrics only)
+    assert summary["test_metrics"]["roc_auc"] >= 0.9 and summary["test_metrics"]["average_precision"] >= 0.9
     scored = _json(ok("evaluate", model, files / "reviews.csv", "--target", "label", "--text-column", "review", "--json"))
     assert scored["metrics"]["accuracy"] >= 0.9
     predicted = pd.read_csv(io.StringIO(ok("predict", model, files / "reviews.csv", "--text-column", "review").stdout))
@@ -252,6 +254,7 @@ def test_image_app_learns_digits_from_pixel_columns_and_predict_reads_them_alike
                        "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
     assert (summary["image_shape"], summary["test_rows"]) == ("1x8x8", 120)
     assert summary["test_metrics"]["accuracy"] >= 0.85  # ten classes: chance is 0.1
+    assert summary["test_metrics"]["roc_auc"] >= 0.9 and "average_precision" not in summary["test_metrics"]  # one-vs-rest, as evaluate's
     scored = _json(ok("evaluate", model, tmp_path / "d.csv", "--target", "digit", "--image-dtype", "uint8", "--json"))
     assert scored["metrics"]["accuracy"] >= 0.85
     np.save(tmp_path / "d.npy", pixels)

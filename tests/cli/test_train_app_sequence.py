@@ -51,6 +51,7 @@ def test_sequence_app_learns_digits_rows_and_predict_and_evaluate_read_its_file(
     assert summary["sequences"] == 640 and summary["test_sequences"] == 160 and summary["rows"] == 640 * 8
     assert summary["features"] == [f"f{j}" for j in range(8)]
     assert summary["test_metrics"]["accuracy"] >= 0.85  # chance is 0.1
+    assert summary["test_metrics"]["roc_auc"] >= 0.9  # one-vs-rest macro of the held-out sequences' probabilities, as evaluate gives it
     scored = _json(ok("evaluate", d / "seq.safetensors", d / "new.csv", "--json"))  # the label column: the training's
     assert scored["rows"] == scored["sequences"] == 300 and scored["target"] == "label" and scored["metrics"]["accuracy"] >= 0.85
     assert "classification metrics on 300 sequences" in " ".join(ok("evaluate", d / "seq.safetensors", d / "new.csv").stdout.split())  # not 'rows' (2,400)

@@ -114,7 +114,7 @@ def test_forecaster_windows_to_next_values(target: str, tmp_path: Path) -> None:
         out = sess.run(None, {"X": windows[:n]})[0]
         assert out.shape == (n, 3)
         np.testing.assert_allclose(out, f.predict(s[300 : 300 + 12 + n - 1]), atol=1e-4)
-    assert json.loads(_props(path)["forecaster"]) == {"window": 12, "horizon": 3, "target": target, "mean": f.mean_, "scale": f.scale_}
+    assert json.loads(_props(path)["forecaster"]) == {"window": 12, "horizon": 3, "target": target, "mean": f.mean_, "scale": f.scale_, "freq": None}
     assert export_onnx(f, path).parity_rows == 256  # random windows
 
 

@@ -5,7 +5,8 @@
   several forecast origins (:class:`Backtest`); :func:`recursive_forecast` is its loop past ``horizon`` (NumPy);
   :func:`date_gaps` finds where a series' dates skip steps (:func:`date_gaps_message`: fit's warning, the CLI's note);
   :func:`next_dates` dates a forecast's values (``predict``'s date column) in the step :func:`date_step` infers, which
-  ``fit`` keeps (``freq_``) and :func:`mismatched_step` compares with later dates' (:func:`steps_differ`; :func:`step_mismatch_message`: the refusal).
+  ``fit`` keeps (``freq_``) and :func:`mismatched_step` compares with later dates' (:func:`steps_differ`; :func:`step_mismatch_message`: the refusal;
+  :func:`checked_freq`: a stored step read back, or the file refused as damaged).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings; ``recommend`` gives top-N lists and
   :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
@@ -44,6 +45,7 @@ _EXPORTS = {
     "steps_differ": "._date_step",
     "mismatched_step": "._date_step",
     "step_mismatch_message": "._date_step",
+    "checked_freq": "._date_step",
     "run_backtest": "._backtest",
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",

@@ -745,7 +745,7 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         from ._apponnx import exported_app
 
         scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
-        show_evaluation(scored(exported_app(model), model, data, target, options), as_json, pos_label)
+        show_evaluation(scored(exported_app(model), model, data, target, options, pos_label), as_json, pos_label)
         return
     from ._onnx import run_evaluate_onnx
 
@@ -793,7 +793,8 @@ def evaluate(
     SequenceClassifier's, Autoencoder's or ImageClassifier's export is scored as its .safetensors is (below), its numbers from the graph.
     --sample-weight COLUMN gives weighted metrics (scikit-learn's sample_weight), and says so.
     Application files read their inputs as `predict` does: a TextClassifier or ImageClassifier is scored against the
-    labels --target (an ImageClassifier on a folder of class sub-folders: against their names), a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
+    labels --target (an ImageClassifier on a folder of class sub-folders: against their names; ROC-AUC and average precision
+    as for a table classifier, --pos-label too), a Recommender's ratings against the rating column --target (RMSE, MAE; overall, and apart on the
     rows of known users and items and the cold-start rows), an Autoencoder's reconstruction error against the anomaly
     column --target (0/1; ROC-AUC, average precision), and a Forecaster by a rolling-origin backtest: --folds origins
     (default 1: the last --steps values, or --test-size of the series, forecast from the rest; default 0.2 of the series,
@@ -889,6 +890,8 @@ def info(
     """Spec, layer table, training summary and preprocessing of a model file (reads only its header).
 
     For an .onnx file: opset, size, graph inputs and outputs, columns, classes, int8 or not, and the dense layers found in the graph.
+    An application's file or export also shows the data columns `train --app` kept (a Forecaster's value column, and the step of
+    its training dates, which predict and evaluate hold new dates to).
 
     Example: hiddenlayers info model.safetensors
     """

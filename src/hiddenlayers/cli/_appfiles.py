@@ -50,6 +50,7 @@ import pandas as pd
 
 from .._words import article
 from ..data import at_row
+from ._appclass import class_metrics, class_proba
 from ._common import UserError, one_line
 from ._table_out import network_precision
 
@@ -525,15 +526,13 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None, feature_errors:
     if kind == "Recommender":
         refuse_missing_ids(X, where)
         return pd.DataFrame({_recommender_column(model): network_precision(model, _call(model.predict, X))})
-    P = network_precision(model, _call(model.predict_proba, X))
-    if not np.isfinite(P).all():
-        row = int(np.flatnonzero(~np.isfinite(P).all(axis=1))[0])
-        raise UserError(f"the model's output for {at_row(row, where)} is not finite (its values are far from the training data): fix that row.")
+    P = class_proba(model, X, where)
     result = pd.DataFrame({"predicted_label": model.classes_[P.argmax(axis=1)]})
     if proba:
         for i, c in enumerate(model.classes_):
             result[f"proba_{c}"] = P[:, i]
     return result
+
 
 def refuse_missing_ids(ids: pd.DataFrame, where: Any = None) -> None:
     """A Recommender's user and item columns ``ids`` (in that order) with an empty cell: one line naming the column and its file line
@@ -752,8 +751,9 @@ def shown_dates(dated: tuple[str, pd.Series, pd.Series | None] | None) -> list[s
 
 def check_data_step(model: Any, dated: tuple[str, pd.Series, pd.Series | None] | None) -> None:
     """Refuse a date column (``dated``, :func:`read_dated_series`') whose step differs from the one ``model`` was trained on
-    (``freq_``: a monthly model given daily rows, :mod:`hiddenlayers.apps._date_step`); a model file without a stored step (fitted
-    on an array, written before it was kept, an ``.onnx`` export) or dates too few to tell a step are not checked."""
+    (``freq_``: a monthly model given daily rows, :mod:`hiddenlayers.apps._date_step`; an ``.onnx`` export's stand-in reads it from
+    the export's metadata); a model file without a stored step (fitted on an array, written or exported before it was kept) or
+    dates too few to tell a step are not checked."""
     from ..apps import mismatched_step, step_mismatch_message
 
     trained = getattr(model, "freq_", None)
@@ -767,11 +767,12 @@ def check_data_step(model: Any, dated: tuple[str, pd.Series, pd.Series | None] |
         raise UserError(step_mismatch_message(found, trained, f"the dates of column '{name}'", int(model.window), fix))
 
 
-def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+def evaluate_app(model: Any, path: str, data: str, target: str | None, options: dict[str, Any], pos_label: str | None = None) -> dict[str, Any]:
     """``evaluate``'s result (rows, task, metrics) for an application file on ``data``.
 
-    Classifiers: accuracy, F1 and the confusion matrix against the labels ``target`` (default: the column a file of ``train --app``
-    keeps, as for a Recommender's ratings and an Autoencoder's anomaly column); a Recommender, Forecaster
+    Classifiers (TextClassifier, ImageClassifier, SequenceClassifier): accuracy, F1, the confusion matrix, ROC-AUC and, for two
+    classes, average precision (:func:`class_metrics`; ``pos_label``: ``--pos-label``) against the labels ``target`` (default: the
+    column a file of ``train --app`` keeps, as for a Recommender's ratings and an Autoencoder's anomaly column); a Recommender, Forecaster
     or Autoencoder: the metrics of :mod:`._appscore` (rating error with the cold-start rows apart, a rolling-origin backtest, anomaly ranking).
     """
     from ._appscore import forecast_hold_out, score_forecaster
@@ -782,7 +783,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
     if kind == "SequenceClassifier":
         from ._appseq import evaluate_sequences
 
-        return evaluate_sequences(model, path, data, target)
+        return evaluate_sequences(model, path, data, target, pos_label)
     if kind == "Translator":
         from ._apptranslate import evaluate_translations
 
@@ -795,7 +796,7 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         raise UserError("evaluate needs the labels beside the images: pass an .npz of images X and labels y (np.savez), "
                         "or a CSV/Parquet of pixel columns and a --target column.")
     if kind == "ImageClassifier" and Path(data).suffix.lower() == ".npz":
-        return _evaluate_npz(model, path, data, target, options)
+        return _evaluate_npz(model, path, data, target, options, pos_label)
     if kind == "Forecaster":
         if target is not None:
             raise UserError("--target names a label column; a Forecaster is scored on its series' own last --steps values: "
@@ -809,27 +810,27 @@ def evaluate_app(model: Any, path: str, data: str, target: str | None, options: 
         result = score_forecaster(model, values, column, steps, options.get("folds"), lambda s, n, f, k: _call(lambda *a: model.backtest(*a, season=season), s, n, f, k),
                                   stride=options.get("stride"), where=where, share=share, dates=shown_dates(dated))
         return {"model": path, "data": data, "rows": len(values), "value_column": column, **result}
-    return _evaluate_labelled(model, path, data, target, options)
+    return _evaluate_labelled(model, path, data, target, options, pos_label)
 
 
-def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
+def _evaluate_npz(model: Any, path: str, data: str, target: str | None, options: dict[str, Any], pos_label: str | None = None) -> dict[str, Any]:
     """``evaluate`` of an ImageClassifier on an ``.npz``: the images ``X`` against the labels ``y`` (``--target`` names another array)."""
-    from ._data import class_labels, prediction_metrics
+    from ._data import class_labels
 
     X, y, name, label = npz_arrays(data, target)
     labels = class_labels(pd.Series(y), model.classes_, label, app=True)
-    pred = _outputs(model, array_images(model, X, options, f"the images '{name}' in '{data}'"), proba=False)["predicted_label"].to_numpy()
-    return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
+    P = class_proba(model, array_images(model, X, options, f"the images '{name}' in '{data}'"))
+    return {"model": path, "data": data, "rows": len(X), "target": label, "task": "classification", "metrics": class_metrics(model, P, labels, pos_label)}
 
 
 _TARGETS = {"Recommender": "the rating column", "Autoencoder": "the anomaly column (0/1, 1: an anomaly)"}
 
 
-def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """``evaluate`` of an app scored against a column of ``data``: labels, ratings or anomaly marks."""
+def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, options: dict[str, Any], pos_label: str | None = None) -> dict[str, Any]:
+    """``evaluate`` of an app scored against a column of ``data``: labels (``pos_label``: ``--pos-label``), ratings or anomaly marks."""
     from ._appscore import score_autoencoder
     from ._common import labelled_table, note
-    from ._data import class_labels, prediction_metrics
+    from ._data import class_labels
 
     kind = type(model).__name__
     what = _TARGETS.get(kind, "the label column")
@@ -842,8 +843,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     else:
         labels = class_labels(frame[name], model.classes_, name, app=True)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)
-        pred = _outputs(model, X, proba=False, where=table.where)["predicted_label"].to_numpy()
-        result = {"task": "classification", "metrics": prediction_metrics(pred, labels, model.classes_)}
+        result = {"task": "classification", "metrics": class_metrics(model, class_proba(model, X, table.where), labels, pos_label)}
     if table.n_dropped:
         note(table.drop_summary())
     return {"model": path, "data": data, "rows": len(frame), "target": name, **result}

@@ -77,13 +77,14 @@ def _model_images(model: Any, data: str, labelled: bool) -> tuple[np.ndarray, np
     return read_image_folder(data, tuple(int(d) for d in model.image_shape_), labelled=labelled, fitting=False)
 
 
-def evaluate_folder(model: Any, path: str, data: str, target: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """``evaluate``'s result for the ImageClassifier ``model`` (from ``path``) on the folder ``data``: accuracy, F1 and the
-    confusion matrix of its predictions against each image's sub-folder name. A sub-folder named for no class of the model
-    is refused, naming it (its images could never be predicted right)."""
+def evaluate_folder(model: Any, path: str, data: str, target: str | None, options: dict[str, Any], pos_label: str | None = None) -> dict[str, Any]:
+    """``evaluate``'s result for the ImageClassifier ``model`` (from ``path``) on the folder ``data``: accuracy, F1, the confusion
+    matrix, ROC-AUC and (two classes) average precision of its probabilities against each image's sub-folder name
+    (:func:`._appfiles.class_metrics`; ``pos_label``: ``--pos-label``). A sub-folder named for no class of the model is refused,
+    naming it (its images could never be predicted right)."""
     from ..data import preview
-    from ._appfiles import _outputs
-    from ._data import class_labels, prediction_metrics
+    from ._appclass import class_metrics, class_proba
+    from ._data import class_labels
 
     refuse_options(data, target=target, image_dtype=options.get("image_dtype"), image_layout=options.get("image_layout"))
     images, names, _ = _model_images(model, data, labelled=True)
@@ -94,9 +95,8 @@ def evaluate_folder(model: Any, path: str, data: str, target: str | None, option
         raise UserError(f"the sub-folder(s) {shown} of '{data}' name no class of the model ({preview([str(c) for c in model.classes_], 10)}): "
                         "name each sub-folder for the class of its images, or move it out of the folder.")
     labels = class_labels(pd.Series(names), model.classes_, "the sub-folder names", app=True)  # '3' as the class 3 of a model fitted on numbers
-    pred = _outputs(model, images, proba=False)["predicted_label"].to_numpy()
     return {"model": path, "data": data, "rows": len(images), "target": "the sub-folder names", "task": "classification",
-            "metrics": prediction_metrics(pred, labels, model.classes_)}
+            "metrics": class_metrics(model, class_proba(model, images), labels, pos_label)}
 
 
 def predict_folder(model: Any, data: str, proba: bool, options: dict[str, Any], keep: list[str] | None) -> pd.DataFrame:

@@ -78,6 +78,7 @@ class Forecaster(_Export):
     def __init__(self, adapter: Any, columns: dict[str, Any]) -> None:
         super().__init__(adapter, columns)
         self.window, self.horizon = int(self.app.window), int(self.app.horizon)
+        self.freq_ = self.app.freq_  # the training dates' step the export stores (None: none stored), checked as the file's (check_data_step)
 
     def forecast(self, steps: int, series: np.ndarray) -> np.ndarray:
         return np.asarray(_answers(self.adapter, {"series": [np.asarray(series).tolist()], "steps": int(steps)}, 1)[0], dtype=np.float32)

@@ -82,17 +82,19 @@ def sequence_labels(model: Any, table: Any, long: Any, name: str) -> np.ndarray:
         raise _problem(exc) from None
 
 
-def evaluate_sequences(model: Any, path: str, data: str, target: str | None) -> dict[str, Any]:
-    """``evaluate``'s result for a SequenceClassifier on the long table ``data``: accuracy, F1 and the confusion matrix over its sequences.
+def evaluate_sequences(model: Any, path: str, data: str, target: str | None, pos_label: str | None = None) -> dict[str, Any]:
+    """``evaluate``'s result for a SequenceClassifier on the long table ``data``: accuracy, F1, the confusion matrix, ROC-AUC and
+    (two classes) the average precision of the positive class ``pos_label`` (``--pos-label``) over its sequences.
 
     The labels are ``target``, default the column the model was trained on.
     """
-    from ._data import prediction_metrics
+    from ._appclass import class_metrics
+    from ._table_out import network_precision
 
     table, long = read_long(model, path, data)
     name = target or str(model.long_columns_["target"])
     labels = sequence_labels(model, table, long, name)
-    metrics = prediction_metrics(model.predict(long.sequences), labels, model.classes_)
+    metrics = class_metrics(model, network_precision(model, model.predict_proba(long.sequences)), labels, pos_label)
     return {"model": path, "data": data, "rows": len(long.ids), "sequences": len(long.ids), "target": name, "task": "classification", "metrics": metrics}
 
 

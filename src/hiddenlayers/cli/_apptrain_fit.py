@@ -91,8 +91,8 @@ def _plain_label(value: Any) -> Any:
 
 def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A TextClassifier on a text column and the labels ``--target``; held-out accuracy."""
+    from ._appclass import class_metrics, class_proba
     from ._appfiles import read_texts
-    from ._data import prediction_metrics
     from ._train import class_weight_option
 
     frame, target, where = _labelled(data, options["target"], "the labels")
@@ -109,7 +109,7 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     model = fit(make(**extra), list(texts[tr]), labels[tr])
     summary: dict[str, Any] = {"text_column": column, "target": target, "rows": len(tr)}
     if te is not None:
-        found = prediction_metrics(model.predict(list(texts[te])), labels[te], model.classes_)
+        found = class_metrics(model, class_proba(model, list(texts[te])), labels[te])  # evaluate's metrics, ROC-AUC included
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 
@@ -256,8 +256,8 @@ def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
 
 def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """An ImageClassifier on images and labels (pixel columns and ``--target``, or an ``.npz``'s arrays), read as ``predict`` reads them; held-out accuracy."""
+    from ._appclass import class_metrics, class_proba
     from ._appfiles import check_app_options
-    from ._data import prediction_metrics
     from ._train import class_weight_option
 
     if data.lower().endswith(".npy"):
@@ -284,7 +284,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
         layout = "chw"
     summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", **({} if folder else {"image_layout": layout}), **read, "rows": len(tr)}
     if te is not None:
-        found = prediction_metrics(model.predict(images[te]), labels[te], model.classes_)
+        found = class_metrics(model, class_proba(model, images[te]), labels[te])  # evaluate's metrics, ROC-AUC included
         summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 
@@ -330,7 +330,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     from ..apps import long_features, long_labels, long_sequences
     from ..data import read_table
     from ..exceptions import DataError
-    from ._data import prediction_metrics
+    from ._appclass import class_metrics, class_proba
     from ._options import parse_features
     from ._train import class_weight_option
 
@@ -355,7 +355,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
                                "sequences": len(tr), "rows": len(rows)}
     if te is not None:
-        found = prediction_metrics(model.predict([long.sequences[i] for i in te]), labels[te], model.classes_)
+        found = class_metrics(model, class_proba(model, [long.sequences[i] for i in te]), labels[te])  # evaluate's metrics, ROC-AUC included
         summary.update(test_sequences=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
     return model, summary
 

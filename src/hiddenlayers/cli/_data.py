@@ -515,9 +515,12 @@ def show_evaluation(result: dict[str, Any], as_json: bool, pos_label: str | None
 
 
 def _held_out(result: dict[str, Any]) -> str:
-    """A one-fold Forecaster backtest's hold-out in words, saying where its length came from when ``--steps`` was not given."""
+    """A one-fold Forecaster backtest's hold-out in words, saying where its length came from when ``--steps`` was not given, and
+    the first and last dates it forecasts where the table has a date column (as the fold table and ``--json`` give them)."""
     why = f" ({result['steps_default']})" if result.get("steps_default") else ""
-    return f"the last {result['steps']} of {result['rows']} values{why}, forecast from the {result['history']} before them"
+    fold = result["folds"][0] if result.get("folds") else {}
+    dated = "" if "start" not in fold else f", dated {fold['start']}" + ("" if fold["end"] == fold["start"] else f" to {fold['end']}")
+    return f"the last {result['steps']} of {result['rows']} values{why}{dated}, forecast from the {result['history']} before them"
 
 
 def _cell(value: float | None) -> str:

@@ -92,6 +92,8 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         "layers": [{**r, "tensors": ", ".join(r["tensors"])} for r in rows], "parameters": sum(r["parameters"] for r in rows),
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
+        **({"data_columns": state["data_columns"]} if isinstance(state.get("data_columns"), dict) else {}),
+        **({"step": state.get("freq_")} if meta["estimator"] == "Forecaster" else {}),  # None: fitted without dates, or before it was kept
         **run,
     })
 
@@ -395,6 +397,18 @@ def run_info(path: str, *, as_json: bool) -> None:
         con.print("preprocessing: none stored (the model reads numeric columns as given)")
 
 
+def data_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
+    """An application file's (or export's) data rows for ``info``: each column of a data file it was trained on, by role
+    (``info["data_columns"]``: ``value column``, ``text column``, ``target``...), and a Forecaster's training dates' step
+    (``info["step"]``, its ``freq_``: a date column of another step is refused by predict and evaluate); none for other files."""
+    rows = [(str(role).replace("_", " "), str(name)) for role, name in (info.get("data_columns") or {}).items()]
+    if info.get("estimator") == "Forecaster" and "step" in info:
+        step = info["step"]
+        rows.append(("date step", f"{step} (a pandas offset alias; dates of another step are refused)" if step is not None
+                     else "none stored (fitted on values without dates, or before the step was kept): dates are not checked"))
+    return rows
+
+
 def _provenance_rows(table: Any, prov: dict[str, Any] | None) -> None:
     """Where ``init_from``/``freeze`` took the hidden layers from, as rows of a Rich ``table`` (none without a source)."""
     if prov:
@@ -424,6 +438,14 @@ def _show_app(info: dict[str, Any]) -> None:
             s.add_row(k, json.dumps(v) if isinstance(v, (dict, list)) else str(v))
     _provenance_rows(s, info.get("provenance"))
     print_table(con, s)
+    stored = data_rows(info)
+    if stored:
+        d = PlainTable(title="data read by predict and evaluate (stored in the file)", title_justify="left", show_header=False)
+        d.add_column("", style="bold")
+        d.add_column("")
+        for row in stored:
+            d.add_row(*row)
+        print_table(con, d)
     for section, title in (("environment", "environment (gymnasium)"), ("training", "training")):
         if info.get(section):  # a DQNAgent's environment and run; another app's epochs and stop reason
             t = PlainTable(title=title, title_justify="left", show_header=False)
@@ -529,7 +551,7 @@ def _show_onnx(info: dict[str, Any]) -> None:
         s.add_row("input (X)" if "inputs" not in a else "inputs", f"{typed}: {a.get('values')}")
         if info["input_columns"]:
             s.add_row("input columns (X)", ", ".join(info["input_columns"]))
-        for row in _token_rows(info):
+        for row in (*_token_rows(info), *data_rows(info)):
             s.add_row(*row)
     elif info["numeric_columns"] is not None:
         s.add_row("numeric columns (X)", ", ".join(info["numeric_columns"]) or "-")

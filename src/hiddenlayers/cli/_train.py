@@ -729,7 +729,7 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     model = load_model(model_path, pipeline=True)
     if kind is not None:
         scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app
-        result = scored(model, model_path, data, target, app_options or {})
+        result = scored(model, model_path, data, target, app_options or {}, pos_label)
         show_evaluation(result, as_json, pos_label)
         return result
     classes = getattr(model, "classes_", None)

@@ -275,7 +275,10 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
             return (self.network(z - anchor) + anchor) * scale + mean
 
     meta = _base_metadata(model, "forecasts", ["batch", window], "(batch, window)", "the last window values of the series, oldest first")
-    meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target, "mean": mean, "scale": scale})  # the server's value check
+    # the server's value check; "freq": the training dates' step (freq_, a pandas offset alias; None: fitted without dates), which
+    # predict and evaluate of the export check a date column against, as the .safetensors file's
+    meta["forecaster"] = json.dumps({"window": window, "horizon": horizon, "target": model.target, "mean": mean, "scale": scale,
+                                     "freq": getattr(model, "freq_", None)})
     notes = [f"input X is windows of the last {window} raw values (oldest first); {'scaling and the delta from the last value are' if delta else 'scaling is'} in the graph; "
              f"output forecasts = the next {horizon} value(s), as the rows of predict(series)"]
     return AppGraph(_Forecast().eval(), torch.zeros(2, window), feeds, reference, ["forecasts"], ["batch", window], meta, notes)

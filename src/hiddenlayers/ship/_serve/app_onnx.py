@@ -229,10 +229,13 @@ class ForecasterOnnx(_Exported, ForecasterModel):
 
     def __init__(self, path: Path, version: int, threads: int | None) -> None:
         runner = AppOnnx(path, threads)
+        from ...apps import checked_freq
+
         f = runner.info("forecaster")
-        # exports from before the scaling was stored: values checked as the graph reads them (float32's range, unscaled)
+        # exports from before the scaling was stored: values checked as the graph reads them (float32's range, unscaled);
+        # from before the training dates' step was stored (freq_): None, not checked, as an older .safetensors file
         facts = SimpleNamespace(window=int(f["window"]), horizon=int(f["horizon"]), target=f["target"], mean_=float(f.get("mean", 0.0)),
-                                scale_=float(f.get("scale", 1.0)), forecast_many=self._forecast_many)
+                                scale_=float(f.get("scale", 1.0)), freq_=checked_freq(f.get("freq"), path), forecast_many=self._forecast_many)
         _opened(self, ForecasterModel, runner, facts, path, version)
 
     def _series(self, s: Any, i: int) -> np.ndarray:
