@@ -509,7 +509,6 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
 )
 
 
-@document(RECOMMENDER_PARAMS)
 def _refuse_float32_ratings(ratings: np.ndarray) -> None:
     """A :class:`DataError` line for ratings ``(n,)`` the network's float32 arithmetic cannot hold: a spread below float32's
     smallest normal number (~1.2e-38, e.g. ratings of ~1e-300, all 0 in float32) or values beyond its largest (~3.4e38).
@@ -523,6 +522,7 @@ def _refuse_float32_ratings(ratings: np.ndarray) -> None:
                         "(spread above ~1.2e-38, values below ~3.4e38): rescale them (e.g. to 1-5 stars) and refit.")
 
 
+@document(RECOMMENDER_PARAMS)
 class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
 
