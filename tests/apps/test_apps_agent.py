@@ -345,3 +345,19 @@ def test_an_observation_space_with_no_array_shape_names_the_flattening_wrapper(t
     flat = gym.wrappers.FlattenObservation(gym.make("Blackjack-v1"))  # the fix the message names trains
     agent = DQNAgent((8,), learning_starts=5, random_state=0).fit(flat, total_steps=20, eval_every=10, eval_episodes=1)
     assert agent.obs_dim_ == 45 and agent.n_actions_ == 2
+
+
+def test_act_without_rng_draws_from_the_agents_own_seeded_generator(trained: DQNAgent, tmp_path: Path) -> None:
+    # each call drew from a fresh unseeded np.random.default_rng(): a seeded agent's epsilon-greedy episodes never repeated
+    trained.save(tmp_path / "agent.safetensors")
+    obs = np.random.default_rng(1).normal(size=(40, 4))
+
+    def episode() -> list[int]:
+        agent = DQNAgent.load(tmp_path / "agent.safetensors")
+        assert agent.random_state == 0
+        return [agent.act(o, epsilon=0.5) for o in obs] + agent.act(obs, epsilon=0.5).tolist()
+
+    first, again = episode(), episode()
+    assert first == again
+    greedy = trained.q_values(obs).argmax(1).tolist() * 2
+    assert first != greedy  # the draws explored: the sequence is the generator's, not the argmax alone

@@ -444,3 +444,18 @@ def test_one_pair_as_a_tuple_names_both_forms() -> None:  # predict((3, 5)) read
     with pytest.raises(DataError, match=r"^X is one \(user, item\) pair as a tuple, \(3, 5\), but a tuple is read as \(users, items\): pass \[\(3, 5\)\] \(a list of pairs\) or \(\[3\], \[5\]\)\.$"):
         model.predict((3, 5))
     np.testing.assert_array_equal(model.predict([(3, 5)]), model.predict(([3], [5])))
+
+
+@pytest.mark.parametrize("unit", [1e-300, 1e39])
+def test_ratings_float32_cannot_hold_are_refused_in_one_line(unit: float) -> None:
+    # ratings of ~1e-300 are 0 in the network's float32: the model predicted 0 and score() read R² 1.0 from underflowing sums
+    X, y = _small()
+    model = _quick()
+    with pytest.raises(DataError, match=r"^y's ratings have mean .*float32.*rescale them") as info:
+        model.fit(X, y * unit)
+    assert "\n" not in str(info.value) and not hasattr(model, "network_")
+
+
+def test_small_but_float32_normal_ratings_still_fit() -> None:
+    X, y = _small()
+    assert np.isfinite(_quick().fit(X, y * 1e-30).predict(X)).all()

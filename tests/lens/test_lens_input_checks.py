@@ -609,3 +609,23 @@ def test_a_meta_tensor_is_one_line_not_pytorchs_item_error(iris):
     for call in (lambda: record(clf, meta), lambda: record(_seq(), meta), lambda: attribute(clf, meta, target=0)):
         with pytest.raises(hl.DataError, match=r"^the data is a tensor on the 'meta' device \(shape \(150, 4\)\), which holds no values"):
             call()
+
+
+@pytest.mark.parametrize(("X", "words"), [
+    (np.array([[1, 2, 3, 4]], dtype="datetime64[D]"), r"dates and times \(datetime64\[D\]\)"),
+    (np.array([[1, 2, 3, 4]], dtype="timedelta64[s]"), r"durations \(timedelta64\[s\]\)"),
+    (np.ones((2, 4), dtype=complex), r"complex numbers \(complex128\)"),
+    (np.array([["a", "b", "c", "d"]]), r"text \(<U1\)"),
+    (pd.DataFrame({"when": pd.to_datetime(["2024-01-01"]), "b": [1.0], "c": [2.0], "d": [3.0]}), r"column 'when' holds dates and times"),
+])
+def test_a_plain_module_given_values_it_cannot_read_is_told_the_dtype_in_one_line(X, words):
+    # PyTorch's "can't convert np.ndarray of type numpy.datetime64" (a TypeError) before; a complex array was "X holds integers"
+    with pytest.raises(hl.exceptions.DataError, match=words) as info:
+        hl.lens.record(_seq(), X)
+    assert "\n" not in str(info.value) and ("real numbers" in str(info.value) or "encode it" in str(info.value))
+
+
+def test_a_complex_tensor_is_not_called_integers():
+    with pytest.raises(ValueError, match="X holds complex numbers") as info:
+        hl.lens.record(_seq(), torch.ones(2, 4, dtype=torch.complex64))
+    assert "integers" not in str(info.value)

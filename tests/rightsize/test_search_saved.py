@@ -38,3 +38,31 @@ def test_a_hand_edited_record_reads_as_nothing_recorded(tmp_path):
     assert saved_files(str(tmp_path / "s.db"), "st") == {}
     study.set_user_attr("saved_files", {"a": 1, str(Path("b").resolve()): "x"})
     assert recorded_files(study) == {str(Path("b").resolve()): "x"}
+
+
+@pytest.mark.parametrize("study_name", ["st", "other"])
+def test_saved_files_disposes_the_engine_it_opened(tmp_path, monkeypatch, study_name):
+    # the RDB storage opened only to read kept its engine and pooled SQLite connection until garbage collection
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    optuna.create_study(study_name="st", storage=f"sqlite:///{tmp_path / 's.db'}")
+    disposed, open_now = [], [0]
+    real_dispose = Engine.dispose
+    monkeypatch.setattr(Engine, "dispose", lambda self, *a, **k: (disposed.append(self), real_dispose(self, *a, **k))[1])
+
+    def opened(*_):
+        open_now[0] += 1
+
+    def closed(*_):
+        open_now[0] -= 1
+
+    event.listen(Pool, "connect", opened)
+    event.listen(Pool, "close", closed)
+    try:
+        assert saved_files(str(tmp_path / "s.db"), study_name) == {}
+    finally:
+        event.remove(Pool, "connect", opened)
+        event.remove(Pool, "close", closed)
+    assert len(disposed) == 1 and open_now[0] == 0

@@ -159,3 +159,39 @@ def test_cli_refuses_an_unsupported_app_file(tmp_path: Path) -> None:
     assert_user_error(run("export", path, "--out", tmp_path / "tr.onnx"),
                       "holds a Translator (an application file); export takes a model trained by `hiddenlayers train`, or a saved ImageClassifier")
     assert not (tmp_path / "tr.onnx").exists()
+
+
+def test_autoencoder_with_a_column_float32_cannot_hold_is_refused_in_one_line(tmp_path: Path) -> None:
+    # a column of ~1e-300 keeps its true scale in fit (float64), but float32 (the graph's input and constants) holds it as 0:
+    # the export used to fail its parity check with NaN and "report this model's spec"; now it names the column and the fix
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"tiny": rng.normal(size=40) * 1e-300, "b": rng.normal(size=40), "c": rng.normal(size=40)})
+    model = Autoencoder((4,), n_components=1, max_iter=2, device="cpu", random_state=0).fit(X)
+    path = tmp_path / "ae.onnx"
+    with pytest.raises(ValueError, match=r"^column 'tiny' of this Autoencoder .*float32.*rescale") as info:
+        export_onnx(model, path)
+    assert "\n" not in str(info.value) and not path.exists()
+
+
+def test_forecaster_of_a_series_float32_cannot_hold_is_refused_in_one_line(tmp_path: Path) -> None:
+    series = np.cumsum(np.random.default_rng(0).normal(size=120)) * 1e-300
+    model = Forecaster(window=4, max_iter=2, device="cpu", random_state=0).fit(series)
+    with pytest.raises(ValueError, match=r"^the series of this Forecaster .*float32.*rescale"):
+        export_onnx(model, tmp_path / "f.onnx")
+
+
+@pytest.mark.parametrize(("mean", "scale", "refused"), [(0.0, 1e-300, True), (0.0, 1e39, True), (1e39, 1.0, True),
+                                                        (1e-30, 1e-30, False), (-3e38, 1e30, False), (0.0, 1.0, False)])
+def test_refuse_float32_scale_is_float32s_normal_range(mean: float, scale: float, refused: bool) -> None:
+    from types import SimpleNamespace
+
+    from hiddenlayers.ship._app_base import refuse_float32_scale
+
+    model = SimpleNamespace(mean_=np.array([0.0, mean]), scale_=np.array([1.0, scale]))
+    if refused:
+        with pytest.raises(ValueError, match="^column 'x' of this SimpleNamespace"):
+            refuse_float32_scale(model, ["w", "x"])
+    else:
+        refuse_float32_scale(model, ["w", "x"])

@@ -37,7 +37,7 @@ from ._appfile import file_errors, load_app, restore_state, save_app, split_pref
 from ._deprecated import DEPRECATED, fit_max_time, renamed_params, renamed_stop_reason, step_size
 from ._fit import check_positive_int, hidden_spec, one_thread
 from ._fitted import FitRequired
-from ._seed import keeps_global_rng, seed_everything
+from ._seed import keeps_global_rng, seed_everything, seed_of
 from ._warm_fit import continues, mark_built, refuse_rebuilt
 
 
@@ -331,19 +331,31 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         epsilon : float
             Probability of a random action instead of the greedy one, in [0, 1].
         rng : numpy.random.Generator, optional
-            The random source of the epsilon draws (default: a fresh unseeded one).
+            The random source of the epsilon draws (default: the agent's own, seeded by ``random_state`` at the first
+            call after ``fit`` or ``load``, so a seeded agent's epsilon-greedy episodes repeat).
         """
         q = self.q_values(obs)
+        gen = rng if rng is not None else self._act_generator() if epsilon > 0 else None
         if q.ndim == 1:
-            if epsilon > 0 and (rng or np.random.default_rng()).random() < epsilon:
-                return int((rng or np.random.default_rng()).integers(self.n_actions_))
+            if gen is not None and gen.random() < epsilon:
+                return int(gen.integers(self.n_actions_))
             return int(np.argmax(q))
         actions = q.argmax(axis=-1).astype(np.int64)
-        if epsilon > 0:
-            gen = rng or np.random.default_rng()
+        if gen is not None:
             explore = gen.random(actions.shape) < epsilon
             actions[explore] = gen.integers(self.n_actions_, size=int(explore.sum()))
         return actions
+
+    def _act_generator(self) -> np.random.Generator:
+        """The generator of :meth:`act`'s epsilon draws where no ``rng`` is given: made from ``random_state`` (read as
+        scikit-learn reads it, :func:`._seed.seed_of`) on first use and kept; ``fit`` starts it again.
+
+        Why: each call drew from a fresh unseeded ``np.random.default_rng()``, so a seeded agent's episodes never repeated.
+        """
+        gen = self.__dict__.get("_act_rng")
+        if gen is None:
+            gen = self._act_rng = np.random.default_rng([seed_of(self.random_state), 0xAC7])  # (a stream apart from fit's)
+        return gen
 
     def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False) -> Any:
         """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``.
@@ -540,6 +552,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         hist.steps, hist.seconds = before + step, seconds_before + time.perf_counter() - t0
         self.history_ = hist
         self.training_summary_: dict[str, Any] | None = hist.summary()
+        self.__dict__.pop("_act_rng", None)  # act's epsilon draws start again from random_state
         mark_built(self, _BUILT_FROM)
         return self
 

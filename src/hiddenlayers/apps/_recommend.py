@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from .._docsections import parameters_section
 from .._params import Checked, DefaultsOnUnpickle, Interval, Param, StrOptions, document, validate
 from .._stacklevel import user_stacklevel
+from ..data import center_spread
 from ..estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ..exceptions import DataError, DivergedWarning
 from ..network import Network, PortablePickle, load_device, resolve_device
@@ -508,6 +509,19 @@ RECOMMENDER_PARAMS: tuple[Param, ...] = (
 )
 
 
+def _refuse_float32_ratings(ratings: np.ndarray) -> None:
+    """A :class:`DataError` line for ratings ``(n,)`` the network's float32 arithmetic cannot hold: a spread below float32's
+    smallest normal number (~1.2e-38, e.g. ratings of ~1e-300, all 0 in float32) or values beyond its largest (~3.4e38).
+
+    Why: such ratings trained a model that predicts 0 (or inf), and ``score`` then read R² 1.0 from sums that underflow.
+    """
+    f32 = np.finfo(np.float32)
+    mean, std = (float(v) for v in center_spread(ratings))
+    if 0 < std < f32.tiny or np.abs(ratings).max() > f32.max:
+        raise DataError(f"y's ratings have mean {mean:.3g} and spread {std:.3g}, beyond what float32 (the network's arithmetic) holds "
+                        "(spread above ~1.2e-38, values below ~3.4e38): rescale them (e.g. to 1-5 stars) and refit.")
+
+
 @document(RECOMMENDER_PARAMS)
 class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePickle, RegressorMixin, BaseEstimator):
     """Rating predictor from user and item ids (any hashable ids: ints or strings).
@@ -662,6 +676,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             raise DataError(f"y holds NaN or infinite ratings in {_rows(~np.isfinite(ratings))}: drop those rows before fit, e.g. df.dropna().")
         if ratings.shape[0] < 2:
             raise DataError(f"y holds {ratings.shape[0]} rating{'' if ratings.shape[0] == 1 else 's'}: pass at least 2 (user, item) pairs and their ratings.")
+        if self.loss != "bpr":
+            _refuse_float32_ratings(ratings)
         _check_pairs(X, users, items, "fit")
         if continues(self):
             return self._fit_warm(X, users, items, ratings)

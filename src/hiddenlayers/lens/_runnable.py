@@ -141,6 +141,8 @@ def _explain(module: nn.Module, names: dict[nn.Module, str], entered: list[nn.Mo
     fix = "pass X with the shape and dtype the model takes"
     if isinstance(layer, nn.Embedding) and not x.is_floating_point() and x.numel() and not 0 <= int(x.min()) <= int(x.max()) < layer.num_embeddings:
         fix = f"ids {int(x.min())}..{int(x.max())} were given: map them into the table's range (unknown tokens to a reserved id)"
+    elif x.is_complex() and not isinstance(layer, nn.Embedding):  # (a complex tensor; a complex array is refused before)
+        fix = "X holds complex numbers: turn them into real numbers first (e.g. X.abs() or X.real)"
     elif not x.is_floating_point() and not isinstance(layer, nn.Embedding):
         fix = "X holds integers: pass floating-point rows (e.g. X.astype('float32'))"
     return f"{type(module).__name__} failed on {got} in layer {names[layer]!r} ({type(layer).__name__}){_expects(layer)}: {fix}. PyTorch said: {torch_says}"

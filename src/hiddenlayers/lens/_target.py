@@ -37,6 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data import refuse_meta, row_count
+from ..estimators import refuse_unreadable_columns
 
 NETWORK_ATTRS = ("network_", "q_network_")
 
@@ -90,6 +91,7 @@ class Target:
         refuse_meta(X)  # a tensor of no values: PyTorch's "Tensor.item() cannot be called on meta tensors" from the finite check
         if self.head is not None:
             X = self.head.transform(X)
+        refuse_unreadable_columns(X)  # dates, durations, complex numbers: one line naming the dtype (or column), not PyTorch's TypeError
         own_padding = self.prepare is not None and nan_padded(X)  # a sequence app's NaN-padded form: its own reader checks it
         try:
             if self.prepare is not None:
@@ -231,6 +233,10 @@ def _tensor_fn(module: nn.Module) -> Callable[[Any], Tensor]:
             block = block.toarray()
         if not isinstance(block, Tensor):
             block = np.asarray(block)
+            if block.dtype.kind in "US":  # PyTorch's "can't convert np.ndarray of type numpy.str_" otherwise
+                from ..exceptions import DataError
+
+                raise DataError(f"X holds text ({block.dtype}), which the network cannot read: encode it as numbers first (e.g. one-hot, or ids).")
             if not block.dtype.isnative:  # big-endian ('>f8', a file's byte order): PyTorch refuses it ("byte order different")
                 block = block.astype(block.dtype.newbyteorder("="))
         t = block.to(device) if isinstance(block, Tensor) else torch.as_tensor(np.ascontiguousarray(block), device=device)

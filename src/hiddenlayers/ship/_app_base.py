@@ -97,6 +97,28 @@ def graph_dtype(model: Any, dtype: str | None) -> str:
     return dtype
 
 
+def refuse_float32_scale(model: Any, names: Any = None) -> None:
+    """Refuse in one ``ValueError`` line a float32 graph of ``model`` whose fitted per-column ``mean_``/``scale_`` float32
+    cannot hold, naming the column and the fix.
+
+    The Autoencoder's and Forecaster's graphs read float32 values and standardise by float32 constants: a column of
+    ~1e-300 values (its scale below float32's smallest normal number, ~1.2e-38) is 0 there and ``0 / 0`` is NaN, and one
+    of ~1e39 is infinite, so no float32 graph can reproduce the model. ``names``: the columns' names (None: by position).
+    """
+    f32 = np.finfo(np.float32)
+    scale = np.atleast_1d(np.abs(np.asarray(model.scale_, dtype=np.float64)))
+    mean = np.atleast_1d(np.asarray(model.mean_, dtype=np.float64))
+    bad = np.flatnonzero((scale < f32.tiny) | (scale > f32.max) | (np.abs(mean) > f32.max))
+    if not len(bad):
+        return
+    j = int(bad[0])
+    column = f"column {names[j]!r}" if names is not None else ("the series" if scale.size == 1 else f"column {j}")
+    size = "below float32's smallest normal number, ~1.2e-38" if scale[j] < f32.tiny else "beyond float32's largest, ~3.4e38"
+    raise ValueError(f"{column} of this {type(model).__name__} has fitted mean {mean[j]:.3g} and spread {scale[j]:.3g}, {size}: the ONNX "
+                     "graph reads and standardises float32 values, which cannot hold them; rescale those values into float32's "
+                     "range (e.g. multiply them by a power of ten) and refit before exporting.")
+
+
 def graph_network(network: Any, double: bool) -> Any:
     """A CPU copy of ``network`` in eval mode to trace in the graph's float type: float32, or (``double``) float64 with the
     operators onnxruntime has no float64 kernel for rewritten or refused in one line (:func:`._double_ops.double_exportable`)."""
@@ -108,4 +130,4 @@ def graph_network(network: Any, double: bool) -> Any:
     return double_exportable(copy.double())
 
 
-__all__ = ["APP_INPUT_KEY", "GRAPH_DTYPES", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network", "fitted_dtype", "graph_dtype", "graph_network"]
+__all__ = ["APP_INPUT_KEY", "GRAPH_DTYPES", "TABLE_COLUMNS_KEY", "AppGraph", "base_metadata", "cpu_network", "fitted_dtype", "graph_dtype", "graph_network", "refuse_float32_scale"]

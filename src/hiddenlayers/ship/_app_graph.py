@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._words import article
-from ._app_base import APP_INPUT_KEY, AppGraph, graph_dtype, graph_network
+from ._app_base import APP_INPUT_KEY, AppGraph, graph_dtype, graph_network, refuse_float32_scale
 from ._app_base import base_metadata as _base_metadata
 from ._app_base import cpu_network as _cpu_network
 from ._app_graph_agent import agent_graph
@@ -211,6 +211,7 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
     from ._scaled_graph import ScaledGraph
 
     d = int(model.n_features_in_)
+    refuse_float32_scale(model, getattr(model, "feature_names_in_", None))
     if X is None:
         rng = np.random.default_rng(0)
         X = (rng.standard_normal((256, d)) * model.scale_ + model.mean_).astype(np.float32)
@@ -247,6 +248,7 @@ def _forecaster(model: Any, X: Any) -> AppGraph:
     from torch import Tensor, nn
 
     window, horizon = int(model.window), int(model.horizon)
+    refuse_float32_scale(model)
     if X is None:  # a random walk around the training series' level and spread
         rng = np.random.default_rng(0)
         X = model.mean_ + model.scale_ * np.cumsum(rng.standard_normal(255 + window)) / np.sqrt(window)

@@ -55,7 +55,7 @@ def saved_files(storage: str | None, study_name: str) -> dict[str, str]:
     study_name : str
         The study's name in ``storage``.
     """
-    from .storage import make_storage, storage_file
+    from .storage import close_storage, make_storage, storage_file
 
     if storage is None:
         return {}
@@ -64,10 +64,13 @@ def saved_files(storage: str | None, study_name: str) -> dict[str, str]:
         return {}
     store = make_storage(storage)
     try:
-        study_id = store.get_study_id_from_name(study_name)
-    except KeyError:
-        return {}
-    return _as_record(store.get_study_user_attrs(study_id).get(SAVED_ATTR))
+        try:
+            study_id = store.get_study_id_from_name(study_name)
+        except KeyError:
+            return {}
+        return _as_record(store.get_study_user_attrs(study_id).get(SAVED_ATTR))
+    finally:
+        close_storage(store)  # the engine's pooled connection, not left for the garbage collector
 
 
 def recorded_files(study: Any) -> dict[str, str]:

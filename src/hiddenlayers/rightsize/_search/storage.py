@@ -52,6 +52,20 @@ def make_storage(storage: Any, check: bool = True) -> Any:
     return _rdb(_pg_driver(where) if where.startswith("postgresql://") else where, kwargs, given=text)
 
 
+def close_storage(store: Any) -> None:
+    """Release what an RDB storage from :func:`make_storage` holds open: its session and its SQLAlchemy engine's
+    pooled connections (``engine.dispose()``); nothing for a journal or in-memory storage.
+
+    Why: a storage opened only to read (``saved_files``) kept its SQLite connection, or a server connection, open
+    until the garbage collector found it.
+    """
+    if hasattr(store, "remove_session"):
+        store.remove_session()
+    engine = getattr(store, "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
 def storage_kind(storage: str) -> tuple[str, str]:
     """``("journal", path)`` or ``("rdb", URL)``: how :func:`make_storage` opens ``storage`` (nothing opened here).
 
@@ -506,4 +520,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]
+__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]
