@@ -4,12 +4,12 @@ NumPy files and a model that reads its columns by position: ``run_evaluate`` wit
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_cli_predict_file_stream import _edited, _write, batch_sizes  # noqa: F401 (batch_sizes: a fixture)
 from typer.testing import CliRunner
 
 from cli_helpers import ok
@@ -42,23 +42,12 @@ def labelled(tmp_path_factory):
 
 
 @pytest.fixture
-def batch_sizes(monkeypatch):
-    """The sizes of the batches evaluate's streamed readers yield, with batches of at most 40 rows (the table has 150)."""
-    import hiddenlayers.data as data
+def eval_batches(batch_sizes, monkeypatch):  # noqa: F811 (the imported fixture)
+    """The sizes of the batches the streamed readers yield (predict's fixture), evaluate's batches of at most 40 rows too."""
     from hiddenlayers.cli import _score_stream
 
-    sizes: list[int] = []
-    for reader in (data.ParquetSource, data.JsonLinesFile):
-        real = reader.batches
-
-        def batches(self, *args, _real=real, **kwargs):
-            for file, at, frame in _real(self, *args, **kwargs):
-                sizes.append(len(frame))
-                yield file, at, frame
-
-        monkeypatch.setattr(reader, "batches", batches)
     monkeypatch.setitem(_score_stream.evaluate_stream.__kwdefaults__, "read_rows", 40)
-    return sizes
+    return batch_sizes
 
 
 def _whole(monkeypatch, *args):
@@ -90,19 +79,6 @@ def _same(streamed, whole, *, exact: bool) -> None:
             assert m_got[key] == pytest.approx(value, rel=1e-6, abs=1e-12), key
 
 
-def _write(frame: pd.DataFrame, path, fmt: str) -> None:
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    elif fmt == "tsv":
-        frame.to_csv(path, sep="\t", index=False)
-    elif fmt == "jsonl":
-        frame.to_json(path, orient="records", lines=True)
-    elif fmt == "parquet":
-        frame.to_parquet(path)
-    else:
-        path.write_bytes(gzip.compress(frame.to_csv(index=False).encode()))
-
-
 OPTIONS = {
     "classifier": ("label", []),
     "threshold and pos-label": ("label", ["--threshold", "0.3", "--pos-label", "no"]),
@@ -114,7 +90,7 @@ OPTIONS = {
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("option", list(OPTIONS))
-def test_one_file_is_evaluated_batch_by_batch_with_the_metrics_of_the_file_read_whole(fmt, option, labelled, tmp_path, batch_sizes, monkeypatch):
+def test_one_file_is_evaluated_batch_by_batch_with_the_metrics_of_the_file_read_whole(fmt, option, labelled, tmp_path, eval_batches, monkeypatch):
     """`evaluate MODEL big.csv` read the whole file where a folder of it streamed; it now goes through the folder's batch
     reader a batch at a time: the same JSON (accuracy, confusion matrix, ROC-AUC, average precision, --threshold and
     --pos-label, weights; R², MAE, RMSE), a .csv.gz too (refused then as "unsupported file type '.gz'": the CSV it holds)."""
@@ -124,27 +100,19 @@ def test_one_file_is_evaluated_batch_by_batch_with_the_metrics_of_the_file_read_
     _write(pd.read_csv(table), path, fmt)
     model = clf if target == "label" else reg
     streamed = ok("evaluate", model, path, "--json", *extra)
-    assert batch_sizes == [40, 40, 40, 30]
+    assert eval_batches == [40, 40, 40, 30]
     whole = _whole(monkeypatch, "evaluate", model, table if fmt == "csv.gz" else path, "--json", *extra)
     if fmt == "csv.gz":  # the data path printed is the file given
         whole.stdout_bytes = whole.stdout_bytes.replace(str(table).encode(), str(path).encode())
     _same(streamed, whole, exact=target == "label" and "w" not in extra)
 
 
-def test_the_table_of_metrics_is_the_file_read_whole_s(labelled, batch_sizes, monkeypatch):
+def test_the_table_of_metrics_is_the_file_read_whole_s(labelled, eval_batches, monkeypatch):
     table, clf, _ = labelled
     for extra in ([], ["--pos-label", "no"]):
         streamed = ok("evaluate", clf, table, *extra)
         assert streamed.stdout == _whole(monkeypatch, "evaluate", clf, table, *extra).stdout and "confusion matrix" in streamed.stdout.lower()
-    assert batch_sizes[:4] == [40, 40, 40, 30]
-
-
-def _edited(table, tmp_path, edit) -> object:
-    lines = table.read_text().splitlines(keepends=True)
-    edit(lines)
-    path = tmp_path / "bad.csv"
-    path.write_text("".join(lines))
-    return path
+    assert eval_batches[:4] == [40, 40, 40, 30]
 
 
 def _blank(lines, i, *fields):
@@ -172,7 +140,7 @@ EDITS = {
 
 @pytest.mark.parametrize("edit", list(EDITS))
 @pytest.mark.parametrize("target", ["label", "y"])
-def test_refusals_and_notes_are_those_of_the_file_read_whole(edit, target, labelled, tmp_path, batch_sizes, monkeypatch):
+def test_refusals_and_notes_are_those_of_the_file_read_whole(edit, target, labelled, tmp_path, eval_batches, monkeypatch):
     """One file says what the file read whole said: its lines as `line 102`, not a folder's `'bad.csv' line 102`; the
     dropped rows (a missing target, a ragged row) in one note; the columns the model does not use; every infinite cell
     counted; a file without rows, without a column, of no row that fits, or of no target value, in read_table's words."""
@@ -185,29 +153,29 @@ def test_refusals_and_notes_are_those_of_the_file_read_whole(edit, target, label
 
 
 @pytest.mark.parametrize("option", [["--target", "nope"], ["--sample-weight", "nope"], ["--target", "a"], ["--sample-weight", "a"]])
-def test_option_refusals_are_those_of_the_file_read_whole(option, labelled, batch_sizes, monkeypatch):
+def test_option_refusals_are_those_of_the_file_read_whole(option, labelled, eval_batches, monkeypatch):
     table, clf, _ = labelled
     streamed = CliRunner().invoke(app, ["evaluate", str(clf), str(table), *option])
     _same(streamed, _whole(monkeypatch, "evaluate", clf, table, *option), exact=True)
-    assert streamed.exit_code == 2 and batch_sizes == []
+    assert streamed.exit_code == 2 and eval_batches == []
 
 
-def test_the_export_of_a_table_model_is_evaluated_batch_by_batch_as_its_file_read_whole(labelled, tmp_path, batch_sizes, monkeypatch):
+def test_the_export_of_a_table_model_is_evaluated_batch_by_batch_as_its_file_read_whole(labelled, tmp_path, eval_batches, monkeypatch):
     table, clf, _ = labelled
     onnx = tmp_path / "m.onnx"
     ok("export", clf, "-o", onnx)
     path = _edited(table, tmp_path, EDITS["ragged and no target"])
     streamed = ok("evaluate", onnx, path, "--json")
-    assert batch_sizes == [40, 40, 40, 29] and "line 102" in streamed.stderr
+    assert eval_batches == [40, 40, 40, 29] and "line 102" in streamed.stderr
     _same(streamed, _whole(monkeypatch, "evaluate", onnx, path, "--json"), exact=True)
 
 
-def test_a_piped_json_lines_table_is_evaluated_batch_by_batch(labelled, tmp_path, batch_sizes, monkeypatch):
+def test_a_piped_json_lines_table_is_evaluated_batch_by_batch(labelled, tmp_path, eval_batches, monkeypatch):
     """A piped CSV, TSV or Parquet table streamed; JSON lines was read whole."""
     table, clf, _ = labelled
     path = tmp_path / "t.jsonl"
     _write(pd.read_csv(table), path, "jsonl")
     streamed = CliRunner().invoke(app, ["evaluate", str(clf), "-", "--json"], input=path.read_bytes())
     assert streamed.exit_code == 0, streamed.output
-    assert batch_sizes == [40, 40, 40, 30]
+    assert eval_batches == [40, 40, 40, 30]
     assert streamed.stdout == _whole(monkeypatch, "evaluate", clf, path, "--json").stdout.replace(json.dumps(str(path)), '"-"')

@@ -282,8 +282,12 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
 
     Rows without a target value are left out (and named per file in ``evaluate FILE``'s note), as ``evaluate FILE`` drops them; labels, weights
     and cells are checked as there, a bad one named by its file and line. One file says its rows, notes and refusals in
-    the words of the file read whole (``line 7``, not ``'f.csv' line 7``), its metrics the same: a classifier's are counts
-    (exact); a regressor's MAE, RMSE and R² are sums over batches, which may differ from the whole read's in the last digit.
+    the words of the file read whole (``line 7``, not ``'f.csv' line 7``), its metrics the same: a classifier's unweighted
+    counts exactly; a weighted confusion matrix and a regressor's MAE, RMSE and R² are sums over batches, and ROC-AUC and
+    average precision rank float32 probabilities that a batch's matrix product can round otherwise than the whole table's,
+    so those may differ from the whole read's in the last digits (1e-10 to 1e-9 relative on a 294 MB CSV). The whole read
+    is kept (None) for a model that reads columns by position; when two faults meet (an unknown ``--target`` in a file of
+    no usable rows) this names the option first, the whole read the rows.
     ``threshold``: ``--threshold``, the probability of the positive class (``pos_label``, ``--pos-label``) at or above which a
     row is predicted positive (:func:`._binary.cut_for`). A classifier's probabilities are kept for ROC-AUC and average
     precision (:class:`~._stream_metrics.MetricSums`).
