@@ -22,6 +22,10 @@ the file whole there). Per run: peak RSS (the child's ``ru_maxrss`` from ``os.wa
 system); the output files are compared byte for byte.
 
     .venv/bin/python benchmarks/bench_predict_folder_memory.py --file --base /tmp/base_sf/src
+
+``--file --evaluate``: ``evaluate MODEL big.csv --json`` instead (the file's 0/1 label ``y`` scored), old and new alike; the
+two JSON results are compared (equal metrics). ``evaluate FILE`` read the file whole until 0f795908 (``git archive
+0f795908 src | tar -x -C /tmp/base_se``; ``--base /tmp/base_se/src``).
 """
 
 from __future__ import annotations
@@ -95,9 +99,10 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=4)
     ap.add_argument("--file", action="store_true", help="one CSV file of rows x files rows, scored by the CLI in a process (see above)")
     ap.add_argument("--base", help="with --file: the src folder of an older checkout to run too, for old vs new")
+    ap.add_argument("--evaluate", action="store_true", help="with --file: evaluate MODEL big.csv --json, not predict")
     args = ap.parse_args()
     if args.file:
-        _file_case(args.rows * args.files, args.base)
+        _file_case(args.rows * args.files, args.base, args.evaluate)
         return
 
     import hiddenlayers as hl
@@ -148,15 +153,17 @@ def main() -> None:
         os.sync()
 
 
-def _cli_run(src: str, args: list[str]) -> dict[str, float]:
-    """``python -m hiddenlayers ARGS`` with ``src`` first on the path, as its own process: peak RSS (MB), wall and CPU seconds."""
+def _cli_run(src: str, args: list[str], stdout: Path | None = None) -> dict[str, float]:
+    """``python -m hiddenlayers ARGS`` with ``src`` first on the path, as its own process: peak RSS (MB), wall and CPU seconds
+    (its standard output to the file ``stdout``; None: discarded)."""
     import subprocess
     import sys
 
     env = {**os.environ, "PYTHONPATH": src}
     wall = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    with open(stdout if stdout is not None else os.devnull, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "hiddenlayers", *args], env=env, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - wall
     err = proc.stderr.read().decode() if proc.stderr else ""
     if status != 0:
@@ -164,9 +171,11 @@ def _cli_run(src: str, args: list[str]) -> dict[str, float]:
     return {"peak_mb": usage.ru_maxrss / 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
-def _file_case(rows: int, base: str | None) -> None:
-    """``predict m.safetensors big.csv --out preds.csv``, this checkout's code and ``base``'s, each in its own process."""
+def _file_case(rows: int, base: str | None, evaluate: bool = False) -> None:
+    """``predict m.safetensors big.csv --out preds.csv`` (``evaluate``: ``evaluate m.safetensors big.csv --json``), this
+    checkout's code and ``base``'s, each in its own process."""
     import filecmp
+    import json
 
     import hiddenlayers as hl
     from hiddenlayers.data import ParquetSource
@@ -190,12 +199,21 @@ def _file_case(rows: int, base: str | None) -> None:
         print(f"{'floor (1,000 rows)':18s} peak RSS {floor['peak_mb']:7.0f} MB  wall {floor['wall_s']:6.1f} s  CPU {floor['cpu_s']:6.1f} s", flush=True)
         found = {}
         for name, src, out in runs:
-            found[name] = row = _cli_run(src, ["predict", str(d / "m.safetensors"), str(big), "--keep", "id", "--proba", "--out", str(out)])
+            if evaluate:  # the metrics' JSON to `out`
+                found[name] = row = _cli_run(src, ["evaluate", str(d / "m.safetensors"), str(big), "--json"], stdout=out)
+            else:
+                found[name] = row = _cli_run(src, ["predict", str(d / "m.safetensors"), str(big), "--keep", "id", "--proba", "--out", str(out)])
             print(f"{name:18s} peak RSS {row['peak_mb']:7.0f} MB  wall {row['wall_s']:6.1f} s  CPU {row['cpu_s']:6.1f} s", flush=True)
         if base:
             new, old = found["new (streamed)"], found["old (read whole)"]
-            same = filecmp.cmp(d / "new.csv", d / "old.csv", shallow=False)
-            print(f"outputs byte for byte equal: {same}; old / new: peak RSS {old['peak_mb'] / new['peak_mb']:.2f}, "
+            if evaluate:
+                m_new, m_old = (json.loads((d / f"{side}.csv").read_text())["metrics"] for side in ("new", "old"))
+                same = m_new == m_old
+                for key in (k for k in m_old if m_old[k] != m_new.get(k)):
+                    print(f"  {key}: old {m_old[key]}, new {m_new.get(key)}")
+            else:
+                same = filecmp.cmp(d / "new.csv", d / "old.csv", shallow=False)
+            print(f"{'metrics' if evaluate else 'outputs byte for byte'} equal: {same}; old / new: peak RSS {old['peak_mb'] / new['peak_mb']:.2f}, "
                   f"wall {old['wall_s'] / new['wall_s']:.2f}, CPU {old['cpu_s'] / new['cpu_s']:.2f}; growth over the floor: "
                   f"new +{new['peak_mb'] - floor['peak_mb']:.0f} MB, old +{old['peak_mb'] - floor['peak_mb']:.0f} MB")
 

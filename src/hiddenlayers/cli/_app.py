@@ -723,15 +723,16 @@ def _evaluate_onnx(model: str, data: str | None, target: str | None, sample_weig
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from .._words import article
     from ._appfolder import evaluate_folder, is_image_folder
-    from ._score_stream import evaluate_stream, is_folder_input, piped, refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder, streamed_file
 
     if kind is not None:
         if not is_image_folder(kind, data):  # an ImageClassifier's export reads a folder of images (._appfolder)
             refuse_folder(data, f"the export of {article(kind)}")
-    elif is_folder_input(data) or piped(data):  # a table model's export: batch by batch, as its .safetensors file
-        show_evaluation(evaluate_stream(model, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold),
-                        as_json, pos_label)
-        return
+    elif is_folder_input(data) or streamed_file(data):  # a table model's export: batch by batch, as its .safetensors file
+        streamed = evaluate_stream(model, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold)
+        if streamed is not None:  # None: an export that records no column names, read whole below
+            show_evaluation(streamed, as_json, pos_label)
+            return
     for given, option, what in ((sample_weight, "--sample-weight", "weights"), (threshold, "--threshold", "cuts")):
         if kind is not None and given is not None:
             raise UserError(f"{option} {what} a table model's metrics; '{model}' is the export of {article(kind)}: drop {option}.")

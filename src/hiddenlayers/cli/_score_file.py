@@ -1,5 +1,6 @@
-"""``predict MODEL FILE`` of a table model: one file scored batch by batch (:func:`~._score_stream.predict_stream`), its
-refusals in the words, and at the moment, of the file read whole.
+"""``predict MODEL FILE`` and ``evaluate MODEL FILE`` of a table model: one file scored batch by batch
+(:func:`~._score_stream.predict_stream`, :func:`~._score_stream.evaluate_stream`), its refusals in the words, and at the
+moment, of the file read whole.
 
 Before, one file was read whole (300 MB of CSV: 1.4 GB of memory) while a folder and a pipe streamed. Read a batch at a
 time, a file's problems would show only when their batch is read, after the rows before were on stdout, and in a
@@ -36,6 +37,76 @@ def source(data: str, columns: list[str], read_rows: int, text_columns: list[str
     if os.path.isfile(data) and data.lower().endswith((".jsonl", ".ndjson")):
         return JsonLinesFile(data, columns, read_rows)
     return ParquetSource(data, target=None, features=columns, read_rows=read_rows, text_columns=text_columns or ())
+
+
+def labelled_source(data: str, target: str, features: list[str], weight: str | None, read_rows: int, text_columns: list[str]) -> Any:
+    """``evaluate``'s batch reader of ``data`` (one file, or a folder or glob): its ``features``, the ``target`` column and the
+    ``weight`` column (``--sample-weight``; None: none), with ``text_columns`` (the model's categorical ones) read as text
+    from CSV. A :class:`~hiddenlayers.data.JsonLinesFile` for one JSON lines file, else a :class:`~hiddenlayers.data.ParquetSource`."""
+    from ..data import JsonLinesFile, ParquetSource
+
+    if os.path.isfile(data) and data.lower().endswith((".jsonl", ".ndjson")):
+        return JsonLinesFile(data, [*features, target, *([weight] if weight else [])], read_rows, target=target)
+    return ParquetSource(data, target=target, features=features, weight=weight, read_rows=read_rows, text_columns=text_columns)
+
+
+def labelled_file_checked(model: Any, data: str, target: str | None, stored: str | None, weight: str | None,
+                          said: list[str]) -> tuple[list[str], str]:
+    """(the model's input columns, the target column's name) of the one file ``data`` that ``evaluate`` streams, once the
+    refusals that the file read whole made before any row are made, in its order and words: an empty file, a column the
+    model reads and the file lacks, no column of the ``stored`` target (no ``--target`` given: :func:`~._common.no_stored_target`),
+    an unknown ``--target`` (:func:`~hiddenlayers.data.resolve_column`, which also takes a position) or ``weight`` column
+    (``--sample-weight``), an infinite number in a Parquet footer. The header's own notes (columns the model does not
+    use, its training weight column left out), which the whole read said as it read the other columns, go to ``said``."""
+    from ..data import refuse_infinite_in_footers, resolve_column, stream_file_columns
+    from ..ship import OnnxModel
+    from ._common import no_stored_target
+    from ._weights import take_weights
+
+    if os.path.getsize(data) == 0:
+        raise DataError(f"'{data}' is empty: give a file with a header row and at least one row of data.")
+    names = [str(c) for c in stream_file_columns(data)[data]]
+    if not isinstance(model, OnnxModel):  # an export's graph feeds refuse a missing column after the target's checks (_header_notes)
+        refuse_missing_inputs(model, names)
+    if target is None and stored is not None and stored not in names:
+        raise no_stored_target(stored, names)
+    name = resolve_column(target or str(stored), names)
+    header, _ = take_weights(pd.DataFrame(columns=[c for c in names if c != name]), weight, target=name)
+    said.extend(_header_notes(model, header))
+    inputs = input_columns(model)
+    refuse_infinite_in_footers([data], inputs, named=False)
+    return inputs, name
+
+
+def _header_notes(model: Any, header: pd.DataFrame) -> list[str]:
+    """The notes ``model``'s preprocessing (an ``.onnx`` export's graph feeds) says of the columns of ``header`` (an empty frame:
+    the file's columns less the target and weight), as it says them of the whole table: the columns it does not use, and
+    the weight column it was trained with, left out."""
+    from ..ship import OnnxModel
+    from ._data import model_inputs
+
+    if isinstance(model, OnnxModel):
+        own = [c for c in (model.target, model.weight_column) if c is not None and c in header.columns and c not in model.inputs]
+        return list(model.feeds(header.drop(columns=own))[1])
+    said: list[str] = []
+    model_inputs(model, header, None, said)
+    return said
+
+
+def no_labelled_rows(data: str, src: Any, name: str, read: int, no_target: dict[str, tuple[int, list[int]]]) -> DataError:
+    """The refusal of the one file ``data`` of which no row was scored (``read`` rows read, ``no_target`` those without a
+    target value, as :meth:`~hiddenlayers.data.ParquetSource.drop_notes` takes them), in the words of the file read whole:
+    no data rows; every target value missing; no row left (rows of the wrong width, the rest without a target)."""
+    from ..data import no_rows_reason, stream_file_columns
+
+    dropped = src.drop_notes(no_target)
+    if not dropped:
+        return DataError(no_rows_reason(data, stream_file_columns(data)[data]))
+    if read and src.drop_notes() == []:  # every row read, none with a target value
+        return DataError(f"the target column '{name}' is empty (every value is missing).")
+    if not read:  # no row fits its header
+        return DataError(f"no usable rows: {dropped[0]}. Fix those lines: every row needs one value per header column.")
+    return DataError(f"no usable rows left: {dropped[0]}. Fix those lines.")
 
 
 def file_columns_checked(model: Any, data: str, keep: list[str] | None, outputs: list[str]) -> list[str]:
@@ -101,4 +172,4 @@ def _may_hold_infinity(path: str) -> bool:
     return False
 
 
-__all__ = ["file_columns_checked", "refuse_infinite_ahead", "source"]
+__all__ = ["file_columns_checked", "labelled_file_checked", "labelled_source", "no_labelled_rows", "refuse_infinite_ahead", "source"]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..data import BatchNotes
 from ..exceptions import DataError
-from ._common import STDIN_FILES, UserError, note, one_line
+from ._common import UserError, note, one_line
 from ._data import categorical_columns, check_keep, input_columns, load_model, output_columns, refuse_missing_inputs, stored_target
 
 #: Rows per record batch read from disk (``ParquetSource(read_rows=)``): memory holds one batch and its predictions.
@@ -39,18 +39,10 @@ def is_folder_input(data: str) -> bool:
 STREAMED_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".tab", ".parquet", ".pq", ".jsonl", ".ndjson")
 
 
-def piped(data: str) -> bool:
-    """``data`` is the file standing for a CSV, TSV or Parquet table piped into standard input (DATA ``-``, :mod:`._stdin`):
-    ``evaluate`` of a table model scores it batch by batch, as a folder, so that memory holds one batch however long the
-    pipe (read whole, 300 MB of CSV took 4 GB); an application file reads it whole, as any one file, and so does every
-    model JSON piped in (``predict`` streams JSON lines too: :func:`streamed_file`)."""
-    return data in STDIN_FILES and data.endswith((".csv", ".tsv", ".parquet"))
-
-
 def streamed_file(data: str) -> bool:
     """``data`` is one table file (CSV, TSV, gzip-compressed CSV, JSON lines or Parquet, by its suffix) that a table model
-    scores batch by batch, as a folder's files: memory holds one batch and its predictions, not the table (300 MB of
-    CSV read whole took 4 GB). A bundled dataset, a JSON array and NumPy files are read whole."""
+    scores batch by batch, as a folder's files (``predict`` and ``evaluate``): memory holds one batch and its predictions,
+    not the table (300 MB of CSV read whole took 4 GB). A bundled dataset, a JSON array and NumPy files are read whole."""
     return os.path.isfile(data) and data.lower().endswith(STREAMED_SUFFIXES)
 
 
@@ -283,22 +275,31 @@ class _BatchWriter:
 
 
 def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_weight: str | None, read_rows: int = READ_ROWS,
-                    pos_label: str | None = None, threshold: float | None = None) -> dict[str, Any]:
-    """``evaluate``'s result (``rows``, ``task``, ``metrics``, ...) for every row of the folder ``data``, batch by batch.
+                    pos_label: str | None = None, threshold: float | None = None) -> dict[str, Any] | None:
+    """``evaluate``'s result (``rows``, ``task``, ``metrics``, ...) for every row of ``data`` (a folder or glob, or one table
+    file: :func:`streamed_file`, a pipe's too), batch by batch; None: ``data`` is one file and the model records no column
+    names to match its columns to (it reads them by position: read whole by the caller).
 
     Rows without a target value are left out (and named per file in ``evaluate FILE``'s note), as ``evaluate FILE`` drops them; labels, weights
-    and cells are checked as there, a bad one named by its file and line. ``threshold``: ``--threshold``, the probability of the
-    positive class (``pos_label``, ``--pos-label``) at or above which a row is predicted positive (:func:`._binary.cut_for`).
-    A classifier's probabilities are kept for ROC-AUC and average precision (:class:`~._stream_metrics.MetricSums`).
+    and cells are checked as there, a bad one named by its file and line. One file says its rows, notes and refusals in
+    the words of the file read whole (``line 7``, not ``'f.csv' line 7``), its metrics the same: a classifier's unweighted
+    counts exactly; a weighted confusion matrix and a regressor's MAE, RMSE and R² are sums over batches, and ROC-AUC and
+    average precision rank float32 probabilities that a batch's matrix product can round otherwise than the whole table's,
+    so those may differ from the whole read's in the last digits (1e-10 to 1e-9 relative on a 294 MB CSV). The whole read
+    is kept (None) for a model that reads columns by position; when two faults meet (an unknown ``--target`` in a file of
+    no usable rows) this names the option first, the whole read the rows.
+    ``threshold``: ``--threshold``, the probability of the positive class (``pos_label``, ``--pos-label``) at or above which a
+    row is predicted positive (:func:`._binary.cut_for`). A classifier's probabilities are kept for ROC-AUC and average
+    precision (:class:`~._stream_metrics.MetricSums`).
     """
-    from ..data import SHOW_LINES, ParquetSource
-    from ._binary import cut_for, scored_positive
-    from ._data import MODEL_IS_REGRESSOR, class_labels, refuse_input_as_target, regression_target
-    from ._predict_rows import predictions
-    from ._stream_metrics import MetricSums
-    from ._weights import take_weights
+    from ._binary import cut_for
+    from ._data import refuse_input_as_target
+    from ._score_file import labelled_file_checked, labelled_source, no_labelled_rows, refuse_infinite_ahead
 
     model = _load(model_path)
+    one = os.path.isfile(data)
+    if one and not input_columns(model):
+        return None
     cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     name = target or stored_target(model)
     if name is None:
@@ -307,15 +308,55 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     if sample_weight is not None and sample_weight in input_columns(model):
         raise UserError(f"--sample-weight '{sample_weight}' is one of the model's input columns: a weight column is never a feature; "
                         "pass a column the model does not read.")
-    features = _checked_files(model, data, [])  # the model's columns first, as evaluate FILE: another dataset's files, not their labels
-    if target is None:
-        _refuse_unlabelled(data, name)
-    src = ParquetSource(data, target=name, features=features, weight=sample_weight, read_rows=read_rows, text_columns=categorical_columns(model))
+    notes = _Notes(named=not one)
+    if one:  # the whole read's refusals before any row, in its words
+        features, name = labelled_file_checked(model, data, target, name, sample_weight, notes)
+        notes.read(data)
+        refuse_infinite_ahead(model, data, read_rows)
+    else:
+        features = _checked_files(model, data, [])  # the model's columns first, as evaluate FILE: another dataset's files, not their labels
+        if target is None:
+            _refuse_unlabelled(data, name)
+    src = labelled_source(data, name, features, sample_weight, read_rows, categorical_columns(model))
+    sums, read, no_target = _add_batches(model, src, name, sample_weight, notes, cut, pos_label, one)
+    if sums.rows == 0:
+        if one:
+            raise no_labelled_rows(data, src, name, read, no_target)
+        raise DataError(f"'{data}' has no rows with a value of the target '{name}' to score the model on.")
+    from ..ship import OnnxModel
+
+    exported = one and isinstance(model, OnnxModel)  # an export's file read whole said the dropped rows before the graph's notes
+    if not exported:
+        notes.say()
+    for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
+        note(msg)
+    if exported:
+        notes.say()
+    trained = _trained_weight(model)
+    if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
+        note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
+    classes = getattr(model, "classes_", None)
+    return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",
+            "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": sums.metrics()}
+
+
+def _add_batches(model: Any, src: Any, name: str, sample_weight: str | None, notes: _Notes, cut: Any, pos_label: str | None,
+                 one: bool) -> tuple[Any, int, dict[str, tuple[int, list[int]]]]:
+    """(the :class:`~._stream_metrics.MetricSums` of every batch of ``src`` scored, the rows read, each file's rows without a
+    value of the target ``name``: their count and first rows, for its drop note). ``one``: rows named as one file read whole names them."""
+    from ..data import SHOW_LINES
+    from ._binary import scored_positive
+    from ._data import MODEL_IS_REGRESSOR, class_labels, regression_target
+    from ._predict_rows import predictions
+    from ._stream_metrics import MetricSums
+    from ._weights import take_weights
+
     classes = getattr(model, "classes_", None)
     sums = MetricSums(classes, scored_positive(classes, pos_label))
     no_target = dict[str, tuple[int, list[int]]]()
-    notes = _Notes()
+    read = 0
     for file, at, frame in src.batches():
+        read += len(frame)
         y = frame.pop(name)
         labelled = y.notna().to_numpy()
         rows = labelled.nonzero()[0]
@@ -323,23 +364,14 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
             n, first = no_target.get(file, (0, []))
             no_target[file] = (n + len(y) - len(rows), [*first, *(at + (~labelled).nonzero()[0][:SHOW_LINES]).tolist()][:SHOW_LINES])
         frame, y = frame[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
-        where = _where(src, file, at, rows)
+        where = _where(src, file, at, rows, named=not one)
         frame, w = take_weights(frame, sample_weight, target=name, where=where)
         yv = class_labels(y, classes, name) if classes is not None else regression_target(y, name, where, MODEL_IS_REGRESSOR)
         if len(yv):
             pred, proba = predictions(model, frame, where, notes, cut)
             sums.add(yv, pred, w, proba)
             notes.read(file)
-    if sums.rows == 0:
-        raise DataError(f"'{data}' has no rows with a value of the target '{name}' to score the model on.")
-    notes.say()
-    for msg in src.drop_notes(no_target):  # as evaluate FILE's note: per file, with the lines
-        note(msg)
-    trained = _trained_weight(model)
-    if sample_weight is None and trained is not None and trained in next(iter(_file_columns(data).values())):
-        note(f"these metrics are unweighted: pass --sample-weight {trained} to weight them as the training did.")
-    return {"model": model_path, "data": data, "rows": sums.rows, "task": "classification" if classes is not None else "regression",
-            "weighted_by": sample_weight, **({"threshold": threshold} if cut else {}), "metrics": sums.metrics()}
+    return sums, read, no_target
 
 
 def _refuse_unlabelled(data: str, stored: str) -> None:

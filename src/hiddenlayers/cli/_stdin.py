@@ -4,9 +4,8 @@
 is. The bytes are copied (in chunks, never all in memory) to a private temporary file named by what its first bytes
 show (:func:`piped_suffix`: ``stdin.parquet`` for Parquet's magic (``PAR1``, ``PARE`` encrypted), ``stdin.jsonl`` for JSON lines,
 ``stdin.tsv`` for a tab-separated header, else ``stdin.csv``), which the command reads as any other file: the same
-readers, header and column checks and preprocessing (a table model's ``predict`` scores a CSV, TSV, JSON lines or
-Parquet one batch by batch, as that file: :func:`~._score_stream.streamed_file`; ``evaluate`` a CSV, TSV or Parquet, as a
-folder: :func:`~._score_stream.piped`). Why a file and not a stream: a command reads DATA more than once (the
+readers, header and column checks and preprocessing (a table model's ``predict`` and ``evaluate`` score a CSV, TSV, JSON
+lines or Parquet one batch by batch, as that file: :func:`~._score_stream.streamed_file`). Why a file and not a stream: a command reads DATA more than once (the
 header checks before any work, then the rows; the CSV reader's scan of ragged lines), and a pipe can be read once.
 The file is deleted when the command ends, whatever the outcome. The messages name it ``standard input`` (and ``-``
 where a command line is shown), never the temporary path: :func:`~._common.shown` rewrites a text, :func:`stdin_data` the

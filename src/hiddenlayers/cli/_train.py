@@ -718,14 +718,16 @@ def run_evaluate(model_path: str, data: str | None, *, target: str | None, as_js
     if data is None:
         raise UserError("evaluate needs DATA: the labelled data file (or bundled dataset name) to score the model on, after the model file.")
     from ._appfolder import evaluate_folder, is_image_folder
-    from ._score_stream import evaluate_stream, is_folder_input, piped, refuse_folder
+    from ._score_stream import evaluate_stream, is_folder_input, refuse_folder, streamed_file
 
-    if (is_folder_input(data) or (kind is None and piped(data))) and not is_image_folder(kind, data):  # an ImageClassifier file reads a folder of images (._appfolder)
+    # a folder, glob, or one table file or pipe of a table model, batch by batch (an ImageClassifier file reads a folder of images: ._appfolder)
+    if (is_folder_input(data) or (kind is None and streamed_file(data))) and not is_image_folder(kind, data):
         if kind is not None:
             refuse_folder(data, f"{article(kind)} file")
-        result = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold)
-        show_evaluation(result, as_json, pos_label)
-        return result
+        streamed = evaluate_stream(model_path, data, target=target, sample_weight=sample_weight, pos_label=pos_label, threshold=threshold)
+        if streamed is not None:  # None: a model that reads columns by position, read whole below
+            show_evaluation(streamed, as_json, pos_label)
+            return streamed
     model = load_model(model_path, pipeline=True)
     if kind is not None:
         scored = evaluate_folder if is_image_folder(kind, data) else evaluate_app

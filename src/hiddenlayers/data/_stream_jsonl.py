@@ -10,7 +10,7 @@ gave it, as there. The class answers what a command asks of a source it streams 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,20 +73,24 @@ class JsonLinesFile:
         The columns to read.
     read_rows : int
         Records per batch.
+    target : str, optional
+        The labels' column among ``features`` (``evaluate``), which :meth:`drop_notes` names for rows the caller left
+        out without a value of it.
     """
 
     file_format = "jsonl"
 
-    def __init__(self, path: str, features: Sequence[str], read_rows: int = 65_536) -> None:
-        self.path, self.features, self.read_rows = str(path), list(features), read_rows
+    def __init__(self, path: str, features: Sequence[str], read_rows: int = 65_536, *, target: str | None = None) -> None:
+        self.path, self.features, self.read_rows, self.target = str(path), list(features), read_rows, target
         self.files = [self.path]
+        self.rows = 0  # the records read so far
 
     def batches(self) -> Iterator[tuple[str, int, Any]]:
         """Every batch once, in file order: ``(file, row, frame)``, ``row`` the batch's first row (0-based) in the file."""
-        at = 0
+        self.rows = 0
         for frame in _chunks(self.path, self.read_rows):
-            yield self.path, at, frame.reindex(columns=self.features).reset_index(drop=True)
-            at += len(frame)
+            yield self.path, self.rows, frame.reindex(columns=self.features).reset_index(drop=True)
+            self.rows += len(frame)
 
     def lines_of(self, file: str, rows: list[int]) -> tuple[str, list[int]]:
         """``("row", rows counted from 1)``: a JSON lines file's rows have no line of their own to name.
@@ -112,9 +116,22 @@ class JsonLinesFile:
         """
         return f"'{file}' row {row + 1}"
 
-    def drop_notes(self) -> list[str]:
-        """None: every record is read (a line that is not JSON is an error, as in the whole file)."""
-        return []
+    def drop_notes(self, no_target: Mapping[str, tuple[int, Sequence[int]]] | None = None) -> list[str]:
+        """The note of the rows the caller left out without a value of ``target`` (``no_target``), in the words of the file
+        read whole (:func:`~._table_record.drop_note`); none else: every record is read (a line that is not JSON is an
+        error, as in the whole file).
+
+        Parameters
+        ----------
+        no_target : mapping, optional
+            File -> (rows left out for a missing target, the first of them, 0-based), as :meth:`ParquetSource.drop_notes` takes it.
+        """
+        from ._table_record import drop_note, missing_target_reason
+
+        n, first = (no_target or {}).get(self.path, (0, []))
+        if not n or self.target is None:
+            return []
+        return [drop_note(self.path, self.rows, {missing_target_reason(self.target): (n, [r + 1 for r in first])}, "row")]
 
 
 __all__ = ["JsonLinesFile", "jsonl_columns"]
