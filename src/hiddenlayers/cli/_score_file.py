@@ -81,13 +81,17 @@ def labelled_file_checked(model: Any, data: str, target: str | None, stored: str
 def _header_notes(model: Any, header: pd.DataFrame) -> list[str]:
     """The notes ``model``'s preprocessing (an ``.onnx`` export's graph feeds) says of the columns of ``header`` (an empty frame:
     the file's columns less the target and weight), as it says them of the whole table: the columns it does not use, and
-    the weight column it was trained with, left out."""
+    the weight column it was trained with, left out (where no ``--sample-weight`` took it out first)."""
     from ..ship import OnnxModel
     from ._data import model_inputs
 
     if isinstance(model, OnnxModel):
         own = [c for c in (model.target, model.weight_column) if c is not None and c in header.columns and c not in model.inputs]
-        return list(model.feeds(header.drop(columns=own))[1])
+        notes = list(model.feeds(header.drop(columns=own))[1])
+        weight = model.weight_column
+        if weight is not None and weight in own:  # said, as the export's file read whole said it (ship's OnnxModel)
+            notes.insert(0, f"left out column '{weight}': the weight column the model was trained with (train --sample-weight {weight}), not an input")
+        return notes
     said: list[str] = []
     model_inputs(model, header, None, said)
     return said
@@ -109,10 +113,10 @@ def no_labelled_rows(data: str, src: Any, name: str, read: int, no_target: dict[
     return DataError(f"no usable rows left: {dropped[0]}. Fix those lines.")
 
 
-def file_columns_checked(model: Any, data: str, keep: list[str] | None, outputs: list[str]) -> list[str]:
+def file_columns_checked(model: Any, data: str, keep: list[str] | None, outputs: list[str], said: list[str] | None = None) -> list[str]:
     """The columns to read from the file ``data`` (the model's inputs, then ``keep``), once its refusals that come before any
     row are made, in the order and words of the file read whole: an empty file, ``--keep``, a column the model needs (the
-    preprocessing's own error, run on the header's empty frame), an infinite number in a Parquet footer."""
+    preprocessing's own error, run on the header's empty frame), an infinite number in a Parquet footer. ``said``: where the header's notes go (the columns the model does not use)."""
     from ..data import refuse_infinite_in_footers, stream_file_columns
 
     if os.path.getsize(data) == 0:
@@ -127,6 +131,8 @@ def file_columns_checked(model: Any, data: str, keep: list[str] | None, outputs:
         predict_rows(model, header, None, False, keep, [])  # raises the missing columns as predict FILE read whole says it
         refuse_missing_inputs(model, names)  # a model whose preprocessing took it: said as for a folder
     refuse_infinite_in_footers([data], inputs, named=False)
+    if said is not None:  # the header's notes (the columns the model does not use, --keep's aside), as the whole read said them
+        said.extend(_header_notes(model, header.drop(columns=[c for c in keep or [] if c not in inputs])))
     return [*inputs, *[c for c in keep or [] if c not in inputs]]
 
 

@@ -149,9 +149,10 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
         return None
     refuse_proba(model, proba)
     cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
+    said: list[str] = []  # one file's header notes, said once its rows are written, before the batches' own (the whole read's order)
     outputs = output_columns(stored_target(model), getattr(model, "classes_", None), proba)
     if one:
-        columns = file_columns_checked(model, data, keep, outputs)
+        columns = file_columns_checked(model, data, keep, outputs, said)
         refuse_infinite_ahead(model, data, read_rows)
     else:
         columns = _checked_files(model, data, keep or [], lambda frame: check_keep(frame, keep, outputs))
@@ -180,6 +181,8 @@ def predict_stream(model_path: str, data: str, *, proba: bool, out: str | None, 
 
         with atomic_stream(out) as fh:
             n = _write_batches(batches(), fh, Path(out).suffix.lower(), text=False, source=data, one=one)
+    for msg in said:
+        note(msg)
     notes.say()
     return n
 
@@ -303,6 +306,10 @@ def evaluate_stream(model_path: str, data: str, *, target: str | None, sample_we
     cut = cut_for(getattr(model, "classes_", None), threshold, pos_label, model_path)
     name = target or stored_target(model)
     if name is None:
+        from ..ship import OnnxModel
+
+        if isinstance(model, OnnxModel):  # the export's own words, as its file read whole said them (cli/_onnx)
+            raise UserError(f"'{model_path}' does not record its target column (its model was not trained by `hiddenlayers train`): pass --target COLUMN.")
         raise UserError("this model file does not record its target column: pass --target COLUMN.")
     refuse_input_as_target(model, target)
     if sample_weight is not None and sample_weight in input_columns(model):

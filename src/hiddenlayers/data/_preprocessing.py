@@ -43,6 +43,7 @@ from ..exceptions import DataError
 from ._cells import (
     at_row,
     category_lookup,
+    category_text,
     category_texts,
     check_column_names,
     check_readable,
@@ -392,6 +393,7 @@ class TablePreprocessor:
                 lookup = category_lookup(c["categories"])
                 codes = pd.Series(text.to_numpy(dtype=object)).map(lookup).fillna(-1).to_numpy(dtype=np.intp)  # -1: unseen or missing
                 isna = text.isna().to_numpy()
+                _numeric_text_codes(text, codes, isna, lookup)
                 new = (codes < 0) & ~isna
                 block = np.zeros((n, width))
                 rows = np.flatnonzero(codes >= 0)
@@ -538,6 +540,23 @@ def _warn_missing_markers(name: str, categories: list[str]) -> bool:
             UserWarning, stacklevel=user_stacklevel(),
         )
     return bool(marked)
+
+
+def _numeric_text_codes(text: Any, codes: np.ndarray, isna: np.ndarray, lookup: dict[str, int]) -> None:
+    """Fill in place the ``codes`` of cells whose text matched no category but spells a number whose category text does:
+    ``"1.0"`` is category ``"1"``, as pandas reads ``1.0`` from a column of numbers (a streamed CSV reads a categorical
+    column as text, ``ParquetSource(text_columns=)``, so its ``1.0`` met the ``1`` a whole read learnt)."""
+    import pandas as pd
+
+    todo = np.flatnonzero((codes < 0) & ~isna)
+    if not len(todo):
+        return
+    numbers = pd.to_numeric(pd.Series(text.to_numpy(dtype=object)[todo]), errors="coerce").to_numpy(dtype=np.float64)
+    for i, v in zip(todo, numbers):
+        if np.isfinite(v):
+            code = lookup.get(category_text(float(v)))
+            if code is not None:
+                codes[i] = code
 
 
 def _category_texts(name: str, col: Any, where: Callable[[int], str] | None) -> Any:

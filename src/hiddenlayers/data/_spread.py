@@ -8,8 +8,8 @@ scikit-learn's ``StandardScaler`` judges "constant" relative to the column's lev
 
 >>> import numpy as np
 >>> mean, std = center_spread(np.array([[1e-30], [3e-30]]))
->>> float(mean[0]), float(unit_scale(mean, std)[0])
-(2e-30, 1e-30)
+>>> f"{mean[0]:.3g} {unit_scale(mean, std)[0]:.3g}"
+'2e-30 1e-30'
 """
 
 from __future__ import annotations

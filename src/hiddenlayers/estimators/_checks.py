@@ -134,7 +134,8 @@ def refuse_unreadable_columns(X: Any) -> None:
         if what is not None:
             fix = {"complex numbers": "np.abs(X) or X.real", "durations": "X / np.timedelta64(1, 's'), seconds"}.get(
                 what, "(X - X.min()) / np.timedelta64(1, 'D'), days since the first")
-            raise DataError(f"X holds {what} ({dtype}), which the network cannot read: turn them into real numbers first (e.g. {fix}).")
+            lead = "Complex data not supported: " if what == "complex numbers" else ""  # scikit-learn's words, which its check_complex_data requires
+            raise DataError(f"{lead}X holds {what} ({dtype}), which the network cannot read: turn them into real numbers first (e.g. {fix}).")
         return
     for name, dtype in dtypes.items():
         what = unreadable_kind(dtype)
