@@ -120,4 +120,4 @@ def test_attribute_takes_a_named_baseline_of_padded_rows_step_by_step(padded_gru
     named = attribute(clf, frames, target="a", baseline=name, n_steps=8)
     given = attribute(clf, frames, target="a", baseline=stat(Xa, axis=0), n_steps=8)
     assert np.isfinite(named).all()
-    np.testing.assert_allclose(named, given, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(named, given, rtol=1e-5, atol=1e-9)  # float32 steps: 3e-6 relative seen on AVX2
