@@ -27,7 +27,7 @@ from ...training import Callback, reraise_interrupt
 from .heldout import rows_digest
 from .reach import OutOfReach, probe_latency
 from .space import RATE, flops_of, outputs_of, params_of
-from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, this_worker
+from .storage import WORKER_ATTR, create_or_load, fail_dead_local_trials, make_storage, opened_storage, this_worker
 
 COST_OBJECTIVES = ("params", "flops", "latency")
 
@@ -570,9 +570,17 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     if threads:
         torch.set_num_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = make_storage(storage, check=False)  # checked by search() before the workers started
+    with opened_storage(storage, check=False) as store:  # checked by search() before the workers started; closed on every exit
+        _optimize(setup, store, name, directions, trials, seed, timeout, callbacks)
+
+
+def _optimize(setup: TrialSetup, store: Any, name: str, directions: list[str], trials: int, seed: int | None,
+              timeout: float | None, callbacks: list[Any] | None) -> None:
+    """:func:`run_worker`'s trials on the open Optuna storage ``store``."""
+    import optuna
+
     sampler = make_sampler(len(directions), seed, setup.max_latency_us, latency_index(setup.objectives))
-    study = create_or_load(storage, name, directions, sampler)
+    study = create_or_load(store, name, directions, sampler)
     fail_dead_local_trials(study)  # a killed worker loses only the trial it was running
     before = len(study.get_trials(deepcopy=False))
     remaining = trials - before
@@ -585,7 +593,6 @@ def run_worker(setup: TrialSetup, storage: Any, name: str, directions: list[str]
     with quiet_interrupts():  # Ctrl-C: the trial is marked failed and the KeyboardInterrupt goes on, without Optuna's traceback
         study.optimize(lambda t: objective(t, setup), n_trials=remaining, timeout=timeout, callbacks=[stop, *reach, *(callbacks or [])],
                        catch=TRIAL_ERRORS, gc_after_trial=False)
-
 
 __all__ = ["AVERAGED_ATTR", "COST_OBJECTIVES", "FAILED_ATTR", "FIXED_ATTR", "FOLD_SCORES_ATTR", "SWA_START", "FoldScore", "HopelessStop", "TrialSetup", "create_or_load", "fail_dead_local_trials", "fit_or_interrupt", "make_folds",
            "make_storage", "objective", "resumed_seed", "run_worker", "score_weights", "scored_parts"]

@@ -55,22 +55,19 @@ def saved_files(storage: str | None, study_name: str) -> dict[str, str]:
     study_name : str
         The study's name in ``storage``.
     """
-    from .storage import close_storage, make_storage, storage_file
+    from .storage import opened_storage, storage_file
 
     if storage is None:
         return {}
     found = storage_file(storage)
     if found is not None and (not os.path.isfile(found[0]) or os.path.getsize(found[0]) == 0):
         return {}
-    store = make_storage(storage)
-    try:
+    with opened_storage(storage) as store:  # closed after: the engine's pooled connection, not left for the garbage collector
         try:
             study_id = store.get_study_id_from_name(study_name)
         except KeyError:
             return {}
         return _as_record(store.get_study_user_attrs(study_id).get(SAVED_ATTR))
-    finally:
-        close_storage(store)  # the engine's pooled connection, not left for the garbage collector
 
 
 def recorded_files(study: Any) -> dict[str, str]:

@@ -41,7 +41,7 @@ from .resumed import check_resumed_space
 from .run import TrialSetup, data_of, latency_index, make_sampler, run_worker, score_weights
 from .scoring import check_resumed_data, check_resumed_objectives, check_resumed_scoring
 from .space import SearchSpace, budget_error, outputs_of, smallest_spec
-from .storage import create_or_load, fail_dead_local_trials, make_storage
+from .storage import create_or_load, fail_dead_local_trials, opened_storage
 from .workers import ProgressCallback, limited_threads, run_workers
 
 AUTO_CV_ROWS = 20_000  # cv="auto": 3 folds up to this many rows, one validation split above
@@ -258,9 +258,8 @@ def search(
         warmup_epochs=warmup_epochs, min_peers=min_peers, random_state=random_state, patience=patience,
         sample_weight=sample_weight, class_weight=class_weight, label_smoothing=label_smoothing, scale_target=scale_target,
         validation=validation)
-    with limited_threads(threads):
-        study, storage = _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
-                                    timeout=timeout, progress=progress)
+    with limited_threads(threads), _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
+                                              timeout=timeout, progress=progress) as (study, storage):
         return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
 
 
@@ -380,18 +379,21 @@ def _rows(X: Any, y: Any, rows: np.ndarray | None) -> tuple[Any, Any]:
     return _safe_indexing(X, rows), _safe_indexing(y, rows)
 
 
+@contextlib.contextmanager
 def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, workers: int, seed: int, timeout: float | None,
-               progress: bool) -> tuple[Any, Any]:
-    """``(study, storage)`` once study ``name`` holds ``trials`` trials, run in this process alone or, for ``workers`` > 1,
-    in this process and ``workers - 1`` others (:func:`~.workers.run_workers`).
+               progress: bool) -> Iterator[tuple[Any, Any]]:
+    """``(study, storage)`` for the block, once study ``name`` holds ``trials`` trials, run in this process alone or, for
+    ``workers`` > 1, in this process and ``workers - 1`` others (:func:`~.workers.run_workers`).
 
     Without a ``storage``, several workers share a temporary journal file; its
     trials are copied into memory before the file goes, and ``storage`` comes back None.
+    The storage this opens is closed when the block ends, returns or raises (:func:`~.storage.opened_storage`): the
+    study stays readable (an RDB engine connects again when asked), but no connection is left open for the garbage collector.
     """
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us, latency_index(setup.objectives))
-    with _shared_storage(storage, workers) as (storage, temporary):
-        store, study = _open_study(storage, name, directions, sampler)
+    with _shared_storage(storage, workers) as (storage, temporary), opened_storage(storage, check=False) as store:
+        study = _open_study(store, name, directions, sampler)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
         check_resumed_data(study, setup, storage)  # ... its trials scored on this data
         check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours,
@@ -407,8 +409,9 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
         else:
             run_workers(setup, storage, store, name, directions, trials, seed, timeout, workers, progress, study)
         if temporary:  # the journal is ours and goes on exit: keep the trials in memory
-            return _in_memory(study, store), None
-        return study, storage
+            yield _in_memory(study, store), None
+        else:
+            yield study, storage
 
 
 def _in_memory(study: Any, store: Any) -> Any:
@@ -420,18 +423,17 @@ def _in_memory(study: Any, store: Any) -> Any:
     return optuna.load_study(study_name=study.study_name, storage=memory, sampler=study.sampler)
 
 
-def _open_study(storage: Any, name: str, directions: list[str], sampler: Any) -> tuple[Any, Any]:
-    """``(store, study)``: the Optuna storage for ``storage`` (in memory for ``None``) and the study ``name`` created or resumed in it.
+def _open_study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
+    """The study ``name`` created or resumed in the open Optuna storage ``store``.
 
     A trial left RUNNING by a killed worker is marked failed, not left to block the resumed study.
     """
     import optuna
 
-    store = make_storage(storage, check=False) if storage is not None else optuna.storages.InMemoryStorage()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = create_or_load(store, name, directions, sampler)
     fail_dead_local_trials(study)
-    return store, study
+    return study
 
 
 def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import socket
 import time
 import urllib.parse
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -64,6 +65,27 @@ def close_storage(store: Any) -> None:
     engine = getattr(store, "engine", None)
     if engine is not None:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def opened_storage(storage: Any, check: bool = True) -> Iterator[Any]:
+    """:func:`make_storage` of ``storage`` (in memory for None) for the block, closed (:func:`close_storage`) when it ends,
+    returns or raises (Ctrl-C included); an Optuna storage object given is the caller's and is left open.
+
+    Why: every caller opened an RDB storage and left its engine's pooled connection (a PostgreSQL server's connection
+    slot) open until the garbage collector found it; a worker process held it for its whole life.
+    """
+    import optuna
+
+    if storage is None:
+        yield optuna.storages.InMemoryStorage()
+        return
+    store = make_storage(storage, check=check)
+    try:
+        yield store
+    finally:
+        if store is not storage:
+            close_storage(store)
 
 
 def storage_kind(storage: str) -> tuple[str, str]:
@@ -520,4 +542,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "create_or_load", "fail_dead_local_trials", "make_storage", "storage_kind", "this_worker"]
+__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "create_or_load", "fail_dead_local_trials", "make_storage", "opened_storage", "storage_kind", "this_worker"]

@@ -1,0 +1,79 @@
+"""The Optuna storages search() and its workers open are closed on every exit: return, error, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hiddenlayers.rightsize import SearchSpace, search
+from hiddenlayers.rightsize._search import run
+from hiddenlayers.rightsize._search import storage as storage_module
+
+TINY = SearchSpace(layers=(1, 1), widths=(4,), batch_sizes=(32,))
+
+
+def _held_open(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path`` (Linux's /proc)."""
+    held = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held += os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(path)
+        except OSError:  # the listing's own descriptor, closed by now
+            pass
+    return held
+
+
+@pytest.fixture
+def opened(monkeypatch) -> list[Any]:
+    """Every RDB storage make_storage opens from here on."""
+    stores: list[Any] = []
+    real = storage_module._rdb
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        stores.append(real(*args, **kwargs))
+        return stores[-1]
+
+    monkeypatch.setattr(storage_module, "_rdb", spy)
+    return stores
+
+
+def _closed(stores: list[Any], path: Path) -> bool:
+    return bool(stores) and all(s.engine.pool.checkedin() == 0 == s.engine.pool.checkedout() for s in stores) and _held_open(path) == 0
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_search_closes_its_sqlite_storage_on_return_error_and_ctrl_c(iris, tmp_path, opened, monkeypatch) -> None:
+    """search() left its SQLite storage's engine holding pooled connections (the database file open; on PostgreSQL a
+    server connection) until the garbage collector found it, after a search that returned, raised, or was interrupted."""
+    X, y = iris
+    path = tmp_path / "s.db"
+    kw: dict[str, Any] = dict(space=TINY, max_epochs=2, refit=False, storage=f"sqlite:///{path}", study_name="s")
+    found = search(X, y, trials=1, **kw)
+    assert _closed(opened, path)
+    opened.clear()
+    with pytest.raises(ValueError, match="objectives"):  # a resumed study of other objectives: refused after opening it
+        search(X, y, trials=2, objectives=("score", "params"), **kw)
+    assert _closed(opened, path)
+    opened.clear()
+
+    def interrupted(trial: Any, setup: Any) -> float:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "objective", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        search(X, y, trials=2, **kw)
+    assert _closed(opened, path)
+    assert len(found.study.get_trials()) == 2  # the first search's study still reads: its engine connects again when asked
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_worker_closes_the_storage_it_opens(tmp_path, opened) -> None:
+    """A worker process (run_worker given the storage's URL) held its connection for its whole life."""
+    path = tmp_path / "w.db"
+    setup = types.SimpleNamespace(max_latency_us=None, objectives=("score",))  # what a worker reads before its trials
+    run.run_worker(setup, f"sqlite:///{path}", "w", ["maximize"], 0, 0, None)  # type: ignore[arg-type]
+    assert _closed(opened, path)
