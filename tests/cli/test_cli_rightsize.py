@@ -231,6 +231,29 @@ def test_search_names_a_mistyped_data_before_the_study_files_a_run_left(tmp_path
     assert_user_error(run("search", "iris", "--trials", "1", "--out-dir", tmp_path, "--study", "s"), "already exists: pass --force")
 
 
+def test_search_refuses_a_model_file_dropped_into_out_dir_during_the_trials_before_any_refit(tmp_path, monkeypatch):
+    """A file another process wrote into --out-dir during the trials was refused only when the models were written,
+    after the refits had run for nothing; now it is refused before the first refit, and left as it was."""
+    from hiddenlayers.rightsize._search import result as search_result
+    from hiddenlayers.rightsize._search import run as search_run
+
+    folder, theirs = tmp_path / "found", tmp_path / "found" / "s-trial7.safetensors"
+    trial = search_run.objective
+
+    def dropping(*args):
+        folder.mkdir(exist_ok=True)
+        theirs.write_bytes(b"another process's model")
+        return trial(*args)
+
+    refits: list[tuple] = []
+    monkeypatch.setattr(search_run, "objective", dropping)
+    monkeypatch.setattr(search_result, "fit_or_interrupt", lambda *args: refits.append(args))
+    result = run("search", "iris", "--no-check", "--trials", "1", "--epochs", "2", "--layers", "1", "--widths", "4",
+                 "--out-dir", folder, "--study", "s", "--json")
+    assert_user_error(result, f"'{theirs}' already exists: pass --force to overwrite the model files of study 's'")
+    assert refits == [] and theirs.read_bytes() == b"another process's model" and [p.name for p in folder.iterdir()] == [theirs.name]
+
+
 def test_search_saves_models_that_predict(tmp_path):
     folder = tmp_path / "found"
     html = tmp_path / "s.html"

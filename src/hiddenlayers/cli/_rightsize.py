@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -516,7 +516,8 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
     try:
         with _trial_log_in_option_words():
             found = search(matrix, prep["y"], **settings, **val, task=prep["task"], study_name=study, random_state=seed, save_dir=None,
-                           refit=True, progress=not as_json, sample_weight=prep["w"])
+                           refit=True, before_refit=_outputs_still_ours(folder, study, html, force), progress=not as_json,
+                           sample_weight=prep["w"])
     except ResumedBudgetError as exc:
         raise UserError(_budget_refusal(exc)) from None
     except (ValueError, TypeError) as exc:
@@ -843,14 +844,40 @@ def _save_found(found: Any, state: dict[str, Any], folder: Path, study: str, htm
     return summary
 
 
+def _found_record(found: Any) -> dict[str, str]:
+    """The files the search's open study records as written for it (:func:`~hiddenlayers.rightsize.recorded_files`);
+    none for an in-memory study, which nothing outlives and nothing resumes."""
+    from ..rightsize import recorded_files
+
+    return recorded_files(found.study) if found.study is not None and found.storage is not None else {}
+
+
+def _outputs_still_ours(folder: Path, study: str, html: str | None, force: bool) -> Callable[[Any], None]:
+    """search()'s ``before_refit``: without ``force``, the study's model files in ``folder`` and the ``--html`` page checked
+    again after the trials, as before them (:func:`_search_settings`).
+
+    Why: a file another process dropped into ``--out-dir`` during a long search was refused only when the models were
+    written, after the refits had run for nothing. The final write checks again (one may come during the refits).
+    """
+
+    def check(found: Any) -> None:
+        if force:
+            return
+        recorded = _found_record(found)
+        _refuse_files_not_written_for(folder, study, found.storage, recorded)
+        if html is not None:
+            from ..rightsize import written_for
+
+            check_report_output(html, force=written_for(recorded, html), what="--html")
+
+    return check
+
+
 def _write_models(found: Any, state: dict[str, Any], folder: Path, study: str, force: bool) -> list[Path]:
     """The found models as ``STUDY-trialN.safetensors`` in ``folder`` (``found.paths``); the study's earlier files no longer
     chosen removed, and returned."""
-    from ..rightsize import recorded_files
-
-    kept = found.study is not None and found.storage is not None  # an in-memory study: nothing outlives it, nothing resumes it
-    if not force:  # checked before the search; again now (one may have come since), from the open study
-        _refuse_files_not_written_for(folder, study, found.storage, recorded_files(found.study) if kept else {})
+    if not force:  # checked before the search and before the refits; again now (one may have come since), from the open study
+        _refuse_files_not_written_for(folder, study, found.storage, _found_record(found))
     earlier = _study_files(folder, study)  # there only under --force or as the study's own (refused before the search otherwise)
     paths = []
     for row, model in zip(found.rows, found.models):

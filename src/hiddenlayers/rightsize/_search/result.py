@@ -8,6 +8,7 @@ study and refits each chosen configuration on all the data;
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -424,7 +425,8 @@ def _nothing_found(trials: list[Any], complete: list[Any], max_latency_us: float
 
 
 def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage: Any, name: str,
-            save_dir: Any, max_saved: int, refit: bool, data: tuple[Any, Any]) -> SearchResult:
+            save_dir: Any, max_saved: int, refit: bool, data: tuple[Any, Any],
+            before_refit: Callable[[SearchResult], None] | None = None) -> SearchResult:
     import optuna
 
     S = optuna.trial.TrialState
@@ -450,6 +452,8 @@ def _result(study: Any, setup: TrialSetup, objectives: tuple[str, ...], storage:
         space=setup.space, budget=budget_of(setup), validation_set=(setup.data or {}).get("validation"),
     )
     if refit:
+        if before_refit is not None:  # e.g. the command line's outputs checked again: one taken during the trials is refused before the refits' work
+            before_refit(result)
         for r in rows[:max_saved]:
             # all the data, for as many epochs as the trial's mean fold curve needed to peak
             model = build_estimator(r, setup, None, epochs=r["best_epoch"] or setup.max_epochs)

@@ -27,7 +27,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,9 @@ max_saved : int
     How many of the chosen configurations are refitted and saved.
 refit : bool
     Refit the chosen configurations on all data.
+before_refit : callable, optional
+    Called with the result (its rows chosen, no model yet) after the last trial and before the first refit; what it
+    raises ends the search there, no refit run (e.g. an output file that appeared during the trials refused at once).
 progress : bool
     Show a progress bar.
 cv : int or "auto"
@@ -223,7 +226,7 @@ def search(
     timeout: float | None = None,
     random_state: int = 0, warmup_epochs: int = 5, min_peers: int = 4,
     save_dir: str | os.PathLike[str] | None = None, max_saved: int = 10,
-    refit: bool = True, progress: bool = False,
+    refit: bool = True, before_refit: Callable[[SearchResult], None] | None = None, progress: bool = False,
     cv: int | str = "auto", patience: int = 10, threads: int | None = None,
     sample_weight: Any = None, class_weight: Any = None,
     label_smoothing: float = 0.0, scale_target: bool = False,
@@ -260,7 +263,7 @@ def search(
         validation=validation)
     with limited_threads(threads), _run_study(setup, storage, study_name, trials=trials, workers=workers, seed=random_state,
                                               timeout=timeout, progress=progress) as (study, storage):
-        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows))
+        return _result(study, setup, objectives, storage, study_name, save_dir, max_saved, refit, _rows(X, y, rows), before_refit)
 
 
 def _check_save_dir(save_dir: str | os.PathLike[str] | None) -> None:
