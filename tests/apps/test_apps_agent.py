@@ -361,3 +361,25 @@ def test_act_without_rng_draws_from_the_agents_own_seeded_generator(trained: DQN
     assert first == again
     greedy = trained.q_values(obs).argmax(1).tolist() * 2
     assert first != greedy  # the draws explored: the sequence is the generator's, not the argmax alone
+
+
+def test_a_second_fit_of_one_agent_repeats_a_fresh_agents_fit() -> None:
+    """``fit`` starts the agent's generators again from ``random_state``: refitting one agent (its own epsilon draws used
+    between the fits) gives the weights, episodes, losses and later epsilon draws of a fresh agent's fit."""
+    kw = dict(learning_starts=20, batch_size=16, target_update=20, epsilon_decay_steps=50, random_state=3)
+    how = dict(total_steps=60, eval_every=30, eval_episodes=1)
+    obs = np.random.default_rng(2).normal(size=(30, 4))
+
+    def run(agent: DQNAgent) -> tuple:
+        h = agent.history_
+        return ([p.detach().clone() for p in agent.q_network_.parameters()], h.episode_returns, h.eval_returns, h.losses,
+                [agent.act(o, epsilon=0.5) for o in obs])
+
+    agent = DQNAgent((8,), **kw).fit("CartPole-v1", **how)
+    first = run(agent)
+    agent.fit("CartPole-v1", **how)
+    again, fresh = run(agent), run(DQNAgent((8,), **kw).fit("CartPole-v1", **how))
+    for other in (again, fresh):
+        assert all(torch.equal(a, b) for a, b in zip(first[0], other[0]))
+        assert first[1:] == other[1:]
+    assert first[-1] != agent.q_values(obs).argmax(1).tolist()  # the epsilon draws explored: the generator's, not the argmax
