@@ -8,8 +8,9 @@ training step's dropout all draw from PyTorch's global generator. A call whose r
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import torch
@@ -30,4 +31,53 @@ def keeps_torch_rng(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-__all__ = ["keeps_torch_rng"]
+def cuda_indices(*devices: torch.device | str | None) -> list[int]:
+    """The CUDA device indices among ``devices``, sorted and each once: ``cuda:1`` -> 1, a bare ``cuda`` -> the current
+    device (:func:`torch.cuda.current_device`); a CPU, MPS or XPU device, or None, adds none.
+
+    Parameters
+    ----------
+    devices : torch.device, str or None
+        The devices a fit uses (its model's, its data's).
+
+    Examples
+    --------
+    >>> cuda_indices(torch.device("cpu"), "cuda:1", torch.device("cuda", 1), None)
+    [1]
+    """
+    found = set()
+    for device in devices:
+        on = torch.device(device) if device is not None else None
+        if on is not None and on.type == "cuda":
+            found.add(on.index if on.index is not None else torch.cuda.current_device())
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def seeded(seed: int, *devices: torch.device | str | None) -> Iterator[None]:
+    """For the block, PyTorch's CPU generator and the generator of each CUDA device of ``devices`` (:func:`cuda_indices`)
+    seeded with ``seed``; all of them put back when it ends (or raises), and no other device's touched.
+
+    Why: a fit seeded its dropout with ``torch.manual_seed``, which seeds every CUDA device (and XPU, MPS), while its fork
+    put back only the fit's own: on a machine of several GPUs, the other devices' generators were left reseeded. On
+    another accelerator (MPS, XPU) it is still ``torch.manual_seed``, whose seeding is not put back (untested here).
+
+    Parameters
+    ----------
+    seed : int
+        The seed, in ``[0, 2**63)``.
+    devices : torch.device, str or None
+        The devices the block draws on.
+    """
+    cuda = cuda_indices(*devices)
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        if any(d is not None and torch.device(d).type not in ("cpu", "cuda") for d in devices):
+            torch.manual_seed(seed)
+        yield
+
+
+__all__ = ["cuda_indices", "keeps_torch_rng", "seeded"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from .._rng import seeded
 from ..data import require_2d
 from ..training import Schedule, dense_rows, refuse_unusable, to_tensor, train_dann
 from ._checks import _DTYPES, _validate
@@ -64,8 +65,7 @@ def fit_dann(est: _BaseMLP, X: Any, Y: np.ndarray, sample_weight: Any, X_target:
     no_imp, stopping, _ = _stopping_rules(est, incremental=False)  # from the earlier calls' best loss and count; loss_threshold, max_time
     epochs_before = len(est.history_)
     seed = int(est._random_state.randint(np.iinfo(np.int32).max))
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
+    with seeded(seed, device):  # the CPU's generator and the fit's CUDA device's: torch.manual_seed reseeded every GPU's for good
         hist = train_dann(
             est.network_, as_t(X), as_t(Y), as_t(Xt), loss=est._loss(), solver=est.solver, learning_rate_init=lr0,
             batch_size=batch_size, max_epochs=est.max_iter, alpha=est.alpha if est.solver != "adamw" else 0.0,

@@ -19,6 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from .._rng import seeded
 from .._stacklevel import user_stacklevel
 from ..network import Network, Spec, init_dense_, sklearn_init_
 from ..training import (
@@ -388,8 +389,7 @@ def fit_stochastic(
     epochs_before = len(est.history_)
     # Dropout draws from torch's global generator: seed it from random_state for this fit
     # only, so results repeat without changing the caller's global random state.
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        seed_dropout(seed, device)
+    with seeded(seed, device):  # the CPU's generator and the fit's CUDA device's, no other device's
         result = train(
             est.network_, Xt, Yt,
             loss=est._loss(), solver=est.solver, learning_rate_init=lr0, schedule=schedule,
@@ -443,19 +443,6 @@ def warn_not_converged(est: _BaseMLP) -> None:
         ConvergenceWarning,
         stacklevel=user_stacklevel(),
     )
-
-
-def seed_dropout(seed: int, device: torch.device) -> None:
-    """Seed the global generator dropout draws from on ``device`` (inside the caller's ``fork_rng``).
-
-    On the CPU only the CPU generator: ``torch.manual_seed`` would also queue a
-    seed for every CUDA and XPU device (outside the fork, so the caller's later CUDA
-    draws would change) and format a stack trace for each, 0.5 ms per ``partial_fit``.
-    """
-    if device.type == "cpu":
-        torch.default_generator.manual_seed(seed)
-    else:
-        torch.manual_seed(seed)
 
 
 NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."

@@ -21,11 +21,12 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from .._docsections import parameters_section
+from .._rng import seeded
 from ..network import resolve_device
 from ..training import LRFindResult, check_sweep, frozen, resolve_frozen, to_tensor
 from ..training import lr_find as lr_find_module
 from ._checks import _DTYPES, check_sample_weight
-from ._fit import build, optimizer_kwargs, seed_dropout, split_validation, training_tensor
+from ._fit import build, optimizer_kwargs, split_validation, training_tensor
 from ._mlp_base import _BaseMLP
 from ._transfer import start_from_source
 from ._zero_weight import drop_unweighted
@@ -114,8 +115,7 @@ def lr_find(
     W = None if sw is None else torch.as_tensor(sw, dtype=dtype, device=device)
     names = est.network_.hidden_names
     fixed = list(names) if est.freeze == "head_first" else resolve_frozen(est.freeze, names)  # as fit_frozen: head_first's phase 1
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), frozen(est.network_, fixed):
-        seed_dropout(seed, device)
+    with seeded(seed, device), frozen(est.network_, fixed):  # dropout seeded as fit seeds it
         return lr_find_module(
             est.network_, training_tensor(est, X), to_tensor(Y, dtype, device), loss=est._loss(),
             solver=est.solver, start_lr=start_lr, end_lr=end_lr, num_steps=num_steps, smooth=smooth, diverge=diverge,
