@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import hiddenlayers as hl
@@ -90,6 +91,11 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
     seedless = _classifier(batch).set_params(random_state=None).fit(data)
     weights = [w.tolist() for w in (*seedless.coefs_, *seedless.intercepts_)]
     (out / f"seedless.rank{distributed_world()[0]}.json").write_text(json.dumps(weights))
+    # the same in memory, each rank fitting rows of its own (the same count: the same steps): from rank 0's seed too
+    X = np.random.default_rng(distributed_world()[0]).normal(size=(64, 3))
+    memory = _classifier(batch).set_params(random_state=None, max_iter=1).fit(X, (X[:, 0] > 0).astype(int))
+    weights = [w.tolist() for w in (*memory.coefs_, *memory.intercepts_)]
+    (out / f"seedless.memory.rank{distributed_world()[0]}.json").write_text(json.dumps(weights))
 
 
 def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, batch: int, kill_at: int = -1) -> None:

@@ -37,6 +37,7 @@ from ._mlp_params import SHARED
 from ._predict import cache_weights, check_X, raw_output, sparse_hidden, torch_forward
 from ._restore import restored_on_error
 from ._set_output import HiddenOutput, hidden_output
+from ._stream_plan import agreed_random_state
 from ._transfer import KeepsFittedSource, fit_frozen, start_from_source
 from ._validation_data import check_validation, refuse_misused
 from ._warm import follow_device, record_rate, refuse_new_shape, restart_changed_rate
@@ -263,7 +264,8 @@ class _BaseMLP(KeepsFittedSource, HiddenOutput, PortablePickle, BaseEstimator, A
                 self._warn_unreachable_threshold(Y.shape[1])
             distilling = self.__dict__.get("_distilling")  # hl.distill's targets: [y | q | mask] for a k-output head
             n_outputs = Y.shape[1] if distilling is None else distilling.n_outputs(Y)
-            self._random_state = check_random_state(self.random_state)
+            # a new model under torchrun: every rank draws from rank 0's seed (its initial weights, split, order, dropout)
+            self._random_state = check_random_state(agreed_random_state(self.random_state) if first_pass else self.random_state)
             if first_pass:
                 self._split_state = None  # a new model draws its own early-stopping split (split_validation keeps it for warm fits)
                 self.n_outputs_ = n_outputs

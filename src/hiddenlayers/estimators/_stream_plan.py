@@ -218,15 +218,35 @@ def agreed_seed(est: _BaseMLP, fresh: bool, world: int) -> Iterator[None]:
     if world < 2 or not fresh or isinstance(rs, (int, np.integer)):
         yield
         return
-    from sklearn.utils import check_random_state
-
-    from ..training import from_rank_0
-
-    est.random_state = int(from_rank_0(lambda: int(check_random_state(rs).randint(np.iinfo(np.int32).max))))
+    est.random_state = agreed_random_state(rs)
     try:
         yield
     finally:
         est.random_state = rs
+
+
+def agreed_random_state(rs: Any) -> Any:
+    """``rs`` as given in one process, or where it is an int; under ``torch.distributed``, an int rank 0 draws from it (None:
+    NumPy's global generator; a ``RandomState``, which advances on rank 0), the same on every rank (one collective, which
+    every rank makes: they all call the fit).
+
+    Why: an in-memory fit under ``torchrun`` with ``random_state=None`` (each rank fitting its own rows) drew each rank's
+    initial weights from its own generator, and only gradients being all-reduced, the ranks ended with different models.
+
+    Parameters
+    ----------
+    rs : None, int or numpy.random.RandomState
+        The estimator's ``random_state``.
+    """
+    if isinstance(rs, (int, np.integer)):
+        return rs
+    from ..training import distributed_world, from_rank_0
+
+    if distributed_world()[1] < 2:
+        return rs
+    from sklearn.utils import check_random_state
+
+    return int(from_rank_0(lambda: int(check_random_state(rs).randint(np.iinfo(np.int32).max))))
 
 
 def stream_seed(est: _BaseMLP) -> int:
