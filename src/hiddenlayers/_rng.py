@@ -37,7 +37,7 @@ def cuda_indices(*devices: torch.device | str | None) -> list[int]:
 
     Parameters
     ----------
-    devices : torch.device, str or None
+    *devices : torch.device, str or None
         The devices a fit uses (its model's, its data's).
 
     Examples
@@ -66,7 +66,7 @@ def seeded(seed: int, *devices: torch.device | str | None) -> Iterator[None]:
     ----------
     seed : int
         The seed, in ``[0, 2**63)``.
-    devices : torch.device, str or None
+    *devices : torch.device, str or None
         The devices the block draws on.
     """
     cuda = cuda_indices(*devices)
