@@ -75,9 +75,10 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0 if r else None,
                               start_new_session=r == 0) for r in range(2)]
     try:
-        for where in CASES:
+        for i, where in enumerate(CASES):
             out = folders[where][0]
-            _wait_for([out / "waiting.0", out / "waiting.1"], procs, 60)  # pass 2: each rank inside its first chunk's read, or a step
+            # pass 2: each rank inside its first chunk's read, or a step (the first run's wait includes both processes' start)
+            _wait_for([out / "waiting.0", out / "waiting.1"], procs, 60 if i else 120)
             os.killpg(procs[0].pid, signal.SIGINT)
             time.sleep(0.3)
             (out / "go").touch()  # the reads (steps) finish; the ranks agree on the flag once each has its chunk (in that all-reduce)
