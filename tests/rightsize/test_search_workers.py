@@ -71,6 +71,11 @@ def test_this_process_runs_trials_beside_n_minus_1_processes_on_one_thread(iris,
     assert pids == {os.getpid(), started[0].pid}
     mine = [t for t in trials if _pid(t) == os.getpid()]
     assert mine and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    # the two processes share the journal file: unique trial numbers (at most workers-1 extra), each with its values
+    numbers = [t.number for t in trials]
+    assert len(numbers) == len(set(numbers)) >= 3 and found.n_complete == len(trials)
+    assert all(t.values is not None and "hidden" in t.params for t in trials)
+    assert b"hiddenlayers." not in (tmp_path / "s.log").read_bytes()  # no module named: moving one never breaks a resumed study
     # a worker trains on one thread (threads=2 is this process's alone: an in-process search and the refit)
     assert all(t.user_attrs["torch_threads"] == 1 and t.user_attrs["blas_threads"] in (1, None) for t in mine)
 

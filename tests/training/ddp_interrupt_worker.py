@@ -1,7 +1,12 @@
 """One rank of ``hiddenlayers train DIR`` under torch.distributed, for tests/training/test_distributed_interrupt.py.
 
-``python ddp_interrupt_worker.py OUT WHERE TRAIN_ARGS...`` with ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``
-set (two ranks on loopback, no torchrun). Test hooks, in this script only:
+``python ddp_interrupt_worker.py CASES`` with ``RANK``, ``WORLD_SIZE`` and ``MASTER_ADDR`` set (two ranks on loopback, no
+torchrun). ``CASES``: a JSON list of runs made one after the other in this process, each ``{"out": OUT, "where": WHERE,
+"port": MASTER_PORT, "args": TRAIN_ARGS}``: its own process group (formed at ``port``, destroyed by the command at its end),
+``HIDDENLAYERS_RESULT_FILE`` ``OUT/result.json``, and the command's exit status written to ``OUT/exit.RANK``. Before each
+run the rank prints ``--- case N ---`` on stderr, so the test reads each run's lines apart; the process exits with the largest
+status. (One pair of processes for every case: each start costs two interpreters and their torch and CLI imports.)
+Test hooks, in this script only:
 
 * ``WHERE`` ``read:P``: the read of pass ``P``'s first chunk (``ParquetSource.weighted_chunks``, run by the read-ahead thread)
   is slow: the rank writes ``OUT/waiting.RANK`` and waits for ``OUT/go`` (at most 20 s), so the test's SIGINT lands while
@@ -11,6 +16,7 @@ set (two ranks on loopback, no torchrun). Test hooks, in this script only:
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -26,22 +32,25 @@ def main() -> None:
     # KeyboardInterrupt handler): give this rank what a terminal's Ctrl-C reaches, Python's default handler
     signal.signal(signal.SIGINT, signal.default_int_handler)
     torch.set_num_threads(1)
-    out, (where, at), argv = Path(sys.argv[1]), sys.argv[2].split(":"), sys.argv[3:]
+    cases = json.loads(sys.argv[1])
     from hiddenlayers.data import ParquetSource
     from hiddenlayers.estimators import _fit_stream
     from hiddenlayers.training import _distributed
 
+    # the run under way: its folder, hook (kind and count) and the calls counted so far
+    now: dict[str, Any] = {}
+
     def wait() -> None:
-        (out / f"waiting.{os.environ['RANK']}").touch()
+        (now["out"] / f"waiting.{os.environ['RANK']}").touch()
         deadline = time.monotonic() + 20
-        while not (out / "go").exists() and time.monotonic() < deadline:
+        while not (now["out"] / "go").exists() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    real_chunks, real_sync, calls, steps = ParquetSource.weighted_chunks, _distributed.GradientSync.__call__, [0], [0]
+    real_chunks, real_sync, real_record = ParquetSource.weighted_chunks, _distributed.GradientSync.__call__, _fit_stream._record_pass
 
     def slow_chunks(self: Any, units: Any, **kw: Any) -> Any:
-        calls[0] += 1
-        slow = where == "read" and calls[0] == int(at)
+        now["calls"] += 1
+        slow = now["where"] == "read" and now["calls"] == now["at"]
         for chunk in real_chunks(self, units, **kw):
             if slow:
                 slow = False
@@ -49,16 +58,14 @@ def main() -> None:
             yield chunk
 
     def slow_sync(self: Any, grad: Any, weight: Any = None) -> bool:
-        steps[0] += 1
-        if where == "step" and steps[0] == int(at):
+        now["steps"] += 1
+        if now["where"] == "step" and now["steps"] == now["at"]:
             wait()
         return real_sync(self, grad, weight)  # type: ignore[no-any-return]
 
-    real_record = _fit_stream._record_pass
-
     def keep_epoch(est: Any, s: Any, history: Any, epoch: int, *args: Any) -> Any:
         if os.environ["RANK"] == "0":
-            torch.save({k: v.clone() for k, v in est.network_.state_dict().items()}, out / f"epoch.{epoch}.pt")
+            torch.save({k: v.clone() for k, v in est.network_.state_dict().items()}, now["out"] / f"epoch.{epoch}.pt")
         return real_record(est, s, history, epoch, *args)
 
     ParquetSource.weighted_chunks = slow_chunks  # type: ignore[method-assign]
@@ -66,8 +73,23 @@ def main() -> None:
     _fit_stream._record_pass = keep_epoch  # type: ignore[assignment]
     from hiddenlayers.cli import main as cli
 
-    sys.argv = ["hiddenlayers", *argv]
-    cli()
+    worst = 0
+    for i, case in enumerate(cases):
+        where, at = case["where"].split(":")
+        now.update(out=Path(case["out"]), where=where, at=int(at), calls=0, steps=0)
+        os.environ.update(MASTER_PORT=str(case["port"]), HIDDENLAYERS_RESULT_FILE=str(now["out"] / "result.json"))
+        print(f"--- case {i} ---", file=sys.stderr, flush=True)
+        sys.argv = ["hiddenlayers", *case["args"]]
+        try:
+            cli()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        (now["out"] / f"exit.{os.environ['RANK']}").write_text(str(code))
+        worst = max(worst, code)
+    sys.exit(worst)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,10 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _torchrun(*args: str, restarts: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
+def _torchrun(*args: str, restarts: int = 0, **env: str) -> subprocess.Popen[str]:
+    """torchrun's launch of :data:`WORKER` on two ranks, started (the caller waits for it: ``communicate``)."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", f"--max-restarts={restarts}", WORKER, *args]
-    return subprocess.run(cmd, env=_env(**env), capture_output=True, text=True, timeout=120)
+    return subprocess.Popen(cmd, env=_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _frame(weights: bool) -> pd.DataFrame:
@@ -64,30 +65,40 @@ def runs(data: str, weighted: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """The worker's fits (global batch 32) in this process (``one``) and in one torchrun launch of two ranks (``two``),
     whose first attempt loses rank 1 at step 15 of the checkpointed fit (mid-epoch 2: 10 steps an epoch; the fit with a
     validation source, ``val`` in this process): torchrun restarts both, they resume from epoch 1's checkpoint, then make
-    the other fits. Read only by the tests."""
+    the other fits. This process fits while the launch runs (its ranks' imports, rendezvous and rank 0's slow pass).
+    Read only by the tests."""
     one, two = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("two")
-    spec = importlib.util.spec_from_file_location("ddp_worker", WORKER)
-    assert spec is not None and spec.loader is not None
-    worker = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(worker)
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
-        for name in ("WORLD_SIZE", "RANK", "HIDDENLAYERS_CHECKPOINT"):
-            mp.delenv(name, raising=False)
-        warnings.simplefilter("ignore")  # 3 epochs do not converge, on purpose
-        both = worker.sources(data, weighted)
-        worker.fit_all(*both, one, 32)
-        worker.fit_val(*both, one, "val", 32)
-        worker.fit_held_out(both[0], one, 32)
     bad = _frame(False)[:40].astype({"y": float})
     bad.loc[5, "y"] = np.nan  # a validation source with a missing label, which its statistics pass refuses
     (two / "badval").mkdir()
     bad.to_parquet(two / "badval" / "v.parquet", index=False)
     killed = two / "killed"
-    run = _torchrun(data, weighted, str(two), "32", "15", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"), DDP_KILL_MARK=str(killed))
-    assert run.returncode == 0, run.stderr[:3000]
+    launch = _torchrun(data, weighted, str(two), "32", "15", restarts=1, HIDDENLAYERS_CHECKPOINT=str(two / "run.ckpt"), DDP_KILL_MARK=str(killed))
+    try:
+        spec = importlib.util.spec_from_file_location("ddp_worker", WORKER)
+        assert spec is not None and spec.loader is not None
+        worker = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(worker)
+        with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+            for name in ("WORLD_SIZE", "RANK", "HIDDENLAYERS_CHECKPOINT"):
+                mp.delenv(name, raising=False)
+            warnings.simplefilter("ignore")  # 3 epochs do not converge, on purpose
+            both = worker.sources(data, weighted)
+            worker.fit_all(*both, one, 32)
+            worker.fit_val(*both, one, "val", 32)
+            worker.fit_held_out(both[0], one, 32)
+        _, stderr = launch.communicate(timeout=120)
+    finally:
+        if launch.poll() is None:  # a fit here failed, or the launch hangs: torchrun stops its ranks on SIGTERM
+            launch.terminate()
+            try:
+                launch.communicate(timeout=30)
+            finally:
+                launch.kill()
+    assert launch.returncode == 0, stderr[:3000]
     # rank 1 was killed and the restart finished: torchrun reports the first failure it saw, rank 1's exit 3 (KillAt's) or,
     # as often under load, rank 0's abort (-6) once gloo found its peer gone; the mark is KillAt's own word
-    assert killed.exists() and ("exitcode: 3" in run.stderr or "exitcode: -6" in run.stderr), run.stderr[-3000:]
+    assert killed.exists() and ("exitcode: 3" in stderr or "exitcode: -6" in stderr), stderr[-3000:]
     return {"one": one, "two": two}
 
 
