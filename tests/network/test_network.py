@@ -178,3 +178,24 @@ def test_any_table_width_but_in_features_is_refused_by_name(width: int, given_wi
         with pytest.raises(ValueError, match=re.escape(f"shape (N, {width}): {width} features per row") + ".*" +
                            re.escape(f"Received: shape ({rows}, {given_width}), dtype float32")):
             net(x)
+
+
+@pytest.mark.parametrize("spec", ["lstm6:bi:seq,gru4", "gru5:seq,conv3k3,gap", "lstm3:layers=2:bi"])
+def test_a_recurrent_network_built_on_the_meta_device_matches_the_real_build_without_running_its_rnn(
+    spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model file's shape check builds the network on PyTorch's meta device, where an LSTM/GRU pass is the step-by-step
+    Python fallback (about 60 ms a pass: most of loading a sequence model). Its output shape is the layer's own, so the
+    meta build runs no recurrent pass, and gives the same layers and tensor shapes as the real build."""
+    real = Network((12, 3), spec, 2)
+    calls: list[bool] = []
+    for cls in (torch.nn.LSTM, torch.nn.GRU):
+        original = cls.forward
+        monkeypatch.setattr(cls, "forward", lambda self, *a, _f=original, **k: calls.append(True) or _f(self, *a, **k))
+    with torch.device("meta"):
+        meta = Network((12, 3), spec, 2)
+    assert calls == []
+    assert {k: tuple(v.shape) for k, v in meta.state_dict().items()} == {k: tuple(v.shape) for k, v in real.state_dict().items()}
+    assert all(v.is_meta for v in meta.state_dict().values())
+    out = real(torch.zeros(2, 12, 3))
+    assert out.shape == (2, 2)

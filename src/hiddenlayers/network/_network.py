@@ -177,7 +177,15 @@ class Network(nn.Module):
         return module, self._dry_run(module, position, text, shape)
 
     def _dry_run(self, module: nn.Module, position: int, text: str, shape: tuple[int, ...]) -> tuple[int, ...]:
-        """Output shape of ``module`` per sample, from one pass on two zero samples."""
+        """Output shape of ``module`` per sample, from one pass on two zero samples.
+
+        A recurrent layer built on PyTorch's meta device (a model file's shape check) is not run: the meta LSTM/GRU is
+        PyTorch's step-by-step Python fallback, about 60 ms a pass (most of loading a sequence model), and its output
+        shape follows from the layer alone.
+        """
+        if isinstance(module, RecurrentLayer) and module.rnn.weight_ih_l0.is_meta:
+            width = module.rnn.hidden_size * (2 if module.bidirectional else 1)
+            return (shape[0], width) if module.sequence else (width,)
         dtype = torch.long if isinstance(module, EmbedLayer) else torch.get_default_dtype()
         try:
             with in_mode(module, False), torch.no_grad():
