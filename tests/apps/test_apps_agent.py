@@ -184,6 +184,36 @@ def test_an_environment_that_raises_leaves_a_fitted_agent_as_it_was(trained: DQN
     np.testing.assert_array_equal(trained.q_values(obs), before[1])
 
 
+class _Walk(gym.Env):  # type: ignore[misc]
+    """Ten steps of reward 1, made without gymnasium.make (no spec, as a user's own environment class); counts the steps
+    taken on a finished episode without a reset, which gymnasium leaves undefined."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Box(0.0, 2.0, (1,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.t, self.done, self.stale = 0, True, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):  # type: ignore[no-untyped-def]
+        super().reset(seed=seed)
+        self.t, self.done = 0, False
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        self.stale += self.done
+        self.t += 1
+        self.done = self.t >= 10
+        return np.array([self.t / 10], np.float32), 1.0, self.done, False, {}
+
+
+def test_an_environment_without_a_spec_starts_a_new_training_episode_after_each_evaluation() -> None:
+    """The evaluation plays the training environment itself (it cannot be remade): training went on stepping the evaluation's
+    finished episode from its own stale observation (3 such steps here), and cut episodes were counted as returns of 5 or 6."""
+    env = _Walk()
+    agent = DQNAgent((8,), learning_starts=10, batch_size=8, random_state=0).fit(env, 95, eval_every=25, eval_episodes=1)
+    assert env.spec is None and env.stale == 0
+    assert agent.history_.episode_returns == [10.0] * 8 and agent.history_.eval_returns and agent.history_.steps == 95
+
+
 def test_ctrl_c_keeps_the_best_evaluated_weights_with_a_warning() -> None:
     from hiddenlayers.exceptions import InterruptedWarning
 

@@ -182,7 +182,9 @@ AGENT_PARAMS: tuple[Param, ...] = (
 def _eval_env(env: Any) -> Any:
     """A second copy of ``env`` for the evaluation episodes, wrappers included (``gymnasium.make`` of its spec: a
     ``FlattenObservation``-wrapped environment is evaluated wrapped, not as its bare id); its registered id where a wrapper
-    records no constructor arguments (gymnasium cannot remake it); ``env`` itself where it has no spec."""
+    records no constructor arguments (gymnasium cannot remake it); ``env`` itself where it has no spec (an environment object made
+    without ``gymnasium.make``), whose training episode ``fit`` then starts again after each evaluation: it went on stepping the
+    evaluation's finished episode from a stale observation, storing transitions that never happened."""
     spec = getattr(env, "spec", None)
     if spec is None:
         return env
@@ -452,8 +454,9 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     ) -> DQNAgent:
         """Learn from ``total_steps`` environment steps (fewer once ``target_return`` is reached in evaluation).
 
-        Every ``eval_every`` steps the greedy policy plays ``eval_episodes`` episodes on a separate copy of the environment;
-        the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
+        Every ``eval_every`` steps the greedy policy plays ``eval_episodes`` episodes on a separate copy of the environment
+        (on ``env`` itself where it has no spec to remake it from, an environment object made without ``gymnasium.make``:
+        the training episode then starts again after each evaluation); the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
         (:meth:`_start`). The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read
         for one release with a FutureWarning (both given: a ValueError).
 
@@ -530,6 +533,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                 if step % eval_every == 0 or step == total_steps:
                     score = self._evaluation(eval_env, eval_episodes, before + step, hist, flat, best, bar, losses)
                     losses = []
+                    if eval_env is env:  # evaluated on the training environment itself (no spec to remake it): a new episode
+                        obs, ep_return = env.reset()[0], 0.0
                     if target_return is not None and score >= target_return:
                         hist.stop_reason = "target_return"
                         break
