@@ -377,6 +377,19 @@ def test_an_observation_space_with_no_array_shape_names_the_flattening_wrapper(t
     assert agent.obs_dim_ == 45 and agent.n_actions_ == 2
 
 
+def test_a_discrete_observation_space_is_refused_before_training_naming_the_one_hot_wrapper() -> None:
+    # FrozenLake-v1 observes one state number (Discrete(16), shape ()): fit was accepted, then stopped at its first observation
+    # with "observations must have 1 values each, e.g. shape (n, 1). Received shape ()."; and it was suggested as a close match
+    from hiddenlayers.apps._agent import _agent_accepts
+
+    with pytest.raises(DataError, match=r"observation space is Discrete\(16\), one state number: .*FlattenObservation first"):
+        DQNAgent((8,), random_state=0).fit("FrozenLake-v1", total_steps=10)
+    assert not _agent_accepts("FrozenLake-v1") and _agent_accepts("CartPole-v1")
+    flat = gym.wrappers.FlattenObservation(gym.make("FrozenLake-v1"))  # the fix the message names trains, one-hot states
+    agent = DQNAgent((8,), learning_starts=5, random_state=0).fit(flat, total_steps=20, eval_every=10, eval_episodes=1)
+    assert agent.obs_dim_ == 16 and agent.evaluate(flat, episodes=1).shape == (1,)
+
+
 def test_act_without_rng_draws_from_the_agents_own_seeded_generator(trained: DQNAgent, tmp_path: Path) -> None:
     # each call drew from a fresh unseeded np.random.default_rng(): a seeded agent's epsilon-greedy episodes never repeated
     trained.save(tmp_path / "agent.safetensors")

@@ -86,7 +86,8 @@ _TRIED = 12  # the closest registered ids _unknown_env makes to see whether the 
 
 def _agent_accepts(env_id: str) -> bool:
     """Whether ``DQNAgent.fit`` takes the registered environment ``env_id``: it can be made here (its packages installed:
-    not MuJoCo's or Box2D's without them) and has a discrete action space and an observation array (a shape)."""
+    not MuJoCo's or Box2D's without them) and has a discrete action space and an observation array (a shape, not the empty one
+    of a ``Discrete`` space)."""
     import warnings
 
     try:
@@ -98,7 +99,7 @@ def _agent_accepts(env_id: str) -> bool:
     except Exception:  # a missing package (DependencyNotInstalled, ImportError), a broken registration: not one to suggest
         return False
     try:
-        return hasattr(made.action_space, "n") and getattr(made.observation_space, "shape", None) is not None
+        return hasattr(made.action_space, "n") and getattr(made.observation_space, "shape", None) not in (None, ())
     finally:
         made.close()
 
@@ -198,10 +199,16 @@ def _eval_env(env: Any) -> Any:
 
 def _refuse_unshaped(space: Any) -> None:
     """A ``DataError`` for an observation space with no array shape (gymnasium's ``Tuple``/``Dict``, e.g. Blackjack-v1's),
-    which the Q-network cannot read: naming the wrapper that flattens it."""
-    if getattr(space, "shape", None) is None:
+    which the Q-network cannot read, or with the empty shape of one state number (a ``Discrete`` space: FrozenLake-v1's, Taxi-v3's;
+    fit started and stopped at its first observation, "must have 1 values each ... Received shape ()"): naming the wrapper
+    that flattens it (one-hot, as Stable-Baselines3 reads a ``Discrete`` observation)."""
+    shape = getattr(space, "shape", None)
+    if shape is None:
         raise DataError(f"DQNAgent reads each observation as one array, and this environment's observation space is {space}: "
                         "wrap the environment in gymnasium.wrappers.FlattenObservation first.")
+    if shape == ():
+        raise DataError(f"DQNAgent reads each observation as an array, and this environment's observation space is {space}, one state "
+                        "number: wrap the environment in gymnasium.wrappers.FlattenObservation first (each state a one-hot vector).")
 
 
 @document(AGENT_PARAMS)
