@@ -112,6 +112,11 @@ def test_errors() -> None:
         DQNAgent().fit(42, total_steps=10)
     with pytest.raises(ValueError, match="gamma must be a number strictly between 0.0 and 1.0. Received: gamma=1.5"):
         DQNAgent(gamma=1.5).fit("CartPole-v1", total_steps=10)
+    # a Stable-Baselines3 habit: a vector of environments was "needs a discrete action space; ... MultiDiscrete([2 2])"
+    vector = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
+    with pytest.raises(TypeError, match=r"^env is a vector of 2 environments \(gymnasium.vector\), but a DQNAgent plays one at a time: pass one "
+                                        r"environment, e.g. gymnasium.make\('CartPole-v1'\)\.$"):
+        DQNAgent().fit(vector, total_steps=10)
 
 
 @pytest.mark.parametrize(

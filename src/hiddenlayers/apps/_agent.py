@@ -64,6 +64,11 @@ def make_env(env: Any) -> Any:
             raise DataError(f"Unknown gymnasium environment id {env!r}: its module {exc.name or env.split(':')[0]!r} cannot be imported; install the package that registers it.") from None
     if not (hasattr(env, "reset") and hasattr(env, "step") and hasattr(env, "action_space")):
         raise TypeError(f"env must be a gymnasium environment or its id (e.g. 'CartPole-v1'). Received: {type(env).__name__}.")
+    if hasattr(env, "num_envs") and hasattr(env, "single_action_space"):  # a gymnasium VectorEnv: it was "needs a discrete action space; ... MultiDiscrete([2 2])"
+        spec = getattr(env, "spec", None)
+        one = f"gymnasium.make({spec.id!r})" if getattr(spec, "id", None) else "gymnasium.make(ID)"
+        raise TypeError(f"env is a vector of {env.num_envs} environments (gymnasium.vector), but a DQNAgent plays one at a time: pass one "
+                        f"environment, e.g. {one}.")
     return env
 
 
