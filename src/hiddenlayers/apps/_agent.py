@@ -65,8 +65,8 @@ def make_env(env: Any) -> Any:
     if not (hasattr(env, "reset") and hasattr(env, "step") and hasattr(env, "action_space")):
         raise TypeError(f"env must be a gymnasium environment or its id (e.g. 'CartPole-v1'). Received: {type(env).__name__}.")
     if hasattr(env, "num_envs") and hasattr(env, "single_action_space"):  # a gymnasium VectorEnv: it was "needs a discrete action space; ... MultiDiscrete([2 2])"
-        spec = getattr(env, "spec", None)
-        one = f"gymnasium.make({spec.id!r})" if getattr(spec, "id", None) else "gymnasium.make(ID)"
+        env_id = getattr(getattr(env, "spec", None), "id", None)
+        one = f"gymnasium.make({env_id!r})" if env_id else "gymnasium.make(ID)"
         raise TypeError(f"env is a vector of {env.num_envs} environments (gymnasium.vector), but a DQNAgent plays one at a time: pass one "
                         f"environment, e.g. {one}.")
     return env
