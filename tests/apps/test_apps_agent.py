@@ -112,6 +112,11 @@ def test_errors() -> None:
         DQNAgent().fit(42, total_steps=10)
     with pytest.raises(ValueError, match="gamma must be a number strictly between 0.0 and 1.0. Received: gamma=1.5"):
         DQNAgent(gamma=1.5).fit("CartPole-v1", total_steps=10)
+    # a Stable-Baselines3 habit: a vector of environments was "needs a discrete action space; ... MultiDiscrete([2 2])"
+    vector = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
+    with pytest.raises(TypeError, match=r"^env is a vector of 2 environments \(gymnasium.vector\), but a DQNAgent plays one at a time: pass one "
+                                        r"environment, e.g. gymnasium.make\('CartPole-v1'\)\.$"):
+        DQNAgent().fit(vector, total_steps=10)
 
 
 @pytest.mark.parametrize(
@@ -182,6 +187,36 @@ def test_an_environment_that_raises_leaves_a_fitted_agent_as_it_was(trained: DQN
         trained.fit(_StopsAt(50, RuntimeError("simulator crashed")), total_steps=300, eval_every=100, eval_episodes=1)
     assert [k for k, v in before[0].items() if vars(trained).get(k) is not v] == [] and vars(trained).keys() == before[0].keys()
     np.testing.assert_array_equal(trained.q_values(obs), before[1])
+
+
+class _Walk(gym.Env):  # type: ignore[misc]
+    """Ten steps of reward 1, made without gymnasium.make (no spec, as a user's own environment class); counts the steps
+    taken on a finished episode without a reset, which gymnasium leaves undefined."""
+
+    def __init__(self) -> None:
+        self.observation_space = gym.spaces.Box(0.0, 2.0, (1,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.t, self.done, self.stale = 0, True, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):  # type: ignore[no-untyped-def]
+        super().reset(seed=seed)
+        self.t, self.done = 0, False
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        self.stale += self.done
+        self.t += 1
+        self.done = self.t >= 10
+        return np.array([self.t / 10], np.float32), 1.0, self.done, False, {}
+
+
+def test_an_environment_without_a_spec_starts_a_new_training_episode_after_each_evaluation() -> None:
+    """The evaluation plays the training environment itself (it cannot be remade): training went on stepping the evaluation's
+    finished episode from its own stale observation (3 such steps here), and cut episodes were counted as returns of 5 or 6."""
+    env = _Walk()
+    agent = DQNAgent((8,), learning_starts=10, batch_size=8, random_state=0).fit(env, 95, eval_every=25, eval_episodes=1)
+    assert env.spec is None and env.stale == 0
+    assert agent.history_.episode_returns == [10.0] * 8 and agent.history_.eval_returns and agent.history_.steps == 95
 
 
 def test_ctrl_c_keeps_the_best_evaluated_weights_with_a_warning() -> None:
@@ -345,6 +380,19 @@ def test_an_observation_space_with_no_array_shape_names_the_flattening_wrapper(t
     flat = gym.wrappers.FlattenObservation(gym.make("Blackjack-v1"))  # the fix the message names trains
     agent = DQNAgent((8,), learning_starts=5, random_state=0).fit(flat, total_steps=20, eval_every=10, eval_episodes=1)
     assert agent.obs_dim_ == 45 and agent.n_actions_ == 2
+
+
+def test_a_discrete_observation_space_is_refused_before_training_naming_the_one_hot_wrapper() -> None:
+    # FrozenLake-v1 observes one state number (Discrete(16), shape ()): fit was accepted, then stopped at its first observation
+    # with "observations must have 1 values each, e.g. shape (n, 1). Received shape ()."; and it was suggested as a close match
+    from hiddenlayers.apps._agent import _agent_accepts
+
+    with pytest.raises(DataError, match=r"observation space is Discrete\(16\), one state number: .*FlattenObservation first"):
+        DQNAgent((8,), random_state=0).fit("FrozenLake-v1", total_steps=10)
+    assert not _agent_accepts("FrozenLake-v1") and _agent_accepts("CartPole-v1")
+    flat = gym.wrappers.FlattenObservation(gym.make("FrozenLake-v1"))  # the fix the message names trains, one-hot states
+    agent = DQNAgent((8,), learning_starts=5, random_state=0).fit(flat, total_steps=20, eval_every=10, eval_episodes=1)
+    assert agent.obs_dim_ == 16 and agent.evaluate(flat, episodes=1).shape == (1,)
 
 
 def test_act_without_rng_draws_from_the_agents_own_seeded_generator(trained: DQNAgent, tmp_path: Path) -> None:

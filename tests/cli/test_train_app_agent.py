@@ -119,6 +119,8 @@ def test_export_runs_the_agents_greedy_actions_in_onnxruntime(trained: tuple[Pat
     (("--env", "CartPole-v9"), "--env: Unknown gymnasium environment id 'CartPole-v9'; close matches: 'CartPole-v1'"),
     ((), "train --app agent needs --env ID: the gymnasium environment to play, e.g. --env CartPole-v1."),
     (("--env", "Pendulum-v1"), "--env Pendulum-v1: a DQNAgent chooses among a discrete set of actions"),
+    (("--env", "FrozenLake-v1"), "--env FrozenLake-v1: a DQNAgent reads each observation as an array; this environment's are Discrete(16): "
+                                 "train it from Python on gymnasium.wrappers.FlattenObservation(gymnasium.make('FrozenLake-v1')), or pass"),
     (("--env", "CartPole-v1", "--target", "y"), "--target does not apply to train --app agent (a DQNAgent): drop it; the options that apply are"),
     (("--env", "CartPole-v1", "--epochs", "3"), "--epochs does not apply to train --app agent"),
     (("--env", "CartPole-v1", "--test-size", "0.1"), "--test-size does not apply to train --app agent"),

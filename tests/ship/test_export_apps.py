@@ -143,7 +143,7 @@ def test_cli_exports_a_saved_app_file_and_info_reads_it(image_clf: ImageClassifi
     shown = ok("info", out).stdout
     assert "ImageClassifier" in shown and "(batch, H, W) float32" in shown
     # OnnxModel runs table exports only; predict reads this one as its .safetensors file (tests/cli/test_cli_app_onnx.py)
-    with pytest.raises(ModelFileError, match="is the ONNX export of a ImageClassifier, whose input is not a table"):
+    with pytest.raises(ModelFileError, match="is the ONNX export of an ImageClassifier, whose input is not a table: run it with onnxruntime directly"):
         OnnxModel(out)
     assert_user_error(run("predict", out, tmp_path / "x.csv"), "x.csv")  # a missing data file: one line, no traceback
     ae = tmp_path / "ae.safetensors"

@@ -76,6 +76,14 @@ def test_the_runner_predicts_held_out_texts_as_the_model(text: dict) -> None:
     np.testing.assert_allclose(proba[1], model.predict_proba(["qqqq"])[0])
 
 
+def test_the_table_runner_and_load_point_a_text_export_to_its_runner(text: dict) -> None:
+    # hl.load(.onnx) says "run it with hl.ship.OnnxModel(path)", which said only "run it with onnxruntime directly", and
+    # "a ImageClassifier": a Python user found TokenOnnx in the guide alone
+    with pytest.raises(hl.ModelFileError, match=r"is the ONNX export of a TextClassifier, whose input is not a table: run it with "
+                                                r"hl\.ship\.TokenOnnx\(path\) "):
+        hl.ship.OnnxModel(text["path"])
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(alphabet=st.sampled_from(list("afinedulmsg ,!?XZ\u00e9")), max_size=40), min_size=1, max_size=6))
 def test_any_texts_get_the_models_answers(text: dict, texts: list[str]) -> None:

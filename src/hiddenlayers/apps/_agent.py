@@ -64,6 +64,11 @@ def make_env(env: Any) -> Any:
             raise DataError(f"Unknown gymnasium environment id {env!r}: its module {exc.name or env.split(':')[0]!r} cannot be imported; install the package that registers it.") from None
     if not (hasattr(env, "reset") and hasattr(env, "step") and hasattr(env, "action_space")):
         raise TypeError(f"env must be a gymnasium environment or its id (e.g. 'CartPole-v1'). Received: {type(env).__name__}.")
+    if hasattr(env, "num_envs") and hasattr(env, "single_action_space"):  # a gymnasium VectorEnv: it was "needs a discrete action space; ... MultiDiscrete([2 2])"
+        env_id = getattr(getattr(env, "spec", None), "id", None)
+        one = f"gymnasium.make({env_id!r})" if env_id else "gymnasium.make(ID)"
+        raise TypeError(f"env is a vector of {env.num_envs} environments (gymnasium.vector), but a DQNAgent plays one at a time: pass one "
+                        f"environment, e.g. {one}.")
     return env
 
 
@@ -86,7 +91,8 @@ _TRIED = 12  # the closest registered ids _unknown_env makes to see whether the 
 
 def _agent_accepts(env_id: str) -> bool:
     """Whether ``DQNAgent.fit`` takes the registered environment ``env_id``: it can be made here (its packages installed:
-    not MuJoCo's or Box2D's without them) and has a discrete action space and an observation array (a shape)."""
+    not MuJoCo's or Box2D's without them) and has a discrete action space and an observation array (a shape, not the empty one
+    of a ``Discrete`` space)."""
     import warnings
 
     try:
@@ -98,7 +104,7 @@ def _agent_accepts(env_id: str) -> bool:
     except Exception:  # a missing package (DependencyNotInstalled, ImportError), a broken registration: not one to suggest
         return False
     try:
-        return hasattr(made.action_space, "n") and getattr(made.observation_space, "shape", None) is not None
+        return hasattr(made.action_space, "n") and getattr(made.observation_space, "shape", None) not in (None, ())
     finally:
         made.close()
 
@@ -182,7 +188,9 @@ AGENT_PARAMS: tuple[Param, ...] = (
 def _eval_env(env: Any) -> Any:
     """A second copy of ``env`` for the evaluation episodes, wrappers included (``gymnasium.make`` of its spec: a
     ``FlattenObservation``-wrapped environment is evaluated wrapped, not as its bare id); its registered id where a wrapper
-    records no constructor arguments (gymnasium cannot remake it); ``env`` itself where it has no spec."""
+    records no constructor arguments (gymnasium cannot remake it); ``env`` itself where it has no spec (an environment object made
+    without ``gymnasium.make``), whose training episode ``fit`` then starts again after each evaluation: it went on stepping the
+    evaluation's finished episode from a stale observation, storing transitions that never happened."""
     spec = getattr(env, "spec", None)
     if spec is None:
         return env
@@ -196,10 +204,16 @@ def _eval_env(env: Any) -> Any:
 
 def _refuse_unshaped(space: Any) -> None:
     """A ``DataError`` for an observation space with no array shape (gymnasium's ``Tuple``/``Dict``, e.g. Blackjack-v1's),
-    which the Q-network cannot read: naming the wrapper that flattens it."""
-    if getattr(space, "shape", None) is None:
+    which the Q-network cannot read, or with the empty shape of one state number (a ``Discrete`` space: FrozenLake-v1's, Taxi-v3's;
+    fit started and stopped at its first observation, "must have 1 values each ... Received shape ()"): naming the wrapper
+    that flattens it (one-hot, as Stable-Baselines3 reads a ``Discrete`` observation)."""
+    shape = getattr(space, "shape", None)
+    if shape is None:
         raise DataError(f"DQNAgent reads each observation as one array, and this environment's observation space is {space}: "
                         "wrap the environment in gymnasium.wrappers.FlattenObservation first.")
+    if shape == ():
+        raise DataError(f"DQNAgent reads each observation as an array, and this environment's observation space is {space}, one state "
+                        "number: wrap the environment in gymnasium.wrappers.FlattenObservation first (each state a one-hot vector).")
 
 
 @document(AGENT_PARAMS)
@@ -452,8 +466,9 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
     ) -> DQNAgent:
         """Learn from ``total_steps`` environment steps (fewer once ``target_return`` is reached in evaluation).
 
-        Every ``eval_every`` steps the greedy policy plays ``eval_episodes`` episodes on a separate copy of the environment;
-        the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
+        Every ``eval_every`` steps the greedy policy plays ``eval_episodes`` episodes on a separate copy of the environment
+        (on ``env`` itself where it has no spec to remake it from, an environment object made without ``gymnasium.make``:
+        the training episode then starts again after each evaluation); the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
         (:meth:`_start`). The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read
         for one release with a FutureWarning (both given: a ValueError).
 
@@ -530,6 +545,8 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                 if step % eval_every == 0 or step == total_steps:
                     score = self._evaluation(eval_env, eval_episodes, before + step, hist, flat, best, bar, losses)
                     losses = []
+                    if eval_env is env:  # evaluated on the training environment itself (no spec to remake it): a new episode
+                        obs, ep_return = env.reset()[0], 0.0
                     if target_return is not None and score >= target_return:
                         hist.stop_reason = "target_return"
                         break

@@ -46,6 +46,10 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
     if not hasattr(env.action_space, "n"):
         raise UserError(f"--env {options['env']}: a DQNAgent chooses among a discrete set of actions; this environment's actions are {env.action_space}: "
                         "pass an environment with discrete actions (e.g. CartPole-v1, Acrobot-v1, LunarLander-v3).")
+    if getattr(env.observation_space, "shape", None) in (None, ()):  # Blackjack's Tuple, FrozenLake's Discrete: fit's fix is Python's wrapper
+        raise UserError(f"--env {options['env']}: a DQNAgent reads each observation as an array; this environment's are {env.observation_space}: "
+                        f"train it from Python on gymnasium.wrappers.FlattenObservation(gymnasium.make({options['env']!r})), or pass an environment "
+                        "of array observations (e.g. CartPole-v1).")
     agent = maker(DQNAgent, params, int(options["seed"]), by_param)()
     budget = {kw: options[name] for name, kw in _FIT.items() if options[name] is not None}  # the others: DQNAgent.fit's defaults
     start = time.perf_counter()

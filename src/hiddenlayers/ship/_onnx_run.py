@@ -25,6 +25,7 @@ import numpy as np
 
 from .._docsections import parameters_section
 from .._meta import WEIGHT_COLUMN_KEY
+from .._words import article
 from ..exceptions import DataError, ModelFileError
 from ._app_base import TABLE_COLUMNS_KEY
 from ._app_graph import APP_INPUT_KEY, ONNX_APPS
@@ -173,6 +174,11 @@ def _tokenizer_summary(data: Any) -> dict[str, Any] | None:
     return {"mode": data["mode"], "lowercase": bool(data["lowercase"]), "vocab_size": len(data["tokens"]) + 2, "max_len": data["max_len"]}
 
 
+# the Python runner of an application's export that OnnxModel refuses (a table model's runner): ``load`` points an .onnx file here
+_APP_RUNNERS = {"TextClassifier": "hl.ship.TokenOnnx(path)", "SequenceClassifier": "hl.ship.TokenOnnx(path) (fitted on token ids) or onnxruntime",
+                "SpeechRecognizer": "hl.ship.SpeechOnnx(path)"}
+
+
 class OnnxModel:
     """An ONNX file from :func:`hiddenlayers.export_onnx`, run with onnxruntime on raw tables.
 
@@ -199,8 +205,9 @@ class OnnxModel:
         self.session = session(p, threads)  # a server's threads per pass, none left spinning between passes
         m = parse_metadata(dict(self.session.get_modelmeta().custom_metadata_map), p)
         if m["estimator"] in ONNX_APPS:
-            raise ModelFileError(f"'{p}' is the ONNX export of a {m['estimator']}, whose input is not a table: "
-                                 "run it with onnxruntime directly (`hiddenlayers info` shows its input X), or serve it (`hiddenlayers serve`); predict and evaluate "
+            raise ModelFileError(f"'{p}' is the ONNX export of {article(m['estimator'])}, whose input is not a table: "
+                                 f"run it with {_APP_RUNNERS.get(m['estimator'], 'onnxruntime directly')} (`hiddenlayers info` shows its input X), or serve "
+                                 "it (`hiddenlayers serve`); predict and evaluate "
                                  "take table models' exports (and every app's but a DQNAgent's, on the tables and arrays their "
                                  ".safetensors files read).")
         self.output: str = m["output"]
