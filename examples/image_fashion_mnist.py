@@ -7,7 +7,7 @@ figures to examples/RESULTS_images.md.
 
     apt-get install -y dataset-fashion-mnist
     python examples/image_fashion_mnist.py
-    python examples/image_fashion_mnist.py --smoke   # seconds: 600 + 300 images, 2 epochs, report on 100; RESULTS_images.md is left alone
+    python examples/image_fashion_mnist.py --smoke   # seconds: 600 + 300 images, 2 epochs, report on 40; RESULTS_images.md is left alone
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ REPORTS = HERE / "reports"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line: ``--smoke`` for a seconds-long run on a slice, ``--out-dir`` for the lens report's folder."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--smoke", action="store_true", help="seconds-long check of the same code path: 600 training and 300 test images, 2 epochs, lens report on 100 images; RESULTS_images.md is not written")
+    p.add_argument("--smoke", action="store_true", help="seconds-long check of the same code path: 600 training and 300 test images, 2 epochs, lens report on 40 images; RESULTS_images.md is not written")
     p.add_argument("--out-dir", type=Path, default=None, help=f"folder for the lens report (default {REPORTS}, or {REPORTS / 'smoke'} with --smoke)")
     return p.parse_args(argv)
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     """Train the MLP and the CNN, print both test accuracies, write the lens report (and, full run only, RESULTS_images.md)."""
     args = parse_args(argv)
     out = args.out_dir or (REPORTS / "smoke" if args.smoke else REPORTS)
-    mlp_iter, cnn_iter, n_report = (2, 2, 100) if args.smoke else (12, 8, 1000)
+    mlp_iter, cnn_iter, n_report = (2, 2, 40) if args.smoke else (12, 8, 1000)
     if args.smoke:
         torch.set_num_threads(1)  # a few hundred images: two threads only add overhead on a shared machine
     t_start = time.perf_counter()
