@@ -488,6 +488,9 @@ def train(
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Any other estimator parameter as KEY=VALUE, repeatable (e.g. --set momentum=0.8 --set shuffle=false).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none); --app forecaster: "
                                              "of the series' last values (at least --horizon), forecast from the rest.")] = 0.2,
+    pos_label: Annotated[str | None, typer.Option("--pos-label", help="A two-class target (a table, or --app text, image, sequence): the class "
+                                                  "whose held-out average precision, sensitivity and specificity are reported, as evaluate's "
+                                                  "--pos-label; default the second of the two sorted labels (1 of 0/1).", show_default=False)] = None,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,
@@ -583,6 +586,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
                         "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
+    if launched or is_stream_input(data):
+        _refuse_streamed_pos_label(o["pos_label"])
     if launched:
         code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"], nodes)
         if code:
@@ -597,7 +602,14 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                          typed=given, **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],
-              validation=o["validation"], **common)
+              validation=o["validation"], pos_label=o["pos_label"], **common)
+
+
+def _refuse_streamed_pos_label(pos_label: str | None) -> None:
+    """``train``'s ``--pos-label`` names the positive class of the held-out metrics; a streamed fit (a folder, ``--workers``) holds none out."""
+    if pos_label is not None:
+        raise UserError("--pos-label picks the positive class of the held-out metrics; a folder of files (or --workers) trains on every row and "
+                        "holds none out: score test files with `hiddenlayers evaluate MODEL FILE --pos-label LABEL`, and drop --pos-label.")
 
 
 @app.command(name="lr-find")

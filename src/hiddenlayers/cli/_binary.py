@@ -70,18 +70,63 @@ def metric_label(key: str, confusion: dict[str, Any] | None) -> str:
     return f"{words} (recall of '{positive if key == 'sensitivity' else negative}')"
 
 
-def positive_index(classes: Any, pos_label: str | None) -> int:
+def held_out_confusion(summary: dict[str, Any]) -> dict[str, Any]:
+    """The ``labels`` and ``positive`` class of ``train``'s ``summary`` held-out metrics, for :func:`metric_label`."""
+    return {"labels": summary.get("test_classes"), **({"positive": summary["test_positive"]} if "test_positive" in summary else {})}
+
+
+def positive_index(classes: Any, pos_label: str | None, owner: str = "the model's two classes") -> int:
     """The index in a two-class model's ``classes`` of its positive class: ``pos_label`` (``--pos-label``, as text), by default
     the second label (scikit-learn's ``pos_label``); a label not of the model's is the :class:`~._common.UserError`
-    :func:`with_positive` gives."""
+    :func:`with_positive` gives (``owner``: the classes' words in that line, ``train``'s "the two classes of target 'y'")."""
     labels = [str(c) for c in classes]
     if pos_label is None:
         return 1
     if str(pos_label) not in labels:
         from ._common import UserError
 
-        raise UserError(f"--pos-label {pos_label!r} is not one of the model's two classes, {labels[0]!r} and {labels[1]!r}: pass one of them.")
+        raise UserError(f"--pos-label {pos_label!r} is not one of {owner}, {labels[0]!r} and {labels[1]!r}: pass one of them.")
     return labels.index(str(pos_label))
+
+
+def check_train_pos_label(labels: Any, pos_label: str | None, target: str | None, held_out: bool) -> None:
+    """``train``'s ``--pos-label`` checked before the fit, in ``evaluate``'s words: the positive class of the held-out metrics, so
+    a ``held_out`` part (``--test-size`` above 0) and a two-class target ``labels`` ``(n,)`` (None: a regression target) of which it
+    is one (``target``: the column's name, None for an ``.npz``'s array), else a :class:`~._common.UserError` saying why."""
+    if pos_label is None:
+        return
+    from ._common import UserError
+
+    if not held_out:
+        raise UserError("--pos-label picks the positive class of the held-out metrics, and --test-size 0 holds no rows out: drop --pos-label, "
+                        "or give --test-size.")
+    name = f"target '{target}'" if target is not None else "the labels"
+    classes = [] if labels is None else _sorted_classes(labels)
+    if len(classes) != 2:
+        what = f"{len(classes)} classes" if labels is not None else "numbers to predict (a regression)"
+        raise UserError(f"--pos-label picks the positive class of a two-class target, but {name} has {what}: drop --pos-label.")
+    positive_index(classes, pos_label, f"the two classes of {name}")
+
+
+def _sorted_classes(labels: Any) -> list[str]:
+    """The distinct values of ``labels`` as text, in the order of a classifier's ``classes_`` (``np.unique``'s; by their text where
+    the values do not compare, as mixed types)."""
+    try:
+        return [str(c) for c in np.unique(np.asarray(labels))]
+    except TypeError:
+        return sorted({str(c) for c in labels})
+
+
+def held_out_positive(found: dict[str, Any], pos_label: str | None) -> dict[str, Any]:
+    """``train``'s summary fields of its held-out classification metrics ``found`` (:func:`._data.prediction_metrics`' result, the
+    average precision already of ``pos_label``'s class): ``test_metrics`` (a two-class target's sensitivity and specificity those
+    of ``pos_label``, :func:`with_positive`), ``test_classes`` and, for two classes, ``test_positive``: the class they are of."""
+    with_positive({"metrics": found}, pos_label)
+    confusion = found["confusion_matrix"]
+    fields = {"test_metrics": {k: v for k, v in found.items() if k != "confusion_matrix"}, "test_classes": confusion["labels"]}
+    if len(confusion["labels"]) == 2:
+        fields["test_positive"] = confusion.get("positive", confusion["labels"][1])
+    return fields
 
 
 def scored_positive(classes: Any, pos_label: str | None) -> int:
