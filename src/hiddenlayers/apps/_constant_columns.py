@@ -46,29 +46,27 @@ def warn_constant_at_fit(columns: list[int], names: Any) -> None:
                   "Drop such columns unless a change in them is itself an anomaly.", UserWarning, stacklevel=user_stacklevel())
 
 
-def _moved(X: np.ndarray, mean: np.ndarray, columns: list[int]) -> tuple[list[int], int, float] | None:
-    """Which of the constant ``columns`` the rows ``X`` ``(n, n_features)`` move off their training value ``mean``, in how many
-    rows, and the largest change in the column's units; None where none moves. A difference within float rounding of that
-    value (``1e-9`` of it, or of 1) is no move."""
+def _warn_moved(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any, words: str) -> None:
+    """One ``UserWarning`` (at the user's line) when rows ``X`` ``(n, n_features)`` move one of the constant ``columns`` off its
+    training value ``mean``: ``words`` with ``{rows}`` (how many rows), ``{n}``, ``{columns}`` (those moved, named) and
+    ``{largest}`` (the largest change, in the column's units). A difference within float rounding of that value (``1e-9`` of
+    it, or of 1) is no move."""
     if not columns or not len(X):
-        return None
+        return
     change = np.abs(X[:, columns] - mean[columns])
     moved = change > 1e-9 * np.maximum(1.0, np.abs(mean[columns]))
-    if not moved.any():
-        return None
-    return [c for c, m in zip(columns, moved.any(axis=0)) if m], int(moved.any(axis=1).sum()), float(change[moved].max())
+    if moved.any():
+        which = [c for c, m in zip(columns, moved.any(axis=0)) if m]
+        warnings.warn(words.format(rows=int(moved.any(axis=1).sum()), n=len(X), columns=_named(which, names), largest=f"{float(change[moved].max()):.4g}"),
+                      UserWarning, stacklevel=user_stacklevel())
 
 
 def warn_moved_constants(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
     """One ``UserWarning`` when rows ``X`` ``(n, n_features)`` move a column that held one value (``mean``) in every training row:
     how many rows, and the largest change in the column's units, which the reconstruction error counts squared."""
-    found = _moved(X, mean, columns)
-    if found is None:
-        return
-    which, rows, largest = found
-    warnings.warn(f"{rows} of {len(X)} rows change {_named(which, names)}, which held one value in every training row (scale 1: its own "
-                  f"units); the largest change, {largest:.4g}, counts squared in its row's reconstruction error, so "
-                  "such rows score as anomalies whatever their other columns say.", UserWarning, stacklevel=user_stacklevel())
+    _warn_moved(X, mean, columns, names, "{rows} of {n} rows change {columns}, which held one value in every training row (scale 1: its own "
+                "units); the largest change, {largest}, counts squared in its row's reconstruction error, so such rows score as anomalies "
+                "whatever their other columns say.")
 
 
 def warn_validation_moves_constants(X_val: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
@@ -79,14 +77,10 @@ def warn_validation_moves_constants(X_val: np.ndarray, mean: np.ndarray, columns
     A ``validation_fraction`` split needs none: its rows are rows of ``X``, whose statistics (and constant columns) they set,
     as PyOD's detectors standardize all of ``X`` before they hold rows out; so they cannot move a column constant in ``X``.
     """
-    found = _moved(X_val, mean, columns)
-    if found is None:
-        return
-    which, rows, largest = found
-    warnings.warn(f"X_val: {rows} of {len(X_val)} rows change {_named(which, names)}, which held one value in every row of X (scale 1: "
-                  f"its own units); the largest change, {largest:.4g}, counts squared in the reconstruction error early stopping "
-                  "scores, so those rows decide when the fit stops whatever their other columns say. Drop such columns from X and "
-                  "X_val unless a change in them is itself an anomaly.", UserWarning, stacklevel=user_stacklevel())
+    _warn_moved(X_val, mean, columns, names, "X_val: {rows} of {n} rows change {columns}, which held one value in every row of X (scale 1: its "
+                "own units); the largest change, {largest}, counts squared in the reconstruction error early stopping scores, so those rows "
+                "decide when the fit stops whatever their other columns say. Drop such columns from X and X_val unless a change in them "
+                "is itself an anomaly.")
 
 
 __all__ = ["constant_columns", "warn_constant_at_fit", "warn_moved_constants", "warn_validation_moves_constants"]

@@ -447,6 +447,11 @@ _TRAIN_EXAMPLES = "\n\n".join((
 ))
 
 
+TrainPosLabel = Annotated[str | None, typer.Option("--pos-label", help="A two-class target (a table, or --app text, image, sequence): the class "
+                                                   "whose held-out average precision, sensitivity and specificity are reported, as evaluate's "
+                                                   "--pos-label; default the second of the two sorted labels (1 of 0/1).", show_default=False)]
+
+
 @app.command(epilog=_TRAIN_EXAMPLES)
 def train(
     ctx: typer.Context,
@@ -478,7 +483,7 @@ def train(
     max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached (default: no limit); with --app, the app's max_time (an agent's: seconds of play).")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this, > 0 (default: no clipping).")] = None,
     loss: Loss = None, gce_q: GceQ = None,
-    class_weight: ClassWeight = None,
+    class_weight: ClassWeight = None, pos_label: TrainPosLabel = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None, scale_target: ScaleTarget = None, weight_averaging: WeightAveraging = None,
     ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
@@ -488,9 +493,6 @@ def train(
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help="Any other estimator parameter as KEY=VALUE, repeatable (e.g. --set momentum=0.8 --set shuffle=false).")] = None,
     test_size: Annotated[float, typer.Option(help="Share of rows held out to report the final metric (0 = none); --app forecaster: "
                                              "of the series' last values (at least --horizon), forecast from the rest.")] = 0.2,
-    pos_label: Annotated[str | None, typer.Option("--pos-label", help="A two-class target (a table, or --app text, image, sequence): the class "
-                                                  "whose held-out average precision, sensitivity and specificity are reported, as evaluate's "
-                                                  "--pos-label; default the second of the two sorted labels (1 of 0/1).", show_default=False)] = None,
     max_categories: Annotated[int, typer.Option(help="One-hot columns per categorical feature (rest -> <other>).")] = 20,
     seed: Annotated[int, seed_option("Random seed (split, initial weights, shuffling).")] = 0,
     gradient_flow: Annotated[bool, typer.Option("--gradient-flow", help="Record per-layer gradient flow each epoch (kept in the model file; see `inspect`).")] = False,

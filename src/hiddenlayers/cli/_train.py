@@ -308,8 +308,7 @@ def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bo
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None, log: str | None = None,
-    pos_label: str | None = None,
+    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None, log: str | None = None, pos_label: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
 
@@ -317,14 +316,12 @@ def run_train(
     split's score) and weight the held-out metrics; the model file records the column's name, but never reads it.
     ``validation``: a file of DATA's columns whose rows early stopping scores (``fit``'s ``X_val``; ``test_size`` still splits ``data``).
 
-    ``check`` runs the fast data checks first (a short summary on stderr); a
-    fatal finding that the preparation itself does not already refuse stops here.
+    ``check`` runs the fast data checks first (a short summary on stderr); a fatal finding that the preparation itself does not already refuse stops here.
 
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
-    ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`).
-    ``pos_label``: ``--pos-label``, a two-class target's positive class in the held-out metrics (default the second label).
+    ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`). ``pos_label``: ``--pos-label``, the held-out metrics' positive class.
     """
     ckpt = checkpoint_path(out)  # a re-run of a broken fit resumes from it, over the model file that fit wrote (OUT.ckpt)
     resuming = resumes(ckpt, params)
