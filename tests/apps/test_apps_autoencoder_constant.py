@@ -72,6 +72,27 @@ def test_scoring_says_when_rows_move_a_constant_column(fitted, rows):
     assert (after[:2] > 100 * before[:2].max()).all() and np.allclose(after[2:], before[2:], rtol=1e-6)
 
 
+def test_fit_says_once_when_its_validation_rows_move_a_constant_column(rows):
+    """X_val is scaled by X's statistics and scored by early stopping: a move of a column constant in X decided when the fit
+    stopped, without the word scoring gives; a validation_fraction split's rows are X's own and set its statistics (none)."""
+    val = rows.iloc[:10].copy()
+    val.loc[val.index[:3], "c"] = 9.0
+    with pytest.warns(UserWarning) as said:
+        ae = Autoencoder(n_components=1, max_iter=2, random_state=0).fit(rows, X_val=val)
+    moved = [str(w.message) for w in said if "X_val" in str(w.message)]
+    assert moved == ["X_val: 3 of 10 rows change column 'c', which held one value in every row of X (scale 1: its own units); the largest "
+                     "change, 2, counts squared in the reconstruction error early stopping scores, so those rows decide when the fit stops "
+                     "whatever their other columns say. Drop such columns from X and X_val unless a change in them is itself an anomaly."]
+    assert all(w.filename == __file__ for w in said)  # at the user's line
+    with pytest.warns(UserWarning, match="X_val: 3 of 10 rows change column 'c'"):  # a warm fit goes on with X's columns: said again
+        ae.set_params(warm_start=True).fit(rows, X_val=val)
+    with warnings.catch_warnings(record=True) as quiet:
+        warnings.simplefilter("always")
+        Autoencoder(n_components=1, max_iter=2, random_state=0).fit(rows, X_val=rows.iloc[:10])  # nothing moves
+        Autoencoder(n_components=1, max_iter=2, random_state=0).fit(pd.concat([rows, val]))  # a split of X's own rows
+    assert not [w for w in quiet if "X_val" in str(w.message) or "rows change" in str(w.message)]
+
+
 def test_the_file_keeps_them_and_an_edited_one_is_refused(fitted, rows, tmp_path):
     path = tmp_path / "ae.safetensors"
     fitted.save(path)

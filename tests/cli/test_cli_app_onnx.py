@@ -114,6 +114,11 @@ def test_a_sequence_export_reads_the_long_table_its_file_read(tmp_path: Path) ->
     assert b["sid"].tolist() == a["sid"].tolist() and b["predicted_label"].tolist() == a["predicted_label"].tolist()
     np.testing.assert_allclose(b[["proba_down", "proba_up"]], a[["proba_down", "proba_up"]], rtol=TOL, atol=TOL)
     _close(_evaluation(st, tmp_path / "long.csv"), _evaluation(ox, tmp_path / "long.csv"))  # the stored label column, no --target
+    for path in (st, ox):  # info showed none of the columns the file (and its export) reads a long table by
+        assert json.loads(ok("info", path, "--json").stdout)["long_columns"] == {"id_column": "sid", "order_column": "t", "features": ["f1", "f2"],
+                                                                               "target": "label"}
+        shown = [" ".join(line.replace("│", " ").split()) for line in ok("info", path).stdout.splitlines()]
+        assert {"id column sid", "order column t", "feature columns f1, f2", "target label"} <= set(shown), shown
     long.drop(columns=["f2"]).to_csv(tmp_path / "lacks.csv", index=False)
     assert_user_error(run("predict", ox, tmp_path / "lacks.csv"), "the feature column 'f2' is not a column of the data")
     assert not (tmp_path / "out.csv").exists()

@@ -243,6 +243,16 @@ def test_info_shows_the_value_column_and_the_step_of_the_file_and_its_export(mon
     assert json.loads(ok("info", model, "--json").stdout)["step"] is None
 
 
+def test_the_servers_metadata_shows_the_step_of_the_file_and_its_export(monthly: Path, monthly_onnx: Path, model: Path) -> None:
+    """GET /metadata showed a Forecaster's window and horizon but not the step of the dates it was trained on (freq_)."""
+    pytest.importorskip("starlette")
+    from hiddenlayers.ship._serve.app_model import open_served
+
+    for path in (monthly, monthly_onnx):
+        assert open_served(path).metadata()["input"]["freq"] == "MS"
+    assert open_served(model).metadata()["input"]["freq"] is None  # fitted on an array: no step
+
+
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_an_export_refuses_data_of_another_step_as_its_file_does(monthly: Path, monthly_onnx: Path, tmp_path: Path, command: str) -> None:
     """The export kept no step: a monthly model's .onnx forecast daily rows as months, silently, where the file refused them."""

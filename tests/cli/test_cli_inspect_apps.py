@@ -174,6 +174,14 @@ def test_inspect_reads_a_speech_recognizer_long_table_of_frames(apps: dict[str, 
                       "a SpeechRecognizer's transcripts are no class labels: drop --target")
 
 
+def test_info_shows_the_long_table_columns_a_speech_file_reads(apps: dict[str, Any]) -> None:
+    """info showed a table app's data columns but none of a SpeechRecognizer's: its id, order, frame and transcript columns."""
+    path = apps["dir"] / "speech.safetensors"
+    assert _json(run("info", path, "--json"))["long_columns"] == {"id_column": "ID", "order_column": "T", "features": ["a", "b"], "target": "text"}
+    shown = [" ".join(line.replace("│", " ").split()) for line in ok("info", path).stdout.splitlines()]
+    assert {"id column ID", "order column T", "feature columns a, b", "transcript column text"} <= set(shown), shown
+
+
 def test_inspect_reads_a_translator_table_of_sentence_pairs_encoder_and_decoder(apps: dict[str, Any], tmp_path: Path) -> None:
     """Before, a Translator file was refused ("its encoder-decoder reads two inputs"); now its pairs are read as `evaluate` reads
     them and the report shows the encoder's layers on the sources and the decoder's on the teacher-forced targets."""

@@ -410,7 +410,8 @@ def test_metadata_shows_the_sequence_and_forecast_forms_and_limits(seq_clients: 
     assert meta["seq"]["input"] | {"body": None} == {"body": None, "input_kind": "features", "n_features": 3, "min_steps": 1, "max_steps": 1000,
                                                      "fixed_steps": None, "max_len": None}
     assert meta["seqids"]["input"]["ids"] == [0, 11] and meta["seqids"]["input"]["body"].startswith('{"sequences": [[id, id, ...], ...]}')
-    assert meta["fc"]["input"] | {"body": None} == {"body": None, "window": 6, "horizon": 2, "target": "level", "steps": {"default": 2, "max": 1000}}
+    assert meta["fc"]["input"] | {"body": None} == {"body": None, "window": 6, "horizon": 2, "target": "level", "steps": {"default": 2, "max": 1000},
+                                                    "freq": None}  # fitted on values without dates: no step
     assert meta["fc"]["classes"] is None and all(m["sha256"] for m in meta.values())
 
 

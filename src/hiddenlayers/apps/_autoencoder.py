@@ -55,7 +55,7 @@ from ._appfile import (
     split_prefix,
 )
 from ._columns import check_column_names, column_names, set_fitted_names
-from ._constant_columns import constant_columns, warn_constant_at_fit, warn_moved_constants
+from ._constant_columns import constant_columns, warn_constant_at_fit, warn_moved_constants, warn_validation_moves_constants
 from ._fit import (
     after_averaging,
     averaging_for,
@@ -301,7 +301,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             Ignored (unsupervised): scikit-learn's slot.
         X_val : array-like of shape (n_val, n_features), optional
             Your own held-out rows (a later period), whose reconstruction error early stopping scores instead of a
-            ``validation_fraction`` split (every row of ``X`` trains); standardized as ``X`` is, never learnt from.
+            ``validation_fraction`` split (every row of ``X`` trains); standardized as ``X`` is, never learnt from. Rows
+            that move a column constant in ``X`` (scale 1) are said in one ``UserWarning``, as scoring says them.
         """
         device = self._check_params()
         names = column_names(X)
@@ -338,6 +339,8 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
             self.constant_columns_ = constant_columns(X) if self.standardize else []  # kept in raw units (scale 1): said here and at scoring
             warn_constant_at_fit(self.constant_columns_, names)
             self.transferred_, self.frozen_, self.provenance_ = copied, fixed, provenance_record(provenance, copied, fixed)
+        if Xv is not None:  # early stopping scored them: a move of a column constant in X weighed on when it stopped (a warm fit's too)
+            warn_validation_moves_constants(Xv, mean, getattr(self, "constant_columns_", []), names)
         self.n_features_in_ = X.shape[1]
         set_fitted_names(self, names)
         self.n_iter_ = len(history)

@@ -7,6 +7,8 @@ a shift of 100 units makes the row's reconstruction error about 100² / n_featur
 say. That is the right answer where a change there is an anomaly (a sensor that never moved now does), and a wrong one
 where it is not (a constant id or unit column): so the model keeps scikit-learn's scaling, and says which columns these are
 at fit, and again at scoring, with the rows and the size of the change, rather than let the score jump without a word.
+``fit``'s own validation rows (``X_val``), scaled by the training rows' statistics, are said once at fit when they move such
+a column, since early stopping scores them; a ``validation_fraction`` split's rows are part of ``X``, whose statistics they set.
 """
 
 from __future__ import annotations
@@ -44,23 +46,41 @@ def warn_constant_at_fit(columns: list[int], names: Any) -> None:
                   "Drop such columns unless a change in them is itself an anomaly.", UserWarning, stacklevel=user_stacklevel())
 
 
-def warn_moved_constants(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
-    """One ``UserWarning`` when rows ``X`` ``(n, n_features)`` move a column that held one value (``mean``) in every training row:
-    how many rows, and the largest change in the column's units, which the reconstruction error counts squared.
-
-    A difference within float rounding of that value (``1e-9`` of it, or of 1) is no move.
-    """
+def _warn_moved(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any, words: str) -> None:
+    """One ``UserWarning`` (at the user's line) when rows ``X`` ``(n, n_features)`` move one of the constant ``columns`` off its
+    training value ``mean``: ``words`` with ``{rows}`` (how many rows), ``{n}``, ``{columns}`` (those moved, named) and
+    ``{largest}`` (the largest change, in the column's units). A difference within float rounding of that value (``1e-9`` of
+    it, or of 1) is no move."""
     if not columns or not len(X):
         return
     change = np.abs(X[:, columns] - mean[columns])
     moved = change > 1e-9 * np.maximum(1.0, np.abs(mean[columns]))
-    if not moved.any():
-        return
-    which = [c for c, m in zip(columns, moved.any(axis=0)) if m]
-    rows = int(moved.any(axis=1).sum())
-    warnings.warn(f"{rows} of {len(X)} rows change {_named(which, names)}, which held one value in every training row (scale 1: its own "
-                  f"units); the largest change, {float(change[moved].max()):.4g}, counts squared in its row's reconstruction error, so "
-                  "such rows score as anomalies whatever their other columns say.", UserWarning, stacklevel=user_stacklevel())
+    if moved.any():
+        which = [c for c, m in zip(columns, moved.any(axis=0)) if m]
+        warnings.warn(words.format(rows=int(moved.any(axis=1).sum()), n=len(X), columns=_named(which, names), largest=f"{float(change[moved].max()):.4g}"),
+                      UserWarning, stacklevel=user_stacklevel())
 
 
-__all__ = ["constant_columns", "warn_constant_at_fit", "warn_moved_constants"]
+def warn_moved_constants(X: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
+    """One ``UserWarning`` when rows ``X`` ``(n, n_features)`` move a column that held one value (``mean``) in every training row:
+    how many rows, and the largest change in the column's units, which the reconstruction error counts squared."""
+    _warn_moved(X, mean, columns, names, "{rows} of {n} rows change {columns}, which held one value in every training row (scale 1: its own "
+                "units); the largest change, {largest}, counts squared in its row's reconstruction error, so such rows score as anomalies "
+                "whatever their other columns say.")
+
+
+def warn_validation_moves_constants(X_val: np.ndarray, mean: np.ndarray, columns: list[int], names: Any) -> None:
+    """One ``UserWarning`` at fit when ``fit``'s own validation rows ``X_val`` ``(n_val, n_features)`` move a column that held one
+    value (``mean``) in every row of ``X``: they are scaled by ``X``'s statistics (scale 1 there), so the change counts squared
+    in the reconstruction error early stopping scores, and decides when it stops.
+
+    A ``validation_fraction`` split needs none: its rows are rows of ``X``, whose statistics (and constant columns) they set,
+    as PyOD's detectors standardize all of ``X`` before they hold rows out; so they cannot move a column constant in ``X``.
+    """
+    _warn_moved(X_val, mean, columns, names, "X_val: {rows} of {n} rows change {columns}, which held one value in every row of X (scale 1: its "
+                "own units); the largest change, {largest}, counts squared in the reconstruction error early stopping scores, so those rows "
+                "decide when the fit stops whatever their other columns say. Drop such columns from X and X_val unless a change in them "
+                "is itself an anomaly.")
+
+
+__all__ = ["constant_columns", "warn_constant_at_fit", "warn_moved_constants", "warn_validation_moves_constants"]

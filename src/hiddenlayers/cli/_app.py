@@ -447,6 +447,11 @@ _TRAIN_EXAMPLES = "\n\n".join((
 ))
 
 
+TrainPosLabel = Annotated[str | None, typer.Option("--pos-label", help="A two-class target (a table, or --app text, image, sequence): the class "
+                                                   "whose held-out average precision, sensitivity and specificity are reported, as evaluate's "
+                                                   "--pos-label; default the second of the two sorted labels (1 of 0/1).", show_default=False)]
+
+
 @app.command(epilog=_TRAIN_EXAMPLES)
 def train(
     ctx: typer.Context,
@@ -478,7 +483,7 @@ def train(
     max_time: Annotated[float | None, typer.Option(help="Stop after the epoch (pass) in which this many seconds of training are reached (default: no limit); with --app, the app's max_time (an agent's: seconds of play).")] = None,
     clip_grad_norm: Annotated[float | None, typer.Option(help="Clip the gradient norm to this, > 0 (default: no clipping).")] = None,
     loss: Loss = None, gce_q: GceQ = None,
-    class_weight: ClassWeight = None,
+    class_weight: ClassWeight = None, pos_label: TrainPosLabel = None,
     label_smoothing: LabelSmoothing = None,
     sample_weight: SampleWeight = None, scale_target: ScaleTarget = None, weight_averaging: WeightAveraging = None,
     ema_decay: EmaDecay = None, swa_start: SwaStart = None, swa_lr: SwaLr = None, swa_anneal_epochs: SwaAnnealEpochs = None,
@@ -583,6 +588,8 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
         raise UserError("--test-size holds out rows of a table in memory; a folder of files (or --workers) trains on every row, and early "
                         "stopping holds out whole row groups (--validation-fraction): keep test files out of the folder and score them "
                         "with `hiddenlayers evaluate MODEL FILE`, and drop --test-size.")
+    if launched or is_stream_input(data):
+        _refuse_streamed_pos_label(o["pos_label"])
     if launched:
         code = launch_workers(o["workers"], o["max_restarts"], [a for a in sys.argv[1:] if a != "--debug"], nodes)
         if code:
@@ -597,7 +604,14 @@ def _train_table(data: str | None, o: dict[str, Any], given: Collection[str] = (
                          typed=given, **common)
         return
     run_train(data, params=params, extra=o["set_"] or [], test_size=o["test_size"], quiet=o["quiet"] or o["json"], timelapse=o["timelapse"],
-              validation=o["validation"], **common)
+              validation=o["validation"], pos_label=o["pos_label"], **common)
+
+
+def _refuse_streamed_pos_label(pos_label: str | None) -> None:
+    """``train``'s ``--pos-label`` names the positive class of the held-out metrics; a streamed fit (a folder, ``--workers``) holds none out."""
+    if pos_label is not None:
+        raise UserError("--pos-label picks the positive class of the held-out metrics; a folder of files (or --workers) trains on every row and "
+                        "holds none out: score test files with `hiddenlayers evaluate MODEL FILE --pos-label LABEL`, and drop --pos-label.")
 
 
 @app.command(name="lr-find")

@@ -33,7 +33,7 @@ import sys
 import time
 from typing import Any
 
-from ._binary import metric_label
+from ._binary import held_out_confusion, metric_label
 from ._common import (
     UserError,
     averaging_text,
@@ -56,6 +56,8 @@ APPS = {"text": "TextClassifier", "autoencoder": "Autoencoder", "recommender": "
 #: options every app takes (the command's parameter names); an agent reads no data, so it holds none out (--test-size)
 _EVERY = ("data", "app_", "out", "force", "json", "quiet", "seed", "set_")
 _HOLD_OUT = ("test_size",)
+#: the apps whose held-out metrics are a classifier's: a two-class target's positive class is --pos-label's
+_CLASSIFIERS = ("text", "image", "sequence")
 #: the per-epoch CSV log (hl.CSVLogger, the app's callbacks) and the gradient flow (hl.lens.GradientFlow, kept in the app's History):
 #: every app trained by epochs; an agent has no epochs (nor a History). A Translator's --gradient-flow is refused by :mod:`._appgradflow`
 _LOGS = ("log", "gradient_flow")
@@ -101,7 +103,8 @@ def refuse_app_options(**given: Any) -> None:
 
 def applicable(app: str) -> tuple[str, ...]:
     """The command's parameter names that ``train --app app`` takes."""
-    return (*_EVERY, *((*_HOLD_OUT, *_LOGS) if app != "agent" else ()), *_common(app), *_PARAMS[app], *_READS[app])
+    classes = ("pos_label",) if app in _CLASSIFIERS else ()
+    return (*_EVERY, *((*_HOLD_OUT, *_LOGS) if app != "agent" else ()), *classes, *_common(app), *_PARAMS[app], *_READS[app])
 
 
 def _common(app: str) -> dict[str, str]:
@@ -430,7 +433,7 @@ def show_summary(s: dict[str, Any], as_json: bool) -> None:
             if key == "threshold":  # its meaning right under it, before an --init-from's rows
                 t.add_row("", "reconstruction error above which predict flags a row (-1)")
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {metric_label(k, {'labels': s.get('test_classes')})}", f"{v:.4f}")  # sensitivity: whose recall
+        t.add_row(f"held-out {metric_label(k, held_out_confusion(s))}", f"{v:.4f}")  # sensitivity: whose recall
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     if "test_sequences" in s:

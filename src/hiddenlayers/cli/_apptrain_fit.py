@@ -84,6 +84,26 @@ def _refuse_one_class(labels: np.ndarray, target: str | None, unit: str) -> None
                         f"values: check --target, or add {unit} of another class.")
 
 
+def _check_classes(labels: np.ndarray, target: str | None, unit: str, options: dict[str, Any]) -> None:
+    """A classifier app's labels checked before the fit: two classes at least (:func:`_refuse_one_class`), and ``--pos-label`` one
+    of exactly two, with rows held out to score (:func:`._binary.check_train_pos_label`)."""
+    from ._binary import check_train_pos_label
+
+    _refuse_one_class(labels, target, unit)
+    check_train_pos_label(labels, options.get("pos_label"), target, float(options["test_size"]) > 0)
+
+
+def _held_out_classes(model: Any, proba: np.ndarray, labels: np.ndarray, options: dict[str, Any]) -> dict[str, Any]:
+    """The summary's held-out metrics of a classifier app from its probabilities ``proba`` ``(n, n_classes)`` of the held-out
+    ``labels`` ``(n,)``: ``evaluate``'s (ROC-AUC included), a two-class target's of the positive class ``--pos-label`` (default the
+    second label), which ``test_positive`` names (:func:`._binary.held_out_positive`)."""
+    from ._appclass import class_metrics
+    from ._binary import held_out_positive
+
+    pos_label = options.get("pos_label")
+    return held_out_positive(class_metrics(model, proba, labels, pos_label), pos_label)
+
+
 def _plain_label(value: Any) -> Any:
     """``value`` as a plain Python scalar (``np.int64(1)`` -> ``1``), for a message."""
     return value.item() if isinstance(value, np.generic) else value
@@ -91,7 +111,7 @@ def _plain_label(value: Any) -> Any:
 
 def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """A TextClassifier on a text column and the labels ``--target``; held-out accuracy."""
-    from ._appclass import class_metrics, class_proba
+    from ._appclass import class_proba
     from ._appfiles import read_texts
     from ._train import class_weight_option
 
@@ -103,14 +123,13 @@ def fit_text(data: str, options: dict[str, Any], given: set[str], make: Callable
     if column is None:
         column = next(str(c) for c in inputs.columns if not pd.api.types.is_numeric_dtype(inputs[c]) and not pd.api.types.is_bool_dtype(inputs[c]))
     labels = frame[target].to_numpy()
-    _refuse_one_class(labels, target, "rows")
+    _check_classes(labels, target, "rows", options)
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(texts), options, labels)
     model = fit(make(**extra), list(texts[tr]), labels[tr])
     summary: dict[str, Any] = {"text_column": column, "target": target, "rows": len(tr)}
     if te is not None:
-        found = class_metrics(model, class_proba(model, list(texts[te])), labels[te])  # evaluate's metrics, ROC-AUC included
-        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
+        summary.update(test_rows=len(te), **_held_out_classes(model, class_proba(model, list(texts[te])), labels[te], options))
     return model, summary
 
 
@@ -256,7 +275,7 @@ def _image_shape(text: str | None, n: int) -> tuple[int, int, int]:
 
 def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:
     """An ImageClassifier on images and labels (pixel columns and ``--target``, or an ``.npz``'s arrays), read as ``predict`` reads them; held-out accuracy."""
-    from ._appclass import class_metrics, class_proba
+    from ._appclass import class_proba
     from ._appfiles import check_app_options
     from ._train import class_weight_option
 
@@ -272,7 +291,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
         images, labels, shape, read = train_images(data, options)
     else:
         images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
-    _refuse_one_class(labels, options["target"], "images")
+    _check_classes(labels, options["target"], "images", options)
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(images), options, labels)
     model = fit(make(**extra), images[tr], labels[tr])
@@ -284,8 +303,7 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
         layout = "chw"
     summary: dict[str, Any] = {"image_shape": f"{c}x{h}x{w}", **({} if folder else {"image_layout": layout}), **read, "rows": len(tr)}
     if te is not None:
-        found = class_metrics(model, class_proba(model, images[te]), labels[te])  # evaluate's metrics, ROC-AUC included
-        summary.update(test_rows=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
+        summary.update(test_rows=len(te), **_held_out_classes(model, class_proba(model, images[te]), labels[te], options))
     return model, summary
 
 
@@ -330,7 +348,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     from ..apps import long_features, long_labels, long_sequences
     from ..data import read_table
     from ..exceptions import DataError
-    from ._appclass import class_metrics, class_proba
+    from ._appclass import class_proba
     from ._options import parse_features
     from ._train import class_weight_option
 
@@ -346,7 +364,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
         labels = long_labels(frame[target], long, id_column, where)
     except DataError as exc:
         raise UserError(one_line(exc)) from None
-    _refuse_one_class(labels, target, "sequences")
+    _check_classes(labels, target, "sequences", options)
     extra = {"class_weight": class_weight_option(options["class_weight"], labels)} if "class_weight" in given else {}
     tr, te = _split(len(long.ids), options, labels)
     rows = np.sort(np.concatenate([long.rows[i] for i in tr]))
@@ -355,8 +373,7 @@ def fit_sequence(data: str, options: dict[str, Any], given: set[str], make: Call
     summary: dict[str, Any] = {"id_column": id_column, "order_column": order or "(the file's order)", "features": names, "target": target,
                                "sequences": len(tr), "rows": len(rows)}
     if te is not None:
-        found = class_metrics(model, class_proba(model, [long.sequences[i] for i in te]), labels[te])  # evaluate's metrics, ROC-AUC included
-        summary.update(test_sequences=len(te), test_metrics={k: v for k, v in found.items() if k != "confusion_matrix"}, test_classes=found["confusion_matrix"]["labels"])
+        summary.update(test_sequences=len(te), **_held_out_classes(model, class_proba(model, [long.sequences[i] for i in te]), labels[te], options))
     return model, summary
 
 

@@ -13,10 +13,11 @@ a screening test's operating point (a lower threshold: more of the sick found, m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .._cut import Cut, cut_problem, threshold_problem
 
 
 def binary_rates(cm: np.ndarray) -> dict[str, float]:
@@ -70,18 +71,64 @@ def metric_label(key: str, confusion: dict[str, Any] | None) -> str:
     return f"{words} (recall of '{positive if key == 'sensitivity' else negative}')"
 
 
-def positive_index(classes: Any, pos_label: str | None) -> int:
+def held_out_confusion(summary: dict[str, Any]) -> dict[str, Any]:
+    """The ``labels`` and ``positive`` class of ``train``'s ``summary`` held-out metrics, for :func:`metric_label`."""
+    return {"labels": summary.get("test_classes"), **({"positive": summary["test_positive"]} if "test_positive" in summary else {})}
+
+
+def positive_index(classes: Any, pos_label: str | None, owner: str = "the model's two classes") -> int:
     """The index in a two-class model's ``classes`` of its positive class: ``pos_label`` (``--pos-label``, as text), by default
     the second label (scikit-learn's ``pos_label``); a label not of the model's is the :class:`~._common.UserError`
-    :func:`with_positive` gives."""
-    labels = [str(c) for c in classes]
-    if pos_label is None:
-        return 1
-    if str(pos_label) not in labels:
+    :func:`with_positive` gives (``owner``: the classes' words in that line, ``train``'s "the two classes of target 'y'";
+    the server's rule too, :func:`hiddenlayers._cut.positive_index`)."""
+    from .._cut import positive_index as index
+
+    try:
+        return index(classes, pos_label, owner)
+    except ValueError as exc:
         from ._common import UserError
 
-        raise UserError(f"--pos-label {pos_label!r} is not one of the model's two classes, {labels[0]!r} and {labels[1]!r}: pass one of them.")
-    return labels.index(str(pos_label))
+        raise UserError(str(exc)) from None
+
+
+def check_train_pos_label(labels: Any, pos_label: str | None, target: str | None, held_out: bool) -> None:
+    """``train``'s ``--pos-label`` checked before the fit, in ``evaluate``'s words: the positive class of the held-out metrics, so
+    a ``held_out`` part (``--test-size`` above 0) and a two-class target ``labels`` ``(n,)`` (None: a regression target) of which it
+    is one (``target``: the column's name, None for an ``.npz``'s array), else a :class:`~._common.UserError` saying why."""
+    if pos_label is None:
+        return
+    from ._common import UserError
+
+    if not held_out:
+        raise UserError("--pos-label picks the positive class of the held-out metrics, and --test-size 0 holds no rows out: drop --pos-label, "
+                        "or give --test-size.")
+    name = f"target '{target}'" if target is not None else "the labels"
+    classes = [] if labels is None else _sorted_classes(labels)
+    if len(classes) != 2:
+        what = f"{len(classes)} classes" if labels is not None else "numbers to predict (a regression)"
+        raise UserError(f"--pos-label picks the positive class of a two-class target, but {name} has {what}: drop --pos-label.")
+    positive_index(classes, pos_label, f"the two classes of {name}")
+
+
+def _sorted_classes(labels: Any) -> list[str]:
+    """The distinct values of ``labels`` as text, in the order of a classifier's ``classes_`` (``np.unique``'s; by their text where
+    the values do not compare, as mixed types)."""
+    try:
+        return [str(c) for c in np.unique(np.asarray(labels))]
+    except TypeError:
+        return sorted({str(c) for c in labels})
+
+
+def held_out_positive(found: dict[str, Any], pos_label: str | None) -> dict[str, Any]:
+    """``train``'s summary fields of its held-out classification metrics ``found`` (:func:`._data.prediction_metrics`' result, the
+    average precision already of ``pos_label``'s class): ``test_metrics`` (a two-class target's sensitivity and specificity those
+    of ``pos_label``, :func:`with_positive`), ``test_classes`` and, for two classes, ``test_positive``: the class they are of."""
+    with_positive({"metrics": found}, pos_label)
+    confusion = found["confusion_matrix"]
+    fields = {"test_metrics": {k: v for k, v in found.items() if k != "confusion_matrix"}, "test_classes": confusion["labels"]}
+    if len(confusion["labels"]) == 2:
+        fields["test_positive"] = confusion.get("positive", confusion["labels"][1])
+    return fields
 
 
 def scored_positive(classes: Any, pos_label: str | None) -> int:
@@ -91,30 +138,13 @@ def scored_positive(classes: Any, pos_label: str | None) -> int:
 
 
 def check_threshold(value: float | None) -> float | None:
-    """``--threshold`` as ``evaluate`` and ``predict`` take it: a probability strictly between 0 and 1 (None: not given)."""
-    if value is not None and not 0 < value < 1:  # NaN fails both comparisons
+    """``--threshold`` as ``evaluate``, ``predict`` and ``serve`` take it: a probability strictly between 0 and 1 (None: not given)."""
+    problem = threshold_problem(value)
+    if problem is not None:
         from ._common import UserError
 
-        raise UserError(f"--threshold must be a probability between 0 and 1 (exclusive): a row is predicted positive where the positive "
-                        f"class's probability is at least it. Received: {value:g}.")
+        raise UserError(problem)
     return value
-
-
-@dataclass(frozen=True)
-class Cut:
-    """``--threshold``: a two-class model predicts its positive class where that class's probability is at least ``threshold``
-    (scikit-learn's ``FixedThresholdClassifier(threshold=, response_method="predict_proba")``), not where it is the larger.
-
-    ``positive``: the positive class's index in the model's ``classes_`` (:func:`positive_index`).
-    """
-
-    threshold: float
-    positive: int
-
-    def labels(self, proba: np.ndarray, classes: Any) -> np.ndarray:
-        """The predicted labels ``(n,)`` from the probabilities ``proba`` ``(n, 2)`` (columns in ``classes``' order)."""
-        cls = np.asarray(classes)
-        return np.where(np.asarray(proba)[:, self.positive] >= self.threshold, cls[self.positive], cls[1 - self.positive])
 
 
 def cut_for(classes: Any, threshold: float | None, pos_label: str | None, model: str) -> Cut | None:
@@ -125,12 +155,9 @@ def cut_for(classes: Any, threshold: float | None, pos_label: str | None, model:
     """
     if threshold is None:
         return None
-    from ._common import UserError
+    problem = cut_problem(classes, f"'{model}'")
+    if problem is not None:
+        from ._common import UserError
 
-    if classes is None:
-        raise UserError(f"--threshold cuts a two-class classifier's probability of its positive class; '{model}' holds a regressor, which "
-                        "predicts values: drop --threshold.")
-    if len(classes) != 2:
-        raise UserError(f"--threshold cuts a two-class classifier's probability of its positive class; '{model}' holds a classifier of "
-                        f"{len(classes)} classes, which predicts the most probable one: drop --threshold.")
+        raise UserError(problem)
     return Cut(float(threshold), positive_index(classes, pos_label))

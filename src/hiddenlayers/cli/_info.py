@@ -93,6 +93,7 @@ def app_info(path: str, meta: dict[str, Any], tensors: dict[str, Any]) -> dict[s
         "settings": {k: v for k, v in params.items() if not isinstance(v, (dict, list)) or k == "hidden_layer_sizes"},
         "provenance": state.get("provenance_") or meta.get("provenance"),
         **({"data_columns": state["data_columns"]} if isinstance(state.get("data_columns"), dict) else {}),
+        **({"long_columns": state["long_columns"]} if isinstance(state.get("long_columns"), dict) else {}),  # fit_long's, train --app sequence/speech
         **({"step": state.get("freq_")} if meta["estimator"] == "Forecaster" else {}),  # None: fitted without dates, or before it was kept
         **run,
     })
@@ -399,14 +400,30 @@ def run_info(path: str, *, as_json: bool) -> None:
 
 def data_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
     """An application file's (or export's) data rows for ``info``: each column of a data file it was trained on, by role
-    (``info["data_columns"]``: ``value column``, ``text column``, ``target``...), and a Forecaster's training dates' step
-    (``info["step"]``, its ``freq_``: a date column of another step is refused by predict and evaluate); none for other files."""
+    (``info["data_columns"]``: ``value column``, ``text column``, ``target``...), a SequenceClassifier's or SpeechRecognizer's
+    long-table columns (``info["long_columns"]``, its ``long_columns_``: id, order, feature and label or transcript columns),
+    and a Forecaster's training dates' step (``info["step"]``, its ``freq_``: a date column of another step is refused by
+    predict and evaluate); none for other files."""
     rows = [(str(role).replace("_", " "), str(name)) for role, name in (info.get("data_columns") or {}).items()]
+    rows += _long_rows(info.get("long_columns"), info.get("estimator"))
     if info.get("estimator") == "Forecaster" and "step" in info:
         step = info["step"]
         rows.append(("date step", f"{step} (a pandas offset alias; dates of another step are refused)" if step is not None
                      else "none stored (fitted on values without dates, or before the step was kept): dates are not checked"))
     return rows
+
+
+def _long_rows(columns: Any, estimator: Any) -> list[tuple[str, str]]:
+    """The rows of a long table's columns (``long_columns_``: ``id_column``, ``order_column`` (None: the file's order),
+    ``features``, ``target``), which ``predict`` and ``evaluate`` read a new table by; none where the file keeps none."""
+    if not isinstance(columns, dict):
+        return []
+    order = columns.get("order_column")
+    features = [str(f) for f in columns.get("features") or []]
+    label = "transcript column" if estimator == "SpeechRecognizer" else "target"
+    return [("id column", str(columns.get("id_column"))), ("order column", str(order) if order is not None else "none (the file's row order)"),
+            ("feature columns", ", ".join(features[:8]) + (f", ... ({len(features)} in all)" if len(features) > 8 else "")),
+            (label, str(columns.get("target")))]
 
 
 def _provenance_rows(table: Any, prov: dict[str, Any] | None) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from ._binary import check_threshold
 from ._common import UserError
 
 
@@ -30,6 +31,12 @@ def serve(
     reload_token: Annotated[str | None, typer.Option("--reload-token", envvar="HIDDENLAYERS_RELOAD_TOKEN", help="Enables POST /reload for callers sending 'Authorization: Bearer TOKEN' (default: off; SIGHUP always reloads).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level (critical, error, warning, info, debug).")] = "info",
     threads: Annotated[int, typer.Option("--threads", help="Threads per forward pass in each worker (micro-batches are small: use --workers for more cores).")] = 1,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="A two-class table model (or its .onnx export): /predict answers the positive "
+                                                    "class (--pos-label; default the second label) where its probability is at least this, in (0, 1), "
+                                                    "as predict --threshold; /metadata shows it. Default: the more probable class.",
+                                                    show_default=False, callback=check_threshold)] = None,
+    pos_label: Annotated[str | None, typer.Option("--pos-label", help="With --threshold: the class whose probability it cuts; default the second "
+                                                  "of the two sorted labels (1 of 0/1).", show_default=False)] = None,
 ) -> None:
     """Serve a model over HTTP: POST /predict and /predict_proba, GET /health, /ready, /metadata, /metrics.
 
@@ -41,6 +48,8 @@ def serve(
     {"observations": [...], "return_q": true} (DQNAgent: actions); GET /metadata shows it.
     Requests that arrive together share one forward pass (micro-batching); a lone request never waits.
     SIGHUP (or POST /reload with --reload-token) swaps in the model file again; SIGTERM drains and exits 0.
+    --threshold T (a two-class table model, or its .onnx export): /predict answers the positive class where its probability is at
+    least T, as predict --threshold does; /predict_proba is unchanged.
 
     Example: hiddenlayers serve model.safetensors --port 8000
     """
@@ -64,14 +73,19 @@ def serve(
         import uvicorn  # noqa: F401
     except ImportError:
         raise UserError("serving needs uvicorn and starlette: pip install 'hiddenlayers[serve]'.") from None
-    from ..ship import check_listen, check_servable
+    from ..ship import check_listen, check_servable, check_serve_threshold
     from ..ship import serve as run
 
     check_servable(str(p))  # the file's own refusal (ModelFileError, one line) before the port's: a busy port would hide it
+    try:  # predict's refusals of --threshold (a regressor, more classes, an application file), before the port too
+        check_serve_threshold(str(p), threshold, pos_label, names=("--threshold", "--pos-label"))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     try:
         check_listen(host, port, host_name="--host", port_name="--port")  # before uvicorn, whose failure names no option
     except ValueError as exc:
         raise UserError(str(exc)) from None
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     run(str(p), host=host, port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
-        max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level, threads=threads)
+        max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, reload_token=reload_token, log_level=log_level, threads=threads,
+        threshold=threshold, pos_label=pos_label)

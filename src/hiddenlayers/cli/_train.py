@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..data import TablePreprocessor, check_float32, read_table
 from ..exceptions import HiddenLayersError
-from ._binary import metric_label
+from ._binary import check_train_pos_label, held_out_confusion, held_out_positive, metric_label, scored_positive
 from ._common import (
     Interrupted,
     UserError,
@@ -308,7 +308,7 @@ def _outputs(inputs: tuple[str, ...], out: str, timelapse: str | None, force: bo
 def run_train(
     data: str, *, target: str | None, features: str | None, out: str, params: dict[str, Any], extra: list[str], task: str,
     test_size: float, max_categories: int, seed: int, quiet: bool, force: bool, as_json: bool, gradient_flow: bool = False,
-    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None, log: str | None = None,
+    check: bool = True, timelapse: str | None = None, sample_weight: str | None = None, validation: str | None = None, log: str | None = None, pos_label: str | None = None,
 ) -> dict[str, Any]:
     """Load, check, preprocess, fit, save; print a summary table (or JSON). Returns the summary.
 
@@ -316,13 +316,12 @@ def run_train(
     split's score) and weight the held-out metrics; the model file records the column's name, but never reads it.
     ``validation``: a file of DATA's columns whose rows early stopping scores (``fit``'s ``X_val``; ``test_size`` still splits ``data``).
 
-    ``check`` runs the fast data checks first (a short summary on stderr); a
-    fatal finding that the preparation itself does not already refuse stops here.
+    ``check`` runs the fast data checks first (a short summary on stderr); a fatal finding that the preparation itself does not already refuse stops here.
 
     ``gradient_flow`` adds :class:`hiddenlayers.lens.GradientFlow` on a sample of
     the training rows, so the saved history carries per-layer gradient records.
     ``timelapse``: also write :class:`hiddenlayers.lens.Timelapse`'s page there (the preprocessed training rows' plane).
-    ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`).
+    ``log``: ``--log``'s CSV file, one row per epoch written as the fit runs (:mod:`._log`). ``pos_label``: ``--pos-label``, the held-out metrics' positive class.
     """
     ckpt = checkpoint_path(out)  # a re-run of a broken fit resumes from it, over the model file that fit wrote (OUT.ckpt)
     resuming = resumes(ckpt, params)
@@ -350,6 +349,7 @@ def run_train(
 
         refuse_fatal(checked, prep["dropped"])
     prep = weighted_rows(prep)  # rows of --sample-weight 0 as if absent: the split, the preprocessing's statistics, the fit
+    check_train_pos_label(prep["y"] if prep["task"] == "classification" else None, pos_label, prep["target"], test_size > 0)
     X_tr, X_te, y_tr, y_te, w_tr, w_te = split_rows(prep["X"], prep["y"], prep["task"], test_size, seed, prep["w"])
     if params.get("early_stopping") is None:  # on from 1000 rows or with --validation; L-BFGS holds out no rows
         params["early_stopping"] = (validation is not None or len(y_tr) >= EARLY_STOPPING_ROWS) and params.get("solver") != "lbfgs"
@@ -381,7 +381,7 @@ def run_train(
         note("--gradient-flow recorded nothing: the fit ran no epoch.")
     model.preprocessing_ = model_state(pre, prep)
     model.save(out_path)
-    summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te)
+    summary = _summary(model, prep, pre, A_te, y_te, elapsed, out_path, w_te, pos_label)
     if val is not None:
         summary.update(validation=validation, validation_rows=len(val[1]), best_validation_score=model.best_validation_score_)
     return _show_and_end(summary, model.stop_reason_, out_path, ckpt, as_json)
@@ -522,7 +522,7 @@ def _model_matrices(pre: TablePreprocessor, X_tr: Any, where_tr: Any, X_te: Any,
 
 
 def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.ndarray | None, y_te: Any, elapsed: float, out: Path,
-             w_te: np.ndarray | None = None) -> dict[str, Any]:
+             w_te: np.ndarray | None = None, pos_label: str | None = None) -> dict[str, Any]:
     from ..training import STOP_REASONS
 
     s: dict[str, Any] = {
@@ -542,12 +542,12 @@ def _summary(model: Any, prep: dict[str, Any], pre: TablePreprocessor, A_te: np.
         if w_te is not None and not w_te.any():  # a weighted mean of weights that are all 0 is undefined
             note("every held-out row has --sample-weight 0: the held-out metrics are unweighted.")
             w_te = None
-        m = metrics(model, A_te, y_te, w_te)
+        m = metrics(model, A_te, y_te, w_te, positive=scored_positive(getattr(model, "classes_", None), pos_label))
         s["test_metrics_weighted"] = w_te is not None
         s["test_rows"] = len(y_te)
         s["test_metrics"] = {k: v for k, v in m.items() if k != "confusion_matrix"}
-        if "confusion_matrix" in m:  # whose recall and average precision (the second class is the positive one); ROC-AUC's kind
-            s["test_classes"] = m["confusion_matrix"]["labels"]
+        if "confusion_matrix" in m:  # whose recall and average precision (--pos-label, default the second class); ROC-AUC's kind
+            s.update(held_out_positive(m, pos_label))
     return s
 
 
@@ -563,7 +563,7 @@ def _show_summary(s: dict[str, Any], as_json: bool) -> None:
     if "weight_averaging" in s:
         t.add_row("weight averaging", f"{s['weight_averaging']}: the model holds the averaged weights")
     for k, v in s.get("test_metrics", {}).items():
-        t.add_row(f"held-out {'weighted ' if weighted else ''}{metric_label(k, {'labels': s.get('test_classes')})}", f"{v:.4f}")
+        t.add_row(f"held-out {'weighted ' if weighted else ''}{metric_label(k, held_out_confusion(s))}", f"{v:.4f}")
     if "test_rows" in s:
         t.add_row("held-out rows", str(s["test_rows"]))
     if "validation" in s:

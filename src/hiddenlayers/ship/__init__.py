@@ -34,6 +34,7 @@ _EXPORTS = {
     "check_listen": "._serve.serve",
     "check_serve_settings": "._serve.settings",
     "check_servable": "._serve.app_model",
+    "check_serve_threshold": "._serve.threshold",
     "app_export": "._serve.app_onnx",
 }
 

@@ -136,7 +136,8 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
     ``app_input`` (its input's shape and layout; None when not recorded); for a token-id export, ``token_ids`` (pad id, id shift,
     largest id, unknown id) and, a TextClassifier's, ``tokenizer`` (its mode, lowercase, vocab_size and max_len; None otherwise);
     ``data_columns`` (an application's data-file columns by role, ``{"value_column": "sales"}``, as ``train --app`` kept them;
-    None where none were kept) and ``step`` (a Forecaster's training dates' step, its ``freq_``, a pandas offset alias; None where
+    None where none were kept), ``long_columns`` (a SequenceClassifier's or SpeechRecognizer's long-table columns, its
+    ``long_columns_``: ``id_column``, ``order_column``, ``features``, ``target``; None where none were kept) and ``step`` (a Forecaster's training dates' step, its ``freq_``, a pandas offset alias; None where
     none is stored). A file without our metadata, or with metadata that does not decode, is a :class:`ModelFileError`.
     """
     if REQUIRED_KEY not in meta:
@@ -152,10 +153,12 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
             "spec": get(INPUTS_KEY), "input_columns": get("input_columns"), "app_input": get(APP_INPUT_KEY),
             "weight_column": get(WEIGHT_COLUMN_KEY), "pipeline": meta.get(PIPELINE_META_KEY),
             "fills_missing": get(FILLS_MISSING_KEY) is True, "token_ids": get(TOKENS_KEY), "tokenizer": _tokenizer_summary(get(TOKENIZER_KEY)),
-            "data_columns": (get(TABLE_COLUMNS_KEY) or {}).get("data_columns"), "step": (get("forecaster") or {}).get("freq"),
+            "data_columns": (get(TABLE_COLUMNS_KEY) or {}).get("data_columns"), "long_columns": (get(TABLE_COLUMNS_KEY) or {}).get("long_columns"),
+            "step": (get("forecaster") or {}).get("freq"),
         }
-        if out["data_columns"] is not None and not isinstance(out["data_columns"], dict):
-            raise TypeError("data_columns is not a mapping")
+        for key in ("data_columns", "long_columns"):
+            if out[key] is not None and not isinstance(out[key], dict):
+                raise TypeError(f"{key} is not a mapping")
         if out["step"] is not None and not isinstance(out["step"], str):
             raise TypeError("the forecaster's step is not text")
         if out["classes"] is not None and not isinstance(out["classes"], list):
@@ -457,7 +460,7 @@ def describe_onnx(path: str | Path) -> dict[str, Any]:
         # the float type the graph computes and answers in: float64 for a dtype="float64" model's export
         "dtype": {"float": "float32", "double": "float64"}.get(_value_info(g.output[0])["type"], _value_info(g.output[0])["type"]) if g.output else None,
         "input_columns": meta["input_columns"], "app_input": meta["app_input"], "token_ids": meta["token_ids"], "tokenizer": meta["tokenizer"],
-        "data_columns": meta["data_columns"], "step": meta["step"],
+        "data_columns": meta["data_columns"], "long_columns": meta["long_columns"], "step": meta["step"],
         "numeric_columns": list(spec["numeric"]) if spec else None,
         "categorical_columns": [{"name": c["name"], "categories": list(c["categories"])} for c in spec["categorical"]] if spec else None,
         "missing_token": spec.get("missing_token") if spec and spec["categorical"] else None,

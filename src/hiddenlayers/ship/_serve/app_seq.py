@@ -193,8 +193,9 @@ class ForecasterModel(AppModel):
         return {"forecasts": result}
 
     def inputs(self) -> dict[str, Any]:
+        # freq: the training dates' step (a pandas offset alias), which predict and evaluate hold a date column to; None: fitted without dates
         return {"body": self.form, "window": self.window, "horizon": self.horizon, "target": self.app.target,
-                "steps": {"default": self.horizon, "max": self.limit}}
+                "steps": {"default": self.horizon, "max": self.limit}, "freq": getattr(self.app, "freq_", None)}
 
 
 def _not_finite(i: int) -> str:

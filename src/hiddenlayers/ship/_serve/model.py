@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._cut import Cut
 from ..._meta import WEIGHT_COLUMN_KEY
 from ...data import F32_MAX, category_lookup, category_text, float32_numbers, non_finite_rows
 from ...estimators import DenseModel
@@ -227,6 +228,7 @@ class ServedModel:
         # a float64 network (or float64 graph) takes any finite value, as its predict and `hiddenlayers predict` do
         self._double = (np.dtype(self.onnx.input_dtype) == np.float64) if self.onnx is not None else getattr(self._network, "dtype", "") == "float64"
         self._limit = F64_MAX if self._double else F32_MAX
+        self.cut: Cut | None = None  # a decision threshold for /predict (.threshold.served_cut), set by the server
         self._describe()
 
     # ------------------------------------------------------------ what the model reads
@@ -512,7 +514,7 @@ class ServedModel:
         x = self.encode(rows)
         if self.onnx is not None:
             out = self.onnx.session.run(None, x)[0]
-            return _require_finite(out, self._answers(out if proba else self.onnx.decode(out), proba))
+            return _require_finite(out, self._answers(out if proba else self._labels(out, self.onnx.decode), proba))
         refused = self._check_scaled(x, rows) if self.pre is not None else {}
         if self.pre is None and hasattr(self.estimator, "feature_names_in_") and not self._numpy:
             import pandas as pd
@@ -530,7 +532,13 @@ class ServedModel:
             res, p = exc.answer if isinstance(exc.answer, tuple) else (exc.answer, exc.answer)
         except (ValueError, DataError) as exc:
             raise RequestError(422, str(exc).splitlines()[0]) from None
+        if self.cut is not None and not proba:
+            res = self.cut.labels(p, self.classes)
         return _require_finite(p, self._answers(res, proba), refused)
+
+    def _labels(self, out: np.ndarray, decode: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """The labels of a graph's output ``out`` (its probabilities): cut at :attr:`cut`'s threshold where one is set, else ``decode``d."""
+        return self.cut.labels(out, self.classes) if self.cut is not None else decode(out)
 
     def _answers(self, values: np.ndarray, proba: bool) -> list[Any]:
         """``values`` (labels, probabilities or a regressor's values) as JSON-able lists; a float32 network's numbers with
@@ -566,8 +574,15 @@ class ServedModel:
             "format": self.kind, "path": self.path, "sha256": self.sha256, "model_version": self.version, "loaded_at": self.loaded_at,
             "estimator": self.onnx.estimator if self.onnx is not None else self._network_name,  # a Pipeline's MLP, as its export names it
             "task": self.task, "target": self.target, "classes": self.classes, "columns": self.column_info,
+            **self._cut_shown(),
             "versions": versions(("onnxruntime",) if self.onnx is not None else ("torch", "numpy")),
         }
+
+    def _cut_shown(self) -> dict[str, Any]:
+        """``/metadata``'s ``threshold`` and ``positive_class`` where ``/predict`` cuts at one (none otherwise)."""
+        if self.cut is None or self.classes is None:
+            return {}
+        return {"threshold": self.cut.threshold, "positive_class": self.classes[self.cut.positive]}
 
 
 def versions(engines: tuple[str, ...]) -> dict[str, str | None]:

@@ -54,6 +54,7 @@ from .framing import REFUSED_KEY, error_body
 from .metrics import Metrics
 from .model import RequestError, ServedModel
 from .settings import check_serve_settings
+from .threshold import check_cut_settings, served_cut
 
 log = logging.getLogger("hiddenlayers.serve")
 ARROW = "application/vnd.apache.arrow.stream"
@@ -73,6 +74,8 @@ class ServeConfig:
     read_timeout: float = 10.0
     reload_token: str | None = None
     threads: int = 1
+    threshold: float | None = None
+    pos_label: str | None = None
 
 
 def _json(data: Any) -> bytes:
@@ -121,11 +124,20 @@ class _Server:
 
     def __init__(self, cfg: ServeConfig, model: Any = None) -> None:
         self.cfg = cfg
-        self.model: ServedModel | AppModel = open_served(model if model is not None else cfg.model, threads=cfg.threads)
+        self.model: ServedModel | AppModel = self._open(model if model is not None else cfg.model)
         self.batcher = MicroBatcher(max_batch=cfg.max_batch, max_wait_us=cfg.max_wait_us, max_queue=cfg.max_queue)
         self.metrics = Metrics(lambda: self.batcher.depth, lambda: self.model.version)
         self.batcher.on_batch = self.metrics.batch
         self._reload_lock: asyncio.Lock | None = None
+
+    def _open(self, source: Any, version: int = 1) -> ServedModel | AppModel:
+        """The served form of ``source`` with the configured decision threshold applied (:func:`.threshold.served_cut`:
+        a model it cannot apply to is a ValueError, which fails the start or the reload)."""
+        model = open_served(source, version, self.cfg.threads)
+        cut = served_cut(model, self.cfg.threshold, self.cfg.pos_label)
+        if cut is not None:
+            model.cut = cut
+        return model  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ request body
     async def _body(self, request: Any) -> bytes:
@@ -248,7 +260,7 @@ class _Server:
         async with self._reload_lock:  # one reload at a time
             old = self.model
             try:
-                new = await asyncio.to_thread(open_served, old.path or self.cfg.model, old.version + 1, self.cfg.threads)
+                new = await asyncio.to_thread(self._open, old.path or self.cfg.model, old.version + 1)
             except Exception:
                 self.metrics.reloads["failed"] += 1
                 raise
@@ -496,6 +508,14 @@ log_level : str
     uvicorn's log level (critical, error, warning, info, debug).
 threads : int
     Threads per forward pass in each worker (BLAS, PyTorch, onnxruntime); use ``workers`` for more cores.
+threshold : float, optional
+    A two-class table model's decision threshold, in (0, 1): ``/predict`` answers the positive class wherever its
+    probability is at least this (scikit-learn's ``FixedThresholdClassifier``), and ``/metadata`` shows it beside
+    ``positive_class``; ``/predict_proba`` is unchanged. None: the more probable class. A regressor, a model of more
+    than two classes or labels, or an application refuses it (ValueError), as a reloaded file that is one does.
+pos_label : str, optional
+    With ``threshold``: the class whose probability it cuts, as text (default the second of the two sorted labels,
+    scikit-learn's ``pos_label``).
 """
 
 
@@ -504,6 +524,7 @@ def serve(
     model: Any, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, max_batch: int = 256, max_wait_us: int = 0,
     max_queue: int = 2048, max_body: int = 16 * 1024 * 1024, max_rows: int = 10_000, read_timeout: float = 10.0,
     drain_timeout: float = 30.0, reload_token: str | None = None, log_level: str = "warning", threads: int = 1,
+    threshold: float | None = None, pos_label: str | None = None,
 ) -> None:
     """Serve ``model`` over HTTP until SIGTERM or Ctrl-C (blocks).
 
@@ -522,9 +543,11 @@ def serve(
 
     check_serve_settings(port=port, workers=workers, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
                          max_rows=max_rows, read_timeout=read_timeout, drain_timeout=drain_timeout, threads=threads, log_level=log_level)
+    check_cut_settings(threshold, pos_label)
     path = str(model) if isinstance(model, (str, os.PathLike)) else ""
     cfg = ServeConfig(model=path, max_batch=max_batch, max_wait_us=max_wait_us, max_queue=max_queue, max_body=max_body,
-                      max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token, threads=threads)
+                      max_rows=max_rows, read_timeout=read_timeout, reload_token=reload_token, threads=threads,
+                      threshold=None if threshold is None else float(threshold), pos_label=None if pos_label is None else str(pos_label))
     if path:
         check_servable(path)  # a file the server refuses says so before the port is checked (a busy port would hide it)
     check_listen(host, port)
@@ -544,7 +567,7 @@ def serve(
         return
     if not path:
         raise ValueError("workers > 1 needs a model file path, not an in-memory model: save it with hl.save(model, path) and pass the path.")
-    open_served(path)  # a bad file (or one holding an app the server does not serve) fails here, once, not in every worker
+    served_cut(open_served(path), cfg.threshold, cfg.pos_label)  # a bad file (or threshold) fails here, once, not in every worker
     os.environ[CONFIG_ENV] = json.dumps(asdict(cfg))
     import inspect
 
