@@ -19,6 +19,7 @@ import hiddenlayers as hl
 from cli_helpers import assert_user_error, bracketed_model, ok, run, runner
 from hiddenlayers.cli import app
 
+
 @pytest.fixture(scope="module")
 def model(table, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("models") / "m.safetensors"
