@@ -327,17 +327,23 @@ def _photos(where: Path, rng: np.random.Generator) -> None:
 
 def shown_value(line: str) -> tuple[str, object] | None:
     """What a line's comment says its expression gives: ``("==", literal)`` for ``# 'text'``
-    or ``# 3``, ``("~", number)`` for ``# ~0.96`` (two decimals); None for a comment in words."""
+    or ``# 3``, also before a colon that explains it (``# True: the hand-written gradients ...``,
+    ``# 'interrupted': ...``; a literal with ``...`` in it is an abbreviation, not a value), ``("~", number)``
+    for ``# ~0.96`` (two decimals); None for a comment in words."""
     comment = line.partition("  #")[2].strip()
     if comment.startswith("~"):
         try:
             return "~", float(comment[1:])
         except ValueError:
             return None
-    try:
-        return "==", ast.literal_eval(comment)
-    except (ValueError, SyntaxError):
-        return None
+    for text in (comment, comment.partition(": ")[0]):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            continue
+        if "..." not in text:
+            return "==", value
+    return None
 
 
 def _run_python(block: Block, namespace: dict) -> None:
@@ -567,6 +573,11 @@ def test_shown_values_read() -> None:
     assert shown_value("clf.score(X, y)  # ~0.96") == ("~", 0.96)
     assert shown_value("clf.stop_reason_  # e.g. 'no_improvement'") is None
     assert shown_value("clf.fit(X, y)  # forward, loss") is None
+    # a value, then a colon and what it means: the value is checked (the guide's `ex.agrees  # True: ...` was not)
+    assert shown_value("ex.agrees  # True: the hand-written gradients are autograd's") == ("==", True)
+    assert shown_value("broken.stop_reason_  # 'interrupted': the backup of epoch 2 is kept") == ("==", "interrupted")
+    assert shown_value("list(log['epoch'])  # [1, 2, ..., 10]: numbered on") is None
+    assert shown_value("lists = f(x)  # 15 rows: user, rank") is None
 
 
 def test_named_files_exist() -> None:
