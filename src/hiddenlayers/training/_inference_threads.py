@@ -1,7 +1,7 @@
 """One torch thread for a small forward pass at inference, the fit loop's rule for a small batch.
 
 Predicting one image with a small CNN on two threads took 13 ms on the loaded 2-core machine, 1.6 ms on one
-(``benchmarks/bench_app_predict.py``): the threads' hand-offs cost more than the arithmetic they share, and on a
+(``benchmarks/bench_small_predict.py``): the threads' hand-offs cost more than the arithmetic they share, and on a
 busy machine a spinning second thread steals the time of the first. :func:`inference_threads` applies the rule
 :func:`~._loop.thread_limits` applies to a fit (``SMALL_BATCH_MACS``) to one forward call.
 """
