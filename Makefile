@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps demo test test-bytecode test-oldest-optuna fuzz docs bench bench-gpu examples lint clean
+.PHONY: install system-deps demo test test-bytecode test-oldest-optuna fuzz docs bench bench-quick bench-gpu examples lint clean
 
 install: $(STAMP)
 
@@ -86,6 +86,7 @@ bench: install
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_threads.py  # one thread or all for small convolutional fits, idle and busy
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_small_predict.py  # 1, 10, 100 rows: the MLPs beside scikit-learn and bare torch; each app's one item
 	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_lens.py
 	$(PY) benchmarks/bench_rightsize.py
@@ -99,6 +100,18 @@ bench: install
 	$(PY) benchmarks/bench_partial_fit.py  # per-call cost of partial_fit beside scikit-learn's (digits, 1,437 and 64 rows)
 	$(PY) benchmarks/bench_ddp.py  # 1 and 2 processes (gloo, loopback)
 	$(PY) benchmarks/bench_scale.py --repeats 2  # writes a 5 GB Parquet file under /tmp first
+
+# The latency and per-call scripts in small modes, and the training ratios on 20k rows: minutes, not hours
+# (what `bench` runs beside them writes GBs, trains for many seeds, or starts servers; benchmarks/RESULTS.md).
+bench-quick: install
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[bench]"
+	$(PY) benchmarks/bench_predict.py --calls 300
+	$(PY) benchmarks/bench_small_predict.py --calls 100
+	$(PY) benchmarks/bench_predict_norms.py --calls 300
+	$(PY) benchmarks/bench_onnx_apps.py --calls 300
+	$(PY) benchmarks/bench_network_input_check.py --calls 300 --rounds 3
+	$(PY) benchmarks/bench_startup.py --runs 3
+	$(PY) benchmarks/bench_training.py --quick --repeats 1
 
 bench-gpu: install  # needs a CUDA GPU
 	$(PY) benchmarks/bench_gpu.py

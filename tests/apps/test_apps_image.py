@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
@@ -41,6 +42,23 @@ def test_learns_digits(fitted: ImageClassifier, digits: tuple[np.ndarray, np.nda
     assert proba.shape == (5, 10) and np.allclose(proba.sum(1), 1.0)
     assert fitted.transform(X[:4], layer=1).shape == (4, 8 * 8 * 8)
     assert fitted.transform(X[:4]).shape == (4, 32)
+
+
+def test_one_image_predicts_on_one_thread(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # two threads for one small image stalled on a busy machine (13 ms against 1.6 ms): the fit loop's rule, restored after
+    seen: list[int] = []
+    hook = fitted.network_.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        fitted.predict(digits[0][:1])  # the first call counts the pass's multiply-adds (one forward, on two threads)
+        seen.clear()
+        fitted.predict(digits[0][:1])
+        fitted.transform(digits[0][:1])
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        hook.remove()
+        torch.set_num_threads(before)
 
 
 def test_channels_last_and_float_input(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray]) -> None:

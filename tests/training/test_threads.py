@@ -51,3 +51,22 @@ def test_thread_limits_restores_the_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_inference_threads_one_thread_for_a_small_pass_every_thread_for_a_large_one():
+    from hiddenlayers.training import inference_threads
+
+    small, big = _cnn(8), _cnn(256)
+    x = torch.zeros(3, 1, 8, 8)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with inference_threads(small, x, 1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with inference_threads(big, x, 1024):  # 1024 rows of ~5e6 multiply-adds: the threads pay
+            assert torch.get_num_threads() == 2
+        with inference_threads(small, x[:0], 0):  # no rows: nothing to size, nothing changed
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -40,7 +40,7 @@ from ..estimators import (
 )
 from ..exceptions import DataError
 from ..network import Network, Spec, evaluating, load_device, resolve_device
-from ..training import History, NoImprovement, Schedule, refuse_unusable, time_limit, to_tensor, train
+from ..training import History, NoImprovement, Schedule, inference_threads, refuse_unusable, time_limit, to_tensor, train
 from ._app_params import averaging_rows, row
 from ._appfile import (
     LOAD_PARAMETERS,
@@ -513,7 +513,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
     @torch.inference_mode()
     def _logits(self, X: torch.Tensor, layer: int | None = None, batch: int = 1024) -> torch.Tensor:
         parts = []
-        with evaluating(self.network_):
+        with evaluating(self.network_), inference_threads(self.network_, X, min(X.shape[0], batch)):  # one image: one thread
             for start in range(0, X.shape[0], batch):
                 out, hidden = self.network_(X[start : start + batch], return_hidden=True)
                 parts.append(out if layer is None else hidden[layer].flatten(1))
@@ -528,8 +528,9 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         X : array-like of shape (N, H, W) or (N, H, W, C)
             The images, as ``fit`` took them.
         """
-        logits = self._logits(self._tensor(self._check_X(X)))
-        return torch.softmax(logits.double(), dim=1).cpu().numpy()
+        Xt = self._tensor(self._check_X(X))
+        with inference_threads(self.network_, Xt, min(Xt.shape[0], 1024)):  # the softmax too: a tiny op on two threads stalls
+            return torch.softmax(self._logits(Xt).double(), dim=1).cpu().numpy()
 
     @refuses_empty
     def predict(self, X: Any) -> np.ndarray:

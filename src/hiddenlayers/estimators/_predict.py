@@ -187,6 +187,8 @@ def overflow_checked(est: _BaseMLP, out: np.ndarray, answer: Callable[[np.ndarra
     NaN marks a diverged network.
     """
     result = answer(out)
+    if np.isfinite(out).all():  # the usual case in one pass; only a non-finite output is looked at row by row
+        return result
     rows = non_finite_rows(out)
     if not rows.size or not all(bool(torch.isfinite(p).all()) for p in est.network_.parameters()):
         return result

@@ -177,10 +177,10 @@ def dense_forward(layers: Sequence[tuple[Any, Any]], acts: Sequence[NpMap], X: A
         Each hidden layer's eval-mode norm map between its dense map and its activation (:func:`batch_norm_map`,
         :func:`layer_norm_map`; None: no norm there); None for none at all.
     """
-    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf here: said by the caller, in one error, not a RuntimeWarning
-        h = X.astype(dtype, copy=False)
     norms = norms or [None] * len(acts)
+    # a value beyond float32 becomes inf in the cast, an overflow NaN in a layer: said by the caller, in one error, not a RuntimeWarning
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        h = X.astype(dtype, copy=False)
         for k, ((W, b), act, norm) in enumerate(zip(layers[:-1], acts, norms)):
             z = np.asarray(h @ W) + b
             h = act(z if norm is None else norm(z))

@@ -16,6 +16,7 @@ _EXPORTS = {
     "ANNEAL_STRATEGIES": "._swa_lr",
     "TrainResult": "._loop",
     "thread_limits": "._loop",
+    "inference_threads": "._inference_threads",  # one torch thread for a small forward pass (the apps' predict)
     "steps_per_epoch": "._batches",
     "to_tensor": "._inputs",
     # a whole sparse X made dense for a step that needs every row (L-BFGS through PyTorch, DANN), refused past 2 GiB
