@@ -223,3 +223,18 @@ def test_a_source_reads_its_text_columns_as_text_from_csv(tmp_path):
     assert list(read()["code"]) == [7, 12]  # pyarrow's own inference: numbers
     as_text = read(text_columns=["code"])
     assert list(as_text["code"]) == ["007", "12"] and list(as_text["a"]) == [1.5, 2.5]
+
+
+@pytest.mark.parametrize("text, found", [(b"x,y\n1,2\n3,fab\n", False), (b"x,y\n1,2\n3,-INF\n", True), (b"x\n1\nInfinity\n", True),
+                                         (b"x\n1.0\n2.0\n-iNf\n", True), (b"x\nfinf\n", True), (b"x,y\nfoo,2\n", False)])
+@pytest.mark.parametrize("gz", [False, True])
+def test_the_look_for_infinity_ahead_finds_every_spelling_across_blocks(tmp_path, monkeypatch, text, found, gz):
+    """What decides whether a CSV is read once ahead for its infinite cells: any case of `inf`, in small blocks too (each
+    spelling cut across two blocks somewhere), a file with an `f` but no `inf` passed."""
+    from hiddenlayers.cli import _score_file
+
+    path = tmp_path / ("t.csv.gz" if gz else "t.csv")
+    path.write_bytes(gzip.compress(text) if gz else text)
+    for block in (3, 4, 5, 1 << 24):
+        monkeypatch.setattr(_score_file, "_BLOCK", block)
+        assert _score_file._may_hold_infinity(str(path)) is found
