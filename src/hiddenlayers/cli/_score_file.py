@@ -139,13 +139,17 @@ def refuse_infinite_ahead(model: Any, data: str, read_rows: int) -> None:
     preprocessing reads, with every such cell of that column counted, as the file read whole refused it: before any row.
 
     Nothing to read for most files: only text holding ``inf`` anywhere (:data:`_INFINITY`) can hold an infinite number,
-    and then the numeric columns alone are read once ahead. Parquet's footers say it (:func:`file_columns_checked`); a model
-    without a stored table preprocessing (an ``.onnx`` export, a Pipeline) refuses it when its batch is read.
+    and then the numeric columns alone are read once ahead. Parquet's footers say it (:func:`file_columns_checked`). An
+    ``.onnx`` export's numeric graph inputs are read alike; a Pipeline of scikit-learn steps refuses it when its batch is read.
     """
     from ..data import refuse_infinite
+    from ..ship import OnnxModel
 
-    state = getattr(model, "preprocessing_", None) or {}
-    numeric = [str(c["name"]) for c in state.get("columns", []) if c.get("kind") == "numeric"]
+    if isinstance(model, OnnxModel):  # its graph's numeric inputs, which its feeds refuse an infinite cell of as the preprocessing does
+        numeric = [str(c) for c in (model.spec or {}).get("numeric", [])]
+    else:
+        state = getattr(model, "preprocessing_", None) or {}
+        numeric = [str(c["name"]) for c in state.get("columns", []) if c.get("kind") == "numeric"]
     if not numeric or not data.lower().endswith(DELIMITED) or not _may_hold_infinity(data):
         return
     src = source(data, numeric, read_rows)
