@@ -100,9 +100,10 @@ def main() -> None:
     ap.add_argument("--file", action="store_true", help="one CSV file of rows x files rows, scored by the CLI in a process (see above)")
     ap.add_argument("--base", help="with --file: the src folder of an older checkout to run too, for old vs new")
     ap.add_argument("--evaluate", action="store_true", help="with --file: evaluate MODEL big.csv --json, not predict")
+    ap.add_argument("--repeats", type=int, default=1, help="with --file: rounds of new then old, interleaved; the medians")
     args = ap.parse_args()
     if args.file:
-        _file_case(args.rows * args.files, args.base, args.evaluate)
+        _file_case(args.rows * args.files, args.base, args.evaluate, args.repeats)
         return
 
     import hiddenlayers as hl
@@ -171,11 +172,13 @@ def _cli_run(src: str, args: list[str], stdout: Path | None = None) -> dict[str,
     return {"peak_mb": usage.ru_maxrss / 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
-def _file_case(rows: int, base: str | None, evaluate: bool = False) -> None:
+def _file_case(rows: int, base: str | None, evaluate: bool = False, repeats: int = 1) -> None:
     """``predict m.safetensors big.csv --out preds.csv`` (``evaluate``: ``evaluate m.safetensors big.csv --json``), this
-    checkout's code and ``base``'s, each in its own process."""
+    checkout's code and ``base``'s, each in its own process, ``repeats`` rounds of the two interleaved (the machine's load
+    moves both alike); each figure the median of its rounds."""
     import filecmp
     import json
+    import statistics
 
     import hiddenlayers as hl
     from hiddenlayers.data import ParquetSource
@@ -197,13 +200,19 @@ def _file_case(rows: int, base: str | None, evaluate: bool = False) -> None:
         _frame(1_000, 7, 0).to_csv(d / "tiny.csv", index=False)
         floor = _cli_run(here, ["predict", str(d / "m.safetensors"), str(d / "tiny.csv"), "--out", str(d / "tiny_out.csv")])
         print(f"{'floor (1,000 rows)':18s} peak RSS {floor['peak_mb']:7.0f} MB  wall {floor['wall_s']:6.1f} s  CPU {floor['cpu_s']:6.1f} s", flush=True)
-        found = {}
-        for name, src, out in runs:
-            if evaluate:  # the metrics' JSON to `out`
-                found[name] = row = _cli_run(src, ["evaluate", str(d / "m.safetensors"), str(big), "--json"], stdout=out)
-            else:
-                found[name] = row = _cli_run(src, ["predict", str(d / "m.safetensors"), str(big), "--keep", "id", "--proba", "--out", str(out)])
-            print(f"{name:18s} peak RSS {row['peak_mb']:7.0f} MB  wall {row['wall_s']:6.1f} s  CPU {row['cpu_s']:6.1f} s", flush=True)
+        rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in runs}
+        for _ in range(repeats):
+            for name, src, out in runs:
+                if evaluate:  # the metrics' JSON to `out`
+                    row = _cli_run(src, ["evaluate", str(d / "m.safetensors"), str(big), "--json"], stdout=out)
+                else:
+                    row = _cli_run(src, ["predict", str(d / "m.safetensors"), str(big), "--keep", "id", "--proba", "--force", "--out", str(out)])
+                rounds[name].append(row)
+                print(f"{name:18s} peak RSS {row['peak_mb']:7.0f} MB  wall {row['wall_s']:6.1f} s  CPU {row['cpu_s']:6.1f} s", flush=True)
+        found = {name: {k: statistics.median(r[k] for r in rows) for k in rows[0]} for name, rows in rounds.items()}
+        if repeats > 1:
+            for name, row in found.items():
+                print(f"{name:18s} medians of {repeats}: peak RSS {row['peak_mb']:7.0f} MB  wall {row['wall_s']:6.1f} s  CPU {row['cpu_s']:6.1f} s", flush=True)
         if base:
             new, old = found["new (streamed)"], found["old (read whole)"]
             if evaluate:

@@ -168,6 +168,12 @@ def test_the_export_of_a_table_model_is_evaluated_batch_by_batch_as_its_file_rea
     streamed = ok("evaluate", onnx, path, "--json")
     assert eval_batches == [40, 40, 40, 29] and "line 102" in streamed.stderr
     _same(streamed, _whole(monkeypatch, "evaluate", onnx, path, "--json"), exact=True)
+    # infinite cells in two batches: refused before any batch, every one counted, as the export's file read whole (and the
+    # .safetensors file) refused them; predict's stdout holds no row (it held the first two batches')
+    path = _edited(table, tmp_path, EDITS["infinite in two batches"])
+    _same(CliRunner().invoke(app, ["evaluate", str(onnx), str(path), "--json"]), _whole(monkeypatch, "evaluate", onnx, path, "--json"), exact=True)
+    predicted = CliRunner().invoke(app, ["predict", str(onnx), str(path)])
+    assert predicted.exit_code == 2 and predicted.stdout == "" and "line 102 holds the infinite number -inf (2 infinite cells in all)" in predicted.stderr, predicted.output
 
 
 def test_a_piped_json_lines_table_is_evaluated_batch_by_batch(labelled, tmp_path, eval_batches, monkeypatch):

@@ -223,3 +223,43 @@ def test_a_source_reads_its_text_columns_as_text_from_csv(tmp_path):
     assert list(read()["code"]) == [7, 12]  # pyarrow's own inference: numbers
     as_text = read(text_columns=["code"])
     assert list(as_text["code"]) == ["007", "12"] and list(as_text["a"]) == [1.5, 2.5]
+
+
+@pytest.mark.parametrize("text, found", [(b"x,y\n1,2\n3,fab\n", False), (b"x,y\n1,2\n3,-INF\n", True), (b"x\n1\nInfinity\n", True),
+                                         (b"x\n1.0\n2.0\n-iNf\n", True), (b"x\nfinf\n", True), (b"x,y\nfoo,2\n", False)])
+@pytest.mark.parametrize("gz", [False, True])
+def test_the_look_for_infinity_ahead_finds_every_spelling_across_blocks(tmp_path, monkeypatch, text, found, gz):
+    """What decides whether a CSV is read once ahead for its infinite cells: any case of `inf`, in small blocks too (each
+    spelling cut across two blocks somewhere), a file with an `f` but no `inf` passed."""
+    from hiddenlayers.cli import _score_file
+
+    path = tmp_path / ("t.csv.gz" if gz else "t.csv")
+    path.write_bytes(gzip.compress(text) if gz else text)
+    for block in (3, 4, 5, 1 << 24):
+        monkeypatch.setattr(_score_file, "_BLOCK", block)
+        assert _score_file._may_hold_infinity(str(path)) is found
+
+
+def test_a_prediction_beyond_float32_is_refused_as_the_export_refuses_it(tmp_path, batch_sizes):
+    """A float32 regressor's prediction beyond float32's range (a target of scale 1e37, a row far out) is finite in float64
+    but was written as `inf` (a note "overflow encountered in cast"), read whole or streamed, and so after the batches before
+    on stdout; its .onnx export, which computes in float32, refused the row. Now the row is refused as the export refuses it:
+    before any row read whole, and streamed with the count of rows stdout holds (no --out file)."""
+    import hiddenlayers as hl
+
+    x = np.random.default_rng(0).normal(size=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = hl.MLPRegressor(hidden_layer_sizes=(2,), max_iter=1, random_state=0, scale_target=True).fit(pd.DataFrame({"x": x}), 1e37 * (x + 1))
+    assert abs(model.predict(pd.DataFrame({"x": [1e6]}))[0]) > 3.5e38  # finite in float64, beyond float32
+    model.save(tmp_path / "m.safetensors")
+    path = tmp_path / "far.csv"
+    pd.DataFrame({"x": [1e6 if i == 100 else 0.0 for i in range(150)]}).to_csv(path, index=False)
+    refusal = "the model's output for line 102 is not finite"
+    assert _whole(tmp_path / "m.safetensors", path).startswith(f"error: {refusal}")
+    result = run("predict", tmp_path / "m.safetensors", path)
+    assert_user_error(result, f"{refusal} (its values are so far from the training data that the network overflows): fix that row's values. "
+                      "(80 rows of the earlier record batches were already written to stdout")
+    assert len(result.stdout.splitlines()) == 1 + 80 and "inf" not in result.stdout
+    assert_user_error(run("predict", tmp_path / "m.safetensors", path, "--out", tmp_path / "p.csv"), refusal)
+    assert not (tmp_path / "p.csv").exists()

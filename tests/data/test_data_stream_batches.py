@@ -89,13 +89,19 @@ def test_a_csv_file_comes_in_batches_of_exactly_read_rows_not_pyarrow_blocks(tmp
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(12_000, 8)), columns=[f"x{i}" for i in range(8)])
     frame.insert(0, "id", np.arange(len(frame)))
-    frame.to_csv(tmp_path / "big.csv", index=False)  # ~1.9 MB: two pyarrow blocks
-    src = ParquetSource(str(tmp_path / "big.csv"), target=None, features=["id", "x0"], read_rows=1_000)
+    frame["n"] = pd.array(np.arange(len(frame)), dtype="Int64")
+    frame.loc[11_500, "n"] = None  # a missing whole number in the last batch: float64 there alone, as read_table reads each part
+    frame["t"] = np.where(frame["id"] % 2, " a", "b")  # `, a` reads as `a` (pandas' skipinitialspace), in every block
+    frame.to_csv(tmp_path / "big.csv", index=False)  # ~2 MB: two pyarrow blocks, joined in Arrow into batches
+    src = ParquetSource(str(tmp_path / "big.csv"), target=None, features=["id", "x0", "n", "t"], read_rows=1_000)
     got = list(src.batches())
     assert [len(f) for _, _, f in got] == [1_000] * 12
     assert [at for _, at, _ in got] == list(range(0, 12_000, 1_000))
     assert all(f["id"].iloc[0] == at and f.index[0] == 0 for _, at, f in got)
     assert pd.concat([f for _, _, f in got], ignore_index=True)["x0"].equals(frame["x0"])
+    assert [str(f["n"].dtype) for _, _, f in got] == ["int64"] * 11 + ["float64"]
+    assert all(f["n"].fillna(-1).tolist() == frame["n"].iloc[at:at + 1_000].fillna(-1).tolist() for _, at, f in got)
+    assert set(pd.concat([f["t"] for _, _, f in got])) == {"a", "b"}
 
 
 def test_a_tsv_file_is_read_with_tabs_and_its_lines_named(tmp_path):

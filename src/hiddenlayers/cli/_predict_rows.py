@@ -36,11 +36,12 @@ def predict_rows(model: Any, frame: pd.DataFrame, where: Callable[[int], str] | 
     A = model_inputs(model, without_kept(frame, keep, model_columns(model)), where, notes)
     col = f"predicted_{state.get('target') or 'value'}"
     pred, P = labels_and_proba(model, A)
-    check_finite_output(pred if P is None else P, where)  # a label hides the NaN outputs it was taken from
+    with np.errstate(over="ignore"):  # a value beyond float32's range is inf here, refused below as the export's graph refuses it
+        shown = network_precision(model, pred if P is None else P)  # written as the .onnx export's are (see ._table_out)
+    check_finite_output(shown, where)  # the probabilities: a label hides the NaN outputs it was taken from
     if cut is not None and P is not None:
         pred = cut.labels(P, model.classes_)
-    pred = pred if P is not None else network_precision(model, pred)  # written as the .onnx export's are (see ._table_out)
-    P = None if P is None else network_precision(model, P)
+    pred, P = (shown, None) if P is None else (pred, shown)
     result = pd.DataFrame({col: pred} if np.ndim(pred) == 1 else {f"{col}_{i}": pred[:, i] for i in range(pred.shape[1])})
     if proba and P is not None:
         for i, c in enumerate(model.classes_):
