@@ -291,6 +291,13 @@ def test_recommenders_unknown_ids_warning_names_the_users_line() -> None:
     assert found == [__file__]
 
 
+def test_recommenders_repeated_pairs_and_long_n_warnings_name_the_users_line() -> None:
+    X = pd.DataFrame({"user": [0, 0, 1, 0], "item": [0, 1, 0, 0]})
+    rec = hl.apps.Recommender(n_factors=2, hidden_layer_sizes=(), max_iter=1, random_state=0)
+    assert _filenames(UserWarning, lambda: rec.fit(X, [1.0, 2.0, 3.0, 4.0])) == [__file__]
+    assert _filenames(UserWarning, lambda: rec.recommend([0, 1], n=5)) == [__file__]
+
+
 def test_prunes_too_few_rows_warning_names_the_users_line() -> None:
     X, y = _data()
     with warnings.catch_warnings():

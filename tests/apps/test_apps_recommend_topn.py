@@ -79,11 +79,20 @@ def test_exclude_seen_false_ranks_every_item(fitted: tuple[pd.DataFrame, Recomme
 def test_a_user_with_few_unrated_items_gets_a_shorter_list(fitted: tuple[pd.DataFrame, Recommender]) -> None:
     df, rec = fitted
     user = 5
-    left = N_ITEMS - df[df.user == user].item.nunique()
-    with pytest.warns(UserWarning, match=rf"n=40 is more than the {N_ITEMS} candidate items: each list holds at most {N_ITEMS}"):
+    left, left_6 = (N_ITEMS - df[df.user == u].item.nunique() for u in (user, 6))
+    with pytest.warns(UserWarning) as caught:
         out = rec.recommend([user, 6], n=40)
     assert len(out[out.user == user]) == left
     assert out[out.user == user]["rank"].tolist() == list(range(1, left + 1))
+    # the true lengths, not "at most 30": the candidates less each user's rated items (it said "each list holds at most 30")
+    low, high = sorted((left, left_6))
+    assert [str(w.message) for w in caught] == [f"n=40 is more than the {N_ITEMS} candidate items: the lists hold {low} to {high} items "
+                                                f"(the {N_ITEMS} candidates less those each user rated in fit)."]
+    with pytest.warns(UserWarning, match=rf"^n=40 is more than the {N_ITEMS} candidate items: the list holds {left} items \(the {N_ITEMS} "
+                      rf"candidates less the {N_ITEMS - left} the user rated in fit\)\.$"):
+        assert len(rec.recommend(user, n=40)) == left
+    with pytest.warns(UserWarning, match=rf"^n=40 is more than the {N_ITEMS} candidate items: each list holds {N_ITEMS} items\.$"):
+        rec.recommend([user, 6], n=40, exclude_seen=False)
 
 
 def test_batches_of_users_give_what_one_pass_gives(fitted: tuple[pd.DataFrame, Recommender], monkeypatch: pytest.MonkeyPatch) -> None:

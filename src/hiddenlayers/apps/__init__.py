@@ -8,7 +8,10 @@
   ``fit`` keeps (``freq_``) and :func:`mismatched_step` compares with later dates' (:func:`steps_differ`; :func:`step_mismatch_message`: the refusal;
   :func:`checked_freq`: a stored step read back, or the file refused as damaged).
 * :class:`Recommender` -- user/item embeddings through hidden layers -> ratings; ``recommend`` gives top-N lists and
-  :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k).
+  :func:`ranking_metrics` scores them on held-out ratings (precision, recall, NDCG, MAP, hit rate at k);
+  :func:`swapped_id_columns` (columns named item then user, refused), :func:`duplicate_pairs` (a pair given twice, warned of),
+  :func:`id_kind_clash` (ids of the other type than fit's) and :func:`list_lengths_words` (what lists past the candidates hold)
+  are its input checks and words, which the CLI words its own way.
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C], or a folder of class sub-folders:
@@ -50,6 +53,10 @@ _EXPORTS = {
     "recursive_forecast": "._recursive",
     "Recommender": "._recommend",
     "cold_start_words": "._recommend",
+    "id_kind_clash": "._recommend",
+    "swapped_id_columns": "._recommend_input",
+    "duplicate_pairs": "._recommend_input",
+    "list_lengths_words": "._recommend_topn",
     "ranking_metrics": "._recommend_metrics",
     "DQNAgent": "._agent",
     "make_env": "._agent",

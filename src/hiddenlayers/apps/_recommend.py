@@ -72,8 +72,9 @@ from ._columns import check_column_names, column_names, set_fitted_names
 from ._fit import VAL_LOSS, device_of, fit_callbacks, forward_batches, hidden_spec, one_thread
 from ._fitted import FitRequired, refuses_empty
 from ._recommend_bpr import batch_pass, bpr_training_data
+from ._recommend_input import duplicate_pairs, duplicate_words, refuse_swapped_columns
 from ._recommend_rows import RowAdam
-from ._recommend_topn import check_n, id_array, id_order, rated_from_file, rated_pairs, rated_tensors, top_n
+from ._recommend_topn import check_n, id_array, id_order, list_lengths_words, rated_from_file, rated_pairs, rated_tensors, top_n
 from ._recommend_warm import copy_known_rows, joined_ids
 from ._seed import keeps_global_rng, seed_everything
 from ._warm import copy_layers, frozen_names, open_source, provenance_record
@@ -141,8 +142,11 @@ class RecommenderNet(nn.Module):
         return self.mean + user_bias + item_bias + self.mlp(pair)  # (B, 1)
 
 
-def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Users and items from a 2-column frame/array or a ``(users, items)`` tuple."""
+def _pairs(X: Any, fitted: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Users and items from a 2-column frame/array or a ``(users, items)`` tuple.
+
+    A frame whose column names say item first and user second is refused (:func:`refuse_swapped_columns`; ``fitted``: a
+    model's ``feature_names_in_``, whose own order is let through)."""
     if isinstance(X, tuple) and len(X) == 2:
         users, items = np.asarray(X[0]), np.asarray(X[1])
         if users.ndim == 0 and items.ndim == 0:  # (user, item): one pair, read as the (users, items) form
@@ -151,6 +155,7 @@ def _pairs(X: Any) -> tuple[np.ndarray, np.ndarray]:
     elif isinstance(X, pd.DataFrame):
         if X.shape[1] != 2:
             raise DataError(f"X must have exactly 2 columns (user, item). Received columns {list(X.columns)}: select them, e.g. df[['userId', 'movieId']].")
+        refuse_swapped_columns(list(X.columns), fitted)
         users, items = X.iloc[:, 0].to_numpy(), X.iloc[:, 1].to_numpy()
     else:
         arr = np.asarray(X)
@@ -217,6 +222,14 @@ def _check_pairs(X: Any, users: np.ndarray, items: np.ndarray, when: str) -> Non
     check_ids("item", items, columns[1], when)
 
 
+def _warn_duplicates(X: Any, y: Any, users: np.ndarray, items: np.ndarray) -> None:
+    """One warning when a (user, item) pair is given more than once (a squared-error fit fits each row as a rating)."""
+    found = duplicate_pairs(users, items)
+    if found is not None:
+        columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+        warnings.warn(duplicate_words(found, users, items, columns, getattr(y, "name", None)), UserWarning, stacklevel=user_stacklevel())
+
+
 def _rows(bad: np.ndarray) -> str:
     """``'3 of 100 rows (0-based: 4, 9, 17)'``: how many are flagged and the first five positions."""
     where = ", ".join(str(i) for i in np.flatnonzero(bad)[:5])
@@ -252,16 +265,33 @@ def _id_kind(ids: Any) -> str:
 def check_id_kinds(side: str, ids: np.ndarray, codes: np.ndarray, fitted: pd.Index) -> None:
     """Raise a DataError when no ``ids`` of this side was seen in fit and they are of another kind than fit's
     (``"1"`` for a model fitted on ``1``): every row would fall back to the global mean; the cause is the type."""
-    if not len(ids) or (codes >= 0).any():
+    clash = id_kind_clash(ids, codes, fitted)
+    if clash is None:
         return
-    given, known = _id_kind(ids), _id_kind(fitted)
-    if "mixed" in (given, known) or given == known:
-        return
-    plural, cast = {"number": "numbers", "text": "strings"}, "int" if known == "number" else "str"
+    plural, cast = {"number": "numbers", "text": "strings"}, "int" if clash[1] == "number" else "str"
     raise DataError(
-        f"{side.capitalize()} ids are {plural[given]} (first: {_plain(ids[0])!r}) but the model was fitted on {plural[known]} "
+        f"{side.capitalize()} ids are {plural[clash[0]]} (first: {_plain(ids[0])!r}) but the model was fitted on {plural[clash[1]]} "
         f"(first: {_plain(fitted[0])!r}), so none is known: convert them with .astype({cast}) first."
     )
+
+
+def id_kind_clash(ids: np.ndarray, codes: np.ndarray, fitted: pd.Index) -> tuple[str, str] | None:
+    """``(the ids' kind, fit's kind)``, each ``"number"`` or ``"text"``, when none of ``ids`` was seen in fit (``codes`` all -1)
+    and they are of another kind than the fitted ids: the case :func:`check_id_kinds` refuses (the CLI words it its own way).
+
+    Parameters
+    ----------
+    ids : numpy.ndarray of shape (n,)
+        The ids given.
+    codes : numpy.ndarray of int, shape (n,)
+        Their codes in ``fitted`` (-1: unseen).
+    fitted : pandas.Index
+        The model's ``users_`` or ``items_``.
+    """
+    if not len(ids) or (codes >= 0).any():
+        return None
+    given, known = _id_kind(ids), _id_kind(fitted)
+    return None if "mixed" in (given, known) or given == known else (given, known)
 
 
 def _plain(value: Any) -> Any:
@@ -668,7 +698,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         """
         device = self._check_params()
         names = None if isinstance(X, tuple) else column_names(X)
-        users, items = _pairs(X)
+        users, items = _pairs(X, getattr(self, "feature_names_in_", None) if self.warm_start else None)
         ratings = self._ratings(y, users.shape[0])
         if ratings.shape[0] != users.shape[0]:
             raise DataError(f"X has {users.shape[0]} rows but y has {ratings.shape[0]} ratings: pass one rating per (user, item) pair.")
@@ -679,6 +709,8 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if self.loss != "bpr":
             _refuse_float32_ratings(ratings)
         _check_pairs(X, users, items, "fit")
+        if self.loss != "bpr":  # a BPR fit counts a pair once: one positive (bpr_pairs), however often it is given
+            _warn_duplicates(X, y, users, items)
         if continues(self):
             return self._fit_warm(X, users, items, ratings)
         source, provenance = open_source(self)
@@ -808,7 +840,7 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         self._require_fitted()
         if not isinstance(X, tuple):
             check_column_names(self, X)
-        users, items = _pairs(X)
+        users, items = _pairs(X, getattr(self, "feature_names_in_", None))
         _check_pairs(X, users, items, "predict")
         u, i = self.users_.get_indexer(users), self.items_.get_indexer(items)
         check_id_kinds("user", users, u, self.users_)
@@ -894,14 +926,14 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         check_id_kinds("user", wanted, u, self.users_)
         candidates = self._candidate_codes(items)
         candidates = candidates[id_order(self.items_[candidates])]  # in item id order: the sort keeps it among equal scores
-        if n > len(candidates):
-            warnings.warn(f"n={n} is more than the {len(candidates)} candidate items: each list holds at most {len(candidates)}.",
-                          UserWarning, stacklevel=user_stacklevel())
-            n = len(candidates)
+        asked, n = n, min(n, len(candidates))
         if (u < 0).any():
             warnings.warn(f"{int((u < 0).sum())} of {len(u)} users were not seen in fit (first: {_plain(wanted[u < 0][0])!r}): their lists "
                           "rank items by the global mean plus the item's bias, as predict rates an unseen user.", UserWarning, stacklevel=user_stacklevel())
         row, rank, item, score = top_n(self.network_, u, candidates, n, self.global_mean_, rated)
+        if asked > n:  # the lists' true lengths: the candidates less what each user rated in fit (exclude_seen)
+            warnings.warn(f"n={asked} is more than the {n} candidate items: {list_lengths_words(np.bincount(row, minlength=len(u)), n)}.",
+                          UserWarning, stacklevel=user_stacklevel())
         if self.clip is not None:
             score = np.clip(score, *self.clip)
         return pd.DataFrame({"user": wanted[row], "rank": rank.astype(np.int64), "item": self.items_[item].to_numpy(), "score": score})

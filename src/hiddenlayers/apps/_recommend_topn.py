@@ -141,6 +141,29 @@ def candidate_scores(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, m
     return out
 
 
+def list_lengths_words(counts: np.ndarray, candidates: int, seen: str = "rated in fit") -> str:
+    """What the lists hold, for the warning on ``n`` past the candidates: ``"the list holds 35 items (the 60 candidates less
+    the 25 the user rated in fit)"``, or for several users the shortest and longest.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray of int, shape (users,)
+        Each list's length (0 for a user who rated every candidate).
+    candidates : int
+        How many items were ranked.
+    seen : str
+        What the left-out items are, in the caller's words.
+    """
+    low, high = int(counts.min()), int(counts.max())
+    if len(counts) == 1:
+        short = f" (the {candidates} candidates less the {candidates - low} the user {seen})" if low < candidates else ""
+        return f"the list holds {low} item{'s' if low != 1 else ''}{short}"
+    if low == high == candidates:
+        return f"each list holds {candidates} items"
+    span = f"{low}" if low == high else f"{low} to {high}"
+    return f"the lists hold {span} items (the {candidates} candidates less those each user {seen})"
+
+
 def top_n(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, n: int, mean: float,
           rated: sp.csr_array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each user's ``n`` best candidates: (row of ``user_codes``, rank 1.., item code, unclipped score), users in order, ranks ascending.
@@ -169,4 +192,4 @@ def top_n(net: Any, user_codes: np.ndarray, item_codes: np.ndarray, n: int, mean
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
-__all__ = ["PAIRS_PER_PASS", "candidate_scores", "check_n", "excluded_mask", "id_array", "id_order", "rated_from_file", "rated_pairs", "rated_tensors", "top_n"]
+__all__ = ["PAIRS_PER_PASS", "candidate_scores", "check_n", "excluded_mask", "id_array", "id_order", "list_lengths_words", "rated_from_file", "rated_pairs", "rated_tensors", "top_n"]
