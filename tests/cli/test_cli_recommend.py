@@ -102,6 +102,19 @@ def test_help_says_which_rated_items_are_left_out() -> None:
     assert "rows it held out to score" in shown and "--test-size 0" in shown
 
 
+def test_n_past_the_items_notes_the_lists_true_lengths(model_file: tuple[Path, Recommender]) -> None:
+    """The note said "each list holds at most 40" where the lists, less each user's rated items, held fewer."""
+    path, rec = model_file
+    rated = [int(rec.rated_[[rec.users_.get_loc(u)]].sum()) for u in (2, 3)]
+    result = ok("recommend", path, "--users", "2", "-n", "50")
+    assert len(pd.read_csv(io.StringIO(result.stdout))) == 40 - rated[0]
+    assert (f"note: -n 50 is more than the model's 40 items: the list holds {40 - rated[0]} items (the 40 candidates less the {rated[0]} "
+            "the user rated in training)") in " ".join(result.stderr.split())
+    low, high = sorted(40 - r for r in rated)
+    shown = " ".join(ok("recommend", path, "--users", "2,3", "-n", "50").stderr.split())
+    assert f"the lists hold {low if low == high else f'{low} to {high}'} items (the 40 candidates less those each user rated in training)" in shown
+
+
 def test_items_ranks_only_those_candidates_as_pythons_items(model_file: tuple[Path, Recommender], tmp_path: Path) -> None:
     path, rec = model_file
     got = pd.read_csv(io.StringIO(ok("recommend", path, "--users", "3,1", "-n", "3", "--items", "7, 2,30,11,5").stdout))
@@ -113,7 +126,7 @@ def test_items_ranks_only_those_candidates_as_pythons_items(model_file: tuple[Pa
     from_files = pd.read_csv(io.StringIO(ok("recommend", path, "--users", tmp_path / "users.txt", "-n", "3", "--items", tmp_path / "items.txt").stdout))
     pd.testing.assert_frame_equal(from_files, got)
     result = ok("recommend", path, "--users", "2", "-n", "5", "--items", "4,9", "--include-seen")
-    assert "note: -n 5 is more than the 2 --items: each list holds at most 2" in result.stderr
+    assert "note: -n 5 is more than the 2 --items: the list holds 2 items" in result.stderr
     assert sorted(pd.read_csv(io.StringIO(result.stdout)).item) == [4, 9]
 
 
@@ -165,3 +178,35 @@ def test_out_dash_is_stdout(model_file: tuple[Path, Recommender], tmp_path: Path
     monkeypatch.chdir(tmp_path)
     assert ok("recommend", path, "--users", "3,1", "-n", "4", "--out", "-").stdout == ok("recommend", path, "--users", "3,1", "-n", "4").stdout
     assert not list(tmp_path.iterdir())
+
+
+def test_ids_of_the_other_type_are_refused_in_the_clis_words(tmp_path: Path) -> None:
+    """predict and evaluate of a model trained on text ids given numbers said "convert them with .astype(str) first"."""
+    X = pd.DataFrame({"user": ["u1", "u1", "u2", "u3"], "item": ["a", "b", "a", "c"]})
+    Recommender(n_factors=2, hidden_layer_sizes=(), max_iter=1, random_state=0).fit(X, [5.0, 3.0, 4.0, 2.0]).save(tmp_path / "m.safetensors")
+    pd.DataFrame({"user": [1, 2], "item": ["a", "b"], "rating": [4.0, 3.0]}).to_csv(tmp_path / "d.csv", index=False)
+    message = ("the user id column 'user' holds numbers (first: 1) but the model was trained on user ids that are text (first: 'u1'), so "
+               "none of them is known: check that the column holds the user ids of the training data, written as they were there.")
+    for command in (["predict", tmp_path / "m.safetensors", tmp_path / "d.csv"], ["evaluate", tmp_path / "m.safetensors", tmp_path / "d.csv", "--target", "rating"]):
+        result = run(*command)
+        assert_user_error(result, message)
+        assert ".astype" not in result.stderr
+
+
+def test_train_refuses_id_columns_named_item_then_user_naming_features(tmp_path: Path) -> None:
+    pd.DataFrame({"movieId": [10, 20, 10], "userId": [1, 1, 2], "rating": [5.0, 3.0, 4.0]}).to_csv(tmp_path / "r.csv", index=False)
+    assert_user_error(run("train", tmp_path / "r.csv", "--app", "recommender", "--target", "rating", "--out", tmp_path / "m.safetensors"),
+                      "the id columns are 'movieId' then 'userId': by their names the first holds items and the second users, but a Recommender "
+                      "reads user then item, so they would be swapped: pass --features userId,movieId.")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_train_notes_repeated_pairs_by_file_line_for_ratings_only(tmp_path: Path) -> None:
+    pd.DataFrame({"user": [1, 1, 2, 1], "item": [10, 20, 10, 10], "rating": [5.0, 3.0, 4.0, 1.0]}).to_csv(tmp_path / "r.csv", index=False)
+    args = ("train", tmp_path / "r.csv", "--app", "recommender", "--target", "rating", "--epochs", "1", "--test-size", "0")
+    shown = " ".join(ok(*args, "--out", tmp_path / "m.safetensors").stderr.split())
+    assert ("note: the training rows hold 1 (user, item) pair(s) given more than once (first: user 1, item 10, on line 2 and line 5): each "
+            "is fitted as a separate rating, as Surprise does, so such a pair weighs more; to fit one rating per pair, average each pair's "
+            "ratings in the file first.") in shown
+    assert "groupby" not in shown  # the app's warning, in Python's words, is not shown beside it
+    assert "given more than once" not in ok(*args, "--loss", "bpr", "--out", tmp_path / "b.safetensors").stderr  # one positive

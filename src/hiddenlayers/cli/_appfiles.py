@@ -524,7 +524,7 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None, feature_errors:
         out = pd.DataFrame({"reconstruction_error": error, "predicted_anomaly": _call(model.predict, X)})
         return pd.concat([out, _feature_errors(model, X)], axis=1) if feature_errors else out
     if kind == "Recommender":
-        refuse_missing_ids(X, where)
+        refuse_missing_ids(X, where, model)
         return pd.DataFrame({_recommender_column(model): network_precision(model, _call(model.predict, X))})
     P = class_proba(model, X, where)
     result = pd.DataFrame({"predicted_label": model.classes_[P.argmax(axis=1)]})
@@ -534,17 +534,35 @@ def _outputs(model: Any, X: Any, proba: bool, where: Any = None, feature_errors:
     return result
 
 
-def refuse_missing_ids(ids: pd.DataFrame, where: Any = None) -> None:
+def refuse_missing_ids(ids: pd.DataFrame, where: Any = None, model: Any = None) -> None:
     """A Recommender's user and item columns ``ids`` (in that order) with an empty cell: one line naming the column and its file line
-    (``where``: :func:`at_row`), as ``train --app recommender``, ``predict`` and ``evaluate`` refuse it.
+    (``where``: :func:`at_row`), as ``train --app recommender``, ``predict`` and ``evaluate`` refuse it; with the fitted ``model``,
+    a column of numbers for a model trained on text ids (or the other way round) too, in the CLI's words (:func:`_refuse_id_kinds`).
 
     The app's own error names 0-based positions of the array it was given, which on the command line are no file's lines
-    (``train``'s are positions in its training part).
+    (``train``'s are positions in its training part), and its remedy for ids of the other type is Python's ``.astype``.
     """
     for side, name in zip(("user", "item"), ids.columns):
         missing = np.flatnonzero(ids[name].isna().to_numpy())
         if missing.size:
             raise UserError(f"the {side} id column '{name}' has no id on {at_row(int(missing[0]), where)} ({missing.size} row(s)): fill or drop those rows.")
+        if model is not None:
+            _refuse_id_kinds(side, name, ids[name].to_numpy(), getattr(model, f"{side}s_"))
+
+
+def _refuse_id_kinds(side: str, name: Any, ids: np.ndarray, fitted: pd.Index) -> None:
+    """One line when column ``name`` holds numbers and the model's ``side`` ids (``fitted``) are text, or the other way round, so that
+    none is known (the app's :func:`~hiddenlayers.apps.id_kind_clash`)."""
+    from ..apps import id_kind_clash
+
+    clash = id_kind_clash(ids, fitted.get_indexer(ids), fitted)
+    if clash is None:
+        return
+    words = {"number": "numbers", "text": "text"}
+    given, known = (v.item() if isinstance(v, np.generic) else v for v in (ids[0], fitted[0]))
+    raise UserError(f"the {side} id column '{name}' holds {words[clash[0]]} (first: {given!r}) but the model was trained on {side} ids "
+                    f"that are {words[clash[1]]} (first: {known!r}), so none of them is known: check that the column holds the {side} "
+                    "ids of the training data, written as they were there.")
 
 
 def _refuse_missing_cells(X: pd.DataFrame, where: Any) -> None:
@@ -859,7 +877,7 @@ def _score_recommender(model: Any, frame: pd.DataFrame, target: str, where: Any 
     from ._appscore import is_ranking, score_ranking, score_recommender
     from ._common import note
 
-    refuse_missing_ids(_named_columns(model, frame), where)
+    refuse_missing_ids(_named_columns(model, frame), where, model)
     if is_ranking(model):  # scores, not ratings: its top-10 lists are scored
         ranked = score_ranking(model, frame, target, lambda f: _named_columns(model, f), where)
         left = f"; {ranked['users_left_out']} user(s) not seen in fit have no list and are left out" if ranked["users_left_out"] else ""

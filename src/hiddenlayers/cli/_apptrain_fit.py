@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import at_row
 from ._appcolumns import check_text_column, feature_columns
 from ._appspeech import read_speech_table
 from ._common import UserError, labelled_table, note, one_line
@@ -211,7 +212,11 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
         raise UserError(f"the rating column '{target}' holds a non-number on {where(int(bad[0]))} ({bad.size} row(s)): fix or drop those rows.")
     refuse_missing_ids(frame[ids], where)  # before the split: the held-out part's would fail only after the whole fit
     tr, te = _split(len(frame), options)
-    model = fit(make(), frame.iloc[tr][ids], ratings[tr])
+    model = make()
+    _check_id_columns(frame, ids, tr, where, model.loss)
+    with warnings.catch_warnings():  # the app's warning on repeated pairs, in Python's words: noted in the CLI's by _check_id_columns
+        warnings.filterwarnings("ignore", message=r"X holds \d+ \(user, item\) pair", category=UserWarning)
+        model = fit(model, frame.iloc[tr][ids], ratings[tr])
     summary: dict[str, Any] = {"features": ids, "target": target, "rows": len(tr)}
     if te is not None and is_ranking(model):  # scores, not ratings: the held-out pairs score its top-10 lists
         ranked = score_ranking(model, frame.iloc[te][[*ids, target]], target, lambda f: f[ids])
@@ -225,6 +230,23 @@ def fit_recommender(data: str, options: dict[str, Any], given: set[str], make: C
         metrics["mean_rating_rmse"] = float(np.sqrt(np.mean((ratings[te] - ratings[tr].mean()) ** 2)))
         summary.update(test_rows=len(te), test_metrics=metrics, test_cold_start_rows=scored["cold_start"]["rows"])
     return model, summary
+
+
+def _check_id_columns(frame: pd.DataFrame, ids: list[str], rows: np.ndarray, where: Any, loss: str) -> None:
+    """``train --app recommender``'s checks of the user and item columns ``ids`` in the CLI's words: names that say item then
+    user are refused (naming ``--features``); a (user, item) pair given twice in the training ``rows`` is noted for a rating fit."""
+    from ..apps import duplicate_pairs, swapped_id_columns
+
+    if swapped_id_columns(ids):
+        raise UserError(f"the id columns are '{ids[0]}' then '{ids[1]}': by their names the first holds items and the second users, but a "
+                        f"Recommender reads user then item, so they would be swapped: pass --features {ids[1]},{ids[0]}.")
+    users, items = (frame[c].to_numpy(dtype=object)[rows] for c in ids)  # object: the ids as Python's ints and strings
+    found = duplicate_pairs(users, items) if loss != "bpr" else None
+    if found is not None:
+        first, earlier = (at_row(int(rows[k]), where) for k in (found.row, found.earlier))
+        note(f"the training rows hold {found.repeats} (user, item) pair(s) given more than once (first: user {users[found.row]!r}, item "
+             f"{items[found.row]!r}, on {earlier} and {first}): each is fitted as a separate rating, as Surprise does, so such a pair weighs "
+             "more; to fit one rating per pair, average each pair's ratings in the file first.")
 
 
 def fit_forecaster(data: str, options: dict[str, Any], given: set[str], make: Callable[..., Any], fit: Fit) -> tuple[Any, dict[str, Any]]:

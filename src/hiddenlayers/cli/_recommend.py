@@ -59,6 +59,7 @@ def _lists(path: str, users: str, n: int, exclude_seen: bool, items: str | None 
     """The lists of the Recommender in ``path`` for the ``--users`` text (and ``--items``, None: every item); the library's
     argument errors as one line."""
     from .._words import article
+    from ..apps import list_lengths_words
     from ._appfiles import app_kind
     from ._data import load_model
     from ._table_out import network_precision
@@ -80,9 +81,10 @@ def _lists(path: str, users: str, n: int, exclude_seen: bool, items: str | None 
             raise UserError(f"'{path}' was saved before Recommender files kept the pairs each user rated: pass --include-seen, "
                             "or train it again.") from None
         raise UserError(" ".join(str(exc).split())) from None
-    if n > m:
+    if n > m:  # the lists' true lengths: the candidates less what each user rated in training (unless --include-seen)
         what = f"the model's {m} items" if pool is None else f"the {m} --items"
-        note(f"-n {n} is more than {what}: each list holds at most {m}")
+        counts = lists["user"].value_counts().reindex(ids, fill_value=0).to_numpy()
+        note(f"-n {n} is more than {what}: {list_lengths_words(counts, m, 'rated in training')}")
     lists["score"] = network_precision(model, lists["score"].to_numpy())
     return lists
 
