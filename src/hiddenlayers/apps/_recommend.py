@@ -691,7 +691,9 @@ class Recommender(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         Parameters
         ----------
         X : array-like of shape (n, 2)
-            ``(user, item)`` id pairs.
+            ``(user, item)`` id pairs; a DataFrame is read by position, user column first (columns named item then user,
+            ``["movieId", "userId"]``, are refused). A pair given twice is two ratings (warned of once); with
+            ``loss="bpr"`` one positive.
         y : array-like of shape (n,), optional
             The ratings. With ``loss="bpr"`` and no ``positive_threshold`` it may be left out: every pair is a positive,
             as the interactions alone that implicit's and LightFM's ``fit`` take (ratings there are ignored anyway).
