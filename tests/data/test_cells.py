@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hiddenlayers.data import TablePreprocessor, category_lookup, category_text, is_missing, load_table
@@ -220,6 +220,7 @@ def _texts_one_by_one(cells: list) -> list | str:
 _SPECIAL = [0.0, -0.0, 1e16, -1e16, 2.0**53, 2.0**53 - 1, 1e-300, 5e-324, float("inf"), float("-inf"), float("nan"), True, False,
             np.True_, np.float64(2.0), np.float64("inf"), np.float32(0.5), np.int64(7), None, pd.NA, pd.NaT, "", " 1 ", "2.0",
             "inf", Decimal("2.50"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-1E+3"), Decimal("1E+5000"),
+            Decimal("-0E+5000"), Decimal("-0"), Decimal("2.0"), Decimal("1E-400"),
             pd.Timestamp("2021-01-01"), np.datetime64("NaT"), 10**5000, [1], (2,)]
 _CELLS = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3), st.none(), st.sampled_from(_SPECIAL),
                    st.decimals(allow_nan=True, allow_infinity=True, places=2), st.datetimes())
@@ -227,6 +228,9 @@ _CELLS = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_CELLS, max_size=12))
+@example([Decimal("-0"), Decimal("-0E+5000"), "a", 2.0, Decimal("2.0"), np.float64(3.0), pd.NA, True, 10**20, 1e16])
+@example([1, "x", None, float("-inf"), Decimal("Infinity")])
+@example([Decimal("-Infinity"), np.float64(1.0), float("inf")])
 def test_category_texts_by_column_equal_the_rule_cell_by_cell(cells: list) -> None:
     # category_texts reads str/float/int/bool/None cells a column at a time: every text, every missing cell and the
     # first infinite number's error (its row, its spelling) must be those of the rule applied cell by cell

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -387,10 +388,10 @@ def category_texts(name: str, cells: Iterable[Any], where: Callable[[int], str] 
         return _category_texts_each(name, arr, where)
 
 
-def _category_texts_each(name: str, cells: Iterable[Any], where: Callable[[int], str] | None, start: int = 0) -> list[str | None]:
-    """:func:`category_texts`' rule, one cell at a time (``start``: the first cell's 0-based row)."""
+def _category_texts_each(name: str, cells: Iterable[Any], where: Callable[[int], str] | None, rows: Iterable[int] | None = None) -> list[str | None]:
+    """:func:`category_texts`' rule, one cell at a time (``rows``: the cells' 0-based rows; None: 0, 1, 2, ...)."""
     out: list[str | None] = []
-    for i, value in enumerate(cells, start):
+    for i, value in zip(range(sys.maxsize) if rows is None else rows, cells):
         if is_missing(value):
             out.append(None)
         elif _infinite(value):
@@ -408,6 +409,22 @@ def _texts(values: Any) -> Any:
 
     codes, distinct = pd.factorize(values)  # a categorical column has few distinct values
     return np.array(list(map(str, distinct.tolist())), dtype=object)[codes]
+
+
+def _rest_texts(name: str, cells: Any, where: Callable[[int], str] | None, rows: list[int]) -> list[str | None]:
+    """:func:`_category_texts_each` of the cells of other types at ``rows``, in order; a finite nonzero Decimal's text
+    made once per value, on which it depends alone (``Decimal("2.0")`` and ``Decimal("2")`` are "2"; not so zeros:
+    ``Decimal("-0E+5000")`` is "-0", ``Decimal("0")`` "0")."""
+    memo: dict[Decimal, str | None] = {}
+    out: list[str | None] = []
+    for i, value in zip(rows, cells):
+        if type(value) is Decimal and value.is_normal():
+            if value not in memo:
+                memo[value] = _category_texts_each(name, (value,), where, (i,))[0]
+            out.append(memo[value])
+        else:
+            out.extend(_category_texts_each(name, (value,), where, (i,)))
+    return out
 
 
 def _of_type(types: Any, *kinds: type) -> Any:
@@ -447,10 +464,11 @@ def _category_texts_by_type(name: str, arr: Any, where: Callable[[int], str] | N
     float_text[other] = _texts(floats[other])
     out[is_float] = float_text
     rest = np.flatnonzero(~(is_text | is_float | _of_type(types, type(None))))
-    for i in rest[rest < stop]:  # other types by the rule, in order (one may be an infinite Decimal before the float)
-        out[i] = _category_texts_each(name, arr[i : i + 1], where, start=int(i))[0]
+    rest = rest[rest < stop]  # other types by the rule, in order (one may be an infinite Decimal before the float)
+    if rest.size:
+        out[rest] = _rest_texts(name, arr[rest], where, rest.tolist())
     if stop < n:
-        _category_texts_each(name, arr[stop : stop + 1], where, start=stop)  # raises the rule's error for that cell
+        _category_texts_each(name, arr[stop : stop + 1], where, [stop])  # raises the rule's error for that cell
     return out.tolist()  # type: ignore[no-any-return]
 
 
