@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     print(f"{args.cells:,} cells per column, median of {args.repeats} (wall s)")
-    print(f"| column | cell by cell (old) s | by column (new) s | new / old |\n|---|---|---|---|")
+    print("| column | cell by cell (old) s | by column (new) s | new / old |\n|---|---|---|---|")
     for name, col in _columns(args.cells).items():
         old, new = [], []
         for _ in range(args.repeats):
