@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hiddenlayers.data import TablePreprocessor, category_lookup, category_text, is_missing, load_table
@@ -199,3 +199,55 @@ def test_a_dataframe_its_csv_and_its_parquet_encode_alike(frame: pd.DataFrame) -
         first, *others = (pre.transform(t).matrix for t in tables)
         for m in others:
             assert np.allclose(first, m)
+
+
+def _texts_one_by_one(cells: list) -> list | str:
+    """category_texts' rule cell by cell, as it was written before the column-at-a-time path: the texts, or the error."""
+    out = []
+    for i, v in enumerate(cells):
+        if is_missing(v):
+            out.append(None)
+        elif (isinstance(v, (float, np.floating)) and np.isinf(v)) or (isinstance(v, Decimal) and v.is_infinite()):
+            return f"DataError: column 'c' is categorical, but line {i + 2} holds the infinite number {v}: "
+        else:
+            try:
+                out.append(category_text(v))
+            except Exception as e:  # noqa: BLE001 - the same failure is expected of the fast path
+                return f"{type(e).__name__}: {e}"
+    return out
+
+
+_SPECIAL = [0.0, -0.0, 1e16, -1e16, 2.0**53, 2.0**53 - 1, 1e-300, 5e-324, float("inf"), float("-inf"), float("nan"), True, False,
+            np.True_, np.float64(2.0), np.float64("inf"), np.float32(0.5), np.int64(7), None, pd.NA, pd.NaT, "", " 1 ", "2.0",
+            "inf", Decimal("2.50"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), Decimal("-1E+3"), Decimal("1E+5000"),
+            Decimal("-0E+5000"), Decimal("-0"), Decimal("2.0"), Decimal("1E-400"),
+            pd.Timestamp("2021-01-01"), np.datetime64("NaT"), 10**5000, [1], (2,)]
+_CELLS = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3), st.none(), st.sampled_from(_SPECIAL),
+                   st.decimals(allow_nan=True, allow_infinity=True, places=2), st.datetimes())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_CELLS, max_size=12))
+@example([Decimal("-0"), Decimal("-0E+5000"), "a", 2.0, Decimal("2.0"), np.float64(3.0), pd.NA, True, 10**20, 1e16])
+@example([1, "x", None, float("-inf"), Decimal("Infinity")])
+@example([Decimal("-Infinity"), np.float64(1.0), float("inf")])
+def test_category_texts_by_column_equal_the_rule_cell_by_cell(cells: list) -> None:
+    # category_texts reads str/float/int/bool/None cells a column at a time: every text, every missing cell and the
+    # first infinite number's error (its row, its spelling) must be those of the rule applied cell by cell
+    from hiddenlayers.data import category_texts
+
+    expected = _texts_one_by_one(cells)
+    column = np.empty(len(cells), dtype=object)
+    for i, v in enumerate(cells):
+        column[i] = v  # one by one: a list cell stays a cell
+    for given_as in (column, iter(cells)):
+        try:
+            got: list | str = category_texts("c", given_as, lambda r: f"line {r + 2}")
+        except Exception as e:  # noqa: BLE001
+            got = f"{type(e).__name__}: {e}"
+            if isinstance(e, DataError):
+                assert str(e).endswith("replace it with text or a finite number, or leave the cell empty.")
+                got = got[: got.index(": replace") + 2]
+        assert got == expected
+        if isinstance(got, list):
+            assert [type(t) for t in got] == [type(t) for t in expected]

@@ -70,3 +70,22 @@ def test_inference_threads_one_thread_for_a_small_pass_every_thread_for_a_large_
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_dense_networks_row_is_counted_from_its_weights_without_a_forward_pass():
+    # before: every network's row ran through FlopCounterMode, whose first use imports torch._dynamo (seconds), paid by the
+    # first predict of a small dense app; the weights give the same count for Linear layers, norms and embeddings
+    from hiddenlayers.training._inference_threads import row_macs
+
+    dense = torch.nn.Sequential(torch.nn.Linear(12, 32), torch.nn.BatchNorm1d(32), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+                                torch.nn.Linear(32, 16), torch.nn.LayerNorm(16), torch.nn.Linear(16, 3))
+    calls: list[int] = []
+    hook = dense.register_forward_hook(lambda *_: calls.append(1))
+    x = torch.randn(5, 12)
+    assert row_macs(dense, x) == 12 * 32 + 32 * 16 + 16 * 3 == _forward_macs(dense, x)
+    assert len(calls) == 1  # the one pass above was _forward_macs' own
+    hook.remove()
+    looked_up = torch.nn.Sequential(torch.nn.Embedding(10, 8), torch.nn.Flatten(), torch.nn.Linear(16, 4))
+    pairs = torch.tensor([[1, 2], [3, 4]])
+    assert row_macs(looked_up, pairs) == 16 * 4 == _forward_macs(looked_up, pairs)
+    assert row_macs(_cnn(8), torch.zeros(1, 1, 8, 8)) == _forward_macs(_cnn(8), torch.zeros(1, 1, 8, 8))  # conv: the counted pass

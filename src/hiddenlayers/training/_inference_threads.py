@@ -34,8 +34,28 @@ def row_macs(network: torch.nn.Module, sample: Tensor) -> float:
     key = (tuple(int(d) for d in sample.shape[1:]), sample.dtype)
     counted = _MACS.setdefault(network, {})
     if key not in counted:
-        counted[key] = _forward_macs(network, sample[:1])
+        dense = _dense_row_macs(network) if sample.dim() == 2 else None
+        counted[key] = dense if dense is not None else _forward_macs(network, sample[:1])
     return counted[key]
+
+
+def _dense_row_macs(network: torch.nn.Module) -> float | None:
+    """One flat row's multiply-adds through a network whose weighted layers are all dense (``Linear``, which a row passes
+    once: ``in x out``) or free of matmuls (norms, embeddings: the forward counter's zero), from the weights alone; None
+    for another (convolutions, recurrent layers), which a counted forward pass sizes.
+
+    Why not always the counted pass: :class:`torch.utils.flop_counter.FlopCounterMode`'s first use imports
+    ``torch._dynamo``, seconds on a busy 2-core machine, which a one-shot ``predict`` of a small dense app would pay.
+    """
+    total = 0
+    for m in network.modules():
+        if next(m.parameters(recurse=False), None) is None:
+            continue
+        if isinstance(m, torch.nn.Linear):
+            total += m.in_features * m.out_features
+        elif not isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LayerNorm, torch.nn.Embedding)):
+            return None
+    return float(total)
 
 
 @contextmanager
