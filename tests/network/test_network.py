@@ -180,22 +180,23 @@ def test_any_table_width_but_in_features_is_refused_by_name(width: int, given_wi
             net(x)
 
 
-@pytest.mark.parametrize("spec", ["lstm6:bi:seq,gru4", "gru5:seq,conv3k3,gap", "lstm3:layers=2:bi"])
-def test_a_recurrent_network_built_on_the_meta_device_matches_the_real_build_without_running_its_rnn(
-    spec: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("spec", "shape"), [("lstm6:bi:seq,gru4", (12, 3)), ("gru5:seq,conv3k3,gap", (12, 3)), ("lstm3:layers=2:bi", (12, 3)),
+                                           ("conv4k3:norm=batch,pool2,conv4k3:same:tanh,gap,8", (1, 9, 9)), ("conv3k2,pool2,flatten,6", (8, 2))])
+def test_a_network_built_on_the_meta_device_matches_the_real_build_running_only_its_convolutions_and_pooling(
+    spec: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A model file's shape check builds the network on PyTorch's meta device, where an LSTM/GRU pass is the step-by-step
-    Python fallback (about 60 ms a pass: most of loading a sequence model). Its output shape is the layer's own, so the
-    meta build runs no recurrent pass, and gives the same layers and tensor shapes as the real build."""
-    real = Network((12, 3), spec, 2)
-    calls: list[bool] = []
-    for cls in (torch.nn.LSTM, torch.nn.GRU):
+    Python fallback (about 60 ms a pass) and an activation, norm or mean imports torch._dynamo (about 3 s): most of loading
+    a sequence or image model. Those keep their input's shape or set it from the layer alone, so the meta build runs none
+    of them, and gives the same layers and tensor shapes as the real build."""
+    real = Network(shape, spec, 2)
+    calls: list[str] = []
+    for cls in (torch.nn.LSTM, torch.nn.GRU, torch.nn.ReLU, torch.nn.Tanh, torch.nn.BatchNorm1d, torch.nn.BatchNorm2d):
         original = cls.forward
-        monkeypatch.setattr(cls, "forward", lambda self, *a, _f=original, **k: calls.append(True) or _f(self, *a, **k))
+        monkeypatch.setattr(cls, "forward", lambda self, *a, _f=original, **k: calls.append(type(self).__name__) or _f(self, *a, **k))
     with torch.device("meta"):
-        meta = Network((12, 3), spec, 2)
+        meta = Network(shape, spec, 2)
     assert calls == []
     assert {k: tuple(v.shape) for k, v in meta.state_dict().items()} == {k: tuple(v.shape) for k, v in real.state_dict().items()}
     assert all(v.is_meta for v in meta.state_dict().values())
-    out = real(torch.zeros(2, 12, 3))
-    assert out.shape == (2, 2)
+    assert real(torch.zeros(2, *shape)).shape == (2, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from hiddenlayers.training._loop import SMALL_BATCH_MACS, _forward_macs, _one_thread_pays, thread_limits
@@ -72,20 +73,38 @@ def test_inference_threads_one_thread_for_a_small_pass_every_thread_for_a_large_
         torch.set_num_threads(before)
 
 
-def test_a_dense_networks_row_is_counted_from_its_weights_without_a_forward_pass():
-    # before: every network's row ran through FlopCounterMode, whose first use imports torch._dynamo (seconds), paid by the
-    # first predict of a small dense app; the weights give the same count for Linear layers, norms and embeddings
+def test_a_rows_multiply_adds_are_counted_from_layer_shapes_without_flop_counter_mode(monkeypatch):
+    # before: every network's row ran through FlopCounterMode, whose first use imports torch._dynamo (2.5-3 s here), paid by
+    # an ImageClassifier's first predict; one plain pass with hooks on the weighted layers gives the same count, and counts
+    # an LSTM, which FlopCounterMode's fused kernel counts as 0
+    from hiddenlayers.training import _inference_threads
     from hiddenlayers.training._inference_threads import row_macs
 
     dense = torch.nn.Sequential(torch.nn.Linear(12, 32), torch.nn.BatchNorm1d(32), torch.nn.ReLU(), torch.nn.Dropout(0.1),
                                 torch.nn.Linear(32, 16), torch.nn.LayerNorm(16), torch.nn.Linear(16, 3))
-    calls: list[int] = []
-    hook = dense.register_forward_hook(lambda *_: calls.append(1))
-    x = torch.randn(5, 12)
-    assert row_macs(dense, x) == 12 * 32 + 32 * 16 + 16 * 3 == _forward_macs(dense, x)
-    assert len(calls) == 1  # the one pass above was _forward_macs' own
-    hook.remove()
     looked_up = torch.nn.Sequential(torch.nn.Embedding(10, 8), torch.nn.Flatten(), torch.nn.Linear(16, 4))
-    pairs = torch.tensor([[1, 2], [3, 4]])
-    assert row_macs(looked_up, pairs) == 16 * 4 == _forward_macs(looked_up, pairs)
-    assert row_macs(_cnn(8), torch.zeros(1, 1, 8, 8)) == _forward_macs(_cnn(8), torch.zeros(1, 1, 8, 8))  # conv: the counted pass
+    gru, lstm = torch.nn.GRU(3, 5, batch_first=True), torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True)
+    cases = [(dense, torch.randn(5, 12)), (looked_up, torch.tensor([[1, 2], [3, 4]])), (_cnn(8), torch.zeros(2, 1, 8, 8)),
+             (gru, torch.zeros(2, 7, 3))]
+    expected = [_forward_macs(net, x[:1]) for net, x in cases]
+    assert expected[:2] == [12 * 32 + 32 * 16 + 16 * 3, 16 * 4] and expected[3] == 7 * 3 * 5 * (3 + 5)
+    monkeypatch.setattr(_inference_threads, "_forward_macs", lambda *a: pytest.fail("FlopCounterMode used"))
+    assert [row_macs(net, x) for net, x in cases] == expected
+    assert row_macs(lstm, torch.zeros(2, 7, 3)) == 7 * 2 * 4 * 5 * (3 + 5) + 7 * 2 * 4 * 5 * (10 + 5)  # layer 2 reads both directions
+    fresh = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4)).train()
+    assert row_macs(fresh, torch.randn(3, 4)) == 16 and fresh.training  # one row through batch norm: counted in eval mode, put back
+
+
+class _Odd(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(4, 4))
+
+    def forward(self, x):
+        return x @ self.w
+
+
+def test_a_weighted_layer_of_another_kind_is_counted_by_flop_counter_mode():
+    from hiddenlayers.training._inference_threads import row_macs
+
+    assert row_macs(_Odd(), torch.ones(3, 4)) == 16 == _forward_macs(_Odd(), torch.ones(1, 4))

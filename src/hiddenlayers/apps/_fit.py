@@ -21,7 +21,6 @@ from ..training import (
     WeightAveraging,
     check_callbacks,
     get_loss,
-    inference_threads,
     refuse_unusable,
     steps_per_epoch,
     time_limit,
@@ -82,12 +81,8 @@ def one_thread() -> Iterator[None]:
 
 @torch.no_grad()
 def forward_batches(module: nn.Module, X: Tensor, batch_size: int = 8192) -> Tensor:
-    """``module(X)`` in eval mode (each submodule's own mode restored after), ``batch_size`` rows at a time (bounded memory); the result stays on X's device.
-
-    On one torch thread when a batch is a small forward pass (:func:`~hiddenlayers.training.inference_threads`: under
-    5e7 multiply-adds, where a second thread's hand-offs cost more than it shares); a larger one runs on the threads set.
-    """
-    with evaluating(module), inference_threads(module, X, min(X.shape[0], batch_size)):
+    """``module(X)`` in eval mode (each submodule's own mode restored after), ``batch_size`` rows at a time (bounded memory); the result stays on X's device."""
+    with evaluating(module), one_thread():
         return torch.cat([module(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)]) if X.shape[0] else module(X)
 
 

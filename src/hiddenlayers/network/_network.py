@@ -69,6 +69,14 @@ def _checked_out_features(out_features: Any) -> int:
     return count
 
 
+
+def _conv_shape_pass(layer: ConvLayer, x: Tensor) -> Tensor:
+    """``layer``'s convolution alone on ``x``, laid out as the layer's output: its norm, activation and dropout keep the shape."""
+    if layer.dims == 1:
+        return layer.conv(x.transpose(1, 2)).transpose(1, 2)  # (N, steps, C) -> (N, steps', filters)
+    return layer.conv(x)
+
+
 class Network(nn.Module):
     """A stack of hidden layers built from a :class:`~hiddenlayers.Spec`.
 
@@ -179,17 +187,22 @@ class Network(nn.Module):
     def _dry_run(self, module: nn.Module, position: int, text: str, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Output shape of ``module`` per sample, from one pass on two zero samples.
 
-        A recurrent layer built on PyTorch's meta device (a model file's shape check) is not run: the meta LSTM/GRU is
-        PyTorch's step-by-step Python fallback, about 60 ms a pass (most of loading a sequence model), and its output
-        shape follows from the layer alone.
+        On PyTorch's meta device (a model file's shape check, which allocates nothing) only the shape-setting part runs:
+        a meta activation, norm or mean imports ``torch._dynamo`` (about 3 s, paid by every ``hl.load`` of a convolutional
+        model), and a meta LSTM/GRU is PyTorch's step-by-step Python fallback (about 60 ms a pass). Those keep their
+        input's shape, or their output's follows from the layer alone.
         """
-        if isinstance(module, RecurrentLayer) and module.rnn.weight_ih_l0.is_meta:
+        meta = torch.empty(0).is_meta
+        if meta and isinstance(module, RecurrentLayer):
             width = module.rnn.hidden_size * (2 if module.bidirectional else 1)
             return (shape[0], width) if module.sequence else (width,)
+        if meta and isinstance(module, (EmbedLayer, GlobalPoolLayer)):
+            return (*shape, module.embedding.embedding_dim) if isinstance(module, EmbedLayer) else (shape[0] if len(shape) == 3 else shape[-1],)
         dtype = torch.long if isinstance(module, EmbedLayer) else torch.get_default_dtype()
         try:
             with in_mode(module, False), torch.no_grad():
-                out = module(torch.zeros((2, *shape), dtype=dtype))
+                x = torch.zeros((2, *shape), dtype=dtype)
+                out = _conv_shape_pass(module, x) if meta and isinstance(module, ConvLayer) else module(x)
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0]
             raise SpecError(
