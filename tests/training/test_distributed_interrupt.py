@@ -70,7 +70,8 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")}
     env.update(PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""), OMP_NUM_THREADS="1", HIDDENLAYERS_BACKEND="gloo",
                WORLD_SIZE="2", MASTER_ADDR="127.0.0.1")
-    # both ranks in one new session: the test's SIGINT goes to the group, as a terminal's Ctrl-C or torchrun's reaches each rank
+    # rank 0 in a new session, rank 1 in a process group of its own: the test's SIGINT reaches rank 0 alone, and rank 1 learns
+    # of it only through the flag the ranks agree on after each step or chunk read
     procs = [subprocess.Popen([sys.executable, WORKER, json.dumps(runs)], env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0 if r else None,
                               start_new_session=r == 0) for r in range(2)]
