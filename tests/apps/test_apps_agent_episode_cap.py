@@ -16,7 +16,6 @@ import time
 import warnings
 from typing import Any
 
-import numpy as np
 import pytest
 
 from agent_helpers import Endless, registered_endless
