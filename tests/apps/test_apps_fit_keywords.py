@@ -38,7 +38,7 @@ def test_forecaster_and_agent_take_their_own_parameter_names() -> None:
     with pytest.raises(UnknownFitKeywordError, match=r"Forecaster\(max_iter=4\)"):
         hl.Forecaster().fit(np.arange(30.0), epochs=4)
     with pytest.raises(UnknownFitKeywordError, match=r"^DQNAgent\.fit\(\) got an unexpected keyword argument 'max_epochs': fit\(\) takes env, "
-                       r"total_steps, eval_every, eval_episodes, target_return, max_time\.$"):
+                       r"total_steps, eval_every, eval_episodes, target_return, max_episode_steps, max_time\.$"):
         hl.DQNAgent().fit("CartPole-v1", max_epochs=4)
 
 

@@ -687,7 +687,7 @@ def _train_flags() -> dict[str, str]:
 @settings(max_examples=60, deadline=None)
 @given(app=st.sampled_from(["text", "autoencoder", "recommender", "forecaster", "image", "agent"]), picked=st.sets(st.integers(0, 200), max_size=4))
 def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picked: set[int]) -> None:
-    from hiddenlayers.cli._apptrain import applicable, check_app
+    from hiddenlayers.cli._apptrain import _WHY_NOT, applicable, check_app
     from hiddenlayers.cli._common import UserError
 
     flags = _train_flags()
@@ -702,7 +702,9 @@ def test_every_given_option_either_applies_or_is_refused_by_name(app: str, picke
     first = next(n for n in flags if n in refused)
     cls = check_app(app, flags, set())
     article = "an" if cls[0] in "AEIOU" else "a"  # "an ImageClassifier", "an Autoencoder" (it said "a ImageClassifier")
-    assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app} ({article} {cls}): drop it;")
+    why = _WHY_NOT.get((app, first))  # an option the app gets another way says which, then drops it
+    said = f"{why}; drop {flags[first]}." if why else "drop it;"
+    assert str(err.value).startswith(f"{flags[first]} does not apply to train --app {app} ({article} {cls}): {said}")
 
 
 @settings(max_examples=50, deadline=None)

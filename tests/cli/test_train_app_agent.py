@@ -127,6 +127,9 @@ def test_export_runs_the_agents_greedy_actions_in_onnxruntime(trained: tuple[Pat
     (("--env", "CartPole-v1", "--features", "a,b"), "--features does not apply to train --app agent"),
     (("--env", "CartPole-v1", "--total-steps", "0"), "--total-steps must be a whole number >= 1 (environment steps to learn from). Received: 0."),
     (("--env", "CartPole-v1", "--eval-episodes", "0"), "--eval-episodes must be a whole number >= 1"),
+    (("--env", "CartPole-v1", "--max-episode-steps", "0"), "--max-episode-steps must be a whole number >= 1 (steps after which an episode is cut). "
+                                                           "Received: 0."),
+    (("--env", "CartPole-v1", "--max-episode-steps", "ten"), "Invalid value for '--max-episode-steps'"),
     (("--env", "CartPole-v1", "--max-time", "0"), "--max-time: max_time must be None or a number of seconds > 0. Received: max_time=0.0."),
     (("--env", "CartPole-v1", "--set", "learning_rate=0.1"), "use --lr instead of --set learning_rate=0.1: learning_rate is the deprecated name of a DQNAgent's learning_rate_init, which --lr sets."),
     (("--env", "CartPole-v1", "--set", "gamma=2", "--total-steps", "10"), "--set gamma: gamma must be a number strictly between 0.0 and 1.0"),
@@ -170,12 +173,34 @@ def test_evaluate_refuses_in_one_line(trained: tuple[Path, dict[str, Any]], tmp_
     assert_user_error(run("evaluate", path, "digits"), "holds a DQNAgent, which is scored by playing its environment, not on a data file: drop DATA ('digits')")
     assert_user_error(run("evaluate", path, "--target", "y"), "drop --target")
     assert_user_error(run("evaluate", path, "--episodes", "0"), "--episodes must be a whole number >= 1 (greedy episodes to play). Received: 0.")
+    assert_user_error(run("evaluate", path, "--max-episode-steps", "-2"),
+                      "--max-episode-steps must be a whole number >= 1 (steps after which an episode is cut). Received: -2.")
     assert_user_error(run("evaluate", path, "--text-column", "x"), "--text-column is for TextClassifier files; this model file holds a DQNAgent")
     assert_user_error(run("predict", path, "digits"), f"or `hiddenlayers serve {path}` / `hiddenlayers evaluate {path}`")
     table_model = tmp_path / "m.safetensors"
     ok("train", "iris", "--hidden", "4", "--epochs", "2", "--out", table_model, "--quiet")
     assert_user_error(run("evaluate", table_model, "--env", "CartPole-v1"), "--env is for DQNAgent files; this model file holds a table model: drop --env.")
+    assert_user_error(run("evaluate", table_model, "--max-episode-steps", "9"), "--max-episode-steps is for DQNAgent files; this model file holds a table model")
     assert_user_error(run("evaluate", table_model), "evaluate needs DATA: the labelled data file")
+
+
+def test_an_environment_without_a_time_limit_is_cut_at_max_episode_steps_with_a_note(trained: tuple[Path, dict[str, Any]],
+                                                                                      tmp_path: Path) -> None:
+    """An environment registered without a time limit whose episodes never end: train and evaluate hung; now each episode is
+    cut after --max-episode-steps steps and one note names the option."""
+    from agent_helpers import registered_endless
+
+    with registered_endless("hl-test/EndlessCli-v0", None, obs_dim=4) as env_id:
+        result = run("evaluate", trained[0], "--env", env_id, "--episodes", "2", "--max-episode-steps", "30", "--json")
+        assert result.exit_code == 0, result.output
+        assert _json(result)["lengths"] == [30, 30] and _json(result)["returns"] == [30.0, 30.0]
+        assert result.stderr.count("note:") == 1 and ("note: 2 of 2 greedy episodes ran 30 steps without ending and were cut there (truncated: a "
+                                                      "return is the rewards until then): pass --max-episode-steps N for another cap") in result.stderr
+        out = tmp_path / "endless.safetensors"
+        summary = _json(ok("train", "--app", "agent", "--env", env_id, *TINY, "--max-episode-steps", "40", "--out", out, "--json"))
+        assert summary["steps"] == 300 and summary["evaluations"] == 2 and summary["best_eval_return"] == 40.0
+        shown = run("train", "--app", "agent", "--env", env_id, *TINY, "--max-episode-steps", "40", "--out", tmp_path / "b.safetensors", "--quiet")
+        assert "greedy evaluation episodes ran 40 steps without ending" in shown.stderr and "pass --max-episode-steps N" in shown.stderr
 
 
 def test_evaluate_an_agent_of_an_environment_object_needs_env(tmp_path: Path) -> None:

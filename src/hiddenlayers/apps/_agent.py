@@ -202,6 +202,13 @@ def _eval_env(env: Any) -> Any:
         return make_env(spec.id)
 
 
+def _kept_weights(hist: AgentHistory, step: int) -> str:
+    """Which weights a fit interrupted at ``step`` keeps, in :func:`~hiddenlayers.training.warn_interrupted`'s words."""
+    if hist.eval_steps:
+        return f"the best evaluation (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]}); stopped at step {step}"
+    return f"the start of this run; stopped at step {step}, before the first evaluation"
+
+
 def _refuse_unshaped(space: Any) -> None:
     """A ``DataError`` for an observation space with no array shape (gymnasium's ``Tuple``/``Dict``, e.g. Blackjack-v1's),
     which the Q-network cannot read, or with the empty shape of one state number (a ``Discrete`` space: FrozenLake-v1's, Taxi-v3's;
@@ -214,6 +221,79 @@ def _refuse_unshaped(space: Any) -> None:
     if shape == ():
         raise DataError(f"DQNAgent reads each observation as an array, and this environment's observation space is {space}, one state "
                         "number: wrap the environment in gymnasium.wrappers.FlattenObservation first (each state a one-hot vector).")
+
+
+#: the step at which a greedy episode is cut where neither the call nor the environment sets a limit (no ``spec.max_episode_steps``:
+#: an environment object made without ``gymnasium.make``, or registered without a time limit): 5 times the longest limit gymnasium
+#: registers for its Box2D and MuJoCo tasks (BipedalWalkerHardcore-v3's 2,000), and at 0.1-0.3 ms a greedy step a few seconds of
+#: play, so a policy that never ends its episode cannot hang ``evaluate``, ``rollout`` or ``fit``'s evaluations
+MAX_EPISODE_STEPS = 10_000
+
+
+def _episode_cap(env: Any, max_episode_steps: int | None = None) -> int:
+    """The step at which an episode of ``env`` is cut: ``max_episode_steps``, else the environment's own limit
+    (``env.spec.max_episode_steps``, which gymnasium's ``TimeLimit`` wrapper enforces), else :data:`MAX_EPISODE_STEPS`.
+
+    Parameters
+    ----------
+    env : gymnasium.Env
+        The environment played.
+    max_episode_steps : int, optional
+        The cap asked for: a whole number >= 1 (anything else is a ValueError), or None for the environment's own.
+    """
+    if max_episode_steps is not None:
+        return check_positive_int(max_episode_steps, "max_episode_steps")
+    own = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+    return int(own) if isinstance(own, (int, np.integer)) and not isinstance(own, bool) and own > 0 else MAX_EPISODE_STEPS
+
+
+def _cut_message(cap: int, evaluation: tuple[int, int], training: int | None = None) -> str:
+    """The one-line warning of episodes the cap ``cap`` cut: ``evaluation`` (cut, played) greedy episodes, and ``training`` episodes
+    of a fit (None: not a fit); what their returns are and how to change the cap."""
+    cut, played = evaluation
+    parts = [f"{training} training episode{'s' if training != 1 else ''}"] if training else []
+    if cut:
+        parts.append(f"{cut} of {played} greedy {'evaluation ' if training is not None else ''}episodes")
+    return (f"{' and '.join(parts)} ran {cap} steps without ending and were cut there (truncated: a return is the rewards until "
+            "then): pass max_episode_steps=N for another cap, or wrap the environment in gymnasium.wrappers.TimeLimit.")
+
+
+def _warn_cut(message: str) -> None:
+    """``message`` (:func:`_cut_message`) as a UserWarning naming the user's line."""
+    import warnings
+
+    from .._stacklevel import user_stacklevel
+
+    warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
+
+
+@dataclass
+class _Played:
+    """What :meth:`DQNAgent._play` played: each episode's return and steps, how many the cap cut, and whether the time ran out."""
+
+    returns: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    cut: int = 0
+    timed_out: bool = False
+
+
+@dataclass
+class _Evaluations:
+    """``fit``'s greedy evaluations: the environment, episodes each, the episode cap and the deadline (``perf_counter`` seconds,
+    None: no ``max_time``); the greedy and training episodes the cap cut so far, for one warning when the fit ends."""
+
+    env: Any
+    episodes: int
+    cap: int
+    deadline: float | None
+    played: int = 0
+    cut: int = 0
+    training_cut: int = 0
+
+    def warn(self) -> None:
+        """The one warning of the episodes the cap cut in this fit, if it cut any."""
+        if self.cut or self.training_cut:
+            _warn_cut(_cut_message(self.cap, (self.cut, self.played), self.training_cut))
 
 
 @document(AGENT_PARAMS)
@@ -371,10 +451,14 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
             gen = self._act_rng = np.random.default_rng([seed_of(self.random_state), 0xAC7])  # (a stream apart from fit's)
         return gen
 
-    def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False) -> Any:
+    def evaluate(self, env: Any, episodes: int = 100, seed: int = 10_000, *, return_lengths: bool = False,
+                 max_episode_steps: int | None = None) -> Any:
         """Returns of ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...): shape ``(episodes,)``.
 
         An environment whose observations or actions differ from the ones the agent learned is one DataError naming both.
+        An episode that has not ended after ``max_episode_steps`` steps is cut there, as gymnasium's ``TimeLimit`` truncates it
+        (its return: the rewards until then), and one UserWarning says how many were cut: a policy that never ends its
+        episode in an environment without a time limit of its own played forever.
 
         Parameters
         ----------
@@ -386,21 +470,42 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
             The first episode's reset seed.
         return_lengths : bool
             Return ``(returns, lengths)``: the steps of each episode too.
+        max_episode_steps : int, optional
+            Steps after which an episode is cut (>= 1). Default: the environment's own limit (``env.spec.max_episode_steps``,
+            gymnasium's ``TimeLimit``: nothing is cut before it ends the episode itself), else :data:`MAX_EPISODE_STEPS` (10,000).
         """
         self._require_fitted()
         env = self.check_env(env)
-        out, lengths = [], []
+        cap, episodes = _episode_cap(env, max_episode_steps), check_positive_int(episodes, "episodes")
         with one_thread():
-            for k in range(check_positive_int(episodes, "episodes")):
-                obs, _ = env.reset(seed=seed + k)
-                total, done, n = 0.0, False, 0
-                while not done:
-                    obs, r, term, trunc, _ = env.step(self.act(obs))
-                    total, n = total + float(r), n + 1
-                    done = term or trunc
-                out.append(total)
-                lengths.append(n)
-        return (np.asarray(out), np.asarray(lengths, dtype=np.int64)) if return_lengths else np.asarray(out)
+            played = self._play(env, episodes, seed, cap)
+        if played.cut:
+            _warn_cut(_cut_message(cap, (played.cut, episodes)))
+        out = np.asarray(played.returns)
+        return (out, np.asarray(played.lengths, dtype=np.int64)) if return_lengths else out
+
+    def _play(self, env: Any, episodes: int, seed: int, cap: int, deadline: float | None = None,
+              seen: list[tuple[np.ndarray, int]] | None = None) -> _Played:
+        """Greedy episodes of ``env`` (reset seeds ``seed``, ``seed + 1``, ...), each cut after ``cap`` steps; after the episode
+        in which ``time.perf_counter()`` reaches ``deadline`` no other starts. ``seen``: each step's (observation, action) is
+        appended to it (:meth:`rollout`)."""
+        played = _Played()
+        for k in range(episodes):
+            obs, _ = env.reset(seed=seed + k)
+            total, n, done = 0.0, 0, False
+            while not done and n < cap:
+                a = self.act(obs)
+                if seen is not None:
+                    seen.append((np.asarray(obs, np.float32).reshape(-1), a))
+                obs, r, term, trunc, _ = env.step(a)
+                total, n, done = total + float(r), n + 1, bool(term or trunc)
+            played.returns.append(total)
+            played.lengths.append(n)
+            played.cut += not done
+            if deadline is not None and time.perf_counter() >= deadline:
+                played.timed_out = k + 1 < episodes
+                break
+        return played
 
     def check_env(self, env: Any) -> Any:
         """``env`` (or the environment its id makes), checked to have the observation size and action count the agent learned.
@@ -426,7 +531,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                             "pass an environment with the same observation and action spaces.")
         return env
 
-    def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+    def rollout(self, env: Any, episodes: int = 5, seed: int = 10_000, *, max_episode_steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Play ``episodes`` greedy episodes; return every observation seen ``(n, obs_dim)`` and the action taken ``(n,)``.
 
         The states the agent actually visits: what to look inside its Q-network with
@@ -434,23 +539,19 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
 
         Parameters
         ----------
-        env, episodes, seed
-            As :meth:`evaluate` takes them: the environment (or its Gymnasium id), the episodes to play and the first
-            episode's reset seed (then ``seed + 1``, ...).
+        env, episodes, seed, max_episode_steps
+            As :meth:`evaluate` takes them: the environment (or its Gymnasium id), the episodes to play, the first
+            episode's reset seed (then ``seed + 1``, ...) and the steps after which an episode is cut (default: the
+            environment's own limit, else 10,000; one UserWarning says how many episodes were cut).
         """
         env = self.check_env(env)
-        states, actions = [], []
+        cap, episodes = _episode_cap(env, max_episode_steps), check_positive_int(episodes, "episodes")
+        seen: list[tuple[np.ndarray, int]] = []
         with one_thread():
-            for k in range(check_positive_int(episodes, "episodes")):
-                obs, _ = env.reset(seed=seed + k)
-                done = False
-                while not done:
-                    a = self.act(obs)
-                    states.append(np.asarray(obs, np.float32).reshape(-1))
-                    actions.append(a)
-                    obs, _, term, trunc, _ = env.step(a)
-                    done = term or trunc
-        return np.stack(states), np.asarray(actions, dtype=np.int64)
+            played = self._play(env, episodes, seed, cap, seen=seen)
+        if played.cut:
+            _warn_cut(_cut_message(cap, (played.cut, episodes)))
+        return np.stack([o for o, _ in seen]), np.asarray([a for _, a in seen], dtype=np.int64)
 
     # ----------------------------------------------------------- learning
     @fit_keywords
@@ -462,6 +563,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         eval_every: int = 5_000,
         eval_episodes: int = 10,
         target_return: float | None = None,
+        max_episode_steps: int | None = None,
         max_time: float | None = None,
     ) -> DQNAgent:
         """Learn from ``total_steps`` environment steps (fewer once ``target_return`` is reached in evaluation).
@@ -470,7 +572,13 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         (on ``env`` itself where it has no spec to remake it from, an environment object made without ``gymnasium.make``:
         the training episode then starts again after each evaluation); the best-scoring weights are kept and restored at the end. With ``warm_start=True`` a fitted agent goes on
         (:meth:`_start`). The time budget is the ``max_time`` parameter; ``fit(max_time=...)`` is its deprecated place, read
-        for one release with a FutureWarning (both given: a ValueError).
+        for one release with a FutureWarning (both given: a ValueError). It is checked after each environment step and after
+        each evaluation episode: an evaluation under way when it runs out ends after the episode then playing (its mean is over
+        the episodes played), and the fit stops there (``stop_reason_`` ``"time_limit"``).
+
+        Every episode, training's and the evaluations', is cut after ``max_episode_steps`` steps if it has not ended, as
+        gymnasium's ``TimeLimit`` truncates it (a truncation, not a terminal state: its last target still bootstraps); one
+        UserWarning at the end says how many were cut.
 
         Parameters
         ----------
@@ -484,20 +592,26 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
             Episodes per evaluation.
         target_return : float, optional
             Stop once an evaluation's mean return reaches this.
+        max_episode_steps : int, optional
+            Steps after which an episode is cut (>= 1), as :meth:`evaluate` takes it. Default: the environment's own limit
+            (``env.spec.max_episode_steps``), else :data:`MAX_EPISODE_STEPS` (10,000).
         max_time : float, optional
             Deprecated here (use the ``max_time`` parameter): a time budget in seconds.
         """
         lr = self._check_params()
         max_time = fit_max_time(self.max_time, max_time, _MAX_TIME)
-        check_positive_int(total_steps, "total_steps")
+        for value, name in ((total_steps, "total_steps"), (eval_every, "eval_every"), (eval_episodes, "eval_episodes")):
+            check_positive_int(value, name)  # before any play (eval_every=0 was a ZeroDivisionError at the first step)
+        if max_episode_steps is not None:
+            check_positive_int(max_episode_steps, "max_episode_steps")
         with one_thread(), restored_on_error(self):  # an environment that raises mid-fit leaves a fitted agent as it was
-            return self._fit(env, total_steps, eval_every, eval_episodes, target_return, max_time, lr)
+            return self._fit(env, total_steps, eval_every, (eval_episodes, max_episode_steps), target_return, max_time, lr)
 
     @keeps_global_rng
-    def _fit(self, env: Any, total_steps: int, eval_every: int, eval_episodes: int, target_return: float | None, max_time: float | None,
-             lr: float) -> DQNAgent:
+    def _fit(self, env: Any, total_steps: int, eval_every: int, eval_plan: tuple[int, int | None], target_return: float | None,
+             max_time: float | None, lr: float) -> DQNAgent:
+        """:meth:`fit`'s play and learning; ``eval_plan``: (``eval_episodes``, ``max_episode_steps``)."""
         env = make_env(env)
-        eval_env = _eval_env(env)
         if not hasattr(env.action_space, "n"):
             raise DataError(f"DQNAgent needs a discrete action space; this environment has {env.action_space}.")
         _refuse_unshaped(env.observation_space)
@@ -515,8 +629,9 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         best = flat.data.clone()  # a warm fit's: the fitted weights, the best evaluation's so far (hist.best_eval)
         bar = ProgressBar(-(-total_steps // eval_every), "training DQNAgent") if self.progress_bar else None  # one tick per evaluation
         t0 = time.perf_counter()
+        evals = _Evaluations(_eval_env(env), eval_plan[0], _episode_cap(env, eval_plan[1]), None if max_time is None else t0 + max_time)
         obs, _ = env.reset(seed=int(gen_seed % 2**31))
-        ep_return, loss_sum, n_updates = 0.0, 0.0, 0
+        ep_return, ep_steps, loss_sum, n_updates = 0.0, 0, 0.0, 0
         losses: list[float] = []  # TD losses since the last evaluation (the progress bar's)
         step = 0
         if bar is not None:
@@ -529,11 +644,12 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                 action = self.act(obs, eps, rng)
                 nxt, r, term, trunc, _ = env.step(action)
                 buffer.add(np.asarray(obs, np.float32).reshape(-1), action, float(r), np.asarray(nxt, np.float32).reshape(-1), bool(term))
-                obs, ep_return = nxt, ep_return + float(r)
-                if term or trunc:  # a time-limit truncation is not a terminal state: its target still bootstraps
+                obs, ep_return, ep_steps = nxt, ep_return + float(r), ep_steps + 1
+                if term or trunc or ep_steps >= evals.cap:  # a truncation (time limit or cap) is no terminal state: its target still bootstraps
+                    evals.training_cut += not (term or trunc)
                     hist.episode_returns.append(ep_return)
                     obs, _ = env.reset()
-                    ep_return = 0.0
+                    ep_return, ep_steps = 0.0, 0
                 if step > self.learning_starts and buffer.size >= self.batch_size:
                     losses.append(self._update(online, target, flat, opt, buffer, rng, lr))
                     loss_sum, n_updates = loss_sum + losses[-1], n_updates + 1
@@ -543,10 +659,10 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                 if step % self.target_update == 0:
                     target.load_state_dict(online.state_dict())
                 if step % eval_every == 0 or step == total_steps:
-                    score = self._evaluation(eval_env, eval_episodes, before + step, hist, flat, best, bar, losses)
+                    score = self._evaluation(evals, before + step, hist, flat, best, bar, losses)
                     losses = []
-                    if eval_env is env:  # evaluated on the training environment itself (no spec to remake it): a new episode
-                        obs, ep_return = env.reset()[0], 0.0
+                    if evals.env is env:  # evaluated on the training environment itself (no spec to remake it): a new episode
+                        obs, ep_return, ep_steps = env.reset()[0], 0.0, 0
                     if target_return is not None and score >= target_return:
                         hist.stop_reason = "target_return"
                         break
@@ -555,11 +671,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                     break
         except KeyboardInterrupt:  # Ctrl-C: stop here and keep the best evaluated weights, as the estimators do (same warning)
             hist.stop_reason = "interrupted"
-            if hist.eval_steps:
-                kept = f"the best evaluation (step {hist.eval_steps[int(np.argmax(hist.eval_returns))]}); stopped at step {step}"
-            else:
-                kept = f"the start of this run; stopped at step {step}, before the first evaluation"
-            warn_interrupted(kept)  # names the line that called fit
+            warn_interrupted(_kept_weights(hist, step))  # names the line that called fit
         finally:
             if bar is not None:
                 bar.on_train_end()
@@ -571,6 +683,7 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         self.training_summary_: dict[str, Any] | None = hist.summary()
         self.__dict__.pop("_act_rng", None)  # act's epsilon draws start again from random_state
         mark_built(self, _BUILT_FROM)
+        evals.warn()
         return self
 
     def _start(self, env: Any) -> tuple[Network, AgentHistory]:
@@ -609,10 +722,15 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
                             best_eval=-np.inf if best is None else float(best), steps=int(s.get("steps", 0)),
                             seconds=float(s.get("seconds", 0.0)), stop_reason="total_steps", earlier_episodes=int(s.get("episodes", 0)))
 
-    def _evaluation(self, env: Any, episodes: int, step: int, hist: AgentHistory, flat: FlatParams, best: torch.Tensor, bar: ProgressBar | None,
+    def _evaluation(self, evals: _Evaluations, step: int, hist: AgentHistory, flat: FlatParams, best: torch.Tensor, bar: ProgressBar | None,
                     losses: list[float]) -> float:
-        """One greedy evaluation during fit: recorded in ``hist``, the weights kept in ``best`` when it is the best so far; its mean return."""
-        score = float(self.evaluate(env, episodes, seed=100_000 + step).mean())
+        """One greedy evaluation during fit: recorded in ``hist``, the weights kept in ``best`` when it is the best so far; its mean
+        return (over the episodes played: the deadline ends it after the episode in which it passes). The episodes the cap cut are
+        counted in ``evals``."""
+        self.check_env(evals.env)
+        played = self._play(evals.env, evals.episodes, 100_000 + step, evals.cap, evals.deadline)
+        evals.played, evals.cut = evals.played + len(played.returns), evals.cut + played.cut
+        score = float(np.mean(played.returns))
         hist.eval_steps.append(step)
         hist.eval_returns.append(score)
         if score > hist.best_eval:
@@ -687,4 +805,4 @@ class DQNAgent(FitRequired, DefaultsOnUnpickle, PortablePickle, BaseEstimator):
         return agent
 
 
-__all__ = ["AgentHistory", "DQNAgent", "ReplayBuffer", "make_env"]
+__all__ = ["MAX_EPISODE_STEPS", "AgentHistory", "DQNAgent", "ReplayBuffer", "make_env"]

@@ -356,6 +356,9 @@ TotalSteps = Annotated[int | None, typer.Option("--total-steps", help="--app age
 EvalEvery = Annotated[int | None, typer.Option("--eval-every", help="--app agent: steps between greedy evaluations, whose best weights are kept "
                                                "(default 5000).", show_default=False)]
 EvalEpisodes = Annotated[int | None, typer.Option("--eval-episodes", help="--app agent: greedy episodes per evaluation (default 10).", show_default=False)]
+MaxEpisodeSteps = Annotated[int | None, typer.Option("--max-episode-steps", help="--app agent: steps after which an episode (training's or "
+                                                     "an evaluation's) that has not ended is cut, as gymnasium's TimeLimit (default: the "
+                                                     "environment's own limit, else 10000).", show_default=False)]
 TargetReturn = Annotated[float | None, typer.Option("--target-return", help="--app agent: stop once an evaluation's mean return reaches this "
                                                     "(e.g. 500 for CartPole-v1).", show_default=False)]
 
@@ -511,7 +514,7 @@ def train(
     image_shape: AppImageShape = None, image_dtype: AppImageDtype = None, image_layout: AppImageLayout = None,
     id_column: AppIdColumn = None, order_column: AppOrderColumn = None, source_column: AppSourceColumn = None,
     env: AppEnv = None, total_steps: TotalSteps = None, eval_every: EvalEvery = None, eval_episodes: EvalEpisodes = None, target_return: TargetReturn = None,
-    force: Force = False,
+    max_episode_steps: MaxEpisodeSteps = None, force: Force = False,
     json: Json = False,
 ) -> None:
     """Train a network on a table and save it as one model file.
@@ -531,7 +534,7 @@ def train(
     refuse_app_options(text_column=text_column, value_column=value_column, window=window, horizon=horizon, steps=steps, image_shape=image_shape,
                        image_dtype=image_dtype, image_layout=image_layout, id_column=id_column, order_column=order_column,
                        source_column=source_column, env=env, total_steps=total_steps, eval_every=eval_every, eval_episodes=eval_episodes,
-                       target_return=target_return)
+                       target_return=target_return, max_episode_steps=max_episode_steps)
     _train_table(data, options, _typed(ctx, options))
 
 
@@ -795,6 +798,9 @@ def evaluate(
     env: Annotated[str | None, typer.Option("--env", help="DQNAgent file: the gymnasium environment to play (default: the one it learned; same "
                                             "observation size and action count).", show_default=False)] = None,
     episodes: Annotated[int | None, typer.Option("--episodes", help="DQNAgent file: greedy episodes to play (default 100).", show_default=False)] = None,
+    max_episode_steps: Annotated[int | None, typer.Option("--max-episode-steps", help="DQNAgent file: steps after which an episode that has "
+                                                          "not ended is cut (default: the environment's own limit, else 10000).",
+                                                          show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="DQNAgent file: the first episode's seed; episode k plays seed + k (default 10000, "
                                              "as DQNAgent.evaluate).", show_default=False, callback=lambda v: v if v is None else check_seed(v))] = None,
     json: Json = False,
@@ -818,8 +824,9 @@ def evaluate(
     per sequence against its label column (default: the training's); a Translator's translations against the target column
     (default: the training's) by corpus BLEU and chrF (sacrebleu), exact matches and the mean log-probability of the references;
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
-    A DQNAgent file (`train --app agent`) takes no DATA: it plays --episodes greedy episodes of its environment (or --env)
-    and reports the returns (mean, median, min, max) and the episode lengths.
+    A DQNAgent file (`train --app agent`) takes no DATA: it plays --episodes greedy episodes of its environment (or --env),
+    each cut after --max-episode-steps steps (default: the environment's own limit, else 10000), and reports the returns
+    (mean, median, min, max) and the episode lengths.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
 
@@ -829,7 +836,8 @@ def evaluate(
     from ._stdin import stdin_data
 
     options = _given(text_column=text_column, image_dtype=image_dtype, image_layout=image_layout, steps=steps, folds=folds, stride=stride,
-                     season=season, test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed)
+                     season=season, test_size=test_size, value_column=value_column, beam_size=beam_size, env=env, episodes=episodes, seed=seed,
+                     max_episode_steps=max_episode_steps)
     with stdin_data(data, example="cat test.csv | hiddenlayers evaluate model.safetensors -") as path:
         if model.lower().endswith(".onnx"):
             _evaluate_onnx(model, path, target, sample_weight, options, json, pos_label, threshold)

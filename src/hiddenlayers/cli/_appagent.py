@@ -14,6 +14,9 @@ import numpy as np
 
 from ._common import UserError, one_line
 
+#: the episode cap's option, which the cap's note names in place of ``max_episode_steps=N`` (:mod:`._option_words`)
+CAP_OPTION = {"max_episode_steps": "--max-episode-steps"}
+
 
 def need_gymnasium(command: str) -> None:
     """A one-line error when gymnasium is not installed: ``command`` plays its environments."""
@@ -35,7 +38,8 @@ def make_env_or_fail(env_id: str, option: str = "--env") -> Any:
 
 
 def evaluate_agent(model: Any, path: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``evaluate AGENT``: ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...) of ``env`` (default: the file's environment).
+    """``evaluate AGENT``: ``episodes`` greedy episodes (seeds ``seed``, ``seed + 1``, ...) of ``env`` (default: the file's environment),
+    each cut after ``max_episode_steps`` steps (default: the environment's own limit, else 10,000; a note says how many were cut).
 
     Returns the returns' mean, median, min, max and SD and the episode lengths' mean, min and max, with each episode's.
     """
@@ -46,12 +50,17 @@ def evaluate_agent(model: Any, path: str, options: dict[str, Any]) -> dict[str, 
     seed = 10_000 if options.get("seed") is None else int(options["seed"])
     if episodes < 1:
         raise UserError(f"--episodes must be a whole number >= 1 (greedy episodes to play). Received: {episodes}.")
+    cap = options.get("max_episode_steps")
+    if cap is not None and cap < 1:
+        raise UserError(f"--max-episode-steps must be a whole number >= 1 (steps after which an episode is cut). Received: {cap}.")
     need_gymnasium("evaluate of a DQNAgent")
     env = make_env_or_fail(env_id, "--env" if options.get("env") else f"the environment '{env_id}' stored in '{path}'")
     from ..exceptions import DataError
+    from ._option_words import notes_in_option_words
 
     try:
-        returns, lengths = model.evaluate(env, episodes, seed=seed, return_lengths=True)
+        with notes_in_option_words(CAP_OPTION):
+            returns, lengths = model.evaluate(env, episodes, seed=seed, return_lengths=True, max_episode_steps=cap)
     except DataError as exc:
         raise UserError(one_line(exc)) from None
     metrics = {"mean_return": float(returns.mean()), "median_return": float(np.median(returns)), "min_return": float(returns.min()),
@@ -81,4 +90,4 @@ def show_agent_evaluation(result: dict[str, Any], as_json: bool) -> None:
     stdout_console().print(t)
 
 
-__all__ = ["evaluate_agent", "make_env_or_fail", "need_gymnasium", "show_agent_evaluation"]
+__all__ = ["CAP_OPTION", "evaluate_agent", "make_env_or_fail", "need_gymnasium", "show_agent_evaluation"]

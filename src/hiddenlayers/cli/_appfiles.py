@@ -107,6 +107,7 @@ def check_app_options(kind: str | None, model_path: str | None = None, **given: 
     """
     owners = {"text_column": "TextClassifier", "steps": "Forecaster", "test_size": "Forecaster", "folds": "Forecaster", "stride": "Forecaster", "season": "Forecaster", "value_column": "Forecaster", "image_dtype": "ImageClassifier",
               "image_layout": "ImageClassifier", "beam_size": "Translator or SpeechRecognizer", "env": "DQNAgent", "episodes": "DQNAgent", "seed": "DQNAgent",
+              "max_episode_steps": "DQNAgent",
               "feature_errors": "Autoencoder"}
     for name, value in given.items():
         if value is not None and kind not in owners[name].split(" or "):

@@ -87,7 +87,7 @@ _READS = {"text": ("target", "text_column"), "autoencoder": ("target", "features
           "forecaster": ("value_column", "steps"), "image": ("target", "features", "image_shape", "image_dtype", "image_layout"),
           "sequence": ("target", "features", "id_column", "order_column"), "translator": ("target", "source_column"),
           "speech": ("target", "features", "id_column", "order_column"),
-          "agent": ("env", "total_steps", "eval_every", "eval_episodes", "target_return")}  # what it plays, and for how long
+          "agent": ("env", "total_steps", "eval_every", "eval_episodes", "target_return", "max_episode_steps")}  # what it plays, and for how long
 #: app parameters that an option of ``train --app`` sets: ``--set`` may not set them too
 _DEDICATED = {"window": "--window", "horizon": "--horizon"}
 

@@ -2,7 +2,8 @@
 
 It reads no data file: ``--env`` names the environment and the play budget is ``--total-steps``, ``--max-time`` and
 ``--target-return``, with a greedy evaluation of ``--eval-episodes`` episodes every ``--eval-every`` steps whose best
-weights are kept. ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate_init``), ``--batch-size``, ``--max-time``
+weights are kept; an episode that has not ended after ``--max-episode-steps`` steps is cut (``DQNAgent.fit``'s
+``max_episode_steps``: default the environment's own limit, else 10,000; a note says how many were cut). ``--hidden``, ``--activation``, ``--lr`` (the agent's ``learning_rate_init``), ``--batch-size``, ``--max-time``
 (the agent's ``max_time`` parameter, checked by its row as every app's) and ``--seed`` mean what they mean for the other apps (:mod:`._apptrain` checks them and refuses the others in one line); any other
 parameter is ``--set KEY=VALUE``. The file is read back by ``evaluate``, ``info`` and ``export`` (:mod:`._appagent`).
 """
@@ -16,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from ._appagent import make_env_or_fail, need_gymnasium
+from ._appagent import CAP_OPTION, make_env_or_fail, need_gymnasium
 from ._apptrain import app_params, check_app, check_app_params, fit_app, maker, param_options
 from ._common import UserError, check_output, saved_line, stdout_console, stop_if_interrupted, summary_table
 
 #: the fit's budget options (parameter name -> DQNAgent.fit's keyword); one not given keeps fit's default (--max-time sets the agent's max_time)
-_FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return"}
+_FIT = {"total_steps": "total_steps", "eval_every": "eval_every", "eval_episodes": "eval_episodes", "target_return": "target_return",
+        "max_episode_steps": "max_episode_steps"}
 
 
 def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, str], given: set[str]) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
     budget = {kw: options[name] for name, kw in _FIT.items() if options[name] is not None}  # the others: DQNAgent.fit's defaults
     start = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):
-        fit_app(agent, by_param, env, **budget)
+        fit_app(agent, {**by_param, **CAP_OPTION}, env, **budget)
     elapsed = time.perf_counter() - start
     agent.save(out)  # after a Ctrl-C too: fit caught it and restored the best evaluation's weights, as train's models do
     summary = agent_summary(agent)
@@ -65,11 +67,12 @@ def run_agent_train(data: str | None, options: dict[str, Any], flags: dict[str, 
 
 
 def _check_budget(options: dict[str, Any]) -> None:
-    """``--total-steps``, ``--eval-every``, ``--eval-episodes`` whole numbers >= 1, ``--target-return`` finite: one line each, before any play.
+    """``--total-steps``, ``--eval-every``, ``--eval-episodes``, ``--max-episode-steps`` whole numbers >= 1, ``--target-return`` finite:
+    one line each, before any play.
 
     ``--max-time`` is the agent's ``max_time`` parameter, checked by its shared row when fit starts (before any play, as every app's)."""
     for name, what in (("total_steps", "environment steps to learn from"), ("eval_every", "steps between greedy evaluations"),
-                       ("eval_episodes", "greedy episodes per evaluation")):
+                       ("eval_episodes", "greedy episodes per evaluation"), ("max_episode_steps", "steps after which an episode is cut")):
         if options[name] is not None and options[name] < 1:
             raise UserError(f"--{name.replace('_', '-')} must be a whole number >= 1 ({what}). Received: {options[name]}.")
     if options["target_return"] is not None and not np.isfinite(options["target_return"]):

@@ -25,6 +25,8 @@ FLAG_PARAMS = ("early_stopping",)
 #: remedies the messages name in words, not by a parameter: key (what ``by_param`` maps to its option) -> the words. A streamed fit's
 #: refusals and notes say "train with fewer processes" (``estimators/_stream_plan.py``), a count ``train`` sets with ``--workers``
 REMEDY_PHRASES = {"processes": "train with fewer processes"}
+#: remedies the messages name as a keyword and its value (a DQNAgent's cut episodes: ``pass max_episode_steps=N``): ``--option N``
+KEYWORD_PARAMS = ("max_episode_steps",)
 
 
 def option_words(message: str, by_param: dict[str, str]) -> str:
@@ -32,7 +34,8 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
     (``"Lower learning_rate_init (now 10.0)"`` -> ``"Lower --lr (now 10.0)"``).
 
     A remedy in words that ``by_param`` maps (:data:`REMEDY_PHRASES`) names its option too (``"or train with fewer processes"``
-    -> ``"or lower --workers"``).
+    -> ``"or lower --workers"``), and a keyword with its value (:data:`KEYWORD_PARAMS`) the option with it
+    (``"pass max_episode_steps=N"`` -> ``"pass --max-episode-steps N"``).
 
     ``by_param``: parameter name (or :data:`REMEDY_PHRASES` key) -> the option that sets it (``"--lr"``, ``"--set max_grad_norm"``);
     a name it lacks is left as it is.
@@ -49,7 +52,7 @@ def option_words(message: str, by_param: dict[str, str]) -> str:
     for key, words in REMEDY_PHRASES.items():
         if key in by_param:
             message = message.replace(words, f"lower {by_param[key]}")  # "or train with fewer processes" -> "or lower --workers"
-    return message
+    return named_options(message, {name: by_param[name] for name in KEYWORD_PARAMS if name in by_param})
 
 
 def named_options(message: str, by_param: dict[str, str]) -> str:
@@ -86,4 +89,4 @@ def notes_in_option_words(by_param: dict[str, str]) -> Iterator[None]:
         warnings.showwarning = shown
 
 
-__all__ = ["FLAG_PARAMS", "REMEDY_PARAMS", "REMEDY_PHRASES", "named_options", "notes_in_option_words", "option_words"]
+__all__ = ["FLAG_PARAMS", "KEYWORD_PARAMS", "REMEDY_PARAMS", "REMEDY_PHRASES", "named_options", "notes_in_option_words", "option_words"]
