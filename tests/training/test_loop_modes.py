@@ -1,4 +1,4 @@
-"""The fit loop's FLOP probe (``_forward_macs``) hands a user's module back with every submodule's own mode."""
+"""The FLOP probe (``_macs.forward_macs``) hands a user's module back with every submodule's own mode."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from hiddenlayers.training._loop import _forward_macs
+from hiddenlayers.training._macs import forward_macs as _forward_macs
 
 
 def _mixed(training: bool) -> nn.Sequential:

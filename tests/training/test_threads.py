@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hiddenlayers.training._loop import SMALL_BATCH_MACS, _forward_macs, _one_thread_pays, thread_limits
+from hiddenlayers.training import _macs
+from hiddenlayers.training._loop import SMALL_BATCH_MACS, _one_thread_pays, thread_limits
+from hiddenlayers.training._macs import forward_macs as _forward_macs
 
 CPU = torch.device("cpu")
 
@@ -43,6 +45,18 @@ def test_small_conv_fits_take_one_thread_big_ones_keep_every_thread():
     assert _one_thread_pays(dense, 200, CPU) and not _one_thread_pays(torch.nn.Linear(2048, 2048), 256, CPU)
 
 
+def test_the_fit_loops_thread_rule_counts_a_conv_or_recurrent_network_without_flop_counter_mode(monkeypatch):
+    # before: FlopCounterMode, whose first use imports torch._dynamo (2.5-3 s), paid by a process's first fit of any app
+    small, big = _cnn(8), _cnn(256)
+    x = torch.zeros(1, 1, 8, 8)
+    counts = _forward_macs(small, x), _forward_macs(big, x)
+    monkeypatch.setattr(_macs, "forward_macs", lambda *a: pytest.fail("FlopCounterMode used"))
+    assert _one_thread_pays(small, 32, CPU, x) and not _one_thread_pays(big, 512, CPU, x)
+    assert counts[0] * 32 < SMALL_BATCH_MACS < counts[1] * 512
+    lstm = torch.nn.LSTM(3, 5, batch_first=True)
+    assert _one_thread_pays(lstm, 32, CPU, torch.zeros(1, 7, 3))
+
+
 def test_thread_limits_restores_the_thread_count():
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -77,7 +91,6 @@ def test_a_rows_multiply_adds_are_counted_from_layer_shapes_without_flop_counter
     # before: every network's row ran through FlopCounterMode, whose first use imports torch._dynamo (2.5-3 s here), paid by
     # an ImageClassifier's first predict; one plain pass with hooks on the weighted layers gives the same count, and counts
     # an LSTM, which FlopCounterMode's fused kernel counts as 0
-    from hiddenlayers.training import _inference_threads
     from hiddenlayers.training._inference_threads import row_macs
 
     dense = torch.nn.Sequential(torch.nn.Linear(12, 32), torch.nn.BatchNorm1d(32), torch.nn.ReLU(), torch.nn.Dropout(0.1),
@@ -88,7 +101,7 @@ def test_a_rows_multiply_adds_are_counted_from_layer_shapes_without_flop_counter
              (gru, torch.zeros(2, 7, 3))]
     expected = [_forward_macs(net, x[:1]) for net, x in cases]
     assert expected[:2] == [12 * 32 + 32 * 16 + 16 * 3, 16 * 4] and expected[3] == 7 * 3 * 5 * (3 + 5)
-    monkeypatch.setattr(_inference_threads, "_forward_macs", lambda *a: pytest.fail("FlopCounterMode used"))
+    monkeypatch.setattr(_macs, "forward_macs", lambda *a: pytest.fail("FlopCounterMode used"))
     assert [row_macs(net, x) for net, x in cases] == expected
     assert row_macs(lstm, torch.zeros(2, 7, 3)) == 7 * 2 * 4 * 5 * (3 + 5) + 7 * 2 * 4 * 5 * (10 + 5)  # layer 2 reads both directions
     fresh = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4)).train()

@@ -33,7 +33,6 @@ from torch import Tensor
 from .._docsections import parameters_section
 from .._stacklevel import user_stacklevel
 from ..exceptions import DivergedWarning
-from ..network import in_mode
 from ._averaging import WeightAveraging
 from ._backup import BackupAndRestore, backup_of, epochs_record, loop_identity, loop_record, resume_loop
 from ._batches import Batches, min_batch_rows
@@ -43,6 +42,7 @@ from ._divergence import CLIP_FIX, diverged_message, has_diverged
 from ._engine import AutogradStep, DenseEngine, make_step
 from ._inputs import as_tensor, check_finite, check_lengths, check_numbers, check_rules, check_shapes, check_weights
 from ._losses import Loss, get_loss
+from ._macs import row_macs_of
 from ._optim import FlatParams, Optimizer, Schedule, check_optimizer_kwargs, check_solver, clip_grad_norm_, make_optimizer
 from ._precision import check_precision, compute_dtype, precision_scope
 from ._stopping import (
@@ -173,7 +173,9 @@ def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.de
     CNN's fit on 2 cores, one of them busy, took 3-4x longer on two threads
     (``benchmarks/bench_threads.py``). Dense networks are sized by their widest
     layer; convolutional and recurrent ones, whose cost the weights don't show,
-    by the forward multiply-adds of ``sample`` (one input row) times the batch.
+    by the forward multiply-adds of ``sample`` (one input row) times the batch, counted from the layers' shapes
+    (:func:`~._macs.row_macs_of`: ``FlopCounterMode``, whose first use imports ``torch._dynamo``, only for a layer kind
+    the shapes do not size).
     """
     if device.type != "cpu":
         return False
@@ -186,17 +188,8 @@ def _one_thread_pays(network: torch.nn.Module, batch_size: int, device: torch.de
     )
     if dense_only:
         return batch_size * largest < 1 << 22
-    return sample is not None and _forward_macs(network, sample) * batch_size < SMALL_BATCH_MACS
+    return sample is not None and row_macs_of(network, sample) * batch_size < SMALL_BATCH_MACS
 
-
-def _forward_macs(network: torch.nn.Module, sample: Tensor) -> float:
-    """Multiply-adds of one forward pass of ``sample`` (``torch.utils.flop_counter``), in eval mode; every submodule's mode is restored."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    # eval: batch norm cannot take one row in training mode, and its running stats must not move
-    with in_mode(network, False), FlopCounterMode(display=False) as counter, torch.no_grad():
-        network(sample)
-    return counter.get_total_flops() / 2 / max(int(sample.shape[0]), 1)
 
 
 def _blas_controller() -> Any:
