@@ -43,6 +43,22 @@ def _check_normalize(value: Any) -> Literal["NFKC", "NFC"] | None:
     return cast(Literal["NFKC", "NFC"] | None, value)
 
 
+def normalized(text: str, form: str | None) -> str:
+    """``text`` in Unicode normal form ``form`` (None: as typed).
+
+    ``unicodedata.normalize`` returns ASCII text, and text that its quick check finds normal already, without rewriting it
+    (``benchmarks/bench_tokenize.py`` measures the step).
+
+    Parameters
+    ----------
+    text : str
+        One text.
+    form : {"NFKC", "NFC"} or None
+        The normal form (:data:`NORMAL_FORMS`).
+    """
+    return text if form is None else unicodedata.normalize(cast("Literal['NFKC', 'NFC']", form), text)  # a str: no Literal[...] per call
+
+
 def _check_int(value: Any, name: str, minimum: int, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
@@ -133,7 +149,7 @@ class Tokenizer:
         text : str
             One text.
         """
-        if self.normalize is not None and not text.isascii():  # ASCII text is in every normal form already
+        if self.normalize is not None:  # normalized()'s rule, inline: the call per text cost more than the normalization
             text = unicodedata.normalize(self.normalize, text)
         if self.lowercase:  # lower() of NFC/NFKC text is NFC/NFKC (checked for every code point)
             text = text.lower()
@@ -262,4 +278,4 @@ class Tokenizer:
         return f"Tokenizer(mode={self.mode!r}, lowercase={self.lowercase}, normalize={self.normalize!r}, vocab_size={self.vocab_size}, max_len={self.max_len})"
 
 
-__all__ = ["NORMAL_FORMS", "NORMAL_FORMS_TEXT", "PAD_ID", "UNKNOWN_ID", "Tokenizer", "as_texts"]
+__all__ = ["NORMAL_FORMS", "NORMAL_FORMS_TEXT", "PAD_ID", "UNKNOWN_ID", "Tokenizer", "as_texts", "normalized"]
