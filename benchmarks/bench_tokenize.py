@@ -1,12 +1,12 @@
 """``Tokenizer`` fit + encode with Unicode normalization (``normalize``) against the split without it (before).
 
-Side by side in one process, alternating the ways in each round so load drifts hit all of them: ``--texts`` short texts
+Side by side in one process, alternating the ways in each round (each first in its turn) so load drifts hit all of them: ``--texts`` short texts
 (5 to 15 words) of three kinds, plain ASCII, accented precomposed (NFC, as most web text) and the same decomposed (NFD, as
-macOS file names), each fitted and then encoded by: the split before ``normalize`` existed (kept here as the peer),
-``normalize=None`` (an older file's tokenizer), ``"NFC"``, ``"NFKC"`` (the default of new fits), and ``"NFKC"`` without
-the ASCII fast path (``unicodedata.normalize`` on every text, kept here as a peer). Prints CPU seconds (medians of
-``--rounds``) and each way's ratio to the split before, then the NFKC step alone (with and without the fast path) as a
-share of the split before's fit + encode: the machine's noise (10-15% between identical runs) hides it in the ratios.
+macOS file names), each fitted and then encoded, and split alone, by: the split before ``normalize`` existed (kept here as
+the peer), ``normalize=None`` (an older file's tokenizer), ``"NFC"`` and ``"NFKC"`` (the default of new fits). Prints CPU
+seconds (medians of ``--rounds``) and each way's ratio to the split before; then the NFKC step alone, and
+``unicodedata.is_normalized`` alone (the quick check ``normalize`` makes first), as shares of the split before's fit +
+encode: the machine's noise (10-20% between identical runs) can hide the step in the ratios.
 
     python benchmarks/bench_tokenize.py --texts 100000 --rounds 5
 """
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
+
+from bench_pad_batch import _cpu  # the same CPU-seconds timer
 
 from hiddenlayers.apps import Tokenizer
 from hiddenlayers.apps._tokenize import _WORD
@@ -33,21 +34,12 @@ class Before(Tokenizer):
         return _WORD.findall(text) if self.mode == "word" else list(text)
 
 
-class EveryText(Tokenizer):
-    """``normalize`` without the ASCII fast path: ``unicodedata.normalize`` (its own quick check inside) on every text."""
-
-    def split(self, text: str) -> list[str]:
-        if self.normalize is not None:
-            text = unicodedata.normalize(self.normalize, text)
-        if self.lowercase:
-            text = text.lower()
-        return _WORD.findall(text) if self.mode == "word" else list(text)
-
-
-#: the normalization step alone on every text (no split, no vocabulary): its cost is small beside the machine's noise
-NORMALIZE_ALONE: dict[str, Callable[[str], str]] = {
-    "NFKC alone, fast path": lambda t: t if t.isascii() else unicodedata.normalize("NFKC", t),
-    "NFKC alone, every text": lambda t: unicodedata.normalize("NFKC", t),
+#: the normalization step alone on every text (no split, no vocabulary): its cost is small beside the machine's noise.
+#: ``is_normalized`` is the quick check that ``normalize`` makes first (ASCII and normal text come back as they are): calling it
+#: before ``normalize`` would save nothing.
+NORMALIZE_ALONE: dict[str, Callable[[str], Any]] = {
+    "NFKC step alone": lambda t: unicodedata.normalize("NFKC", t),
+    "is_normalized alone": lambda t: unicodedata.is_normalized("NFKC", t),
 }
 
 
@@ -69,12 +61,6 @@ def corpora(n: int) -> dict[str, list[str]]:
     return {"ascii": texts(ascii_words), "accented NFC": nfc, "accented NFD": [unicodedata.normalize("NFD", t) for t in nfc]}
 
 
-def _cpu(fn: Callable[[], Any]) -> float:
-    start = time.process_time()
-    fn()
-    return time.process_time() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=100_000, help="texts of each kind (default 100000)")
@@ -86,24 +72,29 @@ def main() -> None:
         "normalize=None": lambda: Tokenizer(args.mode, normalize=None),
         "NFC": lambda: Tokenizer(args.mode, normalize="NFC"),
         "NFKC (default)": lambda: Tokenizer(args.mode, normalize="NFKC"),
-        "NFKC, every text": lambda: EveryText(args.mode, normalize="NFKC"),
     }
     data = corpora(args.texts)
-    print(f"{args.texts:,} texts of each kind, mode {args.mode!r}, {args.rounds} rounds; CPU seconds of fit + encode (medians)")
+    print(f"{args.texts:,} texts of each kind, mode {args.mode!r}, {args.rounds} rounds; CPU seconds (medians) of fit + encode, and of "
+          "split alone (one tokenizer's split of every text)")
     for kind, texts in data.items():
-        times: dict[str, list[float]] = {name: [] for name in ways}
-        for _ in range(args.rounds):
-            for name, make in ways.items():
-                times[name].append(_cpu(lambda make=make, texts=texts: make().fit(texts).encode(texts)))  # type: ignore[misc]
+        whole: dict[str, list[float]] = {name: [] for name in ways}
+        split: dict[str, list[float]] = {name: [] for name in ways}
+        names = list(ways)
+        for r in range(args.rounds):
+            for name in names[r % len(names):] + names[: r % len(names)]:  # each way first in its turn: no place favoured
+                make = ways[name]
+                whole[name].append(_cpu(lambda make=make, texts=texts: make().fit(texts).encode(texts)))  # type: ignore[misc]
+                tok = make()
+                split[name].append(_cpu(lambda tok=tok, texts=texts: [tok.split(t) for t in texts]))  # type: ignore[misc]
         alone = {name: statistics.median(_cpu(lambda fn=fn, texts=texts: [fn(t) for t in texts]) for _ in range(args.rounds))  # type: ignore[misc]
                  for name, fn in NORMALIZE_ALONE.items()}
-        base = statistics.median(times["before (no normalize)"])
+        base, base_split = statistics.median(whole["before (no normalize)"]), statistics.median(split["before (no normalize)"])
         print(f"\n{kind} (vocabulary by NFKC: {make_vocab(texts, args.mode)}, as typed: {make_vocab(texts, args.mode, None)})", flush=True)
         for name in ways:
-            med = statistics.median(times[name])
-            print(f"  {name:24s} {med:7.3f} s   {med / base:5.2f}x the split before", flush=True)
+            med, med_split = statistics.median(whole[name]), statistics.median(split[name])
+            print(f"  {name:24s} fit + encode {med:6.3f} s {med / base:5.2f}x   split {med_split:6.3f} s {med_split / base_split:5.2f}x", flush=True)
         for name, med in alone.items():
-            print(f"  {name:24s} {med:7.3f} s   {med / base:6.1%} of the split before's fit + encode", flush=True)
+            print(f"  {name:24s} {med:6.3f} s   {med / base:6.1%} of the split before's fit + encode", flush=True)
 
 
 def make_vocab(texts: list[str], mode: str, normalize: str | None = "NFKC") -> int:

@@ -121,7 +121,7 @@ def test_info_names_the_tokenizer_and_the_ids(text: dict) -> None:
     assert info["tokenizer"] == {"mode": "word", "lowercase": True, "normalize": "NFKC", "vocab_size": vocab, "max_len": 200}
     from hiddenlayers.cli._info import _token_rows
 
-    assert dict(_token_rows(info))["tokenizer"].startswith(f"words, NFKC-normalized, lowercased, {vocab:,} ids (0 pad, 1 unknown)")
+    assert dict(_token_rows(info))["tokenizer"].startswith(f"words, NFKC, lowercased, {vocab:,} ids (0 pad, 1 unknown)")
     old = {k: v for k, v in json.loads(_props(text["path"])[TOKENIZER_KEY]).items() if k != "normalize"}  # an export written before normalize
     assert _tokenizer_summary(old)["normalize"] is None
     assert dict(_token_rows({"tokenizer": _tokenizer_summary(old)}))["tokenizer"].startswith(f"words, lowercased, {vocab:,} ids")
