@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,8 @@ def test_bad_params() -> None:
         TextClassifier(max_len=0).fit(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match=r"^max_vocab must be an integer >= 1 or None\. Received: max_vocab=-5\.$"):
         TextClassifier(max_vocab=-5).fit(["a", "b"], [0, 1])
+    with pytest.raises(ValueError, match=r"^normalize must be 'NFKC', 'NFC' or None\. Received: normalize='NFD'\.$"):
+        TextClassifier(normalize="NFD").fit(["a", "b"], [0, 1])
 
 
 
@@ -156,3 +159,36 @@ def test_a_text_shorter_than_the_convolution_names_same_padding_which_reads_it()
         TextClassifier("embed8,conv8k3,gmp", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
     same = TextClassifier("embed8,conv8k3:same,gmp", max_iter=1, early_stopping=False, random_state=0).fit(texts, y)
     assert same.min_length_ == 1 and same.predict(["fine", ""]).shape == (2,)
+
+
+def test_a_text_typed_with_decomposed_accents_reads_as_the_precomposed_one(tmp_path: Path) -> None:
+    """Fitted on precomposed "é" (NFC, most web text), asked with "e" + U+0301 (NFD, macOS, PDF copy): the same ids, the same
+    answer (each decomposed word read as two unknown tokens before); the setting survives the file, and changing it is a warm
+    fit's refusal."""
+    good, bad = ["un caf\u00e9 d\u00e9licieux", "tr\u00e8s r\u00e9ussi", "caf\u00e9 \u00e9l\u00e9gant"], ["rat\u00e9", "d\u00e9\u00e7u, rat\u00e9", "tr\u00e8s d\u00e9\u00e7u"]
+    X, y = (good + bad) * 4, ([1] * 3 + [0] * 3) * 4
+    clf = TextClassifier("embed4,gru4", max_iter=3, early_stopping=False, random_state=0).fit(X, y)
+    asked = ["caf\u00e9 d\u00e9licieux", "d\u00e9\u00e7u rat\u00e9", "\ufb01lm R\u00c9USSI"]
+    nfd = [unicodedata.normalize("NFD", t) for t in asked]
+    assert nfd != asked
+    np.testing.assert_array_equal(clf._check_X(nfd), clf._check_X(asked))
+    assert (clf._check_X(nfd)[:2, :2] > 1).all() and clf._check_X(nfd)[2, :2].tolist() == [1, clf.tokenizer_._index["r\u00e9ussi"]]
+    np.testing.assert_array_equal(clf.predict_proba(nfd), clf.predict_proba(asked))
+    nfc = TextClassifier("embed4,gru4", normalize="NFC", max_iter=1, early_stopping=False, random_state=0).fit(X, y)
+    nfc.save(tmp_path / "nfc.safetensors")
+    again = TextClassifier.load(tmp_path / "nfc.safetensors")
+    assert again.normalize == again.tokenizer_.normalize == "NFC" and again.get_params() == nfc.get_params()
+    assert pickle.loads(pickle.dumps(nfc)).tokenizer_.normalize == "NFC"
+    np.testing.assert_array_equal(again.predict_proba(nfd), nfc.predict_proba(asked))
+    with pytest.raises(ValueError, match=r"warm_start=True goes on from the fitted network.*Received: normalize=None, but the fitted network was "
+                                         r"built with normalize='NFC'"):
+        again.set_params(warm_start=True, normalize=None).fit(X, y)
+
+
+def test_a_model_saved_before_normalize_reads_text_as_typed() -> None:
+    """The legacy file and pickle (written before the setting existed) load with normalize None, as their tokenizer reads."""
+    legacy = Path(__file__).parents[1] / "fixtures" / "legacy"
+    # Our own fixture, written by this project's code: unpickling it is the point.
+    for model in (hl.load(legacy / "text_classifier.safetensors"), pickle.loads((legacy / "text_classifier.pkl").read_bytes())):  # noqa: S301
+        assert model.normalize is None and model.get_params()["normalize"] is None and model.tokenizer_.normalize is None
+        assert model.tokenizer_.split("cafe\u0301") == ["cafe", "\u0301"]

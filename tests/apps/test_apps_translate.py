@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -275,6 +276,28 @@ def test_word_tokenizer() -> None:
     assert Vocab.build([["b", "a", "b"], ["c"]], max_size=None, min_freq=2).itos == list(SPECIALS) + ["b"]
 
 
+def test_a_sentence_typed_with_decomposed_accents_reads_as_the_precomposed_one(tmp_path) -> None:
+    """Fitted on precomposed accents (NFC), given "e" + U+0301 (NFD: macOS, PDF copy): the same tokens (each such word was two
+    unknown tokens), translations and BLEU; NFC changes no character's look, so "…" stays; older files and pickles read text as typed."""
+    src, tgt = ["le caf\u00e9 est bon", "le th\u00e9 est chaud", "un caf\u00e9\u2026"] * 4, ["el caf\u00e9 est\u00e1 bueno", "el t\u00e9 est\u00e1 caliente", "un caf\u00e9\u2026"] * 4
+    nfd = [unicodedata.normalize("NFD", s) for s in src[:3]]
+    assert tokenize(nfd[0], normalize="NFC") == tokenize(src[0]) == ["le", "caf\u00e9", "est", "bon"]
+    assert tokenize(nfd[0]) == ["le", "cafe", "\u0301", "est", "bon"] and tokenize("\u2026\ufb01", normalize="NFC") == ["\u2026", "\ufb01"]
+    tr = Translator(hidden_size=8, embed_dim=8, max_iter=1, early_stopping=False, random_state=0).fit(src, tgt)
+    assert tr.normalize == "NFC" and "\u2026" in tr.source_vocab_ and "\u2026" in tr.target_vocab_
+    assert tr.unknown_words(nfd) == [[], [], []] and tr.predict(nfd) == tr.predict(src[:3])
+    refs = [unicodedata.normalize("NFD", t) for t in tgt[:3]]
+    assert tr.score(src[:3], refs) == tr.score(src[:3], tgt[:3])  # the references read as the targets were
+    tr.save(tmp_path / "t.safetensors")
+    assert Translator.load(tmp_path / "t.safetensors").normalize == pickle.loads(pickle.dumps(tr)).normalize == "NFC"
+    legacy = Path(__file__).parents[1] / "fixtures" / "legacy"
+    # Our own fixture, written by this project's code: unpickling it is the point.
+    for old in (hl.load(legacy / "translator.safetensors"), pickle.loads((legacy / "translator.pkl").read_bytes())):  # noqa: S301
+        assert old.normalize is None and old.get_params()["normalize"] is None
+    with pytest.raises(ValueError, match=r"warm_start=True goes on .*Received: normalize='NFKC', but the fitted network was built with normalize='NFC'"):
+        tr.set_params(warm_start=True, normalize="NFKC").fit(src, tgt)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(), st.sampled_from(["word", "char"]))
 def test_detokenize_keeps_tokens(text: str, kind: str) -> None:
@@ -313,6 +336,7 @@ def test_fit_errors(sources, targets, exc, message) -> None:
         ({"learning_rate_init": 0}, "learning_rate_init must be a number > 0. Received: learning_rate_init=0."),
         ({"max_vocab": 3}, "max_vocab must be an integer >= 5. Received: max_vocab=3."),
         ({"max_time": 0}, "max_time must be None or a number of seconds > 0. Received: max_time=0."),
+        ({"normalize": "NFD"}, "normalize must be 'NFKC', 'NFC' or None. Received: normalize='NFD'."),
     ],
 )
 def test_param_errors(params, message) -> None:

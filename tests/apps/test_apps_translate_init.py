@@ -140,6 +140,7 @@ def test_layers_of_another_shape_start_fresh_and_are_named_in_one_warning(source
     ({"lowercase": False}, "init_from: the source Translator has lowercase=True, this one lowercase=False: their tokens would not mean the same, "
                            "so no word's row could be copied; set lowercase=True (the source's) or drop init_from."),
     ({"tokenizer": "char"}, "init_from: the source Translator has tokenizer='word', this one tokenizer='char'"),
+    ({"normalize": None}, "init_from: the source Translator has normalize='NFC', this one normalize=None: their tokens would not mean the same"),
     ({"hidden_size": 24, "embed_dim": 4}, "init_from: no layer of the source could be copied, for the reason each gives: src_embed (source width 8, this model 4: "
                                           "embed_dim differs); tgt_embed (source width 8, this model 4: embed_dim differs); out_bias (tgt_embed, the tied"),
 ])

@@ -58,7 +58,7 @@ def test_evaluate_of_the_export_equals_the_models_file(files: Path) -> None:
 def test_info_of_the_export_names_its_tokenizer(files: Path) -> None:
     shown = ok("info", files / "text.onnx").stdout
     assert "TextClassifier" in shown and "(batch, steps) int64" in shown
-    assert "words, lowercased," in shown and "(0 pad, 1 unknown)" in shown and "metadata key 'tokenizer'" in shown
+    assert "words, NFKC, lowercased," in shown and "(0 pad, 1 unknown)" in shown and "metadata key 'tokenizer'" in shown
     info = json.loads(ok("info", files / "text.onnx", "--json").stdout)
     assert info["tokenizer"]["mode"] == "word" and info["token_ids"]["pad_id"] == 0
 

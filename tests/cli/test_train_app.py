@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import hiddenlayers as hl
 from cli_helpers import assert_user_error, interrupted_run, ok, run
 
 POSITIVE = ["a fine film", "great acting and a fine cast", "a wonderful moving story", "brilliant and fun", "fine work, great fun"]
@@ -50,7 +51,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_text_app_learns_the_labels_and_predict_and_evaluate_read_its_file(files: Path, tmp_path: Path) -> None:
     model = tmp_path / "text.safetensors"
     summary = _json(ok("train", files / "reviews.csv", "--app", "text", "--text-column", "review", "--target", "label", "--hidden", "embed8,gru8",
-                       "--epochs", "15", "--lr", "0.01", "--out", model, "--json"))
+                       "--epochs", "15", "--lr", "0.01", "--set", "normalize=NFC", "--out", model, "--json"))
+    assert hl.load(model).tokenizer_.normalize == "NFC"  # the tokenizer's settings are --set's
     assert summary["app"] == "TextClassifier" and summary["text_column"] == "review" and summary["test_rows"] == 48
     assert summary["test_metrics"]["accuracy"] >= 0.9  # a broken fit is at chance, 0.5
     # the held-out summary ranks the probabilities too, as evaluate does (it gave the labels' metrics only)
@@ -620,6 +622,8 @@ def _bad_files(d: Path) -> None:
     ("reviews.csv", ["--app", "text", "--target", "label", "--text-column", "label"], "--text-column 'label' is the --target column"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--set", "toknizer=char"], "has no parameter 'toknizer' (did you mean 'tokenizer'?)"),
     ("reviews.csv", ["--app", "text", "--target", "label", "--epochs", "0"], "--epochs: max_iter must be"),
+    ("reviews.csv", ["--app", "text", "--target", "label", "--set", "normalize=nfc"], "--set normalize: normalize must be 'NFKC', 'NFC' or None. "
+     "Received: normalize='nfc'."),
     ("ratings.csv", ["--app", "recommender", "--target", "rating", "--set", "n_factors=0"], "--set n_factors: n_factors must be an integer >= 1"),
     (".", ["--app", "recommender", "--target", "rating"], "train --app reads one data file in memory;"),
     ("empty.csv", ["--app", "text", "--target", "label"], "has no data rows: give a file with a header row and at least one row of data"),

@@ -214,3 +214,16 @@ def test_init_from_mismatches_are_one_line_and_nothing_is_written(trained: tuple
                       "training failed: init_from: no layer of the source could be copied, for the reason each gives: src_embed (source width")
     assert_user_error(run(*base, "--freeze", "1"), "--freeze needs --init-from")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.safetensors"]
+
+
+def test_init_from_a_file_written_before_normalize_takes_its_text_as_typed(tmp_path: Path) -> None:
+    """The source's file has no normalize (it read text as typed): the new model reads text so too, as it takes the source's
+    tokenizer and case folding; the default, NFC, was refused as another way of reading the same text."""
+    from hiddenlayers.apps import Translator
+
+    legacy = Path(__file__).parents[1] / "fixtures" / "legacy" / "translator.safetensors"
+    pd.DataFrame({"en": ["a b c", "d e f", "c a", "f e d b"] * 5, "es": ["x y z", "v w", "z x", "w v y"] * 5}).to_csv(tmp_path / "p.csv", index=False)
+    ok("train", tmp_path / "p.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--init-from", legacy, "--epochs", "1",
+       "--test-size", "0", "--no-early-stopping", "--out", tmp_path / "m.safetensors", "-q")
+    model = Translator.load(tmp_path / "m.safetensors")
+    assert model.normalize is None and model.provenance_["source"] == "translator.safetensors"

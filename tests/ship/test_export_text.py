@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hiddenlayers as hl
-from hiddenlayers.apps import SequenceClassifier, TextClassifier, Tokenizer
+from hiddenlayers.apps import UNKNOWN_ID, SequenceClassifier, TextClassifier, Tokenizer
 from hiddenlayers.exceptions import DataError
 from hiddenlayers.ship import TOKENIZER_KEY, TOKENS_KEY, TokenOnnx, describe_onnx, export_onnx
+from hiddenlayers.ship._onnx_run import _tokenizer_summary
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -85,11 +86,22 @@ def test_the_table_runner_and_load_point_a_text_export_to_its_runner(text: dict)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.text(alphabet=st.sampled_from(list("afinedulmsg ,!?XZ\u00e9")), max_size=40), min_size=1, max_size=6))
+@given(st.lists(st.text(alphabet=st.sampled_from(list("afinedulmsg ,!?XZ\u00e9\u0301\ufb01ＦＩ\u00a0")), max_size=40), min_size=1, max_size=6))
 def test_any_texts_get_the_models_answers(text: dict, texts: list[str]) -> None:
     clf, model = text["clf"], TokenOnnx(text["path"])
     assert (model.predict(texts) == clf.predict(texts)).all()
     np.testing.assert_allclose(model.predict_proba(texts), clf.predict_proba(texts), atol=1e-4)
+
+
+def test_the_runner_normalizes_texts_as_the_model_by_the_files_tokenizer(text: dict) -> None:
+    """The file's tokenizer JSON carries normalize: the NumPy runner folds a ligature, full-width letters and a no-break space (NFKC)
+    as the TextClassifier does, so the odd spelling gets the plain one's ids and answers."""
+    clf, model = text["clf"], TokenOnnx(text["path"])
+    odd, plain = ["a \ufb01ne \ufb01lm", "ＧＲＥＡＴ\u00a0ｆｕｎ"], ["a fine film", "great fun"]
+    assert model.tokenizer.normalize == clf.normalize == "NFKC"
+    assert [i.tolist() for i in model.text_ids(odd)] == [i.tolist() for i in clf.tokenizer_.text_ids(plain)]
+    assert UNKNOWN_ID not in np.concatenate(model.text_ids(odd))
+    np.testing.assert_allclose(model.predict_proba(odd), clf.predict_proba(plain), atol=1e-4)
 
 
 def test_int8_copy_keeps_the_embedding_table_float_and_the_tokenizer(text: dict) -> None:
@@ -106,7 +118,13 @@ def test_int8_copy_keeps_the_embedding_table_float_and_the_tokenizer(text: dict)
 def test_info_names_the_tokenizer_and_the_ids(text: dict) -> None:
     info = describe_onnx(text["path"])
     vocab = text["clf"].tokenizer_.vocab_size
-    assert info["tokenizer"] == {"mode": "word", "lowercase": True, "vocab_size": vocab, "max_len": 200}
+    assert info["tokenizer"] == {"mode": "word", "lowercase": True, "normalize": "NFKC", "vocab_size": vocab, "max_len": 200}
+    from hiddenlayers.cli._info import _token_rows
+
+    assert dict(_token_rows(info))["tokenizer"].startswith(f"words, NFKC, lowercased, {vocab:,} ids (0 pad, 1 unknown)")
+    old = {k: v for k, v in json.loads(_props(text["path"])[TOKENIZER_KEY]).items() if k != "normalize"}  # an export written before normalize
+    assert _tokenizer_summary(old)["normalize"] is None
+    assert dict(_token_rows({"tokenizer": _tokenizer_summary(old)}))["tokenizer"].startswith(f"words, lowercased, {vocab:,} ids")
     assert info["token_ids"]["pad_id"] == 0 and info["graph_inputs"] == [{"name": "X", "type": "int64", "shape": ["batch", "steps"]}]
 
 

@@ -66,6 +66,7 @@ def test_ready_metadata_metrics_and_no_proba(translator: dict) -> None:
     status, meta = client.request("GET", "/metadata")
     assert status == 200 and meta["estimator"] == "Translator" and meta["format"] == "safetensors"
     assert meta["input"]["beam_size"] == {"default": 1, "max": 64} and meta["input"]["max_tokens"] == 50 and meta["input"]["tokenizer"] == "word"
+    assert meta["input"]["normalize"] == "NFC"  # the texts are read in the fitted model's Unicode form
     assert client.post("/predict_proba", {"texts": ["the cat"]}) == (
         400, {"error": "/predict_proba needs a classifier; a Translator answers /predict with translations."})
     import http.client

@@ -14,18 +14,19 @@ vocabulary is saved in the model file as JSON, and words never seen in
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .._params import Bool, Param, StrOptions, document
+from .._params import Bool, Options, Param, StrOptions, document
 from ..estimators import load_source
 from ._app_params import positive_int, row
 from ._appfile import open_model_file
 from ._seq.data import IDS
 from ._seq.sequence import SEQUENCE_PARAMS, SequenceClassifier
-from ._tokenize import Tokenizer, as_texts
+from ._tokenize import NORMAL_FORMS, NORMAL_FORMS_TEXT, Tokenizer, as_texts
 
 DEFAULT_SPEC = "embed64,gru64"
 
@@ -66,6 +67,10 @@ TEXT_PARAMS: tuple[Param, ...] = (
     Param("max_vocab", positive_int(none=True), 20000, "Keep the most frequent tokens; None keeps all"),
     Param("min_freq", positive_int(), 1, "Drop tokens seen fewer times than this in fit"),
     Param("lowercase", Bool(), True, "Fold case before tokenizing"),
+    Param("normalize", Options(NORMAL_FORMS, text=NORMAL_FORMS_TEXT, type="{'NFKC', 'NFC'} or None"), "NFKC",
+          "Unicode normalization before case folding, so one text typed two ways gives the same tokens: 'NFKC' joins accents "
+          "typed apart ('e' + U+0301 -> 'é') and folds full-width letters, ligatures ('ﬁ' -> 'fi'), '²' -> '2', '…' -> '...'; 'NFC' "
+          "joins accents only; None reads text as typed (models saved before this setting existed)"),
     replace(_SEQ["max_len"], default=200, doc="Keep each text's first max_len tokens; None keeps all"),
     *(_SEQ[name] for name in ("activation", "solver", "learning_rate", "learning_rate_init", "alpha", "batch_size", "max_iter", "max_time",
                                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "clip_grad_norm", "dtype",
@@ -85,7 +90,7 @@ class TextClassifier(SequenceClassifier):
 
     _id_shift = 0  # the tokenizer already keeps id 0 for padding
     _param_table = TEXT_PARAMS
-    _built_from = (*SequenceClassifier._built_from, "tokenizer", "max_vocab", "min_freq", "lowercase")  # the vocabulary stays
+    _built_from = (*SequenceClassifier._built_from, "tokenizer", "max_vocab", "min_freq", "lowercase", "normalize")  # the vocabulary stays
 
     def __init__(
         self,
@@ -95,6 +100,7 @@ class TextClassifier(SequenceClassifier):
         max_vocab: int | None = 20000,
         min_freq: int = 1,
         lowercase: bool = True,
+        normalize: str | None = "NFKC",
         max_len: int | None = 200,
         activation: str = "relu",
         solver: str = "adam",
@@ -142,6 +148,7 @@ class TextClassifier(SequenceClassifier):
         self.max_vocab = max_vocab
         self.min_freq = min_freq
         self.lowercase = lowercase
+        self.normalize = normalize
 
     def _sequences(self, X: Any) -> tuple[str, list[np.ndarray]]:
         return IDS, _ids(_texts(X), self.tokenizer_)
@@ -153,7 +160,8 @@ class TextClassifier(SequenceClassifier):
             tokenizer = Tokenizer.from_json(load_source(self.init_from, open_model_file).tokenizer_.to_json())
         else:
             tokenizer = Tokenizer(
-                self.tokenizer, lowercase=self.lowercase, max_vocab=self.max_vocab, min_freq=self.min_freq, max_len=self.max_len,
+                self.tokenizer, lowercase=self.lowercase, normalize=self.normalize, max_vocab=self.max_vocab, min_freq=self.min_freq,
+                max_len=self.max_len,
             ).fit(texts)
             _refuse_no_vocabulary(tokenizer, texts)
         return IDS, _ids(texts, tokenizer), {"tokenizer_": tokenizer, "vocab_size_": tokenizer.vocab_size}
@@ -168,6 +176,11 @@ class TextClassifier(SequenceClassifier):
     def _restore(self, state: dict[str, Any]) -> None:
         super()._restore(state)
         self.tokenizer_ = Tokenizer.from_json(state["tokenizer"])
+        if "normalize" not in json.loads(state["tokenizer"]):  # a file written before normalize existed: its model reads text as typed
+            self.normalize = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__({"normalize": None, **state})  # pickled before normalize existed: text read as typed, as then
 
 
 __all__ = ["DEFAULT_SPEC", "TextClassifier"]

@@ -1,7 +1,10 @@
 """``Tokenizer``: text -> integer token ids, with a vocabulary that lives in the model file.
 
 Two modes: ``"word"`` (runs of letters/digits, and each punctuation mark on
-its own) and ``"char"`` (every character, spaces included). Ids ``0`` and
+its own) and ``"char"`` (every character, spaces included). Before splitting,
+text is Unicode-normalized (``normalize``, NFKC by default) so that one text
+typed two ways gives the same tokens: "café" with a precomposed "é" (NFC) or
+with "e" and a combining accent (NFD), full-width "ｆｉｌｍ", the ligature "ﬁ". Ids ``0`` and
 ``1`` are reserved for padding and for tokens outside the vocabulary; the
 kept tokens get ``2, 3, ...`` from most to least frequent. The whole state
 is plain JSON (:meth:`Tokenizer.to_json`), never pickled.
@@ -9,15 +12,18 @@ is plain JSON (:meth:`Tokenizer.to_json`), never pickled.
 >>> tok = Tokenizer("word").fit(["a good film", "a bad film"])
 >>> tok.encode(["a dull film"])[0]          # "dull" was never seen -> 1
 array([2, 1, 3])
+>>> tok.split("ＦＩＬＭ ﬁlm cafe\\u0301") == ["film", "film", "caf\\u00e9"]
+True
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -25,6 +31,32 @@ PAD_ID = 0
 UNKNOWN_ID = 1
 _WORD = re.compile(r"\w+|[^\w\s]")
 _MODES = ("word", "char")
+#: what ``normalize`` takes. NFD and NFKD are left out: they split "é" into "e" and a combining accent, which word mode
+#: then splits into two tokens.
+NORMAL_FORMS = ("NFKC", "NFC", None)
+NORMAL_FORMS_TEXT = "'NFKC', 'NFC' or None"
+
+
+def _check_normalize(value: Any) -> Literal["NFKC", "NFC"] | None:
+    if value is not None and not (isinstance(value, str) and value in NORMAL_FORMS):
+        raise ValueError(f"normalize must be {NORMAL_FORMS_TEXT}. Received: normalize={value!r}.")
+    return cast(Literal["NFKC", "NFC"] | None, value)
+
+
+def normalized(text: str, form: str | None) -> str:
+    """``text`` in Unicode normal form ``form`` (None: as typed).
+
+    ``unicodedata.normalize`` returns ASCII text, and text that its quick check finds normal already, without rewriting it
+    (``benchmarks/bench_tokenize.py`` measures the step).
+
+    Parameters
+    ----------
+    text : str
+        One text.
+    form : {"NFKC", "NFC"} or None
+        The normal form (:data:`NORMAL_FORMS`).
+    """
+    return text if form is None else unicodedata.normalize(cast("Literal['NFKC', 'NFC']", form), text)  # a str: no Literal[...] per call
 
 
 def _check_int(value: Any, name: str, minimum: int, allow_none: bool = False) -> int | None:
@@ -79,7 +111,12 @@ class Tokenizer:
     mode : {"word", "char"}
         Word or character tokens.
     lowercase : bool
-        Fold case first.
+        Fold case (``str.lower``) after normalizing.
+    normalize : {"NFKC", "NFC"} or None
+        Unicode normalization first. ``"NFKC"`` joins a letter and its combining accent into one character and folds
+        compatibility forms: full-width letters (``"ｆｉｌｍ"`` -> ``"film"``), ligatures (``"ﬁ"`` -> ``"fi"``), no-break
+        spaces, and also ``"²"`` -> ``"2"``, ``"½"`` -> ``"1⁄2"``, ``"…"`` -> ``"..."``, ``"™"`` -> ``"TM"``. ``"NFC"`` only
+        joins accents. None reads text as typed (a tokenizer saved before this setting existed).
     max_vocab : int, optional
         Keep at most this many distinct tokens (the most frequent; None = all).
     min_freq : int
@@ -88,13 +125,15 @@ class Tokenizer:
         Keep the first ``max_len`` tokens of each text (None = all).
     """
 
-    def __init__(self, mode: str = "word", *, lowercase: bool = True, max_vocab: int | None = 20000, min_freq: int = 1, max_len: int | None = None) -> None:
+    def __init__(self, mode: str = "word", *, lowercase: bool = True, normalize: str | None = "NFKC", max_vocab: int | None = 20000, min_freq: int = 1,
+                 max_len: int | None = None) -> None:
         if mode not in _MODES:
             raise ValueError(f"tokenizer must be 'word' or 'char'. Received: tokenizer={mode!r}.")
         if not isinstance(lowercase, bool):
             raise ValueError(f"lowercase must be True or False. Received: lowercase={lowercase!r}.")
         self.mode = mode
         self.lowercase = lowercase
+        self.normalize = _check_normalize(normalize)
         self.max_vocab = _check_int(max_vocab, "max_vocab", 1, allow_none=True)
         self.min_freq: int = _check_int(min_freq, "min_freq", 1) or 1
         self.max_len = _check_int(max_len, "max_len", 1, allow_none=True)
@@ -110,7 +149,9 @@ class Tokenizer:
         text : str
             One text.
         """
-        if self.lowercase:
+        if self.normalize is not None:  # normalized()'s rule, inline: the call per text cost more than the normalization
+            text = unicodedata.normalize(self.normalize, text)
+        if self.lowercase:  # lower() of NFC/NFKC text is NFC/NFKC (checked for every code point)
             text = text.lower()
         return _WORD.findall(text) if self.mode == "word" else list(text)
 
@@ -181,7 +222,7 @@ class Tokenizer:
     def to_dict(self) -> dict[str, Any]:
         """The settings and vocabulary as JSON-able values (read back by :meth:`from_dict`)."""
         return {
-            "mode": self.mode, "lowercase": self.lowercase, "max_vocab": self.max_vocab,
+            "mode": self.mode, "lowercase": self.lowercase, "normalize": self.normalize, "max_vocab": self.max_vocab,
             "min_freq": self.min_freq, "max_len": self.max_len, "tokens": list(self.tokens),
         }
 
@@ -196,7 +237,8 @@ class Tokenizer:
         Parameters
         ----------
         data : dict
-            What :meth:`to_dict` returned; without a ``tokens`` list of distinct strings it is a ``ValueError``.
+            What :meth:`to_dict` returned; without a ``tokens`` list of distinct strings it is a ``ValueError``. Without a
+            ``normalize`` key (written before that setting existed) text is read as typed, as it was then.
         """
         if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
             raise ValueError("tokenizer data must be an object with a 'tokens' list, as written by Tokenizer.to_json().")
@@ -204,7 +246,7 @@ class Tokenizer:
         if not all(isinstance(t, str) for t in tokens) or len(set(tokens)) != len(tokens):
             raise ValueError("tokenizer 'tokens' must be distinct strings.")
         tok = cls(
-            data.get("mode", "word"), lowercase=data.get("lowercase", True), max_vocab=data.get("max_vocab"),
+            data.get("mode", "word"), lowercase=data.get("lowercase", True), normalize=data.get("normalize"), max_vocab=data.get("max_vocab"),
             min_freq=data.get("min_freq", 1), max_len=data.get("max_len"),
         )
         tok.tokens = list(tokens)
@@ -226,11 +268,14 @@ class Tokenizer:
             raise ValueError("tokenizer JSON is not valid JSON: pass the text written by Tokenizer.to_json().") from None
         return cls.from_dict(data)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"normalize": None, **state})  # pickled before normalize existed: text read as typed, as then
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tokenizer) and self.to_dict() == other.to_dict()
 
     def __repr__(self) -> str:
-        return f"Tokenizer(mode={self.mode!r}, lowercase={self.lowercase}, vocab_size={self.vocab_size}, max_len={self.max_len})"
+        return f"Tokenizer(mode={self.mode!r}, lowercase={self.lowercase}, normalize={self.normalize!r}, vocab_size={self.vocab_size}, max_len={self.max_len})"
 
 
-__all__ = ["PAD_ID", "UNKNOWN_ID", "Tokenizer", "as_texts"]
+__all__ = ["NORMAL_FORMS", "NORMAL_FORMS_TEXT", "PAD_ID", "UNKNOWN_ID", "Tokenizer", "as_texts", "normalized"]

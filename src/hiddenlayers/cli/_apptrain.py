@@ -190,9 +190,14 @@ def app_params(app: str, options: dict[str, Any], given: set[str], defaults: dic
 #: the parameters a new app takes from its ``--init-from`` file unless given: they shape the layers copied (the Forecaster's first layer reads
 #: ``window`` values; an Autoencoder's bottleneck is ``n_components`` wide, a Recommender's embeddings ``n_factors``)
 _SHAPING = ("hidden_layer_sizes", "window", "horizon", "n_components", "n_factors")
-#: per app, more of them: a Translator's layer sizes and kinds, and the tokenizer and case folding its tokens must share with the source
+#: per app, more of them: a Translator's layer sizes and kinds, and the tokenizer, case folding and Unicode form its tokens must share with
+#: the source
 _APP_SHAPING = {"translator": ("hidden_size", "embed_dim", "cell", "num_layers", "bidirectional", "attention", "input_feeding", "tie_embeddings",
-                               "tokenizer", "lowercase")}
+                               "tokenizer", "lowercase", "normalize")}
+
+
+#: a shaping parameter's value in a file written before it existed, as that file's model behaves (a Translator read text as typed)
+_BEFORE: dict[str, Any] = {"normalize": None}
 
 
 def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -230,8 +235,8 @@ def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
                         f"{source['window']} values, not {params['window']}, and layers are copied from the first on, so none could be copied; "
                         f"drop --window (the file's is the default) or drop --init-from.")
     for name in (*_SHAPING, *_APP_SHAPING.get(app, ())):
-        if name not in params and name in source:
-            params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source[name]
+        if name not in params and (name in source or name in _BEFORE):
+            params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source.get(name, _BEFORE.get(name))
     return params
 
 

@@ -503,7 +503,8 @@ def _token_rows(info: dict[str, Any]) -> list[tuple[str, str]]:
                      + ("" if not t.get("id_shift") else f"; the graph adds {t['id_shift']}")))
     if info.get("tokenizer"):  # a TextClassifier's export: the tokenizer travels in the file (metadata 'tokenizer')
         k = info["tokenizer"]
-        rows.append(("tokenizer", f"{k['mode']}s, {'lowercased, ' if k['lowercase'] else ''}{k['vocab_size']:,} ids (0 pad, 1 unknown), "
+        norm = f"{k['normalize']}, " if k.get("normalize") else ""  # the Unicode form: NFKC, NFC
+        rows.append(("tokenizer", f"{k['mode']}s, {norm}{'lowercased, ' if k['lowercase'] else ''}{k['vocab_size']:,} ids (0 pad, 1 unknown), "
                                   f"first {k['max_len'] if k['max_len'] is not None else 'all'} tokens; metadata key 'tokenizer'"))
     return rows
 

@@ -134,7 +134,7 @@ def parse_metadata(meta: dict[str, str], path: str | Path) -> dict[str, Any]:
     Pipeline's steps in one line, or None), ``fills_missing`` (whether the graph fills NaN cells of a file without ``spec``: a
     Pipeline's SimpleImputer; a table preprocessing's ``spec`` always fills them) and, for an application's export,
     ``app_input`` (its input's shape and layout; None when not recorded); for a token-id export, ``token_ids`` (pad id, id shift,
-    largest id, unknown id) and, a TextClassifier's, ``tokenizer`` (its mode, lowercase, vocab_size and max_len; None otherwise);
+    largest id, unknown id) and, a TextClassifier's, ``tokenizer`` (its mode, lowercase, normalize, vocab_size and max_len; None otherwise);
     ``data_columns`` (an application's data-file columns by role, ``{"value_column": "sales"}``, as ``train --app`` kept them;
     None where none were kept), ``long_columns`` (a SequenceClassifier's or SpeechRecognizer's long-table columns, its
     ``long_columns_``: ``id_column``, ``order_column``, ``features``, ``target``; None where none were kept) and ``step`` (a Forecaster's training dates' step, its ``freq_``, a pandas offset alias; None where
@@ -174,7 +174,8 @@ def _tokenizer_summary(data: Any) -> dict[str, Any] | None:
     """A TextClassifier export's tokenizer (``Tokenizer.to_dict()``) in a few facts (no vocabulary list), None for none."""
     if data is None:
         return None
-    return {"mode": data["mode"], "lowercase": bool(data["lowercase"]), "vocab_size": len(data["tokens"]) + 2, "max_len": data["max_len"]}
+    return {"mode": data["mode"], "lowercase": bool(data["lowercase"]), "normalize": data.get("normalize"),  # None: an older export's
+            "vocab_size": len(data["tokens"]) + 2, "max_len": data["max_len"]}
 
 
 # the Python runner of an application's export that OnnxModel refuses (a table model's runner): ``load`` points an .onnx file here

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._fit import one_thread
+from .._tokenize import normalized
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -27,9 +28,11 @@ _NO_SPACE_AFTER = re.compile(r"([(\[{¿¡«]) ")
 _APOSTROPHE = re.compile(r"(\w) ' (\w)")
 
 
-def tokenize(text: str, kind: str = "word", lowercase: bool = True) -> list[str]:
+def tokenize(text: str, kind: str = "word", lowercase: bool = True, normalize: str | None = None) -> list[str]:
     """Split ``text`` into tokens: ``word`` = runs of letters/digits and single
-    punctuation marks; ``char`` = characters, whitespace collapsed to one space."""
+    punctuation marks; ``char`` = characters, whitespace collapsed to one space.
+    ``normalize`` (``"NFC"``, ``"NFKC"`` or None) is the Unicode normal form put first, before case folding."""
+    text = normalized(text, normalize)
     text = text.lower() if lowercase else text
     if kind == "char":
         return list(_SPACE.sub(" ", text).strip())

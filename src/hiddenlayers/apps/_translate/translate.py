@@ -1,6 +1,7 @@
 """``Translator``: a sequence-to-sequence network with attention, scikit-learn style.
 
-Sentences are split into lowercased words and punctuation marks (or
+Sentences are put in Unicode NFC (an accent typed apart joins its letter),
+then split into lowercased words and punctuation marks (or
 characters); each side gets its own vocabulary, stored as JSON in the model
 file. A (bi-directional) GRU/LSTM encoder reads the source, a GRU/LSTM decoder
 with Bahdanau or Luong attention writes the target; training uses teacher
@@ -33,7 +34,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ..._docsections import parameters_section
-from ..._params import Bool, Interval, Param, StrOptions, document, validate
+from ..._params import Bool, Interval, Options, Param, StrOptions, document, validate
 from ..._stacklevel import user_stacklevel
 from ...estimators import KeepsFittedSource, fit_keywords, refuse_frozen_fresh, restored_on_error
 from ...network import evaluating, load_device, resolve_device
@@ -43,6 +44,7 @@ from .._appfile import LOAD_PARAMETERS, DevicePickle, file_errors, load_app, res
 from .._fit import check_positive_int
 from .._fitted import FitRequired, refuses_empty
 from .._seed import keeps_global_rng, seed_everything
+from .._tokenize import NORMAL_FORMS, NORMAL_FORMS_TEXT, normalized
 from .._warm import frozen_names, open_source, provenance_record
 from .._warm_fit import continues, mark_built, refuse_rebuilt, warm_frozen
 from .fit import diverged_fix, train
@@ -52,7 +54,7 @@ from .warm import check_same_tokens, freezable, start_from
 
 _FLAG = Bool(error=TypeError)
 _BUILT_FROM = ("hidden_size", "embed_dim", "cell", "num_layers", "bidirectional", "attention", "input_feeding", "tie_embeddings",
-               "tokenizer", "lowercase", "max_vocab", "min_freq")  # what shaped the model and its vocabularies: a warm fit refuses another value
+               "tokenizer", "lowercase", "normalize", "max_vocab", "min_freq")  # what shaped the model and its vocabularies: a warm fit refuses another value
 
 TRANSLATOR_PARAMS: tuple[Param, ...] = (
     Param("hidden_size", positive_int(), 128, "Units of each recurrent layer (per direction in the encoder)"),
@@ -65,6 +67,10 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     Param("tie_embeddings", _FLAG, True, "The output layer shares the target embedding matrix (fewer weights, faster learning on small corpora)"),
     Param("tokenizer", StrOptions(("word", "char")), "word", "Split sentences into words (and punctuation) or characters"),
     Param("lowercase", _FLAG, True, "Fold case before tokenizing"),
+    Param("normalize", Options(NORMAL_FORMS, text=NORMAL_FORMS_TEXT, type="{'NFC', 'NFKC'} or None"), "NFC",
+          "Unicode normalization of both sides before case folding (and of score's references): 'NFC' joins accents typed apart "
+          "('e' + U+0301 -> 'é'), which changes no character's look, so translations keep the target's characters; 'NFKC' also folds "
+          "full-width letters, ligatures, '²' -> '2', '…' -> '...'; None reads text as typed (models saved before this setting existed)"),
     Param("max_vocab", positive_int(5, none=True, text="an integer >= 5"), 10000, "Most tokens in each vocabulary (rarer ones become <unk>); None keeps all"),
     Param("min_freq", positive_int(), 1, "Drop tokens seen fewer times than this (they become <unk>)"),
     Param("max_len", positive_int(2), 50, "Tokens kept per sentence, and the default length of a translation"),
@@ -92,7 +98,7 @@ TRANSLATOR_PARAMS: tuple[Param, ...] = (
     row("init_from", None, "Start from this fitted Translator (or its saved file), e.g. one pre-trained on a large general corpus: the "
         "vocabularies are learned from this fit's data; the embedding and output rows of the tokens both know are copied (matched by "
         "text), new tokens start fresh; the encoder, bridge, attention, decoder and combine layers are copied where their shapes "
-        "match, the others start fresh, named in one warning. tokenizer and lowercase must be the source's (checked by fit)"),
+        "match, the others start fresh, named in one warning. tokenizer, lowercase and normalize must be the source's (checked by fit)"),
     row("freeze", None, "Layers kept fixed during fit: the first k of encoder, bridge (bridge_cell for an LSTM), attn, decoder, combine, "
         "or these names; the embeddings and output layer always train, as they hold the new tokens' rows (checked by fit)"),
 )
@@ -144,6 +150,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         tie_embeddings: bool = True,
         tokenizer: str = "word",
         lowercase: bool = True,
+        normalize: str | None = "NFC",
         max_vocab: int | None = 10000,
         min_freq: int = 1,
         max_len: int = 50,
@@ -178,6 +185,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         self.tie_embeddings = tie_embeddings
         self.tokenizer = tokenizer
         self.lowercase = lowercase
+        self.normalize = normalize
         self.max_vocab = max_vocab
         self.min_freq = min_freq
         self.max_len = max_len
@@ -206,7 +214,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
     # -- text <-> ids -----------------------------------------------------
     def _tokens(self, text: str) -> list[str]:
-        return tokenize(text, self.tokenizer, self.lowercase)[: self.max_len - 1]
+        return tokenize(text, self.tokenizer, self.lowercase, self.normalize)[: self.max_len - 1]
 
     def _source_ids(self, sources: Sequence[str]) -> list[list[int]]:
         vocab = self._src_vocab
@@ -463,7 +471,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     def score(self, sources: Any, targets: Any, *, beam_size: int = 1) -> float:
         """Corpus BLEU (0-100, ``sacrebleu``, 13a tokenization) of the translations of ``sources`` against the references.
 
-        Compared lowercased when ``lowercase=True``.
+        Compared lowercased when ``lowercase=True``, the references in the model's Unicode form (``normalize``).
 
         Parameters
         ----------
@@ -478,7 +486,8 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
         src_text, tgt_text = self._pairs(sources, targets)
         hyps = self.predict(src_text, beam_size=beam_size)
-        return float(sacrebleu.corpus_bleu(hyps, [tgt_text], lowercase=bool(self.lowercase)).score)
+        refs = [normalized(t, self.normalize) for t in tgt_text]  # as the targets fit read: a decomposed accent matches the translation's
+        return float(sacrebleu.corpus_bleu(hyps, [refs], lowercase=bool(self.lowercase)).score)
 
     @single_thread
     @torch.no_grad()
@@ -576,6 +585,9 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
 
         return TranslatorLens(self.model_)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__({"normalize": None, **state})  # pickled before normalize existed: text read as typed, as then
+
     # -- files ------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write weights, vocabularies and history to one ``.safetensors`` file (JSON metadata; no pickle).
@@ -599,6 +611,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
         params, state, tensors = load_app(path, cls.__name__, device)
         params.setdefault("input_feeding", True)  # files written before these options existed: Luong fed its
         params.setdefault("tie_embeddings", False)  # vector back, and the output layer had its own weights
+        params.setdefault("normalize", None)  # and text was read as typed
         model = cls(**params)
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos

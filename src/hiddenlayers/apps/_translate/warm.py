@@ -23,14 +23,14 @@ from .seq2seq import Seq2Seq
 from .text import SPECIALS
 
 #: the Translator's settings that must equal the source's, or its tokens would not mean the same (what each does, for the error)
-_SAME_TOKENS = {"tokenizer": "splits sentences into", "lowercase": "folds case:"}
+_SAME_TOKENS = {"tokenizer": "splits sentences into", "lowercase": "folds case:", "normalize": "normalizes Unicode:"}
 
 
 def check_same_tokens(source: Any, model: Any) -> None:
-    """A ``ValueError`` (one line) when ``model``'s tokenizer or lowercase setting differs from the source Translator's.
+    """A ``ValueError`` (one line) when ``model``'s tokenizer, lowercase or normalize setting differs from the source Translator's.
 
     With another setting a token of the new vocabulary is not the source's token of the same text
-    (``"The"`` and ``"the"``; the character ``"t"`` and the word ``"t"``), so copying its row would be wrong.
+    (``"The"`` and ``"the"``; the character ``"t"`` and the word ``"t"``; ``"ﬁ"`` and ``"fi"``), so copying its row would be wrong.
     """
     for name in _SAME_TOKENS:
         mine, theirs = getattr(model, name), getattr(source, name)

@@ -217,7 +217,7 @@ class TextOnnxModel(_Exported, TextModel):
     def inputs(self) -> dict[str, Any]:
         info = super().inputs()
         tok = self.runner.tokenizer
-        info.update(tokenizer=tok.mode, lowercase=tok.lowercase, vocab_size=tok.vocab_size, max_len=tok.max_len)
+        info.update(tokenizer=tok.mode, lowercase=tok.lowercase, normalize=tok.normalize, vocab_size=tok.vocab_size, max_len=tok.max_len)
         if self.runner.graph_steps is not None:
             info["max_tokens"] = self.runner.graph_steps
         return info

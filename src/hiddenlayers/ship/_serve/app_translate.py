@@ -45,7 +45,7 @@ class TranslatorModel(AppModel):
     def inputs(self) -> dict[str, Any]:
         return {"body": self.form, "texts": "strings; words not seen in fit read as the unknown token (counted in the answer's notes), an empty one "
                 "translates to an empty string", "tokenizer": self.app.tokenizer,
-                "lowercase": bool(self.app.lowercase), "max_tokens": int(self.app.max_len), "beam_size": {"default": 1, "max": MAX_BEAM}}
+                "lowercase": bool(self.app.lowercase), "normalize": self.app.normalize, "max_tokens": int(self.app.max_len), "beam_size": {"default": 1, "max": MAX_BEAM}}
 
 
 __all__ = ["TranslatorModel"]
