@@ -1,4 +1,4 @@
-"""How :func:`~hiddenlayers.rightsize.cost` measures: timed calls, BLAS threads, FLOPs (PyTorch's counter, recurrent kernels by hand), energy of a large batch.
+"""How :func:`~hiddenlayers.rightsize.cost` measures: timed calls, BLAS threads, FLOPs (from the layers' shapes where every layer is known, :mod:`._flops_hand`, else PyTorch's counter with recurrent kernels by hand), energy of a large batch.
 
 Shared by the hiddenlayers-model path (``_cost``) and the plain-module path (``_cost_module``).
 """
@@ -92,6 +92,21 @@ def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
 
 def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
     """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward).
+
+    Counted from the layers' shapes where every layer's products are known (:func:`~._flops_hand.hand_flops`: the
+    counter's numbers without its ``torch._dynamo`` import), else by :func:`_counted_flops`.
+    """
+    from ._flops_hand import hand_flops
+
+    by_hand = hand_flops(network, x, train_step, is_classifier)
+    if by_hand is None:
+        return _counted_flops(network, x, train_step, is_classifier)
+    network.zero_grad(set_to_none=True)  # as the counted step leaves it: no gradients (a copy's may hold the user's)
+    return by_hand
+
+
+def _counted_flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
+    """:func:`_flops` by ``torch.utils.flop_counter.FlopCounterMode``, for any module.
 
     PyTorch's counter sees no FLOPs in a fused recurrent kernel (the CPU LSTM,
     cuDNN): a recurrent module it counted nothing for gets :func:`rnn_flops`
