@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from test_cost_module import _OwnWeight  # a module multiplying by its own parameter outside its layers
 from torch import nn
 
 from hiddenlayers.apps._autoencoder import AutoencoderNet
@@ -115,16 +116,6 @@ def test_the_covered_networks_are_counted_without_flopcountermode(monkeypatch: p
     assert cost(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), input_shape=(3,), **fast).flops_per_train_step == 2 * 4 * (12 * 2 + 8 * 3)
 
 
-class _OwnProduct(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.a = nn.Linear(3, 4)
-        self.w = nn.Parameter(torch.randn(4, 2))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.a(x) @ self.w
-
-
 class _OwnNetwork(Network):
     def forward(self, x: torch.Tensor, return_hidden: bool = False) -> torch.Tensor:
         return super().forward(x) @ torch.ones(2, 2)
@@ -146,7 +137,7 @@ def _unknown_kind() -> nn.Module:
     return nn.Sequential(nn.Linear(3, 4), nn.Unflatten(1, (2, 2)))
 
 
-@pytest.mark.parametrize("make", [_OwnProduct, lambda: _OwnNetwork(3, "4", 2), _hooked, _replaced_forward, _unknown_kind,
+@pytest.mark.parametrize("make", [_OwnWeight, lambda: _OwnNetwork(3, "4", 2), _hooked, _replaced_forward, _unknown_kind,
                                   lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).to(torch.device("meta"))],
                          ids=["own product", "network subclass", "hooked layer", "forward replaced", "unknown kind", "off the cpu"])
 def test_what_it_cannot_prove_falls_back_to_the_counter(make: Callable[[], nn.Module]) -> None:
@@ -154,10 +145,9 @@ def test_what_it_cannot_prove_falls_back_to_the_counter(make: Callable[[], nn.Mo
     assert hand_flops(net, torch.randn(2, 3), False, False) is None
 
 
-def test_a_products_outside_the_layers_are_counted_as_before() -> None:
-    net = _OwnProduct()
-    flops = _measure._flops(net, torch.randn(2, 3), True, False)
-    assert flops["Global"] == 2 * 2 * (12 * 2 + 8 * 3) and flops["_OwnProduct.a"] == 2 * 2 * 12 * 2
+def test_products_outside_the_layers_are_counted_as_before() -> None:
+    flops = _measure._flops(_OwnWeight(), torch.randn(2, 8), True, False)  # relu(a(x)) @ w: a's input needs no gradient
+    assert flops["Global"] == 2 * 2 * (32 * 2 + 12 * 3) and flops["_OwnWeight.a"] == 2 * 2 * 32 * 2
 
 
 # one instance and input of each kind NO_PRODUCTS lists: a kind added there must be checked here

@@ -2,8 +2,9 @@
 
 :func:`hand_flops` is what :func:`~hiddenlayers.rightsize._measure._flops` tries first. PyTorch's counter is a
 ``TorchDispatchMode``, and the first one a process enters imports ``torch._dynamo`` (about 3 s of a 4 s ``hl.cost`` of a
-small MLP on a 2-core machine); one forward pass with hooks on the weighted layers is enough where the network is
-provably made of layers whose products are known. The counts follow the counter's own rules, checked against it by the
+small MLP on a 2-core machine); one forward pass with a hook on each module is enough where the network is provably
+made of layers whose products are known (no backward pass is run: a training step's backward is read from which
+tensors need gradients). The counts follow the counter's own rules, checked against it by the
 tests on every network kind hiddenlayers builds:
 
 * ``Linear``: 2 x output elements x ``in_features`` forward; in a training step one product as large for the weight's
@@ -11,16 +12,18 @@ tests on every network kind hiddenlayers builds:
   nor after frozen ones). Bias gradients are sums, which the counter does not count.
 * ``Conv1d/2d/3d``: 2 x output elements x input channels per group x kernel size forward; the input's gradient as much,
   the weight's ``groups`` times as much (the counter's formula for ``convolution_backward``).
-* ``LSTM``/``GRU``: :func:`~hiddenlayers.rightsize._measure.rnn_flops` forward. A training step depends on the kernel
+* ``LSTM``/``GRU``: :func:`~hiddenlayers.rightsize._rnn_flops.rnn_flops` forward. A training step depends on the kernel
   PyTorch ran: a fused one the counter cannot see into (oneDNN's ``mkldnn_rnn_layer``, the float32 CPU LSTM) is the
   forward times 3, as ``_flops`` has always added it; the decomposed CPU one (GRU, float64 LSTM) is counted product by
   product as the counter sees it: the input projections' weight (and input) gradients, the recurrent products' weight
   gradients at every step and their state gradients at every step but each direction's first (its state starts at zero).
-* Norms, activations, dropout, pooling, flatten, embeddings: no matrix product (0, as the counter counts them).
+* Norms, activations, dropout, pooling, flatten, embeddings: no matrix product (0, as the counter counts them). One
+  that hands on its input tensor itself (``Identity``) also holds, under its name alone, the backward FLOPs of every
+  layer before it: the counter's module tracking enters it in the backward pass and never leaves (:class:`_Tally`).
 
 Anything else returns None and is counted by ``FlopCounterMode``: a module kind not listed (attention, a transposed
 convolution, a user's own module), a module whose forward is replaced or hooked, a network's class other than
-hiddenlayers' own (whose forwards do no product outside their layers), parameters off the CPU, a recurrent kernel of
+hiddenlayers' own or ``nn.Sequential`` (whose forwards do no product outside their layers), parameters off the CPU, a recurrent kernel of
 another kind (cuDNN) or one whose training step cannot be read from its graph.
 """
 
@@ -34,7 +37,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from ..network import ConvLayer, DenseLayer, EmbedLayer, FlatDense, GlobalPoolLayer, Network, PoolLayer, RecurrentLayer, in_mode
-from ._measure import _RNN_GATES, rnn_flops
+from ._rnn_flops import RNN_GATES, rnn_flops
 
 # containers whose own forward does no matrix product, only calls their children and element-wise or shape operations;
 # the applications' classes by name (a lower stage does not import a higher one)
@@ -103,8 +106,8 @@ def _conv(m: nn.Conv1d | nn.Conv2d | nn.Conv3d, x: Tensor, out: Tensor) -> tuple
 
 
 def _graph_kinds(out: Tensor, stop: Any, limit: int = 200_000) -> set[str] | None:
-    """Names of the autograd nodes between ``out`` and the node ``stop`` (the input's), parameters' leaves excluded; None
-    without a graph or past ``limit`` nodes."""
+    """Names of the autograd nodes between ``out`` and the node ``stop`` (the input's; not walked past), the parameters'
+    ``AccumulateGrad`` leaves included; None without a graph or past ``limit`` nodes."""
     if out.grad_fn is None:
         return None
     seen: set[Any] = set()
@@ -131,7 +134,7 @@ def _decomposed_backward(m: nn.RNNBase, data: Tensor, batch_sizes: Tensor | None
         first = last = int(data.shape[0 if m.batch_first else 1])
     else:  # packed: each step's rows; the reversed direction starts at the last step
         steps_rows, first, last = int(data.shape[0]), int(batch_sizes[0]), int(batch_sizes[-1])
-    gates, units, dirs = _RNN_GATES[m.mode], m.hidden_size, 2 if m.bidirectional else 1
+    gates, units, dirs = RNN_GATES[m.mode], m.hidden_size, 2 if m.bidirectional else 1
     macs, grad_in = 0, input_grad
     for layer in range(m.num_layers):
         width = m.input_size if layer == 0 else units * dirs
