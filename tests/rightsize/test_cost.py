@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 import warnings
@@ -152,6 +153,39 @@ def test_fewer_calls_measure_throughput_and_energy_proportionally_shorter(clf: h
     cost(clf, n_calls=2000, throughput_batch=16, per_layer_latency=False, epoch_samples=50)
     assert asked == [(3, pytest.approx(0.3)), (1, pytest.approx(0.2))]
     assert _energy.measuring_window(0.3, 10_000) == 0.3  # more calls time latency longer; the windows stay full
+
+
+def test_the_timed_training_steps_build_no_torch_optimizer(clf: hl.MLPClassifier, monkeypatch) -> None:
+    """Building a torch.optim optimizer imports torch._dynamo (about 3 s a process): the energy per epoch's SGD steps write
+    the update out, and move the probe's weights as torch.optim.SGD would."""
+    from hiddenlayers.rightsize import _energy
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("torch.optim.SGD built")
+
+    net = copy.deepcopy(clf.network_)
+    expected = copy.deepcopy(net)
+    monkeypatch.setattr(torch.optim, "SGD", refuse)
+    r = cost(clf, n_calls=20, throughput_batch=16, per_layer_latency=False)
+    assert r.energy_per_epoch_j is not None and r.energy_per_epoch_j > 0
+    monkeypatch.undo()
+    meter = _energy._EstimateMeter(torch.device("cpu"), None, "test")
+
+    def one_call(fn, meter, device, *, min_calls: int, min_seconds: float) -> tuple[float, int, float]:
+        fn()
+        return 0.0, 1, 1.0
+
+    monkeypatch.setattr(_energy, "_energy_per_call", one_call)
+    torch.manual_seed(0)
+    _energy._step_energy(net, 5, True, meter, torch.device("cpu"), torch.float32, min_calls=1, seconds=0.0)
+    opt = torch.optim.SGD(expected.parameters(), lr=1e-6)
+    torch.manual_seed(0)
+    x = torch.randn(5, 4)
+    for _ in range(4):  # 3 warm-up steps and the timed one
+        opt.zero_grad()
+        expected.train()(x).logsumexp(1).sum().backward()
+        opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), expected.state_dict().values()))
 
 
 def test_errors(clf: hl.MLPClassifier) -> None:

@@ -1,9 +1,11 @@
 """What a hidden-layer network costs: parameters, FLOPs, memory, latency, energy.
 
 :func:`cost` measures a fitted estimator (or a bare :class:`Network`) per
-hidden layer and in total. FLOPs come from PyTorch's own
-``torch.utils.flop_counter.FlopCounterMode`` (2 FLOPs per multiply-add;
-element-wise activations are not counted by it), and for the recurrent
+hidden layer and in total. FLOPs are PyTorch's own
+``torch.utils.flop_counter.FlopCounterMode``'s (2 FLOPs per multiply-add;
+element-wise activations are not counted by it), counted from the layers'
+shapes where every layer is known (:mod:`hiddenlayers.rightsize._flops_hand`,
+without the counter's ``torch._dynamo`` import), and for the recurrent
 kernels it cannot see into (the CPU LSTM, cuDNN) from :func:`rnn_flops`. Latency is measured at
 batch 1 through the estimator's ``predict`` and through a raw forward, as
 p50/p99 over many calls after warm-up. Energy is **measured** from Intel/AMD

@@ -1,8 +1,8 @@
 """What a plain ``torch.nn.Module`` costs: :func:`~hiddenlayers.rightsize.cost` for any PyTorch model.
 
 A plain module has no ``predict``, no loss and no training rows, so its report holds
-what the module alone determines: parameters (``sum(p.numel())``), FLOPs from
-``torch.utils.flop_counter`` at batch 1 and for one training step (forward and
+what the module alone determines: parameters (``sum(p.numel())``), FLOPs as
+``torch.utils.flop_counter`` counts them (an ``nn.Sequential`` of known layers from their shapes) at batch 1 and for one training step (forward and
 backward of ``sum(output²)``: the loss's own element-wise arithmetic is not counted,
 as the counter counts none), weight and activation memory, batch-1 latency of a raw
 forward, throughput and energy per prediction. Energy per epoch is left out (no rows

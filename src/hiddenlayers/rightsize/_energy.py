@@ -172,19 +172,27 @@ def _epoch_energy(net: nn.Module, batch: int, samples: int, is_clf: bool, meter:
 def _step_energy(net: nn.Module, rows: int, is_clf: bool, meter: _Meter, device: torch.device, dtype: torch.dtype, *,
                  min_calls: int, seconds: float) -> float:
     """Joules of one training step (forward, backward, SGD step) on ``rows`` random inputs, after 3 warm-up steps;
-    at least ``min_calls`` steps over at least ``seconds``."""
+    at least ``min_calls`` steps over at least ``seconds``.
+
+    The SGD step is ``torch.optim.SGD``'s on the CPU (``p -= lr * grad`` per parameter) written out: building a
+    ``torch.optim`` optimizer imports ``torch._dynamo`` (about 3 s, once per process), which ``cost`` otherwise avoids.
+    """
     shape = tuple(getattr(net, "input_shape", (net.in_features,)))
     vocab = getattr(net, "vocab_size", None)
     x = torch.randint(0, int(vocab), (rows, *shape), device=device) if vocab else torch.randn(rows, *shape, dtype=dtype, device=device)
-    opt = torch.optim.SGD(net.parameters(), lr=1e-6)
+    params = [p for p in net.parameters() if p.requires_grad]
     net.train()
 
     def step() -> None:
-        opt.zero_grad(set_to_none=True)
+        for p in params:
+            p.grad = None
         out = net(x)
         loss = out.logsumexp(1).sum() if is_clf else (out * out).sum()
         loss.backward()
-        opt.step()
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-1e-6)
 
     for _ in range(3):
         step()

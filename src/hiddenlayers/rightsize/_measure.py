@@ -1,4 +1,4 @@
-"""How :func:`~hiddenlayers.rightsize.cost` measures: timed calls, BLAS threads, FLOPs (PyTorch's counter, recurrent kernels by hand), energy of a large batch.
+"""How :func:`~hiddenlayers.rightsize.cost` measures: timed calls, BLAS threads, FLOPs (from the layers' shapes where every layer is known, :mod:`._flops_hand`, else PyTorch's counter with recurrent kernels by hand), energy of a large batch.
 
 Shared by the hiddenlayers-model path (``_cost``) and the plain-module path (``_cost_module``).
 """
@@ -15,6 +15,8 @@ from torch import nn
 
 from ..network import in_mode
 from ._energy import _energy_per_call, _Meter, _meter, _sync, measuring_window
+from ._flops_hand import hand_flops
+from ._rnn_flops import rnn_flops
 
 
 def blas_threads() -> int | None:
@@ -63,35 +65,21 @@ def time_calls(fn: Callable[[], Any], n_calls: int, *, warmup: int | None = None
     return out
 
 
-_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
-
-def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
-    """FLOPs of one forward of ``rnn`` on ``x``, by hand: 2 per multiply-add of its matrix products.
-
-    Per step, row and direction, a layer multiplies its input (``input_size``,
-    or the previous layer's output) and its state by every gate's weights
-    (LSTM 4 gates, GRU 3, plain RNN 1), plus an LSTM's projection. ``x``:
-    ``(N, steps, features)`` batch first, ``(steps, N, features)`` otherwise,
-    ``(steps, features)`` unbatched, or a ``PackedSequence``. Element-wise gate
-    arithmetic is not counted, as FlopCounterMode counts none elsewhere.
-    """
-    from torch.nn.utils.rnn import PackedSequence
-
-    data = x.data if isinstance(x, PackedSequence) else x
-    rows = int(data.shape[0]) if isinstance(x, PackedSequence) or data.ndim == 2 else int(data.shape[0] * data.shape[1])
-    gates, units, proj = _RNN_GATES[rnn.mode], rnn.hidden_size, getattr(rnn, "proj_size", 0)
-    state = proj or units
-    dirs = 2 if rnn.bidirectional else 1
-    macs = 0
-    for layer in range(rnn.num_layers):
-        n_in = rnn.input_size if layer == 0 else state * dirs
-        macs += dirs * (gates * units * (n_in + state) + units * proj)
-    return 2 * rows * macs
-
-
 def _flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
     """FLOPs per module name ("Network.hidden1", ...) and "Global" for one forward (+ backward).
+
+    Counted from the layers' shapes where every layer's products are known (:func:`~._flops_hand.hand_flops`: the
+    counter's numbers without its ``torch._dynamo`` import), else by :func:`_counted_flops`.
+    """
+    by_hand = hand_flops(network, x, train_step, is_classifier)
+    if by_hand is None:
+        return _counted_flops(network, x, train_step, is_classifier)
+    network.zero_grad(set_to_none=True)  # as the counted step leaves it: no gradients (a copy's may hold the user's)
+    return by_hand
+
+
+def _counted_flops(network: nn.Module, x: torch.Tensor, train_step: bool, is_classifier: bool) -> dict[str, int]:
+    """:func:`_flops` by ``torch.utils.flop_counter.FlopCounterMode``, for any module.
 
     PyTorch's counter sees no FLOPs in a fused recurrent kernel (the CPU LSTM,
     cuDNN): a recurrent module it counted nothing for gets :func:`rnn_flops`
