@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import hiddenlayers as hl
-from hiddenlayers.training import _loop
+from hiddenlayers.training import _loop, _macs
 
 
 def _spin(stop: mp.synchronize.Event) -> None:
@@ -52,7 +52,7 @@ def _macs_per_batch(model: object, X: np.ndarray) -> float:
     """The forward multiply-adds of one batch, counted as the thread rule counts them."""
     net = model.network_  # type: ignore[attr-defined]
     sample = torch.as_tensor(X[:1]).unsqueeze(1) if X.ndim == 3 else torch.as_tensor(X[:1])
-    return _loop._forward_macs(net, sample.to(next(net.parameters()).dtype)) * model.batch_size  # type: ignore[attr-defined]
+    return _macs.row_macs_of(net, sample.to(next(net.parameters()).dtype)) * model.batch_size
 
 
 def main() -> None:

@@ -57,6 +57,27 @@ def test_the_fit_loops_thread_rule_counts_a_conv_or_recurrent_network_without_fl
     assert _one_thread_pays(lstm, 32, CPU, torch.zeros(1, 7, 3))
 
 
+class _Packed(torch.nn.Module):
+    """A bidirectional LSTM over each row's own steps (a PackedSequence, as apps/_seq runs one), rows padded with NaN."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = torch.nn.LSTM(3, 5, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        lengths = (~x.isnan().any(-1)).sum(1)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(x.nan_to_num(), lengths, batch_first=True, enforce_sorted=False)
+        return self.rnn(packed)[1][0][-1]
+
+
+def test_a_recurrent_layer_reading_a_packed_row_counts_its_own_steps_without_flop_counter_mode(monkeypatch):
+    # before: a packed input was an unknown kind, so a bidirectional SequenceClassifier's fit went to FlopCounterMode
+    x = torch.zeros(2, 9, 3)
+    x[0, 6:] = float("nan")  # row 0: 6 steps
+    monkeypatch.setattr(_macs, "forward_macs", lambda *a: pytest.fail("FlopCounterMode used"))
+    assert _macs.row_macs_of(_Packed(), x) == 6 * 2 * 4 * 5 * (3 + 5)
+
+
 def test_thread_limits_restores_the_thread_count():
     before = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence
 
 from ..network import in_mode
 
@@ -41,8 +42,8 @@ def hooked_row_macs(network: torch.nn.Module, row: Tensor) -> float | None:
     """One row's multiply-adds through ``network``, from each weighted layer's input and output shapes in one plain forward
     pass of ``row``: ``Linear`` (output elements x ``in_features``), convolutions (output elements x input channels per
     group x kernel size), LSTM/GRU/RNN (steps x gates x ``hidden x (input + hidden)`` per layer and direction); norms,
-    embeddings and PReLU hold no matmul. None when another kind holds weights (or a recurrent layer reads a packed
-    sequence): :func:`forward_macs` counts those.
+    embeddings and PReLU hold no matmul; a recurrent layer reading a packed row counts the row's own steps. None when
+    another kind holds weights: :func:`forward_macs` counts those.
 
     Why not always the counted pass: :class:`torch.utils.flop_counter.FlopCounterMode`'s first use imports
     ``torch._dynamo``, 2.5-3 s on this 2-core machine, which a one-shot ``predict`` of an ImageClassifier, and the first
@@ -63,8 +64,9 @@ def hooked_row_macs(network: torch.nn.Module, row: Tensor) -> float | None:
             total[0] += out.numel() * module.in_features
         elif isinstance(module, torch.nn.modules.conv._ConvNd):
             total[0] += out.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
-        elif isinstance(module, torch.nn.RNNBase) and isinstance(inputs[0], Tensor) and inputs[0].dim() == 3:
-            steps = inputs[0].shape[1 if module.batch_first else 0]
+        elif isinstance(module, torch.nn.RNNBase) and (isinstance(inputs[0], PackedSequence) or inputs[0].dim() == 3):
+            # a packed row (a bidirectional layer's, apps/_seq) holds its own steps only: one row of data per step
+            steps = inputs[0].data.shape[0] if isinstance(inputs[0], PackedSequence) else inputs[0].shape[1 if module.batch_first else 0]
             gates = {"LSTM": 4, "GRU": 3}.get(module.mode, 1)
             directions = 2 if module.bidirectional else 1
             for layer in range(module.num_layers):
