@@ -91,10 +91,8 @@ def row_macs_of(network: torch.nn.Module, sample: Tensor) -> float:
 
     Parameters
     ----------
-    network : torch.nn.Module
-        The network.
-    sample : torch.Tensor of shape (n, ...)
-        Input rows as the network takes them.
+    network, sample
+        As :func:`forward_macs` takes them: the network, and input rows ``(n, ...)`` as it takes them.
     """
     hooked = hooked_row_macs(network, sample[:1])
     return hooked if hooked is not None else forward_macs(network, sample)
