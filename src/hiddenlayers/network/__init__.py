@@ -23,6 +23,8 @@ _EXPORTS = {
     "layer_norm_map": "._np_dense",
     "dense_forward": "._np_dense",
     "sklearn_init_": "._layers",
+    "RNN_GATES": "._macs",
+    "recurrent_macs": "._macs",
     "ConvLayer": "._kinds",
     "EmbedLayer": "._kinds",
     "FlatDense": "._kinds",

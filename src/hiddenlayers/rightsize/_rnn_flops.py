@@ -6,31 +6,19 @@ from typing import Any
 
 from torch import nn
 
-RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+from ..network import RNN_GATES, recurrent_macs
 
 
 def rnn_flops(rnn: nn.RNNBase, x: Any) -> int:
-    """FLOPs of one forward of ``rnn`` on ``x``, by hand: 2 per multiply-add of its matrix products.
+    """FLOPs of one forward of ``rnn`` on ``x``: 2 per multiply-add of its matrix products
+    (:func:`~hiddenlayers.network.recurrent_macs`, whose ``x`` forms it takes).
 
-    Per step, row and direction, a layer multiplies its input (``input_size``,
-    or the previous layer's output) and its state by every gate's weights
-    (LSTM 4 gates, GRU 3, plain RNN 1), plus an LSTM's projection. ``x``:
-    ``(N, steps, features)`` batch first, ``(steps, N, features)`` otherwise,
-    ``(steps, features)`` unbatched, or a ``PackedSequence``. Element-wise gate
-    arithmetic is not counted, as FlopCounterMode counts none elsewhere.
+    Parameters
+    ----------
+    rnn, x
+        As :func:`~hiddenlayers.network.recurrent_macs` takes them: the recurrent layer and its input.
     """
-    from torch.nn.utils.rnn import PackedSequence
-
-    data = x.data if isinstance(x, PackedSequence) else x
-    rows = int(data.shape[0]) if isinstance(x, PackedSequence) or data.ndim == 2 else int(data.shape[0] * data.shape[1])
-    gates, units, proj = RNN_GATES[rnn.mode], rnn.hidden_size, getattr(rnn, "proj_size", 0)
-    state = proj or units
-    dirs = 2 if rnn.bidirectional else 1
-    macs = 0
-    for layer in range(rnn.num_layers):
-        n_in = rnn.input_size if layer == 0 else state * dirs
-        macs += dirs * (gates * units * (n_in + state) + units * proj)
-    return 2 * rows * macs
+    return 2 * recurrent_macs(rnn, x)
 
 
 __all__ = ["RNN_GATES", "rnn_flops"]

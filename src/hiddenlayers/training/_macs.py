@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
-from ..network import in_mode
+from ..network import in_mode, recurrent_macs
 
 
 def forward_macs(network: torch.nn.Module, sample: Tensor) -> float:
@@ -41,7 +41,7 @@ _NO_MATMUL = (torch.nn.modules.batchnorm._NormBase, torch.nn.LayerNorm, torch.nn
 def hooked_row_macs(network: torch.nn.Module, row: Tensor) -> float | None:
     """One row's multiply-adds through ``network``, from each weighted layer's input and output shapes in one plain forward
     pass of ``row``: ``Linear`` (output elements x ``in_features``), convolutions (output elements x input channels per
-    group x kernel size), LSTM/GRU/RNN (steps x gates x ``hidden x (input + hidden)`` per layer and direction); norms,
+    group x kernel size), LSTM/GRU/RNN (:func:`~hiddenlayers.network.recurrent_macs`); norms,
     embeddings and PReLU hold no matmul; a recurrent layer reading a packed row counts the row's own steps. None when
     another kind holds weights: :func:`forward_macs` counts those.
 
@@ -65,13 +65,7 @@ def hooked_row_macs(network: torch.nn.Module, row: Tensor) -> float | None:
         elif isinstance(module, torch.nn.modules.conv._ConvNd):
             total[0] += out.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size)
         elif isinstance(module, torch.nn.RNNBase) and (isinstance(inputs[0], PackedSequence) or inputs[0].dim() == 3):
-            # a packed row (a bidirectional layer's, apps/_seq) holds its own steps only: one row of data per step
-            steps = inputs[0].data.shape[0] if isinstance(inputs[0], PackedSequence) else inputs[0].shape[1 if module.batch_first else 0]
-            gates = {"LSTM": 4, "GRU": 3}.get(module.mode, 1)
-            directions = 2 if module.bidirectional else 1
-            for layer in range(module.num_layers):
-                width = module.input_size if layer == 0 else module.hidden_size * directions
-                total[0] += steps * directions * gates * module.hidden_size * (width + module.hidden_size)
+            total[0] += recurrent_macs(module, inputs[0])  # a packed row (a bidirectional layer's, apps/_seq): its own steps
         elif not isinstance(module, _NO_MATMUL):
             unknown.append(module)
 
