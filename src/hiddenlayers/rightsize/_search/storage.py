@@ -67,6 +67,25 @@ def close_storage(store: Any) -> None:
         engine.dispose()
 
 
+def close_study(study: Any) -> None:
+    """Release what ``study``'s RDB storage holds open (:func:`close_storage`); nothing for a journal or in-memory study, or None.
+    The study stays readable: its engine connects again when asked.
+
+    Why: :func:`~.search.search` closes its storage when it returns, but a caller that goes on with the study (the command
+    line reads the files it recorded, then records the model files it wrote) connected its engine again, and that
+    connection (the SQLite file, or a PostgreSQL server's connection slot) stayed open until the process ended.
+
+    Parameters
+    ----------
+    study : optuna.Study or None
+        The study (:attr:`SearchResult.study`).
+    """
+    store = getattr(study, "_storage", None)  # (Optuna gives no public handle on a study's storage)
+    store = getattr(store, "_backend", store)  # the RDBStorage that Optuna's _CachedStorage wraps
+    if store is not None:
+        close_storage(store)
+
+
 @contextlib.contextmanager
 def opened_storage(storage: Any, check: bool = True) -> Iterator[Any]:
     """:func:`make_storage` of ``storage`` (in memory for None) for the block, closed (:func:`close_storage`) when it ends,
@@ -542,4 +561,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "create_or_load", "fail_dead_local_trials", "make_storage", "opened_storage", "storage_kind", "this_worker"]
+__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "close_study", "create_or_load", "fail_dead_local_trials", "make_storage", "opened_storage", "storage_kind", "this_worker"]
