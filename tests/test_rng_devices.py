@@ -1,7 +1,9 @@
-"""A fit seeds (and puts back) the generators of the devices it uses, not every CUDA device's (hiddenlayers._rng.seeded)."""
+"""A fit seeds (and puts back) the generators of the devices it uses, not every CUDA device's (hiddenlayers._rng.seeded); `cost`
+and `prune` put back the CPU's and their model's (keeps_torch_rng)."""
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 import torch
 
 import hiddenlayers as hl
-from hiddenlayers._rng import cuda_indices, seeded
+from hiddenlayers._rng import cuda_indices, keeps_torch_rng, model_devices, seeded
 
 
 def test_cuda_indices_are_the_cuda_devices_given_a_bare_one_the_current(monkeypatch) -> None:
@@ -56,3 +58,52 @@ def test_seeded_on_one_gpu_seeds_that_gpu_and_puts_it_back() -> None:
     with seeded(9, "cuda:0"):
         pass
     assert torch.equal(torch.cuda.get_rng_state(0), before)
+
+
+class _OnGpu(torch.nn.Module):
+    """A module whose one parameter says it is on ``cuda:INDEX`` (this box has no GPU: only its device is read)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def parameters(self, recurse: bool = True) -> Any:
+        yield types.SimpleNamespace(device=torch.device("cuda", self.index))
+
+
+def test_keeps_torch_rng_puts_back_the_cpu_and_the_models_and_current_gpu_not_every_gpu(monkeypatch) -> None:
+    """It saved and put back every GPU's generator (fork_rng over all of device_count()), which PyTorch says initialises
+    each device: on a machine of 4 GPUs, a model on cuda:2 (the current device 0) touched all four. Now cuda:2 and 0."""
+    saved: list[Any] = []
+    restored: list[Any] = []
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)  # a process that has used its GPUs
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_rng_state", lambda device="cuda": saved.append(device) or torch.zeros(16, dtype=torch.uint8))
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda state, device="cuda": restored.append(device))
+
+    @keeps_torch_rng
+    def draws(model: Any) -> torch.Tensor:
+        return torch.rand(3)
+
+    torch.manual_seed(5)
+    inside = draws(_OnGpu(2))
+    assert torch.equal(inside, torch.rand(3))  # the CPU generator put back: the caller's next draw is the one made inside
+    assert sorted(saved) == sorted(restored) == [0, 2]
+    saved.clear()
+    restored.clear()
+    draws(model=torch.nn.Linear(2, 1))  # a model on the CPU: the current GPU's only
+    assert saved == restored == [0]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 2 epochs: a model to read, not to use
+def test_model_devices_reads_a_module_an_estimators_network_and_a_pipelines_last_step() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    clf = hl.MLPClassifier((4,), max_iter=2, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    cpu = [torch.device("cpu")]
+    assert model_devices(clf) == model_devices(make_pipeline(StandardScaler(), clf)) == model_devices(clf.network_) == cpu
+    assert model_devices(_OnGpu(1)) == [torch.device("cuda", 1)]
+    assert model_devices(hl.MLPClassifier((4,))) == model_devices(None) == []  # unfitted: nothing to read

@@ -19,16 +19,54 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def keeps_torch_rng(fn: F) -> F:
-    """Decorate ``fn`` so that PyTorch's CPU generator, and each CUDA device's when CUDA is already in use, are put back
-    when it returns or raises (a model on a GPU means CUDA is initialised; an uninitialised one is not started for this)."""
+    """Decorate ``fn(model, ...)`` so that PyTorch's CPU generator, and the generators of the CUDA devices ``model`` is on
+    (:func:`model_devices`) and of the current one, are put back when it returns or raises; CUDA not yet initialised (a
+    model on the CPU) is not started for this.
+
+    Only those: what the decorated calls draw (``cost``'s random timing inputs and its energy probe's dropout, ``prune``'s
+    rebuilt networks) is drawn on the CPU and on the model's device. Every GPU's generator was saved and put back
+    (``torch.random.fork_rng`` over all of ``device_count()``), which PyTorch says initialises each device: on a machine
+    of several GPUs, for a model on one of them.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-        with torch.random.fork_rng(devices=cuda):
+        cuda: list[int] = []
+        if torch.cuda.is_initialized():
+            cuda = cuda_indices(*model_devices(args[0] if args else kwargs.get("model")), "cuda")  # a bare "cuda": the current device
+        with torch.random.fork_rng(devices=cuda, device_type="cuda"):
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def model_devices(model: Any) -> list[torch.device]:
+    """The devices of ``model``'s parameters and buffers, each once: a ``torch.nn.Module``, the network of an estimator or
+    application (``network_``, a reinforcement agent's ``q_network_``), a scikit-learn ``Pipeline``'s last step's; none for
+    anything else (an unfitted model).
+
+    Parameters
+    ----------
+    model : object
+        What a ``cost`` or ``prune`` call is given.
+
+    Examples
+    --------
+    >>> model_devices(torch.nn.Linear(2, 1))
+    [device(type='cpu')]
+    """
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
+        return model_devices(steps[-1][-1])
+    if not isinstance(model, torch.nn.Module):
+        nets = (getattr(model, name, None) for name in ("network_", "q_network_"))
+        model = next((net for net in nets if isinstance(net, torch.nn.Module)), None)
+        if model is None:
+            return []
+    found: dict[str, torch.device] = {}
+    for tensor in (*model.parameters(), *model.buffers()):
+        found.setdefault(str(tensor.device), tensor.device)
+    return list(found.values())
 
 
 def cuda_indices(*devices: torch.device | str | None) -> list[int]:
@@ -80,4 +118,4 @@ def seeded(seed: int, *devices: torch.device | str | None) -> Iterator[None]:
         yield
 
 
-__all__ = ["cuda_indices", "keeps_torch_rng", "seeded"]
+__all__ = ["cuda_indices", "keeps_torch_rng", "model_devices", "seeded"]

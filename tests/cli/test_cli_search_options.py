@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+import os
 
 import optuna
 import pytest
@@ -63,11 +66,34 @@ def test_the_options_reach_the_search_and_its_summary(iris_files, tmp_path):
     assert "each trial: 3 folds, up to 2 epochs, patience 4" in res.stdout
 
 
-def test_a_resumed_study_with_another_cv_patience_or_fraction_is_refused(iris_files, tmp_path):
+def _held_open(path) -> int:
+    """How many of this process's file descriptors are open on ``path`` (Linux's /proc)."""
+    held = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            held += os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(path)
+    return held
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_resumed_study_with_another_cv_patience_or_fraction_is_refused(iris_files, tmp_path, monkeypatch):
+    """(And the command leaves the study's database closed: search() closed its storage, but reading and recording the
+    saved model files after it connected the study's engine again, and that connection stayed open.)"""
+    from hiddenlayers.rightsize._search import storage as storage_module
+
+    opened = []  # every RDB storage the command opens, kept so that the garbage collector closes none of them
+    real = storage_module._rdb
+    monkeypatch.setattr(storage_module, "_rdb", lambda *a, **kw: opened.append(real(*a, **kw)) or opened[-1])
+
+    def closed() -> bool:
+        gc.collect()  # the test's own optuna.load_study storages (the command's are kept in opened: not collected)
+        return bool(opened) and all(s.engine.pool.checkedin() == 0 == s.engine.pool.checkedout() for s in opened) and not _held_open(storage)
+
     storage = tmp_path / "s.db"
     args = ("search", iris_files / "train.csv", "--target", "target", *TINY, "--storage", storage, "--study", "st",
             "--out-dir", tmp_path / "found", "--force")
     ok(*args, "--trials", "1", "--cv", "1", "--validation-fraction", "0.3", "--patience", "3")
+    assert closed()
     for more, said in ((("--cv", "2", "--patience", "3"), "--cv 1"),
                        (("--cv", "1", "--validation-fraction", "0.2", "--patience", "3"), "--validation-fraction 0.3"),
                        (("--cv", "1", "--validation-fraction", "0.3", "--patience", "4"), "--patience 3")):
@@ -75,7 +101,9 @@ def test_a_resumed_study_with_another_cv_patience_or_fraction_is_refused(iris_fi
         assert_user_error(result, f"holds trials scored with {said}, and this search has ")
         assert f"Pass {said} (the study's), or a new --study." in result.stderr
     assert len(optuna.load_study(study_name="st", storage=f"sqlite:///{storage}").trials) == 1  # nothing ran
+    opened.clear()
     ok(*args, "--trials", "2", "--cv", "1", "--validation-fraction", "0.3", "--patience", "3")  # the study's budget goes on
+    assert closed()
 
 
 def test_validation_file_scores_every_trial_and_a_resume_on_another_is_refused(iris_files, tmp_path, monkeypatch):

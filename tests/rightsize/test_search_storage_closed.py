@@ -77,3 +77,37 @@ def test_a_worker_closes_the_storage_it_opens(tmp_path, opened) -> None:
     setup = types.SimpleNamespace(max_latency_us=None, objectives=("score",))  # what a worker reads before its trials
     run.run_worker(setup, f"sqlite:///{path}", "w", ["maximize"], 0, 0, None)  # type: ignore[arg-type]
     assert _closed(opened, path)
+
+
+def test_a_failed_attempt_to_set_up_an_rdb_storage_releases_its_engine(tmp_path, monkeypatch) -> None:
+    """Optuna makes a storage's engine, then creates the tables and the version row, which race with another process doing
+    the same: _rdb retries. Each failed attempt's engine kept its pooled connection (the database file open; on PostgreSQL
+    a server connection) until the garbage collector found it. The first attempt fails here once it has connected (the
+    version row); a Ctrl-C in an attempt is raised, its engine released too."""
+    import sqlalchemy
+    from optuna.storages._rdb import storage as optuna_rdb
+    from sqlalchemy.exc import OperationalError
+
+    engines: list[Any] = []
+    make = sqlalchemy.engine.create_engine
+    monkeypatch.setattr(sqlalchemy.engine, "create_engine", lambda *a, **kw: engines.append(make(*a, **kw)) or engines[-1])
+    set_up = optuna_rdb._VersionManager.__init__
+    fail = [OperationalError("INSERT INTO version_info", {}, Exception("database is locked"))]
+
+    def version_row(self: Any, *args: Any) -> None:
+        if fail:
+            raise fail.pop()
+        set_up(self, *args)
+
+    monkeypatch.setattr(optuna_rdb._VersionManager, "__init__", version_row)
+    path = tmp_path / "s.db"
+    store = storage_module._rdb(f"sqlite:///{path}", {})
+    assert len(engines) == 2 and store.engine is engines[1]
+    assert engines[0].pool.checkedin() == 0 == engines[0].pool.checkedout()  # was 1 connection left checked in
+    assert store.get_all_studies() == []  # the second attempt's storage works
+    storage_module.close_storage(store)
+    assert _held_open(path) == 0
+    fail.append(KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        storage_module._rdb(f"sqlite:///{path}", {})
+    assert len(engines) == 3 and engines[2].pool.checkedin() == 0 == engines[2].pool.checkedout() and _held_open(path) == 0

@@ -58,6 +58,38 @@ class FirstEpoch(Callback):
         self.first = epoch if self.first is None else self.first
 
 
+class DropoutMasks(Callback):
+    """Each training batch's dropout masks, as lists of 0/1 (a unit dropped: 1), taken by a forward hook on the network's
+    ``nn.Dropout`` layers. With ``tanh`` before the dropout a unit's output is 0 only where the mask dropped it."""
+
+    def __init__(self) -> None:
+        self.masks: list[list[int]] = []
+
+    def on_train_begin(self, *, network: torch.nn.Module, **kw: object) -> None:
+        def record(module: torch.nn.Module, args: object, out: torch.Tensor) -> None:
+            if module.training:
+                self.masks.append((out == 0).flatten().int().tolist())
+
+        for m in network.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.register_forward_hook(record)
+
+
+def fit_dropout(out: Path) -> None:
+    """An in-memory fit with dropout, twice, each rank on rows of its own (the same count: the same steps): each rank writes
+    the dropout masks of both fits (every batch) and the first fit's weights to ``out/dropout.rank{R}.json``."""
+    rank = distributed_world()[0]
+    X = np.random.default_rng(rank).normal(size=(32, 3))
+    seen: dict[str, object] = {}
+    for run in ("first", "again"):
+        masks = DropoutMasks()
+        model = hl.MLPClassifier("8:tanh:dropout=0.5", batch_size=16, max_iter=2, random_state=0, dtype="float64", callbacks=[masks])
+        model.fit(X, (X[:, 0] > 0).astype(int))
+        seen[run] = masks.masks
+        seen.setdefault("weights", [w.tolist() for w in (*model.coefs_, *model.intercepts_)])
+    (out / f"dropout.rank{rank}.json").write_text(json.dumps(seen))
+
+
 def _classifier(batch: int, kill_at: int = -1) -> hl.MLPClassifier:
     # every fit has the callback (a batch callback changes how the L2 term is applied, so all runs compared take
     # the same path); only the resumed fit's rank 1 of the first attempt ever fires it
@@ -96,6 +128,7 @@ def fit_all(data: ParquetSource, weighted: ParquetSource, out: Path, batch: int)
     memory = _classifier(batch).set_params(random_state=None, max_iter=1).fit(X, (X[:, 0] > 0).astype(int))
     weights = [w.tolist() for w in (*memory.coefs_, *memory.intercepts_)]
     (out / f"seedless.memory.rank{distributed_world()[0]}.json").write_text(json.dumps(weights))
+    fit_dropout(out)
 
 
 def fit_val(data: ParquetSource, weighted: ParquetSource, out: Path, name: str, batch: int, kill_at: int = -1) -> None:

@@ -228,6 +228,25 @@ def test_fit_joins_torchruns_group_and_a_seedless_fit_starts_every_rank_from_ran
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_the_ranks_draw_their_own_dropout_masks_from_the_same_initial_weights(runs: dict[str, Path]) -> None:
+    """Every rank seeded dropout with the same seed, so the two ranks dropped the same units for their different rows (one
+    process with the global batch draws a mask per row). Each rank's masks are its own now, the same again in a second fit
+    of the same random_state (repeatable), rank 0's those of one process; the ranks still end with the same weights (the
+    same initial weights, the gradients all-reduced)."""
+    import json
+
+    ranks = [json.loads((runs["two"] / f"dropout.rank{r}.json").read_text()) for r in (0, 1)]
+    one = json.loads((runs["one"] / "dropout.rank0.json").read_text())
+    assert len(ranks[0]["first"]) == len(ranks[1]["first"]) == 4  # 2 epochs of 2 batches of 16 rows
+    assert ranks[0]["first"] != ranks[1]["first"]
+    for r in ranks:
+        assert r["first"] == r["again"]
+        assert 0.3 < np.mean(r["first"]) < 0.7  # dropout=0.5 (tanh's outputs are 0 only where dropped)
+    assert ranks[0]["first"] == one["first"]
+    for a, b in zip(ranks[0]["weights"], ranks[1]["weights"]):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def _train_joining(monkeypatch: pytest.MonkeyPatch, data: str, out: Path, addr: str, port: int) -> Result:
     """``hiddenlayers train`` in this process as rank 0 of 2 joining at ``addr:port`` with a 0.5 s join timeout.
     In-process: the point is the one-line error of a failed join, not a process of its own (torchrun's launches

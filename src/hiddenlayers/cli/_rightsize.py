@@ -501,7 +501,7 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         classifier={"class_weight": class_weight, "label_smoothing": label_smoothing},
         choices={"weight_averaging": parse_weight_averaging(weight_averaging), "solvers": tried, **search_learning_rates(lr, tried)},
         budget=budget, validation=validation)
-    from ..rightsize import ResumedBudgetError, search
+    from ..rightsize import ResumedBudgetError, close_study, search
     from ._option_words import named_options
 
     matrix, prep, pre = _search_table(data, target, features, max_categories, check, settings, sample_weight)
@@ -535,7 +535,10 @@ def run_search(data: str, *, target: str | None, features: str | None, objective
         note(f"--timeout {timeout:g} s stopped the search at {found.n_trials} of {trials} trials: {how}, or give a longer --timeout")
     extra = {"max_flops": settings["max_flops"], "max_saved": settings["max_saved"], "validation": validation,
              "validation_rows": len(val["y_val"]) if val else None}
-    return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra, force=force)
+    try:
+        return _save_found(found, model_state(pre, prep), folder, study, html, as_json, extra, force=force)
+    finally:  # search() closed the storage, but reading and recording the saved files connected the study's engine again
+        close_study(found.study)
 
 
 #: the divergence remedy a failed trial names, as search's option: the trial's rate came from the --lr range

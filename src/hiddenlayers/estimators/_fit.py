@@ -33,6 +33,7 @@ from ..training import (
     TrainResult,
     check_callbacks,
     no_usable_epoch,
+    rank_seed,
     steps_per_epoch,
     thread_limits,
     time_limit,
@@ -388,8 +389,9 @@ def fit_stochastic(
     gen = torch.Generator().manual_seed(seed)
     epochs_before = len(est.history_)
     # Dropout draws from torch's global generator: seed it from random_state for this fit
-    # only, so results repeat without changing the caller's global random state.
-    with seeded(seed, device):  # the CPU's generator and the fit's CUDA device's, no other device's
+    # only, so results repeat without changing the caller's global random state; under
+    # torch.distributed each rank's own (rank_seed): the ranks' masks were the same for their different rows.
+    with seeded(rank_seed(seed), device):  # the CPU's generator and the fit's CUDA device's, no other device's
         result = train(
             est.network_, Xt, Yt,
             loss=est._loss(), solver=est.solver, learning_rate_init=lr0, schedule=schedule,

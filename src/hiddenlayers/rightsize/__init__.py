@@ -20,6 +20,7 @@ _EXPORTS = {
     "check_search_options": "._search.options",
     "check_search_data": "._search.search",
     "storage_problem": "._search.storage",
+    "close_study": "._search.storage",
     "saved_files": "._search.saved",
     "written_for": "._search.saved",
     "record_saved": "._search.saved",

@@ -105,6 +105,7 @@ _EXPORTS = {
     "lost_peer_line": "._join",
     "is_writer": "._distributed",
     "load_checkpoint": "._distributed",
+    "rank_seed": "._distributed",
     "reduce_sum": "._distributed",
     "save_checkpoint": "._distributed",
     "shutdown_distributed": "._distributed",

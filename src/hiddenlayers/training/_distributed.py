@@ -31,6 +31,25 @@ def distributed_world() -> tuple[int, int]:
     return 0, 1
 
 
+def rank_seed(seed: int) -> int:
+    """The seed of this rank's training-time draws (dropout, noise layers): ``seed`` in one process, ``seed + rank`` under
+    ``torch.distributed``.
+
+    Why: every rank seeded its global generator with the same ``seed`` (from the same ``random_state``), so the ranks drew
+    the same dropout masks for their different rows, where one process with the global batch draws a mask for each row.
+    The initial weights (drawn before, from ``random_state``) and the batch order (a generator of its own, as
+    ``DistributedSampler``'s seed is shared) stay the same on every rank; each rank's seed depends only on ``seed`` and its
+    rank, so a run is repeatable for a given ``random_state`` and world size, and a resumed one draws as the broken one did.
+
+    Parameters
+    ----------
+    seed : int
+        The fit's seed, in ``[0, 2**63 - world)``.
+    """
+    rank, world = distributed_world()
+    return seed if world == 1 else seed + rank
+
+
 def shutdown_distributed() -> None:
     """Destroy the process group (before exit: gloo can abort at exit otherwise)."""
     import torch.distributed as dist
@@ -308,5 +327,5 @@ def load_checkpoint(path: str) -> dict[str, Any] | None:
 
 __all__ = [
     "AgreedInterrupt", "agreed_interrupts", "GradientSync", "barrier", "distributed_world", "from_every_rank", "from_rank_0", "gradient_sync",
-    "is_writer", "load_checkpoint", "reduce_sum", "save_checkpoint", "shutdown_distributed",
+    "is_writer", "load_checkpoint", "rank_seed", "reduce_sum", "save_checkpoint", "shutdown_distributed",
 ]

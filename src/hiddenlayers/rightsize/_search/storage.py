@@ -67,6 +67,25 @@ def close_storage(store: Any) -> None:
         engine.dispose()
 
 
+def close_study(study: Any) -> None:
+    """Release what ``study``'s RDB storage holds open (:func:`close_storage`); nothing for a journal or in-memory study, or None.
+    The study stays readable: its engine connects again when asked.
+
+    Why: :func:`~.search.search` closes its storage when it returns, but a caller that goes on with the study (the command
+    line reads the files it recorded, then records the model files it wrote) connected its engine again, and that
+    connection (the SQLite file, or a PostgreSQL server's connection slot) stayed open until the process ended.
+
+    Parameters
+    ----------
+    study : optuna.Study or None
+        The study (:attr:`SearchResult.study`).
+    """
+    store = getattr(study, "_storage", None)  # (Optuna gives no public handle on a study's storage)
+    store = getattr(store, "_backend", store)  # the RDBStorage that Optuna's _CachedStorage wraps
+    if store is not None:
+        close_storage(store)
+
+
 @contextlib.contextmanager
 def opened_storage(storage: Any, check: bool = True) -> Iterator[Any]:
     """:func:`make_storage` of ``storage`` (in memory for None) for the block, closed (:func:`close_storage`) when it ends,
@@ -399,16 +418,35 @@ def _rdb(url: str, engine_kwargs: dict[str, Any], given: str | None = None) -> A
         problem = _server_problem(url, given or url)
         if problem is not None:
             raise ValueError(f"storage: {problem}")
+    rdb = optuna.storages.RDBStorage
     for attempt in range(8):
+        store = rdb.__new__(rdb)  # made apart from its set-up, so that a failed attempt's engine can be disposed of
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=30, grace_period=120)
-        except DBAPIError:  # "table already exists", unique version row, locked: another process creates the schema
-            if attempt == 7:
+                rdb.__init__(store, url, engine_kwargs=engine_kwargs, heartbeat_interval=30, grace_period=120)
+            return store
+        except BaseException as exc:
+            _release_attempt(store)
+            # "table already exists", unique version row, locked: another process creates the schema
+            if not isinstance(exc, DBAPIError) or attempt == 7:
                 raise
-            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
+        time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _release_attempt(store: Any) -> None:
+    """What an ``RDBStorage`` whose set-up failed holds: its session, and its engine's pooled connection.
+
+    Why: Optuna makes the engine first, then creates the tables and the version row, which race with another process
+    creating them (:func:`_rdb` retries); each failed attempt's engine kept its connection (the SQLite file, a server's
+    connection slot) open until the garbage collector found it. Set-up stops at any step, so only what it made is released.
+    """
+    made = vars(store)
+    if "scoped_session" in made:
+        store.remove_session()
+    if made.get("engine") is not None:
+        made["engine"].dispose()
 
 
 def _journal(path: str) -> Any:
@@ -542,4 +580,4 @@ def fail_dead_local_trials(study: Any) -> list[int]:
     return failed
 
 
-__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "create_or_load", "fail_dead_local_trials", "make_storage", "opened_storage", "storage_kind", "this_worker"]
+__all__ = ["ORPHAN_AFTER_S", "WORKER_ATTR", "check_storage_file", "close_storage", "close_study", "create_or_load", "fail_dead_local_trials", "make_storage", "opened_storage", "storage_kind", "this_worker"]
