@@ -10,14 +10,13 @@ convolution/pooling). Decoding (greedy or prefix beam search) is left to the rea
 
 ``steps`` is dynamic (pad a batch to its longest utterance) for the specs a SpeechRecognizer takes, as measured: convolutions,
 1-D max/average pooling, (bi)LSTM/GRU layers returning every step, before a per-frame head. Such a graph is traced on a few
-steps (:func:`trace_steps`: PyTorch's exporter decomposes a recurrent layer step by step, so tracing the longest utterance cost
-more), the same graph for any length. Each export checks it: the parity
-utterances padded to three times their steps must give the same outputs. ``steps`` is fixed at the longest of ``max_len_``
-and the parity utterances, said in the report's notes, where the spec decides it in advance (:func:`fixed_by_spec`: average
-pooling before the first recurrent layer and a GRU after it, which PyTorch's exporter cannot convert with a dynamic axis), so
-such a spec is traced once; where a dynamic export fails otherwise (any failure of the conversion or of the check), the export
-falls back to the fixed axis. Files exported before this release were all fixed so, and :class:`~hiddenlayers.ship.SpeechOnnx`
-still reads them.
+steps (:func:`trace_steps`: PyTorch's exporter on its own decomposes a recurrent layer step by step, which :mod:`._rnn_shapes`
+now spares our exports), the same graph for any length. Each export checks it: the parity
+utterances padded to three times their steps must give the same outputs. Where a dynamic export fails (any failure of the
+conversion or of the check), the export falls back to ``steps`` fixed at the longest of ``max_len_`` and the parity
+utterances, said in the report's notes. Average pooling before a GRU used to fail so (PyTorch's step-by-step GRU
+decomposition could not follow the pooled length) and was fixed in advance; with :mod:`._rnn_shapes` it converts. Files
+exported before were fixed so (older ones for every spec), and :class:`~hiddenlayers.ship.SpeechOnnx` still reads them.
 The file's metadata ``speech`` keeps the alphabet, the step count (None: dynamic) and the long-table columns of
 ``fit_long`` (None after ``fit``), for ``hiddenlayers predict`` and ``evaluate``.
 """
@@ -48,7 +47,7 @@ def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) 
     checked on the utterances of ``X`` (parity utterances; random ones around the training frames when None) and traced on a
     sample of :func:`trace_steps` steps (a dynamic axis) or of the fixed width.
 
-    ``steps`` is dynamic, unless ``fixed`` or :func:`fixed_by_spec`; its ``fallback`` (for an export that fails so) fixes it
+    ``steps`` is dynamic, unless ``fixed``; its ``fallback`` (for an export that fails so) fixes it
     (``fixed=True``) at the longest of ``max_len_`` and ``X``'s.
     ``double``: frames and ``log_probs`` are float64 and the network computes in float64 (a ``dtype="float64"`` model; LSTM/GRU layers
     refused in one line, as onnxruntime has no float64 kernel for them), else float32."""
@@ -59,7 +58,6 @@ def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) 
     from ._scaled_graph import ScaledGraph
 
     network = graph_network(model.network_, double)  # first: a float64 LSTM/GRU is refused before any work
-    fixed = fixed or fixed_by_spec(network.hidden_layers)  # known to fail dynamic: not traced so only to fall back
     floats = np.float64 if double else np.float32
     seqs = [np.asarray(s, dtype=floats) for s in parity_sequences(model, X)]
     n_features, width = int(model.n_features_in_), max(s.shape[0] for s in seqs)
@@ -98,33 +96,11 @@ def speech_graph(model: Any, X: Any, fixed: bool = False, double: bool = False) 
                     fallback=None if fixed else (lambda: speech_graph(model, X, fixed=True, double=double)))
 
 
-def fixed_by_spec(layers: Any) -> bool:
-    """Whether the hidden ``layers`` (in order) are known to make PyTorch's exporter fail on a dynamic steps axis: average pooling
-    before the first recurrent layer, and a GRU (either direction) anywhere after it.
-
-    As measured (torch 2.13, its dynamo exporter failing to decompose the graph): ``avgpool2,gru8``, ``conv8k3:same,avgpool2,gru8``,
-    ``avgpool2,conv8k3:same,gru8``, ``avgpool2,gru8:bi``, ``avgpool2,lstm8,gru8`` fail; ``avgpool2,lstm8``, ``avgpool2,lstm8:bi``,
-    ``gru8,avgpool2,gru8``, max pooling before a GRU convert. A spec this misses still exports: its failed dynamic export falls
-    back to the fixed axis, as every one did before this rule."""
-    from ..network import PoolLayer, RecurrentLayer
-
-    pooled = False
-    for layer in layers:
-        if isinstance(layer, RecurrentLayer):
-            if not pooled:
-                return False  # a recurrent layer before any average pooling
-            if layer.cell == "gru":
-                return True
-        elif isinstance(layer, PoolLayer) and layer.op == "avg":
-            pooled = True
-    return False
-
-
 def trace_steps(network: Any, min_length: int, width: int) -> int:
     """The input steps of the sample a dynamic steps axis is traced with: the fewest from ``max(3, min_length)`` whose output
     frames (after the spec's convolution/pooling) number at least 3, and at most ``width`` (the parity utterances' longest).
 
-    Few, as PyTorch's exporter traces a recurrent layer step by step (an export's time grows with the steps); 3 or more frames
+    Few, as PyTorch's exporter on its own traces a recurrent layer step by step (:mod:`._rnn_shapes` spares that); 3 or more frames
     in every layer, as a size of 1, or of the batch (2), would be specialised or tied to it. The graph is the same for any
     length: the parity check and :func:`_dynamic_steps` run on the parity utterances, padded to ``width`` and to three times it.
     """
@@ -144,7 +120,7 @@ def _notes(model: Any, steps: int | None) -> list[str]:
                  "to the batch's longest")
     else:
         first = (f"input X is raw frames (batch, {steps}, {n_features}), steps fixed: PyTorch's exporter could not keep this spec's steps "
-                 "dynamic (average pooling before a GRU fails its conversion), so every utterance is padded after its "
+                 "dynamic, so every utterance is padded after its "
                  f"end with whole NaN steps to {steps}, the longest in fit or in the parity utterances X; longer ones do not fit the graph "
                  "(export with a longer one in X to widen it)")
     return [f"{first}; standardisation is in the graph; every utterance needs >= {int(model.min_length_)} frame(s)",
@@ -182,4 +158,4 @@ def _dynamic_steps(proto: Any, feeds: np.ndarray) -> None:
                          "exportable with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["SPEECH_KEY", "fixed_by_spec", "speech_graph", "trace_steps"]
+__all__ = ["SPEECH_KEY", "speech_graph", "trace_steps"]

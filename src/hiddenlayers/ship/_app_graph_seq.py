@@ -116,9 +116,9 @@ TRACE_STEPS = 3
 
 
 def trace_steps(model: Any) -> int:
-    """The steps of the sample a dynamic steps axis is traced with: few, as PyTorch's exporter traces a recurrent layer step by
-    step (an export's time grows with them), but at least ``min_length_`` and at least 3 (a size of 1 or of the batch, 2, would be
-    specialised or tied to it). The graph is the same for any length; the parity check runs on the full-length sequences."""
+    """The steps of the sample a dynamic steps axis is traced with: few (PyTorch's exporter on its own traces a recurrent layer
+    step by step, which :mod:`._rnn_shapes` now spares our exports), but at least ``min_length_`` and at least 3 (a size of 1 or
+    of the batch, 2, would be specialised or tied to it). The graph is the same for any length; the parity check runs on the full-length sequences."""
     return max(TRACE_STEPS, int(model.min_length_))
 
 

@@ -56,6 +56,7 @@ from ._int8_check import check_quantized_tolerance, record_int8_parity
 from ._onnx_graph import _FEATURES, _add_string_inputs, _columns, _cpu_copy, _exportable, _width
 from ._onnx_run import INPUTS_KEY, choose_missing_token, feeds_from_frame, input_spec
 from ._pipeline import is_pipeline, pipeline_as_model, pipeline_parts
+from ._rnn_shapes import shape_only_recurrence
 from ._torchlib_registry import reused_registry
 
 
@@ -249,8 +250,9 @@ def _torch_proto(module: Any, sample: Any, *, input_names: list[str], out_name: 
     import onnx
     import torch
 
-    # each export as in a fresh process (see _fresh_dispatch), but for torch's torchlib registry, built once (_torchlib_registry)
-    with _scratch() as folder, _quiet(), fresh_dispatch(), reused_registry():
+    # each export as in a fresh process (see _fresh_dispatch), but for torch's torchlib registry, built once (_torchlib_registry),
+    # and an LSTM's or GRU's shapes given without tracing its steps (_rnn_shapes)
+    with _scratch() as folder, _quiet(), fresh_dispatch(), reused_registry(), shape_only_recurrence():
         tmp = folder / "model.onnx"
         torch.onnx.export(
             module, sample if isinstance(sample, tuple) else (sample,), str(tmp), input_names=input_names,
