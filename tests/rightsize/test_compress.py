@@ -429,6 +429,38 @@ def test_the_ratio_search_stops_at_a_share_that_removes_no_unit() -> None:
     assert (ratio, best) == (0.0, None) and evaluated == [0.8, 0.4, 0.2, 0.1] and not any(t["accepted"] for t in tried)
 
 
+def test_an_application_model_is_refused_in_one_line() -> None:
+    # an Autoencoder's AutoencoderNet has no hidden_names: an AttributeError; a Forecaster's dense Network reached the
+    # fold refits, where its own fit refused the y prune passes it
+    from hiddenlayers.apps import Autoencoder, Forecaster
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    series = np.sin(np.arange(60) / 5)
+    for model, y in ((_fit(Autoencoder((4,), max_iter=1, random_state=0), X, None), X[:, 0]),
+                     (_fit(Forecaster(window=4, max_iter=1, random_state=0), series, None), series[4:])):
+        name = type(model).__name__
+        said = {"Autoencoder": "an Autoencoder", "Forecaster": "a Forecaster"}[name]
+        with pytest.raises(TypeError, match="^" + re.escape(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {said}, whose hidden "
+                                                            "layers prune does not cut: fit it again with smaller hidden layers, or measure it "
+                                                            "with hl.cost(model).") + "$"):
+            prune(model, np.lib.stride_tricks.sliding_window_view(series[:-1], 4) if name == "Forecaster" else X, y, latency_calls=0)
+
+
+def test_a_1d_x_is_one_line_and_a_read_only_frame_prunes_without_torchs_warning() -> None:
+    import pandas as pd
+
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    with pytest.raises(ValueError, match=r"^X must be 2-D \(n_samples, n_features\)\. Received shape \(150,\)\. Reshape") as info:
+        prune(clf, X[:, 0], y, latency_calls=0)  # scikit-learn's "Expected 2D array" printed all 150 values
+    assert "\n" not in str(info.value)
+    with warnings.catch_warnings():  # a DataFrame's values are read-only under pandas' Copy-on-Write: torch warned they are not writable
+        warnings.simplefilter("error")
+        small = prune(clf, pd.DataFrame(X), pd.Series(y), max_drop=0.5, cv=2, search_steps=1, fine_tune_epochs=0, latency_calls=0)
+    assert small.prune_report_.cut
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_rows_the_network_cannot_read_are_one_line_with_the_fix(bad) -> None:
     # scikit-learn's "Input contains NaN." named neither X nor what to do

@@ -41,7 +41,7 @@ from ..._rng import keeps_torch_rng
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
-from ...training import Callback, reraise_interrupt
+from ...training import Callback, reraise_interrupt, to_tensor
 from .latency import interleaved_latency
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def _activations(model: Any, X: np.ndarray) -> list[np.ndarray]:
     net = model.network_
     dtype = next(net.parameters()).dtype
     with evaluating(net), torch.inference_mode():  # the model's network comes back in the modes it had
-        _, hidden = net(torch.as_tensor(X, dtype=dtype, device=next(net.parameters()).device), return_hidden=True)
+        _, hidden = net(to_tensor(X, dtype, next(net.parameters()).device), return_hidden=True)  # a read-only X (pandas) without torch's warning
     return [h.double().cpu().numpy() for h in hidden]
 
 
@@ -509,6 +509,13 @@ def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, m
         fix = "small = hl.prune(pipe[-1], pipe[:-1].transform(X), y), then pipe.steps[-1] = (pipe.steps[-1][0], small)"
         raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}{foreign_note(model)}"
                         f"{pipeline_note(model, fix)}.")
+    from ...estimators import MLPClassifier, MLPRegressor
+
+    if not isinstance(model, (MLPClassifier, MLPRegressor)):  # an application: its network_ is no MLP's (an AttributeError, or its own fit's refusal)
+        from ..._words import article
+
+        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {article(type(model).__name__)}, whose hidden "
+                        "layers prune does not cut: fit it again with smaller hidden layers, or measure it with hl.cost(model).")
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
@@ -535,6 +542,9 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
     from sklearn.utils.validation import check_array
 
+    from ...data import require_2d
+
+    require_2d(X)  # one line; check_array's "Expected 2D array" printed every value of X
     try:
         X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr", input_name="X")
     except ValueError as exc:  # scikit-learn's "Input X contains NaN." said neither where it came from nor the fix
