@@ -300,7 +300,7 @@ def test_applications_are_measured_on_their_own_inputs() -> None:
 
     ae = Autoencoder(max_iter=1).fit(rng.random((30, 4)))
     # the way to measure it names the plain-module path, which takes it whole
-    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is a \w+: "
+    with pytest.raises(TypeError, match=r"^cost\(\) measures models built on one hiddenlayers Network; Autoencoder's network is an AutoencoderNet: "
                        r"measure it as a plain module, cost\(model\.network_, example_input=\.\.\.\) .* or pass one of the Networks inside it\.$"):
         cost(ae)
     whole = cost(ae.network_, example_input=rng.random((5, 4)).astype(np.float32), n_calls=20, throughput_batch=16)

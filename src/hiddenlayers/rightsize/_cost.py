@@ -27,7 +27,7 @@ from torch import nn
 
 from .._pipe import real_steps, require_fitted_head, split_pipeline, through_head
 from .._rng import keeps_torch_rng
-from .._words import foreign, foreign_note, pipeline_note
+from .._words import article, foreign, foreign_note, pipeline_note
 from ..data import row_count
 from ..network import in_mode
 from ._cost_report import CostReport, LayerCost, tensor_bytes, with_remainder
@@ -52,8 +52,8 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
         return model, net
     if net is not None:
         raise TypeError(
-            f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is a "
-            f"{type(net).__name__}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
+            f"cost() measures models built on one hiddenlayers Network; {type(model).__name__}'s network is "
+            f"{article(type(net).__name__)}: measure it as a plain module, cost(model.network_, example_input=...) with inputs as the "
             "network takes them (batch first), or pass one of the Networks inside it."
         )
     if hasattr(model, "hidden_layer_sizes") and not foreign(model):
