@@ -303,7 +303,7 @@ def test_prunes_too_few_rows_warning_names_the_users_line() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = hl.MLPClassifier((8,), max_iter=300, random_state=0).fit(X, y)
-    found = [w for w in _warned(UserWarning, lambda: hl.prune(est, X[:40], y[:40], max_drop=1e-4)) if "cannot confirm" in str(w.message)]
+    found = [w for w in _warned(UserWarning, lambda: hl.prune(est, X[:40], y[:40], max_drop=1e-4, cv=2, search_steps=2, fine_tune_epochs=0, latency_calls=0)) if "cannot confirm" in str(w.message)]
     assert [w.filename for w in found] == [__file__]
 
 

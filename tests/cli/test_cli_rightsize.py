@@ -199,7 +199,9 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert model.read_bytes() == before
     assert_user_error(run("prune", model, mixed, "--out", tmp_path / "x.safetensors", "--max-drop", "2"), "--max-drop must be a score drop in [0, 1)")
     assert_user_error(run("prune", model, mixed, "-t", "nope", "--out", tmp_path / "x.safetensors"), "nope")
-    res = ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force")  # 200 rows cannot confirm the default 0.005
+    # 200 rows confirm no drop below 0.0133 for a cut that changes no row: at 0.001 only a cut that gains rows would do (the
+    # default 0.005 keeps one here, 12,6 -> 10,5, interval up to +0.0035, where prune said these rows "cannot confirm" it)
+    res = ok("prune", model, mixed, "--epochs", "1", "--max-drop", "0.001", "--out", out, "--force")
     assert "hidden units" in res.stdout and "parameters" in res.stdout and "predict batch 1" in res.stdout
     # nothing cut: the table showed "nan" scores and a drop of "+0.0000 [+0.0000, +0.0000]", then "saved the pruned model"
     assert "no cut kept: the model is unchanged" in res.stdout and "pruned" not in res.stdout
@@ -207,12 +209,13 @@ def test_prune_keeps_preprocessing_and_refuses_overwrite(model, mixed, tmp_path)
     assert "—" in res.stdout and "(— : not measured)" in res.stdout.replace("\n", " ").replace("  ", " ")
     assert "nothing was cut" not in res.stderr and "Traceback" not in res.stderr and "UserWarning" not in res.stderr
     # before: "within max_drop=0.005 ... a larger max_drop", prune()'s parameter, where the command's option is --max-drop
-    assert res.stderr.endswith("note: no cut kept: 200 rows cannot confirm a drop within --max-drop 0.005 (the smallest they can is 0.0133): "
-                          f"pass more rows or a larger --max-drop; the model is unchanged (wrote an unchanged copy of it to {out})\n") and res.stderr.count("no cut kept") == 1
-    assert "--max-drop 0.005: a cut is kept" in res.stdout and "max_drop" not in res.stdout
+    assert res.stderr.endswith("note: no cut kept: 200 rows cannot confirm any cut within --max-drop 0.001 (some cut's estimate was within it, "
+                               "its interval was not; below 0.0133 only a cut that raises the score can be confirmed): pass more rows or a "
+                               f"larger --max-drop; the model is unchanged (wrote an unchanged copy of it to {out})\n") and res.stderr.count("no cut kept") == 1
+    assert "--max-drop 0.001: a cut is kept" in res.stdout and "max_drop" not in res.stdout
     info = json.loads(ok("info", out, "--json").stdout)
     assert [layer["units"] for layer in info["layers"][:-1]] == [12, 6]
-    r = json.loads(ok("prune", model, mixed, "--epochs", "1", "--out", out, "--force", "--json").stdout)
+    r = json.loads(ok("prune", model, mixed, "--epochs", "1", "--max-drop", "0.001", "--out", out, "--force", "--json").stdout)
     assert r["cut"] is False and r["model"] == str(out) and r["no_cut_reason"].startswith("200 rows cannot confirm")
     assert r["drop"] is r["drop_low"] is r["drop_high"] is r["score_after"] is r["latency_b1_after_us"] is None
     assert r["latency_b1_before_us"] > 0 and r["units_after"] == r["units_before"] == [12, 6]

@@ -14,6 +14,7 @@ from scipy.special import softmax
 from sklearn.datasets import load_digits, load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLP
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -254,6 +255,10 @@ def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_tea
         (lambda: hl.distill(s, iris_teacher, X, None, alpha=1.0), ValueError, "alpha=1 weighs only the hard labels, but y is None"),
         (lambda: hl.distill(s, iris_teacher, X, y, alpha=1.0, X_unlabeled=X), ValueError, "alpha=1 switches off"),
         (lambda: hl.distill(hl.MLPRegressor(), iris_teacher, X, y), TypeError, "student must be a hiddenlayers MLPClassifier"),
+        # scikit-learn's class has our name: "Received: MLPClassifier." alone did not say which one was wrong
+        (lambda: hl.distill(SkMLP(), iris_teacher, X, y), TypeError,
+         r"^student must be a hiddenlayers MLPClassifier \(the small network to train\)\. Received: MLPClassifier from sklearn, not "
+         r"hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"),
         (lambda: hl.distill(s, iris_teacher, X, y[:-1]), ValueError, "same number of rows"),
         (lambda: hl.distill(s, multilabel, X, y), ValueError, "the teacher is a multi-label MLPClassifier"),
         # rows counted by data.row_count: a 0-d X was an IndexError, None a TypeError about len()

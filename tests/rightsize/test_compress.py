@@ -204,15 +204,19 @@ def test_prune_report_table_renders(digits) -> None:
 def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     X, y = load_iris(return_X_y=True)  # 150 rows: with no row changed the 90% interval still reaches ~1.8 points
     clf = _fit(hl.MLPClassifier((16,), max_iter=50, random_state=0), X, y)
-    with pytest.warns(UserWarning, match=r"prune\(\): 150 rows cannot confirm a drop within max_drop=0.005 at 90% confidence "
-                                         r"\(the smallest they can is 0.0177\); nothing was cut. Pass more rows or a larger max_drop.") as rec:
-        small = prune(clf, X, y, max_drop=0.005, latency_calls=0)
+    with pytest.warns(UserWarning, match="^" + re.escape("prune(): 150 rows cannot confirm any cut within max_drop=0.005 at 90% confidence (some "
+                                                         "cut's estimate was within it, its interval was not; below 0.0177 only a cut that "
+                                                         "raises the score can be confirmed); nothing was cut. Pass more rows or a larger "
+                                                         "max_drop.") + "$") as rec:
+        small = prune(clf, X, y, max_drop=0.005, cv=2, search_steps=3, fine_tune_epochs=0, latency_calls=0)
     assert {w.filename for w in rec if "cannot confirm" in str(w.message)} == {__file__}  # points at the caller of prune
     r = small.prune_report_
-    assert not r.resolved and r.resolution == pytest.approx(0.0177, abs=1e-4) and r.units_after == [16] and r.tried == []
+    assert not r.resolved and r.resolution == pytest.approx(0.0177, abs=1e-4) and r.units_after == [16] and len(r.tried) == 3
+    assert any(t["drop"] <= 0.005 < r.resolution <= t["drop_high"] for t in r.tried)  # a cut that changed no row's correctness
     # no cut, no comparison: the report gave a drop of exactly 0 [0, 0] and an "after" score no one measured
-    assert not r.cut and all(math.isnan(v) for v in (r.drop, r.drop_low, r.drop_high, r.score_after, r.score_before))
-    assert r.no_cut_reason == "150 rows cannot confirm a drop within max_drop=0.005 (the smallest they can is 0.0177): pass more rows or a larger max_drop"
+    assert not r.cut and all(math.isnan(v) for v in (r.drop, r.drop_low, r.drop_high, r.score_after)) and 0.5 < r.score_before < 1
+    assert r.no_cut_reason == ("150 rows cannot confirm any cut within max_drop=0.005 (some cut's estimate was within it, its interval was not; "
+                               "below 0.0177 only a cut that raises the score can be confirmed): pass more rows or a larger max_drop")
     assert r.to_dict()["cut"] is False and r.to_dict()["no_cut_reason"] == r.no_cut_reason
     caption = str(r.table().caption)  # before: "latency: median of 0 batch-1 calls per model", of calls never made
     assert caption.endswith("; latency: not measured (latency_calls=0)") and "median of" not in caption
@@ -226,6 +230,23 @@ def test_prune_on_too_few_rows_warns_and_cuts_nothing() -> None:
     assert any(t["drop"] <= 0.05 < t["drop_high"] for t in r2.tried) and not any(t["accepted"] for t in r2.tried)
     assert r2.score_before == pytest.approx(0.7, abs=0.15)  # the cross-fitted score of the unpruned refits
     assert not r2.cut and math.isnan(r2.score_after) and "some cut's estimate was within it, its interval was not" in r2.no_cut_reason
+
+
+@pytest.mark.parametrize("max_drop", [0.0, 0.004])
+def test_a_max_drop_below_the_rows_resolution_keeps_a_cut_that_raises_the_score(max_drop: float) -> None:
+    # below the resolution (the interval's upper end of a cut that changes no row) prune fitted no fold and said the rows
+    # "cannot confirm a drop within max_drop=0": a cut that gains rows confirms one, here a 90% interval wholly below 0
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    clf = _fit(hl.MLPClassifier((16,), max_iter=20, random_state=0), X, y)  # half-trained: the cut's fine-tuning gains rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no "cannot confirm" warning
+        r = prune(clf, X, y, max_drop=max_drop, cv=3, search_steps=1, fine_tune_epochs=2, latency_calls=0).prune_report_
+    assert r.cut and r.resolved and r.units_after == [1] and len(r.tried) == 1
+    assert r.drop_high <= max_drop < r.resolution == pytest.approx(0.0047, abs=1e-4) and r.drop_high < 0
+    assert r.score_after > r.score_before
 
 
 def test_prune_regressor_judges_r2_with_a_t_interval() -> None:
@@ -427,6 +448,38 @@ def test_the_ratio_search_stops_at_a_share_that_removes_no_unit() -> None:
 
     ratio, best, tried = search_ratio(evaluate, 0.01, 0.8, 8, removes=lambda r: r >= 0.1)
     assert (ratio, best) == (0.0, None) and evaluated == [0.8, 0.4, 0.2, 0.1] and not any(t["accepted"] for t in tried)
+
+
+def test_an_application_model_is_refused_in_one_line() -> None:
+    # an Autoencoder's AutoencoderNet has no hidden_names: an AttributeError; a Forecaster's dense Network reached the
+    # fold refits, where its own fit refused the y prune passes it
+    from hiddenlayers.apps import Autoencoder, Forecaster
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    series = np.sin(np.arange(60) / 5)
+    for model, y in ((_fit(Autoencoder((4,), max_iter=1, random_state=0), X, None), X[:, 0]),
+                     (_fit(Forecaster(window=4, max_iter=1, random_state=0), series, None), series[4:])):
+        name = type(model).__name__
+        said = {"Autoencoder": "an Autoencoder", "Forecaster": "a Forecaster"}[name]
+        with pytest.raises(TypeError, match="^" + re.escape(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {said}, whose hidden "
+                                                            "layers prune does not cut: fit it again with smaller hidden layers, or measure it "
+                                                            "with hl.cost(model).") + "$"):
+            prune(model, np.lib.stride_tricks.sliding_window_view(series[:-1], 4) if name == "Forecaster" else X, y, latency_calls=0)
+
+
+def test_a_1d_x_is_one_line_and_a_read_only_frame_prunes_without_torchs_warning() -> None:
+    import pandas as pd
+
+    X, y = load_iris(return_X_y=True)
+    clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0), X, y)
+    with pytest.raises(ValueError, match=r"^X must be 2-D \(n_samples, n_features\)\. Received shape \(150,\)\. Reshape") as info:
+        prune(clf, X[:, 0], y, latency_calls=0)  # scikit-learn's "Expected 2D array" printed all 150 values
+    assert "\n" not in str(info.value)
+    with warnings.catch_warnings():  # a DataFrame's values are read-only under pandas' Copy-on-Write: torch warned they are not writable
+        warnings.simplefilter("error")
+        small = prune(clf, pd.DataFrame(X), pd.Series(y), max_drop=0.5, cv=2, search_steps=1, fine_tune_epochs=0, latency_calls=0)
+    assert small.prune_report_.cut
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 
+from .._words import foreign_note
 from ..data import row_count
 from ..training import Loss, distillation_loss, get_loss
 from ._checks import check_sample_weight
@@ -206,7 +207,8 @@ def _distilling(student: MLPClassifier, state: _Distilling) -> Iterator[None]:
 def _check_call(student: Any, teacher: Any, y: Any, temperature: Any, alpha: Any, X_unlabeled: Any) -> tuple[float, float]:
     """The arguments that need no data: ``(temperature, alpha)`` as floats, or one clear error."""
     if not isinstance(student, MLPClassifier):
-        raise TypeError(f"student must be a hiddenlayers MLPClassifier (the small network to train). Received: {type(student).__name__}.")
+        raise TypeError(f"student must be a hiddenlayers MLPClassifier (the small network to train). Received: {type(student).__name__}"
+                        f"{foreign_note(student)}.")  # scikit-learn's class has our name: "Received: MLPClassifier" alone was a riddle
     if not callable(getattr(teacher, "predict_proba", None)):
         raise TypeError(f"teacher must be a fitted classifier with predict_proba (e.g. SVC(probability=True), a forest, an MLPClassifier). "
                         f"Received: {type(teacher).__name__}, which has no predict_proba.")

@@ -123,8 +123,10 @@ def drop_interval(d: np.ndarray, confidence: float, classifier: bool) -> tuple[f
 def resolution(rows: int, confidence: float, classifier: bool) -> float:
     """The smallest accuracy drop ``rows`` paired rows can show: the interval's high end when no row changes.
 
-    A ``max_drop`` below it cannot be confirmed by any cut, however good. NaN
-    for a regressor (R² differences are continuous: no such floor).
+    A cut that changes no row, or loses as many rows as it gains, confirms no
+    ``max_drop`` below it; only a cut that raises the score (gains more rows than
+    it loses) can: its upper end lies below this, below 0 when it gains enough.
+    NaN for a regressor (R² differences are continuous: no such floor).
     """
     if not classifier:
         return math.nan

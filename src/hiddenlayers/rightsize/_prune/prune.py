@@ -41,7 +41,7 @@ from ..._rng import keeps_torch_rng
 from ..._stacklevel import user_stacklevel
 from ...exceptions import NotFittedError
 from ...network import evaluating
-from ...training import Callback, reraise_interrupt
+from ...training import Callback, reraise_interrupt, to_tensor
 from .latency import interleaved_latency
 
 if TYPE_CHECKING:
@@ -107,7 +107,8 @@ class PruneReport:
     cv : int
         Folds of the comparison.
     resolution : float
-        The smallest accuracy drop the rows could confirm (NaN for R²).
+        The smallest accuracy drop the rows could confirm for a cut that changes no row (only a cut that raises the score
+        confirms less; NaN for R²).
     resolved : bool
         False when the rows were too few to confirm ``max_drop`` (then nothing is cut and ``prune`` warns).
     no_cut_reason : str
@@ -311,7 +312,7 @@ def _activations(model: Any, X: np.ndarray) -> list[np.ndarray]:
     net = model.network_
     dtype = next(net.parameters()).dtype
     with evaluating(net), torch.inference_mode():  # the model's network comes back in the modes it had
-        _, hidden = net(torch.as_tensor(X, dtype=dtype, device=next(net.parameters()).device), return_hidden=True)
+        _, hidden = net(to_tensor(X, dtype, next(net.parameters()).device), return_hidden=True)  # a read-only X (pandas) without torch's warning
     return [h.double().cpu().numpy() for h in hidden]
 
 
@@ -509,6 +510,13 @@ def _check_prune_args(model: Any, max_drop: float, cv: int, confidence: float, m
         fix = "small = hl.prune(pipe[-1], pipe[:-1].transform(X), y), then pipe.steps[-1] = (pipe.steps[-1][0], small)"
         raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {type(model).__name__}{foreign_note(model)}"
                         f"{pipeline_note(model, fix)}.")
+    from ...estimators import MLPClassifier, MLPRegressor
+
+    if not isinstance(model, (MLPClassifier, MLPRegressor)):  # an application: its network_ is no MLP's (an AttributeError, or its own fit's refusal)
+        from ..._words import article
+
+        raise TypeError(f"prune() takes a fitted MLPClassifier or MLPRegressor. Received: {article(type(model).__name__)}, whose hidden "
+                        "layers prune does not cut: fit it again with smaller hidden layers, or measure it with hl.cost(model).")
     if isinstance(max_drop, bool) or not isinstance(max_drop, (int, float)) or not 0 <= max_drop < 1:
         raise ValueError(f"max_drop must be a score drop in [0, 1), e.g. 0.005 for half a point of accuracy. Received: max_drop={max_drop!r}.")
     if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
@@ -535,6 +543,9 @@ def _check_data(model: Any, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` as arrays, checked against each other and against the model's inputs."""
     from sklearn.utils.validation import check_array
 
+    from ...data import require_2d
+
+    require_2d(X)  # one line; check_array's "Expected 2D array" printed every value of X
     try:
         X = check_array(X, dtype=(np.float64, np.float32), accept_sparse="csr", input_name="X")
     except ValueError as exc:  # scikit-learn's "Input X contains NaN." said neither where it came from nor the fix
@@ -602,7 +613,10 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
 
     Returns ``(ratio, its drop estimate, ratios tried, resolved, score before)``;
     ``(0.0, None, ...)`` when no cut is confirmed. ``floor`` is the smallest drop
-    the rows can confirm: above ``max_drop`` no fold is fitted for nothing.
+    the rows can confirm for a cut that changes no row; a ``max_drop`` below it is
+    still searched, since a cut that raises the score confirms a drop below it
+    (the interval's upper end of a cut that gains rows is below ``floor``; below 0
+    when it gains enough): ``max_drop=0`` keeps a cut shown to cost nothing.
     When the rows are too few to tell, it warns (at the user's line) and ``resolved`` is False.
     """
     from .bound import cross_fitted_drop, fold_models, search_ratio
@@ -610,11 +624,6 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     widths = [layer.out_features for layer in model.network_.hidden_layers]
     if kept_units(widths, max_ratio) == widths:  # no share up to max_ratio removes a unit: nothing to search (_no_cut_reason says so)
         return 0.0, None, [], True, math.nan
-    if floor > max_drop:  # no cut can be confirmed: say so instead of fitting folds for nothing
-        warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm a drop within max_drop={max_drop} at {100 * confidence:g}% "
-                      f"confidence (the smallest they can is {floor:.4f}); nothing was cut. Pass more rows or a larger max_drop.",
-                      UserWarning, stacklevel=user_stacklevel())
-        return 0.0, None, [], False, math.nan
     folds = fold_models(model, X, y, cv, random_state)
     ranks = [_ranked_units(m, X[train]) for m, train, _ in folds]
     before = cross_fitted_drop(folds, lambda k: folds[k][0], X, y, confidence, classifier).score_before  # nothing cut
@@ -626,7 +635,7 @@ def _confirmed_ratio(model: Any, X: np.ndarray, y: np.ndarray, floor: float, max
     if best_est is None and any(t["drop"] <= max_drop for t in tried):
         resolved = False  # some cut looked fine but its interval reached past max_drop: the rows are too few to tell
         warnings.warn(f"prune(): {X.shape[0]} rows cannot confirm any cut within max_drop={max_drop} at {100 * confidence:g}% "
-                      "confidence (some cut's estimate was within it, its interval was not); nothing was cut. "
+                      f"confidence (some cut's estimate was within it, its interval was not{_below_floor(max_drop, floor)}); nothing was cut. "
                       "Pass more rows or a larger max_drop.", UserWarning, stacklevel=user_stacklevel())
     return best_ratio, best_est, tried, resolved, before
 
@@ -637,14 +646,20 @@ def _no_cut_reason(resolved: bool, tried: list[dict[str, Any]], n: int, max_drop
     if kept_units(widths, max_ratio) == widths:
         return (f"no unit can be removed: every hidden layer keeps at least 1 unit, and max_ratio={max_ratio:g} of layers of "
                 f"{','.join(map(str, widths))} unit(s) removes none: the model is as small as prune makes it")
-    if not tried:
-        return f"{n} rows cannot confirm a drop within max_drop={max_drop} (the smallest they can is {floor:.4f}): pass more rows or a larger max_drop"
     if not resolved:
-        return (f"{n} rows cannot confirm any cut within max_drop={max_drop} (some cut's estimate was within it, its interval was not): "
-                "pass more rows or a larger max_drop")
+        return (f"{n} rows cannot confirm any cut within max_drop={max_drop} (some cut's estimate was within it, its interval was not"
+                f"{_below_floor(max_drop, floor)}): pass more rows or a larger max_drop")
     least = min(tried, key=lambda t: t["ratio"])
     return (f"every cut tried lowered the held-out score by more than max_drop={max_drop} allows (the smallest, "
             f"{100 * least['ratio']:g}% of units, by {least['drop']:+.4f}, interval up to {least['drop_high']:+.4f})")
+
+
+def _below_floor(max_drop: float, floor: float) -> str:
+    """For a ``max_drop`` below ``floor`` (the smallest drop the rows confirm for a cut that changes no row): that only a cut
+    raising the score could have been kept, in words; ``""`` otherwise (and for a regressor, whose ``floor`` is NaN)."""
+    if not floor > max_drop:
+        return ""
+    return f"; below {floor:.4f} only a cut that raises the score can be confirmed"
 
 
 _PRUNE_PARAMETERS = """
