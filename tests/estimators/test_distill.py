@@ -243,6 +243,7 @@ def test_rows_are_counted_as_row_count_counts_them(iris: tuple[np.ndarray, np.nd
 def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_teacher: hl.MLPClassifier) -> None:
     X, y = iris
     s = hl.MLPClassifier((4,), max_iter=5)
+    teacher_score = iris_teacher.score(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         multilabel = hl.MLPClassifier((4,), max_iter=5, random_state=0).fit(X, np.eye(3, dtype=int)[y])
@@ -260,6 +261,8 @@ def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_tea
          r"^student must be a hiddenlayers MLPClassifier \(the small network to train\)\. Received: MLPClassifier from sklearn, not "
          r"hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"),
         (lambda: hl.distill(s, iris_teacher, X, y[:-1]), ValueError, "same number of rows"),
+        # the teacher as its own student: its fit overwrote the teacher's weights
+        (lambda: hl.distill(iris_teacher, iris_teacher, X, y), ValueError, r"^student is the teacher itself: distill fits the student in place"),
         (lambda: hl.distill(s, multilabel, X, y), ValueError, "the teacher is a multi-label MLPClassifier"),
         # rows counted by data.row_count: a 0-d X was an IndexError, None a TypeError about len()
         (lambda: hl.distill(s, iris_teacher, np.float64(1.0), None), ValueError,
@@ -271,6 +274,7 @@ def test_errors_are_one_clear_line(iris: tuple[np.ndarray, np.ndarray], iris_tea
             call()
         assert "\n" not in str(info.value)
     assert not hasattr(s, "network_")  # nothing was fitted
+    assert iris_teacher.score(X, y) == teacher_score  # nor the teacher changed
 
 
 @settings(max_examples=40, deadline=None)

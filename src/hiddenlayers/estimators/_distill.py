@@ -209,6 +209,9 @@ def _check_call(student: Any, teacher: Any, y: Any, temperature: Any, alpha: Any
     if not isinstance(student, MLPClassifier):
         raise TypeError(f"student must be a hiddenlayers MLPClassifier (the small network to train). Received: {type(student).__name__}"
                         f"{foreign_note(student)}.")  # scikit-learn's class has our name: "Received: MLPClassifier" alone was a riddle
+    if student is teacher:  # its fit would overwrite the weights it learns from, mid-way: the teacher lost
+        raise ValueError("student is the teacher itself: distill fits the student in place, which would overwrite the teacher. Pass a new "
+                         "model, e.g. hl.MLPClassifier(hidden_layer_sizes=(32,)), or sklearn.base.clone(teacher) for the same settings.")
     if not callable(getattr(teacher, "predict_proba", None)):
         raise TypeError(f"teacher must be a fitted classifier with predict_proba (e.g. SVC(probability=True), a forest, an MLPClassifier). "
                         f"Received: {type(teacher).__name__}, which has no predict_proba.")
