@@ -196,6 +196,56 @@ def test_model_with_two_inputs_says_how_to_wrap_it():
         record(Two(), (np.zeros((3, 4)), np.zeros((3, 2))))
 
 
+class _KeywordOnly(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, *, x):
+        return self.fc(x)
+
+
+def test_a_keyword_only_input_says_how_to_wrap_it():
+    """forward(self, *, x) failed on PyTorch's "forward() takes 1 positional argument but 2 were given"."""
+    with pytest.raises(TypeError, match=r"^_KeywordOnly.forward requires keyword-only input x= but .* return model\(x=x\)\), or run your own"):
+        record(_KeywordOnly(), np.zeros((3, 4), np.float32))
+
+
+_ATTRIBUTIONS = {
+    "attribute": lambda m, X, layer: hl.lens.attribute(m, X, target=0),
+    "layer_attribution": lambda m, X, layer: hl.lens.layer_attribution(m, X, layer, target=0),
+    "neuron_attribution": lambda m, X, layer: hl.lens.neuron_attribution(m, X, layer, 0),
+    "feature_importance": lambda m, X, layer: hl.lens.feature_importance(m, X),
+}
+
+
+@pytest.mark.parametrize("call", list(_ATTRIBUTIONS))
+def test_attributions_refuse_what_record_refuses_in_its_one_line(call):
+    """The attributions called the model with no check: PyTorch's "forward() missing 1 required positional argument",
+    "Cannot copy out of meta tensor; no data!" or "mat1 and mat2 shapes cannot be multiplied" came out of Captum."""
+    run, X = _ATTRIBUTIONS[call], np.zeros((6, 4), np.float32)
+
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x, z):
+            return self.fc(x) + z
+
+    with pytest.raises(TypeError, match=r"^Two.forward takes 2 inputs \(x, z\) but the lens feeds one tensor per batch"):
+        run(Two(), X, "fc")
+    with pytest.raises(TypeError, match=r"^_KeywordOnly.forward requires keyword-only input x="):
+        run(_KeywordOnly(), X, "fc")
+    with torch.device("meta"):
+        meta = nn.Sequential(nn.Linear(4, 3))
+    with pytest.raises(ValueError, match=r"^Sequential's parameter '0.weight' is on the 'meta' device"):
+        run(meta, X, "0")
+    net = nn.Sequential(nn.Linear(4, 3))
+    with pytest.raises(ValueError, match=r"^Sequential failed on .* \(6, 3\) .* in layer '0' \(Linear\), which expects \(\.\.\., 4\) float32 input"):
+        run(net, X[:, :3], "0")
+
+
 def test_lists_are_refused_with_the_fix_and_loaders_are_read():
     net = nn.Sequential(nn.Linear(4, 2))
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(6, 4)), batch_size=2)

@@ -261,16 +261,18 @@ def _setup(
     The public functions run under :func:`_in_eval_mode`, so the module is in eval mode here.
     """
     from ._record import as_target
+    from ._runnable import check_runnable
     from ._target import n_rows
 
     _check_n_steps(n_steps)
     target = as_target(model)
+    check_runnable(target.module)  # two inputs, 'meta' parameters, TorchScript: one line, as record() says it
     Xp = X if prepared else target.prepared(X)
     n_rows(Xp)  # a dict, list or loader of the user's: one line saying what to pass (torch's words were "numpy.object_")
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError(_ids_message(target.module))
-    out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
+    out_x = _rows_output(target.module, x, None if prepared else x.shape[0])  # before the named baseline: one example's values are no rows to take a mean over
     given = baseline
     if not prepared:
         baseline = _auto_for_images(target, X, baseline, x.ndim)  # "auto" for images: a black image, already in network units
@@ -313,18 +315,21 @@ def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return attr.masked_fill(pad, 0.0) if pad is not None and attr.shape == x.shape and bool(pad.any()) else attr
 
 
-def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
+def _rows_output(module: torch.nn.Module, x: torch.Tensor, rows: int | None = None) -> Any:
     """The module's output on ``x``, after the lens's one-example rule (:mod:`._one_example`): one unbatched example
     (``X[0]``: a ``(features,)`` row, a ``(C, H, W)`` image) is refused in one line, as :func:`~hiddenlayers.lens.record`
-    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
+    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows. A shape or
+    dtype the model cannot read is one line naming the layer (:func:`~._runnable.diagnosed`; ``rows``: X's row count,
+    None when ``x`` holds rows drawn from it), where PyTorch said only "mat1 and mat2 shapes cannot be multiplied"."""
     from ._one_example import check_rows, watching
     from ._record import _first_tensor
+    from ._runnable import diagnosed
     from ._time_first import time_first_guard
 
-    with torch.no_grad(), watching(module) as watch, time_first_guard(module) as order:
+    with torch.no_grad(), diagnosed(module, rows=rows) as forward, watching(module) as watch, time_first_guard(module) as order:
         watch.block = order.shape = tuple(x.shape)
         order.rows = x.shape[0]  # X given time first to a batch_first=False layer: its steps would be attributed as rows
-        out = module(x)
+        out = forward(x)
     first = _first_tensor(out)
     if first is not None:
         check_rows(x, {type(module).__name__: [first]})
