@@ -165,6 +165,33 @@ def test_low_precision_and_float64_models():
         assert rec.stats["1"].units == 8
 
 
+_LOW_PRECISION_CALLS = {  # each public attribution's own path from Captum's tensor to NumPy, and Captum's noise
+    "saliency": lambda m, X: hl.lens.attribute(m, X, target=1, method="saliency"),
+    "gradient_shap": lambda m, X: hl.lens.attribute(m, X, target=1, method="gradient_shap"),
+    "smoothgrad": lambda m, X: hl.lens.attribute(m, X, target=1, smooth="smoothgrad", n_samples=4),
+    "layer deeplift": lambda m, X: hl.lens.layer_attribution(m, X, "0", target=1, method="deeplift"),
+    "neuron feature_ablation": lambda m, X: hl.lens.neuron_attribution(m, X, "0", 1, method="feature_ablation"),
+    "feature_importance gradient_shap": lambda m, X: hl.lens.feature_importance(m, X, method="gradient_shap"),
+}
+
+
+@pytest.mark.parametrize(("dtype", "calls"), [(torch.bfloat16, list(_LOW_PRECISION_CALLS)), (torch.float16, ["gradient_shap", "smoothgrad"])])
+def test_attributions_of_low_precision_models_match_their_float32_copy(dtype, calls):
+    """A bfloat16 model's attributions failed on NumPy's "Got unsupported ScalarType BFloat16"; GradientSHAP and
+    smooth= of a float16 or bfloat16 model on "mat1 and mat2 must have the same dtype" (Captum's float32 noise)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).to(dtype)
+    wide = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    wide.load_state_dict({k: v.float() for k, v in net.state_dict().items()})  # the same (rounded) weights in float32
+    X = torch.randn(12, 4).to(dtype).float().numpy()  # rows the low-precision model reads exactly
+    before = _state(net)
+    for name in calls:
+        got, want = _LOW_PRECISION_CALLS[name](net, X), _LOW_PRECISION_CALLS[name](wide, X)
+        assert got.shape == want.shape and got.dtype.kind == "f", name
+        assert float(np.abs(got.astype(np.float64) - want).max()) <= 0.02 * float(np.abs(want).max()), name
+    assert _same(before, _state(net)) and all(p.dtype == dtype for p in net.parameters())
+
+
 def test_meta_and_mixed_dtype_models_get_one_line():
     with torch.device("meta"):
         meta = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
