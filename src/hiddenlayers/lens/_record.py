@@ -333,6 +333,10 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
         rec.detach()
 
 
+REPR_LAYERS = 8
+"""Most layers a :class:`Recording`'s repr names."""
+
+
 @dataclass
 class Recording(Mapping):
     """``{layer name: activations}`` as NumPy arrays, plus what was learned on the way.
@@ -369,6 +373,13 @@ class Recording(Mapping):
     pre: dict[str, np.ndarray] = field(default_factory=dict)
     output: np.ndarray | None = None
     lengths: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line: the rows and each layer's shape, kind and activation (the dataclass's own repr printed every array,
+        a page of numbers in a notebook); the first :data:`REPR_LAYERS` layers, then how many more."""
+        shown = [f"{n} {tuple(a.shape)} {self.kinds.get(n, '')} {self.activations.get(n) or '?'}" for n, a in list(self.arrays.items())[:REPR_LAYERS]]
+        more = f", ... {len(self.arrays) - REPR_LAYERS} more (list(rec) names them)" if len(self.arrays) > REPR_LAYERS else ""
+        return f"Recording({self.n_rows} rows: {', '.join(shown)}{more})"
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
