@@ -154,6 +154,26 @@ def test_a_module_called_twice_is_recorded_once_per_call():
     assert set(record(net, X, stream=True).stats) == {"lin", "act", "lin#2", "act#2"}
 
 
+def test_layers_come_in_the_order_the_forward_pass_calls_them():
+    """They came in the order __init__ made the modules: a head defined first read as the shallowest layer, and a shared
+    activation's second call came after the output layer (the probe's scores "by depth" and CKA's matrix in that order)."""
+
+    class HeadFirst(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head, self.lin, self.act = nn.Linear(3, 2), nn.Linear(3, 3), nn.ReLU()
+
+        def forward(self, x):
+            return self.head(self.act(self.lin(self.act(x))))
+
+    net, X = HeadFirst(), torch.randn(8, 3)
+    order = ["act", "lin", "act#2", "head"]
+    assert list(record(net, X, batch_size=3)) == order
+    assert list(record(net, X, stream=True, sample=2).stats) == order
+    assert hl.lens.layer_similarity(net, X).rows == order
+    assert list(record(net, X, ["head", "lin"])) == ["head", "lin"]  # a list keeps its own order
+
+
 def test_low_precision_and_float64_models():
     X = np.random.randn(10, 4)
     for dtype in (torch.bfloat16, torch.float16, torch.float64):
