@@ -154,6 +154,26 @@ def test_a_module_called_twice_is_recorded_once_per_call():
     assert set(record(net, X, stream=True).stats) == {"lin", "act", "lin#2", "act#2"}
 
 
+def test_layers_come_in_the_order_the_forward_pass_calls_them():
+    """They came in the order __init__ made the modules: a head defined first read as the shallowest layer, and a shared
+    activation's second call came after the output layer (the probe's scores "by depth" and CKA's matrix in that order)."""
+
+    class HeadFirst(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.head, self.lin, self.act = nn.Linear(3, 2), nn.Linear(3, 3), nn.ReLU()
+
+        def forward(self, x):
+            return self.head(self.act(self.lin(self.act(x))))
+
+    net, X = HeadFirst(), torch.randn(8, 3)
+    order = ["act", "lin", "act#2", "head"]
+    assert list(record(net, X, batch_size=3)) == order
+    assert list(record(net, X, stream=True, sample=2).stats) == order
+    assert hl.lens.layer_similarity(net, X).rows == order
+    assert list(record(net, X, ["head", "lin"])) == ["head", "lin"]  # a list keeps its own order
+
+
 def test_low_precision_and_float64_models():
     X = np.random.randn(10, 4)
     for dtype in (torch.bfloat16, torch.float16, torch.float64):
@@ -163,6 +183,33 @@ def test_low_precision_and_float64_models():
             expected = net[1](net[0](torch.as_tensor(X, dtype=dtype))).float().numpy()
         np.testing.assert_allclose(rec["1"].astype(np.float32), expected, rtol=1e-6)
         assert rec.stats["1"].units == 8
+
+
+_LOW_PRECISION_CALLS = {  # each public attribution's own path from Captum's tensor to NumPy, and Captum's noise
+    "saliency": lambda m, X: hl.lens.attribute(m, X, target=1, method="saliency"),
+    "gradient_shap": lambda m, X: hl.lens.attribute(m, X, target=1, method="gradient_shap"),
+    "smoothgrad": lambda m, X: hl.lens.attribute(m, X, target=1, smooth="smoothgrad", n_samples=4),
+    "layer deeplift": lambda m, X: hl.lens.layer_attribution(m, X, "0", target=1, method="deeplift"),
+    "neuron feature_ablation": lambda m, X: hl.lens.neuron_attribution(m, X, "0", 1, method="feature_ablation"),
+    "feature_importance gradient_shap": lambda m, X: hl.lens.feature_importance(m, X, method="gradient_shap"),
+}
+
+
+@pytest.mark.parametrize(("dtype", "calls"), [(torch.bfloat16, list(_LOW_PRECISION_CALLS)), (torch.float16, ["gradient_shap", "smoothgrad"])])
+def test_attributions_of_low_precision_models_match_their_float32_copy(dtype, calls):
+    """A bfloat16 model's attributions failed on NumPy's "Got unsupported ScalarType BFloat16"; GradientSHAP and
+    smooth= of a float16 or bfloat16 model on "mat1 and mat2 must have the same dtype" (Captum's float32 noise)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).to(dtype)
+    wide = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    wide.load_state_dict({k: v.float() for k, v in net.state_dict().items()})  # the same (rounded) weights in float32
+    X = torch.randn(12, 4).to(dtype).float().numpy()  # rows the low-precision model reads exactly
+    before = _state(net)
+    for name in calls:
+        got, want = _LOW_PRECISION_CALLS[name](net, X), _LOW_PRECISION_CALLS[name](wide, X)
+        assert got.shape == want.shape and got.dtype.kind == "f", name
+        assert float(np.abs(got.astype(np.float64) - want).max()) <= 0.02 * float(np.abs(want).max()), name
+    assert _same(before, _state(net)) and all(p.dtype == dtype for p in net.parameters())
 
 
 def test_meta_and_mixed_dtype_models_get_one_line():
@@ -194,6 +241,56 @@ def test_model_with_two_inputs_says_how_to_wrap_it():
         record(Two(), np.zeros((3, 4), np.float32))
     with pytest.raises(TypeError, match="X is a tuple of 2 arrays"):
         record(Two(), (np.zeros((3, 4)), np.zeros((3, 2))))
+
+
+class _KeywordOnly(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, *, x):
+        return self.fc(x)
+
+
+def test_a_keyword_only_input_says_how_to_wrap_it():
+    """forward(self, *, x) failed on PyTorch's "forward() takes 1 positional argument but 2 were given"."""
+    with pytest.raises(TypeError, match=r"^_KeywordOnly.forward requires keyword-only input x= but .* return model\(x=x\)\), or run your own"):
+        record(_KeywordOnly(), np.zeros((3, 4), np.float32))
+
+
+_ATTRIBUTIONS = {
+    "attribute": lambda m, X, layer: hl.lens.attribute(m, X, target=0),
+    "layer_attribution": lambda m, X, layer: hl.lens.layer_attribution(m, X, layer, target=0),
+    "neuron_attribution": lambda m, X, layer: hl.lens.neuron_attribution(m, X, layer, 0),
+    "feature_importance": lambda m, X, layer: hl.lens.feature_importance(m, X),
+}
+
+
+@pytest.mark.parametrize("call", list(_ATTRIBUTIONS))
+def test_attributions_refuse_what_record_refuses_in_its_one_line(call):
+    """The attributions called the model with no check: PyTorch's "forward() missing 1 required positional argument",
+    "Cannot copy out of meta tensor; no data!" or "mat1 and mat2 shapes cannot be multiplied" came out of Captum."""
+    run, X = _ATTRIBUTIONS[call], np.zeros((6, 4), np.float32)
+
+    class Two(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x, z):
+            return self.fc(x) + z
+
+    with pytest.raises(TypeError, match=r"^Two.forward takes 2 inputs \(x, z\) but the lens feeds one tensor per batch"):
+        run(Two(), X, "fc")
+    with pytest.raises(TypeError, match=r"^_KeywordOnly.forward requires keyword-only input x="):
+        run(_KeywordOnly(), X, "fc")
+    with torch.device("meta"):
+        meta = nn.Sequential(nn.Linear(4, 3))
+    with pytest.raises(ValueError, match=r"^Sequential's parameter '0.weight' is on the 'meta' device"):
+        run(meta, X, "0")
+    net = nn.Sequential(nn.Linear(4, 3))
+    with pytest.raises(ValueError, match=r"^Sequential failed on .* \(6, 3\) .* in layer '0' \(Linear\), which expects \(\.\.\., 4\) float32 input"):
+        run(net, X[:, :3], "0")
 
 
 def test_lists_are_refused_with_the_fix_and_loaders_are_read():

@@ -40,6 +40,16 @@ def test_estimator_records_every_hidden_layer_post_and_pre_activation(clf):
     assert acts.activations["hidden1"] == "relu"
 
 
+def test_a_recording_shows_its_layers_in_one_line_not_its_arrays(clf):
+    """The dataclass's own repr printed every array: ``rec`` in a notebook gave a page of numbers per layer."""
+    model, X = clf
+    assert repr(record(model, X)) == "Recording(150 rows: hidden1 (150, 8) dense relu, hidden2 (150, 6) dense relu)"
+    deep = nn.Sequential(*[nn.Linear(4, 4) for _ in range(10)])
+    text = repr(record(deep, X.astype(np.float32), stream=True, sample=5))
+    assert text.startswith("Recording(150 rows: 0 (5, 4) dense identity, 1 (5, 4) dense identity,")
+    assert text.endswith("7 (5, 4) dense identity, ... 2 more (list(rec) names them))") and "\n" not in text
+
+
 def test_batched_equals_one_batch_and_streaming_stats_match(clf):
     model, X = clf
     full = record(model, X, batch_size=1000)

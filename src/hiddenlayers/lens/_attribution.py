@@ -52,6 +52,7 @@ import numpy as np
 import torch
 
 from .._stacklevel import user_stacklevel
+from ._record import to_numpy
 from ._state import evaluating, module_of, out_of_place
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -261,16 +262,18 @@ def _setup(
     The public functions run under :func:`_in_eval_mode`, so the module is in eval mode here.
     """
     from ._record import as_target
+    from ._runnable import check_runnable
     from ._target import n_rows
 
     _check_n_steps(n_steps)
     target = as_target(model)
+    check_runnable(target.module)  # two inputs, 'meta' parameters, TorchScript: one line, as record() says it
     Xp = X if prepared else target.prepared(X)
     n_rows(Xp)  # a dict, list or loader of the user's: one line saying what to pass (torch's words were "numpy.object_")
     x = target.to_tensor(Xp).detach()
     if not x.is_floating_point():
         raise TypeError(_ids_message(target.module))
-    out_x = _rows_output(target.module, x)  # before the named baseline: one example's values are no rows to take a mean over
+    out_x = _rows_output(target.module, x, None if prepared else x.shape[0])  # before the named baseline: one example's values are no rows to take a mean over
     given = baseline
     if not prepared:
         baseline = _auto_for_images(target, X, baseline, x.ndim)  # "auto" for images: a black image, already in network units
@@ -282,29 +285,38 @@ def _setup(
     if x.is_floating_point() and bool(torch.isnan(x).any()):  # a padded sequence's missing steps (NaN, as the model reads them)
         base = base.masked_fill(torch.isnan(x), float("nan"))  # the baseline has each row's own length: no path from a longer one
     _check_finite_output(target.module, x, base, out_x)
+    if x.dtype in _LOW_PRECISION:  # Captum's float32 noise and draws meet float32 rows; the model reads its own dtype
+        return FirstOutput(target.module, x.dtype), x.float(), base.float()
     return (target.module if isinstance(out_x, torch.Tensor) else FirstOutput(target.module)), x, base
+
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 class FirstOutput(torch.nn.Module):
     """``inner`` whose output is its first tensor (:func:`~._record._first_tensor`), for a model that returns a dict,
-    tuple or dataclass (``{"logits": ..., "hidden": ...}``, a Hugging Face ``ModelOutput``).
+    tuple or dataclass (``{"logits": ..., "hidden": ...}``, a Hugging Face ``ModelOutput``); with ``dtype``, a half or
+    bfloat16 model that takes float32 rows, cast to ``dtype`` on the way in, and gives a float32 output.
 
     Why: Captum attributes a tensor output; such a model failed on ``'dict' object has no attribute 'ndim'``. The first
     tensor is what :func:`~hiddenlayers.lens.record` keeps as the model's output (``keep_output=True``). Layers are
-    still named as in ``inner`` (:func:`_layer` looks there).
+    still named as in ``inner`` (:func:`_layer` looks there). A low-precision model's rows are float32 for Captum: its
+    noise tunnel (``smooth=``, and GradientSHAP, which runs in one) adds float32 noise, which made a float16 or bfloat16
+    row float32 and failed on "mat1 and mat2 must have the same dtype"; the cast back is exact, as is the widening.
     """
 
-    def __init__(self, inner: torch.nn.Module) -> None:
+    def __init__(self, inner: torch.nn.Module, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.inner = inner
+        self.dtype = dtype
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         from ._record import _first_tensor
 
-        out = _first_tensor(self.inner(x))
+        out = _first_tensor(self.inner(x if self.dtype is None else x.to(self.dtype)))
         if out is None:
             raise TypeError(f"{type(self.inner).__name__}'s output holds no tensor to attribute: return the scores to explain (e.g. the logits).")
-        return out
+        return out if self.dtype is None or not out.is_floating_point() else out.float()
 
 
 def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -313,18 +325,21 @@ def _unpadded(attr: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return attr.masked_fill(pad, 0.0) if pad is not None and attr.shape == x.shape and bool(pad.any()) else attr
 
 
-def _rows_output(module: torch.nn.Module, x: torch.Tensor) -> Any:
+def _rows_output(module: torch.nn.Module, x: torch.Tensor, rows: int | None = None) -> Any:
     """The module's output on ``x``, after the lens's one-example rule (:mod:`._one_example`): one unbatched example
     (``X[0]``: a ``(features,)`` row, a ``(C, H, W)`` image) is refused in one line, as :func:`~hiddenlayers.lens.record`
-    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows."""
+    refuses it, where Captum failed deep inside on the shapes or attributed the example's values as rows. A shape or
+    dtype the model cannot read is one line naming the layer (:func:`~._runnable.diagnosed`; ``rows``: X's row count,
+    None when ``x`` holds rows drawn from it), where PyTorch said only "mat1 and mat2 shapes cannot be multiplied"."""
     from ._one_example import check_rows, watching
     from ._record import _first_tensor
+    from ._runnable import diagnosed
     from ._time_first import time_first_guard
 
-    with torch.no_grad(), watching(module) as watch, time_first_guard(module) as order:
+    with torch.no_grad(), diagnosed(module, rows=rows) as forward, watching(module) as watch, time_first_guard(module) as order:
         watch.block = order.shape = tuple(x.shape)
         order.rows = x.shape[0]  # X given time first to a batch_first=False layer: its steps would be attributed as rows
-        out = module(x)
+        out = forward(x)
     first = _first_tensor(out)
     if first is not None:
         check_rows(x, {type(module).__name__: [first]})
@@ -466,7 +481,7 @@ def _with_delta(attr: torch.Tensor, delta: torch.Tensor, sign: float, n_steps: i
     delta = delta.detach().double()
     gap = attr.detach().reshape(len(attr), -1).sum(1).double() - delta  # f(x) - f(baseline) per row
     _check_completeness(delta, gap, int(n_steps), method)
-    out = sign * attr.detach().cpu().numpy()
+    out = sign * to_numpy(attr)
     return (out, sign * delta.cpu().numpy()) if return_delta else out
 
 
@@ -574,7 +589,7 @@ def attribute(
         if delta is not None:
             return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), LABELS[method])
         unsigned = method == "saliency" or (options.smooth is not None and not options.smooth.signed)  # |gradient|, squares: the same for -z
-        return (1.0 if unsigned else sign) * attr.detach().cpu().numpy()
+        return (1.0 if unsigned else sign) * to_numpy(attr)
     ig = IntegratedGradients(module)
     attr, delta = ig.attribute(x, baselines=base, target=tgt, n_steps=n_steps, return_convergence_delta=True)
     if not bool(torch.isfinite(delta).all()) and bool(torch.isnan(x).any()):  # padding: its NaN attributions made the sums NaN
@@ -682,7 +697,7 @@ def layer_attribution(
         attr = upsampled(attr.detach(), x, mode)
     if delta is None:
         unsigned = smoothing is not None and not smoothing.signed  # squares, a variance: the same for -z
-        return (1.0 if unsigned else sign) * attr.detach().cpu().numpy()
+        return (1.0 if unsigned else sign) * to_numpy(attr)
     name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), name)
 
@@ -729,7 +744,7 @@ def neuron_attribution(model: Any, X: Any, layer: str | int, unit: int | tuple[i
         attr = run_neuron_method(method, module, mod, x, base, selector, n_steps, random_state, smoothing)
     finally:
         h.remove()
-    return _unpadded(attr.detach(), x).cpu().numpy()
+    return to_numpy(_unpadded(attr.detach(), x))
 
 
 def _neuron_selector(module: torch.nn.Module, mod: torch.nn.Module, x: torch.Tensor, layer: str | int, unit: Any,
@@ -843,7 +858,7 @@ def feature_importance(model: Any, X: Any, *, baseline: Any = "auto", max_rows: 
     else:
         check_padding(method, x, options.smooth)
         attr = run_method(method, module, x, base, tgt, n_steps, random_state, options)[0]
-    return _unpadded(attr.detach(), x).abs().mean(0).cpu().numpy().astype(np.float64)
+    return to_numpy(_unpadded(attr.detach(), x).abs().mean(0)).astype(np.float64)
 
 
 __all__ = ["attribute", "feature_importance", "layer_attribution", "neuron_attribution"]

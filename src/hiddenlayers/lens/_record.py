@@ -201,6 +201,7 @@ class Recorder:
         self.handles: list[Any] = []
         self.calls: dict[str, int] = {}  # calls of each layer in the current forward pass of root
         self.ran: set[str] = set()
+        self.order: dict[str, None] = {}  # the outputs' names in the order the forward pass first made them
         self.finite = False  # record() sets it: a NaN activation raises instead of reading as a dead unit
         modules = [m for top in ([root] if root is not None else layers.values()) for m in top.modules()]  # one walk, read twice
         self.time_first = time_first_modules(modules)  # ids of modules whose (T, N, U) output is turned
@@ -210,9 +211,10 @@ class Recorder:
         """``name`` on a layer's first call in this forward pass, ``name#k`` on its k-th."""
         k = self.calls[name] = self.calls.get(name, 0) + 1
         self.ran.add(name)
+        key = name if k == 1 else f"{name}#{k}"
+        self.order.setdefault(key, None)
         if k == 1:
             return name
-        key = f"{name}#{k}"
         if key not in self.outputs:
             self.outputs[key] = []
             self.acts[key], self.roles[key] = self.acts[name], self.roles[name]
@@ -333,6 +335,10 @@ def recording(module: nn.Module, layers: Selector = None, *, keep: bool = True, 
         rec.detach()
 
 
+REPR_LAYERS = 8
+"""Most layers a :class:`Recording`'s repr names."""
+
+
 @dataclass
 class Recording(Mapping):
     """``{layer name: activations}`` as NumPy arrays, plus what was learned on the way.
@@ -369,6 +375,13 @@ class Recording(Mapping):
     pre: dict[str, np.ndarray] = field(default_factory=dict)
     output: np.ndarray | None = None
     lengths: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line: the rows and each layer's shape, kind and activation (the dataclass's own repr printed every array,
+        a page of numbers in a notebook); the first :data:`REPR_LAYERS` layers, then how many more."""
+        shown = [f"{n} {tuple(a.shape)} {self.kinds.get(n, '')} {self.activations.get(n) or '?'}" for n, a in list(self.arrays.items())[:REPR_LAYERS]]
+        more = f", ... {len(self.arrays) - REPR_LAYERS} more (list(rec) names them)" if len(self.arrays) > REPR_LAYERS else ""
+        return f"Recording({self.n_rows} rows: {', '.join(shown)}{more})"
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -438,6 +451,20 @@ def _check_ran(module: nn.Module, rec: Recorder, *, every_leaf: bool, got: set[s
         )
 
 
+def _depth_order(arrays: dict[str, Any], rec: Recorder, selection: Selector) -> list[str]:
+    """The recorded names in the order the forward pass made them (a list of layers: in the list's order, repeated calls
+    after it).
+
+    Why: the probe's scores "by depth", CKA's matrix and the report read the layers in this order; the modules' own
+    order (as ``__init__`` made them) put a shared layer's second call, ``act#2``, after the output layer, and a head
+    defined before the body first.
+    """
+    if isinstance(selection, (list, tuple)):
+        return list(arrays)
+    called = {name: i for i, name in enumerate(rec.order)}
+    return sorted(arrays, key=lambda n: called.get(n, len(called)))
+
+
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
     """The batches' arrays as one; a single batch's as it is (the hook's copy already: no second one)."""
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -468,7 +495,8 @@ def record(
     The model runs in eval mode under ``torch.inference_mode`` and is handed back as it was (each submodule's mode,
     BatchNorm statistics, no hooks left), also when its forward pass or the loader raises. A layer's output that is a
     tuple, dict or dataclass is recorded as its first tensor; a layer called k times in one forward pass (a shared activation, tied
-    weights) as ``name``, ``name#2``, ... ``name#k``. ``forward`` must take one tensor: a model with several inputs or a
+    weights) as ``name``, ``name#2``, ... ``name#k``. The layers come in the order the forward pass calls them (a list
+    of layers: in the list's order). ``forward`` must take one tensor: a model with several inputs or a
     wrong input shape is refused in one line that says what to pass.
 
     Parameters
@@ -601,7 +629,7 @@ def _record_blocks(
                     outs.append(to_numpy(first[:take]))
                 kept += take
     _check_ran(module, rec, every_leaf=selection is None, got=set(arrays) | set(rec.acc))
-    full = {name: _joined(parts) for name, parts in arrays.items()}
+    full = {name: _joined(arrays[name]) for name in _depth_order(arrays, rec, selection)}
     lengths = {name: np.concatenate(parts) for name, parts in steps.items() if name in full and sum(map(len, parts)) == len(full[name])}
     if stream:
         stats = {name: acc.result(name) for name, acc in rec.acc.items()}

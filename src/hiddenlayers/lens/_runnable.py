@@ -1,7 +1,7 @@
 """Can the lens run this module on one tensor per batch, and why not, in one line.
 
-:func:`~hiddenlayers.lens.record` calls ``module(x)`` with one ``(batch, ...)``
-tensor. A module that needs more inputs, is TorchScript (no hooks), has no values yet ('meta'
+:func:`~hiddenlayers.lens.record` and the attributions call ``module(x)`` with one ``(batch, ...)``
+tensor. A module that needs more inputs (or a keyword-only one), is TorchScript (no hooks), has no values yet ('meta'
 parameters), mixes parameter dtypes, or gets an input of the wrong shape or
 dtype would otherwise fail deep inside PyTorch (``mat1 and mat2 shapes cannot
 be multiplied``); these checks say what the model expects and how to fix the call.
@@ -23,14 +23,14 @@ _WRAP = (
 )
 
 
-def _required_inputs(module: nn.Module) -> list[str]:
-    """Names of the positional arguments ``module.forward`` requires (empty when it cannot be read)."""
+def _required_inputs(module: nn.Module) -> tuple[list[str], list[str]]:
+    """Names of the positional and of the keyword-only arguments ``module.forward`` requires (both empty when it cannot be read)."""
     try:
-        params = inspect.signature(module.forward).parameters.values()
+        params = [p for p in inspect.signature(module.forward).parameters.values() if p.default is inspect.Parameter.empty]
     except (TypeError, ValueError):
-        return []
+        return [], []
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [p.name for p in params if p.kind in kinds and p.default is inspect.Parameter.empty]
+    return [p.name for p in params if p.kind in kinds], [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
 def check_runnable(module: nn.Module) -> None:
@@ -47,9 +47,16 @@ def check_runnable(module: nn.Module) -> None:
             f"{kind}'s parameter {meta!r} is on the 'meta' device (it has a shape but no values): materialise the model "
             "first (model.to_empty(device='cpu') then model.load_state_dict(...)) before looking inside it."
         )
-    needed = _required_inputs(module)
+    needed, keyword = _required_inputs(module)
     if len(needed) > 1:
         raise TypeError(f"{kind}.forward takes {len(needed)} inputs ({', '.join(needed)}) but the lens feeds one tensor per batch: {_WRAP}.")
+    if keyword:  # forward(self, *, x): the lens's module(x) failed on "takes 1 positional argument but 2 were given"
+        names = ", ".join(f"{n}=" for n in keyword)
+        raise TypeError(
+            f"{kind}.forward requires keyword-only input {names} but the lens feeds one tensor per batch as forward's first "
+            f"positional argument: wrap it in a module whose forward(x) takes one tensor (e.g. forward(self, x): return "
+            f"model({keyword[0]}=x)), or run your own forward call inside `with hl.lens.recording(model, layers) as rec:`."
+        )
 
 
 def _dtypes(module: nn.Module) -> dict[torch.dtype, str]:
