@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import hiddenlayers as hl
+from fit_helpers import CrashAtBatch
 from hiddenlayers.data import ParquetSource
 from hiddenlayers.estimators import _fit, _fit_stream
 
@@ -112,29 +113,19 @@ def test_a_streamed_fit_repeats_for_its_random_state_and_not_for_another(source,
     assert other[0] != orders and other[1] != masks
 
 
-class _CrashAt(hl.Callback):
-    def __init__(self, at: int | None) -> None:
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, **kwargs: Any) -> None:
-        self.seen += 1
-        if self.at is not None and self.seen == self.at:
-            raise RuntimeError("the process died")
-
-
 def test_a_resumed_streamed_fit_draws_what_the_unbroken_one_drew(source, monkeypatch, tmp_path) -> None:
     """$HIDDENLAYERS_CHECKPOINT: a run that dies in pass 2 resumes from pass 1's checkpoint and draws, chunk by chunk, the
     unbroken run's orders and masks of passes 2 and 3 (its set-up chunk of one batch aside), ending on its weights."""
     draws = _Draws(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        whole = _dropping(max_iter=3, callbacks=[_CrashAt(None)]).fit(source)
+        whole = _dropping(max_iter=3, callbacks=[CrashAtBatch(None)]).fit(source)
         orders, masks, _ = draws.take()
         monkeypatch.setenv(_fit_stream.CHECKPOINT_ENV, str(tmp_path / "ckpt.pt"))
         with pytest.raises(RuntimeError, match="the process died"):
-            _dropping(max_iter=3, callbacks=[_CrashAt(8 + 5)]).fit(source)  # the third chunk of pass 2
+            _dropping(max_iter=3, callbacks=[CrashAtBatch(8 + 5)]).fit(source)  # the third chunk of pass 2
         draws.take()
-        again = _dropping(max_iter=3, callbacks=[_CrashAt(None)]).fit(source)
+        again = _dropping(max_iter=3, callbacks=[CrashAtBatch(None)]).fit(source)
     resumed_orders, resumed_masks, rows = draws.take()
     assert rows == [50] + [100] * 8  # the set-up chunk, then passes 2 and 3
     assert resumed_orders[1:] == orders[4:] and resumed_masks[1:] == masks[4:]
