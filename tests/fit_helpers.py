@@ -1,5 +1,5 @@
 """What many test modules share: a fit that hides the ConvergenceWarning of a deliberately short run, digits with wrong labels,
-a callback that presses Ctrl-C at an epoch's end (the backup and resume tests), and fits that return as one Ctrl-C stopped."""
+a callback that presses Ctrl-C at an epoch's end (the backup and resume tests), one that dies at a batch, and fits that return as one Ctrl-C stopped."""
 
 from __future__ import annotations
 
@@ -142,6 +142,19 @@ class BreakAt(hl.Callback):
     def on_epoch_end(self, **kwargs: Any) -> None:
         if kwargs["logs"]["epoch"] == self.at:
             raise KeyboardInterrupt
+
+
+class CrashAtBatch(hl.Callback):
+    """The process dies (``RuntimeError("the process died")``) at the ``at``-th batch this callback sees, over every chunk's
+    ``partial_fit`` of a streamed fit (None: never), after the last epoch's checkpoint (the streamed resume tests)."""
+
+    def __init__(self, at: int | None) -> None:
+        self.at, self.seen = at, 0
+
+    def on_batch_end(self, **kwargs: Any) -> None:
+        self.seen += 1
+        if self.at is not None and self.seen == self.at:
+            raise RuntimeError("the process died")
 
 
 def fits_interrupted(monkeypatch: Any, cls: type = hl.MLPClassifier) -> None:

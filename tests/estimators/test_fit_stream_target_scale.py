@@ -12,6 +12,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 import hiddenlayers as hl
+from fit_helpers import CrashAtBatch
 from hiddenlayers.data import ParquetSource
 from hiddenlayers.estimators import check_checkpoint
 
@@ -117,16 +118,6 @@ def test_a_warm_streamed_fit_keeps_the_scaling_and_refuses_a_changed_flag(tmp_pa
     np.testing.assert_array_equal(est.target_mean_, mean)
 
 
-class _CrashAtBatch(hl.training.Callback):
-    def __init__(self, at: int | None) -> None:
-        self.at, self.seen = at, 0
-
-    def on_batch_end(self, **kw: Any) -> None:
-        self.seen += 1
-        if self.at is not None and self.seen == self.at:
-            raise RuntimeError("the process died")
-
-
 def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chunky, monkeypatch) -> None:
     """A run that dies in epoch 3 and restarts goes on as the unbroken run; restarted on data whose y has moved, it is refused
     (the checkpoint records its files); with a record that matched, it would keep the checkpoint's scaling (the one its network
@@ -141,29 +132,29 @@ def test_a_resumed_run_takes_the_scaling_back_from_its_checkpoint(tmp_path, chun
     ckpt = tmp_path / "run.ckpt"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        unbroken = _sgd(callbacks=[_CrashAtBatch(None)]).fit(src)
+        unbroken = _sgd(callbacks=[CrashAtBatch(None)]).fit(src)
         monkeypatch.setenv(_fit_stream.CHECKPOINT_ENV, str(ckpt))
         with pytest.raises(RuntimeError, match="the process died"):
-            _sgd(callbacks=[_CrashAtBatch(2 * 8 + 3)]).fit(src)
+            _sgd(callbacks=[CrashAtBatch(2 * 8 + 3)]).fit(src)
         check_checkpoint(_sgd(), src, str(ckpt))  # a scaled fit's own checkpoint passes
-        resumed = _sgd(callbacks=[_CrashAtBatch(None)]).fit(src)
+        resumed = _sgd(callbacks=[CrashAtBatch(None)]).fit(src)
         np.testing.assert_array_equal(resumed.target_mean_, unbroken.target_mean_)
         np.testing.assert_allclose(resumed.loss_curve_, unbroken.loss_curve_, rtol=1e-9)
         ckpt.unlink()  # (its last epoch's: a finished run's; the CLI deletes it so)
         with pytest.raises(RuntimeError, match="the process died"):
-            _sgd(callbacks=[_CrashAtBatch(2 * 8 + 3)]).fit(src)
+            _sgd(callbacks=[CrashAtBatch(2 * 8 + 3)]).fit(src)
         df.assign(y=df["y"] * 3 + 1000).to_parquet(tmp_path / "t.parquet", row_group_size=100)
         moved = ParquetSource(str(tmp_path), target="y", features=list("abc"))
         with pytest.raises(ValueError, match="was written by a run on other files: since then 't.parquet'"):
-            _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
+            _sgd(callbacks=[CrashAtBatch(None)]).fit(moved)
         saved = load_checkpoint(str(ckpt))
         save_checkpoint(str(ckpt), {**saved, "trained_on": {**saved["trained_on"], "files": moved.fingerprint()["files"]}})
         with pytest.raises(ValueError, match="was written by a run on other rows: .* but the target reads with other statistics now"):
-            _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)  # the files' record forged alone: y's moments moved
+            _sgd(callbacks=[CrashAtBatch(None)]).fit(moved)  # the files' record forged alone: y's moments moved
         # as if neither the files' record nor the statistics' had changed
         record = {**saved["trained_on"], "files": moved.fingerprint()["files"], "statistics": scan_statistics(moved.scan())}
         save_checkpoint(str(ckpt), {**saved, "trained_on": record})
-        again = _sgd(callbacks=[_CrashAtBatch(None)]).fit(moved)
+        again = _sgd(callbacks=[CrashAtBatch(None)]).fit(moved)
     np.testing.assert_array_equal(again.target_mean_, unbroken.target_mean_)
     np.testing.assert_array_equal(again.target_scale_, unbroken.target_scale_)
 
@@ -179,7 +170,7 @@ def test_a_checkpoint_of_the_other_scale_target_is_one_clear_error(tmp_path, chu
         warnings.simplefilter("ignore")
         with pytest.raises(RuntimeError, match="the process died"):
             # (a rate small enough for y in the hundreds: at 0.1 the loss passes 1e4 x its start in the first pass, a divergence)
-            _sgd(scale_target=False, learning_rate_init=1e-5, callbacks=[_CrashAtBatch(6)]).fit(src)
+            _sgd(scale_target=False, learning_rate_init=1e-5, callbacks=[CrashAtBatch(6)]).fit(src)
     message = (rf"^checkpoint '{ckpt}' was written by a fit without target scaling and this fit has scale_target=True: "
                r"delete it to train from the start, or set scale_target=False to resume it\.$")
     with pytest.raises(ValueError, match=message) as caught:

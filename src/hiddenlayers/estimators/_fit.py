@@ -264,6 +264,32 @@ def at_pass_rate(est: _BaseMLP, rate: float) -> Iterator[None]:
         est.__dict__.pop("_pass_rate", None)
 
 
+def _call_seed(est: _BaseMLP) -> int:
+    """The seed of this call's batch order and dropout: a streamed chunk's own (:func:`at_chunk_seed`), else the next draw of
+    ``_random_state`` (scikit-learn's: made afresh from an int ``random_state`` by each call, so ``partial_fit`` calls on
+    arrays repeat one order, as scikit-learn's do)."""
+    given = est.__dict__.get("_chunk_seed")
+    return int(est._random_state.randint(np.iinfo(np.int32).max)) if given is None else int(given)
+
+
+@contextmanager
+def at_chunk_seed(est: _BaseMLP, seed: int | None) -> Iterator[None]:
+    """Within: ``est``'s stochastic fit calls draw their batch order and dropout from ``seed`` (a streamed chunk's, from
+    :func:`~._stream_plan.chunk_seed`) instead of ``_random_state``; None: from ``_random_state``, as without.
+
+    Why: every chunk's ``partial_fit`` made its ``_random_state`` afresh from the int ``random_state``, so every chunk of
+    every pass drew the same order and the same dropout masks.
+    """
+    if seed is None:
+        yield
+        return
+    est._chunk_seed = seed
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_chunk_seed", None)
+
+
 def fit_callbacks(est: _BaseMLP, schedule: Schedule, max_epochs: int) -> list[Any]:
     """The user's callbacks, then scikit-learn's verbose lines (stdout) and the Rich bar (stderr) when asked.
 
@@ -385,7 +411,7 @@ def fit_stochastic(
     callbacks = fit_callbacks(est, schedule, max_epochs)
     if incremental:
         callbacks.insert(0, _PartialFitReason())  # first: every other callback's on_train_end sees the call's reason
-    seed = int(est._random_state.randint(np.iinfo(np.int32).max))
+    seed = _call_seed(est)
     gen = torch.Generator().manual_seed(seed)
     epochs_before = len(est.history_)
     # Dropout draws from torch's global generator: seed it from random_state for this fit

@@ -10,8 +10,9 @@ Under a ``torch.distributed`` process group each rank reads units
 the same number of rows, so every rank takes the same number of steps.
 When ``$HIDDENLAYERS_CHECKPOINT`` names a file (or a ``BackupAndRestore`` callback its ``backup.pt``), the state is saved
 there after each epoch (rank 0, atomically) and a new run resumes from it (``torchrun --max-restarts``), the weights and
-history bit for bit those of an unbroken run (each chunk's ``partial_fit`` draws from ``random_state`` afresh, so the resumed
-run's batch order and dropout are the unbroken one's); a checkpoint trained on other columns, files or validation rows is
+history bit for bit those of an unbroken run (with an int ``random_state`` each chunk draws its batch order and dropout
+masks from ``(random_state, epoch, chunk)``, :func:`~._stream_plan.chunk_seed`, so every chunk and pass draws its own, a run
+repeats, and the resumed run's draws are the unbroken one's); a checkpoint trained on other columns, files or validation rows is
 refused, a ``BackupAndRestore``'s of another model too (the variable's settings are not judged, only its network, scaling and
 epochs: :mod:`._trained_on`). Its clock runs on too: ``history_.time``
 runs on from the checkpoint's last epoch and ``max_time`` counts the broken run's recorded seconds.
@@ -71,13 +72,14 @@ from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
 from ._backup import backup_callback, stream_checkpoint
 from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
-from ._fit import at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._fit import at_chunk_seed, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._same_on_ranks import check_same_checkpoint, check_same_files
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
     agreed_seed,
     balanced_from_scan,
     check_target,
+    chunk_seed,
     forget_if_fresh,
     held_out_share,
     no_improvement_rule,
@@ -234,7 +236,7 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
             if hasattr(est, "network_"):  # the chunks' own records: scratch, the epoch's go to ``history``; the divergence
                 est.history_ = History(start_loss=history.start_loss)  # rule's reference is the fit's, not each pass's start
             chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
-            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world, s.stop)
+            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world, s.stop, epoch)
             if history.start_loss is None and not len(history):  # a fresh fit's first pass: its first batch's loss (training's)
                 history.start_loss = est.history_.start_loss
         if stopped == "interrupted":
@@ -349,8 +351,10 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
 
 
 def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], kw: dict[str, Any],
-          world: int, stop: Any = None) -> tuple[float, float, str | None]:
+          world: int, stop: Any = None, epoch: int = 1) -> tuple[float, float, str | None]:
     """One pass's chunks, a ``partial_fit`` each: ``(weighted loss sum, summed weights, "interrupted", "diverged" or None)``.
+
+    Chunk ``j`` of pass ``epoch`` draws its batch order and dropout from its own seed (:func:`~._stream_plan.chunk_seed`).
 
     A chunk's loss counts by its rows' summed weights (the source's weight column times ``class_weight``;
     its rows without either), so the pass's loss is the in-memory epoch's ``sum(w·loss) / sum(w)``.
@@ -367,7 +371,9 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
     SIGINT handler) a distributed pass goes on after a chunk's Ctrl-C.
     """
     loss_sum = rows = 0.0
+    index = -1
     while (chunk := _next_chunk(est, chunks, world)) is not None:
+        index += 1
         if stop is not None and stop.agreed():  # every rank reads as many chunks: each asks here alike
             if not hasattr(est, "network_"):
                 raise KeyboardInterrupt  # a first fit's first chunk, not yet trained: nothing to keep, as in one process
@@ -382,7 +388,8 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
             warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
             if world == 1 or stop is not None:  # the streamed fit warns once (stop_interrupted)
                 warnings.simplefilter("ignore", InterruptedWarning)
-            est.partial_fit(X, y, sample_weight=w, **kw)
+            with at_chunk_seed(est, chunk_seed(est, epoch, index)):
+                est.partial_fit(X, y, sample_weight=w, **kw)
         stopped = est.history_.stop_reason if est.history_.stop_reason in ("interrupted", "diverged") else None
         if stopped and (world == 1 or stopped == "diverged" or stop is not None):
             getattr(chunks, "close", lambda: None)()  # read_ahead's reader stops now, not when collected

@@ -254,6 +254,23 @@ def stream_seed(est: _BaseMLP) -> int:
     return int(rs) if isinstance(rs, (int, np.integer)) else 0
 
 
+def chunk_seed(est: _BaseMLP, epoch: int, chunk: int) -> int | None:
+    """The seed of the batch order and dropout masks of chunk ``chunk`` (0 first) of the streamed fit's pass ``epoch``
+    (``history_``'s number: warm calls and a resumed run number on), from an int ``random_state`` (under
+    ``torch.distributed`` the ranks' agreed one; each rank's dropout then adds its rank, ``training.rank_seed``); None for
+    ``None`` or a ``RandomState``, whose draws already move on from call to call.
+
+    Why: each chunk's ``partial_fit`` made its generator afresh from the int, so every chunk of every pass repeated one
+    order and one set of masks. Drawn from ``(random_state, epoch, chunk)`` alone, a run repeats for a given
+    ``random_state`` (and file order and world size), and a run resumed from an epoch's checkpoint draws what the unbroken
+    one would have.
+    """
+    rs = est.random_state
+    if isinstance(rs, bool) or not isinstance(rs, (int, np.integer)):
+        return None
+    return int(np.random.default_rng([int(rs), epoch, chunk]).integers(np.iinfo(np.int32).max))
+
+
 def forget_if_fresh(est: _BaseMLP, incremental: bool) -> bool:
     """Whether this call starts a new model (no network yet, or a cold ``fit``); if so, forget the old one's network and labels."""
     fresh = not hasattr(est, "network_") or (not est.warm_start and not incremental)
