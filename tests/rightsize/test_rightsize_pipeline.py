@@ -3,6 +3,7 @@ before it, equal to the two-step call they used to ask for; prune gives back a P
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 
@@ -143,7 +144,9 @@ def test_prune_of_a_pipeline_times_the_whole_pipeline_and_the_network_alone(iris
     text = " ".join(str(r).split())
     assert "network alone: predict batch 1 (p50 µs)" in text and "whole Pipeline: predict batch 64 (p50 ms)" in text
     assert "'network alone' is the MLP's predict on rows its steps transformed (the steps not timed)" in text
-    assert re.search(r"batch-1 predict x[0-9.]+ faster for the whole Pipeline, x[0-9.]+ for its network alone", repr(r))
+    assert re.search(r"batch-1 predict [0-9.]+x as fast for the whole Pipeline \(latency before / after\), [0-9.]+x for its network alone", repr(r))
+    slower = dataclasses.replace(r, pipeline_b1_after_us=2 * r.pipeline_b1_before_us)  # a ratio under 1 read "x0.50 faster"
+    assert "batch-1 predict 0.50x as fast for the whole Pipeline" in repr(slower) and "faster" not in repr(slower)
     alone = prune(pipe[-1], pipe[:-1].transform(X), y, max_drop=0.2, cv=3, search_steps=2, fine_tune_epochs=1, latency_calls=0).prune_report_
     assert alone.pipeline is None and "network alone" not in str(alone) and "whole Pipeline" not in repr(alone)
     assert np.isnan(alone.to_dict()["pipeline_speedup_b1"])
