@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 
@@ -114,3 +115,55 @@ def test_a_diverged_partial_fit_says_so_in_stop_reason_as_in_its_history() -> No
         est.partial_fit(X, y)
     assert est.stop_reason_ == est.history_.stop_reason == "diverged"
     assert np.isfinite(est.predict(X)).all()
+
+
+def _iris() -> tuple[np.ndarray, np.ndarray]:
+    X, y = datasets.load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+@pytest.mark.parametrize("cls", [hl.MLPClassifier, hl.MLPRegressor])
+def test_an_explosion_in_epoch_1s_one_step_is_no_usable_epoch(cls: type) -> None:
+    """150 rows: one batch per epoch, so epoch 1's loss (0.98) is the untrained network's and its one step at rate 1e3
+    exploded. The loop restored "epoch 1", whose weights gave epoch 2's loss (1.4e4; a regressor's 8e19) and warned as if
+    they were good; now those weights are judged by epoch 2's first batch, and a fresh fit with nothing before them raises."""
+    X, y = _iris()
+    target = y if cls is hl.MLPClassifier else X[:, 0] * 100
+    est = cls(hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=1e3, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DivergedWarning before the error
+        with pytest.raises(ValueError, match=r"^training diverged at epoch 2: the loss grew to \S+, more than 10000 times its start \(\S+\), and no "
+                                             r"earlier epoch is usable \(the weights epoch 1 ended with had already diverged\)\. Lower learning_rate_init"):
+            est.fit(X, target)
+    assert not hasattr(est, "network_")
+
+
+class _Explode(hl.Callback):
+    """At the end of epoch ``at`` the weights are multiplied by 1e6, as if that epoch's last step had exploded; keeps a
+    copy of every epoch's weights (before the explosion)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.kept = at, {}
+
+    def on_epoch_end(self, *, network, logs, **kwargs) -> None:
+        self.kept[logs["epoch"]] = [p.detach().clone() for p in network.parameters()]
+        if logs["epoch"] == self.at:
+            with torch.no_grad():
+                for p in network.parameters():
+                    p.mul_(1e6)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_best_epoch_whose_weights_diverged_falls_back_to_the_best_before(early_stopping: bool) -> None:
+    """Epoch 3 improved, then its weights exploded; epoch 4 diverged. The loop restored epoch 3's (exploded) weights;
+    now the epoch before is kept, with its best loss, and the warning names it."""
+    X, y = _iris()
+    boom = _Explode(3)
+    est = hl.MLPClassifier((8,), solver="sgd", learning_rate_init=0.1, max_iter=20, random_state=0, callbacks=[boom],
+                           early_stopping=early_stopping)
+    with pytest.warns(hl.DivergedWarning, match=r"^training diverged at epoch 4: .*; restored the weights of epoch 2\. "):
+        est.fit(X, y)
+    assert est.stop_reason_ == "diverged" and est.history_.held_epoch == 2
+    assert all(torch.equal(a, b) for a, b in zip(boom.kept[2], est.network_.parameters()))
+    if not early_stopping:
+        assert est.best_loss_ == est.loss_curve_[1]

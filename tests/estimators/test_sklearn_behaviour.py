@@ -160,9 +160,11 @@ def test_finite_outputs_are_not_searched_row_by_row(monkeypatch: pytest.MonkeyPa
 
 
 def test_divergence_after_a_good_epoch_restores_and_warns(iris_raw) -> None:  # type: ignore[no-untyped-def]
+    # rate 0.1: at rate 1, epoch 1's one step (one batch of 150 rows) already sent the weights to 1e5 times the start's loss,
+    # no usable epoch, which the fit refuses (test_fit_divergence)
     X, y = iris_raw
-    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, max_iter=20, random_state=0)
-    with pytest.warns(DivergedWarning, match="training diverged at epoch"):
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=0.1, max_iter=20, random_state=0)
+    with pytest.warns(DivergedWarning, match="training diverged at epoch 3: .*; restored the weights of epoch 1"):
         reg.fit(X, y.astype(float))
     assert reg.stop_reason_ == "diverged" and np.isfinite(reg.loss_curve_[0])
     assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
@@ -170,8 +172,8 @@ def test_divergence_after_a_good_epoch_restores_and_warns(iris_raw) -> None:  # 
 
 def test_diverging_early_stopping_fit_finishes(iris_raw) -> None:  # type: ignore[no-untyped-def]
     # scikit-learn issue #29504: scoring a diverged network's validation split must not raise
-    X, y = iris_raw
-    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=1, early_stopping=True, max_iter=20, random_state=0)
+    X, y = iris_raw  # rate 0.1: at rate 1 epoch 1's weights had diverged already, and the untrained start is kept
+    reg = hl.MLPRegressor(activation="identity", solver="sgd", learning_rate_init=0.1, early_stopping=True, max_iter=20, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergedWarning)
         reg.fit(X, y.astype(float))
@@ -265,16 +267,17 @@ def test_a_warm_fit_that_diverges_before_improving_goes_back_to_its_start_counts
 def test_best_validation_score_is_the_kept_weights_after_a_divergence(iris_raw, seed: int) -> None:
     """The diverged epoch is scored too (its NaN outputs predict one class): with seed 1 that score, 0.47, beat the best
     epoch's 0.27. best_validation_score_ was the diverged epoch's; it is now the score of the weights kept, while
-    validation_scores_ keeps every epoch's."""
+    validation_scores_ keeps every epoch's. At rate 1e30 epoch 1's weights had diverged too (the diverged epoch's first batch
+    says so), so the untrained start is kept, whose score no epoch measured: -inf, as before any epoch."""
     X, y = iris_raw
     clf = hl.MLPClassifier((8,), solver="sgd", learning_rate_init=1e30, momentum=0.9, max_iter=30, random_state=seed, early_stopping=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergedWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         clf.fit(X, y)
-    best = clf.history_.best_epoch
-    assert clf.stop_reason_ == "diverged" and best == 1 and len(clf.validation_scores_) == 2
-    assert clf.best_validation_score_ == clf.validation_scores_[best - 1]
+    held = clf.history_.held_epoch
+    assert clf.stop_reason_ == "diverged" and clf.history_.best_epoch == 1 and not held and len(clf.validation_scores_) == 2
+    assert clf.best_validation_score_ == -np.inf
 
 
 @pytest.mark.parametrize("net_dtype", ["float32", "float64"])

@@ -231,3 +231,34 @@ def test_epochs_refusal_judges_what_the_saved_epochs_depend_on(theirs, ours, don
     assert (got is not None) == refused
     if refused:
         assert got.startswith("max_iter changed from ") and got.endswith(f"keep max_iter={theirs['max_epochs']}") and "\n" not in got
+
+
+class _Explode(hl.Callback):
+    """The weights times 1e6 at the end of epoch ``at`` (as if its last step had exploded); Ctrl-C as epoch ``stop`` begins."""
+
+    def __init__(self, at: int, stop: int | None = None) -> None:
+        self.at, self.stop = at, stop
+
+    def on_epoch_begin(self, *, epoch, **kwargs) -> None:
+        if epoch == self.stop:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, *, network, logs, **kwargs) -> None:
+        if logs["epoch"] == self.at:
+            with torch.no_grad():
+                for p in network.parameters():
+                    p.mul_(1e6)
+
+
+def test_a_resumed_run_falls_back_from_a_diverged_best_as_the_unbroken_one(digits, tmp_path) -> None:
+    """Epoch 4 improves, then its weights explode and epoch 5 diverges: the run keeps epoch 3's (the best before). A run
+    resumed from the backup of epoch 4 must know that best too: the backup holds it (before, nothing did)."""
+    X, Y = digits
+    ref, ref_hist = _run(X, Y, [_Explode(4)])
+    assert ref_hist.stop_reason == "diverged" and ref_hist.held_epoch == 3
+    backup = BackupAndRestore(tmp_path / "bk")
+    _, broken = _run(X, Y, [backup, _Explode(4, stop=5)])
+    assert broken.stop_reason == "interrupted" and backup.path.exists()
+    net, hist = _run(X, Y, [backup])
+    assert hist.stop_reason == "diverged" and hist.held_epoch == 3
+    assert all(torch.equal(p, q) for p, q in zip(ref.state_dict().values(), net.state_dict().values()))

@@ -213,7 +213,9 @@ def test_tab_separator(tmp_path, iris) -> None:
 def test_diverged_epoch_is_written_at_the_end(tmp_path, iris) -> None:
     path = tmp_path / "log.csv"
     X, y = iris
-    model = hl.MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=10.0, max_iter=20, random_state=0, callbacks=[CSVLogger(path)])
+    # rate 1e-3 diverges at epoch 4 with epoch 2's weights to fall back on; at rate 10, epoch 1's one step (one batch of
+    # 150 rows) already exploded, and a fit with no usable epoch raises
+    model = hl.MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e-3, max_iter=20, random_state=0, callbacks=[CSVLogger(path)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y * 1e3)

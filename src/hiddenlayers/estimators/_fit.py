@@ -430,12 +430,13 @@ def fit_stochastic(
             averaging=averaging_of(est, max_epochs * steps_per_epoch(n, batch_size, est.network_)),
         )
     hist = result.history
-    if hist.stop_reason == "diverged" and not hist.best_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
-        # no good epoch to fall back on: scikit-learn's error (with early stopping sklearn restores
+    if hist.stop_reason == "diverged" and not hist.held_epoch and not est.early_stopping and est.__dict__.get("_pass_rate") is None:
+        # no good epoch to fall back on (none improved, or epoch 1 did but its weights proved diverged: the loop's
+        # _check_best): scikit-learn's error (with early stopping sklearn restores
         # the initial weights instead, and so do we, with a DivergedWarning). A streamed pass's chunk
         # (at_pass_rate) keeps its start's weights: the streamed fit falls back on a whole epoch's, or raises.
         # A finite explosion (the loss past DIVERGENCE_FACTOR x its start) is as unusable: its message says what the loss did.
-        raise ValueError(no_usable_epoch(hist.train_loss[-1], hist.start_loss, lr0))
+        raise ValueError(no_usable_epoch(hist.train_loss[-1], hist.start_loss, lr0, epoch=hist.epoch[-1], best_epoch=hist.best_epoch))
     _set_fitted(est, result, schedule, epochs_before, no_imp)
     if hist.stop_reason == "max_epochs" and not incremental:
         warn_not_converged(est)

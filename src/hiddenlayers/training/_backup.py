@@ -339,7 +339,7 @@ def loop_record(plan: Any, network: torch.nn.Module, history: History, schedule:
         "optimizer": plan.optimizer.state(), "kept": plan.optimizer.kept_state(),
         "best": {"data": best.data.detach().cpu().clone(), "epoch": best.epoch, "saved": best.saved, "state_at": best.state_at,
                  "samples_seen": int(best.samples_seen), "schedule_state": dict(best.schedule_state),
-                 "rules": [[float(b), int(c)] for _, b, c in best.rules], "start": best.start},
+                 "rules": [[float(b), int(c)] for _, b, c in best.rules], "start": best.start, "prev": best.prev_record()},
         "history": history.to_dict(), "schedule": _schedule_record(schedule),
         "rules": [[float(m.best), int(m.count)] for m in monitors],
         "samples_seen": int(samples_seen), "steps": int(plan.steps), "first": int(first),
@@ -369,6 +369,7 @@ def resume_loop(record: dict[str, Any], plan: Any, network: torch.nn.Module, his
     best.epoch, best.saved, best.state_at, best.start = b["epoch"], bool(b["saved"]), str(b["state_at"]), b["start"]
     best.samples_seen, best.schedule_state = int(b["samples_seen"]), dict(b["schedule_state"])
     best.rules = [(m, float(v), int(c)) for m, (v, c) in zip(monitors, b["rules"])]
+    best.load_prev(b.get("prev"), monitors)  # absent from a backup written before it was kept: none
     if record["averaging"] is not None:
         plan.averaging.load_state(record["averaging"])
     if plan.generator is not None and record["generator"] is not None:

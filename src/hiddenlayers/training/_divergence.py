@@ -76,7 +76,8 @@ def diverged_message(epoch: int, loss: float, start_loss: float | None, where: s
             f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
-def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX, epoch: int = 1) -> str:
+def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: float, fix: str = CLIP_FIX, epoch: int = 1,
+                    best_epoch: int | None = None) -> str:
     """The ``ValueError`` text of a fresh fit that diverged with nothing to fall back on.
 
     scikit-learn's words for a non-finite loss, then what the loss did and the fix (sklearn's words blame the data alone,
@@ -91,16 +92,21 @@ def no_usable_epoch(loss: float, start_loss: float | None, learning_rate_init: f
         The epoch whose training loss diverged (1: the first). A later one has no usable epoch before it when the best
         weights are chosen by a held-out score and none of the earlier epochs had a finite one (an Autoencoder whose
         first step sent the weights to inf).
+    best_epoch : int, optional
+        The epoch judged best by its training loss whose weights proved diverged (the loop's ``_check_best``: one batch
+        per epoch, the loss of epoch 1 is the untrained network's and its step exploded): the words name it instead of
+        the held-out score.
     """
-    when = "in the first epoch" if epoch <= 1 else f"at epoch {epoch}, and no earlier epoch is usable (none had a finite held-out score)"
+    why = f"the weights epoch {best_epoch} ended with had already diverged" if best_epoch else "none had a finite held-out score"
+    when = "in the first epoch" if epoch <= 1 else f"at epoch {epoch}, and no earlier epoch is usable ({why})"
     if not math.isfinite(loss):
         return ("Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed. "
                 f"The loss became {loss} {when}: lower learning_rate_init (now {learning_rate_init}), {fix}.")
     if epoch <= 1:
         return (f"training diverged in its first epoch: {divergence_words(loss, start_loss)}, and no epoch is usable. "
                 f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
-    return (f"training diverged at epoch {epoch}: {divergence_words(loss, start_loss)}, and no earlier epoch is usable (none had a "
-            f"finite held-out score). Lower learning_rate_init (now {learning_rate_init}), {fix}.")
+    return (f"training diverged at epoch {epoch}: {divergence_words(loss, start_loss)}, and no earlier epoch is usable ({why}). "
+            f"Lower learning_rate_init (now {learning_rate_init}), {fix}.")
 
 
 def note_start_loss(history: History, batch_loss: float) -> None:
@@ -141,7 +147,8 @@ def refuse_unusable(history: History, learning_rate_init: float, fix: str = CLIP
         As :func:`diverged_message` takes them.
     """
     if left_unusable(history):
-        raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix, epoch=history.epoch[-1] if history.epoch else 1))
+        raise ValueError(no_usable_epoch(history.train_loss[-1], history.start_loss, learning_rate_init, fix, epoch=history.epoch[-1] if history.epoch else 1,
+                                         best_epoch=history.best_epoch))
 
 
 __all__ = ["CLIP_FIX", "DIVERGENCE_FACTOR", "diverged_message", "divergence_words", "has_diverged", "left_unusable", "no_usable_epoch", "note_start_loss", "refuse_unusable"]

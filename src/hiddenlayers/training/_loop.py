@@ -85,6 +85,18 @@ class TrainResult:
     steps: int
 
 
+@dataclass
+class _Kept:
+    """One best epoch's weights and the bookkeeping that goes with them (see :class:`_BestWeights`)."""
+
+    data: Tensor
+    epoch: int | None
+    saved: bool
+    samples_seen: int
+    schedule_state: dict[str, Any]
+    rules: list[tuple[NoImprovement, float, int]]
+
+
 class _BestWeights:
     """The flat weights of the best epoch so far, and the optimizer's moments and step count with them.
 
@@ -101,6 +113,15 @@ class _BestWeights:
     is the run's start, the optimizer state ``start`` it began from. On the NumPy
     engine the weights' copy is made in NumPy, into the buffer kept across epochs
     (see ``FlatParams.l2`` for why no torch op runs between BLAS calls).
+
+    The best before the current one is kept too (``prev``: its weights, epoch and what :meth:`settle` kept; the
+    run's start before any improvement), in a second buffer the two swap, so a save copies no more than before.
+    An epoch's loss is measured before each of its steps, so the weights it ends with are judged by none of
+    them: one batch per epoch (fewer than 200 rows at the default ``batch_size``), epoch 1's loss is the
+    untrained network's, and a step size that explodes in epoch 1's last step left "the best epoch" holding
+    the exploded weights (iris, SGD at rate 1e3: a log loss of 1.4e4 restored as epoch 1's 0.98). When the
+    epoch after the best one diverges and its first batch, at exactly the best's weights, has diverged too,
+    :meth:`fall_back` keeps the previous best instead (:func:`_check_best`).
     """
 
     def __init__(self, flat: FlatParams, numpy_engine: bool, optimizer: Optimizer, start: dict[str, Any] | None, held: int | None) -> None:
@@ -111,6 +132,7 @@ class _BestWeights:
         self.samples_seen = 0  # the samples seen and the schedule's state after the best epoch (or at the start): see settle
         self.schedule_state: dict[str, Any] = {}
         self.rules: list[tuple[NoImprovement, float, int]] = []  # each no-improvement rule's (best, count) then
+        self.prev: _Kept | None = None  # the best before this one, for fall_back (None: none kept, or already fallen back to)
 
     def settle(self, samples_seen: int, schedule: Schedule, monitors: Sequence[NoImprovement] = ()) -> None:
         """Keep the samples seen, the schedule's state (rate, stalled epochs) and the no-improvement rules'
@@ -133,6 +155,9 @@ class _BestWeights:
 
         ``weights``: the flat weights to keep instead of the network's (the averaged ones, under weight averaging).
         """
+        buffer = self.prev.data if self.prev is not None else torch.empty_like(self.data)  # the one allocation: a run's first save
+        self.prev = _Kept(self.data, self.epoch, self.saved, self.samples_seen, self.schedule_state, self.rules)
+        self.data = buffer
         self.epoch, self.saved = epoch, True
         source = self.flat.data if weights is None else weights
         if self.numpy_engine:
@@ -146,6 +171,30 @@ class _BestWeights:
         if self.state_at == "optimizer":
             self.optimizer.keep_state()
             self.state_at = "kept"  # only once the copy is whole: Ctrl-C in it leaves the optimizer's, untouched
+
+    def fall_back(self) -> bool:
+        """Keep the previous best (weights, epoch, samples seen, schedule and rules) instead of the current one, whose
+        weights proved diverged; whether there was one to fall back to."""
+        if self.prev is None:
+            return False
+        self.data, self.epoch, self.saved, self.samples_seen, self.schedule_state, self.rules = (
+            self.prev.data, self.prev.epoch, self.prev.saved, self.prev.samples_seen, self.prev.schedule_state, self.prev.rules)
+        self.prev = None
+        return True
+
+    def prev_record(self) -> dict[str, Any] | None:
+        """The previous best as a backup holds it (``_backup.loop_record``); None when there is none."""
+        p = self.prev
+        if p is None:
+            return None
+        return {"data": p.data.detach().cpu().clone(), "epoch": p.epoch, "saved": p.saved, "samples_seen": int(p.samples_seen),
+                "schedule_state": dict(p.schedule_state), "rules": [[float(b), int(c)] for _, b, c in p.rules]}
+
+    def load_prev(self, record: dict[str, Any] | None, monitors: Sequence[NoImprovement]) -> None:
+        """Put :meth:`prev_record`'s ``record`` back (``_backup.resume_loop``), its rules those of ``monitors``."""
+        self.prev = None if record is None else _Kept(
+            record["data"].to(self.data.device), record["epoch"], bool(record["saved"]), int(record["samples_seen"]),
+            dict(record["schedule_state"]), [(m, float(v), int(c)) for m, (v, c) in zip(monitors, record["rules"])])
 
     def where(self) -> str:
         """The weights kept, as a warning names them: this run's best epoch, else those the run began with (:func:`kept_weights`)."""
@@ -371,7 +420,7 @@ def _restore(reason: str | None, best: _BestWeights, history: History, *, restor
     if reason in ("diverged", "interrupted"):
         best.restore(optimizer_too=reason == "interrupted")
         held, where = best.epoch, best.where()
-        if reason == "diverged" and (history.best_epoch or warn_at_start):
+        if reason == "diverged" and ((history.best_epoch and best.epoch) or warn_at_start):  # not a fresh fit's start (_check_best)
             warnings.warn(
                 diverged_message(epoch, history.train_loss[-1], history.start_loss, where, learning_rate_init, fix),
                 DivergedWarning,
@@ -451,6 +500,7 @@ class _Plan:
     steps: int = 0  # optimizer steps taken so far in this run (counted per step: Ctrl-C mid-epoch keeps the epoch's count)
     zero_rows: bool = False  # some sample weight is 0: each batch's rows of weight 0 are left out of its step (_weighted_rows)
     start_loss: float | None = None  # the mean loss of this run's first batch, before its step (the divergence rule's reference)
+    head: tuple[Any, Any, Any] | None = None  # this epoch's first batch: (summed loss, |W|², rows or weights); None on CUDA-graph replay
     backup: BackupAndRestore | None = None  # the run's backup, written after each epoch that does not end it
     call_first: int | None = None  # a resumed run's last epoch before its call (None: the history's last, as it starts)
     epochs: dict[str, int | None] | None = None  # what of the run depends on max_epochs, for its backups (_backup.epochs_record)
@@ -523,6 +573,7 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
     stepper, optimizer, flat, sync, l2, averaging = plan.stepper, plan.optimizer, plan.flat, plan.sync, plan.l2, plan.averaging
     total: Any = 0.0  # read once per epoch
     l2_sum: Any = 0.0
+    plan.head = None
     for xb, yb, wb in plan.batches:
         if plan.zero_rows:
             xb, yb, wb = _weighted_rows(xb, yb, wb)
@@ -532,6 +583,8 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
             weight = _batch_weight(xb, wb)  # the penalty as _epoch_loss counts it: alpha/Σw can dwarf the data loss (tiny weights)
             plan.start_loss = (float(batch_loss) + (0.5 * l2 * float(before) if l2 else 0.0)) / weight if weight > 0 else math.nan
         total = total + batch_loss
+        if plan.head is None:  # this epoch's first batch: its loss at the weights the epoch began with, read only on a divergence
+            plan.head = (total, before, xb.shape[0] if wb is None else wb)
         # DDP: the gradient averaged over the ranks (weighted by each rank's batch weight); no step where no rank's rows weigh anything
         if sync is not None:
             stepping = sync(flat.grad, None if wb is None else wb.sum())
@@ -553,6 +606,30 @@ def _eager_epoch(plan: _Plan, network: torch.nn.Module, history: History, state:
         for cb in plan.batch_cbs:
             cb.on_batch_end(network=network, history=history, state=state, batch_loss=total)
     return total, l2_sum
+
+
+def _head_loss(plan: _Plan) -> float | None:
+    """The mean loss, L2 penalty included (as ``start_loss`` counts it), of this epoch's first batch, at the weights the
+    epoch began with; None where unknown (CUDA-graph replay). Under DDP the ranks' values are averaged (every rank calls
+    this at the same point, as each rank sees the same divergence); a batch of weight 0 counts as 0."""
+    if plan.head is None:
+        return None
+    summed, before, rows = plan.head
+    weight = rows if isinstance(rows, int) else float(rows.sum())
+    value = (float(summed) + (0.5 * plan.l2 * float(before) if plan.l2 else 0.0)) / weight if weight > 0 else 0.0
+    return plan.sync.agree(value)[0] if plan.sync is not None else value
+
+
+def _check_best(plan: _Plan, epoch: int, start_loss: float | None) -> None:
+    """On a divergence at ``epoch``: when the best weights are those the epoch began with (the best is the epoch before,
+    not an average) and its first batch's loss at them has diverged too, they are no fit: keep the best before them
+    (:meth:`_BestWeights.fall_back`; a fresh fit's untrained start, which the estimators refuse as no usable epoch)."""
+    best = plan.best
+    if best.epoch != epoch - 1 or not best.saved or plan.averaging is not None:
+        return
+    head = _head_loss(plan)
+    if head is not None and has_diverged(head, start_loss):
+        best.fall_back()
 
 
 def _note_start_loss(history: History, plan: _Plan, fresh: bool) -> None:
@@ -608,6 +685,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     cb.on_epoch_begin(network=network, history=history, state=state, epoch=epoch)
                 plan.best.before_steps()  # the best epoch's optimizer state, before this epoch's steps change it
                 if runner is not None:  # CUDA graphs replay the epoch's steps: the same updates as _eager_epoch's
+                    plan.head = None  # no batch's loss of its own: the best's weights are not checked (_check_best)
                     total, l2_sum = runner.run_epoch(_order(plan.n, plan.shuffle, plan.generator, plan.device), schedule.lr)
                     plan.steps += len(batches)
                     plan.start_loss = runner.first_loss if plan.start_loss is None else plan.start_loss
@@ -623,6 +701,7 @@ def _run_epochs(plan: _Plan, network: torch.nn.Module, callbacks: Sequence[Callb
                     logs = _record_epoch(history, epoch, train_loss, validate, schedule.lr, t0, sync, loss_agreed=weighted_sync is not None)
                 if has_diverged(train_loss, history.start_loss):  # NaN/inf, or a finite explosion (_divergence)
                     reason = "diverged"
+                    _check_best(plan, epoch, history.start_loss)
                     break
                 improved = _improved(monitors, history, logs)
                 if improved:
