@@ -35,6 +35,7 @@ from ...training import (
     warn_interrupted,
 )
 from .._fit import fit_callbacks
+from .adam import TorchAdam
 from .text import PAD
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def _train(tr: Translator, src: list[list[int]], tgt: list[list[int]], train_idx
            rng: np.random.Generator, clock: Callable[[], float], history: History, hooks: LoopHooks) -> History:
     """:func:`train`'s epochs, recorded in ``history``; each epoch's hooks go to ``hooks``."""
     model = tr.model_
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(tr.learning_rate_init))
+    optimizer = TorchAdam(model.parameters(), lr=float(tr.learning_rate_init))  # torch.optim.Adam's step, without importing torch._dynamo
     monitor = NoImprovement("val_loss" if val_idx is not None else "train_loss", tr.tol, tr.n_iter_no_change)
     first, before = len(history), (history.time[-1] if history.time else 0.0)  # a warm fit's epochs and seconds so far
     rule = monitor | MaxEpochs(first + tr.max_iter)
@@ -142,7 +143,7 @@ def _warn_diverged(tr: Translator, history: History) -> None:
 
 def _epoch(
     tr: Translator,
-    optimizer: torch.optim.Optimizer,
+    optimizer: TorchAdam,
     src: list[list[int]],
     tgt: list[list[int]],
     train_idx: np.ndarray,
@@ -168,7 +169,7 @@ def _epoch(
         loss = torch.nn.functional.cross_entropy(logits, t_out[mask], reduction="sum")
         n_tok = int(mask.sum())
         note_start_loss(history, loss.item() / n_tok)  # the first batch of a history's first run: the divergence rule's reference
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         (loss / n_tok).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), float(tr.max_grad_norm))
         optimizer.step()
