@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from ._network_of import network_of
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -59,9 +61,8 @@ def model_devices(model: Any) -> list[torch.device]:
     if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
         return model_devices(steps[-1][-1])
     if not isinstance(model, torch.nn.Module):
-        nets = (getattr(model, name, None) for name in ("network_", "q_network_"))
-        model = next((net for net in nets if isinstance(net, torch.nn.Module)), None)
-        if model is None:
+        model = network_of(model)
+        if not isinstance(model, torch.nn.Module):
             return []
     found: dict[str, torch.device] = {}
     for tensor in (*model.parameters(), *model.buffers()):

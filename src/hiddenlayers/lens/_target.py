@@ -36,10 +36,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._network_of import NETWORK_ATTRS
 from ..data import refuse_meta, row_count
 from ..estimators import refuse_unreadable_columns
-
-NETWORK_ATTRS = ("network_", "q_network_")
 
 
 @dataclass
@@ -504,6 +503,6 @@ def prepare_X(target: Target, X: Any) -> Any:
 
 
 __all__ = [
-    "NETWORK_ATTRS", "Target", "as_target", "check_max_rows", "count_rows", "eager", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
+    "Target", "as_target", "check_max_rows", "count_rows", "eager", "refuse_model", "default_layers", "first_bad_row", "nan_padded", "prepare_X", "require_finite",
     "sample_index", "take_rows",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._network_of import network_of
 from .._pipe import real_steps, require_fitted_head, split_pipeline, through_head
 from .._rng import keeps_torch_rng
 from .._words import article, foreign, foreign_note, pipeline_note
@@ -45,9 +46,7 @@ def _unwrap(model: Any) -> tuple[Any, Any]:
 
     if isinstance(model, Network):
         return None, model
-    net = getattr(model, "network_", None)
-    if net is None:
-        net = getattr(model, "q_network_", None)
+    net = network_of(model)
     if isinstance(net, Network):
         return model, net
     if net is not None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .._network_of import network_of
+
 APP_INPUT_KEY = "hiddenlayers_app_input"  # metadata: JSON {"shape": [...], "layout": text, "values": text, "dtype": "float32" | "uint8"}, optionally "inputs"
 #: metadata: JSON {"data_columns": ..., "long_columns": ...}, the table columns the app's file keeps (``data_columns_`` of
 #: ``train --app``, ``long_columns_`` of ``fit_long``; None where it has none), which ``predict``/``evaluate`` of the export read by
@@ -77,8 +79,7 @@ GRAPH_DTYPES = ("float32", "float64")  # what export_onnx's dtype can ask for (N
 
 def fitted_dtype(model: Any) -> str:
     """The float type a fitted app's network computes in (``"float64"`` for ``dtype="float64"``, else ``"float32"``)."""
-    network: Any = getattr(model, "network_", None)
-    network = getattr(model, "q_network_", None) if network is None else network  # a DQNAgent's network is its Q-network
+    network: Any = network_of(model)
     return "float64" if str(next(network.parameters()).dtype) == "torch.float64" else "float32"
 
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from .._docsections import parameters_section
 from .._meta import WEIGHT_COLUMN_KEY
+from .._network_of import network_of
 from .._words import article, foreign_note
 from ..exceptions import DataError, NotFittedError, QuantizedToleranceError
 from ._app_base import GRAPH_DTYPES, AppGraph
@@ -214,7 +215,7 @@ def _check_export_args(model: Any, quantize: bool, quantized_path: Any, X: Any, 
 
     if not isinstance(model, (MLPClassifier, MLPRegressor)) and app_kind(model) is None:
         raise TypeError(f"export_onnx() takes a fitted {SUPPORTED}. Received: {type(model).__name__}{foreign_note(model)}.")
-    if not (hasattr(model, "network_") or hasattr(model, "q_network_")):  # a DQNAgent's network is its Q-network
+    if network_of(model) is None:
         raise NotFittedError(f"export_onnx() needs a fitted model: call {type(model).__name__}.fit(...) first.")
     if quantize is False and quantized_path is not None:
         raise ValueError("quantized_path was given but quantize=False: pass quantize=True to write the int8 model.")

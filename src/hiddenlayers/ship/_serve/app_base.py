@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._network_of import network_of
 from ...data import float32_numbers
 from ...exceptions import DataError
 from .keys import unknown_keys
@@ -104,9 +105,7 @@ def _call(method: Any, X: Any) -> np.ndarray:
 def _fitted_in_float64(app: Any) -> bool:
     """Whether the fitted ``app``'s network computes in float64 (``dtype="float64"``); False for what has no network of its
     own here (an export's stand-in, whose adapter reads the graph's float type instead)."""
-    network = getattr(app, "network_", None)
-    if network is None:
-        network = getattr(app, "q_network_", None)
+    network = network_of(app)
     if not callable(getattr(network, "parameters", None)):
         return False
     from .._app_base import fitted_dtype  # NumPy only: the ONNX path stays free of PyTorch
