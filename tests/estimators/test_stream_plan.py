@@ -109,3 +109,17 @@ def test_too_few_row_groups_for_early_stopping_are_refused_before_the_statistics
     monkeypatch.setattr(ParquetSource, "scan", no_pass)
     with pytest.raises(ValueError, match=f"early stopping holds out whole row groups \\(or CSV files\\), and {src.path} has only 2"):
         hl.MLPRegressor(early_stopping=True, validation_fraction=0.8).fit(src)
+
+
+@pytest.mark.parametrize(("batch_size", "clipped"), [("auto", False), (64, False), (500, True)])
+def test_a_batch_over_the_sources_rows_is_one_warning_and_a_short_chunk_none(tmp_path, batch_size, clipped) -> None:
+    """120 training rows in two files: with the default batch (200 per chunk's partial_fit) every chunk warned scikit-learn's
+    "larger than sample size", though the user set no batch and an in-memory fit of those rows warns nothing. It is now
+    said once for the source, where a batch_size the user gave exceeds its training rows, as in memory."""
+    src = _folder(tmp_path, [60, 60])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        hl.MLPRegressor(hidden_layer_sizes=(4,), batch_size=batch_size, max_iter=2, early_stopping=False, random_state=0).fit(src)
+    said = [w for w in seen if "larger than sample size" in str(w.message)]
+    assert len(said) == int(clipped)
+    assert all(w.filename == __file__ for w in said)  # pointed at the user's fit call

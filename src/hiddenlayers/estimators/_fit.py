@@ -401,7 +401,7 @@ def fit_stochastic(
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
     if batch_size > n:
-        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=user_stacklevel())
+        warnings.warn(BATCH_CLIPPED, stacklevel=user_stacklevel())
     if Xt is None:  # (given only when no split is drawn: the whole X)
         Xt = training_tensor(est, X)
     Yt = to_tensor(Y, dtype, device)
@@ -474,6 +474,9 @@ def warn_not_converged(est: _BaseMLP) -> None:
     )
 
 
+#: scikit-learn's words (and category) for a batch_size over the rows a fit trains on; a streamed fit says it once for the whole source
+#: and silences each chunk's own (a pass's last chunk may hold fewer rows than a batch: that is no clipping of the user's batch)
+BATCH_CLIPPED = "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped"
 NON_FINITE = "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
 
 

@@ -72,7 +72,7 @@ from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
 from ._backup import backup_callback, stream_checkpoint
 from ._checkpoint import check_epochs, checked_weights, epochs_of, read_checkpoint
-from ._fit import at_chunk_seed, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
+from ._fit import BATCH_CLIPPED, at_chunk_seed, at_pass_rate, fit_callbacks, schedule_at, warn_not_converged
 from ._same_on_ranks import check_same_checkpoint, check_same_files
 from ._stream_hooks import PassHooks
 from ._stream_plan import (
@@ -386,6 +386,7 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
+            warnings.filterwarnings("ignore", message=BATCH_CLIPPED)  # a short chunk is no clipped batch: plan_units warns of a real one
             if world == 1 or stop is not None:  # the streamed fit warns once (stop_interrupted)
                 warnings.simplefilter("ignore", InterruptedWarning)
             with at_chunk_seed(est, chunk_seed(est, epoch, index)):

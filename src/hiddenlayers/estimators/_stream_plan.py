@@ -19,6 +19,7 @@ from sklearn.base import is_classifier
 from .._stacklevel import user_stacklevel
 from ..training import Callback, NoImprovement
 from ._class_weight import balanced_from_counts
+from ._fit import BATCH_CLIPPED
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -83,6 +84,8 @@ def plan_units(
                          f"global batch_size={batch * world}), and the smallest share holds {share:,}: lower batch_size, or train with fewer processes.")
     if world > 1 and rank == 0:
         _warn_rows_left_out(src, scan, train_units, world, share, limit, batch)
+    if world == 1 and est.batch_size != "auto" and batch > limit:  # (over several processes, a share under a batch is refused above)
+        warnings.warn(BATCH_CLIPPED, stacklevel=user_stacklevel())  # once for the source, as in memory; each chunk's own is silenced
     return val_units, shards, batch, limit
 
 
