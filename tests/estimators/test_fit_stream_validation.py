@@ -264,17 +264,18 @@ class _CountReads:
 
 def test_a_validation_source_is_read_once_before_training_and_once_a_pass(folders, monkeypatch: pytest.MonkeyPatch) -> None:
     """Before: its statistics pass read every validation row, then refuse_unreadable read them all again through the
-    training preprocessing (and train DIR --validation's own check a third time): now both ride on one read."""
+    training preprocessing (and train DIR --validation's own check a third time): now both ride on one read. Each epoch's score
+    read the rows again; a small validation source is now kept after its first (``data.UnitCache``)."""
     train, valid, _, _ = folders
     count = _CountReads(monkeypatch)
     src, val = ParquetSource(str(train), target="y"), ParquetSource(str(valid), target="y")
     model = _quiet(hl.MLPClassifier((4,), max_iter=3, early_stopping=True, n_iter_no_change=100, random_state=0).fit, src, X_val=val)
     assert model.n_iter_ == 3
-    assert count.of("valid") == [1 + 3] * len(val.units)  # the pass (with the readability check), then each epoch's score
+    assert count.of("valid") == [1 + 1] * len(val.units)  # the pass (with the readability check), then the first epoch's score (kept: data.UnitCache)
     from hiddenlayers.estimators import stream_validation
 
     stream_validation(model, src, src.scan(), val, None, None)  # checked again against the same preprocessing: no read
-    assert count.of("valid") == [1 + 3] * len(val.units)
+    assert count.of("valid") == [1 + 1] * len(val.units)
 
 
 def test_held_out_units_are_scored_once_a_pass_over_all_ranks(folders, monkeypatch: pytest.MonkeyPatch) -> None:

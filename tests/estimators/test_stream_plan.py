@@ -115,7 +115,7 @@ def test_too_few_row_groups_for_early_stopping_are_refused_before_the_statistics
 def test_a_batch_over_the_sources_rows_is_one_warning_and_a_short_chunk_none(tmp_path, batch_size, clipped) -> None:
     """120 training rows in two files: with the default batch (200 per chunk's partial_fit) every chunk warned scikit-learn's
     "larger than sample size", though the user set no batch and an in-memory fit of those rows warns nothing. It is now
-    said once for the source, where a batch_size the user gave exceeds its training rows, as in memory."""
+    said once for the call, where a batch_size the user gave exceeds its training rows, as in memory (after the rows are checked)."""
     src = _folder(tmp_path, [60, 60])
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

@@ -8,6 +8,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "read_ahead": "._read_ahead",
+    "UnitCache": "._unit_cache",
     "rows_digest": "._digest",
     "file_findings": "._check.table",
     "scan_file": "._check.table",

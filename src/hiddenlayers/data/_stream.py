@@ -38,6 +38,7 @@ from ._scan import Scan
 from ._stream_csv import CsvReading, refuse_open_quote, without_initial_spaces
 from ._stream_files import check_columns, common_schema, file_columns, file_kind, file_lines, find_files
 from ._stream_weights import batch_weights, check_weight_files, check_weight_name, refuse_all_zero
+from ._unit_cache import UnitCache
 
 
 class ParquetSource:
@@ -492,7 +493,7 @@ class ParquetSource:
 
     def weighted_chunks(
         self, units: Sequence[int], *, rows: int, seed: int | None = None, limit: int | None = None,
-        preprocessor: TablePreprocessor | None = None,
+        preprocessor: TablePreprocessor | None = None, cache: UnitCache | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """``(X, y, w)`` chunks of exactly ``rows`` rows (the last may be shorter) from ``units``.
 
@@ -511,6 +512,9 @@ class ParquetSource:
             Stop after that many rows.
         preprocessor : TablePreprocessor, optional
             The preprocessing (default: the scan's).
+        cache : UnitCache, optional
+            A fit's preprocessed blocks of ``units``, kept over its passes when they are small (:mod:`._unit_cache`); the
+            chunks are the same with or without it.
         """
         pre = preprocessor or self.scan().preprocessor
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -535,21 +539,28 @@ class ParquetSource:
             held = len(y) - cut if rest else 0
 
         for i in order:
-            for frame in self.read_unit(i):
+            read = self._unit_blocks(i, pre)
+            for X, y, w in read if cache is None else cache.blocks(i, pre, read):
                 if budget <= 0:
                     break
-                frame = frame.iloc[: int(min(len(frame), budget))]
-                budget -= len(frame)
-                y = frame.pop(self.target).to_numpy()
-                if weighted:
-                    parts[2].append(_weights_array(frame.pop(self.weight)))
-                parts[0].append(pre.transform(frame).matrix.astype(np.float32))
-                parts[1].append(y)
-                held += len(y)
+                take = int(min(len(y), budget))  # (the preprocessing is row by row: cutting after it gives the same rows)
+                budget -= take
+                parts[0].append(X[:take])
+                parts[1].append(y[:take])
+                if w is not None:
+                    parts[2].append(w[:take])
+                held += take
                 if held >= max(self.shuffle_buffer, rows):
                     yield from flush(final=False)
         if held:
             yield from flush(final=True)
+
+    def _unit_blocks(self, i: int, pre: TablePreprocessor) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Unit ``i``'s record batches as ``(X, y, w)``: features through ``pre`` (float32), the raw target, the weights (or None)."""
+        for frame in self.read_unit(i):
+            y = frame.pop(self.target).to_numpy()
+            w = _weights_array(frame.pop(self.weight)) if self.weight is not None else None
+            yield pre.transform(frame).matrix.astype(np.float32), y, w
 
 
 def _weights_array(values: Any) -> np.ndarray:

@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..data import read_ahead
+from ..data import UnitCache, read_ahead
 from ..exceptions import DivergedWarning, InterruptedWarning
 from ..training import STOP_REASONS, History, NoImprovement
 from ._backup import backup_callback, stream_checkpoint
@@ -78,6 +78,7 @@ from ._stream_hooks import PassHooks
 from ._stream_plan import (
     agreed_seed,
     balanced_from_scan,
+    batch_clipped,
     check_target,
     chunk_seed,
     forget_if_fresh,
@@ -123,6 +124,8 @@ class _Stream:
     record: dict[str, Any] = field(default_factory=dict)  # what the call trains on (_trained_on.trained_on), kept in its checkpoint
     strict: bool = False  # a BackupAndRestore's checkpoint: another fit's (its settings) is refused, as its in-memory backup is
     older: dict[str, str] = field(default_factory=dict)  # the rows as an older layout's "identity" said them (_trained_on.older_rows)
+    clipped: bool = False  # the user's batch_size exceeds the rows of a pass (_stream_plan.batch_clipped): the call's first chunk says so
+    cache: UnitCache | None = None  # this rank's preprocessed training and held-out rows, kept over the passes when small (data.UnitCache)
 
     @property
     def held_out(self) -> bool:
@@ -180,7 +183,9 @@ def _fit_planned(est: _BaseMLP, src: ParquetSource, scan: Any, incremental: bool
     stream = _Stream(src, scan, {"classes": scan.classes} if classifier else {}, val_units, shards, batch, limit, rank, world,
                      offset=0.0 if fresh or not hasattr(est, "history_") else last_time(est.history_), val=val,
                      record=trained_on(src, est, None if val is None else val.record, scan, held_out=val_units), strict=backup_callback(est) is not None,
-                     older=older_rows(scan, None if val is None else val.rows))
+                     older=older_rows(scan, None if val is None else val.rows), clipped=world == 1 and batch_clipped(est, batch, limit))
+    if not incremental and est.max_iter > 1:  # (partial_fit's one pass would only fill it) this rank's training and held-out units
+        stream.cache = UnitCache(scan.units_rows, shards[rank] + held_out_share(val_units, scan.units_rows, rank, world), src.scan().preprocessor)
     with balanced_from_scan(est, scan, incremental), streamed_chunks(est), agreed_interrupts() as stream.stop:
         if est.freeze != "head_first":
             return _passes(est, stream, incremental, fresh, est.learning_rate_init, ckpt)
@@ -235,8 +240,8 @@ def _passes(est: _BaseMLP, s: _Stream, incremental: bool, fresh: bool, lr0: floa
         with one_epoch_settings(est, s.batch, hooks), at_pass_rate(est, rate):
             if hasattr(est, "network_"):  # the chunks' own records: scratch, the epoch's go to ``history``; the divergence
                 est.history_ = History(start_loss=history.start_loss)  # rule's reference is the fit's, not each pass's start
-            chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit), depth=1)  # the next is read while one trains
-            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world, s.stop, epoch)
+            chunks = read_ahead(s.src.weighted_chunks(s.shards[s.rank], rows=rows_per_chunk, seed=order, limit=s.limit, cache=s.cache), depth=1)  # the next is read while one trains
+            loss_sum, rows, stopped = _pass(est, chunks, s.kw, s.world, s.stop, epoch, warn_clipped=s.clipped and epoch == target_epochs - epochs + 1)
             if history.start_loss is None and not len(history):  # a fresh fit's first pass: its first batch's loss (training's)
                 history.start_loss = est.history_.start_loss
         if stopped == "interrupted":
@@ -351,7 +356,7 @@ def _checkpoint(est: _BaseMLP, history: History, no_imp: Any, schedule: Any, bes
 
 
 def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], kw: dict[str, Any],
-          world: int, stop: Any = None, epoch: int = 1) -> tuple[float, float, str | None]:
+          world: int, stop: Any = None, epoch: int = 1, warn_clipped: bool = False) -> tuple[float, float, str | None]:
     """One pass's chunks, a ``partial_fit`` each: ``(weighted loss sum, summed weights, "interrupted", "diverged" or None)``.
 
     Chunk ``j`` of pass ``epoch`` draws its batch order and dropout from its own seed (:func:`~._stream_plan.chunk_seed`).
@@ -386,7 +391,8 @@ def _pass(est: _BaseMLP, chunks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
             est._no_improvement_count, est.best_loss_ = 0, np.inf
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DivergedWarning)  # the streamed fit warns once, naming the weights it keeps
-            warnings.filterwarnings("ignore", message=BATCH_CLIPPED)  # a short chunk is no clipped batch: plan_units warns of a real one
+            if not (warn_clipped and index == 0):  # a short chunk clips no batch the user asked for (_stream_plan.batch_clipped)
+                warnings.filterwarnings("ignore", message=BATCH_CLIPPED)
             if world == 1 or stop is not None:  # the streamed fit warns once (stop_interrupted)
                 warnings.simplefilter("ignore", InterruptedWarning)
             with at_chunk_seed(est, chunk_seed(est, epoch, index)):
@@ -470,7 +476,7 @@ def _stream_score(est: _BaseMLP, s: _Stream) -> tuple[float, float]:
     from ..training import reduce_sum
 
     share = held_out_share(s.val_units, s.scan.units_rows, s.rank, s.world)
-    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in s.src.weighted_chunks(share, rows=65_536))
+    chunks = ((X, y, _row_weights(est, X, y, w)) for X, y, w in s.src.weighted_chunks(share, rows=65_536, cache=s.cache))
     sums = reduce_sum(score_sums(est, chunks))
     return loss_of(sums), score_of(est, sums)
 

@@ -19,7 +19,6 @@ from sklearn.base import is_classifier
 from .._stacklevel import user_stacklevel
 from ..training import Callback, NoImprovement
 from ._class_weight import balanced_from_counts
-from ._fit import BATCH_CLIPPED
 
 if TYPE_CHECKING:
     from ..data import ParquetSource
@@ -84,9 +83,15 @@ def plan_units(
                          f"global batch_size={batch * world}), and the smallest share holds {share:,}: lower batch_size, or train with fewer processes.")
     if world > 1 and rank == 0:
         _warn_rows_left_out(src, scan, train_units, world, share, limit, batch)
-    if world == 1 and est.batch_size != "auto" and batch > limit:  # (over several processes, a share under a batch is refused above)
-        warnings.warn(BATCH_CLIPPED, stacklevel=user_stacklevel())  # once for the source, as in memory; each chunk's own is silenced
     return val_units, shards, batch, limit
+
+
+def batch_clipped(est: _BaseMLP, batch: int, limit: int) -> bool:
+    """Whether the ``batch_size`` the user gave exceeds the rows a pass trains on (``limit``, one process), which scikit-learn's
+    "larger than sample size" warning says once, from the first chunk's ``partial_fit``: every other chunk's is silenced, as a
+    chunk shorter than a batch (a small source, a pass's last chunk) clips no batch the user asked for.
+    Over several processes a share under one batch is refused (:func:`plan_units`)."""
+    return est.batch_size != "auto" and batch > limit
 
 
 def held_out_units(est: _BaseMLP, src: ParquetSource, incremental: bool, world: int, hold_out: bool = True) -> list[int]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..data import UnreadableRowError, refuse_unreadable, rows_digest
+from ..data import UnitCache, UnreadableRowError, refuse_unreadable, rows_digest
 from ..exceptions import DataError
 from ._checks import check_sample_weight
 from ._held_out import loss_sum
@@ -121,9 +121,11 @@ def _from_source(est: _BaseMLP, src: ParquetSource, scan: Any, val: ParquetSourc
     if vscan.n_rows < 2:
         raise ValueError(f"X_val ({val.path}) has {vscan.n_rows} row(s): early stopping scores at least 2. Pass more validation rows.")
 
+    cache = UnitCache(vscan.units_rows, range(len(val.units)), scan.preprocessor)  # read once for every pass's score when small
+
     def chunks(rank: int, world: int) -> Iterator[Chunk]:
         share = balanced_shards(list(range(len(val.units))), vscan.units_rows, world)[rank]
-        yield from val.weighted_chunks(share, rows=SCORE_ROWS, preprocessor=scan.preprocessor)
+        yield from val.weighted_chunks(share, rows=SCORE_ROWS, preprocessor=scan.preprocessor, cache=cache)
 
     return StreamValidation(chunks, vscan.n_rows, validation_files(val))
 
