@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import hiddenlayers as hl
-from fit_helpers import FakeClock, quiet_fit
+from fit_helpers import FakeClock, linnerud_scaled, quiet_fit
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -453,18 +453,11 @@ def test_lbfgs_ignores_early_stopping_and_reports_no_validation_score() -> None:
     assert "solver='lbfgs' trains on every row and ignores it" in " ".join(hl.MLPClassifier.__doc__.split())
 
 
-def _linnerud() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_linnerud
-
-    X, Y = load_linnerud(return_X_y=True)  # 20 rows, 3 targets
-    return (X - X.mean(0)) / X.std(0), (Y - Y.mean(0)) / Y.std(0)
-
-
 @pytest.mark.parametrize("engine", ["dense", "autograd"])
 def test_a_several_output_regressor_records_and_stops_on_the_mean_over_outputs(engine: str) -> None:
     # at a step of ~0 the one-batch epoch's loss is the starting weights': scikit-learn's ½·mean over rows and outputs,
     # not ½·Σ over the outputs (3 times larger); loss_threshold (hl.LossBelow) and the divergence rule's start read it too
-    X, Y = _linnerud()
+    X, Y = linnerud_scaled()
     hidden = (6,) if engine == "dense" else "6:dropout=0.0,5:norm=layer"  # a norm layer: the autograd step
     kw: dict[str, Any] = dict(hidden_layer_sizes=hidden, learning_rate_init=1e-30, alpha=0.0, random_state=0, dtype="float64")
     reg = quiet_fit(hl.MLPRegressor(max_iter=3, **kw), X, Y)

@@ -127,12 +127,10 @@ def test_a_dann_regressor_records_its_task_loss_as_the_mean_over_outputs():
     sum's). At a step of ~0 the one-batch epoch's task loss is the starting weights'."""
     import warnings
 
-    from sklearn.datasets import load_linnerud
-
+    from fit_helpers import linnerud_scaled
     from hiddenlayers import MLPRegressor
 
-    X, Y = load_linnerud(return_X_y=True)
-    X, Y = (X - X.mean(0)) / X.std(0), (Y - Y.mean(0)) / Y.std(0)
+    X, Y = linnerud_scaled()
     reg = MLPRegressor(hidden_layer_sizes=(6,), domain_adaptation="dann", learning_rate_init=1e-30, alpha=0.0, max_iter=2, random_state=0,
                        dtype="float64")
     with warnings.catch_warnings():
