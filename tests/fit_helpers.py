@@ -1,4 +1,5 @@
 """What many test modules share: a fit that hides the ConvergenceWarning of a deliberately short run, digits with wrong labels,
+linnerud's three targets standardised,
 a callback that presses Ctrl-C at an epoch's end (the backup and resume tests), one that dies at a batch, and fits that return as one Ctrl-C stopped."""
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ def quiet_fit(est: Any, X: Any, y: Any, **kw: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(X, y, **kw)
+
+
+def linnerud_scaled() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's linnerud, standardised: ``X`` ``(20, 3)`` and a regression target of 3 columns ``(20, 3)``."""
+    from sklearn.datasets import load_linnerud
+
+    X, Y = load_linnerud(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), (Y - Y.mean(0)) / Y.std(0)
 
 
 def noisy_digits(rate: float = 0.4, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -116,8 +116,9 @@ def test_regressor_squared_error_is_half_the_sum_over_outputs(iris):
     reg = hl.MLPRegressor(hidden_layer_sizes=(5, 4), activation="logistic", alpha=0.1, max_iter=30, random_state=0).fit(X[:, 2:], Yall)
     ex = hl.explain(reg, X[7, 2:], Yall[7])
     y_hat = reg.predict(X[7:8, 2:])[0]
-    # the estimator trains on ½·Σ over the outputs (scikit-learn reports ½·mean but steps along this sum's gradient)
+    # the estimator steps along ½·Σ over the outputs' gradient; its loss_curve_ records ½·mean over them, as scikit-learn's
     assert ex.loss == pytest.approx(0.5 * ((y_hat - Yall[7]) ** 2).sum(), rel=1e-5)
+    assert f"its loss_curve_ records L/2 = {ex.loss / 2:.6f}, ½·mean over them" in " ".join(str(ex).split())
     _check_against_estimator(reg, ex, X[7, 2:], Yall[7])
     _finite_differences(reg, ex, X[7, 2:], Yall[7])
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import hiddenlayers as hl
-from fit_helpers import FakeClock, quiet_fit
+from fit_helpers import FakeClock, linnerud_scaled, quiet_fit
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -451,3 +451,18 @@ def test_lbfgs_ignores_early_stopping_and_reports_no_validation_score() -> None:
     assert clf.validation_scores_ is None and clf.best_validation_score_ is None
     assert clf.t_ == X.shape[0] * clf.n_iter_  # every row trained: none held out
     assert "solver='lbfgs' trains on every row and ignores it" in " ".join(hl.MLPClassifier.__doc__.split())
+
+
+@pytest.mark.parametrize("engine", ["dense", "autograd"])
+def test_a_several_output_regressor_records_and_stops_on_the_mean_over_outputs(engine: str) -> None:
+    # at a step of ~0 the one-batch epoch's loss is the starting weights': scikit-learn's ½·mean over rows and outputs,
+    # not ½·Σ over the outputs (3 times larger); loss_threshold (hl.LossBelow) and the divergence rule's start read it too
+    X, Y = linnerud_scaled()
+    hidden = (6,) if engine == "dense" else "6:dropout=0.0,5:norm=layer"  # a norm layer: the autograd step
+    kw: dict[str, Any] = dict(hidden_layer_sizes=hidden, learning_rate_init=1e-30, alpha=0.0, random_state=0, dtype="float64")
+    reg = quiet_fit(hl.MLPRegressor(max_iter=3, **kw), X, Y)
+    half_mse = 0.5 * float(np.mean((reg.predict(X) - Y) ** 2))
+    assert reg.loss_curve_ == pytest.approx([half_mse] * 3, rel=1e-12)
+    assert reg.history_.start_loss == pytest.approx(half_mse, rel=1e-12)
+    low = quiet_fit(hl.MLPRegressor(max_iter=3, loss_threshold=1.5 * half_mse, **kw), X, Y)  # above the mean, below the sum
+    assert low.stop_reason_ == "loss_below" and low.n_iter_ == 1

@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 import hiddenlayers as hl
+from fit_helpers import linnerud_scaled
 from hiddenlayers.data import ParquetSource
 
 
@@ -44,6 +45,15 @@ def test_a_regressors_val_loss_is_half_the_mean_squared_error_in_the_scaled_unit
     kept = reg.history_.held_epoch - 1
     scaled_error = (reg.predict(X[350:]) - y[350:]) / reg.target_scale_
     assert reg.history_.val_loss[kept] == pytest.approx(0.5 * np.mean(scaled_error**2), rel=1e-4)
+
+
+def test_a_several_output_regressors_val_loss_is_the_mean_over_rows_and_outputs_as_its_loss_curve():
+    # scikit-learn's squared loss of several outputs is ½·mean over the rows and the outputs; val_loss was ½·Σ over them
+    X, Y = linnerud_scaled()
+    reg = hl.MLPRegressor(hidden_layer_sizes=(8,), early_stopping=True, max_iter=10, random_state=0, learning_rate_init=0.01, dtype="float64")
+    _quiet(reg.fit, X[:14], Y[:14], X_val=X[14:], y_val=Y[14:])
+    kept = reg.history_.held_epoch - 1
+    assert reg.history_.val_loss[kept] == pytest.approx(0.5 * np.mean((reg.predict(X[14:]) - Y[14:]) ** 2), rel=1e-9)
 
 
 def test_the_split_drawn_from_X_records_its_val_loss_and_callbacks_see_it():

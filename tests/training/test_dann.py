@@ -120,3 +120,20 @@ def test_dann_honours_max_time_and_loss_threshold(monkeypatch):
     low = _dann_wine(max_iter=5, learning_rate_init=0.01, loss_threshold=100.0)
     assert low.stop_reason_ == "loss_below" and low.n_iter_ == 1
     assert _dann_wine(max_iter=3, learning_rate_init=0.01).stop_reason_ == "max_epochs"
+
+
+def test_a_dann_regressor_records_its_task_loss_as_the_mean_over_outputs():
+    """As the plain fit: scikit-learn's ½·mean over rows and outputs of a several-output squared error (the steps are the
+    sum's). At a step of ~0 the one-batch epoch's task loss is the starting weights'."""
+    import warnings
+
+    from fit_helpers import linnerud_scaled
+    from hiddenlayers import MLPRegressor
+
+    X, Y = linnerud_scaled()
+    reg = MLPRegressor(hidden_layer_sizes=(6,), domain_adaptation="dann", learning_rate_init=1e-30, alpha=0.0, max_iter=2, random_state=0,
+                       dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, Y, X_target=X[::-1].copy())
+    assert reg.loss_curve_ == pytest.approx([0.5 * float(np.mean((reg.predict(X) - Y) ** 2))] * 2, rel=1e-12)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from hiddenlayers.network import ACTIVATIONS, Network
-from hiddenlayers.training import LOSSES, FlatParams, get_loss
+from hiddenlayers.training import LOSSES, FlatParams, get_loss, regression_loss
 from hiddenlayers.training._engine import AutogradStep, DenseEngine
 from loss_helpers import targets
 
@@ -41,3 +41,24 @@ def test_engine_refuses_norm_and_dropout() -> None:
     net = Network(3, "4:norm=batch", 2)
     with pytest.raises(ValueError, match="needs dense layers without norm or dropout"):
         DenseEngine(net, get_loss("squared_error"), FlatParams(net), 0.0)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch", "autograd"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_regressors_mean_over_outputs_changes_the_returned_loss_only(engine: str, weighted: bool) -> None:
+    # scikit-learn's MLPRegressor reports ½·mean over the outputs but steps along the sum's gradient: the step returns
+    # the sum divided by k, and writes the very gradient of the sum (bit for bit)
+    rng = np.random.default_rng(1)
+    X = torch.from_numpy(rng.standard_normal((9, 4)))
+    Y = torch.from_numpy(rng.standard_normal((9, 3)))
+    W = torch.from_numpy(rng.uniform(0.5, 2.0, 9)) if weighted else None
+    got = {}
+    for name, loss in (("sum", get_loss("squared_error")), ("mean", regression_loss("squared_error"))):
+        torch.manual_seed(0)
+        net = Network(4, (5,), 3).double()
+        flat = FlatParams(net)
+        step = AutogradStep(net, loss, flat, alpha=0.1) if engine == "autograd" else DenseEngine(net, loss, flat, alpha=0.1, backend=engine)
+        cv = step.convert
+        got[name] = (float(step.step(cv(X), cv(Y), None if W is None else cv(W))), flat.grad.clone())
+    assert got["mean"][0] == pytest.approx(got["sum"][0] / 3, rel=1e-15)
+    assert torch.equal(got["mean"][1], got["sum"][1])

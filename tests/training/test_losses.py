@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hiddenlayers.training import LOSSES, get_loss
+from hiddenlayers.training import LOSSES, get_loss, regression_loss
 from loss_helpers import targets
 
 
@@ -88,3 +88,26 @@ def test_train_takes_a_loss_by_name() -> None:
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match=r"^loss must be one of .*Received: loss='hinge'\.$"):
         train(hl.Network(3, "8", 3), X, Y, loss="hinge", max_epochs=1)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regression_loss_records_scikit_learns_number_for_several_outputs(weighted: bool) -> None:
+    from sklearn.neural_network._base import poisson_loss, squared_loss
+
+    rng = np.random.default_rng(0)
+    z, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    w = rng.uniform(0.5, 2.0, 6) if weighted else None
+    zt, yt, wt = torch.from_numpy(z), torch.from_numpy(y), None if w is None else torch.from_numpy(w)
+    rows = 6.0 if w is None else float(w.sum())
+    mean, plain = regression_loss("squared_error"), get_loss("squared_error")
+    summed = float(mean.value(zt, yt, wt))
+    assert summed == float(plain.value(zt, yt, wt)) and torch.equal(mean.grad(zt, yt), plain.grad(zt, yt))  # the same objective
+    # scikit-learn's squared_loss: ½·(weighted) mean over rows and outputs; get_loss's keeps the sum over outputs
+    assert mean.reported(summed, z) / rows == pytest.approx(squared_loss(y, z, w), rel=1e-14)
+    assert plain.reported(summed, z) == summed
+    assert mean.reported(summed, z[:, :1]) is summed  # one output: the number itself
+    # scikit-learn's poisson_loss sums over the outputs (its mean is over rows only): unchanged
+    ypos = np.abs(y)
+    assert regression_loss("poisson") is get_loss("poisson")
+    value = float(get_loss("poisson").value(zt, torch.from_numpy(ypos), wt))
+    assert value / rows == pytest.approx(poisson_loss(ypos, np.exp(z), w), rel=1e-12)

@@ -11,9 +11,10 @@ The loss is the estimator's for a batch of that one row: cross entropy over
 the softmax (multiclass), binary cross entropy per logistic output (two
 classes, multilabel), with ``loss="gce"`` the generalized cross entropy
 ``(1 - p_y^q)/q`` with the model's ``gce_q`` over the same outputs, or for the
-regressor ``½·Σ_k (y_k - t_k)²`` summed over the outputs (scikit-learn reports
-``½·mean`` over the outputs but steps along the sum's gradient, and so do we;
-for one output they agree) or with ``loss="poisson"`` the half Poisson deviance
+regressor ``½·Σ_k (y_k - t_k)²`` summed over the outputs (scikit-learn steps
+along the sum's gradient, and so do we; its ``loss_curve_`` records ``½·mean``
+over the outputs, and so does ours, which the output says; for one output they
+agree) or with ``loss="poisson"`` the half Poisson deviance
 of ``y = e^z``. A classifier fitted with ``label_smoothing`` is explained on the
 softened target it trains on (``(1 - eps)·onehot + eps/k``; ``y·(1 - eps) + eps/2`` per
 logistic output), not the one-hot row, so the loss shown is its training loss. The L2 term ``½·alpha·Σ W²`` is stated apart and its

@@ -1,6 +1,7 @@
 """The held-out rows' loss, recorded each epoch as ``history_.val_loss`` (Keras' ``val_loss``).
 
-One job: the training loss (``est._loss()``: log loss, GCE, squared error, Poisson) summed over
+One job: the training loss (``est._loss()``: log loss, GCE, squared error, Poisson; as the fit records it,
+``Loss.reported``: a regressor's squared error is the mean over its outputs) summed over
 held-out rows from their head outputs, on the targets the training loss reads (``est._targets``:
 one-hot and label smoothing, a scaled regression target), weighted by the rows' weights. Without
 the L2 term, which depends on the training rows' count, not the held-out rows. ``hl.distill``'s student scores the distillation objective on the
@@ -33,8 +34,9 @@ def loss_sum(est: _BaseMLP, raw: np.ndarray, y: Any, sample_weight: Any, targets
     rows = est._targets(np.asarray(y)) if targets is None else targets
     target = torch.from_numpy(np.asarray(rows, dtype=np.float64).reshape(raw.shape[0], -1))
     w = None if sample_weight is None else torch.from_numpy(np.asarray(sample_weight, dtype=np.float64))
+    loss, z = est._loss(), torch.from_numpy(np.asarray(raw, dtype=np.float64))
     with torch.no_grad():
-        total = float(est._loss().value(torch.from_numpy(np.asarray(raw, dtype=np.float64)), target, w))
+        total = float(loss.reported(loss.value(z, target, w), z))  # a regressor's: the mean over outputs, as its training loss
     return total, float(raw.shape[0] if w is None else w.sum())
 
 

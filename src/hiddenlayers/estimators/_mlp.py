@@ -28,7 +28,7 @@ from .._params import document
 from .._stacklevel import user_stacklevel
 from ..data import check_score_labels, is_source
 from ..network import Spec
-from ..training import Loss, classification_loss, get_loss
+from ..training import Loss, classification_loss, regression_loss
 from ._answers import class_probabilities, decode_labels, regression_values
 from ._checks import as_values, binarize, check_sample_weight, classifier_input, regressor_input
 from ._class_weight import class_row_weights, combine, smooth_targets, smoothing_floor
@@ -338,7 +338,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.scale_target = scale_target
 
     def _loss(self) -> Loss:
-        return get_loss(self.loss)
+        # squared error recorded as scikit-learn's mean over outputs (loss_curve_, tol); the steps are the sum's, as its
+        return regression_loss(self.loss)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool, check_finite: bool = True) -> tuple[Any, np.ndarray]:
         return regressor_input(self, X, y, incremental, reset, check_finite)

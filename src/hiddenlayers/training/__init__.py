@@ -29,6 +29,7 @@ _EXPORTS = {
     "get_loss": "._losses",
     "generalized_cross_entropy": "._losses",
     "classification_loss": "._losses",
+    "regression_loss": "._losses",
     "distillation_loss": "._distill_loss",
     "ctc_loss": "._ctc_loss",
     "ctc_per_row": "._ctc_loss",

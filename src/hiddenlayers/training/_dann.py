@@ -110,13 +110,15 @@ class _DANN(nn.Module):
 
         The objective is the task loss's batch mean plus ``domain_weight`` times the
         domain head's binary cross-entropy (source 0, target 1) read through the reversal.
+        The task-loss sum is the one the fit records (``loss.reported``: a regressor's mean over outputs).
         """
         m = x.shape[0]
         out, hidden = self.network(torch.cat([x, x_target]), return_hidden=True)
         task_sum = loss.value(out[:m], y, None)
         d_logit = self.domain(grad_reverse(hidden[-1].flatten(1), lambd)).squeeze(1)
         d_label = torch.cat([torch.zeros(m), torch.ones(x_target.shape[0])]).to(d_logit)
-        return task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label), task_sum
+        objective = task_sum / m + domain_weight * nn.functional.binary_cross_entropy_with_logits(d_logit, d_label)
+        return objective, loss.reported(task_sum, out)
 
 
 def _record(history: History, train_loss: float, lr: float, seconds: float) -> None:

@@ -1,7 +1,9 @@
 """Gradient steps: the hand-written dense engine and the autograd fallback.
 
 Both compute, for one batch, the summed loss and write ``dL/dθ`` of the
-batch-mean loss plus the L2 penalty into the flat gradient buffer. The
+batch-mean loss plus the L2 penalty into the flat gradient buffer. The summed
+loss they return is the one a fit records (:meth:`~._losses.Loss.reported`:
+scikit-learn's mean over a regressor's outputs); the gradient is ``value``'s. The
 engine is the textbook back-propagation that ``explain`` prints — for layer
 l, ``z_l = h_{l-1} W_lᵀ + b_l``, ``h_l = act(z_l)``; backwards
 ``dW_l = dz_lᵀ h_{l-1}``, ``db_l = Σ_batch dz_l``,
@@ -221,7 +223,7 @@ class DenseEngine:
         return self.ops.convert(t)
 
     def step(self, x: Any, y: Any, w: Any) -> Any:
-        """Summed batch loss; gradients of the mean loss written into ``flat.grad``."""
+        """Summed batch loss, as the fit records it (``loss.reported``); gradients of the mean loss written into ``flat.grad``."""
         if self.ops is _TorchOps:
             with torch.no_grad():
                 return self._step(x, y, w)
@@ -282,7 +284,7 @@ class DenseEngine:
             else:
                 dh *= ops.act_grad(self.acts[layer - 1], zs[layer - 1], hs[layer])
                 dz = dh
-        return loss_sum
+        return self.loss.reported(loss_sum, z_out)
 
 
 class AutogradStep:
@@ -311,7 +313,7 @@ class AutogradStep:
             with torch.no_grad():
                 for W in self.linear_weights:
                     _grad(W).add_(W * (self.alpha * nonempty / denom))
-        return loss_sum.detach()
+        return self.loss.reported(loss_sum.detach(), z_out)
 
 
 def make_step(

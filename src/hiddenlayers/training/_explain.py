@@ -19,8 +19,10 @@ strength ``alpha``. Both compute in NumPy (float64):
   before and after; layers given as ``fixed`` (a fitted model's frozen ones) keep
   their weights, as the model's own training keeps them.
 
-One sample, no batch: the loss is the sample's, summed over the outputs (what
-the estimators' batch mean is for a batch of that one row). With ``alpha`` the
+One sample, no batch: the loss is the sample's, summed over the outputs (the
+objective whose gradient the estimators step along, for a batch of that one row;
+a several-output regressor records it divided by the outputs, scikit-learn's
+mean, which the rendering says). With ``alpha`` the
 L2 penalty ``½·alpha·Σ W²`` (weights, not biases: scikit-learn's, for a batch
 of one row) is stated apart: the chain-rule tables are the data loss's, and
 the step adds ``alpha·W``. :func:`explain`'s sizes are capped (16 units per layer, 8 hidden layers) and checked before

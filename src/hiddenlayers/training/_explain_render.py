@@ -194,8 +194,9 @@ def _forward(con: Any, ex: Any) -> None:
         prev = f"h{i + 1}"
     if ex.loss_name == "squared_error":
         con.print(f"output y = {_vec(ex.output)}")
-        con.print(f"loss L = ½·Σ(y - t)² = [bold]{ex.loss:.6f}[/]" + (" (summed over the outputs; scikit-learn reports ½·mean over them "
-                  "but steps along this sum's gradient, as this model does)" if len(ex.output) > 1 and ex.source else ""))
+        k = len(ex.output)
+        con.print(f"loss L = ½·Σ(y - t)² = [bold]{ex.loss:.6f}[/]" + (f" (summed over the outputs: the fit steps along this sum's gradient; "
+                  f"its loss_curve_ records L/{k} = {ex.loss / k:.6f}, ½·mean over them, as scikit-learn reports)" if k > 1 and ex.source else ""))
     elif ex.loss_name == "binary_cross_entropy":
         con.print(f"logistic probabilities p = 1 / (1 + e^-z) = {_vec(ex.output)}")
         con.print(f"loss L = -Σ \\[t·log p + (1 - t)·log(1 - p)] = [bold]{ex.loss:.6f}[/]")  # escaped: "[t·log p ...]" read as a Rich tag printed "-Σ  ="

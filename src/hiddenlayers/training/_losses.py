@@ -10,12 +10,26 @@ for every pair here it is ``output_activation(z) - Y``, the canonical link.
 :func:`generalized_cross_entropy` scales that gradient per sample by ``p_y^q``.
 
 For several regression outputs the per-sample loss sums over outputs
-(``0.5 · Σ_k (z_k - y_k)²``); scikit-learn reports the mean over outputs but
-steps along the sum's gradient, so the training dynamics are the same.
+(``0.5 · Σ_k (z_k - y_k)²``), and every step follows that sum's gradient, as
+scikit-learn's MLPRegressor steps (its output deltas are ``pred - y``). What
+scikit-learn *reports* is another number: ``squared_loss`` is
+``0.5 · mean over rows and outputs``, so its ``loss_curve_``, ``loss_``,
+``best_loss_`` and the ``tol`` / ``n_iter_no_change`` test all see the sum
+divided by the ``k`` outputs (the L2 term ``0.5 · alpha · |W|² / n`` is not
+divided). :func:`regression_loss` is the squared error with
+``mean_over_outputs=True``: :meth:`Loss.reported` divides the summed value by
+``k`` wherever a fit records or compares a loss (the steps' returned batch loss,
+hence each epoch's, the start loss, L-BFGS's objective value, the held-out
+loss), while ``value`` and the gradients stay the sum's, so the weights are
+those of the sum. scikit-learn's Poisson loss sums over outputs (its
+``poisson_loss`` averages over rows only): it stays as it is. ``get_loss``'s
+squared error (the applications', :func:`~hiddenlayers.training.train`'s by
+name) keeps reporting the sum.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -134,6 +148,9 @@ class Loss:
     target_width : callable, optional
         The columns of ``Y`` for ``k`` outputs when they are not ``k`` (:func:`~hiddenlayers.training.distillation_loss`
         reads labels, soft targets and a mask from one ``Y``).
+    mean_over_outputs : bool
+        The loss a fit records and compares (epoch losses, ``tol``) is ``value`` divided by the ``k`` outputs, as
+        scikit-learn's MLPRegressor reports its squared error; the gradient stays ``value``'s (see :meth:`reported`).
     """
 
     name: str
@@ -144,6 +161,24 @@ class Loss:
     np_value_grad: Callable[[np.ndarray, np.ndarray, np.ndarray | None], tuple[float, np.ndarray]]
     grad_fn: Callable[[Tensor, Tensor], Tensor] | None = None
     target_width: Callable[[int], int] | None = None
+    mean_over_outputs: bool = False
+
+    def reported(self, summed: Any, z: Any) -> Any:
+        """The loss a fit records for ``summed``, ``value(z, y, w)``'s sum over the rows of raw outputs ``z``.
+
+        ``summed / k`` with ``mean_over_outputs`` and ``k > 1`` outputs (scikit-learn's MLPRegressor: half the squared
+        error's mean over rows and outputs, once divided by the rows), else ``summed`` itself (the same object).
+
+        Parameters
+        ----------
+        summed : float or torch.Tensor
+            The summed (weighted) per-sample loss of the rows.
+        z : torch.Tensor or numpy.ndarray of shape (B, k)
+            The raw outputs it was computed from (only their width is read).
+        """
+        if not self.mean_over_outputs or z.shape[1] == 1:
+            return summed
+        return summed / z.shape[1]
 
     def y_columns(self, k: int) -> int:
         """How many columns ``Y`` has for a network with ``k`` outputs.
@@ -246,6 +281,32 @@ def classification_loss(loss: str, gce_q: float, binary: bool = False) -> Loss:
     return get_loss("binary_log_loss" if binary else "log_loss")
 
 
+#: scikit-learn's MLPRegressor squared error: the same values and gradients, recorded as the mean over outputs
+_SKLEARN_SQUARED = dataclasses.replace(LOSSES["squared_error"], mean_over_outputs=True)
+
+
+def regression_loss(name: str) -> Loss:
+    """What :class:`~hiddenlayers.MLPRegressor` trains on: ``get_loss(name)``, its squared error recorded as scikit-learn reports it.
+
+    ``"squared_error"`` gives the loss with ``mean_over_outputs=True`` (``loss_curve_``, ``tol`` and the rest see
+    scikit-learn's number for several outputs; the steps are the sum's, as scikit-learn's); ``"poisson"`` is
+    :func:`get_loss`'s, which scikit-learn sums over outputs too.
+
+    Parameters
+    ----------
+    name : {"squared_error", "poisson"}
+        The regressor's ``loss``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.zeros((4, 3))  # raw outputs of 4 rows, 3 outputs
+    >>> regression_loss("squared_error").reported(6.0, z), get_loss("squared_error").reported(6.0, z)
+    (2.0, 6.0)
+    """
+    return _SKLEARN_SQUARED if name == "squared_error" else get_loss(name)
+
+
 def get_loss(name: str) -> Loss:
     """The loss called ``name``; an unknown name lists the valid ones.
 
@@ -259,4 +320,4 @@ def get_loss(name: str) -> Loss:
     return LOSSES[name]
 
 
-__all__ = ["LOSSES", "Loss", "classification_loss", "generalized_cross_entropy", "get_loss"]
+__all__ = ["LOSSES", "Loss", "classification_loss", "generalized_cross_entropy", "get_loss", "regression_loss"]
