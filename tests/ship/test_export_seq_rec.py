@@ -89,15 +89,45 @@ def test_sequence_classifier_nan_padded_frames_to_probabilities(seq_clf: Sequenc
     # without X the parity runs on 64 random sequences of mixed lengths: test_cli_exports_saved_sequence_and_recommender_files
 
 
-def test_sequence_classifier_max_len_fixes_steps(frames, tmp_path: Path) -> None:
+@pytest.mark.parametrize("spec", ["gru6,4", "conv4k3:same,pool2,gap,4"])  # a bidirectional one: test_export_text.py; the second's pooling runs on exactly max_len steps
+def test_sequence_classifier_max_len_is_cut_by_a_dynamic_graph(spec: str, frames, tmp_path: Path) -> None:
+    """With max_len the graph reads each sequence's first max_len steps itself, as predict does, so its steps axis stays
+    dynamic: a longer sequence is fed whole (it was fixed at max_len, the caller cutting each sequence)."""
     X, y = frames
-    clf = SequenceClassifier("gru6,4", max_len=6, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    clf = SequenceClassifier(spec, max_len=6, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
     path = tmp_path / "cut.onnx"
-    r = export_onnx(clf, path, X=X[:30])  # sequences of up to 12 steps: the parity feeds keep their first 6, as predict does
-    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", 6, 3] and any("steps is fixed at max_len = 6" in n for n in r.notes)
-    seqs = _frames(np.random.default_rng(2), [3, 9, 12, 6, 7, 1, 10])  # predict keeps each one's first 6 steps
-    feeds = _padded([s[:6] for s in seqs], 6)
-    np.testing.assert_allclose(_session(path).run(None, {"X": feeds})[0], clf.predict_proba(seqs), atol=1e-4)
+    r = export_onnx(clf, path, X=X[:30])  # sequences of up to 12 steps, fed whole: the graph keeps their first 6, as predict does
+    assert r.max_abs_diff < 1e-4 and r.input_shape == ["batch", "steps", 3]
+    assert any("the graph reads each sequence's first max_len = 6 steps" in n for n in r.notes)
+    assert ("exactly 6 steps" in r.notes[-1]) == ("pool" in spec)
+    sess = _session(path)
+    assert sess.get_inputs()[0].shape == ["batch", "steps", 3]
+    seqs = _frames(np.random.default_rng(2), [3, 9, 12, 6, 7, 4, 10, 25])  # predict keeps each one's first 6 steps
+    for batch in (seqs, seqs[:1], [seqs[0], seqs[5]]):  # longer and shorter than max_len; all shorter
+        for steps in (None, 30):
+            np.testing.assert_allclose(sess.run(None, {"X": _padded(batch, steps)})[0], clf.predict_proba(batch), atol=1e-4)
+
+
+def test_a_max_len_export_that_fails_dynamic_falls_back_to_steps_fixed_at_max_len(frames, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the dynamic graph's conversion fails, the export is the graph fixed at max_len (the caller cuts), said in its notes."""
+    from hiddenlayers.ship import _export
+
+    real, traces = _export._torch_proto, []
+
+    def failing_dynamic(*a, **k):
+        traces.append(sorted(k["dynamic_shapes"]["x"]))
+        if 1 in k["dynamic_shapes"]["x"]:
+            raise RuntimeError("the exporter could not convert a dynamic steps axis")
+        return real(*a, **k)
+
+    monkeypatch.setattr(_export, "_torch_proto", failing_dynamic)
+    X, y = frames
+    clf = SequenceClassifier("conv4k3:same,gap,4", max_len=6, max_iter=2, early_stopping=False, device="cpu", random_state=0).fit(X, y)
+    r = export_onnx(clf, tmp_path / "fixed.onnx", X=X[:30])
+    assert traces == [[0, 1], [0]] and r.max_abs_diff < 1e-4 and r.input_shape == ["batch", 6, 3]
+    assert any("steps is fixed at max_len = 6 (PyTorch's exporter could not keep it dynamic for this spec)" in n for n in r.notes)
+    seqs = _frames(np.random.default_rng(2), [3, 9, 12, 6])
+    np.testing.assert_allclose(_session(tmp_path / "fixed.onnx").run(None, {"X": _padded([s[:6] for s in seqs], 6)})[0], clf.predict_proba(seqs), atol=1e-4)
 
 
 def test_sequence_classifier_pooling_fixes_steps_at_the_fitted_length(frames, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ One module fixture fits and exports the text model once (embed4,gru4, 2 epochs).
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -152,18 +153,26 @@ def test_the_server_of_text_and_id_exports_imports_no_torch(text: dict, ids_expo
 @pytest.mark.parametrize("spec", ["embed4,lstm4:bi:layers=2", "embed4,conv4k3,gmp", "embed4,gru4:seq,gap"])
 def test_bidirectional_stacked_conv_and_fixed_step_specs(spec: str, tmp_path: Path) -> None:
     clf = TextClassifier(spec, tokenizer="char", max_len=30, **{**KW, "max_iter": 1}).fit(TEXTS, LABELS)
-    r = export_onnx(clf, tmp_path / "t.onnx")  # random texts of the vocabulary (unseen characters, an empty text where it fits)
+    r = export_onnx(clf, tmp_path / "t.onnx")  # random texts of the vocabulary (unseen characters, an empty text where it fits, two of 33)
     assert r.parity_rows == 64 and r.max_abs_diff < 1e-4
+    # the graph reads each row's first max_len ids itself, so steps stays dynamic, ':seq' too (it runs on exactly 30 steps: it was fixed at 30)
+    assert r.input_shape == ["batch", "steps"] and int(clf.max_len_) < 30
     model = TokenOnnx(tmp_path / "t.onnx")
+    assert model.graph_steps is None and ("exactly 30 steps" in r.notes[-1]) == spec.endswith(":seq,gap")
     held = [t for t in HELD if len(t.strip()) >= 3 and len(t) <= int(clf.max_len_)]  # conv4k3 reads >= 3 characters
     assert (model.predict(held) == clf.predict(held)).all()
     np.testing.assert_allclose(model.predict_proba(held), clf.predict_proba(held), atol=1e-4)
-    if spec.endswith(":seq,gap"):  # a recurrent layer returning every step fixes the graph: at max_len, so every text predict reads fits
-        assert r.input_shape == ["batch", 30] and model.graph_steps == 30 and int(clf.max_len_) < 30
-        longer = ["x" * 40, "a fine film, " * 3, "great fun and a great cast"]  # longer than any text in fit: their first 30 characters
-        np.testing.assert_allclose(model.predict_proba(longer), clf.predict_proba(longer), atol=1e-4)
-    else:
-        assert r.input_shape == ["batch", "steps"]
+    longer = ["x" * 40, "great fun " * 3 + "but a dull mess", "great fun and a great cast"]  # the first two longer than max_len
+    whole = copy.copy(clf.tokenizer_)
+    whole.max_len = None  # another runtime's tokenizer that does not cut: the graph keeps each row's first 30 ids, as predict does
+    ids = whole.text_ids(longer)
+    assert [len(i) for i in ids] == [40, 45, 26]
+    X = np.zeros((3, 50), dtype=np.int64)
+    for row, i in enumerate(ids):
+        X[row, : len(i)] = i
+    expected = clf.predict_proba(longer)
+    np.testing.assert_allclose(_session(tmp_path / "t.onnx").run(None, {"X": X})[0], expected, atol=1e-4)
+    np.testing.assert_allclose(model.predict_proba(longer), expected, atol=1e-4)
     if "conv" in spec:
         with pytest.raises(DataError, match=r"^text 1 has 2 tokens, too few for the model's convolution/pooling layers: each needs at least 3\.$"):
             model.predict_proba(["a fine film", "ab"])
@@ -203,7 +212,7 @@ IDS = [np.random.default_rng(i).integers(0, 9, size=2 + i % 6) for i in range(40
 @pytest.fixture(scope="module")
 def ids_export(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     d = tmp_path_factory.mktemp("ids_onnx")
-    clf = SequenceClassifier("embed4,gru4", **KW).fit(IDS, [int(s[0] > 4) for s in IDS])
+    clf = SequenceClassifier("embed4,gru4", max_len=6, **KW).fit(IDS, [int(s[0] > 4) for s in IDS])  # the graph cuts each row at 6 ids
     report = export_onnx(clf, d / "ids.onnx", X=IDS)
     return {"clf": clf, "path": d / "ids.onnx", "report": report}
 
@@ -213,8 +222,8 @@ def test_token_id_sequence_classifier_exports_the_same_graph_without_a_tokenizer
     assert r.parity_rows == 40 and r.max_abs_diff < 1e-4 and r.input_shape == ["batch", "steps"]
     props = _props(path)
     assert TOKENIZER_KEY not in props and json.loads(props[TOKENS_KEY]) == {"pad_id": -1, "id_shift": 1, "max_id": 8, "unknown_id": None}
-    held = [np.array([0]), np.array([8, 8, 0, 1]), np.arange(9), np.array([3] * 20)]  # id 0 is a real token; longer than any in fit
-    X = np.full((4, 25), -1, dtype=np.int64)  # the user's ids, padded with -1
+    held = [np.array([0]), np.array([8, 8, 0, 1]), np.arange(9), np.array([3] * 20)]  # id 0 is a real token; longer than max_len (6)
+    X = np.full((4, 25), -1, dtype=np.int64)  # the user's ids, padded with -1, whole: the graph keeps each row's first 6, as predict does
     for row, s in enumerate(held):
         X[row, : len(s)] = s
     np.testing.assert_allclose(_session(path).run(None, {"X": X})[0], clf.predict_proba(held), atol=1e-4)

@@ -179,7 +179,7 @@ def rsf_exports(tmp_path_factory: pytest.TempPathFactory) -> Any:
     pool = SequenceClassifier("conv4k3:same,pool2,gap,4", **kw).fit(frames, labels)  # pooling fixes the graph at the longest in fit (12)
     even = [f[:4] for f in frames]
     flat = SequenceClassifier("conv4k3:same,4", **kw).fit(even, labels)  # the time axis flattened: exactly 4 steps
-    cut = SequenceClassifier("conv4k3:same,gap,4", max_len=6, **kw).fit(frames, labels)  # max_len fixes the graph at 6 steps
+    cut = SequenceClassifier("conv4k3:same,gap,4", max_len=6, **kw).fit(frames, labels)  # the graph cuts each sequence at 6 steps
     for name, app, X in (("seq", seq, frames[:30]), ("pool", pool, frames[:30]), ("flat", flat, even[:30]), ("cut", cut, frames[:30])):
         hl.export_onnx(app, d / f"{name}.onnx", X=X)
     series = 5 + 3 * np.sin(np.arange(200) / 4) + rng.normal(0, 0.1, 200)
@@ -296,7 +296,7 @@ def test_a_sequence_export_with_max_len_cuts_longer_sequences_as_predict_does(rs
     clf, model = rsf_exports["cut"], open_served(rsf_exports["dir"] / "cut.onnx")
     seqs = _frames(np.random.default_rng(4), [30, 2, 6, 9])  # predict reads each one's first 6 steps
     np.testing.assert_allclose(model.predict(model.rows({"sequences": [s.tolist() for s in seqs]}, 16), True), clf.predict_proba(seqs), atol=1e-5)
-    assert model.inputs()["max_steps"] is None and model.inputs()["max_len"] == 6
+    assert model.inputs()["max_steps"] is None and model.inputs()["max_len"] == 6 and model.graph_steps is None  # a dynamic graph
 
 
 def test_a_sequence_export_that_flattens_time_reads_the_fitted_length_only(rsf_exports: dict) -> None:

@@ -13,10 +13,13 @@ so the export is self-contained: our onnxruntime paths tokenize in NumPy (:mod:`
 are) and another runtime follows the rules written in ``docs/guide/ship.md``.
 
 ``steps`` is dynamic where the exporter keeps it so (recurrent layers returning their last step, 1-D convolutions,
-global pooling; bidirectional layers run each direction on its own, as :mod:`._app_graph_seq` does for frames);
-a spec whose layers fix it (1-D pooling, ``:seq``) is fixed at ``max_len`` (the TextClassifier's default 200), so the graph
-reads every text ``predict`` reads, or at the longest sequence in fit where ``max_len`` is None or the layers flatten time.
-``max_len`` is the tokenizer's (or the runner's) cut, never the graph's: feed each sequence's first ``max_len`` ids.
+global pooling; bidirectional layers run each direction on its own, as :mod:`._app_graph_seq` does for frames).
+With ``max_len`` (the TextClassifier's default 200) the graph reads each row's first ``max_len`` ids itself, as the
+tokenizer and ``predict`` cut, so rows of any length may be fed; a spec whose layers fix the step count (1-D pooling,
+``:seq``) then runs on exactly ``max_len`` steps, the graph padding a shorter batch with the pad id. Where such a dynamic
+export fails, the export falls back to ``steps`` fixed at ``max_len`` (feed each row's first ``max_len`` ids), said in the
+report's notes. ``steps`` is fixed at the longest sequence in fit where ``max_len`` is None and the layers fix it, or where
+the layers flatten time (:func:`~._app_graph_seq.steps_rule`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._app_base import AppGraph, base_metadata, graph_network
-from ._app_graph_seq import steps_edit, steps_fixed, trace_steps, unpack_bidirectional
+from ._app_graph_seq import first_steps, steps_edit, steps_notes, steps_rule, trace_steps, unpack_bidirectional
 from ._onnx_text import TOKENIZER_KEY, TOKENS_KEY
 
 PARITY_TEXTS = 64  # random parity texts or id sequences, where the caller gives none
@@ -54,16 +57,17 @@ def _unseen_token(tokenizer: Any) -> str | None:
 
 
 def _random_texts(model: Any, rng: np.random.Generator) -> list[str]:
-    """Texts of vocabulary tokens of mixed lengths up to the longest in fit, every third with a word unseen in fit, and an
-    empty text (read as one unknown token) where the layers take one step."""
+    """Texts of vocabulary tokens of mixed lengths up to the longest in fit (two of them 3 tokens longer than a ``max_len``,
+    which the graph cuts), every third with a word unseen in fit, and an empty text (read as one unknown token) where the layers take one step."""
     tok = model.tokenizer_
     join = " " if tok.mode == "word" else ""
     unseen = _unseen_token(tok)
     fixed = bool(model.network_.fixed_length)  # predict reads texts of exactly the fitted length only
     lo, hi = int(model.min_length_), int(model.max_len_)
     texts = [""] if lo <= 1 and not fixed else []
+    longer = None if fixed or model.max_len is None else int(model.max_len) + 3  # the last two texts' tokens
     while len(texts) < PARITY_TEXTS:
-        n = hi if fixed else int(rng.integers(lo, hi + 1))
+        n = hi if fixed else longer if longer and len(texts) >= PARITY_TEXTS - 2 else int(rng.integers(lo, hi + 1))
         words = [tok.tokens[i] for i in rng.integers(0, len(tok.tokens), size=n)] if tok.tokens else [unseen or ""] * n
         if unseen is not None and len(texts) % 3 == 0:
             words[int(rng.integers(0, n))] = unseen
@@ -72,9 +76,12 @@ def _random_texts(model: Any, rng: np.random.Generator) -> list[str]:
 
 
 def _random_ids(model: Any, rng: np.random.Generator) -> list[np.ndarray]:
-    """Id sequences of every id seen in fit, of mixed lengths from the fewest the layers take to the longest in fit."""
+    """Id sequences of every id seen in fit, of mixed lengths from the fewest the layers take to the longest in fit, and two
+    3 ids longer than a ``max_len`` (which ``predict`` and the graph cut)."""
     lo, hi = int(model.min_length_), int(model.max_len_)
     lengths = np.full(PARITY_TEXTS, hi) if model.network_.fixed_length else rng.integers(lo, hi + 1, size=PARITY_TEXTS)
+    if model.max_len is not None and not model.network_.fixed_length:
+        lengths[-2:] = int(model.max_len) + 3
     return [rng.integers(0, int(model.max_id_) + 1, size=int(t)).astype(np.int64) for t in lengths]
 
 
@@ -97,11 +104,14 @@ def parity_ids(model: Any, X: Any) -> tuple[list[np.ndarray], np.ndarray]:
     except (DataError, TypeError) as exc:
         raise ValueError(f"X cannot be the parity {'texts' if text else 'sequences'}: {exc}") from None
     if text:
+        import copy
+
         from ..apps import as_texts
 
-        return model.tokenizer_.text_ids(as_texts(X)), reference
-    cut = model.max_len
-    return [np.asarray(s, dtype=np.int64)[:cut] for s in X], reference
+        whole = copy.copy(model.tokenizer_)
+        whole.max_len = None  # every token: a graph with max_len cuts the ids itself, as the tokenizer does (pad_ids cuts a fixed one's)
+        return whole.text_ids(as_texts(X)), reference
+    return [np.asarray(s, dtype=np.int64) for s in X], reference
 
 
 def ids_metadata(model: Any, shape: list[int | str], fixed: bool, width: int, double: bool) -> dict[str, str]:
@@ -120,9 +130,12 @@ def ids_metadata(model: Any, shape: list[int | str], fixed: bool, width: int, do
     return meta
 
 
-def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
+def ids_graph(model: Any, X: Any, double: bool = False, fixed: bool = False) -> AppGraph:
     """TextClassifier or token-id SequenceClassifier: padded ids ``(N, steps)`` int64 -> class probabilities ``(N, n_classes)``,
-    in float32, or in float64 where ``double`` (a ``dtype="float64"`` model without LSTM/GRU layers)."""
+    in float32, or in float64 where ``double`` (a ``dtype="float64"`` model without LSTM/GRU layers).
+
+    ``steps`` is dynamic unless ``fixed`` or :func:`~._app_graph_seq.steps_rule` fixes it; a dynamic graph of a model with ``max_len``
+    cuts each row there itself, and its ``fallback`` (for an export that fails so) is the graph with ``fixed=True``, at ``max_len``."""
     import torch
     from torch import Tensor, nn
 
@@ -134,10 +147,10 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
     shift = id_shift(model)
-    fixed = steps_fixed(model.network_)
     cut = model.max_len  # the tokenizer's (or the runner's) cut: predict reads no more ids than this
-    width = int(model.max_len_) if model.network_.fixed_length or cut is None else int(cut)  # fixed: every text predict reads fits
-    if fixed and any(len(s) > width for s in seqs):
+    fixed, width, exact = steps_rule(model, fixed)  # fixed at max_len: every text predict reads fits
+    graph_cut = None if fixed else cut  # a fixed graph is fed each row's first `width` ids already
+    if fixed and cut is None and any(len(s) > width for s in seqs):
         raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
                          f"but X has a sequence of {max(len(s) for s in seqs)} tokens: pass {'texts' if is_text(model) else 'sequences'} of at most {width}.")
     feeds = pad_ids(seqs, width if fixed else None, pad_id=-shift)
@@ -148,7 +161,7 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
             self.network = network
 
         def forward(self, x: Tensor) -> Tensor:
-            ids = x + shift if shift else x  # (N, steps): the network's ids, 0 = padding
+            ids = first_steps(x + shift if shift else x, graph_cut, 0, exact)  # (N, steps): the network's ids, 0 = padding, cut at max_len
             p = torch.softmax(self.network(ids).to(torch.float64), dim=1)
             return p if double else p.to(torch.float32)
 
@@ -159,14 +172,12 @@ def ids_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
         notes.append("the tokenizer (metadata 'tokenizer', Tokenizer.to_json) travels in the file: a text with no tokens reads as [1] (unknown)")
     else:
         notes.append(f"ids are the ones predict reads (0 to {int(model.max_id_)}); the graph adds the model's shift of 1")
-    if fixed and (model.network_.fixed_length or cut is None):
-        notes.append(f"this spec's layers fix steps at {width} = the longest sequence in fit: pad every sequence to {width} steps")
-    elif fixed:
-        notes.append(f"this spec's layers fix steps at max_len = {width} (the most ids predict reads): pad every sequence's first {width} ids to {width}")
+    notes += steps_notes(model, fixed, width, exact, pad=f"the pad id {-shift}")
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     sample = torch.full((2, width if fixed else trace_steps(model)), 1 - shift, dtype=torch.int64)  # real ids (1: unknown; a user's 0)
     return AppGraph(_Ids().eval(), sample, feeds, reference, ["probabilities"], shape, ids_metadata(model, shape, fixed, width, double),
-                    notes, dynamic_shapes={"x": axes}, edit=steps_edit(fixed, feeds, -shift), input_types=["int64"], double=double)
+                    notes, dynamic_shapes={"x": axes}, edit=steps_edit(fixed, feeds, -shift), input_types=["int64"], double=double,
+                    fallback=None if fixed or cut is None else (lambda: ids_graph(model, X, double=double, fixed=True)))
 
 
 __all__ = ["PARITY_TEXTS", "id_shift", "ids_graph", "ids_metadata", "is_text", "parity_ids"]

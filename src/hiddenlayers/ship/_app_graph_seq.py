@@ -8,12 +8,18 @@ gives it, whatever the batch's longest). The per-feature standardisation
 runs in the graph. Output ``probabilities`` ``(batch, n_classes)`` in
 ``classes_`` order.
 
-``steps`` is dynamic where PyTorch's exporter keeps it so. It is fixed at
-``max_len`` for a model with that parameter set (``predict`` reads only each
-sequence's first ``max_len`` steps: feed those), and at ``max_len_`` (the
-longest sequence in fit: pad every sequence to it) for a spec whose layers
-fix it: 1-D max/avg pooling, a recurrent layer that returns every step
-(``:seq``), or a dense layer over the flattened time axis. Bidirectional
+``steps`` is dynamic where PyTorch's exporter keeps it so. With ``max_len``
+set, the graph reads each sequence's first ``max_len`` steps itself, as
+``predict`` does (:func:`first_steps`), so sequences of any length may be fed;
+a spec whose layers fix the step count (1-D max/avg pooling, a recurrent layer
+that returns every step, ``:seq``) then runs on exactly ``max_len`` steps, the
+graph adding NaN steps after a shorter batch's end. Where such a dynamic
+export fails (the conversion, or the check that 3 more NaN steps change
+nothing), the export falls back to ``steps`` fixed at ``max_len`` (feed each
+sequence's first ``max_len`` steps), said in the report's notes. Without
+``max_len``, ``steps`` is fixed at ``max_len_`` (the longest sequence in fit:
+pad every sequence to it) for a spec whose layers fix it, and for a dense
+layer over the flattened time axis whatever ``max_len``. Bidirectional
 recurrent layers, which the app runs on a packed sequence (no ONNX
 operator), run each direction on its own, the backward one on every sequence
 reversed within its length. A model fitted on token ids has its own graph (:mod:`._app_graph_ids`).
@@ -31,7 +37,8 @@ from ._app_base import AppGraph, base_metadata, graph_network
 
 
 def parity_sequences(model: Any, X: Any) -> list[np.ndarray]:
-    """The parity sequences: the user's (any form ``predict`` takes), or random ones of mixed lengths around the training frames."""
+    """The parity sequences: the user's (any form ``predict`` takes), or random ones of mixed lengths around the training frames,
+    two of them 3 steps longer than a ``max_len`` (which ``predict`` and the graph cut)."""
     if X is not None:
         if isinstance(X, (str, bytes)) or not hasattr(X, "__iter__"):
             raise ValueError(f"X must be sequences for the parity check: a list of (T_i, F) arrays or an (N, T, F) array. Received: {type(X).__name__}.")
@@ -40,6 +47,8 @@ def parity_sequences(model: Any, X: Any) -> list[np.ndarray]:
     lo, hi = int(model.min_length_), int(model.max_len_)
     lengths = np.full(64, hi) if model.network_.fixed_length else rng.integers(lo, hi + 1, size=64)
     lengths[:2] = hi if model.network_.fixed_length else (lo, hi)
+    if getattr(model, "max_len", None) is not None and not model.network_.fixed_length:  # a SpeechRecognizer has none
+        lengths[2:4] = int(model.max_len) + 3
     return [(rng.standard_normal((int(t), model.n_features_in_)) * model.scale_ + model.mean_).astype(np.float32) for t in lengths]
 
 
@@ -53,9 +62,12 @@ def pad_with_nan(seqs: list[np.ndarray], steps: int | None = None, dtype: Any = 
     return out
 
 
-def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
+def sequence_graph(model: Any, X: Any, double: bool = False, fixed: bool = False) -> AppGraph:
     """SequenceClassifier: NaN-padded raw frames ``(N, steps, F)`` -> class probabilities ``(N, n_classes)``, in float32, or in
-    float64 from input to output where ``double`` (a ``dtype="float64"`` model without LSTM/GRU layers: onnxruntime has no float64 kernel for them)."""
+    float64 from input to output where ``double`` (a ``dtype="float64"`` model without LSTM/GRU layers: onnxruntime has no float64 kernel for them).
+
+    ``steps`` is dynamic unless ``fixed`` or :func:`steps_rule` fixes it; a dynamic graph of a model with ``max_len`` cuts each
+    sequence there itself, and its ``fallback`` (for an export that fails so) is the graph with ``fixed=True``, at ``max_len``."""
     import torch
     from torch import Tensor
 
@@ -75,17 +87,18 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
         if getattr(layer, "bidirectional", False):
             unpack_bidirectional(layer)
 
+    fixed, width, exact = steps_rule(model, fixed)
+    graph_cut = None if fixed else cut  # a fixed graph is fed the first `width` steps already
+
     class _Sequence(ScaledGraph):
         def forward(self, x: Tensor) -> Tensor:
+            x = first_steps(x, graph_cut, float("nan"), exact)  # predict's cut at max_len, in the graph
             z = (x - self.mean) / self.scale  # (N, steps, F) standardised; NaN padding stays NaN
             p = torch.softmax(self.network(z).to(torch.float64), dim=1)
             return p if double else p.to(torch.float32)
 
     longest = int(model.max_len_)
-    layers_fix = steps_fixed(model.network_)
-    fixed = layers_fix or cut is not None  # a slice to max_len on a dynamic axis breaks the exporter's recurrent layers: fix it instead
-    width = longest if model.network_.fixed_length or cut is None else int(cut)
-    feeds = pad_with_nan(seqs, width if fixed else None, floats)  # longer sequences keep their first max_len steps, as predict does
+    feeds = pad_with_nan(seqs, width if fixed else None, floats)  # fixed: each sequence's first `width` steps; dynamic: whole (the graph cuts)
     if fixed and cut is None and any(s.shape[0] > width for s in seqs):
         raise ValueError(f"this spec's layers fix the ONNX input at {width} steps (the longest sequence in fit), "
                          f"but X has a sequence of {max(s.shape[0] for s in seqs)}: pass sequences of at most {width} steps.")
@@ -98,18 +111,58 @@ def sequence_graph(model: Any, X: Any, double: bool = False) -> AppGraph:
     meta["sequence"] = json.dumps({"min_length": int(model.min_length_), "max_len": cut, "fitted_steps": longest, "steps_fixed": fixed,
                                    "fixed_length": bool(model.network_.fixed_length)})  # the layers read exactly fitted_steps (a server's check)
     notes = ["input X is raw frames (batch, steps, n_features), each sequence padded after its end with whole NaN steps; "
-             f"standardisation is in the graph; every sequence needs >= {int(model.min_length_)} step(s)"]
-    if fixed and (model.network_.fixed_length or cut is None):
-        notes.append(f"this spec's layers (1-D pooling, a recurrent layer returning every step, or dense over the flattened time axis) fix steps at {width} "
-                     f"= the longest sequence in fit: pad every sequence to {width} steps with NaN")
-    elif fixed:
-        notes.append(f"steps is fixed at max_len = {width}: feed each sequence's first {width} steps (all that predict reads), padded with NaN")
+             f"standardisation is in the graph; every sequence needs >= {int(model.min_length_)} step(s)", *steps_notes(model, fixed, width, exact)]
     axes = {0: torch.export.Dim("batch")} if fixed else {0: torch.export.Dim("batch"), 1: torch.export.Dim.AUTO}
     dtype = torch.float64 if double else torch.float32
     sample = torch.zeros(2, width if fixed else trace_steps(model), n_features, dtype=dtype)
     return AppGraph(_Sequence(network, model.mean_, model.scale_, (-1,), dtype).eval(), sample, feeds, reference, ["probabilities"], shape, meta,
                     notes, dynamic_shapes={"x": axes}, edit=steps_edit(fixed, feeds, fix="report this spec, or pad every sequence to the fitted length and refit"),
-                    input_types=["float64" if double else "float32"], double=double)
+                    input_types=["float64" if double else "float32"], double=double,
+                    fallback=None if fixed or cut is None else (lambda: sequence_graph(model, X, double=double, fixed=True)))
+
+
+def steps_rule(model: Any, fixed: bool = False) -> tuple[bool, int, bool]:
+    """``(fixed, width, exact)``: whether a sequence model's graph has a fixed steps axis, its step count where fixed (or what
+    its layers run on where ``exact``), and whether a dynamic graph with ``max_len`` pads each batch to exactly ``max_len`` steps.
+
+    Fixed where ``fixed`` (an export's fallback: at ``max_len``), where the layers flatten time (at ``max_len_``, the fitted
+    length), and where :func:`steps_fixed`'s layers fix it and the model has no ``max_len`` (at ``max_len_``). With ``max_len``,
+    the graph cuts each sequence there itself (:func:`first_steps`), so its steps axis stays dynamic; such layers then run on
+    exactly ``max_len`` steps (``exact``)."""
+    cut, flat = model.max_len, bool(model.network_.fixed_length)
+    layers_fix = steps_fixed(model.network_)
+    width = int(model.max_len_) if flat or cut is None else int(cut)
+    return fixed or flat or (layers_fix and cut is None), width, layers_fix and not flat
+
+
+def first_steps(x: Any, cut: int | None, pad: float, exact: bool) -> Any:
+    """Each row's first ``cut`` steps of ``x`` ``(N, steps, ...)``, as ``predict`` cuts a sequence at ``max_len`` (``x`` itself where
+    ``cut`` is None). ``exact``: exactly ``cut`` steps, ``pad`` (NaN frames, or the pad id) added after the end of a batch of fewer,
+    for layers whose graph fixes its step count (:func:`steps_fixed`); else ``min(steps, cut)``, the exporter keeping ``steps`` dynamic."""
+    import torch
+
+    if cut is None:
+        return x
+    if exact:
+        x = torch.cat((x, x.new_full((x.shape[0], cut, *x.shape[2:]), pad)), dim=1)  # steps + cut >= cut: the slice is exactly cut
+    return x[:, :cut]
+
+
+def steps_notes(model: Any, fixed: bool, width: int, exact: bool, pad: str = "NaN") -> list[str]:
+    """The report's note on a sequence graph's steps axis (:func:`steps_rule`'s three values), ``pad`` naming the padding (NaN
+    steps, or a token-id graph's pad id); none for a dynamic axis without ``max_len``."""
+    cut = model.max_len
+    if fixed and (model.network_.fixed_length or cut is None):
+        return [f"this spec's layers (1-D pooling, a recurrent layer returning every step, or dense over the flattened time axis) fix steps at {width} "
+                f"= the longest sequence in fit: pad every sequence to {width} steps with {pad}"]
+    if fixed:
+        return [f"steps is fixed at max_len = {width} (PyTorch's exporter could not keep it dynamic for this spec): feed each sequence's first "
+                f"{width} steps (all that predict reads), padded to {width} with {pad}"]
+    if cut is None:
+        return []
+    runs = f"; this spec's layers run on exactly {cut} steps, the graph padding a shorter batch with {pad}" if exact else ""
+    return [f"the graph reads each sequence's first max_len = {cut} steps, as predict does: feed sequences of any length, "
+            f"padded with {pad} to the batch's longest{runs}"]
 
 
 TRACE_STEPS = 3
@@ -228,4 +281,4 @@ def check_padding_invariance(proto: Any, feeds: np.ndarray, pad: Any = np.nan) -
                          "with a dynamic steps axis; report the spec.")
 
 
-__all__ = ["check_padding_invariance", "pad_with_nan", "parity_sequences", "sequence_graph", "steps_edit", "steps_fixed", "trace_steps", "unpack_bidirectional"]
+__all__ = ["check_padding_invariance", "first_steps", "pad_with_nan", "parity_sequences", "sequence_graph", "steps_edit", "steps_fixed", "steps_notes", "steps_rule", "trace_steps", "unpack_bidirectional"]
