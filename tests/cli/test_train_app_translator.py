@@ -227,3 +227,29 @@ def test_init_from_a_file_written_before_normalize_takes_its_text_as_typed(tmp_p
        "--test-size", "0", "--no-early-stopping", "--out", tmp_path / "m.safetensors", "-q")
     model = Translator.load(tmp_path / "m.safetensors")
     assert model.normalize is None and model.provenance_["source"] == "translator.safetensors"
+
+
+def test_init_from_a_file_written_before_input_feeding_and_tied_embeddings_keeps_its_layers(tmp_path: Path) -> None:
+    """A file written before ``input_feeding``/``tie_embeddings`` existed was trained with Luong's input feeding and its own
+    output weights (what ``Translator.load`` fills in). ``--init-from`` took today's defaults instead, a decoder of
+    another width and tied outputs, so the layers it copies did not fit the new model's."""
+    from metadata_edits import edit_file
+
+    from hiddenlayers.apps import Translator
+
+    data = pairs(60, seed=3)
+    data.to_csv(tmp_path / "p.csv", index=False)
+    Translator(hidden_size=8, embed_dim=4, input_feeding=True, tie_embeddings=False, normalize=None, max_iter=1, early_stopping=False,
+               random_state=0).fit(data["en"].tolist(), data["es"].tolist()).save(tmp_path / "new.safetensors")
+
+    def older(meta: dict[str, Any]) -> None:
+        for name in ("input_feeding", "tie_embeddings", "normalize"):
+            del meta["params"][name]
+
+    source = edit_file(tmp_path / "new.safetensors", tmp_path / "old.safetensors", older)
+    assert Translator.load(source).input_feeding  # the file reads as it was trained
+    summary = _json(ok("train", tmp_path / "p.csv", "--app", "translator", "--source-column", "en", "--target", "es", "--init-from", source,
+                       "--epochs", "1", "--test-size", "0", "--no-early-stopping", "--out", tmp_path / "m.safetensors", "--json"))
+    model = Translator.load(tmp_path / "m.safetensors")
+    assert (model.input_feeding, model.tie_embeddings, model.normalize) == (True, False, None)
+    assert "copied" in json.dumps(summary)

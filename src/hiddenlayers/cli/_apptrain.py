@@ -196,8 +196,14 @@ _APP_SHAPING = {"translator": ("hidden_size", "embed_dim", "cell", "num_layers",
                                "tokenizer", "lowercase", "normalize")}
 
 
-#: a shaping parameter's value in a file written before it existed, as that file's model behaves (a Translator read text as typed)
-_BEFORE: dict[str, Any] = {"normalize": None}
+def _before(app: str) -> dict[str, Any]:
+    """A shaping parameter's value in a file written before it existed, as that file's model behaves and its ``load`` reads it
+    (a Translator fed Luong's vector back, had its own output weights and read text as typed)."""
+    if app != "translator":
+        return {}
+    from ..apps import Translator
+
+    return dict(Translator.PARAMS_BEFORE_OPTIONS)
 
 
 def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +240,10 @@ def transfer_params(app: str, params: dict[str, Any]) -> dict[str, Any]:
         raise UserError(f"--window {params['window']} differs from the --init-from file's window {source['window']}: its first layer (hidden1) reads "
                         f"{source['window']} values, not {params['window']}, and layers are copied from the first on, so none could be copied; "
                         f"drop --window (the file's is the default) or drop --init-from.")
+    before = _before(app)
     for name in (*_SHAPING, *_APP_SHAPING.get(app, ())):
-        if name not in params and (name in source or name in _BEFORE):
-            params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source.get(name, _BEFORE.get(name))
+        if name not in params and (name in source or name in before):
+            params[name] = sizes_from_json(source[name]) if name == "hidden_layer_sizes" else source.get(name, before.get(name))
     return params
 
 

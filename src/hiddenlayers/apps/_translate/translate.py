@@ -27,7 +27,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -134,6 +134,9 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     """
 
     _fitted_attribute = "model_"
+    #: what a file written before these options existed was trained with: Luong fed its vector back, the output layer had its
+    #: own weights, and text was read as typed. ``load`` fills them in, and so does ``train --app translator --init-from``.
+    PARAMS_BEFORE_OPTIONS: ClassVar[dict[str, Any]] = {"input_feeding": True, "tie_embeddings": False, "normalize": None}
     _not_fitted = "This {name} instance is not fitted yet: call fit(sources, targets) before using it."
     _net_attr = "model_"  # the fitted network, for DevicePickle
 
@@ -609,9 +612,7 @@ class Translator(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimator):
     def load(cls, path: str | os.PathLike[str], *, device: str | None = None) -> Translator:
         """Read a model written by :meth:`save`."""
         params, state, tensors = load_app(path, cls.__name__, device)
-        params.setdefault("input_feeding", True)  # files written before these options existed: Luong fed its
-        params.setdefault("tie_embeddings", False)  # vector back, and the output layer had its own weights
-        params.setdefault("normalize", None)  # and text was read as typed
+        params = {**cls.PARAMS_BEFORE_OPTIONS, **params}
         model = cls(**params)
         model._src_vocab, model._tgt_vocab = Vocab(state["source_vocab"]), Vocab(state["target_vocab"])
         model.source_vocab_, model.target_vocab_ = model._src_vocab.itos, model._tgt_vocab.itos
