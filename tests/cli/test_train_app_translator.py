@@ -233,9 +233,8 @@ def test_init_from_a_file_written_before_input_feeding_and_tied_embeddings_keeps
     """A file written before ``input_feeding``/``tie_embeddings`` existed was trained with Luong's input feeding and its own
     output weights (what ``Translator.load`` fills in). ``--init-from`` took today's defaults instead, a decoder of
     another width and tied outputs, so the layers it copies did not fit the new model's."""
-    from metadata_edits import edit_file
-
     from hiddenlayers.apps import Translator
+    from metadata_edits import edit_file
 
     data = pairs(60, seed=3)
     data.to_csv(tmp_path / "p.csv", index=False)
