@@ -582,3 +582,16 @@ def test_preferred_inputs_of_a_layer_inside_a_time_first_block_read_its_rows():
     # was: the (T, N, 16) output read as T rows, each unit's value taken over the steps of one sequence
     np.testing.assert_allclose(time_first.activation_at_mean, rows_first.activation_at_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(time_first.activation, rows_first.activation, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_layer_attributions_of_a_low_precision_model_are_float32_from_every_method(dtype):
+    """A float16 model's layer conductance and DeepLIFT came back float16 while its integrated gradients (and every input
+    attribution) came back float32; a bfloat16 model's were float32 throughout. Now float32 from each, widened exactly."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2)).to(dtype)
+    X = torch.randn(6, 4).to(dtype).float().numpy()
+    for method in ("conductance", "integrated_gradients", "deeplift", "gradient_x_activation"):
+        assert hl.lens.layer_attribution(net, X, "0", target=1, method=method).dtype == np.float32, method
+    got, delta = hl.lens.layer_attribution(net, X, "0", target=1, method="conductance", return_convergence_delta=True)
+    assert got.dtype == np.float32 and delta.shape == (6,)

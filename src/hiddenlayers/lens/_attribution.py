@@ -293,6 +293,13 @@ def _setup(
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
+def _float_numpy(attr: torch.Tensor) -> np.ndarray:
+    """A layer's attributions as NumPy, float16/bfloat16 widened to float32 (exactly): a low-precision model's layer
+    attributions came back float16 from some methods (conductance, DeepLIFT) and float32 from others, and its input
+    attributions are float32 (:func:`attribute`)."""
+    return to_numpy(attr.float() if attr.dtype in _LOW_PRECISION else attr)
+
+
 class FirstOutput(torch.nn.Module):
     """``inner`` whose output is its first tensor (:func:`~._record._first_tensor`), for a model that returns a dict,
     tuple or dataclass (``{"logits": ..., "hidden": ...}``, a Hugging Face ``ModelOutput``); with ``dtype``, a half or
@@ -481,7 +488,7 @@ def _with_delta(attr: torch.Tensor, delta: torch.Tensor, sign: float, n_steps: i
     delta = delta.detach().double()
     gap = attr.detach().reshape(len(attr), -1).sum(1).double() - delta  # f(x) - f(baseline) per row
     _check_completeness(delta, gap, int(n_steps), method)
-    out = sign * to_numpy(attr)
+    out = sign * _float_numpy(attr)
     return (out, sign * delta.cpu().numpy()) if return_delta else out
 
 
@@ -697,7 +704,7 @@ def layer_attribution(
         attr = upsampled(attr.detach(), x, mode)
     if delta is None:
         unsigned = smoothing is not None and not smoothing.signed  # squares, a variance: the same for -z
-        return (1.0 if unsigned else sign) * to_numpy(attr)
+        return (1.0 if unsigned else sign) * _float_numpy(attr)
     name = "layer conductance" if method == "conductance" else f"layer {method.replace('_', ' ')}"
     return _with_delta(attr, delta, sign, n_steps, bool(return_convergence_delta), name)
 
