@@ -110,3 +110,31 @@ def test_image_folder_of_gray_images_with_alpha_reads_one_channel(tmp_path: Path
     Image.fromarray(np.full((1, 2), 7, np.uint8)).save(tmp_path / "a" / "y.png")
     X, _, _ = load_image_folder(tmp_path)
     assert X.shape == (2, 1, 2, 1) and X[:, 0, :, 0].tolist() == [[10, 200], [7, 7]]
+
+
+def test_image_folder_leaves_hidden_files_and_folders_out(tmp_path: Path) -> None:
+    """Jupyter's .ipynb_checkpoints became a class of its own (at the top) or a second copy of an image (in a class), and
+    macOS's ._x.png resource fork was refused as an image Pillow cannot read: hidden names are left out, as ls leaves them."""
+    from PIL import Image
+
+    for name in ("cat", "dog", ".ipynb_checkpoints", "cat/.ipynb_checkpoints"):
+        (tmp_path / name).mkdir()
+    for name in ("cat/a.png", "dog/b.png", ".ipynb_checkpoints/a-checkpoint.png", "cat/.ipynb_checkpoints/a-checkpoint.png"):
+        Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / name)
+    (tmp_path / "cat" / "._a.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    X, y, files = load_image_folder(tmp_path)
+    assert y.tolist() == ["cat", "dog"] and [Path(f).relative_to(tmp_path).as_posix() for f in files] == ["cat/a.png", "dog/b.png"]
+    hidden_root = tmp_path / ".photos"  # a folder given by a hidden name is read: only what lies below it is judged
+    (tmp_path / "cat").rename(hidden_root)
+    assert load_image_folder(hidden_root)[0].shape == (1, 2, 2, 1)
+
+
+def test_image_folder_names_a_link_to_no_file(tmp_path: Path) -> None:
+    """A link to an image that is gone was left out in silence, one image fewer than the folder lists."""
+    from PIL import Image
+
+    (tmp_path / "cat").mkdir()
+    Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / "cat" / "a.png")
+    (tmp_path / "cat" / "b.png").symlink_to(tmp_path / "gone.png")
+    with pytest.raises(DataError, match=r"^image '.*b\.png' is a link to '.*gone\.png', which does not exist: remove the link or restore its file\.$"):
+        load_image_folder(tmp_path)

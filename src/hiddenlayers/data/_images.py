@@ -110,13 +110,29 @@ def _eight_bit(picture: Any, path: Path) -> Any:
     return picture
 
 
+def _image_files(root: Path) -> list[Path]:
+    """The image files below ``root`` in sorted order, hidden ones left out: a name starting with ``.`` at any depth below
+    ``root`` (macOS's ``._1.png`` resource forks, which Pillow cannot read; Jupyter's ``.ipynb_checkpoints`` copies,
+    which became a class of their own, or a second copy of an image in its class). A link to no file is refused, named."""
+    files = []
+    for p in root.rglob("*"):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or any(part.startswith(".") for part in p.relative_to(root).parts):
+            continue
+        if p.is_symlink() and not p.exists():
+            raise DataError(f"image '{p}' is a link to '{os.readlink(p)}', which does not exist: remove the link or restore its file.")
+        if p.is_file():
+            files.append(p)
+    return sorted(files)
+
+
 def load_image_folder(
     path: str | os.PathLike[str], *, size: tuple[int, int] | None = None, mode: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a folder of images: ``(X, y, files)``.
 
     One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the sub-folder name; images directly in
-    ``path`` get the label ``""``. ``X`` is ``uint8`` ``(N, H, W, C)``.
+    ``path`` get the label ``""``. ``X`` is ``uint8`` ``(N, H, W, C)``. Hidden files and folders (a name starting with
+    ``.``: ``.ipynb_checkpoints``, macOS's ``._1.png``) are left out, as are files of other suffixes.
 
     Parameters
     ----------
@@ -133,7 +149,7 @@ def load_image_folder(
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"image folder '{root}' does not exist or is not a folder: give a folder with one sub-folder of images per class.")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = _image_files(root)
     if not files:
         raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in '{root}': put one sub-folder of images per class there.")
     images: list[Image.Image] = []
