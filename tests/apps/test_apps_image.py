@@ -199,6 +199,10 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     with pytest.warns(UserWarning, match=r"^these int64 pixels go up to 255, but the model was fitted on uint8 images 0-255 \(scaled by 1/255\): "
                                          r"pass the images as a uint8 array, or divide them by 255\.$"):  # an int64 array is no "float pixels"
         model.predict(X.astype(np.int64))
+    with pytest.warns(UserWarning, match=r"^these uint16 pixels go up to 6\.554e\+04, but the model was fitted on uint8 images 0-255 \(scaled by "
+                                         r"1/255\), and pixels beyond 255 are not 8-bit: divide them by their full scale, 65535 for 16-bit images, "
+                                         r"to pixels 0-1\.$"):  # 16-bit pixels were told to divide by 255, which left them up to 257
+        model.predict(X.astype(np.uint16) * 257)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the scales the model was fitted on: no warning
         assert (model.predict(X) == model.predict(X / 255.0)).all()

@@ -56,7 +56,9 @@ def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the float
     """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
 
     A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a division by ``value / high``
-    (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
+    (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale. One fitted on uint8 images
+    is told to give 0-255 pixels, or to divide by 255; pixels beyond 255 (16-bit images, 0-65535) to divide by their
+    full scale instead, as 255 would leave them up to 257.
 
     Parameters
     ----------
@@ -75,6 +77,9 @@ def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the float
     if span is None or dtype is None:
         return None
     low, high = (float(v) for v in span)
+    if dtype == "uint8" and value > 255.5:  # no 0-255 pixels: dividing by 255 left 16-bit pixels up to 257, still refused
+        return (f"the model was fitted on uint8 images 0-255 (scaled by 1/255), and pixels beyond 255 are not 8-bit: divide {these} by "
+                "their full scale, 65535 for 16-bit images, to pixels 0-1.")
     if dtype == "uint8":
         return f"the model was fitted on uint8 images 0-255 (scaled by 1/255): {uint8_fix}, or divide {these} by 255."
     factor = f"{value / high:.4g}" if high > 0 else f"{value:.4g}"
