@@ -59,7 +59,7 @@ from ._appfile import (
 from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index
 from ._fitted import refuses_empty
-from ._image_folder import folder_images, is_folder
+from ._image_folder import folder_images, is_folder, refuse_unknown_classes
 from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
 from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
@@ -560,8 +560,11 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """
         if is_folder(X):
             self._require_fitted()
-            X, folder_y = folder_images(X, self.image_shape_, labelled=y is None, fitting=False)
-            y = folder_y if y is None else y
+            folder = X
+            X, folder_y = folder_images(folder, self.image_shape_, labelled=y is None, fitting=False)
+            if y is None:  # the sub-folder names are the labels: one named for no class is refused, as evaluate DIR refuses it
+                refuse_unknown_classes(folder, folder_y, self.classes_)
+                y = folder_y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
         return super().score(X, y, sample_weight)

@@ -89,9 +89,31 @@ def _check_classes(root: Path, labels: np.ndarray, files: list[str], fitting: bo
                       "so they are no class of this fit: put images in them, or remove them.", UserWarning, stacklevel=user_stacklevel())
 
 
+def refuse_unknown_classes(folder: str | os.PathLike[str], labels: np.ndarray, classes: Any) -> None:
+    """A :class:`DataError` naming the sub-folders of ``folder`` among ``labels`` (its images' sub-folder names) that name
+    no class of ``classes`` (a fitted model's ``classes_``): their images could never be predicted right, so a score
+    counted them wrong without a word (``score(folder)``; the command line's ``evaluate MODEL DIR``).
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder read, as the message names it.
+    labels : ndarray of shape (n_images,)
+        Its images' sub-folder names (:func:`read_image_folder`'s labels).
+    classes : array-like
+        The fitted model's ``classes_``, compared as text (a sub-folder ``3`` is the class ``3``).
+    """
+    from ..data import preview
+
+    unknown = sorted({str(n) for n in labels} - {str(c) for c in classes})
+    if unknown:
+        raise DataError(f"the sub-folder(s) {preview([repr(u) for u in unknown], 5)} of '{folder}' name no class of the model "
+                        f"({preview([str(c) for c in classes], 10)}): name each sub-folder for the class of its images, or move it out of the folder.")
+
+
 def is_folder(X: Any) -> bool:
     """Whether ``X`` names a folder (a path) rather than holding images."""
     return isinstance(X, (str, os.PathLike))
 
 
-__all__ = ["folder_images", "is_folder", "read_image_folder"]
+__all__ = ["folder_images", "is_folder", "read_image_folder", "refuse_unknown_classes"]
