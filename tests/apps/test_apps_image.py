@@ -316,3 +316,14 @@ def test_images_in_another_axis_order_are_told_to_move_the_axis_never_to_reshape
                                         r"right after N or on the last one and drop the extra axes of size 1, np\.squeeze\(X, axis=4\)\.$"):
         clf.predict(X[..., None])
     assert clf.predict(X[:1]).shape == (1,)
+
+
+@pytest.mark.parametrize("layout", ["last", "first"])
+def test_images_of_two_channels_are_told_to_keep_the_gray_one_not_to_move_the_axis(layout: str) -> None:
+    """Gray-and-alpha images (N, H, W, 2) were told to 'put the channels ... on the axis right after N or on the last one', where
+    they already are."""
+    X = np.random.default_rng(0).random((6, 8, 8, 2))
+    X, keep = (X, r"X\[\.\.\., :1\]") if layout == "last" else (X.transpose(0, 3, 1, 2), r"X\[:, :1\]")
+    with pytest.raises(DataError, match=r"Received shape \(6, (8, 8, 2|2, 8, 8)\): 2 channels are none of those \(grayscale with alpha, Pillow's "
+                                        rf"mode 'LA'\?\): keep the gray channel, {keep}, or give RGB images\.$"):
+        ImageClassifier("4", max_iter=1).fit(X, [0, 1] * 3)
