@@ -84,6 +84,18 @@ def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray,
     assert meta["params"]["hidden_layer_sizes"]["value"] == fitted.hidden_layer_sizes  # the form given, with the parsed spec
 
 
+def test_a_float64_model_predicts_after_load_as_before_save(digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """load built the network in float32, copied the file's float64 weights into it (rounded) and then cast it to float64:
+    its probabilities moved by ~1e-7 from those before save."""
+    X, y = digits
+    model = ImageClassifier("conv2k3:same,4", max_iter=1, dtype="float64", random_state=0).fit(X[:40], y[:40])
+    model.save(tmp_path / "f64.safetensors")
+    again = ImageClassifier.load(tmp_path / "f64.safetensors")
+    for kept, saved in zip(again.network_.state_dict().values(), model.network_.state_dict().values()):
+        assert kept.dtype == saved.dtype and torch.equal(kept, saved)
+    np.testing.assert_array_equal(again.predict_proba(X[:40]), model.predict_proba(X[:40]))
+
+
 def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
     """Files written while the spec parameter was called ``hidden_layers`` still load."""
     from safetensors.torch import load_file, save_file

@@ -630,7 +630,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         restore_columns(model, state, path)
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
-        net = restore_state(lambda: Network.from_config(state["network"]), split_prefix(tensors, "network"), path)
+        net = restore_state(lambda: Network.from_config(state["network"]), split_prefix(tensors, "network"), path, _DTYPES[model.dtype])
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, _BUILT_FROM)
