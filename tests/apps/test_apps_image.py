@@ -224,6 +224,28 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
         on_255.predict(X.astype(np.float32))
 
 
+def test_standardised_pixels_given_to_a_model_fitted_on_0_1_pixels_warn():
+    """torchvision's Normalize((0.5,), (0.5,)) leaves pixels -1 to 1, under the 0-255 guard's 1.5: a model fitted on uint8 images,
+    which standardises its pixels itself, predicted from them without a word (MNIST's (0.1307,), (0.3081,) went up to 2.8 and
+    was told to divide by 255). A model fitted on standardised pixels reads its own kind without a word."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8), rng.integers(0, 2, 60)
+    model = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X, y)
+    advice = (r"but the model was fitted on pixels 0-1 and standardises them itself \(mean_, scale_\): pass the pixels before any normalisation "
+              r"\(undo torchvision's Normalize, X \* std \+ mean\), 0-1, or pass the images as a uint8 array\.$")
+    for mean, std, low in ((0.5, 0.5, "-1"), (0.1307, 0.3081, "-0.4242")):
+        with pytest.warns(UserWarning, match=rf"^these float pixels go down to {low}, " + advice):
+            model.predict((X / 255.0 - mean) / std)
+    standardised = (X / 255.0 - 0.5) / 0.5
+    own = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(standardised, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitted on pixels below 0: they are its scale; a little below 0 is still the 0-1 scale
+        own.predict(standardised)
+        model.predict(X / 255.0 - 0.2)
+
+
 def test_uint8_images_given_to_a_model_fitted_on_0_255_floats_warn():
     """The converse: fitted on 0-255 pixels given as floats (X.astype(np.float32)), predict read a uint8 array 255 times too
     dark (uint8 is scaled by 1/255) and answered at chance (0.10 on digits, 0.91 as floats) without a word."""

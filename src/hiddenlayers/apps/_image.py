@@ -62,7 +62,15 @@ from ._fitted import refuses_empty
 from ._image_folder import folder_images, is_folder, refuse_unknown_classes
 from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
-from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
+from ._pixel_scale import (
+    UNIT_SCALE_FIT,
+    UNIT_SCALE_MAX,
+    fitted_on_unit_scale,
+    pixel_words,
+    scale_advice,
+    standardised_advice,
+    standardised_pixels,
+)
 from ._seed import keeps_global_rng, seed_everything
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 
@@ -273,7 +281,9 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
         ``uint8``: the images came as uint8, scaled to 0-1; a model fitted on floats on a larger scale (0-255 pixels given as
         floats, ``X.astype(np.float32)``) would read them 255 times too dark, and predicted one class for all without a word.
-        ``given``: the images' dtype as given, which the warning names (an int64 array's are no "float pixels")."""
+        ``given``: the images' dtype as given, which the warning names (an int64 array's are no "float pixels").
+        Pixels below ``UNIT_SCALE_MIN`` (-0.25) given to a model fitted on pixels 0-1, none below 0, are standardised ones
+        (torchvision's ``Normalize``): the warning says to pass them before the normalisation (``standardised_pixels``)."""
         if uint8:
             if not fitted_on_unit_scale(self):
                 span = getattr(self, "pixel_range_", None)
@@ -281,8 +291,12 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 warnings.warn(f"these uint8 images are read as pixels 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
                               "pass them on its training scale, e.g. X.astype(np.float32) for 0-255 pixels.", UserWarning, stacklevel=user_stacklevel())
             return
-        top = float(scaled.max())
-        if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
+        low, top = float(scaled.min()), float(scaled.max())
+        if standardised_pixels(self, low):  # torchvision's Normalize: its pixels above 1.5 (ImageNet's up to 2.6) need no / 255 either
+            kind, _ = pixel_words(given)
+            warnings.warn(f"these {kind} pixels go down to {low:.4g}, but {standardised_advice('pass the images as a uint8 array')}",
+                          UserWarning, stacklevel=user_stacklevel())
+        elif fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
             kind, these = pixel_words(given)
             said = scale_advice(self, top, "pass the images as a uint8 array", these) or (
                 f"the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): pass the images as a uint8 array, or divide {these} by 255.")
