@@ -125,3 +125,21 @@ def test_score_refuses_a_sub_folder_named_for_no_class_as_evaluate_does(tmp_path
         clf.score(tmp_path / "train")
     images, labels, _ = read_image_folder(tmp_path / "train", clf.image_shape_)
     assert clf.score(tmp_path / "train", np.where(labels == "bright", "light", labels)) == clf.score(images, np.where(labels == "bright", "light", labels))
+
+
+def test_a_model_fitted_on_rgba_images_reads_a_folder_of_them(tmp_path: Path) -> None:
+    """A model fitted on RGBA arrays read every folder as RGB, so predict and score refused its own RGBA PNGs with "images have
+    3 channel(s) but the model was fitted on 4 (RGBA): convert them to RGBA first"."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (6, 8, 8, 4), dtype=np.uint8)
+    clf = _model(max_iter=1).fit(X, ["a", "b"] * 3)
+    for i, label in enumerate(["a", "b"] * 3):
+        (tmp_path / label).mkdir(exist_ok=True)
+        Image.fromarray(X[i], "RGBA").save(tmp_path / label / f"{i}.png")
+    images, labels, _ = read_image_folder(tmp_path, clf.image_shape_)
+    assert images.shape == (6, 8, 8, 4) and labels.tolist() == ["a"] * 3 + ["b"] * 3
+    np.testing.assert_array_equal(images, X[[0, 2, 4, 1, 3, 5]])  # the pixels and their alpha as the arrays held them
+    np.testing.assert_array_equal(clf.predict(str(tmp_path)), clf.predict(images))
+    assert clf.score(tmp_path) == clf.score(images, labels)

@@ -59,7 +59,7 @@ from ._appfile import (
 from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index
 from ._fitted import refuses_empty
-from ._image_folder import folder_images, is_folder, refuse_unknown_classes
+from ._image_folder import fitted_mode, folder_images, is_folder, refuse_unknown_classes
 from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
 from ._pixel_scale import (
@@ -241,7 +241,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             from ..data import load_image_folder
 
             fitted = getattr(self, "image_shape_", None)
-            mode = None if fitted is None else ("L" if fitted[0] == 1 else "RGB")
+            mode = None if fitted is None else fitted_mode(fitted)
             X, _, _ = load_image_folder(X, size=None if fitted is None else fitted[1:], mode=mode)
         if hasattr(X, "to_numpy"):
             X = X.to_numpy()
