@@ -3,9 +3,10 @@
 A model fitted on pixels 0-1 (uint8 images it scaled by 1/255, or floats such as digits ``X / 16``) reads float
 pixels above :data:`UNIT_SCALE_MAX` far too bright, and pixels below :data:`UNIT_SCALE_MIN` are standardised ones
 (torchvision's ``Normalize``), which it standardises a second time (:func:`standardised_pixels`, :func:`standardised_advice`).
-``predict`` warns, the server and the CLI refuse; each names the fix through :func:`scale_advice`, from the training pixels' own range (``pixel_range_``, ``pixel_dtype_``, stored at
-fit): "divide by 255" is right only for 0-255 images, not for digits fitted on ``X / 16``. Files written before the
-range was stored have none: the callers keep their generic wording.
+``predict`` warns, the server and the CLI refuse; each names the fix through :func:`scale_advice`, from the training
+pixels' own range (``pixel_range_``, ``pixel_dtype_``, stored at fit): "divide by 255" is right only for 0-255 images,
+not for digits fitted on ``X / 16``. Files written before the range was stored have none: the callers keep their
+generic wording.
 """
 
 from __future__ import annotations
