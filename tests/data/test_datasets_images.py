@@ -138,3 +138,21 @@ def test_image_folder_names_a_link_to_no_file(tmp_path: Path) -> None:
     (tmp_path / "cat" / "b.png").symlink_to(tmp_path / "gone.png")
     with pytest.raises(DataError, match=r"^image '.*b\.png' is a link to '.*gone\.png', which does not exist: remove the link or restore its file\.$"):
         load_image_folder(tmp_path)
+
+
+def test_image_folder_reads_linked_class_folders_and_a_loop_once(tmp_path: Path) -> None:
+    """A class folder that is a link (train/cat -> /data/cats, as datasets are often laid out) was left out by Path.rglob:
+    its class was missing (or the folder held "no images"). It is read, as torchvision's ImageFolder reads it; a link back
+    up the tree does not read its images twice, nor forever."""
+    from PIL import Image
+
+    for name in ("data/cats", "data/dogs", "train"):
+        (tmp_path / name).mkdir(parents=True)
+    Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / "data" / "cats" / "a.png")
+    Image.fromarray(np.full((2, 2), 99, np.uint8)).save(tmp_path / "data" / "dogs" / "b.png")
+    (tmp_path / "train" / "cat").symlink_to(tmp_path / "data" / "cats", target_is_directory=True)
+    (tmp_path / "train" / "dog").symlink_to(tmp_path / "data" / "dogs", target_is_directory=True)
+    (tmp_path / "data" / "cats" / "again").symlink_to(tmp_path / "data" / "cats", target_is_directory=True)
+    X, y, files = load_image_folder(tmp_path / "train")
+    assert y.tolist() == ["cat", "dog"] and X[:, 0, 0, 0].tolist() == [9, 99]
+    assert [Path(f).relative_to(tmp_path / "train").as_posix() for f in files] == ["cat/a.png", "dog/b.png"]

@@ -113,15 +113,24 @@ def _eight_bit(picture: Any, path: Path) -> Any:
 def _image_files(root: Path) -> list[Path]:
     """The image files below ``root`` in sorted order, hidden ones left out: a name starting with ``.`` at any depth below
     ``root`` (macOS's ``._1.png`` resource forks, which Pillow cannot read; Jupyter's ``.ipynb_checkpoints`` copies,
-    which became a class of their own, or a second copy of an image in its class). A link to no file is refused, named."""
+    which became a class of their own, or a second copy of an image in its class). A linked folder is read as
+    torchvision's ``ImageFolder`` reads it (``train/cat -> /data/cats``: ``Path.rglob`` left it out, so its class was
+    missing), a link back up the tree once; a link to no file is refused, named."""
     files = []
-    for p in root.rglob("*"):
-        if p.suffix.lower() not in IMAGE_SUFFIXES or any(part.startswith(".") for part in p.relative_to(root).parts):
+    for here, folders, names in os.walk(root, followlinks=True):
+        below = Path(here).relative_to(root)
+        if os.path.realpath(here) in {os.path.realpath(root / up) for up in below.parents}:
+            folders[:] = []  # a link to a folder above it: its images are read where they lie
             continue
-        if p.is_symlink() and not p.exists():
-            raise DataError(f"image '{p}' is a link to '{os.readlink(p)}', which does not exist: remove the link or restore its file.")
-        if p.is_file():
-            files.append(p)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            p = Path(here) / name
+            if name.startswith(".") or p.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if p.is_symlink() and not p.exists():
+                raise DataError(f"image '{p}' is a link to '{os.readlink(p)}', which does not exist: remove the link or restore its file.")
+            if p.is_file():
+                files.append(p)
     return sorted(files)
 
 
