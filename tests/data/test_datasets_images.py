@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,14 @@ def test_image_folder(tmp_path: Path) -> None:
     Image.fromarray(np.full((4, 5), 10, np.uint8)).save(tmp_path / "cat" / "a.png")
     Image.fromarray(np.full((8, 10), 200, np.uint8)).save(tmp_path / "dog" / "b.png")
     (tmp_path / "notes.txt").write_text("ignored")
-    X, y, files = load_image_folder(tmp_path)
+    with pytest.warns(UserWarning, match=r"^the images of '.*' have 2 sizes \('.*a\.png' 4 x 5 pixels, '.*b\.png' 8 x 10, \.\.\.\): each is "
+                                         r"resized to the first's, 4 x 5; to choose the size, resize them to one first\.$"):  # resized without a word
+        X, y, files = load_image_folder(tmp_path)
     assert X.shape == (2, 4, 5, 1) and X.dtype == np.uint8
     assert y.tolist() == ["cat", "dog"] and files[0].endswith("a.png")
-    X, _, _ = load_image_folder(tmp_path, size=(6, 6), mode="RGB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a size asked for: resizing to it is what was asked
+        X, _, _ = load_image_folder(tmp_path, size=(6, 6), mode="RGB")
     assert X.shape == (2, 6, 6, 3)
     (tmp_path / "dog" / "bad.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match=r"^cannot read image .*bad\.png' \(UnidentifiedImageError\): remove or replace the file\.$"):

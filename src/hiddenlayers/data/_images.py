@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -134,6 +136,19 @@ def _image_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
+def _warn_of_sizes(root: Path, images: list[Any], files: list[Path]) -> None:
+    """One UserWarning when ``images`` (Pillow images, of ``files``) have more than one size: each is resized to the first
+    file's (in sorted path order), a size no one chose, which distorted the others without a word."""
+    sizes = [(im.height, im.width) for im in images]
+    other = next((i for i, s in enumerate(sizes) if s != sizes[0]), None)
+    if other is None:
+        return
+    h, w = sizes[0]
+    warnings.warn(f"the images of '{root}' have {len(set(sizes))} sizes ('{files[0]}' {h} x {w} pixels, '{files[other]}' {sizes[other][0]} x "
+                  f"{sizes[other][1]}, ...): each is resized to the first's, {h} x {w}; to choose the size, resize them to one first.",
+                  UserWarning, stacklevel=user_stacklevel())
+
+
 def load_image_folder(
     path: str | os.PathLike[str], *, size: tuple[int, int] | None = None, mode: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -148,7 +163,8 @@ def load_image_folder(
     path : str or PathLike
         The folder to read.
     size : tuple of int, optional
-        ``(H, W)`` in pixels every image is resized to (default: the first image's size).
+        ``(H, W)`` in pixels every image is resized to (default: the first image's size, in sorted path order; images
+        of other sizes are then named in one ``UserWarning``).
     mode : str, optional
         The Pillow mode every image is converted to (default: ``"L"`` when all are grayscale, with or without alpha,
         else ``"RGB"``).
@@ -173,6 +189,7 @@ def load_image_folder(
         mode = "L" if all(im.mode in _GRAY for im in images) else "RGB"
     if size is None:
         size = (images[0].height, images[0].width)
+        _warn_of_sizes(root, images, files)
     arrays = []
     for picture in images:
         img = picture.convert(mode)
