@@ -84,6 +84,18 @@ def test_save_load_round_trip(fitted: ImageClassifier, digits: tuple[np.ndarray,
     assert meta["params"]["hidden_layer_sizes"]["value"] == fitted.hidden_layer_sizes  # the form given, with the parsed spec
 
 
+def test_a_float64_model_predicts_after_load_as_before_save(digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    """load built the network in float32, copied the file's float64 weights into it (rounded) and then cast it to float64:
+    its probabilities moved by ~1e-7 from those before save."""
+    X, y = digits
+    model = ImageClassifier("conv2k3:same,4", max_iter=1, dtype="float64", random_state=0).fit(X[:40], y[:40])
+    model.save(tmp_path / "f64.safetensors")
+    again = ImageClassifier.load(tmp_path / "f64.safetensors")
+    for kept, saved in zip(again.network_.state_dict().values(), model.network_.state_dict().values()):
+        assert kept.dtype == saved.dtype and torch.equal(kept, saved)
+    np.testing.assert_array_equal(again.predict_proba(X[:40]), model.predict_proba(X[:40]))
+
+
 def test_loads_files_that_name_the_spec_hidden_layers(fitted: ImageClassifier, digits: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
     """Files written while the spec parameter was called ``hidden_layers`` still load."""
     from safetensors.torch import load_file, save_file
@@ -199,6 +211,10 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     with pytest.warns(UserWarning, match=r"^these int64 pixels go up to 255, but the model was fitted on uint8 images 0-255 \(scaled by 1/255\): "
                                          r"pass the images as a uint8 array, or divide them by 255\.$"):  # an int64 array is no "float pixels"
         model.predict(X.astype(np.int64))
+    with pytest.warns(UserWarning, match=r"^these uint16 pixels go up to 6\.554e\+04, but the model was fitted on uint8 images 0-255 \(scaled by "
+                                         r"1/255\), and pixels beyond 255 are not 8-bit: divide them by their full scale, 65535 for 16-bit images, "
+                                         r"to pixels 0-1\.$"):  # 16-bit pixels were told to divide by 255, which left them up to 257
+        model.predict(X.astype(np.uint16) * 257)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the scales the model was fitted on: no warning
         assert (model.predict(X) == model.predict(X / 255.0)).all()
@@ -206,6 +222,28 @@ def test_float_pixels_on_the_0_255_scale_given_to_a_model_fitted_on_0_1_pixels_w
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # fitted on 0-255 floats: 0-255 floats are its scale
         on_255.predict(X.astype(np.float32))
+
+
+def test_standardised_pixels_given_to_a_model_fitted_on_0_1_pixels_warn():
+    """torchvision's Normalize((0.5,), (0.5,)) leaves pixels -1 to 1, under the 0-255 guard's 1.5: a model fitted on uint8 images,
+    which standardises its pixels itself, predicted from them without a word (MNIST's (0.1307,), (0.3081,) went up to 2.8 and
+    was told to divide by 255). A model fitted on standardised pixels reads its own kind without a word."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8), rng.integers(0, 2, 60)
+    model = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(X, y)
+    advice = (r"but the model was fitted on pixels 0-1 and standardises them itself \(mean_, scale_\): pass the pixels before any normalisation "
+              r"\(undo torchvision's Normalize, X \* std \+ mean\), 0-1, or pass the images as a uint8 array\.$")
+    for mean, std, low in ((0.5, 0.5, "-1"), (0.1307, 0.3081, "-0.4242")):
+        with pytest.warns(UserWarning, match=rf"^these float pixels go down to {low}, " + advice):
+            model.predict((X / 255.0 - mean) / std)
+    standardised = (X / 255.0 - 0.5) / 0.5
+    own = hl.apps.ImageClassifier("conv2k3:same,4", max_iter=1, random_state=0).fit(standardised, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitted on pixels below 0: they are its scale; a little below 0 is still the 0-1 scale
+        own.predict(standardised)
+        model.predict(X / 255.0 - 0.2)
 
 
 def test_uint8_images_given_to_a_model_fitted_on_0_255_floats_warn():
@@ -312,3 +350,14 @@ def test_images_in_another_axis_order_are_told_to_move_the_axis_never_to_reshape
                                         r"right after N or on the last one and drop the extra axes of size 1, np\.squeeze\(X, axis=4\)\.$"):
         clf.predict(X[..., None])
     assert clf.predict(X[:1]).shape == (1,)
+
+
+@pytest.mark.parametrize("layout", ["last", "first"])
+def test_images_of_two_channels_are_told_to_keep_the_gray_one_not_to_move_the_axis(layout: str) -> None:
+    """Gray-and-alpha images (N, H, W, 2) were told to 'put the channels ... on the axis right after N or on the last one', where
+    they already are."""
+    X = np.random.default_rng(0).random((6, 8, 8, 2))
+    X, keep = (X, r"X\[\.\.\., :1\]") if layout == "last" else (X.transpose(0, 3, 1, 2), r"X\[:, :1\]")
+    with pytest.raises(DataError, match=r"Received shape \(6, (8, 8, 2|2, 8, 8)\): 2 channels are none of those \(grayscale with alpha, Pillow's "
+                                        rf"mode 'LA'\?\): keep the gray channel, {keep}, or give RGB images\.$"):
+        ImageClassifier("4", max_iter=1).fit(X, [0, 1] * 3)

@@ -112,3 +112,34 @@ def test_a_first_fit_on_a_folder_of_one_class_names_the_folder_not_y(tmp_path: P
     stream.partial_fit(tmp_path / "both", None)
     assert stream.n_iter_ == 2 and list(stream.classes_) == ["dark", "light"]
     assert _model(warm_start=True).fit(tmp_path / "both").fit(tmp_path / "one").n_iter_ == 2  # a warm fit goes on with one class
+
+
+def test_score_refuses_a_sub_folder_named_for_no_class_as_evaluate_does(tmp_path: Path) -> None:
+    """score(folder) counted the images of a sub-folder named for no class of the model ('bright' for 'light') as wrong, without
+    a word (0.5 on a model that scores 1.0); evaluate DIR refused it, and now both say it in one line."""
+    _write(tmp_path / "train", 8)
+    clf = _model(max_iter=1).fit(tmp_path / "train")
+    (tmp_path / "train" / "light").rename(tmp_path / "train" / "bright")
+    with pytest.raises(DataError, match=r"^the sub-folder\(s\) 'bright' of '.*train' name no class of the model \(dark, light\): name each "
+                                        r"sub-folder for the class of its images, or move it out of the folder\.$"):
+        clf.score(tmp_path / "train")
+    images, labels, _ = read_image_folder(tmp_path / "train", clf.image_shape_)
+    assert clf.score(tmp_path / "train", np.where(labels == "bright", "light", labels)) == clf.score(images, np.where(labels == "bright", "light", labels))
+
+
+def test_a_model_fitted_on_rgba_images_reads_a_folder_of_them(tmp_path: Path) -> None:
+    """A model fitted on RGBA arrays read every folder as RGB, so predict and score refused its own RGBA PNGs with "images have
+    3 channel(s) but the model was fitted on 4 (RGBA): convert them to RGBA first"."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (6, 8, 8, 4), dtype=np.uint8)
+    clf = _model(max_iter=1).fit(X, ["a", "b"] * 3)
+    for i, label in enumerate(["a", "b"] * 3):
+        (tmp_path / label).mkdir(exist_ok=True)
+        Image.fromarray(X[i], "RGBA").save(tmp_path / label / f"{i}.png")
+    images, labels, _ = read_image_folder(tmp_path, clf.image_shape_)
+    assert images.shape == (6, 8, 8, 4) and labels.tolist() == ["a"] * 3 + ["b"] * 3
+    np.testing.assert_array_equal(images, X[[0, 2, 4, 1, 3, 5]])  # the pixels and their alpha as the arrays held them
+    np.testing.assert_array_equal(clf.predict(str(tmp_path)), clf.predict(images))
+    assert clf.score(tmp_path) == clf.score(images, labels)

@@ -159,3 +159,14 @@ def test_the_models_onnx_export_reads_the_folder_as_its_file_does(trained: dict[
     assert np.allclose(from_export[["proba_dark", "proba_light"]], from_file[["proba_dark", "proba_light"]], atol=1e-4)
     assert _json(ok("evaluate", onnx, later, "--json"))["metrics"] == _json(ok("evaluate", trained["model"], later, "--json"))["metrics"]
     assert_user_error(run("evaluate", onnx, later, "--target", "label"), "--target does not apply to a folder of images")
+
+
+def test_the_summary_names_the_hidden_layers_fitted_not_the_default_asked_for(tmp_path: Path) -> None:
+    """Images below 10 x 10 pixels get the default's 'same'-padded variant (hidden_spec_); the summary showed the default, whose
+    valid convolutions cannot even run on 8 x 8 images."""
+    from hiddenlayers.apps._image import SMALL_SPEC
+
+    _write(tmp_path / "photos", 8)
+    model = tmp_path / "m.safetensors"
+    summary = _json(ok("train", tmp_path / "photos", "--app", "image", "--epochs", "1", "--out", model, "--json", "--quiet"))
+    assert summary["hidden_layers"] == SMALL_SPEC == ImageClassifier.load(model).hidden_spec_

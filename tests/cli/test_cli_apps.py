@@ -353,6 +353,17 @@ def test_an_int64_array_of_0_255_pixels_is_called_int64_pixels_not_float_pixels(
                       "pass --image-dtype uint8 for 0-255 pixels, or divide them by 255.")
 
 
+def test_standardised_pixels_for_a_model_fitted_on_0_1_pixels_are_refused_naming_the_normalisation(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """Pixels standardised as torchvision's Normalize((0.5,), (0.5,)) leaves them, -1 to 1, reached a model fitted on uint8
+    images (which standardises its pixels itself) and were predicted from without a word: under 1.5, the 0-255 guard let them by."""
+    images = tmp_path / "normalised.npy"
+    np.save(images, ((fitted["pixels"] / 255.0 - 0.5) / 0.5).astype(np.float32))
+    assert_user_error(run("predict", fitted["dir"] / "image.safetensors", images),
+                      f"'{images}' holds float pixels down to -1 in image 1, but the model was fitted on pixels 0-1 and standardises them itself "
+                      "(mean_, scale_): pass the pixels before any normalisation (undo torchvision's Normalize, X * std + mean), 0-1, or pass "
+                      "--image-dtype uint8 for 0-255 pixels.")
+
+
 def test_uint8_pixels_for_a_model_fitted_on_0_255_floats_are_refused_naming_image_dtype_float32(tmp_path: Path) -> None:
     """A uint8 .npy (read as uint8, scaled by 1/255) or --image-dtype uint8 given to a model fitted on 0-255 floats was read
     255 times too dark: predictions of one class, exit 0. Now one line naming --image-dtype float32, which reads them right."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,14 @@ def test_image_folder(tmp_path: Path) -> None:
     Image.fromarray(np.full((4, 5), 10, np.uint8)).save(tmp_path / "cat" / "a.png")
     Image.fromarray(np.full((8, 10), 200, np.uint8)).save(tmp_path / "dog" / "b.png")
     (tmp_path / "notes.txt").write_text("ignored")
-    X, y, files = load_image_folder(tmp_path)
+    with pytest.warns(UserWarning, match=r"^the images of '.*' have 2 sizes \('.*a\.png' 4 x 5 pixels, '.*b\.png' 8 x 10, \.\.\.\): each is "
+                                         r"resized to the first's, 4 x 5; to choose the size, resize them to one first\.$"):  # resized without a word
+        X, y, files = load_image_folder(tmp_path)
     assert X.shape == (2, 4, 5, 1) and X.dtype == np.uint8
     assert y.tolist() == ["cat", "dog"] and files[0].endswith("a.png")
-    X, _, _ = load_image_folder(tmp_path, size=(6, 6), mode="RGB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a size asked for: resizing to it is what was asked
+        X, _, _ = load_image_folder(tmp_path, size=(6, 6), mode="RGB")
     assert X.shape == (2, 6, 6, 3)
     (tmp_path / "dog" / "bad.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match=r"^cannot read image .*bad\.png' \(UnidentifiedImageError\): remove or replace the file\.$"):
@@ -110,3 +115,49 @@ def test_image_folder_of_gray_images_with_alpha_reads_one_channel(tmp_path: Path
     Image.fromarray(np.full((1, 2), 7, np.uint8)).save(tmp_path / "a" / "y.png")
     X, _, _ = load_image_folder(tmp_path)
     assert X.shape == (2, 1, 2, 1) and X[:, 0, :, 0].tolist() == [[10, 200], [7, 7]]
+
+
+def test_image_folder_leaves_hidden_files_and_folders_out(tmp_path: Path) -> None:
+    """Jupyter's .ipynb_checkpoints became a class of its own (at the top) or a second copy of an image (in a class), and
+    macOS's ._x.png resource fork was refused as an image Pillow cannot read: hidden names are left out, as ls leaves them."""
+    from PIL import Image
+
+    for name in ("cat", "dog", ".ipynb_checkpoints", "cat/.ipynb_checkpoints"):
+        (tmp_path / name).mkdir()
+    for name in ("cat/a.png", "dog/b.png", ".ipynb_checkpoints/a-checkpoint.png", "cat/.ipynb_checkpoints/a-checkpoint.png"):
+        Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / name)
+    (tmp_path / "cat" / "._a.png").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    X, y, files = load_image_folder(tmp_path)
+    assert y.tolist() == ["cat", "dog"] and [Path(f).relative_to(tmp_path).as_posix() for f in files] == ["cat/a.png", "dog/b.png"]
+    hidden_root = tmp_path / ".photos"  # a folder given by a hidden name is read: only what lies below it is judged
+    (tmp_path / "cat").rename(hidden_root)
+    assert load_image_folder(hidden_root)[0].shape == (1, 2, 2, 1)
+
+
+def test_image_folder_names_a_link_to_no_file(tmp_path: Path) -> None:
+    """A link to an image that is gone was left out in silence, one image fewer than the folder lists."""
+    from PIL import Image
+
+    (tmp_path / "cat").mkdir()
+    Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / "cat" / "a.png")
+    (tmp_path / "cat" / "b.png").symlink_to(tmp_path / "gone.png")
+    with pytest.raises(DataError, match=r"^image '.*b\.png' is a link to '.*gone\.png', which does not exist: remove the link or restore its file\.$"):
+        load_image_folder(tmp_path)
+
+
+def test_image_folder_reads_linked_class_folders_and_a_loop_once(tmp_path: Path) -> None:
+    """A class folder that is a link (train/cat -> /data/cats, as datasets are often laid out) was left out by Path.rglob:
+    its class was missing (or the folder held "no images"). It is read, as torchvision's ImageFolder reads it; a link back
+    up the tree does not read its images twice, nor forever."""
+    from PIL import Image
+
+    for name in ("data/cats", "data/dogs", "train"):
+        (tmp_path / name).mkdir(parents=True)
+    Image.fromarray(np.full((2, 2), 9, np.uint8)).save(tmp_path / "data" / "cats" / "a.png")
+    Image.fromarray(np.full((2, 2), 99, np.uint8)).save(tmp_path / "data" / "dogs" / "b.png")
+    (tmp_path / "train" / "cat").symlink_to(tmp_path / "data" / "cats", target_is_directory=True)
+    (tmp_path / "train" / "dog").symlink_to(tmp_path / "data" / "dogs", target_is_directory=True)
+    (tmp_path / "data" / "cats" / "again").symlink_to(tmp_path / "data" / "cats", target_is_directory=True)
+    X, y, files = load_image_folder(tmp_path / "train")
+    assert y.tolist() == ["cat", "dog"] and X[:, 0, 0, 0].tolist() == [9, 99]
+    assert [Path(f).relative_to(tmp_path / "train").as_posix() for f in files] == ["cat/a.png", "dog/b.png"]

@@ -461,6 +461,18 @@ def test_whole_number_pixels_sent_as_floats_to_a_model_fitted_on_uint8_images_ar
     assert raw.predict(raw.rows({"images": X.astype(float).tolist()}, 8), False) == apps["image_raw"].predict(X.astype(np.float32)).tolist()
 
 
+def test_standardised_pixels_sent_to_a_model_fitted_on_0_1_pixels_are_refused(apps: dict) -> None:
+    """Pixels standardised by torchvision's Normalize((0.5,), (0.5,)), -1 to 1, were answered as 0-1 pixels (under the 1.5 of
+    the 0-255 guard): the model standardises its pixels itself. A 422 says to send them before the normalisation."""
+    served = open_served(apps["dir"] / "image.safetensors")
+    normalised = (apps["pixels"][:2] / 255.0 - 0.5) / 0.5
+    with pytest.raises(RequestError) as err:
+        served.rows({"images": normalised.tolist()}, 8)
+    assert err.value.status == 422 and str(err.value).startswith("images[0] holds float pixels down to -1, but the model was fitted on pixels 0-1 "
+                                                                 "and standardises them itself (mean_, scale_): pass the pixels before any normalisation")
+    assert len(served.rows({"images": (apps["pixels"][:2] / 255.0 - 0.2).tolist()}, 8)) == 2  # a little below 0: still the 0-1 scale
+
+
 def test_uint8_pixels_sent_to_a_model_fitted_on_0_255_floats_are_refused(clients: dict, apps: dict) -> None:
     """The converse: "dtype": "uint8" pixels (scaled by 1/255) reached a model fitted on 0-255 floats 255 times too dark and
     were answered at chance, where predict warns and the CLI refuses. A 422 now names "dtype": "float32", which reads them right."""

@@ -15,7 +15,7 @@
 * :class:`DQNAgent` -- a Q-network learning a gymnasium game (double DQN); :func:`make_env` makes an environment from its id (one-line errors);
   :func:`renamed_stop_reason` reads an agent file's training summary in today's words (``"max_time"`` -> ``"time_limit"``).
 * :class:`ImageClassifier` -- convolutional image classifier (images N x H x W [x C], or a folder of class sub-folders:
-  :func:`read_image_folder` reads one as it does).
+  :func:`read_image_folder` reads one as it does; :func:`refuse_unknown_classes` names a sub-folder scored that is no class).
 * :class:`SequenceClassifier` -- recurrent / 1-D conv classifier of variable-length sequences (frames or token ids).
   :func:`long_sequences`, :func:`long_labels` and :func:`long_features` read its sequences from a long table (one row per time step);
   :func:`check_long_columns` checks its column names alone (a header's); :func:`pad_ids` pads id sequences into one
@@ -63,12 +63,16 @@ _EXPORTS = {
     "renamed_stop_reason": "._deprecated",
     "ImageClassifier": "._image",
     "read_image_folder": "._image_folder",
+    "refuse_unknown_classes": "._image_folder",
     "fitted_beyond_unit_scale": "._pixel_scale",
     "fitted_on_unit_scale": "._pixel_scale",
     "scale_advice": "._pixel_scale",
     "pixel_words": "._pixel_scale",
     "UNIT_SCALE_FIT": "._pixel_scale",
     "UNIT_SCALE_MAX": "._pixel_scale",
+    "UNIT_SCALE_MIN": "._pixel_scale",
+    "standardised_pixels": "._pixel_scale",
+    "standardised_advice": "._pixel_scale",
     "SequenceClassifier": "._seq.sequence",
     "LongSequences": "._seq.long",
     "long_features": "._seq.long",

@@ -227,12 +227,18 @@ def restore_columns(model: Any, state: dict[str, Any], path: str | os.PathLike[s
     model.data_columns_ = dict(columns)
 
 
-def restore_state(build: Callable[[], Any], tensors: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> Any:
+def restore_state(build: Callable[[], Any], tensors: dict[str, torch.Tensor], path: str | os.PathLike[str],
+                  dtype: torch.dtype | None = None) -> Any:
     """The module ``build()`` makes, holding ``tensors`` exactly (in eval mode); a mismatch means the file was altered.
 
     ``build`` makes the network the file's JSON describes: it is built for real only once the file's tensors fit it
-    (:func:`~hiddenlayers._files.built_for_file`), so a file that claims a huge network takes no more memory than its tensors."""
+    (:func:`~hiddenlayers._files.built_for_file`), so a file that claims a huge network takes no more memory than its tensors.
+    ``dtype``: the model's float type (its ``dtype`` parameter), given to the module before the tensors are copied in:
+    ``load_state_dict`` casts to the module's type, so a float64 model's weights went through a float32 module built by
+    default and came back rounded (its predictions after ``load`` differed from those before ``save``)."""
     module = built_for_file(path, build, tensors)
+    if dtype is not None:
+        module = module.to(dtype=dtype)
     check_tensors(path, tensors, module.state_dict())
     try:
         module.load_state_dict(tensors, strict=True)

@@ -59,10 +59,18 @@ from ._appfile import (
 from ._classify import ClassifierFitting, HeldOut, named
 from ._fit import DATA_FIX, after_averaging, averaging_for, hidden_layer_index
 from ._fitted import refuses_empty
-from ._image_folder import folder_images, is_folder
+from ._image_folder import fitted_mode, folder_images, is_folder, refuse_unknown_classes
 from ._image_shape import channels_last, shape_hint
 from ._partial import PartialFitting
-from ._pixel_scale import UNIT_SCALE_FIT, UNIT_SCALE_MAX, fitted_on_unit_scale, pixel_words, scale_advice
+from ._pixel_scale import (
+    UNIT_SCALE_FIT,
+    UNIT_SCALE_MAX,
+    fitted_on_unit_scale,
+    pixel_words,
+    scale_advice,
+    standardised_advice,
+    standardised_pixels,
+)
 from ._seed import keeps_global_rng, seed_everything
 from ._warm_fit import continues, known_codes, mark_built, refuse_other_data, refuse_rebuilt, warm_frozen
 
@@ -233,7 +241,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
             from ..data import load_image_folder
 
             fitted = getattr(self, "image_shape_", None)
-            mode = None if fitted is None else ("L" if fitted[0] == 1 else "RGB")
+            mode = None if fitted is None else fitted_mode(fitted)
             X, _, _ = load_image_folder(X, size=None if fitted is None else fitted[1:], mode=mode)
         if hasattr(X, "to_numpy"):
             X = X.to_numpy()
@@ -273,7 +281,9 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
 
         ``uint8``: the images came as uint8, scaled to 0-1; a model fitted on floats on a larger scale (0-255 pixels given as
         floats, ``X.astype(np.float32)``) would read them 255 times too dark, and predicted one class for all without a word.
-        ``given``: the images' dtype as given, which the warning names (an int64 array's are no "float pixels")."""
+        ``given``: the images' dtype as given, which the warning names (an int64 array's are no "float pixels").
+        Pixels below ``UNIT_SCALE_MIN`` (-0.25) given to a model fitted on pixels 0-1, none below 0, are standardised ones
+        (torchvision's ``Normalize``): the warning says to pass them before the normalisation (``standardised_pixels``)."""
         if uint8:
             if not fitted_on_unit_scale(self):
                 span = getattr(self, "pixel_range_", None)
@@ -281,8 +291,12 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
                 warnings.warn(f"these uint8 images are read as pixels 0-1 (scaled by 1/255), but the model was fitted on float pixels {fitted}: "
                               "pass them on its training scale, e.g. X.astype(np.float32) for 0-255 pixels.", UserWarning, stacklevel=user_stacklevel())
             return
-        top = float(scaled.max())
-        if fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
+        low, top = float(scaled.min()), float(scaled.max())
+        if standardised_pixels(self, low):  # torchvision's Normalize: its pixels above 1.5 (ImageNet's up to 2.6) need no / 255 either
+            kind, _ = pixel_words(given)
+            warnings.warn(f"these {kind} pixels go down to {low:.4g}, but {standardised_advice('pass the images as a uint8 array')}",
+                          UserWarning, stacklevel=user_stacklevel())
+        elif fitted_on_unit_scale(self) and top > UNIT_SCALE_MAX:
             kind, these = pixel_words(given)
             said = scale_advice(self, top, "pass the images as a uint8 array", these) or (
                 f"the model was fitted on pixels 0-1 (uint8 images scaled by 1/255): pass the images as a uint8 array, or divide {these} by 255.")
@@ -560,8 +574,11 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         """
         if is_folder(X):
             self._require_fitted()
-            X, folder_y = folder_images(X, self.image_shape_, labelled=y is None, fitting=False)
-            y = folder_y if y is None else y
+            folder = X
+            X, folder_y = folder_images(folder, self.image_shape_, labelled=y is None, fitting=False)
+            if y is None:  # the sub-folder names are the labels: one named for no class is refused, as evaluate DIR refuses it
+                refuse_unknown_classes(folder, folder_y, self.classes_)
+                y = folder_y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
         return super().score(X, y, sample_weight)
@@ -627,7 +644,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         restore_columns(model, state, path)
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
-        net = restore_state(lambda: Network.from_config(state["network"]), split_prefix(tensors, "network"), path)
+        net = restore_state(lambda: Network.from_config(state["network"]), split_prefix(tensors, "network"), path, _DTYPES[model.dtype])
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, _BUILT_FROM)

@@ -42,8 +42,8 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
     folder : str or path-like
         The folder: one sub-folder per class (``folder/cat/1.png``), as Keras' ``image_dataset_from_directory`` reads it.
     shape : tuple of (C, H, W), optional
-        A fitted model's image shape, whose size and channels the images are converted to (None: the first image's
-        size, grayscale if all are).
+        A fitted model's image shape, whose size and channels (grayscale, RGB or RGBA) the images are converted to
+        (None: the first image's size, grayscale if all are, else RGB).
     labelled : bool
         The labels are the sub-folder names (``fit`` or ``score`` was given no ``y``): an image outside every sub-folder
         is a :class:`DataError` naming it.
@@ -56,7 +56,7 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
     from ..data import load_image_folder
 
     size = None if shape is None else (int(shape[1]), int(shape[2]))
-    mode = None if shape is None else ("L" if int(shape[0]) == 1 else "RGB")
+    mode = None if shape is None else fitted_mode(shape)
     images, labels, files = load_image_folder(folder, size=size, mode=mode)
     if labelled:
         _check_classes(Path(folder), labels, files, fitting)
@@ -65,6 +65,13 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
             raise DataError(f"'{folder}' holds images of one class only (its sub-folder {str(found[0])!r}, {labels.size} image(s)): a classifier "
                             "needs at least two: put each class's images in a sub-folder of its own.")
     return images, labels, files
+
+
+def fitted_mode(shape: tuple[int, ...]) -> str:
+    """The Pillow mode a folder's images are converted to for a model fitted on images of ``shape`` ``(C, H, W)``: ``"L"``,
+    ``"RGB"`` or ``"RGBA"`` for 1, 3 or 4 channels (a model fitted on RGBA arrays read a folder as RGB, and refused its own
+    RGBA images as "3 channel(s) ... convert them to RGBA")."""
+    return {1: "L", 4: "RGBA"}.get(int(shape[0]), "RGB")
 
 
 #: the other fix for unlabelled images, which only Python offers (the command line reads labels from sub-folders only)
@@ -89,9 +96,31 @@ def _check_classes(root: Path, labels: np.ndarray, files: list[str], fitting: bo
                       "so they are no class of this fit: put images in them, or remove them.", UserWarning, stacklevel=user_stacklevel())
 
 
+def refuse_unknown_classes(folder: str | os.PathLike[str], labels: np.ndarray, classes: Any) -> None:
+    """A :class:`DataError` naming the sub-folders of ``folder`` among ``labels`` (its images' sub-folder names) that name
+    no class of ``classes`` (a fitted model's ``classes_``): their images could never be predicted right, so a score
+    counted them wrong without a word (``score(folder)``; the command line's ``evaluate MODEL DIR``).
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder read, as the message names it.
+    labels : ndarray of shape (n_images,)
+        Its images' sub-folder names (:func:`read_image_folder`'s labels).
+    classes : array-like
+        The fitted model's ``classes_``, compared as text (a sub-folder ``3`` is the class ``3``).
+    """
+    from ..data import preview
+
+    unknown = sorted({str(n) for n in labels} - {str(c) for c in classes})
+    if unknown:
+        raise DataError(f"the sub-folder(s) {preview([repr(u) for u in unknown], 5)} of '{folder}' name no class of the model "
+                        f"({preview([str(c) for c in classes], 10)}): name each sub-folder for the class of its images, or move it out of the folder.")
+
+
 def is_folder(X: Any) -> bool:
     """Whether ``X`` names a folder (a path) rather than holding images."""
     return isinstance(X, (str, os.PathLike))
 
 
-__all__ = ["folder_images", "is_folder", "read_image_folder"]
+__all__ = ["fitted_mode", "folder_images", "is_folder", "read_image_folder", "refuse_unknown_classes"]

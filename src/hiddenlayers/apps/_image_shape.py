@@ -31,13 +31,16 @@ def channels_last(shape: tuple[int, ...], fitted: tuple[int, ...] | None) -> boo
 
 def shape_hint(a: np.ndarray, fitted: tuple[int, ...] | None) -> str:
     """How to fix images ``a`` of the wrong shape, for a model fitted on ``fitted`` ``(C, H, W)`` (None: not fitted): one image
-    of the fitted size, flat rows of pixels (the fitted size, once known), or images of 4+ axes whose channels are not where
-    they go (a reshape, which flat rows take, would mix their pixels)."""
+    of the fitted size, flat rows of pixels (the fitted size, once known), images of 4+ axes whose channels are not where
+    they go (a reshape, which flat rows take, would mix their pixels), or of 2 channels where they go (gray and alpha)."""
     if a.ndim >= 4:
         if fitted is not None and a.ndim == 4 and sorted(a.shape[1:]) == sorted(int(d) for d in fitted):
             c, h, w = fitted
             return (f"each image holds the fitted {h} x {w} pixels of {c} channel(s) with its axes in another order: move the channel "
                     "axis right after N or to the end with np.moveaxis (a reshape would mix up the pixels).")
+        if a.ndim == 4 and 2 in (a.shape[1], a.shape[-1]):  # the channels are where they go, but no image has 2 (told to move them)
+            gray = "X[:, :1]" if a.shape[-1] != 2 else "X[..., :1]"
+            return f"2 channels are none of those (grayscale with alpha, Pillow's mode 'LA'?): keep the gray channel, {gray}, or give RGB images."
         ones = tuple(i for i in range(1, a.ndim) if a.shape[i] == 1)
         extra = f" and drop the extra axes of size 1, np.squeeze(X, axis={ones if len(ones) > 1 else ones[0]})" if a.ndim > 4 and ones else ""
         return f"put the channels, 1 (grayscale), 3 (RGB) or 4 (RGBA), on the axis right after N or on the last one{extra}."

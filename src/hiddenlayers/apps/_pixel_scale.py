@@ -1,10 +1,12 @@
 """The 0-1 pixel-scale guard of an ImageClassifier and its callers: when float pixels look like another scale, and what to say.
 
 A model fitted on pixels 0-1 (uint8 images it scaled by 1/255, or floats such as digits ``X / 16``) reads float
-pixels above :data:`UNIT_SCALE_MAX` far too bright. ``predict`` warns, the server and the CLI refuse; each names the
-fix through :func:`scale_advice`, from the training pixels' own range (``pixel_range_``, ``pixel_dtype_``, stored at
-fit): "divide by 255" is right only for 0-255 images, not for digits fitted on ``X / 16``. Files written before the
-range was stored have none: the callers keep their generic wording.
+pixels above :data:`UNIT_SCALE_MAX` far too bright, and pixels below :data:`UNIT_SCALE_MIN` are standardised ones
+(torchvision's ``Normalize``), which it standardises a second time (:func:`standardised_pixels`, :func:`standardised_advice`).
+``predict`` warns, the server and the CLI refuse; each names the fix through :func:`scale_advice`, from the training
+pixels' own range (``pixel_range_``, ``pixel_dtype_``, stored at fit): "divide by 255" is right only for 0-255 images,
+not for digits fitted on ``X / 16``. Files written before the range was stored have none: the callers keep their
+generic wording.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import numpy as np
 UNIT_SCALE_FIT = 1.25
 #: the largest float pixel such a model takes: above it the pixels are on the 0-255 scale (uint8 given as floats)
 UNIT_SCALE_MAX = 1.5
+#: the smallest float pixel a model fitted on pixels 0-1 (none below 0) takes: below it the pixels were standardised, as
+#: torchvision's ``Normalize`` does ((x - mean) / std: from about -0.42 for MNIST's statistics, -1 for 0.5/0.5, -2.1 for ImageNet's)
+UNIT_SCALE_MIN = -0.25
 
 
 def fitted_on_unit_scale(app: Any) -> bool:
@@ -52,11 +57,44 @@ def fitted_beyond_unit_scale(app: Any) -> bool:
     return bool(mean.size and np.isfinite(mean + scale).all() and not fitted_on_unit_scale(app))
 
 
+def standardised_pixels(app: Any, low: float) -> bool:
+    """Whether pixels down to ``low`` given to ``app`` are standardised ones (torchvision's ``Normalize``), not its pixels.
+
+    ``app`` was fitted on pixels 0-1 (:func:`fitted_on_unit_scale`) none of which was below 0 (its ``pixel_range_``; a
+    file without it says nothing), and ``low`` is below :data:`UNIT_SCALE_MIN`. The model standardises its pixels
+    itself, with its ``mean_`` and ``scale_``: standardised ones it reads shifted and squeezed, and predicted from
+    them without a word (pixels -1 to 1 of ``Normalize((0.5,), (0.5,))`` never reached the 0-255 guard).
+
+    Parameters
+    ----------
+    app : ImageClassifier
+        A fitted ImageClassifier.
+    low : float
+        The smallest pixel given.
+    """
+    span = getattr(app, "pixel_range_", None)
+    return span is not None and float(span[0]) >= 0 and low < UNIT_SCALE_MIN and fitted_on_unit_scale(app)
+
+
+def standardised_advice(uint8_fix: str) -> str:
+    """What a model fitted on pixels 0-1 says to standardised pixels (:func:`standardised_pixels`), after "but".
+
+    Parameters
+    ----------
+    uint8_fix : str
+        The caller's words for giving 0-255 pixels as uint8 (``"pass the images as a uint8 array"``).
+    """
+    return ("the model was fitted on pixels 0-1 and standardises them itself (mean_, scale_): pass the pixels before any normalisation "
+            f"(undo torchvision's Normalize, X * std + mean), 0-1, or {uint8_fix}.")
+
+
 def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the floats") -> str | None:
     """What the model was fitted on and how to scale float pixels up to ``value`` to it, from its training range; None without one.
 
     A model fitted on floats ``low``-``high`` is told to scale them the same way, e.g. a division by ``value / high``
-    (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale.
+    (16 for raw digits against a model fitted on ``X / 16``) if ``value`` is their full scale. One fitted on uint8 images
+    is told to give 0-255 pixels, or to divide by 255; pixels beyond 255 (16-bit images, 0-65535) to divide by their
+    full scale instead, as 255 would leave them up to 257.
 
     Parameters
     ----------
@@ -75,6 +113,9 @@ def scale_advice(app: Any, value: float, uint8_fix: str, these: str = "the float
     if span is None or dtype is None:
         return None
     low, high = (float(v) for v in span)
+    if dtype == "uint8" and value > 255.5:  # no 0-255 pixels: dividing by 255 left 16-bit pixels up to 257, still refused
+        return (f"the model was fitted on uint8 images 0-255 (scaled by 1/255), and pixels beyond 255 are not 8-bit: divide {these} by "
+                "their full scale, 65535 for 16-bit images, to pixels 0-1.")
     if dtype == "uint8":
         return f"the model was fitted on uint8 images 0-255 (scaled by 1/255): {uint8_fix}, or divide {these} by 255."
     factor = f"{value / high:.4g}" if high > 0 else f"{value:.4g}"
@@ -97,4 +138,5 @@ def pixel_words(dtype: Any) -> tuple[str, str]:
     return ("float", "the floats") if kind is None or kind.kind == "f" else (str(kind), "them")
 
 
-__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "fitted_beyond_unit_scale", "fitted_on_unit_scale", "pixel_words", "scale_advice"]
+__all__ = ["UNIT_SCALE_FIT", "UNIT_SCALE_MAX", "UNIT_SCALE_MIN", "fitted_beyond_unit_scale", "fitted_on_unit_scale", "pixel_words", "scale_advice",
+           "standardised_advice", "standardised_pixels"]

@@ -352,6 +352,10 @@ def _says(model: Any, exc: PixelError, where: str, layout: str, row_where: Calla
         return f"{where} has a missing or infinite pixel{image}: fill it."
     if exc.problem == "float32_range":
         return f"{where} holds pixels beyond float32's range{image} (largest {exc.value:.3g}): pass pixels as fitted, e.g. 0-1 or 0-255."
+    if exc.problem == "standardised":  # torchvision's Normalize: the model standardises its pixels itself
+        from ..apps import pixel_words, standardised_advice
+
+        return f"{where} holds {pixel_words(given)[0]} pixels down to {exc.value:.4g}{image}, but {standardised_advice('pass --image-dtype uint8 for 0-255 pixels')}"
     if exc.problem == "unit_scale":  # the fix from the model's own training range; a file without it: the generic 0-1 advice
         from ..apps import pixel_words, scale_advice
 

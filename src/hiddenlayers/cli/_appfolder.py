@@ -82,18 +82,13 @@ def evaluate_folder(model: Any, path: str, data: str, target: str | None, option
     matrix, ROC-AUC and (two classes) average precision of its probabilities against each image's sub-folder name
     (:func:`._appfiles.class_metrics`; ``pos_label``: ``--pos-label``). A sub-folder named for no class of the model is refused,
     naming it (its images could never be predicted right)."""
-    from ..data import preview
+    from ..apps import refuse_unknown_classes
     from ._appclass import class_metrics, class_proba
     from ._data import class_labels
 
     refuse_options(data, target=target, image_dtype=options.get("image_dtype"), image_layout=options.get("image_layout"))
     images, names, _ = _model_images(model, data, labelled=True)
-    known = {str(c) for c in model.classes_}
-    unknown = sorted({str(n) for n in names} - known)
-    if unknown:
-        shown = preview([repr(u) for u in unknown], 5)
-        raise UserError(f"the sub-folder(s) {shown} of '{data}' name no class of the model ({preview([str(c) for c in model.classes_], 10)}): "
-                        "name each sub-folder for the class of its images, or move it out of the folder.")
+    refuse_unknown_classes(data, names, model.classes_)  # score(folder)'s refusal
     labels = class_labels(pd.Series(names), model.classes_, "the sub-folder names", app=True)  # '3' as the class 3 of a model fitted on numbers
     return {"model": path, "data": data, "rows": len(images), "target": "the sub-folder names", "task": "classification",
             "metrics": class_metrics(model, class_proba(model, images), labels, pos_label)}

@@ -325,8 +325,9 @@ def run_app_train(data: str | None, app: str, options: dict[str, Any], flags: di
             note("--gradient-flow recorded nothing: the fit ran no epoch.")
     remember_columns(app, data, model, summary)
     model.save(out)
-    # an app without hidden_layer_sizes is the Translator; an empty spec ("", ()) is a model without hidden layers, not one
-    layers = spec_text(model.hidden_layer_sizes) if hasattr(model, "hidden_layer_sizes") else _seq2seq(model)
+    # an app without hidden_layer_sizes is the Translator; an empty spec ("", ()) is a model without hidden layers, not one;
+    # an ImageClassifier's layers fitted (hidden_spec_): its default takes 'same' padding below 10 x 10 pixels
+    layers = spec_text(getattr(model, "hidden_spec_", None) or model.hidden_layer_sizes) if hasattr(model, "hidden_layer_sizes") else _seq2seq(model)
     summary = {"model": str(out), "app": kind, **summary, "hidden_layers": layers,
                "epochs": int(model.n_iter_), "stop_reason": model.stop_reason_, "seconds": round(elapsed, 3)}
     if averaging_text(model.get_params()) is not None:  # the weights the file holds are an average: said, as train says it of a table model

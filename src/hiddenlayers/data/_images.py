@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._stacklevel import user_stacklevel
 from ..exceptions import DataError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -110,20 +112,59 @@ def _eight_bit(picture: Any, path: Path) -> Any:
     return picture
 
 
+def _image_files(root: Path) -> list[Path]:
+    """The image files below ``root`` in sorted order, hidden ones left out: a name starting with ``.`` at any depth below
+    ``root`` (macOS's ``._1.png`` resource forks, which Pillow cannot read; Jupyter's ``.ipynb_checkpoints`` copies,
+    which became a class of their own, or a second copy of an image in its class). A linked folder is read as
+    torchvision's ``ImageFolder`` reads it (``train/cat -> /data/cats``: ``Path.rglob`` left it out, so its class was
+    missing), a link back up the tree once; a link to no file is refused, named."""
+    files = []
+    for here, folders, names in os.walk(root, followlinks=True):
+        below = Path(here).relative_to(root)
+        if os.path.realpath(here) in {os.path.realpath(root / up) for up in below.parents}:
+            folders[:] = []  # a link to a folder above it: its images are read where they lie
+            continue
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            p = Path(here) / name
+            if name.startswith(".") or p.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            if p.is_symlink() and not p.exists():
+                raise DataError(f"image '{p}' is a link to '{os.readlink(p)}', which does not exist: remove the link or restore its file.")
+            if p.is_file():
+                files.append(p)
+    return sorted(files)
+
+
+def _warn_of_sizes(root: Path, images: list[Any], files: list[Path]) -> None:
+    """One UserWarning when ``images`` (Pillow images, of ``files``) have more than one size: each is resized to the first
+    file's (in sorted path order), a size no one chose, which distorted the others without a word."""
+    sizes = [(im.height, im.width) for im in images]
+    other = next((i for i, s in enumerate(sizes) if s != sizes[0]), None)
+    if other is None:
+        return
+    h, w = sizes[0]
+    warnings.warn(f"the images of '{root}' have {len(set(sizes))} sizes ('{files[0]}' {h} x {w} pixels, '{files[other]}' {sizes[other][0]} x "
+                  f"{sizes[other][1]}, ...): each is resized to the first's, {h} x {w}; to choose the size, resize them to one first.",
+                  UserWarning, stacklevel=user_stacklevel())
+
+
 def load_image_folder(
     path: str | os.PathLike[str], *, size: tuple[int, int] | None = None, mode: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read a folder of images: ``(X, y, files)``.
 
     One sub-folder per class (``cats/1.png``, ``dogs/7.jpg``): ``y`` is the sub-folder name; images directly in
-    ``path`` get the label ``""``. ``X`` is ``uint8`` ``(N, H, W, C)``.
+    ``path`` get the label ``""``. ``X`` is ``uint8`` ``(N, H, W, C)``. Hidden files and folders (a name starting with
+    ``.``: ``.ipynb_checkpoints``, macOS's ``._1.png``) are left out, as are files of other suffixes.
 
     Parameters
     ----------
     path : str or PathLike
         The folder to read.
     size : tuple of int, optional
-        ``(H, W)`` in pixels every image is resized to (default: the first image's size).
+        ``(H, W)`` in pixels every image is resized to (default: the first image's size, in sorted path order; images
+        of other sizes are then named in one ``UserWarning``).
     mode : str, optional
         The Pillow mode every image is converted to (default: ``"L"`` when all are grayscale, with or without alpha,
         else ``"RGB"``).
@@ -133,7 +174,7 @@ def load_image_folder(
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"image folder '{root}' does not exist or is not a folder: give a folder with one sub-folder of images per class.")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = _image_files(root)
     if not files:
         raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in '{root}': put one sub-folder of images per class there.")
     images: list[Image.Image] = []
@@ -148,6 +189,7 @@ def load_image_folder(
         mode = "L" if all(im.mode in _GRAY for im in images) else "RGB"
     if size is None:
         size = (images[0].height, images[0].width)
+        _warn_of_sizes(root, images, files)
     arrays = []
     for picture in images:
         img = picture.convert(mode)

@@ -25,14 +25,15 @@ class PixelError(ValueError):
 
     Parameters
     ----------
-    problem : {"numbers", "shape", "finite", "float32_range", "unit_scale", "uint8"}
-        The rule broken.
+    problem : {"numbers", "shape", "finite", "float32_range", "standardised", "unit_scale", "uint8"}
+        The rule broken (``standardised``: pixels below ``UNIT_SCALE_MIN`` for a model fitted on pixels 0-1, which
+        torchvision's ``Normalize`` gives).
     message : str
         The error's text.
     image : int, optional
         The first bad image's index (0-based; None for ``numbers`` and ``shape``).
     value : float, optional
-        That image's largest absolute (``float32_range``) or largest (``unit_scale``) pixel.
+        That image's largest absolute (``float32_range``), largest (``unit_scale``) or smallest (``standardised``) pixel.
     """
 
     def __init__(self, problem: str, message: str, *, image: int | None = None, value: float | None = None) -> None:
@@ -71,7 +72,8 @@ def image_input(app: Any, values: Any, dtype: str = "float32", *, layout: str = 
         :func:`image_shapes`.
     dtype : {"float32", "uint8"}
         ``"float32"``: pixels as given (finite, within float32's range; a model fitted on pixels 0-1 refuses pixels above
-        :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats); ``"uint8"``: whole numbers 0-255, which the app
+        :data:`UNIT_SCALE_MAX`, which are 0-255 pixels given as floats, and, fitted on none below 0, pixels below
+        ``UNIT_SCALE_MIN``, standardised ones); ``"uint8"``: whole numbers 0-255, which the app
         scales by 1/255.
     layout : {"hwc", "chw", "any"}
         The order of a flattened image's values and the image shapes read: ``"hwc"`` (channels last), ``"chw"``
@@ -132,8 +134,12 @@ def _check_values(app: Any, a: np.ndarray, dtype: str, float64: bool = False) ->
             i = _first(big)
             v = float(np.abs(a[i]).max())
             raise PixelError("float32_range", f"image {i} holds values beyond float32's range (largest {v:.3g}).", image=i, value=v)
-        from ..apps import UNIT_SCALE_MAX, fitted_on_unit_scale  # here, not at import: the ONNX path imports no torch
+        from ..apps import UNIT_SCALE_MAX, UNIT_SCALE_MIN, fitted_on_unit_scale, standardised_pixels  # here: the ONNX path imports no torch
 
+        if standardised_pixels(app, float(a.min())):
+            i = _first(a < UNIT_SCALE_MIN)
+            v = float(a[i].min())
+            raise PixelError("standardised", f"image {i} holds float pixels down to {v:.4g}, but the model was fitted on pixels 0-1.", image=i, value=v)
         if fitted_on_unit_scale(app) and float(a.max()) > UNIT_SCALE_MAX:
             i = _first(a > UNIT_SCALE_MAX)
             v = float(a[i].max())

@@ -613,7 +613,8 @@ class SequenceClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classi
         restore_transfer(model, state)  # init_from's record and the frozen layers, as the other apps' files give them back
         model._device = load_device(model.device, device)
         with one_thread():
-            net = cast(SequenceNetwork, restore_state(lambda: SequenceNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path))
+            net = cast(SequenceNetwork, restore_state(lambda: SequenceNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path,
+                                                          _DTYPES[model.dtype]))
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         mark_built(model, model._built_from)

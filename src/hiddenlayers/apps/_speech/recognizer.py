@@ -501,7 +501,8 @@ class SpeechRecognizer(KeepsFittedSource, FitRequired, DevicePickle, BaseEstimat
         model.max_len_, model.min_length_ = int(state["max_len"]), int(state["min_length"])
         model._device = load_device(model.device, device)
         with one_thread():
-            net = cast(CTCNetwork, restore_state(lambda: CTCNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path))
+            net = cast(CTCNetwork, restore_state(lambda: CTCNetwork.from_config(state["network"]), split_prefix(tensors, "network"), path,
+                                                     _DTYPES[model.dtype]))
         model.network_ = net.to(dtype=_DTYPES[model.dtype], device=model._device)
         model._set_history(History.from_dict(state["history"]))
         if state.get("long_columns") is not None:  # fitted by fit_long: the id, order, feature and transcript columns it read

@@ -67,6 +67,10 @@ class ImageModel(_Classifier):
             return f"images[{i}] holds NaN or infinity: send finite pixel values."
         if exc.problem == "float32_range":
             return f"images[{i}] holds values beyond float32's range (largest {exc.value:.3g}): send pixels as fitted, e.g. 0-1 or 0-255."
+        if exc.problem == "standardised":  # torchvision's Normalize: the model standardises its pixels itself
+            from ...apps import standardised_advice
+
+            return f"images[{i}] holds float pixels down to {exc.value:.4g}, but " + standardised_advice('send 0-255 pixels with "dtype": "uint8"')
         if exc.problem == "unit_scale":  # the fix from the model's own training range; a file without it: the generic 0-1 advice
             from ...apps import scale_advice
 
