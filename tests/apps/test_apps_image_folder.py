@@ -143,3 +143,26 @@ def test_a_model_fitted_on_rgba_images_reads_a_folder_of_them(tmp_path: Path) ->
     np.testing.assert_array_equal(images, X[[0, 2, 4, 1, 3, 5]])  # the pixels and their alpha as the arrays held them
     np.testing.assert_array_equal(clf.predict(str(tmp_path)), clf.predict(images))
     assert clf.score(tmp_path) == clf.score(images, labels)
+
+
+def test_image_size_resizes_a_folder_of_any_sizes_at_fit_and_arrays_of_another_size_are_refused(tmp_path: Path) -> None:
+    """Without a size a folder was read at its first image's size (a folder of phone photos held as large in memory),
+    with no way to ask for another, as Keras' image_dataset_from_directory(image_size=) asks."""
+    from PIL import Image
+
+    _write(tmp_path, 8, side=20)
+    Image.fromarray(np.full((30, 12), 200, np.uint8)).save(tmp_path / "light" / "odd.png")  # another size: resized, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = _model(image_size=(6, 10)).fit(tmp_path)
+    assert clf.image_shape_ == (1, 6, 10) and _model(image_size=7).fit(tmp_path).image_shape_ == (1, 7, 7)
+    assert clf.predict(tmp_path).shape == (9,)  # predict reads the folder at the fitted size, as before
+    clf.save(tmp_path / "m.safetensors")
+    loaded = ImageClassifier.load(tmp_path / "m.safetensors")
+    assert loaded.image_size == (6, 10) and loaded.get_params() == clf.get_params()
+    with pytest.raises(DataError, match=r"^these images are 8 x 8 pixels, but image_size=\(6, 10\) asks for 6 x 10: image_size resizes the "
+                                        r"images a folder's files hold; resize arrays yourself"):
+        _model(image_size=(6, 10)).fit(np.zeros((4, 8, 8), np.uint8), [0, 1, 0, 1])
+    for bad in (0, (3,), "64", (2.5, 3), True, [4, -1]):
+        with pytest.raises(ValueError, match=r"^image_size must be None, an int or \(height, width\), whole numbers >= 1 in pixels"):
+            _model(image_size=bad).fit(np.zeros((4, 8, 8), np.uint8), [0, 1, 0, 1])

@@ -170,3 +170,13 @@ def test_the_summary_names_the_hidden_layers_fitted_not_the_default_asked_for(tm
     model = tmp_path / "m.safetensors"
     summary = _json(ok("train", tmp_path / "photos", "--app", "image", "--epochs", "1", "--out", model, "--json", "--quiet"))
     assert summary["hidden_layers"] == SMALL_SPEC == ImageClassifier.load(model).hidden_spec_
+
+
+def test_set_image_size_reads_the_folder_at_that_size_and_a_bad_one_is_one_line(trained: dict[str, Any], tmp_path: Path) -> None:
+    """``--set image_size=[H,W]``: the folder is read at that size, as ``ImageClassifier(image_size=...).fit(DIR)`` reads it."""
+    args = ("train", trained["dir"] / "photos", "--app", "image", "--hidden", "conv2k3:same,4", "--epochs", "1", "--json", "--quiet")
+    summary = _json(ok(*args, "--set", "image_size=[5,6]", "--out", tmp_path / "m.safetensors"))
+    assert summary["image_shape"] == "1x5x6" and ImageClassifier.load(tmp_path / "m.safetensors").image_size == (5, 6)
+    assert_user_error(run(*args, "--set", "image_size=[0,6]", "--out", tmp_path / "bad.safetensors"),
+                      "--set image_size: image_size must be None, an int or (height, width), whole numbers >= 1 in pixels")
+    assert not (tmp_path / "bad.safetensors").exists()

@@ -62,6 +62,7 @@ _EXPORTS = {
     "make_env": "._agent",
     "renamed_stop_reason": "._deprecated",
     "ImageClassifier": "._image",
+    "check_image_size": "._image",
     "read_image_folder": "._image_folder",
     "refuse_unknown_classes": "._image_folder",
     "fitted_beyond_unit_scale": "._pixel_scale",

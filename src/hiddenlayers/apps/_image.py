@@ -105,11 +105,31 @@ def default_spec_for(image_shape: tuple[int, ...]) -> str:
     )
 
 
+def check_image_size(value: Any) -> tuple[int, int] | None:
+    """:class:`ImageClassifier`'s ``image_size`` as ``(height, width)`` in pixels, or None; anything else is one ValueError.
+
+    Parameters
+    ----------
+    value : None, int or pair of int
+        None, an int (a square) or two whole numbers >= 1 (a list, as JSON and ``train --set image_size=[H,W]`` give it).
+    """
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    if (isinstance(value, bool) or not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in pair)):
+        raise ValueError(f"image_size must be None, an int or (height, width), whole numbers >= 1 in pixels, e.g. (64, 64). Received: {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
 IMAGE_PARAMS: tuple[Param, ...] = (
     row("hidden_layer_sizes", DEFAULT_SPEC, "The hidden layers, as a spec such as 'conv32k3,pool2,conv64k3,pool2,128'; the default "
         "takes images from 10 x 10 pixels, and smaller ones (from 4 x 4) get it with 'same' padding (hidden_spec_ shows the layers fitted)",
         constraint=Checked(Spec.parse, text="a hidden-layer spec such as 'conv32k3,pool2,128'", type="str or list of layer specs")),
     row("activation", "relu", check=False),  # checked, with the nearest valid name, when the network is built
+    Param("image_size", Checked(check_image_size, text="None, an int or (height, width)", type="int or tuple of (int, int)"), None, "(height, width) in pixels, or an int for a square, that a first fit resizes a folder's images to, as "
+        "Keras' image_dataset_from_directory does (None: the first image's size; a folder of large photos is then as large in memory). "
+        "Arrays are taken as given, so arrays of another size are refused: resize them yourself"),
     row("solver", "adam"),
     row("learning_rate", "constant"),
     row("learning_rate_init", 1e-3),
@@ -164,6 +184,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         hidden_layer_sizes: Any = DEFAULT_SPEC,
         *,
         activation: str = "relu",
+        image_size: int | tuple[int, int] | None = None,
         solver: str = "adam",
         learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
@@ -206,6 +227,7 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         self.swa_anneal_epochs, self.swa_anneal_strategy = swa_anneal_epochs, swa_anneal_strategy
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.image_size = image_size
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -234,6 +256,14 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
     def _pixels(self, X: Any) -> np.ndarray:
         """Any accepted input as ``float`` ``(N, C, H, W)`` before standardisation."""
         return self._read(X)[0]
+
+    def _refuse_other_size(self, pixels: np.ndarray) -> None:
+        """Arrays ``(N, C, H, W)`` of another size than ``image_size`` asks for are refused: it resizes a folder's images only."""
+        size = check_image_size(self.image_size)
+        if size is not None and tuple(pixels.shape[2:]) != size:
+            raise DataError(f"these images are {pixels.shape[2]} x {pixels.shape[3]} pixels, but image_size={self.image_size!r} asks for "
+                            f"{size[0]} x {size[1]}: image_size resizes the images a folder's files hold; resize arrays yourself (e.g. PIL's "
+                            "Image.resize), or leave image_size=None.")
 
     def _read(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(pixels, raw)``: :meth:`_pixels`' float ``(N, C, H, W)`` and the same images as given (uint8 unscaled)."""
@@ -413,11 +443,12 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         if _is_path(X):  # a warm fit (partial_fit's later calls) reads the folder at the fitted size, as predict does
             fitted: tuple[int, ...] | None = tuple(getattr(self, "image_shape_", ())) if continues(self) else None
             first = fitted is None and getattr(self, "_partial_classes", None) is None  # partial_fit's batch may hold one class
-            X, folder_y = folder_images(X, fitted, labelled=y is None, least=2 if first else 1)
+            X, folder_y = folder_images(X, fitted, labelled=y is None, least=2 if first else 1, size=check_image_size(self.image_size))
             y = folder_y if y is None else y
         if y is None:
             raise ValueError("y is required: pass one label per image, or a folder with one sub-folder per class.")
         pixels, raw = self._read(X)
+        self._refuse_other_size(pixels)
         val = (X_val, y_val, sample_weight_val) if given else None
         if continues(self):
             return self._fit_warm(pixels, y, sample_weight, val)
@@ -631,6 +662,8 @@ class ImageClassifier(PartialFitting, KeepsFittedSource, HiddenOutput, Classifie
         params, state, tensors = load_app(path, cls.__name__, device)
         if "hidden_layers" in params:  # files written before the name matched the other estimators'
             params["hidden_layer_sizes"] = params.pop("hidden_layers")
+        if isinstance(params.get("image_size"), list):  # JSON's list: the tuple it was given as
+            params["image_size"] = tuple(params["image_size"])
         model = cls(**params)
         model.classes_ = np.asarray(state["classes"])
         model.image_shape_ = tuple(int(d) for d in state["image_shape"])

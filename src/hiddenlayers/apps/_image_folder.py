@@ -20,15 +20,15 @@ from ..exceptions import DataError
 
 
 def folder_images(folder: str | os.PathLike[str], shape: tuple[int, ...] | None = None, *, labelled: bool = True,
-                  fitting: bool = True, least: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                  fitting: bool = True, least: int = 1, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)``: the images of ``folder`` (uint8 ``(N, H, W, C)``) and their sub-folder names ``(N,)``
     (:func:`read_image_folder` without the file names)."""
-    images, labels, _ = read_image_folder(folder, shape, labelled=labelled, fitting=fitting, least=least)
+    images, labels, _ = read_image_folder(folder, shape, labelled=labelled, fitting=fitting, least=least, size=size)
     return images, labels
 
 
 def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | None = None, *, labelled: bool = True,
-                      fitting: bool = True, least: int = 1) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                      fitting: bool = True, least: int = 1, size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(images, labels, files)``: the images of ``folder`` as :class:`~hiddenlayers.apps.ImageClassifier` reads them,
     uint8 ``(N, H, W, C)``, their sub-folder names ``(N,)`` (``""`` for an image directly in ``folder``) and their files'
     paths (``folder`` joined with the path below it), in one sorted order.
@@ -52,10 +52,13 @@ def read_image_folder(folder: str | os.PathLike[str], shape: tuple[int, ...] | N
         the fit cannot learn it; ``score`` reads such a folder without a word.
     least : int
         With ``labelled``: the fewest classes the sub-folders must hold, 2 for a first fit (a classifier needs two).
+    size : tuple of (int, int), optional
+        ``(H, W)`` every image is resized to when no ``shape`` is given (a first fit's ``image_size``; None: the first
+        image's size).
     """
     from ..data import load_image_folder
 
-    size = None if shape is None else (int(shape[1]), int(shape[2]))
+    size = size if shape is None else (int(shape[1]), int(shape[2]))
     mode = None if shape is None else fitted_mode(shape)
     images, labels, files = load_image_folder(folder, size=size, mode=mode)
     if labelled:

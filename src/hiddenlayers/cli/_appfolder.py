@@ -56,13 +56,14 @@ def refuse_options(data: str, **given: Any) -> None:
             raise UserError(f"{option} does not apply to a folder of images ('{data}'): {_WHY[name]}; drop {option}.")
 
 
-def train_images(data: str, options: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], dict[str, Any]]:
+def train_images(data: str, options: dict[str, Any], size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], dict[str, Any]]:
     """``train DIR --app image``'s images uint8 ``(N, H, W, C)``, their labels (the sub-folder names) ``(N,)``, the images'
-    ``(C, H, W)`` and what the summary says was read (the folder), as ``ImageClassifier.fit(DIR)`` reads them."""
+    ``(C, H, W)`` and what the summary says was read (the folder), as ``ImageClassifier.fit(DIR)`` reads them (``size``:
+    the model's ``image_size``, ``--set image_size=[H,W]``; None: the first image's)."""
     from ..apps import read_image_folder
 
     refuse_options(data, **{k: options.get(k) for k in ("target", "features", "image_shape", "image_dtype", "image_layout")})
-    images, labels, _ = read_image_folder(data, least=2)
+    images, labels, _ = read_image_folder(data, least=2, size=size)
     n, h, w, c = (int(d) for d in images.shape)
     return images, labels, (c, h, w), {"folder": str(data)}
 

@@ -36,6 +36,7 @@ argument (a long table's sequences), for ``--gradient-flow``'s sample (:mod:`._a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable
@@ -308,9 +309,13 @@ def fit_image(data: str, options: dict[str, Any], given: set[str], make: Callabl
     layout = options["image_layout"] or "hwc"
     folder = os.path.isdir(data)  # one sub-folder of images per class, read by the app's own reader (._appfolder)
     if folder:
+        from ..apps import check_image_size
         from ._appfolder import train_images
 
-        images, labels, shape, read = train_images(data, options)
+        size = None
+        with contextlib.suppress(ValueError, TypeError):  # a bad --set image_size: the fit's parameter check says so, led by --set
+            size = check_image_size(make().image_size)
+        images, labels, shape, read = train_images(data, options, size)
     else:
         images, labels, shape, read = (_npz_images if data.lower().endswith(".npz") else _column_images)(data, options, layout)
     _check_classes(labels, options["target"], "images", options)
