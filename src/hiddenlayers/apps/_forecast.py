@@ -63,6 +63,7 @@ from ._fitted import FitRequired, refuses_empty
 from ._one_series import check_one_column
 from ._recursive import recursive_forecast
 from ._seed import keeps_global_rng, seed_everything
+from ._text_dates import with_text_dates
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 TARGETS = ("level", "delta")
@@ -97,6 +98,7 @@ def _is_time_index(index: Any) -> bool:
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
     series = as_values(series)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
     check_one_column(series, name)  # a table of several columns: the one series to pass, named
+    series = with_text_dates(series)  # an index of ISO 8601 date text (read_csv's index_col without parse_dates): checked as dates
     _check_time_index(series, name)
     what = unreadable_kind(series) if hasattr(series, "dtype") else None
     if what is not None:  # NumPy read dates and durations as their nanosecond counts, and complex numbers as their real part
@@ -314,7 +316,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     def _dated(self, series: Any, name: str) -> np.ndarray:
         """``series`` checked (:func:`_as_series`) and, where it is a pandas Series on dates, its step against the training
-        series' (``freq_``): another step is refused (:mod:`._date_step`)."""
+        series' (``freq_``): another step is refused (:mod:`._date_step`); an index of ISO 8601 date text is read as dates."""
+        series = with_text_dates(series)
         s = _as_series(series, name)
         check_series_step(series, getattr(self, "freq_", None), name, self.window)
         return s
@@ -355,6 +358,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         _refuse_y(y, "fit")
         device = self._check_params()
+        series = with_text_dates(series)  # its step kept and its gaps said, as for a series on dates
         s = _as_series(series)
         warn_series_gaps(series)  # dates that skip steps: read as evenly spaced all the same (they may be meant), said once
         warm = continues(self)  # warm_start: the fitted network, mean_ and scale_ go on; init_from is not read again
@@ -594,6 +598,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         ([1, 2, 3, 4], [100, 105, 110, 115])
         """
         self._require_fitted()
+        series = with_text_dates(series)  # its folds dated
         s = self._dated(series, "series")
         index = getattr(series, "index", None)
         return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season,
