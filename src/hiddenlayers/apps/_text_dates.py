@@ -30,8 +30,10 @@ def with_text_dates(series: Any) -> Any:
     """
     import pandas as pd
 
-    index = getattr(series, "index", None)
-    if not isinstance(series, (pd.Series, pd.DataFrame)) or isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or not len(index):
+    if not isinstance(series, (pd.Series, pd.DataFrame)):
+        return series
+    index = series.index
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or not len(index):
         return series
     kind = index.inferred_type
     if kind == "string" and not pd.Series(index, dtype=object).astype(str).str.match(_ISO_START).all():
