@@ -68,7 +68,7 @@ def test_errors(fitted: Forecaster) -> None:
         Forecaster().fit(np.arange(10.0))
     with pytest.raises(DataError, match="missing or non-finite values"):
         Forecaster().fit(np.r_[np.arange(40.0), np.nan])
-    with pytest.raises(DataError, match=r"must be 1-D \(one value per time step\). Received shape \(30, 2\)"):
+    with pytest.raises(DataError, match=r"series has 2 features, but Forecaster is expecting 1 feature as input: .* e\.g\. series\[:, 0\]\."):
         Forecaster().fit(np.zeros((30, 2)))
     with pytest.raises(ValueError, match="target must be one of level, delta. Received: target='diff'"):
         Forecaster(target="diff").fit(np.arange(40.0))
@@ -263,7 +263,8 @@ def test_forecast_many_on_any_ragged_batch_is_the_per_series_loop(fitted: Foreca
         ([WAVE[:30], WAVE[:30], np.r_[WAVE[:30], np.nan]], "series[2] has missing or non-finite values: fill them first"),
         ([np.r_[np.inf, WAVE[:30]]], "series[0] has missing or non-finite values"),
         ([WAVE[:30], ["a"] * 30], "series[1] must be a 1-D sequence of numbers"),
-        ([WAVE[:30], np.zeros((30, 2))], "series[1] must be 1-D (one value per time step). Received shape (30, 2)."),
+        ([WAVE[:30], np.zeros((30, 2))], "series[1] has 2 features, but Forecaster is expecting 1 feature as input: it forecasts one series and "
+                                         "reads no exogenous inputs; pass the series alone, e.g. series[1][:, 0]."),
         (WAVE[:30], "series is one series of 30 values, not several: use forecast(steps, series) for one, or forecast_many(steps, [series])."),
         (list(WAVE[:30]), "series is one series of 30 values, not several"),
         (np.zeros((2, 3, 30)), "series must be a 2-D array (n_series, length) or a list of 1-D series. Received shape (2, 3, 30)."),

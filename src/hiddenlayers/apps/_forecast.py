@@ -60,8 +60,10 @@ from ._fit import (
     hidden_spec,
 )
 from ._fitted import FitRequired, refuses_empty
+from ._one_series import check_one_column
 from ._recursive import recursive_forecast
 from ._seed import keeps_global_rng, seed_everything
+from ._text_dates import with_text_dates
 from ._warm_fit import continues, mark_built, past_history, refuse_rebuilt, warm_frozen
 
 TARGETS = ("level", "delta")
@@ -95,6 +97,8 @@ def _is_time_index(index: Any) -> bool:
 
 def _as_series(series: Any, name: str = "series") -> np.ndarray:
     series = as_values(series)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
+    check_one_column(series, name)  # a table of several columns: the one series to pass, named
+    series = with_text_dates(series)  # an index of ISO 8601 date text (read_csv's index_col without parse_dates): checked as dates
     _check_time_index(series, name)
     what = unreadable_kind(series) if hasattr(series, "dtype") else None
     if what is not None:  # NumPy read dates and durations as their nanosecond counts, and complex numbers as their real part
@@ -148,15 +152,6 @@ def _standardization(s: np.ndarray) -> tuple[float, float]:
     """
     mean, std = center_spread(s)  # at any magnitude: np.std of 1e300 values overflowed (scale inf, NaN forecasts), of 1e-300 underflowed
     return float(mean), float(unit_scale(mean, std))
-
-
-def _check_one_column(X: Any) -> None:
-    """A table of several columns where one series goes: scikit-learn's ``n_features_in_`` message (the forecaster reads one series, 1 feature)."""
-    shape = np.shape(X) if not hasattr(X, "columns") else (len(X), len(X.columns))
-    if len(shape) == 2 and min(shape) > 1:
-        first = f"X[{X.columns[0]!r}]" if hasattr(X, "columns") else "X[:, 0]"
-        raise DataError(f"X has {shape[1]} features, but Forecaster is expecting 1 feature as input: it forecasts one series and reads no "
-                        f"exogenous inputs; pass the series alone, e.g. {first}.")
 
 
 def _refuse_y(y: Any, method: str) -> None:
@@ -321,7 +316,8 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
 
     def _dated(self, series: Any, name: str) -> np.ndarray:
         """``series`` checked (:func:`_as_series`) and, where it is a pandas Series on dates, its step against the training
-        series' (``freq_``): another step is refused (:mod:`._date_step`)."""
+        series' (``freq_``): another step is refused (:mod:`._date_step`); an index of ISO 8601 date text is read as dates."""
+        series = with_text_dates(series)
         s = _as_series(series, name)
         check_series_step(series, getattr(self, "freq_", None), name, self.window)
         return s
@@ -362,6 +358,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         _refuse_y(y, "fit")
         device = self._check_params()
+        series = with_text_dates(series)  # its step kept and its gaps said, as for a series on dates
         s = _as_series(series)
         warn_series_gaps(series)  # dates that skip steps: read as evenly spaced all the same (they may be meant), said once
         warm = continues(self)  # warm_start: the fitted network, mean_ and scale_ go on; init_from is not read again
@@ -601,6 +598,7 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         ([1, 2, 3, 4], [100, 105, 110, 115])
         """
         self._require_fitted()
+        series = with_text_dates(series)  # its folds dated
         s = self._dated(series, "series")
         index = getattr(series, "index", None)
         return run_backtest(self.forecast_many, self.window, s, self.horizon if steps is None else steps, folds, stride, self.last_window_, season,
@@ -622,7 +620,6 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         if np.ndim(X) == 0:  # a float or bool count of steps read as a series of one value said 'Received shape ()'
             raise DataError(f"predict takes a number of steps (an integer >= 1) or a series. Received: {X!r} ({type(X).__name__}): "
                             "pass an int, e.g. predict(3), or the series to forecast from.")
-        _check_one_column(X)
         s = self._dated(X, "X")
         if len(s) < self.window:
             raise DataError(f"series has {len(s)} values but each forecast needs window={self.window} past values: pass a longer series.")
@@ -642,7 +639,6 @@ class Forecaster(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePic
         """
         _refuse_y(y, "score")
         self._require_fitted()
-        _check_one_column(X)
         s = self._dated(X, "X")
         if len(s) < self.window + self.horizon:
             raise DataError(f"series needs at least window + horizon = {self.window + self.horizon} values to score.")

@@ -51,6 +51,7 @@ import pandas as pd
 from .._words import article
 from ..data import at_row
 from ._appclass import class_metrics, class_proba
+from ._appdates import refuse_unread_dates
 from ._common import UserError, one_line
 from ._table_out import network_precision
 
@@ -666,6 +667,8 @@ def _refuse_dates_out_of_order(frame: pd.DataFrame, where: Any) -> tuple[str, pd
         dates, wall = _parse_dates(col)
         if dates is None:
             continue
+        if dates.isna().all():  # no cell is ISO 8601: a column of other date text is refused, not taken for no dates
+            refuse_unread_dates(str(name), col, where)
         d = dates.to_numpy()
         if dates.isna().any() or len(d) < 2:
             continue

@@ -53,9 +53,10 @@ def _network_dtype(model: Any) -> str | None:
 
 def jsonl_bytes(frame: pd.DataFrame) -> bytes:
     """``frame`` as JSON lines, one object per row; float32 columns as their shortest float32 text, dates as ISO 8601 text (pandas'
-    default, milliseconds since 1970, read as a number), others as pandas writes them."""
+    default, milliseconds since 1970, read as a number; a time zone's dates with its offset, :func:`_local_iso`), others as pandas writes them."""
     f32 = [c for c in frame.columns if frame[c].dtype == np.float32]
-    text = frame.to_json(orient="records", lines=True, date_format="iso")
+    zoned = {c: _local_iso(frame[c]) for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype) and str(frame[c].dt.tz) != "UTC"}
+    text = (frame.assign(**zoned) if zoned else frame).to_json(orient="records", lines=True, date_format="iso")
     if not f32:
         return text.encode()
     # data.float32_numbers, the server's rule too: json writes each float with float32's shortest digits; NaN is null, as pandas writes it
@@ -67,6 +68,16 @@ def jsonl_bytes(frame: pd.DataFrame) -> bytes:
             row[str(c)] = columns[c][i]
         lines.append(json.dumps(row, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode() if lines else text.encode()
+
+
+def _local_iso(dates: pd.Series) -> pd.Series:
+    """Time-zone-aware ``dates`` as ISO 8601 text in their own zone, ``2024-03-31T00:00:00.000+01:00``, as the CSV writes them.
+
+    pandas' ``to_json`` writes such dates in UTC (``2024-03-30T23:00:00.000Z``): the right instant, but a daily forecast in
+    Berlin read as the day before its date. UTC dates keep pandas' ``Z`` form; a missing date stays null.
+    """
+    offset = dates.dt.strftime("%z").str.replace(r"(\d{2})$", r":\1", regex=True)  # +0100 -> +01:00
+    return dates.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + offset
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
