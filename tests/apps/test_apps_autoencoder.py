@@ -301,6 +301,39 @@ def test_damaged_names_in_a_file_are_a_clear_error(named: Autoencoder, tmp_path:
         Autoencoder.load(tmp_path / "bad.safetensors")
 
 
+
+def _rewrite_tensors(path: Path, out: Path, **tensors: torch.Tensor) -> None:
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata()
+    out.write_bytes(st_save({**load_file(str(path)), **tensors}, metadata=meta))
+
+
+@pytest.mark.parametrize(("state", "why"), [
+    ({"offset_": None}, r"offset_ None is not a finite number"),  # null, read as a removed key is: was a TypeError at predict
+    ({"offset_": float("nan")}, r"offset_ nan is not a finite number"),  # every row was flagged -1
+    ({"offset_": "abc"}, r"offset_ 'abc' is not a finite number"),  # was NumPy's ufunc error at decision_function
+], ids=["null", "nan", "text"])
+def test_a_damaged_threshold_in_a_file_is_a_clear_error(fitted: Autoencoder, tmp_path: Path, state: dict[str, Any], why: str) -> None:
+    fitted.save(tmp_path / "ok.safetensors")
+    _rewrite_state(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", **state)
+    with pytest.raises(ModelFileError, match=rf"bad\.safetensors' has inconsistent contents \(ValueError: {why}.*the file was altered or is damaged\.$"):
+        Autoencoder.load(tmp_path / "bad.safetensors")
+
+
+@pytest.mark.parametrize(("name", "edit", "why"), [
+    ("scale", lambda t: torch.zeros_like(t), "tensor 'scale' holds zero or negative values"),  # every score was NaN, every row flagged
+    ("scale", lambda t: torch.full_like(t, float("nan")), "tensor 'scale' holds NaN or infinite values"),
+    ("mean", lambda t: t.long(), r"tensor 'mean' is int64 of shape \(8,\), not float of shape \(8,\)"),  # loaded truncated: other scores
+    ("mean", lambda t: t[:7], r"tensor 'mean' is float64 of shape \(7,\), not float of shape \(8,\)"),  # NumPy's broadcast error at scoring
+], ids=["zero-scale", "nan-scale", "int-mean", "short-mean"])
+def test_a_damaged_standardization_in_a_file_is_a_clear_error(fitted: Autoencoder, tmp_path: Path, name: str,
+                                                               edit: Callable[[torch.Tensor], torch.Tensor], why: str) -> None:
+    fitted.save(tmp_path / "ok.safetensors")
+    _rewrite_tensors(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", **{name: edit(load_file(str(tmp_path / "ok.safetensors"))[name])})
+    with pytest.raises(ModelFileError, match=rf"bad\.safetensors' has inconsistent contents \(ValueError: {why}.*the file was altered or is damaged\.$"):
+        Autoencoder.load(tmp_path / "bad.safetensors")
+
+
 # ------------------------------------------------------------------ a failed refit
 def _snapshot(model: Autoencoder, X: pd.DataFrame) -> dict[str, Any]:
     return {

@@ -38,9 +38,9 @@ from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import averaging_rows, positive_int, row
+from ._autoencoder_file import file_column_indices, file_offset, file_standardization
 from ._appfile import (
     LOAD_PARAMETERS,
-    as_array,
     columns_state,
     file_errors,
     forget_columns,
@@ -576,23 +576,16 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         net = restore_state(lambda: AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none"),
                             split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
-        model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
+        model.mean_, model.scale_ = file_standardization(tensors["mean"], tensors["scale"], state["n_features_in_"])
         restore_names(model, state, path, state["n_features_in_"])
         restore_columns(model, state, path)
         restore_history(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
-        model.constant_columns_ = _column_indices(state.get("constant_columns_", []), state["n_features_in_"])  # none in a file written before
+        model.offset_ = file_offset(state.get("offset_"))
+        model.constant_columns_ = file_column_indices(state.get("constant_columns_", []), state["n_features_in_"])  # none in a file written before
         mark_built(model, _BUILT_FROM)
         return model
-
-
-def _column_indices(value: Any, n_features: int) -> list[int]:
-    """A file's ``constant_columns_``: distinct column positions below ``n_features``, else a ``ValueError`` (an edited file,
-    which :func:`~._appfile.file_errors` makes one ``ModelFileError``)."""
-    if not isinstance(value, list) or not all(type(j) is int and 0 <= j < n_features for j in value) or len(set(value)) != len(value):
-        raise ValueError(f"constant_columns_ {value!r} are not distinct column positions below n_features_in_ {n_features}")
-    return value
 
 
 __all__ = ["Autoencoder", "AutoencoderNet"]
