@@ -489,6 +489,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
         return out * self.scale_ + self.mean_
 
+    @refuses_empty
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared reconstruction error of each row, in standardized units: shape (n,).
 
