@@ -136,6 +136,21 @@ def test_one_d_input_is_a_one_line_error_naming_shape_and_reshape(fitted: Autoen
     assert "\n" not in str(info.value)
 
 
+
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples", "reconstruction_error", "transform", "inverse_transform"])
+def test_three_d_input_is_a_one_line_error_naming_the_flattening(fitted: Autoencoder, method: str) -> None:
+    # scikit-learn's words, "Found array with dim 3, while dim <= 2 is required by Autoencoder.", named no fix
+    name = "codes" if method == "inverse_transform" else "X"
+    model = Autoencoder(max_iter=1) if method == "fit" else fitted
+    with pytest.raises(DataError, match=rf"^{name} must be 2-D \(n_samples, n_features\)\. Received shape \(3, 2, 4\): .* flatten each sample "
+                                        rf"with {name}\.reshape\(len\({name}\), -1\)\.$"):
+        getattr(model, method)(np.zeros((3, 2, 4)))
+
+
+def test_non_finite_codes_are_named_as_codes(fitted: Autoencoder) -> None:  # the message said "X contains NaN" and to impute X
+    with pytest.raises(DataError, match=r"^codes contains NaN or infinity in 1 of 2 rows \(first: row 1\): .*pass the output of transform\(\)\.$"):
+        fitted.inverse_transform(np.array([[0.0, 1.0], [np.nan, 0.0]]))
+
 @pytest.mark.filterwarnings("ignore:X has feature names")  # `fitted` read an array: a frame is named as such before it is read
 @pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
 def test_a_text_column_is_one_line_naming_the_column_and_the_encoder(fitted: Autoencoder, method: str) -> None:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .._docsections import parameters_section
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..data import center_spread, require_2d, unit_scale
+from ..data import center_spread, require_2d, row_count, unit_scale
 from ..estimators import (
     KeepsFittedSource,
     as_values,
@@ -107,6 +107,10 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     """
     X = as_values(X)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
     require_2d(X, name)
+    shape = getattr(X, "shape", ())
+    if len(shape) > 2:  # scikit-learn's "Found array with dim 3" names no fix
+        raise DataError(f"{name} must be 2-D (n_samples, n_features). Received shape {tuple(shape)}: an Autoencoder reads rows of numbers; "
+                        f"flatten each sample with {name}.reshape(len({name}), -1).")
     refuse_unreadable_columns(X)  # dates, durations, complex numbers: by the column's name, not NumPy's promotion error
     try:
         rows = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
@@ -120,10 +124,10 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     X = rows
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
-        raise DataError(
-            f"X contains NaN or infinity in {int(bad.sum())} of {len(X)} rows (first: row {int(np.flatnonzero(bad)[0])}): "
-            "an autoencoder needs finite values; impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
-        )
+        fix = ("pass the output of transform()" if name == "codes" else
+               "impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows")
+        raise DataError(f"{name} contains NaN or infinity in {int(bad.sum())} of {len(X)} rows (first: row {int(np.flatnonzero(bad)[0])}): "
+                        f"an autoencoder needs finite values; {fix}.")
     return X
 
 
@@ -356,17 +360,18 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if not self.early_stopping:
             raise ValueError("X_val is passed to fit while early_stopping=False: its rows are what early stopping scores. "
                              "Set early_stopping=True, or drop X_val.")
+        rows = row_count(X_val)
+        if rows is not None and rows < 2:  # before check_array, whose words for none ("Found array with 0 sample(s)") do not name X_val
+            raise DataError(f"X_val has {rows} row(s): early stopping scores at least 2. Pass more validation rows.")
         try:
             Xv = _rows(X_val, self, "X_val")
         except DataError as exc:
-            raise DataError(f"X_val: {exc}") from None
+            raise DataError(str(exc) if str(exc).startswith("X_val") else f"X_val: {exc}") from None
         given = column_names(X_val)
         if names is not None and given is not None and list(given) != list(names):
             raise DataError(f"X_val's columns {list(given)[:8]} are not X's {list(names)[:8]} in the same order: pass X's columns.")
         if Xv.shape[1] != n_features:
             raise DataError(f"X_val has {Xv.shape[1]} columns and X {n_features}: pass the same columns.")
-        if Xv.shape[0] < 2:
-            raise DataError(f"X_val has {Xv.shape[0]} row(s): early stopping scores at least 2. Pass more validation rows.")
         return Xv
 
     def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None,
