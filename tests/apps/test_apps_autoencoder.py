@@ -147,6 +147,18 @@ def test_three_d_input_is_a_one_line_error_naming_the_flattening(fitted: Autoenc
         getattr(model, method)(np.zeros((3, 2, 4)))
 
 
+
+@pytest.mark.parametrize("method", ["predict", "score_samples", "reconstruction_error", "transform", "feature_errors"])
+def test_a_value_float32_cannot_hold_once_standardized_is_one_line_naming_row_and_column(fitted: Autoencoder, method: str) -> None:
+    # 1e39 standardized is infinite in the float32 network: the row's score was NaN (and predict flagged it), with no word
+    X = np.zeros((3, 8))
+    X[1, 5] = 1e39 * fitted.scale_[5]
+    with pytest.raises(DataError, match=r"^X row 1, column 5 holds .* beyond float32's range \(±3\.4e38\), which the network computes in, "
+                                        r"so its score would be NaN \(1 row\(s\)\); drop those rows or fix their values\.$"):
+        getattr(fitted, method)(X)
+    X[1, 5] = 1e30 * fitted.scale_[5]  # within float32 once standardized: scored (its error, squared, overflows to inf: flagged)
+    assert fitted.predict(X)[1] == -1
+
 def test_non_finite_codes_are_named_as_codes(fitted: Autoencoder) -> None:  # the message said "X contains NaN" and to impute X
     with pytest.raises(DataError, match=r"^codes contains NaN or infinity in 1 of 2 rows \(first: row 1\): .*pass the output of transform\(\)\.$"):
         fitted.inverse_transform(np.array([[0.0, 1.0], [np.nan, 0.0]]))

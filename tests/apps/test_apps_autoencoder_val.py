@@ -43,6 +43,10 @@ def test_refusals() -> None:
         _ae().fit(X, X_val=Xv.reshape(119, 5, 6))
     with pytest.raises(DataError, match="^X_val has non-numeric values"):  # it read 'X_val: X_val has'
         _ae().fit(X, X_val=np.where(Xv > 0, "a", "b"))
+    far = Xv.copy()
+    far[4, 2] = 1e39 * X[:, 2].std()  # infinite once standardized in float32: early stopping's validation loss was NaN
+    with pytest.raises(DataError, match=r"^X_val row 4, column 2 holds .* beyond float32's range"):
+        _ae().fit(X, X_val=far)
     with pytest.raises(DataError, match="X_val has 29 columns and X 30"):
         _ae().fit(X, X_val=Xv[:, 1:])
     cols = [f"c{i}" for i in range(30)]

@@ -131,6 +131,20 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     return X
 
 
+
+def _within_float32(Z: np.ndarray, X: np.ndarray, names: Any, name: str = "X") -> np.ndarray:
+    """The standardized rows ``Z`` of raw rows ``X`` (both ``(n, d)``, float64), or a one-line ``DataError`` naming the first value
+    float32, which the network computes in, cannot hold (beyond ±3.4e38 after standardizing): it became infinite there and
+    the row's score NaN, which ``predict`` flagged and no metric can rank. ``names``: the columns' names (None: by position)."""
+    big = np.abs(Z) > np.finfo(np.float32).max
+    if big.any():
+        i, j = (int(k) for k in np.argwhere(big)[0])
+        column = repr(str(names[j])) if names is not None else str(j)
+        raise DataError(f"{name} row {i}, column {column} holds {X[i, j]:.3g}, {Z[i, j]:.3g} times its fitted spread from its fitted mean: beyond "
+                        f"float32's range (±3.4e38), which the network computes in, so its score would be NaN ({int(big.any(axis=1).sum())} "
+                        "row(s)); drop those rows or fix their values.")
+    return Z
+
 def warn_if_identity(net: AutoencoderNet, n_features: int, n_components: int) -> None:
     """One ``UserWarning`` (at the caller's line) when every layer of ``net``'s encoder is at least ``n_features`` wide: the
     bottleneck is then no bottleneck, the network can learn to pass each row through unchanged (the identity), and the
@@ -332,10 +346,10 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
         if source is not None:
             refuse_frozen_fresh(fixed, copied, net.inner_layers)
-        Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
+        Zn = _within_float32((X - mean) / scale, X, names)  # standardized rows, for training and the offset's errors (a warm fit: by the first fit's scaling)
         layers = warm_frozen(self, net, net.inner_layers) if warm else frozen(net, fixed)  # a warm fit: the layers freeze names now
         with restored_on_error(self), layers:  # a warm fit's weights go back if training fails
-            history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else (Xv - mean) / scale)
+            history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else _within_float32((Xv - mean) / scale, Xv, names, "X_val"))
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
         if not warm:  # a fresh network's, once it trained (a refusal says nothing more); a warm fit goes on with the same network
@@ -408,8 +422,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's); a warning where they move a column
         that held one value in fit (:mod:`._constant_columns`)."""
-        warn_moved_constants(X, self.mean_, getattr(self, "constant_columns_", []), getattr(self, "feature_names_in_", None))
-        return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
+        names = getattr(self, "feature_names_in_", None)
+        warn_moved_constants(X, self.mean_, getattr(self, "constant_columns_", []), names)
+        return float_tensor(_within_float32((X - self.mean_) / self.scale_, X, names), device_of(self.network_) if device is None else device)
 
     def _input(self, X: Any) -> np.ndarray:
         """``X`` checked against the fit: fitted model, column names (scikit-learn's rules), finite numbers, column count."""
