@@ -38,7 +38,6 @@ from ..exceptions import DataError
 from ..network import Network, PortablePickle, load_device, resolve_device
 from ..training import History, frozen, get_loss
 from ._app_params import averaging_rows, positive_int, row
-from ._autoencoder_file import file_column_indices, file_offset, file_standardization
 from ._appfile import (
     LOAD_PARAMETERS,
     columns_state,
@@ -54,6 +53,7 @@ from ._appfile import (
     save_fitted,
     split_prefix,
 )
+from ._autoencoder_file import file_column_indices, file_offset, file_standardization
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._constant_columns import constant_columns, warn_constant_at_fit, warn_moved_constants, warn_validation_moves_constants
 from ._fit import (

@@ -9,6 +9,7 @@ differently, one with a ``mean`` of the wrong length failed at scoring in NumPy'
 
 from __future__ import annotations
 
+import math
 from numbers import Real
 from typing import Any
 
@@ -50,7 +51,7 @@ def file_offset(value: Any) -> float:
     value : Any
         The value the file's JSON holds (None where the key is missing).
     """
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
         raise ValueError(f"offset_ {value!r} is not a finite number: predict and decision_function need the fitted threshold")
     return float(value)
 
