@@ -214,17 +214,16 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
     d = int(model.n_features_in_)
     names = getattr(model, "feature_names_in_", None)
     refuse_float32_scale(model, names)
+    columns = names  # the reference rows' names: the fitted ones (no "X does not have valid feature names" warning), a frame's own below
     if X is None:
         rng = np.random.default_rng(0)
         X = (rng.standard_normal((256, d)) * model.scale_ + model.mean_).astype(np.float32)
     elif hasattr(X, "to_numpy"):
-        if hasattr(X, "columns"):  # a frame's columns as predict checks them: other names, or another order, are refused
-            from ..apps._columns import check_column_names
-
-            check_column_names(model, X)
+        if names is not None and hasattr(X, "columns"):  # a frame's own, which score_samples checks as predict does (refused: other names or order)
+            columns = list(X.columns)
         X = X.to_numpy()
     feeds = _float_rows(X, (d,), f"rows (n, {d})")
-    rows = feeds if names is None else pd.DataFrame(feeds, columns=names)  # named as fitted: no "X does not have valid feature names" warning
+    rows = feeds if columns is None else pd.DataFrame(feeds, columns=columns)
     reference = np.asarray(model.score_samples(rows), dtype=np.float64)  # the float32 rows the graph reads
     recon = np.asarray(model.inverse_transform(model.transform(rows)), dtype=np.float64)
     network = _cpu_network(model.network_)
