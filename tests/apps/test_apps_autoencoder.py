@@ -136,6 +136,33 @@ def test_one_d_input_is_a_one_line_error_naming_shape_and_reshape(fitted: Autoen
     assert "\n" not in str(info.value)
 
 
+
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples", "reconstruction_error", "transform", "inverse_transform"])
+def test_three_d_input_is_a_one_line_error_naming_the_flattening(fitted: Autoencoder, method: str) -> None:
+    # scikit-learn's words, "Found array with dim 3, while dim <= 2 is required by Autoencoder.", named no fix
+    name = "codes" if method == "inverse_transform" else "X"
+    model = Autoencoder(max_iter=1) if method == "fit" else fitted
+    with pytest.raises(DataError, match=rf"^{name} must be 2-D \(n_samples, n_features\)\. Received shape \(3, 2, 4\): .* flatten each sample "
+                                        rf"with {name}\.reshape\(len\({name}\), -1\)\.$"):
+        getattr(model, method)(np.zeros((3, 2, 4)))
+
+
+
+@pytest.mark.parametrize("method", ["predict", "score_samples", "reconstruction_error", "transform", "feature_errors"])
+def test_a_value_float32_cannot_hold_once_standardized_is_one_line_naming_row_and_column(fitted: Autoencoder, method: str) -> None:
+    # 1e39 standardized is infinite in the float32 network: the row's score was NaN (and predict flagged it), with no word
+    X = np.zeros((3, 8))
+    X[1, 5] = 1e39 * fitted.scale_[5]
+    with pytest.raises(DataError, match=r"^X row 1, column 5 holds .* beyond float32's range \(±3\.4e38\), which the network computes in, "
+                                        r"so its score would be NaN \(1 row\(s\)\); drop those rows or fix their values\.$"):
+        getattr(fitted, method)(X)
+    X[1, 5] = 1e30 * fitted.scale_[5]  # within float32 once standardized: scored (its error, squared, overflows to inf: flagged)
+    assert fitted.predict(X)[1] == -1
+
+def test_non_finite_codes_are_named_as_codes(fitted: Autoencoder) -> None:  # the message said "X contains NaN" and to impute X
+    with pytest.raises(DataError, match=r"^codes contains NaN or infinity in 1 of 2 rows \(first: row 1\): .*pass the output of transform\(\)\.$"):
+        fitted.inverse_transform(np.array([[0.0, 1.0], [np.nan, 0.0]]))
+
 @pytest.mark.filterwarnings("ignore:X has feature names")  # `fitted` read an array: a frame is named as such before it is read
 @pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
 def test_a_text_column_is_one_line_naming_the_column_and_the_encoder(fitted: Autoencoder, method: str) -> None:
@@ -298,6 +325,39 @@ def test_damaged_names_in_a_file_are_a_clear_error(named: Autoencoder, tmp_path:
     named.save(tmp_path / "ok.safetensors")
     _rewrite_state(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", feature_names_in_=names)
     with pytest.raises(ModelFileError, match=r"bad\.safetensors' feature_names_in_ is not a list of 8 column names: the file was altered or is damaged\.$"):
+        Autoencoder.load(tmp_path / "bad.safetensors")
+
+
+
+def _rewrite_tensors(path: Path, out: Path, **tensors: torch.Tensor) -> None:
+    with safe_open(str(path), framework="pt") as fh:
+        meta = fh.metadata()
+    out.write_bytes(st_save({**load_file(str(path)), **tensors}, metadata=meta))
+
+
+@pytest.mark.parametrize(("state", "why"), [
+    ({"offset_": None}, r"offset_ None is not a finite number"),  # null, read as a removed key is: was a TypeError at predict
+    ({"offset_": float("nan")}, r"offset_ nan is not a finite number"),  # every row was flagged -1
+    ({"offset_": "abc"}, r"offset_ 'abc' is not a finite number"),  # was NumPy's ufunc error at decision_function
+], ids=["null", "nan", "text"])
+def test_a_damaged_threshold_in_a_file_is_a_clear_error(fitted: Autoencoder, tmp_path: Path, state: dict[str, Any], why: str) -> None:
+    fitted.save(tmp_path / "ok.safetensors")
+    _rewrite_state(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", **state)
+    with pytest.raises(ModelFileError, match=rf"bad\.safetensors' has inconsistent contents \(ValueError: {why}.*the file was altered or is damaged\.$"):
+        Autoencoder.load(tmp_path / "bad.safetensors")
+
+
+@pytest.mark.parametrize(("name", "edit", "why"), [
+    ("scale", lambda t: torch.zeros_like(t), "tensor 'scale' holds zero or negative values"),  # every score was NaN, every row flagged
+    ("scale", lambda t: torch.full_like(t, float("nan")), "tensor 'scale' holds NaN or infinite values"),
+    ("mean", lambda t: t.long(), r"tensor 'mean' is int64 of shape \(8,\), not float of shape \(8,\)"),  # loaded truncated: other scores
+    ("mean", lambda t: t[:7], r"tensor 'mean' is float64 of shape \(7,\), not float of shape \(8,\)"),  # NumPy's broadcast error at scoring
+], ids=["zero-scale", "nan-scale", "int-mean", "short-mean"])
+def test_a_damaged_standardization_in_a_file_is_a_clear_error(fitted: Autoencoder, tmp_path: Path, name: str,
+                                                               edit: Callable[[torch.Tensor], torch.Tensor], why: str) -> None:
+    fitted.save(tmp_path / "ok.safetensors")
+    _rewrite_tensors(tmp_path / "ok.safetensors", tmp_path / "bad.safetensors", **{name: edit(load_file(str(tmp_path / "ok.safetensors"))[name])})
+    with pytest.raises(ModelFileError, match=rf"bad\.safetensors' has inconsistent contents \(ValueError: {why}.*the file was altered or is damaged\.$"):
         Autoencoder.load(tmp_path / "bad.safetensors")
 
 

@@ -37,8 +37,16 @@ def test_refusals() -> None:
         _ae(early_stopping=False).fit(X, X_val=Xv)
     bad = Xv.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(DataError, match="X_val: X contains NaN or infinity in 1 of 119 rows"):
+    with pytest.raises(DataError, match="^X_val contains NaN or infinity in 1 of 119 rows"):  # it read 'X_val: X contains'
         _ae().fit(X, X_val=bad)
+    with pytest.raises(DataError, match=r"^X_val must be 2-D \(n_samples, n_features\)\. Received shape \(119, 5, 6\)"):
+        _ae().fit(X, X_val=Xv.reshape(119, 5, 6))
+    with pytest.raises(DataError, match="^X_val has non-numeric values"):  # it read 'X_val: X_val has'
+        _ae().fit(X, X_val=np.where(Xv > 0, "a", "b"))
+    far = Xv.copy()
+    far[4, 2] = 1e39 * X[:, 2].std()  # infinite once standardized in float32: early stopping's validation loss was NaN
+    with pytest.raises(DataError, match=r"^X_val row 4, column 2 holds .* beyond float32's range"):
+        _ae().fit(X, X_val=far)
     with pytest.raises(DataError, match="X_val has 29 columns and X 30"):
         _ae().fit(X, X_val=Xv[:, 1:])
     cols = [f"c{i}" for i in range(30)]
@@ -46,3 +54,5 @@ def test_refusals() -> None:
         _ae().fit(pd.DataFrame(X, columns=cols), X_val=pd.DataFrame(Xv, columns=cols[::-1]))
     with pytest.raises(DataError, match="X_val has 1 row"):
         _ae().fit(X, X_val=Xv[:1])
+    with pytest.raises(DataError, match=r"^X_val has 0 row\(s\): early stopping scores at least 2"):  # it was 'Found array with 0 sample(s)'
+        _ae().fit(X, X_val=Xv[:0])

@@ -304,6 +304,17 @@ def test_a_missing_cell_of_an_autoencoder_table_is_named_by_column_and_file_line
     assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", gap, "--target", "anomaly"), said)
 
 
+
+def test_an_autoencoder_row_whose_error_overflows_is_named_by_file_line_in_evaluate(fitted: dict[str, Any], tmp_path: Path) -> None:
+    """A finite value so far from the training data's that the float32 network's squared error overflows (1e30) made evaluate
+    an internal error, scikit-learn's 'Input contains infinity' from roc_auc_score; predict writes its error, inf, and flags it."""
+    table = fitted["table"].copy()
+    table.iloc[3, 1] = 1e30
+    far = tmp_path / "far.csv"
+    table.assign(anomaly=np.arange(len(table)) % 2).to_csv(far, index=False)
+    assert_user_error(run("evaluate", fitted["dir"] / "auto.safetensors", far, "--target", "anomaly"),
+                      "the reconstruction error of line 5 is not finite (1 row(s)): its values are so far from the training data's")
+
 def test_a_missing_id_of_a_recommender_table_is_named_by_column_and_file_line(fitted: dict[str, Any], tmp_path: Path) -> None:
     """predict and evaluate said 'Missing user ids (NaN or None) in 1 of 100 rows (0-based: 3) ... before predict, e.g. df.dropna()',
     a 0-based position and a Python fix; a command-line user gets the column and the file line, as train --app recommender says."""

@@ -175,6 +175,23 @@ def test_autoencoder_with_a_column_float32_cannot_hold_is_refused_in_one_line(tm
     assert "\n" not in str(info.value) and not path.exists()
 
 
+
+def test_autoencoder_fitted_on_named_columns_exports_without_a_names_warning_and_checks_a_frames_columns(tmp_path: Path) -> None:
+    # the parity reference was computed from an unnamed array: every export of such a model warned twice "X does not have valid
+    # feature names", with the frame it was fitted on too; a frame of other columns (or another order) was read by position
+    import warnings
+
+    from hiddenlayers.exceptions import DataError
+
+    frame = load_breast_cancer(as_frame=True).data.iloc[:, :6]
+    model = Autoencoder((4,), n_components=2, max_iter=2, device="cpu", random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        export_onnx(model, tmp_path / "ae.onnx", X=frame.iloc[:50])
+    with pytest.raises(DataError, match=r"^The feature names should match .* Pass X\[\['mean radius', "):
+        export_onnx(model, tmp_path / "other.onnx", X=frame.iloc[:50, ::-1])  # refused before any graph is traced
+    assert not (tmp_path / "other.onnx").exists()
+
 def test_forecaster_of_a_series_float32_cannot_hold_is_refused_in_one_line(tmp_path: Path) -> None:
     series = np.cumsum(np.random.default_rng(0).normal(size=120)) * 1e-300
     model = Forecaster(window=4, max_iter=2, device="cpu", random_state=0).fit(series)

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .._docsections import parameters_section
 from .._params import Bool, DefaultsOnUnpickle, Interval, Param, document, validate
-from ..data import center_spread, require_2d, unit_scale
+from ..data import center_spread, require_2d, row_count, unit_scale
 from ..estimators import (
     KeepsFittedSource,
     as_values,
@@ -40,7 +40,6 @@ from ..training import History, frozen, get_loss
 from ._app_params import averaging_rows, positive_int, row
 from ._appfile import (
     LOAD_PARAMETERS,
-    as_array,
     columns_state,
     file_errors,
     forget_columns,
@@ -54,6 +53,7 @@ from ._appfile import (
     save_fitted,
     split_prefix,
 )
+from ._autoencoder_file import file_column_indices, file_offset, file_standardization
 from ._columns import check_column_names, column_names, set_fitted_names
 from ._constant_columns import constant_columns, warn_constant_at_fit, warn_moved_constants, warn_validation_moves_constants
 from ._fit import (
@@ -107,6 +107,10 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     """
     X = as_values(X)  # a tensor detached, on the CPU, widened from bfloat16; one on the meta device refused
     require_2d(X, name)
+    shape = getattr(X, "shape", ())
+    if len(shape) > 2:  # scikit-learn's "Found array with dim 3" names no fix
+        raise DataError(f"{name} must be 2-D (n_samples, n_features). Received shape {tuple(shape)}: an Autoencoder reads rows of numbers; "
+                        f"flatten each sample with {name}.reshape(len({name}), -1).")
     refuse_unreadable_columns(X)  # dates, durations, complex numbers: by the column's name, not NumPy's promotion error
     try:
         rows = check_array(X, dtype=np.float64, estimator=model, ensure_all_finite=False)
@@ -120,12 +124,26 @@ def _rows(X: Any, model: Any, name: str = "X") -> np.ndarray:
     X = rows
     bad = ~np.isfinite(X).all(axis=1)
     if bad.any():
-        raise DataError(
-            f"X contains NaN or infinity in {int(bad.sum())} of {len(X)} rows (first: row {int(np.flatnonzero(bad)[0])}): "
-            "an autoencoder needs finite values; impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
-        )
+        fix = ("pass the output of transform()" if name == "codes" else
+               "impute them (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows")
+        raise DataError(f"{name} contains NaN or infinity in {int(bad.sum())} of {len(X)} rows (first: row {int(np.flatnonzero(bad)[0])}): "
+                        f"an autoencoder needs finite values; {fix}.")
     return X
 
+
+
+def _within_float32(Z: np.ndarray, X: np.ndarray, names: Any, name: str = "X") -> np.ndarray:
+    """The standardized rows ``Z`` of raw rows ``X`` (both ``(n, d)``, float64), or a one-line ``DataError`` naming the first value
+    float32, which the network computes in, cannot hold (beyond ±3.4e38 after standardizing): it became infinite there and
+    the row's score NaN, which ``predict`` flagged and no metric can rank. ``names``: the columns' names (None: by position)."""
+    big = np.abs(Z) > np.finfo(np.float32).max
+    if big.any():
+        i, j = (int(k) for k in np.argwhere(big)[0])
+        column = repr(str(names[j])) if names is not None else str(j)
+        raise DataError(f"{name} row {i}, column {column} holds {X[i, j]:.3g}, {Z[i, j]:.3g} times its fitted spread from its fitted mean: beyond "
+                        f"float32's range (±3.4e38), which the network computes in, so its score would be NaN ({int(big.any(axis=1).sum())} "
+                        "row(s)); drop those rows or fix their values.")
+    return Z
 
 def warn_if_identity(net: AutoencoderNet, n_features: int, n_components: int) -> None:
     """One ``UserWarning`` (at the caller's line) when every layer of ``net``'s encoder is at least ``n_features`` wide: the
@@ -328,10 +346,10 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         copied = copy_layers(source.network_, net, [*net.inner_layers, "decoder.head"]) if source is not None else []
         if source is not None:
             refuse_frozen_fresh(fixed, copied, net.inner_layers)
-        Zn = (X - mean) / scale  # standardized rows, for training and for the offset's errors
+        Zn = _within_float32((X - mean) / scale, X, names)  # standardized rows, for training and the offset's errors (a warm fit: by the first fit's scaling)
         layers = warm_frozen(self, net, net.inner_layers) if warm else frozen(net, fixed)  # a warm fit: the layers freeze names now
         with restored_on_error(self), layers:  # a warm fit's weights go back if training fails
-            history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else (Xv - mean) / scale)
+            history = self._train(net, Zn, device, gen, past_history(self) if warm else None, None if Xv is None else _within_float32((Xv - mean) / scale, Xv, names, "X_val"))
         errors = _reconstruction_error(net, float_tensor(Zn, device))
         self.network_, self.mean_, self.scale_, self.history_ = net, mean, scale, history
         if not warm:  # a fresh network's, once it trained (a refusal says nothing more); a warm fit goes on with the same network
@@ -356,17 +374,18 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         if not self.early_stopping:
             raise ValueError("X_val is passed to fit while early_stopping=False: its rows are what early stopping scores. "
                              "Set early_stopping=True, or drop X_val.")
+        rows = row_count(X_val)
+        if rows is not None and rows < 2:  # before check_array, whose words for none ("Found array with 0 sample(s)") do not name X_val
+            raise DataError(f"X_val has {rows} row(s): early stopping scores at least 2. Pass more validation rows.")
         try:
             Xv = _rows(X_val, self, "X_val")
         except DataError as exc:
-            raise DataError(f"X_val: {exc}") from None
+            raise DataError(str(exc) if str(exc).startswith("X_val") else f"X_val: {exc}") from None
         given = column_names(X_val)
         if names is not None and given is not None and list(given) != list(names):
             raise DataError(f"X_val's columns {list(given)[:8]} are not X's {list(names)[:8]} in the same order: pass X's columns.")
         if Xv.shape[1] != n_features:
             raise DataError(f"X_val has {Xv.shape[1]} columns and X {n_features}: pass the same columns.")
-        if Xv.shape[0] < 2:
-            raise DataError(f"X_val has {Xv.shape[0]} row(s): early stopping scores at least 2. Pass more validation rows.")
         return Xv
 
     def _train(self, net: AutoencoderNet, Zn: np.ndarray, device: torch.device, gen: torch.Generator, history: History | None = None,
@@ -403,8 +422,9 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
     def _scaled(self, X: np.ndarray, device: torch.device | None = None) -> Tensor:
         """Standardized rows (n, n_features) as float32 on ``device`` (default: the network's); a warning where they move a column
         that held one value in fit (:mod:`._constant_columns`)."""
-        warn_moved_constants(X, self.mean_, getattr(self, "constant_columns_", []), getattr(self, "feature_names_in_", None))
-        return float_tensor((X - self.mean_) / self.scale_, device_of(self.network_) if device is None else device)
+        names = getattr(self, "feature_names_in_", None)
+        warn_moved_constants(X, self.mean_, getattr(self, "constant_columns_", []), names)
+        return float_tensor(_within_float32((X - self.mean_) / self.scale_, X, names), device_of(self.network_) if device is None else device)
 
     def _input(self, X: Any) -> np.ndarray:
         """``X`` checked against the fit: fitted model, column names (scikit-learn's rules), finite numbers, column count."""
@@ -489,6 +509,7 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         out = forward_batches(self.network_.decoder, float_tensor(codes, device_of(self.network_))).cpu().numpy().astype(np.float64)
         return out * self.scale_ + self.mean_
 
+    @refuses_empty
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared reconstruction error of each row, in standardized units: shape (n,).
 
@@ -576,23 +597,16 @@ class Autoencoder(KeepsFittedSource, FitRequired, DefaultsOnUnpickle, PortablePi
         net = restore_state(lambda: AutoencoderNet(state["n_features_in_"], params["hidden_layer_sizes"], params["n_components"], params["activation"], init="none"),
                             split_prefix(tensors, "net"), path)
         model.network_ = net.to(load_device(model.device, device))
-        model.mean_, model.scale_ = as_array(tensors["mean"]), as_array(tensors["scale"])
+        model.mean_, model.scale_ = file_standardization(tensors["mean"], tensors["scale"], state["n_features_in_"])
         restore_names(model, state, path, state["n_features_in_"])
         restore_columns(model, state, path)
         restore_history(model, state, path)
         for k, v in state.items():
             setattr(model, k, v)
-        model.constant_columns_ = _column_indices(state.get("constant_columns_", []), state["n_features_in_"])  # none in a file written before
+        model.offset_ = file_offset(state.get("offset_"))
+        model.constant_columns_ = file_column_indices(state.get("constant_columns_", []), state["n_features_in_"])  # none in a file written before
         mark_built(model, _BUILT_FROM)
         return model
-
-
-def _column_indices(value: Any, n_features: int) -> list[int]:
-    """A file's ``constant_columns_``: distinct column positions below ``n_features``, else a ``ValueError`` (an edited file,
-    which :func:`~._appfile.file_errors` makes one ``ModelFileError``)."""
-    if not isinstance(value, list) or not all(type(j) is int and 0 <= j < n_features for j in value) or len(set(value)) != len(value):
-        raise ValueError(f"constant_columns_ {value!r} are not distinct column positions below n_features_in_ {n_features}")
-    return value
 
 
 __all__ = ["Autoencoder", "AutoencoderNet"]

@@ -865,7 +865,7 @@ def _evaluate_labelled(model: Any, path: str, data: str, target: str | None, opt
     if kind == "Recommender":
         result = _score_recommender(model, frame, name, table.where)
     elif kind == "Autoencoder":
-        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T)
+        result = score_autoencoder(model, frame, name, lambda f: _outputs(model, _named_columns(model, f), False, table.where).to_numpy().T, table.where)
     else:
         labels = class_labels(frame[name], model.classes_, name, app=True)
         X = app_inputs(model, frame.drop(columns=[name]), options, table.where)

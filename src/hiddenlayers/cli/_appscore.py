@@ -240,12 +240,20 @@ def anomaly_labels(column: pd.Series, name: str, one_kind: str = ONE_KIND_EVALUA
     return numbers == marker
 
 
-def score_autoencoder(model: Any, frame: pd.DataFrame, target: str, inputs: Any) -> dict[str, Any]:
-    """ROC-AUC and average precision of the reconstruction error against the anomaly column ``target``, and the ``predict`` flag's precision and recall."""
+def score_autoencoder(model: Any, frame: pd.DataFrame, target: str, inputs: Any, where: Any = None) -> dict[str, Any]:
+    """ROC-AUC and average precision of the reconstruction error against the anomaly column ``target``, and the ``predict`` flag's precision and recall.
+
+    A row whose error is not finite (values so far from the training data's that the float32 network overflows) is one line
+    naming its file line (``where``: :func:`at_row`), as the ``.onnx`` export's adapter refuses it: scikit-learn's metrics
+    refused the infinity, an internal error."""
     from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
 
     anomaly = anomaly_labels(frame[target], target)
     error, flag = inputs(frame.drop(columns=[target]))
+    bad = np.flatnonzero(~np.isfinite(np.asarray(error, dtype=np.float64)))
+    if bad.size:
+        raise UserError(f"the reconstruction error of {at_row(int(bad[0]), where)} is not finite ({bad.size} row(s)): its values are so far from "
+                        "the training data's that the network's float32 arithmetic overflows, so no metric can rank it; drop or fix those rows.")
     metrics = {"roc_auc": float(roc_auc_score(anomaly, error)), "average_precision": float(average_precision_score(anomaly, error)),
                "flag_precision": float(precision_score(anomaly, flag == -1, zero_division=0)),
                "flag_recall": float(recall_score(anomaly, flag == -1, zero_division=0))}

@@ -179,7 +179,8 @@ def fit_autoencoder(data: str, options: dict[str, Any], given: set[str], make: C
         error = model.reconstruction_error(held[names])
         metrics = {"reconstruction_error": float(error.mean()), "flagged_share": float((error > threshold).mean())}
         if anomaly is not None and len(set(anomaly[te].tolist())) == 2:
-            found = score_autoencoder(model, held[[*names, target]], str(target), lambda f: (error, np.where(error > threshold, -1, 1)))
+            found = score_autoencoder(model, held[[*names, target]], str(target), lambda f: (error, np.where(error > threshold, -1, 1)),
+                                      lambda i: where(int(te[i])))
             metrics.update(found["metrics"])
         elif anomaly is not None:
             note("the held-out rows hold one kind only (anomalies or not): no held-out ROC-AUC; use a larger --test-size.")

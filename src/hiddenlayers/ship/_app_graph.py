@@ -205,21 +205,27 @@ def _image(model: Any, X: Any, input_dtype: str = "float32", double: bool = Fals
 
 def _autoencoder(model: Any, X: Any) -> AppGraph:
     """Autoencoder: raw rows ``(N, d)`` -> ``scores`` ``(N,)`` (``score_samples``) and ``reconstruction`` ``(N, d)``."""
+    import pandas as pd
     import torch
     from torch import Tensor
 
     from ._scaled_graph import ScaledGraph
 
     d = int(model.n_features_in_)
-    refuse_float32_scale(model, getattr(model, "feature_names_in_", None))
+    names = getattr(model, "feature_names_in_", None)
+    refuse_float32_scale(model, names)
+    columns = names  # the reference rows' names: the fitted ones (no "X does not have valid feature names" warning), a frame's own below
     if X is None:
         rng = np.random.default_rng(0)
         X = (rng.standard_normal((256, d)) * model.scale_ + model.mean_).astype(np.float32)
     elif hasattr(X, "to_numpy"):
+        if names is not None and hasattr(X, "columns"):  # a frame's own, which score_samples checks as predict does (refused: other names or order)
+            columns = list(X.columns)
         X = X.to_numpy()
     feeds = _float_rows(X, (d,), f"rows (n, {d})")
-    reference = np.asarray(model.score_samples(feeds), dtype=np.float64)  # the float32 rows the graph reads
-    recon = np.asarray(model.inverse_transform(model.transform(feeds)), dtype=np.float64)
+    rows = feeds if columns is None else pd.DataFrame(feeds, columns=columns)
+    reference = np.asarray(model.score_samples(rows), dtype=np.float64)  # the float32 rows the graph reads
+    recon = np.asarray(model.inverse_transform(model.transform(rows)), dtype=np.float64)
     network = _cpu_network(model.network_)
 
     class _Scores(ScaledGraph):
@@ -230,7 +236,6 @@ def _autoencoder(model: Any, X: Any) -> AppGraph:
 
     meta = _base_metadata(model, "scores", ["batch", d], "(batch, n_features)", "raw feature values, in the columns' fitted order")
     meta["offset"] = json.dumps(float(model.offset_))
-    names = getattr(model, "feature_names_in_", None)
     if names is not None:
         meta["input_columns"] = json.dumps([str(c) for c in names])
     notes = ["input X is the raw rows; standardisation is in the graph",

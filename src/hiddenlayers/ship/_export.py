@@ -378,8 +378,9 @@ include_preprocessing : bool
 X : array-like, optional
     Rows for the parity check (with stored preprocessing: a raw DataFrame, or an array of the raw columns in order;
     random rows with every category, unseen and missing values when omitted). For the applications, their own kind
-    of input (images; rows; a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences;
-    ``(users, items)`` pairs), and the reference is the app's own method.
+    of input (images; rows, an Autoencoder's DataFrame in its fitted columns and order, as ``predict`` checks them;
+    a series or windows; a list of ``(T_i, F)`` sequences; texts; id sequences; ``(users, items)`` pairs), and the
+    reference is the app's own method.
 y : array-like, optional
     Labels/targets for the score before/after int8 quantisation.
 quantize : bool
