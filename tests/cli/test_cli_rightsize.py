@@ -50,6 +50,12 @@ def test_help_has_an_example(command):
     assert "Example: hiddenlayers" in ok(command, "--help").output
 
 
+def test_prune_help_says_its_seed_draws_the_folds():
+    """prune judges each cut on cross-fitted folds (``prune(random_state=)``: "Seed of the folds"), not on one held-out split."""
+    text = " ".join(ok("prune", "--help").output.split())
+    assert "--seed <int> Seed of the folds each cut is judged on" in text and "held-out split" not in text
+
+
 def test_cost_json_and_table(model, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")  # cost follows COLUMNS: a wide one keeps each caption sentence on one line
     r = json.loads(ok("cost", model, "--calls", "20", "--batch-size", "32", "--json").stdout)

@@ -86,6 +86,12 @@ def test_evaluate_plays_the_stored_environment_as_the_agent_does(trained: tuple[
     assert "greedy play of CartPole-v1" in table and "10000-10001" in table and "median return" in table
 
 
+def test_evaluate_help_names_every_return_figure_it_reports() -> None:
+    """The help's list of an agent's figures is the table's: the SD was reported (``sd_return``) but left out of it."""
+    text = " ".join(ok("evaluate", "--help").output.split())
+    assert "reports the returns (mean, median, min, max, SD) and the episode lengths" in text
+
+
 def test_evaluate_another_environment_of_the_same_spaces(trained: tuple[Path, dict[str, Any]]) -> None:
     result = _json(ok("evaluate", trained[0], "--env", "CartPole-v0", "--episodes", "2", "--json"))
     assert result["env"] == "CartPole-v0" and len(result["returns"]) == 2

@@ -826,7 +826,7 @@ def evaluate(
     a SpeechRecognizer's transcripts against its transcript column (default: the training's) by CER, WER and exact matches.
     A DQNAgent file (`train --app agent`) takes no DATA: it plays --episodes greedy episodes of its environment (or --env),
     each cut after --max-episode-steps steps (default: the environment's own limit, else 10000), and reports the returns
-    (mean, median, min, max) and the episode lengths.
+    (mean, median, min, max, SD) and the episode lengths.
 
     Example: hiddenlayers evaluate model.safetensors test.csv
 
@@ -1132,7 +1132,7 @@ def prune(
     max_drop: Annotated[float, typer.Option("--max-drop", help="Largest held-out score drop allowed (0.005 = half a point of accuracy).")] = 0.005,
     out: Annotated[str, typer.Option("--out", "-o", help="Pruned model file to write.")] = "pruned.safetensors",
     epochs: Annotated[int, typer.Option("--epochs", help="Fine-tuning epochs after each cut.")] = 10,
-    seed: Annotated[int, seed_option("Seed of the held-out split.")] = 0,
+    seed: Annotated[int, seed_option("Seed of the folds each cut is judged on (prune cross-fits: each row is scored by a refit that never saw it).")] = 0,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip the fast data checks run before pruning (see `hiddenlayers check`).")] = False,
     sample_weight: Annotated[str | None, typer.Option("--sample-weight", hidden=True, help="Not supported by prune (refused in one line).")] = None,
     force: Force = False,
