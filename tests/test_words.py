@@ -45,3 +45,20 @@ def test_a_pipeline_with_a_step_that_cannot_transform_names_that_step() -> None:
         "transform the rows it reads)")
     assert pipeline_note(_pipe(_Scale(), "passthrough"), "FIX") == " (a scikit-learn Pipeline: pass its last step, MLPClassifier: FIX)"
     assert pipeline_note(_Scale(), "FIX") == ""
+
+
+def test_a_pipeline_ending_in_scikit_learns_mlp_names_it_and_ours() -> None:
+    """cost/prune/record of such a Pipeline said only "Received: Pipeline." (found by the docs_truth audit)."""
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import hiddenlayers as hl
+    from hiddenlayers._words import pipeline_note
+
+    assert pipeline_note(make_pipeline(StandardScaler(), MLPRegressor()), "FIX") == (
+        " (a scikit-learn Pipeline whose last step is MLPRegressor from sklearn, not hiddenlayers: fit hl.MLPRegressor instead "
+        "(it takes the same parameters))")
+    assert pipeline_note(make_pipeline(StandardScaler(), StandardScaler()), "FIX") == ""  # no MLP: nothing to say
+    with pytest.raises(TypeError, match=r"Received: Pipeline \(a scikit-learn Pipeline whose last step is MLPRegressor from sklearn"):
+        hl.cost(make_pipeline(StandardScaler(), MLPRegressor()))

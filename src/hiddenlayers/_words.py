@@ -36,14 +36,16 @@ def pipeline_note(model: object, fix: str) -> str:
     The stages take such a Pipeline whole when every step before the model transforms (:func:`hiddenlayers._pipe.split_pipeline`),
     so one they refuse has a step that does not (a classifier in the middle): that step is named, as ``pipe[:-1].transform``
     cannot run either. ``fix`` is the call to write otherwise, with ``pipe`` for the Pipeline: ``pipe[-1]`` is the fitted
-    model and ``pipe[:-1].transform(X)`` the rows it reads. Empty for anything else (a Pipeline of another library's model too).
+    model and ``pipe[:-1].transform(X)`` the rows it reads. A Pipeline ending in another library's MLP is named with
+    :func:`foreign_note`'s words (scikit-learn's ``MLPClassifier``: fit ``hl.MLPClassifier`` in its place). Empty for anything else.
     """
     steps = getattr(model, "steps", None)
     if not (isinstance(steps, list) and steps and hasattr(model, "named_steps")):
         return ""
     last = steps[-1][1]
-    if foreign(last):
-        return ""
+    if foreign(last):  # another library's MLP last: where it is from, and ours that takes its parameters
+        note = foreign_note(last)
+        return f" (a scikit-learn Pipeline whose last step is {type(last).__name__}{note})" if note else ""
     stuck = next(((name, step) for name, step in steps[:-1]
                   if not (step is None or isinstance(step, str) or callable(getattr(step, "transform", None)))), None)
     if stuck is not None:

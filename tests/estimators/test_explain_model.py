@@ -191,7 +191,8 @@ def test_scikit_learns_mlp_and_a_pipeline_are_refused_naming_what_to_pass(iris):
                                         r"from sklearn, not hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\.$"):
         hl.explain(sk, X[0], y[0])
     sk_pipe = make_pipeline(StandardScaler().fit(X), sk)  # fitted steps
-    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: Pipeline\.$"):
+    with pytest.raises(TypeError, match=r"^explain supports MLPClassifier and MLPRegressor models with dense hidden layers\. Received: Pipeline \(a scikit-learn "
+                                        r"Pipeline whose last step is MLPClassifier from sklearn, not hiddenlayers: fit hl\.MLPClassifier instead"):
         hl.explain(sk_pipe, X[0], y[0])  # a Pipeline ending in scikit-learn's MLP: still refused in one line
     i = 7  # a Pipeline of ours is explained as its last step on the row through the steps before it
     ex = hl.explain(pipe, X[i], y[i])

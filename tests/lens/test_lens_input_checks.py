@@ -171,8 +171,9 @@ def test_scikit_learns_mlp_is_refused_naming_what_to_pass_and_a_pipeline_of_ours
     # the Pipeline records what its model computes on the rows its scaler makes
     got = record(pipe, X)["hidden1"]
     np.testing.assert_allclose(got, pipe[-1].transform(StandardScaler().fit_transform(X), layer=1), rtol=1e-5, atol=1e-6)
-    # a Pipeline whose last step is not ours keeps the plain refusal: no step of it would help
-    with pytest.raises(TypeError, match=r"Received: Pipeline\.$"):
+    # a Pipeline whose last step is scikit-learn's MLP: named, with ours that takes its parameters
+    with pytest.raises(TypeError, match=r"Received: Pipeline \(a scikit-learn Pipeline whose last step is MLPClassifier from sklearn, not hiddenlayers: "
+                                        r"fit hl\.MLPClassifier instead \(it takes the same parameters\)\)\.$"):
         record(make_pipeline(StandardScaler(), SkMLP()), X)
 
 

@@ -170,7 +170,7 @@ def test_refusals_stay_one_line(table_pipe: tuple, iris: tuple) -> None:
         warnings.simplefilter("ignore")
         sk_pipe = make_pipeline(StandardScaler(), SkMLP((4,), max_iter=2, random_state=0)).fit(Xi, yi)
     for call in (lambda m: lens.record(m, Xi), lambda m: lens.summary(m, Xi), lambda m: lens.report(m, Xi, yi, sections=["layers"])):
-        with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline.") + "$"):
+        with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline whose last step is MLPClassifier from sklearn, not hiddenlayers: fit hl.MLPClassifier instead (it takes the same parameters)).") + "$"):
             call(sk_pipe)
     no_transform = Pipeline([("fit_only", _FitOnly()), ("clf", pipe[-1])])
     with pytest.raises(TypeError, match="^" + re.escape(head + "Received: Pipeline (a scikit-learn Pipeline whose step 'fit_only', _FitOnly, "

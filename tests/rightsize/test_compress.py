@@ -299,7 +299,8 @@ def test_errors(digits) -> None:
     with pytest.raises(hl.NotFittedError, match="^" + re.escape("prune() needs a fitted model: this Pipeline's last step, MLPClassifier, is not "
                                                                 "fitted yet; call pipe.fit(X, y) first.") + "$"):
         prune(make_pipeline(StandardScaler(), hl.MLPClassifier()), Xtr, ytr)
-    with pytest.raises(TypeError, match=r"^prune\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: Pipeline\.$"):
+    with pytest.raises(TypeError, match=r"^prune\(\) takes a fitted MLPClassifier or MLPRegressor\. Received: Pipeline \(a scikit-learn Pipeline whose last "
+                                        r"step is MLPClassifier from sklearn, not hiddenlayers: fit hl\.MLPClassifier instead \(it takes the same parameters\)\)\.$"):
         prune(make_pipeline(StandardScaler(), fitted), Xtr[:50], ytr[:50])  # scikit-learn's own MLP at the end: still refused in one line
     clf = _fit(hl.MLPClassifier((4,), max_iter=2, random_state=0, engine="autograd"), Xtr, ytr)
     with pytest.raises(ValueError, match="max_drop must be a score drop in \\[0, 1\\)"):

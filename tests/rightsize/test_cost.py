@@ -211,7 +211,7 @@ def test_errors(clf: hl.MLPClassifier) -> None:
         warnings.simplefilter("ignore")
         sk_pipe = make_pipeline(StandardScaler(), SkMLP(hidden_layer_sizes=(4,), max_iter=1)).fit(np.ones((8, 3)), np.ones(8))
     with pytest.raises(TypeError, match=r"^cost\(\) takes a fitted hiddenlayers estimator or application, a hiddenlayers Network, or a "
-                                        r"torch\.nn\.Module\. Received: Pipeline\.$"):
+                                        r"torch\.nn\.Module\. Received: Pipeline \(a scikit-learn Pipeline whose last step is MLPRegressor from sklearn"):
         cost(sk_pipe)  # scikit-learn's own MLP at the end: still refused in one line
     with pytest.raises(ValueError, match=r"^X is empty: pass at least one input to time the model on\.$"):
         cost(clf, X=np.zeros((0, 4)), n_calls=10)
