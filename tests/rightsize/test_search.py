@@ -1042,3 +1042,23 @@ def test_the_result_states_what_the_same_latency_means() -> None:
     console.print(r)
     assert "latencies count as the same when they differ by at most 5%" in console.export_text()
     assert SearchResult(("score", "params"), [row], 1, 1, 0, "s", None).to_dict()["same_latency"] is None
+
+
+def test_task_auto_reads_many_whole_number_floats_as_a_quantity() -> None:
+    """diabetes' target (25.0 ... 346.0) was searched as 214 classes scored by accuracy; `hiddenlayers search` read it as
+    regression. Integer labels stay classes however many, and floats with few whole values (0.0 / 1.0) stay labels."""
+    from sklearn.datasets import load_diabetes
+
+    from hiddenlayers.rightsize._search.search import _trial_setup
+
+    def task_of(X: np.ndarray, y: np.ndarray) -> str:
+        setup = _trial_setup(X, y, ("score",), SearchSpace(widths=(4,), layers=(1, 1)), task="auto", cv=1, threads=None, max_params=None,
+                             max_flops=None, max_epochs=1, validation_fraction=0.2, max_latency_us=None, warmup_epochs=5, min_peers=4,
+                             random_state=0, patience=3)[0]
+        assert setup.classifier == (setup.data["task"] == "classification")
+        return setup.data["task"]
+
+    X, y = load_diabetes(return_X_y=True)
+    assert task_of(X, y) == "regression"
+    assert task_of(X, (y % 30).astype(np.int64)) == "classification"  # 30 integer labels
+    assert task_of(X, (y % 3).astype(np.float64)) == "classification"  # 0.0, 1.0, 2.0

@@ -71,12 +71,26 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     from sklearn.utils.multiclass import type_of_target
 
     kind = type_of_target(y)
-    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass", "multilabel-indicator"))
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass", "multilabel-indicator")
+                                              and not _quantity(y))
     n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
         raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, X.shape[1], n_out)))
     return classifier, space, choices
+
+
+def _quantity(y: np.ndarray) -> bool:
+    """Whether ``task="auto"`` reads ``y`` as a regression target although scikit-learn's ``type_of_target`` calls it
+    ``"multiclass"``: floats, each a whole number, with more than ``MAX_CLASSES_GUESS`` (20) distinct values.
+
+    Why: diabetes' target (25.0 ... 346.0, 214 values) was searched as 214 classes, each trial scored by accuracy,
+    where ``hiddenlayers search`` (:func:`~hiddenlayers.data.infer_task`) and the probes read it as a quantity.
+    Integer labels stay classes, however many.
+    """
+    from ...data import MAX_CLASSES_GUESS
+
+    return y.dtype.kind == "f" and y.ndim == 1 and np.unique(y).size > MAX_CLASSES_GUESS
 
 
 def check_search_data(X: Any, y: Any, *, task: str = "auto", space: SearchSpace | None = None, max_params: int | None = None,
@@ -134,7 +148,8 @@ space : SearchSpace, optional
     scoring the averaged weights, each solver's rate in its range; a resumed study that sampled other choices, or
     rates under other names, is refused).
 task : {"auto", "classification", "regression"}
-    ``"auto"``: labels and 0/1 label matrices are classification.
+    ``"auto"``: labels and 0/1 label matrices are classification; floats, each a whole number, with more than 20
+    distinct values (diabetes' 25.0 ... 346.0) are a regression target, as ``hiddenlayers search`` reads them.
 max_params : int, optional
     Remove specs with more parameters from the space.
 max_flops : int, optional
@@ -447,7 +462,8 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     from ...estimators import check_training_data
 
     yy = np.asarray(y)
-    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
+    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and (type_of_target(yy).startswith("continuous")
+                                                                                       or _quantity(yy)))
     X, y = check_training_data(X, y, regression=regression)  # DataError for text columns, as in fit
     if sp.issparse(X):
         if X.shape[0] * X.shape[1] > 50_000_000:
