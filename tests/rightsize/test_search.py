@@ -452,6 +452,31 @@ def test_a_trial_whose_worker_never_recorded_itself_is_failed_once_old(tmp_path)
     assert fail_dead_local_trials(study) == []
 
 
+def test_a_trial_killed_before_it_sampled_its_settings_is_one_of_the_results_failures(iris, tmp_path) -> None:
+    """A worker killed between Optuna creating its trial and the trial's first setting: the resumed search counted the
+    trial failed (n_failed 1) but trials(), failures() and the command's note left it out, its reason unsaid."""
+    import subprocess
+    import sys
+
+    from hiddenlayers.rightsize._search.storage import WORKER_ATTR, this_worker
+
+    S = optuna.trial.TrialState
+    storage = str(tmp_path / "k.log")
+    study = create_or_load(make_storage(storage), "k", ["maximize"], None)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    template = optuna.trial.FrozenTrial(number=0, state=S.RUNNING, value=None, datetime_start=None, datetime_complete=None, params={},
+                                        distributions={}, user_attrs={WORKER_ATTR: {**this_worker(), "pid": gone.pid}},
+                                        system_attrs={}, intermediate_values={}, trial_id=0)
+    study._storage.create_new_trial(study._study_id, template_trial=template)
+    X, y = iris
+    r = search(X, y, trials=2, space=TINY, max_epochs=2, cv=1, storage=storage, study_name="k", refit=False)
+    assert (r.n_failed, r.n_complete) == (1, 1)
+    assert r.failures() == [f"trial 0: worker process {gone.pid} died"]
+    table = r.trials_table()
+    assert table["state"].tolist() == ["fail", "complete"] and table["hidden"].isna().tolist() == [True, False]
+
+
 def test_a_resumed_study_counts_its_earlier_trials(iris, tmp_path) -> None:
     """``trials`` is the study's total: resuming a study that already holds them runs none, and asking one more runs one."""
     X, y = iris
