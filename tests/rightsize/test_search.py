@@ -1087,3 +1087,13 @@ def test_task_auto_reads_many_whole_number_floats_as_a_quantity() -> None:
     assert task_of(X, y) == "regression"
     assert task_of(X, (y % 30).astype(np.int64)) == "classification"  # 30 integer labels
     assert task_of(X, (y % 3).astype(np.float64)) == "classification"  # 0.0, 1.0, 2.0
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_missing_target_is_the_estimators_one_line_naming_its_row(iris) -> None:
+    """Was scikit-learn's bare "Input contains NaN." from type_of_target, after a RuntimeWarning (invalid value in cast)."""
+    X, y = iris
+    target = y.astype(np.float64)
+    target[3] = np.nan
+    with pytest.raises(ValueError, match=r"^Input y contains NaN\. 1 of 150 target value\(s\) are missing \(first: row 3\): drop those rows"):
+        search(X, target, trials=1, space=TINY, max_epochs=1, cv=1, refit=False)

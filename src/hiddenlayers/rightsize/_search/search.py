@@ -462,8 +462,9 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     from ...estimators import check_training_data
 
     yy = np.asarray(y)
-    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and (type_of_target(yy).startswith("continuous")
-                                                                                       or _quantity(yy)))
+    # a missing or infinite target first: the estimators' check names its rows (type_of_target said "Input contains NaN.")
+    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and (
+        not np.isfinite(yy).all() or type_of_target(yy).startswith("continuous") or _quantity(yy)))
     X, y = check_training_data(X, y, regression=regression)  # DataError for text columns, as in fit
     if sp.issparse(X):
         if X.shape[0] * X.shape[1] > 50_000_000:
