@@ -530,6 +530,15 @@ def test_search_refuses_a_sqlite_url_naming_no_file_before_reading_the_table(sma
     assert [p.name for p in tmp_path.iterdir()] == [small.name]  # no folder 'sqlite:', no --out-dir
 
 
+def test_search_refuses_an_empty_study_name_before_reading_the_table(small, tmp_path, monkeypatch):
+    import hiddenlayers.cli._data as cli_data
+
+    monkeypatch.setattr(cli_data, "prepare", lambda *a, **k: pytest.fail("the table was read"))
+    result = run("search", small, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "sd", "--study", "")
+    assert_user_error(result, "--study: study_name must be a non-empty string (the study's name in storage, and the model files' prefix).")
+    assert not (tmp_path / "sd").exists()
+
+
 def test_search_refuses_a_storage_it_cannot_write(small, tmp_path, monkeypatch):
     """Under a file, in a read-only folder, a read-only journal: exit 2 and one line naming the path (was a traceback)."""
     import hiddenlayers.rightsize as rs

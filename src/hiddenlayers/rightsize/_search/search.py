@@ -267,7 +267,7 @@ def search(
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
-        workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
+        study_name=study_name, workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
         patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
     space = space if space is not None else SearchSpace()
     setup, threads, rows = _trial_setup(
