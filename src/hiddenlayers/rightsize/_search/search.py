@@ -411,7 +411,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us, latency_index(setup.objectives))
     with _shared_storage(storage, workers) as (storage, temporary), opened_storage(storage, check=False) as store:
-        study = _open_study(store, name, directions, sampler)
+        study = _open_study(store, name, directions, sampler, setup.objectives, storage)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
         check_resumed_data(study, setup, storage)  # ... its trials scored on this data
         check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours,
@@ -441,15 +441,16 @@ def _in_memory(study: Any, store: Any) -> Any:
     return optuna.load_study(study_name=study.study_name, storage=memory, sampler=study.sampler)
 
 
-def _open_study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
-    """The study ``name`` created or resumed in the open Optuna storage ``store``.
+def _open_study(store: Any, name: str, directions: list[str], sampler: Any, objectives: tuple[str, ...], storage: Any) -> Any:
+    """The study ``name`` created or resumed in the open Optuna storage ``store`` (``storage``: as the user gave it), run
+    for ``objectives`` (one of other directions refused by :func:`~.storage.create_or_load`).
 
     A trial left RUNNING by a killed worker is marked failed, not left to block the resumed study.
     """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load(store, name, directions, sampler)
+    study = create_or_load(store, name, directions, sampler, objectives, storage)
     fail_dead_local_trials(study)
     return study
 
