@@ -523,6 +523,28 @@ def test_search_checks_storage_and_html_first(small, tmp_path, monkeypatch, name
 
 
 
+@pytest.mark.parametrize("url", ["sqlite:", "sqlite://", "sqlite:/s.db"])
+def test_search_refuses_a_sqlite_url_naming_no_file_before_reading_the_table(small, tmp_path, monkeypatch, url):
+    """Was an internal error after the data check ('sqlite:'), Optuna's heartbeat tracebacks ('sqlite://', in memory) or a
+    new folder 'sqlite:' ('sqlite:/s.db')."""
+    import hiddenlayers.cli._data as cli_data
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_data, "prepare", lambda *a, **k: pytest.fail("the table was read"))
+    result = run("search", small, "-t", "y", "--trials", "1", "--out-dir", "sd", "--storage", url)
+    assert_user_error(result, f"storage={url!r} names no SQLite file: write sqlite:///search.db")
+    assert [p.name for p in tmp_path.iterdir()] == [small.name]  # no folder 'sqlite:', no --out-dir
+
+
+def test_search_refuses_an_empty_study_name_before_reading_the_table(small, tmp_path, monkeypatch):
+    import hiddenlayers.cli._data as cli_data
+
+    monkeypatch.setattr(cli_data, "prepare", lambda *a, **k: pytest.fail("the table was read"))
+    result = run("search", small, "-t", "y", "--trials", "1", "--out-dir", tmp_path / "sd", "--study", "")
+    assert_user_error(result, "--study: study_name must be a non-empty string (the study's name in storage, and the model files' prefix).")
+    assert not (tmp_path / "sd").exists()
+
+
 def test_search_refuses_a_storage_it_cannot_write(small, tmp_path, monkeypatch):
     """Under a file, in a read-only folder, a read-only journal: exit 2 and one line naming the path (was a traceback)."""
     import hiddenlayers.rightsize as rs

@@ -22,6 +22,14 @@ def test_its_arguments_and_defaults_are_searchs():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"storage": "search.txt"}, "storage must be a journal file (*.log, *.journal or journal:PATH)"),
+    # in memory (Optuna's heartbeat thread then found no tables, with tracebacks) or too few / many slashes (an internal
+    # ArgumentError after the data was read, or a file in a new folder 'sqlite:'): none names a file
+    *(({"storage": url}, f"storage={url!r} names no SQLite file: write sqlite:///search.db")
+      for url in ("sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:", "sqlite:/s.db", "sqlite://host/s.db")),
+    ({"storage": "journal:"}, "storage='journal:' names no journal file: write journal:PATH"),
+    # None: Optuna named a new study, and search() then said "no trial finished (0 complete of 0)"
+    *(({"study_name": name}, f"study_name must be a non-empty string (the study's name in storage, and the model files' prefix). "
+                             f"Received: study_name={name!r}.") for name in (None, "", " ")),
     ({"max_params": 10}, "no hidden-layer spec of the space fits max_params=10:"),
     ({"max_flops": 3, "space": SearchSpace(widths=(4,), layers=(1, 1))}, "no hidden-layer spec of the space fits max_flops=3:"),
     ({"workers": 2, "storage": object()}, "workers > 1 needs storage as a URL or file path"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import optuna
 import pytest
 
@@ -62,6 +64,11 @@ def test_a_resumed_study_refuses_other_objectives_of_the_same_directions(iris, t
     # before: (maximize, minimize) both, so the FLOPs of new trials were ranked against the parameter counts of old ones
     with pytest.raises(ValueError, match="run for the objectives score, params, and this search has score, flops.*Pass a new study_name"):
         search(X, y, objectives=("score", "flops"), trials=4, **tiny)
+    # other directions: the same words (was "study 'hiddenlayers' in this storage has directions ['maximize', 'minimize'],
+    # but these objectives need ['maximize']: use another study_name"), the storage named
+    with pytest.raises(ValueError, match=f"^study 'hiddenlayers' in {re.escape(storage)} was run for the objectives score, params, and this "
+                                         "search has score: their values do not compare. Pass a new study_name"):
+        search(X, y, trials=4, **tiny)
     assert search(X, y, objectives=("score", "params"), trials=3, **tiny).n_trials == 3
 
 

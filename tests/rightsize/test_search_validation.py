@@ -21,13 +21,18 @@ def _split(iris):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_each_trial_scores_the_validation_rows_as_its_network_scores_them_by_hand(iris) -> None:
+def test_each_trial_scores_the_validation_rows_as_its_network_scores_them_by_hand_and_its_refit_scores_the_same(iris) -> None:
     X, y, Xv, yv = _split(iris)
     wv = np.where(yv == 0, 3.0, 1.0)
     # patience >= max_epochs: each trial trains all 4 epochs, so the curve's last point is the network trained 4 epochs
     found = search(X, y, X_val=Xv, y_val=yv, sample_weight_val=wv, trials=2, space=SPACE, max_epochs=4, patience=10,
-                   refit=False, random_state=0)
+                   random_state=0)
     assert found.n_complete == 2
+    # the refit trains on all of X, as its trial did, at the trial's rate: the trial's model at its best epoch, scoring on
+    # X_val what the trial reported (annealed to 0 over its epochs, it was another model, which scored less)
+    assert len(found.models) == len(found.rows) == 1  # one objective: the best trial
+    for row, refitted in zip(found.rows, found.models):
+        assert refitted.score(Xv, yv, sample_weight=wv) == pytest.approx(row["score"], abs=1e-12)
     for t in found.study.trials:
         curve = t.user_attrs["cv_curve"]
         assert len(curve) == 4 and t.values[0] == max(curve)

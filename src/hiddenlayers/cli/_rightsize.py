@@ -586,7 +586,7 @@ def _trial_log_in_option_words() -> Iterator[None]:
 #: search()'s budget settings, and the command's option for each
 _BUDGET_OPTIONS = {"max_epochs": "--epochs", "cv": "--cv", "validation_fraction": "--validation-fraction", "patience": "--patience"}
 #: search()'s settings whose errors name them as search() takes them: the command's option leads the line
-_SEARCH_OPTIONS = {**_BUDGET_OPTIONS, "max_flops": "--max-flops", "max_saved": "--max-saved"}
+_SEARCH_OPTIONS = {**_BUDGET_OPTIONS, "max_flops": "--max-flops", "max_saved": "--max-saved", "study_name": "--study"}
 
 
 #: search()'s budgets that its messages name inside a sentence (``fits max_params=10``), and the command's option for each
@@ -691,7 +691,7 @@ def _search_settings(data: str, *, objectives: str, trials: int, timeout: float 
     if isinstance(given.get("class_weight"), str):
         given["class_weight"] = class_weight_option(given["class_weight"], None)
     try:  # search()'s own checks, before the table is read: an option's mistake is one line, said at once
-        check_search_options(**settings, **given)
+        check_search_options(**settings, **given, study_name=study)
     except (ValueError, TypeError) as exc:
         raise UserError(_search_option(one_line(exc))) from None
     # the outputs last: an existing study file or page never hides an option's mistake

@@ -17,6 +17,7 @@ _EXPORTS = {
     "find_dataset": "._datasets",
     "default_target": "._target",
     "infer_task": "._target",
+    "MAX_CLASSES_GUESS": "._target",
     "mistyped_numeric_target": "._target",
     "resolve_column": "._target",
     "split_target": "._target",

@@ -33,6 +33,7 @@ def check_search_options(
     max_epochs: Any = 100,
     validation_fraction: Any = None,
     storage: Any = None,
+    study_name: Any = "hiddenlayers",
     workers: Any = 1,
     timeout: Any = None,
     warmup_epochs: Any = 5,
@@ -52,7 +53,7 @@ def check_search_options(
 
     Parameters
     ----------
-    objectives, trials, space, task, max_params, max_flops, max_latency_us, max_epochs, validation_fraction, storage, workers, timeout, warmup_epochs, min_peers, max_saved, cv, patience, threads, class_weight, label_smoothing
+    objectives, trials, space, task, max_params, max_flops, max_latency_us, max_epochs, validation_fraction, storage, study_name, workers, timeout, warmup_epochs, min_peers, max_saved, cv, patience, threads, class_weight, label_smoothing
         :func:`search`'s settings of these names, with its defaults.
 
     Examples
@@ -82,6 +83,9 @@ def check_search_options(
         raise ValueError(f"validation_fraction must be a share of rows in (0, 1), e.g. 0.2. Received: validation_fraction={validation_fraction!r}.")
     if timeout is not None and (not _real(timeout) or not timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None. Received: timeout={timeout!r}.")
+    if not isinstance(study_name, str) or not study_name.strip():  # None: Optuna named a new study, and the result found none of its trials
+        raise ValueError(f"study_name must be a non-empty string (the study's name in storage, and the model files' prefix). "
+                         f"Received: study_name={study_name!r}.")
     if isinstance(storage, (str, os.PathLike)):
         check_storage_file(os.fspath(storage))
     elif workers > 1 and storage is not None:

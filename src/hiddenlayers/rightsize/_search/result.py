@@ -137,11 +137,13 @@ class SearchResult:
         trial stopped early its last reported score), ``duration_s`` (wall seconds, None if not recorded) and
         ``stopped_at`` (the epoch a trial stopped early at, else None). The learning rate is one key,
         ``learning_rate_init``, beside ``solver``, whatever name a trial sampled it under, so trials compare.
+        A trial that failed before it sampled its settings (its worker killed, then failed by a resumed search:
+        ``failed_because`` "worker process N died") has them None.
         """
         fixed = self.space.fixed() if self.space is not None else {}
         trials = self.study.get_trials(deepcopy=False) if self.study is not None else []
-        return [{"state": t.state.name.lower(), **_row(t, fixed), **_trial_extra(t)}
-                for t in trials if t.state.is_finished() and "hidden" in t.params]
+        return [{"state": t.state.name.lower(), **(_row(t, fixed) if "hidden" in t.params else _unsampled_row(t)), **_trial_extra(t)}
+                for t in trials if t.state.is_finished() and ("hidden" in t.params or t.state.name == "FAIL")]
 
     def within_noise(self) -> list[int]:
         """The other finished trials whose score is within one fold standard deviation (``score_sd``) of the best row's:
@@ -359,6 +361,15 @@ def _row(t: Any, space_fixed: dict[str, Any]) -> dict[str, Any]:
         "blas_threads": t.user_attrs.get("blas_threads"), "epochs": t.user_attrs.get("epochs"), "best_epoch": _best_epoch(t),
         "score": t.values[0] if t.values else None, "score_sd": _fold_sd(t),
     }
+
+
+def _unsampled_row(t: Any) -> dict[str, Any]:
+    """The row of trial ``t``, failed before it sampled any setting: its number, every other key None.
+
+    Why: such a trial (a worker killed between Optuna creating it and its first setting) counted in ``n_failed``, but
+    :meth:`SearchResult.trials`, :meth:`~SearchResult.failures` and ``hiddenlayers search``'s failures note left it
+    out, so a resumed search said nothing of why a trial of its ``trials`` failed."""
+    return {**dict.fromkeys(_ROW_KEYS), "trial": t.number, "averaged": False}
 
 
 def _fold_sd(t: Any) -> float | None:

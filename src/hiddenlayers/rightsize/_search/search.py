@@ -71,12 +71,26 @@ def _hidden_choices(X: np.ndarray, y: np.ndarray, task: str, space: SearchSpace,
     from sklearn.utils.multiclass import type_of_target
 
     kind = type_of_target(y)
-    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass", "multilabel-indicator"))
+    classifier = task == "classification" or (task == "auto" and kind in ("binary", "multiclass", "multilabel-indicator")
+                                              and not _quantity(y))
     n_out = outputs_of(y, classifier)
     choices = space.hidden_choices(X.shape[1], n_out, max_params, max_flops)
     if not choices:
         raise ValueError(budget_error(max_params, max_flops, smallest_spec(space.layers, space.widths, X.shape[1], n_out)))
     return classifier, space, choices
+
+
+def _quantity(y: np.ndarray) -> bool:
+    """Whether ``task="auto"`` reads ``y`` as a regression target although scikit-learn's ``type_of_target`` calls it
+    ``"multiclass"``: floats, each a whole number, with more than ``MAX_CLASSES_GUESS`` (20) distinct values.
+
+    Why: diabetes' target (25.0 ... 346.0, 214 values) was searched as 214 classes, each trial scored by accuracy,
+    where ``hiddenlayers search`` (:func:`~hiddenlayers.data.infer_task`) and the probes read it as a quantity.
+    Integer labels stay classes, however many.
+    """
+    from ...data import MAX_CLASSES_GUESS
+
+    return y.dtype.kind == "f" and y.ndim == 1 and np.unique(y).size > MAX_CLASSES_GUESS
 
 
 def check_search_data(X: Any, y: Any, *, task: str = "auto", space: SearchSpace | None = None, max_params: int | None = None,
@@ -134,7 +148,8 @@ space : SearchSpace, optional
     scoring the averaged weights, each solver's rate in its range; a resumed study that sampled other choices, or
     rates under other names, is refused).
 task : {"auto", "classification", "regression"}
-    ``"auto"``: labels and 0/1 label matrices are classification.
+    ``"auto"``: labels and 0/1 label matrices are classification; floats, each a whole number, with more than 20
+    distinct values (diabetes' 25.0 ... 346.0) are a regression target, as ``hiddenlayers search`` reads them.
 max_params : int, optional
     Remove specs with more parameters from the space.
 max_flops : int, optional
@@ -252,7 +267,7 @@ def search(
     objectives = check_search_options(
         objectives=objectives, trials=trials, space=space, task=task, max_params=max_params, max_flops=max_flops,
         max_latency_us=max_latency_us, max_epochs=max_epochs, validation_fraction=validation_fraction, storage=storage,
-        workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
+        study_name=study_name, workers=workers, timeout=timeout, warmup_epochs=warmup_epochs, min_peers=min_peers, max_saved=max_saved, cv=cv,
         patience=patience, threads=threads, class_weight=class_weight, label_smoothing=label_smoothing)
     space = space if space is not None else SearchSpace()
     setup, threads, rows = _trial_setup(
@@ -396,7 +411,7 @@ def _run_study(setup: TrialSetup, storage: Any, name: str, *, trials: int, worke
     directions = ["maximize"] + ["minimize"] * (len(setup.objectives) - 1)
     sampler = make_sampler(len(setup.objectives), seed, setup.max_latency_us, latency_index(setup.objectives))
     with _shared_storage(storage, workers) as (storage, temporary), opened_storage(storage, check=False) as store:
-        study = _open_study(store, name, directions, sampler)
+        study = _open_study(store, name, directions, sampler, setup.objectives, storage)
         check_resumed_objectives(study, setup.objectives, storage)  # before any trial: the study's objectives must be ours,
         check_resumed_data(study, setup, storage)  # ... its trials scored on this data
         check_resumed_scoring(study, setup, storage)  # ... and its scores rank with ours,
@@ -426,15 +441,16 @@ def _in_memory(study: Any, store: Any) -> Any:
     return optuna.load_study(study_name=study.study_name, storage=memory, sampler=study.sampler)
 
 
-def _open_study(store: Any, name: str, directions: list[str], sampler: Any) -> Any:
-    """The study ``name`` created or resumed in the open Optuna storage ``store``.
+def _open_study(store: Any, name: str, directions: list[str], sampler: Any, objectives: tuple[str, ...], storage: Any) -> Any:
+    """The study ``name`` created or resumed in the open Optuna storage ``store`` (``storage``: as the user gave it), run
+    for ``objectives`` (one of other directions refused by :func:`~.storage.create_or_load`).
 
     A trial left RUNNING by a killed worker is marked failed, not left to block the resumed study.
     """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load(store, name, directions, sampler)
+    study = create_or_load(store, name, directions, sampler, objectives, storage)
     fail_dead_local_trials(study)
     return study
 
@@ -447,7 +463,9 @@ def _inputs(X: Any, y: Any, task: str) -> tuple[np.ndarray, np.ndarray]:
     from ...estimators import check_training_data
 
     yy = np.asarray(y)
-    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and type_of_target(yy).startswith("continuous"))
+    # a missing or infinite target first: the estimators' check names its rows (type_of_target said "Input contains NaN.")
+    regression = task == "regression" or (task == "auto" and yy.dtype.kind in "fc" and (
+        not np.isfinite(yy).all() or type_of_target(yy).startswith("continuous") or _quantity(yy)))
     X, y = check_training_data(X, y, regression=regression)  # DataError for text columns, as in fit
     if sp.issparse(X):
         if X.shape[0] * X.shape[1] > 50_000_000:

@@ -110,9 +110,11 @@ def opened_storage(storage: Any, check: bool = True) -> Iterator[Any]:
 def storage_kind(storage: str) -> tuple[str, str]:
     """``("journal", path)`` or ``("rdb", URL)``: how :func:`make_storage` opens ``storage`` (nothing opened here).
 
-    Raises one ``ValueError`` naming the forms it takes when ``storage`` is none of them.
+    Raises one ``ValueError`` naming the forms it takes when ``storage`` is none of them, or names no file where it
+    takes one (:func:`_no_file`).
     """
     text = storage
+    _no_file(storage)
     found = storage_file(storage)
     if found is not None and found[1] == "journal":
         return "journal", found[0]
@@ -125,6 +127,33 @@ def storage_kind(storage: str) -> tuple[str, str]:
     raise ValueError(
         "storage must be a journal file (*.log, *.journal or journal:PATH), a SQLite file or URL "
         f"(*.db, sqlite:///F), or a PostgreSQL URL (postgresql://user@host/db). Received: storage={text!r}."
+    )
+
+
+def _names_no_file(storage: str) -> bool:
+    """``journal:`` without a path, or a SQLite URL without a file: ``sqlite:``, ``sqlite:/F`` or ``sqlite://host/F``
+    (fewer or more slashes than ``sqlite:///F``), ``sqlite://``, ``sqlite:///`` or ``sqlite:///:memory:`` (in memory)."""
+    if storage.startswith("journal:"):
+        return not storage[len("journal:"):]
+    return storage.startswith("sqlite:") and (not storage.startswith("sqlite:///") or storage[len("sqlite:///"):] in ("", ":memory:"))
+
+
+def _no_file(storage: str) -> None:
+    """Raise one ``ValueError`` when ``storage`` is a SQLite URL or a ``journal:`` path that names no file (:func:`_names_no_file`).
+
+    Why: ``sqlite://``, ``sqlite:///`` and ``sqlite:///:memory:`` are SQLAlchemy's in-memory database, one per
+    connection, so Optuna's heartbeat thread found no tables and printed tracebacks, and nothing was kept to resume;
+    ``sqlite:`` and ``sqlite://host/F`` were an internal ``ArgumentError`` after the data was read, and ``sqlite:/F`` a
+    file in a new folder named ``sqlite:``; ``journal:`` failed opening a file named ''.
+    """
+    if not _names_no_file(storage):
+        return
+    if storage.startswith("journal:"):
+        raise ValueError(f"storage={storage!r} names no journal file: write journal:PATH, e.g. journal:search.log (or search.log).")
+    raise ValueError(
+        f"storage={storage!r} names no SQLite file: write sqlite:///search.db, three slashes then the file's path "
+        "(sqlite:////data/search.db for an absolute one), or leave storage out for a study in memory "
+        "(an in-memory SQLite database keeps nothing to resume)."
     )
 
 
@@ -146,6 +175,8 @@ def storage_file(storage: str) -> tuple[str, str] | None:
     Python API wrote such a study into a new folder named ``~`` in the current one (which ``rm -rf ~`` then removes
     with the home folder), and SQLite refused the URL.
     """
+    if _names_no_file(storage):
+        return None  # storage_kind says so
     if storage.startswith("journal:"):
         found = storage[len("journal:"):], "journal"
     elif storage.endswith(_JOURNAL_SUFFIXES):
@@ -468,12 +499,15 @@ def _journal(path: str) -> Any:
         raise ValueError(f"storage: cannot open the journal '{path}' ({why}{at}): give a path in a folder you can write to.") from exc
 
 
-def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any) -> Any:
+def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any, objectives: tuple[str, ...] | None = None,
+                   where: Any = None) -> Any:
     """Create the study if it does not exist, else load it, surviving the creation race.
 
     Several processes creating one brand-new study at once can collide inside
     the RDB storage (a duplicate-key error instead of "already exists"): the
-    losers wait a moment and load the winner's study.
+    losers wait a moment and load the winner's study. A study of other directions is one ValueError: given this
+    search's ``objectives`` (and ``where``, the storage as the user gave it), one naming the objectives the study was
+    run for (:func:`~.scoring.check_resumed_objectives`), where the study recorded them.
     """
     import optuna
 
@@ -494,6 +528,10 @@ def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any)
     else:
         raise RuntimeError(f"could not create or load study {name!r}: {type(last).__name__}: {last}") from last
     if [d.name.lower() for d in study.directions] != directions:
+        if objectives is not None:  # "was run for the objectives score, and this search has score, params", not directions
+            from .scoring import check_resumed_objectives
+
+            check_resumed_objectives(study, objectives, where)
         raise ValueError(
             f"study {name!r} in this storage has directions {[d.name.lower() for d in study.directions]}, "
             f"but these objectives need {directions}: use another study_name."
