@@ -786,9 +786,11 @@ def test_search_resumed_study_refusal_names_the_study_option(tmp_path):
     args = ("search", "iris", "--trials", "1", "--epochs", "2", "--widths", "4", "--layers", "1", "--storage", storage, "--study", "st",
             "--out-dir", tmp_path / "found", "--force", "--no-check")
     ok(*args, "--objectives", "accuracy,params")
-    # before: "... use another study_name." (search()'s parameter; the command's option is --study)
+    # before: "... use another study_name." (search()'s parameter; the command's option is --study), then the directions
+    # "['maximize']" rather than the objectives the study was run with
     assert_user_error(run(*args, "--objectives", "accuracy", "--trials", "2"),
-                      "but these objectives need ['maximize']: use another --study.")
+                      "was run for the objectives score, params, and this search has score: their values do not compare. Pass a new --study, "
+                      "or the objectives the study was run with.")
 
 
 def test_search_resumed_on_another_target_is_refused(tmp_path):

@@ -450,7 +450,7 @@ def _open_study(store: Any, name: str, directions: list[str], sampler: Any, obje
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = create_or_load(store, name, directions, sampler, objectives, storage)
+    study = create_or_load(store, name, directions, sampler, lambda other: check_resumed_objectives(other, objectives, storage))
     fail_dead_local_trials(study)
     return study
 

@@ -20,7 +20,7 @@ import socket
 import time
 import urllib.parse
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -499,15 +499,14 @@ def _journal(path: str) -> Any:
         raise ValueError(f"storage: cannot open the journal '{path}' ({why}{at}): give a path in a folder you can write to.") from exc
 
 
-def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any, objectives: tuple[str, ...] | None = None,
-                   where: Any = None) -> Any:
+def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any, refuse_other: Callable[[Any], None] | None = None) -> Any:
     """Create the study if it does not exist, else load it, surviving the creation race.
 
     Several processes creating one brand-new study at once can collide inside
     the RDB storage (a duplicate-key error instead of "already exists"): the
-    losers wait a moment and load the winner's study. A study of other directions is one ValueError: given this
-    search's ``objectives`` (and ``where``, the storage as the user gave it), one naming the objectives the study was
-    run for (:func:`~.scoring.check_resumed_objectives`), where the study recorded them.
+    losers wait a moment and load the winner's study. A study of other directions is one ValueError: ``refuse_other(study)``'s
+    where given (``search`` passes :func:`~.scoring.check_resumed_objectives`, which names the objectives the study was run
+    for where it recorded them; passed in, as ``scoring`` sits above this module), else one naming the directions.
     """
     import optuna
 
@@ -528,10 +527,8 @@ def create_or_load(storage: Any, name: str, directions: list[str], sampler: Any,
     else:
         raise RuntimeError(f"could not create or load study {name!r}: {type(last).__name__}: {last}") from last
     if [d.name.lower() for d in study.directions] != directions:
-        if objectives is not None:  # "was run for the objectives score, and this search has score, params", not directions
-            from .scoring import check_resumed_objectives
-
-            check_resumed_objectives(study, objectives, where)
+        if refuse_other is not None:  # "was run for the objectives score, and this search has score, params", not directions
+            refuse_other(study)
         raise ValueError(
             f"study {name!r} in this storage has directions {[d.name.lower() for d in study.directions]}, "
             f"but these objectives need {directions}: use another study_name."
